@@ -1,0 +1,40 @@
+//! # spate-log — durable storage of Kafka record batches
+//!
+//! A *partition* is a directory of *segments*. A segment is a file of Kafka v2 record batches
+//! stored byte-for-byte as the producer sent them (only the 8-byte base offset is assigned by the
+//! log), with a sparse offset index and a time index beside it. This crate knows nothing of the
+//! network: the broker hands it the `records` bytes of a Produce request and serves Fetch
+//! requests from the slices it returns.
+//!
+//! Key types:
+//! - [`LogStore`]: a data directory: topics, their partitions and their configs, recovered on open.
+//! - [`Partition`]: one append-only log; appends are serialized, reads run concurrently.
+//! - [`LogConfig`]: per-topic settings (`segment.bytes`, `retention.ms`, flush policy, ...).
+//! - [`batch::BatchHeader`]: the parsed 61-byte header of a v2 record batch.
+//!
+//! ```no_run
+//! use spate_log::{LogStore, StoreConfig, Durability};
+//! # fn main() -> Result<(), spate_log::Error> {
+//! let store = LogStore::open("/tmp/spate-data", StoreConfig::default())?;
+//! store.create_topic("events", 3, &Default::default())?;
+//! let p = store.partition("events", 0).expect("partition 0 exists");
+//! # let records: Vec<u8> = vec![];
+//! let appended = p.append(&records, Durability::Sync)?;
+//! let read = p.read(appended.base_offset, 1 << 20)?;
+//! # let _ = read;
+//! # Ok(()) }
+//! ```
+
+pub mod batch;
+mod config;
+mod error;
+mod partition;
+mod store;
+
+pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
+pub use error::Error;
+pub use partition::{AppendOutcome, Partition, ReadResult, RetentionOutcome};
+pub use store::{LogStore, StoreConfig, Topic, TopicId};
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
