@@ -1,1 +1,39 @@
-//! spate-broker
+//! # spate-broker — a Kafka-wire-compatible broker on durable storage
+//!
+//! Serves the Kafka protocol (codec from the `kafka-protocol` crate) over TCP on top of
+//! [`spate_log::LogStore`]. Any Kafka client — librdkafka/kcat, confluent-kafka, kafka-python,
+//! the Java client — uses it unchanged. It runs as the `spate broker` command or embedded in a
+//! process (the engine, tests) on an ephemeral port.
+//!
+//! Key types:
+//! - [`Broker::start`] opens (recovering) a data directory and starts serving.
+//! - [`BrokerHandle`]: the running broker: address, storage, graceful shutdown.
+//! - [`BrokerConfig`]: listen address, data directory, topic defaults.
+//!
+//! Contracts: requests on one connection are answered in the order they were sent; appends to a
+//! partition are serialized while partitions proceed in parallel; an acks=all produce is
+//! acknowledged only after its data is fsynced; malformed input gets a Kafka error code or a
+//! closed connection, never a panic.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), spate_broker::Error> {
+//! use spate_broker::{Broker, BrokerConfig};
+//! let broker = Broker::start(BrokerConfig::ephemeral("/tmp/spate-data")).await?;
+//! println!("bootstrap.servers={}", broker.bootstrap_servers());
+//! broker.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod connection;
+mod dispatch;
+mod error;
+mod handlers;
+mod producer_ids;
+mod server;
+mod state;
+mod state_file;
+
+pub use config::BrokerConfig;
+pub use error::{Error, Result};
+pub use server::{Broker, BrokerHandle};

@@ -59,7 +59,9 @@ pub struct ConfigError {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        todo!("Kafka defaults: 1 GiB segments, 7 days segment.ms and retention.ms, no size limit, 1 MiB max.message.bytes, 4 KiB index interval, OnAck with 1 s interval, CreateTime")
+        todo!(
+            "Kafka defaults: 1 GiB segments, 7 days segment.ms and retention.ms, no size limit, 1 MiB max.message.bytes, 4 KiB index interval, OnAck with 1 s interval, CreateTime"
+        )
     }
 }
 

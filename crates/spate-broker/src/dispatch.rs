@@ -1,0 +1,206 @@
+//! Decoding a request frame, routing it to its handler, encoding the reply.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
+
+use crate::handlers;
+use crate::state::BrokerState;
+
+/// What the connection does with a request.
+pub(crate) enum Dispatched {
+    /// The encoded reply frame, ready now.
+    Reply(Bytes),
+    /// The reply frame once the future completes (fsync, long poll); `None` = encoding failed.
+    Deferred(Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>),
+    /// No reply at all (Produce with acks=0).
+    NoReply,
+    /// A request that cannot be answered within the protocol: close the connection, as Kafka does.
+    Close(String),
+}
+
+/// API versions this broker speaks, advertised by ApiVersions.
+pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 12),
+    (ApiKey::Fetch, 4, 16),
+    (ApiKey::ListOffsets, 1, 8),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::InitProducerId, 0, 5),
+];
+
+fn supported_range(key: ApiKey) -> Option<(i16, i16)> {
+    SUPPORTED_APIS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|&(_, min, max)| (min, max))
+}
+
+/// Who asked, for the reply's header and version.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestContext {
+    pub(crate) api_key: ApiKey,
+    pub(crate) version: i16,
+    pub(crate) correlation_id: i32,
+}
+
+pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
+    // The connection guarantees at least 8 bytes.
+    let raw_key = i16::from_be_bytes([frame[0], frame[1]]);
+    let version = i16::from_be_bytes([frame[2], frame[3]]);
+    let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    let Ok(api_key) = ApiKey::try_from(raw_key) else {
+        return Dispatched::Close(format!("unknown API key {raw_key}"));
+    };
+    let Some((min, max)) = supported_range(api_key) else {
+        return Dispatched::Close(format!("unsupported API {api_key:?}"));
+    };
+    if version < min || version > max {
+        if api_key == ApiKey::ApiVersions {
+            // KIP-511: answer an unknown ApiVersions version in v0 so the client can retry.
+            let ctx = RequestContext {
+                api_key,
+                version: 0,
+                correlation_id,
+            };
+            let body =
+                handlers::api_versions::response().with_error_code(ResponseError::UnsupportedVersion.code());
+            return encode(ctx, ResponseKind::ApiVersions(body), 256);
+        }
+        return Dispatched::Close(format!(
+            "{api_key:?} v{version} is not supported (v{min}..=v{max})"
+        ));
+    }
+    let ctx = RequestContext {
+        api_key,
+        version,
+        correlation_id,
+    };
+    let mut body = frame;
+    if let Err(e) = RequestHeader::decode(&mut body, api_key.request_header_version(version)) {
+        return Dispatched::Close(format!("malformed {api_key:?} v{version} request header: {e}"));
+    }
+    let request = match RequestKind::decode(api_key, &mut body, version) {
+        Ok(r) => r,
+        Err(e) => return Dispatched::Close(format!("malformed {api_key:?} v{version} request: {e}")),
+    };
+    match request {
+        RequestKind::ApiVersions(_) => encode(
+            ctx,
+            ResponseKind::ApiVersions(handlers::api_versions::response()),
+            1024,
+        ),
+        RequestKind::Metadata(r) => reply(
+            ctx,
+            handlers::metadata::handle(state, r, version).map(ResponseKind::Metadata),
+        ),
+        RequestKind::Produce(r) => handlers::produce::handle(state, r, ctx),
+        RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx),
+        RequestKind::ListOffsets(r) => reply(
+            ctx,
+            Ok(ResponseKind::ListOffsets(handlers::list_offsets::handle(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::CreateTopics(r) => reply(
+            ctx,
+            Ok(ResponseKind::CreateTopics(handlers::topics::create(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::DeleteTopics(r) => reply(
+            ctx,
+            Ok(ResponseKind::DeleteTopics(handlers::topics::delete(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::CreatePartitions(r) => reply(
+            ctx,
+            Ok(ResponseKind::CreatePartitions(
+                handlers::topics::create_partitions(state, r),
+            )),
+        ),
+        RequestKind::DescribeConfigs(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeConfigs(handlers::configs::describe(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::AlterConfigs(r) => reply(
+            ctx,
+            Ok(ResponseKind::AlterConfigs(handlers::configs::alter(state, r))),
+        ),
+        RequestKind::IncrementalAlterConfigs(r) => reply(
+            ctx,
+            Ok(ResponseKind::IncrementalAlterConfigs(
+                handlers::configs::incremental_alter(state, r),
+            )),
+        ),
+        RequestKind::InitProducerId(r) => reply(
+            ctx,
+            Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
+                state, r,
+            ))),
+        ),
+        other => Dispatched::Close(format!("no handler for {:?}", std::mem::discriminant(&other))),
+    }
+}
+
+fn reply(ctx: RequestContext, response: Result<ResponseKind, String>) -> Dispatched {
+    match response {
+        Ok(r) => encode(ctx, r, 4096),
+        Err(reason) => Dispatched::Close(reason),
+    }
+}
+
+/// Encodes a reply frame; `capacity` is a size hint.
+pub(crate) fn encode(ctx: RequestContext, response: ResponseKind, capacity: usize) -> Dispatched {
+    match encode_frame(ctx, &response, capacity) {
+        Some(bytes) => Dispatched::Reply(bytes),
+        None => Dispatched::Close(format!(
+            "could not encode {:?} v{} reply",
+            ctx.api_key, ctx.version
+        )),
+    }
+}
+
+pub(crate) fn encode_frame(ctx: RequestContext, response: &ResponseKind, capacity: usize) -> Option<Bytes> {
+    let mut buf = BytesMut::with_capacity(capacity + 16);
+    buf.put_i32(0);
+    let header = ResponseHeader::default().with_correlation_id(ctx.correlation_id);
+    let result = header
+        .encode(&mut buf, ctx.api_key.response_header_version(ctx.version))
+        .and_then(|_| response.encode(&mut buf, ctx.version));
+    if let Err(e) = result {
+        // A reply that the version cannot carry is a broker bug: log it loudly.
+        tracing::error!("encoding {:?} v{} reply failed: {e}", ctx.api_key, ctx.version);
+        return None;
+    }
+    let len = (buf.len() - 4) as i32;
+    buf[0..4].copy_from_slice(&len.to_be_bytes());
+    Some(buf.freeze())
+}
+
+pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
+    SUPPORTED_APIS
+        .iter()
+        .map(|&(key, min, max)| {
+            ApiVersion::default()
+                .with_api_key(key as i16)
+                .with_min_version(min)
+                .with_max_version(max)
+        })
+        .collect()
+}

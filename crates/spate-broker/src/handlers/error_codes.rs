@@ -1,0 +1,29 @@
+//! Storage errors as Kafka error codes.
+
+use kafka_protocol::ResponseError;
+use spate_log::Error;
+
+pub(crate) fn code_of(e: &Error) -> ResponseError {
+    match e {
+        Error::Io { .. } | Error::CorruptMetadata { .. } => ResponseError::KafkaStorageError,
+        Error::CorruptBatch(_) | Error::CrcMismatch { .. } => ResponseError::CorruptMessage,
+        Error::UnsupportedMagic(_) => ResponseError::UnsupportedForMessageFormat,
+        Error::BatchTooLarge { .. } => ResponseError::MessageTooLarge,
+        Error::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
+        Error::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
+        Error::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+        Error::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        Error::TopicExists(_) => ResponseError::TopicAlreadyExists,
+        Error::InvalidTopicName { .. } => ResponseError::InvalidTopicException,
+        Error::InvalidPartitions(_) => ResponseError::InvalidPartitions,
+        Error::InvalidConfig(_) => ResponseError::InvalidConfig,
+    }
+}
+
+/// Error code and message for a response.
+pub(crate) fn code_and_message(e: &Error) -> (i16, Option<kafka_protocol::protocol::StrBytes>) {
+    (
+        code_of(e).code(),
+        Some(kafka_protocol::protocol::StrBytes::from_string(e.to_string())),
+    )
+}

@@ -1,0 +1,133 @@
+//! Fetch: whole stored batches from each requested partition, long-polling until `min_bytes`
+//! are available or `max_wait_ms` passes.
+//!
+//! Size limits follow KIP-74: `partition_max_bytes` and the response's `max_bytes` bound what is
+//! returned, except that the first batch of the first partition with data is returned whole even
+//! when larger, so a consumer always makes progress.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ResponseKind};
+use tokio::time::Instant;
+
+use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::handlers::error_codes::code_of;
+use crate::state::BrokerState;
+
+/// Longest long poll honoured, whatever the client asks.
+const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
+
+pub(crate) fn handle(state: &Arc<BrokerState>, req: FetchRequest, ctx: RequestContext) -> Dispatched {
+    let (response, bytes) = read_all(state, &req, ctx.version);
+    let min_bytes = req.min_bytes.max(1) as usize;
+    if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
+        return dispatch::encode(ctx, ResponseKind::Fetch(response), bytes + 1024);
+    }
+    let state = state.clone();
+    let wait = Duration::from_millis(req.max_wait_ms as u64).min(MAX_WAIT_CAP);
+    let deadline = Instant::now() + wait;
+    let mut appends = state.subscribe_appends();
+    Dispatched::Deferred(Box::pin(async move {
+        loop {
+            // Marks the current state as seen; an append after the read wakes us up.
+            appends.borrow_and_update();
+            let (response, bytes) = read_all(&state, &req, ctx.version);
+            let timed_out = Instant::now() >= deadline;
+            if bytes >= min_bytes || timed_out || has_error(&response) {
+                return dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024);
+            }
+            match tokio::time::timeout_at(deadline, appends.changed()).await {
+                Ok(Ok(())) => continue,
+                // Timed out, or the broker is shutting down: answer with what there is.
+                _ => {
+                    let (response, bytes) = read_all(&state, &req, ctx.version);
+                    return dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024);
+                }
+            }
+        }
+    }))
+}
+
+fn has_error(r: &FetchResponse) -> bool {
+    r.error_code != 0
+        || r.responses
+            .iter()
+            .any(|t| t.partitions.iter().any(|p| p.error_code != 0))
+}
+
+/// Reads every requested partition once; returns the response and the record bytes in it.
+fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResponse, usize) {
+    let mut remaining = if req.max_bytes > 0 {
+        req.max_bytes as usize
+    } else {
+        usize::MAX
+    };
+    let mut total = 0usize;
+    let mut responses = Vec::with_capacity(req.topics.len());
+    for ft in &req.topics {
+        let topic = if version >= 13 {
+            state.store.topic_by_id(ft.topic_id.as_bytes())
+        } else {
+            state.store.topic(ft.topic.0.as_str())
+        };
+        let mut partitions = Vec::with_capacity(ft.partitions.len());
+        for fp in &ft.partitions {
+            let mut pd = PartitionData::default()
+                .with_partition_index(fp.partition)
+                .with_high_watermark(-1);
+            let partition = topic.as_ref().and_then(|t| {
+                usize::try_from(fp.partition)
+                    .ok()
+                    .and_then(|i| t.partitions.get(i))
+            });
+            let Some(partition) = partition else {
+                pd.error_code = if version >= 13 && topic.is_none() {
+                    ResponseError::UnknownTopicId.code()
+                } else {
+                    ResponseError::UnknownTopicOrPartition.code()
+                };
+                pd.records = None;
+                partitions.push(pd);
+                continue;
+            };
+            let limit = (fp.partition_max_bytes.max(0) as usize).min(remaining);
+            match partition.read(fp.fetch_offset, limit) {
+                Ok(read) => {
+                    let first_data = total == 0;
+                    let len = read.records.len();
+                    pd.high_watermark = read.high_watermark;
+                    // No transactions yet: everything below the high watermark is stable.
+                    pd.last_stable_offset = read.high_watermark;
+                    pd.log_start_offset = read.log_start_offset;
+                    // Only the first partition with data may exceed the limits (KIP-74).
+                    if len > 0 && (first_data || len <= limit) {
+                        total += len;
+                        remaining = remaining.saturating_sub(len);
+                        pd.records = Some(read.records);
+                    } else {
+                        pd.records = Some(Default::default());
+                    }
+                }
+                Err(e) => {
+                    pd.error_code = code_of(&e).code();
+                    pd.high_watermark = partition.high_watermark();
+                    pd.last_stable_offset = pd.high_watermark;
+                    pd.log_start_offset = partition.log_start_offset();
+                    pd.records = None;
+                }
+            }
+            partitions.push(pd);
+        }
+        let mut tr = FetchableTopicResponse::default().with_partitions(partitions);
+        if version >= 13 {
+            tr.topic_id = ft.topic_id;
+        } else {
+            tr.topic = ft.topic.clone();
+        }
+        responses.push(tr);
+    }
+    (FetchResponse::default().with_responses(responses), total)
+}

@@ -1,0 +1,116 @@
+//! Metadata: the one broker, and topics (auto-created when allowed).
+
+use std::sync::Arc;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
+use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use spate_log::Topic;
+
+use crate::handlers::error_codes::code_of;
+use crate::state::BrokerState;
+
+pub(crate) fn handle(
+    state: &Arc<BrokerState>,
+    req: MetadataRequest,
+    version: i16,
+) -> Result<MetadataResponse, String> {
+    let node = BrokerId(state.config.node_id);
+    let broker = MetadataResponseBroker::default()
+        .with_node_id(node)
+        .with_host(StrBytes::from_string(state.advertised_host.clone()))
+        .with_port(i32::from(state.port));
+    // v0: an empty list means all topics; v1+: null means all, empty means none.
+    let all = match &req.topics {
+        None => true,
+        Some(t) => version == 0 && t.is_empty(),
+    };
+    let auto_create = state.config.auto_create_topics && (version < 4 || req.allow_auto_topic_creation);
+    let topics = if all {
+        state
+            .store
+            .topics()
+            .iter()
+            .map(|t| describe_topic(t, node, version))
+            .collect()
+    } else {
+        req.topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(|wanted| {
+                let by_name = wanted.name.as_ref().map(|n| n.0.as_str().to_string());
+                let found = match &by_name {
+                    Some(name) => state.store.topic(name),
+                    None => state.store.topic_by_id(wanted.topic_id.as_bytes()),
+                };
+                match (found, by_name) {
+                    (Some(t), _) => describe_topic(&t, node, version),
+                    (None, Some(name)) if auto_create => {
+                        match state.store.create_topic(
+                            &name,
+                            state.config.default_partitions,
+                            &Default::default(),
+                        ) {
+                            Ok(t) => describe_topic(&t, node, version),
+                            // Another request created it in between: describe what is there.
+                            Err(spate_log::Error::TopicExists(_)) => match state.store.topic(&name) {
+                                Some(t) => describe_topic(&t, node, version),
+                                None => missing(Some(name), ResponseError::UnknownTopicOrPartition),
+                            },
+                            Err(e) => missing(Some(name), code_of(&e)),
+                        }
+                    }
+                    (None, Some(name)) => missing(Some(name), ResponseError::UnknownTopicOrPartition),
+                    (None, None) => MetadataResponseTopic::default()
+                        .with_error_code(ResponseError::UnknownTopicId.code())
+                        .with_topic_id(wanted.topic_id),
+                }
+            })
+            .collect()
+    };
+    let mut resp = MetadataResponse::default()
+        .with_brokers(vec![broker])
+        .with_topics(topics);
+    if version >= 1 {
+        resp.controller_id = node;
+    }
+    if version >= 2 {
+        resp.cluster_id = Some(StrBytes::from_string(state.cluster_id.clone()));
+    }
+    Ok(resp)
+}
+
+fn missing(name: Option<String>, code: ResponseError) -> MetadataResponseTopic {
+    MetadataResponseTopic::default()
+        .with_error_code(code.code())
+        .with_name(name.map(|n| TopicName(StrBytes::from_string(n))))
+}
+
+fn describe_topic(t: &Topic, node: BrokerId, version: i16) -> MetadataResponseTopic {
+    let partitions = (0..t.partitions.len() as i32)
+        .map(|p| {
+            let mut mp = MetadataResponsePartition::default()
+                .with_partition_index(p)
+                .with_leader_id(node)
+                .with_replica_nodes(vec![node])
+                .with_isr_nodes(vec![node]);
+            if version >= 7 {
+                mp.leader_epoch = 0;
+            }
+            mp
+        })
+        .collect();
+    let mut topic = MetadataResponseTopic::default()
+        .with_name(Some(TopicName(StrBytes::from_string(t.name.clone()))))
+        .with_partitions(partitions);
+    if version >= 1 {
+        topic.is_internal = t.name.starts_with("__");
+    }
+    if version >= 10 {
+        topic.topic_id = uuid::Uuid::from_bytes(t.id);
+    }
+    topic
+}

@@ -1,0 +1,11 @@
+//! One module per Kafka API: each turns a decoded request into a response.
+
+pub(crate) mod api_versions;
+pub(crate) mod configs;
+pub(crate) mod error_codes;
+pub(crate) mod fetch;
+pub(crate) mod init_producer_id;
+pub(crate) mod list_offsets;
+pub(crate) mod metadata;
+pub(crate) mod produce;
+pub(crate) mod topics;

@@ -1,0 +1,133 @@
+//! Produce: validate and append each partition's batches; for acks=all (or a topic that fsyncs
+//! every append) wait for the fsync before replying.
+
+use std::sync::Arc;
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
+use kafka_protocol::protocol::StrBytes;
+use spate_log::{Durability, FlushPolicy, Partition};
+
+use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::handlers::error_codes::code_and_message;
+use crate::state::BrokerState;
+
+pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: RequestContext) -> Dispatched {
+    let acks = req.acks;
+    let valid_acks = matches!(acks, -1..=1);
+    let transactional = req.transactional_id.is_some();
+    // (topic index, partition index, partition) of appends still to be fsynced before the reply.
+    let mut to_sync: Vec<(usize, usize, Arc<Partition>)> = Vec::new();
+    let mut appended = false;
+    let mut responses = Vec::with_capacity(req.topic_data.len());
+    for (ti, topic_data) in req.topic_data.into_iter().enumerate() {
+        let topic = if ctx.version >= 13 {
+            state.store.topic_by_id(topic_data.topic_id.as_bytes())
+        } else {
+            state.store.topic(topic_data.name.0.as_str())
+        };
+        let mut partition_responses = Vec::with_capacity(topic_data.partition_data.len());
+        for (pi, pd) in topic_data.partition_data.into_iter().enumerate() {
+            let mut resp = PartitionProduceResponse::default()
+                .with_index(pd.index)
+                .with_base_offset(-1);
+            let partition = topic
+                .as_ref()
+                .and_then(|t| usize::try_from(pd.index).ok().and_then(|i| t.partitions.get(i)));
+            let outcome = if !valid_acks {
+                Err((ResponseError::InvalidRequiredAcks.code(), None))
+            } else if transactional {
+                Err((
+                    ResponseError::TransactionalIdAuthorizationFailed.code(),
+                    Some("transactions are not supported by this broker yet".to_string()),
+                ))
+            } else {
+                match (partition, pd.records) {
+                    (None, _) => Err((
+                        if ctx.version >= 13 && topic.is_none() {
+                            ResponseError::UnknownTopicId.code()
+                        } else {
+                            ResponseError::UnknownTopicOrPartition.code()
+                        },
+                        None,
+                    )),
+                    (Some(_), None) => Err((
+                        ResponseError::InvalidRecord.code(),
+                        Some("no records".to_string()),
+                    )),
+                    (Some(p), Some(records)) => match p.append(&records, Durability::Async) {
+                        Ok(out) => {
+                            appended |= !out.duplicate;
+                            let sync = acks == -1 || p.config().flush == FlushPolicy::Always;
+                            if sync && !out.duplicate {
+                                to_sync.push((ti, pi, p.clone()));
+                            }
+                            Ok(out)
+                        }
+                        Err(e) => {
+                            let (code, msg) = code_and_message(&e);
+                            Err((code, msg.map(|m| m.to_string())))
+                        }
+                    },
+                }
+            };
+            match outcome {
+                Ok(out) => {
+                    resp.base_offset = out.base_offset;
+                    resp.log_append_time_ms = out.log_append_time;
+                    if ctx.version >= 5 {
+                        resp.log_start_offset = out.log_start_offset;
+                    }
+                }
+                Err((code, message)) => {
+                    resp.error_code = code;
+                    if ctx.version >= 8 {
+                        resp.error_message = message.map(StrBytes::from_string);
+                    }
+                }
+            }
+            partition_responses.push(resp);
+        }
+        let mut tr = TopicProduceResponse::default().with_partition_responses(partition_responses);
+        if ctx.version >= 13 {
+            tr.topic_id = topic_data.topic_id;
+        } else {
+            tr.name = topic_data.name;
+        }
+        responses.push(tr);
+    }
+    if appended {
+        state.notify_appended();
+    }
+    if acks == 0 {
+        return Dispatched::NoReply;
+    }
+    let mut response = ProduceResponse::default().with_responses(responses);
+    if to_sync.is_empty() {
+        return dispatch::encode(ctx, ResponseKind::Produce(response), 256);
+    }
+    Dispatched::Deferred(Box::pin(async move {
+        for (ti, pi, partition) in to_sync {
+            let synced = tokio::task::spawn_blocking(move || partition.sync()).await;
+            let failure = match synced {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(code_and_message(&e)),
+                Err(join) => Some((
+                    ResponseError::KafkaStorageError.code(),
+                    Some(StrBytes::from_string(format!("fsync task failed: {join}"))),
+                )),
+            };
+            if let Some((code, message)) = failure {
+                // Not acknowledged as durable: the client retries (idempotence dedupes it).
+                let r = &mut response.responses[ti].partition_responses[pi];
+                r.error_code = code;
+                r.base_offset = -1;
+                if ctx.version >= 8 {
+                    r.error_message = message;
+                }
+            }
+        }
+        dispatch::encode_frame(ctx, &ResponseKind::Produce(response), 256)
+    }))
+}

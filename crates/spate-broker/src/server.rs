@@ -1,0 +1,145 @@
+//! The listening socket, the background maintenance task and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_log::{LogStore, StoreConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::state::BrokerState;
+use crate::{BrokerConfig, Error, Result, connection};
+
+/// Entry point of the broker as a library.
+#[derive(Debug)]
+pub struct Broker;
+
+impl Broker {
+    /// Opens (recovering) the data directory, binds the listener and starts serving in the
+    /// current tokio runtime. Returns once the broker accepts connections.
+    pub async fn start(config: BrokerConfig) -> Result<BrokerHandle> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let log_dir = config.data_dir.join("log");
+        let store_config = StoreConfig {
+            default_log_config: config.log.clone(),
+        };
+        // Recovery reads and fsyncs files: keep it off the async worker threads.
+        let store = tokio::task::spawn_blocking(move || LogStore::open(log_dir, store_config))
+            .await
+            .map_err(|e| Error::Config(format!("recovery task failed: {e}")))??;
+        let state = Arc::new(BrokerState::new(config, local_addr, Arc::new(store))?);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, state.clone(), stop_rx));
+        tracing::info!(%local_addr, data_dir = %state.config.data_dir.display(), "broker listening");
+        Ok(BrokerHandle {
+            local_addr,
+            state,
+            stop_tx,
+            task,
+        })
+    }
+}
+
+/// A running broker. Dropping it without [`BrokerHandle::shutdown`] stops serving when the
+/// runtime ends, without the final fsync.
+#[derive(Debug)]
+pub struct BrokerHandle {
+    local_addr: SocketAddr,
+    state: Arc<BrokerState>,
+    stop_tx: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl BrokerHandle {
+    /// The address the broker listens on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+    /// `host:port` for a client's `bootstrap.servers`.
+    pub fn bootstrap_servers(&self) -> String {
+        format!("{}:{}", self.state.advertised_host, self.local_addr.port())
+    }
+    /// The storage under the broker (tests inspect it; the CLI reports from it).
+    pub fn store(&self) -> &Arc<LogStore> {
+        &self.state.store
+    }
+    /// Stops accepting, closes connections, fsyncs every partition.
+    pub async fn shutdown(self) -> Result<()> {
+        let _ = self.stop_tx.send(true);
+        let _ = self.task.await;
+        let store = self.state.store.clone();
+        tokio::task::spawn_blocking(move || store.sync_all())
+            .await
+            .map_err(|e| Error::Config(format!("final sync task failed: {e}")))??;
+        tracing::info!("broker stopped; all partitions synced");
+        Ok(())
+    }
+}
+
+async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    let mut maintenance = tokio::time::interval(state.config.maintenance_interval);
+    maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut maintenance_running: Option<tokio::task::JoinHandle<()>> = None;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) => {
+                    let _ = socket.set_nodelay(true);
+                    let state = state.clone();
+                    let stop = stop.clone();
+                    connections.spawn(async move {
+                        if let Err(e) = connection::serve(socket, state, stop).await {
+                            tracing::debug!(%peer, "connection closed: {e}");
+                        }
+                    });
+                }
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = maintenance.tick() => {
+                if maintenance_running.as_ref().is_none_or(|t| t.is_finished()) {
+                    let store = state.store.clone();
+                    maintenance_running = Some(tokio::task::spawn_blocking(move || {
+                        if let Err(e) = store.maintenance(now_ms()) {
+                            tracing::error!("log maintenance failed: {e}");
+                        }
+                    }));
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    // Connections stop reading at the stop signal and finish the requests they have; give them a
+    // moment before cutting the rest off.
+    let drain = async { while connections.join_next().await.is_some() {} };
+    if tokio::time::timeout(Duration::from_secs(5), drain).await.is_err() {
+        connections.shutdown().await;
+    }
+    if let Some(t) = maintenance_running {
+        let _ = t.await;
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

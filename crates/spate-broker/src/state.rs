@@ -1,0 +1,63 @@
+//! What every connection shares: storage, configuration, id allocation, append notifications.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use spate_log::LogStore;
+use tokio::sync::watch;
+
+use crate::producer_ids::ProducerIdAllocator;
+use crate::{BrokerConfig, Result, state_file};
+
+#[derive(Debug)]
+pub(crate) struct BrokerState {
+    pub(crate) config: BrokerConfig,
+    pub(crate) advertised_host: String,
+    pub(crate) port: u16,
+    pub(crate) cluster_id: String,
+    pub(crate) store: Arc<LogStore>,
+    pub(crate) producer_ids: ProducerIdAllocator,
+    /// Bumped after every append so that long-polling fetches re-check for data.
+    appended: watch::Sender<u64>,
+}
+
+impl BrokerState {
+    pub(crate) fn new(config: BrokerConfig, local_addr: SocketAddr, store: Arc<LogStore>) -> Result<Self> {
+        let broker_dir = config.data_dir.join("broker");
+        let cluster_id_path = broker_dir.join("cluster-id");
+        let cluster_id = match state_file::read(&cluster_id_path)? {
+            Some(id) if !id.trim().is_empty() => id.trim().to_string(),
+            _ => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                state_file::write_atomically(&cluster_id_path, &format!("{id}\n"))?;
+                id
+            }
+        };
+        let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
+        let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
+            let ip = local_addr.ip();
+            if ip.is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                ip.to_string()
+            }
+        });
+        Ok(BrokerState {
+            config,
+            advertised_host,
+            port: local_addr.port(),
+            cluster_id,
+            store,
+            producer_ids,
+            appended: watch::channel(0).0,
+        })
+    }
+
+    pub(crate) fn notify_appended(&self) {
+        self.appended.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub(crate) fn subscribe_appends(&self) -> watch::Receiver<u64> {
+        self.appended.subscribe()
+    }
+}
