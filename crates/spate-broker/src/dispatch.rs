@@ -7,9 +7,11 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
-use kafka_protocol::protocol::{Decodable, Encodable};
+use kafka_protocol::messages::{ApiKey, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::Encodable;
 
+pub(crate) use crate::codec::RequestContext;
+use crate::codec::{DecodedRequest, decode_request};
 use crate::handlers;
 use crate::state::BrokerState;
 
@@ -41,37 +43,13 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::InitProducerId, 0, 5),
 ];
 
-fn supported_range(key: ApiKey) -> Option<(i16, i16)> {
-    SUPPORTED_APIS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|&(_, min, max)| (min, max))
-}
-
-/// Who asked, for the reply's header and version.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct RequestContext {
-    pub(crate) api_key: ApiKey,
-    pub(crate) version: i16,
-    pub(crate) correlation_id: i32,
-}
-
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
-    // The connection guarantees at least 8 bytes.
-    let raw_key = i16::from_be_bytes([frame[0], frame[1]]);
-    let version = i16::from_be_bytes([frame[2], frame[3]]);
-    let correlation_id = i32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
-    let Ok(api_key) = ApiKey::try_from(raw_key) else {
-        return Dispatched::Close(format!("unknown API key {raw_key}"));
-    };
-    let Some((min, max)) = supported_range(api_key) else {
-        return Dispatched::Close(format!("unsupported API {api_key:?}"));
-    };
-    if version < min || version > max {
-        if api_key == ApiKey::ApiVersions {
+    let (ctx, request) = match decode_request(frame) {
+        Ok(DecodedRequest::Request { ctx, request }) => (ctx, request),
+        Ok(DecodedRequest::UnsupportedApiVersions { correlation_id }) => {
             // KIP-511: answer an unknown ApiVersions version in v0 so the client can retry.
             let ctx = RequestContext {
-                api_key,
+                api_key: ApiKey::ApiVersions,
                 version: 0,
                 correlation_id,
             };
@@ -79,24 +57,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
                 handlers::api_versions::response().with_error_code(ResponseError::UnsupportedVersion.code());
             return encode(ctx, ResponseKind::ApiVersions(body), 256);
         }
-        return Dispatched::Close(format!(
-            "{api_key:?} v{version} is not supported (v{min}..=v{max})"
-        ));
-    }
-    let ctx = RequestContext {
-        api_key,
-        version,
-        correlation_id,
+        Err(e) => return Dispatched::Close(e.0),
     };
-    let mut body = frame;
-    if let Err(e) = RequestHeader::decode(&mut body, api_key.request_header_version(version)) {
-        return Dispatched::Close(format!("malformed {api_key:?} v{version} request header: {e}"));
-    }
-    let request = match RequestKind::decode(api_key, &mut body, version) {
-        Ok(r) => r,
-        Err(e) => return Dispatched::Close(format!("malformed {api_key:?} v{version} request: {e}")),
-    };
-    match request {
+    let version = ctx.version;
+    match *request {
         RequestKind::ApiVersions(_) => encode(
             ctx,
             ResponseKind::ApiVersions(handlers::api_versions::response()),

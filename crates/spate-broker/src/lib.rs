@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod codec;
 mod config;
 mod connection;
 mod dispatch;
