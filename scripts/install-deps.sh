@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs everything Spate's tests and demo need beyond the Rust toolchain:
+#   - kcat (Debian package) for the compatibility script,
+#   - confluent-kafka and kafka-python (PyPI) in a virtualenv at .tools/venv.
+# Idempotent: when everything is present it only checks and returns within a second or two.
+# The compat script finds the Python clients via .tools/venv/bin/python.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.tools/venv"
+
+# Versions known to install from PyPI here (confluent-kafka ships manylinux wheels bundling
+# librdkafka, so no C toolchain or librdkafka-dev is needed).
+CONFLUENT_KAFKA_VERSION="2.16.1"
+KAFKA_PYTHON_VERSION="3.0.12"
+
+log() { echo "install-deps: $*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        log "need root (or sudo) to run: $*"
+        return 1
+    fi
+}
+
+install_apt_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Try without refreshing the package lists first; update only if that fails (stale or
+    # empty lists on a fresh machine).
+    if ! as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+        as_root apt-get update -q >/dev/null
+        as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+}
+
+python_clients_ok() {
+    [ -x "$VENV/bin/python" ] || return 1
+    "$VENV/bin/python" - "$CONFLUENT_KAFKA_VERSION" "$KAFKA_PYTHON_VERSION" <<'EOF' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
+want_ck, want_kp = sys.argv[1], sys.argv[2]
+ok = version("confluent-kafka") == want_ck and version("kafka-python") == want_kp
+sys.exit(0 if ok else 1)
+EOF
+}
+
+install_python_clients() {
+    if python_clients_ok; then
+        return 0
+    fi
+    local python="${PYTHON:-python3}"
+    if [ ! -x "$VENV/bin/python" ]; then
+        log "creating virtualenv $VENV"
+        mkdir -p "$(dirname "$VENV")"
+        if ! "$python" -m venv "$VENV" >/dev/null 2>&1; then
+            # Debian's python3 splits venv into its own package.
+            install_apt_packages python3-venv
+            "$python" -m venv "$VENV"
+        fi
+    fi
+    log "pip install confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "confluent-kafka==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
+    python_clients_ok || {
+        log "python Kafka clients did not import after install"
+        return 1
+    }
+}
+
+install_apt_packages kcat
+install_python_clients
+log "ok (kcat $(kcat -V 2>/dev/null | sed -n 's/^Version \([^ ]*\).*/\1/p'), python clients in $VENV)"

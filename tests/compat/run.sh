@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Compatibility of real Kafka clients with a started `spate broker`:
+#   kcat (librdkafka 2.0.2, older protocol versions), confluent-kafka (librdkafka 2.16),
+#   kafka-python (independent pure-Python protocol implementation), and spate's own CLI.
+# Each check creates a topic, produces, lists metadata and consumes, comparing what it reads
+# with what it wrote. Then the broker is stopped with SIGTERM (it must exit 0), restarted on the
+# same data dir, and the kcat topic must read back unchanged.
+# Prints one PASS/FAIL line per check and ends with `N passed, M failed`; exits non-zero on any
+# failure. The broker is always killed on exit.
+#
+# Needs: target/debug/spate (or $SPATE_BIN), kcat, and the Python clients installed by
+# scripts/install-deps.sh in .tools/venv (or $COMPAT_PYTHON).
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/tests/compat"
+SPATE_BIN="${SPATE_BIN:-$ROOT/target/debug/spate}"
+PYTHON="${COMPAT_PYTHON:-$ROOT/.tools/venv/bin/python}"
+CHECK_TIMEOUT_S="${CHECK_TIMEOUT_S:-120}"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/spate-compat.XXXXXX")"
+DATA_DIR="$WORK/data"
+BROKER_PID=""
+BROKER_ADDR=""
+PASSED=0
+FAILED=0
+
+stop_broker_hard() {
+    if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+        kill -KILL "$BROKER_PID" 2>/dev/null
+        wait "$BROKER_PID" 2>/dev/null
+    fi
+    BROKER_PID=""
+}
+
+cleanup() {
+    stop_broker_hard
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts the broker on an ephemeral port; sets BROKER_PID and BROKER_ADDR (host:port parsed
+# from its one stdout line). $1 names the log files.
+start_broker() {
+    local name="$1"
+    "$SPATE_BIN" broker --listen 127.0.0.1:0 --data-dir "$DATA_DIR" \
+        >"$WORK/$name.out" 2>"$WORK/$name.log" &
+    BROKER_PID=$!
+    local i line
+    for i in $(seq 1 300); do
+        line="$(grep -m1 '^spate broker listening on ' "$WORK/$name.out" 2>/dev/null || true)"
+        if [ -n "$line" ]; then
+            BROKER_ADDR="$(sed -n 's/^spate broker listening on \([^ ]*\) .*/\1/p' <<<"$line")"
+            [ -n "$BROKER_ADDR" ] && return 0
+            echo "cannot parse the start-up line: $line" >&2
+            return 1
+        fi
+        if ! kill -0 "$BROKER_PID" 2>/dev/null; then
+            echo "broker exited during start-up; stderr:" >&2
+            tail -n 20 "$WORK/$name.log" >&2
+            BROKER_PID=""
+            return 1
+        fi
+        sleep 0.1
+    done
+    echo "broker printed no start-up line within 30 s" >&2
+    return 1
+}
+
+# run_check NAME COMMAND...: runs one check with a time limit, prints PASS/FAIL and, on
+# failure, the tail of its output and of the broker's log.
+run_check() {
+    local name="$1"
+    shift
+    local started=$SECONDS
+    local -a runner=(timeout "$CHECK_TIMEOUT_S")
+    # Shell functions run in this shell (the restart check replaces the broker); each of their
+    # client commands carries its own time limit instead.
+    if declare -F "$1" >/dev/null; then runner=(); fi
+    if "${runner[@]}" "$@" >"$WORK/check-$name.txt" 2>&1; then
+        PASSED=$((PASSED + 1))
+        echo "PASS $name ($((SECONDS - started)) s)"
+    else
+        local rc=$?
+        FAILED=$((FAILED + 1))
+        echo "FAIL $name (exit $rc after $((SECONDS - started)) s)"
+        tail -n 25 "$WORK/check-$name.txt" | sed 's/^/    /'
+        if [ -f "$WORK/broker.log" ]; then
+            echo "    --- broker log (tail) ---"
+            tail -n 10 "$WORK/broker.log" | sed 's/^/    /'
+        fi
+    fi
+}
+
+KCAT_TOPIC="compat-kcat"
+CLIENT_TIMEOUT_S=60
+
+kcat_consume_all() {
+    timeout "$CLIENT_TIMEOUT_S" kcat -b "$BROKER_ADDR" -C -t "$KCAT_TOPIC" -o beginning -e -q -f '%k:%s\n'
+}
+
+check_kcat() {
+    local i
+    for i in $(seq 1 500); do echo "key-$((i % 13)):value-$i-$(printf '%*s' $((i % 40)) '' | tr ' ' v)"; done \
+        >"$WORK/kcat.expected"
+    # Producing to an unknown topic auto-creates it (Metadata with allow_auto_topic_creation).
+    timeout "$CLIENT_TIMEOUT_S" kcat -b "$BROKER_ADDR" -P -t "$KCAT_TOPIC" -K: -z snappy \
+        -X request.required.acks=-1 <"$WORK/kcat.expected" || return 1
+    timeout "$CLIENT_TIMEOUT_S" kcat -b "$BROKER_ADDR" -L -t "$KCAT_TOPIC" >"$WORK/kcat.metadata" || return 1
+    cat "$WORK/kcat.metadata"
+    grep -q "topic \"$KCAT_TOPIC\" with 1 partitions" "$WORK/kcat.metadata" || {
+        echo "metadata does not list $KCAT_TOPIC with 1 partition"
+        return 1
+    }
+    grep -q 'broker 0 at ' "$WORK/kcat.metadata" || { echo "metadata lists no broker"; return 1; }
+    kcat_consume_all >"$WORK/kcat.read" || return 1
+    diff -u "$WORK/kcat.expected" "$WORK/kcat.read" | head -n 20
+    cmp -s "$WORK/kcat.expected" "$WORK/kcat.read" && echo "500 keyed records round-tripped"
+}
+
+check_spate_cli() {
+    local topic="compat-cli"
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" topics create "$topic" --partitions 1 --bootstrap "$BROKER_ADDR" || return 1
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" topics list --bootstrap "$BROKER_ADDR" >"$WORK/cli.list" || return 1
+    grep -qw "$topic" "$WORK/cli.list" || { echo "topics list misses $topic"; return 1; }
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" topics describe "$topic" --bootstrap "$BROKER_ADDR" || return 1
+    local i
+    for i in $(seq 1 100); do echo "k$i|line $i"; done >"$WORK/cli.in"
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" produce "$topic" --key-separator '|' --bootstrap "$BROKER_ADDR" <"$WORK/cli.in" ||
+        return 1
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" consume "$topic" --from-beginning --max 100 --bootstrap "$BROKER_ADDR" \
+        >"$WORK/cli.read" || return 1
+    # The consume output format is the CLI's own; every value must appear, in order.
+    local expected_values
+    expected_values="$(sed 's/^[^|]*|//' "$WORK/cli.in")"
+    grep -o 'line [0-9]*' "$WORK/cli.read" | diff -u <(echo "$expected_values") - | head -n 20
+    [ "$(grep -o 'line [0-9]*' "$WORK/cli.read")" = "$expected_values" ] &&
+        echo "100 records round-tripped through the CLI"
+}
+
+check_restart() {
+    local pid="$BROKER_PID" rc=0 i
+    kill -TERM "$pid"
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "broker still running 10 s after SIGTERM"
+        return 1
+    fi
+    wait "$pid" || rc=$?
+    BROKER_PID=""
+    [ "$rc" -eq 0 ] || { echo "broker exited $rc on SIGTERM"; return 1; }
+    mv "$WORK/broker.log" "$WORK/broker-first.log"
+    start_broker broker || return 1
+    kcat_consume_all >"$WORK/kcat.reread" || return 1
+    diff -u "$WORK/kcat.expected" "$WORK/kcat.reread" | head -n 20
+    cmp -s "$WORK/kcat.expected" "$WORK/kcat.reread" && echo "data intact after restart"
+}
+
+summary() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+if [ ! -x "$SPATE_BIN" ]; then
+    echo "FAIL setup: $SPATE_BIN not built (cargo build -p spate)"
+    FAILED=1
+    summary
+    exit 1
+fi
+for tool in kcat "$PYTHON"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "FAIL setup: $tool missing (bash scripts/install-deps.sh)"
+        FAILED=1
+        summary
+        exit 1
+    fi
+done
+
+if ! start_broker broker; then
+    echo "FAIL broker-start"
+    FAILED=1
+    summary
+    exit 1
+fi
+echo "broker at $BROKER_ADDR (pid $BROKER_PID, data $DATA_DIR)"
+
+run_check kcat check_kcat
+run_check confluent-kafka "$PYTHON" "$HERE/compat_confluent.py" "$BROKER_ADDR"
+run_check kafka-python "$PYTHON" "$HERE/compat_kafka_python.py" "$BROKER_ADDR"
+run_check spate-cli check_spate_cli
+run_check restart check_restart
+
+summary
