@@ -24,13 +24,25 @@ pub enum Error {
     BatchTooLarge { size: usize, max: usize },
     /// The requested offset is outside `[log_start_offset, log_end_offset]` (OFFSET_OUT_OF_RANGE).
     #[error("offset {offset} out of range [{log_start}, {log_end}]")]
-    OffsetOutOfRange { offset: i64, log_start: i64, log_end: i64 },
+    OffsetOutOfRange {
+        offset: i64,
+        log_start: i64,
+        log_end: i64,
+    },
     /// The idempotent producer skipped sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER).
     #[error("out of order sequence for producer {producer_id}: expected {expected}, got {got}")]
-    OutOfOrderSequence { producer_id: i64, expected: i32, got: i32 },
+    OutOfOrderSequence {
+        producer_id: i64,
+        expected: i32,
+        got: i32,
+    },
     /// A producer epoch older than the one the partition has seen (INVALID_PRODUCER_EPOCH).
     #[error("producer {producer_id} epoch {got} is older than current epoch {current}")]
-    InvalidProducerEpoch { producer_id: i64, got: i16, current: i16 },
+    InvalidProducerEpoch {
+        producer_id: i64,
+        got: i16,
+        current: i16,
+    },
     /// The topic does not exist (UNKNOWN_TOPIC_OR_PARTITION).
     #[error("unknown topic {0}")]
     UnknownTopic(String),

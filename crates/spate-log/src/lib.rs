@@ -26,9 +26,14 @@
 //! ```
 
 pub mod batch;
+mod compression;
 mod config;
 mod error;
+mod index;
 mod partition;
+mod producer_state;
+mod recovery;
+mod segment;
 mod store;
 
 pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
