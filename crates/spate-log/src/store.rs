@@ -262,15 +262,14 @@ impl LogStore {
                 std::fs::remove_dir_all(&path).map_err(io_error(&path))?;
                 continue;
             }
-            let Some((topic, partition)) = name.rsplit_once('-') else {
+            let Some((topic, number)) = name.rsplit_once('-') else {
                 continue;
             };
-            let Ok(partition) = partition.parse::<i32>() else {
+            // Only names this store would create: a valid topic and a canonical partition number.
+            let Ok(partition) = number.parse::<i32>() else {
                 continue;
             };
-            if validate_topic_name(topic).is_err()
-                || partition.to_string() != name.rsplit_once('-').map_or("", |x| x.1)
-            {
+            if validate_topic_name(topic).is_err() || partition.to_string() != number {
                 continue;
             }
             let owned = metas.iter().any(|m| m.name == topic && partition < m.partitions);

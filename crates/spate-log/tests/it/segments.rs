@@ -4,13 +4,13 @@ use spate_log::{Durability, Error, Partition};
 use crate::common::*;
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
     /// Random batches appended (several per request sometimes) read back byte-identical at the
     /// right offsets, across segment rolls and a reopen.
     #[test]
     fn append_read_round_trip(
-        requests in proptest::collection::vec(proptest::collection::vec((1usize..20, 0usize..300), 1..4), 1..40),
-        segment_bytes in 300u64..4000,
+        requests in proptest::collection::vec(proptest::collection::vec((1usize..20, 0usize..300), 1..4), 1..30),
+        segment_bytes in 700u64..6000,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let p = Partition::open(dir.path(), small_config(segment_bytes)).unwrap();
