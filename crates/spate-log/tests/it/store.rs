@@ -169,3 +169,41 @@ fn maintenance_flushes_by_interval_and_applies_retention() {
     assert_eq!(p.unsynced_since(), None);
     store.sync_all().unwrap();
 }
+
+#[test]
+fn leftovers_of_interrupted_creates_and_deletes_are_removed_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(dir.path(), StoreConfig::default()).unwrap();
+    store.create_topic("kept", 1, &BTreeMap::new()).unwrap();
+    drop(store);
+    // A create that crashed before its metadata was written, and a delete that crashed after
+    // renaming the partition directory aside.
+    std::fs::create_dir(dir.path().join("ghost-0")).unwrap();
+    std::fs::write(dir.path().join("ghost-0").join("00000000000000000000.log"), b"x").unwrap();
+    std::fs::create_dir(dir.path().join("old-0.18c.delete")).unwrap();
+    // Not a partition directory name this store makes: left alone.
+    std::fs::create_dir(dir.path().join("ghost-01")).unwrap();
+    let store = LogStore::open(dir.path(), StoreConfig::default()).unwrap();
+    assert!(!dir.path().join("ghost-0").exists());
+    assert!(!dir.path().join("old-0.18c.delete").exists());
+    assert!(dir.path().join("ghost-01").exists());
+    assert!(dir.path().join("kept-0").exists());
+    assert_eq!(store.topics().len(), 1);
+}
+
+#[test]
+fn corrupt_metadata_stops_open_without_deleting_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LogStore::open(dir.path(), StoreConfig::default()).unwrap();
+    store.create_topic("t", 1, &BTreeMap::new()).unwrap();
+    drop(store);
+    let meta = dir.path().join("topics").join("t.topic");
+    let mut bytes = std::fs::read(&meta).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&meta, bytes).unwrap();
+    assert!(matches!(
+        LogStore::open(dir.path(), StoreConfig::default()),
+        Err(Error::CorruptMetadata { .. })
+    ));
+    assert!(dir.path().join("t-0").exists());
+}
