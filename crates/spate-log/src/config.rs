@@ -57,12 +57,50 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// Kafka's "no limit" value for long configs such as `flush.messages`.
+const KAFKA_LONG_MAX: &str = "9223372036854775807";
+
 impl Default for LogConfig {
     fn default() -> Self {
-        todo!(
-            "Kafka defaults: 1 GiB segments, 7 days segment.ms and retention.ms, no size limit, 1 MiB max.message.bytes, 4 KiB index interval, OnAck with 1 s interval, CreateTime"
-        )
+        LogConfig {
+            segment_bytes: 1 << 30,
+            segment_ms: 7 * 24 * 60 * 60 * 1000,
+            retention_ms: Some(7 * 24 * 60 * 60 * 1000),
+            retention_bytes: None,
+            max_message_bytes: 1_048_588,
+            index_interval_bytes: 4096,
+            flush: FlushPolicy::OnAck {
+                interval: Duration::from_secs(1),
+            },
+            timestamp_type: TimestampType::CreateTime,
+        }
     }
+}
+
+fn config_error(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Parses a Kafka long/int config value within `[min, max]`.
+fn parse_ranged(key: &str, value: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
+    let parsed: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| config_error(key, value, "expected an integer"))?;
+    if parsed < min || parsed > max {
+        return Err(config_error(key, value, format!("must be in [{min}, {max}]")));
+    }
+    Ok(parsed)
+}
+
+/// Parses a retention limit where -1 (or any negative value, as Kafka treats it) means none.
+fn parse_limit(key: &str, value: &str) -> Result<Option<u64>, ConfigError> {
+    let parsed = parse_ranged(key, value, -1, i64::MAX)?;
+    Ok(u64::try_from(parsed).ok())
 }
 
 impl LogConfig {
@@ -82,14 +120,190 @@ impl LogConfig {
 
     /// Applies `overrides` (Kafka topic config keys to string values) on top of `self`.
     /// Unknown keys and bad values are rejected with the key named; nothing is applied then.
+    ///
+    /// `flush.messages=1` selects [`FlushPolicy::Always`]; any larger value keeps the periodic
+    /// policy (flushing by message count is approximated by `flush.ms`). `flush.ms` sets the
+    /// periodic interval. `cleanup.policy` accepts only `delete`.
     pub fn with_overrides(&self, overrides: &BTreeMap<String, String>) -> Result<LogConfig, ConfigError> {
-        let _ = overrides;
-        todo!()
+        let mut config = self.clone();
+        let mut interval = match self.flush {
+            FlushPolicy::OnAck { interval } => interval,
+            FlushPolicy::Always => LogConfig::default_flush_interval(),
+        };
+        let mut always = matches!(self.flush, FlushPolicy::Always);
+        for (key, value) in overrides {
+            let v = value.as_str();
+            match key.as_str() {
+                // Kafka's lower bound is the size of one legacy record; the positions in the
+                // sparse index are 32-bit, hence the i32 bound.
+                "segment.bytes" => {
+                    config.segment_bytes = parse_ranged(key, v, 14, i64::from(i32::MAX))? as u64
+                }
+                "segment.ms" => config.segment_ms = parse_ranged(key, v, 1, i64::MAX)? as u64,
+                "retention.ms" => config.retention_ms = parse_limit(key, v)?,
+                "retention.bytes" => config.retention_bytes = parse_limit(key, v)?,
+                "max.message.bytes" => {
+                    config.max_message_bytes = parse_ranged(key, v, 0, i64::from(i32::MAX))? as usize
+                }
+                "index.interval.bytes" => {
+                    config.index_interval_bytes = parse_ranged(key, v, 0, i64::from(i32::MAX))? as u32
+                }
+                "flush.messages" => always = parse_ranged(key, v, 1, i64::MAX)? == 1,
+                "flush.ms" => interval = Duration::from_millis(parse_ranged(key, v, 0, i64::MAX)? as u64),
+                "message.timestamp.type" => {
+                    config.timestamp_type = match v.trim() {
+                        "CreateTime" => TimestampType::CreateTime,
+                        "LogAppendTime" => TimestampType::LogAppendTime,
+                        _ => return Err(config_error(key, v, "expected CreateTime or LogAppendTime")),
+                    }
+                }
+                "cleanup.policy" => {
+                    let policies: Vec<&str> = v.split(',').map(str::trim).collect();
+                    if policies.contains(&"compact") {
+                        return Err(config_error(key, v, "log compaction is not supported yet"));
+                    }
+                    if policies != ["delete"] {
+                        return Err(config_error(key, v, "expected delete"));
+                    }
+                }
+                _ => return Err(config_error(key, v, "unknown or unsupported topic config")),
+            }
+        }
+        config.flush = if always {
+            FlushPolicy::Always
+        } else {
+            FlushPolicy::OnAck { interval }
+        };
+        Ok(config)
+    }
+
+    fn default_flush_interval() -> Duration {
+        match LogConfig::default().flush {
+            FlushPolicy::OnAck { interval } => interval,
+            FlushPolicy::Always => Duration::from_secs(1),
+        }
     }
 
     /// The value of `key` under this config as Kafka would print it (for DescribeConfigs).
+    ///
+    /// Under [`FlushPolicy::Always`], `flush.ms` prints `0` (every append is flushed at once).
     pub fn value_of(&self, key: &str) -> Option<String> {
-        let _ = key;
-        todo!()
+        let limit = |v: Option<u64>| v.map_or_else(|| "-1".to_string(), |v| v.to_string());
+        Some(match key {
+            "segment.bytes" => self.segment_bytes.to_string(),
+            "segment.ms" => self.segment_ms.to_string(),
+            "retention.ms" => limit(self.retention_ms),
+            "retention.bytes" => limit(self.retention_bytes),
+            "max.message.bytes" => self.max_message_bytes.to_string(),
+            "index.interval.bytes" => self.index_interval_bytes.to_string(),
+            "flush.messages" => match self.flush {
+                FlushPolicy::Always => "1".to_string(),
+                FlushPolicy::OnAck { .. } => KAFKA_LONG_MAX.to_string(),
+            },
+            "flush.ms" => match self.flush {
+                FlushPolicy::Always => "0".to_string(),
+                FlushPolicy::OnAck { interval } => interval.as_millis().to_string(),
+            },
+            "message.timestamp.type" => match self.timestamp_type {
+                TimestampType::CreateTime => "CreateTime".to_string(),
+                TimestampType::LogAppendTime => "LogAppendTime".to_string(),
+            },
+            "cleanup.policy" => "delete".to_string(),
+            _ => return None,
+        })
+    }
+
+    /// The periodic flush interval in milliseconds, or 0 when every append is flushed.
+    pub fn flush_interval_ms(&self) -> i64 {
+        match self.flush {
+            FlushPolicy::Always => 0,
+            FlushPolicy::OnAck { interval } => i64::try_from(interval.as_millis()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_kafkas() {
+        let c = LogConfig::default();
+        assert_eq!(c.value_of("segment.bytes").unwrap(), "1073741824");
+        assert_eq!(c.value_of("segment.ms").unwrap(), "604800000");
+        assert_eq!(c.value_of("retention.ms").unwrap(), "604800000");
+        assert_eq!(c.value_of("retention.bytes").unwrap(), "-1");
+        assert_eq!(c.value_of("max.message.bytes").unwrap(), "1048588");
+        assert_eq!(c.value_of("index.interval.bytes").unwrap(), "4096");
+        assert_eq!(c.value_of("flush.ms").unwrap(), "1000");
+        assert_eq!(c.value_of("flush.messages").unwrap(), KAFKA_LONG_MAX);
+        assert_eq!(c.value_of("message.timestamp.type").unwrap(), "CreateTime");
+        assert_eq!(c.value_of("cleanup.policy").unwrap(), "delete");
+        assert_eq!(c.value_of("nope"), None);
+        for key in LogConfig::KEYS {
+            assert!(c.value_of(key).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn overrides_apply_and_print_back() {
+        let c = LogConfig::default()
+            .with_overrides(&overrides(&[
+                ("retention.ms", "-1"),
+                ("retention.bytes", "1000"),
+                ("segment.bytes", "2048"),
+                ("flush.ms", "250"),
+                ("message.timestamp.type", "LogAppendTime"),
+                ("cleanup.policy", "delete"),
+            ]))
+            .unwrap();
+        assert_eq!(c.retention_ms, None);
+        assert_eq!(c.retention_bytes, Some(1000));
+        assert_eq!(c.segment_bytes, 2048);
+        assert_eq!(
+            c.flush,
+            FlushPolicy::OnAck {
+                interval: Duration::from_millis(250)
+            }
+        );
+        assert_eq!(c.timestamp_type, TimestampType::LogAppendTime);
+        assert_eq!(c.value_of("retention.ms").unwrap(), "-1");
+        assert_eq!(c.value_of("flush.ms").unwrap(), "250");
+        let always = c.with_overrides(&overrides(&[("flush.messages", "1")])).unwrap();
+        assert_eq!(always.flush, FlushPolicy::Always);
+        assert_eq!(always.value_of("flush.messages").unwrap(), "1");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_the_key() {
+        for (k, v) in [
+            ("segment.bytes", "abc"),
+            ("segment.bytes", "10"),
+            ("segment.bytes", "4294967296"),
+            ("retention.ms", "-2"),
+            ("flush.messages", "0"),
+            ("message.timestamp.type", "Whenever"),
+            ("cleanup.policy", "compact"),
+            ("cleanup.policy", "delete,compact"),
+            ("cleanup.policy", "shred"),
+            ("no.such.key", "1"),
+        ] {
+            let err = LogConfig::default()
+                .with_overrides(&overrides(&[(k, v)]))
+                .unwrap_err();
+            assert_eq!(err.key, k);
+            assert_eq!(err.value, v);
+        }
+        let err = LogConfig::default()
+            .with_overrides(&overrides(&[("cleanup.policy", "compact")]))
+            .unwrap_err();
+        assert!(err.reason.contains("compaction is not supported"), "{err}");
     }
 }

@@ -12,6 +12,22 @@
 //! - [`LogConfig`]: per-topic settings (`segment.bytes`, `retention.ms`, flush policy, ...).
 //! - [`batch::BatchHeader`]: the parsed 61-byte header of a v2 record batch.
 //!
+//! Contracts the broker can rely on:
+//! - **Atomic appends**: the batches of one `append` become readable together, after they are
+//!   completely written; on any error nothing is appended.
+//! - **Durability**: an append with [`Durability::Sync`] (or under `flush.messages=1`) returns
+//!   after an fsync that covers it (concurrent appenders share one fsync); any other append is in
+//!   the page cache when it returns and survives a crash of the process; the periodic
+//!   [`LogStore::maintenance`] fsyncs it within `flush.ms`.
+//! - **Idempotence**: a retried idempotent-producer batch (one of the producer's last five) is
+//!   not written again; the outcome says `duplicate` and where the original is, also after a
+//!   restart.
+//! - **Recovery**: opening a partition validates the active segment's CRCs, truncates a torn or
+//!   corrupt tail and rebuilds missing or damaged indexes.
+//!
+//! The byte layouts of every file and the recovery algorithm are in `FORMAT.md` beside this
+//! crate's `Cargo.toml`.
+//!
 //! ```no_run
 //! use spate_log::{LogStore, StoreConfig, Durability};
 //! # fn main() -> Result<(), spate_log::Error> {
@@ -26,15 +42,22 @@
 //! ```
 
 pub mod batch;
+mod compression;
 mod config;
 mod error;
+mod index;
 mod partition;
+mod producer_state;
+mod recovery;
+mod segment;
 mod store;
 
 pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
 pub use error::Error;
 pub use partition::{AppendOutcome, Partition, ReadResult, RetentionOutcome};
-pub use store::{LogStore, StoreConfig, Topic, TopicId};
+pub use store::{
+    LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId, validate_topic_name,
+};
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

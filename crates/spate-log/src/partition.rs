@@ -1,9 +1,24 @@
 //! One partition: an append-only sequence of segments.
+//!
+//! Concurrency: one appender at a time (the `appender` mutex guards the active segment's write
+//! cursor and the producer state, so a sequence check and its append are atomic). Readers never
+//! take that lock: they clone the current segment list and read with `pread` below each
+//! segment's published size. fsync happens outside the append lock and is group-committed.
 
 use bytes::Bytes;
-use std::path::Path;
+use std::io::IoSlice;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 
-use crate::{Durability, LogConfig, Result};
+use crate::batch::{self, BatchHeader, HEADER_LEN, ValidatedBatch};
+use crate::compression;
+use crate::producer_state::{ProducerEntry, ProducerStateMap, SequenceCheck};
+use crate::recovery;
+use crate::segment::{
+    SNAPSHOT_SUFFIX, Segment, file_path, io_error, sync_dir, whole_batches_len, write_all_vectored,
+};
+use crate::{Durability, Error, FlushPolicy, LogConfig, Result, TimestampType};
 
 /// What an append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +53,79 @@ pub struct RetentionOutcome {
     pub log_start_offset: i64,
 }
 
+/// State owned by the appender.
+#[derive(Debug)]
+struct Appender {
+    producers: ProducerStateMap,
+}
+
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Every append numbered at or below this is on stable storage.
+    synced_seq: u64,
+    /// An fsync is running; others wait for it rather than issuing their own.
+    in_progress: bool,
+}
+
+/// Snapshots kept beside the log: the newest covers everything; one older in case it is damaged.
+const SNAPSHOTS_KEPT: usize = 2;
+
 /// One partition's log. `Send + Sync`: appends are serialized by an internal lock, reads and
 /// offset queries run concurrently with them and see only fully written batches.
 #[derive(Debug)]
 pub struct Partition {
-    _private: (),
+    dir: PathBuf,
+    config: RwLock<LogConfig>,
+    /// Oldest first; the last is the active segment. Replaced whole on roll and retention.
+    segments: RwLock<Arc<Vec<Arc<Segment>>>>,
+    appender: Mutex<Appender>,
+    log_start: AtomicI64,
+    log_end: AtomicI64,
+    /// Number of appends written so far (their bytes are in the page cache).
+    written_seq: AtomicU64,
+    sync_state: Mutex<SyncState>,
+    sync_done: Condvar,
+    /// Wall-clock ms of the oldest append not yet fsynced, -1 when everything is synced.
+    unsynced_since: AtomicI64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves its state consistent before anything that can panic, so a
+    // poisoned lock is still safe to use.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The first record of a stored batch whose timestamp is >= `timestamp`.
+fn first_record_at_or_after(batch: &[u8], h: &BatchHeader, timestamp: i64) -> Result<Option<(i64, i64)>> {
+    if h.has_log_append_time() {
+        // Every record carries the batch's append time.
+        return Ok((h.max_timestamp >= timestamp).then_some((h.base_offset, h.max_timestamp)));
+    }
+    let records = batch.get(HEADER_LEN..).unwrap_or_default();
+    let decompressed;
+    let records = if h.compression() == 0 {
+        records
+    } else {
+        decompressed = compression::decompress(h.compression(), records)?;
+        &decompressed[..]
+    };
+    for record in batch::RecordWalker::new(records) {
+        let record = record?;
+        let record_timestamp = h.base_timestamp.saturating_add(record.timestamp_delta);
+        if record_timestamp >= timestamp {
+            return Ok(Some((
+                h.base_offset + i64::from(record.offset_delta),
+                record_timestamp,
+            )));
+        }
+    }
+    Ok(None)
 }
 
 impl Partition {
@@ -50,8 +133,41 @@ impl Partition {
     /// are validated, a torn or corrupt tail is truncated, missing or corrupt indexes are rebuilt,
     /// idempotent producer state is rebuilt.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Partition> {
-        let _ = (dir, config);
-        todo!()
+        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let recovered = recovery::recover(dir, &config, now_ms())?;
+        let log_start = recovered.segments.first().map_or(0, |s| s.base_offset);
+        let log_end = recovered
+            .segments
+            .last()
+            .map_or(0, |s| s.next_offset.load(Ordering::Acquire));
+        Ok(Partition {
+            dir: dir.to_path_buf(),
+            config: RwLock::new(config),
+            segments: RwLock::new(Arc::new(recovered.segments)),
+            appender: Mutex::new(Appender {
+                producers: recovered.producers,
+            }),
+            log_start: AtomicI64::new(log_start),
+            log_end: AtomicI64::new(log_end),
+            written_seq: AtomicU64::new(0),
+            sync_state: Mutex::new(SyncState::default()),
+            sync_done: Condvar::new(),
+            unsynced_since: AtomicI64::new(-1),
+        })
+    }
+
+    /// The partition's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn segments(&self) -> Arc<Vec<Arc<Segment>>> {
+        Arc::clone(&self.segments.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn active(&self) -> Arc<Segment> {
+        let segments = self.segments.read().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(segments.last().expect("a partition always has an active segment"))
     }
 
     /// Appends the v2 batches in `records` (as received in a Produce request), assigning offsets.
@@ -59,64 +175,474 @@ impl Partition {
     /// producer sequence and epoch); on any error nothing is written. Returns once the data is
     /// readable (and, with [`Durability::Sync`] or `FlushPolicy::Always`, on stable storage).
     pub fn append(&self, records: &[u8], durability: Durability) -> Result<AppendOutcome> {
-        let _ = (records, durability);
-        todo!()
+        self.append_at(records, durability, now_ms())
+    }
+
+    /// [`append`](Self::append) with the broker's clock reading `now_ms` (ms since the epoch),
+    /// used for LogAppendTime, `segment.ms` and the flush interval.
+    pub fn append_at(&self, records: &[u8], durability: Durability, now_ms: i64) -> Result<AppendOutcome> {
+        if records.is_empty() {
+            return Err(Error::CorruptBatch("no record batches to append".to_string()));
+        }
+        // One CRC pass over the data, outside the append lock.
+        let batches = batch::validate_all(records)?;
+        let config = self.config();
+        for b in &batches {
+            let h = &b.header;
+            if h.total_len() > config.max_message_bytes {
+                return Err(Error::BatchTooLarge {
+                    size: h.total_len(),
+                    max: config.max_message_bytes,
+                });
+            }
+            if h.record_count < 1 || i64::from(h.record_count) != i64::from(h.last_offset_delta) + 1 {
+                return Err(Error::CorruptBatch(format!(
+                    "produced batch has {} records but lastOffsetDelta {}",
+                    h.record_count, h.last_offset_delta
+                )));
+            }
+        }
+        let log_append_time = config.timestamp_type == TimestampType::LogAppendTime;
+        let (outcome, seq) = {
+            let mut appender = lock(&self.appender);
+            match self.append_locked(&mut appender, records, &batches, &config, log_append_time, now_ms)? {
+                Appended::Duplicate(outcome) => return Ok(outcome),
+                Appended::Written(outcome, seq) => (outcome, seq),
+            }
+        };
+        if durability == Durability::Sync || config.flush == FlushPolicy::Always {
+            self.sync_through(seq)?;
+        }
+        Ok(outcome)
+    }
+
+    fn append_locked(
+        &self,
+        appender: &mut Appender,
+        records: &[u8],
+        batches: &[ValidatedBatch],
+        config: &LogConfig,
+        log_append_time: bool,
+        now_ms: i64,
+    ) -> Result<Appended> {
+        let log_end = self.log_end.load(Ordering::Acquire);
+        // Check producer sequences against a staged copy, so a failure leaves no trace.
+        let mut staged = ProducerStateMap::default();
+        let mut next = log_end;
+        for b in batches {
+            let pid = b.header.producer_id;
+            if pid >= 0
+                && !staged.producers.contains_key(&pid)
+                && let Some(entry) = appender.producers.producers.get(&pid)
+            {
+                staged.producers.insert(pid, entry.clone());
+            }
+            if let SequenceCheck::Duplicate(original) = staged.check(&b.header)? {
+                return Ok(Appended::Duplicate(AppendOutcome {
+                    base_offset: original.first_offset,
+                    last_offset: original.last_offset,
+                    log_append_time: -1,
+                    log_start_offset: self.log_start_offset(),
+                    duplicate: true,
+                }));
+            }
+            let mut assigned = b.header;
+            assigned.base_offset = next;
+            staged.record(&assigned);
+            next = assigned.last_offset() + 1;
+        }
+        let span = next - log_end;
+        let len = records.len() as u64;
+
+        let mut active = self.active();
+        let size = active.size();
+        let roll_base = active.roll_base_ms.load(Ordering::Acquire);
+        let too_big = size + len > config.segment_bytes || size + len > u64::from(u32::MAX);
+        let too_old = roll_base >= 0 && now_ms.saturating_sub(roll_base) >= config.segment_ms as i64;
+        let offsets_overflow = next - active.base_offset > i64::from(i32::MAX);
+        if size > 0 && (too_big || too_old || offsets_overflow) {
+            active = self.roll(appender)?;
+        }
+        debug_assert!(span > 0);
+
+        // The producer's bytes are written as they are; only the base offset (and, for
+        // LogAppendTime, the header) comes from separate buffers.
+        let mut offset_fields: Vec<[u8; 8]> = Vec::with_capacity(batches.len());
+        let mut headers: Vec<[u8; HEADER_LEN]> = Vec::new();
+        let mut offset = log_end;
+        for b in batches {
+            offset_fields.push(offset.to_be_bytes());
+            if log_append_time {
+                let start = b.position;
+                let mut header = [0u8; HEADER_LEN];
+                header.copy_from_slice(&records[start..start + HEADER_LEN]);
+                header[..8].copy_from_slice(&offset.to_be_bytes());
+                let records_len = b.header.total_len() - HEADER_LEN;
+                batch::set_log_append_time(&mut header, b.records_crc, records_len, now_ms);
+                headers.push(header);
+            }
+            offset += i64::from(b.header.last_offset_delta) + 1;
+        }
+        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(batches.len() * 2);
+        for (i, b) in batches.iter().enumerate() {
+            let bytes = &records[b.position..b.position + b.header.total_len()];
+            if log_append_time {
+                slices.push(IoSlice::new(&headers[i]));
+                slices.push(IoSlice::new(&bytes[HEADER_LEN..]));
+            } else {
+                slices.push(IoSlice::new(&offset_fields[i]));
+                slices.push(IoSlice::new(&bytes[8..]));
+            }
+        }
+        let start = active.size();
+        if let Err(source) = write_all_vectored(&active.file, &mut slices) {
+            // Leave no partial batch behind (e.g. on a full disk).
+            if let Err(undo) = active.truncate(start) {
+                tracing::error!(%undo, "cannot remove a partially written append");
+            }
+            return Err(Error::Io {
+                path: active.log_path.clone(),
+                source,
+            });
+        }
+
+        {
+            let mut index = active.index_mut();
+            let mut position = start;
+            let mut offset = log_end;
+            for b in batches {
+                let h = &b.header;
+                let max_timestamp = if log_append_time { now_ms } else { h.max_timestamp };
+                let relative = (offset - active.base_offset) as u32;
+                index.on_batch(
+                    relative,
+                    position as u32,
+                    h.total_len() as u64,
+                    max_timestamp,
+                    config.index_interval_bytes,
+                );
+                position += h.total_len() as u64;
+                offset += i64::from(h.last_offset_delta) + 1;
+            }
+        }
+        if active.roll_base_ms.load(Ordering::Acquire) < 0 {
+            active.roll_base_ms.store(now_ms, Ordering::Release);
+        }
+        active.next_offset.store(next, Ordering::Release);
+        // Publish: readers see the new batches only after they are completely written.
+        active.size.store(start + len, Ordering::Release);
+        self.log_end.store(next, Ordering::Release);
+        appender.producers.producers.extend(staged.producers);
+
+        let seq = self.written_seq.fetch_add(1, Ordering::AcqRel) + 1;
+        let _ = self
+            .unsynced_since
+            .compare_exchange(-1, now_ms, Ordering::AcqRel, Ordering::Acquire);
+        Ok(Appended::Written(
+            AppendOutcome {
+                base_offset: log_end,
+                last_offset: next - 1,
+                log_append_time: if log_append_time { now_ms } else { -1 },
+                log_start_offset: self.log_start_offset(),
+                duplicate: false,
+            },
+            seq,
+        ))
+    }
+
+    /// Seals the active segment (indexes written, everything fsynced, producer snapshot taken)
+    /// and starts a new one at the log end offset.
+    fn roll(&self, appender: &Appender) -> Result<Arc<Segment>> {
+        let old = self.active();
+        old.index_mut().finish();
+        old.write_index_files()?;
+        old.file.sync_data().map_err(io_error(&old.log_path))?;
+        let log_end = self.log_end.load(Ordering::Acquire);
+        crate::segment::write_file_atomically(
+            &file_path(&self.dir, log_end, SNAPSHOT_SUFFIX),
+            &appender.producers.encode_snapshot(log_end),
+        )?;
+        let segment = Segment::open_file(&self.dir, log_end, true)?;
+        segment.next_offset.store(log_end, Ordering::Release);
+        sync_dir(&self.dir)?;
+        let segment = Arc::new(segment);
+        {
+            let mut segments = self.segments.write().unwrap_or_else(PoisonError::into_inner);
+            let mut list: Vec<Arc<Segment>> = segments.as_ref().clone();
+            list.push(Arc::clone(&segment));
+            *segments = Arc::new(list);
+        }
+        self.prune_snapshots();
+        tracing::debug!(dir = %self.dir.display(), base_offset = log_end, "rolled segment");
+        Ok(segment)
+    }
+
+    fn prune_snapshots(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut snapshots: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == SNAPSHOT_SUFFIX))
+            .collect();
+        snapshots.sort();
+        let excess = snapshots.len().saturating_sub(SNAPSHOTS_KEPT);
+        for path in &snapshots[..excess] {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!(path = %path.display(), %e, "cannot remove old producer snapshot");
+            }
+        }
     }
 
     /// Whole batches starting with the one containing `offset`, at most `max_bytes` unless the
     /// first batch alone is larger (it is then returned whole, as Kafka does).
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadResult> {
-        let _ = (offset, max_bytes);
-        todo!()
+        let log_end = self.log_end.load(Ordering::Acquire);
+        let log_start = self.log_start_offset();
+        let out_of_range = || Error::OffsetOutOfRange {
+            offset,
+            log_start,
+            log_end,
+        };
+        if offset < log_start || offset > log_end {
+            return Err(out_of_range());
+        }
+        let empty = |records: Bytes| ReadResult {
+            records,
+            high_watermark: log_end,
+            log_start_offset: log_start,
+        };
+        if offset == log_end {
+            return Ok(empty(Bytes::new()));
+        }
+        let segments = self.segments();
+        let first = segments.partition_point(|s| s.base_offset <= offset);
+        if first == 0 {
+            // Retention moved the log start after the range check.
+            return Err(out_of_range());
+        }
+        for segment in &segments[first - 1..] {
+            let end = segment.size();
+            let Some((position, header)) = segment.find_batch(offset, end)? else {
+                continue;
+            };
+            let first_len = header.total_len();
+            let available = (end - position) as usize;
+            let len = max_bytes.min(available).max(first_len);
+            let mut buf = segment.read_vec(position, len)?;
+            let whole = whole_batches_len(&buf, first_len);
+            buf.truncate(whole);
+            return Ok(empty(Bytes::from(buf)));
+        }
+        Ok(empty(Bytes::new()))
     }
 
     /// Offset and timestamp of the first record whose timestamp is >= `timestamp`, or `None`
     /// when every record is older.
     pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<(i64, i64)>> {
-        let _ = timestamp;
-        todo!()
+        let log_start = self.log_start_offset();
+        for segment in self.segments().iter() {
+            let end = segment.size();
+            let position = {
+                let index = segment.index();
+                if index.max_timestamp < timestamp {
+                    continue;
+                }
+                index.position_for(index.batch_before_timestamp(timestamp))
+            };
+            let mut position = u64::from(position);
+            while position < end {
+                let header = segment.header_at(position, end)?;
+                if header.max_timestamp >= timestamp && header.last_offset() >= log_start {
+                    let bytes = segment.read_vec(position, header.total_len())?;
+                    if let Some(found) = first_record_at_or_after(&bytes, &header, timestamp)?
+                        && found.0 >= log_start
+                    {
+                        return Ok(Some(found));
+                    }
+                }
+                position += header.total_len() as u64;
+            }
+        }
+        Ok(None)
     }
 
     pub fn log_start_offset(&self) -> i64 {
-        todo!()
+        self.log_start.load(Ordering::Acquire)
     }
     /// Offset the next appended record gets.
     pub fn log_end_offset(&self) -> i64 {
-        todo!()
+        self.log_end.load(Ordering::Acquire)
     }
     /// Offsets below this are readable by consumers.
     pub fn high_watermark(&self) -> i64 {
-        todo!()
+        self.log_end_offset()
     }
     /// Bytes on disk over all segments.
     pub fn size_bytes(&self) -> u64 {
-        todo!()
+        self.segments().iter().map(|s| s.size()).sum()
+    }
+    /// Number of segments, the active one included.
+    pub fn segment_count(&self) -> usize {
+        self.segments().len()
+    }
+    /// Base offsets of the segments, oldest first.
+    pub fn segment_base_offsets(&self) -> Vec<i64> {
+        self.segments().iter().map(|s| s.base_offset).collect()
     }
     /// Largest record timestamp seen and its offset (-1, -1 when empty): ListOffsets MAX_TIMESTAMP.
+    ///
+    /// The offset is that of the first record carrying the largest timestamp; if that record
+    /// cannot be read back, the last offset of its batch.
     pub fn max_timestamp(&self) -> (i64, i64) {
-        todo!()
+        let segments = self.segments();
+        let mut best: Option<(i64, &Arc<Segment>, u32)> = None;
+        for segment in segments.iter() {
+            let index = segment.index();
+            if index.max_timestamp >= 0 && best.is_none_or(|(ts, _, _)| index.max_timestamp > ts) {
+                best = Some((index.max_timestamp, segment, index.max_timestamp_batch));
+            }
+        }
+        let Some((timestamp, segment, relative)) = best else {
+            return (-1, -1);
+        };
+        let batch_offset = segment.base_offset + i64::from(relative);
+        let exact = segment
+            .find_batch(batch_offset, segment.size())
+            .ok()
+            .flatten()
+            .and_then(|(pos, h)| {
+                let bytes = segment.read_vec(pos, h.total_len()).ok()?;
+                first_record_at_or_after(&bytes, &h, timestamp)
+                    .ok()
+                    .flatten()
+                    .or(Some((h.last_offset(), timestamp)))
+            });
+        exact.map_or((timestamp, batch_offset), |(offset, _)| (timestamp, offset))
+    }
+
+    /// The current epoch of an idempotent producer, if the partition has seen it.
+    pub fn producer_epoch(&self, producer_id: i64) -> Option<i16> {
+        lock(&self.appender).producers.epoch(producer_id)
+    }
+
+    /// The next sequence number expected from an idempotent producer, if the partition has seen
+    /// it (and it has batches in its current epoch).
+    pub fn producer_next_sequence(&self, producer_id: i64) -> Option<i32> {
+        let appender = lock(&self.appender);
+        let entry: &ProducerEntry = appender.producers.producers.get(&producer_id)?;
+        entry
+            .batches
+            .back()
+            .map(|b| batch::increment_sequence(b.last_seq, 1))
     }
 
     /// fsyncs everything appended so far (group commit: concurrent callers share one fsync).
     pub fn sync(&self) -> Result<()> {
-        todo!()
+        self.sync_through(self.written_seq.load(Ordering::Acquire))
     }
+
+    /// Waits until append number `seq` is on stable storage, issuing an fsync unless one that
+    /// covers it is already running.
+    fn sync_through(&self, seq: u64) -> Result<()> {
+        let mut state = lock(&self.sync_state);
+        loop {
+            if state.synced_seq >= seq {
+                return Ok(());
+            }
+            if state.in_progress {
+                state = self.sync_done.wait(state).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            state.in_progress = true;
+            drop(state);
+            // Appends numbered up to `target` are in the file; earlier segments were fsynced
+            // when they were rolled, so syncing the active segment covers them all.
+            let target = self.written_seq.load(Ordering::Acquire);
+            let active = self.active();
+            let result = active.file.sync_data().map_err(io_error(&active.log_path));
+            if result.is_ok() {
+                let _appender = lock(&self.appender);
+                if self.written_seq.load(Ordering::Acquire) == target {
+                    self.unsynced_since.store(-1, Ordering::Release);
+                }
+            }
+            state = lock(&self.sync_state);
+            state.in_progress = false;
+            if result.is_ok() {
+                state.synced_seq = state.synced_seq.max(target);
+            }
+            self.sync_done.notify_all();
+            result?;
+        }
+    }
+
     /// Whether there is appended data not yet fsynced, and since when (ms since epoch).
     pub fn unsynced_since(&self) -> Option<i64> {
-        todo!()
+        let since = self.unsynced_since.load(Ordering::Acquire);
+        (since >= 0).then_some(since)
     }
 
     /// Deletes whole segments past `retention.ms` / `retention.bytes` (never the active one).
     pub fn apply_retention(&self, now_ms: i64) -> Result<RetentionOutcome> {
-        let _ = now_ms;
-        todo!()
+        let config = self.config();
+        let _appender = lock(&self.appender);
+        let segments = self.segments();
+        let sealed = &segments[..segments.len() - 1];
+        let mut delete = 0;
+        if let Some(retention_ms) = config.retention_ms {
+            let retention_ms = i64::try_from(retention_ms).unwrap_or(i64::MAX);
+            while delete < sealed.len()
+                && now_ms.saturating_sub(sealed[delete].largest_timestamp()) > retention_ms
+            {
+                delete += 1;
+            }
+        }
+        if let Some(retention_bytes) = config.retention_bytes {
+            let mut size: u64 = segments[delete..].iter().map(|s| s.size()).sum();
+            while delete < sealed.len() && size - sealed[delete].size() >= retention_bytes {
+                size -= sealed[delete].size();
+                delete += 1;
+            }
+        }
+        if delete == 0 {
+            return Ok(RetentionOutcome {
+                log_start_offset: self.log_start_offset(),
+                ..Default::default()
+            });
+        }
+        let remaining: Vec<Arc<Segment>> = segments[delete..].to_vec();
+        let new_start = remaining[0].base_offset.max(self.log_start_offset());
+        *self.segments.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(remaining);
+        self.log_start.store(new_start, Ordering::Release);
+        let mut bytes_deleted = 0;
+        for segment in &segments[..delete] {
+            bytes_deleted += segment.size();
+            segment.delete_files()?;
+        }
+        tracing::info!(dir = %self.dir.display(), segments = delete, bytes_deleted, log_start = new_start, "retention deleted segments");
+        Ok(RetentionOutcome {
+            segments_deleted: delete,
+            bytes_deleted,
+            log_start_offset: new_start,
+        })
     }
 
     pub fn config(&self) -> LogConfig {
-        todo!()
+        self.config.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
     pub fn set_config(&self, config: LogConfig) {
-        let _ = config;
-        todo!()
+        *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
     }
 }
+
+enum Appended {
+    Duplicate(AppendOutcome),
+    Written(AppendOutcome, u64),
+}
+
+// Callers rely on sharing partitions across threads.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Partition>();
+};

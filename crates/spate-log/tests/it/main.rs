@@ -1,0 +1,10 @@
+//! Integration tests of spate-log: one binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod idempotence;
+mod recovery;
+mod retention;
+mod segments;
+mod store;
+mod timestamps;
