@@ -1,0 +1,152 @@
+//! Command-line arguments, as parsed by clap. Turning them into validated settings happens in
+//! each command's module (two stages, as in ripgrep): parsing stays declarative here.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "spate", version, about = "Kafka-compatible log and stream processing in one binary")]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a Kafka-compatible broker in the foreground.
+    Broker(BrokerArgs),
+    /// Create, list, describe and delete topics.
+    Topics {
+        #[command(subcommand)]
+        action: TopicsAction,
+    },
+    /// Produce lines from stdin to a topic, one record per line.
+    Produce(ProduceArgs),
+    /// Print records of a topic to stdout, one per line.
+    Consume(ConsumeArgs),
+    /// Run the main demo job: an embedded broker, records produced and read back, checked.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BrokerArgs {
+    /// Address to listen on (port 0 picks a free port, printed at start-up).
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub listen: SocketAddr,
+    /// Directory for all durable state.
+    #[arg(long, default_value = "spate-data")]
+    pub data_dir: PathBuf,
+    /// Host name advertised to clients (defaults to the listen address).
+    #[arg(long)]
+    pub advertised_host: Option<String>,
+    /// Partitions of auto-created topics.
+    #[arg(long, default_value_t = 1)]
+    pub default_partitions: i32,
+    /// Do not create unknown topics when clients ask for their metadata.
+    #[arg(long)]
+    pub no_auto_create_topics: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// Kafka bootstrap servers (Spate or any Kafka cluster).
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub bootstrap: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicsAction {
+    /// Create a topic.
+    Create {
+        name: String,
+        #[arg(long, default_value_t = 1)]
+        partitions: i32,
+        /// Topic config override, KEY=VALUE (repeatable), e.g. retention.ms=3600000.
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        configs: Vec<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List topics with their partition counts.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a topic's partitions, offsets and configs.
+    Describe {
+        name: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Delete a topic and its data.
+    Delete {
+        name: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Acks {
+    #[value(name = "all")]
+    All,
+    #[value(name = "1")]
+    One,
+    #[value(name = "0")]
+    Zero,
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    pub topic: String,
+    /// Split each line at the first SEP into key and value.
+    #[arg(long, value_name = "SEP")]
+    pub key_separator: Option<String>,
+    /// Write every record to this partition (default: by key, or spread).
+    #[arg(long)]
+    pub partition: Option<i32>,
+    #[arg(long, value_enum, default_value = "all")]
+    pub acks: Acks,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    pub topic: String,
+    /// Start at the earliest offset instead of the end.
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Read only this partition.
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// Stop after N records.
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// Stop when every partition has been read to its end.
+    #[arg(long)]
+    pub exit_at_end: bool,
+    /// Print the key before the value, separated by SEP.
+    #[arg(long, value_name = "SEP")]
+    pub print_key: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Records to produce and read back.
+    #[arg(long, default_value_t = 200_000)]
+    pub records: u64,
+    /// Partitions of the demo topic.
+    #[arg(long, default_value_t = 3)]
+    pub partitions: i32,
+    /// Keep the broker's data here instead of a temporary directory.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}

@@ -1,0 +1,38 @@
+//! One module per subcommand.
+
+mod broker;
+mod consume;
+mod demo;
+mod produce;
+mod topics;
+
+use anyhow::{Context, Result};
+
+use crate::cli::Command;
+
+pub fn run(command: Command) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        match command {
+            Command::Broker(args) => broker::run(args).await,
+            Command::Topics { action } => topics::run(action).await,
+            Command::Produce(args) => produce::run(args).await,
+            Command::Consume(args) => consume::run(args).await,
+            Command::Demo(args) => demo::run(args).await,
+        }
+    })
+}
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+pub async fn shutdown_signal() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
