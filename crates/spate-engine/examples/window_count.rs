@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let r = window_count(&params)?;
     println!(
-        "window-count {:?} events={} keys={} parallelism={} elapsed={:.3}s events/s={:.0} ({:.2} M/s) windows={} total_count={} correct={} peak_rss_mb={:.1}",
+        "window-count {:?} events={} keys={} parallelism={} elapsed={:.3}s events/s={:.0} ({:.2} M/s) windows={} total_count={} correct={} peak_rss_mb={:.1} cpu={:.3}s events/cpu-s={:.2} M",
         params.window,
         r.events,
         params.keys,
@@ -34,6 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.total_count,
         r.is_correct(&params),
         r.peak_rss_bytes.unwrap_or(0) as f64 / (1024.0 * 1024.0),
+        r.cpu_time.unwrap_or_default().as_secs_f64(),
+        r.cpu_time.map_or(0.0, |c| r.events as f64 / c.as_secs_f64().max(1e-9) / 1e6),
     );
     Ok(())
 }

@@ -92,6 +92,9 @@ pub struct WindowCountReport {
     pub total_count: u64,
     /// Peak resident memory of the process (VmHWM), if readable.
     pub peak_rss_bytes: Option<u64>,
+    /// CPU time (user + system) the process spent during the job, if readable: on a shared
+    /// machine `events / cpu_time` shows the engine's cost independent of other load.
+    pub cpu_time: Option<Duration>,
 }
 
 impl WindowCountReport {
@@ -107,6 +110,18 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// CPU time (user + system) of this process so far, from `/proc/self/stat` (Linux, assumes
+/// the usual 100 clock ticks per second).
+pub fn process_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 /// Runs the benchmark job once.
@@ -133,9 +148,11 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
             t.fetch_add(batch.iter().map(|r| r.value.value).sum::<u64>(), Ordering::Relaxed);
         })
         .name("discard");
+    let cpu_before = process_cpu_time();
     let started = Instant::now();
     env.execute()?;
     let elapsed = started.elapsed();
+    let cpu_time = cpu_before.zip(process_cpu_time()).map(|(a, b)| b.saturating_sub(a));
     Ok(WindowCountReport {
         events: params.events,
         elapsed,
@@ -143,6 +160,7 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
         windows_fired: fired.load(Ordering::Relaxed),
         total_count: total.load(Ordering::Relaxed),
         peak_rss_bytes: peak_rss_bytes(),
+        cpu_time,
     })
 }
 

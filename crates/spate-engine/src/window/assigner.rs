@@ -100,6 +100,43 @@ impl WindowAssigner {
     }
 }
 
+/// The windows of the last assigned timestamp, valid for every timestamp in `[from, until)`:
+/// consecutive elements usually fall into the same windows, so the division is skipped.
+#[derive(Debug, Clone)]
+pub(crate) struct AssignCache {
+    pub(crate) from: Timestamp,
+    pub(crate) until: Timestamp,
+    pub(crate) windows: SmallVec<[Window; 8]>,
+}
+
+impl Default for AssignCache {
+    fn default() -> Self {
+        Self { from: 0, until: 0, windows: SmallVec::new() }
+    }
+}
+
+impl WindowAssigner {
+    /// Like [`assign`](Self::assign) but reusing the previous result when it still applies.
+    /// Only for non-merging assigners.
+    #[inline]
+    pub(crate) fn assign_cached(&self, ts: Timestamp, cache: &mut AssignCache) {
+        if ts >= cache.from && ts < cache.until {
+            return;
+        }
+        self.assign(ts, &mut cache.windows);
+        let (from, until) = match self.kind {
+            Kind::Tumbling { size, offset } | Kind::Sliding { slide: size, offset, .. } => {
+                let start = ts - (ts - offset).rem_euclid(size);
+                (start, start.saturating_add(size))
+            }
+            Kind::Session { .. } => (0, 0),
+            Kind::Global => (i64::MIN, i64::MAX),
+        };
+        cache.from = from;
+        cache.until = until;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +154,11 @@ mod tests {
         assert_eq!(windows(t, -1), vec![Window::new(-10, 0)]);
         let s = WindowAssigner::sliding(Duration::from_millis(10), Duration::from_millis(5));
         assert_eq!(windows(s, 12), vec![Window::new(10, 20), Window::new(5, 15)]);
+        let mut cache = AssignCache::default();
+        for ts in (-50..50).chain((-50..50).rev()) {
+            s.assign_cached(ts, &mut cache);
+            assert_eq!(cache.windows.to_vec(), windows(s, ts), "cached windows of {ts}");
+        }
         for ts in -50..50 {
             for w in windows(s, ts) {
                 assert!(w.start <= ts && ts < w.end);

@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use crate::operators::Downstream;
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 use crate::runtime::output::{Control, Output};
-use crate::window::assigner::WindowAssigner;
+use crate::window::assigner::{AssignCache, WindowAssigner};
 use crate::window::function::WindowFn;
 use crate::window::trigger::{TimerEntry, Timers, Trigger, TriggerContext, TriggerResult};
 
@@ -46,6 +46,7 @@ struct Core<K, T, Tr: Trigger<T>, WF: WindowFn<K, T>> {
 }
 
 impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
+    #[inline]
     fn cleanup_time(&self, w: &Window) -> Timestamp {
         if self.assigner.is_event_time() {
             w.max_timestamp().saturating_add(self.allowed_lateness)
@@ -54,6 +55,7 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
         }
     }
 
+    #[inline]
     fn is_window_late(&self, w: &Window) -> bool {
         self.assigner.is_event_time() && !w.is_global() && self.cleanup_time(w) <= self.watermark
     }
@@ -94,6 +96,7 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
     }
 
     /// Adds an element to the slot at `idx` and runs the trigger.
+    #[inline]
     fn add_to_slot(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, idx: usize, key: &K, ts: Timestamp, value: T) {
         let slot = &mut list[idx];
         let mut added = Timers::new();
@@ -117,6 +120,7 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
         }
     }
 
+    #[inline]
     fn add_to_window(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, key: &K, w: Window, ts: Timestamp, value: T) {
         let idx = match list.iter().position(|s| s.window == w) {
             Some(i) => i,
@@ -129,6 +133,7 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
         self.add_to_slot(list, idx, key, ts, value);
     }
 
+    #[inline]
     fn add_to_windows(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, key: &K, windows: &[Window], rec: Record<T>) {
         let Some((last, rest)) = windows.split_last() else { return };
         for w in rest {
@@ -188,6 +193,7 @@ pub(crate) struct WindowOperator<K, T, KS, Tr: Trigger<T>, WF: WindowFn<K, T>> {
     late_tag: Option<u64>,
     slots: FxHashMap<K, SlotList<WF::Acc, Tr::State>>,
     scratch: SmallVec<[Window; 8]>,
+    cache: AssignCache,
     core: Core<K, T, Tr, WF>,
 }
 
@@ -213,6 +219,7 @@ where
             late_tag: spec.late_tag,
             slots: FxHashMap::default(),
             scratch: SmallVec::new(),
+            cache: AssignCache::default(),
             core: Core {
                 assigner: spec.assigner,
                 trigger: spec.trigger,
@@ -235,6 +242,7 @@ where
         }
     }
 
+    #[inline]
     fn process(&mut self, mut rec: Record<T>) {
         let core = &mut self.core;
         if !core.assigner.is_event_time() {
@@ -245,8 +253,8 @@ where
             return;
         }
         let key = (self.key_selector)(&rec.value);
-        core.assigner.assign(rec.timestamp, &mut self.scratch);
         if core.assigner.is_merging() {
+            core.assigner.assign(rec.timestamp, &mut self.scratch);
             let nw = self.scratch[0];
             let list = self.slots.entry(key.clone()).or_default();
             let rejected = core.add_merging(list, &key, nw, rec);
@@ -260,23 +268,31 @@ where
             }
             return;
         }
-        let watermark_ok = |w: &Window| !core.is_window_late(w);
-        self.scratch.retain(|w| watermark_ok(w));
-        if self.scratch.is_empty() {
-            if self.core.is_element_late(rec.timestamp) {
-                self.late(rec);
+        core.assigner.assign_cached(rec.timestamp, &mut self.cache);
+        // The oldest window is cleaned up first: if it is not late, none is.
+        let windows: &[Window] = match self.cache.windows.last() {
+            Some(oldest) if core.is_window_late(oldest) => {
+                self.scratch.clear();
+                self.scratch.extend(self.cache.windows.iter().copied().filter(|w| !core.is_window_late(w)));
+                if self.scratch.is_empty() {
+                    if self.core.is_element_late(rec.timestamp) {
+                        self.late(rec);
+                    }
+                    return;
+                }
+                &self.scratch
             }
-            return;
-        }
+            _ => &self.cache.windows,
+        };
         if let Some(list) = self.slots.get_mut(&key) {
-            self.core.add_to_windows(list, &key, &self.scratch, rec);
+            self.core.add_to_windows(list, &key, windows, rec);
             if list.is_empty() {
                 self.slots.remove(&key);
             }
             return;
         }
         let mut list = SlotList::new();
-        self.core.add_to_windows(&mut list, &key, &self.scratch, rec);
+        self.core.add_to_windows(&mut list, &key, windows, rec);
         if !list.is_empty() {
             self.slots.insert(key, list);
         }

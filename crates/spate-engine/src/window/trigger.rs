@@ -62,6 +62,7 @@ impl<S> TriggerContext<'_, S> {
     pub fn current_processing_time(&self) -> Timestamp {
         self.now
     }
+    #[inline]
     fn register(&mut self, e: TimerEntry) {
         if !self.timers.contains(&e) {
             self.timers.push(e);
@@ -69,6 +70,7 @@ impl<S> TriggerContext<'_, S> {
         }
     }
     /// Calls `on_event_time(time)` once the watermark reaches `time` (idempotent).
+    #[inline]
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
         self.register(TimerEntry { time, event_time: true });
     }
