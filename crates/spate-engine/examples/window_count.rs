@@ -35,7 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.is_correct(&params),
         r.peak_rss_bytes.unwrap_or(0) as f64 / (1024.0 * 1024.0),
         r.cpu_time.unwrap_or_default().as_secs_f64(),
-        r.cpu_time.map_or(0.0, |c| r.events as f64 / c.as_secs_f64().max(1e-9) / 1e6),
+        r.cpu_time
+            .map_or(0.0, |c| r.events as f64 / c.as_secs_f64().max(1e-9) / 1e6),
     );
     Ok(())
 }

@@ -37,12 +37,17 @@ pub enum BenchWindow {
 impl BenchWindow {
     /// The sliding variant: 10 s windows every 2 s.
     pub fn sliding_default() -> Self {
-        Self::Sliding { size: Duration::from_secs(10), slide: Duration::from_secs(2) }
+        Self::Sliding {
+            size: Duration::from_secs(10),
+            slide: Duration::from_secs(2),
+        }
     }
 
     /// The session variant: gap 1 s.
     pub fn session_default() -> Self {
-        Self::Session { gap: Duration::from_secs(1) }
+        Self::Session {
+            gap: Duration::from_secs(1),
+        }
     }
 
     fn assigner(self) -> WindowAssigner {
@@ -127,7 +132,9 @@ pub fn process_cpu_time() -> Option<Duration> {
 /// Runs the benchmark job once.
 pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, EngineError> {
     if params.keys == 0 || params.parallelism == 0 {
-        return Err(EngineError::InvalidConfig("keys and parallelism must be positive".into()));
+        return Err(EngineError::InvalidConfig(
+            "keys and parallelism must be positive".into(),
+        ));
     }
     let env = StreamEnvironment::new();
     env.set_parallelism(params.parallelism);
@@ -145,14 +152,19 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
         .count()
         .for_each_batch(move |batch| {
             f.fetch_add(batch.len() as u64, Ordering::Relaxed);
-            t.fetch_add(batch.iter().map(|r| r.value.value).sum::<u64>(), Ordering::Relaxed);
+            t.fetch_add(
+                batch.iter().map(|r| r.value.value).sum::<u64>(),
+                Ordering::Relaxed,
+            );
         })
         .name("discard");
     let cpu_before = process_cpu_time();
     let started = Instant::now();
     env.execute()?;
     let elapsed = started.elapsed();
-    let cpu_time = cpu_before.zip(process_cpu_time()).map(|(a, b)| b.saturating_sub(a));
+    let cpu_time = cpu_before
+        .zip(process_cpu_time())
+        .map(|(a, b)| b.saturating_sub(a));
     Ok(WindowCountReport {
         events: params.events,
         elapsed,
@@ -170,9 +182,19 @@ mod tests {
 
     #[test]
     fn small_runs_count_every_event() {
-        for window in [BenchWindow::Tumbling, BenchWindow::sliding_default(), BenchWindow::session_default()] {
+        for window in [
+            BenchWindow::Tumbling,
+            BenchWindow::sliding_default(),
+            BenchWindow::session_default(),
+        ] {
             for parallelism in [1, 3] {
-                let p = WindowCountParams { events: 50_000, keys: 100, parallelism, window, worker_threads: None };
+                let p = WindowCountParams {
+                    events: 50_000,
+                    keys: 100,
+                    parallelism,
+                    window,
+                    worker_threads: None,
+                };
                 let r = window_count(&p).unwrap();
                 assert!(r.is_correct(&p), "{window:?} p={parallelism}: {r:?}");
                 if window == BenchWindow::Tumbling {

@@ -29,11 +29,13 @@ pub(crate) fn boxed<T: 'static>(out: BoxOutput<T>) -> AnyBox {
 }
 
 pub(crate) fn unbox<T: 'static>(any: AnyBox) -> BoxOutput<T> {
-    *any.downcast::<BoxOutput<T>>().expect("the planner only wires outputs of the type the API recorded")
+    *any.downcast::<BoxOutput<T>>()
+        .expect("the planner only wires outputs of the type the API recorded")
 }
 
 fn unbox_value<X: 'static>(any: AnyBox) -> X {
-    *any.downcast::<X>().expect("the planner only wires channels of the type the API recorded")
+    *any.downcast::<X>()
+        .expect("the planner only wires channels of the type the API recorded")
 }
 
 /// What an operator factory gets to know about the subtask it builds.
@@ -65,7 +67,10 @@ pub(crate) enum NodeKind {
     /// Several inputs of one type merged; always reads from channels.
     Union,
     /// The records an operator emitted under a tag.
-    SideOutput { parent: NodeId, tag: u64 },
+    SideOutput {
+        parent: NodeId,
+        tag: u64,
+    },
 }
 
 /// How records cross an edge.
@@ -113,7 +118,12 @@ pub(crate) trait StreamType {
     fn fanout(&self, outputs: Vec<AnyBox>) -> AnyBox;
     fn discard(&self) -> AnyBox;
     fn meter(&self, out: AnyBox, metrics: Arc<OperatorMetrics>, input: bool) -> AnyBox;
-    fn channel(&self, capacity: usize, sender: &Arc<WorkerSignal>, receiver: &Arc<WorkerSignal>) -> (AnyBox, AnyBox);
+    fn channel(
+        &self,
+        capacity: usize,
+        sender: &Arc<WorkerSignal>,
+        receiver: &Arc<WorkerSignal>,
+    ) -> (AnyBox, AnyBox);
     fn writer(&self, senders: Vec<AnyBox>, batch_size: usize, partitioning: Partitioning) -> AnyBox;
     fn gate(&self, receivers: Vec<AnyBox>, out: AnyBox) -> Box<dyn InputGate>;
     fn side_channel(&self, out: AnyBox) -> Box<dyn SideChannel>;
@@ -141,7 +151,12 @@ impl<T: Data> StreamType for TypeTag<T> {
     fn meter(&self, out: AnyBox, metrics: Arc<OperatorMetrics>, input: bool) -> AnyBox {
         boxed::<T>(Box::new(Metered::new(unbox::<T>(out), metrics, input)))
     }
-    fn channel(&self, capacity: usize, sender: &Arc<WorkerSignal>, receiver: &Arc<WorkerSignal>) -> (AnyBox, AnyBox) {
+    fn channel(
+        &self,
+        capacity: usize,
+        sender: &Arc<WorkerSignal>,
+        receiver: &Arc<WorkerSignal>,
+    ) -> (AnyBox, AnyBox) {
         let (tx, rx) = channel::<T>(capacity, sender, receiver);
         (Box::new(tx), Box::new(rx))
     }
@@ -151,10 +166,14 @@ impl<T: Data> StreamType for TypeTag<T> {
             Partitioning::Forward | Partitioning::Default | Partitioning::Hash => {
                 boxed::<T>(Box::new(ChannelWriter::new(tx, ForwardRouter, batch_size)))
             }
-            Partitioning::Rebalance => {
-                boxed::<T>(Box::new(ChannelWriter::new(tx, RebalanceRouter::default(), batch_size)))
+            Partitioning::Rebalance => boxed::<T>(Box::new(ChannelWriter::new(
+                tx,
+                RebalanceRouter::default(),
+                batch_size,
+            ))),
+            Partitioning::Broadcast => {
+                boxed::<T>(Box::new(ChannelWriter::new(tx, BroadcastRouter, batch_size)))
             }
-            Partitioning::Broadcast => boxed::<T>(Box::new(ChannelWriter::new(tx, BroadcastRouter, batch_size))),
         }
     }
     fn gate(&self, receivers: Vec<AnyBox>, out: AnyBox) -> Box<dyn InputGate> {

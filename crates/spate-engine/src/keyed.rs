@@ -16,7 +16,12 @@ pub(crate) struct RollingReduceOp<K, T, KS, F> {
 
 impl<K, T, KS, F> RollingReduceOp<K, T, KS, F> {
     pub(crate) fn new(key_selector: KS, f: F, down: Downstream<T>) -> Self {
-        Self { key_selector, f, state: FxHashMap::default(), down }
+        Self {
+            key_selector,
+            f,
+            state: FxHashMap::default(),
+            down,
+        }
     }
 }
 

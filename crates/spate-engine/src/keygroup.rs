@@ -43,7 +43,10 @@ impl KeyGroupRange {
     pub fn for_subtask(subtask: usize, parallelism: usize, max_parallelism: usize) -> Self {
         let start = (subtask * max_parallelism).div_ceil(parallelism);
         let end = ((subtask + 1) * max_parallelism).div_ceil(parallelism);
-        Self { start, end: end.min(max_parallelism) }
+        Self {
+            start,
+            end: end.min(max_parallelism),
+        }
     }
 
     /// Whether the range contains a key group.

@@ -2,8 +2,8 @@
 pub mod bench;
 mod error;
 mod graph;
-pub mod keygroup;
 mod keyed;
+pub mod keygroup;
 mod metrics;
 mod operators;
 mod record;

@@ -67,7 +67,8 @@ impl TaskMetrics {
         self.busy_nanos.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
     }
     pub(crate) fn add_backpressured(&self, d: Duration) {
-        self.backpressured_nanos.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+        self.backpressured_nanos
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
     }
     /// Time spent processing input or producing source records.
     pub fn busy(&self) -> Duration {

@@ -21,7 +21,11 @@ pub struct OutputTag<T> {
 
 impl<T> Clone for OutputTag<T> {
     fn clone(&self) -> Self {
-        Self { id: self.id, name: self.name.clone(), _t: PhantomData }
+        Self {
+            id: self.id,
+            name: self.name.clone(),
+            _t: PhantomData,
+        }
     }
 }
 
@@ -30,7 +34,11 @@ static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
 impl<T> OutputTag<T> {
     /// A new tag; every call makes a distinct tag, whatever the name.
     pub fn new(name: &str) -> Self {
-        Self { id: NEXT_TAG.fetch_add(1, Ordering::Relaxed), name: name.into(), _t: PhantomData }
+        Self {
+            id: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
+            name: name.into(),
+            _t: PhantomData,
+        }
     }
 
     /// The tag's name.
@@ -48,7 +56,11 @@ pub(crate) struct Downstream<O> {
 
 impl<O: Data> Downstream<O> {
     pub(crate) fn new(out: BoxOutput<O>, side: SideOutputs) -> Self {
-        Self { buffer: Vec::new(), out, side }
+        Self {
+            buffer: Vec::new(),
+            out,
+            side,
+        }
     }
 
     /// Pushes what was buffered during a batch.
@@ -111,7 +123,10 @@ delegate_control!(MapOp<T, U, F> where T: Send + 'static, U: Data, F: FnMut(T) -
 impl<T: Send + 'static, U: Data, F: FnMut(T) -> U + Send> Output<T> for MapOp<T, U, F> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
         let f = &mut self.f;
-        self.down.buffer.extend(batch.drain(..).map(|r| Record { timestamp: r.timestamp, value: f(r.value) }));
+        self.down.buffer.extend(batch.drain(..).map(|r| Record {
+            timestamp: r.timestamp,
+            value: f(r.value),
+        }));
         self.down.emit();
     }
 }
@@ -149,7 +164,11 @@ where
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
         for r in batch.drain(..) {
             let ts = r.timestamp;
-            self.down.buffer.extend((self.f)(r.value).into_iter().map(|value| Record { timestamp: ts, value }));
+            self.down.buffer.extend(
+                (self.f)(r.value)
+                    .into_iter()
+                    .map(|value| Record { timestamp: ts, value }),
+            );
         }
         self.down.emit();
     }
@@ -164,7 +183,9 @@ pub struct ProcessContext<'a, O> {
 
 impl<O> std::fmt::Debug for ProcessContext<'_, O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProcessContext").field("timestamp", &self.timestamp).finish_non_exhaustive()
+        f.debug_struct("ProcessContext")
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
     }
 }
 
@@ -179,7 +200,10 @@ impl<O: Data> ProcessContext<'_, O> {
     }
     /// Emits on the main output with the element's timestamp.
     pub fn collect(&mut self, value: O) {
-        self.down.buffer.push(Record { timestamp: self.timestamp, value });
+        self.down.buffer.push(Record {
+            timestamp: self.timestamp,
+            value,
+        });
     }
     /// Emits on the main output with an explicit timestamp.
     pub fn collect_with_timestamp(&mut self, value: O, timestamp: Timestamp) {
@@ -187,7 +211,13 @@ impl<O: Data> ProcessContext<'_, O> {
     }
     /// Emits to a side output.
     pub fn output<S: Data>(&mut self, tag: &OutputTag<S>, value: S) {
-        self.down.side.emit(tag.id, Record { timestamp: self.timestamp, value });
+        self.down.side.emit(
+            tag.id,
+            Record {
+                timestamp: self.timestamp,
+                value,
+            },
+        );
     }
 }
 
@@ -216,7 +246,12 @@ pub(crate) struct ProcessOp<T, O, F> {
 
 impl<T, O, F> ProcessOp<T, O, F> {
     pub(crate) fn new(f: F, down: Downstream<O>) -> Self {
-        Self { f, down, watermark: MIN_WATERMARK, _t: PhantomData }
+        Self {
+            f,
+            down,
+            watermark: MIN_WATERMARK,
+            _t: PhantomData,
+        }
     }
 }
 
@@ -242,7 +277,11 @@ impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Control for ProcessOp
 impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Output<T> for ProcessOp<T, O, F> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
         for r in batch.drain(..) {
-            let mut ctx = ProcessContext { timestamp: r.timestamp, watermark: self.watermark, down: &mut self.down };
+            let mut ctx = ProcessContext {
+                timestamp: r.timestamp,
+                watermark: self.watermark,
+                down: &mut self.down,
+            };
             self.f.process_element(r.value, &mut ctx);
         }
         self.down.emit();
@@ -260,7 +299,12 @@ pub(crate) struct TimestampsOp<T, A> {
 
 impl<T, A> TimestampsOp<T, A> {
     pub(crate) fn new(assigner: A, generation: WatermarkGeneration, out: BoxOutput<T>) -> Self {
-        Self { assigner, watermarks: SplitWatermarks::new(generation, None), out, now: 0 }
+        Self {
+            assigner,
+            watermarks: SplitWatermarks::new(generation, None),
+            out,
+            now: 0,
+        }
     }
 }
 
@@ -347,11 +391,14 @@ pub(crate) struct SinkOp<T> {
 
 impl<T> SinkOp<T> {
     fn check(&mut self, r: Result<(), EngineError>) {
-        if let Err(e) = r {
-            if !self.failed {
-                self.failed = true;
-                self.failure.fail(EngineError::Sink { operator: self.name.clone(), message: e.to_string() });
-            }
+        if let Err(e) = r
+            && !self.failed
+        {
+            self.failed = true;
+            self.failure.fail(EngineError::Sink {
+                operator: self.name.clone(),
+                message: e.to_string(),
+            });
         }
     }
 }
@@ -390,7 +437,9 @@ pub struct CollectHandle<T> {
 
 impl<T> Clone for CollectHandle<T> {
     fn clone(&self) -> Self {
-        Self { records: self.records.clone() }
+        Self {
+            records: self.records.clone(),
+        }
     }
 }
 
@@ -401,7 +450,12 @@ impl<T: Clone> CollectHandle<T> {
     }
     /// The values collected so far.
     pub fn values(&self) -> Vec<T> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|r| r.value.clone()).collect()
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|r| r.value.clone())
+            .collect()
     }
 }
 
@@ -413,7 +467,9 @@ pub struct CollectSink<T> {
 
 impl<T> Clone for CollectSink<T> {
     fn clone(&self) -> Self {
-        Self { records: self.records.clone() }
+        Self {
+            records: self.records.clone(),
+        }
     }
 }
 
@@ -421,13 +477,21 @@ impl<T> CollectSink<T> {
     /// A sink and the handle to read what it collected.
     pub fn new() -> (Self, CollectHandle<T>) {
         let records = Arc::new(Mutex::new(Vec::new()));
-        (Self { records: records.clone() }, CollectHandle { records })
+        (
+            Self {
+                records: records.clone(),
+            },
+            CollectHandle { records },
+        )
     }
 }
 
 impl<T: Send> Sink<T> for CollectSink<T> {
     fn write(&mut self, records: &mut Vec<Record<T>>) -> Result<(), EngineError> {
-        self.records.lock().unwrap_or_else(|e| e.into_inner()).append(records);
+        self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .append(records);
         Ok(())
     }
 }

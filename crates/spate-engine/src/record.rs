@@ -54,7 +54,10 @@ impl Window {
 
     /// The single window of global windowing (count windows and custom triggers).
     pub fn global() -> Self {
-        Self { start: i64::MIN, end: i64::MAX }
+        Self {
+            start: i64::MIN,
+            end: i64::MAX,
+        }
     }
 
     /// Whether this is the global window.
@@ -74,7 +77,10 @@ impl Window {
 
     /// The smallest window that covers both.
     pub fn cover(&self, other: &Window) -> Window {
-        Window { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Window {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 }
 

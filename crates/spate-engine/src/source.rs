@@ -47,7 +47,11 @@ pub struct SourceBatch<T> {
 
 impl<T> SourceBatch<T> {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self { split: 0, records: Vec::with_capacity(capacity), capacity }
+        Self {
+            split: 0,
+            records: Vec::with_capacity(capacity),
+            capacity,
+        }
     }
 
     /// Declares which split the records of this call come from (default 0).
@@ -58,7 +62,10 @@ impl<T> SourceBatch<T> {
     /// Emits a record without a timestamp.
     #[inline]
     pub fn push(&mut self, value: T) {
-        self.records.push(Record { timestamp: NO_TIMESTAMP, value });
+        self.records.push(Record {
+            timestamp: NO_TIMESTAMP,
+            value,
+        });
     }
 
     /// Emits a record with a source timestamp (for example a Kafka record timestamp).
@@ -121,7 +128,11 @@ pub struct SequenceSource {
 impl SequenceSource {
     /// The sequence `start..end`.
     pub fn new(start: u64, end: u64) -> Self {
-        Self { next: start, end, stride: 1 }
+        Self {
+            next: start,
+            end,
+            stride: 1,
+        }
     }
 }
 
@@ -141,7 +152,11 @@ impl Source<u64> for SequenceSource {
             i += self.stride;
         }
         self.next = i;
-        Ok(if i >= self.end { SourceStatus::Finished } else { SourceStatus::Available })
+        Ok(if i >= self.end {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::Available
+        })
     }
 
     fn snapshot_position(&self) -> Vec<u8> {
@@ -170,7 +185,11 @@ impl<T> CollectionSource<T> {
 
     /// Elements with source timestamps.
     pub fn with_timestamps(records: Vec<Record<T>>) -> Self {
-        Self { records: std::sync::Arc::new(records), next: 0, stride: 1 }
+        Self {
+            records: std::sync::Arc::new(records),
+            next: 0,
+            stride: 1,
+        }
     }
 }
 
@@ -187,7 +206,11 @@ impl<T: Clone + Send + Sync> Source<T> for CollectionSource<T> {
             out.push_with_timestamp(r.value.clone(), r.timestamp);
             self.next += self.stride;
         }
-        Ok(if self.next >= self.records.len() { SourceStatus::Finished } else { SourceStatus::Available })
+        Ok(if self.next >= self.records.len() {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::Available
+        })
     }
 
     fn snapshot_position(&self) -> Vec<u8> {
@@ -244,7 +267,13 @@ pub struct GeneratorSource<F> {
 impl<F> GeneratorSource<F> {
     /// `count` records from `make`.
     pub fn new(count: u64, seed: u64, make: F) -> Self {
-        Self { make, seed, next: 0, count, stride: 1 }
+        Self {
+            make,
+            seed,
+            next: 0,
+            count,
+            stride: 1,
+        }
     }
 }
 
@@ -264,7 +293,11 @@ where
             out.push((self.make)(self.next, &mut rng));
             self.next += self.stride;
         }
-        Ok(if self.next >= self.count { SourceStatus::Finished } else { SourceStatus::Available })
+        Ok(if self.next >= self.count {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::Available
+        })
     }
 
     fn snapshot_position(&self) -> Vec<u8> {
@@ -296,7 +329,11 @@ mod tests {
     #[test]
     fn sequence_is_split_by_stride_and_rewinds() {
         let mut s = SequenceSource::new(0, 10);
-        s.open(&SourceContext { subtask: 1, parallelism: 3 }).unwrap();
+        s.open(&SourceContext {
+            subtask: 1,
+            parallelism: 3,
+        })
+        .unwrap();
         let mut b = SourceBatch::new(2);
         s.poll(&mut b).unwrap();
         let pos = s.snapshot_position();
@@ -311,12 +348,20 @@ mod tests {
     fn generator_output_is_independent_of_parallelism() {
         let make = |i: u64, r: &mut SeededRng| (i, r.below(1000));
         let mut one = GeneratorSource::new(50, 7, make);
-        one.open(&SourceContext { subtask: 0, parallelism: 1 }).unwrap();
+        one.open(&SourceContext {
+            subtask: 0,
+            parallelism: 1,
+        })
+        .unwrap();
         let mut a = drain(&mut one, 8);
         let mut b = Vec::new();
         for s in 0..3 {
             let mut g = GeneratorSource::new(50, 7, make);
-            g.open(&SourceContext { subtask: s, parallelism: 3 }).unwrap();
+            g.open(&SourceContext {
+                subtask: s,
+                parallelism: 3,
+            })
+            .unwrap();
             b.extend(drain(&mut g, 8));
         }
         a.sort();

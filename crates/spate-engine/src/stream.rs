@@ -18,7 +18,9 @@ use crate::record::{Data, Key, Record};
 use crate::runtime::channel::{ChannelWriter, HashRouter};
 use crate::runtime::plan::{JobConfig, JobResult, execute};
 use crate::runtime::task::{SourceTask, TaskTimer};
-use crate::source::{CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source, SourceBatch, SourceContext};
+use crate::source::{
+    CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source, SourceBatch, SourceContext,
+};
 use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkStrategy};
 
 pub(crate) struct Shared {
@@ -54,7 +56,12 @@ impl StreamEnvironment {
 
     /// An environment with a given configuration.
     pub fn with_config(config: JobConfig) -> Self {
-        Self { shared: Rc::new(Shared { graph: RefCell::new(Graph::default()), config: RefCell::new(config) }) }
+        Self {
+            shared: Rc::new(Shared {
+                graph: RefCell::new(Graph::default()),
+                config: RefCell::new(config),
+            }),
+        }
     }
 
     /// Default parallelism of operators created from now on.
@@ -104,8 +111,14 @@ impl StreamEnvironment {
         let build = move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
             let mut src = source.clone();
             let splits = src
-                .open(&SourceContext { subtask: ctx.subtask, parallelism: ctx.parallelism })
-                .map_err(|e| EngineError::Source { operator: op_name.clone(), message: e.to_string() })?;
+                .open(&SourceContext {
+                    subtask: ctx.subtask,
+                    parallelism: ctx.parallelism,
+                })
+                .map_err(|e| EngineError::Source {
+                    operator: op_name.clone(),
+                    message: e.to_string(),
+                })?;
             let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout);
             watermarks.ensure_splits(splits, crate::runtime::worker::now_millis());
             let task = SourceTask {
@@ -135,13 +148,21 @@ impl StreamEnvironment {
 
     /// The numbers `start..end` (without timestamps).
     pub fn from_sequence(&self, start: u64, end: u64) -> DataStream<u64> {
-        self.add_source("sequence", SequenceSource::new(start, end), WatermarkStrategy::no_watermarks())
+        self.add_source(
+            "sequence",
+            SequenceSource::new(start, end),
+            WatermarkStrategy::no_watermarks(),
+        )
     }
 
     /// The elements of a vector, in order, from a single source subtask.
     pub fn from_collection<T: Data + Sync>(&self, values: Vec<T>) -> DataStream<T> {
-        self.add_source("collection", CollectionSource::new(values), WatermarkStrategy::no_watermarks())
-            .set_parallelism(1)
+        self.add_source(
+            "collection",
+            CollectionSource::new(values),
+            WatermarkStrategy::no_watermarks(),
+        )
+        .set_parallelism(1)
     }
 
     /// Timestamped elements, in order, from a single source subtask, with the given watermarks.
@@ -150,7 +171,8 @@ impl StreamEnvironment {
         records: Vec<Record<T>>,
         strategy: WatermarkStrategy,
     ) -> DataStream<T> {
-        self.add_source("collection", CollectionSource::with_timestamps(records), strategy).set_parallelism(1)
+        self.add_source("collection", CollectionSource::with_timestamps(records), strategy)
+            .set_parallelism(1)
     }
 
     /// `count` generated elements (see [`GeneratorSource`]).
@@ -159,7 +181,11 @@ impl StreamEnvironment {
         T: Data,
         F: FnMut(u64, &mut SeededRng) -> T + Clone + Send + 'static,
     {
-        self.add_source("generator", GeneratorSource::new(count, seed, make), WatermarkStrategy::no_watermarks())
+        self.add_source(
+            "generator",
+            GeneratorSource::new(count, seed, make),
+            WatermarkStrategy::no_watermarks(),
+        )
     }
 
     /// Runs the job to completion (all sources bounded) and reports its metrics.
@@ -180,31 +206,53 @@ pub struct DataStream<T> {
 
 impl<T> Clone for DataStream<T> {
     fn clone(&self) -> Self {
-        Self { shared: self.shared.clone(), node: self.node, partitioning: self.partitioning, _t: PhantomData }
+        Self {
+            shared: self.shared.clone(),
+            node: self.node,
+            partitioning: self.partitioning,
+            _t: PhantomData,
+        }
     }
 }
 
 impl<T> std::fmt::Debug for DataStream<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let graph = self.shared.graph.borrow();
-        f.debug_struct("DataStream").field("operator", &graph.nodes[self.node].name).finish()
+        f.debug_struct("DataStream")
+            .field("operator", &graph.nodes[self.node].name)
+            .finish()
     }
 }
 
 impl<T: Data> DataStream<T> {
     pub(crate) fn new(shared: Rc<Shared>, node: NodeId) -> Self {
-        Self { shared, node, partitioning: Partitioning::Default, _t: PhantomData }
+        Self {
+            shared,
+            node,
+            partitioning: Partitioning::Default,
+            _t: PhantomData,
+        }
     }
 
     pub(crate) fn edge(&self, input: usize) -> LogicalEdge {
-        LogicalEdge { from: self.node, input, partitioning: self.partitioning, hash_writer: None }
+        LogicalEdge {
+            from: self.node,
+            input,
+            partitioning: self.partitioning,
+            hash_writer: None,
+        }
     }
 
     pub(crate) fn default_parallelism(&self) -> usize {
         self.shared.config.borrow().parallelism
     }
 
-    pub(crate) fn add_node<U: Data>(&self, name: &str, kind: NodeKind, inputs: Vec<LogicalEdge>) -> DataStream<U> {
+    pub(crate) fn add_node<U: Data>(
+        &self,
+        name: &str,
+        kind: NodeKind,
+        inputs: Vec<LogicalEdge>,
+    ) -> DataStream<U> {
         let parallelism = self.default_parallelism();
         let id = self.shared.graph.borrow_mut().add(LogicalNode {
             name: name.to_string(),
@@ -265,7 +313,11 @@ impl<T: Data> DataStream<T> {
         F: FnMut(T) -> U + Clone + Send + 'static,
     {
         self.one_input("map", self.edge(0), move |_, down| {
-            Box::new(MapOp { f: f.clone(), down, _t: PhantomData })
+            Box::new(MapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
         })
     }
 
@@ -274,7 +326,9 @@ impl<T: Data> DataStream<T> {
     where
         F: FnMut(&T) -> bool + Clone + Send + 'static,
     {
-        self.one_input("filter", self.edge(0), move |_, down| Box::new(FilterOp { f: f.clone(), down }))
+        self.one_input("filter", self.edge(0), move |_, down| {
+            Box::new(FilterOp { f: f.clone(), down })
+        })
     }
 
     /// Replaces every element with zero or more elements.
@@ -284,13 +338,19 @@ impl<T: Data> DataStream<T> {
         F: FnMut(T) -> I + Clone + Send + 'static,
     {
         self.one_input("flat_map", self.edge(0), move |_, down| {
-            Box::new(FlatMapOp { f: f.clone(), down, _t: PhantomData })
+            Box::new(FlatMapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
         })
     }
 
     /// Runs a [`ProcessFunction`] (which may emit to side outputs).
     pub fn process<U: Data, F: ProcessFunction<T, U>>(&self, f: F) -> DataStream<U> {
-        self.one_input("process", self.edge(0), move |_, down| Box::new(ProcessOp::new(f.clone(), down)))
+        self.one_input("process", self.edge(0), move |_, down| {
+            Box::new(ProcessOp::new(f.clone(), down))
+        })
     }
 
     /// Re-assigns timestamps and watermarks (upstream watermarks are dropped, except the final one).
@@ -301,7 +361,11 @@ impl<T: Data> DataStream<T> {
         self.add_node(
             "timestamps",
             NodeKind::OneInput(Box::new(move |_, out| {
-                boxed::<T>(Box::new(TimestampsOp::new(strategy.assigner.clone(), strategy.generation, unbox::<T>(out))))
+                boxed::<T>(Box::new(TimestampsOp::new(
+                    strategy.assigner.clone(),
+                    strategy.generation,
+                    unbox::<T>(out),
+                )))
             })),
             vec![self.edge(0)],
         )
@@ -309,7 +373,14 @@ impl<T: Data> DataStream<T> {
 
     /// The records this stream's operator emitted under `tag`.
     pub fn side_output<S: Data>(&self, tag: &OutputTag<S>) -> DataStream<S> {
-        self.add_node(&format!("side-output:{}", tag.name()), NodeKind::SideOutput { parent: self.node, tag: tag.id }, vec![])
+        self.add_node(
+            &format!("side-output:{}", tag.name()),
+            NodeKind::SideOutput {
+                parent: self.node,
+                tag: tag.id,
+            },
+            vec![],
+        )
     }
 
     /// Merges streams of the same type.
@@ -324,7 +395,11 @@ impl<T: Data> DataStream<T> {
     where
         KS: Fn(&T) -> K + Clone + Send + 'static,
     {
-        KeyedStream { stream: self.clone(), key_selector, _k: PhantomData }
+        KeyedStream {
+            stream: self.clone(),
+            key_selector,
+            _k: PhantomData,
+        }
     }
 
     /// Writes to a sink; every subtask gets a clone of `sink`.
@@ -335,10 +410,21 @@ impl<T: Data> DataStream<T> {
             NodeKind::OneInput(Box::new(move |ctx, _out| {
                 let mut sink = sink.clone();
                 let failure = ctx.failure.clone();
-                if let Err(e) = sink.open(&SinkContext { subtask: ctx.subtask, parallelism: ctx.parallelism }) {
-                    failure.fail(EngineError::Sink { operator: name_owned.clone(), message: e.to_string() });
+                if let Err(e) = sink.open(&SinkContext {
+                    subtask: ctx.subtask,
+                    parallelism: ctx.parallelism,
+                }) {
+                    failure.fail(EngineError::Sink {
+                        operator: name_owned.clone(),
+                        message: e.to_string(),
+                    });
                 }
-                boxed::<T>(Box::new(SinkOp { sink: Box::new(sink), name: name_owned.clone(), failure, failed: false }))
+                boxed::<T>(Box::new(SinkOp {
+                    sink: Box::new(sink),
+                    name: name_owned.clone(),
+                    failure,
+                    failed: false,
+                }))
             })),
             vec![self.edge(0)],
         )
@@ -366,7 +452,11 @@ pub struct KeyedStream<K, T, KS> {
 
 impl<K, T, KS: Clone> Clone for KeyedStream<K, T, KS> {
     fn clone(&self) -> Self {
-        Self { stream: self.stream.clone(), key_selector: self.key_selector.clone(), _k: PhantomData }
+        Self {
+            stream: self.stream.clone(),
+            key_selector: self.key_selector.clone(),
+            _k: PhantomData,
+        }
     }
 }
 
@@ -385,7 +475,12 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
             let router = HashRouter::new(ks.clone(), max_parallelism);
             boxed::<T>(Box::new(ChannelWriter::new(senders::<T>(tx), router, batch_size)))
         });
-        LogicalEdge { from: self.stream.node, input, partitioning: Partitioning::Hash, hash_writer: Some(writer) }
+        LogicalEdge {
+            from: self.stream.node,
+            input,
+            partitioning: Partitioning::Hash,
+            hash_writer: Some(writer),
+        }
     }
 
     /// The key selector.

@@ -78,14 +78,22 @@ impl WatermarkStrategy<SourceTimestamps> {
 
     /// No event time (the default of a source added without a strategy).
     pub fn no_watermarks() -> Self {
-        Self { generation: WatermarkGeneration::None, assigner: SourceTimestamps, idle_timeout: None }
+        Self {
+            generation: WatermarkGeneration::None,
+            assigner: SourceTimestamps,
+            idle_timeout: None,
+        }
     }
 }
 
 impl<A> WatermarkStrategy<A> {
     /// Uses `f(value, source_timestamp)` as the event time.
     pub fn with_timestamp_assigner<F>(self, f: F) -> WatermarkStrategy<FnAssigner<F>> {
-        WatermarkStrategy { generation: self.generation, assigner: FnAssigner(f), idle_timeout: self.idle_timeout }
+        WatermarkStrategy {
+            generation: self.generation,
+            assigner: FnAssigner(f),
+            idle_timeout: self.idle_timeout,
+        }
     }
 
     /// Marks a split idle after `timeout` without records.
@@ -126,7 +134,11 @@ impl SplitWatermarks {
     /// Declares the splits a subtask reads (splits seen later are added on first use).
     pub(crate) fn ensure_splits(&mut self, n: usize, now: Timestamp) {
         while self.splits.len() < n {
-            self.splits.push(SplitState { max_timestamp: MIN_WATERMARK, last_active: now, idle: false });
+            self.splits.push(SplitState {
+                max_timestamp: MIN_WATERMARK,
+                last_active: now,
+                idle: false,
+            });
         }
     }
 
@@ -161,7 +173,9 @@ impl SplitWatermarks {
             WatermarkGeneration::None => return (None, idle_change),
             WatermarkGeneration::BoundedOutOfOrderness(b) => b.as_millis() as i64,
         };
-        let Some(min_ts) = min_active else { return (None, idle_change) };
+        let Some(min_ts) = min_active else {
+            return (None, idle_change);
+        };
         if min_ts == MIN_WATERMARK {
             return (None, idle_change);
         }
@@ -181,7 +195,10 @@ mod tests {
 
     #[test]
     fn bounded_out_of_orderness_trails_max() {
-        let mut w = SplitWatermarks::new(WatermarkGeneration::BoundedOutOfOrderness(Duration::from_millis(10)), None);
+        let mut w = SplitWatermarks::new(
+            WatermarkGeneration::BoundedOutOfOrderness(Duration::from_millis(10)),
+            None,
+        );
         w.on_batch(0, 100, 0);
         assert_eq!(w.advance(0).0, Some(89));
         w.on_batch(0, 50, 0);

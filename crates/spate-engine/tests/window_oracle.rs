@@ -48,7 +48,13 @@ fn random_case(seed: u64, kind: Kind) -> Case {
     let batch = [1usize, 3, 7, 64][rng.below(4) as usize];
     let bound = rng.below(15) as i64;
     let lateness = [0i64, 0, 10, 25][rng.below(4) as usize];
-    Case { records, batch, bound, lateness, kind }
+    Case {
+        records,
+        batch,
+        bound,
+        lateness,
+        kind,
+    }
 }
 
 /// Count and sum of ids and the sorted ids: enough to identify a window's contents.
@@ -92,7 +98,9 @@ fn assigner(kind: Kind) -> WindowAssigner {
 
 fn run_engine(case: &Case, parallelism: usize) -> Outcome {
     let env = StreamEnvironment::new();
-    env.set_parallelism(parallelism).set_batch_size(case.batch).set_channel_capacity(2);
+    env.set_parallelism(parallelism)
+        .set_batch_size(case.batch)
+        .set_channel_capacity(2);
     let late_tag = OutputTag::<Ev>::new("late");
     let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(case.bound as u64));
     let windows = env
@@ -105,8 +113,11 @@ fn run_engine(case: &Case, parallelism: usize) -> Outcome {
     let late = windows.side_output(&late_tag).collect();
     let fired = windows.collect();
     env.execute().unwrap();
-    let mut fired: Vec<Out> =
-        fired.values().into_iter().map(|r: WindowResult<u64, Vec<u64>>| (r.key, r.window, r.value)).collect();
+    let mut fired: Vec<Out> = fired
+        .values()
+        .into_iter()
+        .map(|r: WindowResult<u64, Vec<u64>>| (r.key, r.window, r.value))
+        .collect();
     fired.sort();
     let mut late: Vec<u64> = late.values().into_iter().map(|e| e.1).collect();
     late.sort();
@@ -130,7 +141,10 @@ fn watermarks_before_batches(case: &Case) -> Vec<Timestamp> {
 
 /// Every window (brute force over all starts) that contains `ts`.
 fn time_windows(ts: i64, size: i64, slide: i64) -> Vec<Window> {
-    ((ts - size + 1)..=ts).filter(|s| s.rem_euclid(slide) == 0).map(|s| Window::new(s, s + size)).collect()
+    ((ts - size + 1)..=ts)
+        .filter(|s| s.rem_euclid(slide) == 0)
+        .map(|s| Window::new(s, s + size))
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -184,7 +198,11 @@ fn oracle(case: &Case) -> Outcome {
                         let idx = match wins.iter().position(|s| s.window == w) {
                             Some(i) => i,
                             None => {
-                                wins.push(SimWindow { window: w, ids: vec![], timer_pending: false });
+                                wins.push(SimWindow {
+                                    window: w,
+                                    ids: vec![],
+                                    timer_pending: false,
+                                });
                                 wins.len() - 1
                             }
                         };
@@ -220,7 +238,11 @@ fn oracle(case: &Case) -> Outcome {
                             true
                         }
                     });
-                    let mut w = SimWindow { window: merged, ids, timer_pending: false };
+                    let mut w = SimWindow {
+                        window: merged,
+                        ids,
+                        timer_pending: false,
+                    };
                     if merged.end - 1 <= wm {
                         emit(key, &w, &mut fired);
                     } else {
@@ -244,15 +266,28 @@ fn check(kind_of: impl Fn(&mut SeededRng) -> Kind, seed_base: u64, cases: u64) {
         let expected = oracle(&case);
         for p in [1, 4] {
             let got = run_engine(&case, p);
-            assert_eq!(got.late, expected.late, "late records, seed {seed}, p={p}, {:?}", case.kind);
-            assert_eq!(got.fired, expected.fired, "window results, seed {seed}, p={p}, case {case:?}");
+            assert_eq!(
+                got.late, expected.late,
+                "late records, seed {seed}, p={p}, {:?}",
+                case.kind
+            );
+            assert_eq!(
+                got.fired, expected.fired,
+                "window results, seed {seed}, p={p}, case {case:?}"
+            );
         }
     }
 }
 
 #[test]
 fn tumbling_windows_match_oracle() {
-    check(|r| Kind::Tumbling { size: 5 + r.below(40) as i64 }, 1000, 40);
+    check(
+        |r| Kind::Tumbling {
+            size: 5 + r.below(40) as i64,
+        },
+        1000,
+        40,
+    );
 }
 
 #[test]
@@ -260,7 +295,10 @@ fn sliding_windows_match_oracle() {
     check(
         |r| {
             let slide = 2 + r.below(10) as i64;
-            Kind::Sliding { size: slide * (1 + r.below(4) as i64), slide }
+            Kind::Sliding {
+                size: slide * (1 + r.below(4) as i64),
+                slide,
+            }
         },
         2000,
         40,
@@ -269,7 +307,13 @@ fn sliding_windows_match_oracle() {
 
 #[test]
 fn session_windows_match_oracle() {
-    check(|r| Kind::Session { gap: 1 + r.below(15) as i64 }, 3000, 40);
+    check(
+        |r| Kind::Session {
+            gap: 1 + r.below(15) as i64,
+        },
+        3000,
+        40,
+    );
 }
 
 #[test]

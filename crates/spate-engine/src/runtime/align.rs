@@ -33,8 +33,17 @@ pub(crate) struct WatermarkAligner {
 
 impl WatermarkAligner {
     pub(crate) fn new(channels: usize) -> Self {
-        let s = ChannelState { watermark: MIN_WATERMARK, idle: false, ended: false, catching_up: false };
-        Self { channels: vec![s; channels], emitted: MIN_WATERMARK, output_idle: false }
+        let s = ChannelState {
+            watermark: MIN_WATERMARK,
+            idle: false,
+            ended: false,
+            catching_up: false,
+        };
+        Self {
+            channels: vec![s; channels],
+            emitted: MIN_WATERMARK,
+            output_idle: false,
+        }
     }
 
     pub(crate) fn all_ended(&self) -> bool {
@@ -52,7 +61,11 @@ impl WatermarkAligner {
 
     /// Records arrived on `ch`: it is active, whatever it said before.
     pub(crate) fn on_records(&mut self, ch: usize) -> AlignOutcome {
-        if self.channels[ch].idle { self.on_idle(ch, false) } else { AlignOutcome::default() }
+        if self.channels[ch].idle {
+            self.on_idle(ch, false)
+        } else {
+            AlignOutcome::default()
+        }
     }
 
     pub(crate) fn on_idle(&mut self, ch: usize, idle: bool) -> AlignOutcome {
@@ -116,7 +129,11 @@ mod tests {
         assert_eq!(a.on_watermark(0, 10).watermark, None);
         assert_eq!(a.on_watermark(1, 5).watermark, Some(5));
         assert_eq!(a.on_watermark(1, 20).watermark, Some(10));
-        assert_eq!(a.on_watermark(0, 8).watermark, None, "channel watermarks never regress");
+        assert_eq!(
+            a.on_watermark(0, 8).watermark,
+            None,
+            "channel watermarks never regress"
+        );
     }
 
     #[test]
@@ -128,9 +145,17 @@ mod tests {
         assert_eq!(a.on_idle(0, true).idle, Some(true));
         assert_eq!(a.on_idle(0, false).idle, Some(false));
         a.on_idle(1, false);
-        assert_eq!(a.on_watermark(0, 150).watermark, Some(150), "channel 1 is still catching up");
+        assert_eq!(
+            a.on_watermark(0, 150).watermark,
+            Some(150),
+            "channel 1 is still catching up"
+        );
         assert_eq!(a.on_watermark(1, 120).watermark, None);
-        assert_eq!(a.on_watermark(1, 160).watermark, None, "rejoined: min(150, 160) = 150");
+        assert_eq!(
+            a.on_watermark(1, 160).watermark,
+            None,
+            "rejoined: min(150, 160) = 150"
+        );
         assert_eq!(a.on_watermark(0, 200).watermark, Some(160));
     }
 

@@ -57,8 +57,14 @@ pub(crate) fn channel<T>(
 ) -> (ChannelTx<T>, ChannelRx<T>) {
     let (tx, rx) = crossbeam_channel::bounded(capacity);
     let same = Arc::ptr_eq(sender_worker, receiver_worker);
-    let tx = ChannelTx { tx, peer: (!same).then(|| receiver_worker.clone()) };
-    let rx = ChannelRx { rx, peer: (!same).then(|| sender_worker.clone()) };
+    let tx = ChannelTx {
+        tx,
+        peer: (!same).then(|| receiver_worker.clone()),
+    };
+    let rx = ChannelRx {
+        rx,
+        peer: (!same).then(|| sender_worker.clone()),
+    };
     (tx, rx)
 }
 
@@ -171,7 +177,9 @@ pub(crate) struct BroadcastRouter;
 
 impl<T: Data> Router<T> for BroadcastRouter {
     fn route(&mut self, batch: &mut Vec<Record<T>>, targets: &mut [Target<T>]) {
-        let Some((last, rest)) = targets.split_last_mut() else { return };
+        let Some((last, rest)) = targets.split_last_mut() else {
+            return;
+        };
         for t in rest {
             t.buffer.extend(batch.iter().cloned());
         }
@@ -187,7 +195,10 @@ pub(crate) struct HashRouter<KS> {
 
 impl<KS> HashRouter<KS> {
     pub(crate) fn new(key_selector: KS, max_parallelism: usize) -> Self {
-        Self { key_selector, max_parallelism }
+        Self {
+            key_selector,
+            max_parallelism,
+        }
     }
 }
 
@@ -205,7 +216,9 @@ where
         }
         for r in batch.drain(..) {
             let kg = key_group_of(&(self.key_selector)(&r.value), self.max_parallelism);
-            targets[subtask_for_key_group(kg, p, self.max_parallelism)].buffer.push(r);
+            targets[subtask_for_key_group(kg, p, self.max_parallelism)]
+                .buffer
+                .push(r);
         }
     }
 }
@@ -221,9 +234,17 @@ impl<T, R> ChannelWriter<T, R> {
     pub(crate) fn new(senders: Vec<ChannelTx<T>>, router: R, batch_capacity: usize) -> Self {
         let targets = senders
             .into_iter()
-            .map(|tx| Target { tx, buffer: Vec::new(), pending: VecDeque::new() })
+            .map(|tx| Target {
+                tx,
+                buffer: Vec::new(),
+                pending: VecDeque::new(),
+            })
             .collect();
-        Self { targets, router, batch_capacity }
+        Self {
+            targets,
+            router,
+            batch_capacity,
+        }
     }
 
     fn broadcast_control(&mut self, make: impl Fn() -> Event<T>) {
@@ -246,7 +267,12 @@ impl<T: Send, R: Router<T>> Control for ChannelWriter<T, R> {
         self.broadcast_control(|| Event::End);
     }
     fn flush(&mut self) -> bool {
-        self.targets.iter_mut().fold(true, |all, t| t.flush() && all)
+        // Not `all`: every target gets its chance to drain, even after one stays full.
+        let mut all = true;
+        for t in &mut self.targets {
+            all &= t.flush();
+        }
+        all
     }
 }
 

@@ -45,7 +45,10 @@ pub(crate) struct Fanout<T> {
 
 impl<T: Data> Fanout<T> {
     pub(crate) fn new(outputs: Vec<BoxOutput<T>>) -> Self {
-        Self { outputs, scratch: Vec::new() }
+        Self {
+            outputs,
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -63,13 +66,19 @@ impl<T: Data> Control for Fanout<T> {
         self.outputs.iter_mut().for_each(|o| o.finish());
     }
     fn flush(&mut self) -> bool {
-        self.outputs.iter_mut().fold(true, |all, o| o.flush() && all)
+        let mut all = true;
+        for o in &mut self.outputs {
+            all &= o.flush();
+        }
+        all
     }
 }
 
 impl<T: Data> Output<T> for Fanout<T> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
-        let Some((last, rest)) = self.outputs.split_last_mut() else { return };
+        let Some((last, rest)) = self.outputs.split_last_mut() else {
+            return;
+        };
         for out in rest {
             self.scratch.clear();
             self.scratch.extend(batch.iter().cloned());
@@ -107,7 +116,11 @@ pub(crate) struct Metered<T> {
 
 impl<T> Metered<T> {
     pub(crate) fn new(inner: BoxOutput<T>, metrics: Arc<OperatorMetrics>, input: bool) -> Self {
-        Self { inner, metrics, input }
+        Self {
+            inner,
+            metrics,
+            input,
+        }
     }
 }
 
@@ -136,7 +149,8 @@ impl<T: Send> Output<T> for Metered<T> {
         if self.input {
             self.metrics.add_in(n);
         } else {
-            self.metrics.add_out(n, n * std::mem::size_of::<Record<T>>() as u64);
+            self.metrics
+                .add_out(n, n * std::mem::size_of::<Record<T>>() as u64);
         }
         self.inner.push(batch);
     }
@@ -156,7 +170,10 @@ pub(crate) struct SideBuffer<S> {
 
 impl<S: Data> SideBuffer<S> {
     pub(crate) fn new(out: BoxOutput<S>) -> Self {
-        Self { buffer: Vec::new(), out }
+        Self {
+            buffer: Vec::new(),
+            out,
+        }
     }
 }
 
@@ -224,7 +241,9 @@ impl Control for SideOutputs {
         }
     }
     fn flush(&mut self) -> bool {
-        self.channels.iter_mut().fold(true, |all, (_, c)| c.control().flush() && all)
+        self.channels
+            .iter_mut()
+            .fold(true, |all, (_, c)| c.control().flush() && all)
     }
 }
 

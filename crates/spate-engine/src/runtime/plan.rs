@@ -93,7 +93,10 @@ fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, E
             _ => node.parallelism,
         };
         if p == 0 {
-            return Err(EngineError::InvalidConfig(format!("operator `{}` has parallelism 0", node.name)));
+            return Err(EngineError::InvalidConfig(format!(
+                "operator `{}` has parallelism 0",
+                node.name
+            )));
         }
         let _ = cfg;
         par.push(p);
@@ -141,7 +144,9 @@ impl<'g> Planner<'g> {
             }
         }
         if cfg.batch_size == 0 || cfg.channel_capacity == 0 {
-            return Err(EngineError::InvalidConfig("batch size and channel capacity must be positive".into()));
+            return Err(EngineError::InvalidConfig(
+                "batch size and channel capacity must be positive".into(),
+            ));
         }
         let metrics = parallelism
             .iter()
@@ -219,7 +224,11 @@ impl<'g> Planner<'g> {
             }
         }
         let ty = &graph.nodes[n].out;
-        let out = if outs.is_empty() { ty.discard() } else { ty.fanout(outs) };
+        let out = if outs.is_empty() {
+            ty.discard()
+        } else {
+            ty.fanout(outs)
+        };
         match graph.nodes[n].kind {
             NodeKind::SideOutput { .. } => out,
             _ => ty.meter(out, self.metrics[n][s].clone(), false),
@@ -233,7 +242,9 @@ impl<'g> Planner<'g> {
         self.task_of[n][s] = Some(self.current_task);
         let mut side = Vec::new();
         for child in self.side_children[n].clone() {
-            let NodeKind::SideOutput { tag, .. } = graph.nodes[child].kind else { continue };
+            let NodeKind::SideOutput { tag, .. } = graph.nodes[child].kind else {
+                continue;
+            };
             let out = self.build_output(child, s);
             side.push((tag, graph.nodes[child].out.side_channel(out)));
         }
@@ -249,7 +260,9 @@ impl<'g> Planner<'g> {
         };
         let meter_in = |input: AnyBox, k: usize| -> AnyBox {
             match node.inputs.iter().find(|e| e.input == k) {
-                Some(e) => graph.nodes[e.from].out.meter(input, self.metrics[n][s].clone(), true),
+                Some(e) => graph.nodes[e.from]
+                    .out
+                    .meter(input, self.metrics[n][s].clone(), true),
                 None => input,
             }
         };
@@ -266,7 +279,10 @@ impl<'g> Planner<'g> {
         }
     }
 
-    fn build_tasks(&mut self, task_metrics: &mut Vec<Arc<TaskMetrics>>) -> Result<Vec<(usize, ScheduledTask)>, EngineError> {
+    fn build_tasks(
+        &mut self,
+        task_metrics: &mut Vec<Arc<TaskMetrics>>,
+    ) -> Result<Vec<(usize, ScheduledTask)>, EngineError> {
         let graph = self.graph;
         let mut tasks = Vec::new();
         for (n, node) in graph.nodes.iter().enumerate() {
@@ -312,7 +328,10 @@ impl<'g> Planner<'g> {
                             }
                         }
                         let ty = ty.ok_or_else(|| {
-                            EngineError::InvalidGraph(format!("input {k} of `{}` is not connected", node.name))
+                            EngineError::InvalidGraph(format!(
+                                "input {k} of `{}` is not connected",
+                                node.name
+                            ))
                         })?;
                         gates.push(ty.gate(rx, input));
                     }
@@ -360,7 +379,10 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, Engin
         }
         for h in handles {
             if h.join().is_err() {
-                failure.fail(EngineError::TaskPanicked { task: "worker".into(), message: "worker died".into() });
+                failure.fail(EngineError::TaskPanicked {
+                    task: "worker".into(),
+                    message: "worker died".into(),
+                });
             }
         }
         Ok(())
@@ -389,5 +411,10 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, Engin
             });
         }
     }
-    Ok(JobResult { elapsed: started.elapsed(), tasks: task_count, workers, operators })
+    Ok(JobResult {
+        elapsed: started.elapsed(),
+        tasks: task_count,
+        workers,
+        operators,
+    })
 }

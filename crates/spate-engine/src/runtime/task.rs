@@ -67,7 +67,10 @@ pub(crate) struct TaskTimer {
 
 impl TaskTimer {
     pub(crate) fn new(metrics: Arc<TaskMetrics>) -> Self {
-        Self { metrics, blocked_since: None }
+        Self {
+            metrics,
+            blocked_since: None,
+        }
     }
     fn blocked(&mut self) {
         if self.blocked_since.is_none() {
@@ -137,7 +140,10 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
         let status = match self.source.poll(&mut self.batch) {
             Ok(s) => s,
             Err(e) => {
-                self.failure.fail(EngineError::Source { operator: self.name.clone(), message: e.to_string() });
+                self.failure.fail(EngineError::Source {
+                    operator: self.name.clone(),
+                    message: e.to_string(),
+                });
                 return Step::Finished;
             }
         };
@@ -189,8 +195,11 @@ pub(crate) struct InputTask {
 
 impl InputTask {
     pub(crate) fn new(gates: Vec<Box<dyn InputGate>>, timer: TaskTimer) -> Self {
-        let channels: Vec<(usize, usize)> =
-            gates.iter().enumerate().flat_map(|(g, gate)| (0..gate.channels()).map(move |c| (g, c))).collect();
+        let channels: Vec<(usize, usize)> = gates
+            .iter()
+            .enumerate()
+            .flat_map(|(g, gate)| (0..gate.channels()).map(move |c| (g, c)))
+            .collect();
         let aligner = WatermarkAligner::new(channels.len());
         Self {
             gates,

@@ -18,7 +18,10 @@ pub(crate) struct ScheduledTask {
 
 /// Processing time in ms since the epoch.
 pub(crate) fn now_millis() -> Timestamp {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

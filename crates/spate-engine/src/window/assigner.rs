@@ -28,22 +28,41 @@ fn millis(d: Duration) -> i64 {
 impl WindowAssigner {
     /// Fixed, non-overlapping windows of `size` aligned to the epoch.
     pub fn tumbling(size: Duration) -> Self {
-        Self { kind: Kind::Tumbling { size: millis(size), offset: 0 }, processing_time: false }
+        Self {
+            kind: Kind::Tumbling {
+                size: millis(size),
+                offset: 0,
+            },
+            processing_time: false,
+        }
     }
 
     /// Windows of `size` starting every `slide`; an element belongs to `size / slide` of them.
     pub fn sliding(size: Duration, slide: Duration) -> Self {
-        Self { kind: Kind::Sliding { size: millis(size), slide: millis(slide), offset: 0 }, processing_time: false }
+        Self {
+            kind: Kind::Sliding {
+                size: millis(size),
+                slide: millis(slide),
+                offset: 0,
+            },
+            processing_time: false,
+        }
     }
 
     /// Per-key sessions that close after `gap` without elements (windows merge).
     pub fn session(gap: Duration) -> Self {
-        Self { kind: Kind::Session { gap: millis(gap) }, processing_time: false }
+        Self {
+            kind: Kind::Session { gap: millis(gap) },
+            processing_time: false,
+        }
     }
 
     /// One window per key for all time; needs a trigger (see count windows).
     pub fn global() -> Self {
-        Self { kind: Kind::Global, processing_time: false }
+        Self {
+            kind: Kind::Global,
+            processing_time: false,
+        }
     }
 
     /// Shifts tumbling or sliding windows by `offset` (for example for time zones).
@@ -111,7 +130,11 @@ pub(crate) struct AssignCache {
 
 impl Default for AssignCache {
     fn default() -> Self {
-        Self { from: 0, until: 0, windows: SmallVec::new() }
+        Self {
+            from: 0,
+            until: 0,
+            windows: SmallVec::new(),
+        }
     }
 }
 
@@ -125,7 +148,10 @@ impl WindowAssigner {
         }
         self.assign(ts, &mut cache.windows);
         let (from, until) = match self.kind {
-            Kind::Tumbling { size, offset } | Kind::Sliding { slide: size, offset, .. } => {
+            Kind::Tumbling { size, offset }
+            | Kind::Sliding {
+                slide: size, offset, ..
+            } => {
                 let start = ts - (ts - offset).rem_euclid(size);
                 (start, start.saturating_add(size))
             }

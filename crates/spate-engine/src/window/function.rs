@@ -98,7 +98,11 @@ impl<K: Data, T, A: AggregateFunction<T>> WindowFn<K, T> for AggregateWindowFn<A
         self.0.merge(acc, other)
     }
     fn emit(&mut self, key: &K, window: &Window, acc: &A::Acc, out: &mut Vec<Record<Self::Out>>) {
-        let value = WindowResult { key: key.clone(), window: *window, value: self.0.result(acc) };
+        let value = WindowResult {
+            key: key.clone(),
+            window: *window,
+            value: self.0.result(acc),
+        };
         out.push(Record::new(window.max_timestamp(), value));
     }
 }
@@ -128,7 +132,8 @@ impl<T: Data, F: Fn(T, T) -> T + Clone + Send + 'static> AggregateFunction<T> fo
         }
     }
     fn result(&self, acc: &Option<T>) -> T {
-        acc.clone().expect("a window only exists once an element was added")
+        acc.clone()
+            .expect("a window only exists once an element was added")
     }
 }
 

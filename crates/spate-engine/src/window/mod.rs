@@ -11,8 +11,8 @@ use std::time::Duration;
 pub use assigner::WindowAssigner;
 pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
 pub use trigger::{
-    CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger, TriggerContext,
-    TriggerResult,
+    CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger,
+    TriggerContext, TriggerResult,
 };
 
 use crate::operators::OutputTag;
@@ -32,7 +32,9 @@ pub struct WindowedStream<K, T, KS, Tr> {
 
 impl<K, T, KS, Tr> std::fmt::Debug for WindowedStream<K, T, KS, Tr> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WindowedStream").field("assigner", &self.assigner).finish_non_exhaustive()
+        f.debug_struct("WindowedStream")
+            .field("assigner", &self.assigner)
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,13 +54,20 @@ where
         } else {
             DefaultTrigger::ProcessingTime
         };
-        WindowedStream { keyed: self.clone(), assigner, trigger, allowed_lateness: Duration::ZERO, late_tag: None }
+        WindowedStream {
+            keyed: self.clone(),
+            assigner,
+            trigger,
+            allowed_lateness: Duration::ZERO,
+            late_tag: None,
+        }
     }
 
     /// Tumbling count windows: every `size` elements of a key form a window. Elements of an
     /// incomplete last window are discarded at end of input (as in Flink).
     pub fn count_window(&self, size: u64) -> WindowedStream<K, T, KS, CountTrigger> {
-        self.window(WindowAssigner::global()).trigger(CountTrigger::purging(size))
+        self.window(WindowAssigner::global())
+            .trigger(CountTrigger::purging(size))
     }
 }
 
@@ -100,10 +109,17 @@ where
         let ks = self.keyed.key_selector.clone();
         let lateness = i64::try_from(self.allowed_lateness.as_millis()).unwrap_or(i64::MAX);
         let (assigner, trigger, late_tag) = (self.assigner, self.trigger, self.late_tag);
-        self.keyed.stream.one_input(name, self.keyed.edge(0), move |_, down| {
-            let spec = WindowSpec { assigner, trigger: trigger.clone(), allowed_lateness: lateness, late_tag };
-            Box::new(WindowOperator::new(ks.clone(), spec, wf.clone(), down))
-        })
+        self.keyed
+            .stream
+            .one_input(name, self.keyed.edge(0), move |_, down| {
+                let spec = WindowSpec {
+                    assigner,
+                    trigger: trigger.clone(),
+                    allowed_lateness: lateness,
+                    late_tag,
+                };
+                Box::new(WindowOperator::new(ks.clone(), spec, wf.clone(), down))
+            })
     }
 
     /// Incrementally reduces each window.
@@ -111,7 +127,10 @@ where
     where
         F: Fn(T, T) -> T + Clone + Send + 'static,
     {
-        self.apply("window-reduce", AggregateWindowFn(ReduceAggregate { f, _t: PhantomData }))
+        self.apply(
+            "window-reduce",
+            AggregateWindowFn(ReduceAggregate { f, _t: PhantomData }),
+        )
     }
 
     /// Incrementally aggregates each window.
@@ -126,7 +145,13 @@ where
 
     /// Buffers each window's elements and calls `f` on all of them when it fires.
     pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O> {
-        self.apply("window-process", ProcessWindowFn { f, scratch: Vec::new() })
+        self.apply(
+            "window-process",
+            ProcessWindowFn {
+                f,
+                scratch: Vec::new(),
+            },
+        )
     }
 }
 
@@ -138,6 +163,9 @@ impl<A: Clone> Clone for AggregateWindowFn<A> {
 
 impl<P: Clone, O> Clone for ProcessWindowFn<P, O> {
     fn clone(&self) -> Self {
-        Self { f: self.f.clone(), scratch: Vec::new() }
+        Self {
+            f: self.f.clone(),
+            scratch: Vec::new(),
+        }
     }
 }

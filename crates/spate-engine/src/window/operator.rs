@@ -61,21 +61,33 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
     }
 
     fn is_element_late(&self, ts: Timestamp) -> bool {
-        self.assigner.is_event_time() && (ts == NO_TIMESTAMP || ts.saturating_add(self.allowed_lateness) <= self.watermark)
+        self.assigner.is_event_time()
+            && (ts == NO_TIMESTAMP || ts.saturating_add(self.allowed_lateness) <= self.watermark)
     }
 
     fn enqueue(&mut self, key: &K, w: Window, added: &Timers) {
         for e in added {
-            let q = if e.event_time { &mut self.event_queue } else { &mut self.proc_queue };
+            let q = if e.event_time {
+                &mut self.event_queue
+            } else {
+                &mut self.proc_queue
+            };
             q.entry(e.time).or_default().push((key.clone(), w));
         }
     }
 
     fn new_slot(&mut self, key: &K, window: Window) -> WindowSlot<WF::Acc, Tr::State> {
-        let mut slot =
-            WindowSlot { window, acc: self.wf.create(), trigger_state: Tr::State::default(), timers: Timers::new() };
+        let mut slot = WindowSlot {
+            window,
+            acc: self.wf.create(),
+            trigger_state: Tr::State::default(),
+            timers: Timers::new(),
+        };
         if !window.is_global() {
-            let cleanup = TimerEntry { time: self.cleanup_time(&window), event_time: self.assigner.is_event_time() };
+            let cleanup = TimerEntry {
+                time: self.cleanup_time(&window),
+                event_time: self.assigner.is_event_time(),
+            };
             slot.timers.push(cleanup);
             let mut added = Timers::new();
             added.push(cleanup);
@@ -97,7 +109,14 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
 
     /// Adds an element to the slot at `idx` and runs the trigger.
     #[inline]
-    fn add_to_slot(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, idx: usize, key: &K, ts: Timestamp, value: T) {
+    fn add_to_slot(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        idx: usize,
+        key: &K,
+        ts: Timestamp,
+        value: T,
+    ) {
         let slot = &mut list[idx];
         let mut added = Timers::new();
         let result = {
@@ -121,7 +140,14 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
     }
 
     #[inline]
-    fn add_to_window(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, key: &K, w: Window, ts: Timestamp, value: T) {
+    fn add_to_window(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        w: Window,
+        ts: Timestamp,
+        value: T,
+    ) {
         let idx = match list.iter().position(|s| s.window == w) {
             Some(i) => i,
             None => {
@@ -134,8 +160,16 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
     }
 
     #[inline]
-    fn add_to_windows(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, key: &K, windows: &[Window], rec: Record<T>) {
-        let Some((last, rest)) = windows.split_last() else { return };
+    fn add_to_windows(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        windows: &[Window],
+        rec: Record<T>,
+    ) {
+        let Some((last, rest)) = windows.split_last() else {
+            return;
+        };
         for w in rest {
             self.add_to_window(list, key, *w, rec.timestamp, rec.value.clone());
         }
@@ -143,7 +177,13 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
     }
 
     /// Session windows: merges the element's window with every window it touches.
-    fn add_merging(&mut self, list: &mut SlotList<WF::Acc, Tr::State>, key: &K, nw: Window, rec: Record<T>) -> Option<Record<T>> {
+    fn add_merging(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        nw: Window,
+        rec: Record<T>,
+    ) -> Option<Record<T>> {
         let mut merged = nw;
         let mut hits: SmallVec<[usize; 4]> = SmallVec::new();
         for (i, s) in list.iter().enumerate() {
@@ -166,7 +206,8 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
             for &i in hits.iter().rev() {
                 let old = list.swap_remove(i);
                 self.wf.merge(&mut slot.acc, old.acc);
-                self.trigger.merge_state(&mut slot.trigger_state, old.trigger_state);
+                self.trigger
+                    .merge_state(&mut slot.trigger_state, old.trigger_state);
             }
             let mut added = Timers::new();
             {
@@ -261,10 +302,10 @@ where
             if list.is_empty() {
                 self.slots.remove(&key);
             }
-            if let Some(r) = rejected {
-                if self.core.is_element_late(r.timestamp) {
-                    self.late(r);
-                }
+            if let Some(r) = rejected
+                && self.core.is_element_late(r.timestamp)
+            {
+                self.late(r);
             }
             return;
         }
@@ -273,7 +314,13 @@ where
         let windows: &[Window] = match self.cache.windows.last() {
             Some(oldest) if core.is_window_late(oldest) => {
                 self.scratch.clear();
-                self.scratch.extend(self.cache.windows.iter().copied().filter(|w| !core.is_window_late(w)));
+                self.scratch.extend(
+                    self.cache
+                        .windows
+                        .iter()
+                        .copied()
+                        .filter(|w| !core.is_window_late(w)),
+                );
                 if self.scratch.is_empty() {
                     if self.core.is_element_late(rec.timestamp) {
                         self.late(rec);
@@ -300,7 +347,11 @@ where
 
     fn fire_timers(&mut self, upto: Timestamp, event_time: bool) {
         loop {
-            let queue = if event_time { &mut self.core.event_queue } else { &mut self.core.proc_queue };
+            let queue = if event_time {
+                &mut self.core.event_queue
+            } else {
+                &mut self.core.proc_queue
+            };
             let Some(entry) = queue.first_entry() else { break };
             if *entry.key() > upto {
                 break;
@@ -313,12 +364,18 @@ where
     }
 
     fn on_timer(&mut self, time: Timestamp, key: K, window: Window, event_time: bool) {
-        let Some(list) = self.slots.get_mut(&key) else { return };
-        let Some(idx) = list.iter().position(|s| s.window == window) else { return };
+        let Some(list) = self.slots.get_mut(&key) else {
+            return;
+        };
+        let Some(idx) = list.iter().position(|s| s.window == window) else {
+            return;
+        };
         let entry = TimerEntry { time, event_time };
         let core = &mut self.core;
         let slot = &mut list[idx];
-        let Some(pos) = slot.timers.iter().position(|e| *e == entry) else { return };
+        let Some(pos) = slot.timers.iter().position(|e| *e == entry) else {
+            return;
+        };
         slot.timers.swap_remove(pos);
         let mut added = Timers::new();
         let result = {
@@ -336,8 +393,9 @@ where
             }
         };
         core.enqueue(&key, window, &added);
-        let cleanup =
-            !window.is_global() && event_time == core.assigner.is_event_time() && time == core.cleanup_time(&window);
+        let cleanup = !window.is_global()
+            && event_time == core.assigner.is_event_time()
+            && time == core.cleanup_time(&window);
         if result.is_fire() {
             let slot = &list[idx];
             core.wf.emit(&key, &slot.window, &slot.acc, &mut core.down.buffer);
@@ -376,7 +434,12 @@ where
     }
     fn tick(&mut self, now: Timestamp) {
         self.core.now = now;
-        if self.core.proc_queue.first_key_value().is_some_and(|(t, _)| *t <= now) {
+        if self
+            .core
+            .proc_queue
+            .first_key_value()
+            .is_some_and(|(t, _)| *t <= now)
+        {
             self.fire_timers(now, false);
             self.core.down.emit();
         }

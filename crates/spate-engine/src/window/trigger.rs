@@ -49,7 +49,9 @@ pub struct TriggerContext<'a, S> {
 
 impl<S> std::fmt::Debug for TriggerContext<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TriggerContext").field("watermark", &self.watermark).finish_non_exhaustive()
+        f.debug_struct("TriggerContext")
+            .field("watermark", &self.watermark)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,19 +74,35 @@ impl<S> TriggerContext<'_, S> {
     /// Calls `on_event_time(time)` once the watermark reaches `time` (idempotent).
     #[inline]
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
-        self.register(TimerEntry { time, event_time: true });
+        self.register(TimerEntry {
+            time,
+            event_time: true,
+        });
     }
     /// Calls `on_processing_time(time)` once the clock reaches `time` (idempotent).
     pub fn register_processing_time_timer(&mut self, time: Timestamp) {
-        self.register(TimerEntry { time, event_time: false });
+        self.register(TimerEntry {
+            time,
+            event_time: false,
+        });
     }
     /// Cancels an event-time timer.
     pub fn delete_event_time_timer(&mut self, time: Timestamp) {
-        self.timers.retain(|e| *e != TimerEntry { time, event_time: true });
+        self.timers.retain(|e| {
+            *e != TimerEntry {
+                time,
+                event_time: true,
+            }
+        });
     }
     /// Cancels a processing-time timer.
     pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
-        self.timers.retain(|e| *e != TimerEntry { time, event_time: false });
+        self.timers.retain(|e| {
+            *e != TimerEntry {
+                time,
+                event_time: false,
+            }
+        });
     }
 }
 
@@ -104,8 +122,12 @@ pub trait Trigger<T>: Clone + Send + 'static {
         ctx: &mut TriggerContext<'_, Self::State>,
     ) -> TriggerResult;
     /// An event-time timer of this window fired.
-    fn on_event_time(&mut self, time: Timestamp, window: &Window, ctx: &mut TriggerContext<'_, Self::State>)
-    -> TriggerResult;
+    fn on_event_time(
+        &mut self,
+        time: Timestamp,
+        window: &Window,
+        ctx: &mut TriggerContext<'_, Self::State>,
+    ) -> TriggerResult;
     /// A processing-time timer of this window fired.
     fn on_processing_time(
         &mut self,
@@ -131,7 +153,13 @@ pub struct EventTimeTrigger;
 impl<T> Trigger<T> for EventTimeTrigger {
     type State = ();
     #[inline]
-    fn on_element(&mut self, _: &T, _: Timestamp, window: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
+    fn on_element(
+        &mut self,
+        _: &T,
+        _: Timestamp,
+        window: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
         if window.max_timestamp() <= ctx.watermark {
             TriggerResult::Fire
         } else {
@@ -139,10 +167,24 @@ impl<T> Trigger<T> for EventTimeTrigger {
             TriggerResult::Continue
         }
     }
-    fn on_event_time(&mut self, time: Timestamp, window: &Window, _: &mut TriggerContext<'_, ()>) -> TriggerResult {
-        if time == window.max_timestamp() { TriggerResult::Fire } else { TriggerResult::Continue }
+    fn on_event_time(
+        &mut self,
+        time: Timestamp,
+        window: &Window,
+        _: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
+        if time == window.max_timestamp() {
+            TriggerResult::Fire
+        } else {
+            TriggerResult::Continue
+        }
     }
-    fn on_processing_time(&mut self, _: Timestamp, _: &Window, _: &mut TriggerContext<'_, ()>) -> TriggerResult {
+    fn on_processing_time(
+        &mut self,
+        _: Timestamp,
+        _: &Window,
+        _: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
         TriggerResult::Continue
     }
     fn on_merge(&mut self, window: &Window, ctx: &mut TriggerContext<'_, ()>) {
@@ -158,15 +200,30 @@ pub struct ProcessingTimeTrigger;
 
 impl<T> Trigger<T> for ProcessingTimeTrigger {
     type State = ();
-    fn on_element(&mut self, _: &T, _: Timestamp, window: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
+    fn on_element(
+        &mut self,
+        _: &T,
+        _: Timestamp,
+        window: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
         ctx.register_processing_time_timer(window.max_timestamp());
         TriggerResult::Continue
     }
     fn on_event_time(&mut self, _: Timestamp, _: &Window, _: &mut TriggerContext<'_, ()>) -> TriggerResult {
         TriggerResult::Continue
     }
-    fn on_processing_time(&mut self, time: Timestamp, window: &Window, _: &mut TriggerContext<'_, ()>) -> TriggerResult {
-        if time >= window.max_timestamp() { TriggerResult::Fire } else { TriggerResult::Continue }
+    fn on_processing_time(
+        &mut self,
+        time: Timestamp,
+        window: &Window,
+        _: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
+        if time >= window.max_timestamp() {
+            TriggerResult::Fire
+        } else {
+            TriggerResult::Continue
+        }
     }
     fn on_merge(&mut self, window: &Window, ctx: &mut TriggerContext<'_, ()>) {
         ctx.register_processing_time_timer(window.max_timestamp());
@@ -184,21 +241,37 @@ pub struct CountTrigger {
 impl CountTrigger {
     /// Fires (keeping state) every `count` elements.
     pub fn of(count: u64) -> Self {
-        Self { count: count.max(1), purging: false }
+        Self {
+            count: count.max(1),
+            purging: false,
+        }
     }
     /// Fires and purges every `count` elements.
     pub fn purging(count: u64) -> Self {
-        Self { count: count.max(1), purging: true }
+        Self {
+            count: count.max(1),
+            purging: true,
+        }
     }
 }
 
 impl<T> Trigger<T> for CountTrigger {
     type State = u64;
-    fn on_element(&mut self, _: &T, _: Timestamp, _: &Window, ctx: &mut TriggerContext<'_, u64>) -> TriggerResult {
+    fn on_element(
+        &mut self,
+        _: &T,
+        _: Timestamp,
+        _: &Window,
+        ctx: &mut TriggerContext<'_, u64>,
+    ) -> TriggerResult {
         *ctx.state += 1;
         if *ctx.state >= self.count {
             *ctx.state = 0;
-            if self.purging { TriggerResult::FireAndPurge } else { TriggerResult::Fire }
+            if self.purging {
+                TriggerResult::FireAndPurge
+            } else {
+                TriggerResult::Fire
+            }
         } else {
             TriggerResult::Continue
         }
@@ -206,7 +279,12 @@ impl<T> Trigger<T> for CountTrigger {
     fn on_event_time(&mut self, _: Timestamp, _: &Window, _: &mut TriggerContext<'_, u64>) -> TriggerResult {
         TriggerResult::Continue
     }
-    fn on_processing_time(&mut self, _: Timestamp, _: &Window, _: &mut TriggerContext<'_, u64>) -> TriggerResult {
+    fn on_processing_time(
+        &mut self,
+        _: Timestamp,
+        _: &Window,
+        _: &mut TriggerContext<'_, u64>,
+    ) -> TriggerResult {
         TriggerResult::Continue
     }
     fn merge_state(&self, into: &mut u64, other: u64) {
@@ -228,31 +306,51 @@ pub enum DefaultTrigger {
 impl<T> Trigger<T> for DefaultTrigger {
     type State = ();
     #[inline]
-    fn on_element(&mut self, v: &T, ts: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
+    fn on_element(
+        &mut self,
+        v: &T,
+        ts: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
         match self {
             Self::EventTime => EventTimeTrigger.on_element(v, ts, w, ctx),
-            Self::ProcessingTime => <ProcessingTimeTrigger as Trigger<T>>::on_element(&mut ProcessingTimeTrigger, v, ts, w, ctx),
+            Self::ProcessingTime => {
+                <ProcessingTimeTrigger as Trigger<T>>::on_element(&mut ProcessingTimeTrigger, v, ts, w, ctx)
+            }
             Self::Never => TriggerResult::Continue,
         }
     }
     fn on_event_time(&mut self, t: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
         match self {
-            Self::EventTime => <EventTimeTrigger as Trigger<T>>::on_event_time(&mut EventTimeTrigger, t, w, ctx),
+            Self::EventTime => {
+                <EventTimeTrigger as Trigger<T>>::on_event_time(&mut EventTimeTrigger, t, w, ctx)
+            }
             _ => TriggerResult::Continue,
         }
     }
-    fn on_processing_time(&mut self, t: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
+    fn on_processing_time(
+        &mut self,
+        t: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
         match self {
-            Self::ProcessingTime => {
-                <ProcessingTimeTrigger as Trigger<T>>::on_processing_time(&mut ProcessingTimeTrigger, t, w, ctx)
-            }
+            Self::ProcessingTime => <ProcessingTimeTrigger as Trigger<T>>::on_processing_time(
+                &mut ProcessingTimeTrigger,
+                t,
+                w,
+                ctx,
+            ),
             _ => TriggerResult::Continue,
         }
     }
     fn on_merge(&mut self, w: &Window, ctx: &mut TriggerContext<'_, ()>) {
         match self {
             Self::EventTime => <EventTimeTrigger as Trigger<T>>::on_merge(&mut EventTimeTrigger, w, ctx),
-            Self::ProcessingTime => <ProcessingTimeTrigger as Trigger<T>>::on_merge(&mut ProcessingTimeTrigger, w, ctx),
+            Self::ProcessingTime => {
+                <ProcessingTimeTrigger as Trigger<T>>::on_merge(&mut ProcessingTimeTrigger, w, ctx)
+            }
             Self::Never => {}
         }
     }
@@ -263,18 +361,38 @@ impl<T> Trigger<T> for DefaultTrigger {
 pub struct PurgingTrigger<Tr>(pub Tr);
 
 fn purge(r: TriggerResult) -> TriggerResult {
-    if r.is_fire() { TriggerResult::FireAndPurge } else { r }
+    if r.is_fire() {
+        TriggerResult::FireAndPurge
+    } else {
+        r
+    }
 }
 
 impl<T, Tr: Trigger<T>> Trigger<T> for PurgingTrigger<Tr> {
     type State = Tr::State;
-    fn on_element(&mut self, v: &T, ts: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, Tr::State>) -> TriggerResult {
+    fn on_element(
+        &mut self,
+        v: &T,
+        ts: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, Tr::State>,
+    ) -> TriggerResult {
         purge(self.0.on_element(v, ts, w, ctx))
     }
-    fn on_event_time(&mut self, t: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, Tr::State>) -> TriggerResult {
+    fn on_event_time(
+        &mut self,
+        t: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, Tr::State>,
+    ) -> TriggerResult {
         purge(self.0.on_event_time(t, w, ctx))
     }
-    fn on_processing_time(&mut self, t: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, Tr::State>) -> TriggerResult {
+    fn on_processing_time(
+        &mut self,
+        t: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, Tr::State>,
+    ) -> TriggerResult {
         purge(self.0.on_processing_time(t, w, ctx))
     }
     fn on_merge(&mut self, w: &Window, ctx: &mut TriggerContext<'_, Tr::State>) {
