@@ -44,7 +44,6 @@ pub(crate) struct BuildCtx<'a> {
     pub(crate) parallelism: usize,
     pub(crate) max_parallelism: usize,
     pub(crate) batch_size: usize,
-    pub(crate) name: &'a str,
     pub(crate) failure: &'a FailureSlot,
     pub(crate) side_outputs: Option<SideOutputs>,
 }

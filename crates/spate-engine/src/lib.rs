@@ -1,14 +1,17 @@
 //! spate-engine
 pub mod bench;
+pub mod connect;
 mod error;
 mod graph;
 mod keyed;
+pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
 mod operators;
 mod record;
 mod runtime;
 pub mod source;
+pub mod state;
 mod stream;
 pub mod watermark;
 pub mod window;

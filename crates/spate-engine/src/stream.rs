@@ -9,6 +9,7 @@ use crate::graph::{
     AnyBox, BuildCtx, Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning, WriterBuild, boxed,
     senders, stream_type, unbox,
 };
+use crate::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
 use crate::keygroup::KeyGroupRange;
 use crate::operators::{
     CollectHandle, CollectSink, Downstream, FilterOp, FlatMapOp, FnSink, MapOp, OutputTag, ProcessFunction,
@@ -490,6 +491,22 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
 
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
         KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
+    }
+
+    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
+    pub fn process<O: Data, F: KeyedProcessFunction<K, T, O>>(&self, f: F) -> DataStream<O> {
+        let ks = self.key_selector.clone();
+        self.stream
+            .one_input("keyed-process", self.edge(0), move |ctx, down| {
+                let range = Self::key_groups(ctx);
+                Box::new(KeyedProcessOp::new(
+                    ks.clone(),
+                    f.clone(),
+                    range,
+                    ctx.max_parallelism,
+                    down,
+                ))
+            })
     }
 
     /// A rolling reduce: emits the running reduction of each key after every element.

@@ -87,7 +87,7 @@ fn process_function_side_outputs() {
     let main = env
         .from_sequence(0, 100)
         .process(move |v: u64, ctx: &mut ProcessContext<'_, u64>| {
-            if v % 2 == 0 {
+            if v.is_multiple_of(2) {
                 ctx.collect(v);
             } else {
                 ctx.output(&odd_in, format!("odd-{v}"));

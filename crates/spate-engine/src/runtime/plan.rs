@@ -254,7 +254,6 @@ impl<'g> Planner<'g> {
             parallelism: self.parallelism[n],
             max_parallelism: self.cfg.max_parallelism,
             batch_size: self.cfg.batch_size,
-            name: &node.name,
             failure: &self.failure,
             side_outputs: Some(SideOutputs::new(side)),
         };
@@ -308,7 +307,6 @@ impl<'g> Planner<'g> {
                         parallelism: self.parallelism[n],
                         max_parallelism: self.cfg.max_parallelism,
                         batch_size: self.cfg.batch_size,
-                        name: &node.name,
                         failure: &self.failure,
                         side_outputs: None,
                     };

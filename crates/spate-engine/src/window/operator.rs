@@ -41,7 +41,6 @@ struct Core<K, T, Tr: Trigger<T>, WF: WindowFn<K, T>> {
     watermark: Timestamp,
     now: Timestamp,
     down: Downstream<WF::Out>,
-    windows_fired: u64,
     _t: PhantomData<fn(T)>,
 }
 
@@ -100,7 +99,6 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
         if result.is_fire() {
             let slot = &list[idx];
             self.wf.emit(key, &slot.window, &slot.acc, &mut self.down.buffer);
-            self.windows_fired += 1;
         }
         if result.is_purge() {
             list.swap_remove(idx);
@@ -271,7 +269,6 @@ where
                 watermark: MIN_WATERMARK,
                 now: 0,
                 down,
-                windows_fired: 0,
                 _t: PhantomData,
             },
         }
@@ -399,7 +396,6 @@ where
         if result.is_fire() {
             let slot = &list[idx];
             core.wf.emit(&key, &slot.window, &slot.acc, &mut core.down.buffer);
-            core.windows_fired += 1;
         }
         if result.is_purge() || cleanup {
             list.swap_remove(idx);
@@ -407,12 +403,6 @@ where
         if list.is_empty() {
             self.slots.remove(&key);
         }
-    }
-
-    /// Windows fired so far by this subtask.
-    #[cfg(test)]
-    pub(crate) fn windows_fired(&self) -> u64 {
-        self.core.windows_fired
     }
 }
 
