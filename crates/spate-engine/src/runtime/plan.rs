@@ -1,0 +1,418 @@
+//! From the logical graph to running tasks: parallelism, chaining, channels, worker assignment.
+//!
+//! An edge is *chained* (the downstream operator is called directly, no channel) when it is a
+//! forward edge between equal parallelisms into a single-input operator. Every other edge gets
+//! one bounded channel per (upstream subtask, downstream subtask) pair (only `i -> i` for forward
+//! edges). Subtask `s` of every operator runs on worker `s % workers`, so a pipeline slice stays
+//! on one thread and its channels need no cross-thread wake-ups.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::EngineError;
+use crate::graph::{AnyBox, BuildCtx, Graph, NodeId, NodeKind, Partitioning};
+use crate::metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
+use crate::runtime::channel::WorkerSignal;
+use crate::runtime::output::SideOutputs;
+use crate::runtime::task::{FailureSlot, InputTask, Task, TaskTimer};
+use crate::runtime::worker::{ScheduledTask, run_worker};
+
+/// Runtime settings of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobConfig {
+    /// Default parallelism of operators that do not set one.
+    pub parallelism: usize,
+    /// Number of key groups (upper bound of any keyed operator's parallelism).
+    pub max_parallelism: usize,
+    /// Records per batch emitted by sources (and the size writers aim for).
+    pub batch_size: usize,
+    /// Batches (or control events) a channel holds before its writer is backpressured.
+    pub channel_capacity: usize,
+    /// Worker threads; `None` = min(largest parallelism, available cores).
+    pub worker_threads: Option<usize>,
+}
+
+impl Default for JobConfig {
+    fn default() -> Self {
+        Self {
+            parallelism: 1,
+            max_parallelism: crate::keygroup::DEFAULT_MAX_PARALLELISM,
+            batch_size: 1024,
+            channel_capacity: 8,
+            worker_threads: None,
+        }
+    }
+}
+
+/// What a completed job reports.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    /// Wall-clock time from start to completion.
+    pub elapsed: Duration,
+    /// Number of tasks (chains × parallelism) that ran.
+    pub tasks: usize,
+    /// Worker threads used.
+    pub workers: usize,
+    /// Metrics of every operator subtask.
+    pub operators: Vec<OperatorReport>,
+}
+
+impl JobResult {
+    /// Reports of the operator with this name (one per subtask).
+    pub fn operator(&self, name: &str) -> Vec<&OperatorReport> {
+        self.operators.iter().filter(|r| r.operator == name).collect()
+    }
+}
+
+type ChannelEnds = HashMap<(NodeId, usize), Vec<Vec<Option<AnyBox>>>>;
+
+struct Planner<'g> {
+    graph: &'g Graph,
+    cfg: &'g JobConfig,
+    parallelism: Vec<usize>,
+    chained: Vec<Vec<bool>>,
+    resolved: Vec<Vec<Partitioning>>,
+    consumers: Vec<Vec<(NodeId, usize)>>,
+    side_children: Vec<Vec<NodeId>>,
+    /// (to, edge) -> [upstream subtask] -> senders to each downstream subtask.
+    senders: ChannelEnds,
+    /// (to, edge) -> [downstream subtask] -> receivers from each upstream subtask.
+    receivers: ChannelEnds,
+    metrics: Vec<Vec<Arc<OperatorMetrics>>>,
+    task_of: Vec<Vec<Option<usize>>>,
+    failure: FailureSlot,
+    current_task: usize,
+}
+
+fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
+    let mut par = Vec::with_capacity(graph.nodes.len());
+    for node in &graph.nodes {
+        let p = match node.kind {
+            NodeKind::SideOutput { parent, .. } => par[parent],
+            _ => node.parallelism,
+        };
+        if p == 0 {
+            return Err(EngineError::InvalidConfig(format!(
+                "operator `{}` has parallelism 0",
+                node.name
+            )));
+        }
+        let _ = cfg;
+        par.push(p);
+    }
+    Ok(par)
+}
+
+impl<'g> Planner<'g> {
+    fn new(graph: &'g Graph, cfg: &'g JobConfig, failure: FailureSlot) -> Result<Self, EngineError> {
+        let parallelism = effective_parallelism(graph, cfg)?;
+        let n = graph.nodes.len();
+        let mut chained = vec![Vec::new(); n];
+        let mut resolved = vec![Vec::new(); n];
+        let mut consumers = vec![Vec::new(); n];
+        let mut side_children = vec![Vec::new(); n];
+        for (id, node) in graph.nodes.iter().enumerate() {
+            if let NodeKind::SideOutput { parent, .. } = node.kind {
+                side_children[parent].push(id);
+            }
+            for (ei, edge) in node.inputs.iter().enumerate() {
+                let (pf, pt) = (parallelism[edge.from], parallelism[id]);
+                let kind = match edge.partitioning {
+                    Partitioning::Default if pf == pt => Partitioning::Forward,
+                    Partitioning::Default => Partitioning::Rebalance,
+                    Partitioning::Forward if pf != pt => {
+                        return Err(EngineError::InvalidGraph(format!(
+                            "forward edge into `{}` joins parallelism {pf} to {pt}",
+                            node.name
+                        )));
+                    }
+                    Partitioning::Hash if pt > cfg.max_parallelism => {
+                        return Err(EngineError::InvalidConfig(format!(
+                            "keyed operator `{}` has parallelism {pt} > max parallelism {}",
+                            node.name, cfg.max_parallelism
+                        )));
+                    }
+                    k => k,
+                };
+                let chain = kind == Partitioning::Forward
+                    && node.inputs.len() == 1
+                    && matches!(node.kind, NodeKind::OneInput(_));
+                chained[id].push(chain);
+                resolved[id].push(kind);
+                consumers[edge.from].push((id, ei));
+            }
+        }
+        if cfg.batch_size == 0 || cfg.channel_capacity == 0 {
+            return Err(EngineError::InvalidConfig(
+                "batch size and channel capacity must be positive".into(),
+            ));
+        }
+        let metrics = parallelism
+            .iter()
+            .map(|&p| (0..p).map(|_| Arc::new(OperatorMetrics::default())).collect())
+            .collect();
+        let task_of = parallelism.iter().map(|&p| vec![None; p]).collect();
+        Ok(Self {
+            graph,
+            cfg,
+            parallelism,
+            chained,
+            resolved,
+            consumers,
+            side_children,
+            senders: HashMap::new(),
+            receivers: HashMap::new(),
+            metrics,
+            task_of,
+            failure,
+            current_task: 0,
+        })
+    }
+
+    fn create_channels(&mut self, signals: &[Arc<WorkerSignal>]) {
+        let w = signals.len();
+        for (to, node) in self.graph.nodes.iter().enumerate() {
+            for (ei, edge) in node.inputs.iter().enumerate() {
+                if self.chained[to][ei] {
+                    continue;
+                }
+                let (pf, pt) = (self.parallelism[edge.from], self.parallelism[to]);
+                let forward = self.resolved[to][ei] == Partitioning::Forward;
+                let ty = &self.graph.nodes[edge.from].out;
+                let mut tx: Vec<Vec<Option<AnyBox>>> = (0..pf).map(|_| Vec::new()).collect();
+                let mut rx: Vec<Vec<Option<AnyBox>>> = (0..pt).map(|_| Vec::new()).collect();
+                for i in 0..pf {
+                    for j in 0..pt {
+                        if forward && i != j {
+                            continue;
+                        }
+                        let (s, r) = ty.channel(self.cfg.channel_capacity, &signals[i % w], &signals[j % w]);
+                        tx[i].push(Some(s));
+                        rx[j].push(Some(r));
+                    }
+                }
+                self.senders.insert((to, ei), tx);
+                self.receivers.insert((to, ei), rx);
+            }
+        }
+    }
+
+    fn take_ends(map: &mut ChannelEnds, key: (NodeId, usize), subtask: usize) -> Vec<AnyBox> {
+        map.get_mut(&key)
+            .map(|per| per[subtask].iter_mut().filter_map(Option::take).collect())
+            .unwrap_or_default()
+    }
+
+    /// Everything downstream of node `n`'s main output on subtask `s`.
+    fn build_output(&mut self, n: NodeId, s: usize) -> AnyBox {
+        let graph = self.graph;
+        let mut outs = Vec::new();
+        for (to, ei) in self.consumers[n].clone() {
+            if self.chained[to][ei] {
+                let mut inputs = self.build_operator(to, s);
+                outs.push(inputs.remove(0));
+            } else {
+                let tx = Self::take_ends(&mut self.senders, (to, ei), s);
+                let kind = self.resolved[to][ei];
+                let edge = &graph.nodes[to].inputs[ei];
+                let writer = match (&edge.hash_writer, kind) {
+                    (Some(build), Partitioning::Hash) => build(tx, self.cfg.batch_size),
+                    _ => graph.nodes[n].out.writer(tx, self.cfg.batch_size, kind),
+                };
+                outs.push(writer);
+            }
+        }
+        let ty = &graph.nodes[n].out;
+        let out = if outs.is_empty() {
+            ty.discard()
+        } else {
+            ty.fanout(outs)
+        };
+        match graph.nodes[n].kind {
+            NodeKind::SideOutput { .. } => out,
+            _ => ty.meter(out, self.metrics[n][s].clone(), false),
+        }
+    }
+
+    /// The input(s) of operator `n` on subtask `s`, with its outputs built behind it.
+    fn build_operator(&mut self, n: NodeId, s: usize) -> Vec<AnyBox> {
+        let graph = self.graph;
+        let node = &graph.nodes[n];
+        self.task_of[n][s] = Some(self.current_task);
+        let mut side = Vec::new();
+        for child in self.side_children[n].clone() {
+            let NodeKind::SideOutput { tag, .. } = graph.nodes[child].kind else {
+                continue;
+            };
+            let out = self.build_output(child, s);
+            side.push((tag, graph.nodes[child].out.side_channel(out)));
+        }
+        let out = self.build_output(n, s);
+        let mut ctx = BuildCtx {
+            subtask: s,
+            parallelism: self.parallelism[n],
+            max_parallelism: self.cfg.max_parallelism,
+            batch_size: self.cfg.batch_size,
+            failure: &self.failure,
+            side_outputs: Some(SideOutputs::new(side)),
+        };
+        let meter_in = |input: AnyBox, k: usize| -> AnyBox {
+            match node.inputs.iter().find(|e| e.input == k) {
+                Some(e) => graph.nodes[e.from]
+                    .out
+                    .meter(input, self.metrics[n][s].clone(), true),
+                None => input,
+            }
+        };
+        match &node.kind {
+            NodeKind::OneInput(build) => vec![meter_in(build(&mut ctx, out), 0)],
+            NodeKind::TwoInput(build) => {
+                let (a, b) = build(&mut ctx, out);
+                vec![meter_in(a, 0), meter_in(b, 1)]
+            }
+            NodeKind::Union => vec![meter_in(out, 0)],
+            NodeKind::Source(_) | NodeKind::SideOutput { .. } => {
+                unreachable!("sources and side outputs have no input to build")
+            }
+        }
+    }
+
+    fn build_tasks(
+        &mut self,
+        task_metrics: &mut Vec<Arc<TaskMetrics>>,
+    ) -> Result<Vec<(usize, ScheduledTask)>, EngineError> {
+        let graph = self.graph;
+        let mut tasks = Vec::new();
+        for (n, node) in graph.nodes.iter().enumerate() {
+            let is_head = match node.kind {
+                NodeKind::Source(_) | NodeKind::Union | NodeKind::TwoInput(_) => true,
+                NodeKind::OneInput(_) => !self.chained[n].iter().all(|c| *c),
+                NodeKind::SideOutput { .. } => false,
+            };
+            if !is_head {
+                continue;
+            }
+            for s in 0..self.parallelism[n] {
+                self.current_task = tasks.len();
+                let metrics = Arc::new(TaskMetrics::default());
+                task_metrics.push(metrics.clone());
+                let timer = TaskTimer::new(metrics);
+                let name = format!("{} ({}/{})", node.name, s + 1, self.parallelism[n]);
+                let task: Box<dyn Task> = if let NodeKind::Source(build) = &node.kind {
+                    self.task_of[n][s] = Some(self.current_task);
+                    let out = self.build_output(n, s);
+                    let mut ctx = BuildCtx {
+                        subtask: s,
+                        parallelism: self.parallelism[n],
+                        max_parallelism: self.cfg.max_parallelism,
+                        batch_size: self.cfg.batch_size,
+                        failure: &self.failure,
+                        side_outputs: None,
+                    };
+                    let mut task = build(&mut ctx, out)?;
+                    task.attach_timer(timer);
+                    task
+                } else {
+                    let inputs = self.build_operator(n, s);
+                    let mut gates = Vec::new();
+                    for (k, input) in inputs.into_iter().enumerate() {
+                        let mut rx = Vec::new();
+                        let mut ty = None;
+                        for (ei, edge) in node.inputs.iter().enumerate() {
+                            if edge.input == k {
+                                rx.extend(Self::take_ends(&mut self.receivers, (n, ei), s));
+                                ty = Some(graph.nodes[edge.from].out.clone());
+                            }
+                        }
+                        let ty = ty.ok_or_else(|| {
+                            EngineError::InvalidGraph(format!(
+                                "input {k} of `{}` is not connected",
+                                node.name
+                            ))
+                        })?;
+                        gates.push(ty.gate(rx, input));
+                    }
+                    Box::new(InputTask::new(gates, timer))
+                };
+                tasks.push((s, ScheduledTask { name, task }));
+            }
+        }
+        Ok(tasks)
+    }
+}
+
+/// Plans and runs a job to completion.
+pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, EngineError> {
+    let started = Instant::now();
+    let failure = FailureSlot::default();
+    let mut planner = Planner::new(graph, cfg, failure.clone())?;
+    let max_p = planner.parallelism.iter().copied().max().unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let workers = cfg.worker_threads.unwrap_or_else(|| max_p.min(cores)).max(1);
+    let signals: Vec<Arc<WorkerSignal>> = (0..workers).map(|_| Arc::new(WorkerSignal::default())).collect();
+    planner.create_channels(&signals);
+    let mut task_metrics = Vec::new();
+    let tasks = planner.build_tasks(&mut task_metrics)?;
+    let task_count = tasks.len();
+    let mut per_worker: Vec<Vec<ScheduledTask>> = (0..workers).map(|_| Vec::new()).collect();
+    for (s, t) in tasks {
+        per_worker[s % workers].push(t);
+    }
+    let spawned: Result<(), EngineError> = std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for (w, tasks) in per_worker.into_iter().enumerate() {
+            let signal = signals[w].clone();
+            let worker_failure = failure.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("spate-worker-{w}"))
+                .spawn_scoped(scope, move || run_worker(tasks, signal, worker_failure));
+            match handle {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    failure.fail(EngineError::Spawn(e));
+                    break;
+                }
+            }
+        }
+        for h in handles {
+            if h.join().is_err() {
+                failure.fail(EngineError::TaskPanicked {
+                    task: "worker".into(),
+                    message: "worker died".into(),
+                });
+            }
+        }
+        Ok(())
+    });
+    spawned?;
+    if let Some(e) = failure.take() {
+        return Err(e);
+    }
+    let mut operators = Vec::new();
+    for (n, node) in graph.nodes.iter().enumerate() {
+        if matches!(node.kind, NodeKind::SideOutput { .. }) {
+            continue;
+        }
+        for s in 0..planner.parallelism[n] {
+            let m = &planner.metrics[n][s];
+            let task = planner.task_of[n][s].map(|t| task_metrics[t].clone());
+            operators.push(OperatorReport {
+                operator: node.name.clone(),
+                subtask: s,
+                records_in: m.records_in(),
+                records_out: m.records_out(),
+                bytes_out: m.bytes_out(),
+                watermark: m.watermark(),
+                task_busy: task.as_ref().map(|t| t.busy()).unwrap_or_default(),
+                task_backpressured: task.as_ref().map(|t| t.backpressured()).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(JobResult {
+        elapsed: started.elapsed(),
+        tasks: task_count,
+        workers,
+        operators,
+    })
+}

@@ -1,0 +1,287 @@
+//! Tasks: the unit a worker thread schedules. A task is the head of a chain (a source, or the
+//! input gates of an operator that reads from channels) plus every operator fused behind it.
+//!
+//! Tasks are cooperative: `step` does a bounded amount of work and never blocks, so a small pool
+//! of workers can run any number of tasks without deadlock, and a slow consumer shows up as
+//! `Blocked` steps (backpressure) rather than as a blocked thread.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::error::EngineError;
+use crate::metrics::TaskMetrics;
+use crate::record::{MAX_WATERMARK, Timestamp};
+use crate::runtime::align::{AlignOutcome, WatermarkAligner};
+use crate::runtime::channel::{InputGate, Polled};
+use crate::runtime::output::{BoxOutput, Control};
+use crate::source::{Source, SourceBatch, SourceStatus};
+use crate::watermark::{SplitWatermarks, TimestampAssigner};
+
+/// What one step achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Progress,
+    Idle,
+    Blocked,
+    Finished,
+}
+
+/// The first error of a job, and the flag that tells every worker to stop.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FailureSlot {
+    cancelled: Arc<AtomicBool>,
+    error: Arc<Mutex<Option<EngineError>>>,
+}
+
+impl FailureSlot {
+    pub(crate) fn fail(&self, error: EngineError) {
+        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_none() {
+            *slot = Some(error);
+        }
+        self.cancelled.store(true, Ordering::Release);
+    }
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+    pub(crate) fn take(&self) -> Option<EngineError> {
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+pub(crate) trait Task: Send {
+    fn step(&mut self, now: Timestamp) -> Step;
+    /// Gives the task its metrics (sources are built by API closures before the planner knows
+    /// their task slot).
+    fn attach_timer(&mut self, timer: TaskTimer) {
+        let _ = timer;
+    }
+}
+
+/// Measures busy and backpressured time of a task around its steps.
+pub(crate) struct TaskTimer {
+    metrics: Arc<TaskMetrics>,
+    blocked_since: Option<Instant>,
+}
+
+impl TaskTimer {
+    pub(crate) fn new(metrics: Arc<TaskMetrics>) -> Self {
+        Self {
+            metrics,
+            blocked_since: None,
+        }
+    }
+    fn blocked(&mut self) {
+        if self.blocked_since.is_none() {
+            self.blocked_since = Some(Instant::now());
+        }
+    }
+    fn unblocked(&mut self) {
+        if let Some(t) = self.blocked_since.take() {
+            self.metrics.add_backpressured(t.elapsed());
+        }
+    }
+}
+
+/// Flushes pending output; `Some(step)` when the task cannot take more input.
+fn check_output(out: &mut dyn Control, timer: &mut TaskTimer, finished: bool) -> Option<Step> {
+    if !out.flush() {
+        timer.blocked();
+        return Some(Step::Blocked);
+    }
+    timer.unblocked();
+    finished.then_some(Step::Finished)
+}
+
+pub(crate) struct SourceTask<T, A> {
+    pub(crate) name: String,
+    pub(crate) source: Box<dyn Source<T>>,
+    pub(crate) assigner: A,
+    pub(crate) watermarks: SplitWatermarks,
+    pub(crate) batch: SourceBatch<T>,
+    pub(crate) out: BoxOutput<T>,
+    pub(crate) timer: TaskTimer,
+    pub(crate) failure: FailureSlot,
+    pub(crate) last_tick: Timestamp,
+    pub(crate) finished: bool,
+}
+
+impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
+    fn apply(&mut self, (watermark, idle): (Option<Timestamp>, Option<bool>)) {
+        if idle == Some(false) {
+            self.out.idle(false);
+        }
+        if let Some(w) = watermark {
+            self.out.watermark(w);
+        }
+        if idle == Some(true) {
+            self.out.idle(true);
+        }
+    }
+}
+
+impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
+    fn attach_timer(&mut self, timer: TaskTimer) {
+        self.timer = timer;
+    }
+
+    fn step(&mut self, now: Timestamp) -> Step {
+        if let Some(s) = check_output(self.out.as_mut(), &mut self.timer, self.finished) {
+            return s;
+        }
+        let started = Instant::now();
+        if now != self.last_tick {
+            self.last_tick = now;
+            self.out.tick(now);
+        }
+        self.batch.records.clear();
+        self.batch.split = 0;
+        let status = match self.source.poll(&mut self.batch) {
+            Ok(s) => s,
+            Err(e) => {
+                self.failure.fail(EngineError::Source {
+                    operator: self.name.clone(),
+                    message: e.to_string(),
+                });
+                return Step::Finished;
+            }
+        };
+        let emitted = !self.batch.records.is_empty();
+        if emitted {
+            let mut max = i64::MIN;
+            for r in &mut self.batch.records {
+                r.timestamp = self.assigner.extract(&r.value, r.timestamp);
+                max = max.max(r.timestamp);
+            }
+            self.watermarks.on_batch(self.batch.split, max, now);
+            // A split that emits is active again; say so before its records.
+            let (wm, idle) = self.watermarks.advance(now);
+            if idle == Some(false) {
+                self.out.idle(false);
+            }
+            self.out.push(&mut self.batch.records);
+            self.apply((wm, idle.filter(|i| *i)));
+        } else {
+            let change = self.watermarks.advance(now);
+            self.apply(change);
+        }
+        if status == SourceStatus::Finished {
+            self.out.watermark(MAX_WATERMARK);
+            self.out.finish();
+            self.finished = true;
+        }
+        if emitted || status == SourceStatus::Finished {
+            self.timer.metrics.add_busy(started.elapsed());
+            Step::Progress
+        } else {
+            Step::Idle
+        }
+    }
+}
+
+/// A task that reads channels: one gate per logical input, watermarks aligned over all channels.
+pub(crate) struct InputTask {
+    gates: Vec<Box<dyn InputGate>>,
+    /// (gate, channel within gate) for each aligned channel index.
+    channels: Vec<(usize, usize)>,
+    aligner: WatermarkAligner,
+    timer: TaskTimer,
+    next_channel: usize,
+    last_tick: Timestamp,
+    finished: bool,
+    events_per_step: usize,
+}
+
+impl InputTask {
+    pub(crate) fn new(gates: Vec<Box<dyn InputGate>>, timer: TaskTimer) -> Self {
+        let channels: Vec<(usize, usize)> = gates
+            .iter()
+            .enumerate()
+            .flat_map(|(g, gate)| (0..gate.channels()).map(move |c| (g, c)))
+            .collect();
+        let aligner = WatermarkAligner::new(channels.len());
+        Self {
+            gates,
+            channels,
+            aligner,
+            timer,
+            next_channel: 0,
+            last_tick: i64::MIN,
+            finished: false,
+            events_per_step: 64,
+        }
+    }
+
+    fn control(&mut self) -> &mut dyn Control {
+        self.gates[0].control()
+    }
+
+    fn apply(&mut self, outcome: AlignOutcome) {
+        if outcome.idle == Some(false) {
+            self.control().idle(false);
+        }
+        if let Some(w) = outcome.watermark {
+            self.control().watermark(w);
+        }
+        if outcome.idle == Some(true) {
+            self.control().idle(true);
+        }
+    }
+}
+
+impl Task for InputTask {
+    fn step(&mut self, now: Timestamp) -> Step {
+        let finished = self.finished;
+        if let Some(s) = check_output(self.gates[0].control(), &mut self.timer, finished) {
+            return s;
+        }
+        let started = Instant::now();
+        if now != self.last_tick {
+            self.last_tick = now;
+            self.control().tick(now);
+        }
+        if self.channels.is_empty() {
+            self.control().watermark(MAX_WATERMARK);
+            self.control().finish();
+            self.finished = true;
+            return Step::Progress;
+        }
+        let mut handled = 0;
+        let mut empty_in_a_row = 0;
+        while handled < self.events_per_step && empty_in_a_row < self.channels.len() {
+            let idx = self.next_channel;
+            let (g, c) = self.channels[idx];
+            let polled = self.gates[g].poll(c);
+            self.next_channel = (idx + 1) % self.channels.len();
+            if polled == Polled::Empty {
+                empty_in_a_row += 1;
+                continue;
+            }
+            empty_in_a_row = 0;
+            handled += 1;
+            let outcome = match polled {
+                Polled::Records => self.aligner.on_records(idx),
+                Polled::Watermark(w) => self.aligner.on_watermark(idx, w),
+                Polled::Idle(i) => self.aligner.on_idle(idx, i),
+                Polled::End => self.aligner.on_end(idx),
+                Polled::Empty => AlignOutcome::default(),
+            };
+            self.apply(outcome);
+            if polled == Polled::End && self.aligner.all_ended() {
+                self.control().finish();
+                self.finished = true;
+                break;
+            }
+            if !self.control().flush() {
+                break;
+            }
+        }
+        if handled > 0 {
+            self.timer.metrics.add_busy(started.elapsed());
+            Step::Progress
+        } else {
+            Step::Idle
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The keyed state backend trait and its in-memory implementation.
+
+use std::any::Any;
+
+use rustc_hash::FxHashMap;
+
+use crate::keygroup::KeyGroupRange;
+use crate::record::Key;
+
+/// Identifies one registered state (a "state descriptor") within a backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateId(pub(crate) usize);
+
+/// Where keyed operators keep per-key state, organised by key group.
+///
+/// Contract:
+/// - A backend serves exactly the key groups of [`key_groups`](Self::key_groups); callers pass
+///   the key group of every key (computed with [`crate::keygroup::key_group_of`]).
+/// - States are registered once per operator instance, by name, with their value type; the same
+///   name always yields the same [`StateId`]. Accessing a state with another type than it was
+///   registered with returns `None` / does nothing rather than panicking.
+/// - The checkpoint issue snapshots a backend key group by key group
+///   ([`keys_in_key_group`](Self::keys_in_key_group) + typed reads, with a codec bound added
+///   there), restores by writing entries back into their key groups, and drops groups that
+///   moved elsewhere with [`clear_key_group`](Self::clear_key_group). A disk-backed backend
+///   implements the same trait for state larger than memory.
+pub trait KeyedStateBackend<K: Key>: Send {
+    /// The key groups this backend holds.
+    fn key_groups(&self) -> KeyGroupRange;
+    /// Registers (or looks up) a state of value type `S`.
+    fn register<S: Send + 'static>(&mut self, name: &str) -> StateId;
+    /// The value of a state for a key.
+    fn get<S: Send + 'static>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S>;
+    /// Mutable access to the value of a state for a key.
+    fn get_mut<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S>;
+    /// The value, created with `init` when absent. `None` only on a type mismatch.
+    fn get_or_insert_with<S: Send + 'static>(
+        &mut self,
+        state: StateId,
+        key_group: usize,
+        key: &K,
+        init: impl FnOnce() -> S,
+    ) -> Option<&mut S>;
+    /// Removes and returns the value of a state for a key.
+    fn remove<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S>;
+    /// Keys that have a value of `state` in a key group.
+    fn keys_in_key_group(&self, state: StateId, key_group: usize) -> Vec<K>;
+    /// Number of (state, key) entries in a key group.
+    fn entries_in_key_group(&self, key_group: usize) -> usize;
+    /// Drops every entry of a key group.
+    fn clear_key_group(&mut self, key_group: usize);
+}
+
+/// One state's values: per key group (relative to the range start) a hash map.
+struct Table<K, S> {
+    groups: Vec<FxHashMap<K, S>>,
+}
+
+trait ErasedTable<K>: Send {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn len_of(&self, group: usize) -> usize;
+    fn clear_group(&mut self, group: usize);
+    fn keys_of(&self, group: usize) -> Vec<K>;
+}
+
+impl<K: Key, S: Send + 'static> ErasedTable<K> for Table<K, S> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn len_of(&self, group: usize) -> usize {
+        self.groups.get(group).map_or(0, |g| g.len())
+    }
+    fn clear_group(&mut self, group: usize) {
+        if let Some(g) = self.groups.get_mut(group) {
+            *g = FxHashMap::default();
+        }
+    }
+    fn keys_of(&self, group: usize) -> Vec<K> {
+        self.groups
+            .get(group)
+            .map(|g| g.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Keeps all keyed state on the heap, in hash maps per state and key group.
+pub struct HeapKeyedStateBackend<K> {
+    range: KeyGroupRange,
+    names: FxHashMap<String, StateId>,
+    tables: Vec<Box<dyn ErasedTable<K>>>,
+}
+
+impl<K> std::fmt::Debug for HeapKeyedStateBackend<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeapKeyedStateBackend")
+            .field("range", &self.range)
+            .field("states", &self.names.len())
+            .finish()
+    }
+}
+
+impl<K: Key> HeapKeyedStateBackend<K> {
+    /// An empty backend for the given key groups.
+    pub fn new(range: KeyGroupRange) -> Self {
+        Self {
+            range,
+            names: FxHashMap::default(),
+            tables: Vec::new(),
+        }
+    }
+
+    fn table<S: Send + 'static>(&self, state: StateId) -> Option<&Table<K, S>> {
+        self.tables.get(state.0)?.as_any().downcast_ref()
+    }
+
+    fn table_mut<S: Send + 'static>(&mut self, state: StateId) -> Option<&mut Table<K, S>> {
+        self.tables.get_mut(state.0)?.as_any_mut().downcast_mut()
+    }
+
+    fn local(&self, key_group: usize) -> Option<usize> {
+        self.range
+            .contains(key_group)
+            .then(|| key_group - self.range.start)
+    }
+}
+
+impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
+    fn key_groups(&self) -> KeyGroupRange {
+        self.range
+    }
+
+    fn register<S: Send + 'static>(&mut self, name: &str) -> StateId {
+        if let Some(id) = self.names.get(name) {
+            return *id;
+        }
+        let id = StateId(self.tables.len());
+        let groups = (0..self.range.len()).map(|_| FxHashMap::default()).collect();
+        self.tables.push(Box::new(Table::<K, S> { groups }));
+        self.names.insert(name.to_string(), id);
+        id
+    }
+
+    fn get<S: Send + 'static>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S> {
+        let g = self.local(key_group)?;
+        self.table::<S>(state)?.groups[g].get(key)
+    }
+
+    fn get_mut<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S> {
+        let g = self.local(key_group)?;
+        self.table_mut::<S>(state)?.groups[g].get_mut(key)
+    }
+
+    fn get_or_insert_with<S: Send + 'static>(
+        &mut self,
+        state: StateId,
+        key_group: usize,
+        key: &K,
+        init: impl FnOnce() -> S,
+    ) -> Option<&mut S> {
+        let g = self.local(key_group)?;
+        let map = &mut self.table_mut::<S>(state)?.groups[g];
+        if !map.contains_key(key) {
+            map.insert(key.clone(), init());
+        }
+        map.get_mut(key)
+    }
+
+    fn remove<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S> {
+        let g = self.local(key_group)?;
+        self.table_mut::<S>(state)?.groups[g].remove(key)
+    }
+
+    fn keys_in_key_group(&self, state: StateId, key_group: usize) -> Vec<K> {
+        match (self.local(key_group), self.tables.get(state.0)) {
+            (Some(g), Some(t)) => t.keys_of(g),
+            _ => Vec::new(),
+        }
+    }
+
+    fn entries_in_key_group(&self, key_group: usize) -> usize {
+        self.local(key_group)
+            .map_or(0, |g| self.tables.iter().map(|t| t.len_of(g)).sum())
+    }
+
+    fn clear_key_group(&mut self, key_group: usize) {
+        if let Some(g) = self.local(key_group) {
+            self.tables.iter_mut().for_each(|t| t.clear_group(g));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygroup::key_group_of;
+
+    #[test]
+    fn states_are_separated_by_id_type_and_key_group() {
+        let range = KeyGroupRange::for_subtask(0, 1, 8);
+        let mut b = HeapKeyedStateBackend::<String>::new(range);
+        let count = b.register::<u64>("count");
+        let names = b.register::<Vec<String>>("names");
+        assert_eq!(b.register::<u64>("count"), count);
+        let k = "alice".to_string();
+        let kg = key_group_of(&k, 8);
+        *b.get_or_insert_with(count, kg, &k, || 0u64).unwrap() += 5;
+        b.get_or_insert_with(names, kg, &k, Vec::<String>::new)
+            .unwrap()
+            .push("x".into());
+        assert_eq!(b.get::<u64>(count, kg, &k), Some(&5));
+        assert_eq!(b.get::<String>(count, kg, &k), None, "wrong type is not a panic");
+        assert_eq!(b.entries_in_key_group(kg), 2);
+        assert_eq!(b.keys_in_key_group(count, kg), vec![k.clone()]);
+        b.clear_key_group(kg);
+        assert_eq!(b.get::<u64>(count, kg, &k), None);
+        assert_eq!(b.get::<u64>(count, 99, &k), None, "foreign key group");
+    }
+}

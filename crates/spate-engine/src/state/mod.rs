@@ -1,0 +1,14 @@
+//! Keyed state: a backend organised by key group, typed state handles, and timers.
+//!
+//! Every piece of keyed state lives under `(state id, key group, key)`. Grouping by key group
+//! is what makes state portable: a checkpoint writes each key group separately, and a restore
+//! at another parallelism hands each subtask the key groups of its new
+//! [`KeyGroupRange`](crate::keygroup::KeyGroupRange).
+
+mod backend;
+mod handles;
+mod timers;
+
+pub use backend::{HeapKeyedStateBackend, KeyedStateBackend, StateId};
+pub use handles::{KeyedStateAccess, ListState, MapState, ReducingState, StateRegistry, ValueState};
+pub(crate) use timers::TimerService;

@@ -1,0 +1,522 @@
+//! The typed DataStream API: [`StreamEnvironment`], [`DataStream`] and [`KeyedStream`].
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use crate::error::EngineError;
+use crate::graph::{
+    AnyBox, BuildCtx, Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning, WriterBuild, boxed,
+    senders, stream_type, unbox,
+};
+use crate::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
+use crate::keygroup::KeyGroupRange;
+use crate::operators::{
+    CollectHandle, CollectSink, Downstream, FilterOp, FlatMapOp, FnSink, MapOp, OutputTag, ProcessFunction,
+    ProcessOp, Sink, SinkContext, SinkOp, TimestampsOp,
+};
+use crate::record::{Data, Key, Record};
+use crate::runtime::channel::{ChannelWriter, HashRouter};
+use crate::runtime::plan::{JobConfig, JobResult, execute};
+use crate::runtime::task::{SourceTask, TaskTimer};
+use crate::source::{
+    CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source, SourceBatch, SourceContext,
+};
+use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkStrategy};
+
+pub(crate) struct Shared {
+    pub(crate) graph: RefCell<Graph>,
+    pub(crate) config: RefCell<JobConfig>,
+}
+
+/// Builds a job: add sources, transform streams, add sinks, then [`execute`](Self::execute).
+pub struct StreamEnvironment {
+    shared: Rc<Shared>,
+}
+
+impl std::fmt::Debug for StreamEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamEnvironment")
+            .field("operators", &self.shared.graph.borrow().nodes.len())
+            .field("config", &*self.shared.config.borrow())
+            .finish()
+    }
+}
+
+impl Default for StreamEnvironment {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamEnvironment {
+    /// An environment with the default [`JobConfig`].
+    pub fn new() -> Self {
+        Self::with_config(JobConfig::default())
+    }
+
+    /// An environment with a given configuration.
+    pub fn with_config(config: JobConfig) -> Self {
+        Self {
+            shared: Rc::new(Shared {
+                graph: RefCell::new(Graph::default()),
+                config: RefCell::new(config),
+            }),
+        }
+    }
+
+    /// Default parallelism of operators created from now on.
+    pub fn set_parallelism(&self, parallelism: usize) -> &Self {
+        self.shared.config.borrow_mut().parallelism = parallelism;
+        self
+    }
+
+    /// Number of key groups.
+    pub fn set_max_parallelism(&self, max_parallelism: usize) -> &Self {
+        self.shared.config.borrow_mut().max_parallelism = max_parallelism;
+        self
+    }
+
+    /// Records per source batch.
+    pub fn set_batch_size(&self, batch_size: usize) -> &Self {
+        self.shared.config.borrow_mut().batch_size = batch_size;
+        self
+    }
+
+    /// Batches a channel buffers before backpressuring its writer.
+    pub fn set_channel_capacity(&self, capacity: usize) -> &Self {
+        self.shared.config.borrow_mut().channel_capacity = capacity;
+        self
+    }
+
+    /// Size of the worker pool.
+    pub fn set_worker_threads(&self, workers: usize) -> &Self {
+        self.shared.config.borrow_mut().worker_threads = Some(workers);
+        self
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> JobConfig {
+        self.shared.config.borrow().clone()
+    }
+
+    /// Adds a source; every subtask gets a clone of `source` and opens it with its
+    /// [`SourceContext`]. The strategy assigns timestamps and generates watermarks per split.
+    pub fn add_source<T, S, A>(&self, name: &str, source: S, strategy: WatermarkStrategy<A>) -> DataStream<T>
+    where
+        T: Data,
+        S: Source<T> + Clone + 'static,
+        A: TimestampAssigner<T>,
+    {
+        let op_name = name.to_string();
+        let build = move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
+            let mut src = source.clone();
+            let splits = src
+                .open(&SourceContext {
+                    subtask: ctx.subtask,
+                    parallelism: ctx.parallelism,
+                })
+                .map_err(|e| EngineError::Source {
+                    operator: op_name.clone(),
+                    message: e.to_string(),
+                })?;
+            let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout);
+            watermarks.ensure_splits(splits, crate::runtime::worker::now_millis());
+            let task = SourceTask {
+                name: op_name.clone(),
+                source: Box::new(src),
+                assigner: strategy.assigner.clone(),
+                watermarks,
+                batch: SourceBatch::new(ctx.batch_size),
+                out: unbox::<T>(out),
+                timer: TaskTimer::new(Default::default()),
+                failure: ctx.failure.clone(),
+                last_tick: i64::MIN,
+                finished: false,
+            };
+            Ok(Box::new(task) as Box<dyn crate::runtime::task::Task>)
+        };
+        let parallelism = self.shared.config.borrow().parallelism;
+        let id = self.shared.graph.borrow_mut().add(LogicalNode {
+            name: name.to_string(),
+            parallelism,
+            kind: NodeKind::Source(Box::new(build)),
+            inputs: Vec::new(),
+            out: stream_type::<T>(),
+        });
+        DataStream::new(self.shared.clone(), id)
+    }
+
+    /// The numbers `start..end` (without timestamps).
+    pub fn from_sequence(&self, start: u64, end: u64) -> DataStream<u64> {
+        self.add_source(
+            "sequence",
+            SequenceSource::new(start, end),
+            WatermarkStrategy::no_watermarks(),
+        )
+    }
+
+    /// The elements of a vector, in order, from a single source subtask.
+    pub fn from_collection<T: Data + Sync>(&self, values: Vec<T>) -> DataStream<T> {
+        self.add_source(
+            "collection",
+            CollectionSource::new(values),
+            WatermarkStrategy::no_watermarks(),
+        )
+        .set_parallelism(1)
+    }
+
+    /// Timestamped elements, in order, from a single source subtask, with the given watermarks.
+    pub fn from_records<T: Data + Sync>(
+        &self,
+        records: Vec<Record<T>>,
+        strategy: WatermarkStrategy,
+    ) -> DataStream<T> {
+        self.add_source("collection", CollectionSource::with_timestamps(records), strategy)
+            .set_parallelism(1)
+    }
+
+    /// `count` generated elements (see [`GeneratorSource`]).
+    pub fn from_generator<T, F>(&self, count: u64, seed: u64, make: F) -> DataStream<T>
+    where
+        T: Data,
+        F: FnMut(u64, &mut SeededRng) -> T + Clone + Send + 'static,
+    {
+        self.add_source(
+            "generator",
+            GeneratorSource::new(count, seed, make),
+            WatermarkStrategy::no_watermarks(),
+        )
+    }
+
+    /// Runs the job to completion (all sources bounded) and reports its metrics.
+    pub fn execute(&self) -> Result<JobResult, EngineError> {
+        let graph = self.shared.graph.borrow();
+        let config = self.shared.config.borrow();
+        execute(&graph, &config)
+    }
+}
+
+/// A stream of `T`: the output of one operator, plus how its next edge partitions.
+pub struct DataStream<T> {
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) node: NodeId,
+    pub(crate) partitioning: Partitioning,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for DataStream<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+            node: self.node,
+            partitioning: self.partitioning,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DataStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let graph = self.shared.graph.borrow();
+        f.debug_struct("DataStream")
+            .field("operator", &graph.nodes[self.node].name)
+            .finish()
+    }
+}
+
+impl<T: Data> DataStream<T> {
+    pub(crate) fn new(shared: Rc<Shared>, node: NodeId) -> Self {
+        Self {
+            shared,
+            node,
+            partitioning: Partitioning::Default,
+            _t: PhantomData,
+        }
+    }
+
+    pub(crate) fn edge(&self, input: usize) -> LogicalEdge {
+        LogicalEdge {
+            from: self.node,
+            input,
+            partitioning: self.partitioning,
+            hash_writer: None,
+        }
+    }
+
+    pub(crate) fn default_parallelism(&self) -> usize {
+        self.shared.config.borrow().parallelism
+    }
+
+    pub(crate) fn add_node<U: Data>(
+        &self,
+        name: &str,
+        kind: NodeKind,
+        inputs: Vec<LogicalEdge>,
+    ) -> DataStream<U> {
+        let parallelism = self.default_parallelism();
+        let id = self.shared.graph.borrow_mut().add(LogicalNode {
+            name: name.to_string(),
+            parallelism,
+            kind,
+            inputs,
+            out: stream_type::<U>(),
+        });
+        DataStream::new(self.shared.clone(), id)
+    }
+
+    pub(crate) fn one_input<U: Data>(
+        &self,
+        name: &str,
+        edge: LogicalEdge,
+        build: impl Fn(&mut BuildCtx<'_>, Downstream<U>) -> Box<dyn crate::runtime::output::Output<T>> + 'static,
+    ) -> DataStream<U> {
+        let kind = NodeKind::OneInput(Box::new(move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
+            let down = Downstream::new(unbox::<U>(out), ctx.take_side_outputs());
+            boxed::<T>(build(ctx, down))
+        }));
+        self.add_node(name, kind, vec![edge])
+    }
+
+    /// Names the operator that produces this stream (names appear in metrics).
+    pub fn name(self, name: &str) -> Self {
+        self.shared.graph.borrow_mut().nodes[self.node].name = name.to_string();
+        self
+    }
+
+    /// Sets the parallelism of the operator that produces this stream.
+    pub fn set_parallelism(self, parallelism: usize) -> Self {
+        self.shared.graph.borrow_mut().nodes[self.node].parallelism = parallelism;
+        self
+    }
+
+    /// Distributes batches round-robin over the next operator's subtasks.
+    pub fn rebalance(mut self) -> Self {
+        self.partitioning = Partitioning::Rebalance;
+        self
+    }
+
+    /// Sends every record to every subtask of the next operator.
+    pub fn broadcast(mut self) -> Self {
+        self.partitioning = Partitioning::Broadcast;
+        self
+    }
+
+    /// Keeps records on the same subtask index (parallelisms must match).
+    pub fn forward(mut self) -> Self {
+        self.partitioning = Partitioning::Forward;
+        self
+    }
+
+    /// Applies `f` to every element.
+    pub fn map<U: Data, F>(&self, f: F) -> DataStream<U>
+    where
+        F: FnMut(T) -> U + Clone + Send + 'static,
+    {
+        self.one_input("map", self.edge(0), move |_, down| {
+            Box::new(MapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
+        })
+    }
+
+    /// Keeps the elements for which `f` is true.
+    pub fn filter<F>(&self, f: F) -> DataStream<T>
+    where
+        F: FnMut(&T) -> bool + Clone + Send + 'static,
+    {
+        self.one_input("filter", self.edge(0), move |_, down| {
+            Box::new(FilterOp { f: f.clone(), down })
+        })
+    }
+
+    /// Replaces every element with zero or more elements.
+    pub fn flat_map<U: Data, I, F>(&self, f: F) -> DataStream<U>
+    where
+        I: IntoIterator<Item = U>,
+        F: FnMut(T) -> I + Clone + Send + 'static,
+    {
+        self.one_input("flat_map", self.edge(0), move |_, down| {
+            Box::new(FlatMapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
+        })
+    }
+
+    /// Runs a [`ProcessFunction`] (which may emit to side outputs).
+    pub fn process<U: Data, F: ProcessFunction<T, U>>(&self, f: F) -> DataStream<U> {
+        self.one_input("process", self.edge(0), move |_, down| {
+            Box::new(ProcessOp::new(f.clone(), down))
+        })
+    }
+
+    /// Re-assigns timestamps and watermarks (upstream watermarks are dropped, except the final one).
+    pub fn assign_timestamps_and_watermarks<A: TimestampAssigner<T>>(
+        &self,
+        strategy: WatermarkStrategy<A>,
+    ) -> DataStream<T> {
+        self.add_node(
+            "timestamps",
+            NodeKind::OneInput(Box::new(move |_, out| {
+                boxed::<T>(Box::new(TimestampsOp::new(
+                    strategy.assigner.clone(),
+                    strategy.generation,
+                    unbox::<T>(out),
+                )))
+            })),
+            vec![self.edge(0)],
+        )
+    }
+
+    /// The records this stream's operator emitted under `tag`.
+    pub fn side_output<S: Data>(&self, tag: &OutputTag<S>) -> DataStream<S> {
+        self.add_node(
+            &format!("side-output:{}", tag.name()),
+            NodeKind::SideOutput {
+                parent: self.node,
+                tag: tag.id,
+            },
+            vec![],
+        )
+    }
+
+    /// Merges streams of the same type.
+    pub fn union(&self, others: &[DataStream<T>]) -> DataStream<T> {
+        let mut inputs = vec![self.edge(0)];
+        inputs.extend(others.iter().map(|o| o.edge(0)));
+        self.add_node("union", NodeKind::Union, inputs)
+    }
+
+    /// Partitions by key: records with equal keys go to the same subtask (by key group).
+    pub fn key_by<K: Key, KS>(&self, key_selector: KS) -> KeyedStream<K, T, KS>
+    where
+        KS: Fn(&T) -> K + Clone + Send + 'static,
+    {
+        KeyedStream {
+            stream: self.clone(),
+            key_selector,
+            _k: PhantomData,
+        }
+    }
+
+    /// Writes to a sink; every subtask gets a clone of `sink`.
+    pub fn add_sink<S: Sink<T> + Clone + 'static>(&self, name: &str, sink: S) -> DataStream<T> {
+        let name_owned = name.to_string();
+        self.add_node::<T>(
+            name,
+            NodeKind::OneInput(Box::new(move |ctx, _out| {
+                let mut sink = sink.clone();
+                let failure = ctx.failure.clone();
+                if let Err(e) = sink.open(&SinkContext {
+                    subtask: ctx.subtask,
+                    parallelism: ctx.parallelism,
+                }) {
+                    failure.fail(EngineError::Sink {
+                        operator: name_owned.clone(),
+                        message: e.to_string(),
+                    });
+                }
+                boxed::<T>(Box::new(SinkOp {
+                    sink: Box::new(sink),
+                    name: name_owned.clone(),
+                    failure,
+                    failed: false,
+                }))
+            })),
+            vec![self.edge(0)],
+        )
+    }
+
+    /// Collects every record; read them from the handle after `execute`.
+    pub fn collect(&self) -> CollectHandle<T> {
+        let (sink, handle) = CollectSink::new();
+        self.add_sink("collect", sink);
+        handle
+    }
+
+    /// Calls `f` for every batch (a discarding sink when `f` ignores it).
+    pub fn for_each_batch<F: FnMut(&[Record<T>]) + Clone + Send + 'static>(&self, f: F) -> DataStream<T> {
+        self.add_sink("for_each", FnSink(f))
+    }
+}
+
+/// A stream partitioned by key. Keyed operators see all records of a key on one subtask.
+pub struct KeyedStream<K, T, KS> {
+    pub(crate) stream: DataStream<T>,
+    pub(crate) key_selector: KS,
+    _k: PhantomData<fn() -> K>,
+}
+
+impl<K, T, KS: Clone> Clone for KeyedStream<K, T, KS> {
+    fn clone(&self) -> Self {
+        Self {
+            stream: self.stream.clone(),
+            key_selector: self.key_selector.clone(),
+            _k: PhantomData,
+        }
+    }
+}
+
+impl<K, T, KS> std::fmt::Debug for KeyedStream<K, T, KS> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedStream").finish_non_exhaustive()
+    }
+}
+
+impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
+    /// The hash edge into a keyed operator (input `input` of it).
+    pub(crate) fn edge(&self, input: usize) -> LogicalEdge {
+        let ks = self.key_selector.clone();
+        let max_parallelism = self.stream.shared.config.borrow().max_parallelism;
+        let writer: WriterBuild = Rc::new(move |tx, batch_size| {
+            let router = HashRouter::new(ks.clone(), max_parallelism);
+            boxed::<T>(Box::new(ChannelWriter::new(senders::<T>(tx), router, batch_size)))
+        });
+        LogicalEdge {
+            from: self.stream.node,
+            input,
+            partitioning: Partitioning::Hash,
+            hash_writer: Some(writer),
+        }
+    }
+
+    /// The key selector.
+    pub fn key_selector(&self) -> &KS {
+        &self.key_selector
+    }
+
+    pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
+        KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
+    }
+
+    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
+    pub fn process<O: Data, F: KeyedProcessFunction<K, T, O>>(&self, f: F) -> DataStream<O> {
+        let ks = self.key_selector.clone();
+        self.stream
+            .one_input("keyed-process", self.edge(0), move |ctx, down| {
+                let range = Self::key_groups(ctx);
+                Box::new(KeyedProcessOp::new(
+                    ks.clone(),
+                    f.clone(),
+                    range,
+                    ctx.max_parallelism,
+                    down,
+                ))
+            })
+    }
+
+    /// A rolling reduce: emits the running reduction of each key after every element.
+    pub fn reduce<F>(&self, f: F) -> DataStream<T>
+    where
+        F: FnMut(T, T) -> T + Clone + Send + 'static,
+    {
+        let ks = self.key_selector.clone();
+        self.stream.one_input("reduce", self.edge(0), move |_, down| {
+            Box::new(crate::keyed::RollingReduceOp::new(ks.clone(), f.clone(), down))
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! Timestamp assignment and watermark generation.
+//!
+//! A [`WatermarkStrategy`] is applied at a source. Each source *split* (a partition, a file, a
+//! range of a sequence) keeps its own watermark generator; the source subtask's watermark is the
+//! minimum over its non-idle splits, emitted at most once per batch and only when it advances
+//! (watermarks are monotonic per split and per subtask). A split that has produced nothing for
+//! the idle timeout is marked idle and no longer holds the watermark back; when every split of a
+//! subtask is idle the subtask announces itself idle downstream.
+
+use std::time::Duration;
+
+use crate::record::{MIN_WATERMARK, Timestamp};
+
+/// Extracts the event timestamp of an element. Called once per record on the source's hot path,
+/// so it is a generic (inlined) parameter, not a trait object.
+pub trait TimestampAssigner<T>: Clone + Send + 'static {
+    /// The event time of `value`; `record_timestamp` is what the source attached (or
+    /// [`crate::NO_TIMESTAMP`]).
+    fn extract(&mut self, value: &T, record_timestamp: Timestamp) -> Timestamp;
+}
+
+/// Keeps the timestamps that the source attached to its records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SourceTimestamps;
+
+impl<T> TimestampAssigner<T> for SourceTimestamps {
+    #[inline]
+    fn extract(&mut self, _: &T, record_timestamp: Timestamp) -> Timestamp {
+        record_timestamp
+    }
+}
+
+/// A closure `Fn(&T, source_timestamp) -> Timestamp` as an assigner.
+#[derive(Debug, Clone, Copy)]
+pub struct FnAssigner<F>(pub F);
+
+impl<T, F> TimestampAssigner<T> for FnAssigner<F>
+where
+    F: FnMut(&T, Timestamp) -> Timestamp + Clone + Send + 'static,
+{
+    #[inline]
+    fn extract(&mut self, value: &T, record_timestamp: Timestamp) -> Timestamp {
+        (self.0)(value, record_timestamp)
+    }
+}
+
+/// How watermarks follow the timestamps seen on a split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatermarkGeneration {
+    /// No watermarks (processing-time jobs); only the final watermark of a bounded source.
+    None,
+    /// Watermark = max timestamp seen - bound - 1: records up to `bound` ms out of order are on time.
+    BoundedOutOfOrderness(Duration),
+}
+
+/// Timestamp assigner + watermark generation + idleness: what a source needs for event time.
+#[derive(Debug, Clone)]
+pub struct WatermarkStrategy<A = SourceTimestamps> {
+    pub(crate) generation: WatermarkGeneration,
+    pub(crate) assigner: A,
+    pub(crate) idle_timeout: Option<Duration>,
+}
+
+impl WatermarkStrategy<SourceTimestamps> {
+    /// Watermarks trail the largest timestamp by `bound`.
+    pub fn bounded_out_of_orderness(bound: Duration) -> Self {
+        Self {
+            generation: WatermarkGeneration::BoundedOutOfOrderness(bound),
+            assigner: SourceTimestamps,
+            idle_timeout: None,
+        }
+    }
+
+    /// Timestamps only ever increase per split: the watermark is the largest timestamp - 1.
+    pub fn monotonic() -> Self {
+        Self::bounded_out_of_orderness(Duration::ZERO)
+    }
+
+    /// No event time (the default of a source added without a strategy).
+    pub fn no_watermarks() -> Self {
+        Self {
+            generation: WatermarkGeneration::None,
+            assigner: SourceTimestamps,
+            idle_timeout: None,
+        }
+    }
+}
+
+impl<A> WatermarkStrategy<A> {
+    /// Uses `f(value, source_timestamp)` as the event time.
+    pub fn with_timestamp_assigner<F>(self, f: F) -> WatermarkStrategy<FnAssigner<F>> {
+        WatermarkStrategy {
+            generation: self.generation,
+            assigner: FnAssigner(f),
+            idle_timeout: self.idle_timeout,
+        }
+    }
+
+    /// Marks a split idle after `timeout` without records.
+    pub fn with_idleness(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SplitState {
+    max_timestamp: Timestamp,
+    last_active: Timestamp,
+    idle: bool,
+}
+
+/// Per-split watermark bookkeeping of one source subtask.
+#[derive(Debug)]
+pub(crate) struct SplitWatermarks {
+    generation: WatermarkGeneration,
+    idle_timeout_ms: Option<i64>,
+    splits: Vec<SplitState>,
+    emitted: Timestamp,
+    idle: bool,
+}
+
+impl SplitWatermarks {
+    pub(crate) fn new(generation: WatermarkGeneration, idle_timeout: Option<Duration>) -> Self {
+        Self {
+            generation,
+            idle_timeout_ms: idle_timeout.map(|d| d.as_millis() as i64),
+            splits: Vec::new(),
+            emitted: MIN_WATERMARK,
+            idle: false,
+        }
+    }
+
+    /// Declares the splits a subtask reads (splits seen later are added on first use).
+    pub(crate) fn ensure_splits(&mut self, n: usize, now: Timestamp) {
+        while self.splits.len() < n {
+            self.splits.push(SplitState {
+                max_timestamp: MIN_WATERMARK,
+                last_active: now,
+                idle: false,
+            });
+        }
+    }
+
+    /// A batch from `split` whose largest timestamp is `max_timestamp`.
+    pub(crate) fn on_batch(&mut self, split: usize, max_timestamp: Timestamp, now: Timestamp) {
+        self.ensure_splits(split + 1, now);
+        let s = &mut self.splits[split];
+        s.max_timestamp = s.max_timestamp.max(max_timestamp);
+        s.last_active = now;
+        s.idle = false;
+    }
+
+    /// Re-evaluates idleness at `now`; returns (new watermark, new idle status) if they changed.
+    pub(crate) fn advance(&mut self, now: Timestamp) -> (Option<Timestamp>, Option<bool>) {
+        if let Some(timeout) = self.idle_timeout_ms {
+            for s in &mut self.splits {
+                if !s.idle && now.saturating_sub(s.last_active) >= timeout {
+                    s.idle = true;
+                }
+            }
+        }
+        let mut min_active: Option<Timestamp> = None;
+        for s in self.splits.iter().filter(|s| !s.idle) {
+            min_active = Some(min_active.map_or(s.max_timestamp, |m| m.min(s.max_timestamp)));
+        }
+        let idle_now = !self.splits.is_empty() && min_active.is_none();
+        let idle_change = (idle_now != self.idle).then(|| {
+            self.idle = idle_now;
+            idle_now
+        });
+        let bound = match self.generation {
+            WatermarkGeneration::None => return (None, idle_change),
+            WatermarkGeneration::BoundedOutOfOrderness(b) => b.as_millis() as i64,
+        };
+        let Some(min_ts) = min_active else {
+            return (None, idle_change);
+        };
+        if min_ts == MIN_WATERMARK {
+            return (None, idle_change);
+        }
+        let wm = min_ts.saturating_sub(bound).saturating_sub(1);
+        if wm > self.emitted {
+            self.emitted = wm;
+            (Some(wm), idle_change)
+        } else {
+            (None, idle_change)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_out_of_orderness_trails_max() {
+        let mut w = SplitWatermarks::new(
+            WatermarkGeneration::BoundedOutOfOrderness(Duration::from_millis(10)),
+            None,
+        );
+        w.on_batch(0, 100, 0);
+        assert_eq!(w.advance(0).0, Some(89));
+        w.on_batch(0, 50, 0);
+        assert_eq!(w.advance(0).0, None, "never regresses");
+    }
+
+    #[test]
+    fn minimum_over_splits_and_idle_split_released() {
+        let strat = WatermarkGeneration::BoundedOutOfOrderness(Duration::ZERO);
+        let mut w = SplitWatermarks::new(strat, Some(Duration::from_millis(50)));
+        w.ensure_splits(2, 0);
+        w.on_batch(0, 100, 0);
+        assert_eq!(w.advance(10).0, None, "split 1 has seen nothing yet");
+        w.on_batch(1, 40, 20);
+        assert_eq!(w.advance(20).0, Some(39));
+        w.on_batch(0, 200, 60);
+        let (wm, idle) = w.advance(80);
+        assert_eq!(wm, Some(199), "split 1 idle after 50 ms");
+        assert_eq!(idle, None);
+        let (_, idle) = w.advance(200);
+        assert_eq!(idle, Some(true));
+    }
+}

@@ -1,0 +1,195 @@
+//! Which windows an element belongs to.
+
+use std::time::Duration;
+
+use smallvec::SmallVec;
+
+use crate::record::{Timestamp, Window};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Tumbling { size: i64, offset: i64 },
+    Sliding { size: i64, slide: i64, offset: i64 },
+    Session { gap: i64 },
+    Global,
+}
+
+/// Assigns elements to windows, in event time (default) or processing time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowAssigner {
+    kind: Kind,
+    processing_time: bool,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
+}
+
+impl WindowAssigner {
+    /// Fixed, non-overlapping windows of `size` aligned to the epoch.
+    pub fn tumbling(size: Duration) -> Self {
+        Self {
+            kind: Kind::Tumbling {
+                size: millis(size),
+                offset: 0,
+            },
+            processing_time: false,
+        }
+    }
+
+    /// Windows of `size` starting every `slide`; an element belongs to `size / slide` of them.
+    pub fn sliding(size: Duration, slide: Duration) -> Self {
+        Self {
+            kind: Kind::Sliding {
+                size: millis(size),
+                slide: millis(slide),
+                offset: 0,
+            },
+            processing_time: false,
+        }
+    }
+
+    /// Per-key sessions that close after `gap` without elements (windows merge).
+    pub fn session(gap: Duration) -> Self {
+        Self {
+            kind: Kind::Session { gap: millis(gap) },
+            processing_time: false,
+        }
+    }
+
+    /// One window per key for all time; needs a trigger (see count windows).
+    pub fn global() -> Self {
+        Self {
+            kind: Kind::Global,
+            processing_time: false,
+        }
+    }
+
+    /// Shifts tumbling or sliding windows by `offset` (for example for time zones).
+    pub fn with_offset(mut self, offset: Duration) -> Self {
+        let o = millis(offset);
+        match &mut self.kind {
+            Kind::Tumbling { offset, .. } | Kind::Sliding { offset, .. } => *offset = o,
+            Kind::Session { .. } | Kind::Global => {}
+        }
+        self
+    }
+
+    /// Uses the wall clock at arrival instead of the element's event time.
+    pub fn processing_time(mut self) -> Self {
+        self.processing_time = true;
+        self
+    }
+
+    /// Whether windows are defined on event time.
+    pub fn is_event_time(&self) -> bool {
+        !self.processing_time
+    }
+
+    /// Whether windows merge (sessions).
+    pub fn is_merging(&self) -> bool {
+        matches!(self.kind, Kind::Session { .. })
+    }
+
+    /// Whether this is the global window assigner.
+    pub fn is_global(&self) -> bool {
+        matches!(self.kind, Kind::Global)
+    }
+
+    /// The windows of an element with timestamp `ts`.
+    #[inline]
+    pub fn assign(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
+        out.clear();
+        match self.kind {
+            Kind::Tumbling { size, offset } => {
+                let start = ts - (ts - offset).rem_euclid(size);
+                out.push(Window::new(start, start.saturating_add(size)));
+            }
+            Kind::Sliding { size, slide, offset } => {
+                let last_start = ts - (ts - offset).rem_euclid(slide);
+                let mut start = last_start;
+                while start > ts - size {
+                    out.push(Window::new(start, start.saturating_add(size)));
+                    start -= slide;
+                }
+            }
+            Kind::Session { gap } => out.push(Window::new(ts, ts.saturating_add(gap))),
+            Kind::Global => out.push(Window::global()),
+        }
+    }
+}
+
+/// The windows of the last assigned timestamp, valid for every timestamp in `[from, until)`:
+/// consecutive elements usually fall into the same windows, so the division is skipped.
+#[derive(Debug, Clone)]
+pub(crate) struct AssignCache {
+    pub(crate) from: Timestamp,
+    pub(crate) until: Timestamp,
+    pub(crate) windows: SmallVec<[Window; 8]>,
+}
+
+impl Default for AssignCache {
+    fn default() -> Self {
+        Self {
+            from: 0,
+            until: 0,
+            windows: SmallVec::new(),
+        }
+    }
+}
+
+impl WindowAssigner {
+    /// Like [`assign`](Self::assign) but reusing the previous result when it still applies.
+    /// Only for non-merging assigners.
+    #[inline]
+    pub(crate) fn assign_cached(&self, ts: Timestamp, cache: &mut AssignCache) {
+        if ts >= cache.from && ts < cache.until {
+            return;
+        }
+        self.assign(ts, &mut cache.windows);
+        let (from, until) = match self.kind {
+            Kind::Tumbling { size, offset }
+            | Kind::Sliding {
+                slide: size, offset, ..
+            } => {
+                let start = ts - (ts - offset).rem_euclid(size);
+                (start, start.saturating_add(size))
+            }
+            Kind::Session { .. } => (0, 0),
+            Kind::Global => (i64::MIN, i64::MAX),
+        };
+        cache.from = from;
+        cache.until = until;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(a: WindowAssigner, ts: i64) -> Vec<Window> {
+        let mut v = SmallVec::new();
+        a.assign(ts, &mut v);
+        v.into_vec()
+    }
+
+    #[test]
+    fn tumbling_and_sliding_contain_the_timestamp() {
+        let t = WindowAssigner::tumbling(Duration::from_millis(10));
+        assert_eq!(windows(t, 25), vec![Window::new(20, 30)]);
+        assert_eq!(windows(t, -1), vec![Window::new(-10, 0)]);
+        let s = WindowAssigner::sliding(Duration::from_millis(10), Duration::from_millis(5));
+        assert_eq!(windows(s, 12), vec![Window::new(10, 20), Window::new(5, 15)]);
+        let mut cache = AssignCache::default();
+        for ts in (-50..50).chain((-50..50).rev()) {
+            s.assign_cached(ts, &mut cache);
+            assert_eq!(cache.windows.to_vec(), windows(s, ts), "cached windows of {ts}");
+        }
+        for ts in -50..50 {
+            for w in windows(s, ts) {
+                assert!(w.start <= ts && ts < w.end);
+            }
+            assert_eq!(windows(s, ts).len(), 2);
+        }
+    }
+}

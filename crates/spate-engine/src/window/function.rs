@@ -1,0 +1,163 @@
+//! What a window computes: incremental aggregation or a function over all elements.
+
+use std::marker::PhantomData;
+
+use crate::record::{Data, Record, Window};
+
+/// Accumulator-style aggregation (Flink's `AggregateFunction`): elements are folded into an
+/// accumulator as they arrive, so a window holds one accumulator instead of its elements.
+pub trait AggregateFunction<T>: Clone + Send + 'static {
+    /// The running state.
+    type Acc: Send + 'static;
+    /// The result type.
+    type Out: Data;
+    /// A fresh accumulator.
+    fn create(&self) -> Self::Acc;
+    /// Folds one element in.
+    fn add(&self, acc: &mut Self::Acc, value: T);
+    /// Combines two accumulators (session windows merging).
+    fn merge(&self, acc: &mut Self::Acc, other: Self::Acc);
+    /// The result for the current accumulator (windows may fire more than once).
+    fn result(&self, acc: &Self::Acc) -> Self::Out;
+}
+
+/// Counts elements.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Count;
+
+impl<T> AggregateFunction<T> for Count {
+    type Acc = u64;
+    type Out = u64;
+    #[inline]
+    fn create(&self) -> u64 {
+        0
+    }
+    #[inline]
+    fn add(&self, acc: &mut u64, _: T) {
+        *acc += 1;
+    }
+    fn merge(&self, acc: &mut u64, other: u64) {
+        *acc += other;
+    }
+    fn result(&self, acc: &u64) -> u64 {
+        *acc
+    }
+}
+
+/// A window's result with its key and window bounds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WindowResult<K, R> {
+    /// The key.
+    pub key: K,
+    /// The window (`start`, `end`).
+    pub window: Window,
+    /// The aggregate.
+    pub value: R,
+}
+
+/// A function over all elements of a window (they are buffered until it fires).
+/// Implemented for closures `FnMut(&K, &Window, &[T], &mut Vec<O>)`.
+pub trait ProcessWindowFunction<K, T, O>: Clone + Send + 'static {
+    /// Called when the window fires; pushes results to `out`.
+    fn process(&mut self, key: &K, window: &Window, elements: &[T], out: &mut Vec<O>);
+}
+
+impl<K, T, O, F> ProcessWindowFunction<K, T, O> for F
+where
+    F: FnMut(&K, &Window, &[T], &mut Vec<O>) + Clone + Send + 'static,
+{
+    fn process(&mut self, key: &K, window: &Window, elements: &[T], out: &mut Vec<O>) {
+        self(key, window, elements, out)
+    }
+}
+
+/// The window operator's view of a window function.
+pub(crate) trait WindowFn<K, T>: Send + 'static {
+    type Acc: Send + 'static;
+    type Out: Data;
+    fn create(&self) -> Self::Acc;
+    fn add(&self, acc: &mut Self::Acc, value: T);
+    fn merge(&self, acc: &mut Self::Acc, other: Self::Acc);
+    fn emit(&mut self, key: &K, window: &Window, acc: &Self::Acc, out: &mut Vec<Record<Self::Out>>);
+}
+
+pub(crate) struct AggregateWindowFn<A>(pub(crate) A);
+
+impl<K: Data, T, A: AggregateFunction<T>> WindowFn<K, T> for AggregateWindowFn<A> {
+    type Acc = A::Acc;
+    type Out = WindowResult<K, A::Out>;
+    #[inline]
+    fn create(&self) -> A::Acc {
+        self.0.create()
+    }
+    #[inline]
+    fn add(&self, acc: &mut A::Acc, value: T) {
+        self.0.add(acc, value)
+    }
+    fn merge(&self, acc: &mut A::Acc, other: A::Acc) {
+        self.0.merge(acc, other)
+    }
+    fn emit(&mut self, key: &K, window: &Window, acc: &A::Acc, out: &mut Vec<Record<Self::Out>>) {
+        let value = WindowResult {
+            key: key.clone(),
+            window: *window,
+            value: self.0.result(acc),
+        };
+        out.push(Record::new(window.max_timestamp(), value));
+    }
+}
+
+/// Reduce as an aggregate: the accumulator is the reduction so far.
+#[derive(Clone)]
+pub(crate) struct ReduceAggregate<T, F> {
+    pub(crate) f: F,
+    pub(crate) _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Data, F: Fn(T, T) -> T + Clone + Send + 'static> AggregateFunction<T> for ReduceAggregate<T, F> {
+    type Acc = Option<T>;
+    type Out = T;
+    fn create(&self) -> Option<T> {
+        None
+    }
+    fn add(&self, acc: &mut Option<T>, value: T) {
+        *acc = Some(match acc.take() {
+            None => value,
+            Some(a) => (self.f)(a, value),
+        });
+    }
+    fn merge(&self, acc: &mut Option<T>, other: Option<T>) {
+        if let Some(o) = other {
+            self.add(acc, o);
+        }
+    }
+    fn result(&self, acc: &Option<T>) -> T {
+        acc.clone()
+            .expect("a window only exists once an element was added")
+    }
+}
+
+pub(crate) struct ProcessWindowFn<P, O> {
+    pub(crate) f: P,
+    pub(crate) scratch: Vec<O>,
+}
+
+impl<K, T: Data, O: Data, P: ProcessWindowFunction<K, T, O>> WindowFn<K, T> for ProcessWindowFn<P, O> {
+    type Acc = Vec<T>;
+    type Out = O;
+    fn create(&self) -> Vec<T> {
+        Vec::new()
+    }
+    fn add(&self, acc: &mut Vec<T>, value: T) {
+        acc.push(value);
+    }
+    fn merge(&self, acc: &mut Vec<T>, mut other: Vec<T>) {
+        acc.append(&mut other);
+    }
+    fn emit(&mut self, key: &K, window: &Window, acc: &Vec<T>, out: &mut Vec<Record<O>>) {
+        self.scratch.clear();
+        self.f.process(key, window, acc, &mut self.scratch);
+        let ts = window.max_timestamp();
+        out.extend(self.scratch.drain(..).map(|v| Record::new(ts, v)));
+    }
+}

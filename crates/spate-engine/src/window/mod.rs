@@ -1,0 +1,171 @@
+//! Windows on keyed streams: assigners, triggers, window functions and the window operator.
+
+mod assigner;
+mod function;
+mod operator;
+mod trigger;
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+pub use assigner::WindowAssigner;
+pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
+pub use trigger::{
+    CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger,
+    TriggerContext, TriggerResult,
+};
+
+use crate::operators::OutputTag;
+use crate::record::{Data, Key};
+use crate::stream::{DataStream, KeyedStream};
+use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
+use operator::{WindowOperator, WindowSpec};
+
+/// A keyed stream cut into windows; finish it with `reduce`, `aggregate` or `process`.
+pub struct WindowedStream<K, T, KS, Tr> {
+    keyed: KeyedStream<K, T, KS>,
+    assigner: WindowAssigner,
+    trigger: Tr,
+    allowed_lateness: Duration,
+    late_tag: Option<u64>,
+}
+
+impl<K, T, KS, Tr> std::fmt::Debug for WindowedStream<K, T, KS, Tr> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WindowedStream")
+            .field("assigner", &self.assigner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, T, KS> KeyedStream<K, T, KS>
+where
+    K: Key,
+    T: Data,
+    KS: Fn(&T) -> K + Clone + Send + 'static,
+{
+    /// Windows by `assigner`, with the trigger it implies (event time, processing time, or
+    /// never for global windows).
+    pub fn window(&self, assigner: WindowAssigner) -> WindowedStream<K, T, KS, DefaultTrigger> {
+        let trigger = if assigner.is_global() {
+            DefaultTrigger::Never
+        } else if assigner.is_event_time() {
+            DefaultTrigger::EventTime
+        } else {
+            DefaultTrigger::ProcessingTime
+        };
+        WindowedStream {
+            keyed: self.clone(),
+            assigner,
+            trigger,
+            allowed_lateness: Duration::ZERO,
+            late_tag: None,
+        }
+    }
+
+    /// Tumbling count windows: every `size` elements of a key form a window. Elements of an
+    /// incomplete last window are discarded at end of input (as in Flink).
+    pub fn count_window(&self, size: u64) -> WindowedStream<K, T, KS, CountTrigger> {
+        self.window(WindowAssigner::global())
+            .trigger(CountTrigger::purging(size))
+    }
+}
+
+impl<K, T, KS, Tr> WindowedStream<K, T, KS, Tr>
+where
+    K: Key,
+    T: Data,
+    KS: Fn(&T) -> K + Clone + Send + 'static,
+    Tr: Trigger<T>,
+{
+    /// Replaces the trigger.
+    pub fn trigger<Tr2: Trigger<T>>(self, trigger: Tr2) -> WindowedStream<K, T, KS, Tr2> {
+        WindowedStream {
+            keyed: self.keyed,
+            assigner: self.assigner,
+            trigger,
+            allowed_lateness: self.allowed_lateness,
+            late_tag: self.late_tag,
+        }
+    }
+
+    /// Keeps window state for `lateness` after the watermark passed the window end; late
+    /// elements within it update (and re-fire) the window.
+    pub fn allowed_lateness(mut self, lateness: Duration) -> Self {
+        self.allowed_lateness = lateness;
+        self
+    }
+
+    /// Sends elements that arrive after their windows were cleaned up to `tag`.
+    pub fn side_output_late_data(mut self, tag: &OutputTag<T>) -> Self {
+        self.late_tag = Some(tag.id);
+        self
+    }
+
+    fn apply<WF>(self, name: &str, wf: WF) -> DataStream<WF::Out>
+    where
+        WF: WindowFn<K, T> + Clone,
+    {
+        let ks = self.keyed.key_selector.clone();
+        let lateness = i64::try_from(self.allowed_lateness.as_millis()).unwrap_or(i64::MAX);
+        let (assigner, trigger, late_tag) = (self.assigner, self.trigger, self.late_tag);
+        self.keyed
+            .stream
+            .one_input(name, self.keyed.edge(0), move |_, down| {
+                let spec = WindowSpec {
+                    assigner,
+                    trigger: trigger.clone(),
+                    allowed_lateness: lateness,
+                    late_tag,
+                };
+                Box::new(WindowOperator::new(ks.clone(), spec, wf.clone(), down))
+            })
+    }
+
+    /// Incrementally reduces each window.
+    pub fn reduce<F>(self, f: F) -> DataStream<WindowResult<K, T>>
+    where
+        F: Fn(T, T) -> T + Clone + Send + 'static,
+    {
+        self.apply(
+            "window-reduce",
+            AggregateWindowFn(ReduceAggregate { f, _t: PhantomData }),
+        )
+    }
+
+    /// Incrementally aggregates each window.
+    pub fn aggregate<A: AggregateFunction<T>>(self, aggregate: A) -> DataStream<WindowResult<K, A::Out>> {
+        self.apply("window-aggregate", AggregateWindowFn(aggregate))
+    }
+
+    /// Counts each window's elements.
+    pub fn count(self) -> DataStream<WindowResult<K, u64>> {
+        self.aggregate(Count)
+    }
+
+    /// Buffers each window's elements and calls `f` on all of them when it fires.
+    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O> {
+        self.apply(
+            "window-process",
+            ProcessWindowFn {
+                f,
+                scratch: Vec::new(),
+            },
+        )
+    }
+}
+
+impl<A: Clone> Clone for AggregateWindowFn<A> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<P: Clone, O> Clone for ProcessWindowFn<P, O> {
+    fn clone(&self) -> Self {
+        Self {
+            f: self.f.clone(),
+            scratch: Vec::new(),
+        }
+    }
+}

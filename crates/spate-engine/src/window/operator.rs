@@ -1,0 +1,463 @@
+//! The window operator: per-key window state, triggers, timers, lateness and merging.
+//!
+//! State layout: `key -> small vector of (window, accumulator, trigger state, timers)`. A key
+//! has few live windows (one or two for tumbling windows, `size / slide` for sliding ones, a
+//! handful of sessions), so the per-record path is one hash lookup of the key plus a short scan,
+//! with no allocation. Timers live in a `BTreeMap` keyed by time (fired in timestamp order) and
+//! are registered once per window, not per record: a window's slot remembers which timers it
+//! holds, which also makes deleted or superseded queue entries harmless (they are skipped when
+//! popped).
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+
+use crate::operators::Downstream;
+use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
+use crate::runtime::output::{Control, Output};
+use crate::window::assigner::{AssignCache, WindowAssigner};
+use crate::window::function::WindowFn;
+use crate::window::trigger::{TimerEntry, Timers, Trigger, TriggerContext, TriggerResult};
+
+pub(crate) struct WindowSlot<A, S> {
+    window: Window,
+    acc: A,
+    trigger_state: S,
+    timers: Timers,
+}
+
+type SlotList<A, S> = SmallVec<[WindowSlot<A, S>; 2]>;
+type TimerQueue<K> = BTreeMap<Timestamp, Vec<(K, Window)>>;
+
+struct Core<K, T, Tr: Trigger<T>, WF: WindowFn<K, T>> {
+    assigner: WindowAssigner,
+    trigger: Tr,
+    wf: WF,
+    allowed_lateness: i64,
+    event_queue: TimerQueue<K>,
+    proc_queue: TimerQueue<K>,
+    watermark: Timestamp,
+    now: Timestamp,
+    down: Downstream<WF::Out>,
+    _t: PhantomData<fn(T)>,
+}
+
+impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
+    #[inline]
+    fn cleanup_time(&self, w: &Window) -> Timestamp {
+        if self.assigner.is_event_time() {
+            w.max_timestamp().saturating_add(self.allowed_lateness)
+        } else {
+            w.max_timestamp()
+        }
+    }
+
+    #[inline]
+    fn is_window_late(&self, w: &Window) -> bool {
+        self.assigner.is_event_time() && !w.is_global() && self.cleanup_time(w) <= self.watermark
+    }
+
+    fn is_element_late(&self, ts: Timestamp) -> bool {
+        self.assigner.is_event_time()
+            && (ts == NO_TIMESTAMP || ts.saturating_add(self.allowed_lateness) <= self.watermark)
+    }
+
+    fn enqueue(&mut self, key: &K, w: Window, added: &Timers) {
+        for e in added {
+            let q = if e.event_time {
+                &mut self.event_queue
+            } else {
+                &mut self.proc_queue
+            };
+            q.entry(e.time).or_default().push((key.clone(), w));
+        }
+    }
+
+    fn new_slot(&mut self, key: &K, window: Window) -> WindowSlot<WF::Acc, Tr::State> {
+        let mut slot = WindowSlot {
+            window,
+            acc: self.wf.create(),
+            trigger_state: Tr::State::default(),
+            timers: Timers::new(),
+        };
+        if !window.is_global() {
+            let cleanup = TimerEntry {
+                time: self.cleanup_time(&window),
+                event_time: self.assigner.is_event_time(),
+            };
+            slot.timers.push(cleanup);
+            let mut added = Timers::new();
+            added.push(cleanup);
+            self.enqueue(key, window, &added);
+        }
+        slot
+    }
+
+    fn apply(&mut self, result: TriggerResult, key: &K, list: &mut SlotList<WF::Acc, Tr::State>, idx: usize) {
+        if result.is_fire() {
+            let slot = &list[idx];
+            self.wf.emit(key, &slot.window, &slot.acc, &mut self.down.buffer);
+        }
+        if result.is_purge() {
+            list.swap_remove(idx);
+        }
+    }
+
+    /// Adds an element to the slot at `idx` and runs the trigger.
+    #[inline]
+    fn add_to_slot(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        idx: usize,
+        key: &K,
+        ts: Timestamp,
+        value: T,
+    ) {
+        let slot = &mut list[idx];
+        let mut added = Timers::new();
+        let result = {
+            let mut ctx = TriggerContext {
+                state: &mut slot.trigger_state,
+                watermark: self.watermark,
+                now: self.now,
+                timers: &mut slot.timers,
+                added: &mut added,
+            };
+            self.trigger.on_element(&value, ts, &slot.window, &mut ctx)
+        };
+        self.wf.add(&mut slot.acc, value);
+        let w = slot.window;
+        if !added.is_empty() {
+            self.enqueue(key, w, &added);
+        }
+        if result != TriggerResult::Continue {
+            self.apply(result, key, list, idx);
+        }
+    }
+
+    #[inline]
+    fn add_to_window(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        w: Window,
+        ts: Timestamp,
+        value: T,
+    ) {
+        let idx = match list.iter().position(|s| s.window == w) {
+            Some(i) => i,
+            None => {
+                let slot = self.new_slot(key, w);
+                list.push(slot);
+                list.len() - 1
+            }
+        };
+        self.add_to_slot(list, idx, key, ts, value);
+    }
+
+    #[inline]
+    fn add_to_windows(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        windows: &[Window],
+        rec: Record<T>,
+    ) {
+        let Some((last, rest)) = windows.split_last() else {
+            return;
+        };
+        for w in rest {
+            self.add_to_window(list, key, *w, rec.timestamp, rec.value.clone());
+        }
+        self.add_to_window(list, key, *last, rec.timestamp, rec.value);
+    }
+
+    /// Session windows: merges the element's window with every window it touches.
+    fn add_merging(
+        &mut self,
+        list: &mut SlotList<WF::Acc, Tr::State>,
+        key: &K,
+        nw: Window,
+        rec: Record<T>,
+    ) -> Option<Record<T>> {
+        let mut merged = nw;
+        let mut hits: SmallVec<[usize; 4]> = SmallVec::new();
+        for (i, s) in list.iter().enumerate() {
+            if s.window.intersects(&nw) {
+                merged = merged.cover(&s.window);
+                hits.push(i);
+            }
+        }
+        if self.is_window_late(&merged) {
+            return Some(rec);
+        }
+        let idx = if hits.len() == 1 && list[hits[0]].window == merged {
+            hits[0]
+        } else if hits.is_empty() {
+            let slot = self.new_slot(key, merged);
+            list.push(slot);
+            list.len() - 1
+        } else {
+            let mut slot = self.new_slot(key, merged);
+            for &i in hits.iter().rev() {
+                let old = list.swap_remove(i);
+                self.wf.merge(&mut slot.acc, old.acc);
+                self.trigger
+                    .merge_state(&mut slot.trigger_state, old.trigger_state);
+            }
+            let mut added = Timers::new();
+            {
+                let mut ctx = TriggerContext {
+                    state: &mut slot.trigger_state,
+                    watermark: self.watermark,
+                    now: self.now,
+                    timers: &mut slot.timers,
+                    added: &mut added,
+                };
+                self.trigger.on_merge(&merged, &mut ctx);
+            }
+            self.enqueue(key, merged, &added);
+            list.push(slot);
+            list.len() - 1
+        };
+        self.add_to_slot(list, idx, key, rec.timestamp, rec.value);
+        None
+    }
+}
+
+pub(crate) struct WindowOperator<K, T, KS, Tr: Trigger<T>, WF: WindowFn<K, T>> {
+    key_selector: KS,
+    late_tag: Option<u64>,
+    slots: FxHashMap<K, SlotList<WF::Acc, Tr::State>>,
+    scratch: SmallVec<[Window; 8]>,
+    cache: AssignCache,
+    core: Core<K, T, Tr, WF>,
+}
+
+/// Settings of a window operator.
+pub(crate) struct WindowSpec<Tr> {
+    pub(crate) assigner: WindowAssigner,
+    pub(crate) trigger: Tr,
+    pub(crate) allowed_lateness: i64,
+    pub(crate) late_tag: Option<u64>,
+}
+
+impl<K, T, KS, Tr, WF> WindowOperator<K, T, KS, Tr, WF>
+where
+    K: Key,
+    T: Data,
+    KS: Fn(&T) -> K + Send,
+    Tr: Trigger<T>,
+    WF: WindowFn<K, T>,
+{
+    pub(crate) fn new(key_selector: KS, spec: WindowSpec<Tr>, wf: WF, down: Downstream<WF::Out>) -> Self {
+        Self {
+            key_selector,
+            late_tag: spec.late_tag,
+            slots: FxHashMap::default(),
+            scratch: SmallVec::new(),
+            cache: AssignCache::default(),
+            core: Core {
+                assigner: spec.assigner,
+                trigger: spec.trigger,
+                wf,
+                allowed_lateness: spec.allowed_lateness,
+                event_queue: BTreeMap::new(),
+                proc_queue: BTreeMap::new(),
+                watermark: MIN_WATERMARK,
+                now: 0,
+                down,
+                _t: PhantomData,
+            },
+        }
+    }
+
+    fn late(&mut self, rec: Record<T>) {
+        if let Some(tag) = self.late_tag {
+            self.core.down.side.emit(tag, rec);
+        }
+    }
+
+    #[inline]
+    fn process(&mut self, mut rec: Record<T>) {
+        let core = &mut self.core;
+        if !core.assigner.is_event_time() {
+            rec.timestamp = core.now;
+        } else if rec.timestamp == NO_TIMESTAMP {
+            // Event-time windows cannot place an element without a timestamp: it is late.
+            self.late(rec);
+            return;
+        }
+        let key = (self.key_selector)(&rec.value);
+        if core.assigner.is_merging() {
+            core.assigner.assign(rec.timestamp, &mut self.scratch);
+            let nw = self.scratch[0];
+            let list = self.slots.entry(key.clone()).or_default();
+            let rejected = core.add_merging(list, &key, nw, rec);
+            if list.is_empty() {
+                self.slots.remove(&key);
+            }
+            if let Some(r) = rejected
+                && self.core.is_element_late(r.timestamp)
+            {
+                self.late(r);
+            }
+            return;
+        }
+        core.assigner.assign_cached(rec.timestamp, &mut self.cache);
+        // The oldest window is cleaned up first: if it is not late, none is.
+        let windows: &[Window] = match self.cache.windows.last() {
+            Some(oldest) if core.is_window_late(oldest) => {
+                self.scratch.clear();
+                self.scratch.extend(
+                    self.cache
+                        .windows
+                        .iter()
+                        .copied()
+                        .filter(|w| !core.is_window_late(w)),
+                );
+                if self.scratch.is_empty() {
+                    if self.core.is_element_late(rec.timestamp) {
+                        self.late(rec);
+                    }
+                    return;
+                }
+                &self.scratch
+            }
+            _ => &self.cache.windows,
+        };
+        if let Some(list) = self.slots.get_mut(&key) {
+            self.core.add_to_windows(list, &key, windows, rec);
+            if list.is_empty() {
+                self.slots.remove(&key);
+            }
+            return;
+        }
+        let mut list = SlotList::new();
+        self.core.add_to_windows(&mut list, &key, windows, rec);
+        if !list.is_empty() {
+            self.slots.insert(key, list);
+        }
+    }
+
+    fn fire_timers(&mut self, upto: Timestamp, event_time: bool) {
+        loop {
+            let queue = if event_time {
+                &mut self.core.event_queue
+            } else {
+                &mut self.core.proc_queue
+            };
+            let Some(entry) = queue.first_entry() else { break };
+            if *entry.key() > upto {
+                break;
+            }
+            let (time, due) = entry.remove_entry();
+            for (key, window) in due {
+                self.on_timer(time, key, window, event_time);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, time: Timestamp, key: K, window: Window, event_time: bool) {
+        let Some(list) = self.slots.get_mut(&key) else {
+            return;
+        };
+        let Some(idx) = list.iter().position(|s| s.window == window) else {
+            return;
+        };
+        let entry = TimerEntry { time, event_time };
+        let core = &mut self.core;
+        let slot = &mut list[idx];
+        let Some(pos) = slot.timers.iter().position(|e| *e == entry) else {
+            return;
+        };
+        slot.timers.swap_remove(pos);
+        let mut added = Timers::new();
+        let result = {
+            let mut ctx = TriggerContext {
+                state: &mut slot.trigger_state,
+                watermark: core.watermark,
+                now: core.now,
+                timers: &mut slot.timers,
+                added: &mut added,
+            };
+            if event_time {
+                core.trigger.on_event_time(time, &window, &mut ctx)
+            } else {
+                core.trigger.on_processing_time(time, &window, &mut ctx)
+            }
+        };
+        core.enqueue(&key, window, &added);
+        let cleanup = !window.is_global()
+            && event_time == core.assigner.is_event_time()
+            && time == core.cleanup_time(&window);
+        if result.is_fire() {
+            let slot = &list[idx];
+            core.wf.emit(&key, &slot.window, &slot.acc, &mut core.down.buffer);
+        }
+        if result.is_purge() || cleanup {
+            list.swap_remove(idx);
+        }
+        if list.is_empty() {
+            self.slots.remove(&key);
+        }
+    }
+}
+
+impl<K, T, KS, Tr, WF> Control for WindowOperator<K, T, KS, Tr, WF>
+where
+    K: Key,
+    T: Data,
+    KS: Fn(&T) -> K + Send,
+    Tr: Trigger<T>,
+    WF: WindowFn<K, T>,
+{
+    fn watermark(&mut self, watermark: Timestamp) {
+        self.core.watermark = watermark;
+        self.fire_timers(watermark, true);
+        self.core.down.watermark(watermark);
+    }
+    fn idle(&mut self, idle: bool) {
+        self.core.down.idle(idle);
+    }
+    fn tick(&mut self, now: Timestamp) {
+        self.core.now = now;
+        if self
+            .core
+            .proc_queue
+            .first_key_value()
+            .is_some_and(|(t, _)| *t <= now)
+        {
+            self.fire_timers(now, false);
+            self.core.down.emit();
+        }
+        self.core.down.tick(now);
+    }
+    fn finish(&mut self) {
+        // A bounded job completes every processing-time window too, so no input is lost.
+        self.core.now = MAX_WATERMARK;
+        self.fire_timers(MAX_WATERMARK, false);
+        self.core.down.finish();
+    }
+    fn flush(&mut self) -> bool {
+        self.core.down.flush()
+    }
+}
+
+impl<K, T, KS, Tr, WF> Output<T> for WindowOperator<K, T, KS, Tr, WF>
+where
+    K: Key,
+    T: Data,
+    KS: Fn(&T) -> K + Send,
+    Tr: Trigger<T>,
+    WF: WindowFn<K, T>,
+{
+    fn push(&mut self, batch: &mut Vec<Record<T>>) {
+        for r in batch.drain(..) {
+            self.process(r);
+        }
+        self.core.down.emit();
+    }
+}

@@ -1,0 +1,296 @@
+//! End-to-end behaviour of stateless operators, partitioning, side outputs, bounded completion,
+//! failures and backpressure.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use spate_engine::source::{SequenceSource, SourceContext};
+use spate_engine::window::{CountTrigger, WindowAssigner};
+use spate_engine::{
+    EngineError, FnSink, MAX_WATERMARK, OutputTag, ProcessContext, Record, Source, SourceBatch, SourceStatus,
+    StreamEnvironment, WatermarkStrategy,
+};
+
+fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v
+}
+
+#[test]
+fn map_filter_flat_map_at_several_parallelisms() {
+    let expected: Vec<u64> = sorted(
+        (0..10_000u64)
+            .filter(|v| v % 3 != 0)
+            .flat_map(|v| [v * 2, v * 2 + 1])
+            .collect(),
+    );
+    for p in [1, 2, 4] {
+        let env = StreamEnvironment::new();
+        env.set_parallelism(p).set_batch_size(100);
+        let out = env
+            .from_sequence(0, 10_000)
+            .filter(|v| v % 3 != 0)
+            .flat_map(|v| [v * 2, v * 2 + 1])
+            .collect();
+        let result = env.execute().unwrap();
+        assert_eq!(sorted(out.values()), expected, "p={p}");
+        let flat: u64 = result.operator("flat_map").iter().map(|r| r.records_out).sum();
+        assert_eq!(flat, expected.len() as u64);
+    }
+}
+
+#[test]
+fn rebalance_changes_parallelism_and_broadcast_copies() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(1);
+    let src = env.from_sequence(0, 1000);
+    let rebalanced = src
+        .clone()
+        .rebalance()
+        .map(|v| v + 1)
+        .set_parallelism(3)
+        .collect();
+    let broadcast = src.broadcast().map(|v| v).set_parallelism(3).collect();
+    let result = env.execute().unwrap();
+    assert_eq!(sorted(rebalanced.values()), (1..=1000).collect::<Vec<_>>());
+    let mut expected: Vec<u64> = (0..1000).flat_map(|v| [v, v, v]).collect();
+    expected.sort();
+    assert_eq!(sorted(broadcast.values()), expected);
+    assert_eq!(result.operator("map").len(), 6, "two maps of three subtasks each");
+}
+
+#[test]
+fn union_merges_streams_and_watermarks() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    let a = env.from_sequence(0, 500);
+    let b = env.from_sequence(500, 800).map(|v| v);
+    let out = a.union(&[b]).collect();
+    let result = env.execute().unwrap();
+    assert_eq!(sorted(out.values()), (0..800).collect::<Vec<_>>());
+    assert!(
+        result
+            .operator("union")
+            .iter()
+            .all(|r| r.watermark == MAX_WATERMARK)
+    );
+}
+
+#[test]
+fn process_function_side_outputs() {
+    let odd = OutputTag::<String>::new("odd");
+    let env = StreamEnvironment::new();
+    env.set_parallelism(3);
+    let odd_in = odd.clone();
+    let main = env
+        .from_sequence(0, 100)
+        .process(move |v: u64, ctx: &mut ProcessContext<'_, u64>| {
+            if v.is_multiple_of(2) {
+                ctx.collect(v);
+            } else {
+                ctx.output(&odd_in, format!("odd-{v}"));
+            }
+        });
+    let evens = main.collect();
+    let odds = main.side_output(&odd).map(|s| s.len()).collect();
+    env.execute().unwrap();
+    assert_eq!(sorted(evens.values()), (0..100).step_by(2).collect::<Vec<_>>());
+    let expected: Vec<usize> = sorted((1..100).step_by(2).map(|v| format!("odd-{v}").len()).collect());
+    assert_eq!(sorted(odds.values()), expected);
+}
+
+#[test]
+fn rolling_reduce_per_key() {
+    for p in [1, 4] {
+        let env = StreamEnvironment::new();
+        env.set_parallelism(p).set_batch_size(7);
+        let out = env
+            .from_collection((0..200u64).map(|v| (v % 5, v)).collect())
+            .key_by(|t: &(u64, u64)| t.0)
+            .reduce(|a, b| (a.0, a.1 + b.1))
+            .collect();
+        env.execute().unwrap();
+        let values = out.values();
+        assert_eq!(values.len(), 200);
+        for k in 0..5u64 {
+            let mine: Vec<u64> = values.iter().filter(|t| t.0 == k).map(|t| t.1).collect();
+            let total: u64 = (0..200).filter(|v| v % 5 == k).sum();
+            assert_eq!(mine.len(), 40);
+            // Running sums of one key arrive in order (one subtask, one channel).
+            assert!(mine.windows(2).all(|w| w[0] < w[1]), "key {k} at p={p}: {mine:?}");
+            assert_eq!(mine.last(), Some(&total));
+        }
+    }
+}
+
+#[test]
+fn bounded_job_fires_every_window_and_reports_final_watermark() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_secs(3600))
+        .with_timestamp_assigner(|v: &u64, _| *v as i64);
+    let counts = env
+        .add_source("seq", SequenceSource::new(0, 10_000), strategy)
+        .key_by(|v: &u64| v % 7)
+        .window(WindowAssigner::tumbling(Duration::from_millis(1000)))
+        .count()
+        .collect();
+    let result = env.execute().unwrap();
+    // The watermark never passes any window before the end: only the final +inf fires them.
+    let records = counts.records();
+    assert_eq!(records.len(), 7 * 10);
+    assert_eq!(records.iter().map(|r| r.value.value).sum::<u64>(), 10_000);
+    assert!(records.iter().all(|r| r.timestamp == r.value.window.end - 1));
+    assert!(
+        result
+            .operator("window-aggregate")
+            .iter()
+            .all(|r| r.watermark == MAX_WATERMARK)
+    );
+}
+
+#[test]
+fn processing_time_windows_flush_at_end_of_input() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    let out = env
+        .from_sequence(0, 5000)
+        .key_by(|v: &u64| v % 3)
+        .window(WindowAssigner::tumbling(Duration::from_secs(3600)).processing_time())
+        .count()
+        .collect();
+    env.execute().unwrap();
+    assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 5000);
+}
+
+#[test]
+fn custom_trigger_on_event_time_windows() {
+    // A count trigger on tumbling windows fires every 10 elements and keeps the state: the
+    // results are running counts 10, 20, ... per window.
+    let env = StreamEnvironment::new();
+    let strategy = WatermarkStrategy::monotonic().with_timestamp_assigner(|v: &u64, _| *v as i64);
+    let out = env
+        .add_source("seq", SequenceSource::new(0, 100), strategy)
+        .key_by(|_: &u64| 0u8)
+        .window(WindowAssigner::tumbling(Duration::from_millis(50)))
+        .trigger(CountTrigger::of(10))
+        .count()
+        .collect();
+    env.execute().unwrap();
+    let counts = sorted(out.values().iter().map(|r| (r.window.start, r.value)).collect());
+    let expected: Vec<(i64, u64)> = [0i64, 50]
+        .iter()
+        .flat_map(|s| (1..=5).map(move |i| (*s, i * 10)))
+        .collect();
+    assert_eq!(counts, expected);
+}
+
+#[test]
+fn panicking_user_code_fails_the_job() {
+    let env = StreamEnvironment::new();
+    env.from_sequence(0, 100)
+        .map(|v| if v == 42 { panic!("boom at {v}") } else { v })
+        .collect();
+    match env.execute() {
+        Err(EngineError::TaskPanicked { message, .. }) => assert!(message.contains("boom at 42")),
+        other => panic!("expected a task failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn invalid_graphs_are_rejected() {
+    let env = StreamEnvironment::new();
+    env.from_sequence(0, 10)
+        .set_parallelism(2)
+        .forward()
+        .map(|v| v)
+        .set_parallelism(3)
+        .collect();
+    assert!(matches!(env.execute(), Err(EngineError::InvalidGraph(_))));
+    let env = StreamEnvironment::new();
+    env.set_max_parallelism(4);
+    env.from_sequence(0, 10)
+        .key_by(|v: &u64| *v)
+        .reduce(|a, b| a + b)
+        .set_parallelism(8)
+        .collect();
+    assert!(matches!(env.execute(), Err(EngineError::InvalidConfig(_))));
+}
+
+/// A fast unbounded-style source that counts what it emitted.
+#[derive(Clone)]
+struct CountingSource {
+    emitted: Arc<AtomicU64>,
+    next: u64,
+    end: u64,
+}
+
+impl Source<u64> for CountingSource {
+    fn open(&mut self, _: &SourceContext) -> Result<usize, EngineError> {
+        Ok(1)
+    }
+    fn poll(&mut self, out: &mut SourceBatch<u64>) -> Result<SourceStatus, EngineError> {
+        while out.remaining() > 0 && self.next < self.end {
+            out.push(self.next);
+            self.next += 1;
+        }
+        self.emitted.store(self.next, Ordering::SeqCst);
+        Ok(if self.next == self.end {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::Available
+        })
+    }
+    fn snapshot_position(&self) -> Vec<u8> {
+        self.next.to_le_bytes().to_vec()
+    }
+    fn restore_position(&mut self, _: &[u8]) -> Result<(), EngineError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn slow_sink_backpressures_the_source() {
+    let (batch, capacity) = (16u64, 2u64);
+    let emitted = Arc::new(AtomicU64::new(0));
+    let consumed = Arc::new(AtomicU64::new(0));
+    let max_in_flight = Arc::new(AtomicU64::new(0));
+    let env = StreamEnvironment::new();
+    env.set_batch_size(batch as usize)
+        .set_channel_capacity(capacity as usize)
+        .set_worker_threads(2);
+    let src = CountingSource {
+        emitted: emitted.clone(),
+        next: 0,
+        end: 4000,
+    };
+    let (e, c, m) = (emitted.clone(), consumed.clone(), max_in_flight.clone());
+    env.add_source("fast", src, WatermarkStrategy::no_watermarks())
+        .map(|v| v + 1)
+        .rebalance()
+        .add_sink(
+            "slow",
+            FnSink(move |records: &[Record<u64>]| {
+                let in_flight = e.load(Ordering::SeqCst) - c.load(Ordering::SeqCst);
+                m.fetch_max(in_flight, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_micros(300));
+                c.fetch_add(records.len() as u64, Ordering::SeqCst);
+            }),
+        )
+        // Sink subtask 1 runs on the second worker, so the source can outrun it.
+        .set_parallelism(2);
+    let result = env.execute().unwrap();
+    assert_eq!(consumed.load(Ordering::SeqCst), 4000);
+    // In flight: per sink subtask the channel's batches, one pending batch at the writer and
+    // the batch being written; plus the batch the source is filling.
+    let bound = (2 * (capacity + 2) + 1) * batch;
+    let seen = max_in_flight.load(Ordering::SeqCst);
+    assert!(seen <= bound, "{seen} records in flight > bound {bound}");
+    let source = &result.operator("fast")[0];
+    assert!(
+        source.task_backpressured > Duration::ZERO,
+        "the source task waited on the full channel"
+    );
+}

@@ -1,0 +1,351 @@
+//! Oracle tests: random out-of-order streams through the engine's windows, compared with a
+//! brute-force simulation of the window semantics (fire when the watermark passes the window
+//! end, re-fire on late elements within the allowed lateness, clean up after it, side-output
+//! elements whose windows are all gone), at parallelism 1 and 4.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use spate_engine::source::SeededRng;
+use spate_engine::window::{AggregateFunction, WindowAssigner, WindowResult};
+use spate_engine::{OutputTag, Record, StreamEnvironment, Timestamp, WatermarkStrategy, Window};
+
+/// (key, id): ids are unique so multisets compare exactly.
+type Ev = (u64, u64);
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Tumbling { size: i64 },
+    Sliding { size: i64, slide: i64 },
+    Session { gap: i64 },
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    records: Vec<Record<Ev>>,
+    batch: usize,
+    bound: i64,
+    lateness: i64,
+    kind: Kind,
+}
+
+fn random_case(seed: u64, kind: Kind) -> Case {
+    let mut rng = SeededRng::new(seed);
+    let n = 50 + rng.below(250) as usize;
+    let keys = 1 + rng.below(6);
+    let jitter = 1 + rng.below(40) as i64;
+    let mut records = Vec::with_capacity(n);
+    let mut base = 0i64;
+    for id in 0..n as u64 {
+        base += rng.below(6) as i64;
+        let mut ts = (base + rng.below(jitter as u64) as i64 - jitter / 2).max(0);
+        if rng.below(20) == 0 {
+            ts = (ts - 30 - rng.below(60) as i64).max(0); // very late
+        }
+        records.push(Record::new(ts, (rng.below(keys), id)));
+    }
+    let batch = [1usize, 3, 7, 64][rng.below(4) as usize];
+    let bound = rng.below(15) as i64;
+    let lateness = [0i64, 0, 10, 25][rng.below(4) as usize];
+    Case {
+        records,
+        batch,
+        bound,
+        lateness,
+        kind,
+    }
+}
+
+/// Count and sum of ids and the sorted ids: enough to identify a window's contents.
+#[derive(Clone, Copy)]
+struct Contents;
+
+impl AggregateFunction<Ev> for Contents {
+    type Acc = Vec<u64>;
+    type Out = Vec<u64>;
+    fn create(&self) -> Vec<u64> {
+        Vec::new()
+    }
+    fn add(&self, acc: &mut Vec<u64>, v: Ev) {
+        acc.push(v.1);
+    }
+    fn merge(&self, acc: &mut Vec<u64>, other: Vec<u64>) {
+        acc.extend(other);
+    }
+    fn result(&self, acc: &Vec<u64>) -> Vec<u64> {
+        let mut v = acc.clone();
+        v.sort();
+        v
+    }
+}
+
+type Out = (u64, Window, Vec<u64>);
+
+struct Outcome {
+    fired: Vec<Out>,
+    late: Vec<u64>,
+}
+
+fn assigner(kind: Kind) -> WindowAssigner {
+    let ms = |v: i64| Duration::from_millis(v as u64);
+    match kind {
+        Kind::Tumbling { size } => WindowAssigner::tumbling(ms(size)),
+        Kind::Sliding { size, slide } => WindowAssigner::sliding(ms(size), ms(slide)),
+        Kind::Session { gap } => WindowAssigner::session(ms(gap)),
+    }
+}
+
+fn run_engine(case: &Case, parallelism: usize) -> Outcome {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(parallelism)
+        .set_batch_size(case.batch)
+        .set_channel_capacity(2);
+    let late_tag = OutputTag::<Ev>::new("late");
+    let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(case.bound as u64));
+    let windows = env
+        .from_records(case.records.clone(), strategy)
+        .key_by(|e: &Ev| e.0)
+        .window(assigner(case.kind))
+        .allowed_lateness(Duration::from_millis(case.lateness as u64))
+        .side_output_late_data(&late_tag)
+        .aggregate(Contents);
+    let late = windows.side_output(&late_tag).collect();
+    let fired = windows.collect();
+    env.execute().unwrap();
+    let mut fired: Vec<Out> = fired
+        .values()
+        .into_iter()
+        .map(|r: WindowResult<u64, Vec<u64>>| (r.key, r.window, r.value))
+        .collect();
+    fired.sort();
+    let mut late: Vec<u64> = late.values().into_iter().map(|e| e.1).collect();
+    late.sort();
+    Outcome { fired, late }
+}
+
+/// The watermark in force before each batch, as the source emits it.
+fn watermarks_before_batches(case: &Case) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    let mut wm = i64::MIN;
+    let mut max = i64::MIN;
+    for chunk in case.records.chunks(case.batch) {
+        out.push(wm);
+        for r in chunk {
+            max = max.max(r.timestamp);
+        }
+        wm = wm.max(max - case.bound - 1);
+    }
+    out
+}
+
+/// Every window (brute force over all starts) that contains `ts`.
+fn time_windows(ts: i64, size: i64, slide: i64) -> Vec<Window> {
+    ((ts - size + 1)..=ts)
+        .filter(|s| s.rem_euclid(slide) == 0)
+        .map(|s| Window::new(s, s + size))
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct SimWindow {
+    window: Window,
+    ids: Vec<u64>,
+    timer_pending: bool,
+}
+
+fn oracle(case: &Case) -> Outcome {
+    let mut fired = Vec::new();
+    let mut late = Vec::new();
+    let mut state: BTreeMap<u64, Vec<SimWindow>> = BTreeMap::new();
+    let l = case.lateness;
+    let emit = |key: u64, w: &SimWindow, fired: &mut Vec<Out>| {
+        let mut ids = w.ids.clone();
+        ids.sort();
+        fired.push((key, w.window, ids));
+    };
+    let advance = |wm: Timestamp, state: &mut BTreeMap<u64, Vec<SimWindow>>, fired: &mut Vec<Out>| {
+        for (key, wins) in state.iter_mut() {
+            for w in wins.iter_mut() {
+                if w.timer_pending && w.window.end - 1 <= wm {
+                    w.timer_pending = false;
+                    emit(*key, w, fired);
+                }
+            }
+            wins.retain(|w| w.window.end - 1 + l > wm);
+        }
+    };
+    let wms = watermarks_before_batches(case);
+    for (b, chunk) in case.records.chunks(case.batch).enumerate() {
+        let wm = wms[b];
+        advance(wm, &mut state, &mut fired);
+        for r in chunk {
+            let (key, id) = r.value;
+            let ts = r.timestamp;
+            let wins = state.entry(key).or_default();
+            match case.kind {
+                Kind::Tumbling { size } | Kind::Sliding { size, .. } => {
+                    let slide = match case.kind {
+                        Kind::Sliding { slide, .. } => slide,
+                        _ => size,
+                    };
+                    let mut added = false;
+                    for w in time_windows(ts, size, slide) {
+                        if w.end - 1 + l <= wm {
+                            continue;
+                        }
+                        added = true;
+                        let idx = match wins.iter().position(|s| s.window == w) {
+                            Some(i) => i,
+                            None => {
+                                wins.push(SimWindow {
+                                    window: w,
+                                    ids: vec![],
+                                    timer_pending: false,
+                                });
+                                wins.len() - 1
+                            }
+                        };
+                        wins[idx].ids.push(id);
+                        if w.end - 1 <= wm {
+                            emit(key, &wins[idx], &mut fired);
+                        } else {
+                            wins[idx].timer_pending = true;
+                        }
+                    }
+                    if !added {
+                        late.push(id);
+                    }
+                }
+                Kind::Session { gap } => {
+                    let nw = Window::new(ts, ts + gap);
+                    let mut merged = nw;
+                    for s in wins.iter() {
+                        if s.window.intersects(&nw) {
+                            merged = merged.cover(&s.window);
+                        }
+                    }
+                    if merged.end - 1 + l <= wm {
+                        late.push(id);
+                        continue;
+                    }
+                    let mut ids = vec![id];
+                    wins.retain(|s| {
+                        if s.window.intersects(&nw) {
+                            ids.extend(&s.ids);
+                            false
+                        } else {
+                            true
+                        }
+                    });
+                    let mut w = SimWindow {
+                        window: merged,
+                        ids,
+                        timer_pending: false,
+                    };
+                    if merged.end - 1 <= wm {
+                        emit(key, &w, &mut fired);
+                    } else {
+                        w.timer_pending = true;
+                    }
+                    wins.push(w);
+                }
+            }
+        }
+    }
+    advance(i64::MAX, &mut state, &mut fired);
+    fired.sort();
+    late.sort();
+    Outcome { fired, late }
+}
+
+fn check(kind_of: impl Fn(&mut SeededRng) -> Kind, seed_base: u64, cases: u64) {
+    for seed in seed_base..seed_base + cases {
+        let mut rng = SeededRng::new(seed * 7919);
+        let case = random_case(seed, kind_of(&mut rng));
+        let expected = oracle(&case);
+        for p in [1, 4] {
+            let got = run_engine(&case, p);
+            assert_eq!(
+                got.late, expected.late,
+                "late records, seed {seed}, p={p}, {:?}",
+                case.kind
+            );
+            assert_eq!(
+                got.fired, expected.fired,
+                "window results, seed {seed}, p={p}, case {case:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tumbling_windows_match_oracle() {
+    check(
+        |r| Kind::Tumbling {
+            size: 5 + r.below(40) as i64,
+        },
+        1000,
+        40,
+    );
+}
+
+#[test]
+fn sliding_windows_match_oracle() {
+    check(
+        |r| {
+            let slide = 2 + r.below(10) as i64;
+            Kind::Sliding {
+                size: slide * (1 + r.below(4) as i64),
+                slide,
+            }
+        },
+        2000,
+        40,
+    );
+}
+
+#[test]
+fn session_windows_match_oracle() {
+    check(
+        |r| Kind::Session {
+            gap: 1 + r.below(15) as i64,
+        },
+        3000,
+        40,
+    );
+}
+
+#[test]
+fn count_windows_match_oracle() {
+    for seed in 0..30u64 {
+        let case = random_case(seed + 4000, Kind::Tumbling { size: 1 });
+        let n = 1 + seed % 5;
+        let mut per_key: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        let mut expected = Vec::new();
+        for r in &case.records {
+            let ids = per_key.entry(r.value.0).or_default();
+            ids.push(r.value.1);
+            if ids.len() as u64 == n {
+                let mut full = std::mem::take(ids);
+                full.sort();
+                expected.push((r.value.0, full));
+            }
+        }
+        expected.sort();
+        for p in [1, 4] {
+            let env = StreamEnvironment::new();
+            env.set_parallelism(p).set_batch_size(case.batch);
+            let out = env
+                .from_records(case.records.clone(), WatermarkStrategy::no_watermarks())
+                .key_by(|e: &Ev| e.0)
+                .count_window(n)
+                .aggregate(Contents)
+                .collect();
+            env.execute().unwrap();
+            let mut got: Vec<(u64, Vec<u64>)> = out.values().into_iter().map(|r| (r.key, r.value)).collect();
+            got.sort();
+            assert_eq!(got, expected, "seed {seed}, n {n}, p {p}");
+        }
+    }
+}
