@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "spate", version, about = "Kafka-compatible log and stream processing in one binary")]
+#[command(
+    name = "spate",
+    version,
+    about = "Kafka-compatible log and stream processing in one binary"
+)]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -31,6 +35,43 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Run the main demo job: an embedded broker, records produced and read back, checked.
     Demo(DemoArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Keyed event-time window count over N sequential longs (event time i/1000 ms, key i % K),
+    /// discarding sink: the same job as Flink's window benchmark in shared/reference.
+    WindowCount(WindowCountArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchWindowKind {
+    /// 1 s tumbling windows.
+    Tumbling,
+    /// 10 s windows every 2 s.
+    Sliding,
+    /// Session windows with a 1 s gap.
+    Session,
+}
+
+#[derive(Debug, Args)]
+pub struct WindowCountArgs {
+    #[arg(long, default_value_t = 100_000_000)]
+    pub events: u64,
+    #[arg(long, default_value_t = 1000)]
+    pub keys: u64,
+    #[arg(long, default_value_t = 1)]
+    pub parallelism: usize,
+    #[arg(long, value_enum, default_value = "tumbling")]
+    pub window: BenchWindowKind,
+    /// Runs to make; the median is reported.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
 }
 
 #[derive(Debug, Args)]

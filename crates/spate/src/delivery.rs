@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::message::ToBytes;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 
 /// Outcome of all deliveries.
 #[derive(Debug, Default)]
@@ -43,7 +43,11 @@ impl Deliveries {
 
     /// Hands `record` to the producer, waiting for older deliveries when its queue or this
     /// window is full.
-    pub async fn send<K, P>(&mut self, producer: &FutureProducer, mut record: FutureRecord<'_, K, P>) -> Result<()>
+    pub async fn send<K, P>(
+        &mut self,
+        producer: &FutureProducer,
+        mut record: FutureRecord<'_, K, P>,
+    ) -> Result<()>
     where
         K: ToBytes + ?Sized,
         P: ToBytes + ?Sized,

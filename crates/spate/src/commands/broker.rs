@@ -18,9 +18,12 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
     config.advertised_host = args.advertised_host;
     config.default_partitions = args.default_partitions;
     config.auto_create_topics = !args.no_auto_create_topics;
-    let broker = Broker::start(config)
-        .await
-        .with_context(|| format!("cannot start the broker with data dir {}", args.data_dir.display()))?;
+    let broker = Broker::start(config).await.with_context(|| {
+        format!(
+            "cannot start the broker with data dir {}",
+            args.data_dir.display()
+        )
+    })?;
     // The one start-up line; scripts parse the address from it.
     let mut out = std::io::stdout();
     writeln!(

@@ -19,16 +19,26 @@ pub async fn run(args: ConsumeArgs) -> Result<()> {
     config
         .set("group.id", "spate-cli")
         .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", if args.exit_at_end { "true" } else { "false" });
+        .set(
+            "enable.partition.eof",
+            if args.exit_at_end { "true" } else { "false" },
+        );
     let consumer: rdkafka::consumer::BaseConsumer = config.create().context("creating Kafka consumer")?;
     let mut partitions = kafka_client::topic_partitions(&consumer, bootstrap, &args.topic)?;
     if let Some(p) = args.partition {
         if !partitions.contains(&p) {
-            bail!("topic {} has no partition {p} (partitions: {partitions:?})", args.topic);
+            bail!(
+                "topic {} has no partition {p} (partitions: {partitions:?})",
+                args.topic
+            );
         }
         partitions = vec![p];
     }
-    let start = if args.from_beginning { Offset::Beginning } else { Offset::End };
+    let start = if args.from_beginning {
+        Offset::Beginning
+    } else {
+        Offset::End
+    };
     let mut tpl = TopicPartitionList::new();
     for &p in &partitions {
         tpl.add_partition_offset(&args.topic, p, start)

@@ -90,7 +90,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             "read only {read} of {} records within 60 s",
             args.records
         );
-        let Some(m) = consumer.poll(Duration::from_millis(500)) else { continue };
+        let Some(m) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
         let m = m.context("consuming")?;
         let key = m.key().unwrap_or_default().to_vec();
         let value = std::str::from_utf8(m.payload().unwrap_or_default()).context("payload is not UTF-8")?;
@@ -101,7 +103,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             .with_context(|| format!("unexpected payload {value:?}"))?;
         // Records of one key land in one partition, so each key's sequence must be in order.
         let expected = next_seq_per_key.entry(key).or_insert(seq % 1000);
-        ensure!(seq == *expected, "out of order or missing record: got seq {seq}, expected {expected}");
+        ensure!(
+            seq == *expected,
+            "out of order or missing record: got seq {seq}, expected {expected}"
+        );
         *expected += 1000;
         read += 1;
     }

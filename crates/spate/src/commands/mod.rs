@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bench;
 mod broker;
 mod consume;
 mod demo;
@@ -11,6 +12,10 @@ use anyhow::{Context, Result};
 use crate::cli::Command;
 
 pub fn run(command: Command) -> Result<()> {
+    // The engine runs its own worker threads; no async runtime needed.
+    if let Command::Bench { bench } = command {
+        return bench::run(bench);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -22,6 +27,7 @@ pub fn run(command: Command) -> Result<()> {
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Bench { .. } => unreachable!("handled above"),
         }
     })
 }

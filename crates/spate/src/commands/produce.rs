@@ -20,7 +20,14 @@ pub async fn run(args: ProduceArgs) -> Result<()> {
     let mut config = kafka_client::base_config(&args.client.bootstrap);
     config
         .set("acks", acks)
-        .set("enable.idempotence", if matches!(args.acks, Acks::All) { "true" } else { "false" })
+        .set(
+            "enable.idempotence",
+            if matches!(args.acks, Acks::All) {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .set("linger.ms", "5")
         .set("message.timeout.ms", "30000");
     let producer: FutureProducer = config.create().context("creating Kafka producer")?;

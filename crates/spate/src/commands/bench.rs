@@ -1,0 +1,58 @@
+//! `spate bench ...`: benchmarks that print their own figures (recorded in BENCHMARKS.md).
+
+use anyhow::{Result, ensure};
+use spate_engine::bench::{BenchWindow, WindowCountParams, window_count};
+
+use crate::cli::{BenchCommand, BenchWindowKind};
+
+pub fn run(bench: BenchCommand) -> Result<()> {
+    match bench {
+        BenchCommand::WindowCount(args) => {
+            ensure!(args.runs >= 1, "--runs must be at least 1");
+            let params = WindowCountParams {
+                events: args.events,
+                keys: args.keys,
+                parallelism: args.parallelism,
+                window: match args.window {
+                    BenchWindowKind::Tumbling => BenchWindow::Tumbling,
+                    BenchWindowKind::Sliding => BenchWindow::sliding_default(),
+                    BenchWindowKind::Session => BenchWindow::session_default(),
+                },
+                worker_threads: None,
+            };
+            let mut rates = Vec::with_capacity(args.runs);
+            for run in 1..=args.runs {
+                let r = window_count(&params)?;
+                ensure!(
+                    r.is_correct(&params),
+                    "wrong result: window counts sum to {} for {} events",
+                    r.total_count,
+                    r.events
+                );
+                let per_cpu = r
+                    .cpu_time
+                    .map(|c| r.events as f64 / c.as_secs_f64().max(1e-9) / 1e6);
+                println!(
+                    "run {run}: {:.2} M events/s ({} events in {:.3} s), {} windows, peak memory {:.1} MB{}",
+                    r.events_per_sec / 1e6,
+                    r.events,
+                    r.elapsed.as_secs_f64(),
+                    r.windows_fired,
+                    r.peak_rss_bytes.unwrap_or(0) as f64 / (1024.0 * 1024.0),
+                    per_cpu.map_or(String::new(), |m| format!(", {m:.2} M events per CPU-second")),
+                );
+                rates.push(r.events_per_sec);
+            }
+            rates.sort_by(f64::total_cmp);
+            println!(
+                "window-count {:?} keys={} parallelism={}: median {:.2} M events/s over {} run(s)",
+                args.window,
+                args.keys,
+                args.parallelism,
+                rates[rates.len() / 2] / 1e6,
+                rates.len()
+            );
+        }
+    }
+    Ok(())
+}
