@@ -6,6 +6,7 @@ use std::sync::Arc;
 use spate_log::LogStore;
 use tokio::sync::watch;
 
+use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::producer_ids::ProducerIdAllocator;
 use crate::{BrokerConfig, Result, state_file};
 
@@ -17,6 +18,7 @@ pub(crate) struct BrokerState {
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
+    pub(crate) groups: GroupCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -34,6 +36,7 @@ impl BrokerState {
             }
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
+        let groups = GroupCoordinator::open(&store, GroupConfig::default())?;
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {
@@ -49,6 +52,7 @@ impl BrokerState {
             cluster_id,
             store,
             producer_ids,
+            groups,
             appended: watch::channel(0).0,
         })
     }
