@@ -57,10 +57,13 @@
 //! # Ok(()) }
 //! ```
 pub mod bench;
+pub mod broadcast;
 pub mod connect;
 mod error;
 mod graph;
+pub mod join;
 mod keyed;
+pub mod keyed_co_process;
 pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
@@ -70,6 +73,7 @@ mod runtime;
 pub mod source;
 pub mod state;
 mod stream;
+mod two_input;
 pub mod watermark;
 pub mod window;
 
