@@ -8,7 +8,8 @@
 //! - [`DataStream<T>`]: `map`, `filter`, `flat_map`, `process` (side outputs via [`OutputTag`]),
 //!   `union`, `connect` ([`connect::CoProcessFunction`]), `rebalance`, `broadcast`, `key_by`, sinks.
 //! - [`KeyedStream<K, T, KS>`]: rolling `reduce`, `process` with keyed state and timers
-//!   ([`keyed_process::KeyedProcessFunction`], [`state`]), and `window` / `count_window`;
+//!   ([`keyed_process::KeyedProcessFunction`], [`state`]), `window`, `count_window` and
+//!   `count_window_sliding`;
 //!   `connect` with another keyed stream ([`keyed_co_process::KeyedCoProcessFunction`]: keyed
 //!   state and timers over two inputs) and `connect_broadcast`.
 //! - [`broadcast`]: broadcast state ([`broadcast::BroadcastStateDescriptor`]) written by a

@@ -3,6 +3,7 @@
 mod assigner;
 mod function;
 mod operator;
+mod sliding_count;
 mod trigger;
 
 use std::marker::PhantomData;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 pub use assigner::WindowAssigner;
 pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
+pub use sliding_count::SlidingCountWindowedStream;
 pub use trigger::{
     CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger,
     TriggerContext, TriggerResult,
