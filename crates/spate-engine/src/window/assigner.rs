@@ -141,11 +141,16 @@ impl Default for AssignCache {
 impl WindowAssigner {
     /// Like [`assign`](Self::assign) but reusing the previous result when it still applies.
     /// Only for non-merging assigners.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn assign_cached(&self, ts: Timestamp, cache: &mut AssignCache) {
         if ts >= cache.from && ts < cache.until {
             return;
         }
+        self.assign_uncached(ts, cache);
+    }
+
+    #[inline(never)]
+    fn assign_uncached(&self, ts: Timestamp, cache: &mut AssignCache) {
         self.assign(ts, &mut cache.windows);
         let (from, until) = match self.kind {
             Kind::Tumbling { size, offset } => {
