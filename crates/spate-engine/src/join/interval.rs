@@ -322,3 +322,64 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyed_process::KeyedRuntime;
+    use crate::keygroup::KeyGroupRange;
+    use crate::runtime::output::{Discard, SideOutputs};
+
+    type Pair = (u64, u64);
+    type Join = fn(&u64, &u64, &mut JoinContext<'_, Pair>);
+
+    fn entries(rt: &KeyedRuntime<u64, Pair>) -> usize {
+        (0..8).map(|kg| rt.backend.entries_in_key_group(kg)).sum()
+    }
+
+    #[test]
+    fn buffers_are_dropped_once_the_watermark_passes_their_last_partner_time() {
+        let mut rt: KeyedRuntime<u64, Pair> = KeyedRuntime::new(
+            KeyGroupRange::for_subtask(0, 1, 8),
+            8,
+            Downstream::new(Box::new(Discard), SideOutputs::default()),
+        );
+        let mut f = IntervalJoinFn::<u64, u64, Join> {
+            f: |a, b, ctx| ctx.collect((*a, *b)),
+            lower: -5,
+            upper: 10,
+            left_late: None,
+            right_late: None,
+            left: None,
+            right: None,
+        };
+        <IntervalJoinFn<u64, u64, Join> as KeyedCoProcessFunction<u64, u64, u64, Pair>>::open(
+            &mut f,
+            &mut rt.registry(),
+        );
+        let (k1, k2) = (1u64, 2u64);
+        // Left at 100 (key 1) can meet rights up to 110; right at 100 (key 2) lefts from 95
+        // to 105, so it is needed until the watermark reaches 105.
+        KeyedCoProcessFunction::process_element1(&mut f, 7, &mut rt.context(&k1, 100));
+        KeyedCoProcessFunction::process_element2(&mut f, 8, &mut rt.context(&k2, 100));
+        KeyedCoProcessFunction::process_element2(&mut f, 9, &mut rt.context(&k1, 108));
+        assert_eq!(
+            rt.down
+                .buffer
+                .iter()
+                .map(|r| (r.timestamp, r.value))
+                .collect::<Vec<_>>(),
+            vec![(108, (7, 9))]
+        );
+        assert_eq!(entries(&rt), 3, "two keys' left/right buffers");
+        let mut advance = |rt: &mut KeyedRuntime<u64, Pair>, w| {
+            rt.on_watermark(w, |t, d, ctx| KeyedCoProcessFunction::on_timer(&mut f, t, d, ctx));
+            entries(rt)
+        };
+        assert_eq!(advance(&mut rt, 104), 3);
+        assert_eq!(advance(&mut rt, 105), 2, "key 2's right buffer is gone");
+        assert_eq!(advance(&mut rt, 109), 2);
+        assert_eq!(advance(&mut rt, 110), 1, "key 1's left buffer is gone");
+        assert_eq!(advance(&mut rt, 113), 0, "key 1's right buffer (108 + 5) is gone");
+    }
+}
