@@ -1,8 +1,8 @@
 //! Interval joins: per-key buffers of both sides, cleaned up by the watermark.
 //!
 //! An element is *late* when its timestamp is at or below the watermark (the watermark `w`
-//! promises that no element with timestamp `<= w` follows); late elements are dropped or sent to
-//! a side output and join with nothing. A buffered left element at `t` can only pair with right
+//! promises that no element with timestamp `<= w` follows) or when it has no timestamp; late
+//! elements are dropped or sent to a side output and join with nothing. A buffered left element at `t` can only pair with right
 //! elements up to `t + upper`, so it is dropped when the watermark reaches `t + max(upper, 0)`;
 //! a right element at `t` is dropped at `t + max(-lower, 0)`. Every on-time pair is therefore
 //! found exactly once, whichever side arrives first.
