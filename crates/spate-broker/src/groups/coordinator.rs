@@ -138,6 +138,8 @@ impl GroupCoordinator {
             .retain(|(_, at, timeout)| now.duration_since(*at) < *timeout);
 
         let mut member_id = req.who.member_id.clone();
+        // A member added by this request always needs a rebalance, whatever its metadata.
+        let mut added = false;
         if member_id.is_empty() {
             if let Some(instance) = &req.who.instance_id {
                 // A static member (re)joining: it replaces its previous incarnation.
@@ -183,6 +185,7 @@ impl GroupCoordinator {
                 } else {
                     member_id = new_id;
                     add_member(group, &member_id, &req, session, rebalance, now);
+                    added = true;
                 }
             } else if req.require_known_member_id {
                 let new_id = format!("{}-{}", req.client_id, uuid::Uuid::new_v4());
@@ -191,6 +194,7 @@ impl GroupCoordinator {
             } else {
                 member_id = format!("{}-{}", req.client_id, uuid::Uuid::new_v4());
                 add_member(group, &member_id, &req, session, rebalance, now);
+                added = true;
             }
         } else {
             if let Some(instance) = &req.who.instance_id
@@ -201,6 +205,7 @@ impl GroupCoordinator {
             if let Some(pos) = group.pending.iter().position(|(id, _, _)| *id == member_id) {
                 group.pending.remove(pos);
                 add_member(group, &member_id, &req, session, rebalance, now);
+                added = true;
             } else if group.member(&member_id).is_none() {
                 return fail(ResponseError::UnknownMemberId, &member_id);
             }
@@ -218,7 +223,11 @@ impl GroupCoordinator {
         member.protocols = req.protocols;
         // A member already in the current generation that rejoins unchanged (e.g. its join
         // response was lost) just gets the current generation back.
-        if unchanged && !is_leader && matches!(state, GroupState::Stable | GroupState::CompletingRebalance) {
+        if unchanged
+            && !added
+            && !is_leader
+            && matches!(state, GroupState::Stable | GroupState::CompletingRebalance)
+        {
             return JoinReply::Now(JoinOutcome {
                 error: None,
                 generation: group.generation,
@@ -633,4 +642,236 @@ fn validate<'a>(
         return Err(ResponseError::IllegalGeneration);
     }
     Ok(group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spate_log::StoreConfig;
+
+    fn coordinator(dir: &std::path::Path) -> GroupCoordinator {
+        let log = LogStore::open(dir, StoreConfig::default()).unwrap();
+        GroupCoordinator::open(
+            &log,
+            GroupConfig {
+                initial_rebalance_delay: Duration::ZERO,
+                ..GroupConfig::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn join_req(group: &str, member: &str, instance: Option<&str>) -> JoinRequest {
+        JoinRequest {
+            who: MemberRequest {
+                group: group.into(),
+                member_id: member.into(),
+                instance_id: instance.map(str::to_string),
+                generation: -1,
+            },
+            client_id: "c".into(),
+            client_host: "127.0.0.1".into(),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            protocol_type: "consumer".into(),
+            protocols: vec![("range".into(), Bytes::from_static(b"sub"))],
+            require_known_member_id: true,
+        }
+    }
+
+    fn now(reply: JoinReply) -> JoinOutcome {
+        match reply {
+            JoinReply::Now(o) => o,
+            JoinReply::Wait(mut rx) => rx.try_recv().expect("join should have completed"),
+        }
+    }
+
+    fn who(group: &str, member: &str, generation: i32) -> MemberRequest {
+        MemberRequest {
+            group: group.into(),
+            member_id: member.into(),
+            instance_id: None,
+            generation,
+        }
+    }
+
+    /// Joins a new dynamic member through the KIP-394 round trip.
+    fn join_new(c: &GroupCoordinator, group: &str) -> JoinOutcome {
+        let first = now(c.join(join_req(group, "", None)));
+        assert_eq!(first.error, Some(ResponseError::MemberIdRequired));
+        now(c.join(join_req(group, &first.member_id, None)))
+    }
+
+    #[test]
+    fn single_member_joins_syncs_and_heartbeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = coordinator(dir.path());
+        let joined = join_new(&c, "g");
+        assert_eq!(joined.error, None);
+        assert_eq!(joined.generation, 1);
+        assert_eq!(joined.leader, joined.member_id);
+        assert_eq!(joined.members.len(), 1);
+        let assignment = vec![(joined.member_id.clone(), Bytes::from_static(b"a0"))];
+        match c.sync(&who("g", &joined.member_id, 1), None, None, assignment) {
+            SyncReply::Wait(mut rx) => {
+                assert_eq!(rx.try_recv().unwrap().unwrap().2, Bytes::from_static(b"a0"))
+            }
+            SyncReply::Now(r) => panic!("leader sync should complete the rebalance, got {r:?}"),
+        }
+        assert_eq!(c.heartbeat(&who("g", &joined.member_id, 1)), None);
+        assert_eq!(
+            c.heartbeat(&who("g", &joined.member_id, 0)),
+            Some(ResponseError::IllegalGeneration)
+        );
+        assert_eq!(
+            c.heartbeat(&who("g", "nobody", 1)),
+            Some(ResponseError::UnknownMemberId)
+        );
+        assert_eq!(c.describe("g").unwrap().state, "Stable");
+    }
+
+    #[test]
+    fn second_member_triggers_rebalance_that_completes_when_all_rejoin() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = coordinator(dir.path());
+        let a = join_new(&c, "g");
+        let _ = c.sync(&who("g", &a.member_id, 1), None, None, vec![]);
+        // b joins: the group waits for a to rejoin; a learns it from its heartbeat.
+        let b_id = now(c.join(join_req("g", "", None))).member_id;
+        let JoinReply::Wait(mut b_rx) = c.join(join_req("g", &b_id, None)) else {
+            panic!("b must wait for a")
+        };
+        assert!(b_rx.try_recv().is_err());
+        assert_eq!(
+            c.heartbeat(&who("g", &a.member_id, 1)),
+            Some(ResponseError::RebalanceInProgress)
+        );
+        let a2 = now(c.join(join_req("g", &a.member_id, None)));
+        let b2 = b_rx.try_recv().unwrap();
+        assert_eq!((a2.generation, b2.generation), (2, 2));
+        assert_eq!(a2.leader, a.member_id, "the old leader stays leader");
+        assert_eq!(a2.members.len(), 2);
+        assert!(b2.members.is_empty());
+        // A follower's sync waits for the leader's; a stale generation is refused.
+        assert!(matches!(
+            c.sync(&who("g", &b_id, 1), None, None, vec![]),
+            SyncReply::Now(Err(ResponseError::IllegalGeneration))
+        ));
+        let SyncReply::Wait(mut b_sync) = c.sync(&who("g", &b_id, 2), None, None, vec![]) else {
+            panic!("follower waits")
+        };
+        let assignments = vec![
+            (a.member_id.clone(), Bytes::from_static(b"A")),
+            (b_id.clone(), Bytes::from_static(b"B")),
+        ];
+        let _ = c.sync(&who("g", &a.member_id, 2), None, None, assignments);
+        assert_eq!(b_sync.try_recv().unwrap().unwrap().2, Bytes::from_static(b"B"));
+    }
+
+    #[test]
+    fn leave_and_session_expiry_remove_members() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = coordinator(dir.path());
+        let a = join_new(&c, "g");
+        let _ = c.sync(&who("g", &a.member_id, 1), None, None, vec![]);
+        assert_eq!(c.leave("g", &[(a.member_id.clone(), None)]), vec![None]);
+        assert_eq!(c.describe("g").unwrap().state, "Empty");
+        assert_eq!(
+            c.leave("g", &[(a.member_id.clone(), None)]),
+            vec![Some(ResponseError::UnknownMemberId)]
+        );
+
+        let mut req = join_req("h", "", None);
+        req.session_timeout_ms = 1000;
+        let id = now(c.join(req)).member_id;
+        let mut req = join_req("h", &id, None);
+        req.session_timeout_ms = 1000;
+        let joined = now(c.join(req));
+        let _ = c.sync(&who("h", &joined.member_id, 1), None, None, vec![]);
+        std::thread::sleep(Duration::from_millis(1100));
+        c.tick();
+        assert_eq!(c.describe("h").unwrap().state, "Empty");
+    }
+
+    #[test]
+    fn static_member_rejoin_fences_old_id_without_rebalance() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = coordinator(dir.path());
+        let first = now(c.join(join_req("g", "", Some("i1"))));
+        assert_eq!(first.error, None, "static members skip MEMBER_ID_REQUIRED");
+        let _ = c.sync(
+            &who("g", &first.member_id, 1),
+            None,
+            None,
+            vec![(first.member_id.clone(), Bytes::from_static(b"x"))],
+        );
+        let again = now(c.join(join_req("g", "", Some("i1"))));
+        assert_eq!(again.error, None);
+        assert_eq!(again.generation, 1, "no rebalance for an unchanged static member");
+        assert_ne!(again.member_id, first.member_id);
+        let mut old = who("g", &first.member_id, 1);
+        old.instance_id = Some("i1".into());
+        assert_eq!(c.heartbeat(&old), Some(ResponseError::FencedInstanceId));
+    }
+
+    #[test]
+    fn offsets_and_groups_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = coordinator(dir.path());
+            let a = join_new(&c, "g");
+            let _ = c.sync(
+                &who("g", &a.member_id, 1),
+                None,
+                None,
+                vec![(a.member_id.clone(), Bytes::from_static(b"x"))],
+            );
+            let offset = |o| CommittedOffset {
+                offset: o,
+                leader_epoch: -1,
+                metadata: Some("m".into()),
+                commit_timestamp: 1,
+            };
+            let (p, errors) = c
+                .commit_offsets("g", vec![("t".into(), 0, offset(5)), ("t".into(), 1, offset(7))])
+                .unwrap();
+            p.sync().unwrap();
+            assert_eq!(errors, vec![None, None]);
+            let (_, errors) = c.commit_offsets("g", vec![("t".into(), 0, offset(9))]).unwrap();
+            assert_eq!(errors, vec![None]);
+        }
+        let c = coordinator(dir.path());
+        assert_eq!(c.committed("g", "t", 0).unwrap().offset, 9, "last commit wins");
+        assert_eq!(c.committed("g", "t", 1).unwrap().metadata.as_deref(), Some("m"));
+        let d = c.describe("g").unwrap();
+        assert_eq!((d.state, d.members.len()), ("Stable", 1));
+        assert_eq!(c.delete_group("g").unwrap(), Some(ResponseError::NonEmptyGroup));
+    }
+
+    #[test]
+    fn delete_group_removes_offsets_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let c = coordinator(dir.path());
+            let value = CommittedOffset {
+                offset: 3,
+                leader_epoch: -1,
+                metadata: None,
+                commit_timestamp: 0,
+            };
+            c.commit_offsets("solo", vec![("t".into(), 0, value)]).unwrap();
+            assert_eq!(
+                c.list(),
+                vec![("solo".to_string(), "consumer".to_string(), "Empty")]
+            );
+            assert_eq!(c.delete_group("solo").unwrap(), None);
+            assert_eq!(
+                c.delete_group("solo").unwrap(),
+                Some(ResponseError::GroupIdNotFound)
+            );
+        }
+        let c = coordinator(dir.path());
+        assert!(c.committed("solo", "t", 0).is_none());
+        assert!(c.list().is_empty());
+    }
 }

@@ -98,7 +98,8 @@ impl GroupStore {
         let now = now_ms();
         let encoded: Vec<Record> = records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(i, r)| {
                 let (key, value) = r.encode();
                 Record {
                     transactional: false,
@@ -108,7 +109,8 @@ impl GroupStore {
                     producer_id: NO_PRODUCER_ID,
                     producer_epoch: NO_PRODUCER_EPOCH,
                     timestamp_type: TimestampType::Creation,
-                    offset: 0,
+                    // The encoder derives offset deltas from these; the log assigns the base.
+                    offset: i as i64,
                     sequence: NO_SEQUENCE,
                     timestamp: now,
                     key: Some(key),
