@@ -35,6 +35,7 @@ mod producer_ids;
 mod server;
 mod state;
 mod state_file;
+mod syncer;
 
 pub use config::BrokerConfig;
 pub use error::{Error, Result};

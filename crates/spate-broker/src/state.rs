@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::producer_ids::ProducerIdAllocator;
+use crate::syncer::Syncer;
 use crate::{BrokerConfig, Result, state_file};
 
 #[derive(Debug)]
@@ -19,6 +20,7 @@ pub(crate) struct BrokerState {
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) groups: GroupCoordinator,
+    pub(crate) syncer: Syncer,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -53,6 +55,10 @@ impl BrokerState {
             store,
             producer_ids,
             groups,
+            syncer: Syncer::start().map_err(|source| crate::Error::Io {
+                path: "spate-fsync thread".into(),
+                source,
+            })?,
             appended: watch::channel(0).0,
         })
     }
