@@ -34,6 +34,7 @@ mod producer_ids;
 mod server;
 mod state;
 mod state_file;
+mod txn;
 
 pub use config::BrokerConfig;
 pub use error::{Error, Result};

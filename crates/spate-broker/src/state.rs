@@ -7,6 +7,7 @@ use spate_log::LogStore;
 use tokio::sync::watch;
 
 use crate::producer_ids::ProducerIdAllocator;
+use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
 
 #[derive(Debug)]
@@ -17,6 +18,7 @@ pub(crate) struct BrokerState {
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
+    pub(crate) txn: TransactionCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -34,6 +36,9 @@ impl BrokerState {
             }
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
+        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
+        // A restart resolves every transaction it interrupted before serving anyone.
+        txn.resolve(&store, crate::server::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {
@@ -49,6 +54,7 @@ impl BrokerState {
             cluster_id,
             store,
             producer_ids,
+            txn,
             appended: watch::channel(0).0,
         })
     }

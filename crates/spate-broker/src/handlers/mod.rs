@@ -1,11 +1,16 @@
 //! One module per Kafka API: each turns a decoded request into a response.
 
+pub(crate) mod add_offsets_to_txn;
+pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
 pub(crate) mod configs;
+pub(crate) mod end_txn;
 pub(crate) mod error_codes;
 pub(crate) mod fetch;
+pub(crate) mod find_coordinator;
 pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod produce;
 pub(crate) mod topics;
+pub(crate) mod txn_offset_commit;

@@ -1,0 +1,38 @@
+//! FindCoordinator: this single broker coordinates every group and every transactional id.
+//! v0-v3 ask for one key; v4+ batch `coordinator_keys`.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::find_coordinator_response::Coordinator;
+use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::state::BrokerState;
+
+pub(crate) fn handle(
+    state: &Arc<BrokerState>,
+    req: FindCoordinatorRequest,
+    version: i16,
+) -> FindCoordinatorResponse {
+    let node = BrokerId(state.config.node_id);
+    let host = StrBytes::from_string(state.advertised_host.clone());
+    let port = i32::from(state.port);
+    if version >= 4 {
+        let coordinators = req
+            .coordinator_keys
+            .into_iter()
+            .map(|key| {
+                Coordinator::default()
+                    .with_key(key)
+                    .with_node_id(node)
+                    .with_host(host.clone())
+                    .with_port(port)
+            })
+            .collect();
+        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+    }
+    FindCoordinatorResponse::default()
+        .with_node_id(node)
+        .with_host(host)
+        .with_port(port)
+}
