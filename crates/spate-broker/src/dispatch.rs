@@ -15,6 +15,7 @@ pub(crate) use crate::codec::RequestContext;
 use crate::codec::{DecodedRequest, decode_request};
 use crate::handlers;
 use crate::state::BrokerState;
+use crate::txn;
 
 /// What the connection does with a request.
 pub(crate) enum Dispatched {
@@ -53,6 +54,11 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
+    // Transactions: client versions before KIP-890's implicit partition registration.
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::TxnOffsetCommit, 0, 3),
 ];
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) -> Dispatched {
@@ -128,16 +134,33 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
                 handlers::configs::incremental_alter(state, r),
             )),
         ),
-        RequestKind::InitProducerId(r) => reply(
-            ctx,
-            Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
-                state, r,
-            ))),
-        ),
         RequestKind::FindCoordinator(r) => reply(
             ctx,
             Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
                 state, r, version,
+            ))),
+        ),
+        RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {
+            txn::reply_when_done(state, ctx, move |s| {
+                ResponseKind::InitProducerId(handlers::init_producer_id::transactional(s, r, version))
+            })
+        }
+        RequestKind::AddPartitionsToTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::AddPartitionsToTxn(handlers::add_partitions_to_txn::handle(s, r, version))
+        }),
+        RequestKind::AddOffsetsToTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::AddOffsetsToTxn(handlers::add_offsets_to_txn::handle(s, r, version))
+        }),
+        RequestKind::EndTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::EndTxn(handlers::end_txn::handle(s, r, version))
+        }),
+        RequestKind::TxnOffsetCommit(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(s, r, version))
+        }),
+        RequestKind::InitProducerId(r) => reply(
+            ctx,
+            Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
+                state, r,
             ))),
         ),
         RequestKind::JoinGroup(r) => handlers::groups::join(

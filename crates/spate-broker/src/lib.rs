@@ -36,6 +36,7 @@ mod server;
 mod state;
 mod state_file;
 mod syncer;
+mod txn;
 
 pub use config::BrokerConfig;
 pub use error::{Error, Result};

@@ -117,10 +117,14 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
             },
             _ = maintenance.tick() => {
                 if maintenance_running.as_ref().is_none_or(|t| t.is_finished()) {
-                    let store = state.store.clone();
+                    let state = state.clone();
                     maintenance_running = Some(tokio::task::spawn_blocking(move || {
-                        if let Err(e) = store.maintenance(now_ms()) {
+                        if let Err(e) = state.store.maintenance(now_ms()) {
                             tracing::error!("log maintenance failed: {e}");
+                        }
+                        // Transaction timeouts, and markers a failed EndTxn left to write.
+                        if state.txn.resolve(&state.store, now_ms(), false) {
+                            state.notify_appended();
                         }
                     }));
                 }

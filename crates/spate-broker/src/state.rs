@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::producer_ids::ProducerIdAllocator;
 use crate::syncer::Syncer;
+use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
 
 #[derive(Debug)]
@@ -21,6 +22,7 @@ pub(crate) struct BrokerState {
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) groups: GroupCoordinator,
     pub(crate) syncer: Syncer,
+    pub(crate) txn: TransactionCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -39,6 +41,9 @@ impl BrokerState {
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
         let groups = GroupCoordinator::open(&store, GroupConfig::default())?;
+        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
+        // A restart resolves every transaction it interrupted before serving anyone.
+        txn.resolve(&store, crate::server::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {
@@ -59,6 +64,7 @@ impl BrokerState {
                 path: "spate-fsync thread".into(),
                 source,
             })?,
+            txn,
             appended: watch::channel(0).0,
         })
     }

@@ -26,12 +26,17 @@ pub(crate) fn read(path: &Path) -> Result<Option<String>> {
 /// Replaces `path` with `contents` so that after a crash either the old or the new contents are
 /// there, never a mix.
 pub(crate) fn write_atomically(path: &Path, contents: &str) -> Result<()> {
+    write_bytes_atomically(path, contents.as_bytes())
+}
+
+/// [`write_atomically`] for binary contents.
+pub(crate) fn write_bytes_atomically(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let tmp: PathBuf = path.with_extension("tmp");
     {
         let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-        f.write_all(contents.as_bytes()).map_err(io_err(&tmp))?;
+        f.write_all(contents).map_err(io_err(&tmp))?;
         f.sync_all().map_err(io_err(&tmp))?;
     }
     fs::rename(&tmp, path).map_err(io_err(path))?;

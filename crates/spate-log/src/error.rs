@@ -43,6 +43,10 @@ pub enum Error {
         got: i16,
         current: i16,
     },
+    /// A write that the producer's transaction state does not allow, such as a
+    /// non-transactional batch in the middle of its transaction (INVALID_TXN_STATE).
+    #[error("invalid transaction state: {0}")]
+    InvalidTxnState(String),
     /// The topic does not exist (UNKNOWN_TOPIC_OR_PARTITION).
     #[error("unknown topic {0}")]
     UnknownTopic(String),

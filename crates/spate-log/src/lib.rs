@@ -44,6 +44,7 @@
 pub mod batch;
 mod compression;
 mod config;
+mod control;
 mod error;
 mod index;
 mod partition;
@@ -51,8 +52,10 @@ mod producer_state;
 mod recovery;
 mod segment;
 mod store;
+mod txn_index;
 
 pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
+pub use control::MarkerType;
 pub use error::Error;
 pub use partition::{AppendOutcome, Partition, ReadResult, RetentionOutcome};
 pub use store::{

@@ -4,6 +4,12 @@
 //! cursor and the producer state, so a sequence check and its append are atomic). Readers never
 //! take that lock: they clone the current segment list and read with `pread` below each
 //! segment's published size. fsync happens outside the append lock and is group-committed.
+//!
+//! Transactions: a transactional batch starts its producer's transaction on the partition; a
+//! marker written by [`Partition::append_control`] ends it. The last stable offset (LSO) is the
+//! first offset of the oldest ongoing transaction, or the high watermark when there is none;
+//! read_committed readers see only batches below it. Aborted transactions are listed in the
+//! segment holding their abort marker (the `.txnindex`).
 
 use bytes::Bytes;
 use std::io::IoSlice;
@@ -13,11 +19,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::batch::{self, BatchHeader, HEADER_LEN, ValidatedBatch};
 use crate::compression;
+use crate::control::{self, MarkerType};
 use crate::producer_state::{ProducerEntry, ProducerStateMap, SequenceCheck};
 use crate::recovery;
 use crate::segment::{
     SNAPSHOT_SUFFIX, Segment, file_path, io_error, sync_dir, whole_batches_len, write_all_vectored,
 };
+use crate::txn_index::AbortedTxn;
 use crate::{Durability, Error, FlushPolicy, LogConfig, Result, TimestampType};
 
 /// What an append did.
@@ -42,6 +50,8 @@ pub struct ReadResult {
     /// requested offset is the log end offset.
     pub records: Bytes,
     pub high_watermark: i64,
+    /// The last stable offset when the read began (at most `high_watermark`).
+    pub last_stable_offset: i64,
     pub log_start_offset: i64,
 }
 
@@ -81,6 +91,8 @@ pub struct Partition {
     appender: Mutex<Appender>,
     log_start: AtomicI64,
     log_end: AtomicI64,
+    /// Last stable offset: published after `log_end`, never above it, never decreasing.
+    last_stable: AtomicI64,
     /// Number of appends written so far (their bytes are in the page cache).
     written_seq: AtomicU64,
     sync_state: Mutex<SyncState>,
@@ -140,6 +152,11 @@ impl Partition {
             .segments
             .last()
             .map_or(0, |s| s.next_offset.load(Ordering::Acquire));
+        let last_stable = recovered
+            .producers
+            .first_unstable_offset()
+            .unwrap_or(log_end)
+            .min(log_end);
         Ok(Partition {
             dir: dir.to_path_buf(),
             config: RwLock::new(config),
@@ -149,6 +166,7 @@ impl Partition {
             }),
             log_start: AtomicI64::new(log_start),
             log_end: AtomicI64::new(log_end),
+            last_stable: AtomicI64::new(last_stable),
             written_seq: AtomicU64::new(0),
             sync_state: Mutex::new(SyncState::default()),
             sync_done: Condvar::new(),
@@ -189,6 +207,11 @@ impl Partition {
         let config = self.config();
         for b in &batches {
             let h = &b.header;
+            if h.is_control() {
+                return Err(Error::CorruptBatch(
+                    "control batches are written by the transaction coordinator only".to_string(),
+                ));
+            }
             if h.total_len() > config.max_message_bytes {
                 return Err(Error::BatchTooLarge {
                     size: h.total_len(),
@@ -216,6 +239,44 @@ impl Partition {
         Ok(outcome)
     }
 
+    /// Writes a transaction marker (Kafka's `EndTransactionMarker` control batch) for
+    /// `producer_id` and ends its ongoing transaction on this partition: a commit makes the
+    /// transaction's records stable, an abort also lists it in the aborted-transaction index.
+    /// A marker from an epoch older than the producer's current one is refused
+    /// (`InvalidProducerEpoch`). A marker without an ongoing transaction is written all the same
+    /// and changes nothing, so the coordinator may repeat markers after a crash. Returns the
+    /// marker's offset once it is fsynced.
+    pub fn append_control(
+        &self,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+    ) -> Result<i64> {
+        let now = now_ms();
+        let marker = if commit {
+            MarkerType::Commit
+        } else {
+            MarkerType::Abort
+        };
+        let bytes = control::encode_marker(producer_id, producer_epoch, marker, coordinator_epoch, now);
+        let batches = batch::validate_all(&bytes)?;
+        let config = self.config();
+        let (offset, seq) = {
+            let mut appender = lock(&self.appender);
+            match self.append_locked(&mut appender, &bytes, &batches, &config, false, now)? {
+                Appended::Written(outcome, seq) => (outcome.base_offset, seq),
+                Appended::Duplicate(_) => {
+                    return Err(Error::CorruptBatch(
+                        "a transaction marker was taken for a duplicate".to_string(),
+                    ));
+                }
+            }
+        };
+        self.sync_through(seq)?;
+        Ok(offset)
+    }
+
     fn append_locked(
         &self,
         appender: &mut Appender,
@@ -229,6 +290,7 @@ impl Partition {
         // Check producer sequences against a staged copy, so a failure leaves no trace.
         let mut staged = ProducerStateMap::default();
         let mut next = log_end;
+        let mut aborted: Vec<AbortedTxn> = Vec::new();
         for b in batches {
             let pid = b.header.producer_id;
             if pid >= 0
@@ -248,7 +310,19 @@ impl Partition {
             }
             let mut assigned = b.header;
             assigned.base_offset = next;
-            staged.record(&assigned);
+            let ended = staged.record(&assigned);
+            if assigned.is_control() {
+                let bytes = &records[b.position..b.position + b.header.total_len()];
+                let (marker, _) = control::parse_marker(bytes)?;
+                if let (MarkerType::Abort, Some(first_offset)) = (marker, ended) {
+                    aborted.push(AbortedTxn {
+                        producer_id: pid,
+                        first_offset,
+                        last_offset: next,
+                        last_stable_offset: -1, // known once the state is merged
+                    });
+                }
+            }
             next = assigned.last_offset() + 1;
         }
         let span = next - log_end;
@@ -329,10 +403,19 @@ impl Partition {
             active.roll_base_ms.store(now_ms, Ordering::Release);
         }
         active.next_offset.store(next, Ordering::Release);
-        // Publish: readers see the new batches only after they are completely written.
+        appender.producers.merge(staged);
+        let last_stable = appender.producers.first_unstable_offset().unwrap_or(next);
+        if !aborted.is_empty() {
+            for entry in &mut aborted {
+                entry.last_stable_offset = last_stable;
+            }
+            active.aborted_mut().extend(aborted);
+        }
+        // Publish: readers see the new batches only after they are completely written, and the
+        // LSO never runs ahead of the log end.
         active.size.store(start + len, Ordering::Release);
         self.log_end.store(next, Ordering::Release);
-        appender.producers.producers.extend(staged.producers);
+        self.last_stable.store(last_stable, Ordering::Release);
 
         let seq = self.written_seq.fetch_add(1, Ordering::AcqRel) + 1;
         let _ = self
@@ -356,6 +439,7 @@ impl Partition {
         let old = self.active();
         old.index_mut().finish();
         old.write_index_files()?;
+        old.write_txn_index_file()?;
         old.file.sync_data().map_err(io_error(&old.log_path))?;
         let log_end = self.log_end.load(Ordering::Acquire);
         crate::segment::write_file_atomically(
@@ -397,6 +481,8 @@ impl Partition {
     /// Whole batches starting with the one containing `offset`, at most `max_bytes` unless the
     /// first batch alone is larger (it is then returned whole, as Kafka does).
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadResult> {
+        // Loaded before the log end, so it is at most the log end read below.
+        let last_stable = self.last_stable_offset();
         let log_end = self.log_end.load(Ordering::Acquire);
         let log_start = self.log_start_offset();
         let out_of_range = || Error::OffsetOutOfRange {
@@ -410,6 +496,7 @@ impl Partition {
         let empty = |records: Bytes| ReadResult {
             records,
             high_watermark: log_end,
+            last_stable_offset: last_stable,
             log_start_offset: log_start,
         };
         if offset == log_end {
@@ -435,6 +522,48 @@ impl Partition {
             return Ok(empty(Bytes::from(buf)));
         }
         Ok(empty(Bytes::new()))
+    }
+
+    /// [`read`](Self::read) for a read_committed consumer: only batches below the last stable
+    /// offset (which is always at a batch boundary). Empty when `offset` is at or past the LSO.
+    pub fn read_committed(&self, offset: i64, max_bytes: usize) -> Result<ReadResult> {
+        let mut result = self.read(offset, max_bytes)?;
+        let stable_len = batches_below(&result.records, result.last_stable_offset);
+        result.records.truncate(stable_len);
+        Ok(result)
+    }
+
+    /// Producer id and first offset of every aborted transaction with records in
+    /// `[from_offset, to_offset)`, ordered by abort marker: what a read_committed Fetch returns so
+    /// the consumer can drop those records.
+    pub fn aborted_transactions(&self, from_offset: i64, to_offset: i64) -> Vec<(i64, i64)> {
+        let segments = self.segments();
+        // An entry lives in the segment of its marker, which is at or after `from_offset`.
+        let first = segments
+            .partition_point(|s| s.base_offset <= from_offset)
+            .saturating_sub(1);
+        let mut out = Vec::new();
+        for segment in &segments[first..] {
+            out.extend(
+                segment
+                    .aborted()
+                    .iter()
+                    .filter(|e| e.overlaps(from_offset, to_offset))
+                    .map(|e| (e.producer_id, e.first_offset)),
+            );
+        }
+        out
+    }
+
+    /// Offsets below this are in no ongoing transaction: the first offset of the oldest ongoing
+    /// transaction, or the high watermark.
+    pub fn last_stable_offset(&self) -> i64 {
+        self.last_stable.load(Ordering::Acquire)
+    }
+
+    /// First offset of `producer_id`'s ongoing transaction on this partition.
+    pub fn ongoing_transaction(&self, producer_id: i64) -> Option<i64> {
+        lock(&self.appender).producers.ongoing_transaction(producer_id)
     }
 
     /// Offset and timestamp of the first record whose timestamp is >= `timestamp`, or `None`
@@ -634,6 +763,23 @@ impl Partition {
     pub fn set_config(&self, config: LogConfig) {
         *self.config.write().unwrap_or_else(PoisonError::into_inner) = config;
     }
+}
+
+/// Length of the leading batches of `buf` (whole stored batches) whose base offset is below
+/// `limit`.
+fn batches_below(buf: &[u8], limit: i64) -> usize {
+    let mut cut = 0;
+    while let Some(header) = buf.get(cut..cut + crate::batch::LOG_OVERHEAD) {
+        let mut base = [0u8; 8];
+        base.copy_from_slice(&header[..8]);
+        let len = i32::from_be_bytes([header[8], header[9], header[10], header[11]]);
+        let Ok(len) = usize::try_from(len) else { break };
+        if i64::from_be_bytes(base) >= limit || cut + crate::batch::LOG_OVERHEAD + len > buf.len() {
+            break;
+        }
+        cut += crate::batch::LOG_OVERHEAD + len;
+    }
+    cut
 }
 
 enum Appended {

@@ -1,15 +1,18 @@
-//! Idempotent-producer state of one partition, checked like Kafka's `ProducerStateManager`.
+//! Idempotent and transactional producer state of one partition, checked like Kafka's
+//! `ProducerStateManager`.
 //!
-//! Per producer id: the current epoch and the metadata of its last
-//! [`RETAINED_BATCHES`] batches, enough to recognise a retried batch and return where the
-//! original landed. The state is rebuilt on open from a snapshot plus the batch headers after it.
+//! Per producer id: the current epoch, the metadata of its last [`RETAINED_BATCHES`] batches
+//! (enough to recognise a retried batch and return where the original landed) and the first
+//! offset of its ongoing transaction, if any. The ongoing transactions bound the last stable
+//! offset. The state is rebuilt on open from a snapshot plus the batch headers after it.
 //!
-//! Snapshot file (`<offset:020>.snapshot`, big-endian): `"SPPS" | version u16 = 1 | offset i64 |
+//! Snapshot file (`<offset:020>.snapshot`, big-endian): `"SPPS" | version u16 = 2 | offset i64 |
 //! count u32 | count × entry | crc32c u32` over everything before it; entry = `producerId i64 |
-//! epoch i16 | n u8 | n × (firstSeq i32 | lastSeq i32 | firstOffset i64 | lastOffset i64)`. The
-//! state covers every batch whose base offset is below `offset`.
+//! epoch i16 | txnFirstOffset i64 (-1: none) | n u8 | n × (firstSeq i32 | lastSeq i32 |
+//! firstOffset i64 | lastOffset i64)`. Version 1 is the same without `txnFirstOffset` and is
+//! still read. The state covers every batch whose base offset is below `offset`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::batch::{BatchHeader, increment_sequence};
 use crate::{Error, Result};
@@ -17,7 +20,9 @@ use crate::{Error, Result};
 /// Batches remembered per producer for duplicate detection (Kafka keeps 5).
 pub(crate) const RETAINED_BATCHES: usize = 5;
 const SNAPSHOT_MAGIC: &[u8; 4] = b"SPPS";
-const SNAPSHOT_VERSION: u16 = 1;
+const SNAPSHOT_VERSION: u16 = 2;
+/// Snapshots written before transactions: no `txnFirstOffset` field.
+const SNAPSHOT_VERSION_NO_TXN: u16 = 1;
 
 /// Where one producer batch landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +37,8 @@ pub(crate) struct BatchMeta {
 pub(crate) struct ProducerEntry {
     pub epoch: i16,
     pub batches: VecDeque<BatchMeta>,
+    /// First offset of the producer's ongoing transaction on this partition.
+    pub txn_first_offset: Option<i64>,
 }
 
 /// Result of checking an incoming batch.
@@ -46,6 +53,9 @@ pub(crate) enum SequenceCheck {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ProducerStateMap {
     pub producers: HashMap<i64, ProducerEntry>,
+    /// `(first offset, producer id)` of every ongoing transaction; the smallest bounds the last
+    /// stable offset. Kept in step with `txn_first_offset` of the entries.
+    ongoing: BTreeSet<(i64, i64)>,
 }
 
 fn in_sequence(last_seq: i32, next_seq: i32) -> bool {
@@ -57,11 +67,37 @@ impl ProducerStateMap {
         self.producers.get(&producer_id).map(|e| e.epoch)
     }
 
-    /// Checks a batch against the producer's state. Batches without a producer id or sequence,
-    /// and control batches, are not sequence-checked.
+    /// First offset of the oldest ongoing transaction.
+    pub fn first_unstable_offset(&self) -> Option<i64> {
+        self.ongoing.first().map(|&(offset, _)| offset)
+    }
+
+    /// First offset of `producer_id`'s ongoing transaction.
+    pub fn ongoing_transaction(&self, producer_id: i64) -> Option<i64> {
+        self.producers.get(&producer_id)?.txn_first_offset
+    }
+
+    /// Checks a batch against the producer's state. Batches without a producer id or sequence
+    /// are not sequence-checked; control batches (transaction markers) only have their epoch
+    /// checked.
     pub fn check(&self, h: &BatchHeader) -> Result<SequenceCheck> {
-        if h.producer_id < 0 || h.is_control() {
+        if h.producer_id < 0 {
+            if h.is_transactional() {
+                return Err(Error::CorruptBatch(
+                    "transactional batch without a producer id".to_string(),
+                ));
+            }
             return Ok(SequenceCheck::Fresh);
+        }
+        if h.is_control() {
+            return match self.producers.get(&h.producer_id) {
+                Some(entry) if h.producer_epoch < entry.epoch => Err(Error::InvalidProducerEpoch {
+                    producer_id: h.producer_id,
+                    got: h.producer_epoch,
+                    current: entry.epoch,
+                }),
+                _ => Ok(SequenceCheck::Fresh),
+            };
         }
         let out_of_order = |expected: i32| Error::OutOfOrderSequence {
             producer_id: h.producer_id,
@@ -80,6 +116,12 @@ impl ProducerStateMap {
                 got: h.producer_epoch,
                 current: entry.epoch,
             });
+        }
+        if !h.is_transactional() && entry.txn_first_offset.is_some() {
+            return Err(Error::InvalidTxnState(format!(
+                "producer {} wrote a non-transactional batch during its transaction",
+                h.producer_id
+            )));
         }
         if h.base_sequence < 0 {
             return Ok(SequenceCheck::Fresh);
@@ -110,10 +152,12 @@ impl ProducerStateMap {
     }
 
     /// Records a stored batch (with its assigned base offset). Never fails: used both after a
-    /// checked append and when replaying the log on open.
-    pub fn record(&mut self, h: &BatchHeader) {
+    /// checked append and when replaying the log on open. A transactional batch starts the
+    /// producer's transaction if none is ongoing; a control batch (marker) ends it, and the
+    /// ended transaction's first offset is returned.
+    pub fn record(&mut self, h: &BatchHeader) -> Option<i64> {
         if h.producer_id < 0 {
-            return;
+            return None;
         }
         let entry = self
             .producers
@@ -121,13 +165,25 @@ impl ProducerStateMap {
             .or_insert_with(|| ProducerEntry {
                 epoch: h.producer_epoch,
                 batches: VecDeque::new(),
+                txn_first_offset: None,
             });
         if h.producer_epoch != entry.epoch {
             entry.epoch = h.producer_epoch;
             entry.batches.clear();
         }
-        if h.is_control() || h.base_sequence < 0 {
-            return;
+        if h.is_control() {
+            let ended = entry.txn_first_offset.take();
+            if let Some(first) = ended {
+                self.ongoing.remove(&(first, h.producer_id));
+            }
+            return ended;
+        }
+        if h.is_transactional() && entry.txn_first_offset.is_none() {
+            entry.txn_first_offset = Some(h.base_offset);
+            self.ongoing.insert((h.base_offset, h.producer_id));
+        }
+        if h.base_sequence < 0 {
+            return None;
         }
         if entry.batches.len() == RETAINED_BATCHES {
             entry.batches.pop_front();
@@ -138,6 +194,22 @@ impl ProducerStateMap {
             first_offset: h.base_offset,
             last_offset: h.last_offset(),
         });
+        None
+    }
+
+    /// Copies the entries of `staged` (a checked, written append) over this state.
+    pub fn merge(&mut self, staged: ProducerStateMap) {
+        for (id, entry) in staged.producers {
+            if let Some(first) = entry.txn_first_offset {
+                self.ongoing.insert((first, id));
+            }
+            if let Some(old) = self.producers.insert(id, entry)
+                && let Some(first) = old.txn_first_offset
+                && self.producers[&id].txn_first_offset != Some(first)
+            {
+                self.ongoing.remove(&(first, id));
+            }
+        }
     }
 
     /// Encodes the snapshot file for state covering batches below `offset`.
@@ -153,6 +225,7 @@ impl ProducerStateMap {
             let entry = &self.producers[&id];
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
+            out.extend_from_slice(&entry.txn_first_offset.unwrap_or(-1).to_be_bytes());
             out.push(entry.batches.len() as u8);
             for b in &entry.batches {
                 out.extend_from_slice(&b.first_seq.to_be_bytes());
@@ -173,15 +246,25 @@ impl ProducerStateMap {
             return None;
         }
         let mut r = Reader { buf: body };
-        if r.take(4)? != SNAPSHOT_MAGIC || u16::from_be_bytes(r.array()?) != SNAPSHOT_VERSION {
+        if r.take(4)? != SNAPSHOT_MAGIC {
             return None;
         }
+        let has_txn = match u16::from_be_bytes(r.array()?) {
+            SNAPSHOT_VERSION => true,
+            SNAPSHOT_VERSION_NO_TXN => false,
+            _ => return None,
+        };
         let offset = i64::from_be_bytes(r.array()?);
         let count = u32::from_be_bytes(r.array()?);
         let mut map = ProducerStateMap::default();
         for _ in 0..count {
             let id = i64::from_be_bytes(r.array()?);
             let epoch = i16::from_be_bytes(r.array()?);
+            let txn_first_offset = if has_txn {
+                Some(i64::from_be_bytes(r.array()?)).filter(|&o| o >= 0)
+            } else {
+                None
+            };
             let n = r.take(1)?[0] as usize;
             if n > RETAINED_BATCHES {
                 return None;
@@ -195,7 +278,17 @@ impl ProducerStateMap {
                     last_offset: i64::from_be_bytes(r.array()?),
                 });
             }
-            map.producers.insert(id, ProducerEntry { epoch, batches });
+            if let Some(first) = txn_first_offset {
+                map.ongoing.insert((first, id));
+            }
+            map.producers.insert(
+                id,
+                ProducerEntry {
+                    epoch,
+                    batches,
+                    txn_first_offset,
+                },
+            );
         }
         if !r.buf.is_empty() {
             return None;
@@ -292,6 +385,71 @@ mod tests {
         assert_eq!(s.check(&header(7, 3, 0, 1, 0)).unwrap(), SequenceCheck::Fresh);
     }
 
+    fn transactional(mut h: BatchHeader) -> BatchHeader {
+        h.attributes = 0x10;
+        h
+    }
+
+    fn marker(pid: i64, epoch: i16, offset: i64) -> BatchHeader {
+        let mut h = header(pid, epoch, -1, 1, offset);
+        h.attributes = 0x30;
+        h
+    }
+
+    #[test]
+    fn transactions_track_first_offsets_and_fence_old_epochs() {
+        let mut s = ProducerStateMap::default();
+        assert_eq!(s.record(&transactional(header(1, 0, 0, 2, 10))), None);
+        assert_eq!(s.record(&transactional(header(2, 0, 0, 1, 12))), None);
+        assert_eq!(s.record(&transactional(header(1, 0, 2, 1, 13))), None);
+        assert_eq!(s.ongoing_transaction(1), Some(10));
+        assert_eq!(s.first_unstable_offset(), Some(10));
+        // A non-transactional write in the middle of a transaction is refused.
+        assert!(matches!(
+            s.check(&header(1, 0, 3, 1, 0)),
+            Err(Error::InvalidTxnState(_))
+        ));
+        // A marker from an older epoch is fenced; one from the current epoch ends the txn.
+        s.record(&transactional(header(3, 4, 0, 1, 14)));
+        assert!(matches!(
+            s.check(&marker(3, 3, 0)),
+            Err(Error::InvalidProducerEpoch {
+                got: 3,
+                current: 4,
+                ..
+            })
+        ));
+        assert_eq!(s.record(&marker(1, 0, 15)), Some(10));
+        assert_eq!(s.first_unstable_offset(), Some(12));
+        assert_eq!(s.record(&marker(1, 0, 16)), None, "no transaction left to end");
+        // Staged state merged back keeps the ongoing set in step.
+        let mut staged = ProducerStateMap::default();
+        staged.producers.insert(2, s.producers[&2].clone());
+        assert_eq!(staged.record(&marker(2, 1, 17)), Some(12));
+        s.merge(staged);
+        assert_eq!(s.first_unstable_offset(), Some(14));
+        assert_eq!(s.epoch(2), Some(1));
+        assert!(matches!(
+            s.check(&transactional(header(2, 0, 1, 1, 0))),
+            Err(Error::InvalidProducerEpoch { .. })
+        ));
+    }
+
+    #[test]
+    fn version_1_snapshots_still_load() {
+        let mut s = ProducerStateMap::default();
+        s.record(&header(9, 1, 0, 2, 0));
+        let v2 = s.encode_snapshot(2);
+        // Rebuild the same snapshot in the version-1 layout (no txnFirstOffset field).
+        let mut v1 = v2[..v2.len() - 4].to_vec();
+        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
+        let entry_start = 4 + 2 + 8 + 4 + 8 + 2;
+        v1.drain(entry_start..entry_start + 8);
+        let crc = crc32c::crc32c(&v1);
+        v1.extend_from_slice(&crc.to_be_bytes());
+        assert_eq!(ProducerStateMap::decode_snapshot(&v1), Some((2, s)));
+    }
+
     #[test]
     fn only_last_five_batches_are_duplicates_and_sequences_wrap() {
         let mut s = ProducerStateMap::default();
@@ -312,6 +470,7 @@ mod tests {
             ProducerEntry {
                 epoch: 0,
                 batches: VecDeque::new(),
+                txn_first_offset: None,
             },
         );
         w.record(&header(2, 0, i32::MAX - 1, 2, 0));
@@ -325,15 +484,21 @@ mod tests {
 
     proptest! {
         #[test]
-        fn snapshot_round_trip(entries in proptest::collection::vec((0i64..1000, 0i16..5, proptest::collection::vec((0i32..100, 1i32..5), 0..8)), 0..20), offset in 0i64..1_000_000) {
+        fn snapshot_round_trip(entries in proptest::collection::vec((0i64..1000, 0i16..5, proptest::collection::vec((0i32..100, 1i32..5, 0u8..3), 0..8)), 0..20), offset in 0i64..1_000_000) {
             let mut s = ProducerStateMap::default();
             let mut next = 0;
             for (pid, epoch, batches) in entries {
-                for (seq, n) in batches {
-                    s.record(&header(pid, epoch, seq, n, next));
+                for (seq, n, kind) in batches {
+                    // kind: 0 plain, 1 transactional, 2 marker
+                    let mut h = header(pid, epoch, seq, n, next);
+                    h.attributes = [0, 0x10, 0x30][usize::from(kind)];
+                    s.record(&h);
                     next += i64::from(n);
                 }
             }
+            let expected_ongoing: BTreeSet<(i64, i64)> = s.producers.iter()
+                .filter_map(|(&id, e)| e.txn_first_offset.map(|f| (f, id))).collect();
+            prop_assert_eq!(&s.ongoing, &expected_ongoing);
             let bytes = s.encode_snapshot(offset);
             let (o, decoded) = ProducerStateMap::decode_snapshot(&bytes).unwrap();
             prop_assert_eq!(o, offset);

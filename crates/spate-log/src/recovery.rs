@@ -8,7 +8,11 @@
 //!    checks, truncated at the first damaged batch, and its indexes are rebuilt and rewritten.
 //! 3. The active segment is always scanned with CRC checks; a torn or corrupt tail is truncated
 //!    (and the truncation fsynced) and its indexes are rebuilt in memory.
-//! 4. Producer state is the newest valid snapshot plus the batches after its offset.
+//! 4. Producer state (sequences and ongoing transactions) is the newest valid snapshot plus the
+//!    batches after its offset. Sealed segments keep their `.txnindex` when it decodes; the
+//!    aborted-transaction index of the active segment, and of any sealed segment whose file is
+//!    missing or damaged, is rebuilt during that replay (from a snapshot no newer than the
+//!    first such segment), reading the abort markers.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -16,11 +20,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::batch::BatchHeader;
+use crate::control::{self, MarkerType};
 use crate::index::SegmentIndex;
 use crate::producer_state::ProducerStateMap;
 use crate::segment::{
-    INDEX_SUFFIX, LOG_SUFFIX, SNAPSHOT_SUFFIX, Segment, TIME_INDEX_SUFFIX, file_path, io_error, sync_dir,
+    INDEX_SUFFIX, LOG_SUFFIX, SNAPSHOT_SUFFIX, Segment, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, file_path,
+    io_error, sync_dir,
 };
+use crate::txn_index::{self, AbortedTxn};
 use crate::{Error, LogConfig, Result};
 
 #[derive(Debug)]
@@ -74,6 +81,9 @@ fn list(dir: &Path) -> Result<DirListing> {
             Some((base, TIME_INDEX_SUFFIX)) => {
                 listing.indexes.insert((base, TIME_INDEX_SUFFIX));
             }
+            Some((base, TXN_INDEX_SUFFIX)) => {
+                listing.indexes.insert((base, TXN_INDEX_SUFFIX));
+            }
             Some((base, SNAPSHOT_SUFFIX)) => {
                 listing.snapshots.insert(base);
             }
@@ -101,18 +111,32 @@ fn relative(segment: &Segment, h: &BatchHeader, next: i64) -> std::result::Resul
     })
 }
 
+/// A producer batch seen by a recovery scan, with its marker type if it is a control batch.
+type ProducerBatch = (BatchHeader, Option<MarkerType>);
+
+fn marker_type(segment: &Segment, bytes: &[u8]) -> Option<MarkerType> {
+    match control::parse_marker(bytes) {
+        Ok((marker, _)) => Some(marker),
+        Err(e) => {
+            // CRC-valid but not a marker: it ends the transaction, but lists no abort.
+            tracing::warn!(segment = %segment.log_path.display(), %e, "unreadable control batch");
+            None
+        }
+    }
+}
+
 /// Scans `segment` with CRC checks, truncating a damaged tail; returns the rebuilt index, the
-/// next offset, the first batch's max timestamp, and the headers of producer batches.
+/// next offset, the first batch's max timestamp, and the producer batches.
 fn scan_verified(
     segment: &Segment,
     interval: u32,
-) -> Result<(SegmentIndex, i64, Option<i64>, Vec<BatchHeader>)> {
+) -> Result<(SegmentIndex, i64, Option<i64>, Vec<ProducerBatch>)> {
     let mut index = SegmentIndex::default();
     let mut next = segment.base_offset;
     let mut first_timestamp = None;
     let mut producer_batches = Vec::new();
     let end = segment.size();
-    let scan = segment.scan(0, end, true, |position, h, _| {
+    let scan = segment.scan(0, end, true, |position, h, bytes| {
         let rel = relative(segment, h, next)?;
         index.on_batch(
             rel,
@@ -124,7 +148,12 @@ fn scan_verified(
         next = h.last_offset() + 1;
         first_timestamp.get_or_insert(h.max_timestamp);
         if h.producer_id >= 0 {
-            producer_batches.push(*h);
+            let marker = if h.is_control() {
+                marker_type(segment, bytes)
+            } else {
+                None
+            };
+            producer_batches.push((*h, marker));
         }
         Ok(())
     })?;
@@ -200,6 +229,8 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
     let bases: Vec<i64> = listing.logs.iter().copied().collect();
     let mut segments: Vec<Arc<Segment>> = Vec::with_capacity(bases.len().max(1));
     let mut active_producer_batches = Vec::new();
+    // Per kept segment: whether its aborted-transaction index must be rebuilt by the replay.
+    let mut rebuild_txn_index: Vec<bool> = Vec::with_capacity(bases.len().max(1));
     for (i, &base) in bases.iter().enumerate() {
         let segment = Segment::open_file(dir, base, false)?;
         let is_active = i + 1 == bases.len();
@@ -207,6 +238,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
             // Indexes on disk for the active segment are stale by construction.
             remove_if_exists(&segment.path(INDEX_SUFFIX))?;
             remove_if_exists(&segment.path(TIME_INDEX_SUFFIX))?;
+            remove_if_exists(&segment.path(TXN_INDEX_SUFFIX))?;
             let (index, next, first_ts, producer_batches) = scan_verified(&segment, interval)?;
             *segment.index_mut() = index;
             segment.next_offset.store(next, Ordering::Release);
@@ -215,6 +247,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
             segment.roll_base_ms.store(roll_base, Ordering::Release);
             active_producer_batches = producer_batches;
             segment.seek_to_end()?;
+            rebuild_txn_index.push(true);
         } else {
             if segment.size() == 0 {
                 // Only a crash halfway through a roll leaves an empty sealed segment.
@@ -236,6 +269,19 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
                     sync_dir(dir)?;
                 }
             }
+            let loaded = read_optional(&segment.path(TXN_INDEX_SUFFIX))?
+                .and_then(|bytes| txn_index::decode(&bytes))
+                .filter(|entries| entries.iter().all(|e| e.last_offset >= base));
+            match loaded {
+                Some(entries) => {
+                    *segment.aborted_mut() = entries;
+                    rebuild_txn_index.push(false);
+                }
+                None => {
+                    tracing::warn!(segment = %segment.log_path.display(), "rebuilding aborted-transaction index");
+                    rebuild_txn_index.push(true);
+                }
+            }
         }
         segments.push(Arc::new(segment));
     }
@@ -243,25 +289,72 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
         let segment = Segment::open_file(dir, 0, true)?;
         sync_dir(dir)?;
         segments.push(Arc::new(segment));
+        rebuild_txn_index.push(true);
     }
-    let producers = rebuild_producers(dir, &segments, &listing.snapshots, active_producer_batches)?;
+    let producers = rebuild_producers(
+        dir,
+        &segments,
+        &listing.snapshots,
+        active_producer_batches,
+        &rebuild_txn_index,
+    )?;
+    let sealed = segments.len() - 1;
+    let mut rewrote = false;
+    for (segment, _) in segments[..sealed]
+        .iter()
+        .zip(&rebuild_txn_index)
+        .filter(|(_, rebuild)| **rebuild)
+    {
+        segment.write_txn_index_file()?;
+        rewrote = true;
+    }
+    if rewrote {
+        sync_dir(dir)?;
+    }
     Ok(Recovered { segments, producers })
+}
+
+/// Replays one producer batch; an abort marker that ended a transaction is listed in `aborted`
+/// when the segment's index is being rebuilt.
+fn replay(
+    state: &mut ProducerStateMap,
+    h: &BatchHeader,
+    marker: Option<MarkerType>,
+    aborted: Option<&mut Vec<AbortedTxn>>,
+) {
+    let ended = state.record(h);
+    if let (Some(first_offset), Some(MarkerType::Abort), Some(aborted)) = (ended, marker, aborted) {
+        aborted.push(AbortedTxn {
+            producer_id: h.producer_id,
+            first_offset,
+            last_offset: h.base_offset,
+            last_stable_offset: state.first_unstable_offset().unwrap_or(h.last_offset() + 1),
+        });
+    }
 }
 
 fn rebuild_producers(
     dir: &Path,
     segments: &[Arc<Segment>],
     snapshots: &BTreeSet<i64>,
-    active_producer_batches: Vec<BatchHeader>,
+    active_producer_batches: Vec<ProducerBatch>,
+    rebuild_txn_index: &[bool],
 ) -> Result<ProducerStateMap> {
     let Some(active) = segments.last() else {
         return Ok(ProducerStateMap::default());
     };
     let log_end = active.next_offset.load(Ordering::Acquire);
+    // The replay must cover every segment whose aborted-transaction index is rebuilt.
+    let replay_limit = segments
+        .iter()
+        .zip(rebuild_txn_index)
+        .find(|(_, rebuild)| **rebuild)
+        .map_or(log_end, |(s, _)| s.base_offset)
+        .min(log_end);
     let mut state = ProducerStateMap::default();
     let mut from = i64::MIN;
     for &offset in snapshots.iter().rev() {
-        if offset > log_end {
+        if offset > replay_limit {
             continue;
         }
         let path = file_path(dir, offset, SNAPSHOT_SUFFIX);
@@ -283,18 +376,36 @@ fn rebuild_producers(
         if next_base <= from {
             continue;
         }
-        let scan = segment.scan(0, segment.size(), false, |_, h, _| {
-            if h.base_offset >= from {
-                state.record(h);
+        let rebuild = rebuild_txn_index.get(i).copied().unwrap_or(true);
+        let mut aborted = Vec::new();
+        let scan = segment.scan(0, segment.size(), false, |position, h, _| {
+            if h.base_offset >= from && h.producer_id >= 0 {
+                let marker = if rebuild && h.is_control() {
+                    let bytes = segment
+                        .read_vec(position, h.total_len())
+                        .map_err(|e| e.to_string())?;
+                    marker_type(segment, &bytes)
+                } else {
+                    None
+                };
+                replay(&mut state, h, marker, Some(&mut aborted));
             }
             Ok(())
         })?;
         if let Some(damage) = scan.damage {
             return Err(Error::CorruptBatch(format!("replaying producer state: {damage}")));
         }
+        if rebuild {
+            *segment.aborted_mut() = aborted;
+        }
     }
-    for h in active_producer_batches.iter().filter(|h| h.base_offset >= from) {
-        state.record(h);
+    let mut aborted = Vec::new();
+    for (h, marker) in active_producer_batches
+        .iter()
+        .filter(|(h, _)| h.base_offset >= from)
+    {
+        replay(&mut state, h, *marker, Some(&mut aborted));
     }
+    *active.aborted_mut() = aborted;
     Ok(state)
 }

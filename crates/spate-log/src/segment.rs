@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::batch::{self, BatchHeader, HEADER_LEN, LOG_OVERHEAD};
 use crate::index::SegmentIndex;
+use crate::txn_index::{self, AbortedTxn};
 use crate::{Error, Result};
 
 pub(crate) const LOG_SUFFIX: &str = "log";
 pub(crate) const INDEX_SUFFIX: &str = "index";
 pub(crate) const TIME_INDEX_SUFFIX: &str = "timeindex";
 pub(crate) const SNAPSHOT_SUFFIX: &str = "snapshot";
+pub(crate) const TXN_INDEX_SUFFIX: &str = "txnindex";
 
 /// `<dir>/<offset, 20 digits>.<suffix>`, Kafka's naming.
 pub(crate) fn file_path(dir: &Path, offset: i64, suffix: &str) -> PathBuf {
@@ -81,6 +83,8 @@ pub(crate) struct Segment {
     /// Offset after the segment's last batch.
     pub next_offset: AtomicI64,
     pub index: RwLock<SegmentIndex>,
+    /// Transactions whose abort marker is in this segment, in marker order.
+    pub aborted: RwLock<Vec<AbortedTxn>>,
     /// Wall-clock time (ms) of the segment's first append, for `segment.ms`; -1 when empty.
     pub roll_base_ms: AtomicI64,
 }
@@ -112,6 +116,7 @@ impl Segment {
             size: AtomicU64::new(len),
             next_offset: AtomicI64::new(base_offset),
             index: RwLock::new(SegmentIndex::default()),
+            aborted: RwLock::new(Vec::new()),
             roll_base_ms: AtomicI64::new(-1),
         })
     }
@@ -136,6 +141,25 @@ impl Segment {
         self.index
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn aborted(&self) -> std::sync::RwLockReadGuard<'_, Vec<AbortedTxn>> {
+        self.aborted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn aborted_mut(&self) -> std::sync::RwLockWriteGuard<'_, Vec<AbortedTxn>> {
+        self.aborted
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the aborted-transaction index (temp file, fsync, rename). The caller fsyncs the
+    /// directory. Written for every sealed segment, empty or not, so a missing file means the
+    /// index must be rebuilt.
+    pub fn write_txn_index_file(&self) -> Result<()> {
+        write_file_atomically(&self.path(TXN_INDEX_SUFFIX), &txn_index::encode(&self.aborted()))
     }
 
     pub fn read_exact_at(&self, buf: &mut [u8], position: u64) -> Result<()> {
@@ -304,7 +328,7 @@ impl Segment {
     /// recovery deletes). Readers holding the segment keep reading through the open handle.
     pub fn delete_files(&self) -> Result<()> {
         std::fs::remove_file(&self.log_path).map_err(io_error(&self.log_path))?;
-        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+        for suffix in [INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX] {
             let path = self.path(suffix);
             match std::fs::remove_file(&path) {
                 Ok(()) => {}

@@ -12,6 +12,7 @@ pub(crate) fn code_of(e: &Error) -> ResponseError {
         Error::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
         Error::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
         Error::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+        Error::InvalidTxnState(_) => ResponseError::InvalidTxnState,
         Error::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
         Error::TopicExists(_) => ResponseError::TopicAlreadyExists,
         Error::InvalidTopicName { .. } => ResponseError::InvalidTopicException,

@@ -4,13 +4,18 @@
 //! Size limits follow KIP-74: `partition_max_bytes` and the response's `max_bytes` bound what is
 //! returned, except that the first batch of the first partition with data is returned whole even
 //! when larger, so a consumer always makes progress.
+//!
+//! Isolation: read_uncommitted returns data up to the high watermark; read_committed only below
+//! the last stable offset, with the aborted transactions overlapping the returned range so the
+//! consumer drops their records.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse, ResponseKind};
+use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId, ResponseKind};
+use spate_log::batch::BatchHeader;
 use tokio::time::Instant;
 
 use crate::dispatch::{self, Dispatched, RequestContext};
@@ -19,6 +24,20 @@ use crate::state::BrokerState;
 
 /// Longest long poll honoured, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
+const READ_COMMITTED: i8 = 1;
+
+/// Offset after the last record of `records` (whole stored batches), `None` if there are none.
+fn end_offset(records: &[u8]) -> Option<i64> {
+    let mut position = 0;
+    let mut end = None;
+    while let Some(rest) = records.get(position..)
+        && let Ok(header) = BatchHeader::parse(rest)
+    {
+        end = Some(header.last_offset() + 1);
+        position += header.total_len();
+    }
+    end
+}
 
 pub(crate) fn handle(state: &Arc<BrokerState>, req: FetchRequest, ctx: RequestContext) -> Dispatched {
     let (response, bytes) = read_all(state, &req, ctx.version);
@@ -66,6 +85,7 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
         usize::MAX
     };
     let mut total = 0usize;
+    let read_committed = req.isolation_level == READ_COMMITTED;
     let mut responses = Vec::with_capacity(req.topics.len());
     for ft in &req.topics {
         let topic = if version >= 13 {
@@ -94,27 +114,46 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
                 continue;
             };
             let limit = (fp.partition_max_bytes.max(0) as usize).min(remaining);
-            match partition.read(fp.fetch_offset, limit) {
+            let read = if read_committed {
+                partition.read_committed(fp.fetch_offset, limit)
+            } else {
+                partition.read(fp.fetch_offset, limit)
+            };
+            match read {
                 Ok(read) => {
                     let first_data = total == 0;
                     let len = read.records.len();
                     pd.high_watermark = read.high_watermark;
-                    // No transactions yet: everything below the high watermark is stable.
-                    pd.last_stable_offset = read.high_watermark;
+                    pd.last_stable_offset = read.last_stable_offset;
                     pd.log_start_offset = read.log_start_offset;
+                    let mut aborted = Vec::new();
                     // Only the first partition with data may exceed the limits (KIP-74).
                     if len > 0 && (first_data || len <= limit) {
                         total += len;
                         remaining = remaining.saturating_sub(len);
+                        if read_committed && let Some(end) = end_offset(&read.records) {
+                            aborted = partition
+                                .aborted_transactions(fp.fetch_offset, end)
+                                .into_iter()
+                                .map(|(producer_id, first_offset)| {
+                                    AbortedTransaction::default()
+                                        .with_producer_id(ProducerId(producer_id))
+                                        .with_first_offset(first_offset)
+                                })
+                                .collect();
+                        }
                         pd.records = Some(read.records);
                     } else {
                         pd.records = Some(Default::default());
+                    }
+                    if read_committed {
+                        pd.aborted_transactions = Some(aborted);
                     }
                 }
                 Err(e) => {
                     pd.error_code = code_of(&e).code();
                     pd.high_watermark = partition.high_watermark();
-                    pd.last_stable_offset = pd.high_watermark;
+                    pd.last_stable_offset = partition.last_stable_offset();
                     pd.log_start_offset = partition.log_start_offset();
                     pd.records = None;
                 }

@@ -16,6 +16,7 @@ const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
 pub(crate) fn handle(state: &Arc<BrokerState>, req: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+    let read_committed = req.isolation_level == 1;
     let topics = req
         .topics
         .into_iter()
@@ -41,9 +42,9 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ListOffsetsRequest, version:
                     if version >= 4 {
                         r.leader_epoch = 0;
                     }
-                    // Without transactions the last stable offset is the high watermark, so both
-                    // isolation levels see the same "latest".
                     match lp.timestamp {
+                        // read_committed consumers start at the last stable offset.
+                        LATEST if read_committed => r.offset = p.last_stable_offset(),
                         LATEST => r.offset = p.high_watermark(),
                         EARLIEST => r.offset = p.log_start_offset(),
                         MAX_TIMESTAMP => {

@@ -1,7 +1,10 @@
 //! One module per Kafka API: each turns a decoded request into a response.
 
+pub(crate) mod add_offsets_to_txn;
+pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
 pub(crate) mod configs;
+pub(crate) mod end_txn;
 pub(crate) mod error_codes;
 pub(crate) mod fetch;
 pub(crate) mod find_coordinator;
@@ -12,3 +15,4 @@ pub(crate) mod metadata;
 pub(crate) mod offsets;
 pub(crate) mod produce;
 pub(crate) mod topics;
+pub(crate) mod txn_offset_commit;

@@ -7,7 +7,8 @@ use kafka_protocol::ResponseError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse, ResponseKind};
 use kafka_protocol::protocol::StrBytes;
-use spate_log::{Durability, FlushPolicy, Partition};
+use spate_log::batch::BatchHeader;
+use spate_log::{AppendOutcome, Durability, FlushPolicy, Partition};
 
 use crate::dispatch::{self, Dispatched, RequestContext};
 use crate::handlers::error_codes::code_and_message;
@@ -16,7 +17,7 @@ use crate::state::BrokerState;
 pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: RequestContext) -> Dispatched {
     let acks = req.acks;
     let valid_acks = matches!(acks, -1..=1);
-    let transactional = req.transactional_id.is_some();
+    let transactional_id = req.transactional_id.clone();
     // (topic index, partition index, partition) of appends still to be fsynced before the reply.
     let mut to_sync: Vec<(usize, usize, Arc<Partition>)> = Vec::new();
     let mut appended = false;
@@ -37,11 +38,6 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                 .and_then(|t| usize::try_from(pd.index).ok().and_then(|i| t.partitions.get(i)));
             let outcome = if !valid_acks {
                 Err((ResponseError::InvalidRequiredAcks.code(), None))
-            } else if transactional {
-                Err((
-                    ResponseError::TransactionalIdAuthorizationFailed.code(),
-                    Some("transactions are not supported by this broker yet".to_string()),
-                ))
             } else {
                 match (partition, pd.records) {
                     (None, _) => Err((
@@ -56,7 +52,14 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                         ResponseError::InvalidRecord.code(),
                         Some("no records".to_string()),
                     )),
-                    (Some(p), Some(records)) => match p.append(&records, Durability::Async) {
+                    (Some(p), Some(records)) => match append_checked(
+                        state,
+                        transactional_id.as_ref().map(|id| id.0.as_str()),
+                        topic.as_ref().map_or("", |t| t.name.as_str()),
+                        pd.index,
+                        p,
+                        &records,
+                    ) {
                         Ok(out) => {
                             appended |= !out.duplicate;
                             let sync = acks == -1 || p.config().flush == FlushPolicy::Always;
@@ -65,10 +68,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                             }
                             Ok(out)
                         }
-                        Err(e) => {
-                            let (code, msg) = code_and_message(&e);
-                            Err((code, msg.map(|m| m.to_string())))
-                        }
+                        Err(e) => Err(e),
                     },
                 }
             };
@@ -125,4 +125,43 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
         }
         dispatch::encode_frame(ctx, &ResponseKind::Produce(response), 256)
     }))
+}
+
+/// Appends; a transactional producer is first checked against its coordinator (current
+/// epoch, partition added to the ongoing transaction).
+fn append_checked(
+    state: &BrokerState,
+    transactional_id: Option<&str>,
+    topic: &str,
+    index: i32,
+    partition: &Partition,
+    records: &[u8],
+) -> Result<AppendOutcome, (i16, Option<String>)> {
+    let storage_error = |e: spate_log::Error| {
+        let (code, msg) = code_and_message(&e);
+        (code, msg.map(|m| m.to_string()))
+    };
+    let Some(transactional_id) = transactional_id else {
+        return partition
+            .append(records, Durability::Async)
+            .map_err(storage_error);
+    };
+    let header = BatchHeader::parse(records).map_err(storage_error)?;
+    state
+        .txn
+        .with_transactional_append(
+            transactional_id,
+            header.producer_id,
+            header.producer_epoch,
+            topic,
+            index,
+            || partition.append(records, Durability::Async),
+        )
+        .map_err(|e| {
+            (
+                e.code(),
+                Some(format!("transactional id {transactional_id}: {e:?}")),
+            )
+        })?
+        .map_err(storage_error)
 }

@@ -18,6 +18,8 @@ pub struct TestBatch {
     pub codec: u8,
     /// Snappy only: use the xerial framing Kafka's Java client writes.
     pub xerial: bool,
+    /// Sets attribute bit 4 (part of a transaction).
+    pub transactional: bool,
     pub records: Vec<(i64, Vec<u8>)>,
 }
 
@@ -29,6 +31,7 @@ impl TestBatch {
             base_sequence: -1,
             codec: 0,
             xerial: false,
+            transactional: false,
             records,
         }
     }
@@ -45,6 +48,11 @@ impl TestBatch {
         self.producer_epoch = epoch;
         self.base_sequence = sequence;
         self
+    }
+    /// A transactional batch of producer `producer_id`.
+    pub fn transactional(mut self, producer_id: i64, epoch: i16, sequence: i32) -> Self {
+        self.transactional = true;
+        self.idempotent(producer_id, epoch, sequence)
     }
     pub fn codec(mut self, codec: u8) -> Self {
         self.codec = codec;
@@ -121,7 +129,8 @@ pub fn encode(b: &TestBatch) -> Vec<u8> {
     out.extend_from_slice(&0i32.to_be_bytes()); // partition leader epoch
     out.push(2);
     out.extend_from_slice(&[0; 4]); // crc, filled below
-    out.extend_from_slice(&i16::from(b.codec).to_be_bytes());
+    let attributes = i16::from(b.codec) | if b.transactional { 0x10 } else { 0 };
+    out.extend_from_slice(&attributes.to_be_bytes());
     out.extend_from_slice(&(b.records.len() as i32 - 1).to_be_bytes());
     out.extend_from_slice(&base_ts.to_be_bytes());
     out.extend_from_slice(&max_ts.to_be_bytes());

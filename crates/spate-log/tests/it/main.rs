@@ -8,3 +8,4 @@ mod retention;
 mod segments;
 mod store;
 mod timestamps;
+mod transactions;

@@ -1,0 +1,61 @@
+//! TxnOffsetCommit: offsets staged in the transaction, applied to the group when it commits.
+
+use kafka_protocol::messages::txn_offset_commit_response::{
+    TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
+
+use crate::state::BrokerState;
+use crate::txn::{StagedOffset, fenced_for_version};
+
+pub(crate) fn handle(
+    state: &BrokerState,
+    req: TxnOffsetCommitRequest,
+    version: i16,
+) -> TxnOffsetCommitResponse {
+    let group = req.group_id.0.to_string();
+    let offsets: Vec<StagedOffset> = req
+        .topics
+        .iter()
+        .flat_map(|t| {
+            let group = &group;
+            t.partitions.iter().map(move |p| StagedOffset {
+                group: group.clone(),
+                topic: t.name.0.to_string(),
+                partition: p.partition_index,
+                offset: p.committed_offset,
+                leader_epoch: p.committed_leader_epoch,
+                metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+            })
+        })
+        .collect();
+    let result = state.txn.stage_offsets(
+        req.transactional_id.0.as_str(),
+        req.producer_id.0,
+        req.producer_epoch,
+        &group,
+        offsets,
+    );
+    let code = result
+        .err()
+        .map_or(0, |e| fenced_for_version(e, version, 3).code());
+    let topics = req
+        .topics
+        .into_iter()
+        .map(|t| {
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    TxnOffsetCommitResponsePartition::default()
+                        .with_partition_index(p.partition_index)
+                        .with_error_code(code)
+                })
+                .collect();
+            TxnOffsetCommitResponseTopic::default()
+                .with_name(t.name)
+                .with_partitions(partitions)
+        })
+        .collect();
+    TxnOffsetCommitResponse::default().with_topics(topics)
+}

@@ -1,0 +1,27 @@
+//! Coordinator requests write and fsync state files and markers: they run on the blocking
+//! pool, and the connection sends the reply (in request order) when they finish.
+
+use std::sync::Arc;
+
+use kafka_protocol::messages::ResponseKind;
+
+use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::state::BrokerState;
+
+pub(crate) fn reply_when_done(
+    state: &Arc<BrokerState>,
+    ctx: RequestContext,
+    work: impl FnOnce(&BrokerState) -> ResponseKind + Send + 'static,
+) -> Dispatched {
+    let state = state.clone();
+    Dispatched::Deferred(Box::pin(async move {
+        let response = tokio::task::spawn_blocking(move || work(&state)).await;
+        match response {
+            Ok(response) => dispatch::encode_frame(ctx, &response, 512),
+            Err(e) => {
+                tracing::error!("{:?} handler failed: {e}", ctx.api_key);
+                None
+            }
+        }
+    }))
+}

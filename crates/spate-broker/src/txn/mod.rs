@@ -1,0 +1,661 @@
+//! The transaction coordinator: producer ids and epochs of transactional ids, the partitions
+//! and consumer-group offsets in each ongoing transaction, and the two-phase end of a
+//! transaction (decide durably, then write markers everywhere, then record completion).
+//!
+//! Durability: each transactional id's [`TxnMetadata`] is one file,
+//! `<data>/broker/transactions/<hex of the id>.txn`, replaced atomically (temp file, fsync,
+//! rename, directory fsync) at every state change and before the change is acknowledged. A
+//! file per id rather than a `__transaction_state` topic because spate-log has no compaction:
+//! an internal topic would grow without bound, or lose the producer id and epoch of idle
+//! transactional ids to retention (and with them the fencing of zombies). A state change costs
+//! one small atomic write (three per transaction: begin, prepare, complete), independent of how
+//! many ids exist.
+//!
+//! Contracts:
+//! - A request must carry the transactional id's current producer id and epoch; an older epoch
+//!   is fenced (`PRODUCER_FENCED`, or `INVALID_PRODUCER_EPOCH` for clients that predate it).
+//! - EndTxn records `PrepareCommit`/`PrepareAbort` durably *before* any marker is written, and
+//!   `CompleteCommit`/`CompleteAbort` only after every partition's marker is fsynced, so a crash
+//!   at any point is resolved by completing the prepared outcome.
+//! - On start, prepared transactions are completed and open ones aborted (with a bumped epoch,
+//!   which fences the producer that owned them); the maintenance pass aborts transactions older
+//!   than their `transaction.timeout.ms` the same way.
+//! - Markers are idempotent on the log side (a second marker for an ended transaction changes
+//!   nothing), so completing an outcome twice is harmless.
+
+mod blocking;
+mod metadata;
+
+pub(crate) use blocking::reply_when_done;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use kafka_protocol::ResponseError;
+use spate_log::LogStore;
+
+pub(crate) use metadata::StagedOffset;
+use metadata::{TxnMetadata, TxnState};
+
+use crate::producer_ids::ProducerIdAllocator;
+use crate::{Error, Result, state_file};
+
+/// Kafka's default `transaction.max.timeout.ms` (15 minutes).
+pub(crate) const MAX_TRANSACTION_TIMEOUT_MS: i32 = 15 * 60 * 1000;
+/// Single-node broker: the coordinator epoch never changes.
+const COORDINATOR_EPOCH: i32 = 0;
+const FILE_SUFFIX: &str = "txn";
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // State is written back whole after every change, so a poisoned lock holds consistent data.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Transactional ids are arbitrary strings; file names are their hex encoding (a long id is
+/// shortened with a checksum; the file itself holds the full id).
+fn file_name(transactional_id: &str) -> String {
+    let hex: String = transactional_id.bytes().map(|b| format!("{b:02x}")).collect();
+    if hex.len() <= 200 {
+        format!("{hex}.{FILE_SUFFIX}")
+    } else {
+        let crc = crc32c::crc32c(transactional_id.as_bytes());
+        format!(
+            "{}-{crc:08x}-{}.{FILE_SUFFIX}",
+            &hex[..180],
+            transactional_id.len()
+        )
+    }
+}
+
+/// A coordinator failure as the Kafka error the client should see.
+pub(crate) type TxnResult<T> = std::result::Result<T, ResponseError>;
+
+#[derive(Debug)]
+pub(crate) struct TransactionCoordinator {
+    dir: PathBuf,
+    entries: Mutex<HashMap<String, Arc<Mutex<TxnMetadata>>>>,
+}
+
+impl TransactionCoordinator {
+    /// Loads every transactional id's state from `dir`. A file that does not decode stops the
+    /// broker (`CorruptState`) rather than forget a producer epoch.
+    pub(crate) fn open(dir: PathBuf) -> Result<TransactionCoordinator> {
+        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let mut entries = HashMap::new();
+        let listing = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in listing {
+            let path = entry
+                .map_err(|source| Error::Io {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            if path.extension().is_none_or(|e| e != FILE_SUFFIX) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let metadata = TxnMetadata::decode(&bytes).map_err(|reason| Error::CorruptState {
+                path: path.clone(),
+                reason,
+            })?;
+            entries.insert(metadata.transactional_id.clone(), Arc::new(Mutex::new(metadata)));
+        }
+        Ok(TransactionCoordinator {
+            dir,
+            entries: Mutex::new(entries),
+        })
+    }
+
+    fn entry(&self, transactional_id: &str) -> TxnResult<Arc<Mutex<TxnMetadata>>> {
+        lock(&self.entries)
+            .get(transactional_id)
+            .cloned()
+            .ok_or(ResponseError::InvalidProducerIdMapping)
+    }
+
+    fn persist(&self, m: &TxnMetadata) -> TxnResult<()> {
+        let path = self.dir.join(file_name(&m.transactional_id));
+        state_file::write_bytes_atomically(&path, &m.encode()).map_err(|e| {
+            tracing::error!(transactional_id = %m.transactional_id, "cannot persist transaction state: {e}");
+            ResponseError::KafkaStorageError
+        })
+    }
+
+    /// InitProducerId with a transactional id: a new id gets a fresh producer id; a known one
+    /// gets its epoch bumped after its unfinished transaction is completed (prepared) or
+    /// aborted (open), which fences every older producer instance.
+    pub(crate) fn init_producer_id(
+        &self,
+        store: &LogStore,
+        producer_ids: &ProducerIdAllocator,
+        transactional_id: &str,
+        timeout_ms: i32,
+        expected: Option<(i64, i16)>,
+    ) -> TxnResult<(i64, i16)> {
+        if timeout_ms <= 0 || timeout_ms > MAX_TRANSACTION_TIMEOUT_MS {
+            return Err(ResponseError::InvalidTransactionTimeout);
+        }
+        let allocate = || {
+            producer_ids.allocate().map_err(|e| {
+                tracing::error!("producer id allocation failed: {e}");
+                ResponseError::KafkaStorageError
+            })
+        };
+        let entry = {
+            let mut entries = lock(&self.entries);
+            match entries.get(transactional_id) {
+                Some(entry) => entry.clone(),
+                None => {
+                    let m = TxnMetadata::new(transactional_id.to_string(), allocate()?, timeout_ms);
+                    self.persist(&m)?;
+                    let ids = (m.producer_id, m.producer_epoch);
+                    entries.insert(transactional_id.to_string(), Arc::new(Mutex::new(m)));
+                    return Ok(ids);
+                }
+            }
+        };
+        let mut m = lock(&entry);
+        if let Some((pid, epoch)) = expected
+            && (pid != m.producer_id || epoch != m.producer_epoch)
+        {
+            return Err(ResponseError::ProducerFenced);
+        }
+        match m.state {
+            TxnState::PrepareCommit => self.complete(store, &mut m, true)?,
+            TxnState::PrepareAbort => self.complete(store, &mut m, false)?,
+            TxnState::Ongoing => self.fence_and_abort(store, &mut m)?,
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {}
+        }
+        let mut next = m.clone();
+        if next.producer_epoch >= i16::MAX - 1 {
+            // Epochs exhausted: a new producer id starts again at 0.
+            next.producer_id = allocate()?;
+            next.producer_epoch = 0;
+        } else {
+            next.producer_epoch += 1;
+        }
+        next.state = TxnState::Empty;
+        next.timeout_ms = timeout_ms;
+        self.persist(&next)?;
+        *m = next;
+        Ok((m.producer_id, m.producer_epoch))
+    }
+
+    /// The request's producer id and epoch must be the transactional id's current ones.
+    fn validate(m: &TxnMetadata, producer_id: i64, producer_epoch: i16) -> TxnResult<()> {
+        if producer_id != m.producer_id {
+            return Err(ResponseError::InvalidProducerIdMapping);
+        }
+        if producer_epoch != m.producer_epoch {
+            return Err(ResponseError::ProducerFenced);
+        }
+        Ok(())
+    }
+
+    /// Moves to `Ongoing` (starting the timeout clock) unless already there.
+    fn begin(m: &mut TxnMetadata, now_ms: i64) -> TxnResult<()> {
+        match m.state {
+            TxnState::Ongoing => Ok(()),
+            s if s.can_begin() => {
+                m.state = TxnState::Ongoing;
+                m.started_ms = now_ms;
+                Ok(())
+            }
+            // Markers of the previous transaction are still being written.
+            _ => Err(ResponseError::ConcurrentTransactions),
+        }
+    }
+
+    /// AddPartitionsToTxn (v0-3): the partitions join the ongoing transaction (which begins
+    /// here if needed). The caller has checked that they exist.
+    pub(crate) fn add_partitions(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        partitions: &[(String, i32)],
+        now_ms: i64,
+    ) -> TxnResult<()> {
+        let entry = self.entry(transactional_id)?;
+        let mut m = lock(&entry);
+        Self::validate(&m, producer_id, producer_epoch)?;
+        if m.state == TxnState::Ongoing && partitions.iter().all(|p| m.partitions.contains(p)) {
+            return Ok(());
+        }
+        let mut next = m.clone();
+        Self::begin(&mut next, now_ms)?;
+        next.partitions.extend(partitions.iter().cloned());
+        self.persist(&next)?;
+        *m = next;
+        Ok(())
+    }
+
+    /// AddOffsetsToTxn: the group's offsets may be committed with the transaction.
+    pub(crate) fn add_offsets(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        group: &str,
+        now_ms: i64,
+    ) -> TxnResult<()> {
+        let entry = self.entry(transactional_id)?;
+        let mut m = lock(&entry);
+        Self::validate(&m, producer_id, producer_epoch)?;
+        if m.state == TxnState::Ongoing && m.groups.contains(group) {
+            return Ok(());
+        }
+        let mut next = m.clone();
+        Self::begin(&mut next, now_ms)?;
+        next.groups.insert(group.to_string());
+        self.persist(&next)?;
+        *m = next;
+        Ok(())
+    }
+
+    /// TxnOffsetCommit: stages offsets (durably) until the transaction ends; a later commit of
+    /// the same partition in the same transaction replaces the earlier one.
+    pub(crate) fn stage_offsets(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        group: &str,
+        offsets: Vec<StagedOffset>,
+    ) -> TxnResult<()> {
+        let entry = self.entry(transactional_id)?;
+        let mut m = lock(&entry);
+        Self::validate(&m, producer_id, producer_epoch)?;
+        if m.state != TxnState::Ongoing || !m.groups.contains(group) {
+            return Err(ResponseError::InvalidTxnState);
+        }
+        let mut next = m.clone();
+        for o in offsets {
+            next.offsets
+                .retain(|s| (&s.group, &s.topic, s.partition) != (&o.group, &o.topic, o.partition));
+            next.offsets.push(o);
+        }
+        self.persist(&next)?;
+        *m = next;
+        Ok(())
+    }
+
+    /// EndTxn: decide (durably), write a marker to every partition of the transaction, then
+    /// record completion. A retry of an ended transaction with the same outcome succeeds.
+    pub(crate) fn end_txn(
+        &self,
+        store: &LogStore,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+    ) -> TxnResult<()> {
+        let entry = self.entry(transactional_id)?;
+        let mut m = lock(&entry);
+        Self::validate(&m, producer_id, producer_epoch)?;
+        match (m.state, commit) {
+            (TxnState::Ongoing, _) => {
+                self.prepare(&mut m, commit)?;
+                if let Err(e) = self.complete(store, &mut m, commit) {
+                    // The outcome is decided and durable: maintenance finishes the markers.
+                    tracing::warn!(transactional_id, "markers not yet written ({e:?}); will retry");
+                }
+                Ok(())
+            }
+            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
+                self.complete(store, &mut m, commit)
+            }
+            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(()),
+            _ => Err(ResponseError::InvalidTxnState),
+        }
+    }
+
+    /// Runs `append` while holding the transaction's state, after checking that the producer
+    /// is current and the partition is in its ongoing transaction. Holding the state means
+    /// EndTxn cannot write its markers between the check and the append.
+    pub(crate) fn with_transactional_append<R>(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        topic: &str,
+        partition: i32,
+        append: impl FnOnce() -> R,
+    ) -> TxnResult<R> {
+        let entry = self.entry(transactional_id)?;
+        let m = lock(&entry);
+        if producer_id != m.producer_id {
+            return Err(ResponseError::InvalidProducerIdMapping);
+        }
+        if producer_epoch != m.producer_epoch {
+            return Err(ResponseError::InvalidProducerEpoch);
+        }
+        if m.state != TxnState::Ongoing || !m.partitions.contains(&(topic.to_string(), partition)) {
+            return Err(ResponseError::InvalidTxnState);
+        }
+        Ok(append())
+    }
+
+    fn prepare(&self, m: &mut TxnMetadata, commit: bool) -> TxnResult<()> {
+        let mut next = m.clone();
+        next.state = if commit {
+            TxnState::PrepareCommit
+        } else {
+            TxnState::PrepareAbort
+        };
+        self.persist(&next)?;
+        *m = next;
+        Ok(())
+    }
+
+    /// Aborts the open transaction with a bumped epoch: its markers fence the old producer on
+    /// every partition, and the coordinator refuses the old epoch from now on.
+    fn fence_and_abort(&self, store: &LogStore, m: &mut TxnMetadata) -> TxnResult<()> {
+        let mut next = m.clone();
+        next.producer_epoch = next.producer_epoch.saturating_add(1).min(i16::MAX - 1);
+        next.state = TxnState::PrepareAbort;
+        self.persist(&next)?;
+        *m = next;
+        self.complete(store, m, false)
+    }
+
+    /// Writes the prepared outcome's markers (fsynced) to every partition, applies or drops the
+    /// staged offsets, and records completion.
+    fn complete(&self, store: &LogStore, m: &mut TxnMetadata, commit: bool) -> TxnResult<()> {
+        for (topic, index) in &m.partitions {
+            let Some(partition) = store.partition(topic, *index) else {
+                // Deleted since it joined the transaction: nothing left to mark.
+                continue;
+            };
+            match partition.append_control(m.producer_id, m.producer_epoch, commit, COORDINATOR_EPOCH) {
+                Ok(_) => {}
+                Err(spate_log::Error::InvalidProducerEpoch { .. }) => {
+                    // A newer epoch already wrote there, which ended this transaction.
+                    tracing::warn!(topic, partition = index, "marker superseded by a newer epoch");
+                }
+                Err(e) => {
+                    tracing::error!(topic, partition = index, "cannot write transaction marker: {e}");
+                    return Err(ResponseError::KafkaStorageError);
+                }
+            }
+        }
+        if commit && !m.offsets.is_empty() {
+            // TODO(issue 3, groups half): apply to the consumer-group offsets store once it
+            // exists; until then committed transactional offsets are only logged.
+            for o in &m.offsets {
+                tracing::warn!(group = %o.group, topic = %o.topic, partition = o.partition, offset = o.offset,
+                    "transactional offset committed but no offsets store to apply it to");
+            }
+        }
+        let mut next = m.clone();
+        next.state = if commit {
+            TxnState::CompleteCommit
+        } else {
+            TxnState::CompleteAbort
+        };
+        next.partitions.clear();
+        next.groups.clear();
+        next.offsets.clear();
+        next.started_ms = -1;
+        self.persist(&next)?;
+        *m = next;
+        Ok(())
+    }
+
+    /// Completes prepared transactions and aborts open ones: at start-up (`abort_all_open`)
+    /// every open transaction, later only those past their timeout. Returns whether any marker
+    /// was written. Busy transactions are left for the next pass.
+    pub(crate) fn resolve(&self, store: &LogStore, now_ms: i64, abort_all_open: bool) -> bool {
+        let entries: Vec<_> = lock(&self.entries).values().cloned().collect();
+        let mut wrote = false;
+        for entry in entries {
+            let Ok(mut m) = entry.try_lock() else { continue };
+            let result = match m.state {
+                TxnState::PrepareCommit => self.complete(store, &mut m, true),
+                TxnState::PrepareAbort => self.complete(store, &mut m, false),
+                TxnState::Ongoing
+                    if abort_all_open || now_ms.saturating_sub(m.started_ms) > i64::from(m.timeout_ms) =>
+                {
+                    tracing::info!(transactional_id = %m.transactional_id, "aborting {} transaction",
+                        if abort_all_open { "unfinished" } else { "timed-out" });
+                    self.fence_and_abort(store, &mut m)
+                }
+                _ => continue,
+            };
+            wrote = true;
+            if let Err(e) = result {
+                tracing::error!(transactional_id = %m.transactional_id, "resolving transaction failed: {e:?}");
+            }
+        }
+        wrote
+    }
+}
+
+/// Where the coordinator keeps its files under the broker's state directory.
+pub(crate) fn coordinator_dir(broker_dir: &Path) -> PathBuf {
+    broker_dir.join("transactions")
+}
+
+/// Kafka clients older than KIP-588 do not know PRODUCER_FENCED; they get INVALID_PRODUCER_EPOCH.
+pub(crate) fn fenced_for_version(
+    error: ResponseError,
+    version: i16,
+    first_version_with_fenced: i16,
+) -> ResponseError {
+    if error == ResponseError::ProducerFenced && version < first_version_with_fenced {
+        ResponseError::InvalidProducerEpoch
+    } else {
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spate_log::{Durability, StoreConfig};
+
+    /// A transactional batch of one record (producer `pid`, `epoch`, sequence `seq`).
+    fn txn_batch(pid: i64, epoch: i16, seq: i32) -> Vec<u8> {
+        // length 9 | attributes | timestamp delta | offset delta | null key | value "val" | no headers
+        let record: &[u8] = &[18, 0, 0, 0, 1, 6, b'v', b'a', b'l', 0];
+        let mut out = Vec::new();
+        out.extend_from_slice(&0i64.to_be_bytes());
+        out.extend_from_slice(&((49 + record.len()) as i32).to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.push(2);
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&0x10i16.to_be_bytes());
+        out.extend_from_slice(&0i32.to_be_bytes());
+        out.extend_from_slice(&0i64.to_be_bytes());
+        out.extend_from_slice(&0i64.to_be_bytes());
+        out.extend_from_slice(&pid.to_be_bytes());
+        out.extend_from_slice(&epoch.to_be_bytes());
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&1i32.to_be_bytes());
+        out.extend_from_slice(record);
+        let crc = crc32c::crc32c(&out[21..]);
+        out[17..21].copy_from_slice(&crc.to_be_bytes());
+        out
+    }
+
+    struct Setup {
+        _dir: tempfile::TempDir,
+        store: LogStore,
+        ids: ProducerIdAllocator,
+        txn_dir: PathBuf,
+    }
+
+    fn setup() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LogStore::open(dir.path().join("log"), StoreConfig::default()).unwrap();
+        store.create_topic("t", 2, &Default::default()).unwrap();
+        let ids = ProducerIdAllocator::open(dir.path().join("ids")).unwrap();
+        let txn_dir = dir.path().join("txn");
+        Setup {
+            _dir: dir,
+            store,
+            ids,
+            txn_dir,
+        }
+    }
+
+    /// Begins a transaction on both partitions with one record each; returns (pid, epoch).
+    fn open_transaction(s: &Setup, c: &TransactionCoordinator, id: &str) -> (i64, i16) {
+        let (pid, epoch) = c.init_producer_id(&s.store, &s.ids, id, 60_000, None).unwrap();
+        let partitions = [("t".to_string(), 0), ("t".to_string(), 1)];
+        c.add_partitions(id, pid, epoch, &partitions, 0).unwrap();
+        for p in 0..2 {
+            let partition = s.store.partition("t", p).unwrap();
+            c.with_transactional_append(id, pid, epoch, "t", p, || {
+                partition.append(&txn_batch(pid, epoch, 0), Durability::Async)
+            })
+            .unwrap()
+            .unwrap();
+        }
+        (pid, epoch)
+    }
+
+    fn stable(s: &Setup) -> bool {
+        (0..2).all(|p| {
+            let partition = s.store.partition("t", p).unwrap();
+            partition.last_stable_offset() == partition.high_watermark()
+        })
+    }
+
+    fn aborted(s: &Setup) -> Vec<(i64, i64)> {
+        s.store
+            .partition("t", 0)
+            .unwrap()
+            .aborted_transactions(0, i64::MAX)
+    }
+
+    #[test]
+    fn prepared_outcomes_are_completed_and_open_transactions_aborted_on_restart() {
+        for (case, prepared) in [("commit", Some(true)), ("abort", Some(false)), ("open", None)] {
+            let s = setup();
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            let (pid, epoch) = open_transaction(&s, &c, case);
+            if let Some(commit) = prepared {
+                // Crash right after the decision is durable, before any marker.
+                let entry = c.entry(case).unwrap();
+                c.prepare(&mut lock(&entry), commit).unwrap();
+            }
+            drop(c);
+            assert!(!stable(&s), "{case}: nothing written yet");
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            assert!(c.resolve(&s.store, 0, true), "{case}");
+            assert!(stable(&s), "{case}: restart left the transaction in doubt");
+            let expect_aborted = if prepared == Some(true) {
+                vec![]
+            } else {
+                vec![(pid, 0)]
+            };
+            assert_eq!(aborted(&s), expect_aborted, "{case}");
+            // The old producer is fenced after an abort of its open transaction only.
+            let fenced = c.end_txn(&s.store, case, pid, epoch, true);
+            match prepared {
+                Some(true) => assert_eq!(fenced, Ok(()), "{case}: retry of the commit"),
+                Some(false) => assert_eq!(fenced, Err(ResponseError::InvalidTxnState)),
+                None => assert_eq!(fenced, Err(ResponseError::ProducerFenced)),
+            }
+            // Nothing more to do on the next pass.
+            assert!(!c.resolve(&s.store, 0, true), "{case}");
+        }
+    }
+
+    #[test]
+    fn fencing_epochs_and_partition_membership() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid, epoch) = open_transaction(&s, &c, "z");
+        // A second InitProducerId aborts the open transaction and bumps the epoch.
+        let (pid2, epoch2) = c.init_producer_id(&s.store, &s.ids, "z", 60_000, None).unwrap();
+        assert_eq!(pid2, pid);
+        assert!(epoch2 > epoch);
+        assert!(stable(&s));
+        assert_eq!(aborted(&s), vec![(pid, 0)]);
+        let partitions = [("t".to_string(), 0)];
+        assert_eq!(
+            c.add_partitions("z", pid, epoch, &partitions, 0),
+            Err(ResponseError::ProducerFenced)
+        );
+        assert_eq!(
+            c.add_partitions("z", pid + 1, epoch2, &partitions, 0),
+            Err(ResponseError::InvalidProducerIdMapping)
+        );
+        let p1 = s.store.partition("t", 1).unwrap();
+        // Not added to the transaction: refused; old epoch: refused.
+        c.add_partitions("z", pid, epoch2, &partitions, 0).unwrap();
+        let not_added = c.with_transactional_append("z", pid, epoch2, "t", 1, || ());
+        assert_eq!(not_added, Err(ResponseError::InvalidTxnState));
+        let old_epoch = c.with_transactional_append("z", pid, epoch, "t", 0, || ());
+        assert_eq!(old_epoch, Err(ResponseError::InvalidProducerEpoch));
+        // Commit, and a retried commit, succeed; an abort after it does not.
+        c.end_txn(&s.store, "z", pid, epoch2, true).unwrap();
+        c.end_txn(&s.store, "z", pid, epoch2, true).unwrap();
+        assert_eq!(
+            c.end_txn(&s.store, "z", pid, epoch2, false),
+            Err(ResponseError::InvalidTxnState)
+        );
+        assert_eq!(p1.last_stable_offset(), p1.high_watermark());
+        // State survives a reopen: the old epoch is still fenced.
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert_eq!(
+            c.init_producer_id(&s.store, &s.ids, "z", 60_000, Some((pid, epoch))),
+            Err(ResponseError::ProducerFenced)
+        );
+        let (_, epoch3) = c.init_producer_id(&s.store, &s.ids, "z", 60_000, None).unwrap();
+        assert!(epoch3 > epoch2);
+    }
+
+    #[test]
+    fn timed_out_transactions_are_aborted_by_maintenance() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let id = "slow";
+        let (pid, epoch) = c.init_producer_id(&s.store, &s.ids, id, 1_000, None).unwrap();
+        c.add_partitions(id, pid, epoch, &[("t".to_string(), 0)], 10_000)
+            .unwrap();
+        let p0 = s.store.partition("t", 0).unwrap();
+        c.with_transactional_append(id, pid, epoch, "t", 0, || {
+            p0.append(&txn_batch(pid, epoch, 0), Durability::Async)
+        })
+        .unwrap()
+        .unwrap();
+        assert!(!c.resolve(&s.store, 10_900, false), "not yet timed out");
+        assert!(p0.last_stable_offset() < p0.high_watermark());
+        assert!(c.resolve(&s.store, 11_001, false));
+        assert_eq!(p0.last_stable_offset(), p0.high_watermark());
+        assert_eq!(
+            c.end_txn(&s.store, id, pid, epoch, true),
+            Err(ResponseError::ProducerFenced)
+        );
+    }
+
+    #[test]
+    fn bad_timeouts_and_long_ids() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert_eq!(
+            c.init_producer_id(&s.store, &s.ids, "x", MAX_TRANSACTION_TIMEOUT_MS + 1, None),
+            Err(ResponseError::InvalidTransactionTimeout)
+        );
+        let long = "é".repeat(300);
+        let (pid, _) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid_again, epoch) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
+        assert_eq!((pid_again, epoch), (pid, 1));
+    }
+}

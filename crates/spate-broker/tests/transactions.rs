@@ -1,0 +1,325 @@
+//! Transactions end to end with librdkafka (the `rdkafka` crate): commit and abort as seen by
+//! read_committed and read_uncommitted consumers, fencing of a zombie producer, a broker crash
+//! in the middle of a transaction, and the transaction timeout.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{Offset, TopicPartitionList};
+use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+
+const PARTITIONS: i32 = 2;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A broker in its own runtime, so a test can kill it (drop the runtime) like a crash.
+struct TestBroker {
+    runtime: tokio::runtime::Runtime,
+    handle: BrokerHandle,
+}
+
+impl TestBroker {
+    fn start(dir: &Path) -> TestBroker {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut config = BrokerConfig::ephemeral(dir);
+        config.maintenance_interval = Duration::from_millis(50);
+        let handle = runtime.block_on(Broker::start(config)).unwrap();
+        TestBroker { runtime, handle }
+    }
+
+    fn bootstrap(&self) -> String {
+        self.handle.bootstrap_servers()
+    }
+
+    fn create_topic(&self, topic: &str) {
+        self.handle
+            .store()
+            .create_topic(topic, PARTITIONS, &Default::default())
+            .unwrap();
+    }
+
+    /// Every partition's LSO has caught up with its high watermark: nothing is in doubt.
+    fn assert_all_stable(&self, topic: &str) {
+        for p in 0..PARTITIONS {
+            let partition = self.handle.store().partition(topic, p).unwrap();
+            assert_eq!(
+                partition.last_stable_offset(),
+                partition.high_watermark(),
+                "{topic}-{p} still has an open transaction"
+            );
+        }
+    }
+
+    /// Stops serving abruptly: no graceful shutdown, no final fsync (data is in the page cache).
+    fn crash(self) {
+        let TestBroker { runtime, handle } = self;
+        drop(handle);
+        runtime.shutdown_background();
+    }
+}
+
+fn transactional_producer(
+    bootstrap: &str,
+    transactional_id: &str,
+    timeout_ms: u32,
+) -> ThreadedProducer<DefaultProducerContext> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("transactional.id", transactional_id)
+        .set("transaction.timeout.ms", timeout_ms.to_string())
+        .set("message.timeout.ms", timeout_ms.min(5_000).to_string())
+        .set("linger.ms", "0")
+        .create()
+        .unwrap()
+}
+
+fn send(producer: &ThreadedProducer<DefaultProducerContext>, topic: &str, values: &[String]) {
+    for (i, value) in values.iter().enumerate() {
+        let partition = (i as i32) % PARTITIONS;
+        producer
+            .send(BaseRecord::<(), _>::to(topic).payload(value).partition(partition))
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    producer.flush(TIMEOUT).unwrap();
+}
+
+fn values(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// Every value a consumer with `isolation` reads from the start of each partition to its end
+/// (the LSO for read_committed).
+fn consume_all(bootstrap: &str, topic: &str, isolation: &str) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "txn-test-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        assignment
+            .add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut out = Vec::new();
+    let mut at_end = BTreeSet::new();
+    let deadline = Instant::now() + TIMEOUT;
+    while at_end.len() < PARTITIONS as usize {
+        assert!(
+            Instant::now() < deadline,
+            "consumer did not reach the end; got {out:?}"
+        );
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => {
+                at_end.remove(&m.partition());
+                out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => panic!("consume error: {e}"),
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sorted(parts: &[&[String]]) -> Vec<String> {
+    let mut all: Vec<String> = parts.iter().flat_map(|p| p.iter().cloned()).collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn read_committed_sees_exactly_the_committed_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let topic = "txn-commit-abort";
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "commit-abort", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+
+    let first = values("committed-1", 6);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &first);
+    producer.commit_transaction(TIMEOUT).unwrap();
+
+    let aborted = values("aborted", 5);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &aborted);
+    producer.abort_transaction(TIMEOUT).unwrap();
+
+    let second = values("committed-2", 3);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &second);
+    producer.commit_transaction(TIMEOUT).unwrap();
+
+    broker.assert_all_stable(topic);
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        sorted(&[&first, &second])
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        sorted(&[&first, &aborted, &second])
+    );
+}
+
+#[test]
+fn open_transaction_is_invisible_to_read_committed_until_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let topic = "txn-open";
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "open", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    let pending = values("pending", 4);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &pending);
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        sorted(&[&pending])
+    );
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        sorted(&[&pending])
+    );
+}
+
+#[test]
+fn zombie_producer_is_fenced() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let topic = "txn-zombie";
+    broker.create_topic(topic);
+    let zombie = transactional_producer(&broker.bootstrap(), "fenced-id", 60_000);
+    zombie.init_transactions(TIMEOUT).unwrap();
+    zombie.begin_transaction().unwrap();
+    let zombie_values = values("zombie", 4);
+    send(&zombie, topic, &zombie_values);
+
+    // A new instance with the same transactional id takes over: the zombie's open transaction
+    // is aborted and its epoch fenced.
+    let successor = transactional_producer(&broker.bootstrap(), "fenced-id", 60_000);
+    successor.init_transactions(TIMEOUT).unwrap();
+    broker.assert_all_stable(topic);
+
+    let late = values("zombie-late", 2);
+    for (i, value) in late.iter().enumerate() {
+        let _ = zombie.send(
+            BaseRecord::<(), _>::to(topic)
+                .payload(value)
+                .partition(i as i32 % PARTITIONS),
+        );
+    }
+    let _ = zombie.flush(Duration::from_secs(3));
+    let commit = zombie.commit_transaction(TIMEOUT);
+    assert!(commit.is_err(), "a fenced producer committed: {commit:?}");
+
+    let successor_values = values("successor", 4);
+    successor.begin_transaction().unwrap();
+    send(&successor, topic, &successor_values);
+    successor.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        sorted(&[&successor_values])
+    );
+}
+
+#[test]
+fn broker_crash_mid_transaction_aborts_it_and_keeps_committed_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = "txn-crash";
+    let committed = values("before-crash", 6);
+    let in_flight = values("in-flight", 6);
+    {
+        let broker = TestBroker::start(dir.path());
+        broker.create_topic(topic);
+        let producer = transactional_producer(&broker.bootstrap(), "crash-id", 60_000);
+        producer.init_transactions(TIMEOUT).unwrap();
+        producer.begin_transaction().unwrap();
+        send(&producer, topic, &committed);
+        producer.commit_transaction(TIMEOUT).unwrap();
+        producer.begin_transaction().unwrap();
+        send(&producer, topic, &in_flight);
+        broker.crash();
+        // The producer is dropped with its transaction open; the broker is gone.
+        drop(producer);
+    }
+    let broker = TestBroker::start(dir.path());
+    // The restart aborted the open transaction: nothing is in doubt any more.
+    broker.assert_all_stable(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "crash-id", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    let after = values("after-restart", 4);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &after);
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        sorted(&[&committed, &after])
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        sorted(&[&committed, &in_flight, &after])
+    );
+}
+
+#[test]
+fn transaction_timeout_aborts_a_stale_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let topic = "txn-timeout";
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "slow-id", 1_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    let stale = values("stale", 4);
+    send(&producer, topic, &stale);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let stable = (0..PARTITIONS).all(|p| {
+            let partition = broker.handle.store().partition(topic, p).unwrap();
+            partition.last_stable_offset() == partition.high_watermark()
+        });
+        if stable {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broker did not abort the stale transaction"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let commit = producer.commit_transaction(TIMEOUT);
+    assert!(commit.is_err(), "a timed-out transaction committed: {commit:?}");
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        sorted(&[&stale])
+    );
+}
