@@ -20,7 +20,7 @@ pub(crate) struct BrokerState {
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
-    pub(crate) groups: GroupCoordinator,
+    pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) syncer: Syncer,
     pub(crate) txn: TransactionCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
@@ -40,8 +40,8 @@ impl BrokerState {
             }
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
-        let groups = GroupCoordinator::open(&store, GroupConfig::default())?;
-        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
+        let groups = Arc::new(GroupCoordinator::open(&store, GroupConfig::default())?);
+        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir), groups.clone())?;
         // A restart resolves every transaction it interrupted before serving anyone.
         txn.resolve(&store, crate::server::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {

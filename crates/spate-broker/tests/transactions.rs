@@ -323,3 +323,110 @@ fn transaction_timeout_aborts_a_stale_transaction() {
         sorted(&[&stale])
     );
 }
+
+/// Consume-transform-produce with `send_offsets_to_transaction`, aborting every third
+/// transaction and rewinding: the output is exactly the transformed input, and the group's
+/// committed offsets are those of the committed transactions only.
+#[test]
+fn consume_transform_produce_is_exactly_once_with_aborts() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let bs = broker.bootstrap();
+    broker.create_topic("ctp-in");
+    broker.create_topic("ctp-out");
+    let plain: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .unwrap();
+    let input = values("in", 60);
+    send(&plain, "ctp-in", &input);
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "ctp")
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .unwrap();
+    // Committed position per partition; an abort rewinds the consumer to it.
+    let mut committed = [0i64; PARTITIONS as usize];
+    let assign_at = |consumer: &BaseConsumer, positions: &[i64]| {
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in positions.iter().enumerate() {
+            tpl.add_partition_offset("ctp-in", p as i32, Offset::Offset(*o))
+                .unwrap();
+        }
+        consumer.assign(&tpl).unwrap();
+    };
+    assign_at(&consumer, &committed);
+    let producer = transactional_producer(&bs, "ctp-app", 30_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut round = 0;
+    while committed.iter().sum::<i64>() < input.len() as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "loop did not finish; committed {committed:?}"
+        );
+        let mut next = committed;
+        let mut batch = Vec::new();
+        while batch.len() < 7 {
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    next[m.partition() as usize] = m.offset() + 1;
+                    batch.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+                }
+                Some(Err(e)) => panic!("consume error: {e}"),
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        round += 1;
+        producer.begin_transaction().unwrap();
+        let out: Vec<String> = batch.iter().map(|v| v.replace("in-", "out-")).collect();
+        send(&producer, "ctp-out", &out);
+        let mut offsets = TopicPartitionList::new();
+        for (p, o) in next.iter().enumerate() {
+            offsets
+                .add_partition_offset("ctp-in", p as i32, Offset::Offset(*o))
+                .unwrap();
+        }
+        producer
+            .send_offsets_to_transaction(&offsets, &consumer.group_metadata().unwrap(), TIMEOUT)
+            .unwrap();
+        if round % 3 == 0 {
+            producer.abort_transaction(TIMEOUT).unwrap();
+            assign_at(&consumer, &committed);
+        } else {
+            producer.commit_transaction(TIMEOUT).unwrap();
+            committed = next;
+        }
+    }
+    assert!(round >= 3, "at least one transaction was aborted");
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = input.iter().map(|v| v.replace("in-", "out-")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(consume_all(&bs, "ctp-out", "read_committed"), expected);
+    // The group's offsets are the committed transactions' positions: the end of the input.
+    let reader: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "ctp")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition("ctp-in", p);
+    }
+    let stored = reader.committed_offsets(tpl, TIMEOUT).unwrap();
+    let stored: Vec<i64> = stored
+        .elements()
+        .iter()
+        .map(|e| e.offset().to_raw().unwrap())
+        .collect();
+    assert_eq!(stored, committed.to_vec());
+    broker.assert_all_stable("ctp-out");
+}

@@ -28,7 +28,7 @@ mod metadata;
 
 pub(crate) use blocking::reply_when_done;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -38,6 +38,8 @@ use spate_log::LogStore;
 pub(crate) use metadata::StagedOffset;
 use metadata::{TxnMetadata, TxnState};
 
+use crate::groups::GroupCoordinator;
+use crate::groups::records::CommittedOffset;
 use crate::producer_ids::ProducerIdAllocator;
 use crate::{Error, Result, state_file};
 
@@ -75,12 +77,14 @@ pub(crate) type TxnResult<T> = std::result::Result<T, ResponseError>;
 pub(crate) struct TransactionCoordinator {
     dir: PathBuf,
     entries: Mutex<HashMap<String, Arc<Mutex<TxnMetadata>>>>,
+    /// Where offsets staged by TxnOffsetCommit go when their transaction commits.
+    groups: Arc<GroupCoordinator>,
 }
 
 impl TransactionCoordinator {
     /// Loads every transactional id's state from `dir`. A file that does not decode stops the
     /// broker (`CorruptState`) rather than forget a producer epoch.
-    pub(crate) fn open(dir: PathBuf) -> Result<TransactionCoordinator> {
+    pub(crate) fn open(dir: PathBuf, groups: Arc<GroupCoordinator>) -> Result<TransactionCoordinator> {
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
             path: dir.clone(),
             source,
@@ -113,6 +117,7 @@ impl TransactionCoordinator {
         Ok(TransactionCoordinator {
             dir,
             entries: Mutex::new(entries),
+            groups,
         })
     }
 
@@ -390,12 +395,7 @@ impl TransactionCoordinator {
             }
         }
         if commit && !m.offsets.is_empty() {
-            // TODO(issue 3, groups half): apply to the consumer-group offsets store once it
-            // exists; until then committed transactional offsets are only logged.
-            for o in &m.offsets {
-                tracing::warn!(group = %o.group, topic = %o.topic, partition = o.partition, offset = o.offset,
-                    "transactional offset committed but no offsets store to apply it to");
-            }
+            self.apply_offsets(&m.offsets)?;
         }
         let mut next = m.clone();
         next.state = if commit {
@@ -409,6 +409,37 @@ impl TransactionCoordinator {
         next.started_ms = -1;
         self.persist(&next)?;
         *m = next;
+        Ok(())
+    }
+
+    /// Commits staged offsets to their groups, durably. Re-applying after a crash between the
+    /// markers and completion is harmless: the same offsets are written again.
+    fn apply_offsets(&self, offsets: &[StagedOffset]) -> TxnResult<()> {
+        let mut by_group: BTreeMap<&str, Vec<(String, i32, CommittedOffset)>> = BTreeMap::new();
+        let now = crate::server::now_ms();
+        for o in offsets {
+            by_group.entry(o.group.as_str()).or_default().push((
+                o.topic.clone(),
+                o.partition,
+                CommittedOffset {
+                    offset: o.offset,
+                    leader_epoch: o.leader_epoch,
+                    metadata: o.metadata.clone(),
+                    commit_timestamp: now,
+                },
+            ));
+        }
+        for (group, entries) in by_group {
+            let synced = self
+                .groups
+                .commit_offsets(group, entries)
+                .map_err(|e| e.to_string())
+                .and_then(|(partition, _)| partition.sync().map_err(|e| e.to_string()));
+            if let Err(e) = synced {
+                tracing::error!(group, "cannot apply transactional offsets: {e}");
+                return Err(ResponseError::KafkaStorageError);
+            }
+        }
         Ok(())
     }
 
@@ -495,6 +526,13 @@ mod tests {
         txn_dir: PathBuf,
     }
 
+    impl Setup {
+        fn coordinator(&self) -> TransactionCoordinator {
+            let groups = crate::groups::GroupCoordinator::open(&self.store, Default::default()).unwrap();
+            TransactionCoordinator::open(self.txn_dir.clone(), Arc::new(groups)).unwrap()
+        }
+    }
+
     fn setup() -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let store = LogStore::open(dir.path().join("log"), StoreConfig::default()).unwrap();
@@ -543,7 +581,7 @@ mod tests {
     fn prepared_outcomes_are_completed_and_open_transactions_aborted_on_restart() {
         for (case, prepared) in [("commit", Some(true)), ("abort", Some(false)), ("open", None)] {
             let s = setup();
-            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            let c = s.coordinator();
             let (pid, epoch) = open_transaction(&s, &c, case);
             if let Some(commit) = prepared {
                 // Crash right after the decision is durable, before any marker.
@@ -552,7 +590,7 @@ mod tests {
             }
             drop(c);
             assert!(!stable(&s), "{case}: nothing written yet");
-            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            let c = s.coordinator();
             assert!(c.resolve(&s.store, 0, true), "{case}");
             assert!(stable(&s), "{case}: restart left the transaction in doubt");
             let expect_aborted = if prepared == Some(true) {
@@ -576,7 +614,7 @@ mod tests {
     #[test]
     fn fencing_epochs_and_partition_membership() {
         let s = setup();
-        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let c = s.coordinator();
         let (pid, epoch) = open_transaction(&s, &c, "z");
         // A second InitProducerId aborts the open transaction and bumps the epoch.
         let (pid2, epoch2) = c.init_producer_id(&s.store, &s.ids, "z", 60_000, None).unwrap();
@@ -610,7 +648,7 @@ mod tests {
         assert_eq!(p1.last_stable_offset(), p1.high_watermark());
         // State survives a reopen: the old epoch is still fenced.
         drop(c);
-        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let c = s.coordinator();
         assert_eq!(
             c.init_producer_id(&s.store, &s.ids, "z", 60_000, Some((pid, epoch))),
             Err(ResponseError::ProducerFenced)
@@ -622,7 +660,7 @@ mod tests {
     #[test]
     fn timed_out_transactions_are_aborted_by_maintenance() {
         let s = setup();
-        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let c = s.coordinator();
         let id = "slow";
         let (pid, epoch) = c.init_producer_id(&s.store, &s.ids, id, 1_000, None).unwrap();
         c.add_partitions(id, pid, epoch, &[("t".to_string(), 0)], 10_000)
@@ -646,7 +684,7 @@ mod tests {
     #[test]
     fn bad_timeouts_and_long_ids() {
         let s = setup();
-        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let c = s.coordinator();
         assert_eq!(
             c.init_producer_id(&s.store, &s.ids, "x", MAX_TRANSACTION_TIMEOUT_MS + 1, None),
             Err(ResponseError::InvalidTransactionTimeout)
@@ -654,7 +692,7 @@ mod tests {
         let long = "é".repeat(300);
         let (pid, _) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
         drop(c);
-        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let c = s.coordinator();
         let (pid_again, epoch) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
         assert_eq!((pid_again, epoch), (pid, 1));
     }
