@@ -12,7 +12,8 @@
 # Results: a table on stdout, raw tool output under target/bench/broker-<timestamp>/.
 #
 # Usage: bash scripts/bench-broker.sh            # full run
-#        RUNS=1 SCALE=0.2 bash scripts/bench-broker.sh   # quick smoke run
+#        RUNS=1 SCALE=0.05 LATENCY_SECONDS=2 SPATE_BIN=target/debug/spate \
+#            bash scripts/bench-broker.sh          # smoke run of this script
 # Not part of the test suite: it builds in release and takes several minutes.
 set -euo pipefail
 
@@ -34,9 +35,13 @@ mkdir -p "$OUT_DIR"
 log() { echo "bench: $*" >&2; }
 
 # --- build -----------------------------------------------------------------------------------
-log "cargo build --release -p spate"
-cargo build --release -p spate >&2
-SPATE="$ROOT/target/release/spate"
+if [ -n "${SPATE_BIN:-}" ]; then
+    SPATE="$SPATE_BIN" # e.g. a debug build for a smoke run of this script
+else
+    log "cargo build --release -p spate"
+    cargo build --release -p spate >&2
+    SPATE="$ROOT/target/release/spate"
+fi
 
 PERF="$ROOT/target/bench/rdkafka_performance"
 RDK_OUT="$(ls -td "$ROOT"/target/release/build/rdkafka-sys-*/out 2>/dev/null | head -n1 || true)"
@@ -51,7 +56,7 @@ if [ ! -x "$PERF" ] || [ "$RDK_OUT/src/librdkafka.a" -nt "$PERF" ]; then
     log "building rdkafka_performance from $RDK_OUT"
     LIBS=(-lm -lz -ldl -lpthread -lrt)
     # With the zstd feature librdkafka links the zstd that zstd-sys builds.
-    ZSTD_LIB="$(ls -t "$ROOT"/target/release/build/zstd-sys-*/out/libzstd.a 2>/dev/null | head -n1 || true)"
+    ZSTD_LIB="$(ls -t "$ROOT"/target/{release,debug}/build/zstd-sys-*/out/libzstd.a 2>/dev/null | head -n1 || true)"
     if [ -n "$ZSTD_LIB" ]; then LIBS=("$ZSTD_LIB" "${LIBS[@]}"); fi
     gcc -O2 -I"$RDK_OUT/src" -o "$PERF" "$RDK_OUT/examples/rdkafka_performance.c" \
         "$RDK_OUT/src/librdkafka.a" "${LIBS[@]}"
@@ -221,7 +226,7 @@ RSS_IDLE_END="$(rss_kib VmRSS)"
 {
     echo
     echo "Spate broker benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load avg $(cut -d' ' -f1-3 /proc/loadavg))"
-    echo "tool: rdkafka_performance (librdkafka $(strings "$PERF" | grep -m1 -oE '^2\.[0-9]+\.[0-9]+$' || echo '?')), broker $ADDR, runs per figure: $RUNS"
+    echo "tool: rdkafka_performance (librdkafka $("$PERF" 2>&1 | sed -n 's/^librdkafka version \([^ ]*\).*/\1/p')), broker $ADDR, runs per figure: $RUNS"
     echo
     column -t -s $'\t' "$RESULTS"
     echo

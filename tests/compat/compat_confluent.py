@@ -52,11 +52,15 @@ def main() -> None:
     acked = {}  # (partition, offset) -> (key, value, headers)
     errors = []
 
-    def on_delivery(err, msg):
-        if err is not None:
-            errors.append(str(err))
-            return
-        acked[(msg.partition(), msg.offset())] = (msg.key(), msg.value(), msg.headers() or [])
+    def delivery_handler(headers):
+        # Delivery reports carry key and value but not the headers, so remember what was sent.
+        def on_delivery(err, msg):
+            if err is not None:
+                errors.append(str(err))
+                return
+            acked[(msg.partition(), msg.offset())] = (msg.key(), msg.value(), headers)
+
+        return on_delivery
 
     for i in range(RECORDS):
         key = f"key-{i % 50}".encode()
@@ -64,7 +68,10 @@ def main() -> None:
         headers = [("seq", str(i).encode()), ("client", b"confluent-kafka")]
         while True:
             try:
-                producer.produce(TOPIC, value=value, key=key, headers=headers, on_delivery=on_delivery)
+                producer.produce(
+                    TOPIC, value=value, key=key, headers=headers,
+                    on_delivery=delivery_handler(headers),
+                )
                 break
             except BufferError:
                 producer.poll(0.1)
@@ -107,7 +114,8 @@ def main() -> None:
         missing = sorted(set(acked) - set(read))[:5]
         extra = sorted(set(read) - set(acked))[:5]
         differ = [k for k in acked if k in read and acked[k] != read[k]][:5]
-        fail(f"read back differs: missing {missing}, extra {extra}, different {differ}")
+        sample = [(acked[k], read[k]) for k in differ[:1]]
+        fail(f"read back differs: missing {missing}, extra {extra}, different {differ}; {sample}")
     print(f"confluent-kafka: {RECORDS} records over {PARTITIONS} partitions round-tripped")
 
 

@@ -21,6 +21,8 @@ pub enum DecodedRequest {
     /// A request this broker serves.
     Request {
         ctx: RequestContext,
+        /// The client's `client.id`, from the request header.
+        client_id: Option<String>,
         request: Box<RequestKind>,
     },
     /// ApiVersions at a version this broker does not know: answered in v0 (KIP-511).
@@ -58,7 +60,7 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, DecodeError> {
         )));
     }
     let mut body = frame;
-    RequestHeader::decode(&mut body, api_key.request_header_version(version))
+    let header = RequestHeader::decode(&mut body, api_key.request_header_version(version))
         .map_err(|e| DecodeError(format!("malformed {api_key:?} v{version} request header: {e}")))?;
     let request = RequestKind::decode(api_key, &mut body, version)
         .map_err(|e| DecodeError(format!("malformed {api_key:?} v{version} request: {e}")))?;
@@ -68,6 +70,7 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, DecodeError> {
             version,
             correlation_id,
         },
+        client_id: header.client_id.map(|c| c.as_str().to_string()),
         request: Box::new(request),
     })
 }

@@ -26,6 +26,7 @@ pub(crate) async fn serve(
     state: Arc<BrokerState>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
+    let peer = socket.peer_addr()?;
     let (mut rd, wr) = socket.into_split();
     let (tx, rx) = mpsc::channel::<PendingReply>(MAX_IN_FLIGHT);
     let writer = tokio::spawn(write_replies(wr, rx));
@@ -41,7 +42,7 @@ pub(crate) async fn serve(
             Err(e) => break Err(e),
         };
         let (reply_tx, reply_rx) = oneshot::channel();
-        match dispatch::handle(&state, frame) {
+        match dispatch::handle(&state, frame, &peer) {
             Dispatched::Reply(bytes) => {
                 let _ = reply_tx.send(Some(bytes));
             }

@@ -1,6 +1,7 @@
 //! Decoding a request frame, routing it to its handler, encoding the reply.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -48,11 +49,25 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AddOffsetsToTxn, 0, 3),
     (ApiKey::EndTxn, 0, 4),
     (ApiKey::TxnOffsetCommit, 0, 3),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
 ];
 
-pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
-    let (ctx, request) = match decode_request(frame) {
-        Ok(DecodedRequest::Request { ctx, request }) => (ctx, request),
+pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) -> Dispatched {
+    let (ctx, client_id, request) = match decode_request(frame) {
+        Ok(DecodedRequest::Request {
+            ctx,
+            client_id,
+            request,
+        }) => (ctx, client_id, request),
         Ok(DecodedRequest::UnsupportedApiVersions { correlation_id }) => {
             // KIP-511: answer an unknown ApiVersions version in v0 so the client can retry.
             let ctx = RequestContext {
@@ -119,12 +134,6 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
                 handlers::configs::incremental_alter(state, r),
             )),
         ),
-        RequestKind::FindCoordinator(r) => reply(
-            ctx,
-            Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
-                state, r, version,
-            ))),
-        ),
         RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {
             txn::reply_when_done(state, ctx, move |s| {
                 ResponseKind::InitProducerId(handlers::init_producer_id::transactional(s, r, version))
@@ -147,6 +156,57 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes) -> Dispatched {
             Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
                 state, r,
             ))),
+        ),
+        RequestKind::FindCoordinator(r) => reply(
+            ctx,
+            Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::JoinGroup(r) => handlers::groups::join(
+            state,
+            r,
+            ctx,
+            client_id.unwrap_or_default(),
+            peer.ip().to_string(),
+        ),
+        RequestKind::SyncGroup(r) => handlers::groups::sync(state, r, ctx),
+        RequestKind::Heartbeat(r) => reply(
+            ctx,
+            Ok(ResponseKind::Heartbeat(handlers::groups::heartbeat(state, r))),
+        ),
+        RequestKind::LeaveGroup(r) => reply(
+            ctx,
+            Ok(ResponseKind::LeaveGroup(handlers::groups::leave(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::ListGroups(r) => reply(
+            ctx,
+            Ok(ResponseKind::ListGroups(handlers::groups::list(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::DescribeGroups(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeGroups(handlers::groups::describe(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::DeleteGroups(r) => reply(
+            ctx,
+            Ok(ResponseKind::DeleteGroups(handlers::groups::delete(state, r))),
+        ),
+        RequestKind::OffsetCommit(r) => handlers::offsets::commit(state, r, ctx),
+        RequestKind::OffsetFetch(r) => reply(
+            ctx,
+            Ok(ResponseKind::OffsetFetch(handlers::offsets::fetch(
+                state, r, version,
+            ))),
+        ),
+        RequestKind::OffsetDelete(r) => reply(
+            ctx,
+            Ok(ResponseKind::OffsetDelete(handlers::offsets::delete(state, r))),
         ),
         other => Dispatched::Close(format!("no handler for {:?}", std::mem::discriminant(&other))),
     }

@@ -29,6 +29,7 @@ mod config;
 mod connection;
 mod dispatch;
 mod error;
+mod groups;
 mod handlers;
 mod producer_ids;
 mod server;

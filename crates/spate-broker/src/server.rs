@@ -92,6 +92,9 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
     let mut maintenance = tokio::time::interval(state.config.maintenance_interval);
     maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut maintenance_running: Option<tokio::task::JoinHandle<()>> = None;
+    // Group deadlines (joins, sessions) need a finer clock than storage maintenance.
+    let mut group_tick = tokio::time::interval(Duration::from_millis(20));
+    group_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -120,12 +123,13 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
                             tracing::error!("log maintenance failed: {e}");
                         }
                         // Transaction timeouts, and markers a failed EndTxn left to write.
-                        if state.txn.resolve(&state.store, now_ms(), false) {
+                        if state.txn.resolve(&state.store, &state.groups, now_ms(), false) {
                             state.notify_appended();
                         }
                     }));
                 }
             },
+            _ = group_tick.tick() => state.groups.tick(),
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }

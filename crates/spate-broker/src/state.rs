@@ -6,6 +6,7 @@ use std::sync::Arc;
 use spate_log::LogStore;
 use tokio::sync::watch;
 
+use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::producer_ids::ProducerIdAllocator;
 use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
@@ -19,6 +20,7 @@ pub(crate) struct BrokerState {
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) txn: TransactionCoordinator,
+    pub(crate) groups: GroupCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -36,9 +38,10 @@ impl BrokerState {
             }
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
+        let groups = GroupCoordinator::open(&store, GroupConfig::default())?;
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
-        txn.resolve(&store, crate::server::now_ms(), true);
+        txn.resolve(&store, &groups, crate::server::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {
@@ -55,6 +58,7 @@ impl BrokerState {
             store,
             producer_ids,
             txn,
+            groups,
             appended: watch::channel(0).0,
         })
     }

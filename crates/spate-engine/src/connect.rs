@@ -3,7 +3,9 @@
 //! Both inputs of a two-input operator run in one task; their watermarks are aligned over the
 //! channels of both inputs. Connecting a stream with a *broadcast* stream
 //! (`a.connect(&b.broadcast())`) gives every subtask of the operator all of `b`: state the
-//! function derives from `b` is the same on every subtask (Flink's broadcast state pattern).
+//! function derives from `b` is the same on every subtask. For typed broadcast state that the
+//! main input can only read, use [`crate::broadcast`]; for keyed state and timers over two
+//! keyed inputs, [`crate::keyed_co_process`].
 
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -4,8 +4,9 @@ use std::marker::PhantomData;
 
 use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::operators::{Downstream, OutputTag};
-use crate::record::{Data, Key, MIN_WATERMARK, Record, Timestamp};
+use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::output::{Control, Output};
+use crate::runtime::worker::now_millis;
 use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, StateRegistry, TimerService};
 
 /// Which clock a timer follows.
@@ -67,16 +68,22 @@ impl<K: Key, O: Data> KeyedContext<'_, K, O> {
         self.down.side.emit(tag.id, Record::new(self.timestamp, value));
     }
     /// Calls `on_timer(time)` for this key once the watermark reaches `time` (idempotent).
+    /// Ignored once the input has ended (see [`KeyedProcessFunction`] on bounded input).
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
-        self.timers.event.register(time, self.key);
+        if !self.timers.quiesced {
+            self.timers.event.register(time, self.key);
+        }
     }
     /// Cancels an event-time timer of this key.
     pub fn delete_event_time_timer(&mut self, time: Timestamp) {
         self.timers.event.delete(time, self.key);
     }
     /// Calls `on_timer(time)` for this key once the clock reaches `time` (idempotent).
+    /// Ignored once the input has ended (see [`KeyedProcessFunction`] on bounded input).
     pub fn register_processing_time_timer(&mut self, time: Timestamp) {
-        self.timers.processing.register(time, self.key);
+        if !self.timers.quiesced {
+            self.timers.processing.register(time, self.key);
+        }
     }
     /// Cancels a processing-time timer of this key.
     pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
@@ -94,6 +101,14 @@ impl<K: Key, O> KeyedStateAccess<K> for KeyedContext<'_, K, O> {
 }
 
 /// A per-key function with state and timers (Flink's `KeyedProcessFunction`).
+///
+/// Timers fire in timestamp order per domain, at most once per (time, key). At the end of a
+/// bounded input, as in Flink's batch execution of bounded streams, the timer service is
+/// *quiesced*: the final watermark (`+inf`) fires every remaining event-time timer, then every
+/// remaining processing-time timer fires in timestamp order (however far in the future it was
+/// set; `current_processing_time` still reads the wall clock), and timers registered from those
+/// final callbacks are ignored, so a timer that re-registers itself cannot keep a finished job
+/// alive.
 pub trait KeyedProcessFunction<K, I, O>: Clone + Send + 'static {
     /// Registers state handles; called once per subtask before any element.
     fn open(&mut self, states: &mut StateRegistry<'_, K>) {
@@ -101,21 +116,129 @@ pub trait KeyedProcessFunction<K, I, O>: Clone + Send + 'static {
     }
     /// Called for every element, with its key current.
     fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K, O>);
-    /// Called when a timer of the current key fires (in timestamp order per domain).
+    /// Called when a timer of the current key fires (in timestamp order per domain; see the
+    /// trait docs for the end of bounded input).
     fn on_timer(&mut self, time: Timestamp, domain: TimeDomain, ctx: &mut KeyedContext<'_, K, O>) {
         let _ = (time, domain, ctx);
+    }
+}
+
+impl<'a, K, O> KeyedContext<'a, K, O> {
+    /// The state backend, current key group and key, and the output: lets crate operators read
+    /// state while emitting without cloning.
+    pub(crate) fn parts(&mut self) -> (&mut HeapKeyedStateBackend<K>, usize, &K, &mut Downstream<O>) {
+        (self.backend, self.key_group, self.key, self.down)
+    }
+}
+
+/// What every keyed operator with state and timers keeps: the backend, the timers, time, and the
+/// output. Operators add their function and call [`context`](Self::context) per element.
+pub(crate) struct KeyedRuntime<K, O> {
+    pub(crate) backend: HeapKeyedStateBackend<K>,
+    timers: TimerService<K>,
+    max_parallelism: usize,
+    pub(crate) watermark: Timestamp,
+    pub(crate) now: Timestamp,
+    pub(crate) down: Downstream<O>,
+}
+
+impl<K: Key, O: Data> KeyedRuntime<K, O> {
+    pub(crate) fn new(range: KeyGroupRange, max_parallelism: usize, down: Downstream<O>) -> Self {
+        Self {
+            backend: HeapKeyedStateBackend::new(range),
+            timers: TimerService::new(),
+            max_parallelism,
+            watermark: MIN_WATERMARK,
+            now: 0,
+            down,
+        }
+    }
+
+    /// State registration for a function's `open`.
+    pub(crate) fn registry(&mut self) -> StateRegistry<'_, K> {
+        StateRegistry {
+            backend: &mut self.backend,
+        }
+    }
+
+    /// The context for `key` with element timestamp `timestamp`.
+    pub(crate) fn context<'a>(&'a mut self, key: &'a K, timestamp: Timestamp) -> KeyedContext<'a, K, O> {
+        KeyedContext {
+            key,
+            key_group: key_group_of(key, self.max_parallelism),
+            timestamp,
+            watermark: self.watermark,
+            now: self.now,
+            backend: &mut self.backend,
+            timers: &mut self.timers,
+            down: &mut self.down,
+        }
+    }
+
+    /// Fires the timers of `domain` due at `upto`, in timestamp order.
+    pub(crate) fn fire(
+        &mut self,
+        upto: Timestamp,
+        domain: TimeDomain,
+        mut on_timer: impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) {
+        loop {
+            let queue = match domain {
+                TimeDomain::EventTime => &mut self.timers.event,
+                TimeDomain::ProcessingTime => &mut self.timers.processing,
+            };
+            let Some((time, key)) = queue.pop_due(upto) else {
+                break;
+            };
+            let mut ctx = self.context(&key, time);
+            on_timer(time, domain, &mut ctx);
+        }
+    }
+
+    /// The aligned watermark advanced: fires due event-time timers and forwards it. The final
+    /// watermark quiesces the timer service first (see [`KeyedProcessFunction`]).
+    pub(crate) fn on_watermark(
+        &mut self,
+        watermark: Timestamp,
+        on_timer: impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) {
+        self.watermark = watermark;
+        if watermark == MAX_WATERMARK {
+            self.timers.quiesced = true;
+        }
+        self.fire(watermark, TimeDomain::EventTime, on_timer);
+        self.down.watermark(watermark);
+    }
+
+    /// Processing time advanced: fires due processing-time timers.
+    pub(crate) fn on_tick(
+        &mut self,
+        now: Timestamp,
+        on_timer: impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) {
+        self.now = now;
+        self.fire(now, TimeDomain::ProcessingTime, on_timer);
+        self.down.emit();
+        self.down.tick(now);
+    }
+
+    /// End of input: fires every remaining processing-time timer (Flink's bounded execution),
+    /// then passes end of input on.
+    pub(crate) fn on_finish(
+        &mut self,
+        on_timer: impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) {
+        self.timers.quiesced = true;
+        self.now = self.now.max(now_millis());
+        self.fire(MAX_WATERMARK, TimeDomain::ProcessingTime, on_timer);
+        self.down.finish();
     }
 }
 
 pub(crate) struct KeyedProcessOp<K, I, O, KS, F> {
     key_selector: KS,
     f: F,
-    backend: HeapKeyedStateBackend<K>,
-    timers: TimerService<K>,
-    max_parallelism: usize,
-    watermark: Timestamp,
-    now: Timestamp,
-    down: Downstream<O>,
+    rt: KeyedRuntime<K, O>,
     _i: PhantomData<fn(I)>,
 }
 
@@ -134,43 +257,13 @@ where
         max_parallelism: usize,
         down: Downstream<O>,
     ) -> Self {
-        let mut backend = HeapKeyedStateBackend::new(range);
-        f.open(&mut StateRegistry {
-            backend: &mut backend,
-        });
+        let mut rt = KeyedRuntime::new(range, max_parallelism, down);
+        f.open(&mut rt.registry());
         Self {
             key_selector,
             f,
-            backend,
-            timers: TimerService::new(),
-            max_parallelism,
-            watermark: MIN_WATERMARK,
-            now: 0,
-            down,
+            rt,
             _i: PhantomData,
-        }
-    }
-
-    fn fire(&mut self, upto: Timestamp, domain: TimeDomain) {
-        loop {
-            let queue = match domain {
-                TimeDomain::EventTime => &mut self.timers.event,
-                TimeDomain::ProcessingTime => &mut self.timers.processing,
-            };
-            let Some((time, key)) = queue.pop_due(upto) else {
-                break;
-            };
-            let mut ctx = KeyedContext {
-                key: &key,
-                key_group: key_group_of(&key, self.max_parallelism),
-                timestamp: time,
-                watermark: self.watermark,
-                now: self.now,
-                backend: &mut self.backend,
-                timers: &mut self.timers,
-                down: &mut self.down,
-            };
-            self.f.on_timer(time, domain, &mut ctx);
         }
     }
 }
@@ -184,26 +277,22 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn watermark(&mut self, watermark: Timestamp) {
-        self.watermark = watermark;
-        self.fire(watermark, TimeDomain::EventTime);
-        self.down.watermark(watermark);
+        let f = &mut self.f;
+        self.rt.on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn idle(&mut self, idle: bool) {
-        self.down.idle(idle);
+        self.rt.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
-        self.now = now;
-        self.fire(now, TimeDomain::ProcessingTime);
-        self.down.emit();
-        self.down.tick(now);
+        let f = &mut self.f;
+        self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn finish(&mut self) {
-        // Event-time timers all fired at the final watermark; processing-time timers are
-        // wall-clock callbacks and are dropped at end of input (as in Flink).
-        self.down.finish();
+        let f = &mut self.f;
+        self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn flush(&mut self) -> bool {
-        self.down.flush()
+        self.rt.down.flush()
     }
 }
 
@@ -218,18 +307,9 @@ where
     fn push(&mut self, batch: &mut Vec<Record<I>>) {
         for r in batch.drain(..) {
             let key = (self.key_selector)(&r.value);
-            let mut ctx = KeyedContext {
-                key: &key,
-                key_group: key_group_of(&key, self.max_parallelism),
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                now: self.now,
-                backend: &mut self.backend,
-                timers: &mut self.timers,
-                down: &mut self.down,
-            };
+            let mut ctx = self.rt.context(&key, r.timestamp);
             self.f.process_element(r.value, &mut ctx);
         }
-        self.down.emit();
+        self.rt.down.emit();
     }
 }

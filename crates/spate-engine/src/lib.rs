@@ -8,7 +8,15 @@
 //! - [`DataStream<T>`]: `map`, `filter`, `flat_map`, `process` (side outputs via [`OutputTag`]),
 //!   `union`, `connect` ([`connect::CoProcessFunction`]), `rebalance`, `broadcast`, `key_by`, sinks.
 //! - [`KeyedStream<K, T, KS>`]: rolling `reduce`, `process` with keyed state and timers
-//!   ([`keyed_process::KeyedProcessFunction`], [`state`]), and `window` / `count_window`.
+//!   ([`keyed_process::KeyedProcessFunction`], [`state`]), `window`, `count_window` and
+//!   `count_window_sliding`;
+//!   `connect` with another keyed stream ([`keyed_co_process::KeyedCoProcessFunction`]: keyed
+//!   state and timers over two inputs) and `connect_broadcast`.
+//! - [`broadcast`]: broadcast state ([`broadcast::BroadcastStateDescriptor`]) written by a
+//!   broadcast stream and read-only on the other input
+//!   ([`broadcast::BroadcastProcessFunction`], [`broadcast::KeyedBroadcastProcessFunction`]).
+//! - [`join`]: window joins (`a.join(&b).where_key(..).equal_to(..).window(..).apply(f)`) and
+//!   interval joins (`ka.interval_join(&kb).between(lower, upper)?.process(f)`).
 //! - [`window::WindowedStream`]: tumbling, sliding, session (merging) and global windows
 //!   ([`window::WindowAssigner`]), triggers ([`window::Trigger`]), allowed lateness, a late-data
 //!   side output, incremental `reduce` / `aggregate` ([`window::AggregateFunction`]) and
@@ -30,7 +38,9 @@
 //! of worker threads; a full channel stops its producer from taking more input, which is how
 //! backpressure reaches the sources. Watermarks, idleness and end-of-stream travel in-band; a
 //! task's watermark is the minimum over its active input channels. Bounded jobs end with the
-//! watermark `+inf`, which fires every event-time window and timer.
+//! watermark `+inf`, which fires every event-time window and timer; then, as in Flink's batch
+//! execution, the remaining processing-time timers of keyed functions fire and timers
+//! registered after that are ignored.
 //!
 //! ## Example
 //! ```
@@ -57,10 +67,13 @@
 //! # Ok(()) }
 //! ```
 pub mod bench;
+pub mod broadcast;
 pub mod connect;
 mod error;
 mod graph;
+pub mod join;
 mod keyed;
+pub mod keyed_co_process;
 pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
@@ -70,6 +83,7 @@ mod runtime;
 pub mod source;
 pub mod state;
 mod stream;
+mod two_input;
 pub mod watermark;
 pub mod window;
 

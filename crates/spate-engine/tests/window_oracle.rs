@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use spate_engine::source::SeededRng;
-use spate_engine::window::{AggregateFunction, WindowAssigner, WindowResult};
+use spate_engine::window::{
+    AggregateFunction, EventTimeTrigger, Trigger, TriggerContext, TriggerResult, WindowAssigner, WindowResult,
+};
 use spate_engine::{OutputTag, Record, StreamEnvironment, Timestamp, WatermarkStrategy, Window};
 
 /// (key, id): ids are unique so multisets compare exactly.
@@ -96,20 +98,57 @@ fn assigner(kind: Kind) -> WindowAssigner {
     }
 }
 
-fn run_engine(case: &Case, parallelism: usize) -> Outcome {
+/// The event-time trigger under another type: the engine runs default event-time windows on a
+/// dense fast path and every other trigger on the general window operator; this makes the
+/// general operator run the same semantics, so the oracle checks both.
+#[derive(Clone, Copy)]
+struct GeneralPath;
+
+impl Trigger<Ev> for GeneralPath {
+    type State = ();
+    fn on_element(
+        &mut self,
+        v: &Ev,
+        ts: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
+        EventTimeTrigger.on_element(v, ts, w, ctx)
+    }
+    fn on_event_time(&mut self, t: Timestamp, w: &Window, ctx: &mut TriggerContext<'_, ()>) -> TriggerResult {
+        <EventTimeTrigger as Trigger<Ev>>::on_event_time(&mut EventTimeTrigger, t, w, ctx)
+    }
+    fn on_processing_time(
+        &mut self,
+        t: Timestamp,
+        w: &Window,
+        ctx: &mut TriggerContext<'_, ()>,
+    ) -> TriggerResult {
+        <EventTimeTrigger as Trigger<Ev>>::on_processing_time(&mut EventTimeTrigger, t, w, ctx)
+    }
+    fn on_merge(&mut self, w: &Window, ctx: &mut TriggerContext<'_, ()>) {
+        <EventTimeTrigger as Trigger<Ev>>::on_merge(&mut EventTimeTrigger, w, ctx)
+    }
+}
+
+fn run_engine(case: &Case, parallelism: usize, general_path: bool) -> Outcome {
     let env = StreamEnvironment::new();
     env.set_parallelism(parallelism)
         .set_batch_size(case.batch)
         .set_channel_capacity(2);
     let late_tag = OutputTag::<Ev>::new("late");
     let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(case.bound as u64));
-    let windows = env
+    let windowed = env
         .from_records(case.records.clone(), strategy)
         .key_by(|e: &Ev| e.0)
         .window(assigner(case.kind))
         .allowed_lateness(Duration::from_millis(case.lateness as u64))
-        .side_output_late_data(&late_tag)
-        .aggregate(Contents);
+        .side_output_late_data(&late_tag);
+    let windows = if general_path {
+        windowed.trigger(GeneralPath).aggregate(Contents)
+    } else {
+        windowed.aggregate(Contents)
+    };
     let late = windows.side_output(&late_tag).collect();
     let fired = windows.collect();
     env.execute().unwrap();
@@ -264,16 +303,16 @@ fn check(kind_of: impl Fn(&mut SeededRng) -> Kind, seed_base: u64, cases: u64) {
         let mut rng = SeededRng::new(seed * 7919);
         let case = random_case(seed, kind_of(&mut rng));
         let expected = oracle(&case);
-        for p in [1, 4] {
-            let got = run_engine(&case, p);
+        for (p, general) in [(1, false), (4, false), (1, true), (4, true)] {
+            let got = run_engine(&case, p, general);
             assert_eq!(
                 got.late, expected.late,
-                "late records, seed {seed}, p={p}, {:?}",
+                "late records, seed {seed}, p={p}, general path {general}, {:?}",
                 case.kind
             );
             assert_eq!(
                 got.fired, expected.fired,
-                "window results, seed {seed}, p={p}, case {case:?}"
+                "window results, seed {seed}, p={p}, general path {general}, case {case:?}"
             );
         }
     }
@@ -295,10 +334,14 @@ fn sliding_windows_match_oracle() {
     check(
         |r| {
             let slide = 2 + r.below(10) as i64;
-            Kind::Sliding {
-                size: slide * (1 + r.below(4) as i64),
-                slide,
-            }
+            // Sizes that are not a multiple of the slide too (an element then belongs to a
+            // varying number of windows).
+            let size = if r.below(2) == 0 {
+                slide * (1 + r.below(4) as i64)
+            } else {
+                slide + 1 + r.below(3 * slide as u64) as i64
+            };
+            Kind::Sliding { size, slide }
         },
         2000,
         40,
@@ -347,5 +390,104 @@ fn count_windows_match_oracle() {
             got.sort();
             assert_eq!(got, expected, "seed {seed}, n {n}, p {p}");
         }
+    }
+}
+
+#[test]
+fn sliding_count_windows_match_oracle() {
+    for seed in 0..30u64 {
+        let case = random_case(seed + 5000, Kind::Tumbling { size: 1 });
+        let size = 1 + seed % 6;
+        let slide = 1 + (seed / 6) % 4;
+        let mut per_key: BTreeMap<u64, (Vec<u64>, u64)> = BTreeMap::new();
+        let mut expected = Vec::new();
+        for r in &case.records {
+            let (ids, seen) = per_key.entry(r.value.0).or_default();
+            ids.push(r.value.1);
+            *seen += 1;
+            if *seen % slide == 0 {
+                let from = ids.len().saturating_sub(size as usize);
+                // Arrival order per key is preserved, so the window is the last `size` in order.
+                expected.push((r.value.0, ids[from..].to_vec()));
+            }
+        }
+        expected.sort();
+        for p in [1, 4] {
+            let env = StreamEnvironment::new();
+            env.set_parallelism(p).set_batch_size(case.batch);
+            let out = env
+                .from_records(case.records.clone(), WatermarkStrategy::no_watermarks())
+                .key_by(|e: &Ev| e.0)
+                .count_window_sliding(size, slide)
+                .process(
+                    |k: &u64, w: &Window, elements: &[Ev], out: &mut Vec<(u64, Vec<u64>)>| {
+                        assert!(w.is_global());
+                        out.push((*k, elements.iter().map(|e| e.1).collect()));
+                    },
+                )
+                .collect();
+            env.execute().unwrap();
+            let mut got = out.values();
+            got.sort();
+            assert_eq!(got, expected, "seed {seed}, size {size}, slide {slide}, p {p}");
+        }
+        let env = StreamEnvironment::new();
+        let counts = env
+            .from_records(case.records.clone(), WatermarkStrategy::no_watermarks())
+            .key_by(|e: &Ev| e.0)
+            .count_window_sliding(size, slide)
+            .count()
+            .collect();
+        env.execute().unwrap();
+        let mut got: Vec<(u64, u64)> = counts.values().into_iter().map(|r| (r.key, r.value)).collect();
+        got.sort();
+        let mut want: Vec<(u64, u64)> = expected.iter().map(|(k, v)| (*k, v.len() as u64)).collect();
+        want.sort();
+        assert_eq!(got, want, "seed {seed}: count aggregates the same windows");
+    }
+}
+
+/// Thousands of keys that each appear in one window only: the dense path forgets keys whose
+/// windows closed (key-id compaction) and must still count every (key, window) exactly.
+#[test]
+fn many_short_lived_keys_match_brute_force_on_both_paths() {
+    let mut rng = SeededRng::new(77);
+    let records: Vec<Record<Ev>> = (0..20_000u64)
+        .map(|i| {
+            let ts = (i / 4) as i64 + rng.below(3) as i64;
+            Record::new(ts, (i / 8 + rng.below(2), i))
+        })
+        .collect();
+    let mut expected: BTreeMap<(u64, Window), u64> = BTreeMap::new();
+    for r in &records {
+        let start = r.timestamp - r.timestamp.rem_euclid(10);
+        *expected
+            .entry((r.value.0, Window::new(start, start + 10)))
+            .or_default() += 1;
+    }
+    let expected: Vec<(u64, Window, u64)> = expected.into_iter().map(|((k, w), c)| (k, w, c)).collect();
+    for general in [false, true] {
+        let env = StreamEnvironment::new();
+        let windowed = env
+            .from_records(
+                records.clone(),
+                WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(3)),
+            )
+            .key_by(|e: &Ev| e.0)
+            .window(WindowAssigner::tumbling(Duration::from_millis(10)));
+        let out = if general {
+            windowed.trigger(GeneralPath).count()
+        } else {
+            windowed.count()
+        }
+        .collect();
+        env.execute().unwrap();
+        let mut got: Vec<(u64, Window, u64)> = out
+            .values()
+            .into_iter()
+            .map(|r| (r.key, r.window, r.value))
+            .collect();
+        got.sort();
+        assert_eq!(got, expected, "general path {general}");
     }
 }

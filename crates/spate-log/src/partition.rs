@@ -351,8 +351,8 @@ impl Partition {
                 let mut header = [0u8; HEADER_LEN];
                 header.copy_from_slice(&records[start..start + HEADER_LEN]);
                 header[..8].copy_from_slice(&offset.to_be_bytes());
-                let records_len = b.header.total_len() - HEADER_LEN;
-                batch::set_log_append_time(&mut header, b.records_crc, records_len, now_ms);
+                let body = &records[start + HEADER_LEN..start + b.header.total_len()];
+                batch::set_log_append_time(&mut header, body, now_ms);
                 headers.push(header);
             }
             offset += i64::from(b.header.last_offset_delta) + 1;

@@ -29,6 +29,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TopicsAction,
     },
+    /// List and describe consumer groups (with lag), reset their offsets.
+    Groups {
+        #[command(subcommand)]
+        action: GroupsAction,
+    },
     /// Produce lines from stdin to a topic, one record per line.
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -132,6 +137,49 @@ pub enum TopicsAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum GroupsAction {
+    /// List consumer groups with their state.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a group's members, committed offsets and lag per partition.
+    Describe {
+        group: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Move a group's committed offsets (the group must have no active members). Prints the
+    /// plan; changes nothing without --execute, as Kafka's tool does.
+    ResetOffsets {
+        group: String,
+        #[arg(long)]
+        topic: String,
+        #[command(flatten)]
+        target: ResetTarget,
+        /// Apply the plan.
+        #[arg(long)]
+        execute: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct ResetTarget {
+    #[arg(long)]
+    pub to_earliest: bool,
+    #[arg(long)]
+    pub to_latest: bool,
+    #[arg(long, value_name = "OFFSET")]
+    pub to_offset: Option<i64>,
+    /// UTC time as YYYY-MM-DDTHH:MM:SS[.mmm]Z, or milliseconds since the epoch.
+    #[arg(long, value_name = "TIME")]
+    pub to_datetime: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Acks {
     #[value(name = "all")]
@@ -175,6 +223,10 @@ pub struct ConsumeArgs {
     /// Print the key before the value, separated by SEP.
     #[arg(long, value_name = "SEP")]
     pub print_key: Option<String>,
+    /// Consume as a member of this consumer group (partitions assigned by the group, offsets
+    /// committed) instead of reading partitions directly.
+    #[arg(long, conflicts_with = "partition")]
+    pub group: Option<String>,
     #[command(flatten)]
     pub client: ClientArgs,
 }

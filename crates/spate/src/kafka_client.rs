@@ -44,7 +44,7 @@ pub fn topic_partitions(consumer: &BaseConsumer, bootstrap: &str, topic: &str) -
         bail!("topic {topic} not found");
     };
     if let Some(err) = t.error() {
-        bail!("topic {topic}: {:?}", rdkafka::types::RDKafkaRespErr::from(err));
+        bail!("topic {topic}: {}", rdkafka::error::RDKafkaErrorCode::from(err));
     }
     let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
     ids.sort_unstable();

@@ -25,7 +25,9 @@ fn main() -> ExitCode {
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn,spate=info,spate_broker=info",
+        // librdkafka reports every transient condition (end of partition, a broker going away)
+        // as an error; commands report what matters themselves. -v shows them.
+        0 => "warn,spate=info,spate_broker=info,librdkafka=off",
         1 => "info",
         _ => "debug",
     };

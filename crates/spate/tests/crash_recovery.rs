@@ -244,6 +244,10 @@ fn produce_then_kill(broker: &mut Broker, round: usize) -> BTreeMap<(i32, i64), 
         acked
     };
     drop(producer);
+    eprintln!(
+        "round {round}: sent {sent}, {} acknowledged before the kill took effect",
+        recorder_acked.len()
+    );
     recorder_acked
 }
 
@@ -351,5 +355,10 @@ fn acknowledged_records_survive_kill_9() {
         broker = Broker::start(&data_dir, &dir.path().join(format!("broker-{}.log", round + 1)));
         let read = read_all(&broker.addr);
         assert_all_acked_present(&acked, &read);
+        eprintln!(
+            "round {round}: {} acknowledged so far, {} records stored after restart",
+            acked.len(),
+            read.len()
+        );
     }
 }

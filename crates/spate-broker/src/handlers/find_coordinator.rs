@@ -1,5 +1,4 @@
-//! FindCoordinator: this single broker coordinates every group and every transactional id.
-//! v0-v3 ask for one key; v4+ batch `coordinator_keys`.
+//! FindCoordinator: this broker coordinates every group and transactional id.
 
 use std::sync::Arc;
 
@@ -18,6 +17,7 @@ pub(crate) fn handle(
     let host = StrBytes::from_string(state.advertised_host.clone());
     let port = i32::from(state.port);
     if version >= 4 {
+        // v4+ asks for a batch of keys and answers per key.
         let coordinators = req
             .coordinator_keys
             .into_iter()
@@ -29,10 +29,11 @@ pub(crate) fn handle(
                     .with_port(port)
             })
             .collect();
-        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+        FindCoordinatorResponse::default().with_coordinators(coordinators)
+    } else {
+        FindCoordinatorResponse::default()
+            .with_node_id(node)
+            .with_host(host)
+            .with_port(port)
     }
-    FindCoordinatorResponse::default()
-        .with_node_id(node)
-        .with_host(host)
-        .with_port(port)
 }

@@ -61,6 +61,8 @@ impl<K: Key> TimerQueue<K> {
 pub(crate) struct TimerService<K> {
     pub(crate) event: TimerQueue<K>,
     pub(crate) processing: TimerQueue<K>,
+    /// Set at the end of input: registrations are ignored from then on.
+    pub(crate) quiesced: bool,
 }
 
 impl<K: Key> TimerService<K> {
@@ -68,6 +70,7 @@ impl<K: Key> TimerService<K> {
         Self {
             event: TimerQueue::new(),
             processing: TimerQueue::new(),
+            quiesced: false,
         }
     }
 }

@@ -141,19 +141,32 @@ impl Default for AssignCache {
 impl WindowAssigner {
     /// Like [`assign`](Self::assign) but reusing the previous result when it still applies.
     /// Only for non-merging assigners.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn assign_cached(&self, ts: Timestamp, cache: &mut AssignCache) {
         if ts >= cache.from && ts < cache.until {
             return;
         }
+        self.assign_uncached(ts, cache);
+    }
+
+    #[inline(never)]
+    fn assign_uncached(&self, ts: Timestamp, cache: &mut AssignCache) {
         self.assign(ts, &mut cache.windows);
         let (from, until) = match self.kind {
-            Kind::Tumbling { size, offset }
-            | Kind::Sliding {
-                slide: size, offset, ..
-            } => {
+            Kind::Tumbling { size, offset } => {
                 let start = ts - (ts - offset).rem_euclid(size);
                 (start, start.saturating_add(size))
+            }
+            Kind::Sliding { size, slide, offset } => {
+                // Same newest window while in [start, start + slide); same oldest window while
+                // the one before it has ended and it has not (these differ from the slide
+                // interval when `size` is not a multiple of `slide`).
+                let start = ts - (ts - offset).rem_euclid(slide);
+                let oldest = cache.windows.last().map_or(start, |w| w.start);
+                (
+                    start.max((oldest - slide).saturating_add(size)),
+                    start.saturating_add(slide).min(oldest.saturating_add(size)),
+                )
             }
             Kind::Session { .. } => (0, 0),
             Kind::Global => (i64::MIN, i64::MAX),
@@ -180,10 +193,20 @@ mod tests {
         assert_eq!(windows(t, -1), vec![Window::new(-10, 0)]);
         let s = WindowAssigner::sliding(Duration::from_millis(10), Duration::from_millis(5));
         assert_eq!(windows(s, 12), vec![Window::new(10, 20), Window::new(5, 15)]);
-        let mut cache = AssignCache::default();
-        for ts in (-50..50).chain((-50..50).rev()) {
-            s.assign_cached(ts, &mut cache);
-            assert_eq!(cache.windows.to_vec(), windows(s, ts), "cached windows of {ts}");
+        for a in [
+            s,
+            WindowAssigner::sliding(Duration::from_millis(12), Duration::from_millis(9)),
+            WindowAssigner::sliding(Duration::from_millis(7), Duration::from_millis(3)),
+        ] {
+            let mut cache = AssignCache::default();
+            for ts in (-50..50).chain((-50..50).rev()).chain([3, 40, 4, 41, -7, 13]) {
+                a.assign_cached(ts, &mut cache);
+                assert_eq!(
+                    cache.windows.to_vec(),
+                    windows(a, ts),
+                    "cached windows of {ts} ({a:?})"
+                );
+            }
         }
         for ts in -50..50 {
             for w in windows(s, ts) {

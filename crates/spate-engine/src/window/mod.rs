@@ -1,15 +1,19 @@
 //! Windows on keyed streams: assigners, triggers, window functions and the window operator.
 
 mod assigner;
+mod dense;
 mod function;
 mod operator;
+mod sliding_count;
 mod trigger;
 
+use std::any::Any;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 pub use assigner::WindowAssigner;
 pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
+pub use sliding_count::SlidingCountWindowedStream;
 pub use trigger::{
     CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger,
     TriggerContext, TriggerResult,
@@ -18,6 +22,7 @@ pub use trigger::{
 use crate::operators::OutputTag;
 use crate::record::{Data, Key};
 use crate::stream::{DataStream, KeyedStream};
+use dense::DenseWindowOperator;
 use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use operator::{WindowOperator, WindowSpec};
 
@@ -109,9 +114,23 @@ where
         let ks = self.keyed.key_selector.clone();
         let lateness = i64::try_from(self.allowed_lateness.as_millis()).unwrap_or(i64::MAX);
         let (assigner, trigger, late_tag) = (self.assigner, self.trigger, self.late_tag);
+        let dense = assigner.is_event_time()
+            && !assigner.is_merging()
+            && !assigner.is_global()
+            && is_plain_event_time_trigger(&trigger);
         self.keyed
             .stream
             .one_input(name, self.keyed.edge(0), move |_, down| {
+                if dense {
+                    return Box::new(DenseWindowOperator::new(
+                        ks.clone(),
+                        assigner,
+                        lateness,
+                        late_tag,
+                        wf.clone(),
+                        down,
+                    ));
+                }
                 let spec = WindowSpec {
                     assigner,
                     trigger: trigger.clone(),
@@ -153,6 +172,16 @@ where
             },
         )
     }
+}
+
+/// Whether `trigger` is the event-time trigger, whose timers are the same for every key of a
+/// window: such windows run on the dense fast path ([`dense`]).
+fn is_plain_event_time_trigger<Tr: 'static>(trigger: &Tr) -> bool {
+    let any: &dyn Any = trigger;
+    matches!(
+        any.downcast_ref::<DefaultTrigger>(),
+        Some(DefaultTrigger::EventTime)
+    ) || any.is::<EventTimeTrigger>()
 }
 
 impl<A: Clone> Clone for AggregateWindowFn<A> {

@@ -17,34 +17,48 @@ pub async fn run(args: ConsumeArgs) -> Result<()> {
     let bootstrap = &args.client.bootstrap;
     let mut config = kafka_client::base_config(bootstrap);
     config
-        .set("group.id", "spate-cli")
-        .set("enable.auto.commit", "false")
+        .set("group.id", args.group.as_deref().unwrap_or("spate-cli"))
+        .set(
+            "enable.auto.commit",
+            if args.group.is_some() { "true" } else { "false" },
+        )
+        .set(
+            "auto.offset.reset",
+            if args.from_beginning { "earliest" } else { "latest" },
+        )
         .set(
             "enable.partition.eof",
             if args.exit_at_end { "true" } else { "false" },
         );
     let consumer: rdkafka::consumer::BaseConsumer = config.create().context("creating Kafka consumer")?;
     let mut partitions = kafka_client::topic_partitions(&consumer, bootstrap, &args.topic)?;
-    if let Some(p) = args.partition {
-        if !partitions.contains(&p) {
-            bail!(
-                "topic {} has no partition {p} (partitions: {partitions:?})",
-                args.topic
-            );
-        }
-        partitions = vec![p];
-    }
-    let start = if args.from_beginning {
-        Offset::Beginning
+    if args.group.is_some() {
+        // The group assigns partitions; committed offsets win over --from-beginning.
+        consumer
+            .subscribe(&[args.topic.as_str()])
+            .with_context(|| format!("subscribing to {}", args.topic))?;
     } else {
-        Offset::End
-    };
-    let mut tpl = TopicPartitionList::new();
-    for &p in &partitions {
-        tpl.add_partition_offset(&args.topic, p, start)
-            .with_context(|| format!("assigning {}/{p}", args.topic))?;
+        if let Some(p) = args.partition {
+            if !partitions.contains(&p) {
+                bail!(
+                    "topic {} has no partition {p} (partitions: {partitions:?})",
+                    args.topic
+                );
+            }
+            partitions = vec![p];
+        }
+        let start = if args.from_beginning {
+            Offset::Beginning
+        } else {
+            Offset::End
+        };
+        let mut tpl = TopicPartitionList::new();
+        for &p in &partitions {
+            tpl.add_partition_offset(&args.topic, p, start)
+                .with_context(|| format!("assigning {}/{p}", args.topic))?;
+        }
+        consumer.assign(&tpl).context("assigning partitions")?;
     }
-    consumer.assign(&tpl).context("assigning partitions")?;
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut at_end: HashSet<i32> = HashSet::new();
@@ -68,7 +82,12 @@ pub async fn run(args: ConsumeArgs) -> Result<()> {
             }
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 at_end.insert(p);
-                if args.exit_at_end && at_end.len() == partitions.len() {
+                // With a group, "every partition" means every partition assigned to us.
+                let owned = match &args.group {
+                    Some(_) => consumer.assignment().map(|a| a.count()).unwrap_or(0),
+                    None => partitions.len(),
+                };
+                if args.exit_at_end && owned > 0 && at_end.len() >= owned {
                     break;
                 }
             }

@@ -4,6 +4,7 @@ mod bench;
 mod broker;
 mod consume;
 mod demo;
+mod groups;
 mod produce;
 mod topics;
 
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> Result<()> {
         match command {
             Command::Broker(args) => broker::run(args).await,
             Command::Topics { action } => topics::run(action).await,
+            Command::Groups { action } => groups::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
             Command::Demo(args) => demo::run(args).await,
