@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# THE test command: formatting, lints, every Rust test, then the Kafka client compatibility
-# script against a started `spate broker`. Exits non-zero if any step fails.
+# THE test command: formatting, lints, the Kafka client compatibility script against a started
+# `spate broker`, then every Rust test (last, so its summary closes the output). Exits non-zero if any step fails.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +17,10 @@ cargo fmt --all --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "compatibility with real Kafka clients"
+cargo build -p spate
+bash tests/compat/run.sh
+
 if cargo nextest --version >/dev/null 2>&1; then
     # nextest does not run doctests; run those with cargo test first.
     step "cargo test --doc"
@@ -28,6 +32,3 @@ else
     cargo test --workspace --no-fail-fast
 fi
 
-step "compatibility with real Kafka clients"
-cargo build -p spate
-bash tests/compat/run.sh

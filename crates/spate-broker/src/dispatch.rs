@@ -44,11 +44,6 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::InitProducerId, 0, 5),
     (ApiKey::FindCoordinator, 0, 6),
-    // Transactions: client versions before KIP-890's implicit partition registration.
-    (ApiKey::AddPartitionsToTxn, 0, 3),
-    (ApiKey::AddOffsetsToTxn, 0, 3),
-    (ApiKey::EndTxn, 0, 4),
-    (ApiKey::TxnOffsetCommit, 0, 3),
     (ApiKey::JoinGroup, 0, 9),
     (ApiKey::SyncGroup, 0, 5),
     (ApiKey::Heartbeat, 0, 4),
@@ -59,6 +54,11 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListGroups, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
+    // Transactions: client versions before KIP-890's implicit partition registration.
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::TxnOffsetCommit, 0, 3),
 ];
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) -> Dispatched {
@@ -134,6 +134,12 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
                 handlers::configs::incremental_alter(state, r),
             )),
         ),
+        RequestKind::FindCoordinator(r) => reply(
+            ctx,
+            Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
+                state, r, version,
+            ))),
+        ),
         RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {
             txn::reply_when_done(state, ctx, move |s| {
                 ResponseKind::InitProducerId(handlers::init_producer_id::transactional(s, r, version))
@@ -155,12 +161,6 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
             ctx,
             Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
                 state, r,
-            ))),
-        ),
-        RequestKind::FindCoordinator(r) => reply(
-            ctx,
-            Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
-                state, r, version,
             ))),
         ),
         RequestKind::JoinGroup(r) => handlers::groups::join(

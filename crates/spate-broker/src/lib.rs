@@ -38,6 +38,7 @@ mod producer_ids;
 mod server;
 mod state;
 mod state_file;
+mod syncer;
 mod txn;
 
 pub use config::BrokerConfig;

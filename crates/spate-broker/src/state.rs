@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::producer_ids::ProducerIdAllocator;
+use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
 
@@ -19,8 +20,9 @@ pub(crate) struct BrokerState {
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
-    pub(crate) txn: TransactionCoordinator,
     pub(crate) groups: GroupCoordinator,
+    pub(crate) syncer: Syncer,
+    pub(crate) txn: TransactionCoordinator,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -57,8 +59,12 @@ impl BrokerState {
             cluster_id,
             store,
             producer_ids,
-            txn,
             groups,
+            syncer: Syncer::start().map_err(|source| crate::Error::Io {
+                path: "spate-fsync thread".into(),
+                source,
+            })?,
+            txn,
             appended: watch::channel(0).0,
         })
     }

@@ -377,8 +377,6 @@ async fn invalid_topic_names_are_rejected_with_invalid_topic_exception() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "spate-log bug: a 249-character name (Kafka's limit) fails with ENAMETOOLONG because \
-            the temporary metadata file `<name>.topic.tmp` is 259 bytes long"]
 async fn longest_legal_topic_name_is_accepted() {
     let broker = TestBroker::start().await;
     let mut conn = RawConnection::connect(&broker.bootstrap()).await;

@@ -34,11 +34,20 @@ pub(crate) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
+/// A short temp-file name in `path`'s directory. Deriving it from the target's name would push a
+/// maximal topic name (249 bytes, Kafka's limit) past the 255-byte file-name limit.
+fn temp_path_beside(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("pending-{}-{n}.tmp", std::process::id());
+    path.parent()
+        .map_or_else(|| PathBuf::from(&name), |dir| dir.join(&name))
+}
+
 /// Writes `bytes` to `path` durably: temp file, fsync, rename. The caller fsyncs the directory.
+/// Recovery removes temp files (`*.tmp`) left by an interrupted write.
 pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    let tmp = temp_path_beside(path);
     let mut file = File::create(&tmp).map_err(io_error(&tmp))?;
     file.write_all(bytes).map_err(io_error(&tmp))?;
     file.sync_all().map_err(io_error(&tmp))?;

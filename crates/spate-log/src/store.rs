@@ -284,9 +284,11 @@ impl LogStore {
     /// Renames `path` aside, then removes it, so its name is free as soon as this returns even if
     /// the removal is interrupted (recovery finishes it).
     fn remove_dir(&self, path: &Path) -> Result<()> {
-        let mut aside = path.as_os_str().to_owned();
-        aside.push(format!(".{:x}{DELETE_SUFFIX}", now_ms()));
-        let aside = PathBuf::from(aside);
+        // A short name of its own: `<longest topic>-<partition>` plus a suffix would not fit in
+        // a 255-byte file name.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let aside = self.dir.join(format!("{:x}-{n}{DELETE_SUFFIX}", now_ms()));
         std::fs::rename(path, &aside).map_err(io_error(path))?;
         std::fs::remove_dir_all(&aside).map_err(io_error(&aside))
     }

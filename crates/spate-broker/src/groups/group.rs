@@ -262,7 +262,7 @@ impl Group {
             return true;
         }
         self.protocol = self.select_protocol();
-        if !self.leader.as_ref().is_some_and(|l| self.member(l).is_some()) {
+        if self.leader.as_ref().is_none_or(|l| self.member(l).is_none()) {
             self.leader = self.members.first().map(|m| m.id.clone());
         }
         self.state = GroupState::CompletingRebalance;
@@ -306,10 +306,10 @@ impl Group {
             .collect();
         let mut votes: Vec<(&str, usize)> = candidates.iter().map(|c| (*c, 0)).collect();
         for m in &self.members {
-            if let Some((name, _)) = m.protocols.iter().find(|(n, _)| candidates.contains(&n.as_str())) {
-                if let Some(v) = votes.iter_mut().find(|(c, _)| *c == name) {
-                    v.1 += 1;
-                }
+            if let Some((name, _)) = m.protocols.iter().find(|(n, _)| candidates.contains(&n.as_str()))
+                && let Some(v) = votes.iter_mut().find(|(c, _)| *c == name)
+            {
+                v.1 += 1;
             }
         }
         votes

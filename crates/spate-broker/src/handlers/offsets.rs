@@ -100,10 +100,11 @@ pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: Re
         return dispatch::encode(ctx, ResponseKind::OffsetCommit(response), 256);
     };
     // Acknowledge a commit only once it is on stable storage.
+    let state = state.clone();
     Dispatched::Deferred(Box::pin(async move {
         let mut response = response;
-        let synced = tokio::task::spawn_blocking(move || partition.sync()).await;
-        if !matches!(synced, Ok(Ok(()))) {
+        let synced = state.syncer.sync(vec![partition]).await;
+        if synced.iter().any(Option::is_some) {
             for t in &mut response.topics {
                 for p in &mut t.partitions {
                     if p.error_code == 0 {

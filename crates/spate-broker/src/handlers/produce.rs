@@ -107,24 +107,19 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
     if to_sync.is_empty() {
         return dispatch::encode(ctx, ResponseKind::Produce(response), 256);
     }
+    let state = state.clone();
     Dispatched::Deferred(Box::pin(async move {
-        for (ti, pi, partition) in to_sync {
-            let synced = tokio::task::spawn_blocking(move || partition.sync()).await;
-            let failure = match synced {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(code_and_message(&e)),
-                Err(join) => Some((
-                    ResponseError::KafkaStorageError.code(),
-                    Some(StrBytes::from_string(format!("fsync task failed: {join}"))),
-                )),
-            };
+        let (places, partitions): (Vec<(usize, usize)>, Vec<Arc<Partition>>) =
+            to_sync.into_iter().map(|(ti, pi, p)| ((ti, pi), p)).unzip();
+        let results = state.syncer.sync(partitions).await;
+        for ((ti, pi), failure) in places.into_iter().zip(results) {
             if let Some((code, message)) = failure {
                 // Not acknowledged as durable: the client retries (idempotence dedupes it).
                 let r = &mut response.responses[ti].partition_responses[pi];
-                r.error_code = code;
+                r.error_code = code.code();
                 r.base_offset = -1;
                 if ctx.version >= 8 {
-                    r.error_message = message;
+                    r.error_message = Some(StrBytes::from_string(message));
                 }
             }
         }
