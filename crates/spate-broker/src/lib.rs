@@ -13,7 +13,10 @@
 //! Contracts: requests on one connection are answered in the order they were sent; appends to a
 //! partition are serialized while partitions proceed in parallel; an acks=all produce is
 //! acknowledged only after its data is fsynced; malformed input gets a Kafka error code or a
-//! closed connection, never a panic.
+//! closed connection, never a panic. Transactions (`txn` module): a transaction's outcome is
+//! durable before any marker is written, EndTxn replies after every marker is fsynced, zombie
+//! producers are fenced by epoch, and a restart completes prepared transactions and aborts open
+//! ones; read_committed consumers never see an open or aborted transaction's records.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), spate_broker::Error> {

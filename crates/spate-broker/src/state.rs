@@ -41,9 +41,9 @@ impl BrokerState {
         };
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
         let groups = Arc::new(GroupCoordinator::open(&store, GroupConfig::default())?);
-        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir), groups.clone())?;
+        let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
-        txn.resolve(&store, crate::server::now_ms(), true);
+        txn.resolve(&store, &groups, crate::server::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {

@@ -140,6 +140,17 @@ fn consume_all(bootstrap: &str, topic: &str, isolation: &str) -> Vec<String> {
     out
 }
 
+/// Partition 0's "latest" offset by ListOffsets with `isolation`.
+fn latest_offset(bootstrap: &str, topic: &str, isolation: &str) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "txn-test-offsets")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    consumer.fetch_watermarks(topic, 0, TIMEOUT).unwrap().1
+}
+
 fn sorted(parts: &[&[String]]) -> Vec<String> {
     let mut all: Vec<String> = parts.iter().flat_map(|p| p.iter().cloned()).collect();
     all.sort();
@@ -200,7 +211,15 @@ fn open_transaction_is_invisible_to_read_committed_until_commit() {
         consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
         sorted(&[&pending])
     );
+    // ListOffsets "latest" is the LSO for read_committed, the high watermark otherwise.
+    assert_eq!(latest_offset(&broker.bootstrap(), topic, "read_committed"), 0);
+    assert_eq!(latest_offset(&broker.bootstrap(), topic, "read_uncommitted"), 2);
     producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        latest_offset(&broker.bootstrap(), topic, "read_committed"),
+        3,
+        "after the marker"
+    );
     assert_eq!(
         consume_all(&broker.bootstrap(), topic, "read_committed"),
         sorted(&[&pending])
@@ -429,4 +448,74 @@ fn consume_transform_produce_is_exactly_once_with_aborts() {
         .collect();
     assert_eq!(stored, committed.to_vec());
     broker.assert_all_stable("ctp-out");
+}
+
+/// The group's committed offset for `topic`-0, as a consumer of `group` sees it (OffsetFetch).
+fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Offset {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, 0);
+    let committed = consumer.committed_offsets(tpl, TIMEOUT).unwrap();
+    committed.find_partition(topic, 0).unwrap().offset()
+}
+
+#[test]
+fn send_offsets_to_transaction_commits_offsets_only_with_the_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let output = "txn-offsets-out";
+    broker.create_topic(output);
+    broker.create_topic("txn-offsets-in");
+    let group_consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("group.id", "transform")
+        .create()
+        .unwrap();
+    let metadata = group_consumer.group_metadata().unwrap();
+    let producer = transactional_producer(&broker.bootstrap(), "transform-id", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    let offsets = |o: i64| {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("txn-offsets-in", 0, Offset::Offset(o))
+            .unwrap();
+        tpl
+    };
+
+    producer.begin_transaction().unwrap();
+    let first = values("out-1", 2);
+    send(&producer, output, &first);
+    producer
+        .send_offsets_to_transaction(&offsets(3), &metadata, TIMEOUT)
+        .unwrap();
+    assert_eq!(
+        committed_offset(&broker.bootstrap(), "transform", "txn-offsets-in"),
+        Offset::Invalid,
+        "offsets are not committed before the transaction"
+    );
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        committed_offset(&broker.bootstrap(), "transform", "txn-offsets-in"),
+        Offset::Offset(3)
+    );
+
+    producer.begin_transaction().unwrap();
+    send(&producer, output, &values("out-2", 2));
+    producer
+        .send_offsets_to_transaction(&offsets(7), &metadata, TIMEOUT)
+        .unwrap();
+    producer.abort_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        committed_offset(&broker.bootstrap(), "transform", "txn-offsets-in"),
+        Offset::Offset(3),
+        "an aborted transaction's offsets are dropped"
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), output, "read_committed"),
+        sorted(&[&first])
+    );
 }

@@ -24,6 +24,13 @@
 //!   restart.
 //! - **Recovery**: opening a partition validates the active segment's CRCs, truncates a torn or
 //!   corrupt tail and rebuilds missing or damaged indexes.
+//! - **Transactions**: transactional batches open their producer's transaction on the partition;
+//!   [`Partition::append_control`] writes the commit or abort marker that ends it. The last
+//!   stable offset ([`Partition::last_stable_offset`]) is the first offset of the oldest open
+//!   transaction (else the high watermark), never decreases and never passes the high
+//!   watermark; [`Partition::read_committed`] reads only below it and
+//!   [`Partition::aborted_transactions`] lists the aborted ranges a read_committed consumer must
+//!   drop. Open transactions and the aborted-transaction index survive a restart.
 //!
 //! The byte layouts of every file and the recovery algorithm are in `FORMAT.md` beside this
 //! crate's `Cargo.toml`.

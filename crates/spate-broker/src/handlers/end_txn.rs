@@ -8,6 +8,7 @@ use crate::txn::fenced_for_version;
 pub(crate) fn handle(state: &BrokerState, req: EndTxnRequest, version: i16) -> EndTxnResponse {
     let result = state.txn.end_txn(
         &state.store,
+        &state.groups,
         req.transactional_id.0.as_str(),
         req.producer_id.0,
         req.producer_epoch,

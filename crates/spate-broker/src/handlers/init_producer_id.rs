@@ -49,6 +49,7 @@ pub(crate) fn transactional(
     let expected = (req.producer_id.0 >= 0).then_some((req.producer_id.0, req.producer_epoch));
     let result = state.txn.init_producer_id(
         &state.store,
+        &state.groups,
         &state.producer_ids,
         transactional_id.0.as_str(),
         req.transaction_timeout_ms,

@@ -28,7 +28,7 @@ mod metadata;
 
 pub(crate) use blocking::reply_when_done;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -77,14 +77,12 @@ pub(crate) type TxnResult<T> = std::result::Result<T, ResponseError>;
 pub(crate) struct TransactionCoordinator {
     dir: PathBuf,
     entries: Mutex<HashMap<String, Arc<Mutex<TxnMetadata>>>>,
-    /// Where offsets staged by TxnOffsetCommit go when their transaction commits.
-    groups: Arc<GroupCoordinator>,
 }
 
 impl TransactionCoordinator {
     /// Loads every transactional id's state from `dir`. A file that does not decode stops the
     /// broker (`CorruptState`) rather than forget a producer epoch.
-    pub(crate) fn open(dir: PathBuf, groups: Arc<GroupCoordinator>) -> Result<TransactionCoordinator> {
+    pub(crate) fn open(dir: PathBuf) -> Result<TransactionCoordinator> {
         std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
             path: dir.clone(),
             source,
@@ -117,7 +115,6 @@ impl TransactionCoordinator {
         Ok(TransactionCoordinator {
             dir,
             entries: Mutex::new(entries),
-            groups,
         })
     }
 
@@ -142,6 +139,7 @@ impl TransactionCoordinator {
     pub(crate) fn init_producer_id(
         &self,
         store: &LogStore,
+        groups: &GroupCoordinator,
         producer_ids: &ProducerIdAllocator,
         transactional_id: &str,
         timeout_ms: i32,
@@ -176,9 +174,9 @@ impl TransactionCoordinator {
             return Err(ResponseError::ProducerFenced);
         }
         match m.state {
-            TxnState::PrepareCommit => self.complete(store, &mut m, true)?,
-            TxnState::PrepareAbort => self.complete(store, &mut m, false)?,
-            TxnState::Ongoing => self.fence_and_abort(store, &mut m)?,
+            TxnState::PrepareCommit => self.complete(store, groups, &mut m, true)?,
+            TxnState::PrepareAbort => self.complete(store, groups, &mut m, false)?,
+            TxnState::Ongoing => self.fence_and_abort(store, groups, &mut m)?,
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {}
         }
         let mut next = m.clone();
@@ -300,6 +298,7 @@ impl TransactionCoordinator {
     pub(crate) fn end_txn(
         &self,
         store: &LogStore,
+        groups: &GroupCoordinator,
         transactional_id: &str,
         producer_id: i64,
         producer_epoch: i16,
@@ -311,14 +310,14 @@ impl TransactionCoordinator {
         match (m.state, commit) {
             (TxnState::Ongoing, _) => {
                 self.prepare(&mut m, commit)?;
-                if let Err(e) = self.complete(store, &mut m, commit) {
+                if let Err(e) = self.complete(store, groups, &mut m, commit) {
                     // The outcome is decided and durable: maintenance finishes the markers.
                     tracing::warn!(transactional_id, "markers not yet written ({e:?}); will retry");
                 }
                 Ok(())
             }
             (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
-                self.complete(store, &mut m, commit)
+                self.complete(store, groups, &mut m, commit)
             }
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(()),
             _ => Err(ResponseError::InvalidTxnState),
@@ -365,18 +364,29 @@ impl TransactionCoordinator {
 
     /// Aborts the open transaction with a bumped epoch: its markers fence the old producer on
     /// every partition, and the coordinator refuses the old epoch from now on.
-    fn fence_and_abort(&self, store: &LogStore, m: &mut TxnMetadata) -> TxnResult<()> {
+    fn fence_and_abort(
+        &self,
+        store: &LogStore,
+        groups: &GroupCoordinator,
+        m: &mut TxnMetadata,
+    ) -> TxnResult<()> {
         let mut next = m.clone();
         next.producer_epoch = next.producer_epoch.saturating_add(1).min(i16::MAX - 1);
         next.state = TxnState::PrepareAbort;
         self.persist(&next)?;
         *m = next;
-        self.complete(store, m, false)
+        self.complete(store, groups, m, false)
     }
 
     /// Writes the prepared outcome's markers (fsynced) to every partition, applies or drops the
     /// staged offsets, and records completion.
-    fn complete(&self, store: &LogStore, m: &mut TxnMetadata, commit: bool) -> TxnResult<()> {
+    fn complete(
+        &self,
+        store: &LogStore,
+        groups: &GroupCoordinator,
+        m: &mut TxnMetadata,
+        commit: bool,
+    ) -> TxnResult<()> {
         for (topic, index) in &m.partitions {
             let Some(partition) = store.partition(topic, *index) else {
                 // Deleted since it joined the transaction: nothing left to mark.
@@ -395,7 +405,7 @@ impl TransactionCoordinator {
             }
         }
         if commit && !m.offsets.is_empty() {
-            self.apply_offsets(&m.offsets)?;
+            apply_offsets(groups, &m.offsets)?;
         }
         let mut next = m.clone();
         next.state = if commit {
@@ -412,54 +422,29 @@ impl TransactionCoordinator {
         Ok(())
     }
 
-    /// Commits staged offsets to their groups, durably. Re-applying after a crash between the
-    /// markers and completion is harmless: the same offsets are written again.
-    fn apply_offsets(&self, offsets: &[StagedOffset]) -> TxnResult<()> {
-        let mut by_group: BTreeMap<&str, Vec<(String, i32, CommittedOffset)>> = BTreeMap::new();
-        let now = crate::server::now_ms();
-        for o in offsets {
-            by_group.entry(o.group.as_str()).or_default().push((
-                o.topic.clone(),
-                o.partition,
-                CommittedOffset {
-                    offset: o.offset,
-                    leader_epoch: o.leader_epoch,
-                    metadata: o.metadata.clone(),
-                    commit_timestamp: now,
-                },
-            ));
-        }
-        for (group, entries) in by_group {
-            let synced = self
-                .groups
-                .commit_offsets(group, entries)
-                .map_err(|e| e.to_string())
-                .and_then(|(partition, _)| partition.sync().map_err(|e| e.to_string()));
-            if let Err(e) = synced {
-                tracing::error!(group, "cannot apply transactional offsets: {e}");
-                return Err(ResponseError::KafkaStorageError);
-            }
-        }
-        Ok(())
-    }
-
     /// Completes prepared transactions and aborts open ones: at start-up (`abort_all_open`)
     /// every open transaction, later only those past their timeout. Returns whether any marker
     /// was written. Busy transactions are left for the next pass.
-    pub(crate) fn resolve(&self, store: &LogStore, now_ms: i64, abort_all_open: bool) -> bool {
+    pub(crate) fn resolve(
+        &self,
+        store: &LogStore,
+        groups: &GroupCoordinator,
+        now_ms: i64,
+        abort_all_open: bool,
+    ) -> bool {
         let entries: Vec<_> = lock(&self.entries).values().cloned().collect();
         let mut wrote = false;
         for entry in entries {
             let Ok(mut m) = entry.try_lock() else { continue };
             let result = match m.state {
-                TxnState::PrepareCommit => self.complete(store, &mut m, true),
-                TxnState::PrepareAbort => self.complete(store, &mut m, false),
+                TxnState::PrepareCommit => self.complete(store, groups, &mut m, true),
+                TxnState::PrepareAbort => self.complete(store, groups, &mut m, false),
                 TxnState::Ongoing
                     if abort_all_open || now_ms.saturating_sub(m.started_ms) > i64::from(m.timeout_ms) =>
                 {
                     tracing::info!(transactional_id = %m.transactional_id, "aborting {} transaction",
                         if abort_all_open { "unfinished" } else { "timed-out" });
-                    self.fence_and_abort(store, &mut m)
+                    self.fence_and_abort(store, groups, &mut m)
                 }
                 _ => continue,
             };
@@ -470,6 +455,41 @@ impl TransactionCoordinator {
         }
         wrote
     }
+}
+
+/// Makes a committed transaction's staged offsets the groups' committed offsets (durably:
+/// the offsets log is fsynced before the transaction is recorded complete). Applying them
+/// twice, when completion is retried after a crash, changes nothing.
+fn apply_offsets(groups: &GroupCoordinator, offsets: &[StagedOffset]) -> TxnResult<()> {
+    let now = crate::server::now_ms();
+    let mut by_group: HashMap<&str, Vec<(String, i32, CommittedOffset)>> = HashMap::new();
+    for o in offsets {
+        by_group.entry(&o.group).or_default().push((
+            o.topic.clone(),
+            o.partition,
+            CommittedOffset {
+                offset: o.offset,
+                leader_epoch: o.leader_epoch,
+                metadata: o.metadata.clone(),
+                commit_timestamp: now,
+            },
+        ));
+    }
+    for (group, entries) in by_group {
+        let storage_error = |e: &dyn std::fmt::Display| {
+            tracing::error!(group, "cannot apply transactional offsets: {e}");
+            ResponseError::KafkaStorageError
+        };
+        let (partition, errors) = groups
+            .commit_offsets(group, entries)
+            .map_err(|e| storage_error(&e))?;
+        partition.sync().map_err(|e| storage_error(&e))?;
+        for error in errors.into_iter().flatten() {
+            // Refused entries (metadata too large) cannot be retried into success.
+            tracing::warn!(group, "a transactional offset was refused: {error:?}");
+        }
+    }
+    Ok(())
 }
 
 /// Where the coordinator keeps its files under the broker's state directory.
@@ -493,6 +513,7 @@ pub(crate) fn fenced_for_version(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::groups::GroupConfig;
     use spate_log::{Durability, StoreConfig};
 
     /// A transactional batch of one record (producer `pid`, `epoch`, sequence `seq`).
@@ -523,14 +544,8 @@ mod tests {
         _dir: tempfile::TempDir,
         store: LogStore,
         ids: ProducerIdAllocator,
+        groups: GroupCoordinator,
         txn_dir: PathBuf,
-    }
-
-    impl Setup {
-        fn coordinator(&self) -> TransactionCoordinator {
-            let groups = crate::groups::GroupCoordinator::open(&self.store, Default::default()).unwrap();
-            TransactionCoordinator::open(self.txn_dir.clone(), Arc::new(groups)).unwrap()
-        }
     }
 
     fn setup() -> Setup {
@@ -538,18 +553,22 @@ mod tests {
         let store = LogStore::open(dir.path().join("log"), StoreConfig::default()).unwrap();
         store.create_topic("t", 2, &Default::default()).unwrap();
         let ids = ProducerIdAllocator::open(dir.path().join("ids")).unwrap();
+        let groups = GroupCoordinator::open(&store, GroupConfig::default()).unwrap();
         let txn_dir = dir.path().join("txn");
         Setup {
             _dir: dir,
             store,
             ids,
+            groups,
             txn_dir,
         }
     }
 
     /// Begins a transaction on both partitions with one record each; returns (pid, epoch).
     fn open_transaction(s: &Setup, c: &TransactionCoordinator, id: &str) -> (i64, i16) {
-        let (pid, epoch) = c.init_producer_id(&s.store, &s.ids, id, 60_000, None).unwrap();
+        let (pid, epoch) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, id, 60_000, None)
+            .unwrap();
         let partitions = [("t".to_string(), 0), ("t".to_string(), 1)];
         c.add_partitions(id, pid, epoch, &partitions, 0).unwrap();
         for p in 0..2 {
@@ -581,7 +600,7 @@ mod tests {
     fn prepared_outcomes_are_completed_and_open_transactions_aborted_on_restart() {
         for (case, prepared) in [("commit", Some(true)), ("abort", Some(false)), ("open", None)] {
             let s = setup();
-            let c = s.coordinator();
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
             let (pid, epoch) = open_transaction(&s, &c, case);
             if let Some(commit) = prepared {
                 // Crash right after the decision is durable, before any marker.
@@ -590,8 +609,8 @@ mod tests {
             }
             drop(c);
             assert!(!stable(&s), "{case}: nothing written yet");
-            let c = s.coordinator();
-            assert!(c.resolve(&s.store, 0, true), "{case}");
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            assert!(c.resolve(&s.store, &s.groups, 0, true), "{case}");
             assert!(stable(&s), "{case}: restart left the transaction in doubt");
             let expect_aborted = if prepared == Some(true) {
                 vec![]
@@ -600,24 +619,26 @@ mod tests {
             };
             assert_eq!(aborted(&s), expect_aborted, "{case}");
             // The old producer is fenced after an abort of its open transaction only.
-            let fenced = c.end_txn(&s.store, case, pid, epoch, true);
+            let fenced = c.end_txn(&s.store, &s.groups, case, pid, epoch, true);
             match prepared {
                 Some(true) => assert_eq!(fenced, Ok(()), "{case}: retry of the commit"),
                 Some(false) => assert_eq!(fenced, Err(ResponseError::InvalidTxnState)),
                 None => assert_eq!(fenced, Err(ResponseError::ProducerFenced)),
             }
             // Nothing more to do on the next pass.
-            assert!(!c.resolve(&s.store, 0, true), "{case}");
+            assert!(!c.resolve(&s.store, &s.groups, 0, true), "{case}");
         }
     }
 
     #[test]
     fn fencing_epochs_and_partition_membership() {
         let s = setup();
-        let c = s.coordinator();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         let (pid, epoch) = open_transaction(&s, &c, "z");
         // A second InitProducerId aborts the open transaction and bumps the epoch.
-        let (pid2, epoch2) = c.init_producer_id(&s.store, &s.ids, "z", 60_000, None).unwrap();
+        let (pid2, epoch2) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, "z", 60_000, None)
+            .unwrap();
         assert_eq!(pid2, pid);
         assert!(epoch2 > epoch);
         assert!(stable(&s));
@@ -639,30 +660,34 @@ mod tests {
         let old_epoch = c.with_transactional_append("z", pid, epoch, "t", 0, || ());
         assert_eq!(old_epoch, Err(ResponseError::InvalidProducerEpoch));
         // Commit, and a retried commit, succeed; an abort after it does not.
-        c.end_txn(&s.store, "z", pid, epoch2, true).unwrap();
-        c.end_txn(&s.store, "z", pid, epoch2, true).unwrap();
+        c.end_txn(&s.store, &s.groups, "z", pid, epoch2, true).unwrap();
+        c.end_txn(&s.store, &s.groups, "z", pid, epoch2, true).unwrap();
         assert_eq!(
-            c.end_txn(&s.store, "z", pid, epoch2, false),
+            c.end_txn(&s.store, &s.groups, "z", pid, epoch2, false),
             Err(ResponseError::InvalidTxnState)
         );
         assert_eq!(p1.last_stable_offset(), p1.high_watermark());
         // State survives a reopen: the old epoch is still fenced.
         drop(c);
-        let c = s.coordinator();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         assert_eq!(
-            c.init_producer_id(&s.store, &s.ids, "z", 60_000, Some((pid, epoch))),
+            c.init_producer_id(&s.store, &s.groups, &s.ids, "z", 60_000, Some((pid, epoch))),
             Err(ResponseError::ProducerFenced)
         );
-        let (_, epoch3) = c.init_producer_id(&s.store, &s.ids, "z", 60_000, None).unwrap();
+        let (_, epoch3) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, "z", 60_000, None)
+            .unwrap();
         assert!(epoch3 > epoch2);
     }
 
     #[test]
     fn timed_out_transactions_are_aborted_by_maintenance() {
         let s = setup();
-        let c = s.coordinator();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         let id = "slow";
-        let (pid, epoch) = c.init_producer_id(&s.store, &s.ids, id, 1_000, None).unwrap();
+        let (pid, epoch) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, id, 1_000, None)
+            .unwrap();
         c.add_partitions(id, pid, epoch, &[("t".to_string(), 0)], 10_000)
             .unwrap();
         let p0 = s.store.partition("t", 0).unwrap();
@@ -671,12 +696,15 @@ mod tests {
         })
         .unwrap()
         .unwrap();
-        assert!(!c.resolve(&s.store, 10_900, false), "not yet timed out");
+        assert!(
+            !c.resolve(&s.store, &s.groups, 10_900, false),
+            "not yet timed out"
+        );
         assert!(p0.last_stable_offset() < p0.high_watermark());
-        assert!(c.resolve(&s.store, 11_001, false));
+        assert!(c.resolve(&s.store, &s.groups, 11_001, false));
         assert_eq!(p0.last_stable_offset(), p0.high_watermark());
         assert_eq!(
-            c.end_txn(&s.store, id, pid, epoch, true),
+            c.end_txn(&s.store, &s.groups, id, pid, epoch, true),
             Err(ResponseError::ProducerFenced)
         );
     }
@@ -684,16 +712,75 @@ mod tests {
     #[test]
     fn bad_timeouts_and_long_ids() {
         let s = setup();
-        let c = s.coordinator();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         assert_eq!(
-            c.init_producer_id(&s.store, &s.ids, "x", MAX_TRANSACTION_TIMEOUT_MS + 1, None),
+            c.init_producer_id(
+                &s.store,
+                &s.groups,
+                &s.ids,
+                "x",
+                MAX_TRANSACTION_TIMEOUT_MS + 1,
+                None
+            ),
             Err(ResponseError::InvalidTransactionTimeout)
         );
         let long = "é".repeat(300);
-        let (pid, _) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
+        let (pid, _) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, &long, 1000, None)
+            .unwrap();
         drop(c);
-        let c = s.coordinator();
-        let (pid_again, epoch) = c.init_producer_id(&s.store, &s.ids, &long, 1000, None).unwrap();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid_again, epoch) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, &long, 1000, None)
+            .unwrap();
         assert_eq!((pid_again, epoch), (pid, 1));
+    }
+
+    #[test]
+    fn staged_offsets_apply_on_commit_only_and_survive_restart_while_staged() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let offset = |o: i64| StagedOffset {
+            group: "g".to_string(),
+            topic: "in".to_string(),
+            partition: 0,
+            offset: o,
+            leader_epoch: -1,
+            metadata: Some("m".to_string()),
+        };
+        let (pid, epoch) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, "o", 60_000, None)
+            .unwrap();
+        // Offsets need AddOffsetsToTxn first.
+        assert_eq!(
+            c.stage_offsets("o", pid, epoch, "g", vec![offset(5)]),
+            Err(ResponseError::InvalidTxnState)
+        );
+        c.add_offsets("o", pid, epoch, "g", 0).unwrap();
+        c.stage_offsets("o", pid, epoch, "g", vec![offset(5)]).unwrap();
+        c.end_txn(&s.store, &s.groups, "o", pid, epoch, false).unwrap();
+        assert_eq!(
+            s.groups.committed("g", "in", 0),
+            None,
+            "aborted offsets are dropped"
+        );
+
+        c.add_offsets("o", pid, epoch, "g", 0).unwrap();
+        c.stage_offsets("o", pid, epoch, "g", vec![offset(7)]).unwrap();
+        c.stage_offsets("o", pid, epoch, "g", vec![offset(9)]).unwrap();
+        assert_eq!(
+            s.groups.committed("g", "in", 0),
+            None,
+            "staged, not yet committed"
+        );
+        // The staged offsets are durable: a restart with the commit prepared applies them.
+        let entry = c.entry("o").unwrap();
+        c.prepare(&mut lock(&entry), true).unwrap();
+        drop(entry);
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        c.resolve(&s.store, &s.groups, 0, true);
+        let committed = s.groups.committed("g", "in", 0).unwrap();
+        assert_eq!((committed.offset, committed.metadata.as_deref()), (9, Some("m")));
     }
 }
