@@ -3,8 +3,13 @@
 #   kcat (librdkafka 2.0.2, older protocol versions), confluent-kafka (librdkafka 2.16),
 #   kafka-python (independent pure-Python protocol implementation), and spate's own CLI.
 # Each check creates a topic, produces, lists metadata and consumes, comparing what it reads
-# with what it wrote. Then the broker is stopped with SIGTERM (it must exit 0), restarted on the
-# same data dir, and the kcat topic must read back unchanged.
+# with what it wrote. Consumer groups and transactions (issue 3): a two-member confluent-kafka
+# group (disjoint assignment, exactly-once consumption, commits, resume from committed offsets),
+# a confluent-kafka transactional producer (commit and abort; read_committed vs
+# read_uncommitted), a kafka-python group consumer whose commits `spate groups describe` must show
+# as lag 0, and kcat's balanced consumer (-G) which must resume from its own commits.
+# Then the broker is stopped with SIGTERM (it must exit 0), restarted on the
+# same data dir, and the kcat topic and kcat group's committed offsets must read back unchanged.
 # Prints one PASS/FAIL line per check and ends with `N passed, M failed`; exits non-zero on any
 # failure. The broker is always killed on exit.
 #
@@ -139,6 +144,52 @@ check_spate_cli() {
         echo "100 records round-tripped through the CLI"
 }
 
+# kafka-python joins a group, consumes and commits; then `spate groups describe` must list both
+# partitions of the topic with committed == log-end and lag 0, and a total lag of 0.
+check_kafka_python_group() {
+    local topic="compat-kafka-python-group" group="compat-kafka-python-group"
+    timeout "$CLIENT_TIMEOUT_S" "$PYTHON" "$HERE/compat_kafka_python_group.py" "$BROKER_ADDR" "$topic" "$group" ||
+        return 1
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" groups describe "$group" --bootstrap "$BROKER_ADDR" \
+        >"$WORK/kp-group.describe" || return 1
+    cat "$WORK/kp-group.describe"
+    # Rows: topic partition committed log-end lag member (tab-separated).
+    local rows
+    rows="$(awk -F'\t' -v t="$topic" '$1 == t && $3 == $4 && $5 == "0" && $4 > 0 { n++ } END { print n + 0 }' \
+        "$WORK/kp-group.describe")"
+    [ "$rows" -eq 2 ] || { echo "expected 2 partitions of $topic with committed == log-end and lag 0, got $rows"; return 1; }
+    grep -qx 'total lag 0' "$WORK/kp-group.describe" || { echo "total lag is not 0"; return 1; }
+    echo "spate groups describe shows lag 0 on both partitions"
+}
+
+# kcat's balanced consumer (librdkafka 2.0.2): -G joins a group, -e exits at the end of every
+# assigned partition, and closing commits. The first run must read every record once; a second
+# run in the same group must resume from the commits and read nothing; describe must show lag 0.
+check_kcat_group() {
+    local topic="compat-kcat-group" group="compat-kcat-group" i
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" topics create "$topic" --partitions 3 --bootstrap "$BROKER_ADDR" || return 1
+    for i in $(seq 1 300); do echo "k$i:v$i"; done >"$WORK/kcat-group.in"
+    timeout "$CLIENT_TIMEOUT_S" kcat -b "$BROKER_ADDR" -P -t "$topic" -K: <"$WORK/kcat-group.in" || return 1
+    local -a consume=(timeout 30 kcat -b "$BROKER_ADDR" -G "$group" -X auto.offset.reset=earliest -e -q
+        -f '%k:%s\n' "$topic")
+    "${consume[@]}" >"$WORK/kcat-group.first" || { echo "kcat -G exited non-zero (or timed out)"; return 1; }
+    diff <(sort "$WORK/kcat-group.in") <(sort "$WORK/kcat-group.first") | head -n 10
+    cmp -s <(sort "$WORK/kcat-group.in") <(sort "$WORK/kcat-group.first") || {
+        echo "first group read: $(wc -l <"$WORK/kcat-group.first") lines, expected the 300 produced"
+        return 1
+    }
+    "${consume[@]}" >"$WORK/kcat-group.second" || { echo "second kcat -G exited non-zero"; return 1; }
+    [ ! -s "$WORK/kcat-group.second" ] || {
+        echo "second run re-read $(wc -l <"$WORK/kcat-group.second") records instead of resuming"
+        return 1
+    }
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" groups describe "$group" --bootstrap "$BROKER_ADDR" \
+        >"$WORK/kcat-group.describe" || return 1
+    cat "$WORK/kcat-group.describe"
+    grep -qx 'total lag 0' "$WORK/kcat-group.describe" || { echo "total lag is not 0"; return 1; }
+    echo "300 records read once through kcat -G; the second run resumed from the commits"
+}
+
 check_restart() {
     local pid="$BROKER_PID" rc=0 i
     kill -TERM "$pid"
@@ -157,7 +208,17 @@ check_restart() {
     start_broker broker || return 1
     kcat_consume_all >"$WORK/kcat.reread" || return 1
     diff -u "$WORK/kcat.expected" "$WORK/kcat.reread" | head -n 20
-    cmp -s "$WORK/kcat.expected" "$WORK/kcat.reread" && echo "data intact after restart"
+    cmp -s "$WORK/kcat.expected" "$WORK/kcat.reread" || return 1
+    echo "data intact after restart"
+    # Committed group offsets live in the internal offsets log and must survive the restart too.
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" groups describe compat-kcat-group --bootstrap "$BROKER_ADDR" \
+        >"$WORK/kcat-group.restart" || return 1
+    cat "$WORK/kcat-group.restart"
+    local rows
+    rows="$(awk -F'\t' '$1 == "compat-kcat-group" && $3 == $4 && $5 == "0" { n++ } END { print n + 0 }' \
+        "$WORK/kcat-group.restart")"
+    [ "$rows" -eq 3 ] || { echo "after restart, $rows of 3 committed offsets of compat-kcat-group are at log end"; return 1; }
+    echo "committed group offsets intact after restart"
 }
 
 summary() {
@@ -192,6 +253,10 @@ run_check kcat check_kcat
 run_check confluent-kafka "$PYTHON" "$HERE/compat_confluent.py" "$BROKER_ADDR"
 run_check kafka-python "$PYTHON" "$HERE/compat_kafka_python.py" "$BROKER_ADDR"
 run_check spate-cli check_spate_cli
+run_check confluent-kafka-group "$PYTHON" "$HERE/compat_confluent_group.py" "$BROKER_ADDR"
+run_check confluent-kafka-txn "$PYTHON" "$HERE/compat_confluent_txn.py" "$BROKER_ADDR"
+run_check kafka-python-group check_kafka_python_group
+run_check kcat-group check_kcat_group
 run_check restart check_restart
 
 summary
