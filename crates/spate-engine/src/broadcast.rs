@@ -316,27 +316,14 @@ impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<
     TwoInputOperator<A, B> for BroadcastProcessOp<A, B, O, F>
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element(r.value, &self.states, &mut ctx);
-        }
-        self.down.emit();
+        self.down.process_batch(self.watermark, batch, |v, ctx| {
+            self.f.process_element(v, &self.states, ctx)
+        });
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f
-                .process_broadcast_element(r.value, &mut self.states, &mut ctx);
-        }
-        self.down.emit();
+        self.down.process_batch(self.watermark, batch, |v, ctx| {
+            self.f.process_broadcast_element(v, &mut self.states, ctx)
+        });
     }
 }
 
@@ -396,15 +383,8 @@ where
         self.rt.down.emit();
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.rt.watermark,
-                down: &mut self.rt.down,
-            };
-            self.f
-                .process_broadcast_element(r.value, &mut self.states, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt.down.process_batch(self.rt.watermark, batch, |v, ctx| {
+            self.f.process_broadcast_element(v, &mut self.states, ctx)
+        });
     }
 }

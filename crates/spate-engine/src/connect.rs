@@ -77,26 +77,12 @@ impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> TwoInputOperator<
     for CoProcessOp<A, B, O, F>
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element1(r.value, &mut ctx);
-        }
-        self.down.emit();
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element1(v, ctx));
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element2(r.value, &mut ctx);
-        }
-        self.down.emit();
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element2(v, ctx));
     }
 }
 

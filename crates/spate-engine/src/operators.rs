@@ -71,6 +71,26 @@ impl<O: Data> Downstream<O> {
         }
         self.side.flush_buffers();
     }
+
+    /// Calls `process` on every element of `batch` with a [`ProcessContext`] at `watermark`,
+    /// then pushes what it emitted: the batch loop of every unkeyed process-style operator.
+    #[inline]
+    pub(crate) fn process_batch<I>(
+        &mut self,
+        watermark: Timestamp,
+        batch: &mut Vec<Record<I>>,
+        mut process: impl FnMut(I, &mut ProcessContext<'_, O>),
+    ) {
+        for r in batch.drain(..) {
+            let mut ctx = ProcessContext {
+                timestamp: r.timestamp,
+                watermark,
+                down: self,
+            };
+            process(r.value, &mut ctx);
+        }
+        self.emit();
+    }
 }
 
 impl<O: Data> Control for Downstream<O> {
@@ -276,15 +296,8 @@ impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Control for ProcessOp
 
 impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Output<T> for ProcessOp<T, O, F> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element(r.value, &mut ctx);
-        }
-        self.down.emit();
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element(v, ctx));
     }
 }
 
