@@ -375,12 +375,9 @@ where
     F: KeyedBroadcastProcessFunction<K, A, B, O>,
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let key = (self.ka)(&r.value);
-            let mut ctx = self.rt.context(&key, r.timestamp);
-            self.f.process_element(r.value, &self.states, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt.process_batch(batch, &self.ka, |v, ctx| {
+            self.f.process_element(v, &self.states, ctx)
+        });
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
         self.rt.down.process_batch(self.rt.watermark, batch, |v, ctx| {
