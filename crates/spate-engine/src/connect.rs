@@ -10,9 +10,8 @@
 
 use std::marker::PhantomData;
 
-use crate::operators::{Downstream, ProcessContext};
+use crate::operators::{Downstream, ProcessContext, delegate_control};
 use crate::record::{Data, MIN_WATERMARK, Record, Timestamp};
-use crate::runtime::output::Control;
 use crate::stream::DataStream;
 use crate::two_input::TwoInputOperator;
 
@@ -54,24 +53,7 @@ struct CoProcessOp<A, B, O, F> {
     _t: PhantomData<fn(A, B)>,
 }
 
-impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> Control for CoProcessOp<A, B, O, F> {
-    fn watermark(&mut self, w: Timestamp) {
-        self.watermark = w;
-        self.down.watermark(w);
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now)
-    }
-    fn finish(&mut self) {
-        self.down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-}
+delegate_control!(track_watermark CoProcessOp<A, B, O, F> where A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>);
 
 impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> TwoInputOperator<A, B>
     for CoProcessOp<A, B, O, F>

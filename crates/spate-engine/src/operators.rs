@@ -118,11 +118,25 @@ impl<O: Data> Control for Downstream<O> {
     }
 }
 
-/// Implements `Control` by delegating to a `down: Downstream<_>` field.
+/// Implements `Control` by delegating to a `down: Downstream<_>` field. The `track_watermark`
+/// form also keeps each watermark in a `watermark: Timestamp` field, for operators whose
+/// [`ProcessContext`] reports the current watermark.
 macro_rules! delegate_control {
     ($ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
         impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
             fn watermark(&mut self, w: $crate::record::Timestamp) { self.down.watermark(w) }
+            fn idle(&mut self, i: bool) { self.down.idle(i) }
+            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
+            fn finish(&mut self) { self.down.finish() }
+            fn flush(&mut self) -> bool { self.down.flush() }
+        }
+    };
+    (track_watermark $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
+        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
+            fn watermark(&mut self, w: $crate::record::Timestamp) {
+                self.watermark = w;
+                self.down.watermark(w)
+            }
             fn idle(&mut self, i: bool) { self.down.idle(i) }
             fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
             fn finish(&mut self) { self.down.finish() }
@@ -275,24 +289,7 @@ impl<T, O, F> ProcessOp<T, O, F> {
     }
 }
 
-impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Control for ProcessOp<T, O, F> {
-    fn watermark(&mut self, w: Timestamp) {
-        self.watermark = w;
-        self.down.watermark(w)
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now)
-    }
-    fn finish(&mut self) {
-        self.down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-}
+delegate_control!(track_watermark ProcessOp<T, O, F> where T: Send + 'static, O: Data, F: ProcessFunction<T, O>);
 
 impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Output<T> for ProcessOp<T, O, F> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
