@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{Downstream, ProcessContext};
+use crate::operators::{Downstream, ProcessContext, delegate_control};
 use crate::record::{Data, Key, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::output::Control;
 use crate::state::StateRegistry;
@@ -291,52 +291,20 @@ struct BroadcastProcessOp<A, B, O, F> {
     _t: PhantomData<fn(A, B)>,
 }
 
-impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>> Control
-    for BroadcastProcessOp<A, B, O, F>
-{
-    fn watermark(&mut self, w: Timestamp) {
-        self.watermark = w;
-        self.down.watermark(w);
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now);
-    }
-    fn finish(&mut self) {
-        self.down.finish();
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-}
+delegate_control!(track_watermark BroadcastProcessOp<A, B, O, F> where A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>);
 
 impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>>
     TwoInputOperator<A, B> for BroadcastProcessOp<A, B, O, F>
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element(r.value, &self.states, &mut ctx);
-        }
-        self.down.emit();
+        self.down.process_batch(self.watermark, batch, |v, ctx| {
+            self.f.process_element(v, &self.states, ctx)
+        });
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f
-                .process_broadcast_element(r.value, &mut self.states, &mut ctx);
-        }
-        self.down.emit();
+        self.down.process_batch(self.watermark, batch, |v, ctx| {
+            self.f.process_broadcast_element(v, &mut self.states, ctx)
+        });
     }
 }
 
@@ -388,23 +356,13 @@ where
     F: KeyedBroadcastProcessFunction<K, A, B, O>,
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let key = (self.ka)(&r.value);
-            let mut ctx = self.rt.context(&key, r.timestamp);
-            self.f.process_element(r.value, &self.states, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt.process_batch(batch, &self.ka, |v, ctx| {
+            self.f.process_element(v, &self.states, ctx)
+        });
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.rt.watermark,
-                down: &mut self.rt.down,
-            };
-            self.f
-                .process_broadcast_element(r.value, &mut self.states, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt.down.process_batch(self.rt.watermark, batch, |v, ctx| {
+            self.f.process_broadcast_element(v, &mut self.states, ctx)
+        });
     }
 }

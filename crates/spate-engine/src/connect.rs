@@ -1,4 +1,5 @@
-//! Two-input operators: connected streams and co-process functions.
+//! Two-input operators: connected streams and co-process functions (wired through
+//! `crate::two_input`).
 //!
 //! Both inputs of a two-input operator run in one task; their watermarks are aligned over the
 //! channels of both inputs. Connecting a stream with a *broadcast* stream
@@ -8,13 +9,11 @@
 //! keyed inputs, [`crate::keyed_co_process`].
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::graph::{AnyBox, BuildCtx, NodeKind, boxed, unbox};
-use crate::operators::{Downstream, ProcessContext};
+use crate::operators::{Downstream, ProcessContext, delegate_control};
 use crate::record::{Data, MIN_WATERMARK, Record, Timestamp};
-use crate::runtime::output::{Control, Output};
 use crate::stream::DataStream;
+use crate::two_input::TwoInputOperator;
 
 /// A function over two inputs with one output. Both methods run on the same subtask and never
 /// concurrently, so the function may keep shared state in its fields.
@@ -47,108 +46,41 @@ impl<A: Data> DataStream<A> {
     }
 }
 
-struct CoCore<A, B, O, F> {
+struct CoProcessOp<A, B, O, F> {
     f: F,
     down: Downstream<O>,
     watermark: Timestamp,
     _t: PhantomData<fn(A, B)>,
 }
 
-type Shared<A, B, O, F> = Arc<Mutex<CoCore<A, B, O, F>>>;
+delegate_control!(track_watermark CoProcessOp<A, B, O, F> where A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Only this task touches the core; a poisoned lock means user code panicked, which already
-    // failed the job.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-struct FirstInput<A, B, O, F>(Shared<A, B, O, F>);
-struct SecondInput<A, B, O, F>(Shared<A, B, O, F>);
-
-impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> Control for FirstInput<A, B, O, F> {
-    fn watermark(&mut self, w: Timestamp) {
-        let mut c = lock(&self.0);
-        c.watermark = w;
-        c.down.watermark(w);
+impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> TwoInputOperator<A, B>
+    for CoProcessOp<A, B, O, F>
+{
+    fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element1(v, ctx));
     }
-    fn idle(&mut self, i: bool) {
-        lock(&self.0).down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        lock(&self.0).down.tick(now)
-    }
-    fn finish(&mut self) {
-        lock(&self.0).down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        lock(&self.0).down.flush()
-    }
-}
-
-impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> Output<A> for FirstInput<A, B, O, F> {
-    fn push(&mut self, batch: &mut Vec<Record<A>>) {
-        let mut guard = lock(&self.0);
-        let c = &mut *guard;
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: c.watermark,
-                down: &mut c.down,
-            };
-            c.f.process_element1(r.value, &mut ctx);
-        }
-        c.down.emit();
-    }
-}
-
-/// The second input's control signals are handled through the first input (the task aligns
-/// watermarks over both and signals once).
-impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> Control for SecondInput<A, B, O, F> {
-    fn watermark(&mut self, _: Timestamp) {}
-    fn idle(&mut self, _: bool) {}
-    fn tick(&mut self, _: Timestamp) {}
-    fn finish(&mut self) {}
-    fn flush(&mut self) -> bool {
-        lock(&self.0).down.flush()
-    }
-}
-
-impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> Output<B> for SecondInput<A, B, O, F> {
-    fn push(&mut self, batch: &mut Vec<Record<B>>) {
-        let mut guard = lock(&self.0);
-        let c = &mut *guard;
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: c.watermark,
-                down: &mut c.down,
-            };
-            c.f.process_element2(r.value, &mut ctx);
-        }
-        c.down.emit();
+    fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element2(v, ctx));
     }
 }
 
 impl<A: Data, B: Data> ConnectedStreams<A, B> {
     /// Runs a [`CoProcessFunction`] over both inputs.
     pub fn process<O: Data, F: CoProcessFunction<A, B, O>>(&self, f: F) -> DataStream<O> {
-        let build = move |ctx: &mut BuildCtx<'_>, out: AnyBox| -> (AnyBox, AnyBox) {
-            let down = Downstream::new(unbox::<O>(out), ctx.take_side_outputs());
-            let core = Arc::new(Mutex::new(CoCore {
+        self.first.two_input(
+            "co-process",
+            self.first.edge(0),
+            self.second.edge(1),
+            move |_, down| CoProcessOp {
                 f: f.clone(),
                 down,
                 watermark: MIN_WATERMARK,
                 _t: PhantomData,
-            }));
-            (
-                boxed::<A>(Box::new(FirstInput(core.clone()))),
-                boxed::<B>(Box::new(SecondInput(core))),
-            )
-        };
-        self.first.add_node(
-            "co-process",
-            NodeKind::TwoInput(Box::new(build)),
-            vec![self.first.edge(0), self.second.edge(1)],
+            },
         )
     }
 }

@@ -176,19 +176,11 @@ where
     F: KeyedCoProcessFunction<K, A, B, O>,
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
-        for r in batch.drain(..) {
-            let key = (self.ka)(&r.value);
-            let mut ctx = self.rt.context(&key, r.timestamp);
-            self.f.process_element1(r.value, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt
+            .process_batch(batch, &self.ka, |v, ctx| self.f.process_element1(v, ctx));
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
-        for r in batch.drain(..) {
-            let key = (self.kb)(&r.value);
-            let mut ctx = self.rt.context(&key, r.timestamp);
-            self.f.process_element2(r.value, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt
+            .process_batch(batch, &self.kb, |v, ctx| self.f.process_element2(v, ctx));
     }
 }

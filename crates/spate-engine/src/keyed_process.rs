@@ -175,6 +175,23 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         }
     }
 
+    /// Calls `process` on every element of `batch` with its key (by `key_of`) current, then
+    /// pushes what it emitted: the batch loop of every keyed process-style operator.
+    #[inline]
+    pub(crate) fn process_batch<I>(
+        &mut self,
+        batch: &mut Vec<Record<I>>,
+        key_of: impl Fn(&I) -> K,
+        mut process: impl FnMut(I, &mut KeyedContext<'_, K, O>),
+    ) {
+        for r in batch.drain(..) {
+            let key = key_of(&r.value);
+            let mut ctx = self.context(&key, r.timestamp);
+            process(r.value, &mut ctx);
+        }
+        self.down.emit();
+    }
+
     /// Fires the timers of `domain` due at `upto`, in timestamp order.
     pub(crate) fn fire(
         &mut self,
@@ -305,11 +322,7 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn push(&mut self, batch: &mut Vec<Record<I>>) {
-        for r in batch.drain(..) {
-            let key = (self.key_selector)(&r.value);
-            let mut ctx = self.rt.context(&key, r.timestamp);
-            self.f.process_element(r.value, &mut ctx);
-        }
-        self.rt.down.emit();
+        self.rt
+            .process_batch(batch, &self.key_selector, |v, ctx| self.f.process_element(v, ctx));
     }
 }

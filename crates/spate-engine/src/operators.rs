@@ -71,6 +71,26 @@ impl<O: Data> Downstream<O> {
         }
         self.side.flush_buffers();
     }
+
+    /// Calls `process` on every element of `batch` with a [`ProcessContext`] at `watermark`,
+    /// then pushes what it emitted: the batch loop of every unkeyed process-style operator.
+    #[inline]
+    pub(crate) fn process_batch<I>(
+        &mut self,
+        watermark: Timestamp,
+        batch: &mut Vec<Record<I>>,
+        mut process: impl FnMut(I, &mut ProcessContext<'_, O>),
+    ) {
+        for r in batch.drain(..) {
+            let mut ctx = ProcessContext {
+                timestamp: r.timestamp,
+                watermark,
+                down: self,
+            };
+            process(r.value, &mut ctx);
+        }
+        self.emit();
+    }
 }
 
 impl<O: Data> Control for Downstream<O> {
@@ -98,11 +118,25 @@ impl<O: Data> Control for Downstream<O> {
     }
 }
 
-/// Implements `Control` by delegating to a `down: Downstream<_>` field.
+/// Implements `Control` by delegating to a `down: Downstream<_>` field. The `track_watermark`
+/// form also keeps each watermark in a `watermark: Timestamp` field, for operators whose
+/// [`ProcessContext`] reports the current watermark.
 macro_rules! delegate_control {
     ($ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
         impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
             fn watermark(&mut self, w: $crate::record::Timestamp) { self.down.watermark(w) }
+            fn idle(&mut self, i: bool) { self.down.idle(i) }
+            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
+            fn finish(&mut self) { self.down.finish() }
+            fn flush(&mut self) -> bool { self.down.flush() }
+        }
+    };
+    (track_watermark $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
+        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
+            fn watermark(&mut self, w: $crate::record::Timestamp) {
+                self.watermark = w;
+                self.down.watermark(w)
+            }
             fn idle(&mut self, i: bool) { self.down.idle(i) }
             fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
             fn finish(&mut self) { self.down.finish() }
@@ -255,36 +289,12 @@ impl<T, O, F> ProcessOp<T, O, F> {
     }
 }
 
-impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Control for ProcessOp<T, O, F> {
-    fn watermark(&mut self, w: Timestamp) {
-        self.watermark = w;
-        self.down.watermark(w)
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now)
-    }
-    fn finish(&mut self) {
-        self.down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-}
+delegate_control!(track_watermark ProcessOp<T, O, F> where T: Send + 'static, O: Data, F: ProcessFunction<T, O>);
 
 impl<T: Send + 'static, O: Data, F: ProcessFunction<T, O>> Output<T> for ProcessOp<T, O, F> {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
-        for r in batch.drain(..) {
-            let mut ctx = ProcessContext {
-                timestamp: r.timestamp,
-                watermark: self.watermark,
-                down: &mut self.down,
-            };
-            self.f.process_element(r.value, &mut ctx);
-        }
-        self.down.emit();
+        self.down
+            .process_batch(self.watermark, batch, |v, ctx| self.f.process_element(v, ctx));
     }
 }
 

@@ -28,6 +28,26 @@ pub(crate) struct WindowSlot<A, S> {
     timers: Timers,
 }
 
+impl<A, S> WindowSlot<A, S> {
+    /// The trigger's view of this slot; timers it registers go to the slot and to `added`,
+    /// which the caller enqueues.
+    #[inline]
+    fn trigger_context<'a>(
+        &'a mut self,
+        watermark: Timestamp,
+        now: Timestamp,
+        added: &'a mut Timers,
+    ) -> TriggerContext<'a, S> {
+        TriggerContext {
+            state: &mut self.trigger_state,
+            watermark,
+            now,
+            timers: &mut self.timers,
+            added,
+        }
+    }
+}
+
 type SlotList<A, S> = SmallVec<[WindowSlot<A, S>; 2]>;
 type TimerQueue<K> = BTreeMap<Timestamp, Vec<(K, Window)>>;
 
@@ -116,19 +136,11 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
         value: T,
     ) {
         let slot = &mut list[idx];
-        let mut added = Timers::new();
-        let result = {
-            let mut ctx = TriggerContext {
-                state: &mut slot.trigger_state,
-                watermark: self.watermark,
-                now: self.now,
-                timers: &mut slot.timers,
-                added: &mut added,
-            };
-            self.trigger.on_element(&value, ts, &slot.window, &mut ctx)
-        };
-        self.wf.add(&mut slot.acc, value);
         let w = slot.window;
+        let mut added = Timers::new();
+        let mut ctx = slot.trigger_context(self.watermark, self.now, &mut added);
+        let result = self.trigger.on_element(&value, ts, &w, &mut ctx);
+        self.wf.add(&mut slot.acc, value);
         if !added.is_empty() {
             self.enqueue(key, w, &added);
         }
@@ -208,16 +220,8 @@ impl<K: Key, T: Data, Tr: Trigger<T>, WF: WindowFn<K, T>> Core<K, T, Tr, WF> {
                     .merge_state(&mut slot.trigger_state, old.trigger_state);
             }
             let mut added = Timers::new();
-            {
-                let mut ctx = TriggerContext {
-                    state: &mut slot.trigger_state,
-                    watermark: self.watermark,
-                    now: self.now,
-                    timers: &mut slot.timers,
-                    added: &mut added,
-                };
-                self.trigger.on_merge(&merged, &mut ctx);
-            }
+            let mut ctx = slot.trigger_context(self.watermark, self.now, &mut added);
+            self.trigger.on_merge(&merged, &mut ctx);
             self.enqueue(key, merged, &added);
             list.push(slot);
             list.len() - 1
@@ -375,19 +379,11 @@ where
         };
         slot.timers.swap_remove(pos);
         let mut added = Timers::new();
-        let result = {
-            let mut ctx = TriggerContext {
-                state: &mut slot.trigger_state,
-                watermark: core.watermark,
-                now: core.now,
-                timers: &mut slot.timers,
-                added: &mut added,
-            };
-            if event_time {
-                core.trigger.on_event_time(time, &window, &mut ctx)
-            } else {
-                core.trigger.on_processing_time(time, &window, &mut ctx)
-            }
+        let mut ctx = slot.trigger_context(core.watermark, core.now, &mut added);
+        let result = if event_time {
+            core.trigger.on_event_time(time, &window, &mut ctx)
+        } else {
+            core.trigger.on_processing_time(time, &window, &mut ctx)
         };
         core.enqueue(&key, window, &added);
         let cleanup = !window.is_global()
