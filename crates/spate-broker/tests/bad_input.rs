@@ -482,3 +482,27 @@ async fn idempotent_sequence_gaps_are_rejected_and_retries_are_not_appended_twic
     // Non-idempotent appends to the same partition are unaffected.
     assert_still_serves(&broker, &["s0", "s1", "s2", "s3", "s4"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_cannot_produce_to_or_delete_the_offsets_topic() {
+    let broker = broker_with_topic().await;
+    let mut conn = RawConnection::connect(&broker.bootstrap()).await;
+    let before = broker.log_end_offset("__consumer_offsets", 0);
+    let resp = conn
+        .produce("__consumer_offsets", 0, batch(&[b"forged"], 1_000, None), 1)
+        .await;
+    assert_eq!(resp.error_code, ResponseError::InvalidTopicException.code());
+    assert_eq!(
+        broker.log_end_offset("__consumer_offsets", 0),
+        before,
+        "nothing appended"
+    );
+
+    let req = kafka_protocol::messages::DeleteTopicsRequest::default()
+        .with_topic_names(vec![topic_name("__consumer_offsets")])
+        .with_timeout_ms(5000);
+    let resp = conn.call(&req, 5).await;
+    assert_eq!(resp.responses[0].error_code, ResponseError::InvalidRequest.code());
+    assert!(broker.handle.store().topic("__consumer_offsets").is_some());
+    assert_still_serves(&broker, &[]).await;
+}

@@ -13,3 +13,4 @@ mod store;
 
 pub(crate) use coordinator::{GroupConfig, GroupCoordinator, MemberRequest};
 pub(crate) use group::{JoinOutcome, SyncOutcome};
+pub(crate) use store::OFFSETS_TOPIC;

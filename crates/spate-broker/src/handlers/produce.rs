@@ -11,6 +11,7 @@ use spate_log::batch::BatchHeader;
 use spate_log::{AppendOutcome, Durability, FlushPolicy, Partition};
 
 use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::groups::OFFSETS_TOPIC;
 use crate::handlers::error_codes::code_and_message;
 use crate::state::BrokerState;
 
@@ -141,6 +142,16 @@ fn append_checked(
         let (code, msg) = code_and_message(&e);
         (code, msg.map(|m| m.to_string()))
     };
+    // Only the group coordinator writes the offsets topic: a client's records there could forge
+    // committed offsets (Kafka refuses these appends too).
+    if topic == OFFSETS_TOPIC {
+        return Err((
+            ResponseError::InvalidTopicException.code(),
+            Some(format!(
+                "{topic} is an internal topic; clients cannot produce to it"
+            )),
+        ));
+    }
     let Some(transactional_id) = transactional_id else {
         return partition
             .append(records, Durability::Async)

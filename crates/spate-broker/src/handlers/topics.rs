@@ -13,6 +13,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::groups::OFFSETS_TOPIC;
 use crate::handlers::configs::topic_config_entries;
 use crate::handlers::error_codes::code_and_message;
 use crate::state::BrokerState;
@@ -158,6 +159,12 @@ pub(crate) fn delete(
             let outcome = match topic {
                 None if name.is_none() => Err(err(ResponseError::UnknownTopicId, "unknown topic id")),
                 None => Err(err(ResponseError::UnknownTopicOrPartition, "unknown topic")),
+                Some(t) if t.name == OFFSETS_TOPIC => Err(err(
+                    ResponseError::InvalidRequest,
+                    format!(
+                        "{OFFSETS_TOPIC} is an internal topic holding committed offsets; it cannot be deleted"
+                    ),
+                )),
                 Some(t) => state
                     .store
                     .delete_topic(&t.name)
