@@ -114,6 +114,23 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
                 continue;
             };
             let limit = (fp.partition_max_bytes.max(0) as usize).min(remaining);
+            // Once the response is full only its first partition could still exceed the limit, so
+            // reading a batch here would just throw it away: report positions without reading.
+            // (Offsets out of range still go through the read, which reports the error.)
+            if total > 0
+                && limit == 0
+                && (partition.log_start_offset()..=partition.high_watermark()).contains(&fp.fetch_offset)
+            {
+                pd.high_watermark = partition.high_watermark();
+                pd.last_stable_offset = partition.last_stable_offset();
+                pd.log_start_offset = partition.log_start_offset();
+                pd.records = Some(Default::default());
+                if read_committed {
+                    pd.aborted_transactions = Some(Vec::new());
+                }
+                partitions.push(pd);
+                continue;
+            }
             let read = if read_committed {
                 partition.read_committed(fp.fetch_offset, limit)
             } else {
