@@ -20,11 +20,17 @@ pub fn base_config(bootstrap: &str) -> ClientConfig {
     c
 }
 
+/// Consumer settings speaking for `group` that commit nothing on their own (librdkafka wants a
+/// group id even for consumers that only assign partitions).
+pub fn consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
+    let mut c = base_config(bootstrap);
+    c.set("group.id", group).set("enable.auto.commit", "false");
+    c
+}
+
 /// A consumer for assigned partitions (no group membership), used for metadata too.
 pub fn assign_consumer(bootstrap: &str) -> Result<BaseConsumer> {
-    base_config(bootstrap)
-        .set("group.id", "spate-cli")
-        .set("enable.auto.commit", "false")
+    consumer_config(bootstrap, "spate-cli")
         .set("enable.auto.offset.store", "false")
         .create()
         .context("creating Kafka consumer")

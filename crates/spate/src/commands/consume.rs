@@ -15,10 +15,10 @@ use crate::kafka_client;
 
 pub async fn run(args: ConsumeArgs) -> Result<()> {
     let bootstrap = &args.client.bootstrap;
-    let mut config = kafka_client::base_config(bootstrap);
+    let mut config = kafka_client::consumer_config(bootstrap, args.group.as_deref().unwrap_or("spate-cli"));
     config
-        .set("group.id", args.group.as_deref().unwrap_or("spate-cli"))
         .set(
+            // A group member commits what it consumed; a reader of assigned partitions does not.
             "enable.auto.commit",
             if args.group.is_some() { "true" } else { "false" },
         )

@@ -11,9 +11,7 @@ use crate::kafka_client::{self, CLUSTER_TIMEOUT};
 
 /// A consumer that speaks for `group` (OffsetFetch/OffsetCommit) without ever joining it.
 fn group_client(bootstrap: &str, group: &str) -> Result<BaseConsumer> {
-    kafka_client::base_config(bootstrap)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
+    kafka_client::consumer_config(bootstrap, group)
         .create()
         .context("creating Kafka consumer")
 }
