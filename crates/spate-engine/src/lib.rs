@@ -91,9 +91,10 @@ pub use error::EngineError;
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
 pub use operators::{
     CollectHandle, CollectSink, FnSink, OutputTag, ProcessContext, ProcessFunction, Sink, SinkContext,
+    sink_states_for,
 };
 pub use record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 pub use runtime::plan::{JobConfig, JobResult};
-pub use source::{Source, SourceBatch, SourceContext, SourceStatus};
+pub use source::{Source, SourceBatch, SourceContext, SourceStatus, own_position};
 pub use stream::{DataStream, KeyedStream, StreamEnvironment};
 pub use watermark::WatermarkStrategy;

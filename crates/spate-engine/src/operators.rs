@@ -368,15 +368,42 @@ pub struct SinkContext {
 
 /// A destination of records.
 ///
-/// Contract: `write` is called with batches in the order they reached this subtask (per input
-/// channel order is preserved); `on_watermark` after all records that precede the watermark;
-/// `finish` once after the final watermark of a bounded job, and nothing after it. A sink that
-/// returns an error fails the job. For exactly-once delivery (the checkpoint issue) a sink will
-/// additionally pre-commit at a barrier and commit when the checkpoint completes.
+/// Contract:
+/// - `write` is called with batches in the order they reached this subtask (per input channel
+///   order is preserved); `on_watermark` after all records that precede the watermark;
+///   `finish` once after the final watermark of a bounded job, and nothing after it. A sink
+///   that returns an error fails the job (which then restarts from the last checkpoint, if the
+///   job has a restart strategy).
+/// - Checkpoints (two-phase commit, as Flink's `TwoPhaseCommittingSink`):
+///   [`snapshot_state`](Self::snapshot_state) is called when checkpoint `id`'s barrier reached
+///   the sink, after every record before the barrier was written and before any record after
+///   it. The sink *pre-commits*: it makes those records durable but not yet visible (flushes a
+///   Kafka transaction without committing it, writes a temporary file), starts a new
+///   transaction for what follows, and returns what it needs to finish the pre-committed work
+///   after a crash (transaction ids, temporary file names). The bytes are stored in the
+///   checkpoint. [`notify_checkpoint_complete`](Self::notify_checkpoint_complete)`(id)` then
+///   says the checkpoint is durable: commit everything pre-committed at checkpoints `<= id`
+///   (notifications can be skipped when checkpoints complete quickly, and a checkpoint can be
+///   abandoned, whose pre-committed work then rides on the next completed one). Committing
+///   must be idempotent.
+/// - Restore: [`restore_state`](Self::restore_state) is called after `open` and before any
+///   `write`, with the states every subtask of the previous run returned at the restored
+///   checkpoint (index = old subtask). The sink commits the pre-committed work recorded there
+///   (it belongs to a completed checkpoint, though the commit may not have happened before the
+///   crash) and aborts anything else it may have left behind (transactions opened after that
+///   checkpoint). When the parallelism changed, subtask `s` of `p` takes the entries of old
+///   subtasks `i` with `i % p == s`, so each entry is handled exactly once.
+/// - At-least-once sinks only flush in `snapshot_state` and return no state; a sink without
+///   side effects (collect, print) needs none of this.
 pub trait Sink<T>: Send {
     /// Prepares the subtask.
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         let _ = ctx;
+        Ok(())
+    }
+    /// Finishes the work of the previous run recorded in the restored checkpoint (see above).
+    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
+        let _ = (ctx, states);
         Ok(())
     }
     /// Writes a batch (the sink may take the records out of the vector).
@@ -386,10 +413,30 @@ pub trait Sink<T>: Send {
         let _ = watermark;
         Ok(())
     }
-    /// End of a bounded input: flush everything.
+    /// Pre-commits at checkpoint `checkpoint_id` and returns the state to store (see above).
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        let _ = checkpoint_id;
+        Ok(Vec::new())
+    }
+    /// Checkpoint `checkpoint_id` is complete: commit what was pre-committed up to it.
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        let _ = checkpoint_id;
+        Ok(())
+    }
+    /// End of a bounded input: flush and commit everything (there is no later checkpoint).
     fn finish(&mut self) -> Result<(), EngineError> {
         Ok(())
     }
+}
+
+/// The entries of `states` that subtask `ctx.subtask` restores (see [`Sink`]'s contract).
+pub fn sink_states_for<'a>(ctx: &SinkContext, states: &'a [Vec<u8>]) -> impl Iterator<Item = &'a [u8]> {
+    let (s, p) = (ctx.subtask, ctx.parallelism.max(1));
+    states
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| i % p == s)
+        .map(|(_, v)| v.as_slice())
 }
 
 pub(crate) struct SinkOp<T> {

@@ -10,9 +10,18 @@
 //! - After [`SourceStatus::Finished`] the source is not polled again; the runtime emits the final
 //!   watermark (`+inf`) and end-of-stream for it.
 //! - Position: [`Source::snapshot_position`] returns the position *after* the last record handed
-//!   out by `poll` (per split, in a source-defined encoding), and [`Source::restore_position`]
-//!   rewinds a freshly opened source to such a position. The checkpoint issue stores this next
-//!   to the barrier so that a restore replays exactly the records after the checkpoint.
+//!   out by `poll` (per split, in a source-defined encoding). It is called between two polls,
+//!   exactly where the checkpoint barrier enters the stream, so the checkpoint holds "everything
+//!   before the barrier" and a restore replays exactly the records after it.
+//! - Restore: [`Source::restore_positions`] is called once, after `open` and before the first
+//!   `poll`, with the positions that *every* subtask of the previous run snapshotted (index =
+//!   old subtask). At the same parallelism a source usually takes its own entry; a source whose
+//!   positions are per split (Kafka partitions) takes the splits it now owns from all entries,
+//!   which is how a job restored from a savepoint changes parallelism. A source that cannot be
+//!   rescaled returns an error rather than guessing.
+//! - [`Source::notify_checkpoint_complete`]: the checkpoint with that id is durable. Sources
+//!   may publish the positions of that checkpoint elsewhere (a Kafka source commits them to its
+//!   consumer group so lag shows in ordinary tools); correctness never depends on it.
 
 use crate::error::EngineError;
 use crate::record::{NO_TIMESTAMP, Record, Timestamp};
@@ -102,11 +111,31 @@ pub trait Source<T>: Send {
     /// Emits up to `out.remaining()` records of one split.
     fn poll(&mut self, out: &mut SourceBatch<T>) -> Result<SourceStatus, EngineError>;
 
-    /// The position after the last emitted record.
-    fn snapshot_position(&self) -> Vec<u8>;
+    /// The position after the last emitted record, taken for checkpoint `checkpoint_id`.
+    fn snapshot_position(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError>;
 
-    /// Rewinds to a position produced by `snapshot_position` of the same subtask and parallelism.
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), EngineError>;
+    /// Rewinds a freshly opened source to the positions of the previous run (one entry per old
+    /// subtask, see the module docs).
+    fn restore_positions(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError>;
+
+    /// Checkpoint `checkpoint_id` is complete (durable). Ids only grow; some may be skipped.
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        let _ = checkpoint_id;
+        Ok(())
+    }
+}
+
+/// This subtask's entry of `positions`, for sources that can only restore at the parallelism
+/// they were snapshotted with.
+pub fn own_position<'a>(ctx: &SourceContext, positions: &'a [Vec<u8>]) -> Result<&'a [u8], EngineError> {
+    if positions.len() != ctx.parallelism {
+        return Err(EngineError::InvalidPosition(format!(
+            "this source was checkpointed at parallelism {} and cannot be restored at parallelism {}",
+            positions.len(),
+            ctx.parallelism
+        )));
+    }
+    Ok(&positions[ctx.subtask])
 }
 
 fn decode_u64(position: &[u8]) -> Result<u64, EngineError> {
@@ -159,12 +188,12 @@ impl Source<u64> for SequenceSource {
         })
     }
 
-    fn snapshot_position(&self) -> Vec<u8> {
-        self.next.to_le_bytes().to_vec()
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(self.next.to_le_bytes().to_vec())
     }
 
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), EngineError> {
-        self.next = decode_u64(position)?;
+    fn restore_positions(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        self.next = decode_u64(own_position(ctx, positions)?)?;
         Ok(())
     }
 }
@@ -213,12 +242,12 @@ impl<T: Clone + Send + Sync> Source<T> for CollectionSource<T> {
         })
     }
 
-    fn snapshot_position(&self) -> Vec<u8> {
-        (self.next as u64).to_le_bytes().to_vec()
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok((self.next as u64).to_le_bytes().to_vec())
     }
 
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), EngineError> {
-        self.next = decode_u64(position)? as usize;
+    fn restore_positions(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        self.next = decode_u64(own_position(ctx, positions)?)? as usize;
         Ok(())
     }
 }
@@ -300,12 +329,12 @@ where
         })
     }
 
-    fn snapshot_position(&self) -> Vec<u8> {
-        self.next.to_le_bytes().to_vec()
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(self.next.to_le_bytes().to_vec())
     }
 
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), EngineError> {
-        self.next = decode_u64(position)?;
+    fn restore_positions(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        self.next = decode_u64(own_position(ctx, positions)?)?;
         Ok(())
     }
 }
@@ -329,19 +358,24 @@ mod tests {
     #[test]
     fn sequence_is_split_by_stride_and_rewinds() {
         let mut s = SequenceSource::new(0, 10);
-        s.open(&SourceContext {
+        let ctx = SourceContext {
             subtask: 1,
             parallelism: 3,
-        })
-        .unwrap();
+        };
+        s.open(&ctx).unwrap();
         let mut b = SourceBatch::new(2);
         s.poll(&mut b).unwrap();
-        let pos = s.snapshot_position();
+        let pos = s.snapshot_position(1).unwrap();
         let rest = drain(&mut s, 2);
         assert_eq!(rest, vec![7]);
-        s.restore_position(&pos).unwrap();
+        let all = vec![Vec::new(), pos, Vec::new()];
+        s.restore_positions(&ctx, &all).unwrap();
         assert_eq!(drain(&mut s, 100), vec![7]);
-        assert!(s.restore_position(&[1, 2]).is_err());
+        assert!(s.restore_positions(&ctx, &[vec![1], vec![1, 2], vec![]]).is_err());
+        assert!(
+            s.restore_positions(&ctx, &all[..2]).is_err(),
+            "a sequence cannot change parallelism"
+        );
     }
 
     #[test]

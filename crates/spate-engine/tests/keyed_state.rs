@@ -9,8 +9,8 @@ use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain
 use spate_engine::source::SeededRng;
 use spate_engine::state::{ListState, MapState, ReducingState, StateRegistry, ValueState};
 use spate_engine::{
-    EngineError, ProcessContext, Record, Source, SourceBatch, SourceStatus, StreamEnvironment, Timestamp,
-    WatermarkStrategy,
+    EngineError, ProcessContext, Record, Source, SourceBatch, SourceContext, SourceStatus, StreamEnvironment,
+    Timestamp, WatermarkStrategy,
 };
 
 type Sum = fn(u64, u64) -> u64;
@@ -191,11 +191,11 @@ impl Source<u64> for SlowEnd {
             SourceStatus::Pending
         })
     }
-    fn snapshot_position(&self) -> Vec<u8> {
-        vec![u8::from(self.emitted)]
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(vec![u8::from(self.emitted)])
     }
-    fn restore_position(&mut self, p: &[u8]) -> Result<(), EngineError> {
-        self.emitted = p.first() == Some(&1);
+    fn restore_positions(&mut self, ctx: &SourceContext, p: &[Vec<u8>]) -> Result<(), EngineError> {
+        self.emitted = spate_engine::own_position(ctx, p)?.first() == Some(&1);
         Ok(())
     }
 }

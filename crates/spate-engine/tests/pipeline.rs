@@ -243,10 +243,10 @@ impl Source<u64> for CountingSource {
             SourceStatus::Available
         })
     }
-    fn snapshot_position(&self) -> Vec<u8> {
-        self.next.to_le_bytes().to_vec()
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(self.next.to_le_bytes().to_vec())
     }
-    fn restore_position(&mut self, _: &[u8]) -> Result<(), EngineError> {
+    fn restore_positions(&mut self, _: &SourceContext, _: &[Vec<u8>]) -> Result<(), EngineError> {
         Ok(())
     }
 }
