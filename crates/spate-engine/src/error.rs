@@ -36,6 +36,9 @@ pub enum EngineError {
     /// A source position handed to `restore_position` could not be decoded.
     #[error("invalid source position: {0}")]
     InvalidPosition(String),
+    /// A connector (Kafka, files, ...) failed; the message says which and why.
+    #[error("{0}")]
+    Connector(String),
     /// A worker thread could not be started.
     #[error("could not start worker thread: {0}")]
     Spawn(#[from] std::io::Error),
