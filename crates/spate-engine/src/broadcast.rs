@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 
 use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{Downstream, ProcessContext, delegate_control};
+use crate::operators::{Downstream, ProcessContext};
 use crate::record::{Data, Key, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::output::Control;
 use crate::state::StateRegistry;
@@ -291,7 +291,37 @@ struct BroadcastProcessOp<A, B, O, F> {
     _t: PhantomData<fn(A, B)>,
 }
 
-delegate_control!(track_watermark BroadcastProcessOp<A, B, O, F> where A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>);
+impl<A, B, O, F> Control for BroadcastProcessOp<A, B, O, F>
+where
+    A: Send + 'static,
+    B: Send + 'static,
+    O: Data,
+    F: BroadcastProcessFunction<A, B, O>,
+{
+    fn watermark(&mut self, w: Timestamp) {
+        self.watermark = w;
+        self.down.watermark(w)
+    }
+    fn idle(&mut self, i: bool) {
+        self.down.idle(i)
+    }
+    fn tick(&mut self, now: Timestamp) {
+        self.down.tick(now)
+    }
+    fn finish(&mut self) {
+        self.down.finish()
+    }
+    fn flush(&mut self) -> bool {
+        self.down.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        cp.unsupported("broadcast state");
+        self.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.down.checkpoint_complete(id)
+    }
+}
 
 impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>>
     TwoInputOperator<A, B> for BroadcastProcessOp<A, B, O, F>
@@ -343,6 +373,13 @@ where
     }
     fn flush(&mut self) -> bool {
         self.rt.down.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        cp.unsupported("keyed broadcast state");
+        self.rt.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.rt.down.checkpoint_complete(id)
     }
 }
 

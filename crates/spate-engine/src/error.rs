@@ -39,6 +39,9 @@ pub enum EngineError {
     /// A connector (Kafka, files, ...) failed; the message says which and why.
     #[error("{0}")]
     Connector(String),
+    /// A checkpoint could not be written or read back.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
     /// A worker thread could not be started.
     #[error("could not start worker thread: {0}")]
     Spawn(#[from] std::io::Error),

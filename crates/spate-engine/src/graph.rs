@@ -9,7 +9,11 @@ use std::any::Any;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use crate::checkpoint::coordinator::CheckpointShared;
+use crate::checkpoint::restore::RestoredCheckpoint;
+use crate::checkpoint::snapshot::OperatorIdentity;
 use crate::error::EngineError;
+use crate::keygroup::KeyGroupRange;
 use crate::metrics::OperatorMetrics;
 use crate::record::Data;
 use crate::runtime::channel::{
@@ -46,11 +50,64 @@ pub(crate) struct BuildCtx<'a> {
     pub(crate) batch_size: usize,
     pub(crate) failure: &'a FailureSlot,
     pub(crate) side_outputs: Option<SideOutputs>,
+    /// The operator's uid (its name in checkpoints).
+    pub(crate) uid: Arc<str>,
+    /// The checkpoint or savepoint this attempt restores from.
+    pub(crate) restore: Option<&'a RestoredCheckpoint>,
+    /// Checkpointing of the task being built (sources need it).
+    pub(crate) checkpointing: Option<Arc<CheckpointShared>>,
+    pub(crate) task: usize,
 }
 
 impl BuildCtx<'_> {
     pub(crate) fn take_side_outputs(&mut self) -> SideOutputs {
         self.side_outputs.take().unwrap_or_default()
+    }
+
+    pub(crate) fn identity(&self) -> OperatorIdentity {
+        OperatorIdentity {
+            uid: self.uid.clone(),
+            subtask: self.subtask,
+            parallelism: self.parallelism,
+        }
+    }
+
+    pub(crate) fn key_group_range(&self) -> KeyGroupRange {
+        KeyGroupRange::for_subtask(self.subtask, self.parallelism, self.max_parallelism)
+    }
+
+    /// The checkpointed key groups this subtask now owns (empty without a restore). A broken
+    /// checkpoint fails the attempt with the reason.
+    pub(crate) fn restored_key_groups(&self) -> Vec<(usize, Vec<u8>)> {
+        let Some(r) = self.restore else {
+            return Vec::new();
+        };
+        match r.key_groups(&self.uid, self.key_group_range()) {
+            Ok(g) => g,
+            Err(e) => {
+                self.failure.fail(e);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The operator state of every old subtask (`None` without a restore or when the
+    /// checkpoint does not know this operator).
+    pub(crate) fn restored_operator_states(&self) -> Option<Vec<Vec<u8>>> {
+        match self.restore?.operator_states(&self.uid) {
+            Ok(s) => s,
+            Err(e) => {
+                self.failure.fail(e);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn restore_failed(&self, reason: &str) {
+        self.failure.fail(EngineError::Checkpoint(format!(
+            "cannot restore operator `{}` subtask {}: {reason}",
+            self.uid, self.subtask
+        )));
     }
 }
 
@@ -94,6 +151,8 @@ pub(crate) struct LogicalEdge {
 
 pub(crate) struct LogicalNode {
     pub(crate) name: String,
+    /// Set with `DataStream::uid`; otherwise derived from the node's position and name.
+    pub(crate) uid: Option<String>,
     pub(crate) parallelism: usize,
     pub(crate) kind: NodeKind,
     pub(crate) inputs: Vec<LogicalEdge>,

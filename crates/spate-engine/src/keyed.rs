@@ -25,7 +25,7 @@ impl<K, T, KS, F> RollingReduceOp<K, T, KS, F> {
     }
 }
 
-delegate_control!(RollingReduceOp<K, T, KS, F> where K: Key, T: Data, KS: Send, F: Send);
+delegate_control!(no_checkpoint "rolling reduce", RollingReduceOp<K, T, KS, F> where K: Key, T: Data, KS: Send, F: Send);
 
 impl<K, T, KS, F> Output<T> for RollingReduceOp<K, T, KS, F>
 where

@@ -163,6 +163,13 @@ where
     fn flush(&mut self) -> bool {
         self.rt.down.flush()
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        cp.unsupported("keyed co-process functions");
+        self.rt.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.rt.down.checkpoint_complete(id)
+    }
 }
 
 impl<K, A, B, O, KA, KB, F> TwoInputOperator<A, B> for KeyedCoProcessOp<K, A, B, O, KA, KB, F>

@@ -311,6 +311,13 @@ where
     fn flush(&mut self) -> bool {
         self.rt.down.flush()
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        cp.unsupported("keyed process functions");
+        self.rt.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.rt.down.checkpoint_complete(id)
+    }
 }
 
 impl<K, I, O, KS, F> Output<I> for KeyedProcessOp<K, I, O, KS, F>

@@ -68,6 +68,7 @@
 //! ```
 pub mod bench;
 pub mod broadcast;
+pub mod checkpoint;
 pub mod connect;
 mod error;
 mod graph;
@@ -87,13 +88,16 @@ mod two_input;
 pub mod watermark;
 pub mod window;
 
+pub use checkpoint::{CheckpointConfig, JobHandle, JobProgress, RestartStrategy};
 pub use error::EngineError;
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
 pub use operators::{
     CollectHandle, CollectSink, FnSink, OutputTag, ProcessContext, ProcessFunction, Sink, SinkContext,
     sink_states_for,
 };
-pub use record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
+pub use record::{
+    Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, StateData, Timestamp, Window,
+};
 pub use runtime::plan::{JobConfig, JobResult};
 pub use source::{Source, SourceBatch, SourceContext, SourceStatus, own_position};
 pub use stream::{DataStream, KeyedStream, StreamEnvironment};

@@ -116,6 +116,15 @@ impl<O: Data> Control for Downstream<O> {
         let side = self.side.flush();
         self.out.flush() && side
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        self.emit();
+        self.side.checkpoint(cp);
+        self.out.checkpoint(cp);
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.side.checkpoint_complete(id);
+        self.out.checkpoint_complete(id);
+    }
 }
 
 /// Implements `Control` by delegating to a `down: Downstream<_>` field. The `track_watermark`
@@ -129,6 +138,8 @@ macro_rules! delegate_control {
             fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
             fn finish(&mut self) { self.down.finish() }
             fn flush(&mut self) -> bool { self.down.flush() }
+            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) { self.down.checkpoint(cp) }
+            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
         }
     };
     (track_watermark $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
@@ -141,6 +152,22 @@ macro_rules! delegate_control {
             fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
             fn finish(&mut self) { self.down.finish() }
             fn flush(&mut self) -> bool { self.down.flush() }
+            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) { self.down.checkpoint(cp) }
+            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
+        }
+    };
+    (no_checkpoint $what:literal, $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
+        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
+            fn watermark(&mut self, w: $crate::record::Timestamp) { self.down.watermark(w) }
+            fn idle(&mut self, i: bool) { self.down.idle(i) }
+            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
+            fn finish(&mut self) { self.down.finish() }
+            fn flush(&mut self) -> bool { self.down.flush() }
+            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) {
+                cp.unsupported($what);
+                self.down.checkpoint(cp)
+            }
+            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
         }
     };
 }
@@ -337,6 +364,12 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Control for TimestampsOp<T, A> 
     fn flush(&mut self) -> bool {
         self.out.flush()
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        self.out.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.out.checkpoint_complete(id)
+    }
 }
 
 impl<T: Send + 'static, A: TimestampAssigner<T>> Output<T> for TimestampsOp<T, A> {
@@ -441,6 +474,7 @@ pub fn sink_states_for<'a>(ctx: &SinkContext, states: &'a [Vec<u8>]) -> impl Ite
 
 pub(crate) struct SinkOp<T> {
     pub(crate) sink: Box<dyn Sink<T>>,
+    pub(crate) identity: crate::checkpoint::snapshot::OperatorIdentity,
     pub(crate) name: String,
     pub(crate) failure: FailureSlot,
     pub(crate) failed: bool,
@@ -473,6 +507,21 @@ impl<T: Send + 'static> Control for SinkOp<T> {
     }
     fn flush(&mut self) -> bool {
         true
+    }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        if cp.is_final {
+            // `finish` committed everything; nothing is left to redo after a restore.
+            cp.set_operator_state(&self.identity, Vec::new());
+            return;
+        }
+        match self.sink.snapshot_state(cp.id()) {
+            Ok(state) => cp.set_operator_state(&self.identity, state),
+            Err(e) => cp.fail(&self.identity, &format!("pre-commit failed: {e}")),
+        }
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        let r = self.sink.notify_checkpoint_complete(id);
+        self.check(r);
     }
 }
 

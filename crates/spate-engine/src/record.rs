@@ -17,9 +17,15 @@ pub const MAX_WATERMARK: Timestamp = i64::MAX;
 pub trait Data: Clone + Send + 'static {}
 impl<T: Clone + Send + 'static> Data for T {}
 
-/// Types that can key a stream: hashed (deterministically) into key groups.
-pub trait Key: Data + Hash + Eq {}
-impl<T: Data + Hash + Eq> Key for T {}
+/// Types that can key a stream: hashed (deterministically) into key groups, and serialised into
+/// checkpoints with the keyed state they own.
+pub trait Key: Data + Hash + Eq + StateData {}
+impl<T: Data + Hash + Eq + StateData> Key for T {}
+
+/// Types kept in operator state (accumulators, state values, buffered elements): serialised
+/// into checkpoints and savepoints with serde (derive `Serialize` and `Deserialize`).
+pub trait StateData: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> StateData for T {}
 
 /// One element of a stream with its event timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -38,7 +44,7 @@ impl<T> Record<T> {
 }
 
 /// A time window `[start, end)`. The global window is `[i64::MIN, i64::MAX)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Window {
     /// Inclusive start in ms.
     pub start: Timestamp,
@@ -91,6 +97,8 @@ pub(crate) enum Event<T> {
     Batch(Vec<Record<T>>),
     Watermark(Timestamp),
     Idle(bool),
+    /// A checkpoint barrier: everything before it belongs to the checkpoint.
+    Barrier(crate::checkpoint::Barrier),
     End,
 }
 

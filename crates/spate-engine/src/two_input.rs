@@ -48,6 +48,12 @@ impl<A, B, Op: TwoInputOperator<A, B>> Control for FirstInput<A, B, Op> {
     fn flush(&mut self) -> bool {
         lock(&self.0).flush()
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        lock(&self.0).checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        lock(&self.0).checkpoint_complete(id)
+    }
 }
 
 impl<A, B, Op: TwoInputOperator<A, B>> Output<A> for FirstInput<A, B, Op> {
@@ -65,6 +71,8 @@ impl<A, B, Op: TwoInputOperator<A, B>> Control for SecondInput<A, B, Op> {
     fn flush(&mut self) -> bool {
         lock(&self.0).flush()
     }
+    fn checkpoint(&mut self, _: &mut crate::checkpoint::CheckpointCtx) {}
+    fn checkpoint_complete(&mut self, _: u64) {}
 }
 
 impl<A, B, Op: TwoInputOperator<A, B>> Output<B> for SecondInput<A, B, Op> {

@@ -7,7 +7,7 @@ use crate::stream::DataStream;
 use crate::window::WindowAssigner;
 
 /// An element of either side of a window join, as the joined window holds them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum JoinSide<A, B> {
     /// From the first (left) stream.
     Left(A),
@@ -107,8 +107,8 @@ impl<A: Data, B: Data, KA, KB> WindowJoinKeys<A, B, KA, KB> {
 
 impl<A, B, K, KA, KB> WindowJoin<A, B, KA, KB>
 where
-    A: Data,
-    B: Data,
+    A: Data + crate::record::StateData,
+    B: Data + crate::record::StateData,
     K: Key,
     KA: Fn(&A) -> K + Clone + Send + 'static,
     KB: Fn(&B) -> K + Clone + Send + 'static,

@@ -266,6 +266,13 @@ impl<T: Send, R: Router<T>> Control for ChannelWriter<T, R> {
     fn finish(&mut self) {
         self.broadcast_control(|| Event::End);
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        if !cp.is_final {
+            let barrier = cp.barrier;
+            self.broadcast_control(|| Event::Barrier(barrier));
+        }
+    }
+    fn checkpoint_complete(&mut self, _: u64) {}
     fn flush(&mut self) -> bool {
         // Not `all`: every target gets its chance to drain, even after one stays full.
         let mut all = true;
@@ -295,6 +302,7 @@ pub(crate) enum Polled {
     Records,
     Watermark(Timestamp),
     Idle(bool),
+    Barrier(crate::checkpoint::Barrier),
     End,
 }
 
@@ -331,6 +339,7 @@ impl<T: Send + 'static> InputGate for TypedGate<T> {
             }
             Some(Event::Watermark(w)) => Polled::Watermark(w),
             Some(Event::Idle(i)) => Polled::Idle(i),
+            Some(Event::Barrier(b)) => Polled::Barrier(b),
             Some(Event::End) => Polled::End,
         }
     }

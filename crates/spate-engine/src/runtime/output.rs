@@ -10,6 +10,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use crate::checkpoint::CheckpointCtx;
 use crate::metrics::OperatorMetrics;
 use crate::record::{Data, Record, Timestamp};
 
@@ -27,6 +28,13 @@ pub(crate) trait Control: Send {
     /// Tries to send output that an edge could not take yet; `true` when nothing is pending.
     /// A task consumes no more input while this is `false`: that is backpressure.
     fn flush(&mut self) -> bool;
+    /// A checkpoint barrier, after every record before it: stateful operators add their state
+    /// to `cp` (buffered output is pushed first), then pass the barrier on; edge writers send
+    /// it downstream in band.
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx);
+    /// Checkpoint `id` is durable: sinks commit, sources publish positions. Passed along the
+    /// chain only (every task learns of completions itself).
+    fn checkpoint_complete(&mut self, id: u64);
 }
 
 /// Something that accepts batches of `T`: the next fused operator, a fan-out, or an edge writer.
@@ -65,6 +73,12 @@ impl<T: Data> Control for Fanout<T> {
     fn finish(&mut self) {
         self.outputs.iter_mut().for_each(|o| o.finish());
     }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.outputs.iter_mut().for_each(|o| o.checkpoint(cp));
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.outputs.iter_mut().for_each(|o| o.checkpoint_complete(id));
+    }
     fn flush(&mut self) -> bool {
         let mut all = true;
         for o in &mut self.outputs {
@@ -99,6 +113,8 @@ impl Control for Discard {
     fn flush(&mut self) -> bool {
         true
     }
+    fn checkpoint(&mut self, _: &mut CheckpointCtx) {}
+    fn checkpoint_complete(&mut self, _: u64) {}
 }
 
 impl<T> Output<T> for Discard {
@@ -140,6 +156,12 @@ impl<T: Send> Control for Metered<T> {
     }
     fn flush(&mut self) -> bool {
         self.inner.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.inner.checkpoint(cp);
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.inner.checkpoint_complete(id);
     }
 }
 
@@ -244,6 +266,17 @@ impl Control for SideOutputs {
         self.channels
             .iter_mut()
             .fold(true, |all, (_, c)| c.control().flush() && all)
+    }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        for (_, c) in &mut self.channels {
+            c.flush_buffer();
+            c.control().checkpoint(cp);
+        }
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.channels
+            .iter_mut()
+            .for_each(|(_, c)| c.control().checkpoint_complete(id));
     }
 }
 

@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, TaskCheckpointing};
+use crate::checkpoint::restore::RestoredCheckpoint;
+use crate::checkpoint::storage;
+use crate::checkpoint::{CheckpointConfig, RestartStrategy};
 use crate::error::EngineError;
 use crate::graph::{AnyBox, BuildCtx, Graph, NodeId, NodeKind, Partitioning};
 use crate::metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
@@ -83,6 +87,8 @@ struct Planner<'g> {
     task_of: Vec<Vec<Option<usize>>>,
     failure: FailureSlot,
     current_task: usize,
+    restore: Option<&'g RestoredCheckpoint>,
+    checkpointing: Arc<CheckpointShared>,
 }
 
 fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
@@ -105,7 +111,13 @@ fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, E
 }
 
 impl<'g> Planner<'g> {
-    fn new(graph: &'g Graph, cfg: &'g JobConfig, failure: FailureSlot) -> Result<Self, EngineError> {
+    fn new(
+        graph: &'g Graph,
+        cfg: &'g JobConfig,
+        failure: FailureSlot,
+        restore: Option<&'g RestoredCheckpoint>,
+        checkpointing: Arc<CheckpointShared>,
+    ) -> Result<Self, EngineError> {
         let parallelism = effective_parallelism(graph, cfg)?;
         let n = graph.nodes.len();
         let mut chained = vec![Vec::new(); n];
@@ -167,7 +179,57 @@ impl<'g> Planner<'g> {
             task_of,
             failure,
             current_task: 0,
+            restore,
+            checkpointing,
         })
+    }
+
+    /// Sums source output and sink input for progress reports.
+    fn progress_probe(&self) -> crate::checkpoint::coordinator::ProgressProbe {
+        let mut sources = Vec::new();
+        let mut sinks = Vec::new();
+        for (n, node) in self.graph.nodes.iter().enumerate() {
+            match node.kind {
+                NodeKind::Source(_) => sources.extend(self.metrics[n].iter().cloned()),
+                NodeKind::SideOutput { .. } => {}
+                _ if self.consumers[n].is_empty() => sinks.extend(self.metrics[n].iter().cloned()),
+                _ => {}
+            }
+        }
+        Box::new(move || {
+            let records_in = sources.iter().map(|m| m.records_out()).sum();
+            let records_out = sinks.iter().map(|m| m.records_in()).sum();
+            let watermark = sinks.iter().map(|m| m.watermark()).min().unwrap_or(i64::MIN);
+            (records_in, records_out, watermark)
+        })
+    }
+
+    fn uid(&self, n: NodeId) -> Arc<str> {
+        let node = &self.graph.nodes[n];
+        match &node.uid {
+            Some(uid) => uid.as_str().into(),
+            None => format!("{n}-{}", node.name).into(),
+        }
+    }
+
+    /// Operators whose state a restore would silently drop (renamed or removed): refused,
+    /// as Flink refuses unless state may be ignored.
+    fn check_restore_matches(&self) -> Result<(), EngineError> {
+        let Some(r) = self.restore else {
+            return Ok(());
+        };
+        let uids: Vec<Arc<str>> = (0..self.graph.nodes.len()).map(|n| self.uid(n)).collect();
+        for uid in r.uids() {
+            if !uids.iter().any(|u| **u == *uid) {
+                return Err(EngineError::Checkpoint(format!(
+                    "checkpoint {} in {} has state of operator `{uid}`, which this job does not have \
+                     (operator uids must stay the same; set them with DataStream::uid)",
+                    r.id(),
+                    r.dir.display()
+                )));
+            }
+        }
+        Ok(())
     }
 
     fn create_channels(&mut self, signals: &[Arc<WorkerSignal>]) {
@@ -256,6 +318,10 @@ impl<'g> Planner<'g> {
             batch_size: self.cfg.batch_size,
             failure: &self.failure,
             side_outputs: Some(SideOutputs::new(side)),
+            uid: self.uid(n),
+            restore: self.restore,
+            checkpointing: Some(self.checkpointing.clone()),
+            task: self.current_task,
         };
         let meter_in = |input: AnyBox, k: usize| -> AnyBox {
             match node.inputs.iter().find(|e| e.input == k) {
@@ -309,6 +375,10 @@ impl<'g> Planner<'g> {
                         batch_size: self.cfg.batch_size,
                         failure: &self.failure,
                         side_outputs: None,
+                        uid: self.uid(n),
+                        restore: self.restore,
+                        checkpointing: Some(self.checkpointing.clone()),
+                        task: self.current_task,
                     };
                     let mut task = build(&mut ctx, out)?;
                     task.attach_timer(timer);
@@ -333,7 +403,12 @@ impl<'g> Planner<'g> {
                         })?;
                         gates.push(ty.gate(rx, input));
                     }
-                    Box::new(InputTask::new(gates, timer))
+                    let ckpt = TaskCheckpointing::new(
+                        self.checkpointing.clone(),
+                        self.current_task,
+                        self.checkpointing.completed(),
+                    );
+                    Box::new(InputTask::new(gates, timer, Some(ckpt)))
                 };
                 tasks.push((s, ScheduledTask { name, task }));
             }
@@ -342,11 +417,82 @@ impl<'g> Planner<'g> {
     }
 }
 
-/// Plans and runs a job to completion.
-pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, EngineError> {
+/// How a job runs beyond its graph: checkpoints, restarts, where it restores from.
+#[derive(Debug, Clone)]
+pub(crate) struct RunOptions {
+    pub(crate) checkpoint: Option<CheckpointConfig>,
+    pub(crate) restart: RestartStrategy,
+    pub(crate) savepoint: Option<std::path::PathBuf>,
+    pub(crate) handle: JobHandle,
+}
+
+/// The newest of the latest completed checkpoint in the checkpoint directory and the given
+/// savepoint (ids only grow, also across runs, so "newest" is "highest id").
+fn choose_restore(run: &RunOptions) -> Result<Option<RestoredCheckpoint>, EngineError> {
+    let mut best: Option<RestoredCheckpoint> = None;
+    if let Some(cfg) = &run.checkpoint {
+        let (complete, _) = storage::scan(&cfg.dir)?;
+        if let Some((_, dir)) = complete.last() {
+            best = Some(RestoredCheckpoint::open(dir)?);
+        }
+    }
+    if let Some(sp) = &run.savepoint {
+        let sp = RestoredCheckpoint::open(sp)?;
+        if best.as_ref().is_none_or(|b| b.id() < sp.id()) {
+            best = Some(sp);
+        }
+    }
+    Ok(best)
+}
+
+fn is_retryable(e: &EngineError) -> bool {
+    !matches!(e, EngineError::InvalidGraph(_) | EngineError::InvalidConfig(_))
+}
+
+/// Plans and runs a job to completion, restarting it from its latest checkpoint on failure as
+/// the restart strategy allows.
+pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Result<JobResult, EngineError> {
     let started = Instant::now();
+    let mut restarts = 0u32;
+    loop {
+        let restore = choose_restore(run)?;
+        run.handle.update(|p| {
+            p.restarts = restarts;
+            p.restored_from = restore.as_ref().map(|r| r.id());
+        });
+        match execute_attempt(graph, cfg, run, restore.as_ref(), started) {
+            Ok(r) => return Ok(r),
+            Err(e) => match run.restart {
+                RestartStrategy::FixedDelay { attempts, delay }
+                    if restarts < attempts && is_retryable(&e) =>
+                {
+                    restarts += 1;
+                    eprintln!("spate: job failed ({e}); restart {restarts} of {attempts} in {delay:?}");
+                    std::thread::sleep(delay);
+                }
+                _ => return Err(e),
+            },
+        }
+    }
+}
+
+fn execute_attempt(
+    graph: &Graph,
+    cfg: &JobConfig,
+    run: &RunOptions,
+    restore: Option<&RestoredCheckpoint>,
+    started: Instant,
+) -> Result<JobResult, EngineError> {
     let failure = FailureSlot::default();
-    let mut planner = Planner::new(graph, cfg, failure.clone())?;
+    let coordinator = Coordinator::new(
+        run.checkpoint.clone(),
+        restore,
+        0,
+        cfg.max_parallelism,
+        run.handle.clone(),
+    )?;
+    let mut planner = Planner::new(graph, cfg, failure.clone(), restore, coordinator.shared.clone())?;
+    planner.check_restore_matches()?;
     let max_p = planner.parallelism.iter().copied().max().unwrap_or(1);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let workers = cfg.worker_threads.unwrap_or_else(|| max_p.min(cores)).max(1);
@@ -354,12 +500,31 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, Engin
     planner.create_channels(&signals);
     let mut task_metrics = Vec::new();
     let tasks = planner.build_tasks(&mut task_metrics)?;
+    if let Some(e) = failure.take() {
+        // Opening a connector or restoring state failed while building.
+        return Err(e);
+    }
     let task_count = tasks.len();
+    let coordinator = coordinator.with_tasks(task_count);
+    run.handle.set_probe(Some(planner.progress_probe()));
     let mut per_worker: Vec<Vec<ScheduledTask>> = (0..workers).map(|_| Vec::new()).collect();
     for (s, t) in tasks {
         per_worker[s % workers].push(t);
     }
+    let done = std::sync::atomic::AtomicBool::new(false);
     let spawned: Result<(), EngineError> = std::thread::scope(|scope| {
+        let coordinator_failure = failure.clone();
+        let handle = run.handle.clone();
+        let done_ref = &done;
+        let coordinator_thread = std::thread::Builder::new()
+            .name("spate-checkpoints".into())
+            .spawn_scoped(scope, move || {
+                coordinator.run(done_ref, &coordinator_failure, &handle)
+            });
+        if let Err(e) = coordinator_thread {
+            failure.fail(EngineError::Spawn(e));
+            return Ok(());
+        }
         let mut handles = Vec::new();
         for (w, tasks) in per_worker.into_iter().enumerate() {
             let signal = signals[w].clone();
@@ -383,8 +548,10 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig) -> Result<JobResult, Engin
                 });
             }
         }
+        done.store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     });
+    run.handle.set_probe(None);
     spawned?;
     if let Some(e) = failure.take() {
         return Err(e);

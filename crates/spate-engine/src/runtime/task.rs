@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use crate::checkpoint::coordinator::TaskCheckpointing;
+use crate::checkpoint::snapshot::OperatorIdentity;
+use crate::checkpoint::{Barrier, CheckpointCtx};
 use crate::error::EngineError;
 use crate::metrics::TaskMetrics;
 use crate::record::{MAX_WATERMARK, Timestamp};
@@ -44,6 +47,10 @@ impl FailureSlot {
     }
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
+    }
+    /// Stops every worker without an error (a cancelled or stopped job).
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
     }
     pub(crate) fn take(&self) -> Option<EngineError> {
         self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
@@ -105,9 +112,72 @@ pub(crate) struct SourceTask<T, A> {
     pub(crate) failure: FailureSlot,
     pub(crate) last_tick: Timestamp,
     pub(crate) finished: bool,
+    pub(crate) identity: OperatorIdentity,
+    pub(crate) ckpt: Option<TaskCheckpointing>,
+    /// Id of a stop-with-savepoint barrier this source injected: it emits nothing more and
+    /// ends once that savepoint completed (or resumes if it was abandoned).
+    pub(crate) stopping: Option<u64>,
 }
 
 impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
+    fn snapshot_into(&mut self, id: u64, ctx: &mut CheckpointCtx) {
+        match self.source.snapshot_position(id) {
+            Ok(pos) => ctx.set_operator_state(&self.identity, pos),
+            Err(e) => ctx.fail(
+                &self.identity,
+                &format!("cannot snapshot the source position: {e}"),
+            ),
+        }
+    }
+
+    /// Checkpoint work between two polls: completions, a new barrier, a pending stop.
+    /// `Some(step)` when the task must not poll now.
+    fn checkpointing(&mut self) -> Option<Step> {
+        let tc = self.ckpt.as_mut()?;
+        if let Some(id) = tc.new_completion() {
+            if let Err(e) = self.source.notify_checkpoint_complete(id) {
+                eprintln!(
+                    "spate: source `{}`: publishing checkpoint {id} failed: {e}",
+                    self.name
+                );
+            }
+            self.out.checkpoint_complete(id);
+            if self.stopping.is_some_and(|s| id >= s) {
+                return Some(Step::Finished);
+            }
+        }
+        let tc = self.ckpt.as_mut()?;
+        if !self.finished
+            && self.stopping.is_none()
+            && let Some(barrier) = tc.shared.requested(tc.last_barrier)
+        {
+            tc.last_barrier = barrier.id;
+            let stop = tc.shared.stop_at() == barrier.id;
+            self.inject(barrier);
+            if stop {
+                self.stopping = Some(barrier.id);
+            }
+        }
+        let tc = self.ckpt.as_ref()?;
+        match self.stopping {
+            Some(s) if tc.shared.abandoned() >= s => {
+                self.stopping = None;
+                None
+            }
+            Some(_) => Some(Step::Idle),
+            None => None,
+        }
+    }
+
+    fn inject(&mut self, barrier: Barrier) {
+        let mut ctx = CheckpointCtx::new(barrier);
+        self.snapshot_into(barrier.id, &mut ctx);
+        self.out.checkpoint(&mut ctx);
+        if let Some(tc) = &self.ckpt {
+            tc.ack(ctx);
+        }
+    }
+
     fn apply(&mut self, (watermark, idle): (Option<Timestamp>, Option<bool>)) {
         if idle == Some(false) {
             self.out.idle(false);
@@ -127,6 +197,9 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
     }
 
     fn step(&mut self, now: Timestamp) -> Step {
+        if let Some(s) = self.checkpointing() {
+            return s;
+        }
         if let Some(s) = check_output(self.out.as_mut(), &mut self.timer, self.finished) {
             return s;
         }
@@ -170,6 +243,14 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
             self.out.watermark(MAX_WATERMARK);
             self.out.finish();
             self.finished = true;
+            if self.ckpt.is_some() {
+                let mut ctx = CheckpointCtx::final_snapshot();
+                self.snapshot_into(0, &mut ctx);
+                self.out.checkpoint(&mut ctx);
+                if let Some(tc) = &self.ckpt {
+                    tc.finished(ctx.snapshots);
+                }
+            }
         }
         if emitted || status == SourceStatus::Finished {
             self.timer.metrics.add_busy(started.elapsed());
@@ -191,16 +272,28 @@ pub(crate) struct InputTask {
     last_tick: Timestamp,
     finished: bool,
     events_per_step: usize,
+    ckpt: Option<TaskCheckpointing>,
+    /// The barrier being aligned, and which channels delivered it (they are not read until
+    /// every channel did).
+    aligning: Option<Barrier>,
+    blocked: Vec<bool>,
+    ended: Vec<bool>,
+    stopping: Option<u64>,
 }
 
 impl InputTask {
-    pub(crate) fn new(gates: Vec<Box<dyn InputGate>>, timer: TaskTimer) -> Self {
+    pub(crate) fn new(
+        gates: Vec<Box<dyn InputGate>>,
+        timer: TaskTimer,
+        ckpt: Option<TaskCheckpointing>,
+    ) -> Self {
         let channels: Vec<(usize, usize)> = gates
             .iter()
             .enumerate()
             .flat_map(|(g, gate)| (0..gate.channels()).map(move |c| (g, c)))
             .collect();
         let aligner = WatermarkAligner::new(channels.len());
+        let n = channels.len();
         Self {
             gates,
             channels,
@@ -210,6 +303,61 @@ impl InputTask {
             last_tick: i64::MIN,
             finished: false,
             events_per_step: 64,
+            ckpt,
+            aligning: None,
+            blocked: vec![false; n],
+            ended: vec![false; n],
+            stopping: None,
+        }
+    }
+
+    fn on_barrier(&mut self, ch: usize, barrier: Barrier) {
+        let last = self.ckpt.as_ref().map_or(0, |t| t.last_barrier);
+        if barrier.id <= last {
+            return;
+        }
+        match self.aligning {
+            Some(b) if b.id == barrier.id => {}
+            Some(b) if b.id > barrier.id => return,
+            _ => {
+                // A newer barrier overtakes an alignment (its checkpoint was abandoned).
+                self.blocked.iter_mut().for_each(|x| *x = false);
+                self.aligning = Some(barrier);
+            }
+        }
+        self.blocked[ch] = true;
+        self.try_complete_alignment();
+    }
+
+    /// Every channel delivered the barrier (or ended): snapshot the chain and pass it on.
+    fn try_complete_alignment(&mut self) {
+        let Some(barrier) = self.aligning else {
+            return;
+        };
+        if !self.blocked.iter().zip(&self.ended).all(|(b, e)| *b || *e) {
+            return;
+        }
+        let mut ctx = CheckpointCtx::new(barrier);
+        self.control().checkpoint(&mut ctx);
+        if let Some(tc) = &mut self.ckpt {
+            tc.last_barrier = barrier.id;
+            if tc.shared.stop_at() == barrier.id {
+                self.stopping = Some(barrier.id);
+            }
+            tc.ack(ctx);
+        }
+        self.aligning = None;
+        self.blocked.iter_mut().for_each(|x| *x = false);
+    }
+
+    fn final_snapshot(&mut self) {
+        if self.ckpt.is_none() {
+            return;
+        }
+        let mut ctx = CheckpointCtx::final_snapshot();
+        self.control().checkpoint(&mut ctx);
+        if let Some(tc) = &self.ckpt {
+            tc.finished(ctx.snapshots);
         }
     }
 
@@ -232,6 +380,19 @@ impl InputTask {
 
 impl Task for InputTask {
     fn step(&mut self, now: Timestamp) -> Step {
+        if let Some(tc) = &mut self.ckpt
+            && let Some(id) = tc.new_completion()
+        {
+            self.gates[0].control().checkpoint_complete(id);
+            if self.stopping.is_some_and(|s| id >= s) {
+                return Step::Finished;
+            }
+        }
+        if let (Some(s), Some(tc)) = (self.stopping, &self.ckpt)
+            && tc.shared.abandoned() >= s
+        {
+            self.stopping = None;
+        }
         let finished = self.finished;
         if let Some(s) = check_output(self.gates[0].control(), &mut self.timer, finished) {
             return s;
@@ -245,15 +406,20 @@ impl Task for InputTask {
             self.control().watermark(MAX_WATERMARK);
             self.control().finish();
             self.finished = true;
+            self.final_snapshot();
             return Step::Progress;
         }
         let mut handled = 0;
         let mut empty_in_a_row = 0;
         while handled < self.events_per_step && empty_in_a_row < self.channels.len() {
             let idx = self.next_channel;
+            self.next_channel = (idx + 1) % self.channels.len();
+            if self.blocked[idx] {
+                empty_in_a_row += 1;
+                continue;
+            }
             let (g, c) = self.channels[idx];
             let polled = self.gates[g].poll(c);
-            self.next_channel = (idx + 1) % self.channels.len();
             if polled == Polled::Empty {
                 empty_in_a_row += 1;
                 continue;
@@ -264,13 +430,25 @@ impl Task for InputTask {
                 Polled::Records => self.aligner.on_records(idx),
                 Polled::Watermark(w) => self.aligner.on_watermark(idx, w),
                 Polled::Idle(i) => self.aligner.on_idle(idx, i),
-                Polled::End => self.aligner.on_end(idx),
+                Polled::End => {
+                    self.ended[idx] = true;
+                    self.aligner.on_end(idx)
+                }
+                Polled::Barrier(b) => {
+                    self.on_barrier(idx, b);
+                    AlignOutcome::default()
+                }
                 Polled::Empty => AlignOutcome::default(),
             };
             self.apply(outcome);
+            if polled == Polled::End {
+                // The barrier being aligned may have been waiting for this channel only.
+                self.try_complete_alignment();
+            }
             if polled == Polled::End && self.aligner.all_ended() {
                 self.control().finish();
                 self.finished = true;
+                self.final_snapshot();
                 break;
             }
             if !self.control().flush() {

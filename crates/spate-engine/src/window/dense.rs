@@ -17,6 +17,8 @@
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
 use crate::operators::Downstream;
 use crate::record::{Data, Key, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 use crate::runtime::output::{Control, Output};
@@ -50,7 +52,13 @@ pub(crate) struct DenseWindowOperator<K, T, KS, WF: WindowFn<K, T>> {
     scratch: SmallVec<[Window; 8]>,
     watermark: Timestamp,
     down: Downstream<WF::Out>,
+    identity: OperatorIdentity,
+    max_parallelism: usize,
 }
+
+/// One key's accumulator of one window, as checkpointed (with whether the window fired, so a
+/// restored window within its allowed lateness does not fire twice).
+type DenseEntry<A> = (Window, A, bool);
 
 impl<K, T, KS, WF> DenseWindowOperator<K, T, KS, WF>
 where
@@ -59,6 +67,7 @@ where
     KS: Fn(&T) -> K + Send,
     WF: WindowFn<K, T>,
 {
+    #[allow(clippy::too_many_arguments)] // one per part of the window spec; called once
     pub(crate) fn new(
         key_selector: KS,
         assigner: WindowAssigner,
@@ -66,8 +75,12 @@ where
         late_tag: Option<u64>,
         wf: WF,
         down: Downstream<WF::Out>,
+        identity: OperatorIdentity,
+        max_parallelism: usize,
     ) -> Self {
         Self {
+            identity,
+            max_parallelism,
             key_selector,
             assigner,
             allowed_lateness,
@@ -243,6 +256,39 @@ where
         }
     }
 
+    /// Writes every (key, window, accumulator) under the key's key group.
+    fn snapshot(&self, cp: &mut CheckpointCtx) {
+        cp.touch(&self.identity);
+        let entries = self.columns.iter().flat_map(|c| {
+            c.accs.iter().enumerate().filter_map(move |(id, acc)| {
+                acc.as_ref().map(|acc| (&self.keys[id], (c.window, acc, c.fired)))
+            })
+        });
+        for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+    }
+
+    /// Loads checkpointed key groups (before any input).
+    pub(crate) fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
+        for (_, bytes) in groups {
+            let entries: Vec<(K, DenseEntry<WF::Acc>)> = decode(bytes)?;
+            for (key, (window, acc, fired)) in entries {
+                let c = self.column_of(window);
+                self.columns[c].fired |= fired;
+                let id = self.key_id(key);
+                let column = &mut self.columns[c];
+                if id >= column.accs.len() {
+                    column.accs.resize_with(id + 1, || None);
+                }
+                if column.accs[id].replace(acc).is_none() {
+                    column.present += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Forgets keys that no live window holds once they are most of the key ids, so a stream
     /// with ever new keys keeps bounded state.
     fn compact_keys(&mut self) {
@@ -301,6 +347,14 @@ where
     }
     fn flush(&mut self) -> bool {
         self.down.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.down.emit();
+        self.snapshot(cp);
+        self.down.checkpoint(cp);
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.down.checkpoint_complete(id);
     }
 }
 

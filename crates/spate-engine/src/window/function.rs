@@ -8,7 +8,7 @@ use crate::record::{Data, Record, Window};
 /// accumulator as they arrive, so a window holds one accumulator instead of its elements.
 pub trait AggregateFunction<T>: Clone + Send + 'static {
     /// The running state.
-    type Acc: Send + 'static;
+    type Acc: crate::record::StateData;
     /// The result type.
     type Out: Data;
     /// A fresh accumulator.
@@ -73,7 +73,7 @@ where
 
 /// The window operator's view of a window function.
 pub(crate) trait WindowFn<K, T>: Send + 'static {
-    type Acc: Send + 'static;
+    type Acc: crate::record::StateData;
     type Out: Data;
     fn create(&self) -> Self::Acc;
     fn add(&self, acc: &mut Self::Acc, value: T);
@@ -114,7 +114,9 @@ pub(crate) struct ReduceAggregate<T, F> {
     pub(crate) _t: PhantomData<fn() -> T>,
 }
 
-impl<T: Data, F: Fn(T, T) -> T + Clone + Send + 'static> AggregateFunction<T> for ReduceAggregate<T, F> {
+impl<T: Data + crate::record::StateData, F: Fn(T, T) -> T + Clone + Send + 'static> AggregateFunction<T>
+    for ReduceAggregate<T, F>
+{
     type Acc = Option<T>;
     type Out = T;
     fn create(&self) -> Option<T> {
@@ -142,7 +144,9 @@ pub(crate) struct ProcessWindowFn<P, O> {
     pub(crate) scratch: Vec<O>,
 }
 
-impl<K, T: Data, O: Data, P: ProcessWindowFunction<K, T, O>> WindowFn<K, T> for ProcessWindowFn<P, O> {
+impl<K, T: Data + crate::record::StateData, O: Data, P: ProcessWindowFunction<K, T, O>> WindowFn<K, T>
+    for ProcessWindowFn<P, O>
+{
     type Acc = Vec<T>;
     type Out = O;
     fn create(&self) -> Vec<T> {

@@ -120,16 +120,23 @@ where
             && is_plain_event_time_trigger(&trigger);
         self.keyed
             .stream
-            .one_input(name, self.keyed.edge(0), move |_, down| {
+            .one_input(name, self.keyed.edge(0), move |ctx, down| {
                 if dense {
-                    return Box::new(DenseWindowOperator::new(
+                    let mut op = DenseWindowOperator::new(
                         ks.clone(),
                         assigner,
                         lateness,
                         late_tag,
                         wf.clone(),
                         down,
-                    ));
+                        ctx.identity(),
+                        ctx.max_parallelism,
+                    );
+                    let groups = ctx.restored_key_groups();
+                    if let Err(e) = op.restore(&groups) {
+                        ctx.restore_failed(&e);
+                    }
+                    return Box::new(op);
                 }
                 let spec = WindowSpec {
                     assigner,
@@ -144,6 +151,7 @@ where
     /// Incrementally reduces each window.
     pub fn reduce<F>(self, f: F) -> DataStream<WindowResult<K, T>>
     where
+        T: crate::record::StateData,
         F: Fn(T, T) -> T + Clone + Send + 'static,
     {
         self.apply(
@@ -163,7 +171,10 @@ where
     }
 
     /// Buffers each window's elements and calls `f` on all of them when it fires.
-    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O> {
+    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O>
+    where
+        T: crate::record::StateData,
+    {
         self.apply(
             "window-process",
             ProcessWindowFn {

@@ -440,6 +440,13 @@ where
     fn flush(&mut self) -> bool {
         self.core.down.flush()
     }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        cp.unsupported("session, processing-time, global and custom-trigger windows");
+        self.core.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.core.down.checkpoint_complete(id)
+    }
 }
 
 impl<K, T, KS, Tr, WF> Output<T> for WindowOperator<K, T, KS, Tr, WF>

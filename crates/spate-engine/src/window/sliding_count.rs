@@ -78,6 +78,7 @@ where
     /// Reduces each window.
     pub fn reduce<F>(self, f: F) -> DataStream<WindowResult<K, T>>
     where
+        T: crate::record::StateData,
         F: Fn(T, T) -> T + Clone + Send + 'static,
     {
         self.apply(
@@ -97,7 +98,10 @@ where
     }
 
     /// Calls `f` on each window's elements (oldest first).
-    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O> {
+    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O>
+    where
+        T: crate::record::StateData,
+    {
         self.apply(
             "count-window-process",
             ProcessWindowFn {
@@ -122,7 +126,7 @@ struct SlidingCountWindowOp<K, T, KS, WF: WindowFn<K, T>> {
     down: Downstream<WF::Out>,
 }
 
-delegate_control!(SlidingCountWindowOp<K, T, KS, WF> where K: Key, T: Data, KS: Send, WF: WindowFn<K, T>);
+delegate_control!(no_checkpoint "sliding count windows", SlidingCountWindowOp<K, T, KS, WF> where K: Key, T: Data, KS: Send, WF: WindowFn<K, T>);
 
 impl<K, T, KS, WF> Output<T> for SlidingCountWindowOp<K, T, KS, WF>
 where

@@ -1,0 +1,607 @@
+//! The checkpoint coordinator: triggers barriers, collects acknowledgements, writes the state
+//! files and `_metadata`, and tells the tasks when a checkpoint is complete. One coordinator
+//! thread runs per job attempt; [`JobHandle`] reaches it from outside (savepoints, stop).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::checkpoint::restore::RestoredCheckpoint;
+use crate::checkpoint::snapshot::{CheckpointCtx, OperatorSnapshot};
+use crate::checkpoint::storage::{
+    self, CheckpointMetadata, FORMAT_VERSION, OperatorState, SubtaskState, checkpoint_dir_name, io_error,
+};
+use crate::checkpoint::{Barrier, CheckpointConfig};
+use crate::error::EngineError;
+use crate::runtime::task::FailureSlot;
+use crate::runtime::worker::now_millis;
+
+/// Messages from tasks and from the [`JobHandle`] to the coordinator.
+pub(crate) enum Msg {
+    Ack {
+        id: u64,
+        task: usize,
+        ctx: CheckpointCtx,
+    },
+    /// A task finished; its final snapshot stands in for it in every later checkpoint.
+    Finished {
+        task: usize,
+        snapshots: Vec<OperatorSnapshot>,
+    },
+    Savepoint {
+        dir: PathBuf,
+        stop: bool,
+        reply: Sender<Result<PathBuf, EngineError>>,
+    },
+}
+
+/// What the tasks of one attempt share with the coordinator (checked once per task step).
+#[derive(Debug)]
+pub(crate) struct CheckpointShared {
+    /// The newest barrier sources should inject (id 0: none yet).
+    requested: Mutex<Barrier>,
+    requested_id: AtomicU64,
+    /// The newest checkpoint whose side effects may be committed.
+    completed: AtomicU64,
+    /// A stop-with-savepoint barrier id: sources stop emitting after it, and every task ends
+    /// once it was told the savepoint completed. 0 = none.
+    stop_at: AtomicU64,
+    /// The newest abandoned checkpoint id (sources waiting for a stop resume when it is theirs).
+    abandoned: AtomicU64,
+    pub(crate) tx: Sender<Msg>,
+}
+
+impl CheckpointShared {
+    pub(crate) fn requested(&self, after: u64) -> Option<Barrier> {
+        if self.requested_id.load(Ordering::Acquire) <= after {
+            return None;
+        }
+        Some(*self.requested.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+    pub(crate) fn completed(&self) -> u64 {
+        self.completed.load(Ordering::Acquire)
+    }
+    pub(crate) fn stop_at(&self) -> u64 {
+        self.stop_at.load(Ordering::Acquire)
+    }
+    pub(crate) fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Acquire)
+    }
+}
+
+/// A task's view of checkpointing: which barrier it injected or aligned last, which completion
+/// it passed on last.
+#[derive(Debug)]
+pub(crate) struct TaskCheckpointing {
+    pub(crate) shared: Arc<CheckpointShared>,
+    pub(crate) task: usize,
+    pub(crate) last_barrier: u64,
+    pub(crate) last_notified: u64,
+}
+
+impl TaskCheckpointing {
+    pub(crate) fn new(shared: Arc<CheckpointShared>, task: usize, restored: u64) -> Self {
+        Self {
+            shared,
+            task,
+            last_barrier: restored,
+            last_notified: restored,
+        }
+    }
+
+    /// A completion not passed on yet.
+    pub(crate) fn new_completion(&mut self) -> Option<u64> {
+        let c = self.shared.completed();
+        (c > self.last_notified).then(|| {
+            self.last_notified = c;
+            c
+        })
+    }
+
+    pub(crate) fn ack(&self, ctx: CheckpointCtx) {
+        let _ = self.shared.tx.send(Msg::Ack {
+            id: ctx.barrier.id,
+            task: self.task,
+            ctx,
+        });
+    }
+
+    pub(crate) fn finished(&self, snapshots: Vec<OperatorSnapshot>) {
+        let _ = self.shared.tx.send(Msg::Finished {
+            task: self.task,
+            snapshots,
+        });
+    }
+}
+
+/// Live figures of a running job, for progress output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobProgress {
+    /// Records emitted by all sources (this attempt).
+    pub records_in: u64,
+    /// Records received by all sinks (this attempt).
+    pub records_out: u64,
+    /// The smallest watermark at the sinks (`i64::MIN` before the first).
+    pub watermark: i64,
+    /// The newest completed checkpoint.
+    pub last_checkpoint: Option<u64>,
+    /// When it completed.
+    pub last_checkpoint_at: Option<SystemTime>,
+    /// How long its snapshot took from trigger to `_metadata`.
+    pub last_checkpoint_duration: Option<Duration>,
+    /// Restarts so far.
+    pub restarts: u32,
+    /// The checkpoint or savepoint the job (last) restored from.
+    pub restored_from: Option<u64>,
+}
+
+pub(crate) type ProgressProbe = Box<dyn Fn() -> (u64, u64, i64) + Send>;
+
+#[derive(Default)]
+pub(crate) struct JobControl {
+    coordinator: Mutex<Option<Sender<Msg>>>,
+    pub(crate) cancelled: AtomicBool,
+    progress: Mutex<JobProgress>,
+    probe: Mutex<Option<ProgressProbe>>,
+}
+
+/// Controls a running job from another thread: progress, savepoints, stop, cancel. Get it
+/// with [`crate::StreamEnvironment::job_handle`] before `execute`.
+#[derive(Clone, Default)]
+pub struct JobHandle {
+    pub(crate) inner: Arc<JobControl>,
+}
+
+impl std::fmt::Debug for JobHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobHandle").finish_non_exhaustive()
+    }
+}
+
+impl JobHandle {
+    /// Current progress figures.
+    pub fn progress(&self) -> JobProgress {
+        let mut p = self
+            .inner
+            .progress
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(probe) = &*self.inner.probe.lock().unwrap_or_else(|e| e.into_inner()) {
+            let (i, o, w) = probe();
+            p.records_in = i;
+            p.records_out = o;
+            p.watermark = w;
+        }
+        p
+    }
+
+    /// Takes a savepoint into a new directory under `dir` and returns its path. The job keeps
+    /// running; its sinks do not commit on a savepoint (the next checkpoint commits).
+    pub fn savepoint(&self, dir: &Path) -> Result<PathBuf, EngineError> {
+        self.request_savepoint(dir, false)
+    }
+
+    /// Takes a savepoint, commits the sinks' work up to it, and stops the job without draining
+    /// (windows still open stay in the savepoint). `execute` then returns normally.
+    pub fn stop_with_savepoint(&self, dir: &Path) -> Result<PathBuf, EngineError> {
+        self.request_savepoint(dir, true)
+    }
+
+    fn request_savepoint(&self, dir: &Path, stop: bool) -> Result<PathBuf, EngineError> {
+        let tx = self
+            .inner
+            .coordinator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| EngineError::Checkpoint("the job is not running".into()))?;
+        let (reply, rx) = crossbeam_channel::bounded(1);
+        tx.send(Msg::Savepoint {
+            dir: dir.to_path_buf(),
+            stop,
+            reply,
+        })
+        .map_err(|_| EngineError::Checkpoint("the job is not running".into()))?;
+        rx.recv()
+            .map_err(|_| EngineError::Checkpoint("the job ended before the savepoint completed".into()))?
+    }
+
+    /// Stops the job at once (no savepoint); `execute` returns normally.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::Release);
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancelled.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_probe(&self, probe: Option<ProgressProbe>) {
+        *self.inner.probe.lock().unwrap_or_else(|e| e.into_inner()) = probe;
+    }
+
+    pub(crate) fn update(&self, f: impl FnOnce(&mut JobProgress)) {
+        f(&mut self.inner.progress.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// A savepoint asked for: target directory, stop afterwards, where to reply.
+type SavepointRequest = (PathBuf, bool, Sender<Result<PathBuf, EngineError>>);
+/// Where an operator subtask's sections went: (key group or `None` for operator state, section).
+type SectionRefs = Vec<(Option<u32>, storage::SectionRef)>;
+
+/// One checkpoint in flight.
+struct Pending {
+    barrier: Barrier,
+    dir: PathBuf,
+    started: Instant,
+    triggered_at_ms: i64,
+    acked: HashMap<usize, Vec<(OperatorSnapshot, SectionRefs)>>,
+    savepoint: Option<SavepointRequest>,
+}
+
+/// Runs one attempt's coordination until `done` is set.
+pub(crate) struct Coordinator {
+    pub(crate) config: Option<CheckpointConfig>,
+    pub(crate) shared: Arc<CheckpointShared>,
+    rx: Receiver<Msg>,
+    tasks: usize,
+    max_parallelism: usize,
+    next_id: u64,
+    finished: HashMap<usize, Vec<OperatorSnapshot>>,
+    pending: Option<Pending>,
+    queued_savepoints: Vec<SavepointRequest>,
+    next_trigger: Instant,
+    handle: JobHandle,
+}
+
+impl Coordinator {
+    /// A coordinator for an attempt with `tasks` tasks. Checkpoint ids continue after every id
+    /// the directory has seen (complete or not) and after the restored one.
+    pub(crate) fn new(
+        config: Option<CheckpointConfig>,
+        restored: Option<&RestoredCheckpoint>,
+        tasks: usize,
+        max_parallelism: usize,
+        handle: JobHandle,
+    ) -> Result<Self, EngineError> {
+        let mut highest = restored.map_or(0, |r| r.id());
+        if let Some(cfg) = &config {
+            std::fs::create_dir_all(&cfg.dir).map_err(|e| io_error(&cfg.dir, e))?;
+            let (_, seen) = storage::scan(&cfg.dir)?;
+            highest = highest.max(seen);
+            storage::remove_unfinished(&cfg.dir)?;
+        }
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let restored_id = restored.map_or(0, |r| r.id());
+        let shared = Arc::new(CheckpointShared {
+            requested: Mutex::new(Barrier {
+                id: restored_id,
+                savepoint: false,
+            }),
+            requested_id: AtomicU64::new(restored_id),
+            completed: AtomicU64::new(restored_id),
+            stop_at: AtomicU64::new(0),
+            abandoned: AtomicU64::new(0),
+            tx,
+        });
+        *handle.inner.coordinator.lock().unwrap_or_else(|e| e.into_inner()) = Some(shared.tx.clone());
+        let interval = config.as_ref().map_or(Duration::MAX, |c| c.interval);
+        Ok(Self {
+            config,
+            shared,
+            rx,
+            tasks,
+            max_parallelism,
+            next_id: highest + 1,
+            finished: HashMap::new(),
+            pending: None,
+            queued_savepoints: Vec::new(),
+            next_trigger: Instant::now().checked_add(interval).unwrap_or_else(far_future),
+            handle,
+        })
+    }
+
+    /// Sets the number of tasks that acknowledge each checkpoint (known after planning).
+    pub(crate) fn with_tasks(mut self, tasks: usize) -> Self {
+        self.tasks = tasks;
+        self
+    }
+
+    /// Serves until `done` is set (all tasks finished, or the attempt failed).
+    pub(crate) fn run(mut self, done: &AtomicBool, failure: &FailureSlot, handle: &JobHandle) {
+        while !done.load(Ordering::Acquire) {
+            if handle.is_cancelled() {
+                failure.cancel();
+            }
+            let wait = if self.pending.is_some() {
+                Duration::from_millis(20)
+            } else {
+                self.next_trigger
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(20))
+            };
+            match self.rx.recv_timeout(wait) {
+                Ok(msg) => self.handle_msg(msg),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            self.maybe_trigger();
+        }
+        *self
+            .handle
+            .inner
+            .coordinator
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
+        let reason = "the job ended before the savepoint completed";
+        if let Some(p) = self.pending.take()
+            && let Some((_, _, reply)) = p.savepoint
+        {
+            let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
+        }
+        for (_, _, reply) in self.queued_savepoints.drain(..) {
+            let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
+        }
+    }
+
+    fn handle_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Ack { id, task, ctx } => {
+                if self.pending.as_ref().is_some_and(|p| p.barrier.id == id) {
+                    if ctx.errors.is_empty() {
+                        self.store_ack(task, ctx.snapshots);
+                    } else {
+                        self.abandon(&ctx.errors.join("; "));
+                    }
+                }
+            }
+            Msg::Finished { task, snapshots } => {
+                self.finished.insert(task, snapshots);
+                if let Some(p) = &self.pending
+                    && !p.acked.contains_key(&task)
+                {
+                    let snaps = self.finished_copy(task);
+                    self.store_ack(task, snaps);
+                }
+            }
+            Msg::Savepoint { dir, stop, reply } => {
+                self.queued_savepoints.push((dir, stop, reply));
+            }
+        }
+        self.maybe_complete();
+    }
+
+    fn finished_copy(&self, task: usize) -> Vec<OperatorSnapshot> {
+        self.finished
+            .get(&task)
+            .map(|snaps| {
+                snaps
+                    .iter()
+                    .map(|s| OperatorSnapshot {
+                        uid: s.uid.clone(),
+                        subtask: s.subtask,
+                        parallelism: s.parallelism,
+                        keyed: s.keyed.clone(),
+                        operator: s.operator.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Writes a task's state file (this is the asynchronous part of a snapshot: the task has
+    /// moved on already).
+    fn store_ack(&mut self, task: usize, snapshots: Vec<OperatorSnapshot>) {
+        let Some(p) = &mut self.pending else {
+            return;
+        };
+        let file = format!("task-{task}.state");
+        match storage::write_task_file(&p.dir, &file, &snapshots) {
+            Ok(refs) => {
+                let mut per_op: Vec<Vec<(Option<u32>, storage::SectionRef)>> =
+                    vec![Vec::new(); snapshots.len()];
+                for (i, kg, r) in refs {
+                    per_op[i].push((kg, r));
+                }
+                // Only where the bytes went is kept; the bytes themselves are on disk now.
+                let entry = snapshots
+                    .into_iter()
+                    .map(|s| OperatorSnapshot {
+                        keyed: Vec::new(),
+                        operator: None,
+                        ..s
+                    })
+                    .zip(per_op)
+                    .collect();
+                p.acked.insert(task, entry);
+            }
+            Err(e) => self.abandon(&e.to_string()),
+        }
+    }
+
+    fn maybe_trigger(&mut self) {
+        if let Some(p) = &self.pending {
+            let timeout = self
+                .config
+                .as_ref()
+                .map_or(Duration::from_secs(600), |c| c.timeout);
+            if p.started.elapsed() > timeout {
+                self.abandon("timed out");
+            }
+            return;
+        }
+        if !self.queued_savepoints.is_empty() {
+            let (dir, stop, reply) = self.queued_savepoints.remove(0);
+            self.trigger(Some((dir, stop, reply)));
+        } else if self.config.is_some() && Instant::now() >= self.next_trigger {
+            self.trigger(None);
+        }
+    }
+
+    fn trigger(&mut self, savepoint: Option<SavepointRequest>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        // A stop-with-savepoint is a regular checkpoint too (so that a restart without the
+        // savepoint also resumes from it), copied to the savepoint directory when complete.
+        let as_checkpoint = savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
+        let dir = match (&self.config, &savepoint) {
+            (Some(cfg), _) if as_checkpoint => cfg.dir.join(checkpoint_dir_name(id)),
+            (_, Some((target, _, _))) => target.join(format!("savepoint-{id}")),
+            _ => return,
+        };
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            let err = io_error(&dir, e);
+            if let Some((_, _, reply)) = savepoint {
+                let _ = reply.send(Err(err));
+            }
+            self.schedule_next();
+            return;
+        }
+        let barrier = Barrier {
+            id,
+            savepoint: savepoint.is_some(),
+        };
+        if let Some((_, true, _)) = &savepoint {
+            self.shared.stop_at.store(id, Ordering::Release);
+        }
+        self.pending = Some(Pending {
+            barrier,
+            dir,
+            started: Instant::now(),
+            triggered_at_ms: now_millis(),
+            acked: HashMap::new(),
+            savepoint,
+        });
+        for task in self.finished.keys().copied().collect::<Vec<_>>() {
+            let snaps = self.finished_copy(task);
+            self.store_ack(task, snaps);
+        }
+        *self.shared.requested.lock().unwrap_or_else(|e| e.into_inner()) = barrier;
+        self.shared.requested_id.store(id, Ordering::Release);
+        self.maybe_complete();
+    }
+
+    fn schedule_next(&mut self) {
+        let interval = self.config.as_ref().map_or(Duration::MAX, |c| c.interval);
+        self.next_trigger = Instant::now().checked_add(interval).unwrap_or_else(far_future);
+    }
+
+    fn abandon(&mut self, reason: &str) {
+        if let Some(p) = self.pending.take() {
+            eprintln!("spate: checkpoint {} abandoned: {reason}", p.barrier.id);
+            let _ = std::fs::remove_dir_all(&p.dir);
+            if let Some((_, _, reply)) = p.savepoint {
+                let _ = reply.send(Err(EngineError::Checkpoint(format!(
+                    "savepoint {} failed: {reason}",
+                    p.barrier.id
+                ))));
+            }
+            self.shared.abandoned.store(p.barrier.id, Ordering::Release);
+            let _ =
+                self.shared
+                    .stop_at
+                    .compare_exchange(p.barrier.id, 0, Ordering::AcqRel, Ordering::Acquire);
+        }
+        self.schedule_next();
+    }
+
+    fn maybe_complete(&mut self) {
+        let Some(p) = &self.pending else {
+            return;
+        };
+        if p.acked.len() < self.tasks {
+            return;
+        }
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        let id = p.barrier.id;
+        let meta = self.metadata(&p);
+        let result = storage::write_metadata(&p.dir, &meta);
+        if let Err(e) = result {
+            self.pending = Some(p);
+            self.abandon(&e.to_string());
+            return;
+        }
+        let duration = p.started.elapsed();
+        let commits = p.savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
+        let mut reply_result = Ok(p.dir.clone());
+        if let Some((target, true, _)) = &p.savepoint
+            && self.config.is_some()
+        {
+            let to = target.join(format!("savepoint-{id}"));
+            reply_result = storage::copy_checkpoint(&p.dir, &to).map(|()| to);
+        }
+        if commits {
+            if let Some(cfg) = &self.config
+                && let Err(e) = storage::prune(&cfg.dir, cfg.retained)
+            {
+                eprintln!("spate: could not delete old checkpoints: {e}");
+            }
+            self.shared.completed.store(id, Ordering::Release);
+            self.handle.update(|pr| {
+                pr.last_checkpoint = Some(id);
+                pr.last_checkpoint_at = Some(SystemTime::now());
+                pr.last_checkpoint_duration = Some(duration);
+            });
+        }
+        if let Some((_, _, reply)) = p.savepoint {
+            let _ = reply.send(reply_result);
+        }
+        self.schedule_next();
+    }
+
+    fn metadata(&self, p: &Pending) -> CheckpointMetadata {
+        let mut operators: Vec<OperatorState> = Vec::new();
+        let mut tasks: Vec<_> = p.acked.keys().copied().collect();
+        tasks.sort_unstable();
+        for task in tasks {
+            for (snap, refs) in &p.acked[&task] {
+                let op = match operators.iter().position(|o| *o.uid == *snap.uid) {
+                    Some(i) => &mut operators[i],
+                    None => {
+                        operators.push(OperatorState {
+                            uid: snap.uid.to_string(),
+                            parallelism: snap.parallelism,
+                            subtasks: Vec::new(),
+                        });
+                        operators.last_mut().expect("just pushed")
+                    }
+                };
+                let mut st = SubtaskState {
+                    subtask: snap.subtask,
+                    operator_state: None,
+                    key_groups: Vec::new(),
+                };
+                for (kg, r) in refs {
+                    match kg {
+                        None => st.operator_state = Some(r.clone()),
+                        Some(kg) => st.key_groups.push((*kg, r.clone())),
+                    }
+                }
+                op.subtasks.push(st);
+            }
+        }
+        for op in &mut operators {
+            op.subtasks.sort_by_key(|s| s.subtask);
+        }
+        CheckpointMetadata {
+            format_version: FORMAT_VERSION,
+            checkpoint_id: p.barrier.id,
+            savepoint: p.barrier.savepoint,
+            triggered_at_ms: p.triggered_at_ms,
+            max_parallelism: self.max_parallelism,
+            operators,
+        }
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365)
+}

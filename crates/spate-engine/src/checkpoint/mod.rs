@@ -1,0 +1,88 @@
+//! Checkpoints, savepoints and recovery (aligned barriers, as Flink's aligned checkpoints).
+//!
+//! # How a checkpoint runs
+//! 1. The [coordinator](coordinator) picks the next id and asks every source task to inject a
+//!    [`Barrier`]. A source task does so between two polls: it snapshots its source's position
+//!    (the position *after* the last record it emitted), then sends the barrier downstream in
+//!    band, behind every record it already emitted.
+//! 2. A task that reads channels *aligns*: a channel that delivered the barrier is not read
+//!    again until every channel delivered it (ended channels count as aligned), so the state it
+//!    then snapshots reflects exactly the records before the barrier on every input.
+//! 3. At the barrier each operator of the chain writes its state into the [`CheckpointCtx`]:
+//!    keyed state per key group, operator state (source positions, sink pre-commits) per
+//!    subtask. Serialising into memory is the only pause; the files are written and fsynced by
+//!    the coordinator's writer thread while processing goes on.
+//! 4. When every task acknowledged, the coordinator writes `_metadata` atomically (temp file,
+//!    fsync, rename, directory fsync): only then is the checkpoint complete. It keeps the last
+//!    [`CheckpointConfig::retained`] checkpoints and tells every task, which lets sinks commit
+//!    their pre-committed transactions and sources publish their offsets.
+//!
+//! # Layout (format version 1, see `storage.rs` and DESIGN.md)
+//! `<dir>/chk-<id>/task-<n>.state` (state sections, each CRC32C-checked) and
+//! `<dir>/chk-<id>/_metadata` (JSON: which section of which file holds which operator's key
+//! group or operator state). A directory without `_metadata` is an unfinished checkpoint and is
+//! deleted on the next start. A savepoint is the same layout in a directory of its own.
+//!
+//! # Restore and rescaling
+//! A restored operator subtask reads the key groups of its new key-group range from the files
+//! of *all* old subtasks, so a job can resume at another parallelism; sources and sinks get the
+//! operator state of every old subtask (see [`crate::Source`] and [`crate::Sink`]).
+
+pub(crate) mod coordinator;
+pub(crate) mod restore;
+pub(crate) mod snapshot;
+pub(crate) mod storage;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub use coordinator::{JobHandle, JobProgress};
+pub use snapshot::CheckpointCtx;
+
+/// A checkpoint barrier as it travels between tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Barrier {
+    /// Checkpoint id; ids only grow, also across restarts.
+    pub id: u64,
+    /// Whether this is a savepoint (a checkpoint the user asked for, written elsewhere).
+    pub savepoint: bool,
+}
+
+/// Periodic checkpoints of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointConfig {
+    /// Where checkpoints are written; running a job again with the same directory resumes it.
+    pub dir: PathBuf,
+    /// Time between the end of one checkpoint and the start of the next.
+    pub interval: Duration,
+    /// Completed checkpoints to keep (at least 1).
+    pub retained: usize,
+    /// A checkpoint that takes longer is abandoned (the next one starts afresh).
+    pub timeout: Duration,
+}
+
+impl CheckpointConfig {
+    /// Checkpoints into `dir` every `interval`, keeping the last 3, abandoning after 10 minutes.
+    pub fn new(dir: impl Into<PathBuf>, interval: Duration) -> Self {
+        Self {
+            dir: dir.into(),
+            interval,
+            retained: 3,
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// What happens when a task fails (an error or a panic in user code, a connector error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartStrategy {
+    /// The job fails with the first error.
+    None,
+    /// Restart from the latest completed checkpoint up to `attempts` times, `delay` apart.
+    FixedDelay {
+        /// Restarts allowed over the job's life.
+        attempts: u32,
+        /// Pause before each restart.
+        delay: Duration,
+    },
+}

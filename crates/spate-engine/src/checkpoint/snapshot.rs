@@ -1,0 +1,146 @@
+//! What operators write at a barrier: keyed state per key group and operator state per subtask.
+
+use std::sync::Arc;
+
+use crate::checkpoint::Barrier;
+use crate::record::StateData;
+
+/// Who an operator subtask is, for its state in a checkpoint. The uid names the operator across
+/// runs (set with `DataStream::uid`, or derived from its position and name in the graph).
+#[derive(Debug, Clone)]
+pub(crate) struct OperatorIdentity {
+    pub(crate) uid: Arc<str>,
+    pub(crate) subtask: usize,
+    pub(crate) parallelism: usize,
+}
+
+/// The state one operator subtask wrote at a barrier.
+#[derive(Debug, Default)]
+pub(crate) struct OperatorSnapshot {
+    pub(crate) uid: Arc<str>,
+    pub(crate) subtask: usize,
+    pub(crate) parallelism: usize,
+    /// (key group, serialised entries of that group).
+    pub(crate) keyed: Vec<(u32, Vec<u8>)>,
+    /// Non-keyed state (source position, sink pre-commit).
+    pub(crate) operator: Option<Vec<u8>>,
+}
+
+/// Passed down a chain with a barrier: every stateful operator adds its state, then passes the
+/// barrier on (edge writers send it to the next tasks).
+#[derive(Debug)]
+pub struct CheckpointCtx {
+    pub(crate) barrier: Barrier,
+    /// The snapshot a task takes when it finished: it stands in for the task in later
+    /// checkpoints; edge writers do not forward it (downstream already saw end of stream).
+    pub(crate) is_final: bool,
+    pub(crate) snapshots: Vec<OperatorSnapshot>,
+    pub(crate) errors: Vec<String>,
+}
+
+impl CheckpointCtx {
+    pub(crate) fn new(barrier: Barrier) -> Self {
+        Self {
+            barrier,
+            is_final: false,
+            snapshots: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// The snapshot of a finished task (see `is_final`).
+    pub(crate) fn final_snapshot() -> Self {
+        let mut ctx = Self::new(Barrier {
+            id: 0,
+            savepoint: false,
+        });
+        ctx.is_final = true;
+        ctx
+    }
+
+    /// The checkpoint id.
+    pub fn id(&self) -> u64 {
+        self.barrier.id
+    }
+
+    fn entry(&mut self, who: &OperatorIdentity) -> &mut OperatorSnapshot {
+        let found = self
+            .snapshots
+            .iter()
+            .position(|s| s.uid == who.uid && s.subtask == who.subtask);
+        let i = match found {
+            Some(i) => i,
+            None => {
+                self.snapshots.push(OperatorSnapshot {
+                    uid: who.uid.clone(),
+                    subtask: who.subtask,
+                    parallelism: who.parallelism,
+                    ..Default::default()
+                });
+                self.snapshots.len() - 1
+            }
+        };
+        &mut self.snapshots[i]
+    }
+
+    /// Records that `who` has a (possibly empty) snapshot, so a restore finds the operator.
+    pub(crate) fn touch(&mut self, who: &OperatorIdentity) {
+        self.entry(who);
+    }
+
+    /// Adds the serialised entries of one key group.
+    pub(crate) fn add_key_group<E: serde::Serialize>(
+        &mut self,
+        who: &OperatorIdentity,
+        key_group: usize,
+        entries: &E,
+    ) {
+        match encode(entries) {
+            Ok(bytes) => self.entry(who).keyed.push((key_group as u32, bytes)),
+            Err(e) => self.fail(who, &e),
+        }
+    }
+
+    /// Sets the operator state of `who`.
+    pub(crate) fn set_operator_state(&mut self, who: &OperatorIdentity, bytes: Vec<u8>) {
+        self.entry(who).operator = Some(bytes);
+    }
+
+    /// An operator that cannot be checkpointed yet was reached: the checkpoint is declined.
+    pub(crate) fn unsupported(&mut self, what: &str) {
+        self.errors.push(format!("{what} do not support checkpoints yet"));
+    }
+
+    /// The snapshot of `who` failed: the checkpoint is declined with this reason.
+    pub(crate) fn fail(&mut self, who: &OperatorIdentity, reason: &str) {
+        self.errors.push(format!(
+            "operator `{}` subtask {}: {reason}",
+            who.uid, who.subtask
+        ));
+    }
+}
+
+/// Serialises state with the checkpoint's binary encoding.
+pub(crate) fn encode<E: serde::Serialize + ?Sized>(value: &E) -> Result<Vec<u8>, String> {
+    bincode::serialize(value).map_err(|e| format!("cannot serialise state: {e}"))
+}
+
+/// Deserialises state written by [`encode`].
+pub(crate) fn decode<E: StateData>(bytes: &[u8]) -> Result<E, String> {
+    bincode::deserialize(bytes).map_err(|e| format!("cannot deserialise state: {e}"))
+}
+
+/// Buckets keyed entries by key group, in key-group order, for [`CheckpointCtx::add_key_group`].
+pub(crate) fn group_by_key_group<K: std::hash::Hash, V>(
+    entries: impl IntoIterator<Item = (K, V)>,
+    max_parallelism: usize,
+) -> std::collections::BTreeMap<usize, Vec<(K, V)>> {
+    let mut groups: std::collections::BTreeMap<usize, Vec<(K, V)>> = Default::default();
+    for (k, v) in entries {
+        groups
+            .entry(crate::keygroup::key_group_of(&k, max_parallelism))
+            .or_default()
+            .push((k, v));
+    }
+    groups
+}
