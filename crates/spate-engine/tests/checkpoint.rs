@@ -2,6 +2,7 @@
 //! two-phase-commit sink, failed on purpose and restarted from its checkpoints, stopped with a
 //! savepoint and resumed at another parallelism. The committed output must equal a brute-force
 //! recomputation exactly: nothing lost, nothing twice.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -110,7 +111,7 @@ struct TxnSink {
     subtask: usize,
     attempt: u64,
     open: Vec<(u64, i64, u64)>,
-    pending: Vec<(String, u64, Vec<(u64, i64, u64)>)>,
+    pending: Pending,
 }
 
 static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
