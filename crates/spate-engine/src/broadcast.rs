@@ -271,6 +271,7 @@ where
                 let mut rt = KeyedRuntime::new(range, ctx.max_parallelism, down);
                 let mut f = f.clone();
                 f.open(&mut rt.registry());
+                rt.attach(ctx);
                 KeyedBroadcastProcessOp {
                     ka: ka.clone(),
                     f,
@@ -375,7 +376,8 @@ where
         self.rt.down.flush()
     }
     fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("keyed broadcast state");
+        cp.unsupported("keyed broadcast functions (their broadcast state)");
+        self.rt.snapshot(cp);
         self.rt.down.checkpoint(cp)
     }
     fn checkpoint_complete(&mut self, id: u64) {

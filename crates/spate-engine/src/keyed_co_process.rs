@@ -89,14 +89,16 @@ where
             .stream
             .two_input(name, self.first.edge(0), self.second.edge(1), move |ctx, down| {
                 let range = KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism);
-                KeyedCoProcessOp::new(
+                let mut op = KeyedCoProcessOp::new(
                     ka.clone(),
                     kb.clone(),
                     f.clone(),
                     range,
                     ctx.max_parallelism,
                     down,
-                )
+                );
+                op.rt.attach(ctx);
+                op
             })
     }
 }
@@ -164,7 +166,7 @@ where
         self.rt.down.flush()
     }
     fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("keyed co-process functions");
+        self.rt.snapshot(cp);
         self.rt.down.checkpoint(cp)
     }
     fn checkpoint_complete(&mut self, id: u64) {

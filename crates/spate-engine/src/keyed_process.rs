@@ -2,12 +2,19 @@
 
 use std::marker::PhantomData;
 
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode};
+use crate::graph::BuildCtx;
 use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::operators::{Downstream, OutputTag};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::output::{Control, Output};
 use crate::runtime::worker::now_millis;
-use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, StateRegistry, TimerService};
+use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, StateRegistry, TimerService};
+
+/// One key group of a keyed runtime in a checkpoint: states (name, entries), event-time and
+/// processing-time timers.
+type KeyGroupState<K> = (Vec<(String, Vec<u8>)>, Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
 
 /// Which clock a timer follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +141,8 @@ impl<'a, K, O> KeyedContext<'a, K, O> {
 /// What every keyed operator with state and timers keeps: the backend, the timers, time, and the
 /// output. Operators add their function and call [`context`](Self::context) per element.
 pub(crate) struct KeyedRuntime<K, O> {
+    /// Who this is in checkpoints (set by [`attach`](Self::attach)).
+    identity: Option<OperatorIdentity>,
     pub(crate) backend: HeapKeyedStateBackend<K>,
     timers: TimerService<K>,
     max_parallelism: usize,
@@ -145,12 +154,77 @@ pub(crate) struct KeyedRuntime<K, O> {
 impl<K: Key, O: Data> KeyedRuntime<K, O> {
     pub(crate) fn new(range: KeyGroupRange, max_parallelism: usize, down: Downstream<O>) -> Self {
         Self {
+            identity: None,
             backend: HeapKeyedStateBackend::new(range),
             timers: TimerService::new(),
             max_parallelism,
             watermark: MIN_WATERMARK,
             now: 0,
             down,
+        }
+    }
+
+    /// Joins checkpointing: names the runtime's state and restores it from the checkpoint the
+    /// attempt starts from. Called after the function's `open` registered its states.
+    pub(crate) fn attach(&mut self, ctx: &BuildCtx<'_>) {
+        self.identity = Some(ctx.identity());
+        for (kg, bytes) in ctx.restored_key_groups() {
+            if let Err(e) = self.restore_key_group(kg, &bytes) {
+                ctx.restore_failed(&e);
+                return;
+            }
+        }
+    }
+
+    fn restore_key_group(&mut self, kg: usize, bytes: &[u8]) -> Result<(), String> {
+        let (states, event, processing): KeyGroupState<K> = decode(bytes)?;
+        self.backend.restore_key_group(kg, states)?;
+        for (t, k) in event {
+            self.timers.event.register(t, &k);
+        }
+        for (t, k) in processing {
+            self.timers.processing.register(t, &k);
+        }
+        Ok(())
+    }
+
+    /// Writes state and timers per key group.
+    pub(crate) fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.down.emit();
+        let Some(who) = self.identity.clone() else {
+            cp.unsupported("keyed functions built without checkpoint support");
+            return;
+        };
+        cp.touch(&who);
+        let range = self.backend.key_groups();
+        type TimersOfGroup<'k, K> = (Vec<(Timestamp, &'k K)>, Vec<(Timestamp, &'k K)>);
+        let mut timers: Vec<TimersOfGroup<'_, K>> =
+            (range.start..range.end).map(|_| Default::default()).collect();
+        for (t, k) in self.timers.event.all() {
+            let kg = key_group_of(k, self.max_parallelism);
+            if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
+                slot.0.push((*t, k));
+            }
+        }
+        for (t, k) in self.timers.processing.all() {
+            let kg = key_group_of(k, self.max_parallelism);
+            if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
+                slot.1.push((*t, k));
+            }
+        }
+        for (i, (event, processing)) in timers.into_iter().enumerate() {
+            let kg = range.start + i;
+            let states = match self.backend.snapshot_key_group(kg) {
+                Ok(s) => s,
+                Err(e) => {
+                    cp.fail(&who, &e);
+                    return;
+                }
+            };
+            if states.is_empty() && event.is_empty() && processing.is_empty() {
+                continue;
+            }
+            cp.add_key_group(&who, kg, &(states, event, processing));
         }
     }
 
@@ -255,7 +329,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
 pub(crate) struct KeyedProcessOp<K, I, O, KS, F> {
     key_selector: KS,
     f: F,
-    rt: KeyedRuntime<K, O>,
+    pub(crate) rt: KeyedRuntime<K, O>,
     _i: PhantomData<fn(I)>,
 }
 
@@ -312,7 +386,7 @@ where
         self.rt.down.flush()
     }
     fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("keyed process functions");
+        self.rt.snapshot(cp);
         self.rt.down.checkpoint(cp)
     }
     fn checkpoint_complete(&mut self, id: u64) {

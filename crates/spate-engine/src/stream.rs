@@ -571,13 +571,9 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
         self.stream
             .one_input("keyed-process", self.edge(0), move |ctx, down| {
                 let range = Self::key_groups(ctx);
-                Box::new(KeyedProcessOp::new(
-                    ks.clone(),
-                    f.clone(),
-                    range,
-                    ctx.max_parallelism,
-                    down,
-                ))
+                let mut op = KeyedProcessOp::new(ks.clone(), f.clone(), range, ctx.max_parallelism, down);
+                op.rt.attach(ctx);
+                Box::new(op)
             })
     }
 

@@ -325,3 +325,94 @@ fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
     let err = env.execute().unwrap_err().to_string();
     assert!(err.contains("events"), "{err}");
 }
+
+/// A tumbling count written by hand: keyed `ValueState` per (key) holding per-window counts in
+/// a map, and an event-time timer per window end: checkpoints must carry both state and timers.
+#[derive(Clone, Default)]
+struct HandWindow {
+    counts: Option<spate_engine::state::MapState<i64, u64>>,
+}
+
+impl spate_engine::keyed_process::KeyedProcessFunction<u64, u64, (u64, i64, u64)> for HandWindow {
+    fn open(&mut self, states: &mut spate_engine::state::StateRegistry<'_, u64>) {
+        self.counts = Some(states.map("counts"));
+    }
+    fn process_element(
+        &mut self,
+        v: u64,
+        ctx: &mut spate_engine::keyed_process::KeyedContext<'_, u64, (u64, i64, u64)>,
+    ) {
+        let _ = v;
+        let start = ctx.timestamp() - ctx.timestamp().rem_euclid(WINDOW_MS);
+        let counts = self.counts.as_ref().unwrap();
+        let n = counts.get(ctx, &start).copied().unwrap_or(0);
+        counts.put(ctx, start, n + 1);
+        ctx.register_event_time_timer(start + WINDOW_MS - 1);
+    }
+    fn on_timer(
+        &mut self,
+        time: i64,
+        _: spate_engine::keyed_process::TimeDomain,
+        ctx: &mut spate_engine::keyed_process::KeyedContext<'_, u64, (u64, i64, u64)>,
+    ) {
+        let start = time + 1 - WINDOW_MS;
+        let counts = self.counts.as_ref().unwrap();
+        if let Some(n) = counts.remove(ctx, &start) {
+            let key = *ctx.key();
+            ctx.collect((key, start, n));
+        }
+    }
+}
+
+#[test]
+fn keyed_state_and_timers_survive_a_failure_and_a_rescale() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 9_000;
+    let store = Arc::new(Mutex::new(Store::default()));
+    let build = |env: &StreamEnvironment, fail_at: Option<Arc<AtomicBool>>| {
+        let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20));
+        env.add_source("events", PacedSplitSource::new(count, 40), strategy)
+            .map(move |v: u64| {
+                if let Some(flag) = &fail_at
+                    && v == count / 2
+                    && !flag.swap(true, Ordering::SeqCst)
+                {
+                    panic!("injected failure at event {v}");
+                }
+                v
+            })
+            .key_by(|v: &u64| v % KEYS)
+            .process(HandWindow::default())
+            .add_sink("txn-sink", TxnSink::new(store.clone()));
+    };
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    env.enable_checkpointing(CheckpointConfig::new(
+        dir.path().join("chk"),
+        Duration::from_millis(25),
+    ));
+    env.set_restart_strategy(RestartStrategy::FixedDelay {
+        attempts: 2,
+        delay: Duration::from_millis(10),
+    });
+    let failed = Arc::new(AtomicBool::new(false));
+    build(&env, Some(failed.clone()));
+    let handle = env.job_handle();
+    let target = dir.path().join("savepoints");
+    let stopper = std::thread::spawn(move || {
+        while handle.progress().records_in < count * 3 / 4 || handle.progress().restarts == 0 {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        handle.stop_with_savepoint(&target)
+    });
+    env.execute().unwrap();
+    assert!(failed.load(Ordering::SeqCst));
+    let savepoint = stopper.join().unwrap().unwrap();
+
+    let env = StreamEnvironment::new();
+    env.set_parallelism(3);
+    env.restore_from(&savepoint);
+    build(&env, None);
+    env.execute().unwrap();
+    assert_eq!(as_map(&store.lock().unwrap().committed), expected(count));
+}

@@ -147,8 +147,8 @@ impl<K, A, B, KA, KB> IntervalJoin<K, A, B, KA, KB> {
 impl<K, A, B, KA, KB> IntervalJoined<K, A, B, KA, KB>
 where
     K: Key,
-    A: Data,
-    B: Data,
+    A: Data + crate::record::StateData,
+    B: Data + crate::record::StateData,
     KA: Fn(&A) -> K + Clone + Send + 'static,
     KB: Fn(&B) -> K + Clone + Send + 'static,
 {
@@ -220,8 +220,8 @@ fn drop_upto<T>(buffer: &mut Buffer<T>, upto: Timestamp) {
 impl<K, A, B, O, F> KeyedCoProcessFunction<K, A, B, O> for IntervalJoinFn<A, B, F>
 where
     K: Key,
-    A: Data,
-    B: Data,
+    A: Data + crate::record::StateData,
+    B: Data + crate::record::StateData,
     O: Data,
     F: ProcessJoinFunction<A, B, O>,
 {

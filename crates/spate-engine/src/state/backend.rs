@@ -4,8 +4,9 @@ use std::any::Any;
 
 use rustc_hash::FxHashMap;
 
+use crate::checkpoint::snapshot::{decode, encode};
 use crate::keygroup::KeyGroupRange;
-use crate::record::Key;
+use crate::record::{Key, StateData};
 
 /// Identifies one registered state (a "state descriptor") within a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,7 +29,7 @@ pub trait KeyedStateBackend<K: Key>: Send {
     /// The key groups this backend holds.
     fn key_groups(&self) -> KeyGroupRange;
     /// Registers (or looks up) a state of value type `S`.
-    fn register<S: Send + 'static>(&mut self, name: &str) -> StateId;
+    fn register<S: StateData>(&mut self, name: &str) -> StateId;
     /// The value of a state for a key.
     fn get<S: Send + 'static>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S>;
     /// Mutable access to the value of a state for a key.
@@ -49,6 +50,12 @@ pub trait KeyedStateBackend<K: Key>: Send {
     fn entries_in_key_group(&self, key_group: usize) -> usize;
     /// Drops every entry of a key group.
     fn clear_key_group(&mut self, key_group: usize);
+    /// Serialises every state's entries of a key group: (state name, entries) for each state
+    /// with entries there.
+    fn snapshot_key_group(&self, key_group: usize) -> Result<Vec<(String, Vec<u8>)>, String>;
+    /// Loads entries written by `snapshot_key_group`. States not registered yet are kept and
+    /// loaded when they are registered.
+    fn restore_key_group(&mut self, key_group: usize, states: Vec<(String, Vec<u8>)>) -> Result<(), String>;
 }
 
 /// One state's values: per key group (relative to the range start) a hash map.
@@ -62,9 +69,26 @@ trait ErasedTable<K>: Send {
     fn len_of(&self, group: usize) -> usize;
     fn clear_group(&mut self, group: usize);
     fn keys_of(&self, group: usize) -> Vec<K>;
+    fn encode_group(&self, group: usize) -> Result<Vec<u8>, String>;
+    fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String>;
 }
 
-impl<K: Key, S: Send + 'static> ErasedTable<K> for Table<K, S> {
+impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
+    fn encode_group(&self, group: usize) -> Result<Vec<u8>, String> {
+        let entries: Vec<(&K, &S)> = self
+            .groups
+            .get(group)
+            .map(|g| g.iter().collect())
+            .unwrap_or_default();
+        encode(&entries)
+    }
+    fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String> {
+        let entries: Vec<(K, S)> = decode(bytes)?;
+        if let Some(g) = self.groups.get_mut(group) {
+            g.extend(entries);
+        }
+        Ok(())
+    }
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -92,6 +116,8 @@ pub struct HeapKeyedStateBackend<K> {
     range: KeyGroupRange,
     names: FxHashMap<String, StateId>,
     tables: Vec<Box<dyn ErasedTable<K>>>,
+    /// Restored entries of states not registered yet: name -> (key group, entries).
+    unclaimed: FxHashMap<String, Vec<(usize, Vec<u8>)>>,
 }
 
 impl<K> std::fmt::Debug for HeapKeyedStateBackend<K> {
@@ -110,6 +136,7 @@ impl<K: Key> HeapKeyedStateBackend<K> {
             range,
             names: FxHashMap::default(),
             tables: Vec::new(),
+            unclaimed: FxHashMap::default(),
         }
     }
 
@@ -133,7 +160,7 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         self.range
     }
 
-    fn register<S: Send + 'static>(&mut self, name: &str) -> StateId {
+    fn register<S: StateData>(&mut self, name: &str) -> StateId {
         if let Some(id) = self.names.get(name) {
             return *id;
         }
@@ -141,6 +168,14 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         let groups = (0..self.range.len()).map(|_| FxHashMap::default()).collect();
         self.tables.push(Box::new(Table::<K, S> { groups }));
         self.names.insert(name.to_string(), id);
+        // A restore that ran before this registration left the state's entries here. They were
+        // written by the same type (state names are per operator), so decoding cannot fail
+        // short of a corrupt checkpoint, which the CRC already rules out.
+        for (kg, bytes) in self.unclaimed.remove(name).unwrap_or_default() {
+            if let (Some(g), Some(t)) = (self.local(kg), self.tables.last_mut()) {
+                let _ = t.decode_group(g, &bytes);
+            }
+        }
         id
     }
 
@@ -190,6 +225,37 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         if let Some(g) = self.local(key_group) {
             self.tables.iter_mut().for_each(|t| t.clear_group(g));
         }
+    }
+
+    fn snapshot_key_group(&self, key_group: usize) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let Some(g) = self.local(key_group) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut names: Vec<(&String, &StateId)> = self.names.iter().collect();
+        names.sort_by_key(|(_, id)| **id);
+        for (name, id) in names {
+            let table = &self.tables[id.0];
+            if table.len_of(g) > 0 {
+                out.push((name.clone(), table.encode_group(g)?));
+            }
+        }
+        Ok(out)
+    }
+
+    fn restore_key_group(&mut self, key_group: usize, states: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+        let Some(g) = self.local(key_group) else {
+            return Ok(());
+        };
+        for (name, bytes) in states {
+            match self.names.get(&name) {
+                Some(id) => self.tables[id.0]
+                    .decode_group(g, &bytes)
+                    .map_err(|e| format!("state `{name}`: {e}"))?,
+                None => self.unclaimed.entry(name).or_default().push((key_group, bytes)),
+            }
+        }
+        Ok(())
     }
 }
 

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use rustc_hash::FxHashMap;
 
-use crate::record::Key;
+use crate::record::{Key, StateData};
 use crate::state::backend::{HeapKeyedStateBackend, KeyedStateBackend, StateId};
 
 /// Access to the backend for the key being processed (implemented by keyed contexts).
@@ -29,35 +29,28 @@ impl<K> std::fmt::Debug for StateRegistry<'_, K> {
 
 impl<K: Key> StateRegistry<'_, K> {
     /// A single value per key.
-    pub fn value<V: Send + 'static>(&mut self, name: &str) -> ValueState<V> {
+    pub fn value<V: StateData>(&mut self, name: &str) -> ValueState<V> {
         ValueState {
             id: self.backend.register::<V>(name),
             _v: PhantomData,
         }
     }
     /// A list per key.
-    pub fn list<V: Send + 'static>(&mut self, name: &str) -> ListState<V> {
+    pub fn list<V: StateData>(&mut self, name: &str) -> ListState<V> {
         ListState {
             id: self.backend.register::<Vec<V>>(name),
             _v: PhantomData,
         }
     }
     /// A map per key.
-    pub fn map<MK: Hash + Eq + Send + 'static, MV: Send + 'static>(
-        &mut self,
-        name: &str,
-    ) -> MapState<MK, MV> {
+    pub fn map<MK: Hash + Eq + StateData, MV: StateData>(&mut self, name: &str) -> MapState<MK, MV> {
         MapState {
             id: self.backend.register::<FxHashMap<MK, MV>>(name),
             _v: PhantomData,
         }
     }
     /// A value per key that folds added values with `reduce`.
-    pub fn reducing<V: Send + 'static, F: Fn(V, V) -> V>(
-        &mut self,
-        name: &str,
-        reduce: F,
-    ) -> ReducingState<V, F> {
+    pub fn reducing<V: StateData, F: Fn(V, V) -> V>(&mut self, name: &str, reduce: F) -> ReducingState<V, F> {
         ReducingState {
             id: self.backend.register::<V>(name),
             reduce,

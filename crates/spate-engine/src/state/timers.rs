@@ -52,6 +52,11 @@ impl<K: Key> TimerQueue<K> {
         }
     }
 
+    /// Every registered timer as (time, key).
+    pub(crate) fn all(&self) -> impl Iterator<Item = &(Timestamp, K)> {
+        self.registered.iter()
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.registered.len()
