@@ -52,6 +52,22 @@ pub enum BenchCommand {
     /// Keyed event-time window count over N sequential longs (event time i/1000 ms, key i % K),
     /// discarding sink: the same job as Flink's window benchmark in shared/reference.
     WindowCount(WindowCountArgs),
+    /// Large keyed state (default 1 M keys x 1 KiB = 1 GiB): savepoint time, size, and the
+    /// time to restore it into a fresh job.
+    Checkpoint(CheckpointBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckpointBenchArgs {
+    #[arg(long, default_value_t = 1_000_000)]
+    pub keys: u64,
+    #[arg(long, default_value_t = 1024)]
+    pub value_bytes: usize,
+    #[arg(long, default_value_t = 1)]
+    pub parallelism: usize,
+    /// Where the checkpoint and savepoint go (a temporary directory by default).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

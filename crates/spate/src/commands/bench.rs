@@ -1,12 +1,38 @@
 //! `spate bench ...`: benchmarks that print their own figures (recorded in BENCHMARKS.md).
 
 use anyhow::{Result, ensure};
-use spate_engine::bench::{BenchWindow, WindowCountParams, window_count};
+use spate_engine::bench::{BenchWindow, WindowCountParams, large_state, window_count};
 
 use crate::cli::{BenchCommand, BenchWindowKind};
 
 pub fn run(bench: BenchCommand) -> Result<()> {
     match bench {
+        BenchCommand::Checkpoint(args) => {
+            let tmp = tempfile::tempdir()?;
+            let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+            let r = large_state(args.keys, args.value_bytes, args.parallelism, &dir)?;
+            ensure!(
+                r.restored_keys == r.keys,
+                "the savepoint holds {} keys, expected {}",
+                r.restored_keys,
+                r.keys
+            );
+            let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+            println!(
+                "checkpoint keys={} value={} B parallelism={}: state {:.0} MiB loaded in {:.2} s; \
+                 savepoint {:.0} MiB in {:.2} s ({:.0} MiB/s); restore {:.2} s ({:.0} MiB/s)",
+                r.keys,
+                args.value_bytes,
+                args.parallelism,
+                mib(r.state_bytes),
+                r.load.as_secs_f64(),
+                mib(r.snapshot_bytes),
+                r.snapshot.as_secs_f64(),
+                mib(r.snapshot_bytes) / r.snapshot.as_secs_f64().max(1e-9),
+                r.restore.as_secs_f64(),
+                mib(r.snapshot_bytes) / r.restore.as_secs_f64().max(1e-9),
+            );
+        }
         BenchCommand::WindowCount(args) => {
             ensure!(args.runs >= 1, "--runs must be at least 1");
             let params = WindowCountParams {

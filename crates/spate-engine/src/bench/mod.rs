@@ -1,9 +1,14 @@
-//! The window-count benchmark job (`spate bench window-count`).
+//! Benchmark jobs: window count (`spate bench window-count`, below) and large-state
+//! checkpoints ([`large_state`], `spate bench checkpoint`).
 //!
 //! N sequential longs; event time = i / 1000 ms (one million events per event-time second);
 //! key = i % K; a per-key event-time window count (one-second tumbling by default); a
 //! discarding sink that only sums the counts, so correctness is checkable: every event is
 //! counted once per window it belongs to.
+
+mod large_state;
+
+pub use large_state::{LargeStateReport, large_state};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

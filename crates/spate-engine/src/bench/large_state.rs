@@ -1,0 +1,206 @@
+//! The large-state checkpoint benchmark (`spate bench checkpoint`): `keys` keys with a
+//! `value_bytes` value each in keyed `ValueState` (1 M keys x 1 KiB = 1 GiB by default), a
+//! savepoint of all of it, and a restore of that savepoint into a fresh job.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::checkpoint::CheckpointConfig;
+use crate::checkpoint::snapshot::decode;
+use crate::error::EngineError;
+use crate::keyed_process::{KeyedContext, KeyedProcessFunction};
+use crate::source::{SourceBatch, SourceContext, SourceStatus};
+use crate::state::{StateRegistry, ValueState};
+use crate::stream::StreamEnvironment;
+use crate::watermark::WatermarkStrategy;
+use crate::{Source, source::SeededRng};
+
+/// What the benchmark measured.
+#[derive(Debug, Clone)]
+pub struct LargeStateReport {
+    /// Keys held.
+    pub keys: u64,
+    /// Bytes of state values (keys and framing not counted).
+    pub state_bytes: u64,
+    /// Time to load the state (records through the job).
+    pub load: Duration,
+    /// Savepoint: trigger to completed `_metadata` (serialisation at the barrier + file
+    /// writes and fsync on the coordinator thread).
+    pub snapshot: Duration,
+    /// Size of the savepoint directory.
+    pub snapshot_bytes: u64,
+    /// Restore: a fresh job reading the savepoint into its state backend, to the end of its
+    /// (empty) run.
+    pub restore: Duration,
+    /// Keys found in the restored state (must equal `keys`).
+    pub restored_keys: u64,
+}
+
+/// Emits keys `0..keys` with a `value_bytes` payload, then idles (never finishes), so the
+/// state stays in place for the savepoint.
+#[derive(Debug, Clone)]
+struct KeysSource {
+    next: u64,
+    end: u64,
+    stride: u64,
+    value_bytes: usize,
+    idle: bool,
+}
+
+impl Source<(u64, Vec<u8>)> for KeysSource {
+    fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
+        self.next = ctx.subtask as u64;
+        self.stride = ctx.parallelism as u64;
+        Ok(1)
+    }
+    fn poll(&mut self, out: &mut SourceBatch<(u64, Vec<u8>)>) -> Result<SourceStatus, EngineError> {
+        while self.next < self.end && out.remaining() > 0 {
+            let mut rng = SeededRng::new(self.next);
+            let mut v = vec![0u8; self.value_bytes];
+            for chunk in v.chunks_mut(8) {
+                let r = rng.next_u64().to_le_bytes();
+                chunk.copy_from_slice(&r[..chunk.len()]);
+            }
+            out.push((self.next, v));
+            self.next += self.stride;
+        }
+        if self.next >= self.end {
+            return Ok(if self.idle {
+                SourceStatus::Pending
+            } else {
+                SourceStatus::Finished
+            });
+        }
+        Ok(SourceStatus::Available)
+    }
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(self.next.to_le_bytes().to_vec())
+    }
+    fn restore_positions(&mut self, _: &SourceContext, _: &[Vec<u8>]) -> Result<(), EngineError> {
+        // The restore run reads no input: its job is to load state.
+        self.next = self.end;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Default)]
+struct Store {
+    value: Option<ValueState<Vec<u8>>>,
+    seen: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+impl KeyedProcessFunction<u64, (u64, Vec<u8>), u64> for Store {
+    fn open(&mut self, states: &mut StateRegistry<'_, u64>) {
+        self.value = Some(states.value("value"));
+    }
+    fn process_element(&mut self, (_, v): (u64, Vec<u8>), ctx: &mut KeyedContext<'_, u64, u64>) {
+        if let Some(s) = &self.value {
+            s.update(ctx, v);
+        }
+        if let Some(seen) = &self.seen {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Keys in the savepoint's state of the `store` operator (decoded outside the timings).
+fn count_keys(path: &Path) -> Result<u64, EngineError> {
+    type Group = (Vec<(String, Vec<u8>)>, Vec<(i64, u64)>, Vec<(i64, u64)>);
+    let restored = crate::checkpoint::restore::RestoredCheckpoint::open(path)?;
+    let all = crate::keygroup::KeyGroupRange {
+        start: 0,
+        end: restored.meta.max_parallelism,
+    };
+    let mut found = 0u64;
+    for (_, bytes) in restored.key_groups("store", all)? {
+        let (states, _, _): Group = decode(&bytes).map_err(EngineError::Checkpoint)?;
+        for (_, entries) in states {
+            let entries: Vec<(u64, Vec<u8>)> = decode(&entries).map_err(EngineError::Checkpoint)?;
+            found += entries.len() as u64;
+        }
+    }
+    Ok(found)
+}
+
+/// Loads `keys` x `value_bytes` of keyed state at `parallelism`, takes a savepoint into `dir`,
+/// and restores it into a fresh job.
+pub fn large_state(
+    keys: u64,
+    value_bytes: usize,
+    parallelism: usize,
+    dir: &Path,
+) -> Result<LargeStateReport, EngineError> {
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let build =
+        |env: &StreamEnvironment, idle: bool, seen: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>| {
+            let source = KeysSource {
+                next: 0,
+                end: keys,
+                stride: 1,
+                value_bytes,
+                idle,
+            };
+            env.add_source("keys", source, WatermarkStrategy::no_watermarks())
+                .uid("keys")
+                .key_by(|(k, _): &(u64, Vec<u8>)| *k)
+                .process(Store { value: None, seen })
+                .uid("store")
+                .for_each_batch(|_| {});
+        };
+    let env = StreamEnvironment::new();
+    env.set_parallelism(parallelism);
+    env.enable_checkpointing(CheckpointConfig::new(
+        dir.join("checkpoints"),
+        Duration::from_secs(86_400),
+    ));
+    build(&env, true, Some(seen.clone()));
+    let handle = env.job_handle();
+    let savepoints = dir.join("savepoints");
+    let started = Instant::now();
+    let watcher_seen = seen.clone();
+    let watcher = std::thread::spawn(move || {
+        while watcher_seen.load(std::sync::atomic::Ordering::Relaxed) < keys {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let load = started.elapsed();
+        let t = Instant::now();
+        let path = handle.stop_with_savepoint(&savepoints);
+        (load, t.elapsed(), path)
+    });
+    env.execute()?;
+    let (load, snapshot, path) = watcher
+        .join()
+        .map_err(|_| EngineError::Checkpoint("benchmark watcher panicked".into()))?;
+    let path = path?;
+    let snapshot_bytes = dir_size(&path);
+
+    let env = StreamEnvironment::new();
+    env.set_parallelism(parallelism);
+    env.restore_from(&path);
+    build(&env, false, None);
+    let t = Instant::now();
+    env.execute()?;
+    let restore = t.elapsed();
+    let found = count_keys(&path)?;
+    Ok(LargeStateReport {
+        keys,
+        state_bytes: keys * value_bytes as u64,
+        load,
+        snapshot,
+        snapshot_bytes,
+        restore,
+        restored_keys: found,
+    })
+}
