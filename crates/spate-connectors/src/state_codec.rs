@@ -132,10 +132,12 @@ mod tests {
 
         #[test]
         fn corrupt_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-            if let Ok(mut r) = StateReader::new(&bytes, 1, "test") {
-                if let Ok(n) = r.len() {
-                    for _ in 0..n {
-                        if r.u64().is_err() || r.string().is_err() { break; }
+            if let Ok(mut r) = StateReader::new(&bytes, 1, "test")
+                && let Ok(n) = r.len()
+            {
+                for _ in 0..n {
+                    if r.u64().is_err() || r.string().is_err() {
+                        break;
                     }
                 }
             }

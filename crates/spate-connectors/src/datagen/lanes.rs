@@ -122,7 +122,7 @@ impl IndexLanes {
                         continue;
                     };
                     // A stride beyond u64 leaves one index per lane.
-                    let stride = lane.stride.checked_mul(p as u64).unwrap_or(u64::MAX);
+                    let stride = lane.stride.saturating_mul(p as u64);
                     lanes.push(Lane { next, stride });
                 }
             }
@@ -157,9 +157,9 @@ mod tests {
             let end = start + len;
             let mut seen = Vec::new();
             let mut positions = Vec::new();
-            for s in 0..p1 {
+            for (s, &n) in taken.iter().enumerate().take(p1) {
                 let mut l = IndexLanes::new(start, end, &ctx(s, p1));
-                seen.extend(take(&mut l, taken[s]));
+                seen.extend(take(&mut l, n));
                 positions.push(l.encode());
             }
             for s in 0..p2 {

@@ -402,7 +402,13 @@ impl NexmarkGenerator {
 /// The id (from 0) of the last person generated at or before event `n`.
 pub fn last_base0_person_id(n: u64) -> u64 {
     let epoch = n / PROPORTION_DENOMINATOR;
-    let offset = (n % PROPORTION_DENOMINATOR).min(PERSON_PROPORTION - 1);
+    // Written for any proportions, as in Beam (with one person per epoch the offset is 0).
+    let offset = n % PROPORTION_DENOMINATOR;
+    let offset = if offset >= PERSON_PROPORTION {
+        PERSON_PROPORTION - 1
+    } else {
+        offset
+    };
     epoch * PERSON_PROPORTION + offset
 }
 
@@ -511,7 +517,7 @@ mod tests {
                     bids += 1;
                     assert!(b.auction >= FIRST_AUCTION_ID && b.auction <= max_auction + AUCTION_ID_LEAD);
                     assert!(b.bidder >= FIRST_PERSON_ID && b.bidder <= max_person + PERSON_ID_LEAD);
-                    hot_bids += u64::from((b.auction - FIRST_AUCTION_ID) % HOT_AUCTION_RATIO == 0);
+                    hot_bids += u64::from((b.auction - FIRST_AUCTION_ID).is_multiple_of(HOT_AUCTION_RATIO));
                 }
             }
         }

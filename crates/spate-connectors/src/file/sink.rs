@@ -368,7 +368,7 @@ mod tests {
 
         let mut b = sink(dir.path());
         b.open(&ctx(0, 1)).unwrap();
-        b.restore_state(&ctx(0, 1), &[state.clone()]).unwrap();
+        b.restore_state(&ctx(0, 1), std::slice::from_ref(&state)).unwrap();
         b.write(&mut records(20..30)).unwrap();
         b.finish().unwrap();
         assert_eq!(committed(dir.path()), (0..30).collect::<Vec<_>>());
