@@ -8,14 +8,37 @@
 //! ## Key types
 //! - [`kafka`]: Kafka source and sink on `rdkafka`; they work against any Kafka cluster and
 //!   against Spate's embedded broker.
-//! - [`datagen`]: sequence, random and Nexmark generators.
+//! - [`datagen`]: sequence, random and Nexmark generators ([`datagen::DatagenSource`]),
+//!   rescalable and optionally throttled.
 //! - [`file`]: newline-delimited JSON and CSV file sources and sinks (exactly-once file sink by
 //!   rename on commit).
 //! - [`print`]: print and blackhole sinks.
+//! - [`Emitter`] / [`VecBatch`]: sources of this crate can be polled without a running job.
+//!
+//! ## Example
+//! ```
+//! use spate_connectors::datagen::DatagenSource;
+//! use spate_connectors::print::BlackholeSink;
+//! use spate_engine::{StreamEnvironment, WatermarkStrategy};
+//!
+//! # fn main() -> Result<(), spate_engine::EngineError> {
+//! let env = StreamEnvironment::new();
+//! let (sink, count) = BlackholeSink::new();
+//! env.add_source("numbers", DatagenSource::sequence(0, 1000), WatermarkStrategy::no_watermarks())
+//!     .add_sink("blackhole", sink);
+//! env.execute()?;
+//! assert_eq!(count.get(), 1000);
+//! # Ok(()) }
+//! ```
 pub mod datagen;
+mod emit;
 mod error;
 pub mod file;
 pub mod kafka;
 pub mod print;
+mod rate_limit;
+mod state_codec;
 
+pub use emit::{Emitter, VecBatch};
 pub use error::ConnectorError;
+pub use rate_limit::RateLimiter;

@@ -1,0 +1,158 @@
+//! A small length-prefixed binary encoding for source positions and sink states. Little-endian
+//! integers, strings as `u32` length + UTF-8 bytes; every read is bounds-checked so corrupt
+//! checkpoint bytes give [`ConnectorError::State`], never a panic.
+
+use crate::error::ConnectorError;
+
+/// Appends values to a byte vector.
+#[derive(Debug, Default)]
+pub(crate) struct StateWriter {
+    pub(crate) bytes: Vec<u8>,
+}
+
+impl StateWriter {
+    pub(crate) fn new(version: u8) -> Self {
+        Self { bytes: vec![version] }
+    }
+    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub(crate) fn str(&mut self, s: &str) -> &mut Self {
+        // Names and paths in states are far below 4 GiB; saturating keeps it panic-free and a
+        // corrupt length is caught on read.
+        let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(s.as_bytes());
+        self
+    }
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// Reads what a [`StateWriter`] wrote.
+#[derive(Debug)]
+pub(crate) struct StateReader<'a> {
+    bytes: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> StateReader<'a> {
+    /// Checks the version byte; `what` names the state in error messages.
+    pub(crate) fn new(bytes: &'a [u8], version: u8, what: &'static str) -> Result<Self, ConnectorError> {
+        match bytes.split_first() {
+            Some((&v, rest)) if v == version => Ok(Self { bytes: rest, what }),
+            Some((&v, _)) => Err(ConnectorError::State(format!(
+                "{what}: unsupported version {v} (expected {version})"
+            ))),
+            None => Err(ConnectorError::State(format!("{what}: empty state"))),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ConnectorError> {
+        if self.bytes.len() < n {
+            return Err(ConnectorError::State(format!(
+                "{}: truncated (needed {n} more bytes, {} left)",
+                self.what,
+                self.bytes.len()
+            )));
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, ConnectorError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    pub(crate) fn len(&mut self) -> Result<usize, ConnectorError> {
+        let n = self.u64()?;
+        // Every element takes at least one byte, so a count above the remaining bytes is corrupt.
+        if n > self.bytes.len() as u64 {
+            return Err(ConnectorError::State(format!(
+                "{}: count {n} exceeds the state size",
+                self.what
+            )));
+        }
+        Ok(n as usize)
+    }
+
+    pub(crate) fn string(&mut self) -> Result<String, ConnectorError> {
+        let b = self.take(4)?;
+        let mut a = [0u8; 4];
+        a.copy_from_slice(b);
+        let len = u32::from_le_bytes(a) as usize;
+        let raw = self.take(len)?;
+        String::from_utf8(raw.to_vec())
+            .map_err(|_| ConnectorError::State(format!("{}: a name is not UTF-8", self.what)))
+    }
+
+    /// Fails unless every byte was consumed (trailing bytes mean a different format).
+    pub(crate) fn end(self) -> Result<(), ConnectorError> {
+        if self.bytes.is_empty() {
+            Ok(())
+        } else {
+            Err(ConnectorError::State(format!(
+                "{}: {} trailing bytes",
+                self.what,
+                self.bytes.len()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn round_trip(items in proptest::collection::vec((any::<u64>(), ".{0,20}"), 0..20)) {
+            let mut w = StateWriter::new(3);
+            w.u64(items.len() as u64);
+            for (n, s) in &items {
+                w.u64(*n).str(s);
+            }
+            let bytes = w.finish();
+            let mut r = StateReader::new(&bytes, 3, "test").unwrap();
+            let n = r.len().unwrap();
+            let mut back = Vec::new();
+            for _ in 0..n {
+                back.push((r.u64().unwrap(), r.string().unwrap()));
+            }
+            r.end().unwrap();
+            prop_assert_eq!(back, items);
+        }
+
+        #[test]
+        fn corrupt_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(mut r) = StateReader::new(&bytes, 1, "test")
+                && let Ok(n) = r.len()
+            {
+                for _ in 0..n {
+                    if r.u64().is_err() || r.string().is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_version_and_truncation_are_errors() {
+        let mut w = StateWriter::new(1);
+        w.u64(5).str("abc");
+        let bytes = w.finish();
+        assert!(StateReader::new(&bytes, 2, "t").is_err());
+        assert!(StateReader::new(&[], 1, "t").is_err());
+        let mut r = StateReader::new(&bytes[..bytes.len() - 1], 1, "t").unwrap();
+        assert_eq!(r.u64().unwrap(), 5);
+        assert!(r.string().is_err());
+    }
+}
