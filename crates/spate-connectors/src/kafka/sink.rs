@@ -75,7 +75,8 @@ impl OutgoingRecord {
 }
 
 /// Fills an [`OutgoingRecord`] from a value.
-pub type Serializer<T> = Box<dyn FnMut(&T, &mut OutgoingRecord) -> Result<(), ConnectorError> + Send>;
+pub type Serializer<T> =
+    std::sync::Arc<dyn Fn(&T, &mut OutgoingRecord) -> Result<(), ConnectorError> + Send + Sync>;
 
 /// Builds a [`KafkaSink`].
 pub struct KafkaSinkBuilder<T> {
@@ -140,14 +141,37 @@ impl<T> KafkaSinkBuilder<T> {
                 "exactly-once needs a transactional id prefix".into(),
             ));
         }
-        Ok(KafkaSink {
-            bootstrap_servers: self.bootstrap_servers,
-            topic: self.topic,
-            serializer: self.serializer,
-            guarantee: self.guarantee,
-            properties: self.properties,
+        Ok(KafkaSink::unopened(
+            self.bootstrap_servers,
+            self.topic,
+            self.serializer,
+            self.guarantee,
+            self.properties,
             transaction_timeout_ms,
-            request_timeout: self.request_timeout,
+            self.request_timeout,
+        ))
+    }
+}
+
+impl<T> KafkaSink<T> {
+    #[allow(clippy::too_many_arguments)]
+    fn unopened(
+        bootstrap_servers: String,
+        topic: String,
+        serializer: Serializer<T>,
+        guarantee: DeliveryGuarantee,
+        properties: Vec<(String, String)>,
+        transaction_timeout_ms: i32,
+        request_timeout: Duration,
+    ) -> Self {
+        KafkaSink {
+            bootstrap_servers,
+            topic,
+            serializer,
+            guarantee,
+            properties,
+            transaction_timeout_ms,
+            request_timeout,
             ctx: SinkContext {
                 subtask: 0,
                 parallelism: 1,
@@ -159,7 +183,22 @@ impl<T> KafkaSinkBuilder<T> {
             pending: Vec::new(),
             next_sequence: 0,
             recovered: false,
-        })
+        }
+    }
+}
+
+/// A clone is an unopened sink with the same settings (the engine opens one per subtask).
+impl<T> Clone for KafkaSink<T> {
+    fn clone(&self) -> Self {
+        Self::unopened(
+            self.bootstrap_servers.clone(),
+            self.topic.clone(),
+            self.serializer.clone(),
+            self.guarantee.clone(),
+            self.properties.clone(),
+            self.transaction_timeout_ms,
+            self.request_timeout,
+        )
     }
 }
 
@@ -213,7 +252,7 @@ impl<T> KafkaSink<T> {
     pub fn builder(
         bootstrap_servers: impl Into<String>,
         topic: impl Into<String>,
-        serialize: impl Fn(&T) -> (Option<Vec<u8>>, Vec<u8>) + Send + 'static,
+        serialize: impl Fn(&T) -> (Option<Vec<u8>>, Vec<u8>) + Send + Sync + 'static,
     ) -> KafkaSinkBuilder<T> {
         Self::builder_with(
             bootstrap_servers,
@@ -234,12 +273,12 @@ impl<T> KafkaSink<T> {
     pub fn builder_with(
         bootstrap_servers: impl Into<String>,
         topic: impl Into<String>,
-        serializer: impl FnMut(&T, &mut OutgoingRecord) -> Result<(), ConnectorError> + Send + 'static,
+        serializer: impl Fn(&T, &mut OutgoingRecord) -> Result<(), ConnectorError> + Send + Sync + 'static,
     ) -> KafkaSinkBuilder<T> {
         KafkaSinkBuilder {
             bootstrap_servers: bootstrap_servers.into(),
             topic: topic.into(),
-            serializer: Box::new(serializer),
+            serializer: std::sync::Arc::new(serializer),
             guarantee: DeliveryGuarantee::AtLeastOnce,
             properties: Vec::new(),
             transaction_timeout: Duration::from_secs(15 * 60),

@@ -10,7 +10,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::{ClientConfig, Message};
-use spate_engine::{EngineError, NO_TIMESTAMP, Source, SourceBatch, SourceContext, SourceStatus};
+use spate_engine::{EngineError, NO_TIMESTAMP, Record, Source, SourceBatch, SourceContext, SourceStatus};
 
 use super::assignment::partition_owner;
 use super::message::KafkaMessage;
@@ -74,7 +74,7 @@ pub enum OffsetReset {
 }
 
 /// Turns a consumed message into a record value.
-pub type Deserializer<T> = Box<dyn Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync>;
+pub type Deserializer<T> = Arc<dyn Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync>;
 
 /// Builds a [`KafkaSource`].
 pub struct KafkaSourceBuilder<T> {
@@ -149,7 +149,7 @@ impl<T> KafkaSourceBuilder<T> {
         let topics = self
             .topics
             .ok_or_else(|| ConnectorError::Config("a Kafka source needs topics or a topic pattern".into()))?;
-        Ok(KafkaSource {
+        Ok(KafkaSource::unopened(KafkaSourceConfig {
             bootstrap_servers: self.bootstrap_servers,
             group_id: self.group_id,
             topics,
@@ -162,6 +162,33 @@ impl<T> KafkaSourceBuilder<T> {
             },
             properties: self.properties,
             deserializer: self.deserializer,
+        }))
+    }
+}
+
+/// The settings of a source (what a clone for another subtask copies).
+struct KafkaSourceConfig<T> {
+    bootstrap_servers: String,
+    group_id: String,
+    topics: TopicSelection,
+    starting: StartingOffsets,
+    bounded: bool,
+    discovery_interval: Option<Duration>,
+    properties: Vec<(String, String)>,
+    deserializer: Deserializer<T>,
+}
+
+impl<T> KafkaSource<T> {
+    fn unopened(c: KafkaSourceConfig<T>) -> Self {
+        KafkaSource {
+            bootstrap_servers: c.bootstrap_servers,
+            group_id: c.group_id,
+            topics: c.topics,
+            starting: c.starting,
+            bounded: c.bounded,
+            discovery_interval: c.discovery_interval,
+            properties: c.properties,
+            deserializer: c.deserializer,
             ctx: SourceContext {
                 subtask: 0,
                 parallelism: 1,
@@ -173,7 +200,27 @@ impl<T> KafkaSourceBuilder<T> {
             next_split: 0,
             snapshots: BTreeMap::new(),
             discovery: None,
-        })
+        }
+    }
+
+    fn config(&self) -> KafkaSourceConfig<T> {
+        KafkaSourceConfig {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            group_id: self.group_id.clone(),
+            topics: self.topics.clone(),
+            starting: self.starting.clone(),
+            bounded: self.bounded,
+            discovery_interval: self.discovery_interval,
+            properties: self.properties.clone(),
+            deserializer: self.deserializer.clone(),
+        }
+    }
+}
+
+/// A clone is an unopened source with the same settings (the engine opens one per subtask).
+impl<T> Clone for KafkaSource<T> {
+    fn clone(&self) -> Self {
+        Self::unopened(self.config())
     }
 }
 
@@ -246,7 +293,7 @@ impl<T> KafkaSource<T> {
             bounded: false,
             discovery_interval: Some(Duration::from_secs(30)),
             properties: Vec::new(),
-            deserializer: Box::new(deserializer),
+            deserializer: Arc::new(deserializer),
         }
     }
 
@@ -424,7 +471,7 @@ impl<T> KafkaSource<T> {
         Ok(())
     }
 
-    fn poll_split(&mut self, i: usize, out: &mut SourceBatch<T>) -> Result<(), ConnectorError> {
+    fn poll_split(&mut self, i: usize, out: &mut impl Emit<T>) -> Result<(), ConnectorError> {
         let split = &mut self.splits[i];
         let Some(queue) = split.queue.as_ref() else {
             return Ok(());
@@ -443,7 +490,7 @@ impl<T> KafkaSource<T> {
                 location: format!("{}-{}@{}", split.topic, split.partition, m.offset()),
                 message: e.to_string(),
             })?;
-            out.push_with_timestamp(value, view.timestamp().unwrap_or(NO_TIMESTAMP));
+            out.emit(value, view.timestamp().unwrap_or(NO_TIMESTAMP));
             split.next = m.offset() + 1;
         }
         if let Some(stop) = split.stop
@@ -535,7 +582,7 @@ impl<T> KafkaSource<T> {
         Ok(())
     }
 
-    fn poll_inner(&mut self, out: &mut SourceBatch<T>) -> Result<SourceStatus, ConnectorError> {
+    fn poll_inner(&mut self, out: &mut impl Emit<T>) -> Result<SourceStatus, ConnectorError> {
         if !self.assigned {
             self.assign_new()?;
         }
@@ -561,6 +608,23 @@ impl<T> KafkaSource<T> {
             }
         }
         Ok(SourceStatus::Pending)
+    }
+
+    /// [`Source::poll`] outside a job: appends up to `max` records of one split to `out` and
+    /// returns that split's index with the status.
+    pub fn poll_into(
+        &mut self,
+        max: usize,
+        out: &mut Vec<Record<T>>,
+    ) -> Result<(usize, SourceStatus), ConnectorError> {
+        let mut v = VecEmit {
+            out,
+            remaining: max,
+            emitted: 0,
+            split: 0,
+        };
+        let status = self.poll_inner(&mut v)?;
+        Ok((v.split, status))
     }
 
     fn commit(&mut self, checkpoint_id: u64) -> Result<(), ConnectorError> {
@@ -608,6 +672,53 @@ impl<T: Send> Source<T> for KafkaSource<T> {
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         Ok(self.commit(checkpoint_id)?)
+    }
+}
+
+/// Where `poll` puts records: the engine's batch, or a vector for use outside a job.
+trait Emit<T> {
+    fn remaining(&self) -> usize;
+    fn is_empty(&self) -> bool;
+    fn set_split(&mut self, split: usize);
+    fn emit(&mut self, value: T, timestamp: i64);
+}
+
+impl<T> Emit<T> for SourceBatch<T> {
+    fn remaining(&self) -> usize {
+        SourceBatch::remaining(self)
+    }
+    fn is_empty(&self) -> bool {
+        SourceBatch::is_empty(self)
+    }
+    fn set_split(&mut self, split: usize) {
+        SourceBatch::set_split(self, split);
+    }
+    fn emit(&mut self, value: T, timestamp: i64) {
+        self.push_with_timestamp(value, timestamp);
+    }
+}
+
+struct VecEmit<'a, T> {
+    out: &'a mut Vec<Record<T>>,
+    remaining: usize,
+    emitted: usize,
+    split: usize,
+}
+
+impl<T> Emit<T> for VecEmit<'_, T> {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+    fn is_empty(&self) -> bool {
+        self.emitted == 0
+    }
+    fn set_split(&mut self, split: usize) {
+        self.split = split;
+    }
+    fn emit(&mut self, value: T, timestamp: i64) {
+        self.out.push(Record::new(timestamp, value));
+        self.remaining -= 1;
+        self.emitted += 1;
     }
 }
 
