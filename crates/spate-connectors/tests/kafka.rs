@@ -1,7 +1,7 @@
 //! Kafka source and sink against a real embedded Spate broker, with real rdkafka clients.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
@@ -9,8 +9,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+use spate_connectors::kafka::txn_admin::TxnAdmin;
 use spate_connectors::kafka::{
-    DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, OffsetReset, StartingOffsets,
+    DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, KafkaSourceBuilder, OffsetReset, StartingOffsets,
 };
 use spate_engine::{
     Record, Sink, SinkContext, Source, SourceContext, SourceStatus, StreamEnvironment, WatermarkStrategy,
@@ -74,17 +75,17 @@ fn produce(bootstrap: &str, topic: &str, partitions: i32, range: std::ops::Range
     producer.flush(Duration::from_secs(10)).unwrap();
 }
 
-fn source(bootstrap: &str, topic: &str, group: &str) -> rdkafka_free::Builder {
+fn source(bootstrap: &str, topic: &str, group: &str) -> KafkaSourceBuilder<KafkaRecord> {
     KafkaSource::builder(bootstrap, group, KafkaRecord::deserialize)
         .topics([topic])
         .partition_discovery(None)
 }
 
-mod rdkafka_free {
-    pub type Builder = spate_connectors::kafka::KafkaSourceBuilder<spate_connectors::kafka::KafkaRecord>;
-}
-
-fn open(builder: rdkafka_free::Builder, subtask: usize, parallelism: usize) -> KafkaSource<KafkaRecord> {
+fn open(
+    builder: KafkaSourceBuilder<KafkaRecord>,
+    subtask: usize,
+    parallelism: usize,
+) -> KafkaSource<KafkaRecord> {
     let mut s = builder.build().unwrap();
     s.open(&SourceContext { subtask, parallelism }).unwrap();
     s
@@ -341,10 +342,9 @@ fn restore_at_another_parallelism_continues_exactly_after_the_snapshot() {
         })
         .collect();
     let rest = drain(&mut after, Some(200 - first.len()), Duration::ZERO);
-    let mut all: Vec<_> = first.into_iter().chain(rest).collect();
+    let all: Vec<_> = first.into_iter().chain(rest).collect();
     assert_eq!(values(&all), expected(4, 0..50), "no gap, no duplicate");
     assert!(drain(&mut after, None, Duration::from_millis(300)).is_empty());
-    all.clear();
 }
 
 fn kv(v: &u64) -> (Option<Vec<u8>>, Vec<u8>) {
@@ -449,7 +449,9 @@ fn restore_commits_the_pre_committed_transaction_and_aborts_the_open_one() {
 
     // Restored from checkpoint 1: its transaction is committed, everything after aborted.
     let mut restored = exactly_once(&bs, "job-b");
-    restored.restore_state(&SINK, &[state.clone()]).unwrap();
+    restored
+        .restore_state(&SINK, std::slice::from_ref(&state))
+        .unwrap();
     assert_eq!(visible(&bs, "out"), numbers(0..40));
     restored.write(&mut records(100..110)).unwrap();
     restored.snapshot_state(3).unwrap();
@@ -493,6 +495,7 @@ fn rescaled_restore_takes_the_transactions_of_every_old_subtask_it_maps_to() {
         sink.write(&mut records(base + 50..base + 60)).unwrap();
         sink.snapshot_state(2).unwrap();
     }
+    let mut restored = Vec::new();
     for subtask in 0..2 {
         let mut sink = exactly_once(&bs, "job-c");
         let ctx = SinkContext {
@@ -501,11 +504,21 @@ fn rescaled_restore_takes_the_transactions_of_every_old_subtask_it_maps_to() {
         };
         sink.open(&ctx).unwrap();
         sink.restore_state(&ctx, &states).unwrap();
+        restored.push(sink);
     }
     let mut want: Vec<String> = [0u64, 100, 200]
         .iter()
         .flat_map(|b| numbers(*b..b + 10))
         .collect();
+    // New records after the restore are readable: no transaction of the old run is left
+    // open in front of them (the last stable offset moved past all of them).
+    for (i, sink) in restored.iter_mut().enumerate() {
+        let base = 1000 + i as u64 * 10;
+        sink.write(&mut records(base..base + 5)).unwrap();
+        sink.snapshot_state(3).unwrap();
+        sink.notify_checkpoint_complete(3).unwrap();
+        want.extend(numbers(base..base + 5));
+    }
     want.sort();
     assert_eq!(visible(&bs, "out"), want);
 }
@@ -526,5 +539,48 @@ fn committed_offsets_follow_completed_checkpoints() {
     wait_committed(&bs, "lag-group", "t", &[(0, 10), (1, 10)], &mut s[0]);
     s[0].notify_checkpoint_complete(6).unwrap();
     wait_committed(&bs, "lag-group", "t", &[(0, 12), (1, 12)], &mut s[0]);
-    let _ = BTreeMap::<u8, u8>::new();
+}
+
+#[test]
+fn raw_admin_client_reports_kafka_error_names() {
+    let b = TestBroker::start();
+    let bs = b.bootstrap();
+    let mut admin = TxnAdmin::connect(&bs, "probe-0", Duration::from_secs(5)).unwrap();
+    let (pid, epoch) = admin.init_producer_id("probe-0", 60_000).unwrap();
+    assert_eq!(epoch, 0, "a new transactional id");
+    let (pid2, epoch2) = admin.init_producer_id("probe-0", 60_000).unwrap();
+    assert_eq!((pid2, epoch2), (pid, 1), "re-initialising bumps the epoch");
+    let fenced = admin.end_txn("probe-0", pid, 0, true).unwrap_err().to_string();
+    assert!(
+        fenced.contains("PRODUCER_FENCED") || fenced.contains("INVALID_PRODUCER_EPOCH"),
+        "{fenced}"
+    );
+    let no_txn = admin.end_txn("probe-0", pid, 1, true).unwrap_err().to_string();
+    assert!(no_txn.contains("INVALID_TXN_STATE"), "{no_txn}");
+}
+
+#[test]
+#[ignore = "needs DescribeTransactions/ListTransactions in the broker (branch broker-txn)"]
+fn describe_and_list_show_an_open_transaction_and_restore_aborts_it() {
+    let b = TestBroker::start();
+    let bs = b.bootstrap();
+    b.topic("out", 1);
+    let mut admin = TxnAdmin::connect(&bs, "job-d-0-0", Duration::from_secs(5)).unwrap();
+    assert!(admin.supports_transaction_listing());
+    let mut crashed = exactly_once(&bs, "job-d");
+    crashed.write(&mut records(0..10)).unwrap();
+    let state = crashed.snapshot_state(1).unwrap();
+    crashed.write(&mut records(10..20)).unwrap();
+    crashed.snapshot_state(2).unwrap();
+    drop(crashed);
+    let listed = admin.list(&["Ongoing"]).unwrap();
+    let ids: Vec<&str> = listed.iter().map(|t| t.transactional_id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let d = admin.describe("job-d-0-0").unwrap();
+    assert_eq!(d.state, "Ongoing");
+    let mut restored = exactly_once(&bs, "job-d");
+    restored.restore_state(&SINK, &[state]).unwrap();
+    assert_eq!(admin.describe("job-d-0-0").unwrap().state, "CompleteCommit");
+    assert!(admin.list(&["Ongoing"]).unwrap().is_empty());
+    assert_eq!(visible(&bs, "out"), numbers(0..10));
 }

@@ -306,8 +306,8 @@ pub(crate) fn check(code: i16, what: &str) -> Result<(), ConnectorError> {
 /// `PRODUCER_FENCED`-style name of a Kafka error code.
 pub fn error_name(code: i16) -> String {
     match ResponseError::try_from_code(code) {
+        Some(ResponseError::Unknown(_)) | None => format!("UNKNOWN_ERROR_CODE_{code}"),
         Some(e) => screaming_snake(&format!("{e:?}")),
-        None => format!("UNKNOWN_ERROR_CODE_{code}"),
     }
 }
 
