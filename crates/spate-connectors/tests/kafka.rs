@@ -584,3 +584,33 @@ fn describe_and_list_show_an_open_transaction_and_restore_aborts_it() {
     assert!(admin.list(&["Ongoing"]).unwrap().is_empty());
     assert_eq!(visible(&bs, "out"), numbers(0..10));
 }
+
+#[test]
+fn discovery_picks_up_new_topics_matching_the_pattern() {
+    let b = TestBroker::start();
+    let bs = b.bootstrap();
+    b.topic("ev-a", 2);
+    b.topic("other", 1);
+    produce(&bs, "ev-a", 2, 0..5);
+    produce(&bs, "other", 1, 0..5);
+    let builder = || {
+        KafkaSource::builder(bs.as_str(), "g", KafkaRecord::deserialize)
+            .topic_pattern("ev-.*")
+            .unwrap()
+            .partition_discovery(Some(Duration::from_millis(50)))
+    };
+    let mut sources: Vec<_> = (0..2).map(|s| open(builder(), s, 2)).collect();
+    assert_eq!(
+        values(&drain(&mut sources, Some(10), Duration::ZERO)),
+        expected(2, 0..5)
+    );
+    b.topic("ev-b", 3);
+    produce(&bs, "ev-b", 3, 0..4);
+    let got = drain(&mut sources, Some(12), Duration::ZERO);
+    assert!(got.iter().all(|(_, _, r)| r.value.topic == "ev-b"));
+    assert_eq!(values(&got), expected(3, 0..4));
+    assert!(
+        drain(&mut sources, None, Duration::from_millis(300)).is_empty(),
+        "nothing of `other`"
+    );
+}

@@ -529,6 +529,7 @@ impl<T> KafkaSource<T> {
             .map_err(|e| kafka_error("creating the consumer", e))?;
         self.consumer = Some(Arc::new(consumer));
         let all = matching_partitions(self.consumer()?, &self.topics)?;
+        let known: std::collections::HashSet<(String, i32)> = all.iter().cloned().collect();
         let owned: Vec<(String, i32)> = all
             .into_iter()
             .filter(|(t, p)| partition_owner(t, *p, ctx.parallelism) == ctx.subtask)
@@ -551,6 +552,7 @@ impl<T> KafkaSource<T> {
                 self.client_config(),
                 self.topics.clone(),
                 interval,
+                known,
             )?);
         }
         Ok(self.splits.len().max(1))
@@ -808,10 +810,12 @@ struct Discovery {
 }
 
 impl Discovery {
+    /// Starts discovery; `known` are the partitions the source saw when it opened.
     fn start(
         config: ClientConfig,
         topics: TopicSelection,
         interval: Duration,
+        mut known: std::collections::HashSet<(String, i32)>,
     ) -> Result<Self, ConnectorError> {
         let consumer: BaseConsumer = config
             .create()
@@ -821,10 +825,6 @@ impl Discovery {
         std::thread::Builder::new()
             .name("kafka-partition-discovery".into())
             .spawn(move || {
-                let mut known = std::collections::HashSet::new();
-                if let Ok(initial) = matching_partitions(&consumer, &topics) {
-                    known.extend(initial);
-                }
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stop_rx.recv_timeout(interval) {
                     // A failed look-up is retried at the next interval.
                     let Ok(all) = matching_partitions(&consumer, &topics) else {
