@@ -28,6 +28,16 @@ pub enum ConnectorError {
     /// The Kafka client reported an error.
     #[error("kafka: {0}")]
     Kafka(String),
+    /// A Kafka request was answered with an error code.
+    #[error("kafka: {request} failed with {name} (error code {code})")]
+    KafkaCode {
+        /// The request (and its subject, e.g. the transactional id).
+        request: String,
+        /// The Kafka error code.
+        code: i16,
+        /// Its name, e.g. `PRODUCER_FENCED`.
+        name: String,
+    },
     /// A checkpointed position or sink state could not be decoded.
     #[error("invalid checkpoint state: {0}")]
     State(String),

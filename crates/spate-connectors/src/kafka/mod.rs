@@ -1,0 +1,47 @@
+//! Kafka source and sink on `rdkafka`, for any Kafka cluster and Spate's embedded broker.
+//!
+//! - [`KafkaSource`]: assigned partitions (no group rebalancing), one split per partition,
+//!   starting offsets (earliest, latest, committed, timestamp, explicit), bounded mode,
+//!   partition discovery, positions restored at any parallelism, offsets of completed
+//!   checkpoints committed to the consumer group.
+//! - [`KafkaSink`]: at-least-once (idempotent producer, flushed at every checkpoint) or
+//!   exactly-once (one Kafka transaction per checkpoint, committed when the checkpoint
+//!   completes, recovered or aborted on restore).
+//! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
+//!   transactions of a crashed run.
+//!
+//! ```no_run
+//! use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, StartingOffsets};
+//!
+//! # fn main() -> Result<(), spate_connectors::ConnectorError> {
+//! let source = KafkaSource::builder("localhost:9092", "my-job", KafkaRecord::deserialize)
+//!     .topics(["orders"])
+//!     .starting_offsets(StartingOffsets::Earliest)
+//!     .build()?;
+//! let sink = KafkaSink::builder("localhost:9092", "orders-copy", |r: &KafkaRecord| {
+//!     (r.key.clone(), r.value.clone().unwrap_or_default())
+//! })
+//! .delivery_guarantee(DeliveryGuarantee::ExactlyOnce {
+//!     transactional_id_prefix: "my-job-sink".into(),
+//! })
+//! .build()?;
+//! # let _ = (source, sink);
+//! # Ok(())
+//! # }
+//! ```
+
+mod assignment;
+mod message;
+pub mod position;
+mod sink;
+mod source;
+mod transactional;
+pub mod txn_admin;
+mod txn_state;
+
+pub use assignment::partition_owner;
+pub use message::{KafkaMessage, KafkaRecord};
+pub use sink::{DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord};
+pub use source::{
+    Deserializer, KafkaSource, KafkaSourceBuilder, OffsetReset, StartingOffsets, TopicSelection,
+};

@@ -1,0 +1,879 @@
+//! [`KafkaSource`]: partitions assigned by the job (no group rebalancing), one split per
+//! partition, positions in the checkpoint, offsets committed to the group when a checkpoint
+//! completes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message};
+use spate_engine::{EngineError, NO_TIMESTAMP, Record, Source, SourceBatch, SourceContext, SourceStatus};
+
+use super::assignment::partition_owner;
+use super::message::KafkaMessage;
+use super::position::{self, PartitionOffset};
+use crate::ConnectorError;
+
+/// How long blocking calls made outside `poll` (metadata, offset look-ups in `open`) may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which topics a source reads.
+#[derive(Debug, Clone)]
+pub enum TopicSelection {
+    /// These topics.
+    Topics(Vec<String>),
+    /// Every topic whose whole name matches the regular expression.
+    Pattern(regex::Regex),
+}
+
+impl TopicSelection {
+    fn matches(&self, topic: &str) -> bool {
+        match self {
+            TopicSelection::Topics(t) => t.iter().any(|t| t == topic),
+            TopicSelection::Pattern(r) => r
+                .find(topic)
+                .is_some_and(|m| m.start() == 0 && m.end() == topic.len()),
+        }
+    }
+}
+
+/// Where a partition without a checkpointed position starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartingOffsets {
+    /// The first retained record.
+    Earliest,
+    /// After the last record at start (only new records).
+    Latest,
+    /// The consumer group's committed offset; partitions without one use `reset`.
+    Committed {
+        /// Used where the group has no committed offset.
+        reset: OffsetReset,
+    },
+    /// The first record with a timestamp at or after this one (milliseconds); partitions with
+    /// no such record start at their end.
+    Timestamp(i64),
+    /// Explicit offsets per (topic, partition); partitions not listed use `reset`.
+    Offsets {
+        /// The offsets.
+        offsets: HashMap<(String, i32), i64>,
+        /// Used for partitions not listed.
+        reset: OffsetReset,
+    },
+}
+
+/// The fallback of [`StartingOffsets::Committed`] and [`StartingOffsets::Offsets`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The first retained record.
+    Earliest,
+    /// The end of the partition.
+    Latest,
+}
+
+/// Turns a consumed message into a record value.
+pub type Deserializer<T> = Arc<dyn Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync>;
+
+/// Builds a [`KafkaSource`].
+pub struct KafkaSourceBuilder<T> {
+    bootstrap_servers: String,
+    group_id: String,
+    topics: Option<TopicSelection>,
+    starting: StartingOffsets,
+    bounded: bool,
+    discovery_interval: Option<Duration>,
+    properties: Vec<(String, String)>,
+    deserializer: Deserializer<T>,
+}
+
+impl<T> std::fmt::Debug for KafkaSourceBuilder<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSourceBuilder")
+            .field("bootstrap_servers", &self.bootstrap_servers)
+            .field("group_id", &self.group_id)
+            .field("topics", &self.topics)
+            .field("starting", &self.starting)
+            .field("bounded", &self.bounded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> KafkaSourceBuilder<T> {
+    /// Reads these topics.
+    pub fn topics<S: Into<String>>(mut self, topics: impl IntoIterator<Item = S>) -> Self {
+        self.topics = Some(TopicSelection::Topics(
+            topics.into_iter().map(Into::into).collect(),
+        ));
+        self
+    }
+
+    /// Reads every topic whose whole name matches `pattern` (new matching topics are picked up
+    /// by partition discovery).
+    pub fn topic_pattern(mut self, pattern: &str) -> Result<Self, ConnectorError> {
+        let r =
+            regex::Regex::new(pattern).map_err(|e| ConnectorError::Config(format!("topic pattern: {e}")))?;
+        self.topics = Some(TopicSelection::Pattern(r));
+        Ok(self)
+    }
+
+    /// Where partitions without a checkpointed position start (default: earliest).
+    pub fn starting_offsets(mut self, starting: StartingOffsets) -> Self {
+        self.starting = starting;
+        self
+    }
+
+    /// Stops at the end offsets read when the subtask opens (then `Finished`); disables
+    /// partition discovery.
+    pub fn bounded(mut self) -> Self {
+        self.bounded = true;
+        self
+    }
+
+    /// How often to look for new partitions of matching topics (default 30 s; `None`: never).
+    pub fn partition_discovery(mut self, interval: Option<Duration>) -> Self {
+        self.discovery_interval = interval;
+        self
+    }
+
+    /// Sets an rdkafka consumer property (overrides the source's defaults, e.g.
+    /// `isolation.level=read_uncommitted`).
+    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.push((key.into(), value.into()));
+        self
+    }
+
+    /// The source. Fails when no topics were given.
+    pub fn build(self) -> Result<KafkaSource<T>, ConnectorError> {
+        let topics = self
+            .topics
+            .ok_or_else(|| ConnectorError::Config("a Kafka source needs topics or a topic pattern".into()))?;
+        Ok(KafkaSource::unopened(KafkaSourceConfig {
+            bootstrap_servers: self.bootstrap_servers,
+            group_id: self.group_id,
+            topics,
+            starting: self.starting,
+            bounded: self.bounded,
+            discovery_interval: if self.bounded {
+                None
+            } else {
+                self.discovery_interval
+            },
+            properties: self.properties,
+            deserializer: self.deserializer,
+        }))
+    }
+}
+
+/// The settings of a source (what a clone for another subtask copies).
+struct KafkaSourceConfig<T> {
+    bootstrap_servers: String,
+    group_id: String,
+    topics: TopicSelection,
+    starting: StartingOffsets,
+    bounded: bool,
+    discovery_interval: Option<Duration>,
+    properties: Vec<(String, String)>,
+    deserializer: Deserializer<T>,
+}
+
+impl<T> KafkaSource<T> {
+    fn unopened(c: KafkaSourceConfig<T>) -> Self {
+        KafkaSource {
+            bootstrap_servers: c.bootstrap_servers,
+            group_id: c.group_id,
+            topics: c.topics,
+            starting: c.starting,
+            bounded: c.bounded,
+            discovery_interval: c.discovery_interval,
+            properties: c.properties,
+            deserializer: c.deserializer,
+            ctx: SourceContext {
+                subtask: 0,
+                parallelism: 1,
+            },
+            consumer: None,
+            splits: Vec::new(),
+            index: HashMap::new(),
+            assigned: false,
+            next_split: 0,
+            snapshots: BTreeMap::new(),
+            discovery: None,
+        }
+    }
+
+    fn config(&self) -> KafkaSourceConfig<T> {
+        KafkaSourceConfig {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            group_id: self.group_id.clone(),
+            topics: self.topics.clone(),
+            starting: self.starting.clone(),
+            bounded: self.bounded,
+            discovery_interval: self.discovery_interval,
+            properties: self.properties.clone(),
+            deserializer: self.deserializer.clone(),
+        }
+    }
+}
+
+/// A clone is an unopened source with the same settings (the engine opens one per subtask).
+impl<T> Clone for KafkaSource<T> {
+    fn clone(&self) -> Self {
+        Self::unopened(self.config())
+    }
+}
+
+/// One partition this subtask reads.
+struct Split {
+    topic: String,
+    partition: i32,
+    /// Offset of the next record to hand out.
+    next: i64,
+    /// Bounded mode: the end offset read at open.
+    stop: Option<i64>,
+    queue:
+        Option<rdkafka::consumer::base_consumer::PartitionQueue<rdkafka::consumer::DefaultConsumerContext>>,
+    done: bool,
+}
+
+/// A Kafka source (see the [module docs](super)).
+///
+/// - Subtask `s` of `p` reads the partitions [`partition_owner`] gives it; each partition is a
+///   split, so the engine tracks a watermark per partition.
+/// - The consumer is assigned its partitions directly (`assign`, Flink's model): no group
+///   membership or rebalancing; the group id is only where completed checkpoints' offsets are
+///   committed (`enable.auto.commit=false`), so lag shows in ordinary tools.
+/// - `isolation.level=read_committed` by default.
+/// - Record timestamps become engine record timestamps.
+pub struct KafkaSource<T> {
+    bootstrap_servers: String,
+    group_id: String,
+    topics: TopicSelection,
+    starting: StartingOffsets,
+    bounded: bool,
+    discovery_interval: Option<Duration>,
+    properties: Vec<(String, String)>,
+    deserializer: Deserializer<T>,
+    ctx: SourceContext,
+    consumer: Option<Arc<BaseConsumer>>,
+    splits: Vec<Split>,
+    index: HashMap<(String, i32), usize>,
+    assigned: bool,
+    next_split: usize,
+    /// Positions snapshotted per checkpoint, committed to the group on completion.
+    snapshots: BTreeMap<u64, Vec<PartitionOffset>>,
+    discovery: Option<Discovery>,
+}
+
+impl<T> std::fmt::Debug for KafkaSource<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource")
+            .field("group_id", &self.group_id)
+            .field("topics", &self.topics)
+            .field("ctx", &self.ctx)
+            .field("partitions", &self.splits.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> KafkaSource<T> {
+    /// A builder for a source reading from `bootstrap_servers`, committing completed
+    /// checkpoints' offsets for `group_id`, and turning messages into `T` with `deserializer`.
+    pub fn builder(
+        bootstrap_servers: impl Into<String>,
+        group_id: impl Into<String>,
+        deserializer: impl Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync + 'static,
+    ) -> KafkaSourceBuilder<T> {
+        KafkaSourceBuilder {
+            bootstrap_servers: bootstrap_servers.into(),
+            group_id: group_id.into(),
+            topics: None,
+            starting: StartingOffsets::Earliest,
+            bounded: false,
+            discovery_interval: Some(Duration::from_secs(30)),
+            properties: Vec::new(),
+            deserializer: Arc::new(deserializer),
+        }
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        consumer_config(
+            &self.bootstrap_servers,
+            &self.group_id,
+            &self.starting,
+            &self.properties,
+        )
+    }
+
+    fn consumer(&self) -> Result<&BaseConsumer, ConnectorError> {
+        self.consumer
+            .as_deref()
+            .ok_or_else(|| ConnectorError::Config("the Kafka source was polled before open".into()))
+    }
+
+    /// Adds a partition this subtask owns, starting at `next`.
+    fn add_split(&mut self, topic: &str, partition: i32, next: i64, stop: Option<i64>) {
+        let key = (topic.to_string(), partition);
+        if self.index.contains_key(&key) {
+            return;
+        }
+        self.index.insert(key, self.splits.len());
+        self.splits.push(Split {
+            topic: topic.to_string(),
+            partition,
+            next,
+            done: stop.is_some_and(|s| next >= s),
+            stop,
+            queue: None,
+        });
+    }
+
+    /// The start offsets of `partitions` under the configured starting mode.
+    fn resolve_starts(&self, partitions: &[(String, i32)]) -> Result<Vec<i64>, ConnectorError> {
+        let consumer = self.consumer()?;
+        let watermarks = |t: &str, p: i32| {
+            consumer
+                .fetch_watermarks(t, p, REQUEST_TIMEOUT)
+                .map_err(|e| kafka_error(&format!("end offsets of {t}-{p}"), e))
+        };
+        let reset = |t: &str, p: i32, r: OffsetReset| -> Result<i64, ConnectorError> {
+            let (low, high) = watermarks(t, p)?;
+            Ok(if r == OffsetReset::Earliest { low } else { high })
+        };
+        let mut out = Vec::with_capacity(partitions.len());
+        match &self.starting {
+            StartingOffsets::Earliest | StartingOffsets::Latest => {
+                let r = if self.starting == StartingOffsets::Earliest {
+                    OffsetReset::Earliest
+                } else {
+                    OffsetReset::Latest
+                };
+                for (t, p) in partitions {
+                    out.push(reset(t, *p, r)?);
+                }
+            }
+            StartingOffsets::Offsets { offsets, reset: r } => {
+                for (t, p) in partitions {
+                    out.push(match offsets.get(&(t.clone(), *p)) {
+                        Some(&o) => o,
+                        None => reset(t, *p, *r)?,
+                    });
+                }
+            }
+            StartingOffsets::Committed { reset: r } => {
+                let tpl = tpl_of(partitions.iter().map(|(t, p)| (t.as_str(), *p, Offset::Invalid)))?;
+                let committed = consumer
+                    .committed_offsets(tpl, REQUEST_TIMEOUT)
+                    .map_err(|e| kafka_error("committed offsets", e))?;
+                for (t, p) in partitions {
+                    let c = committed.find_partition(t, *p).map(|e| e.offset());
+                    out.push(match c {
+                        Some(Offset::Offset(o)) if o >= 0 => o,
+                        _ => reset(t, *p, *r)?,
+                    });
+                }
+            }
+            StartingOffsets::Timestamp(ts) => {
+                let tpl = tpl_of(
+                    partitions
+                        .iter()
+                        .map(|(t, p)| (t.as_str(), *p, Offset::Offset(*ts))),
+                )?;
+                let found = consumer
+                    .offsets_for_times(tpl, REQUEST_TIMEOUT)
+                    .map_err(|e| kafka_error("offsets for timestamp", e))?;
+                for (t, p) in partitions {
+                    match found.find_partition(t, *p).map(|e| e.offset()) {
+                        Some(Offset::Offset(o)) if o >= 0 => out.push(o),
+                        // No record at or after the timestamp: start at the end.
+                        _ => out.push(reset(t, *p, OffsetReset::Latest)?),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Assigns the splits that have no partition queue yet at their next offsets.
+    fn assign_new(&mut self) -> Result<(), ConnectorError> {
+        let Some(consumer) = self.consumer.clone() else {
+            return Err(ConnectorError::Config(
+                "the Kafka source was polled before open".into(),
+            ));
+        };
+        let mut tpl = TopicPartitionList::new();
+        for s in self.splits.iter_mut().filter(|s| s.queue.is_none() && !s.done) {
+            // Split before assigning so no message of the partition lands in the main queue.
+            s.queue = consumer.split_partition_queue(&s.topic, s.partition);
+            if s.queue.is_none() {
+                return Err(ConnectorError::Kafka(format!(
+                    "no partition queue for {}-{}",
+                    s.topic, s.partition
+                )));
+            }
+            tpl.add_partition_offset(&s.topic, s.partition, Offset::Offset(s.next))
+                .map_err(|e| kafka_error("assignment", e))?;
+        }
+        if tpl.count() > 0 {
+            consumer
+                .incremental_assign(&tpl)
+                .map_err(|e| kafka_error("assigning partitions", e))?;
+        }
+        self.assigned = true;
+        Ok(())
+    }
+
+    /// Takes newly discovered partitions from the discovery thread.
+    fn take_discovered(&mut self) -> Result<(), ConnectorError> {
+        let Some(d) = &self.discovery else { return Ok(()) };
+        let mut found = Vec::new();
+        while let Ok(batch) = d.found.try_recv() {
+            found.extend(batch);
+        }
+        let mut added = false;
+        for (topic, partition, low) in found {
+            if partition_owner(&topic, partition, self.ctx.parallelism) == self.ctx.subtask
+                && !self.index.contains_key(&(topic.clone(), partition))
+            {
+                // A partition created after the job started: all its records are new.
+                self.add_split(&topic, partition, low, None);
+                added = true;
+            }
+        }
+        if added && self.assigned {
+            self.assign_new()?;
+        }
+        Ok(())
+    }
+
+    fn positions(&self) -> Vec<PartitionOffset> {
+        self.splits
+            .iter()
+            .map(|s| PartitionOffset {
+                topic: s.topic.clone(),
+                partition: s.partition,
+                offset: s.next,
+            })
+            .collect()
+    }
+
+    fn serve_main_queue(&self) -> Result<(), ConnectorError> {
+        let consumer = self.consumer()?;
+        // Serves commit callbacks and client events; every owned partition has its own queue.
+        while let Some(r) = consumer.poll(Duration::ZERO) {
+            if let Err(e) = r
+                && !is_transient(&e)
+            {
+                return Err(kafka_error("consumer", e));
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_split(&mut self, i: usize, out: &mut impl Emit<T>) -> Result<(), ConnectorError> {
+        let split = &mut self.splits[i];
+        let Some(queue) = split.queue.as_ref() else {
+            return Ok(());
+        };
+        while out.remaining() > 0 {
+            let Some(r) = queue.poll(Duration::ZERO) else {
+                break;
+            };
+            let m = r.map_err(|e| kafka_error(&format!("reading {}-{}", split.topic, split.partition), e))?;
+            if split.stop.is_some_and(|s| m.offset() >= s) {
+                split.done = true;
+                break;
+            }
+            let view = KafkaMessage::new(&m);
+            let value = (self.deserializer)(&view).map_err(|e| ConnectorError::Format {
+                location: format!("{}-{}@{}", split.topic, split.partition, m.offset()),
+                message: e.to_string(),
+            })?;
+            out.emit(value, view.timestamp().unwrap_or(NO_TIMESTAMP));
+            split.next = m.offset() + 1;
+        }
+        if let Some(stop) = split.stop
+            && split.next >= stop
+        {
+            split.done = true;
+        }
+        Ok(())
+    }
+
+    /// Bounded mode: splits whose consumer position passed the end offset without a record
+    /// (transaction markers and aborted records occupy offsets too).
+    fn check_positions(&mut self) -> Result<(), ConnectorError> {
+        let position = self
+            .consumer()?
+            .position()
+            .map_err(|e| kafka_error("positions", e))?;
+        for s in self.splits.iter_mut().filter(|s| !s.done) {
+            if let (Some(stop), Some(Offset::Offset(p))) = (
+                s.stop,
+                position.find_partition(&s.topic, s.partition).map(|e| e.offset()),
+            ) && p >= stop
+            {
+                s.done = true;
+                s.next = s.next.max(stop);
+            }
+        }
+        Ok(())
+    }
+
+    fn open_inner(&mut self, ctx: &SourceContext) -> Result<usize, ConnectorError> {
+        self.ctx = *ctx;
+        let consumer: BaseConsumer = self
+            .client_config()
+            .create()
+            .map_err(|e| kafka_error("creating the consumer", e))?;
+        self.consumer = Some(Arc::new(consumer));
+        let all = matching_partitions(self.consumer()?, &self.topics)?;
+        let known: std::collections::HashSet<(String, i32)> = all.iter().cloned().collect();
+        let owned: Vec<(String, i32)> = all
+            .into_iter()
+            .filter(|(t, p)| partition_owner(t, *p, ctx.parallelism) == ctx.subtask)
+            .collect();
+        let starts = self.resolve_starts(&owned)?;
+        for ((topic, partition), start) in owned.iter().zip(starts) {
+            let stop = if self.bounded {
+                let (_, high) = self
+                    .consumer()?
+                    .fetch_watermarks(topic, *partition, REQUEST_TIMEOUT)
+                    .map_err(|e| kafka_error(&format!("end offsets of {topic}-{partition}"), e))?;
+                Some(high)
+            } else {
+                None
+            };
+            self.add_split(topic, *partition, start, stop);
+        }
+        if let Some(interval) = self.discovery_interval {
+            self.discovery = Some(Discovery::start(
+                self.client_config(),
+                self.topics.clone(),
+                interval,
+                known,
+            )?);
+        }
+        Ok(self.splits.len().max(1))
+    }
+
+    fn restore_inner(&mut self, positions: &[Vec<u8>]) -> Result<(), ConnectorError> {
+        if self.assigned {
+            return Err(ConnectorError::State(
+                "restore_positions after the first poll".into(),
+            ));
+        }
+        for entry in positions {
+            for p in position::decode(entry)? {
+                if partition_owner(&p.topic, p.partition, self.ctx.parallelism) != self.ctx.subtask
+                    || !self.topics.matches(&p.topic)
+                {
+                    continue;
+                }
+                match self.index.get(&(p.topic.clone(), p.partition)) {
+                    Some(&i) => {
+                        let s = &mut self.splits[i];
+                        s.next = p.offset;
+                        s.done = s.stop.is_some_and(|stop| p.offset >= stop);
+                    }
+                    None => self.add_split(&p.topic, p.partition, p.offset, None),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn poll_inner(&mut self, out: &mut impl Emit<T>) -> Result<SourceStatus, ConnectorError> {
+        if !self.assigned {
+            self.assign_new()?;
+        }
+        self.take_discovered()?;
+        self.serve_main_queue()?;
+        let n = self.splits.len();
+        for k in 0..n {
+            let i = (self.next_split + k) % n;
+            if self.splits[i].done {
+                continue;
+            }
+            out.set_split(i);
+            self.poll_split(i, out)?;
+            if !out.is_empty() {
+                self.next_split = (i + 1) % n;
+                return Ok(SourceStatus::Available);
+            }
+        }
+        if self.bounded {
+            self.check_positions()?;
+            if self.splits.iter().all(|s| s.done) {
+                return Ok(SourceStatus::Finished);
+            }
+        }
+        Ok(SourceStatus::Pending)
+    }
+
+    /// [`Source::poll`] outside a job: appends up to `max` records of one split to `out` and
+    /// returns that split's index with the status.
+    pub fn poll_into(
+        &mut self,
+        max: usize,
+        out: &mut Vec<Record<T>>,
+    ) -> Result<(usize, SourceStatus), ConnectorError> {
+        let mut v = VecEmit {
+            out,
+            remaining: max,
+            emitted: 0,
+            split: 0,
+        };
+        let status = self.poll_inner(&mut v)?;
+        Ok((v.split, status))
+    }
+
+    fn commit(&mut self, checkpoint_id: u64) -> Result<(), ConnectorError> {
+        let mut latest = None;
+        while let Some(entry) = self.snapshots.first_entry() {
+            if *entry.key() > checkpoint_id {
+                break;
+            }
+            latest = Some(entry.remove());
+        }
+        let Some(offsets) = latest.filter(|o| !o.is_empty()) else {
+            return Ok(());
+        };
+        let tpl = tpl_of(
+            offsets
+                .iter()
+                .map(|p| (p.topic.as_str(), p.partition, Offset::Offset(p.offset))),
+        )?;
+        // Async: the commit is informational (lag), the checkpoint is the source of truth.
+        self.consumer()?
+            .commit(&tpl, CommitMode::Async)
+            .map_err(|e| kafka_error("committing offsets", e))
+    }
+}
+
+impl<T: Send> Source<T> for KafkaSource<T> {
+    fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
+        Ok(self.open_inner(ctx)?)
+    }
+
+    fn poll(&mut self, out: &mut SourceBatch<T>) -> Result<SourceStatus, EngineError> {
+        Ok(self.poll_inner(out)?)
+    }
+
+    fn snapshot_position(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        let positions = self.positions();
+        let bytes = position::encode(&positions)?;
+        self.snapshots.insert(checkpoint_id, positions);
+        Ok(bytes)
+    }
+
+    fn restore_positions(&mut self, _ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        Ok(self.restore_inner(positions)?)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        Ok(self.commit(checkpoint_id)?)
+    }
+}
+
+/// Where `poll` puts records: the engine's batch, or a vector for use outside a job.
+trait Emit<T> {
+    fn remaining(&self) -> usize;
+    fn is_empty(&self) -> bool;
+    fn set_split(&mut self, split: usize);
+    fn emit(&mut self, value: T, timestamp: i64);
+}
+
+impl<T> Emit<T> for SourceBatch<T> {
+    fn remaining(&self) -> usize {
+        SourceBatch::remaining(self)
+    }
+    fn is_empty(&self) -> bool {
+        SourceBatch::is_empty(self)
+    }
+    fn set_split(&mut self, split: usize) {
+        SourceBatch::set_split(self, split);
+    }
+    fn emit(&mut self, value: T, timestamp: i64) {
+        self.push_with_timestamp(value, timestamp);
+    }
+}
+
+struct VecEmit<'a, T> {
+    out: &'a mut Vec<Record<T>>,
+    remaining: usize,
+    emitted: usize,
+    split: usize,
+}
+
+impl<T> Emit<T> for VecEmit<'_, T> {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+    fn is_empty(&self) -> bool {
+        self.emitted == 0
+    }
+    fn set_split(&mut self, split: usize) {
+        self.split = split;
+    }
+    fn emit(&mut self, value: T, timestamp: i64) {
+        self.out.push(Record::new(timestamp, value));
+        self.remaining -= 1;
+        self.emitted += 1;
+    }
+}
+
+/// The consumer settings of a source.
+fn consumer_config(
+    bootstrap: &str,
+    group_id: &str,
+    starting: &StartingOffsets,
+    properties: &[(String, String)],
+) -> ClientConfig {
+    let reset = match starting {
+        StartingOffsets::Latest
+        | StartingOffsets::Committed {
+            reset: OffsetReset::Latest,
+        }
+        | StartingOffsets::Offsets {
+            reset: OffsetReset::Latest,
+            ..
+        } => "latest",
+        _ => "earliest",
+    };
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("group.id", group_id)
+        .set("client.id", "spate-kafka-source")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("isolation.level", "read_committed")
+        // An offset that fell out of retention restarts where the starting mode says.
+        .set("auto.offset.reset", reset)
+        .set("fetch.wait.max.ms", "100")
+        .set("log_level", "3");
+    for (k, v) in properties {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Every (topic, partition) of the cluster that the selection matches, sorted.
+fn matching_partitions(
+    consumer: &BaseConsumer,
+    topics: &TopicSelection,
+) -> Result<Vec<(String, i32)>, ConnectorError> {
+    let mut out = Vec::new();
+    let mut add = |md: &rdkafka::metadata::Metadata| {
+        for t in md.topics() {
+            if t.error().is_none() && topics.matches(t.name()) {
+                out.extend(t.partitions().iter().map(|p| (t.name().to_string(), p.id())));
+            }
+        }
+    };
+    match topics {
+        TopicSelection::Topics(list) => {
+            for topic in list {
+                let md = consumer
+                    .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
+                    .map_err(|e| kafka_error(&format!("metadata of {topic}"), e))?;
+                if md
+                    .topics()
+                    .iter()
+                    .all(|t| t.error().is_some() || t.partitions().is_empty())
+                {
+                    return Err(ConnectorError::Kafka(format!("topic {topic} does not exist")));
+                }
+                add(&md);
+            }
+        }
+        TopicSelection::Pattern(_) => {
+            let md = consumer
+                .fetch_metadata(None, REQUEST_TIMEOUT)
+                .map_err(|e| kafka_error("metadata", e))?;
+            add(&md);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Partition discovery on its own thread, so `poll` never waits for metadata. It sends every
+/// matching partition (with its earliest offset) it has not sent before; it stops when the
+/// source is dropped.
+struct Discovery {
+    found: mpsc::Receiver<Vec<(String, i32, i64)>>,
+    _stop: mpsc::Sender<()>,
+}
+
+impl Discovery {
+    /// Starts discovery; `known` are the partitions the source saw when it opened.
+    fn start(
+        config: ClientConfig,
+        topics: TopicSelection,
+        interval: Duration,
+        mut known: std::collections::HashSet<(String, i32)>,
+    ) -> Result<Self, ConnectorError> {
+        let consumer: BaseConsumer = config
+            .create()
+            .map_err(|e| kafka_error("creating the discovery consumer", e))?;
+        let (found_tx, found) = mpsc::channel();
+        let (stop, stop_rx) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("kafka-partition-discovery".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stop_rx.recv_timeout(interval) {
+                    // A failed look-up is retried at the next interval.
+                    let Ok(all) = matching_partitions(&consumer, &topics) else {
+                        continue;
+                    };
+                    let mut new = Vec::new();
+                    for (t, p) in all {
+                        if known.contains(&(t.clone(), p)) {
+                            continue;
+                        }
+                        let Ok((low, _)) = consumer.fetch_watermarks(&t, p, REQUEST_TIMEOUT) else {
+                            continue;
+                        };
+                        known.insert((t.clone(), p));
+                        new.push((t, p, low));
+                    }
+                    if !new.is_empty() && found_tx.send(new).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| ConnectorError::Kafka(format!("starting partition discovery: {e}")))?;
+        Ok(Self { found, _stop: stop })
+    }
+}
+
+fn tpl_of<'a>(
+    entries: impl Iterator<Item = (&'a str, i32, Offset)>,
+) -> Result<TopicPartitionList, ConnectorError> {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p, o) in entries {
+        tpl.add_partition_offset(t, p, o)
+            .map_err(|e| kafka_error("partition list", e))?;
+    }
+    Ok(tpl)
+}
+
+/// Client-level errors librdkafka recovers from on its own.
+fn is_transient(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::OperationTimedOut
+        )
+    )
+}
+
+pub(crate) fn kafka_error(what: &str, e: KafkaError) -> ConnectorError {
+    ConnectorError::Kafka(format!("{what}: {e}"))
+}
