@@ -24,9 +24,11 @@
 //!   nothing), so completing an outcome twice is harmless.
 
 mod blocking;
+mod listing;
 mod metadata;
 
 pub(crate) use blocking::reply_when_done;
+pub(crate) use listing::KAFKA_STATE_NAMES;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
