@@ -59,6 +59,9 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AddOffsetsToTxn, 0, 3),
     (ApiKey::EndTxn, 0, 4),
     (ApiKey::TxnOffsetCommit, 0, 3),
+    // KIP-664 (v1 of ListTransactions: KIP-994's duration filter).
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
 ];
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) -> Dispatched {
@@ -156,6 +159,13 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
         }),
         RequestKind::TxnOffsetCommit(r) => txn::reply_when_done(state, ctx, move |s| {
             ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(s, r, version))
+        }),
+        // They wait for the ids' state locks, which EndTxn holds while it writes markers.
+        RequestKind::DescribeTransactions(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::DescribeTransactions(handlers::describe_transactions::handle(s, r))
+        }),
+        RequestKind::ListTransactions(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::ListTransactions(handlers::list_transactions::handle(s, r, crate::server::now_ms()))
         }),
         RequestKind::InitProducerId(r) => reply(
             ctx,

@@ -1,4 +1,4 @@
-//! Coordinator requests write and fsync state files and markers: they run on the blocking
+//! Coordinator requests write and fsync the state log and markers: they run on the blocking
 //! pool, and the connection sends the reply (in request order) when they finish.
 
 use std::sync::Arc;

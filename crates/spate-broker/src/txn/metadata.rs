@@ -52,6 +52,17 @@ impl TxnState {
             _ => return None,
         })
     }
+    /// The state's name as Kafka reports it (DescribeTransactions, ListTransactions).
+    pub(crate) fn kafka_name(self) -> &'static str {
+        match self {
+            TxnState::Empty => "Empty",
+            TxnState::Ongoing => "Ongoing",
+            TxnState::PrepareCommit => "PrepareCommit",
+            TxnState::PrepareAbort => "PrepareAbort",
+            TxnState::CompleteCommit => "CompleteCommit",
+            TxnState::CompleteAbort => "CompleteAbort",
+        }
+    }
     /// A new transaction may start (AddPartitionsToTxn / AddOffsetsToTxn move it to Ongoing).
     pub(crate) fn can_begin(self) -> bool {
         matches!(

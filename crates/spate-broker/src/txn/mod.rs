@@ -2,21 +2,27 @@
 //! and consumer-group offsets in each ongoing transaction, and the two-phase end of a
 //! transaction (decide durably, then write markers everywhere, then record completion).
 //!
-//! Durability: each transactional id's [`TxnMetadata`] is one file,
-//! `<data>/broker/transactions/<hex of the id>.txn`, replaced atomically (temp file, fsync,
-//! rename, directory fsync) at every state change and before the change is acknowledged. A
-//! file per id rather than a `__transaction_state` topic because spate-log has no compaction:
-//! an internal topic would grow without bound, or lose the producer id and epoch of idle
-//! transactional ids to retention (and with them the fencing of zombies). A state change costs
-//! one small atomic write (three per transaction: begin, prepare, complete), independent of how
-//! many ids exist.
+//! Durability: every state change of every transactional id is a checksummed record appended
+//! to one log, `<data>/broker/transactions/state.log` ([`state_log`]); an id's last record is
+//! its state. A log per coordinator rather than a `__transaction_state` topic because
+//! spate-log has no compaction: an internal topic would grow without bound, or lose the
+//! producer id and epoch of idle transactional ids to retention (and with them the fencing of
+//! zombies); the state log compacts itself. Per transaction this costs one `fdatasync` at
+//! begin (AddPartitionsToTxn/AddOffsetsToTxn), one for the prepare record, the markers' fsyncs
+//! (in parallel across partitions, [`markers`]), and none for completion, which reaches the
+//! disk with the next durable record: a restart that finds only the prepare record completes
+//! the transaction again, and markers are idempotent. (Completion of a commit that applied
+//! consumer-group offsets is the exception and is synced: re-applying them could undo a later
+//! commit.) Per-id `.txn` files of earlier versions are moved into the log on open.
 //!
 //! Contracts:
 //! - A request must carry the transactional id's current producer id and epoch; an older epoch
 //!   is fenced (`PRODUCER_FENCED`, or `INVALID_PRODUCER_EPOCH` for clients that predate it).
 //! - EndTxn records `PrepareCommit`/`PrepareAbort` durably *before* any marker is written, and
 //!   `CompleteCommit`/`CompleteAbort` only after every partition's marker is fsynced, so a crash
-//!   at any point is resolved by completing the prepared outcome.
+//!   at any point is resolved by completing the prepared outcome. EndTxn is not tied to the
+//!   connection that produced: any client with the id's current producer id and epoch (from
+//!   DescribeTransactions) may end its transaction.
 //! - On start, prepared transactions are completed and open ones aborted (with a bumped epoch,
 //!   which fences the producer that owned them); the maintenance pass aborts transactions older
 //!   than their `transaction.timeout.ms` the same way.
@@ -24,9 +30,13 @@
 //!   nothing), so completing an outcome twice is harmless.
 
 mod blocking;
+mod listing;
+mod markers;
 mod metadata;
+mod state_log;
 
 pub(crate) use blocking::reply_when_done;
+pub(crate) use listing::KAFKA_STATE_NAMES;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -41,33 +51,19 @@ use metadata::{TxnMetadata, TxnState};
 use crate::groups::GroupCoordinator;
 use crate::groups::records::CommittedOffset;
 use crate::producer_ids::ProducerIdAllocator;
-use crate::{Error, Result, state_file};
+use crate::{Error, Result};
+use state_log::StateLog;
 
 /// Kafka's default `transaction.max.timeout.ms` (15 minutes).
 pub(crate) const MAX_TRANSACTION_TIMEOUT_MS: i32 = 15 * 60 * 1000;
 /// Single-node broker: the coordinator epoch never changes.
 const COORDINATOR_EPOCH: i32 = 0;
-const FILE_SUFFIX: &str = "txn";
+/// Suffix of the per-id state files of earlier versions, migrated into the log on open.
+const LEGACY_FILE_SUFFIX: &str = "txn";
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // State is written back whole after every change, so a poisoned lock holds consistent data.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Transactional ids are arbitrary strings; file names are their hex encoding (a long id is
-/// shortened with a checksum; the file itself holds the full id).
-fn file_name(transactional_id: &str) -> String {
-    let hex: String = transactional_id.bytes().map(|b| format!("{b:02x}")).collect();
-    if hex.len() <= 200 {
-        format!("{hex}.{FILE_SUFFIX}")
-    } else {
-        let crc = crc32c::crc32c(transactional_id.as_bytes());
-        format!(
-            "{}-{crc:08x}-{}.{FILE_SUFFIX}",
-            &hex[..180],
-            transactional_id.len()
-        )
-    }
 }
 
 /// A coordinator failure as the Kafka error the client should see.
@@ -75,45 +71,48 @@ pub(crate) type TxnResult<T> = std::result::Result<T, ResponseError>;
 
 #[derive(Debug)]
 pub(crate) struct TransactionCoordinator {
-    dir: PathBuf,
+    log: StateLog,
     entries: Mutex<HashMap<String, Arc<Mutex<TxnMetadata>>>>,
 }
 
 impl TransactionCoordinator {
-    /// Loads every transactional id's state from `dir`. A file that does not decode stops the
+    /// Loads every transactional id's state from the state log in `dir` (and migrates the
+    /// per-id files of earlier versions into it). A record that does not decode stops the
     /// broker (`CorruptState`) rather than forget a producer epoch.
     pub(crate) fn open(dir: PathBuf) -> Result<TransactionCoordinator> {
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        let mut entries = HashMap::new();
-        let listing = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            path: dir.clone(),
-            source,
-        })?;
-        for entry in listing {
-            let path = entry
-                .map_err(|source| Error::Io {
-                    path: dir.clone(),
-                    source,
-                })?
-                .path();
-            if path.extension().is_none_or(|e| e != FILE_SUFFIX) {
-                continue;
+        Self::open_with(dir, state_log::DEFAULT_COMPACT_MIN_BYTES)
+    }
+
+    fn open_with(dir: PathBuf, compact_min_bytes: u64) -> Result<TransactionCoordinator> {
+        let (log, states) = StateLog::open(&dir, compact_min_bytes)?;
+        let mut entries: HashMap<String, Arc<Mutex<TxnMetadata>>> = states
+            .into_iter()
+            .map(|m| (m.transactional_id.clone(), Arc::new(Mutex::new(m))))
+            .collect();
+        let legacy = read_legacy_files(&dir)?;
+        if !legacy.is_empty() {
+            // The log is newer than any file left over from a migration cut short by a crash.
+            let mut migrated = 0;
+            for m in legacy.iter().map(|(_, m)| m) {
+                if !entries.contains_key(&m.transactional_id) {
+                    log.append(m, true)?;
+                    entries.insert(m.transactional_id.clone(), Arc::new(Mutex::new(m.clone())));
+                    migrated += 1;
+                }
             }
-            let bytes = std::fs::read(&path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let metadata = TxnMetadata::decode(&bytes).map_err(|reason| Error::CorruptState {
-                path: path.clone(),
-                reason,
-            })?;
-            entries.insert(metadata.transactional_id.clone(), Arc::new(Mutex::new(metadata)));
+            for (path, _) in &legacy {
+                std::fs::remove_file(path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+            tracing::info!(
+                migrated,
+                "moved per-id transaction state files into the state log"
+            );
         }
         Ok(TransactionCoordinator {
-            dir,
+            log,
             entries: Mutex::new(entries),
         })
     }
@@ -125,9 +124,9 @@ impl TransactionCoordinator {
             .ok_or(ResponseError::InvalidProducerIdMapping)
     }
 
-    fn persist(&self, m: &TxnMetadata) -> TxnResult<()> {
-        let path = self.dir.join(file_name(&m.transactional_id));
-        state_file::write_bytes_atomically(&path, &m.encode()).map_err(|e| {
+    /// Records `m` as its id's state; when `durable`, only returns once it is on stable storage.
+    fn persist(&self, m: &TxnMetadata, durable: bool) -> TxnResult<()> {
+        self.log.append(m, durable).map_err(|e| {
             tracing::error!(transactional_id = %m.transactional_id, "cannot persist transaction state: {e}");
             ResponseError::KafkaStorageError
         })
@@ -160,7 +159,7 @@ impl TransactionCoordinator {
                 Some(entry) => entry.clone(),
                 None => {
                     let m = TxnMetadata::new(transactional_id.to_string(), allocate()?, timeout_ms);
-                    self.persist(&m)?;
+                    self.persist(&m, true)?;
                     let ids = (m.producer_id, m.producer_epoch);
                     entries.insert(transactional_id.to_string(), Arc::new(Mutex::new(m)));
                     return Ok(ids);
@@ -189,7 +188,7 @@ impl TransactionCoordinator {
         }
         next.state = TxnState::Empty;
         next.timeout_ms = timeout_ms;
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         Ok((m.producer_id, m.producer_epoch))
     }
@@ -238,7 +237,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         Self::begin(&mut next, now_ms)?;
         next.partitions.extend(partitions.iter().cloned());
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         Ok(())
     }
@@ -261,7 +260,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         Self::begin(&mut next, now_ms)?;
         next.groups.insert(group.to_string());
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         Ok(())
     }
@@ -288,7 +287,7 @@ impl TransactionCoordinator {
                 .retain(|s| (&s.group, &s.topic, s.partition) != (&o.group, &o.topic, o.partition));
             next.offsets.push(o);
         }
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         Ok(())
     }
@@ -357,7 +356,7 @@ impl TransactionCoordinator {
         } else {
             TxnState::PrepareAbort
         };
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         Ok(())
     }
@@ -373,7 +372,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         next.producer_epoch = next.producer_epoch.saturating_add(1).min(i16::MAX - 1);
         next.state = TxnState::PrepareAbort;
-        self.persist(&next)?;
+        self.persist(&next, true)?;
         *m = next;
         self.complete(store, groups, m, false)
     }
@@ -387,23 +386,14 @@ impl TransactionCoordinator {
         m: &mut TxnMetadata,
         commit: bool,
     ) -> TxnResult<()> {
-        for (topic, index) in &m.partitions {
-            let Some(partition) = store.partition(topic, *index) else {
-                // Deleted since it joined the transaction: nothing left to mark.
-                continue;
-            };
-            match partition.append_control(m.producer_id, m.producer_epoch, commit, COORDINATOR_EPOCH) {
-                Ok(_) => {}
-                Err(spate_log::Error::InvalidProducerEpoch { .. }) => {
-                    // A newer epoch already wrote there, which ended this transaction.
-                    tracing::warn!(topic, partition = index, "marker superseded by a newer epoch");
-                }
-                Err(e) => {
-                    tracing::error!(topic, partition = index, "cannot write transaction marker: {e}");
-                    return Err(ResponseError::KafkaStorageError);
-                }
-            }
-        }
+        markers::write_all(
+            store,
+            m.partitions.iter().cloned(),
+            m.producer_id,
+            m.producer_epoch,
+            commit,
+            COORDINATOR_EPOCH,
+        )?;
         if commit && !m.offsets.is_empty() {
             apply_offsets(groups, &m.offsets)?;
         }
@@ -417,7 +407,13 @@ impl TransactionCoordinator {
         next.groups.clear();
         next.offsets.clear();
         next.started_ms = -1;
-        self.persist(&next)?;
+        // Completion need not be durable before the reply: the prepared outcome is, the
+        // markers are, and a restart that finds the prepare record completes it again (markers
+        // are idempotent). The next durable record of any id carries it to disk. Except when
+        // offsets were applied: re-applying them after a restart could move a group's offsets
+        // back over a later commit by another producer.
+        let applied_offsets = commit && !m.offsets.is_empty();
+        self.persist(&next, applied_offsets)?;
         *m = next;
         Ok(())
     }
@@ -452,6 +448,10 @@ impl TransactionCoordinator {
             if let Err(e) = result {
                 tracing::error!(transactional_id = %m.transactional_id, "resolving transaction failed: {e:?}");
             }
+        }
+        // So that the next restart does not complete the same transactions again.
+        if wrote && let Err(e) = self.log.sync() {
+            tracing::error!("cannot sync the transaction state log: {e}");
         }
         wrote
     }
@@ -490,6 +490,29 @@ fn apply_offsets(groups: &GroupCoordinator, offsets: &[StagedOffset]) -> TxnResu
         }
     }
     Ok(())
+}
+
+/// The per-id state files of earlier versions (`<hex of the id>.txn`, one [`TxnMetadata`]
+/// each), with their paths.
+fn read_legacy_files(dir: &Path) -> Result<Vec<(PathBuf, TxnMetadata)>> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.extension().is_none_or(|e| e != LEGACY_FILE_SUFFIX) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).map_err(io(&path))?;
+        let metadata = TxnMetadata::decode(&bytes).map_err(|reason| Error::CorruptState {
+            path: path.clone(),
+            reason,
+        })?;
+        out.push((path, metadata));
+    }
+    Ok(out)
 }
 
 /// Where the coordinator keeps its files under the broker's state directory.
@@ -628,6 +651,61 @@ mod tests {
             // Nothing more to do on the next pass.
             assert!(!c.resolve(&s.store, &s.groups, 0, true), "{case}");
         }
+    }
+
+    #[test]
+    fn a_lost_completion_record_is_completed_again_on_restart() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid, epoch) = open_transaction(&s, &c, "lost");
+        let entry = c.entry("lost").unwrap();
+        c.prepare(&mut lock(&entry), true).unwrap();
+        drop(entry);
+        let log_path = s.txn_dir.join(state_log::LOG_FILE);
+        let prepared_len = std::fs::metadata(&log_path).unwrap().len();
+        c.end_txn(&s.store, &s.groups, "lost", pid, epoch, true).unwrap();
+        assert!(stable(&s));
+        assert!(std::fs::metadata(&log_path).unwrap().len() > prepared_len);
+        drop(c);
+        // A crash takes the completion record, which was never synced, with it.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&log_path)
+            .unwrap()
+            .set_len(prepared_len)
+            .unwrap();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert_eq!(c.describe("lost").unwrap().state, "PrepareCommit");
+        assert!(c.resolve(&s.store, &s.groups, 0, true));
+        let view = c.describe("lost").unwrap();
+        assert_eq!((view.state, view.producer_epoch), ("CompleteCommit", epoch));
+        assert!(stable(&s));
+        assert_eq!(aborted(&s), vec![], "the repeated commit marker aborted nothing");
+        assert_eq!(c.end_txn(&s.store, &s.groups, "lost", pid, epoch, true), Ok(()));
+        assert!(!c.resolve(&s.store, &s.groups, 0, true));
+    }
+
+    #[test]
+    fn per_id_files_of_earlier_versions_are_moved_into_the_log() {
+        let s = setup();
+        std::fs::create_dir_all(&s.txn_dir).unwrap();
+        let mut old = TxnMetadata::new("old".to_string(), 42, 5_000);
+        old.producer_epoch = 3;
+        old.state = TxnState::Ongoing;
+        old.started_ms = 1;
+        old.partitions.insert(("t".to_string(), 1));
+        let legacy = s.txn_dir.join("6f6c64.txn");
+        std::fs::write(&legacy, old.encode()).unwrap();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert!(!legacy.exists());
+        assert_eq!(*lock(&c.entry("old").unwrap()), old);
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert_eq!(*lock(&c.entry("old").unwrap()), old);
+        // Its open transaction is aborted on start like any other, fencing epoch 3.
+        c.resolve(&s.store, &s.groups, 0, true);
+        let view = c.describe("old").unwrap();
+        assert_eq!((view.state, view.producer_epoch), ("CompleteAbort", 4));
     }
 
     #[test]
