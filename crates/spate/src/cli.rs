@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -40,11 +41,160 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Run the main demo job: an embedded broker, records produced and read back, checked.
     Demo(DemoArgs),
+    /// Run a job compiled into the binary (Kafka in, Kafka out, checkpoints, exactly-once).
+    Example {
+        #[command(subcommand)]
+        example: ExampleCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
         bench: BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExampleCommand {
+    /// Words per tumbling event-time window: `{"word","window_start","window_end","count"}`
+    /// per word and window, keyed by the word.
+    WordCount(WordCountArgs),
+    /// Per-key moving average over the last N values or a sliding span of event time.
+    MovingAverage(MovingAverageArgs),
+    /// Log processing: parse lines, keep errors, count per service per minute.
+    LogErrors(LogErrorsArgs),
+}
+
+/// How results reach the output topic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Delivery {
+    /// Kafka transactions committed with each checkpoint (read them with read_committed).
+    ExactlyOnce,
+    /// Flushed at each checkpoint; a restart may write some results again.
+    AtLeastOnce,
+}
+
+/// Options every example shares.
+#[derive(Debug, Args, Clone)]
+pub struct ExampleArgs {
+    /// Kafka bootstrap servers; without it Spate's broker runs in this process.
+    #[arg(long)]
+    pub bootstrap: Option<String>,
+    /// Data directory of the embedded broker (without --bootstrap).
+    #[arg(long, default_value = "spate-data")]
+    pub data_dir: PathBuf,
+    /// Checkpoint directory; running again with the same directory resumes the job
+    /// [default: spate-checkpoints/<example>].
+    #[arg(long)]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Time between checkpoints (e.g. 500ms, 10s, 1m).
+    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    pub checkpoint_interval: Duration,
+    #[arg(long, value_enum, default_value = "exactly-once")]
+    pub delivery: Delivery,
+    #[arg(long, default_value_t = 2)]
+    pub parallelism: usize,
+    /// Stop at the input offsets that were the latest at start (batch over Kafka).
+    #[arg(long)]
+    pub bounded: bool,
+    /// Write this many generated records into the input topic before the job starts.
+    #[arg(long)]
+    pub generate: Option<u64>,
+    /// Partitions of the input and output topics when they are created.
+    #[arg(long, default_value_t = 4)]
+    pub partitions: i32,
+    /// Consumer group whose offsets follow completed checkpoints [default: spate-<example>].
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Restarts after a task failure (from the latest checkpoint, 1 s apart).
+    #[arg(long, default_value_t = 3)]
+    pub restart_attempts: u32,
+    /// Start from a savepoint (a newer checkpoint in --checkpoint-dir wins).
+    #[arg(long)]
+    pub from_savepoint: Option<PathBuf>,
+    /// Print this many output records (read_committed) after a bounded run.
+    #[arg(long, default_value_t = 0)]
+    pub show: usize,
+}
+
+impl ExampleArgs {
+    pub fn checkpoint_dir(&self, job: &str) -> PathBuf {
+        self.checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("spate-checkpoints").join(job))
+    }
+    pub fn group_id(&self, job: &str) -> String {
+        self.group.clone().unwrap_or_else(|| format!("spate-{job}"))
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct WordCountArgs {
+    #[command(flatten)]
+    pub common: ExampleArgs,
+    #[arg(long, default_value = "words")]
+    pub input: String,
+    #[arg(long, default_value = "word-counts")]
+    pub output: String,
+    /// Tumbling window size.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub window: Duration,
+    /// Bounded out-of-orderness of record timestamps.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub out_of_orderness: Duration,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MovingAverageArgs {
+    #[command(flatten)]
+    pub common: ExampleArgs,
+    #[arg(long, default_value = "sensors")]
+    pub input: String,
+    #[arg(long, default_value = "sensor-averages")]
+    pub output: String,
+    /// Average of the last N values of each sensor (one result per value).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Average over this span of event time ...
+    #[arg(long, value_parser = parse_duration)]
+    pub span: Option<Duration>,
+    /// ... every slide.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub slide: Duration,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LogErrorsArgs {
+    #[command(flatten)]
+    pub common: ExampleArgs,
+    #[arg(long, default_value = "logs")]
+    pub input: String,
+    #[arg(long, default_value = "error-counts")]
+    pub output: String,
+    /// The level to count.
+    #[arg(long, default_value = "ERROR")]
+    pub level: String,
+    #[arg(long, value_parser = parse_duration, default_value = "1m")]
+    pub window: Duration,
+}
+
+/// `500ms`, `10s`, `1m`, `2h` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (examples: 500ms, 10s, 1m)"))?;
+    let ms = match unit {
+        "ms" => n,
+        "" | "s" => n * 1e3,
+        "m" | "min" => n * 60e3,
+        "h" => n * 3600e3,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}` (use ms, s, m or h)")),
+    };
+    Ok(Duration::from_micros((ms * 1e3) as u64))
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod delivery;
+mod examples;
 mod kafka_client;
 
 use std::process::ExitCode;

@@ -4,6 +4,7 @@ mod bench;
 mod broker;
 mod consume;
 mod demo;
+mod example;
 mod groups;
 mod produce;
 mod topics;
@@ -14,8 +15,10 @@ use crate::cli::Command;
 
 pub fn run(command: Command) -> Result<()> {
     // The engine runs its own worker threads; no async runtime needed.
-    if let Command::Bench { bench } = command {
-        return bench::run(bench);
+    match command {
+        Command::Bench { bench } => return bench::run(bench),
+        Command::Example { example } => return example::run(example),
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -29,7 +32,7 @@ pub fn run(command: Command) -> Result<()> {
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
             Command::Demo(args) => demo::run(args).await,
-            Command::Bench { .. } => unreachable!("handled above"),
+            Command::Bench { .. } | Command::Example { .. } => unreachable!("handled above"),
         }
     })
 }

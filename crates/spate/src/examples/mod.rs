@@ -1,0 +1,209 @@
+//! Jobs written with the Rust API and compiled into the binary (`spate example ...`), and what
+//! they share: where the broker is, progress output, shutdown on SIGTERM.
+
+pub mod generate;
+pub mod log_errors;
+pub mod moving_average;
+pub mod word_count;
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+use spate_connectors::kafka::DeliveryGuarantee;
+use spate_engine::{CheckpointConfig, JobHandle, JobResult, RestartStrategy, StreamEnvironment};
+
+use crate::cli::{Delivery, ExampleArgs};
+
+/// The Kafka cluster a job talks to: given with `--bootstrap`, or Spate's broker started in
+/// this process (its data in `--data-dir`).
+pub struct Cluster {
+    pub bootstrap: String,
+    _broker: Option<BrokerHandle>,
+}
+
+impl Cluster {
+    pub fn connect(runtime: &tokio::runtime::Runtime, args: &ExampleArgs) -> Result<Self> {
+        if let Some(b) = &args.bootstrap {
+            return Ok(Self {
+                bootstrap: b.clone(),
+                _broker: None,
+            });
+        }
+        let mut config = BrokerConfig::new(&args.data_dir);
+        config.listen = ([127, 0, 0, 1], 0).into();
+        let broker = runtime
+            .block_on(Broker::start(config))
+            .with_context(|| format!("starting the embedded broker in {}", args.data_dir.display()))?;
+        let bootstrap = broker.bootstrap_servers();
+        eprintln!(
+            "embedded broker on {bootstrap} (data in {})",
+            args.data_dir.display()
+        );
+        Ok(Self {
+            bootstrap,
+            _broker: Some(broker),
+        })
+    }
+}
+
+/// Configures checkpoints, restarts and parallelism from the common options.
+pub fn configure(env: &StreamEnvironment, args: &ExampleArgs, job: &str) {
+    env.set_parallelism(args.parallelism);
+    env.enable_checkpointing(CheckpointConfig::new(
+        args.checkpoint_dir(job),
+        args.checkpoint_interval,
+    ));
+    env.set_restart_strategy(RestartStrategy::FixedDelay {
+        attempts: args.restart_attempts,
+        delay: Duration::from_secs(1),
+    });
+    if let Some(sp) = &args.from_savepoint {
+        env.restore_from(sp);
+    }
+}
+
+pub fn delivery(args: &ExampleArgs, sink_name: &str) -> DeliveryGuarantee {
+    match args.delivery {
+        Delivery::AtLeastOnce => DeliveryGuarantee::AtLeastOnce,
+        Delivery::ExactlyOnce => DeliveryGuarantee::ExactlyOnce {
+            transactional_id_prefix: format!("spate-{sink_name}"),
+        },
+    }
+}
+
+fn fmt_watermark(w: i64) -> String {
+    match w {
+        i64::MIN => "-".into(),
+        i64::MAX => "end".into(),
+        w => format!("{w}"),
+    }
+}
+
+/// Prints records in/out per second, the watermark and the last checkpoint every second.
+fn progress_loop(handle: &JobHandle, done: &mpsc::Receiver<()>) {
+    let started = Instant::now();
+    let (mut last_in, mut last_out, mut last_t) = (0u64, 0u64, Instant::now());
+    loop {
+        if done.recv_timeout(Duration::from_secs(1)) != Err(mpsc::RecvTimeoutError::Timeout) {
+            return;
+        }
+        let p = handle.progress();
+        let dt = last_t.elapsed().as_secs_f64().max(1e-3);
+        let rate_in = p.records_in.saturating_sub(last_in) as f64 / dt;
+        let rate_out = p.records_out.saturating_sub(last_out) as f64 / dt;
+        (last_in, last_out, last_t) = (p.records_in, p.records_out, Instant::now());
+        let checkpoint = match (p.last_checkpoint, p.last_checkpoint_at) {
+            (Some(id), Some(at)) => format!(
+                "#{id} {:.1}s ago ({} ms)",
+                at.elapsed().map(|d| d.as_secs_f64()).unwrap_or(0.0),
+                p.last_checkpoint_duration.map_or(0, |d| d.as_millis())
+            ),
+            _ => "none yet".into(),
+        };
+        eprintln!(
+            "[{:>5.0}s] in {:>9.0} rec/s ({} total) | out {:>8.0} rec/s ({} total) | watermark {} | checkpoint {}{}",
+            started.elapsed().as_secs_f64(),
+            rate_in,
+            p.records_in,
+            rate_out,
+            p.records_out,
+            fmt_watermark(p.watermark),
+            checkpoint,
+            if p.restarts > 0 {
+                format!(" | restarts {}", p.restarts)
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// Builds the job on its own thread (the environment is not `Send`), runs it with progress
+/// output, and on SIGTERM/SIGINT stops it with a savepoint (which also commits its output and
+/// counts as its latest checkpoint, so the next run resumes there).
+pub fn run_job(
+    runtime: &tokio::runtime::Runtime,
+    args: &ExampleArgs,
+    job_name: &str,
+    build: impl FnOnce(&StreamEnvironment) -> Result<()> + Send + 'static,
+) -> Result<JobResult> {
+    let (handle_tx, handle_rx) = mpsc::channel();
+    let job = std::thread::Builder::new()
+        .name("spate-job".into())
+        .spawn(move || -> Result<JobResult> {
+            let env = StreamEnvironment::new();
+            build(&env)?;
+            let _ = handle_tx.send(env.job_handle());
+            Ok(env.execute()?)
+        })
+        .context("starting the job thread")?;
+    let Ok(handle) = handle_rx.recv() else {
+        return job.join().map_err(|_| anyhow!("the job thread panicked"))?;
+    };
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let progress_handle = handle.clone();
+    let printer = std::thread::spawn(move || progress_loop(&progress_handle, &done_rx));
+    let savepoints = args.checkpoint_dir(job_name).join("savepoints");
+    let job_done = {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let waiter = std::thread::spawn(move || {
+            let r = job.join();
+            let _ = tx.send(());
+            r
+        });
+        let stop_handle = handle.clone();
+        runtime.block_on(async move {
+            tokio::select! {
+                _ = rx => {}
+                r = crate::commands::shutdown_signal() => {
+                    r?;
+                    eprintln!("stopping: taking a savepoint ...");
+                    let stop = tokio::task::spawn_blocking(move || stop_handle.stop_with_savepoint(&savepoints));
+                    match tokio::time::timeout(Duration::from_secs(60), stop).await {
+                        Ok(Ok(Ok(path))) => eprintln!("stopped with savepoint {}", path.display()),
+                        Ok(Ok(Err(e))) => {
+                            eprintln!("savepoint failed ({e}); cancelling");
+                            handle.cancel();
+                        }
+                        _ => {
+                            eprintln!("savepoint timed out; cancelling");
+                            handle.cancel();
+                        }
+                    }
+                }
+            }
+            Ok::<(), anyhow::Error>(())
+        })?;
+        waiter.join().map_err(|_| anyhow!("the job thread panicked"))?
+    };
+    let _ = done_tx.send(());
+    let _ = printer.join();
+    job_done.map_err(|_| anyhow!("the job thread panicked"))?
+}
+
+/// Creates a topic with `partitions` partitions unless it exists.
+pub fn ensure_topic(
+    runtime: &tokio::runtime::Runtime,
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::FromClientConfig;
+    use rdkafka::types::RDKafkaErrorCode;
+    let admin: AdminClient<DefaultClientContext> =
+        AdminClient::from_config(&crate::kafka_client::base_config(bootstrap))
+            .context("creating admin client")?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let results = runtime.block_on(admin.create_topics([&new], &AdminOptions::new()))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => return Err(anyhow!("creating topic {t}: {code}")),
+        }
+    }
+    Ok(())
+}
