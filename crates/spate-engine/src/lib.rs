@@ -79,6 +79,8 @@ pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
 mod operators;
+#[cfg(test)]
+mod operator_test_support;
 mod record;
 mod runtime;
 pub mod source;
