@@ -65,7 +65,6 @@ impl<MK: Hash + Eq + StateData, MV: StateData> BroadcastStateDescriptor<MK, MV> 
             _t: PhantomData,
         }
     }
-
 }
 
 impl<MK, MV> BroadcastStateDescriptor<MK, MV> {
@@ -214,8 +213,7 @@ impl BroadcastStates {
         name: &str,
         bytes: &[u8],
     ) -> Result<ErasedMap, String> {
-        let map: FxHashMap<MK, MV> =
-            decode(bytes).map_err(|e| format!("broadcast state `{name}`: {e}"))?;
+        let map: FxHashMap<MK, MV> = decode(bytes).map_err(|e| format!("broadcast state `{name}`: {e}"))?;
         Ok(Box::new(map))
     }
 
@@ -611,7 +609,9 @@ mod tests {
     }
 
     fn rules(keys: &[u64]) -> Vec<Record<(u64, String)>> {
-        keys.iter().map(|k| Record::new(0, (*k, format!("r{k}")))).collect()
+        keys.iter()
+            .map(|k| Record::new(0, (*k, format!("r{k}"))))
+            .collect()
     }
 
     fn values() -> Vec<Record<u64>> {

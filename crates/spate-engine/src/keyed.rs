@@ -109,7 +109,8 @@ mod tests {
     use crate::keygroup::KeyGroupRange;
     use crate::operator_test_support::{Collect, checkpoint, downstream, identity, key_groups_in};
 
-    type Op = RollingReduceOp<u64, (u64, u64), fn(&(u64, u64)) -> u64, fn((u64, u64), (u64, u64)) -> (u64, u64)>;
+    type Op =
+        RollingReduceOp<u64, (u64, u64), fn(&(u64, u64)) -> u64, fn((u64, u64), (u64, u64)) -> (u64, u64)>;
 
     fn new(subtask: usize, parallelism: usize) -> (Op, Collect<(u64, u64)>) {
         let out = Collect::new();

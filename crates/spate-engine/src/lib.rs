@@ -78,9 +78,9 @@ pub mod keyed_co_process;
 pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
-mod operators;
 #[cfg(test)]
 mod operator_test_support;
+mod operators;
 mod record;
 mod runtime;
 pub mod source;

@@ -204,7 +204,13 @@ struct ResidueCounts {
 }
 
 impl BroadcastProcessFunction<u64, u64, (u64, u64, usize)> for ResidueCounts {
-    fn process_element(&mut self, _: u64, _: &BroadcastStates, _: &mut ProcessContext<'_, (u64, u64, usize)>) {}
+    fn process_element(
+        &mut self,
+        _: u64,
+        _: &BroadcastStates,
+        _: &mut ProcessContext<'_, (u64, u64, usize)>,
+    ) {
+    }
     fn process_broadcast_element(
         &mut self,
         v: u64,

@@ -221,7 +221,10 @@ impl KeyedBroadcastProcessFunction<u64, (u64, u64), (u64, u64), (u64, u64, Optio
     ) {
         state.get_mut(&self.rules).insert(key, threshold);
         let n = state.get(&self.rules).len();
-        *state.get_mut(&self.rule_count).entry("rules".to_string()).or_default() = n;
+        *state
+            .get_mut(&self.rule_count)
+            .entry("rules".to_string())
+            .or_default() = n;
         ctx.collect((u64::MAX, key, None));
     }
     fn on_timer(

@@ -252,6 +252,8 @@ pub(crate) struct WindowOperator<K, T, KS, Tr: Trigger<T>, WF: WindowFn<K, T>> {
 
 /// One window of a key as checkpointed: window, accumulator, trigger state, timers it holds.
 type SlotEntry<A, S> = (Window, A, S, Vec<TimerEntry>);
+/// One key group as checkpointed: each key with its slots.
+type KeyGroupEntries<K, A, S> = Vec<(K, Vec<SlotEntry<A, S>>)>;
 
 /// Settings of a window operator.
 pub(crate) struct WindowSpec<Tr> {
@@ -324,7 +326,7 @@ where
     /// Loads checkpointed key groups (before any input) and re-enqueues the restored timers.
     pub(crate) fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
         for (_, bytes) in groups {
-            let entries: Vec<(K, Vec<SlotEntry<WF::Acc, Tr::State>>)> = decode(bytes)?;
+            let entries: KeyGroupEntries<K, WF::Acc, Tr::State> = decode(bytes)?;
             for (key, slots) in entries {
                 let list = self.slots.entry(key.clone()).or_default();
                 for (window, acc, trigger_state, timers) in slots {
@@ -548,6 +550,8 @@ mod tests {
 
     type Op<Tr> = WindowOperator<u64, u64, fn(&u64) -> u64, Tr, AggregateWindowFn<Count>>;
     type Out = Vec<(WindowResult<u64, u64>, Timestamp)>;
+    /// An operator subtask with what it emitted.
+    type Subtask<Tr> = (Op<Tr>, Collect<WindowResult<u64, u64>>);
 
     fn key_of(v: &u64) -> u64 {
         v % KEYS
@@ -580,10 +584,7 @@ mod tests {
 
     /// Feeds `steps` to the operators of one parallelism, each element to the subtask owning
     /// its key; returns everything they emitted, sorted.
-    fn drive<Tr: Trigger<u64>>(
-        ops: &mut [(Op<Tr>, Collect<WindowResult<u64, u64>>)],
-        steps: &[Step],
-    ) -> Out {
+    fn drive<Tr: Trigger<u64>>(ops: &mut [Subtask<Tr>], steps: &[Step]) -> Out {
         let p = ops.len();
         for step in steps {
             match *step {
@@ -685,8 +686,11 @@ mod tests {
         assert_eq!(out.take().len(), 1, "the window fired once");
         let cp = checkpoint(&mut a);
         let (mut b, out) = new(0, 1);
-        b.restore(&key_groups_in(&[&cp], KeyGroupRange::for_subtask(0, 1, MAX_PARALLELISM)))
-            .unwrap();
+        b.restore(&key_groups_in(
+            &[&cp],
+            KeyGroupRange::for_subtask(0, 1, MAX_PARALLELISM),
+        ))
+        .unwrap();
         b.watermark(30);
         assert!(out.take().is_empty(), "no second firing without new data");
         b.push(&mut vec![Record::new(4, 1)]);
@@ -694,6 +698,9 @@ mod tests {
         let got: Vec<u64> = out.take().into_iter().map(|r| r.value.value).collect();
         assert_eq!(got, vec![2], "new data fires the window again with both elements");
         b.watermark(200);
-        assert!(b.slots.is_empty(), "the restored cleanup timer dropped the window");
+        assert!(
+            b.slots.is_empty(),
+            "the restored cleanup timer dropped the window"
+        );
     }
 }

@@ -146,10 +146,7 @@ where
 {
     fn snapshot(&self, cp: &mut CheckpointCtx) {
         cp.touch(&self.identity);
-        let entries = self
-            .keys
-            .iter()
-            .map(|(k, w)| (k, (&w.elements, w.since_fire)));
+        let entries = self.keys.iter().map(|(k, w)| (k, (&w.elements, w.since_fire)));
         for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
             cp.add_key_group(&self.identity, kg, &group);
         }
@@ -165,13 +162,7 @@ where
                     elements.pop_front();
                 }
                 let since_fire = since_fire.min(self.slide - 1);
-                self.keys.insert(
-                    key,
-                    KeyWindow {
-                        elements,
-                        since_fire,
-                    },
-                );
+                self.keys.insert(key, KeyWindow { elements, since_fire });
             }
         }
         Ok(())

@@ -238,7 +238,10 @@ where
     let handle = env.job_handle();
     env.execute().unwrap();
     let progress = handle.progress();
-    assert_eq!(progress.restarts, 1, "the injected failure restarted the job once");
+    assert_eq!(
+        progress.restarts, 1,
+        "the injected failure restarted the job once"
+    );
     assert!(
         progress.restored_from.is_some(),
         "the restart restored a checkpoint"
