@@ -7,8 +7,14 @@
 //!   side gets `&mut BroadcastStates`; the other side gets `&BroadcastStates`, so it can read but
 //!   never write: every subtask receives the same broadcast elements in the same order and so
 //!   holds the same broadcast state (as long as the function derives it only from them).
+//! - Checkpoints (non-keyed [`BroadcastProcessFunction`]): every subtask writes its maps as its
+//!   operator state, by descriptor *name* (ids differ between runs). As in Flink, a restored
+//!   subtask, at any parallelism, takes old subtask 0's copy. The maps are type-erased, so each
+//!   keeps the encoder of its types; a restored map stays serialised until a descriptor first
+//!   reads it, which gives it its types.
 
 use std::any::Any;
+use std::cell::OnceCell;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -16,11 +22,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustc_hash::FxHashMap;
 
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode, encode};
 use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::keygroup::KeyGroupRange;
 use crate::operators::{Downstream, ProcessContext};
-use crate::record::{Data, Key, MIN_WATERMARK, Record, Timestamp};
+use crate::record::{Data, Key, MIN_WATERMARK, Record, StateData, Timestamp};
 use crate::runtime::output::Control;
+use crate::runtime::task::FailureSlot;
 use crate::state::StateRegistry;
 use crate::stream::{DataStream, KeyedStream};
 use crate::two_input::TwoInputOperator;
@@ -28,7 +37,8 @@ use crate::two_input::TwoInputOperator;
 static NEXT_DESCRIPTOR: AtomicU64 = AtomicU64::new(1);
 
 /// Names one broadcast map with its key and value types. Every call to [`new`](Self::new) makes
-/// a distinct map, whatever the name; clones name the same map.
+/// a distinct map, whatever the name; clones name the same map. Checkpoints store maps by name,
+/// so the maps of one operator need distinct names, and keys and values must be serde types.
 #[derive(Debug)]
 pub struct BroadcastStateDescriptor<MK, MV> {
     id: u64,
@@ -46,7 +56,7 @@ impl<MK, MV> Clone for BroadcastStateDescriptor<MK, MV> {
     }
 }
 
-impl<MK, MV> BroadcastStateDescriptor<MK, MV> {
+impl<MK: Hash + Eq + StateData, MV: StateData> BroadcastStateDescriptor<MK, MV> {
     /// A new broadcast map.
     pub fn new(name: &str) -> Self {
         Self {
@@ -55,24 +65,55 @@ impl<MK, MV> BroadcastStateDescriptor<MK, MV> {
             _t: PhantomData,
         }
     }
+}
 
+impl<MK, MV> BroadcastStateDescriptor<MK, MV> {
     /// The map's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 }
 
-/// The broadcast maps of one subtask (the checkpoint issue snapshots them once per operator,
-/// since all subtasks hold the same).
+type ErasedMap = Box<dyn Any + Send>;
+
+/// One live broadcast map with the encoder of its types.
+struct TypedMap {
+    name: Arc<str>,
+    map: ErasedMap,
+    encode: fn(&dyn Any) -> Result<Vec<u8>, String>,
+}
+
+/// A map restored from a checkpoint that no descriptor wrote to yet. Reads decode it once (the
+/// reading descriptor gives the types); the bytes stay the map's checkpointed form.
+struct RestoredMap {
+    bytes: Vec<u8>,
+    decoded: OnceCell<Result<ErasedMap, String>>,
+}
+
+/// A checkpointed broadcast state: (map name, serialised map) pairs.
+type BroadcastSnapshot = Vec<(String, Vec<u8>)>;
+
+fn encode_map<MK: Hash + Eq + StateData, MV: StateData>(map: &dyn Any) -> Result<Vec<u8>, String> {
+    let map = map
+        .downcast_ref::<FxHashMap<MK, MV>>()
+        .expect("a map's encoder is created with the map's own types");
+    encode(map)
+}
+
+/// The broadcast maps of one subtask (identical on every subtask; see the module docs for how
+/// they are checkpointed).
 #[derive(Default)]
 pub struct BroadcastStates {
-    maps: FxHashMap<u64, Box<dyn Any + Send>>,
+    maps: FxHashMap<u64, TypedMap>,
+    restored: FxHashMap<Arc<str>, RestoredMap>,
+    decode_failure: Option<String>,
 }
 
 impl std::fmt::Debug for BroadcastStates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BroadcastStates")
             .field("maps", &self.maps.len())
+            .field("restored", &self.restored.len())
             .finish()
     }
 }
@@ -113,13 +154,20 @@ impl BroadcastStates {
         descriptor: &BroadcastStateDescriptor<MK, MV>,
     ) -> ReadOnlyBroadcastState<'_, MK, MV>
     where
-        MK: Hash + Eq + Send + 'static,
-        MV: Send + 'static,
+        MK: Hash + Eq + StateData,
+        MV: StateData,
     {
+        let live = self.maps.get(&descriptor.id).map(|m| &m.map);
+        let restored = || {
+            let r = self.restored.get(&descriptor.name)?;
+            let decoded = r
+                .decoded
+                .get_or_init(|| Self::decode_map::<MK, MV>(&descriptor.name, &r.bytes));
+            decoded.as_ref().ok()
+        };
         ReadOnlyBroadcastState {
-            map: self
-                .maps
-                .get(&descriptor.id)
+            map: live
+                .or_else(restored)
                 .and_then(|m| m.downcast_ref::<FxHashMap<MK, MV>>()),
         }
     }
@@ -127,14 +175,95 @@ impl BroadcastStates {
     /// The map named by `descriptor`, for writing (only the broadcast side can call this).
     pub fn get_mut<MK, MV>(&mut self, descriptor: &BroadcastStateDescriptor<MK, MV>) -> &mut FxHashMap<MK, MV>
     where
-        MK: Hash + Eq + Send + 'static,
-        MV: Send + 'static,
+        MK: Hash + Eq + StateData,
+        MV: StateData,
     {
+        if !self.maps.contains_key(&descriptor.id) {
+            let map = match self.restored.remove(&descriptor.name) {
+                Some(r) => {
+                    let decoded = match r.decoded.into_inner() {
+                        Some(d) => d,
+                        None => Self::decode_map::<MK, MV>(&descriptor.name, &r.bytes),
+                    };
+                    decoded.unwrap_or_else(|e| {
+                        // The task fails on it (see `decode_error`): nothing derived from the
+                        // empty map it continues with until then is committed.
+                        self.decode_failure.get_or_insert(e);
+                        Box::new(FxHashMap::<MK, MV>::default())
+                    })
+                }
+                None => Box::new(FxHashMap::<MK, MV>::default()),
+            };
+            self.maps.insert(
+                descriptor.id,
+                TypedMap {
+                    name: descriptor.name.clone(),
+                    map,
+                    encode: encode_map::<MK, MV>,
+                },
+            );
+        }
         self.maps
-            .entry(descriptor.id)
-            .or_insert_with(|| Box::new(FxHashMap::<MK, MV>::default()))
-            .downcast_mut()
+            .get_mut(&descriptor.id)
+            .and_then(|m| m.map.downcast_mut())
             .expect("a descriptor id is unique to one descriptor, so its map has the descriptor's types")
+    }
+
+    fn decode_map<MK: Hash + Eq + StateData, MV: StateData>(
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<ErasedMap, String> {
+        let map: FxHashMap<MK, MV> = decode(bytes).map_err(|e| format!("broadcast state `{name}`: {e}"))?;
+        Ok(Box::new(map))
+    }
+
+    /// The first restored map that could not be decoded with its descriptor's types.
+    fn decode_error(&self) -> Option<&str> {
+        self.decode_failure.as_deref().or_else(|| {
+            self.restored
+                .values()
+                .find_map(|r| r.decoded.get().and_then(|d| d.as_ref().err()))
+                .map(String::as_str)
+        })
+    }
+
+    /// Every map, by name, serialised.
+    fn snapshot(&self) -> Result<Vec<u8>, String> {
+        let mut entries: BroadcastSnapshot = Vec::with_capacity(self.maps.len() + self.restored.len());
+        for m in self.maps.values() {
+            entries.push((m.name.to_string(), (m.encode)(m.map.as_ref())?));
+        }
+        for (name, r) in &self.restored {
+            entries.push((name.to_string(), r.bytes.clone()));
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(format!(
+                "two broadcast state descriptors of one operator are named `{}`; checkpoints need distinct names",
+                w[0].0
+            ));
+        }
+        encode(&entries)
+    }
+
+    /// Broadcast state restored from the operator states of every old subtask: old subtask 0's
+    /// copy (all copies are the same).
+    fn restore(states: &[Vec<u8>]) -> Result<Self, String> {
+        let mut restored = Self::default();
+        let Some(bytes) = states.first().filter(|b| !b.is_empty()) else {
+            return Ok(restored);
+        };
+        let entries: BroadcastSnapshot = decode(bytes)?;
+        for (name, bytes) in entries {
+            restored.restored.insert(
+                name.into(),
+                RestoredMap {
+                    bytes,
+                    decoded: OnceCell::new(),
+                },
+            );
+        }
+        Ok(restored)
     }
 }
 
@@ -241,12 +370,23 @@ impl<A: Data, B: Data> BroadcastConnectedStreams<A, B> {
             "broadcast-process",
             self.first.edge(0),
             self.broadcast.edge(1),
-            move |_, down| BroadcastProcessOp {
-                f: f.clone(),
-                states: BroadcastStates::default(),
-                watermark: MIN_WATERMARK,
-                down,
-                _t: PhantomData,
+            move |ctx, down| {
+                let states = match ctx.restored_operator_states() {
+                    Some(old) => BroadcastStates::restore(&old).unwrap_or_else(|e| {
+                        ctx.restore_failed(&e);
+                        BroadcastStates::default()
+                    }),
+                    None => BroadcastStates::default(),
+                };
+                BroadcastProcessOp {
+                    f: f.clone(),
+                    states,
+                    watermark: MIN_WATERMARK,
+                    down,
+                    identity: ctx.identity(),
+                    failure: ctx.failure.clone(),
+                    _t: PhantomData,
+                }
             },
         )
     }
@@ -289,7 +429,21 @@ struct BroadcastProcessOp<A, B, O, F> {
     states: BroadcastStates,
     watermark: Timestamp,
     down: Downstream<O>,
+    identity: OperatorIdentity,
+    /// Fails the job when a restored map does not decode with its descriptor's types.
+    failure: FailureSlot,
     _t: PhantomData<fn(A, B)>,
+}
+
+impl<A, B, O, F> BroadcastProcessOp<A, B, O, F> {
+    fn check_restored_maps(&self) {
+        if let Some(e) = self.states.decode_error() {
+            self.failure.fail(crate::EngineError::Checkpoint(format!(
+                "cannot restore operator `{}` subtask {}: {e}",
+                self.identity.uid, self.identity.subtask
+            )));
+        }
+    }
 }
 
 impl<A, B, O, F> Control for BroadcastProcessOp<A, B, O, F>
@@ -315,8 +469,12 @@ where
     fn flush(&mut self) -> bool {
         self.down.flush()
     }
-    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("broadcast state");
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.down.emit();
+        match self.states.snapshot() {
+            Ok(bytes) => cp.set_operator_state(&self.identity, bytes),
+            Err(e) => cp.fail(&self.identity, &e),
+        }
         self.down.checkpoint(cp)
     }
     fn checkpoint_complete(&mut self, id: u64) {
@@ -331,11 +489,13 @@ impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<
         self.down.process_batch(self.watermark, batch, |v, ctx| {
             self.f.process_element(v, &self.states, ctx)
         });
+        self.check_restored_maps();
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
         self.down.process_batch(self.watermark, batch, |v, ctx| {
             self.f.process_broadcast_element(v, &mut self.states, ctx)
         });
+        self.check_restored_maps();
     }
 }
 
@@ -403,5 +563,126 @@ where
         self.rt.down.process_batch(self.rt.watermark, batch, |v, ctx| {
             self.f.process_broadcast_element(v, &mut self.states, ctx)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator_test_support::{Collect, checkpoint, downstream, identity, operator_states};
+
+    /// Broadcast side: adds rules and reports the rule count; other side: passes allowed values.
+    #[derive(Clone)]
+    struct Allow {
+        rules: BroadcastStateDescriptor<u64, String>,
+    }
+
+    impl BroadcastProcessFunction<u64, (u64, String), String> for Allow {
+        fn process_element(&mut self, v: u64, state: &BroadcastStates, ctx: &mut ProcessContext<'_, String>) {
+            if let Some(label) = state.get(&self.rules).get(&(v % 10)) {
+                ctx.collect(format!("{label}-{v}"));
+            }
+        }
+        fn process_broadcast_element(
+            &mut self,
+            (k, label): (u64, String),
+            state: &mut BroadcastStates,
+            ctx: &mut ProcessContext<'_, String>,
+        ) {
+            state.get_mut(&self.rules).insert(k, label);
+            ctx.collect(format!("rules-{}", state.get(&self.rules).len()));
+        }
+    }
+
+    type Op = BroadcastProcessOp<u64, (u64, String), String, Allow>;
+
+    fn new(f: &Allow, states: BroadcastStates, subtask: usize, parallelism: usize) -> (Op, Collect<String>) {
+        let out = Collect::new();
+        let op = BroadcastProcessOp {
+            f: f.clone(),
+            states,
+            watermark: MIN_WATERMARK,
+            down: downstream(&out),
+            identity: identity(subtask, parallelism),
+            failure: FailureSlot::default(),
+            _t: PhantomData,
+        };
+        (op, out)
+    }
+
+    fn rules(keys: &[u64]) -> Vec<Record<(u64, String)>> {
+        keys.iter()
+            .map(|k| Record::new(0, (*k, format!("r{k}"))))
+            .collect()
+    }
+
+    fn values() -> Vec<Record<u64>> {
+        (0..40).map(|v| Record::new(v as i64, v)).collect()
+    }
+
+    fn run_after(op: &mut Op, out: &Collect<String>) -> Vec<String> {
+        op.push_first(&mut values());
+        op.push_second(&mut rules(&[7]));
+        op.push_first(&mut values());
+        out.take().into_iter().map(|r| r.value).collect()
+    }
+
+    #[test]
+    fn every_new_subtask_restores_old_subtask_zeros_broadcast_state() {
+        let f = Allow {
+            rules: BroadcastStateDescriptor::new("rules"),
+        };
+        let (mut reference, out) = new(&f, BroadcastStates::default(), 0, 1);
+        reference.push_second(&mut rules(&[1, 4]));
+        out.take();
+        let expected = run_after(&mut reference, &out);
+        assert!(expected.contains(&"r7-17".to_string()));
+
+        // Two old subtasks hold the same state; a job resumed at parallelism 3 with a *new*
+        // descriptor (ids differ between runs, names do not) continues identically.
+        let cps: Vec<_> = (0..2)
+            .map(|s| {
+                let (mut op, _) = new(&f, BroadcastStates::default(), s, 2);
+                op.push_second(&mut rules(&[1, 4]));
+                checkpoint(&mut op)
+            })
+            .collect();
+        let old = operator_states(&cps.iter().collect::<Vec<_>>());
+        assert_eq!(old.len(), 2);
+        let resumed = Allow {
+            rules: BroadcastStateDescriptor::new("rules"),
+        };
+        for s in 0..3 {
+            let states = BroadcastStates::restore(&old).unwrap();
+            let (mut op, out) = new(&resumed, states, s, 3);
+            assert_eq!(run_after(&mut op, &out), expected, "subtask {s}");
+            assert!(op.failure.take().is_none());
+        }
+    }
+
+    #[test]
+    fn a_restored_map_read_with_other_types_fails_the_task() {
+        let f = Allow {
+            rules: BroadcastStateDescriptor::new("rules"),
+        };
+        let (mut op, _) = new(&f, BroadcastStates::default(), 0, 1);
+        op.push_second(&mut rules(&[1]));
+        let cp = checkpoint(&mut op);
+        let states = BroadcastStates::restore(&operator_states(&[&cp])).unwrap();
+        // The u64 key 1 read as a string of length 1, then a value length of 2^56: no decode.
+        let wrong: BroadcastStateDescriptor<String, String> = BroadcastStateDescriptor::new("rules");
+        assert!(states.get(&wrong).is_empty());
+        assert!(states.decode_error().is_some_and(|e| e.contains("`rules`")));
+        let mut states2 = BroadcastStates::restore(&operator_states(&[&cp])).unwrap();
+        assert!(states2.get_mut(&wrong).is_empty());
+        assert!(states2.decode_error().is_some_and(|e| e.contains("`rules`")));
+    }
+
+    #[test]
+    fn duplicate_map_names_decline_the_checkpoint() {
+        let mut states = BroadcastStates::default();
+        states.get_mut(&BroadcastStateDescriptor::<u64, u64>::new("same"));
+        states.get_mut(&BroadcastStateDescriptor::<u64, u64>::new("same"));
+        assert!(states.snapshot().unwrap_err().contains("`same`"));
     }
 }

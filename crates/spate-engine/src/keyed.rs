@@ -2,35 +2,90 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::operators::{Downstream, delegate_control};
-use crate::record::{Data, Key, Record};
-use crate::runtime::output::Output;
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
+use crate::operators::Downstream;
+use crate::record::{Data, Key, Record, StateData, Timestamp};
+use crate::runtime::output::{Control, Output};
 
-/// Rolling reduce: keeps the reduction per key and emits it after every element.
+/// Rolling reduce: keeps the reduction per key and emits it after every element. Checkpoints
+/// hold each key's reduction under its key group.
 pub(crate) struct RollingReduceOp<K, T, KS, F> {
     key_selector: KS,
     f: F,
     state: FxHashMap<K, T>,
     down: Downstream<T>,
+    identity: OperatorIdentity,
+    max_parallelism: usize,
 }
 
-impl<K, T, KS, F> RollingReduceOp<K, T, KS, F> {
-    pub(crate) fn new(key_selector: KS, f: F, down: Downstream<T>) -> Self {
+impl<K: Key, T: Data + StateData, KS, F> RollingReduceOp<K, T, KS, F> {
+    pub(crate) fn new(
+        key_selector: KS,
+        f: F,
+        down: Downstream<T>,
+        identity: OperatorIdentity,
+        max_parallelism: usize,
+    ) -> Self {
         Self {
             key_selector,
             f,
             state: FxHashMap::default(),
             down,
+            identity,
+            max_parallelism,
         }
+    }
+
+    /// Loads checkpointed key groups (before any input).
+    pub(crate) fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
+        for (_, bytes) in groups {
+            let entries: Vec<(K, T)> = decode(bytes)?;
+            self.state.extend(entries);
+        }
+        Ok(())
     }
 }
 
-delegate_control!(no_checkpoint "rolling reduce", RollingReduceOp<K, T, KS, F> where K: Key, T: Data, KS: Send, F: Send);
+impl<K, T, KS, F> Control for RollingReduceOp<K, T, KS, F>
+where
+    K: Key,
+    T: Data + StateData,
+    KS: Send,
+    F: Send,
+{
+    fn watermark(&mut self, w: Timestamp) {
+        self.down.watermark(w)
+    }
+    fn idle(&mut self, i: bool) {
+        self.down.idle(i)
+    }
+    fn tick(&mut self, now: Timestamp) {
+        self.down.tick(now)
+    }
+    fn finish(&mut self) {
+        self.down.finish()
+    }
+    fn flush(&mut self) -> bool {
+        self.down.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.down.emit();
+        cp.touch(&self.identity);
+        for (kg, group) in group_by_key_group(self.state.iter(), self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+        self.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.down.checkpoint_complete(id)
+    }
+}
 
 impl<K, T, KS, F> Output<T> for RollingReduceOp<K, T, KS, F>
 where
     K: Key,
-    T: Data,
+    T: Data + StateData,
     KS: Fn(&T) -> K + Send,
     F: FnMut(T, T) -> T + Send,
 {
@@ -45,5 +100,60 @@ where
             self.state.insert(key, next);
         }
         self.down.emit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygroup::KeyGroupRange;
+    use crate::operator_test_support::{Collect, checkpoint, downstream, identity, key_groups_in};
+
+    type Op =
+        RollingReduceOp<u64, (u64, u64), fn(&(u64, u64)) -> u64, fn((u64, u64), (u64, u64)) -> (u64, u64)>;
+
+    fn new(subtask: usize, parallelism: usize) -> (Op, Collect<(u64, u64)>) {
+        let out = Collect::new();
+        let op = RollingReduceOp::new(
+            (|v: &(u64, u64)| v.0) as fn(&(u64, u64)) -> u64,
+            (|a: (u64, u64), b: (u64, u64)| (a.0, a.1 + b.1)) as fn((u64, u64), (u64, u64)) -> (u64, u64),
+            downstream(&out),
+            identity(subtask, parallelism),
+            128,
+        );
+        (op, out)
+    }
+
+    fn input(range: std::ops::Range<u64>) -> Vec<Record<(u64, u64)>> {
+        range.map(|i| Record::new(i as i64, (i % 7, i))).collect()
+    }
+
+    #[test]
+    fn restored_reductions_continue_where_the_checkpoint_left_off() {
+        let (mut reference, out) = new(0, 1);
+        reference.push(&mut input(0..50));
+        out.take();
+        reference.push(&mut input(50..120));
+        let mut expected: Vec<(u64, u64)> = out.take().into_iter().map(|r| r.value).collect();
+        expected.sort();
+
+        let (mut original, _) = new(0, 1);
+        original.push(&mut input(0..50));
+        let cp = checkpoint(&mut original);
+        // Resume at parallelism 2: each subtask takes the keys of its key groups.
+        let mut got = Vec::new();
+        for s in 0..2 {
+            let (mut op, out) = new(s, 2);
+            let range = KeyGroupRange::for_subtask(s, 2, 128);
+            op.restore(&key_groups_in(&[&cp], range)).unwrap();
+            let mut mine: Vec<_> = input(50..120)
+                .into_iter()
+                .filter(|r| range.contains(crate::keygroup::key_group_of(&r.value.0, 128)))
+                .collect();
+            op.push(&mut mine);
+            got.extend(out.take().into_iter().map(|r| r.value));
+        }
+        got.sort();
+        assert_eq!(got, expected);
     }
 }

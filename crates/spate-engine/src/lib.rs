@@ -78,6 +78,8 @@ pub mod keyed_co_process;
 pub mod keyed_process;
 pub mod keygroup;
 mod metrics;
+#[cfg(test)]
+mod operator_test_support;
 mod operators;
 mod record;
 mod runtime;

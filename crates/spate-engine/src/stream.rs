@@ -577,14 +577,26 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
             })
     }
 
-    /// A rolling reduce: emits the running reduction of each key after every element.
+    /// A rolling reduce: emits the running reduction of each key after every element. The
+    /// reductions are checkpointed per key group.
     pub fn reduce<F>(&self, f: F) -> DataStream<T>
     where
+        T: crate::record::StateData,
         F: FnMut(T, T) -> T + Clone + Send + 'static,
     {
         let ks = self.key_selector.clone();
-        self.stream.one_input("reduce", self.edge(0), move |_, down| {
-            Box::new(crate::keyed::RollingReduceOp::new(ks.clone(), f.clone(), down))
+        self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
+            let mut op = crate::keyed::RollingReduceOp::new(
+                ks.clone(),
+                f.clone(),
+                down,
+                ctx.identity(),
+                ctx.max_parallelism,
+            );
+            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
+                ctx.restore_failed(&e);
+            }
+            Box::new(op)
         })
     }
 }

@@ -196,7 +196,7 @@ fn final_watermark_quiesces_self_registering_event_time_timers() {
 #[derive(Clone)]
 struct Thresholds {
     rules: BroadcastStateDescriptor<u64, u64>,
-    rule_count: BroadcastStateDescriptor<&'static str, usize>,
+    rule_count: BroadcastStateDescriptor<String, usize>,
     pending: Option<ListState<u64>>,
 }
 
@@ -221,7 +221,10 @@ impl KeyedBroadcastProcessFunction<u64, (u64, u64), (u64, u64), (u64, u64, Optio
     ) {
         state.get_mut(&self.rules).insert(key, threshold);
         let n = state.get(&self.rules).len();
-        *state.get_mut(&self.rule_count).entry("rules").or_default() = n;
+        *state
+            .get_mut(&self.rule_count)
+            .entry("rules".to_string())
+            .or_default() = n;
         ctx.collect((u64::MAX, key, None));
     }
     fn on_timer(
@@ -233,7 +236,7 @@ impl KeyedBroadcastProcessFunction<u64, (u64, u64), (u64, u64), (u64, u64, Optio
     ) {
         let key = *ctx.key();
         let threshold = state.get(&self.rules).get(&key).copied();
-        assert_eq!(state.get(&self.rule_count).get(&"rules"), Some(&3));
+        assert_eq!(state.get(&self.rule_count).get(&"rules".to_string()), Some(&3));
         let values = self.pending.as_ref().unwrap().clear(ctx);
         for v in values {
             ctx.collect((key, v, threshold.map(|t| v >= t)));

@@ -144,7 +144,19 @@ where
                     allowed_lateness: lateness,
                     late_tag,
                 };
-                Box::new(WindowOperator::new(ks.clone(), spec, wf.clone(), down))
+                let mut op = WindowOperator::new(
+                    ks.clone(),
+                    spec,
+                    wf.clone(),
+                    down,
+                    ctx.identity(),
+                    ctx.max_parallelism,
+                );
+                let groups = ctx.restored_key_groups();
+                if let Err(e) = op.restore(&groups) {
+                    ctx.restore_failed(&e);
+                }
+                Box::new(op)
             })
     }
 

@@ -7,6 +7,12 @@
 //! are registered once per window, not per record: a window's slot remembers which timers it
 //! holds, which also makes deleted or superseded queue entries harmless (they are skipped when
 //! popped).
+//!
+//! Checkpoints: per key group, each key's slots with their accumulators, trigger states and
+//! the timers they hold. The timer queues are not written: a slot's timers are the truth (the
+//! queues only index them), so a restore rebuilds the queues from the restored slots. A timer
+//! that already fired is no longer in its slot, so a restored window does not fire again for it
+//! (a window that fired within its allowed lateness fires again only for new data).
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -14,6 +20,8 @@ use std::marker::PhantomData;
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
 use crate::operators::Downstream;
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 use crate::runtime::output::{Control, Output};
@@ -238,7 +246,14 @@ pub(crate) struct WindowOperator<K, T, KS, Tr: Trigger<T>, WF: WindowFn<K, T>> {
     scratch: SmallVec<[Window; 8]>,
     cache: AssignCache,
     core: Core<K, T, Tr, WF>,
+    identity: OperatorIdentity,
+    max_parallelism: usize,
 }
+
+/// One window of a key as checkpointed: window, accumulator, trigger state, timers it holds.
+type SlotEntry<A, S> = (Window, A, S, Vec<TimerEntry>);
+/// One key group as checkpointed: each key with its slots.
+type KeyGroupEntries<K, A, S> = Vec<(K, Vec<SlotEntry<A, S>>)>;
 
 /// Settings of a window operator.
 pub(crate) struct WindowSpec<Tr> {
@@ -256,8 +271,17 @@ where
     Tr: Trigger<T>,
     WF: WindowFn<K, T>,
 {
-    pub(crate) fn new(key_selector: KS, spec: WindowSpec<Tr>, wf: WF, down: Downstream<WF::Out>) -> Self {
+    pub(crate) fn new(
+        key_selector: KS,
+        spec: WindowSpec<Tr>,
+        wf: WF,
+        down: Downstream<WF::Out>,
+        identity: OperatorIdentity,
+        max_parallelism: usize,
+    ) -> Self {
         Self {
+            identity,
+            max_parallelism,
             key_selector,
             late_tag: spec.late_tag,
             slots: FxHashMap::default(),
@@ -282,6 +306,45 @@ where
         if let Some(tag) = self.late_tag {
             self.core.down.side.emit(tag, rec);
         }
+    }
+
+    /// Writes every key's slots under the key's key group.
+    fn snapshot(&self, cp: &mut CheckpointCtx) {
+        cp.touch(&self.identity);
+        let entries = self.slots.iter().map(|(key, list)| {
+            let slots: Vec<_> = list
+                .iter()
+                .map(|s| (&s.window, &s.acc, &s.trigger_state, s.timers.as_slice()))
+                .collect();
+            (key, slots)
+        });
+        for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+    }
+
+    /// Loads checkpointed key groups (before any input) and re-enqueues the restored timers.
+    pub(crate) fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
+        for (_, bytes) in groups {
+            let entries: KeyGroupEntries<K, WF::Acc, Tr::State> = decode(bytes)?;
+            for (key, slots) in entries {
+                let list = self.slots.entry(key.clone()).or_default();
+                for (window, acc, trigger_state, timers) in slots {
+                    let timers: Timers = timers.into_iter().collect();
+                    self.core.enqueue(&key, window, &timers);
+                    list.push(WindowSlot {
+                        window,
+                        acc,
+                        trigger_state,
+                        timers,
+                    });
+                }
+                if list.is_empty() {
+                    self.slots.remove(&key);
+                }
+            }
+        }
+        Ok(())
     }
 
     #[inline]
@@ -440,8 +503,9 @@ where
     fn flush(&mut self) -> bool {
         self.core.down.flush()
     }
-    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("session, processing-time, global and custom-trigger windows");
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.core.down.emit();
+        self.snapshot(cp);
         self.core.down.checkpoint(cp)
     }
     fn checkpoint_complete(&mut self, id: u64) {
@@ -462,5 +526,181 @@ where
             self.process(r);
         }
         self.core.down.emit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::keygroup::{KeyGroupRange, key_group_of};
+    use crate::operator_test_support::{Collect, checkpoint, downstream, identity, key_groups_in};
+    use crate::window::function::AggregateWindowFn;
+    use crate::window::{Count, CountTrigger, DefaultTrigger, WindowResult};
+
+    const MAX_PARALLELISM: usize = 128;
+    const KEYS: u64 = 5;
+
+    #[derive(Clone, Copy)]
+    enum Step {
+        Element(Timestamp, u64),
+        Watermark(Timestamp),
+    }
+
+    type Op<Tr> = WindowOperator<u64, u64, fn(&u64) -> u64, Tr, AggregateWindowFn<Count>>;
+    type Out = Vec<(WindowResult<u64, u64>, Timestamp)>;
+    /// An operator subtask with what it emitted.
+    type Subtask<Tr> = (Op<Tr>, Collect<WindowResult<u64, u64>>);
+
+    fn key_of(v: &u64) -> u64 {
+        v % KEYS
+    }
+
+    fn op<Tr: Trigger<u64>>(
+        assigner: WindowAssigner,
+        trigger: Tr,
+        lateness: i64,
+        subtask: usize,
+        parallelism: usize,
+    ) -> (Op<Tr>, Collect<WindowResult<u64, u64>>) {
+        let out = Collect::new();
+        let spec = WindowSpec {
+            assigner,
+            trigger,
+            allowed_lateness: lateness,
+            late_tag: None,
+        };
+        let op = WindowOperator::new(
+            key_of as fn(&u64) -> u64,
+            spec,
+            AggregateWindowFn(Count),
+            downstream(&out),
+            identity(subtask, parallelism),
+            MAX_PARALLELISM,
+        );
+        (op, out)
+    }
+
+    /// Feeds `steps` to the operators of one parallelism, each element to the subtask owning
+    /// its key; returns everything they emitted, sorted.
+    fn drive<Tr: Trigger<u64>>(ops: &mut [Subtask<Tr>], steps: &[Step]) -> Out {
+        let p = ops.len();
+        for step in steps {
+            match *step {
+                Step::Element(ts, v) => {
+                    let kg = key_group_of(&key_of(&v), MAX_PARALLELISM);
+                    let owner = (0..p)
+                        .find(|s| KeyGroupRange::for_subtask(*s, p, MAX_PARALLELISM).contains(kg))
+                        .unwrap();
+                    ops[owner].0.push(&mut vec![Record::new(ts, v)]);
+                }
+                Step::Watermark(w) => ops.iter_mut().for_each(|(op, _)| op.watermark(w)),
+            }
+        }
+        let mut out: Out = ops
+            .iter()
+            .flat_map(|(_, c)| c.take())
+            .map(|r| (r.value, r.timestamp))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Runs `before` then `after` on one operator, and again with a checkpoint between them
+    /// restored into fresh operators at parallelism 1 and 3: what follows the checkpoint must
+    /// be identical.
+    fn assert_restore_continues<Tr: Trigger<u64>>(
+        new: impl Fn(usize, usize) -> (Op<Tr>, Collect<WindowResult<u64, u64>>),
+        before: &[Step],
+        after: &[Step],
+    ) {
+        let mut reference = vec![new(0, 1)];
+        drive(&mut reference, before);
+        let expected = drive(&mut reference, after);
+        assert!(!expected.is_empty(), "the suffix emits something");
+
+        let mut original = vec![new(0, 1)];
+        drive(&mut original, before);
+        let cp = checkpoint(&mut original[0].0);
+        for parallelism in [1, 3] {
+            let mut restored: Vec<_> = (0..parallelism).map(|s| new(s, parallelism)).collect();
+            for (s, (op, _)) in restored.iter_mut().enumerate() {
+                let range = KeyGroupRange::for_subtask(s, parallelism, MAX_PARALLELISM);
+                op.restore(&key_groups_in(&[&cp], range)).unwrap();
+            }
+            assert_eq!(drive(&mut restored, after), expected, "p={parallelism}");
+        }
+    }
+
+    fn elements(range: std::ops::Range<u64>, ts: impl Fn(u64) -> Timestamp) -> Vec<Step> {
+        range.map(|v| Step::Element(ts(v), v)).collect()
+    }
+
+    #[test]
+    fn merged_sessions_and_fired_windows_survive_a_restore() {
+        let new = |s, p| {
+            op(
+                WindowAssigner::session(Duration::from_millis(10)),
+                DefaultTrigger::EventTime,
+                50,
+                s,
+                p,
+            )
+        };
+        // Per key: elements 3 ms apart (one merged session each), then a watermark that fires
+        // those sessions but keeps them within the allowed lateness.
+        let mut before = elements(0..40, |v| (v as i64 / KEYS as i64) * 3);
+        before.push(Step::Watermark(40));
+        // After: the watermark moves on (no second firing), a late element merges into each
+        // fired session (fires it again), then new sessions and the final watermark.
+        let mut after = vec![Step::Watermark(45)];
+        after.extend(elements(100..105, |_| 25));
+        after.extend(elements(200..220, |v| 60 + v as i64 % 7));
+        after.push(Step::Watermark(MAX_WATERMARK));
+        assert_restore_continues(new, &before, &after);
+    }
+
+    #[test]
+    fn count_windows_keep_their_trigger_counts_across_a_restore() {
+        let new = |s, p| op(WindowAssigner::global(), CountTrigger::purging(4), 0, s, p);
+        let before = elements(0..23, |v| v as i64);
+        let after = elements(23..61, |v| v as i64);
+        assert_restore_continues(new, &before, &after);
+    }
+
+    #[test]
+    fn a_window_fired_within_its_lateness_does_not_fire_again_after_restore() {
+        let new = |s, p| {
+            op(
+                WindowAssigner::tumbling(Duration::from_millis(10)),
+                DefaultTrigger::EventTime,
+                100,
+                s,
+                p,
+            )
+        };
+        let (mut a, out) = new(0, 1);
+        a.push(&mut vec![Record::new(3, 1)]);
+        a.watermark(20);
+        assert_eq!(out.take().len(), 1, "the window fired once");
+        let cp = checkpoint(&mut a);
+        let (mut b, out) = new(0, 1);
+        b.restore(&key_groups_in(
+            &[&cp],
+            KeyGroupRange::for_subtask(0, 1, MAX_PARALLELISM),
+        ))
+        .unwrap();
+        b.watermark(30);
+        assert!(out.take().is_empty(), "no second firing without new data");
+        b.push(&mut vec![Record::new(4, 1)]);
+        b.watermark(40);
+        let got: Vec<u64> = out.take().into_iter().map(|r| r.value.value).collect();
+        assert_eq!(got, vec![2], "new data fires the window again with both elements");
+        b.watermark(200);
+        assert!(
+            b.slots.is_empty(),
+            "the restored cleanup timer dropped the window"
+        );
     }
 }

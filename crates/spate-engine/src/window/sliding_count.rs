@@ -5,15 +5,20 @@
 //! Elements must be kept (the evictor drops the oldest), so each key holds a ring buffer of at
 //! most `size` elements, and each firing folds the buffer into a fresh accumulator. Elements
 //! after the last firing of a key are discarded at end of input, as for tumbling count windows.
+//!
+//! Checkpoints hold, per key group, each key's buffered elements (oldest first) and the count
+//! since its last firing.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 
 use rustc_hash::FxHashMap;
 
-use crate::operators::{Downstream, delegate_control};
-use crate::record::{Data, Key, Record, Window};
-use crate::runtime::output::Output;
+use crate::checkpoint::CheckpointCtx;
+use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
+use crate::operators::Downstream;
+use crate::record::{Data, Key, Record, StateData, Timestamp, Window};
+use crate::runtime::output::{Control, Output};
 use crate::stream::{DataStream, KeyedStream};
 use crate::window::function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use crate::window::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
@@ -55,7 +60,7 @@ where
 impl<K, T, KS> SlidingCountWindowedStream<K, T, KS>
 where
     K: Key,
-    T: Data,
+    T: Data + StateData,
     KS: Fn(&T) -> K + Clone + Send + 'static,
 {
     fn apply<WF: WindowFn<K, T> + Clone>(self, name: &str, wf: WF) -> DataStream<WF::Out> {
@@ -63,22 +68,27 @@ where
         let (size, slide) = (self.size, self.slide);
         self.keyed
             .stream
-            .one_input(name, self.keyed.edge(0), move |_, down| {
-                Box::new(SlidingCountWindowOp {
+            .one_input(name, self.keyed.edge(0), move |ctx, down| {
+                let mut op = SlidingCountWindowOp {
                     key_selector: ks.clone(),
                     wf: wf.clone(),
                     size,
                     slide,
                     keys: FxHashMap::default(),
                     down,
-                })
+                    identity: ctx.identity(),
+                    max_parallelism: ctx.max_parallelism,
+                };
+                if let Err(e) = op.restore(&ctx.restored_key_groups()) {
+                    ctx.restore_failed(&e);
+                }
+                Box::new(op)
             })
     }
 
     /// Reduces each window.
     pub fn reduce<F>(self, f: F) -> DataStream<WindowResult<K, T>>
     where
-        T: crate::record::StateData,
         F: Fn(T, T) -> T + Clone + Send + 'static,
     {
         self.apply(
@@ -98,10 +108,7 @@ where
     }
 
     /// Calls `f` on each window's elements (oldest first).
-    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O>
-    where
-        T: crate::record::StateData,
-    {
+    pub fn process<O: Data, P: ProcessWindowFunction<K, T, O>>(self, f: P) -> DataStream<O> {
         self.apply(
             "count-window-process",
             ProcessWindowFn {
@@ -124,14 +131,80 @@ struct SlidingCountWindowOp<K, T, KS, WF: WindowFn<K, T>> {
     slide: u64,
     keys: FxHashMap<K, KeyWindow<T>>,
     down: Downstream<WF::Out>,
+    identity: OperatorIdentity,
+    max_parallelism: usize,
 }
 
-delegate_control!(no_checkpoint "sliding count windows", SlidingCountWindowOp<K, T, KS, WF> where K: Key, T: Data, KS: Send, WF: WindowFn<K, T>);
+/// One key as checkpointed: its buffered elements (oldest first) and the count since it fired.
+type KeyEntry<T> = (VecDeque<T>, u64);
+
+impl<K, T, KS, WF> SlidingCountWindowOp<K, T, KS, WF>
+where
+    K: Key,
+    T: Data + StateData,
+    WF: WindowFn<K, T>,
+{
+    fn snapshot(&self, cp: &mut CheckpointCtx) {
+        cp.touch(&self.identity);
+        let entries = self.keys.iter().map(|(k, w)| (k, (&w.elements, w.since_fire)));
+        for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+    }
+
+    /// Loads checkpointed key groups (before any input). A job resumed with a smaller window
+    /// size keeps the newest elements, as the evictor would have.
+    fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
+        for (_, bytes) in groups {
+            let entries: Vec<(K, KeyEntry<T>)> = decode(bytes)?;
+            for (key, (mut elements, since_fire)) in entries {
+                while elements.len() > self.size {
+                    elements.pop_front();
+                }
+                let since_fire = since_fire.min(self.slide - 1);
+                self.keys.insert(key, KeyWindow { elements, since_fire });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<K, T, KS, WF> Control for SlidingCountWindowOp<K, T, KS, WF>
+where
+    K: Key,
+    T: Data + StateData,
+    KS: Send,
+    WF: WindowFn<K, T>,
+{
+    fn watermark(&mut self, w: Timestamp) {
+        self.down.watermark(w)
+    }
+    fn idle(&mut self, i: bool) {
+        self.down.idle(i)
+    }
+    fn tick(&mut self, now: Timestamp) {
+        self.down.tick(now)
+    }
+    fn finish(&mut self) {
+        self.down.finish()
+    }
+    fn flush(&mut self) -> bool {
+        self.down.flush()
+    }
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.down.emit();
+        self.snapshot(cp);
+        self.down.checkpoint(cp)
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.down.checkpoint_complete(id)
+    }
+}
 
 impl<K, T, KS, WF> Output<T> for SlidingCountWindowOp<K, T, KS, WF>
 where
     K: Key,
-    T: Data,
+    T: Data + StateData,
     KS: Fn(&T) -> K + Send,
     WF: WindowFn<K, T>,
 {
@@ -157,5 +230,67 @@ where
             }
         }
         self.down.emit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keygroup::{KeyGroupRange, key_group_of};
+    use crate::operator_test_support::{Collect, checkpoint, downstream, identity, key_groups_in};
+    use crate::window::function::AggregateWindowFn;
+    use crate::window::function::ReduceAggregate;
+
+    type Sum = AggregateWindowFn<ReduceAggregate<u64, fn(u64, u64) -> u64>>;
+    type Op = SlidingCountWindowOp<u64, u64, fn(&u64) -> u64, Sum>;
+
+    fn new(subtask: usize, parallelism: usize) -> (Op, Collect<WindowResult<u64, u64>>) {
+        let out = Collect::new();
+        let op = SlidingCountWindowOp {
+            key_selector: (|v: &u64| v % 3) as fn(&u64) -> u64,
+            wf: AggregateWindowFn(ReduceAggregate {
+                f: (|a, b| a + b) as fn(u64, u64) -> u64,
+                _t: PhantomData,
+            }),
+            size: 5,
+            slide: 2,
+            keys: FxHashMap::default(),
+            down: downstream(&out),
+            identity: identity(subtask, parallelism),
+            max_parallelism: 128,
+        };
+        (op, out)
+    }
+
+    fn input(range: std::ops::Range<u64>) -> Vec<Record<u64>> {
+        range.map(|i| Record::new(i as i64, i)).collect()
+    }
+
+    #[test]
+    fn restored_ring_buffers_and_counts_give_the_same_windows() {
+        let (mut reference, out) = new(0, 1);
+        reference.push(&mut input(0..20));
+        out.take();
+        reference.push(&mut input(20..60));
+        let mut expected: Vec<_> = out.take().into_iter().map(|r| r.value).collect();
+        expected.sort();
+
+        let (mut original, _) = new(0, 1);
+        original.push(&mut input(0..20));
+        let cp = checkpoint(&mut original);
+        let mut got = Vec::new();
+        for s in 0..2 {
+            let (mut op, out) = new(s, 2);
+            let range = KeyGroupRange::for_subtask(s, 2, 128);
+            op.restore(&key_groups_in(&[&cp], range)).unwrap();
+            let mut mine: Vec<_> = input(20..60)
+                .into_iter()
+                .filter(|r| range.contains(key_group_of(&(r.value % 3), 128)))
+                .collect();
+            op.push(&mut mine);
+            got.extend(out.take().into_iter().map(|r| r.value));
+        }
+        got.sort();
+        assert_eq!(got, expected);
     }
 }

@@ -28,8 +28,8 @@ impl TriggerResult {
     }
 }
 
-/// A timer registered for one (key, window).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A timer registered for one (key, window); checkpointed with the window's slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TimerEntry {
     pub(crate) time: Timestamp,
     pub(crate) event_time: bool,
@@ -111,8 +111,9 @@ impl<S> TriggerContext<'_, S> {
 /// per-window memory lives in [`Trigger::State`] (kept with the window's state, so it is
 /// snapshotted and merged with it).
 pub trait Trigger<T>: Clone + Send + 'static {
-    /// Per-(key, window) state.
-    type State: Default + Send + 'static;
+    /// Per-(key, window) state; checkpointed with the window (derive `Serialize` and
+    /// `Deserialize`).
+    type State: Default + crate::record::StateData;
     /// An element was added to `window`.
     fn on_element(
         &mut self,
