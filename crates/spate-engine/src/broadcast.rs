@@ -412,11 +412,20 @@ where
                 let mut f = f.clone();
                 f.open(&mut rt.registry());
                 rt.attach(ctx);
+                let states = match ctx.restored_operator_states() {
+                    Some(old) => BroadcastStates::restore(&old).unwrap_or_else(|e| {
+                        ctx.restore_failed(&e);
+                        BroadcastStates::default()
+                    }),
+                    None => BroadcastStates::default(),
+                };
                 KeyedBroadcastProcessOp {
                     ka: ka.clone(),
                     f,
-                    states: BroadcastStates::default(),
+                    states,
                     rt,
+                    identity: ctx.identity(),
+                    failure: ctx.failure.clone(),
                     _t: PhantomData,
                 }
             },
@@ -504,7 +513,20 @@ struct KeyedBroadcastProcessOp<K, A, B, O, KA, F> {
     f: F,
     states: BroadcastStates,
     rt: KeyedRuntime<K, O>,
+    identity: OperatorIdentity,
+    failure: FailureSlot,
     _t: PhantomData<fn(A, B)>,
+}
+
+impl<K, A, B, O, KA, F> KeyedBroadcastProcessOp<K, A, B, O, KA, F> {
+    fn check_restored_maps(&self) {
+        if let Some(e) = self.states.decode_error() {
+            self.failure.fail(crate::EngineError::Checkpoint(format!(
+                "cannot restore operator `{}` subtask {}: {e}",
+                self.identity.uid, self.identity.subtask
+            )));
+        }
+    }
 }
 
 impl<K, A, B, O, KA, F> Control for KeyedBroadcastProcessOp<K, A, B, O, KA, F>
@@ -536,7 +558,10 @@ where
         self.rt.down.flush()
     }
     fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        cp.unsupported("keyed broadcast functions (their broadcast state)");
+        match self.states.snapshot() {
+            Ok(bytes) => cp.set_operator_state(&self.identity, bytes),
+            Err(e) => cp.fail(&self.identity, &e),
+        }
         self.rt.snapshot(cp);
         self.rt.down.checkpoint(cp)
     }
@@ -558,11 +583,13 @@ where
         self.rt.process_batch(batch, &self.ka, |v, ctx| {
             self.f.process_element(v, &self.states, ctx)
         });
+        self.check_restored_maps();
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
         self.rt.down.process_batch(self.rt.watermark, batch, |v, ctx| {
             self.f.process_broadcast_element(v, &mut self.states, ctx)
         });
+        self.check_restored_maps();
     }
 }
 

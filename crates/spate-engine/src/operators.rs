@@ -156,20 +156,6 @@ macro_rules! delegate_control {
             fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
         }
     };
-    (no_checkpoint $what:literal, $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
-        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
-            fn watermark(&mut self, w: $crate::record::Timestamp) { self.down.watermark(w) }
-            fn idle(&mut self, i: bool) { self.down.idle(i) }
-            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
-            fn finish(&mut self) { self.down.finish() }
-            fn flush(&mut self) -> bool { self.down.flush() }
-            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) {
-                cp.unsupported($what);
-                self.down.checkpoint(cp)
-            }
-            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
-        }
-    };
 }
 pub(crate) use delegate_control;
 
