@@ -560,7 +560,6 @@ fn raw_admin_client_reports_kafka_error_names() {
 }
 
 #[test]
-#[ignore = "needs DescribeTransactions/ListTransactions in the broker (branch broker-txn)"]
 fn describe_and_list_show_an_open_transaction_and_restore_aborts_it() {
     let b = TestBroker::start();
     let bs = b.bootstrap();
