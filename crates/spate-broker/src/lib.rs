@@ -17,6 +17,9 @@
 //! durable before any marker is written, EndTxn replies after every marker is fsynced, zombie
 //! producers are fenced by epoch, and a restart completes prepared transactions and aborts open
 //! ones; read_committed consumers never see an open or aborted transaction's records.
+//! DescribeTransactions and ListTransactions expose each transactional id's state, producer id
+//! and epoch, so a process that lost its producer can end a lingering transaction with EndTxn
+//! from any connection.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), spate_broker::Error> {

@@ -370,6 +370,33 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_appends_across_compactions_keep_every_ids_last_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, _) = StateLog::open(dir.path(), 2048).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let log = &log;
+                scope.spawn(move || {
+                    for epoch in 0..150 {
+                        // Mixed durable and not, as the coordinator writes them.
+                        log.append(&state(&format!("id-{t}"), epoch), epoch % 3 != 0)
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        log.sync().unwrap();
+        drop(log);
+        let (_, states) = StateLog::open(dir.path(), 2048).unwrap();
+        let states = by_id(states);
+        assert_eq!(states.len(), 4);
+        for t in 0..4 {
+            let id = format!("id-{t}");
+            assert_eq!(states[&id], state(&id, 149));
+        }
+    }
+
+    #[test]
     fn compaction_keeps_only_the_live_records() {
         let dir = tempfile::tempdir().unwrap();
         let (log, _) = StateLog::open(dir.path(), 1024).unwrap();
