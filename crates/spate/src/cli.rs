@@ -39,7 +39,7 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
     Consume(ConsumeArgs),
-    /// Run the main demo job: an embedded broker, records produced and read back, checked.
+    /// Run the main job: generator -> topic -> word count (exactly-once) -> topic, checked.
     Demo(DemoArgs),
     /// Run a job compiled into the binary (Kafka in, Kafka out, checkpoints, exactly-once).
     Example {
@@ -399,12 +399,15 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Records to produce and read back.
-    #[arg(long, default_value_t = 200_000)]
+    /// Lines of text the generator writes.
+    #[arg(long, default_value_t = 500_000)]
     pub records: u64,
-    /// Partitions of the demo topic.
-    #[arg(long, default_value_t = 3)]
+    /// Partitions of the input and output topics.
+    #[arg(long, default_value_t = 4)]
     pub partitions: i32,
+    /// Parallelism of the word-count job.
+    #[arg(long, default_value_t = 2)]
+    pub parallelism: usize,
     /// Keep the broker's data here instead of a temporary directory.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

@@ -28,7 +28,7 @@ fn init_tracing(verbose: u8) {
     let default = match verbose {
         // librdkafka reports every transient condition (end of partition, a broker going away)
         // as an error; commands report what matters themselves. -v shows them.
-        0 => "warn,spate=info,spate_broker=info,librdkafka=off",
+        0 => "warn,spate=info,spate_broker=info,librdkafka=off,rdkafka::client=off",
         1 => "info",
         _ => "debug",
     };

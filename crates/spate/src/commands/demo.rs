@@ -1,124 +1,171 @@
-//! `spate demo`: the main job until the pipeline engine lands — an embedded broker, a topic,
-//! records produced with acks=all by an idempotent producer, read back and checked.
+//! `spate demo`: the main job — a whole pipeline on the embedded broker. A generator job writes
+//! lines of text into a topic, the word-count job (checkpoints, exactly-once Kafka
+//! transactions) counts words per 10 s event-time window into another topic, and the results
+//! are read back with read_committed, checked against a count made independently from the
+//! input topic, and shown.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail, ensure};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::FromClientConfig;
+use anyhow::{Context, Result, ensure};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{Offset, TopicPartitionList};
-use spate_broker::{Broker, BrokerConfig};
 
-use crate::cli::DemoArgs;
-use crate::delivery::Deliveries;
-use crate::kafka_client;
+use crate::cli::{Delivery, DemoArgs, ExampleArgs, WordCountArgs};
+use crate::examples::{self, Cluster, generate};
 
-const TOPIC: &str = "demo-events";
+const INPUT: &str = "demo-lines";
+const OUTPUT: &str = "demo-word-counts";
+const WINDOW: Duration = Duration::from_secs(10);
 
-pub async fn run(args: DemoArgs) -> Result<()> {
-    ensure!(args.partitions >= 1, "--partitions must be at least 1");
-    let temp;
-    let data_dir = match &args.data_dir {
-        Some(d) => d.clone(),
-        None => {
-            temp = tempfile::tempdir().context("creating a temporary data dir")?;
-            temp.path().to_path_buf()
-        }
-    };
-    let broker = Broker::start(BrokerConfig::ephemeral(&data_dir)).await?;
-    let bootstrap = broker.bootstrap_servers();
-    println!("embedded broker on {bootstrap} (data dir {})", data_dir.display());
-
-    let admin: AdminClient<DefaultClientContext> =
-        AdminClient::from_config(&kafka_client::base_config(&bootstrap)).context("creating admin client")?;
-    let topic = NewTopic::new(TOPIC, args.partitions, TopicReplication::Fixed(1));
-    for r in admin.create_topics([&topic], &AdminOptions::new()).await? {
-        if let Err((t, code)) = r {
-            bail!("creating {t}: {code}");
-        }
-    }
-
-    let producer: FutureProducer = kafka_client::base_config(&bootstrap)
-        .set("acks", "all")
-        .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
-        .set("compression.type", "lz4")
-        .create()
-        .context("creating producer")?;
-    let started = Instant::now();
-    let mut deliveries = Deliveries::new(50_000);
-    for i in 0..args.records {
-        let key = format!("user-{}", i % 1000);
-        let value = format!("{{\"seq\":{i},\"user\":\"{key}\"}}");
-        deliveries
-            .send(&producer, FutureRecord::to(TOPIC).key(&key).payload(&value))
-            .await?;
-    }
-    let tally = deliveries.finish().await;
-    if let Some(e) = tally.first_error {
-        bail!("{} of {} records not delivered: {e}", tally.failed, args.records);
-    }
-    let produce_secs = started.elapsed().as_secs_f64();
-    println!(
-        "produced {} records (acks=all, idempotent, lz4) in {:.2}s: {:.0} records/s",
-        args.records,
-        produce_secs,
-        args.records as f64 / produce_secs
-    );
-
-    let consumer: BaseConsumer = kafka_client::base_config(&bootstrap)
-        .set("group.id", "spate-demo")
-        .set("enable.auto.commit", "false")
+/// Every record of `topic` (read_committed), as (timestamp, value).
+fn read_all(bootstrap: &str, topic: &str) -> Result<Vec<(i64, String)>> {
+    let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "spate-demo-check")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
         .create()
         .context("creating consumer")?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..args.partitions {
-        tpl.add_partition_offset(TOPIC, p, Offset::Beginning)?;
+    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
     }
     consumer.assign(&tpl)?;
-    let started = Instant::now();
-    let mut next_seq_per_key: HashMap<Vec<u8>, u64> = HashMap::new();
-    let mut read = 0u64;
-    while read < args.records {
-        ensure!(
-            started.elapsed() < Duration::from_secs(60),
-            "read only {read} of {} records within 60 s",
-            args.records
-        );
-        let Some(m) = consumer.poll(Duration::from_millis(500)) else {
-            continue;
-        };
-        let m = m.context("consuming")?;
-        let key = m.key().unwrap_or_default().to_vec();
-        let value = std::str::from_utf8(m.payload().unwrap_or_default()).context("payload is not UTF-8")?;
-        let seq: u64 = value
-            .strip_prefix("{\"seq\":")
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("unexpected payload {value:?}"))?;
-        // Records of one key land in one partition, so each key's sequence must be in order.
-        let expected = next_seq_per_key.entry(key).or_insert(seq % 1000);
-        ensure!(
-            seq == *expected,
-            "out of order or missing record: got seq {seq}, expected {expected}"
-        );
-        *expected += 1000;
-        read += 1;
+    let mut out = Vec::new();
+    let mut eof = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while eof < partitions.len() {
+        ensure!(Instant::now() < deadline, "reading {topic} took more than 120 s");
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push((
+                m.timestamp().to_millis().unwrap_or(0),
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+            )),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
     }
-    let consume_secs = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    ensure!(args.partitions >= 1, "--partitions must be at least 1");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let temp = tempfile::tempdir().context("creating a temporary directory")?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().join("broker"));
+    let common = ExampleArgs {
+        bootstrap: None,
+        data_dir,
+        checkpoint_dir: Some(temp.path().join("checkpoints")),
+        checkpoint_interval: Duration::from_millis(500),
+        delivery: Delivery::ExactlyOnce,
+        parallelism: args.parallelism,
+        bounded: true,
+        generate: Some(args.records),
+        partitions: args.partitions,
+        group: None,
+        restart_attempts: 3,
+        from_savepoint: None,
+        show: 0,
+    };
+    let cluster = Cluster::connect(&runtime, &common)?;
+    let bootstrap = cluster.bootstrap.clone();
+    examples::ensure_topic(&runtime, &bootstrap, INPUT, args.partitions)?;
+    examples::ensure_topic(&runtime, &bootstrap, OUTPUT, args.partitions)?;
     println!(
-        "consumed and checked {read} records in {:.2}s: {:.0} records/s — every record present, in order per key",
-        consume_secs,
-        read as f64 / consume_secs
+        "1. generator job: {} lines of text into `{INPUT}` ({} partitions)",
+        args.records, args.partitions
     );
-    // Clients go first, so that they do not report the broker's shutdown as an error.
-    drop((consumer, producer, admin));
-    broker.shutdown().await?;
+    generate::generate(&bootstrap, INPUT, args.records, generate::text_line)?;
+
+    println!(
+        "2. word-count job: `{INPUT}` -> words per {}s event-time window -> `{OUTPUT}` \
+         (parallelism {}, checkpoints every 500 ms, exactly-once)",
+        WINDOW.as_secs(),
+        args.parallelism
+    );
+    let wc = WordCountArgs {
+        common: common.clone(),
+        input: INPUT.into(),
+        output: OUTPUT.into(),
+        window: WINDOW,
+        out_of_orderness: Duration::ZERO,
+    };
+    let b = bootstrap.clone();
+    let result = examples::run_job(&runtime, &common, "word-count", move |env| {
+        examples::word_count::build(env, &wc, &b)
+    })?;
+    println!(
+        "   finished in {:.2}s: {:.0} lines/s",
+        result.elapsed.as_secs_f64(),
+        args.records as f64 / result.elapsed.as_secs_f64()
+    );
+
+    println!("3. checking `{OUTPUT}` (read_committed) against a count made from `{INPUT}` ...");
+    let window_ms = WINDOW.as_millis() as i64;
+    let mut expected: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    for (ts, line) in read_all(&bootstrap, INPUT)? {
+        for w in line.split_whitespace() {
+            *expected
+                .entry((w.to_string(), ts - ts.rem_euclid(window_ms)))
+                .or_default() += 1;
+        }
+    }
+    let mut got: BTreeMap<(String, i64), u64> = BTreeMap::new();
+    for (_, json) in read_all(&bootstrap, OUTPUT)? {
+        let v: serde_json::Value =
+            serde_json::from_str(&json).with_context(|| format!("bad output {json}"))?;
+        let key = (
+            v["word"].as_str().unwrap_or_default().to_string(),
+            v["window_start"].as_i64().unwrap_or_default(),
+        );
+        let previous = got.insert(key.clone(), v["count"].as_u64().unwrap_or_default());
+        ensure!(previous.is_none(), "{key:?} was emitted twice");
+    }
+    ensure!(
+        got == expected,
+        "the output differs from the input's counts ({} windows expected, {} written)",
+        expected.len(),
+        got.len()
+    );
+    println!(
+        "   all {} (word, window) counts are exact, each written once",
+        got.len()
+    );
+    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    for ((w, _), n) in &got {
+        *totals.entry(w.as_str()).or_default() += n;
+    }
+    let mut top: Vec<_> = totals.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    println!(
+        "   top words: {}",
+        top.iter()
+            .take(8)
+            .map(|(w, n)| format!("{w} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if let Some(((w, start), n)) = got.iter().next() {
+        println!(
+            "   e.g. {}",
+            examples::word_count::WordCount {
+                word: w.clone(),
+                window_start: *start,
+                window_end: start + window_ms,
+                count: *n
+            }
+            .to_json()
+        );
+    }
+    drop(cluster);
     println!("demo OK");
     Ok(())
 }

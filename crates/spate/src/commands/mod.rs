@@ -18,6 +18,7 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Bench { bench } => return bench::run(bench),
         Command::Example { example } => return example::run(example),
+        Command::Demo(args) => return demo::run(args),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -31,8 +32,9 @@ pub fn run(command: Command) -> Result<()> {
             Command::Groups { action } => groups::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
-            Command::Demo(args) => demo::run(args).await,
-            Command::Bench { .. } | Command::Example { .. } => unreachable!("handled above"),
+            Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) => {
+                unreachable!("handled above")
+            }
         }
     })
 }
