@@ -121,8 +121,9 @@ fn progress_loop(handle: &JobHandle, done: &mpsc::Receiver<()>) {
 }
 
 /// Builds the job on its own thread (the environment is not `Send`), runs it with progress
-/// output, and on SIGTERM/SIGINT stops it with a savepoint (which also commits its output and
-/// counts as its latest checkpoint, so the next run resumes there).
+/// output, takes a savepoint on SIGUSR1, and on SIGTERM/SIGINT stops it with a savepoint (which
+/// also commits its output and counts as its latest checkpoint, so the next run resumes
+/// there). Savepoints go to `<checkpoint dir>/savepoints/savepoint-<id>`.
 pub fn run_job(
     runtime: &tokio::runtime::Runtime,
     args: &ExampleArgs,
@@ -154,8 +155,25 @@ pub fn run_job(
             r
         });
         let stop_handle = handle.clone();
+        let savepoint_handle = handle.clone();
+        let on_demand_dir = savepoints.clone();
         runtime.block_on(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut usr1 = signal(SignalKind::user_defined1()).context("installing the SIGUSR1 handler")?;
+            // SIGUSR1: a savepoint on demand; the job keeps running.
+            let on_demand = async move {
+                while usr1.recv().await.is_some() {
+                    let (h, dir) = (savepoint_handle.clone(), on_demand_dir.clone());
+                    match tokio::task::spawn_blocking(move || h.savepoint(&dir)).await {
+                        Ok(Ok(path)) => eprintln!("savepoint written to {}", path.display()),
+                        Ok(Err(e)) => eprintln!("savepoint failed: {e}"),
+                        Err(e) => eprintln!("savepoint failed: {e}"),
+                    }
+                }
+            };
+            tokio::pin!(on_demand);
             tokio::select! {
+                _ = &mut on_demand => {}
                 _ = rx => {}
                 r = crate::commands::shutdown_signal() => {
                     r?;
