@@ -523,7 +523,9 @@ impl Coordinator {
         };
         let id = p.barrier.id;
         let meta = self.metadata(&p);
-        let result = storage::write_metadata(&p.dir, &meta);
+        let files: Vec<String> = p.acked.keys().map(|t| format!("task-{t}.state")).collect();
+        let result =
+            storage::sync_files(&p.dir, &files).and_then(|()| storage::write_metadata(&p.dir, &meta));
         if let Err(e) = result {
             self.pending = Some(p);
             self.abandon(&e.to_string());
