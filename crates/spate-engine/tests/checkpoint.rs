@@ -418,3 +418,44 @@ fn keyed_state_and_timers_survive_a_failure_and_a_rescale() {
     env.execute().unwrap();
     assert_eq!(as_map(&store.lock().unwrap().committed), expected(count));
 }
+
+/// Under backpressure the stop barrier can sit in a full channel's pending queue after the
+/// source stopped emitting; the source must keep flushing it or the savepoint never completes.
+#[test]
+fn stop_with_savepoint_completes_under_backpressure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let job = std::thread::spawn(move || {
+        let env = StreamEnvironment::new();
+        env.set_parallelism(1)
+            .set_batch_size(16)
+            .set_channel_capacity(1)
+            .set_worker_threads(2);
+        // Sink subtask 1 runs on the other worker and is slow: its channel stays full.
+        env.add_source(
+            "events",
+            PacedSplitSource::new(u64::MAX / 2, 1_000_000),
+            WatermarkStrategy::no_watermarks(),
+        )
+        .rebalance()
+        .for_each_batch(|_| std::thread::sleep(Duration::from_millis(5)))
+        .set_parallelism(2);
+        handle_tx.send(env.job_handle()).unwrap();
+        env.execute().unwrap();
+    });
+    let handle = handle_rx.recv().unwrap();
+    while handle.progress().records_in < 1_000 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = dir.path().to_path_buf();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.stop_with_savepoint(&target).map_err(|e| e.to_string()));
+    });
+    let savepoint = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the stop savepoint completes")
+        .unwrap();
+    assert!(savepoint.join("_metadata").exists());
+    job.join().unwrap();
+}

@@ -259,7 +259,11 @@ fn crash_and_recover(delivery: &str, interruptions: Interruptions) {
                 "stop with savepoint:\n{}",
                 job_log(dir.path(), run)
             );
-            assert!(job_log(dir.path(), run).contains("stopped with savepoint"));
+            let log = job_log(dir.path(), run);
+            assert!(
+                log.contains("stopped with savepoint"),
+                "no savepoint at stop:\n{log}"
+            );
         }
         run += 1;
     }

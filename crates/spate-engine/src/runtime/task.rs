@@ -164,7 +164,13 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
                 self.stopping = None;
                 None
             }
-            Some(_) => Some(Step::Idle),
+            // Emit nothing more, but keep flushing: the stop barrier itself may still sit in a
+            // full channel's pending queue, and the savepoint cannot complete without it.
+            Some(_) => Some(if self.out.flush() {
+                Step::Idle
+            } else {
+                Step::Blocked
+            }),
             None => None,
         }
     }
