@@ -53,7 +53,7 @@ fn group(name: &str) -> String {
                 .trim_end_matches(|c: char| c.is_ascii_digit() || c == '/')
         );
     }
-    if name.starts_with("tokio-runtime") {
+    if name.starts_with("tokio-r") {
         return "broker (tokio)".into();
     }
     if name.starts_with("spate-worker") {
