@@ -264,6 +264,14 @@ pub struct PipelineBenchArgs {
     pub warmup: u64,
     #[arg(long, value_enum, default_value = "pass-through")]
     pub job: LatencyJob,
+    /// librdkafka property of the job's Kafka source, `key=value` (repeatable), e.g.
+    /// `fetch.queue.backoff.ms=10`.
+    #[arg(long = "source-property", value_name = "KEY=VALUE")]
+    pub source_properties: Vec<String>,
+    /// `fetch.wait.max.ms` of the measuring consumers in latency mode (librdkafka's default is
+    /// 500; a broker that answers a waiting fetch as soon as data arrives makes it irrelevant).
+    #[arg(long, default_value_t = 100)]
+    pub consumer_fetch_wait_ms: u32,
 }
 
 #[derive(Debug, Args)]

@@ -47,9 +47,11 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
         format!("bench-latency-{tag}"),
     );
     let (job_kind, parallelism) = (args.job, args.parallelism);
+    let source_properties = super::source_properties(args)?;
     let job = RunningJob::start(move |env| match job_kind {
         LatencyJob::PassThrough => pass_through(
             env,
+            &source_properties,
             &bootstrap,
             &inp,
             &out,
@@ -67,6 +69,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
             parallelism,
             checkpoints,
             guarantee,
+            source_properties,
         }
         .build(env),
     })?;
@@ -76,6 +79,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
     let measure_from = produce_from + (args.warmup * 1000) as i64;
     let produce_until = produce_from + (args.seconds * 1000) as i64;
     let stop = Arc::new(AtomicBool::new(false));
+    let fetch_wait_ms = args.consumer_fetch_wait_ms;
     let consumers = ["read_uncommitted", "read_committed"].map(|isolation| {
         let (bootstrap, output, stop) = (cluster.bootstrap.clone(), output.clone(), stop.clone());
         std::thread::spawn(move || {
@@ -84,6 +88,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
                 &output,
                 isolation,
                 job_kind,
+                fetch_wait_ms,
                 (measure_from, produce_until),
                 &stop,
             )
@@ -141,6 +146,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
 #[allow(clippy::too_many_arguments)]
 fn pass_through(
     env: &StreamEnvironment,
+    source_properties: &[(String, String)],
     bootstrap: &str,
     input: &str,
     output: &str,
@@ -154,9 +160,11 @@ fn pass_through(
     let value = |m: &KafkaMessage<'_>| -> Result<Vec<u8>, ConnectorError> {
         Ok(m.value().unwrap_or_default().to_vec())
     };
-    let source = KafkaSource::builder(bootstrap, group, value)
-        .topics([input])
-        .build()?;
+    let mut source = KafkaSource::builder(bootstrap, group, value).topics([input]);
+    for (k, v) in source_properties {
+        source = source.property(k, v);
+    }
+    let source = source.build()?;
     let sink = KafkaSink::builder_with(bootstrap, output, |v: &Vec<u8>, out| {
         out.value_mut().extend_from_slice(v);
         Ok(())
@@ -214,12 +222,13 @@ fn measure(
     topic: &str,
     isolation: &str,
     job: LatencyJob,
+    fetch_wait_ms: u32,
     (from, until): (i64, i64),
     stop: &AtomicBool,
 ) -> Result<Vec<i64>> {
     let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "bench-latency")
         .set("isolation.level", isolation)
-        .set("fetch.wait.max.ms", "100")
+        .set("fetch.wait.max.ms", fetch_wait_ms.to_string())
         .create()
         .context("creating a measuring consumer")?;
     let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;

@@ -169,6 +169,7 @@ struct WindowJob<'a> {
     parallelism: usize,
     checkpoints: CheckpointConfig,
     guarantee: DeliveryGuarantee,
+    source_properties: Vec<(String, String)>,
 }
 
 impl WindowJob<'_> {
@@ -178,6 +179,9 @@ impl WindowJob<'_> {
         let mut source = KafkaSource::builder(self.bootstrap, self.group, parse_key).topics([self.input]);
         if self.bounded {
             source = source.bounded();
+        }
+        for (k, v) in &self.source_properties {
+            source = source.property(k, v);
         }
         let sink = keyed_count_sink(self.bootstrap, self.output, self.guarantee.clone())?;
         env.add_source(
@@ -235,6 +239,18 @@ impl RunningJob {
             .join()
             .map_err(|_| anyhow!("the job thread panicked"))?
     }
+}
+
+/// `--source-property key=value` options as pairs.
+fn source_properties(args: &PipelineBenchArgs) -> Result<Vec<(String, String)>> {
+    args.source_properties
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| anyhow!("--source-property `{kv}` is not key=value"))
+        })
+        .collect()
 }
 
 /// Value at quantile `q` of sorted `v`.

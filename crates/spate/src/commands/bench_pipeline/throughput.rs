@@ -26,6 +26,9 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
     let first_ms = first_ms - first_ms.rem_euclid(1000);
     let started = Instant::now();
     prefill(&cluster.bootstrap, args, first_ms)?;
+    if !args.source_properties.is_empty() {
+        println!("source properties: {}", args.source_properties.join(" "));
+    }
     println!(
         "pre-filled {} records ({} keys, {} partitions) in {:.1} s",
         args.records,
@@ -143,6 +146,7 @@ fn run_once(
     let checkpoints = CheckpointConfig::new(cluster.checkpoint_dir(&tag), args.checkpoint_interval);
     let guarantee = sink_guarantee(d, &format!("bench-pipeline-{tag}"));
     let parallelism = args.parallelism;
+    let source_properties = super::source_properties(args)?;
     let cpu_before = process_cpu_time();
     let threads = ThreadCpu::start();
     let started = Instant::now();
@@ -156,6 +160,7 @@ fn run_once(
             parallelism,
             checkpoints,
             guarantee,
+            source_properties,
         }
         .build(env)
     })?;
