@@ -274,3 +274,56 @@ fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::LatencyJob;
+
+    fn args(records: u64, delivery: BenchDelivery) -> PipelineBenchArgs {
+        PipelineBenchArgs {
+            records,
+            keys: 50,
+            partitions: 3,
+            parallelism: 2,
+            delivery,
+            checkpoint_interval: Duration::from_millis(200),
+            runs: 1,
+            latency: false,
+            rate: 1000,
+            seconds: 1,
+            warmup: 0,
+            job: LatencyJob::PassThrough,
+            source_properties: vec!["fetch.queue.backoff.ms=10".into()],
+            consumer_fetch_wait_ms: 100,
+        }
+    }
+
+    #[test]
+    fn quantiles_of_sorted_values() {
+        let v: Vec<i64> = (1..=100).collect();
+        assert_eq!(quantile(&v, 0.5), 51);
+        assert_eq!(quantile(&v, 0.99), 99);
+        assert_eq!(quantile(&v, 1.0), 100);
+        assert_eq!(quantile::<i64>(&[], 0.5), 0);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
+
+    #[test]
+    fn source_properties_must_be_key_value() {
+        let mut a = args(1, BenchDelivery::AtLeastOnce);
+        assert_eq!(
+            source_properties(&a).unwrap(),
+            vec![("fetch.queue.backoff.ms".to_string(), "10".to_string())]
+        );
+        a.source_properties = vec!["no-equals-sign".into()];
+        assert!(source_properties(&a).is_err());
+    }
+
+    /// The throughput run checks its own output (counts summing to the input, no duplicate
+    /// window under exactly-once) and fails otherwise.
+    #[test]
+    fn throughput_run_writes_exact_window_counts() {
+        run(args(30_000, BenchDelivery::Both)).unwrap();
+    }
+}
