@@ -205,6 +205,73 @@ pub enum BenchCommand {
     /// Large keyed state (default 1 M keys x 1 KiB = 1 GiB): savepoint time, size, and the
     /// time to restore it into a fresh job.
     Checkpoint(CheckpointBenchArgs),
+    /// Kafka -> job -> Kafka on the embedded broker: a pre-filled input topic through a keyed
+    /// 1 s tumbling count into an output topic (throughput), or with `--latency` records
+    /// produced at a fixed rate and the time until consumers see the results.
+    Pipeline(PipelineBenchArgs),
+}
+
+/// Which delivery guarantees `spate bench pipeline` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchDelivery {
+    AtLeastOnce,
+    ExactlyOnce,
+    /// At-least-once then exactly-once, alternating run by run.
+    Both,
+}
+
+/// The job `spate bench pipeline --latency` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LatencyJob {
+    /// Every record passes through a map (record timestamp kept): now - record timestamp.
+    PassThrough,
+    /// Keyed 1 s tumbling count: result visible - window end.
+    Window,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineBenchArgs {
+    /// Records pre-filled into the input topic (throughput mode).
+    #[arg(long, default_value_t = 20_000_000)]
+    pub records: u64,
+    /// Distinct keys (`k0` .. `k<keys-1>`).
+    #[arg(long, default_value_t = 1000)]
+    pub keys: u64,
+    /// Partitions of the input and output topics.
+    #[arg(long, default_value_t = 3)]
+    pub partitions: i32,
+    #[arg(long, default_value_t = 2)]
+    pub parallelism: usize,
+    #[arg(long, value_enum, default_value = "both")]
+    pub delivery: BenchDelivery,
+    /// Time between checkpoints.
+    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    pub checkpoint_interval: Duration,
+    /// Job runs over the same pre-filled input (per delivery guarantee); medians are reported.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Latency mode: produce at --rate for --seconds while the job runs.
+    #[arg(long)]
+    pub latency: bool,
+    /// Records per second produced in latency mode.
+    #[arg(long, default_value_t = 200_000)]
+    pub rate: u64,
+    /// Seconds of producing in latency mode.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Seconds at the start of latency mode that are not measured.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u64,
+    #[arg(long, value_enum, default_value = "pass-through")]
+    pub job: LatencyJob,
+    /// librdkafka property of the job's Kafka source, `key=value` (repeatable), e.g.
+    /// `fetch.queue.backoff.ms=10`.
+    #[arg(long = "source-property", value_name = "KEY=VALUE")]
+    pub source_properties: Vec<String>,
+    /// `fetch.wait.max.ms` of the measuring consumers in latency mode (librdkafka's default is
+    /// 500; a broker that answers a waiting fetch as soon as data arrives makes it irrelevant).
+    #[arg(long, default_value_t = 100)]
+    pub consumer_fetch_wait_ms: u32,
 }
 
 #[derive(Debug, Args)]
