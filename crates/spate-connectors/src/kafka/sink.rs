@@ -336,9 +336,10 @@ impl<T> KafkaSink<T> {
         let id = transactional_id(prefix, self.ctx.subtask, sequence);
         let config = self.producer_config();
         let timeout = self.request_timeout;
+        let topic = self.topic.clone();
         let handle = std::thread::Builder::new()
             .name("kafka-sink-producer".into())
-            .spawn(move || TxnProducer::start(&config, id, sequence, timeout))
+            .spawn(move || TxnProducer::start(&config, id, sequence, &topic, timeout))
             .map_err(|e| ConnectorError::Kafka(format!("starting a producer thread: {e}")))?;
         self.next_sequence += 1;
         self.spare = Some((sequence, handle));
@@ -364,6 +365,9 @@ impl<T> KafkaSink<T> {
                 .begin_transaction()
                 .map_err(|e| kafka_error("begin_transaction", e))?;
             self.current = Some(producer);
+            // The next transaction's producer gets the whole checkpoint interval to start, so
+            // neither the barrier nor the first write after it waits for one.
+            self.prepare_spare()?;
         }
         self.current
             .as_mut()
@@ -419,7 +423,7 @@ impl<T> KafkaSink<T> {
     fn snapshot_inner(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, ConnectorError> {
         if self.prefix().is_none() {
             if let Some(p) = &self.producer {
-                p.flush(self.request_timeout)
+                super::transactional::await_deliveries(p, self.request_timeout)
                     .map_err(|e| kafka_error("flushing at the checkpoint", e))?;
                 p.context().check_delivery()?;
             }

@@ -84,6 +84,25 @@ impl ProducerContext for ProducerEvents {
 /// The sink's producer type (a background thread serves its callbacks).
 pub(crate) type SinkProducer = ThreadedProducer<ProducerEvents>;
 
+/// Waits until every record handed to `producer` is acknowledged (or failed). librdkafka's
+/// `flush` on a producer whose events another thread polls wakes up only every 100 ms, which
+/// put 100 ms into every checkpoint barrier; the in-flight count is checked every 200 µs here.
+pub(crate) fn await_deliveries(
+    producer: &SinkProducer,
+    timeout: Duration,
+) -> rdkafka::error::KafkaResult<()> {
+    let deadline = Instant::now() + timeout;
+    while producer.in_flight_count() > 0 {
+        if Instant::now() >= deadline {
+            return Err(rdkafka::error::KafkaError::Flush(
+                rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
+            ));
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    Ok(())
+}
+
 pub(crate) fn create_producer(config: &ClientConfig) -> Result<SinkProducer, ConnectorError> {
     config
         .create_with_context(ProducerEvents::default())
@@ -115,6 +134,7 @@ impl TxnProducer {
         base: &ClientConfig,
         transactional_id: String,
         sequence: u64,
+        topic: &str,
         timeout: Duration,
     ) -> Result<Self, ConnectorError> {
         let mut config = base.clone();
@@ -125,12 +145,23 @@ impl TxnProducer {
         producer
             .init_transactions(timeout)
             .map_err(|e| kafka_error(&format!("init_transactions({transactional_id})"), e))?;
-        Ok(Self {
+        let started = Self {
             producer,
             transactional_id,
             sequence,
             records: 0,
-        })
+        };
+        // Wait here, on the preparing thread, for librdkafka to report the producer id and
+        // epoch, so the pre-commit at the barrier never has to.
+        started.identity(timeout)?;
+        // Likewise the topic's metadata (partition leaders), which the first send of a fresh
+        // producer would otherwise fetch first.
+        started
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|e| kafka_error(&format!("metadata of {topic}"), e))?;
+        Ok(started)
     }
 
     /// The producer id and epoch of this producer (waits for librdkafka's first statistics).
@@ -156,8 +187,7 @@ impl TxnProducer {
         checkpoint_id: u64,
         timeout: Duration,
     ) -> Result<PendingTxn, ConnectorError> {
-        self.producer
-            .flush(timeout)
+        await_deliveries(&self.producer, timeout)
             .map_err(|e| kafka_error(&format!("flushing {}", self.transactional_id), e))?;
         self.producer.context().check_delivery()?;
         let (producer_id, producer_epoch) = self.identity(timeout)?;
