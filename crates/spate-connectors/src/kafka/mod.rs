@@ -31,6 +31,7 @@
 //! ```
 
 mod assignment;
+mod committer;
 mod message;
 pub mod position;
 mod sink;

@@ -10,6 +10,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
 
+use super::committer::Committer;
 use super::source::kafka_error;
 use super::transactional::{Recovery, SinkProducer, TxnProducer, create_producer, transactional_id};
 use super::txn_state::{PendingTxn, SinkTxnState};
@@ -181,6 +182,7 @@ impl<T> KafkaSink<T> {
             current: None,
             spare: None,
             pending: Vec::new(),
+            committer: None,
             next_sequence: 0,
             recovered: false,
         }
@@ -232,6 +234,8 @@ pub struct KafkaSink<T> {
     spare: Option<(u64, JoinHandle<Result<TxnProducer, ConnectorError>>)>,
     /// Exactly-once: pre-committed transactions with their live producers.
     pending: Vec<(PendingTxn, TxnProducer)>,
+    /// Exactly-once: commits of completed checkpoints, off the task's thread.
+    committer: Option<Committer>,
     next_sequence: u64,
     recovered: bool,
 }
@@ -437,9 +441,15 @@ impl<T> KafkaSink<T> {
             self.pending.push((pending, current));
             self.prepare_spare()?;
         }
+        let mut pending: Vec<PendingTxn> = Vec::new();
+        if let Some(c) = &mut self.committer {
+            c.poll()?;
+            pending.extend(c.in_flight().iter().cloned());
+        }
+        pending.extend(self.pending.iter().map(|(t, _)| t.clone()));
         SinkTxnState {
             next_sequence: self.unsettled_sequence(),
-            pending: self.pending.iter().map(|(t, _)| t.clone()).collect(),
+            pending,
         }
         .encode()
     }
@@ -450,11 +460,17 @@ impl<T> KafkaSink<T> {
             .iter()
             .position(|(t, _)| t.checkpoint_id <= checkpoint_id)
         {
-            self.pending[i].1.commit(self.request_timeout)?;
-            // The producer's transactional id is spent: dropping it closes its connections.
-            self.pending.remove(i);
+            let (txn, producer) = self.pending.remove(i);
+            let committer = match &mut self.committer {
+                Some(c) => c,
+                None => self.committer.insert(Committer::start(self.request_timeout)?),
+            };
+            committer.submit(txn, producer)?;
         }
-        Ok(())
+        match &mut self.committer {
+            Some(c) => c.poll(),
+            None => Ok(()),
+        }
     }
 
     fn finish_inner(&mut self) -> Result<(), ConnectorError> {
@@ -467,7 +483,11 @@ impl<T> KafkaSink<T> {
             }
             current.commit(self.request_timeout)?;
         }
-        self.commit_up_to(u64::MAX)
+        self.commit_up_to(u64::MAX)?;
+        match &mut self.committer {
+            Some(c) => c.wait_all(),
+            None => Ok(()),
+        }
     }
 }
 
