@@ -26,6 +26,11 @@
 //!   [`CollectSink`] and [`FnSink`].
 //! - [`WatermarkStrategy`]: timestamp assigner, bounded out-of-orderness or monotonic
 //!   watermarks per source split, idleness.
+//! - [`checkpoint`]: aligned checkpoints ([`CheckpointConfig`] via
+//!   [`StreamEnvironment::enable_checkpointing`]), restarts ([`RestartStrategy`]), restore
+//!   from a savepoint at any parallelism ([`StreamEnvironment::restore_from`]), and
+//!   [`JobHandle`] for progress, savepoints and stop-with-savepoint while a job runs. State
+//!   types implement serde's `Serialize`/`Deserialize` ([`StateData`]).
 //! - [`JobResult`]: per-operator metrics (records in/out, bytes, watermark, busy and
 //!   backpressured time of the task running it).
 //! - [`bench::window_count`]: the benchmark job behind `spate bench window-count`.
