@@ -1,7 +1,7 @@
 //! Checkpoints, savepoints and recovery (aligned barriers, as Flink's aligned checkpoints).
 //!
 //! # How a checkpoint runs
-//! 1. The [coordinator](coordinator) picks the next id and asks every source task to inject a
+//! 1. The coordinator (`coordinator.rs`) picks the next id and asks every source task to inject a
 //!    [`Barrier`]. A source task does so between two polls: it snapshots its source's position
 //!    (the position *after* the last record it emitted), then sends the barrier downstream in
 //!    band, behind every record it already emitted.
