@@ -577,7 +577,23 @@ impl<T> KafkaSource<T> {
                         s.next = p.offset;
                         s.done = s.stop.is_some_and(|stop| p.offset >= stop);
                     }
-                    None => self.add_split(&p.topic, p.partition, p.offset, None),
+                    None => {
+                        // A partition only the checkpoint knows (it appeared after the run that
+                        // took it started): in bounded mode it stops at today's end, as the
+                        // partitions found at open do.
+                        let stop = if self.bounded {
+                            let (_, high) = self
+                                .consumer()?
+                                .fetch_watermarks(&p.topic, p.partition, REQUEST_TIMEOUT)
+                                .map_err(|e| {
+                                    kafka_error(&format!("end offsets of {}-{}", p.topic, p.partition), e)
+                                })?;
+                            Some(high)
+                        } else {
+                            None
+                        };
+                        self.add_split(&p.topic, p.partition, p.offset, stop);
+                    }
                 }
             }
         }
