@@ -4,188 +4,23 @@
 //! recomputation exactly: nothing lost, nothing twice.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use common::{PacedSplitSource, SharedStore, TxnSink};
 use spate_engine::window::WindowAssigner;
-use spate_engine::{
-    CheckpointConfig, EngineError, Record, RestartStrategy, Sink, SinkContext, Source, SourceBatch,
-    SourceContext, SourceStatus, StreamEnvironment, WatermarkStrategy, sink_states_for,
-};
+use spate_engine::{CheckpointConfig, RestartStrategy, StreamEnvironment, WatermarkStrategy};
+
+/// (key, window start, count): what the window jobs below commit.
+type Output = (u64, i64, u64);
 
 const SPLITS: u64 = 6;
 const KEYS: u64 = 7;
 const WINDOW_MS: i64 = 100;
-
-/// `count` events over `SPLITS` splits (split j emits j, j + SPLITS, ...), paced at about
-/// `per_ms` events per millisecond so that a run spans several checkpoints. Positions are per
-/// split, so a restore can change parallelism (as the Kafka source does).
-#[derive(Clone)]
-struct PacedSplitSource {
-    count: u64,
-    per_ms: u64,
-    owned: Vec<(u64, u64)>,
-    next_split: usize,
-    started: Option<Instant>,
-    emitted: u64,
-}
-
-impl PacedSplitSource {
-    fn new(count: u64, per_ms: u64) -> Self {
-        Self {
-            count,
-            per_ms,
-            owned: Vec::new(),
-            next_split: 0,
-            started: None,
-            emitted: 0,
-        }
-    }
-}
-
-impl Source<u64> for PacedSplitSource {
-    fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
-        self.owned = (0..SPLITS)
-            .filter(|j| (*j as usize) % ctx.parallelism == ctx.subtask)
-            .map(|j| (j, j))
-            .collect();
-        Ok(self.owned.len().max(1))
-    }
-
-    fn poll(&mut self, out: &mut SourceBatch<u64>) -> Result<SourceStatus, EngineError> {
-        if self.owned.iter().all(|(_, next)| *next >= self.count) {
-            return Ok(SourceStatus::Finished);
-        }
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let allowed = started.elapsed().as_millis() as u64 * self.per_ms + 64;
-        if self.emitted >= allowed {
-            return Ok(SourceStatus::Pending);
-        }
-        let i = self.next_split % self.owned.len();
-        self.next_split += 1;
-        out.set_split(i);
-        let (_, next) = &mut self.owned[i];
-        let mut n = 0;
-        while *next < self.count && out.remaining() > 0 && n < 64 {
-            out.push_with_timestamp(*next, *next as i64);
-            *next += SPLITS;
-            n += 1;
-        }
-        self.emitted += n;
-        Ok(SourceStatus::Available)
-    }
-
-    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
-        Ok(serde_json::to_vec(&self.owned).expect("plain numbers"))
-    }
-
-    fn restore_positions(&mut self, _: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
-        for p in positions {
-            let entries: Vec<(u64, u64)> =
-                serde_json::from_slice(p).map_err(|e| EngineError::InvalidPosition(e.to_string()))?;
-            for (split, next) in entries {
-                if let Some(own) = self.owned.iter_mut().find(|(s, _)| *s == split) {
-                    own.1 = next;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What the "external system" holds: committed results and the ids of committed transactions
-/// (a commit is idempotent by transaction id, as Kafka's EndTxn is).
-#[derive(Default)]
-struct Store {
-    committed: Vec<(u64, i64, u64)>,
-    txns: HashSet<String>,
-}
-
-/// A two-phase-commit sink: records of a checkpoint interval form a transaction, pre-committed
-/// (kept in the checkpoint) at the barrier and committed when the checkpoint completes.
-#[derive(Clone)]
-struct TxnSink {
-    store: Arc<Mutex<Store>>,
-    subtask: usize,
-    attempt: u64,
-    open: Vec<(u64, i64, u64)>,
-    pending: Pending,
-}
-
-static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
-
-impl TxnSink {
-    fn new(store: Arc<Mutex<Store>>) -> Self {
-        Self {
-            store,
-            subtask: 0,
-            attempt: 0,
-            open: Vec::new(),
-            pending: Vec::new(),
-        }
-    }
-
-    fn commit(&self, txn: &str, records: &[(u64, i64, u64)]) {
-        let mut store = self.store.lock().unwrap();
-        if store.txns.insert(txn.to_string()) {
-            store.committed.extend_from_slice(records);
-        }
-    }
-}
-
-type Pending = Vec<(String, u64, Vec<(u64, i64, u64)>)>;
-
-impl Sink<(u64, i64, u64)> for TxnSink {
-    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
-        self.subtask = ctx.subtask;
-        self.attempt = ATTEMPTS.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
-        for state in sink_states_for(ctx, states) {
-            if state.is_empty() {
-                continue;
-            }
-            let pending: Pending = serde_json::from_slice(state).unwrap();
-            for (txn, _, records) in pending {
-                self.commit(&txn, &records);
-            }
-        }
-        Ok(())
-    }
-    fn write(&mut self, records: &mut Vec<Record<(u64, i64, u64)>>) -> Result<(), EngineError> {
-        self.open.extend(records.drain(..).map(|r| r.value));
-        Ok(())
-    }
-    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
-        let txn = format!("{}-{}-{checkpoint_id}", self.attempt, self.subtask);
-        self.pending
-            .push((txn, checkpoint_id, std::mem::take(&mut self.open)));
-        Ok(serde_json::to_vec(&self.pending).unwrap())
-    }
-    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
-        let (done, keep): (Pending, Pending) = std::mem::take(&mut self.pending)
-            .into_iter()
-            .partition(|(_, id, _)| *id <= checkpoint_id);
-        for (txn, _, records) in &done {
-            self.commit(txn, records);
-        }
-        self.pending = keep;
-        Ok(())
-    }
-    fn finish(&mut self) -> Result<(), EngineError> {
-        let all: Pending = std::mem::take(&mut self.pending);
-        for (txn, _, records) in &all {
-            self.commit(txn, records);
-        }
-        let txn = format!("{}-{}-final", self.attempt, self.subtask);
-        let open = std::mem::take(&mut self.open);
-        self.commit(&txn, &open);
-        Ok(())
-    }
-}
 
 fn expected(count: u64) -> BTreeMap<(u64, i64), u64> {
     let mut m = BTreeMap::new();
@@ -208,9 +43,9 @@ fn as_map(records: &[(u64, i64, u64)]) -> BTreeMap<(u64, i64), u64> {
 }
 
 /// source -> (fail once at `fail_at`) -> key_by -> tumbling count -> 2PC sink.
-fn build(env: &StreamEnvironment, count: u64, store: &Arc<Mutex<Store>>, fail_at: Option<Arc<AtomicBool>>) {
+fn build(env: &StreamEnvironment, count: u64, store: &SharedStore<Output>, fail_at: Option<Arc<AtomicBool>>) {
     let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20));
-    env.add_source("events", PacedSplitSource::new(count, 40), strategy)
+    env.add_source("events", PacedSplitSource::new(count, 40, SPLITS), strategy)
         .uid("events")
         .map(move |v: u64| {
             if let Some(flag) = &fail_at
@@ -226,7 +61,7 @@ fn build(env: &StreamEnvironment, count: u64, store: &Arc<Mutex<Store>>, fail_at
         .count()
         .uid("counts")
         .map(|r| (r.key, r.window.start, r.value))
-        .add_sink("txn-sink", TxnSink::new(store.clone()))
+        .add_sink("txn-sink", TxnSink::new(store))
         .uid("sink");
 }
 
@@ -234,7 +69,7 @@ fn build(env: &StreamEnvironment, count: u64, store: &Arc<Mutex<Store>>, fail_at
 fn failure_and_restart_from_checkpoint_is_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let count = 12_000;
-    let store = Arc::new(Mutex::new(Store::default()));
+    let store = common::store::<Output>();
     let env = StreamEnvironment::new();
     env.set_parallelism(2);
     env.enable_checkpointing(CheckpointConfig::new(dir.path(), Duration::from_millis(30)));
@@ -269,7 +104,7 @@ fn failure_and_restart_from_checkpoint_is_exactly_once() {
 fn stop_with_savepoint_and_resume_at_another_parallelism() {
     let dir = tempfile::tempdir().unwrap();
     let count = 12_000;
-    let store = Arc::new(Mutex::new(Store::default()));
+    let store = common::store::<Output>();
 
     let env = StreamEnvironment::new();
     env.set_parallelism(2);
@@ -303,7 +138,7 @@ fn stop_with_savepoint_and_resume_at_another_parallelism() {
 #[test]
 fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Mutex::new(Store::default()));
+    let store = common::store::<Output>();
     let env = StreamEnvironment::new();
     build(&env, 2_000, &store, None);
     let handle = env.job_handle();
@@ -368,10 +203,10 @@ impl spate_engine::keyed_process::KeyedProcessFunction<u64, u64, (u64, i64, u64)
 fn keyed_state_and_timers_survive_a_failure_and_a_rescale() {
     let dir = tempfile::tempdir().unwrap();
     let count = 30_000;
-    let store = Arc::new(Mutex::new(Store::default()));
+    let store = common::store::<Output>();
     let build = |env: &StreamEnvironment, fail_at: Option<Arc<AtomicBool>>| {
         let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20));
-        env.add_source("events", PacedSplitSource::new(count, 40), strategy)
+        env.add_source("events", PacedSplitSource::new(count, 40, SPLITS), strategy)
             .map(move |v: u64| {
                 if let Some(flag) = &fail_at
                     && v == count / 2
@@ -383,7 +218,7 @@ fn keyed_state_and_timers_survive_a_failure_and_a_rescale() {
             })
             .key_by(|v: &u64| v % KEYS)
             .process(HandWindow::default())
-            .add_sink("txn-sink", TxnSink::new(store.clone()));
+            .add_sink("txn-sink", TxnSink::new(&store));
     };
     let env = StreamEnvironment::new();
     env.set_parallelism(2);
@@ -434,7 +269,7 @@ fn stop_with_savepoint_completes_under_backpressure() {
         // Sink subtask 1 runs on the other worker and is slow: its channel stays full.
         env.add_source(
             "events",
-            PacedSplitSource::new(u64::MAX / 2, 1_000_000),
+            PacedSplitSource::new(u64::MAX / 2, 1_000_000, SPLITS),
             WatermarkStrategy::no_watermarks(),
         )
         .rebalance()

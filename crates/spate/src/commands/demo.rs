@@ -5,11 +5,9 @@
 //! input topic, and shown.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 
 use crate::cli::{Delivery, DemoArgs, ExampleArgs, WordCountArgs};
 use crate::examples::{self, Cluster, generate};
@@ -20,33 +18,7 @@ const WINDOW: Duration = Duration::from_secs(10);
 
 /// Every record of `topic` (read_committed), as (timestamp, value).
 fn read_all(bootstrap: &str, topic: &str) -> Result<Vec<(i64, String)>> {
-    let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "spate-demo-check")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .context("creating consumer")?;
-    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
-    let mut out = Vec::new();
-    let mut eof = 0;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while eof < partitions.len() {
-        ensure!(Instant::now() < deadline, "reading {topic} took more than 120 s");
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push((
-                m.timestamp().to_millis().unwrap_or(0),
-                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
-            )),
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => return Err(e.into()),
-            None => {}
-        }
-    }
-    Ok(out)
+    super::example::read_committed(bootstrap, topic, usize::MAX)
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {

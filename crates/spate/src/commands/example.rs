@@ -59,14 +59,15 @@ pub fn show(bootstrap: &str, topic: &str, n: usize) -> Result<()> {
         "first {} of the results in `{topic}` (read_committed):",
         records.len()
     );
-    for r in records {
+    for (_, r) in records {
         println!("  {r}");
     }
     Ok(())
 }
 
-/// Up to `limit` values of `topic` from the beginning, read_committed, until caught up.
-pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<String>> {
+/// Up to `limit` records of `topic` from the beginning as (timestamp, value), read_committed,
+/// until caught up with every partition.
+pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<(i64, String)>> {
     let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "spate-example-show")
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "true")
@@ -80,10 +81,17 @@ pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<
     consumer.assign(&tpl)?;
     let mut out = Vec::new();
     let mut eof = 0;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while out.len() < limit && eof < partitions.len() && std::time::Instant::now() < deadline {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while out.len() < limit && eof < partitions.len() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "reading {topic} took more than 120 s"
+        );
         match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push(String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned()),
+            Some(Ok(m)) => out.push((
+                m.timestamp().to_millis().unwrap_or(0),
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+            )),
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
             Some(Err(e)) => return Err(e.into()),
             None => {}
