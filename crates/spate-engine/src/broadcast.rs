@@ -26,7 +26,7 @@ use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, encode};
 use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{Downstream, ProcessContext};
+use crate::operators::{Downstream, ProcessContext, delegate_control};
 use crate::record::{Data, Key, MIN_WATERMARK, Record, StateData, Timestamp};
 use crate::runtime::output::Control;
 use crate::runtime::task::FailureSlot;
@@ -445,6 +445,14 @@ struct BroadcastProcessOp<A, B, O, F> {
 }
 
 impl<A, B, O, F> BroadcastProcessOp<A, B, O, F> {
+    /// Writes the broadcast maps as this subtask's operator state.
+    fn snapshot_states(&self, cp: &mut CheckpointCtx) {
+        match self.states.snapshot() {
+            Ok(bytes) => cp.set_operator_state(&self.identity, bytes),
+            Err(e) => cp.fail(&self.identity, &e),
+        }
+    }
+
     fn check_restored_maps(&self) {
         if let Some(e) = self.states.decode_error() {
             self.failure.fail(crate::EngineError::Checkpoint(format!(
@@ -455,41 +463,7 @@ impl<A, B, O, F> BroadcastProcessOp<A, B, O, F> {
     }
 }
 
-impl<A, B, O, F> Control for BroadcastProcessOp<A, B, O, F>
-where
-    A: Send + 'static,
-    B: Send + 'static,
-    O: Data,
-    F: BroadcastProcessFunction<A, B, O>,
-{
-    fn watermark(&mut self, w: Timestamp) {
-        self.watermark = w;
-        self.down.watermark(w)
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now)
-    }
-    fn finish(&mut self) {
-        self.down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        self.down.emit();
-        match self.states.snapshot() {
-            Ok(bytes) => cp.set_operator_state(&self.identity, bytes),
-            Err(e) => cp.fail(&self.identity, &e),
-        }
-        self.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.down.checkpoint_complete(id)
-    }
-}
+delegate_control!(track_watermark snapshot snapshot_states, BroadcastProcessOp<A, B, O, F> where A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>);
 
 impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>>
     TwoInputOperator<A, B> for BroadcastProcessOp<A, B, O, F>

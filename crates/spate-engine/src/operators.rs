@@ -129,7 +129,9 @@ impl<O: Data> Control for Downstream<O> {
 
 /// Implements `Control` by delegating to a `down: Downstream<_>` field. The `track_watermark`
 /// form also keeps each watermark in a `watermark: Timestamp` field, for operators whose
-/// [`ProcessContext`] reports the current watermark.
+/// [`ProcessContext`] reports the current watermark. The `snapshot <method>` forms are for
+/// stateful operators: at a barrier they push buffered output, call
+/// `self.<method>(cp: &mut CheckpointCtx)` to write their state, then pass the barrier on.
 macro_rules! delegate_control {
     ($ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
         impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
@@ -153,6 +155,39 @@ macro_rules! delegate_control {
             fn finish(&mut self) { self.down.finish() }
             fn flush(&mut self) -> bool { self.down.flush() }
             fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) { self.down.checkpoint(cp) }
+            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
+        }
+    };
+    (snapshot $snap:ident, $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
+        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
+            fn watermark(&mut self, w: $crate::record::Timestamp) { self.down.watermark(w) }
+            fn idle(&mut self, i: bool) { self.down.idle(i) }
+            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
+            fn finish(&mut self) { self.down.finish() }
+            fn flush(&mut self) -> bool { self.down.flush() }
+            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) {
+                self.down.emit();
+                self.$snap(cp);
+                self.down.checkpoint(cp)
+            }
+            fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
+        }
+    };
+    (track_watermark snapshot $snap:ident, $ty:ident < $($g:ident),* > where $($bounds:tt)*) => {
+        impl<$($g),*> $crate::runtime::output::Control for $ty<$($g),*> where $($bounds)* {
+            fn watermark(&mut self, w: $crate::record::Timestamp) {
+                self.watermark = w;
+                self.down.watermark(w)
+            }
+            fn idle(&mut self, i: bool) { self.down.idle(i) }
+            fn tick(&mut self, now: $crate::record::Timestamp) { self.down.tick(now) }
+            fn finish(&mut self) { self.down.finish() }
+            fn flush(&mut self) -> bool { self.down.flush() }
+            fn checkpoint(&mut self, cp: &mut $crate::checkpoint::CheckpointCtx) {
+                self.down.emit();
+                self.$snap(cp);
+                self.down.checkpoint(cp)
+            }
             fn checkpoint_complete(&mut self, id: u64) { self.down.checkpoint_complete(id) }
         }
     };

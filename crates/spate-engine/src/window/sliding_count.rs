@@ -16,9 +16,9 @@ use rustc_hash::FxHashMap;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
-use crate::operators::Downstream;
-use crate::record::{Data, Key, Record, StateData, Timestamp, Window};
-use crate::runtime::output::{Control, Output};
+use crate::operators::{Downstream, delegate_control};
+use crate::record::{Data, Key, Record, StateData, Window};
+use crate::runtime::output::Output;
 use crate::stream::{DataStream, KeyedStream};
 use crate::window::function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use crate::window::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
@@ -169,37 +169,7 @@ where
     }
 }
 
-impl<K, T, KS, WF> Control for SlidingCountWindowOp<K, T, KS, WF>
-where
-    K: Key,
-    T: Data + StateData,
-    KS: Send,
-    WF: WindowFn<K, T>,
-{
-    fn watermark(&mut self, w: Timestamp) {
-        self.down.watermark(w)
-    }
-    fn idle(&mut self, i: bool) {
-        self.down.idle(i)
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now)
-    }
-    fn finish(&mut self) {
-        self.down.finish()
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        self.down.emit();
-        self.snapshot(cp);
-        self.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.down.checkpoint_complete(id)
-    }
-}
+delegate_control!(snapshot snapshot, SlidingCountWindowOp<K, T, KS, WF> where K: Key, T: Data + StateData, KS: Send, WF: WindowFn<K, T>);
 
 impl<K, T, KS, WF> Output<T> for SlidingCountWindowOp<K, T, KS, WF>
 where
