@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource, StartingOffsets};
+use spate_connectors::kafka::{KafkaMessage, KafkaSink};
 use spate_engine::window::WindowAssigner;
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::LogErrorsArgs;
-use crate::examples::{configure, delivery};
+use crate::examples::{configure, delivery, kafka_source};
 
 /// (level, service) of a log line; lines that do not parse become level "UNPARSED".
 fn parse(m: &KafkaMessage<'_>) -> Result<(String, String), ConnectorError> {
@@ -25,12 +25,7 @@ fn parse(m: &KafkaMessage<'_>) -> Result<(String, String), ConnectorError> {
 
 pub fn build(env: &StreamEnvironment, args: &LogErrorsArgs, bootstrap: &str) -> Result<()> {
     configure(env, &args.common, "log-errors");
-    let mut source = KafkaSource::builder(bootstrap, args.common.group_id("log-errors"), parse)
-        .topics([args.input.as_str()])
-        .starting_offsets(StartingOffsets::Earliest);
-    if args.common.bounded {
-        source = source.bounded();
-    }
+    let source = kafka_source(&args.common, "log-errors", bootstrap, &args.input, parse)?;
     let sink = KafkaSink::builder(
         bootstrap,
         &args.output,
@@ -47,7 +42,7 @@ pub fn build(env: &StreamEnvironment, args: &LogErrorsArgs, bootstrap: &str) -> 
     let level = args.level.to_ascii_uppercase();
     env.add_source(
         "kafka-source",
-        source.build()?,
+        source,
         WatermarkStrategy::bounded_out_of_orderness(Duration::from_secs(1)),
     )
     .uid("kafka-source")

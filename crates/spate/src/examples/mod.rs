@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
-use spate_connectors::kafka::DeliveryGuarantee;
+use spate_connectors::ConnectorError;
+use spate_connectors::kafka::{DeliveryGuarantee, KafkaMessage, KafkaSource, StartingOffsets};
 use spate_engine::{CheckpointConfig, JobHandle, JobResult, RestartStrategy, StreamEnvironment};
 
 use crate::cli::{Delivery, ExampleArgs};
@@ -62,6 +63,24 @@ pub fn configure(env: &StreamEnvironment, args: &ExampleArgs, job: &str) {
     if let Some(sp) = &args.from_savepoint {
         env.restore_from(sp);
     }
+}
+
+/// The example's Kafka source over `input`: from the earliest offsets, its group's offsets
+/// following completed checkpoints, stopping at the end offsets of the start with `--bounded`.
+pub fn kafka_source<T>(
+    args: &ExampleArgs,
+    job: &str,
+    bootstrap: &str,
+    input: &str,
+    deserializer: impl Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync + 'static,
+) -> Result<KafkaSource<T>> {
+    let mut source = KafkaSource::builder(bootstrap, args.group_id(job), deserializer)
+        .topics([input])
+        .starting_offsets(StartingOffsets::Earliest);
+    if args.bounded {
+        source = source.bounded();
+    }
+    Ok(source.build()?)
 }
 
 pub fn delivery(args: &ExampleArgs, sink_name: &str) -> DeliveryGuarantee {

@@ -5,12 +5,12 @@
 
 use anyhow::{Result, bail};
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource, StartingOffsets};
+use spate_connectors::kafka::{KafkaMessage, KafkaSink};
 use spate_engine::window::{AggregateFunction, WindowAssigner};
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::MovingAverageArgs;
-use crate::examples::{configure, delivery};
+use crate::examples::{configure, delivery, kafka_source};
 
 /// Running sum and count.
 #[derive(Debug, Clone, Copy)]
@@ -53,12 +53,7 @@ fn reading(m: &KafkaMessage<'_>) -> Result<(String, f64), ConnectorError> {
 
 pub fn build(env: &StreamEnvironment, args: &MovingAverageArgs, bootstrap: &str) -> Result<()> {
     configure(env, &args.common, "moving-average");
-    let mut source = KafkaSource::builder(bootstrap, args.common.group_id("moving-average"), reading)
-        .topics([args.input.as_str()])
-        .starting_offsets(StartingOffsets::Earliest);
-    if args.common.bounded {
-        source = source.bounded();
-    }
+    let source = kafka_source(&args.common, "moving-average", bootstrap, &args.input, reading)?;
     let sink = KafkaSink::builder(
         bootstrap,
         &args.output,
@@ -75,7 +70,7 @@ pub fn build(env: &StreamEnvironment, args: &MovingAverageArgs, bootstrap: &str)
     let keyed = env
         .add_source(
             "kafka-source",
-            source.build()?,
+            source,
             WatermarkStrategy::bounded_out_of_orderness(std::time::Duration::ZERO),
         )
         .uid("kafka-source")

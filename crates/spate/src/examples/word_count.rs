@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource, StartingOffsets};
+use spate_connectors::kafka::{KafkaMessage, KafkaSink};
 use spate_engine::window::WindowAssigner;
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::WordCountArgs;
-use crate::examples::{configure, delivery};
+use crate::examples::{configure, delivery, kafka_source};
 
 /// The job's output record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,13 +44,7 @@ fn text(m: &KafkaMessage<'_>) -> Result<String, ConnectorError> {
 /// Adds the word-count pipeline to `env`.
 pub fn build(env: &StreamEnvironment, args: &WordCountArgs, bootstrap: &str) -> Result<()> {
     configure(env, &args.common, "word-count");
-    let mut source = KafkaSource::builder(bootstrap, args.common.group_id("word-count"), text)
-        .topics([args.input.as_str()])
-        .starting_offsets(StartingOffsets::Earliest);
-    if args.common.bounded {
-        source = source.bounded();
-    }
-    let source = source.build()?;
+    let source = kafka_source(&args.common, "word-count", bootstrap, &args.input, text)?;
     let strategy = WatermarkStrategy::bounded_out_of_orderness(args.out_of_orderness)
         .with_idleness(Duration::from_secs(5).max(args.out_of_orderness));
     let sink = KafkaSink::builder(bootstrap, &args.output, |wc: &WordCount| {
