@@ -3,13 +3,14 @@
 //! in the middle of a transaction, and the transaction timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeSet;
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::{consume_all, values};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
@@ -94,52 +95,6 @@ fn send(producer: &ThreadedProducer<DefaultProducerContext>, topic: &str, values
     producer.flush(TIMEOUT).unwrap();
 }
 
-fn values(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}-{i}")).collect()
-}
-
-/// Every value a consumer with `isolation` reads from the start of each partition to its end
-/// (the LSO for read_committed).
-fn consume_all(bootstrap: &str, topic: &str, isolation: &str) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "txn-test-reader")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", isolation)
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let mut out = Vec::new();
-    let mut at_end = BTreeSet::new();
-    let deadline = Instant::now() + TIMEOUT;
-    while at_end.len() < PARTITIONS as usize {
-        assert!(
-            Instant::now() < deadline,
-            "consumer did not reach the end; got {out:?}"
-        );
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(m)) => {
-                at_end.remove(&m.partition());
-                out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("consume error: {e}"),
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Partition 0's "latest" offset by ListOffsets with `isolation`.
 fn latest_offset(bootstrap: &str, topic: &str, isolation: &str) -> i64 {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -183,11 +138,11 @@ fn read_committed_sees_exactly_the_committed_records() {
 
     broker.assert_all_stable(topic);
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         sorted(&[&first, &second])
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
         sorted(&[&first, &aborted, &second])
     );
 }
@@ -204,11 +159,11 @@ fn open_transaction_is_invisible_to_read_committed_until_commit() {
     producer.begin_transaction().unwrap();
     send(&producer, topic, &pending);
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         Vec::<String>::new()
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
         sorted(&[&pending])
     );
     // ListOffsets "latest" is the LSO for read_committed, the high watermark otherwise.
@@ -221,7 +176,7 @@ fn open_transaction_is_invisible_to_read_committed_until_commit() {
         "after the marker"
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         sorted(&[&pending])
     );
 }
@@ -261,7 +216,7 @@ fn zombie_producer_is_fenced() {
     send(&successor, topic, &successor_values);
     successor.commit_transaction(TIMEOUT).unwrap();
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         sorted(&[&successor_values])
     );
 }
@@ -296,11 +251,11 @@ fn broker_crash_mid_transaction_aborts_it_and_keeps_committed_data() {
     send(&producer, topic, &after);
     producer.commit_transaction(TIMEOUT).unwrap();
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         sorted(&[&committed, &after])
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
         sorted(&[&committed, &in_flight, &after])
     );
 }
@@ -334,11 +289,11 @@ fn transaction_timeout_aborts_a_stale_transaction() {
     let commit = producer.commit_transaction(TIMEOUT);
     assert!(commit.is_err(), "a timed-out transaction committed: {commit:?}");
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_committed"),
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
         Vec::<String>::new()
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), topic, "read_uncommitted"),
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
         sorted(&[&stale])
     );
 }
@@ -429,7 +384,10 @@ fn consume_transform_produce_is_exactly_once_with_aborts() {
         v.sort();
         v
     };
-    assert_eq!(consume_all(&bs, "ctp-out", "read_committed"), expected);
+    assert_eq!(
+        consume_all(&bs, "ctp-out", "read_committed", PARTITIONS),
+        expected
+    );
     // The group's offsets are the committed transactions' positions: the end of the input.
     let reader: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &bs)
@@ -515,7 +473,7 @@ fn send_offsets_to_transaction_commits_offsets_only_with_the_transaction() {
         "an aborted transaction's offsets are dropped"
     );
     assert_eq!(
-        consume_all(&broker.bootstrap(), output, "read_committed"),
+        consume_all(&broker.bootstrap(), output, "read_committed", PARTITIONS),
         sorted(&[&first])
     );
 }

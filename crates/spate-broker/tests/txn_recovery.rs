@@ -5,11 +5,10 @@
 
 mod common;
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::TestBroker;
 use common::raw::{RawConnection, topic_name};
+use common::{TestBroker, consume_all, values};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
 use kafka_protocol::messages::describe_transactions_response::TransactionState;
@@ -19,11 +18,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
 
 const PARTITIONS: i32 = 2;
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,50 +74,6 @@ fn open_transaction(
     producer
 }
 
-/// Every value visible to a consumer with `isolation` from the start of each partition.
-fn consume_all(bootstrap: &str, topic: &str, isolation: &str) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "txn-recovery-reader")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("isolation.level", isolation)
-        .create()
-        .unwrap();
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        assignment
-            .add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).unwrap();
-    let (mut out, mut at_end) = (Vec::new(), BTreeSet::new());
-    let deadline = Instant::now() + TIMEOUT;
-    while at_end.len() < PARTITIONS as usize {
-        assert!(
-            Instant::now() < deadline,
-            "consumer did not reach the end; got {out:?}"
-        );
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(m)) => {
-                at_end.remove(&m.partition());
-                out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => {
-                at_end.insert(p);
-            }
-            Some(Err(e)) => panic!("consume error: {e}"),
-        }
-    }
-    out.sort();
-    out
-}
-
-fn values(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("{prefix}-{i}")).collect()
-}
-
 /// The sink's recovery: describe the lingering transaction, check it is the open one the dead
 /// producer left, refuse a wrong epoch, then end it with the described id and epoch.
 async fn end_lingering_transaction(commit: bool) {
@@ -154,7 +105,7 @@ async fn end_lingering_transaction(commit: bool) {
 
     // Nothing is visible to read_committed while the transaction is open.
     let bootstrap2 = bootstrap.clone();
-    let committed_view = move || consume_all(&bootstrap2, topic, "read_committed");
+    let committed_view = move || consume_all(&bootstrap2, topic, "read_committed", PARTITIONS);
     assert_eq!(tokio::task::block_in_place(&committed_view), Vec::<String>::new());
 
     // A wrong epoch is fenced (the error older clients know instead below EndTxn v2), and
@@ -200,7 +151,7 @@ async fn end_lingering_transaction(commit: bool) {
     let mut all = sent.clone();
     all.sort();
     assert_eq!(
-        tokio::task::block_in_place(|| consume_all(&bootstrap, topic, "read_uncommitted")),
+        tokio::task::block_in_place(|| consume_all(&bootstrap, topic, "read_uncommitted", PARTITIONS)),
         all,
         "the records were written either way"
     );

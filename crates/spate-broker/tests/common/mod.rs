@@ -6,10 +6,12 @@
 
 pub mod raw;
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
@@ -138,4 +140,51 @@ pub async fn consume(
     })
     .await
     .unwrap()
+}
+
+/// `prefix-0`, `prefix-1`, ... (`n` values).
+pub fn values(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("{prefix}-{i}")).collect()
+}
+
+/// Every value a consumer with `isolation` reads from the start of each partition to its end
+/// (the LSO for read_committed).
+pub fn consume_all(bootstrap: &str, topic: &str, isolation: &str, partitions: i32) -> Vec<String> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "test-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", isolation)
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment
+            .add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut out = Vec::new();
+    let mut at_end = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while at_end.len() < partitions as usize {
+        assert!(
+            Instant::now() < deadline,
+            "consumer did not reach the end; got {out:?}"
+        );
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => {
+                at_end.remove(&m.partition());
+                out.push(String::from_utf8(m.payload().unwrap().to_vec()).unwrap());
+            }
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                at_end.insert(p);
+            }
+            Some(Err(e)) => panic!("consume error: {e}"),
+        }
+    }
+    out.sort();
+    out
 }
