@@ -26,6 +26,30 @@ pub struct BrokerConfig {
     pub max_request_bytes: usize,
     /// How often the background task fsyncs by interval and applies retention.
     pub maintenance_interval: Duration,
+    /// Largest Fetch response (`fetch.max.bytes`, 55 MiB as in Kafka), whatever the client
+    /// asks; the first batch is still returned whole when larger (KIP-74).
+    pub fetch_max_bytes: usize,
+    /// Reply bytes one connection may have built but not yet sent before the broker stops
+    /// reading its requests (Kafka mutes such channels), so an unread client cannot make the
+    /// broker build replies without bound.
+    pub connection_reply_bytes: usize,
+    /// Reply bytes all connections together may hold unsent; past it, fetches shrink to their
+    /// first batch until replies drain.
+    pub reply_memory_bytes: usize,
+    /// Request bytes all connections together may hold while frames arrive (Kafka's
+    /// `queued.max.request.bytes`). A frame's whole announced size is reserved before its body is
+    /// read, so connections wait for room instead of the broker allocating what it was told.
+    pub request_memory_bytes: usize,
+    /// A connection with no traffic either way for this long is closed
+    /// (`connections.max.idle.ms`, 10 minutes as in Kafka).
+    pub connections_max_idle: Duration,
+    /// A request frame that stops arriving mid-way for this long closes its connection.
+    pub request_stall_timeout: Duration,
+    /// Connections accepted from one IP address (`max.connections.per.ip`); more are closed at
+    /// once.
+    pub max_connections_per_ip: usize,
+    /// Connections accepted in all (`max.connections`).
+    pub max_connections: usize,
 }
 
 impl BrokerConfig {
@@ -41,6 +65,14 @@ impl BrokerConfig {
             log: LogConfig::default(),
             max_request_bytes: 100 * 1024 * 1024,
             maintenance_interval: Duration::from_millis(100),
+            fetch_max_bytes: 55 * 1024 * 1024,
+            connection_reply_bytes: 64 * 1024 * 1024,
+            reply_memory_bytes: 512 * 1024 * 1024,
+            request_memory_bytes: 256 * 1024 * 1024,
+            connections_max_idle: Duration::from_secs(600),
+            request_stall_timeout: Duration::from_secs(30),
+            max_connections_per_ip: 1_000,
+            max_connections: 10_000,
         }
     }
 

@@ -3,23 +3,54 @@
 //! Requests are handled as they arrive (so appends to a partition happen in the order the client
 //! sent them), while the slow parts — fsync before an acks=all reply, a long-polling fetch — run
 //! concurrently. A writer task sends the replies strictly in request order, as Kafka clients
-//! require. At most [`MAX_IN_FLIGHT`] replies may be pending; past that the connection stops
-//! reading, which backpressures the client.
+//! require.
+//!
+//! What one client can make the broker hold is bounded:
+//! - at most [`MAX_IN_FLIGHT`] replies pending, and at most `connection_reply_bytes` of built,
+//!   unsent replies: past either the connection stops reading requests (Kafka mutes the channel);
+//! - a request frame's announced size is reserved from the broker-wide request budget before its
+//!   body is read, and the buffer grows only as bytes arrive;
+//! - a frame that stops arriving mid-way for `request_stall_timeout` closes the connection, and
+//!   so does `connections_max_idle` without traffic either way.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
 use crate::dispatch::{self, Dispatched};
+use crate::memory_budget::MemoryBudget;
+use crate::session::Session;
 use crate::state::BrokerState;
 
 const MAX_IN_FLIGHT: usize = 64;
+/// How much the receive buffer grows per read while a large frame arrives.
+const READ_CHUNK: usize = 64 * 1024;
 
 type PendingReply = oneshot::Receiver<Option<Bytes>>;
+
+/// Milliseconds since the connection started of its last traffic, either way.
+#[derive(Debug)]
+struct Activity {
+    start: Instant,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms
+            .store(self.start.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+    fn idle_deadline(&self, max_idle: Duration) -> Instant {
+        self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed)) + max_idle
+    }
+}
 
 pub(crate) async fn serve(
     socket: TcpStream,
@@ -27,22 +58,43 @@ pub(crate) async fn serve(
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let peer = socket.peer_addr()?;
+    let session = Session {
+        peer,
+        replies: MemoryBudget::new(state.config.connection_reply_bytes),
+    };
+    let activity = Arc::new(Activity {
+        start: Instant::now(),
+        last_ms: AtomicU64::new(0),
+    });
     let (mut rd, wr) = socket.into_split();
     let (tx, rx) = mpsc::channel::<PendingReply>(MAX_IN_FLIGHT);
-    let writer = tokio::spawn(write_replies(wr, rx));
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let mut writer = tokio::spawn(write_replies(wr, rx, activity.clone()));
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let max_idle = state.config.connections_max_idle;
     let result = loop {
+        // Muted while its unsent replies fill the connection's budget.
         let frame = tokio::select! {
             _ = stop.changed() => break Ok(()),
-            frame = read_frame(&mut rd, &mut buf, state.config.max_request_bytes) => frame,
+            _ = tokio::time::sleep_until(activity.idle_deadline(max_idle)), if buf.is_empty() => {
+                if activity.idle_deadline(max_idle) <= Instant::now() {
+                    tracing::info!(%peer, "closing connection idle for {max_idle:?} (connections.max.idle.ms)");
+                    writer.abort();
+                    break Ok(());
+                }
+                continue;
+            }
+            frame = async {
+                session.replies.wait_below_limit().await;
+                read_frame(&mut rd, &mut buf, &state, &activity).await
+            } => frame,
         };
-        let frame = match frame {
+        let (frame, _request_bytes) = match frame {
             Ok(Some(frame)) => frame,
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         };
         let (reply_tx, reply_rx) = oneshot::channel();
-        match dispatch::handle(&state, frame, &peer) {
+        match dispatch::handle(&state, frame, &session) {
             Dispatched::Reply(bytes) => {
                 let _ = reply_tx.send(Some(bytes));
             }
@@ -56,7 +108,7 @@ pub(crate) async fn serve(
                 });
             }
             Dispatched::Close(reason) => {
-                tracing::info!("closing connection: {reason}");
+                tracing::info!(%peer, "closing connection: {reason}");
                 break Ok(());
             }
         }
@@ -65,18 +117,30 @@ pub(crate) async fn serve(
         }
     };
     drop(tx);
-    match writer.await {
-        Ok(Err(e)) if result.is_ok() => Err(e),
-        _ => result,
+    // A client that reads nothing would keep the writer blocked: bound the wait for it.
+    let drained = tokio::time::timeout(state.config.request_stall_timeout, &mut writer).await;
+    match drained {
+        Ok(Ok(Err(e))) if result.is_ok() => Err(e),
+        Ok(_) => result,
+        Err(_) => {
+            writer.abort();
+            result
+        }
     }
 }
 
-/// Reads one frame (without its 4-byte length). `None` on a clean end of stream between frames.
+/// Reads one frame (without its 4-byte length) and the reservation of its bytes in the
+/// broker-wide request budget, held until the request was handled. `None` on a clean end of
+/// stream between frames.
 async fn read_frame(
     rd: &mut OwnedReadHalf,
     buf: &mut BytesMut,
-    max: usize,
-) -> std::io::Result<Option<Bytes>> {
+    state: &BrokerState,
+    activity: &Activity,
+) -> std::io::Result<Option<(Bytes, crate::memory_budget::Grant)>> {
+    let max = state.config.max_request_bytes;
+    let stall = state.config.request_stall_timeout;
+    let mut reserved: Option<crate::memory_budget::Grant> = None;
     loop {
         if buf.len() >= 4 {
             let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
@@ -88,15 +152,40 @@ async fn read_frame(
                 ));
             }
             let need = 4 + len as usize;
+            if reserved.is_none() {
+                reserved = Some(state.request_memory.take_exactly(need).await);
+            }
             if buf.len() >= need {
                 buf.advance(4);
-                return Ok(Some(buf.split_to(len as usize).freeze()));
+                let frame = buf.split_to(len as usize).freeze();
+                let grant = reserved
+                    .take()
+                    .ok_or_else(|| std::io::Error::other("frame without reservation"))?;
+                return Ok(Some((frame, grant)));
             }
-            buf.reserve(need - buf.len());
+            buf.reserve((need - buf.len()).min(READ_CHUNK));
         } else {
-            buf.reserve(64 * 1024);
+            buf.reserve(READ_CHUNK);
         }
-        if rd.read_buf(buf).await? == 0 {
+        let read = if buf.is_empty() {
+            // Between frames: the idle timeout (in the caller) applies, not the stall timeout.
+            rd.read_buf(buf).await?
+        } else {
+            match tokio::time::timeout(stall, rd.read_buf(buf)).await {
+                Ok(read) => read?,
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!(
+                            "request frame stalled for {stall:?} with {} bytes received",
+                            buf.len()
+                        ),
+                    ));
+                }
+            }
+        };
+        activity.touch();
+        if read == 0 {
             return if buf.is_empty() {
                 Ok(None)
             } else {
@@ -106,11 +195,18 @@ async fn read_frame(
     }
 }
 
-async fn write_replies(wr: OwnedWriteHalf, mut rx: mpsc::Receiver<PendingReply>) -> std::io::Result<()> {
+async fn write_replies(
+    wr: OwnedWriteHalf,
+    mut rx: mpsc::Receiver<PendingReply>,
+    activity: Arc<Activity>,
+) -> std::io::Result<()> {
     let mut w = BufWriter::with_capacity(64 * 1024, wr);
     while let Some(pending) = rx.recv().await {
         match pending.await {
-            Ok(Some(bytes)) => w.write_all(&bytes).await?,
+            Ok(Some(bytes)) => {
+                w.write_all(&bytes).await?;
+                activity.touch();
+            }
             Ok(None) => {}
             // The handler failed to produce a reply: the stream can no longer stay in order.
             Err(_) => break,

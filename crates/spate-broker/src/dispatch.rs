@@ -1,7 +1,6 @@
 //! Decoding a request frame, routing it to its handler, encoding the reply.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -14,6 +13,7 @@ use kafka_protocol::protocol::Encodable;
 pub(crate) use crate::codec::RequestContext;
 use crate::codec::{DecodedRequest, decode_request};
 use crate::handlers;
+use crate::session::Session;
 use crate::state::BrokerState;
 use crate::txn;
 
@@ -62,9 +62,12 @@ pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     // KIP-664 (v1 of ListTransactions: KIP-994's duration filter).
     (ApiKey::DescribeTransactions, 0, 0),
     (ApiKey::ListTransactions, 0, 1),
+    // Operators' tools for hanging transactions (`spate transactions`, kafka-transactions.sh).
+    (ApiKey::WriteTxnMarkers, 1, 1),
+    (ApiKey::DescribeProducers, 0, 0),
 ];
 
-pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) -> Dispatched {
+pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) -> Dispatched {
     let (ctx, client_id, request) = match decode_request(frame) {
         Ok(DecodedRequest::Request {
             ctx,
@@ -96,7 +99,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
             handlers::metadata::handle(state, r, version).map(ResponseKind::Metadata),
         ),
         RequestKind::Produce(r) => handlers::produce::handle(state, r, ctx),
-        RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx),
+        RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
         RequestKind::ListOffsets(r) => reply(
             ctx,
             Ok(ResponseKind::ListOffsets(handlers::list_offsets::handle(
@@ -167,6 +170,16 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
         RequestKind::ListTransactions(r) => txn::reply_when_done(state, ctx, move |s| {
             ResponseKind::ListTransactions(handlers::list_transactions::handle(s, r, crate::server::now_ms()))
         }),
+        // Markers are fsynced: off the async workers.
+        RequestKind::WriteTxnMarkers(r) => txn::reply_when_done(state, ctx, move |s| {
+            ResponseKind::WriteTxnMarkers(handlers::write_txn_markers::handle(s, r))
+        }),
+        RequestKind::DescribeProducers(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeProducers(
+                handlers::describe_producers::handle(state, r),
+            )),
+        ),
         RequestKind::InitProducerId(r) => reply(
             ctx,
             Ok(ResponseKind::InitProducerId(handlers::init_producer_id::handle(
@@ -178,7 +191,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, peer: &SocketAddr) 
             r,
             ctx,
             client_id.unwrap_or_default(),
-            peer.ip().to_string(),
+            session.peer.ip().to_string(),
         ),
         RequestKind::SyncGroup(r) => handlers::groups::sync(state, r, ctx),
         RequestKind::Heartbeat(r) => reply(

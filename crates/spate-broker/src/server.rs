@@ -1,6 +1,7 @@
 //! The listening socket, the background maintenance task and graceful shutdown.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +90,9 @@ impl BrokerHandle {
 
 async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::Receiver<bool>) {
     let mut connections = JoinSet::new();
+    // Open connections per client address (max.connections.per.ip); a connection task returns
+    // its address when it ends.
+    let mut per_ip: HashMap<IpAddr, usize> = HashMap::new();
     let mut maintenance = tokio::time::interval(state.config.maintenance_interval);
     maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut maintenance_running: Option<tokio::task::JoinHandle<()>> = None;
@@ -100,6 +104,22 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
             _ = stop.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((socket, peer)) => {
+                    let from_ip = per_ip.get(&peer.ip()).copied().unwrap_or(0);
+                    if from_ip >= state.config.max_connections_per_ip
+                        || connections.len() >= state.config.max_connections
+                    {
+                        // Dropping the socket closes it, as Kafka does past its quotas.
+                        tracing::warn!(
+                            %peer,
+                            from_ip,
+                            total = connections.len(),
+                            "refusing connection: max.connections.per.ip is {}, max.connections is {}",
+                            state.config.max_connections_per_ip,
+                            state.config.max_connections
+                        );
+                        continue;
+                    }
+                    per_ip.insert(peer.ip(), from_ip + 1);
                     let _ = socket.set_nodelay(true);
                     let state = state.clone();
                     let stop = stop.clone();
@@ -107,6 +127,7 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
                         if let Err(e) = connection::serve(socket, state, stop).await {
                             tracing::debug!(%peer, "connection closed: {e}");
                         }
+                        peer.ip()
                     });
                 }
                 Err(e) => {
@@ -130,7 +151,16 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
                 }
             },
             _ = group_tick.tick() => state.groups.tick(),
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            Some(ended) = connections.join_next(), if !connections.is_empty() => {
+                if let Ok(ip) = ended
+                    && let Some(n) = per_ip.get_mut(&ip)
+                {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        per_ip.remove(&ip);
+                    }
+                }
+            }
         }
     }
     drop(listener);

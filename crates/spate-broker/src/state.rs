@@ -7,6 +7,7 @@ use spate_log::LogStore;
 use tokio::sync::watch;
 
 use crate::groups::{GroupConfig, GroupCoordinator};
+use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
 use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
@@ -23,6 +24,10 @@ pub(crate) struct BrokerState {
     pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) syncer: Syncer,
     pub(crate) txn: TransactionCoordinator,
+    /// Request frames being received, across connections.
+    pub(crate) request_memory: Arc<MemoryBudget>,
+    /// Replies built but not yet sent, across connections.
+    pub(crate) reply_memory: Arc<MemoryBudget>,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
 }
@@ -52,6 +57,8 @@ impl BrokerState {
                 ip.to_string()
             }
         });
+        let request_memory = MemoryBudget::new(config.request_memory_bytes);
+        let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {
             config,
             advertised_host,
@@ -65,6 +72,8 @@ impl BrokerState {
                 source,
             })?,
             txn,
+            request_memory,
+            reply_memory,
             appended: watch::channel(0).0,
         })
     }

@@ -176,3 +176,53 @@ async fn committed_offsets_survive_a_broker_restart() {
     consume_until(&[&c], &mut fresh, 10, Duration::from_secs(20));
     assert_eq!(fresh, (100..110).collect::<HashSet<u32>>());
 }
+
+/// Kafka deletes the committed offsets of a deleted topic's partitions: a topic recreated under
+/// the same name is read from its start, also across a broker restart, instead of from the old
+/// positions (which would silently skip records, or land past the end).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_topic_deletes_its_committed_offsets() {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(BrokerConfig::ephemeral(dir.path())).await.unwrap();
+    let bs = broker.bootstrap_servers();
+    broker
+        .store()
+        .create_topic("events", 1, &Default::default())
+        .unwrap();
+    produce(&bs, "events", 0..20).await;
+    let c = group_consumer(&bs, "keeper");
+    c.subscribe(&["events"]).unwrap();
+    let mut seen = HashSet::new();
+    consume_until(&[&c], &mut seen, 20, Duration::from_secs(20));
+    assert_eq!(seen.len(), 20);
+    drop(c);
+
+    let admin: AdminClient<DefaultClientContext> = common::client_config(&bs).create().unwrap();
+    let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+    let deleted = admin.delete_topics(&["events"], &options).await.unwrap();
+    assert!(deleted.iter().all(|r| r.is_ok()), "{deleted:?}");
+    drop(admin);
+    broker.shutdown().await.unwrap();
+
+    let broker = Broker::start(BrokerConfig::ephemeral(dir.path())).await.unwrap();
+    let bs = broker.bootstrap_servers();
+    let admin: AdminClient<DefaultClientContext> = common::client_config(&bs).create().unwrap();
+    let created = admin
+        .create_topics(
+            &[NewTopic::new("events", 1, TopicReplication::Fixed(1))],
+            &options,
+        )
+        .await
+        .unwrap();
+    assert!(created.iter().all(|r| r.is_ok()), "{created:?}");
+    // More records than the old committed offset (20): a stale offset would skip 20 of them.
+    produce(&bs, "events", 100..125).await;
+    let c = group_consumer(&bs, "keeper");
+    c.subscribe(&["events"]).unwrap();
+    let mut fresh = HashSet::new();
+    consume_until(&[&c], &mut fresh, 25, Duration::from_secs(20));
+    assert_eq!(fresh, (100..125).collect::<HashSet<u32>>());
+}

@@ -368,3 +368,91 @@ async fn delete_topic_then_recreate_starts_empty() {
     assert_eq!(topic.partitions[1].log_end_offset(), 0);
     handle.shutdown().await.unwrap();
 }
+
+/// The offsets topic keeps what decides its contents (a client setting `retention.ms=1` there
+/// would erase every committed offset at the next restart), keeps its partition count, and no
+/// topic may take a name that collides with an existing one after `.`/`_` normalisation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_topics_and_colliding_names_are_protected() {
+    let broker = TestBroker::start().await;
+    let admin = admin(&broker);
+    let mut conn = RawConnection::connect(&broker.bootstrap()).await;
+    for (key, value) in [
+        ("retention.ms", "1"),
+        ("segment.ms", "1"),
+        ("cleanup.policy", "delete"),
+    ] {
+        let req = AlterConfigsRequest::default().with_resources(vec![
+            AlterConfigsResource::default()
+                .with_resource_type(2)
+                .with_resource_name(StrBytes::from_static_str("__consumer_offsets"))
+                .with_configs(vec![
+                    AlterableConfig::default()
+                        .with_name(StrBytes::from_string(key.to_string()))
+                        .with_value(Some(StrBytes::from_string(value.to_string()))),
+                ]),
+        ]);
+        let resp = conn.call(&req, 1).await;
+        assert_eq!(
+            resp.responses[0].error_code,
+            ResponseError::InvalidConfig.code(),
+            "{key}={value} on __consumer_offsets: {:?}",
+            resp.responses[0].error_message
+        );
+    }
+    let described = describe_topic(&admin, "__consumer_offsets").await;
+    assert_eq!(entry(&described, "retention.ms").0, Some("-1".into()));
+
+    let results = admin
+        .create_partitions(&[NewPartitions::new("__consumer_offsets", 4)], &options())
+        .await
+        .unwrap();
+    assert_eq!(
+        results,
+        vec![Err((
+            "__consumer_offsets".to_string(),
+            RDKafkaErrorCode::InvalidPartitions
+        ))]
+    );
+    assert_eq!(
+        broker
+            .handle
+            .store()
+            .topic("__consumer_offsets")
+            .unwrap()
+            .partitions
+            .len(),
+        1
+    );
+
+    let created = admin
+        .create_topics(
+            &[
+                NewTopic::new("my.events", 1, TopicReplication::Fixed(1)),
+                NewTopic::new("__consumer.offsets", 1, TopicReplication::Fixed(1)),
+            ],
+            &options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        vec![
+            Ok("my.events".to_string()),
+            Err(("__consumer.offsets".to_string(), RDKafkaErrorCode::InvalidTopic)),
+        ]
+    );
+    let created = admin
+        .create_topics(
+            &[NewTopic::new("my_events", 1, TopicReplication::Fixed(1))],
+            &options(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        created,
+        vec![Err(("my_events".to_string(), RDKafkaErrorCode::InvalidTopic))]
+    );
+    assert!(broker.handle.store().topic("my_events").is_none());
+    broker.handle.shutdown().await.unwrap();
+}

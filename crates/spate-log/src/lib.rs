@@ -64,7 +64,7 @@ mod txn_index;
 pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
 pub use control::MarkerType;
 pub use error::Error;
-pub use partition::{AppendOutcome, Partition, ReadResult, RetentionOutcome};
+pub use partition::{AppendOutcome, Partition, ProducerView, ReadResult, RetentionOutcome};
 pub use store::{
     LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId, validate_topic_name,
 };

@@ -28,6 +28,17 @@ use crate::segment::{
 use crate::txn_index::AbortedTxn;
 use crate::{Durability, Error, FlushPolicy, LogConfig, Result, TimestampType};
 
+/// One producer as a partition knows it (see [`Partition::producers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProducerView {
+    pub producer_id: i64,
+    pub epoch: i16,
+    /// Sequence number of its last stored batch's last record, -1 when none is kept.
+    pub last_sequence: i32,
+    /// First offset of its ongoing transaction on this partition.
+    pub current_txn_start_offset: Option<i64>,
+}
+
 /// What an append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {
@@ -564,6 +575,25 @@ impl Partition {
     /// First offset of `producer_id`'s ongoing transaction on this partition.
     pub fn ongoing_transaction(&self, producer_id: i64) -> Option<i64> {
         lock(&self.appender).producers.ongoing_transaction(producer_id)
+    }
+
+    /// Every producer this partition tracks, by producer id (Kafka's DescribeProducers: how an
+    /// operator finds the producer of a transaction that holds the last stable offset back).
+    pub fn producers(&self) -> Vec<ProducerView> {
+        let appender = lock(&self.appender);
+        let mut out: Vec<ProducerView> = appender
+            .producers
+            .producers
+            .iter()
+            .map(|(&producer_id, e)| ProducerView {
+                producer_id,
+                epoch: e.epoch,
+                last_sequence: e.batches.back().map_or(-1, |b| b.last_seq),
+                current_txn_start_offset: e.txn_first_offset,
+            })
+            .collect();
+        out.sort_by_key(|p| p.producer_id);
+        out
     }
 
     /// Offset and timestamp of the first record whose timestamp is >= `timestamp`, or `None`

@@ -80,6 +80,16 @@ pub(crate) struct JoinRequest {
 impl GroupCoordinator {
     pub(crate) fn open(log: &LogStore, config: GroupConfig) -> Result<GroupCoordinator> {
         let (store, stored) = GroupStore::open(log)?;
+        // A crash between a topic's deletion and its offsets' tombstones leaves offsets of a
+        // partition that no longer exists; committing needs an existing partition, so any such
+        // offset is stale.
+        let purged = store.forget_offsets_where(|topic, partition| {
+            log.topic(topic)
+                .is_none_or(|t| usize::try_from(partition).map_or(true, |p| p >= t.partitions.len()))
+        })?;
+        if purged > 0 {
+            tracing::warn!("removed {purged} committed offsets of partitions that no longer exist");
+        }
         let now = Instant::now();
         let groups = stored
             .into_iter()
@@ -432,6 +442,11 @@ impl GroupCoordinator {
         Ok((partition, errors))
     }
 
+    /// Removes (durably) every group's committed offsets of `topic`, which was just deleted.
+    pub(crate) fn forget_topic(&self, topic: &str) -> Result<usize> {
+        self.store.forget_offsets_where(|t, _| t == topic)
+    }
+
     pub(crate) fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<CommittedOffset> {
         self.store.committed(group, topic, partition)
     }
@@ -651,6 +666,11 @@ mod tests {
 
     fn coordinator(dir: &std::path::Path) -> GroupCoordinator {
         let log = LogStore::open(dir, StoreConfig::default()).unwrap();
+        // Committed offsets name existing partitions (offsets of vanished ones are dropped at
+        // open): the tests commit to topic "t".
+        if log.topic("t").is_none() {
+            log.create_topic("t", 2, &Default::default()).unwrap();
+        }
         GroupCoordinator::open(
             &log,
             GroupConfig {
@@ -846,6 +866,38 @@ mod tests {
         let d = c.describe("g").unwrap();
         assert_eq!((d.state, d.members.len()), ("Stable", 1));
         assert_eq!(c.delete_group("g").unwrap(), Some(ResponseError::NonEmptyGroup));
+    }
+
+    #[test]
+    fn offsets_of_deleted_topics_are_gone_after_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let value = CommittedOffset {
+            offset: 3,
+            leader_epoch: -1,
+            metadata: None,
+            commit_timestamp: 0,
+        };
+        {
+            let c = coordinator(dir.path());
+            let (p, _) = c
+                .commit_offsets("g", vec![("t".into(), 0, value.clone()), ("t".into(), 1, value)])
+                .unwrap();
+            p.sync().unwrap();
+        }
+        // The topic goes while the broker is down (a crash between deletion and tombstones).
+        LogStore::open(dir.path(), StoreConfig::default())
+            .unwrap()
+            .delete_topic("t")
+            .unwrap();
+        let log = LogStore::open(dir.path(), StoreConfig::default()).unwrap();
+        let c = GroupCoordinator::open(&log, GroupConfig::default()).unwrap();
+        assert!(c.committed("g", "t", 0).is_none());
+        assert!(c.all_committed("g").is_empty());
+        drop(c);
+        // Durably: the tombstones were written, so a reopen with the topic back finds nothing.
+        log.create_topic("t", 2, &Default::default()).unwrap();
+        let c = GroupCoordinator::open(&log, GroupConfig::default()).unwrap();
+        assert!(c.committed("g", "t", 0).is_none());
     }
 
     #[test]

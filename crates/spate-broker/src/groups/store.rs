@@ -140,6 +140,38 @@ impl GroupStore {
         Ok(self.partition.clone())
     }
 
+    /// Tombstones every committed offset (of any group) whose partition `exists` denies, and
+    /// fsyncs them before returning: Kafka deletes the offsets of deleted partitions, so a topic
+    /// recreated under the same name is read from its start, not from the old positions. Returns
+    /// how many offsets were removed.
+    pub(crate) fn forget_offsets_where(&self, gone: impl Fn(&str, i32) -> bool) -> Result<usize> {
+        let tombstones: Vec<OffsetsRecord> = self
+            .offsets()
+            .iter()
+            .flat_map(|(group, offsets)| {
+                offsets
+                    .keys()
+                    .filter(|(topic, partition)| gone(topic, *partition))
+                    .map(|(topic, partition)| OffsetsRecord::Offset {
+                        group: group.clone(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                        value: None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if tombstones.is_empty() {
+            return Ok(0);
+        }
+        // Batches of bounded size: one group may hold offsets of thousands of partitions.
+        for chunk in tombstones.chunks(1024) {
+            self.append(chunk)?;
+        }
+        self.partition.sync()?;
+        Ok(tombstones.len())
+    }
+
     pub(crate) fn committed(&self, group: &str, topic: &str, partition: i32) -> Option<CommittedOffset> {
         self.offsets()
             .get(group)

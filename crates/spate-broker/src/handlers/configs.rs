@@ -194,6 +194,14 @@ fn apply_overrides(
         ));
     };
     let overrides = change(&topic.overrides)?;
+    if let Some(key) = crate::internal_topics::protected_change(name, &topic.overrides, &overrides) {
+        return Err(fail(
+            ResponseError::InvalidConfig,
+            format!(
+                "{key} of internal topic {name} cannot be changed: it decides what of the broker's own state is kept"
+            ),
+        ));
+    }
     if validate_only {
         state
             .store

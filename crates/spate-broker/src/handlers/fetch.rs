@@ -5,6 +5,9 @@
 //! returned, except that the first batch of the first partition with data is returned whole even
 //! when larger, so a consumer always makes progress.
 //!
+//! Errors carry an empty record set, never a null one, as Kafka's do: librdkafka cannot parse a
+//! null set, so it would never apply `auto.offset.reset` to OFFSET_OUT_OF_RANGE and retry forever.
+//!
 //! Isolation: read_uncommitted returns data up to the high watermark; read_committed only below
 //! the last stable offset, with the aborted transactions overlapping the returned range so the
 //! consumer drops their records.
@@ -18,8 +21,12 @@ use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId, Response
 use spate_log::batch::BatchHeader;
 use tokio::time::Instant;
 
+use bytes::Bytes;
+
 use crate::dispatch::{self, Dispatched, RequestContext};
 use crate::handlers::error_codes::code_of;
+use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
+use crate::session::Session;
 use crate::state::BrokerState;
 
 /// Longest long poll honoured, whatever the client asks.
@@ -39,12 +46,22 @@ fn end_offset(records: &[u8]) -> Option<i64> {
     end
 }
 
-pub(crate) fn handle(state: &Arc<BrokerState>, req: FetchRequest, ctx: RequestContext) -> Dispatched {
-    let (response, bytes) = read_all(state, &req, ctx.version);
+pub(crate) fn handle(
+    state: &Arc<BrokerState>,
+    req: FetchRequest,
+    ctx: RequestContext,
+    session: &Session,
+) -> Dispatched {
+    let replies = session.replies.clone();
+    let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies);
     let min_bytes = req.min_bytes.max(1) as usize;
     if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
-        return dispatch::encode(ctx, ResponseKind::Fetch(response), bytes + 1024);
+        return match encode_held(ctx, response, bytes, grants) {
+            Some(frame) => Dispatched::Reply(frame),
+            None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
+        };
     }
+    drop(grants);
     let state = state.clone();
     let wait = Duration::from_millis(req.max_wait_ms as u64).min(MAX_WAIT_CAP);
     let deadline = Instant::now() + wait;
@@ -53,21 +70,33 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: FetchRequest, ctx: RequestCo
         loop {
             // Marks the current state as seen; an append after the read wakes us up.
             appends.borrow_and_update();
-            let (response, bytes) = read_all(&state, &req, ctx.version);
+            let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies);
             let timed_out = Instant::now() >= deadline;
             if bytes >= min_bytes || timed_out || has_error(&response) {
-                return dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024);
+                return encode_held(ctx, response, bytes, grants);
             }
+            drop(grants);
             match tokio::time::timeout_at(deadline, appends.changed()).await {
                 Ok(Ok(())) => continue,
                 // Timed out, or the broker is shutting down: answer with what there is.
                 _ => {
-                    let (response, bytes) = read_all(&state, &req, ctx.version);
-                    return dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024);
+                    let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies);
+                    return encode_held(ctx, response, bytes, grants);
                 }
             }
         }
     }))
+}
+
+/// The reply frame, holding the memory grants of its records until the connection sent it.
+fn encode_held(
+    ctx: RequestContext,
+    response: FetchResponse,
+    bytes: usize,
+    grants: Vec<Grant>,
+) -> Option<Bytes> {
+    let frame = dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024)?;
+    Some(hold_until_sent(frame, grants))
 }
 
 fn has_error(r: &FetchResponse) -> bool {
@@ -77,13 +106,25 @@ fn has_error(r: &FetchResponse) -> bool {
             .any(|t| t.partitions.iter().any(|p| p.error_code != 0))
 }
 
-/// Reads every requested partition once; returns the response and the record bytes in it.
-fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResponse, usize) {
-    let mut remaining = if req.max_bytes > 0 {
+/// Reads every requested partition once; returns the response, the record bytes in it and the
+/// grants that account for them (the connection's and the broker's reply budgets).
+///
+/// The response is capped at `fetch.max.bytes` and at what both budgets have left; when they
+/// have nothing left the first batch still comes back whole (KIP-74), so consumers progress.
+fn read_all(
+    state: &BrokerState,
+    req: &FetchRequest,
+    version: i16,
+    connection_replies: &Arc<MemoryBudget>,
+) -> (FetchResponse, usize, Vec<Grant>) {
+    let asked = if req.max_bytes > 0 {
         req.max_bytes as usize
     } else {
         usize::MAX
     };
+    let mut connection_grant = connection_replies.take_up_to(asked.min(state.config.fetch_max_bytes));
+    let mut broker_grant = state.reply_memory.take_up_to(connection_grant.bytes());
+    let mut remaining = broker_grant.bytes();
     let mut total = 0usize;
     let read_committed = req.isolation_level == READ_COMMITTED;
     let mut responses = Vec::with_capacity(req.topics.len());
@@ -109,7 +150,7 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
                 } else {
                     ResponseError::UnknownTopicOrPartition.code()
                 };
-                pd.records = None;
+                pd.records = Some(Default::default());
                 partitions.push(pd);
                 continue;
             };
@@ -172,7 +213,7 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
                     pd.high_watermark = partition.high_watermark();
                     pd.last_stable_offset = partition.last_stable_offset();
                     pd.log_start_offset = partition.log_start_offset();
-                    pd.records = None;
+                    pd.records = Some(Default::default());
                 }
             }
             partitions.push(pd);
@@ -185,5 +226,11 @@ fn read_all(state: &BrokerState, req: &FetchRequest, version: i16) -> (FetchResp
         }
         responses.push(tr);
     }
-    (FetchResponse::default().with_responses(responses), total)
+    connection_grant.resize(total);
+    broker_grant.resize(total);
+    (
+        FetchResponse::default().with_responses(responses),
+        total,
+        vec![connection_grant, broker_grant],
+    )
 }

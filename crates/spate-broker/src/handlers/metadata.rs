@@ -13,6 +13,12 @@ use spate_log::Topic;
 use crate::handlers::error_codes::code_of;
 use crate::state::BrokerState;
 
+/// Topics one Metadata request may auto-create. Creating a topic opens files and writes
+/// metadata durably; a request naming thousands of unknown topics would otherwise stall the
+/// connection's thread for seconds and eat file descriptors. The rest are answered
+/// LEADER_NOT_AVAILABLE (retriable), so clients ask again and get them created then.
+const MAX_AUTO_CREATE_PER_REQUEST: usize = 64;
+
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     req: MetadataRequest,
@@ -37,6 +43,7 @@ pub(crate) fn handle(
             .map(|t| describe_topic(t, node, version))
             .collect()
     } else {
+        let mut auto_create_left = MAX_AUTO_CREATE_PER_REQUEST;
         req.topics
             .unwrap_or_default()
             .into_iter()
@@ -48,7 +55,14 @@ pub(crate) fn handle(
                 };
                 match (found, by_name) {
                     (Some(t), _) => describe_topic(&t, node, version),
+                    (None, Some(name)) if auto_create && auto_create_left == 0 => {
+                        missing(Some(name), ResponseError::LeaderNotAvailable)
+                    }
                     (None, Some(name)) if auto_create => {
+                        auto_create_left -= 1;
+                        if crate::internal_topics::colliding_topic(&state.store, &name).is_some() {
+                            return missing(Some(name), ResponseError::InvalidTopicException);
+                        }
                         match state.store.create_topic(
                             &name,
                             state.config.default_partitions,
@@ -107,7 +121,7 @@ fn describe_topic(t: &Topic, node: BrokerId, version: i16) -> MetadataResponseTo
         .with_name(Some(TopicName(StrBytes::from_string(t.name.clone()))))
         .with_partitions(partitions);
     if version >= 1 {
-        topic.is_internal = t.name.starts_with("__");
+        topic.is_internal = crate::internal_topics::is_internal(&t.name);
     }
     if version >= 10 {
         topic.topic_id = uuid::Uuid::from_bytes(t.id);

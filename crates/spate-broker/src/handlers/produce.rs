@@ -19,6 +19,18 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
     let acks = req.acks;
     let valid_acks = matches!(acks, -1..=1);
     let transactional_id = req.transactional_id.clone();
+    // Transactional records need the producer's transactional id, or nothing could ever end their
+    // transaction and read_committed readers would stop at them for good. Kafka refuses the whole
+    // request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    let refuse_all = transactional_id.is_none()
+        && req.topic_data.iter().any(|t| {
+            t.partition_data.iter().any(|pd| {
+                pd.records
+                    .as_deref()
+                    .and_then(|r| BatchHeader::parse(r).ok())
+                    .is_some_and(|h| h.is_transactional())
+            })
+        });
     // (topic index, partition index, partition) of appends still to be fsynced before the reply.
     let mut to_sync: Vec<(usize, usize, Arc<Partition>)> = Vec::new();
     let mut appended = false;
@@ -39,6 +51,11 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                 .and_then(|t| usize::try_from(pd.index).ok().and_then(|i| t.partitions.get(i)));
             let outcome = if !valid_acks {
                 Err((ResponseError::InvalidRequiredAcks.code(), None))
+            } else if refuse_all {
+                Err((
+                    ResponseError::TransactionalIdAuthorizationFailed.code(),
+                    Some("transactional records need the producer's transactional id".to_string()),
+                ))
             } else {
                 match (partition, pd.records) {
                     (None, _) => Err((
@@ -102,6 +119,18 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
         state.notify_appended();
     }
     if acks == 0 {
+        // No reply to carry the error: close the connection, as Kafka does, so the client
+        // notices (it reconnects, refreshes metadata, and its next sends surface the problem).
+        let failed = responses
+            .iter()
+            .flat_map(|t| t.partition_responses.iter())
+            .find(|p| p.error_code != 0);
+        if let Some(p) = failed {
+            return Dispatched::Close(format!(
+                "acks=0 produce to partition {} failed with error code {}",
+                p.index, p.error_code
+            ));
+        }
         return Dispatched::NoReply;
     }
     let mut response = ProduceResponse::default().with_responses(responses);
@@ -152,12 +181,43 @@ fn append_checked(
             )),
         ));
     }
+    let header = BatchHeader::parse(records).map_err(storage_error)?;
+    // Since produce v3 a partition's data is exactly one batch (Kafka: INVALID_RECORD); the
+    // checks below look at that batch's header only, so a second one must not ride along. (A
+    // batch shorter than its length field, or bytes after it that are no batch, are left to the
+    // log's validation: CORRUPT_MESSAGE.)
+    let another_batch = records
+        .get(header.total_len()..)
+        .is_some_and(|rest| !rest.is_empty() && BatchHeader::parse(rest).is_ok());
+    if another_batch {
+        return Err((
+            ResponseError::InvalidRecord.code(),
+            Some(format!(
+                "a partition's records must be exactly one batch ({} bytes sent, the first batch is {})",
+                records.len(),
+                header.total_len()
+            )),
+        ));
+    }
+    // Markers are the transaction coordinator's to write (Kafka's LogValidator refuses them too).
+    if header.is_control() {
+        return Err((
+            ResponseError::InvalidRecord.code(),
+            Some("clients cannot write control batches".to_string()),
+        ));
+    }
     let Some(transactional_id) = transactional_id else {
         return partition
             .append(records, Durability::Async)
             .map_err(storage_error);
     };
-    let header = BatchHeader::parse(records).map_err(storage_error)?;
+    // A transactional id with a non-transactional (idempotent) batch appends outside the
+    // transaction, as Kafka allows; only transactional batches must belong to it.
+    if !header.is_transactional() {
+        return partition
+            .append(records, Durability::Async)
+            .map_err(storage_error);
+    }
     state
         .txn
         .with_transactional_append(

@@ -67,6 +67,11 @@ pub(crate) fn create(
                     ResponseError::InvalidReplicaAssignment,
                     format!("only broker {node} exists"),
                 ))
+            } else if let Some(existing) = crate::internal_topics::colliding_topic(&state.store, &name) {
+                Err(err(
+                    ResponseError::InvalidTopicException,
+                    format!("topic '{name}' collides with existing topic '{existing}' ('.' and '_' are treated alike)"),
+                ))
             } else if req.validate_only {
                 state
                     .store
@@ -168,7 +173,18 @@ pub(crate) fn delete(
                 Some(t) => state
                     .store
                     .delete_topic(&t.name)
-                    .map_err(|e| code_and_message(&e)),
+                    .map_err(|e| code_and_message(&e))
+                    .and_then(|()| {
+                        // Offsets of the deleted partitions go too (durably), or a topic
+                        // recreated under the name would resume from the old positions.
+                        state.groups.forget_topic(&t.name).map(|_| ()).map_err(|e| {
+                            tracing::error!(topic = %t.name, "removing committed offsets: {e}");
+                            err(
+                                ResponseError::KafkaStorageError,
+                                format!("topic deleted, but its committed offsets could not be removed: {e}"),
+                            )
+                        })
+                    }),
             };
             if let Err((code, message)) = outcome {
                 r.error_code = code;
@@ -197,6 +213,10 @@ pub(crate) fn create_partitions(
                 None => Err(err(
                     ResponseError::UnknownTopicOrPartition,
                     format!("unknown topic {name}"),
+                )),
+                Some(_) if crate::internal_topics::is_internal(&name) => Err(err(
+                    ResponseError::InvalidPartitions,
+                    format!("{name} is an internal topic; its partition count is the broker's"),
                 )),
                 Some(_)
                     if t.assignments
