@@ -1,11 +1,49 @@
-//! Request frames to typed requests: the one place untrusted bytes are parsed (the fuzz target
-//! drives [`decode_request`] directly).
+//! The wire codec, both ways: request frames to typed requests (the one place untrusted bytes
+//! are parsed; the fuzz target drives [`decode_request`] directly), typed replies to frames, and
+//! the table of API versions this broker speaks.
 
-use bytes::Bytes;
-use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind};
-use kafka_protocol::protocol::Decodable;
+use bytes::{BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::api_versions_response::ApiVersion;
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
 
-use crate::dispatch::SUPPORTED_APIS;
+/// API versions this broker speaks, advertised by ApiVersions.
+pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 12),
+    (ApiKey::Fetch, 4, 16),
+    (ApiKey::ListOffsets, 1, 8),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::ApiVersions, 0, 4),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::DeleteTopics, 1, 6),
+    (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::InitProducerId, 0, 5),
+    (ApiKey::FindCoordinator, 0, 6),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::OffsetDelete, 0, 0),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    // Transactions: client versions before KIP-890's implicit partition registration.
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::TxnOffsetCommit, 0, 3),
+    // KIP-664 (v1 of ListTransactions: KIP-994's duration filter).
+    (ApiKey::DescribeTransactions, 0, 0),
+    (ApiKey::ListTransactions, 0, 1),
+    // Operators' tools for hanging transactions (`spate transactions`, kafka-transactions.sh).
+    (ApiKey::WriteTxnMarkers, 1, 1),
+    (ApiKey::DescribeProducers, 0, 0),
+];
 
 /// Who asked, for the reply's header and version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,4 +111,35 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, DecodeError> {
         client_id: header.client_id.map(|c| c.as_str().to_string()),
         request: Box::new(request),
     })
+}
+
+/// Frames a reply: length prefix, response header of the request's version, body. `None` (and
+/// a loud log) when the body cannot be encoded at that version, which is a broker bug.
+pub fn encode_frame(ctx: RequestContext, response: &ResponseKind, capacity: usize) -> Option<Bytes> {
+    let mut buf = BytesMut::with_capacity(capacity + 16);
+    buf.put_i32(0);
+    let header = ResponseHeader::default().with_correlation_id(ctx.correlation_id);
+    let result = header
+        .encode(&mut buf, ctx.api_key.response_header_version(ctx.version))
+        .and_then(|_| response.encode(&mut buf, ctx.version));
+    if let Err(e) = result {
+        // A reply that the version cannot carry is a broker bug: log it loudly.
+        tracing::error!("encoding {:?} v{} reply failed: {e}", ctx.api_key, ctx.version);
+        return None;
+    }
+    let len = (buf.len() - 4) as i32;
+    buf[0..4].copy_from_slice(&len.to_be_bytes());
+    Some(buf.freeze())
+}
+
+pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
+    SUPPORTED_APIS
+        .iter()
+        .map(|&(key, min, max)| {
+            ApiVersion::default()
+                .with_api_key(key as i16)
+                .with_min_version(min)
+                .with_max_version(max)
+        })
+        .collect()
 }

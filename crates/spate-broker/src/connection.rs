@@ -24,8 +24,9 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
-use crate::dispatch::{self, Dispatched};
+use crate::dispatch;
 use crate::memory_budget::MemoryBudget;
+use crate::reply::Dispatched;
 use crate::session::Session;
 use crate::state::BrokerState;
 

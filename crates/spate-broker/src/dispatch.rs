@@ -1,71 +1,17 @@
-//! Decoding a request frame, routing it to its handler, encoding the reply.
+//! Routing: a decoded request to its handler (decoding and reply framing are the codec's).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::api_versions_response::ApiVersion;
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseHeader, ResponseKind};
-use kafka_protocol::protocol::Encodable;
+use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
 
-pub(crate) use crate::codec::RequestContext;
-use crate::codec::{DecodedRequest, decode_request};
+use crate::codec::{DecodedRequest, RequestContext, decode_request};
 use crate::handlers;
+use crate::handlers::blocking::reply_when_done;
+use crate::reply::{Dispatched, encode};
 use crate::session::Session;
 use crate::state::BrokerState;
-use crate::txn;
-
-/// What the connection does with a request.
-pub(crate) enum Dispatched {
-    /// The encoded reply frame, ready now.
-    Reply(Bytes),
-    /// The reply frame once the future completes (fsync, long poll); `None` = encoding failed.
-    Deferred(Pin<Box<dyn Future<Output = Option<Bytes>> + Send>>),
-    /// No reply at all (Produce with acks=0).
-    NoReply,
-    /// A request that cannot be answered within the protocol: close the connection, as Kafka does.
-    Close(String),
-}
-
-/// API versions this broker speaks, advertised by ApiVersions.
-pub(crate) const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, 3, 12),
-    (ApiKey::Fetch, 4, 16),
-    (ApiKey::ListOffsets, 1, 8),
-    (ApiKey::Metadata, 0, 12),
-    (ApiKey::ApiVersions, 0, 4),
-    (ApiKey::CreateTopics, 2, 7),
-    (ApiKey::DeleteTopics, 1, 6),
-    (ApiKey::DescribeConfigs, 1, 4),
-    (ApiKey::AlterConfigs, 0, 2),
-    (ApiKey::CreatePartitions, 0, 3),
-    (ApiKey::IncrementalAlterConfigs, 0, 1),
-    (ApiKey::InitProducerId, 0, 5),
-    (ApiKey::FindCoordinator, 0, 6),
-    (ApiKey::JoinGroup, 0, 9),
-    (ApiKey::SyncGroup, 0, 5),
-    (ApiKey::Heartbeat, 0, 4),
-    (ApiKey::LeaveGroup, 0, 5),
-    (ApiKey::OffsetCommit, 2, 8),
-    (ApiKey::OffsetFetch, 1, 8),
-    (ApiKey::OffsetDelete, 0, 0),
-    (ApiKey::ListGroups, 0, 5),
-    (ApiKey::DescribeGroups, 0, 5),
-    (ApiKey::DeleteGroups, 0, 2),
-    // Transactions: client versions before KIP-890's implicit partition registration.
-    (ApiKey::AddPartitionsToTxn, 0, 3),
-    (ApiKey::AddOffsetsToTxn, 0, 3),
-    (ApiKey::EndTxn, 0, 4),
-    (ApiKey::TxnOffsetCommit, 0, 3),
-    // KIP-664 (v1 of ListTransactions: KIP-994's duration filter).
-    (ApiKey::DescribeTransactions, 0, 0),
-    (ApiKey::ListTransactions, 0, 1),
-    // Operators' tools for hanging transactions (`spate transactions`, kafka-transactions.sh).
-    (ApiKey::WriteTxnMarkers, 1, 1),
-    (ApiKey::DescribeProducers, 0, 0),
-];
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) -> Dispatched {
     let (ctx, client_id, request) = match decode_request(frame) {
@@ -147,31 +93,31 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
             ))),
         ),
         RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {
-            txn::reply_when_done(state, ctx, move |s| {
+            reply_when_done(state, ctx, move |s| {
                 ResponseKind::InitProducerId(handlers::init_producer_id::transactional(s, r, version))
             })
         }
-        RequestKind::AddPartitionsToTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::AddPartitionsToTxn(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::AddPartitionsToTxn(handlers::add_partitions_to_txn::handle(s, r, version))
         }),
-        RequestKind::AddOffsetsToTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::AddOffsetsToTxn(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::AddOffsetsToTxn(handlers::add_offsets_to_txn::handle(s, r, version))
         }),
-        RequestKind::EndTxn(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::EndTxn(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::EndTxn(handlers::end_txn::handle(s, r, version))
         }),
-        RequestKind::TxnOffsetCommit(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::TxnOffsetCommit(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(s, r, version))
         }),
         // They wait for the ids' state locks, which EndTxn holds while it writes markers.
-        RequestKind::DescribeTransactions(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::DescribeTransactions(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::DescribeTransactions(handlers::describe_transactions::handle(s, r))
         }),
-        RequestKind::ListTransactions(r) => txn::reply_when_done(state, ctx, move |s| {
-            ResponseKind::ListTransactions(handlers::list_transactions::handle(s, r, crate::server::now_ms()))
+        RequestKind::ListTransactions(r) => reply_when_done(state, ctx, move |s| {
+            ResponseKind::ListTransactions(handlers::list_transactions::handle(s, r, crate::clock::now_ms()))
         }),
         // Markers are fsynced: off the async workers.
-        RequestKind::WriteTxnMarkers(r) => txn::reply_when_done(state, ctx, move |s| {
+        RequestKind::WriteTxnMarkers(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::WriteTxnMarkers(handlers::write_txn_markers::handle(s, r))
         }),
         RequestKind::DescribeProducers(r) => reply(
@@ -240,44 +186,4 @@ fn reply(ctx: RequestContext, response: Result<ResponseKind, String>) -> Dispatc
         Ok(r) => encode(ctx, r, 4096),
         Err(reason) => Dispatched::Close(reason),
     }
-}
-
-/// Encodes a reply frame; `capacity` is a size hint.
-pub(crate) fn encode(ctx: RequestContext, response: ResponseKind, capacity: usize) -> Dispatched {
-    match encode_frame(ctx, &response, capacity) {
-        Some(bytes) => Dispatched::Reply(bytes),
-        None => Dispatched::Close(format!(
-            "could not encode {:?} v{} reply",
-            ctx.api_key, ctx.version
-        )),
-    }
-}
-
-pub(crate) fn encode_frame(ctx: RequestContext, response: &ResponseKind, capacity: usize) -> Option<Bytes> {
-    let mut buf = BytesMut::with_capacity(capacity + 16);
-    buf.put_i32(0);
-    let header = ResponseHeader::default().with_correlation_id(ctx.correlation_id);
-    let result = header
-        .encode(&mut buf, ctx.api_key.response_header_version(ctx.version))
-        .and_then(|_| response.encode(&mut buf, ctx.version));
-    if let Err(e) = result {
-        // A reply that the version cannot carry is a broker bug: log it loudly.
-        tracing::error!("encoding {:?} v{} reply failed: {e}", ctx.api_key, ctx.version);
-        return None;
-    }
-    let len = (buf.len() - 4) as i32;
-    buf[0..4].copy_from_slice(&len.to_be_bytes());
-    Some(buf.freeze())
-}
-
-pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
-    SUPPORTED_APIS
-        .iter()
-        .map(|&(key, min, max)| {
-            ApiVersion::default()
-                .with_api_key(key as i16)
-                .with_min_version(min)
-                .with_max_version(max)
-        })
-        .collect()
 }

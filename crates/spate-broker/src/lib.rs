@@ -30,16 +30,19 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 pub mod codec;
 mod config;
 mod connection;
 mod dispatch;
 mod error;
+mod error_codes;
 mod groups;
 mod handlers;
 mod internal_topics;
 mod memory_budget;
 mod producer_ids;
+mod reply;
 mod server;
 mod session;
 mod state;

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::clock::now_ms;
 use crate::state::BrokerState;
 use crate::{BrokerConfig, Error, Result, connection};
 
@@ -173,11 +174,4 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
     if let Some(t) = maintenance_running {
         let _ = t.await;
     }
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

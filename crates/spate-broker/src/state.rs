@@ -48,7 +48,7 @@ impl BrokerState {
         let groups = Arc::new(GroupCoordinator::open(&store, GroupConfig::default())?);
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
-        txn.resolve(&store, &groups, crate::server::now_ms(), true);
+        txn.resolve(&store, &groups, crate::clock::now_ms(), true);
         let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
             let ip = local_addr.ip();
             if ip.is_unspecified() {

@@ -66,7 +66,7 @@ fn run(rx: mpsc::Receiver<SyncRequest>) {
                 let outcome = p
                     .sync()
                     .err()
-                    .map(|e| (crate::handlers::error_codes::code_of(&e), e.to_string()));
+                    .map(|e| (crate::error_codes::code_of(&e), e.to_string()));
                 done.push((key, outcome));
             }
         }

@@ -12,7 +12,7 @@ use kafka_protocol::records::{
 use spate_log::{Durability, LogStore, Partition};
 
 use super::records::{CommittedOffset, OffsetsRecord, StoredGroup};
-use crate::server::now_ms;
+use crate::clock::now_ms;
 use crate::{Error, Result};
 
 /// Name of the internal topic.

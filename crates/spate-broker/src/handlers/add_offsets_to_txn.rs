@@ -2,7 +2,7 @@
 
 use kafka_protocol::messages::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
 
-use crate::server::now_ms;
+use crate::clock::now_ms;
 use crate::state::BrokerState;
 use crate::txn::fenced_for_version;
 

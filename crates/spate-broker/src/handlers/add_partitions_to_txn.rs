@@ -6,7 +6,7 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 };
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 
-use crate::server::now_ms;
+use crate::clock::now_ms;
 use crate::state::BrokerState;
 use crate::txn::fenced_for_version;
 

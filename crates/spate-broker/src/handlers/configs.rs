@@ -17,7 +17,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use spate_log::LogConfig;
 
-use crate::handlers::error_codes::code_and_message;
+use crate::error_codes::code_and_message;
 use crate::state::BrokerState;
 
 const RESOURCE_TOPIC: i8 = 2;

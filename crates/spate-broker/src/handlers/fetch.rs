@@ -23,9 +23,10 @@ use tokio::time::Instant;
 
 use bytes::Bytes;
 
-use crate::dispatch::{self, Dispatched, RequestContext};
-use crate::handlers::error_codes::code_of;
+use crate::codec::{self, RequestContext};
+use crate::error_codes::code_of;
 use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
+use crate::reply::Dispatched;
 use crate::session::Session;
 use crate::state::BrokerState;
 
@@ -95,7 +96,7 @@ fn encode_held(
     bytes: usize,
     grants: Vec<Grant>,
 ) -> Option<Bytes> {
-    let frame = dispatch::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024)?;
+    let frame = codec::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024)?;
     Some(hold_until_sent(frame, grants))
 }
 

@@ -16,9 +16,10 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::codec::{self, RequestContext};
 use crate::groups::coordinator::{JoinReply, JoinRequest, SyncReply};
 use crate::groups::{JoinOutcome, MemberRequest, SyncOutcome};
+use crate::reply::{self, Dispatched};
 use crate::state::BrokerState;
 
 fn s(v: impl Into<String>) -> StrBytes {
@@ -62,13 +63,13 @@ pub(crate) fn join(
     };
     match state.groups.join(request) {
         JoinReply::Now(outcome) => {
-            dispatch::encode(ctx, ResponseKind::JoinGroup(join_response(outcome, version)), 512)
+            reply::encode(ctx, ResponseKind::JoinGroup(join_response(outcome, version)), 512)
         }
         JoinReply::Wait(rx) => Dispatched::Deferred(Box::pin(async move {
             let outcome = rx
                 .await
                 .unwrap_or_else(|_| JoinOutcome::error(ResponseError::UnknownMemberId, String::new()));
-            dispatch::encode_frame(
+            codec::encode_frame(
                 ctx,
                 &ResponseKind::JoinGroup(join_response(outcome, version)),
                 4096,
@@ -139,11 +140,11 @@ pub(crate) fn sync(state: &Arc<BrokerState>, req: SyncGroupRequest, ctx: Request
     );
     match reply {
         SyncReply::Now(outcome) => {
-            dispatch::encode(ctx, ResponseKind::SyncGroup(sync_response(outcome, version)), 512)
+            reply::encode(ctx, ResponseKind::SyncGroup(sync_response(outcome, version)), 512)
         }
         SyncReply::Wait(rx) => Dispatched::Deferred(Box::pin(async move {
             let outcome = rx.await.unwrap_or(Err(ResponseError::RebalanceInProgress));
-            dispatch::encode_frame(
+            codec::encode_frame(
                 ctx,
                 &ResponseKind::SyncGroup(sync_response(outcome, version)),
                 1024,

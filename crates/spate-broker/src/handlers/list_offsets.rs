@@ -8,7 +8,7 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
-use crate::handlers::error_codes::code_of;
+use crate::error_codes::code_of;
 use crate::state::BrokerState;
 
 const LATEST: i64 = -1;

@@ -10,7 +10,7 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, Topi
 use kafka_protocol::protocol::StrBytes;
 use spate_log::Topic;
 
-use crate::handlers::error_codes::code_of;
+use crate::error_codes::code_of;
 use crate::state::BrokerState;
 
 /// Topics one Metadata request may auto-create. Creating a topic opens files and writes

@@ -19,10 +19,11 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
-use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::clock::now_ms;
+use crate::codec::{self, RequestContext};
 use crate::groups::MemberRequest;
 use crate::groups::records::CommittedOffset;
-use crate::server::now_ms;
+use crate::reply::{self, Dispatched};
 use crate::state::BrokerState;
 
 pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: RequestContext) -> Dispatched {
@@ -97,7 +98,7 @@ pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: Re
     }
     let response = OffsetCommitResponse::default().with_topics(topics);
     let Some(partition) = partition else {
-        return dispatch::encode(ctx, ResponseKind::OffsetCommit(response), 256);
+        return reply::encode(ctx, ResponseKind::OffsetCommit(response), 256);
     };
     // Acknowledge a commit only once it is on stable storage.
     let state = state.clone();
@@ -113,7 +114,7 @@ pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: Re
                 }
             }
         }
-        dispatch::encode_frame(ctx, &ResponseKind::OffsetCommit(response), 256)
+        codec::encode_frame(ctx, &ResponseKind::OffsetCommit(response), 256)
     }))
 }
 

@@ -10,9 +10,10 @@ use kafka_protocol::protocol::StrBytes;
 use spate_log::batch::BatchHeader;
 use spate_log::{AppendOutcome, Durability, FlushPolicy, Partition};
 
-use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::codec::{self, RequestContext};
+use crate::error_codes::code_and_message;
 use crate::groups::OFFSETS_TOPIC;
-use crate::handlers::error_codes::code_and_message;
+use crate::reply::{self, Dispatched};
 use crate::state::BrokerState;
 
 pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: RequestContext) -> Dispatched {
@@ -135,7 +136,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
     }
     let mut response = ProduceResponse::default().with_responses(responses);
     if to_sync.is_empty() {
-        return dispatch::encode(ctx, ResponseKind::Produce(response), 256);
+        return reply::encode(ctx, ResponseKind::Produce(response), 256);
     }
     let state = state.clone();
     Dispatched::Deferred(Box::pin(async move {
@@ -153,7 +154,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                 }
             }
         }
-        dispatch::encode_frame(ctx, &ResponseKind::Produce(response), 256)
+        codec::encode_frame(ctx, &ResponseKind::Produce(response), 256)
     }))
 }
 

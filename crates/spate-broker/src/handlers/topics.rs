@@ -13,9 +13,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::error_codes::code_and_message;
 use crate::groups::OFFSETS_TOPIC;
 use crate::handlers::configs::topic_config_entries;
-use crate::handlers::error_codes::code_and_message;
 use crate::state::BrokerState;
 
 fn err(code: ResponseError, message: impl Into<String>) -> (i16, Option<StrBytes>) {

@@ -11,7 +11,7 @@ use kafka_protocol::messages::write_txn_markers_response::{
 };
 use kafka_protocol::messages::{WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 
-use crate::handlers::error_codes::code_of;
+use crate::error_codes::code_of;
 use crate::state::BrokerState;
 
 pub(crate) fn handle(state: &BrokerState, req: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse {

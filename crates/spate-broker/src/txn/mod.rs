@@ -29,13 +29,11 @@
 //! - Markers are idempotent on the log side (a second marker for an ended transaction changes
 //!   nothing), so completing an outcome twice is harmless.
 
-mod blocking;
 mod listing;
 mod markers;
 mod metadata;
 mod state_log;
 
-pub(crate) use blocking::reply_when_done;
 pub(crate) use listing::KAFKA_STATE_NAMES;
 
 use std::collections::HashMap;
@@ -461,7 +459,7 @@ impl TransactionCoordinator {
 /// the offsets log is fsynced before the transaction is recorded complete). Applying them
 /// twice, when completion is retried after a crash, changes nothing.
 fn apply_offsets(groups: &GroupCoordinator, offsets: &[StagedOffset]) -> TxnResult<()> {
-    let now = crate::server::now_ms();
+    let now = crate::clock::now_ms();
     let mut by_group: HashMap<&str, Vec<(String, i32, CommittedOffset)>> = HashMap::new();
     for o in offsets {
         by_group.entry(&o.group).or_default().push((

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use kafka_protocol::messages::ResponseKind;
 
-use crate::dispatch::{self, Dispatched, RequestContext};
+use crate::codec::{self, RequestContext};
+use crate::reply::Dispatched;
 use crate::state::BrokerState;
 
 pub(crate) fn reply_when_done(
@@ -17,7 +18,7 @@ pub(crate) fn reply_when_done(
     Dispatched::Deferred(Box::pin(async move {
         let response = tokio::task::spawn_blocking(move || work(&state)).await;
         match response {
-            Ok(response) => dispatch::encode_frame(ctx, &response, 512),
+            Ok(response) => codec::encode_frame(ctx, &response, 512),
             Err(e) => {
                 tracing::error!("{:?} handler failed: {e}", ctx.api_key);
                 None
