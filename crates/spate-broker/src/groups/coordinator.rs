@@ -1,3 +1,8 @@
+//! [`GroupCoordinator`]: every consumer group's membership (JoinGroup, SyncGroup, Heartbeat,
+//! LeaveGroup under the classic protocol), their deadlines, and committed offsets, which it
+//! stores through [`GroupStore`] in `__consumer_offsets`. One lock guards all groups; requests
+//! that must wait get a oneshot receiver and wait outside it.
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};

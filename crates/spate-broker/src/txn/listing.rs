@@ -2,7 +2,7 @@
 //! ListTransactions (KIP-664): what an operator, or a sink recovering after a crash, needs to
 //! find lingering transactions and end them with the right producer id and epoch.
 
-use super::{TransactionCoordinator, lock};
+use super::coordinator::{TransactionCoordinator, lock};
 
 /// Every transaction state name Kafka knows (`TransactionState`), including the two this
 /// coordinator never enters (`Dead`: it never expires ids; `PrepareEpochFence`: fencing goes
