@@ -35,6 +35,11 @@ pub enum Command {
         #[command(subcommand)]
         action: GroupsAction,
     },
+    /// List and describe transactions; find and abort hanging ones (as kafka-transactions.sh).
+    Transactions {
+        #[command(subcommand)]
+        action: TransactionsAction,
+    },
     /// Produce lines from stdin to a topic, one record per line.
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -336,6 +341,51 @@ pub struct ClientArgs {
     /// Kafka bootstrap servers (Spate or any Kafka cluster).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub bootstrap: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TransactionsAction {
+    /// Every transactional id the coordinator knows, with producer id and state.
+    List {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// One transactional id: state, producer id and epoch.
+    Describe {
+        #[arg(long)]
+        transactional_id: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The producers a partition tracks, with the start offset of their open transaction.
+    DescribeProducers {
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        partition: i32,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Open transactions on the topic's partitions (all topics if none is given) whose producer
+    /// no coordinator knows: they hold read_committed consumers back for good.
+    FindHanging {
+        #[arg(long)]
+        topic: Option<String>,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Abort the open transaction that starts at an offset of a partition (writes an abort
+    /// marker there, as `kafka-transactions.sh abort --start-offset` does).
+    Abort {
+        #[arg(long)]
+        topic: String,
+        #[arg(long)]
+        partition: i32,
+        #[arg(long)]
+        start_offset: i64,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

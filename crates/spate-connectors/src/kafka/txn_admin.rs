@@ -8,7 +8,8 @@
 //!
 //! Requests: DescribeTransactions (api key 65), ListTransactions (66), EndTxn (26) and
 //! InitProducerId (22, used to fence an id and abort its open transaction when the cluster has
-//! no ListTransactions). Every call has a timeout; errors name the Kafka error code.
+//! no ListTransactions); for operators (`spate transactions`), Metadata (3), DescribeProducers
+//! (61) and WriteTxnMarkers (27), which end a hanging transaction on one partition. Every call has a timeout; errors name the Kafka error code.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -17,10 +18,12 @@ use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeTransactionsRequest, EndTxnRequest,
-    FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, ProducerId, RequestHeader,
-    ResponseHeader, TransactionalId,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeProducersRequest, DescribeTransactionsRequest,
+    EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest,
+    ProducerId, RequestHeader, ResponseHeader, TopicName, TransactionalId, WriteTxnMarkersRequest,
+    describe_producers_request, write_txn_markers_request,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
@@ -54,6 +57,21 @@ pub struct ListedTransaction {
     pub producer_id: i64,
     /// Its state (see [`TransactionDescription::state`]).
     pub state: String,
+}
+
+/// One producer a partition knows of (DescribeProducers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveProducer {
+    /// The producer id.
+    pub producer_id: i64,
+    /// Its epoch.
+    pub producer_epoch: i16,
+    /// Sequence number of its last record, -1 if unknown.
+    pub last_sequence: i32,
+    /// Epoch of the coordinator that wrote its last marker, -1 if unknown.
+    pub coordinator_epoch: i32,
+    /// First offset of its ongoing transaction on the partition, if it has one.
+    pub current_txn_start_offset: Option<i64>,
 }
 
 /// A connection to the transaction coordinator of a cluster.
@@ -238,6 +256,107 @@ impl TxnAdmin {
         let resp = self.call(&req, version)?;
         check(resp.error_code, &format!("InitProducerId({transactional_id})"))?;
         Ok((resp.producer_id.0, resp.producer_epoch))
+    }
+
+    /// `(host, port)` of the leader of a partition (Metadata).
+    pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ConnectorError> {
+        let version = self.require(ApiKey::Metadata, (1, 12))?;
+        let req = MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(TopicName(str_bytes(topic)))),
+            ]))
+            .with_allow_auto_topic_creation(false);
+        let resp = self.call(&req, version)?;
+        let t = resp
+            .topics
+            .iter()
+            .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
+            .ok_or_else(|| ConnectorError::Kafka(format!("Metadata: no entry for topic {topic}")))?;
+        check(t.error_code, &format!("Metadata({topic})"))?;
+        let leader = t
+            .partitions
+            .iter()
+            .find(|p| p.partition_index == partition)
+            .ok_or_else(|| ConnectorError::Kafka(format!("topic {topic} has no partition {partition}")))?
+            .leader_id;
+        let broker = resp.brokers.iter().find(|b| b.node_id == leader).ok_or_else(|| {
+            ConnectorError::Kafka(format!(
+                "leader {} of {topic}-{partition} is not listed",
+                leader.0
+            ))
+        })?;
+        Ok((broker.host.to_string(), broker.port))
+    }
+
+    /// DescribeProducers of one partition (send it to the partition's leader).
+    pub fn describe_producers(
+        &mut self,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Vec<ActiveProducer>, ConnectorError> {
+        let version = self.require(ApiKey::DescribeProducers, (0, 0))?;
+        let req = DescribeProducersRequest::default().with_topics(vec![
+            describe_producers_request::TopicRequest::default()
+                .with_name(TopicName(str_bytes(topic)))
+                .with_partition_indexes(vec![partition]),
+        ]);
+        let resp = self.call(&req, version)?;
+        let p = resp
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .find(|p| p.partition_index == partition)
+            .ok_or_else(|| {
+                ConnectorError::Kafka(format!("DescribeProducers: no entry for {topic}-{partition}"))
+            })?;
+        check(p.error_code, &format!("DescribeProducers({topic}-{partition})"))?;
+        Ok(p.active_producers
+            .iter()
+            .map(|a| ActiveProducer {
+                producer_id: a.producer_id.0,
+                producer_epoch: i16::try_from(a.producer_epoch).unwrap_or(i16::MAX),
+                last_sequence: a.last_sequence,
+                coordinator_epoch: a.coordinator_epoch,
+                current_txn_start_offset: (a.current_txn_start_offset >= 0)
+                    .then_some(a.current_txn_start_offset),
+            })
+            .collect())
+    }
+
+    /// Writes an abort marker for `producer`'s transaction on one partition (WriteTxnMarkers,
+    /// sent to the partition's leader): Kafka's `kafka-transactions.sh abort`, the way out of a
+    /// transaction no coordinator will ever end.
+    pub fn abort_on_partition(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        producer: &ActiveProducer,
+    ) -> Result<(), ConnectorError> {
+        let version = self.require(ApiKey::WriteTxnMarkers, (1, 1))?;
+        let req = WriteTxnMarkersRequest::default().with_markers(vec![
+            write_txn_markers_request::WritableTxnMarker::default()
+                .with_producer_id(ProducerId(producer.producer_id))
+                .with_producer_epoch(producer.producer_epoch)
+                .with_transaction_result(false)
+                .with_coordinator_epoch(producer.coordinator_epoch)
+                .with_topics(vec![
+                    write_txn_markers_request::WritableTxnMarkerTopic::default()
+                        .with_name(TopicName(str_bytes(topic)))
+                        .with_partition_indexes(vec![partition]),
+                ]),
+        ]);
+        let resp = self.call(&req, version)?;
+        let code = resp
+            .markers
+            .iter()
+            .flat_map(|m| m.topics.iter())
+            .flat_map(|t| t.partitions.iter())
+            .find(|p| p.partition_index == partition)
+            .map(|p| p.error_code)
+            .ok_or_else(|| {
+                ConnectorError::Kafka(format!("WriteTxnMarkers: no entry for {topic}-{partition}"))
+            })?;
+        check(code, &format!("WriteTxnMarkers(abort {topic}-{partition})"))
     }
 
     fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ConnectorError> {

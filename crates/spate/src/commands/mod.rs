@@ -9,6 +9,7 @@ mod example;
 mod groups;
 mod produce;
 mod topics;
+mod transactions;
 
 use anyhow::{Context, Result};
 
@@ -31,6 +32,7 @@ pub fn run(command: Command) -> Result<()> {
             Command::Broker(args) => broker::run(args).await,
             Command::Topics { action } => topics::run(action).await,
             Command::Groups { action } => groups::run(action).await,
+            Command::Transactions { action } => transactions::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
             Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) => {

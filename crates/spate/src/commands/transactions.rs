@@ -1,0 +1,181 @@
+//! `spate transactions list|describe|describe-producers|find-hanging|abort`: Kafka's
+//! `kafka-transactions.sh` for Spate and any Kafka cluster.
+//!
+//! A transaction is *hanging* when a partition holds its open records but no coordinator will
+//! ever end it (its producer's coordinator state was lost, or it was written before the broker
+//! refused transactional records without a transactional id): read_committed consumers stop at
+//! its first offset for good. `find-hanging` lists such transactions from DescribeProducers on
+//! every partition, checked against ListTransactions; `abort` writes the abort marker that ends
+//! one (WriteTxnMarkers to the partition's leader).
+
+use std::collections::HashSet;
+
+use anyhow::{Context, Result, bail};
+use rdkafka::consumer::BaseConsumer;
+use spate_connectors::kafka::txn_admin::{ActiveProducer, TxnAdmin};
+
+use crate::cli::TransactionsAction;
+use crate::kafka_client::{self, CLUSTER_TIMEOUT};
+
+/// Coordinator states in which a transaction is legitimately open or ending.
+const LIVE_STATES: &[&str] = &["Ongoing", "PrepareCommit", "PrepareAbort", "PrepareEpochFence"];
+
+pub async fn run(action: TransactionsAction) -> Result<()> {
+    tokio::task::spawn_blocking(move || run_blocking(action))
+        .await
+        .context("transactions command task")?
+}
+
+fn first_server(bootstrap: &str) -> Result<&str> {
+    bootstrap
+        .split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .context("empty --bootstrap")
+}
+
+fn connect(bootstrap: &str) -> Result<TxnAdmin> {
+    let server = first_server(bootstrap)?;
+    TxnAdmin::connect_to(server, CLUSTER_TIMEOUT)
+        .with_context(|| format!("cannot reach the broker at {server}"))
+}
+
+/// A client on the leader of `topic`-`partition`.
+fn leader(bootstrap: &str, topic: &str, partition: i32) -> Result<TxnAdmin> {
+    let (host, port) = connect(bootstrap)?
+        .leader_of(topic, partition)
+        .with_context(|| format!("finding the leader of {topic}-{partition}"))?;
+    TxnAdmin::connect_to(&format!("{host}:{port}"), CLUSTER_TIMEOUT)
+        .with_context(|| format!("cannot reach the leader {host}:{port} of {topic}-{partition}"))
+}
+
+fn run_blocking(action: TransactionsAction) -> Result<()> {
+    match action {
+        TransactionsAction::List { client } => {
+            let mut listed = connect(&client.bootstrap)?
+                .list(&[])
+                .context("ListTransactions")?;
+            listed.sort_by(|a, b| a.transactional_id.cmp(&b.transactional_id));
+            println!("transactional_id\tproducer_id\tstate");
+            for t in listed {
+                println!("{}\t{}\t{}", t.transactional_id, t.producer_id, t.state);
+            }
+        }
+        TransactionsAction::Describe {
+            transactional_id,
+            client,
+        } => {
+            let mut admin = TxnAdmin::connect(&client.bootstrap, &transactional_id, CLUSTER_TIMEOUT)
+                .with_context(|| format!("cannot reach the coordinator of {transactional_id}"))?;
+            let d = admin
+                .describe(&transactional_id)
+                .context("DescribeTransactions")?;
+            println!("transactional_id\tproducer_id\tproducer_epoch\tstate");
+            println!(
+                "{}\t{}\t{}\t{}",
+                d.transactional_id, d.producer_id, d.producer_epoch, d.state
+            );
+        }
+        TransactionsAction::DescribeProducers {
+            topic,
+            partition,
+            client,
+        } => {
+            let producers = leader(&client.bootstrap, &topic, partition)?
+                .describe_producers(&topic, partition)
+                .context("DescribeProducers")?;
+            println!("producer_id\tproducer_epoch\tlast_sequence\tcurrent_txn_start_offset");
+            for p in producers {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    p.producer_id,
+                    p.producer_epoch,
+                    p.last_sequence,
+                    p.current_txn_start_offset
+                        .map_or("-".to_string(), |o| o.to_string())
+                );
+            }
+        }
+        TransactionsAction::FindHanging { topic, client } => {
+            let hanging = find_hanging(&client.bootstrap, topic.as_deref())?;
+            println!("topic\tpartition\tproducer_id\tproducer_epoch\tstart_offset");
+            for (topic, partition, p) in hanging {
+                println!(
+                    "{topic}\t{partition}\t{}\t{}\t{}",
+                    p.producer_id,
+                    p.producer_epoch,
+                    p.current_txn_start_offset.unwrap_or(-1)
+                );
+            }
+        }
+        TransactionsAction::Abort {
+            topic,
+            partition,
+            start_offset,
+            client,
+        } => {
+            let mut admin = leader(&client.bootstrap, &topic, partition)?;
+            let producers = admin
+                .describe_producers(&topic, partition)
+                .context("DescribeProducers")?;
+            let Some(producer) = producers
+                .iter()
+                .find(|p| p.current_txn_start_offset == Some(start_offset))
+            else {
+                let open: Vec<String> = producers
+                    .iter()
+                    .filter_map(|p| {
+                        p.current_txn_start_offset
+                            .map(|o| format!("{o} (producer {})", p.producer_id))
+                    })
+                    .collect();
+                bail!(
+                    "no open transaction starts at offset {start_offset} of {topic}-{partition}; open ones start at: {}",
+                    if open.is_empty() {
+                        "none".to_string()
+                    } else {
+                        open.join(", ")
+                    }
+                );
+            };
+            admin
+                .abort_on_partition(&topic, partition, producer)
+                .context("WriteTxnMarkers")?;
+            println!(
+                "aborted the transaction of producer {} (epoch {}) starting at offset {start_offset} of {topic}-{partition}",
+                producer.producer_id, producer.producer_epoch
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Open transactions whose producer id no live transaction of the coordinator has.
+fn find_hanging(bootstrap: &str, topic: Option<&str>) -> Result<Vec<(String, i32, ActiveProducer)>> {
+    let consumer: BaseConsumer = kafka_client::assign_consumer(bootstrap)?;
+    let metadata = kafka_client::fetch_metadata(&consumer, bootstrap, topic)?;
+    let mut coordinator = connect(bootstrap)?;
+    let live: HashSet<i64> = coordinator
+        .list(LIVE_STATES)
+        .context("ListTransactions")?
+        .into_iter()
+        .map(|t| t.producer_id)
+        .collect();
+    let mut hanging = Vec::new();
+    for t in metadata.topics() {
+        if t.error().is_some() {
+            bail!("topic {} is not available", t.name());
+        }
+        for p in t.partitions() {
+            let producers = leader(bootstrap, t.name(), p.id())?
+                .describe_producers(t.name(), p.id())
+                .with_context(|| format!("DescribeProducers({}-{})", t.name(), p.id()))?;
+            for producer in producers {
+                if producer.current_txn_start_offset.is_some() && !live.contains(&producer.producer_id) {
+                    hanging.push((t.name().to_string(), p.id(), producer));
+                }
+            }
+        }
+    }
+    Ok(hanging)
+}
