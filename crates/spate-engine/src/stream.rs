@@ -4,27 +4,21 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::checkpoint::coordinator::{JobHandle, TaskCheckpointing};
+use crate::checkpoint::coordinator::JobHandle;
 use crate::checkpoint::{CheckpointConfig, RestartStrategy};
 use crate::error::EngineError;
-use crate::graph::{
-    AnyBox, BuildCtx, Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning, WriterBuild, boxed,
-    senders, stream_type, unbox,
-};
-use crate::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
+use crate::graph::{Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{
-    CollectHandle, CollectSink, Downstream, FilterOp, FlatMapOp, FnSink, MapOp, OutputTag, ProcessFunction,
-    ProcessOp, Sink, SinkContext, SinkOp, TimestampsOp,
-};
+use crate::operators::basic::{FilterOp, FlatMapOp, MapOp, TimestampsOp};
+use crate::operators::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
+use crate::operators::process::{ProcessFunction, ProcessOp};
+use crate::plan::{JobConfig, JobResult, RunOptions, execute};
 use crate::record::{Data, Key, Record};
-use crate::runtime::channel::{ChannelWriter, HashRouter};
-use crate::runtime::plan::{JobConfig, JobResult, RunOptions, execute};
-use crate::runtime::task::{SourceTask, TaskTimer};
-use crate::source::{
-    CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source, SourceBatch, SourceContext,
-};
-use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkStrategy};
+use crate::runtime::build::{AnyBox, BuildCtx, boxed, hash_writer, source_task, stream_type, unbox};
+use crate::runtime::output::{Downstream, Output, OutputTag};
+use crate::sink::{CollectHandle, CollectSink, FnSink, Sink, SinkOp};
+use crate::source::{CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source};
+use crate::watermark::{TimestampAssigner, WatermarkStrategy};
 
 pub(crate) struct Shared {
     pub(crate) graph: RefCell<Graph>,
@@ -136,7 +130,7 @@ impl StreamEnvironment {
     }
 
     /// Adds a source; every subtask gets a clone of `source` and opens it with its
-    /// [`SourceContext`]. The strategy assigns timestamps and generates watermarks per split.
+    /// [`SourceContext`](crate::SourceContext). The strategy assigns timestamps and generates watermarks per split.
     pub fn add_source<T, S, A>(&self, name: &str, source: S, strategy: WatermarkStrategy<A>) -> DataStream<T>
     where
         T: Data,
@@ -145,49 +139,7 @@ impl StreamEnvironment {
     {
         let op_name = name.to_string();
         let build = move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
-            let mut src = source.clone();
-            let splits = src
-                .open(&SourceContext {
-                    subtask: ctx.subtask,
-                    parallelism: ctx.parallelism,
-                })
-                .map_err(|e| EngineError::Source {
-                    operator: op_name.clone(),
-                    message: e.to_string(),
-                })?;
-            let source_ctx = SourceContext {
-                subtask: ctx.subtask,
-                parallelism: ctx.parallelism,
-            };
-            if let Some(positions) = ctx.restored_operator_states() {
-                src.restore_positions(&source_ctx, &positions)
-                    .map_err(|e| EngineError::Source {
-                        operator: op_name.clone(),
-                        message: format!("cannot restore the checkpointed position: {e}"),
-                    })?;
-            }
-            let ckpt = ctx.checkpointing.clone().map(|shared| {
-                let restored = shared.completed();
-                TaskCheckpointing::new(shared, ctx.task, restored)
-            });
-            let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout);
-            watermarks.ensure_splits(splits, crate::runtime::worker::now_millis());
-            let task = SourceTask {
-                name: op_name.clone(),
-                source: Box::new(src),
-                assigner: strategy.assigner.clone(),
-                watermarks,
-                batch: SourceBatch::new(ctx.batch_size),
-                out: unbox::<T>(out),
-                timer: TaskTimer::new(Default::default()),
-                failure: ctx.failure.clone(),
-                last_tick: i64::MIN,
-                finished: false,
-                identity: ctx.identity(),
-                ckpt,
-                stopping: None,
-            };
-            Ok(Box::new(task) as Box<dyn crate::runtime::task::Task>)
+            source_task(ctx, &op_name, source.clone(), &strategy, out)
         };
         let parallelism = self.shared.config.borrow().parallelism;
         let id = self.shared.graph.borrow_mut().add(LogicalNode {
@@ -325,7 +277,7 @@ impl<T: Data> DataStream<T> {
         &self,
         name: &str,
         edge: LogicalEdge,
-        build: impl Fn(&mut BuildCtx<'_>, Downstream<U>) -> Box<dyn crate::runtime::output::Output<T>> + 'static,
+        build: impl Fn(&mut BuildCtx<'_>, Downstream<U>) -> Box<dyn Output<T>> + 'static,
     ) -> DataStream<U> {
         let kind = NodeKind::OneInput(Box::new(move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
             let down = Downstream::new(unbox::<U>(out), ctx.take_side_outputs());
@@ -473,31 +425,7 @@ impl<T: Data> DataStream<T> {
         self.add_node::<T>(
             name,
             NodeKind::OneInput(Box::new(move |ctx, _out| {
-                let mut sink = sink.clone();
-                let failure = ctx.failure.clone();
-                let sink_ctx = SinkContext {
-                    subtask: ctx.subtask,
-                    parallelism: ctx.parallelism,
-                };
-                let opened = sink
-                    .open(&sink_ctx)
-                    .and_then(|()| match ctx.restored_operator_states() {
-                        Some(states) => sink.restore_state(&sink_ctx, &states),
-                        None => Ok(()),
-                    });
-                if let Err(e) = opened {
-                    failure.fail(EngineError::Sink {
-                        operator: name_owned.clone(),
-                        message: e.to_string(),
-                    });
-                }
-                boxed::<T>(Box::new(SinkOp {
-                    sink: Box::new(sink),
-                    identity: ctx.identity(),
-                    name: name_owned.clone(),
-                    failure,
-                    failed: false,
-                }))
+                boxed::<T>(Box::new(SinkOp::open(ctx, &name_owned, sink.clone())))
             })),
             vec![self.edge(0)],
         )
@@ -542,17 +470,15 @@ impl<K, T, KS> std::fmt::Debug for KeyedStream<K, T, KS> {
 impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
     /// The hash edge into a keyed operator (input `input` of it).
     pub(crate) fn edge(&self, input: usize) -> LogicalEdge {
-        let ks = self.key_selector.clone();
         let max_parallelism = self.stream.shared.config.borrow().max_parallelism;
-        let writer: WriterBuild = Rc::new(move |tx, batch_size| {
-            let router = HashRouter::new(ks.clone(), max_parallelism);
-            boxed::<T>(Box::new(ChannelWriter::new(senders::<T>(tx), router, batch_size)))
-        });
         LogicalEdge {
             from: self.stream.node,
             input,
             partitioning: Partitioning::Hash,
-            hash_writer: Some(writer),
+            hash_writer: Some(hash_writer::<K, T, KS>(
+                self.key_selector.clone(),
+                max_parallelism,
+            )),
         }
     }
 
@@ -586,7 +512,7 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
     {
         let ks = self.key_selector.clone();
         self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
-            let mut op = crate::keyed::RollingReduceOp::new(
+            let mut op = crate::operators::keyed::RollingReduceOp::new(
                 ks.clone(),
                 f.clone(),
                 down,
