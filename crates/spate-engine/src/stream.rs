@@ -9,9 +9,6 @@ use crate::checkpoint::{CheckpointConfig, RestartStrategy};
 use crate::error::EngineError;
 use crate::graph::{Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::basic::{FilterOp, FlatMapOp, MapOp, TimestampsOp};
-use crate::operators::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
-use crate::operators::process::{ProcessFunction, ProcessOp};
 use crate::plan::{JobConfig, JobResult, RunOptions, execute};
 use crate::record::{Data, Key, Record};
 use crate::runtime::build::{AnyBox, BuildCtx, boxed, hash_writer, source_task, stream_type, unbox};
@@ -324,70 +321,6 @@ impl<T: Data> DataStream<T> {
         self
     }
 
-    /// Applies `f` to every element.
-    pub fn map<U: Data, F>(&self, f: F) -> DataStream<U>
-    where
-        F: FnMut(T) -> U + Clone + Send + 'static,
-    {
-        self.one_input("map", self.edge(0), move |_, down| {
-            Box::new(MapOp {
-                f: f.clone(),
-                down,
-                _t: PhantomData,
-            })
-        })
-    }
-
-    /// Keeps the elements for which `f` is true.
-    pub fn filter<F>(&self, f: F) -> DataStream<T>
-    where
-        F: FnMut(&T) -> bool + Clone + Send + 'static,
-    {
-        self.one_input("filter", self.edge(0), move |_, down| {
-            Box::new(FilterOp { f: f.clone(), down })
-        })
-    }
-
-    /// Replaces every element with zero or more elements.
-    pub fn flat_map<U: Data, I, F>(&self, f: F) -> DataStream<U>
-    where
-        I: IntoIterator<Item = U>,
-        F: FnMut(T) -> I + Clone + Send + 'static,
-    {
-        self.one_input("flat_map", self.edge(0), move |_, down| {
-            Box::new(FlatMapOp {
-                f: f.clone(),
-                down,
-                _t: PhantomData,
-            })
-        })
-    }
-
-    /// Runs a [`ProcessFunction`] (which may emit to side outputs).
-    pub fn process<U: Data, F: ProcessFunction<T, U>>(&self, f: F) -> DataStream<U> {
-        self.one_input("process", self.edge(0), move |_, down| {
-            Box::new(ProcessOp::new(f.clone(), down))
-        })
-    }
-
-    /// Re-assigns timestamps and watermarks (upstream watermarks are dropped, except the final one).
-    pub fn assign_timestamps_and_watermarks<A: TimestampAssigner<T>>(
-        &self,
-        strategy: WatermarkStrategy<A>,
-    ) -> DataStream<T> {
-        self.add_node(
-            "timestamps",
-            NodeKind::OneInput(Box::new(move |_, out| {
-                boxed::<T>(Box::new(TimestampsOp::new(
-                    strategy.assigner.clone(),
-                    strategy.generation,
-                    unbox::<T>(out),
-                )))
-            })),
-            vec![self.edge(0)],
-        )
-    }
-
     /// The records this stream's operator emitted under `tag`.
     pub fn side_output<S: Data>(&self, tag: &OutputTag<S>) -> DataStream<S> {
         self.add_node(
@@ -489,40 +422,5 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
 
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
         KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
-    }
-
-    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
-    pub fn process<O: Data, F: KeyedProcessFunction<K, T, O>>(&self, f: F) -> DataStream<O> {
-        let ks = self.key_selector.clone();
-        self.stream
-            .one_input("keyed-process", self.edge(0), move |ctx, down| {
-                let range = Self::key_groups(ctx);
-                let mut op = KeyedProcessOp::new(ks.clone(), f.clone(), range, ctx.max_parallelism, down);
-                op.rt.attach(ctx);
-                Box::new(op)
-            })
-    }
-
-    /// A rolling reduce: emits the running reduction of each key after every element. The
-    /// reductions are checkpointed per key group.
-    pub fn reduce<F>(&self, f: F) -> DataStream<T>
-    where
-        T: crate::record::StateData,
-        F: FnMut(T, T) -> T + Clone + Send + 'static,
-    {
-        let ks = self.key_selector.clone();
-        self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
-            let mut op = crate::operators::keyed::RollingReduceOp::new(
-                ks.clone(),
-                f.clone(),
-                down,
-                ctx.identity(),
-                ctx.max_parallelism,
-            );
-            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
-                ctx.restore_failed(&e);
-            }
-            Box::new(op)
-        })
     }
 }

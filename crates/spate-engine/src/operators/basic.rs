@@ -3,9 +3,12 @@
 
 use std::marker::PhantomData;
 
+use crate::graph::NodeKind;
 use crate::record::{Data, MAX_WATERMARK, Record, Timestamp};
+use crate::runtime::build::{boxed, unbox};
 use crate::runtime::output::{BoxOutput, Control, Downstream, Output};
-use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkGeneration};
+use crate::stream::DataStream;
+use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkGeneration, WatermarkStrategy};
 
 pub(crate) struct MapOp<T, U, F> {
     pub(crate) f: F,
@@ -145,5 +148,65 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Output<T> for TimestampsOp<T, A
         if let (Some(w), _) = self.watermarks.advance(self.now) {
             self.out.watermark(w);
         }
+    }
+}
+
+// The API methods of this family: they record nodes whose closures build the operators above.
+impl<T: Data> DataStream<T> {
+    /// Applies `f` to every element.
+    pub fn map<U: Data, F>(&self, f: F) -> DataStream<U>
+    where
+        F: FnMut(T) -> U + Clone + Send + 'static,
+    {
+        self.one_input("map", self.edge(0), move |_, down| {
+            Box::new(MapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
+        })
+    }
+
+    /// Keeps the elements for which `f` is true.
+    pub fn filter<F>(&self, f: F) -> DataStream<T>
+    where
+        F: FnMut(&T) -> bool + Clone + Send + 'static,
+    {
+        self.one_input("filter", self.edge(0), move |_, down| {
+            Box::new(FilterOp { f: f.clone(), down })
+        })
+    }
+
+    /// Replaces every element with zero or more elements.
+    pub fn flat_map<U: Data, I, F>(&self, f: F) -> DataStream<U>
+    where
+        I: IntoIterator<Item = U>,
+        F: FnMut(T) -> I + Clone + Send + 'static,
+    {
+        self.one_input("flat_map", self.edge(0), move |_, down| {
+            Box::new(FlatMapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
+        })
+    }
+
+    /// Re-assigns timestamps and watermarks (upstream watermarks are dropped, except the final one).
+    pub fn assign_timestamps_and_watermarks<A: TimestampAssigner<T>>(
+        &self,
+        strategy: WatermarkStrategy<A>,
+    ) -> DataStream<T> {
+        self.add_node(
+            "timestamps",
+            NodeKind::OneInput(Box::new(move |_, out| {
+                boxed::<T>(Box::new(TimestampsOp::new(
+                    strategy.assigner.clone(),
+                    strategy.generation,
+                    unbox::<T>(out),
+                )))
+            })),
+            vec![self.edge(0)],
+        )
     }
 }

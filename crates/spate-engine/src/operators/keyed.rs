@@ -7,6 +7,7 @@ use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
 use crate::record::{Data, Key, Record, StateData};
 use crate::runtime::output::Output;
 use crate::runtime::output::{Control, Downstream};
+use crate::stream::{DataStream, KeyedStream};
 
 /// Rolling reduce: keeps the reduction per key and emits it after every element. Checkpoints
 /// hold each key's reduction under its key group.
@@ -84,6 +85,32 @@ where
             self.state.insert(key, next);
         }
         self.down.emit();
+    }
+}
+
+// The API method of this family.
+impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
+    /// A rolling reduce: emits the running reduction of each key after every element. The
+    /// reductions are checkpointed per key group.
+    pub fn reduce<F>(&self, f: F) -> DataStream<T>
+    where
+        T: crate::record::StateData,
+        F: FnMut(T, T) -> T + Clone + Send + 'static,
+    {
+        let ks = self.key_selector.clone();
+        self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
+            let mut op = crate::operators::keyed::RollingReduceOp::new(
+                ks.clone(),
+                f.clone(),
+                down,
+                ctx.identity(),
+                ctx.max_parallelism,
+            );
+            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
+                ctx.restore_failed(&e);
+            }
+            Box::new(op)
+        })
     }
 }
 

@@ -9,6 +9,7 @@ use crate::runtime::output::{Control, Downstream, Output};
 use crate::state::StateRegistry;
 pub(crate) use crate::state::keyed_runtime::KeyedRuntime;
 pub use crate::state::keyed_runtime::{KeyedContext, TimeDomain};
+use crate::stream::{DataStream, KeyedStream};
 
 /// A per-key function with state and timers (Flink's `KeyedProcessFunction`).
 ///
@@ -105,5 +106,20 @@ where
     fn push(&mut self, batch: &mut Vec<Record<I>>) {
         self.rt
             .process_batch(batch, &self.key_selector, |v, ctx| self.f.process_element(v, ctx));
+    }
+}
+
+// The API method of this family.
+impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
+    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
+    pub fn process<O: Data, F: KeyedProcessFunction<K, T, O>>(&self, f: F) -> DataStream<O> {
+        let ks = self.key_selector.clone();
+        self.stream
+            .one_input("keyed-process", self.edge(0), move |ctx, down| {
+                let range = Self::key_groups(ctx);
+                let mut op = KeyedProcessOp::new(ks.clone(), f.clone(), range, ctx.max_parallelism, down);
+                op.rt.attach(ctx);
+                Box::new(op)
+            })
     }
 }

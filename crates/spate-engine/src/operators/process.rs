@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 
 use crate::record::{Data, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::output::{Control, Downstream, Output, OutputTag};
+use crate::stream::DataStream;
 
 /// What a [`ProcessFunction`] can do for the element it processes.
 pub struct ProcessContext<'a, O> {
@@ -130,5 +131,15 @@ impl<O: Data> Downstream<O> {
             process(r.value, &mut ctx);
         }
         self.emit();
+    }
+}
+
+// The API method of this family.
+impl<T: Data> DataStream<T> {
+    /// Runs a [`ProcessFunction`] (which may emit to side outputs).
+    pub fn process<U: Data, F: ProcessFunction<T, U>>(&self, f: F) -> DataStream<U> {
+        self.one_input("process", self.edge(0), move |_, down| {
+            Box::new(ProcessOp::new(f.clone(), down))
+        })
     }
 }
