@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Spate's tests and demo need beyond the Rust toolchain:
 #   - kcat (Debian package) for the compatibility script,
-#   - confluent-kafka and kafka-python (PyPI) in a virtualenv at .tools/venv.
+#   - confluent-kafka and kafka-python (PyPI) in a virtualenv at .tools/venv,
+#   - cargo-machete (crates.io) for the unused-dependency check.
 # Idempotent: when everything is present it only checks and returns within a second or two.
 # The compat script finds the Python clients via .tools/venv/bin/python.
 set -euo pipefail
@@ -83,6 +84,18 @@ install_python_clients() {
     }
 }
 
+# The unused-dependency gate of scripts/test.sh. Built once (about a minute); pinned so the
+# check does not change under us.
+CARGO_MACHETE_VERSION="0.9.2"
+install_cargo_machete() {
+    if cargo machete --version 2>/dev/null | grep -q "$CARGO_MACHETE_VERSION"; then
+        return 0
+    fi
+    log "cargo install --locked cargo-machete@$CARGO_MACHETE_VERSION"
+    cargo install --locked --quiet "cargo-machete@$CARGO_MACHETE_VERSION"
+}
+
 install_apt_packages kcat
 install_python_clients
+install_cargo_machete
 log "ok (kcat $(kcat -V 2>/dev/null | sed -n 's/^Version \([^ ]*\).*/\1/p'), python clients in $VENV)"

@@ -10,9 +10,9 @@
 //!   against Spate's embedded broker.
 //! - [`datagen`]: sequence, random and Nexmark generators ([`datagen::DatagenSource`]),
 //!   rescalable and optionally throttled.
-//! - [`file`]: newline-delimited JSON and CSV file sources and sinks (exactly-once file sink by
+//! - [`file`](mod@file): newline-delimited JSON and CSV file sources and sinks (exactly-once file sink by
 //!   rename on commit).
-//! - [`print`]: print and blackhole sinks.
+//! - [`print`](mod@print): print and blackhole sinks.
 //! - [`Emitter`] / [`VecBatch`]: sources of this crate can be polled without a running job.
 //!
 //! ## Example
@@ -30,6 +30,9 @@
 //! assert_eq!(count.get(), 1000);
 //! # Ok(()) }
 //! ```
+
+// No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
+#![forbid(unsafe_code)]
 pub mod datagen;
 mod emit;
 mod error;

@@ -1,6 +1,7 @@
-//! A small length-prefixed binary encoding for source positions and sink states. Little-endian
-//! integers, strings as `u32` length + UTF-8 bytes; every read is bounds-checked so corrupt
-//! checkpoint bytes give [`ConnectorError::State`], never a panic.
+//! The one small binary encoding of the crate's checkpointed states (file and Kafka source
+//! positions, sink states): a version byte, then little-endian integers and strings (`u32` or
+//! `u16` length + UTF-8); every read is bounds-checked so corrupt checkpoint bytes give
+//! [`ConnectorError::State`], never a panic.
 
 use crate::error::ConnectorError;
 
@@ -26,6 +27,41 @@ impl StateWriter {
         self.bytes.extend_from_slice(s.as_bytes());
         self
     }
+    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub(crate) fn i16(&mut self, v: i16) -> &mut Self {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub(crate) fn i32(&mut self, v: i32) -> &mut Self {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    pub(crate) fn i64(&mut self, v: i64) -> &mut Self {
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+
+    /// A count as `u32` (formats that store counts that way).
+    pub(crate) fn count32(&mut self, n: usize, what: &str) -> Result<&mut Self, ConnectorError> {
+        let n = u32::try_from(n).map_err(|_| ConnectorError::State(format!("too many {what}")))?;
+        Ok(self.u32(n))
+    }
+
+    /// A string with a `u16` length (topic names, transactional ids).
+    pub(crate) fn str16(&mut self, s: &str, what: &str) -> Result<&mut Self, ConnectorError> {
+        let len = u16::try_from(s.len())
+            .map_err(|_| ConnectorError::State(format!("{what} of {} bytes", s.len())))?;
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(s.as_bytes());
+        Ok(self)
+    }
+
     pub(crate) fn finish(self) -> Vec<u8> {
         self.bytes
     }
@@ -63,11 +99,47 @@ impl<'a> StateReader<'a> {
         Ok(head)
     }
 
-    pub(crate) fn u64(&mut self) -> Result<u64, ConnectorError> {
-        let b = self.take(8)?;
-        let mut a = [0u8; 8];
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ConnectorError> {
+        let b = self.take(N)?;
+        let mut a = [0u8; N];
         a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
+        Ok(a)
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, ConnectorError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn i16(&mut self) -> Result<i16, ConnectorError> {
+        Ok(i16::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn i32(&mut self) -> Result<i32, ConnectorError> {
+        Ok(i32::from_le_bytes(self.array()?))
+    }
+
+    pub(crate) fn i64(&mut self) -> Result<i64, ConnectorError> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    /// A `u32` count; like [`len`](Self::len) it must not exceed the remaining bytes.
+    pub(crate) fn count32(&mut self) -> Result<usize, ConnectorError> {
+        let n = u32::from_le_bytes(self.array()?);
+        if n as usize > self.bytes.len() {
+            return Err(ConnectorError::State(format!(
+                "{}: count {n} exceeds the state size",
+                self.what
+            )));
+        }
+        Ok(n as usize)
+    }
+
+    /// A string written by [`StateWriter::str16`].
+    pub(crate) fn string16(&mut self) -> Result<String, ConnectorError> {
+        let len = u16::from_le_bytes(self.array()?) as usize;
+        let raw = self.take(len)?;
+        String::from_utf8(raw.to_vec())
+            .map_err(|_| ConnectorError::State(format!("{}: a name is not UTF-8", self.what)))
     }
 
     pub(crate) fn len(&mut self) -> Result<usize, ConnectorError> {
@@ -83,10 +155,7 @@ impl<'a> StateReader<'a> {
     }
 
     pub(crate) fn string(&mut self) -> Result<String, ConnectorError> {
-        let b = self.take(4)?;
-        let mut a = [0u8; 4];
-        a.copy_from_slice(b);
-        let len = u32::from_le_bytes(a) as usize;
+        let len = u32::from_le_bytes(self.array()?) as usize;
         let raw = self.take(len)?;
         String::from_utf8(raw.to_vec())
             .map_err(|_| ConnectorError::State(format!("{}: a name is not UTF-8", self.what)))

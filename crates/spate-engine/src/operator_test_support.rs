@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use crate::checkpoint::snapshot::OperatorIdentity;
 use crate::checkpoint::{Barrier, CheckpointCtx};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::Downstream;
-use crate::record::{Data, Record, Timestamp};
+use crate::record::{Data, Record};
+use crate::runtime::output::Downstream;
 use crate::runtime::output::{Control, Output, SideOutputs};
 
 /// Collects every record pushed into it; clones share the records.
@@ -26,15 +26,9 @@ impl<T> Collect<T> {
 }
 
 impl<T: Data> Control for Collect<T> {
-    fn watermark(&mut self, _: Timestamp) {}
-    fn idle(&mut self, _: bool) {}
-    fn tick(&mut self, _: Timestamp) {}
-    fn finish(&mut self) {}
-    fn flush(&mut self) -> bool {
-        true
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
     }
-    fn checkpoint(&mut self, _: &mut CheckpointCtx) {}
-    fn checkpoint_complete(&mut self, _: u64) {}
 }
 
 impl<T: Data> Output<T> for Collect<T> {

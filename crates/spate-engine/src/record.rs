@@ -90,6 +90,17 @@ impl Window {
     }
 }
 
+/// A checkpoint barrier as it travels between tasks. It lives here, beside the other in-band
+/// events, because every channel carries it; `checkpoint` re-exports it with the rest of the
+/// checkpoint API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Barrier {
+    /// Checkpoint id; ids only grow, also across restarts.
+    pub id: u64,
+    /// Whether this is a savepoint (a checkpoint the user asked for, written elsewhere).
+    pub savepoint: bool,
+}
+
 /// What travels over an edge between subtasks. Records always travel in batches; watermarks,
 /// idleness and end of stream travel in-band so they stay ordered with the records.
 #[derive(Debug)]
@@ -98,7 +109,7 @@ pub(crate) enum Event<T> {
     Watermark(Timestamp),
     Idle(bool),
     /// A checkpoint barrier: everything before it belongs to the checkpoint.
-    Barrier(crate::checkpoint::Barrier),
+    Barrier(Barrier),
     End,
 }
 

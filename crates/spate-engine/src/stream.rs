@@ -4,27 +4,18 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use crate::checkpoint::coordinator::{JobHandle, TaskCheckpointing};
+use crate::checkpoint::coordinator::JobHandle;
 use crate::checkpoint::{CheckpointConfig, RestartStrategy};
 use crate::error::EngineError;
-use crate::graph::{
-    AnyBox, BuildCtx, Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning, WriterBuild, boxed,
-    senders, stream_type, unbox,
-};
-use crate::keyed_process::{KeyedProcessFunction, KeyedProcessOp};
+use crate::graph::{Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning};
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{
-    CollectHandle, CollectSink, Downstream, FilterOp, FlatMapOp, FnSink, MapOp, OutputTag, ProcessFunction,
-    ProcessOp, Sink, SinkContext, SinkOp, TimestampsOp,
-};
+use crate::plan::{JobConfig, JobResult, RunOptions, execute};
 use crate::record::{Data, Key, Record};
-use crate::runtime::channel::{ChannelWriter, HashRouter};
-use crate::runtime::plan::{JobConfig, JobResult, RunOptions, execute};
-use crate::runtime::task::{SourceTask, TaskTimer};
-use crate::source::{
-    CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source, SourceBatch, SourceContext,
-};
-use crate::watermark::{SplitWatermarks, TimestampAssigner, WatermarkStrategy};
+use crate::runtime::build::{AnyBox, BuildCtx, boxed, hash_writer, source_task, stream_type, unbox};
+use crate::runtime::output::{Downstream, Output, OutputTag};
+use crate::sink::{CollectHandle, CollectSink, FnSink, Sink, SinkOp};
+use crate::source::{CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source};
+use crate::watermark::{TimestampAssigner, WatermarkStrategy};
 
 pub(crate) struct Shared {
     pub(crate) graph: RefCell<Graph>,
@@ -136,7 +127,7 @@ impl StreamEnvironment {
     }
 
     /// Adds a source; every subtask gets a clone of `source` and opens it with its
-    /// [`SourceContext`]. The strategy assigns timestamps and generates watermarks per split.
+    /// [`SourceContext`](crate::SourceContext). The strategy assigns timestamps and generates watermarks per split.
     pub fn add_source<T, S, A>(&self, name: &str, source: S, strategy: WatermarkStrategy<A>) -> DataStream<T>
     where
         T: Data,
@@ -145,49 +136,7 @@ impl StreamEnvironment {
     {
         let op_name = name.to_string();
         let build = move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
-            let mut src = source.clone();
-            let splits = src
-                .open(&SourceContext {
-                    subtask: ctx.subtask,
-                    parallelism: ctx.parallelism,
-                })
-                .map_err(|e| EngineError::Source {
-                    operator: op_name.clone(),
-                    message: e.to_string(),
-                })?;
-            let source_ctx = SourceContext {
-                subtask: ctx.subtask,
-                parallelism: ctx.parallelism,
-            };
-            if let Some(positions) = ctx.restored_operator_states() {
-                src.restore_positions(&source_ctx, &positions)
-                    .map_err(|e| EngineError::Source {
-                        operator: op_name.clone(),
-                        message: format!("cannot restore the checkpointed position: {e}"),
-                    })?;
-            }
-            let ckpt = ctx.checkpointing.clone().map(|shared| {
-                let restored = shared.completed();
-                TaskCheckpointing::new(shared, ctx.task, restored)
-            });
-            let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout);
-            watermarks.ensure_splits(splits, crate::runtime::worker::now_millis());
-            let task = SourceTask {
-                name: op_name.clone(),
-                source: Box::new(src),
-                assigner: strategy.assigner.clone(),
-                watermarks,
-                batch: SourceBatch::new(ctx.batch_size),
-                out: unbox::<T>(out),
-                timer: TaskTimer::new(Default::default()),
-                failure: ctx.failure.clone(),
-                last_tick: i64::MIN,
-                finished: false,
-                identity: ctx.identity(),
-                ckpt,
-                stopping: None,
-            };
-            Ok(Box::new(task) as Box<dyn crate::runtime::task::Task>)
+            source_task(ctx, &op_name, source.clone(), &strategy, out)
         };
         let parallelism = self.shared.config.borrow().parallelism;
         let id = self.shared.graph.borrow_mut().add(LogicalNode {
@@ -325,7 +274,7 @@ impl<T: Data> DataStream<T> {
         &self,
         name: &str,
         edge: LogicalEdge,
-        build: impl Fn(&mut BuildCtx<'_>, Downstream<U>) -> Box<dyn crate::runtime::output::Output<T>> + 'static,
+        build: impl Fn(&mut BuildCtx<'_>, Downstream<U>) -> Box<dyn Output<T>> + 'static,
     ) -> DataStream<U> {
         let kind = NodeKind::OneInput(Box::new(move |ctx: &mut BuildCtx<'_>, out: AnyBox| {
             let down = Downstream::new(unbox::<U>(out), ctx.take_side_outputs());
@@ -372,70 +321,6 @@ impl<T: Data> DataStream<T> {
         self
     }
 
-    /// Applies `f` to every element.
-    pub fn map<U: Data, F>(&self, f: F) -> DataStream<U>
-    where
-        F: FnMut(T) -> U + Clone + Send + 'static,
-    {
-        self.one_input("map", self.edge(0), move |_, down| {
-            Box::new(MapOp {
-                f: f.clone(),
-                down,
-                _t: PhantomData,
-            })
-        })
-    }
-
-    /// Keeps the elements for which `f` is true.
-    pub fn filter<F>(&self, f: F) -> DataStream<T>
-    where
-        F: FnMut(&T) -> bool + Clone + Send + 'static,
-    {
-        self.one_input("filter", self.edge(0), move |_, down| {
-            Box::new(FilterOp { f: f.clone(), down })
-        })
-    }
-
-    /// Replaces every element with zero or more elements.
-    pub fn flat_map<U: Data, I, F>(&self, f: F) -> DataStream<U>
-    where
-        I: IntoIterator<Item = U>,
-        F: FnMut(T) -> I + Clone + Send + 'static,
-    {
-        self.one_input("flat_map", self.edge(0), move |_, down| {
-            Box::new(FlatMapOp {
-                f: f.clone(),
-                down,
-                _t: PhantomData,
-            })
-        })
-    }
-
-    /// Runs a [`ProcessFunction`] (which may emit to side outputs).
-    pub fn process<U: Data, F: ProcessFunction<T, U>>(&self, f: F) -> DataStream<U> {
-        self.one_input("process", self.edge(0), move |_, down| {
-            Box::new(ProcessOp::new(f.clone(), down))
-        })
-    }
-
-    /// Re-assigns timestamps and watermarks (upstream watermarks are dropped, except the final one).
-    pub fn assign_timestamps_and_watermarks<A: TimestampAssigner<T>>(
-        &self,
-        strategy: WatermarkStrategy<A>,
-    ) -> DataStream<T> {
-        self.add_node(
-            "timestamps",
-            NodeKind::OneInput(Box::new(move |_, out| {
-                boxed::<T>(Box::new(TimestampsOp::new(
-                    strategy.assigner.clone(),
-                    strategy.generation,
-                    unbox::<T>(out),
-                )))
-            })),
-            vec![self.edge(0)],
-        )
-    }
-
     /// The records this stream's operator emitted under `tag`.
     pub fn side_output<S: Data>(&self, tag: &OutputTag<S>) -> DataStream<S> {
         self.add_node(
@@ -473,31 +358,7 @@ impl<T: Data> DataStream<T> {
         self.add_node::<T>(
             name,
             NodeKind::OneInput(Box::new(move |ctx, _out| {
-                let mut sink = sink.clone();
-                let failure = ctx.failure.clone();
-                let sink_ctx = SinkContext {
-                    subtask: ctx.subtask,
-                    parallelism: ctx.parallelism,
-                };
-                let opened = sink
-                    .open(&sink_ctx)
-                    .and_then(|()| match ctx.restored_operator_states() {
-                        Some(states) => sink.restore_state(&sink_ctx, &states),
-                        None => Ok(()),
-                    });
-                if let Err(e) = opened {
-                    failure.fail(EngineError::Sink {
-                        operator: name_owned.clone(),
-                        message: e.to_string(),
-                    });
-                }
-                boxed::<T>(Box::new(SinkOp {
-                    sink: Box::new(sink),
-                    identity: ctx.identity(),
-                    name: name_owned.clone(),
-                    failure,
-                    failed: false,
-                }))
+                boxed::<T>(Box::new(SinkOp::open(ctx, &name_owned, sink.clone())))
             })),
             vec![self.edge(0)],
         )
@@ -542,17 +403,15 @@ impl<K, T, KS> std::fmt::Debug for KeyedStream<K, T, KS> {
 impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
     /// The hash edge into a keyed operator (input `input` of it).
     pub(crate) fn edge(&self, input: usize) -> LogicalEdge {
-        let ks = self.key_selector.clone();
         let max_parallelism = self.stream.shared.config.borrow().max_parallelism;
-        let writer: WriterBuild = Rc::new(move |tx, batch_size| {
-            let router = HashRouter::new(ks.clone(), max_parallelism);
-            boxed::<T>(Box::new(ChannelWriter::new(senders::<T>(tx), router, batch_size)))
-        });
         LogicalEdge {
             from: self.stream.node,
             input,
             partitioning: Partitioning::Hash,
-            hash_writer: Some(writer),
+            hash_writer: Some(hash_writer::<K, T, KS>(
+                self.key_selector.clone(),
+                max_parallelism,
+            )),
         }
     }
 
@@ -563,40 +422,5 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
 
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
         KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
-    }
-
-    /// Runs a [`KeyedProcessFunction`] with keyed state and timers.
-    pub fn process<O: Data, F: KeyedProcessFunction<K, T, O>>(&self, f: F) -> DataStream<O> {
-        let ks = self.key_selector.clone();
-        self.stream
-            .one_input("keyed-process", self.edge(0), move |ctx, down| {
-                let range = Self::key_groups(ctx);
-                let mut op = KeyedProcessOp::new(ks.clone(), f.clone(), range, ctx.max_parallelism, down);
-                op.rt.attach(ctx);
-                Box::new(op)
-            })
-    }
-
-    /// A rolling reduce: emits the running reduction of each key after every element. The
-    /// reductions are checkpointed per key group.
-    pub fn reduce<F>(&self, f: F) -> DataStream<T>
-    where
-        T: crate::record::StateData,
-        F: FnMut(T, T) -> T + Clone + Send + 'static,
-    {
-        let ks = self.key_selector.clone();
-        self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
-            let mut op = crate::keyed::RollingReduceOp::new(
-                ks.clone(),
-                f.clone(),
-                down,
-                ctx.identity(),
-                ctx.max_parallelism,
-            );
-            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
-                ctx.restore_failed(&e);
-            }
-            Box::new(op)
-        })
     }
 }

@@ -1,6 +1,10 @@
 //! Command-line arguments, as parsed by clap. Turning them into validated settings happens in
 //! each command's module (two stages, as in ripgrep): parsing stays declarative here.
 
+// The doc comments below are clap's `--help` text (`[default: ...]`, `<example>`), not
+// rustdoc markup.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

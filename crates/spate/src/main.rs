@@ -1,6 +1,10 @@
 //! `spate`: the one binary — broker, client tools, jobs and benchmarks.
 
+// No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
+#![forbid(unsafe_code)]
+
 mod cli;
+mod cluster;
 mod commands;
 mod delivery;
 mod examples;

@@ -154,9 +154,7 @@ impl<T> FileSink<T> {
     }
 
     fn sync_dir(&self) -> Result<(), ConnectorError> {
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Self::io(&self.dir, e))
+        spate_engine::durable::sync_dir(&self.dir, Self::io)
     }
 
     /// Renames a pending file to its final name; an already renamed file is fine.

@@ -32,6 +32,7 @@
 
 mod assignment;
 mod committer;
+pub(crate) mod error;
 mod message;
 pub mod position;
 mod sink;

@@ -4,6 +4,7 @@
 //! (`u16` length + UTF-8), the partition `i32` and the next offset `i64`.
 
 use crate::ConnectorError;
+use crate::state_codec::{StateReader, StateWriter};
 
 const VERSION: u8 = 1;
 
@@ -20,20 +21,12 @@ pub struct PartitionOffset {
 
 /// Encodes positions.
 pub fn encode(entries: &[PartitionOffset]) -> Result<Vec<u8>, ConnectorError> {
-    let mut out = Vec::with_capacity(5 + entries.len() * 24);
-    out.push(VERSION);
-    let count =
-        u32::try_from(entries.len()).map_err(|_| ConnectorError::State("too many partitions".into()))?;
-    out.extend_from_slice(&count.to_le_bytes());
+    let mut w = StateWriter::new(VERSION);
+    w.count32(entries.len(), "partitions")?;
     for e in entries {
-        let len = u16::try_from(e.topic.len())
-            .map_err(|_| ConnectorError::State(format!("topic name of {} bytes", e.topic.len())))?;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(e.topic.as_bytes());
-        out.extend_from_slice(&e.partition.to_le_bytes());
-        out.extend_from_slice(&e.offset.to_le_bytes());
+        w.str16(&e.topic, "topic name")?.i32(e.partition).i64(e.offset);
     }
-    Ok(out)
+    Ok(w.finish())
 }
 
 /// Decodes positions; an empty input (a subtask that never snapshotted) holds none.
@@ -41,62 +34,18 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<PartitionOffset>, ConnectorError> {
     if bytes.is_empty() {
         return Ok(Vec::new());
     }
-    let mut r = Reader { bytes, at: 0 };
-    let version = r.take::<1>()?[0];
-    if version != VERSION {
-        return Err(ConnectorError::State(format!(
-            "kafka source position version {version}, expected {VERSION}"
-        )));
-    }
-    let count = u32::from_le_bytes(r.take()?) as usize;
-    // Every entry needs at least 14 bytes: do not trust the count for the allocation.
-    let mut entries = Vec::with_capacity(count.min(bytes.len() / 14));
+    let mut r = StateReader::new(bytes, VERSION, "kafka source position")?;
+    let count = r.count32()?;
+    let mut entries = Vec::with_capacity(count);
     for _ in 0..count {
-        let len = u16::from_le_bytes(r.take()?) as usize;
-        let topic = std::str::from_utf8(r.slice(len)?)
-            .map_err(|_| ConnectorError::State("topic name is not UTF-8".into()))?
-            .to_string();
-        let partition = i32::from_le_bytes(r.take()?);
-        let offset = i64::from_le_bytes(r.take()?);
         entries.push(PartitionOffset {
-            topic,
-            partition,
-            offset,
+            topic: r.string16()?,
+            partition: r.i32()?,
+            offset: r.i64()?,
         });
     }
-    if r.at != bytes.len() {
-        return Err(ConnectorError::State(format!(
-            "{} bytes after the positions",
-            bytes.len() - r.at
-        )));
-    }
+    r.end()?;
     Ok(entries)
-}
-
-/// A bounds-checked cursor shared by the connector's small binary codecs.
-pub(crate) struct Reader<'a> {
-    pub(crate) bytes: &'a [u8],
-    pub(crate) at: usize,
-}
-
-impl<'a> Reader<'a> {
-    pub(crate) fn slice(&mut self, n: usize) -> Result<&'a [u8], ConnectorError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| ConnectorError::State(format!("truncated at byte {}", self.at)))?;
-        let s = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(s)
-    }
-
-    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], ConnectorError> {
-        let s = self.slice(N)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use rdkafka::producer::{BaseRecord, Producer};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
 
 use super::committer::Committer;
-use super::source::kafka_error;
+use super::error::kafka_error;
 use super::transactional::{Recovery, SinkProducer, TxnProducer, create_producer, transactional_id};
 use super::txn_state::{PendingTxn, SinkTxnState};
 use crate::ConnectorError;

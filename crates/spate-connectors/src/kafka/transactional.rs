@@ -17,7 +17,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use spate_engine::SinkContext;
 
-use super::source::kafka_error;
+use super::error::kafka_error;
 use super::txn_admin::TxnAdmin;
 use super::txn_state::{PendingTxn, SinkTxnState};
 use crate::ConnectorError;

@@ -5,8 +5,8 @@
 //! transaction: transactional id (`u16` length + UTF-8), checkpoint id `u64`, producer id
 //! `i64`, producer epoch `i16`.
 
-use super::position::Reader;
 use crate::ConnectorError;
+use crate::state_codec::{StateReader, StateWriter};
 
 const VERSION: u8 = 1;
 
@@ -28,21 +28,16 @@ pub(crate) struct SinkTxnState {
 
 impl SinkTxnState {
     pub(crate) fn encode(&self) -> Result<Vec<u8>, ConnectorError> {
-        let mut out = vec![VERSION];
-        out.extend_from_slice(&self.next_sequence.to_le_bytes());
-        let count = u32::try_from(self.pending.len())
-            .map_err(|_| ConnectorError::State("too many transactions".into()))?;
-        out.extend_from_slice(&count.to_le_bytes());
+        let mut w = StateWriter::new(VERSION);
+        w.u64(self.next_sequence)
+            .count32(self.pending.len(), "transactions")?;
         for t in &self.pending {
-            let len = u16::try_from(t.transactional_id.len())
-                .map_err(|_| ConnectorError::State("transactional id too long".into()))?;
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(t.transactional_id.as_bytes());
-            out.extend_from_slice(&t.checkpoint_id.to_le_bytes());
-            out.extend_from_slice(&t.producer_id.to_le_bytes());
-            out.extend_from_slice(&t.producer_epoch.to_le_bytes());
+            w.str16(&t.transactional_id, "transactional id")?
+                .u64(t.checkpoint_id)
+                .i64(t.producer_id)
+                .i16(t.producer_epoch);
         }
-        Ok(out)
+        Ok(w.finish())
     }
 
     /// Decodes a state; empty bytes are the state of a subtask that had nothing to record.
@@ -50,34 +45,19 @@ impl SinkTxnState {
         if bytes.is_empty() {
             return Ok(Self::default());
         }
-        let mut r = Reader { bytes, at: 0 };
-        let version = r.take::<1>()?[0];
-        if version != VERSION {
-            return Err(ConnectorError::State(format!(
-                "kafka sink state version {version}, expected {VERSION}"
-            )));
-        }
-        let next_sequence = u64::from_le_bytes(r.take()?);
-        let count = u32::from_le_bytes(r.take()?) as usize;
-        let mut pending = Vec::with_capacity(count.min(bytes.len() / 20));
+        let mut r = StateReader::new(bytes, VERSION, "kafka sink state")?;
+        let next_sequence = r.u64()?;
+        let count = r.count32()?;
+        let mut pending = Vec::with_capacity(count);
         for _ in 0..count {
-            let len = u16::from_le_bytes(r.take()?) as usize;
-            let transactional_id = std::str::from_utf8(r.slice(len)?)
-                .map_err(|_| ConnectorError::State("transactional id is not UTF-8".into()))?
-                .to_string();
             pending.push(PendingTxn {
-                transactional_id,
-                checkpoint_id: u64::from_le_bytes(r.take()?),
-                producer_id: i64::from_le_bytes(r.take()?),
-                producer_epoch: i16::from_le_bytes(r.take()?),
+                transactional_id: r.string16()?,
+                checkpoint_id: r.u64()?,
+                producer_id: r.i64()?,
+                producer_epoch: r.i16()?,
             });
         }
-        if r.at != bytes.len() {
-            return Err(ConnectorError::State(format!(
-                "{} bytes after the sink state",
-                bytes.len() - r.at
-            )));
-        }
+        r.end()?;
         Ok(Self {
             next_sequence,
             pending,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::checkpoint::CheckpointConfig;
 use crate::checkpoint::snapshot::decode;
 use crate::error::EngineError;
-use crate::keyed_process::{KeyedContext, KeyedProcessFunction};
+use crate::operators::keyed_process::{KeyedContext, KeyedProcessFunction};
 use crate::source::{SourceBatch, SourceContext, SourceStatus};
 use crate::state::{StateRegistry, ValueState};
 use crate::stream::StreamEnvironment;

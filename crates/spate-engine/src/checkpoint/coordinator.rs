@@ -16,9 +16,8 @@ use crate::checkpoint::storage::{
     self, CheckpointMetadata, FORMAT_VERSION, OperatorState, SubtaskState, checkpoint_dir_name, io_error,
 };
 use crate::checkpoint::{Barrier, CheckpointConfig};
-use crate::error::EngineError;
-use crate::runtime::task::FailureSlot;
-use crate::runtime::worker::now_millis;
+use crate::clock::now_millis;
+use crate::error::{EngineError, FailureSlot};
 
 /// Messages from tasks and from the [`JobHandle`] to the coordinator.
 pub(crate) enum Msg {
@@ -494,7 +493,7 @@ impl Coordinator {
 
     fn abandon(&mut self, reason: &str) {
         if let Some(p) = self.pending.take() {
-            eprintln!("spate: checkpoint {} abandoned: {reason}", p.barrier.id);
+            tracing::warn!(checkpoint = p.barrier.id, reason, "checkpoint abandoned");
             let _ = std::fs::remove_dir_all(&p.dir);
             if let Some((_, _, reply)) = p.savepoint {
                 let _ = reply.send(Err(EngineError::Checkpoint(format!(
@@ -544,7 +543,7 @@ impl Coordinator {
             if let Some(cfg) = &self.config
                 && let Err(e) = storage::prune(&cfg.dir, cfg.retained)
             {
-                eprintln!("spate: could not delete old checkpoints: {e}");
+                tracing::warn!(error = %e, "could not delete old checkpoints");
             }
             self.shared.completed.store(id, Ordering::Release);
             self.handle.update(|pr| {

@@ -7,8 +7,13 @@
 //!    band, behind every record it already emitted.
 //! 2. A task that reads channels *aligns*: a channel that delivered the barrier is not read
 //!    again until every channel delivered it (ended channels count as aligned), so the state it
-//!    then snapshots reflects exactly the records before the barrier on every input.
-//! 3. At the barrier each operator of the chain writes its state into the [`CheckpointCtx`]:
+//!    then snapshots reflects exactly the records before the barrier on every input. Barrier
+//!    alignment lives with the task that reads the channels: `runtime/task.rs`
+//!    (`InputTask::on_barrier`, `try_complete_alignment`); sources inject barriers in
+//!    `SourceTask::checkpointing`; the barrier type is [`Barrier`] (`record.rs`, an in-band event).
+//! 3. At the barrier each operator of the chain writes its state into the [`CheckpointCtx`]
+//!    (`Control::snapshot` in `runtime/output.rs`; the default `Control::checkpoint` then
+//!    passes the barrier on):
 //!    keyed state per key group, operator state (source positions, sink pre-commits) per
 //!    subtask. Serialising into memory is the only pause; the files are written and fsynced by
 //!    the coordinator's writer thread while processing goes on.
@@ -36,17 +41,9 @@ pub(crate) mod storage;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::record::Barrier;
 pub use coordinator::{JobHandle, JobProgress};
 pub use snapshot::CheckpointCtx;
-
-/// A checkpoint barrier as it travels between tasks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Barrier {
-    /// Checkpoint id; ids only grow, also across restarts.
-    pub id: u64,
-    /// Whether this is a savepoint (a checkpoint the user asked for, written elsewhere).
-    pub savepoint: bool,
-}
 
 /// Periodic checkpoints of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]

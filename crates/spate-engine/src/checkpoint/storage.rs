@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::snapshot::OperatorSnapshot;
+use crate::durable;
 use crate::error::EngineError;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -61,7 +62,10 @@ pub(crate) struct CheckpointMetadata {
 }
 
 pub(crate) fn io_error(path: &Path, e: std::io::Error) -> EngineError {
-    EngineError::Checkpoint(format!("{}: {e}", path.display()))
+    EngineError::CheckpointIo {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 pub(crate) fn checkpoint_dir_name(id: u64) -> String {
@@ -133,23 +137,15 @@ pub(crate) fn sync_files(dir: &Path, names: &[String]) -> Result<(), EngineError
 }
 
 fn sync_dir(dir: &Path) -> Result<(), EngineError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, e))
+    durable::sync_dir(dir, io_error)
 }
 
-/// Makes a checkpoint complete: `_metadata` via temp file, fsync, rename, directory fsync.
+/// Makes a checkpoint complete: `_metadata` via temp file, fsync, rename, directory fsync; then
+/// the parent directory, so the checkpoint directory itself is durable too.
 pub(crate) fn write_metadata(dir: &Path, meta: &CheckpointMetadata) -> Result<(), EngineError> {
-    let tmp = dir.join("_metadata.tmp");
     let json = serde_json::to_vec_pretty(meta)
         .map_err(|e| EngineError::Checkpoint(format!("cannot encode checkpoint metadata: {e}")))?;
-    let mut f = File::create(&tmp).map_err(|e| io_error(&tmp, e))?;
-    f.write_all(&json).map_err(|e| io_error(&tmp, e))?;
-    f.sync_all().map_err(|e| io_error(&tmp, e))?;
-    drop(f);
-    let dst = dir.join(METADATA);
-    fs::rename(&tmp, &dst).map_err(|e| io_error(&dst, e))?;
-    sync_dir(dir)?;
+    durable::write_atomic(&dir.join(METADATA), &json, io_error)?;
     if let Some(parent) = dir.parent() {
         sync_dir(parent)?;
     }

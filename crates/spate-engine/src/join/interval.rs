@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::EngineError;
-use crate::keyed_co_process::{KeyedCoProcessFunction, KeyedConnectedStreams};
-use crate::keyed_process::{KeyedContext, TimeDomain};
-use crate::operators::{Downstream, OutputTag};
+use crate::operators::keyed_co_process::{KeyedCoProcessFunction, KeyedConnectedStreams};
+use crate::operators::keyed_process::{KeyedContext, TimeDomain};
 use crate::record::{Data, Key, NO_TIMESTAMP, Record, Timestamp};
+use crate::runtime::output::{Downstream, OutputTag};
 use crate::state::{KeyedStateBackend, StateId, StateRegistry};
 use crate::stream::{DataStream, KeyedStream};
 
@@ -326,9 +326,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyed_process::KeyedRuntime;
     use crate::keygroup::KeyGroupRange;
     use crate::runtime::output::{Discard, SideOutputs};
+    use crate::state::keyed_runtime::KeyedRuntime;
 
     type Pair = (u64, u64);
     type Join = fn(&u64, &u64, &mut JoinContext<'_, Pair>);

@@ -256,13 +256,15 @@ impl<T, R> ChannelWriter<T, R> {
 }
 
 impl<T: Send, R: Router<T>> Control for ChannelWriter<T, R> {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         self.broadcast_control(|| Event::Watermark(watermark));
     }
     fn idle(&mut self, idle: bool) {
         self.broadcast_control(|| Event::Idle(idle));
     }
-    fn tick(&mut self, _: Timestamp) {}
     fn finish(&mut self) {
         self.broadcast_control(|| Event::End);
     }
@@ -272,7 +274,6 @@ impl<T: Send, R: Router<T>> Control for ChannelWriter<T, R> {
             self.broadcast_control(|| Event::Barrier(barrier));
         }
     }
-    fn checkpoint_complete(&mut self, _: u64) {}
     fn flush(&mut self) -> bool {
         // Not `all`: every target gets its chance to drain, even after one stays full.
         let mut all = true;

@@ -1,5 +1,5 @@
 //! The push interface between fused operators of one chain, and its plumbing (fan-out,
-//! discarding, metering, side outputs).
+//! discarding, metering, side outputs, and [`Downstream`]: an operator's output side).
 //!
 //! Records move as batches: an operator receives `&mut Vec<Record<T>>`, may take the records out
 //! (leaving the vector empty, or swapping in a fresh one), and the caller clears whatever is left
@@ -9,32 +9,76 @@
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::checkpoint::CheckpointCtx;
 use crate::metrics::OperatorMetrics;
 use crate::record::{Data, Record, Timestamp};
 
 /// Control signals that every operator of a chain must pass on downstream.
+///
+/// Every method forwards to [`downstream`](Self::downstream) by default, so an operator
+/// overrides only what it reacts to: a stateful operator implements
+/// [`snapshot`](Self::snapshot) (and perhaps `watermark` or `tick` for its timers), a stateless
+/// one nothing but `downstream`. Ends of a chain (edge writers, sinks, fan-outs) have no single
+/// downstream and override the signals themselves.
 pub(crate) trait Control: Send {
+    /// Where signals go unless a method is overridden; `None` at the end of a chain (then the
+    /// defaults do nothing and `flush` reports nothing pending).
+    fn downstream(&mut self) -> Option<&mut dyn Control>;
     /// The (aligned) input watermark advanced; it never goes backwards.
-    fn watermark(&mut self, watermark: Timestamp);
+    fn watermark(&mut self, watermark: Timestamp) {
+        if let Some(d) = self.downstream() {
+            d.watermark(watermark);
+        }
+    }
     /// The input became idle (`true`) or active again (`false`).
-    fn idle(&mut self, idle: bool);
+    fn idle(&mut self, idle: bool) {
+        if let Some(d) = self.downstream() {
+            d.idle(idle);
+        }
+    }
     /// Processing time advanced (ms since the epoch).
-    fn tick(&mut self, now: Timestamp);
+    fn tick(&mut self, now: Timestamp) {
+        if let Some(d) = self.downstream() {
+            d.tick(now);
+        }
+    }
     /// End of input: the final watermark was already delivered. Operators emit what they still
     /// hold and pass `finish` on; edge writers send end-of-stream.
-    fn finish(&mut self);
+    fn finish(&mut self) {
+        if let Some(d) = self.downstream() {
+            d.finish();
+        }
+    }
     /// Tries to send output that an edge could not take yet; `true` when nothing is pending.
     /// A task consumes no more input while this is `false`: that is backpressure.
-    fn flush(&mut self) -> bool;
+    fn flush(&mut self) -> bool {
+        self.downstream().is_none_or(|d| d.flush())
+    }
+    /// Writes the operator's state into `cp` at a barrier (stateless operators: nothing). Called
+    /// by the default [`checkpoint`](Self::checkpoint) before the barrier is passed on, which
+    /// pushes output buffered before and during the snapshot ahead of the barrier.
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        let _ = cp;
+    }
     /// A checkpoint barrier, after every record before it: stateful operators add their state
-    /// to `cp` (buffered output is pushed first), then pass the barrier on; edge writers send
-    /// it downstream in band.
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx);
+    /// to `cp` ([`snapshot`](Self::snapshot)), then pass the barrier on; edge writers send it
+    /// downstream in band. (Barrier *alignment* happens before this, in the task that reads
+    /// the channels: `runtime/task.rs`, `InputTask`.)
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        self.snapshot(cp);
+        if let Some(d) = self.downstream() {
+            d.checkpoint(cp);
+        }
+    }
     /// Checkpoint `id` is durable: sinks commit, sources publish positions. Passed along the
     /// chain only (every task learns of completions itself).
-    fn checkpoint_complete(&mut self, id: u64);
+    fn checkpoint_complete(&mut self, id: u64) {
+        if let Some(d) = self.downstream() {
+            d.checkpoint_complete(id);
+        }
+    }
 }
 
 /// Something that accepts batches of `T`: the next fused operator, a fan-out, or an edge writer.
@@ -61,6 +105,9 @@ impl<T: Data> Fanout<T> {
 }
 
 impl<T: Data> Control for Fanout<T> {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         self.outputs.iter_mut().for_each(|o| o.watermark(watermark));
     }
@@ -106,15 +153,9 @@ impl<T: Data> Output<T> for Fanout<T> {
 pub(crate) struct Discard;
 
 impl Control for Discard {
-    fn watermark(&mut self, _: Timestamp) {}
-    fn idle(&mut self, _: bool) {}
-    fn tick(&mut self, _: Timestamp) {}
-    fn finish(&mut self) {}
-    fn flush(&mut self) -> bool {
-        true
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
     }
-    fn checkpoint(&mut self, _: &mut CheckpointCtx) {}
-    fn checkpoint_complete(&mut self, _: u64) {}
 }
 
 impl<T> Output<T> for Discard {
@@ -141,27 +182,12 @@ impl<T> Metered<T> {
 }
 
 impl<T: Send> Control for Metered<T> {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(self.inner.as_mut())
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         self.metrics.set_watermark(watermark);
         self.inner.watermark(watermark);
-    }
-    fn idle(&mut self, idle: bool) {
-        self.inner.idle(idle);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.inner.tick(now);
-    }
-    fn finish(&mut self) {
-        self.inner.finish();
-    }
-    fn flush(&mut self) -> bool {
-        self.inner.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        self.inner.checkpoint(cp);
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.inner.checkpoint_complete(id);
     }
 }
 
@@ -244,6 +270,9 @@ impl SideOutputs {
 }
 
 impl Control for SideOutputs {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         for (_, c) in &mut self.channels {
             c.flush_buffer();
@@ -277,6 +306,107 @@ impl Control for SideOutputs {
         self.channels
             .iter_mut()
             .for_each(|(_, c)| c.control().checkpoint_complete(id));
+    }
+}
+
+/// Identifies a side output of type `T`. Create it once and use it both where records are
+/// emitted (`ctx.output(&tag, v)`) and where the side stream is read (`stream.side_output(&tag)`).
+#[derive(Debug)]
+pub struct OutputTag<T> {
+    pub(crate) id: u64,
+    name: Arc<str>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for OutputTag<T> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            name: self.name.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+static NEXT_TAG: AtomicU64 = AtomicU64::new(1);
+
+impl<T> OutputTag<T> {
+    /// A new tag; every call makes a distinct tag, whatever the name.
+    pub fn new(name: &str) -> Self {
+        Self {
+            id: NEXT_TAG.fetch_add(1, Ordering::Relaxed),
+            name: name.into(),
+            _t: PhantomData,
+        }
+    }
+
+    /// The tag's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The output side of an operator: main output buffer, downstream and side outputs.
+pub(crate) struct Downstream<O> {
+    pub(crate) buffer: Vec<Record<O>>,
+    pub(crate) out: BoxOutput<O>,
+    pub(crate) side: SideOutputs,
+}
+
+impl<O: Data> Downstream<O> {
+    pub(crate) fn new(out: BoxOutput<O>, side: SideOutputs) -> Self {
+        Self {
+            buffer: Vec::new(),
+            out,
+            side,
+        }
+    }
+
+    /// Pushes what was buffered during a batch.
+    pub(crate) fn emit(&mut self) {
+        if !self.buffer.is_empty() {
+            self.out.push(&mut self.buffer);
+            self.buffer.clear();
+        }
+        self.side.flush_buffers();
+    }
+}
+
+// Two downstreams (main and side outputs), so every signal is overridden.
+impl<O: Data> Control for Downstream<O> {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
+    fn watermark(&mut self, watermark: Timestamp) {
+        self.emit();
+        self.side.watermark(watermark);
+        self.out.watermark(watermark);
+    }
+    fn idle(&mut self, idle: bool) {
+        self.side.idle(idle);
+        self.out.idle(idle);
+    }
+    fn tick(&mut self, now: Timestamp) {
+        self.side.tick(now);
+        self.out.tick(now);
+    }
+    fn finish(&mut self) {
+        self.emit();
+        self.side.finish();
+        self.out.finish();
+    }
+    fn flush(&mut self) -> bool {
+        let side = self.side.flush();
+        self.out.flush() && side
+    }
+    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+        self.emit();
+        self.side.checkpoint(cp);
+        self.out.checkpoint(cp);
+    }
+    fn checkpoint_complete(&mut self, id: u64) {
+        self.side.checkpoint_complete(id);
+        self.out.checkpoint_complete(id);
     }
 }
 

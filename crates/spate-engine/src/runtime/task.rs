@@ -5,14 +5,13 @@
 //! of workers can run any number of tasks without deadlock, and a slow consumer shows up as
 //! `Blocked` steps (backpressure) rather than as a blocked thread.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::checkpoint::coordinator::TaskCheckpointing;
 use crate::checkpoint::snapshot::OperatorIdentity;
 use crate::checkpoint::{Barrier, CheckpointCtx};
-use crate::error::EngineError;
+use crate::error::{EngineError, FailureSlot};
 use crate::metrics::TaskMetrics;
 use crate::record::{MAX_WATERMARK, Timestamp};
 use crate::runtime::align::{AlignOutcome, WatermarkAligner};
@@ -28,33 +27,6 @@ pub(crate) enum Step {
     Idle,
     Blocked,
     Finished,
-}
-
-/// The first error of a job, and the flag that tells every worker to stop.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct FailureSlot {
-    cancelled: Arc<AtomicBool>,
-    error: Arc<Mutex<Option<EngineError>>>,
-}
-
-impl FailureSlot {
-    pub(crate) fn fail(&self, error: EngineError) {
-        let mut slot = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            *slot = Some(error);
-        }
-        self.cancelled.store(true, Ordering::Release);
-    }
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
-    }
-    /// Stops every worker without an error (a cancelled or stopped job).
-    pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
-    }
-    pub(crate) fn take(&self) -> Option<EngineError> {
-        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
 }
 
 pub(crate) trait Task: Send {
@@ -136,10 +108,7 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
         let tc = self.ckpt.as_mut()?;
         if let Some(id) = tc.new_completion() {
             if let Err(e) = self.source.notify_checkpoint_complete(id) {
-                eprintln!(
-                    "spate: source `{}`: publishing checkpoint {id} failed: {e}",
-                    self.name
-                );
+                tracing::warn!(source = %self.name, checkpoint = id, error = %e, "publishing a completed checkpoint failed");
             }
             self.out.checkpoint_complete(id);
             if self.stopping.is_some_and(|s| id >= s) {
@@ -222,6 +191,7 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
                 self.failure.fail(EngineError::Source {
                     operator: self.name.clone(),
                     message: e.to_string(),
+                    cause: Some(Box::new(e)),
                 });
                 return Step::Finished;
             }

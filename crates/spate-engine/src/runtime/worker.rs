@@ -4,24 +4,16 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::error::EngineError;
-use crate::record::Timestamp;
+use crate::clock::now_millis;
+use crate::error::{EngineError, FailureSlot};
 use crate::runtime::channel::WorkerSignal;
-use crate::runtime::task::{FailureSlot, Step, Task};
+use crate::runtime::task::{Step, Task};
 
 pub(crate) struct ScheduledTask {
     pub(crate) name: String,
     pub(crate) task: Box<dyn Task>,
-}
-
-/// Processing time in ms since the epoch.
-pub(crate) fn now_millis() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

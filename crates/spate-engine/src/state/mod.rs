@@ -9,6 +9,8 @@ mod backend;
 mod handles;
 mod timers;
 
+pub(crate) mod keyed_runtime;
+
 pub use backend::{HeapKeyedStateBackend, KeyedStateBackend, StateId};
 pub use handles::{KeyedStateAccess, ListState, MapState, ReducingState, StateRegistry, ValueState};
 pub(crate) use timers::TimerService;

@@ -19,8 +19,8 @@ use smallvec::SmallVec;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
-use crate::operators::Downstream;
 use crate::record::{Data, Key, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
+use crate::runtime::output::Downstream;
 use crate::runtime::output::{Control, Output};
 use crate::window::assigner::{AssignCache, WindowAssigner};
 use crate::window::function::WindowFn;
@@ -257,7 +257,7 @@ where
     }
 
     /// Writes every (key, window, accumulator) under the key's key group.
-    fn snapshot(&self, cp: &mut CheckpointCtx) {
+    fn write_state(&self, cp: &mut CheckpointCtx) {
         cp.touch(&self.identity);
         let entries = self.columns.iter().flat_map(|c| {
             c.accs.iter().enumerate().filter_map(move |(id, acc)| {
@@ -332,29 +332,15 @@ where
     KS: Fn(&T) -> K + Send,
     WF: WindowFn<K, T>,
 {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         self.advance(watermark);
         self.down.watermark(watermark);
     }
-    fn idle(&mut self, idle: bool) {
-        self.down.idle(idle);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.down.tick(now);
-    }
-    fn finish(&mut self) {
-        self.down.finish();
-    }
-    fn flush(&mut self) -> bool {
-        self.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        self.down.emit();
-        self.snapshot(cp);
-        self.down.checkpoint(cp);
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.down.checkpoint_complete(id);
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.write_state(cp);
     }
 }
 

@@ -19,8 +19,8 @@ pub use trigger::{
     TriggerContext, TriggerResult,
 };
 
-use crate::operators::OutputTag;
 use crate::record::{Data, Key};
+use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
 use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};

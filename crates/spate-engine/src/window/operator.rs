@@ -22,8 +22,8 @@ use smallvec::SmallVec;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
-use crate::operators::Downstream;
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
+use crate::runtime::output::Downstream;
 use crate::runtime::output::{Control, Output};
 use crate::window::assigner::{AssignCache, WindowAssigner};
 use crate::window::function::WindowFn;
@@ -309,7 +309,7 @@ where
     }
 
     /// Writes every key's slots under the key's key group.
-    fn snapshot(&self, cp: &mut CheckpointCtx) {
+    fn write_state(&self, cp: &mut CheckpointCtx) {
         cp.touch(&self.identity);
         let entries = self.slots.iter().map(|(key, list)| {
             let slots: Vec<_> = list
@@ -473,13 +473,13 @@ where
     Tr: Trigger<T>,
     WF: WindowFn<K, T>,
 {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.core.down)
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         self.core.watermark = watermark;
         self.fire_timers(watermark, true);
         self.core.down.watermark(watermark);
-    }
-    fn idle(&mut self, idle: bool) {
-        self.core.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
         self.core.now = now;
@@ -500,16 +500,8 @@ where
         self.fire_timers(MAX_WATERMARK, false);
         self.core.down.finish();
     }
-    fn flush(&mut self) -> bool {
-        self.core.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        self.core.down.emit();
-        self.snapshot(cp);
-        self.core.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.core.down.checkpoint_complete(id)
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.write_state(cp);
     }
 }
 

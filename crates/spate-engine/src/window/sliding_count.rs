@@ -16,9 +16,9 @@ use rustc_hash::FxHashMap;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
-use crate::operators::{Downstream, delegate_control};
 use crate::record::{Data, Key, Record, StateData, Window};
 use crate::runtime::output::Output;
+use crate::runtime::output::{Control, Downstream};
 use crate::stream::{DataStream, KeyedStream};
 use crate::window::function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use crate::window::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
@@ -144,14 +144,6 @@ where
     T: Data + StateData,
     WF: WindowFn<K, T>,
 {
-    fn snapshot(&self, cp: &mut CheckpointCtx) {
-        cp.touch(&self.identity);
-        let entries = self.keys.iter().map(|(k, w)| (k, (&w.elements, w.since_fire)));
-        for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
-            cp.add_key_group(&self.identity, kg, &group);
-        }
-    }
-
     /// Loads checkpointed key groups (before any input). A job resumed with a smaller window
     /// size keeps the newest elements, as the evictor would have.
     fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
@@ -169,7 +161,24 @@ where
     }
 }
 
-delegate_control!(snapshot snapshot, SlidingCountWindowOp<K, T, KS, WF> where K: Key, T: Data + StateData, KS: Send, WF: WindowFn<K, T>);
+impl<K, T, KS, WF> Control for SlidingCountWindowOp<K, T, KS, WF>
+where
+    K: Key,
+    T: Data + StateData,
+    KS: Send,
+    WF: WindowFn<K, T>,
+{
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        cp.touch(&self.identity);
+        let entries = self.keys.iter().map(|(k, w)| (k, (&w.elements, w.since_fire)));
+        for (kg, group) in group_by_key_group(entries, self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+    }
+}
 
 impl<K, T, KS, WF> Output<T> for SlidingCountWindowOp<K, T, KS, WF>
 where

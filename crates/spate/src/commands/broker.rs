@@ -33,7 +33,7 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
         args.data_dir.display()
     )?;
     out.flush()?;
-    super::shutdown_signal().await?;
+    crate::cluster::shutdown_signal().await?;
     tracing::info!("shutting down");
     broker.shutdown().await.context("shutting down the broker")?;
     Ok(())

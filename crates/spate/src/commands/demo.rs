@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 
 use crate::cli::{Delivery, DemoArgs, ExampleArgs, WordCountArgs};
-use crate::examples::{self, Cluster, generate};
+use crate::cluster::{self, Cluster};
+use crate::examples::{self, generate};
 
 const INPUT: &str = "demo-lines";
 const OUTPUT: &str = "demo-word-counts";
@@ -18,7 +19,7 @@ const WINDOW: Duration = Duration::from_secs(10);
 
 /// Every record of `topic` (read_committed), as (timestamp, value).
 fn read_all(bootstrap: &str, topic: &str) -> Result<Vec<(i64, String)>> {
-    super::example::read_committed(bootstrap, topic, usize::MAX)
+    cluster::read_committed(bootstrap, topic, usize::MAX)
 }
 
 pub fn run(args: DemoArgs) -> Result<()> {
@@ -49,8 +50,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     };
     let cluster = Cluster::connect(&runtime, &common)?;
     let bootstrap = cluster.bootstrap.clone();
-    examples::ensure_topic(&runtime, &bootstrap, INPUT, args.partitions)?;
-    examples::ensure_topic(&runtime, &bootstrap, OUTPUT, args.partitions)?;
+    cluster::ensure_topic(&runtime, &bootstrap, INPUT, args.partitions)?;
+    cluster::ensure_topic(&runtime, &bootstrap, OUTPUT, args.partitions)?;
     println!(
         "1. generator job: {} lines of text into `{INPUT}` ({} partitions)",
         args.records, args.partitions

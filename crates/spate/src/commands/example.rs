@@ -1,14 +1,11 @@
 //! `spate example ...`: runs a job compiled into the binary against Kafka (the embedded broker
 //! by default), with progress output, checkpoints and shutdown on SIGTERM.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 
 use crate::cli::ExampleCommand;
-use crate::examples::{self, Cluster, generate};
+use crate::cluster::{self, Cluster, read_committed};
+use crate::examples::{self, generate};
 
 pub fn run(example: ExampleCommand) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -23,8 +20,8 @@ pub fn run(example: ExampleCommand) -> Result<()> {
     let common = common.clone();
     let cluster = Cluster::connect(&runtime, &common)?;
     let bootstrap = cluster.bootstrap.clone();
-    examples::ensure_topic(&runtime, &bootstrap, input, common.partitions)?;
-    examples::ensure_topic(&runtime, &bootstrap, output, common.partitions)?;
+    cluster::ensure_topic(&runtime, &bootstrap, input, common.partitions)?;
+    cluster::ensure_topic(&runtime, &bootstrap, output, common.partitions)?;
     if let Some(n) = common.generate {
         let make = match &example {
             ExampleCommand::WordCount(_) => generate::text_line,
@@ -63,39 +60,4 @@ pub fn show(bootstrap: &str, topic: &str, n: usize) -> Result<()> {
         println!("  {r}");
     }
     Ok(())
-}
-
-/// Up to `limit` records of `topic` from the beginning as (timestamp, value), read_committed,
-/// until caught up with every partition.
-pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<(i64, String)>> {
-    let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "spate-example-show")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .context("creating consumer")?;
-    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
-    let mut out = Vec::new();
-    let mut eof = 0;
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while out.len() < limit && eof < partitions.len() {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "reading {topic} took more than 120 s"
-        );
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => out.push((
-                m.timestamp().to_millis().unwrap_or(0),
-                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
-            )),
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => return Err(e.into()),
-            None => {}
-        }
-    }
-    Ok(out)
 }

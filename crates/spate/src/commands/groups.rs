@@ -113,7 +113,7 @@ fn describe(bootstrap: &str, group: &str) -> Result<()> {
     Ok(())
 }
 
-/// Topics and partitions of a consumer-protocol assignment (version, [topic, [partition]], user
+/// Topics and partitions of a consumer-protocol assignment (version, \[topic, \[partition\]\], user
 /// data); empty when the bytes are not that format.
 fn decode_assignment(mut b: &[u8]) -> Vec<(String, Vec<i32>)> {
     fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {

@@ -41,14 +41,3 @@ pub fn run(command: Command) -> Result<()> {
         }
     })
 }
-
-/// Resolves when the process gets SIGINT or SIGTERM.
-pub async fn shutdown_signal() -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}

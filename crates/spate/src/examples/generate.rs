@@ -44,10 +44,7 @@ pub fn generate(
 
 /// Wall clock rounded down to the minute: generated event time starts there.
 fn spate_engine_now_floor() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let now = spate_engine::clock::now_millis();
     now - now.rem_euclid(60_000)
 }
 

@@ -10,44 +10,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 use spate_connectors::ConnectorError;
 use spate_connectors::kafka::{DeliveryGuarantee, KafkaMessage, KafkaSource, StartingOffsets};
 use spate_engine::{CheckpointConfig, JobHandle, JobResult, RestartStrategy, StreamEnvironment};
 
 use crate::cli::{Delivery, ExampleArgs};
-
-/// The Kafka cluster a job talks to: given with `--bootstrap`, or Spate's broker started in
-/// this process (its data in `--data-dir`).
-pub struct Cluster {
-    pub bootstrap: String,
-    _broker: Option<BrokerHandle>,
-}
-
-impl Cluster {
-    pub fn connect(runtime: &tokio::runtime::Runtime, args: &ExampleArgs) -> Result<Self> {
-        if let Some(b) = &args.bootstrap {
-            return Ok(Self {
-                bootstrap: b.clone(),
-                _broker: None,
-            });
-        }
-        let mut config = BrokerConfig::new(&args.data_dir);
-        config.listen = ([127, 0, 0, 1], 0).into();
-        let broker = runtime
-            .block_on(Broker::start(config))
-            .with_context(|| format!("starting the embedded broker in {}", args.data_dir.display()))?;
-        let bootstrap = broker.bootstrap_servers();
-        eprintln!(
-            "embedded broker on {bootstrap} (data in {})",
-            args.data_dir.display()
-        );
-        Ok(Self {
-            bootstrap,
-            _broker: Some(broker),
-        })
-    }
-}
 
 /// Configures checkpoints, restarts and parallelism from the common options.
 pub fn configure(env: &StreamEnvironment, args: &ExampleArgs, job: &str) {
@@ -194,7 +161,7 @@ pub fn run_job(
             tokio::select! {
                 _ = &mut on_demand => {}
                 _ = rx => {}
-                r = crate::commands::shutdown_signal() => {
+                r = crate::cluster::shutdown_signal() => {
                     r?;
                     eprintln!("stopping: taking a savepoint ...");
                     let stop = tokio::task::spawn_blocking(move || stop_handle.stop_with_savepoint(&savepoints));
@@ -218,29 +185,4 @@ pub fn run_job(
     let _ = done_tx.send(());
     let _ = printer.join();
     job_done.map_err(|_| anyhow!("the job thread panicked"))?
-}
-
-/// Creates a topic with `partitions` partitions unless it exists.
-pub fn ensure_topic(
-    runtime: &tokio::runtime::Runtime,
-    bootstrap: &str,
-    topic: &str,
-    partitions: i32,
-) -> Result<()> {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    use rdkafka::client::DefaultClientContext;
-    use rdkafka::config::FromClientConfig;
-    use rdkafka::types::RDKafkaErrorCode;
-    let admin: AdminClient<DefaultClientContext> =
-        AdminClient::from_config(&crate::kafka_client::base_config(bootstrap))
-            .context("creating admin client")?;
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    let results = runtime.block_on(admin.create_topics([&new], &AdminOptions::new()))?;
-    for r in results {
-        match r {
-            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((t, code)) => return Err(anyhow!("creating topic {t}: {code}")),
-        }
-    }
-    Ok(())
 }

@@ -17,7 +17,9 @@ use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource};
 use spate_engine::{CheckpointConfig, StreamEnvironment, WatermarkStrategy};
 
 use super::thread_cpu::{ThreadCpu, describe};
-use super::{BenchCluster, RunningJob, WindowJob, guarantees, label, now_ms, quantile, sink_guarantee};
+use super::{BenchCluster, RunningJob, WindowJob, guarantees, label, quantile, sink_guarantee};
+use spate_engine::clock::now_millis;
+
 use crate::cli::{BenchDelivery, LatencyJob, PipelineBenchArgs};
 
 /// Time given to the job to start before the producer starts.
@@ -75,7 +77,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
     })?;
     std::thread::sleep(JOB_START);
 
-    let produce_from = now_ms();
+    let produce_from = now_millis();
     let measure_from = produce_from + (args.warmup * 1000) as i64;
     let produce_until = produce_from + (args.seconds * 1000) as i64;
     let stop = Arc::new(AtomicBool::new(false));
@@ -197,7 +199,7 @@ fn produce(bootstrap: &str, topic: &str, args: &PipelineBenchArgs) -> Result<u64
     let (mut key, mut sent) = (Vec::with_capacity(16), 0u64);
     while started.elapsed() < duration {
         let due = (args.rate as f64 * started.elapsed().as_secs_f64()) as u64;
-        let ts = now_ms();
+        let ts = now_millis();
         while sent < due {
             key.clear();
             let _ = write!(key, "k{}", sent % args.keys);
@@ -243,7 +245,7 @@ fn measure(
             continue;
         };
         let m = m.context("consuming the output")?;
-        let now = now_ms();
+        let now = now_millis();
         let at = match job {
             LatencyJob::PassThrough => m.timestamp().to_millis().unwrap_or(0),
             LatencyJob::Window => {

@@ -93,7 +93,7 @@ impl BenchCluster {
     }
 
     fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
-        crate::examples::ensure_topic(&self.runtime, &self.bootstrap, topic, partitions)
+        crate::cluster::ensure_topic(&self.runtime, &self.bootstrap, topic, partitions)
     }
 
     fn checkpoint_dir(&self, job: &str) -> std::path::PathBuf {
@@ -266,13 +266,6 @@ fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     quantile(&s, 0.5)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

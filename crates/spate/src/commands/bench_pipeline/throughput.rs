@@ -13,7 +13,9 @@ use spate_engine::CheckpointConfig;
 use spate_engine::bench::{peak_rss_bytes, process_cpu_time};
 
 use super::thread_cpu::{ThreadCpu, describe};
-use super::{BenchCluster, RunningJob, WindowJob, guarantees, label, median, now_ms, sink_guarantee};
+use super::{BenchCluster, RunningJob, WindowJob, guarantees, label, median, sink_guarantee};
+use spate_engine::clock::now_millis;
+
 use crate::cli::{BenchDelivery, PipelineBenchArgs};
 
 const INPUT: &str = "bench-input";
@@ -22,7 +24,7 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
     let cluster = BenchCluster::start()?;
     cluster.create_topic(INPUT, args.partitions)?;
     // Event time ends about now, 1 ms per 1000 records.
-    let first_ms = now_ms() - (args.records / 1000) as i64 - 1000;
+    let first_ms = now_millis() - (args.records / 1000) as i64 - 1000;
     let first_ms = first_ms - first_ms.rem_euclid(1000);
     let started = Instant::now();
     prefill(&cluster.bootstrap, args, first_ms)?;

@@ -4,9 +4,10 @@ use rustc_hash::FxHashMap;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
-use crate::operators::{Downstream, delegate_control};
 use crate::record::{Data, Key, Record, StateData};
 use crate::runtime::output::Output;
+use crate::runtime::output::{Control, Downstream};
+use crate::stream::{DataStream, KeyedStream};
 
 /// Rolling reduce: keeps the reduction per key and emits it after every element. Checkpoints
 /// hold each key's reduction under its key group.
@@ -37,14 +38,6 @@ impl<K: Key, T: Data + StateData, KS, F> RollingReduceOp<K, T, KS, F> {
         }
     }
 
-    /// Writes each key's reduction under its key group.
-    fn snapshot(&self, cp: &mut CheckpointCtx) {
-        cp.touch(&self.identity);
-        for (kg, group) in group_by_key_group(self.state.iter(), self.max_parallelism) {
-            cp.add_key_group(&self.identity, kg, &group);
-        }
-    }
-
     /// Loads checkpointed key groups (before any input).
     pub(crate) fn restore(&mut self, groups: &[(usize, Vec<u8>)]) -> Result<(), String> {
         for (_, bytes) in groups {
@@ -55,7 +48,24 @@ impl<K: Key, T: Data + StateData, KS, F> RollingReduceOp<K, T, KS, F> {
     }
 }
 
-delegate_control!(snapshot snapshot, RollingReduceOp<K, T, KS, F> where K: Key, T: Data + StateData, KS: Send, F: Send);
+impl<K, T, KS, F> Control for RollingReduceOp<K, T, KS, F>
+where
+    K: Key,
+    T: Data + StateData,
+    KS: Send,
+    F: Send,
+{
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
+    /// Writes each key's reduction under its key group.
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        cp.touch(&self.identity);
+        for (kg, group) in group_by_key_group(self.state.iter(), self.max_parallelism) {
+            cp.add_key_group(&self.identity, kg, &group);
+        }
+    }
+}
 
 impl<K, T, KS, F> Output<T> for RollingReduceOp<K, T, KS, F>
 where
@@ -75,6 +85,32 @@ where
             self.state.insert(key, next);
         }
         self.down.emit();
+    }
+}
+
+// The API method of this family.
+impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
+    /// A rolling reduce: emits the running reduction of each key after every element. The
+    /// reductions are checkpointed per key group.
+    pub fn reduce<F>(&self, f: F) -> DataStream<T>
+    where
+        T: crate::record::StateData,
+        F: FnMut(T, T) -> T + Clone + Send + 'static,
+    {
+        let ks = self.key_selector.clone();
+        self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
+            let mut op = crate::operators::keyed::RollingReduceOp::new(
+                ks.clone(),
+                f.clone(),
+                down,
+                ctx.identity(),
+                ctx.max_parallelism,
+            );
+            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
+                ctx.restore_failed(&e);
+            }
+            Box::new(op)
+        })
     }
 }
 

@@ -24,15 +24,15 @@ use rustc_hash::FxHashMap;
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, encode};
-use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
+use crate::error::FailureSlot;
 use crate::keygroup::KeyGroupRange;
-use crate::operators::{Downstream, ProcessContext, delegate_control};
+use crate::operators::process::ProcessContext;
+use crate::operators::two_input::TwoInputOperator;
 use crate::record::{Data, Key, MIN_WATERMARK, Record, StateData, Timestamp};
-use crate::runtime::output::Control;
-use crate::runtime::task::FailureSlot;
+use crate::runtime::output::{Control, Downstream};
 use crate::state::StateRegistry;
+use crate::state::keyed_runtime::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::stream::{DataStream, KeyedStream};
-use crate::two_input::TwoInputOperator;
 
 static NEXT_DESCRIPTOR: AtomicU64 = AtomicU64::new(1);
 
@@ -463,7 +463,25 @@ impl<A, B, O, F> BroadcastProcessOp<A, B, O, F> {
     }
 }
 
-delegate_control!(track_watermark snapshot snapshot_states, BroadcastProcessOp<A, B, O, F> where A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>);
+impl<A, B, O, F> Control for BroadcastProcessOp<A, B, O, F>
+where
+    A: Send + 'static,
+    B: Send + 'static,
+    O: Data,
+    F: BroadcastProcessFunction<A, B, O>,
+{
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
+    // The process context reports the current watermark.
+    fn watermark(&mut self, watermark: Timestamp) {
+        self.watermark = watermark;
+        self.down.watermark(watermark);
+    }
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.snapshot_states(cp);
+    }
+}
 
 impl<A: Send + 'static, B: Send + 'static, O: Data, F: BroadcastProcessFunction<A, B, O>>
     TwoInputOperator<A, B> for BroadcastProcessOp<A, B, O, F>
@@ -512,13 +530,13 @@ where
     KA: Send,
     F: KeyedBroadcastProcessFunction<K, A, B, O>,
 {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.rt.down)
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         let (f, states) = (&mut self.f, &self.states);
         self.rt
             .on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, states, ctx));
-    }
-    fn idle(&mut self, idle: bool) {
-        self.rt.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
         let (f, states) = (&mut self.f, &self.states);
@@ -528,19 +546,13 @@ where
         let (f, states) = (&mut self.f, &self.states);
         self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, states, ctx));
     }
-    fn flush(&mut self) -> bool {
-        self.rt.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+    // Broadcast state is operator state (every subtask has a copy), keyed state per key group.
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
         match self.states.snapshot() {
             Ok(bytes) => cp.set_operator_state(&self.identity, bytes),
             Err(e) => cp.fail(&self.identity, &e),
         }
         self.rt.snapshot(cp);
-        self.rt.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.rt.down.checkpoint_complete(id)
     }
 }
 

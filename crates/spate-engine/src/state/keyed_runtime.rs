@@ -1,15 +1,16 @@
-//! Keyed process functions: per-key state and timers.
-
-use std::marker::PhantomData;
+//! What every keyed function operator (keyed process, keyed co-process, keyed broadcast,
+//! interval join) keeps besides its function: the keyed state backend, the timers, time and
+//! the output, checkpointed together per key group; and the [`KeyedContext`] it hands the
+//! function for the current key. The function traits and their operators are in
+//! `operators/`.
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode};
-use crate::graph::BuildCtx;
+use crate::clock::now_millis;
 use crate::keygroup::{KeyGroupRange, key_group_of};
-use crate::operators::{Downstream, OutputTag};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
-use crate::runtime::output::{Control, Output};
-use crate::runtime::worker::now_millis;
+use crate::runtime::build::BuildCtx;
+use crate::runtime::output::{Control, Downstream, OutputTag};
 use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, StateRegistry, TimerService};
 
 /// One key group of a keyed runtime in a checkpoint: states (name, entries), event-time and
@@ -25,7 +26,7 @@ pub enum TimeDomain {
     ProcessingTime,
 }
 
-/// What a [`KeyedProcessFunction`] sees for the current key: state, timers and outputs.
+/// What a [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction) sees for the current key: state, timers and outputs.
 pub struct KeyedContext<'a, K, O> {
     key: &'a K,
     key_group: usize,
@@ -75,7 +76,7 @@ impl<K: Key, O: Data> KeyedContext<'_, K, O> {
         self.down.side.emit(tag.id, Record::new(self.timestamp, value));
     }
     /// Calls `on_timer(time)` for this key once the watermark reaches `time` (idempotent).
-    /// Ignored once the input has ended (see [`KeyedProcessFunction`] on bounded input).
+    /// Ignored once the input has ended (see [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction) on bounded input).
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
         if !self.timers.quiesced {
             self.timers.event.register(time, self.key);
@@ -86,7 +87,7 @@ impl<K: Key, O: Data> KeyedContext<'_, K, O> {
         self.timers.event.delete(time, self.key);
     }
     /// Calls `on_timer(time)` for this key once the clock reaches `time` (idempotent).
-    /// Ignored once the input has ended (see [`KeyedProcessFunction`] on bounded input).
+    /// Ignored once the input has ended (see [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction) on bounded input).
     pub fn register_processing_time_timer(&mut self, time: Timestamp) {
         if !self.timers.quiesced {
             self.timers.processing.register(time, self.key);
@@ -104,29 +105,6 @@ impl<K: Key, O> KeyedStateAccess<K> for KeyedContext<'_, K, O> {
     }
     fn state_parts_mut(&mut self) -> (&mut HeapKeyedStateBackend<K>, usize, &K) {
         (self.backend, self.key_group, self.key)
-    }
-}
-
-/// A per-key function with state and timers (Flink's `KeyedProcessFunction`).
-///
-/// Timers fire in timestamp order per domain, at most once per (time, key). At the end of a
-/// bounded input, as in Flink's batch execution of bounded streams, the timer service is
-/// *quiesced*: the final watermark (`+inf`) fires every remaining event-time timer, then every
-/// remaining processing-time timer fires in timestamp order (however far in the future it was
-/// set; `current_processing_time` still reads the wall clock), and timers registered from those
-/// final callbacks are ignored, so a timer that re-registers itself cannot keep a finished job
-/// alive.
-pub trait KeyedProcessFunction<K, I, O>: Clone + Send + 'static {
-    /// Registers state handles; called once per subtask before any element.
-    fn open(&mut self, states: &mut StateRegistry<'_, K>) {
-        let _ = states;
-    }
-    /// Called for every element, with its key current.
-    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K, O>);
-    /// Called when a timer of the current key fires (in timestamp order per domain; see the
-    /// trait docs for the end of bounded input).
-    fn on_timer(&mut self, time: Timestamp, domain: TimeDomain, ctx: &mut KeyedContext<'_, K, O>) {
-        let _ = (time, domain, ctx);
     }
 }
 
@@ -287,7 +265,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
     }
 
     /// The aligned watermark advanced: fires due event-time timers and forwards it. The final
-    /// watermark quiesces the timer service first (see [`KeyedProcessFunction`]).
+    /// watermark quiesces the timer service first (see [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction)).
     pub(crate) fn on_watermark(
         &mut self,
         watermark: Timestamp,
@@ -323,87 +301,5 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         self.now = self.now.max(now_millis());
         self.fire(MAX_WATERMARK, TimeDomain::ProcessingTime, on_timer);
         self.down.finish();
-    }
-}
-
-pub(crate) struct KeyedProcessOp<K, I, O, KS, F> {
-    key_selector: KS,
-    f: F,
-    pub(crate) rt: KeyedRuntime<K, O>,
-    _i: PhantomData<fn(I)>,
-}
-
-impl<K, I, O, KS, F> KeyedProcessOp<K, I, O, KS, F>
-where
-    K: Key,
-    I: Send + 'static,
-    O: Data,
-    KS: Fn(&I) -> K + Send,
-    F: KeyedProcessFunction<K, I, O>,
-{
-    pub(crate) fn new(
-        key_selector: KS,
-        mut f: F,
-        range: KeyGroupRange,
-        max_parallelism: usize,
-        down: Downstream<O>,
-    ) -> Self {
-        let mut rt = KeyedRuntime::new(range, max_parallelism, down);
-        f.open(&mut rt.registry());
-        Self {
-            key_selector,
-            f,
-            rt,
-            _i: PhantomData,
-        }
-    }
-}
-
-impl<K, I, O, KS, F> Control for KeyedProcessOp<K, I, O, KS, F>
-where
-    K: Key,
-    I: Send + 'static,
-    O: Data,
-    KS: Fn(&I) -> K + Send,
-    F: KeyedProcessFunction<K, I, O>,
-{
-    fn watermark(&mut self, watermark: Timestamp) {
-        let f = &mut self.f;
-        self.rt.on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn idle(&mut self, idle: bool) {
-        self.rt.down.idle(idle);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        let f = &mut self.f;
-        self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn finish(&mut self) {
-        let f = &mut self.f;
-        self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn flush(&mut self) -> bool {
-        self.rt.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
-        self.rt.snapshot(cp);
-        self.rt.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.rt.down.checkpoint_complete(id)
-    }
-}
-
-impl<K, I, O, KS, F> Output<I> for KeyedProcessOp<K, I, O, KS, F>
-where
-    K: Key,
-    I: Send + 'static,
-    O: Data,
-    KS: Fn(&I) -> K + Send,
-    F: KeyedProcessFunction<K, I, O>,
-{
-    fn push(&mut self, batch: &mut Vec<Record<I>>) {
-        self.rt
-            .process_batch(batch, &self.key_selector, |v, ctx| self.f.process_element(v, ctx));
     }
 }

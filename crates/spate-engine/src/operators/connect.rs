@@ -1,19 +1,20 @@
 //! Two-input operators: connected streams and co-process functions (wired through
-//! `crate::two_input`).
+//! `crate::operators::two_input`).
 //!
 //! Both inputs of a two-input operator run in one task; their watermarks are aligned over the
 //! channels of both inputs. Connecting a stream with a *broadcast* stream
 //! (`a.connect(&b.broadcast())`) gives every subtask of the operator all of `b`: state the
 //! function derives from `b` is the same on every subtask. For typed broadcast state that the
-//! main input can only read, use [`crate::broadcast`]; for keyed state and timers over two
-//! keyed inputs, [`crate::keyed_co_process`].
+//! main input can only read, use [`crate::operators::broadcast`]; for keyed state and timers over two
+//! keyed inputs, [`crate::operators::keyed_co_process`].
 
 use std::marker::PhantomData;
 
-use crate::operators::{Downstream, ProcessContext, delegate_control};
+use crate::operators::process::ProcessContext;
+use crate::operators::two_input::TwoInputOperator;
 use crate::record::{Data, MIN_WATERMARK, Record, Timestamp};
+use crate::runtime::output::{Control, Downstream};
 use crate::stream::DataStream;
-use crate::two_input::TwoInputOperator;
 
 /// A function over two inputs with one output. Both methods run on the same subtask and never
 /// concurrently, so the function may keep shared state in its fields.
@@ -53,7 +54,22 @@ struct CoProcessOp<A, B, O, F> {
     _t: PhantomData<fn(A, B)>,
 }
 
-delegate_control!(track_watermark CoProcessOp<A, B, O, F> where A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>);
+impl<A, B, O, F> Control for CoProcessOp<A, B, O, F>
+where
+    A: Data,
+    B: Data,
+    O: Data,
+    F: CoProcessFunction<A, B, O>,
+{
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
+    // The process context reports the current watermark.
+    fn watermark(&mut self, watermark: Timestamp) {
+        self.watermark = watermark;
+        self.down.watermark(watermark);
+    }
+}
 
 impl<A: Data, B: Data, O: Data, F: CoProcessFunction<A, B, O>> TwoInputOperator<A, B>
     for CoProcessOp<A, B, O, F>

@@ -1,4 +1,5 @@
-//! From the logical graph to running tasks: parallelism, chaining, channels, worker assignment.
+//! The physical plan: from the logical graph (`graph.rs`) to running tasks (`runtime/`):
+//! parallelism, chaining, channels, worker assignment, and the restart loop around attempts.
 //!
 //! An edge is *chained* (the downstream operator is called directly, no channel) when it is a
 //! forward edge between equal parallelisms into a single-input operator. Every other edge gets
@@ -14,12 +15,13 @@ use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, T
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::storage;
 use crate::checkpoint::{CheckpointConfig, RestartStrategy};
-use crate::error::EngineError;
-use crate::graph::{AnyBox, BuildCtx, Graph, NodeId, NodeKind, Partitioning};
+use crate::error::{EngineError, FailureSlot};
+use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
+use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
 use crate::runtime::output::SideOutputs;
-use crate::runtime::task::{FailureSlot, InputTask, Task, TaskTimer};
+use crate::runtime::task::{InputTask, Task, TaskTimer};
 use crate::runtime::worker::{ScheduledTask, run_worker};
 
 /// Runtime settings of a job.
@@ -280,7 +282,19 @@ impl<'g> Planner<'g> {
                 let edge = &graph.nodes[to].inputs[ei];
                 let writer = match (&edge.hash_writer, kind) {
                     (Some(build), Partitioning::Hash) => build(tx, self.cfg.batch_size),
-                    _ => graph.nodes[n].out.writer(tx, self.cfg.batch_size, kind),
+                    (_, Partitioning::Rebalance) => {
+                        graph.nodes[n]
+                            .out
+                            .writer(tx, self.cfg.batch_size, Routing::Rebalance)
+                    }
+                    (_, Partitioning::Broadcast) => {
+                        graph.nodes[n]
+                            .out
+                            .writer(tx, self.cfg.batch_size, Routing::Broadcast)
+                    }
+                    _ => graph.nodes[n]
+                        .out
+                        .writer(tx, self.cfg.batch_size, Routing::Forward),
                 };
                 outs.push(writer);
             }
@@ -445,10 +459,6 @@ fn choose_restore(run: &RunOptions) -> Result<Option<RestoredCheckpoint>, Engine
     Ok(best)
 }
 
-fn is_retryable(e: &EngineError) -> bool {
-    !matches!(e, EngineError::InvalidGraph(_) | EngineError::InvalidConfig(_))
-}
-
 /// Plans and runs a job to completion, restarting it from its latest checkpoint on failure as
 /// the restart strategy allows.
 pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Result<JobResult, EngineError> {
@@ -463,11 +473,9 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Resul
         match execute_attempt(graph, cfg, run, restore.as_ref(), started) {
             Ok(r) => return Ok(r),
             Err(e) => match run.restart {
-                RestartStrategy::FixedDelay { attempts, delay }
-                    if restarts < attempts && is_retryable(&e) =>
-                {
+                RestartStrategy::FixedDelay { attempts, delay } if restarts < attempts && !e.is_fatal() => {
                     restarts += 1;
-                    eprintln!("spate: job failed ({e}); restart {restarts} of {attempts} in {delay:?}");
+                    tracing::warn!(error = %e, restart = restarts, attempts, ?delay, "job failed; restarting");
                     std::thread::sleep(delay);
                 }
                 _ => return Err(e),

@@ -9,9 +9,10 @@
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::graph::{AnyBox, BuildCtx, LogicalEdge, NodeKind, boxed, unbox};
-use crate::operators::Downstream;
+use crate::graph::{LogicalEdge, NodeKind};
 use crate::record::{Data, Record, Timestamp};
+use crate::runtime::build::{AnyBox, BuildCtx, boxed, unbox};
+use crate::runtime::output::Downstream;
 use crate::runtime::output::{Control, Output};
 use crate::stream::DataStream;
 
@@ -32,7 +33,12 @@ fn lock<Op>(m: &Mutex<Op>) -> MutexGuard<'_, Op> {
 struct FirstInput<A, B, Op>(Shared<Op>, PhantomData<fn(A, B)>);
 struct SecondInput<A, B, Op>(Shared<Op>, PhantomData<fn(A, B)>);
 
+// The operator sits behind a mutex, so no reference to its downstream can be handed out:
+// every signal is forwarded under the lock.
 impl<A, B, Op: TwoInputOperator<A, B>> Control for FirstInput<A, B, Op> {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
     fn watermark(&mut self, w: Timestamp) {
         lock(&self.0).watermark(w)
     }
@@ -63,16 +69,14 @@ impl<A, B, Op: TwoInputOperator<A, B>> Output<A> for FirstInput<A, B, Op> {
 }
 
 /// Control signals of the second input are handled through the first input.
+// Control signals reach the operator once, through the first input; the second only flushes.
 impl<A, B, Op: TwoInputOperator<A, B>> Control for SecondInput<A, B, Op> {
-    fn watermark(&mut self, _: Timestamp) {}
-    fn idle(&mut self, _: bool) {}
-    fn tick(&mut self, _: Timestamp) {}
-    fn finish(&mut self) {}
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        None
+    }
     fn flush(&mut self) -> bool {
         lock(&self.0).flush()
     }
-    fn checkpoint(&mut self, _: &mut crate::checkpoint::CheckpointCtx) {}
-    fn checkpoint_complete(&mut self, _: u64) {}
 }
 
 impl<A, B, Op: TwoInputOperator<A, B>> Output<B> for SecondInput<A, B, Op> {

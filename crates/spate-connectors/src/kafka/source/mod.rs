@@ -1,182 +1,35 @@
 //! [`KafkaSource`]: partitions assigned by the job (no group rebalancing), one split per
 //! partition, positions in the checkpoint, offsets committed to the group when a checkpoint
 //! completes.
+//!
+//! `builder.rs` holds the settings and their builder, `client.rs` the consumer plumbing and
+//! partition discovery; this file is the source itself (assignment, polling, checkpoints).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::{ClientConfig, Message};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record, Source, SourceBatch, SourceContext, SourceStatus};
 
 use super::assignment::partition_owner;
+use super::error::kafka_error;
 use super::message::KafkaMessage;
 use super::position::{self, PartitionOffset};
 use crate::ConnectorError;
+use crate::emit::{Emitter, VecBatch};
 
 /// How long blocking calls made outside `poll` (metadata, offset look-ups in `open`) may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Which topics a source reads.
-#[derive(Debug, Clone)]
-pub enum TopicSelection {
-    /// These topics.
-    Topics(Vec<String>),
-    /// Every topic whose whole name matches the regular expression.
-    Pattern(regex::Regex),
-}
+mod builder;
+mod client;
 
-impl TopicSelection {
-    fn matches(&self, topic: &str) -> bool {
-        match self {
-            TopicSelection::Topics(t) => t.iter().any(|t| t == topic),
-            TopicSelection::Pattern(r) => r
-                .find(topic)
-                .is_some_and(|m| m.start() == 0 && m.end() == topic.len()),
-        }
-    }
-}
-
-/// Where a partition without a checkpointed position starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartingOffsets {
-    /// The first retained record.
-    Earliest,
-    /// After the last record at start (only new records).
-    Latest,
-    /// The consumer group's committed offset; partitions without one use `reset`.
-    Committed {
-        /// Used where the group has no committed offset.
-        reset: OffsetReset,
-    },
-    /// The first record with a timestamp at or after this one (milliseconds); partitions with
-    /// no such record start at their end.
-    Timestamp(i64),
-    /// Explicit offsets per (topic, partition); partitions not listed use `reset`.
-    Offsets {
-        /// The offsets.
-        offsets: HashMap<(String, i32), i64>,
-        /// Used for partitions not listed.
-        reset: OffsetReset,
-    },
-}
-
-/// The fallback of [`StartingOffsets::Committed`] and [`StartingOffsets::Offsets`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OffsetReset {
-    /// The first retained record.
-    Earliest,
-    /// The end of the partition.
-    Latest,
-}
-
-/// Turns a consumed message into a record value.
-pub type Deserializer<T> = Arc<dyn Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync>;
-
-/// Builds a [`KafkaSource`].
-pub struct KafkaSourceBuilder<T> {
-    bootstrap_servers: String,
-    group_id: String,
-    topics: Option<TopicSelection>,
-    starting: StartingOffsets,
-    bounded: bool,
-    discovery_interval: Option<Duration>,
-    properties: Vec<(String, String)>,
-    deserializer: Deserializer<T>,
-}
-
-impl<T> std::fmt::Debug for KafkaSourceBuilder<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaSourceBuilder")
-            .field("bootstrap_servers", &self.bootstrap_servers)
-            .field("group_id", &self.group_id)
-            .field("topics", &self.topics)
-            .field("starting", &self.starting)
-            .field("bounded", &self.bounded)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> KafkaSourceBuilder<T> {
-    /// Reads these topics.
-    pub fn topics<S: Into<String>>(mut self, topics: impl IntoIterator<Item = S>) -> Self {
-        self.topics = Some(TopicSelection::Topics(
-            topics.into_iter().map(Into::into).collect(),
-        ));
-        self
-    }
-
-    /// Reads every topic whose whole name matches `pattern` (new matching topics are picked up
-    /// by partition discovery).
-    pub fn topic_pattern(mut self, pattern: &str) -> Result<Self, ConnectorError> {
-        let r =
-            regex::Regex::new(pattern).map_err(|e| ConnectorError::Config(format!("topic pattern: {e}")))?;
-        self.topics = Some(TopicSelection::Pattern(r));
-        Ok(self)
-    }
-
-    /// Where partitions without a checkpointed position start (default: earliest).
-    pub fn starting_offsets(mut self, starting: StartingOffsets) -> Self {
-        self.starting = starting;
-        self
-    }
-
-    /// Stops at the end offsets read when the subtask opens (then `Finished`); disables
-    /// partition discovery.
-    pub fn bounded(mut self) -> Self {
-        self.bounded = true;
-        self
-    }
-
-    /// How often to look for new partitions of matching topics (default 30 s; `None`: never).
-    pub fn partition_discovery(mut self, interval: Option<Duration>) -> Self {
-        self.discovery_interval = interval;
-        self
-    }
-
-    /// Sets an rdkafka consumer property (overrides the source's defaults, e.g.
-    /// `isolation.level=read_uncommitted`).
-    pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.properties.push((key.into(), value.into()));
-        self
-    }
-
-    /// The source. Fails when no topics were given.
-    pub fn build(self) -> Result<KafkaSource<T>, ConnectorError> {
-        let topics = self
-            .topics
-            .ok_or_else(|| ConnectorError::Config("a Kafka source needs topics or a topic pattern".into()))?;
-        Ok(KafkaSource::unopened(KafkaSourceConfig {
-            bootstrap_servers: self.bootstrap_servers,
-            group_id: self.group_id,
-            topics,
-            starting: self.starting,
-            bounded: self.bounded,
-            discovery_interval: if self.bounded {
-                None
-            } else {
-                self.discovery_interval
-            },
-            properties: self.properties,
-            deserializer: self.deserializer,
-        }))
-    }
-}
-
-/// The settings of a source (what a clone for another subtask copies).
-struct KafkaSourceConfig<T> {
-    bootstrap_servers: String,
-    group_id: String,
-    topics: TopicSelection,
-    starting: StartingOffsets,
-    bounded: bool,
-    discovery_interval: Option<Duration>,
-    properties: Vec<(String, String)>,
-    deserializer: Deserializer<T>,
-}
+use builder::KafkaSourceConfig;
+pub use builder::{Deserializer, KafkaSourceBuilder, OffsetReset, StartingOffsets, TopicSelection};
+use client::{Discovery, consumer_config, is_transient, matching_partitions, tpl_of};
 
 impl<T> KafkaSource<T> {
     fn unopened(c: KafkaSourceConfig<T>) -> Self {
@@ -471,7 +324,7 @@ impl<T> KafkaSource<T> {
         Ok(())
     }
 
-    fn poll_split(&mut self, i: usize, out: &mut impl Emit<T>) -> Result<(), ConnectorError> {
+    fn poll_split(&mut self, i: usize, out: &mut impl Emitter<T>) -> Result<(), ConnectorError> {
         let split = &mut self.splits[i];
         let Some(queue) = split.queue.as_ref() else {
             return Ok(());
@@ -600,7 +453,7 @@ impl<T> KafkaSource<T> {
         Ok(())
     }
 
-    fn poll_inner(&mut self, out: &mut impl Emit<T>) -> Result<SourceStatus, ConnectorError> {
+    fn poll_inner(&mut self, out: &mut impl Emitter<T>) -> Result<SourceStatus, ConnectorError> {
         if !self.assigned {
             self.assign_new()?;
         }
@@ -613,8 +466,9 @@ impl<T> KafkaSource<T> {
                 continue;
             }
             out.set_split(i);
+            let room = out.remaining();
             self.poll_split(i, out)?;
-            if !out.is_empty() {
+            if out.remaining() < room {
                 self.next_split = (i + 1) % n;
                 return Ok(SourceStatus::Available);
             }
@@ -635,14 +489,15 @@ impl<T> KafkaSource<T> {
         max: usize,
         out: &mut Vec<Record<T>>,
     ) -> Result<(usize, SourceStatus), ConnectorError> {
-        let mut v = VecEmit {
-            out,
-            remaining: max,
-            emitted: 0,
-            split: 0,
-        };
-        let status = self.poll_inner(&mut v)?;
-        Ok((v.split, status))
+        let mut batch = VecBatch::new(max);
+        let status = self.poll_inner(&mut batch)?;
+        out.extend(
+            batch
+                .records
+                .into_iter()
+                .map(|(value, ts)| Record::new(ts, value)),
+        );
+        Ok((batch.split, status))
     }
 
     fn commit(&mut self, checkpoint_id: u64) -> Result<(), ConnectorError> {
@@ -691,210 +546,4 @@ impl<T: Send> Source<T> for KafkaSource<T> {
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         Ok(self.commit(checkpoint_id)?)
     }
-}
-
-/// Where `poll` puts records: the engine's batch, or a vector for use outside a job.
-trait Emit<T> {
-    fn remaining(&self) -> usize;
-    fn is_empty(&self) -> bool;
-    fn set_split(&mut self, split: usize);
-    fn emit(&mut self, value: T, timestamp: i64);
-}
-
-impl<T> Emit<T> for SourceBatch<T> {
-    fn remaining(&self) -> usize {
-        SourceBatch::remaining(self)
-    }
-    fn is_empty(&self) -> bool {
-        SourceBatch::is_empty(self)
-    }
-    fn set_split(&mut self, split: usize) {
-        SourceBatch::set_split(self, split);
-    }
-    fn emit(&mut self, value: T, timestamp: i64) {
-        self.push_with_timestamp(value, timestamp);
-    }
-}
-
-struct VecEmit<'a, T> {
-    out: &'a mut Vec<Record<T>>,
-    remaining: usize,
-    emitted: usize,
-    split: usize,
-}
-
-impl<T> Emit<T> for VecEmit<'_, T> {
-    fn remaining(&self) -> usize {
-        self.remaining
-    }
-    fn is_empty(&self) -> bool {
-        self.emitted == 0
-    }
-    fn set_split(&mut self, split: usize) {
-        self.split = split;
-    }
-    fn emit(&mut self, value: T, timestamp: i64) {
-        self.out.push(Record::new(timestamp, value));
-        self.remaining -= 1;
-        self.emitted += 1;
-    }
-}
-
-/// The consumer settings of a source.
-fn consumer_config(
-    bootstrap: &str,
-    group_id: &str,
-    starting: &StartingOffsets,
-    properties: &[(String, String)],
-) -> ClientConfig {
-    let reset = match starting {
-        StartingOffsets::Latest
-        | StartingOffsets::Committed {
-            reset: OffsetReset::Latest,
-        }
-        | StartingOffsets::Offsets {
-            reset: OffsetReset::Latest,
-            ..
-        } => "latest",
-        _ => "earliest",
-    };
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", bootstrap)
-        .set("group.id", group_id)
-        .set("client.id", "spate-kafka-source")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("enable.partition.eof", "false")
-        .set("isolation.level", "read_committed")
-        // An offset that fell out of retention restarts where the starting mode says.
-        .set("auto.offset.reset", reset)
-        .set("fetch.wait.max.ms", "100")
-        // librdkafka stops fetching a partition for fetch.queue.backoff.ms (default 1 s) once
-        // its local queue is full; the engine drains a full queue in milliseconds, so the
-        // default left the source idle most of the time (0.47 M records/s vs 1.8 M with 10 ms,
-        // see BENCHMARKS.md "Pipelines").
-        .set("fetch.queue.backoff.ms", "10")
-        .set("log_level", "3");
-    for (k, v) in properties {
-        c.set(k, v);
-    }
-    c
-}
-
-/// Every (topic, partition) of the cluster that the selection matches, sorted.
-fn matching_partitions(
-    consumer: &BaseConsumer,
-    topics: &TopicSelection,
-) -> Result<Vec<(String, i32)>, ConnectorError> {
-    let mut out = Vec::new();
-    let mut add = |md: &rdkafka::metadata::Metadata| {
-        for t in md.topics() {
-            if t.error().is_none() && topics.matches(t.name()) {
-                out.extend(t.partitions().iter().map(|p| (t.name().to_string(), p.id())));
-            }
-        }
-    };
-    match topics {
-        TopicSelection::Topics(list) => {
-            for topic in list {
-                let md = consumer
-                    .fetch_metadata(Some(topic), REQUEST_TIMEOUT)
-                    .map_err(|e| kafka_error(&format!("metadata of {topic}"), e))?;
-                if md
-                    .topics()
-                    .iter()
-                    .all(|t| t.error().is_some() || t.partitions().is_empty())
-                {
-                    return Err(ConnectorError::Kafka(format!("topic {topic} does not exist")));
-                }
-                add(&md);
-            }
-        }
-        TopicSelection::Pattern(_) => {
-            let md = consumer
-                .fetch_metadata(None, REQUEST_TIMEOUT)
-                .map_err(|e| kafka_error("metadata", e))?;
-            add(&md);
-        }
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-/// Partition discovery on its own thread, so `poll` never waits for metadata. It sends every
-/// matching partition (with its earliest offset) it has not sent before; it stops when the
-/// source is dropped.
-struct Discovery {
-    found: mpsc::Receiver<Vec<(String, i32, i64)>>,
-    _stop: mpsc::Sender<()>,
-}
-
-impl Discovery {
-    /// Starts discovery; `known` are the partitions the source saw when it opened.
-    fn start(
-        config: ClientConfig,
-        topics: TopicSelection,
-        interval: Duration,
-        mut known: std::collections::HashSet<(String, i32)>,
-    ) -> Result<Self, ConnectorError> {
-        let consumer: BaseConsumer = config
-            .create()
-            .map_err(|e| kafka_error("creating the discovery consumer", e))?;
-        let (found_tx, found) = mpsc::channel();
-        let (stop, stop_rx) = mpsc::channel::<()>();
-        std::thread::Builder::new()
-            .name("kafka-partition-discovery".into())
-            .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stop_rx.recv_timeout(interval) {
-                    // A failed look-up is retried at the next interval.
-                    let Ok(all) = matching_partitions(&consumer, &topics) else {
-                        continue;
-                    };
-                    let mut new = Vec::new();
-                    for (t, p) in all {
-                        if known.contains(&(t.clone(), p)) {
-                            continue;
-                        }
-                        let Ok((low, _)) = consumer.fetch_watermarks(&t, p, REQUEST_TIMEOUT) else {
-                            continue;
-                        };
-                        known.insert((t.clone(), p));
-                        new.push((t, p, low));
-                    }
-                    if !new.is_empty() && found_tx.send(new).is_err() {
-                        return;
-                    }
-                }
-            })
-            .map_err(|e| ConnectorError::Kafka(format!("starting partition discovery: {e}")))?;
-        Ok(Self { found, _stop: stop })
-    }
-}
-
-fn tpl_of<'a>(
-    entries: impl Iterator<Item = (&'a str, i32, Offset)>,
-) -> Result<TopicPartitionList, ConnectorError> {
-    let mut tpl = TopicPartitionList::new();
-    for (t, p, o) in entries {
-        tpl.add_partition_offset(t, p, o)
-            .map_err(|e| kafka_error("partition list", e))?;
-    }
-    Ok(tpl)
-}
-
-/// Client-level errors librdkafka recovers from on its own.
-fn is_transient(e: &KafkaError) -> bool {
-    matches!(
-        e.rdkafka_error_code(),
-        Some(
-            RDKafkaErrorCode::BrokerTransportFailure
-                | RDKafkaErrorCode::AllBrokersDown
-                | RDKafkaErrorCode::OperationTimedOut
-        )
-    )
-}
-
-pub(crate) fn kafka_error(what: &str, e: KafkaError) -> ConnectorError {
-    ConnectorError::Kafka(format!("{what}: {e}"))
 }

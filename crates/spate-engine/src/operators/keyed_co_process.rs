@@ -6,18 +6,19 @@
 
 use std::marker::PhantomData;
 
-use crate::keyed_process::{KeyedContext, KeyedRuntime, TimeDomain};
+use crate::checkpoint::CheckpointCtx;
 use crate::keygroup::KeyGroupRange;
-use crate::operators::Downstream;
+use crate::operators::two_input::TwoInputOperator;
 use crate::record::{Data, Key, Record, Timestamp};
 use crate::runtime::output::Control;
+use crate::runtime::output::Downstream;
 use crate::state::StateRegistry;
+use crate::state::keyed_runtime::{KeyedContext, KeyedRuntime, TimeDomain};
 use crate::stream::{DataStream, KeyedStream};
-use crate::two_input::TwoInputOperator;
 
 /// A function over two keyed inputs with keyed state and timers. Both `process_element` methods
 /// and `on_timer` run with the element's (timer's) key current, on one subtask, never
-/// concurrently. Timers behave as for [`crate::keyed_process::KeyedProcessFunction`], including
+/// concurrently. Timers behave as for [`crate::operators::keyed_process::KeyedProcessFunction`], including
 /// at the end of bounded input.
 pub trait KeyedCoProcessFunction<K, A, B, O>: Clone + Send + 'static {
     /// Registers state handles; called once per subtask before any element.
@@ -147,12 +148,12 @@ where
     KB: Send,
     F: KeyedCoProcessFunction<K, A, B, O>,
 {
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.rt.down)
+    }
     fn watermark(&mut self, watermark: Timestamp) {
         let f = &mut self.f;
         self.rt.on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn idle(&mut self, idle: bool) {
-        self.rt.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
         let f = &mut self.f;
@@ -162,15 +163,8 @@ where
         let f = &mut self.f;
         self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
     }
-    fn flush(&mut self) -> bool {
-        self.rt.down.flush()
-    }
-    fn checkpoint(&mut self, cp: &mut crate::checkpoint::CheckpointCtx) {
+    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
         self.rt.snapshot(cp);
-        self.rt.down.checkpoint(cp)
-    }
-    fn checkpoint_complete(&mut self, id: u64) {
-        self.rt.down.checkpoint_complete(id)
     }
 }
 

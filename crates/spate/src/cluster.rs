@@ -1,0 +1,115 @@
+//! The cluster plumbing that subcommands and example jobs share: where the Kafka cluster is
+//! (given, or Spate's broker embedded in this process), creating topics, reading a topic back
+//! as a read_committed consumer, and waiting for SIGINT/SIGTERM.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+
+use crate::cli::ExampleArgs;
+
+/// The Kafka cluster a job talks to: given with `--bootstrap`, or Spate's broker started in
+/// this process (its data in `--data-dir`).
+pub struct Cluster {
+    pub bootstrap: String,
+    _broker: Option<BrokerHandle>,
+}
+
+impl Cluster {
+    pub fn connect(runtime: &tokio::runtime::Runtime, args: &ExampleArgs) -> Result<Self> {
+        if let Some(b) = &args.bootstrap {
+            return Ok(Self {
+                bootstrap: b.clone(),
+                _broker: None,
+            });
+        }
+        let mut config = BrokerConfig::new(&args.data_dir);
+        config.listen = ([127, 0, 0, 1], 0).into();
+        let broker = runtime
+            .block_on(Broker::start(config))
+            .with_context(|| format!("starting the embedded broker in {}", args.data_dir.display()))?;
+        let bootstrap = broker.bootstrap_servers();
+        eprintln!(
+            "embedded broker on {bootstrap} (data in {})",
+            args.data_dir.display()
+        );
+        Ok(Self {
+            bootstrap,
+            _broker: Some(broker),
+        })
+    }
+}
+
+/// Creates a topic with `partitions` partitions unless it exists.
+pub fn ensure_topic(
+    runtime: &tokio::runtime::Runtime,
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<()> {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::FromClientConfig;
+    use rdkafka::types::RDKafkaErrorCode;
+    let admin: AdminClient<DefaultClientContext> =
+        AdminClient::from_config(&crate::kafka_client::base_config(bootstrap))
+            .context("creating admin client")?;
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    let results = runtime.block_on(admin.create_topics([&new], &AdminOptions::new()))?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((t, code)) => return Err(anyhow!("creating topic {t}: {code}")),
+        }
+    }
+    Ok(())
+}
+
+/// Up to `limit` records of `topic` from the beginning as (timestamp, value), read_committed,
+/// until caught up with every partition.
+pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<(i64, String)>> {
+    let consumer: BaseConsumer = crate::kafka_client::consumer_config(bootstrap, "spate-example-show")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .context("creating consumer")?;
+    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    let mut out = Vec::new();
+    let mut eof = 0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while out.len() < limit && eof < partitions.len() {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "reading {topic} took more than 120 s"
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push((
+                m.timestamp().to_millis().unwrap_or(0),
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+            )),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+pub async fn shutdown_signal() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

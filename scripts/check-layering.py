@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Fails when a workspace crate depends on another workspace crate across the layering.
+
+The rule (ARCHITECTURE.md, "Bird's-eye view"): the log side (spate-log < spate-broker) and the
+engine side (spate-engine < spate-sql) never depend on each other; only spate-connectors,
+spate-server and the spate binary may depend on both; nothing depends upward. Layers, bottom
+to top: the two sides, then spate-connectors, then spate-server, then spate. Every edge
+(normal, dev and build dependencies alike, since a dev-dependency upward is a loop in the
+making) is read from `cargo metadata`, so the check cannot drift from the manifests. A
+workspace crate this script does not know fails too: place it in LAYERS first.
+"""
+import json
+import subprocess
+import sys
+
+# crate -> (side, rank). Sides: "log", "engine", or "both" (may depend on either side).
+# A crate may depend on a crate of its own side (or of any side if it is "both") with a
+# strictly lower rank.
+LAYERS = {
+    "spate-log": ("log", 0),
+    "spate-broker": ("log", 1),
+    "spate-engine": ("engine", 0),
+    "spate-sql": ("engine", 1),
+    "spate-connectors": ("both", 2),
+    "spate-server": ("both", 3),
+    "spate": ("both", 4),
+}
+
+
+def allowed(src: str, dst: str) -> bool:
+    (s_side, s_rank), (d_side, d_rank) = LAYERS[src], LAYERS[dst]
+    if d_rank >= s_rank:
+        return False
+    if s_side == "both":
+        return True
+    return s_side == d_side
+
+
+def main() -> int:
+    meta = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    members = {p["name"]: p for p in meta["packages"]}
+    errors = []
+    for name in sorted(members):
+        if name not in LAYERS:
+            errors.append(f"{name}: unknown workspace crate; give it a layer in scripts/check-layering.py")
+            continue
+        for dep in members[name]["dependencies"]:
+            dst = dep["name"]
+            if dst not in members:
+                continue
+            kind = dep.get("kind") or "normal"
+            if dst not in LAYERS:
+                continue  # reported above as unknown
+            if not allowed(name, dst):
+                errors.append(
+                    f"{name} -> {dst} ({kind} dependency) crosses the layering: "
+                    f"{name} is {LAYERS[name][0]}-side rank {LAYERS[name][1]}, "
+                    f"{dst} is {LAYERS[dst][0]}-side rank {LAYERS[dst][1]}"
+                )
+    for e in errors:
+        print(f"check-layering: {e}", file=sys.stderr)
+    if errors:
+        return 1
+    print(f"check-layering: {len(members)} workspace crates, layering respected")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
