@@ -3,7 +3,10 @@
 use kafka_protocol::ResponseError;
 use spate_log::Error;
 
+/// The Kafka code of a storage error. Every storage failure a client hears of passes here, so
+/// this is also where a full disk is noticed (and logged once per episode).
 pub(crate) fn code_of(e: &Error) -> ResponseError {
+    crate::disk_full::observe(e);
     match e {
         Error::Io { .. } | Error::CorruptMetadata { .. } => ResponseError::KafkaStorageError,
         Error::CorruptBatch(_) | Error::CrcMismatch { .. } => ResponseError::CorruptMessage,

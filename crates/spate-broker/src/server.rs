@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::clock::now_ms;
 use crate::state::BrokerState;
-use crate::{BrokerConfig, Error, Result, connection};
+use crate::{BrokerConfig, Error, Result, connection, file_limits};
 
 /// Entry point of the broker as a library.
 #[derive(Debug)]
@@ -32,6 +32,8 @@ impl Broker {
             addr: config.listen,
             source,
         })?;
+        // Before recovery opens every segment.
+        file_limits::raise_to_hard_limit();
         let log_dir = config.data_dir.join("log");
         let store_config = StoreConfig {
             default_log_config: config.log.clone(),

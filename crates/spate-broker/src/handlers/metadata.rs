@@ -63,6 +63,12 @@ pub(crate) fn handle(
                         if crate::internal_topics::colliding_topic(&state.store, &name).is_some() {
                             return missing(Some(name), ResponseError::InvalidTopicException);
                         }
+                        if let Err(message) =
+                            crate::file_limits::check_room_for(state.config.default_partitions.max(0) as u64)
+                        {
+                            tracing::warn!(topic = %name, "not auto-creating: {message}");
+                            return missing(Some(name), ResponseError::PolicyViolation);
+                        }
                         match state.store.create_topic(
                             &name,
                             state.config.default_partitions,

@@ -93,6 +93,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
             };
             match outcome {
                 Ok(out) => {
+                    crate::disk_full::recovered();
                     resp.base_offset = out.base_offset;
                     resp.log_append_time_ms = out.log_append_time;
                     if ctx.version >= 5 {

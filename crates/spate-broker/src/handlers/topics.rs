@@ -72,6 +72,8 @@ pub(crate) fn create(
                     ResponseError::InvalidTopicException,
                     format!("topic '{name}' collides with existing topic '{existing}' ('.' and '_' are treated alike)"),
                 ))
+            } else if let Err(message) = crate::file_limits::check_room_for(partitions.max(0) as u64) {
+                Err(err(ResponseError::PolicyViolation, message))
             } else if req.validate_only {
                 state
                     .store
@@ -237,6 +239,13 @@ pub(crate) fn create_partitions(
                         t.count
                     ),
                 )),
+                Some(topic)
+                    if let Err(message) = crate::file_limits::check_room_for(
+                        (t.count as u64).saturating_sub(topic.partitions.len() as u64),
+                    ) =>
+                {
+                    Err(err(ResponseError::PolicyViolation, message))
+                }
                 Some(_) if req.validate_only => Ok(()),
                 Some(_) => state
                     .store

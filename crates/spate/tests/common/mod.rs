@@ -17,10 +17,29 @@ pub struct Broker {
 
 impl Broker {
     pub fn start(data_dir: &Path, log_path: &Path) -> Broker {
-        let log = File::create(log_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
+        command
             .args(["broker", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .arg(data_dir);
+        Broker::spawn(command, log_path)
+    }
+
+    /// The same under a hard open-file limit (`ulimit -Hn`), set by a shell that then execs it.
+    pub fn start_with_file_limit(data_dir: &Path, log_path: &Path, nofile: u64) -> Broker {
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -Sn {nofile} && ulimit -Hn {nofile} && exec \"$0\" broker --listen 127.0.0.1:0 --data-dir \"$1\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_spate"))
+            .arg(data_dir);
+        Broker::spawn(command, log_path)
+    }
+
+    fn spawn(mut command: Command, log_path: &Path) -> Broker {
+        let log = File::create(log_path).unwrap();
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
