@@ -190,6 +190,15 @@ check_kcat_group() {
     echo "300 records read once through kcat -G; the second run resumed from the commits"
 }
 
+# kcat at an absolute offset past the end: librdkafka must reset to the earliest offset and read
+# the topic (before the fix it spun on parse errors until the timeout).
+check_kcat_out_of_range() {
+    timeout 30 kcat -b "$BROKER_ADDR" -C -t "$KCAT_TOPIC" -o 1000000 -X auto.offset.reset=earliest -e -q \
+        -f '%k:%s\n' >"$WORK/kcat.oor" 2>"$WORK/kcat.oor.err" || { echo "kcat exited non-zero (or timed out)"; head -5 "$WORK/kcat.oor.err"; return 1; }
+    cmp -s "$WORK/kcat.expected" "$WORK/kcat.oor" || { echo "read $(wc -l <"$WORK/kcat.oor") lines, not the 500 written"; return 1; }
+    echo "kcat reset from offset 1000000 to earliest and read all 500 records"
+}
+
 check_restart() {
     local pid="$BROKER_PID" rc=0 i
     kill -TERM "$pid"
@@ -257,6 +266,8 @@ run_check confluent-kafka-group "$PYTHON" "$HERE/compat_confluent_group.py" "$BR
 run_check confluent-kafka-txn "$PYTHON" "$HERE/compat_confluent_txn.py" "$BROKER_ADDR"
 run_check kafka-python-group check_kafka_python_group
 run_check kcat-group check_kcat_group
+run_check kcat-out-of-range check_kcat_out_of_range
+run_check out-of-range "$PYTHON" "$HERE/compat_out_of_range.py" "$BROKER_ADDR"
 run_check restart check_restart
 
 summary
