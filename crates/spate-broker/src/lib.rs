@@ -31,6 +31,9 @@
 //! ```
 
 mod clock;
+// No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
+#![forbid(unsafe_code)]
+
 pub mod codec;
 mod config;
 mod connection;
