@@ -30,10 +30,10 @@
 //! # Ok(()) }
 //! ```
 
-mod clock;
 // No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
 #![forbid(unsafe_code)]
 
+mod clock;
 pub mod codec;
 mod config;
 mod connection;
