@@ -56,6 +56,7 @@ mod error;
 mod index;
 mod partition;
 mod producer_state;
+mod records;
 mod recovery;
 mod segment;
 mod store;
