@@ -145,9 +145,19 @@ impl Partition {
     /// Opens (creating if needed) the partition in `dir`, recovering it: CRCs of the tail batches
     /// are validated, a torn or corrupt tail is truncated, missing or corrupt indexes are rebuilt,
     /// idempotent producer state is rebuilt.
+    ///
+    /// A partition opened on its own knows nothing of how the store was shut down, so it
+    /// recovers as after a crash: the newest sealed segments' CRCs are checked too (up to
+    /// `recovery_check_sealed_bytes`), and any damaged tail is moved to a quarantine file.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Partition> {
+        Self::open_recovering(dir, config, false)
+    }
+
+    /// [`open`](Self::open); `clean_shutdown` (the store found its clean-shutdown marker) skips
+    /// the CRC check of sealed segments whose indexes load.
+    pub(crate) fn open_recovering(dir: &Path, config: LogConfig, clean_shutdown: bool) -> Result<Partition> {
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-        let recovered = recovery::recover(dir, &config, now_ms())?;
+        let recovered = recovery::recover(dir, &config, now_ms(), clean_shutdown)?;
         let log_start = recovered.segments.first().map_or(0, |s| s.base_offset);
         let log_end = recovered
             .segments
