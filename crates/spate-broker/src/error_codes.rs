@@ -10,6 +10,7 @@ pub(crate) fn code_of(e: &Error) -> ResponseError {
     match e {
         Error::Io { .. } | Error::CorruptMetadata { .. } => ResponseError::KafkaStorageError,
         Error::CorruptBatch(_) | Error::CrcMismatch { .. } => ResponseError::CorruptMessage,
+        Error::InvalidRecord(_) => ResponseError::InvalidRecord,
         Error::UnsupportedMagic(_) => ResponseError::UnsupportedForMessageFormat,
         Error::BatchTooLarge { .. } => ResponseError::MessageTooLarge,
         Error::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,

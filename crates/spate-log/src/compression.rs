@@ -1,5 +1,6 @@
-//! Decompression of record sections, used only to find record timestamps inside compressed
-//! batches. Stored and served batches are never decompressed or recompressed.
+//! Decompression of record sections: to validate the records of a produced compressed batch, and
+//! to find record timestamps inside compressed batches. Stored and served batches are never
+//! rewritten: nothing is recompressed.
 
 use std::io::Read;
 
@@ -15,16 +16,15 @@ fn corrupt(codec: &str, why: impl std::fmt::Display) -> Error {
     Error::CorruptBatch(format!("cannot decompress {codec} records: {why}"))
 }
 
-fn read_capped(codec: &str, reader: impl Read) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+fn read_capped(codec: &str, reader: impl Read, out: &mut Vec<u8>) -> Result<()> {
     reader
         .take(MAX_DECOMPRESSED as u64 + 1)
-        .read_to_end(&mut out)
+        .read_to_end(out)
         .map_err(|e| corrupt(codec, e))?;
     if out.len() > MAX_DECOMPRESSED {
         return Err(corrupt(codec, "decompressed size exceeds limit"));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn snappy_raw(block: &[u8], out: &mut Vec<u8>) -> Result<()> {
@@ -42,8 +42,7 @@ fn snappy_raw(block: &[u8], out: &mut Vec<u8>) -> Result<()> {
 
 /// Snappy as Kafka clients write it: xerial framing (magic, version, compat, then blocks of
 /// `[i32 length][raw snappy]`), or a single raw snappy block from clients that skip the framing.
-fn snappy(data: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+fn snappy(data: &[u8], out: &mut Vec<u8>) -> Result<()> {
     if data.len() >= 16 && &data[..8] == XERIAL_MAGIC {
         let mut rest = &data[16..];
         while !rest.is_empty() {
@@ -51,28 +50,42 @@ fn snappy(data: &[u8]) -> Result<Vec<u8>> {
                 return Err(corrupt("snappy", "truncated block length"));
             };
             let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
-            let Some(block) = rest.get(4..4 + len) else {
+            let Some(block) = rest.get(4..).and_then(|r| r.get(..len)) else {
                 return Err(corrupt("snappy", "truncated block"));
             };
-            snappy_raw(block, &mut out)?;
+            snappy_raw(block, out)?;
             rest = &rest[4 + len..];
         }
+        Ok(())
     } else {
-        snappy_raw(data, &mut out)?;
+        snappy_raw(data, out)
     }
-    Ok(out)
 }
 
 /// Decompresses the record section of a batch compressed with `codec` (attributes bits 0-2).
 pub(crate) fn decompress(codec: u8, data: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    decompress_into(codec, data, &mut out)?;
+    Ok(out)
+}
+
+/// [`decompress`] into `out` (cleared first), so a caller can reuse one buffer across batches.
+pub(crate) fn decompress_into(codec: u8, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    out.clear();
     match codec {
-        0 => Ok(data.to_vec()),
-        1 => read_capped("gzip", flate2::read::GzDecoder::new(data)),
-        2 => snappy(data),
-        3 => read_capped("lz4", lz4_flex::frame::FrameDecoder::new(data)),
+        0 => {
+            out.extend_from_slice(data);
+            Ok(())
+        }
+        1 => {
+            // Java's GZIPInputStream reads concatenated members too.
+            read_capped("gzip", flate2::read::MultiGzDecoder::new(data), out)
+        }
+        2 => snappy(data, out),
+        3 => read_capped("lz4", lz4_flex::frame::FrameDecoder::new(data), out),
         4 => {
             let decoder = ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| corrupt("zstd", e))?;
-            read_capped("zstd", decoder)
+            read_capped("zstd", decoder, out)
         }
         other => Err(Error::CorruptBatch(format!("unknown compression codec {other}"))),
     }

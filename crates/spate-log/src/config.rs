@@ -46,6 +46,11 @@ pub struct LogConfig {
     pub flush: FlushPolicy,
     /// `message.timestamp.type`.
     pub timestamp_type: TimestampType,
+    /// Not a Kafka topic config: after an unclean shutdown, recovery checks the CRCs of the
+    /// newest sealed segments of each partition up to about this many bytes (the segment that
+    /// crosses the limit is checked whole); 0 checks none. Sealed segments were fsynced when
+    /// they were rolled, so this looks for damage the disk did, not for torn writes.
+    pub recovery_check_sealed_bytes: u64,
 }
 
 /// A rejected topic config, with the key and why (INVALID_CONFIG to clients).
@@ -73,6 +78,7 @@ impl Default for LogConfig {
                 interval: Duration::from_secs(1),
             },
             timestamp_type: TimestampType::CreateTime,
+            recovery_check_sealed_bytes: 1 << 30,
         }
     }
 }

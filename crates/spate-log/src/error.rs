@@ -13,6 +13,11 @@ pub enum Error {
     /// The records are not a well-formed sequence of v2 record batches (Kafka: CORRUPT_MESSAGE).
     #[error("corrupt record batch: {0}")]
     CorruptBatch(String),
+    /// The records inside a batch break the v2 record format or the producer rules: a record count
+    /// that does not match the records, bad lengths or varints, offset deltas other than `0..n-1`
+    /// (Kafka: INVALID_RECORD, as its `InvalidRecordException`).
+    #[error("invalid record: {0}")]
+    InvalidRecord(String),
     /// A batch's CRC-32C does not match its contents (Kafka: CORRUPT_MESSAGE).
     #[error("record batch CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     CrcMismatch { stored: u32, computed: u32 },

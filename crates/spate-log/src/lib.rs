@@ -22,8 +22,10 @@
 //! - **Idempotence**: a retried idempotent-producer batch (one of the producer's last five) is
 //!   not written again; the outcome says `duplicate` and where the original is, also after a
 //!   restart.
-//! - **Recovery**: opening a partition validates the active segment's CRCs, truncates a torn or
-//!   corrupt tail and rebuilds missing or damaged indexes.
+//! - **Recovery**: opening a partition validates the active segment's CRCs (and, after an
+//!   unclean shutdown, those of the newest sealed segments), truncates a torn or corrupt tail
+//!   into a quarantine file beside the segment, and rebuilds missing or damaged indexes.
+//!   [`LogStore::close`] marks a clean shutdown.
 //! - **Transactions**: transactional batches open their producer's transaction on the partition;
 //!   [`Partition::append_control`] writes the commit or abort marker that ends it. The last
 //!   stable offset ([`Partition::last_stable_offset`]) is the first offset of the oldest open
@@ -56,6 +58,7 @@ mod error;
 mod index;
 mod partition;
 mod producer_state;
+mod records;
 mod recovery;
 mod segment;
 mod store;
@@ -66,7 +69,8 @@ pub use control::MarkerType;
 pub use error::Error;
 pub use partition::{AppendOutcome, Partition, ProducerView, ReadResult, RetentionOutcome};
 pub use store::{
-    LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId, validate_topic_name,
+    CLEAN_SHUTDOWN_FILE, LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId,
+    validate_topic_name,
 };
 
 /// Result alias of this crate.

@@ -21,6 +21,7 @@ use crate::batch::{self, BatchHeader, HEADER_LEN, ValidatedBatch};
 use crate::compression;
 use crate::control::{self, MarkerType};
 use crate::producer_state::{ProducerEntry, ProducerStateMap, SequenceCheck};
+use crate::records;
 use crate::recovery;
 use crate::segment::{
     SNAPSHOT_SUFFIX, Segment, file_path, io_error, sync_dir, whole_batches_len, write_all_vectored,
@@ -155,9 +156,19 @@ impl Partition {
     /// Opens (creating if needed) the partition in `dir`, recovering it: CRCs of the tail batches
     /// are validated, a torn or corrupt tail is truncated, missing or corrupt indexes are rebuilt,
     /// idempotent producer state is rebuilt.
+    ///
+    /// A partition opened on its own knows nothing of how the store was shut down, so it
+    /// recovers as after a crash: the newest sealed segments' CRCs are checked too (up to
+    /// `recovery_check_sealed_bytes`), and any damaged tail is moved to a quarantine file.
     pub fn open(dir: &Path, config: LogConfig) -> Result<Partition> {
+        Self::open_recovering(dir, config, false)
+    }
+
+    /// [`open`](Self::open); `clean_shutdown` (the store found its clean-shutdown marker) skips
+    /// the CRC check of sealed segments whose indexes load.
+    pub(crate) fn open_recovering(dir: &Path, config: LogConfig, clean_shutdown: bool) -> Result<Partition> {
         std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-        let recovered = recovery::recover(dir, &config, now_ms())?;
+        let recovered = recovery::recover(dir, &config, now_ms(), clean_shutdown)?;
         let log_start = recovered.segments.first().map_or(0, |s| s.base_offset);
         let log_end = recovered
             .segments
@@ -200,9 +211,10 @@ impl Partition {
     }
 
     /// Appends the v2 batches in `records` (as received in a Produce request), assigning offsets.
-    /// The batches are validated first (magic, sizes, CRC, `max.message.bytes`, idempotent
-    /// producer sequence and epoch); on any error nothing is written. Returns once the data is
-    /// readable (and, with [`Durability::Sync`] or `FlushPolicy::Always`, on stable storage).
+    /// The batches are validated first (magic, sizes, CRC, `max.message.bytes`, every record
+    /// inside them, idempotent producer sequence and epoch); on any error nothing is written.
+    /// Returns once the data is readable (and, with [`Durability::Sync`] or
+    /// `FlushPolicy::Always`, on stable storage).
     pub fn append(&self, records: &[u8], durability: Durability) -> Result<AppendOutcome> {
         self.append_at(records, durability, now_ms())
     }
@@ -213,7 +225,7 @@ impl Partition {
         if records.is_empty() {
             return Err(Error::CorruptBatch("no record batches to append".to_string()));
         }
-        // One CRC pass over the data, outside the append lock.
+        // One CRC pass over the data and one walk over the records, outside the append lock.
         let batches = batch::validate_all(records)?;
         let config = self.config();
         for b in &batches {
@@ -229,12 +241,9 @@ impl Partition {
                     max: config.max_message_bytes,
                 });
             }
-            if h.record_count < 1 || i64::from(h.record_count) != i64::from(h.last_offset_delta) + 1 {
-                return Err(Error::CorruptBatch(format!(
-                    "produced batch has {} records but lastOffsetDelta {}",
-                    h.record_count, h.last_offset_delta
-                )));
-            }
+            // Every record, as Kafka's LogValidator checks them: after the size check, so an
+            // oversized compressed batch is never decompressed.
+            records::validate_produced(h, &records[b.position..b.position + h.total_len()])?;
         }
         let log_append_time = config.timestamp_type == TimestampType::LogAppendTime;
         let (outcome, seq) = {

@@ -3,11 +3,18 @@
 //! 1. Leftovers of interrupted operations are removed: `*.tmp` files (a durable write that did
 //!    not reach its rename) and index files without a log file (a deletion that stopped halfway).
 //! 2. Sealed segments (all but the last) were fsynced with their indexes when they were rolled,
-//!    so they are trusted when their indexes load and the batch headers after the last offset
-//!    index entry end exactly at the end of the file. Otherwise the segment is scanned with CRC
-//!    checks, truncated at the first damaged batch, and its indexes are rebuilt and rewritten.
+//!    so after a clean shutdown they are trusted when their indexes load and the batch headers
+//!    after the last offset index entry end exactly at the end of the file. After an unclean
+//!    shutdown the newest sealed segments (up to `recovery_check_sealed_bytes`) are CRC-checked
+//!    as well. A segment that fails is truncated at the first damaged batch and its indexes are
+//!    rebuilt and rewritten.
 //! 3. The active segment is always scanned with CRC checks; a torn or corrupt tail is truncated
 //!    (and the truncation fsynced) and its indexes are rebuilt in memory.
+//!
+//! Nothing truncated is lost: the dropped bytes are first copied to
+//! `<segment>.log.quarantine-<unix ms>` beside the segment, and one warning names the partition,
+//! the byte range, the offsets and the file. A segment that does not end where the next begins
+//! (a missing segment) is logged as an error with the missing offsets.
 //! 4. Producer state (sequences and ongoing transactions) is the newest valid snapshot plus the
 //!    batches after its offset. Sealed segments keep their `.txnindex` when it decodes; the
 //!    aborted-transaction index of the active segment, and of any sealed segment whose file is
@@ -125,12 +132,36 @@ fn marker_type(segment: &Segment, bytes: &[u8]) -> Option<MarkerType> {
     }
 }
 
-/// Scans `segment` with CRC checks, truncating a damaged tail; returns the rebuilt index, the
-/// next offset, the first batch's max timestamp, and the producer batches.
-fn scan_verified(
-    segment: &Segment,
-    interval: u32,
-) -> Result<(SegmentIndex, i64, Option<i64>, Vec<ProducerBatch>)> {
+/// What [`scan_verified`] found in a segment.
+struct Verified {
+    index: SegmentIndex,
+    /// Offset after the last valid batch.
+    next: i64,
+    /// The first batch's max timestamp.
+    first_timestamp: Option<i64>,
+    producer_batches: Vec<ProducerBatch>,
+    /// A damaged tail was moved to a quarantine file.
+    quarantined: bool,
+}
+
+/// Offsets the batch headers in `[from, end)` claim, read without CRC checks (their damage is
+/// why they are dropped): the first base offset, the last offset and the number of batches,
+/// up to the first header that does not parse. Only for the log line that reports a truncation.
+fn claimed_offsets(segment: &Segment, from: u64, end: u64) -> Option<(i64, i64, usize)> {
+    let mut claimed: Option<(i64, i64, usize)> = None;
+    let _ = segment.scan(from, end, false, |_, h, _| {
+        let first = claimed.map_or(h.base_offset, |c| c.0);
+        let count = claimed.map_or(0, |c| c.2);
+        claimed = Some((first, h.last_offset(), count + 1));
+        Ok(())
+    });
+    claimed
+}
+
+/// Scans `segment` with CRC checks and rebuilds its index. A damaged or torn tail is moved to a
+/// quarantine file beside the segment (see [`Segment::quarantine_tail`]) and reported in one
+/// log line; `next_base` is the next segment's base offset, for sealed segments.
+fn scan_verified(segment: &Segment, interval: u32, next_base: Option<i64>, now_ms: i64) -> Result<Verified> {
     let mut index = SegmentIndex::default();
     let mut next = segment.base_offset;
     let mut first_timestamp = None;
@@ -157,17 +188,56 @@ fn scan_verified(
         }
         Ok(())
     })?;
-    if let Some(damage) = scan.damage {
+    let quarantined = if let Some(damage) = scan.damage {
+        let claimed = claimed_offsets(segment, scan.valid_end, end);
+        let quarantine = segment.quarantine_tail(scan.valid_end, now_ms)?;
+        let dropped_offsets = match (claimed, next_base) {
+            (_, Some(next_base)) => format!("{next}..={}", next_base - 1),
+            (Some((_, last, _)), None) if last >= next => {
+                format!("{next}..={last} (as the dropped headers claim)")
+            }
+            _ => format!("{next}.. (the dropped headers are unreadable)"),
+        };
         tracing::warn!(
+            partition = %segment.log_path.parent().map_or_else(String::new, |d| d.display().to_string()),
             segment = %segment.log_path.display(),
-            valid_bytes = scan.valid_end,
+            bytes = %format_args!("{}..{end}", scan.valid_end),
             dropped_bytes = end - scan.valid_end,
+            offsets = %dropped_offsets,
+            dropped_batches_readable = claimed.map_or(0, |c| c.2),
+            quarantine = %quarantine.display(),
             %damage,
-            "truncating damaged segment tail"
+            "recovery truncated a damaged segment tail at the first bad batch; the dropped bytes \
+             are kept in the quarantine file",
         );
-        segment.truncate(scan.valid_end)?;
+        true
+    } else {
+        false
+    };
+    Ok(Verified {
+        index,
+        next,
+        first_timestamp,
+        producer_batches,
+        quarantined,
+    })
+}
+
+/// Base offsets of the sealed segments whose CRCs are checked after an unclean shutdown: the
+/// newest ones, until `budget` bytes are covered (the segment that crosses the budget is checked
+/// whole).
+fn sealed_to_verify(dir: &Path, sealed: &[i64], budget: u64) -> Result<BTreeSet<i64>> {
+    let mut out = BTreeSet::new();
+    let mut covered = 0u64;
+    for &base in sealed.iter().rev() {
+        if covered >= budget {
+            break;
+        }
+        let path = file_path(dir, base, LOG_SUFFIX);
+        covered = covered.saturating_add(std::fs::metadata(&path).map_err(io_error(&path))?.len());
+        out.insert(base);
     }
-    Ok((index, next, first_timestamp, producer_batches))
+    Ok(out)
 }
 
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
@@ -217,8 +287,15 @@ fn load_sealed(segment: &Segment) -> Result<Option<(SegmentIndex, i64)>> {
     Ok(Some((index, next)))
 }
 
-/// Recovers the partition in `dir` (which must exist).
-pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Recovered> {
+/// Recovers the partition in `dir` (which must exist). After an unclean shutdown
+/// (`clean_shutdown` false) the CRCs of the newest sealed segments are checked too, up to
+/// `config.recovery_check_sealed_bytes`.
+pub(crate) fn recover(
+    dir: &Path,
+    config: &LogConfig,
+    now_ms: i64,
+    clean_shutdown: bool,
+) -> Result<Recovered> {
     let listing = list(dir)?;
     for (base, suffix) in &listing.indexes {
         if !listing.logs.contains(base) {
@@ -227,10 +304,21 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
     }
     let interval = config.index_interval_bytes;
     let bases: Vec<i64> = listing.logs.iter().copied().collect();
+    let verify_sealed = if clean_shutdown {
+        BTreeSet::new()
+    } else {
+        sealed_to_verify(
+            dir,
+            &bases[..bases.len().saturating_sub(1)],
+            config.recovery_check_sealed_bytes,
+        )?
+    };
     let mut segments: Vec<Arc<Segment>> = Vec::with_capacity(bases.len().max(1));
     let mut active_producer_batches = Vec::new();
     // Per kept segment: whether its aborted-transaction index must be rebuilt by the replay.
     let mut rebuild_txn_index: Vec<bool> = Vec::with_capacity(bases.len().max(1));
+    // Per kept segment: whether recovery quarantined its tail (which explains a following gap).
+    let mut quarantined: Vec<bool> = Vec::with_capacity(bases.len().max(1));
     for (i, &base) in bases.iter().enumerate() {
         let segment = Segment::open_file(dir, base, false)?;
         let is_active = i + 1 == bases.len();
@@ -239,39 +327,66 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
             remove_if_exists(&segment.path(INDEX_SUFFIX))?;
             remove_if_exists(&segment.path(TIME_INDEX_SUFFIX))?;
             remove_if_exists(&segment.path(TXN_INDEX_SUFFIX))?;
-            let (index, next, first_ts, producer_batches) = scan_verified(&segment, interval)?;
-            *segment.index_mut() = index;
-            segment.next_offset.store(next, Ordering::Release);
+            let verified = scan_verified(&segment, interval, None, now_ms)?;
+            *segment.index_mut() = verified.index;
+            segment.next_offset.store(verified.next, Ordering::Release);
             // segment.ms counts from the first batch; an implausible timestamp counts from now.
-            let roll_base = first_ts.map_or(-1, |ts| if ts > 0 && ts <= now_ms { ts } else { now_ms });
+            let roll_base = verified
+                .first_timestamp
+                .map_or(-1, |ts| if ts > 0 && ts <= now_ms { ts } else { now_ms });
             segment.roll_base_ms.store(roll_base, Ordering::Release);
-            active_producer_batches = producer_batches;
+            active_producer_batches = verified.producer_batches;
             segment.seek_to_end()?;
             rebuild_txn_index.push(true);
+            quarantined.push(verified.quarantined);
         } else {
             if segment.size() == 0 {
                 // Only a crash halfway through a roll leaves an empty sealed segment.
                 segment.delete_files()?;
                 continue;
             }
-            match load_sealed(&segment)? {
-                Some((index, next)) => {
+            let loaded = load_sealed(&segment)?;
+            let verify = verify_sealed.contains(&base);
+            let mut truncated = false;
+            match loaded {
+                Some((index, next)) if !verify => {
                     *segment.index_mut() = index;
                     segment.next_offset.store(next, Ordering::Release);
                 }
-                None => {
-                    tracing::warn!(segment = %segment.log_path.display(), "rebuilding segment indexes");
-                    let (mut index, next, _, _) = scan_verified(&segment, interval)?;
-                    index.finish();
-                    *segment.index_mut() = index;
-                    segment.next_offset.store(next, Ordering::Release);
-                    segment.write_index_files()?;
-                    sync_dir(dir)?;
+                loaded => {
+                    if loaded.is_none() {
+                        tracing::warn!(segment = %segment.log_path.display(), "rebuilding segment indexes");
+                    }
+                    let verified = scan_verified(&segment, interval, bases.get(i + 1).copied(), now_ms)?;
+                    truncated = verified.quarantined;
+                    if segment.size() == 0 {
+                        // Nothing valid left: the whole segment is in quarantine (its warning
+                        // also explains the gap after the previous segment).
+                        if let Some(previous) = quarantined.last_mut() {
+                            *previous = true;
+                        }
+                        segment.delete_files()?;
+                        sync_dir(dir)?;
+                        continue;
+                    }
+                    segment.next_offset.store(verified.next, Ordering::Release);
+                    match loaded {
+                        Some((index, _)) if !truncated => *segment.index_mut() = index,
+                        _ => {
+                            let mut index = verified.index;
+                            index.finish();
+                            *segment.index_mut() = index;
+                            segment.write_index_files()?;
+                            sync_dir(dir)?;
+                        }
+                    }
                 }
             }
             let loaded = read_optional(&segment.path(TXN_INDEX_SUFFIX))?
                 .and_then(|bytes| txn_index::decode(&bytes))
-                .filter(|entries| entries.iter().all(|e| e.last_offset >= base));
+                .filter(|entries| entries.iter().all(|e| e.last_offset >= base))
+                // Entries may name markers that were just quarantined.
+                .filter(|_| !truncated);
             match loaded {
                 Some(entries) => {
                     *segment.aborted_mut() = entries;
@@ -282,6 +397,7 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
                     rebuild_txn_index.push(true);
                 }
             }
+            quarantined.push(truncated);
         }
         segments.push(Arc::new(segment));
     }
@@ -290,7 +406,9 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
         sync_dir(dir)?;
         segments.push(Arc::new(segment));
         rebuild_txn_index.push(true);
+        quarantined.push(false);
     }
+    report_gaps(dir, &segments, &quarantined);
     let producers = rebuild_producers(
         dir,
         &segments,
@@ -312,6 +430,39 @@ pub(crate) fn recover(dir: &Path, config: &LogConfig, now_ms: i64) -> Result<Rec
         sync_dir(dir)?;
     }
     Ok(Recovered { segments, producers })
+}
+
+/// Logs (loudly) every place where a segment does not end where the next one starts: a missing
+/// segment file, or one cut short outside recovery. Gaps after a tail recovery just quarantined
+/// were already reported with it. Readers skip a gap (a fetch inside it is served from the next
+/// segment), so this is the only trace of the lost offsets.
+fn report_gaps(dir: &Path, segments: &[Arc<Segment>], quarantined: &[bool]) {
+    for (i, pair) in segments.windows(2).enumerate() {
+        let end = pair[0].next_offset.load(Ordering::Acquire);
+        let next_base = pair[1].base_offset;
+        if end == next_base || quarantined.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        if end < next_base {
+            tracing::error!(
+                partition = %dir.display(),
+                missing_offsets = %format_args!("{end}..={}", next_base - 1),
+                after_segment = %pair[0].log_path.display(),
+                before_segment = %pair[1].log_path.display(),
+                "gap in the log: offsets {end}..={} are in no segment (a segment file is missing or \
+                 was cut short); consumers skip from {end} to {next_base}",
+                next_base - 1
+            );
+        } else {
+            tracing::error!(
+                partition = %dir.display(),
+                segment = %pair[0].log_path.display(),
+                ends_at = end,
+                next_segment_base = next_base,
+                "segments overlap: a segment holds offsets past the next segment's base offset"
+            );
+        }
+    }
 }
 
 /// Replays one producer batch; an abort marker that ended a transaction is listed in `aborted`

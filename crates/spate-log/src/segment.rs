@@ -21,6 +21,8 @@ pub(crate) const INDEX_SUFFIX: &str = "index";
 pub(crate) const TIME_INDEX_SUFFIX: &str = "timeindex";
 pub(crate) const SNAPSHOT_SUFFIX: &str = "snapshot";
 pub(crate) const TXN_INDEX_SUFFIX: &str = "txnindex";
+/// Recovery moves a damaged log tail to `<base>.log.quarantine-<unix ms>` (never read back).
+pub(crate) const QUARANTINE_INFIX: &str = "quarantine-";
 
 /// `<dir>/<offset, 20 digits>.<suffix>`, Kafka's naming.
 pub(crate) fn file_path(dir: &Path, offset: i64, suffix: &str) -> PathBuf {
@@ -301,6 +303,44 @@ impl Segment {
             .map_err(io_error(&self.log_path))?;
         self.size.store(len, Ordering::Release);
         Ok(())
+    }
+
+    /// Moves the bytes from `from` to the end of the log into a quarantine file beside it,
+    /// `<log file>.quarantine-<now_ms>`, then truncates the log at `from`. The copy is fsynced
+    /// and the directory entry made durable before the truncation, so a crash in between leaves
+    /// both copies, never neither. Returns the quarantine file's path.
+    pub fn quarantine_tail(&self, from: u64, now_ms: i64) -> Result<PathBuf> {
+        const CHUNK: u64 = 1 << 20;
+        let end = self.size();
+        let dir = self.log_path.parent().unwrap_or_else(|| Path::new("."));
+        let mut n = 0u32;
+        let (path, mut out) = loop {
+            // A second quarantine in the same millisecond (or one left from a clock step back)
+            // gets a suffix rather than overwriting evidence.
+            let mut name = self.log_path.clone().into_os_string();
+            name.push(format!(".{QUARANTINE_INFIX}{now_ms}"));
+            if n > 0 {
+                name.push(format!("-{n}"));
+            }
+            let path = PathBuf::from(name);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => break (path, file),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(io_error(&path)(e)),
+            }
+        };
+        let mut buf = vec![0u8; CHUNK.min(end.saturating_sub(from)) as usize];
+        let mut position = from;
+        while position < end {
+            let len = CHUNK.min(end - position) as usize;
+            self.read_exact_at(&mut buf[..len], position)?;
+            out.write_all(&buf[..len]).map_err(io_error(&path))?;
+            position += len as u64;
+        }
+        out.sync_all().map_err(io_error(&path))?;
+        sync_dir(dir)?;
+        self.truncate(from)?;
+        Ok(path)
     }
 
     pub fn seek_to_end(&self) -> Result<()> {

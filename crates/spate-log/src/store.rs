@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::partition::now_ms;
@@ -46,6 +47,8 @@ const META_MAGIC: &[u8; 4] = b"SPTM";
 const META_VERSION: u16 = 1;
 /// Suffix of a partition directory being deleted.
 const DELETE_SUFFIX: &str = ".delete";
+/// Present only between a clean close and the next open (Kafka's `.kafka_cleanshutdown`).
+pub const CLEAN_SHUTDOWN_FILE: &str = ".clean-shutdown";
 
 /// All topics in one data directory. `Send + Sync`.
 #[derive(Debug)]
@@ -55,6 +58,8 @@ pub struct LogStore {
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     /// Serializes topic creation, deletion and changes (metadata writes).
     admin: Mutex<()>,
+    /// [`LogStore::close`] has run (so dropping the store need not).
+    closed: AtomicBool,
 }
 
 /// Checks Kafka's topic naming rules.
@@ -218,18 +223,36 @@ impl LogStore {
                 _ => {}
             }
         }
+        // The marker is removed (durably) before anything can be written, so a crash from now
+        // on is seen as unclean by the next open.
+        let marker = dir.join(CLEAN_SHUTDOWN_FILE);
+        let clean_shutdown = match std::fs::remove_file(&marker) {
+            Ok(()) => {
+                sync_dir(&dir)?;
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(io_error(&marker)(e)),
+        };
+        if !clean_shutdown && !metas.is_empty() {
+            tracing::info!(
+                dir = %dir.display(),
+                "no clean-shutdown marker: checking the CRCs of recent sealed segments too"
+            );
+        }
         let store = LogStore {
             dir,
             config,
             topics: RwLock::new(BTreeMap::new()),
             admin: Mutex::new(()),
+            closed: AtomicBool::new(false),
         };
         store.remove_leftover_dirs(&metas)?;
         let mut topics = BTreeMap::new();
         for meta in metas {
             let config = store.config.default_log_config.with_overrides(&meta.overrides)?;
             let partitions = (0..meta.partitions)
-                .map(|p| store.open_partition(&meta.name, p, &config))
+                .map(|p| store.open_partition(&meta.name, p, &config, clean_shutdown))
                 .collect::<Result<Vec<_>>>()?;
             topics.insert(
                 meta.name.clone(),
@@ -301,10 +324,19 @@ impl LogStore {
         self.dir.join(TOPICS_DIR).join(format!("{topic}.{TOPIC_SUFFIX}"))
     }
 
-    fn open_partition(&self, topic: &str, partition: i32, config: &LogConfig) -> Result<Arc<Partition>> {
-        Ok(Arc::new(Partition::open(
+    /// Opens (recovering) a partition; `clean_shutdown` says the store was closed cleanly, so
+    /// sealed segments need no CRC check.
+    fn open_partition(
+        &self,
+        topic: &str,
+        partition: i32,
+        config: &LogConfig,
+        clean_shutdown: bool,
+    ) -> Result<Arc<Partition>> {
+        Ok(Arc::new(Partition::open_recovering(
             &self.partition_dir(topic, partition),
             config.clone(),
+            clean_shutdown,
         )?))
     }
 
@@ -345,7 +377,7 @@ impl LogStore {
         // Partition directories first: until the metadata is committed they are leftovers that
         // the next open removes.
         let partitions = (0..partitions)
-            .map(|p| self.open_partition(name, p, &config))
+            .map(|p| self.open_partition(name, p, &config, true))
             .collect::<Result<Vec<_>>>()?;
         sync_dir(&self.dir)?;
         self.write_meta(&meta)?;
@@ -412,7 +444,7 @@ impl LogStore {
         validate_partition_count(total)?;
         let mut partitions = topic.partitions.clone();
         for p in current..total {
-            partitions.push(self.open_partition(name, p, &topic.config)?);
+            partitions.push(self.open_partition(name, p, &topic.config, true)?);
         }
         sync_dir(&self.dir)?;
         self.write_meta(&TopicMeta {
@@ -504,6 +536,17 @@ impl LogStore {
         }
         first_error.map_or(Ok(()), Err)
     }
+    /// Closes the store cleanly: fsyncs every partition, then writes the clean-shutdown marker
+    /// (durably), so the next open trusts sealed segments without checking their CRCs. Call it
+    /// once nothing appends any more (graceful shutdown); on an error no marker is written.
+    /// Dropping the store does the same if this was not called.
+    pub fn close(&self) -> Result<()> {
+        self.sync_all()?;
+        write_file_atomically(&self.dir.join(CLEAN_SHUTDOWN_FILE), b"")?;
+        sync_dir(&self.dir)?;
+        self.closed.store(true, Ordering::Release);
+        Ok(())
+    }
     /// One background maintenance pass: fsync partitions whose unsynced data is older than their
     /// flush interval, apply retention. The broker calls this periodically.
     ///
@@ -527,6 +570,16 @@ impl LogStore {
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for LogStore {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::Acquire)
+            && let Err(e) = self.close()
+        {
+            tracing::warn!(dir = %self.dir.display(), %e, "closing the log store at drop failed");
+        }
     }
 }
 
