@@ -12,7 +12,8 @@ use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
 /// Descriptors kept free for connections, segment rolls and checkpoints of state.
 pub(crate) const RESERVED_FILES: u64 = 1024;
-/// Descriptors one new partition holds (its active segment's file).
+/// Descriptors one new partition holds (its active segment's file; sealed segments share a
+/// bounded pool, `spate_log::open_files`, which the check keeps room for too).
 pub(crate) const FILES_PER_PARTITION: u64 = 1;
 
 /// The soft limit in force, 0 until [`raise_to_hard_limit`] ran (then checks are skipped).
@@ -57,11 +58,18 @@ pub(crate) fn check_room_for(partitions: u64) -> Result<(), String> {
         return Ok(());
     };
     let needed = partitions.saturating_mul(FILES_PER_PARTITION);
-    let room = limit.saturating_sub(open).saturating_sub(RESERVED_FILES);
+    // Sealed segment files not open now may be opened later, up to the pool's bound.
+    let pool = (spate_log::open_files::max_open_sealed() as u64)
+        .saturating_sub(spate_log::open_files::open_sealed() as u64);
+    let room = limit
+        .saturating_sub(open)
+        .saturating_sub(RESERVED_FILES)
+        .saturating_sub(pool);
     if needed > room {
         return Err(format!(
             "{partitions} new partitions need {needed} more open files, but only {room} are left \
-             under the open-file limit of {limit} ({open} open, {RESERVED_FILES} kept for connections); \
+             under the open-file limit of {limit} ({open} open, {RESERVED_FILES} kept for connections, \
+             {pool} for sealed segments); \
              raise `ulimit -n` or use fewer partitions"
         ));
     }

@@ -56,6 +56,7 @@ mod config;
 mod control;
 mod error;
 mod index;
+pub mod open_files;
 mod partition;
 mod producer_state;
 mod records;

@@ -174,6 +174,12 @@ impl Partition {
             .segments
             .last()
             .map_or(0, |s| s.next_offset.load(Ordering::Acquire));
+        // Sealed segments give their descriptors back to the process-wide pool (`open_files`).
+        if let Some((_, sealed)) = recovered.segments.split_last() {
+            for segment in sealed {
+                segment.file.unpin();
+            }
+        }
         let last_stable = recovered
             .producers
             .first_unstable_offset()
@@ -389,7 +395,8 @@ impl Partition {
             }
         }
         let start = active.size();
-        if let Err(source) = write_all_vectored(&active.file, &mut slices) {
+        let file = active.handle()?;
+        if let Err(source) = write_all_vectored(&file, &mut slices) {
             // Leave no partial batch behind (e.g. on a full disk).
             if let Err(undo) = active.truncate(start) {
                 tracing::error!(%undo, "cannot remove a partially written append");
@@ -460,7 +467,8 @@ impl Partition {
         old.index_mut().finish();
         old.write_index_files()?;
         old.write_txn_index_file()?;
-        old.file.sync_data().map_err(io_error(&old.log_path))?;
+        old.handle()?.sync_data().map_err(io_error(&old.log_path))?;
+        old.file.unpin();
         let log_end = self.log_end.load(Ordering::Acquire);
         crate::segment::write_file_atomically(
             &file_path(&self.dir, log_end, SNAPSHOT_SUFFIX),
@@ -728,7 +736,9 @@ impl Partition {
             // when they were rolled, so syncing the active segment covers them all.
             let target = self.written_seq.load(Ordering::Acquire);
             let active = self.active();
-            let result = active.file.sync_data().map_err(io_error(&active.log_path));
+            let result = active
+                .handle()
+                .and_then(|f| f.sync_data().map_err(io_error(&active.log_path)));
             if result.is_ok() {
                 let _appender = lock(&self.appender);
                 if self.written_seq.load(Ordering::Acquire) == target {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::batch::{self, BatchHeader, HEADER_LEN, LOG_OVERHEAD};
 use crate::index::SegmentIndex;
+use crate::open_files::LazyFile;
 use crate::txn_index::{self, AbortedTxn};
 use crate::{Error, Result};
 
@@ -79,7 +80,8 @@ pub(crate) fn write_all_vectored(mut file: &File, mut slices: &mut [IoSlice<'_>]
 pub(crate) struct Segment {
     pub base_offset: i64,
     pub log_path: PathBuf,
-    pub file: File,
+    /// Open while the segment is active; opened on demand once sealed (see `open_files`).
+    pub file: LazyFile,
     /// Bytes readers may see: every batch below is completely written.
     pub size: AtomicU64,
     /// Offset after the segment's last batch.
@@ -113,8 +115,8 @@ impl Segment {
         let len = file.metadata().map_err(io_error(&log_path))?.len();
         Ok(Segment {
             base_offset,
+            file: LazyFile::pinned(&log_path, file),
             log_path,
-            file,
             size: AtomicU64::new(len),
             next_offset: AtomicI64::new(base_offset),
             index: RwLock::new(SegmentIndex::default()),
@@ -166,8 +168,14 @@ impl Segment {
 
     pub fn read_exact_at(&self, buf: &mut [u8], position: u64) -> Result<()> {
         self.file
-            .read_exact_at(buf, position)
+            .get()
+            .and_then(|f| f.read_exact_at(buf, position))
             .map_err(io_error(&self.log_path))
+    }
+
+    /// The open log file (reopened if the segment is sealed and its file was closed).
+    pub fn handle(&self) -> Result<std::sync::Arc<File>> {
+        self.file.get().map_err(io_error(&self.log_path))
     }
 
     /// Reads `len` bytes at `position` into a new buffer.
@@ -296,7 +304,8 @@ impl Segment {
 
     /// Truncates the log file to `len` bytes (durably) and moves the write cursor there.
     pub fn truncate(&self, len: u64) -> Result<()> {
-        let mut file = &self.file;
+        let handle = self.handle()?;
+        let mut file = &*handle;
         file.set_len(len).map_err(io_error(&self.log_path))?;
         file.sync_all().map_err(io_error(&self.log_path))?;
         file.seek(SeekFrom::Start(len))
@@ -344,7 +353,8 @@ impl Segment {
     }
 
     pub fn seek_to_end(&self) -> Result<()> {
-        let mut file = &self.file;
+        let handle = self.handle()?;
+        let mut file = &*handle;
         file.seek(SeekFrom::Start(self.size()))
             .map_err(io_error(&self.log_path))?;
         Ok(())
@@ -356,8 +366,7 @@ impl Segment {
         if indexed >= 0 {
             return indexed;
         }
-        self.file
-            .metadata()
+        std::fs::metadata(&self.log_path)
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())

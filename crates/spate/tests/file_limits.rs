@@ -24,7 +24,7 @@ fn admin(bootstrap: &str) -> AdminClient<DefaultClientContext> {
 fn partitions_beyond_the_open_file_limit_are_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let broker = Broker::start_with_file_limit(&data, &dir.path().join("broker.log"), 1400);
+    let broker = Broker::start_with_file_limit(&data, &dir.path().join("broker.log"), 2400);
     let admin = admin(&broker.addr);
     let options = AdminOptions::new().request_timeout(Some(Duration::from_secs(30)));
     let runtime = tokio::runtime::Builder::new_current_thread()

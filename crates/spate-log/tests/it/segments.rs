@@ -190,3 +190,36 @@ fn flush_always_and_sync_leave_nothing_unsynced() {
         .unwrap();
     assert_eq!(p.unsynced_since(), None);
 }
+
+fn open_descriptors() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Sealed segments do not each hold a file descriptor: beyond the process-wide bound they are
+/// closed (least recently used first) and reopened when read, so retained data does not eat the
+/// open-file limit. Everything still reads back, also after a reopen.
+#[test]
+fn sealed_segments_hold_descriptors_only_up_to_the_bound() {
+    spate_log::open_files::set_max_open_sealed(4);
+    let dir = tempfile::tempdir().unwrap();
+    let before = open_descriptors();
+    let p = Partition::open(dir.path(), small_config(2000)).unwrap();
+    let mut expected = Vec::new();
+    let mut next = 0i64;
+    while p.segment_count() < 60 {
+        let b = TestBatch::new((0..5).map(|i| (1000 + i, vec![7u8; 100])).collect()).encode();
+        p.append(&b, Durability::Async).unwrap();
+        expected.push(with_base_offset(&b, next));
+        next += 5;
+    }
+    // Active segment + at most 4 sealed, plus a few transient (directory, snapshot) handles.
+    let held = open_descriptors().saturating_sub(before);
+    assert!(held <= 8, "{held} descriptors for 60 segments");
+    assert_eq!(read_all(&p, 0), expected);
+    assert!(spate_log::open_files::open_sealed() <= 4);
+    drop(p);
+    let p = Partition::open(dir.path(), small_config(2000)).unwrap();
+    let held = open_descriptors().saturating_sub(before);
+    assert!(held <= 8, "{held} descriptors after reopen");
+    assert_eq!(read_all(&p, 0), expected);
+}
