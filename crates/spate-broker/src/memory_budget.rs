@@ -34,48 +34,50 @@ impl MemoryBudget {
         self.used.load(Ordering::Acquire)
     }
 
-    /// Takes `min(want, what is left under the limit)` bytes.
-    pub(crate) fn take_up_to(self: &Arc<Self>, want: usize) -> Grant {
+    /// Adds to usage what `amount(used)` decides (`None`: nothing, the caller waits), atomically
+    /// against concurrent takers; returns the grant.
+    fn take_with(self: &Arc<Self>, amount: impl Fn(usize) -> Option<usize>) -> Option<Grant> {
         let mut used = self.used.load(Ordering::Acquire);
         loop {
-            let n = want.min(self.limit.saturating_sub(used));
+            let n = amount(used)?;
             match self
                 .used
                 .compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {
-                    return Grant {
+                    return Some(Grant {
                         budget: self.clone(),
                         bytes: n,
-                    };
+                    });
                 }
                 Err(now) => used = now,
             }
         }
     }
 
+    /// Takes `min(want, what is left under the limit)` bytes.
+    pub(crate) fn take_up_to(self: &Arc<Self>, want: usize) -> Grant {
+        let limit = self.limit;
+        self.take_with(|used| Some(want.min(limit.saturating_sub(used))))
+            .unwrap_or_else(|| Grant {
+                budget: self.clone(),
+                bytes: 0,
+            })
+    }
+
     /// Takes exactly `n` bytes once they fit under the limit (all at once, so waiters never hold
-    /// part of what they need while others wait for it: no deadlock between them).
+    /// part of what they need while others wait for it: no deadlock between them). A request
+    /// larger than the whole limit goes through when nothing else is held.
     pub(crate) async fn take_exactly(self: &Arc<Self>, n: usize) -> Grant {
+        let limit = self.limit;
         loop {
             let notified = self.freed.notified();
             tokio::pin!(notified);
             // Registered before checking, so a release in between is not missed.
             notified.as_mut().enable();
-            let mut used = self.used.load(Ordering::Acquire);
-            while used + n <= self.limit || (used == 0 && n > self.limit) {
-                match self
-                    .used
-                    .compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => {
-                        return Grant {
-                            budget: self.clone(),
-                            bytes: n,
-                        };
-                    }
-                    Err(now) => used = now,
-                }
+            let fits = |used: usize| (used + n <= limit || (used == 0 && n > limit)).then_some(n);
+            if let Some(grant) = self.take_with(fits) {
+                return grant;
             }
             notified.await;
         }

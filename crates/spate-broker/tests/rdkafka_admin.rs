@@ -7,12 +7,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::raw::RawConnection;
+use common::raw::{RawConnection, alter_topic_config};
 use common::{TestBroker, client_config};
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
+use kafka_protocol::messages::DescribeConfigsRequest;
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
-use kafka_protocol::messages::{AlterConfigsRequest, DescribeConfigsRequest};
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::admin::{
     AdminClient, AdminOptions, AlterConfig, ConfigResource, ConfigSource, NewPartitions, NewTopic,
@@ -174,22 +173,11 @@ async fn create_with_configs_describe_shows_overrides_and_alter_replaces_them() 
     ] {
         let alter = AlterConfig::new(ResourceSpecifier::Topic("configured")).set(key, value);
         admin.alter_configs(&[alter], &options()).await.unwrap();
-        let req = AlterConfigsRequest::default().with_resources(vec![
-            AlterConfigsResource::default()
-                .with_resource_type(2)
-                .with_resource_name(StrBytes::from_static_str("configured"))
-                .with_configs(vec![
-                    AlterableConfig::default()
-                        .with_name(StrBytes::from_string(key.to_string()))
-                        .with_value(Some(StrBytes::from_string(value.to_string()))),
-                ]),
-        ]);
-        let resp = conn.call(&req, 1).await;
+        let (code, message) = alter_topic_config(&mut conn, "configured", key, value).await;
         assert_eq!(
-            resp.responses[0].error_code,
+            code,
             ResponseError::InvalidConfig.code(),
-            "{key}={value}: {:?}",
-            resp.responses[0].error_message
+            "{key}={value}: {message:?}"
         );
         let described = describe_topic(&admin, "configured").await;
         assert_eq!(
@@ -382,22 +370,11 @@ async fn internal_topics_and_colliding_names_are_protected() {
         ("segment.ms", "1"),
         ("cleanup.policy", "delete"),
     ] {
-        let req = AlterConfigsRequest::default().with_resources(vec![
-            AlterConfigsResource::default()
-                .with_resource_type(2)
-                .with_resource_name(StrBytes::from_static_str("__consumer_offsets"))
-                .with_configs(vec![
-                    AlterableConfig::default()
-                        .with_name(StrBytes::from_string(key.to_string()))
-                        .with_value(Some(StrBytes::from_string(value.to_string()))),
-                ]),
-        ]);
-        let resp = conn.call(&req, 1).await;
+        let (code, message) = alter_topic_config(&mut conn, "__consumer_offsets", key, value).await;
         assert_eq!(
-            resp.responses[0].error_code,
+            code,
             ResponseError::InvalidConfig.code(),
-            "{key}={value} on __consumer_offsets: {:?}",
-            resp.responses[0].error_message
+            "{key}={value} on __consumer_offsets: {message:?}"
         );
     }
     let described = describe_topic(&admin, "__consumer_offsets").await;

@@ -7,11 +7,11 @@
 mod common;
 
 use bytes::{Bytes, BytesMut};
-use common::raw::{RawConnection, batch, produce_request};
+use common::raw::{RawConnection, batch, encode_records, produce_request};
 use common::{TestBroker, consume_all};
 use kafka_protocol::ResponseError;
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::{Record, TimestampType};
 
 const TOPIC: &str = "guarded";
 
@@ -35,17 +35,7 @@ fn flagged_batch(n: usize, control: bool) -> Bytes {
             headers: Default::default(),
         })
         .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .unwrap();
-    buf.freeze()
+    encode_records(&records)
 }
 
 async fn produce_status(conn: &mut RawConnection, records: Bytes, transactional_id: Option<&str>) -> i16 {

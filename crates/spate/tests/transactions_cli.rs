@@ -101,34 +101,26 @@ fn find_and_abort_a_hanging_transaction() {
     let fields: Vec<&str> = rows[0].split('\t').collect();
     assert_eq!((fields[0], fields[1], fields[4]), (TOPIC, "0", "0"), "{out}");
 
+    let abort_at = |offset: &str| {
+        spate(&[
+            "transactions",
+            "abort",
+            "--topic",
+            TOPIC,
+            "--partition",
+            "0",
+            "--start-offset",
+            offset,
+            "--bootstrap",
+            &broker.addr,
+        ])
+    };
     // A start offset where no transaction starts is refused, naming the ones that do.
-    let (ok, _, err) = spate(&[
-        "transactions",
-        "abort",
-        "--topic",
-        TOPIC,
-        "--partition",
-        "0",
-        "--start-offset",
-        "2",
-        "--bootstrap",
-        &broker.addr,
-    ]);
+    let (ok, _, err) = abort_at("2");
     assert!(!ok);
     assert!(err.contains("open ones start at: 0"), "{err}");
 
-    let (ok, out, err) = spate(&[
-        "transactions",
-        "abort",
-        "--topic",
-        TOPIC,
-        "--partition",
-        "0",
-        "--start-offset",
-        "0",
-        "--bootstrap",
-        &broker.addr,
-    ]);
+    let (ok, out, err) = abort_at("0");
     assert!(ok, "abort failed: {err}");
     assert!(out.contains("aborted the transaction"), "{out}");
 

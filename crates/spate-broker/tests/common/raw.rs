@@ -254,10 +254,15 @@ pub fn batch(values: &[&[u8]], base_timestamp: i64, producer: Option<ProducerFie
             headers: Default::default(),
         })
         .collect();
+    encode_records(&records)
+}
+
+/// One uncompressed v2 batch of `records` (the encoder takes the batch fields from them).
+pub fn encode_records(records: &[Record]) -> Bytes {
     let mut buf = BytesMut::new();
     RecordBatchEncoder::encode(
         &mut buf,
-        &records,
+        records,
         &RecordEncodeOptions {
             version: 2,
             compression: Compression::None,
@@ -265,6 +270,31 @@ pub fn batch(values: &[&[u8]], base_timestamp: i64, producer: Option<ProducerFie
     )
     .unwrap();
     buf.freeze()
+}
+
+/// AlterConfigs (v1) of one topic config over a raw connection: rdkafka 0.39's `alter_configs`
+/// drops per-resource error codes. Returns the error code and message.
+pub async fn alter_topic_config(
+    conn: &mut RawConnection,
+    topic: &str,
+    key: &str,
+    value: &str,
+) -> (i16, Option<String>) {
+    use kafka_protocol::messages::AlterConfigsRequest;
+    use kafka_protocol::messages::alter_configs_request::{AlterConfigsResource, AlterableConfig};
+    let req = AlterConfigsRequest::default().with_resources(vec![
+        AlterConfigsResource::default()
+            .with_resource_type(2)
+            .with_resource_name(StrBytes::from_string(topic.to_string()))
+            .with_configs(vec![
+                AlterableConfig::default()
+                    .with_name(StrBytes::from_string(key.to_string()))
+                    .with_value(Some(StrBytes::from_string(value.to_string()))),
+            ]),
+    ]);
+    let resp = conn.call(&req, 1).await;
+    let r = &resp.responses[0];
+    (r.error_code, r.error_message.as_ref().map(|m| m.to_string()))
 }
 
 pub fn api_key_of<R: Request>() -> ApiKey {
