@@ -44,7 +44,7 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
-    /// Produce lines from stdin to a topic, one record per line.
+    /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
     Consume(ConsumeArgs),
