@@ -9,7 +9,8 @@
 //! Requests: DescribeTransactions (api key 65), ListTransactions (66), EndTxn (26) and
 //! InitProducerId (22, used to fence an id and abort its open transaction when the cluster has
 //! no ListTransactions); for operators (`spate transactions`), Metadata (3), DescribeProducers
-//! (61) and WriteTxnMarkers (27), which end a hanging transaction on one partition. Every call has a timeout; errors name the Kafka error code.
+//! (61) and WriteTxnMarkers (27), which end a hanging transaction on one partition; for the
+//! Kafka sink, DescribeConfigs (32) of a topic's `max.message.bytes`. Every call has a timeout; errors name the Kafka error code.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,10 +21,11 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeProducersRequest, DescribeTransactionsRequest,
-    EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest,
-    ProducerId, RequestHeader, ResponseHeader, TopicName, TransactionalId, WriteTxnMarkersRequest,
-    describe_producers_request, write_txn_markers_request,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeConfigsRequest, DescribeProducersRequest,
+    DescribeTransactionsRequest, EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest,
+    ListTransactionsRequest, MetadataRequest, ProducerId, RequestHeader, ResponseHeader, TopicName,
+    TransactionalId, WriteTxnMarkersRequest, describe_configs_request, describe_producers_request,
+    write_txn_markers_request,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
@@ -256,6 +258,35 @@ impl TxnAdmin {
         let resp = self.call(&req, version)?;
         check(resp.error_code, &format!("InitProducerId({transactional_id})"))?;
         Ok((resp.producer_id.0, resp.producer_epoch))
+    }
+
+    /// One config value of a topic (DescribeConfigs, resource type 2), `None` when the broker
+    /// does not report it. The Kafka sink reads `max.message.bytes` with it, to catch a record
+    /// the topic would reject before sending it.
+    pub fn topic_config(&mut self, topic: &str, name: &str) -> Result<Option<String>, ConnectorError> {
+        const RESOURCE_TOPIC: i8 = 2;
+        let version = self.require(ApiKey::DescribeConfigs, (1, 4))?;
+        let req = DescribeConfigsRequest::default().with_resources(vec![
+            describe_configs_request::DescribeConfigsResource::default()
+                .with_resource_type(RESOURCE_TOPIC)
+                .with_resource_name(str_bytes(topic))
+                .with_configuration_keys(Some(vec![str_bytes(name)])),
+        ]);
+        let resp = self.call(&req, version)?;
+        let Some(result) = resp
+            .results
+            .into_iter()
+            .find(|r| r.resource_name.as_str() == topic)
+        else {
+            return Ok(None);
+        };
+        check(result.error_code, &format!("DescribeConfigs({topic})"))?;
+        Ok(result
+            .configs
+            .into_iter()
+            .find(|c| c.name.as_str() == name)
+            .and_then(|c| c.value)
+            .map(|v| v.to_string()))
     }
 
     /// `(host, port)` of the leader of a partition (Metadata).
