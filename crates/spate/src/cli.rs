@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use spate_connectors::kafka::{OversizedRecords, OversizedStats};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -124,6 +125,27 @@ pub struct ExampleArgs {
     /// Print this many output records (read_committed) after a bounded run.
     #[arg(long, default_value_t = 0)]
     pub show: usize,
+    /// What to do with a result too large for the output topic (over its max.message.bytes):
+    /// `fail` the job, `skip` it (counted in the progress line), or `dead-letter=TOPIC` (write
+    /// it there, in the same transaction with exactly-once delivery).
+    #[arg(long, value_name = "fail|skip|dead-letter=TOPIC", value_parser = parse_on_oversized, default_value = "fail")]
+    pub on_oversized: OversizedRecords,
+    /// Counts of skipped and dead-lettered results, shared by every clone of these arguments
+    /// (the sink counts, the progress line reads).
+    #[arg(skip)]
+    pub oversized_stats: OversizedStats,
+}
+
+/// `--on-oversized`: `fail`, `skip` or `dead-letter=TOPIC`.
+pub fn parse_on_oversized(s: &str) -> Result<OversizedRecords, String> {
+    match s.trim() {
+        "fail" => Ok(OversizedRecords::Fail),
+        "skip" => Ok(OversizedRecords::Skip),
+        other => match other.strip_prefix("dead-letter=") {
+            Some(topic) if !topic.is_empty() => Ok(OversizedRecords::DeadLetter(topic.to_string())),
+            _ => Err(format!("`{s}`: use fail, skip or dead-letter=TOPIC")),
+        },
+    }
 }
 
 impl ExampleArgs {
@@ -715,5 +737,26 @@ mod tests {
         parse(&["bench", "checkpoint"]).unwrap();
         parse(&["demo"]).unwrap();
         parse(&["broker"]).unwrap();
+    }
+
+    #[test]
+    fn on_oversized_takes_fail_skip_or_a_dead_letter_topic() {
+        let policy = |args: &[&str]| match parse(args).unwrap().command {
+            Command::Example {
+                example: ExampleCommand::WordCount(a),
+            } => a.common.on_oversized,
+            _ => panic!("not word-count"),
+        };
+        assert_eq!(policy(&["example", "word-count"]), OversizedRecords::Fail);
+        assert_eq!(
+            policy(&["example", "word-count", "--on-oversized", "skip"]),
+            OversizedRecords::Skip
+        );
+        assert_eq!(
+            policy(&["example", "word-count", "--on-oversized", "dead-letter=big"]),
+            OversizedRecords::DeadLetter("big".into())
+        );
+        rejected(&["example", "word-count", "--on-oversized", "dead-letter="]);
+        rejected(&["example", "word-count", "--on-oversized", "drop"]);
     }
 }

@@ -184,6 +184,7 @@ pub struct KafkaSinkBuilder<T> {
     transaction_timeout: Duration,
     request_timeout: Duration,
     on_oversized: OversizedRecords,
+    oversized_stats: OversizedStats,
 }
 
 impl<T> std::fmt::Debug for KafkaSinkBuilder<T> {
@@ -220,6 +221,13 @@ impl<T> KafkaSinkBuilder<T> {
     /// What to do with a record the topic can never accept (default: fail the job).
     pub fn on_oversized(mut self, policy: OversizedRecords) -> Self {
         self.on_oversized = policy;
+        self
+    }
+
+    /// Counts skipped and dead-lettered records into `stats` (shared with the caller, e.g. for
+    /// progress output) instead of counters of the sink's own.
+    pub fn count_oversized_in(mut self, stats: OversizedStats) -> Self {
+        self.oversized_stats = stats;
         self
     }
 
@@ -262,7 +270,7 @@ impl<T> KafkaSinkBuilder<T> {
                 request_timeout: self.request_timeout,
                 on_oversized: self.on_oversized,
             },
-            OversizedStats::default(),
+            self.oversized_stats,
         ))
     }
 }
@@ -429,6 +437,7 @@ impl<T> KafkaSink<T> {
             transaction_timeout: Duration::from_secs(15 * 60),
             request_timeout: Duration::from_secs(60),
             on_oversized: OversizedRecords::Fail,
+            oversized_stats: OversizedStats::default(),
         }
     }
 
