@@ -85,11 +85,7 @@ pub struct OversizedRecord {
 
 impl std::fmt::Display for OversizedRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let key = match &self.key {
-            Some(k) if k.len() > 200 => format!("\"{}\"... ({} bytes)", k[..200].escape_ascii(), k.len()),
-            Some(k) => format!("\"{}\"", k.escape_ascii()),
-            None => "null".to_string(),
-        };
+        let key = show_key(self.key.as_deref());
         let partition = match self.partition {
             Some(p) => format!("partition {p}"),
             None => "the partition of its key".to_string(),
@@ -111,6 +107,17 @@ impl std::fmt::Display for OversizedRecord {
 }
 
 impl std::error::Error for OversizedRecord {}
+
+/// A record key for messages: escaped, cut after 200 bytes (a key can be as large as the
+/// record that is too large).
+pub(crate) fn show_key(key: Option<&[u8]>) -> String {
+    const SHOWN: usize = 200;
+    match key {
+        Some(k) if k.len() > SHOWN => format!("\"{}\"... ({} bytes)", k[..SHOWN].escape_ascii(), k.len()),
+        Some(k) => format!("\"{}\"", k.escape_ascii()),
+        None => "null".to_string(),
+    }
+}
 
 impl ConnectorError {
     /// Whether no restart can cure this: a bad configuration, undecodable checkpoint state, a

@@ -744,7 +744,7 @@ impl<T> KafkaSink<T> {
         if n == 1 || n.is_multiple_of(LOG_EVERY) {
             tracing::warn!(
                 topic = %self.topic,
-                key = %key.map_or_else(|| "null".to_string(), |k| k.escape_ascii().to_string()),
+                key = %crate::error::show_key(key),
                 size,
                 limit,
                 skipped_so_far = n,
