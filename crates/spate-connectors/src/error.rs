@@ -41,7 +41,10 @@ pub enum ConnectorError {
         source: rdkafka::error::KafkaError,
     },
     /// A Kafka request was answered with an error code.
-    #[error("kafka: {request} failed with {name} (error code {code})")]
+    #[error(
+        "kafka: {request} failed with {name} (error code {code}){}",
+        message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+    )]
     KafkaCode {
         /// The request (and its subject, e.g. the transactional id).
         request: String,
@@ -49,7 +52,13 @@ pub enum ConnectorError {
         code: i16,
         /// Its name, e.g. `PRODUCER_FENCED`.
         name: String,
+        /// The broker's error message, when the reply carries one.
+        message: Option<String>,
     },
+    /// A broker could not be reached or stopped answering (connection refused or reset, a
+    /// timeout): worth a retry, unlike an error the broker answered.
+    #[error("kafka: {0}")]
+    Unreachable(String),
     /// A checkpointed position or sink state could not be decoded.
     #[error("invalid checkpoint state: {0}")]
     State(String),
@@ -130,7 +139,10 @@ impl ConnectorError {
             ConnectorError::Config(_) | ConnectorError::State(_) | ConnectorError::OversizedRecord(_) => true,
             ConnectorError::KafkaClient { source, .. } => is_fatal_client_error(source),
             ConnectorError::KafkaCode { code, .. } => is_fatal_code(*code),
-            ConnectorError::Io { .. } | ConnectorError::Format { .. } | ConnectorError::Kafka(_) => false,
+            ConnectorError::Io { .. }
+            | ConnectorError::Format { .. }
+            | ConnectorError::Kafka(_)
+            | ConnectorError::Unreachable(_) => false,
         }
     }
 }
