@@ -710,3 +710,44 @@ fn dead_letter_writes_the_oversized_record_in_the_same_transaction() {
     assert_eq!(stats.dead_lettered(), 1);
     assert_eq!(stats.skipped(), 0);
 }
+
+/// The limit the sink learned at start no longer holds (the topic's limit was lowered while
+/// it ran): the broker's asynchronous MESSAGE_TOO_LARGE goes through the same policy.
+#[test]
+fn a_broker_side_rejection_goes_through_the_policy_too() {
+    for policy in [OversizedRecords::Fail, OversizedRecords::Skip] {
+        let b = TestBroker::start();
+        let bs = b.bootstrap();
+        b.topic("out", 1);
+        let mut sink = KafkaSink::builder(&bs, "out", kv_one_big)
+            .on_oversized(policy.clone())
+            .build()
+            .unwrap();
+        let stats = sink.oversized_stats();
+        sink.open(&SINK).unwrap();
+        sink.write(&mut records(0..3)).unwrap();
+        sink.snapshot_state(1).unwrap();
+        let limit = [("max.message.bytes".to_string(), SMALL_LIMIT.to_string())];
+        b.handle
+            .store()
+            .set_topic_overrides("out", limit.into_iter().collect())
+            .unwrap();
+        let result = sink
+            .write(&mut records(3..10))
+            .and_then(|()| sink.snapshot_state(2).map(drop));
+        match policy {
+            OversizedRecords::Fail => {
+                let err = result.expect_err("the rejected record must fail the sink");
+                assert!(err.is_fatal(), "{err}");
+                assert!(err.to_string().contains(r"\x05"), "{err}");
+            }
+            _ => {
+                result.unwrap();
+                assert_eq!(stats.skipped(), 1);
+                let mut expected = numbers(0..10);
+                expected.retain(|v| v != "5");
+                assert_eq!(visible(&bs, "out"), expected);
+            }
+        }
+    }
+}

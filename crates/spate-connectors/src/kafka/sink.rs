@@ -641,7 +641,9 @@ impl<T> KafkaSink<T> {
                 Ok(()) => sent += 1,
                 Err(SendError::Kafka(e)) => return Err(e),
                 Err(SendError::TooLarge { size, limit }) => {
-                    if self.dead_letter(producer, &limits, buf, r.timestamp, size, &limit.1)? {
+                    // 0: librdkafka's own check, against the producer's limit.
+                    let bytes = if limit.0 == 0 { limits.producer } else { limit.0 };
+                    if self.dead_letter(producer, &limits, buf, r.timestamp, size, (bytes, &limit.1))? {
                         sent += 1;
                     }
                 }
@@ -671,13 +673,8 @@ impl<T> KafkaSink<T> {
         rec: &OutgoingRecord,
         timestamp: i64,
         size: usize,
-        limit_source: &str,
+        (limit, limit_source): (usize, &str),
     ) -> Result<bool, ConnectorError> {
-        let limit = if limit_source == limits.topic.1 {
-            limits.topic.0
-        } else {
-            limits.producer
-        };
         match &self.on_oversized {
             OversizedRecords::Fail => Err(self.oversized_error(rec, size, limit, limit_source)),
             OversizedRecords::Skip => {
@@ -753,24 +750,39 @@ impl<T> KafkaSink<T> {
         }
     }
 
-    /// Delivery errors since the last check. Records the broker rejected as too large (its
-    /// `max.message.bytes` check, which the sink's own check should have made rare) go through
-    /// the oversized-record policy; at-least-once sinks resend them to the dead-letter topic
-    /// here. (In a transaction such a rejection also fails the transaction: librdkafka makes
-    /// it abortable, and the commit error restarts the job.)
+    /// Delivery errors since the last check, and the records the broker rejected as too large
+    /// (MESSAGE_TOO_LARGE: the topic's limit was lowered after the sink learned it, or the
+    /// estimate was short). The broker rejects a whole batch, so the limits are learned again
+    /// and only the records over them go through the oversized-record policy; the others are
+    /// sent again (an at-least-once sink first replaces its producer, so its batches fit the
+    /// new limit; a transaction is lost anyway: librdkafka makes it abortable, and the commit
+    /// error restarts the job, which learns the limits afresh).
     fn check_delivery(&mut self) -> Result<(), ConnectorError> {
         let Ok(producer) = self.active_producer() else {
             return Ok(());
         };
-        let rejected: Vec<Rejected> = producer.context().take_rejected();
+        let mut rejected: Vec<Rejected> = producer.context().take_rejected();
         producer.context().check_delivery()?;
         if rejected.is_empty() {
             return Ok(());
         }
+        let before = self.limits.take();
         let limits = self.limits();
+        let changed = before.as_ref().is_none_or(|b| b.topic.0 != limits.topic.0);
+        if self.prefix().is_none()
+            && before.is_none_or(|b| b.producer != limits.producer)
+            && let Some(old) = self.producer.take()
+        {
+            super::transactional::await_deliveries(&old, self.request_timeout)
+                .map_err(|e| kafka_error("flushing before replacing the producer", e))?;
+            rejected.extend(old.context().take_rejected());
+            old.context().check_delivery()?;
+            self.producer = Some(create_producer(&self.producer_config())?);
+        }
         let producer = self.active_producer()?;
-        let source = format!(
-            "max.message.bytes of topic {}, as the broker answered",
+        let answered = format!(
+            "the broker rejected its batch as over max.message.bytes of topic {}; the limit shown \
+             is the one the sink learned",
             self.topic
         );
         for r in rejected {
@@ -782,7 +794,22 @@ impl<T> KafkaSink<T> {
             rec.headers = r.headers;
             let size = wire_size(&rec);
             rec.partition = Some(r.partition);
-            self.dead_letter(producer, &limits, &rec, r.timestamp, size, &source)?;
+            if size <= limits.topic.0 && changed {
+                // Rejected with a larger record in its batch: it fits on its own.
+                match send(producer, &self.topic, &rec, r.timestamp, None) {
+                    Ok(()) => continue,
+                    Err(SendError::Kafka(e)) => return Err(e),
+                    Err(SendError::TooLarge { .. }) => {}
+                }
+            }
+            // Over the new limit, or the limit is unknown (no larger record to blame): the
+            // broker's answer is all there is.
+            let limit = if size > limits.topic.0 {
+                (limits.topic.0, limits.topic.1.as_str())
+            } else {
+                (limits.topic.0, answered.as_str())
+            };
+            self.dead_letter(producer, &limits, &rec, r.timestamp, size, limit)?;
         }
         Ok(())
     }
