@@ -85,3 +85,28 @@ fn invalid_utf8_lines_are_produced_as_bytes() {
         b"k1|v1\nk\xff2|v\xfe2\n|no separator\n"
     );
 }
+
+#[test]
+fn a_line_the_producer_refuses_stops_after_delivering_the_lines_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&dir.path().join("data"), &dir.path().join("broker.log"));
+    // Over librdkafka's message.max.bytes (1,000,000): refused when handed to the producer.
+    let mut input = b"one\ntwo\n".to_vec();
+    input.extend(std::iter::repeat_n(b'w', 1_100_000));
+    input.extend_from_slice(b"\nafter\n");
+    let out = spate(
+        &[
+            "produce",
+            "refused",
+            "--partition",
+            "0",
+            "--bootstrap",
+            &broker.addr,
+        ],
+        &input,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert_eq!(consume(&broker, "refused", &[]), b"one\ntwo\n");
+}

@@ -37,8 +37,13 @@ pub async fn run(args: ProduceArgs) -> Result<()> {
     let mut line = Vec::new();
     let mut deliveries = Deliveries::new(MAX_PENDING);
     let mut read_error = None;
+    // A line the producer refuses (too large, ...) stops reading, but what was sent before it
+    // is still delivered before the error is reported.
+    let mut send_error = None;
+    let mut line_number = 0u64;
     loop {
         line.clear();
+        line_number += 1;
         match stdin.read_until(b'\n', &mut line).await {
             Ok(0) => break,
             Ok(_) => {}
@@ -63,9 +68,23 @@ pub async fn run(args: ProduceArgs) -> Result<()> {
         if let Some(p) = args.partition {
             record = record.partition(p);
         }
-        deliveries.send(&producer, record).await?;
+        if let Err(e) = deliveries.send(&producer, record).await {
+            send_error = Some(e.context(format!("line {line_number} of stdin")));
+            break;
+        }
     }
     let tally = deliveries.finish().await;
+    if let Some(e) = send_error {
+        return Err(e.context(format!(
+            "stopped at line {line_number}; the {} line(s) before it were delivered{}",
+            tally.delivered,
+            if tally.failed > 0 {
+                format!(", {} failed", tally.failed)
+            } else {
+                String::new()
+            }
+        )));
+    }
     if let Some(e) = tally.first_error {
         bail!(
             "{} of {} record(s) not delivered to {}: {e}",
