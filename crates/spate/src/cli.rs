@@ -389,6 +389,19 @@ pub struct PipelineBenchArgs {
     pub consumer_fetch_wait_ms: u32,
 }
 
+impl PipelineBenchArgs {
+    /// Checks between flags that clap cannot check one by one.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.latency && self.warmup >= self.seconds {
+            return Err(format!(
+                "--warmup {} must be shorter than --seconds {}: nothing would be measured",
+                self.warmup, self.seconds
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckpointBenchArgs {
     /// Distinct keys (at least 1).
@@ -737,6 +750,32 @@ mod tests {
         parse(&["bench", "checkpoint"]).unwrap();
         parse(&["demo"]).unwrap();
         parse(&["broker"]).unwrap();
+    }
+
+    #[test]
+    fn latency_warmup_must_leave_time_to_measure() {
+        let bench = |args: &[&str]| match parse(args).unwrap().command {
+            Command::Bench {
+                bench: BenchCommand::Pipeline(a),
+            } => a,
+            _ => panic!("not bench pipeline"),
+        };
+        let e = bench(&[
+            "bench",
+            "pipeline",
+            "--latency",
+            "--seconds",
+            "3",
+            "--warmup",
+            "3",
+        ])
+        .validate()
+        .unwrap_err();
+        assert!(e.contains("--warmup") && e.contains("--seconds"), "{e}");
+        bench(&["bench", "pipeline", "--latency"]).validate().unwrap();
+        bench(&["bench", "pipeline", "--seconds", "1"])
+            .validate()
+            .unwrap();
     }
 
     #[test]
