@@ -23,8 +23,9 @@ use crate::{ConnectorError, OversizedRecord};
 
 /// librdkafka's default `message.max.bytes`: the largest record (and batch) a producer sends.
 const LIBRDKAFKA_MESSAGE_MAX_BYTES: usize = 1_000_000;
-/// librdkafka's smallest accepted `message.max.bytes`.
+/// librdkafka's smallest and largest accepted `message.max.bytes`.
 const LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES: usize = 1000;
+const LIBRDKAFKA_MAX_MESSAGE_MAX_BYTES: usize = 1_000_000_000;
 /// A v2 record batch header: a record alone in its batch needs this much besides itself.
 const BATCH_OVERHEAD: usize = 61;
 /// Most a record's own framing can take: length, attributes, timestamp and offset deltas, key
@@ -446,24 +447,24 @@ impl<T> KafkaSink<T> {
         self.oversized_stats.clone()
     }
 
-    /// The configured `message.max.bytes` (librdkafka's default without a property).
-    fn configured_message_max_bytes(&self) -> usize {
+    /// `message.max.bytes` if a property sets it.
+    fn explicit_message_max_bytes(&self) -> Option<usize> {
         self.properties
             .iter()
             .rev()
             .find(|(k, _)| k == "message.max.bytes")
             .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(LIBRDKAFKA_MESSAGE_MAX_BYTES)
     }
 
-    /// Learns the size limits once: the topics' `max.message.bytes` (DescribeConfigs) capped
-    /// by the producer's `message.max.bytes`. A cluster that does not answer leaves only the
+    /// Learns the size limits once: the topics' `max.message.bytes` (DescribeConfigs), capped
+    /// by a `message.max.bytes` property if one is set (librdkafka's default 1,000,000 applies
+    /// only when the topics' limits are unknown). A cluster that does not answer leaves only the
     /// producer's limit, and the broker's asynchronous rejection (also handled) as the check.
     fn limits(&mut self) -> Limits {
         if let Some(l) = &self.limits {
             return l.clone();
         }
-        let configured = self.configured_message_max_bytes();
+        let explicit = self.explicit_message_max_bytes();
         let mut admin = self
             .bootstrap_servers
             .split(',')
@@ -476,9 +477,14 @@ impl<T> KafkaSink<T> {
                     .flatten()
                     .and_then(|v| v.parse::<usize>().ok())
             });
-            match topic_limit {
-                Some(l) if l < configured => (l, format!("max.message.bytes of topic {topic}")),
-                _ => (configured, "the producer's message.max.bytes".to_string()),
+            // The topic's limit wins over librdkafka's default (so a dead-letter topic made
+            // for large records can take them), not over a limit the user set.
+            let producer = "the producer's message.max.bytes".to_string();
+            match (topic_limit, explicit) {
+                (Some(l), Some(e)) if e <= l => (e, producer),
+                (Some(l), _) => (l, format!("max.message.bytes of topic {topic}")),
+                (None, Some(e)) => (e, producer),
+                (None, None) => (LIBRDKAFKA_MESSAGE_MAX_BYTES, producer),
             }
         };
         let topic = limit_of(&self.topic);
@@ -488,7 +494,9 @@ impl<T> KafkaSink<T> {
         };
         let producer = dead_letter.as_ref().map_or(topic.0, |d| d.0.max(topic.0)).clamp(
             LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES,
-            configured.max(LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES),
+            explicit
+                .unwrap_or(LIBRDKAFKA_MAX_MESSAGE_MAX_BYTES)
+                .max(LIBRDKAFKA_MIN_MESSAGE_MAX_BYTES),
         );
         let limits = Limits {
             topic,
