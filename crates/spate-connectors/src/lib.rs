@@ -43,5 +43,5 @@ mod rate_limit;
 mod state_codec;
 
 pub use emit::{Emitter, VecBatch};
-pub use error::ConnectorError;
+pub use error::{ConnectorError, OversizedRecord};
 pub use rate_limit::RateLimiter;

@@ -11,7 +11,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 use spate_connectors::kafka::txn_admin::TxnAdmin;
 use spate_connectors::kafka::{
-    DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, KafkaSourceBuilder, OffsetReset, StartingOffsets,
+    DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, KafkaSourceBuilder, OffsetReset,
+    OversizedRecords, StartingOffsets,
 };
 use spate_engine::{
     Record, Sink, SinkContext, Source, SourceContext, SourceStatus, StreamEnvironment, WatermarkStrategy,
@@ -612,4 +613,141 @@ fn discovery_picks_up_new_topics_matching_the_pattern() {
         drain(&mut sources, None, Duration::from_millis(300)).is_empty(),
         "nothing of `other`"
     );
+}
+
+/// Topic limit of the oversized-record tests, and the one record of them over it.
+const SMALL_LIMIT: usize = 4096;
+const BIG: u64 = 5;
+
+/// `kv`, except that record [`BIG`] gets a value over [`SMALL_LIMIT`].
+fn kv_one_big(v: &u64) -> (Option<Vec<u8>>, Vec<u8>) {
+    match *v {
+        BIG => (Some(v.to_be_bytes().to_vec()), vec![b'x'; 3 * SMALL_LIMIT]),
+        _ => kv(v),
+    }
+}
+
+/// A broker with topic `out` limited to [`SMALL_LIMIT`] bytes per batch and a `dlq` topic.
+fn small_limit_broker() -> TestBroker {
+    let b = TestBroker::start();
+    let limit = [("max.message.bytes".to_string(), SMALL_LIMIT.to_string())];
+    b.handle
+        .store()
+        .create_topic("out", 1, &limit.into_iter().collect())
+        .unwrap();
+    b.topic("dlq", 1);
+    b
+}
+
+#[test]
+fn an_oversized_record_fails_the_sink_fatally_naming_the_record() {
+    let b = small_limit_broker();
+    let bs = b.bootstrap();
+    let mut sink = KafkaSink::builder(&bs, "out", kv_one_big).build().unwrap();
+    sink.open(&SINK).unwrap();
+    sink.write(&mut records(0..3)).unwrap();
+    sink.snapshot_state(1).unwrap();
+    let err = sink
+        .write(&mut records(3..10))
+        .err()
+        .or_else(|| sink.snapshot_state(2).err())
+        .expect("the oversized record must fail the sink");
+    let text = err.to_string();
+    assert!(err.is_fatal(), "no restart can write it: {text}");
+    for part in [
+        "out",
+        r"\x00\x00\x00\x00\x00\x00\x00\x05",
+        &(3 * SMALL_LIMIT).to_string(),
+        &SMALL_LIMIT.to_string(),
+        "checkpoint 1",
+    ] {
+        assert!(text.contains(part), "{part:?} missing in: {text}");
+    }
+}
+
+#[test]
+fn skip_drops_and_counts_the_oversized_record() {
+    let b = small_limit_broker();
+    let bs = b.bootstrap();
+    let mut sink = KafkaSink::builder(&bs, "out", kv_one_big)
+        .on_oversized(OversizedRecords::Skip)
+        .build()
+        .unwrap();
+    let stats = sink.oversized_stats();
+    sink.open(&SINK).unwrap();
+    sink.write(&mut records(0..10)).unwrap();
+    sink.snapshot_state(1).unwrap();
+    sink.finish().unwrap();
+    let mut expected = numbers(0..10);
+    expected.retain(|v| v != "5");
+    assert_eq!(visible(&bs, "out"), expected);
+    assert_eq!(stats.skipped(), 1);
+    assert_eq!(stats.dead_lettered(), 0);
+}
+
+#[test]
+fn dead_letter_writes_the_oversized_record_in_the_same_transaction() {
+    let b = small_limit_broker();
+    let bs = b.bootstrap();
+    let mut sink = KafkaSink::builder(&bs, "out", kv_one_big)
+        .delivery_guarantee(DeliveryGuarantee::ExactlyOnce {
+            transactional_id_prefix: "dlq-job".into(),
+        })
+        .on_oversized(OversizedRecords::DeadLetter("dlq".into()))
+        .build()
+        .unwrap();
+    let stats = sink.oversized_stats();
+    sink.open(&SINK).unwrap();
+    sink.write(&mut records(0..10)).unwrap();
+    sink.snapshot_state(1).unwrap();
+    assert!(visible(&bs, "dlq").is_empty(), "part of the open transaction");
+    sink.notify_checkpoint_complete(1).unwrap();
+    sink.finish().unwrap();
+    let mut expected = numbers(0..10);
+    expected.retain(|v| v != "5");
+    assert_eq!(visible(&bs, "out"), expected);
+    assert_eq!(visible(&bs, "dlq"), vec!["x".repeat(3 * SMALL_LIMIT)]);
+    assert_eq!(stats.dead_lettered(), 1);
+    assert_eq!(stats.skipped(), 0);
+}
+
+/// The limit the sink learned at start no longer holds (the topic's limit was lowered while
+/// it ran): the broker's asynchronous MESSAGE_TOO_LARGE goes through the same policy.
+#[test]
+fn a_broker_side_rejection_goes_through_the_policy_too() {
+    for policy in [OversizedRecords::Fail, OversizedRecords::Skip] {
+        let b = TestBroker::start();
+        let bs = b.bootstrap();
+        b.topic("out", 1);
+        let mut sink = KafkaSink::builder(&bs, "out", kv_one_big)
+            .on_oversized(policy.clone())
+            .build()
+            .unwrap();
+        let stats = sink.oversized_stats();
+        sink.open(&SINK).unwrap();
+        sink.write(&mut records(0..3)).unwrap();
+        sink.snapshot_state(1).unwrap();
+        let limit = [("max.message.bytes".to_string(), SMALL_LIMIT.to_string())];
+        b.handle
+            .store()
+            .set_topic_overrides("out", limit.into_iter().collect())
+            .unwrap();
+        let result = sink
+            .write(&mut records(3..10))
+            .and_then(|()| sink.snapshot_state(2).map(drop));
+        match policy {
+            OversizedRecords::Fail => {
+                let err = result.expect_err("the rejected record must fail the sink");
+                assert!(err.is_fatal(), "{err}");
+                assert!(err.to_string().contains(r"\x05"), "{err}");
+            }
+            _ => {
+                result.unwrap();
+                assert_eq!(stats.skipped(), 1);
+                let mut expected = numbers(0..10);
+                expected.retain(|v| v != "5");
+                assert_eq!(visible(&bs, "out"), expected);
+            }
+        }
+    }
 }

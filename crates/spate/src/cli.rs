@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use spate_connectors::kafka::{OversizedRecords, OversizedStats};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,7 +45,7 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
-    /// Produce lines from stdin to a topic, one record per line.
+    /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
     Consume(ConsumeArgs),
@@ -95,12 +96,13 @@ pub struct ExampleArgs {
     /// [default: spate-checkpoints/<example>].
     #[arg(long)]
     pub checkpoint_dir: Option<PathBuf>,
-    /// Time between checkpoints (e.g. 500ms, 10s, 1m).
-    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    /// Time between checkpoints (e.g. 500ms, 10s, 1m; 10ms to 24h).
+    #[arg(long, value_parser = parse_checkpoint_interval, default_value = "500ms")]
     pub checkpoint_interval: Duration,
     #[arg(long, value_enum, default_value = "exactly-once")]
     pub delivery: Delivery,
-    #[arg(long, default_value_t = 2)]
+    /// Subtasks per operator (1 to 128, the engine's max parallelism).
+    #[arg(long, value_parser = parse_parallelism, default_value = "2")]
     pub parallelism: usize,
     /// Stop at the input offsets that were the latest at start (batch over Kafka).
     #[arg(long)]
@@ -109,7 +111,7 @@ pub struct ExampleArgs {
     #[arg(long)]
     pub generate: Option<u64>,
     /// Partitions of the input and output topics when they are created.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = parse_partitions, default_value = "4")]
     pub partitions: i32,
     /// Consumer group whose offsets follow completed checkpoints [default: spate-<example>].
     #[arg(long)]
@@ -123,6 +125,27 @@ pub struct ExampleArgs {
     /// Print this many output records (read_committed) after a bounded run.
     #[arg(long, default_value_t = 0)]
     pub show: usize,
+    /// What to do with a result too large for the output topic (over its max.message.bytes):
+    /// `fail` the job, `skip` it (counted in the progress line), or `dead-letter=TOPIC` (write
+    /// it there, in the same transaction with exactly-once delivery).
+    #[arg(long, value_name = "fail|skip|dead-letter=TOPIC", value_parser = parse_on_oversized, default_value = "fail")]
+    pub on_oversized: OversizedRecords,
+    /// Counts of skipped and dead-lettered results, shared by every clone of these arguments
+    /// (the sink counts, the progress line reads).
+    #[arg(skip)]
+    pub oversized_stats: OversizedStats,
+}
+
+/// `--on-oversized`: `fail`, `skip` or `dead-letter=TOPIC`.
+pub fn parse_on_oversized(s: &str) -> Result<OversizedRecords, String> {
+    match s.trim() {
+        "fail" => Ok(OversizedRecords::Fail),
+        "skip" => Ok(OversizedRecords::Skip),
+        other => match other.strip_prefix("dead-letter=") {
+            Some(topic) if !topic.is_empty() => Ok(OversizedRecords::DeadLetter(topic.to_string())),
+            _ => Err(format!("`{s}`: use fail, skip or dead-letter=TOPIC")),
+        },
+    }
 }
 
 impl ExampleArgs {
@@ -144,11 +167,11 @@ pub struct WordCountArgs {
     pub input: String,
     #[arg(long, default_value = "word-counts")]
     pub output: String,
-    /// Tumbling window size.
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    /// Tumbling window size (1ms to 30 days).
+    #[arg(long, value_parser = parse_window, default_value = "10s")]
     pub window: Duration,
-    /// Bounded out-of-orderness of record timestamps.
-    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    /// Bounded out-of-orderness of record timestamps (0 to 30 days).
+    #[arg(long, value_parser = parse_out_of_orderness, default_value = "0s")]
     pub out_of_orderness: Duration,
 }
 
@@ -160,14 +183,14 @@ pub struct MovingAverageArgs {
     pub input: String,
     #[arg(long, default_value = "sensor-averages")]
     pub output: String,
-    /// Average of the last N values of each sensor (one result per value).
-    #[arg(long)]
+    /// Average of the last N values of each sensor (one result per value; at least 1).
+    #[arg(long, value_parser = parse_count)]
     pub count: Option<usize>,
-    /// Average over this span of event time ...
-    #[arg(long, value_parser = parse_duration)]
+    /// Average over this span of event time (1ms to 30 days) ...
+    #[arg(long, value_parser = parse_window)]
     pub span: Option<Duration>,
-    /// ... every slide.
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    /// ... every slide (1ms to 30 days).
+    #[arg(long, value_parser = parse_window, default_value = "10s")]
     pub slide: Duration,
 }
 
@@ -182,7 +205,8 @@ pub struct LogErrorsArgs {
     /// The level to count.
     #[arg(long, default_value = "ERROR")]
     pub level: String,
-    #[arg(long, value_parser = parse_duration, default_value = "1m")]
+    /// Tumbling window size (1ms to 30 days).
+    #[arg(long, value_parser = parse_window, default_value = "1m")]
     pub window: Duration,
 }
 
@@ -204,6 +228,87 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("unknown unit `{unit}` in `{s}` (use ms, s, m or h)")),
     };
     Ok(Duration::from_micros((ms * 1e3) as u64))
+}
+
+/// Shortest checkpoint interval: below it a job spends its time checkpointing (0ms meant about
+/// 200 checkpoints a second).
+const MIN_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(10);
+/// Longest checkpoint interval: a day between checkpoints means a day of input replayed after a
+/// crash, and a transaction held open longer than any broker's transaction timeout allows.
+const MAX_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+/// Longest window, slide or out-of-orderness: beyond it state and results wait for weeks of
+/// event time, which is more likely a typo (`30000m`) than intent.
+const MAX_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The engine's fixed max parallelism (number of key groups): more subtasks than key groups
+/// would leave some with no keys.
+const MAX_PARALLELISM: usize = spate_engine::keygroup::DEFAULT_MAX_PARALLELISM;
+
+/// A duration in `min..=max`, with the valid range in the error.
+fn duration_in(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < min || d > max {
+        return Err(format!(
+            "`{s}` is out of range: it must be between {} and {}",
+            show_duration(min),
+            show_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+/// `10ms`, `30s`, `24h`, `30d` for range messages.
+fn show_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        0 => "0s".to_string(),
+        _ if ms.is_multiple_of(86_400_000) && ms > 86_400_000 => format!("{}d", ms / 86_400_000),
+        _ if ms.is_multiple_of(3_600_000) => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
+    }
+}
+
+/// `--checkpoint-interval`: 10ms to 24h.
+pub fn parse_checkpoint_interval(s: &str) -> Result<Duration, String> {
+    duration_in(s, MIN_CHECKPOINT_INTERVAL, MAX_CHECKPOINT_INTERVAL)
+}
+
+/// A window size, span or slide: 1ms (event time is in milliseconds) to 30 days.
+pub fn parse_window(s: &str) -> Result<Duration, String> {
+    duration_in(s, Duration::from_millis(1), MAX_WINDOW)
+}
+
+/// `--out-of-orderness`: 0 (in-order timestamps) to 30 days.
+pub fn parse_out_of_orderness(s: &str) -> Result<Duration, String> {
+    duration_in(s, Duration::ZERO, MAX_WINDOW)
+}
+
+/// A count of at least 1 (runs, values, bytes).
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".to_string()),
+        Err(e) => Err(format!("`{s}` is not a count: {e}")),
+    }
+}
+
+/// `--parallelism`: 1 to the engine's max parallelism.
+pub fn parse_parallelism(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_PARALLELISM).contains(&n) => Ok(n),
+        Ok(_) => Err(format!("must be between 1 and {MAX_PARALLELISM}")),
+        Err(e) => Err(format!("`{s}` is not a number: {e}")),
+    }
+}
+
+/// Partitions of a topic the command creates: at least 1 (Kafka's CreateTopics would read -1
+/// as "the broker's default", which these commands never mean).
+pub fn parse_partitions(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".to_string()),
+        Err(e) => Err(format!("`{s}` is not a number: {e}")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,33 +345,34 @@ pub enum LatencyJob {
 
 #[derive(Debug, Args)]
 pub struct PipelineBenchArgs {
-    /// Records pre-filled into the input topic (throughput mode).
-    #[arg(long, default_value_t = 20_000_000)]
+    /// Records pre-filled into the input topic (throughput mode; at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "20000000")]
     pub records: u64,
-    /// Distinct keys (`k0` .. `k<keys-1>`).
-    #[arg(long, default_value_t = 1000)]
+    /// Distinct keys (`k0` .. `k<keys-1>`; at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "1000")]
     pub keys: u64,
     /// Partitions of the input and output topics.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, value_parser = parse_partitions, default_value = "3")]
     pub partitions: i32,
-    #[arg(long, default_value_t = 2)]
+    /// Subtasks per operator (1 to 128).
+    #[arg(long, value_parser = parse_parallelism, default_value = "2")]
     pub parallelism: usize,
     #[arg(long, value_enum, default_value = "both")]
     pub delivery: BenchDelivery,
-    /// Time between checkpoints.
-    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    /// Time between checkpoints (10ms to 24h).
+    #[arg(long, value_parser = parse_checkpoint_interval, default_value = "500ms")]
     pub checkpoint_interval: Duration,
     /// Job runs over the same pre-filled input (per delivery guarantee); medians are reported.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = parse_count, default_value = "1")]
     pub runs: usize,
     /// Latency mode: produce at --rate for --seconds while the job runs.
     #[arg(long)]
     pub latency: bool,
-    /// Records per second produced in latency mode.
-    #[arg(long, default_value_t = 200_000)]
+    /// Records per second produced in latency mode (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "200000")]
     pub rate: u64,
-    /// Seconds of producing in latency mode.
-    #[arg(long, default_value_t = 20)]
+    /// Seconds of producing in latency mode (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "20")]
     pub seconds: u64,
     /// Seconds at the start of latency mode that are not measured.
     #[arg(long, default_value_t = 3)]
@@ -283,13 +389,29 @@ pub struct PipelineBenchArgs {
     pub consumer_fetch_wait_ms: u32,
 }
 
+impl PipelineBenchArgs {
+    /// Checks between flags that clap cannot check one by one.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.latency && self.warmup >= self.seconds {
+            return Err(format!(
+                "--warmup {} must be shorter than --seconds {}: nothing would be measured",
+                self.warmup, self.seconds
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckpointBenchArgs {
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Distinct keys (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "1000000")]
     pub keys: u64,
-    #[arg(long, default_value_t = 1024)]
+    /// Bytes of each key's value (at least 1).
+    #[arg(long, value_parser = parse_count, default_value = "1024")]
     pub value_bytes: usize,
-    #[arg(long, default_value_t = 1)]
+    /// Subtasks (1 to 128).
+    #[arg(long, value_parser = parse_parallelism, default_value = "1")]
     pub parallelism: usize,
     /// Where the checkpoint and savepoint go (a temporary directory by default).
     #[arg(long)]
@@ -308,16 +430,19 @@ pub enum BenchWindowKind {
 
 #[derive(Debug, Args)]
 pub struct WindowCountArgs {
-    #[arg(long, default_value_t = 100_000_000)]
+    /// Events to generate (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "100000000")]
     pub events: u64,
-    #[arg(long, default_value_t = 1000)]
+    /// Distinct keys (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "1000")]
     pub keys: u64,
-    #[arg(long, default_value_t = 1)]
+    /// Subtasks (1 to 128).
+    #[arg(long, value_parser = parse_parallelism, default_value = "1")]
     pub parallelism: usize,
     #[arg(long, value_enum, default_value = "tumbling")]
     pub window: BenchWindowKind,
     /// Runs to make; the median is reported.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = parse_count, default_value = "1")]
     pub runs: usize,
 }
 
@@ -333,7 +458,7 @@ pub struct BrokerArgs {
     #[arg(long)]
     pub advertised_host: Option<String>,
     /// Partitions of auto-created topics.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_parser = parse_partitions, default_value = "1")]
     pub default_partitions: i32,
     /// Do not create unknown topics when clients ask for their metadata.
     #[arg(long)]
@@ -520,16 +645,157 @@ pub struct ConsumeArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Lines of text the generator writes.
-    #[arg(long, default_value_t = 500_000)]
+    /// Lines of text the generator writes (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "500000")]
     pub records: u64,
     /// Partitions of the input and output topics.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_parser = parse_partitions, default_value = "4")]
     pub partitions: i32,
-    /// Parallelism of the word-count job.
-    #[arg(long, default_value_t = 2)]
+    /// Parallelism of the word-count job (1 to 128).
+    #[arg(long, value_parser = parse_parallelism, default_value = "2")]
     pub parallelism: usize,
     /// Keep the broker's data here instead of a temporary directory.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("spate").chain(args.iter().copied()))
+    }
+
+    /// The error text of a rejected command line (it must name the flag and the valid range).
+    fn rejected(args: &[&str]) -> String {
+        match parse(args) {
+            Ok(cli) => panic!("accepted {args:?}: {cli:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn zero_window_is_rejected_with_the_range() {
+        let e = rejected(&["example", "word-count", "--window", "0s"]);
+        assert!(e.contains("--window"), "{e}");
+        assert!(e.contains("between 1ms and 30d"), "{e}");
+        let e = rejected(&["example", "log-errors", "--window", "0"]);
+        assert!(e.contains("--window"), "{e}");
+        rejected(&["example", "word-count", "--window", "31d"]);
+        rejected(&["example", "moving-average", "--span", "0s"]);
+        rejected(&["example", "moving-average", "--slide", "0ms"]);
+    }
+
+    #[test]
+    fn checkpoint_interval_below_10ms_is_rejected() {
+        let e = rejected(&["example", "word-count", "--checkpoint-interval", "0ms"]);
+        assert!(e.contains("--checkpoint-interval"), "{e}");
+        assert!(e.contains("between 10ms and 24h"), "{e}");
+        rejected(&["example", "word-count", "--checkpoint-interval", "9ms"]);
+        rejected(&["example", "word-count", "--checkpoint-interval", "25h"]);
+        rejected(&["bench", "pipeline", "--checkpoint-interval", "0s"]);
+        parse(&["example", "word-count", "--checkpoint-interval", "10ms"]).unwrap();
+    }
+
+    #[test]
+    fn zero_counts_sizes_and_parallelism_are_rejected() {
+        let e = rejected(&["example", "word-count", "--parallelism", "0"]);
+        assert!(
+            e.contains("--parallelism") && e.contains("between 1 and 128"),
+            "{e}"
+        );
+        rejected(&["example", "word-count", "--parallelism", "129"]);
+        rejected(&["example", "word-count", "--partitions", "0"]);
+        rejected(&["example", "moving-average", "--count", "0"]);
+        rejected(&["bench", "window-count", "--events", "0"]);
+        rejected(&["bench", "window-count", "--keys", "0"]);
+        rejected(&["bench", "window-count", "--runs", "0"]);
+        rejected(&["bench", "window-count", "--parallelism", "0"]);
+        rejected(&["bench", "checkpoint", "--value-bytes", "0"]);
+        rejected(&["bench", "checkpoint", "--keys", "0"]);
+        rejected(&["bench", "pipeline", "--rate", "0"]);
+        rejected(&["bench", "pipeline", "--seconds", "0"]);
+        rejected(&["bench", "pipeline", "--runs", "0"]);
+        rejected(&["bench", "pipeline", "--partitions", "0"]);
+        rejected(&["broker", "--default-partitions", "0"]);
+        rejected(&["demo", "--parallelism", "0"]);
+    }
+
+    #[test]
+    fn defaults_and_sensible_values_parse() {
+        let Cli {
+            command: Command::Example {
+                example: ExampleCommand::WordCount(a),
+            },
+            ..
+        } = parse(&[
+            "example",
+            "word-count",
+            "--out-of-orderness",
+            "0s",
+            "--window",
+            "1ms",
+        ])
+        .unwrap()
+        else {
+            panic!("not word-count");
+        };
+        assert_eq!(a.window, Duration::from_millis(1));
+        assert_eq!(a.common.checkpoint_interval, Duration::from_millis(500));
+        assert_eq!(a.common.parallelism, 2);
+        parse(&["bench", "pipeline"]).unwrap();
+        parse(&["bench", "window-count"]).unwrap();
+        parse(&["bench", "checkpoint"]).unwrap();
+        parse(&["demo"]).unwrap();
+        parse(&["broker"]).unwrap();
+    }
+
+    #[test]
+    fn latency_warmup_must_leave_time_to_measure() {
+        let bench = |args: &[&str]| match parse(args).unwrap().command {
+            Command::Bench {
+                bench: BenchCommand::Pipeline(a),
+            } => a,
+            _ => panic!("not bench pipeline"),
+        };
+        let e = bench(&[
+            "bench",
+            "pipeline",
+            "--latency",
+            "--seconds",
+            "3",
+            "--warmup",
+            "3",
+        ])
+        .validate()
+        .unwrap_err();
+        assert!(e.contains("--warmup") && e.contains("--seconds"), "{e}");
+        bench(&["bench", "pipeline", "--latency"]).validate().unwrap();
+        bench(&["bench", "pipeline", "--seconds", "1"])
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn on_oversized_takes_fail_skip_or_a_dead_letter_topic() {
+        let policy = |args: &[&str]| match parse(args).unwrap().command {
+            Command::Example {
+                example: ExampleCommand::WordCount(a),
+            } => a.common.on_oversized,
+            _ => panic!("not word-count"),
+        };
+        assert_eq!(policy(&["example", "word-count"]), OversizedRecords::Fail);
+        assert_eq!(
+            policy(&["example", "word-count", "--on-oversized", "skip"]),
+            OversizedRecords::Skip
+        );
+        assert_eq!(
+            policy(&["example", "word-count", "--on-oversized", "dead-letter=big"]),
+            OversizedRecords::DeadLetter("big".into())
+        );
+        rejected(&["example", "word-count", "--on-oversized", "dead-letter="]);
+        rejected(&["example", "word-count", "--on-oversized", "drop"]);
+    }
 }

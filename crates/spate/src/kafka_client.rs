@@ -2,10 +2,13 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
+use spate_connectors::ConnectorError;
+use spate_connectors::kafka::txn_admin::TxnAdmin;
 
 /// How long a command waits for the cluster before saying it cannot reach it.
 pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,7 +43,74 @@ pub fn assign_consumer(bootstrap: &str) -> Result<BaseConsumer> {
 pub fn fetch_metadata(consumer: &BaseConsumer, bootstrap: &str, topic: Option<&str>) -> Result<Metadata> {
     consumer
         .fetch_metadata(topic, CLUSTER_TIMEOUT)
-        .with_context(|| format!("cannot get metadata from {bootstrap} (is a broker running there?)"))
+        .map_err(|e| client_error(&e, bootstrap, "getting metadata"))
+}
+
+/// Whether librdkafka's error code means the cluster could not be reached or did not answer in
+/// time (as opposed to an answer with an error, or a request refused before it was sent).
+pub fn is_unreachable(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::BrokerTransportFailure
+            | RDKafkaErrorCode::AllBrokersDown
+            | RDKafkaErrorCode::Resolve
+            | RDKafkaErrorCode::OperationTimedOut
+            | RDKafkaErrorCode::RequestTimedOut
+            | RDKafkaErrorCode::NetworkException
+            | RDKafkaErrorCode::BrokerNotAvailable
+            | RDKafkaErrorCode::SSL
+    )
+}
+
+/// `InvalidTopic (Broker: Invalid topic)`: the code's name and librdkafka's description (its
+/// `Display`; kept as one function so every command words codes alike).
+pub fn code_text(code: RDKafkaErrorCode) -> String {
+    code.to_string()
+}
+
+/// An rdkafka error while `doing` something: "cannot reach" only for transport failures and
+/// timeouts, otherwise the error code's name and description (or librdkafka's own message for
+/// a request it refused to send).
+pub fn client_error(e: &KafkaError, bootstrap: &str, doing: &str) -> anyhow::Error {
+    match e.rdkafka_error_code() {
+        Some(code) if is_unreachable(code) => anyhow!(
+            "cannot reach {bootstrap} while {doing}: {} (is a broker running there?)",
+            code_text(code)
+        ),
+        Some(code) => anyhow!("{doing}: {}", code_text(code)),
+        None => anyhow!("{doing}: {e}"),
+    }
+}
+
+/// A raw-protocol admin connection to the first bootstrap server that answers; unlike
+/// rdkafka's admin client it reports the broker's error messages.
+pub fn raw_admin(bootstrap: &str) -> Result<TxnAdmin> {
+    let mut last = None;
+    for server in bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match TxnAdmin::connect_to(server, CLUSTER_TIMEOUT) {
+            Ok(admin) => return Ok(admin),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => raw_error(e, bootstrap, "connecting"),
+        None => anyhow!("no bootstrap server given"),
+    })
+}
+
+/// A raw-protocol error while `doing` something: the broker's error name and message when it
+/// answered one, "cannot reach" when it could not be reached.
+pub fn raw_error(e: ConnectorError, bootstrap: &str, doing: &str) -> anyhow::Error {
+    match e {
+        ConnectorError::KafkaCode { name, message, .. } => match message {
+            Some(m) => anyhow!("{doing}: the broker answered {name}: {m}"),
+            None => anyhow!("{doing}: the broker answered {name}"),
+        },
+        ConnectorError::Unreachable(m) => {
+            anyhow!("cannot reach {bootstrap} while {doing}: {m} (is a broker running there?)")
+        }
+        other => anyhow!("{doing}: {other}"),
+    }
 }
 
 /// Partition ids of `topic`, failing clearly when it does not exist.
@@ -50,7 +120,7 @@ pub fn topic_partitions(consumer: &BaseConsumer, bootstrap: &str, topic: &str) -
         bail!("topic {topic} not found");
     };
     if let Some(err) = t.error() {
-        bail!("topic {topic}: {}", rdkafka::error::RDKafkaErrorCode::from(err));
+        bail!("topic {topic}: {}", code_text(RDKafkaErrorCode::from(err)));
     }
     let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
     ids.sort_unstable();

@@ -43,7 +43,9 @@ mod txn_state;
 
 pub use assignment::partition_owner;
 pub use message::{KafkaMessage, KafkaRecord};
-pub use sink::{DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord};
+pub use sink::{
+    DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord, OversizedRecords, OversizedStats,
+};
 pub use source::{
     Deserializer, KafkaSource, KafkaSourceBuilder, OffsetReset, StartingOffsets, TopicSelection,
 };

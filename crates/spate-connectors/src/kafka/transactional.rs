@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use spate_engine::SinkContext;
@@ -26,10 +27,22 @@ use crate::ConnectorError;
 /// interval bounds how long a new producer waits for its identity.
 const STATISTICS_INTERVAL_MS: &str = "100";
 
+/// A record the broker rejected as too large (MESSAGE_TOO_LARGE), kept for the sink's
+/// oversized-record policy.
+#[derive(Debug)]
+pub(crate) struct Rejected {
+    pub(crate) partition: i32,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) value: Vec<u8>,
+    pub(crate) headers: Vec<(String, Vec<u8>)>,
+    pub(crate) timestamp: i64,
+}
+
 /// Delivery errors and the producer identity, filled in by librdkafka's callbacks.
 #[derive(Debug, Default)]
 pub(crate) struct ProducerEvents {
     delivery_error: Mutex<Option<String>>,
+    rejected: Mutex<Vec<Rejected>>,
     identity: Mutex<Option<(i64, i16)>>,
     have_identity: AtomicBool,
 }
@@ -41,6 +54,11 @@ impl ProducerEvents {
             Some(e) => Err(ConnectorError::Kafka(format!("delivery failed: {e}"))),
             None => Ok(()),
         }
+    }
+
+    /// The records the broker rejected as too large since the last call.
+    pub(crate) fn take_rejected(&self) -> Vec<Rejected> {
+        std::mem::take(&mut *lock(&self.rejected))
     }
 }
 
@@ -73,6 +91,22 @@ impl ProducerContext for ProducerEvents {
 
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
         if let Err((e, m)) = result {
+            if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge) {
+                use rdkafka::message::Headers;
+                let headers = m.headers().map_or_else(Vec::new, |h| {
+                    h.iter()
+                        .map(|h| (h.key.to_string(), h.value.unwrap_or_default().to_vec()))
+                        .collect()
+                });
+                lock(&self.rejected).push(Rejected {
+                    partition: m.partition(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().unwrap_or_default().to_vec(),
+                    headers,
+                    timestamp: m.timestamp().to_millis().unwrap_or(spate_engine::NO_TIMESTAMP),
+                });
+                return;
+            }
             let mut slot = lock(&self.delivery_error);
             if slot.is_none() {
                 *slot = Some(format!("{}-{}: {e}", m.topic(), m.partition()));

@@ -9,7 +9,10 @@
 //! Requests: DescribeTransactions (api key 65), ListTransactions (66), EndTxn (26) and
 //! InitProducerId (22, used to fence an id and abort its open transaction when the cluster has
 //! no ListTransactions); for operators (`spate transactions`), Metadata (3), DescribeProducers
-//! (61) and WriteTxnMarkers (27), which end a hanging transaction on one partition. Every call has a timeout; errors name the Kafka error code.
+//! (61) and WriteTxnMarkers (27), which end a hanging transaction on one partition; for the
+//! Kafka sink, DescribeConfigs (32) of a topic's `max.message.bytes`; for `spate topics`,
+//! CreateTopics (19) and DeleteTopics (20), whose errors keep the broker's message (rdkafka drops
+//! it). Every call has a timeout; errors name the Kafka error code.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -20,10 +23,11 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, DescribeProducersRequest, DescribeTransactionsRequest,
-    EndTxnRequest, FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest,
-    ProducerId, RequestHeader, ResponseHeader, TopicName, TransactionalId, WriteTxnMarkersRequest,
-    describe_producers_request, write_txn_markers_request,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, CreateTopicsRequest, DeleteTopicsRequest,
+    DescribeConfigsRequest, DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest,
+    FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest, ProducerId,
+    RequestHeader, ResponseHeader, TopicName, TransactionalId, WriteTxnMarkersRequest, create_topics_request,
+    describe_configs_request, describe_producers_request, write_txn_markers_request,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
@@ -114,7 +118,7 @@ impl TxnAdmin {
 
     /// Connects to one broker and learns its api versions.
     pub fn connect_to(address: &str, timeout: Duration) -> Result<Self, ConnectorError> {
-        let io = |e: std::io::Error| ConnectorError::Kafka(format!("connecting to {address}: {e}"));
+        let io = |e: std::io::Error| ConnectorError::Unreachable(format!("connecting to {address}: {e}"));
         let addr = address
             .to_socket_addrs()
             .map_err(io)?
@@ -258,6 +262,98 @@ impl TxnAdmin {
         Ok((resp.producer_id.0, resp.producer_epoch))
     }
 
+    /// One config value of a topic (DescribeConfigs, resource type 2), `None` when the broker
+    /// does not report it. The Kafka sink reads `max.message.bytes` with it, to catch a record
+    /// the topic would reject before sending it.
+    pub fn topic_config(&mut self, topic: &str, name: &str) -> Result<Option<String>, ConnectorError> {
+        const RESOURCE_TOPIC: i8 = 2;
+        let version = self.require(ApiKey::DescribeConfigs, (1, 4))?;
+        let req = DescribeConfigsRequest::default().with_resources(vec![
+            describe_configs_request::DescribeConfigsResource::default()
+                .with_resource_type(RESOURCE_TOPIC)
+                .with_resource_name(str_bytes(topic))
+                .with_configuration_keys(Some(vec![str_bytes(name)])),
+        ]);
+        let resp = self.call(&req, version)?;
+        let Some(result) = resp
+            .results
+            .into_iter()
+            .find(|r| r.resource_name.as_str() == topic)
+        else {
+            return Ok(None);
+        };
+        check(result.error_code, &format!("DescribeConfigs({topic})"))?;
+        Ok(result
+            .configs
+            .into_iter()
+            .find(|c| c.name.as_str() == name)
+            .and_then(|c| c.value)
+            .map(|v| v.to_string()))
+    }
+
+    /// CreateTopics of one topic (replication factor 1 unless `replication_factor` says
+    /// otherwise; -1: the broker's default). The error keeps the broker's message.
+    pub fn create_topic(
+        &mut self,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i16,
+        configs: &[(&str, &str)],
+    ) -> Result<(), ConnectorError> {
+        let version = self.require(ApiKey::CreateTopics, (2, 7))?;
+        let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
+        let req = CreateTopicsRequest::default()
+            .with_topics(vec![
+                create_topics_request::CreatableTopic::default()
+                    .with_name(TopicName(str_bytes(topic)))
+                    .with_num_partitions(partitions)
+                    .with_replication_factor(replication_factor)
+                    .with_configs(
+                        configs
+                            .iter()
+                            .map(|(k, v)| {
+                                create_topics_request::CreatableTopicConfig::default()
+                                    .with_name(str_bytes(k))
+                                    .with_value(Some(str_bytes(v)))
+                            })
+                            .collect(),
+                    ),
+            ])
+            .with_timeout_ms(timeout_ms);
+        let resp = self.call(&req, version)?;
+        let result = resp
+            .topics
+            .iter()
+            .find(|t| t.name.0.as_str() == topic)
+            .ok_or_else(|| ConnectorError::Kafka(format!("CreateTopics: no entry for {topic}")))?;
+        check_with_message(
+            result.error_code,
+            result.error_message.as_ref(),
+            &format!("CreateTopics({topic})"),
+        )
+    }
+
+    /// DeleteTopics of one topic by name. The error keeps the broker's message.
+    pub fn delete_topic(&mut self, topic: &str) -> Result<(), ConnectorError> {
+        // v6 names topics in another field (and by id); v1..=5 by name is enough here.
+        let version = self.require(ApiKey::DeleteTopics, (1, 5))?;
+        let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
+        let req = DeleteTopicsRequest::default()
+            .with_topic_names(vec![TopicName(str_bytes(topic))])
+            .with_timeout_ms(timeout_ms);
+        let resp = self.call(&req, version)?;
+        let result = resp
+            .responses
+            .iter()
+            .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
+            .ok_or_else(|| ConnectorError::Kafka(format!("DeleteTopics: no entry for {topic}")))?;
+        check_with_message(
+            result.error_code,
+            result.error_message.as_ref(),
+            &format!("DeleteTopics({topic})"),
+        )
+    }
+
     /// `(host, port)` of the leader of a partition (Metadata).
     pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ConnectorError> {
         let version = self.require(ApiKey::Metadata, (1, 12))?;
@@ -378,7 +474,7 @@ impl TxnAdmin {
         buf[..4].copy_from_slice(&len.to_be_bytes());
         let io = |e: std::io::Error| {
             let timeout = self.timeout;
-            ConnectorError::Kafka(format!("{api}: {e} (timeout {timeout:?})"))
+            ConnectorError::Unreachable(format!("{api}: {e} (timeout {timeout:?})"))
         };
         self.stream.write_all(&buf).map_err(io)?;
         let mut len = [0u8; 4];
@@ -419,6 +515,22 @@ pub(crate) fn check(code: i16, what: &str) -> Result<(), ConnectorError> {
         request: what.to_string(),
         code,
         name: error_name(code),
+        message: None,
+    })
+}
+
+/// [`check`], keeping the broker's error message.
+fn check_with_message(code: i16, message: Option<&StrBytes>, what: &str) -> Result<(), ConnectorError> {
+    check(code, what).map_err(|e| match e {
+        ConnectorError::KafkaCode {
+            request, code, name, ..
+        } => ConnectorError::KafkaCode {
+            request,
+            code,
+            name,
+            message: message.map(|m| m.to_string()).filter(|m| !m.is_empty()),
+        },
+        other => other,
     })
 }
 

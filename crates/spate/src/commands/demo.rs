@@ -47,6 +47,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         restart_attempts: 3,
         from_savepoint: None,
         show: 0,
+        on_oversized: spate_connectors::kafka::OversizedRecords::Fail,
+        oversized_stats: Default::default(),
     };
     let cluster = Cluster::connect(&runtime, &common)?;
     let bootstrap = cluster.bootstrap.clone();

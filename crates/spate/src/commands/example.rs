@@ -22,6 +22,9 @@ pub fn run(example: ExampleCommand) -> Result<()> {
     let bootstrap = cluster.bootstrap.clone();
     cluster::ensure_topic(&runtime, &bootstrap, input, common.partitions)?;
     cluster::ensure_topic(&runtime, &bootstrap, output, common.partitions)?;
+    if let spate_connectors::kafka::OversizedRecords::DeadLetter(topic) = &common.on_oversized {
+        cluster::ensure_topic(&runtime, &bootstrap, topic, common.partitions)?;
+    }
     if let Some(n) = common.generate {
         let make = match &example {
             ExampleCommand::WordCount(_) => generate::text_line,

@@ -22,7 +22,7 @@ pub async fn run(action: GroupsAction) -> Result<()> {
             let consumer = kafka_client::assign_consumer(&client.bootstrap)?;
             let list = consumer
                 .fetch_group_list(None, CLUSTER_TIMEOUT)
-                .with_context(|| format!("cannot list groups on {}", client.bootstrap))?;
+                .map_err(|e| kafka_client::client_error(&e, &client.bootstrap, "listing groups"))?;
             let mut groups: Vec<(String, String, usize)> = list
                 .groups()
                 .iter()
@@ -50,7 +50,7 @@ fn describe(bootstrap: &str, group: &str) -> Result<()> {
     let consumer = group_client(bootstrap, group)?;
     let list = consumer
         .fetch_group_list(Some(group), CLUSTER_TIMEOUT)
-        .with_context(|| format!("cannot describe group {group} on {bootstrap}"))?;
+        .map_err(|e| kafka_client::client_error(&e, bootstrap, &format!("describing group {group}")))?;
     let info = list.groups().first();
     let state = info.map_or("Dead", |g| g.state());
     // (topic, partition) -> member id, from the members' consumer-protocol assignments.
@@ -153,7 +153,7 @@ fn reset(bootstrap: &str, group: &str, topic: &str, target: &ResetTarget, execut
     let consumer = group_client(bootstrap, group)?;
     let list = consumer
         .fetch_group_list(Some(group), CLUSTER_TIMEOUT)
-        .with_context(|| format!("cannot describe group {group} on {bootstrap}"))?;
+        .map_err(|e| kafka_client::client_error(&e, bootstrap, &format!("describing group {group}")))?;
     if let Some(g) = list.groups().first() {
         ensure!(
             g.members().is_empty(),
@@ -212,9 +212,13 @@ fn reset(bootstrap: &str, group: &str, topic: &str, target: &ResetTarget, execut
         println!("dry run: nothing changed (add --execute to apply)");
         return Ok(());
     }
-    consumer
-        .commit(&plan, CommitMode::Sync)
-        .with_context(|| format!("committing new offsets for group {group}"))?;
+    consumer.commit(&plan, CommitMode::Sync).map_err(|e| {
+        kafka_client::client_error(
+            &e,
+            bootstrap,
+            &format!("committing new offsets for group {group}"),
+        )
+    })?;
     println!("offsets of group {group} reset");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `spate topics create|list|describe|delete` through the Kafka admin API.
 
-use anyhow::{Context, Result, anyhow, bail};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use anyhow::{Context, Result, anyhow};
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::FromClientConfig;
 use rdkafka::consumer::Consumer;
@@ -32,19 +32,25 @@ pub async fn run(action: TopicsAction) -> Result<()> {
                         .ok_or_else(|| anyhow!("--config {kv:?} is not KEY=VALUE"))
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let mut topic = NewTopic::new(&name, partitions, TopicReplication::Fixed(1));
-            for (k, v) in &pairs {
-                topic = topic.set(k, v);
-            }
-            let results = admin(&client.bootstrap)?
-                .create_topics([&topic], &options())
-                .await
-                .with_context(|| format!("cannot reach {}", client.bootstrap))?;
-            for r in results {
-                if let Err((topic, code)) = r {
-                    bail!("cannot create topic {topic}: {code}");
-                }
-            }
+            // The raw client, not rdkafka's admin API: that one drops the broker's error message
+            // (why a name or config is invalid).
+            let bootstrap = client.bootstrap.clone();
+            let topic = name.clone();
+            let owned: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            tokio::task::spawn_blocking(move || -> Result<()> {
+                let configs: Vec<(&str, &str)> =
+                    owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                kafka_client::raw_admin(&bootstrap)?
+                    .create_topic(&topic, partitions, 1, &configs)
+                    .map_err(|e| {
+                        kafka_client::raw_error(e, &bootstrap, &format!("cannot create topic {topic}"))
+                    })
+            })
+            .await
+            .context("the admin request panicked")??;
             println!("created topic {name} with {partitions} partition(s)");
         }
         TopicsAction::List { client } => {
@@ -68,16 +74,27 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             for p in partitions {
                 let (lo, hi) = consumer
                     .fetch_watermarks(&name, p, CLUSTER_TIMEOUT)
-                    .with_context(|| format!("offsets of {name}/{p}"))?;
+                    .map_err(|e| {
+                        kafka_client::client_error(
+                            &e,
+                            &client.bootstrap,
+                            &format!("reading offsets of {name}/{p}"),
+                        )
+                    })?;
                 println!("{p}\t{lo}\t{hi}");
             }
             let results = admin(&client.bootstrap)?
                 .describe_configs([&ResourceSpecifier::Topic(&name)], &options())
                 .await
-                .with_context(|| format!("cannot reach {}", client.bootstrap))?;
+                .map_err(|e| kafka_client::client_error(&e, &client.bootstrap, "describing configs"))?;
             println!("config\tvalue\tsource");
             for r in results {
-                let resource = r.map_err(|code| anyhow!("cannot describe configs of {name}: {code}"))?;
+                let resource = r.map_err(|code| {
+                    anyhow!(
+                        "cannot describe configs of {name}: {}",
+                        kafka_client::code_text(code)
+                    )
+                })?;
                 for e in resource.entries {
                     let source = if e.is_default { "default" } else { "topic override" };
                     println!("{}\t{}\t{source}", e.name, e.value.unwrap_or_default());
@@ -85,15 +102,17 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             }
         }
         TopicsAction::Delete { name, client } => {
-            let results = admin(&client.bootstrap)?
-                .delete_topics(&[name.as_str()], &options())
-                .await
-                .with_context(|| format!("cannot reach {}", client.bootstrap))?;
-            for r in results {
-                if let Err((topic, code)) = r {
-                    bail!("cannot delete topic {topic}: {code}");
-                }
-            }
+            let bootstrap = client.bootstrap.clone();
+            let topic = name.clone();
+            tokio::task::spawn_blocking(move || -> Result<()> {
+                kafka_client::raw_admin(&bootstrap)?
+                    .delete_topic(&topic)
+                    .map_err(|e| {
+                        kafka_client::raw_error(e, &bootstrap, &format!("cannot delete topic {topic}"))
+                    })
+            })
+            .await
+            .context("the admin request panicked")??;
             println!("deleted topic {name}");
         }
     }

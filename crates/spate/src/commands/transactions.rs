@@ -37,7 +37,7 @@ fn first_server(bootstrap: &str) -> Result<&str> {
 fn connect(bootstrap: &str) -> Result<TxnAdmin> {
     let server = first_server(bootstrap)?;
     TxnAdmin::connect_to(server, CLUSTER_TIMEOUT)
-        .with_context(|| format!("cannot reach the broker at {server}"))
+        .map_err(|e| kafka_client::raw_error(e, server, "connecting"))
 }
 
 /// A client on the leader of `topic`-`partition`.
@@ -45,8 +45,14 @@ fn leader(bootstrap: &str, topic: &str, partition: i32) -> Result<TxnAdmin> {
     let (host, port) = connect(bootstrap)?
         .leader_of(topic, partition)
         .with_context(|| format!("finding the leader of {topic}-{partition}"))?;
-    TxnAdmin::connect_to(&format!("{host}:{port}"), CLUSTER_TIMEOUT)
-        .with_context(|| format!("cannot reach the leader {host}:{port} of {topic}-{partition}"))
+    let address = format!("{host}:{port}");
+    TxnAdmin::connect_to(&address, CLUSTER_TIMEOUT).map_err(|e| {
+        kafka_client::raw_error(
+            e,
+            &address,
+            &format!("connecting to the leader of {topic}-{partition}"),
+        )
+    })
 }
 
 fn run_blocking(action: TransactionsAction) -> Result<()> {
@@ -66,7 +72,13 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
             client,
         } => {
             let mut admin = TxnAdmin::connect(&client.bootstrap, &transactional_id, CLUSTER_TIMEOUT)
-                .with_context(|| format!("cannot reach the coordinator of {transactional_id}"))?;
+                .map_err(|e| {
+                    kafka_client::raw_error(
+                        e,
+                        &client.bootstrap,
+                        &format!("connecting to the coordinator of {transactional_id}"),
+                    )
+                })?;
             let d = admin
                 .describe(&transactional_id)
                 .context("DescribeTransactions")?;

@@ -11,7 +11,7 @@ use spate_engine::window::WindowAssigner;
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::LogErrorsArgs;
-use crate::examples::{configure, delivery, kafka_source};
+use crate::examples::{configure, delivery, kafka_source, on_oversized};
 
 /// (level, service) of a log line; lines that do not parse become level "UNPARSED".
 fn parse(m: &KafkaMessage<'_>) -> Result<(String, String), ConnectorError> {
@@ -37,8 +37,8 @@ pub fn build(env: &StreamEnvironment, args: &LogErrorsArgs, bootstrap: &str) -> 
             (Some(service.as_bytes().to_vec()), json.into_bytes())
         },
     )
-    .delivery_guarantee(delivery(&args.common, "log-errors"))
-    .build()?;
+    .delivery_guarantee(delivery(&args.common, "log-errors"));
+    let sink = on_oversized(sink, &args.common).build()?;
     let level = args.level.to_ascii_uppercase();
     env.add_source(
         "kafka-source",

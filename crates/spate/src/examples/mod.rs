@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{DeliveryGuarantee, KafkaMessage, KafkaSource, StartingOffsets};
+use spate_connectors::kafka::{
+    DeliveryGuarantee, KafkaMessage, KafkaSinkBuilder, KafkaSource, OversizedStats, StartingOffsets,
+};
 use spate_engine::{CheckpointConfig, JobHandle, JobResult, RestartStrategy, StreamEnvironment};
 
 use crate::cli::{Delivery, ExampleArgs};
@@ -50,6 +52,12 @@ pub fn kafka_source<T>(
     Ok(source.build()?)
 }
 
+/// The output sink's oversized-record policy and the counters the progress line shows.
+pub fn on_oversized<T>(sink: KafkaSinkBuilder<T>, args: &ExampleArgs) -> KafkaSinkBuilder<T> {
+    sink.on_oversized(args.on_oversized.clone())
+        .count_oversized_in(args.oversized_stats.clone())
+}
+
 pub fn delivery(args: &ExampleArgs, sink_name: &str) -> DeliveryGuarantee {
     match args.delivery {
         Delivery::AtLeastOnce => DeliveryGuarantee::AtLeastOnce,
@@ -68,7 +76,7 @@ fn fmt_watermark(w: i64) -> String {
 }
 
 /// Prints records in/out per second, the watermark and the last checkpoint every second.
-fn progress_loop(handle: &JobHandle, done: &mpsc::Receiver<()>) {
+fn progress_loop(handle: &JobHandle, oversized: &OversizedStats, done: &mpsc::Receiver<()>) {
     let started = Instant::now();
     let (mut last_in, mut last_out, mut last_t) = (0u64, 0u64, Instant::now());
     loop {
@@ -88,8 +96,14 @@ fn progress_loop(handle: &JobHandle, done: &mpsc::Receiver<()>) {
             ),
             _ => "none yet".into(),
         };
+        let (skipped, dead_lettered) = (oversized.skipped(), oversized.dead_lettered());
+        let oversized = if skipped + dead_lettered > 0 {
+            format!(" | oversized: {skipped} skipped, {dead_lettered} dead-lettered")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "[{:>5.0}s] in {:>9.0} rec/s ({} total) | out {:>8.0} rec/s ({} total) | watermark {} | checkpoint {}{}",
+            "[{:>5.0}s] in {:>9.0} rec/s ({} total) | out {:>8.0} rec/s ({} total) | watermark {} | checkpoint {}{}{oversized}",
             started.elapsed().as_secs_f64(),
             rate_in,
             p.records_in,
@@ -131,7 +145,8 @@ pub fn run_job(
     };
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let progress_handle = handle.clone();
-    let printer = std::thread::spawn(move || progress_loop(&progress_handle, &done_rx));
+    let oversized = args.oversized_stats.clone();
+    let printer = std::thread::spawn(move || progress_loop(&progress_handle, &oversized, &done_rx));
     let savepoints = args.checkpoint_dir(job_name).join("savepoints");
     let job_done = {
         let (tx, rx) = tokio::sync::oneshot::channel();

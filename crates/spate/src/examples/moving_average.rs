@@ -10,7 +10,7 @@ use spate_engine::window::{AggregateFunction, WindowAssigner};
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::MovingAverageArgs;
-use crate::examples::{configure, delivery, kafka_source};
+use crate::examples::{configure, delivery, kafka_source, on_oversized};
 
 /// Running sum and count.
 #[derive(Debug, Clone, Copy)]
@@ -65,8 +65,8 @@ pub fn build(env: &StreamEnvironment, args: &MovingAverageArgs, bootstrap: &str)
             (Some(sensor.as_bytes().to_vec()), json.into_bytes())
         },
     )
-    .delivery_guarantee(delivery(&args.common, "moving-average"))
-    .build()?;
+    .delivery_guarantee(delivery(&args.common, "moving-average"));
+    let sink = on_oversized(sink, &args.common).build()?;
     let keyed = env
         .add_source(
             "kafka-source",

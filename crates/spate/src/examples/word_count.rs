@@ -13,7 +13,7 @@ use spate_engine::window::WindowAssigner;
 use spate_engine::{StreamEnvironment, WatermarkStrategy};
 
 use crate::cli::WordCountArgs;
-use crate::examples::{configure, delivery, kafka_source};
+use crate::examples::{configure, delivery, kafka_source, on_oversized};
 
 /// The job's output record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +50,8 @@ pub fn build(env: &StreamEnvironment, args: &WordCountArgs, bootstrap: &str) -> 
     let sink = KafkaSink::builder(bootstrap, &args.output, |wc: &WordCount| {
         (Some(wc.word.as_bytes().to_vec()), wc.to_json().into_bytes())
     })
-    .delivery_guarantee(delivery(&args.common, "word-count"))
-    .build()?;
+    .delivery_guarantee(delivery(&args.common, "word-count"));
+    let sink = on_oversized(sink, &args.common).build()?;
     env.add_source("kafka-source", source, strategy)
         .uid("kafka-source")
         .flat_map(|line: String| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>())

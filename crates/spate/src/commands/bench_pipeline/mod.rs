@@ -23,6 +23,7 @@ use spate_engine::{CheckpointConfig, JobHandle, JobResult, StreamEnvironment, Wa
 use crate::cli::{BenchDelivery, PipelineBenchArgs};
 
 pub fn run(args: PipelineBenchArgs) -> Result<()> {
+    args.validate().map_err(anyhow::Error::msg)?;
     ensure!(args.partitions >= 1, "--partitions must be at least 1");
     ensure!(args.parallelism >= 1, "--parallelism must be at least 1");
     ensure!(args.keys >= 1, "--keys must be at least 1");
