@@ -62,7 +62,64 @@ fn report(what: &str, bytes: usize, started: Instant) {
     );
 }
 
+/// `b` with its record section compressed with `codec` (3 lz4, 4 zstd), header fixed up.
+fn compressed(b: &[u8], codec: i16) -> Vec<u8> {
+    use std::io::Write;
+    let section = &b[61..];
+    let packed = match codec {
+        3 => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(section).unwrap();
+            e.finish().unwrap()
+        }
+        4 => ruzstd::encoding::compress_to_vec(section, ruzstd::encoding::CompressionLevel::Fastest),
+        other => panic!("codec {other}"),
+    };
+    let mut out = b[..61].to_vec();
+    out[8..12].copy_from_slice(&((49 + packed.len()) as i32).to_be_bytes());
+    out[21..23].copy_from_slice(&codec.to_be_bytes());
+    out.extend_from_slice(&packed);
+    let crc = crc32c::crc32c(&out[21..]);
+    out[17..21].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Validation alone, per produce request: header + CRC (what the log checked before issue 14)
+/// against header + CRC + every record (`validate_produced`).
+fn validation() {
+    for (what, request, records) in [
+        ("10000 x 100 B", batch(10_000, 100), 10_000),
+        ("1000 x 1000 B", batch(1000, 1000), 1000),
+        ("10000 x 100 B lz4", compressed(&batch(10_000, 100), 3), 10_000),
+        ("10000 x 100 B zstd", compressed(&batch(10_000, 100), 4), 10_000),
+    ] {
+        let rounds = 200;
+        let uncompressed = if what.contains("lz4") || what.contains("zstd") {
+            batch(records, 100).len()
+        } else {
+            request.len()
+        };
+        for (check, full) in [("header+CRC", false), ("header+CRC+records", true)] {
+            let started = Instant::now();
+            for _ in 0..rounds {
+                if full {
+                    spate_log::batch::validate_produced(&request).unwrap();
+                } else {
+                    spate_log::batch::validate_batches(&request).unwrap();
+                }
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "validate {what:<20} {check:<20} {:>8.1} MB/s uncompressed, {:>6.1} ns/record",
+                (rounds * uncompressed) as f64 / secs / 1e6,
+                secs * 1e9 / (rounds * records) as f64
+            );
+        }
+    }
+}
+
 fn main() {
+    validation();
     let dir = tempfile::tempdir().unwrap();
     let config = LogConfig {
         segment_bytes: 256 << 20,

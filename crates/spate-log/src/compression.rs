@@ -9,6 +9,10 @@ use crate::{Error, Result};
 /// Largest decompressed record section accepted, so a hostile batch cannot exhaust memory.
 pub(crate) const MAX_DECOMPRESSED: usize = 256 << 20;
 
+/// Upper bound on snappy's expansion ratio (its densest element, a 2-byte-offset copy, turns 3
+/// bytes into 64), with a margin.
+const SNAPPY_MAX_EXPANSION: usize = 24;
+
 /// The 8-byte magic that opens snappy-java's (xerial) stream framing, which Kafka uses.
 const XERIAL_MAGIC: &[u8; 8] = b"\x82SNAPPY\x00";
 
@@ -29,6 +33,15 @@ fn read_capped(codec: &str, reader: impl Read, out: &mut Vec<u8>) -> Result<()> 
 
 fn snappy_raw(block: &[u8], out: &mut Vec<u8>) -> Result<()> {
     let len = snap::raw::decompress_len(block).map_err(|e| corrupt("snappy", e))?;
+    // No snappy element expands more than 22 times (a 3-byte copy of 64 bytes), so a larger
+    // claimed length is a lie, and the buffer is zero-filled up front: without this check a
+    // 20-byte block could make every produce allocate and touch 256 MiB.
+    if len > block.len().saturating_mul(SNAPPY_MAX_EXPANSION) {
+        return Err(corrupt(
+            "snappy",
+            format_args!("{len} bytes claimed from a {}-byte block", block.len()),
+        ));
+    }
     if out.len() + len > MAX_DECOMPRESSED {
         return Err(corrupt("snappy", "decompressed size exceeds limit"));
     }
@@ -125,6 +138,26 @@ mod tests {
 
         let zs = ruzstd::encoding::compress_to_vec(&data[..], ruzstd::encoding::CompressionLevel::Fastest);
         assert_eq!(decompress(4, &zs).unwrap(), data);
+    }
+
+    #[test]
+    fn snappy_length_beyond_any_possible_expansion_is_refused_before_allocating() {
+        // A raw snappy block is a varint length and elements; claim 200 MiB in 5 bytes.
+        let mut block = Vec::new();
+        let mut len: u64 = 200 << 20;
+        while len >= 0x80 {
+            block.push((len as u8) | 0x80);
+            len >>= 7;
+        }
+        block.push(len as u8);
+        block.extend_from_slice(&[0; 16]);
+        let err = decompress(2, &block).unwrap_err().to_string();
+        assert!(err.contains("claimed"), "{err}");
+        // The densest real input still decompresses.
+        let data = vec![7u8; 1 << 20];
+        let packed = snap::raw::Encoder::new().compress_vec(&data).unwrap();
+        assert!(packed.len() * SNAPPY_MAX_EXPANSION >= data.len());
+        assert_eq!(decompress(2, &packed).unwrap(), data);
     }
 
     #[test]

@@ -539,6 +539,30 @@ pub(crate) mod tests {
         );
     }
 
+    /// Writes the fuzz target's seed corpus (valid batches of every codec, a few KB in all) to
+    /// the directory named by `SPATE_FUZZ_SEED_DIR`:
+    /// `SPATE_FUZZ_SEED_DIR=$PWD/fuzz/corpus/validate_records cargo test -p spate-log --lib
+    /// write_fuzz_seeds -- --ignored`.
+    #[test]
+    #[ignore = "writes files; run by hand to regenerate the fuzz seeds"]
+    fn write_fuzz_seeds() {
+        let dir =
+            std::path::PathBuf::from(std::env::var("SPATE_FUZZ_SEED_DIR").expect("SPATE_FUZZ_SEED_DIR"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = ["none", "gzip", "snappy", "lz4", "zstd"];
+        for (codec, name) in names.iter().enumerate() {
+            let batch = encode_batch(codec as u8, &sample(6));
+            check(&batch).unwrap();
+            std::fs::write(dir.join(format!("batch-{name}")), batch).unwrap();
+        }
+        let one = encode_batch(0, &sample(1));
+        let mut two = one.clone();
+        two.extend_from_slice(&encode_batch(0, &sample(3)));
+        assert!(crate::batch::validate_produced(&two).is_ok());
+        std::fs::write(dir.join("batch-single-record"), one).unwrap();
+        std::fs::write(dir.join("two-batches"), two).unwrap();
+    }
+
     fn arb_record() -> impl Strategy<Value = TestRecord> {
         let bytes = || proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40));
         (

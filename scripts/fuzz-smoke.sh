@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Short fuzz pass (seconds per target, for CI): every cargo-fuzz target in fuzz/ runs from the
+# committed seed corpus under fuzz/corpus/<target>/ (when there is one) for FUZZ_SECONDS
+# (default 20). New inputs go to a temporary directory, so the committed seeds stay as they are.
+# Exits non-zero on the first crash, leak, timeout or out-of-memory; the input that caused it is
+# in fuzz/artifacts/<target>/.
+#
+# Usage: bash scripts/fuzz-smoke.sh                 # every target, 20 s each
+#        FUZZ_SECONDS=5 bash scripts/fuzz-smoke.sh validate_records
+# Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP=1 lets the pinned stable
+# toolchain take the sanitizer flags cargo-fuzz passes (see fuzz/README.md).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT/fuzz"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+
+if ! cargo fuzz --help >/dev/null 2>&1; then
+    echo "cargo-fuzz is not installed: cargo install cargo-fuzz" >&2
+    exit 1
+fi
+
+if [ "$#" -gt 0 ]; then
+    targets=("$@")
+else
+    mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/spate-fuzz.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+for target in "${targets[@]}"; do
+    corpus=("$WORK/$target")
+    mkdir -p "$WORK/$target"
+    if [ -d "corpus/$target" ]; then corpus+=("corpus/$target"); fi
+    echo "==> fuzz $target for ${FUZZ_SECONDS}s (seeds: ${corpus[*]:1})"
+    # -max_len: large enough for a compressed batch of a few records and for request frames;
+    # -rss_limit_mb: a hostile input must not make the code under test allocate without bound.
+    RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "${corpus[@]}" -- \
+        -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+        -print_final_stats=1
+done
