@@ -2,7 +2,8 @@
 # Installs everything Spate's tests and demo need beyond the Rust toolchain:
 #   - kcat (Debian package) for the compatibility script,
 #   - confluent-kafka and kafka-python (PyPI) in a virtualenv at .tools/venv,
-#   - cargo-machete (crates.io) for the unused-dependency check.
+#   - cargo-machete (crates.io) for the unused-dependency check,
+#   - cargo-fuzz (crates.io) for the short fuzz pass.
 # Idempotent: when everything is present it only checks and returns within a second or two.
 # The compat script finds the Python clients via .tools/venv/bin/python.
 set -euo pipefail
@@ -95,7 +96,18 @@ install_cargo_machete() {
     cargo install --locked --quiet "cargo-machete@$CARGO_MACHETE_VERSION"
 }
 
+# The short fuzz pass of scripts/test.sh (scripts/fuzz-smoke.sh); pinned likewise.
+CARGO_FUZZ_VERSION="0.13.2"
+install_cargo_fuzz() {
+    if cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+        return 0
+    fi
+    log "cargo install --locked cargo-fuzz@$CARGO_FUZZ_VERSION"
+    cargo install --locked --quiet "cargo-fuzz@$CARGO_FUZZ_VERSION"
+}
+
 install_apt_packages kcat
 install_python_clients
 install_cargo_machete
+install_cargo_fuzz
 log "ok (kcat $(kcat -V 2>/dev/null | sed -n 's/^Version \([^ ]*\).*/\1/p'), python clients in $VENV)"

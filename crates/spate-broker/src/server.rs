@@ -78,12 +78,14 @@ impl BrokerHandle {
     pub fn store(&self) -> &Arc<LogStore> {
         &self.state.store
     }
-    /// Stops accepting, closes connections, fsyncs every partition.
+    /// Stops accepting, closes connections, fsyncs every partition and marks the shutdown clean.
     pub async fn shutdown(self) -> Result<()> {
         let _ = self.stop_tx.send(true);
         let _ = self.task.await;
         let store = self.state.store.clone();
-        tokio::task::spawn_blocking(move || store.sync_all())
+        // close(): fsync everything and leave the clean-shutdown marker, so the next start
+        // trusts sealed segments instead of re-checking their CRCs.
+        tokio::task::spawn_blocking(move || store.close())
             .await
             .map_err(|e| Error::Config(format!("final sync task failed: {e}")))??;
         tracing::info!("broker stopped; all partitions synced");
