@@ -1,5 +1,5 @@
 //! Feeds arbitrary bytes to the produce path's batch and record validation
-//! (`spate_log::batch::validate_produced`), the parser of every record batch a client sends.
+//! (`spate_log::validate_request`), the parser of every record batch a client sends.
 //! Any panic, abort or out-of-memory is a bug: bad batches must become an error (and a Kafka
 //! error code), nothing else.
 //!
@@ -17,7 +17,7 @@ const CRC_START: usize = 21;
 const HEADER_LEN: usize = 61;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = spate_log::batch::validate_produced(data);
+    let _ = spate_log::validate_request(data);
     if data.len() >= HEADER_LEN {
         let mut fixed = data.to_vec();
         let length = (fixed.len() - 12) as i32;
@@ -25,6 +25,6 @@ fuzz_target!(|data: &[u8]| {
         fixed[16] = 2; // magic
         let crc = crc32c::crc32c(&fixed[CRC_START..]);
         fixed[CRC_AT..CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
-        let _ = spate_log::batch::validate_produced(&fixed);
+        let _ = spate_log::validate_request(&fixed);
     }
 });

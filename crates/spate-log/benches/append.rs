@@ -103,7 +103,7 @@ fn validation() {
             let started = Instant::now();
             for _ in 0..rounds {
                 if full {
-                    spate_log::batch::validate_produced(&request).unwrap();
+                    spate_log::validate_request(&request).unwrap();
                 } else {
                     spate_log::batch::validate_batches(&request).unwrap();
                 }

@@ -222,22 +222,6 @@ pub fn validate_batches(records: &[u8]) -> Result<Vec<BatchHeader>> {
     Ok(validate_all(records)?.into_iter().map(|b| b.header).collect())
 }
 
-/// Validates `records` as the produce path does, short of the topic's settings
-/// (`max.message.bytes`) and the producer state: every batch's header, size and CRC, then the
-/// producer rules (`recordCount >= 1`, `lastOffsetDelta == recordCount - 1`) and every record
-/// inside it, decompressing compressed batches (see [`records`](crate::records) in the crate
-/// source for exactly what is checked). Fails on the first bad batch: structural damage to a
-/// batch is [`Error::CorruptBatch`] or [`Error::CrcMismatch`], bad records
-/// [`Error::InvalidRecord`].
-pub fn validate_produced(records: &[u8]) -> Result<Vec<BatchHeader>> {
-    let batches = validate_all(records)?;
-    for b in &batches {
-        let bytes = &records[b.position..b.position + b.header.total_len()];
-        crate::records::validate_produced(&b.header, bytes)?;
-    }
-    Ok(batches.into_iter().map(|b| b.header).collect())
-}
-
 /// Rewrites the 61-byte `header` of a batch for log-append time: sets the timestamp-type bit and
 /// `maxTimestamp`, and recomputes the CRC over the new header and the unchanged `records` (the
 /// bytes after the header). Only LogAppendTime topics pay this second pass.

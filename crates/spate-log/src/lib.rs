@@ -69,6 +69,7 @@ pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType}
 pub use control::MarkerType;
 pub use error::Error;
 pub use partition::{AppendOutcome, Partition, ProducerView, ReadResult, RetentionOutcome};
+pub use records::validate_request;
 pub use store::{
     CLEAN_SHUTDOWN_FILE, LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId,
     validate_topic_name,

@@ -236,6 +236,22 @@ pub(crate) fn headers<'a>(view: &RecordView<'a>) -> Vec<(&'a [u8], Option<&'a [u
         .collect()
 }
 
+/// Validates `records` as the produce path does, short of the topic's settings
+/// (`max.message.bytes`) and the producer state: every batch's header, size and CRC, then the
+/// producer rules (`recordCount >= 1`, `lastOffsetDelta == recordCount - 1`) and every record
+/// inside it, decompressing compressed batches (this module's docs say exactly what is
+/// checked). Fails on the first bad batch: structural damage to a
+/// batch is [`Error::CorruptBatch`] or [`Error::CrcMismatch`], bad records
+/// [`Error::InvalidRecord`].
+pub fn validate_request(records: &[u8]) -> Result<Vec<BatchHeader>> {
+    let batches = crate::batch::validate_all(records)?;
+    for b in &batches {
+        let bytes = &records[b.position..b.position + b.header.total_len()];
+        validate_produced(&b.header, bytes)?;
+    }
+    Ok(batches.into_iter().map(|b| b.header).collect())
+}
+
 /// Validates the records of one produced batch (`batch` is its whole bytes, whose header and CRC
 /// are already validated): the producer rules on the header (`recordCount >= 1` and
 /// `lastOffsetDelta == recordCount - 1`) and every record's structure (module docs). Compressed
@@ -558,7 +574,7 @@ pub(crate) mod tests {
         let one = encode_batch(0, &sample(1));
         let mut two = one.clone();
         two.extend_from_slice(&encode_batch(0, &sample(3)));
-        assert!(crate::batch::validate_produced(&two).is_ok());
+        assert!(validate_request(&two).is_ok());
         std::fs::write(dir.join("batch-single-record"), one).unwrap();
         std::fs::write(dir.join("two-batches"), two).unwrap();
     }
