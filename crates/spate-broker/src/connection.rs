@@ -72,16 +72,22 @@ pub(crate) async fn serve(
     let mut writer = tokio::spawn(write_replies(wr, rx, activity.clone()));
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let max_idle = state.config.connections_max_idle;
+    // One timer for the connection's life: when it fires early (there was traffic since it was
+    // set) it is moved to the new deadline, so requests never touch the timer wheel.
+    let idle = tokio::time::sleep_until(activity.idle_deadline(max_idle));
+    tokio::pin!(idle);
     let result = loop {
         // Muted while its unsent replies fill the connection's budget.
         let frame = tokio::select! {
             _ = stop.changed() => break Ok(()),
-            _ = tokio::time::sleep_until(activity.idle_deadline(max_idle)), if buf.is_empty() => {
-                if activity.idle_deadline(max_idle) <= Instant::now() {
+            _ = &mut idle, if buf.is_empty() => {
+                let deadline = activity.idle_deadline(max_idle);
+                if deadline <= Instant::now() {
                     tracing::info!(%peer, "closing connection idle for {max_idle:?} (connections.max.idle.ms)");
                     writer.abort();
                     break Ok(());
                 }
+                idle.as_mut().reset(deadline);
                 continue;
             }
             frame = async {

@@ -19,6 +19,26 @@ pub(crate) struct MemoryBudget {
     used: AtomicUsize,
     limit: usize,
     freed: Notify,
+    /// Tasks in a slow path (registered with `freed`): givers notify only when there are any,
+    /// so the common case takes no lock. SeqCst with `used`, so a waiter that registers after a
+    /// giver looked still sees that giver's bytes when it re-checks.
+    waiting: AtomicUsize,
+}
+
+/// Counts a task as waiting while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(counter: &'a AtomicUsize) -> Waiting<'a> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Waiting(counter)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl MemoryBudget {
@@ -27,22 +47,23 @@ impl MemoryBudget {
             used: AtomicUsize::new(0),
             limit,
             freed: Notify::new(),
+            waiting: AtomicUsize::new(0),
         })
     }
 
     pub(crate) fn used(&self) -> usize {
-        self.used.load(Ordering::Acquire)
+        self.used.load(Ordering::SeqCst)
     }
 
     /// Adds to usage what `amount(used)` decides (`None`: nothing, the caller waits), atomically
     /// against concurrent takers; returns the grant.
     fn take_with(self: &Arc<Self>, amount: impl Fn(usize) -> Option<usize>) -> Option<Grant> {
-        let mut used = self.used.load(Ordering::Acquire);
+        let mut used = self.used.load(Ordering::SeqCst);
         loop {
             let n = amount(used)?;
             match self
                 .used
-                .compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(used, used + n, Ordering::SeqCst, Ordering::SeqCst)
             {
                 Ok(_) => {
                     return Some(Grant {
@@ -70,12 +91,17 @@ impl MemoryBudget {
     /// larger than the whole limit goes through when nothing else is held.
     pub(crate) async fn take_exactly(self: &Arc<Self>, n: usize) -> Grant {
         let limit = self.limit;
+        let fits = |used: usize| (used + n <= limit || (used == 0 && n > limit)).then_some(n);
+        // Fast path, once per request frame: no waiter registration while there is room.
+        if let Some(grant) = self.take_with(fits) {
+            return grant;
+        }
+        let _waiting = Waiting::new(&self.waiting);
         loop {
             let notified = self.freed.notified();
             tokio::pin!(notified);
             // Registered before checking, so a release in between is not missed.
             notified.as_mut().enable();
-            let fits = |used: usize| (used + n <= limit || (used == 0 && n > limit)).then_some(n);
             if let Some(grant) = self.take_with(fits) {
                 return grant;
             }
@@ -85,6 +111,10 @@ impl MemoryBudget {
 
     /// Returns once usage is below the limit.
     pub(crate) async fn wait_below_limit(&self) {
+        if self.used() < self.limit {
+            return;
+        }
+        let _waiting = Waiting::new(&self.waiting);
         loop {
             let notified = self.freed.notified();
             tokio::pin!(notified);
@@ -98,8 +128,10 @@ impl MemoryBudget {
 
     fn give_back(&self, n: usize) {
         if n > 0 {
-            self.used.fetch_sub(n, Ordering::AcqRel);
-            self.freed.notify_waiters();
+            self.used.fetch_sub(n, Ordering::SeqCst);
+            if self.waiting.load(Ordering::SeqCst) > 0 {
+                self.freed.notify_waiters();
+            }
         }
     }
 }
