@@ -28,7 +28,7 @@ use dialect::FlinkDialect;
 
 /// How deep expressions and queries may nest before the parser refuses (no stack overflow on
 /// hostile input).
-const RECURSION_LIMIT: usize = 64;
+pub(crate) const RECURSION_LIMIT: usize = 64;
 
 /// Parses a script of `;`-separated Flink SQL statements.
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
@@ -216,6 +216,8 @@ pub(crate) struct FlinkParser<'a> {
     pub(crate) p: Parser<'a>,
     /// A `>` still owed to the type parser after it split a `>>` token (`ARRAY<ARRAY<INT>>`).
     pub(crate) pending_gt: bool,
+    /// How deep the type parser is in nested types (bounded like expressions).
+    pub(crate) type_depth: usize,
 }
 
 static DIALECT: FlinkDialect = FlinkDialect;
@@ -226,7 +228,11 @@ impl<'a> FlinkParser<'a> {
         let p = Parser::new(&DIALECT)
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(tokens);
-        Ok(Self { p, pending_gt: false })
+        Ok(Self {
+            p,
+            pending_gt: false,
+            type_depth: 0,
+        })
     }
 
     // ---- token helpers ----------------------------------------------------------------------

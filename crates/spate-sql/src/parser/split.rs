@@ -2,7 +2,7 @@
 //! identifier or a comment does not split, and a statement set (`EXECUTE STATEMENT SET BEGIN
 //! ...; ...; END;`) stays one statement.
 
-use sqlparser::tokenizer::{Token, Whitespace};
+use sqlparser::tokenizer::Token;
 
 use crate::error::{Position, Result};
 
@@ -38,17 +38,14 @@ pub fn split_statements(sql: &str) -> Result<Vec<StatementText>> {
     // Inside a set, `END` closes it only right after `BEGIN` or a `;` (not a CASE's END).
     let mut end_may_follow = false;
     for t in &tokens {
-        let significant = !matches!(t.token, Token::Whitespace(_) | Token::EOF);
+        let significant = !matches!(t.token, Token::Whitespace(_));
+        // Comments are whitespace tokens: a `;` inside one never gets here.
         let end = match t.token {
-            Token::Whitespace(Whitespace::SingleLineComment { .. })
-            | Token::Whitespace(Whitespace::MultiLineComment(_))
-            | Token::Whitespace(_) => None,
             Token::SemiColon => Some(lines.offset(t.span.start.line, t.span.start.column)),
-            Token::EOF => Some(sql.len()),
             _ => None,
         };
         if let Some(end) = end {
-            let splits = !in_set || set_ended || t.token == Token::EOF;
+            let splits = !in_set || set_ended;
             if splits {
                 if let Some((pos, offset)) = start.take() {
                     let text = sql[offset..end.max(offset)].trim_end().to_string();
@@ -91,6 +88,13 @@ pub fn split_statements(sql: &str) -> Result<Vec<StatementText>> {
             next_end_may_follow = in_set && upper == "BEGIN";
         }
         end_may_follow = next_end_may_follow;
+    }
+    if let Some((pos, offset)) = start {
+        out.push(StatementText {
+            text: sql[offset..].trim_end().to_string(),
+            start: pos,
+            offset,
+        });
     }
     Ok(out)
 }

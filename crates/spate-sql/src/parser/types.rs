@@ -25,7 +25,13 @@ fn bad_cast_type(text: &str, at: crate::error::Position) -> SqlError {
 impl FlinkParser<'_> {
     /// A type with an optional `NOT NULL` / `NULL` suffix.
     pub(crate) fn data_type(&mut self) -> Result<DataType> {
-        let kind = self.type_kind()?;
+        if self.type_depth >= super::RECURSION_LIMIT {
+            return Err(SqlError::parse("the type nests too deeply", self.pos()));
+        }
+        self.type_depth += 1;
+        let kind = self.type_kind();
+        self.type_depth -= 1;
+        let kind = kind?;
         let mut ty = DataType::new(kind);
         if !self.pending_gt {
             if self.words(&["NOT", "NULL"]) {
