@@ -95,7 +95,17 @@ fn parse_cast(parser: &mut Parser<'_>, kind: CastKind) -> Result<Expr, ParserErr
             _ => {}
         }
         text.push(' ');
-        text.push_str(&t.token.to_string());
+        // Token's Display does not re-escape quotes inside strings and quoted identifiers.
+        match &t.token {
+            Token::SingleQuotedString(s) => {
+                text.push_str(&format!("'{}'", s.replace('\'', "''")));
+            }
+            Token::Word(w) => match w.quote_style {
+                Some(q) => text.push_str(&format!("{q}{}{q}", w.value.replace(q, &format!("{q}{q}")))),
+                None => text.push_str(&w.value),
+            },
+            other => text.push_str(&other.to_string()),
+        }
     }
     Ok(Expr::Cast {
         kind,

@@ -154,6 +154,10 @@ impl FlinkParser<'_> {
 
     /// `ROW<a T ['desc'], ...>` or `ROW(a T ['desc'], ...)`.
     fn row_fields(&mut self) -> Result<Vec<RowField>> {
+        // `ROW<>` tokenizes as `ROW` `<>`.
+        if self.p.consume_token(&Token::Neq) {
+            return Ok(Vec::new());
+        }
         let angle = if self.p.consume_token(&Token::LParen) {
             false
         } else {
