@@ -4,8 +4,9 @@
 //! `VARCHAR(2147483647)`, `BYTES` is `VARBINARY(2147483647)`, `INTEGER` is `INT`,
 //! `DEC`/`NUMERIC` are `DECIMAL`, `TIMESTAMP(p) WITH LOCAL TIME ZONE` is `TIMESTAMP_LTZ(p)`, and
 //! omitted parameters take Flink's defaults (`DECIMAL` = `DECIMAL(10, 0)`, `TIMESTAMP` =
-//! `TIMESTAMP(6)`, `VARCHAR` = `VARCHAR(1)`, `TIME` = `TIME(0)`). Types print as Flink prints
-//! them (`STRING`, `BYTES`, `TIMESTAMP_LTZ(3)`).
+//! `TIMESTAMP(6)`, `VARCHAR` = `STRING`, `CHAR` = `CHAR(1)`, `TIME` = `TIME(0)`), and postfix
+//! collections are the same as the angle-bracket form (`INT ARRAY` = `ARRAY<INT>`). Types print
+//! as Flink 2.3's `DESCRIBE` prints them (`STRING`, `BYTES`, `TIMESTAMP_LTZ(3)`, `ROW<>`).
 
 use std::fmt;
 

@@ -454,3 +454,43 @@ fn hostile_input_is_an_error_not_a_crash() {
         let _ = parse(garbage);
     }
 }
+
+/// Types with omitted parameters print as Flink 2.3's `DESCRIBE` prints them (recorded with
+/// `../shared/reference/flink-sql/run.sh` on a blackhole table with these columns).
+#[test]
+fn type_defaults_match_flink_describe() {
+    let t = create_table(
+        "CREATE TABLE t (a VARCHAR, b CHAR, c DECIMAL, d TIMESTAMP, e BINARY, f VARBINARY, \
+         g TIME, h TIMESTAMP_LTZ, i DEC(5), j NUMERIC, l ROW<>, \
+         m TIMESTAMP(3) WITH LOCAL TIME ZONE, n DOUBLE PRECISION, o CHARACTER VARYING(5), \
+         p INTEGER ARRAY)",
+    );
+    let printed: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| match &c.kind {
+            ColumnKind::Physical(ty) => ty.to_string(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        printed,
+        [
+            "STRING",
+            "CHAR(1)",
+            "DECIMAL(10, 0)",
+            "TIMESTAMP(6)",
+            "BINARY(1)",
+            "BYTES",
+            "TIME(0)",
+            "TIMESTAMP_LTZ(6)",
+            "DECIMAL(5, 0)",
+            "DECIMAL(10, 0)",
+            "ROW<>",
+            "TIMESTAMP_LTZ(3)",
+            "DOUBLE",
+            "VARCHAR(5)",
+            "ARRAY<INT>",
+        ]
+    );
+}

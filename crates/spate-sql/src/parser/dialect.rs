@@ -48,6 +48,11 @@ impl Dialect for FlinkDialect {
         true
     }
 
+    /// Parsed so the converter can name it as not supported yet (rather than a parse error).
+    fn supports_match_recognize(&self) -> bool {
+        true
+    }
+
     /// `TABLE name [PARTITION BY key | PARTITION BY (key, ...)]` in expression position, which is
     /// only valid as the data argument of a window table function. It becomes
     /// `Prefixed { prefix: TABLE_ARG, value: Tuple([name, Tuple(keys)]) }`.

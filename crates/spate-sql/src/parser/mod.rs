@@ -135,8 +135,11 @@ pub(crate) fn from_parser_error(e: ParserError, fallback: Position) -> SqlError 
             return SqlError::parse("the statement nests too deeply", fallback);
         }
     };
+    let msg = msg.replace("found: EOF", "found: end of input");
     match split_location(&msg) {
-        Some((text, pos)) => SqlError::parse(text, pos),
+        // sqlparser's end-of-input token has no position.
+        Some((text, pos)) if pos.line > 0 => SqlError::parse(text, pos),
+        Some((text, _)) => SqlError::parse(text, fallback),
         None => SqlError::parse(msg, fallback),
     }
 }
@@ -218,6 +221,8 @@ pub(crate) struct FlinkParser<'a> {
     pub(crate) pending_gt: bool,
     /// How deep the type parser is in nested types (bounded like expressions).
     pub(crate) type_depth: usize,
+    /// Just after the last token: where "end of input" errors point.
+    eof: Position,
 }
 
 static DIALECT: FlinkDialect = FlinkDialect;
@@ -225,6 +230,13 @@ static DIALECT: FlinkDialect = FlinkDialect;
 impl<'a> FlinkParser<'a> {
     fn new(sql: &'a str) -> Result<Self> {
         let tokens = tokenize(sql)?;
+        let eof = tokens
+            .iter()
+            .rev()
+            .find(|t| !matches!(t.token, Token::Whitespace(_)))
+            .map_or(Position::new(1, 1), |t| {
+                Position::new(t.span.end.line, t.span.end.column)
+            });
         let p = Parser::new(&DIALECT)
             .with_recursion_limit(RECURSION_LIMIT)
             .with_tokens_with_locations(tokens);
@@ -232,13 +244,20 @@ impl<'a> FlinkParser<'a> {
             p,
             pending_gt: false,
             type_depth: 0,
+            eof,
         })
     }
 
     // ---- token helpers ----------------------------------------------------------------------
 
+    /// The next token's position (the end of the text at the end of input).
     pub(crate) fn pos(&self) -> Position {
-        position_of(self.p.peek_token_ref())
+        let t = self.p.peek_token_ref();
+        if t.token == Token::EOF || t.span.start.line == 0 {
+            self.eof
+        } else {
+            position_of(t)
+        }
     }
 
     pub(crate) fn at_eof(&self) -> bool {
@@ -253,11 +272,18 @@ impl<'a> FlinkParser<'a> {
         } else {
             t.token.to_string()
         };
-        SqlError::parse(format!("Expected: {what}, found: {found}"), position_of(t))
+        SqlError::parse(format!("Expected: {what}, found: {found}"), self.pos())
     }
 
     pub(crate) fn lift<T>(&self, r: std::result::Result<T, ParserError>) -> Result<T> {
-        r.map_err(|e| from_parser_error(e, self.pos()))
+        r.map_err(|e| {
+            let e = from_parser_error(e, self.eof);
+            // An error at the end of input has the end of the text as its position.
+            match e {
+                SqlError::Parse { message, pos } if pos.line == 0 => SqlError::parse(message, self.eof),
+                other => other,
+            }
+        })
     }
 
     fn is_word_at(&self, n: usize, w: &str) -> bool {

@@ -31,7 +31,17 @@ impl FlinkParser<'_> {
         self.type_depth += 1;
         let kind = self.type_kind();
         self.type_depth -= 1;
-        let kind = kind?;
+        let mut kind = kind?;
+        // Postfix collection types: `INT ARRAY`, `STRING MULTISET`.
+        while !self.pending_gt {
+            if self.word("ARRAY") {
+                kind = TypeKind::Array(Box::new(DataType::new(kind)));
+            } else if self.word("MULTISET") {
+                kind = TypeKind::Multiset(Box::new(DataType::new(kind)));
+            } else {
+                break;
+            }
+        }
         let mut ty = DataType::new(kind);
         if !self.pending_gt {
             if self.words(&["NOT", "NULL"]) {
@@ -88,15 +98,17 @@ impl FlinkParser<'_> {
             }
             "CHAR" | "CHARACTER" => {
                 if self.word("VARYING") {
-                    TypeKind::Varchar(self.length(pos)?)
+                    TypeKind::Varchar(self.length(MAX_LENGTH, pos)?)
                 } else {
-                    TypeKind::Char(self.length(pos)?)
+                    TypeKind::Char(self.length(1, pos)?)
                 }
             }
-            "VARCHAR" => TypeKind::Varchar(self.length(pos)?),
+            // Without a length Flink's VARCHAR is STRING and VARBINARY is BYTES (unlike CHAR and
+            // BINARY, whose default length is 1), as Flink 2.3's DESCRIBE shows.
+            "VARCHAR" => TypeKind::Varchar(self.length(MAX_LENGTH, pos)?),
             "STRING" => TypeKind::Varchar(MAX_LENGTH),
-            "BINARY" => TypeKind::Binary(self.length(pos)?),
-            "VARBINARY" => TypeKind::Varbinary(self.length(pos)?),
+            "BINARY" => TypeKind::Binary(self.length(1, pos)?),
+            "VARBINARY" => TypeKind::Varbinary(self.length(MAX_LENGTH, pos)?),
             "BYTES" => TypeKind::Varbinary(MAX_LENGTH),
             "DATE" => TypeKind::Date,
             "TIME" => {
@@ -255,9 +267,9 @@ impl FlinkParser<'_> {
         }
     }
 
-    /// A length for CHAR/VARCHAR/BINARY/VARBINARY (default 1, at least 1).
-    fn length(&mut self, pos: crate::error::Position) -> Result<u32> {
-        let n = self.type_params(1)?.first().copied().unwrap_or(1);
+    /// A length for CHAR/VARCHAR/BINARY/VARBINARY (at least 1).
+    fn length(&mut self, default: u32, pos: crate::error::Position) -> Result<u32> {
+        let n = self.type_params(1)?.first().copied().unwrap_or(default);
         if n == 0 || n > MAX_LENGTH {
             return Err(SqlError::parse(
                 format!("length must be between 1 and {MAX_LENGTH}, got {n}"),
