@@ -43,34 +43,73 @@ impl fmt::Debug for Loc {
 }
 
 /// An identifier. Flink identifiers are case-sensitive whether quoted or not, so only the text
-/// is kept; it prints back-quoted when it must be.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ident(pub String);
+/// is kept (it prints back-quoted when it must be), with where it was written: the binder's
+/// "unknown column" errors point there. The position takes no part in equality, order or hash.
+#[derive(Clone)]
+pub struct Ident {
+    /// The identifier's text, unquoted.
+    pub value: String,
+    /// Where it was written.
+    pub loc: Loc,
+}
 
 impl Ident {
-    /// An identifier with this exact text.
+    /// An identifier with this exact text and no position.
     pub fn new(s: impl Into<String>) -> Self {
-        Ident(s.into())
+        Ident {
+            value: s.into(),
+            loc: Loc::NONE,
+        }
+    }
+
+    /// An identifier with a position.
+    pub fn at(s: impl Into<String>, loc: Loc) -> Self {
+        Ident { value: s.into(), loc }
     }
 
     /// The identifier's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.value
+    }
+}
+
+impl PartialEq for Ident {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+impl Eq for Ident {}
+
+impl std::hash::Hash for Ident {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+    }
+}
+
+impl PartialOrd for Ident {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ident {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.value.cmp(&other.value)
     }
 }
 
 impl fmt::Debug for Ident {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.0)
+        write!(f, "{:?}", self.value)
     }
 }
 
 impl fmt::Display for Ident {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if crate::parser::needs_quoting(&self.0) {
-            write!(f, "`{}`", self.0.replace('`', "``"))
+        if crate::parser::needs_quoting(&self.value) {
+            write!(f, "`{}`", self.value.replace('`', "``"))
         } else {
-            f.write_str(&self.0)
+            f.write_str(&self.value)
         }
     }
 }
@@ -171,11 +210,11 @@ impl TableDef {
         self.columns.iter().find(|c| c.name.as_str() == name)
     }
 
-    /// The value of option `key`.
+    /// The value of option `key` (the last one if it is given twice, as in Flink).
     pub fn option(&self, key: &str) -> Option<&str> {
         self.options
             .iter()
-            .find(|o| o.key == key)
+            .rfind(|o| o.key == key)
             .map(|o| o.value.as_str())
     }
 }

@@ -494,3 +494,28 @@ fn type_defaults_match_flink_describe() {
         ]
     );
 }
+
+/// Identifiers carry where they were written (for the binder's "unknown column" carets).
+#[test]
+fn identifiers_know_their_position() {
+    let Statement::Select(q) = one("SELECT a,\n  t.bb FROM t") else {
+        panic!()
+    };
+    let SetExpr::Select(s) = q.body else { panic!() };
+    let spate_sql::ast::SelectItem::Expr {
+        expr: Expr::Column(parts),
+        ..
+    } = &s.projection[1]
+    else {
+        panic!()
+    };
+    assert_eq!(parts[1].as_str(), "bb");
+    assert_eq!(parts[0].loc.pos(), Some(Position::new(2, 3)));
+    assert_eq!(parts[1].loc.pos(), Some(Position::new(2, 5)));
+    let t = create_table("CREATE TABLE t (\n  a INT,\n  WATERMARK FOR a AS a)");
+    assert_eq!(t.columns[0].name.loc.pos(), Some(Position::new(2, 3)));
+    assert_eq!(
+        t.watermark.expect("w").column.loc.pos(),
+        Some(Position::new(3, 17))
+    );
+}

@@ -19,7 +19,7 @@ fn ident() -> impl Strategy<Value = Ident> {
         ])
         .prop_map(str::to_string),
     ]
-    .prop_map(Ident)
+    .prop_map(Ident::new)
 }
 
 fn name() -> impl Strategy<Value = ObjectName> {
@@ -69,7 +69,7 @@ fn data_type() -> impl Strategy<Value = DataType> {
                         .enumerate()
                         // Unique field names.
                         .map(|(i, (ty, description))| RowField {
-                            name: Ident(format!("f{i}")),
+                            name: Ident::new(format!("f{i}")),
                             ty,
                             description,
                         })

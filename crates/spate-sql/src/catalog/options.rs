@@ -302,7 +302,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn get(&self, key: &str) -> Option<&TableOption> {
-        self.table.options.iter().find(|o| o.key == key)
+        self.table.options.iter().rfind(|o| o.key == key)
     }
 
     fn err(&self, msg: String, loc: Loc) -> SqlError {
@@ -322,16 +322,9 @@ impl Ctx<'_> {
 
 /// Validates a table's `WITH` options and metadata columns against its connector.
 pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
-    let mut seen = BTreeSet::new();
-    for o in &table.options {
-        if !seen.insert(o.key.as_str()) {
-            return Err(SqlError::validation(
-                format!("table {}: option '{}' is given twice", table.name, o.key),
-                o.loc.pos(),
-            ));
-        }
-    }
-    let Some(conn) = table.options.iter().find(|o| o.key == "connector") else {
+    // A key given twice is not an error in Flink: the last value counts (as `TableDef::option`
+    // reads it), so only the last occurrence of each key is validated.
+    let Some(conn) = table.options.iter().rfind(|o| o.key == "connector") else {
         return Err(SqlError::validation(
             format!(
                 "table {}: the option 'connector' is required (one of: {})",
@@ -428,8 +421,11 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
         ));
     }
 
-    // Values.
+    // Values (of the occurrence that counts).
     for o in &table.options {
+        if !cx.get(&o.key).is_some_and(|last| std::ptr::eq(last, o)) {
+            continue;
+        }
         let bare = strip_format_prefix(&o.key);
         if let Some((_, values)) = ENUMS.iter().find(|(k, _)| *k == bare)
             && !values.iter().any(|v| v.eq_ignore_ascii_case(&o.value))

@@ -27,7 +27,12 @@ struct Conv {
 }
 
 fn ident(i: &sp::Ident) -> Ident {
-    Ident::new(i.value.clone())
+    let loc = if i.span.start.line == 0 {
+        Loc::NONE
+    } else {
+        Loc(Some(Position::new(i.span.start.line, i.span.start.column)))
+    };
+    Ident::at(i.value.clone(), loc)
 }
 
 impl Conv {
