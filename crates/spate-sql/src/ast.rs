@@ -8,139 +8,9 @@
 
 use std::fmt::{self, Display};
 
-use crate::error::Position;
+use crate::ident::Quoted;
+pub use crate::ident::{Ident, Loc, ObjectName};
 use crate::types::DataType;
-
-/// Where a node started in the source. Compares equal to every other `Loc`, so IR built by hand
-/// (or parsed from another text) equals parsed IR.
-#[derive(Clone, Copy, Default)]
-pub struct Loc(pub Option<Position>);
-
-impl Loc {
-    /// No position (IR built by hand).
-    pub const NONE: Loc = Loc(None);
-
-    /// The position, when known.
-    pub fn pos(self) -> Option<Position> {
-        self.0
-    }
-}
-
-impl PartialEq for Loc {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for Loc {}
-
-impl fmt::Debug for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(p) => write!(f, "@{}:{}", p.line, p.column),
-            None => f.write_str("@?"),
-        }
-    }
-}
-
-/// An identifier. Flink identifiers are case-sensitive whether quoted or not, so only the text
-/// is kept (it prints back-quoted when it must be), with where it was written: the binder's
-/// "unknown column" errors point there. The position takes no part in equality, order or hash.
-#[derive(Clone)]
-pub struct Ident {
-    /// The identifier's text, unquoted.
-    pub value: String,
-    /// Where it was written.
-    pub loc: Loc,
-}
-
-impl Ident {
-    /// An identifier with this exact text and no position.
-    pub fn new(s: impl Into<String>) -> Self {
-        Ident {
-            value: s.into(),
-            loc: Loc::NONE,
-        }
-    }
-
-    /// An identifier with a position.
-    pub fn at(s: impl Into<String>, loc: Loc) -> Self {
-        Ident { value: s.into(), loc }
-    }
-
-    /// The identifier's text.
-    pub fn as_str(&self) -> &str {
-        &self.value
-    }
-}
-
-impl PartialEq for Ident {
-    fn eq(&self, other: &Self) -> bool {
-        self.value == other.value
-    }
-}
-impl Eq for Ident {}
-
-impl std::hash::Hash for Ident {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.value.hash(state);
-    }
-}
-
-impl PartialOrd for Ident {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Ident {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.value.cmp(&other.value)
-    }
-}
-
-impl fmt::Debug for Ident {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.value)
-    }
-}
-
-impl fmt::Display for Ident {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if crate::parser::needs_quoting(&self.value) {
-            write!(f, "`{}`", self.value.replace('`', "``"))
-        } else {
-            f.write_str(&self.value)
-        }
-    }
-}
-
-/// A possibly qualified name: `t`, `db.t`, `catalog.db.t`.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ObjectName(pub Vec<Ident>);
-
-impl ObjectName {
-    /// A one-part name.
-    pub fn simple(s: impl Into<String>) -> Self {
-        ObjectName(vec![Ident::new(s)])
-    }
-
-    /// The last part (the object's own name).
-    pub fn base(&self) -> &str {
-        self.0.last().map_or("", |i| i.as_str())
-    }
-}
-
-impl fmt::Debug for ObjectName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ObjectName({self})")
-    }
-}
-
-impl fmt::Display for ObjectName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        comma_list(f, &self.0, ".")
-    }
-}
 
 /// One statement of a Flink SQL script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -912,15 +782,6 @@ fn comma_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T], sep: &st
     Ok(())
 }
 
-/// A SQL string literal: `'..'` with quotes doubled.
-pub(crate) struct Quoted<'a>(pub &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "'{}'", self.0.replace('\'', "''"))
-    }
-}
-
 impl fmt::Display for Statement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -1314,7 +1175,7 @@ impl fmt::Display for Function {
             if i > 0 {
                 f.write_str(".")?;
             }
-            if crate::parser::is_plain_word(part.as_str()) {
+            if crate::ident::is_plain_word(part.as_str()) {
                 f.write_str(part.as_str())?;
             } else {
                 write!(f, "{part}")?;

@@ -55,6 +55,7 @@
 pub mod ast;
 pub mod catalog;
 mod error;
+mod ident;
 mod parser;
 pub mod types;
 

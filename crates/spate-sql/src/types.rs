@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use crate::ast::{Ident, Quoted};
+use crate::ident::{Ident, Quoted};
 
 /// The length of `STRING` (`VARCHAR(2147483647)`) and `BYTES`.
 pub const MAX_LENGTH: u32 = i32::MAX as u32;

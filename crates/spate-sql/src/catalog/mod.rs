@@ -3,7 +3,7 @@
 //! A `CREATE TABLE` is checked when it is registered: unique column names, the watermark's
 //! column exists and is a `TIMESTAMP(p)`/`TIMESTAMP_LTZ(p)` with `p <= 3` (Flink's rule), the
 //! primary key names physical columns, `PARTITIONED BY` names columns, and the `WITH` options fit
-//! the connector ([`options`]). Names are Flink's: `t`, `default_database.t` and
+//! the connector (`options.rs`). Names are Flink's: `t`, `default_database.t` and
 //! `default_catalog.default_database.t` are the same table; other catalogs and databases are not
 //! supported yet.
 
@@ -12,8 +12,9 @@ mod suggest;
 
 use std::collections::BTreeMap;
 
-use crate::ast::{ColumnKind, CreateTable, CreateView, Drop, ObjectName, Statement, TableDef};
+use crate::ast::{ColumnKind, CreateTable, CreateView, Drop, Statement, TableDef};
 use crate::error::{Result, SqlError};
+use crate::ident::ObjectName;
 use crate::types::TypeKind;
 
 /// Flink's default catalog name.
@@ -116,7 +117,7 @@ impl Catalog {
 
     /// The table or view `name` refers to; an unknown name is an error suggesting the nearest.
     pub fn resolve(&self, name: &ObjectName) -> Result<Relation<'_>> {
-        let key = local_name(name, crate::ast::Loc::NONE)?;
+        let key = local_name(name, crate::ident::Loc::NONE)?;
         if let Some(t) = self.tables.get(&key) {
             return Ok(Relation::Table(t));
         }
@@ -126,7 +127,7 @@ impl Catalog {
         Err(self.unknown(
             "table or view",
             &key,
-            crate::ast::Loc::NONE,
+            crate::ident::Loc::NONE,
             self.tables.keys().chain(self.views.keys()),
         ))
     }
@@ -157,7 +158,7 @@ impl Catalog {
         &self,
         what: &str,
         name: &str,
-        loc: crate::ast::Loc,
+        loc: crate::ident::Loc,
         candidates: impl Iterator<Item = &'a String>,
     ) -> SqlError {
         SqlError::validation(
@@ -171,7 +172,7 @@ impl Catalog {
 }
 
 /// `t`, `default_database.t` or `default_catalog.default_database.t` → `t`.
-fn local_name(name: &ObjectName, loc: crate::ast::Loc) -> Result<String> {
+fn local_name(name: &ObjectName, loc: crate::ident::Loc) -> Result<String> {
     let parts: Vec<&str> = name.0.iter().map(|i| i.as_str()).collect();
     match parts.as_slice() {
         [t] => Ok((*t).to_string()),
@@ -187,7 +188,7 @@ fn local_name(name: &ObjectName, loc: crate::ast::Loc) -> Result<String> {
 
 /// Checks a table definition as Flink does at `CREATE TABLE`.
 pub fn validate_table(t: &TableDef) -> Result<()> {
-    let err = |msg: String, loc: crate::ast::Loc| {
+    let err = |msg: String, loc: crate::ident::Loc| {
         SqlError::validation(format!("table {}: {msg}", t.name), loc.pos().or(t.loc.pos()))
     };
     if t.columns.is_empty() {

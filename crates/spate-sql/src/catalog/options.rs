@@ -9,8 +9,9 @@
 use std::collections::BTreeSet;
 
 use super::suggest::did_you_mean;
-use crate::ast::{ColumnKind, Loc, TableDef, TableOption};
+use crate::ast::{ColumnKind, TableDef, TableOption};
 use crate::error::{Result, SqlError};
+use crate::ident::Loc;
 
 /// Options Flink's factory helper accepts for every connector.
 const COMMON: &[&str] = &[

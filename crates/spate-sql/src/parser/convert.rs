@@ -7,10 +7,11 @@ use sqlparser::ast::Spanned;
 use super::dialect::{CAST_TYPE, TABLE_ARG};
 use super::types::parse_type_text;
 use crate::ast::{
-    BinaryOp, Cte, Expr, Function, Ident, JoinKind, Literal, Loc, ObjectName, OrderBy, Query, Select,
-    SelectItem, SetExpr, SetOp, TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowKind, WindowTvf,
+    BinaryOp, Cte, Expr, Function, JoinKind, Literal, OrderBy, Query, Select, SelectItem, SetExpr, SetOp,
+    TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowKind, WindowTvf,
 };
 use crate::error::{Position, Result, SqlError};
+use crate::ident::{Ident, Loc, ObjectName};
 
 /// Converts a query; `fallback` is used for nodes sqlparser gives no position.
 pub(crate) fn query(q: &sp::Query, fallback: Position) -> Result<Query> {
@@ -907,7 +908,7 @@ impl Conv {
 
     /// A part of a column reference; reserved words must be back-quoted.
     fn column_part(&self, i: &sp::Ident) -> Result<Ident> {
-        if i.quote_style.is_none() && super::is_reserved(&i.value) {
+        if i.quote_style.is_none() && crate::ident::is_reserved(&i.value) {
             return self.invalid(format!("Expected: an expression, found: {}", i.value), i.span);
         }
         Ok(ident(i))

@@ -12,15 +12,15 @@ mod dialect;
 mod split;
 mod types;
 
-use sqlparser::keywords::ALL_KEYWORDS;
 use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use crate::ast::{
-    Column, ColumnKind, CreateTable, CreateView, Drop, Explain, Ident, Insert, Loc, ObjectName, PrimaryKey,
-    Query, Statement, TableDef, TableOption, Watermark,
+    Column, ColumnKind, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey, Query, Statement,
+    TableDef, TableOption, Watermark,
 };
 use crate::error::{Position, Result, SqlError};
+use crate::ident::{Ident, Loc, ObjectName};
 
 pub use split::{StatementText, split_statements};
 
@@ -53,80 +53,6 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         return Err(p.expected("end of input"));
     }
     Ok(stmt)
-}
-
-/// Whether `s` is a plain word: a letter or `_`, then letters, digits and `_`.
-pub(crate) fn is_plain_word(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Words that are never an unquoted identifier: the clause keywords a typo or a missing
-/// expression would otherwise turn into a column name (`WHERE WHERE`). Flink 2.3 reserves many
-/// more (`value`, `user`, `timestamp`, `dateTime`, ...) and rejects them unquoted; Spate accepts
-/// those where a name is expected, which changes the meaning of no valid Flink statement (the
-/// Nexmark project's queries write `dateTime` unquoted).
-const RESERVED: &[&str] = &[
-    "ALL",
-    "AND",
-    "AS",
-    "BETWEEN",
-    "BY",
-    "CASE",
-    "CREATE",
-    "CROSS",
-    "DISTINCT",
-    "DROP",
-    "ELSE",
-    "END",
-    "EXCEPT",
-    "FALSE",
-    "FROM",
-    "FULL",
-    "GROUP",
-    "HAVING",
-    "IN",
-    "INNER",
-    "INSERT",
-    "INTERSECT",
-    "INTO",
-    "IS",
-    "JOIN",
-    "LEFT",
-    "LIKE",
-    "LIMIT",
-    "NOT",
-    "NULL",
-    "ON",
-    "OR",
-    "ORDER",
-    "OUTER",
-    "RIGHT",
-    "SELECT",
-    "SET",
-    "TABLE",
-    "THEN",
-    "TRUE",
-    "UNION",
-    "USING",
-    "VALUES",
-    "WHEN",
-    "WHERE",
-    "WITH",
-];
-
-/// Whether an unquoted word is reserved (see [`RESERVED`]).
-pub(crate) fn is_reserved(word: &str) -> bool {
-    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
-}
-
-/// Whether an identifier must be back-quoted to parse back as itself.
-pub(crate) fn needs_quoting(s: &str) -> bool {
-    !is_plain_word(s)
-        || ALL_KEYWORDS
-            .binary_search(&s.to_ascii_uppercase().as_str())
-            .is_ok()
 }
 
 /// Converts a sqlparser error (whose message ends in " at Line: L, Column: C") into a
@@ -338,7 +264,7 @@ impl<'a> FlinkParser<'a> {
 
     pub(crate) fn ident(&mut self) -> Result<Ident> {
         match &self.p.peek_token_ref().token {
-            Token::Word(w) if w.quote_style.is_none() && is_reserved(&w.value) => {
+            Token::Word(w) if w.quote_style.is_none() && crate::ident::is_reserved(&w.value) => {
                 Err(self.expected("an identifier (quote reserved words with back quotes)"))
             }
             Token::Word(w) => {
