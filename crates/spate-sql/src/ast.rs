@@ -427,13 +427,15 @@ impl WindowKind {
     }
 }
 
-/// `expr [ASC|DESC]`.
+/// `expr [ASC|DESC] [NULLS FIRST|LAST]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderBy {
     /// The expression.
     pub expr: Expr,
     /// `ASC` (true), `DESC` (false) or unspecified.
     pub asc: Option<bool>,
+    /// `NULLS FIRST` (true), `NULLS LAST` (false) or unspecified.
+    pub nulls_first: Option<bool>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,6 +500,25 @@ pub enum Expr {
         /// `NOT`.
         negated: bool,
     },
+    /// `expr IS [NOT] UNKNOWN` (a NULL boolean).
+    IsUnknown {
+        /// The operand.
+        expr: Box<Expr>,
+        /// `NOT`.
+        negated: bool,
+    },
+    /// `left IS [NOT] DISTINCT FROM right` (NULL-safe comparison).
+    IsDistinctFrom {
+        /// Left operand.
+        left: Box<Expr>,
+        /// Right operand.
+        right: Box<Expr>,
+        /// `NOT` (NULL-safe equality).
+        negated: bool,
+    },
+    /// A time unit as a function argument: `TIMESTAMPADD(MINUTE, 5, ts)`,
+    /// `TIMESTAMPDIFF(SECOND, a, b)`.
+    Unit(TimeUnit),
     /// `expr IS [NOT] TRUE|FALSE`.
     IsBool {
         /// The operand.
@@ -981,8 +1002,13 @@ impl fmt::Display for OrderBy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.expr)?;
         match self.asc {
-            Some(true) => f.write_str(" ASC"),
-            Some(false) => f.write_str(" DESC"),
+            Some(true) => f.write_str(" ASC")?,
+            Some(false) => f.write_str(" DESC")?,
+            None => {}
+        }
+        match self.nulls_first {
+            Some(true) => f.write_str(" NULLS FIRST"),
+            Some(false) => f.write_str(" NULLS LAST"),
             None => Ok(()),
         }
     }
@@ -1239,6 +1265,11 @@ impl fmt::Display for Expr {
                 f.write_str(" END")
             }
             Expr::IsNull { expr, negated } => write!(f, "{expr} IS {}NULL", not(*negated)),
+            Expr::IsUnknown { expr, negated } => write!(f, "{expr} IS {}UNKNOWN", not(*negated)),
+            Expr::IsDistinctFrom { left, right, negated } => {
+                write!(f, "{left} IS {}DISTINCT FROM {right}", not(*negated))
+            }
+            Expr::Unit(u) => f.write_str(u.name()),
             Expr::IsBool { expr, value, negated } => write!(
                 f,
                 "{expr} IS {}{}",

@@ -164,6 +164,17 @@ fn expr() -> impl Strategy<Value = Expr> {
                 expr: Box::new(atom_of(e)),
                 negated
             }),
+            (inner.clone(), inner.clone(), any::<bool>()).prop_map(|(l, r, negated)| {
+                Expr::IsDistinctFrom {
+                    left: Box::new(atom_of(l)),
+                    right: Box::new(atom_of(r)),
+                    negated,
+                }
+            }),
+            (inner.clone(), any::<bool>()).prop_map(|(e, negated)| Expr::IsUnknown {
+                expr: Box::new(atom_of(e)),
+                negated
+            }),
             prop::collection::vec(ident(), 1..=2).prop_map(|c| Expr::Unary {
                 op: UnaryOp::Minus,
                 expr: Box::new(Expr::Column(c)),
@@ -245,7 +256,10 @@ fn statement() -> impl Strategy<Value = Statement> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    // PROPTEST_CASES=n runs more (or fewer) cases.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+    ))]
 
     #[test]
     fn ddl_round_trips(stmt in statement()) {

@@ -13,6 +13,21 @@ use crate::ast::{
 use crate::error::{Position, Result, SqlError};
 use crate::ident::{Ident, Loc, ObjectName};
 
+/// The units `TIMESTAMPADD`/`TIMESTAMPDIFF` take, by name.
+fn unit_arg(name: &str) -> Option<TimeUnit> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "YEAR" => TimeUnit::Year,
+        "QUARTER" => TimeUnit::Quarter,
+        "MONTH" => TimeUnit::Month,
+        "WEEK" => TimeUnit::Week,
+        "DAY" => TimeUnit::Day,
+        "HOUR" => TimeUnit::Hour,
+        "MINUTE" => TimeUnit::Minute,
+        "SECOND" => TimeUnit::Second,
+        _ => return None,
+    })
+}
+
 /// Converts a query; `fallback` is used for nodes sqlparser gives no position.
 pub(crate) fn query(q: &sp::Query, fallback: Position) -> Result<Query> {
     Conv { fallback }.query(q)
@@ -139,8 +154,8 @@ impl Conv {
     }
 
     fn order_by(&self, o: &sp::OrderByExpr) -> Result<OrderBy> {
-        if o.with_fill.is_some() || o.options.nulls_first.is_some() {
-            return self.unsupported("NULLS FIRST/LAST and WITH FILL are not supported", o.span());
+        if o.with_fill.is_some() {
+            return self.invalid("not Flink SQL: WITH FILL", o.span());
         }
         let asc = match &o.options.sort {
             None => None,
@@ -151,6 +166,7 @@ impl Conv {
         Ok(OrderBy {
             expr: self.expr(&o.expr)?,
             asc,
+            nulls_first: o.options.nulls_first,
         })
     }
 
@@ -679,6 +695,24 @@ impl Conv {
                 expr: self.boxed(x)?,
                 negated: true,
             },
+            sp::Expr::IsUnknown(x) => Expr::IsUnknown {
+                expr: self.boxed(x)?,
+                negated: false,
+            },
+            sp::Expr::IsNotUnknown(x) => Expr::IsUnknown {
+                expr: self.boxed(x)?,
+                negated: true,
+            },
+            sp::Expr::IsDistinctFrom(l, r) => Expr::IsDistinctFrom {
+                left: self.boxed(l)?,
+                right: self.boxed(r)?,
+                negated: false,
+            },
+            sp::Expr::IsNotDistinctFrom(l, r) => Expr::IsDistinctFrom {
+                left: self.boxed(l)?,
+                right: self.boxed(r)?,
+                negated: true,
+            },
             sp::Expr::IsTrue(x) => self.is_bool(x, true, false)?,
             sp::Expr::IsNotTrue(x) => self.is_bool(x, true, true)?,
             sp::Expr::IsFalse(x) => self.is_bool(x, false, false)?,
@@ -1048,10 +1082,30 @@ impl Conv {
                     None | Some(sp::DuplicateTreatment::All) => false,
                     Some(sp::DuplicateTreatment::Distinct) => true,
                 };
+                // TIMESTAMPADD(unit, n, t) and TIMESTAMPDIFF(unit, a, b) take a time unit first.
+                let unit_first =
+                    name.0.len() == 1 && matches!(upper.as_str(), "TIMESTAMPADD" | "TIMESTAMPDIFF");
                 let args = l
                     .args
                     .iter()
-                    .map(|a| match a {
+                    .enumerate()
+                    .map(|(i, a)| match a {
+                        sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(sp::Expr::Identifier(
+                            u,
+                        ))) if unit_first && i == 0 && u.quote_style.is_none() => {
+                            unit_arg(&u.value).map(Expr::Unit).map_or_else(
+                                || {
+                                    self.invalid(
+                                        format!(
+                                            "{upper} takes a time unit first (YEAR, QUARTER, MONTH, WEEK, DAY, HOUR, MINUTE or SECOND), found {}",
+                                            u.value
+                                        ),
+                                        u.span,
+                                    )
+                                },
+                                Ok,
+                            )
+                        }
                         sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(x)) => self.expr(x),
                         sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Wildcard) => Ok(Expr::Wildcard),
                         _ => self.unsupported(
