@@ -275,3 +275,96 @@ proptest! {
         prop_assert_eq!(parsed.to_string(), sql);
     }
 }
+
+/// SQL-ish token soup: fragments of real statements in any order.
+fn soup() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "CREATE",
+        "TABLE",
+        "VIEW",
+        "t",
+        "(",
+        ")",
+        ",",
+        ";",
+        "a",
+        "INT",
+        "ARRAY",
+        "<",
+        ">",
+        ">>",
+        "ROW",
+        "MAP",
+        "WATERMARK",
+        "FOR",
+        "AS",
+        "METADATA",
+        "FROM",
+        "VIRTUAL",
+        "PRIMARY",
+        "KEY",
+        "NOT",
+        "ENFORCED",
+        "WITH",
+        "'k'",
+        "=",
+        "'v'",
+        "SELECT",
+        "*",
+        "WHERE",
+        "TUMBLE",
+        "TABLE(",
+        "DESCRIPTOR(",
+        "INTERVAL",
+        "'1'",
+        "SECOND",
+        "EXECUTE",
+        "STATEMENT",
+        "SET",
+        "BEGIN",
+        "END",
+        "INSERT",
+        "INTO",
+        "CAST(",
+        "TIMESTAMP(3)",
+        "`q`",
+        "--c\n",
+        "/*c*/",
+        "'",
+        "`",
+        "\n",
+        "é",
+        "PARTITION",
+        "BY",
+        "=>",
+        "DATA",
+        "1.5",
+        "NULL",
+        "CASE",
+        "WHEN",
+        "THEN",
+    ]);
+    prop::collection::vec(piece, 0..40).prop_map(|p| p.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+    ))]
+
+    /// Any text: parsing, splitting and rendering an error return, never panic.
+    #[test]
+    fn garbage_never_panics(sql in soup()) {
+        if let Err(e) = spate_sql::parse(&sql) {
+            let _ = e.render(&sql);
+            prop_assert!(e.position().is_some());
+        }
+        let _ = spate_sql::split_statements(&sql);
+        if let Ok(stmts) = spate_sql::parse(&sql) {
+            let mut catalog = spate_sql::Catalog::new();
+            for s in &stmts {
+                let _ = catalog.apply(s);
+            }
+        }
+    }
+}
