@@ -231,7 +231,11 @@ fn drop_and_resolve() {
     assert!(c.table_names().is_empty());
     let s = parse("DROP TABLE orders").expect("parse");
     let e = c.apply(&s[0]).expect_err("gone");
-    assert!(e.message().contains("unknown table orders"));
+    assert!(
+        e.message().contains("table orders does not exist"),
+        "{}",
+        e.message()
+    );
     // Non-DDL statements are left alone.
     assert!(!c.apply(&parse("SELECT 1").expect("parse")[0]).expect("ok"));
 }
@@ -244,4 +248,62 @@ fn an_option_given_twice_counts_once_the_last() {
     assert_eq!(t.option("connector"), Some("print"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'print', 'connector' = 'kafka')");
     assert!(e.message().contains("'topic'"), "{}", e.message());
+}
+
+/// Temporary and permanent objects, as Flink 2.3 treats them (each case checked on Flink with
+/// its Table API).
+#[test]
+fn temporary_objects_shadow_permanent_ones() {
+    const B: &str = "(a INT) WITH ('connector' = 'blackhole')";
+    // Accepted by Flink.
+    for script in [
+        format!("CREATE TABLE p {B}; CREATE TEMPORARY TABLE p {B}"),
+        format!("CREATE TEMPORARY TABLE p {B}; CREATE TABLE p {B}"),
+        format!("CREATE TABLE p {B}; CREATE TEMPORARY VIEW p AS SELECT 1 AS a"),
+        format!("CREATE TEMPORARY TABLE p {B}; CREATE TABLE IF NOT EXISTS p {B}"),
+        "DROP TEMPORARY TABLE IF EXISTS nope".to_string(),
+        format!("CREATE TEMPORARY TABLE p {B}; DROP TEMPORARY TABLE p"),
+    ] {
+        ok(&script);
+    }
+    // Rejected by Flink, with what Flink says.
+    for (script, want) in [
+        (
+            format!("CREATE TEMPORARY TABLE p {B}; DROP TABLE p"),
+            "temporary table p exists; drop it first",
+        ),
+        (
+            format!("CREATE TABLE p {B}; DROP TEMPORARY TABLE p"),
+            "temporary table p does not exist",
+        ),
+        (
+            "CREATE VIEW v AS SELECT 1 AS a; DROP TABLE v".to_string(),
+            "table v does not exist",
+        ),
+        (
+            format!("CREATE TABLE p {B}; DROP VIEW p"),
+            "view p does not exist",
+        ),
+        (
+            format!("CREATE TABLE p {B}; CREATE VIEW p AS SELECT 1 AS a"),
+            "already exists",
+        ),
+        ("DROP TABLE nope".to_string(), "table nope does not exist"),
+        (
+            "DROP TEMPORARY VIEW nope".to_string(),
+            "temporary view nope does not exist",
+        ),
+    ] {
+        let e = err(&script);
+        assert!(e.message().contains(want), "{script}: {}", e.message());
+    }
+    // The temporary object is the one lookups see.
+    let c = ok(&format!(
+        "CREATE TABLE p {B}; CREATE TEMPORARY VIEW p AS SELECT 1 AS a"
+    ));
+    assert!(matches!(
+        c.resolve(&ObjectName::simple("p")),
+        Ok(Relation::View(_))
+    ));
+    assert_eq!(c.table_names(), ["p"]);
 }

@@ -14,20 +14,13 @@ use std::collections::BTreeMap;
 
 use crate::ast::{ColumnKind, CreateTable, CreateView, Drop, Statement, TableDef};
 use crate::error::{Result, SqlError};
-use crate::ident::ObjectName;
+use crate::ident::{Loc, ObjectName};
 use crate::types::TypeKind;
 
 /// Flink's default catalog name.
 pub const DEFAULT_CATALOG: &str = "default_catalog";
 /// Flink's default database name.
 pub const DEFAULT_DATABASE: &str = "default_database";
-
-/// A registered view.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ViewDef {
-    /// The `CREATE VIEW` statement.
-    pub def: CreateView,
-}
 
 /// What a name refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +31,32 @@ pub enum Relation<'a> {
     View(&'a CreateView),
 }
 
+#[derive(Debug, Clone)]
+enum Entry {
+    Table(TableDef),
+    View(CreateView),
+}
+
+impl Entry {
+    fn relation(&self) -> Relation<'_> {
+        match self {
+            Entry::Table(t) => Relation::Table(t),
+            Entry::View(v) => Relation::View(v),
+        }
+    }
+}
+
 /// Tables and views of one session (Flink's `default_catalog.default_database`).
+///
+/// As in Flink, temporary objects live beside permanent ones and shadow them: a name may be both
+/// (`CREATE TEMPORARY TABLE t` over a permanent `t`), lookups see the temporary one, `DROP
+/// TEMPORARY` drops only temporary objects, and a plain `DROP` refuses while a temporary object
+/// of that name exists. A table and a view never share a name within one kind. (Spate keeps no
+/// catalog between runs, so "permanent" means "until the session ends" for now.)
 #[derive(Debug, Default, Clone)]
 pub struct Catalog {
-    tables: BTreeMap<String, TableDef>,
-    views: BTreeMap<String, CreateView>,
+    temporary: BTreeMap<String, Entry>,
+    permanent: BTreeMap<String, Entry>,
 }
 
 impl Catalog {
@@ -57,122 +71,178 @@ impl Catalog {
         match stmt {
             Statement::CreateTable(c) => self.create_table(c).map(|_| true),
             Statement::CreateView(v) => self.create_view(v).map(|_| true),
-            Statement::DropTable(d) => self.drop_table(d).map(|_| true),
-            Statement::DropView(d) => self.drop_view(d).map(|_| true),
+            Statement::DropTable(d) => self.drop(d, Kind::Table).map(|_| true),
+            Statement::DropView(d) => self.drop(d, Kind::View).map(|_| true),
             _ => Ok(false),
         }
     }
 
+    fn layer(&mut self, temporary: bool) -> &mut BTreeMap<String, Entry> {
+        if temporary {
+            &mut self.temporary
+        } else {
+            &mut self.permanent
+        }
+    }
+
     /// Validates and registers a table. With `IF NOT EXISTS` an existing table (or view) of the
-    /// same name is kept and this is a no-op.
+    /// same name and kind (temporary or not) is kept and this is a no-op.
     pub fn create_table(&mut self, c: &CreateTable) -> Result<()> {
         let key = local_name(&c.table.name, c.table.loc)?;
-        if self.tables.contains_key(&key) || self.views.contains_key(&key) {
-            if c.if_not_exists {
-                return Ok(());
-            }
-            return Err(SqlError::validation(
-                format!("table or view {key} already exists"),
-                c.table.loc.pos(),
-            ));
+        if self.layer(c.temporary).contains_key(&key) {
+            return exists(&key, c.temporary, c.if_not_exists, c.table.loc);
         }
         validate_table(&c.table)?;
-        self.tables.insert(key, c.table.clone());
+        self.layer(c.temporary).insert(key, Entry::Table(c.table.clone()));
         Ok(())
     }
 
     /// Registers a view (its query is checked when it is planned).
     pub fn create_view(&mut self, v: &CreateView) -> Result<()> {
         let key = local_name(&v.name, v.loc)?;
-        if self.tables.contains_key(&key) || self.views.contains_key(&key) {
-            if v.if_not_exists {
-                return Ok(());
-            }
-            return Err(SqlError::validation(
-                format!("table or view {key} already exists"),
-                v.loc.pos(),
-            ));
+        if self.layer(v.temporary).contains_key(&key) {
+            return exists(&key, v.temporary, v.if_not_exists, v.loc);
         }
-        self.views.insert(key, v.clone());
+        self.layer(v.temporary).insert(key, Entry::View(v.clone()));
         Ok(())
     }
 
-    /// `DROP TABLE`.
-    pub fn drop_table(&mut self, d: &Drop) -> Result<()> {
+    /// `DROP [TEMPORARY] TABLE|VIEW [IF EXISTS]`, with Flink's rules.
+    fn drop(&mut self, d: &Drop, kind: Kind) -> Result<()> {
         let key = local_name(&d.name, d.loc)?;
-        if self.tables.remove(&key).is_some() || d.if_exists {
+        let is_kind = |e: &Entry| kind.matches(e);
+        if d.temporary {
+            if self.temporary.get(&key).is_some_and(is_kind) {
+                self.temporary.remove(&key);
+                return Ok(());
+            }
+            if d.if_exists {
+                return Ok(());
+            }
+            return Err(SqlError::validation(
+                format!("temporary {} {key} does not exist", kind.name()),
+                d.loc.pos(),
+            ));
+        }
+        if self.temporary.get(&key).is_some_and(is_kind) {
+            return Err(SqlError::validation(
+                format!(
+                    "temporary {0} {key} exists; drop it first (DROP TEMPORARY {1} {key}) before removing the permanent {0}",
+                    kind.name(),
+                    kind.name().to_ascii_uppercase()
+                ),
+                d.loc.pos(),
+            ));
+        }
+        if self.permanent.get(&key).is_some_and(is_kind) {
+            self.permanent.remove(&key);
             return Ok(());
         }
-        Err(self.unknown("table", &key, d.loc, self.tables.keys()))
-    }
-
-    /// `DROP VIEW`.
-    pub fn drop_view(&mut self, d: &Drop) -> Result<()> {
-        let key = local_name(&d.name, d.loc)?;
-        if self.views.remove(&key).is_some() || d.if_exists {
+        if d.if_exists {
             return Ok(());
         }
-        Err(self.unknown("view", &key, d.loc, self.views.keys()))
-    }
-
-    /// The table or view `name` refers to; an unknown name is an error suggesting the nearest.
-    pub fn resolve(&self, name: &ObjectName) -> Result<Relation<'_>> {
-        let key = local_name(name, crate::ident::Loc::NONE)?;
-        if let Some(t) = self.tables.get(&key) {
-            return Ok(Relation::Table(t));
-        }
-        if let Some(v) = self.views.get(&key) {
-            return Ok(Relation::View(v));
-        }
-        Err(self.unknown(
-            "table or view",
-            &key,
-            crate::ident::Loc::NONE,
-            self.tables.keys().chain(self.views.keys()),
+        let candidates: Vec<&str> = self
+            .permanent
+            .iter()
+            .filter(|(_, e)| kind.matches(e))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        Err(SqlError::validation(
+            format!(
+                "{} {key} does not exist{}",
+                kind.name(),
+                suggest::did_you_mean(&key, candidates)
+            ),
+            d.loc.pos(),
         ))
     }
 
-    /// The table named `name`.
-    pub fn table(&self, name: &str) -> Option<&TableDef> {
-        self.tables.get(name)
+    fn entry(&self, key: &str) -> Option<&Entry> {
+        self.temporary.get(key).or_else(|| self.permanent.get(key))
     }
 
-    /// The view named `name`.
-    pub fn view(&self, name: &str) -> Option<&CreateView> {
-        self.views.get(name)
-    }
-
-    /// Names of tables and views, sorted (what Flink's `SHOW TABLES` lists).
-    pub fn table_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self
-            .tables
-            .keys()
-            .chain(self.views.keys())
-            .map(String::as_str)
-            .collect();
-        names.sort_unstable();
-        names
-    }
-
-    fn unknown<'a>(
-        &self,
-        what: &str,
-        name: &str,
-        loc: crate::ident::Loc,
-        candidates: impl Iterator<Item = &'a String>,
-    ) -> SqlError {
-        SqlError::validation(
+    /// The table or view `name` refers to (a temporary one first); an unknown name is an error
+    /// suggesting the nearest.
+    pub fn resolve(&self, name: &ObjectName) -> Result<Relation<'_>> {
+        let loc = name.0.first().map_or(Loc::NONE, |i| i.loc);
+        let key = local_name(name, loc)?;
+        if let Some(e) = self.entry(&key) {
+            return Ok(e.relation());
+        }
+        Err(SqlError::validation(
             format!(
-                "unknown {what} {name}{}",
-                suggest::did_you_mean(name, candidates.map(String::as_str))
+                "unknown table or view {key}{}",
+                suggest::did_you_mean(&key, self.table_names())
             ),
             loc.pos(),
+        ))
+    }
+
+    /// The table named `name` (a temporary one first).
+    pub fn table(&self, name: &str) -> Option<&TableDef> {
+        match self.entry(name)? {
+            Entry::Table(t) => Some(t),
+            Entry::View(_) => None,
+        }
+    }
+
+    /// The view named `name` (a temporary one first).
+    pub fn view(&self, name: &str) -> Option<&CreateView> {
+        match self.entry(name)? {
+            Entry::View(v) => Some(v),
+            Entry::Table(_) => None,
+        }
+    }
+
+    /// Names of tables and views, sorted and once each (what Flink's `SHOW TABLES` lists).
+    pub fn table_names(&self) -> Vec<&str> {
+        let names: std::collections::BTreeSet<&str> = self
+            .temporary
+            .keys()
+            .chain(self.permanent.keys())
+            .map(String::as_str)
+            .collect();
+        names.into_iter().collect()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Table,
+    View,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Table => "table",
+            Kind::View => "view",
+        }
+    }
+
+    fn matches(self, e: &Entry) -> bool {
+        matches!(
+            (self, e),
+            (Kind::Table, Entry::Table(_)) | (Kind::View, Entry::View(_))
         )
     }
 }
 
+fn exists(key: &str, temporary: bool, if_not_exists: bool, loc: Loc) -> Result<()> {
+    if if_not_exists {
+        return Ok(());
+    }
+    Err(SqlError::validation(
+        format!(
+            "{}table or view {key} already exists",
+            if temporary { "temporary " } else { "" }
+        ),
+        loc.pos(),
+    ))
+}
+
 /// `t`, `default_database.t` or `default_catalog.default_database.t` → `t`.
-fn local_name(name: &ObjectName, loc: crate::ident::Loc) -> Result<String> {
+fn local_name(name: &ObjectName, loc: Loc) -> Result<String> {
     let parts: Vec<&str> = name.0.iter().map(|i| i.as_str()).collect();
     match parts.as_slice() {
         [t] => Ok((*t).to_string()),
@@ -188,7 +258,7 @@ fn local_name(name: &ObjectName, loc: crate::ident::Loc) -> Result<String> {
 
 /// Checks a table definition as Flink does at `CREATE TABLE`.
 pub fn validate_table(t: &TableDef) -> Result<()> {
-    let err = |msg: String, loc: crate::ident::Loc| {
+    let err = |msg: String, loc: Loc| {
         SqlError::validation(format!("table {}: {msg}", t.name), loc.pos().or(t.loc.pos()))
     };
     if t.columns.is_empty() {
