@@ -13,7 +13,7 @@ mod split;
 mod types;
 
 use sqlparser::parser::{Parser, ParserError};
-use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::ast::{
     Column, ColumnKind, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey, Query, Statement,
@@ -159,6 +159,16 @@ static DIALECT: FlinkDialect = FlinkDialect;
 impl<'a> FlinkParser<'a> {
     fn new(sql: &'a str) -> Result<Self> {
         let tokens = tokenize(sql)?;
+        // `/*+ OPTIONS(..) */` and other hints change what a query reads; a tokenizer drops
+        // comments, so refuse hints rather than silently ignore them.
+        if let Some(t) = tokens.iter().find(
+            |t| matches!(&t.token, Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+')),
+        ) {
+            return Err(SqlError::unsupported(
+                "SQL hints (/*+ OPTIONS(..) */, /*+ LOOKUP(..) */, ...) are not supported yet",
+                position_of(t),
+            ));
+        }
         let eof = tokens
             .iter()
             .rev()
@@ -365,6 +375,18 @@ impl<'a> FlinkParser<'a> {
         }
         if self.word("EXPLAIN") {
             return self.explain();
+        }
+        // Flink statements Spate does not run (yet): named, not a parse error.
+        for word in [
+            "USE", "ALTER", "ANALYZE", "LOAD", "UNLOAD", "ADD", "REMOVE", "TRUNCATE", "CALL", "DELETE",
+            "UPDATE",
+        ] {
+            if self.peek_word(word) {
+                return Err(SqlError::unsupported(
+                    format!("{word} statements are not supported yet"),
+                    start,
+                ));
+            }
         }
         if self.word("SHOW") {
             if self.word("TABLES") {

@@ -43,3 +43,7 @@ SELECT * FROM t MATCH_RECOGNIZE (PARTITION BY a ORDER BY b MEASURES c AS d PATTE
 INSERT OVERWRITE t SELECT 1;
 SET parallelism = 1;
 CREATE VIEW nothing_here;
+SELECT * FROM t /*+ OPTIONS('scan.startup.mode' = 'earliest-offset') */;
+USE CATALOG c;
+ALTER TABLE t SET ('k' = 'v');
+SHOW FUNCTIONS;
