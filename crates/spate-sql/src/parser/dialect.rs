@@ -1,7 +1,7 @@
 //! The Flink dialect for sqlparser: back-quoted identifiers, `=>` named arguments,
 //! `FILTER (WHERE ..)`, and `TABLE t [PARTITION BY ..]` as a window function's argument.
 
-use sqlparser::ast::{CastKind, DataType, Expr, Ident, ObjectName};
+use sqlparser::ast::{CastKind, DataType, Expr, Ident, ObjectName, TrimWhereField};
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -69,6 +69,33 @@ impl Dialect for FlinkDialect {
             };
             parser.next_token();
             return Some(parse_cast(parser, kind));
+        }
+        // `TRIM(LEADING FROM s)`: a side without characters, which sqlparser's TRIM lacks.
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && w.keyword == Keyword::TRIM
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+            && let Token::Word(side) = &parser.peek_nth_token_ref(2).token
+            && let Some(side) = match side.keyword {
+                Keyword::BOTH => Some(TrimWhereField::Both),
+                Keyword::LEADING => Some(TrimWhereField::Leading),
+                Keyword::TRAILING => Some(TrimWhereField::Trailing),
+                _ => None,
+            }
+            && matches!(&parser.peek_nth_token_ref(3).token, Token::Word(f) if f.keyword == Keyword::FROM)
+        {
+            for _ in 0..4 {
+                parser.next_token();
+            }
+            return Some(parser.parse_expr().and_then(|expr| {
+                parser.expect_token(&Token::RParen)?;
+                Ok(Expr::Trim {
+                    expr: Box::new(expr),
+                    trim_where: Some(side),
+                    trim_what: None,
+                    trim_characters: None,
+                })
+            }));
         }
         let is_table = matches!(&parser.peek_token_ref().token,
             Token::Word(w) if w.keyword == Keyword::TABLE && w.quote_style.is_none());
