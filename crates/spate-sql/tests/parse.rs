@@ -450,6 +450,28 @@ fn hostile_input_is_an_error_not_a_crash() {
     );
     // Deeply nested types are fine or an error, never a stack overflow.
     let _ = parse(&deep_type);
+    let n = 20_000;
+    for deep in [
+        format!("SELECT {}1", "- ".repeat(n)),
+        format!("SELECT {}1", "NOT ".repeat(n)),
+        format!("SELECT {}1{}", "f(".repeat(n), ")".repeat(n)),
+        format!("SELECT {}1{}", "CAST(".repeat(n), " AS INT)".repeat(n)),
+        format!("SELECT {}1{}", "CASE WHEN ".repeat(n), " THEN 1 END".repeat(n)),
+        format!("SELECT * FROM {}t{}", "(SELECT * FROM ".repeat(n), ")".repeat(n)),
+        format!(
+            "SELECT a FROM t WHERE a IN {}1{}",
+            "(SELECT ".repeat(n),
+            ")".repeat(n)
+        ),
+        format!("SELECT 1{}", " + 1".repeat(n)),
+        format!("SELECT ARRAY{}1{}", "[ARRAY".repeat(n), "]".repeat(n)),
+        format!("SELECT a{}", "[1]".repeat(n)),
+        format!("SELECT 1{}", " + 1".repeat(600)),
+    ] {
+        assert!(parse(&deep).is_err(), "{}", &deep[..40]);
+    }
+    // A long operator chain within the limits is fine.
+    assert!(parse(&format!("SELECT 1{}", " OR a = 1".repeat(200))).is_ok());
     for garbage in ["", ";;;", "CREATE", "CREATE TABLE", "SELECT", "(", "`", "'", "/*"] {
         let _ = parse(garbage);
     }

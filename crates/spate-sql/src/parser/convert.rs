@@ -2,7 +2,10 @@
 //! does not support, becomes an error at the construct's position.
 
 use sqlparser::ast as sp;
+use std::cell::Cell;
+
 use sqlparser::ast::Spanned;
+use sqlparser::tokenizer::Span;
 
 use super::dialect::{CAST_TYPE, TABLE_ARG};
 use super::types::parse_type_text;
@@ -30,16 +33,57 @@ fn unit_arg(name: &str) -> Option<TimeUnit> {
 
 /// Converts a query; `fallback` is used for nodes sqlparser gives no position.
 pub(crate) fn query(q: &sp::Query, fallback: Position) -> Result<Query> {
-    Conv { fallback }.query(q)
+    Conv {
+        fallback,
+        depth: Cell::new(0),
+    }
+    .query(q)
 }
 
 /// Converts an expression.
 pub(crate) fn expr(e: &sp::Expr, fallback: Position) -> Result<Expr> {
-    Conv { fallback }.expr(e)
+    Conv {
+        fallback,
+        depth: Cell::new(0),
+    }
+    .expr(e)
 }
 
 struct Conv {
     fallback: Position,
+    /// How deep the conversion is in nested expressions and queries.
+    depth: Cell<usize>,
+}
+
+/// How deep an expression or query may nest. sqlparser bounds parentheses and subqueries, but a
+/// left-deep operator chain (`a + b + c + ...`, `x OR y OR ...`) nests one level per operator.
+const MAX_DEPTH: usize = 500;
+
+/// Something with a source span, computed only when an error needs it (a span is a walk over
+/// the whole subtree).
+trait At: Copy {
+    fn span(self) -> Span;
+}
+
+impl At for Span {
+    fn span(self) -> Span {
+        self
+    }
+}
+
+impl<F: Fn() -> Span + Copy> At for F {
+    fn span(self) -> Span {
+        self()
+    }
+}
+
+/// Leaves one level of nesting when dropped.
+struct DepthGuard<'a>(&'a Cell<usize>);
+
+impl Drop for DepthGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 fn ident(i: &sp::Ident) -> Ident {
@@ -52,7 +96,21 @@ fn ident(i: &sp::Ident) -> Ident {
 }
 
 impl Conv {
-    fn pos_of(&self, span: sqlparser::tokenizer::Span) -> Position {
+    fn enter(&self) -> Result<DepthGuard<'_>> {
+        let d = self.depth.get() + 1;
+        if d > MAX_DEPTH {
+            // At the statement's start: the deep node's own span is itself a deep walk.
+            return Err(SqlError::parse(
+                format!("the statement nests too deeply (more than {MAX_DEPTH} levels)"),
+                self.fallback,
+            ));
+        }
+        self.depth.set(d);
+        Ok(DepthGuard(&self.depth))
+    }
+
+    fn pos_of(&self, at: impl At) -> Position {
+        let span = at.span();
         if span.start.line == 0 {
             self.fallback
         } else {
@@ -60,12 +118,12 @@ impl Conv {
         }
     }
 
-    fn unsupported<T>(&self, what: impl Into<String>, span: sqlparser::tokenizer::Span) -> Result<T> {
-        Err(SqlError::unsupported(what, self.pos_of(span)))
+    fn unsupported<T>(&self, what: impl Into<String>, at: impl At) -> Result<T> {
+        Err(SqlError::unsupported(what, self.pos_of(at)))
     }
 
-    fn invalid<T>(&self, what: impl Into<String>, span: sqlparser::tokenizer::Span) -> Result<T> {
-        Err(SqlError::parse(what, self.pos_of(span)))
+    fn invalid<T>(&self, what: impl Into<String>, at: impl At) -> Result<T> {
+        Err(SqlError::parse(what, self.pos_of(at)))
     }
 
     fn object_name(&self, n: &sp::ObjectName) -> Result<ObjectName> {
@@ -81,7 +139,8 @@ impl Conv {
     // ---- queries ----------------------------------------------------------------------------
 
     fn query(&self, q: &sp::Query) -> Result<Query> {
-        let span = q.span();
+        let _depth = self.enter()?;
+        let span = || q.span();
         if q.fetch.is_some() {
             return self.unsupported("FETCH is not supported; use LIMIT", span);
         }
@@ -241,7 +300,7 @@ impl Conv {
     }
 
     fn select(&self, s: &sp::Select) -> Result<Select> {
-        let span = s.span();
+        let span = || s.span();
         if let Some(into) = &s.into {
             return self.invalid(
                 "SELECT ... INTO is not Flink SQL; write INSERT INTO t SELECT ...",
@@ -339,7 +398,7 @@ impl Conv {
         let mut left = self.table_factor(&t.relation)?;
         for j in &t.joins {
             let right = self.table_factor(&j.relation)?;
-            let span = j.relation.span();
+            let span = || j.relation.span();
             let (kind, c) = match &j.join_operator {
                 sp::JoinOperator::Join(c) | sp::JoinOperator::Inner(c) => (JoinKind::Inner, c),
                 sp::JoinOperator::Left(c) | sp::JoinOperator::LeftOuter(c) => (JoinKind::Left, c),
@@ -377,7 +436,7 @@ impl Conv {
     }
 
     fn table_factor(&self, f: &sp::TableFactor) -> Result<TableRef> {
-        let span = f.span();
+        let span = || f.span();
         match f {
             sp::TableFactor::Table {
                 name,
@@ -455,7 +514,7 @@ impl Conv {
     /// `TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])` and the other window functions, with
     /// positional or named (`DATA => .., TIMECOL => .., SIZE => ..`) arguments.
     fn window_tvf(&self, e: &sp::Expr) -> Result<WindowTvf> {
-        let span = e.span();
+        let span = || e.span();
         let sp::Expr::Function(f) = e else {
             return self.unsupported(
                 "TABLE(..) in FROM takes a window function: TUMBLE, HOP, CUMULATE or SESSION",
@@ -643,7 +702,8 @@ impl Conv {
     }
 
     fn expr(&self, e: &sp::Expr) -> Result<Expr> {
-        let span = e.span();
+        let _depth = self.enter()?;
+        let span = || e.span();
         Ok(match e {
             sp::Expr::Identifier(i) => Expr::Column(vec![self.column_part(i)?]),
             sp::Expr::CompoundIdentifier(parts) => {
@@ -908,6 +968,12 @@ impl Conv {
                 Expr::Array(a.elem.iter().map(|x| self.expr(x)).collect::<Result<_>>()?)
             }
             sp::Expr::CompoundFieldAccess { root, access_chain } => {
+                if access_chain.len() > MAX_DEPTH {
+                    return Err(SqlError::parse(
+                        format!("the statement nests too deeply (more than {MAX_DEPTH} levels)"),
+                        self.fallback,
+                    ));
+                }
                 let mut out = self.expr(root)?;
                 for a in access_chain {
                     match a {
@@ -956,7 +1022,7 @@ impl Conv {
         })
     }
 
-    fn value(&self, v: &sp::Value, span: sqlparser::tokenizer::Span) -> Result<Literal> {
+    fn value(&self, v: &sp::Value, span: impl At) -> Result<Literal> {
         Ok(match v {
             sp::Value::Number(n, false) => Literal::Number(n.clone()),
             sp::Value::SingleQuotedString(s) => Literal::String(s.clone()),
@@ -972,7 +1038,7 @@ impl Conv {
         })
     }
 
-    fn time_unit(&self, f: &sp::DateTimeField, span: sqlparser::tokenizer::Span) -> Result<TimeUnit> {
+    fn time_unit(&self, f: &sp::DateTimeField, span: impl At) -> Result<TimeUnit> {
         use sp::DateTimeField as F;
         Ok(match f {
             F::Year | F::Years => TimeUnit::Year,
@@ -993,7 +1059,7 @@ impl Conv {
         })
     }
 
-    fn interval(&self, iv: &sp::Interval, span: sqlparser::tokenizer::Span) -> Result<Expr> {
+    fn interval(&self, iv: &sp::Interval, span: impl At) -> Result<Expr> {
         let value = match iv.value.as_ref() {
             sp::Expr::Value(v) => match &v.value {
                 sp::Value::SingleQuotedString(s) => s.clone(),
@@ -1033,7 +1099,7 @@ impl Conv {
         Ok(Expr::Interval { value, unit, to })
     }
 
-    fn function(&self, f: &sp::Function, span: sqlparser::tokenizer::Span) -> Result<Expr> {
+    fn function(&self, f: &sp::Function, span: impl At) -> Result<Expr> {
         let name = self.object_name(&f.name)?;
         if f.over.is_some() {
             return self.unsupported(

@@ -143,6 +143,47 @@ fn unterminated_start(sql: &str) -> Option<Position> {
     }
 }
 
+/// Most infix operators one statement may have. sqlparser parses an operator chain
+/// (`a + b + c ...`) without recursion but builds a tree one level deeper per operator, which
+/// is converted and dropped recursively; this bounds that depth far beyond any real statement.
+const MAX_OPERATORS: usize = 5_000;
+
+fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
+    let mut count = 0usize;
+    for t in tokens {
+        match &t.token {
+            Token::SemiColon => count = 0,
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::Neq
+            | Token::Lt
+            | Token::LtEq
+            | Token::Gt
+            | Token::GtEq
+            | Token::LBracket => count += 1,
+            Token::Word(w)
+                if w.quote_style.is_none()
+                    && (w.value.eq_ignore_ascii_case("AND") || w.value.eq_ignore_ascii_case("OR")) =>
+            {
+                count += 1;
+            }
+            _ => {}
+        }
+        if count > MAX_OPERATORS {
+            return Err(SqlError::parse(
+                format!("the statement has more than {MAX_OPERATORS} operators"),
+                position_of(t),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// sqlparser's parser plus the Flink statements it lacks.
 pub(crate) struct FlinkParser<'a> {
     pub(crate) p: Parser<'a>,
@@ -159,6 +200,7 @@ static DIALECT: FlinkDialect = FlinkDialect;
 impl<'a> FlinkParser<'a> {
     fn new(sql: &'a str) -> Result<Self> {
         let tokens = tokenize(sql)?;
+        check_operator_chains(&tokens)?;
         // `/*+ OPTIONS(..) */` and other hints change what a query reads; a tokenizer drops
         // comments, so refuse hints rather than silently ignore them.
         if let Some(t) = tokens.iter().find(
