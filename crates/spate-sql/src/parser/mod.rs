@@ -404,16 +404,23 @@ impl<'a> FlinkParser<'a> {
             if self.at_eof() || self.p.peek_token_ref().token == Token::SemiColon {
                 return Ok(Statement::Set(None));
             }
-            let key = self.string()?;
+            let quoted = |p: &mut Self| {
+                p.string()
+                    .map_err(|_| p.expected("a quoted key and value: SET 'key' = 'value'"))
+            };
+            let key = quoted(self)?;
             self.expect_token(&Token::Eq)?;
-            let value = self.string()?;
+            let value = quoted(self)?;
             return Ok(Statement::Set(Some((key, value))));
         }
         if self.word("RESET") {
             if self.at_eof() || self.p.peek_token_ref().token == Token::SemiColon {
                 return Ok(Statement::Reset(None));
             }
-            return Ok(Statement::Reset(Some(self.string()?)));
+            let key = self
+                .string()
+                .map_err(|_| self.expected("a quoted key: RESET 'key'"))?;
+            return Ok(Statement::Reset(Some(key)));
         }
         if self.word("EXPLAIN") {
             return self.explain();
