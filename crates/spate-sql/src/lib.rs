@@ -20,6 +20,16 @@
 //! - [`split_statements`]: a script's statement texts, split at `;` outside strings, comments and
 //!   statement sets.
 //!
+//! ## Where Spate differs from Flink's parser (on purpose)
+//! - Words Flink 2.3 reserves but that cannot be misread (`value`, `user`, `dateTime`, ...) are
+//!   accepted as unquoted names; clause keywords (`WHERE`, `FROM`, ...) are not.
+//! - `properties.bootstrap.servers` is optional for Kafka tables (the broker comes from
+//!   `--bootstrap` or is the embedded one).
+//! - Hard limits instead of stack overflows: 64 levels of parentheses/subqueries, 500 levels of
+//!   expression nesting, 5000 operators per statement.
+//! - Not supported yet, each named in its error: SQL hints, `OVER`, `MATCH_RECOGNIZE`, `LATERAL
+//!   TABLE`, `UNNEST`, `CREATE FUNCTION`, CTAS/`LIKE`, `INSERT OVERWRITE`, `USE`/`ALTER`/...
+//!
 //! ## Example
 //! ```
 //! use spate_sql::{Catalog, Statement, parse};
