@@ -1,0 +1,628 @@
+//! Connector and format options, with Flink's exact names.
+//!
+//! The lists are what Flink 2.3 (with the Kafka connector 4.0.1-2.0) prints as "Supported
+//! options" when a table has an unknown one (`../shared/reference/flink-sql/run.sh` reproduces
+//! it), plus the Nexmark project's source options. They include options Spate's connectors may
+//! not honour yet: the catalog's job is to accept every valid Flink table and reject the rest;
+//! the planner says which accepted options it cannot run.
+
+use std::collections::BTreeSet;
+
+use super::suggest::did_you_mean;
+use crate::ast::{ColumnKind, TableDef, TableOption};
+use crate::error::{Result, SqlError};
+use crate::ident::Loc;
+
+/// Options Flink's factory helper accepts for every connector.
+const COMMON: &[&str] = &[
+    "connector",
+    "property-version",
+    "scan.watermark.alignment.group",
+    "scan.watermark.alignment.max-drift",
+    "scan.watermark.alignment.update-interval",
+    "scan.watermark.emit.strategy",
+    "scan.watermark.idle-timeout",
+];
+
+/// A supported connector.
+struct ConnectorSpec {
+    name: &'static str,
+    /// Its own options (besides [`COMMON`] and format options).
+    options: &'static [&'static str],
+    /// Options that must be present.
+    required: &'static [&'static str],
+    /// Prefixes of passed-through options (`properties.` for Kafka's client).
+    prefixes: &'static [&'static str],
+    /// Whether it takes `format` (and for Kafka `key.format`/`value.format`).
+    formats: FormatUse,
+    /// Readable metadata keys (`c TYPE METADATA FROM 'key'`).
+    metadata: &'static [&'static str],
+}
+
+#[derive(PartialEq, Eq, Clone, Copy)]
+enum FormatUse {
+    None,
+    /// `format` only.
+    Single,
+    /// `format`, or `key.format` + `value.format`.
+    KeyValue,
+}
+
+const KAFKA: ConnectorSpec = ConnectorSpec {
+    name: "kafka",
+    options: &[
+        "format",
+        "key.fields",
+        "key.fields-prefix",
+        "key.format",
+        "properties.bootstrap.servers",
+        "properties.group.id",
+        "scan.bounded.mode",
+        "scan.bounded.specific-offsets",
+        "scan.bounded.timestamp-millis",
+        "scan.parallelism",
+        "scan.startup.mode",
+        "scan.startup.specific-offsets",
+        "scan.startup.timestamp-millis",
+        "scan.topic-partition-discovery.interval",
+        "sink.delivery-guarantee",
+        "sink.parallelism",
+        "sink.partitioner",
+        "sink.semantic",
+        "sink.transaction-naming-strategy",
+        "sink.transactional-id-prefix",
+        "topic",
+        "topic-pattern",
+        "value.fields-include",
+        "value.format",
+    ],
+    required: &[],
+    prefixes: &["properties."],
+    formats: FormatUse::KeyValue,
+    metadata: &[
+        "topic",
+        "partition",
+        "headers",
+        "leader-epoch",
+        "offset",
+        "timestamp",
+        "timestamp-type",
+    ],
+};
+
+const DATAGEN: ConnectorSpec = ConnectorSpec {
+    name: "datagen",
+    options: &["number-of-rows", "rows-per-second", "scan.parallelism"],
+    required: &[],
+    prefixes: &[],
+    formats: FormatUse::None,
+    metadata: &[],
+};
+
+/// Per-field datagen options: `fields.<column>.<option>`.
+const DATAGEN_FIELD: &[&str] = &[
+    "kind",
+    "min",
+    "max",
+    "max-past",
+    "length",
+    "var-len",
+    "start",
+    "end",
+    "null-rate",
+];
+
+const PRINT: ConnectorSpec = ConnectorSpec {
+    name: "print",
+    options: &["print-identifier", "standard-error", "sink.parallelism"],
+    required: &[],
+    prefixes: &[],
+    formats: FormatUse::None,
+    metadata: &[],
+};
+
+const BLACKHOLE: ConnectorSpec = ConnectorSpec {
+    name: "blackhole",
+    options: &[],
+    required: &[],
+    prefixes: &[],
+    formats: FormatUse::None,
+    metadata: &[],
+};
+
+const FILESYSTEM: ConnectorSpec = ConnectorSpec {
+    name: "filesystem",
+    options: &[
+        "auto-compaction",
+        "compaction.file-size",
+        "format",
+        "partition.default-name",
+        "partition.time-extractor.class",
+        "partition.time-extractor.kind",
+        "partition.time-extractor.timestamp-formatter",
+        "partition.time-extractor.timestamp-pattern",
+        "path",
+        "sink.parallelism",
+        "sink.partition-commit.delay",
+        "sink.partition-commit.policy.class",
+        "sink.partition-commit.policy.class.parameters",
+        "sink.partition-commit.policy.kind",
+        "sink.partition-commit.success-file.name",
+        "sink.partition-commit.trigger",
+        "sink.partition-commit.watermark-time-zone",
+        "sink.rolling-policy.check-interval",
+        "sink.rolling-policy.file-size",
+        "sink.rolling-policy.inactivity-interval",
+        "sink.rolling-policy.rollover-interval",
+        "sink.shuffle-by-partition.enable",
+        "source.monitor-interval",
+        "source.path.regex-pattern",
+        "source.report-statistics",
+    ],
+    required: &["path", "format"],
+    prefixes: &[],
+    formats: FormatUse::Single,
+    metadata: &["file.path", "file.name", "file.size", "file.modification-time"],
+};
+
+/// The Nexmark generator, with the Nexmark project's option names.
+const NEXMARK: ConnectorSpec = ConnectorSpec {
+    name: "nexmark",
+    options: &[
+        "rate.shape",
+        "rate.period",
+        "rate.limited",
+        "first-event.rate",
+        "next-event.rate",
+        "person.avg-size",
+        "auction.avg-size",
+        "bid.avg-size",
+        "person.proportion",
+        "auction.proportion",
+        "bid.proportion",
+        "bid.hot-ratio.auctions",
+        "bid.hot-ratio.bidders",
+        "auction.hot-ratio.sellers",
+        "events.num",
+    ],
+    required: &[],
+    prefixes: &[],
+    formats: FormatUse::None,
+    metadata: &[],
+};
+
+const CONNECTORS: &[&ConnectorSpec] = &[&KAFKA, &DATAGEN, &PRINT, &BLACKHOLE, &FILESYSTEM, &NEXMARK];
+
+/// Connectors Flink has that Spate does not run yet.
+const NOT_YET: &[&str] = &["upsert-kafka", "jdbc", "elasticsearch-7", "hbase-2.2", "kinesis"];
+
+/// A supported format and its options (with the format's name as prefix).
+struct FormatSpec {
+    name: &'static str,
+    options: &'static [&'static str],
+}
+
+const FORMATS: &[FormatSpec] = &[
+    FormatSpec {
+        name: "json",
+        options: &[
+            "json.decode.json-parser.enabled",
+            "json.encode.decimal-as-plain-number",
+            "json.encode.ignore-null-fields",
+            "json.fail-on-missing-field",
+            "json.ignore-parse-errors",
+            "json.map-null-key.literal",
+            "json.map-null-key.mode",
+            "json.timestamp-format.standard",
+        ],
+    },
+    FormatSpec {
+        name: "csv",
+        options: &[
+            "csv.allow-comments",
+            "csv.allow-trailing-comma",
+            "csv.array-element-delimiter",
+            "csv.disable-quote-character",
+            "csv.empty-string-as-null",
+            "csv.escape-character",
+            "csv.fail-on-missing-columns",
+            "csv.field-delimiter",
+            "csv.ignore-parse-errors",
+            "csv.ignore-trailing-unmappable",
+            "csv.null-literal",
+            "csv.quote-character",
+            "csv.trim-spaces",
+            "csv.write-bigdecimal-in-scientific-notation",
+        ],
+    },
+    FormatSpec {
+        name: "raw",
+        options: &["raw.charset", "raw.endianness"],
+    },
+];
+
+/// Options with a fixed set of values (compared as Flink compares them: enums case-insensitively).
+const ENUMS: &[(&str, &[&str])] = &[
+    (
+        "scan.startup.mode",
+        &[
+            "earliest-offset",
+            "latest-offset",
+            "group-offsets",
+            "timestamp",
+            "specific-offsets",
+        ],
+    ),
+    (
+        "scan.bounded.mode",
+        &[
+            "unbounded",
+            "latest-offset",
+            "group-offsets",
+            "timestamp",
+            "specific-offsets",
+        ],
+    ),
+    (
+        "sink.delivery-guarantee",
+        &["none", "at-least-once", "exactly-once"],
+    ),
+    ("value.fields-include", &["ALL", "EXCEPT_KEY"]),
+    ("json.timestamp-format.standard", &["SQL", "ISO-8601"]),
+    ("json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
+    ("raw.endianness", &["big-endian", "little-endian"]),
+];
+
+/// Boolean options (`true`/`false`, any case).
+const BOOLEANS: &[&str] = &[
+    "json.fail-on-missing-field",
+    "json.ignore-parse-errors",
+    "json.encode.decimal-as-plain-number",
+    "json.encode.ignore-null-fields",
+    "json.decode.json-parser.enabled",
+    "csv.allow-comments",
+    "csv.ignore-parse-errors",
+    "csv.disable-quote-character",
+    "csv.empty-string-as-null",
+    "csv.fail-on-missing-columns",
+    "csv.ignore-trailing-unmappable",
+    "csv.trim-spaces",
+    "csv.write-bigdecimal-in-scientific-notation",
+    "csv.allow-trailing-comma",
+    "standard-error",
+    "auto-compaction",
+    "sink.shuffle-by-partition.enable",
+    "source.report-statistics",
+    "rate.limited",
+];
+
+struct Ctx<'a> {
+    table: &'a TableDef,
+    connector: &'a str,
+}
+
+impl Ctx<'_> {
+    fn get(&self, key: &str) -> Option<&TableOption> {
+        self.table.options.iter().rfind(|o| o.key == key)
+    }
+
+    fn err(&self, msg: String, loc: Loc) -> SqlError {
+        SqlError::validation(
+            format!("table {}: {msg}", self.table.name),
+            loc.pos().or(self.table.loc.pos()),
+        )
+    }
+
+    fn missing(&self, what: &str) -> SqlError {
+        self.err(
+            format!("connector '{}' needs the option {what}", self.connector),
+            self.table.loc,
+        )
+    }
+}
+
+/// Validates a table's `WITH` options and metadata columns against its connector.
+pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
+    // A key given twice is not an error in Flink: the last value counts (as `TableDef::option`
+    // reads it), so only the last occurrence of each key is validated.
+    let Some(conn) = table.options.iter().rfind(|o| o.key == "connector") else {
+        return Err(SqlError::validation(
+            format!(
+                "table {}: the option 'connector' is required (one of: {})",
+                table.name,
+                connector_names().join(", ")
+            ),
+            table.loc.pos(),
+        ));
+    };
+    let connector = conn.value.as_str();
+    let Some(spec) = CONNECTORS.iter().find(|c| c.name == connector) else {
+        let msg = if NOT_YET.contains(&connector) {
+            format!("connector '{connector}' is not supported yet")
+        } else {
+            format!(
+                "unknown connector '{connector}'{}",
+                did_you_mean(connector, connector_names())
+            )
+        };
+        return Err(SqlError::validation(
+            format!(
+                "table {}: {msg}; supported connectors: {}",
+                table.name,
+                connector_names().join(", ")
+            ),
+            conn.loc.pos(),
+        ));
+    };
+    let cx = Ctx { table, connector };
+
+    // Which formats are in use, and the option prefixes they bring.
+    let mut allowed: BTreeSet<String> = COMMON.iter().chain(spec.options).map(|s| s.to_string()).collect();
+    if spec.formats != FormatUse::None {
+        for (format_key, prefix) in [("format", ""), ("key.format", "key."), ("value.format", "value.")] {
+            if !prefix.is_empty() && spec.formats != FormatUse::KeyValue {
+                continue;
+            }
+            let Some(o) = cx.get(format_key) else {
+                continue;
+            };
+            let Some(f) = FORMATS.iter().find(|f| f.name == o.value) else {
+                return Err(cx.err(
+                    format!(
+                        "format '{}' is not supported{}; supported formats: {}",
+                        o.value,
+                        did_you_mean(&o.value, FORMATS.iter().map(|f| f.name)),
+                        FORMATS.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                    ),
+                    o.loc,
+                ));
+            };
+            allowed.extend(f.options.iter().map(|opt| format!("{prefix}{opt}")));
+        }
+    }
+    if spec.name == "datagen" {
+        for c in &table.columns {
+            if let ColumnKind::Physical(_) = c.kind {
+                allowed.extend(
+                    DATAGEN_FIELD
+                        .iter()
+                        .map(|f| format!("fields.{}.{f}", c.name.as_str())),
+                );
+            }
+        }
+    }
+
+    // Every option must be known.
+    for o in &table.options {
+        if allowed.contains(&o.key) || spec.prefixes.iter().any(|p| o.key.starts_with(p)) {
+            continue;
+        }
+        let mut list: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        let mut shown = list.clone();
+        for p in spec.prefixes {
+            shown.push(match *p {
+                "properties." => "properties.*",
+                other => other,
+            });
+        }
+        if spec.name == "datagen" {
+            shown.push("fields.<column>.<kind|min|max|max-past|length|var-len|start|end|null-rate>");
+        }
+        shown.sort_unstable();
+        list.sort_unstable();
+        let hint = did_you_mean(&o.key, list.iter().copied());
+        return Err(cx.err(
+            format!(
+                "unsupported option '{}' for connector '{}'{hint}\nsupported options: {}",
+                o.key,
+                spec.name,
+                shown.join(", ")
+            ),
+            o.loc,
+        ));
+    }
+
+    // Values (of the occurrence that counts).
+    for o in &table.options {
+        if !cx.get(&o.key).is_some_and(|last| std::ptr::eq(last, o)) {
+            continue;
+        }
+        let bare = strip_format_prefix(&o.key);
+        if let Some((_, values)) = ENUMS.iter().find(|(k, _)| *k == bare)
+            && !values.iter().any(|v| v.eq_ignore_ascii_case(&o.value))
+        {
+            return Err(cx.err(
+                format!(
+                    "invalid value '{}' for option '{}'; valid values: {}",
+                    o.value,
+                    o.key,
+                    values.join(", ")
+                ),
+                o.loc,
+            ));
+        }
+        if BOOLEANS.contains(&bare)
+            && !(o.value.eq_ignore_ascii_case("true") || o.value.eq_ignore_ascii_case("false"))
+        {
+            return Err(cx.err(
+                format!("option '{}' takes true or false, not '{}'", o.key, o.value),
+                o.loc,
+            ));
+        }
+    }
+
+    for r in spec.required {
+        if cx.get(r).is_none() {
+            return Err(cx.missing(&format!("'{r}'")));
+        }
+    }
+    match spec.name {
+        "kafka" => validate_kafka(&cx)?,
+        "datagen" => validate_datagen(&cx)?,
+        _ => {}
+    }
+    if spec.formats == FormatUse::Single
+        && let Some(f) = cx.get("format")
+        && f.value == "raw"
+    {
+        raw_single_column(&cx, f)?;
+    }
+    validate_metadata(&cx, spec)
+}
+
+/// `key.json.x` / `value.json.x` → `json.x`.
+fn strip_format_prefix(key: &str) -> &str {
+    key.strip_prefix("key.")
+        .or_else(|| key.strip_prefix("value."))
+        .filter(|rest| FORMATS.iter().any(|f| rest.starts_with(&format!("{}.", f.name))))
+        .unwrap_or(key)
+}
+
+fn connector_names() -> Vec<&'static str> {
+    CONNECTORS.iter().map(|c| c.name).collect()
+}
+
+fn validate_kafka(cx: &Ctx<'_>) -> Result<()> {
+    match (cx.get("topic"), cx.get("topic-pattern")) {
+        (Some(_), Some(p)) => {
+            return Err(cx.err("give either 'topic' or 'topic-pattern', not both".into(), p.loc));
+        }
+        (None, None) => return Err(cx.missing("'topic' (or 'topic-pattern')")),
+        _ => {}
+    }
+    match (cx.get("format"), cx.get("value.format")) {
+        (Some(_), Some(v)) => {
+            return Err(cx.err("give either 'format' or 'value.format', not both".into(), v.loc));
+        }
+        (None, None) => return Err(cx.missing("'format' (or 'value.format')")),
+        _ => {}
+    }
+    match (cx.get("key.format"), cx.get("key.fields")) {
+        (Some(k), None) => {
+            return Err(cx.err(
+                "'key.format' needs 'key.fields' (the key's columns, separated by ';')".into(),
+                k.loc,
+            ));
+        }
+        (None, Some(k)) => {
+            return Err(cx.err("'key.fields' needs 'key.format'".into(), k.loc));
+        }
+        (Some(_), Some(fields)) => {
+            for f in fields.value.split(';') {
+                if cx.table.column(f).is_none() {
+                    return Err(cx.err(
+                        format!("'key.fields' names '{f}', which is not a column"),
+                        fields.loc,
+                    ));
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    for (mode_key, prefix) in [
+        ("scan.startup.mode", "scan.startup"),
+        ("scan.bounded.mode", "scan.bounded"),
+    ] {
+        let Some(mode) = cx.get(mode_key) else { continue };
+        let needed = match mode.value.to_ascii_lowercase().as_str() {
+            "timestamp" => format!("{prefix}.timestamp-millis"),
+            "specific-offsets" => format!("{prefix}.specific-offsets"),
+            _ => continue,
+        };
+        if cx.get(&needed).is_none() {
+            return Err(cx.err(
+                format!("'{mode_key}' = '{}' needs the option '{needed}'", mode.value),
+                mode.loc,
+            ));
+        }
+    }
+    if let Some(g) = cx.get("sink.delivery-guarantee")
+        && g.value.eq_ignore_ascii_case("exactly-once")
+        && cx.get("sink.transactional-id-prefix").is_none()
+    {
+        return Err(cx.err(
+            "'sink.delivery-guarantee' = 'exactly-once' needs 'sink.transactional-id-prefix'".into(),
+            g.loc,
+        ));
+    }
+    if cx.get("key.format").is_none()
+        && let Some(f) = cx.get("format").or(cx.get("value.format"))
+        && f.value == "raw"
+    {
+        raw_single_column(cx, f)?;
+    }
+    Ok(())
+}
+
+fn raw_single_column(cx: &Ctx<'_>, format: &TableOption) -> Result<()> {
+    let physical = cx
+        .table
+        .columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnKind::Physical(_)))
+        .count();
+    if physical != 1 {
+        return Err(cx.err(
+            format!("the 'raw' format needs exactly one physical column, the table has {physical}"),
+            format.loc,
+        ));
+    }
+    Ok(())
+}
+
+fn validate_datagen(cx: &Ctx<'_>) -> Result<()> {
+    for o in &cx.table.options {
+        let Some(rest) = o.key.strip_prefix("fields.") else {
+            continue;
+        };
+        let Some((col, opt)) = rest.rsplit_once('.') else {
+            continue;
+        };
+        if opt == "kind" {
+            if !(o.value == "random" || o.value == "sequence") {
+                return Err(cx.err(
+                    format!(
+                        "invalid value '{}' for option '{}'; valid values: random, sequence",
+                        o.value, o.key
+                    ),
+                    o.loc,
+                ));
+            }
+            if o.value == "sequence" {
+                for bound in ["start", "end"] {
+                    let k = format!("fields.{col}.{bound}");
+                    if cx.get(&k).is_none() {
+                        return Err(cx.err(format!("a sequence field needs '{k}'"), o.loc));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_metadata(cx: &Ctx<'_>, spec: &ConnectorSpec) -> Result<()> {
+    for c in &cx.table.columns {
+        let ColumnKind::Metadata { key, .. } = &c.kind else {
+            continue;
+        };
+        let key = key.as_deref().unwrap_or(c.name.as_str());
+        if !spec.metadata.contains(&key) {
+            let valid = if spec.metadata.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("valid keys: {}", spec.metadata.join(", "))
+            };
+            return Err(cx.err(
+                format!(
+                    "column {}: connector '{}' has no metadata '{key}'{}; {valid}",
+                    c.name,
+                    spec.name,
+                    did_you_mean(key, spec.metadata.iter().copied())
+                ),
+                c.loc,
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! # spate-sql — Flink SQL for Spate
+//!
+//! The foundation of running Flink SQL files on Spate: it turns Flink SQL text into Spate's own
+//! IR and keeps the tables and views a script declares. Binding, planning onto the engine and
+//! running come later (SQL → IR → logical plan → engine graph).
+//!
+//! ## Key types
+//! - [`parse`] / [`parse_statement`]: Flink SQL text → [`Statement`]s. sqlparser (pinned) does
+//!   the tokenizing and the expression/query grammar with a Flink dialect; Flink's own statements
+//!   (`CREATE TABLE` with `WATERMARK FOR`, computed and `METADATA` columns, `PRIMARY KEY .. NOT
+//!   ENFORCED`, Flink types like `ROW<..>` and `MAP<..>`, statement sets, `SET 'k' = 'v'`) are
+//!   parsed on its token API. Only the `parser` module sees sqlparser types.
+//! - [`ast`]: the IR — statements, [`TableDef`], queries with window table functions
+//!   ([`ast::WindowTvf`]), expressions. Every node prints back as Flink SQL.
+//! - [`types::DataType`]: Flink's types, synonyms resolved (`STRING` = `VARCHAR(2147483647)`).
+//! - [`Catalog`]: tables and views; `CREATE TABLE` is validated (columns, watermark, primary
+//!   key, and connector options with Flink's exact names, suggesting the nearest on a typo).
+//! - [`SqlError`]: every error, with a line and column; [`SqlError::render`] shows the source
+//!   line with a caret under the offending token.
+//! - [`split_statements`]: a script's statement texts, split at `;` outside strings, comments and
+//!   statement sets.
+//!
+//! ## Where Spate differs from Flink's parser (on purpose)
+//! - Words Flink 2.3 reserves but that cannot be misread (`value`, `user`, `dateTime`, ...) are
+//!   accepted as unquoted names; clause keywords (`WHERE`, `FROM`, ...) are not.
+//! - `properties.bootstrap.servers` is optional for Kafka tables (the broker comes from
+//!   `--bootstrap` or is the embedded one).
+//! - Hard limits instead of stack overflows: 64 levels of parentheses/subqueries, 500 levels of
+//!   expression nesting, 5000 operators per statement.
+//! - Not supported yet, each named in its error: SQL hints, `OVER`, `MATCH_RECOGNIZE`, `LATERAL
+//!   TABLE`, `UNNEST`, `CREATE FUNCTION`, CTAS/`LIKE`, `INSERT OVERWRITE`, `USE`/`ALTER`/...
+//!
+//! ## Example
+//! ```
+//! use spate_sql::{Catalog, Statement, parse};
+//!
+//! let script = "
+//!     CREATE TABLE bids (
+//!         auction BIGINT,
+//!         price   DECIMAL(10, 2),
+//!         ts      TIMESTAMP(3),
+//!         WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+//!     ) WITH ('connector' = 'kafka', 'topic' = 'bids', 'format' = 'json');
+//!     SELECT window_start, COUNT(*) FROM TABLE(
+//!         TUMBLE(TABLE bids, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+//!     GROUP BY window_start, window_end;";
+//! let statements = parse(script)?;
+//! let mut catalog = Catalog::new();
+//! for s in &statements {
+//!     catalog.apply(s)?;
+//! }
+//! assert!(catalog.table("bids").is_some());
+//! assert!(matches!(statements[1], Statement::Select(_)));
+//!
+//! // A typo in an option is an error that names the nearest valid option.
+//! let bad = "CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', \
+//!            'format' = 'json', 'scan.startup-mode' = 'earliest-offset')";
+//! let err = catalog.apply(&parse(bad)?[0]).unwrap_err();
+//! assert!(err.to_string().contains("did you mean 'scan.startup.mode'?"));
+//! # Ok::<(), spate_sql::SqlError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod ast;
+pub mod catalog;
+mod error;
+mod ident;
+mod parser;
+pub mod types;
+
+pub use ast::{Statement, TableDef};
+pub use catalog::Catalog;
+pub use error::{Position, Result, SqlError};
+pub use parser::{StatementText, parse, parse_statement, split_statements};

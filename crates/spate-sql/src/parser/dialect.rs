@@ -1,0 +1,178 @@
+//! The Flink dialect for sqlparser: back-quoted identifiers, `=>` named arguments,
+//! `FILTER (WHERE ..)`, and `TABLE t [PARTITION BY ..]` as a window function's argument.
+
+use sqlparser::ast::{CastKind, DataType, Expr, Ident, ObjectName, TrimWhereField};
+use sqlparser::dialect::Dialect;
+use sqlparser::keywords::Keyword;
+use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::Token;
+
+/// The identifier sqlparser's `Expr::Prefixed` carries for a `TABLE t` argument; the converter
+/// turns it into [`crate::ast::WindowTvf::table`]. Never a valid identifier, so no user
+/// expression looks like it.
+pub(crate) const TABLE_ARG: &str = "\u{0}TABLE";
+
+/// Prefix of the type text a `CAST` carries to the converter (see `parse_cast`).
+pub(crate) const CAST_TYPE: &str = "\u{0}TYPE";
+
+/// Flink SQL as sqlparser's [`Dialect`].
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct FlinkDialect;
+
+impl Dialect for FlinkDialect {
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        ch == '`'
+    }
+
+    fn identifier_quote_style(&self, _identifier: &str) -> Option<char> {
+        Some('`')
+    }
+
+    fn is_identifier_start(&self, ch: char) -> bool {
+        ch.is_alphabetic() || ch == '_'
+    }
+
+    fn is_identifier_part(&self, ch: char) -> bool {
+        ch.is_alphanumeric() || ch == '_' || ch == '$'
+    }
+
+    fn supports_filter_during_aggregation(&self) -> bool {
+        true
+    }
+
+    fn supports_named_fn_args_with_rarrow_operator(&self) -> bool {
+        true
+    }
+
+    fn require_interval_qualifier(&self) -> bool {
+        true
+    }
+
+    /// Parsed so the converter can name it as not supported yet (rather than a parse error).
+    fn supports_match_recognize(&self) -> bool {
+        true
+    }
+
+    /// `TABLE name [PARTITION BY key | PARTITION BY (key, ...)]` in expression position, which is
+    /// only valid as the data argument of a window table function. It becomes
+    /// `Prefixed { prefix: TABLE_ARG, value: Tuple([name, Tuple(keys)]) }`.
+    fn parse_prefix(&self, parser: &mut Parser<'_>) -> Option<Result<Expr, ParserError>> {
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && (w.keyword == Keyword::CAST || w.keyword == Keyword::TRY_CAST)
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+        {
+            let kind = if w.keyword == Keyword::CAST {
+                CastKind::Cast
+            } else {
+                CastKind::TryCast
+            };
+            parser.next_token();
+            return Some(parse_cast(parser, kind));
+        }
+        // `TRIM(LEADING FROM s)`: a side without characters, which sqlparser's TRIM lacks.
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && w.keyword == Keyword::TRIM
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+            && let Token::Word(side) = &parser.peek_nth_token_ref(2).token
+            && let Some(side) = match side.keyword {
+                Keyword::BOTH => Some(TrimWhereField::Both),
+                Keyword::LEADING => Some(TrimWhereField::Leading),
+                Keyword::TRAILING => Some(TrimWhereField::Trailing),
+                _ => None,
+            }
+            && matches!(&parser.peek_nth_token_ref(3).token, Token::Word(f) if f.keyword == Keyword::FROM)
+        {
+            for _ in 0..4 {
+                parser.next_token();
+            }
+            return Some(parser.parse_expr().and_then(|expr| {
+                parser.expect_token(&Token::RParen)?;
+                Ok(Expr::Trim {
+                    expr: Box::new(expr),
+                    trim_where: Some(side),
+                    trim_what: None,
+                    trim_characters: None,
+                })
+            }));
+        }
+        let is_table = matches!(&parser.peek_token_ref().token,
+            Token::Word(w) if w.keyword == Keyword::TABLE && w.quote_style.is_none());
+        let then_name = matches!(&parser.peek_nth_token_ref(1).token, Token::Word(_));
+        if !(is_table && then_name) {
+            return None;
+        }
+        parser.next_token();
+        Some(parse_table_arg(parser))
+    }
+}
+
+/// `CAST(expr AS type)` with the type kept as text for Spate's own type parser (sqlparser's
+/// knows neither `MAP<K, V>` nor `ROW<..>` in Flink's form): the type travels as
+/// `DataType::Custom` named [`CAST_TYPE`] + the type's tokens.
+fn parse_cast(parser: &mut Parser<'_>, kind: CastKind) -> Result<Expr, ParserError> {
+    parser.expect_token(&Token::LParen)?;
+    let expr = parser.parse_expr()?;
+    parser.expect_keyword_is(Keyword::AS)?;
+    let mut text = String::from(CAST_TYPE);
+    let mut depth = 0usize;
+    loop {
+        let t = parser.next_token();
+        match &t.token {
+            Token::LParen => depth += 1,
+            Token::RParen if depth == 0 => break,
+            Token::RParen => depth -= 1,
+            Token::EOF => return parser.expected("')' after the type of CAST", t),
+            _ => {}
+        }
+        text.push(' ');
+        // Token's Display does not re-escape quotes inside strings and quoted identifiers.
+        match &t.token {
+            Token::SingleQuotedString(s) => {
+                text.push_str(&format!("'{}'", s.replace('\'', "''")));
+            }
+            Token::Word(w) => match w.quote_style {
+                Some(q) => text.push_str(&format!("{q}{}{q}", w.value.replace(q, &format!("{q}{q}")))),
+                None => text.push_str(&w.value),
+            },
+            other => text.push_str(&other.to_string()),
+        }
+    }
+    Ok(Expr::Cast {
+        kind,
+        expr: Box::new(expr),
+        data_type: DataType::Custom(ObjectName::from(vec![Ident::new(text)]), vec![]),
+        format: None,
+    })
+}
+
+fn parse_table_arg(parser: &mut Parser<'_>) -> Result<Expr, ParserError> {
+    let name = parser.parse_object_name(false)?;
+    let mut keys = Vec::new();
+    if parser.parse_keywords(&[Keyword::PARTITION, Keyword::BY]) {
+        if parser.consume_token(&Token::LParen) {
+            keys = parser.parse_comma_separated(|p| p.parse_identifier())?;
+            parser.expect_token(&Token::RParen)?;
+        } else {
+            keys.push(parser.parse_identifier()?);
+        }
+    }
+    let name_parts = name
+        .0
+        .into_iter()
+        .map(|part| match part.as_ident() {
+            Some(i) => Ok(i.clone()),
+            None => Err(ParserError::ParserError(
+                "Expected: a table name after TABLE".into(),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Expr::Prefixed {
+        prefix: Ident::new(TABLE_ARG),
+        value: Box::new(Expr::Tuple(vec![
+            Expr::CompoundIdentifier(name_parts),
+            Expr::Tuple(keys.into_iter().map(Expr::Identifier).collect()),
+        ])),
+    })
+}

@@ -1,0 +1,22 @@
+-- The utility statements of the SQL client.
+CREATE TEMPORARY TABLE src (a INT, b STRING) WITH ('connector' = 'datagen');
+CREATE TABLE IF NOT EXISTS src (a INT) WITH ('connector' = 'datagen');
+CREATE TEMPORARY VIEW v (x, y) COMMENT 'a view' AS SELECT a, b FROM src;
+CREATE TABLE sink (x INT, y STRING) WITH ('connector' = 'blackhole');
+INSERT INTO sink (x, y) SELECT x, y FROM v;
+INSERT INTO sink VALUES (1, 'one'), (2, 'two');
+SET;
+SET 'sql-client.execution.result-mode' = 'tableau';
+RESET 'sql-client.execution.result-mode';
+RESET;
+SHOW TABLES;
+DESCRIBE src;
+DESC default_catalog.default_database.sink;
+EXPLAIN SELECT * FROM v;
+EXPLAIN PLAN FOR INSERT INTO sink SELECT * FROM v;
+EXPLAIN CHANGELOG_MODE, ESTIMATED_COST SELECT a FROM src;
+EXPLAIN STATEMENT SET BEGIN INSERT INTO sink SELECT * FROM v; END;
+DROP VIEW v;
+DROP TEMPORARY VIEW IF EXISTS v;
+DROP TABLE IF EXISTS nothing;
+DROP TABLE sink;
