@@ -36,7 +36,14 @@ for target in "${targets[@]}"; do
     echo "==> fuzz $target for ${FUZZ_SECONDS}s (seeds: ${corpus[*]:1})"
     # -max_len: large enough for a compressed batch of a few records and for request frames;
     # -rss_limit_mb: a hostile input must not make the code under test allocate without bound.
-    RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "${corpus[@]}" -- \
+    # libFuzzer prints a line per new input: keep that in a log, show its tail on failure.
+    log="$WORK/$target.log"
+    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "${corpus[@]}" -- \
         -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
-        -print_final_stats=1
+        -print_final_stats=1 >"$log" 2>&1; then
+        tail -n 60 "$log"
+        echo "fuzz $target FAILED (input in fuzz/artifacts/$target/)" >&2
+        exit 1
+    fi
+    grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" || tail -n 5 "$log"
 done
