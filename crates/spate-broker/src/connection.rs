@@ -170,7 +170,10 @@ async fn read_frame(
                     .ok_or_else(|| std::io::Error::other("frame without reservation"))?;
                 return Ok(Some((frame, grant)));
             }
-            buf.reserve((need - buf.len()).min(READ_CHUNK));
+            // Grow with what has arrived (doubling from READ_CHUNK), not by the announced size:
+            // a few reads and reallocations per large frame, and an idle 4-byte header costs
+            // nothing.
+            buf.reserve((need - buf.len()).min(buf.len().max(READ_CHUNK)));
         } else {
             buf.reserve(READ_CHUNK);
         }
