@@ -50,6 +50,9 @@
 //! # Ok(()) }
 //! ```
 
+// No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
+#![forbid(unsafe_code)]
+
 pub mod batch;
 mod compression;
 mod config;
