@@ -575,7 +575,10 @@ impl LogStore {
 
 impl Drop for LogStore {
     fn drop(&mut self) {
+        // A store whose directory is already gone (a temporary one removed first) has nothing
+        // left to mark clean.
         if !self.closed.load(Ordering::Acquire)
+            && self.dir.exists()
             && let Err(e) = self.close()
         {
             tracing::warn!(dir = %self.dir.display(), %e, "closing the log store at drop failed");
