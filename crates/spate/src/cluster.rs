@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 
@@ -76,12 +76,7 @@ pub fn read_committed(bootstrap: &str, topic: &str, limit: usize) -> Result<Vec<
         .set("enable.partition.eof", "true")
         .create()
         .context("creating consumer")?;
-    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
+    let partitions = crate::kafka_client::assign_from_beginning(&consumer, bootstrap, topic)?;
     let mut out = Vec::new();
     let mut eof = 0;
     let deadline = std::time::Instant::now() + Duration::from_secs(120);

@@ -129,3 +129,14 @@ pub fn topic_partitions(consumer: &BaseConsumer, bootstrap: &str, topic: &str) -
     }
     Ok(ids)
 }
+
+/// Assigns every partition of `topic` to `consumer` from its beginning; returns the partitions.
+pub fn assign_from_beginning(consumer: &BaseConsumer, bootstrap: &str, topic: &str) -> Result<Vec<i32>> {
+    let partitions = topic_partitions(consumer, bootstrap, topic)?;
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in &partitions {
+        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
+    }
+    consumer.assign(&tpl)?;
+    Ok(partitions)
+}

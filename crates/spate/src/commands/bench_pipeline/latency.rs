@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use spate_connectors::ConnectorError;
@@ -233,12 +233,7 @@ fn measure(
         .set("fetch.wait.max.ms", fetch_wait_ms.to_string())
         .create()
         .context("creating a measuring consumer")?;
-    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
+    crate::kafka_client::assign_from_beginning(&consumer, bootstrap, topic)?;
     let mut out = Vec::new();
     while !stop.load(Ordering::Acquire) {
         let Some(m) = consumer.poll(Duration::from_millis(50)) else {

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use spate_engine::CheckpointConfig;
@@ -195,12 +195,7 @@ fn check_output(bootstrap: &str, topic: &str, args: &PipelineBenchArgs, d: Bench
         .set("enable.partition.eof", "true")
         .create()
         .context("creating the checking consumer")?;
-    let partitions = crate::kafka_client::topic_partitions(&consumer, bootstrap, topic)?;
-    let mut tpl = rdkafka::TopicPartitionList::new();
-    for p in &partitions {
-        tpl.add_partition_offset(topic, *p, rdkafka::Offset::Beginning)?;
-    }
-    consumer.assign(&tpl)?;
+    let partitions = crate::kafka_client::assign_from_beginning(&consumer, bootstrap, topic)?;
     let mut counts: HashMap<(String, i64), u64> = HashMap::new();
     let (mut eof, mut duplicates) = (0, 0u64);
     let deadline = Instant::now() + Duration::from_secs(120);
