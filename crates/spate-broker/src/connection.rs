@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::dispatch;
-use crate::memory_budget::MemoryBudget;
+use crate::memory_budget::{Grant, MemoryBudget};
 use crate::reply::Dispatched;
 use crate::session::Session;
 use crate::state::BrokerState;
@@ -139,70 +139,74 @@ pub(crate) async fn serve(
 /// Reads one frame (without its 4-byte length) and the reservation of its bytes in the
 /// broker-wide request budget, held until the request was handled. `None` on a clean end of
 /// stream between frames.
+///
+/// Cancel-safe (it runs inside `select!`): bytes read stay in `buf`, and a dropped reservation
+/// is taken again on the next call.
 async fn read_frame(
     rd: &mut OwnedReadHalf,
     buf: &mut BytesMut,
     state: &BrokerState,
     activity: &Activity,
-) -> std::io::Result<Option<(Bytes, crate::memory_budget::Grant)>> {
+) -> std::io::Result<Option<(Bytes, Grant)>> {
     let max = state.config.max_request_bytes;
-    let stall = state.config.request_stall_timeout;
-    let mut reserved: Option<crate::memory_budget::Grant> = None;
-    loop {
-        if buf.len() >= 4 {
-            let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
-            // A request needs at least api key, version and correlation id.
-            if len < 8 || len as usize > max {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("request frame of {len} bytes is outside [8, {max}] (socket.request.max.bytes)"),
-                ));
-            }
-            let need = 4 + len as usize;
-            if reserved.is_none() {
-                reserved = Some(state.request_memory.take_exactly(need).await);
-            }
-            if buf.len() >= need {
-                buf.advance(4);
-                let frame = buf.split_to(len as usize).freeze();
-                let grant = reserved
-                    .take()
-                    .ok_or_else(|| std::io::Error::other("frame without reservation"))?;
-                return Ok(Some((frame, grant)));
-            }
-            // Grow with what has arrived (doubling from READ_CHUNK), not by the announced size:
-            // a few reads and reallocations per large frame, and an idle 4-byte header costs
-            // nothing.
-            buf.reserve((need - buf.len()).min(buf.len().max(READ_CHUNK)));
-        } else {
-            buf.reserve(READ_CHUNK);
-        }
-        let read = if buf.is_empty() {
-            // Between frames: the idle timeout (in the caller) applies, not the stall timeout.
-            rd.read_buf(buf).await?
-        } else {
-            match tokio::time::timeout(stall, rd.read_buf(buf)).await {
-                Ok(read) => read?,
-                Err(_) => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        format!(
-                            "request frame stalled for {stall:?} with {} bytes received",
-                            buf.len()
-                        ),
-                    ));
-                }
-            }
-        };
-        activity.touch();
-        if read == 0 {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(std::io::ErrorKind::UnexpectedEof.into())
-            };
+    while buf.len() < 4 {
+        buf.reserve(READ_CHUNK);
+        if !read_more(rd, buf, state, activity).await? {
+            return Ok(None);
         }
     }
+    let len = i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]);
+    // A request needs at least api key, version and correlation id.
+    if len < 8 || len as usize > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("request frame of {len} bytes is outside [8, {max}] (socket.request.max.bytes)"),
+        ));
+    }
+    let need = 4 + len as usize;
+    let grant = state.request_memory.take_exactly(need).await;
+    while buf.len() < need {
+        // Grow with what has arrived (doubling from READ_CHUNK), not by the announced size: a
+        // few reads and reallocations per large frame, and an idle 4-byte header costs nothing.
+        buf.reserve((need - buf.len()).min(buf.len().max(READ_CHUNK)));
+        if !read_more(rd, buf, state, activity).await? {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    buf.advance(4);
+    Ok(Some((buf.split_to(len as usize).freeze(), grant)))
+}
+
+/// One read into `buf`; `false` at end of stream. Between frames the idle timeout (in the
+/// caller) applies; within a frame a read that brings nothing for `request_stall_timeout` fails.
+async fn read_more(
+    rd: &mut OwnedReadHalf,
+    buf: &mut BytesMut,
+    state: &BrokerState,
+    activity: &Activity,
+) -> std::io::Result<bool> {
+    let read = if buf.is_empty() {
+        rd.read_buf(buf).await?
+    } else {
+        let stall = state.config.request_stall_timeout;
+        match tokio::time::timeout(stall, rd.read_buf(buf)).await {
+            Ok(read) => read?,
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!(
+                        "request frame stalled for {stall:?} with {} bytes received",
+                        buf.len()
+                    ),
+                ));
+            }
+        }
+    };
+    activity.touch();
+    if read == 0 && !buf.is_empty() {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(read > 0)
 }
 
 async fn write_replies(
