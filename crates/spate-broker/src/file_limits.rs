@@ -19,8 +19,9 @@ pub(crate) const FILES_PER_PARTITION: u64 = 1;
 /// The soft limit in force, 0 until [`raise_to_hard_limit`] ran (then checks are skipped).
 static LIMIT: AtomicU64 = AtomicU64::new(0);
 
-/// Raises the soft open-file limit to the hard one; returns the limit now in force.
-pub(crate) fn raise_to_hard_limit() -> Option<u64> {
+/// Raises the soft open-file limit to the hard one; returns the limit now in force
+/// (`u64::MAX` when unlimited).
+pub(crate) fn raise_to_hard_limit() -> u64 {
     let current = getrlimit(Resource::Nofile);
     let mut limit = current.current;
     if let (Some(soft), hard) = (current.current, current.maximum)
@@ -40,7 +41,7 @@ pub(crate) fn raise_to_hard_limit() -> Option<u64> {
     }
     let limit = limit.unwrap_or(u64::MAX);
     LIMIT.store(limit, Ordering::Relaxed);
-    Some(limit)
+    limit
 }
 
 /// Descriptors this process has open now.
@@ -82,7 +83,7 @@ mod tests {
 
     #[test]
     fn room_is_checked_against_the_limit() {
-        assert!(raise_to_hard_limit().is_some());
+        assert!(raise_to_hard_limit() > 0);
         let limit = LIMIT.load(Ordering::Relaxed);
         assert!(check_room_for(1).is_ok());
         if limit < u64::MAX / 2 {

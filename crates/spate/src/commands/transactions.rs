@@ -8,7 +8,8 @@
 //! every partition, checked against ListTransactions; `abort` writes the abort marker that ends
 //! one (WriteTxnMarkers to the partition's leader).
 
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
 use rdkafka::consumer::BaseConsumer;
@@ -173,13 +174,32 @@ fn find_hanging(bootstrap: &str, topic: Option<&str>) -> Result<Vec<(String, i32
         .into_iter()
         .map(|t| t.producer_id)
         .collect();
+    // The metadata already names every partition's leader: one connection per leader broker,
+    // not a Metadata round trip and a new connection per partition.
+    let brokers: HashMap<i32, String> = metadata
+        .brokers()
+        .iter()
+        .map(|b| (b.id(), format!("{}:{}", b.host(), b.port())))
+        .collect();
+    let mut leaders: HashMap<i32, TxnAdmin> = HashMap::new();
     let mut hanging = Vec::new();
     for t in metadata.topics() {
         if t.error().is_some() {
             bail!("topic {} is not available", t.name());
         }
         for p in t.partitions() {
-            let producers = leader(bootstrap, t.name(), p.id())?
+            let admin = match leaders.entry(p.leader()) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    let address = brokers.get(&p.leader()).with_context(|| {
+                        format!("leader {} of {}-{} is not listed", p.leader(), t.name(), p.id())
+                    })?;
+                    e.insert(TxnAdmin::connect_to(address, CLUSTER_TIMEOUT).with_context(|| {
+                        format!("cannot reach the leader {address} of {}-{}", t.name(), p.id())
+                    })?)
+                }
+            };
+            let producers = admin
                 .describe_producers(t.name(), p.id())
                 .with_context(|| format!("DescribeProducers({}-{})", t.name(), p.id()))?;
             for producer in producers {
