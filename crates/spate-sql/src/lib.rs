@@ -64,10 +64,14 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod decimal;
 mod error;
+pub mod expr;
 mod ident;
 mod parser;
+pub mod temporal;
 pub mod types;
+pub mod value;
 
 pub use ast::{Statement, TableDef};
 pub use catalog::Catalog;

@@ -85,6 +85,11 @@ pub enum TypeKind {
     Timestamp(u32),
     /// `TIMESTAMP_LTZ(p)` = `TIMESTAMP(p) WITH LOCAL TIME ZONE`.
     TimestampLtz(u32),
+    /// `INTERVAL DAY TO SECOND(3)`: what day-time interval literals and timestamp differences
+    /// are (values are milliseconds).
+    IntervalDayTime,
+    /// `INTERVAL YEAR TO MONTH` (values are months).
+    IntervalYearMonth,
     /// `ARRAY<T>`.
     Array(Box<DataType>),
     /// `MULTISET<T>`.
@@ -137,6 +142,8 @@ impl fmt::Display for TypeKind {
             TypeKind::Time(p) => write!(f, "TIME({p})"),
             TypeKind::Timestamp(p) => write!(f, "TIMESTAMP({p})"),
             TypeKind::TimestampLtz(p) => write!(f, "TIMESTAMP_LTZ({p})"),
+            TypeKind::IntervalDayTime => f.write_str("INTERVAL DAY TO SECOND(3)"),
+            TypeKind::IntervalYearMonth => f.write_str("INTERVAL YEAR TO MONTH"),
             TypeKind::Array(t) => write!(f, "ARRAY<{t}>"),
             TypeKind::Multiset(t) => write!(f, "MULTISET<{t}>"),
             TypeKind::Map(k, v) => write!(f, "MAP<{k}, {v}>"),

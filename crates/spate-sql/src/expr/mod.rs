@@ -1,0 +1,101 @@
+//! Bound scalar expressions: typed, with every name resolved to a column index, ready to
+//! evaluate row at a time.
+//!
+//! [`bind`] turns an [`ast::Expr`](crate::ast::Expr) into a [`BoundExpr`] with Flink's type
+//! rules (implicit casts, result types, NULL-ability); a [`Scope`] resolves column names and
+//! lets the query binder substitute group keys and aggregate results. [`BoundExpr::eval`]
+//! computes the value for one row with SQL's three-valued logic.
+//!
+//! Contract: an expression that binds never fails to evaluate because of its types; it fails
+//! only on data (division by zero, a `CAST` of a string that is not a number), with an
+//! [`EvalError`] naming the function and the value.
+
+mod bind;
+mod eval;
+mod func;
+
+pub use bind::{Scope, bind, bind_literal_interval};
+pub use eval::{EvalContext, EvalError};
+pub use func::ScalarFunc;
+
+use crate::types::DataType;
+use crate::value::Value;
+
+/// A typed scalar expression over the columns of one input row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BoundExpr {
+    /// The input row's column `index`.
+    Column {
+        /// Position in the input row.
+        index: usize,
+        /// The column's type.
+        ty: DataType,
+    },
+    /// A constant.
+    Literal {
+        /// The value (`Value::Null` for a typed `NULL`).
+        value: Value,
+        /// Its type.
+        ty: DataType,
+    },
+    /// A function or operator applied to arguments (which already have the types the function
+    /// takes: implicit casts are explicit `Cast` calls here).
+    Call {
+        /// The function.
+        func: ScalarFunc,
+        /// Its arguments.
+        args: Vec<BoundExpr>,
+        /// The result type.
+        ty: DataType,
+    },
+}
+
+impl BoundExpr {
+    /// The expression's type.
+    pub fn ty(&self) -> &DataType {
+        match self {
+            BoundExpr::Column { ty, .. } | BoundExpr::Literal { ty, .. } | BoundExpr::Call { ty, .. } => ty,
+        }
+    }
+
+    /// The column index when the expression is a bare column reference.
+    pub fn as_column(&self) -> Option<usize> {
+        match self {
+            BoundExpr::Column { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// The value of a constant expression (no column, no non-deterministic function).
+    pub fn as_literal(&self) -> Option<&Value> {
+        match self {
+            BoundExpr::Literal { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` on every column index the expression reads.
+    pub fn visit_columns(&self, f: &mut impl FnMut(usize)) {
+        match self {
+            BoundExpr::Column { index, .. } => f(*index),
+            BoundExpr::Literal { .. } => {}
+            BoundExpr::Call { args, .. } => args.iter().for_each(|a| a.visit_columns(f)),
+        }
+    }
+
+    /// The same expression with every column index mapped through `f`.
+    pub fn map_columns(&self, f: &impl Fn(usize) -> usize) -> BoundExpr {
+        match self {
+            BoundExpr::Column { index, ty } => BoundExpr::Column {
+                index: f(*index),
+                ty: ty.clone(),
+            },
+            BoundExpr::Literal { .. } => self.clone(),
+            BoundExpr::Call { func, args, ty } => BoundExpr::Call {
+                func: func.clone(),
+                args: args.iter().map(|a| a.map_columns(f)).collect(),
+                ty: ty.clone(),
+            },
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! [`Value`] and [`Row`]: what a SQL job's records are made of at run time.
+//!
+//! One value enum for every Flink type, chosen so a value can be interpreted only together with
+//! its column's [`DataType`](crate::types::DataType) (the binder fixes every column's type, the
+//! evaluator never guesses):
+//!
+//! | Flink type | variant | representation |
+//! |---|---|---|
+//! | `BOOLEAN` | `Boolean` | |
+//! | `TINYINT`, `SMALLINT`, `INT`, `BIGINT` | `Int` | `i64`, always within the type's range (arithmetic wraps to it, as Java does) |
+//! | `FLOAT`, `DOUBLE` | `Float` | `f64` (a `FLOAT` holds an exactly representable `f32`) |
+//! | `DECIMAL(p, s)` | `Decimal` | unscaled `i128` with the type's scale `s` |
+//! | `CHAR`, `VARCHAR`, `STRING` | `String` | |
+//! | `BINARY`, `VARBINARY`, `BYTES` | `Bytes` | |
+//! | `DATE` | `Date` | days since 1970-01-01 |
+//! | `TIME(p)` | `Time` | nanoseconds since midnight |
+//! | `TIMESTAMP(p)`, `TIMESTAMP_LTZ(p)` | `Timestamp` | microseconds since 1970-01-01 00:00:00 (UTC for `_LTZ`) |
+//! | `INTERVAL DAY TO SECOND` | `IntervalMillis` | milliseconds |
+//! | `INTERVAL YEAR TO MONTH` | `IntervalMonths` | months |
+//! | `ARRAY<T>`, `MULTISET<T>` | `Array` | |
+//! | `MAP<K, V>` | `Map` | entries in insertion order |
+//! | `ROW<..>` | `Row` | |
+//!
+//! `NULL` is `Null` for every type. Equality and hashing are SQL grouping semantics: `NULL`
+//! equals `NULL` (one group), `-0.0` equals `0.0`, and every NaN is one value, so values can key
+//! a stream (`GROUP BY`, join keys).
+
+use std::hash::{Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+
+/// One SQL value; see the module docs for how each Flink type is represented.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub enum Value {
+    /// `NULL` of any type.
+    #[default]
+    Null,
+    /// `BOOLEAN`.
+    Boolean(bool),
+    /// `TINYINT` .. `BIGINT`.
+    Int(i64),
+    /// `FLOAT`, `DOUBLE`.
+    Float(f64),
+    /// `DECIMAL(p, s)`: the unscaled value; the scale is the type's.
+    Decimal(i128),
+    /// Character strings.
+    String(String),
+    /// Binary strings.
+    Bytes(Vec<u8>),
+    /// `DATE`: days since the epoch.
+    Date(i32),
+    /// `TIME`: nanoseconds since midnight.
+    Time(i64),
+    /// `TIMESTAMP`, `TIMESTAMP_LTZ`: microseconds since the epoch.
+    Timestamp(i64),
+    /// `INTERVAL DAY TO SECOND`: milliseconds.
+    IntervalMillis(i64),
+    /// `INTERVAL YEAR TO MONTH`: months.
+    IntervalMonths(i32),
+    /// `ARRAY`, `MULTISET`.
+    Array(Vec<Value>),
+    /// `MAP`.
+    Map(Vec<(Value, Value)>),
+    /// `ROW`.
+    Row(Vec<Value>),
+}
+
+/// A row: one value per column, in the schema's order.
+pub type Row = Vec<Value>;
+
+impl Value {
+    /// Whether this is `NULL`.
+    #[inline]
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// The boolean, or `None` for `NULL` (and for non-booleans, which the binder rules out).
+    #[inline]
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The integer of an integer value.
+    #[inline]
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The string of a character value.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Microseconds of a timestamp value.
+    #[inline]
+    pub fn as_timestamp_micros(&self) -> Option<i64> {
+        match self {
+            Value::Timestamp(t) => Some(*t),
+            _ => None,
+        }
+    }
+
+    fn discriminant(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Boolean(_) => 1,
+            Value::Int(_) => 2,
+            Value::Float(_) => 3,
+            Value::Decimal(_) => 4,
+            Value::String(_) => 5,
+            Value::Bytes(_) => 6,
+            Value::Date(_) => 7,
+            Value::Time(_) => 8,
+            Value::Timestamp(_) => 9,
+            Value::IntervalMillis(_) => 10,
+            Value::IntervalMonths(_) => 11,
+            Value::Array(_) => 12,
+            Value::Map(_) => 13,
+            Value::Row(_) => 14,
+        }
+    }
+}
+
+/// The bits a float groups by: all NaNs are one value, `-0.0` is `0.0`.
+fn float_key(f: f64) -> u64 {
+    if f.is_nan() {
+        f64::NAN.to_bits()
+    } else if f == 0.0 {
+        0
+    } else {
+        f.to_bits()
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Boolean(a), Value::Boolean(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => float_key(*a) == float_key(*b),
+            (Value::Decimal(a), Value::Decimal(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            (Value::Date(a), Value::Date(b)) => a == b,
+            (Value::Time(a), Value::Time(b)) => a == b,
+            (Value::Timestamp(a), Value::Timestamp(b)) => a == b,
+            (Value::IntervalMillis(a), Value::IntervalMillis(b)) => a == b,
+            (Value::IntervalMonths(a), Value::IntervalMonths(b)) => a == b,
+            (Value::Array(a), Value::Array(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a == b,
+            (Value::Row(a), Value::Row(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Value {}
+
+impl Hash for Value {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u8(self.discriminant());
+        match self {
+            Value::Null => {}
+            Value::Boolean(b) => b.hash(state),
+            Value::Int(i) => i.hash(state),
+            Value::Float(f) => float_key(*f).hash(state),
+            Value::Decimal(d) => d.hash(state),
+            Value::String(s) => s.hash(state),
+            Value::Bytes(b) => b.hash(state),
+            Value::Date(d) => d.hash(state),
+            Value::Time(t) => t.hash(state),
+            Value::Timestamp(t) => t.hash(state),
+            Value::IntervalMillis(i) => i.hash(state),
+            Value::IntervalMonths(i) => i.hash(state),
+            Value::Array(a) => a.hash(state),
+            Value::Map(m) => m.hash(state),
+            Value::Row(r) => r.hash(state),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn grouping_equality_treats_nulls_zeros_and_nans_as_one_value() {
+        let set: HashSet<Value> = [
+            Value::Null,
+            Value::Null,
+            Value::Float(0.0),
+            Value::Float(-0.0),
+            Value::Float(f64::NAN),
+            Value::Float(-f64::NAN),
+            Value::Int(0),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(set.len(), 4);
+    }
+
+    #[test]
+    fn values_round_trip_through_bincode_free_serde() {
+        let row: Row = vec![
+            Value::Null,
+            Value::Decimal(-12345),
+            Value::String("a".into()),
+            Value::Map(vec![(Value::Int(1), Value::Row(vec![Value::Boolean(true)]))]),
+        ];
+        let json = serde_json::to_string(&row).unwrap();
+        let back: Row = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, row);
+    }
+}
