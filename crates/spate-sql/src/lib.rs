@@ -64,9 +64,11 @@
 
 pub mod ast;
 pub mod catalog;
+pub mod connector;
 pub mod decimal;
 mod error;
 pub mod expr;
+pub mod format;
 mod ident;
 mod parser;
 pub mod temporal;
