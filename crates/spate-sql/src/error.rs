@@ -52,6 +52,12 @@ pub enum SqlError {
         /// The offending token, when known.
         pos: Option<Position>,
     },
+    /// A job could not be built or failed while running.
+    #[error("job failed: {message}")]
+    Execution {
+        /// The cause, with its context (the operator, the record's position).
+        message: String,
+    },
 }
 
 fn validation_text(message: &str, pos: &Option<Position>) -> String {
@@ -83,12 +89,20 @@ impl SqlError {
         }
     }
 
+    /// A job failure.
+    pub fn execution(message: impl Into<String>) -> Self {
+        SqlError::Execution {
+            message: message.into(),
+        }
+    }
+
     /// The message without the position.
     pub fn message(&self) -> &str {
         match self {
             SqlError::Parse { message, .. }
             | SqlError::Unsupported { message, .. }
-            | SqlError::Validation { message, .. } => message,
+            | SqlError::Validation { message, .. }
+            | SqlError::Execution { message } => message,
         }
     }
 
@@ -97,6 +111,7 @@ impl SqlError {
         match self {
             SqlError::Parse { pos, .. } | SqlError::Unsupported { pos, .. } => Some(*pos),
             SqlError::Validation { pos, .. } => *pos,
+            SqlError::Execution { .. } => None,
         }
     }
 

@@ -11,6 +11,7 @@ enum Kind {
     Tumbling { size: i64, offset: i64 },
     Sliding { size: i64, slide: i64, offset: i64 },
     Session { gap: i64 },
+    Cumulative { size: i64, step: i64, offset: i64 },
     Global,
 }
 
@@ -49,6 +50,21 @@ impl WindowAssigner {
         }
     }
 
+    /// Flink SQL's `CUMULATE`: windows that start every `size` (like tumbling windows) and end
+    /// every `step` within it, so `[s, s + step)`, `[s, s + 2 step)`, ... `[s, s + size)`; an
+    /// element belongs to every one of them that has not ended before it. `size` should be a
+    /// multiple of `step`.
+    pub fn cumulative(size: Duration, step: Duration) -> Self {
+        Self {
+            kind: Kind::Cumulative {
+                size: millis(size),
+                step: millis(step),
+                offset: 0,
+            },
+            processing_time: false,
+        }
+    }
+
     /// Per-key sessions that close after `gap` without elements (windows merge).
     pub fn session(gap: Duration) -> Self {
         Self {
@@ -69,7 +85,9 @@ impl WindowAssigner {
     pub fn with_offset(mut self, offset: Duration) -> Self {
         let o = millis(offset);
         match &mut self.kind {
-            Kind::Tumbling { offset, .. } | Kind::Sliding { offset, .. } => *offset = o,
+            Kind::Tumbling { offset, .. }
+            | Kind::Sliding { offset, .. }
+            | Kind::Cumulative { offset, .. } => *offset = o,
             Kind::Session { .. } | Kind::Global => {}
         }
         self
@@ -114,6 +132,16 @@ impl WindowAssigner {
                 }
             }
             Kind::Session { gap } => out.push(Window::new(ts, ts.saturating_add(gap))),
+            Kind::Cumulative { size, step, offset } => {
+                let start = ts - (ts - offset).rem_euclid(size);
+                let last = start.saturating_add(size);
+                // The first end after `ts`, then every step up to the full window.
+                let mut end = ts - (ts - start).rem_euclid(step) + step;
+                while end <= last {
+                    out.push(Window::new(start, end));
+                    end = end.saturating_add(step);
+                }
+            }
             Kind::Global => out.push(Window::global()),
         }
     }
@@ -168,6 +196,11 @@ impl WindowAssigner {
                     start.saturating_add(slide).min(oldest.saturating_add(size)),
                 )
             }
+            Kind::Cumulative { step, .. } => {
+                // The same windows while in the same step.
+                let first_end = cache.windows.first().map_or(ts, |w| w.end);
+                (first_end - step, first_end)
+            }
             Kind::Session { .. } => (0, 0),
             Kind::Global => (i64::MIN, i64::MAX),
         };
@@ -206,6 +239,22 @@ mod tests {
                     windows(a, ts),
                     "cached windows of {ts} ({a:?})"
                 );
+            }
+        }
+        let c = WindowAssigner::cumulative(Duration::from_millis(10), Duration::from_millis(5));
+        assert_eq!(windows(c, 12), vec![Window::new(10, 15), Window::new(10, 20)]);
+        assert_eq!(windows(c, 17), vec![Window::new(10, 20)]);
+        assert_eq!(windows(c, -3), vec![Window::new(-10, 0)]);
+        let mut cache = AssignCache::default();
+        for ts in (-50..50).chain((-50..50).rev()).chain([3, 40, 4, 41, -7, 13]) {
+            c.assign_cached(ts, &mut cache);
+            assert_eq!(
+                cache.windows.to_vec(),
+                windows(c, ts),
+                "cached cumulative windows of {ts}"
+            );
+            for w in windows(c, ts) {
+                assert!(w.start <= ts && ts < w.end);
             }
         }
         for ts in -50..50 {

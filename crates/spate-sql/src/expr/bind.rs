@@ -511,7 +511,6 @@ pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) 
 
 /// The milliseconds of a constant day-time interval expression (window sizes, gaps, offsets,
 /// watermark delays).
-#[allow(dead_code)] // The planner reads window sizes with it.
 pub(crate) fn interval_millis(e: &BoundExpr) -> Option<i64> {
     match e.as_literal() {
         Some(Value::IntervalMillis(ms)) => Some(*ms),

@@ -15,7 +15,9 @@ mod eval;
 mod func;
 
 pub use bind::{Scope, bind, bind_literal_interval};
+pub(crate) use bind::{coerce, common_type, interval_millis};
 pub use eval::{EvalContext, EvalError};
+pub(crate) use eval::{compare, wrap_int};
 pub use func::ScalarFunc;
 
 use crate::types::DataType;

@@ -1,0 +1,273 @@
+//! Window aggregation of SQL aggregate calls as one engine [`AggregateFunction`]: a vector of
+//! accumulators per window, checkpointed with serde.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use spate_engine::window::AggregateFunction;
+
+use crate::decimal;
+use crate::expr::{EvalContext, compare, wrap_int};
+use crate::plan::{AggCall, AggKind};
+use crate::types::{DataType, TypeKind};
+use crate::value::{Row, Value};
+
+use super::fail::raise;
+
+/// The running state of one aggregate call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum State {
+    Count(i64),
+    SumInt(Option<i64>),
+    SumFloat(Option<f64>),
+    SumDecimal(Option<i128>),
+    AvgInt {
+        sum: i128,
+        count: i64,
+    },
+    AvgFloat {
+        sum: f64,
+        count: i64,
+    },
+    AvgDecimal {
+        sum: i128,
+        count: i64,
+    },
+    Extreme(Value),
+    ListAgg(Option<String>),
+    /// `DISTINCT`: the distinct values; the result folds them through a fresh state.
+    Distinct(HashSet<Value>),
+}
+
+/// One window's accumulators, one per aggregate call.
+pub type Accumulators = Vec<AccState>;
+
+/// The state of one call (a wrapper so the enum stays private).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccState(State);
+
+/// Every aggregate call of one window aggregate.
+#[derive(Debug, Clone)]
+pub struct SqlAggregate {
+    calls: Vec<AggCall>,
+}
+
+impl SqlAggregate {
+    /// The aggregate for `calls`.
+    pub fn new(calls: Vec<AggCall>) -> Self {
+        Self { calls }
+    }
+}
+
+fn scale_of(ty: &DataType) -> u32 {
+    match ty.kind {
+        TypeKind::Decimal { scale, .. } => scale,
+        _ => 0,
+    }
+}
+
+fn fresh(call: &AggCall) -> State {
+    if call.distinct {
+        return State::Distinct(HashSet::new());
+    }
+    fresh_plain(call)
+}
+
+fn fresh_plain(call: &AggCall) -> State {
+    let arg_kind = call.args.first().map(|a| &a.ty().kind);
+    match call.kind {
+        AggKind::CountStar | AggKind::Count => State::Count(0),
+        AggKind::Sum => match arg_kind {
+            Some(TypeKind::Float | TypeKind::Double) => State::SumFloat(None),
+            Some(TypeKind::Decimal { .. }) => State::SumDecimal(None),
+            _ => State::SumInt(None),
+        },
+        AggKind::Avg => match arg_kind {
+            Some(TypeKind::Float | TypeKind::Double) => State::AvgFloat { sum: 0.0, count: 0 },
+            Some(TypeKind::Decimal { .. }) => State::AvgDecimal { sum: 0, count: 0 },
+            _ => State::AvgInt { sum: 0, count: 0 },
+        },
+        AggKind::Min | AggKind::Max | AggKind::FirstValue | AggKind::LastValue => State::Extreme(Value::Null),
+        AggKind::ListAgg => State::ListAgg(None),
+    }
+}
+
+/// Folds one non-NULL argument value (or, for `COUNT(*)`, a row) into a plain state.
+fn add_value(call: &AggCall, state: &mut State, v: &Value, sep: Option<&Value>) {
+    match (state, v) {
+        (State::Count(c), _) => *c += 1,
+        (State::SumInt(s), Value::Int(i)) => *s = Some(s.unwrap_or(0).wrapping_add(*i)),
+        (State::SumFloat(s), Value::Float(f)) => *s = Some(s.unwrap_or(0.0) + f),
+        (State::SumDecimal(s), Value::Decimal(d)) => *s = Some(s.unwrap_or(0).saturating_add(*d)),
+        (State::AvgInt { sum, count }, Value::Int(i)) => {
+            *sum += i128::from(*i);
+            *count += 1;
+        }
+        (State::AvgFloat { sum, count }, Value::Float(f)) => {
+            *sum += f;
+            *count += 1;
+        }
+        (State::AvgDecimal { sum, count }, Value::Decimal(d)) => {
+            *sum = sum.saturating_add(*d);
+            *count += 1;
+        }
+        (State::Extreme(cur), v) => {
+            let replace = match call.kind {
+                AggKind::Min => cur.is_null() || compare(v, cur) == Some(Ordering::Less),
+                AggKind::Max => cur.is_null() || compare(v, cur) == Some(Ordering::Greater),
+                AggKind::FirstValue => cur.is_null(),
+                _ => true,
+            };
+            if replace {
+                *cur = v.clone();
+            }
+        }
+        (State::ListAgg(acc), Value::String(s)) => match acc {
+            None => *acc = Some(s.clone()),
+            Some(a) => {
+                match sep {
+                    Some(Value::String(sep)) => a.push_str(sep),
+                    _ => a.push(','),
+                }
+                a.push_str(s);
+            }
+        },
+        _ => {}
+    }
+}
+
+fn merge_states(call: &AggCall, a: &mut State, b: State) {
+    match (a, b) {
+        (State::Count(x), State::Count(y)) => *x += y,
+        (State::SumInt(x), State::SumInt(Some(y))) => *x = Some(x.unwrap_or(0).wrapping_add(y)),
+        (State::SumFloat(x), State::SumFloat(Some(y))) => *x = Some(x.unwrap_or(0.0) + y),
+        (State::SumDecimal(x), State::SumDecimal(Some(y))) => *x = Some(x.unwrap_or(0).saturating_add(y)),
+        (State::AvgInt { sum, count }, State::AvgInt { sum: s, count: c }) => {
+            *sum += s;
+            *count += c;
+        }
+        (State::AvgFloat { sum, count }, State::AvgFloat { sum: s, count: c }) => {
+            *sum += s;
+            *count += c;
+        }
+        (State::AvgDecimal { sum, count }, State::AvgDecimal { sum: s, count: c }) => {
+            *sum = sum.saturating_add(s);
+            *count += c;
+        }
+        // Merged sessions: the later session's values arrived later for FIRST/LAST.
+        (a @ State::Extreme(_), State::Extreme(v)) if !v.is_null() => match call.kind {
+            AggKind::FirstValue => {
+                if matches!(a, State::Extreme(Value::Null)) {
+                    *a = State::Extreme(v);
+                }
+            }
+            _ => add_value(call, a, &v, None),
+        },
+        (State::ListAgg(x), State::ListAgg(Some(y))) => match x {
+            None => *x = Some(y),
+            Some(s) => {
+                match call.args.get(1).and_then(|e| e.as_literal()) {
+                    Some(Value::String(sep)) => s.push_str(sep),
+                    _ => s.push(','),
+                }
+                s.push_str(&y);
+            }
+        },
+        (State::Distinct(x), State::Distinct(y)) => x.extend(y),
+        _ => {}
+    }
+}
+
+fn result_of(call: &AggCall, state: &State) -> Value {
+    match state {
+        State::Count(c) => Value::Int(*c),
+        State::SumInt(s) => s.map_or(Value::Null, |s| wrap_int(s, &call.ty)),
+        State::SumFloat(s) => s.map_or(Value::Null, Value::Float),
+        State::SumDecimal(s) => s.map_or(Value::Null, Value::Decimal),
+        State::AvgInt { count: 0, .. }
+        | State::AvgFloat { count: 0, .. }
+        | State::AvgDecimal { count: 0, .. } => Value::Null,
+        State::AvgInt { sum, count } => wrap_int((*sum / i128::from(*count)) as i64, &call.ty),
+        State::AvgFloat { sum, count } => Value::Float(sum / *count as f64),
+        State::AvgDecimal { sum, count } => {
+            let from = call.args.first().map_or(0, |a| scale_of(a.ty()));
+            let to = scale_of(&call.ty);
+            // sum / count at the result's scale, rounded half up.
+            let scaled = decimal::rescale(*sum, from, to + 1).unwrap_or(i128::MAX);
+            let q = scaled / i128::from(*count);
+            decimal::rescale(q, to + 1, to).map_or(Value::Null, Value::Decimal)
+        }
+        State::Extreme(v) => v.clone(),
+        State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
+        State::Distinct(values) => {
+            let mut plain = fresh_plain(call);
+            let sep = call.args.get(1).and_then(|e| e.as_literal());
+            for v in values {
+                if !v.is_null() {
+                    add_value(call, &mut plain, v, sep);
+                }
+            }
+            result_of(call, &plain)
+        }
+    }
+}
+
+impl AggregateFunction<Row> for SqlAggregate {
+    type Acc = Accumulators;
+    type Out = Vec<Value>;
+
+    fn create(&self) -> Accumulators {
+        self.calls.iter().map(|c| AccState(fresh(c))).collect()
+    }
+
+    fn add(&self, acc: &mut Accumulators, row: Row) {
+        let ctx = EvalContext::default();
+        for (call, AccState(state)) in self.calls.iter().zip(acc.iter_mut()) {
+            if let Some(f) = &call.filter {
+                match f.eval_predicate(&row, &ctx) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => raise(e),
+                }
+            }
+            if call.kind == AggKind::CountStar {
+                add_value(call, state, &Value::Null, None);
+                continue;
+            }
+            let v = match call.args[0].eval(&row, &ctx) {
+                Ok(v) => v,
+                Err(e) => raise(e),
+            };
+            if v.is_null() {
+                continue;
+            }
+            match state {
+                State::Distinct(set) => {
+                    set.insert(v);
+                }
+                _ => {
+                    let sep = call
+                        .args
+                        .get(1)
+                        .map(|s| s.eval(&row, &ctx).unwrap_or_else(|e| raise(e)));
+                    add_value(call, state, &v, sep.as_ref());
+                }
+            }
+        }
+    }
+
+    fn merge(&self, acc: &mut Accumulators, other: Accumulators) {
+        for ((call, AccState(a)), AccState(b)) in self.calls.iter().zip(acc.iter_mut()).zip(other) {
+            merge_states(call, a, b);
+        }
+    }
+
+    fn result(&self, acc: &Accumulators) -> Vec<Value> {
+        self.calls
+            .iter()
+            .zip(acc)
+            .map(|(c, AccState(s))| result_of(c, s))
+            .collect()
+    }
+}

@@ -1,0 +1,7 @@
+//! Running SQL: logical plans become engine jobs.
+
+mod accumulate;
+mod fail;
+mod translate;
+
+pub use translate::Translator;

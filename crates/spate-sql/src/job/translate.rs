@@ -1,0 +1,277 @@
+//! A [`LogicalPlan`] → engine operators on a [`StreamEnvironment`].
+//!
+//! Rows travel as [`Row`]s; a record's engine timestamp is its rowtime in ms (set by the
+//! source from the table's `WATERMARK FOR` column, and by window aggregates as
+//! `window_time` = window end - 1), so event-time windows and joins downstream need no
+//! timestamp assigner. Expressions are evaluated row at a time; an evaluation error fails the
+//! job ([`super::fail`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_engine::window::{WindowAssigner, WindowResult};
+use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
+
+use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
+use crate::error::{Result, SqlError};
+use crate::expr::{BoundExpr, EvalContext};
+use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
+use crate::temporal::MICROS_PER_SECOND;
+use crate::value::{Row, Value};
+
+use super::accumulate::SqlAggregate;
+use super::fail::raise;
+
+/// Adds the operators of plans to one environment (a job may have several sinks).
+#[allow(missing_debug_implementations)] // Holds the environment, which is not Debug.
+pub struct Translator<'a> {
+    env: &'a StreamEnvironment,
+    ctx: ConnectorContext,
+    next_uid: usize,
+}
+
+fn now_millis() -> i64 {
+    spate_engine::clock::now_millis()
+}
+
+fn eval_ctx<O>(ctx: &ProcessContext<'_, O>) -> EvalContext
+where
+    O: spate_engine::Data,
+{
+    EvalContext {
+        watermark: ctx.current_watermark(),
+        now_millis: now_millis(),
+    }
+}
+
+impl<'a> Translator<'a> {
+    /// A translator adding to `env`, with the connectors' settings.
+    pub fn new(env: &'a StreamEnvironment, ctx: ConnectorContext) -> Self {
+        Self {
+            env,
+            ctx,
+            next_uid: 0,
+        }
+    }
+
+    fn uid(&mut self, what: &str) -> String {
+        self.next_uid += 1;
+        format!("sql-{}-{what}", self.next_uid)
+    }
+
+    /// The stream of `plan`'s rows.
+    pub fn stream(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
+        match plan {
+            LogicalPlan::Scan {
+                table,
+                computed,
+                rowtime,
+                ..
+            } => {
+                let computed = computed.clone();
+                let complete: CompleteRow = Arc::new(move |row: &mut Row| {
+                    let ctx = EvalContext {
+                        watermark: i64::MIN,
+                        now_millis: now_millis(),
+                    };
+                    for (i, e) in &computed {
+                        let v = e.eval(row, &ctx)?;
+                        if let Some(slot) = row.get_mut(*i) {
+                            *slot = v;
+                        }
+                    }
+                    Ok(())
+                });
+                let stream = connector::scan(
+                    self.env,
+                    ScanPlan {
+                        table: (**table).clone(),
+                        complete,
+                        rowtime: *rowtime,
+                    },
+                    &self.ctx,
+                )?;
+                let uid = self.uid(&format!("scan-{}", table.name.base()));
+                Ok(stream.uid(&uid))
+            }
+            LogicalPlan::Values { rows, .. } => {
+                let ctx = EvalContext::default();
+                let mut values = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let row = r
+                        .iter()
+                        .map(|e| e.eval(&Vec::new(), &ctx))
+                        .collect::<std::result::Result<Row, _>>()
+                        .map_err(|e| SqlError::validation(format!("VALUES: {e}"), None))?;
+                    values.push(row);
+                }
+                Ok(self.env.from_collection(values))
+            }
+            LogicalPlan::Project { input, exprs, .. } => {
+                let input = self.stream(input)?;
+                let exprs = exprs.clone();
+                // A projection that only picks columns needs no evaluation context.
+                if let Some(cols) = exprs
+                    .iter()
+                    .map(BoundExpr::as_column)
+                    .collect::<Option<Vec<usize>>>()
+                {
+                    return Ok(input.map(move |row: Row| {
+                        cols.iter()
+                            .map(|&c| row.get(c).cloned().unwrap_or_default())
+                            .collect()
+                    }));
+                }
+                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                    let ec = eval_ctx(ctx);
+                    let out: Row = exprs
+                        .iter()
+                        .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
+                        .collect();
+                    ctx.collect(out);
+                }))
+            }
+            LogicalPlan::Filter { input, predicate } => {
+                let input = self.stream(input)?;
+                let predicate = predicate.clone();
+                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                    let ec = eval_ctx(ctx);
+                    if predicate
+                        .eval_predicate(&row, &ec)
+                        .unwrap_or_else(|err| raise(err))
+                    {
+                        ctx.collect(row);
+                    }
+                }))
+            }
+            LogicalPlan::Union { inputs, .. } => {
+                let mut streams = Vec::with_capacity(inputs.len());
+                for i in inputs {
+                    streams.push(self.stream(i)?);
+                }
+                let first = streams.remove(0);
+                Ok(if streams.is_empty() {
+                    first
+                } else {
+                    first.union(&streams)
+                })
+            }
+            LogicalPlan::WindowAssign {
+                input,
+                window,
+                time_col,
+                event_time,
+                ..
+            } => {
+                let input = self.stream(input)?;
+                let assigner = assigner(*window, *event_time)?;
+                if assigner.is_merging() {
+                    return Err(SqlError::validation(
+                        "SESSION windows must be aggregated (GROUP BY window_start, window_end)",
+                        None,
+                    ));
+                }
+                let (time_col, event_time) = (*time_col, *event_time);
+                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                    let ts = if event_time {
+                        ctx.timestamp()
+                    } else {
+                        match row.get(time_col) {
+                            Some(Value::Timestamp(us)) => us.div_euclid(1000),
+                            _ => now_millis(),
+                        }
+                    };
+                    let mut windows = smallvec::SmallVec::new();
+                    assigner.assign(ts, &mut windows);
+                    for w in windows {
+                        let mut out = row.clone();
+                        out.push(Value::Timestamp(w.start * 1000));
+                        out.push(Value::Timestamp(w.end * 1000));
+                        out.push(Value::Timestamp((w.end - 1) * 1000));
+                        ctx.collect_with_timestamp(out, w.end - 1);
+                    }
+                }))
+            }
+            LogicalPlan::WindowAggregate {
+                input,
+                window,
+                event_time,
+                keys,
+                properties,
+                aggs,
+                ..
+            } => {
+                let input = self.stream(input)?;
+                let assigner = assigner(*window, *event_time)?;
+                let keys = keys.clone();
+                let key_cols: Option<Vec<usize>> = keys.iter().map(BoundExpr::as_column).collect();
+                let aggregate = SqlAggregate::new(aggs.clone());
+                let properties = properties.clone();
+                let uid = self.uid("window-aggregate");
+                let to_row = move |r: WindowResult<Vec<Value>, Vec<Value>>| -> Row {
+                    let mut row = r.key;
+                    for p in &properties {
+                        row.push(Value::Timestamp(
+                            match p {
+                                WindowProperty::Start => r.window.start,
+                                WindowProperty::End => r.window.end,
+                                WindowProperty::Time => r.window.end - 1,
+                            } * 1000,
+                        ));
+                    }
+                    row.extend(r.value);
+                    row
+                };
+                let out = match key_cols {
+                    Some(cols) => input
+                        .key_by(move |row: &Row| {
+                            cols.iter()
+                                .map(|&c| row.get(c).cloned().unwrap_or_default())
+                                .collect::<Vec<Value>>()
+                        })
+                        .window(assigner)
+                        .aggregate(aggregate),
+                    None => input
+                        .key_by(move |row: &Row| {
+                            let ctx = EvalContext::default();
+                            keys.iter()
+                                .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
+                                .collect::<Vec<Value>>()
+                        })
+                        .window(assigner)
+                        .aggregate(aggregate),
+                };
+                Ok(out.uid(&uid).map(to_row))
+            }
+            LogicalPlan::WindowJoin { .. } | LogicalPlan::IntervalJoin { .. } => Err(SqlError::validation(
+                "joins are not implemented in the planner yet",
+                None,
+            )),
+        }
+    }
+
+    /// Adds the sink of `table` after `rows`.
+    pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
+        connector::write(rows, table, &self.ctx)
+    }
+}
+
+fn ms(v: i64) -> Duration {
+    Duration::from_millis(v.max(0) as u64)
+}
+
+/// The engine's assigner for a SQL window.
+pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner> {
+    let a = match w {
+        WindowSpec::Tumble { size, offset } => WindowAssigner::tumbling(ms(size)).with_offset(ms(offset)),
+        WindowSpec::Hop { slide, size, offset } => {
+            WindowAssigner::sliding(ms(size), ms(slide)).with_offset(ms(offset))
+        }
+        WindowSpec::Cumulate { step, size, offset } => {
+            WindowAssigner::cumulative(ms(size), ms(step)).with_offset(ms(offset))
+        }
+        WindowSpec::Session { gap } => WindowAssigner::session(ms(gap)),
+    };
+    let _ = MICROS_PER_SECOND;
+    Ok(if event_time { a } else { a.processing_time() })
+}

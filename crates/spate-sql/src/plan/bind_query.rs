@@ -1,0 +1,1227 @@
+//! [`bind_query`]: a parsed query → a [`LogicalPlan`], resolving names against the catalog, the
+//! query's `WITH` items and views.
+
+use crate::ast::{
+    self, ColumnKind, Expr, JoinKind, Query, Select, SelectItem, SetExpr, SetOp, TableAlias, TableDef,
+    TableRef, WindowKind, WindowTvf,
+};
+use crate::catalog::{Catalog, Relation, suggest};
+use crate::connector::Rowtime;
+use crate::error::{Result, SqlError};
+use crate::expr::{self, BoundExpr, Scope};
+use crate::ident::{Ident, ObjectName};
+use crate::types::{DataType, TypeKind};
+
+use super::aggregate::{self, AggCall, AggKind};
+use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
+
+/// Binds `query` against `catalog`.
+pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
+    Binder {
+        catalog,
+        ctes: Vec::new(),
+        depth: 0,
+    }
+    .query(query)
+}
+
+struct Binder<'a> {
+    catalog: &'a Catalog,
+    ctes: Vec<(String, LogicalPlan)>,
+    depth: usize,
+}
+
+fn unsupported(what: impl Into<String>, at: Option<&Ident>) -> SqlError {
+    SqlError::validation(
+        format!("{} is not supported in streaming queries yet", what.into()),
+        at.and_then(|i| i.loc.pos()),
+    )
+}
+
+impl Binder<'_> {
+    fn query(&mut self, q: &Query) -> Result<LogicalPlan> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err(SqlError::validation("views and subqueries nest too deeply", None));
+        }
+        let saved = self.ctes.len();
+        for cte in &q.with {
+            let mut plan = self.query(&cte.query)?;
+            rename_columns(&mut plan, &cte.columns)?;
+            requalify(&mut plan, Some(cte.name.as_str()));
+            self.ctes.push((cte.name.value.clone(), plan));
+        }
+        if !q.order_by.is_empty() {
+            return Err(unsupported(
+                "ORDER BY (Flink allows only ORDER BY on a time attribute, ascending)",
+                None,
+            ));
+        }
+        if q.limit.is_some() {
+            return Err(unsupported("LIMIT", None));
+        }
+        let plan = self.set_expr(&q.body);
+        self.ctes.truncate(saved);
+        self.depth -= 1;
+        plan
+    }
+
+    fn set_expr(&mut self, s: &SetExpr) -> Result<LogicalPlan> {
+        match s {
+            SetExpr::Select(sel) => self.select(sel),
+            SetExpr::Query(q) => self.query(q),
+            SetExpr::SetOp {
+                op: SetOp::Union,
+                all: true,
+                left,
+                right,
+            } => {
+                let l = self.set_expr(left)?;
+                let r = self.set_expr(right)?;
+                union(l, r)
+            }
+            SetExpr::SetOp { op, all, .. } => Err(unsupported(
+                format!(
+                    "{}{} (only UNION ALL is)",
+                    match op {
+                        SetOp::Union => "UNION",
+                        SetOp::Intersect => "INTERSECT",
+                        SetOp::Except => "EXCEPT",
+                    },
+                    if *all { " ALL" } else { "" }
+                ),
+                None,
+            )),
+            SetExpr::Values(rows) => {
+                let empty = EmptyScope;
+                let mut bound = Vec::with_capacity(rows.len());
+                for row in rows {
+                    bound.push(
+                        row.iter()
+                            .map(|e| expr::bind(e, &empty))
+                            .collect::<Result<Vec<_>>>()?,
+                    );
+                }
+                let width = bound.first().map_or(0, Vec::len);
+                if bound.iter().any(|r| r.len() != width) {
+                    return Err(SqlError::validation(
+                        "VALUES rows have different numbers of columns",
+                        None,
+                    ));
+                }
+                let mut fields = Vec::with_capacity(width);
+                for i in 0..width {
+                    let ty = expr::common_type(bound.iter().map(|r| r[i].ty()), "VALUES")?;
+                    fields.push(Field::new(format!("EXPR${i}"), ty));
+                }
+                for row in &mut bound {
+                    for (i, e) in row.iter_mut().enumerate() {
+                        *e = expr::coerce(e.clone(), &fields[i].ty);
+                    }
+                }
+                Ok(LogicalPlan::Values {
+                    rows: bound,
+                    schema: Schema { fields },
+                })
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // FROM
+
+    fn relation(&mut self, name: &ObjectName) -> Result<LogicalPlan> {
+        if name.0.len() == 1
+            && let Some((_, plan)) = self.ctes.iter().rev().find(|(n, _)| n == name.base())
+        {
+            return Ok(plan.clone());
+        }
+        match self.catalog.resolve(name)? {
+            Relation::Table(t) => scan(t),
+            Relation::View(v) => {
+                let mut plan = bind_query(&v.query, self.catalog)?;
+                rename_columns(&mut plan, &v.columns)?;
+                Ok(plan)
+            }
+        }
+    }
+
+    fn table_ref(&mut self, t: &TableRef) -> Result<LogicalPlan> {
+        match t {
+            TableRef::Table { name, alias, .. } => {
+                let mut plan = self.relation(name)?;
+                apply_alias(&mut plan, alias.as_ref(), Some(name.base()))?;
+                Ok(plan)
+            }
+            TableRef::Derived { query, alias } => {
+                let mut plan = self.query(query)?;
+                apply_alias(&mut plan, alias.as_ref(), None)?;
+                Ok(plan)
+            }
+            TableRef::Window { tvf, alias } => {
+                let mut plan = self.window_tvf(tvf)?;
+                apply_alias(&mut plan, alias.as_ref(), None)?;
+                Ok(plan)
+            }
+            TableRef::Join {
+                left,
+                right,
+                kind,
+                on,
+            } => self.join(left, right, *kind, on.as_ref()),
+        }
+    }
+
+    fn window_tvf(&mut self, tvf: &WindowTvf) -> Result<LogicalPlan> {
+        let mut input = self.relation(&tvf.table)?;
+        requalify(&mut input, None);
+        let schema = input.schema().clone();
+        let time_col = column_index(&schema, &tvf.time_col)?;
+        let field = &schema.fields[time_col];
+        let event_time = match field.time {
+            Some(TimeAttr::Rowtime) => true,
+            Some(TimeAttr::Proctime) => false,
+            None => {
+                return Err(SqlError::validation(
+                    format!(
+                        "the window function {}'s time column '{}' must be a time attribute (a WATERMARK FOR column or PROCTIME()), but it is a plain {}",
+                        tvf.kind.function_name(),
+                        field.name,
+                        field.ty
+                    ),
+                    tvf.time_col.loc.pos(),
+                ));
+            }
+        };
+        let interval = |e: &Expr| -> Result<i64> { constant_interval(e, tvf.kind.function_name()) };
+        let offset = |o: &Option<Expr>| -> Result<i64> {
+            o.as_ref().map(interval).transpose().map(|v| v.unwrap_or(0))
+        };
+        let window = match &tvf.kind {
+            WindowKind::Tumble { size, offset: o } => WindowSpec::Tumble {
+                size: positive(interval(size)?, "TUMBLE size")?,
+                offset: offset(o)?,
+            },
+            WindowKind::Hop {
+                slide,
+                size,
+                offset: o,
+            } => {
+                let slide = positive(interval(slide)?, "HOP slide")?;
+                let size = positive(interval(size)?, "HOP size")?;
+                if size % slide != 0 {
+                    return Err(SqlError::validation(
+                        "HOP: the window size must be an integral multiple of the slide (Flink's rule)",
+                        tvf.loc.pos(),
+                    ));
+                }
+                WindowSpec::Hop {
+                    slide,
+                    size,
+                    offset: offset(o)?,
+                }
+            }
+            WindowKind::Cumulate {
+                step,
+                size,
+                offset: o,
+            } => {
+                let step = positive(interval(step)?, "CUMULATE step")?;
+                let size = positive(interval(size)?, "CUMULATE size")?;
+                if size % step != 0 {
+                    return Err(SqlError::validation(
+                        "CUMULATE: the max window size must be an integral multiple of the step (Flink's rule)",
+                        tvf.loc.pos(),
+                    ));
+                }
+                WindowSpec::Cumulate {
+                    step,
+                    size,
+                    offset: offset(o)?,
+                }
+            }
+            WindowKind::Session { gap } => WindowSpec::Session {
+                gap: positive(interval(gap)?, "SESSION gap")?,
+            },
+        };
+        if !tvf.partition_by.is_empty() {
+            for p in &tvf.partition_by {
+                column_index(&schema, p)?;
+            }
+        }
+        let mut fields = schema.fields.clone();
+        let ts_kind = window_timestamp_kind(&field.ty);
+        for (name, time) in [
+            ("window_start", None),
+            ("window_end", None),
+            ("window_time", Some(TimeAttr::Rowtime)),
+        ] {
+            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            f.time = if event_time { time } else { None };
+            fields.push(f);
+        }
+        // The input's own rowtime stops being one after window assignment (Flink keeps only
+        // window_time).
+        for f in fields.iter_mut().take(schema.fields.len()) {
+            if f.time == Some(TimeAttr::Rowtime) {
+                f.time = None;
+            }
+        }
+        Ok(LogicalPlan::WindowAssign {
+            input: Box::new(input),
+            window,
+            time_col,
+            event_time,
+            schema: Schema { fields },
+        })
+    }
+
+    fn join(
+        &mut self,
+        _left: &TableRef,
+        _right: &TableRef,
+        kind: JoinKind,
+        _on: Option<&Expr>,
+    ) -> Result<LogicalPlan> {
+        let _ = kind;
+        Err(unsupported("JOIN", None))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // SELECT
+
+    fn select(&mut self, s: &Select) -> Result<LogicalPlan> {
+        if s.distinct {
+            return Err(unsupported("SELECT DISTINCT (an updating result)", None));
+        }
+        let mut input = match s.from.as_slice() {
+            [] => LogicalPlan::Values {
+                rows: vec![vec![]],
+                schema: Schema::default(),
+            },
+            [one] => self.table_ref(one)?,
+            _ => return Err(unsupported("a comma join (write the join with JOIN .. ON)", None)),
+        };
+        if let Some(w) = &s.selection {
+            let scope = RelScope {
+                schema: input.schema(),
+            };
+            let predicate = expr::bind(w, &scope)?;
+            expect_boolean(&predicate, "WHERE")?;
+            input = LogicalPlan::Filter {
+                input: Box::new(input),
+                predicate,
+            };
+        }
+        let mut aggs = Vec::new();
+        for item in &s.projection {
+            if let SelectItem::Expr { expr, .. } = item {
+                collect_aggregates(expr, &mut aggs);
+            }
+        }
+        if let Some(h) = &s.having {
+            collect_aggregates(h, &mut aggs);
+        }
+        if s.group_by.is_empty() && aggs.is_empty() {
+            if s.having.is_some() {
+                return Err(SqlError::validation(
+                    "HAVING without GROUP BY or aggregates",
+                    None,
+                ));
+            }
+            return project(input, &s.projection);
+        }
+        self.grouped(input, s, aggs)
+    }
+
+    fn grouped(
+        &mut self,
+        input: LogicalPlan,
+        s: &Select,
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        // Which group-by items are window properties, legacy group windows or keys.
+        let mut key_exprs: Vec<&Expr> = Vec::new();
+        let mut window_cols = Vec::new();
+        let mut legacy: Option<(&ast::Function, WindowSpec, usize, bool)> = None;
+        for g in &s.group_by {
+            if let Expr::Function(f) = unnest(g)
+                && let Some(spec) = self.legacy_window(f, &in_schema)?
+            {
+                if legacy.is_some() {
+                    return Err(SqlError::validation(
+                        "more than one group window in GROUP BY",
+                        None,
+                    ));
+                }
+                legacy = Some((f, spec.0, spec.1, spec.2));
+                continue;
+            }
+            let b = expr::bind(g, &scope)?;
+            match b.as_column().map(|i| window_property_of(&input, i)) {
+                Some(Some(p)) => window_cols.push(p),
+                _ => key_exprs.push(g),
+            }
+        }
+        // The windowed input: a window TVF (possibly filtered) or a legacy group window.
+        let (base, window, time_col, event_time, tvf_width) = match legacy {
+            Some((_, spec, col, ev)) => (input, spec, col, ev, None),
+            None => {
+                if !(window_cols.contains(&WindowProperty::Start)
+                    && window_cols.contains(&WindowProperty::End))
+                {
+                    return Err(unsupported(
+                        "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
+                        None,
+                    ));
+                }
+                let (inner, spec, col, ev) = strip_window_assign(input)?;
+                let width = inner.schema().fields.len();
+                (inner, spec, col, ev, Some(width))
+            }
+        };
+        let base_schema = base.schema().clone();
+        // Keys and aggregate arguments are bound over the windowed rows; with a TVF they may
+        // not read window columns (they are not there before assignment).
+        let key_scope = RelScope { schema: &in_schema };
+        let check_pre_window = |e: &BoundExpr, what: &str| -> Result<()> {
+            let mut bad = false;
+            if let Some(w) = tvf_width {
+                e.visit_columns(&mut |i| bad |= i >= w);
+            }
+            if bad {
+                return Err(unsupported(
+                    format!("{what} over window columns other than the window itself"),
+                    None,
+                ));
+            }
+            Ok(())
+        };
+        let mut keys = Vec::new();
+        let mut key_fields = Vec::new();
+        for (i, k) in key_exprs.iter().enumerate() {
+            let b = expr::bind(k, &key_scope)?;
+            check_pre_window(&b, "a GROUP BY key")?;
+            let name = match (unnest(k), b.as_column()) {
+                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+                _ => format!("$key{i}"),
+            };
+            key_fields.push(Field::new(name, b.ty().clone()));
+            keys.push(b);
+        }
+        let mut aggs = Vec::new();
+        for f in &agg_calls {
+            let call = bind_aggregate(f, &key_scope)?;
+            for a in &call.args {
+                check_pre_window(a, "an aggregate argument")?;
+            }
+            if let Some(fl) = &call.filter {
+                check_pre_window(fl, "an aggregate FILTER")?;
+            }
+            aggs.push(call);
+        }
+        let ts_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
+        let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
+        let mut fields = key_fields;
+        for (name, p) in [
+            ("window_start", WindowProperty::Start),
+            ("window_end", WindowProperty::End),
+            ("window_time", WindowProperty::Time),
+        ] {
+            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            if p == WindowProperty::Time && event_time {
+                f.time = Some(TimeAttr::Rowtime);
+            }
+            fields.push(f);
+        }
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let n_keys = keys.len();
+        let agg_plan = LogicalPlan::WindowAggregate {
+            input: Box::new(base),
+            window,
+            time_col,
+            event_time,
+            keys,
+            properties,
+            aggs,
+            schema: Schema { fields },
+        };
+        // SELECT and HAVING over the aggregate's output.
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys,
+            input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
+            legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
+        };
+        let mut plan = agg_plan.clone();
+        if let Some(h) = &s.having {
+            let predicate = expr::bind(h, &out_scope)?;
+            expect_boolean(&predicate, "HAVING")?;
+            plan = LogicalPlan::Filter {
+                input: Box::new(plan),
+                predicate,
+            };
+        }
+        let mut exprs = Vec::new();
+        let mut fields = Vec::new();
+        for (pos, item) in s.projection.iter().enumerate() {
+            match item {
+                SelectItem::Expr { expr: e, alias } => {
+                    let b = expr::bind(e, &out_scope)?;
+                    let name = output_name(e, alias.as_ref(), pos);
+                    let mut f = Field::new(name, b.ty().clone());
+                    if let Some(c) = b.as_column() {
+                        f.time = agg_plan.schema().fields[c].time;
+                    }
+                    fields.push(f);
+                    exprs.push(b);
+                }
+                _ => return Err(unsupported("* in an aggregating SELECT", None)),
+            }
+        }
+        Ok(LogicalPlan::Project {
+            input: Box::new(plan),
+            exprs,
+            schema: Schema { fields },
+        })
+    }
+
+    /// `TUMBLE(ts, size)`, `HOP(ts, slide, size)`, `SESSION(ts, gap)` in a GROUP BY.
+    fn legacy_window(&self, f: &ast::Function, schema: &Schema) -> Result<Option<(WindowSpec, usize, bool)>> {
+        let name = f.name.base().to_ascii_uppercase();
+        if !matches!(name.as_str(), "TUMBLE" | "HOP" | "SESSION") || f.name.0.len() != 1 {
+            return Ok(None);
+        }
+        let at = f.name.0.first();
+        let Some(Expr::Column(path)) = f.args.first().map(unnest) else {
+            return Err(SqlError::validation(
+                format!("{name}: the first argument must be a time attribute column"),
+                at.and_then(|i| i.loc.pos()),
+            ));
+        };
+        let col = RelScope { schema }.resolve(path)?;
+        let event_time = match schema.fields[col].time {
+            Some(TimeAttr::Rowtime) => true,
+            Some(TimeAttr::Proctime) => false,
+            None => {
+                return Err(SqlError::validation(
+                    format!("{name}: '{}' is not a time attribute", schema.fields[col].name),
+                    at.and_then(|i| i.loc.pos()),
+                ));
+            }
+        };
+        let iv = |i: usize| -> Result<i64> {
+            let e = f.args.get(i).ok_or_else(|| {
+                SqlError::validation(
+                    format!("{name}: missing interval argument"),
+                    at.and_then(|i| i.loc.pos()),
+                )
+            })?;
+            positive(constant_interval(e, &name)?, &name)
+        };
+        let spec = match (name.as_str(), f.args.len()) {
+            ("TUMBLE", 2 | 3) => WindowSpec::Tumble {
+                size: iv(1)?,
+                offset: if f.args.len() == 3 {
+                    constant_interval(&f.args[2], &name)?
+                } else {
+                    0
+                },
+            },
+            ("HOP", 3 | 4) => WindowSpec::Hop {
+                slide: iv(1)?,
+                size: iv(2)?,
+                offset: if f.args.len() == 4 {
+                    constant_interval(&f.args[3], &name)?
+                } else {
+                    0
+                },
+            },
+            ("SESSION", 2) => WindowSpec::Session { gap: iv(1)? },
+            _ => {
+                return Err(SqlError::validation(
+                    format!("{name} group window: wrong number of arguments"),
+                    at.and_then(|i| i.loc.pos()),
+                ));
+            }
+        };
+        Ok(Some((spec, col, event_time)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scopes
+
+struct EmptyScope;
+
+impl Scope for EmptyScope {
+    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
+        let name = path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".");
+        Err(SqlError::validation(
+            format!("unknown column '{name}' (there is no table here)"),
+            path.first().and_then(|i| i.loc.pos()),
+        ))
+    }
+}
+
+/// The columns of one relation.
+struct RelScope<'a> {
+    schema: &'a Schema,
+}
+
+impl RelScope<'_> {
+    fn resolve(&self, path: &[Ident]) -> Result<usize> {
+        let at = path.last().and_then(|i| i.loc.pos());
+        let (qualifier, name) = match path {
+            [name] => (None, name),
+            [q, name] => (Some(q), name),
+            _ => {
+                return Err(unsupported(
+                    format!(
+                        "the nested field reference '{}'",
+                        path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".")
+                    ),
+                    path.first(),
+                ));
+            }
+        };
+        let matches: Vec<usize> = self
+            .schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                f.name == name.value && qualifier.is_none_or(|q| f.qualifier.as_deref() == Some(q.as_str()))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let full = path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".");
+                let names = self.schema.fields.iter().map(|f| f.name.as_str());
+                let hint = match suggest::nearest(&name.value, names) {
+                    Some(n) => format!(", did you mean '{n}'?"),
+                    None => format!(
+                        " (columns: {})",
+                        self.schema
+                            .fields
+                            .iter()
+                            .map(|f| f.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
+                Err(SqlError::validation(format!("unknown column '{full}'{hint}"), at))
+            }
+            _ => Err(SqlError::validation(
+                format!("column '{}' is ambiguous; qualify it with its table", name.value),
+                at,
+            )),
+        }
+    }
+}
+
+impl Scope for RelScope<'_> {
+    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
+        let index = self.resolve(path)?;
+        Ok(BoundExpr::Column {
+            index,
+            ty: self.schema.fields[index].ty.clone(),
+        })
+    }
+
+    fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
+        match expr {
+            Expr::Function(f) if AggKind::from_name(f.name.base()).is_some() && f.name.0.len() == 1 => {
+                Some(Err(SqlError::validation(
+                    format!(
+                        "aggregate {} is not allowed here",
+                        f.name.base().to_ascii_uppercase()
+                    ),
+                    f.name.0.first().and_then(|i| i.loc.pos()),
+                )))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The output of a window aggregate seen from its SELECT and HAVING: group keys, window
+/// properties and aggregate calls are columns; other input columns are errors.
+struct GroupedScope<'a> {
+    input: &'a Schema,
+    output: &'a Schema,
+    key_exprs: &'a [&'a Expr],
+    agg_calls: &'a [ast::Function],
+    n_keys: usize,
+    input_plan_props: &'a dyn Fn(usize) -> Option<WindowProperty>,
+    legacy_name: Option<String>,
+}
+
+impl GroupedScope<'_> {
+    fn column_at(&self, i: usize) -> BoundExpr {
+        BoundExpr::Column {
+            index: i,
+            ty: self.output.fields[i].ty.clone(),
+        }
+    }
+
+    fn property(&self, p: WindowProperty) -> BoundExpr {
+        let offset = match p {
+            WindowProperty::Start => 0,
+            WindowProperty::End => 1,
+            WindowProperty::Time => 2,
+        };
+        self.column_at(self.n_keys + offset)
+    }
+}
+
+impl Scope for GroupedScope<'_> {
+    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
+        let i = RelScope { schema: self.input }.resolve(path)?;
+        if let Some(p) = (self.input_plan_props)(i) {
+            return Ok(self.property(p));
+        }
+        Err(SqlError::validation(
+            format!(
+                "column '{}' is neither grouped nor aggregated; add it to GROUP BY or wrap it in an aggregate",
+                self.input.fields[i].name
+            ),
+            path.last().and_then(|i| i.loc.pos()),
+        ))
+    }
+
+    fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
+        let e = unnest(expr);
+        if let Some(k) = self.key_exprs.iter().position(|k| unnest(k) == e) {
+            return Some(Ok(self.column_at(k)));
+        }
+        if let Expr::Function(f) = e {
+            if let Some(a) = self.agg_calls.iter().position(|c| c == f) {
+                return Some(Ok(self.column_at(self.n_keys + 3 + a)));
+            }
+            let name = f.name.base().to_ascii_uppercase();
+            if let Some((prefix, suffix)) = name.rsplit_once('_')
+                && matches!(prefix, "TUMBLE" | "HOP" | "SESSION")
+            {
+                let p = match suffix {
+                    "START" => WindowProperty::Start,
+                    "END" => WindowProperty::End,
+                    "ROWTIME" => WindowProperty::Time,
+                    "PROCTIME" => WindowProperty::Time,
+                    _ => return None,
+                };
+                if self.legacy_name.as_deref() != Some(prefix) {
+                    return Some(Err(SqlError::validation(
+                        format!("{name} needs a {prefix}(...) group window in GROUP BY"),
+                        f.name.0.first().and_then(|i| i.loc.pos()),
+                    )));
+                }
+                return Some(Ok(self.property(p)));
+            }
+        }
+        None
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn unnest(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(inner) => unnest(inner),
+        other => other,
+    }
+}
+
+fn expect_boolean(e: &BoundExpr, clause: &str) -> Result<()> {
+    match e.ty().kind {
+        TypeKind::Boolean => Ok(()),
+        _ => Err(SqlError::validation(
+            format!("{clause} must be a BOOLEAN condition, not {}", e.ty()),
+            None,
+        )),
+    }
+}
+
+fn positive(ms: i64, what: &str) -> Result<i64> {
+    if ms > 0 {
+        Ok(ms)
+    } else {
+        Err(SqlError::validation(
+            format!("{what} must be a positive interval"),
+            None,
+        ))
+    }
+}
+
+fn constant_interval(e: &Expr, what: &str) -> Result<i64> {
+    let b = expr::bind(e, &EmptyScope)?;
+    crate::expr::interval_millis(&b).ok_or_else(|| {
+        SqlError::validation(
+            format!("{what}: expected a constant day-time INTERVAL such as INTERVAL '10' SECOND, found {e}"),
+            None,
+        )
+    })
+}
+
+fn window_timestamp_kind(time_ty: &DataType) -> TypeKind {
+    match time_ty.kind {
+        TypeKind::TimestampLtz(_) => TypeKind::TimestampLtz(3),
+        _ => TypeKind::Timestamp(3),
+    }
+}
+
+fn column_index(schema: &Schema, name: &Ident) -> Result<usize> {
+    RelScope { schema }.resolve(std::slice::from_ref(name))
+}
+
+fn window_property_of(plan: &LogicalPlan, col: usize) -> Option<WindowProperty> {
+    match plan {
+        LogicalPlan::WindowAssign { input, .. } => {
+            property_of_tvf_column(Some(input.schema().fields.len()), col)
+        }
+        LogicalPlan::Filter { input, .. } => window_property_of(input, col),
+        _ => None,
+    }
+}
+
+fn property_of_tvf_column(width: Option<usize>, col: usize) -> Option<WindowProperty> {
+    let w = width?;
+    match col.checked_sub(w)? {
+        0 => Some(WindowProperty::Start),
+        1 => Some(WindowProperty::End),
+        2 => Some(WindowProperty::Time),
+        _ => None,
+    }
+}
+
+/// The window TVF under an aggregation, with any filters moved below the window assignment.
+fn strip_window_assign(plan: LogicalPlan) -> Result<(LogicalPlan, WindowSpec, usize, bool)> {
+    match plan {
+        LogicalPlan::WindowAssign {
+            input,
+            window,
+            time_col,
+            event_time,
+            ..
+        } => Ok((*input, window, time_col, event_time)),
+        LogicalPlan::Filter { input, predicate } => {
+            let (inner, w, t, e) = strip_window_assign(*input)?;
+            let width = inner.schema().fields.len();
+            let mut reads_window = false;
+            predicate.visit_columns(&mut |i| reads_window |= i >= width);
+            if reads_window {
+                return Err(unsupported(
+                    "a WHERE condition on window columns before the aggregation",
+                    None,
+                ));
+            }
+            Ok((
+                LogicalPlan::Filter {
+                    input: Box::new(inner),
+                    predicate,
+                },
+                w,
+                t,
+                e,
+            ))
+        }
+        _ => Err(unsupported(
+            "GROUP BY window_start, window_end over something other than a window table function",
+            None,
+        )),
+    }
+}
+
+fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
+    match e {
+        Expr::Function(f)
+            if f.name.0.len() == 1 && AggKind::from_name(f.name.base()).is_some() && !out.contains(f) =>
+        {
+            out.push(f.clone());
+        }
+        Expr::Function(f) if f.name.0.len() == 1 && AggKind::from_name(f.name.base()).is_some() => {}
+        Expr::Function(f) => f.args.iter().for_each(|a| collect_aggregates(a, out)),
+        Expr::Unary { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::IsUnknown { expr, .. }
+        | Expr::IsBool { expr, .. }
+        | Expr::Extract { expr, .. }
+        | Expr::FloorCeil { expr, .. } => collect_aggregates(expr, out),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            collect_aggregates(left, out);
+            collect_aggregates(right, out);
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => {
+            if let Some(o) = operand {
+                collect_aggregates(o, out);
+            }
+            for (c, r) in whens {
+                collect_aggregates(c, out);
+                collect_aggregates(r, out);
+            }
+            if let Some(e) = else_result {
+                collect_aggregates(e, out);
+            }
+        }
+        Expr::Between { expr, low, high, .. } => {
+            for x in [expr, low, high] {
+                collect_aggregates(x, out);
+            }
+        }
+        Expr::InList { expr, list, .. } => {
+            collect_aggregates(expr, out);
+            list.iter().for_each(|x| collect_aggregates(x, out));
+        }
+        Expr::Like { expr, pattern, .. } => {
+            collect_aggregates(expr, out);
+            collect_aggregates(pattern, out);
+        }
+        Expr::Position { needle, haystack } => {
+            collect_aggregates(needle, out);
+            collect_aggregates(haystack, out);
+        }
+        Expr::Trim { chars, expr, .. } => {
+            collect_aggregates(expr, out);
+            if let Some(c) = chars {
+                collect_aggregates(c, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn bind_aggregate(f: &ast::Function, scope: &RelScope<'_>) -> Result<AggCall> {
+    let at = f.name.0.first().and_then(|i| i.loc.pos());
+    let mut kind =
+        AggKind::from_name(f.name.base()).ok_or_else(|| SqlError::validation("not an aggregate", at))?;
+    let args: Vec<BoundExpr> = if kind == AggKind::Count && matches!(f.args.as_slice(), [Expr::Wildcard]) {
+        kind = AggKind::CountStar;
+        vec![]
+    } else {
+        let mut v = Vec::new();
+        for a in &f.args {
+            // Nested aggregates are errors (RelScope refuses them).
+            v.push(expr::bind(a, scope)?);
+        }
+        v
+    };
+    if kind == AggKind::CountStar && f.distinct {
+        return Err(SqlError::validation("COUNT(DISTINCT *) is not valid", at));
+    }
+    let ty = aggregate::result_type(kind, &args).map_err(|e| match e {
+        SqlError::Validation { message, .. } => SqlError::validation(message, at),
+        other => other,
+    })?;
+    let filter = match &f.filter {
+        Some(fl) => {
+            let b = expr::bind(fl, scope)?;
+            expect_boolean(&b, "FILTER")?;
+            Some(b)
+        }
+        None => None,
+    };
+    Ok(AggCall {
+        kind,
+        args,
+        distinct: f.distinct,
+        filter,
+        ty,
+    })
+}
+
+/// Flink's name of a select item: its alias, its column name, or `EXPR$<position>`.
+fn output_name(e: &Expr, alias: Option<&Ident>, pos: usize) -> String {
+    if let Some(a) = alias {
+        return a.value.clone();
+    }
+    match unnest(e) {
+        Expr::Column(path) => path
+            .last()
+            .map_or_else(|| format!("EXPR${pos}"), |i| i.value.clone()),
+        _ => format!("EXPR${pos}"),
+    }
+}
+
+fn project(input: LogicalPlan, items: &[SelectItem]) -> Result<LogicalPlan> {
+    let in_schema = input.schema().clone();
+    let scope = RelScope { schema: &in_schema };
+    let mut exprs = Vec::new();
+    let mut fields = Vec::new();
+    for (pos, item) in items.iter().enumerate() {
+        match item {
+            SelectItem::Wildcard => {
+                for (i, f) in in_schema.fields.iter().enumerate() {
+                    exprs.push(BoundExpr::Column {
+                        index: i,
+                        ty: f.ty.clone(),
+                    });
+                    fields.push(f.clone());
+                }
+            }
+            SelectItem::QualifiedWildcard(q) => {
+                let mut any = false;
+                for (i, f) in in_schema.fields.iter().enumerate() {
+                    if f.qualifier.as_deref() == Some(q.base()) {
+                        any = true;
+                        exprs.push(BoundExpr::Column {
+                            index: i,
+                            ty: f.ty.clone(),
+                        });
+                        fields.push(f.clone());
+                    }
+                }
+                if !any {
+                    return Err(SqlError::validation(
+                        format!("unknown table '{q}' in {q}.*"),
+                        q.0.first().and_then(|i| i.loc.pos()),
+                    ));
+                }
+            }
+            SelectItem::Expr { expr: e, alias } => {
+                let b = expr::bind(e, &scope)?;
+                let mut f = Field::new(output_name(e, alias.as_ref(), pos), b.ty().clone());
+                if let Some(c) = b.as_column() {
+                    f.time = in_schema.fields[c].time;
+                    if alias.is_none() {
+                        f.qualifier = in_schema.fields[c].qualifier.clone();
+                    }
+                } else if let BoundExpr::Call {
+                    func: crate::expr::ScalarFunc::Proctime,
+                    ..
+                } = &b
+                {
+                    f.time = Some(TimeAttr::Proctime);
+                }
+                fields.push(f);
+                exprs.push(b);
+            }
+        }
+    }
+    for f in fields.iter_mut() {
+        f.qualifier = None;
+    }
+    Ok(LogicalPlan::Project {
+        input: Box::new(input),
+        exprs,
+        schema: Schema { fields },
+    })
+}
+
+fn union(l: LogicalPlan, r: LogicalPlan) -> Result<LogicalPlan> {
+    let (ls, rs) = (l.schema().clone(), r.schema().clone());
+    if ls.fields.len() != rs.fields.len() {
+        return Err(SqlError::validation(
+            format!(
+                "UNION ALL: the inputs have {} and {} columns",
+                ls.fields.len(),
+                rs.fields.len()
+            ),
+            None,
+        ));
+    }
+    let mut fields = Vec::new();
+    for (a, b) in ls.fields.iter().zip(&rs.fields) {
+        let ty = expr::common_type([&a.ty, &b.ty].into_iter(), "UNION ALL")?;
+        let mut f = Field::new(a.name.clone(), ty);
+        if a.time == b.time {
+            f.time = a.time;
+        }
+        fields.push(f);
+    }
+    let schema = Schema { fields };
+    let conform = |p: LogicalPlan| -> LogicalPlan {
+        let s = p.schema().clone();
+        if s.fields.iter().zip(&schema.fields).all(|(a, b)| a.ty == b.ty) {
+            return p;
+        }
+        let exprs = s
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                expr::coerce(
+                    BoundExpr::Column {
+                        index: i,
+                        ty: f.ty.clone(),
+                    },
+                    &schema.fields[i].ty,
+                )
+            })
+            .collect();
+        LogicalPlan::Project {
+            input: Box::new(p),
+            exprs,
+            schema: schema.clone(),
+        }
+    };
+    let mut inputs = Vec::new();
+    for p in [l, r] {
+        match p {
+            LogicalPlan::Union { inputs: inner, .. } => inputs.extend(inner.into_iter().map(conform)),
+            other => inputs.push(conform(other)),
+        }
+    }
+    Ok(LogicalPlan::Union { inputs, schema })
+}
+
+fn apply_alias(plan: &mut LogicalPlan, alias: Option<&TableAlias>, default: Option<&str>) -> Result<()> {
+    if let Some(a) = alias {
+        rename_columns(plan, &a.columns)?;
+    }
+    requalify(plan, alias.map(|a| a.name.as_str()).or(default));
+    Ok(())
+}
+
+fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
+    match plan {
+        LogicalPlan::Filter { input, .. } => schema_mut(input),
+        LogicalPlan::Scan { schema, .. }
+        | LogicalPlan::Values { schema, .. }
+        | LogicalPlan::Project { schema, .. }
+        | LogicalPlan::WindowAssign { schema, .. }
+        | LogicalPlan::WindowAggregate { schema, .. }
+        | LogicalPlan::Union { schema, .. }
+        | LogicalPlan::WindowJoin { schema, .. }
+        | LogicalPlan::IntervalJoin { schema, .. } => schema,
+    }
+}
+
+fn requalify(plan: &mut LogicalPlan, qualifier: Option<&str>) {
+    for f in &mut schema_mut(plan).fields {
+        f.qualifier = qualifier.map(str::to_string);
+    }
+}
+
+fn rename_columns(plan: &mut LogicalPlan, names: &[Ident]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let schema = schema_mut(plan);
+    if names.len() != schema.fields.len() {
+        return Err(SqlError::validation(
+            format!(
+                "{} column names given for {} columns",
+                names.len(),
+                schema.fields.len()
+            ),
+            names.first().and_then(|i| i.loc.pos()),
+        ));
+    }
+    for (f, n) in schema.fields.iter_mut().zip(names) {
+        f.name = n.value.clone();
+    }
+    Ok(())
+}
+
+/// A table's scan: every column in declaration order; computed columns bound over the row.
+fn scan(t: &TableDef) -> Result<LogicalPlan> {
+    let mut fields: Vec<Field> = Vec::new();
+    for c in &t.columns {
+        let ty = match &c.kind {
+            ColumnKind::Physical(ty) | ColumnKind::Metadata { ty, .. } => ty.clone(),
+            // Typed below, once the physical columns are known.
+            ColumnKind::Computed(_) => DataType::new(TypeKind::Boolean),
+        };
+        fields.push(Field::new(c.name.value.clone(), ty));
+    }
+    let mut computed = Vec::new();
+    for (i, c) in t.columns.iter().enumerate() {
+        if let ColumnKind::Computed(e) = &c.kind {
+            let _ = i;
+            let visible = Schema {
+                fields: fields
+                    .iter()
+                    .enumerate()
+                    .map(|(j, f)| {
+                        let mut f = f.clone();
+                        // Flink: computed columns read physical and metadata columns only.
+                        if matches!(t.columns[j].kind, ColumnKind::Computed(_)) {
+                            f.name = String::new();
+                        }
+                        f
+                    })
+                    .collect(),
+            };
+            let b = expr::bind(e, &RelScope { schema: &visible })?;
+            fields[i].ty = b.ty().clone();
+            if matches!(
+                b,
+                BoundExpr::Call {
+                    func: crate::expr::ScalarFunc::Proctime,
+                    ..
+                }
+            ) {
+                fields[i].time = Some(TimeAttr::Proctime);
+            }
+            computed.push((i, b));
+        }
+    }
+    let mut rowtime = None;
+    if let Some(w) = &t.watermark {
+        let col = column_index(
+            &Schema {
+                fields: fields.clone(),
+            },
+            &w.column,
+        )?;
+        fields[col].time = Some(TimeAttr::Rowtime);
+        let delay = watermark_delay(&w.expr, &w.column)?;
+        rowtime = Some(Rowtime {
+            column: col,
+            delay_ms: delay,
+        });
+    }
+    for f in &mut fields {
+        f.qualifier = Some(t.name.base().to_string());
+    }
+    Ok(LogicalPlan::Scan {
+        table: Box::new(t.clone()),
+        computed,
+        rowtime,
+        schema: Schema { fields },
+    })
+}
+
+/// The delay of `WATERMARK FOR ts AS ts [- INTERVAL ..]`.
+fn watermark_delay(e: &Expr, column: &Ident) -> Result<i64> {
+    let is_col = |e: &Expr| matches!(unnest(e), Expr::Column(p) if p.len() == 1 && p[0] == *column);
+    match unnest(e) {
+        x if is_col(x) => Ok(0),
+        Expr::Binary {
+            left,
+            op: ast::BinaryOp::Minus,
+            right,
+        } if is_col(left) => {
+            let ms = constant_interval(right, "WATERMARK")?;
+            if ms < 0 {
+                return Err(SqlError::validation(
+                    "WATERMARK: the delay must not be negative",
+                    column.loc.pos(),
+                ));
+            }
+            Ok(ms)
+        }
+        other => Err(SqlError::unsupported(
+            format!(
+                "the watermark strategy '{other}' (Spate supports `{column}` and `{column} - INTERVAL ...`)"
+            ),
+            column.loc.pos().unwrap_or(crate::error::Position::new(1, 1)),
+        )),
+    }
+}

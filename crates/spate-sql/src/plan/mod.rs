@@ -1,0 +1,271 @@
+//! The logical plan: what a query computes, bound and typed, before it becomes an engine graph.
+//!
+//! [`bind_query`] turns a parsed [`Query`](crate::ast::Query) into a [`LogicalPlan`] against the
+//! [`Catalog`](crate::Catalog); `crate::job` then translates the plan into engine operators.
+//! Every node knows its output [`Schema`]; columns are addressed by index, names are kept only
+//! for `SELECT *`, messages and `EXPLAIN`.
+//!
+//! Time attributes follow Flink: a table's `WATERMARK FOR` column is a rowtime attribute and
+//! stays one through projections and filters; a window aggregate's `window_time` is one; any
+//! other expression over a time attribute is a plain `TIMESTAMP(3)`.
+
+mod aggregate;
+mod bind_query;
+mod explain;
+
+pub use aggregate::{AggCall, AggKind};
+pub use bind_query::bind_query;
+
+use std::fmt;
+
+use crate::ast::TableDef;
+use crate::connector::Rowtime;
+use crate::expr::BoundExpr;
+use crate::types::DataType;
+
+/// Whether a column is a time attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeAttr {
+    /// Event time: the column records are timed by (watermarks advance over it).
+    Rowtime,
+    /// Processing time (`PROCTIME()`).
+    Proctime,
+}
+
+/// One output column of a plan node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The column's name.
+    pub name: String,
+    /// The column's type.
+    pub ty: DataType,
+    /// Whether it is a time attribute.
+    pub time: Option<TimeAttr>,
+    /// The table alias it can be qualified with (`t` in `t.a`), if any.
+    pub qualifier: Option<String>,
+}
+
+impl Field {
+    /// A plain column.
+    pub fn new(name: impl Into<String>, ty: DataType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+            time: None,
+            qualifier: None,
+        }
+    }
+}
+
+/// The columns of a plan node's rows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Schema {
+    /// The columns in order.
+    pub fields: Vec<Field>,
+}
+
+impl Schema {
+    /// The rowtime column, if the rows have one.
+    pub fn rowtime(&self) -> Option<usize> {
+        self.fields.iter().position(|f| f.time == Some(TimeAttr::Rowtime))
+    }
+}
+
+impl fmt::Display for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, c) in self.fields.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{} {}", c.name, c.ty)?;
+            match c.time {
+                Some(TimeAttr::Rowtime) => f.write_str(" *ROWTIME*")?,
+                Some(TimeAttr::Proctime) => f.write_str(" *PROCTIME*")?,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A window of a window aggregate or window join, sizes in ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSpec {
+    /// `TUMBLE(size [, offset])`.
+    Tumble {
+        /// Size.
+        size: i64,
+        /// Offset.
+        offset: i64,
+    },
+    /// `HOP(slide, size [, offset])`.
+    Hop {
+        /// Slide.
+        slide: i64,
+        /// Size.
+        size: i64,
+        /// Offset.
+        offset: i64,
+    },
+    /// `CUMULATE(step, size [, offset])`.
+    Cumulate {
+        /// Step.
+        step: i64,
+        /// Maximum size.
+        size: i64,
+        /// Offset.
+        offset: i64,
+    },
+    /// `SESSION(gap)`.
+    Session {
+        /// Gap.
+        gap: i64,
+    },
+}
+
+/// Which window column a window aggregate outputs, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowProperty {
+    /// `window_start` / `TUMBLE_START`.
+    Start,
+    /// `window_end` / `TUMBLE_END`.
+    End,
+    /// `window_time` / `TUMBLE_ROWTIME` (a rowtime attribute: end - 1 ms).
+    Time,
+}
+
+/// A logical plan node.
+#[derive(Debug, Clone)]
+pub enum LogicalPlan {
+    /// Reading a table: rows with every table column in declaration order (computed columns
+    /// computed by `computed`, expressions over the row).
+    Scan {
+        /// The table.
+        table: Box<TableDef>,
+        /// `(column index, expression)` of each computed column, in declaration order.
+        computed: Vec<(usize, BoundExpr)>,
+        /// Event time.
+        rowtime: Option<Rowtime>,
+        /// The output.
+        schema: Schema,
+    },
+    /// `VALUES (...), (...)`: a bounded, constant input.
+    Values {
+        /// The rows.
+        rows: Vec<Vec<BoundExpr>>,
+        /// The output.
+        schema: Schema,
+    },
+    /// Computes one expression per output column.
+    Project {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// One per output column, over the input's columns.
+        exprs: Vec<BoundExpr>,
+        /// The output.
+        schema: Schema,
+    },
+    /// Keeps the rows for which the predicate is true.
+    Filter {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// Over the input's columns.
+        predicate: BoundExpr,
+    },
+    /// A window TVF not followed by an aggregation: every row once per window it falls into,
+    /// with `window_start`, `window_end`, `window_time` appended.
+    WindowAssign {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The window.
+        window: WindowSpec,
+        /// The input's time attribute column the windows are over.
+        time_col: usize,
+        /// Whether that is event time (else processing time).
+        event_time: bool,
+        /// The output.
+        schema: Schema,
+    },
+    /// A windowed `GROUP BY`: rows are `keys ++ window properties ++ aggregates`.
+    WindowAggregate {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The window.
+        window: WindowSpec,
+        /// The input's time attribute column.
+        time_col: usize,
+        /// Whether that is event time.
+        event_time: bool,
+        /// The grouping keys, over the input's columns.
+        keys: Vec<BoundExpr>,
+        /// Which window properties follow the keys, in order.
+        properties: Vec<WindowProperty>,
+        /// The aggregate calls.
+        aggs: Vec<AggCall>,
+        /// The output.
+        schema: Schema,
+    },
+    /// `UNION ALL`.
+    Union {
+        /// The inputs (same column types).
+        inputs: Vec<LogicalPlan>,
+        /// The output.
+        schema: Schema,
+    },
+    /// A window join: both inputs are window TVFs with the same window; rows of the same window
+    /// and equal keys are joined. Output: left columns ++ right columns.
+    WindowJoin {
+        /// Left input (before window assignment).
+        left: Box<LogicalPlan>,
+        /// Right input (before window assignment).
+        right: Box<LogicalPlan>,
+        /// The window.
+        window: WindowSpec,
+        /// Time attribute column of each input.
+        time_cols: (usize, usize),
+        /// Equi-join keys over each input's windowed columns.
+        keys: Vec<(BoundExpr, BoundExpr)>,
+        /// A residual condition over the joined columns.
+        condition: Option<BoundExpr>,
+        /// Inner or outer.
+        kind: crate::ast::JoinKind,
+        /// The output.
+        schema: Schema,
+    },
+    /// An interval join on event time: `r.t BETWEEN l.t + lower AND l.t + upper`.
+    IntervalJoin {
+        /// Left input.
+        left: Box<LogicalPlan>,
+        /// Right input.
+        right: Box<LogicalPlan>,
+        /// Equi-join keys.
+        keys: Vec<(BoundExpr, BoundExpr)>,
+        /// Rowtime column of each input.
+        time_cols: (usize, usize),
+        /// Bounds of `right.t - left.t` in ms, inclusive.
+        bounds: (i64, i64),
+        /// A residual condition over the joined columns.
+        condition: Option<BoundExpr>,
+        /// Inner or outer.
+        kind: crate::ast::JoinKind,
+        /// The output.
+        schema: Schema,
+    },
+}
+
+impl LogicalPlan {
+    /// The node's output columns.
+    pub fn schema(&self) -> &Schema {
+        match self {
+            LogicalPlan::Filter { input, .. } => input.schema(),
+            LogicalPlan::Scan { schema, .. }
+            | LogicalPlan::Values { schema, .. }
+            | LogicalPlan::Project { schema, .. }
+            | LogicalPlan::WindowAssign { schema, .. }
+            | LogicalPlan::WindowAggregate { schema, .. }
+            | LogicalPlan::Union { schema, .. }
+            | LogicalPlan::WindowJoin { schema, .. }
+            | LogicalPlan::IntervalJoin { schema, .. } => schema,
+        }
+    }
+}

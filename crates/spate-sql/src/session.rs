@@ -1,0 +1,469 @@
+//! [`Session`]: runs a Flink SQL script's statements in order, as Flink's SQL client does with
+//! `-f`: DDL goes to the catalog, `SET` configures the jobs that follow, `INSERT INTO` and
+//! statement sets run as engine jobs until their sources are done, `SELECT` collects its rows.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_engine::{CheckpointConfig, JobHandle, JobResult, StreamEnvironment};
+
+use crate::ast::{ColumnKind, Insert, Statement, TableDef};
+use crate::catalog::Catalog;
+use crate::connector::ConnectorContext;
+use crate::error::{Result, SqlError};
+use crate::expr::{self, BoundExpr};
+use crate::job::Translator;
+use crate::parser::parse;
+use crate::plan::{LogicalPlan, Schema, bind_query};
+use crate::value::{Row, Value};
+
+/// Called with each job's handle when it starts (progress reporting, savepoints on SIGTERM).
+pub type JobObserver = Arc<dyn Fn(&JobHandle) + Send + Sync>;
+
+/// How a session runs its jobs.
+#[derive(Clone, Default)]
+pub struct SessionOptions {
+    /// The Kafka bootstrap servers for tables that name none.
+    pub bootstrap: Option<String>,
+    /// Where jobs checkpoint (with `execution.checkpointing.interval` set); running the same
+    /// script again with the same directory resumes its jobs. Each job uses a subdirectory.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Called when a job starts.
+    pub observer: Option<JobObserver>,
+}
+
+impl std::fmt::Debug for SessionOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionOptions")
+            .field("bootstrap", &self.bootstrap)
+            .field("checkpoint_dir", &self.checkpoint_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a statement produced.
+#[derive(Debug)]
+pub enum StatementResult {
+    /// DDL, `SET`, ...: a one-line confirmation as Flink's client prints it.
+    Done(String),
+    /// Text to show (`SHOW TABLES`, `DESCRIBE`, `EXPLAIN`).
+    Text(String),
+    /// A query's rows.
+    Rows {
+        /// Column names and types.
+        schema: Schema,
+        /// The rows, in arrival order.
+        rows: Vec<Row>,
+    },
+    /// A finished job (`INSERT INTO`, statement set).
+    Job(JobResult),
+}
+
+/// A SQL session: a catalog, configuration, and the jobs it runs.
+#[derive(Debug, Default)]
+pub struct Session {
+    catalog: Catalog,
+    config: BTreeMap<String, String>,
+    options: SessionOptions,
+    jobs_run: usize,
+}
+
+impl Session {
+    /// A session with `options`.
+    pub fn new(options: SessionOptions) -> Self {
+        Self {
+            options,
+            ..Self::default()
+        }
+    }
+
+    /// The session's catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Runs every statement of `script` in order; `each` sees each statement's result. Stops
+    /// at the first error.
+    pub fn execute_script(
+        &mut self,
+        script: &str,
+        mut each: impl FnMut(&Statement, StatementResult),
+    ) -> Result<()> {
+        for stmt in parse(script)? {
+            let result = self.execute(&stmt)?;
+            each(&stmt, result);
+        }
+        Ok(())
+    }
+
+    /// Runs one statement.
+    pub fn execute(&mut self, stmt: &Statement) -> Result<StatementResult> {
+        match stmt {
+            Statement::CreateTable(_)
+            | Statement::CreateView(_)
+            | Statement::DropTable(_)
+            | Statement::DropView(_) => {
+                if let Statement::CreateView(v) = stmt {
+                    // A view must bind now, as in Flink.
+                    bind_query(&v.query, &self.catalog)?;
+                }
+                self.catalog.apply(stmt)?;
+                Ok(StatementResult::Done(
+                    "[INFO] Execute statement succeeded.".into(),
+                ))
+            }
+            Statement::Set(None) => Ok(StatementResult::Text(
+                self.config
+                    .iter()
+                    .map(|(k, v)| format!("'{k}' = '{v}'\n"))
+                    .collect(),
+            )),
+            Statement::Set(Some((k, v))) => {
+                validate_setting(k, v)?;
+                self.config.insert(k.clone(), v.clone());
+                Ok(StatementResult::Done(
+                    "[INFO] Execute statement succeeded.".into(),
+                ))
+            }
+            Statement::Reset(key) => {
+                match key {
+                    Some(k) => {
+                        self.config.remove(k);
+                    }
+                    None => self.config.clear(),
+                }
+                Ok(StatementResult::Done(
+                    "[INFO] Execute statement succeeded.".into(),
+                ))
+            }
+            Statement::ShowTables => Ok(StatementResult::Text(
+                self.catalog
+                    .table_names()
+                    .iter()
+                    .map(|n| format!("{n}\n"))
+                    .collect(),
+            )),
+            Statement::Describe(name) => {
+                let text = match self.catalog.resolve(name)? {
+                    crate::catalog::Relation::Table(t) => describe_table(t),
+                    crate::catalog::Relation::View(v) => {
+                        let plan = bind_query(&v.query, &self.catalog)?;
+                        describe_schema(plan.schema())
+                    }
+                };
+                Ok(StatementResult::Text(text))
+            }
+            Statement::Explain(e) => self.explain(&e.statement).map(StatementResult::Text),
+            Statement::Select(q) => {
+                let plan = bind_query(q, &self.catalog)?;
+                let env = self.environment()?;
+                let mut tr = Translator::new(&env, self.connector_context());
+                let rows = tr.stream(&plan)?.collect();
+                self.run(&env)?;
+                Ok(StatementResult::Rows {
+                    schema: plan.schema().clone(),
+                    rows: rows.values(),
+                })
+            }
+            Statement::Insert(i) => self.run_inserts(std::slice::from_ref(i)),
+            Statement::StatementSet(inserts) => self.run_inserts(inserts),
+        }
+    }
+
+    fn explain(&self, stmt: &Statement) -> Result<String> {
+        let mut out = String::from("== Logical Plan ==\n");
+        match stmt {
+            Statement::Select(q) => out.push_str(&bind_query(q, &self.catalog)?.to_string()),
+            Statement::Insert(i) => out.push_str(&self.plan_insert(i)?.1.to_string()),
+            Statement::StatementSet(set) => {
+                for i in set {
+                    out.push_str(&self.plan_insert(i)?.1.to_string());
+                }
+            }
+            _ => {
+                return Err(SqlError::validation(
+                    "EXPLAIN takes a query, an INSERT or a statement set",
+                    None,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn connector_context(&self) -> ConnectorContext {
+        ConnectorContext {
+            bootstrap: self.options.bootstrap.clone(),
+            idle_timeout: self
+                .config
+                .get("table.exec.source.idle-timeout")
+                .and_then(|v| parse_duration(v))
+                .filter(|d| !d.is_zero()),
+            checkpointing: self.checkpoint_interval().is_some(),
+        }
+    }
+
+    fn checkpoint_interval(&self) -> Option<Duration> {
+        self.config
+            .get("execution.checkpointing.interval")
+            .and_then(|v| parse_duration(v))
+            .filter(|d| !d.is_zero())
+    }
+
+    fn environment(&mut self) -> Result<StreamEnvironment> {
+        let env = StreamEnvironment::new();
+        if let Some(p) = self.config.get("parallelism.default") {
+            let p: usize = p.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                SqlError::validation(
+                    format!("'parallelism.default' must be a positive integer, not '{p}'"),
+                    None,
+                )
+            })?;
+            env.set_parallelism(p);
+        }
+        self.jobs_run += 1;
+        if let Some(interval) = self.checkpoint_interval() {
+            let base =
+                self.options.checkpoint_dir.clone().unwrap_or_else(|| {
+                    std::env::temp_dir().join(format!("spate-sql-{}", std::process::id()))
+                });
+            env.enable_checkpointing(CheckpointConfig::new(
+                base.join(format!("job-{}", self.jobs_run)),
+                interval,
+            ));
+        }
+        Ok(env)
+    }
+
+    fn run(&self, env: &StreamEnvironment) -> Result<JobResult> {
+        if let Some(observer) = &self.options.observer {
+            observer(&env.job_handle());
+        }
+        env.execute().map_err(|e| SqlError::execution(e.to_string()))
+    }
+
+    fn plan_insert(&self, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
+        let plan = bind_query(&insert.query, &self.catalog)?;
+        let table = match self.catalog.resolve(&insert.table)? {
+            crate::catalog::Relation::Table(t) => t.clone(),
+            crate::catalog::Relation::View(_) => {
+                return Err(SqlError::validation(
+                    format!("cannot INSERT INTO view {}", insert.table),
+                    insert.loc.pos(),
+                ));
+            }
+        };
+        let plan = conform_to_sink(plan, &table, insert)?;
+        Ok((table, plan))
+    }
+
+    fn run_inserts(&mut self, inserts: &[Insert]) -> Result<StatementResult> {
+        let mut planned = Vec::with_capacity(inserts.len());
+        for i in inserts {
+            planned.push(self.plan_insert(i)?);
+        }
+        let env = self.environment()?;
+        let mut tr = Translator::new(&env, self.connector_context());
+        for (table, plan) in &planned {
+            let rows = tr.stream(plan)?;
+            tr.write(&rows, table)?;
+        }
+        self.run(&env).map(StatementResult::Job)
+    }
+}
+
+/// Whether `k = v` is a setting Spate understands with a valid value (unknown keys are kept, as
+/// Flink keeps them).
+fn validate_setting(k: &str, v: &str) -> Result<()> {
+    let bad = |what: &str| SqlError::validation(format!("'{k}' = '{v}': {what}"), None);
+    match k {
+        "parallelism.default" => {
+            v.parse::<usize>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| bad("expected a positive integer"))?;
+        }
+        "execution.checkpointing.interval" | "table.exec.source.idle-timeout" => {
+            parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Flink's duration syntax: a number with an optional unit (`ms`, `s`, `min`, `h`, `d`, and
+/// their long forms); a bare number is milliseconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let ms = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => n,
+        "s" | "sec" | "secs" | "second" | "seconds" => n.checked_mul(1000)?,
+        "m" | "min" | "minute" | "minutes" => n.checked_mul(60_000)?,
+        "h" | "hour" | "hours" => n.checked_mul(3_600_000)?,
+        "d" | "day" | "days" => n.checked_mul(86_400_000)?,
+        _ => return None,
+    };
+    Some(Duration::from_millis(ms))
+}
+
+/// The query's rows reshaped into the sink table's persisted columns (physical and writable
+/// metadata columns, in declaration order), with Flink's implicit casts.
+fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Result<LogicalPlan> {
+    let targets: Vec<(usize, &crate::ast::Column)> = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| match &c.kind {
+            ColumnKind::Physical(_) => true,
+            ColumnKind::Metadata { is_virtual, .. } => !is_virtual,
+            ColumnKind::Computed(_) => false,
+        })
+        .collect();
+    let source = plan.schema().clone();
+    // Which query column feeds each target column.
+    let feeds: Vec<Option<usize>> = if insert.columns.is_empty() {
+        if source.fields.len() != targets.len() {
+            return Err(SqlError::validation(
+                format!(
+                    "column count mismatch: the query has {} columns ({}), table {} takes {} ({})",
+                    source.fields.len(),
+                    source
+                        .fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    table.name,
+                    targets.len(),
+                    targets
+                        .iter()
+                        .map(|(_, c)| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                insert.loc.pos(),
+            ));
+        }
+        (0..targets.len()).map(Some).collect()
+    } else {
+        if insert.columns.len() != source.fields.len() {
+            return Err(SqlError::validation(
+                format!(
+                    "{} target columns but the query has {} columns",
+                    insert.columns.len(),
+                    source.fields.len()
+                ),
+                insert.loc.pos(),
+            ));
+        }
+        let mut feeds = vec![None; targets.len()];
+        for (q, name) in insert.columns.iter().enumerate() {
+            let t = targets.iter().position(|(_, c)| c.name == *name).ok_or_else(|| {
+                SqlError::validation(
+                    format!("table {} has no writable column '{name}'", table.name),
+                    name.loc.pos(),
+                )
+            })?;
+            feeds[t] = Some(q);
+        }
+        feeds
+    };
+    let mut exprs = Vec::with_capacity(targets.len());
+    let mut fields = Vec::with_capacity(targets.len());
+    for ((_, col), feed) in targets.iter().zip(&feeds) {
+        let ty = match &col.kind {
+            ColumnKind::Physical(ty) | ColumnKind::Metadata { ty, .. } => ty.clone(),
+            ColumnKind::Computed(_) => unreachable_computed(),
+        };
+        let e = match feed {
+            Some(q) => {
+                let f = &source.fields[*q];
+                let from = BoundExpr::Column {
+                    index: *q,
+                    ty: f.ty.clone(),
+                };
+                if !assignable(&f.ty, &ty) {
+                    return Err(SqlError::validation(
+                        format!(
+                            "column types of the query and sink {} do not match: query column '{}' is {}, sink column '{}' is {}",
+                            table.name, f.name, f.ty, col.name, ty
+                        ),
+                        insert.loc.pos(),
+                    ));
+                }
+                expr::coerce(from, &ty)
+            }
+            None => BoundExpr::Literal {
+                value: Value::Null,
+                ty: ty.clone(),
+            },
+        };
+        fields.push(crate::plan::Field::new(col.name.value.clone(), ty));
+        exprs.push(e);
+    }
+    if exprs.iter().enumerate().all(|(i, e)| e.as_column() == Some(i)) && exprs.len() == source.fields.len() {
+        return Ok(plan);
+    }
+    Ok(LogicalPlan::Project {
+        input: Box::new(plan),
+        exprs,
+        schema: Schema { fields },
+    })
+}
+
+fn unreachable_computed() -> crate::types::DataType {
+    // Computed columns were filtered out above.
+    crate::types::DataType::new(crate::types::TypeKind::Boolean)
+}
+
+/// Whether a value of `from` may be written to a column of `to` (Flink's implicit casts for
+/// INSERT: within numbers, within strings, within timestamps, and anything of the same root).
+fn assignable(from: &crate::types::DataType, to: &crate::types::DataType) -> bool {
+    use crate::types::TypeKind as K;
+    let family = |k: &K| match k {
+        K::TinyInt | K::SmallInt | K::Int | K::BigInt | K::Float | K::Double | K::Decimal { .. } => 1,
+        K::Char(_) | K::Varchar(_) => 2,
+        K::Binary(_) | K::Varbinary(_) => 3,
+        K::Timestamp(_) | K::TimestampLtz(_) => 4,
+        K::Boolean => 5,
+        K::Date => 6,
+        K::Time(_) => 7,
+        _ => 0,
+    };
+    from.kind == to.kind || (family(&from.kind) != 0 && family(&from.kind) == family(&to.kind))
+}
+
+fn describe_table(t: &TableDef) -> String {
+    let mut out = String::new();
+    for c in &t.columns {
+        let (ty, extra) = match &c.kind {
+            ColumnKind::Physical(ty) => (ty.to_string(), String::new()),
+            ColumnKind::Metadata { ty, key, is_virtual } => (
+                ty.to_string(),
+                format!(
+                    "METADATA{}{}",
+                    key.as_ref().map(|k| format!(" FROM '{k}'")).unwrap_or_default(),
+                    if *is_virtual { " VIRTUAL" } else { "" }
+                ),
+            ),
+            ColumnKind::Computed(e) => ("(computed)".into(), format!("AS {e}")),
+        };
+        let wm = match &t.watermark {
+            Some(w) if w.column == c.name => format!("`{}` AS {}", w.column, w.expr),
+            _ => String::new(),
+        };
+        out.push_str(&format!("{}\t{}\t{}\t{}\n", c.name, ty, extra, wm));
+    }
+    out
+}
+
+fn describe_schema(s: &Schema) -> String {
+    s.fields
+        .iter()
+        .map(|f| format!("{}\t{}\n", f.name, f.ty))
+        .collect()
+}
