@@ -132,6 +132,67 @@ impl Value {
     }
 }
 
+/// A value as Flink's SQL client shows it (`<NULL>`, `TRUE`, `12.50`,
+/// `2026-11-01 08:01:00.000`), given its type.
+pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
+    use crate::types::TypeKind as K;
+    let mut out = String::new();
+    match (v, &ty.kind) {
+        (Value::Null, _) => out.push_str("<NULL>"),
+        (Value::Boolean(b), _) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
+        (Value::Int(i), _) => out.push_str(&i.to_string()),
+        (Value::Float(f), _) => out.push_str(&f.to_string()),
+        (Value::Decimal(d), K::Decimal { scale, .. }) => crate::decimal::format(*d, *scale, &mut out),
+        (Value::String(s), _) => out.push_str(s),
+        (Value::Bytes(b), _) => {
+            out.push_str("x'");
+            for byte in b {
+                out.push_str(&format!("{byte:02x}"));
+            }
+            out.push('\'');
+        }
+        (Value::Date(d), _) => crate::temporal::format_date(*d, &mut out),
+        (Value::Time(t), K::Time(p)) => crate::temporal::format_time_nanos(*t, *p, false, &mut out),
+        (Value::Timestamp(t), K::Timestamp(p) | K::TimestampLtz(p)) => {
+            crate::temporal::format_timestamp(*t, *p, false, false, &mut out)
+        }
+        (Value::Array(items), K::Array(inner) | K::Multiset(inner)) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&display(x, inner));
+            }
+            out.push(']');
+        }
+        (Value::Map(entries), K::Map(k, vt)) => {
+            out.push('{');
+            for (i, (a, b)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&display(a, k));
+                out.push('=');
+                out.push_str(&display(b, vt));
+            }
+            out.push('}');
+        }
+        (Value::Row(values), K::Row(fields)) => {
+            out.push('(');
+            for (i, (x, f)) in values.iter().zip(fields).enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&display(x, &f.ty));
+            }
+            out.push(')');
+        }
+        (other, _) => out.push_str(&format!("{other:?}")),
+    }
+    out
+}
+
 /// The bits a float groups by: all NaNs are one value, `-0.0` is `0.0`.
 fn float_key(f: f64) -> u64 {
     if f.is_nan() {

@@ -56,6 +56,9 @@ pub enum Command {
         #[command(subcommand)]
         example: ExampleCommand,
     },
+    /// Run a Flink SQL script (as Flink's `sql-client.sh -f`): tables over Kafka, files and
+    /// generators; INSERT INTO jobs run until their sources are done.
+    Sql(SqlArgs),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -81,6 +84,25 @@ pub enum Delivery {
     ExactlyOnce,
     /// Flushed at each checkpoint; a restart may write some results again.
     AtLeastOnce,
+}
+
+/// `spate sql`.
+#[derive(Debug, Args, Clone)]
+pub struct SqlArgs {
+    /// The SQL script to run (statements end with `;`).
+    #[arg(short = 'f', long = "file")]
+    pub file: PathBuf,
+    /// Kafka bootstrap servers for tables without 'properties.bootstrap.servers'; without it
+    /// Spate's broker runs in this process.
+    #[arg(long)]
+    pub bootstrap: Option<String>,
+    /// Data directory of the embedded broker (without --bootstrap).
+    #[arg(long, default_value = "spate-data")]
+    pub data_dir: PathBuf,
+    /// Where jobs checkpoint when 'execution.checkpointing.interval' is set; running the script
+    /// again with the same directory resumes its jobs.
+    #[arg(long, default_value = "spate-checkpoints/sql")]
+    pub checkpoint_dir: PathBuf,
 }
 
 /// Options every example shares.

@@ -20,22 +20,28 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn connect(runtime: &tokio::runtime::Runtime, args: &ExampleArgs) -> Result<Self> {
-        if let Some(b) = &args.bootstrap {
+        Self::given_or_embedded(runtime, args.bootstrap.as_deref(), &args.data_dir)
+    }
+
+    /// The cluster at `bootstrap`, or Spate's broker started here with its data in `data_dir`.
+    pub fn given_or_embedded(
+        runtime: &tokio::runtime::Runtime,
+        bootstrap: Option<&str>,
+        data_dir: &std::path::Path,
+    ) -> Result<Self> {
+        if let Some(b) = bootstrap {
             return Ok(Self {
-                bootstrap: b.clone(),
+                bootstrap: b.to_string(),
                 _broker: None,
             });
         }
-        let mut config = BrokerConfig::new(&args.data_dir);
+        let mut config = BrokerConfig::new(data_dir);
         config.listen = ([127, 0, 0, 1], 0).into();
         let broker = runtime
             .block_on(Broker::start(config))
-            .with_context(|| format!("starting the embedded broker in {}", args.data_dir.display()))?;
+            .with_context(|| format!("starting the embedded broker in {}", data_dir.display()))?;
         let bootstrap = broker.bootstrap_servers();
-        eprintln!(
-            "embedded broker on {bootstrap} (data in {})",
-            args.data_dir.display()
-        );
+        eprintln!("embedded broker on {bootstrap} (data in {})", data_dir.display());
         Ok(Self {
             bootstrap,
             _broker: Some(broker),

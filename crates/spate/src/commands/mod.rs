@@ -8,6 +8,7 @@ mod demo;
 mod example;
 mod groups;
 mod produce;
+mod sql;
 mod topics;
 mod transactions;
 
@@ -21,6 +22,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Bench { bench } => return bench::run(bench),
         Command::Example { example } => return example::run(example),
         Command::Demo(args) => return demo::run(args),
+        Command::Sql(args) => return sql::run(args),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -35,7 +37,7 @@ pub fn run(command: Command) -> Result<()> {
             Command::Transactions { action } => transactions::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
-            Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) => {
+            Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) | Command::Sql(_) => {
                 unreachable!("handled above")
             }
         }

@@ -76,7 +76,7 @@ fn fmt_watermark(w: i64) -> String {
 }
 
 /// Prints records in/out per second, the watermark and the last checkpoint every second.
-fn progress_loop(handle: &JobHandle, oversized: &OversizedStats, done: &mpsc::Receiver<()>) {
+pub fn progress_loop(handle: &JobHandle, oversized: &OversizedStats, done: &mpsc::Receiver<()>) {
     let started = Instant::now();
     let (mut last_in, mut last_out, mut last_t) = (0u64, 0u64, Instant::now());
     loop {
