@@ -14,6 +14,9 @@ use spate_sql::{Session, SessionOptions, StatementResult};
 use crate::cli::SqlArgs;
 use crate::cluster::Cluster;
 
+/// The running job, and the sender whose drop ends its progress printer.
+type RunningJob = Arc<Mutex<Option<(JobHandle, mpsc::Sender<()>)>>>;
+
 pub fn run(args: SqlArgs) -> Result<()> {
     let script =
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
@@ -24,8 +27,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
-    // The running job, and the sender whose drop ends its progress printer.
-    let current: Arc<Mutex<Option<(JobHandle, mpsc::Sender<()>)>>> = Arc::default();
+    let current: RunningJob = Arc::default();
     let observed = current.clone();
     let options = SessionOptions {
         bootstrap: Some(cluster.bootstrap.clone()),
