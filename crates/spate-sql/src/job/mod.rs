@@ -2,6 +2,7 @@
 
 mod accumulate;
 mod fail;
+mod join;
 mod translate;
 
 pub use translate::Translator;

@@ -21,6 +21,7 @@ use crate::value::{Row, Value};
 
 use super::accumulate::SqlAggregate;
 use super::fail::raise;
+use super::join::{IntervalJoinFn, WindowJoinFn};
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
 #[allow(missing_debug_implementations)] // Holds the environment, which is not Debug.
@@ -243,10 +244,36 @@ impl<'a> Translator<'a> {
                 };
                 Ok(out.uid(&uid).map(to_row))
             }
-            LogicalPlan::WindowJoin { .. } | LogicalPlan::IntervalJoin { .. } => Err(SqlError::validation(
-                "joins are not implemented in the planner yet",
-                None,
-            )),
+            LogicalPlan::WindowJoin {
+                left,
+                right,
+                time_cols,
+                keys,
+                condition,
+                kind,
+                ..
+            } => {
+                let widths = (left.schema().fields.len(), right.schema().fields.len());
+                let (l, r) = (self.stream(left)?, self.stream(right)?);
+                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone());
+                let uid = self.uid("window-join");
+                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+            }
+            LogicalPlan::IntervalJoin {
+                left,
+                right,
+                keys,
+                bounds,
+                condition,
+                kind,
+                ..
+            } => {
+                let widths = (left.schema().fields.len(), right.schema().fields.len());
+                let (l, r) = (self.stream(left)?, self.stream(right)?);
+                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone());
+                let uid = self.uid("interval-join");
+                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+            }
         }
     }
 
@@ -254,6 +281,46 @@ impl<'a> Translator<'a> {
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
     }
+}
+
+/// A key selector evaluating `keys` (plain column picks without evaluation).
+fn key_selector(keys: Vec<BoundExpr>) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
+    let keys = Arc::new(keys);
+    move |row: &Row| {
+        let ctx = EvalContext::default();
+        keys.iter()
+            .map(|k| match k.as_column() {
+                Some(c) => row.get(c).cloned().unwrap_or_default(),
+                None => k.eval(row, &ctx).unwrap_or_else(|e| raise(e)),
+            })
+            .collect()
+    }
+}
+
+/// Runs `f` over both join inputs, keyed by their sides of the equi-join keys.
+fn join_keyed<F>(
+    l: &DataStream<Row>,
+    r: &DataStream<Row>,
+    keys: &[(BoundExpr, BoundExpr)],
+    f: F,
+) -> DataStream<Row>
+where
+    F: spate_engine::keyed_co_process::KeyedCoProcessFunction<Vec<Value>, Row, Row, Row>,
+{
+    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect());
+    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect());
+    l.key_by(move |row: &Row| null_safe(lk(row), 0))
+        .connect(&r.key_by(move |row: &Row| null_safe(rk(row), 1)))
+        .process(f)
+}
+
+/// SQL's `=` is never true on NULL: a key with a NULL part gets a marker of its side, so it
+/// meets no row of the other side (outer joins still emit it padded).
+fn null_safe(mut key: Vec<Value>, side: i32) -> Vec<Value> {
+    if key.iter().any(Value::is_null) {
+        key.push(Value::IntervalMonths(-1 - side));
+    }
+    key
 }
 
 fn ms(v: i64) -> Duration {

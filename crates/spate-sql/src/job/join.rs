@@ -1,0 +1,311 @@
+//! SQL window joins and interval joins as keyed co-process functions on event time.
+//!
+//! Both keep each side's rows in keyed state until the watermark proves no partner can still
+//! arrive, then drop them; outer joins emit the rows that found no partner (padded with NULLs)
+//! at that moment, as Flink does. Rows later than the watermark when they arrive are dropped
+//! (Flink's rule for both joins).
+
+use serde::{Deserialize, Serialize};
+use spate_engine::Timestamp;
+use spate_engine::keyed_co_process::KeyedCoProcessFunction;
+use spate_engine::keyed_process::{KeyedContext, TimeDomain};
+use spate_engine::state::{ListState, StateRegistry};
+
+use crate::ast::JoinKind;
+use crate::expr::{BoundExpr, EvalContext};
+use crate::value::{Row, Value};
+
+use super::fail::raise;
+
+/// A buffered row, its event time, and whether it found a partner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Buffered {
+    ts: Timestamp,
+    row: Row,
+    matched: bool,
+}
+
+/// The parts both joins share: output shape, residual condition, outer padding.
+#[derive(Debug, Clone)]
+struct JoinOutput {
+    kind: JoinKind,
+    left_width: usize,
+    right_width: usize,
+    condition: Option<BoundExpr>,
+}
+
+impl JoinOutput {
+    fn joined(&self, l: &Row, r: &Row, watermark: Timestamp) -> Option<Row> {
+        let mut row = Vec::with_capacity(self.left_width + self.right_width);
+        row.extend(l.iter().cloned());
+        row.extend(r.iter().cloned());
+        match &self.condition {
+            None => Some(row),
+            Some(c) => {
+                let ctx = EvalContext {
+                    watermark,
+                    now_millis: spate_engine::clock::now_millis(),
+                };
+                c.eval_predicate(&row, &ctx)
+                    .unwrap_or_else(|e| raise(e))
+                    .then_some(row)
+            }
+        }
+    }
+
+    fn left_padded(&self, l: &Row) -> Row {
+        let mut row = l.clone();
+        row.resize(self.left_width + self.right_width, Value::Null);
+        row
+    }
+
+    fn right_padded(&self, r: &Row) -> Row {
+        let mut row = vec![Value::Null; self.left_width];
+        row.extend(r.iter().cloned());
+        row
+    }
+
+    fn keeps_left(&self) -> bool {
+        matches!(self.kind, JoinKind::Left | JoinKind::Full)
+    }
+
+    fn keeps_right(&self) -> bool {
+        matches!(self.kind, JoinKind::Right | JoinKind::Full)
+    }
+}
+
+/// Joins rows of the same window (the key includes `window_start` and `window_end`): both
+/// sides are buffered until the window's end passes, then joined at once.
+#[derive(Clone)]
+pub(crate) struct WindowJoinFn {
+    out: JoinOutput,
+    /// Index of `window_end` in each side's rows.
+    window_end: (usize, usize),
+    left: Option<ListState<Row>>,
+    right: Option<ListState<Row>>,
+}
+
+impl WindowJoinFn {
+    pub(crate) fn new(
+        kind: JoinKind,
+        widths: (usize, usize),
+        window_end: (usize, usize),
+        condition: Option<BoundExpr>,
+    ) -> Self {
+        Self {
+            out: JoinOutput {
+                kind,
+                left_width: widths.0,
+                right_width: widths.1,
+                condition,
+            },
+            window_end,
+            left: None,
+            right: None,
+        }
+    }
+
+    fn add(&mut self, row: Row, left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let col = if left {
+            self.window_end.0
+        } else {
+            self.window_end.1
+        };
+        let Some(Value::Timestamp(end_us)) = row.get(col) else {
+            return;
+        };
+        let fire = end_us.div_euclid(1000) - 1;
+        if fire <= ctx.current_watermark() {
+            return; // The window has fired already: late.
+        }
+        let state = if left { &self.left } else { &self.right };
+        if let Some(s) = state {
+            s.add(ctx, row);
+        }
+        ctx.register_event_time_timer(fire);
+    }
+}
+
+impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for WindowJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+        self.left = Some(states.list("left"));
+        self.right = Some(states.list("right"));
+    }
+
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, true, ctx);
+    }
+
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, false, ctx);
+    }
+
+    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let (Some(ls), Some(rs)) = (&self.left, &self.right) else {
+            return;
+        };
+        let lefts = ls.clear(ctx);
+        let rights = rs.clear(ctx);
+        let watermark = ctx.current_watermark();
+        let mut right_matched = vec![false; rights.len()];
+        for l in &lefts {
+            let mut matched = false;
+            for (j, r) in rights.iter().enumerate() {
+                if let Some(row) = self.out.joined(l, r, watermark) {
+                    matched = true;
+                    right_matched[j] = true;
+                    ctx.collect_with_timestamp(row, time);
+                }
+            }
+            if !matched && self.out.keeps_left() {
+                ctx.collect_with_timestamp(self.out.left_padded(l), time);
+            }
+        }
+        if self.out.keeps_right() {
+            for (r, m) in rights.iter().zip(right_matched) {
+                if !m {
+                    ctx.collect_with_timestamp(self.out.right_padded(r), time);
+                }
+            }
+        }
+    }
+}
+
+/// Joins rows whose event times satisfy `lower <= right.t - left.t <= upper`.
+#[derive(Clone)]
+pub(crate) struct IntervalJoinFn {
+    out: JoinOutput,
+    lower: i64,
+    upper: i64,
+    left: Option<ListState<Buffered>>,
+    right: Option<ListState<Buffered>>,
+}
+
+impl IntervalJoinFn {
+    pub(crate) fn new(
+        kind: JoinKind,
+        widths: (usize, usize),
+        bounds: (i64, i64),
+        condition: Option<BoundExpr>,
+    ) -> Self {
+        Self {
+            out: JoinOutput {
+                kind,
+                left_width: widths.0,
+                right_width: widths.1,
+                condition,
+            },
+            lower: bounds.0,
+            upper: bounds.1,
+            left: None,
+            right: None,
+        }
+    }
+
+    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let ts = ctx.timestamp();
+        let watermark = ctx.current_watermark();
+        if ts < watermark {
+            return; // Late: Flink's interval join drops it.
+        }
+        let (Some(ls), Some(rs)) = (self.left.clone(), self.right.clone()) else {
+            return;
+        };
+        let (mine, other) = if is_left { (&ls, &rs) } else { (&rs, &ls) };
+        let mut partners = other.get(ctx).to_vec();
+        let mut matched = false;
+        let mut changed = false;
+        for p in &mut partners {
+            let (lt, rt) = if is_left { (ts, p.ts) } else { (p.ts, ts) };
+            let d = rt - lt;
+            if d < self.lower || d > self.upper {
+                continue;
+            }
+            let joined = if is_left {
+                self.out.joined(&row, &p.row, watermark)
+            } else {
+                self.out.joined(&p.row, &row, watermark)
+            };
+            if let Some(j) = joined {
+                matched = true;
+                if !p.matched {
+                    p.matched = true;
+                    changed = true;
+                }
+                ctx.collect_with_timestamp(j, lt.max(rt));
+            }
+        }
+        if changed {
+            other.update(ctx, partners);
+        }
+        // Until when a partner may still come: left rows wait for right rows up to t + upper,
+        // right rows for left rows up to t - lower.
+        let expires = if is_left { ts + self.upper } else { ts - self.lower };
+        mine.add(ctx, Buffered { ts, row, matched });
+        ctx.register_event_time_timer(expires);
+    }
+
+    fn expire(
+        &self,
+        state: &ListState<Buffered>,
+        is_left: bool,
+        time: Timestamp,
+        ctx: &mut KeyedContext<'_, Vec<Value>, Row>,
+    ) {
+        let rows = state.get(ctx).to_vec();
+        let (expired, kept): (Vec<Buffered>, Vec<Buffered>) = rows.into_iter().partition(|b| {
+            let expires = if is_left {
+                b.ts + self.upper
+            } else {
+                b.ts - self.lower
+            };
+            expires <= time
+        });
+        if expired.is_empty() {
+            return;
+        }
+        if kept.is_empty() {
+            state.clear(ctx);
+        } else {
+            state.update(ctx, kept);
+        }
+        let keep_unmatched = if is_left {
+            self.out.keeps_left()
+        } else {
+            self.out.keeps_right()
+        };
+        if keep_unmatched {
+            for b in expired.into_iter().filter(|b| !b.matched) {
+                let row = if is_left {
+                    self.out.left_padded(&b.row)
+                } else {
+                    self.out.right_padded(&b.row)
+                };
+                ctx.collect_with_timestamp(row, b.ts);
+            }
+        }
+    }
+}
+
+impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for IntervalJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+        self.left = Some(states.list("left"));
+        self.right = Some(states.list("right"));
+    }
+
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, true, ctx);
+    }
+
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, false, ctx);
+    }
+
+    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let (Some(ls), Some(rs)) = (self.left.clone(), self.right.clone()) else {
+            return;
+        };
+        self.expire(&ls, true, time, ctx);
+        self.expire(&rs, false, time, ctx);
+    }
+}
