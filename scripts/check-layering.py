@@ -2,9 +2,10 @@
 """Fails when a workspace crate depends on another workspace crate across the layering.
 
 The rule (ARCHITECTURE.md, "Bird's-eye view"): the log side (spate-log < spate-broker) and the
-engine side (spate-engine < spate-sql) never depend on each other; only spate-connectors,
+engine side (spate-engine) never depend on each other; only spate-connectors, spate-sql,
 spate-server and the spate binary may depend on both; nothing depends upward. Layers, bottom
-to top: the two sides, then spate-connectors, then spate-server, then spate. Every edge
+to top: the two sides, then spate-connectors, then spate-sql (it plans onto the engine and
+wires tables to connectors), then spate-server, then spate. Every edge
 (normal, dev and build dependencies alike, since a dev-dependency upward is a loop in the
 making) is read from `cargo metadata`, so the check cannot drift from the manifests. A
 workspace crate this script does not know fails too: place it in LAYERS first.
@@ -20,10 +21,10 @@ LAYERS = {
     "spate-log": ("log", 0),
     "spate-broker": ("log", 1),
     "spate-engine": ("engine", 0),
-    "spate-sql": ("engine", 1),
     "spate-connectors": ("both", 2),
-    "spate-server": ("both", 3),
-    "spate": ("both", 4),
+    "spate-sql": ("both", 3),
+    "spate-server": ("both", 4),
+    "spate": ("both", 5),
 }
 
 
