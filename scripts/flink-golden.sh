@@ -10,6 +10,8 @@
 #
 # Usage: bash scripts/flink-golden.sh crates/spate-sql/tests/flink/tumble [more case dirs...]
 #        bash scripts/flink-golden.sh crates/spate-sql/tests/flink/*/
+# A failing job fails the run: the temp copy starts with SET 'restart-strategy.type' = 'none'
+# (with checkpointing on, Flink would otherwise restart the job forever).
 # FLINK_RUN overrides the runner (default /work/shared/reference/flink-sql/run.sh).
 # Exits non-zero on the first case whose Flink run fails (its log is printed); expected.txt of
 # that case is left as it was.
@@ -35,6 +37,7 @@ for arg in "$@"; do
     DATA="$case_dir/input" OUT="$out" python3 - "$case_dir/job.sql" "$sql" <<'EOF'
 import os, sys
 text = open(sys.argv[1]).read()
+text = "SET 'restart-strategy.type' = 'none';\n" + text
 text = text.replace("${DATA}", os.environ["DATA"]).replace("${OUT}", os.environ["OUT"])
 open(sys.argv[2], "w").write(text)
 EOF
