@@ -76,7 +76,7 @@ JOIN (
 ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.k = R.k;
 
 INSERT INTO left_join
-SELECT L.window_start, L.window_end, L.k, R.k, L.lv, R.rv
+SELECT L.window_start, L.window_end, L.k AS lk, R.k AS rk, L.lv, R.rv
 FROM (
   SELECT * FROM TABLE(TUMBLE(TABLE left_events, DESCRIPTOR(ts), INTERVAL '10' SECOND))
 ) L
@@ -87,11 +87,11 @@ ON L.window_start = R.window_start AND L.window_end = R.window_end AND L.k = R.k
 
 INSERT INTO full_join
 SELECT
-  L.window_start,
-  R.window_start,
-  COALESCE(L.window_start, R.window_start),
-  L.k,
-  R.k,
+  L.window_start AS l_window_start,
+  R.window_start AS r_window_start,
+  COALESCE(L.window_start, R.window_start) AS window_start,
+  L.k AS lk,
+  R.k AS rk,
   L.lv,
   R.rv
 FROM (
