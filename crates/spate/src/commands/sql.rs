@@ -21,16 +21,27 @@ pub fn run(args: SqlArgs) -> Result<()> {
     let script =
         std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     // Refuse a script that does not parse before starting anything.
-    spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", args.file.display(), e.render(&script)))?;
+    let statements =
+        spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", args.file.display(), e.render(&script)))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
+    // The embedded broker runs only for Kafka tables that name no cluster of their own.
+    let needs_broker = args.bootstrap.is_some() || statements.iter().any(needs_default_cluster);
+    let cluster = if needs_broker {
+        Some(Cluster::given_or_embedded(
+            &runtime,
+            args.bootstrap.as_deref(),
+            &args.data_dir,
+        )?)
+    } else {
+        None
+    };
     let current: RunningJob = Arc::default();
     let observed = current.clone();
     let options = SessionOptions {
-        bootstrap: Some(cluster.bootstrap.clone()),
+        bootstrap: cluster.as_ref().map(|c| c.bootstrap.clone()),
         checkpoint_dir: Some(args.checkpoint_dir.clone()),
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();
@@ -78,6 +89,17 @@ pub fn run(args: SqlArgs) -> Result<()> {
         Ok::<(), anyhow::Error>(())
     })?;
     worker.join().map_err(|_| anyhow!("the SQL thread panicked"))?
+}
+
+/// Whether `stmt` creates a Kafka table without `properties.bootstrap.servers`.
+fn needs_default_cluster(stmt: &spate_sql::Statement) -> bool {
+    match stmt {
+        spate_sql::Statement::CreateTable(c) => {
+            c.table.option("connector") == Some("kafka")
+                && c.table.option("properties.bootstrap.servers").is_none()
+        }
+        _ => false,
+    }
 }
 
 fn show(result: StatementResult) {
