@@ -82,4 +82,4 @@ pub use ast::{Statement, TableDef};
 pub use catalog::Catalog;
 pub use error::{Position, Result, SqlError};
 pub use parser::{StatementText, parse, parse_statement, split_statements};
-pub use session::{JobObserver, Session, SessionOptions, StatementResult, parse_duration};
+pub use session::{JobObserver, RowObserver, Session, SessionOptions, StatementResult, parse_duration};

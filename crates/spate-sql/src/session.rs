@@ -22,6 +22,10 @@ use crate::value::{Row, Value};
 /// Called with each job's handle when it starts (progress reporting, savepoints on SIGTERM).
 pub type JobObserver = Arc<dyn Fn(&JobHandle) + Send + Sync>;
 
+/// Receives a query's rows as they arrive: first once with no rows (the header), then batch by
+/// batch from the job's threads.
+pub type RowObserver = Arc<dyn Fn(&Schema, &[Row]) + Send + Sync>;
+
 /// How a session runs its jobs.
 #[derive(Clone, Default)]
 pub struct SessionOptions {
@@ -32,6 +36,9 @@ pub struct SessionOptions {
     pub checkpoint_dir: Option<PathBuf>,
     /// Called when a job starts.
     pub observer: Option<JobObserver>,
+    /// When set, `SELECT` streams its rows here (and returns no rows) instead of collecting
+    /// them until the job ends, so unbounded queries show results as they come.
+    pub rows: Option<RowObserver>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -39,6 +46,7 @@ impl std::fmt::Debug for SessionOptions {
         f.debug_struct("SessionOptions")
             .field("bootstrap", &self.bootstrap)
             .field("checkpoint_dir", &self.checkpoint_dir)
+            .field("streams_rows", &self.rows.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -160,10 +168,25 @@ impl Session {
                 let plan = bind_query(q, &self.catalog)?;
                 let env = self.environment()?;
                 let mut tr = Translator::new(&env, self.connector_context());
-                let rows = tr.stream(&plan)?.collect();
+                let stream = tr.stream(&plan)?;
+                let schema = plan.schema().clone();
+                if let Some(observer) = self.options.rows.clone() {
+                    observer(&schema, &[]);
+                    let s = schema.clone();
+                    stream.for_each_batch(move |batch: &[spate_engine::Record<Row>]| {
+                        let rows: Vec<Row> = batch.iter().map(|r| r.value.clone()).collect();
+                        observer(&s, &rows);
+                    });
+                    self.run(&env)?;
+                    return Ok(StatementResult::Rows {
+                        schema,
+                        rows: Vec::new(),
+                    });
+                }
+                let rows = stream.collect();
                 self.run(&env)?;
                 Ok(StatementResult::Rows {
-                    schema: plan.schema().clone(),
+                    schema,
                     rows: rows.values(),
                 })
             }

@@ -43,6 +43,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
     let options = SessionOptions {
         bootstrap: cluster.as_ref().map(|c| c.bootstrap.clone()),
         checkpoint_dir: Some(args.checkpoint_dir.clone()),
+        rows: Some(Arc::new(stream_rows)),
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();
             // Replacing the previous job's sender ends its printer.
@@ -112,53 +113,53 @@ fn show(result: StatementResult) {
             r.tasks,
             r.workers
         ),
-        StatementResult::Rows { schema, rows } => print!("{}", tableau(&schema, &rows)),
+        // The rows were streamed (`stream_rows`); this closes the table.
+        StatementResult::Rows { schema, .. } => println!("{}", border(&schema)),
     }
 }
 
-/// Rows as Flink's SQL client prints them in tableau mode (a changelog with `+I`).
-fn tableau(schema: &Schema, rows: &[Vec<Value>]) -> String {
-    let mut cells: Vec<Vec<String>> = vec![
-        std::iter::once("op".to_string())
-            .chain(schema.fields.iter().map(|f| f.name.clone()))
-            .collect(),
-    ];
-    for r in rows {
-        let mut line = vec!["+I".to_string()];
-        for (v, f) in r.iter().zip(&schema.fields) {
-            line.push(spate_sql::value::display(v, &f.ty));
-        }
-        cells.push(line);
+/// Column `i` of the tableau (0 is `op`): as wide as its name, at least 20 for values.
+fn column_width(schema: &Schema, i: usize) -> usize {
+    match i {
+        0 => 2,
+        _ => schema.fields[i - 1].name.chars().count().max(20),
     }
-    let widths: Vec<usize> = (0..cells[0].len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|l| l.get(i).map_or(0, |c| c.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let border: String = widths
-        .iter()
-        .map(|w| format!("+{}", "-".repeat(w + 2)))
+}
+
+fn border(schema: &Schema) -> String {
+    (0..=schema.fields.len())
+        .map(|i| format!("+{}", "-".repeat(column_width(schema, i) + 2)))
         .collect::<String>()
-        + "+\n";
-    let mut out = border.clone();
-    for (n, line) in cells.iter().enumerate() {
-        for (c, w) in line.iter().zip(&widths) {
-            out.push_str(&format!("| {c:>w$} "));
+        + "+"
+}
+
+/// Prints a query's rows as they arrive, one tableau line each, as Flink's SQL client does in
+/// streaming mode: the header first (called with no rows), then `+I` lines.
+fn stream_rows(schema: &Schema, rows: &[Vec<Value>]) {
+    use std::io::Write;
+    let width = |i: usize| column_width(schema, i);
+    let border = border(schema);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if rows.is_empty() {
+        let _ = writeln!(out, "{border}");
+        let mut line = format!("| {:>w$} ", "op", w = width(0));
+        for (i, f) in schema.fields.iter().enumerate() {
+            line.push_str(&format!("| {:>w$} ", f.name, w = width(i + 1)));
         }
-        out.push_str("|\n");
-        if n == 0 {
-            out.push_str(&border);
-        }
+        let _ = writeln!(out, "{line}|\n{border}");
+        return;
     }
-    out.push_str(&border);
-    out.push_str(&format!(
-        "Received a total of {} row{}\n",
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" }
-    ));
-    out
+    for r in rows {
+        let mut line = format!("| {:>w$} ", "+I", w = width(0));
+        for (i, (v, f)) in r.iter().zip(&schema.fields).enumerate() {
+            line.push_str(&format!(
+                "| {:>w$} ",
+                spate_sql::value::display(v, &f.ty),
+                w = width(i + 1)
+            ));
+        }
+        let _ = writeln!(out, "{line}|");
+    }
+    let _ = out.flush();
 }
