@@ -3,7 +3,8 @@
 -- columns and types of the project's ddl_views.sql and its 4 s watermark (ddl_gen.sql), here as
 -- filesystem JSON tables, and queries q0, q1, q2, q5, q7, q8, q11, q21, q22 as the project
 -- writes them; only the sink tables' connector options are changed (filesystem JSON instead
--- of blackhole). Watermarks are emitted on every record (auto-watermark-interval 0).
+-- of blackhole). Watermarks are emitted on every record (auto-watermark-interval 0). The
+-- query text is the Nexmark project's, under the Apache License 2.0.
 SET 'execution.checkpointing.interval' = '1s';
 SET 'pipeline.auto-watermark-interval' = '0';
 
