@@ -201,15 +201,15 @@ impl<'a> Decoder<'a, '_> {
                 _ => return self.wrong("a BOOLEAN", t),
             },
             Node::TinyInt => {
-                Value::Int(self.integer(t, i64::from(i8::MIN), i64::from(i8::MAX), false, "TINYINT")?)
+                Value::Int(self.integer(t, i64::from(i8::MIN), i64::from(i8::MAX), false, "a TINYINT")?)
             }
             Node::SmallInt => {
-                Value::Int(self.integer(t, i64::from(i16::MIN), i64::from(i16::MAX), false, "SMALLINT")?)
+                Value::Int(self.integer(t, i64::from(i16::MIN), i64::from(i16::MAX), false, "a SMALLINT")?)
             }
             Node::Int => {
-                Value::Int(self.integer(t, i64::from(i32::MIN), i64::from(i32::MAX), true, "INT")?)
+                Value::Int(self.integer(t, i64::from(i32::MIN), i64::from(i32::MAX), true, "an INT")?)
             }
-            Node::BigInt => Value::Int(self.integer(t, i64::MIN, i64::MAX, true, "BIGINT")?),
+            Node::BigInt => Value::Int(self.integer(t, i64::MIN, i64::MAX, true, "a BIGINT")?),
             Node::Float => {
                 let v = match &t {
                     Tok::Num { text, .. } => text.parse::<f32>().ok(),
@@ -384,7 +384,7 @@ impl<'a> Decoder<'a, '_> {
         };
         match v {
             Some(v) if (min..=max).contains(&v) => Ok(v),
-            _ => self.wrong(&format!("a {name}"), t),
+            _ => self.wrong(name, t),
         }
     }
 }
