@@ -577,6 +577,25 @@ fn json_reads_as_flink() {
         )[1],
         s(r#"{"a":2,"b":100.0,"c":0,"d":1.5,"e":"xé😀","f":[true,null]}"#)
     );
+    // Table `v2`: TIME 24:00:00 is midnight, a day past the month's end the last day (SQL
+    // standard); table `v3` (ISO-8601): no such resolving, and seconds are optional.
+    let t = format("json", "t TIME(3), ts TIMESTAMP(3)", &[]);
+    assert_eq!(
+        decode(&t, r#"{"t":"24:00:00","ts":"2026-02-30 00:00:00"}"#),
+        vec![time("00:00:00"), ts("2026-02-28 00:00:00")]
+    );
+    let t = format(
+        "json",
+        "ts TIMESTAMP(3), ts2 TIMESTAMP(3)",
+        &[
+            ("timestamp-format.standard", "ISO-8601"),
+            ("ignore-parse-errors", "true"),
+        ],
+    );
+    assert_eq!(
+        decode(&t, r#"{"ts":"2026-02-30T00:00:00","ts2":"2026-11-01T08:01"}"#),
+        vec![N, ts("2026-11-01 08:01:00")]
+    );
     // Tables `jdupf` (one field) and `jdupf2` (two, with fail-on-missing-field): of a repeated
     // name, the later value wins only while fields remain unmatched.
     let one = format("json", "a INT", &[]);
@@ -810,6 +829,34 @@ fn csv_quotes_like_jackson() {
         }
     }
     assert_eq!(encode(&f, &[i(29), N]), "29,");
+    // Table `vout`: arrays are quoted as one text; base64 with `+` is quoted; table `vnull`:
+    // a text equal to the null literal is not quoted.
+    let v = format("csv", "id INT, a ARRAY<STRING>, vb BYTES", &[]);
+    assert_eq!(
+        encode(
+            &v,
+            &[
+                i(1),
+                Value::Array(vec![s("a,b"), s("c")]),
+                Value::Bytes(vec![0xfb, 0xff])
+            ]
+        ),
+        "1,\"a,b;c\",\"+/8=\""
+    );
+    assert_eq!(
+        encode(
+            &v,
+            &[
+                i(2),
+                Value::Array(vec![s("x y")]),
+                Value::Bytes((1..=21).collect())
+            ]
+        ),
+        "2,\"x y\",\"AQIDBAUGBwgJCgsMDQ4PEBESExQV\""
+    );
+    let nl = format("csv", "id INT, s STRING", &[("null-literal", "null")]);
+    assert_eq!(encode(&nl, &[i(1), s("null")]), "1,null");
+    assert_eq!(encode(&nl, &[i(2), N]), "2,null");
 
     let f2 = format(
         "csv",
@@ -1155,6 +1202,21 @@ fn csv_reads_as_flink() {
     assert_eq!(decode(&c4, "3|''|'it''s'"), vec![i(3), s(""), s("it's")]);
     let mut out = Vec::new();
     assert_eq!(c4.decode_record(b"# c", &mut out), Ok(false));
+    // `v1`: trim-spaces (unquoted only) and empty-string-as-null (quoted too).
+    let trim = format(
+        "csv",
+        "id INT, s STRING, t STRING, u STRING",
+        &[
+            ("trim-spaces", "true"),
+            ("empty-string-as-null", "true"),
+            ("ignore-parse-errors", "true"),
+        ],
+    );
+    assert_eq!(
+        decode(&trim, "1,  a  ,\"  b  \", c"),
+        vec![i(1), s("a"), s("  b  "), s("c")]
+    );
+    assert_eq!(decode(&trim, "2,,\"\""), vec![i(2), N, N, N]);
     // `cs6n` (null literal 'ok'), `cs7u` (ignore-trailing-unmappable).
     let nl = format("csv", "id INT, s STRING", &[("null-literal", "ok")]);
     assert_eq!(decode(&nl, "1,ok"), vec![i(1), N]);

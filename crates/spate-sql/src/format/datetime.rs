@@ -190,11 +190,14 @@ pub(crate) fn parse_json_timestamp(s: &str, iso: bool, ltz: bool) -> Option<i64>
         b: s.as_bytes(),
         i: 0,
     };
-    let days = c.iso_date(true)?;
+    // Flink's SQL formats resolve SMART (a day past the month's end is its last day, 24:00:00
+    // is the next midnight); `ISO_LOCAL_DATE_TIME`, its ISO format for TIMESTAMP, is STRICT.
+    let smart = !iso || ltz;
+    let days = c.iso_date(smart)?;
     if !c.eat(if iso { b'T' } else { b' ' }) {
         return None;
     }
-    let nanos = c.time(iso, true)?;
+    let nanos = c.time(iso, smart)?;
     if ltz && !c.eat(b'Z') {
         return None;
     }

@@ -333,41 +333,34 @@ pub(crate) fn parse_java_decimal(text: &str, precision: u32, scale: u32) -> Deci
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     // value = digits × 10^(exp - frac.len()); digits without leading zeros.
-    let digits: Vec<u8> = int
-        .bytes()
-        .chain(frac.bytes())
-        .skip_while(|&d| d == b'0')
-        .collect();
+    let digits = || int.bytes().chain(frac.bytes()).skip_while(|&d| d == b'0');
+    let n = digits().count();
     let shift = exp
         .saturating_sub(frac.len() as i64)
         .saturating_add(i64::from(scale));
-    if digits.is_empty() {
+    if n == 0 {
         return DecimalText::Value(0);
     }
     let unscaled: i128 = if shift >= 0 {
-        if (digits.len() as i64).saturating_add(shift) > 38 {
+        if (n as i64).saturating_add(shift) > 38 {
             return DecimalText::Overflow;
         }
-        let mut v: i128 = 0;
-        for d in &digits {
-            v = v * 10 + i128::from(d - b'0');
-        }
+        let v = digits().fold(0i128, |v, d| v * 10 + i128::from(d - b'0'));
         v * 10i128.pow(shift as u32)
     } else {
         let drop = usize::try_from(shift.unsigned_abs()).unwrap_or(usize::MAX);
-        if drop > digits.len() {
+        if drop > n {
             return DecimalText::Value(0);
         }
-        let keep = digits.len() - drop;
+        let keep = n - drop;
         if keep > 38 {
             return DecimalText::Overflow;
         }
-        let mut v: i128 = 0;
-        for d in &digits[..keep] {
-            v = v * 10 + i128::from(d - b'0');
-        }
+        let mut v = digits()
+            .take(keep)
+            .fold(0i128, |v, d| v * 10 + i128::from(d - b'0'));
         // Half up: the first dropped digit decides.
-        if digits[keep] >= b'5' {
+        if digits().nth(keep).is_some_and(|d| d >= b'5') {
             v += 1;
         }
         v

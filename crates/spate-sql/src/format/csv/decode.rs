@@ -123,6 +123,15 @@ impl Csv {
     /// the closing quote only the delimiter or the line's end may follow.
     fn quoted<'a>(&self, s: &'a str, index: usize) -> Result<(Field<'a>, &'a str), FormatError> {
         let q = self.quote.unwrap_or('"');
+        let body = &s[q.len_utf8()..];
+        // Common case: no doubled quote and no escape, so the text can be borrowed.
+        if let Some(end) = body.find(q) {
+            let text = &body[..end];
+            let after = &body[end + q.len_utf8()..];
+            if !after.starts_with(q) && !self.escape.is_some_and(|e| text.contains(e)) {
+                return self.after_quote(Cow::Borrowed(text), after, index);
+            }
+        }
         let mut text = String::new();
         let mut chars = s.char_indices().skip(1).peekable();
         while let Some((i, c)) = chars.next() {
@@ -143,33 +152,30 @@ impl Csv {
                 chars.next();
                 continue;
             }
-            let mut after = &s[i + c.len_utf8()..];
-            if self.trim_spaces {
-                after = after.trim_start_matches([' ', '\t']);
-            }
-            return match after.chars().next() {
-                None | Some('\n' | '\r') => Ok((
-                    Field {
-                        text: Cow::Owned(text),
-                        quoted: true,
-                    },
-                    after,
-                )),
-                Some(d) if d == self.delimiter => Ok((
-                    Field {
-                        text: Cow::Owned(text),
-                        quoted: true,
-                    },
-                    after,
-                )),
-                Some(other) => Err(FormatError(format!(
-                    "field {}: unexpected character '{other}' after the closing quote, expected the \
-                     field delimiter or the end of the line",
-                    index + 1
-                ))),
-            };
+            return self.after_quote(Cow::Owned(text), &s[i + c.len_utf8()..], index);
         }
         Err(FormatError(format!("field {}: missing closing quote", index + 1)))
+    }
+
+    /// After a closing quote only the delimiter or the line's end may follow.
+    fn after_quote<'a>(
+        &self,
+        text: Cow<'a, str>,
+        mut after: &'a str,
+        index: usize,
+    ) -> Result<(Field<'a>, &'a str), FormatError> {
+        if self.trim_spaces {
+            after = after.trim_start_matches([' ', '\t']);
+        }
+        match after.chars().next() {
+            None | Some('\n' | '\r') => Ok((Field { text, quoted: true }, after)),
+            Some(d) if d == self.delimiter => Ok((Field { text, quoted: true }, after)),
+            Some(other) => Err(FormatError(format!(
+                "field {}: unexpected character '{other}' after the closing quote, expected the field \
+                 delimiter or the end of the line",
+                index + 1
+            ))),
+        }
     }
 
     /// The value of one field.

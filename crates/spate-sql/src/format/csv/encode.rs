@@ -130,23 +130,25 @@ impl Csv {
             out.extend_from_slice(s.as_bytes());
             return;
         }
-        let mut buf = [0u8; 4];
-        let q_bytes = q.encode_utf8(&mut buf).as_bytes().to_vec();
-        out.extend_from_slice(&q_bytes);
-        for c in s.chars() {
-            if c == q || Some(c) == self.escape {
-                // Both are doubled: the quote by itself (Jackson's default), the escape too.
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+        let mut qb = [0u8; 4];
+        let qs = q.encode_utf8(&mut qb).as_bytes();
+        out.extend_from_slice(qs);
+        // Both are doubled: the quote by itself (Jackson's default), the escape too.
+        let doubled = |c: char| c == q || Some(c) == self.escape;
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            if doubled(c) {
+                out.extend_from_slice(&s.as_bytes()[run..i + c.len_utf8()]);
+                run = i;
             }
-            let mut b = [0u8; 4];
-            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
         }
-        out.extend_from_slice(&q_bytes);
+        out.extend_from_slice(&s.as_bytes()[run..]);
+        out.extend_from_slice(qs);
     }
 
     fn needs_quotes(&self, s: &str, q: char) -> bool {
-        if s.encode_utf16().nth(MAX_QUOTE_CHECK).is_some() {
+        // UTF-16 units never outnumber UTF-8 bytes.
+        if s.len() > MAX_QUOTE_CHECK && (s.is_ascii() || s.encode_utf16().nth(MAX_QUOTE_CHECK).is_some()) {
             return true;
         }
         let control_escape = self.escape.unwrap_or('\\');
