@@ -646,6 +646,15 @@ fn json_rejects_bad_records() {
         decode_err(&missing, br#"{"id":2}"#),
         r#"field "i" is missing (json.fail-on-missing-field is set)"#
     );
+    // Nesting is bounded (Jackson's limit is 1000 levels), in a skipped field and in a STRING
+    // field that keeps the JSON text, and deep input is an error, not a stack overflow.
+    for field in ["unknown", "s"] {
+        let deep = format!("{{\"{field}\":{}}}", "[".repeat(100_000));
+        let text = format("json", "s STRING", &[]);
+        assert!(decode_err(&text, deep.as_bytes()).contains("nesting deeper than 1000"));
+        let ok = format!("{{\"{field}\":{}{}}}", "[".repeat(999), "]".repeat(999));
+        decode(&text, &ok);
+    }
     // An empty record is skipped without an error (Flink's deserializer returns no row).
     let mut out = Vec::new();
     assert_eq!(f.decode_record(b"", &mut out), Ok(false));
@@ -1267,6 +1276,12 @@ fn csv_rejects_bad_records() {
         err("aa ARRAY<ARRAY<INT>>", &[])
             .contains("Only simple types are supported in the second level nesting of fields 'aa'")
     );
+}
+
+#[test]
+fn row_format_is_shareable() {
+    fn shareable<T: Clone + Send + Sync + std::fmt::Debug + 'static>() {}
+    shareable::<RowFormat>();
 }
 
 #[test]

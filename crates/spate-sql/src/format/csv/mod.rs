@@ -18,6 +18,12 @@
 //! the JSON `SQL` form after trimming. A record with more or fewer fields than the schema is an
 //! error (one trailing empty field is allowed by `allow-trailing-comma`, default on).
 //! `MAP` and `MULTISET` columns are rejected, as Flink rejects them.
+//!
+//! Where Spate differs: one record is one line; a quoted field may contain line breaks but
+//! anything after the record's first line is ignored. `TIME` is written with milliseconds and
+//! read truncated to its precision (Flink rejects `TIME(p > 3)` in CSV). Flink cannot read back
+//! some of what it writes (a `NULL` `INT` without a `null-literal` is an empty field, which is
+//! not a number); neither can Spate, on purpose.
 
 mod decode;
 mod encode;

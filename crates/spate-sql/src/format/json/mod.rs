@@ -16,6 +16,17 @@
 //! `ignore-parse-errors`, a value that cannot be converted is `NULL` (Flink sets fields, array
 //! elements and map values to null), while malformed JSON fails the record, which the connector
 //! then skips.
+//!
+//! Where Spate differs from Flink 2.3 on purpose:
+//! - An object or array where a scalar, `ARRAY`, `MAP` or `ROW` of another shape is expected is
+//!   skipped whole and fails the field (`NULL` with `ignore-parse-errors`); Flink's parser loses
+//!   its place there and drops the record or misreads the fields after it.
+//! - `TIMESTAMP(p > 6)` keeps microseconds (Spate's timestamps); Flink keeps nanoseconds.
+//! - Floats print the shortest round-tripping digits, as `Double.toString` does since JDK 19
+//!   (JDK 17 prints a longer form for a few values); Java's hex floats (`0x1p3`) are not read.
+//! - A `\uD800`-style lone surrogate reads as U+FFFD; a `MULTISET` count that is `NULL` or
+//!   negative holds no element, and more than 2^20 elements in one multiset are an error.
+//! - The first JSON object of a record is read and anything after it ignored, as in Flink.
 
 mod decode;
 mod encode;
