@@ -56,8 +56,8 @@ pub enum Command {
         #[command(subcommand)]
         example: ExampleCommand,
     },
-    /// Run a Flink SQL script (as Flink's `sql-client.sh -f`): tables over Kafka, files and
-    /// generators; INSERT INTO jobs run until their sources are done.
+    /// Run a Flink SQL script (as Flink's `sql-client.sh -f`), or an interactive SQL shell:
+    /// tables over Kafka, files and generators; INSERT INTO jobs run until their sources are done.
     Sql(SqlArgs),
     /// Benchmarks.
     Bench {
@@ -89,9 +89,10 @@ pub enum Delivery {
 /// `spate sql`.
 #[derive(Debug, Args, Clone)]
 pub struct SqlArgs {
-    /// The SQL script to run (statements end with `;`).
+    /// The SQL script to run (statements end with `;`); without it, an interactive shell reads
+    /// statements from standard input.
     #[arg(short = 'f', long = "file")]
-    pub file: PathBuf,
+    pub file: Option<PathBuf>,
     /// Kafka bootstrap servers for tables without 'properties.bootstrap.servers'; without it
     /// Spate's broker runs in this process.
     #[arg(long)]

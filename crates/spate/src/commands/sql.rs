@@ -2,6 +2,10 @@
 //! `sql-client.sh -f`, against the embedded broker or `--bootstrap`. Jobs report progress every
 //! second; SIGINT/SIGTERM stops the running job with a savepoint (running the script again with
 //! the same `--checkpoint-dir` resumes from it).
+//!
+//! `spate sql` without a file is an interactive shell: statements (over several lines) end with
+//! `;`, errors are shown and the shell goes on, Ctrl-C cancels the running statement's job
+//! (a `SELECT` over an unbounded table runs until then), `QUIT;` or end of input leaves.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -18,11 +22,13 @@ use crate::cluster::Cluster;
 type RunningJob = Arc<Mutex<Option<(JobHandle, mpsc::Sender<()>)>>>;
 
 pub fn run(args: SqlArgs) -> Result<()> {
-    let script =
-        std::fs::read_to_string(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let Some(path) = args.file.clone() else {
+        return interactive(&args);
+    };
+    let script = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     // Refuse a script that does not parse before starting anything.
     let statements =
-        spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", args.file.display(), e.render(&script)))?;
+        spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", path.display(), e.render(&script)))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,21 +45,9 @@ pub fn run(args: SqlArgs) -> Result<()> {
         None
     };
     let current: RunningJob = Arc::default();
-    let observed = current.clone();
-    let options = SessionOptions {
-        bootstrap: cluster.as_ref().map(|c| c.bootstrap.clone()),
-        checkpoint_dir: Some(args.checkpoint_dir.clone()),
-        rows: Some(Arc::new(stream_rows)),
-        observer: Some(Arc::new(move |h: &JobHandle| {
-            let (tx, rx) = mpsc::channel::<()>();
-            // Replacing the previous job's sender ends its printer.
-            *observed.lock().unwrap_or_else(|e| e.into_inner()) = Some((h.clone(), tx));
-            let h = h.clone();
-            std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));
-        })),
-    };
+    let options = session_options(&args, cluster.as_ref(), &current);
     let (done_tx, done_rx) = mpsc::channel();
-    let file = args.file.clone();
+    let file = path.clone();
     let finished = current.clone();
     let worker = std::thread::Builder::new()
         .name("spate-sql".into())
@@ -90,6 +84,115 @@ pub fn run(args: SqlArgs) -> Result<()> {
         Ok::<(), anyhow::Error>(())
     })?;
     worker.join().map_err(|_| anyhow!("the SQL thread panicked"))?
+}
+
+/// The session's options: the cluster, checkpoints, rows streamed to the terminal, and each
+/// job's handle kept in `current` with a progress printer that ends when its sender is dropped.
+fn session_options(args: &SqlArgs, cluster: Option<&Cluster>, current: &RunningJob) -> SessionOptions {
+    let observed = current.clone();
+    SessionOptions {
+        bootstrap: cluster.map(|c| c.bootstrap.clone()),
+        checkpoint_dir: Some(args.checkpoint_dir.clone()),
+        rows: Some(Arc::new(stream_rows)),
+        observer: Some(Arc::new(move |h: &JobHandle| {
+            let (tx, rx) = mpsc::channel::<()>();
+            // Replacing the previous job's sender ends its printer.
+            *observed.lock().unwrap_or_else(|e| e.into_inner()) = Some((h.clone(), tx));
+            let h = h.clone();
+            std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));
+        })),
+    }
+}
+
+/// The interactive shell.
+fn interactive(args: &SqlArgs) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
+    let current: RunningJob = Arc::default();
+    let mut session = Session::new(session_options(args, Some(&cluster), &current));
+    // Ctrl-C cancels the running job (if any) instead of ending the shell.
+    let slot = current.clone();
+    runtime.spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+            return;
+        };
+        while interrupts.recv().await.is_some() {
+            match slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                Some((h, _)) => {
+                    eprintln!("\n[INFO] cancelling the running job");
+                    h.cancel();
+                }
+                None => eprintln!("\n(QUIT; or Ctrl-D leaves the shell)"),
+            }
+        }
+    });
+    let stdin = std::io::stdin();
+    let prompt = stdin.is_terminal();
+    let mut buffer = String::new();
+    let mut lines = stdin.lock().lines();
+    loop {
+        if prompt {
+            eprint!(
+                "{}",
+                if buffer.trim().is_empty() {
+                    "Flink SQL> "
+                } else {
+                    "> "
+                }
+            );
+            let _ = std::io::stderr().flush();
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line.context("reading standard input")?;
+        if buffer.trim().is_empty()
+            && matches!(
+                line.trim().trim_end_matches(';').to_ascii_uppercase().as_str(),
+                "QUIT" | "EXIT"
+            )
+        {
+            break;
+        }
+        buffer.push_str(&line);
+        buffer.push('\n');
+        if !statement_complete(&buffer) {
+            continue;
+        }
+        match spate_sql::parse(&buffer) {
+            Ok(statements) => {
+                for stmt in &statements {
+                    let result = session.execute(stmt);
+                    current.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    match result {
+                        Ok(r) => show(r),
+                        Err(e) => eprintln!("[ERROR] {}", e.render(&buffer)),
+                    }
+                }
+            }
+            Err(e) => eprintln!("[ERROR] {}", e.render(&buffer)),
+        }
+        buffer.clear();
+    }
+    Ok(())
+}
+
+/// Whether `text` ends a statement: a `;` at the end, and a statement set closed by `END;`.
+fn statement_complete(text: &str) -> bool {
+    let t = text.trim_end();
+    if !t.ends_with(';') {
+        return false;
+    }
+    let upper = t.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().take(3).collect();
+    let is_set = matches!(
+        words.as_slice(),
+        ["BEGIN", "STATEMENT", ..] | ["EXECUTE", "STATEMENT", "SET"]
+    );
+    !is_set || upper.trim_end_matches(';').trim_end().ends_with("END")
 }
 
 /// Whether `stmt` creates a Kafka table without `properties.bootstrap.servers`.
