@@ -1,0 +1,298 @@
+//! The connectors end to end: tables declared in SQL, sources and sinks built with
+//! `connector::scan`/`connector::write` on a real engine job, real files and a real embedded
+//! Kafka broker on 127.0.0.1.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use spate_connectors::print::PrintTarget;
+use spate_engine::StreamEnvironment;
+use spate_sql::connector::{self, ConnectorContext, Rowtime, ScanPlan};
+use spate_sql::value::{Row, Value};
+use spate_sql::{Catalog, TableDef, parse};
+
+/// The tables a script declares.
+fn tables(sql: &str) -> Catalog {
+    let mut catalog = Catalog::new();
+    for s in parse(sql).unwrap() {
+        catalog.apply(&s).unwrap();
+    }
+    catalog
+}
+
+fn table(c: &Catalog, name: &str) -> TableDef {
+    c.table(name).unwrap().clone()
+}
+
+fn plan(table: TableDef) -> ScanPlan {
+    ScanPlan {
+        table,
+        complete: Arc::new(|_: &mut Row| Ok(())),
+        rowtime: None,
+    }
+}
+
+fn print_ctx() -> (ConnectorContext, PrintTarget) {
+    let target = PrintTarget::buffer();
+    let ctx = ConnectorContext {
+        print_target: Some(target.clone()),
+        ..ConnectorContext::default()
+    };
+    (ctx, target)
+}
+
+#[test]
+fn datagen_sequence_and_random_to_print_in_flinks_line_format() {
+    let c = tables(
+        "CREATE TABLE g (id INT, s STRING, n BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10', \
+           'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '4', \
+           'fields.s.length' = '5', 'fields.n.min' = '-3', 'fields.n.max' = '3');
+         CREATE TABLE p (id INT, s STRING, n BIGINT) WITH ('connector' = 'print', 'print-identifier' = 'id');",
+    );
+    let (ctx, target) = print_ctx();
+    let env = StreamEnvironment::new();
+    let rows = connector::scan(&env, plan(table(&c, "g")), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "p"), &ctx).unwrap();
+    env.execute().unwrap();
+    let out = target.contents();
+    let lines: Vec<&str> = out.lines().collect();
+    // The sequence 1..=4 ends the table before number-of-rows (10).
+    assert_eq!(lines.len(), 4, "{out}");
+    for (i, line) in lines.iter().enumerate() {
+        // Flink 2.3 printed `id> +I[1, 315d0]` for this shape at parallelism 1 (5 hex digits).
+        let rest = line.strip_prefix(&format!("id> +I[{}, ", i + 1)).unwrap();
+        let (s, n) = rest.strip_suffix(']').unwrap().split_once(", ").unwrap();
+        assert_eq!(s.len(), 5, "{line}");
+        assert!(
+            s.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()),
+            "{line}"
+        );
+        let n: i64 = n.parse().unwrap();
+        assert!((-3..=3).contains(&n), "{line}");
+    }
+}
+
+#[test]
+fn print_prefixes_subtask_numbers_at_parallelism_two() {
+    let c = tables(
+        "CREATE TABLE g (id INT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', \
+           'fields.id.start' = '1', 'fields.id.end' = '4');
+         CREATE TABLE p (id INT) WITH ('connector' = 'print', 'print-identifier' = 'id');
+         CREATE TABLE q (id INT) WITH ('connector' = 'print');",
+    );
+    let (ctx, target) = print_ctx();
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    let rows = connector::scan(&env, plan(table(&c, "g")), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "p"), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "q"), &ctx).unwrap();
+    env.execute().unwrap();
+    let mut lines: Vec<String> = target.contents().lines().map(str::to_string).collect();
+    lines.sort();
+    // Flink 2.3 at parallelism 2 printed `id:2> +I[2, ..]` with an identifier and `1> +I[1, ..]`
+    // without; which subtask gets which row differs, so only the shape is compared.
+    assert_eq!(lines.len(), 8, "{lines:?}");
+    let with_id = lines
+        .iter()
+        .filter(|l| l.starts_with("id:1> +I[") || l.starts_with("id:2> +I["))
+        .count();
+    let without = lines
+        .iter()
+        .filter(|l| l.starts_with("1> +I[") || l.starts_with("2> +I["))
+        .count();
+    assert_eq!((with_id, without), (4, 4), "{lines:?}");
+}
+
+#[test]
+fn print_formats_values_as_flink_does() {
+    let c = tables(
+        "CREATE TABLE p (a INT, ts TIMESTAMP(3), d DECIMAL(10, 2), ltz TIMESTAMP_LTZ(3), m MAP<STRING, INT>, \
+           r ROW<x INT, y STRING>, b BYTES, f DOUBLE, t TIME) WITH ('connector' = 'print');",
+    );
+    let (ctx, target) = print_ctx();
+    let env = StreamEnvironment::new();
+    let ts = |s: &str| Value::Timestamp(spate_sql::temporal::parse_timestamp(s).unwrap());
+    let row = vec![
+        Value::Int(1),
+        ts("2026-11-01 08:01:00"),
+        Value::Decimal(1250),
+        Value::Timestamp(1_767_225_600_123_000),
+        Value::Map(vec![(Value::String("k".into()), Value::Int(1))]),
+        Value::Row(vec![Value::Int(1), Value::String("x".into())]),
+        Value::Bytes(vec![1, 2, 255]),
+        Value::Float(1e20),
+        Value::Time(((8 * 60 + 1) * 60 + 2) * 1_000_000_000),
+    ];
+    let nulls = vec![Value::Null; 9];
+    let rows = env.from_collection(vec![row, nulls]);
+    connector::write(&rows, &table(&c, "p"), &ctx).unwrap();
+    env.execute().unwrap();
+    // Flink 2.3's print of the same values (/tmp/conn-probe/probe1.sql).
+    assert_eq!(
+        target.contents(),
+        "+I[1, 2026-11-01T08:01, 12.50, 2026-01-01T00:00:00.123Z, {k=1}, +I[1, x], [1, 2, -1], 1.0E20, 08:01:02]\n\
+         +I[null, null, null, null, null, null, null, null, null]\n"
+    );
+}
+
+#[test]
+fn rowtime_sets_record_timestamps_and_computed_columns_are_filled() {
+    let c = tables(
+        "CREATE TABLE g (id BIGINT, ts TIMESTAMP(3), id2 AS id * 2, WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) \
+         WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
+           'fields.id.end' = '99', 'fields.ts.max-past' = '10 s');",
+    );
+    let mut p = plan(table(&c, "g"));
+    // What the planner's completion of `id2 AS id * 2` does.
+    p.complete = Arc::new(|row: &mut Row| {
+        let id = row[0].as_i64().unwrap();
+        row[2] = Value::Int(id * 2);
+        Ok(())
+    });
+    p.rowtime = Some(Rowtime {
+        column: 1,
+        delay_ms: 1000,
+    });
+    let env = StreamEnvironment::new();
+    let got = connector::scan(&env, p, &ConnectorContext::default())
+        .unwrap()
+        .collect();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    env.execute().unwrap();
+    let records = got.records();
+    assert_eq!(records.len(), 100);
+    for r in &records {
+        let micros = r.value[1].as_timestamp_micros().unwrap();
+        assert_eq!(
+            r.timestamp,
+            micros / 1000,
+            "engine timestamp is the rowtime in ms"
+        );
+        // max-past 10 s: within the 10 s before the job started (plus slack for the run).
+        assert!(
+            r.timestamp <= started + 60_000 && r.timestamp >= started - 70_000,
+            "{r:?}"
+        );
+        assert_eq!(r.value[2], Value::Int(r.value[0].as_i64().unwrap() * 2));
+    }
+}
+
+#[test]
+fn a_null_rowtime_fails_the_job_as_flink_does() {
+    let c = tables(
+        "CREATE TABLE g (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) \
+         WITH ('connector' = 'datagen', 'number-of-rows' = '5', 'fields.ts.null-rate' = '1');",
+    );
+    let mut p = plan(table(&c, "g"));
+    p.rowtime = Some(Rowtime {
+        column: 1,
+        delay_ms: 0,
+    });
+    let env = StreamEnvironment::new();
+    let _ = connector::scan(&env, p, &ConnectorContext::default())
+        .unwrap()
+        .collect();
+    let err = env.execute().unwrap_err().to_string();
+    assert!(err.contains("RowTime field should not be null"), "{err}");
+    assert!(err.contains("table g"), "{err}");
+}
+
+#[test]
+fn bad_option_values_name_table_and_option() {
+    let c = tables(
+        "CREATE TABLE g (id INT) WITH ('connector' = 'datagen', 'rows-per-second' = 'fast');
+         CREATE TABLE h (id INT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', \
+           'fields.id.start' = '5', 'fields.id.end' = '1');
+         CREATE TABLE n (x INT) WITH ('connector' = 'nexmark');
+         CREATE TABLE k (x INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json');
+         CREATE TABLE b (x INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'json', \
+           'properties.bootstrap.servers' = 'x:1', 'scan.bounded.mode' = 'timestamp', \
+           'scan.bounded.timestamp-millis' = '1');",
+    );
+    let env = StreamEnvironment::new();
+    let ctx = ConnectorContext::default();
+    let err = |name: &str| {
+        connector::scan(&env, plan(table(&c, name)), &ctx)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err("g");
+    assert!(
+        e.contains("table g") && e.contains("'rows-per-second'") && e.contains("'fast'"),
+        "{e}"
+    );
+    let e = err("h");
+    assert!(e.contains("table h") && e.contains("fields.id.end"), "{e}");
+    let e = err("n");
+    assert!(e.contains("table n") && e.contains("nexmark"), "{e}");
+    let e = err("k");
+    assert!(
+        e.contains("table k") && e.contains("properties.bootstrap.servers"),
+        "{e}"
+    );
+    let e = err("b");
+    assert!(
+        e.contains("scan.bounded.mode") && e.contains("'timestamp' is not supported"),
+        "{e}"
+    );
+}
+
+#[test]
+fn nexmark_event_table_and_bid_table() {
+    let c = tables(
+        "CREATE TABLE datagen (event_type INT, person ROW<id BIGINT, name VARCHAR, `dateTime` TIMESTAMP(3)>, \
+           auction ROW<id BIGINT, seller BIGINT>, bid ROW<auction BIGINT, price BIGINT, `dateTime` TIMESTAMP(3)>) \
+         WITH ('connector' = 'nexmark', 'first-event.rate' = '1000', 'next-event.rate' = '1000', 'events.num' = '100');
+         CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, `dateTime` TIMESTAMP(3)) \
+         WITH ('connector' = 'nexmark', 'events.num' = '100');",
+    );
+    let env = StreamEnvironment::new();
+    let ctx = ConnectorContext::default();
+    let all = connector::scan(&env, plan(table(&c, "datagen")), &ctx)
+        .unwrap()
+        .collect();
+    let bids = connector::scan(&env, plan(table(&c, "bid")), &ctx)
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    let all = all.values();
+    assert_eq!(all.len(), 100);
+    // 1 person : 3 auctions : 46 bids in every 50 events.
+    let kinds: Vec<i64> = all.iter().map(|r| r[0].as_i64().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == 0).count(), 2);
+    assert_eq!(kinds.iter().filter(|k| **k == 1).count(), 6);
+    assert_eq!(kinds.iter().filter(|k| **k == 2).count(), 92);
+    let first = all.iter().find(|r| r[0] == Value::Int(0)).unwrap();
+    let Value::Row(person) = &first[1] else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        person[0],
+        Value::Int(1000),
+        "the first person id, as Nexmark's generator"
+    );
+    assert!(first[2].is_null() && first[3].is_null());
+    // At 1000 events/s, event n is n ms after the first.
+    let times: Vec<i64> = all
+        .iter()
+        .filter_map(|r| match &r[3] {
+            Value::Row(b) => b[2].as_timestamp_micros(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        times.iter().max().unwrap() - times.iter().min().unwrap(),
+        95_000,
+        "bids are events 4..=99"
+    );
+    let bids = bids.values();
+    assert_eq!(bids.len(), 92);
+    assert!(
+        bids.iter()
+            .all(|r| r[1].as_i64().unwrap() >= 1000 && r[2].as_i64().unwrap() > 0)
+    );
+}
