@@ -296,3 +296,384 @@ fn nexmark_event_table_and_bid_table() {
             .all(|r| r[1].as_i64().unwrap() >= 1000 && r[2].as_i64().unwrap() > 0)
     );
 }
+
+// ---- files ----
+
+#[test]
+fn filesystem_json_file_to_csv_directory_and_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    std::fs::write(
+        &input,
+        "{\"a\":1,\"s\":\"x\",\"k\":\"p1\"}\n{\"a\":2,\"s\":\"y, z\",\"k\":\"p2\"}\n\n{\"a\":3,\"s\":\"w\",\"k\":null}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let parts = dir.path().join("parts");
+    let c = tables(&format!(
+        "CREATE TABLE src (a INT, s STRING, k STRING) WITH ('connector' = 'filesystem', 'path' = 'file://{}', 'format' = 'json');
+         CREATE TABLE dst (a INT, s STRING, k STRING) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');
+         CREATE TABLE part (a INT, s STRING, k STRING) PARTITIONED BY (k) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');",
+        input.display(),
+        out.display(),
+        parts.display()
+    ));
+    let ctx = ConnectorContext::default();
+    let env = StreamEnvironment::new();
+    let rows = connector::scan(&env, plan(table(&c, "src")), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "dst"), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "part"), &ctx).unwrap();
+    env.execute().unwrap();
+    let read_dir = |d: &std::path::Path| -> String {
+        let mut names: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    };
+    // Flink's csv: a NULL is an empty field, a field with the delimiter is quoted.
+    assert_eq!(read_dir(&out), "1,x,p1\n2,\"y, z\",p2\n3,w,\n");
+    // Flink 2.3 wrote k=p1/…: `1,x`, k=p2/…: `2,y` and k=__DEFAULT_PARTITION__/…: `3,z` for a
+    // partitioned csv table (/tmp/conn-probe/probe1.sql): no partition column in the records.
+    assert_eq!(read_dir(&parts.join("k=p1")), "1,x\n");
+    assert_eq!(read_dir(&parts.join("k=p2")), "2,\"y, z\"\n");
+    assert_eq!(read_dir(&parts.join("k=__DEFAULT_PARTITION__")), "3,w\n");
+}
+
+#[test]
+fn filesystem_malformed_line_fails_with_its_position_or_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, "{\"a\":1}\n{oops\n{\"a\":3}\n").unwrap();
+    let c = tables(&format!(
+        "CREATE TABLE strict_json (a INT) WITH ('connector' = 'filesystem', 'path' = '{0}', 'format' = 'json');
+         CREATE TABLE lenient (a INT) WITH ('connector' = 'filesystem', 'path' = '{0}', 'format' = 'json', \
+           'json.ignore-parse-errors' = 'true');",
+        input.display()
+    ));
+    let ctx = ConnectorContext::default();
+    let env = StreamEnvironment::new();
+    let _ = connector::scan(&env, plan(table(&c, "strict_json")), &ctx)
+        .unwrap()
+        .collect();
+    let err = env.execute().unwrap_err().to_string();
+    assert!(err.contains("in.json:2"), "{err}");
+
+    let env = StreamEnvironment::new();
+    let got = connector::scan(&env, plan(table(&c, "lenient")), &ctx)
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    assert_eq!(got.values(), vec![vec![Value::Int(1)], vec![Value::Int(3)]]);
+    assert_eq!(ctx.stats.get("lenient.skipped-records"), 1);
+}
+
+// ---- Kafka ----
+
+mod kafka {
+    use std::time::Duration;
+
+    use rdkafka::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+
+    use super::*;
+
+    /// A record to produce: partition, key, value, timestamp, headers.
+    type Produced<'a> = (i32, Option<&'a str>, &'a str, i64, &'a [(&'a str, &'a str)]);
+    /// A record read back: key, value, timestamp, headers.
+    type Consumed = (Option<String>, String, i64, Vec<(String, String)>);
+
+    pub(super) struct TestBroker {
+        handle: BrokerHandle,
+        _dir: tempfile::TempDir,
+        // Last: the broker's tasks run on it until the end of the test.
+        _rt: tokio::runtime::Runtime,
+    }
+
+    impl TestBroker {
+        pub(super) fn start() -> TestBroker {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let handle = rt
+                .block_on(Broker::start(BrokerConfig::ephemeral(dir.path())))
+                .unwrap();
+            TestBroker {
+                handle,
+                _dir: dir,
+                _rt: rt,
+            }
+        }
+
+        pub(super) fn bootstrap(&self) -> String {
+            self.handle.bootstrap_servers()
+        }
+
+        pub(super) fn topic(&self, name: &str, partitions: i32) {
+            self.handle
+                .store()
+                .create_topic(name, partitions, &Default::default())
+                .unwrap();
+        }
+
+        /// Produces `(partition, key, value, timestamp, headers)` records.
+        pub(super) fn produce(&self, topic: &str, records: &[Produced<'_>]) {
+            let producer: BaseProducer = ClientConfig::new()
+                .set("bootstrap.servers", self.bootstrap())
+                .set("log_level", "3")
+                .create()
+                .unwrap();
+            for (p, key, value, ts, headers) in records {
+                let mut h = OwnedHeaders::new();
+                for (k, v) in *headers {
+                    h = h.insert(Header {
+                        key: k,
+                        value: Some(v.as_bytes()),
+                    });
+                }
+                let mut r = BaseRecord::<[u8], [u8]>::to(topic)
+                    .partition(*p)
+                    .payload(value.as_bytes())
+                    .timestamp(*ts)
+                    .headers(h);
+                if let Some(k) = key {
+                    r = r.key(k.as_bytes());
+                }
+                producer.send(r).unwrap();
+            }
+            producer.flush(Duration::from_secs(10)).unwrap();
+        }
+
+        /// Every committed record of `topic` (read_committed): key, value, timestamp, headers.
+        pub(super) fn read_committed(&self, topic: &str, expected: usize) -> Vec<Consumed> {
+            let consumer: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", self.bootstrap())
+                .set("group.id", "verify")
+                .set("isolation.level", "read_committed")
+                .set("auto.offset.reset", "earliest")
+                .set("log_level", "3")
+                .create()
+                .unwrap();
+            consumer.subscribe(&[topic]).unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            let mut out = Vec::new();
+            while out.len() < expected && std::time::Instant::now() < deadline {
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                    let headers = m
+                        .headers()
+                        .map(|h| {
+                            h.iter()
+                                .map(|h| {
+                                    (
+                                        h.key.to_string(),
+                                        String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    out.push((
+                        m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                        String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+                        m.timestamp().to_millis().unwrap_or(-1),
+                        headers,
+                    ));
+                }
+            }
+            // Anything beyond what was expected would show here too.
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(500)) {
+                panic!("unexpected extra record at offset {}", m.offset());
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn json_with_key_and_metadata_to_exactly_once_topic() {
+        let broker = TestBroker::start();
+        broker.topic("orders", 2);
+        broker.topic("copy", 1);
+        broker.produce(
+            "orders",
+            &[
+                (
+                    0,
+                    Some("{\"id\":1}"),
+                    "{\"name\":\"ann\",\"amount\":10}",
+                    1_767_225_600_000,
+                    &[("h", "v1")],
+                ),
+                (
+                    1,
+                    Some("{\"id\":2}"),
+                    "{\"name\":\"bob\",\"amount\":20}",
+                    1_767_225_601_000,
+                    &[],
+                ),
+                (
+                    0,
+                    None,
+                    "{\"name\":\"cy\",\"amount\":30}",
+                    1_767_225_602_000,
+                    &[("h", "v3")],
+                ),
+            ],
+        );
+        let c = tables(
+            "CREATE TABLE orders (k_id BIGINT, name STRING, amount INT, \
+               ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', `partition` INT METADATA VIRTUAL, \
+               `offset` BIGINT METADATA VIRTUAL, topic STRING METADATA VIRTUAL, \
+               tt STRING METADATA FROM 'timestamp-type' VIRTUAL, headers MAP<STRING, BYTES> METADATA) \
+             WITH ('connector' = 'kafka', 'topic' = 'orders', 'scan.startup.mode' = 'earliest-offset', \
+               'scan.bounded.mode' = 'latest-offset', 'key.format' = 'json', 'key.fields' = 'k_id', \
+               'key.fields-prefix' = 'k_', 'value.format' = 'json', 'value.fields-include' = 'EXCEPT_KEY');
+             CREATE TABLE copy (k_id BIGINT, name STRING, amount INT, \
+               ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp', headers MAP<STRING, BYTES> METADATA) \
+             WITH ('connector' = 'kafka', 'topic' = 'copy', 'key.format' = 'json', 'key.fields' = 'k_id', \
+               'key.fields-prefix' = 'k_', 'value.format' = 'json', 'value.fields-include' = 'EXCEPT_KEY', \
+               'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'copy-job');",
+        );
+        let ctx = ConnectorContext {
+            bootstrap: Some(broker.bootstrap()),
+            ..ConnectorContext::default()
+        };
+        let env = StreamEnvironment::new();
+        env.set_parallelism(2);
+        let rows = connector::scan(&env, plan(table(&c, "orders")), &ctx).unwrap();
+        let seen = rows.collect();
+        // The sink's columns: the physical ones and the writable metadata.
+        let out = rows.map(|r: Row| {
+            vec![
+                r[0].clone(),
+                r[1].clone(),
+                r[2].clone(),
+                r[3].clone(),
+                r[8].clone(),
+            ]
+        });
+        connector::write(&out, &table(&c, "copy"), &ctx).unwrap();
+        env.execute().unwrap();
+
+        let mut seen = seen.values();
+        seen.sort_by_key(|r| r[3].as_timestamp_micros());
+        let bytes = |s: &str| Value::Bytes(s.as_bytes().to_vec());
+        let header = |v: &str| Value::Map(vec![(Value::String("h".into()), bytes(v))]);
+        assert_eq!(
+            seen,
+            vec![
+                vec![
+                    Value::Int(1),
+                    Value::String("ann".into()),
+                    Value::Int(10),
+                    Value::Timestamp(1_767_225_600_000_000),
+                    Value::Int(0),
+                    Value::Int(0),
+                    Value::String("orders".into()),
+                    Value::String("CreateTime".into()),
+                    header("v1"),
+                ],
+                vec![
+                    Value::Int(2),
+                    Value::String("bob".into()),
+                    Value::Int(20),
+                    Value::Timestamp(1_767_225_601_000_000),
+                    Value::Int(1),
+                    Value::Int(0),
+                    Value::String("orders".into()),
+                    Value::String("CreateTime".into()),
+                    Value::Map(vec![]),
+                ],
+                // A null key: the key columns are NULL.
+                vec![
+                    Value::Null,
+                    Value::String("cy".into()),
+                    Value::Int(30),
+                    Value::Timestamp(1_767_225_602_000_000),
+                    Value::Int(0),
+                    Value::Int(1),
+                    Value::String("orders".into()),
+                    Value::String("CreateTime".into()),
+                    header("v3"),
+                ],
+            ]
+        );
+
+        let mut copied = broker.read_committed("copy", 3);
+        copied.sort_by_key(|r| r.2);
+        let h = |v: &str| vec![("h".to_string(), v.to_string())];
+        assert_eq!(
+            copied,
+            vec![
+                (
+                    Some("{\"id\":1}".into()),
+                    "{\"name\":\"ann\",\"amount\":10}".into(),
+                    1_767_225_600_000,
+                    h("v1")
+                ),
+                (
+                    Some("{\"id\":2}".into()),
+                    "{\"name\":\"bob\",\"amount\":20}".into(),
+                    1_767_225_601_000,
+                    vec![]
+                ),
+                (
+                    Some("{\"id\":null}".into()),
+                    "{\"name\":\"cy\",\"amount\":30}".into(),
+                    1_767_225_602_000,
+                    h("v3")
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_json_fails_with_position_or_is_skipped_and_counted() {
+        let broker = TestBroker::start();
+        broker.topic("bad", 1);
+        broker.produce(
+            "bad",
+            &[
+                (0, None, "{\"a\":1}", 1000, &[]),
+                (0, None, "{oops", 1001, &[]),
+                (0, None, "{\"a\":3}", 1002, &[]),
+            ],
+        );
+        let c = tables(
+            "CREATE TABLE strict_json (a INT) WITH ('connector' = 'kafka', 'topic' = 'bad', 'format' = 'json', \
+               'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');
+             CREATE TABLE lenient (a INT) WITH ('connector' = 'kafka', 'topic' = 'bad', 'format' = 'json', \
+               'json.ignore-parse-errors' = 'true', 'scan.startup.mode' = 'earliest-offset', \
+               'scan.bounded.mode' = 'latest-offset');",
+        );
+        let ctx = ConnectorContext {
+            bootstrap: Some(broker.bootstrap()),
+            ..ConnectorContext::default()
+        };
+        let env = StreamEnvironment::new();
+        let _ = connector::scan(&env, plan(table(&c, "strict_json")), &ctx)
+            .unwrap()
+            .collect();
+        let err = env.execute().unwrap_err().to_string();
+        assert!(err.contains("topic bad, partition 0, offset 1"), "{err}");
+        assert!(err.contains("table strict_json"), "{err}");
+
+        let env = StreamEnvironment::new();
+        let got = connector::scan(&env, plan(table(&c, "lenient")), &ctx)
+            .unwrap()
+            .collect();
+        env.execute().unwrap();
+        assert_eq!(got.values(), vec![vec![Value::Int(1)], vec![Value::Int(3)]]);
+        assert_eq!(ctx.stats.get("lenient.skipped-records"), 1);
+    }
+}

@@ -26,9 +26,10 @@ impl<'a> Options<'a> {
         self.table
     }
 
-    /// The table's name (for error messages and operator names).
+    /// The table's name, unquoted (operator and counter names).
     pub(crate) fn table_name(&self) -> String {
-        self.table.name.to_string()
+        let parts: Vec<&str> = self.table.name.0.iter().map(|i| i.as_str()).collect();
+        parts.join(".")
     }
 
     /// The option's value (the last one given).
