@@ -343,6 +343,32 @@ fn filesystem_json_file_to_csv_directory_and_partitions() {
     assert_eq!(read_dir(&parts.join("k=p1")), "1,x\n");
     assert_eq!(read_dir(&parts.join("k=p2")), "2,\"y, z\"\n");
     assert_eq!(read_dir(&parts.join("k=__DEFAULT_PARTITION__")), "3,w\n");
+
+    // Read back: the partition column from the directory names, the default partition NULL.
+    let c = tables(&format!(
+        "CREATE TABLE back (a INT, s STRING, k STRING, f STRING METADATA FROM 'file.name' VIRTUAL) \
+         PARTITIONED BY (k) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');",
+        parts.display()
+    ));
+    let env = StreamEnvironment::new();
+    let got = connector::scan(&env, plan(table(&c, "back")), &ctx)
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    let mut got = got.values();
+    got.sort_by_key(|r| r[0].as_i64());
+    let s = |v: &str| Value::String(v.into());
+    let file = |r: &Row| r[3].as_str().unwrap().starts_with("part-");
+    assert!(got.iter().all(file), "{got:?}");
+    let got: Vec<Row> = got.into_iter().map(|r| r[..3].to_vec()).collect();
+    assert_eq!(
+        got,
+        vec![
+            vec![Value::Int(1), s("x"), s("p1")],
+            vec![Value::Int(2), s("y, z"), s("p2")],
+            vec![Value::Int(3), s("w"), Value::Null],
+        ]
+    );
 }
 
 #[test]

@@ -59,11 +59,6 @@ impl Columns {
         }
     }
 
-    /// The physical columns as format fields, in declaration order.
-    pub(crate) fn physical_fields(&self) -> Vec<FormatField> {
-        self.physical.iter().map(|(_, f)| f.clone()).collect()
-    }
-
     /// Where each column of a *sink* row (physical and non-virtual metadata columns, in
     /// declaration order) sits: for physical column `i` (in physical order) its index in the
     /// sink row, and for each writable metadata column its key and index in the sink row.

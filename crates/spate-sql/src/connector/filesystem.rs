@@ -1,10 +1,9 @@
 //! The `filesystem` connector: `path` (a file or a directory; `file://` URIs too) in the
 //! `json`, `csv` or `raw` format, one record per line.
 //!
-//! - Source: bounded, spate_connectors' `FileSource` (files are the splits; hidden files
-//!   starting with `.` or `_` are skipped, as Flink does). A malformed line fails the job with
-//!   `file:line`, or with the format's `ignore-parse-errors` is skipped and counted
-//!   (`<table>.skipped-records`). Reading a `PARTITIONED BY` table is not supported yet.
+//! - Source (`file_source.rs`): bounded; plain and partitioned tables, metadata columns. A
+//!   malformed line fails the job with `file:line`, or with the format's `ignore-parse-errors`
+//!   is skipped and counted (`<table>.skipped-records`).
 //! - Sink: exactly-once through spate_connectors' `FileSink` (part files renamed into place
 //!   when the checkpoint covering them completes, or at the end of a bounded job). `PARTITIONED
 //!   BY (col)` writes into `col=value/` directories and leaves the partition columns out of the
@@ -17,24 +16,19 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spate_connectors::VecBatch;
-use spate_connectors::file::{FileSink, FileSource, LineDecoder};
-use spate_engine::{
-    DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, SourceContext, SourceStatus,
-    StreamEnvironment, Timestamp, sink_states_for,
-};
+use spate_connectors::file::FileSink;
+use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, sink_states_for};
 
+use super::ConnectorContext;
 use super::columns::Columns;
 use super::opts::Options;
-use super::source::{RowReader, add_source};
-use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
-use crate::format::{FormatError, RowFormat};
+use crate::format::RowFormat;
 use crate::types::DataType;
 use crate::value::{Row, Value};
 
 /// The `path` option as a filesystem path.
-fn path(options: Options<'_>) -> Result<PathBuf, SqlError> {
+pub(crate) fn path(options: Options<'_>) -> Result<PathBuf, SqlError> {
     let raw = options
         .get("path")
         .ok_or_else(|| options.error("the option 'path' is required"))?;
@@ -45,114 +39,10 @@ fn path(options: Options<'_>) -> Result<PathBuf, SqlError> {
     Ok(PathBuf::from(p))
 }
 
-fn format_name(options: Options<'_>) -> Result<&str, SqlError> {
+pub(crate) fn format_name(options: Options<'_>) -> Result<&str, SqlError> {
     options
         .get("format")
         .ok_or_else(|| options.error("the option 'format' is required"))
-}
-
-/// One line ↔ one row, through the table's format.
-#[derive(Clone)]
-struct RowDecoder {
-    format: RowFormat,
-    csv: bool,
-    width: usize,
-    targets: Arc<[usize]>,
-    values: Vec<Value>,
-}
-
-impl LineDecoder for RowDecoder {
-    type Item = Row;
-
-    fn needs_more(&self, text: &[u8]) -> bool {
-        self.csv && !spate_connectors::file::csv::is_complete(text)
-    }
-
-    fn decode(&mut self, text: &str) -> Result<Row, String> {
-        self.values.clear();
-        self.format
-            .decode(text.as_bytes(), &mut self.values)
-            .map_err(|FormatError(m)| m)?;
-        let mut row = vec![Value::Null; self.width];
-        for (target, v) in self.targets.iter().zip(self.values.drain(..)) {
-            row[*target] = v;
-        }
-        Ok(row)
-    }
-}
-
-#[derive(Clone)]
-struct FileReader {
-    source: FileSource<RowDecoder>,
-}
-
-impl RowReader for FileReader {
-    fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
-        Ok(self.source.open_subtask(ctx)?)
-    }
-
-    fn poll(
-        &mut self,
-        max: usize,
-        out: &mut Vec<(Row, Timestamp)>,
-    ) -> Result<(usize, SourceStatus), EngineError> {
-        let mut batch = VecBatch::new(max);
-        let status = self.source.poll_into(&mut batch)?;
-        let split = batch.split;
-        out.extend(batch.records);
-        Ok((split, status))
-    }
-
-    fn snapshot(&mut self, _checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
-        Ok(self.source.position())
-    }
-
-    fn restore(&mut self, _ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
-        Ok(self.source.restore(positions)?)
-    }
-}
-
-/// Adds a `filesystem` table's source.
-pub(crate) fn scan(
-    env: &StreamEnvironment,
-    plan: &ScanPlan,
-    ctx: &ConnectorContext,
-    parallelism: Option<usize>,
-) -> Result<DataStream<Row>, SqlError> {
-    let options = Options::new(&plan.table);
-    if !plan.table.partitioned_by.is_empty() {
-        return Err(options.error("reading a PARTITIONED BY filesystem table is not supported yet"));
-    }
-    let columns = Columns::of(&plan.table);
-    if let Some(m) = columns.metadata.first() {
-        return Err(options.error(format!(
-            "the filesystem metadata '{}' is not supported yet",
-            m.key
-        )));
-    }
-    let name = format_name(options)?;
-    let format = RowFormat::new(
-        name,
-        columns.physical_fields(),
-        &options.with_prefix(&format!("{name}.")),
-    )?;
-    let skip = format.ignores_parse_errors();
-    let decoder = RowDecoder {
-        csv: name == "csv",
-        format,
-        width: columns.width,
-        targets: columns.physical.iter().map(|(i, _)| *i).collect(),
-        values: Vec::new(),
-    };
-    let mut source = FileSource::new(path(options)?, decoder);
-    if skip {
-        source = source.skip_bad_lines();
-        ctx.stats.register(
-            &format!("{}.skipped-records", options.table_name()),
-            source.skipped_lines(),
-        );
-    }
-    add_source(env, plan, ctx, FileReader { source }, parallelism)
 }
 
 /// Flink's `PartitionPathUtils.escapePathName`: control characters and `"#%'*/:=?\{[]^` and DEL
@@ -238,8 +128,9 @@ fn line_sink(dir: PathBuf) -> FileSink<String> {
     FileSink::new(dir, |line: &String, out: &mut String| out.push_str(line))
 }
 
-/// State: count, then per partition its relative directory and its `FileSink`'s state.
-fn encode_state(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+/// Per-directory states (the sink's `FileSink`s, the source's `FileSource`s): count, then per
+/// directory its path relative to `path` and its state.
+pub(crate) fn encode_state(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     for (dir, state) in entries {
@@ -251,7 +142,7 @@ fn encode_state(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn decode_state(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
+pub(crate) fn decode_state(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
     fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], EngineError> {
         if rest.len() < n {
             return Err(EngineError::InvalidPosition(

@@ -31,6 +31,7 @@ use crate::value::Row;
 
 mod columns;
 mod datagen;
+mod file_source;
 mod filesystem;
 mod kafka;
 mod kafka_layout;
@@ -65,17 +66,17 @@ pub struct ConnectorContext {
 /// (malformed records skipped by a format's `ignore-parse-errors`), `<table>.records-written`
 /// (rows a `blackhole` table received).
 #[derive(Debug, Clone, Default)]
-pub struct ConnectorStats(Arc<Mutex<BTreeMap<String, Arc<AtomicU64>>>>);
+pub struct ConnectorStats(Arc<Mutex<BTreeMap<String, Vec<Arc<AtomicU64>>>>>);
 
 impl ConnectorStats {
-    /// The counter `name`, created at 0.
+    /// The counter `name` (its first part when connectors registered several), created at 0.
     pub fn counter(&self, name: &str) -> Arc<AtomicU64> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(name.to_string())
-            .or_default()
-            .clone()
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let parts = map.entry(name.to_string()).or_default();
+        if parts.is_empty() {
+            parts.push(Arc::default());
+        }
+        parts[0].clone()
     }
 
     /// The value of counter `name` (0 if it does not exist).
@@ -84,15 +85,18 @@ impl ConnectorStats {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(name)
-            .map_or(0, |c| c.load(Ordering::Relaxed))
+            .map_or(0, |parts| parts.iter().map(|c| c.load(Ordering::Relaxed)).sum())
     }
 
-    /// Makes `counter` the counter `name` (a connector that counts in a counter of its own).
+    /// Adds `counter` to the counter `name`, whose value is the sum of its parts (connectors
+    /// that count in counters of their own, one per directory say).
     pub(crate) fn register(&self, name: &str, counter: Arc<AtomicU64>) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_string(), counter);
+            .entry(name.to_string())
+            .or_default()
+            .push(counter);
     }
 
     /// Every counter and its value, by name.
@@ -101,7 +105,7 @@ impl ConnectorStats {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|(k, v)| (k.clone(), v.load(Ordering::Relaxed)))
+            .map(|(k, parts)| (k.clone(), parts.iter().map(|c| c.load(Ordering::Relaxed)).sum()))
             .collect()
     }
 }
@@ -150,7 +154,7 @@ pub fn scan(
     match connector(options)? {
         "datagen" => datagen::scan(env, &plan, ctx, parallelism),
         "nexmark" => nexmark::scan(env, &plan, ctx, parallelism),
-        "filesystem" => filesystem::scan(env, &plan, ctx, parallelism),
+        "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
         "kafka" => kafka::scan(env, &plan, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
