@@ -5,12 +5,40 @@
 //! [`FormatError`] (the connector fails the job with the record's position, or skips and counts
 //! it when the format's `ignore-parse-errors` option is set, which `decode` reports through
 //! [`RowFormat::ignores_parse_errors`]).
+//!
+//! - One record is one value of bytes: a Kafka message, or a line of a file without its line
+//!   terminator. `encode` appends one record without a terminator (the filesystem connector
+//!   adds `\n`, as Flink's file writers do).
+//! - `decode` appends exactly one value per field, or nothing: on an error it appends nothing,
+//!   and a record Flink skips silently (an empty JSON record) appends nothing and returns
+//!   `Ok(false)` through [`RowFormat::decode_record`].
+//! - Kafka's absent (tombstone) values: [`RowFormat::decode_absent`] says what Flink reads from
+//!   one and [`RowFormat::encodes_absent`] when Flink writes one (`raw` with a `NULL` value).
+//! - With `ignore-parse-errors`, a field that cannot be converted is `NULL` (as Flink does) and
+//!   only records that cannot be parsed at all are errors.
+//! - [`key_value`] splits a Kafka table's columns between its key and value formats.
+//!
+//! Where Spate knowingly differs from Flink 2.3 is listed in each format's module docs.
+
+mod base64;
+mod csv;
+mod datetime;
+mod json;
+pub mod key_value;
+mod options;
+mod raw;
+mod text;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::error::SqlError;
 use crate::types::DataType;
 use crate::value::Value;
+
+pub use key_value::{
+    FormatColumns, KeyValueLayout, kafka_layout, options_map, physical_fields, single_format,
+};
 
 /// A malformed record, with what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,11 +54,32 @@ pub struct FormatField {
     pub ty: DataType,
 }
 
+impl FormatField {
+    /// A field.
+    pub fn new(name: impl Into<String>, ty: DataType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
+/// The formats Spate supports, as Flink names them.
+pub const FORMATS: &[&str] = &["csv", "json", "raw"];
+
 /// A configured format for a fixed list of fields. Cheap to clone (one per subtask).
 #[derive(Debug, Clone)]
 pub struct RowFormat {
     name: String,
-    fields: Vec<FormatField>,
+    fields: Arc<[FormatField]>,
+    codec: Codec,
+}
+
+#[derive(Debug, Clone)]
+enum Codec {
+    Json(Arc<json::Json>),
+    Csv(Arc<csv::Csv>),
+    Raw(Arc<raw::Raw>),
 }
 
 impl RowFormat {
@@ -43,10 +92,24 @@ impl RowFormat {
         fields: Vec<FormatField>,
         options: &BTreeMap<String, String>,
     ) -> Result<Self, SqlError> {
-        let _ = options;
+        let codec = match name {
+            "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
+            "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
+            "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
+            other => {
+                return Err(SqlError::validation(
+                    format!(
+                        "format '{other}' is not supported; supported formats: {}",
+                        FORMATS.join(", ")
+                    ),
+                    None,
+                ));
+            }
+        };
         Ok(Self {
             name: name.to_string(),
-            fields,
+            fields: fields.into(),
+            codec,
         })
     }
 
@@ -62,24 +125,78 @@ impl RowFormat {
 
     /// Whether malformed records are skipped (counted) instead of failing the job.
     pub fn ignores_parse_errors(&self) -> bool {
-        false
+        match &self.codec {
+            Codec::Json(j) => j.ignores_parse_errors(),
+            Codec::Csv(c) => c.ignores_parse_errors(),
+            Codec::Raw(_) => false,
+        }
     }
 
-    /// Appends one value per field to `out`, decoded from `bytes`.
+    /// Appends one value per field to `out`, decoded from `bytes`. A record that Flink skips
+    /// without an error (an empty JSON record) is an error here naming that; use
+    /// [`decode_record`](Self::decode_record) to tell it apart.
     pub fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<(), FormatError> {
-        let _ = (bytes, out);
-        Err(FormatError(format!(
-            "format '{}' is not implemented yet",
-            self.name
-        )))
+        if self.decode_record(bytes, out)? {
+            Ok(())
+        } else {
+            Err(FormatError("empty record".into()))
+        }
     }
 
-    /// Appends the encoding of `values` (one per field) to `out`.
+    /// Like [`decode`](Self::decode), but `Ok(false)` (nothing appended) for a record Flink
+    /// skips silently: an empty `json` record, or a comment line in `csv` with
+    /// `allow-comments`.
+    pub fn decode_record(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+        let start = out.len();
+        let result = match &self.codec {
+            Codec::Json(j) => j.decode(bytes, out),
+            Codec::Csv(c) => c.decode(bytes, out),
+            Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
+        };
+        if !matches!(result, Ok(true)) {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// What Flink reads from an absent Kafka value (a tombstone): `raw` reads a row whose
+    /// value is `NULL` (appended, `true`); `json` and `csv` read no row (`false`).
+    pub fn decode_absent(&self, out: &mut Vec<Value>) -> bool {
+        match &self.codec {
+            Codec::Raw(_) => {
+                out.push(Value::Null);
+                true
+            }
+            Codec::Json(_) | Codec::Csv(_) => false,
+        }
+    }
+
+    /// Whether Flink writes these values as an absent Kafka value (a tombstone) rather than
+    /// bytes: `raw` does for `NULL`.
+    pub fn encodes_absent(&self, values: &[Value]) -> bool {
+        matches!(self.codec, Codec::Raw(_)) && values.first().is_some_and(Value::is_null)
+    }
+
+    /// Appends the encoding of `values` (one per field) to `out`. On an error `out` is left
+    /// as it was.
     pub fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let _ = (values, out);
-        Err(FormatError(format!(
-            "format '{}' is not implemented yet",
-            self.name
-        )))
+        if values.len() != self.fields.len() {
+            return Err(FormatError(format!(
+                "{} values for the {} fields of format '{}'",
+                values.len(),
+                self.fields.len(),
+                self.name
+            )));
+        }
+        let start = out.len();
+        let result = match &self.codec {
+            Codec::Json(j) => j.encode(values, out),
+            Codec::Csv(c) => c.encode(values, out),
+            Codec::Raw(r) => r.encode(values, out),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
     }
 }

@@ -1,0 +1,390 @@
+//! JSON bytes → rows, as Flink 2.3's `JsonParser`-based decoder reads them (see the module docs
+//! above). Every conversion consumes its whole value, so a value that cannot be converted can
+//! become `NULL` (with `ignore-parse-errors`) without losing the parser's place.
+
+use super::scan::{Scanner, SyntaxError, Tok};
+use super::{Json, Node, RowNode, encode};
+use crate::format::text::{self, DecimalText};
+use crate::format::{FormatError, base64, datetime};
+use crate::value::Value;
+
+/// Most elements one multiset may expand to (counts are untrusted input).
+const MAX_MULTISET: i64 = 1 << 20;
+
+enum Fail {
+    Syntax(SyntaxError),
+    /// A value that cannot be converted: where (innermost first) and why.
+    Convert {
+        path: Vec<String>,
+        message: String,
+    },
+}
+
+impl From<SyntaxError> for Fail {
+    fn from(e: SyntaxError) -> Self {
+        Fail::Syntax(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, Fail>;
+
+fn convert<T>(message: String) -> Result<T> {
+    Err(Fail::Convert {
+        path: Vec::new(),
+        message,
+    })
+}
+
+fn describe(t: &Tok<'_>) -> String {
+    match t {
+        Tok::Null => "null".into(),
+        Tok::True => "true".into(),
+        Tok::False => "false".into(),
+        Tok::Num { text, .. } => text.to_string(),
+        Tok::Str(s) => {
+            let mut out = Vec::new();
+            let shown: String = s.chars().take(40).collect();
+            encode::write_string(&shown, &mut out);
+            String::from_utf8(out).unwrap_or_default()
+        }
+        Tok::Obj => "an object".into(),
+        Tok::Arr => "an array".into(),
+    }
+}
+
+/// Decodes one record into `out`; `Ok(false)` when the record is empty.
+pub(super) fn decode(
+    json: &Json,
+    bytes: &[u8],
+    out: &mut Vec<Value>,
+) -> std::result::Result<bool, FormatError> {
+    if bytes.is_empty() {
+        return Ok(false);
+    }
+    let mut d = Decoder {
+        json,
+        s: Scanner::new(bytes),
+    };
+    let result = (|| -> Result<()> {
+        if d.s.peek() != Some(b'{') {
+            if d.s.at_end() {
+                return Err(SyntaxError {
+                    at: bytes.len(),
+                    message: "no JSON object in the record".into(),
+                }
+                .into());
+            }
+            let t = d.s.token()?;
+            return convert(format!("the record is {}, not a JSON object", describe(&t)));
+        }
+        d.s.token()?;
+        let base = out.len();
+        out.resize(base + json.root.nodes.len(), Value::Null);
+        // Flink reads the first object only and ignores whatever follows it.
+        d.fields(&json.root, &mut out[base..])
+    })();
+    match result {
+        Ok(()) => Ok(true),
+        Err(Fail::Syntax(e)) => Err(FormatError(format!(
+            "invalid JSON at byte {}: {}",
+            e.at, e.message
+        ))),
+        Err(Fail::Convert { path, message }) if path.is_empty() => Err(FormatError(message)),
+        Err(Fail::Convert { path, message }) => {
+            let path: Vec<String> = path.into_iter().rev().collect();
+            Err(FormatError(format!(
+                "field \"{}\": {message}",
+                path.join(".").replace(".[", "[")
+            )))
+        }
+    }
+}
+
+struct Decoder<'a, 'j> {
+    json: &'j Json,
+    s: Scanner<'a>,
+}
+
+impl<'a> Decoder<'a, '_> {
+    /// Converts one value into `slot`; with `ignore-parse-errors` a value that cannot be
+    /// converted is `NULL`.
+    fn slot(&mut self, node: &Node, slot: &mut Value, segment: impl FnOnce() -> String) -> Result<()> {
+        let t = self.s.token()?;
+        match self.value(node, t) {
+            Ok(v) => *slot = v,
+            Err(Fail::Convert { .. }) if self.json.ignore_errors => *slot = Value::Null,
+            Err(Fail::Convert { mut path, message }) => {
+                path.push(segment());
+                return Err(Fail::Convert { path, message });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// The members of an object (its `{` consumed) into `slots`, as Flink's row converter
+    /// reads them: by exact name; after as many matches as there are fields, the rest are
+    /// skipped (so of a repeated name, the later value wins only while fields remain).
+    fn fields(&mut self, row: &RowNode, slots: &mut [Value]) -> Result<()> {
+        let arity = row.nodes.len();
+        let mut matched = 0;
+        let mut seen = if self.json.fail_on_missing {
+            vec![false; arity]
+        } else {
+            Vec::new()
+        };
+        let mut hint = 0;
+        if !self.s.empty(b'}') {
+            loop {
+                let key = self.s.key()?;
+                match row.index_of(&key, hint).filter(|_| matched < arity) {
+                    Some(i) => {
+                        self.slot(&row.nodes[i], &mut slots[i], || row.names[i].clone())?;
+                        matched += 1;
+                        hint = i + 1;
+                        if let Some(s) = seen.get_mut(i) {
+                            *s = true;
+                        }
+                    }
+                    None => {
+                        let t = self.s.token()?;
+                        self.s.skip(t)?;
+                    }
+                }
+                if !self.s.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        if self.json.fail_on_missing && matched < arity {
+            let missing = seen
+                .iter()
+                .position(|s| !s)
+                .map_or("?", |i| row.names[i].as_str());
+            return convert(format!(
+                "field \"{missing}\" is missing (json.fail-on-missing-field is set)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Skips the rest of `t` and fails with "expected `what`, found ...".
+    fn wrong<T>(&mut self, what: &str, t: Tok<'a>) -> Result<T> {
+        let found = describe(&t);
+        self.s.skip(t)?;
+        convert(format!("expected {what}, found {found}"))
+    }
+
+    /// The text Flink's `getText()` gives a scalar token (`None` for objects and arrays).
+    fn text<'t>(t: &'t Tok<'a>) -> Option<&'t str> {
+        match t {
+            Tok::Str(s) => Some(s),
+            Tok::Num { text, .. } => Some(text),
+            Tok::True => Some("true"),
+            Tok::False => Some("false"),
+            Tok::Null => Some("null"),
+            Tok::Obj | Tok::Arr => None,
+        }
+    }
+
+    fn value(&mut self, node: &Node, t: Tok<'a>) -> Result<Value> {
+        if matches!(t, Tok::Null) {
+            return Ok(Value::Null);
+        }
+        Ok(match node {
+            Node::Boolean => match &t {
+                Tok::True => Value::Boolean(true),
+                Tok::False => Value::Boolean(false),
+                // Boolean.parseBoolean: anything but "true" (any case) is false.
+                Tok::Str(s) => Value::Boolean(text::java_trim(s).eq_ignore_ascii_case("true")),
+                Tok::Num { .. } => Value::Boolean(false),
+                _ => return self.wrong("a BOOLEAN", t),
+            },
+            Node::TinyInt => {
+                Value::Int(self.integer(t, i64::from(i8::MIN), i64::from(i8::MAX), false, "a TINYINT")?)
+            }
+            Node::SmallInt => {
+                Value::Int(self.integer(t, i64::from(i16::MIN), i64::from(i16::MAX), false, "a SMALLINT")?)
+            }
+            Node::Int => {
+                Value::Int(self.integer(t, i64::from(i32::MIN), i64::from(i32::MAX), true, "an INT")?)
+            }
+            Node::BigInt => Value::Int(self.integer(t, i64::MIN, i64::MAX, true, "a BIGINT")?),
+            Node::Float => {
+                let v = match &t {
+                    Tok::Num { text, .. } => text.parse::<f32>().ok(),
+                    Tok::Str(s) => text::parse_java_float(text::java_trim(s)),
+                    _ => None,
+                };
+                match v {
+                    Some(v) => Value::Float(f64::from(v)),
+                    None => return self.wrong("a FLOAT", t),
+                }
+            }
+            Node::Double => {
+                let v = match &t {
+                    Tok::Num { text, .. } => text.parse::<f64>().ok(),
+                    Tok::Str(s) => text::parse_java_double(text::java_trim(s)),
+                    _ => None,
+                };
+                match v {
+                    Some(v) => Value::Float(v),
+                    None => return self.wrong("a DOUBLE", t),
+                }
+            }
+            Node::Decimal { precision, scale } => {
+                let parsed = match &t {
+                    Tok::Num { text, .. } => Some(text::parse_java_decimal(text, *precision, *scale)),
+                    Tok::Str(s) => Some(text::parse_java_decimal(text::java_trim(s), *precision, *scale)),
+                    _ => None,
+                };
+                match parsed {
+                    Some(DecimalText::Value(u)) => Value::Decimal(u),
+                    // Flink's DecimalData.fromBigDecimal gives null when the precision overflows.
+                    Some(DecimalText::Overflow) => Value::Null,
+                    _ => return self.wrong(&format!("a DECIMAL({precision}, {scale})"), t),
+                }
+            }
+            Node::String => match t {
+                Tok::Str(s) => Value::String(s.into_owned()),
+                Tok::Obj | Tok::Arr => {
+                    let tree = self.s.tree(t, 1)?;
+                    let mut buf = Vec::new();
+                    encode::write_tree(&tree, &mut buf);
+                    Value::String(String::from_utf8(buf).unwrap_or_default())
+                }
+                other => Value::String(Self::text(&other).unwrap_or_default().to_string()),
+            },
+            Node::Bytes => match &t {
+                Tok::Str(s) => match base64::decode_lenient(s.as_bytes()) {
+                    Some(b) => Value::Bytes(b),
+                    None => return self.wrong("base64 for BYTES", t),
+                },
+                _ => return self.wrong("a base64 string", t),
+            },
+            Node::Date => match Self::text(&t).and_then(datetime::parse_json_date) {
+                Some(d) => Value::Date(d),
+                None => return self.wrong("a DATE (yyyy-MM-dd)", t),
+            },
+            Node::Time => match Self::text(&t).and_then(datetime::parse_json_time) {
+                Some(n) => Value::Time(n),
+                None => return self.wrong("a TIME (HH:mm:ss)", t),
+            },
+            Node::Timestamp | Node::TimestampLtz => {
+                let ltz = matches!(node, Node::TimestampLtz);
+                match Self::text(&t).and_then(|s| datetime::parse_json_timestamp(s, self.json.iso, ltz)) {
+                    Some(v) => Value::Timestamp(v),
+                    None => {
+                        let what = match (self.json.iso, ltz) {
+                            (false, false) => "a TIMESTAMP (yyyy-MM-dd HH:mm:ss)",
+                            (false, true) => "a TIMESTAMP_LTZ (yyyy-MM-dd HH:mm:ssZ)",
+                            (true, false) => "a TIMESTAMP (yyyy-MM-ddTHH:mm:ss)",
+                            (true, true) => "a TIMESTAMP_LTZ (yyyy-MM-ddTHH:mm:ssZ)",
+                        };
+                        return self.wrong(what, t);
+                    }
+                }
+            }
+            Node::Array(elem) => {
+                if !matches!(t, Tok::Arr) {
+                    return self.wrong("an array", t);
+                }
+                let mut items = Vec::new();
+                if !self.s.empty(b']') {
+                    loop {
+                        let mut v = Value::Null;
+                        let n = items.len() + 1;
+                        self.slot(elem, &mut v, || format!("[{n}]"))?;
+                        items.push(v);
+                        if !self.s.more(b']')? {
+                            break;
+                        }
+                    }
+                }
+                Value::Array(items)
+            }
+            Node::Map(val) => {
+                if !matches!(t, Tok::Obj) {
+                    return self.wrong("an object for a MAP", t);
+                }
+                let mut entries: Vec<(Value, Value)> = Vec::new();
+                if !self.s.empty(b'}') {
+                    loop {
+                        let key = self.s.key()?.into_owned();
+                        let mut v = Value::Null;
+                        self.slot(val, &mut v, || format!("['{key}']"))?;
+                        // A repeated key replaces the earlier value (Flink reads into a HashMap).
+                        match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key.as_str())) {
+                            Some(e) => e.1 = v,
+                            None => entries.push((Value::String(key), v)),
+                        }
+                        if !self.s.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                Value::Map(entries)
+            }
+            Node::Multiset => {
+                if !matches!(t, Tok::Obj) {
+                    return self.wrong("an object for a MULTISET", t);
+                }
+                let mut counts: Vec<(String, i64)> = Vec::new();
+                if !self.s.empty(b'}') {
+                    loop {
+                        let key = self.s.key()?.into_owned();
+                        let mut v = Value::Null;
+                        self.slot(&Node::Int, &mut v, || format!("['{key}']"))?;
+                        // A NULL count (Flink keeps it) holds no element here.
+                        let n = v.as_i64().unwrap_or(0).max(0);
+                        match counts.iter_mut().find(|(k, _)| *k == key) {
+                            Some(e) => e.1 = n,
+                            None => counts.push((key, n)),
+                        }
+                        if !self.s.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                if counts.iter().map(|(_, n)| *n).sum::<i64>() > MAX_MULTISET {
+                    return convert(format!("a MULTISET of more than {MAX_MULTISET} elements"));
+                }
+                let mut items = Vec::new();
+                for (k, n) in counts {
+                    for _ in 0..n {
+                        items.push(Value::String(k.clone()));
+                    }
+                }
+                Value::Array(items)
+            }
+            Node::Row(row) => {
+                if !matches!(t, Tok::Obj) {
+                    return self.wrong("an object for a ROW", t);
+                }
+                let mut values = vec![Value::Null; row.nodes.len()];
+                self.fields(row, &mut values)?;
+                Value::Row(values)
+            }
+        })
+    }
+
+    /// An integer type from a number token (`float_ok`: INT and BIGINT truncate `7.9` to 7,
+    /// as Jackson's `getIntValue` does; TINYINT and SMALLINT reject it) or from a string
+    /// (`Integer.parseInt` of the trimmed text).
+    fn integer(&mut self, t: Tok<'a>, min: i64, max: i64, float_ok: bool, name: &str) -> Result<i64> {
+        let v = match &t {
+            Tok::Num { text, float: false } => text.parse::<i64>().ok(),
+            Tok::Num { text, float: true } if float_ok => text
+                .parse::<f64>()
+                .ok()
+                .filter(|d| *d >= min as f64 && *d <= max as f64)
+                .map(|d| d as i64),
+            Tok::Str(s) => text::parse_java_long(text::java_trim(s)),
+            _ => None,
+        };
+        match v {
+            Some(v) if (min..=max).contains(&v) => Ok(v),
+            _ => self.wrong(name, t),
+        }
+    }
+}
