@@ -40,12 +40,12 @@ use spate_engine::{
 };
 
 use super::columns::Columns;
-use super::kafka_layout::KafkaLayout;
 use super::metadata::{self, ReadKey, WriteKeys};
 use super::opts::Options;
 use super::source::{RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
+use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
 use crate::value::{Row, Value};
 
 fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, SqlError> {
@@ -72,7 +72,7 @@ fn client_properties(options: Options<'_>) -> Vec<(String, String)> {
 /// Decodes consumed messages into rows.
 struct Decode {
     table: String,
-    layout: KafkaLayout,
+    layout: KeyValueLayout,
     width: usize,
     /// Row index of each physical column.
     physical: Vec<usize>,
@@ -82,36 +82,33 @@ struct Decode {
 
 impl Decode {
     fn decode(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
-        let Some(value) = m.value() else {
-            return Ok(None);
-        };
         let mut row = vec![Value::Null; self.width];
         let mut values = Vec::new();
         if let Some(key) = &self.layout.key
             && let Some(bytes) = m.key()
         {
             if let Err(e) = key.format.decode(bytes, &mut values) {
-                return self.malformed(
-                    m,
-                    "key",
-                    key.format.name(),
-                    key.format.ignores_parse_errors(),
-                    &e.0,
-                );
+                let skip = key.format.ignores_parse_errors();
+                return self.malformed(m, "key", key.format.name(), skip, &e.0);
             }
             for (c, v) in key.columns.iter().zip(values.drain(..)) {
                 row[self.physical[*c]] = v;
             }
         }
         let side = &self.layout.value;
-        if let Err(e) = side.format.decode(value, &mut values) {
-            return self.malformed(
-                m,
-                "value",
-                side.format.name(),
-                side.format.ignores_parse_errors(),
-                &e.0,
-            );
+        let decoded = match m.value() {
+            // A tombstone: a row of NULL for `raw`, no row for `json` and `csv` (as Flink).
+            None => Ok(side.format.decode_absent(&mut values)),
+            Some(bytes) => side.format.decode_record(bytes, &mut values),
+        };
+        match decoded {
+            Ok(true) => {}
+            // A record Flink skips without an error (an empty json record, a csv comment).
+            Ok(false) => return Ok(None),
+            Err(e) => {
+                let skip = side.format.ignores_parse_errors();
+                return self.malformed(m, "value", side.format.name(), skip, &e.0);
+            }
         }
         for (c, v) in side.columns.iter().zip(values.drain(..)) {
             row[self.physical[*c]] = v;
@@ -272,6 +269,12 @@ fn starting(options: Options<'_>, topics: &[String]) -> Result<StartingOffsets, 
     })
 }
 
+/// The table's key and value formats, with Flink's checks (errors name the table).
+fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+    let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
+    kafka_layout(&physical, &options_map(options.table())).map_err(|e| options.error(e.message()))
+}
+
 /// Adds a `kafka` table's source.
 pub(crate) fn scan(
     env: &StreamEnvironment,
@@ -281,7 +284,7 @@ pub(crate) fn scan(
 ) -> Result<DataStream<Row>, SqlError> {
     let options = Options::new(&plan.table);
     let columns = Columns::of(&plan.table);
-    let layout = KafkaLayout::of(options, &columns)?;
+    let layout = layout(options, &columns)?;
     let table = options.table_name();
     let skipped = ctx.stats.counter(&format!("{table}.skipped-records"));
     let decode = Arc::new(Decode {
@@ -367,7 +370,7 @@ enum Partitioner {
 #[derive(Clone)]
 struct KafkaRowSink {
     inner: KafkaSink<Encoded>,
-    layout: Arc<KafkaLayout>,
+    layout: Arc<KeyValueLayout>,
     /// Sink-row position of each physical column.
     physical: Arc<[usize]>,
     meta: WriteKeys,
@@ -389,12 +392,7 @@ impl std::fmt::Debug for KafkaRowSink {
 }
 
 impl KafkaRowSink {
-    fn encode_side(
-        &self,
-        side: &super::kafka_layout::Side,
-        row: &Row,
-        out: &mut Vec<u8>,
-    ) -> Result<(), EngineError> {
+    fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
         let values: Vec<Value> = side
             .columns
             .iter()
@@ -531,7 +529,7 @@ pub(crate) fn write(
     parallelism: Option<usize>,
 ) -> Result<(), SqlError> {
     let columns = Columns::of(options.table());
-    let layout = KafkaLayout::of(options, &columns)?;
+    let layout = layout(options, &columns)?;
     let sink_layout = columns.sink_layout();
     let meta = WriteKeys::of(options, &sink_layout)?;
     let topic = match (options.get("topic"), options.get("topic-pattern")) {

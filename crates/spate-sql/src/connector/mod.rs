@@ -11,10 +11,11 @@
 //!   and non-virtual metadata columns, in declaration order) and writes them with the table's
 //!   delivery guarantee; exactly-once sinks commit on checkpoints.
 //!
-//! One file per connector (`datagen.rs`, `nexmark.rs`, `filesystem.rs`, `kafka.rs` with
-//! `kafka_layout.rs` and `metadata.rs`, `print.rs`); `source.rs` is the engine source they
-//! share (computed columns, rowtime, watermarks), `opts.rs` reads option values, `columns.rs`
-//! says which column is what, `text.rs` prints values as Flink's `print` does.
+//! One file per connector: `datagen.rs`, `nexmark.rs`, `file_source.rs` and `filesystem.rs`
+//! (the sink), `kafka.rs` with `metadata.rs`, `print.rs` (with `blackhole`). `source.rs` is
+//! the engine source they share (computed columns, rowtime, watermarks), `opts.rs` reads
+//! option values, `columns.rs` says which column is what, `text.rs` prints values as Flink's
+//! `print` does. Kafka's key/value layout is `crate::format::key_value`'s.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +35,6 @@ mod datagen;
 mod file_source;
 mod filesystem;
 mod kafka;
-mod kafka_layout;
 mod metadata;
 mod nexmark;
 mod opts;
