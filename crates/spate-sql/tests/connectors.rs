@@ -702,4 +702,70 @@ mod kafka {
         assert_eq!(got.values(), vec![vec![Value::Int(1)], vec![Value::Int(3)]]);
         assert_eq!(ctx.stats.get("lenient.skipped-records"), 1);
     }
+
+    #[test]
+    fn watermarks_are_per_partition_and_trail_by_the_delay_as_in_flink_sql() {
+        let broker = TestBroker::start();
+        broker.topic("events", 2);
+        let ev = |secs: u32| format!("{{\"ts\":\"1970-01-01 00:00:{secs:02}\"}}");
+        let (a, b, c, d) = (ev(10), ev(20), ev(30), ev(5));
+        broker.produce(
+            "events",
+            &[
+                (0, None, &a, 1, &[]),
+                (0, None, &b, 2, &[]),
+                (0, None, &c, 3, &[]),
+                (1, None, &d, 4, &[]),
+            ],
+        );
+        let cat = tables(
+            "CREATE TABLE events (ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) \
+             WITH ('connector' = 'kafka', 'topic' = 'events', 'format' = 'json', \
+               'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');",
+        );
+        let ctx = ConnectorContext {
+            bootstrap: Some(broker.bootstrap()),
+            ..ConnectorContext::default()
+        };
+        let env = StreamEnvironment::new();
+        env.set_batch_size(1);
+        let mut p = plan(table(&cat, "events"));
+        p.rowtime = Some(Rowtime {
+            column: 0,
+            delay_ms: 1000,
+        });
+        let seen = connector::scan(&env, p, &ctx)
+            .unwrap()
+            .process(
+                |r: Row, cx: &mut spate_engine::ProcessContext<'_, (i64, i64, i64)>| {
+                    let ts = r[0].as_timestamp_micros().unwrap() / 1000;
+                    cx.collect((ts, cx.timestamp(), cx.current_watermark()));
+                },
+            )
+            .collect();
+        env.execute().unwrap();
+        let seen = seen.values();
+        assert_eq!(seen.len(), 4);
+        for (ts, engine_ts, _) in &seen {
+            assert_eq!(
+                ts, engine_ts,
+                "the record's engine timestamp is its rowtime in ms"
+            );
+        }
+        // Partition 1's only record (5 s) holds the watermark at 5 s - 1 s = 4 s (Flink SQL's
+        // watermark is the expression's value: no extra -1 ms) whatever partition 0 reaches.
+        let max_wm = seen.iter().map(|(_, _, w)| *w).max().unwrap();
+        assert!(
+            max_wm <= 4000,
+            "watermark {max_wm} ran ahead of partition 1: {seen:?}"
+        );
+        // The record that follows the partition 1 record sees exactly 4 s once both
+        // partitions have records.
+        if let Some(pos) = seen.iter().position(|(ts, _, _)| *ts == 5000)
+            && seen[..pos].iter().filter(|(ts, _, _)| *ts >= 10_000).count() < 3
+            && let Some(next) = seen.get(pos + 1)
+        {
+            assert_eq!(next.2, 4000, "{seen:?}");
+        }
+    }
 }
