@@ -182,6 +182,41 @@ fn rowtime_sets_record_timestamps_and_computed_columns_are_filled() {
 }
 
 #[test]
+fn watermark_for_ts_as_ts_is_the_largest_rowtime() {
+    // `WATERMARK FOR ts AS ts`: Flink SQL's watermark is the largest ts itself (delay 0).
+    let c = tables(
+        "CREATE TABLE g (id BIGINT, ts AS TO_TIMESTAMP_LTZ(id * 1000, 3), WATERMARK FOR ts AS ts) \
+         WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', 'fields.id.start' = '0', \
+           'fields.id.end' = '9');",
+    );
+    let mut p = plan(table(&c, "g"));
+    p.complete = Arc::new(|row: &mut Row| {
+        let id = row[0].as_i64().unwrap();
+        row[1] = Value::Timestamp(id * 1_000_000);
+        Ok(())
+    });
+    p.rowtime = Some(Rowtime {
+        column: 1,
+        delay_ms: 0,
+    });
+    let env = StreamEnvironment::new();
+    env.set_batch_size(1);
+    let seen = connector::scan(&env, p, &ConnectorContext::default())
+        .unwrap()
+        .process(|r: Row, cx: &mut spate_engine::ProcessContext<'_, (i64, i64)>| {
+            cx.collect((r[0].as_i64().unwrap(), cx.current_watermark()));
+        })
+        .collect();
+    env.execute().unwrap();
+    let seen = seen.values();
+    assert_eq!(seen.len(), 10);
+    // Each row sees the watermark its predecessor raised: exactly (id - 1) s, not 1 ms less.
+    for (id, wm) in seen.iter().skip(1) {
+        assert_eq!(*wm, (id - 1) * 1000, "{seen:?}");
+    }
+}
+
+#[test]
 fn a_null_rowtime_fails_the_job_as_flink_does() {
     let c = tables(
         "CREATE TABLE g (id BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) \

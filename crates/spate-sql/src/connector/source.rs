@@ -132,10 +132,8 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
 
 /// Adds `reader` as the source of `plan`'s table.
 ///
-/// Flink SQL's watermark is `max(rowtime) - delay` (no `- 1` as in the DataStream API's
-/// bounded out of orderness, which the engine implements as `max - bound - 1`): the engine's
-/// bound is `delay - 1` so watermarks equal Flink SQL's. A delay of 0 cannot be expressed that
-/// way and gives `max - 1` (one millisecond behind Flink).
+/// Watermarks are Flink SQL's, `max(rowtime) - delay` (the engine's `trailing` strategy; the
+/// DataStream API's bounded out of orderness trails by one millisecond more).
 pub(crate) fn add_source<R: RowReader>(
     env: &StreamEnvironment,
     plan: &ScanPlan,
@@ -174,8 +172,8 @@ pub(crate) fn add_source<R: RowReader>(
                     -r.delay_ms
                 )));
             }
-            let bound = u64::try_from(r.delay_ms.saturating_sub(1).max(0)).unwrap_or(0);
-            WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(bound))
+            let delay = u64::try_from(r.delay_ms).unwrap_or(0);
+            WatermarkStrategy::trailing(Duration::from_millis(delay))
         }
         None => WatermarkStrategy::no_watermarks(),
     };
