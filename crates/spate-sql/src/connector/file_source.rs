@@ -12,6 +12,8 @@
 //!   `file.modification-time` (TIMESTAMP_LTZ(3)).
 //! - Files are splits; the position is kept per directory, so a restore resumes every file
 //!   after its last record, at any parallelism.
+//! - Not supported (an error naming the option): `source.monitor-interval` (continuous
+//!   reading), `source.path.regex-pattern`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -331,6 +333,12 @@ pub(crate) fn scan(
     parallelism: Option<usize>,
 ) -> Result<DataStream<Row>, SqlError> {
     let options = Options::new(&plan.table);
+    // Options that would change what is read: refused rather than silently ignored.
+    for key in ["source.monitor-interval", "source.path.regex-pattern"] {
+        if options.get(key).is_some() {
+            return Err(options.invalid(key, "is not supported yet (the source reads every file once)"));
+        }
+    }
     let columns = Columns::of(&plan.table);
     let mut metadata = Vec::new();
     for m in &columns.metadata {
