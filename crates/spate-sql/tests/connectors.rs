@@ -407,6 +407,40 @@ fn filesystem_json_file_to_csv_directory_and_partitions() {
 }
 
 #[test]
+fn filesystem_metadata_names_the_file_of_each_row() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.json"), "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n").unwrap();
+    std::fs::write(dir.path().join("b.json"), "{\"n\":11}\n{\"n\":12}\n").unwrap();
+    std::fs::write(dir.path().join("_hidden.json"), "{\"n\":99}\n").unwrap();
+    let c = tables(&format!(
+        "CREATE TABLE f (n INT, name STRING METADATA FROM 'file.name' VIRTUAL, \
+           size BIGINT METADATA FROM 'file.size' VIRTUAL) \
+         WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');",
+        dir.path().display()
+    ));
+    let env = StreamEnvironment::new();
+    // One row per poll: polls that go on within a file must keep naming it.
+    env.set_batch_size(1);
+    let got = connector::scan(&env, plan(table(&c, "f")), &ConnectorContext::default())
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    let mut got = got.values();
+    got.sort_by_key(|r| r[0].as_i64());
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(
+        got,
+        vec![
+            vec![Value::Int(1), s("a.json"), Value::Int(24)],
+            vec![Value::Int(2), s("a.json"), Value::Int(24)],
+            vec![Value::Int(3), s("a.json"), Value::Int(24)],
+            vec![Value::Int(11), s("b.json"), Value::Int(18)],
+            vec![Value::Int(12), s("b.json"), Value::Int(18)],
+        ]
+    );
+}
+
+#[test]
 fn filesystem_malformed_line_fails_with_its_position_or_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.json");

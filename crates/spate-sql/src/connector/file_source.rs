@@ -144,6 +144,8 @@ struct Part {
     /// Set at open: the first global split index of this part, and its files' facts.
     offset: usize,
     files: Vec<FileFacts>,
+    /// The split (local to this part) of the last poll.
+    split: usize,
     done: bool,
 }
 
@@ -181,7 +183,11 @@ impl RowReader for FileReader {
                 continue;
             }
             let mut batch = VecBatch::new(max);
+            // `FileSource` names the split only when it opens a file; a poll that goes on in
+            // the same file emits records of the split named before.
+            batch.split = part.split;
             let status = part.source.poll_into(&mut batch)?;
+            part.split = batch.split;
             if status == SourceStatus::Finished {
                 part.done = true;
             }
@@ -403,6 +409,7 @@ pub(crate) fn scan(
                 source,
                 offset: 0,
                 files: Vec::new(),
+                split: 0,
                 done: false,
             })
             .collect(),
