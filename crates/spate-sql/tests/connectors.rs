@@ -74,6 +74,34 @@ fn datagen_sequence_and_random_to_print_in_flinks_line_format() {
 }
 
 #[test]
+fn datagen_number_of_rows_string_sequences_and_type_bounds_as_flink() {
+    // Flink 2.3 printed `+I[1, 7, e95, 355f, 710.37, false, 2026-11-22T12:58:40.701]` and two
+    // more rows for this table (/tmp/conn-probe/probe3.sql): number-of-rows ends the id
+    // sequence, s counts from 7 as a string, random strings fill CHAR(3) and VARCHAR(4).
+    let c = tables(
+        "CREATE TABLE g (id INT, s STRING, c CHAR(3), v VARCHAR(4), d DECIMAL(5, 2)) WITH ('connector' = 'datagen', \
+           'number-of-rows' = '3', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1', \
+           'fields.id.end' = '10', 'fields.s.kind' = 'sequence', 'fields.s.start' = '7', 'fields.s.end' = '20');",
+    );
+    let env = StreamEnvironment::new();
+    let got = connector::scan(&env, plan(table(&c, "g")), &ConnectorContext::default())
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    let mut got = got.values();
+    got.sort_by_key(|r| r[0].as_i64());
+    assert_eq!(got.len(), 3);
+    for (i, r) in got.iter().enumerate() {
+        assert_eq!(r[0], Value::Int(i as i64 + 1));
+        assert_eq!(r[1], Value::String((i + 7).to_string()));
+        assert_eq!(r[2].as_str().unwrap().len(), 3);
+        assert_eq!(r[3].as_str().unwrap().len(), 4);
+        let Value::Decimal(d) = r[4] else { panic!("{r:?}") };
+        assert!((0..100_000).contains(&d), "DECIMAL(5, 2) in [0, 1000): {r:?}");
+    }
+}
+
+#[test]
 fn print_prefixes_subtask_numbers_at_parallelism_two() {
     let c = tables(
         "CREATE TABLE g (id INT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', \

@@ -2,11 +2,13 @@
 //!
 //! - `rows-per-second` (default 10000, over all subtasks), `number-of-rows` (bounded when set).
 //! - Per physical column `fields.<col>.kind`: `random` (default) or `sequence` (`start` to
-//!   `end` inclusive; the table ends when a sequence does). Random values take `min`/`max`
-//!   (numbers; default the type's range, for FLOAT/DOUBLE Java's `MIN_VALUE..MAX_VALUE` as
-//!   Flink), `length` (strings and bytes, default 100, at most the type's length; collections,
-//!   default 3), `var-len` (a random length up to `length`), `max-past` (timestamps and dates:
-//!   up to that far before the job started, default 0), `null-rate` (default 0).
+//!   `end` inclusive; the table ends when a sequence does, or at `number-of-rows` if that
+//!   comes first, as Flink). Random values take `min`/`max` (numbers; default the type's
+//!   range, for FLOAT/DOUBLE Java's `MIN_VALUE..MAX_VALUE` and for DECIMAL(p, s)
+//!   `0..10^(p-s)`, the defaults of Flink 2.3's `RandomGeneratorVisitor`), `length` (strings
+//!   and bytes, default 100, at most the type's length; collections, default 3), `var-len` (a
+//!   random length up to `length`), `max-past` (timestamps and dates: up to that far before
+//!   the job started, default 0), `null-rate` (default 0).
 //! - Row `i` is a pure function of `i` (spate_connectors' generator), so the output does not
 //!   depend on the parallelism and survives restore and rescaling. Random strings are hex
 //!   digits as in Flink; the random values themselves differ from Flink's (another generator,
@@ -220,8 +222,13 @@ impl RandomGen {
                 })
             }
             TypeKind::Decimal { precision, scale } => {
+                // Flink's defaults are Double.MIN_VALUE..Double.MAX_VALUE, clamped to the type:
+                // non-negative values below 10^(precision - scale).
                 let bound = 10f64.powi(*precision as i32 - *scale as i32);
-                let (lo, hi) = (self.min.unwrap_or(-bound), self.max.unwrap_or(bound));
+                let (lo, hi) = (
+                    self.min.unwrap_or(0.0).max(-bound),
+                    self.max.unwrap_or(bound).min(bound),
+                );
                 let u = unit(rng);
                 let v = lo * (1.0 - u) + hi * u;
                 crate::decimal::from_f64(v, *precision, *scale).map_or(Value::Null, Value::Decimal)
@@ -262,8 +269,17 @@ impl RandomGen {
                 };
                 Value::Timestamp((now_ms - back).saturating_mul(1000))
             }
-            TypeKind::IntervalDayTime => Value::IntervalMillis(rng.below(86_400_000) as i64),
-            TypeKind::IntervalYearMonth => Value::IntervalMonths(rng.below(1200) as i32),
+            // Flink's default ranges: any number of milliseconds, 0 to 120000 months.
+            TypeKind::IntervalDayTime => {
+                let lo = self.min.map_or(i64::MIN, |m| m as i64);
+                let hi = self.max.map_or(i64::MAX, |m| m as i64);
+                Value::IntervalMillis(int_between(rng, lo, hi))
+            }
+            TypeKind::IntervalYearMonth => {
+                let lo = self.min.map_or(0, |m| m as i64);
+                let hi = self.max.map_or(120_000, |m| m as i64);
+                Value::IntervalMonths(i32::try_from(int_between(rng, lo, hi)).unwrap_or(0))
+            }
             TypeKind::Array(elem) | TypeKind::Multiset(elem) => {
                 let len = self.len(rng, 3, None);
                 let g = Self::nested(elem);
