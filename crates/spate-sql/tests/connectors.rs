@@ -865,4 +865,48 @@ mod kafka {
             assert_eq!(next.2, 4000, "{seen:?}");
         }
     }
+
+    #[test]
+    fn fixed_and_round_robin_partitioners() {
+        let broker = TestBroker::start();
+        broker.topic("fixed", 3);
+        broker.topic("rr", 3);
+        let c = tables(
+            "CREATE TABLE g (id INT) WITH ('connector' = 'datagen', 'fields.id.kind' = 'sequence', \
+               'fields.id.start' = '0', 'fields.id.end' = '11');
+             CREATE TABLE fixed (id INT) WITH ('connector' = 'kafka', 'topic' = 'fixed', 'format' = 'json', \
+               'sink.partitioner' = 'fixed');
+             CREATE TABLE rr (id INT) WITH ('connector' = 'kafka', 'topic' = 'rr', 'format' = 'json', \
+               'sink.partitioner' = 'round-robin');",
+        );
+        let ctx = ConnectorContext {
+            bootstrap: Some(broker.bootstrap()),
+            ..ConnectorContext::default()
+        };
+        let env = StreamEnvironment::new();
+        env.set_parallelism(2);
+        let rows = connector::scan(&env, plan(table(&c, "g")), &ctx).unwrap();
+        connector::write(&rows, &table(&c, "fixed"), &ctx).unwrap();
+        connector::write(&rows, &table(&c, "rr"), &ctx).unwrap();
+        env.execute().unwrap();
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", broker.bootstrap())
+            .set("log_level", "3")
+            .create()
+            .unwrap();
+        let counts = |topic: &str| -> Vec<i64> {
+            (0..3)
+                .map(|p| {
+                    let (lo, hi) = consumer
+                        .fetch_watermarks(topic, p, Duration::from_secs(10))
+                        .unwrap();
+                    hi - lo
+                })
+                .collect()
+        };
+        // Flink's FlinkFixedPartitioner: sink subtask i writes partition i % 3 (6 rows each).
+        assert_eq!(counts("fixed"), vec![6, 6, 0]);
+        // Round robin over the 3 partitions from each of the 2 subtasks.
+        assert_eq!(counts("rr"), vec![4, 4, 4]);
+    }
 }
