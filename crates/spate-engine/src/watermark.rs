@@ -51,6 +51,9 @@ pub enum WatermarkGeneration {
     None,
     /// Watermark = max timestamp seen - bound - 1: records up to `bound` ms out of order are on time.
     BoundedOutOfOrderness(Duration),
+    /// Watermark = max timestamp seen - delay, without the `- 1`: Flink SQL's `WATERMARK FOR
+    /// ts AS ts - INTERVAL ..` (the watermark is the expression's value over the largest `ts`).
+    Trailing(Duration),
 }
 
 /// Timestamp assigner + watermark generation + idleness: what a source needs for event time.
@@ -66,6 +69,17 @@ impl WatermarkStrategy<SourceTimestamps> {
     pub fn bounded_out_of_orderness(bound: Duration) -> Self {
         Self {
             generation: WatermarkGeneration::BoundedOutOfOrderness(bound),
+            assigner: SourceTimestamps,
+            idle_timeout: None,
+        }
+    }
+
+    /// Watermarks equal the largest timestamp minus `delay` (Flink SQL's watermark
+    /// expressions; `bounded_out_of_orderness` trails by one millisecond more, as Flink's
+    /// DataStream API does).
+    pub fn trailing(delay: Duration) -> Self {
+        Self {
+            generation: WatermarkGeneration::Trailing(delay),
             assigner: SourceTimestamps,
             idle_timeout: None,
         }
@@ -169,9 +183,10 @@ impl SplitWatermarks {
             self.idle = idle_now;
             idle_now
         });
-        let bound = match self.generation {
+        let (bound, extra) = match self.generation {
             WatermarkGeneration::None => return (None, idle_change),
-            WatermarkGeneration::BoundedOutOfOrderness(b) => b.as_millis() as i64,
+            WatermarkGeneration::BoundedOutOfOrderness(b) => (b.as_millis() as i64, 1),
+            WatermarkGeneration::Trailing(d) => (d.as_millis() as i64, 0),
         };
         let Some(min_ts) = min_active else {
             return (None, idle_change);
@@ -179,7 +194,7 @@ impl SplitWatermarks {
         if min_ts == MIN_WATERMARK {
             return (None, idle_change);
         }
-        let wm = min_ts.saturating_sub(bound).saturating_sub(1);
+        let wm = min_ts.saturating_sub(bound).saturating_sub(extra);
         if wm > self.emitted {
             self.emitted = wm;
             (Some(wm), idle_change)
@@ -203,6 +218,16 @@ mod tests {
         assert_eq!(w.advance(0).0, Some(89));
         w.on_batch(0, 50, 0);
         assert_eq!(w.advance(0).0, None, "never regresses");
+    }
+
+    #[test]
+    fn trailing_watermark_is_max_minus_delay() {
+        let mut w = SplitWatermarks::new(WatermarkGeneration::Trailing(Duration::ZERO), None);
+        w.on_batch(0, 100, 0);
+        assert_eq!(w.advance(0).0, Some(100));
+        let mut w = SplitWatermarks::new(WatermarkGeneration::Trailing(Duration::from_secs(1)), None);
+        w.on_batch(0, 5000, 0);
+        assert_eq!(w.advance(0).0, Some(4000));
     }
 
     #[test]

@@ -224,6 +224,12 @@ impl Session {
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
             checkpointing: self.checkpoint_interval().is_some(),
+            per_record_watermarks: self
+                .config
+                .get("pipeline.auto-watermark-interval")
+                .and_then(|v| parse_duration(v))
+                .is_some_and(|d| d.is_zero()),
+            ..ConnectorContext::default()
         }
     }
 

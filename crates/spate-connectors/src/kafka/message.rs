@@ -26,6 +26,15 @@ impl<'a> KafkaMessage<'a> {
     pub fn timestamp(&self) -> Option<i64> {
         self.inner.timestamp().to_millis()
     }
+    /// The kind of the record timestamp, as Kafka names it: `CreateTime`, `LogAppendTime`, or
+    /// `NoTimestampType` for a record without one.
+    pub fn timestamp_type(&self) -> &'static str {
+        match self.inner.timestamp() {
+            rdkafka::Timestamp::NotAvailable => "NoTimestampType",
+            rdkafka::Timestamp::CreateTime(_) => "CreateTime",
+            rdkafka::Timestamp::LogAppendTime(_) => "LogAppendTime",
+        }
+    }
     /// The topic.
     pub fn topic(&self) -> &'a str {
         self.inner.topic()

@@ -10,16 +10,39 @@
 //! - [`write`] consumes rows with one value per *persisted* column of the table (physical
 //!   and non-virtual metadata columns, in declaration order) and writes them with the table's
 //!   delivery guarantee; exactly-once sinks commit on checkpoints.
+//!
+//! One file per connector: `datagen.rs`, `nexmark.rs`, `file_source.rs` and `filesystem.rs`
+//! (the sink), `kafka.rs` with `metadata.rs`, `print.rs` (with `blackhole`). `source.rs` is
+//! the engine source they share (computed columns, rowtime, watermarks), `opts.rs` reads
+//! option values, `columns.rs` says which column is what, `text.rs` prints values as Flink's
+//! `print` does. Kafka's key/value layout is `crate::format::key_value`'s.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use spate_connectors::print::PrintTarget;
 use spate_engine::{DataStream, StreamEnvironment};
 
 use crate::ast::TableDef;
 use crate::error::SqlError;
 use crate::expr::EvalError;
 use crate::value::Row;
+
+mod columns;
+mod datagen;
+mod file_source;
+mod filesystem;
+mod kafka;
+mod metadata;
+mod nexmark;
+mod opts;
+mod print;
+mod source;
+mod text;
+
+pub use opts::{parse_duration, parse_memory_size};
 
 /// Settings every connector may need.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +55,63 @@ pub struct ConnectorContext {
     pub idle_timeout: Option<Duration>,
     /// Whether the job checkpoints (exactly-once sinks need it).
     pub checkpointing: bool,
+    /// Where `print` tables write instead of stdout/stderr (tests, embedding); `None`: as the
+    /// table says.
+    pub print_target: Option<PrintTarget>,
+    /// Counters the connectors keep (skipped malformed records, rows a blackhole received).
+    pub stats: ConnectorStats,
+    /// Flink's `pipeline.auto-watermark-interval` = 0: the watermark advances after every
+    /// record instead of after every batch, so which records are late does not depend on how
+    /// input happens to be batched (Flink's golden outputs rely on it).
+    pub per_record_watermarks: bool,
+}
+
+/// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`
+/// (malformed records skipped by a format's `ignore-parse-errors`), `<table>.records-written`
+/// (rows a `blackhole` table received).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectorStats(Arc<Mutex<BTreeMap<String, Vec<Arc<AtomicU64>>>>>);
+
+impl ConnectorStats {
+    /// The counter `name` (its first part when connectors registered several), created at 0.
+    pub fn counter(&self, name: &str) -> Arc<AtomicU64> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let parts = map.entry(name.to_string()).or_default();
+        if parts.is_empty() {
+            parts.push(Arc::default());
+        }
+        parts[0].clone()
+    }
+
+    /// The value of counter `name` (0 if it does not exist).
+    pub fn get(&self, name: &str) -> u64 {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .map_or(0, |parts| parts.iter().map(|c| c.load(Ordering::Relaxed)).sum())
+    }
+
+    /// Adds `counter` to the counter `name`, whose value is the sum of its parts (connectors
+    /// that count in counters of their own, one per directory say).
+    pub(crate) fn register(&self, name: &str, counter: Arc<AtomicU64>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(name.to_string())
+            .or_default()
+            .push(counter);
+    }
+
+    /// Every counter and its value, by name.
+    pub fn snapshot(&self) -> Vec<(String, u64)> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, parts)| (k.clone(), parts.iter().map(|c| c.load(Ordering::Relaxed)).sum()))
+            .collect()
+    }
 }
 
 /// Fills a row's computed columns in place, given its physical and metadata columns.
@@ -73,23 +153,40 @@ pub fn scan(
     plan: ScanPlan,
     ctx: &ConnectorContext,
 ) -> Result<DataStream<Row>, SqlError> {
-    let _ = (env, ctx);
-    Err(not_yet(&plan.table))
+    let options = opts::Options::new(&plan.table);
+    let parallelism = parallelism(options, "scan.parallelism")?;
+    match connector(options)? {
+        "datagen" => datagen::scan(env, &plan, ctx, parallelism),
+        "nexmark" => nexmark::scan(env, &plan, ctx, parallelism),
+        "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
+        "kafka" => kafka::scan(env, &plan, ctx, parallelism),
+        other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
+    }
 }
 
 /// Adds the table's sink after `input`.
 pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) -> Result<(), SqlError> {
-    let _ = (input, ctx);
-    Err(not_yet(table))
+    let options = opts::Options::new(table);
+    let parallelism = parallelism(options, "sink.parallelism")?;
+    match connector(options)? {
+        "print" => print::write_print(input, options, ctx, parallelism),
+        "blackhole" => print::write_blackhole(input, options, ctx),
+        "filesystem" => filesystem::write(input, options, ctx, parallelism),
+        "kafka" => kafka::write(input, options, ctx, parallelism),
+        other => Err(options.error(format!("connector '{other}' can only be read, not written to"))),
+    }
 }
 
-fn not_yet(table: &TableDef) -> SqlError {
-    SqlError::validation(
-        format!(
-            "connector '{}' of table '{}' is not wired yet",
-            table.option("connector").unwrap_or("?"),
-            table.name
-        ),
-        table.loc.pos(),
-    )
+fn connector(options: opts::Options<'_>) -> Result<&str, SqlError> {
+    options
+        .get("connector")
+        .ok_or_else(|| options.error("the option 'connector' is required"))
+}
+
+fn parallelism(options: opts::Options<'_>, key: &str) -> Result<Option<usize>, SqlError> {
+    match options.u64(key)? {
+        None => Ok(None),
+        Some(0) => Err(options.invalid(key, "the parallelism must be at least 1")),
+        Some(p) => Ok(Some(usize::try_from(p).unwrap_or(usize::MAX))),
+    }
 }

@@ -1,0 +1,606 @@
+//! The `kafka` connector: tables over spate_connectors' `KafkaSource` and `KafkaSink`, with
+//! the options of Flink's Kafka SQL connector.
+//!
+//! Source: `topic` (`a;b`) or `topic-pattern`; `properties.*` go to the client as they are
+//! (`properties.bootstrap.servers`, else the context's bootstrap); `properties.group.id` (the
+//! group completed checkpoints' offsets are committed to; `spate-sql-<table>` without it);
+//! `scan.startup.mode` (Flink's default `group-offsets`, falling back to
+//! `properties.auto.offset.reset`, earliest when it is not set — Flink fails the job there
+//! instead), `scan.startup.timestamp-millis`, `scan.startup.specific-offsets`
+//! (`partition:0,offset:42;partition:1,offset:300`, for a single topic),
+//! `scan.bounded.mode` `unbounded` or `latest-offset` (the others are not supported),
+//! `scan.topic-partition-discovery.interval`. The isolation level is Kafka's (and Flink's)
+//! default `read_uncommitted` unless `properties.isolation.level` says otherwise. A record
+//! whose key or value does not decode fails the job with its topic, partition and offset, or
+//! with the format's `ignore-parse-errors` is skipped and counted (`<table>.skipped-records`);
+//! a record with a null value (a tombstone) is skipped, as in Flink.
+//!
+//! Sink: one `topic`; `sink.delivery-guarantee` `at-least-once` (default), `exactly-once`
+//! (needs `sink.transactional-id-prefix`; one transaction per checkpoint) or `none` (written
+//! as at-least-once: the sink flushes at checkpoints either way); `sink.partitioner`
+//! `default` (by key hash, keyless records as the client spreads them), `fixed` (sink subtask
+//! `i` writes partition `i % partitions`) or `round-robin`; writable metadata `timestamp`
+//! (without it the record timestamp is the producer's clock, as Flink leaves it null) and
+//! `headers`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, Producer};
+use spate_connectors::ConnectorError;
+use spate_connectors::kafka::{
+    DeliveryGuarantee, KafkaMessage, KafkaSink, KafkaSource, OffsetReset, OutgoingRecord, StartingOffsets,
+};
+use spate_engine::{
+    DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, SourceContext, SourceStatus,
+    StreamEnvironment, Timestamp,
+};
+
+use super::columns::Columns;
+use super::metadata::{self, ReadKey, WriteKeys};
+use super::opts::Options;
+use super::source::{RowReader, add_source};
+use super::{ConnectorContext, ScanPlan};
+use crate::error::SqlError;
+use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
+use crate::value::{Row, Value};
+
+fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, SqlError> {
+    options
+        .get("properties.bootstrap.servers")
+        .map(str::to_string)
+        .or_else(|| ctx.bootstrap.clone())
+        .ok_or_else(|| {
+            options.error(
+                "no Kafka cluster: set 'properties.bootstrap.servers' or give the bootstrap servers to the session (--bootstrap)",
+            )
+        })
+}
+
+/// Client properties: every `properties.*` but bootstrap servers and group id (set apart).
+fn client_properties(options: Options<'_>) -> Vec<(String, String)> {
+    options
+        .with_prefix("properties.")
+        .into_iter()
+        .filter(|(k, _)| k != "bootstrap.servers" && k != "group.id")
+        .collect()
+}
+
+/// Decodes consumed messages into rows.
+struct Decode {
+    table: String,
+    layout: KeyValueLayout,
+    width: usize,
+    /// Row index of each physical column.
+    physical: Vec<usize>,
+    metadata: Vec<(usize, ReadKey)>,
+    skipped: Arc<AtomicU64>,
+}
+
+impl Decode {
+    fn decode(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
+        let mut row = vec![Value::Null; self.width];
+        let mut values = Vec::new();
+        if let Some(key) = &self.layout.key
+            && let Some(bytes) = m.key()
+        {
+            if let Err(e) = key.format.decode(bytes, &mut values) {
+                let skip = key.format.ignores_parse_errors();
+                return self.malformed(m, "key", key.format.name(), skip, &e.0);
+            }
+            for (c, v) in key.columns.iter().zip(values.drain(..)) {
+                row[self.physical[*c]] = v;
+            }
+        }
+        let side = &self.layout.value;
+        let decoded = match m.value() {
+            // A tombstone: a row of NULL for `raw`, no row for `json` and `csv` (as Flink).
+            None => Ok(side.format.decode_absent(&mut values)),
+            Some(bytes) => side.format.decode_record(bytes, &mut values),
+        };
+        match decoded {
+            Ok(true) => {}
+            // A record Flink skips without an error (an empty json record, a csv comment).
+            Ok(false) => return Ok(None),
+            Err(e) => {
+                let skip = side.format.ignores_parse_errors();
+                return self.malformed(m, "value", side.format.name(), skip, &e.0);
+            }
+        }
+        for (c, v) in side.columns.iter().zip(values.drain(..)) {
+            row[self.physical[*c]] = v;
+        }
+        for (index, key) in &self.metadata {
+            row[*index] = key.read(m);
+        }
+        Ok(Some(row))
+    }
+
+    fn malformed(
+        &self,
+        m: &KafkaMessage<'_>,
+        part: &str,
+        format: &str,
+        skip: bool,
+        error: &str,
+    ) -> Result<Option<Row>, ConnectorError> {
+        if skip {
+            self.skipped.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        Err(ConnectorError::Format {
+            location: format!(
+                "table {}: topic {}, partition {}, offset {}",
+                self.table,
+                m.topic(),
+                m.partition(),
+                m.offset()
+            ),
+            message: format!("the record {part} is not valid '{format}': {error}"),
+        })
+    }
+}
+
+#[derive(Clone)]
+struct KafkaReader {
+    source: KafkaSource<Option<Row>>,
+}
+
+impl RowReader for KafkaReader {
+    fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
+        spate_engine::Source::open(&mut self.source, ctx)
+    }
+
+    fn poll(
+        &mut self,
+        max: usize,
+        out: &mut Vec<(Row, Timestamp)>,
+    ) -> Result<(usize, SourceStatus), EngineError> {
+        let mut records = Vec::new();
+        let (split, status) = self.source.poll_into(max, &mut records)?;
+        out.extend(
+            records
+                .into_iter()
+                .filter_map(|r| r.value.map(|row| (row, r.timestamp))),
+        );
+        Ok((split, status))
+    }
+
+    fn snapshot(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        spate_engine::Source::snapshot_position(&mut self.source, checkpoint_id)
+    }
+
+    fn restore(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        spate_engine::Source::restore_positions(&mut self.source, ctx, positions)
+    }
+
+    fn checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        spate_engine::Source::notify_checkpoint_complete(&mut self.source, checkpoint_id)
+    }
+}
+
+fn reset(options: Options<'_>) -> Result<OffsetReset, SqlError> {
+    match options
+        .get("properties.auto.offset.reset")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("earliest" | "smallest" | "beginning") => Ok(OffsetReset::Earliest),
+        Some("latest" | "largest" | "end") => Ok(OffsetReset::Latest),
+        Some("none") => Err(options.invalid(
+            "properties.auto.offset.reset",
+            "'none' is not supported; use 'earliest' or 'latest'",
+        )),
+        Some(other) => Err(options.invalid(
+            "properties.auto.offset.reset",
+            format!("'{other}' is not 'earliest' or 'latest'"),
+        )),
+    }
+}
+
+/// `partition:0,offset:42;partition:1,offset:300`.
+fn specific_offsets(
+    options: Options<'_>,
+    key: &str,
+    topic: &str,
+) -> Result<HashMap<(String, i32), i64>, SqlError> {
+    let text = options
+        .get(key)
+        .ok_or_else(|| options.error(format!("'scan.startup.mode' = 'specific-offsets' needs '{key}'")))?;
+    let bad = |entry: &str| {
+        options.invalid(
+            key,
+            format!("'{entry}' is not of the form 'partition:0,offset:42' (entries separated by ';')"),
+        )
+    };
+    let mut out = HashMap::new();
+    for entry in text.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let mut partition = None;
+        let mut offset = None;
+        for kv in entry.split(',') {
+            match kv.split_once(':').map(|(k, v)| (k.trim(), v.trim())) {
+                Some(("partition", v)) => partition = Some(v.parse::<i32>().map_err(|_| bad(entry))?),
+                Some(("offset", v)) => offset = Some(v.parse::<i64>().map_err(|_| bad(entry))?),
+                _ => return Err(bad(entry)),
+            }
+        }
+        match (partition, offset) {
+            (Some(p), Some(o)) if p >= 0 && o >= 0 => {
+                out.insert((topic.to_string(), p), o);
+            }
+            _ => return Err(bad(entry)),
+        }
+    }
+    Ok(out)
+}
+
+fn starting(options: Options<'_>, topics: &[String]) -> Result<StartingOffsets, SqlError> {
+    let mode = options
+        .get("scan.startup.mode")
+        .map_or_else(|| "group-offsets".to_string(), str::to_ascii_lowercase);
+    Ok(match mode.as_str() {
+        "earliest-offset" => StartingOffsets::Earliest,
+        "latest-offset" => StartingOffsets::Latest,
+        "group-offsets" => StartingOffsets::Committed {
+            reset: reset(options)?,
+        },
+        "timestamp" => {
+            let ts = options.i64("scan.startup.timestamp-millis")?.ok_or_else(|| {
+                options.error("'scan.startup.mode' = 'timestamp' needs 'scan.startup.timestamp-millis'")
+            })?;
+            StartingOffsets::Timestamp(ts)
+        }
+        "specific-offsets" => {
+            let [topic] = topics else {
+                return Err(options.invalid(
+                    "scan.startup.specific-offsets",
+                    "specific offsets need exactly one topic in 'topic'",
+                ));
+            };
+            StartingOffsets::Offsets {
+                offsets: specific_offsets(options, "scan.startup.specific-offsets", topic)?,
+                reset: OffsetReset::Earliest,
+            }
+        }
+        other => return Err(options.invalid("scan.startup.mode", format!("'{other}' is not a startup mode"))),
+    })
+}
+
+/// The table's key and value formats, with Flink's checks (errors name the table).
+fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+    let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
+    kafka_layout(&physical, &options_map(options.table())).map_err(|e| options.error(e.message()))
+}
+
+/// Adds a `kafka` table's source.
+pub(crate) fn scan(
+    env: &StreamEnvironment,
+    plan: &ScanPlan,
+    ctx: &ConnectorContext,
+    parallelism: Option<usize>,
+) -> Result<DataStream<Row>, SqlError> {
+    let options = Options::new(&plan.table);
+    let columns = Columns::of(&plan.table);
+    let layout = layout(options, &columns)?;
+    let table = options.table_name();
+    let skipped = ctx.stats.counter(&format!("{table}.skipped-records"));
+    let decode = Arc::new(Decode {
+        table: table.clone(),
+        layout,
+        width: columns.width,
+        physical: columns.physical.iter().map(|(i, _)| *i).collect(),
+        metadata: metadata::readers(options, &columns)?,
+        skipped,
+    });
+    let group = options
+        .get("properties.group.id")
+        .map_or_else(|| format!("spate-sql-{table}"), str::to_string);
+    let mut builder = KafkaSource::builder(bootstrap(options, ctx)?, group, move |m: &KafkaMessage<'_>| {
+        decode.decode(m)
+    });
+    let topics: Vec<String> = match (options.get("topic"), options.get("topic-pattern")) {
+        (Some(t), _) => t
+            .split(';')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        (None, Some(p)) => {
+            builder = builder
+                .topic_pattern(p)
+                .map_err(|e| options.invalid("topic-pattern", e))?;
+            Vec::new()
+        }
+        (None, None) => return Err(options.error("a Kafka table needs 'topic' or 'topic-pattern'")),
+    };
+    if options.get("topic").is_some() {
+        if topics.is_empty() {
+            return Err(options.invalid("topic", "names no topic"));
+        }
+        builder = builder.topics(topics.clone());
+    }
+    builder = builder.starting_offsets(starting(options, &topics)?);
+    match options
+        .get("scan.bounded.mode")
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("unbounded") => {}
+        Some("latest-offset") => builder = builder.bounded(),
+        Some(other) => {
+            return Err(options.invalid(
+                "scan.bounded.mode",
+                format!("'{other}' is not supported yet (supported: unbounded, latest-offset)"),
+            ));
+        }
+    }
+    if options.get("scan.topic-partition-discovery.interval").is_some() {
+        let d = options.duration("scan.topic-partition-discovery.interval")?;
+        builder = builder.partition_discovery(d.filter(|d| !d.is_zero()));
+    }
+    // Flink's Kafka source leaves the client's default isolation level, read_uncommitted.
+    builder = builder.property("isolation.level", "read_uncommitted");
+    for (k, v) in client_properties(options) {
+        builder = builder.property(k, v);
+    }
+    let source = builder.build().map_err(|e| options.error(e))?;
+    add_source(env, plan, ctx, KafkaReader { source }, parallelism)
+}
+
+/// A record ready for the Kafka sink.
+#[derive(Debug, Clone)]
+struct Encoded {
+    key: Option<Vec<u8>>,
+    value: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+    partition: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partitioner {
+    Default,
+    Fixed,
+    RoundRobin,
+}
+
+/// Encodes rows (key, value, metadata, partition) and hands them to the `KafkaSink`.
+#[derive(Clone)]
+struct KafkaRowSink {
+    inner: KafkaSink<Encoded>,
+    layout: Arc<KeyValueLayout>,
+    /// Sink-row position of each physical column.
+    physical: Arc<[usize]>,
+    meta: WriteKeys,
+    partitioner: Partitioner,
+    topic: String,
+    client: Vec<(String, String)>,
+    partitions: i32,
+    subtask: usize,
+    next: i32,
+}
+
+impl std::fmt::Debug for KafkaRowSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaRowSink")
+            .field("topic", &self.topic)
+            .field("partitioner", &self.partitioner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaRowSink {
+    fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
+        let values: Vec<Value> = side
+            .columns
+            .iter()
+            .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
+            .collect();
+        side.format
+            .encode(&values, out)
+            .map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
+    }
+
+    fn partition_count(&self) -> Result<i32, EngineError> {
+        let mut config = ClientConfig::new();
+        for (k, v) in &self.client {
+            config.set(k, v);
+        }
+        let producer: BaseProducer = config.create().map_err(EngineError::connector)?;
+        let md = producer
+            .client()
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
+            .map_err(EngineError::connector)?;
+        let n = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == self.topic)
+            .map_or(0, |t| t.partitions().len());
+        if n == 0 {
+            return Err(EngineError::connector(format!(
+                "topic {} has no partitions",
+                self.topic
+            )));
+        }
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+}
+
+impl Sink<Row> for KafkaRowSink {
+    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        self.subtask = ctx.subtask;
+        if self.partitioner != Partitioner::Default {
+            self.partitions = self.partition_count()?;
+            self.next = i32::try_from(ctx.subtask).unwrap_or(0);
+        }
+        Sink::<Encoded>::open(&mut self.inner, ctx)
+    }
+
+    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
+        Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
+    }
+
+    fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
+        let mut encoded = Vec::with_capacity(records.len());
+        for r in records.drain(..) {
+            let row = &r.value;
+            let key = match &self.layout.key {
+                Some(side) => {
+                    let mut k = Vec::new();
+                    self.encode_side(side, row, &mut k)?;
+                    Some(k)
+                }
+                None => None,
+            };
+            let mut value = Vec::new();
+            self.encode_side(&self.layout.value, row, &mut value)?;
+            let timestamp = match self.meta.timestamp.and_then(|p| row.get(p)) {
+                Some(Value::Timestamp(micros)) => micros.div_euclid(1000),
+                _ => NO_TIMESTAMP,
+            };
+            let mut headers = Vec::new();
+            if let Some(Value::Map(entries)) = self.meta.headers.and_then(|p| row.get(p)) {
+                for (k, v) in entries {
+                    let Value::String(k) = k else { continue };
+                    let v = match v {
+                        Value::Bytes(b) => b.clone(),
+                        Value::String(s) => s.clone().into_bytes(),
+                        _ => Vec::new(),
+                    };
+                    headers.push((k.clone(), v));
+                }
+            }
+            let partition = match self.partitioner {
+                Partitioner::Default => None,
+                Partitioner::Fixed => Some(i32::try_from(self.subtask).unwrap_or(0) % self.partitions),
+                Partitioner::RoundRobin => {
+                    let p = self.next % self.partitions;
+                    self.next = (p + 1) % self.partitions;
+                    Some(p)
+                }
+            };
+            encoded.push(Record::new(
+                timestamp,
+                Encoded {
+                    key,
+                    value,
+                    headers,
+                    partition,
+                },
+            ));
+        }
+        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
+    }
+
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        Sink::<Encoded>::notify_checkpoint_complete(&mut self.inner, checkpoint_id)
+    }
+
+    fn finish(&mut self) -> Result<(), EngineError> {
+        Sink::<Encoded>::finish(&mut self.inner)
+    }
+}
+
+fn fill(e: &Encoded, out: &mut OutgoingRecord) -> Result<(), ConnectorError> {
+    if let Some(k) = &e.key {
+        out.set_key(k);
+    }
+    out.value_mut().extend_from_slice(&e.value);
+    for (k, v) in &e.headers {
+        out.add_header(k, v);
+    }
+    if let Some(p) = e.partition {
+        out.set_partition(p);
+    }
+    Ok(())
+}
+
+/// Adds a `kafka` table's sink after `input`.
+pub(crate) fn write(
+    input: &DataStream<Row>,
+    options: Options<'_>,
+    ctx: &ConnectorContext,
+    parallelism: Option<usize>,
+) -> Result<(), SqlError> {
+    let columns = Columns::of(options.table());
+    let layout = layout(options, &columns)?;
+    let sink_layout = columns.sink_layout();
+    let meta = WriteKeys::of(options, &sink_layout)?;
+    let topic = match (options.get("topic"), options.get("topic-pattern")) {
+        (Some(t), _) if !t.contains(';') && !t.trim().is_empty() => t.trim().to_string(),
+        (Some(_), _) => return Err(options.invalid("topic", "a Kafka sink writes to exactly one topic")),
+        (None, _) => return Err(options.error("a Kafka sink needs 'topic' ('topic-pattern' is for reading)")),
+    };
+    let guarantee = options
+        .get("sink.delivery-guarantee")
+        .or(options.get("sink.semantic"))
+        .map_or_else(
+            || "at-least-once".to_string(),
+            |g| g.to_ascii_lowercase().replace('_', "-"),
+        );
+    let guarantee = match guarantee.as_str() {
+        "none" | "at-least-once" => DeliveryGuarantee::AtLeastOnce,
+        "exactly-once" => {
+            let prefix = options.get("sink.transactional-id-prefix").ok_or_else(|| {
+                options.invalid(
+                    "sink.delivery-guarantee",
+                    "'exactly-once' needs 'sink.transactional-id-prefix'",
+                )
+            })?;
+            DeliveryGuarantee::ExactlyOnce {
+                transactional_id_prefix: prefix.to_string(),
+            }
+        }
+        other => {
+            return Err(options.invalid(
+                "sink.delivery-guarantee",
+                format!("'{other}' is not none, at-least-once or exactly-once"),
+            ));
+        }
+    };
+    let partitioner = match options.get("sink.partitioner").unwrap_or("default") {
+        "default" => Partitioner::Default,
+        "fixed" => Partitioner::Fixed,
+        "round-robin" => Partitioner::RoundRobin,
+        other => {
+            return Err(options.invalid(
+                "sink.partitioner",
+                format!("'{other}' is not supported (supported: default, fixed, round-robin; custom partitioner classes are not)"),
+            ));
+        }
+    };
+    let servers = bootstrap(options, ctx)?;
+    let client = client_properties(options);
+    let mut builder =
+        KafkaSink::builder_with(servers.clone(), topic.clone(), fill).delivery_guarantee(guarantee);
+    for (k, v) in &client {
+        builder = builder.property(k.clone(), v.clone());
+    }
+    let inner = builder.build().map_err(|e| options.error(e))?;
+    let mut all_client = vec![("bootstrap.servers".to_string(), servers)];
+    all_client.extend(client);
+    let sink = KafkaRowSink {
+        inner,
+        layout: Arc::new(layout),
+        physical: sink_layout.physical.clone().into(),
+        meta,
+        partitioner,
+        topic,
+        client: all_client,
+        partitions: 1,
+        subtask: 0,
+        next: 0,
+    };
+    let mut s = input.add_sink(&options.table_name(), sink);
+    if let Some(p) = parallelism {
+        s = s.set_parallelism(p);
+    }
+    let _ = s;
+    Ok(())
+}
