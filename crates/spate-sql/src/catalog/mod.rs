@@ -8,7 +8,7 @@
 //! supported yet.
 
 mod options;
-mod suggest;
+pub(crate) mod suggest;
 
 use std::collections::BTreeMap;
 

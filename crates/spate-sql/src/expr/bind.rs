@@ -1,11 +1,23 @@
 //! [`bind`]: an AST expression → a typed [`BoundExpr`], with Flink's type rules.
+//!
+//! Operators and special forms (`LIKE`, `CASE`, `CAST`, `BETWEEN`, `IN`, `EXTRACT`, `TRIM`,
+//! `ARRAY[..]`, `x[i]`, ...) are bound here; named functions in [`super::functions`]; the type
+//! algebra in [`super::typing`]. Where Flink rejects an expression at validation, so does this
+//! (`'1' + 1`, `1 = TRUE`, `ts - ts`, `1 + NULL`), with both types in the message.
+
+use std::sync::Arc;
 
 use super::BoundExpr;
-use super::func::{ArithOp, CmpOp, ScalarFunc};
-use crate::ast::{BinaryOp, Expr, Literal, TimeUnit, UnaryOp};
+use super::func::{ArithOp, CmpOp, Compiled, ScalarFunc};
+use super::functions::{self, Call, StringFunc, TimeFunc};
+use super::typing::{
+    as_decimal, can_cast, coerce, common_kind, common_type_of, is_datetime, is_integer, is_numeric,
+    is_string, is_untyped_null, numeric_arith_type,
+};
+use crate::ast::{BinaryOp, Expr, Literal, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
 use crate::ident::Ident;
-use crate::types::{DataType, TypeKind};
+use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
 use crate::{decimal, temporal};
 
@@ -23,6 +35,40 @@ pub trait Scope {
     }
 }
 
+/// Aggregate and window-property functions: valid only where the query binder substitutes
+/// them, so reaching the scalar binder means they were used where they are not allowed.
+const AGGREGATES: &[&str] = &[
+    "COUNT",
+    "SUM",
+    "SUM0",
+    "AVG",
+    "MIN",
+    "MAX",
+    "LISTAGG",
+    "COLLECT",
+    "FIRST_VALUE",
+    "LAST_VALUE",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "VAR_POP",
+    "VAR_SAMP",
+    "VARIANCE",
+    "ARRAY_AGG",
+    "JSON_OBJECTAGG",
+    "JSON_ARRAYAGG",
+    "TUMBLE_START",
+    "TUMBLE_END",
+    "TUMBLE_ROWTIME",
+    "TUMBLE_PROCTIME",
+    "HOP_START",
+    "HOP_END",
+    "HOP_ROWTIME",
+    "SESSION_START",
+    "SESSION_END",
+    "SESSION_ROWTIME",
+];
+
 /// Binds `expr` in `scope`.
 pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     if let Some(done) = scope.substitute(expr) {
@@ -33,16 +79,26 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
         Expr::Nested(e) => bind(e, scope),
         Expr::Literal(lit) => bind_literal(lit),
         Expr::Interval { value, unit, to } => bind_literal_interval(value, *unit, *to),
+        // A unit argument (TIMESTAMPADD/TIMESTAMPDIFF) travels as its name.
+        Expr::Unit(u) => Ok(BoundExpr::Literal {
+            value: Value::String(u.name().to_string()),
+            ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)).not_null(),
+        }),
         Expr::Unary { op, expr } => {
             let e = bind(expr, scope)?;
             match op {
-                UnaryOp::Not => Ok(call(
-                    ScalarFunc::Not,
-                    vec![expect_boolean(e, "NOT")?],
-                    boolean(true),
-                )),
+                UnaryOp::Not => Ok(not(expect_boolean(e, "NOT")?)),
                 UnaryOp::Plus => Ok(e),
                 UnaryOp::Minus => {
+                    let k = &e.ty().kind;
+                    if !(is_numeric(k)
+                        || matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth))
+                    {
+                        return Err(SqlError::validation(
+                            format!("cannot apply '-' to an argument of type {}", describe(&e)),
+                            None,
+                        ));
+                    }
                     let ty = e.ty().clone();
                     Ok(call(ScalarFunc::Negate, vec![e], ty))
                 }
@@ -53,7 +109,7 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let r = bind(right, scope)?;
             bind_binary(*op, l, r)
         }
-        Expr::IsNull { expr, negated } => {
+        Expr::IsNull { expr, negated } | Expr::IsUnknown { expr, negated } => {
             let e = bind(expr, scope)?;
             let f = if *negated {
                 ScalarFunc::IsNotNull
@@ -62,10 +118,34 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             };
             Ok(call(f, vec![e], boolean(false)))
         }
+        Expr::IsBool { expr, value, negated } => {
+            let e = expect_boolean(bind(expr, scope)?, "IS TRUE/FALSE")?;
+            Ok(call(
+                ScalarFunc::IsBool {
+                    value: *value,
+                    negated: *negated,
+                },
+                vec![e],
+                boolean(false),
+            ))
+        }
+        Expr::IsDistinctFrom { left, right, negated } => {
+            let (l, r) = comparable(bind(left, scope)?, bind(right, scope)?, "IS DISTINCT FROM")?;
+            Ok(call(
+                ScalarFunc::IsDistinctFrom { negated: *negated },
+                vec![l, r],
+                boolean(false),
+            ))
+        }
         Expr::Cast { expr, ty, try_cast } => {
             let e = bind(expr, scope)?;
+            if !is_untyped_null(&e) && !can_cast(&e.ty().kind, &ty.kind) {
+                return Err(SqlError::validation(cast_error(&e.ty().kind, &ty.kind), None));
+            }
+            // Flink types a CAST as its operand's NULL-ability, even to a DECIMAL that may not
+            // fit (which then gives NULL).
             let mut to = ty.clone();
-            to.nullable = to.nullable || e.ty().nullable || *try_cast;
+            to.nullable = e.ty().nullable || *try_cast || is_untyped_null(&e);
             Ok(call(ScalarFunc::Cast { try_cast: *try_cast }, vec![e], to))
         }
         Expr::Between {
@@ -95,69 +175,230 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             operand,
             whens,
             else_result,
-        } => {
-            let operand = operand.as_ref().map(|o| bind(o, scope)).transpose()?;
-            let mut args = Vec::new();
-            let mut results = Vec::new();
-            for (cond, result) in whens {
-                let c = bind(cond, scope)?;
-                let c = match &operand {
-                    Some(o) => bind_binary(BinaryOp::Eq, o.clone(), c)?,
-                    None => expect_boolean(c, "CASE WHEN")?,
-                };
-                args.push(c);
-                results.push(bind(result, scope)?);
-            }
-            let else_result = else_result.as_ref().map(|e| bind(e, scope)).transpose()?;
-            let mut all: Vec<&BoundExpr> = results.iter().collect();
-            all.extend(else_result.iter());
-            let mut ty = common_type(all.iter().map(|e| e.ty()), "CASE")?;
-            ty.nullable = all.iter().any(|e| e.ty().nullable) || else_result.is_none();
-            let mut out = Vec::with_capacity(args.len() * 2 + 1);
-            for (c, r) in args.into_iter().zip(results) {
-                out.push(c);
-                out.push(coerce(r, &ty));
-            }
-            if let Some(e) = else_result {
-                out.push(coerce(e, &ty));
-            }
-            Ok(call(ScalarFunc::Case, out, ty))
-        }
+        } => bind_case(operand.as_deref(), whens, else_result.as_deref(), scope),
         Expr::Function(f) => {
-            let name = f.name.to_string().to_ascii_uppercase();
+            let name = f.name.base().to_ascii_uppercase();
+            let pos = f.name.0.last().and_then(|i| i.loc.pos());
+            if AGGREGATES.contains(&name.as_str()) {
+                return Err(SqlError::validation(
+                    format!("aggregate or window function {name} is not valid here"),
+                    pos,
+                ));
+            }
+            if f.distinct || f.filter.is_some() {
+                return Err(SqlError::validation(
+                    format!("DISTINCT and FILTER apply only to aggregate functions, not to {name}"),
+                    pos,
+                ));
+            }
             let args = f
                 .args
                 .iter()
                 .map(|a| bind(a, scope))
                 .collect::<Result<Vec<_>>>()?;
-            let pos = f.name.0.first().and_then(|i| i.loc.pos());
-            match name.as_str() {
-                "COALESCE" if !args.is_empty() => {
-                    let mut ty = common_type(args.iter().map(|e| e.ty()), "COALESCE")?;
-                    ty.nullable = args.iter().all(|a| a.ty().nullable);
-                    let args = args.into_iter().map(|a| coerce(a, &ty)).collect();
-                    Ok(call(ScalarFunc::Coalesce, args, ty))
-                }
-                "PROCTIME" if args.is_empty() => Ok(call(
-                    ScalarFunc::Proctime,
-                    vec![],
-                    DataType::new(TypeKind::TimestampLtz(3)).not_null(),
-                )),
-                "CURRENT_WATERMARK" if args.len() == 1 => {
-                    let ty = DataType::new(args[0].ty().kind.clone());
-                    Ok(call(ScalarFunc::CurrentWatermark, args, ty))
-                }
-                _ => Err(SqlError::validation(
-                    format!("no function named '{name}' taking {} argument(s)", args.len()),
-                    pos,
-                )),
-            }
+            functions::bind_function(Call { name, args, pos })
         }
-        other => Err(SqlError::validation(
-            format!("expression not supported here: {other}"),
+        Expr::Extract { unit, expr } => {
+            let e = bind(expr, scope)?;
+            let k = &e.ty().kind;
+            let ok = is_datetime(k)
+                || matches!(
+                    k,
+                    TypeKind::Time(_) | TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth
+                );
+            if !ok {
+                return Err(SqlError::validation(
+                    format!(
+                        "EXTRACT({} FROM ..) takes a date, time, timestamp or interval, not {}",
+                        unit.name(),
+                        describe(&e)
+                    ),
+                    None,
+                ));
+            }
+            let ty = nullable_like(TypeKind::BigInt, &[&e]);
+            Ok(call(ScalarFunc::Time(TimeFunc::Extract(*unit)), vec![e], ty))
+        }
+        Expr::Position { needle, haystack } => {
+            let n = expect_string(bind(needle, scope)?, "POSITION")?;
+            let h = expect_string(bind(haystack, scope)?, "POSITION")?;
+            let ty = nullable_like(TypeKind::Int, &[&n, &h]);
+            Ok(call(ScalarFunc::String(StringFunc::Locate), vec![n, h], ty))
+        }
+        Expr::Trim { side, chars, expr } => {
+            let e = expect_string(bind(expr, scope)?, "TRIM")?;
+            let mut args = vec![e];
+            if let Some(c) = chars {
+                args.push(expect_string(bind(c, scope)?, "TRIM")?);
+            }
+            let side = side.unwrap_or(TrimSide::Both);
+            let f = StringFunc::Trim {
+                leading: side != TrimSide::Trailing,
+                trailing: side != TrimSide::Leading,
+            };
+            let refs: Vec<&BoundExpr> = args.iter().collect();
+            let ty = nullable_like(TypeKind::Varchar(MAX_LENGTH), &refs);
+            Ok(call(ScalarFunc::String(f), args, ty))
+        }
+        Expr::FloorCeil { ceil, expr, unit } => {
+            let e = bind(expr, scope)?;
+            if !is_datetime(&e.ty().kind) {
+                return Err(SqlError::validation(
+                    format!(
+                        "{}(.. TO {}) takes a date or timestamp, not {}",
+                        if *ceil { "CEIL" } else { "FLOOR" },
+                        unit.name(),
+                        describe(&e)
+                    ),
+                    None,
+                ));
+            }
+            let ty = e.ty().clone();
+            Ok(call(
+                ScalarFunc::Time(TimeFunc::FloorCeil {
+                    ceil: *ceil,
+                    unit: *unit,
+                }),
+                vec![e],
+                ty,
+            ))
+        }
+        Expr::Array(items) => {
+            let items = items.iter().map(|i| bind(i, scope)).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&BoundExpr> = items.iter().collect();
+            let el = common_type_of(&refs, "ARRAY[..]")?
+                .ok_or_else(|| SqlError::validation("ARRAY[..] needs an element with a type", None))?;
+            let items = items.into_iter().map(|i| coerce(i, &el)).collect();
+            Ok(call(
+                ScalarFunc::ArrayCtor,
+                items,
+                DataType::new(TypeKind::Array(Box::new(el))).not_null(),
+            ))
+        }
+        Expr::Index { expr, index } => {
+            let e = bind(expr, scope)?;
+            let i = bind(index, scope)?;
+            let (el, i) = match &e.ty().kind {
+                TypeKind::Array(el) => {
+                    if !(is_integer(&i.ty().kind) || is_untyped_null(&i)) {
+                        return Err(SqlError::validation(
+                            format!("an ARRAY index is an integer, not {}", describe(&i)),
+                            None,
+                        ));
+                    }
+                    ((**el).clone(), i)
+                }
+                TypeKind::Map(k, v) => {
+                    let key = (**k).clone();
+                    let (_, i) = comparable(
+                        BoundExpr::Literal {
+                            value: Value::Null,
+                            ty: key.clone(),
+                        },
+                        i,
+                        "MAP key",
+                    )?;
+                    ((**v).clone(), coerce(i, &key))
+                }
+                _ => {
+                    return Err(SqlError::validation(
+                        format!("only an ARRAY or a MAP can be indexed, not {}", describe(&e)),
+                        None,
+                    ));
+                }
+            };
+            let ty = DataType {
+                kind: el.kind,
+                nullable: true,
+            };
+            Ok(call(ScalarFunc::Index, vec![e, i], ty))
+        }
+        Expr::Like {
+            expr,
+            negated,
+            pattern,
+            escape,
+        } => {
+            let e = expect_string(bind(expr, scope)?, "LIKE")?;
+            let p = expect_string(bind(pattern, scope)?, "LIKE")?;
+            let escape = match escape.as_deref() {
+                None => None,
+                Some(s) => {
+                    let mut cs = s.chars();
+                    match (cs.next(), cs.next()) {
+                        (Some(c), None) => Some(c),
+                        _ => {
+                            return Err(SqlError::validation(
+                                format!("the ESCAPE of LIKE is one character, not '{s}'"),
+                                None,
+                            ));
+                        }
+                    }
+                }
+            };
+            let compiled = match p.constant_value().as_ref() {
+                Some(Value::String(text)) => {
+                    let re = like_regex(text, escape).map_err(|m| SqlError::validation(m, None))?;
+                    Some(Compiled(Arc::new(re)))
+                }
+                _ => None,
+            };
+            let ty = nullable_like(TypeKind::Boolean, &[&e, &p]);
+            Ok(call(
+                ScalarFunc::Like {
+                    negated: *negated,
+                    escape,
+                    compiled,
+                },
+                vec![e, p],
+                ty,
+            ))
+        }
+        Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => Err(SqlError::validation(
+            "subqueries are not supported in this expression",
+            None,
+        )),
+        Expr::Wildcard => Err(SqlError::validation(
+            "'*' is only valid in COUNT(*) and SELECT *",
             None,
         )),
     }
+}
+
+fn bind_case(
+    operand: Option<&Expr>,
+    whens: &[(Expr, Expr)],
+    else_result: Option<&Expr>,
+    scope: &dyn Scope,
+) -> Result<BoundExpr> {
+    let operand = operand.map(|o| bind(o, scope)).transpose()?;
+    let mut conds = Vec::with_capacity(whens.len());
+    let mut results = Vec::with_capacity(whens.len() + 1);
+    for (cond, result) in whens {
+        let c = bind(cond, scope)?;
+        let c = match &operand {
+            Some(o) => bind_binary(BinaryOp::Eq, o.clone(), c)?,
+            None => expect_boolean(c, "CASE WHEN")?,
+        };
+        conds.push(c);
+        results.push(bind(result, scope)?);
+    }
+    let has_else = else_result.is_some();
+    if let Some(e) = else_result {
+        results.push(bind(e, scope)?);
+    }
+    let refs: Vec<&BoundExpr> = results.iter().collect();
+    let mut ty = common_type_of(&refs, "CASE")?
+        .ok_or_else(|| SqlError::validation("CASE needs a result with a type, not only NULLs", None))?;
+    ty.nullable = ty.nullable || !has_else || results.iter().any(is_untyped_null);
+    let mut results = results.into_iter().map(|r| coerce(r, &ty));
+    let mut out = Vec::with_capacity(conds.len() * 2 + 1);
+    for c in conds {
+        out.push(c);
+        out.extend(results.next());
+    }
+    out.extend(results.next());
+    Ok(call(ScalarFunc::Case, out, ty))
 }
 
 fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
@@ -168,6 +409,22 @@ fn boolean(nullable: bool) -> DataType {
     DataType {
         kind: TypeKind::Boolean,
         nullable,
+    }
+}
+
+fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
+    DataType {
+        kind,
+        nullable: args.iter().any(|a| a.ty().nullable),
+    }
+}
+
+/// A type for messages: `NULL` for the untyped `NULL`.
+fn describe(e: &BoundExpr) -> String {
+    if is_untyped_null(e) {
+        "NULL".into()
+    } else {
+        e.ty().kind.to_string()
     }
 }
 
@@ -182,145 +439,112 @@ fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
 }
 
 fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+    if is_untyped_null(&e) {
+        return Ok(coerce(e, &boolean(true)));
+    }
     match e.ty().kind {
         TypeKind::Boolean => Ok(e),
         _ => Err(SqlError::validation(
-            format!("{what} takes a BOOLEAN, not {}", e.ty()),
+            format!("{what} takes a BOOLEAN, not {}", e.ty().kind),
             None,
         )),
     }
 }
 
-/// `e` converted to `ty` (a no-op when it has that type already, NULL-ability aside).
-pub(crate) fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
-    if e.ty().kind == ty.kind {
-        return e;
+fn expect_string(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+    if is_untyped_null(&e) {
+        return Ok(coerce(e, &DataType::new(TypeKind::Varchar(MAX_LENGTH))));
     }
-    let mut to = ty.clone();
-    to.nullable = e.ty().nullable;
-    call(ScalarFunc::Cast { try_cast: false }, vec![e], to)
+    if is_string(&e.ty().kind) {
+        Ok(e)
+    } else {
+        Err(SqlError::validation(
+            format!("{what} takes a STRING, not {}", e.ty().kind),
+            None,
+        ))
+    }
 }
 
-fn numeric_rank(k: &TypeKind) -> Option<u8> {
-    Some(match k {
-        TypeKind::TinyInt => 1,
-        TypeKind::SmallInt => 2,
-        TypeKind::Int => 3,
-        TypeKind::BigInt => 4,
-        TypeKind::Decimal { .. } => 5,
-        TypeKind::Float => 6,
-        TypeKind::Double => 7,
-        _ => return None,
-    })
+/// Flink's message for a cast it does not have (with its advice where it gives one).
+fn cast_error(from: &TypeKind, to: &TypeKind) -> String {
+    let numeric = is_numeric(from);
+    match (from, to) {
+        (TypeKind::Timestamp(_), t) if is_numeric(t) => format!(
+            "the cast from {from} to {to} is not allowed; use UNIX_TIMESTAMP(CAST(ts AS STRING)) instead"
+        ),
+        (_, TypeKind::Timestamp(_)) if numeric => format!(
+            "the cast from {from} to {to} is not allowed; use TO_TIMESTAMP(FROM_UNIXTIME(seconds)) instead"
+        ),
+        (_, TypeKind::TimestampLtz(_)) if numeric => {
+            format!("the cast from {from} to {to} is not allowed; use TO_TIMESTAMP_LTZ(n, precision) instead")
+        }
+        _ => format!("the cast from {from} to {to} is not allowed"),
+    }
 }
 
-/// The type every one of `types` converts to implicitly (Flink's least restrictive type).
-pub(crate) fn common_type<'a>(types: impl Iterator<Item = &'a DataType>, what: &str) -> Result<DataType> {
-    let mut acc: Option<DataType> = None;
-    for t in types {
-        acc = Some(match acc {
-            None => t.clone(),
-            Some(a) => {
-                let nullable = a.nullable || t.nullable;
-                let kind = match (&a.kind, &t.kind) {
-                    (x, y) if x == y => x.clone(),
-                    (
-                        TypeKind::Decimal {
-                            precision: p1,
-                            scale: s1,
-                        },
-                        TypeKind::Decimal {
-                            precision: p2,
-                            scale: s2,
-                        },
-                    ) => {
-                        let scale = (*s1).max(*s2);
-                        let int = (p1 - s1).max(p2 - s2);
-                        TypeKind::Decimal {
-                            precision: (int + scale).min(38),
-                            scale,
-                        }
-                    }
-                    (TypeKind::Varchar(x) | TypeKind::Char(x), TypeKind::Varchar(y) | TypeKind::Char(y)) => {
-                        TypeKind::Varchar((*x).max(*y))
-                    }
-                    (TypeKind::Timestamp(x), TypeKind::Timestamp(y)) => TypeKind::Timestamp((*x).max(*y)),
-                    (TypeKind::TimestampLtz(x), TypeKind::TimestampLtz(y)) => {
-                        TypeKind::TimestampLtz((*x).max(*y))
-                    }
-                    (x, y) => match (numeric_rank(x), numeric_rank(y)) {
-                        (Some(rx), Some(ry)) => {
-                            let (hi, lo) = if rx >= ry { (x, y) } else { (y, x) };
-                            match (hi, lo) {
-                                (TypeKind::Decimal { precision, scale }, lo) => {
-                                    let int_digits = integer_digits(lo);
-                                    TypeKind::Decimal {
-                                        precision: (int_digits + scale).max(*precision).min(38),
-                                        scale: *scale,
-                                    }
-                                }
-                                (hi, _) => hi.clone(),
-                            }
-                        }
-                        _ => {
-                            return Err(SqlError::validation(
-                                format!("{what}: {} and {} have no common type", a.kind, t.kind),
-                                None,
-                            ));
-                        }
-                    },
-                };
-                DataType { kind, nullable }
-            }
-        });
+/// Two operands made comparable (`=`, `<`, `IS DISTINCT FROM`, `IN`): numbers meet at their
+/// common type, a string next to a date/time is cast to it, an untyped `NULL` takes the other
+/// side's type. Anything else is an error naming both types, as Flink's.
+fn comparable(l: BoundExpr, r: BoundExpr, op: &str) -> Result<(BoundExpr, BoundExpr)> {
+    match (is_untyped_null(&l), is_untyped_null(&r)) {
+        (true, true) => {
+            let t = DataType::new(TypeKind::Boolean);
+            return Ok((coerce(l, &t), coerce(r, &t)));
+        }
+        (true, false) => {
+            let t = r.ty().clone();
+            return Ok((coerce(l, &t), r));
+        }
+        (false, true) => {
+            let t = l.ty().clone();
+            return Ok((l, coerce(r, &t)));
+        }
+        _ => {}
     }
-    acc.ok_or_else(|| SqlError::validation(format!("{what} needs at least one argument"), None))
-}
-
-fn integer_digits(k: &TypeKind) -> u32 {
-    match k {
-        TypeKind::TinyInt => 3,
-        TypeKind::SmallInt => 5,
-        TypeKind::Int => 10,
-        TypeKind::BigInt => 19,
-        _ => 0,
+    let (lk, rk) = (&l.ty().kind, &r.ty().kind);
+    let temporal = |k: &TypeKind| is_datetime(k) || matches!(k, TypeKind::Time(_));
+    if is_string(lk) && temporal(rk) {
+        let t = r.ty().clone();
+        return Ok((coerce(l, &t), r));
     }
+    if temporal(lk) && is_string(rk) {
+        let t = l.ty().clone();
+        return Ok((l, coerce(r, &t)));
+    }
+    let mixes_date = matches!(
+        (lk, rk),
+        (TypeKind::Date, TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_))
+    ) || matches!(
+        (rk, lk),
+        (TypeKind::Date, TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_))
+    );
+    let common = if mixes_date { None } else { common_kind(lk, rk) };
+    let Some(kind) = common else {
+        return Err(SqlError::validation(
+            format!("cannot apply '{op}' to arguments of type {lk} and {rk}"),
+            None,
+        ));
+    };
+    // Strings of any length, and timestamps with and without zone, compare without a cast.
+    let needs_cast = |k: &TypeKind| {
+        let same_family = (is_string(k) && is_string(&kind)) || (is_datetime(k) && is_datetime(&kind));
+        !same_family && *k != kind
+    };
+    let t = DataType::new(kind.clone());
+    let l = if needs_cast(lk) { coerce(l, &t) } else { l };
+    let r = if needs_cast(&r.ty().kind) {
+        coerce(r, &t)
+    } else {
+        r
+    };
+    Ok((l, r))
 }
 
 fn bind_binary(op: BinaryOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
-    let cmp = |c: CmpOp| -> Result<BoundExpr> {
-        let common = common_type([l.ty(), r.ty()].into_iter(), "comparison")?;
+    let cmp = |c: CmpOp, l: BoundExpr, r: BoundExpr| -> Result<BoundExpr> {
+        let (l, r) = comparable(l, r, op.symbol())?;
         let nullable = l.ty().nullable || r.ty().nullable;
-        Ok(call(
-            ScalarFunc::Compare(c),
-            vec![coerce(l.clone(), &common), coerce(r.clone(), &common)],
-            boolean(nullable),
-        ))
-    };
-    let arith = |a: ArithOp| -> Result<BoundExpr> {
-        let (lk, rk) = (&l.ty().kind, &r.ty().kind);
-        if numeric_rank(lk).is_none() || numeric_rank(rk).is_none() {
-            return Err(SqlError::validation(
-                format!(
-                    "cannot apply '{}' to arguments of type {} and {}",
-                    op_symbol(a),
-                    l.ty(),
-                    r.ty()
-                ),
-                None,
-            ));
-        }
-        let common = common_type([l.ty(), r.ty()].into_iter(), "arithmetic")?;
-        let nullable = l.ty().nullable || r.ty().nullable || matches!(a, ArithOp::Divide | ArithOp::Modulo);
-        let ty = DataType {
-            kind: common.kind.clone(),
-            nullable,
-        };
-        Ok(call(
-            ScalarFunc::Arith(a),
-            vec![coerce(l.clone(), &common), coerce(r.clone(), &common)],
-            ty,
-        ))
+        Ok(call(ScalarFunc::Compare(c), vec![l, r], boolean(nullable)))
     };
     match op {
         BinaryOp::And => Ok(logical(
@@ -331,29 +555,145 @@ fn bind_binary(op: BinaryOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
             ScalarFunc::Or,
             vec![expect_boolean(l, "OR")?, expect_boolean(r, "OR")?],
         )),
-        BinaryOp::Eq => cmp(CmpOp::Eq),
-        BinaryOp::NotEq => cmp(CmpOp::NotEq),
-        BinaryOp::Lt => cmp(CmpOp::Lt),
-        BinaryOp::LtEq => cmp(CmpOp::LtEq),
-        BinaryOp::Gt => cmp(CmpOp::Gt),
-        BinaryOp::GtEq => cmp(CmpOp::GtEq),
-        BinaryOp::Plus => arith(ArithOp::Plus),
-        BinaryOp::Minus => arith(ArithOp::Minus),
-        BinaryOp::Multiply => arith(ArithOp::Multiply),
-        BinaryOp::Divide => arith(ArithOp::Divide),
-        BinaryOp::Modulo => arith(ArithOp::Modulo),
-        BinaryOp::Concat => Err(SqlError::validation("'||' is not implemented yet", None)),
+        BinaryOp::Eq => cmp(CmpOp::Eq, l, r),
+        BinaryOp::NotEq => cmp(CmpOp::NotEq, l, r),
+        BinaryOp::Lt => cmp(CmpOp::Lt, l, r),
+        BinaryOp::LtEq => cmp(CmpOp::LtEq, l, r),
+        BinaryOp::Gt => cmp(CmpOp::Gt, l, r),
+        BinaryOp::GtEq => cmp(CmpOp::GtEq, l, r),
+        BinaryOp::Plus => bind_arith(ArithOp::Plus, l, r),
+        BinaryOp::Minus => bind_arith(ArithOp::Minus, l, r),
+        BinaryOp::Multiply => bind_arith(ArithOp::Multiply, l, r),
+        BinaryOp::Divide => bind_arith(ArithOp::Divide, l, r),
+        BinaryOp::Modulo => bind_arith(ArithOp::Modulo, l, r),
+        BinaryOp::Concat => {
+            let cannot = || {
+                SqlError::validation(
+                    format!(
+                        "cannot apply '||' to arguments of type {} and {} ('||' takes two strings)",
+                        describe(&l),
+                        describe(&r)
+                    ),
+                    None,
+                )
+            };
+            let len = |k: &TypeKind| match k {
+                TypeKind::Char(n) | TypeKind::Varchar(n) => Some(*n),
+                _ => None,
+            };
+            let (Some(a), Some(b)) = (len(&l.ty().kind), len(&r.ty().kind)) else {
+                return Err(cannot());
+            };
+            if is_untyped_null(&l) || is_untyped_null(&r) {
+                return Err(cannot());
+            }
+            let n = a.saturating_add(b).min(MAX_LENGTH);
+            let kind = match (&l.ty().kind, &r.ty().kind) {
+                (TypeKind::Char(_), TypeKind::Char(_)) => TypeKind::Char(n),
+                _ => TypeKind::Varchar(n),
+            };
+            let ty = nullable_like(kind, &[&l, &r]);
+            Ok(call(ScalarFunc::Concat, vec![l, r], ty))
+        }
     }
 }
 
-fn op_symbol(a: ArithOp) -> &'static str {
-    match a {
-        ArithOp::Plus => "+",
-        ArithOp::Minus => "-",
-        ArithOp::Multiply => "*",
-        ArithOp::Divide => "/",
-        ArithOp::Modulo => "%",
+/// Arithmetic: numbers (Flink's result types, see [`super::typing`]), and date/time ±
+/// interval, interval ± interval, interval × number.
+fn bind_arith(op: ArithOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
+    let cannot = |extra: &str| {
+        SqlError::validation(
+            format!(
+                "cannot apply '{}' to arguments of type {} and {}{extra}",
+                op.symbol(),
+                describe(&l),
+                describe(&r)
+            ),
+            None,
+        )
+    };
+    if is_untyped_null(&l) || is_untyped_null(&r) {
+        return Err(cannot(" (an untyped NULL needs a CAST here)"));
     }
+    let (lk, rk) = (l.ty().kind.clone(), r.ty().kind.clone());
+    let nullable = l.ty().nullable || r.ty().nullable;
+    let is_interval = |k: &TypeKind| matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth);
+    let is_moment = |k: &TypeKind| is_datetime(k) || matches!(k, TypeKind::Time(_));
+    let kind = match op {
+        ArithOp::Plus | ArithOp::Minus if is_moment(&lk) && is_interval(&rk) => lk.clone(),
+        ArithOp::Plus if is_interval(&lk) && is_moment(&rk) => rk.clone(),
+        ArithOp::Plus | ArithOp::Minus if is_interval(&lk) && lk == rk => lk.clone(),
+        ArithOp::Multiply if is_interval(&lk) && is_numeric(&rk) => lk.clone(),
+        ArithOp::Multiply if is_numeric(&lk) && is_interval(&rk) => rk.clone(),
+        ArithOp::Divide if is_interval(&lk) && is_numeric(&rk) => lk.clone(),
+        _ if is_moment(&lk) && is_moment(&rk) && op == ArithOp::Minus => {
+            return Err(cannot(
+                "; use TIMESTAMPDIFF(unit, a, b) for the time between two moments",
+            ));
+        }
+        _ if is_numeric(&lk) && is_numeric(&rk) => {
+            let exact = |k: &TypeKind| is_integer(k) || matches!(k, TypeKind::Decimal { .. });
+            if op == ArithOp::Modulo && !(exact(&lk) && exact(&rk)) {
+                return Err(cannot(" ('%' takes exact numerics)"));
+            }
+            let kind = numeric_arith_type(op, &lk, &rk).ok_or_else(|| cannot(""))?;
+            let (l, r) = match &kind {
+                // Decimal operands keep their own scales (the evaluator aligns them); integers
+                // become the DECIMAL they are.
+                TypeKind::Decimal { .. } => (to_decimal(l), to_decimal(r)),
+                TypeKind::Float | TypeKind::Double => {
+                    let t = DataType::new(kind.clone());
+                    (coerce(l, &t), coerce(r, &t))
+                }
+                _ => (l, r),
+            };
+            return Ok(call(
+                ScalarFunc::Arith(op),
+                vec![l, r],
+                DataType { kind, nullable },
+            ));
+        }
+        _ => return Err(cannot("")),
+    };
+    Ok(call(
+        ScalarFunc::Arith(op),
+        vec![l, r],
+        DataType { kind, nullable },
+    ))
+}
+
+/// An exact numeric as the `DECIMAL` it is (`INT` → `DECIMAL(10, 0)`).
+fn to_decimal(e: BoundExpr) -> BoundExpr {
+    match as_decimal(&e.ty().kind) {
+        Some((precision, scale)) if is_integer(&e.ty().kind) => {
+            coerce(e, &DataType::new(TypeKind::Decimal { precision, scale }))
+        }
+        _ => e,
+    }
+}
+
+/// The regular expression a `LIKE` pattern means (`%` any run, `_` one character, `escape`
+/// makes the next character literal).
+pub(crate) fn like_regex(pattern: &str, escape: Option<char>) -> std::result::Result<regex::Regex, String> {
+    let mut re = String::with_capacity(pattern.len() + 8);
+    re.push_str("^(?s:");
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if Some(c) == escape {
+            match chars.next() {
+                Some(n) => re.push_str(&regex::escape(n.encode_utf8(&mut [0; 4]))),
+                None => return Err(format!("LIKE pattern '{pattern}' ends with its escape character")),
+            }
+        } else if c == '%' {
+            re.push_str(".*");
+        } else if c == '_' {
+            re.push('.');
+        } else {
+            re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+        }
+    }
+    re.push_str(")$");
+    regex::Regex::new(&re).map_err(|e| format!("LIKE pattern '{pattern}' is too large: {e}"))
 }
 
 fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
@@ -381,6 +721,9 @@ fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
             } else if let Some((int, frac)) = text.split_once('.') {
                 let scale = frac.len() as u32;
                 let precision = (int.trim_start_matches('0').len() as u32 + scale).max(1);
+                if precision > 38 {
+                    return Err(SqlError::validation(format!("number out of range: {text}"), None));
+                }
                 let d = decimal::parse(text, 38, scale)
                     .ok_or_else(|| SqlError::validation(format!("number out of range: {text}"), None))?;
                 lit_of(Value::Decimal(d), TypeKind::Decimal { precision, scale })
@@ -395,7 +738,7 @@ fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
                         lit_of(
                             Value::Decimal(d),
                             TypeKind::Decimal {
-                                precision: text.len() as u32,
+                                precision: text.trim_start_matches('0').len().clamp(1, 38) as u32,
                                 scale: 0,
                             },
                         )
@@ -412,7 +755,7 @@ fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
             TypeKind::Time(0),
         ),
         Literal::Timestamp(s) => {
-            let precision = s.split_once('.').map_or(0, |(_, f)| f.len() as u32).min(9);
+            let precision = s.split_once('.').map_or(0, |(_, f)| f.trim().len() as u32).min(9);
             lit_of(
                 Value::Timestamp(temporal::parse_timestamp(s).ok_or_else(|| bad_literal("TIMESTAMP", s))?),
                 TypeKind::Timestamp(precision),
@@ -434,7 +777,7 @@ pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) 
         Some(t) => (true, t),
         None => (false, text),
     };
-    let sign = if neg { -1 } else { 1 };
+    let sign: i64 = if neg { -1 } else { 1 };
     let ms_per = |u: TimeUnit| -> Option<i64> {
         Some(match u {
             TimeUnit::Day => 86_400_000,
@@ -449,32 +792,37 @@ pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) 
         value,
         ty: DataType::new(kind).not_null(),
     };
+    let int = |s: &str| s.trim().parse::<i64>().map_err(|_| bad());
     match (unit, to) {
         (TimeUnit::Year | TimeUnit::Month, _) => {
             let months = match (unit, to) {
                 (TimeUnit::Year, Some(TimeUnit::Month)) => {
                     let (y, m) = text.split_once('-').ok_or_else(bad)?;
-                    y.parse::<i32>().map_err(|_| bad())? * 12 + m.parse::<i32>().map_err(|_| bad())?
+                    int(y)?.checked_mul(12).and_then(|y| y.checked_add(int(m).ok()?))
                 }
-                (TimeUnit::Year, None) => text.parse::<i32>().map_err(|_| bad())? * 12,
-                (TimeUnit::Month, None) => text.parse::<i32>().map_err(|_| bad())?,
+                (TimeUnit::Year, None) => int(text)?.checked_mul(12),
+                (TimeUnit::Month, None) => Some(int(text)?),
                 _ => return Err(bad()),
             };
+            let months = months
+                .and_then(|m| i32::try_from(sign * m).ok())
+                .ok_or_else(bad)?;
             Ok(interval(
                 TypeKind::IntervalYearMonth,
-                Value::IntervalMonths(sign as i32 * months),
+                Value::IntervalMonths(months),
             ))
         }
         (u, None) => {
             let per = ms_per(u).ok_or_else(bad)?;
             let millis = if u == TimeUnit::Second {
                 let secs: f64 = text.parse().map_err(|_| bad())?;
-                (secs * 1000.0).round() as i64
+                let ms = (secs * 1000.0).round();
+                if !ms.is_finite() || ms.abs() > 9.0e18 {
+                    return Err(bad());
+                }
+                ms as i64
             } else {
-                text.parse::<i64>()
-                    .map_err(|_| bad())?
-                    .checked_mul(per)
-                    .ok_or_else(bad)?
+                int(text)?.checked_mul(per).ok_or_else(bad)?
             };
             Ok(interval(
                 TypeKind::IntervalDayTime,
@@ -484,21 +832,33 @@ pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) 
         (_, Some(_)) => {
             // `'1 10:00:00' DAY TO SECOND` and the like: days, then a time of day.
             let (days, time) = match text.split_once(' ') {
-                Some((d, t)) => (d.parse::<i64>().map_err(|_| bad())?, t),
+                Some((d, t)) => (int(d)?, t),
+                None if unit == TimeUnit::Day => (int(text)?, ""),
                 None => (0, text),
             };
-            let mut parts = time.split(':');
-            let mut millis = days * 86_400_000;
-            let units = [3_600_000i64, 60_000, 1000];
+            let mut millis = days.checked_mul(86_400_000).ok_or_else(bad)?;
+            let units = [3_600_000f64, 60_000.0, 1000.0];
             let start = match unit {
                 TimeUnit::Day | TimeUnit::Hour => 0,
                 TimeUnit::Minute => 1,
                 _ => 2,
             };
-            for per in &units[start..] {
-                match parts.next() {
-                    Some(p) => millis += (p.parse::<f64>().map_err(|_| bad())? * *per as f64).round() as i64,
-                    None => break,
+            if !time.is_empty() {
+                let mut parts = time.split(':');
+                for per in &units[start..] {
+                    match parts.next() {
+                        Some(p) => {
+                            let v = p.parse::<f64>().map_err(|_| bad())? * per;
+                            if !v.is_finite() || v.abs() > 9.0e15 {
+                                return Err(bad());
+                            }
+                            millis = millis.checked_add(v.round() as i64).ok_or_else(bad)?;
+                        }
+                        None => break,
+                    }
+                }
+                if parts.next().is_some() {
+                    return Err(bad());
                 }
             }
             Ok(interval(

@@ -9,14 +9,35 @@
 //! Contract: an expression that binds never fails to evaluate because of its types; it fails
 //! only on data (division by zero, a `CAST` of a string that is not a number), with an
 //! [`EvalError`] naming the function and the value.
+//!
+//! An untyped `NULL` literal is a [`BoundExpr::Literal`] holding `Value::Null`; it takes the
+//! type of its context (`CASE`, comparisons, `COALESCE`, function arguments). Typed `NULL`s
+//! (`CAST(NULL AS INT)`) are `Cast` calls. Flink rejects an untyped `NULL` in arithmetic and
+//! `||`, and so does the binder.
+//!
+//! Modules: `bind` (operators and special forms), `functions` (named functions, one file per
+//! family), `typing` (Flink's type algebra), `cast` (the `CAST` matrix and text forms), `eval`.
 
 mod bind;
+mod cast;
 mod eval;
 mod func;
+mod functions;
+mod typing;
 
 pub use bind::{Scope, bind, bind_literal_interval};
 pub use eval::{EvalContext, EvalError};
-pub use func::ScalarFunc;
+pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
+pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
+
+#[allow(unused_imports)] // The query binder and planner use these.
+pub(crate) use bind::interval_millis;
+#[allow(unused_imports)]
+pub(crate) use cast::{cast, to_text};
+#[allow(unused_imports)]
+pub(crate) use eval::compare;
+#[allow(unused_imports)]
+pub(crate) use typing::{coerce, common_type, common_type_of, is_untyped_null};
 
 use crate::types::DataType;
 use crate::value::Value;
@@ -72,6 +93,26 @@ impl BoundExpr {
             BoundExpr::Literal { value, .. } => Some(value),
             _ => None,
         }
+    }
+
+    /// Whether the expression reads no column and calls only deterministic functions.
+    pub fn is_constant(&self) -> bool {
+        match self {
+            BoundExpr::Column { .. } => false,
+            BoundExpr::Literal { .. } => true,
+            BoundExpr::Call { func, args, .. } => {
+                func.is_deterministic() && args.iter().all(BoundExpr::is_constant)
+            }
+        }
+    }
+
+    /// The value of a constant expression ([`is_constant`](Self::is_constant)), computed now;
+    /// `None` when it is not constant or fails to evaluate.
+    pub fn constant_value(&self) -> Option<Value> {
+        if !self.is_constant() {
+            return None;
+        }
+        self.eval(&Vec::new(), &EvalContext::default()).ok()
     }
 
     /// Calls `f` on every column index the expression reads.
