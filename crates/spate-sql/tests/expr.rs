@@ -203,7 +203,7 @@ fn arithmetic_types_match_flink() {
     );
     assert_eq!(
         type_of("CAST(1.25 AS DECIMAL(10,2)) * CAST(1.5 AS DECIMAL(5,3))"),
-        "DECIMAL(15, 5) NOT NULL"
+        "DECIMAL(16, 5) NOT NULL"
     );
     assert_eq!(
         type_of("CAST(1.25 AS DECIMAL(10,2)) / CAST(3 AS DECIMAL(5,3))"),
@@ -218,7 +218,46 @@ fn arithmetic_types_match_flink() {
     assert_eq!(type_of("f * i"), "DOUBLE");
     assert_eq!(type_of("big / i"), "BIGINT");
     assert_eq!(type_of("ROUND(1.2345, 2)"), "DECIMAL(4, 2) NOT NULL");
-    assert_eq!(type_of("FLOOR(d)"), "DECIMAL(9, 0)");
+    assert_eq!(type_of("FLOOR(d)"), "DECIMAL(10, 0)");
+    assert_eq!(type_of("CEIL(d)"), "DECIMAL(10, 0)");
+    assert_eq!(type_of("ROUND(d, 1)"), "DECIMAL(10, 1)");
+    assert_eq!(type_of("ROUND(d, -1)"), "DECIMAL(9, 0)");
+    assert_eq!(type_of("ROUND(d)"), "DECIMAL(9, 0)");
+    assert_eq!(type_of("TRUNCATE(d, 1)"), "DECIMAL(10, 1)");
+    assert_eq!(type_of("ABS(d)"), "DECIMAL(10, 2)");
+    assert_eq!(type_of("SIGN(d)"), "DECIMAL(10, 2)");
+    assert_eq!(type_of("ROUND(i, -1)"), "INT NOT NULL");
+    assert_eq!(type_of("d * d"), "DECIMAL(21, 4)");
+    assert_eq!(type_of("d / i"), "DECIMAL(21, 13)");
+    assert_eq!(type_of("MOD(7.5, 2)"), "DECIMAL(2, 1) NOT NULL");
+    assert_eq!(type_of("MOD(CAST(7 AS BIGINT), 2)"), "INT NOT NULL");
+    assert_eq!(type_of("CAST(7 AS BIGINT) % 2"), "INT NOT NULL");
+    assert_eq!(type_of("7 % CAST(2 AS BIGINT)"), "BIGINT NOT NULL");
+    assert_eq!(type_of("i / 0"), "INT NOT NULL");
+    assert_eq!(type_of("COALESCE(n, 1.5)"), "DECIMAL(11, 1) NOT NULL");
+    assert_eq!(type_of("GREATEST(i, 2.5)"), "DECIMAL(11, 1) NOT NULL");
+    assert_eq!(type_of("IF(b, 1, 2.5)"), "DECIMAL(11, 1)");
+    assert_eq!(type_of("CAST(1.25 AS DECIMAL(2,1))"), "DECIMAL(2, 1) NOT NULL");
+    assert_eq!(type_of("CAST(i AS STRING)"), "STRING NOT NULL");
+    assert_eq!(type_of("UPPER('abc')"), "CHAR(3) NOT NULL");
+    assert_eq!(type_of("UPPER(s)"), "STRING");
+    assert_eq!(type_of("CONCAT('ab', 'x')"), "STRING NOT NULL");
+    assert_eq!(type_of("'a' || s"), "STRING");
+    assert_eq!(type_of("i IN (1, 2)"), "BOOLEAN NOT NULL");
+    assert_eq!(type_of("b IS TRUE"), "BOOLEAN NOT NULL");
+    assert_eq!(type_of("NULLIF(i, 1)"), "INT");
+    assert_eq!(type_of("CASE WHEN i > 2 THEN 1 ELSE n END"), "INT");
+    assert_eq!(type_of("TIMESTAMPADD(HOUR, 1, ts)"), "TIMESTAMP(3)");
+    assert_eq!(
+        type_of("TIMESTAMPADD(HOUR, 1, DATE '2024-01-31')"),
+        "TIMESTAMP(6) NOT NULL"
+    );
+    assert_eq!(
+        type_of("TIMESTAMPADD(HOUR, 1, TIME '10:00:00')"),
+        "TIME(0) NOT NULL"
+    );
+    assert_eq!(type_of("FLOOR(ts TO HOUR)"), "TIMESTAMP(3)");
+    assert_eq!(type_of("TO_TIMESTAMP_LTZ(big, 3)"), "TIMESTAMP_LTZ(3)");
 }
 
 #[test]
@@ -588,7 +627,11 @@ fn time_functions_match_flink() {
             "2024-01-30 19:00:00",
         ),
         ("TIMESTAMPADD(DAY, 1, DATE '2024-01-31')", "2024-02-01"),
-        ("TIMESTAMPADD(HOUR, 1, DATE '2024-01-31')", "2024-01-31 01:00:00"),
+        (
+            "TIMESTAMPADD(HOUR, 1, DATE '2024-01-31')",
+            "2024-01-31 01:00:00.000000",
+        ),
+        ("TIMESTAMPADD(HOUR, 1, TIME '10:00:00')", "11:00:00"),
         (
             "TIMESTAMPADD(WEEK, 1, TIMESTAMP '2024-01-31 00:00:00')",
             "2024-02-07 00:00:00",
@@ -767,4 +810,118 @@ fn odd_input_is_an_error_or_a_value_never_a_panic() {
     assert!(text("CAST('99999999999999999999' AS INT)").starts_with("ERROR"));
     assert_eq!(text("CAST('1e400' AS DECIMAL(10,2))"), "NULL");
     assert!(bound("'a' LIKE 'a\\' ESCAPE '\\'").is_err());
+}
+
+#[test]
+fn more_flink_validation_errors() {
+    // Flink run 2 rejects each of these at validation (or, for `s = 1` and `i = '1'`, while
+    // generating code: "implicit type conversion between VARCHAR and INTEGER is not supported").
+    for sql in [
+        "IF(NULL, 1, 2)",
+        "CONCAT(s, NULL)",
+        "EXTRACT(DOW FROM TIME '10:00:00')",
+        "s = 1",
+        "i = '1'",
+        "b = 1",
+        "ts = DATE '2026-11-01'",
+        "NOT 1",
+        "1 AND TRUE",
+        "CASE WHEN 1 THEN 'a' END",
+        "GREATEST(1, 'a')",
+        "ARRAY[1, 'a']",
+        "COALESCE(i, 'a')",
+        "CAST(b AS DATE)",
+        "CAST(DATE '2024-01-01' AS TIME)",
+        "DATE_FORMAT(DATE '2026-11-01', 'yyyy')",
+        "YEAR('2026-11-01')",
+        "ABS(s)",
+        "UPPER(1)",
+        "s + 1",
+        "i || 'a'",
+    ] {
+        assert!(bound(sql).is_err(), "{sql} should not bind");
+    }
+    assert!(error("s = 1").contains("STRING and INT"));
+    assert!(error("GREATEST(1, 'a')").contains("INT and CHAR(1)"));
+}
+
+#[test]
+fn more_values_match_flink() {
+    // Flink run 2 (over a one-row CSV table with the test row's values).
+    check_texts(&[
+        ("d + i", "19.50"),
+        ("d * d", "156.2500"),
+        ("d / i", "1.7857142857143"),
+        ("f * i", "17.5"),
+        ("big / i", "1"),
+        ("ROUND(d, 1)", "12.5"),
+        ("ROUND(d, -1)", "10"),
+        ("ROUND(d)", "13"),
+        ("TRUNCATE(d, 1)", "12.5"),
+        ("FLOOR(d)", "12"),
+        ("CEIL(d)", "13"),
+        ("SIGN(d)", "1.00"),
+        ("ROUND(i, -1)", "10"),
+        ("CAST(1.25 AS DECIMAL(2,1))", "1.3"),
+        ("GREATEST(i, 2.5)", "7.0"),
+        ("SPLIT_INDEX(s, ',', 1)", "NULL"),
+        ("LPAD(s, 5, 'x')", "xxabc"),
+        ("CONCAT_WS('-', s, 'x')", "abc-x"),
+        ("ts = '2026-11-01 08:01:00.123'", "TRUE"),
+        ("FROM_UNIXTIME(big)", "1970-01-01 00:00:10"),
+        ("UNIX_TIMESTAMP(s)", "-9223372036854775808"),
+        ("TIMESTAMPADD(MONTH, i, ts)", "2027-06-01 08:01:00.123"),
+        ("CAST(f AS INT)", "2"),
+        ("CAST(d AS INT)", "12"),
+        ("NULLIF(s, 'abc')", "NULL"),
+        ("INITCAP(s)", "Abc"),
+        ("CAST(CAST(12.5 AS DECIMAL(10,2)) AS VARCHAR(3))", "12."),
+        ("CAST(CAST(-0.5 AS DECIMAL(3,2)) AS STRING)", "-0.50"),
+        ("CAST(CAST(0.05 AS DECIMAL(3,2)) AS STRING)", "0.05"),
+        ("CAST(1e20 AS BIGINT)", "9223372036854775807"),
+        ("CAST(CAST('NaN' AS DOUBLE) AS INT)", "0"),
+        ("CAST(123456789.125e0 AS STRING)", "1.23456789125E8"),
+        ("CAST(1e-5 AS DECIMAL(10,4))", "0.0000"),
+        ("CAST(2.5 AS BOOLEAN)", "TRUE"),
+        ("CAST(TIME '10:00:00.123' AS STRING)", "10:00:00.123"),
+        ("CAST(CAST('10:00:00.123' AS TIME(3)) AS STRING)", "10:00:00.123"),
+        ("CAST(INTERVAL '1' DAY AS STRING)", "+1 00:00:00.000"),
+        ("CAST(INTERVAL '2' MONTH AS STRING)", "+0-02"),
+        ("CAST(ROW(1, 'a') AS STRING)", "(1, a)"),
+        ("CAST(CAST('abc' AS BYTES) AS STRING)", "abc"),
+        ("CAST(12.5 AS BIGINT)", "12"),
+        ("CAST('-12' AS TINYINT)", "-12"),
+        ("CAST('+5' AS INT)", "5"),
+        ("CAST('.5' AS DECIMAL(3,2))", "0.50"),
+        ("CAST(CAST(ARRAY[1,2] AS ARRAY<STRING>) AS STRING)", "[1, 2]"),
+        ("CAST(TIME '10:00:00' AS TIMESTAMP(3))", "1970-01-01 10:00:00.000"),
+        ("INTERVAL '1' DAY * 2 = INTERVAL '2' DAY", "TRUE"),
+        (
+            "INTERVAL '1' DAY + INTERVAL '2' HOUR = INTERVAL '26' HOUR",
+            "TRUE",
+        ),
+        ("EXTRACT(HOUR FROM INTERVAL '26' HOUR)", "2"),
+        ("EXTRACT(HOUR FROM TIME '10:00:00')", "10"),
+        ("HOUR(DATE '2026-11-01')", "0"),
+        ("LOCATE('', 'abc', 5)", "1"),
+        ("POSITION('' IN '')", "1"),
+        ("REPLACE('', '', 'x')", "x"),
+        ("SPLIT_INDEX('', ',', 0)", "NULL"),
+        ("SPLIT_INDEX('a,,b', ',', 1)", ""),
+        ("INITCAP('')", ""),
+        ("CHR(97)", "a"),
+        ("ASCII('a')", "97"),
+        ("TRIM('')", ""),
+        ("LTRIM('xxa', 'x')", "a"),
+        ("REGEXP_REPLACE('aaa', 'a*', 'b')", "bb"),
+        ("REGEXP_EXTRACT('abc', '(x)?b', 1)", "NULL"),
+        ("SUBSTRING('hello', 2, 0)", ""),
+        ("LPAD('', 3, 'ab')", "aba"),
+        ("RIGHT('héllo', 4)", "éllo"),
+    ]);
+    assert!(text("CAST('  true ' AS BOOLEAN)").starts_with("ERROR"));
+    assert!(text("CAST('300' AS TINYINT)").starts_with("ERROR"));
+    assert!(text("CAST('  ' AS INT)").starts_with("ERROR"));
+    assert!(text("CAST('1.5e0' AS INT)").starts_with("ERROR"));
+    assert!(text("d / 0").starts_with("ERROR"));
 }

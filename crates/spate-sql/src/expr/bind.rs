@@ -216,6 +216,20 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                     None,
                 ));
             }
+            let time_unit = matches!(
+                unit,
+                TimeUnit::Hour
+                    | TimeUnit::Minute
+                    | TimeUnit::Second
+                    | TimeUnit::Millisecond
+                    | TimeUnit::Microsecond
+            );
+            if matches!(k, TypeKind::Time(_)) && !time_unit {
+                return Err(SqlError::validation(
+                    format!("EXTRACT({} FROM ..) cannot be applied to a TIME", unit.name()),
+                    None,
+                ));
+            }
             let ty = nullable_like(TypeKind::BigInt, &[&e]);
             Ok(call(ScalarFunc::Time(TimeFunc::Extract(*unit)), vec![e], ty))
         }
@@ -750,10 +764,13 @@ fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
             Value::Date(temporal::parse_date(s).ok_or_else(|| bad_literal("DATE", s))?),
             TypeKind::Date,
         ),
-        Literal::Time(s) => lit_of(
-            Value::Time(temporal::parse_time(s).ok_or_else(|| bad_literal("TIME", s))?),
-            TypeKind::Time(0),
-        ),
+        Literal::Time(s) => {
+            let precision = s.split_once('.').map_or(0, |(_, f)| f.trim().len() as u32).min(9);
+            lit_of(
+                Value::Time(temporal::parse_time(s).ok_or_else(|| bad_literal("TIME", s))?),
+                TypeKind::Time(precision),
+            )
+        }
         Literal::Timestamp(s) => {
             let precision = s.split_once('.').map_or(0, |(_, f)| f.trim().len() as u32).min(9);
             lit_of(

@@ -31,7 +31,7 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
         (TypeKind::Varchar(n), v) => Value::String(truncate_chars(to_text(v, from), *n)),
         (TypeKind::Char(n), v) => Value::String(pad_chars(truncate_chars(to_text(v, from), *n), *n)),
         (k, Value::Int(i)) if is_integer(k) => wrap_int(*i, k),
-        (k, Value::Float(f)) if is_integer(k) => wrap_int(float_to_long(*f), k),
+        (k, Value::Float(f)) if is_integer(k) => wrap_int(float_to_integer(*f, k), k),
         (k, Value::Decimal(d)) if is_integer(k) => {
             let whole = *d / decimal::pow10(decimal_scale(&from.kind));
             wrap_int(whole as i64, k)
@@ -154,10 +154,15 @@ pub(crate) fn wrap_int(i: i64, k: &TypeKind) -> Value {
     })
 }
 
-/// Java's `(long) d`: toward zero, saturating, NaN is 0.
-fn float_to_long(f: f64) -> i64 {
+/// Java's `(long) d` for `BIGINT`, `(int) d` (then narrowed) for the smaller types: toward
+/// zero, saturating, NaN is 0.
+fn float_to_integer(f: f64, k: &TypeKind) -> i64 {
     // Rust's `as` saturates and maps NaN to 0, exactly Java's rule.
-    f as i64
+    if *k == TypeKind::BigInt {
+        f as i64
+    } else {
+        i64::from(f as i32)
+    }
 }
 
 /// An integer from text, in the target type's range; `None` when it is not one. A fraction
@@ -205,9 +210,9 @@ pub(crate) fn parse_double(s: &str) -> Option<f64> {
 }
 
 /// Flink's text to boolean (`BinaryStringDataUtil.toBoolean`): case-insensitive
-/// `t/true/y/yes/1` and `f/false/n/no/0`.
+/// `t/true/y/yes/1` and `f/false/n/no/0`, not trimmed (Flink run 2: `'  true '` fails).
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim().to_ascii_lowercase().as_str() {
+    match s.to_ascii_lowercase().as_str() {
         "t" | "true" | "y" | "yes" | "1" => Some(true),
         "f" | "false" | "n" | "no" | "0" => Some(false),
         _ => None,

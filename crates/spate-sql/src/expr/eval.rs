@@ -111,7 +111,8 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
                 return Ok(Value::Null);
             }
             match compare(&a, &b) {
-                None => Value::Boolean(*op == CmpOp::NotEq && !same_variant(&a, &b)),
+                // NaN: only `<>` holds, as in Java.
+                None => Value::Boolean(*op == CmpOp::NotEq && same_variant(&a, &b)),
                 Some(o) => Value::Boolean(match op {
                     CmpOp::Eq => o == Ordering::Equal,
                     CmpOp::NotEq => o != Ordering::Equal,

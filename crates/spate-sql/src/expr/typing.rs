@@ -109,7 +109,9 @@ pub(crate) fn decimal_arith_type(op: ArithOp, (p1, s1): (u32, u32), (p2, s2): (u
             let scale = s1.max(s2);
             decimal((p1 - s1).max(p2 - s2) + scale + 1, scale)
         }
-        ArithOp::Multiply => decimal(p1 + p2, s1 + s2),
+        // One more digit than Calcite's p1 + p2 (Flink run 2: DECIMAL(10, 2) * DECIMAL(5, 3) is
+        // DECIMAL(16, 5)).
+        ArithOp::Multiply => decimal(p1 + p2 + 1, s1 + s2),
         ArithOp::Divide => {
             let scale = 6.max(s1 + p2 + 1);
             decimal(p1 - s1 + s2 + scale, scale)
@@ -290,14 +292,22 @@ mod tests {
             TypeKind::Decimal { precision, scale } => (precision, scale),
             other => panic!("{other}"),
         };
-        // The brief's example: DECIMAL(10,2) + DECIMAL(5,3): scale 3, 8 integer digits + 1.
+        // Flink run 2. DECIMAL(10,2) + DECIMAL(5,3): scale 3, 8 integer digits + 1.
         assert_eq!(
             d(decimal_arith_type(ArithOp::Plus, dec(10, 2), dec(5, 3))),
             (12, 3)
         );
         assert_eq!(
             d(decimal_arith_type(ArithOp::Multiply, dec(10, 2), dec(5, 3))),
-            (15, 5)
+            (16, 5)
+        );
+        assert_eq!(
+            d(decimal_arith_type(ArithOp::Multiply, dec(10, 2), dec(10, 2))),
+            (21, 4)
+        );
+        assert_eq!(
+            d(decimal_arith_type(ArithOp::Divide, dec(10, 2), dec(10, 0))),
+            (21, 13)
         );
         assert_eq!(
             d(decimal_arith_type(ArithOp::Divide, dec(10, 2), dec(5, 3))),

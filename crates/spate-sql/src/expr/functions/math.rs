@@ -123,7 +123,12 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                     } else {
                         MathFunc::Ceil
                     };
-                    (f, round_type(&k, 0))
+                    // The precision stays (Flink run 2: FLOOR(DECIMAL(10, 2)) is DECIMAL(10, 0)).
+                    let kind = match k {
+                        TypeKind::Decimal { precision, .. } => decimal(precision, 0),
+                        other => other,
+                    };
+                    (f, kind)
                 }
             };
             Ok(c.done(ScalarFunc::Math(f), kind, false))

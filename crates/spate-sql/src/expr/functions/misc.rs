@@ -51,15 +51,16 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 return Err(c.mismatch("(BOOLEAN, T, T)"));
             }
             let cond = c.args.remove(0);
-            let cond = if is_untyped_null(&cond) {
-                coerce(cond, &DataType::new(TypeKind::Boolean))
-            } else if cond.ty().kind == TypeKind::Boolean {
+            // Flink rejects an untyped NULL condition ("Illegal use of 'NULL'", run 2).
+            let cond = if cond.ty().kind == TypeKind::Boolean && !is_untyped_null(&cond) {
                 cond
             } else {
                 c.args.insert(0, cond);
                 return Err(c.mismatch("(BOOLEAN, T, T)"));
             };
-            let ty = unify(&mut c, "IF")?;
+            let mut ty = unify(&mut c, "IF")?;
+            // Flink types IF as nullable when its condition is (run 2: IF(b, 1, 2.5)).
+            ty.nullable = ty.nullable || cond.ty().nullable;
             let mut args = vec![cond];
             args.append(&mut c.args);
             Ok(BoundExpr::Call {

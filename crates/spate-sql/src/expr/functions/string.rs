@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::eval::EvalError;
 use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
+use crate::expr::typing::is_untyped_null;
 use crate::types::{MAX_LENGTH, TypeKind};
 use crate::value::Value;
 
@@ -226,6 +227,13 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 return Err(c.mismatch("(STRING, 256): only SHA-256 is supported"));
             }
             Ok(c.done(ScalarFunc::String(F::Sha2), string(), false))
+        }
+        // An untyped NULL argument is an error in Flink (run 1: CONCAT('a', NULL)).
+        "CONCAT" if c.args.iter().any(is_untyped_null) => {
+            Err(c.mismatch("(STRING, ...) (write CAST(NULL AS STRING))"))
+        }
+        "CONCAT_WS" if c.args.iter().any(is_untyped_null) => {
+            Err(c.mismatch("(STRING separator, STRING, ...) (write CAST(NULL AS STRING))"))
         }
         "CONCAT" => {
             c.check_all(Str, 1, "(STRING, ...)")?;
@@ -446,6 +454,10 @@ pub(crate) fn substring(s: &str, pos: i64, len: Option<i64>) -> &str {
 /// 1-based character position of `needle` in `hay` at or after character `from` (below 1
 /// counts as 1, as Flink's `LOCATE('b', 'abcb', 0)` is 2); 0 if absent.
 fn locate(needle: &str, hay: &str, from: i64) -> i64 {
+    if needle.is_empty() {
+        // Flink run 2: LOCATE('', 'abc', 5) and POSITION('' IN '') are 1.
+        return 1;
+    }
     let from = from.max(1);
     let tail = skip_chars(hay, (from - 1) as usize);
     if tail.is_empty() && !needle.is_empty() {
@@ -522,8 +534,35 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]
             }
         }
         // The replacement is literal text: Flink quotes it (`$1` stays `$1`, run 1).
-        RegexKind::Replace => Value::String(re.replace_all(s, regex::NoExpand(text(&v[2]))).into_owned()),
+        RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(&v[2]))?),
     })
+}
+
+/// Java's `replaceAll` with a literal replacement: unlike the `regex` crate, Java also
+/// replaces an empty match right after a non-empty one (Flink run 2:
+/// `REGEXP_REPLACE('aaa', 'a*', 'b')` is `bb`).
+fn replace_all_like_java(re: &regex::Regex, s: &str, replacement: &str) -> Result<String, EvalError> {
+    let mut out = String::with_capacity(s.len());
+    let (mut last, mut pos) = (0, 0);
+    while pos <= s.len() {
+        let Some(m) = re.find_at(s, pos) else { break };
+        out.push_str(&s[last..m.start()]);
+        out.push_str(replacement);
+        if out.len() > MAX_RESULT_BYTES {
+            return Err(too_long("REGEXP_REPLACE", out.len()));
+        }
+        last = m.end();
+        pos = if m.is_empty() {
+            match s[m.end()..].chars().next() {
+                Some(c) => m.end() + c.len_utf8(),
+                None => break,
+            }
+        } else {
+            m.end()
+        };
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -552,6 +591,16 @@ mod tests {
         assert_eq!(locate("b", "abcb", 3), 4);
         assert_eq!(locate("z", "abc", 1), 0);
         assert_eq!(initcap("hello wORLD foo_bar 1a"), "Hello World Foo_Bar 1a");
+    }
+
+    #[test]
+    fn regexp_replace_handles_empty_matches_as_java() {
+        let re = |p: &str| regex::Regex::new(p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(replace_all_like_java(&re("a*"), "aaa", "b"), Ok("bb".into()));
+        assert_eq!(replace_all_like_java(&re("x*"), "abc", "-"), Ok("-a-b-c-".into()));
+        assert_eq!(replace_all_like_java(&re("oo|ar"), "foobar", ""), Ok("fb".into()));
+        // As Java: the empty match at the end follows the match of "é".
+        assert_eq!(replace_all_like_java(&re("é*"), "aé", "-"), Ok("-a--".into()));
     }
 
     #[test]

@@ -196,17 +196,18 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         "TIMESTAMPADD" => {
             let unit = unit_arg(&c).ok_or_else(|| c.mismatch("(unit, INT, DATE or TIMESTAMP)"))?;
             c.args.remove(0);
-            c.check(&[Int, DateTime], 2, "(unit, INT, DATE or TIMESTAMP)")?;
+            let takes = "(unit, INT, DATE, TIME or TIMESTAMP)";
+            c.check(&[Int, Any], 2, takes)?;
+            let day_or_longer = matches!(
+                unit,
+                TimeUnit::Year | TimeUnit::Quarter | TimeUnit::Month | TimeUnit::Week | TimeUnit::Day
+            );
+            // Flink run 2: TIMESTAMPADD(HOUR, 1, DATE ..) is a TIMESTAMP(6); on a TIME it stays a TIME.
             let kind = match &c.args[1].ty().kind {
-                TypeKind::Date
-                    if !matches!(
-                        unit,
-                        TimeUnit::Year | TimeUnit::Quarter | TimeUnit::Month | TimeUnit::Week | TimeUnit::Day
-                    ) =>
-                {
-                    TypeKind::Timestamp(0)
-                }
-                other => other.clone(),
+                TypeKind::Date if !day_or_longer => TypeKind::Timestamp(6),
+                TypeKind::Time(_) if day_or_longer => return Err(c.mismatch(takes)),
+                k if super::is_datetime(k) || matches!(k, TypeKind::Time(_)) => k.clone(),
+                _ => return Err(c.mismatch(takes)),
             };
             Ok(c.done(ScalarFunc::Time(TimeFunc::TimestampAdd(unit)), kind, false))
         }
@@ -314,14 +315,20 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
         TimeFunc::TimestampAdd(unit) => {
             let n = v[0].as_i64().unwrap_or(0);
             let overflow = || EvalError(format!("TIMESTAMPADD({}, {n}, ..) overflows", unit.name()));
-            let (micros, was_date) = match &v[1] {
-                Value::Date(d) => (i64::from(*d) * MICROS_PER_DAY, true),
-                Value::Timestamp(t) => (*t, false),
+            let micros = match &v[1] {
+                Value::Date(d) => i64::from(*d) * MICROS_PER_DAY,
+                Value::Timestamp(t) => *t,
+                Value::Time(nanos) => {
+                    let t = add_units(nanos / 1000, unit, n).ok_or_else(overflow)?;
+                    return Ok(Value::Time(t.rem_euclid(MICROS_PER_DAY) * 1000));
+                }
                 _ => return Ok(Value::Null),
             };
             let t = add_units(micros, unit, n).ok_or_else(overflow)?;
-            match (&ty.kind, was_date) {
-                (TypeKind::Date, _) => Value::Date(t.div_euclid(MICROS_PER_DAY) as i32),
+            match &ty.kind {
+                TypeKind::Date => {
+                    Value::Date(i32::try_from(t.div_euclid(MICROS_PER_DAY)).map_err(|_| overflow())?)
+                }
                 _ => Value::Timestamp(t),
             }
         }
