@@ -8,7 +8,7 @@
 //! precision/scale and NULL-ability of result types.
 
 use spate_sql::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
-use spate_sql::expr::{BoundExpr, EvalContext, Scope, bind};
+use spate_sql::expr::{BoundExpr, EvalContext, Scope, bind, bind_field};
 use spate_sql::types::{DataType, TypeKind};
 use spate_sql::value::{Row, Value};
 use spate_sql::{SqlError, parse};
@@ -924,4 +924,23 @@ fn more_values_match_flink() {
     assert!(text("CAST('  ' AS INT)").starts_with("ERROR"));
     assert!(text("CAST('1.5e0' AS INT)").starts_with("ERROR"));
     assert!(text("d / 0").starts_with("ERROR"));
+}
+
+#[test]
+fn row_fields_and_constant_folding() {
+    let r = bound("ROW(i, 'x')").unwrap_or_else(|e| panic!("{e}"));
+    let f = bind_field(r.clone(), "EXPR$1").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.eval(&row(), &ctx()), Ok(Value::String("x".into())));
+    let err = bind_field(r, "EXPR$2").map(|_| ()).unwrap_err().to_string();
+    assert!(err.contains("no field 'EXPR$2' (did you mean"), "{err}");
+    assert!(bind_field(bound("i").unwrap_or_else(|e| panic!("{e}")), "x").is_err());
+    // Constants fold; NULL results, failures and non-deterministic calls do not.
+    assert_eq!(
+        bound("1 + 2 * 3").ok().and_then(|e| e.as_literal().cloned()),
+        Some(Value::Int(7))
+    );
+    assert!(bound("CAST(NULL AS INT)").is_ok_and(|e| e.as_literal().is_none()));
+    assert!(bound("1 / 0").is_ok_and(|e| e.as_literal().is_none()));
+    assert!(bound("CURRENT_TIMESTAMP").is_ok_and(|e| e.as_literal().is_none()));
+    assert!(bound("i + 1").is_ok_and(|e| e.as_literal().is_none()));
 }

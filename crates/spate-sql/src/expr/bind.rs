@@ -70,10 +70,38 @@ const AGGREGATES: &[&str] = &[
 ];
 
 /// Binds `expr` in `scope`.
+///
+/// Calls of deterministic functions on constants are folded into literals (bottom up), except
+/// when they evaluate to `NULL` (a folded `NULL` would read as an untyped one) or fail (the
+/// failure is left to the row that reaches it, as in Flink).
 pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     if let Some(done) = scope.substitute(expr) {
         return done;
     }
+    bind_unfolded(expr, scope).map(fold)
+}
+
+/// A call on literals replaced by its value.
+fn fold(e: BoundExpr) -> BoundExpr {
+    let BoundExpr::Call { func, args, ty } = &e else {
+        return e;
+    };
+    let on_literals = args
+        .iter()
+        .all(|a| matches!(a, BoundExpr::Literal { .. }) && !is_untyped_null(a));
+    if !func.is_deterministic() || !on_literals {
+        return e;
+    }
+    match e.eval(&Vec::new(), &super::EvalContext::default()) {
+        Ok(value) if !value.is_null() => BoundExpr::Literal {
+            value,
+            ty: ty.clone(),
+        },
+        _ => e,
+    }
+}
+
+fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     match expr {
         Expr::Column(path) => scope.column(path),
         Expr::Nested(e) => bind(e, scope),
@@ -884,6 +912,33 @@ pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) 
             ))
         }
     }
+}
+
+/// The field `name` of a `ROW`-typed expression (`t.r.name`): scopes call it for the parts of
+/// a column path past the column. The error for a missing field names the nearest one.
+pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
+    let TypeKind::Row(fields) = &base.ty().kind else {
+        return Err(SqlError::validation(
+            format!(
+                "'{name}' is a field access, but the value is a {}, not a ROW",
+                base.ty().kind
+            ),
+            None,
+        ));
+    };
+    let Some(index) = fields.iter().position(|f| f.name.as_str() == name) else {
+        let names = fields.iter().map(|f| f.name.as_str());
+        return Err(SqlError::validation(
+            format!(
+                "the ROW has no field '{name}'{}",
+                crate::catalog::suggest::did_you_mean(name, names)
+            ),
+            None,
+        ));
+    };
+    let mut ty = fields[index].ty.clone();
+    ty.nullable = ty.nullable || base.ty().nullable;
+    Ok(call(ScalarFunc::Field(index), vec![base], ty))
 }
 
 /// The milliseconds of a constant day-time interval expression (window sizes, gaps, offsets,

@@ -25,7 +25,7 @@ mod func;
 mod functions;
 mod typing;
 
-pub use bind::{Scope, bind, bind_literal_interval};
+pub use bind::{Scope, bind, bind_field, bind_literal_interval};
 pub use eval::{EvalContext, EvalError};
 pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
