@@ -944,3 +944,17 @@ fn row_fields_and_constant_folding() {
     assert!(bound("CURRENT_TIMESTAMP").is_ok_and(|e| e.as_literal().is_none()));
     assert!(bound("i + 1").is_ok_and(|e| e.as_literal().is_none()));
 }
+
+#[test]
+fn wide_decimal_products_are_exact() {
+    // From first principles (exact arithmetic, half up at the result's scale 6): the unscaled
+    // product of two DECIMAL(38, 10)s overflows 128 bits although the result fits.
+    let a = "CAST(12345678901234567890.5 AS DECIMAL(38,10))";
+    let b = "CAST(12345678901.5 AS DECIMAL(38,10))";
+    assert_eq!(type_of(&format!("{a} * {b}")), "DECIMAL(38, 6) NOT NULL");
+    assert_eq!(
+        text(&format!("{a} * {b}")),
+        "152415787535665307108215212285.750000"
+    );
+    assert_eq!(text(&format!("{a} / {b}")), "999999999.978500");
+}

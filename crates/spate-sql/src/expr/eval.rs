@@ -570,32 +570,26 @@ fn decimal_arith(op: ArithOp, x: i128, sx: u32, y: i128, sy: u32, s: u32) -> Res
             };
             r.and_then(|r| decimal::rescale(r, m, s))
         }
-        ArithOp::Multiply => x.checked_mul(y).and_then(|r| decimal::rescale(r, sx + sy, s)),
+        ArithOp::Multiply if s >= sx + sy => x.checked_mul(y).and_then(|r| decimal::rescale(r, sx + sy, s)),
+        ArithOp::Multiply => decimal::mul_round(x, y, sx + sy - s),
         ArithOp::Divide => {
             if y == 0 {
                 return Err(division_by_zero());
             }
-            // x / y with scale s: x * 10^(s + sy - sx) / y, one more digit to round half up.
-            let shift = i64::from(s) + i64::from(sy) - i64::from(sx) + 1;
-            let num = if shift >= 0 {
-                u32::try_from(shift)
-                    .ok()
-                    .filter(|e| *e <= 38)
-                    .and_then(|e| x.checked_mul(decimal::pow10(e)))
-            } else {
-                u32::try_from(-shift)
-                    .ok()
-                    .map(|e| if e > 38 { 0 } else { x / decimal::pow10(e) })
-            };
-            num.map(|n| {
-                let q = n / y;
-                let (whole, last) = (q / 10, q % 10);
-                if last.abs() >= 5 {
-                    whole + q.signum()
-                } else {
-                    whole
+            // x / y with scale s is x * 10^(s + sy - sx) / y, rounded half up.
+            let shift = i64::from(s) + i64::from(sy) - i64::from(sx);
+            match u32::try_from(shift) {
+                Ok(up) => decimal::div_round(x, up, y),
+                // A dividend with more scale than the result needs: scale it down after.
+                Err(_) => {
+                    let down = u32::try_from(-shift).unwrap_or(u32::MAX);
+                    if down > 38 {
+                        Some(0)
+                    } else {
+                        decimal::div_round(x, 0, y).and_then(|q| decimal::rescale(q, down, 0))
+                    }
                 }
-            })
+            }
         }
         ArithOp::Modulo => {
             let (Some(a), Some(b)) = (align(x, sx), align(y, sy)) else {
