@@ -958,3 +958,30 @@ fn wide_decimal_products_are_exact() {
     );
     assert_eq!(text(&format!("{a} / {b}")), "999999999.978500");
 }
+
+#[test]
+fn type_errors_point_at_the_expression() {
+    // `SELECT s + 1`: the column starts at column 8.
+    let msg = error("s + 1");
+    assert!(msg.contains("line 1, column 8"), "{msg}");
+    let msg = error("1 + s * 2");
+    assert!(msg.contains("line 1, column 12"), "{msg}");
+}
+
+#[test]
+fn to_timestamp_ltz_of_text() {
+    // Flink 2.x's TO_TIMESTAMP_LTZ(string[, format]) in UTC: the same instant as the text.
+    assert_eq!(
+        type_of("TO_TIMESTAMP_LTZ('2026-11-01 08:01:02.5')"),
+        "TIMESTAMP_LTZ(3)"
+    );
+    assert_eq!(
+        text("TO_TIMESTAMP_LTZ('2026-11-01 08:01:02.5')"),
+        "2026-11-01 08:01:02.500"
+    );
+    assert_eq!(
+        text("TO_TIMESTAMP_LTZ('01/11/2026', 'dd/MM/yyyy')"),
+        "2026-11-01 00:00:00.000"
+    );
+    assert_eq!(text("TO_TIMESTAMP_LTZ('nope')"), "NULL");
+}

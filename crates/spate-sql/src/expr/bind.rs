@@ -78,7 +78,67 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     if let Some(done) = scope.substitute(expr) {
         return done;
     }
-    bind_unfolded(expr, scope).map(fold)
+    bind_unfolded(expr, scope).map(fold).map_err(|e| match e {
+        // Most type errors know no position of their own: point at the expression's first name.
+        SqlError::Validation { message, pos: None } => SqlError::Validation {
+            message,
+            pos: first_position(expr),
+        },
+        other => other,
+    })
+}
+
+fn first_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Option<crate::error::Position> {
+    exprs.into_iter().find_map(first_position)
+}
+
+/// Where the first column or function name of `expr` was written.
+fn first_position(expr: &Expr) -> Option<crate::error::Position> {
+    match expr {
+        Expr::Column(path) => path.first().and_then(|i| i.loc.pos()),
+        Expr::Function(f) => f
+            .name
+            .0
+            .first()
+            .and_then(|i| i.loc.pos())
+            .or_else(|| first_of(&f.args)),
+        Expr::Literal(_) | Expr::Interval { .. } | Expr::Unit(_) | Expr::Wildcard => None,
+        Expr::Unary { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::IsUnknown { expr, .. }
+        | Expr::IsBool { expr, .. }
+        | Expr::Extract { expr, .. }
+        | Expr::FloorCeil { expr, .. }
+        | Expr::InSubquery { expr, .. } => first_position(expr),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            first_position(left).or_else(|| first_position(right))
+        }
+        Expr::Between { expr, low, high, .. } => first_of([&**expr, &**low, &**high]),
+        Expr::InList { expr, list, .. } => first_position(expr).or_else(|| first_of(list)),
+        Expr::Like { expr, pattern, .. } => first_position(expr).or_else(|| first_position(pattern)),
+        Expr::Position { needle, haystack } => first_position(needle).or_else(|| first_position(haystack)),
+        Expr::Trim { chars, expr, .. } => {
+            first_position(expr).or_else(|| chars.as_deref().and_then(first_position))
+        }
+        Expr::Array(items) => first_of(items),
+        Expr::Index { expr, index } => first_position(expr).or_else(|| first_position(index)),
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => operand
+            .as_deref()
+            .and_then(first_position)
+            .or_else(|| {
+                whens
+                    .iter()
+                    .find_map(|(c, r)| first_position(c).or_else(|| first_position(r)))
+            })
+            .or_else(|| else_result.as_deref().and_then(first_position)),
+        Expr::Exists { .. } | Expr::Subquery(_) => None,
+    }
 }
 
 /// A call on literals replaced by its value.

@@ -148,6 +148,15 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 true,
             ))
         }
+        // The text form (Flink 2.x): parsed as UTC, which is Spate's local time zone.
+        "TO_TIMESTAMP_LTZ" if c.args.first().is_some_and(|a| super::is_string(&a.ty().kind)) => {
+            c.check(&[Str, Str], 1, "(STRING[, STRING format])")?;
+            Ok(c.done(
+                ScalarFunc::Time(TimeFunc::ToTimestamp),
+                TypeKind::TimestampLtz(3),
+                true,
+            ))
+        }
         "TO_TIMESTAMP_LTZ" => {
             c.check(&[Arg::Num, Int], 1, "(NUMERIC[, INT precision 0 or 3])")?;
             match c.args.get(1).map(BoundExpr::constant_value) {
