@@ -191,10 +191,8 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
                 match c {
                     'M' if n >= 3 => {
                         let (i, len) = MONTHS.iter().enumerate().find_map(|(i, m)| {
-                            let full = rest.len() >= m.len() && rest[..m.len()].eq_ignore_ascii_case(m);
-                            let short = rest.len() >= 3
-                                && rest.is_char_boundary(3)
-                                && rest[..3].eq_ignore_ascii_case(&m[..3]);
+                            let full = rest.get(..m.len()).is_some_and(|h| h.eq_ignore_ascii_case(m));
+                            let short = rest.get(..3).is_some_and(|h| h.eq_ignore_ascii_case(&m[..3]));
                             if full {
                                 Some((i, m.len()))
                             } else if short {
@@ -208,12 +206,9 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
                     }
                     'E' => {
                         let len = DAYS.iter().find_map(|d| {
-                            if rest.len() >= d.len() && rest[..d.len()].eq_ignore_ascii_case(d) {
+                            if rest.get(..d.len()).is_some_and(|h| h.eq_ignore_ascii_case(d)) {
                                 Some(d.len())
-                            } else if rest.len() >= 3
-                                && rest.is_char_boundary(3)
-                                && rest[..3].eq_ignore_ascii_case(&d[..3])
-                            {
+                            } else if rest.get(..3).is_some_and(|h| h.eq_ignore_ascii_case(&d[..3])) {
                                 Some(3)
                             } else {
                                 None
@@ -325,6 +320,14 @@ mod tests {
         );
         assert_eq!(format(ts, "yy-M-d H:m:s 'T' D"), "26-11-1 8:1:2 T 305");
         assert_eq!(format(ts, "yyyyMMdd"), "20261101");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn odd_patterns_and_text_never_panic(pattern in "[yMdHhmsSEaDkKuwzZX'é: -]{0,12}", text in "[0-9a-zA-Zé:' -]{0,16}") {
+            let _ = format(1_793_520_062_000_000, &pattern);
+            let _ = parse(&text, &pattern);
+        }
     }
 
     #[test]
