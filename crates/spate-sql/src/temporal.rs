@@ -194,10 +194,13 @@ pub fn iso_week(days: i64) -> i64 {
     (thursday - days_from_civil(y, 1, 1)) / 7 + 1
 }
 
-/// Parses a timestamp as `CAST(s AS TIMESTAMP)` does: `yyyy-MM-dd` or `yyyy-MM-dd HH:mm:ss`
-/// with an optional fraction (no `T`, no zone, seconds required).
+/// Parses a timestamp as `CAST(s AS TIMESTAMP)` and `TO_TIMESTAMP(s)` do: `yyyy-MM-dd` or
+/// `yyyy-MM-dd HH:mm:ss` with an optional fraction (no `T`, no zone, seconds required, no
+/// surrounding spaces).
 pub fn parse_timestamp_strict(s: &str) -> Option<i64> {
-    let s = s.trim();
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return None;
+    }
     match s.split_once(' ') {
         None => Some(i64::from(parse_date(s)?) * MICROS_PER_DAY),
         Some((date, time)) => {

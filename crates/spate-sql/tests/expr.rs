@@ -985,3 +985,122 @@ fn to_timestamp_ltz_of_text() {
     );
     assert_eq!(text("TO_TIMESTAMP_LTZ('nope')"), "NULL");
 }
+
+#[test]
+fn third_run_values_match_flink() {
+    // Flink run 3.
+    check_texts(&[
+        (
+            "CAST(TO_TIMESTAMP_LTZ('2026-11-01 08:01:02.5') AS STRING)",
+            "2026-11-01 08:01:02.500",
+        ),
+        (
+            "CAST(TO_TIMESTAMP_LTZ('01/11/2026', 'dd/MM/yyyy') AS STRING)",
+            "2026-11-01 00:00:00.000",
+        ),
+        (
+            "DATE_FORMAT(CAST(TIMESTAMP '2026-11-01 08:01:02' AS TIMESTAMP_LTZ(3)), 'yyyy-MM-dd HH:mm:ss')",
+            "2026-11-01 08:01:02",
+        ),
+        (
+            "EXTRACT(MICROSECOND FROM TIMESTAMP '2026-11-01 08:01:02.5')",
+            "500000",
+        ),
+        (
+            "EXTRACT(NANOSECOND FROM TIMESTAMP '2026-11-01 08:01:02.5')",
+            "500000000",
+        ),
+        ("ROUND(-0.5)", "-1"),
+        ("ROUND(0.125, 2)", "0.13"),
+        ("ROUND(1.005e0, 2)", "1.01"),
+        ("TRUNCATE(1.005e0, 2)", "1.0"),
+        ("CAST(1.005e0 AS DECIMAL(10,2))", "1.01"),
+        ("CAST(0.1e0 + 0.2e0 AS STRING)", "0.30000000000000004"),
+        ("UNIX_TIMESTAMP('2026-11-01 08:01:02.5')", "1793520062"),
+        ("UNIX_TIMESTAMP('2026-11-01')", "-9223372036854775808"),
+        ("TO_DATE('2026-11-01 10:00:00')", "2026-11-01"),
+        ("TO_TIMESTAMP('2026-11-01T08:01:02')", "NULL"),
+        ("TO_TIMESTAMP('2026-11-01 08:01')", "NULL"),
+        ("CAST('2026-11-1' AS DATE)", "2026-11-01"),
+        ("CAST(' 2026-11-01 ' AS DATE)", "2026-11-01"),
+        ("TRY_CAST(' 2026-11-01 08:01:02 ' AS TIMESTAMP(3))", "NULL"),
+        ("DATE_FORMAT('2026-11-01T08:01:02', 'yyyy')", "NULL"),
+        ("DATE_FORMAT('bad', 'yyyy')", "NULL"),
+        ("FROM_UNIXTIME(-1)", "1969-12-31 23:59:59"),
+        ("CAST(TRUE AS DOUBLE)", "1.0"),
+        ("CAST(TRUE AS DECIMAL(5,2))", "1.00"),
+        (
+            "CAST(CAST(DATE '2026-11-01' AS TIMESTAMP_LTZ(3)) AS STRING)",
+            "2026-11-01 00:00:00.000",
+        ),
+        (
+            "CAST(CAST(TIMESTAMP '2026-11-01 08:01:02' AS TIMESTAMP_LTZ(3)) AS DATE)",
+            "2026-11-01",
+        ),
+        ("NULL = 1", "NULL"),
+        ("NULL IS NULL", "TRUE"),
+        ("s IN ('abc', NULL)", "TRUE"),
+        ("CAST(1.5 AS FLOAT) * 3", "4.5"),
+        ("CAST(CAST(1.1 AS FLOAT) AS STRING)", "1.1"),
+        (
+            "CAST(CAST(1.1 AS FLOAT) * CAST(3 AS FLOAT) AS STRING)",
+            "3.3000002",
+        ),
+        ("CAST(1e-3 AS STRING)", "0.001"),
+        ("CAST(123.0e0 AS STRING)", "123.0"),
+        ("CAST(-1.5e-10 AS STRING)", "-1.5E-10"),
+        ("1.0 / 3", "0.333333333333"),
+        ("1 / 3.00", "0.333333"),
+        ("10 / 4", "2"),
+        ("CAST(10 AS DOUBLE) / 4", "2.5"),
+        ("-7 / 2", "-3"),
+        ("MOD(-7.5, 2)", "-1.5"),
+        ("POWER(-8, 1.0/3)", "NaN"),
+        ("CAST(CAST(ts AS TIMESTAMP(0)) AS STRING)", "2026-11-01 08:01:00"),
+        (
+            "CAST(CAST(ts AS TIMESTAMP(9)) AS STRING)",
+            "2026-11-01 08:01:00.123000000",
+        ),
+        (
+            "CAST(ts - INTERVAL '0.5' SECOND AS STRING)",
+            "2026-11-01 08:00:59.623",
+        ),
+        (
+            "CAST(INTERVAL '1:30' HOUR TO MINUTE AS STRING)",
+            "+0 01:30:00.000",
+        ),
+        (
+            "CAST(INTERVAL '1 10:00:00.5' DAY TO SECOND AS STRING)",
+            "+1 10:00:00.500",
+        ),
+        ("CAST(INTERVAL '1-6' YEAR TO MONTH AS STRING)", "+1-06"),
+        ("CAST(INTERVAL '-5' DAY AS STRING)", "-5 00:00:00.000"),
+        ("JSON_VALUE('{\"a\":[{\"b\":\"x\"}]}', '$.a[0].b')", "x"),
+        ("JSON_VALUE('[1,2]', '$[0]')", "1"),
+        ("JSON_VALUE('{\"a\":1}', 'lax $.a')", "1"),
+        ("JSON_VALUE('{\"a\":1}', 'strict $.b')", "NULL"),
+        ("JSON_VALUE('{\"a\":1.50}', '$.a')", "1.50"),
+        ("REGEXP_EXTRACT('abc', '[')", "NULL"),
+        ("REGEXP('abc', '[')", "FALSE"),
+        ("'abc' LIKE '%'", "TRUE"),
+        ("'' LIKE '%'", "TRUE"),
+        ("'ab_c' LIKE 'ab\\_c' ESCAPE '\\'", "TRUE"),
+        ("'abc' LIKE 'ab' || '%'", "TRUE"),
+    ]);
+    assert_eq!(type_of("1.0 / 3"), "DECIMAL(13, 12) NOT NULL");
+    assert_eq!(type_of("1 / 3.00"), "DECIMAL(18, 6) NOT NULL");
+    assert_eq!(type_of("ROUND(-0.5)"), "DECIMAL(2, 0) NOT NULL");
+    assert_eq!(type_of("CAST(ts AS TIMESTAMP(0))"), "TIMESTAMP(0)");
+    // Flink run 3 rejects an untyped NULL as these functions' argument, and a CASE or
+    // COALESCE with nothing but NULLs.
+    for sql in [
+        "CHAR_LENGTH(NULL)",
+        "UPPER(NULL)",
+        "ABS(NULL)",
+        "COALESCE(NULL, NULL)",
+        "CASE WHEN TRUE THEN NULL END",
+    ] {
+        assert!(bound(sql).is_err(), "{sql} should not bind");
+    }
+    assert!(text("CAST(' 2026-11-01 08:01:02 ' AS TIMESTAMP(3))").starts_with("ERROR"));
+}

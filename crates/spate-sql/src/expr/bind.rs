@@ -822,7 +822,9 @@ fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
                 lit_of(Value::Float(f), TypeKind::Double)
             } else if let Some((int, frac)) = text.split_once('.') {
                 let scale = frac.len() as u32;
-                let precision = (int.trim_start_matches('0').len() as u32 + scale).max(1);
+                // Every digit written counts, leading zeros too (Calcite: `0.5` is DECIMAL(2, 1);
+                // Flink run 3: ROUND(-0.5) is DECIMAL(2, 0)).
+                let precision = (int.len() as u32 + scale).max(1);
                 if precision > 38 {
                     return Err(SqlError::validation(format!("number out of range: {text}"), None));
                 }

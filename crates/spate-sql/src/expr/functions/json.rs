@@ -1,7 +1,7 @@
 //! `JSON_VALUE(json, path)` with simple paths: `$`, `.key`, `['key']`, `[n]`, an optional
 //! `lax`/`strict` mode word. The path is a constant parsed at bind time. A scalar at the path
-//! is returned as text (strings unquoted, `true`, numbers as written in shortest form: Flink
-//! keeps `1.50`, Spate writes `1.5`); an object, array, `null`, a missing path or text that is
+//! is returned as text (strings unquoted, `true`, numbers as written: `1.50`; Flink normalizes
+//! exponents, `1e2` is `1E+2` there); an object, array, `null`, a missing path or text that is
 //! not JSON give `NULL` (Flink's default `NULL ON EMPTY`, `NULL ON ERROR`).
 
 use super::{Arg, Call};
@@ -74,30 +74,36 @@ fn parse_path(p: &str) -> Option<JsonPath> {
     Some(JsonPath(steps))
 }
 
-/// `JSON_VALUE` of non-NULL `json` text.
+/// `JSON_VALUE` of non-NULL `json` text. Walks the document as raw text, so a number comes
+/// back as written (`1.50`, as Flink returns it).
 pub(crate) fn eval(path: &JsonPath, json: &Value) -> Value {
+    use serde_json::value::RawValue;
     let Some(text) = json.as_str() else {
         return Value::Null;
     };
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+    let Ok(mut at) = serde_json::from_str::<&RawValue>(text) else {
         return Value::Null;
     };
-    let mut at = &doc;
     for step in &path.0 {
         let next = match step {
-            Step::Key(k) => at.get(k.as_str()),
-            Step::Index(i) => at.get(*i),
+            Step::Key(k) => serde_json::from_str::<std::collections::HashMap<String, &RawValue>>(at.get())
+                .ok()
+                .and_then(|m| m.get(k.as_str()).copied()),
+            Step::Index(i) => serde_json::from_str::<Vec<&RawValue>>(at.get())
+                .ok()
+                .and_then(|v| v.get(*i).copied()),
         };
         match next {
             Some(n) => at = n,
             None => return Value::Null,
         }
     }
-    match at {
-        serde_json::Value::String(s) => Value::String(s.clone()),
-        serde_json::Value::Number(n) => Value::String(n.to_string()),
-        serde_json::Value::Bool(b) => Value::String(b.to_string()),
-        _ => Value::Null,
+    let raw = at.get().trim();
+    match raw.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(raw).map_or(Value::Null, Value::String),
+        // Objects, arrays and null are no scalar value.
+        Some(b'{' | b'[' | b'n') | None => Value::Null,
+        Some(_) => Value::String(raw.to_string()),
     }
 }
 

@@ -22,7 +22,7 @@ pub(crate) use string::{MAX_RESULT_BYTES, concat, eval as eval_string, eval_rege
 pub(crate) use time::{add_months_micros, eval as eval_time};
 
 use super::BoundExpr;
-use super::typing::{coerce, is_datetime, is_integer, is_numeric, is_string, is_untyped_null};
+use super::typing::{is_datetime, is_integer, is_numeric, is_string, is_untyped_null};
 use crate::catalog::suggest::did_you_mean;
 use crate::error::{Position, Result, SqlError};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
@@ -63,7 +63,7 @@ impl Arg {
         }
     }
 
-    /// The type an untyped `NULL` in this position takes.
+    /// The type an untyped `NULL` in this position would need (for the error's advice).
     fn null_type(self) -> DataType {
         DataType::new(match self {
             Arg::Str | Arg::Any => TypeKind::Varchar(MAX_LENGTH),
@@ -107,9 +107,13 @@ impl Call {
             return Err(self.mismatch(takes));
         }
         for (i, kind) in sig.iter().enumerate().take(self.args.len()) {
+            // Flink rejects an untyped NULL argument ("Illegal use of 'NULL'", run 3:
+            // UPPER(NULL), CHAR_LENGTH(NULL), ABS(NULL)).
             if is_untyped_null(&self.args[i]) {
-                let a = std::mem::replace(&mut self.args[i], null_placeholder());
-                self.args[i] = coerce(a, &kind.null_type());
+                return Err(self.mismatch(&format!(
+                    "{takes}; an untyped NULL needs a type here: CAST(NULL AS {})",
+                    kind.null_type().kind
+                )));
             } else if !kind.accepts(&self.args[i].ty().kind) {
                 return Err(self.mismatch(takes));
             }
@@ -137,13 +141,6 @@ impl Call {
             args: self.args,
             ty: DataType { kind, nullable },
         }
-    }
-}
-
-fn null_placeholder() -> BoundExpr {
-    BoundExpr::Literal {
-        value: crate::value::Value::Null,
-        ty: DataType::new(TypeKind::Boolean),
     }
 }
 

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::eval::EvalError;
 use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
-use crate::expr::typing::is_untyped_null;
 use crate::types::{MAX_LENGTH, TypeKind};
 use crate::value::Value;
 
@@ -227,13 +226,6 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 return Err(c.mismatch("(STRING, 256): only SHA-256 is supported"));
             }
             Ok(c.done(ScalarFunc::String(F::Sha2), string(), false))
-        }
-        // An untyped NULL argument is an error in Flink (run 1: CONCAT('a', NULL)).
-        "CONCAT" if c.args.iter().any(is_untyped_null) => {
-            Err(c.mismatch("(STRING, ...) (write CAST(NULL AS STRING))"))
-        }
-        "CONCAT_WS" if c.args.iter().any(is_untyped_null) => {
-            Err(c.mismatch("(STRING separator, STRING, ...) (write CAST(NULL AS STRING))"))
         }
         "CONCAT" => {
             c.check_all(Str, 1, "(STRING, ...)")?;
@@ -516,6 +508,8 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]
                 compiled = r;
                 &compiled
             }
+            // Flink run 3: an invalid pattern makes REGEXP false, the others NULL.
+            Err(_) if kind == RegexKind::Matches => return Ok(Value::Boolean(false)),
             Err(_) => return Ok(Value::Null),
         },
     };

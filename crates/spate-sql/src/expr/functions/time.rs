@@ -269,15 +269,16 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
         TimeFunc::DateFormat => {
             let micros = match &v[0] {
                 Value::Timestamp(t) => Some(*t),
-                Value::String(s) => temporal::parse_timestamp(s),
+                Value::String(s) => temporal::parse_timestamp_strict(s),
                 _ => None,
             };
             micros.map_or(Value::Null, |t| Value::String(datefmt::format(t, text(&v[1]))))
         }
         TimeFunc::ToTimestamp => {
+            // Flink run 3: TO_TIMESTAMP('2026-11-01T08:01:02') and '.. 08:01' are NULL.
             let t = match v.get(1) {
                 Some(p) => datefmt::parse(text(&v[0]), text(p)),
-                None => temporal::parse_timestamp(text(&v[0])),
+                None => temporal::parse_timestamp_strict(text(&v[0])),
             };
             t.map_or(Value::Null, |t| {
                 Value::Timestamp(crate::expr::cast::truncate_micros(t, 3))
@@ -306,16 +307,23 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             }
         }
         TimeFunc::UnixTimestamp => {
+            // Flink run 3: the default pattern needs a time ('2026-11-01' gives Long.MIN_VALUE)
+            // but takes a fraction.
             let t = match v.get(1) {
                 Some(p) => datefmt::parse(text(&v[0]), text(p)),
-                None => temporal::parse_timestamp(text(&v[0])),
+                None => Some(text(&v[0]))
+                    .filter(|s| s.contains(' '))
+                    .and_then(temporal::parse_timestamp_strict),
             };
             Value::Int(t.map_or(i64::MIN, |t| t.div_euclid(MICROS_PER_SECOND)))
         }
         TimeFunc::ToDate => {
             let d = match v.get(1) {
                 Some(p) => datefmt::parse(text(&v[0]), text(p)).map(|t| t.div_euclid(MICROS_PER_DAY) as i32),
-                None => temporal::parse_date(text(&v[0])),
+                // Flink run 3: TO_DATE('2026-11-01 10:00:00') is 2026-11-01.
+                None => temporal::parse_date(text(&v[0])).or_else(|| {
+                    temporal::parse_timestamp_strict(text(&v[0])).map(|t| t.div_euclid(MICROS_PER_DAY) as i32)
+                }),
             };
             d.map_or(Value::Null, Value::Date)
         }
