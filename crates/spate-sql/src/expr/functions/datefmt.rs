@@ -138,7 +138,7 @@ pub(crate) fn format(micros: i64, pattern: &str) -> String {
                 }
                 'a' => out.push_str(if hour < 12 { "AM" } else { "PM" }),
                 'D' => pad(&mut out, doy, n),
-                'w' => pad(&mut out, week_of_year(year, doy, dow as i64), n),
+                'w' => pad(&mut out, week_of_year(doy, dow as i64), n),
                 'z' => out.push_str("UTC"),
                 'Z' => out.push_str("+0000"),
                 'X' => out.push('Z'),
@@ -154,9 +154,8 @@ pub(crate) fn format(micros: i64, pattern: &str) -> String {
 }
 
 /// `SimpleDateFormat`'s week of year (weeks start on Sunday, week 1 holds January 1st).
-fn week_of_year(year: i64, doy: i64, dow: i64) -> i64 {
+fn week_of_year(doy: i64, dow: i64) -> i64 {
     let jan1_dow = (dow - (doy - 1)).rem_euclid(7);
-    let _ = year;
     (doy - 1 + jan1_dow) / 7 + 1
 }
 

@@ -412,10 +412,10 @@ pub(crate) fn extract(unit: TimeUnit, v: &Value) -> EvalResult {
             unit.name()
         ))
     };
-    let (micros, is_interval) = match v {
-        Value::Date(d) => (i64::from(*d) * MICROS_PER_DAY, false),
-        Value::Timestamp(t) => (*t, false),
-        Value::Time(n) => (n / 1000, false),
+    let micros = match v {
+        Value::Date(d) => i64::from(*d) * MICROS_PER_DAY,
+        Value::Timestamp(t) => *t,
+        Value::Time(n) => n / 1000,
         Value::IntervalMillis(ms) => {
             let ms = *ms;
             return Ok(Value::Int(match unit {
@@ -439,7 +439,6 @@ pub(crate) fn extract(unit: TimeUnit, v: &Value) -> EvalResult {
         }
         _ => return Err(bad()),
     };
-    let _ = is_interval;
     let days = micros.div_euclid(MICROS_PER_DAY);
     let of_day = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
