@@ -1,25 +1,26 @@
 //! [`bind`]: an AST expression → a typed [`BoundExpr`], with Flink's type rules.
 //!
-//! Operators and special forms (`LIKE`, `CASE`, `CAST`, `BETWEEN`, `IN`, `EXTRACT`, `TRIM`,
-//! `ARRAY[..]`, `x[i]`, ...) are bound here; named functions in [`super::functions`]; the type
-//! algebra in [`super::typing`]. Where Flink rejects an expression at validation, so does this
+//! Special forms (`LIKE`, `CASE`, `CAST`, `BETWEEN`, `IN`, `EXTRACT`, `TRIM`, `ARRAY[..]`,
+//! `x[i]`, ...) are bound here; infix operators in [`super::operators`]; literals in
+//! [`super::literal`]; named functions in [`super::functions`]; the type algebra in
+//! [`super::typing`]. Where Flink rejects an expression at validation, so does this
 //! (`'1' + 1`, `1 = TRUE`, `ts - ts`, `1 + NULL`), with both types in the message.
 
 use std::sync::Arc;
 
 use super::BoundExpr;
-use super::func::{ArithOp, CmpOp, Compiled, ScalarFunc};
+use super::func::{Compiled, ScalarFunc};
 use super::functions::{self, Call, StringFunc, TimeFunc};
+use super::literal::{bind_literal, bind_literal_interval};
+use super::operators::{bind_binary, comparable, like_regex};
 use super::typing::{
-    as_decimal, can_cast, coerce, common_kind, common_type_of, is_datetime, is_integer, is_numeric,
-    is_string, is_untyped_null, numeric_arith_type,
+    can_cast, coerce, common_type_of, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
 };
-use crate::ast::{BinaryOp, Expr, Literal, TimeUnit, TrimSide, UnaryOp};
+use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
 use crate::ident::Ident;
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
-use crate::{decimal, temporal};
 
 /// Resolves the names an expression uses. The query binder implements it for each clause.
 pub trait Scope {
@@ -503,18 +504,18 @@ fn bind_case(
     Ok(call(ScalarFunc::Case, out, ty))
 }
 
-fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
+pub(super) fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
     BoundExpr::Call { func, args, ty }
 }
 
-fn boolean(nullable: bool) -> DataType {
+pub(super) fn boolean(nullable: bool) -> DataType {
     DataType {
         kind: TypeKind::Boolean,
         nullable,
     }
 }
 
-fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
+pub(super) fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
     DataType {
         kind,
         nullable: args.iter().any(|a| a.ty().nullable),
@@ -522,7 +523,7 @@ fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
 }
 
 /// A type for messages: `NULL` for the untyped `NULL`.
-fn describe(e: &BoundExpr) -> String {
+pub(super) fn describe(e: &BoundExpr) -> String {
     if is_untyped_null(e) {
         "NULL".into()
     } else {
@@ -530,17 +531,17 @@ fn describe(e: &BoundExpr) -> String {
     }
 }
 
-fn not(e: BoundExpr) -> BoundExpr {
+pub(super) fn not(e: BoundExpr) -> BoundExpr {
     let ty = e.ty().clone();
     call(ScalarFunc::Not, vec![e], ty)
 }
 
-fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
+pub(super) fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
     let nullable = args.iter().any(|a| a.ty().nullable);
     call(f, args, boolean(nullable))
 }
 
-fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+pub(super) fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
     if is_untyped_null(&e) {
         return Ok(coerce(e, &boolean(true)));
     }
@@ -553,7 +554,7 @@ fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
     }
 }
 
-fn expect_string(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+pub(super) fn expect_string(e: BoundExpr, what: &str) -> Result<BoundExpr> {
     if is_untyped_null(&e) {
         return Ok(coerce(e, &DataType::new(TypeKind::Varchar(MAX_LENGTH))));
     }
@@ -584,398 +585,6 @@ fn cast_error(from: &TypeKind, to: &TypeKind) -> String {
     }
 }
 
-/// Two operands made comparable (`=`, `<`, `IS DISTINCT FROM`, `IN`): numbers meet at their
-/// common type, a string next to a date/time is cast to it, an untyped `NULL` takes the other
-/// side's type. Anything else is an error naming both types, as Flink's.
-fn comparable(l: BoundExpr, r: BoundExpr, op: &str) -> Result<(BoundExpr, BoundExpr)> {
-    match (is_untyped_null(&l), is_untyped_null(&r)) {
-        (true, true) => {
-            let t = DataType::new(TypeKind::Boolean);
-            return Ok((coerce(l, &t), coerce(r, &t)));
-        }
-        (true, false) => {
-            let t = r.ty().clone();
-            return Ok((coerce(l, &t), r));
-        }
-        (false, true) => {
-            let t = l.ty().clone();
-            return Ok((l, coerce(r, &t)));
-        }
-        _ => {}
-    }
-    let (lk, rk) = (&l.ty().kind, &r.ty().kind);
-    let temporal = |k: &TypeKind| is_datetime(k) || matches!(k, TypeKind::Time(_));
-    if is_string(lk) && temporal(rk) {
-        let t = r.ty().clone();
-        return Ok((coerce(l, &t), r));
-    }
-    if temporal(lk) && is_string(rk) {
-        let t = l.ty().clone();
-        return Ok((l, coerce(r, &t)));
-    }
-    let mixes_date = matches!(
-        (lk, rk),
-        (TypeKind::Date, TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_))
-    ) || matches!(
-        (rk, lk),
-        (TypeKind::Date, TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_))
-    );
-    let common = if mixes_date { None } else { common_kind(lk, rk) };
-    let Some(kind) = common else {
-        return Err(SqlError::validation(
-            format!("cannot apply '{op}' to arguments of type {lk} and {rk}"),
-            None,
-        ));
-    };
-    // Strings of any length, and timestamps with and without zone, compare without a cast.
-    let needs_cast = |k: &TypeKind| {
-        let same_family = (is_string(k) && is_string(&kind)) || (is_datetime(k) && is_datetime(&kind));
-        !same_family && *k != kind
-    };
-    let t = DataType::new(kind.clone());
-    let l = if needs_cast(lk) { coerce(l, &t) } else { l };
-    let r = if needs_cast(&r.ty().kind) {
-        coerce(r, &t)
-    } else {
-        r
-    };
-    Ok((l, r))
-}
-
-fn bind_binary(op: BinaryOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
-    let cmp = |c: CmpOp, l: BoundExpr, r: BoundExpr| -> Result<BoundExpr> {
-        let (l, r) = comparable(l, r, op.symbol())?;
-        let nullable = l.ty().nullable || r.ty().nullable;
-        Ok(call(ScalarFunc::Compare(c), vec![l, r], boolean(nullable)))
-    };
-    match op {
-        BinaryOp::And => Ok(logical(
-            ScalarFunc::And,
-            vec![expect_boolean(l, "AND")?, expect_boolean(r, "AND")?],
-        )),
-        BinaryOp::Or => Ok(logical(
-            ScalarFunc::Or,
-            vec![expect_boolean(l, "OR")?, expect_boolean(r, "OR")?],
-        )),
-        BinaryOp::Eq => cmp(CmpOp::Eq, l, r),
-        BinaryOp::NotEq => cmp(CmpOp::NotEq, l, r),
-        BinaryOp::Lt => cmp(CmpOp::Lt, l, r),
-        BinaryOp::LtEq => cmp(CmpOp::LtEq, l, r),
-        BinaryOp::Gt => cmp(CmpOp::Gt, l, r),
-        BinaryOp::GtEq => cmp(CmpOp::GtEq, l, r),
-        BinaryOp::Plus => bind_arith(ArithOp::Plus, l, r),
-        BinaryOp::Minus => bind_arith(ArithOp::Minus, l, r),
-        BinaryOp::Multiply => bind_arith(ArithOp::Multiply, l, r),
-        BinaryOp::Divide => bind_arith(ArithOp::Divide, l, r),
-        BinaryOp::Modulo => bind_arith(ArithOp::Modulo, l, r),
-        BinaryOp::Concat => {
-            let cannot = || {
-                SqlError::validation(
-                    format!(
-                        "cannot apply '||' to arguments of type {} and {} ('||' takes two strings)",
-                        describe(&l),
-                        describe(&r)
-                    ),
-                    None,
-                )
-            };
-            let len = |k: &TypeKind| match k {
-                TypeKind::Char(n) | TypeKind::Varchar(n) => Some(*n),
-                _ => None,
-            };
-            let (Some(a), Some(b)) = (len(&l.ty().kind), len(&r.ty().kind)) else {
-                return Err(cannot());
-            };
-            if is_untyped_null(&l) || is_untyped_null(&r) {
-                return Err(cannot());
-            }
-            let n = a.saturating_add(b).min(MAX_LENGTH);
-            let kind = match (&l.ty().kind, &r.ty().kind) {
-                (TypeKind::Char(_), TypeKind::Char(_)) => TypeKind::Char(n),
-                _ => TypeKind::Varchar(n),
-            };
-            let ty = nullable_like(kind, &[&l, &r]);
-            Ok(call(ScalarFunc::Concat, vec![l, r], ty))
-        }
-    }
-}
-
-/// Arithmetic: numbers (Flink's result types, see [`super::typing`]), and date/time ±
-/// interval, interval ± interval, interval × number.
-fn bind_arith(op: ArithOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
-    let cannot = |extra: &str| {
-        SqlError::validation(
-            format!(
-                "cannot apply '{}' to arguments of type {} and {}{extra}",
-                op.symbol(),
-                describe(&l),
-                describe(&r)
-            ),
-            None,
-        )
-    };
-    if is_untyped_null(&l) || is_untyped_null(&r) {
-        return Err(cannot(" (an untyped NULL needs a CAST here)"));
-    }
-    let (lk, rk) = (l.ty().kind.clone(), r.ty().kind.clone());
-    let nullable = l.ty().nullable || r.ty().nullable;
-    let is_interval = |k: &TypeKind| matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth);
-    let is_moment = |k: &TypeKind| is_datetime(k) || matches!(k, TypeKind::Time(_));
-    let kind = match op {
-        ArithOp::Plus | ArithOp::Minus if is_moment(&lk) && is_interval(&rk) => lk.clone(),
-        ArithOp::Plus if is_interval(&lk) && is_moment(&rk) => rk.clone(),
-        ArithOp::Plus | ArithOp::Minus if is_interval(&lk) && lk == rk => lk.clone(),
-        ArithOp::Multiply if is_interval(&lk) && is_numeric(&rk) => lk.clone(),
-        ArithOp::Multiply if is_numeric(&lk) && is_interval(&rk) => rk.clone(),
-        ArithOp::Divide if is_interval(&lk) && is_numeric(&rk) => lk.clone(),
-        _ if is_moment(&lk) && is_moment(&rk) && op == ArithOp::Minus => {
-            return Err(cannot(
-                "; use TIMESTAMPDIFF(unit, a, b) for the time between two moments",
-            ));
-        }
-        _ if is_numeric(&lk) && is_numeric(&rk) => {
-            let exact = |k: &TypeKind| is_integer(k) || matches!(k, TypeKind::Decimal { .. });
-            if op == ArithOp::Modulo && !(exact(&lk) && exact(&rk)) {
-                return Err(cannot(" ('%' takes exact numerics)"));
-            }
-            let kind = numeric_arith_type(op, &lk, &rk).ok_or_else(|| cannot(""))?;
-            let (l, r) = match &kind {
-                // Decimal operands keep their own scales (the evaluator aligns them); integers
-                // become the DECIMAL they are.
-                TypeKind::Decimal { .. } => (to_decimal(l), to_decimal(r)),
-                TypeKind::Float | TypeKind::Double => {
-                    let t = DataType::new(kind.clone());
-                    (coerce(l, &t), coerce(r, &t))
-                }
-                _ => (l, r),
-            };
-            return Ok(call(
-                ScalarFunc::Arith(op),
-                vec![l, r],
-                DataType { kind, nullable },
-            ));
-        }
-        _ => return Err(cannot("")),
-    };
-    Ok(call(
-        ScalarFunc::Arith(op),
-        vec![l, r],
-        DataType { kind, nullable },
-    ))
-}
-
-/// An exact numeric as the `DECIMAL` it is (`INT` → `DECIMAL(10, 0)`).
-fn to_decimal(e: BoundExpr) -> BoundExpr {
-    match as_decimal(&e.ty().kind) {
-        Some((precision, scale)) if is_integer(&e.ty().kind) => {
-            coerce(e, &DataType::new(TypeKind::Decimal { precision, scale }))
-        }
-        _ => e,
-    }
-}
-
-/// The regular expression a `LIKE` pattern means (`%` any run, `_` one character, `escape`
-/// makes the next character literal).
-pub(crate) fn like_regex(pattern: &str, escape: Option<char>) -> std::result::Result<regex::Regex, String> {
-    let mut re = String::with_capacity(pattern.len() + 8);
-    re.push_str("^(?s:");
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if Some(c) == escape {
-            match chars.next() {
-                Some(n) => re.push_str(&regex::escape(n.encode_utf8(&mut [0; 4]))),
-                None => return Err(format!("LIKE pattern '{pattern}' ends with its escape character")),
-            }
-        } else if c == '%' {
-            re.push_str(".*");
-        } else if c == '_' {
-            re.push('.');
-        } else {
-            re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
-        }
-    }
-    re.push_str(")$");
-    regex::Regex::new(&re).map_err(|e| format!("LIKE pattern '{pattern}' is too large: {e}"))
-}
-
-fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
-    let lit_of = |value: Value, kind: TypeKind| BoundExpr::Literal {
-        value,
-        ty: DataType::new(kind).not_null(),
-    };
-    Ok(match lit {
-        Literal::Null => BoundExpr::Literal {
-            value: Value::Null,
-            // Flink's untyped NULL; it takes the type of its context through `coerce`.
-            ty: DataType::new(TypeKind::Varchar(1)),
-        },
-        Literal::Boolean(b) => lit_of(Value::Boolean(*b), TypeKind::Boolean),
-        Literal::String(s) => lit_of(
-            Value::String(s.clone()),
-            TypeKind::Char(s.chars().count().max(1) as u32),
-        ),
-        Literal::Number(text) => {
-            if text.contains(['e', 'E']) {
-                let f: f64 = text
-                    .parse()
-                    .map_err(|_| SqlError::validation(format!("bad number '{text}'"), None))?;
-                lit_of(Value::Float(f), TypeKind::Double)
-            } else if let Some((int, frac)) = text.split_once('.') {
-                let scale = frac.len() as u32;
-                // Every digit written counts, leading zeros too (Calcite: `0.5` is DECIMAL(2, 1);
-                // Flink run 3: ROUND(-0.5) is DECIMAL(2, 0)).
-                let precision = (int.len() as u32 + scale).max(1);
-                if precision > 38 {
-                    return Err(SqlError::validation(format!("number out of range: {text}"), None));
-                }
-                let d = decimal::parse(text, 38, scale)
-                    .ok_or_else(|| SqlError::validation(format!("number out of range: {text}"), None))?;
-                lit_of(Value::Decimal(d), TypeKind::Decimal { precision, scale })
-            } else {
-                match text.parse::<i64>() {
-                    Ok(i) if i32::try_from(i).is_ok() => lit_of(Value::Int(i), TypeKind::Int),
-                    Ok(i) => lit_of(Value::Int(i), TypeKind::BigInt),
-                    Err(_) => {
-                        let d = decimal::parse(text, 38, 0).ok_or_else(|| {
-                            SqlError::validation(format!("number out of range: {text}"), None)
-                        })?;
-                        lit_of(
-                            Value::Decimal(d),
-                            TypeKind::Decimal {
-                                precision: text.trim_start_matches('0').len().clamp(1, 38) as u32,
-                                scale: 0,
-                            },
-                        )
-                    }
-                }
-            }
-        }
-        Literal::Date(s) => lit_of(
-            Value::Date(temporal::parse_date(s).ok_or_else(|| bad_literal("DATE", s))?),
-            TypeKind::Date,
-        ),
-        Literal::Time(s) => {
-            let precision = s.split_once('.').map_or(0, |(_, f)| f.trim().len() as u32).min(9);
-            lit_of(
-                Value::Time(temporal::parse_time(s).ok_or_else(|| bad_literal("TIME", s))?),
-                TypeKind::Time(precision),
-            )
-        }
-        Literal::Timestamp(s) => {
-            let precision = s.split_once('.').map_or(0, |(_, f)| f.trim().len() as u32).min(9);
-            lit_of(
-                Value::Timestamp(temporal::parse_timestamp(s).ok_or_else(|| bad_literal("TIMESTAMP", s))?),
-                TypeKind::Timestamp(precision),
-            )
-        }
-    })
-}
-
-fn bad_literal(what: &str, s: &str) -> SqlError {
-    SqlError::validation(format!("invalid {what} literal '{s}'"), None)
-}
-
-/// An `INTERVAL 'value' unit [TO unit]` literal (`INTERVAL '5' SECOND`, `INTERVAL '1' DAY`).
-/// Day-time intervals are milliseconds, year-month intervals months.
-pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) -> Result<BoundExpr> {
-    let bad = || SqlError::validation(format!("invalid interval '{value}' {}", unit.name()), None);
-    let text = value.trim();
-    let (neg, text) = match text.strip_prefix('-') {
-        Some(t) => (true, t),
-        None => (false, text),
-    };
-    let sign: i64 = if neg { -1 } else { 1 };
-    let ms_per = |u: TimeUnit| -> Option<i64> {
-        Some(match u {
-            TimeUnit::Day => 86_400_000,
-            TimeUnit::Hour => 3_600_000,
-            TimeUnit::Minute => 60_000,
-            TimeUnit::Second => 1000,
-            TimeUnit::Millisecond => 1,
-            _ => return None,
-        })
-    };
-    let interval = |kind: TypeKind, value: Value| BoundExpr::Literal {
-        value,
-        ty: DataType::new(kind).not_null(),
-    };
-    let int = |s: &str| s.trim().parse::<i64>().map_err(|_| bad());
-    match (unit, to) {
-        (TimeUnit::Year | TimeUnit::Month, _) => {
-            let months = match (unit, to) {
-                (TimeUnit::Year, Some(TimeUnit::Month)) => {
-                    let (y, m) = text.split_once('-').ok_or_else(bad)?;
-                    int(y)?.checked_mul(12).and_then(|y| y.checked_add(int(m).ok()?))
-                }
-                (TimeUnit::Year, None) => int(text)?.checked_mul(12),
-                (TimeUnit::Month, None) => Some(int(text)?),
-                _ => return Err(bad()),
-            };
-            let months = months
-                .and_then(|m| i32::try_from(sign * m).ok())
-                .ok_or_else(bad)?;
-            Ok(interval(
-                TypeKind::IntervalYearMonth,
-                Value::IntervalMonths(months),
-            ))
-        }
-        (u, None) => {
-            let per = ms_per(u).ok_or_else(bad)?;
-            let millis = if u == TimeUnit::Second {
-                let secs: f64 = text.parse().map_err(|_| bad())?;
-                let ms = (secs * 1000.0).round();
-                if !ms.is_finite() || ms.abs() > 9.0e18 {
-                    return Err(bad());
-                }
-                ms as i64
-            } else {
-                int(text)?.checked_mul(per).ok_or_else(bad)?
-            };
-            Ok(interval(
-                TypeKind::IntervalDayTime,
-                Value::IntervalMillis(sign * millis),
-            ))
-        }
-        (_, Some(_)) => {
-            // `'1 10:00:00' DAY TO SECOND` and the like: days, then a time of day.
-            let (days, time) = match text.split_once(' ') {
-                Some((d, t)) => (int(d)?, t),
-                None if unit == TimeUnit::Day => (int(text)?, ""),
-                None => (0, text),
-            };
-            let mut millis = days.checked_mul(86_400_000).ok_or_else(bad)?;
-            let units = [3_600_000f64, 60_000.0, 1000.0];
-            let start = match unit {
-                TimeUnit::Day | TimeUnit::Hour => 0,
-                TimeUnit::Minute => 1,
-                _ => 2,
-            };
-            if !time.is_empty() {
-                let mut parts = time.split(':');
-                for per in &units[start..] {
-                    match parts.next() {
-                        Some(p) => {
-                            let v = p.parse::<f64>().map_err(|_| bad())? * per;
-                            if !v.is_finite() || v.abs() > 9.0e15 {
-                                return Err(bad());
-                            }
-                            millis = millis.checked_add(v.round() as i64).ok_or_else(bad)?;
-                        }
-                        None => break,
-                    }
-                }
-                if parts.next().is_some() {
-                    return Err(bad());
-                }
-            }
-            Ok(interval(
-                TypeKind::IntervalDayTime,
-                Value::IntervalMillis(sign * millis),
-            ))
-        }
-    }
-}
-
 /// The field `name` of a `ROW`-typed expression (`t.r.name`): scopes call it for the parts of
 /// a column path past the column. The error for a missing field names the nearest one.
 pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
@@ -1001,14 +610,4 @@ pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
     let mut ty = fields[index].ty.clone();
     ty.nullable = ty.nullable || base.ty().nullable;
     Ok(call(ScalarFunc::Field(index), vec![base], ty))
-}
-
-/// The milliseconds of a constant day-time interval expression (window sizes, gaps, offsets,
-/// watermark delays).
-#[allow(dead_code)] // The planner reads window sizes with it.
-pub(crate) fn interval_millis(e: &BoundExpr) -> Option<i64> {
-    match e.as_literal() {
-        Some(Value::IntervalMillis(ms)) => Some(*ms),
-        _ => None,
-    }
 }

@@ -15,8 +15,9 @@
 //! (`CAST(NULL AS INT)`) are `Cast` calls. Flink rejects an untyped `NULL` in arithmetic and
 //! `||`, and so does the binder.
 //!
-//! Modules: `bind` (operators and special forms), `functions` (named functions, one file per
-//! family), `typing` (Flink's type algebra), `cast` (the `CAST` matrix and text forms), `eval`.
+//! Modules: `bind` (special forms), `operators`, `literal`, `functions` (named functions, one
+//! file per family), `typing` (Flink's type algebra), `cast` (the `CAST` matrix and text
+//! forms), `eval`.
 //!
 //! Results and types were checked against three batched runs of Flink 2.3 (see
 //! `tests/expr.rs`). Where Spate differs from Flink, on purpose:
@@ -29,24 +30,28 @@
 //! - `JSON_VALUE` numbers come back as written (`1e2` stays `1e2`; Flink writes `1E+2`).
 //! - `RAND()` is a per-thread xorshift sequence, not Java's `Random`.
 
+mod arith;
 mod bind;
 mod cast;
 mod eval;
 mod func;
 mod functions;
+mod literal;
+mod operators;
 mod typing;
 
-pub use bind::{Scope, bind, bind_field, bind_literal_interval};
+pub use bind::{Scope, bind, bind_field};
 pub use eval::{EvalContext, EvalError};
 pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
+pub use literal::bind_literal_interval;
 
-#[allow(unused_imports)] // The query binder and planner use these.
-pub(crate) use bind::interval_millis;
 #[allow(unused_imports)]
 pub(crate) use cast::{cast, to_text};
 #[allow(unused_imports)]
 pub(crate) use eval::compare;
+#[allow(unused_imports)] // The query binder and planner use these.
+pub(crate) use literal::interval_millis;
 #[allow(unused_imports)]
 pub(crate) use typing::{coerce, common_type, common_type_of, is_untyped_null};
 
