@@ -5,7 +5,9 @@
 //! (`SELECT <expr> FROM (VALUES (1))`, `table.local-time-zone` = UTC), reading each result's
 //! type from the planner and its value from the job; values are compared here through
 //! `CAST(<expr> AS STRING)` so the text forms are checked too. "Flink run 2" checked the
-//! precision/scale and NULL-ability of result types.
+//! precision/scale and NULL-ability of result types (from the planner's schema) over a one-row
+//! CSV table with the test row's columns, and more values and errors; "Flink run 3" the
+//! parsing defaults, untyped NULL arguments and the remaining doubtful cases.
 
 use spate_sql::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
 use spate_sql::expr::{BoundExpr, EvalContext, Scope, bind, bind_field};
