@@ -105,6 +105,79 @@ pub fn from_f64(v: f64, precision: u32, scale: u32) -> Option<i128> {
     parse(&format!("{v:e}"), precision, scale)
 }
 
+/// `|a| * |b|` as a 256-bit `(high, low)` pair.
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    const MASK: u128 = u64::MAX as u128;
+    let (a1, a0) = (a >> 64, a & MASK);
+    let (b1, b0) = (b >> 64, b & MASK);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let mid = (p00 >> 64) + (p01 & MASK) + (p10 & MASK);
+    let lo = (p00 & MASK) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// `(high, low) / d` as quotient and remainder; `None` when the quotient needs more than 128
+/// bits.
+fn div_wide(hi: u128, lo: u128, d: u128) -> Option<(u128, u128)> {
+    if d == 0 || hi >= d {
+        return None;
+    }
+    let (mut r, mut q) = (hi, 0u128);
+    for i in (0..128).rev() {
+        let carry = r >> 127;
+        r = (r << 1) | ((lo >> i) & 1);
+        q <<= 1;
+        if carry == 1 || r >= d {
+            r = r.wrapping_sub(d);
+            q |= 1;
+        }
+    }
+    Some((q, r))
+}
+
+/// `q` rounded up by one when the remainder `r` of a division by `d` is at least half of `d`,
+/// with `negative`'s sign; `None` past `i128`.
+fn signed_rounded(q: u128, r: u128, d: u128, negative: bool) -> Option<i128> {
+    let q = if r >= d - r { q.checked_add(1)? } else { q };
+    let q = i128::try_from(q).ok()?;
+    Some(if negative { -q } else { q })
+}
+
+/// `x * y / 10^drop`, rounded half away from zero, exact even when `x * y` does not fit in
+/// `i128` (DECIMAL multiplication whose scale is then reduced); `None` when the result does not
+/// fit.
+pub fn mul_round(x: i128, y: i128, drop: u32) -> Option<i128> {
+    let negative = (x < 0) != (y < 0);
+    let (hi, lo) = mul_wide(x.unsigned_abs(), y.unsigned_abs());
+    let (mut hi, mut lo, mut drop) = (hi, lo, drop);
+    if drop > 38 {
+        // Dividing by 10^38 first and rounding on the second remainder alone is exact: 10^k
+        // is even, so that remainder decides half-up on its own.
+        let (q, _) = div_wide(hi, lo, pow10(38) as u128)?;
+        (hi, lo, drop) = (0, q, drop - 38);
+        if drop > 38 {
+            return Some(0);
+        }
+    }
+    let d = pow10(drop) as u128;
+    let (q, r) = div_wide(hi, lo, d)?;
+    signed_rounded(q, r, d, negative)
+}
+
+/// `x * 10^shift / y`, rounded half away from zero, with a 256-bit numerator (DECIMAL
+/// division); `None` when `y` is 0, `shift` exceeds 38 or the result does not fit.
+pub fn div_round(x: i128, shift: u32, y: i128) -> Option<i128> {
+    if y == 0 || shift > 38 {
+        return None;
+    }
+    let negative = (x < 0) != (y < 0);
+    let (hi, lo) = mul_wide(x.unsigned_abs(), pow10(shift) as u128);
+    let d = y.unsigned_abs();
+    let (q, r) = div_wide(hi, lo, d)?;
+    signed_rounded(q, r, d, negative)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +205,36 @@ mod tests {
         assert_eq!(rescale(-15, 1, 0), Some(-2));
     }
 
+    #[test]
+    fn wide_multiplication_and_division() {
+        // 10^30 * 10^20 / 10^14 = 10^36: the product overflows i128, the result does not.
+        assert_eq!(mul_round(pow10(30), pow10(20), 14), Some(pow10(36)));
+        assert_eq!(mul_round(-pow10(30), pow10(20), 14), Some(-pow10(36)));
+        assert_eq!(mul_round(15, 1, 1), Some(2));
+        assert_eq!(mul_round(-15, 1, 1), Some(-2));
+        assert_eq!(mul_round(14, 1, 1), Some(1));
+        assert_eq!(mul_round(pow10(37), pow10(37), 76), Some(0));
+        assert_eq!(mul_round(pow10(37), pow10(37), 0), None);
+        // 1 / 3 at scale 6, and 10^37 / 7 at scale 20 (numerator past i128).
+        assert_eq!(div_round(1, 6, 3), Some(333_333));
+        assert_eq!(div_round(2, 6, 3), Some(666_667));
+        assert_eq!(div_round(-2, 6, 3), Some(-666_667));
+        assert_eq!(
+            div_round(pow10(20), 20, 7 * pow10(18)),
+            Some(1_428_571_428_571_428_571_429)
+        );
+        assert_eq!(div_round(1, 6, 0), None);
+    }
+
     proptest! {
+        #[test]
+        fn wide_ops_agree_with_narrow(x in -(10i128.pow(15))..10i128.pow(15), y in 1i128..10i128.pow(15), d in 0u32..10) {
+            let narrow = rescale(x * y, d, 0);
+            prop_assert_eq!(mul_round(x, y, d), narrow);
+            let expect = rescale((x * 10i128.pow(d + 1)) / y, 1, 0);
+            prop_assert_eq!(div_round(x, d, y), expect);
+        }
+
         #[test]
         fn text_round_trips(u in -(10i128.pow(18))..10i128.pow(18), s in 0u32..18) {
             prop_assert_eq!(parse(&text(u, s), 38, s), Some(u));

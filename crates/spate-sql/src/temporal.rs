@@ -145,6 +145,75 @@ pub fn parse_timestamp(s: &str) -> Option<i64> {
     days.checked_mul(MICROS_PER_DAY)?.checked_add(nanos / 1000)
 }
 
+/// `days` (since the epoch) plus `months`, the day of month clamped to the target month's
+/// length (`2024-01-31` + 1 month = `2024-02-29`); `None` past the calendar's range.
+pub fn add_months(days: i64, months: i64) -> Option<i64> {
+    let (y, m, d) = civil_from_days(days);
+    let total = y
+        .checked_mul(12)?
+        .checked_add(i64::from(m) - 1)?
+        .checked_add(months)?;
+    let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    if ny.abs() > 5_000_000 {
+        return None;
+    }
+    Some(days_from_civil(ny, nm, d.min(days_in_month(ny, nm))))
+}
+
+/// Whole months from `t1` to `t0` (microseconds), as Calcite's `subtractMonths` counts them:
+/// the largest `m` with `t1 + m months <= t0` (negative when `t0 < t1`).
+pub fn months_between(t0: i64, t1: i64) -> i64 {
+    if t0 < t1 {
+        return -months_between(t1, t0);
+    }
+    let (d0, r0) = (t0.div_euclid(MICROS_PER_DAY), t0.rem_euclid(MICROS_PER_DAY));
+    let (d1, r1) = (t1.div_euclid(MICROS_PER_DAY), t1.rem_euclid(MICROS_PER_DAY));
+    // No month has more than 31 days, so this estimate is at most the answer.
+    let mut m = (d0 - d1) / 31;
+    loop {
+        let Some(d2) = add_months(d1, m) else { return m };
+        if d2 >= d0 {
+            break;
+        }
+        match add_months(d1, m + 1) {
+            Some(d3) if d3 <= d0 => m += 1,
+            _ => break,
+        }
+    }
+    if add_months(d1, m) == Some(d0) && r0 < r1 {
+        m -= 1;
+    }
+    m
+}
+
+/// The ISO-8601 week of the year (weeks start on Monday; week 1 holds the first Thursday).
+pub fn iso_week(days: i64) -> i64 {
+    let dow_mon = (days + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday).
+    let thursday = days - dow_mon + 3;
+    let (y, _, _) = civil_from_days(thursday);
+    (thursday - days_from_civil(y, 1, 1)) / 7 + 1
+}
+
+/// Parses a timestamp as `CAST(s AS TIMESTAMP)` and `TO_TIMESTAMP(s)` do: `yyyy-MM-dd` or
+/// `yyyy-MM-dd HH:mm:ss` with an optional fraction (no `T`, no zone, seconds required, no
+/// surrounding spaces).
+pub fn parse_timestamp_strict(s: &str) -> Option<i64> {
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return None;
+    }
+    match s.split_once(' ') {
+        None => Some(i64::from(parse_date(s)?) * MICROS_PER_DAY),
+        Some((date, time)) => {
+            if time.split(':').count() != 3 {
+                return None;
+            }
+            let days = i64::from(parse_date(date)?);
+            days.checked_mul(MICROS_PER_DAY)?
+                .checked_add(parse_time(time)? / 1000)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +234,41 @@ mod tests {
         assert_eq!(parse_timestamp("1969-12-31T23:59:59.999Z"), Some(-1000));
         assert_eq!(parse_date("2024-02-30"), None);
         assert_eq!(parse_time("24:00:00"), None);
+    }
+
+    #[test]
+    fn month_arithmetic_like_calcite() {
+        let d = |s: &str| i64::from(parse_date(s).unwrap_or_default());
+        let ts = |s: &str| parse_timestamp(s).unwrap_or_default();
+        assert_eq!(add_months(d("2024-01-31"), 1), Some(d("2024-02-29")));
+        assert_eq!(add_months(d("2024-03-31"), -13), Some(d("2023-02-28")));
+        // TIMESTAMPDIFF(MONTH, ..) on Flink (run 1): 01-31 → 02-29 is 1, 01-15 → 03-14 is 1.
+        assert_eq!(
+            months_between(ts("2024-02-29 00:00:00"), ts("2024-01-31 00:00:00")),
+            1
+        );
+        assert_eq!(
+            months_between(ts("2024-03-14 00:00:00"), ts("2024-01-15 00:00:00")),
+            1
+        );
+        assert_eq!(
+            months_between(ts("2024-01-15 00:00:00"), ts("2024-03-14 00:00:00")),
+            -1
+        );
+        assert_eq!(
+            months_between(ts("2024-02-15 00:00:00"), ts("2024-01-15 00:00:01")),
+            0
+        );
+        // WEEK(DATE '2027-01-01') = 53, WEEK(DATE '2026-11-01') = 44 (Flink run 1).
+        assert_eq!(iso_week(d("2027-01-01")), 53);
+        assert_eq!(iso_week(d("2026-11-01")), 44);
+        assert_eq!(iso_week(d("2026-01-01")), 1);
+        assert_eq!(parse_timestamp_strict("2026-11-01T08:01:00"), None);
+        assert_eq!(parse_timestamp_strict("2026-11-01 08:01"), None);
+        assert_eq!(
+            parse_timestamp_strict("2026-11-01"),
+            parse_timestamp("2026-11-01 00:00:00")
+        );
     }
 
     proptest! {

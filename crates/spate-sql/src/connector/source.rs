@@ -88,7 +88,9 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
 
     fn poll(&mut self, out: &mut SourceBatch<Row>) -> Result<SourceStatus, EngineError> {
         self.buf.clear();
-        let (split, status) = self.reader.poll(out.remaining().min(self.max_per_poll), &mut self.buf)?;
+        let (split, status) = self
+            .reader
+            .poll(out.remaining().min(self.max_per_poll), &mut self.buf)?;
         out.set_split(split);
         for (mut row, source_ts) in self.buf.drain(..) {
             (self.complete)(&mut row).map_err(|source| {

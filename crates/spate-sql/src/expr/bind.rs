@@ -1,13 +1,26 @@
 //! [`bind`]: an AST expression → a typed [`BoundExpr`], with Flink's type rules.
+//!
+//! Special forms (`LIKE`, `CASE`, `CAST`, `BETWEEN`, `IN`, `EXTRACT`, `TRIM`, `ARRAY[..]`,
+//! `x[i]`, ...) are bound here; infix operators in [`super::operators`]; literals in
+//! [`super::literal`]; named functions in [`super::functions`]; the type algebra in
+//! [`super::typing`]. Where Flink rejects an expression at validation, so does this
+//! (`'1' + 1`, `1 = TRUE`, `ts - ts`, `1 + NULL`), with both types in the message.
+
+use std::sync::Arc;
 
 use super::BoundExpr;
-use super::func::{ArithOp, CmpOp, ScalarFunc};
-use crate::ast::{BinaryOp, Expr, Literal, TimeUnit, UnaryOp};
+use super::func::{Compiled, ScalarFunc};
+use super::functions::{self, Call, StringFunc, TimeFunc};
+use super::literal::{bind_literal, bind_literal_interval};
+use super::operators::{bind_binary, comparable, like_regex};
+use super::typing::{
+    can_cast, coerce, common_type_of, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
+};
+use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
 use crate::ident::Ident;
-use crate::types::{DataType, TypeKind};
+use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
-use crate::{decimal, temporal};
 
 /// Resolves the names an expression uses. The query binder implements it for each clause.
 pub trait Scope {
@@ -23,26 +36,158 @@ pub trait Scope {
     }
 }
 
+/// Aggregate and window-property functions: valid only where the query binder substitutes
+/// them, so reaching the scalar binder means they were used where they are not allowed.
+const AGGREGATES: &[&str] = &[
+    "COUNT",
+    "SUM",
+    "SUM0",
+    "AVG",
+    "MIN",
+    "MAX",
+    "LISTAGG",
+    "COLLECT",
+    "FIRST_VALUE",
+    "LAST_VALUE",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "VAR_POP",
+    "VAR_SAMP",
+    "VARIANCE",
+    "ARRAY_AGG",
+    "JSON_OBJECTAGG",
+    "JSON_ARRAYAGG",
+    "TUMBLE_START",
+    "TUMBLE_END",
+    "TUMBLE_ROWTIME",
+    "TUMBLE_PROCTIME",
+    "HOP_START",
+    "HOP_END",
+    "HOP_ROWTIME",
+    "SESSION_START",
+    "SESSION_END",
+    "SESSION_ROWTIME",
+];
+
 /// Binds `expr` in `scope`.
+///
+/// Calls of deterministic functions on constants are folded into literals (bottom up), except
+/// when they evaluate to `NULL` (a folded `NULL` would read as an untyped one) or fail (the
+/// failure is left to the row that reaches it, as in Flink).
 pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     if let Some(done) = scope.substitute(expr) {
         return done;
     }
+    bind_unfolded(expr, scope).map(fold).map_err(|e| match e {
+        // Most type errors know no position of their own: point at the expression's first name.
+        SqlError::Validation { message, pos: None } => SqlError::Validation {
+            message,
+            pos: first_position(expr),
+        },
+        other => other,
+    })
+}
+
+fn first_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Option<crate::error::Position> {
+    exprs.into_iter().find_map(first_position)
+}
+
+/// Where the first column or function name of `expr` was written.
+fn first_position(expr: &Expr) -> Option<crate::error::Position> {
+    match expr {
+        Expr::Column(path) => path.first().and_then(|i| i.loc.pos()),
+        Expr::Function(f) => f
+            .name
+            .0
+            .first()
+            .and_then(|i| i.loc.pos())
+            .or_else(|| first_of(&f.args)),
+        Expr::Literal(_) | Expr::Interval { .. } | Expr::Unit(_) | Expr::Wildcard => None,
+        Expr::Unary { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::IsUnknown { expr, .. }
+        | Expr::IsBool { expr, .. }
+        | Expr::Extract { expr, .. }
+        | Expr::FloorCeil { expr, .. }
+        | Expr::InSubquery { expr, .. } => first_position(expr),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            first_position(left).or_else(|| first_position(right))
+        }
+        Expr::Between { expr, low, high, .. } => first_of([&**expr, &**low, &**high]),
+        Expr::InList { expr, list, .. } => first_position(expr).or_else(|| first_of(list)),
+        Expr::Like { expr, pattern, .. } => first_position(expr).or_else(|| first_position(pattern)),
+        Expr::Position { needle, haystack } => first_position(needle).or_else(|| first_position(haystack)),
+        Expr::Trim { chars, expr, .. } => {
+            first_position(expr).or_else(|| chars.as_deref().and_then(first_position))
+        }
+        Expr::Array(items) => first_of(items),
+        Expr::Index { expr, index } => first_position(expr).or_else(|| first_position(index)),
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => operand
+            .as_deref()
+            .and_then(first_position)
+            .or_else(|| {
+                whens
+                    .iter()
+                    .find_map(|(c, r)| first_position(c).or_else(|| first_position(r)))
+            })
+            .or_else(|| else_result.as_deref().and_then(first_position)),
+        Expr::Exists { .. } | Expr::Subquery(_) => None,
+    }
+}
+
+/// A call on literals replaced by its value.
+fn fold(e: BoundExpr) -> BoundExpr {
+    let BoundExpr::Call { func, args, ty } = &e else {
+        return e;
+    };
+    let on_literals = args
+        .iter()
+        .all(|a| matches!(a, BoundExpr::Literal { .. }) && !is_untyped_null(a));
+    if !func.is_deterministic() || !on_literals {
+        return e;
+    }
+    match e.eval(&Vec::new(), &super::EvalContext::default()) {
+        Ok(value) if !value.is_null() => BoundExpr::Literal {
+            value,
+            ty: ty.clone(),
+        },
+        _ => e,
+    }
+}
+
+fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
     match expr {
         Expr::Column(path) => scope.column(path),
         Expr::Nested(e) => bind(e, scope),
         Expr::Literal(lit) => bind_literal(lit),
         Expr::Interval { value, unit, to } => bind_literal_interval(value, *unit, *to),
+        // A unit argument (TIMESTAMPADD/TIMESTAMPDIFF) travels as its name.
+        Expr::Unit(u) => Ok(BoundExpr::Literal {
+            value: Value::String(u.name().to_string()),
+            ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)).not_null(),
+        }),
         Expr::Unary { op, expr } => {
             let e = bind(expr, scope)?;
             match op {
-                UnaryOp::Not => Ok(call(
-                    ScalarFunc::Not,
-                    vec![expect_boolean(e, "NOT")?],
-                    boolean(true),
-                )),
+                UnaryOp::Not => Ok(not(expect_boolean(e, "NOT")?)),
                 UnaryOp::Plus => Ok(e),
                 UnaryOp::Minus => {
+                    let k = &e.ty().kind;
+                    if !(is_numeric(k)
+                        || matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth))
+                    {
+                        return Err(SqlError::validation(
+                            format!("cannot apply '-' to an argument of type {}", describe(&e)),
+                            None,
+                        ));
+                    }
                     let ty = e.ty().clone();
                     Ok(call(ScalarFunc::Negate, vec![e], ty))
                 }
@@ -53,7 +198,7 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let r = bind(right, scope)?;
             bind_binary(*op, l, r)
         }
-        Expr::IsNull { expr, negated } => {
+        Expr::IsNull { expr, negated } | Expr::IsUnknown { expr, negated } => {
             let e = bind(expr, scope)?;
             let f = if *negated {
                 ScalarFunc::IsNotNull
@@ -62,10 +207,34 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             };
             Ok(call(f, vec![e], boolean(false)))
         }
+        Expr::IsBool { expr, value, negated } => {
+            let e = expect_boolean(bind(expr, scope)?, "IS TRUE/FALSE")?;
+            Ok(call(
+                ScalarFunc::IsBool {
+                    value: *value,
+                    negated: *negated,
+                },
+                vec![e],
+                boolean(false),
+            ))
+        }
+        Expr::IsDistinctFrom { left, right, negated } => {
+            let (l, r) = comparable(bind(left, scope)?, bind(right, scope)?, "IS DISTINCT FROM")?;
+            Ok(call(
+                ScalarFunc::IsDistinctFrom { negated: *negated },
+                vec![l, r],
+                boolean(false),
+            ))
+        }
         Expr::Cast { expr, ty, try_cast } => {
             let e = bind(expr, scope)?;
+            if !is_untyped_null(&e) && !can_cast(&e.ty().kind, &ty.kind) {
+                return Err(SqlError::validation(cast_error(&e.ty().kind, &ty.kind), None));
+            }
+            // Flink types a CAST as its operand's NULL-ability, even to a DECIMAL that may not
+            // fit (which then gives NULL).
             let mut to = ty.clone();
-            to.nullable = to.nullable || e.ty().nullable || *try_cast;
+            to.nullable = e.ty().nullable || *try_cast || is_untyped_null(&e);
             Ok(call(ScalarFunc::Cast { try_cast: *try_cast }, vec![e], to))
         }
         Expr::Between {
@@ -95,425 +264,350 @@ pub fn bind(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             operand,
             whens,
             else_result,
-        } => {
-            let operand = operand.as_ref().map(|o| bind(o, scope)).transpose()?;
-            let mut args = Vec::new();
-            let mut results = Vec::new();
-            for (cond, result) in whens {
-                let c = bind(cond, scope)?;
-                let c = match &operand {
-                    Some(o) => bind_binary(BinaryOp::Eq, o.clone(), c)?,
-                    None => expect_boolean(c, "CASE WHEN")?,
-                };
-                args.push(c);
-                results.push(bind(result, scope)?);
-            }
-            let else_result = else_result.as_ref().map(|e| bind(e, scope)).transpose()?;
-            let mut all: Vec<&BoundExpr> = results.iter().collect();
-            all.extend(else_result.iter());
-            let mut ty = common_type(all.iter().map(|e| e.ty()), "CASE")?;
-            ty.nullable = all.iter().any(|e| e.ty().nullable) || else_result.is_none();
-            let mut out = Vec::with_capacity(args.len() * 2 + 1);
-            for (c, r) in args.into_iter().zip(results) {
-                out.push(c);
-                out.push(coerce(r, &ty));
-            }
-            if let Some(e) = else_result {
-                out.push(coerce(e, &ty));
-            }
-            Ok(call(ScalarFunc::Case, out, ty))
-        }
+        } => bind_case(operand.as_deref(), whens, else_result.as_deref(), scope),
         Expr::Function(f) => {
-            let name = f.name.to_string().to_ascii_uppercase();
+            let name = f.name.base().to_ascii_uppercase();
+            let pos = f.name.0.last().and_then(|i| i.loc.pos());
+            if AGGREGATES.contains(&name.as_str()) {
+                return Err(SqlError::validation(
+                    format!("aggregate or window function {name} is not valid here"),
+                    pos,
+                ));
+            }
+            if f.distinct || f.filter.is_some() {
+                return Err(SqlError::validation(
+                    format!("DISTINCT and FILTER apply only to aggregate functions, not to {name}"),
+                    pos,
+                ));
+            }
             let args = f
                 .args
                 .iter()
                 .map(|a| bind(a, scope))
                 .collect::<Result<Vec<_>>>()?;
-            let pos = f.name.0.first().and_then(|i| i.loc.pos());
-            match name.as_str() {
-                "COALESCE" if !args.is_empty() => {
-                    let mut ty = common_type(args.iter().map(|e| e.ty()), "COALESCE")?;
-                    ty.nullable = args.iter().all(|a| a.ty().nullable);
-                    let args = args.into_iter().map(|a| coerce(a, &ty)).collect();
-                    Ok(call(ScalarFunc::Coalesce, args, ty))
-                }
-                "PROCTIME" if args.is_empty() => Ok(call(
-                    ScalarFunc::Proctime,
-                    vec![],
-                    DataType::new(TypeKind::TimestampLtz(3)).not_null(),
-                )),
-                "CURRENT_WATERMARK" if args.len() == 1 => {
-                    let ty = DataType::new(args[0].ty().kind.clone());
-                    Ok(call(ScalarFunc::CurrentWatermark, args, ty))
-                }
-                _ => Err(SqlError::validation(
-                    format!("no function named '{name}' taking {} argument(s)", args.len()),
-                    pos,
-                )),
-            }
+            functions::bind_function(Call { name, args, pos })
         }
-        other => Err(SqlError::validation(
-            format!("expression not supported here: {other}"),
+        Expr::Extract { unit, expr } => {
+            let e = bind(expr, scope)?;
+            let k = &e.ty().kind;
+            let ok = is_datetime(k)
+                || matches!(
+                    k,
+                    TypeKind::Time(_) | TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth
+                );
+            if !ok {
+                return Err(SqlError::validation(
+                    format!(
+                        "EXTRACT({} FROM ..) takes a date, time, timestamp or interval, not {}",
+                        unit.name(),
+                        describe(&e)
+                    ),
+                    None,
+                ));
+            }
+            let time_unit = matches!(
+                unit,
+                TimeUnit::Hour
+                    | TimeUnit::Minute
+                    | TimeUnit::Second
+                    | TimeUnit::Millisecond
+                    | TimeUnit::Microsecond
+            );
+            if matches!(k, TypeKind::Time(_)) && !time_unit {
+                return Err(SqlError::validation(
+                    format!("EXTRACT({} FROM ..) cannot be applied to a TIME", unit.name()),
+                    None,
+                ));
+            }
+            let ty = nullable_like(TypeKind::BigInt, &[&e]);
+            Ok(call(ScalarFunc::Time(TimeFunc::Extract(*unit)), vec![e], ty))
+        }
+        Expr::Position { needle, haystack } => {
+            let n = expect_string(bind(needle, scope)?, "POSITION")?;
+            let h = expect_string(bind(haystack, scope)?, "POSITION")?;
+            let ty = nullable_like(TypeKind::Int, &[&n, &h]);
+            Ok(call(ScalarFunc::String(StringFunc::Locate), vec![n, h], ty))
+        }
+        Expr::Trim { side, chars, expr } => {
+            let e = expect_string(bind(expr, scope)?, "TRIM")?;
+            let mut args = vec![e];
+            if let Some(c) = chars {
+                args.push(expect_string(bind(c, scope)?, "TRIM")?);
+            }
+            let side = side.unwrap_or(TrimSide::Both);
+            let f = StringFunc::Trim {
+                leading: side != TrimSide::Trailing,
+                trailing: side != TrimSide::Leading,
+            };
+            let refs: Vec<&BoundExpr> = args.iter().collect();
+            let ty = nullable_like(TypeKind::Varchar(MAX_LENGTH), &refs);
+            Ok(call(ScalarFunc::String(f), args, ty))
+        }
+        Expr::FloorCeil { ceil, expr, unit } => {
+            let e = bind(expr, scope)?;
+            if !is_datetime(&e.ty().kind) {
+                return Err(SqlError::validation(
+                    format!(
+                        "{}(.. TO {}) takes a date or timestamp, not {}",
+                        if *ceil { "CEIL" } else { "FLOOR" },
+                        unit.name(),
+                        describe(&e)
+                    ),
+                    None,
+                ));
+            }
+            let ty = e.ty().clone();
+            Ok(call(
+                ScalarFunc::Time(TimeFunc::FloorCeil {
+                    ceil: *ceil,
+                    unit: *unit,
+                }),
+                vec![e],
+                ty,
+            ))
+        }
+        Expr::Array(items) => {
+            let items = items.iter().map(|i| bind(i, scope)).collect::<Result<Vec<_>>>()?;
+            let refs: Vec<&BoundExpr> = items.iter().collect();
+            let el = common_type_of(&refs, "ARRAY[..]")?
+                .ok_or_else(|| SqlError::validation("ARRAY[..] needs an element with a type", None))?;
+            let items = items.into_iter().map(|i| coerce(i, &el)).collect();
+            Ok(call(
+                ScalarFunc::ArrayCtor,
+                items,
+                DataType::new(TypeKind::Array(Box::new(el))).not_null(),
+            ))
+        }
+        Expr::Index { expr, index } => {
+            let e = bind(expr, scope)?;
+            let i = bind(index, scope)?;
+            let (el, i) = match &e.ty().kind {
+                TypeKind::Array(el) => {
+                    if !(is_integer(&i.ty().kind) || is_untyped_null(&i)) {
+                        return Err(SqlError::validation(
+                            format!("an ARRAY index is an integer, not {}", describe(&i)),
+                            None,
+                        ));
+                    }
+                    ((**el).clone(), i)
+                }
+                TypeKind::Map(k, v) => {
+                    let key = (**k).clone();
+                    let (_, i) = comparable(
+                        BoundExpr::Literal {
+                            value: Value::Null,
+                            ty: key.clone(),
+                        },
+                        i,
+                        "MAP key",
+                    )?;
+                    ((**v).clone(), coerce(i, &key))
+                }
+                _ => {
+                    return Err(SqlError::validation(
+                        format!("only an ARRAY or a MAP can be indexed, not {}", describe(&e)),
+                        None,
+                    ));
+                }
+            };
+            let ty = DataType {
+                kind: el.kind,
+                nullable: true,
+            };
+            Ok(call(ScalarFunc::Index, vec![e, i], ty))
+        }
+        Expr::Like {
+            expr,
+            negated,
+            pattern,
+            escape,
+        } => {
+            let e = expect_string(bind(expr, scope)?, "LIKE")?;
+            let p = expect_string(bind(pattern, scope)?, "LIKE")?;
+            let escape = match escape.as_deref() {
+                None => None,
+                Some(s) => {
+                    let mut cs = s.chars();
+                    match (cs.next(), cs.next()) {
+                        (Some(c), None) => Some(c),
+                        _ => {
+                            return Err(SqlError::validation(
+                                format!("the ESCAPE of LIKE is one character, not '{s}'"),
+                                None,
+                            ));
+                        }
+                    }
+                }
+            };
+            let compiled = match p.constant_value().as_ref() {
+                Some(Value::String(text)) => {
+                    let re = like_regex(text, escape).map_err(|m| SqlError::validation(m, None))?;
+                    Some(Compiled(Arc::new(re)))
+                }
+                _ => None,
+            };
+            let ty = nullable_like(TypeKind::Boolean, &[&e, &p]);
+            Ok(call(
+                ScalarFunc::Like {
+                    negated: *negated,
+                    escape,
+                    compiled,
+                },
+                vec![e, p],
+                ty,
+            ))
+        }
+        Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => Err(SqlError::validation(
+            "subqueries are not supported in this expression",
+            None,
+        )),
+        Expr::Wildcard => Err(SqlError::validation(
+            "'*' is only valid in COUNT(*) and SELECT *",
             None,
         )),
     }
 }
 
-fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
+fn bind_case(
+    operand: Option<&Expr>,
+    whens: &[(Expr, Expr)],
+    else_result: Option<&Expr>,
+    scope: &dyn Scope,
+) -> Result<BoundExpr> {
+    let operand = operand.map(|o| bind(o, scope)).transpose()?;
+    let mut conds = Vec::with_capacity(whens.len());
+    let mut results = Vec::with_capacity(whens.len() + 1);
+    for (cond, result) in whens {
+        let c = bind(cond, scope)?;
+        let c = match &operand {
+            Some(o) => bind_binary(BinaryOp::Eq, o.clone(), c)?,
+            None => expect_boolean(c, "CASE WHEN")?,
+        };
+        conds.push(c);
+        results.push(bind(result, scope)?);
+    }
+    let has_else = else_result.is_some();
+    if let Some(e) = else_result {
+        results.push(bind(e, scope)?);
+    }
+    let refs: Vec<&BoundExpr> = results.iter().collect();
+    let mut ty = common_type_of(&refs, "CASE")?
+        .ok_or_else(|| SqlError::validation("CASE needs a result with a type, not only NULLs", None))?;
+    ty.nullable = ty.nullable || !has_else || results.iter().any(is_untyped_null);
+    let mut results = results.into_iter().map(|r| coerce(r, &ty));
+    let mut out = Vec::with_capacity(conds.len() * 2 + 1);
+    for c in conds {
+        out.push(c);
+        out.extend(results.next());
+    }
+    out.extend(results.next());
+    Ok(call(ScalarFunc::Case, out, ty))
+}
+
+pub(super) fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
     BoundExpr::Call { func, args, ty }
 }
 
-fn boolean(nullable: bool) -> DataType {
+pub(super) fn boolean(nullable: bool) -> DataType {
     DataType {
         kind: TypeKind::Boolean,
         nullable,
     }
 }
 
-fn not(e: BoundExpr) -> BoundExpr {
+pub(super) fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
+    DataType {
+        kind,
+        nullable: args.iter().any(|a| a.ty().nullable),
+    }
+}
+
+/// A type for messages: `NULL` for the untyped `NULL`.
+pub(super) fn describe(e: &BoundExpr) -> String {
+    if is_untyped_null(e) {
+        "NULL".into()
+    } else {
+        e.ty().kind.to_string()
+    }
+}
+
+pub(super) fn not(e: BoundExpr) -> BoundExpr {
     let ty = e.ty().clone();
     call(ScalarFunc::Not, vec![e], ty)
 }
 
-fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
+pub(super) fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
     let nullable = args.iter().any(|a| a.ty().nullable);
     call(f, args, boolean(nullable))
 }
 
-fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+pub(super) fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+    if is_untyped_null(&e) {
+        return Ok(coerce(e, &boolean(true)));
+    }
     match e.ty().kind {
         TypeKind::Boolean => Ok(e),
         _ => Err(SqlError::validation(
-            format!("{what} takes a BOOLEAN, not {}", e.ty()),
+            format!("{what} takes a BOOLEAN, not {}", e.ty().kind),
             None,
         )),
     }
 }
 
-/// `e` converted to `ty` (a no-op when it has that type already, NULL-ability aside).
-pub(crate) fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
-    if e.ty().kind == ty.kind {
-        return e;
+pub(super) fn expect_string(e: BoundExpr, what: &str) -> Result<BoundExpr> {
+    if is_untyped_null(&e) {
+        return Ok(coerce(e, &DataType::new(TypeKind::Varchar(MAX_LENGTH))));
     }
-    let mut to = ty.clone();
-    to.nullable = e.ty().nullable;
-    call(ScalarFunc::Cast { try_cast: false }, vec![e], to)
-}
-
-fn numeric_rank(k: &TypeKind) -> Option<u8> {
-    Some(match k {
-        TypeKind::TinyInt => 1,
-        TypeKind::SmallInt => 2,
-        TypeKind::Int => 3,
-        TypeKind::BigInt => 4,
-        TypeKind::Decimal { .. } => 5,
-        TypeKind::Float => 6,
-        TypeKind::Double => 7,
-        _ => return None,
-    })
-}
-
-/// The type every one of `types` converts to implicitly (Flink's least restrictive type).
-pub(crate) fn common_type<'a>(types: impl Iterator<Item = &'a DataType>, what: &str) -> Result<DataType> {
-    let mut acc: Option<DataType> = None;
-    for t in types {
-        acc = Some(match acc {
-            None => t.clone(),
-            Some(a) => {
-                let nullable = a.nullable || t.nullable;
-                let kind = match (&a.kind, &t.kind) {
-                    (x, y) if x == y => x.clone(),
-                    (
-                        TypeKind::Decimal {
-                            precision: p1,
-                            scale: s1,
-                        },
-                        TypeKind::Decimal {
-                            precision: p2,
-                            scale: s2,
-                        },
-                    ) => {
-                        let scale = (*s1).max(*s2);
-                        let int = (p1 - s1).max(p2 - s2);
-                        TypeKind::Decimal {
-                            precision: (int + scale).min(38),
-                            scale,
-                        }
-                    }
-                    (TypeKind::Varchar(x) | TypeKind::Char(x), TypeKind::Varchar(y) | TypeKind::Char(y)) => {
-                        TypeKind::Varchar((*x).max(*y))
-                    }
-                    (TypeKind::Timestamp(x), TypeKind::Timestamp(y)) => TypeKind::Timestamp((*x).max(*y)),
-                    (TypeKind::TimestampLtz(x), TypeKind::TimestampLtz(y)) => {
-                        TypeKind::TimestampLtz((*x).max(*y))
-                    }
-                    (x, y) => match (numeric_rank(x), numeric_rank(y)) {
-                        (Some(rx), Some(ry)) => {
-                            let (hi, lo) = if rx >= ry { (x, y) } else { (y, x) };
-                            match (hi, lo) {
-                                (TypeKind::Decimal { precision, scale }, lo) => {
-                                    let int_digits = integer_digits(lo);
-                                    TypeKind::Decimal {
-                                        precision: (int_digits + scale).max(*precision).min(38),
-                                        scale: *scale,
-                                    }
-                                }
-                                (hi, _) => hi.clone(),
-                            }
-                        }
-                        _ => {
-                            return Err(SqlError::validation(
-                                format!("{what}: {} and {} have no common type", a.kind, t.kind),
-                                None,
-                            ));
-                        }
-                    },
-                };
-                DataType { kind, nullable }
-            }
-        });
-    }
-    acc.ok_or_else(|| SqlError::validation(format!("{what} needs at least one argument"), None))
-}
-
-fn integer_digits(k: &TypeKind) -> u32 {
-    match k {
-        TypeKind::TinyInt => 3,
-        TypeKind::SmallInt => 5,
-        TypeKind::Int => 10,
-        TypeKind::BigInt => 19,
-        _ => 0,
-    }
-}
-
-fn bind_binary(op: BinaryOp, l: BoundExpr, r: BoundExpr) -> Result<BoundExpr> {
-    let cmp = |c: CmpOp| -> Result<BoundExpr> {
-        let common = common_type([l.ty(), r.ty()].into_iter(), "comparison")?;
-        let nullable = l.ty().nullable || r.ty().nullable;
-        Ok(call(
-            ScalarFunc::Compare(c),
-            vec![coerce(l.clone(), &common), coerce(r.clone(), &common)],
-            boolean(nullable),
+    if is_string(&e.ty().kind) {
+        Ok(e)
+    } else {
+        Err(SqlError::validation(
+            format!("{what} takes a STRING, not {}", e.ty().kind),
+            None,
         ))
-    };
-    let arith = |a: ArithOp| -> Result<BoundExpr> {
-        let (lk, rk) = (&l.ty().kind, &r.ty().kind);
-        if numeric_rank(lk).is_none() || numeric_rank(rk).is_none() {
-            return Err(SqlError::validation(
-                format!(
-                    "cannot apply '{}' to arguments of type {} and {}",
-                    op_symbol(a),
-                    l.ty(),
-                    r.ty()
-                ),
-                None,
-            ));
-        }
-        let common = common_type([l.ty(), r.ty()].into_iter(), "arithmetic")?;
-        let nullable = l.ty().nullable || r.ty().nullable || matches!(a, ArithOp::Divide | ArithOp::Modulo);
-        let ty = DataType {
-            kind: common.kind.clone(),
-            nullable,
-        };
-        Ok(call(
-            ScalarFunc::Arith(a),
-            vec![coerce(l.clone(), &common), coerce(r.clone(), &common)],
-            ty,
-        ))
-    };
-    match op {
-        BinaryOp::And => Ok(logical(
-            ScalarFunc::And,
-            vec![expect_boolean(l, "AND")?, expect_boolean(r, "AND")?],
-        )),
-        BinaryOp::Or => Ok(logical(
-            ScalarFunc::Or,
-            vec![expect_boolean(l, "OR")?, expect_boolean(r, "OR")?],
-        )),
-        BinaryOp::Eq => cmp(CmpOp::Eq),
-        BinaryOp::NotEq => cmp(CmpOp::NotEq),
-        BinaryOp::Lt => cmp(CmpOp::Lt),
-        BinaryOp::LtEq => cmp(CmpOp::LtEq),
-        BinaryOp::Gt => cmp(CmpOp::Gt),
-        BinaryOp::GtEq => cmp(CmpOp::GtEq),
-        BinaryOp::Plus => arith(ArithOp::Plus),
-        BinaryOp::Minus => arith(ArithOp::Minus),
-        BinaryOp::Multiply => arith(ArithOp::Multiply),
-        BinaryOp::Divide => arith(ArithOp::Divide),
-        BinaryOp::Modulo => arith(ArithOp::Modulo),
-        BinaryOp::Concat => Err(SqlError::validation("'||' is not implemented yet", None)),
     }
 }
 
-fn op_symbol(a: ArithOp) -> &'static str {
-    match a {
-        ArithOp::Plus => "+",
-        ArithOp::Minus => "-",
-        ArithOp::Multiply => "*",
-        ArithOp::Divide => "/",
-        ArithOp::Modulo => "%",
-    }
-}
-
-fn bind_literal(lit: &Literal) -> Result<BoundExpr> {
-    let lit_of = |value: Value, kind: TypeKind| BoundExpr::Literal {
-        value,
-        ty: DataType::new(kind).not_null(),
-    };
-    Ok(match lit {
-        Literal::Null => BoundExpr::Literal {
-            value: Value::Null,
-            // Flink's untyped NULL; it takes the type of its context through `coerce`.
-            ty: DataType::new(TypeKind::Varchar(1)),
-        },
-        Literal::Boolean(b) => lit_of(Value::Boolean(*b), TypeKind::Boolean),
-        Literal::String(s) => lit_of(
-            Value::String(s.clone()),
-            TypeKind::Char(s.chars().count().max(1) as u32),
+/// Flink's message for a cast it does not have (with its advice where it gives one).
+fn cast_error(from: &TypeKind, to: &TypeKind) -> String {
+    let numeric = is_numeric(from);
+    match (from, to) {
+        (TypeKind::Timestamp(_), t) if is_numeric(t) => format!(
+            "the cast from {from} to {to} is not allowed; use UNIX_TIMESTAMP(CAST(ts AS STRING)) instead"
         ),
-        Literal::Number(text) => {
-            if text.contains(['e', 'E']) {
-                let f: f64 = text
-                    .parse()
-                    .map_err(|_| SqlError::validation(format!("bad number '{text}'"), None))?;
-                lit_of(Value::Float(f), TypeKind::Double)
-            } else if let Some((int, frac)) = text.split_once('.') {
-                let scale = frac.len() as u32;
-                let precision = (int.trim_start_matches('0').len() as u32 + scale).max(1);
-                let d = decimal::parse(text, 38, scale)
-                    .ok_or_else(|| SqlError::validation(format!("number out of range: {text}"), None))?;
-                lit_of(Value::Decimal(d), TypeKind::Decimal { precision, scale })
-            } else {
-                match text.parse::<i64>() {
-                    Ok(i) if i32::try_from(i).is_ok() => lit_of(Value::Int(i), TypeKind::Int),
-                    Ok(i) => lit_of(Value::Int(i), TypeKind::BigInt),
-                    Err(_) => {
-                        let d = decimal::parse(text, 38, 0).ok_or_else(|| {
-                            SqlError::validation(format!("number out of range: {text}"), None)
-                        })?;
-                        lit_of(
-                            Value::Decimal(d),
-                            TypeKind::Decimal {
-                                precision: text.len() as u32,
-                                scale: 0,
-                            },
-                        )
-                    }
-                }
-            }
-        }
-        Literal::Date(s) => lit_of(
-            Value::Date(temporal::parse_date(s).ok_or_else(|| bad_literal("DATE", s))?),
-            TypeKind::Date,
+        (_, TypeKind::Timestamp(_)) if numeric => format!(
+            "the cast from {from} to {to} is not allowed; use TO_TIMESTAMP(FROM_UNIXTIME(seconds)) instead"
         ),
-        Literal::Time(s) => lit_of(
-            Value::Time(temporal::parse_time(s).ok_or_else(|| bad_literal("TIME", s))?),
-            TypeKind::Time(0),
-        ),
-        Literal::Timestamp(s) => {
-            let precision = s.split_once('.').map_or(0, |(_, f)| f.len() as u32).min(9);
-            lit_of(
-                Value::Timestamp(temporal::parse_timestamp(s).ok_or_else(|| bad_literal("TIMESTAMP", s))?),
-                TypeKind::Timestamp(precision),
-            )
+        (_, TypeKind::TimestampLtz(_)) if numeric => {
+            format!("the cast from {from} to {to} is not allowed; use TO_TIMESTAMP_LTZ(n, precision) instead")
         }
-    })
-}
-
-fn bad_literal(what: &str, s: &str) -> SqlError {
-    SqlError::validation(format!("invalid {what} literal '{s}'"), None)
-}
-
-/// An `INTERVAL 'value' unit [TO unit]` literal (`INTERVAL '5' SECOND`, `INTERVAL '1' DAY`).
-/// Day-time intervals are milliseconds, year-month intervals months.
-pub fn bind_literal_interval(value: &str, unit: TimeUnit, to: Option<TimeUnit>) -> Result<BoundExpr> {
-    let bad = || SqlError::validation(format!("invalid interval '{value}' {}", unit.name()), None);
-    let text = value.trim();
-    let (neg, text) = match text.strip_prefix('-') {
-        Some(t) => (true, t),
-        None => (false, text),
-    };
-    let sign = if neg { -1 } else { 1 };
-    let ms_per = |u: TimeUnit| -> Option<i64> {
-        Some(match u {
-            TimeUnit::Day => 86_400_000,
-            TimeUnit::Hour => 3_600_000,
-            TimeUnit::Minute => 60_000,
-            TimeUnit::Second => 1000,
-            TimeUnit::Millisecond => 1,
-            _ => return None,
-        })
-    };
-    let interval = |kind: TypeKind, value: Value| BoundExpr::Literal {
-        value,
-        ty: DataType::new(kind).not_null(),
-    };
-    match (unit, to) {
-        (TimeUnit::Year | TimeUnit::Month, _) => {
-            let months = match (unit, to) {
-                (TimeUnit::Year, Some(TimeUnit::Month)) => {
-                    let (y, m) = text.split_once('-').ok_or_else(bad)?;
-                    y.parse::<i32>().map_err(|_| bad())? * 12 + m.parse::<i32>().map_err(|_| bad())?
-                }
-                (TimeUnit::Year, None) => text.parse::<i32>().map_err(|_| bad())? * 12,
-                (TimeUnit::Month, None) => text.parse::<i32>().map_err(|_| bad())?,
-                _ => return Err(bad()),
-            };
-            Ok(interval(
-                TypeKind::IntervalYearMonth,
-                Value::IntervalMonths(sign as i32 * months),
-            ))
-        }
-        (u, None) => {
-            let per = ms_per(u).ok_or_else(bad)?;
-            let millis = if u == TimeUnit::Second {
-                let secs: f64 = text.parse().map_err(|_| bad())?;
-                (secs * 1000.0).round() as i64
-            } else {
-                text.parse::<i64>()
-                    .map_err(|_| bad())?
-                    .checked_mul(per)
-                    .ok_or_else(bad)?
-            };
-            Ok(interval(
-                TypeKind::IntervalDayTime,
-                Value::IntervalMillis(sign * millis),
-            ))
-        }
-        (_, Some(_)) => {
-            // `'1 10:00:00' DAY TO SECOND` and the like: days, then a time of day.
-            let (days, time) = match text.split_once(' ') {
-                Some((d, t)) => (d.parse::<i64>().map_err(|_| bad())?, t),
-                None => (0, text),
-            };
-            let mut parts = time.split(':');
-            let mut millis = days * 86_400_000;
-            let units = [3_600_000i64, 60_000, 1000];
-            let start = match unit {
-                TimeUnit::Day | TimeUnit::Hour => 0,
-                TimeUnit::Minute => 1,
-                _ => 2,
-            };
-            for per in &units[start..] {
-                match parts.next() {
-                    Some(p) => millis += (p.parse::<f64>().map_err(|_| bad())? * *per as f64).round() as i64,
-                    None => break,
-                }
-            }
-            Ok(interval(
-                TypeKind::IntervalDayTime,
-                Value::IntervalMillis(sign * millis),
-            ))
-        }
+        _ => format!("the cast from {from} to {to} is not allowed"),
     }
 }
 
-/// The milliseconds of a constant day-time interval expression (window sizes, gaps, offsets,
-/// watermark delays).
-pub(crate) fn interval_millis(e: &BoundExpr) -> Option<i64> {
-    match e.as_literal() {
-        Some(Value::IntervalMillis(ms)) => Some(*ms),
-        _ => None,
-    }
+/// The field `name` of a `ROW`-typed expression (`t.r.name`): scopes call it for the parts of
+/// a column path past the column. The error for a missing field names the nearest one.
+pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
+    let TypeKind::Row(fields) = &base.ty().kind else {
+        return Err(SqlError::validation(
+            format!(
+                "'{name}' is a field access, but the value is a {}, not a ROW",
+                base.ty().kind
+            ),
+            None,
+        ));
+    };
+    let Some(index) = fields.iter().position(|f| f.name.as_str() == name) else {
+        let names = fields.iter().map(|f| f.name.as_str());
+        return Err(SqlError::validation(
+            format!(
+                "the ROW has no field '{name}'{}",
+                crate::catalog::suggest::did_you_mean(name, names)
+            ),
+            None,
+        ));
+    };
+    let mut ty = fields[index].ty.clone();
+    ty.nullable = ty.nullable || base.ty().nullable;
+    Ok(call(ScalarFunc::Field(index), vec![base], ty))
 }

@@ -1,12 +1,19 @@
-//! Row-at-a-time evaluation of [`BoundExpr`]s with SQL's three-valued logic.
+//! Row-at-a-time evaluation of [`BoundExpr`]s with SQL's three-valued logic (arithmetic in
+//! `arith`, casts in `cast`, named functions in `functions`).
+//!
+//! Hot paths do not allocate: comparisons, arithmetic and `LIKE` on constant patterns read
+//! columns and literals by reference ([`BoundExpr::eval_ref`]); functions collect up to four
+//! arguments on the stack. Non-deterministic functions read the [`EvalContext`].
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::BoundExpr;
-use super::func::{ArithOp, CmpOp, ScalarFunc};
-use crate::types::{DataType, TypeKind};
+use super::cast::{cast, wrap_int};
+use super::func::{CmpOp, ScalarFunc};
+use super::functions;
+use crate::types::DataType;
 use crate::value::{Row, Value};
-use crate::{decimal, temporal};
 
 /// What an expression may read besides the row.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,43 +41,109 @@ impl BoundExpr {
         }
     }
 
+    /// The expression's value for `row`, borrowed when it is a column or a literal.
+    pub fn eval_ref<'a>(&'a self, row: &'a Row, ctx: &EvalContext) -> Result<Cow<'a, Value>> {
+        const NULL: &Value = &Value::Null;
+        match self {
+            BoundExpr::Column { index, .. } => Ok(Cow::Borrowed(row.get(*index).unwrap_or(NULL))),
+            BoundExpr::Literal { value, .. } => Ok(Cow::Borrowed(value)),
+            BoundExpr::Call { func, args, ty } => call(func, args, ty, row, ctx).map(Cow::Owned),
+        }
+    }
+
     /// The expression as a predicate: only `TRUE` passes (`NULL` and `FALSE` do not).
     pub fn eval_predicate(&self, row: &Row, ctx: &EvalContext) -> Result<bool> {
-        Ok(matches!(self.eval(row, ctx)?, Value::Boolean(true)))
+        Ok(matches!(self.eval_ref(row, ctx)?.as_ref(), Value::Boolean(true)))
     }
 }
 
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
 fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &EvalContext) -> Result<Value> {
-    match func {
-        ScalarFunc::And => {
-            let mut saw_null = false;
-            for a in args {
-                match a.eval(row, ctx)? {
-                    Value::Boolean(false) => return Ok(Value::Boolean(false)),
-                    Value::Null => saw_null = true,
-                    _ => {}
-                }
-            }
-            Ok(if saw_null {
-                Value::Null
-            } else {
-                Value::Boolean(true)
-            })
+    let arg = |i: usize| -> Result<Cow<'_, Value>> {
+        match args.get(i) {
+            Some(a) => a.eval_ref(row, ctx),
+            None => Err(EvalError(format!("{func:?} is missing argument {i}"))),
         }
-        ScalarFunc::Or => {
+    };
+    Ok(match func {
+        ScalarFunc::And | ScalarFunc::Or => {
+            let decisive = matches!(func, ScalarFunc::Or);
             let mut saw_null = false;
             for a in args {
-                match a.eval(row, ctx)? {
-                    Value::Boolean(true) => return Ok(Value::Boolean(true)),
+                match a.eval_ref(row, ctx)?.as_ref() {
+                    Value::Boolean(b) if *b == decisive => return Ok(Value::Boolean(decisive)),
                     Value::Null => saw_null = true,
                     _ => {}
                 }
             }
-            Ok(if saw_null {
+            if saw_null {
                 Value::Null
             } else {
-                Value::Boolean(false)
-            })
+                Value::Boolean(!decisive)
+            }
+        }
+        ScalarFunc::Not => match arg(0)?.as_ref() {
+            Value::Boolean(b) => Value::Boolean(!b),
+            _ => Value::Null,
+        },
+        ScalarFunc::IsNull => Value::Boolean(arg(0)?.is_null()),
+        ScalarFunc::IsNotNull => Value::Boolean(!arg(0)?.is_null()),
+        ScalarFunc::IsBool { value, negated } => {
+            let is = matches!(arg(0)?.as_ref(), Value::Boolean(b) if b == value);
+            Value::Boolean(is != *negated)
+        }
+        ScalarFunc::IsDistinctFrom { negated } => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            let distinct = match (a.is_null(), b.is_null()) {
+                (true, true) => false,
+                (true, false) | (false, true) => true,
+                _ => compare(&a, &b) != Some(Ordering::Equal),
+            };
+            Value::Boolean(distinct != *negated)
+        }
+        ScalarFunc::Compare(op) => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            if a.is_null() || b.is_null() {
+                return Ok(Value::Null);
+            }
+            match compare(&a, &b) {
+                // NaN: only `<>` holds, as in Java.
+                None => Value::Boolean(*op == CmpOp::NotEq && same_variant(&a, &b)),
+                Some(o) => Value::Boolean(match op {
+                    CmpOp::Eq => o == Ordering::Equal,
+                    CmpOp::NotEq => o != Ordering::Equal,
+                    CmpOp::Lt => o == Ordering::Less,
+                    CmpOp::LtEq => o != Ordering::Greater,
+                    CmpOp::Gt => o == Ordering::Greater,
+                    CmpOp::GtEq => o != Ordering::Less,
+                }),
+            }
+        }
+        ScalarFunc::Arith(op) => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            if a.is_null() || b.is_null() {
+                return Ok(Value::Null);
+            }
+            super::arith::arith(*op, &a, &b, args, ty)?
+        }
+        ScalarFunc::Negate => match arg(0)?.as_ref() {
+            Value::Int(i) => wrap_int(i.wrapping_neg(), &ty.kind),
+            Value::Float(f) => Value::Float(-f),
+            Value::Decimal(d) => Value::Decimal(-d),
+            Value::IntervalMillis(m) => Value::IntervalMillis(m.wrapping_neg()),
+            Value::IntervalMonths(m) => Value::IntervalMonths(m.wrapping_neg()),
+            other => other.clone(),
+        },
+        ScalarFunc::Cast { try_cast } => {
+            let v = arg(0)?;
+            match cast(&v, args[0].ty(), ty) {
+                Ok(v) => v,
+                Err(_) if *try_cast => Value::Null,
+                Err(e) => return Err(e),
+            }
         }
         ScalarFunc::Case => {
             let mut i = 0;
@@ -81,8 +154,8 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
                 i += 2;
             }
             match args.get(i) {
-                Some(e) if i + 1 == args.len() => e.eval(row, ctx),
-                _ => Ok(Value::Null),
+                Some(e) => e.eval(row, ctx)?,
+                None => Value::Null,
             }
         }
         ScalarFunc::Coalesce => {
@@ -92,68 +165,230 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
                     return Ok(v);
                 }
             }
-            Ok(Value::Null)
-        }
-        ScalarFunc::CurrentWatermark => Ok(if ctx.watermark == i64::MIN {
             Value::Null
-        } else {
-            Value::Timestamp(ctx.watermark.saturating_mul(1000))
-        }),
-        ScalarFunc::Proctime => Ok(Value::Timestamp(ctx.now_millis.saturating_mul(1000))),
-        _ => {
-            let values = args
+        }
+        ScalarFunc::NullIf => {
+            let a = arg(0)?;
+            let b = arg(1)?;
+            if !a.is_null() && !b.is_null() && compare(&a, &b) == Some(Ordering::Equal) {
+                Value::Null
+            } else {
+                a.into_owned()
+            }
+        }
+        ScalarFunc::Greatest | ScalarFunc::Least => {
+            let want = if matches!(func, ScalarFunc::Greatest) {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            };
+            let mut best: Option<Cow<'_, Value>> = None;
+            for a in args {
+                let v = a.eval_ref(row, ctx)?;
+                if v.is_null() {
+                    return Ok(Value::Null);
+                }
+                best = match best {
+                    Some(b) if compare(&v, &b) != Some(want) => Some(b),
+                    _ => Some(v),
+                };
+            }
+            best.map_or(Value::Null, Cow::into_owned)
+        }
+        ScalarFunc::Concat => {
+            if args.len() == 2 {
+                let (a, b) = (arg(0)?, arg(1)?);
+                if a.is_null() || b.is_null() {
+                    return Ok(Value::Null);
+                }
+                return functions::concat([text(&a), text(&b)].into_iter());
+            }
+            let mut parts = Vec::with_capacity(args.len());
+            for a in args {
+                let v = a.eval_ref(row, ctx)?;
+                if v.is_null() {
+                    return Ok(Value::Null);
+                }
+                parts.push(v);
+            }
+            functions::concat(parts.iter().map(|p| text(p)))?
+        }
+        ScalarFunc::ConcatWs => {
+            let sep = arg(0)?;
+            if sep.is_null() {
+                return Ok(Value::Null);
+            }
+            let mut out = String::new();
+            let mut first = true;
+            for a in &args[1..] {
+                let v = a.eval_ref(row, ctx)?;
+                if let Value::String(s) = v.as_ref() {
+                    if !first {
+                        out.push_str(text(&sep));
+                    }
+                    out.push_str(s);
+                    first = false;
+                    if out.len() > functions::MAX_RESULT_BYTES {
+                        return Err(EvalError("CONCAT_WS builds too long a string".into()));
+                    }
+                }
+            }
+            Value::String(out)
+        }
+        ScalarFunc::Like {
+            negated,
+            escape,
+            compiled,
+        } => {
+            let (s, p) = (arg(0)?, arg(1)?);
+            if s.is_null() || p.is_null() {
+                return Ok(Value::Null);
+            }
+            let matched = match compiled {
+                Some(re) => re.0.is_match(text(&s)),
+                None => super::operators::like_regex(text(&p), *escape)
+                    .map_err(EvalError)?
+                    .is_match(text(&s)),
+            };
+            Value::Boolean(matched != *negated)
+        }
+        ScalarFunc::Regex { kind, compiled } => with_args(args, row, ctx, |v| {
+            functions::eval_regex(*kind, compiled.as_ref().map(|c| &*c.0), v)
+        })?,
+        ScalarFunc::String(f) => with_args(args, row, ctx, |v| functions::eval_string(*f, v))?,
+        ScalarFunc::Time(f) => with_args(args, row, ctx, |v| functions::eval_time(*f, v, args, ty))?,
+        ScalarFunc::Math(f) => with_args(args, row, ctx, |v| functions::eval_math(*f, v, args, ty))?,
+        ScalarFunc::JsonValue(path) => {
+            let j = arg(0)?;
+            if j.is_null() {
+                return Ok(Value::Null);
+            }
+            functions::eval_json(path, &j)
+        }
+        ScalarFunc::ArrayCtor | ScalarFunc::RowCtor => {
+            let items = args
                 .iter()
                 .map(|a| a.eval(row, ctx))
                 .collect::<Result<Vec<_>>>()?;
-            apply(func, &values, args, ty)
+            if matches!(func, ScalarFunc::ArrayCtor) {
+                Value::Array(items)
+            } else {
+                Value::Row(items)
+            }
         }
-    }
-}
-
-fn apply(func: &ScalarFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) -> Result<Value> {
-    match func {
-        ScalarFunc::IsNull => return Ok(Value::Boolean(v[0].is_null())),
-        ScalarFunc::IsNotNull => return Ok(Value::Boolean(!v[0].is_null())),
-        _ => {}
-    }
-    if v.iter().any(Value::is_null) {
-        return Ok(Value::Null);
-    }
-    match func {
-        ScalarFunc::Not => Ok(Value::Boolean(!v[0].as_bool().unwrap_or(false))),
-        ScalarFunc::Compare(op) => {
-            let ord = compare(&v[0], &v[1]);
-            Ok(match ord {
-                None => Value::Null,
-                Some(o) => Value::Boolean(match op {
-                    CmpOp::Eq => o == Ordering::Equal,
-                    CmpOp::NotEq => o != Ordering::Equal,
-                    CmpOp::Lt => o == Ordering::Less,
-                    CmpOp::LtEq => o != Ordering::Greater,
-                    CmpOp::Gt => o == Ordering::Greater,
-                    CmpOp::GtEq => o != Ordering::Less,
-                }),
-            })
+        ScalarFunc::MapCtor => {
+            let mut entries = Vec::with_capacity(args.len() / 2);
+            for pair in args.chunks_exact(2) {
+                entries.push((pair[0].eval(row, ctx)?, pair[1].eval(row, ctx)?));
+            }
+            Value::Map(entries)
         }
-        ScalarFunc::Arith(op) => arith(*op, &v[0], &v[1], ty),
-        ScalarFunc::Negate => Ok(match &v[0] {
-            Value::Int(i) => wrap_int(i.wrapping_neg(), ty),
-            Value::Float(f) => Value::Float(-f),
-            Value::Decimal(d) => Value::Decimal(-d),
-            Value::IntervalMillis(m) => Value::IntervalMillis(-m),
-            Value::IntervalMonths(m) => Value::IntervalMonths(-m),
-            other => other.clone(),
-        }),
-        ScalarFunc::Cast { try_cast } => match cast(&v[0], args[0].ty(), ty) {
-            Ok(v) => Ok(v),
-            Err(_) if *try_cast => Ok(Value::Null),
-            Err(e) => Err(e),
+        ScalarFunc::Index => {
+            let (c, i) = (arg(0)?, arg(1)?);
+            match (c.as_ref(), i.as_ref()) {
+                (Value::Null, _) | (_, Value::Null) => Value::Null,
+                (Value::Array(items), Value::Int(i)) => {
+                    if *i < 1 {
+                        return Err(EvalError(format!(
+                            "array index {i} is out of bounds (arrays start at 1)"
+                        )));
+                    }
+                    usize::try_from(*i - 1)
+                        .ok()
+                        .and_then(|i| items.get(i))
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                }
+                (Value::Map(entries), key) => entries
+                    .iter()
+                    .find(|(k, _)| compare(k, key) == Some(Ordering::Equal))
+                    .map_or(Value::Null, |(_, v)| v.clone()),
+                _ => Value::Null,
+            }
+        }
+        ScalarFunc::Cardinality => match arg(0)?.as_ref() {
+            Value::Array(items) => Value::Int(items.len() as i64),
+            Value::Map(entries) => Value::Int(entries.len() as i64),
+            _ => Value::Null,
         },
-        _ => Err(EvalError(format!("{func:?} is not implemented"))),
+        ScalarFunc::Field(i) => match arg(0)?.as_ref() {
+            Value::Row(fields) => fields.get(*i).cloned().unwrap_or(Value::Null),
+            _ => Value::Null,
+        },
+        ScalarFunc::CurrentWatermark => {
+            if ctx.watermark == i64::MIN {
+                Value::Null
+            } else {
+                Value::Timestamp(ctx.watermark.saturating_mul(1000))
+            }
+        }
+        ScalarFunc::Proctime | ScalarFunc::CurrentTimestamp | ScalarFunc::LocalTimestamp => {
+            Value::Timestamp(ctx.now_millis.saturating_mul(1000))
+        }
+        ScalarFunc::CurrentDate => Value::Date(ctx.now_millis.div_euclid(86_400_000) as i32),
+        ScalarFunc::CurrentTime => Value::Time(ctx.now_millis.rem_euclid(86_400_000) / 1000 * 1_000_000_000),
+        ScalarFunc::UnixTimestampNow => Value::Int(ctx.now_millis.div_euclid(1000)),
+        ScalarFunc::Rand => Value::Float(next_random(ctx.now_millis)),
+    })
+}
+
+/// Evaluates `args` (strict: any `NULL` gives `NULL`) into a stack buffer for up to four, and
+/// calls `f` on them.
+fn with_args(
+    args: &[BoundExpr],
+    row: &Row,
+    ctx: &EvalContext,
+    f: impl FnOnce(&[Value]) -> Result<Value>,
+) -> Result<Value> {
+    const N: usize = 4;
+    if args.len() <= N {
+        let mut buf: [Value; N] = Default::default();
+        for (slot, a) in buf.iter_mut().zip(args) {
+            *slot = a.eval(row, ctx)?;
+            if slot.is_null() {
+                return Ok(Value::Null);
+            }
+        }
+        f(&buf[..args.len()])
+    } else {
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            let v = a.eval(row, ctx)?;
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            values.push(v);
+        }
+        f(&values)
     }
 }
 
-/// Order of two non-NULL values of one comparable type (`None` for NaN).
+/// A xorshift sequence per thread, seeded from the processing time of its first use.
+fn next_random(seed: i64) -> f64 {
+    use std::cell::Cell;
+    thread_local!(static STATE: Cell<u64> = const { Cell::new(0) });
+    STATE.with(|s| {
+        let mut x = s.get();
+        if x == 0 {
+            x = (seed as u64) ^ 0x9E37_79B9_7F4A_7C15;
+            if x == 0 {
+                x = 1;
+            }
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+fn same_variant(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// Order of two non-NULL values of one comparable type (`None` for NaN and for values of
+/// different kinds, which the binder rules out).
 pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
@@ -167,153 +402,15 @@ pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::Timestamp(x), Value::Timestamp(y)) => Some(x.cmp(y)),
         (Value::IntervalMillis(x), Value::IntervalMillis(y)) => Some(x.cmp(y)),
         (Value::IntervalMonths(x), Value::IntervalMonths(y)) => Some(x.cmp(y)),
+        (Value::Array(x), Value::Array(y)) | (Value::Row(x), Value::Row(y)) => {
+            for (a, b) in x.iter().zip(y) {
+                match compare(a, b)? {
+                    Ordering::Equal => {}
+                    o => return Some(o),
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
         _ => None,
     }
-}
-
-/// An integer wrapped into its type's range, as Java's fixed-width arithmetic does.
-pub(crate) fn wrap_int(i: i64, ty: &DataType) -> Value {
-    Value::Int(match ty.kind {
-        TypeKind::TinyInt => i64::from(i as i8),
-        TypeKind::SmallInt => i64::from(i as i16),
-        TypeKind::Int => i64::from(i as i32),
-        _ => i,
-    })
-}
-
-fn arith(op: ArithOp, a: &Value, b: &Value, ty: &DataType) -> Result<Value> {
-    match (a, b) {
-        (Value::Int(x), Value::Int(y)) => {
-            let r = match op {
-                ArithOp::Plus => x.wrapping_add(*y),
-                ArithOp::Minus => x.wrapping_sub(*y),
-                ArithOp::Multiply => x.wrapping_mul(*y),
-                ArithOp::Divide | ArithOp::Modulo if *y == 0 => {
-                    return Err(EvalError("division by zero".into()));
-                }
-                ArithOp::Divide => x.wrapping_div(*y),
-                ArithOp::Modulo => x.wrapping_rem(*y),
-            };
-            Ok(wrap_int(r, ty))
-        }
-        (Value::Float(x), Value::Float(y)) => Ok(Value::Float(match op {
-            ArithOp::Plus => x + y,
-            ArithOp::Minus => x - y,
-            ArithOp::Multiply => x * y,
-            ArithOp::Divide => x / y,
-            ArithOp::Modulo => x % y,
-        })),
-        _ => Err(EvalError(format!("{op:?} of {a:?} and {b:?} is not implemented"))),
-    }
-}
-
-/// Converts a non-NULL value of type `from` to type `to`.
-pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
-    let fail = || EvalError(format!("cannot cast {} value {v:?} to {to}", from));
-    Ok(match (&to.kind, v) {
-        (_, Value::Null) => Value::Null,
-        (TypeKind::TinyInt | TypeKind::SmallInt | TypeKind::Int | TypeKind::BigInt, Value::Int(i)) => {
-            wrap_int(*i, to)
-        }
-        (TypeKind::TinyInt | TypeKind::SmallInt | TypeKind::Int | TypeKind::BigInt, Value::Float(f)) => {
-            wrap_int(*f as i64, to)
-        }
-        (TypeKind::TinyInt | TypeKind::SmallInt | TypeKind::Int | TypeKind::BigInt, Value::String(s)) => {
-            let i: i64 = s.trim().parse().map_err(|_| fail())?;
-            wrap_int(i, to)
-        }
-        (TypeKind::Double | TypeKind::Float, Value::Int(i)) => Value::Float(*i as f64),
-        (TypeKind::Double | TypeKind::Float, Value::Float(f)) => Value::Float(*f),
-        (TypeKind::Double | TypeKind::Float, Value::String(s)) => {
-            Value::Float(s.trim().parse().map_err(|_| fail())?)
-        }
-        (TypeKind::Decimal { precision, scale }, Value::Int(i)) => {
-            let d = decimal::rescale(i128::from(*i), 0, *scale).filter(|d| decimal::fits(*d, *precision));
-            d.map(Value::Decimal).unwrap_or(Value::Null)
-        }
-        (TypeKind::Decimal { precision, scale }, Value::Decimal(d)) => {
-            let from_scale = match from.kind {
-                TypeKind::Decimal { scale, .. } => scale,
-                _ => 0,
-            };
-            let d = decimal::rescale(*d, from_scale, *scale).filter(|d| decimal::fits(*d, *precision));
-            d.map(Value::Decimal).unwrap_or(Value::Null)
-        }
-        (TypeKind::Decimal { precision, scale }, Value::Float(f)) => {
-            decimal::from_f64(*f, *precision, *scale)
-                .map(Value::Decimal)
-                .unwrap_or(Value::Null)
-        }
-        (TypeKind::Decimal { precision, scale }, Value::String(s)) => {
-            Value::Decimal(decimal::parse(s, *precision, *scale).ok_or_else(fail)?)
-        }
-        (TypeKind::Varchar(_) | TypeKind::Char(_), v) => Value::String(to_text(v, from)),
-        (TypeKind::Boolean, Value::Boolean(b)) => Value::Boolean(*b),
-        (TypeKind::Timestamp(p) | TypeKind::TimestampLtz(p), Value::Timestamp(t)) => {
-            Value::Timestamp(truncate_micros(*t, *p))
-        }
-        (TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_), Value::String(s)) => {
-            Value::Timestamp(temporal::parse_timestamp(s).ok_or_else(fail)?)
-        }
-        (TypeKind::Date, Value::Timestamp(t)) => Value::Date(t.div_euclid(temporal::MICROS_PER_DAY) as i32),
-        (TypeKind::Date, Value::String(s)) => Value::Date(temporal::parse_date(s).ok_or_else(fail)?),
-        (TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_), Value::Date(d)) => {
-            Value::Timestamp(i64::from(*d) * temporal::MICROS_PER_DAY)
-        }
-        _ if from.kind == to.kind => v.clone(),
-        _ => return Err(fail()),
-    })
-}
-
-fn truncate_micros(t: i64, precision: u32) -> i64 {
-    if precision >= 6 {
-        t
-    } else {
-        let unit = 10i64.pow(6 - precision);
-        t.div_euclid(unit) * unit
-    }
-}
-
-/// A value as `CAST(v AS STRING)` writes it.
-pub(crate) fn to_text(v: &Value, ty: &DataType) -> String {
-    let mut out = String::new();
-    match (v, &ty.kind) {
-        (Value::String(s), _) => return s.clone(),
-        (Value::Int(i), _) => out = i.to_string(),
-        (Value::Boolean(b), _) => out = if *b { "TRUE".into() } else { "FALSE".into() },
-        (Value::Float(f), _) => out = format_double(*f),
-        (Value::Decimal(d), TypeKind::Decimal { scale, .. }) => decimal::format(*d, *scale, &mut out),
-        (Value::Timestamp(t), TypeKind::Timestamp(p) | TypeKind::TimestampLtz(p)) => {
-            temporal::format_timestamp(*t, *p, false, false, &mut out)
-        }
-        (Value::Date(d), _) => temporal::format_date(*d, &mut out),
-        (Value::Time(t), TypeKind::Time(p)) => temporal::format_time_nanos(*t, *p, false, &mut out),
-        (other, _) => out = format!("{other:?}"),
-    }
-    out
-}
-
-/// A double as Java's `Double.toString` writes it in the common range (`1.0`, `0.5`, `1.0E10`).
-pub(crate) fn format_double(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-3..1e7).contains(&abs) {
-        let s = format!("{f:E}");
-        // Rust writes `1E10`, Java `1.0E10`.
-        return match s.split_once('E') {
-            Some((m, e)) if !m.contains('.') => format!("{m}.0E{e}"),
-            _ => s,
-        };
-    }
-    let s = format!("{f}");
-    if s.contains('.') { s } else { format!("{s}.0") }
 }

@@ -1,4 +1,13 @@
 //! The scalar functions and operators a [`BoundExpr`](super::BoundExpr) can call.
+//!
+//! The binder has already checked and converted the arguments, so each variant documents the
+//! argument types it receives. Most functions are *strict* (a `NULL` argument gives `NULL`
+//! without calling the function); [`ScalarFunc::is_strict`] says which are not.
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use super::functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +26,8 @@ pub enum CmpOp {
     GtEq,
 }
 
-/// An arithmetic operator (operands already cast to the result's type family).
+/// An arithmetic operator. Numeric operands are already cast to the result's type family;
+/// temporal operands (`ts + INTERVAL`, `INTERVAL * n`) keep their own types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArithOp {
     /// `+`.
@@ -32,6 +42,36 @@ pub enum ArithOp {
     Modulo,
 }
 
+impl ArithOp {
+    /// The operator's SQL spelling.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Plus => "+",
+            ArithOp::Minus => "-",
+            ArithOp::Multiply => "*",
+            ArithOp::Divide => "/",
+            ArithOp::Modulo => "%",
+        }
+    }
+}
+
+/// A regular expression compiled once at bind time (from a constant pattern). Compares by its
+/// source text so bound expressions stay comparable.
+#[derive(Clone)]
+pub struct Compiled(pub Arc<regex::Regex>);
+
+impl PartialEq for Compiled {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.0.as_str())
+    }
+}
+
 /// A built-in scalar function or operator.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScalarFunc {
@@ -41,17 +81,29 @@ pub enum ScalarFunc {
     And,
     /// `a OR b OR ...` (three-valued).
     Or,
-    /// `a IS NULL`.
+    /// `a IS NULL` (also `IS UNKNOWN`).
     IsNull,
-    /// `a IS NOT NULL`.
+    /// `a IS NOT NULL` (also `IS NOT UNKNOWN`).
     IsNotNull,
+    /// `a IS [NOT] TRUE|FALSE`: never `NULL`.
+    IsBool {
+        /// `TRUE` or `FALSE`.
+        value: bool,
+        /// `NOT`.
+        negated: bool,
+    },
+    /// `a IS [NOT] DISTINCT FROM b` on two values of one type: `NULL` equals `NULL`.
+    IsDistinctFrom {
+        /// `NOT` (NULL-safe equality).
+        negated: bool,
+    },
     /// A comparison of two values of one comparable type.
     Compare(CmpOp),
-    /// Arithmetic on two values of the result's type family.
+    /// Arithmetic; see [`ArithOp`].
     Arith(ArithOp),
     /// Unary minus.
     Negate,
-    /// `CAST(a AS to)`; `try` for `TRY_CAST` (NULL instead of an error).
+    /// `CAST(a AS to)`; `try_cast` for `TRY_CAST` (NULL instead of an error).
     Cast {
         /// Whether a failed cast is `NULL` rather than an error.
         try_cast: bool,
@@ -60,16 +112,121 @@ pub enum ScalarFunc {
     Case,
     /// `COALESCE(a, b, ...)`.
     Coalesce,
+    /// `NULLIF(a, b)`: `NULL` when `a = b`, else `a`.
+    NullIf,
+    /// `GREATEST(a, ...)` (`NULL` if any argument is).
+    Greatest,
+    /// `LEAST(a, ...)` (`NULL` if any argument is).
+    Least,
+    /// `a || b`, `CONCAT(a, ...)` on strings (`NULL` if any argument is).
+    Concat,
+    /// `CONCAT_WS(sep, a, ...)`: skips `NULL` arguments; `NULL` only for a `NULL` separator.
+    ConcatWs,
+    /// `a [NOT] LIKE pattern [ESCAPE c]`: arguments are `a, pattern`.
+    Like {
+        /// `NOT LIKE`.
+        negated: bool,
+        /// The `ESCAPE` character.
+        escape: Option<char>,
+        /// The pattern compiled at bind time when it is a constant.
+        compiled: Option<Compiled>,
+    },
+    /// `REGEXP(s, pattern)`, `REGEXP_EXTRACT(s, pattern[, group])`,
+    /// `REGEXP_REPLACE(s, pattern, replacement)`: the pattern is the second argument.
+    Regex {
+        /// Which of the three.
+        kind: RegexKind,
+        /// The pattern compiled at bind time when it is a constant.
+        compiled: Option<Compiled>,
+    },
+    /// A string function.
+    String(StringFunc),
+    /// A date/time function.
+    Time(TimeFunc),
+    /// A numeric function.
+    Math(MathFunc),
+    /// `JSON_VALUE(json, path)` with a path parsed at bind time.
+    JsonValue(JsonPath),
+    /// `ARRAY[a, ...]`.
+    ArrayCtor,
+    /// `ROW(a, ...)`.
+    RowCtor,
+    /// `MAP[k1, v1, ...]`.
+    MapCtor,
+    /// `array[i]` (1-based; `NULL` out of bounds) or `map[key]`.
+    Index,
+    /// `CARDINALITY(array or map)`.
+    Cardinality,
+    /// The `index`th field of a `ROW` value.
+    Field(usize),
     /// `CURRENT_WATERMARK(rowtime)`: the operator's current watermark, NULL before the first.
     CurrentWatermark,
     /// `PROCTIME()`: the processing time when the row is evaluated.
     Proctime,
+    /// `CURRENT_TIMESTAMP`, `NOW()`: processing time as `TIMESTAMP_LTZ(3)`.
+    CurrentTimestamp,
+    /// `LOCALTIMESTAMP`: processing time as `TIMESTAMP(3)` (UTC wall clock).
+    LocalTimestamp,
+    /// `CURRENT_DATE`: the processing time's date (UTC).
+    CurrentDate,
+    /// `CURRENT_TIME`, `LOCALTIME`: the processing time's time of day (UTC).
+    CurrentTime,
+    /// `UNIX_TIMESTAMP()`: processing time in epoch seconds.
+    UnixTimestampNow,
+    /// `RAND()`: a pseudo-random `DOUBLE` in `[0, 1)` derived from the processing time and the
+    /// row (not a seeded Java sequence).
+    Rand,
+}
+
+/// The three regular-expression functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegexKind {
+    /// `REGEXP(s, p)`: whether `p` matches a part of `s`.
+    Matches,
+    /// `REGEXP_EXTRACT(s, p[, group])`: the group (default 0, the whole match) of the first
+    /// match.
+    Extract,
+    /// `REGEXP_REPLACE(s, p, r)`: every match replaced by the literal text `r`.
+    Replace,
 }
 
 impl ScalarFunc {
     /// Whether the function's value depends on something other than its arguments (time,
-    /// watermark), so it is never folded into a constant.
+    /// watermark, randomness), so it is never folded into a constant.
     pub fn is_deterministic(&self) -> bool {
-        !matches!(self, ScalarFunc::CurrentWatermark | ScalarFunc::Proctime)
+        !matches!(
+            self,
+            ScalarFunc::CurrentWatermark
+                | ScalarFunc::Proctime
+                | ScalarFunc::CurrentTimestamp
+                | ScalarFunc::LocalTimestamp
+                | ScalarFunc::CurrentDate
+                | ScalarFunc::CurrentTime
+                | ScalarFunc::UnixTimestampNow
+                | ScalarFunc::Rand
+        )
+    }
+
+    /// Whether a `NULL` argument makes the result `NULL` without calling the function.
+    pub fn is_strict(&self) -> bool {
+        match self {
+            ScalarFunc::And
+            | ScalarFunc::Or
+            | ScalarFunc::IsNull
+            | ScalarFunc::IsNotNull
+            | ScalarFunc::IsBool { .. }
+            | ScalarFunc::IsDistinctFrom { .. }
+            | ScalarFunc::Case
+            | ScalarFunc::Coalesce
+            | ScalarFunc::NullIf
+            | ScalarFunc::ConcatWs
+            | ScalarFunc::ArrayCtor
+            | ScalarFunc::RowCtor
+            | ScalarFunc::MapCtor
+            | ScalarFunc::CurrentWatermark => false,
+            ScalarFunc::String(f) => f.is_strict(),
+            ScalarFunc::Time(f) => f.is_strict(),
+            _ => true,
+        }
     }
 }

@@ -182,13 +182,13 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
 fn result_of(call: &AggCall, state: &State) -> Value {
     match state {
         State::Count(c) => Value::Int(*c),
-        State::SumInt(s) => s.map_or(Value::Null, |s| wrap_int(s, &call.ty)),
+        State::SumInt(s) => s.map_or(Value::Null, |s| wrap_int(s, &call.ty.kind)),
         State::SumFloat(s) => s.map_or(Value::Null, Value::Float),
         State::SumDecimal(s) => s.map_or(Value::Null, Value::Decimal),
         State::AvgInt { count: 0, .. }
         | State::AvgFloat { count: 0, .. }
         | State::AvgDecimal { count: 0, .. } => Value::Null,
-        State::AvgInt { sum, count } => wrap_int((*sum / i128::from(*count)) as i64, &call.ty),
+        State::AvgInt { sum, count } => wrap_int((*sum / i128::from(*count)) as i64, &call.ty.kind),
         State::AvgFloat { sum, count } => Value::Float(sum / *count as f64),
         State::AvgDecimal { sum, count } => {
             let from = call.args.first().map_or(0, |a| scale_of(a.ty()));

@@ -1,0 +1,393 @@
+//! Numeric functions. `ROUND`, `TRUNCATE`, `FLOOR`, `CEIL`, `ABS` and `SIGN` keep exact
+//! arithmetic on integers and `DECIMAL`s (result types as Flink's `LogicalTypeMerging`
+//! derives them); the transcendental functions work on `DOUBLE` and give NaN/Infinity where
+//! Java's `Math` does (`LN(0)` is `-Infinity`, `SQRT(-1)` NaN).
+
+use super::{Arg, Call};
+use crate::decimal;
+use crate::error::Result;
+use crate::expr::BoundExpr;
+use crate::expr::eval::EvalError;
+use crate::expr::func::{ArithOp, ScalarFunc};
+use crate::expr::typing::{decimal, decimal_scale, is_integer, numeric_arith_type};
+use crate::types::{DataType, TypeKind};
+use crate::value::Value;
+
+/// A numeric function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MathFunc {
+    /// `ABS(x)`, same type.
+    Abs,
+    /// `ROUND(x[, d])`, half away from zero.
+    Round,
+    /// `TRUNCATE(x[, d])`, toward zero.
+    Truncate,
+    /// `FLOOR(x)`.
+    Floor,
+    /// `CEIL(x)`.
+    Ceil,
+    /// `SIGN(x)`: -1, 0 or 1 in `x`'s type.
+    Sign,
+    /// A function of `DOUBLE`s (arguments converted to `DOUBLE` by value).
+    Double(DoubleFunc),
+}
+
+/// Functions computed on `f64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoubleFunc {
+    /// `POWER(a, b)`.
+    Power,
+    /// `SQRT(x)`.
+    Sqrt,
+    /// `EXP(x)`.
+    Exp,
+    /// `LN(x)`, `LOG(x)`.
+    Ln,
+    /// `LOG10(x)`.
+    Log10,
+    /// `LOG2(x)`.
+    Log2,
+    /// `LOG(base, x)`.
+    LogBase,
+    /// `SIN(x)`.
+    Sin,
+    /// `COS(x)`.
+    Cos,
+    /// `TAN(x)`.
+    Tan,
+    /// `ASIN(x)`.
+    Asin,
+    /// `ACOS(x)`.
+    Acos,
+    /// `ATAN(x)`.
+    Atan,
+    /// `ATAN2(y, x)`.
+    Atan2,
+    /// `DEGREES(x)`.
+    Degrees,
+    /// `RADIANS(x)`.
+    Radians,
+    /// `PI()`.
+    Pi,
+    /// `E()`.
+    E,
+}
+
+/// The names bound here.
+pub(super) const NAMES: &[&str] = &[
+    "ABS", "MOD", "ROUND", "TRUNCATE", "FLOOR", "CEIL", "CEILING", "SIGN", "POWER", "POW", "SQRT", "EXP",
+    "LN", "LOG10", "LOG2", "LOG", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "ATAN2", "DEGREES", "RADIANS",
+    "PI", "E", "RAND",
+];
+
+/// The type of `ROUND`/`TRUNCATE(x, d)` (`findRoundDecimalType` for `DECIMAL`s).
+fn round_type(k: &TypeKind, digits: i64) -> TypeKind {
+    match k {
+        TypeKind::Decimal { precision, scale } => {
+            let (p, s) = (*precision, *scale);
+            if digits >= i64::from(s) {
+                k.clone()
+            } else if digits < 0 {
+                decimal((1 + p - s).min(38), 0)
+            } else {
+                let d = digits as u32;
+                decimal(1 + p - s + d, d)
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
+    use Arg::{Int, Num};
+    let double = |mut c: Call, f: DoubleFunc, n: usize| -> Result<BoundExpr> {
+        let sig = [Num; 2];
+        let takes = match n {
+            0 => "()",
+            1 => "(NUMERIC)",
+            _ => "(NUMERIC, NUMERIC)",
+        };
+        c.check(&sig[..n], n, takes)?;
+        Ok(c.done(ScalarFunc::Math(MathFunc::Double(f)), TypeKind::Double, false))
+    };
+    match c.name.as_str() {
+        "ABS" | "SIGN" | "FLOOR" | "CEIL" | "CEILING" => {
+            c.check(&[Num], 1, "(NUMERIC)")?;
+            let k = c.args[0].ty().kind.clone();
+            let (f, kind) = match c.name.as_str() {
+                "ABS" => (MathFunc::Abs, k),
+                "SIGN" => (MathFunc::Sign, k),
+                name => {
+                    let f = if name == "FLOOR" {
+                        MathFunc::Floor
+                    } else {
+                        MathFunc::Ceil
+                    };
+                    // The precision stays (Flink run 2: FLOOR(DECIMAL(10, 2)) is DECIMAL(10, 0)).
+                    let kind = match k {
+                        TypeKind::Decimal { precision, .. } => decimal(precision, 0),
+                        other => other,
+                    };
+                    (f, kind)
+                }
+            };
+            Ok(c.done(ScalarFunc::Math(f), kind, false))
+        }
+        "ROUND" | "TRUNCATE" => {
+            c.check(&[Num, Int], 1, "(NUMERIC[, INT])")?;
+            let digits = match c.args.get(1) {
+                None => 0,
+                Some(d) => match d.constant_value().as_ref() {
+                    Some(Value::Int(i)) => *i,
+                    _ => return Err(c.mismatch("(NUMERIC[, INT literal])")),
+                },
+            };
+            let kind = round_type(&c.args[0].ty().kind, digits);
+            let f = if c.name == "ROUND" {
+                MathFunc::Round
+            } else {
+                MathFunc::Truncate
+            };
+            Ok(c.done(ScalarFunc::Math(f), kind, false))
+        }
+        "MOD" => {
+            c.check(&[Num, Num], 2, "(EXACT_NUMERIC, EXACT_NUMERIC)")?;
+            let (l, r) = (c.args[0].ty().kind.clone(), c.args[1].ty().kind.clone());
+            let exact = |k: &TypeKind| is_integer(k) || matches!(k, TypeKind::Decimal { .. });
+            if !exact(&l) || !exact(&r) {
+                return Err(c.mismatch("(EXACT_NUMERIC, EXACT_NUMERIC)"));
+            }
+            let Some(kind) = numeric_arith_type(ArithOp::Modulo, &l, &r) else {
+                return Err(c.mismatch("(EXACT_NUMERIC, EXACT_NUMERIC)"));
+            };
+            let target = DataType::new(kind.clone());
+            c.args = std::mem::take(&mut c.args)
+                .into_iter()
+                .map(|a| crate::expr::typing::coerce(a, &target))
+                .collect();
+            Ok(c.done(ScalarFunc::Arith(ArithOp::Modulo), kind, false))
+        }
+        "POWER" | "POW" => double(c, DoubleFunc::Power, 2),
+        "SQRT" => double(c, DoubleFunc::Sqrt, 1),
+        "EXP" => double(c, DoubleFunc::Exp, 1),
+        "LN" => double(c, DoubleFunc::Ln, 1),
+        "LOG10" => double(c, DoubleFunc::Log10, 1),
+        "LOG2" => double(c, DoubleFunc::Log2, 1),
+        "LOG" if c.args.len() == 2 => double(c, DoubleFunc::LogBase, 2),
+        "LOG" => double(c, DoubleFunc::Ln, 1),
+        "SIN" => double(c, DoubleFunc::Sin, 1),
+        "COS" => double(c, DoubleFunc::Cos, 1),
+        "TAN" => double(c, DoubleFunc::Tan, 1),
+        "ASIN" => double(c, DoubleFunc::Asin, 1),
+        "ACOS" => double(c, DoubleFunc::Acos, 1),
+        "ATAN" => double(c, DoubleFunc::Atan, 1),
+        "ATAN2" => double(c, DoubleFunc::Atan2, 2),
+        "DEGREES" => double(c, DoubleFunc::Degrees, 1),
+        "RADIANS" => double(c, DoubleFunc::Radians, 1),
+        "PI" => double(c, DoubleFunc::Pi, 0),
+        "E" => double(c, DoubleFunc::E, 0),
+        "RAND" => {
+            c.check(&[Int], 0, "([INT seed])")?;
+            let mut e = c.done(ScalarFunc::Rand, TypeKind::Double, false);
+            if let BoundExpr::Call { ty, .. } = &mut e {
+                ty.nullable = false;
+            }
+            Ok(e)
+        }
+        _ => Err(c.mismatch("no such signature")),
+    }
+}
+
+/// A numeric value as `f64`.
+pub(crate) fn to_f64(v: &Value, ty: &DataType) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Decimal(d) => decimal::to_f64(*d, decimal_scale(&ty.kind)),
+        _ => f64::NAN,
+    }
+}
+
+/// Rounds an `f64` to `digits` decimal places, half away from zero (through the decimal text
+/// form, as Flink rounds doubles with `BigDecimal`).
+fn round_f64(x: f64, digits: i64, truncate: bool) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    let digits = digits.clamp(-300, 300) as i32;
+    let factor = 10f64.powi(digits);
+    let scaled = x * factor;
+    if !scaled.is_finite() {
+        return x;
+    }
+    // The decimal text form avoids 1.005 * 100 = 100.49999 surprises for typical inputs.
+    let scaled_text: f64 = format!("{scaled:.9}").parse().unwrap_or(scaled);
+    let r = if truncate {
+        scaled_text.trunc()
+    } else {
+        scaled_text.round()
+    };
+    r / factor
+}
+
+/// Rounds an unscaled decimal of scale `from` to `digits` places, giving the result with scale
+/// `to`.
+fn round_decimal(d: i128, from: u32, digits: i64, to: u32, truncate: bool) -> Option<i128> {
+    let keep = digits.clamp(-38, 38);
+    // Drop to `keep` places (negative: tens, hundreds, ...), then back up to `to`.
+    let drop = i64::from(from) - keep;
+    if drop <= 0 {
+        return decimal::rescale(d, from, to);
+    }
+    let drop = drop.min(76) as u32;
+    let unit = if drop > 38 {
+        return Some(0);
+    } else {
+        decimal::pow10(drop)
+    };
+    let q = d / unit;
+    let r = d % unit;
+    let q = if !truncate && r.unsigned_abs() * 2 >= unit as u128 {
+        q + d.signum()
+    } else {
+        q
+    };
+    // q has `keep` places; express it with `to` places.
+    if keep >= 0 {
+        decimal::rescale(q, keep as u32, to)
+    } else {
+        q.checked_mul(decimal::pow10((-keep) as u32))?
+            .checked_mul(decimal::pow10(to))
+    }
+}
+
+fn round_int(i: i64, digits: i64, truncate: bool) -> i64 {
+    if digits >= 0 {
+        return i;
+    }
+    let Some(unit) = 10i64.checked_pow((-digits) as u32) else {
+        return 0;
+    };
+    let q = i / unit;
+    let r = i % unit;
+    let q = if !truncate && r.unsigned_abs() * 2 >= unit as u64 {
+        q + i.signum()
+    } else {
+        q
+    };
+    q.wrapping_mul(unit)
+}
+
+type EvalResult = std::result::Result<Value, EvalError>;
+
+/// Evaluates `f` on non-NULL arguments of types `args` giving `ty`.
+pub(crate) fn eval(f: MathFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
+    let arg_ty = |i: usize| args.get(i).map(BoundExpr::ty);
+    let scale_of = |i: usize| arg_ty(i).map_or(0, |t| decimal_scale(&t.kind));
+    let wrap = |i: i64| crate::expr::cast::wrap_int(i, &ty.kind);
+    Ok(match f {
+        MathFunc::Abs => match &v[0] {
+            Value::Int(i) => wrap(i.wrapping_abs()),
+            Value::Float(x) => Value::Float(x.abs()),
+            Value::Decimal(d) => Value::Decimal(d.abs()),
+            other => other.clone(),
+        },
+        MathFunc::Sign => match &v[0] {
+            Value::Int(i) => Value::Int(i.signum()),
+            Value::Float(x) => Value::Float(if *x == 0.0 || x.is_nan() { *x } else { x.signum() }),
+            Value::Decimal(d) => Value::Decimal(d.signum() * decimal::pow10(scale_of(0))),
+            other => other.clone(),
+        },
+        MathFunc::Round | MathFunc::Truncate | MathFunc::Floor | MathFunc::Ceil => {
+            let truncate = f == MathFunc::Truncate;
+            let digits = v.get(1).and_then(Value::as_i64).unwrap_or(0);
+            match &v[0] {
+                Value::Int(i) => match f {
+                    MathFunc::Floor | MathFunc::Ceil => Value::Int(*i),
+                    _ => wrap(round_int(*i, digits, truncate)),
+                },
+                Value::Float(x) => Value::Float(match f {
+                    MathFunc::Floor => x.floor(),
+                    MathFunc::Ceil => x.ceil(),
+                    _ => round_f64(*x, digits, truncate),
+                }),
+                Value::Decimal(d) => {
+                    let from = scale_of(0);
+                    let to = decimal_scale(&ty.kind);
+                    let r = match f {
+                        MathFunc::Floor | MathFunc::Ceil => {
+                            let unit = decimal::pow10(from);
+                            let q = d.div_euclid(unit);
+                            let q = if f == MathFunc::Ceil && d.rem_euclid(unit) != 0 {
+                                q + 1
+                            } else {
+                                q
+                            };
+                            decimal::rescale(q, 0, to)
+                        }
+                        _ => round_decimal(*d, from, digits, to, truncate),
+                    };
+                    r.map_or(Value::Null, Value::Decimal)
+                }
+                other => other.clone(),
+            }
+        }
+        MathFunc::Double(g) => {
+            let x = v.first().map_or(0.0, |a| to_f64(a, arg_ty(0).unwrap_or(ty)));
+            let y = v.get(1).map_or(0.0, |a| to_f64(a, arg_ty(1).unwrap_or(ty)));
+            Value::Float(match g {
+                DoubleFunc::Power => x.powf(y),
+                DoubleFunc::Sqrt => x.sqrt(),
+                DoubleFunc::Exp => x.exp(),
+                DoubleFunc::Ln => x.ln(),
+                DoubleFunc::Log10 => x.log10(),
+                DoubleFunc::Log2 => x.log2(),
+                DoubleFunc::LogBase => y.ln() / x.ln(),
+                DoubleFunc::Sin => x.sin(),
+                DoubleFunc::Cos => x.cos(),
+                DoubleFunc::Tan => x.tan(),
+                DoubleFunc::Asin => x.asin(),
+                DoubleFunc::Acos => x.acos(),
+                DoubleFunc::Atan => x.atan(),
+                DoubleFunc::Atan2 => x.atan2(y),
+                DoubleFunc::Degrees => x.to_degrees(),
+                DoubleFunc::Radians => x.to_radians(),
+                DoubleFunc::Pi => std::f64::consts::PI,
+                DoubleFunc::E => std::f64::consts::E,
+            })
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounding() {
+        // ROUND(1.2345, 2) = 1.23 and ROUND(2.5) = 3, TRUNCATE(1.2365, 2) = 1.23 (Flink run 1).
+        assert_eq!(round_decimal(12345, 4, 2, 2, false), Some(123));
+        assert_eq!(round_decimal(25, 1, 0, 0, false), Some(3));
+        assert_eq!(round_decimal(-25, 1, 0, 0, false), Some(-3));
+        assert_eq!(round_decimal(12365, 4, 2, 2, true), Some(123));
+        assert_eq!(round_int(125, -1, false), 130);
+        assert_eq!(round_int(125, -1, true), 120);
+        assert_eq!(round_f64(2.5, 0, false), 3.0);
+        assert_eq!(round_f64(-2.5, 0, false), -3.0);
+        assert_eq!(round_f64(1.2345, 2, false), 1.23);
+        assert_eq!(round_f64(-1.2365, 2, true), -1.23);
+        assert_eq!(
+            round_type(
+                &TypeKind::Decimal {
+                    precision: 5,
+                    scale: 4
+                },
+                2
+            ),
+            TypeKind::Decimal {
+                precision: 4,
+                scale: 2
+            }
+        );
+    }
+}

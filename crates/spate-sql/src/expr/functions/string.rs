@@ -1,0 +1,607 @@
+//! String functions, with Flink's results on the edges (`SqlFunctionUtils` and
+//! `BinaryStringDataUtil`): positions count characters from 1, `SUBSTRING` past either end is
+//! empty, `LPAD` to a shorter length cuts, `SPLIT_INDEX` out of range is `NULL`, invalid
+//! regular expressions give `NULL`. Results longer than [`MAX_RESULT_BYTES`] are an error
+//! rather than an allocation that takes the process down.
+
+use std::sync::Arc;
+
+use super::{Arg, Call, hash};
+use crate::error::Result;
+use crate::expr::BoundExpr;
+use crate::expr::eval::EvalError;
+use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
+use crate::types::{MAX_LENGTH, TypeKind};
+use crate::value::Value;
+
+/// The longest string a function builds (`REPEAT`, `LPAD`, `RPAD`, `CONCAT`).
+pub(crate) const MAX_RESULT_BYTES: usize = 16 << 20;
+
+/// A string function (arguments are strings and integers as each variant says; strict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StringFunc {
+    /// `UPPER(s)`.
+    Upper,
+    /// `LOWER(s)`.
+    Lower,
+    /// `INITCAP(s)`: first letter of each word upper case, the rest lower (ASCII letters).
+    InitCap,
+    /// `TRIM`/`LTRIM`/`RTRIM`: `(s[, characters])`, removing any of the characters (default a
+    /// space) from the chosen ends.
+    Trim {
+        /// From the start.
+        leading: bool,
+        /// From the end.
+        trailing: bool,
+    },
+    /// `SUBSTRING(s, start[, length])`.
+    Substring,
+    /// `CHAR_LENGTH(s)`.
+    CharLength,
+    /// `REPLACE(s, search, replacement)`.
+    Replace,
+    /// `SPLIT_INDEX(s, separator, index)` (0-based).
+    SplitIndex,
+    /// `LPAD(s, length, pad)`.
+    Lpad,
+    /// `RPAD(s, length, pad)`.
+    Rpad,
+    /// `LOCATE(needle, s[, from])`, `POSITION(needle IN s)`: 1-based, 0 when absent.
+    Locate,
+    /// `LEFT(s, n)`.
+    Left,
+    /// `RIGHT(s, n)`.
+    Right,
+    /// `REVERSE(s)`.
+    Reverse,
+    /// `REPEAT(s, n)`.
+    Repeat,
+    /// `ASCII(s)`: the code of the first character (0 for an empty string).
+    Ascii,
+    /// `CHR(n)`: the character with code `n`.
+    Chr,
+    /// `MD5(s)`: lower-case hex.
+    Md5,
+    /// `SHA1(s)`.
+    Sha1,
+    /// `SHA256(s)`.
+    Sha256,
+    /// `SHA2(s, bits)` with 256 bits.
+    Sha2,
+    /// `HASH_CODE(s)`: Java's `String.hashCode`.
+    HashCode,
+}
+
+impl StringFunc {
+    /// All string functions are strict.
+    pub fn is_strict(&self) -> bool {
+        true
+    }
+}
+
+/// The names bound here.
+pub(super) const NAMES: &[&str] = &[
+    "UPPER",
+    "LOWER",
+    "INITCAP",
+    "LTRIM",
+    "RTRIM",
+    "BTRIM",
+    "SUBSTRING",
+    "SUBSTR",
+    "CONCAT",
+    "CONCAT_WS",
+    "CHAR_LENGTH",
+    "CHARACTER_LENGTH",
+    "REPLACE",
+    "REGEXP_EXTRACT",
+    "REGEXP_REPLACE",
+    "REGEXP",
+    "SPLIT_INDEX",
+    "LPAD",
+    "RPAD",
+    "POSITION",
+    "LOCATE",
+    "LEFT",
+    "RIGHT",
+    "REVERSE",
+    "REPEAT",
+    "ASCII",
+    "CHR",
+    "MD5",
+    "SHA1",
+    "SHA256",
+    "SHA2",
+];
+
+fn string() -> TypeKind {
+    TypeKind::Varchar(MAX_LENGTH)
+}
+
+pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
+    use Arg::{Int, Str};
+    use StringFunc as F;
+    let simple =
+        |mut c: Call, f: StringFunc, sig: &[Arg], req: usize, takes: &str, kind: TypeKind, null: bool| {
+            c.check(sig, req, takes)?;
+            Ok(c.done(ScalarFunc::String(f), kind, null))
+        };
+    match c.name.as_str() {
+        // These keep their argument's type (`UPPER('aBc')` is a `CHAR(3)` in Flink).
+        "UPPER" | "LOWER" | "INITCAP" => {
+            c.check(&[Str], 1, "(STRING)")?;
+            let f = match c.name.as_str() {
+                "UPPER" => F::Upper,
+                "LOWER" => F::Lower,
+                _ => F::InitCap,
+            };
+            let kind = c.args[0].ty().kind.clone();
+            Ok(c.done(ScalarFunc::String(f), kind, false))
+        }
+        "LTRIM" | "RTRIM" | "BTRIM" => {
+            let f = F::Trim {
+                leading: c.name != "RTRIM",
+                trailing: c.name != "LTRIM",
+            };
+            simple(c, f, &[Str, Str], 1, "(STRING[, STRING])", string(), false)
+        }
+        "SUBSTRING" | "SUBSTR" => simple(
+            c,
+            F::Substring,
+            &[Str, Int, Int],
+            2,
+            "(STRING, INT[, INT])",
+            string(),
+            true,
+        ),
+        "CHAR_LENGTH" | "CHARACTER_LENGTH" => {
+            simple(c, F::CharLength, &[Str], 1, "(STRING)", TypeKind::Int, false)
+        }
+        "REPLACE" => simple(
+            c,
+            F::Replace,
+            &[Str, Str, Str],
+            3,
+            "(STRING, STRING, STRING)",
+            string(),
+            false,
+        ),
+        "SPLIT_INDEX" => simple(
+            c,
+            F::SplitIndex,
+            &[Str, Str, Int],
+            3,
+            "(STRING, STRING, INT)",
+            string(),
+            true,
+        ),
+        "LPAD" => simple(
+            c,
+            F::Lpad,
+            &[Str, Int, Str],
+            3,
+            "(STRING, INT, STRING)",
+            string(),
+            true,
+        ),
+        "RPAD" => simple(
+            c,
+            F::Rpad,
+            &[Str, Int, Str],
+            3,
+            "(STRING, INT, STRING)",
+            string(),
+            true,
+        ),
+        "POSITION" => simple(
+            c,
+            F::Locate,
+            &[Str, Str],
+            2,
+            "(STRING, STRING)",
+            TypeKind::Int,
+            false,
+        ),
+        "LOCATE" => simple(
+            c,
+            F::Locate,
+            &[Str, Str, Int],
+            2,
+            "(STRING, STRING[, INT])",
+            TypeKind::Int,
+            false,
+        ),
+        "LEFT" => simple(c, F::Left, &[Str, Int], 2, "(STRING, INT)", string(), false),
+        "RIGHT" => simple(c, F::Right, &[Str, Int], 2, "(STRING, INT)", string(), false),
+        "REVERSE" => simple(c, F::Reverse, &[Str], 1, "(STRING)", string(), false),
+        "REPEAT" => simple(c, F::Repeat, &[Str, Int], 2, "(STRING, INT)", string(), false),
+        "ASCII" => simple(c, F::Ascii, &[Str], 1, "(STRING)", TypeKind::Int, false),
+        "CHR" => simple(c, F::Chr, &[Int], 1, "(INT)", string(), false),
+        "MD5" => simple(c, F::Md5, &[Str], 1, "(STRING)", TypeKind::Char(32), false),
+        "SHA1" => simple(c, F::Sha1, &[Str], 1, "(STRING)", TypeKind::Char(40), false),
+        "SHA256" => simple(c, F::Sha256, &[Str], 1, "(STRING)", TypeKind::Char(64), false),
+        "SHA2" => {
+            c.check(&[Str, Int], 2, "(STRING, INT)")?;
+            if !matches!(c.args[1].constant_value().as_ref(), Some(Value::Int(256))) {
+                return Err(c.mismatch("(STRING, 256): only SHA-256 is supported"));
+            }
+            Ok(c.done(ScalarFunc::String(F::Sha2), string(), false))
+        }
+        "CONCAT" => {
+            c.check_all(Str, 1, "(STRING, ...)")?;
+            Ok(c.done(ScalarFunc::Concat, string(), false))
+        }
+        "CONCAT_WS" => {
+            c.check_all(Str, 2, "(STRING separator, STRING, ...)")?;
+            let nullable = c.args[0].ty().nullable;
+            let mut e = c.done(ScalarFunc::ConcatWs, string(), false);
+            if let BoundExpr::Call { ty, .. } = &mut e {
+                ty.nullable = nullable;
+            }
+            Ok(e)
+        }
+        "REGEXP" => bind_regex(c, RegexKind::Matches, TypeKind::Boolean),
+        "REGEXP_EXTRACT" => bind_regex(c, RegexKind::Extract, string()),
+        "REGEXP_REPLACE" => bind_regex(c, RegexKind::Replace, string()),
+        _ => Err(c.mismatch("no such signature")),
+    }
+}
+
+fn bind_regex(mut c: Call, kind: RegexKind, result: TypeKind) -> Result<BoundExpr> {
+    let (sig, req, takes): (&[Arg], usize, &str) = match kind {
+        RegexKind::Matches => (&[Arg::Str, Arg::Str], 2, "(STRING, STRING)"),
+        RegexKind::Extract => (&[Arg::Str, Arg::Str, Arg::Int], 2, "(STRING, STRING[, INT])"),
+        RegexKind::Replace => (&[Arg::Str, Arg::Str, Arg::Str], 3, "(STRING, STRING, STRING)"),
+    };
+    c.check(sig, req, takes)?;
+    let compiled = match c.args[1].constant_value().as_ref() {
+        Some(Value::String(p)) => regex::Regex::new(p).ok().map(|r| Compiled(Arc::new(r))),
+        _ => None,
+    };
+    // Flink gives NULL for an invalid pattern and for no match.
+    Ok(c.done(ScalarFunc::Regex { kind, compiled }, result, true))
+}
+
+type EvalResult = std::result::Result<Value, EvalError>;
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+fn too_long(what: &str, bytes: usize) -> EvalError {
+    EvalError(format!(
+        "{what} would build a string of {bytes} bytes, more than the limit of {MAX_RESULT_BYTES}"
+    ))
+}
+
+/// Evaluates `f` on non-NULL arguments.
+pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
+    use StringFunc as F;
+    let s = v.first().map(text).unwrap_or("");
+    Ok(match f {
+        F::Upper => Value::String(s.to_uppercase()),
+        F::Lower => Value::String(s.to_lowercase()),
+        F::InitCap => Value::String(initcap(s)),
+        F::Trim { leading, trailing } => {
+            let chars = v.get(1).map_or(" ", text);
+            let is_trimmed = |c: char| chars.contains(c);
+            let mut t = s;
+            if leading {
+                t = t.trim_start_matches(is_trimmed);
+            }
+            if trailing {
+                t = t.trim_end_matches(is_trimmed);
+            }
+            Value::String(t.to_string())
+        }
+        F::Substring => {
+            let len = v.get(2).map(int);
+            // A negative length is NULL in Flink (run 1: SUBSTRING('hello', 2, -1)).
+            if len.is_some_and(|l| l < 0) {
+                return Ok(Value::Null);
+            }
+            Value::String(substring(s, int(&v[1]), len).to_string())
+        }
+        F::CharLength => Value::Int(s.chars().count() as i64),
+        F::Replace => {
+            let (from, to) = (text(&v[1]), text(&v[2]));
+            let count = if from.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(from).count()
+            };
+            let bytes = s.len() + count.saturating_mul(to.len());
+            if bytes > MAX_RESULT_BYTES {
+                return Err(too_long("REPLACE", bytes));
+            }
+            Value::String(s.replace(from, to))
+        }
+        F::SplitIndex => {
+            let (sep, index) = (text(&v[1]), int(&v[2]));
+            let part = if index < 0 || s.is_empty() {
+                None
+            } else if sep.is_empty() {
+                s.split_whitespace().nth(index as usize)
+            } else {
+                s.split(sep).nth(index as usize)
+            };
+            part.map_or(Value::Null, |p| Value::String(p.to_string()))
+        }
+        F::Lpad | F::Rpad => pad(s, int(&v[1]), text(&v[2]), f == F::Lpad)?,
+        F::Locate => {
+            let needle = s;
+            let hay = text(&v[1]);
+            let from = v.get(2).map_or(1, int);
+            Value::Int(locate(needle, hay, from))
+        }
+        F::Left => {
+            let n = int(&v[1]);
+            Value::String(if n <= 0 {
+                String::new()
+            } else {
+                prefix_chars(s, n as u64).to_string()
+            })
+        }
+        F::Right => {
+            let n = int(&v[1]);
+            let len = s.chars().count() as i64;
+            Value::String(if n <= 0 {
+                String::new()
+            } else if n >= len {
+                s.to_string()
+            } else {
+                s.chars().skip((len - n) as usize).collect()
+            })
+        }
+        F::Reverse => Value::String(s.chars().rev().collect()),
+        F::Repeat => {
+            let n = int(&v[1]);
+            if n <= 0 || s.is_empty() {
+                Value::String(String::new())
+            } else {
+                let bytes = (s.len() as u128) * (n as u128);
+                if bytes > MAX_RESULT_BYTES as u128 {
+                    return Err(too_long("REPEAT", usize::try_from(bytes).unwrap_or(usize::MAX)));
+                }
+                Value::String(s.repeat(n as usize))
+            }
+        }
+        F::Ascii => Value::Int(s.chars().next().map_or(0, |c| i64::from(u32::from(c)))),
+        F::Chr => {
+            let n = int(&v[0]);
+            match u32::try_from(n).ok().and_then(char::from_u32) {
+                Some(c) if n < 256 => Value::String(c.to_string()),
+                _ => Value::String(String::new()),
+            }
+        }
+        F::Md5 => Value::String(hash::hex(&hash::md5(s.as_bytes()))),
+        F::Sha1 => Value::String(hash::hex(&hash::sha1(s.as_bytes()))),
+        F::Sha256 | F::Sha2 => Value::String(hash::hex(&hash::sha256(s.as_bytes()))),
+        F::HashCode => Value::Int(i64::from(hash::java_hash_code(s))),
+    })
+}
+
+/// Calcite's `initcap`: words are runs of ASCII letters and digits.
+fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if start {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
+            start = false;
+        } else {
+            out.push(c);
+            start = true;
+        }
+    }
+    out
+}
+
+/// The first `n` characters of `s`.
+fn prefix_chars(s: &str, n: u64) -> &str {
+    match usize::try_from(n).ok().and_then(|n| s.char_indices().nth(n)) {
+        Some((at, _)) => &s[..at],
+        None => s,
+    }
+}
+
+/// The characters of `s` from index `from` on.
+fn skip_chars(s: &str, from: usize) -> &str {
+    match s.char_indices().nth(from) {
+        Some((at, _)) => &s[at..],
+        None => "",
+    }
+}
+
+/// Flink's `SUBSTRING(s, pos[, len])`: positions from 1, a negative `pos` counts from the end,
+/// 0 is 1; past either end is empty.
+pub(crate) fn substring(s: &str, pos: i64, len: Option<i64>) -> &str {
+    let chars = s.chars().count() as i64;
+    let start = if pos > 0 {
+        pos - 1
+    } else if pos < 0 {
+        chars + pos
+    } else {
+        0
+    };
+    if start < 0 || start >= chars {
+        return "";
+    }
+    let rest = skip_chars(s, start as usize);
+    match len {
+        None => rest,
+        Some(l) if l <= 0 => "",
+        Some(l) => prefix_chars(rest, l as u64),
+    }
+}
+
+/// 1-based character position of `needle` in `hay` at or after character `from` (below 1
+/// counts as 1, as Flink's `LOCATE('b', 'abcb', 0)` is 2); 0 if absent.
+fn locate(needle: &str, hay: &str, from: i64) -> i64 {
+    if needle.is_empty() {
+        // Flink run 2: LOCATE('', 'abc', 5) and POSITION('' IN '') are 1.
+        return 1;
+    }
+    let from = from.max(1);
+    let tail = skip_chars(hay, (from - 1) as usize);
+    if tail.is_empty() && !needle.is_empty() {
+        return 0;
+    }
+    match tail.find(needle) {
+        Some(byte) => from + tail[..byte].chars().count() as i64,
+        None => 0,
+    }
+}
+
+/// Flink's `lpad`/`rpad`: `NULL` for a negative length or an empty pad; the result has exactly
+/// `len` characters (the string is cut when longer).
+fn pad(s: &str, len: i64, padding: &str, left: bool) -> EvalResult {
+    if len < 0 || padding.is_empty() {
+        return Ok(Value::Null);
+    }
+    let len = len as u64;
+    if len > MAX_RESULT_BYTES as u64 {
+        return Err(too_long(if left { "LPAD" } else { "RPAD" }, len as usize));
+    }
+    let len = len as usize;
+    let n = s.chars().count();
+    let fill = len.saturating_sub(n);
+    let body = prefix_chars(s, len as u64);
+    let mut out = String::with_capacity(len);
+    if !left {
+        out.push_str(body);
+    }
+    out.extend(padding.chars().cycle().take(fill));
+    if left {
+        out.push_str(body);
+    }
+    Ok(Value::String(out))
+}
+
+/// `s || t || ...` of non-NULL strings.
+pub(crate) fn concat<'a>(parts: impl Iterator<Item = &'a str> + Clone) -> EvalResult {
+    let bytes: usize = parts.clone().map(str::len).sum();
+    if bytes > MAX_RESULT_BYTES {
+        return Err(too_long("CONCAT", bytes));
+    }
+    let mut out = String::with_capacity(bytes);
+    parts.for_each(|p| out.push_str(p));
+    Ok(Value::String(out))
+}
+
+/// `REGEXP`, `REGEXP_EXTRACT`, `REGEXP_REPLACE` on non-NULL arguments; `re` is the compiled
+/// pattern when it was constant. An invalid pattern gives `NULL`, as in Flink.
+pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]) -> EvalResult {
+    let compiled;
+    let re = match re {
+        Some(r) => r,
+        None => match regex::Regex::new(text(&v[1])) {
+            Ok(r) => {
+                compiled = r;
+                &compiled
+            }
+            // Flink run 3: an invalid pattern makes REGEXP false, the others NULL.
+            Err(_) if kind == RegexKind::Matches => return Ok(Value::Boolean(false)),
+            Err(_) => return Ok(Value::Null),
+        },
+    };
+    let s = text(&v[0]);
+    Ok(match kind {
+        RegexKind::Matches => Value::Boolean(re.is_match(s)),
+        RegexKind::Extract => {
+            // The whole match by default (Flink run 1: REGEXP_EXTRACT(s, p) = group 0).
+            let group = v.get(2).map_or(0, int);
+            match re.captures(s) {
+                Some(caps) => usize::try_from(group)
+                    .ok()
+                    .and_then(|g| caps.get(g))
+                    .map_or(Value::Null, |m| Value::String(m.as_str().to_string())),
+                None => Value::Null,
+            }
+        }
+        // The replacement is literal text: Flink quotes it (`$1` stays `$1`, run 1).
+        RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(&v[2]))?),
+    })
+}
+
+/// Java's `replaceAll` with a literal replacement: unlike the `regex` crate, Java also
+/// replaces an empty match right after a non-empty one (Flink run 2:
+/// `REGEXP_REPLACE('aaa', 'a*', 'b')` is `bb`).
+fn replace_all_like_java(re: &regex::Regex, s: &str, replacement: &str) -> Result<String, EvalError> {
+    let mut out = String::with_capacity(s.len());
+    let (mut last, mut pos) = (0, 0);
+    while pos <= s.len() {
+        let Some(m) = re.find_at(s, pos) else { break };
+        out.push_str(&s[last..m.start()]);
+        out.push_str(replacement);
+        if out.len() > MAX_RESULT_BYTES {
+            return Err(too_long("REGEXP_REPLACE", out.len()));
+        }
+        last = m.end();
+        pos = if m.is_empty() {
+            match s[m.end()..].chars().next() {
+                Some(c) => m.end() + c.len_utf8(),
+                None => break,
+            }
+        } else {
+            m.end()
+        };
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn substring_edges_do_not_panic() {
+        assert_eq!(substring("abc", -5, Some(100)), "");
+        assert_eq!(substring("hello", 2, None), "ello");
+        assert_eq!(substring("hello", -2, None), "lo");
+        assert_eq!(substring("hello", 10, None), "");
+        assert_eq!(substring("héllo", 2, Some(2)), "él");
+        assert_eq!(substring("hello", i64::MIN, Some(i64::MAX)), "");
+        assert_eq!(substring("hello", i64::MAX, Some(i64::MIN)), "");
+    }
+
+    #[test]
+    fn padding_and_locate() {
+        assert_eq!(pad("hi", 5, "xy", true), Ok(Value::String("xyxhi".into())));
+        assert_eq!(pad("hi", 5, "xy", false), Ok(Value::String("hixyx".into())));
+        assert_eq!(pad("hello", 2, "x", true), Ok(Value::String("he".into())));
+        assert_eq!(pad("hi", -1, "x", true), Ok(Value::Null));
+        assert!(pad("hi", i64::MAX, "x", true).is_err());
+        assert_eq!(locate("b", "abcb", 1), 2);
+        assert_eq!(locate("b", "abcb", 3), 4);
+        assert_eq!(locate("z", "abc", 1), 0);
+        assert_eq!(initcap("hello wORLD foo_bar 1a"), "Hello World Foo_Bar 1a");
+    }
+
+    #[test]
+    fn regexp_replace_handles_empty_matches_as_java() {
+        let re = |p: &str| regex::Regex::new(p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(replace_all_like_java(&re("a*"), "aaa", "b"), Ok("bb".into()));
+        assert_eq!(replace_all_like_java(&re("x*"), "abc", "-"), Ok("-a-b-c-".into()));
+        assert_eq!(replace_all_like_java(&re("oo|ar"), "foobar", ""), Ok("fb".into()));
+        // As Java: the empty match at the end follows the match of "é".
+        assert_eq!(replace_all_like_java(&re("é*"), "aé", "-"), Ok("-a--".into()));
+    }
+
+    #[test]
+    fn repeat_is_bounded() {
+        let v = [Value::String("ab".into()), Value::Int(i64::MAX)];
+        assert!(eval(StringFunc::Repeat, &v).is_err());
+        let v = [Value::String("ab".into()), Value::Int(3)];
+        assert_eq!(eval(StringFunc::Repeat, &v), Ok(Value::String("ababab".into())));
+    }
+}
