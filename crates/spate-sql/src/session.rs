@@ -424,7 +424,11 @@ fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Resu
                         insert.loc.pos(),
                     ));
                 }
-                expr::coerce(from, &ty)
+                if same_layout(&f.ty, &ty) {
+                    from
+                } else {
+                    expr::coerce(from, &ty)
+                }
             }
             None => BoundExpr::Literal {
                 value: Value::Null,
@@ -463,7 +467,28 @@ fn assignable(from: &crate::types::DataType, to: &crate::types::DataType) -> boo
         K::Time(_) => 7,
         _ => 0,
     };
-    from.kind == to.kind || (family(&from.kind) != 0 && family(&from.kind) == family(&to.kind))
+    match (&from.kind, &to.kind) {
+        // Rows assign field by field, by position (field names do not matter, as in Flink).
+        (K::Row(a), K::Row(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| assignable(&x.ty, &y.ty))
+        }
+        (K::Array(a), K::Array(b)) => assignable(a, b),
+        _ => from.kind == to.kind || (family(&from.kind) != 0 && family(&from.kind) == family(&to.kind)),
+    }
+}
+
+/// Whether values of `a` are values of `b` as they are: equal types, or rows and collections
+/// that differ only in field names.
+fn same_layout(a: &crate::types::DataType, b: &crate::types::DataType) -> bool {
+    use crate::types::TypeKind as K;
+    match (&a.kind, &b.kind) {
+        (K::Row(x), K::Row(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_layout(&p.ty, &q.ty))
+        }
+        (K::Array(x), K::Array(y)) | (K::Multiset(x), K::Multiset(y)) => same_layout(x, y),
+        (K::Map(k1, v1), K::Map(k2, v2)) => same_layout(k1, k2) && same_layout(v1, v2),
+        (x, y) => x == y,
+    }
 }
 
 fn describe_table(t: &TableDef) -> String {

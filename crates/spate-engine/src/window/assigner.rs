@@ -134,12 +134,13 @@ impl WindowAssigner {
             Kind::Session { gap } => out.push(Window::new(ts, ts.saturating_add(gap))),
             Kind::Cumulative { size, step, offset } => {
                 let start = ts - (ts - offset).rem_euclid(size);
-                let last = start.saturating_add(size);
-                // The first end after `ts`, then every step up to the full window.
-                let mut end = ts - (ts - start).rem_euclid(step) + step;
-                while end <= last {
+                // From the full window down to the first end after `ts`: like sliding windows,
+                // the window that ends first comes last (the operator checks it for lateness).
+                let first_end = ts - (ts - start).rem_euclid(step) + step;
+                let mut end = start.saturating_add(size);
+                while end >= first_end {
                     out.push(Window::new(start, end));
-                    end = end.saturating_add(step);
+                    end -= step;
                 }
             }
             Kind::Global => out.push(Window::global()),
@@ -198,7 +199,7 @@ impl WindowAssigner {
             }
             Kind::Cumulative { step, .. } => {
                 // The same windows while in the same step.
-                let first_end = cache.windows.first().map_or(ts, |w| w.end);
+                let first_end = cache.windows.last().map_or(ts, |w| w.end);
                 (first_end - step, first_end)
             }
             Kind::Session { .. } => (0, 0),
@@ -242,7 +243,7 @@ mod tests {
             }
         }
         let c = WindowAssigner::cumulative(Duration::from_millis(10), Duration::from_millis(5));
-        assert_eq!(windows(c, 12), vec![Window::new(10, 15), Window::new(10, 20)]);
+        assert_eq!(windows(c, 12), vec![Window::new(10, 20), Window::new(10, 15)]);
         assert_eq!(windows(c, 17), vec![Window::new(10, 20)]);
         assert_eq!(windows(c, -3), vec![Window::new(-10, 0)]);
         let mut cache = AssignCache::default();

@@ -16,7 +16,6 @@ use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, EvalContext};
 use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
-use crate::temporal::MICROS_PER_SECOND;
 use crate::value::{Row, Value};
 
 use super::accumulate::SqlAggregate;
@@ -327,18 +326,22 @@ fn ms(v: i64) -> Duration {
     Duration::from_millis(v.max(0) as u64)
 }
 
-/// The engine's assigner for a SQL window.
+/// The engine's assigner for a SQL window. Offsets are taken modulo the window (Flink allows
+/// negative ones; the alignment is the same).
 pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner> {
+    let shifted = |a: WindowAssigner, offset: i64, period: i64| match offset.rem_euclid(period.max(1)) {
+        0 => a,
+        o => a.with_offset(ms(o)),
+    };
     let a = match w {
-        WindowSpec::Tumble { size, offset } => WindowAssigner::tumbling(ms(size)).with_offset(ms(offset)),
+        WindowSpec::Tumble { size, offset } => shifted(WindowAssigner::tumbling(ms(size)), offset, size),
         WindowSpec::Hop { slide, size, offset } => {
-            WindowAssigner::sliding(ms(size), ms(slide)).with_offset(ms(offset))
+            shifted(WindowAssigner::sliding(ms(size), ms(slide)), offset, slide)
         }
         WindowSpec::Cumulate { step, size, offset } => {
-            WindowAssigner::cumulative(ms(size), ms(step)).with_offset(ms(offset))
+            shifted(WindowAssigner::cumulative(ms(size), ms(step)), offset, size)
         }
         WindowSpec::Session { gap } => WindowAssigner::session(ms(gap)),
     };
-    let _ = MICROS_PER_SECOND;
     Ok(if event_time { a } else { a.processing_time() })
 }
