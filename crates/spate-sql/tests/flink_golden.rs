@@ -126,6 +126,5 @@ golden! {
     union_with_view,
     window_join,
     interval_join,
-    #[ignore = "q5 groups by the window of a window aggregate (not planned yet)"]
     nexmark,
 }

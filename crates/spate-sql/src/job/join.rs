@@ -309,3 +309,71 @@ impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for IntervalJoinFn {
         self.expire(&rs, false, time, ctx);
     }
 }
+
+/// A regular inner join of two insert-only inputs: every row is kept (for ever, as in Flink
+/// without a state TTL) and joined with every row of the other side that arrived before it, so
+/// each matching pair is emitted once, when its second row arrives. Inner only: an outer
+/// regular join would have to retract its NULL-padded rows (an updating result).
+#[derive(Clone)]
+pub(crate) struct RegularJoinFn {
+    out: JoinOutput,
+    left: Option<ListState<Buffered>>,
+    right: Option<ListState<Buffered>>,
+}
+
+impl RegularJoinFn {
+    pub(crate) fn new(widths: (usize, usize), condition: Option<BoundExpr>) -> Self {
+        Self {
+            out: JoinOutput {
+                kind: JoinKind::Inner,
+                left_width: widths.0,
+                right_width: widths.1,
+                condition,
+            },
+            left: None,
+            right: None,
+        }
+    }
+
+    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let (Some(ls), Some(rs)) = (self.left.clone(), self.right.clone()) else {
+            return;
+        };
+        let ts = ctx.timestamp();
+        let watermark = ctx.current_watermark();
+        let (mine, other) = if is_left { (&ls, &rs) } else { (&rs, &ls) };
+        for p in other.get(ctx).to_vec() {
+            let joined = if is_left {
+                self.out.joined(&row, &p.row, watermark)
+            } else {
+                self.out.joined(&p.row, &row, watermark)
+            };
+            if let Some(j) = joined {
+                ctx.collect_with_timestamp(j, ts.max(p.ts));
+            }
+        }
+        mine.add(
+            ctx,
+            Buffered {
+                ts,
+                row,
+                matched: false,
+            },
+        );
+    }
+}
+
+impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for RegularJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+        self.left = Some(states.list("left"));
+        self.right = Some(states.list("right"));
+    }
+
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, true, ctx);
+    }
+
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        self.add(value, false, ctx);
+    }
+}

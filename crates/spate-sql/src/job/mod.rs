@@ -1,6 +1,7 @@
 //! Running SQL: logical plans become engine jobs.
 
 mod accumulate;
+mod attached;
 mod fail;
 mod join;
 mod translate;

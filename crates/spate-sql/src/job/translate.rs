@@ -19,8 +19,9 @@ use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
 use crate::value::{Row, Value};
 
 use super::accumulate::SqlAggregate;
+use super::attached::AttachedAggregateFn;
 use super::fail::raise;
-use super::join::{IntervalJoinFn, WindowJoinFn};
+use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
 #[allow(missing_debug_implementations)] // Holds the environment, which is not Debug.
@@ -243,6 +244,30 @@ impl<'a> Translator<'a> {
                 };
                 Ok(out.uid(&uid).map(to_row))
             }
+            LogicalPlan::AttachedWindowAggregate {
+                input,
+                start,
+                end,
+                keys,
+                aggs,
+                ..
+            } => {
+                let input = self.stream(input)?;
+                let mut key = vec![
+                    BoundExpr::Column {
+                        index: *start,
+                        ty: input_type(plan, *start),
+                    },
+                    BoundExpr::Column {
+                        index: *end,
+                        ty: input_type(plan, *end),
+                    },
+                ];
+                key.extend(keys.iter().cloned());
+                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()));
+                let uid = self.uid("attached-window-aggregate");
+                Ok(input.key_by(key_selector(key)).process(f).uid(&uid))
+            }
             LogicalPlan::WindowJoin {
                 left,
                 right,
@@ -256,6 +281,19 @@ impl<'a> Translator<'a> {
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
                 let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone());
                 let uid = self.uid("window-join");
+                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+            }
+            LogicalPlan::RegularJoin {
+                left,
+                right,
+                keys,
+                condition,
+                ..
+            } => {
+                let widths = (left.schema().fields.len(), right.schema().fields.len());
+                let (l, r) = (self.stream(left)?, self.stream(right)?);
+                let f = RegularJoinFn::new(widths, condition.clone());
+                let uid = self.uid("join");
                 Ok(join_keyed(&l, &r, keys, f).uid(&uid))
             }
             LogicalPlan::IntervalJoin {
@@ -280,6 +318,15 @@ impl<'a> Translator<'a> {
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
     }
+}
+
+/// The type of column `col` of the input of a one-input plan node.
+fn input_type(plan: &LogicalPlan, col: usize) -> crate::types::DataType {
+    let input = match plan {
+        LogicalPlan::AttachedWindowAggregate { input, .. } => input,
+        _ => return crate::types::DataType::new(crate::types::TypeKind::Timestamp(3)),
+    };
+    input.schema().fields[col].ty.clone()
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).

@@ -387,8 +387,22 @@ impl Binder<'_> {
                 schema: combined,
             });
         }
+        if kind == JoinKind::Inner && !keys.is_empty() {
+            // Time attributes do not survive a regular join (Flink's rule).
+            let mut schema = combined;
+            for f in &mut schema.fields {
+                f.time = None;
+            }
+            return Ok(LogicalPlan::RegularJoin {
+                left: Box::new(l),
+                right: Box::new(r),
+                keys,
+                condition,
+                schema,
+            });
+        }
         Err(unsupported(
-            "a regular join (an updating result; join windows of the same window TVF on window_start and window_end, or bound the rowtimes: r.ts BETWEEN l.ts - INTERVAL .. AND l.ts + INTERVAL ..)",
+            "an outer or keyless regular join (an updating result; join windows of the same window TVF on window_start and window_end, or bound the rowtimes: r.ts BETWEEN l.ts - INTERVAL .. AND l.ts + INTERVAL ..)",
             None,
         ))
     }
@@ -452,6 +466,7 @@ impl Binder<'_> {
         let mut key_exprs: Vec<&Expr> = Vec::new();
         let mut window_cols = Vec::new();
         let mut legacy: Option<(&ast::Function, WindowSpec, usize, bool)> = None;
+        let attached = window_columns(&input);
         for g in &s.group_by {
             if let Expr::Function(f) = unnest(g)
                 && let Some(spec) = self.legacy_window(f, &in_schema)?
@@ -466,14 +481,21 @@ impl Binder<'_> {
                 continue;
             }
             let b = expr::bind(g, &scope)?;
-            match b.as_column().map(|i| window_property_of(&input, i)) {
-                Some(Some(p)) => window_cols.push(p),
-                _ => key_exprs.push(g),
+            match b
+                .as_column()
+                .and_then(|i| attached.as_ref().and_then(|w| w.property(i)))
+            {
+                Some(p) => window_cols.push(p),
+                None => key_exprs.push(g),
             }
         }
-        // The windowed input: a window TVF (possibly filtered) or a legacy group window.
+        // The windowed input: a window TVF (possibly filtered), a legacy group window, or rows
+        // that carry the window of an earlier window aggregate.
         let (base, window, time_col, event_time, tvf_width) = match legacy {
             Some((_, spec, col, ev)) => (input, spec, col, ev, None),
+            None if !is_window_assign(&input) => {
+                return self.attached_aggregate(input, attached, &window_cols, s, key_exprs, agg_calls);
+            }
             None => {
                 if !(window_cols.contains(&WindowProperty::Start)
                     && window_cols.contains(&WindowProperty::End))
@@ -566,37 +588,78 @@ impl Binder<'_> {
             input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
             legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
         };
-        let mut plan = agg_plan.clone();
-        if let Some(h) = &s.having {
-            let predicate = expr::bind(h, &out_scope)?;
-            expect_boolean(&predicate, "HAVING")?;
-            plan = LogicalPlan::Filter {
-                input: Box::new(plan),
-                predicate,
-            };
-        }
-        let mut exprs = Vec::new();
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+
+    /// `GROUP BY window_start, window_end, ..` over rows that carry the window of an earlier
+    /// window aggregate (Flink's cascading window aggregation): each window and key once, when
+    /// the watermark passes the window's end.
+    fn attached_aggregate(
+        &mut self,
+        input: LogicalPlan,
+        attached: Option<WindowColumns>,
+        window_cols: &[WindowProperty],
+        s: &Select,
+        key_exprs: Vec<&Expr>,
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let Some(wc) = attached.filter(|_| {
+            window_cols.contains(&WindowProperty::Start) && window_cols.contains(&WindowProperty::End)
+        }) else {
+            return Err(unsupported(
+                "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
+                None,
+            ));
+        };
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        let mut keys = Vec::new();
         let mut fields = Vec::new();
-        for (pos, item) in s.projection.iter().enumerate() {
-            match item {
-                SelectItem::Expr { expr: e, alias } => {
-                    let b = expr::bind(e, &out_scope)?;
-                    let name = output_name(e, alias.as_ref(), pos);
-                    let mut f = Field::new(name, b.ty().clone());
-                    if let Some(c) = b.as_column() {
-                        f.time = agg_plan.schema().fields[c].time;
-                    }
-                    fields.push(f);
-                    exprs.push(b);
-                }
-                _ => return Err(unsupported("* in an aggregating SELECT", None)),
-            }
+        for (i, k) in key_exprs.iter().enumerate() {
+            let b = expr::bind(k, &scope)?;
+            let name = match (unnest(k), b.as_column()) {
+                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+                _ => format!("$key{i}"),
+            };
+            fields.push(Field::new(name, b.ty().clone()));
+            keys.push(b);
         }
-        Ok(LogicalPlan::Project {
-            input: Box::new(plan),
-            exprs,
+        let aggs = agg_calls
+            .iter()
+            .map(|f| bind_aggregate(f, &scope))
+            .collect::<Result<Vec<_>>>()?;
+        let ts_kind = window_timestamp_kind(&in_schema.fields[wc.start].ty);
+        for name in ["window_start", "window_end", "window_time"] {
+            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            if name == "window_time" {
+                f.time = Some(TimeAttr::Rowtime);
+            }
+            fields.push(f);
+        }
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let n_keys = keys.len();
+        let agg_plan = LogicalPlan::AttachedWindowAggregate {
+            input: Box::new(input),
+            window: wc.spec,
+            start: wc.start,
+            end: wc.end,
+            keys,
+            aggs,
             schema: Schema { fields },
-        })
+        };
+        let props = |i: usize| wc.property(i);
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys,
+            input_plan_props: &props,
+            legacy_name: None,
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
     }
 
     /// `TUMBLE(ts, size)`, `HOP(ts, slide, size)`, `SESSION(ts, gap)` in a GROUP BY.
@@ -660,6 +723,45 @@ impl Binder<'_> {
         };
         Ok(Some((spec, col, event_time)))
     }
+}
+
+/// SELECT and HAVING over a grouped aggregate's output rows.
+fn select_over_groups(
+    agg_plan: LogicalPlan,
+    s: &Select,
+    out_scope: &GroupedScope<'_>,
+) -> Result<LogicalPlan> {
+    let mut plan = agg_plan.clone();
+    if let Some(h) = &s.having {
+        let predicate = expr::bind(h, out_scope)?;
+        expect_boolean(&predicate, "HAVING")?;
+        plan = LogicalPlan::Filter {
+            input: Box::new(plan),
+            predicate,
+        };
+    }
+    let mut exprs = Vec::new();
+    let mut fields = Vec::new();
+    for (pos, item) in s.projection.iter().enumerate() {
+        match item {
+            SelectItem::Expr { expr: e, alias } => {
+                let b = expr::bind(e, out_scope)?;
+                let name = output_name(e, alias.as_ref(), pos);
+                let mut f = Field::new(name, b.ty().clone());
+                if let Some(c) = b.as_column() {
+                    f.time = agg_plan.schema().fields[c].time;
+                }
+                fields.push(f);
+                exprs.push(b);
+            }
+            _ => return Err(unsupported("* in an aggregating SELECT", None)),
+        }
+    }
+    Ok(LogicalPlan::Project {
+        input: Box::new(plan),
+        exprs,
+        schema: Schema { fields },
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1018,7 +1120,23 @@ fn time_operand(
 struct WindowColumns {
     start: usize,
     end: usize,
+    time: Option<usize>,
     spec: WindowSpec,
+}
+
+impl WindowColumns {
+    /// Which window column `col` is.
+    fn property(&self, col: usize) -> Option<WindowProperty> {
+        if col == self.start {
+            Some(WindowProperty::Start)
+        } else if col == self.end {
+            Some(WindowProperty::End)
+        } else if Some(col) == self.time {
+            Some(WindowProperty::Time)
+        } else {
+            None
+        }
+    }
 }
 
 fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
@@ -1028,6 +1146,17 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
             Some(WindowColumns {
                 start: w,
                 end: w + 1,
+                time: Some(w + 2),
+                spec: *window,
+            })
+        }
+        LogicalPlan::WindowAggregate { keys, window, .. }
+        | LogicalPlan::AttachedWindowAggregate { keys, window, .. } => {
+            let n = keys.len();
+            Some(WindowColumns {
+                start: n,
+                end: n + 1,
+                time: Some(n + 2),
                 spec: *window,
             })
         }
@@ -1038,6 +1167,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
             Some(WindowColumns {
                 start: find(inner.start)?,
                 end: find(inner.end)?,
+                time: inner.time.and_then(find),
                 spec: inner.spec,
             })
         }
@@ -1097,16 +1227,6 @@ fn column_index(schema: &Schema, name: &Ident) -> Result<usize> {
     RelScope { schema }.resolve(std::slice::from_ref(name))
 }
 
-fn window_property_of(plan: &LogicalPlan, col: usize) -> Option<WindowProperty> {
-    match plan {
-        LogicalPlan::WindowAssign { input, .. } => {
-            property_of_tvf_column(Some(input.schema().fields.len()), col)
-        }
-        LogicalPlan::Filter { input, .. } => window_property_of(input, col),
-        _ => None,
-    }
-}
-
 fn property_of_tvf_column(width: Option<usize>, col: usize) -> Option<WindowProperty> {
     let w = width?;
     match col.checked_sub(w)? {
@@ -1114,6 +1234,15 @@ fn property_of_tvf_column(width: Option<usize>, col: usize) -> Option<WindowProp
         1 => Some(WindowProperty::End),
         2 => Some(WindowProperty::Time),
         _ => None,
+    }
+}
+
+/// Whether `plan` is a window TVF, possibly filtered (what a TVF aggregation reads).
+fn is_window_assign(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::WindowAssign { .. } => true,
+        LogicalPlan::Filter { input, .. } => is_window_assign(input),
+        _ => false,
     }
 }
 
@@ -1409,8 +1538,10 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::Project { schema, .. }
         | LogicalPlan::WindowAssign { schema, .. }
         | LogicalPlan::WindowAggregate { schema, .. }
+        | LogicalPlan::AttachedWindowAggregate { schema, .. }
         | LogicalPlan::Union { schema, .. }
         | LogicalPlan::WindowJoin { schema, .. }
+        | LogicalPlan::RegularJoin { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,
     }
 }

@@ -76,6 +76,21 @@ impl LogicalPlan {
                 )?;
                 vec![input]
             }
+            LogicalPlan::AttachedWindowAggregate {
+                input,
+                window,
+                keys,
+                aggs,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{pad}WindowAggregate(window=[{window}, attached], keys=[{}], aggregates=[{}])",
+                    keys.len(),
+                    aggs.len()
+                )?;
+                vec![input]
+            }
             LogicalPlan::Union { inputs, .. } => {
                 write!(f, "{pad}Union(all=[true])")?;
                 inputs.iter().collect()
@@ -88,6 +103,12 @@ impl LogicalPlan {
                 ..
             } => {
                 write!(f, "{pad}WindowJoin(window=[{window}], kind=[{kind:?}])")?;
+                vec![left, right]
+            }
+            LogicalPlan::RegularJoin {
+                left, right, keys, ..
+            } => {
+                write!(f, "{pad}Join(kind=[Inner], keys=[{}], insert-only)", keys.len())?;
                 vec![left, right]
             }
             LogicalPlan::IntervalJoin {

@@ -205,6 +205,25 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// A windowed `GROUP BY` over rows that already carry their window (`start`/`end`
+    /// columns, from an earlier window aggregate): rows are `keys ++ window properties ++
+    /// aggregates`, one per window and key when the watermark passes the window's end.
+    AttachedWindowAggregate {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The window the input rows carry.
+        window: WindowSpec,
+        /// The input's `window_start` column.
+        start: usize,
+        /// The input's `window_end` column.
+        end: usize,
+        /// The grouping keys, over the input's columns.
+        keys: Vec<BoundExpr>,
+        /// The aggregate calls.
+        aggs: Vec<AggCall>,
+        /// The output.
+        schema: Schema,
+    },
     /// `UNION ALL`.
     Union {
         /// The inputs (same column types).
@@ -229,6 +248,20 @@ pub enum LogicalPlan {
         condition: Option<BoundExpr>,
         /// Inner or outer.
         kind: crate::ast::JoinKind,
+        /// The output.
+        schema: Schema,
+    },
+    /// A regular inner join of insert-only inputs on equi-join keys: every row is kept, each
+    /// matching pair emitted once (insert-only output, state grows with the input).
+    RegularJoin {
+        /// Left input.
+        left: Box<LogicalPlan>,
+        /// Right input.
+        right: Box<LogicalPlan>,
+        /// Equi-join keys (at least one).
+        keys: Vec<(BoundExpr, BoundExpr)>,
+        /// A residual condition over the joined columns.
+        condition: Option<BoundExpr>,
         /// The output.
         schema: Schema,
     },
@@ -263,8 +296,10 @@ impl LogicalPlan {
             | LogicalPlan::Project { schema, .. }
             | LogicalPlan::WindowAssign { schema, .. }
             | LogicalPlan::WindowAggregate { schema, .. }
+            | LogicalPlan::AttachedWindowAggregate { schema, .. }
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::WindowJoin { schema, .. }
+            | LogicalPlan::RegularJoin { schema, .. }
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
         }
     }
