@@ -45,3 +45,15 @@ fn unknown_column_suggests_the_nearest() {
     assert!(err.to_string().contains("unknown column 'amount'"), "{err}");
     assert!(err.position().is_some(), "{err}");
 }
+
+#[test]
+fn a_session_time_zone_other_than_utc_is_refused_not_ignored() {
+    let mut session = Session::new(SessionOptions::default());
+    let err = session
+        .execute_script("SET 'table.local-time-zone' = 'Asia/Kolkata';", |_, _| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("only UTC is supported"), "{err}");
+    session
+        .execute_script("SET 'table.local-time-zone' = 'UTC';", |_, _| {})
+        .unwrap();
+}
