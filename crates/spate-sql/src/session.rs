@@ -315,8 +315,12 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
         }
         // Spate evaluates TIMESTAMP_LTZ in UTC; any other zone would give silently different
         // results, so it is refused until zones are supported.
-        "table.local-time-zone" if !matches!(v.trim(), "UTC" | "GMT" | "Z" | "Etc/UTC" | "+00:00" | "GMT+00:00") => {
-            return Err(bad("only UTC is supported yet (TIMESTAMP_LTZ values are computed and shown in UTC)"));
+        "table.local-time-zone"
+            if !matches!(v.trim(), "UTC" | "GMT" | "Z" | "Etc/UTC" | "+00:00" | "GMT+00:00") =>
+        {
+            return Err(bad(
+                "only UTC is supported yet (TIMESTAMP_LTZ values are computed and shown in UTC)",
+            ));
         }
         "execution.checkpointing.interval" | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;

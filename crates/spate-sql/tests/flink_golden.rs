@@ -111,7 +111,6 @@ macro_rules! golden {
 
 golden! {
     project_filter,
-    #[ignore = "JSON_VALUE(.. RETURNING type) does not parse yet"]
     functions,
     #[ignore = "'table.local-time-zone' other than UTC is not supported yet (the session refuses it)"]
     types_json,

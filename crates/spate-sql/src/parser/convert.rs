@@ -1141,6 +1141,21 @@ impl Conv {
                 return self.invalid(format!("not Flink SQL: {f}"), span);
             }
             sp::FunctionArguments::List(l) => {
+                // JSON_VALUE(json, path RETURNING type): the value cast to the type.
+                if upper == "JSON_VALUE"
+                    && let [sp::FunctionArgumentClause::JsonReturningClause(r)] = l.clauses.as_slice()
+                {
+                    let mut plain = f.clone();
+                    if let sp::FunctionArguments::List(pl) = &mut plain.args {
+                        pl.clauses.clear();
+                    }
+                    let ty = parse_type_text(&r.data_type.to_string(), self.pos_of(span))?;
+                    return Ok(Expr::Cast {
+                        expr: Box::new(self.function(&plain, span)?),
+                        ty,
+                        try_cast: false,
+                    });
+                }
                 if !l.clauses.is_empty() {
                     return self.unsupported(format!("function argument clauses in {f}"), span);
                 }
