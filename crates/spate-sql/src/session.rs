@@ -92,6 +92,11 @@ impl Session {
         &self.catalog
     }
 
+    /// Registers a Rust scalar function that the session's SQL can call by name.
+    pub fn register_function(&mut self, function: crate::expr::ScalarUdf) {
+        self.catalog.register_function(function);
+    }
+
     /// Runs every statement of `script` in order; `each` sees each statement's result. Stops
     /// at the first error.
     pub fn execute_script(

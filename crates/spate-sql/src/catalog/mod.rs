@@ -57,6 +57,7 @@ impl Entry {
 pub struct Catalog {
     temporary: BTreeMap<String, Entry>,
     permanent: BTreeMap<String, Entry>,
+    functions: crate::expr::udf::Functions,
 }
 
 impl Catalog {
@@ -176,6 +177,17 @@ impl Catalog {
             ),
             loc.pos(),
         ))
+    }
+
+    /// Registers a user-defined scalar function (replacing one of the same name).
+    pub fn register_function(&mut self, function: crate::expr::ScalarUdf) {
+        self.functions
+            .insert(function.name.clone(), std::sync::Arc::new(function));
+    }
+
+    /// The user-defined functions, by upper-case name.
+    pub fn functions(&self) -> &crate::expr::udf::Functions {
+        &self.functions
     }
 
     /// The table named `name` (a temporary one first).

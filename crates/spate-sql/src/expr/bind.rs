@@ -285,6 +285,9 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                 .iter()
                 .map(|a| bind(a, scope))
                 .collect::<Result<Vec<_>>>()?;
+            if let Some(udf) = super::udf::lookup(&name) {
+                return bind_udf(&udf, args, pos);
+            }
             functions::bind_function(Call { name, args, pos })
         }
         Expr::Extract { unit, expr } => {
@@ -610,4 +613,38 @@ pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
     let mut ty = fields[index].ty.clone();
     ty.nullable = ty.nullable || base.ty().nullable;
     Ok(call(ScalarFunc::Field(index), vec![base], ty))
+}
+
+/// A call of a user-defined function: the arguments cast to its declared types.
+fn bind_udf(
+    udf: &std::sync::Arc<super::udf::ScalarUdf>,
+    args: Vec<BoundExpr>,
+    pos: Option<crate::error::Position>,
+) -> Result<BoundExpr> {
+    if args.len() != udf.args.len() {
+        return Err(SqlError::validation(
+            format!(
+                "{} takes {} argument(s) ({}), got {}",
+                udf.name,
+                udf.args.len(),
+                udf.args
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                args.len()
+            ),
+            pos,
+        ));
+    }
+    let args = args
+        .into_iter()
+        .zip(&udf.args)
+        .map(|(a, ty)| super::coerce(a, ty))
+        .collect();
+    Ok(BoundExpr::Call {
+        func: ScalarFunc::Udf(udf.clone()),
+        args,
+        ty: udf.returns.clone(),
+    })
 }

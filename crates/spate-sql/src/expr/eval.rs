@@ -258,6 +258,13 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
         ScalarFunc::String(f) => with_args(args, row, ctx, |v| functions::eval_string(*f, v))?,
         ScalarFunc::Time(f) => with_args(args, row, ctx, |v| functions::eval_time(*f, v, args, ty))?,
         ScalarFunc::Math(f) => with_args(args, row, ctx, |v| functions::eval_math(*f, v, args, ty))?,
+        ScalarFunc::Udf(udf) => {
+            let values = args
+                .iter()
+                .map(|a| a.eval(row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            (udf.body)(&values)?
+        }
         ScalarFunc::JsonValue(path) => {
             let j = arg(0)?;
             if j.is_null() {

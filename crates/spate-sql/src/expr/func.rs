@@ -75,6 +75,8 @@ impl fmt::Debug for Compiled {
 /// A built-in scalar function or operator.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScalarFunc {
+    /// A user-defined function written in Rust.
+    Udf(std::sync::Arc<super::udf::ScalarUdf>),
     /// `NOT a`.
     Not,
     /// `a AND b AND ...` (three-valued).

@@ -39,12 +39,14 @@ mod functions;
 mod literal;
 mod operators;
 mod typing;
+pub mod udf;
 
 pub use bind::{Scope, bind, bind_field};
 pub use eval::{EvalContext, EvalError};
 pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
 pub use literal::bind_literal_interval;
+pub use udf::{ScalarUdf, UdfBody};
 
 #[allow(unused_imports)]
 pub(crate) use cast::{cast, to_text, wrap_int};

@@ -17,12 +17,14 @@ use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
 
 /// Binds `query` against `catalog`.
 pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
-    Binder {
-        catalog,
-        ctes: Vec::new(),
-        depth: 0,
-    }
-    .query(query)
+    crate::expr::udf::with_functions(catalog.functions(), || {
+        Binder {
+            catalog,
+            ctes: Vec::new(),
+            depth: 0,
+        }
+        .query(query)
+    })
 }
 
 struct Binder<'a> {
