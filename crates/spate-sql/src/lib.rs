@@ -74,6 +74,7 @@ pub mod job;
 mod parser;
 pub mod plan;
 mod session;
+mod suggest;
 pub mod temporal;
 pub mod types;
 pub mod value;

@@ -8,13 +8,13 @@
 //! supported yet.
 
 mod options;
-pub(crate) mod suggest;
 
 use std::collections::BTreeMap;
 
 use crate::ast::{ColumnKind, CreateTable, CreateView, Drop, Statement, TableDef};
 use crate::error::{Result, SqlError};
 use crate::ident::{Loc, ObjectName};
+use crate::suggest;
 use crate::types::TypeKind;
 
 /// Flink's default catalog name.

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeSet;
 
-use super::suggest::did_you_mean;
 use crate::ast::{ColumnKind, TableDef, TableOption};
 use crate::error::{Result, SqlError};
 use crate::ident::Loc;
+use crate::suggest::did_you_mean;
 
 /// Options Flink's factory helper accepts for every connector.
 const COMMON: &[&str] = &[

@@ -605,7 +605,7 @@ pub fn bind_field(base: BoundExpr, name: &str) -> Result<BoundExpr> {
         return Err(SqlError::validation(
             format!(
                 "the ROW has no field '{name}'{}",
-                crate::catalog::suggest::did_you_mean(name, names)
+                crate::suggest::did_you_mean(name, names)
             ),
             None,
         ));

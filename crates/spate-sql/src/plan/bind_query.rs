@@ -5,11 +5,12 @@ use crate::ast::{
     self, ColumnKind, Expr, JoinKind, Query, Select, SelectItem, SetExpr, SetOp, TableAlias, TableDef,
     TableRef, WindowKind, WindowTvf,
 };
-use crate::catalog::{Catalog, Relation, suggest};
+use crate::catalog::{Catalog, Relation};
 use crate::connector::Rowtime;
 use crate::error::{Result, SqlError};
 use crate::expr::{self, BoundExpr, Scope};
 use crate::ident::{Ident, ObjectName};
+use crate::suggest;
 use crate::types::{DataType, TypeKind};
 
 use super::aggregate::{self, AggCall, AggKind};

@@ -23,8 +23,8 @@ pub(crate) use time::{add_months_micros, eval as eval_time};
 
 use super::BoundExpr;
 use super::typing::{is_datetime, is_integer, is_numeric, is_string, is_untyped_null};
-use crate::catalog::suggest::did_you_mean;
 use crate::error::{Position, Result, SqlError};
+use crate::suggest::did_you_mean;
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 
 /// A function call being bound: its upper-case name, bound arguments and where it was written.
