@@ -35,13 +35,22 @@ fn now_millis() -> i64 {
     spate_engine::clock::now_millis()
 }
 
-fn eval_ctx<O>(ctx: &ProcessContext<'_, O>) -> EvalContext
+/// Whether evaluating `e` reads the clock or the watermark (a non-deterministic function).
+fn reads_clock(e: &BoundExpr) -> bool {
+    match e {
+        BoundExpr::Call { func, args, .. } => !func.is_deterministic() || args.iter().any(reads_clock),
+        _ => false,
+    }
+}
+
+/// The evaluation context of a row; the clock is read only for expressions that need it.
+fn eval_ctx<O>(ctx: &ProcessContext<'_, O>, reads_clock: bool) -> EvalContext
 where
     O: spate_engine::Data,
 {
     EvalContext {
         watermark: ctx.current_watermark(),
-        now_millis: now_millis(),
+        now_millis: if reads_clock { now_millis() } else { 0 },
     }
 }
 
@@ -70,10 +79,12 @@ impl<'a> Translator<'a> {
                 ..
             } => {
                 let computed = computed.clone();
+                // Reading the clock per row costs more than most expressions: only when asked.
+                let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
                 let complete: CompleteRow = Arc::new(move |row: &mut Row| {
                     let ctx = EvalContext {
                         watermark: i64::MIN,
-                        now_millis: now_millis(),
+                        now_millis: if reads_clock { now_millis() } else { 0 },
                     };
                     for (i, e) in &computed {
                         let v = e.eval(row, &ctx)?;
@@ -123,8 +134,9 @@ impl<'a> Translator<'a> {
                             .collect()
                     }));
                 }
+                let clock = exprs.iter().any(reads_clock);
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx);
+                    let ec = eval_ctx(ctx, clock);
                     let out: Row = exprs
                         .iter()
                         .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
@@ -135,8 +147,9 @@ impl<'a> Translator<'a> {
             LogicalPlan::Filter { input, predicate } => {
                 let input = self.stream(input)?;
                 let predicate = predicate.clone();
+                let clock = reads_clock(&predicate);
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx);
+                    let ec = eval_ctx(ctx, clock);
                     if predicate
                         .eval_predicate(&row, &ec)
                         .unwrap_or_else(|err| raise(err))
@@ -209,29 +222,46 @@ impl<'a> Translator<'a> {
                 let aggregate = SqlAggregate::new(aggs.clone());
                 let properties = properties.clone();
                 let uid = self.uid("window-aggregate");
-                let to_row = move |r: WindowResult<Vec<Value>, Vec<Value>>| -> Row {
-                    let mut row = r.key;
+                // Rows are `keys ++ window properties ++ aggregates`.
+                let finish = move |mut row: Row, window: spate_engine::Window, values: Vec<Value>| -> Row {
                     for p in &properties {
                         row.push(Value::Timestamp(
                             match p {
-                                WindowProperty::Start => r.window.start,
-                                WindowProperty::End => r.window.end,
-                                WindowProperty::Time => r.window.end - 1,
+                                WindowProperty::Start => window.start,
+                                WindowProperty::End => window.end,
+                                WindowProperty::Time => window.end - 1,
                             } * 1000,
                         ));
                     }
-                    row.extend(r.value);
+                    row.extend(values);
                     row
                 };
-                let out = match key_cols {
-                    Some(cols) => input
-                        .key_by(move |row: &Row| {
-                            cols.iter()
-                                .map(|&c| row.get(c).cloned().unwrap_or_default())
-                                .collect::<Vec<Value>>()
-                        })
+                let out = match key_cols.as_deref() {
+                    // One key column (the common case) keys by the value itself: no key vector
+                    // to allocate per record.
+                    Some(&[c]) => input
+                        .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
                         .window(assigner)
-                        .aggregate(aggregate),
+                        .aggregate(aggregate)
+                        .uid(&uid)
+                        .map(move |r: WindowResult<Value, Vec<Value>>| {
+                            finish(vec![r.key], r.window, r.value)
+                        }),
+                    Some(cols) => {
+                        let cols = cols.to_vec();
+                        input
+                            .key_by(move |row: &Row| {
+                                cols.iter()
+                                    .map(|&c| row.get(c).cloned().unwrap_or_default())
+                                    .collect::<Vec<Value>>()
+                            })
+                            .window(assigner)
+                            .aggregate(aggregate)
+                            .uid(&uid)
+                            .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
+                                finish(r.key, r.window, r.value)
+                            })
+                    }
                     None => input
                         .key_by(move |row: &Row| {
                             let ctx = EvalContext::default();
@@ -240,9 +270,11 @@ impl<'a> Translator<'a> {
                                 .collect::<Vec<Value>>()
                         })
                         .window(assigner)
-                        .aggregate(aggregate),
+                        .aggregate(aggregate)
+                        .uid(&uid)
+                        .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| finish(r.key, r.window, r.value)),
                 };
-                Ok(out.uid(&uid).map(to_row))
+                Ok(out)
             }
             LogicalPlan::AttachedWindowAggregate {
                 input,
