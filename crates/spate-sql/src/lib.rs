@@ -1,10 +1,16 @@
 //! # spate-sql — Flink SQL for Spate
 //!
-//! The foundation of running Flink SQL files on Spate: it turns Flink SQL text into Spate's own
-//! IR and keeps the tables and views a script declares. Binding, planning onto the engine and
-//! running come later (SQL → IR → logical plan → engine graph).
+//! Runs Flink SQL on Spate: SQL text → Spate's own IR → a bound, typed logical plan → engine
+//! operators over Kafka, file and generator tables. [`Session`] runs a script's statements in
+//! order, as Flink's SQL client does with `-f` (`spate sql -f` drives it).
 //!
 //! ## Key types
+//! - [`Session`]: a catalog, `SET` configuration and the jobs a script runs (`INSERT INTO` and
+//!   statement sets run to completion; `SELECT` returns or streams its rows);
+//!   [`Session::register_function`] adds Rust scalar functions ([`expr::ScalarUdf`]).
+//! - [`plan::bind_query`] / [`plan::LogicalPlan`], [`job::Translator`]: binding and planning
+//!   onto the engine; [`expr`] the typed scalar expressions, [`value::Value`] the values;
+//!   [`format`](mod@format) and [`connector`] the formats and tables.
 //! - [`parse`] / [`parse_statement`]: Flink SQL text → [`Statement`]s. sqlparser (pinned) does
 //!   the tokenizing and the expression/query grammar with a Flink dialect; Flink's own statements
 //!   (`CREATE TABLE` with `WATERMARK FOR`, computed and `METADATA` columns, `PRIMARY KEY .. NOT
@@ -57,6 +63,19 @@
 //!            'format' = 'json', 'scan.startup-mode' = 'earliest-offset')";
 //! let err = catalog.apply(&parse(bad)?[0]).unwrap_err();
 //! assert!(err.to_string().contains("did you mean 'scan.startup.mode'?"));
+//!
+//! // Running a query: its rows come back (or stream, with `SessionOptions::rows`).
+//! let mut session = spate_sql::Session::new(spate_sql::SessionOptions::default());
+//! let mut rows = Vec::new();
+//! session.execute_script(
+//!     "SELECT a * 2 AS b FROM (VALUES (1), (2)) AS t(a) WHERE a > 1;",
+//!     |_, result| {
+//!         if let spate_sql::StatementResult::Rows { rows: r, .. } = result {
+//!             rows = r;
+//!         }
+//!     },
+//! )?;
+//! assert_eq!(rows, vec![vec![spate_sql::value::Value::Int(4)]]);
 //! # Ok::<(), spate_sql::SqlError>(())
 //! ```
 #![forbid(unsafe_code)]

@@ -7,7 +7,7 @@
 //!   [`ScanPlan::complete`]. With a [`Rowtime`], each record's engine timestamp is that
 //!   column's value in ms and watermarks are generated per source split (Kafka partition) as
 //!   bounded out-of-orderness, combined by minimum, with the idle timeout from the context.
-//! - [`write`] consumes rows with one value per *persisted* column of the table (physical
+//! - [`write()`] consumes rows with one value per *persisted* column of the table (physical
 //!   and non-virtual metadata columns, in declaration order) and writes them with the table's
 //!   delivery guarantee; exactly-once sinks commit on checkpoints.
 //!

@@ -3,7 +3,7 @@
 //! like built-ins.
 //!
 //! The binder looks names up in the functions of the catalog it binds against; the query
-//! binder makes them visible for the duration of one `bind_query` ([`with_functions`]), so the
+//! binder makes them visible for the duration of one `bind_query` (`with_functions`), so the
 //! scalar binder needs no catalog handle in every scope.
 
 use std::cell::RefCell;
