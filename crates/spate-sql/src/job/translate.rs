@@ -128,6 +128,21 @@ impl<'a> Translator<'a> {
                     .map(BoundExpr::as_column)
                     .collect::<Option<Vec<usize>>>()
                 {
+                    // Ascending picks reuse the row's own vector: value i comes from column
+                    // cols[i] >= i, so swapping front to back never reads a moved value.
+                    if cols.windows(2).all(|w| w[0] < w[1]) {
+                        return Ok(input.map(move |mut row: Row| {
+                            for (i, &c) in cols.iter().enumerate() {
+                                if c < row.len() {
+                                    row.swap(i, c);
+                                } else if i < row.len() {
+                                    row[i] = Value::Null;
+                                }
+                            }
+                            row.resize(cols.len(), Value::Null);
+                            row
+                        }));
+                    }
                     return Ok(input.map(move |row: Row| {
                         cols.iter()
                             .map(|&c| row.get(c).cloned().unwrap_or_default())
@@ -220,22 +235,10 @@ impl<'a> Translator<'a> {
                 let keys = keys.clone();
                 let key_cols: Option<Vec<usize>> = keys.iter().map(BoundExpr::as_column).collect();
                 let aggregate = SqlAggregate::new(aggs.clone());
-                let properties = properties.clone();
                 let uid = self.uid("window-aggregate");
-                // Rows are `keys ++ window properties ++ aggregates`.
-                let finish = move |mut row: Row, window: spate_engine::Window, values: Vec<Value>| -> Row {
-                    for p in &properties {
-                        row.push(Value::Timestamp(
-                            match p {
-                                WindowProperty::Start => window.start,
-                                WindowProperty::End => window.end,
-                                WindowProperty::Time => window.end - 1,
-                            } * 1000,
-                        ));
-                    }
-                    row.extend(values);
-                    row
-                };
+                let properties = Arc::new(properties.clone());
+                let props = properties.clone();
+                let props2 = properties.clone();
                 let out = match key_cols.as_deref() {
                     // One key column (the common case) keys by the value itself: no key vector
                     // to allocate per record.
@@ -245,7 +248,7 @@ impl<'a> Translator<'a> {
                         .aggregate(aggregate)
                         .uid(&uid)
                         .map(move |r: WindowResult<Value, Vec<Value>>| {
-                            finish(vec![r.key], r.window, r.value)
+                            window_row(std::iter::once(r.key), 1, &properties, r.window, r.value)
                         }),
                     Some(cols) => {
                         let cols = cols.to_vec();
@@ -259,7 +262,8 @@ impl<'a> Translator<'a> {
                             .aggregate(aggregate)
                             .uid(&uid)
                             .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
-                                finish(r.key, r.window, r.value)
+                                let n = r.key.len();
+                                window_row(r.key.into_iter(), n, &props, r.window, r.value)
                             })
                     }
                     None => input
@@ -272,7 +276,10 @@ impl<'a> Translator<'a> {
                         .window(assigner)
                         .aggregate(aggregate)
                         .uid(&uid)
-                        .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| finish(r.key, r.window, r.value)),
+                        .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
+                            let n = r.key.len();
+                            window_row(r.key.into_iter(), n, &props2, r.window, r.value)
+                        }),
                 };
                 Ok(out)
             }
@@ -350,6 +357,30 @@ impl<'a> Translator<'a> {
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
     }
+}
+
+/// A window aggregate's row: `keys ++ window properties ++ aggregates`, allocated once at its
+/// final size (a window fires once per key, so this is per output row).
+fn window_row(
+    keys: impl Iterator<Item = Value>,
+    n_keys: usize,
+    properties: &[WindowProperty],
+    window: spate_engine::Window,
+    values: Vec<Value>,
+) -> Row {
+    let mut row = Vec::with_capacity(n_keys + properties.len() + values.len());
+    row.extend(keys);
+    for p in properties {
+        row.push(Value::Timestamp(
+            match p {
+                WindowProperty::Start => window.start,
+                WindowProperty::End => window.end,
+                WindowProperty::Time => window.end - 1,
+            } * 1000,
+        ));
+    }
+    row.extend(values);
+    row
 }
 
 /// The type of column `col` of the input of a one-input plan node.
