@@ -5,7 +5,7 @@
 
 use super::BoundExpr;
 use super::cast::wrap_int;
-use super::eval::EvalError;
+use super::context::EvalError;
 use super::func::ArithOp;
 use super::functions;
 use super::typing::decimal_scale;

@@ -9,13 +9,12 @@
 use std::sync::Arc;
 
 use super::BoundExpr;
+use super::construct::{boolean, call, describe, expect_boolean, expect_string, logical, not, nullable_like};
 use super::func::{Compiled, ScalarFunc};
 use super::functions::{self, Call, StringFunc, TimeFunc};
 use super::literal::{bind_literal, bind_literal_interval};
 use super::operators::{bind_binary, comparable, like_regex};
-use super::typing::{
-    can_cast, coerce, common_type_of, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
-};
+use super::typing::{can_cast, coerce, common_type_of, is_datetime, is_integer, is_numeric, is_untyped_null};
 use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
 use crate::ident::Ident;
@@ -505,70 +504,6 @@ fn bind_case(
     }
     out.extend(results.next());
     Ok(call(ScalarFunc::Case, out, ty))
-}
-
-pub(super) fn call(func: ScalarFunc, args: Vec<BoundExpr>, ty: DataType) -> BoundExpr {
-    BoundExpr::Call { func, args, ty }
-}
-
-pub(super) fn boolean(nullable: bool) -> DataType {
-    DataType {
-        kind: TypeKind::Boolean,
-        nullable,
-    }
-}
-
-pub(super) fn nullable_like(kind: TypeKind, args: &[&BoundExpr]) -> DataType {
-    DataType {
-        kind,
-        nullable: args.iter().any(|a| a.ty().nullable),
-    }
-}
-
-/// A type for messages: `NULL` for the untyped `NULL`.
-pub(super) fn describe(e: &BoundExpr) -> String {
-    if is_untyped_null(e) {
-        "NULL".into()
-    } else {
-        e.ty().kind.to_string()
-    }
-}
-
-pub(super) fn not(e: BoundExpr) -> BoundExpr {
-    let ty = e.ty().clone();
-    call(ScalarFunc::Not, vec![e], ty)
-}
-
-pub(super) fn logical(f: ScalarFunc, args: Vec<BoundExpr>) -> BoundExpr {
-    let nullable = args.iter().any(|a| a.ty().nullable);
-    call(f, args, boolean(nullable))
-}
-
-pub(super) fn expect_boolean(e: BoundExpr, what: &str) -> Result<BoundExpr> {
-    if is_untyped_null(&e) {
-        return Ok(coerce(e, &boolean(true)));
-    }
-    match e.ty().kind {
-        TypeKind::Boolean => Ok(e),
-        _ => Err(SqlError::validation(
-            format!("{what} takes a BOOLEAN, not {}", e.ty().kind),
-            None,
-        )),
-    }
-}
-
-pub(super) fn expect_string(e: BoundExpr, what: &str) -> Result<BoundExpr> {
-    if is_untyped_null(&e) {
-        return Ok(coerce(e, &DataType::new(TypeKind::Varchar(MAX_LENGTH))));
-    }
-    if is_string(&e.ty().kind) {
-        Ok(e)
-    } else {
-        Err(SqlError::validation(
-            format!("{what} takes a STRING, not {}", e.ty().kind),
-            None,
-        ))
-    }
 }
 
 /// Flink's message for a cast it does not have (with its advice where it gives one).

@@ -7,7 +7,7 @@
 //! The binder only builds casts that [`can_cast`](super::typing::can_cast) allows, so an
 //! unsupported pair here is an internal mismatch reported as an error, never a panic.
 
-use super::eval::EvalError;
+use super::context::EvalError;
 use super::typing::{decimal_scale, is_integer};
 use crate::types::{DataType, TypeKind};
 use crate::value::Value;

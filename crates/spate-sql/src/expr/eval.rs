@@ -10,24 +10,11 @@ use std::cmp::Ordering;
 
 use super::BoundExpr;
 use super::cast::{cast, wrap_int};
+use super::context::{EvalContext, EvalError};
 use super::func::{CmpOp, ScalarFunc};
 use super::functions;
 use crate::types::DataType;
 use crate::value::{Row, Value};
-
-/// What an expression may read besides the row.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EvalContext {
-    /// The operator's current watermark in ms (`i64::MIN` before the first).
-    pub watermark: i64,
-    /// The processing time in ms.
-    pub now_millis: i64,
-}
-
-/// A data-dependent failure: Flink fails the job with such an error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct EvalError(pub String);
 
 type Result<T> = std::result::Result<T, EvalError>;
 

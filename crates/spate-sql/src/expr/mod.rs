@@ -33,6 +33,8 @@
 mod arith;
 mod bind;
 mod cast;
+mod construct;
+mod context;
 mod eval;
 mod func;
 mod functions;
@@ -42,7 +44,7 @@ mod typing;
 pub mod udf;
 
 pub use bind::{Scope, bind, bind_field};
-pub use eval::{EvalContext, EvalError};
+pub use context::{EvalContext, EvalError};
 pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
 pub use literal::bind_literal_interval;

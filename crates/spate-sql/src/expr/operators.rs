@@ -3,7 +3,7 @@
 //! intervals, `AND`/`OR`, `||`, and the `LIKE` pattern translation.
 
 use super::BoundExpr;
-use super::bind::{boolean, call, describe, expect_boolean, logical, nullable_like};
+use super::construct::{boolean, call, describe, expect_boolean, logical, nullable_like};
 use super::func::{ArithOp, CmpOp, ScalarFunc};
 use super::typing::{
     as_decimal, coerce, common_kind, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,

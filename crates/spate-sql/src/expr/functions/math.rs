@@ -7,7 +7,7 @@ use super::{Arg, Call};
 use crate::decimal;
 use crate::error::Result;
 use crate::expr::BoundExpr;
-use crate::expr::eval::EvalError;
+use crate::expr::context::EvalError;
 use crate::expr::func::{ArithOp, ScalarFunc};
 use crate::expr::typing::{decimal, decimal_scale, is_integer, numeric_arith_type};
 use crate::types::{DataType, TypeKind};

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{Arg, Call, hash};
 use crate::error::Result;
 use crate::expr::BoundExpr;
-use crate::expr::eval::EvalError;
+use crate::expr::context::EvalError;
 use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
 use crate::types::{MAX_LENGTH, TypeKind};
 use crate::value::Value;

@@ -8,7 +8,7 @@ use super::{Arg, Call, datefmt};
 use crate::ast::TimeUnit;
 use crate::error::Result;
 use crate::expr::BoundExpr;
-use crate::expr::eval::EvalError;
+use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
 use crate::temporal::{self, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, days_from_civil};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
