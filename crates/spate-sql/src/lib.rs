@@ -100,6 +100,7 @@ pub mod value;
 
 pub use ast::{Statement, TableDef};
 pub use catalog::Catalog;
+pub use connector::parse_duration;
 pub use error::{Position, Result, SqlError};
 pub use parser::{StatementText, parse, parse_statement, split_statements};
-pub use session::{JobObserver, RowObserver, Session, SessionOptions, StatementResult, parse_duration};
+pub use session::{JobObserver, RowObserver, Session, SessionOptions, StatementResult};

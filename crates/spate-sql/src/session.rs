@@ -11,7 +11,7 @@ use spate_engine::{CheckpointConfig, JobHandle, JobResult, StreamEnvironment};
 
 use crate::ast::{ColumnKind, Insert, Statement, TableDef};
 use crate::catalog::Catalog;
-use crate::connector::ConnectorContext;
+use crate::connector::{ConnectorContext, parse_duration};
 use crate::error::{Result, SqlError};
 use crate::expr::{self, BoundExpr};
 use crate::job::Translator;
@@ -333,24 +333,6 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
         _ => {}
     }
     Ok(())
-}
-
-/// Flink's duration syntax: a number with an optional unit (`ms`, `s`, `min`, `h`, `d`, and
-/// their long forms); a bare number is milliseconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    let ms = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "ms" | "milli" | "millis" | "millisecond" | "milliseconds" => n,
-        "s" | "sec" | "secs" | "second" | "seconds" => n.checked_mul(1000)?,
-        "m" | "min" | "minute" | "minutes" => n.checked_mul(60_000)?,
-        "h" | "hour" | "hours" => n.checked_mul(3_600_000)?,
-        "d" | "day" | "days" => n.checked_mul(86_400_000)?,
-        _ => return None,
-    };
-    Some(Duration::from_millis(ms))
 }
 
 /// The query's rows reshaped into the sink table's persisted columns (physical and writable
