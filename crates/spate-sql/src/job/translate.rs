@@ -232,53 +232,31 @@ impl<'a> Translator<'a> {
             } => {
                 let input = self.stream(input)?;
                 let assigner = assigner(*window, *event_time)?;
-                let keys = keys.clone();
-                let key_cols: Option<Vec<usize>> = keys.iter().map(BoundExpr::as_column).collect();
                 let aggregate = SqlAggregate::new(aggs.clone());
                 let uid = self.uid("window-aggregate");
-                let properties = Arc::new(properties.clone());
-                let props = properties.clone();
-                let props2 = properties.clone();
-                let out = match key_cols.as_deref() {
+                let properties = properties.clone();
+                let out = match keys.as_slice() {
                     // One key column (the common case) keys by the value itself: no key vector
                     // to allocate per record.
-                    Some(&[c]) => input
-                        .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
-                        .window(assigner)
-                        .aggregate(aggregate)
-                        .uid(&uid)
-                        .map(move |r: WindowResult<Value, Vec<Value>>| {
-                            window_row(std::iter::once(r.key), 1, &properties, r.window, r.value)
-                        }),
-                    Some(cols) => {
-                        let cols = cols.to_vec();
+                    [BoundExpr::Column { index: c, .. }] => {
+                        let c = *c;
                         input
-                            .key_by(move |row: &Row| {
-                                cols.iter()
-                                    .map(|&c| row.get(c).cloned().unwrap_or_default())
-                                    .collect::<Vec<Value>>()
-                            })
+                            .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
                             .window(assigner)
                             .aggregate(aggregate)
                             .uid(&uid)
-                            .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
-                                let n = r.key.len();
-                                window_row(r.key.into_iter(), n, &props, r.window, r.value)
+                            .map(move |r: WindowResult<Value, Vec<Value>>| {
+                                window_row(std::iter::once(r.key), 1, &properties, r.window, r.value)
                             })
                     }
-                    None => input
-                        .key_by(move |row: &Row| {
-                            let ctx = EvalContext::default();
-                            keys.iter()
-                                .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
-                                .collect::<Vec<Value>>()
-                        })
+                    _ => input
+                        .key_by(key_selector(keys.clone()))
                         .window(assigner)
                         .aggregate(aggregate)
                         .uid(&uid)
                         .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
                             let n = r.key.len();
-                            window_row(r.key.into_iter(), n, &props2, r.window, r.value)
+                            window_row(r.key.into_iter(), n, &properties, r.window, r.value)
                         }),
                 };
                 Ok(out)
@@ -291,17 +269,12 @@ impl<'a> Translator<'a> {
                 aggs,
                 ..
             } => {
+                let column = |index: usize| BoundExpr::Column {
+                    index,
+                    ty: input.schema().fields[index].ty.clone(),
+                };
+                let mut key = vec![column(*start), column(*end)];
                 let input = self.stream(input)?;
-                let mut key = vec![
-                    BoundExpr::Column {
-                        index: *start,
-                        ty: input_type(plan, *start),
-                    },
-                    BoundExpr::Column {
-                        index: *end,
-                        ty: input_type(plan, *end),
-                    },
-                ];
                 key.extend(keys.iter().cloned());
                 let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()));
                 let uid = self.uid("attached-window-aggregate");
@@ -381,15 +354,6 @@ fn window_row(
     }
     row.extend(values);
     row
-}
-
-/// The type of column `col` of the input of a one-input plan node.
-fn input_type(plan: &LogicalPlan, col: usize) -> crate::types::DataType {
-    let input = match plan {
-        LogicalPlan::AttachedWindowAggregate { input, .. } => input,
-        _ => return crate::types::DataType::new(crate::types::TypeKind::Timestamp(3)),
-    };
-    input.schema().fields[col].ty.clone()
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).
