@@ -338,14 +338,14 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
 /// The query's rows reshaped into the sink table's persisted columns (physical and writable
 /// metadata columns, in declaration order), with Flink's implicit casts.
 fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Result<LogicalPlan> {
-    let targets: Vec<(usize, &crate::ast::Column)> = table
+    // Each persisted column with its type.
+    let targets: Vec<(&crate::types::DataType, &crate::ast::Column)> = table
         .columns
         .iter()
-        .enumerate()
-        .filter(|(_, c)| match &c.kind {
-            ColumnKind::Physical(_) => true,
-            ColumnKind::Metadata { is_virtual, .. } => !is_virtual,
-            ColumnKind::Computed(_) => false,
+        .filter_map(|c| match &c.kind {
+            ColumnKind::Physical(ty) => Some((ty, c)),
+            ColumnKind::Metadata { ty, is_virtual, .. } if !is_virtual => Some((ty, c)),
+            _ => None,
         })
         .collect();
     let source = plan.schema().clone();
@@ -399,11 +399,8 @@ fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Resu
     };
     let mut exprs = Vec::with_capacity(targets.len());
     let mut fields = Vec::with_capacity(targets.len());
-    for ((_, col), feed) in targets.iter().zip(&feeds) {
-        let ty = match &col.kind {
-            ColumnKind::Physical(ty) | ColumnKind::Metadata { ty, .. } => ty.clone(),
-            ColumnKind::Computed(_) => unreachable_computed(),
-        };
+    for ((ty, col), feed) in targets.iter().zip(&feeds) {
+        let ty = (*ty).clone();
         let e = match feed {
             Some(q) => {
                 let f = &source.fields[*q];
@@ -442,11 +439,6 @@ fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Resu
         exprs,
         schema: Schema { fields },
     })
-}
-
-fn unreachable_computed() -> crate::types::DataType {
-    // Computed columns were filtered out above.
-    crate::types::DataType::new(crate::types::TypeKind::Boolean)
 }
 
 /// Whether a value of `from` may be written to a column of `to` (Flink's implicit casts for
