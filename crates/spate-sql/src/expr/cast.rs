@@ -15,6 +15,29 @@ use crate::{decimal, temporal};
 
 type Result<T> = std::result::Result<T, EvalError>;
 
+/// Whether casting any value of type `from` to `to` returns it unchanged: integer widening, a
+/// VARCHAR at least as long, a timestamp at least as precise, or the same type (a nullability
+/// change). Such casts (Flink adds them to conform a query to its sink) are skipped at run time.
+pub(crate) fn preserves_values(from: &TypeKind, to: &TypeKind) -> bool {
+    fn int_rank(k: &TypeKind) -> Option<u8> {
+        Some(match k {
+            TypeKind::TinyInt => 1,
+            TypeKind::SmallInt => 2,
+            TypeKind::Int => 3,
+            TypeKind::BigInt => 4,
+            _ => return None,
+        })
+    }
+    match (from, to) {
+        _ if from == to => true,
+        (TypeKind::Varchar(a), TypeKind::Varchar(b)) => a <= b,
+        (TypeKind::Timestamp(a), TypeKind::Timestamp(b)) | (TypeKind::TimestampLtz(a), TypeKind::TimestampLtz(b)) => {
+            a <= b
+        }
+        _ => matches!((int_rank(from), int_rank(to)), (Some(a), Some(b)) if a <= b),
+    }
+}
+
 /// Converts a value of type `from` to type `to` (`NULL` stays `NULL`).
 pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
     let fail = || {

@@ -334,27 +334,16 @@ fn with_args(
     ctx: &EvalContext,
     f: impl FnOnce(&[Value]) -> Result<Value>,
 ) -> Result<Value> {
-    const N: usize = 4;
-    if args.len() <= N {
-        let mut buf: [Value; N] = Default::default();
-        for (slot, a) in buf.iter_mut().zip(args) {
-            *slot = a.eval(row, ctx)?;
-            if slot.is_null() {
-                return Ok(Value::Null);
-            }
+    // Inline for up to four arguments: no allocation, and only the filled slots are dropped.
+    let mut values: smallvec::SmallVec<[Value; 4]> = smallvec::SmallVec::with_capacity(args.len());
+    for a in args {
+        let v = a.eval(row, ctx)?;
+        if v.is_null() {
+            return Ok(Value::Null);
         }
-        f(&buf[..args.len()])
-    } else {
-        let mut values = Vec::with_capacity(args.len());
-        for a in args {
-            let v = a.eval(row, ctx)?;
-            if v.is_null() {
-                return Ok(Value::Null);
-            }
-            values.push(v);
-        }
-        f(&values)
+        values.push(v);
     }
+    f(&values)
 }
 
 /// A xorshift sequence per thread, seeded from the processing time of its first use.

@@ -107,6 +107,23 @@ impl BoundExpr {
         }
     }
 
+    /// The column index when the expression is a column, or a cast of one that never changes a
+    /// value (integer widening, a nullability change, ...): evaluating it is just picking.
+    pub fn as_passthrough_column(&self) -> Option<usize> {
+        match self {
+            BoundExpr::Column { index, .. } => Some(*index),
+            BoundExpr::Call {
+                func: ScalarFunc::Cast { .. },
+                args,
+                ty,
+            } => match args.as_slice() {
+                [arg] if cast::preserves_values(&arg.ty().kind, &ty.kind) => arg.as_passthrough_column(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The value of a constant expression (no column, no non-deterministic function).
     pub fn as_literal(&self) -> Option<&Value> {
         match self {

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use spate_engine::window::AggregateFunction;
 
 use crate::decimal;
@@ -40,8 +41,13 @@ enum State {
     Distinct(HashSet<Value>),
 }
 
-/// One window's accumulators, one per aggregate call.
-pub type Accumulators = Vec<AccState>;
+/// One window's accumulators, one per aggregate call. Inline for the common one or two calls:
+/// a window aggregate creates one per key and window, often one per input row.
+pub type Accumulators = SmallVec<[AccState; 2]>;
+
+/// A window's aggregate results, one per call; inline for up to four calls, so a firing
+/// window allocates only its output row.
+pub type AggValues = SmallVec<[Value; 4]>;
 
 /// The state of one call (a wrapper so the enum stays private).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,7 +221,7 @@ fn result_of(call: &AggCall, state: &State) -> Value {
 
 impl AggregateFunction<Row> for SqlAggregate {
     type Acc = Accumulators;
-    type Out = Vec<Value>;
+    type Out = AggValues;
 
     fn create(&self) -> Accumulators {
         self.calls.iter().map(|c| AccState(fresh(c))).collect()
@@ -263,7 +269,7 @@ impl AggregateFunction<Row> for SqlAggregate {
         }
     }
 
-    fn result(&self, acc: &Accumulators) -> Vec<Value> {
+    fn result(&self, acc: &Accumulators) -> AggValues {
         self.calls
             .iter()
             .zip(acc)

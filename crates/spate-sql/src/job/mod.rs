@@ -5,5 +5,6 @@ mod attached;
 mod fail;
 mod join;
 mod translate;
+mod window_output;
 
 pub use translate::Translator;

@@ -15,13 +15,14 @@ use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, EvalContext};
-use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
+use crate::plan::{LogicalPlan, WindowSpec};
 use crate::value::{Row, Value};
 
-use super::accumulate::SqlAggregate;
+use super::accumulate::{AggValues, SqlAggregate};
 use super::attached::AttachedAggregateFn;
 use super::fail::raise;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
+use super::window_output::WindowOutput;
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
 #[allow(missing_debug_implementations)] // Holds the environment, which is not Debug.
@@ -119,46 +120,7 @@ impl<'a> Translator<'a> {
                 }
                 Ok(self.env.from_collection(values))
             }
-            LogicalPlan::Project { input, exprs, .. } => {
-                let input = self.stream(input)?;
-                let exprs = exprs.clone();
-                // A projection that only picks columns needs no evaluation context.
-                if let Some(cols) = exprs
-                    .iter()
-                    .map(BoundExpr::as_column)
-                    .collect::<Option<Vec<usize>>>()
-                {
-                    // Ascending picks reuse the row's own vector: value i comes from column
-                    // cols[i] >= i, so swapping front to back never reads a moved value.
-                    if cols.windows(2).all(|w| w[0] < w[1]) {
-                        return Ok(input.map(move |mut row: Row| {
-                            for (i, &c) in cols.iter().enumerate() {
-                                if c < row.len() {
-                                    row.swap(i, c);
-                                } else if i < row.len() {
-                                    row[i] = Value::Null;
-                                }
-                            }
-                            row.resize(cols.len(), Value::Null);
-                            row
-                        }));
-                    }
-                    return Ok(input.map(move |row: Row| {
-                        cols.iter()
-                            .map(|&c| row.get(c).cloned().unwrap_or_default())
-                            .collect()
-                    }));
-                }
-                let clock = exprs.iter().any(reads_clock);
-                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx, clock);
-                    let out: Row = exprs
-                        .iter()
-                        .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
-                        .collect();
-                    ctx.collect(out);
-                }))
-            }
+            LogicalPlan::Project { input, exprs, .. } => self.project(input, exprs),
             LogicalPlan::Filter { input, predicate } => {
                 let input = self.stream(input)?;
                 let predicate = predicate.clone();
@@ -221,46 +183,7 @@ impl<'a> Translator<'a> {
                     }
                 }))
             }
-            LogicalPlan::WindowAggregate {
-                input,
-                window,
-                event_time,
-                keys,
-                properties,
-                aggs,
-                ..
-            } => {
-                let input = self.stream(input)?;
-                let assigner = assigner(*window, *event_time)?;
-                let aggregate = SqlAggregate::new(aggs.clone());
-                let uid = self.uid("window-aggregate");
-                let properties = properties.clone();
-                let out = match keys.as_slice() {
-                    // One key column (the common case) keys by the value itself: no key vector
-                    // to allocate per record.
-                    [BoundExpr::Column { index: c, .. }] => {
-                        let c = *c;
-                        input
-                            .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
-                            .window(assigner)
-                            .aggregate(aggregate)
-                            .uid(&uid)
-                            .map(move |r: WindowResult<Value, Vec<Value>>| {
-                                window_row(std::iter::once(r.key), 1, &properties, r.window, r.value)
-                            })
-                    }
-                    _ => input
-                        .key_by(key_selector(keys.clone()))
-                        .window(assigner)
-                        .aggregate(aggregate)
-                        .uid(&uid)
-                        .map(move |r: WindowResult<Vec<Value>, Vec<Value>>| {
-                            let n = r.key.len();
-                            window_row(r.key.into_iter(), n, &properties, r.window, r.value)
-                        }),
-                };
-                Ok(out)
-            }
+            LogicalPlan::WindowAggregate { .. } => self.window_aggregate(plan, None),
             LogicalPlan::AttachedWindowAggregate {
                 input,
                 start,
@@ -326,34 +249,119 @@ impl<'a> Translator<'a> {
         }
     }
 
+    /// The rows of `exprs` over `input`'s rows. Projections that only pick columns (seeing
+    /// through casts that change no value) fold into the projection or window aggregate below
+    /// them, so a chain of them costs at most one row per record.
+    fn project(&mut self, input: &LogicalPlan, exprs: &[BoundExpr]) -> Result<DataStream<Row>> {
+        let picks = exprs
+            .iter()
+            .map(BoundExpr::as_passthrough_column)
+            .collect::<Option<Vec<usize>>>();
+        match (picks, input) {
+            // Without repeats, so an expression below is still evaluated once per row.
+            (Some(cols), LogicalPlan::Project { input, exprs: below, .. }) if !has_repeats(&cols) => {
+                let composed: Option<Vec<BoundExpr>> = cols.iter().map(|&c| below.get(c).cloned()).collect();
+                if let Some(composed) = composed {
+                    return self.project(input, &composed);
+                }
+            }
+            (Some(cols), LogicalPlan::WindowAggregate { .. }) => return self.window_aggregate(input, Some(&cols)),
+            _ => {}
+        }
+        let input = self.stream(input)?;
+        let exprs = exprs.to_vec();
+        // A projection that only picks columns needs no evaluation context.
+        if let Some(cols) = exprs
+            .iter()
+            .map(BoundExpr::as_passthrough_column)
+            .collect::<Option<Vec<usize>>>()
+        {
+            // Ascending picks reuse the row's own vector: value i comes from column
+            // cols[i] >= i, so swapping front to back never reads a moved value.
+            if cols.windows(2).all(|w| w[0] < w[1]) {
+                return Ok(input.map(move |mut row: Row| {
+                    for (i, &c) in cols.iter().enumerate() {
+                        if c < row.len() {
+                            row.swap(i, c);
+                        } else if i < row.len() {
+                            row[i] = Value::Null;
+                        }
+                    }
+                    row.resize(cols.len(), Value::Null);
+                    row
+                }));
+            }
+            return Ok(input.map(move |row: Row| {
+                cols.iter()
+                    .map(|&c| row.get(c).cloned().unwrap_or_default())
+                    .collect()
+            }));
+        }
+        let clock = exprs.iter().any(reads_clock);
+        Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+            let ec = eval_ctx(ctx, clock);
+            let out: Row = exprs
+                .iter()
+                .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
+                .collect();
+            ctx.collect(out);
+        }))
+    }
+
+    /// A window aggregate's rows, or (with `select`) the columns of them a projection above
+    /// picks, built straight from the window results.
+    fn window_aggregate(&mut self, plan: &LogicalPlan, select: Option<&[usize]>) -> Result<DataStream<Row>> {
+        let LogicalPlan::WindowAggregate {
+            input,
+            window,
+            event_time,
+            keys,
+            properties,
+            aggs,
+            ..
+        } = plan
+        else {
+            return Err(SqlError::validation("internal: not a window aggregate", None));
+        };
+        let input = self.stream(input)?;
+        let assigner = assigner(*window, *event_time)?;
+        let aggregate = SqlAggregate::new(aggs.clone());
+        let uid = self.uid("window-aggregate");
+        let output = WindowOutput::new(keys.len(), properties, aggs.len(), select);
+        let out = match keys.as_slice() {
+            // One key column (the common case) keys by the value itself: no key vector to
+            // allocate per record.
+            [BoundExpr::Column { index: c, .. }] => {
+                let c = *c;
+                input
+                    .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
+                    .window(assigner)
+                    .aggregate(aggregate)
+                    .uid(&uid)
+                    .map(move |mut r: WindowResult<Value, AggValues>| {
+                        output.row(std::slice::from_mut(&mut r.key), r.window, &mut r.value)
+                    })
+            }
+            _ => input
+                .key_by(key_selector(keys.clone()))
+                .window(assigner)
+                .aggregate(aggregate)
+                .uid(&uid)
+                .map(move |mut r: WindowResult<Vec<Value>, AggValues>| {
+                    output.row(&mut r.key, r.window, &mut r.value)
+                }),
+        };
+        Ok(out)
+    }
+
     /// Adds the sink of `table` after `rows`.
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
     }
 }
 
-/// A window aggregate's row: `keys ++ window properties ++ aggregates`, allocated once at its
-/// final size (a window fires once per key, so this is per output row).
-fn window_row(
-    keys: impl Iterator<Item = Value>,
-    n_keys: usize,
-    properties: &[WindowProperty],
-    window: spate_engine::Window,
-    values: Vec<Value>,
-) -> Row {
-    let mut row = Vec::with_capacity(n_keys + properties.len() + values.len());
-    row.extend(keys);
-    for p in properties {
-        row.push(Value::Timestamp(
-            match p {
-                WindowProperty::Start => window.start,
-                WindowProperty::End => window.end,
-                WindowProperty::Time => window.end - 1,
-            } * 1000,
-        ));
-    }
-    row.extend(values);
-    row
+fn has_repeats(cols: &[usize]) -> bool {
+    cols.iter().enumerate().any(|(i, c)| cols[..i].contains(c))
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).

@@ -1,0 +1,133 @@
+//! The rows a window aggregate emits: `keys ++ window properties ++ aggregates`, or the columns
+//! a projection right after it picks from those — built in one allocation per row, straight
+//! from the engine's window result, so a `SELECT k, window_start, COUNT(*)` (and the casts
+//! that conform it to its sink) costs no intermediate row.
+
+use spate_engine::Window;
+
+use crate::plan::WindowProperty;
+use crate::value::{Row, Value};
+
+/// Where one output column of a window aggregate comes from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Key(usize),
+    Property(WindowProperty),
+    Aggregate(usize),
+}
+
+/// The layout of a window aggregate's output rows.
+#[derive(Debug, Clone)]
+pub(crate) struct WindowOutput {
+    columns: Vec<Source>,
+    /// Whether every source is used at most once, so values can be moved instead of cloned.
+    moves: bool,
+}
+
+impl WindowOutput {
+    /// The layout `keys ++ properties ++ aggregates`, or, with `select`, the columns of that
+    /// layout it names, in its order (an index may repeat).
+    pub(crate) fn new(
+        n_keys: usize,
+        properties: &[WindowProperty],
+        n_aggs: usize,
+        select: Option<&[usize]>,
+    ) -> Self {
+        let all: Vec<Source> = (0..n_keys)
+            .map(Source::Key)
+            .chain(properties.iter().map(|p| Source::Property(*p)))
+            .chain((0..n_aggs).map(Source::Aggregate))
+            .collect();
+        let (columns, moves) = match select {
+            None => (all, true),
+            Some(select) => {
+                let mut seen = vec![false; all.len()];
+                let mut moves = true;
+                let columns = select
+                    .iter()
+                    .filter_map(|&i| {
+                        let slot = seen.get_mut(i)?;
+                        moves &= !*slot;
+                        *slot = true;
+                        all.get(i).copied()
+                    })
+                    .collect();
+                (columns, moves)
+            }
+        };
+        Self { columns, moves }
+    }
+
+    /// The row of one fired window: its key values, the window, and the aggregates' results.
+    pub(crate) fn row(&self, keys: &mut [Value], window: Window, aggregates: &mut [Value]) -> Row {
+        let pull = |values: &mut [Value], i: usize| match values.get_mut(i) {
+            Some(v) if self.moves => std::mem::take(v),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
+        let mut row = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            row.push(match *c {
+                Source::Key(i) => pull(keys, i),
+                Source::Aggregate(i) => pull(aggregates, i),
+                Source::Property(p) => Value::Timestamp(
+                    match p {
+                        WindowProperty::Start => window.start,
+                        WindowProperty::End => window.end,
+                        WindowProperty::Time => window.end - 1,
+                    } * 1000,
+                ),
+            });
+        }
+        row
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window() -> Window {
+        Window { start: 1000, end: 2000 }
+    }
+
+    #[test]
+    fn full_layout_is_keys_then_properties_then_aggregates() {
+        let out = WindowOutput::new(1, &[WindowProperty::Start, WindowProperty::Time], 1, None);
+        let row = out.row(&mut [Value::Int(7)], window(), &mut [Value::Int(3)]);
+        assert_eq!(
+            row,
+            vec![
+                Value::Int(7),
+                Value::Timestamp(1_000_000),
+                Value::Timestamp(1_999_000),
+                Value::Int(3)
+            ]
+        );
+    }
+
+    #[test]
+    fn selection_reorders_drops_and_repeats_columns() {
+        // keys (a, b), properties (start, end), aggregates (x, y).
+        let out = WindowOutput::new(2, &[WindowProperty::Start, WindowProperty::End], 2, Some(&[5, 0, 3, 5]));
+        let mut keys = [Value::String("a".into()), Value::String("b".into())];
+        let mut aggs = [Value::Int(1), Value::String("y".into())];
+        let row = out.row(&mut keys, window(), &mut aggs);
+        assert_eq!(
+            row,
+            vec![
+                Value::String("y".into()),
+                Value::String("a".into()),
+                Value::Timestamp(2_000_000),
+                Value::String("y".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn out_of_range_selection_is_skipped_not_a_panic() {
+        let out = WindowOutput::new(1, &[], 1, Some(&[9, 1]));
+        let row = out.row(&mut [Value::Int(1)], window(), &mut [Value::Int(2)]);
+        assert_eq!(row, vec![Value::Int(2)]);
+    }
+}
