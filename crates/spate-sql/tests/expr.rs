@@ -67,6 +67,15 @@ fn row() -> Row {
     columns().into_iter().map(|(_, _, v)| v).collect()
 }
 
+/// The expression's value by the general evaluator, checked against its compiled form (which
+/// must agree on every value, NULL and error).
+fn eval_both(e: &BoundExpr) -> Result<Value, spate_sql::expr::EvalError> {
+    let general = e.eval(&row(), &ctx());
+    let compiled = e.compile().eval(&row(), &ctx());
+    assert_eq!(general, compiled, "compiled form of {e:?} differs");
+    general
+}
+
 fn ctx() -> EvalContext {
     EvalContext {
         watermark: i64::MIN,
@@ -104,7 +113,7 @@ fn type_of(sql_expr: &str) -> String {
 /// `CAST(<expr> AS STRING)` evaluated, `NULL` for NULL, `ERROR: ..` for an evaluation error.
 fn text(sql_expr: &str) -> String {
     let e = bound(&format!("CAST(({sql_expr}) AS STRING)")).unwrap_or_else(|e| panic!("{sql_expr}: {e}"));
-    match e.eval(&row(), &ctx()) {
+    match eval_both(&e) {
         Ok(Value::String(s)) => s,
         Ok(Value::Null) => "NULL".into(),
         Ok(other) => panic!("{sql_expr}: not a string: {other:?}"),
@@ -114,8 +123,7 @@ fn text(sql_expr: &str) -> String {
 
 fn value(sql_expr: &str) -> Value {
     let e = bound(sql_expr).unwrap_or_else(|e| panic!("{sql_expr}: {e}"));
-    e.eval(&row(), &ctx())
-        .unwrap_or_else(|e| panic!("{sql_expr}: {e}"))
+    eval_both(&e).unwrap_or_else(|e| panic!("{sql_expr}: {e}"))
 }
 
 fn error(sql_expr: &str) -> String {

@@ -15,7 +15,7 @@ use crate::{decimal, temporal};
 
 type Result<T> = std::result::Result<T, EvalError>;
 
-fn division_by_zero() -> EvalError {
+pub(super) fn division_by_zero() -> EvalError {
     EvalError("division by zero".into())
 }
 

@@ -31,9 +31,8 @@ pub(crate) fn preserves_values(from: &TypeKind, to: &TypeKind) -> bool {
     match (from, to) {
         _ if from == to => true,
         (TypeKind::Varchar(a), TypeKind::Varchar(b)) => a <= b,
-        (TypeKind::Timestamp(a), TypeKind::Timestamp(b)) | (TypeKind::TimestampLtz(a), TypeKind::TimestampLtz(b)) => {
-            a <= b
-        }
+        (TypeKind::Timestamp(a), TypeKind::Timestamp(b))
+        | (TypeKind::TimestampLtz(a), TypeKind::TimestampLtz(b)) => a <= b,
         _ => matches!((int_rank(from), int_rank(to)), (Some(a), Some(b)) if a <= b),
     }
 }

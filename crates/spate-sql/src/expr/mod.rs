@@ -33,6 +33,7 @@
 mod arith;
 mod bind;
 mod cast;
+mod compile;
 mod construct;
 mod context;
 mod eval;
@@ -44,6 +45,7 @@ mod typing;
 pub mod udf;
 
 pub use bind::{Scope, bind, bind_field};
+pub use compile::CompiledExpr;
 pub use context::{EvalContext, EvalError};
 pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};

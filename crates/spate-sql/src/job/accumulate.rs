@@ -3,13 +3,14 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use spate_engine::window::AggregateFunction;
 
 use crate::decimal;
-use crate::expr::{EvalContext, compare, wrap_int};
+use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
 use crate::plan::{AggCall, AggKind};
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
@@ -57,12 +58,29 @@ pub struct AccState(State);
 #[derive(Debug, Clone)]
 pub struct SqlAggregate {
     calls: Vec<AggCall>,
+    /// Per call, its compiled `FILTER`, argument and separator (`LISTAGG`).
+    inputs: Arc<[CallInputs]>,
+}
+
+#[derive(Debug)]
+struct CallInputs {
+    filter: Option<CompiledExpr>,
+    arg: Option<CompiledExpr>,
+    separator: Option<CompiledExpr>,
 }
 
 impl SqlAggregate {
     /// The aggregate for `calls`.
     pub fn new(calls: Vec<AggCall>) -> Self {
-        Self { calls }
+        let inputs = calls
+            .iter()
+            .map(|c| CallInputs {
+                filter: c.filter.as_ref().map(BoundExpr::compile),
+                arg: c.args.first().map(BoundExpr::compile),
+                separator: c.args.get(1).map(BoundExpr::compile),
+            })
+            .collect();
+        Self { calls, inputs }
     }
 }
 
@@ -229,8 +247,9 @@ impl AggregateFunction<Row> for SqlAggregate {
 
     fn add(&self, acc: &mut Accumulators, row: Row) {
         let ctx = EvalContext::default();
-        for (call, AccState(state)) in self.calls.iter().zip(acc.iter_mut()) {
-            if let Some(f) = &call.filter {
+        for ((call, inputs), AccState(state)) in self.calls.iter().zip(self.inputs.iter()).zip(acc.iter_mut())
+        {
+            if let Some(f) = &inputs.filter {
                 match f.eval_predicate(&row, &ctx) {
                     Ok(true) => {}
                     Ok(false) => continue,
@@ -241,9 +260,10 @@ impl AggregateFunction<Row> for SqlAggregate {
                 add_value(call, state, &Value::Null, None);
                 continue;
             }
-            let v = match call.args[0].eval(&row, &ctx) {
-                Ok(v) => v,
-                Err(e) => raise(e),
+            let v = match inputs.arg.as_ref().map(|a| a.eval(&row, &ctx)) {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => raise(e),
+                None => continue,
             };
             if v.is_null() {
                 continue;
@@ -253,9 +273,9 @@ impl AggregateFunction<Row> for SqlAggregate {
                     set.insert(v);
                 }
                 _ => {
-                    let sep = call
-                        .args
-                        .get(1)
+                    let sep = inputs
+                        .separator
+                        .as_ref()
                         .map(|s| s.eval(&row, &ctx).unwrap_or_else(|e| raise(e)));
                     add_value(call, state, &v, sep.as_ref());
                 }

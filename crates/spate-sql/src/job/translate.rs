@@ -14,7 +14,7 @@ use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
-use crate::expr::{BoundExpr, EvalContext};
+use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
 use crate::plan::{LogicalPlan, WindowSpec};
 use crate::value::{Row, Value};
 
@@ -79,9 +79,10 @@ impl<'a> Translator<'a> {
                 rowtime,
                 ..
             } => {
-                let computed = computed.clone();
                 // Reading the clock per row costs more than most expressions: only when asked.
                 let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
+                let computed: Vec<(usize, CompiledExpr)> =
+                    computed.iter().map(|(i, e)| (*i, e.compile())).collect();
                 let complete: CompleteRow = Arc::new(move |row: &mut Row| {
                     let ctx = EvalContext {
                         watermark: i64::MIN,
@@ -123,8 +124,8 @@ impl<'a> Translator<'a> {
             LogicalPlan::Project { input, exprs, .. } => self.project(input, exprs),
             LogicalPlan::Filter { input, predicate } => {
                 let input = self.stream(input)?;
-                let predicate = predicate.clone();
-                let clock = reads_clock(&predicate);
+                let clock = reads_clock(predicate);
+                let predicate = predicate.compile();
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
                     let ec = eval_ctx(ctx, clock);
                     if predicate
@@ -259,13 +260,20 @@ impl<'a> Translator<'a> {
             .collect::<Option<Vec<usize>>>();
         match (picks, input) {
             // Without repeats, so an expression below is still evaluated once per row.
-            (Some(cols), LogicalPlan::Project { input, exprs: below, .. }) if !has_repeats(&cols) => {
+            (
+                Some(cols),
+                LogicalPlan::Project {
+                    input, exprs: below, ..
+                },
+            ) if !has_repeats(&cols) => {
                 let composed: Option<Vec<BoundExpr>> = cols.iter().map(|&c| below.get(c).cloned()).collect();
                 if let Some(composed) = composed {
                     return self.project(input, &composed);
                 }
             }
-            (Some(cols), LogicalPlan::WindowAggregate { .. }) => return self.window_aggregate(input, Some(&cols)),
+            (Some(cols), LogicalPlan::WindowAggregate { .. }) => {
+                return self.window_aggregate(input, Some(&cols));
+            }
             _ => {}
         }
         let input = self.stream(input)?;
@@ -298,6 +306,7 @@ impl<'a> Translator<'a> {
             }));
         }
         let clock = exprs.iter().any(reads_clock);
+        let exprs: Vec<CompiledExpr> = exprs.iter().map(BoundExpr::compile).collect();
         Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
             let ec = eval_ctx(ctx, clock);
             let out: Row = exprs
@@ -366,14 +375,11 @@ fn has_repeats(cols: &[usize]) -> bool {
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).
 fn key_selector(keys: Vec<BoundExpr>) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
-    let keys = Arc::new(keys);
+    let keys: Arc<[CompiledExpr]> = keys.iter().map(BoundExpr::compile).collect();
     move |row: &Row| {
         let ctx = EvalContext::default();
         keys.iter()
-            .map(|k| match k.as_column() {
-                Some(c) => row.get(c).cloned().unwrap_or_default(),
-                None => k.eval(row, &ctx).unwrap_or_else(|e| raise(e)),
-            })
+            .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
             .collect()
     }
 }

@@ -88,7 +88,10 @@ mod tests {
     use super::*;
 
     fn window() -> Window {
-        Window { start: 1000, end: 2000 }
+        Window {
+            start: 1000,
+            end: 2000,
+        }
     }
 
     #[test]
@@ -109,7 +112,12 @@ mod tests {
     #[test]
     fn selection_reorders_drops_and_repeats_columns() {
         // keys (a, b), properties (start, end), aggregates (x, y).
-        let out = WindowOutput::new(2, &[WindowProperty::Start, WindowProperty::End], 2, Some(&[5, 0, 3, 5]));
+        let out = WindowOutput::new(
+            2,
+            &[WindowProperty::Start, WindowProperty::End],
+            2,
+            Some(&[5, 0, 3, 5]),
+        );
         let mut keys = [Value::String("a".into()), Value::String("b".into())];
         let mut aggs = [Value::Int(1), Value::String("y".into())];
         let row = out.row(&mut keys, window(), &mut aggs);
