@@ -57,3 +57,32 @@ fn a_session_time_zone_other_than_utc_is_refused_not_ignored() {
         .execute_script("SET 'table.local-time-zone' = 'UTC';", |_, _| {})
         .unwrap();
 }
+
+/// The Nexmark project's Kafka table layout: a computed column and views read fields of ROW
+/// columns (`bid.price`, `n.bid.auction`), resolved as in Calcite — a table qualifier first,
+/// else a column's field. The rows must equal the generator's flat bid table.
+#[test]
+fn row_fields_in_computed_columns_and_views() {
+    let nested = rows(
+        "CREATE TABLE n (event_type INT, bid ROW<auction BIGINT, price BIGINT, `dateTime` TIMESTAMP(3)>, \
+           t AS CASE WHEN event_type = 2 THEN bid.`dateTime` END) \
+         WITH ('connector' = 'nexmark', 'events.num' = '50');
+         CREATE VIEW b AS SELECT n.bid.auction, bid.price AS price, t FROM n WHERE event_type = 2;
+         SELECT auction, price, t FROM b;",
+    );
+    let flat = rows(
+        "CREATE TABLE bid (auction BIGINT, bidder BIGINT, price BIGINT, `dateTime` TIMESTAMP(3)) \
+         WITH ('connector' = 'nexmark', 'events.num' = '50');
+         SELECT auction, price, `dateTime` FROM bid;",
+    );
+    assert_eq!(nested.len(), 46, "46 bids in every 50 events");
+    assert_eq!(nested, flat);
+    assert!(nested.iter().all(|r| matches!(r[2], Value::Timestamp(_))));
+
+    let mut session = Session::new(SessionOptions::default());
+    let sql = "CREATE TABLE n (bid ROW<price BIGINT>) WITH ('connector' = 'nexmark', 'events.num' = '5');
+               SELECT bid.prize FROM n;";
+    let err = session.execute_script(sql, |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("no field 'prize'"), "{err}");
+    assert!(err.position().is_some(), "{err}");
+}

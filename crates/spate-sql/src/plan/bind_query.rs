@@ -841,12 +841,36 @@ impl RelScope<'_> {
 }
 
 impl Scope for RelScope<'_> {
+    /// `t.c` is table `t`'s column `c` when there is such a table, else column `t`'s ROW field
+    /// `c` (Calcite's order); parts after the column are ROW fields (`t.c.f`, `c.f.g`).
     fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
-        let index = self.resolve(path)?;
-        Ok(BoundExpr::Column {
-            index,
-            ty: self.schema.fields[index].ty.clone(),
-        })
+        let mut first_error = None;
+        for split in [2, 1] {
+            if path.len() < split {
+                continue;
+            }
+            match self.resolve(&path[..split]) {
+                Ok(index) => {
+                    let mut e = BoundExpr::Column {
+                        index,
+                        ty: self.schema.fields[index].ty.clone(),
+                    };
+                    for field in &path[split..] {
+                        e = expr::bind_field(e, field.as_str()).map_err(|err| match err {
+                            SqlError::Validation { message, pos: None } => {
+                                SqlError::validation(message, field.loc.pos())
+                            }
+                            other => other,
+                        })?;
+                    }
+                    return Ok(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| unsupported("an empty column reference", None)))
     }
 
     fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
