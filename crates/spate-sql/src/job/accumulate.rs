@@ -38,17 +38,19 @@ enum State {
     },
     Extreme(Value),
     ListAgg(Option<String>),
-    /// `DISTINCT`: the distinct values; the result folds them through a fresh state.
-    Distinct(HashSet<Value>),
+    /// `DISTINCT`: the distinct values; the result folds them through a fresh state. Boxed,
+    /// so every other state (moved per record and per window) stays small.
+    Distinct(Box<HashSet<Value>>),
 }
 
-/// One window's accumulators, one per aggregate call. Inline for the common one or two calls:
-/// a window aggregate creates one per key and window, often one per input row.
-pub type Accumulators = SmallVec<[AccState; 2]>;
+/// One window's accumulators, one per aggregate call. Inline for one call (the common case:
+/// a window aggregate creates one per key and window, often one per input row); kept small
+/// because the window operator moves them per record and per window.
+pub type Accumulators = SmallVec<[AccState; 1]>;
 
-/// A window's aggregate results, one per call; inline for up to four calls, so a firing
-/// window allocates only its output row.
-pub type AggValues = SmallVec<[Value; 4]>;
+/// A window's aggregate results, one per call; inline for up to two calls, so a firing window
+/// usually allocates only its output row.
+pub type AggValues = SmallVec<[Value; 2]>;
 
 /// The state of one call (a wrapper so the enum stays private).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,7 +95,7 @@ fn scale_of(ty: &DataType) -> u32 {
 
 fn fresh(call: &AggCall) -> State {
     if call.distinct {
-        return State::Distinct(HashSet::new());
+        return State::Distinct(Box::default());
     }
     fresh_plain(call)
 }
@@ -198,7 +200,7 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
                 s.push_str(&y);
             }
         },
-        (State::Distinct(x), State::Distinct(y)) => x.extend(y),
+        (State::Distinct(x), State::Distinct(y)) => x.extend(*y),
         _ => {}
     }
 }
@@ -227,7 +229,7 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::Distinct(values) => {
             let mut plain = fresh_plain(call);
             let sep = call.args.get(1).and_then(|e| e.as_literal());
-            for v in values {
+            for v in values.iter() {
                 if !v.is_null() {
                     add_value(call, &mut plain, v, sep);
                 }
@@ -295,5 +297,32 @@ impl AggregateFunction<Row> for SqlAggregate {
             .zip(acc)
             .map(|(c, AccState(s))| result_of(c, s))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window operator moves accumulators per record and results per fired window:
+    /// growing them (a large state variant, a wider inline buffer) shows up as memmove time
+    /// (`perf` of scripts/bench-sql/tumble-count.sql), so their sizes are pinned here.
+    #[test]
+    fn accumulator_and_result_sizes_stay_small() {
+        assert!(
+            std::mem::size_of::<AccState>() <= 48,
+            "{}",
+            std::mem::size_of::<AccState>()
+        );
+        assert!(
+            std::mem::size_of::<Accumulators>() <= 64,
+            "{}",
+            std::mem::size_of::<Accumulators>()
+        );
+        assert!(
+            std::mem::size_of::<AggValues>() <= 80,
+            "{}",
+            std::mem::size_of::<AggValues>()
+        );
     }
 }
