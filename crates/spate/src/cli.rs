@@ -346,6 +346,28 @@ pub enum BenchCommand {
     /// 1 s tumbling count into an output topic (throughput), or with `--latency` records
     /// produced at a fixed rate and the time until consumers see the results.
     Pipeline(PipelineBenchArgs),
+    /// The Nexmark project's SQL queries over N events written to Kafka (the embedded broker
+    /// or `--bootstrap`), each as its own job into a blackhole: events per second.
+    Nexmark(NexmarkBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NexmarkBenchArgs {
+    /// Queries to run, in order (repeatable or comma-separated): q0 q1 q2 q5 q7 q8 q11 q21 q22.
+    #[arg(long = "query", value_delimiter = ',', required = true)]
+    pub queries: Vec<String>,
+    /// Events written to the topic `nexmark` before the queries run (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "10000000")]
+    pub events: u64,
+    /// Kafka bootstrap servers; Spate's broker runs in this process when not given.
+    #[arg(long)]
+    pub bootstrap: Option<String>,
+    /// The embedded broker's data directory (a temporary one by default).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Do not write the events: the topic already holds them (a second run on the same broker).
+    #[arg(long)]
+    pub no_load: bool,
 }
 
 /// Which delivery guarantees `spate bench pipeline` measures.

@@ -40,6 +40,7 @@ enum State {
     ListAgg(Option<String>),
     /// `DISTINCT`: the distinct values; the result folds them through a fresh state. Boxed,
     /// so every other state (moved per record and per window) stays small.
+    #[allow(clippy::box_collection)] // The box is the point: 8 bytes inline instead of 48.
     Distinct(Box<HashSet<Value>>),
 }
 

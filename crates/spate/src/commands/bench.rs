@@ -8,6 +8,7 @@ use crate::cli::{BenchCommand, BenchWindowKind};
 pub fn run(bench: BenchCommand) -> Result<()> {
     match bench {
         BenchCommand::Pipeline(args) => super::bench_pipeline::run(args)?,
+        BenchCommand::Nexmark(args) => super::bench_nexmark::run(args)?,
         BenchCommand::Checkpoint(args) => {
             let tmp = tempfile::tempdir()?;
             let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod bench;
+mod bench_nexmark;
 mod bench_pipeline;
 mod broker;
 mod consume;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Nexmark side by side: Apache Flink 2.3 (../shared/reference/flink-sql/run.sh, with Flink's Kafka
+# connector) and Spate (`spate bench nexmark`) run the same SQL files (scripts/bench-nexmark/:
+# the Nexmark project's Kafka table, views and queries) over the same EVENTS events in the topic
+# `nexmark` of one `spate broker`, at parallelism 1, each query on Flink then on Spate. Prints
+# each system's job time and events/s ("job finished in" of Flink, excluding its JVM and
+# cluster start; Spate's job time).
+# Usage: scripts/bench-nexmark-vs-flink.sh EVENTS QUERY...   e.g. 10000000 q0 q1 q2 q5
+# Needs a release build (`cargo build --release -p spate`).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+events=$1
+shift
+flink="$root/../shared/reference/flink-sql/run.sh"
+spate="$root/target/release/spate"
+[ -x "$spate" ] || { echo "build first: cargo build --release -p spate" >&2; exit 1; }
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+"$spate" broker --listen "127.0.0.1:$port" --data-dir "$work/broker" > "$work/broker.log" 2>&1 &
+broker=$!
+trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$work"' EXIT
+sleep 1
+bootstrap="127.0.0.1:$port"
+# Loads the events (and runs q0 once, as a warm-up of the broker's page cache).
+"$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --query q0 2>&1 | grep -E '^(loaded|nexmark)'
+rate() { awk -v n="$events" -v s="$1" 'BEGIN { printf "%.3f M events/s", n / s / 1e6 }'; }
+for q in "$@"; do
+    echo "== $q $(date +%T) load $(cut -d' ' -f1 /proc/loadavg)"
+    cat "$root/scripts/bench-nexmark/ddl.sql" "$root/scripts/bench-nexmark/$q.sql" |
+        sed "s/\${BOOTSTRAP}/$bootstrap/g" > "$work/$q.sql"
+    t=$(bash "$flink" "$work/$q.sql" 1 2>&1 | sed -n 's/^# job finished in \([0-9.]*\)s$/\1/p' | tail -1)
+    echo "flink $q: job ${t}s, $(rate "$t")"
+    "$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --no-load --query "$q" 2>&1 |
+        sed -n 's/^nexmark \(q[0-9]*\): [0-9]* events in \([0-9.]*\) s.*$/spate \1: job \2s/p' |
+        while read -r who q2 job t2; do echo "$who $q2 $job $(rate "${t2%s}")"; done
+done
