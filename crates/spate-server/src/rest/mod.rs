@@ -1,10 +1,11 @@
-//! The REST API, shaped like Flink's (JSON everywhere; errors are `{"errors": [message]}`
+//! The REST API (and `/metrics` for Prometheus), shaped like Flink's (JSON everywhere; errors are `{"errors": [message]}`
 //! with a 4xx status for bad requests, as Flink's are). `docs/rest-api.md` documents every
 //! endpoint. Handlers never panic on input: bodies, ids and query strings are parsed here and
 //! a mismatch is a 400 (or 404 for an unknown id or path, 405 for a wrong method).
 
 mod jobs;
 mod kafka;
+mod metrics;
 
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/resume", post(jobs::resume))
         .route("/kafka/topics", get(kafka::topics))
         .route("/kafka/groups", get(kafka::groups))
+        .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
