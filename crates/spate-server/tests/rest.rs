@@ -105,6 +105,51 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
     })
     .await;
     assert!(running["vertices"][0]["parallelism"].as_u64().unwrap() >= 1);
+    let vertex_count = running["vertices"].as_array().unwrap().len();
+    let plan = client
+        .request("GET", &format!("/jobs/{reader}/plan"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        plan["plan"]["nodes"].as_array().unwrap().len(),
+        vertex_count,
+        "{plan:#}"
+    );
+    let names = client
+        .request("GET", &format!("/jobs/{reader}/vertices/0/metrics"), None)
+        .await
+        .unwrap();
+    assert!(
+        names
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "numRecordsOut"),
+        "{names:#}"
+    );
+    let source_out = |m: &Value| -> u64 { m[0]["value"].as_str().unwrap().parse().unwrap() };
+    let path = format!("/jobs/{reader}/vertices/0/metrics?get=numRecordsOut,noSuchMetric");
+    let values = client.request("GET", &path, None).await.unwrap();
+    assert_eq!(values.as_array().unwrap().len(), 1, "{values:#}");
+    assert!(source_out(&values) <= 300);
+    let watermarks = client
+        .request("GET", &format!("/jobs/{reader}/vertices/0/watermarks"), None)
+        .await
+        .unwrap();
+    assert!(watermarks.is_array());
+    let last = vertex_count - 1;
+    let bp = client
+        .request(
+            "GET",
+            &format!("/jobs/{reader}/vertices/{last}/backpressure"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        ["ok", "low", "high"].contains(&bp["backpressure-level"].as_str().unwrap()),
+        "{bp:#}"
+    );
     let deadline = Instant::now() + Duration::from_secs(60);
     let lag = loop {
         let groups = client.request("GET", "/kafka/groups", None).await.unwrap();
@@ -248,6 +293,8 @@ async fn bad_requests_get_4xx_json_errors() {
         ("POST", format!("/jobs/{unknown}/stop"), 404),
         ("GET", format!("/jobs/{unknown}/checkpoints"), 404),
         ("GET", "/no/such/path".to_string(), 404),
+        ("GET", format!("/jobs/{unknown}/plan"), 404),
+        ("GET", format!("/jobs/{unknown}/vertices/0/metrics"), 404),
         ("DELETE", "/jobs".to_string(), 405),
         ("POST", "/jobs".to_string(), 400),
     ] {
@@ -289,6 +336,20 @@ INSERT INTO s SELECT n FROM g;";
             .unwrap_err(),
     );
     assert_eq!(status, 409);
+    for path in [
+        format!("/jobs/{id}/vertices/99/metrics"),
+        format!("/jobs/{id}/vertices/x/backpressure"),
+    ] {
+        let (status, message) = api_status(client.request("GET", &path, None).await.unwrap_err());
+        assert_eq!(status, 404, "{path}: {message}");
+    }
+    let (status, _) = api_status(
+        client
+            .request("GET", &format!("/jobs/{id}/vertices/0/metrics?bogus=1"), None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 400);
     let (status, body) = raw(addr, &post(&format!("/jobs/{id}/stop"), r#"{"drain": true}"#));
     assert_eq!(status, 400, "{body}");
     let (status, body) = raw(

@@ -197,12 +197,6 @@ pub(super) async fn detail(State(app): State<Arc<AppState>>, id: IdPath) -> ApiR
         .enumerate()
         .map(|(i, v)| vertex_json(i, v, &s, now))
         .collect();
-    let nodes: Vec<Value> = s
-        .vertices
-        .iter()
-        .enumerate()
-        .map(|(i, v)| json!({ "id": i.to_string(), "parallelism": v.parallelism, "description": v.name }))
-        .collect();
     let mut body = job_summary(&s, now);
     let extra = json!({
         "isStoppable": s.record.state == JobState::Running,
@@ -211,7 +205,7 @@ pub(super) async fn detail(State(app): State<Arc<AppState>>, id: IdPath) -> ApiR
         "timestamps": timestamps,
         "vertices": vertices,
         "status-counts": task_counts(tasks_total(&s), s.record.state),
-        "plan": { "jid": s.record.id, "name": s.record.name, "nodes": nodes },
+        "plan": super::vertices::plan_json(&s),
         "runs": s.record.runs,
         "restarts": s.progress.restarts,
         "restored-from-checkpoint": s.progress.restored_from,

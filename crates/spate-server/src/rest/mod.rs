@@ -6,6 +6,7 @@
 mod jobs;
 mod kafka;
 mod metrics;
+mod vertices;
 
 use std::sync::Arc;
 
@@ -36,6 +37,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs", get(jobs::list).post(jobs::submit))
         .route("/jobs/overview", get(jobs::jobs_overview))
         .route("/jobs/{id}", get(jobs::detail).patch(jobs::cancel))
+        .route("/jobs/{id}/plan", get(vertices::plan))
+        .route("/jobs/{id}/vertices/{vid}/metrics", get(vertices::vertex_metrics))
+        .route("/jobs/{id}/vertices/{vid}/watermarks", get(vertices::watermarks))
+        .route(
+            "/jobs/{id}/vertices/{vid}/backpressure",
+            get(vertices::backpressure),
+        )
         .route("/jobs/{id}/checkpoints", get(jobs::checkpoints))
         .route("/jobs/{id}/exceptions", get(jobs::exceptions))
         .route("/jobs/{id}/stop", post(jobs::stop))
