@@ -1,7 +1,8 @@
 //! A job's plan and one vertex's figures, shaped like Flink's `/jobs/:id/plan` and
 //! `/jobs/:id/vertices/:vid/{metrics,watermarks,backpressure}`. A vertex id is its index in
 //! `/jobs/:id`'s `vertices`. Figures are per vertex (all subtasks together: the smallest
-//! watermark, the busiest subtask's rates), so Flink's per-subtask lists are not given.
+//! watermark, the busiest subtask's rates), so Flink's per-subtask lists are not given; nor are
+//! the plan's edges (`inputs`), which the engine's live metrics do not carry.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -29,9 +30,6 @@ pub(super) fn plan_json(s: &JobSnapshot) -> Value {
                 "parallelism": v.parallelism,
                 "operator": v.name,
                 "description": v.name,
-                // The engine reports operators in graph order; the chain of a SQL job is a
-                // line, so each vertex reads from the one before it.
-                "inputs": if i == 0 { json!([]) } else { json!([{ "num": 0, "id": (i - 1).to_string() }]) },
             })
         })
         .collect();
