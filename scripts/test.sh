@@ -25,7 +25,7 @@ python3 scripts/check-layering.py
 step "no import loops between modules"
 # Between files, and between top-level folders (--depth=1), in every crate.
 LOOP_CHECKED=(crates/spate-log/src crates/spate-broker/src crates/spate-engine/src crates/spate-connectors/src
-    crates/spate-sql/src crates/spate/src)
+    crates/spate-sql/src crates/spate-server/src crates/spate/src)
 python3 scripts/check-import-loops.py "${LOOP_CHECKED[@]}"
 python3 scripts/check-import-loops.py --depth=1 "${LOOP_CHECKED[@]}"
 

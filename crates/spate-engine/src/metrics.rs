@@ -1,6 +1,7 @@
 //! Per-operator and per-task metrics, updated once per batch with relaxed atomics and readable
 //! while a job runs or from its [`crate::JobResult`].
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -99,4 +100,32 @@ pub struct OperatorReport {
     pub task_busy: Duration,
     /// Backpressured time of the task (chain) that runs this operator.
     pub task_backpressured: Duration,
+}
+
+/// Where one operator subtask's live counters are: the job's [`crate::JobHandle`] reads them
+/// while it runs, and the job's result is read from them once it ends.
+#[derive(Debug, Clone)]
+pub(crate) struct OperatorProbe {
+    pub(crate) operator: String,
+    pub(crate) subtask: usize,
+    pub(crate) metrics: Arc<OperatorMetrics>,
+    /// The task (chain) running the operator; `None` if it was never scheduled.
+    pub(crate) task: Option<Arc<TaskMetrics>>,
+}
+
+impl OperatorProbe {
+    /// The counters as they are now.
+    pub(crate) fn report(&self) -> OperatorReport {
+        let m = &self.metrics;
+        OperatorReport {
+            operator: self.operator.clone(),
+            subtask: self.subtask,
+            records_in: m.records_in(),
+            records_out: m.records_out(),
+            bytes_out: m.bytes_out(),
+            watermark: m.watermark(),
+            task_busy: self.task.as_ref().map(|t| t.busy()).unwrap_or_default(),
+            task_backpressured: self.task.as_ref().map(|t| t.backpressured()).unwrap_or_default(),
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::checkpoint::storage;
 use crate::checkpoint::{CheckpointConfig, RestartStrategy};
 use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
-use crate::metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
+use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
 use crate::runtime::output::SideOutputs;
@@ -459,6 +459,30 @@ fn choose_restore(run: &RunOptions) -> Result<Option<RestoredCheckpoint>, Engine
     Ok(best)
 }
 
+/// Every operator subtask's live counters with its task's timing (side outputs have none of
+/// their own), in graph order.
+fn operator_probes(
+    graph: &Graph,
+    planner: &Planner<'_>,
+    task_metrics: &[Arc<TaskMetrics>],
+) -> Vec<OperatorProbe> {
+    let mut probes = Vec::new();
+    for (n, node) in graph.nodes.iter().enumerate() {
+        if matches!(node.kind, NodeKind::SideOutput { .. }) {
+            continue;
+        }
+        for s in 0..planner.parallelism[n] {
+            probes.push(OperatorProbe {
+                operator: node.name.clone(),
+                subtask: s,
+                metrics: planner.metrics[n][s].clone(),
+                task: planner.task_of[n][s].map(|t| task_metrics[t].clone()),
+            });
+        }
+    }
+    probes
+}
+
 /// Plans and runs a job to completion, restarting it from its latest checkpoint on failure as
 /// the restart strategy allows.
 pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Result<JobResult, EngineError> {
@@ -515,6 +539,8 @@ fn execute_attempt(
     let task_count = tasks.len();
     let coordinator = coordinator.with_tasks(task_count);
     run.handle.set_probe(Some(planner.progress_probe()));
+    let probes = operator_probes(graph, &planner, &task_metrics);
+    run.handle.set_operators(probes.clone());
     let mut per_worker: Vec<Vec<ScheduledTask>> = (0..workers).map(|_| Vec::new()).collect();
     for (s, t) in tasks {
         per_worker[s % workers].push(t);
@@ -560,30 +586,12 @@ fn execute_attempt(
         Ok(())
     });
     run.handle.set_probe(None);
+    run.handle.set_operators(Vec::new());
     spawned?;
     if let Some(e) = failure.take() {
         return Err(e);
     }
-    let mut operators = Vec::new();
-    for (n, node) in graph.nodes.iter().enumerate() {
-        if matches!(node.kind, NodeKind::SideOutput { .. }) {
-            continue;
-        }
-        for s in 0..planner.parallelism[n] {
-            let m = &planner.metrics[n][s];
-            let task = planner.task_of[n][s].map(|t| task_metrics[t].clone());
-            operators.push(OperatorReport {
-                operator: node.name.clone(),
-                subtask: s,
-                records_in: m.records_in(),
-                records_out: m.records_out(),
-                bytes_out: m.bytes_out(),
-                watermark: m.watermark(),
-                task_busy: task.as_ref().map(|t| t.busy()).unwrap_or_default(),
-                task_backpressured: task.as_ref().map(|t| t.backpressured()).unwrap_or_default(),
-            });
-        }
-    }
+    let operators = probes.iter().map(OperatorProbe::report).collect();
     Ok(JobResult {
         elapsed: started.elapsed(),
         tasks: task_count,

@@ -296,3 +296,45 @@ fn stop_with_savepoint_completes_under_backpressure() {
     assert!(savepoint.join("_metadata").exists());
     job.join().unwrap();
 }
+
+#[test]
+fn operator_metrics_are_readable_while_the_job_runs() {
+    let count = 12_000;
+    let store = common::store::<Output>();
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    build(&env, count, &store, None);
+    let handle = env.job_handle();
+    let watched = handle.clone();
+    let watcher = std::thread::spawn(move || {
+        loop {
+            let ops = watched.operators();
+            let emitted: u64 = ops
+                .iter()
+                .filter(|o| o.operator == "events")
+                .map(|o| o.records_out)
+                .sum();
+            if emitted >= count / 3 {
+                return ops;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let result = env.execute().unwrap();
+    let live = watcher.join().unwrap();
+    let sources: Vec<_> = live.iter().filter(|o| o.operator == "events").collect();
+    assert_eq!(sources.iter().map(|o| o.subtask).collect::<Vec<_>>(), [0, 1]);
+    let names: Vec<&str> = live.iter().map(|o| o.operator.as_str()).collect();
+    let final_names: Vec<&str> = result.operators.iter().map(|o| o.operator.as_str()).collect();
+    assert_eq!(
+        names, final_names,
+        "the live view has the final report's operators, in order"
+    );
+    let at_end: u64 = result.operator("events").iter().map(|o| o.records_out).sum();
+    assert_eq!(at_end, count);
+    assert!(sources.iter().all(|o| o.task_busy > Duration::ZERO));
+    assert!(
+        handle.operators().is_empty(),
+        "nothing is live once the job ended"
+    );
+}

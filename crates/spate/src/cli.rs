@@ -59,6 +59,14 @@ pub enum Command {
     /// Run a Flink SQL script (as Flink's `sql-client.sh -f`), or an interactive SQL shell:
     /// tables over Kafka, files and generators; INSERT INTO jobs run until their sources are done.
     Sql(SqlArgs),
+    /// Run Spate as a service: the broker (unless --bootstrap), a job manager for SQL jobs and
+    /// a REST API shaped like Flink's; jobs that were running resume at start.
+    Server(ServerArgs),
+    /// Submit, list, show, cancel, stop, savepoint and resume jobs of a running `spate server`.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -104,6 +112,86 @@ pub struct SqlArgs {
     /// again with the same directory resumes its jobs.
     #[arg(long, default_value = "spate-checkpoints/sql")]
     pub checkpoint_dir: PathBuf,
+}
+
+/// `spate server`.
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Directory for all durable state: the broker's data in `broker/`, jobs and their
+    /// checkpoints in `jobs/`.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Where the embedded broker listens (port 0 picks a free port, printed at start-up).
+    #[arg(long, default_value = "127.0.0.1:9092")]
+    pub kafka_listen: SocketAddr,
+    /// Where the REST API listens (port 0 picks a free port, printed at start-up).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub http_listen: SocketAddr,
+    /// An external Kafka cluster instead of the embedded broker.
+    #[arg(long)]
+    pub bootstrap: Option<String>,
+    /// Checkpoint interval of jobs whose script sets no 'execution.checkpointing.interval'.
+    #[arg(long, value_parser = parse_checkpoint_interval, default_value = "10s")]
+    pub checkpoint_interval: Duration,
+}
+
+/// Where `spate jobs` finds the server.
+#[derive(Debug, Args, Clone)]
+pub struct ServerUrl {
+    /// The server's REST API.
+    #[arg(long = "server", default_value = "http://127.0.0.1:8081")]
+    pub url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Submit a SQL script (DDL, SET and one INSERT INTO or statement set) as a job; prints its id.
+    Submit {
+        /// The script.
+        file: PathBuf,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// List jobs with their state.
+    List {
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// Print a job's state, then its details.
+    Show {
+        /// The job id.
+        id: String,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// Cancel a running job (no savepoint).
+    Cancel {
+        /// The job id.
+        id: String,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// Stop a running job with a savepoint; prints the savepoint's path.
+    Stop {
+        /// The job id.
+        id: String,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// Take a savepoint of a running job; prints its path.
+    Savepoint {
+        /// The job id.
+        id: String,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
+    /// Run an ended job again from its latest checkpoint or stop-savepoint.
+    Resume {
+        /// The job id.
+        id: String,
+        #[command(flatten)]
+        server: ServerUrl,
+    },
 }
 
 /// Options every example shares.

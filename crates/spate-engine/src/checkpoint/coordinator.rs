@@ -18,6 +18,7 @@ use crate::checkpoint::storage::{
 use crate::checkpoint::{Barrier, CheckpointConfig};
 use crate::clock::now_millis;
 use crate::error::{EngineError, FailureSlot};
+use crate::metrics::{OperatorProbe, OperatorReport};
 
 /// Messages from tasks and from the [`JobHandle`] to the coordinator.
 pub(crate) enum Msg {
@@ -146,6 +147,7 @@ pub(crate) struct JobControl {
     pub(crate) cancelled: AtomicBool,
     progress: Mutex<JobProgress>,
     probe: Mutex<Option<ProgressProbe>>,
+    operators: Mutex<Vec<OperatorProbe>>,
 }
 
 /// Controls a running job from another thread: progress, savepoints, stop, cancel. Get it
@@ -177,6 +179,19 @@ impl JobHandle {
             p.watermark = w;
         }
         p
+    }
+
+    /// Every operator subtask's metrics as they are now (records in and out, watermark, its
+    /// task's busy and backpressured time), in graph order; empty while no attempt runs.
+    /// Counters start at zero with each attempt, as [`JobProgress`]'s do.
+    pub fn operators(&self) -> Vec<OperatorReport> {
+        self.inner
+            .operators
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(OperatorProbe::report)
+            .collect()
     }
 
     /// Takes a savepoint into a new directory under `dir` and returns its path. The job keeps
@@ -222,6 +237,10 @@ impl JobHandle {
 
     pub(crate) fn set_probe(&self, probe: Option<ProgressProbe>) {
         *self.inner.probe.lock().unwrap_or_else(|e| e.into_inner()) = probe;
+    }
+
+    pub(crate) fn set_operators(&self, probes: Vec<OperatorProbe>) {
+        *self.inner.operators.lock().unwrap_or_else(|e| e.into_inner()) = probes;
     }
 
     pub(crate) fn update(&self, f: impl FnOnce(&mut JobProgress)) {

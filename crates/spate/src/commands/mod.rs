@@ -8,7 +8,9 @@ mod consume;
 mod demo;
 mod example;
 mod groups;
+mod jobs;
 mod produce;
+mod server;
 mod sql;
 mod topics;
 mod transactions;
@@ -38,6 +40,8 @@ pub fn run(command: Command) -> Result<()> {
             Command::Transactions { action } => transactions::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
+            Command::Server(args) => server::run(args).await,
+            Command::Jobs { action } => jobs::run(action).await,
             Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) | Command::Sql(_) => {
                 unreachable!("handled above")
             }

@@ -86,3 +86,104 @@ impl Drop for Broker {
         self.kill();
     }
 }
+
+/// A `spate server` child process (REST API on a free port), killed when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The start-up line.
+    pub line: String,
+}
+
+impl Server {
+    /// Starts `spate server --data-dir DIR --http-listen 127.0.0.1:0` with `extra` arguments
+    /// (`--bootstrap B`, or `--kafka-listen 127.0.0.1:0` for the embedded broker).
+    pub fn start(data_dir: &Path, log_path: &Path, extra: &[&str]) -> Server {
+        let log = File::options().create(true).append(true).open(log_path).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+            .args(["server", "--http-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        let url = line
+            .strip_prefix("spate server: REST API on ")
+            .and_then(|rest| rest.split(',').next())
+            .map(str::to_owned);
+        let Some(url) = url else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let log = std::fs::read_to_string(log_path).unwrap_or_default();
+            panic!("no start-up line from the server (got {line:?}); its stderr:\n{log}");
+        };
+        Server { child, url, line }
+    }
+
+    /// Runs `spate jobs ARGS --server URL`; returns (success, stdout, stderr).
+    pub fn jobs(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+            .arg("jobs")
+            .args(args)
+            .args(["--server", &self.url])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Polls `spate jobs show ID` until its first line is `state` (60 s at most).
+    pub fn wait_state(&self, id: &str, state: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (ok, out, err) = self.jobs(&["show", id]);
+            if ok && out.lines().next() == Some(state) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "job {id} never became {state}: {out}{err}"
+            );
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// SIGKILL.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits; returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap().success()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

@@ -1,0 +1,361 @@
+//! One job: its stored record, the thread that runs its SQL script in a
+//! [`spate_sql::Session`], the engine's [`JobHandle`] while its dataflow runs, and the
+//! requests made to it (cancel, savepoints, stop). State changes are written to the job store
+//! before they are shown, so a restarted server sees what the API last said.
+//!
+//! A run ends in one of four ways: its sources end (`FINISHED`), it is stopped with a
+//! savepoint (`FINISHED`, as in Flink), cancelled (`CANCELED`), or it fails (`FAILED`, cause
+//! recorded). A fifth, the server shutting down, stops it with a savepoint but leaves its
+//! stored state `RUNNING`, so the next start resumes it from that savepoint.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
+
+use spate_engine::{JobHandle, JobProgress, OperatorReport};
+use spate_sql::{Session, SessionOptions, Statement, StatementResult};
+
+use crate::error::{Result, ServerError};
+use crate::job_id::JobId;
+use crate::store::{Failure, JobRecord, JobState, JobStore};
+use crate::view::{CheckpointEntry, LiveView, Vertex, epoch_millis};
+
+/// What a job needs from the manager to run.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// Where job records are written.
+    pub store: JobStore,
+    /// The Kafka cluster for tables that name none.
+    pub bootstrap: Option<String>,
+    /// The checkpoint interval of scripts that set none (so a job can always be resumed).
+    pub default_interval: Duration,
+}
+
+/// How a run is being ended on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Cancel,
+    Stop,
+    /// The server shuts down: stop with a savepoint, keep the stored state `RUNNING`.
+    Suspend,
+}
+
+/// An asynchronous savepoint request (Flink's trigger id answers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// Still being taken.
+    InProgress,
+    /// Done, in this directory.
+    Completed(PathBuf),
+    /// Failed with this message.
+    Failed(String),
+}
+
+/// A consistent copy of what the API shows of a job.
+#[derive(Debug, Clone)]
+pub struct JobSnapshot {
+    /// The stored record.
+    pub record: JobRecord,
+    /// Whether its dataflow is running now (the engine's handle is attached).
+    pub dataflow_running: bool,
+    /// The engine's figures at the last sample.
+    pub progress: JobProgress,
+    /// Vertices at the last sample, or the final figures.
+    pub vertices: Vec<Vertex>,
+    /// Completed checkpoints and savepoints, oldest first.
+    pub checkpoints: Vec<CheckpointEntry>,
+}
+
+struct Inner {
+    record: JobRecord,
+    handle: Option<JobHandle>,
+    ending: Option<Ending>,
+    thread: Option<JoinHandle<()>>,
+    view: LiveView,
+    triggers: BTreeMap<String, Trigger>,
+}
+
+/// One job.
+pub struct Job {
+    id: JobId,
+    dir: PathBuf,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Job {
+    /// A job from its stored record (not started).
+    pub fn new(id: JobId, record: JobRecord, store: &JobStore) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            dir: store.job_dir(&id),
+            inner: Mutex::new(Inner {
+                record,
+                handle: None,
+                ending: None,
+                thread: None,
+                view: LiveView::default(),
+                triggers: BTreeMap::new(),
+            }),
+        })
+    }
+
+    /// The job's id.
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The job's checkpoint directory (the SQL session keeps each job's in a subdirectory).
+    pub fn checkpoint_dir(&self) -> PathBuf {
+        self.dir.join("checkpoints")
+    }
+
+    /// Where savepoints go unless a request names a directory.
+    pub fn default_savepoint_dir(&self) -> PathBuf {
+        self.dir.join("savepoints")
+    }
+
+    /// What the API shows.
+    pub fn snapshot(&self) -> JobSnapshot {
+        let inner = self.lock();
+        JobSnapshot {
+            record: inner.record.clone(),
+            dataflow_running: inner.handle.is_some(),
+            progress: inner.view.progress.clone(),
+            vertices: inner.view.vertices.clone(),
+            checkpoints: inner.view.checkpoints.iter().cloned().collect(),
+        }
+    }
+
+    /// The state of a savepoint request.
+    pub fn trigger(&self, trigger: &str) -> Option<Trigger> {
+        self.lock().triggers.get(trigger).cloned()
+    }
+
+    /// Starts a run (the first, or a resume, which the engine restores from the newest
+    /// checkpoint or stop-savepoint in the job's checkpoint directory). Refused while a run
+    /// is going on.
+    pub fn start(self: &Arc<Self>, ctx: &RunContext) -> Result<()> {
+        let previous = {
+            let mut inner = self.lock();
+            if inner.thread.as_ref().is_some_and(|t| !t.is_finished()) {
+                return Err(ServerError::Conflict(format!("job {} is running", self.id)));
+            }
+            let now = epoch_millis(SystemTime::now());
+            inner.record.state = JobState::Running;
+            inner.record.started = now;
+            inner.record.ended = None;
+            inner.record.runs += 1;
+            inner.ending = None;
+            inner.view.restart();
+            ctx.store.save(&inner.record)?;
+            inner.thread.take()
+        };
+        if let Some(t) = previous {
+            let _ = t.join();
+        }
+        let job = self.clone();
+        let run_ctx = ctx.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("spate-job-{}", &self.id.to_string()[..8]))
+            .spawn(move || job.run(&run_ctx))
+            .map_err(|e| ServerError::Job(format!("cannot start a thread for job {}: {e}", self.id)))?;
+        self.lock().thread = Some(thread);
+        Ok(())
+    }
+
+    /// The job thread: the script's statements in a session, then the outcome recorded.
+    fn run(self: Arc<Self>, ctx: &RunContext) {
+        let sql = self.lock().record.sql.clone();
+        let job = self.clone();
+        let mut session = Session::new(SessionOptions {
+            bootstrap: ctx.bootstrap.clone(),
+            checkpoint_dir: Some(self.checkpoint_dir()),
+            observer: Some(Arc::new(move |h: &JobHandle| job.attach(h))),
+            rows: None,
+        });
+        let mut operators = Vec::new();
+        let result = run_script(&mut session, &sql, ctx.default_interval, &mut operators);
+        self.finish(result.map_err(|e| e.render(&sql)), &operators, &ctx.store);
+    }
+
+    /// The dataflow started: keep its handle (a cancel or shutdown that came first applies now).
+    fn attach(&self, handle: &JobHandle) {
+        let mut inner = self.lock();
+        if matches!(inner.ending, Some(Ending::Cancel | Ending::Suspend)) {
+            handle.cancel();
+        }
+        inner.handle = Some(handle.clone());
+    }
+
+    fn finish(&self, result: Result<(), String>, operators: &[OperatorReport], store: &JobStore) {
+        let mut inner = self.lock();
+        inner.handle = None;
+        inner.view.finish(operators);
+        let now = epoch_millis(SystemTime::now());
+        let state = match (inner.ending, result) {
+            (Some(Ending::Suspend), _) => {
+                tracing::info!(job = %self.id, "suspended; it resumes when the server starts again");
+                return;
+            }
+            (Some(Ending::Cancel), _) => JobState::Canceled,
+            (_, Ok(())) => JobState::Finished,
+            (_, Err(message)) => {
+                tracing::warn!(job = %self.id, "failed: {message}");
+                inner.record.failures.push(Failure {
+                    timestamp: now,
+                    message,
+                });
+                JobState::Failed
+            }
+        };
+        inner.record.state = state;
+        inner.record.ended = Some(now);
+        if let Err(e) = store.save(&inner.record) {
+            tracing::error!(job = %self.id, "cannot record the job's end: {e}");
+        }
+    }
+
+    /// Cancels the job (no savepoint).
+    pub fn cancel(&self) -> Result<()> {
+        let mut inner = self.lock();
+        if inner.record.state != JobState::Running {
+            return Err(ServerError::Conflict(format!(
+                "job {} is {}, not RUNNING",
+                self.id,
+                inner.record.state.name()
+            )));
+        }
+        inner.ending = Some(Ending::Cancel);
+        if let Some(h) = &inner.handle {
+            h.cancel();
+        }
+        Ok(())
+    }
+
+    /// Starts taking a savepoint into `dir` (and stopping the job after it when `stop`);
+    /// returns the trigger id to poll with [`Job::trigger`].
+    pub fn trigger_savepoint(self: &Arc<Self>, dir: PathBuf, stop: bool) -> Result<String> {
+        let handle = {
+            let mut inner = self.lock();
+            let handle = match (&inner.handle, inner.record.state, inner.ending) {
+                (Some(h), JobState::Running, None) => h.clone(),
+                (_, JobState::Running, Some(_)) => {
+                    return Err(ServerError::Conflict(format!("job {} is being stopped", self.id)));
+                }
+                (None, JobState::Running, None) => {
+                    return Err(ServerError::Conflict(format!(
+                        "job {} has not started its dataflow yet; try again in a moment",
+                        self.id
+                    )));
+                }
+                (_, state, _) => {
+                    return Err(ServerError::Conflict(format!(
+                        "job {} is {}, not RUNNING",
+                        self.id,
+                        state.name()
+                    )));
+                }
+            };
+            if stop {
+                inner.ending = Some(Ending::Stop);
+            }
+            handle
+        };
+        let trigger = JobId::generate().to_string();
+        self.lock().triggers.insert(trigger.clone(), Trigger::InProgress);
+        let job = self.clone();
+        let t = trigger.clone();
+        std::thread::Builder::new()
+            .name("spate-savepoint".into())
+            .spawn(move || {
+                let result = if stop {
+                    handle.stop_with_savepoint(&dir)
+                } else {
+                    handle.savepoint(&dir)
+                };
+                let mut inner = job.lock();
+                let outcome = match result {
+                    Ok(path) => {
+                        inner.view.record_savepoint(&path);
+                        Trigger::Completed(path)
+                    }
+                    Err(e) => {
+                        if stop && inner.ending == Some(Ending::Stop) {
+                            // The job goes on running; it may be stopped again.
+                            inner.ending = None;
+                        }
+                        Trigger::Failed(e.to_string())
+                    }
+                };
+                inner.triggers.insert(t, outcome);
+            })
+            .map_err(|e| ServerError::Job(format!("cannot start a savepoint thread: {e}")))?;
+        Ok(trigger)
+    }
+
+    /// Takes a sample of the running dataflow's figures (rates, checkpoints).
+    pub fn sample(&self) {
+        let mut inner = self.lock();
+        if let Some(h) = inner.handle.clone() {
+            inner.view.sample(&h, &self.dir.join("checkpoints"));
+        }
+    }
+
+    /// Server shutdown: stops the running dataflow with a savepoint into `dir` (cancels it if
+    /// that fails), leaving the stored state `RUNNING`; returns the thread to join.
+    pub fn suspend(&self, dir: &Path) -> Option<JoinHandle<()>> {
+        let handle = {
+            let mut inner = self.lock();
+            if inner.record.state != JobState::Running || inner.ending.is_some() {
+                // Already ending (cancel or stop): let it.
+                return inner.thread.take();
+            }
+            inner.ending = Some(Ending::Suspend);
+            inner.handle.clone()
+        };
+        if let Some(h) = handle {
+            match h.stop_with_savepoint(dir) {
+                Ok(path) => tracing::info!(job = %self.id, "stopped with savepoint {}", path.display()),
+                Err(e) => {
+                    tracing::warn!(job = %self.id, "savepoint at shutdown failed ({e}); cancelling");
+                    h.cancel();
+                }
+            }
+        }
+        self.lock().thread.take()
+    }
+}
+
+/// Runs the script; a checkpoint interval is set first so every job checkpoints (the script's
+/// own `SET` overrides it). `operators` gets the job's final figures.
+fn run_script(
+    session: &mut Session,
+    sql: &str,
+    default_interval: Duration,
+    operators: &mut Vec<OperatorReport>,
+) -> spate_sql::Result<()> {
+    session.execute(&Statement::Set(Some((
+        "execution.checkpointing.interval".into(),
+        format!("{} ms", default_interval.as_millis().max(1)),
+    ))))?;
+    for stmt in spate_sql::parse(sql)? {
+        if let StatementResult::Job(result) = session.execute(&stmt)? {
+            *operators = result.operators;
+        }
+    }
+    Ok(())
+}

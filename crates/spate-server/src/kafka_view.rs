@@ -1,0 +1,212 @@
+//! The Kafka side of the API: topics with their partitions and offsets, consumer groups with
+//! their members, committed offsets and lag. Read through the Kafka protocol with an rdkafka
+//! consumer (metadata, ListOffsets, ListGroups/DescribeGroups, OffsetFetch), so the same code
+//! serves the embedded broker and an external cluster given with `--bootstrap`. Every call
+//! blocks (up to [`TIMEOUT`] per request); the REST layer runs it on the blocking pool.
+
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::Offset;
+use rdkafka::TopicPartitionList;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use serde::Serialize;
+
+use crate::error::{Result, ServerError};
+
+/// How long one request to the cluster may take.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One partition of a topic.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PartitionView {
+    /// Partition number.
+    pub partition: i32,
+    /// The leader's broker id.
+    pub leader: i32,
+    /// The log start offset.
+    pub low: i64,
+    /// The high watermark (the next offset).
+    pub high: i64,
+    /// Records in the partition (`high - low`, transaction markers included).
+    pub messages: i64,
+}
+
+/// A topic.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TopicView {
+    /// Its name.
+    pub name: String,
+    /// Whether it is internal (`__consumer_offsets`, ...).
+    pub internal: bool,
+    /// Its partitions.
+    pub partitions: Vec<PartitionView>,
+}
+
+/// A group's committed offset of one partition.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GroupOffset {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The committed offset.
+    pub committed: i64,
+    /// The partition's high watermark.
+    pub end: i64,
+    /// `end - committed` (0 when the group is ahead, as after a truncation).
+    pub lag: i64,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MemberView {
+    /// The member id the coordinator gave it.
+    pub id: String,
+    /// Its `client.id`.
+    pub client_id: String,
+    /// Where it connects from.
+    pub client_host: String,
+}
+
+/// A consumer group.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GroupView {
+    /// The group id.
+    pub group: String,
+    /// Its state (`Stable`, `Empty`, ...).
+    pub state: String,
+    /// The protocol type (`consumer` for consumer groups).
+    pub protocol_type: String,
+    /// Its members.
+    pub members: Vec<MemberView>,
+    /// Committed offsets of partitions of existing topics.
+    pub offsets: Vec<GroupOffset>,
+    /// Total lag over its partitions.
+    pub lag: i64,
+}
+
+fn consumer(bootstrap: &str, group: &str) -> Result<BaseConsumer> {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("client.id", "spate-server")
+        .set("enable.auto.commit", "false")
+        .set("socket.connection.setup.timeout.ms", "5000")
+        .set("log_level", "3")
+        .create()
+        .map_err(|e| ServerError::Kafka(format!("creating a client for {bootstrap}: {e}")))
+}
+
+fn kafka_error(bootstrap: &str, what: &str, e: rdkafka::error::KafkaError) -> ServerError {
+    ServerError::Kafka(format!("{what} from {bootstrap}: {e}"))
+}
+
+/// Every topic with its partitions' offsets, by name.
+pub fn topics(bootstrap: &str) -> Result<Vec<TopicView>> {
+    let c = consumer(bootstrap, "spate-server")?;
+    topics_with(&c, bootstrap)
+}
+
+fn topics_with(c: &BaseConsumer, bootstrap: &str) -> Result<Vec<TopicView>> {
+    let metadata = c
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(|e| kafka_error(bootstrap, "reading metadata", e))?;
+    let mut out = Vec::new();
+    for t in metadata.topics() {
+        if t.error().is_some() {
+            continue;
+        }
+        let mut partitions = Vec::new();
+        for p in t.partitions() {
+            let (low, high) = c
+                .fetch_watermarks(t.name(), p.id(), TIMEOUT)
+                .map_err(|e| kafka_error(bootstrap, "reading offsets", e))?;
+            partitions.push(PartitionView {
+                partition: p.id(),
+                leader: p.leader(),
+                low,
+                high,
+                messages: high - low,
+            });
+        }
+        partitions.sort_by_key(|p| p.partition);
+        out.push(TopicView {
+            name: t.name().to_string(),
+            internal: t.name().starts_with("__"),
+            partitions,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Every consumer group with its members, committed offsets and lag, by group id.
+pub fn groups(bootstrap: &str) -> Result<Vec<GroupView>> {
+    let c = consumer(bootstrap, "spate-server")?;
+    let list = c
+        .fetch_group_list(None, TIMEOUT)
+        .map_err(|e| kafka_error(bootstrap, "listing groups", e))?;
+    let topics: Vec<TopicView> = topics_with(&c, bootstrap)?
+        .into_iter()
+        .filter(|t| !t.internal)
+        .collect();
+    let mut out = Vec::new();
+    for g in list.groups() {
+        let offsets = committed(bootstrap, g.name(), &topics)?;
+        out.push(GroupView {
+            group: g.name().to_string(),
+            state: g.state().to_string(),
+            protocol_type: g.protocol_type().to_string(),
+            members: g
+                .members()
+                .iter()
+                .map(|m| MemberView {
+                    id: m.id().to_string(),
+                    client_id: m.client_id().to_string(),
+                    client_host: m.client_host().to_string(),
+                })
+                .collect(),
+            lag: offsets.iter().map(|o| o.lag).sum(),
+            offsets,
+        });
+    }
+    out.sort_by(|a, b| a.group.cmp(&b.group));
+    Ok(out)
+}
+
+/// The group's committed offsets (OffsetFetch, which does not join the group).
+fn committed(bootstrap: &str, group: &str, topics: &[TopicView]) -> Result<Vec<GroupOffset>> {
+    let mut tpl = TopicPartitionList::new();
+    for t in topics {
+        for p in &t.partitions {
+            tpl.add_partition(&t.name, p.partition);
+        }
+    }
+    if tpl.count() == 0 {
+        return Ok(Vec::new());
+    }
+    let c = consumer(bootstrap, group)?;
+    let committed = c
+        .committed_offsets(tpl, TIMEOUT)
+        .map_err(|e| kafka_error(bootstrap, &format!("reading group {group}'s offsets"), e))?;
+    let mut out = Vec::new();
+    for e in committed.elements() {
+        let Offset::Offset(offset) = e.offset() else {
+            continue;
+        };
+        let end = topics
+            .iter()
+            .find(|t| t.name == e.topic())
+            .and_then(|t| t.partitions.iter().find(|p| p.partition == e.partition()))
+            .map_or(offset, |p| p.high);
+        out.push(GroupOffset {
+            topic: e.topic().to_string(),
+            partition: e.partition(),
+            committed: offset,
+            end,
+            lag: (end - offset).max(0),
+        });
+    }
+    Ok(out)
+}

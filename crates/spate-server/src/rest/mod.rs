@@ -1,0 +1,114 @@
+//! The REST API (and `/metrics` for Prometheus), shaped like Flink's (JSON everywhere; errors are `{"errors": [message]}`
+//! with a 4xx status for bad requests, as Flink's are). `docs/rest-api.md` documents every
+//! endpoint. Handlers never panic on input: bodies, ids and query strings are parsed here and
+//! a mismatch is a 400 (or 404 for an unknown id or path, 405 for a wrong method).
+
+mod jobs;
+mod kafka;
+mod metrics;
+mod vertices;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::error::ServerError;
+use crate::manager::JobManager;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The jobs.
+    pub manager: Arc<JobManager>,
+    /// The Kafka cluster (embedded or given).
+    pub bootstrap: String,
+}
+
+/// The API's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/overview", get(jobs::overview))
+        .route("/config", get(jobs::config))
+        .route("/jobs", get(jobs::list).post(jobs::submit))
+        .route("/jobs/overview", get(jobs::jobs_overview))
+        .route("/jobs/{id}", get(jobs::detail).patch(jobs::cancel))
+        .route("/jobs/{id}/plan", get(vertices::plan))
+        .route("/jobs/{id}/vertices/{vid}/metrics", get(vertices::vertex_metrics))
+        .route("/jobs/{id}/vertices/{vid}/watermarks", get(vertices::watermarks))
+        .route(
+            "/jobs/{id}/vertices/{vid}/backpressure",
+            get(vertices::backpressure),
+        )
+        .route("/jobs/{id}/checkpoints", get(jobs::checkpoints))
+        .route("/jobs/{id}/exceptions", get(jobs::exceptions))
+        .route("/jobs/{id}/stop", post(jobs::stop))
+        .route("/jobs/{id}/savepoints", post(jobs::savepoint))
+        .route("/jobs/{id}/savepoints/{trigger}", get(jobs::savepoint_status))
+        .route("/jobs/{id}/resume", post(jobs::resume))
+        .route("/kafka/topics", get(kafka::topics))
+        .route("/kafka/groups", get(kafka::groups))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// A handler's error: the status the error calls for and Flink's error body.
+#[derive(Debug)]
+pub struct ApiError(pub ServerError);
+
+impl From<ServerError> for ApiError {
+    fn from(e: ServerError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        error_response(status, self.0.to_string())
+    }
+}
+
+fn error_response(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "errors": [message] }))).into_response()
+}
+
+/// A handler's result.
+pub type ApiResult = Result<Response, ApiError>;
+
+/// `value` as a JSON answer with `status`.
+fn reply(status: StatusCode, value: Value) -> ApiResult {
+    Ok((status, Json(value)).into_response())
+}
+
+/// A bad request (400).
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError(ServerError::BadRequest(message.into()))
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    error_response(StatusCode::NOT_FOUND, format!("Not found: {}", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// Runs blocking work (planning a job, asking Kafka) on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ServerError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError(ServerError::Job(format!("the request's task failed: {e}"))))?
+        .map_err(ApiError)
+}

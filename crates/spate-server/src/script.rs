@@ -1,0 +1,94 @@
+//! Checking a submitted SQL script before it becomes a job: it must parse, hold exactly one
+//! job (one `INSERT INTO` or one statement set; the statements around it are DDL and `SET`),
+//! no query whose rows would go nowhere, and every statement must bind against the script's
+//! own tables. The check runs the script in a session that plans the job (`EXPLAIN`) instead
+//! of running it, so a typo is a 400 at submission and not a failed job.
+
+use spate_sql::{Session, SessionOptions, Statement};
+
+use crate::error::{Result, ServerError};
+
+/// Checks `sql` and returns a name for the job: Flink's `insert-into_<tables>`.
+pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<String> {
+    let bad = |e: spate_sql::SqlError| ServerError::BadRequest(e.render(sql));
+    let statements = spate_sql::parse(sql).map_err(bad)?;
+    let mut tables = Vec::new();
+    let mut jobs = 0;
+    for stmt in &statements {
+        match stmt {
+            Statement::Insert(i) => {
+                jobs += 1;
+                tables.push(i.table.base().to_string());
+            }
+            Statement::StatementSet(set) => {
+                jobs += 1;
+                tables.extend(set.iter().map(|i| i.table.base().to_string()));
+            }
+            Statement::Select(_) => {
+                return Err(ServerError::BadRequest(
+                    "a job script cannot hold a query (SELECT): its rows would go nowhere; \
+                     write them to a table with INSERT INTO"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if jobs != 1 {
+        return Err(ServerError::BadRequest(format!(
+            "a job script holds exactly one INSERT INTO or statement set (this one has {jobs})"
+        )));
+    }
+    let mut session = Session::new(SessionOptions {
+        bootstrap: bootstrap.map(str::to_string),
+        ..SessionOptions::default()
+    });
+    for stmt in statements {
+        let stmt = match stmt {
+            job @ (Statement::Insert(_) | Statement::StatementSet(_)) => {
+                Statement::Explain(spate_sql::ast::Explain {
+                    details: Vec::new(),
+                    statement: Box::new(job),
+                })
+            }
+            other => other,
+        };
+        session.execute(&stmt).map_err(bad)?;
+    }
+    Ok(format!("insert-into_{}", tables.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLES: &str =
+        "CREATE TABLE src (n BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
+
+    #[test]
+    fn one_insert_is_a_job_and_gets_flinks_name() {
+        let name = check(&format!("{TABLES}INSERT INTO out SELECT n FROM src;"), None);
+        assert_eq!(name.ok().as_deref(), Some("insert-into_out"));
+    }
+
+    #[test]
+    fn scripts_that_are_not_one_job_are_refused_with_a_reason() {
+        for (sql, why) in [
+            (TABLES.to_string(), "exactly one"),
+            (
+                format!("{TABLES}INSERT INTO out SELECT n FROM src;INSERT INTO out SELECT n FROM src;"),
+                "has 2",
+            ),
+            (format!("{TABLES}SELECT * FROM src;"), "SELECT"),
+            (format!("{TABLES}INSERT INTO out SELECT nope FROM src;"), "nope"),
+            ("INSERT INTO missing SELECT 1;".to_string(), "missing"),
+            ("CREATE TABLE (".to_string(), "parse"),
+        ] {
+            match check(&sql, None) {
+                Err(ServerError::BadRequest(m)) => assert!(m.contains(why), "{why}: {m}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! [`Server`]: one process hosting Spate's broker (unless a Kafka cluster is given), the job
+//! manager and the REST API. Start-up resumes the jobs that were running; [`Server::shutdown`]
+//! stops every running job with a savepoint, then the HTTP server, then flushes the broker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::error::{Result, ServerError};
+use crate::manager::JobManager;
+use crate::rest::{AppState, router};
+
+/// How the server starts.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Broker data in `broker/`, jobs in `jobs/`.
+    pub data_dir: PathBuf,
+    /// Where the embedded broker listens (ignored with `bootstrap`).
+    pub kafka_listen: SocketAddr,
+    /// Where the REST API listens.
+    pub http_listen: SocketAddr,
+    /// An external Kafka cluster instead of the embedded broker.
+    pub bootstrap: Option<String>,
+    /// The checkpoint interval of jobs whose script sets none.
+    pub checkpoint_interval: Duration,
+}
+
+impl ServerConfig {
+    /// Defaults: Kafka on 127.0.0.1:9092, REST on 127.0.0.1:8081 (Flink's port), the embedded
+    /// broker, checkpoints every 10 s.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            kafka_listen: ([127, 0, 0, 1], 9092).into(),
+            http_listen: ([127, 0, 0, 1], 8081).into(),
+            bootstrap: None,
+            checkpoint_interval: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    http_addr: SocketAddr,
+    bootstrap: String,
+    broker: Option<BrokerHandle>,
+    manager: Arc<JobManager>,
+    stop_http: oneshot::Sender<()>,
+    http: JoinHandle<()>,
+    sampler: JoinHandle<()>,
+    resumed: usize,
+}
+
+impl Server {
+    /// Starts the broker (unless `bootstrap` is given), resumes the stored jobs that were
+    /// running and serves the REST API. Returns once both listen.
+    pub async fn start(config: ServerConfig) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::io(&config.data_dir, e))?;
+        let (bootstrap, broker) = match &config.bootstrap {
+            Some(b) => (b.clone(), None),
+            None => {
+                let dir = config.data_dir.join("broker");
+                let mut broker_config = BrokerConfig::new(&dir);
+                broker_config.listen = config.kafka_listen;
+                let broker = Broker::start(broker_config).await.map_err(|e| {
+                    ServerError::Start(format!("starting the broker in {}: {e}", dir.display()))
+                })?;
+                (broker.bootstrap_servers(), Some(broker))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind(config.http_listen)
+            .await
+            .map_err(|e| {
+                ServerError::Start(format!("binding the REST API to {}: {e}", config.http_listen))
+            })?;
+        let http_addr = listener
+            .local_addr()
+            .map_err(|e| ServerError::Start(format!("the REST API's address: {e}")))?;
+        let manager = Arc::new(JobManager::open(
+            &config.data_dir,
+            Some(bootstrap.clone()),
+            config.checkpoint_interval,
+        )?);
+        let resumed = {
+            let m = manager.clone();
+            tokio::task::spawn_blocking(move || m.recover())
+                .await
+                .map_err(|e| ServerError::Start(format!("resuming jobs: {e}")))??
+        };
+        let app = router(Arc::new(AppState {
+            manager: manager.clone(),
+            bootstrap: bootstrap.clone(),
+        }));
+        let (stop_http, stopped) = oneshot::channel::<()>();
+        let http = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("the REST API stopped: {e}");
+            }
+        });
+        let sampled = manager.clone();
+        let sampler = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                sampled.sample();
+            }
+        });
+        Ok(Self {
+            http_addr,
+            bootstrap,
+            broker,
+            manager,
+            stop_http,
+            http,
+            sampler,
+            resumed,
+        })
+    }
+
+    /// Where the REST API listens.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The Kafka cluster's bootstrap servers (the embedded broker's, or the given ones).
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    /// Whether the broker runs in this process.
+    pub fn embeds_broker(&self) -> bool {
+        self.broker.is_some()
+    }
+
+    /// How many stored jobs were resumed at start.
+    pub fn resumed_jobs(&self) -> usize {
+        self.resumed
+    }
+
+    /// The job manager.
+    pub fn manager(&self) -> &Arc<JobManager> {
+        &self.manager
+    }
+
+    /// Stops every running job with a savepoint (they resume on the next start), stops the
+    /// REST API and shuts the broker down (every partition fsynced, shutdown marked clean).
+    pub async fn shutdown(self) -> Result<()> {
+        let manager = self.manager.clone();
+        tokio::task::spawn_blocking(move || manager.shutdown())
+            .await
+            .map_err(|e| ServerError::Job(format!("stopping jobs: {e}")))?;
+        self.sampler.abort();
+        let _ = self.stop_http.send(());
+        let _ = self.http.await;
+        if let Some(broker) = self.broker {
+            broker
+                .shutdown()
+                .await
+                .map_err(|e| ServerError::Start(format!("shutting the broker down: {e}")))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,85 @@
+//! `spate jobs ...`: a running `spate server`'s jobs over its REST API (`spate-server`'s
+//! client). `submit` prints the new job's id; `show` prints the state on its first line.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use spate_server::Client;
+
+use crate::cli::JobsAction;
+
+/// How long `stop` and `savepoint` wait for the savepoint.
+const SAVEPOINT_WAIT: Duration = Duration::from_secs(600);
+
+pub async fn run(action: JobsAction) -> Result<()> {
+    match action {
+        JobsAction::Submit { file, server } => {
+            let sql =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let id = client(&server.url)?
+                .submit(&sql)
+                .await
+                .with_context(|| format!("submitting {}", file.display()))?;
+            println!("{id}");
+        }
+        JobsAction::List { server } => {
+            let jobs = client(&server.url)?.jobs().await?;
+            for job in jobs["jobs"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<9} {}",
+                    text(&job["jid"]),
+                    text(&job["state"]),
+                    text(&job["name"])
+                );
+            }
+        }
+        JobsAction::Show { id, server } => show(&client(&server.url)?.job(&id).await?),
+        JobsAction::Cancel { id, server } => {
+            client(&server.url)?.cancel(&id).await?;
+            eprintln!("cancelling job {id}");
+        }
+        JobsAction::Stop { id, server } => {
+            let path = client(&server.url)?.savepoint(&id, true, SAVEPOINT_WAIT).await?;
+            println!("{path}");
+        }
+        JobsAction::Savepoint { id, server } => {
+            let path = client(&server.url)?.savepoint(&id, false, SAVEPOINT_WAIT).await?;
+            println!("{path}");
+        }
+        JobsAction::Resume { id, server } => {
+            client(&server.url)?.resume(&id).await?;
+            eprintln!("resuming job {id}");
+        }
+    }
+    Ok(())
+}
+
+fn client(url: &str) -> Result<Client> {
+    Ok(Client::new(url)?)
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+/// The state, then the job's figures and its vertices.
+fn show(job: &Value) {
+    println!("{}", text(&job["state"]));
+    println!("id        {}", text(&job["jid"]));
+    println!("name      {}", text(&job["name"]));
+    println!("runs      {}  restarts {}", job["runs"], job["restarts"]);
+    println!("records   in {}  out {}", job["records-in"], job["records-out"]);
+    for v in job["vertices"].as_array().into_iter().flatten() {
+        let m = &v["metrics"];
+        println!(
+            "  {} (x{})  in {}  out {}  in/s {}  busy ms/s {}",
+            text(&v["name"]),
+            v["parallelism"],
+            m["read-records"],
+            m["write-records"],
+            m["records-in-per-second"],
+            m["busy-time-ms-per-second"],
+        );
+    }
+}
