@@ -39,6 +39,12 @@ mark = 0  # `expect` looks at output after this offset
 
 
 def fail(why):
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            why += f" (the shell's wait status: {status:#x})"
+    except ChildProcessError:
+        pass
     sys.stdout.write(f"FAILED: {why}\n--- terminal output ---\n")
     sys.stdout.write(seen.decode("utf-8", "replace"))
     sys.stdout.flush()

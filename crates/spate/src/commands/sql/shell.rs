@@ -13,7 +13,8 @@
 //!
 //! Ctrl-C reaches the shell two ways: while the editor reads a line the terminal is in raw
 //! mode and Ctrl-C is a key (rustyline reports `Interrupted`); while a statement runs it is a
-//! SIGINT, which the signal task turns into cancelling the running job.
+//! SIGINT, which the signal task turns into cancelling the running job (installed before the
+//! editor, see `spawn_interrupt_handler`).
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -151,7 +152,7 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
         &tableau,
         &progress,
     ));
-    spawn_interrupt_handler(&runtime, current.clone());
+    spawn_interrupt_handler(&runtime, current.clone())?;
     let mut input = Input::open()?;
     let mut buffer = String::new();
     loop {
@@ -217,12 +218,18 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
 }
 
 /// Ctrl-C while a statement runs: cancel its job instead of ending the shell.
-fn spawn_interrupt_handler(runtime: &tokio::runtime::Runtime, current: RunningJob) {
+///
+/// The handler is installed here, before the line editor exists: rustyline installs its own
+/// SIGINT handler while it reads a line and puts back the one it found, so a handler that
+/// arrived later (from a task not yet run) would be replaced by the default, and a Ctrl-C
+/// during a query would kill the shell.
+fn spawn_interrupt_handler(runtime: &tokio::runtime::Runtime, current: RunningJob) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupts = {
+        let _context = runtime.enter();
+        signal(SignalKind::interrupt()).context("handling Ctrl-C")?
+    };
     runtime.spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
-            return;
-        };
         while interrupts.recv().await.is_some() {
             match lock(&current).as_ref() {
                 Some((h, _)) => h.cancel(),
@@ -230,6 +237,7 @@ fn spawn_interrupt_handler(runtime: &tokio::runtime::Runtime, current: RunningJo
             }
         }
     });
+    Ok(())
 }
 
 /// Whether `text` ends a statement: a `;` at the end, and a statement set closed by `END;`.
