@@ -21,8 +21,33 @@ use crate::cluster::Cluster;
 
 use self::tableau::{Mode, Tableau};
 
-/// The running job, and the sender whose drop ends its progress printer.
-type RunningJob = Arc<Mutex<Option<(JobHandle, mpsc::Sender<()>)>>>;
+/// The running statement's job, shared with the signal handlers.
+type RunningJob = Arc<Mutex<JobSlot>>;
+
+/// The job of the statement being run (if it started one), and a cancel asked for before it
+/// started.
+#[derive(Default)]
+struct JobSlot {
+    /// The job's handle, and the sender whose drop ends its progress printer.
+    job: Option<(JobHandle, mpsc::Sender<()>)>,
+    /// Whether a statement is running (set by the shell around each statement).
+    statement_running: bool,
+    /// Ctrl-C came while the statement was still planning: its job is cancelled as it starts.
+    cancel_on_start: bool,
+}
+
+impl JobSlot {
+    /// Cancels the running statement's job, now or as soon as it starts; `false` when no
+    /// statement runs.
+    fn cancel(&mut self) -> bool {
+        match &self.job {
+            Some((h, _)) => h.cancel(),
+            None if self.statement_running => self.cancel_on_start = true,
+            None => return false,
+        }
+        true
+    }
+}
 
 /// The table the running query's rows go to.
 type SharedTableau = Arc<Mutex<Tableau>>;
@@ -68,10 +93,10 @@ pub fn run(args: SqlArgs) -> Result<()> {
             let mut session = Session::new(options);
             let result = session.execute_script(&script, |_, r| {
                 // The job (if any) is done: stop its progress line.
-                finished.lock().unwrap_or_else(|e| e.into_inner()).take();
+                lock(&finished).job.take();
                 show(r, &tableau);
             });
-            finished.lock().unwrap_or_else(|e| e.into_inner()).take();
+            lock(&finished).job.take();
             let _ = done_tx.send(());
             result.map_err(|e| anyhow!("{}: {}", file.display(), e.render(&script)))
         })
@@ -83,7 +108,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
             _ = wait_done => {}
             r = crate::cluster::shutdown_signal() => {
                 r?;
-                let handle = current.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|(h, _)| h.clone());
+                let handle = lock(&current).job.as_ref().map(|(h, _)| h.clone());
                 if let Some(h) = handle {
                     eprintln!("stopping: taking a savepoint ...");
                     match tokio::task::spawn_blocking(move || h.stop_with_savepoint(&savepoints)).await {
@@ -119,7 +144,11 @@ fn session_options(
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();
             // Replacing the previous job's sender ends its printer.
-            *lock(&observed) = Some((h.clone(), tx));
+            let mut slot = lock(&observed);
+            slot.job = Some((h.clone(), tx));
+            if std::mem::take(&mut slot.cancel_on_start) {
+                h.cancel();
+            }
             if progress.load(Ordering::Relaxed) {
                 let h = h.clone();
                 std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));

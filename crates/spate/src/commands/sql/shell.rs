@@ -5,8 +5,8 @@
 //! statement), statements over several lines until one ends with `;` (a statement set until
 //! its `END;`), Ctrl-C drops the input typed so far, Ctrl-D (or `QUIT;`) leaves. A `SELECT`
 //! shows a live table of its last rows (`tableau.rs`); Ctrl-C while a statement runs cancels
-//! its job (the engine's `execute` returns only once every task has stopped) and the prompt
-//! comes back.
+//! its job (the engine's `execute` returns only once every task has stopped; a Ctrl-C while
+//! the statement is still planning cancels the job as it starts) and the prompt comes back.
 //!
 //! Not on a terminal (piped input): no prompt and no editing, statements are read line by
 //! line the same way, and rows are streamed as plain lines.
@@ -198,9 +198,15 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
             lock(&tableau).reset(mode);
             // A live table shows the query's progress itself.
             progress.store(!live, Ordering::Relaxed);
+            lock(&current).statement_running = true;
             let result = session.execute(stmt);
             // The job (if any) has stopped: every task ended before `execute` returned.
-            let cancelled = lock(&current).take().is_some_and(|(h, _)| h.is_cancelled());
+            let cancelled = {
+                let mut slot = lock(&current);
+                slot.statement_running = false;
+                slot.cancel_on_start = false;
+                slot.job.take().is_some_and(|(h, _)| h.is_cancelled())
+            };
             match result {
                 Ok(StatementResult::Rows { .. }) => lock(&tableau).finish(cancelled),
                 Ok(StatementResult::Job(_)) if cancelled => eprintln!("[INFO] job cancelled"),
@@ -231,9 +237,8 @@ fn spawn_interrupt_handler(runtime: &tokio::runtime::Runtime, current: RunningJo
     };
     runtime.spawn(async move {
         while interrupts.recv().await.is_some() {
-            match lock(&current).as_ref() {
-                Some((h, _)) => h.cancel(),
-                None => eprintln!("\n(QUIT; or Ctrl-D leaves the shell)"),
+            if !lock(&current).cancel() {
+                eprintln!("\n(QUIT; or Ctrl-D leaves the shell)");
             }
         }
     });
