@@ -93,7 +93,7 @@ struct Planner<'g> {
     checkpointing: Arc<CheckpointShared>,
 }
 
-fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
+pub(crate) fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
     let mut par = Vec::with_capacity(graph.nodes.len());
     for node in &graph.nodes {
         let p = match node.kind {
@@ -110,6 +110,22 @@ fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, E
         par.push(p);
     }
     Ok(par)
+}
+
+/// How an edge partitions once parallelisms are known: `Default` is forward between equal
+/// parallelisms and rebalance otherwise (Flink's rule).
+pub(crate) fn resolve_partitioning(p: Partitioning, from: usize, to: usize) -> Partitioning {
+    match p {
+        Partitioning::Default if from == to => Partitioning::Forward,
+        Partitioning::Default => Partitioning::Rebalance,
+        k => k,
+    }
+}
+
+/// Whether `node`'s one input edge, partitioned as `kind`, is chained (a direct call, no
+/// channel): a forward edge into a single-input operator.
+pub(crate) fn is_chained(kind: Partitioning, node: &crate::graph::LogicalNode) -> bool {
+    kind == Partitioning::Forward && node.inputs.len() == 1 && matches!(node.kind, NodeKind::OneInput(_))
 }
 
 impl<'g> Planner<'g> {
@@ -132,9 +148,7 @@ impl<'g> Planner<'g> {
             }
             for (ei, edge) in node.inputs.iter().enumerate() {
                 let (pf, pt) = (parallelism[edge.from], parallelism[id]);
-                let kind = match edge.partitioning {
-                    Partitioning::Default if pf == pt => Partitioning::Forward,
-                    Partitioning::Default => Partitioning::Rebalance,
+                let kind = match resolve_partitioning(edge.partitioning, pf, pt) {
                     Partitioning::Forward if pf != pt => {
                         return Err(EngineError::InvalidGraph(format!(
                             "forward edge into `{}` joins parallelism {pf} to {pt}",
@@ -149,9 +163,7 @@ impl<'g> Planner<'g> {
                     }
                     k => k,
                 };
-                let chain = kind == Partitioning::Forward
-                    && node.inputs.len() == 1
-                    && matches!(node.kind, NodeKind::OneInput(_));
+                let chain = is_chained(kind, node);
                 chained[id].push(chain);
                 resolved[id].push(kind);
                 consumers[edge.from].push((id, ei));

@@ -25,7 +25,7 @@ pub(crate) struct Shared {
 
 /// Builds a job: add sources, transform streams, add sinks, then [`execute`](Self::execute).
 pub struct StreamEnvironment {
-    shared: Rc<Shared>,
+    pub(crate) shared: Rc<Shared>,
 }
 
 impl std::fmt::Debug for StreamEnvironment {

@@ -23,6 +23,8 @@
 //!   key, and connector options with Flink's exact names, suggesting the nearest on a typo).
 //! - [`SqlError`]: every error, with a line and column; [`SqlError::render`] shows the source
 //!   line with a caret under the offending token.
+//! - [`stream_table::StreamTableEnvironment`]: SQL mixed with the DataStream API in one job (a
+//!   table from a typed `DataStream`, a `DataStream<Row>` from a query).
 //! - [`split_statements`]: a script's statement texts, split at `;` outside strings, comments and
 //!   statement sets.
 //!
@@ -93,6 +95,7 @@ pub mod job;
 mod parser;
 pub mod plan;
 mod session;
+pub mod stream_table;
 mod suggest;
 pub mod temporal;
 pub mod types;

@@ -200,14 +200,30 @@ impl Session {
         }
     }
 
+    /// `EXPLAIN`: the logical plan, then the engine graph the statement would run as
+    /// (operators, parallelism, partitioning, chains; [`StreamEnvironment::explain`]), built
+    /// but not run. A query's rows go to the client (`collect`) as they would when it runs.
     fn explain(&self, stmt: &Statement) -> Result<String> {
         let mut out = String::from("== Logical Plan ==\n");
+        let env = self.graph_environment()?;
+        let mut tr = Translator::new(&env, self.connector_context());
         match stmt {
-            Statement::Select(q) => out.push_str(&bind_query(q, &self.catalog)?.to_string()),
-            Statement::Insert(i) => out.push_str(&self.plan_insert(i)?.1.to_string()),
-            Statement::StatementSet(set) => {
-                for i in set {
-                    out.push_str(&self.plan_insert(i)?.1.to_string());
+            Statement::Select(q) => {
+                let plan = bind_query(q, &self.catalog)?;
+                out.push_str(&plan.to_string());
+                let _ = tr.stream(&plan)?.collect();
+            }
+            Statement::Insert(_) | Statement::StatementSet(_) => {
+                let inserts = match stmt {
+                    Statement::Insert(i) => std::slice::from_ref(i),
+                    Statement::StatementSet(set) => set.as_slice(),
+                    _ => &[],
+                };
+                for i in inserts {
+                    let (table, plan) = self.plan_insert(i)?;
+                    out.push_str(&plan.to_string());
+                    let rows = tr.stream(&plan)?;
+                    tr.write(&rows, &table)?;
                 }
             }
             _ => {
@@ -217,7 +233,21 @@ impl Session {
                 ));
             }
         }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("\n== Engine Graph ==\n");
+        out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?);
         Ok(out)
+    }
+
+    /// An environment with the session's parallelism, for a graph that is only shown.
+    fn graph_environment(&self) -> Result<StreamEnvironment> {
+        let env = StreamEnvironment::new();
+        if let Some(p) = self.config.get("parallelism.default") {
+            env.set_parallelism(parse_parallelism(p)?);
+        }
+        Ok(env)
     }
 
     fn connector_context(&self) -> ConnectorContext {
@@ -248,13 +278,7 @@ impl Session {
     fn environment(&mut self) -> Result<StreamEnvironment> {
         let env = StreamEnvironment::new();
         if let Some(p) = self.config.get("parallelism.default") {
-            let p: usize = p.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
-                SqlError::validation(
-                    format!("'parallelism.default' must be a positive integer, not '{p}'"),
-                    None,
-                )
-            })?;
-            env.set_parallelism(p);
+            env.set_parallelism(parse_parallelism(p)?);
         }
         self.jobs_run += 1;
         if let Some(interval) = self.checkpoint_interval() {
@@ -305,6 +329,16 @@ impl Session {
         }
         self.run(&env).map(StatementResult::Job)
     }
+}
+
+/// `parallelism.default`'s value.
+fn parse_parallelism(p: &str) -> Result<usize> {
+    p.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+        SqlError::validation(
+            format!("'parallelism.default' must be a positive integer, not '{p}'"),
+            None,
+        )
+    })
 }
 
 /// Whether `k = v` is a setting Spate understands with a valid value (unknown keys are kept, as

@@ -98,6 +98,19 @@ impl Catalog {
         Ok(())
     }
 
+    /// Registers a temporary table whose rows come from a stream
+    /// ([`crate::stream_table`]): checked as DDL is, except for its connector, which DDL
+    /// cannot name.
+    pub(crate) fn register_stream_table(&mut self, c: &CreateTable) -> Result<()> {
+        let key = local_name(&c.table.name, c.table.loc)?;
+        if self.temporary.contains_key(&key) {
+            return exists(&key, true, false, c.table.loc);
+        }
+        validate_schema(&c.table)?;
+        self.temporary.insert(key, Entry::Table(c.table.clone()));
+        Ok(())
+    }
+
     /// Registers a view (its query is checked when it is planned).
     pub fn create_view(&mut self, v: &CreateView) -> Result<()> {
         let key = local_name(&v.name, v.loc)?;
@@ -270,6 +283,12 @@ fn local_name(name: &ObjectName, loc: Loc) -> Result<String> {
 
 /// Checks a table definition as Flink does at `CREATE TABLE`.
 pub fn validate_table(t: &TableDef) -> Result<()> {
+    validate_schema(t)?;
+    options::validate_options(t)
+}
+
+/// The columns, watermark, primary key and partitioning of `t` (everything but its options).
+fn validate_schema(t: &TableDef) -> Result<()> {
     let err = |msg: String, loc: Loc| {
         SqlError::validation(format!("table {}: {msg}", t.name), loc.pos().or(t.loc.pos()))
     };
@@ -338,5 +357,5 @@ pub fn validate_table(t: &TableDef) -> Result<()> {
             return Err(unknown_column(p.as_str(), "the partition", t.loc));
         }
     }
-    options::validate_options(t)
+    Ok(())
 }

@@ -40,9 +40,11 @@ mod nexmark;
 mod opts;
 mod print;
 mod source;
+mod stream;
 mod text;
 
 pub use opts::{parse_duration, parse_memory_size};
+pub use stream::{STREAM_CONNECTOR, StreamTables};
 
 /// Settings every connector may need.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +66,8 @@ pub struct ConnectorContext {
     /// record instead of after every batch, so which records are late does not depend on how
     /// input happens to be batched (Flink's golden outputs rely on it).
     pub per_record_watermarks: bool,
+    /// The streams behind tables made from `DataStream`s (`crate::stream_table`).
+    pub streams: StreamTables,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`
@@ -160,6 +164,7 @@ pub fn scan(
         "nexmark" => nexmark::scan(env, &plan, ctx, parallelism),
         "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
         "kafka" => kafka::scan(env, &plan, ctx, parallelism),
+        STREAM_CONNECTOR => ctx.streams.scan(&plan),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
 }

@@ -1,0 +1,184 @@
+//! `spate sql -f FILE`: runs a Flink SQL script's statements in order, like Flink's
+//! `sql-client.sh -f`, against the embedded broker or `--bootstrap`. Jobs report progress every
+//! second; SIGINT/SIGTERM stops the running job with a savepoint (running the script again with
+//! the same `--checkpoint-dir` resumes from it).
+//!
+//! `spate sql` without a file is the interactive shell (`shell.rs`); query results are shown
+//! by `tableau.rs` in both.
+
+mod shell;
+mod tableau;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+
+use anyhow::{Context, Result, anyhow};
+use spate_engine::JobHandle;
+use spate_sql::{Session, SessionOptions, StatementResult};
+
+use crate::cli::SqlArgs;
+use crate::cluster::Cluster;
+
+use self::tableau::{Mode, Tableau};
+
+/// The running statement's job, shared with the signal handlers.
+type RunningJob = Arc<Mutex<JobSlot>>;
+
+/// The job of the statement being run (if it started one), and a cancel asked for before it
+/// started.
+#[derive(Default)]
+struct JobSlot {
+    /// The job's handle, and the sender whose drop ends its progress printer.
+    job: Option<(JobHandle, mpsc::Sender<()>)>,
+    /// Whether a statement is running (set by the shell around each statement).
+    statement_running: bool,
+    /// Ctrl-C came while the statement was still planning: its job is cancelled as it starts.
+    cancel_on_start: bool,
+}
+
+impl JobSlot {
+    /// Cancels the running statement's job, now or as soon as it starts; `false` when no
+    /// statement runs.
+    fn cancel(&mut self) -> bool {
+        match &self.job {
+            Some((h, _)) => h.cancel(),
+            None if self.statement_running => self.cancel_on_start = true,
+            None => return false,
+        }
+        true
+    }
+}
+
+/// The table the running query's rows go to.
+type SharedTableau = Arc<Mutex<Tableau>>;
+
+/// A lock that survives a panicked holder (the tableau and job slot stay usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn run(args: SqlArgs) -> Result<()> {
+    let Some(path) = args.file.clone() else {
+        return shell::run(&args);
+    };
+    let script = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    // Refuse a script that does not parse before starting anything.
+    let statements =
+        spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", path.display(), e.render(&script)))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    // The embedded broker runs only for Kafka tables that name no cluster of their own.
+    let needs_broker = args.bootstrap.is_some() || statements.iter().any(needs_default_cluster);
+    let cluster = if needs_broker {
+        Some(Cluster::given_or_embedded(
+            &runtime,
+            args.bootstrap.as_deref(),
+            &args.data_dir,
+        )?)
+    } else {
+        None
+    };
+    let current: RunningJob = Arc::default();
+    let tableau: SharedTableau = Arc::new(Mutex::new(Tableau::new(Mode::Streaming)));
+    let progress = Arc::new(AtomicBool::new(true));
+    let options = session_options(&args, cluster.as_ref(), &current, &tableau, &progress);
+    let (done_tx, done_rx) = mpsc::channel();
+    let file = path.clone();
+    let finished = current.clone();
+    let worker = std::thread::Builder::new()
+        .name("spate-sql".into())
+        .spawn(move || {
+            let mut session = Session::new(options);
+            let result = session.execute_script(&script, |_, r| {
+                // The job (if any) is done: stop its progress line.
+                lock(&finished).job.take();
+                show(r, &tableau);
+            });
+            lock(&finished).job.take();
+            let _ = done_tx.send(());
+            result.map_err(|e| anyhow!("{}: {}", file.display(), e.render(&script)))
+        })
+        .context("starting the SQL thread")?;
+    let savepoints = args.checkpoint_dir.join("savepoints");
+    runtime.block_on(async {
+        let wait_done = tokio::task::spawn_blocking(move || done_rx.recv());
+        tokio::select! {
+            _ = wait_done => {}
+            r = crate::cluster::shutdown_signal() => {
+                r?;
+                let handle = lock(&current).job.as_ref().map(|(h, _)| h.clone());
+                if let Some(h) = handle {
+                    eprintln!("stopping: taking a savepoint ...");
+                    match tokio::task::spawn_blocking(move || h.stop_with_savepoint(&savepoints)).await {
+                        Ok(Ok(path)) => eprintln!("stopped with savepoint {}", path.display()),
+                        Ok(Err(e)) => eprintln!("savepoint failed: {e}"),
+                        Err(e) => eprintln!("savepoint failed: {e}"),
+                    }
+                }
+            }
+        }
+        Ok::<(), anyhow::Error>(())
+    })?;
+    worker.join().map_err(|_| anyhow!("the SQL thread panicked"))?
+}
+
+/// The session's options: the cluster, checkpoints, rows streamed to `tableau`, and each
+/// job's handle kept in `current` with (while `progress` is set when it starts) a progress
+/// printer that ends when its sender is dropped.
+fn session_options(
+    args: &SqlArgs,
+    cluster: Option<&Cluster>,
+    current: &RunningJob,
+    tableau: &SharedTableau,
+    progress: &Arc<AtomicBool>,
+) -> SessionOptions {
+    let observed = current.clone();
+    let tableau = tableau.clone();
+    let progress = progress.clone();
+    SessionOptions {
+        bootstrap: cluster.map(|c| c.bootstrap.clone()),
+        checkpoint_dir: Some(args.checkpoint_dir.clone()),
+        rows: Some(Arc::new(move |schema, rows| lock(&tableau).rows(schema, rows))),
+        observer: Some(Arc::new(move |h: &JobHandle| {
+            let (tx, rx) = mpsc::channel::<()>();
+            // Replacing the previous job's sender ends its printer.
+            let mut slot = lock(&observed);
+            slot.job = Some((h.clone(), tx));
+            if std::mem::take(&mut slot.cancel_on_start) {
+                h.cancel();
+            }
+            if progress.load(Ordering::Relaxed) {
+                let h = h.clone();
+                std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));
+            }
+        })),
+    }
+}
+
+/// Whether `stmt` creates a Kafka table without `properties.bootstrap.servers`.
+fn needs_default_cluster(stmt: &spate_sql::Statement) -> bool {
+    match stmt {
+        spate_sql::Statement::CreateTable(c) => {
+            c.table.option("connector") == Some("kafka")
+                && c.table.option("properties.bootstrap.servers").is_none()
+        }
+        _ => false,
+    }
+}
+
+/// Prints a statement's result; a query's rows were streamed to `tableau`, which this closes.
+fn show(result: StatementResult, tableau: &SharedTableau) {
+    match result {
+        StatementResult::Done(msg) => eprintln!("{msg}"),
+        StatementResult::Text(text) => print!("{text}"),
+        StatementResult::Job(r) => eprintln!(
+            "[INFO] job finished in {:.2}s ({} tasks on {} workers)",
+            r.elapsed.as_secs_f64(),
+            r.tasks,
+            r.workers
+        ),
+        StatementResult::Rows { .. } => lock(tableau).finish(false),
+    }
+}
