@@ -5,7 +5,7 @@
 //!
 //! Every started broker registers itself under its addresses (`host:port` as advertised and
 //! as bound) until it shuts down; [`find`] looks a bootstrap list up. A [`LocalBroker`] holds
-//! the broker weakly: once that broker is gone its reads fail with [`Error::Stopped`]
+//! the broker weakly: once its shutdown began its reads fail with [`Error::Stopped`]
 //! and a reader looks the address up again (a broker restarted on the same address is found).
 //!
 //! Waiting for data without polling the log: [`LocalBroker::append_generation`] changes after
@@ -13,6 +13,7 @@
 //! partition's high watermark or last stable offset — so a reader that found nothing new reads
 //! again only once it has changed.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
@@ -20,20 +21,38 @@ use bytes::Bytes;
 use crate::state::BrokerState;
 use crate::{Error, Result, isolation};
 
-/// Registered brokers: addresses and the broker (weak, so registration never keeps one alive).
-static REGISTRY: Mutex<Vec<(Vec<String>, Weak<BrokerState>)>> = Mutex::new(Vec::new());
+/// A registered broker: its addresses, the broker (weak, so registration never keeps one
+/// alive) and whether it still serves (cleared when its shutdown begins).
+struct Registered {
+    addresses: Vec<String>,
+    state: Weak<BrokerState>,
+    running: Arc<AtomicBool>,
+}
+
+static REGISTRY: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
 
 /// Registers a started broker under `addresses`; entries of brokers that are gone are dropped.
 pub(crate) fn register(addresses: Vec<String>, state: &Arc<BrokerState>) {
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|(_, b)| b.strong_count() > 0);
-    registry.push((addresses, Arc::downgrade(state)));
+    registry.retain(|r| r.state.strong_count() > 0 && r.running.load(Ordering::Acquire));
+    registry.push(Registered {
+        addresses,
+        state: Arc::downgrade(state),
+        running: Arc::new(AtomicBool::new(true)),
+    });
 }
 
-/// Removes a broker that is shutting down, so readers stop finding it before it closes.
+/// Removes a broker whose shutdown begins: readers holding it get [`Error::Stopped`] from now
+/// on (even while its last connections drain), and [`find`] no longer returns it.
 pub(crate) fn unregister(state: &Arc<BrokerState>) {
     let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|(_, b)| b.strong_count() > 0 && !std::ptr::eq(b.as_ptr(), Arc::as_ptr(state)));
+    registry.retain(|r| {
+        let this = std::ptr::eq(r.state.as_ptr(), Arc::as_ptr(state));
+        if this {
+            r.running.store(false, Ordering::Release);
+        }
+        !this && r.state.strong_count() > 0
+    });
 }
 
 /// The broker running in this process at one of the comma-separated `bootstrap_servers`, if
@@ -43,8 +62,11 @@ pub fn find(bootstrap_servers: &str) -> Option<LocalBroker> {
     bootstrap_servers.split(',').map(str::trim).find_map(|wanted| {
         registry
             .iter()
-            .find(|(addresses, b)| b.strong_count() > 0 && addresses.iter().any(|a| a == wanted))
-            .map(|(_, b)| LocalBroker { state: b.clone() })
+            .find(|r| r.state.strong_count() > 0 && r.addresses.iter().any(|a| a == wanted))
+            .map(|r| LocalBroker {
+                state: r.state.clone(),
+                running: r.running.clone(),
+            })
     })
 }
 
@@ -78,16 +100,20 @@ pub struct LocalRead {
 #[derive(Debug, Clone)]
 pub struct LocalBroker {
     state: Weak<BrokerState>,
+    running: Arc<AtomicBool>,
 }
 
 impl LocalBroker {
     fn state(&self) -> Result<Arc<BrokerState>> {
+        if !self.is_running() {
+            return Err(Error::Stopped);
+        }
         self.state.upgrade().ok_or(Error::Stopped)
     }
 
-    /// Whether the broker is still running.
+    /// Whether the broker still serves (its shutdown has not begun).
     pub fn is_running(&self) -> bool {
-        self.state.strong_count() > 0
+        self.running.load(Ordering::Acquire)
     }
 
     /// The number of partitions of `topic`, `None` when it does not exist.
@@ -98,7 +124,7 @@ impl LocalBroker {
     /// Changes after every append, marker or transaction resolution (see the module docs):
     /// a read that found nothing needs repeating only once this has changed.
     pub fn append_generation(&self) -> u64 {
-        self.state.upgrade().map_or(0, |s| s.append_generation())
+        self.state().map_or(0, |s| s.append_generation())
     }
 
     /// Whole stored batches of `topic`-`partition` from the one holding `offset`, at most

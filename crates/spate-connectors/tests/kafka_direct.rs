@@ -365,3 +365,36 @@ fn direct_reader_restarts_at_the_log_start_after_retention() {
     assert_eq!(rest.last().unwrap().value.offset, 1999);
     assert_eq!(rest.len() as i64, 2000 - log_start);
 }
+
+/// The broker shuts down under the direct reader and starts again on the same address and
+/// data: the reader waits meanwhile (no error, as a client would retry) and then reads on from
+/// where it was, through the new broker.
+#[test]
+fn direct_reader_reads_on_after_the_broker_restarts() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let first = rt
+        .block_on(Broker::start(BrokerConfig::ephemeral(dir.path())))
+        .unwrap();
+    let (addr, bs) = (first.local_addr(), first.bootstrap_servers());
+    first.store().create_topic("t", 1, &BTreeMap::new()).unwrap();
+    send(&producer(&bs, &[]), "t", 0, &values("before", 30));
+    let mut s = open(source(ReadPath::Auto, &bs, "t"), ReadPath::Auto);
+    assert_eq!(
+        text(&read(&mut s, Some(30), Duration::ZERO)),
+        values("before", 30)
+    );
+    rt.block_on(first.shutdown()).unwrap();
+    assert!(read(&mut s, None, Duration::from_millis(200)).is_empty());
+    let mut config = BrokerConfig::ephemeral(dir.path());
+    config.listen = addr;
+    let second = rt.block_on(Broker::start(config)).unwrap();
+    send(&producer(&bs, &[]), "t", 0, &values("after", 20));
+    assert_eq!(text(&read(&mut s, Some(20), Duration::ZERO)), values("after", 20));
+    assert!(s.reads_log_directly());
+    rt.block_on(second.shutdown()).unwrap();
+}
