@@ -9,6 +9,8 @@
 //! - [`Broker::start`] opens (recovering) a data directory and starts serving.
 //! - [`BrokerHandle`]: the running broker: address, storage, graceful shutdown.
 //! - [`BrokerConfig`]: listen address, data directory, topic defaults.
+//! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
+//!   engine's Kafka source reads partition logs through it, without a socket).
 //!
 //! Contracts: requests on one connection are answered in the order they were sent; appends to a
 //! partition are serialized while partitions proceed in parallel; an acks=all produce is
@@ -45,6 +47,8 @@ mod file_limits;
 mod groups;
 mod handlers;
 mod internal_topics;
+mod isolation;
+pub mod local;
 mod memory_budget;
 mod producer_ids;
 mod reply;

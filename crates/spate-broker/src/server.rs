@@ -43,6 +43,12 @@ impl Broker {
             .await
             .map_err(|e| Error::Config(format!("recovery task failed: {e}")))??;
         let state = Arc::new(BrokerState::new(config, local_addr, Arc::new(store))?);
+        let mut addresses = vec![
+            local_addr.to_string(),
+            format!("{}:{}", state.advertised_host, local_addr.port()),
+        ];
+        addresses.dedup();
+        crate::local::register(addresses, &state);
         let (stop_tx, stop_rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, state.clone(), stop_rx));
         tracing::info!(%local_addr, data_dir = %state.config.data_dir.display(), "broker listening");
@@ -80,6 +86,7 @@ impl BrokerHandle {
     }
     /// Stops accepting, closes connections, fsyncs every partition and marks the shutdown clean.
     pub async fn shutdown(self) -> Result<()> {
+        crate::local::unregister(&self.state);
         let _ = self.stop_tx.send(true);
         let _ = self.task.await;
         let store = self.state.store.clone();

@@ -82,6 +82,12 @@ impl BrokerState {
         self.appended.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// How many times [`Self::notify_appended`] ran (wrapping): in-process readers compare it
+    /// instead of subscribing.
+    pub(crate) fn append_generation(&self) -> u64 {
+        *self.appended.borrow()
+    }
+
     pub(crate) fn subscribe_appends(&self) -> watch::Receiver<u64> {
         self.appended.subscribe()
     }

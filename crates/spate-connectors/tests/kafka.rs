@@ -12,7 +12,7 @@ use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 use spate_connectors::kafka::txn_admin::TxnAdmin;
 use spate_connectors::kafka::{
     DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, KafkaSourceBuilder, OffsetReset,
-    OversizedRecords, StartingOffsets,
+    OversizedRecords, ReadPath, StartingOffsets,
 };
 use spate_engine::{
     Record, Sink, SinkContext, Source, SourceContext, SourceStatus, StreamEnvironment, WatermarkStrategy,
@@ -76,19 +76,41 @@ fn produce(bootstrap: &str, topic: &str, partitions: i32, range: std::ops::Range
     producer.flush(Duration::from_secs(10)).unwrap();
 }
 
-fn source(bootstrap: &str, topic: &str, group: &str) -> KafkaSourceBuilder<KafkaRecord> {
+fn source(path: ReadPath, bootstrap: &str, topic: &str, group: &str) -> KafkaSourceBuilder<KafkaRecord> {
     KafkaSource::builder(bootstrap, group, KafkaRecord::deserialize)
         .topics([topic])
         .partition_discovery(None)
+        .read_path(path)
 }
 
+/// Runs a source test (`fn name(path: ReadPath)`) once per read path: through the Kafka client
+/// (`name::client`) and straight from the in-process broker's log (`name::direct`).
+macro_rules! on_both_paths {
+    ($name:ident) => {
+        mod $name {
+            #[test]
+            fn client() {
+                super::$name(super::ReadPath::Client);
+            }
+            #[test]
+            fn direct() {
+                super::$name(super::ReadPath::Auto);
+            }
+        }
+    };
+}
+
+/// Opens a source and checks that it took the read path asked for (the embedded broker runs
+/// in this process, so `Auto` must read its log directly).
 fn open(
     builder: KafkaSourceBuilder<KafkaRecord>,
     subtask: usize,
     parallelism: usize,
 ) -> KafkaSource<KafkaRecord> {
+    let direct = format!("{builder:?}").contains("read_path: Auto");
     let mut s = builder.build().unwrap();
     s.open(&SourceContext { subtask, parallelism }).unwrap();
+    assert_eq!(s.reads_log_directly(), direct, "the read path");
     s
 }
 
@@ -142,14 +164,13 @@ fn expected(partitions: i32, range: std::ops::Range<i64>) -> Vec<String> {
     v
 }
 
-#[test]
-fn every_record_once_in_partition_order_at_parallelism_2_and_3() {
+fn every_record_once_in_partition_order_at_parallelism_2_and_3(path: ReadPath) {
     let b = TestBroker::start();
     b.topic("t", 4);
     produce(&b.bootstrap(), "t", 4, 0..50);
     for parallelism in [2, 3] {
         let mut sources: Vec<_> = (0..parallelism)
-            .map(|s| open(source(&b.bootstrap(), "t", "g"), s, parallelism))
+            .map(|s| open(source(path, &b.bootstrap(), "t", "g"), s, parallelism))
             .collect();
         let got = drain(&mut sources, Some(200), Duration::ZERO);
         assert_eq!(values(&got), expected(4, 0..50));
@@ -171,16 +192,16 @@ fn every_record_once_in_partition_order_at_parallelism_2_and_3() {
         assert!(drain(&mut sources, None, Duration::from_millis(300)).is_empty());
     }
 }
+on_both_paths!(every_record_once_in_partition_order_at_parallelism_2_and_3);
 
-#[test]
-fn starting_offsets_latest_timestamp_explicit_and_committed() {
+fn starting_offsets_latest_timestamp_explicit_and_committed(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("t", 2);
     produce(&bs, "t", 2, 0..10);
 
     let mut latest = vec![open(
-        source(&bs, "t", "g").starting_offsets(StartingOffsets::Latest),
+        source(path, &bs, "t", "g").starting_offsets(StartingOffsets::Latest),
         0,
         1,
     )];
@@ -191,7 +212,7 @@ fn starting_offsets_latest_timestamp_explicit_and_committed() {
     );
 
     let mut by_time = vec![open(
-        source(&bs, "t", "g").starting_offsets(StartingOffsets::Timestamp(1012)),
+        source(path, &bs, "t", "g").starting_offsets(StartingOffsets::Timestamp(1012)),
         0,
         1,
     )];
@@ -202,7 +223,7 @@ fn starting_offsets_latest_timestamp_explicit_and_committed() {
 
     let offsets = HashMap::from([(("t".to_string(), 0), 13)]);
     let mut explicit = vec![open(
-        source(&bs, "t", "g").starting_offsets(StartingOffsets::Offsets {
+        source(path, &bs, "t", "g").starting_offsets(StartingOffsets::Offsets {
             offsets,
             reset: OffsetReset::Latest,
         }),
@@ -216,7 +237,7 @@ fn starting_offsets_latest_timestamp_explicit_and_committed() {
     // Committed: the group has nothing yet, so the fallback (earliest) applies; after a
     // completed checkpoint the next source starts at the committed offsets.
     let committed = || {
-        source(&bs, "t", "cg").starting_offsets(StartingOffsets::Committed {
+        source(path, &bs, "t", "cg").starting_offsets(StartingOffsets::Committed {
             reset: OffsetReset::Earliest,
         })
     };
@@ -233,6 +254,7 @@ fn starting_offsets_latest_timestamp_explicit_and_committed() {
         expected(2, 16..18)
     );
 }
+on_both_paths!(starting_offsets_latest_timestamp_explicit_and_committed);
 
 /// Waits until the group's committed offsets are `want` (the source serves the commit
 /// callback while polled).
@@ -276,13 +298,12 @@ fn wait_committed(
     }
 }
 
-#[test]
-fn bounded_source_stops_at_the_end_offsets_read_at_open() {
+fn bounded_source_stops_at_the_end_offsets_read_at_open(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("t", 3);
     produce(&bs, "t", 3, 0..20);
-    let mut s = open(source(&bs, "t", "g").bounded(), 0, 1);
+    let mut s = open(source(path, &bs, "t", "g").bounded(), 0, 1);
     produce(&bs, "t", 3, 20..25);
     let mut all = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -306,21 +327,21 @@ fn bounded_source_stops_at_the_end_offsets_read_at_open() {
     let out = env
         .add_source(
             "kafka",
-            source(&bs, "t", "g").bounded().build().unwrap(),
+            source(path, &bs, "t", "g").bounded().build().unwrap(),
             WatermarkStrategy::no_watermarks(),
         )
         .collect();
     env.execute().unwrap();
     assert_eq!(out.values().len(), 75);
 }
+on_both_paths!(bounded_source_stops_at_the_end_offsets_read_at_open);
 
-#[test]
-fn restore_at_another_parallelism_continues_exactly_after_the_snapshot() {
+fn restore_at_another_parallelism_continues_exactly_after_the_snapshot(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("t", 4);
     produce(&bs, "t", 4, 0..40);
-    let mut before: Vec<_> = (0..2).map(|s| open(source(&bs, "t", "g"), s, 2)).collect();
+    let mut before: Vec<_> = (0..2).map(|s| open(source(path, &bs, "t", "g"), s, 2)).collect();
     let first = drain(&mut before, Some(70), Duration::ZERO);
     let positions: Vec<Vec<u8>> = before
         .iter_mut()
@@ -330,7 +351,7 @@ fn restore_at_another_parallelism_continues_exactly_after_the_snapshot() {
     produce(&bs, "t", 4, 40..50);
     let mut after: Vec<_> = (0..3)
         .map(|s| {
-            let mut src = open(source(&bs, "t", "g"), s, 3);
+            let mut src = open(source(path, &bs, "t", "g"), s, 3);
             src.restore_positions(
                 &SourceContext {
                     subtask: s,
@@ -347,6 +368,7 @@ fn restore_at_another_parallelism_continues_exactly_after_the_snapshot() {
     assert_eq!(values(&all), expected(4, 0..50), "no gap, no duplicate");
     assert!(drain(&mut after, None, Duration::from_millis(300)).is_empty());
 }
+on_both_paths!(restore_at_another_parallelism_continues_exactly_after_the_snapshot);
 
 fn kv(v: &u64) -> (Option<Vec<u8>>, Vec<u8>) {
     (Some(v.to_be_bytes().to_vec()), v.to_string().into_bytes())
@@ -358,7 +380,8 @@ fn records(range: std::ops::Range<u64>) -> Vec<Record<u64>> {
 
 /// What a read_committed reader sees of `topic` within `quiet` of the last record.
 fn visible(bs: &str, topic: &str) -> Vec<String> {
-    let mut s = vec![open(source(bs, topic, "reader"), 0, 1)];
+    // A real Kafka client checks what the sink made visible.
+    let mut s = vec![open(source(ReadPath::Client, bs, topic, "reader"), 0, 1)];
     values(&drain(&mut s, None, Duration::from_millis(800)))
 }
 
@@ -387,7 +410,7 @@ fn at_least_once_sink_delivers_everything_by_the_checkpoint() {
         sink.snapshot_state(1).unwrap().is_empty(),
         "at-least-once keeps no state"
     );
-    let mut s = vec![open(source(&bs, "out", "r"), 0, 1)];
+    let mut s = vec![open(source(ReadPath::Client, &bs, "out", "r"), 0, 1)];
     let got = drain(&mut s, Some(1000), Duration::ZERO);
     assert_eq!(values(&got), numbers(0..1000));
     assert!(got.iter().all(|(_, _, r)| {
@@ -524,13 +547,12 @@ fn rescaled_restore_takes_the_transactions_of_every_old_subtask_it_maps_to() {
     assert_eq!(visible(&bs, "out"), want);
 }
 
-#[test]
-fn committed_offsets_follow_completed_checkpoints() {
+fn committed_offsets_follow_completed_checkpoints(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("t", 2);
     produce(&bs, "t", 2, 0..10);
-    let mut s = vec![open(source(&bs, "t", "lag-group"), 0, 1)];
+    let mut s = vec![open(source(path, &bs, "t", "lag-group"), 0, 1)];
     drain(&mut s, Some(20), Duration::ZERO);
     s[0].snapshot_position(5).unwrap();
     produce(&bs, "t", 2, 10..12);
@@ -541,6 +563,7 @@ fn committed_offsets_follow_completed_checkpoints() {
     s[0].notify_checkpoint_complete(6).unwrap();
     wait_committed(&bs, "lag-group", "t", &[(0, 12), (1, 12)], &mut s[0]);
 }
+on_both_paths!(committed_offsets_follow_completed_checkpoints);
 
 #[test]
 fn raw_admin_client_reports_kafka_error_names() {
@@ -585,8 +608,7 @@ fn describe_and_list_show_an_open_transaction_and_restore_aborts_it() {
     assert_eq!(visible(&bs, "out"), numbers(0..10));
 }
 
-#[test]
-fn discovery_picks_up_new_topics_matching_the_pattern() {
+fn discovery_picks_up_new_topics_matching_the_pattern(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("ev-a", 2);
@@ -595,6 +617,7 @@ fn discovery_picks_up_new_topics_matching_the_pattern() {
     produce(&bs, "other", 1, 0..5);
     let builder = || {
         KafkaSource::builder(bs.as_str(), "g", KafkaRecord::deserialize)
+            .read_path(path)
             .topic_pattern("ev-.*")
             .unwrap()
             .partition_discovery(Some(Duration::from_millis(50)))
@@ -614,6 +637,7 @@ fn discovery_picks_up_new_topics_matching_the_pattern() {
         "nothing of `other`"
     );
 }
+on_both_paths!(discovery_picks_up_new_topics_matching_the_pattern);
 
 /// Topic limit of the oversized-record tests, and the one record of them over it.
 const SMALL_LIMIT: usize = 4096;

@@ -11,6 +11,8 @@
 //! - [`Partition`]: one append-only log; appends are serialized, reads run concurrently.
 //! - [`LogConfig`]: per-topic settings (`segment.bytes`, `retention.ms`, flush policy, ...).
 //! - [`batch::BatchHeader`]: the parsed 61-byte header of a v2 record batch.
+//! - [`consume::ConsumerCursor`]: the records a Kafka consumer sees in read batches (control
+//!   batches and aborted transactions dropped), for readers in the broker's process.
 //!
 //! Contracts the broker can rely on:
 //! - **Atomic appends**: the batches of one `append` become readable together, after they are
@@ -56,6 +58,7 @@
 pub mod batch;
 mod compression;
 mod config;
+pub mod consume;
 mod control;
 mod error;
 mod index;
@@ -72,7 +75,7 @@ pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType}
 pub use control::MarkerType;
 pub use error::Error;
 pub use partition::{AppendOutcome, Partition, ProducerView, ReadResult, RetentionOutcome};
-pub use records::validate_request;
+pub use records::{RecordHeaders, RecordView, validate_request};
 pub use store::{
     CLEAN_SHUTDOWN_FILE, LogStore, MAX_PARTITIONS, MAX_TOPIC_NAME_LEN, StoreConfig, Topic, TopicId,
     validate_topic_name,

@@ -44,17 +44,22 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// One record as [`walk`] sees it: borrowed slices of the record section, no copies.
+/// One record of a batch's record section: borrowed slices of the section, no copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RecordView<'a> {
+pub struct RecordView<'a> {
+    /// Record attributes (unused in v2).
     pub attributes: u8,
+    /// Added to the batch's base timestamp.
     pub timestamp_delta: i64,
+    /// Added to the batch's base offset.
     pub offset_delta: i32,
+    /// The key (`None`: null).
     pub key: Option<&'a [u8]>,
+    /// The value (`None`: null, a tombstone).
     pub value: Option<&'a [u8]>,
-    /// The encoded headers (count excluded); [`headers`] iterates them.
-    pub headers: &'a [u8],
-    pub header_count: usize,
+    /// The encoded headers (count excluded); [`RecordView::headers`] iterates them.
+    pub(crate) headers: &'a [u8],
+    pub(crate) header_count: usize,
 }
 
 fn invalid(index: usize, what: impl std::fmt::Display) -> Error {
@@ -143,74 +148,14 @@ pub(crate) fn walk<'a>(
                 format_args!("missing: the batch declares {count} records"),
             ));
         }
-        let length = varint(section, &mut at).ok_or_else(|| invalid(index, "malformed length varint"))?;
-        let Ok(length) = usize::try_from(length) else {
-            return Err(invalid(index, format_args!("negative length {length}")));
-        };
-        let Some(body) = section.get(at..).and_then(|rest| rest.get(..length)) else {
+        let record = decode_record(section, &mut at, index)?;
+        if usize::try_from(record.offset_delta) != Ok(index) {
             return Err(invalid(
                 index,
-                format_args!(
-                    "length {length} runs past the end of the batch ({} bytes left)",
-                    section.len() - at
-                ),
-            ));
-        };
-        at += length;
-        let Some(&attributes) = body.first() else {
-            return Err(invalid(index, "empty record"));
-        };
-        let mut p = 1;
-        let timestamp_delta =
-            varlong(body, &mut p).ok_or_else(|| invalid(index, "malformed timestampDelta varlong"))?;
-        let offset_delta =
-            varint(body, &mut p).ok_or_else(|| invalid(index, "malformed offsetDelta varint"))?;
-        if usize::try_from(offset_delta) != Ok(index) {
-            return Err(invalid(
-                index,
-                format_args!("invalid offset delta {offset_delta}, expected {index}"),
+                format_args!("invalid offset delta {}, expected {index}", record.offset_delta),
             ));
         }
-        let key = bytes_field(body, &mut p, index, "key")?;
-        let value = bytes_field(body, &mut p, index, "value")?;
-        let header_count =
-            varint(body, &mut p).ok_or_else(|| invalid(index, "malformed header count varint"))?;
-        let headers_start = p;
-        // Each header takes at least two bytes, so a count above the bytes left is corrupt (and
-        // must not drive a long loop).
-        let header_count = match usize::try_from(header_count) {
-            Ok(n) if n <= body.len() - p => n,
-            _ => {
-                return Err(invalid(
-                    index,
-                    format_args!("invalid header count {header_count}"),
-                ));
-            }
-        };
-        for _ in 0..header_count {
-            if bytes_field(body, &mut p, index, "header key")?.is_none() {
-                return Err(invalid(index, "null header key"));
-            }
-            bytes_field(body, &mut p, index, "header value")?;
-        }
-        if p != body.len() {
-            return Err(invalid(
-                index,
-                format_args!("length {length} declared but its fields use {p} bytes"),
-            ));
-        }
-        visit(
-            index,
-            RecordView {
-                attributes,
-                timestamp_delta,
-                offset_delta,
-                key,
-                value,
-                headers: &body[headers_start..],
-                header_count,
-            },
-        )?;
+        visit(index, record)?;
     }
     if at != section.len() {
         return Err(Error::InvalidRecord(format!(
@@ -219,6 +164,103 @@ pub(crate) fn walk<'a>(
         )));
     }
     Ok(())
+}
+
+/// Decodes the record at `section[*at..]` (the `index`-th of its batch, for messages) and moves
+/// `at` past it, checking its structure as the module docs describe (all but the offset delta's
+/// position, which only a walk over the whole batch knows). Allocates nothing.
+#[inline(always)]
+pub(crate) fn decode_record<'a>(section: &'a [u8], at: &mut usize, index: usize) -> Result<RecordView<'a>> {
+    let length = varint(section, at).ok_or_else(|| invalid(index, "malformed length varint"))?;
+    let Ok(length) = usize::try_from(length) else {
+        return Err(invalid(index, format_args!("negative length {length}")));
+    };
+    let Some(body) = section.get(*at..).and_then(|rest| rest.get(..length)) else {
+        return Err(invalid(
+            index,
+            format_args!(
+                "length {length} runs past the end of the batch ({} bytes left)",
+                section.len().saturating_sub(*at)
+            ),
+        ));
+    };
+    *at += length;
+    let Some(&attributes) = body.first() else {
+        return Err(invalid(index, "empty record"));
+    };
+    let mut p = 1;
+    let timestamp_delta =
+        varlong(body, &mut p).ok_or_else(|| invalid(index, "malformed timestampDelta varlong"))?;
+    let offset_delta = varint(body, &mut p).ok_or_else(|| invalid(index, "malformed offsetDelta varint"))?;
+    let key = bytes_field(body, &mut p, index, "key")?;
+    let value = bytes_field(body, &mut p, index, "value")?;
+    let header_count = varint(body, &mut p).ok_or_else(|| invalid(index, "malformed header count varint"))?;
+    let headers_start = p;
+    // Each header takes at least two bytes, so a count above the bytes left is corrupt (and
+    // must not drive a long loop).
+    let header_count = match usize::try_from(header_count) {
+        Ok(n) if n <= body.len() - p => n,
+        _ => {
+            return Err(invalid(
+                index,
+                format_args!("invalid header count {header_count}"),
+            ));
+        }
+    };
+    for _ in 0..header_count {
+        if bytes_field(body, &mut p, index, "header key")?.is_none() {
+            return Err(invalid(index, "null header key"));
+        }
+        bytes_field(body, &mut p, index, "header value")?;
+    }
+    if p != body.len() {
+        return Err(invalid(
+            index,
+            format_args!("length {length} declared but its fields use {p} bytes"),
+        ));
+    }
+    Ok(RecordView {
+        attributes,
+        timestamp_delta,
+        offset_delta,
+        key,
+        value,
+        headers: &body[headers_start..],
+        header_count,
+    })
+}
+
+impl<'a> RecordView<'a> {
+    /// The record's headers in order: key and value (`None` for a null value). The record was
+    /// checked when it was decoded, so the walk cannot fail.
+    pub fn headers(&self) -> RecordHeaders<'a> {
+        RecordHeaders {
+            bytes: self.headers,
+            at: 0,
+            left: self.header_count,
+        }
+    }
+}
+
+/// The headers of a [`RecordView`], in order.
+#[derive(Debug, Clone)]
+pub struct RecordHeaders<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    left: usize,
+}
+
+impl<'a> Iterator for RecordHeaders<'a> {
+    type Item = (&'a [u8], Option<&'a [u8]>);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let key = bytes_field(self.bytes, &mut self.at, 0, "header key").ok()??;
+        let value = bytes_field(self.bytes, &mut self.at, 0, "header value").ok()?;
+        Some((key, value))
+    }
 }
 
 /// Iterates the `(key, value)` pairs of a record's headers, as [`walk`] validated them.

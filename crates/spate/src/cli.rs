@@ -467,6 +467,15 @@ pub enum BenchDelivery {
     Both,
 }
 
+/// How the job's Kafka source reads (`spate bench pipeline --source-path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourcePath {
+    /// Straight from the partition logs of the broker in this process.
+    Direct,
+    /// Through the Kafka client (librdkafka), as from any cluster.
+    Client,
+}
+
 /// The job `spate bench pipeline --latency` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LatencyJob {
@@ -516,6 +525,9 @@ pub struct PipelineBenchArgs {
     /// `fetch.queue.backoff.ms=10`.
     #[arg(long = "source-property", value_name = "KEY=VALUE")]
     pub source_properties: Vec<String>,
+    /// How the job's Kafka source reads the input.
+    #[arg(long, value_enum, default_value_t = SourcePath::Direct)]
+    pub source_path: SourcePath,
     /// `fetch.wait.max.ms` of the measuring consumers in latency mode (librdkafka's default is
     /// 500; a broker that answers a waiting fetch as soon as data arrives makes it irrelevant).
     #[arg(long, default_value_t = 100)]

@@ -18,13 +18,13 @@ use std::time::Duration;
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{FetchRequest, FetchResponse, ProducerId, ResponseKind};
-use spate_log::batch::BatchHeader;
 use tokio::time::Instant;
 
 use bytes::Bytes;
 
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_of;
+use crate::isolation;
 use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
 use crate::reply::Dispatched;
 use crate::session::Session;
@@ -33,19 +33,6 @@ use crate::state::BrokerState;
 /// Longest long poll honoured, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
 const READ_COMMITTED: i8 = 1;
-
-/// Offset after the last record of `records` (whole stored batches), `None` if there are none.
-fn end_offset(records: &[u8]) -> Option<i64> {
-    let mut position = 0;
-    let mut end = None;
-    while let Some(rest) = records.get(position..)
-        && let Ok(header) = BatchHeader::parse(rest)
-    {
-        end = Some(header.last_offset() + 1);
-        position += header.total_len();
-    }
-    end
-}
 
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
@@ -173,11 +160,7 @@ fn read_all(
                 partitions.push(pd);
                 continue;
             }
-            let read = if read_committed {
-                partition.read_committed(fp.fetch_offset, limit)
-            } else {
-                partition.read(fp.fetch_offset, limit)
-            };
+            let read = isolation::read(partition, fp.fetch_offset, limit, read_committed);
             match read {
                 Ok(read) => {
                     let first_data = total == 0;
@@ -190,9 +173,8 @@ fn read_all(
                     if len > 0 && (first_data || len <= limit) {
                         total += len;
                         remaining = remaining.saturating_sub(len);
-                        if read_committed && let Some(end) = end_offset(&read.records) {
-                            aborted = partition
-                                .aborted_transactions(fp.fetch_offset, end)
+                        if read_committed {
+                            aborted = isolation::aborted_in(partition, fp.fetch_offset, &read.records)
                                 .into_iter()
                                 .map(|(producer_id, first_offset)| {
                                     AbortedTransaction::default()

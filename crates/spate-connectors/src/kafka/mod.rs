@@ -3,7 +3,8 @@
 //! - [`KafkaSource`]: assigned partitions (no group rebalancing), one split per partition,
 //!   starting offsets (earliest, latest, committed, timestamp, explicit), bounded mode,
 //!   partition discovery, positions restored at any parallelism, offsets of completed
-//!   checkpoints committed to the consumer group.
+//!   checkpoints committed to the consumer group; from a Spate broker in the same process it
+//!   reads the partition logs directly (no socket, no per-message client work).
 //! - [`KafkaSink`]: at-least-once (idempotent producer, flushed at every checkpoint) or
 //!   exactly-once (one Kafka transaction per checkpoint, committed when the checkpoint
 //!   completes, recovered or aborted on restore).
@@ -47,5 +48,5 @@ pub use sink::{
     DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord, OversizedRecords, OversizedStats,
 };
 pub use source::{
-    Deserializer, KafkaSource, KafkaSourceBuilder, OffsetReset, StartingOffsets, TopicSelection,
+    Deserializer, KafkaSource, KafkaSourceBuilder, OffsetReset, ReadPath, StartingOffsets, TopicSelection,
 };

@@ -62,6 +62,19 @@ pub enum OffsetReset {
     Latest,
 }
 
+/// How a source reads records (its control plane — metadata, starting offsets, partition
+/// discovery, offset commits — always goes through the Kafka client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadPath {
+    /// Straight from the partition logs when the bootstrap servers name a Spate broker running
+    /// in this process (whole stored batches, no socket, no per-message client work), else
+    /// through the Kafka client.
+    #[default]
+    Auto,
+    /// Always through the Kafka client (librdkafka), even from a broker in this process.
+    Client,
+}
+
 /// Turns a consumed message into a record value.
 pub type Deserializer<T> = Arc<dyn Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync>;
 
@@ -75,6 +88,7 @@ pub struct KafkaSourceBuilder<T> {
     pub(super) discovery_interval: Option<Duration>,
     pub(super) properties: Vec<(String, String)>,
     pub(super) deserializer: Deserializer<T>,
+    pub(super) read_path: ReadPath,
 }
 
 impl<T> std::fmt::Debug for KafkaSourceBuilder<T> {
@@ -85,6 +99,7 @@ impl<T> std::fmt::Debug for KafkaSourceBuilder<T> {
             .field("topics", &self.topics)
             .field("starting", &self.starting)
             .field("bounded", &self.bounded)
+            .field("read_path", &self.read_path)
             .finish_non_exhaustive()
     }
 }
@@ -133,6 +148,13 @@ impl<T> KafkaSourceBuilder<T> {
         self
     }
 
+    /// How records are read (default [`ReadPath::Auto`]: from the log directly when the broker
+    /// runs in this process).
+    pub fn read_path(mut self, path: ReadPath) -> Self {
+        self.read_path = path;
+        self
+    }
+
     /// The source. Fails when no topics were given.
     pub fn build(self) -> Result<KafkaSource<T>, ConnectorError> {
         let topics = self
@@ -151,6 +173,7 @@ impl<T> KafkaSourceBuilder<T> {
             },
             properties: self.properties,
             deserializer: self.deserializer,
+            read_path: self.read_path,
         }))
     }
 }
@@ -165,4 +188,5 @@ pub(super) struct KafkaSourceConfig<T> {
     pub(super) discovery_interval: Option<Duration>,
     pub(super) properties: Vec<(String, String)>,
     pub(super) deserializer: Deserializer<T>,
+    pub(super) read_path: ReadPath,
 }

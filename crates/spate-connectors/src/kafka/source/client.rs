@@ -15,14 +15,10 @@ use super::builder::{OffsetReset, StartingOffsets, TopicSelection};
 use crate::ConnectorError;
 use crate::kafka::error::kafka_error;
 
-/// The consumer settings of a source.
-pub(super) fn consumer_config(
-    bootstrap: &str,
-    group_id: &str,
-    starting: &StartingOffsets,
-    properties: &[(String, String)],
-) -> ClientConfig {
-    let reset = match starting {
+/// The `auto.offset.reset` of a source: where a partition restarts when its offset fell out of
+/// range (and where librdkafka starts one without an offset).
+pub(super) fn offset_reset(starting: &StartingOffsets) -> &'static str {
+    match starting {
         StartingOffsets::Latest
         | StartingOffsets::Committed {
             reset: OffsetReset::Latest,
@@ -32,7 +28,17 @@ pub(super) fn consumer_config(
             ..
         } => "latest",
         _ => "earliest",
-    };
+    }
+}
+
+/// The consumer settings of a source.
+pub(super) fn consumer_config(
+    bootstrap: &str,
+    group_id: &str,
+    starting: &StartingOffsets,
+    properties: &[(String, String)],
+) -> ClientConfig {
+    let reset = offset_reset(starting);
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap)
         .set("group.id", group_id)

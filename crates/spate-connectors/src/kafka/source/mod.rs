@@ -2,8 +2,13 @@
 //! partition, positions in the checkpoint, offsets committed to the group when a checkpoint
 //! completes.
 //!
+//! Two read paths share everything but the data plane: through librdkafka (any cluster), or
+//! straight from the partition logs when the broker runs in this process (`direct.rs`;
+//! [`ReadPath`] chooses). Positions in checkpoints are the same on both, so a job can switch.
+//!
 //! `builder.rs` holds the settings and their builder, `client.rs` the consumer plumbing and
-//! partition discovery; this file is the source itself (assignment, polling, checkpoints).
+//! partition discovery, `direct.rs` the in-process data plane; this file is the source itself
+//! (assignment, polling, checkpoints).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -26,10 +31,12 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 mod builder;
 mod client;
+mod direct;
 
 use builder::KafkaSourceConfig;
-pub use builder::{Deserializer, KafkaSourceBuilder, OffsetReset, StartingOffsets, TopicSelection};
-use client::{Discovery, consumer_config, is_transient, matching_partitions, tpl_of};
+pub use builder::{Deserializer, KafkaSourceBuilder, OffsetReset, ReadPath, StartingOffsets, TopicSelection};
+use client::{Discovery, consumer_config, is_transient, matching_partitions, offset_reset, tpl_of};
+use direct::{DirectReader, DirectSplit, SplitView};
 
 impl<T> KafkaSource<T> {
     fn unopened(c: KafkaSourceConfig<T>) -> Self {
@@ -42,6 +49,8 @@ impl<T> KafkaSource<T> {
             discovery_interval: c.discovery_interval,
             properties: c.properties,
             deserializer: c.deserializer,
+            read_path: c.read_path,
+            direct: None,
             ctx: SourceContext {
                 subtask: 0,
                 parallelism: 1,
@@ -66,6 +75,7 @@ impl<T> KafkaSource<T> {
             discovery_interval: self.discovery_interval,
             properties: self.properties.clone(),
             deserializer: self.deserializer.clone(),
+            read_path: self.read_path,
         }
     }
 }
@@ -87,6 +97,8 @@ struct Split {
     stop: Option<i64>,
     queue:
         Option<rdkafka::consumer::base_consumer::PartitionQueue<rdkafka::consumer::DefaultConsumerContext>>,
+    /// The direct path's read state.
+    direct: DirectSplit,
     done: bool,
 }
 
@@ -99,6 +111,9 @@ struct Split {
 ///   committed (`enable.auto.commit=false`), so lag shows in ordinary tools.
 /// - `isolation.level=read_committed` by default.
 /// - Record timestamps become engine record timestamps.
+/// - With [`ReadPath::Auto`] (the default) and a broker running in this process at the
+///   bootstrap address, records are read from its partition logs directly
+///   ([`KafkaSource::reads_log_directly`] says so after `open`).
 pub struct KafkaSource<T> {
     bootstrap_servers: String,
     group_id: String,
@@ -108,6 +123,9 @@ pub struct KafkaSource<T> {
     discovery_interval: Option<Duration>,
     properties: Vec<(String, String)>,
     deserializer: Deserializer<T>,
+    read_path: ReadPath,
+    /// Set at open when the records come straight from an in-process broker's logs.
+    direct: Option<DirectReader>,
     ctx: SourceContext,
     consumer: Option<Arc<BaseConsumer>>,
     splits: Vec<Split>,
@@ -147,7 +165,14 @@ impl<T> KafkaSource<T> {
             discovery_interval: Some(Duration::from_secs(30)),
             properties: Vec::new(),
             deserializer: Arc::new(deserializer),
+            read_path: ReadPath::Auto,
         }
+    }
+
+    /// Whether this (opened) source reads the partition logs of a broker in this process
+    /// directly rather than through the Kafka client.
+    pub fn reads_log_directly(&self) -> bool {
+        self.direct.is_some()
     }
 
     fn client_config(&self) -> ClientConfig {
@@ -179,6 +204,7 @@ impl<T> KafkaSource<T> {
             done: stop.is_some_and(|s| next >= s),
             stop,
             queue: None,
+            direct: DirectSplit::default(),
         });
     }
 
@@ -250,6 +276,11 @@ impl<T> KafkaSource<T> {
 
     /// Assigns the splits that have no partition queue yet at their next offsets.
     fn assign_new(&mut self) -> Result<(), ConnectorError> {
+        if self.direct.is_some() {
+            // The log is read directly: the client fetches nothing.
+            self.assigned = true;
+            return Ok(());
+        }
         let Some(consumer) = self.consumer.clone() else {
             return Err(ConnectorError::Config(
                 "the Kafka source was polled before open".into(),
@@ -326,6 +357,17 @@ impl<T> KafkaSource<T> {
 
     fn poll_split(&mut self, i: usize, out: &mut impl Emitter<T>) -> Result<(), ConnectorError> {
         let split = &mut self.splits[i];
+        if let Some(reader) = self.direct.as_mut() {
+            let view = SplitView {
+                topic: &split.topic,
+                partition: split.partition,
+                next: &mut split.next,
+                stop: split.stop,
+                done: &mut split.done,
+                state: &mut split.direct,
+            };
+            return direct::poll_split(reader, view, &self.deserializer, out);
+        }
         let Some(queue) = split.queue.as_ref() else {
             return Ok(());
         };
@@ -357,6 +399,10 @@ impl<T> KafkaSource<T> {
     /// Bounded mode: splits whose consumer position passed the end offset without a record
     /// (transaction markers and aborted records occupy offsets too).
     fn check_positions(&mut self) -> Result<(), ConnectorError> {
+        if self.direct.is_some() {
+            // The direct path advances past markers and aborted batches itself.
+            return Ok(());
+        }
         let position = self
             .consumer()?
             .position()
@@ -381,6 +427,13 @@ impl<T> KafkaSource<T> {
             .create()
             .map_err(|e| kafka_error("creating the consumer", e))?;
         self.consumer = Some(Arc::new(consumer));
+        if self.read_path == ReadPath::Auto {
+            self.direct = DirectReader::find(
+                &self.bootstrap_servers,
+                offset_reset(&self.starting),
+                &self.properties,
+            )?;
+        }
         let all = matching_partitions(self.consumer()?, &self.topics)?;
         let known: std::collections::HashSet<(String, i32)> = all.iter().cloned().collect();
         let owned: Vec<(String, i32)> = all

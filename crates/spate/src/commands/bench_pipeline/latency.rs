@@ -13,7 +13,7 @@ use rdkafka::consumer::BaseConsumer;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource};
+use spate_connectors::kafka::{KafkaMessage, KafkaSink, KafkaSource, ReadPath};
 use spate_engine::{CheckpointConfig, StreamEnvironment, WatermarkStrategy};
 
 use super::thread_cpu::{ThreadCpu, describe};
@@ -50,10 +50,12 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
     );
     let (job_kind, parallelism) = (args.job, args.parallelism);
     let source_properties = super::source_properties(args)?;
+    let read_path = super::read_path(args);
     let job = RunningJob::start(move |env| match job_kind {
         LatencyJob::PassThrough => pass_through(
             env,
             &source_properties,
+            read_path,
             &bootstrap,
             &inp,
             &out,
@@ -72,6 +74,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
             checkpoints,
             guarantee,
             source_properties,
+            read_path,
         }
         .build(env),
     })?;
@@ -149,6 +152,7 @@ fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, 
 fn pass_through(
     env: &StreamEnvironment,
     source_properties: &[(String, String)],
+    read_path: ReadPath,
     bootstrap: &str,
     input: &str,
     output: &str,
@@ -162,7 +166,9 @@ fn pass_through(
     let value = |m: &KafkaMessage<'_>| -> Result<Vec<u8>, ConnectorError> {
         Ok(m.value().unwrap_or_default().to_vec())
     };
-    let mut source = KafkaSource::builder(bootstrap, group, value).topics([input]);
+    let mut source = KafkaSource::builder(bootstrap, group, value)
+        .topics([input])
+        .read_path(read_path);
     for (k, v) in source_properties {
         source = source.property(k, v);
     }

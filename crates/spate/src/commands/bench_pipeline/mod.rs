@@ -16,11 +16,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, ensure};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{DeliveryGuarantee, KafkaMessage, KafkaSink, KafkaSource};
+use spate_connectors::kafka::{DeliveryGuarantee, KafkaMessage, KafkaSink, KafkaSource, ReadPath};
 use spate_engine::window::WindowAssigner;
 use spate_engine::{CheckpointConfig, JobHandle, JobResult, StreamEnvironment, WatermarkStrategy};
 
-use crate::cli::{BenchDelivery, PipelineBenchArgs};
+use crate::cli::{BenchDelivery, PipelineBenchArgs, SourcePath};
 
 pub fn run(args: PipelineBenchArgs) -> Result<()> {
     args.validate().map_err(anyhow::Error::msg)?;
@@ -171,13 +171,16 @@ struct WindowJob<'a> {
     checkpoints: CheckpointConfig,
     guarantee: DeliveryGuarantee,
     source_properties: Vec<(String, String)>,
+    read_path: ReadPath,
 }
 
 impl WindowJob<'_> {
     fn build(&self, env: &StreamEnvironment) -> Result<()> {
         env.set_parallelism(self.parallelism);
         env.enable_checkpointing(self.checkpoints.clone());
-        let mut source = KafkaSource::builder(self.bootstrap, self.group, parse_key).topics([self.input]);
+        let mut source = KafkaSource::builder(self.bootstrap, self.group, parse_key)
+            .topics([self.input])
+            .read_path(self.read_path);
         if self.bounded {
             source = source.bounded();
         }
@@ -242,6 +245,14 @@ impl RunningJob {
     }
 }
 
+/// The source's read path of `--source-path`.
+fn read_path(args: &PipelineBenchArgs) -> ReadPath {
+    match args.source_path {
+        SourcePath::Direct => ReadPath::Auto,
+        SourcePath::Client => ReadPath::Client,
+    }
+}
+
 /// `--source-property key=value` options as pairs.
 fn source_properties(args: &PipelineBenchArgs) -> Result<Vec<(String, String)>> {
     args.source_properties
@@ -289,6 +300,7 @@ mod tests {
             warmup: 0,
             job: LatencyJob::PassThrough,
             source_properties: vec!["fetch.queue.backoff.ms=10".into()],
+            source_path: SourcePath::Direct,
             consumer_fetch_wait_ms: 100,
         }
     }
@@ -319,5 +331,12 @@ mod tests {
     #[test]
     fn throughput_run_writes_exact_window_counts() {
         run(args(30_000, BenchDelivery::Both)).unwrap();
+    }
+
+    #[test]
+    fn throughput_run_through_the_client_writes_exact_window_counts() {
+        let mut a = args(30_000, BenchDelivery::ExactlyOnce);
+        a.source_path = SourcePath::Client;
+        run(a).unwrap();
     }
 }

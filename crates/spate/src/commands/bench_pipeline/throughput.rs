@@ -28,6 +28,7 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
     let first_ms = first_ms - first_ms.rem_euclid(1000);
     let started = Instant::now();
     prefill(&cluster.bootstrap, args, first_ms)?;
+    println!("source read path: {:?}", args.source_path);
     if !args.source_properties.is_empty() {
         println!("source properties: {}", args.source_properties.join(" "));
     }
@@ -149,6 +150,7 @@ fn run_once(
     let guarantee = sink_guarantee(d, &format!("bench-pipeline-{tag}"));
     let parallelism = args.parallelism;
     let source_properties = super::source_properties(args)?;
+    let read_path = super::read_path(args);
     let cpu_before = process_cpu_time();
     let threads = ThreadCpu::start();
     let started = Instant::now();
@@ -163,6 +165,7 @@ fn run_once(
             checkpoints,
             guarantee,
             source_properties,
+            read_path,
         }
         .build(env)
     })?;

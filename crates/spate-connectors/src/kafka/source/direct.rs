@@ -1,0 +1,215 @@
+//! The direct read path: records straight from the partition logs of a Spate broker running in
+//! this process (`spate_broker::local`), decoded from the stored batches with spate-log's
+//! consumer cursor — no socket, no per-message client work.
+//!
+//! Only the data plane differs from the client path. Partition assignment, starting offsets,
+//! bounded end offsets, discovery, checkpointed positions (the next offset per partition) and
+//! the group commit on checkpoint completion are the source's own code on both paths, so a job
+//! can switch paths and resume from the same checkpoint. What the client would do on its own is
+//! done here the same way:
+//! - isolation: `isolation.level` (read_committed unless a property says otherwise), with the
+//!   broker's Fetch logic for the last stable offset and aborted transactions;
+//! - an offset out of range (retention deleted it) restarts at the start or end of the log as
+//!   `auto.offset.reset` says (`error` fails the source);
+//! - a stopped broker is looked up again by address, so a broker restarted in this process on
+//!   the same address is read again.
+//!
+//! Waiting: a partition whose last read found nothing is read again only once the broker's
+//! append generation changed (the engine polls an idle source every few milliseconds; this
+//! makes such a poll a couple of atomic loads).
+
+use spate_broker::local::{self, Isolation, LocalBroker};
+use spate_engine::Timestamp;
+use spate_log::consume::ConsumerCursor;
+
+use super::builder::Deserializer;
+use crate::ConnectorError;
+use crate::emit::Emitter;
+use crate::kafka::message::KafkaMessage;
+
+/// Bytes of stored batches read per partition at a time.
+const READ_BYTES: usize = 1 << 20;
+
+/// Where an out-of-range offset restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reset {
+    Earliest,
+    Latest,
+    Fail,
+}
+
+/// The direct reader of one source subtask.
+#[derive(Debug)]
+pub(super) struct DirectReader {
+    bootstrap: String,
+    broker: LocalBroker,
+    isolation: Isolation,
+    reset: Reset,
+}
+
+/// The last value of `key` among the client properties.
+fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+impl DirectReader {
+    /// The reader when `bootstrap` names a broker in this process, else `None`.
+    pub(super) fn find(
+        bootstrap: &str,
+        default_reset: &str,
+        properties: &[(String, String)],
+    ) -> Result<Option<Self>, ConnectorError> {
+        let Some(broker) = local::find(bootstrap) else {
+            return Ok(None);
+        };
+        let isolation = match property(properties, "isolation.level").unwrap_or("read_committed") {
+            "read_committed" => Isolation::ReadCommitted,
+            "read_uncommitted" => Isolation::ReadUncommitted,
+            other => {
+                return Err(ConnectorError::Config(format!(
+                    "isolation.level `{other}` (read_committed or read_uncommitted)"
+                )));
+            }
+        };
+        let reset = match property(properties, "auto.offset.reset").unwrap_or(default_reset) {
+            "earliest" | "smallest" | "beginning" => Reset::Earliest,
+            "latest" | "largest" | "end" => Reset::Latest,
+            "error" => Reset::Fail,
+            other => {
+                return Err(ConnectorError::Config(format!(
+                    "auto.offset.reset `{other}` (earliest, latest or error)"
+                )));
+            }
+        };
+        Ok(Some(Self {
+            bootstrap: bootstrap.to_string(),
+            broker,
+            isolation,
+            reset,
+        }))
+    }
+}
+
+/// One partition's read state on the direct path.
+#[derive(Debug, Default)]
+pub(super) struct DirectSplit {
+    cursor: ConsumerCursor,
+    /// The broker's append generation when a read last found nothing.
+    idle_at: Option<u64>,
+}
+
+/// What [`poll_split`] needs of a split.
+pub(super) struct SplitView<'a> {
+    pub(super) topic: &'a str,
+    pub(super) partition: i32,
+    pub(super) next: &'a mut i64,
+    pub(super) stop: Option<i64>,
+    pub(super) done: &'a mut bool,
+    pub(super) state: &'a mut DirectSplit,
+}
+
+/// Emits records of one split until `out` is full or nothing more is readable now.
+pub(super) fn poll_split<T>(
+    reader: &mut DirectReader,
+    split: SplitView<'_>,
+    deserializer: &Deserializer<T>,
+    out: &mut impl Emitter<T>,
+) -> Result<(), ConnectorError> {
+    let SplitView {
+        topic,
+        partition,
+        next,
+        stop,
+        done,
+        state,
+    } = split;
+    let reached_stop = |next: i64| stop.is_some_and(|s| next >= s);
+    while out.remaining() > 0 && !*done {
+        if state.cursor.is_exhausted() {
+            if reached_stop(*next) {
+                *done = true;
+                break;
+            }
+            let generation = reader.broker.append_generation();
+            if state.idle_at == Some(generation) {
+                break;
+            }
+            match reader
+                .broker
+                .read(topic, partition, *next, READ_BYTES, reader.isolation)
+            {
+                Ok(read) if read.records.is_empty() => {
+                    state.idle_at = Some(generation);
+                    break;
+                }
+                Ok(read) => {
+                    state.idle_at = None;
+                    state.cursor.reset(read.records, *next, read.aborted);
+                }
+                Err(spate_broker::Error::OffsetOutOfRange {
+                    log_start, log_end, ..
+                }) => {
+                    *next = match reader.reset {
+                        Reset::Earliest => log_start,
+                        Reset::Latest => log_end,
+                        Reset::Fail => {
+                            return Err(ConnectorError::Kafka(format!(
+                                "offset {next} of {topic}-{partition} is out of range \
+                                 [{log_start}, {log_end}] and auto.offset.reset is `error`"
+                            )));
+                        }
+                    };
+                    continue;
+                }
+                Err(spate_broker::Error::Stopped) => {
+                    // A restarted broker on the same address is read again; until then there
+                    // is nothing to read, as for a client whose broker is down.
+                    if let Some(broker) = local::find(&reader.bootstrap) {
+                        reader.broker = broker;
+                    }
+                    break;
+                }
+                // A partition being created (discovery saw it in the metadata first).
+                Err(spate_broker::Error::UnknownPartition { .. }) => break,
+                Err(e) => {
+                    return Err(ConnectorError::Kafka(format!(
+                        "reading {topic}-{partition} from the log: {e}"
+                    )));
+                }
+            }
+        }
+        while out.remaining() > 0 {
+            let record = state.cursor.next_record().map_err(|e| ConnectorError::Format {
+                location: format!("{topic}-{partition}@{next}"),
+                message: e.to_string(),
+            })?;
+            let Some(record) = record else {
+                break;
+            };
+            if reached_stop(record.offset) {
+                *done = true;
+                break;
+            }
+            let view = KafkaMessage::from_log(topic, partition, &record);
+            let value = deserializer(&view).map_err(|e| ConnectorError::Format {
+                location: format!("{topic}-{partition}@{}", record.offset),
+                message: e.to_string(),
+            })?;
+            let timestamp: Timestamp = view.timestamp().unwrap_or(spate_engine::NO_TIMESTAMP);
+            out.emit(value, timestamp);
+            *next = record.offset + 1;
+        }
+        if state.cursor.is_exhausted() {
+            // Markers and aborted batches after the last record are passed over once.
+            *next = (*next).max(state.cursor.next_offset());
+        }
+    }
+    if reached_stop(*next) {
+        *done = true;
+    }
+    Ok(())
+}
