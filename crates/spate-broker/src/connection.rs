@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::dispatch;
+use crate::listeners::BoundListener;
 use crate::memory_budget::{Grant, MemoryBudget};
 use crate::reply::Dispatched;
 use crate::session::Session;
@@ -55,12 +56,14 @@ impl Activity {
 
 pub(crate) async fn serve(
     socket: TcpStream,
+    listener: Arc<BoundListener>,
     state: Arc<BrokerState>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let peer = socket.peer_addr()?;
     let session = Session {
         peer,
+        listener,
         replies: MemoryBudget::new(state.config.connection_reply_bytes),
     };
     let activity = Arc::new(Activity {

@@ -42,7 +42,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         ),
         RequestKind::Metadata(r) => reply(
             ctx,
-            handlers::metadata::handle(state, r, version).map(ResponseKind::Metadata),
+            handlers::metadata::handle(state, &session.listener, r, version).map(ResponseKind::Metadata),
         ),
         RequestKind::Produce(r) => handlers::produce::handle(state, r, ctx),
         RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
@@ -89,7 +89,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         RequestKind::FindCoordinator(r) => reply(
             ctx,
             Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
-                state, r, version,
+                state,
+                &session.listener,
+                r,
+                version,
             ))),
         ),
         RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {

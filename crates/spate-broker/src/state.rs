@@ -1,6 +1,5 @@
 //! What every connection shares: storage, configuration, id allocation, append notifications.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use spate_log::LogStore;
@@ -16,8 +15,6 @@ use crate::{BrokerConfig, Result, state_file};
 #[derive(Debug)]
 pub(crate) struct BrokerState {
     pub(crate) config: BrokerConfig,
-    pub(crate) advertised_host: String,
-    pub(crate) port: u16,
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     pub(crate) producer_ids: ProducerIdAllocator,
@@ -33,7 +30,7 @@ pub(crate) struct BrokerState {
 }
 
 impl BrokerState {
-    pub(crate) fn new(config: BrokerConfig, local_addr: SocketAddr, store: Arc<LogStore>) -> Result<Self> {
+    pub(crate) fn new(config: BrokerConfig, store: Arc<LogStore>) -> Result<Self> {
         let broker_dir = config.data_dir.join("broker");
         let cluster_id_path = broker_dir.join("cluster-id");
         let cluster_id = match state_file::read(&cluster_id_path)? {
@@ -49,20 +46,10 @@ impl BrokerState {
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
         txn.resolve(&store, &groups, crate::clock::now_ms(), true);
-        let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
-            let ip = local_addr.ip();
-            if ip.is_unspecified() {
-                "127.0.0.1".to_string()
-            } else {
-                ip.to_string()
-            }
-        });
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {
             config,
-            advertised_host,
-            port: local_addr.port(),
             cluster_id,
             store,
             producer_ids,

@@ -471,19 +471,33 @@ pub struct WindowCountArgs {
 
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
-    /// Address to listen on (port 0 picks a free port, printed at start-up).
-    #[arg(long, default_value = "127.0.0.1:9092")]
-    pub listen: SocketAddr,
-    /// Directory for all durable state.
-    #[arg(long, default_value = "spate-data")]
-    pub data_dir: PathBuf,
-    /// Host name advertised to clients (defaults to the listen address).
+    /// Kafka broker properties file (server.properties): listeners, log.dirs, num.partitions,
+    /// log.retention.*, sasl.enabled.mechanisms, ... Flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one broker property, KEY=VALUE (repeatable), e.g. num.partitions=3.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Address of a single PLAINTEXT listener (port 0 picks a free port, printed at start-up)
+    /// [default: 127.0.0.1:9092].
+    #[arg(long, conflicts_with = "listener")]
+    pub listen: Option<SocketAddr>,
+    /// A listener NAME=PROTOCOL://HOST:PORT (repeatable; PLAINTEXT or SASL_PLAINTEXT), e.g.
+    /// EXTERNAL=SASL_PLAINTEXT://0.0.0.0:9093. Replaces `listeners` from the file.
+    #[arg(long, value_name = "NAME=PROTOCOL://HOST:PORT")]
+    pub listener: Vec<String>,
+    /// Directory for all durable state (log.dirs) [default: spate-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Host name advertised to clients on every listener without an advertised.listeners entry
+    /// (defaults to the listen address).
     #[arg(long)]
     pub advertised_host: Option<String>,
-    /// Partitions of auto-created topics.
-    #[arg(long, value_parser = parse_partitions, default_value = "1")]
-    pub default_partitions: i32,
-    /// Do not create unknown topics when clients ask for their metadata.
+    /// Partitions of auto-created topics (num.partitions) [default: 1].
+    #[arg(long, value_parser = parse_partitions)]
+    pub default_partitions: Option<i32>,
+    /// Do not create unknown topics when clients ask for their metadata
+    /// (auto.create.topics.enable=false).
     #[arg(long)]
     pub no_auto_create_topics: bool,
 }

@@ -1,0 +1,5 @@
+//! SASL authentication on SASL listeners.
+
+mod mechanism;
+
+pub use mechanism::SaslMechanism;
