@@ -27,6 +27,8 @@ pub enum Error {
         origin: String,
         reason: String,
     },
+    #[error("invalid SCRAM credential: {0}")]
+    InvalidCredential(String),
     #[error("invalid broker config: {0}")]
     Config(String),
 }

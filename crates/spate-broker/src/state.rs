@@ -5,6 +5,7 @@ use std::sync::Arc;
 use spate_log::LogStore;
 use tokio::sync::watch;
 
+use crate::credentials::CredentialStore;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
@@ -17,6 +18,10 @@ pub(crate) struct BrokerState {
     pub(crate) config: BrokerConfig,
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
+    /// SCRAM credentials, also what PLAIN checks passwords against.
+    pub(crate) credentials: CredentialStore,
+    /// Random per start: keys the made-up salts of unknown SCRAM users.
+    pub(crate) sasl_secret: [u8; 16],
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) syncer: Syncer,
@@ -46,12 +51,15 @@ impl BrokerState {
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
         txn.resolve(&store, &groups, crate::clock::now_ms(), true);
+        let credentials = CredentialStore::open(&config.data_dir)?;
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {
             config,
             cluster_id,
             store,
+            credentials,
+            sasl_secret: *uuid::Uuid::new_v4().as_bytes(),
             producer_ids,
             groups,
             syncer: Syncer::start().map_err(|source| crate::Error::Io {
