@@ -45,6 +45,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
+    /// Manage SASL/SCRAM users in a broker's data directory (with the broker stopped, e.g. the
+    /// first super user before the first start).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -507,6 +513,48 @@ pub struct ClientArgs {
     /// Kafka bootstrap servers (Spate or any Kafka cluster).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub bootstrap: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Add a user or set a new password (a fresh salt each time). Against a running broker,
+    /// use a Kafka admin client's AlterUserScramCredentials (this command edits files).
+    Add {
+        /// User name (the principal is User:NAME).
+        name: String,
+        /// SCRAM-SHA-256 or SCRAM-SHA-512 (SASL/PLAIN logins check against either).
+        #[arg(long, default_value = "SCRAM-SHA-512")]
+        mechanism: String,
+        /// PBKDF2 iterations (4096 to 16384).
+        #[arg(long, default_value = "4096")]
+        iterations: u32,
+        /// Read the password from stdin (one line; the trailing newline is dropped).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+    /// Remove a user's credential for one mechanism, or all of them.
+    Delete {
+        name: String,
+        /// Only this mechanism's credential.
+        #[arg(long)]
+        mechanism: Option<String>,
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+    /// Users and their mechanisms (never secrets).
+    List {
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserStoreArgs {
+    /// The broker's data directory (log.dirs); the broker must not be running.
+    #[arg(long)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

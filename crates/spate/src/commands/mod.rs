@@ -11,6 +11,7 @@ mod produce;
 mod sql;
 mod topics;
 mod transactions;
+mod users;
 
 use anyhow::{Context, Result};
 
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Example { example } => return example::run(example),
         Command::Demo(args) => return demo::run(args),
         Command::Sql(args) => return sql::run(args),
+        Command::Users { action } => return users::run(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -37,7 +39,11 @@ pub fn run(command: Command) -> Result<()> {
             Command::Transactions { action } => transactions::run(action).await,
             Command::Produce(args) => produce::run(args).await,
             Command::Consume(args) => consume::run(args).await,
-            Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) | Command::Sql(_) => {
+            Command::Bench { .. }
+            | Command::Example { .. }
+            | Command::Demo(_)
+            | Command::Sql(_)
+            | Command::Users { .. } => {
                 unreachable!("handled above")
             }
         }
