@@ -8,7 +8,7 @@ use std::time::Duration;
 use spate_log::LogConfig;
 
 use crate::listeners::ListenerConfig;
-use crate::sasl::SaslMechanism;
+use crate::sasl::mechanism::SaslMechanism;
 
 /// Settings of one broker.
 #[derive(Debug, Clone)]

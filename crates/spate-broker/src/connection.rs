@@ -28,7 +28,7 @@ use crate::dispatch;
 use crate::listeners::BoundListener;
 use crate::memory_budget::{Grant, MemoryBudget};
 use crate::reply::Dispatched;
-use crate::sasl::authenticator::{Authenticator, Step};
+use crate::sasl::authenticator::{Authenticator, SaslSettings, Step};
 use crate::session::Session;
 use crate::state::BrokerState;
 
@@ -115,7 +115,7 @@ pub(crate) async fn serve(
         let (reply_tx, reply_rx) = oneshot::channel();
         let frame = match authenticator.as_mut() {
             None => frame,
-            Some(auth) => match auth.handle(&state, frame).await {
+            Some(auth) => match auth.handle(&sasl_settings(&state), frame).await {
                 Step::Dispatch(frame) => frame,
                 Step::Reply(reply) => {
                     let _ = reply_tx.send(Some(reply));
@@ -257,6 +257,14 @@ async fn read_more(
         return Err(std::io::ErrorKind::UnexpectedEof.into());
     }
     Ok(read > 0)
+}
+
+fn sasl_settings(state: &BrokerState) -> SaslSettings<'_> {
+    SaslSettings {
+        credentials: &state.credentials,
+        mechanisms: &state.config.sasl_mechanisms,
+        secret: &state.sasl_secret,
+    }
 }
 
 async fn write_replies(

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::listeners::{self, ListenerConfig};
-use crate::sasl::SaslMechanism;
+use crate::sasl::mechanism::SaslMechanism;
 use crate::{BrokerConfig, Error, Result};
 
 /// One `key=value` and where it came from (`server.properties line 12`, `--set`), for errors.

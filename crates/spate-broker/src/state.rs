@@ -5,10 +5,10 @@ use std::sync::Arc;
 use spate_log::LogStore;
 use tokio::sync::watch;
 
-use crate::credentials::CredentialStore;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
+use crate::sasl::credentials::CredentialStore;
 use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
@@ -19,7 +19,7 @@ pub(crate) struct BrokerState {
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
     /// SCRAM credentials, also what PLAIN checks passwords against.
-    pub(crate) credentials: CredentialStore,
+    pub(crate) credentials: Arc<CredentialStore>,
     /// Random per start: keys the made-up salts of unknown SCRAM users.
     pub(crate) sasl_secret: [u8; 16],
     pub(crate) producer_ids: ProducerIdAllocator,
@@ -51,7 +51,7 @@ impl BrokerState {
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
         txn.resolve(&store, &groups, crate::clock::now_ms(), true);
-        let credentials = CredentialStore::open(&config.data_dir)?;
+        let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {

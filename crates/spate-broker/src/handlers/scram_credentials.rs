@@ -18,8 +18,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use crate::credentials;
-use crate::sasl::{SaslMechanism, ScramCredential};
+use crate::sasl::credentials;
+use crate::sasl::mechanism::SaslMechanism;
+use crate::sasl::scram::ScramCredential;
 use crate::state::BrokerState;
 
 /// Kafka's wire codes of the SCRAM mechanisms.

@@ -18,11 +18,11 @@ use kafka_protocol::protocol::StrBytes;
 
 use base64::Engine as _;
 
-use super::SaslMechanism;
+use super::credentials::CredentialStore;
+use super::mechanism::SaslMechanism;
 use super::plain;
 use super::scram::{ScramFailure, ScramServer, hmac};
 use crate::codec::{DecodedRequest, RequestContext, decode_request, encode_frame};
-use crate::state::BrokerState;
 
 /// What the connection does after a request on an unauthenticated SASL connection.
 #[derive(Debug)]
@@ -46,6 +46,16 @@ enum Stage {
     Scram(Box<ScramServer>),
 }
 
+/// What the exchange needs of the broker.
+#[derive(Debug)]
+pub(crate) struct SaslSettings<'a> {
+    pub(crate) credentials: &'a Arc<CredentialStore>,
+    /// `sasl.enabled.mechanisms`.
+    pub(crate) mechanisms: &'a [SaslMechanism],
+    /// Keys the made-up salts of unknown users.
+    pub(crate) secret: &'a [u8],
+}
+
 /// The exchange so far.
 #[derive(Debug)]
 pub(crate) struct Authenticator {
@@ -58,7 +68,7 @@ impl Authenticator {
     }
 
     /// Handles one request frame of an unauthenticated connection.
-    pub(crate) async fn handle(&mut self, state: &Arc<BrokerState>, frame: Bytes) -> Step {
+    pub(crate) async fn handle(&mut self, settings: &SaslSettings<'_>, frame: Bytes) -> Step {
         if frame.len() >= 2 && i16::from_be_bytes([frame[0], frame[1]]) == ApiKey::ApiVersions as i16 {
             return Step::Dispatch(frame);
         }
@@ -70,10 +80,11 @@ impl Authenticator {
             Err(e) => return Step::Close(e.0),
         };
         match (*request, std::mem::replace(&mut self.stage, Stage::Start)) {
-            (RequestKind::SaslHandshake(r), Stage::Start) => self.handshake(state, ctx, r),
+            (RequestKind::SaslHandshake(r), Stage::Start) => self.handshake(settings.mechanisms, ctx, r),
             (RequestKind::SaslAuthenticate(r), Stage::Chosen(SaslMechanism::Plain)) => {
-                let state = state.clone();
-                let verdict = tokio::task::spawn_blocking(move || check_plain(&state, &r.auth_bytes)).await;
+                let credentials = settings.credentials.clone();
+                let verdict =
+                    tokio::task::spawn_blocking(move || check_plain(&credentials, &r.auth_bytes)).await;
                 match verdict {
                     Ok(Ok(user)) => authenticated(ctx, Bytes::new(), user),
                     Ok(Err(reason)) => failed(ctx, SaslMechanism::Plain, reason),
@@ -84,8 +95,8 @@ impl Authenticator {
                 let mut server = ScramServer::new(mechanism);
                 let reply = server.client_first(
                     &r.auth_bytes,
-                    |user| state.credentials.get(user, mechanism),
-                    |user| fake_salt(state, user),
+                    |user| settings.credentials.get(user, mechanism),
+                    |user| fake_salt(settings.secret, user),
                     &server_nonce(),
                 );
                 match reply {
@@ -110,8 +121,7 @@ impl Authenticator {
         }
     }
 
-    fn handshake(&mut self, state: &BrokerState, ctx: RequestContext, r: SaslHandshakeRequest) -> Step {
-        let enabled = &state.config.sasl_mechanisms;
+    fn handshake(&mut self, enabled: &[SaslMechanism], ctx: RequestContext, r: SaslHandshakeRequest) -> Step {
         let mechanisms = enabled
             .iter()
             .map(|m| StrBytes::from_static_str(m.name()))
@@ -173,9 +183,9 @@ fn failed(ctx: RequestContext, mechanism: SaslMechanism, reason: String) -> Step
 }
 
 /// The user a PLAIN message authenticates, checked against any of the user's SCRAM credentials.
-fn check_plain(state: &BrokerState, message: &[u8]) -> Result<String, String> {
+fn check_plain(store: &CredentialStore, message: &[u8]) -> Result<String, String> {
     let (user, password) = plain::parse(message)?;
-    let credentials = state.credentials.all_of(&user);
+    let credentials = store.all_of(&user);
     if credentials.is_empty() {
         return Err(format!("unknown user {user:?}"));
     }
@@ -195,8 +205,8 @@ fn server_nonce() -> String {
 
 /// A salt for a user without a credential that is the same on every attempt (while the broker
 /// runs), so probing cannot tell unknown users from known ones by their salt.
-fn fake_salt(state: &BrokerState, user: &str) -> Vec<u8> {
-    let mut salt = hmac(SaslMechanism::ScramSha256, &state.sasl_secret, user.as_bytes());
+fn fake_salt(secret: &[u8], user: &str) -> Vec<u8> {
+    let mut salt = hmac(SaslMechanism::ScramSha256, secret, user.as_bytes());
     salt.truncate(16);
     salt
 }

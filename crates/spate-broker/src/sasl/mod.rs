@@ -1,8 +1,9 @@
 //! SASL authentication on SASL listeners: the per-connection exchange ([`authenticator`]),
-//! PLAIN and SCRAM, and the mechanism names.
+//! PLAIN and SCRAM, the mechanism names, and the credential store.
 
 pub(crate) mod authenticator;
-mod mechanism;
+pub mod credentials;
+pub(crate) mod mechanism;
 mod plain;
 pub(crate) mod scram;
 

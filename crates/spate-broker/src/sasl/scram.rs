@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha512};
 
-use super::SaslMechanism;
+use super::mechanism::SaslMechanism;
 
 /// Fewest and most PBKDF2 iterations accepted for a credential (Kafka's bounds).
 pub const MIN_ITERATIONS: u32 = 4096;

@@ -14,8 +14,8 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::sasl::SaslMechanism;
-use crate::sasl::scram::{MAX_ITERATIONS, MIN_ITERATIONS, ScramCredential};
+use super::mechanism::SaslMechanism;
+use super::scram::{MAX_ITERATIONS, MIN_ITERATIONS, ScramCredential};
 use crate::{Error, Result, state_file};
 
 const HEADER: &str =
