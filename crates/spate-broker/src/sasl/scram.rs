@@ -527,4 +527,23 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        /// Whatever a client sends in either round, the server answers or fails; it never panics.
+        #[test]
+        fn arbitrary_messages_never_panic(
+            first in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            last in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            text in "n,(a=[a-z=23CD]{0,4})?,n=[a-z=23CD,]{0,6},r=[!-~]{0,8}(,[a-z]=[a-z]{0,3}){0,2}",
+        ) {
+            for message in [first.as_slice(), text.as_bytes()] {
+                let mut server = ScramServer::new(SaslMechanism::ScramSha512);
+                let credential = ScramCredential::from_salted_password(SaslMechanism::ScramSha512, b"salt".to_vec(), b"salted", 4096);
+                if server.client_first(message, |_| Some(credential.clone()), |_| vec![0; 16], "srv").is_ok() {
+                    let _ = server.client_final(&last);
+                }
+            }
+            let _ = super::super::plain::parse(&first);
+        }
+    }
 }
