@@ -157,6 +157,19 @@ mod tests {
         assert_eq!(c.data_dir, Path::new("/flag"));
         assert_eq!(c.default_partitions, 7);
         assert_eq!(c.listeners.len(), 1);
+        // --advertised-host fills listeners without an advertised.listeners entry; port 0 means
+        // the bound port.
+        let c = config(&[
+            "--config",
+            f,
+            "--set",
+            "advertised.listeners=PLAINTEXT://public:9092",
+            "--advertised-host",
+            "h",
+        ])
+        .unwrap();
+        assert_eq!(c.listeners[0].advertised, Some(("public".to_string(), 9092)));
+        assert_eq!(c.listeners[1].advertised, Some(("h".to_string(), 0)));
         // Today's defaults when nothing is given.
         let c = config(&[]).unwrap();
         assert_eq!(c.data_dir, Path::new("spate-data"));
