@@ -179,7 +179,11 @@ def wrong_passwords_fail(bootstrap):
     # Otherwise it keeps retrying in the background.
     del admin
     try:
-        KafkaProducer(**kafka_python(bootstrap, "SCRAM-SHA-512", "dave", "wrong"), max_block_ms=5000)
+        KafkaProducer(
+            **kafka_python(bootstrap, "SCRAM-SHA-512", "dave", "wrong"),
+            max_block_ms=5000,
+            bootstrap_timeout_ms=5000,
+        )
         fail("kafka-python connected with a wrong password")
     except KpKafkaError as e:
         print(f"kafka-python refused as expected: {type(e).__name__}")
