@@ -10,6 +10,8 @@
 # as lag 0, and kcat's balanced consumer (-G) which must resume from its own commits.
 # Then the broker is stopped with SIGTERM (it must exit 0), restarted on the
 # same data dir, and the kcat topic and kcat group's committed offsets must read back unchanged.
+# Last, SASL (check_sasl): a broker with a SASL_PLAINTEXT listener, SCRAM and PLAIN logins from
+# both Python clients, users created over the wire, wrong passwords refused.
 # Prints one PASS/FAIL line per check and ends with `N passed, M failed`; exits non-zero on any
 # failure. The broker is always killed on exit.
 #
@@ -46,10 +48,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Starts the broker on an ephemeral port; sets BROKER_PID and BROKER_ADDR (host:port parsed
-# from its one stdout line). $1 names the log files.
+# from its one stdout line). $1 names the log files; further arguments replace the default
+# `--listen 127.0.0.1:0` (e.g. listeners).
 start_broker() {
     local name="$1"
-    "$SPATE_BIN" broker --listen 127.0.0.1:0 --data-dir "$DATA_DIR" \
+    shift
+    local -a listen=(--listen 127.0.0.1:0)
+    [ "$#" -gt 0 ] && listen=("$@")
+    "$SPATE_BIN" broker "${listen[@]}" --data-dir "$DATA_DIR" \
         >"$WORK/$name.out" 2>"$WORK/$name.log" &
     BROKER_PID=$!
     local i line
@@ -230,6 +236,27 @@ check_restart() {
     echo "committed group offsets intact after restart"
 }
 
+# SASL (issue 12): a fresh broker with a PLAINTEXT and a SASL_PLAINTEXT listener and a super
+# user added offline with `spate users add`; compat_sasl.py then manages users over the wire and
+# moves records with both Python clients, SCRAM-SHA-256/512 and PLAIN, and checks that wrong
+# passwords fail.
+check_sasl() {
+    local pid="$BROKER_PID"
+    kill -TERM "$pid"
+    wait "$pid" 2>/dev/null
+    BROKER_PID=""
+    DATA_DIR="$WORK/sasl-data"
+    echo "adm1n-secret" | "$SPATE_BIN" users add admin --mechanism SCRAM-SHA-512 --password-stdin \
+        --data-dir "$DATA_DIR" || return 1
+    mv "$WORK/broker.log" "$WORK/broker-plaintext.log"
+    start_broker broker --listener PLAINTEXT://127.0.0.1:0 --listener SASL_PLAINTEXT://127.0.0.1:0 \
+        --set super.users=User:admin || return 1
+    local sasl_addr
+    sasl_addr="$(sed -n 's/.* SASL_PLAINTEXT=SASL_PLAINTEXT:\/\/\([^ )]*\).*/\1/p' "$WORK/broker.out")"
+    [ -n "$sasl_addr" ] || { echo "no SASL_PLAINTEXT listener in: $(cat "$WORK/broker.out")"; return 1; }
+    timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_sasl.py" "$sasl_addr" admin adm1n-secret
+}
+
 summary() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
@@ -269,5 +296,6 @@ run_check kcat-group check_kcat_group
 run_check kcat-out-of-range check_kcat_out_of_range
 run_check out-of-range "$PYTHON" "$HERE/compat_out_of_range.py" "$BROKER_ADDR"
 run_check restart check_restart
+run_check sasl check_sasl
 
 summary

@@ -43,6 +43,12 @@ pub const SUPPORTED_APIS: &[(ApiKey, i16, i16)] = &[
     // Operators' tools for hanging transactions (`spate transactions`, kafka-transactions.sh).
     (ApiKey::WriteTxnMarkers, 1, 1),
     (ApiKey::DescribeProducers, 0, 0),
+    // SASL: v0 of SaslHandshake (raw tokens after it) is not spoken; clients use v1 with
+    // SaslAuthenticate when the broker offers it.
+    (ApiKey::SaslHandshake, 1, 1),
+    (ApiKey::SaslAuthenticate, 0, 2),
+    (ApiKey::DescribeUserScramCredentials, 0, 0),
+    (ApiKey::AlterUserScramCredentials, 0, 0),
 ];
 
 /// Who asked, for the reply's header and version.

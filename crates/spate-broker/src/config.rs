@@ -1,17 +1,22 @@
+//! [`BrokerConfig`]: every setting of one broker, with Kafka's defaults. Kafka's property names
+//! map onto it in `server_properties`.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use spate_log::LogConfig;
 
+use crate::listeners::ListenerConfig;
+use crate::sasl::mechanism::SaslMechanism;
+
 /// Settings of one broker.
 #[derive(Debug, Clone)]
 pub struct BrokerConfig {
-    /// Address to listen on; port 0 picks an ephemeral port (embedded use and tests).
-    pub listen: SocketAddr,
-    /// Host name given to clients in Metadata; defaults to the listen IP (127.0.0.1 when the
-    /// listen IP is unspecified).
-    pub advertised_host: Option<String>,
+    /// Listeners (`listeners`, `advertised.listeners`, `listener.security.protocol.map`), at
+    /// least one; the first is the one [`crate::BrokerHandle::bootstrap_servers`] names. Port 0
+    /// picks an ephemeral port (embedded use and tests).
+    pub listeners: Vec<ListenerConfig>,
     /// Root of all durable state: `log/` holds topics, `broker/` the broker's own metadata.
     pub data_dir: PathBuf,
     pub node_id: i32,
@@ -50,14 +55,30 @@ pub struct BrokerConfig {
     pub max_connections_per_ip: usize,
     /// Connections accepted in all (`max.connections`).
     pub max_connections: usize,
+    /// Mechanisms offered on SASL listeners (`sasl.enabled.mechanisms`).
+    pub sasl_mechanisms: Vec<SaslMechanism>,
+    /// Largest request frame before a connection has authenticated
+    /// (`sasl.server.max.receive.size`), so unauthenticated clients cannot make the broker
+    /// reserve large buffers.
+    pub sasl_max_receive_bytes: usize,
+    /// How long a failed authentication waits before its error reply and the closing of the
+    /// connection (`connection.failed.authentication.delay.ms`), which slows password guessing.
+    pub failed_authentication_delay: Duration,
+    /// Principals (`User:NAME`) allowed everything (`super.users`).
+    pub super_users: Vec<String>,
+    /// Whether a resource without ACLs is open to everyone (`allow.everyone.if.no.acl.found`);
+    /// `None` = Kafka's default.
+    pub allow_everyone_if_no_acl_found: Option<bool>,
 }
 
 impl BrokerConfig {
     /// Defaults for a broker whose state lives in `data_dir`.
     pub fn new(data_dir: impl Into<PathBuf>) -> BrokerConfig {
         BrokerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9092)),
-            advertised_host: None,
+            listeners: vec![ListenerConfig::plaintext(SocketAddr::from((
+                [127, 0, 0, 1],
+                9092,
+            )))],
             data_dir: data_dir.into(),
             node_id: 0,
             auto_create_topics: true,
@@ -73,14 +94,25 @@ impl BrokerConfig {
             request_stall_timeout: Duration::from_secs(30),
             max_connections_per_ip: 1_000,
             max_connections: 10_000,
+            sasl_mechanisms: SaslMechanism::ALL.to_vec(),
+            sasl_max_receive_bytes: 512 * 1024,
+            failed_authentication_delay: Duration::from_millis(100),
+            super_users: Vec::new(),
+            allow_everyone_if_no_acl_found: None,
         }
     }
 
     /// The same with an ephemeral port on 127.0.0.1: what tests and the embedded mode use.
     pub fn ephemeral(data_dir: impl Into<PathBuf>) -> BrokerConfig {
         BrokerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            listeners: vec![ListenerConfig::plaintext(SocketAddr::from(([127, 0, 0, 1], 0)))],
             ..BrokerConfig::new(data_dir)
         }
+    }
+
+    /// Replaces the listeners with one PLAINTEXT listener on `addr` (the `--listen` flag).
+    pub fn with_listen(mut self, addr: SocketAddr) -> BrokerConfig {
+        self.listeners = vec![ListenerConfig::plaintext(addr)];
+        self
     }
 }

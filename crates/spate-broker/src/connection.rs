@@ -25,8 +25,10 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 use crate::dispatch;
+use crate::listeners::BoundListener;
 use crate::memory_budget::{Grant, MemoryBudget};
 use crate::reply::Dispatched;
+use crate::sasl::authenticator::{Authenticator, SaslSettings, Step};
 use crate::session::Session;
 use crate::state::BrokerState;
 
@@ -55,12 +57,17 @@ impl Activity {
 
 pub(crate) async fn serve(
     socket: TcpStream,
+    listener: Arc<BoundListener>,
     state: Arc<BrokerState>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let peer = socket.peer_addr()?;
-    let session = Session {
+    // SASL listeners: only the exchange until it succeeds, and small frames until then.
+    let mut authenticator = listener.protocol.uses_sasl().then(Authenticator::new);
+    let mut session = Session {
         peer,
+        principal: crate::session::ANONYMOUS.to_string(),
+        listener,
         replies: MemoryBudget::new(state.config.connection_reply_bytes),
     };
     let activity = Arc::new(Activity {
@@ -92,7 +99,12 @@ pub(crate) async fn serve(
             }
             frame = async {
                 session.replies.wait_below_limit().await;
-                read_frame(&mut rd, &mut buf, &state, &activity).await
+                let max = if authenticator.is_some() {
+                    state.config.sasl_max_receive_bytes
+                } else {
+                    state.config.max_request_bytes
+                };
+                read_frame(&mut rd, &mut buf, max, &state, &activity).await
             } => frame,
         };
         let (frame, _request_bytes) = match frame {
@@ -101,6 +113,41 @@ pub(crate) async fn serve(
             Err(e) => break Err(e),
         };
         let (reply_tx, reply_rx) = oneshot::channel();
+        let frame = match authenticator.as_mut() {
+            None => frame,
+            Some(auth) => match auth.handle(&sasl_settings(&state), frame).await {
+                Step::Dispatch(frame) => frame,
+                Step::Reply(reply) => {
+                    let _ = reply_tx.send(Some(reply));
+                    if tx.send(reply_rx).await.is_err() {
+                        break Ok(());
+                    }
+                    continue;
+                }
+                Step::Authenticated { reply, user } => {
+                    tracing::info!(%peer, listener = %session.listener.name, %user, "authenticated");
+                    session.principal = format!("User:{user}");
+                    authenticator = None;
+                    let _ = reply_tx.send(Some(reply));
+                    if tx.send(reply_rx).await.is_err() {
+                        break Ok(());
+                    }
+                    continue;
+                }
+                Step::Failed { reply, reason } => {
+                    tracing::warn!(%peer, listener = %session.listener.name, "authentication failed: {reason}");
+                    // Throttles guessing: one try per connection, each answered late.
+                    tokio::time::sleep(state.config.failed_authentication_delay).await;
+                    let _ = reply_tx.send(Some(reply));
+                    let _ = tx.send(reply_rx).await;
+                    break Ok(());
+                }
+                Step::Close(reason) => {
+                    tracing::info!(%peer, "closing unauthenticated connection: {reason}");
+                    break Ok(());
+                }
+            },
+        };
         match dispatch::handle(&state, frame, &session) {
             Dispatched::Reply(bytes) => {
                 let _ = reply_tx.send(Some(bytes));
@@ -145,10 +192,10 @@ pub(crate) async fn serve(
 async fn read_frame(
     rd: &mut OwnedReadHalf,
     buf: &mut BytesMut,
+    max: usize,
     state: &BrokerState,
     activity: &Activity,
 ) -> std::io::Result<Option<(Bytes, Grant)>> {
-    let max = state.config.max_request_bytes;
     while buf.len() < 4 {
         buf.reserve(READ_CHUNK);
         if !read_more(rd, buf, state, activity).await? {
@@ -160,7 +207,10 @@ async fn read_frame(
     if len < 8 || len as usize > max {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("request frame of {len} bytes is outside [8, {max}] (socket.request.max.bytes)"),
+            format!(
+                "request frame of {len} bytes is outside [8, {max}] (socket.request.max.bytes, or \
+                 sasl.server.max.receive.size before authentication)"
+            ),
         ));
     }
     let need = 4 + len as usize;
@@ -207,6 +257,14 @@ async fn read_more(
         return Err(std::io::ErrorKind::UnexpectedEof.into());
     }
     Ok(read > 0)
+}
+
+fn sasl_settings(state: &BrokerState) -> SaslSettings<'_> {
+    SaslSettings {
+        credentials: &state.credentials,
+        mechanisms: &state.config.sasl_mechanisms,
+        secret: &state.sasl_secret,
+    }
 }
 
 async fn write_replies(

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
-use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+use kafka_protocol::messages::{
+    ApiKey, RequestKind, ResponseKind, SaslAuthenticateResponse, SaslHandshakeResponse,
+};
+use kafka_protocol::protocol::StrBytes;
 
 use crate::codec::{DecodedRequest, RequestContext, decode_request};
 use crate::handlers;
@@ -42,7 +45,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         ),
         RequestKind::Metadata(r) => reply(
             ctx,
-            handlers::metadata::handle(state, r, version).map(ResponseKind::Metadata),
+            handlers::metadata::handle(state, &session.listener, r, version).map(ResponseKind::Metadata),
         ),
         RequestKind::Produce(r) => handlers::produce::handle(state, r, ctx),
         RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
@@ -89,7 +92,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         RequestKind::FindCoordinator(r) => reply(
             ctx,
             Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
-                state, r, version,
+                state,
+                &session.listener,
+                r,
+                version,
             ))),
         ),
         RequestKind::InitProducerId(r) if r.transactional_id.is_some() => {
@@ -176,6 +182,38 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         RequestKind::OffsetDelete(r) => reply(
             ctx,
             Ok(ResponseKind::OffsetDelete(handlers::offsets::delete(state, r))),
+        ),
+        // The exchange happens before dispatch, on SASL listeners only (Kafka's answer here).
+        RequestKind::SaslHandshake(_) => encode(
+            ctx,
+            ResponseKind::SaslHandshake(
+                SaslHandshakeResponse::default().with_error_code(ResponseError::IllegalSaslState.code()),
+            ),
+            64,
+        ),
+        RequestKind::SaslAuthenticate(_) => encode(
+            ctx,
+            ResponseKind::SaslAuthenticate(
+                SaslAuthenticateResponse::default()
+                    .with_error_code(ResponseError::IllegalSaslState.code())
+                    .with_error_message(Some(StrBytes::from_static_str(
+                        "not expected: the connection is not in a SASL exchange",
+                    ))),
+            ),
+            128,
+        ),
+        // Credential changes are fsynced: off the async workers.
+        RequestKind::AlterUserScramCredentials(r) => {
+            let principal = session.principal.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::AlterUserScramCredentials(handlers::scram_credentials::alter(s, &principal, r))
+            })
+        }
+        RequestKind::DescribeUserScramCredentials(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeUserScramCredentials(
+                handlers::scram_credentials::describe(state, &session.principal, r),
+            )),
         ),
         other => Dispatched::Close(format!("no handler for {:?}", std::mem::discriminant(&other))),
     }

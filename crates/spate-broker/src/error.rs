@@ -4,9 +4,9 @@ use std::path::PathBuf;
 /// ([`crate::local`]). Per-request failures are Kafka error codes in responses, never this type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {listener}: {source}")]
     Bind {
-        addr: std::net::SocketAddr,
+        listener: String,
         #[source]
         source: std::io::Error,
     },
@@ -20,6 +20,15 @@ pub enum Error {
     Log(#[from] spate_log::Error),
     #[error("corrupt broker state in {path}: {reason}")]
     CorruptState { path: PathBuf, reason: String },
+    #[error("invalid broker property {key}={value:?} ({origin}): {reason}")]
+    Property {
+        key: String,
+        value: String,
+        origin: String,
+        reason: String,
+    },
+    #[error("invalid SCRAM credential: {0}")]
+    InvalidCredential(String),
     #[error("invalid broker config: {0}")]
     Config(String),
     /// An in-process read found the broker shut down (look it up again with

@@ -6,13 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use spate_log::{LogStore, StoreConfig};
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::now_ms;
+use crate::listeners::{self, BoundListener};
 use crate::state::BrokerState;
 use crate::{BrokerConfig, Error, Result, connection, file_limits};
+
+/// A connection accepted on one of the listeners.
+type Accepted = (TcpStream, SocketAddr, Arc<BoundListener>);
 
 /// Entry point of the broker as a library.
 #[derive(Debug)]
@@ -22,16 +26,24 @@ impl Broker {
     /// Opens (recovering) the data directory, binds the listener and starts serving in the
     /// current tokio runtime. Returns once the broker accepts connections.
     pub async fn start(config: BrokerConfig) -> Result<BrokerHandle> {
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| Error::Bind {
-                addr: config.listen,
+        listeners::validate(&config.listeners).map_err(Error::Config)?;
+        let mut bound = Vec::new();
+        let mut sockets = Vec::new();
+        for l in &config.listeners {
+            let host = if l.host.is_empty() {
+                "0.0.0.0"
+            } else {
+                l.host.as_str()
+            };
+            let bind_err = |source| Error::Bind {
+                listener: l.endpoint(),
                 source,
-            })?;
-        let local_addr = listener.local_addr().map_err(|source| Error::Bind {
-            addr: config.listen,
-            source,
-        })?;
+            };
+            let socket = TcpListener::bind((host, l.port)).await.map_err(bind_err)?;
+            let local_addr = socket.local_addr().map_err(bind_err)?;
+            bound.push(Arc::new(BoundListener::new(l, local_addr)));
+            sockets.push(socket);
+        }
         // Before recovery opens every segment.
         file_limits::raise_to_hard_limit();
         let log_dir = config.data_dir.join("log");
@@ -42,18 +54,33 @@ impl Broker {
         let store = tokio::task::spawn_blocking(move || LogStore::open(log_dir, store_config))
             .await
             .map_err(|e| Error::Config(format!("recovery task failed: {e}")))??;
-        let state = Arc::new(BrokerState::new(config, local_addr, Arc::new(store))?);
-        let mut addresses = vec![
-            local_addr.to_string(),
-            format!("{}:{}", state.advertised_host, local_addr.port()),
-        ];
+        let state = Arc::new(BrokerState::new(config, Arc::new(store))?);
+        // In-process readers (the Kafka source's direct path) find this broker by any address
+        // a client would be given; code in this process is trusted like the broker itself.
+        let mut addresses: Vec<String> = bound
+            .iter()
+            .flat_map(|l| [l.local_addr.to_string(), l.bootstrap()])
+            .collect();
+        addresses.sort();
         addresses.dedup();
         crate::local::register(addresses, &state);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(serve(listener, state.clone(), stop_rx));
-        tracing::info!(%local_addr, data_dir = %state.config.data_dir.display(), "broker listening");
+        let (accepted_tx, accepted_rx) = mpsc::channel(64);
+        let mut acceptors = JoinSet::new();
+        for (socket, listener) in sockets.into_iter().zip(&bound) {
+            tracing::info!(
+                listener = %listener.name,
+                protocol = %listener.protocol,
+                local_addr = %listener.local_addr,
+                advertised = %listener.bootstrap(),
+                "listening"
+            );
+            acceptors.spawn(accept(socket, listener.clone(), accepted_tx.clone()));
+        }
+        let task = tokio::spawn(serve(accepted_rx, acceptors, state.clone(), stop_rx));
+        tracing::info!(data_dir = %state.config.data_dir.display(), "broker started");
         Ok(BrokerHandle {
-            local_addr,
+            listeners: bound,
             state,
             stop_tx,
             task,
@@ -65,20 +92,40 @@ impl Broker {
 /// runtime ends, without the final fsync.
 #[derive(Debug)]
 pub struct BrokerHandle {
-    local_addr: SocketAddr,
+    /// In the configured order; never empty.
+    listeners: Vec<Arc<BoundListener>>,
     state: Arc<BrokerState>,
     stop_tx: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl BrokerHandle {
-    /// The address the broker listens on (with the real port when 0 was asked for).
+    /// The address the first listener is bound to (with the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.listeners[0].local_addr
     }
-    /// `host:port` for a client's `bootstrap.servers`.
+    /// `host:port` of the first listener for a client's `bootstrap.servers`.
     pub fn bootstrap_servers(&self) -> String {
-        format!("{}:{}", self.state.advertised_host, self.local_addr.port())
+        self.listeners[0].bootstrap()
+    }
+    /// The address the listener named `name` is bound to.
+    pub fn listener_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.listener(name).map(|l| l.local_addr)
+    }
+    /// `host:port` (as advertised) of the listener named `name`.
+    pub fn bootstrap_servers_of(&self, name: &str) -> Option<String> {
+        self.listener(name).map(|l| l.bootstrap())
+    }
+    /// Every listener as `NAME://host:port` with its advertised address, for start-up output.
+    pub fn listener_summary(&self) -> Vec<(String, crate::SecurityProtocol, String)> {
+        self.listeners
+            .iter()
+            .map(|l| (l.name.clone(), l.protocol, l.bootstrap()))
+            .collect()
+    }
+    fn listener(&self, name: &str) -> Option<&Arc<BoundListener>> {
+        let name = name.to_ascii_uppercase();
+        self.listeners.iter().find(|l| l.name == name)
     }
     /// The storage under the broker (tests inspect it; the CLI reports from it).
     pub fn store(&self) -> &Arc<LogStore> {
@@ -100,7 +147,30 @@ impl BrokerHandle {
     }
 }
 
-async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::Receiver<bool>) {
+/// Accepts connections on one listener and hands them to [`serve`] until it stops listening.
+async fn accept(socket: TcpListener, listener: Arc<BoundListener>, to: mpsc::Sender<Accepted>) {
+    loop {
+        match socket.accept().await {
+            Ok((stream, peer)) => {
+                if to.send((stream, peer, listener.clone())).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!(listener = %listener.name, "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn serve(
+    mut accepted: mpsc::Receiver<Accepted>,
+    mut acceptors: JoinSet<()>,
+    state: Arc<BrokerState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     // Open connections per client address (max.connections.per.ip); a connection task returns
     // its address when it ends.
@@ -114,8 +184,8 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
     loop {
         tokio::select! {
             _ = stop.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
+            next = accepted.recv() => match next {
+                Some((socket, peer, listener)) => {
                     let from_ip = per_ip.get(&peer.ip()).copied().unwrap_or(0);
                     if from_ip >= state.config.max_connections_per_ip
                         || connections.len() >= state.config.max_connections
@@ -136,17 +206,13 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
                     let state = state.clone();
                     let stop = stop.clone();
                     connections.spawn(async move {
-                        if let Err(e) = connection::serve(socket, state, stop).await {
+                        if let Err(e) = connection::serve(socket, listener, state, stop).await {
                             tracing::debug!(%peer, "connection closed: {e}");
                         }
                         peer.ip()
                     });
                 }
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                None => break,
             },
             _ = maintenance.tick() => {
                 if maintenance_running.as_ref().is_none_or(|t| t.is_finished()) {
@@ -175,7 +241,9 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
             }
         }
     }
-    drop(listener);
+    // Stop listening: the sockets close with their acceptor tasks.
+    acceptors.shutdown().await;
+    drop(accepted);
     // Connections stop reading at the stop signal and finish the requests they have; give them a
     // moment before cutting the rest off.
     let drain = async { while connections.join_next().await.is_some() {} };

@@ -1,13 +1,22 @@
 //! What a handler knows of the connection a request came on.
 
+/// The principal of connections on PLAINTEXT listeners (Kafka's name).
+pub(crate) const ANONYMOUS: &str = "User:ANONYMOUS";
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::listeners::BoundListener;
 use crate::memory_budget::MemoryBudget;
 
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) peer: SocketAddr,
+    /// The listener it was accepted on (what Metadata advertises to it, how it authenticates).
+    pub(crate) listener: Arc<BoundListener>,
+    /// Who the client is: `User:ANONYMOUS` on PLAINTEXT listeners, `User:NAME` once a SASL
+    /// exchange succeeded (nothing but ApiVersions is dispatched before that).
+    pub(crate) principal: String,
     /// Bytes of this connection's replies built but not yet written to the socket.
     pub(crate) replies: Arc<MemoryBudget>,
 }

@@ -1,6 +1,5 @@
 //! What every connection shares: storage, configuration, id allocation, append notifications.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use spate_log::LogStore;
@@ -9,6 +8,7 @@ use tokio::sync::watch;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
+use crate::sasl::credentials::CredentialStore;
 use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
@@ -16,10 +16,12 @@ use crate::{BrokerConfig, Result, state_file};
 #[derive(Debug)]
 pub(crate) struct BrokerState {
     pub(crate) config: BrokerConfig,
-    pub(crate) advertised_host: String,
-    pub(crate) port: u16,
     pub(crate) cluster_id: String,
     pub(crate) store: Arc<LogStore>,
+    /// SCRAM credentials, also what PLAIN checks passwords against.
+    pub(crate) credentials: Arc<CredentialStore>,
+    /// Random per start: keys the made-up salts of unknown SCRAM users.
+    pub(crate) sasl_secret: [u8; 16],
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) syncer: Syncer,
@@ -33,7 +35,7 @@ pub(crate) struct BrokerState {
 }
 
 impl BrokerState {
-    pub(crate) fn new(config: BrokerConfig, local_addr: SocketAddr, store: Arc<LogStore>) -> Result<Self> {
+    pub(crate) fn new(config: BrokerConfig, store: Arc<LogStore>) -> Result<Self> {
         let broker_dir = config.data_dir.join("broker");
         let cluster_id_path = broker_dir.join("cluster-id");
         let cluster_id = match state_file::read(&cluster_id_path)? {
@@ -49,22 +51,15 @@ impl BrokerState {
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
         // A restart resolves every transaction it interrupted before serving anyone.
         txn.resolve(&store, &groups, crate::clock::now_ms(), true);
-        let advertised_host = config.advertised_host.clone().unwrap_or_else(|| {
-            let ip = local_addr.ip();
-            if ip.is_unspecified() {
-                "127.0.0.1".to_string()
-            } else {
-                ip.to_string()
-            }
-        });
+        let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {
             config,
-            advertised_host,
-            port: local_addr.port(),
             cluster_id,
             store,
+            credentials,
+            sasl_secret: *uuid::Uuid::new_v4().as_bytes(),
             producer_ids,
             groups,
             syncer: Syncer::start().map_err(|source| crate::Error::Io {

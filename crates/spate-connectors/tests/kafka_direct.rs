@@ -390,8 +390,7 @@ fn direct_reader_reads_on_after_the_broker_restarts() {
     );
     rt.block_on(first.shutdown()).unwrap();
     assert!(read(&mut s, None, Duration::from_millis(200)).is_empty());
-    let mut config = BrokerConfig::ephemeral(dir.path());
-    config.listen = addr;
+    let config = BrokerConfig::ephemeral(dir.path()).with_listen(addr);
     let second = rt.block_on(Broker::start(config)).unwrap();
     send(&producer(&bs, &[]), "t", 0, &values("after", 20));
     assert_eq!(text(&read(&mut s, Some(20), Duration::ZERO)), values("after", 20));

@@ -66,8 +66,7 @@ impl Server {
             Some(b) => (b.clone(), None),
             None => {
                 let dir = config.data_dir.join("broker");
-                let mut broker_config = BrokerConfig::new(&dir);
-                broker_config.listen = config.kafka_listen;
+                let broker_config = BrokerConfig::new(&dir).with_listen(config.kafka_listen);
                 let broker = Broker::start(broker_config).await.map_err(|e| {
                     ServerError::Start(format!("starting the broker in {}: {e}", dir.display()))
                 })?;

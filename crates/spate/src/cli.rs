@@ -45,6 +45,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
+    /// Manage SASL/SCRAM users in a broker's data directory (with the broker stopped, e.g. the
+    /// first super user before the first start).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -593,19 +599,33 @@ pub struct WindowCountArgs {
 
 #[derive(Debug, Args)]
 pub struct BrokerArgs {
-    /// Address to listen on (port 0 picks a free port, printed at start-up).
-    #[arg(long, default_value = "127.0.0.1:9092")]
-    pub listen: SocketAddr,
-    /// Directory for all durable state.
-    #[arg(long, default_value = "spate-data")]
-    pub data_dir: PathBuf,
-    /// Host name advertised to clients (defaults to the listen address).
+    /// Kafka broker properties file (server.properties): listeners, log.dirs, num.partitions,
+    /// log.retention.*, sasl.enabled.mechanisms, ... Flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one broker property, KEY=VALUE (repeatable), e.g. num.partitions=3.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Address of a single PLAINTEXT listener (port 0 picks a free port, printed at start-up)
+    /// [default: 127.0.0.1:9092].
+    #[arg(long, conflicts_with = "listener")]
+    pub listen: Option<SocketAddr>,
+    /// A listener NAME=PROTOCOL://HOST:PORT (repeatable; PLAINTEXT or SASL_PLAINTEXT), e.g.
+    /// EXTERNAL=SASL_PLAINTEXT://0.0.0.0:9093. Replaces `listeners` from the file.
+    #[arg(long, value_name = "NAME=PROTOCOL://HOST:PORT")]
+    pub listener: Vec<String>,
+    /// Directory for all durable state (log.dirs) [default: spate-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Host name advertised to clients on every listener without an advertised.listeners entry
+    /// (defaults to the listen address).
     #[arg(long)]
     pub advertised_host: Option<String>,
-    /// Partitions of auto-created topics.
-    #[arg(long, value_parser = parse_partitions, default_value = "1")]
-    pub default_partitions: i32,
-    /// Do not create unknown topics when clients ask for their metadata.
+    /// Partitions of auto-created topics (num.partitions) [default: 1].
+    #[arg(long, value_parser = parse_partitions)]
+    pub default_partitions: Option<i32>,
+    /// Do not create unknown topics when clients ask for their metadata
+    /// (auto.create.topics.enable=false).
     #[arg(long)]
     pub no_auto_create_topics: bool,
 }
@@ -615,6 +635,48 @@ pub struct ClientArgs {
     /// Kafka bootstrap servers (Spate or any Kafka cluster).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub bootstrap: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Add a user or set a new password (a fresh salt each time). Against a running broker,
+    /// use a Kafka admin client's AlterUserScramCredentials (this command edits files).
+    Add {
+        /// User name (the principal is User:NAME).
+        name: String,
+        /// SCRAM-SHA-256 or SCRAM-SHA-512 (SASL/PLAIN logins check against either).
+        #[arg(long, default_value = "SCRAM-SHA-512")]
+        mechanism: String,
+        /// PBKDF2 iterations (4096 to 16384).
+        #[arg(long, default_value = "4096")]
+        iterations: u32,
+        /// Read the password from stdin (one line; the trailing newline is dropped).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+    /// Remove a user's credential for one mechanism, or all of them.
+    Delete {
+        name: String,
+        /// Only this mechanism's credential.
+        #[arg(long)]
+        mechanism: Option<String>,
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+    /// Users and their mechanisms (never secrets).
+    List {
+        #[command(flatten)]
+        store: UserStoreArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UserStoreArgs {
+    /// The broker's data directory (log.dirs); the broker must not be running.
+    #[arg(long)]
+    pub data_dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

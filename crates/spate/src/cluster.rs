@@ -36,7 +36,9 @@ impl Cluster {
             });
         }
         let mut config = BrokerConfig::new(data_dir);
-        config.listen = ([127, 0, 0, 1], 0).into();
+        config.listeners = vec![spate_broker::ListenerConfig::plaintext(
+            ([127, 0, 0, 1], 0).into(),
+        )];
         let broker = runtime
             .block_on(Broker::start(config))
             .with_context(|| format!("starting the embedded broker in {}", data_dir.display()))?;

@@ -6,16 +6,19 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 
+use crate::listeners::BoundListener;
 use crate::state::BrokerState;
 
+/// Answers with the broker's address on the listener the request came on.
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
+    listener: &BoundListener,
     req: FindCoordinatorRequest,
     version: i16,
 ) -> FindCoordinatorResponse {
     let node = BrokerId(state.config.node_id);
-    let host = StrBytes::from_string(state.advertised_host.clone());
-    let port = i32::from(state.port);
+    let host = StrBytes::from_string(listener.advertised_host.clone());
+    let port = i32::from(listener.advertised_port);
     if version >= 4 {
         // v4+ asks for a batch of keys and answers per key.
         let coordinators = req

@@ -11,6 +11,7 @@ use kafka_protocol::protocol::StrBytes;
 use spate_log::Topic;
 
 use crate::error_codes::code_of;
+use crate::listeners::BoundListener;
 use crate::state::BrokerState;
 
 /// Topics one Metadata request may auto-create. Creating a topic opens files and writes
@@ -19,16 +20,19 @@ use crate::state::BrokerState;
 /// LEADER_NOT_AVAILABLE (retriable), so clients ask again and get them created then.
 const MAX_AUTO_CREATE_PER_REQUEST: usize = 64;
 
+/// Describes the broker as the listener the request came on advertises it (clients must
+/// reconnect through that same listener).
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
+    listener: &BoundListener,
     req: MetadataRequest,
     version: i16,
 ) -> Result<MetadataResponse, String> {
     let node = BrokerId(state.config.node_id);
     let broker = MetadataResponseBroker::default()
         .with_node_id(node)
-        .with_host(StrBytes::from_string(state.advertised_host.clone()))
-        .with_port(i32::from(state.port));
+        .with_host(StrBytes::from_string(listener.advertised_host.clone()))
+        .with_port(i32::from(listener.advertised_port));
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     let all = match &req.topics {
         None => true,

@@ -17,6 +17,7 @@ pub(crate) mod list_transactions;
 pub(crate) mod metadata;
 pub(crate) mod offsets;
 pub(crate) mod produce;
+pub(crate) mod scram_credentials;
 pub(crate) mod topics;
 pub(crate) mod txn_offset_commit;
 pub(crate) mod write_txn_markers;

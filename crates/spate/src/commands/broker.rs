@@ -1,40 +1,203 @@
 //! `spate broker`: the broker in the foreground until SIGINT/SIGTERM.
+//!
+//! Settings stack up in this order, later winning: defaults, the `--config` file (Kafka's
+//! `server.properties` names), `--set` overrides, then the dedicated flags.
 
 use std::io::Write;
+use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
-use spate_broker::{Broker, BrokerConfig};
+use anyhow::{Context, Result, bail};
+use spate_broker::{Broker, BrokerConfig, ListenerConfig, NotApplied, Setting, properties};
 
 use crate::cli::BrokerArgs;
 
 pub async fn run(args: BrokerArgs) -> Result<()> {
-    ensure!(
-        args.default_partitions >= 1,
-        "--default-partitions must be at least 1 (got {})",
-        args.default_partitions
-    );
-    let mut config = BrokerConfig::new(&args.data_dir);
-    config.listen = args.listen;
-    config.advertised_host = args.advertised_host;
-    config.default_partitions = args.default_partitions;
-    config.auto_create_topics = !args.no_auto_create_topics;
-    let broker = Broker::start(config).await.with_context(|| {
-        format!(
-            "cannot start the broker with data dir {}",
-            args.data_dir.display()
-        )
-    })?;
-    // The one start-up line; scripts parse the address from it.
+    let config = config_of(&args)?;
+    let data_dir = config.data_dir.clone();
+    let broker = Broker::start(config)
+        .await
+        .with_context(|| format!("cannot start the broker with data dir {}", data_dir.display()))?;
+    // The one start-up line; scripts parse the addresses from it (the first listener's right
+    // after "on", every listener as NAME=PROTOCOL://HOST:PORT at the end). A single write: test
+    // harnesses read one line and close the pipe.
+    let listeners: Vec<String> = broker
+        .listener_summary()
+        .into_iter()
+        .map(|(name, protocol, address)| format!("{name}={protocol}://{address}"))
+        .collect();
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "spate broker listening on {} (data dir {})",
+        "spate broker listening on {} (data dir {}; listeners {})",
         broker.bootstrap_servers(),
-        args.data_dir.display()
+        data_dir.display(),
+        listeners.join(" ")
     )?;
     out.flush()?;
     crate::cluster::shutdown_signal().await?;
     tracing::info!("shutting down");
     broker.shutdown().await.context("shutting down the broker")?;
     Ok(())
+}
+
+/// The broker's settings from the file, the overrides and the flags.
+pub fn config_of(args: &BrokerArgs) -> Result<BrokerConfig> {
+    let mut config = BrokerConfig::new("spate-data");
+    let mut settings = Vec::new();
+    if let Some(path) = &args.config {
+        settings.extend(read_file(path)?);
+    }
+    for kv in &args.set {
+        let Some((key, value)) = kv.split_once('=') else {
+            bail!("--set {kv:?} is not KEY=VALUE");
+        };
+        settings.push(Setting::new(key.trim(), value, "--set"));
+    }
+    let not_applied = config.apply_properties(&settings)?;
+    report(&not_applied);
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(addr) = args.listen {
+        config = config.with_listen(addr);
+    }
+    if !args.listener.is_empty() {
+        config.listeners = args
+            .listener
+            .iter()
+            .map(|spec| {
+                ListenerConfig::parse_flag(spec).map_err(|e| anyhow::anyhow!("--listener {spec}: {e}"))
+            })
+            .collect::<Result<_>>()?;
+    }
+    if let Some(host) = &args.advertised_host {
+        for l in &mut config.listeners {
+            if l.advertised.is_none() {
+                l.advertised = Some((host.clone(), 0));
+            }
+        }
+    }
+    if let Some(n) = args.default_partitions {
+        config.default_partitions = n;
+    }
+    if args.no_auto_create_topics {
+        config.auto_create_topics = false;
+    }
+    Ok(config)
+}
+
+fn read_file(path: &Path) -> Result<Vec<Setting>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.display();
+    let entries =
+        properties::parse(&text).with_context(|| format!("{name} is not a valid properties file"))?;
+    Ok(entries
+        .into_iter()
+        .map(|p| Setting::new(p.key, p.value, format!("{name} line {}", p.line)))
+        .collect())
+}
+
+/// Each key that was not applied is named once.
+fn report(not_applied: &NotApplied) {
+    if !not_applied.no_effect.is_empty() {
+        tracing::info!(
+            "ignoring broker properties without effect on a single-node Spate broker: {}",
+            not_applied.no_effect.join(", ")
+        );
+    }
+    for key in &not_applied.unknown {
+        tracing::warn!("unknown broker property {key} ignored");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn config(args: &[&str]) -> Result<BrokerConfig> {
+        let cli = Cli::try_parse_from(
+            std::iter::once("spate")
+                .chain(std::iter::once("broker"))
+                .chain(args.iter().copied()),
+        )?;
+        let Command::Broker(b) = cli.command else {
+            unreachable!("parsed as broker")
+        };
+        config_of(&b)
+    }
+
+    #[test]
+    fn file_then_set_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.properties");
+        std::fs::write(
+            &file,
+            "log.dirs=/from/file\nnum.partitions=2\nlisteners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0\n",
+        )
+        .unwrap();
+        let f = file.to_str().unwrap();
+        let c = config(&["--config", f, "--set", "num.partitions=5"]).unwrap();
+        assert_eq!(c.data_dir, Path::new("/from/file"));
+        assert_eq!(c.default_partitions, 5);
+        assert_eq!(c.listeners.len(), 2);
+        let c = config(&[
+            "--config",
+            f,
+            "--data-dir",
+            "/flag",
+            "--default-partitions",
+            "7",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        assert_eq!(c.data_dir, Path::new("/flag"));
+        assert_eq!(c.default_partitions, 7);
+        assert_eq!(c.listeners.len(), 1);
+        // --advertised-host fills listeners without an advertised.listeners entry; port 0 means
+        // the bound port.
+        let c = config(&[
+            "--config",
+            f,
+            "--set",
+            "advertised.listeners=PLAINTEXT://public:9092",
+            "--advertised-host",
+            "h",
+        ])
+        .unwrap();
+        assert_eq!(c.listeners[0].advertised, Some(("public".to_string(), 9092)));
+        assert_eq!(c.listeners[1].advertised, Some(("h".to_string(), 0)));
+        // Today's defaults when nothing is given.
+        let c = config(&[]).unwrap();
+        assert_eq!(c.data_dir, Path::new("spate-data"));
+        assert_eq!(c.listeners[0].endpoint(), "PLAINTEXT://127.0.0.1:9092");
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("server.properties");
+        std::fs::write(&file, "# ok\nnum.partitions=none\n").unwrap();
+        let e = config(&["--config", file.to_str().unwrap()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("num.partitions") && e.contains("line 2"), "{e}");
+        let e = config(&["--set", "auto.create.topics.enable=maybe"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("auto.create.topics.enable") && e.contains("--set"),
+            "{e}"
+        );
+        assert!(config(&["--set", "novalue"]).is_err());
+        assert!(
+            config(&["--listener", "X=SSL://127.0.0.1:0"]).is_ok(),
+            "TLS is refused at start, not parse"
+        );
+        assert!(config(&["--listener", "nonsense"]).is_err());
+        assert!(config(&["--listen", "127.0.0.1:1", "--listener", "PLAINTEXT://127.0.0.1:2"]).is_err());
+    }
 }

@@ -14,6 +14,7 @@ mod server;
 mod sql;
 mod topics;
 mod transactions;
+mod users;
 
 use anyhow::{Context, Result};
 
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Example { example } => return example::run(example),
         Command::Demo(args) => return demo::run(args),
         Command::Sql(args) => return sql::run(args),
+        Command::Users { action } => return users::run(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -42,7 +44,11 @@ pub fn run(command: Command) -> Result<()> {
             Command::Consume(args) => consume::run(args).await,
             Command::Server(args) => server::run(args).await,
             Command::Jobs { action } => jobs::run(action).await,
-            Command::Bench { .. } | Command::Example { .. } | Command::Demo(_) | Command::Sql(_) => {
+            Command::Bench { .. }
+            | Command::Example { .. }
+            | Command::Demo(_)
+            | Command::Sql(_)
+            | Command::Users { .. } => {
                 unreachable!("handled above")
             }
         }

@@ -24,6 +24,13 @@ impl Broker {
         Broker::spawn(command, log_path)
     }
 
+    /// A broker started with `args` after `broker --data-dir DIR` (e.g. its listeners).
+    pub fn start_with_args(data_dir: &Path, log_path: &Path, args: &[&str]) -> Broker {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
+        command.arg("broker").arg("--data-dir").arg(data_dir).args(args);
+        Broker::spawn(command, log_path)
+    }
+
     /// The same under a hard open-file limit (`ulimit -Hn`), set by a shell that then execs it.
     pub fn start_with_file_limit(data_dir: &Path, log_path: &Path, nofile: u64) -> Broker {
         let mut command = Command::new("bash");

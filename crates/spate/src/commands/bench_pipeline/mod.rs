@@ -76,7 +76,9 @@ impl BenchCluster {
             .context("starting the async runtime")?;
         let dir = tempfile::tempdir().context("creating a temporary directory")?;
         let mut config = BrokerConfig::new(dir.path().join("broker"));
-        config.listen = ([127, 0, 0, 1], 0).into();
+        config.listeners = vec![spate_broker::ListenerConfig::plaintext(
+            ([127, 0, 0, 1], 0).into(),
+        )];
         let broker = runtime
             .block_on(Broker::start(config))
             .context("starting the embedded broker")?;

@@ -1,0 +1,11 @@
+//! SASL authentication on SASL listeners: the per-connection exchange ([`authenticator`]),
+//! PLAIN and SCRAM, the mechanism names, and the credential store.
+
+pub(crate) mod authenticator;
+pub mod credentials;
+pub(crate) mod mechanism;
+mod plain;
+pub(crate) mod scram;
+
+pub use mechanism::SaslMechanism;
+pub use scram::ScramCredential;

@@ -1,0 +1,493 @@
+//! Kafka's broker property names (`server.properties`, `--override`) applied to a
+//! [`BrokerConfig`], so an operator's existing file means the same here.
+//!
+//! Contracts: settings apply in order and a later one replaces an earlier one of the same key
+//! (a file, then `--set` overrides); each key is applied once, after merging, so precedences
+//! such as `log.retention.ms` over `log.retention.hours` hold whatever the order; an invalid
+//! value is an [`Error::Property`] naming the key and where it came from, and nothing is
+//! applied then. Keys that mean nothing to a single-node broker (replication, thread counts,
+//! ZooKeeper/KRaft) are reported as without effect; the rest that Spate does not know are
+//! reported as unknown. The caller decides how to tell the operator.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::listeners::{self, ListenerConfig};
+use crate::sasl::mechanism::SaslMechanism;
+use crate::{BrokerConfig, Error, Result};
+
+/// One `key=value` and where it came from (`server.properties line 12`, `--set`), for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    /// Kafka broker property name.
+    pub key: String,
+    /// Its value as written (blanks around it are ignored, as Kafka does).
+    pub value: String,
+    /// Where it was written, as error messages should name it.
+    pub origin: String,
+}
+
+impl Setting {
+    /// A setting from `origin`.
+    pub fn new(key: impl Into<String>, value: impl Into<String>, origin: impl Into<String>) -> Setting {
+        Setting {
+            key: key.into(),
+            value: value.into(),
+            origin: origin.into(),
+        }
+    }
+}
+
+/// Keys that were accepted but not applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotApplied {
+    /// Known Kafka keys that have no effect on a single-node Spate broker.
+    pub no_effect: Vec<String>,
+    /// Keys Spate does not know (typos, or features it lacks).
+    pub unknown: Vec<String>,
+}
+
+/// Kafka broker keys that a single node with no replication or separate thread pools ignores.
+const NO_EFFECT: &[&str] = &[
+    "broker.rack",
+    "controller.listener.names",
+    "controller.quorum.bootstrap.servers",
+    "controller.quorum.voters",
+    "default.replication.factor",
+    "delete.topic.enable",
+    "group.initial.rebalance.delay.ms",
+    "inter.broker.listener.name",
+    "log.retention.check.interval.ms",
+    "metadata.log.dir",
+    "min.insync.replicas",
+    "num.io.threads",
+    "num.network.threads",
+    "num.recovery.threads.per.data.dir",
+    "num.replica.fetchers",
+    "offsets.topic.num.partitions",
+    "offsets.topic.replication.factor",
+    "process.roles",
+    "sasl.mechanism.inter.broker.protocol",
+    "security.inter.broker.protocol",
+    "socket.receive.buffer.bytes",
+    "socket.send.buffer.bytes",
+    "transaction.state.log.min.isr",
+    "transaction.state.log.num.partitions",
+    "transaction.state.log.replication.factor",
+    "unclean.leader.election.enable",
+    "zookeeper.connect",
+    "zookeeper.connection.timeout.ms",
+];
+
+/// Broker-level log keys and the topic-level key they default (`log.segment.bytes` is the
+/// default of `segment.bytes`). Retention and roll times in coarser units are handled apart.
+const LOG_DEFAULTS: &[(&str, &str)] = &[
+    ("log.segment.bytes", "segment.bytes"),
+    ("log.retention.bytes", "retention.bytes"),
+    ("message.max.bytes", "max.message.bytes"),
+    ("log.index.interval.bytes", "index.interval.bytes"),
+    ("log.flush.interval.messages", "flush.messages"),
+    ("log.flush.interval.ms", "flush.ms"),
+    ("log.message.timestamp.type", "message.timestamp.type"),
+    ("log.cleanup.policy", "cleanup.policy"),
+];
+
+/// Time keys in a unit, most precise first: the first one present wins, as in Kafka.
+const RETENTION_KEYS: &[(&str, u64)] = &[
+    ("log.retention.ms", 1),
+    ("log.retention.minutes", 60_000),
+    ("log.retention.hours", 3_600_000),
+];
+const ROLL_KEYS: &[(&str, u64)] = &[("log.roll.ms", 1), ("log.roll.hours", 3_600_000)];
+
+const LISTENER_KEYS: &[&str] = &[
+    "listeners",
+    "advertised.listeners",
+    "listener.security.protocol.map",
+];
+
+impl BrokerConfig {
+    /// Applies Kafka broker properties (see the module docs for the rules). On error nothing is
+    /// applied.
+    pub fn apply_properties(&mut self, settings: &[Setting]) -> Result<NotApplied> {
+        let mut merged: BTreeMap<&str, &Setting> = BTreeMap::new();
+        for s in settings {
+            merged.insert(s.key.trim(), s);
+        }
+        let mut next = self.clone();
+        let mut not_applied = NotApplied::default();
+        let mut log_overrides: Vec<(&Setting, String, String)> = Vec::new();
+        for (&key, &setting) in &merged {
+            let value = setting.value.trim();
+            let bad = |reason: String| property_error(setting, reason);
+            match key {
+                "log.dirs" | "log.dir" => {
+                    if key == "log.dir" && merged.contains_key("log.dirs") {
+                        continue; // log.dirs wins, as in Kafka
+                    }
+                    let dirs = list(value);
+                    match dirs.as_slice() {
+                        [one] => next.data_dir = PathBuf::from(one),
+                        [] => return Err(bad("no directory given".into())),
+                        _ => {
+                            return Err(bad(
+                                "Spate keeps its data in one directory; give exactly one".into()
+                            ));
+                        }
+                    }
+                }
+                "node.id" | "broker.id" => {
+                    if key == "broker.id" && merged.contains_key("node.id") {
+                        continue;
+                    }
+                    next.node_id = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as i32;
+                }
+                "num.partitions" => {
+                    next.default_partitions = int(value, 1, i64::from(i32::MAX)).map_err(bad)? as i32
+                }
+                "auto.create.topics.enable" => next.auto_create_topics = boolean(value).map_err(bad)?,
+                "socket.request.max.bytes" => {
+                    next.max_request_bytes = int(value, 8, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
+                "queued.max.request.bytes" => {
+                    // Kafka's -1 means unbounded; keep a bound anyway, the largest frame.
+                    let n = int(value, -1, i64::MAX).map_err(bad)?;
+                    next.request_memory_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+                }
+                "fetch.max.bytes" => {
+                    next.fetch_max_bytes = int(value, 1024, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
+                "connections.max.idle.ms" => next.connections_max_idle = millis(value).map_err(bad)?,
+                "max.connections.per.ip" => {
+                    next.max_connections_per_ip = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
+                "max.connections" => {
+                    next.max_connections = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
+                "sasl.enabled.mechanisms" => {
+                    let mut mechanisms = Vec::new();
+                    for name in list(value) {
+                        let m: SaslMechanism = name.parse().map_err(bad)?;
+                        if !mechanisms.contains(&m) {
+                            mechanisms.push(m);
+                        }
+                    }
+                    next.sasl_mechanisms = mechanisms;
+                }
+                "sasl.server.max.receive.size" => {
+                    next.sasl_max_receive_bytes = int(value, 64, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
+                "connection.failed.authentication.delay.ms" => {
+                    next.failed_authentication_delay = millis(value).map_err(bad)?
+                }
+                "super.users" => {
+                    let mut users = Vec::new();
+                    for p in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                        if !p.contains(':') {
+                            return Err(bad(format!("{p:?} is not a principal such as User:alice")));
+                        }
+                        users.push(p.to_string());
+                    }
+                    next.super_users = users;
+                }
+                "allow.everyone.if.no.acl.found" => {
+                    next.allow_everyone_if_no_acl_found = Some(boolean(value).map_err(bad)?)
+                }
+                k if LISTENER_KEYS.contains(&k) => {} // together below
+                k if RETENTION_KEYS.iter().chain(ROLL_KEYS).any(|(name, _)| *name == k) => {}
+                k => {
+                    if let Some((_, topic_key)) = LOG_DEFAULTS.iter().find(|(b, _)| *b == k) {
+                        log_overrides.push((setting, topic_key.to_string(), value.to_string()));
+                    } else if NO_EFFECT.contains(&k) {
+                        not_applied.no_effect.push(k.to_string());
+                    } else {
+                        not_applied.unknown.push(k.to_string());
+                    }
+                }
+            }
+        }
+        for (keys, topic_key) in [(RETENTION_KEYS, "retention.ms"), (ROLL_KEYS, "segment.ms")] {
+            if let Some((setting, ms)) = first_time(&merged, keys)? {
+                log_overrides.push((setting, topic_key.to_string(), ms));
+            }
+        }
+        for (setting, topic_key, value) in log_overrides {
+            let one = BTreeMap::from([(topic_key, value)]);
+            next.log = next
+                .log
+                .with_overrides(&one)
+                .map_err(|e| property_error(setting, e.reason))?;
+        }
+        if LISTENER_KEYS.iter().any(|k| merged.contains_key(k)) {
+            next.listeners = listeners_from(&merged, &next.listeners)?;
+        }
+        *self = next;
+        Ok(not_applied)
+    }
+}
+
+fn property_error(setting: &Setting, reason: String) -> Error {
+    Error::Property {
+        key: setting.key.trim().to_string(),
+        value: setting.value.clone(),
+        origin: setting.origin.clone(),
+        reason,
+    }
+}
+
+/// The first of `keys` present, converted to milliseconds.
+fn first_time<'a>(
+    merged: &BTreeMap<&str, &'a Setting>,
+    keys: &[(&str, u64)],
+) -> Result<Option<(&'a Setting, String)>> {
+    let Some((setting, unit)) = keys
+        .iter()
+        .find_map(|(k, unit)| merged.get(k).map(|s| (*s, *unit)))
+    else {
+        return Ok(None);
+    };
+    let n = int(setting.value.trim(), -1, i64::MAX).map_err(|r| property_error(setting, r))?;
+    let ms = if n < 0 {
+        -1
+    } else {
+        n.checked_mul(unit as i64)
+            .ok_or_else(|| property_error(setting, "too large".into()))?
+    };
+    Ok(Some((setting, ms.to_string())))
+}
+
+/// Builds the listeners from `listeners`, `advertised.listeners` and the protocol map; a key
+/// not given keeps what `current` has.
+fn listeners_from(
+    merged: &BTreeMap<&str, &Setting>,
+    current: &[ListenerConfig],
+) -> Result<Vec<ListenerConfig>> {
+    let map = match merged.get("listener.security.protocol.map") {
+        Some(s) => Some((
+            *s,
+            listeners::parse_protocol_map(&s.value).map_err(|r| property_error(s, r))?,
+        )),
+        None => None,
+    };
+    let protocol_of = |name: &str| match &map {
+        Some((_, m)) => m.get(name).copied(),
+        None => listeners::default_protocol(name),
+    };
+    let mut out: Vec<ListenerConfig> = match merged.get("listeners") {
+        Some(s) => {
+            let mut v = Vec::new();
+            for ep in listeners::parse_endpoints(&s.value).map_err(|r| property_error(s, r))? {
+                let protocol = protocol_of(&ep.name).ok_or_else(|| {
+                    property_error(
+                        s,
+                        format!(
+                            "listener {} has no security protocol; add it to listener.security.protocol.map",
+                            ep.name
+                        ),
+                    )
+                })?;
+                v.push(ListenerConfig {
+                    name: ep.name,
+                    protocol,
+                    host: ep.host,
+                    port: ep.port,
+                    advertised: None,
+                });
+            }
+            v
+        }
+        None => current.to_vec(),
+    };
+    if let (None, Some((s, m))) = (merged.get("listeners"), &map) {
+        // A map without listeners re-maps the current ones.
+        for l in &mut out {
+            l.protocol = *m
+                .get(&l.name)
+                .ok_or_else(|| property_error(s, format!("listener {} is not in the map", l.name)))?;
+        }
+    }
+    if let Some(s) = merged.get("advertised.listeners") {
+        for ep in listeners::parse_endpoints(&s.value).map_err(|r| property_error(s, r))? {
+            let l = out
+                .iter_mut()
+                .find(|l| l.name == ep.name)
+                .ok_or_else(|| property_error(s, format!("{} is not one of the listeners", ep.name)))?;
+            if ep.port == 0 {
+                return Err(property_error(
+                    s,
+                    format!("advertised listener {} needs a port", ep.name),
+                ));
+            }
+            l.advertised = Some((ep.host, ep.port));
+        }
+    }
+    let origin = merged
+        .get("listeners")
+        .or_else(|| merged.get("listener.security.protocol.map"))
+        .or_else(|| merged.get("advertised.listeners"));
+    if let Err(reason) = listeners::validate(&out) {
+        return Err(match origin {
+            Some(s) => property_error(s, reason),
+            None => Error::Config(reason),
+        });
+    }
+    Ok(out)
+}
+
+fn list(value: &str) -> Vec<&str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn int(value: &str, min: i64, max: i64) -> std::result::Result<i64, String> {
+    let n: i64 = value
+        .parse()
+        .map_err(|_| format!("expected an integer, got {value:?}"))?;
+    if n < min || n > max {
+        return Err(format!("{n} is outside [{min}, {max}]"));
+    }
+    Ok(n)
+}
+
+fn millis(value: &str) -> std::result::Result<Duration, String> {
+    Ok(Duration::from_millis(int(value, 0, i64::MAX)? as u64))
+}
+
+fn boolean(value: &str) -> std::result::Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("expected true or false, got {value:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listeners::SecurityProtocol;
+    use crate::properties;
+
+    fn from_file(text: &str) -> Vec<Setting> {
+        properties::parse(text)
+            .unwrap()
+            .into_iter()
+            .map(|p| Setting::new(p.key, p.value, format!("server.properties line {}", p.line)))
+            .collect()
+    }
+
+    fn applied(text: &str) -> (BrokerConfig, NotApplied) {
+        let mut c = BrokerConfig::new("/tmp/x");
+        let n = c.apply_properties(&from_file(text)).unwrap();
+        (c, n)
+    }
+
+    fn error_of(text: &str) -> String {
+        let mut c = BrokerConfig::new("/tmp/x");
+        let before = format!("{c:?}");
+        let e = c.apply_properties(&from_file(text)).unwrap_err().to_string();
+        assert_eq!(format!("{c:?}"), before, "nothing applied on error");
+        e
+    }
+
+    #[test]
+    fn a_kafka_server_properties_file_applies() {
+        let (c, n) = applied(
+            "broker.id=3\nnum.network.threads=3\nlog.dirs=/var/lib/kafka\nnum.partitions=6\n\
+             auto.create.topics.enable=FALSE\nlog.retention.hours=168\nlog.retention.minutes=5\n\
+             log.segment.bytes=1048576\nlog.retention.bytes = 1000\nzookeeper.connect=zk:2181\n\
+             sasl.enabled.mechanisms=SCRAM-SHA-512,PLAIN\nsuper.users=User:admin;User:ops\n\
+             allow.everyone.if.no.acl.found=true\nlog.flush.interval.messages=1\nfancy.feature=on\n",
+        );
+        assert_eq!(c.node_id, 3);
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/kafka"));
+        assert_eq!(c.default_partitions, 6);
+        assert!(!c.auto_create_topics);
+        // Minutes beat hours, as in Kafka.
+        assert_eq!(c.log.retention_ms, Some(300_000));
+        assert_eq!(c.log.segment_bytes, 1_048_576);
+        assert_eq!(c.log.retention_bytes, Some(1000));
+        assert_eq!(c.log.flush, spate_log::FlushPolicy::Always);
+        assert_eq!(
+            c.sasl_mechanisms,
+            [SaslMechanism::ScramSha512, SaslMechanism::Plain]
+        );
+        assert_eq!(c.super_users, ["User:admin", "User:ops"]);
+        assert_eq!(c.allow_everyone_if_no_acl_found, Some(true));
+        assert_eq!(n.no_effect, ["num.network.threads", "zookeeper.connect"]);
+        assert_eq!(n.unknown, ["fancy.feature"]);
+    }
+
+    #[test]
+    fn later_settings_replace_earlier_ones() {
+        let mut c = BrokerConfig::new("/tmp/x");
+        let mut settings = from_file("num.partitions=2\nlog.retention.ms=10\n");
+        settings.push(Setting::new("num.partitions", "9", "--set"));
+        settings.push(Setting::new("log.retention.hours", "1", "--set"));
+        c.apply_properties(&settings).unwrap();
+        assert_eq!(c.default_partitions, 9);
+        // ms still wins over hours, wherever it was written.
+        assert_eq!(c.log.retention_ms, Some(10));
+        let mut c = BrokerConfig::new("/tmp/x");
+        c.apply_properties(&[Setting::new("log.retention.ms", "-1", "--set")])
+            .unwrap();
+        assert_eq!(c.log.retention_ms, None);
+    }
+
+    #[test]
+    fn invalid_values_name_key_and_line() {
+        let e = error_of("num.partitions=1\n\nnum.partitions=0\n");
+        assert!(e.contains("num.partitions") && e.contains("line 3"), "{e}");
+        let e = error_of("log.segment.bytes=ten\n");
+        assert!(e.contains("log.segment.bytes") && e.contains("line 1"), "{e}");
+        let e = error_of("auto.create.topics.enable=yes\n");
+        assert!(e.contains("auto.create.topics.enable"), "{e}");
+        let e = error_of("log.cleanup.policy=compact\n");
+        assert!(
+            e.contains("log.cleanup.policy") && e.contains("compaction"),
+            "{e}"
+        );
+        let e = error_of("sasl.enabled.mechanisms=GSSAPI\n");
+        assert!(e.contains("GSSAPI"), "{e}");
+        let e = error_of("log.dirs=/a,/b\n");
+        assert!(e.contains("one directory"), "{e}");
+        let e = error_of("log.retention.hours=99999999999999999\n");
+        assert!(e.contains("log.retention.hours"), "{e}");
+        let e = error_of("super.users=admin\n");
+        assert!(e.contains("super.users"), "{e}");
+    }
+
+    #[test]
+    fn listeners_map_and_advertise() {
+        let (c, _) = applied(
+            "listeners=INTERNAL://127.0.0.1:9092,EXTERNAL://:9093\n\
+             listener.security.protocol.map=INTERNAL:PLAINTEXT,EXTERNAL:SASL_PLAINTEXT\n\
+             advertised.listeners=EXTERNAL://broker.example:19093\n",
+        );
+        assert_eq!(c.listeners.len(), 2);
+        assert_eq!(c.listeners[0].name, "INTERNAL");
+        assert_eq!(c.listeners[0].protocol, SecurityProtocol::Plaintext);
+        assert_eq!(c.listeners[0].advertised, None);
+        assert_eq!(c.listeners[1].protocol, SecurityProtocol::SaslPlaintext);
+        assert_eq!(c.listeners[1].host, "");
+        assert_eq!(
+            c.listeners[1].advertised,
+            Some(("broker.example".to_string(), 19093))
+        );
+        // Without a map, names are protocols.
+        let (c, _) = applied("listeners=PLAINTEXT://:1,SASL_PLAINTEXT://:2\n");
+        assert_eq!(c.listeners[1].protocol, SecurityProtocol::SaslPlaintext);
+        let e = error_of("listeners=INTERNAL://:9092\n");
+        assert!(
+            e.contains("listener.security.protocol.map") && e.contains("line 1"),
+            "{e}"
+        );
+        let e = error_of("listeners=SSL://:9093\n");
+        assert!(e.contains("TLS is not supported"), "{e}");
+        let e = error_of("listeners=PLAINTEXT://:1\nadvertised.listeners=OTHER://h:2\n");
+        assert!(e.contains("advertised.listeners") && e.contains("line 2"), "{e}");
+    }
+}

@@ -1,0 +1,397 @@
+//! SASL on a SASL_PLAINTEXT listener: librdkafka (PLAIN; this build of librdkafka has no
+//! OpenSSL, so no SCRAM — the Python clients in tests/compat cover SCRAM) and raw protocol
+//! frames for what a real client never sends (requests before authentication, huge and
+//! malformed tokens), plus a SCRAM-SHA-512 exchange and credential management over the wire.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use common::raw::RawConnection;
+use common::{TestBroker, client_config, consume};
+use hmac::{Hmac, Mac};
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::alter_user_scram_credentials_request::ScramCredentialUpsertion;
+use kafka_protocol::messages::describe_user_scram_credentials_request::UserName;
+use kafka_protocol::messages::{
+    AlterUserScramCredentialsRequest, ApiVersionsRequest, DescribeUserScramCredentialsRequest,
+    MetadataRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
+};
+use kafka_protocol::protocol::StrBytes;
+use rdkafka::Offset;
+use rdkafka::client::ClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sha2::{Digest, Sha512};
+use spate_broker::credentials::CredentialStore;
+use spate_broker::{SaslMechanism, Setting};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A broker with a PLAINTEXT and a SASL_PLAINTEXT listener and the user alice/wonderland.
+async fn secured(tweak: impl FnOnce(&mut spate_broker::BrokerConfig)) -> (TestBroker, String) {
+    let broker = TestBroker::start_with(|c| {
+        c.apply_properties(&[Setting::new(
+            "listeners",
+            "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0",
+            "test",
+        )])
+        .unwrap();
+        // Before the first start, as `spate users add --data-dir` does it.
+        CredentialStore::open(&c.data_dir)
+            .unwrap()
+            .set_password("alice", SaslMechanism::ScramSha512, "wonderland", 4096)
+            .unwrap();
+        tweak(c);
+    })
+    .await;
+    let sasl = broker.handle.bootstrap_servers_of("SASL_PLAINTEXT").unwrap();
+    (broker, sasl)
+}
+
+fn plain_client(bootstrap: &str, user: &str, password: &str) -> rdkafka::ClientConfig {
+    let mut c = client_config(bootstrap);
+    c.set("security.protocol", "SASL_PLAINTEXT")
+        .set("sasl.mechanism", "PLAIN")
+        .set("sasl.username", user)
+        .set("sasl.password", password);
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_plain_produces_and_consumes_with_the_right_password_only() {
+    let (broker, sasl) = secured(|_| {}).await;
+    broker.create_topic("secret", 1);
+    let producer: FutureProducer = plain_client(&sasl, "alice", "wonderland").create().unwrap();
+    for i in 0..3 {
+        producer
+            .send(
+                FutureRecord::<(), _>::to("secret").payload(&format!("s{i}")),
+                TIMEOUT,
+            )
+            .await
+            .unwrap();
+    }
+    // Consumed through the PLAINTEXT listener: one log behind both.
+    let got = consume(&broker.bootstrap(), "secret", &[(0, Offset::Beginning)], 3).await;
+    assert_eq!(got.len(), 3);
+
+    let wrong = plain_client(&sasl, "alice", "looking-glass");
+    let unknown = plain_client(&sasl, "mallory", "wonderland");
+    let errors = tokio::task::spawn_blocking(move || [wrong, unknown].map(client_errors))
+        .await
+        .unwrap();
+    for e in errors {
+        assert!(
+            e.contains("SASL authentication error: Authentication failed"),
+            "{e}"
+        );
+    }
+    // The broker goes on serving the authenticated client.
+    producer
+        .send(FutureRecord::<(), _>::to("secret").payload("after"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(broker.log_end_offset("secret", 0), 4);
+}
+
+/// Records what librdkafka reports through its error callback (where authentication failures
+/// go; the request itself only fails with a transport error).
+#[derive(Default)]
+struct ErrorLog(Mutex<Vec<String>>);
+
+impl ClientContext for ErrorLog {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.0.lock().unwrap().push(format!("{error}: {reason}"));
+    }
+}
+impl ConsumerContext for ErrorLog {}
+
+/// The errors a client reports while failing to fetch metadata, until one mentions SASL.
+fn client_errors(config: rdkafka::ClientConfig) -> String {
+    let consumer: BaseConsumer<ErrorLog> = config.create_with_context(ErrorLog::default()).unwrap();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        assert!(
+            consumer.fetch_metadata(None, Duration::from_millis(500)).is_err(),
+            "metadata with a bad password"
+        );
+        // Error events reach the callback when the client is polled.
+        assert!(
+            consumer
+                .poll(Duration::from_millis(100))
+                .is_none_or(|m| m.is_err())
+        );
+        let log = consumer.context().0.lock().unwrap().join("; ");
+        if log.contains("SASL") || Instant::now() > deadline {
+            return log;
+        }
+    }
+}
+
+#[tokio::test]
+async fn unauthenticated_connections_get_only_api_versions_and_the_handshake() {
+    let (broker, sasl) = secured(|_| {}).await;
+    let mut conn = RawConnection::connect(&sasl).await;
+    let versions = conn.call(&ApiVersionsRequest::default(), 3).await;
+    assert_eq!(versions.error_code, 0);
+    assert!(
+        versions.api_keys.iter().any(|k| k.api_key == 17),
+        "SaslHandshake offered"
+    );
+    let (id, frame) = conn.frame(&MetadataRequest::default(), 12);
+    conn.send_raw(&frame).await;
+    let _ = id;
+    conn.expect_closed().await;
+
+    // A frame larger than sasl.server.max.receive.size closes the connection before its body
+    // is read (the body is never sent).
+    let mut conn = RawConnection::connect(&sasl).await;
+    conn.send_raw(&(64 * 1024 * 1024_i32).to_be_bytes()).await;
+    conn.expect_closed().await;
+
+    // Handshake on the PLAINTEXT listener: ILLEGAL_SASL_STATE, as Kafka answers.
+    let mut conn = RawConnection::connect(&broker.bootstrap()).await;
+    let r = conn
+        .call(
+            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN")),
+            1,
+        )
+        .await;
+    assert_eq!(r.error_code, ResponseError::IllegalSaslState.code());
+
+    // An unknown mechanism: the enabled ones are listed, then the connection closes.
+    let mut conn = RawConnection::connect(&sasl).await;
+    let r = conn
+        .call(
+            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("GSSAPI")),
+            1,
+        )
+        .await;
+    assert_eq!(r.error_code, ResponseError::UnsupportedSaslMechanism.code());
+    let offered: Vec<&str> = r.mechanisms.iter().map(|m| m.as_str()).collect();
+    assert_eq!(offered, ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]);
+    conn.expect_closed().await;
+}
+
+#[tokio::test]
+async fn malformed_tokens_fail_late_and_close_without_harm() {
+    let delay = Duration::from_millis(300);
+    let (_broker, sasl) = secured(|c| c.failed_authentication_delay = delay).await;
+    for (mechanism, token) in [
+        ("SCRAM-SHA-512", &b"\xff\x00garbage"[..]),
+        ("SCRAM-SHA-512", b"n,,n=alice"),
+        ("PLAIN", b"no separators at all"),
+        ("PLAIN", b"\0alice\0wrong"),
+    ] {
+        let mut conn = RawConnection::connect(&sasl).await;
+        handshake(&mut conn, mechanism).await;
+        let started = Instant::now();
+        let r = conn
+            .call(
+                &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from_static(token)),
+                2,
+            )
+            .await;
+        assert_eq!(
+            r.error_code,
+            ResponseError::SaslAuthenticationFailed.code(),
+            "{token:?}"
+        );
+        assert!(
+            started.elapsed() >= delay,
+            "a failure is answered only after the delay"
+        );
+        // The message is generic: it does not say whether the user exists.
+        let message = r.error_message.unwrap();
+        assert!(
+            !message.contains("alice") && !message.contains("unknown"),
+            "{message}"
+        );
+        conn.expect_closed().await;
+    }
+    // Still serving: a good exchange on a fresh connection works.
+    let mut conn = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut conn, "alice", "wonderland")
+        .await
+        .unwrap();
+}
+
+async fn handshake(conn: &mut RawConnection, mechanism: &'static str) {
+    let r = conn
+        .call(
+            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism)),
+            1,
+        )
+        .await;
+    assert_eq!(r.error_code, 0);
+}
+
+type HmacSha512 = Hmac<Sha512>;
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut mac = HmacSha512::new_from_slice(key).unwrap();
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// RFC 5802 Hi() with HMAC-SHA-512, written out independently of the broker's.
+fn salted_password(password: &str, salt: &[u8], iterations: u32) -> Vec<u8> {
+    let mut u = hmac(password.as_bytes(), &[salt, &1u32.to_be_bytes()[..]].concat());
+    let mut out = u.clone();
+    for _ in 1..iterations {
+        u = hmac(password.as_bytes(), &u);
+        out.iter_mut().zip(&u).for_each(|(o, x)| *o ^= x);
+    }
+    out
+}
+
+/// The client side of SCRAM-SHA-512 over SaslHandshake/SaslAuthenticate. `Err` carries the
+/// broker's error code.
+async fn scram_sha512_login(conn: &mut RawConnection, user: &str, password: &str) -> Result<(), i16> {
+    handshake(conn, "SCRAM-SHA-512").await;
+    let bare = format!("n={user},r=fyko+d2lbbFgONRv9qkxdawL");
+    let r = conn
+        .call(
+            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(format!("n,,{bare}"))),
+            2,
+        )
+        .await;
+    if r.error_code != 0 {
+        return Err(r.error_code);
+    }
+    let server_first = String::from_utf8(r.auth_bytes.to_vec()).unwrap();
+    let fields: Vec<&str> = server_first.split(',').collect();
+    let nonce = fields[0].strip_prefix("r=").unwrap();
+    assert!(nonce.starts_with("fyko+d2lbbFgONRv9qkxdawL") && nonce.len() > 30);
+    let salt = B64.decode(fields[1].strip_prefix("s=").unwrap()).unwrap();
+    let iterations: u32 = fields[2].strip_prefix("i=").unwrap().parse().unwrap();
+    let salted = salted_password(password, &salt, iterations);
+    let client_key = hmac(&salted, b"Client Key");
+    let stored_key = Sha512::digest(&client_key).to_vec();
+    let without_proof = format!("c=biws,r={nonce}");
+    let auth_message = format!("{bare},{server_first},{without_proof}");
+    let signature = hmac(&stored_key, auth_message.as_bytes());
+    let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+    let r = conn
+        .call(
+            &SaslAuthenticateRequest::default()
+                .with_auth_bytes(Bytes::from(format!("{without_proof},p={}", B64.encode(proof)))),
+            2,
+        )
+        .await;
+    if r.error_code != 0 {
+        return Err(r.error_code);
+    }
+    let server_signature = hmac(&hmac(&salted, b"Server Key"), auth_message.as_bytes());
+    assert_eq!(
+        r.auth_bytes,
+        Bytes::from(format!("v={}", B64.encode(server_signature))),
+        "the broker proves it knows the credential"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_sha512_logs_in_and_then_serves_requests() {
+    let (_broker, sasl) = secured(|_| {}).await;
+    let mut conn = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut conn, "alice", "wonderland")
+        .await
+        .unwrap();
+    let md = conn.call(&MetadataRequest::default(), 12).await;
+    assert_eq!(md.brokers.len(), 1);
+    let sasl_port = sasl.rsplit(':').next().unwrap().parse::<i32>().unwrap();
+    assert_eq!(md.brokers[0].port, sasl_port, "advertised as the SASL listener");
+
+    let mut conn = RawConnection::connect(&sasl).await;
+    assert_eq!(
+        scram_sha512_login(&mut conn, "alice", "alice").await,
+        Err(ResponseError::SaslAuthenticationFailed.code())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_managed_over_the_wire_take_effect_and_survive_restarts() {
+    let (broker, sasl) = secured(|c| c.super_users = vec!["User:alice".into()]).await;
+    let salt = b"salt-of-carol".to_vec();
+    let upsert = AlterUserScramCredentialsRequest::default().with_upsertions(vec![
+        ScramCredentialUpsertion::default()
+            .with_name(StrBytes::from_static_str("carol"))
+            .with_mechanism(2)
+            .with_iterations(4096)
+            .with_salt(Bytes::from(salt.clone()))
+            .with_salted_password(Bytes::from(salted_password("c4rol", &salt, 4096))),
+    ]);
+    // Not a super user (the PLAINTEXT listener's ANONYMOUS): refused.
+    let mut anonymous = RawConnection::connect(&broker.bootstrap()).await;
+    let r = anonymous.call(&upsert, 0).await;
+    assert_eq!(
+        r.results[0].error_code,
+        ResponseError::ClusterAuthorizationFailed.code()
+    );
+    // alice is.
+    let mut admin = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut admin, "alice", "wonderland")
+        .await
+        .unwrap();
+    let r = admin.call(&upsert, 0).await;
+    assert_eq!(r.results[0].error_code, 0, "{:?}", r.results[0].error_message);
+    let too_few = AlterUserScramCredentialsRequest::default().with_upsertions(vec![
+        ScramCredentialUpsertion::default()
+            .with_name(StrBytes::from_static_str("dave"))
+            .with_mechanism(1)
+            .with_iterations(10)
+            .with_salt(Bytes::from_static(b"s"))
+            .with_salted_password(Bytes::from_static(b"p")),
+    ]);
+    let r = admin.call(&too_few, 0).await;
+    assert_eq!(
+        r.results[0].error_code,
+        ResponseError::UnacceptableCredential.code()
+    );
+    let described = admin
+        .call(
+            &DescribeUserScramCredentialsRequest::default().with_users(Some(vec![
+                UserName::default().with_name(StrBytes::from_static_str("carol")),
+                UserName::default().with_name(StrBytes::from_static_str("dave")),
+            ])),
+            0,
+        )
+        .await;
+    assert_eq!(described.results.len(), 2);
+    assert_eq!(described.results[0].credential_infos[0].mechanism, 2);
+    assert_eq!(described.results[0].credential_infos[0].iterations, 4096);
+    assert_eq!(
+        described.results[1].error_code,
+        ResponseError::ResourceNotFound.code()
+    );
+
+    // carol logs in with SCRAM and with PLAIN (librdkafka), now and after a restart.
+    let mut conn = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut conn, "carol", "c4rol").await.unwrap();
+    let TestBroker { handle, dir } = broker;
+    handle.shutdown().await.unwrap();
+    let restarted = TestBroker::start_with(|c| {
+        c.data_dir = dir.path().to_path_buf();
+        c.apply_properties(&[Setting::new("listeners", "SASL_PLAINTEXT://127.0.0.1:0", "test")])
+            .unwrap();
+    })
+    .await;
+    let bootstrap = restarted.bootstrap();
+    let md = tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = plain_client(&bootstrap, "carol", "c4rol").create().unwrap();
+        consumer.fetch_metadata(None, TIMEOUT).map(|m| m.brokers().len())
+    })
+    .await
+    .unwrap();
+    assert_eq!(md.unwrap(), 1);
+    drop(restarted);
+    drop(dir);
+}
