@@ -149,7 +149,7 @@ async fn serve(listener: TcpListener, state: Arc<BrokerState>, mut stop: watch::
                             tracing::error!("log maintenance failed: {e}");
                         }
                         // Transaction timeouts, and markers a failed EndTxn left to write.
-                        if state.txn.resolve(&state.store, &state.groups, now_ms(), false) {
+                        if state.txn.resolve(&state.store, &state.groups, now_ms()) {
                             state.notify_appended();
                         }
                     }));
