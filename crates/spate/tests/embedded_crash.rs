@@ -126,8 +126,9 @@ fn embedded_bootstrap(dir: &Path, run: usize, job: &mut Child) -> String {
 }
 
 /// Produces ids `first..first + CHUNK` at `RECORDS_PER_SEC` and waits until every one is
-/// acknowledged (acks=all), so a kill after it cannot lose or duplicate input.
-fn produce_chunk(bootstrap: &str, first: u64) {
+/// acknowledged (acks=all), so a kill after it cannot lose or duplicate input. The broker is
+/// in the job's process: if that died, the job's log says why.
+fn produce_chunk(bootstrap: &str, first: u64, job: &mut Child, dir: &Path, run: usize) {
     let producer: ThreadedProducer<_> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("enable.idempotence", "true")
@@ -155,7 +156,13 @@ fn produce_chunk(bootstrap: &str, first: u64) {
             }
         }
     }
-    producer.flush(Duration::from_secs(30)).unwrap();
+    if let Err(e) = producer.flush(Duration::from_secs(30)) {
+        let status = job.try_wait().unwrap();
+        panic!(
+            "input not acknowledged ({e}); job run {run} status {status:?}, its log:\n{}",
+            job_log(dir, run)
+        );
+    }
 }
 
 /// Every completed checkpoint (`chk-<id>/_metadata`) under `root`.
@@ -259,7 +266,7 @@ fn embedded_broker_and_exactly_once_sink_survive_sigkills_of_the_whole_process()
     for run in 0..KILLS {
         let mut job = start_job(dir.path(), &data_dir, run);
         let bootstrap = embedded_bootstrap(dir.path(), run, &mut job);
-        produce_chunk(&bootstrap, run as u64 * CHUNK);
+        produce_chunk(&bootstrap, run as u64 * CHUNK, &mut job, dir.path(), run);
         if run % 2 == 0 {
             // Right after a checkpoint completes: its transactions are pre-committed, and their
             // commit is under way or about to be.
@@ -282,7 +289,7 @@ fn embedded_broker_and_exactly_once_sink_survive_sigkills_of_the_whole_process()
     let total = (KILLS as u64 + 1) * CHUNK;
     let mut job = start_job(dir.path(), &data_dir, run);
     let bootstrap = embedded_bootstrap(dir.path(), run, &mut job);
-    produce_chunk(&bootstrap, KILLS as u64 * CHUNK);
+    produce_chunk(&bootstrap, KILLS as u64 * CHUNK, &mut job, dir.path(), run);
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut output = read_output(&bootstrap);
     while (output.len() as u64) < total {
