@@ -17,8 +17,10 @@
 //! acknowledged only after its data is fsynced; malformed input gets a Kafka error code or a
 //! closed connection, never a panic. Transactions (`txn` module): a transaction's outcome is
 //! durable before any marker is written, EndTxn replies after every marker is fsynced, zombie
-//! producers are fenced by epoch, and a restart completes prepared transactions and aborts open
-//! ones; read_committed consumers never see an open or aborted transaction's records.
+//! producers are fenced by epoch, and a restart completes prepared transactions while open ones
+//! survive it (as in Kafka) until their producer ends them, their timeout (counted from their
+//! start) passes, or InitProducerId for their id fences them; read_committed consumers never see
+//! an open or aborted transaction's records.
 //! DescribeTransactions and ListTransactions expose each transactional id's state, producer id
 //! and epoch, so a process that lost its producer can end a lingering transaction with EndTxn
 //! from any connection.

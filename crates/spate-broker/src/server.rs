@@ -222,7 +222,7 @@ async fn serve(
                             tracing::error!("log maintenance failed: {e}");
                         }
                         // Transaction timeouts, and markers a failed EndTxn left to write.
-                        if state.txn.resolve(&state.store, &state.groups, now_ms(), false) {
+                        if state.txn.resolve(&state.store, &state.groups, now_ms()) {
                             state.notify_appended();
                         }
                     }));

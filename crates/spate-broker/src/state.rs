@@ -49,8 +49,9 @@ impl BrokerState {
         let producer_ids = ProducerIdAllocator::open(broker_dir.join("producer-ids"))?;
         let groups = Arc::new(GroupCoordinator::open(&store, GroupConfig::default())?);
         let txn = TransactionCoordinator::open(txn::coordinator_dir(&broker_dir))?;
-        // A restart resolves every transaction it interrupted before serving anyone.
-        txn.resolve(&store, &groups, crate::clock::now_ms(), true);
+        // Before serving anyone, a restart completes the transactions whose outcome was decided
+        // and aborts those that timed out (also while the broker was down); open ones stay open.
+        txn.resolve(&store, &groups, crate::clock::now_ms());
         let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);

@@ -1,10 +1,12 @@
 //! Transactions end to end with librdkafka (the `rdkafka` crate): commit and abort as seen by
 //! read_committed and read_uncommitted consumers, fencing of a zombie producer, a broker crash
-//! in the middle of a transaction, and the transaction timeout.
+//! in the middle of a transaction (the transaction survives it, as in Kafka), and the
+//! transaction timeout.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -27,15 +29,35 @@ struct TestBroker {
 
 impl TestBroker {
     fn start(dir: &Path) -> TestBroker {
+        Self::start_on(dir, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts on `listen`; a restart on the crashed broker's address retries the bind until the
+    /// old listener is gone, so that clients of the old broker reconnect to the new one.
+    fn start_on(dir: &Path, listen: SocketAddr) -> TestBroker {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let mut config = BrokerConfig::ephemeral(dir);
-        config.maintenance_interval = Duration::from_millis(50);
-        let handle = runtime.block_on(Broker::start(config)).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let handle = loop {
+            let mut config = BrokerConfig::ephemeral(dir).with_listen(listen);
+            config.maintenance_interval = Duration::from_millis(50);
+            match runtime.block_on(Broker::start(config)) {
+                Ok(handle) => break handle,
+                Err(e) if Instant::now() < deadline => {
+                    eprintln!("broker start on {listen} failed ({e}); retrying");
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e) => panic!("broker did not start on {listen}: {e}"),
+            }
+        };
         TestBroker { runtime, handle }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.bootstrap().parse().unwrap()
     }
 
     fn bootstrap(&self) -> String {
@@ -222,7 +244,7 @@ fn zombie_producer_is_fenced() {
 }
 
 #[test]
-fn broker_crash_mid_transaction_aborts_it_and_keeps_committed_data() {
+fn successor_producer_aborts_the_transaction_a_broker_crash_left_open() {
     let dir = tempfile::tempdir().unwrap();
     let topic = "txn-crash";
     let committed = values("before-crash", 6);
@@ -242,10 +264,15 @@ fn broker_crash_mid_transaction_aborts_it_and_keeps_committed_data() {
         drop(producer);
     }
     let broker = TestBroker::start(dir.path());
-    // The restart aborted the open transaction: nothing is in doubt any more.
-    broker.assert_all_stable(topic);
+    // The open transaction survived the restart; its records are still in doubt.
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        sorted(&[&committed])
+    );
     let producer = transactional_producer(&broker.bootstrap(), "crash-id", 60_000);
+    // A new instance of the transactional id fences the old one and aborts its transaction.
     producer.init_transactions(TIMEOUT).unwrap();
+    broker.assert_all_stable(topic);
     let after = values("after-restart", 4);
     producer.begin_transaction().unwrap();
     send(&producer, topic, &after);
@@ -257,6 +284,133 @@ fn broker_crash_mid_transaction_aborts_it_and_keeps_committed_data() {
     assert_eq!(
         consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
         sorted(&[&committed, &in_flight, &after])
+    );
+}
+
+/// Kafka keeps an ongoing transaction across a broker restart: the producer that began it
+/// commits it afterwards, and until then read_committed readers stop at its first offset.
+#[test]
+fn open_transaction_survives_a_broker_crash_and_its_producer_commits_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = "txn-survives";
+    let committed = values("committed", 4);
+    let in_flight = values("in-flight", 6);
+    let broker = TestBroker::start(dir.path());
+    let addr = broker.addr();
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "survivor", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &committed);
+    producer.commit_transaction(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    // Acknowledged (acks=all) before the crash.
+    send(&producer, topic, &in_flight);
+    broker.crash();
+    let broker = TestBroker::start_on(dir.path(), addr);
+    // The last stable offset is the transaction's first offset again (partition 0 holds two
+    // committed records and their commit marker before it).
+    assert_eq!(latest_offset(&broker.bootstrap(), topic, "read_committed"), 3);
+    assert_eq!(latest_offset(&broker.bootstrap(), topic, "read_uncommitted"), 6);
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        sorted(&[&committed])
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
+        sorted(&[&committed, &in_flight])
+    );
+    // The same producer (same producer id and epoch) commits after the restart.
+    producer.commit_transaction(TIMEOUT).unwrap();
+    broker.assert_all_stable(topic);
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        sorted(&[&committed, &in_flight])
+    );
+    // And it goes on with its next transaction.
+    let after = values("after", 2);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &after);
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        sorted(&[&committed, &in_flight, &after])
+    );
+}
+
+/// The same, ended by an abort: the restarted broker's abort marker needs the transaction's
+/// first offset (for the aborted-transaction index), which the log rebuilt on open.
+#[test]
+fn open_transaction_survives_a_broker_crash_and_its_producer_aborts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = "txn-survives-abort";
+    let broker = TestBroker::start(dir.path());
+    let addr = broker.addr();
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "survivor-abort", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    let dropped = values("dropped", 4);
+    send(&producer, topic, &dropped);
+    broker.crash();
+    let broker = TestBroker::start_on(dir.path(), addr);
+    assert_eq!(latest_offset(&broker.bootstrap(), topic, "read_committed"), 0);
+    producer.abort_transaction(TIMEOUT).unwrap();
+    broker.assert_all_stable(topic);
+    let kept = values("kept", 2);
+    producer.begin_transaction().unwrap();
+    send(&producer, topic, &kept);
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        sorted(&[&kept])
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
+        sorted(&[&dropped, &kept])
+    );
+}
+
+/// A transaction left open by a crash still times out on the restarted broker (its timeout
+/// counts from its start, persisted by the coordinator); its producer is fenced then.
+#[test]
+fn open_transaction_left_by_a_broker_crash_still_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let topic = "txn-crash-timeout";
+    let broker = TestBroker::start(dir.path());
+    let addr = broker.addr();
+    broker.create_topic(topic);
+    let producer = transactional_producer(&broker.bootstrap(), "crash-slow", 2_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    let stale = values("stale", 4);
+    send(&producer, topic, &stale);
+    broker.crash();
+    let broker = TestBroker::start_on(dir.path(), addr);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stable = (0..PARTITIONS).all(|p| {
+            let partition = broker.handle.store().partition(topic, p).unwrap();
+            partition.last_stable_offset() == partition.high_watermark()
+        });
+        if stable {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted broker did not abort the timed-out transaction"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let commit = producer.commit_transaction(TIMEOUT);
+    assert!(commit.is_err(), "a timed-out transaction committed: {commit:?}");
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_committed", PARTITIONS),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        consume_all(&broker.bootstrap(), topic, "read_uncommitted", PARTITIONS),
+        sorted(&[&stale])
     );
 }
 

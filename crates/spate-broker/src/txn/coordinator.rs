@@ -381,16 +381,18 @@ impl TransactionCoordinator {
         Ok(())
     }
 
-    /// Completes prepared transactions and aborts open ones: at start-up (`abort_all_open`)
-    /// every open transaction, later only those past their timeout. Returns whether any marker
-    /// was written. Busy transactions are left for the next pass.
-    pub(crate) fn resolve(
-        &self,
-        store: &LogStore,
-        groups: &GroupCoordinator,
-        now_ms: i64,
-        abort_all_open: bool,
-    ) -> bool {
+    /// Completes prepared transactions and aborts open ones older than their
+    /// `transaction.timeout.ms` (measured from the transaction's start, which is persisted, so
+    /// time spent down counts). Runs at start-up and on every maintenance pass. Returns whether
+    /// any marker was written. Busy transactions are left for the next pass.
+    ///
+    /// An open transaction survives a restart, as in Kafka: its state record (partitions,
+    /// start time) was fsynced before its first record was appended, its acknowledged records
+    /// are in the log, and the log rebuilds each partition's producer state (the transaction's
+    /// first offset, which bounds the last stable offset and later goes into the
+    /// aborted-transaction index) on open. So its producer (same producer id and epoch) can
+    /// still end it, and an exactly-once sink can commit what its checkpoint pre-committed.
+    pub(crate) fn resolve(&self, store: &LogStore, groups: &GroupCoordinator, now_ms: i64) -> bool {
         let entries: Vec<_> = lock(&self.entries).values().cloned().collect();
         let mut wrote = false;
         for entry in entries {
@@ -398,11 +400,8 @@ impl TransactionCoordinator {
             let result = match m.state {
                 TxnState::PrepareCommit => self.complete(store, groups, &mut m, true),
                 TxnState::PrepareAbort => self.complete(store, groups, &mut m, false),
-                TxnState::Ongoing
-                    if abort_all_open || now_ms.saturating_sub(m.started_ms) > i64::from(m.timeout_ms) =>
-                {
-                    tracing::info!(transactional_id = %m.transactional_id, "aborting {} transaction",
-                        if abort_all_open { "unfinished" } else { "timed-out" });
+                TxnState::Ongoing if now_ms.saturating_sub(m.started_ms) > i64::from(m.timeout_ms) => {
+                    tracing::info!(transactional_id = %m.transactional_id, "aborting timed-out transaction");
                     self.fence_and_abort(store, groups, &mut m)
                 }
                 _ => continue,
@@ -583,37 +582,96 @@ mod tests {
     }
 
     #[test]
-    fn prepared_outcomes_are_completed_and_open_transactions_aborted_on_restart() {
-        for (case, prepared) in [("commit", Some(true)), ("abort", Some(false)), ("open", None)] {
+    fn prepared_outcomes_are_completed_on_restart() {
+        for (case, commit) in [("commit", true), ("abort", false)] {
             let s = setup();
             let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
             let (pid, epoch) = open_transaction(&s, &c, case);
-            if let Some(commit) = prepared {
-                // Crash right after the decision is durable, before any marker.
-                let entry = c.entry(case).unwrap();
-                c.prepare(&mut lock(&entry), commit).unwrap();
-            }
+            // Crash right after the decision is durable, before any marker.
+            let entry = c.entry(case).unwrap();
+            c.prepare(&mut lock(&entry), commit).unwrap();
+            drop(entry);
             drop(c);
             assert!(!stable(&s), "{case}: nothing written yet");
             let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
-            assert!(c.resolve(&s.store, &s.groups, 0, true), "{case}");
+            assert!(c.resolve(&s.store, &s.groups, 0), "{case}");
             assert!(stable(&s), "{case}: restart left the transaction in doubt");
-            let expect_aborted = if prepared == Some(true) {
-                vec![]
-            } else {
-                vec![(pid, 0)]
-            };
+            let expect_aborted = if commit { vec![] } else { vec![(pid, 0)] };
             assert_eq!(aborted(&s), expect_aborted, "{case}");
-            // The old producer is fenced after an abort of its open transaction only.
-            let fenced = c.end_txn(&s.store, &s.groups, case, pid, epoch, true);
-            match prepared {
-                Some(true) => assert_eq!(fenced, Ok(()), "{case}: retry of the commit"),
-                Some(false) => assert_eq!(fenced, Err(ResponseError::InvalidTxnState)),
-                None => assert_eq!(fenced, Err(ResponseError::ProducerFenced)),
+            let retried = c.end_txn(&s.store, &s.groups, case, pid, epoch, true);
+            if commit {
+                assert_eq!(retried, Ok(()), "retry of the commit");
+            } else {
+                assert_eq!(retried, Err(ResponseError::InvalidTxnState));
             }
             // Nothing more to do on the next pass.
-            assert!(!c.resolve(&s.store, &s.groups, 0, true), "{case}");
+            assert!(!c.resolve(&s.store, &s.groups, 0), "{case}");
         }
+    }
+
+    #[test]
+    fn an_open_transaction_survives_a_restart_and_its_producer_can_end_it() {
+        for commit in [true, false] {
+            let s = setup();
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            let (pid, epoch) = open_transaction(&s, &c, "open");
+            drop(c);
+            let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+            // Started at 0 with a 60 s timeout: not timed out at 59 s.
+            assert!(!c.resolve(&s.store, &s.groups, 59_000));
+            let view = c.describe("open").unwrap();
+            assert_eq!((view.state, view.producer_epoch), ("Ongoing", epoch));
+            assert!(
+                !stable(&s),
+                "the open transaction still bounds the last stable offset"
+            );
+            c.end_txn(&s.store, &s.groups, "open", pid, epoch, commit)
+                .unwrap();
+            assert!(stable(&s));
+            let expect_aborted = if commit { vec![] } else { vec![(pid, 0)] };
+            assert_eq!(aborted(&s), expect_aborted, "commit {commit}");
+        }
+    }
+
+    #[test]
+    fn an_open_transaction_times_out_from_its_start_across_a_restart() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid, epoch) = open_transaction(&s, &c, "late");
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        // Begun at 0 with a 60 s timeout; the broker was down past it.
+        assert!(c.resolve(&s.store, &s.groups, 60_001));
+        assert!(stable(&s));
+        assert_eq!(aborted(&s), vec![(pid, 0)]);
+        let view = c.describe("late").unwrap();
+        assert_eq!((view.state, view.producer_epoch), ("CompleteAbort", epoch + 1));
+        assert_eq!(
+            c.end_txn(&s.store, &s.groups, "late", pid, epoch, true),
+            Err(ResponseError::ProducerFenced)
+        );
+    }
+
+    #[test]
+    fn init_producer_id_after_a_restart_aborts_the_open_transaction() {
+        let s = setup();
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        let (pid, epoch) = open_transaction(&s, &c, "reinit");
+        drop(c);
+        let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
+        assert!(!c.resolve(&s.store, &s.groups, 0));
+        assert!(!stable(&s));
+        let (pid2, epoch2) = c
+            .init_producer_id(&s.store, &s.groups, &s.ids, "reinit", 60_000, None)
+            .unwrap();
+        assert_eq!(pid2, pid);
+        assert!(epoch2 > epoch);
+        assert!(stable(&s));
+        assert_eq!(aborted(&s), vec![(pid, 0)]);
+        assert_eq!(
+            c.end_txn(&s.store, &s.groups, "reinit", pid, epoch, true),
+            Err(ResponseError::ProducerFenced)
+        );
     }
 
     #[test]
@@ -639,13 +697,13 @@ mod tests {
             .unwrap();
         let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         assert_eq!(c.describe("lost").unwrap().state, "PrepareCommit");
-        assert!(c.resolve(&s.store, &s.groups, 0, true));
+        assert!(c.resolve(&s.store, &s.groups, 0));
         let view = c.describe("lost").unwrap();
         assert_eq!((view.state, view.producer_epoch), ("CompleteCommit", epoch));
         assert!(stable(&s));
         assert_eq!(aborted(&s), vec![], "the repeated commit marker aborted nothing");
         assert_eq!(c.end_txn(&s.store, &s.groups, "lost", pid, epoch, true), Ok(()));
-        assert!(!c.resolve(&s.store, &s.groups, 0, true));
+        assert!(!c.resolve(&s.store, &s.groups, 0));
     }
 
     #[test]
@@ -665,8 +723,10 @@ mod tests {
         drop(c);
         let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
         assert_eq!(*lock(&c.entry("old").unwrap()), old);
-        // Its open transaction is aborted on start like any other, fencing epoch 3.
-        c.resolve(&s.store, &s.groups, 0, true);
+        // Its open transaction times out like any other (started at 1, 5 s), fencing epoch 3.
+        assert!(!c.resolve(&s.store, &s.groups, 5_001));
+        assert_eq!(c.describe("old").unwrap().state, "Ongoing");
+        c.resolve(&s.store, &s.groups, 5_002);
         let view = c.describe("old").unwrap();
         assert_eq!((view.state, view.producer_epoch), ("CompleteAbort", 4));
     }
@@ -737,12 +797,9 @@ mod tests {
         })
         .unwrap()
         .unwrap();
-        assert!(
-            !c.resolve(&s.store, &s.groups, 10_900, false),
-            "not yet timed out"
-        );
+        assert!(!c.resolve(&s.store, &s.groups, 10_900), "not yet timed out");
         assert!(p0.last_stable_offset() < p0.high_watermark());
-        assert!(c.resolve(&s.store, &s.groups, 11_001, false));
+        assert!(c.resolve(&s.store, &s.groups, 11_001));
         assert_eq!(p0.last_stable_offset(), p0.high_watermark());
         assert_eq!(
             c.end_txn(&s.store, &s.groups, id, pid, epoch, true),
@@ -820,7 +877,7 @@ mod tests {
         drop(entry);
         drop(c);
         let c = TransactionCoordinator::open(s.txn_dir.clone()).unwrap();
-        c.resolve(&s.store, &s.groups, 0, true);
+        c.resolve(&s.store, &s.groups, 0);
         let committed = s.groups.committed("g", "in", 0).unwrap();
         assert_eq!((committed.offset, committed.metadata.as_deref()), (9, Some("m")));
     }

@@ -23,9 +23,11 @@
 //!   at any point is resolved by completing the prepared outcome. EndTxn is not tied to the
 //!   connection that produced: any client with the id's current producer id and epoch (from
 //!   DescribeTransactions) may end its transaction.
-//! - On start, prepared transactions are completed and open ones aborted (with a bumped epoch,
-//!   which fences the producer that owned them); the maintenance pass aborts transactions older
-//!   than their `transaction.timeout.ms` the same way.
+//! - On start, prepared transactions are completed; open ones stay open, as in Kafka (their
+//!   producer can still commit them after the restart). Start-up and every maintenance pass
+//!   abort transactions older than their `transaction.timeout.ms` (from their persisted start,
+//!   so downtime counts) with a bumped epoch, which fences the producer that owned them;
+//!   InitProducerId for the id does the same.
 //! - Markers are idempotent on the log side (a second marker for an ended transaction changes
 //!   nothing), so completing an outcome twice is harmless.
 
