@@ -32,5 +32,5 @@ for q in "$@"; do
     echo "flink $q: job ${t}s, $(rate "$t")"
     "$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --no-load --query "$q" 2>&1 |
         sed -n 's/^nexmark \(q[0-9]*\): [0-9]* events in \([0-9.]*\) s.*$/spate \1: job \2s/p' |
-        while read -r who q2 job t2; do echo "$who $q2 $job $(rate "${t2%s}")"; done
+        while read -r who q2 job t2; do echo "$who $q2 $job $t2, $(rate "${t2%s}")"; done
 done
