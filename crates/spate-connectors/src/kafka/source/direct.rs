@@ -43,6 +43,9 @@ enum Reset {
 pub(super) struct DirectReader {
     bootstrap: String,
     broker: LocalBroker,
+    /// Bumped when `broker` is replaced by a restarted broker: generations of different
+    /// broker instances are unrelated numbers (a new broker counts from zero again).
+    instance: u64,
     isolation: Isolation,
     reset: Reset,
 }
@@ -88,6 +91,7 @@ impl DirectReader {
         Ok(Some(Self {
             bootstrap: bootstrap.to_string(),
             broker,
+            instance: 0,
             isolation,
             reset,
         }))
@@ -98,8 +102,8 @@ impl DirectReader {
 #[derive(Debug, Default)]
 pub(super) struct DirectSplit {
     cursor: ConsumerCursor,
-    /// The broker's append generation when a read last found nothing.
-    idle_at: Option<u64>,
+    /// The broker instance and its append generation when a read last found nothing.
+    idle_at: Option<(u64, u64)>,
 }
 
 /// What [`poll_split`] needs of a split.
@@ -134,7 +138,7 @@ pub(super) fn poll_split<T>(
                 *done = true;
                 break;
             }
-            let generation = reader.broker.append_generation();
+            let generation = (reader.instance, reader.broker.append_generation());
             if state.idle_at == Some(generation) {
                 break;
             }
@@ -170,6 +174,7 @@ pub(super) fn poll_split<T>(
                     // is nothing to read, as for a client whose broker is down.
                     if let Some(broker) = local::find(&reader.bootstrap) {
                         reader.broker = broker;
+                        reader.instance += 1;
                     }
                     break;
                 }
