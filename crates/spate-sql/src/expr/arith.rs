@@ -15,23 +15,26 @@ use crate::{decimal, temporal};
 
 type Result<T> = std::result::Result<T, EvalError>;
 
-pub(super) fn division_by_zero() -> EvalError {
+fn division_by_zero() -> EvalError {
     EvalError("division by zero".into())
+}
+
+/// Integer arithmetic as Java's `long` does it (wrapping), division by zero an error; the
+/// caller narrows the result to its type.
+pub(super) fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64> {
+    Ok(match op {
+        ArithOp::Plus => x.wrapping_add(y),
+        ArithOp::Minus => x.wrapping_sub(y),
+        ArithOp::Multiply => x.wrapping_mul(y),
+        ArithOp::Divide | ArithOp::Modulo if y == 0 => return Err(division_by_zero()),
+        ArithOp::Divide => x.wrapping_div(y),
+        ArithOp::Modulo => x.wrapping_rem(y),
+    })
 }
 
 pub(super) fn arith(op: ArithOp, a: &Value, b: &Value, args: &[BoundExpr], ty: &DataType) -> Result<Value> {
     Ok(match (a, b) {
-        (Value::Int(x), Value::Int(y)) => {
-            let r = match op {
-                ArithOp::Plus => x.wrapping_add(*y),
-                ArithOp::Minus => x.wrapping_sub(*y),
-                ArithOp::Multiply => x.wrapping_mul(*y),
-                ArithOp::Divide | ArithOp::Modulo if *y == 0 => return Err(division_by_zero()),
-                ArithOp::Divide => x.wrapping_div(*y),
-                ArithOp::Modulo => x.wrapping_rem(*y),
-            };
-            wrap_int(r, &ty.kind)
-        }
+        (Value::Int(x), Value::Int(y)) => wrap_int(int_arith(op, *x, *y)?, &ty.kind),
         (Value::Float(x), Value::Float(y)) => {
             let r = match op {
                 ArithOp::Plus => x + y,

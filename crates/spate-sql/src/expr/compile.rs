@@ -7,14 +7,13 @@
 //! row (same values, same NULLs, same errors — `tests/expr.rs` runs both). Shapes without a
 //! specialisation compile to a call of the general evaluator on that subtree.
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::BoundExpr;
-use super::arith::division_by_zero;
+use super::arith::int_arith;
 use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
-use super::func::{ArithOp, CmpOp, ScalarFunc};
+use super::func::ScalarFunc;
 use super::functions::TimeFunc;
 use super::typing::is_integer;
 use crate::temporal::MICROS_PER_SECOND;
@@ -132,15 +131,7 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 let (Some(x), Some(y)) = (a.get(row, ctx)?, b.get(row, ctx)?) else {
                     return Ok(Value::Null);
                 };
-                let r = match op {
-                    ArithOp::Plus => x.wrapping_add(y),
-                    ArithOp::Minus => x.wrapping_sub(y),
-                    ArithOp::Multiply => x.wrapping_mul(y),
-                    ArithOp::Divide | ArithOp::Modulo if y == 0 => return Err(division_by_zero()),
-                    ArithOp::Divide => x.wrapping_div(y),
-                    ArithOp::Modulo => x.wrapping_rem(y),
-                };
-                Ok(wrap_int(r, &kind))
+                Ok(wrap_int(int_arith(op, x, y)?, &kind))
             })
         }
         (ScalarFunc::Compare(op), [a, b]) if same_i64_variant(a, b) => {
@@ -149,15 +140,7 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 let (Some(x), Some(y)) = (a.get(row, ctx)?, b.get(row, ctx)?) else {
                     return Ok(Value::Null);
                 };
-                let o = x.cmp(&y);
-                Ok(Value::Boolean(match op {
-                    CmpOp::Eq => o == Ordering::Equal,
-                    CmpOp::NotEq => o != Ordering::Equal,
-                    CmpOp::Lt => o == Ordering::Less,
-                    CmpOp::LtEq => o != Ordering::Greater,
-                    CmpOp::Gt => o == Ordering::Greater,
-                    CmpOp::GtEq => o != Ordering::Less,
-                }))
+                Ok(Value::Boolean(op.holds(x.cmp(&y))))
             })
         }
         (ScalarFunc::And | ScalarFunc::Or, _) => {

@@ -99,14 +99,7 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             match compare(&a, &b) {
                 // NaN: only `<>` holds, as in Java.
                 None => Value::Boolean(*op == CmpOp::NotEq && same_variant(&a, &b)),
-                Some(o) => Value::Boolean(match op {
-                    CmpOp::Eq => o == Ordering::Equal,
-                    CmpOp::NotEq => o != Ordering::Equal,
-                    CmpOp::Lt => o == Ordering::Less,
-                    CmpOp::LtEq => o != Ordering::Greater,
-                    CmpOp::Gt => o == Ordering::Greater,
-                    CmpOp::GtEq => o != Ordering::Less,
-                }),
+                Some(o) => Value::Boolean(op.holds(o)),
             }
         }
         ScalarFunc::Arith(op) => {

@@ -26,6 +26,21 @@ pub enum CmpOp {
     GtEq,
 }
 
+impl CmpOp {
+    /// Whether the comparison holds for operands ordered `o`.
+    pub fn holds(self, o: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering;
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::NotEq => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::LtEq => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::GtEq => o != Ordering::Less,
+        }
+    }
+}
+
 /// An arithmetic operator. Numeric operands are already cast to the result's type family;
 /// temporal operands (`ts + INTERVAL`, `INTERVAL * n`) keep their own types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

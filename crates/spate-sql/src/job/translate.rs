@@ -258,32 +258,27 @@ impl<'a> Translator<'a> {
             .iter()
             .map(BoundExpr::as_passthrough_column)
             .collect::<Option<Vec<usize>>>();
-        match (picks, input) {
+        match (&picks, input) {
             // Without repeats, so an expression below is still evaluated once per row.
             (
                 Some(cols),
                 LogicalPlan::Project {
                     input, exprs: below, ..
                 },
-            ) if !has_repeats(&cols) => {
+            ) if !has_repeats(cols) => {
                 let composed: Option<Vec<BoundExpr>> = cols.iter().map(|&c| below.get(c).cloned()).collect();
                 if let Some(composed) = composed {
                     return self.project(input, &composed);
                 }
             }
             (Some(cols), LogicalPlan::WindowAggregate { .. }) => {
-                return self.window_aggregate(input, Some(&cols));
+                return self.window_aggregate(input, Some(cols));
             }
             _ => {}
         }
         let input = self.stream(input)?;
-        let exprs = exprs.to_vec();
         // A projection that only picks columns needs no evaluation context.
-        if let Some(cols) = exprs
-            .iter()
-            .map(BoundExpr::as_passthrough_column)
-            .collect::<Option<Vec<usize>>>()
-        {
+        if let Some(cols) = picks {
             // Ascending picks reuse the row's own vector: value i comes from column
             // cols[i] >= i, so swapping front to back never reads a moved value.
             if cols.windows(2).all(|w| w[0] < w[1]) {
