@@ -81,8 +81,12 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                     ) {
                         Ok(out) => {
                             appended |= !out.duplicate;
+                            // A duplicate is synced too: its first append may never have
+                            // reached the disk (that request's fsync failed, or the connection
+                            // dropped before it ran), and this reply is the acknowledgement.
+                            // Syncing an already synced partition costs no fsync.
                             let sync = acks == -1 || p.config().flush == FlushPolicy::Always;
-                            if sync && !out.duplicate {
+                            if sync {
                                 to_sync.push((ti, pi, p.clone()));
                             }
                             Ok(out)
