@@ -58,3 +58,8 @@ fn explain_interval_join() {
 fn explain_union() {
     check("union");
 }
+
+#[test]
+fn explain_source_reuse() {
+    check("source_reuse");
+}

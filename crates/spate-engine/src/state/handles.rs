@@ -84,19 +84,17 @@ impl<V: Send + 'static> ValueState<V> {
     /// Sets the current key's value.
     pub fn update<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, value: V) {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        match b.get_mut::<V>(self.id, kg, &key) {
+        match b.get_mut::<V>(self.id, kg, k) {
             Some(v) => *v = value,
             None => {
-                b.get_or_insert_with(self.id, kg, &key, || value);
+                b.get_or_insert_with(self.id, kg, k, || value);
             }
         }
     }
     /// Removes the current key's value.
     pub fn clear<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>) -> Option<V> {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        b.remove::<V>(self.id, kg, &key)
+        b.remove::<V>(self.id, kg, k)
     }
 }
 
@@ -122,27 +120,29 @@ impl<V: Send + 'static> ListState<V> {
         let (b, kg, k) = ctx.state_parts();
         b.get::<Vec<V>>(self.id, kg, k).map_or(&[], |v| v.as_slice())
     }
+    /// The current key's list to change in place (`None` when absent).
+    pub fn get_mut<'c, K: Key>(&self, ctx: &'c mut impl KeyedStateAccess<K>) -> Option<&'c mut Vec<V>> {
+        let (b, kg, k) = ctx.state_parts_mut();
+        b.get_mut::<Vec<V>>(self.id, kg, k)
+    }
     /// Appends to the current key's list.
     pub fn add<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, value: V) {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        if let Some(list) = b.get_or_insert_with(self.id, kg, &key, Vec::new) {
+        if let Some(list) = b.get_or_insert_with(self.id, kg, k, Vec::new) {
             list.push(value);
         }
     }
     /// Replaces the current key's list.
     pub fn update<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, values: Vec<V>) {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        if let Some(list) = b.get_or_insert_with(self.id, kg, &key, Vec::new) {
+        if let Some(list) = b.get_or_insert_with(self.id, kg, k, Vec::new) {
             *list = values;
         }
     }
     /// Removes the current key's list.
     pub fn clear<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>) -> Vec<V> {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        b.remove::<Vec<V>>(self.id, kg, &key).unwrap_or_default()
+        b.remove::<Vec<V>>(self.id, kg, k).unwrap_or_default()
     }
 }
 
@@ -185,26 +185,23 @@ impl<MK: Hash + Eq + Send + 'static, MV: Send + 'static> MapState<MK, MV> {
     /// Inserts for the current key; returns the previous value.
     pub fn put<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, map_key: MK, value: MV) -> Option<MV> {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        b.get_or_insert_with(self.id, kg, &key, FxHashMap::default)?
+        b.get_or_insert_with(self.id, kg, k, FxHashMap::default)?
             .insert(map_key, value)
     }
     /// Removes `map_key` for the current key (and the key's map when it becomes empty).
     pub fn remove<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, map_key: &MK) -> Option<MV> {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        let map = b.get_mut::<FxHashMap<MK, MV>>(self.id, kg, &key)?;
+        let map = b.get_mut::<FxHashMap<MK, MV>>(self.id, kg, k)?;
         let removed = map.remove(map_key);
         if map.is_empty() {
-            b.remove::<FxHashMap<MK, MV>>(self.id, kg, &key);
+            b.remove::<FxHashMap<MK, MV>>(self.id, kg, k);
         }
         removed
     }
     /// Removes the current key's map.
     pub fn clear<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>) {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        b.remove::<FxHashMap<MK, MV>>(self.id, kg, &key);
+        b.remove::<FxHashMap<MK, MV>>(self.id, kg, k);
     }
 }
 
@@ -242,17 +239,15 @@ impl<V: Send + 'static, F: Fn(V, V) -> V> ReducingState<V, F> {
     /// Folds `value` into the current key's reduction.
     pub fn add<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>, value: V) {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        let next = match b.remove::<V>(self.id, kg, &key) {
+        let next = match b.remove::<V>(self.id, kg, k) {
             Some(acc) => (self.reduce)(acc, value),
             None => value,
         };
-        b.get_or_insert_with(self.id, kg, &key, || next);
+        b.get_or_insert_with(self.id, kg, k, || next);
     }
     /// Removes the current key's reduction.
     pub fn clear<K: Key>(&self, ctx: &mut impl KeyedStateAccess<K>) -> Option<V> {
         let (b, kg, k) = ctx.state_parts_mut();
-        let key = k.clone();
-        b.remove::<V>(self.id, kg, &key)
+        b.remove::<V>(self.id, kg, k)
     }
 }

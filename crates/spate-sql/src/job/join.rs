@@ -179,6 +179,10 @@ pub(crate) struct IntervalJoinFn {
     upper: i64,
     left: Option<ListState<Buffered>>,
     right: Option<ListState<Buffered>>,
+    /// Reused buffers of one row's matches (with their timestamps) and of the indexes of
+    /// partners matched for the first time.
+    joined: Vec<(Row, i64)>,
+    first_matches: Vec<usize>,
 }
 
 impl IntervalJoinFn {
@@ -199,6 +203,8 @@ impl IntervalJoinFn {
             upper: bounds.1,
             left: None,
             right: None,
+            joined: Vec::new(),
+            first_matches: Vec::new(),
         }
     }
 
@@ -212,32 +218,43 @@ impl IntervalJoinFn {
             return;
         };
         let (mine, other) = if is_left { (&ls, &rs) } else { (&rs, &ls) };
-        let mut partners = other.get(ctx).to_vec();
-        let mut matched = false;
-        let mut changed = false;
-        for p in &mut partners {
+        // Joined rows are built while the other side's list is borrowed and emitted after, and
+        // first matches (which outer joins must remember) are marked in place: the buffered
+        // rows are never copied.
+        let mut joined = std::mem::take(&mut self.joined);
+        let mut first_matches = std::mem::take(&mut self.first_matches);
+        for (i, p) in other.get(ctx).iter().enumerate() {
             let (lt, rt) = if is_left { (ts, p.ts) } else { (p.ts, ts) };
             let d = rt - lt;
             if d < self.lower || d > self.upper {
                 continue;
             }
-            let joined = if is_left {
+            let j = if is_left {
                 self.out.joined(&row, &p.row, watermark)
             } else {
                 self.out.joined(&p.row, &row, watermark)
             };
-            if let Some(j) = joined {
-                matched = true;
+            if let Some(j) = j {
+                joined.push((j, lt.max(rt)));
                 if !p.matched {
-                    p.matched = true;
-                    changed = true;
+                    first_matches.push(i);
                 }
-                ctx.collect_with_timestamp(j, lt.max(rt));
             }
         }
-        if changed {
-            other.update(ctx, partners);
+        if let Some(partners) = other.get_mut(ctx) {
+            for i in first_matches.drain(..) {
+                if let Some(p) = partners.get_mut(i) {
+                    p.matched = true;
+                }
+            }
         }
+        first_matches.clear();
+        let matched = !joined.is_empty();
+        for (j, at) in joined.drain(..) {
+            ctx.collect_with_timestamp(j, at);
+        }
+        self.joined = joined;
+        self.first_matches = first_matches;
         // Until when a partner may still come: left rows wait for right rows up to t + upper,
         // right rows for left rows up to t - lower.
         let expires = if is_left { ts + self.upper } else { ts - self.lower };
@@ -252,22 +269,26 @@ impl IntervalJoinFn {
         time: Timestamp,
         ctx: &mut KeyedContext<'_, Vec<Value>, Row>,
     ) {
-        let rows = state.get(ctx).to_vec();
-        let (expired, kept): (Vec<Buffered>, Vec<Buffered>) = rows.into_iter().partition(|b| {
+        let is_expired = |b: &Buffered| {
             let expires = if is_left {
                 b.ts + self.upper
             } else {
                 b.ts - self.lower
             };
             expires <= time
-        });
-        if expired.is_empty() {
+        };
+        let Some(rows) = state.get_mut(ctx) else {
+            return;
+        };
+        if !rows.iter().any(is_expired) {
             return;
         }
+        let (expired, kept): (Vec<Buffered>, Vec<Buffered>) =
+            std::mem::take(rows).into_iter().partition(is_expired);
         if kept.is_empty() {
             state.clear(ctx);
         } else {
-            state.update(ctx, kept);
+            *rows = kept;
         }
         let keep_unmatched = if is_left {
             self.out.keeps_left()
@@ -319,6 +340,8 @@ pub(crate) struct RegularJoinFn {
     out: JoinOutput,
     left: Option<ListState<Buffered>>,
     right: Option<ListState<Buffered>>,
+    /// Reused buffer of one row's matches and their timestamps.
+    joined: Vec<(Row, i64)>,
 }
 
 impl RegularJoinFn {
@@ -332,6 +355,7 @@ impl RegularJoinFn {
             },
             left: None,
             right: None,
+            joined: Vec::new(),
         }
     }
 
@@ -342,16 +366,23 @@ impl RegularJoinFn {
         let ts = ctx.timestamp();
         let watermark = ctx.current_watermark();
         let (mine, other) = if is_left { (&ls, &rs) } else { (&rs, &ls) };
-        for p in other.get(ctx).to_vec() {
-            let joined = if is_left {
+        // Joined rows are built while the other side's list is borrowed and emitted after:
+        // the buffered rows themselves are never copied.
+        let mut joined = std::mem::take(&mut self.joined);
+        for p in other.get(ctx) {
+            let j = if is_left {
                 self.out.joined(&row, &p.row, watermark)
             } else {
                 self.out.joined(&p.row, &row, watermark)
             };
-            if let Some(j) = joined {
-                ctx.collect_with_timestamp(j, ts.max(p.ts));
+            if let Some(j) = j {
+                joined.push((j, ts.max(p.ts)));
             }
         }
+        for (j, at) in joined.drain(..) {
+            ctx.collect_with_timestamp(j, at);
+        }
+        self.joined = joined;
         mine.add(
             ctx,
             Buffered {

@@ -6,6 +6,7 @@
 //! timestamp assigner. Expressions are evaluated row at a time; an evaluation error fails the
 //! job ([`super::fail`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +31,12 @@ pub struct Translator<'a> {
     env: &'a StreamEnvironment,
     ctx: ConnectorContext,
     next_uid: usize,
+    /// The stream of every plan translated so far, by the plan's text: a table read by two
+    /// branches of a query (a self-join, a view used twice) or by two INSERTs of a statement set
+    /// is scanned and decoded once, and a repeated sub-plan is computed once — as Flink's
+    /// `table.optimizer.reuse-source-enabled` / `reuse-sub-plan-enabled` do by default. Two
+    /// sources of one table would also commit the same group's offsets against each other.
+    translated: HashMap<String, DataStream<Row>>,
 }
 
 fn now_millis() -> i64 {
@@ -62,6 +69,7 @@ impl<'a> Translator<'a> {
             env,
             ctx,
             next_uid: 0,
+            translated: HashMap::new(),
         }
     }
 
@@ -70,8 +78,19 @@ impl<'a> Translator<'a> {
         format!("sql-{}-{what}", self.next_uid)
     }
 
-    /// The stream of `plan`'s rows.
+    /// The stream of `plan`'s rows; a plan equal to one translated before gets that stream.
     pub fn stream(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
+        // The Debug text holds every field of every node, so equal text means an equal plan.
+        let key = format!("{plan:?}");
+        if let Some(stream) = self.translated.get(&key) {
+            return Ok(stream.clone());
+        }
+        let stream = self.translate(plan)?;
+        self.translated.insert(key, stream.clone());
+        Ok(stream)
+    }
+
+    fn translate(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
         match plan {
             LogicalPlan::Scan {
                 table,
