@@ -78,10 +78,28 @@ struct Decode {
     physical: Vec<usize>,
     metadata: Vec<(usize, ReadKey)>,
     skipped: Arc<AtomicU64>,
+    /// [`Decode::value_fills_row_prefix`], computed once.
+    direct: bool,
 }
 
 impl Decode {
+    /// Whether the value's columns are the row's first columns in order and nothing else is
+    /// decoded: then the value decodes straight into the row.
+    fn value_fills_row_prefix(&self) -> bool {
+        self.layout.key.is_none()
+            && self
+                .layout
+                .value
+                .columns
+                .iter()
+                .enumerate()
+                .all(|(i, c)| self.physical.get(*c) == Some(&i))
+    }
+
     fn decode(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
+        if self.direct {
+            return self.decode_direct(m);
+        }
         let mut row = vec![Value::Null; self.width];
         let mut values = Vec::new();
         if let Some(key) = &self.layout.key
@@ -113,6 +131,29 @@ impl Decode {
         for (c, v) in side.columns.iter().zip(values.drain(..)) {
             row[self.physical[*c]] = v;
         }
+        for (index, key) in &self.metadata {
+            row[*index] = key.read(m);
+        }
+        Ok(Some(row))
+    }
+
+    /// [`decode`](Self::decode) with one allocation: the value's columns are the row's prefix.
+    fn decode_direct(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
+        let mut row = Vec::with_capacity(self.width);
+        let side = &self.layout.value;
+        let decoded = match m.value() {
+            None => Ok(side.format.decode_absent(&mut row)),
+            Some(bytes) => side.format.decode_record(bytes, &mut row),
+        };
+        match decoded {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => {
+                let skip = side.format.ignores_parse_errors();
+                return self.malformed(m, "value", side.format.name(), skip, &e.0);
+            }
+        }
+        row.resize(self.width, Value::Null);
         for (index, key) in &self.metadata {
             row[*index] = key.read(m);
         }
@@ -287,14 +328,17 @@ pub(crate) fn scan(
     let layout = layout(options, &columns)?;
     let table = options.table_name();
     let skipped = ctx.stats.counter(&format!("{table}.skipped-records"));
-    let decode = Arc::new(Decode {
+    let mut decode = Decode {
         table: table.clone(),
         layout,
         width: columns.width,
         physical: columns.physical.iter().map(|(i, _)| *i).collect(),
         metadata: metadata::readers(options, &columns)?,
         skipped,
-    });
+        direct: false,
+    };
+    decode.direct = decode.value_fills_row_prefix();
+    let decode = Arc::new(decode);
     let group = options
         .get("properties.group.id")
         .map_or_else(|| format!("spate-sql-{table}"), str::to_string);
