@@ -9,148 +9,24 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "common/word_windows.rs"]
+mod word_windows;
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Broker;
-use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
+use word_windows::KillTimes;
 
-const PARTITIONS: i32 = 4;
-const RECORDS: u64 = 40_000;
-const RECORDS_PER_SEC: u64 = 8_000;
-const WINDOW_MS: i64 = 1_000;
-const BASE: i64 = 1_700_000_000_000;
-const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"];
-
-fn word(i: u64) -> &'static str {
-    WORDS[(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 33) as usize % WORDS.len()]
-}
-
-/// Flink's JSON text of a `TIMESTAMP(3)`.
-fn sql_timestamp(ms: i64) -> String {
-    let mut s = String::new();
-    spate_sql::temporal::format_timestamp(ms * 1000, 3, true, false, &mut s);
-    s
-}
-
-fn expected() -> BTreeMap<(String, String), u64> {
-    let mut m = BTreeMap::new();
-    for i in 0..RECORDS {
-        let ts = BASE + i as i64;
-        let start = ts - ts.rem_euclid(WINDOW_MS);
-        *m.entry((word(i).to_string(), sql_timestamp(start))).or_default() += 1;
-    }
-    m
-}
-
-fn script(addr: &str) -> String {
-    format!(
-        "SET 'execution.checkpointing.interval' = '500ms';
-SET 'parallelism.default' = '2';
-CREATE TABLE words (
-  word STRING,
-  ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp',
-  WATERMARK FOR ts AS ts
-) WITH (
-  'connector' = 'kafka',
-  'topic' = 'sql-in',
-  'properties.bootstrap.servers' = '{addr}',
-  'properties.group.id' = 'sql-crash',
-  'scan.startup.mode' = 'earliest-offset',
-  'format' = 'json'
-);
-CREATE TABLE counts (
-  word STRING,
-  window_start TIMESTAMP(3),
-  cnt BIGINT
-) WITH (
-  'connector' = 'kafka',
-  'topic' = 'sql-out',
-  'properties.bootstrap.servers' = '{addr}',
-  'format' = 'json',
-  'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = 'sql-crash'
-);
-INSERT INTO counts
-SELECT word, window_start, COUNT(*)
-FROM TABLE(TUMBLE(TABLE words, DESCRIPTOR(ts), INTERVAL '1' SECOND))
-GROUP BY window_start, window_end, word;
-"
-    )
-}
-
-fn create_topics(addr: &str) {
-    for topic in ["sql-in", "sql-out"] {
-        let status = Command::new(env!("CARGO_BIN_EXE_spate"))
-            .args(["topics", "create", "--bootstrap", addr, "--partitions"])
-            .arg(PARTITIONS.to_string())
-            .arg(topic)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
-
-/// Writes every record at `RECORDS_PER_SEC`, then one record far in the future on every
-/// partition so the watermark passes every window of the input.
-fn produce(addr: String) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let producer: ThreadedProducer<_> = ClientConfig::new()
-            .set("bootstrap.servers", &addr)
-            .set("enable.idempotence", "true")
-            .set("linger.ms", "5")
-            .create()
-            .unwrap();
-        let started = Instant::now();
-        let send = |value: String, partition: i32, ts: i64| {
-            let mut record = BaseRecord::<(), String>::to("sql-in")
-                .payload(&value)
-                .partition(partition)
-                .timestamp(ts);
-            loop {
-                match producer.send(record) {
-                    Ok(()) => break,
-                    Err((_, r)) => {
-                        record = r;
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                }
-            }
-        };
-        for i in 0..RECORDS {
-            let due = Duration::from_micros(i * 1_000_000 / RECORDS_PER_SEC);
-            if let Some(wait) = due.checked_sub(started.elapsed()) {
-                std::thread::sleep(wait);
-            }
-            send(
-                format!("{{\"word\":\"{}\"}}", word(i)),
-                (i % PARTITIONS as u64) as i32,
-                BASE + i as i64,
-            );
-        }
-        for p in 0..PARTITIONS {
-            send(
-                "{\"word\":\"flush\"}".into(),
-                p,
-                BASE + RECORDS as i64 + 3_600_000,
-            );
-        }
-        producer.flush(Duration::from_secs(30)).unwrap();
-    })
-}
+/// Topics `sql-in`/`sql-out`, group and transactional ids `sql-crash`.
+const PREFIX: &str = "sql";
 
 fn start_job(addr: &str, dir: &Path, run: usize) -> Child {
     let log = File::create(dir.join(format!("job-{run}.log"))).unwrap();
     let sql = dir.join("job.sql");
-    std::fs::write(&sql, script(addr)).unwrap();
+    std::fs::write(&sql, word_windows::script(PREFIX, addr)).unwrap();
     Command::new(env!("CARGO_BIN_EXE_spate"))
         .arg("sql")
         .arg("-f")
@@ -169,63 +45,16 @@ fn job_log(dir: &Path, run: usize) -> String {
     std::fs::read_to_string(dir.join(format!("job-{run}.log"))).unwrap_or_default()
 }
 
-/// Every record of `sql-out` as a read_committed consumer sees it: (word, window_start, count).
-fn read_output(addr: &str) -> Vec<(String, String, u64)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", "sql-crash-check")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset("sql-out", p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let mut eof = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while eof < PARTITIONS && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
-                out.push((
-                    v["word"].as_str().unwrap().to_string(),
-                    v["window_start"].as_str().unwrap().to_string(),
-                    v["cnt"].as_u64().unwrap(),
-                ));
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
-    }
-    out
-}
-
 #[test]
 fn sql_job_exactly_once_survives_three_sigkills() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
-    create_topics(&broker.addr);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
-    eprintln!("kill-time seed {seed}");
-    let mut rng = seed;
-    let mut below = |n: u64| {
-        rng = rng
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (rng >> 33) % n
-    };
-    let producer = produce(broker.addr.clone());
+    word_windows::create_topics(&broker.addr, PREFIX);
+    let mut kill_times = KillTimes::from_clock();
+    let producer = word_windows::produce(broker.addr.clone(), PREFIX);
     for run in 0..3 {
         let mut job = start_job(&broker.addr, dir.path(), run);
-        std::thread::sleep(Duration::from_millis(1500 + below(1500)));
+        std::thread::sleep(Duration::from_millis(1500 + kill_times.below(1500)));
         if let Some(status) = job.try_wait().unwrap() {
             panic!(
                 "job run {run} exited early ({status}):\n{}",
@@ -238,7 +67,6 @@ fn sql_job_exactly_once_survives_three_sigkills() {
     producer.join().unwrap();
 
     // The last run: wait until every expected window is visible, then stop it with SIGTERM.
-    let want = expected();
     let run = 3;
     let mut job = start_job(&broker.addr, dir.path(), run);
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -246,11 +74,7 @@ fn sql_job_exactly_once_survives_three_sigkills() {
         if let Some(status) = job.try_wait().unwrap() {
             panic!("final job run exited ({status}):\n{}", job_log(dir.path(), run));
         }
-        let seen: std::collections::BTreeSet<_> = read_output(&broker.addr)
-            .into_iter()
-            .map(|(w, s, _)| (w, s))
-            .collect();
-        if want.keys().all(|k| seen.contains(k)) {
+        if word_windows::every_window_seen(&broker.addr, PREFIX) {
             break;
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -265,27 +89,6 @@ fn sql_job_exactly_once_survives_three_sigkills() {
         job_log(dir.path(), run)
     );
 
-    let mut counts: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
-    for (w, s, c) in read_output(&broker.addr) {
-        counts.entry((w, s)).or_default().push(c);
-    }
-    let missing: Vec<_> = want.keys().filter(|k| !counts.contains_key(*k)).take(5).collect();
-    assert!(
-        missing.is_empty(),
-        "windows missing, e.g. {missing:?}\n{}",
-        job_log(dir.path(), run)
-    );
-    for (k, n) in &want {
-        assert_eq!(
-            counts[k],
-            vec![*n],
-            "{k:?}: every window exactly once with its count"
-        );
-    }
-    assert_eq!(
-        counts.len(),
-        want.len(),
-        "no windows that the input does not have"
-    );
+    word_windows::assert_exactly_once(&broker.addr, PREFIX, &|| job_log(dir.path(), run));
     broker.kill();
 }
