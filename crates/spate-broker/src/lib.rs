@@ -37,6 +37,7 @@
 // No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
 #![forbid(unsafe_code)]
 
+pub mod acl;
 mod clock;
 pub mod codec;
 mod config;
@@ -68,6 +69,6 @@ mod txn;
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
 pub use listeners::{ListenerConfig, SecurityProtocol};
-pub use sasl::{SaslMechanism, ScramCredential, credentials};
+pub use sasl::{SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::{NotApplied, Setting};
