@@ -11,6 +11,8 @@
 //! - [`BrokerConfig`]: listen address, data directory, topic defaults.
 //! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
 //!   engine's Kafka source reads partition logs through it, without a socket).
+//! - [`acl`]: Kafka's ACL model, matching rules and ACL file format; the authorizer that every
+//!   request passes when it is on ([`BrokerConfig::authorizer_enabled`]).
 //!
 //! Contracts: requests on one connection are answered in the order they were sent; appends to a
 //! partition are serialized while partitions proceed in parallel; an acks=all produce is
