@@ -5,7 +5,9 @@ Usage: compat_sasl.py SASL_BOOTSTRAP ADMIN_USER ADMIN_PASSWORD
 The admin user (SCRAM-SHA-512, a super user) was added offline with `spate users add`.
 1. confluent-kafka's AdminClient logs in as the admin with SCRAM-SHA-512 and creates two users
    over the wire (AlterUserScramCredentials): carol (SCRAM-SHA-256) and dave (SCRAM-SHA-512);
-   DescribeUserScramCredentials must list both with their mechanism and iterations.
+   DescribeUserScramCredentials must list both with their mechanism and iterations. The
+   broker authorizes every request (it has a SASL listener), so the admin also grants both ALL
+   on the topic and READ on the group (CreateAcls; compat_acls.py covers ACLs in depth).
 2. confluent-kafka produces as carol (SCRAM-SHA-256); kafka-python consumes as dave with PLAIN
    (checked against dave's SCRAM credential) and must read exactly what was acknowledged.
 3. kafka-python produces as dave with SCRAM-SHA-512; confluent-kafka consumes as carol with
@@ -20,7 +22,12 @@ import time
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (
+    AclBinding,
+    AclOperation,
+    AclPermissionType,
     AdminClient,
+    ResourcePatternType,
+    ResourceType,
     ScramCredentialInfo,
     ScramMechanism,
     UserScramCredentialUpsertion,
@@ -84,6 +91,17 @@ def create_users(bootstrap, admin_user, admin_password):
     }
     if got != want:
         fail(f"described credentials {got}, expected {want}")
+    grants = [
+        AclBinding(resource_type, name, ResourcePatternType.LITERAL, f"User:{user}", "*",
+                   operation, AclPermissionType.ALLOW)
+        for user in ("carol", "dave")
+        for resource_type, name, operation in (
+            (ResourceType.TOPIC, TOPIC, AclOperation.ALL),
+            (ResourceType.GROUP, "compat-sasl", AclOperation.READ),
+        )
+    ]
+    for future in admin.create_acls(grants).values():
+        future.result(timeout=30)
     print("confluent-kafka admin (SCRAM-SHA-512) created carol and dave over the wire")
 
 

@@ -239,7 +239,7 @@ check_restart() {
 # SASL (issue 12): a fresh broker with a PLAINTEXT and a SASL_PLAINTEXT listener and a super
 # user added offline with `spate users add`; compat_sasl.py then manages users over the wire and
 # moves records with both Python clients, SCRAM-SHA-256/512 and PLAIN, and checks that wrong
-# passwords fail.
+# passwords fail; compat_acls.py manages ACLs with both admin clients and checks enforcement.
 check_sasl() {
     local pid="$BROKER_PID"
     kill -TERM "$pid"
@@ -254,7 +254,9 @@ check_sasl() {
     local sasl_addr
     sasl_addr="$(sed -n 's/.* SASL_PLAINTEXT=SASL_PLAINTEXT:\/\/\([^ )]*\).*/\1/p' "$WORK/broker.out")"
     [ -n "$sasl_addr" ] || { echo "no SASL_PLAINTEXT listener in: $(cat "$WORK/broker.out")"; return 1; }
-    timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_sasl.py" "$sasl_addr" admin adm1n-secret
+    timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_sasl.py" "$sasl_addr" admin adm1n-secret || return 1
+    # ACLs (issue 12) on the same broker: both Python admin clients, and enforcement.
+    timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_acls.py" "$sasl_addr" admin adm1n-secret
 }
 
 summary() {

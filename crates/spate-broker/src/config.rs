@@ -69,6 +69,10 @@ pub struct BrokerConfig {
     /// Whether a resource without ACLs is open to everyone (`allow.everyone.if.no.acl.found`);
     /// `None` = Kafka's default.
     pub allow_everyone_if_no_acl_found: Option<bool>,
+    /// Whether requests are authorized against ACLs (`authorizer.class.name`): `Some(true)` when
+    /// it names Kafka's authorizer, `Some(false)` when it is set empty, `None` = on exactly when
+    /// some listener authenticates its clients (SASL or TLS); see [`Self::authorizer_enabled`].
+    pub authorizer: Option<bool>,
 }
 
 impl BrokerConfig {
@@ -99,7 +103,19 @@ impl BrokerConfig {
             failed_authentication_delay: Duration::from_millis(100),
             super_users: Vec::new(),
             allow_everyone_if_no_acl_found: None,
+            authorizer: None,
         }
+    }
+
+    /// Whether the ACL authorizer is on: as `authorizer.class.name` says, and by default when
+    /// any listener is not PLAINTEXT (a broker that asks who clients are also checks what
+    /// they may do; with only PLAINTEXT listeners everyone is `User:ANONYMOUS` anyway).
+    pub fn authorizer_enabled(&self) -> bool {
+        self.authorizer.unwrap_or_else(|| {
+            self.listeners
+                .iter()
+                .any(|l| l.protocol != crate::listeners::SecurityProtocol::Plaintext)
+        })
     }
 
     /// The same with an ephemeral port on 127.0.0.1: what tests and the embedded mode use.

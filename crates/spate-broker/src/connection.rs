@@ -24,6 +24,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+use crate::acl::authorizer::Caller;
 use crate::dispatch;
 use crate::listeners::BoundListener;
 use crate::memory_budget::{Grant, MemoryBudget};
@@ -66,7 +67,10 @@ pub(crate) async fn serve(
     let mut authenticator = listener.protocol.uses_sasl().then(Authenticator::new);
     let mut session = Session {
         peer,
-        principal: crate::session::ANONYMOUS.to_string(),
+        caller: Caller {
+            principal: crate::session::ANONYMOUS.into(),
+            host: peer.ip().to_string().into(),
+        },
         listener,
         replies: MemoryBudget::new(state.config.connection_reply_bytes),
     };
@@ -126,7 +130,7 @@ pub(crate) async fn serve(
                 }
                 Step::Authenticated { reply, user } => {
                     tracing::info!(%peer, listener = %session.listener.name, %user, "authenticated");
-                    session.principal = format!("User:{user}");
+                    session.set_principal(&format!("User:{user}"));
                     authenticator = None;
                     let _ = reply_tx.send(Some(reply));
                     if tx.send(reply_rx).await.is_err() {

@@ -1,4 +1,7 @@
 //! Routing: a decoded request to its handler (decoding and reply framing are the codec's).
+//!
+//! Every request passes the authorizer: those decided as a whole here
+//! ([`handlers::refusals`]), the others per resource in their handlers.
 
 use std::sync::Arc;
 
@@ -37,6 +40,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         Err(e) => return Dispatched::Close(e.0),
     };
     let version = ctx.version;
+    let caller = &session.caller;
+    if let Some(refused) = handlers::refusals::refusal(state, caller, &request) {
+        return encode(ctx, refused, 256);
+    }
     match *request {
         RequestKind::ApiVersions(_) => encode(
             ctx,
@@ -45,54 +52,58 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         ),
         RequestKind::Metadata(r) => reply(
             ctx,
-            handlers::metadata::handle(state, &session.listener, r, version).map(ResponseKind::Metadata),
+            handlers::metadata::handle(state, caller, &session.listener, r, version)
+                .map(ResponseKind::Metadata),
         ),
-        RequestKind::Produce(r) => handlers::produce::handle(state, r, ctx),
+        RequestKind::Produce(r) => handlers::produce::handle(state, caller, r, ctx),
         RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
         RequestKind::ListOffsets(r) => reply(
             ctx,
             Ok(ResponseKind::ListOffsets(handlers::list_offsets::handle(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::CreateTopics(r) => reply(
             ctx,
             Ok(ResponseKind::CreateTopics(handlers::topics::create(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::DeleteTopics(r) => reply(
             ctx,
             Ok(ResponseKind::DeleteTopics(handlers::topics::delete(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::CreatePartitions(r) => reply(
             ctx,
             Ok(ResponseKind::CreatePartitions(
-                handlers::topics::create_partitions(state, r),
+                handlers::topics::create_partitions(state, caller, r),
             )),
         ),
         RequestKind::DescribeConfigs(r) => reply(
             ctx,
             Ok(ResponseKind::DescribeConfigs(handlers::configs::describe(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::AlterConfigs(r) => reply(
             ctx,
-            Ok(ResponseKind::AlterConfigs(handlers::configs::alter(state, r))),
+            Ok(ResponseKind::AlterConfigs(handlers::configs::alter(
+                state, caller, r,
+            ))),
         ),
         RequestKind::IncrementalAlterConfigs(r) => reply(
             ctx,
             Ok(ResponseKind::IncrementalAlterConfigs(
-                handlers::configs::incremental_alter(state, r),
+                handlers::configs::incremental_alter(state, caller, r),
             )),
         ),
         RequestKind::FindCoordinator(r) => reply(
             ctx,
             Ok(ResponseKind::FindCoordinator(handlers::find_coordinator::handle(
                 state,
+                caller,
                 &session.listener,
                 r,
                 version,
@@ -103,33 +114,55 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
                 ResponseKind::InitProducerId(handlers::init_producer_id::transactional(s, r, version))
             })
         }
-        RequestKind::AddPartitionsToTxn(r) => reply_when_done(state, ctx, move |s| {
-            ResponseKind::AddPartitionsToTxn(handlers::add_partitions_to_txn::handle(s, r, version))
-        }),
+        RequestKind::AddPartitionsToTxn(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::AddPartitionsToTxn(handlers::add_partitions_to_txn::handle(
+                    s, &caller, r, version,
+                ))
+            })
+        }
         RequestKind::AddOffsetsToTxn(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::AddOffsetsToTxn(handlers::add_offsets_to_txn::handle(s, r, version))
         }),
         RequestKind::EndTxn(r) => reply_when_done(state, ctx, move |s| {
             ResponseKind::EndTxn(handlers::end_txn::handle(s, r, version))
         }),
-        RequestKind::TxnOffsetCommit(r) => reply_when_done(state, ctx, move |s| {
-            ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(s, r, version))
-        }),
+        RequestKind::TxnOffsetCommit(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::TxnOffsetCommit(handlers::txn_offset_commit::handle(s, &caller, r, version))
+            })
+        }
         // They wait for the ids' state locks, which EndTxn holds while it writes markers.
-        RequestKind::DescribeTransactions(r) => reply_when_done(state, ctx, move |s| {
-            ResponseKind::DescribeTransactions(handlers::describe_transactions::handle(s, r))
-        }),
-        RequestKind::ListTransactions(r) => reply_when_done(state, ctx, move |s| {
-            ResponseKind::ListTransactions(handlers::list_transactions::handle(s, r, crate::clock::now_ms()))
-        }),
+        RequestKind::DescribeTransactions(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::DescribeTransactions(handlers::describe_transactions::handle(s, &caller, r))
+            })
+        }
+        RequestKind::ListTransactions(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::ListTransactions(handlers::list_transactions::handle(
+                    s,
+                    &caller,
+                    r,
+                    crate::clock::now_ms(),
+                ))
+            })
+        }
         // Markers are fsynced: off the async workers.
-        RequestKind::WriteTxnMarkers(r) => reply_when_done(state, ctx, move |s| {
-            ResponseKind::WriteTxnMarkers(handlers::write_txn_markers::handle(s, r))
-        }),
+        RequestKind::WriteTxnMarkers(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::WriteTxnMarkers(handlers::write_txn_markers::handle(s, &caller, r))
+            })
+        }
         RequestKind::DescribeProducers(r) => reply(
             ctx,
             Ok(ResponseKind::DescribeProducers(
-                handlers::describe_producers::handle(state, r),
+                handlers::describe_producers::handle(state, caller, r),
             )),
         ),
         RequestKind::InitProducerId(r) => reply(
@@ -159,29 +192,33 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         RequestKind::ListGroups(r) => reply(
             ctx,
             Ok(ResponseKind::ListGroups(handlers::groups::list(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::DescribeGroups(r) => reply(
             ctx,
             Ok(ResponseKind::DescribeGroups(handlers::groups::describe(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::DeleteGroups(r) => reply(
             ctx,
-            Ok(ResponseKind::DeleteGroups(handlers::groups::delete(state, r))),
+            Ok(ResponseKind::DeleteGroups(handlers::groups::delete(
+                state, caller, r,
+            ))),
         ),
-        RequestKind::OffsetCommit(r) => handlers::offsets::commit(state, r, ctx),
+        RequestKind::OffsetCommit(r) => handlers::offsets::commit(state, caller, r, ctx),
         RequestKind::OffsetFetch(r) => reply(
             ctx,
             Ok(ResponseKind::OffsetFetch(handlers::offsets::fetch(
-                state, r, version,
+                state, caller, r, version,
             ))),
         ),
         RequestKind::OffsetDelete(r) => reply(
             ctx,
-            Ok(ResponseKind::OffsetDelete(handlers::offsets::delete(state, r))),
+            Ok(ResponseKind::OffsetDelete(handlers::offsets::delete(
+                state, caller, r,
+            ))),
         ),
         // The exchange happens before dispatch, on SASL listeners only (Kafka's answer here).
         RequestKind::SaslHandshake(_) => encode(
@@ -204,16 +241,35 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         ),
         // Credential changes are fsynced: off the async workers.
         RequestKind::AlterUserScramCredentials(r) => {
-            let principal = session.principal.clone();
+            let caller = caller.clone();
             reply_when_done(state, ctx, move |s| {
-                ResponseKind::AlterUserScramCredentials(handlers::scram_credentials::alter(s, &principal, r))
+                ResponseKind::AlterUserScramCredentials(handlers::scram_credentials::alter(s, &caller, r))
             })
         }
         RequestKind::DescribeUserScramCredentials(r) => reply(
             ctx,
             Ok(ResponseKind::DescribeUserScramCredentials(
-                handlers::scram_credentials::describe(state, &session.principal, r),
+                handlers::scram_credentials::describe(state, caller, r),
             )),
+        ),
+        // ACL changes are fsynced: off the async workers.
+        RequestKind::CreateAcls(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::CreateAcls(handlers::acls::create(s, &caller, r))
+            })
+        }
+        RequestKind::DeleteAcls(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::DeleteAcls(handlers::acls::delete(s, &caller, r))
+            })
+        }
+        RequestKind::DescribeAcls(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeAcls(handlers::acls::describe(
+                state, caller, r,
+            ))),
         ),
         other => Dispatched::Close(format!("no handler for {:?}", std::mem::discriminant(&other))),
     }

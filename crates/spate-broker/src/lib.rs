@@ -11,6 +11,8 @@
 //! - [`BrokerConfig`]: listen address, data directory, topic defaults.
 //! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
 //!   engine's Kafka source reads partition logs through it, without a socket).
+//! - [`acl`]: Kafka's ACL model, matching rules and ACL file format; the authorizer that every
+//!   request passes when it is on ([`BrokerConfig::authorizer_enabled`]).
 //!
 //! Contracts: requests on one connection are answered in the order they were sent; appends to a
 //! partition are serialized while partitions proceed in parallel; an acks=all produce is
@@ -37,6 +39,7 @@
 // No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
 #![forbid(unsafe_code)]
 
+pub mod acl;
 mod clock;
 pub mod codec;
 mod config;
@@ -68,6 +71,6 @@ mod txn;
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
 pub use listeners::{ListenerConfig, SecurityProtocol};
-pub use sasl::{SaslMechanism, ScramCredential, credentials};
+pub use sasl::{SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::{NotApplied, Setting};

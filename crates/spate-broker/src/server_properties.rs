@@ -101,6 +101,13 @@ const RETENTION_KEYS: &[(&str, u64)] = &[
 ];
 const ROLL_KEYS: &[(&str, u64)] = &[("log.roll.ms", 1), ("log.roll.hours", 3_600_000)];
 
+/// Kafka's authorizer classes; either turns on Spate's authorizer, which has their semantics.
+const AUTHORIZER_CLASSES: &[&str] = &[
+    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "kafka.security.authorizer.AclAuthorizer",
+    "kafka.security.auth.SimpleAclAuthorizer",
+];
+
 const LISTENER_KEYS: &[&str] = &[
     "listeners",
     "advertised.listeners",
@@ -190,6 +197,18 @@ impl BrokerConfig {
                         users.push(p.to_string());
                     }
                     next.super_users = users;
+                }
+                "authorizer.class.name" => {
+                    next.authorizer = match value {
+                        "" => Some(false),
+                        v if AUTHORIZER_CLASSES.contains(&v) => Some(true),
+                        v => {
+                            return Err(bad(format!(
+                                "{v} is not an authorizer Spate has; use {} (both mean Spate's ACL authorizer) or leave it empty for none",
+                                AUTHORIZER_CLASSES.join(" or ")
+                            )));
+                        }
+                    }
                 }
                 "allow.everyone.if.no.acl.found" => {
                     next.allow_everyone_if_no_acl_found = Some(boolean(value).map_err(bad)?)
@@ -417,6 +436,8 @@ mod tests {
         );
         assert_eq!(c.super_users, ["User:admin", "User:ops"]);
         assert_eq!(c.allow_everyone_if_no_acl_found, Some(true));
+        assert_eq!(c.authorizer, None);
+        assert!(!c.authorizer_enabled(), "PLAINTEXT only: off by default");
         assert_eq!(n.no_effect, ["num.network.threads", "zookeeper.connect"]);
         assert_eq!(n.unknown, ["fancy.feature"]);
     }
@@ -456,8 +477,24 @@ mod tests {
         assert!(e.contains("one directory"), "{e}");
         let e = error_of("log.retention.hours=99999999999999999\n");
         assert!(e.contains("log.retention.hours"), "{e}");
+        let e = error_of("authorizer.class.name=com.example.Custom\n");
+        assert!(e.contains("StandardAuthorizer"), "{e}");
         let e = error_of("super.users=admin\n");
         assert!(e.contains("super.users"), "{e}");
+    }
+
+    #[test]
+    fn authorizer_class_names() {
+        let (c, _) =
+            applied("authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n");
+        assert!(c.authorizer_enabled());
+        let (c, _) = applied("authorizer.class.name=kafka.security.authorizer.AclAuthorizer\n");
+        assert!(c.authorizer_enabled());
+        // On by default with a SASL listener, off when set empty.
+        let (c, _) = applied("listeners=SASL_PLAINTEXT://:9093\n");
+        assert!(c.authorizer_enabled());
+        let (c, _) = applied("listeners=SASL_PLAINTEXT://:9093\nauthorizer.class.name=\n");
+        assert!(!c.authorizer_enabled());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub(crate) const ANONYMOUS: &str = "User:ANONYMOUS";
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::acl::authorizer::Caller;
 use crate::listeners::BoundListener;
 use crate::memory_budget::MemoryBudget;
 
@@ -14,9 +15,17 @@ pub(crate) struct Session {
     pub(crate) peer: SocketAddr,
     /// The listener it was accepted on (what Metadata advertises to it, how it authenticates).
     pub(crate) listener: Arc<BoundListener>,
-    /// Who the client is: `User:ANONYMOUS` on PLAINTEXT listeners, `User:NAME` once a SASL
-    /// exchange succeeded (nothing but ApiVersions is dispatched before that).
-    pub(crate) principal: String,
+    /// Who the client is — `User:ANONYMOUS` on PLAINTEXT listeners, `User:NAME` once a SASL
+    /// exchange succeeded (nothing but ApiVersions is dispatched before that) — and its host,
+    /// as the authorizer sees them.
+    pub(crate) caller: Caller,
     /// Bytes of this connection's replies built but not yet written to the socket.
     pub(crate) replies: Arc<MemoryBudget>,
+}
+
+impl Session {
+    /// Sets who the client is (at connect, and once SASL authenticated it).
+    pub(crate) fn set_principal(&mut self, principal: &str) {
+        self.caller.principal = principal.into();
+    }
 }

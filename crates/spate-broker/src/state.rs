@@ -5,6 +5,8 @@ use std::sync::Arc;
 use spate_log::LogStore;
 use tokio::sync::watch;
 
+use crate::acl::authorizer::Authorizer;
+use crate::acl::store::AclStore;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
@@ -20,6 +22,8 @@ pub(crate) struct BrokerState {
     pub(crate) store: Arc<LogStore>,
     /// SCRAM credentials, also what PLAIN checks passwords against.
     pub(crate) credentials: Arc<CredentialStore>,
+    /// The ACLs and who may do what.
+    pub(crate) authorizer: Authorizer,
     /// Random per start: keys the made-up salts of unknown SCRAM users.
     pub(crate) sasl_secret: [u8; 16],
     pub(crate) producer_ids: ProducerIdAllocator,
@@ -53,6 +57,7 @@ impl BrokerState {
         // and aborts those that timed out (also while the broker was down); open ones stay open.
         txn.resolve(&store, &groups, crate::clock::now_ms());
         let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
+        let authorizer = Authorizer::new(&config, AclStore::open(&config.data_dir)?);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         Ok(BrokerState {
@@ -60,6 +65,7 @@ impl BrokerState {
             cluster_id,
             store,
             credentials,
+            authorizer,
             sasl_secret: *uuid::Uuid::new_v4().as_bytes(),
             producer_ids,
             groups,

@@ -51,6 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
+    /// Add, remove and list ACLs of a running broker (as kafka-acls.sh).
+    Acls {
+        #[command(subcommand)]
+        action: AclsAction,
+    },
     /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -635,6 +640,81 @@ pub struct ClientArgs {
     /// Kafka bootstrap servers (Spate or any Kafka cluster).
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub bootstrap: String,
+    /// A Kafka client .properties file (security.protocol, sasl.mechanism,
+    /// sasl.username/sasl.password or sasl.jaas.config, ...), as kafka-*.sh --command-config.
+    #[arg(long, value_name = "FILE")]
+    pub command_config: Option<PathBuf>,
+    /// A client property KEY=VALUE (repeatable; overrides --command-config), as kcat -X.
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub property: Vec<(String, String)>,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AclsAction {
+    /// Add ACLs: every principal x host x operation on every resource given.
+    Add(AclArgs),
+    /// Remove the ACLs matching the options (all ACLs of the resources when no principal,
+    /// host or operation is given).
+    Remove(AclArgs),
+    /// List ACLs (of the resources given, or all), as kafka-acls.sh --list.
+    List(AclArgs),
+}
+
+/// kafka-acls.sh's options.
+#[derive(Debug, Args)]
+pub struct AclArgs {
+    /// Principal to allow, e.g. User:alice (repeatable).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub allow_principal: Vec<String>,
+    /// Principal to deny (repeatable).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub deny_principal: Vec<String>,
+    /// Host the allowed principals may connect from (repeatable; default *).
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// Host the denied principals are denied from (repeatable; default *).
+    #[arg(long, value_name = "HOST")]
+    pub deny_host: Vec<String>,
+    /// Operation: All, Read, Write, Create, Delete, Alter, Describe, ClusterAction,
+    /// DescribeConfigs, AlterConfigs, IdempotentWrite (repeatable; default All when adding).
+    #[arg(long, value_name = "OPERATION")]
+    pub operation: Vec<String>,
+    /// Topic (repeatable; * for all topics).
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Vec<String>,
+    /// Consumer group (repeatable; * for all groups).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Vec<String>,
+    /// Transactional id (repeatable; * for all).
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Vec<String>,
+    /// The cluster itself.
+    #[arg(long)]
+    pub cluster: bool,
+    /// LITERAL or PREFIXED (adding); ANY and MATCH also filter when listing or removing.
+    #[arg(long, default_value = "literal", value_name = "TYPE")]
+    pub resource_pattern_type: String,
+    /// Convenience: WRITE, DESCRIBE and CREATE on the topics (as kafka-acls.sh --producer).
+    #[arg(long)]
+    pub producer: bool,
+    /// Convenience: READ and DESCRIBE on the topics, READ on the groups (--consumer).
+    #[arg(long)]
+    pub consumer: bool,
+    /// List only the ACLs of this principal.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub principal: Option<String>,
+    /// Accepted for kafka-acls.sh compatibility (this command never asks for confirmation).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
 use spate_connectors::ConnectorError;
+use spate_connectors::kafka::client_security::ClientSecurity;
 use spate_connectors::kafka::txn_admin::TxnAdmin;
 
 /// How long a command waits for the cluster before saying it cannot reach it.
@@ -29,14 +30,6 @@ pub fn consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
     let mut c = base_config(bootstrap);
     c.set("group.id", group).set("enable.auto.commit", "false");
     c
-}
-
-/// A consumer for assigned partitions (no group membership), used for metadata too.
-pub fn assign_consumer(bootstrap: &str) -> Result<BaseConsumer> {
-    consumer_config(bootstrap, "spate-cli")
-        .set("enable.auto.offset.store", "false")
-        .create()
-        .context("creating Kafka consumer")
 }
 
 /// Metadata of one topic (or all), with an error that names the bootstrap address.
@@ -82,12 +75,12 @@ pub fn client_error(e: &KafkaError, bootstrap: &str, doing: &str) -> anyhow::Err
     }
 }
 
-/// A raw-protocol admin connection to the first bootstrap server that answers; unlike
-/// rdkafka's admin client it reports the broker's error messages.
-pub fn raw_admin(bootstrap: &str) -> Result<TxnAdmin> {
+/// A raw-protocol admin connection to the first bootstrap server that answers, logged in as
+/// `security` says; unlike rdkafka's admin client it reports the broker's error messages.
+pub fn raw_admin_as(bootstrap: &str, security: &ClientSecurity) -> Result<TxnAdmin> {
     let mut last = None;
     for server in bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match TxnAdmin::connect_to(server, CLUSTER_TIMEOUT) {
+        match TxnAdmin::connect_secured(server, CLUSTER_TIMEOUT, security) {
             Ok(admin) => return Ok(admin),
             Err(e) => last = Some(e),
         }

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod client_properties;
 mod cluster;
 mod commands;
 mod delivery;

@@ -6,15 +6,38 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 };
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::clock::now_ms;
 use crate::state::BrokerState;
 use crate::txn::fenced_for_version;
 
 pub(crate) fn handle(
     state: &BrokerState,
+    caller: &Caller,
     req: AddPartitionsToTxnRequest,
     version: i16,
 ) -> AddPartitionsToTxnResponse {
+    // WRITE on the transactional id for all of it, then WRITE on each topic; when anything is
+    // refused nothing is added and the rest is OPERATION_NOT_ATTEMPTED (Kafka's answer).
+    let id_denied = !state.authorizer.allows(
+        caller,
+        Operation::Write,
+        Resource::transactional_id(req.v3_and_below_transactional_id.0.as_str()),
+    );
+    let denied_topics: Vec<String> = if id_denied {
+        Vec::new()
+    } else {
+        req.v3_and_below_topics
+            .iter()
+            .map(|t| t.name.0.to_string())
+            .filter(|t| {
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Write, Resource::topic(t))
+            })
+            .collect()
+    };
     let requested: Vec<(String, i32)> = req
         .v3_and_below_topics
         .iter()
@@ -22,7 +45,9 @@ pub(crate) fn handle(
         .collect();
     let unknown = |(topic, p): &(String, i32)| state.store.partition(topic, *p).is_none();
     let any_unknown = requested.iter().any(unknown);
-    let common = if any_unknown {
+    let common = if id_denied {
+        Some(ResponseError::TransactionalIdAuthorizationFailed.code())
+    } else if any_unknown || !denied_topics.is_empty() {
         None
     } else {
         let result = state.txn.add_partitions(
@@ -48,7 +73,9 @@ pub(crate) fn handle(
                 .iter()
                 .map(|&p| {
                     let code = common.unwrap_or_else(|| {
-                        if unknown(&(topic.clone(), p)) {
+                        if denied_topics.contains(&topic) {
+                            ResponseError::TopicAuthorizationFailed.code()
+                        } else if unknown(&(topic.clone(), p)) {
                             ResponseError::UnknownTopicOrPartition.code()
                         } else {
                             ResponseError::OperationNotAttempted.code()

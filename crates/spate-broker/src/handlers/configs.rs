@@ -17,11 +17,40 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use spate_log::LogConfig;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::error_codes::code_and_message;
 use crate::state::BrokerState;
 
 const RESOURCE_TOPIC: i8 = 2;
 const RESOURCE_BROKER: i8 = 4;
+const RESOURCE_BROKER_LOGGER: i8 = 8;
+
+/// Whether `caller` may `operation` (DESCRIBE_CONFIGS, ALTER_CONFIGS) a config resource: a
+/// topic's configs are the topic's, broker configs the cluster's (Kafka's rules).
+fn may(
+    state: &BrokerState,
+    caller: &Caller,
+    operation: Operation,
+    resource_type: i8,
+    name: &str,
+) -> Result<(), (ResponseError, String)> {
+    let (resource, code) = match resource_type {
+        RESOURCE_TOPIC => (Resource::topic(name), ResponseError::TopicAuthorizationFailed),
+        RESOURCE_BROKER | RESOURCE_BROKER_LOGGER => {
+            (Resource::cluster(), ResponseError::ClusterAuthorizationFailed)
+        }
+        _ => return Ok(()),
+    };
+    if state.authorizer.allows(caller, operation, resource) {
+        Ok(())
+    } else {
+        Err((
+            code,
+            format!("{} may not {operation} of {resource}", caller.principal),
+        ))
+    }
+}
 
 // Kafka's ConfigSource values.
 const SOURCE_DYNAMIC_TOPIC: i8 = 1;
@@ -110,6 +139,7 @@ fn broker_config_entries(state: &BrokerState) -> Vec<ConfigEntry> {
 
 pub(crate) fn describe(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: DescribeConfigsRequest,
     version: i16,
 ) -> DescribeConfigsResponse {
@@ -120,7 +150,15 @@ pub(crate) fn describe(
             let mut result = DescribeConfigsResult::default()
                 .with_resource_type(res.resource_type)
                 .with_resource_name(res.resource_name.clone());
+            let allowed = may(
+                state,
+                caller,
+                Operation::DescribeConfigs,
+                res.resource_type,
+                res.resource_name.as_str(),
+            );
             let entries = match res.resource_type {
+                _ if allowed.is_err() => allowed.map(|()| Vec::new()),
                 RESOURCE_TOPIC => match state.store.topic(res.resource_name.as_str()) {
                     Some(t) => Ok(topic_config_entries(&t.config, &t.overrides)),
                     None => Err((
@@ -175,12 +213,14 @@ pub(crate) fn describe(
 /// Validates and (unless `validate_only`) applies a topic's new override set.
 fn apply_overrides(
     state: &BrokerState,
+    caller: &Caller,
     resource_type: i8,
     name: &str,
     change: impl FnOnce(&BTreeMap<String, String>) -> Result<BTreeMap<String, String>, (i16, Option<StrBytes>)>,
     validate_only: bool,
 ) -> Result<(), (i16, Option<StrBytes>)> {
     let fail = |code: ResponseError, message: String| (code.code(), Some(StrBytes::from_string(message)));
+    may(state, caller, Operation::AlterConfigs, resource_type, name).map_err(|(c, m)| fail(c, m))?;
     if resource_type != RESOURCE_TOPIC {
         return Err(fail(
             ResponseError::InvalidRequest,
@@ -218,7 +258,11 @@ fn apply_overrides(
     }
 }
 
-pub(crate) fn alter(state: &Arc<BrokerState>, req: AlterConfigsRequest) -> AlterConfigsResponse {
+pub(crate) fn alter(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: AlterConfigsRequest,
+) -> AlterConfigsResponse {
     let responses = req
         .resources
         .into_iter()
@@ -235,6 +279,7 @@ pub(crate) fn alter(state: &Arc<BrokerState>, req: AlterConfigsRequest) -> Alter
                 .collect();
             let outcome = apply_overrides(
                 state,
+                caller,
                 res.resource_type,
                 res.resource_name.as_str(),
                 |_| Ok(new),
@@ -255,6 +300,7 @@ pub(crate) fn alter(state: &Arc<BrokerState>, req: AlterConfigsRequest) -> Alter
 
 pub(crate) fn incremental_alter(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: IncrementalAlterConfigsRequest,
 ) -> IncrementalAlterConfigsResponse {
     let responses = req
@@ -264,6 +310,7 @@ pub(crate) fn incremental_alter(
             let ops = res.configs;
             let outcome = apply_overrides(
                 state,
+                caller,
                 res.resource_type,
                 res.resource_name.as_str(),
                 |current| {

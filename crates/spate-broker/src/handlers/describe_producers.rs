@@ -7,19 +7,32 @@ use kafka_protocol::messages::describe_producers_response::{
 };
 use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersResponse, ProducerId};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::state::BrokerState;
 
-pub(crate) fn handle(state: &BrokerState, req: DescribeProducersRequest) -> DescribeProducersResponse {
+pub(crate) fn handle(
+    state: &BrokerState,
+    caller: &Caller,
+    req: DescribeProducersRequest,
+) -> DescribeProducersResponse {
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
             let topic = state.store.topic(t.name.0.as_str());
+            let denied =
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Read, Resource::topic(t.name.0.as_str()));
             let partitions = t
                 .partition_indexes
                 .into_iter()
                 .map(|index| {
                     let response = PartitionResponse::default().with_partition_index(index);
+                    if denied {
+                        return response.with_error_code(ResponseError::TopicAuthorizationFailed.code());
+                    }
                     let partition = topic
                         .as_ref()
                         .and_then(|tp| usize::try_from(index).ok().and_then(|i| tp.partitions.get(i)));

@@ -8,9 +8,15 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::state::BrokerState;
 
-pub(crate) fn handle(state: &BrokerState, req: DescribeTransactionsRequest) -> DescribeTransactionsResponse {
+pub(crate) fn handle(
+    state: &BrokerState,
+    caller: &Caller,
+    req: DescribeTransactionsRequest,
+) -> DescribeTransactionsResponse {
     let states = req
         .transactional_ids
         .into_iter()
@@ -20,11 +26,24 @@ pub(crate) fn handle(state: &BrokerState, req: DescribeTransactionsRequest) -> D
                 // As Kafka: an empty id is a malformed request, not an unknown id.
                 return result.with_error_code(ResponseError::InvalidRequest.code());
             }
+            if !state.authorizer.allows(
+                caller,
+                Operation::Describe,
+                Resource::transactional_id(id.0.as_str()),
+            ) {
+                return result.with_error_code(ResponseError::TransactionalIdAuthorizationFailed.code());
+            }
             let Some(view) = state.txn.describe(id.0.as_str()) else {
                 return result.with_error_code(ResponseError::TransactionalIdNotFound.code());
             };
             let mut topics: Vec<TopicData> = Vec::new();
-            for (topic, partition) in view.partitions {
+            // Only the topics the caller may describe, as Kafka answers.
+            let visible = view.partitions.into_iter().filter(|(topic, _)| {
+                state
+                    .authorizer
+                    .filters_in(caller, Operation::Describe, Resource::topic(topic))
+            });
+            for (topic, partition) in visible {
                 match topics.last_mut() {
                     Some(t) if t.topic.0.as_str() == topic => t.partitions.push(partition),
                     _ => topics.push(

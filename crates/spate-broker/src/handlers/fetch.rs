@@ -22,6 +22,8 @@ use tokio::time::Instant;
 
 use bytes::Bytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_of;
 use crate::isolation;
@@ -41,7 +43,8 @@ pub(crate) fn handle(
     session: &Session,
 ) -> Dispatched {
     let replies = session.replies.clone();
-    let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies);
+    let denied = Arc::new(denied_topics(state, &session.caller, &req, ctx.version));
+    let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies, &denied);
     let min_bytes = req.min_bytes.max(1) as usize;
     if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
         return match encode_held(ctx, response, bytes, grants) {
@@ -58,7 +61,7 @@ pub(crate) fn handle(
         loop {
             // Marks the current state as seen; an append after the read wakes us up.
             appends.borrow_and_update();
-            let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies);
+            let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
             let timed_out = Instant::now() >= deadline;
             if bytes >= min_bytes || timed_out || has_error(&response) {
                 return encode_held(ctx, response, bytes, grants);
@@ -68,12 +71,43 @@ pub(crate) fn handle(
                 Ok(Ok(())) => continue,
                 // Timed out, or the broker is shutting down: answer with what there is.
                 _ => {
-                    let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies);
+                    let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
                     return encode_held(ctx, response, bytes, grants);
                 }
             }
         }
     }))
+}
+
+/// Per requested topic, whether the caller may not read it: READ on the topic for consumers,
+/// CLUSTER_ACTION for a replica's fetch (Kafka's rules). Decided once per request, so a long
+/// poll does not ask (and log) again on every wake-up.
+fn denied_topics(state: &BrokerState, caller: &Caller, req: &FetchRequest, version: i16) -> Vec<bool> {
+    if req.replica_id.0 >= 0 {
+        let allowed = state
+            .authorizer
+            .allows(caller, Operation::ClusterAction, Resource::cluster());
+        return vec![!allowed; req.topics.len()];
+    }
+    req.topics
+        .iter()
+        .map(|ft| {
+            let name = if version >= 13 {
+                state
+                    .store
+                    .topic_by_id(ft.topic_id.as_bytes())
+                    .map(|t| t.name.clone())
+            } else {
+                Some(ft.topic.0.to_string())
+            };
+            // An unknown topic id has no name to check: it stays UNKNOWN_TOPIC_ID.
+            name.is_some_and(|n| {
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Read, Resource::topic(&n))
+            })
+        })
+        .collect()
 }
 
 /// The reply frame, holding the memory grants of its records until the connection sent it.
@@ -104,6 +138,7 @@ fn read_all(
     req: &FetchRequest,
     version: i16,
     connection_replies: &Arc<MemoryBudget>,
+    denied: &[bool],
 ) -> (FetchResponse, usize, Vec<Grant>) {
     let asked = if req.max_bytes > 0 {
         req.max_bytes as usize
@@ -116,7 +151,7 @@ fn read_all(
     let mut total = 0usize;
     let read_committed = req.isolation_level == READ_COMMITTED;
     let mut responses = Vec::with_capacity(req.topics.len());
-    for ft in &req.topics {
+    for (ti, ft) in req.topics.iter().enumerate() {
         let topic = if version >= 13 {
             state.store.topic_by_id(ft.topic_id.as_bytes())
         } else {
@@ -132,6 +167,12 @@ fn read_all(
                     .ok()
                     .and_then(|i| t.partitions.get(i))
             });
+            if denied.get(ti).copied().unwrap_or(false) {
+                pd.error_code = ResponseError::TopicAuthorizationFailed.code();
+                pd.records = Some(Default::default());
+                partitions.push(pd);
+                continue;
+            }
             let Some(partition) = partition else {
                 pd.error_code = if version >= 13 && topic.is_none() {
                     ResponseError::UnknownTopicId.code()

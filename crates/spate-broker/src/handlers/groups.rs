@@ -16,6 +16,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::groups::coordinator::{JoinReply, JoinRequest, SyncReply};
 use crate::groups::{JoinOutcome, MemberRequest, SyncOutcome};
@@ -210,11 +212,25 @@ pub(crate) fn leave(state: &Arc<BrokerState>, req: LeaveGroupRequest, version: i
     LeaveGroupResponse::default().with_members(responses)
 }
 
-pub(crate) fn list(state: &Arc<BrokerState>, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+pub(crate) fn list(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: ListGroupsRequest,
+    version: i16,
+) -> ListGroupsResponse {
+    // DESCRIBE on the cluster lists every group; otherwise those the caller may describe.
+    let all = state
+        .authorizer
+        .filters_in(caller, Operation::Describe, Resource::cluster());
     let groups = state
         .groups
         .list()
         .into_iter()
+        .filter(|(id, _, _)| {
+            all || state
+                .authorizer
+                .filters_in(caller, Operation::Describe, Resource::group(id))
+        })
         .filter(|(_, _, st)| {
             version < 4
                 || req.states_filter.is_empty()
@@ -249,6 +265,7 @@ pub(crate) fn list(state: &Arc<BrokerState>, req: ListGroupsRequest, version: i1
 
 pub(crate) fn describe(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
@@ -256,6 +273,14 @@ pub(crate) fn describe(
         .groups
         .into_iter()
         .map(|id| match state.groups.describe(id.0.as_str()) {
+            _ if !state
+                .authorizer
+                .allows(caller, Operation::Describe, Resource::group(id.0.as_str())) =>
+            {
+                DescribedGroup::default()
+                    .with_group_id(id)
+                    .with_error_code(ResponseError::GroupAuthorizationFailed.code())
+            }
             // Kafka describes an unknown group as Dead, without an error.
             None => DescribedGroup::default()
                 .with_group_id(id)
@@ -287,12 +312,24 @@ pub(crate) fn describe(
     DescribeGroupsResponse::default().with_groups(groups)
 }
 
-pub(crate) fn delete(state: &Arc<BrokerState>, req: DeleteGroupsRequest) -> DeleteGroupsResponse {
+pub(crate) fn delete(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: DeleteGroupsRequest,
+) -> DeleteGroupsResponse {
     let results = req
         .groups_names
         .into_iter()
         .map(|id| {
-            let error = match state.groups.delete_group(id.0.as_str()) {
+            let allowed = state
+                .authorizer
+                .allows(caller, Operation::Delete, Resource::group(id.0.as_str()));
+            let deleted = if allowed {
+                state.groups.delete_group(id.0.as_str())
+            } else {
+                Ok(Some(ResponseError::GroupAuthorizationFailed))
+            };
+            let error = match deleted {
                 Ok(e) => e,
                 Err(e) => {
                     tracing::error!("deleting group {}: {e}", id.0.as_str());

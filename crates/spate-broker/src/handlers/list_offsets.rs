@@ -8,6 +8,8 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::error_codes::code_of;
 use crate::state::BrokerState;
 
@@ -15,13 +17,22 @@ const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
 const MAX_TIMESTAMP: i64 = -3;
 
-pub(crate) fn handle(state: &Arc<BrokerState>, req: ListOffsetsRequest, version: i16) -> ListOffsetsResponse {
+pub(crate) fn handle(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: ListOffsetsRequest,
+    version: i16,
+) -> ListOffsetsResponse {
     let read_committed = req.isolation_level == 1;
     let topics = req
         .topics
         .into_iter()
         .map(|lt| {
             let topic = state.store.topic(lt.name.0.as_str());
+            let denied =
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Describe, Resource::topic(lt.name.0.as_str()));
             let partitions = lt
                 .partitions
                 .into_iter()
@@ -30,6 +41,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ListOffsetsRequest, version:
                         .with_partition_index(lp.partition_index)
                         .with_timestamp(-1)
                         .with_offset(-1);
+                    if denied {
+                        r.error_code = ResponseError::TopicAuthorizationFailed.code();
+                        return r;
+                    }
                     let partition = topic.as_ref().and_then(|t| {
                         usize::try_from(lp.partition_index)
                             .ok()

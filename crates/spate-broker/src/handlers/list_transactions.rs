@@ -9,11 +9,14 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::state::BrokerState;
 use crate::txn::KAFKA_STATE_NAMES;
 
 pub(crate) fn handle(
     state: &BrokerState,
+    caller: &Caller,
     req: ListTransactionsRequest,
     now_ms: i64,
 ) -> ListTransactionsResponse {
@@ -33,8 +36,16 @@ pub(crate) fn handle(
             && (states.is_empty() || states.contains(name))
             && (min_duration_ms < 0 || now_ms.saturating_sub(start_ms) > min_duration_ms)
     });
+    // Only the ids the caller may describe, as Kafka lists them.
     let transaction_states = views
         .into_iter()
+        .filter(|v| {
+            state.authorizer.filters_in(
+                caller,
+                Operation::Describe,
+                Resource::transactional_id(&v.transactional_id),
+            )
+        })
         .map(|v| {
             TransactionState::default()
                 .with_transactional_id(TransactionalId(StrBytes::from_string(v.transactional_id)))

@@ -1,4 +1,9 @@
 //! Metadata: the one broker, and topics (auto-created when allowed).
+//!
+//! Authorization as Kafka's: a listing of all topics leaves out those the caller may not
+//! DESCRIBE; a topic asked for by name that it may not describe is TOPIC_AUTHORIZATION_FAILED
+//! whether it exists or not (existence is not disclosed); auto-creation needs CREATE on the
+//! cluster or on the topic.
 
 use std::sync::Arc;
 
@@ -10,6 +15,8 @@ use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, Topi
 use kafka_protocol::protocol::StrBytes;
 use spate_log::Topic;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::error_codes::code_of;
 use crate::listeners::BoundListener;
 use crate::state::BrokerState;
@@ -24,6 +31,7 @@ const MAX_AUTO_CREATE_PER_REQUEST: usize = 64;
 /// reconnect through that same listener).
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     listener: &BoundListener,
     req: MetadataRequest,
     version: i16,
@@ -44,6 +52,11 @@ pub(crate) fn handle(
             .store
             .topics()
             .iter()
+            .filter(|t| {
+                state
+                    .authorizer
+                    .filters_in(caller, Operation::Describe, Resource::topic(&t.name))
+            })
             .map(|t| describe_topic(t, node, version))
             .collect()
     } else {
@@ -57,8 +70,35 @@ pub(crate) fn handle(
                     Some(name) => state.store.topic(name),
                     None => state.store.topic_by_id(wanted.topic_id.as_bytes()),
                 };
+                let name_to_check = by_name.clone().or_else(|| found.as_ref().map(|t| t.name.clone()));
+                if let Some(name) = &name_to_check
+                    && !state
+                        .authorizer
+                        .allows(caller, Operation::Describe, Resource::topic(name))
+                {
+                    let shown = by_name.map(|n| TopicName(StrBytes::from_string(n)));
+                    return MetadataResponseTopic::default()
+                        .with_error_code(ResponseError::TopicAuthorizationFailed.code())
+                        .with_name(shown)
+                        .with_topic_id(wanted.topic_id);
+                }
                 match (found, by_name) {
                     (Some(t), _) => describe_topic(&t, node, version),
+                    (None, Some(name))
+                        if auto_create
+                            && !state.authorizer.filters_in(
+                                caller,
+                                Operation::Create,
+                                Resource::cluster(),
+                            )
+                            && !state.authorizer.allows(
+                                caller,
+                                Operation::Create,
+                                Resource::topic(&name),
+                            ) =>
+                    {
+                        missing(Some(name), ResponseError::TopicAuthorizationFailed)
+                    }
                     (None, Some(name)) if auto_create && auto_create_left == 0 => {
                         missing(Some(name), ResponseError::LeaderNotAvailable)
                     }

@@ -1,5 +1,6 @@
 //! One module per Kafka API: each turns a decoded request into a response.
 
+pub(crate) mod acls;
 pub(crate) mod add_offsets_to_txn;
 pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
@@ -17,6 +18,7 @@ pub(crate) mod list_transactions;
 pub(crate) mod metadata;
 pub(crate) mod offsets;
 pub(crate) mod produce;
+pub(crate) mod refusals;
 pub(crate) mod scram_credentials;
 pub(crate) mod topics;
 pub(crate) mod txn_offset_commit;

@@ -19,6 +19,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::clock::now_ms;
 use crate::codec::{self, RequestContext};
 use crate::groups::MemberRequest;
@@ -26,8 +28,16 @@ use crate::groups::records::CommittedOffset;
 use crate::reply::{self, Dispatched};
 use crate::state::BrokerState;
 
-pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: RequestContext) -> Dispatched {
+pub(crate) fn commit(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: OffsetCommitRequest,
+    ctx: RequestContext,
+) -> Dispatched {
     let group = req.group_id.0.as_str().to_string();
+    let group_denied = !state
+        .authorizer
+        .allows(caller, Operation::Read, Resource::group(&group));
     let who = MemberRequest {
         group: group.clone(),
         member_id: req.member_id.as_str().to_string(),
@@ -41,15 +51,25 @@ pub(crate) fn commit(state: &Arc<BrokerState>, req: OffsetCommitRequest, ctx: Re
     let mut entries = Vec::new();
     for (ti, t) in req.topics.iter().enumerate() {
         let topic = state.store.topic(t.name.0.as_str());
+        let topic_denied = !group_denied
+            && !state
+                .authorizer
+                .allows(caller, Operation::Read, Resource::topic(t.name.0.as_str()));
         for p in &t.partitions {
             let known = topic.as_ref().is_some_and(|tp| {
                 p.partition_index >= 0 && (p.partition_index as usize) < tp.partitions.len()
             });
-            let error = membership_error.or(if known {
-                None
+            let error = if group_denied {
+                Some(ResponseError::GroupAuthorizationFailed)
+            } else if topic_denied {
+                Some(ResponseError::TopicAuthorizationFailed)
             } else {
-                Some(ResponseError::UnknownTopicOrPartition)
-            });
+                membership_error.or(if known {
+                    None
+                } else {
+                    Some(ResponseError::UnknownTopicOrPartition)
+                })
+            };
             if error.is_none() {
                 entries.push((
                     t.name.0.as_str().to_string(),
@@ -130,14 +150,27 @@ fn fetch_one(state: &BrokerState, group: &str, topic: &str, partition: i32) -> (
     }
 }
 
-/// Requested (topic, partitions) of one group, or every committed partition when `None`.
+/// Requested (topic, partitions, may describe) of one group, or every committed partition of
+/// the topics the caller may describe when `None`.
 fn requested(
     state: &BrokerState,
+    caller: &Caller,
     group: &str,
     topics: Option<Vec<(TopicName, Vec<i32>)>>,
-) -> Vec<(TopicName, Vec<i32>)> {
+) -> Vec<(TopicName, Vec<i32>, bool)> {
+    let may_describe = |topic: &str| {
+        state
+            .authorizer
+            .allows(caller, Operation::Describe, Resource::topic(topic))
+    };
     match topics {
-        Some(t) => t,
+        Some(t) => t
+            .into_iter()
+            .map(|(name, parts)| {
+                let allowed = may_describe(name.0.as_str());
+                (name, parts, allowed)
+            })
+            .collect(),
         None => {
             let mut out: Vec<(TopicName, Vec<i32>)> = Vec::new();
             for ((topic, partition), _) in state.groups.all_committed(group) {
@@ -146,33 +179,69 @@ fn requested(
                     _ => out.push((TopicName(StrBytes::from_string(topic)), vec![partition])),
                 }
             }
-            out
+            out.into_iter()
+                .filter(|(name, _)| {
+                    state
+                        .authorizer
+                        .filters_in(caller, Operation::Describe, Resource::topic(name.0.as_str()))
+                })
+                .map(|(name, parts)| (name, parts, true))
+                .collect()
         }
     }
 }
 
-pub(crate) fn fetch(state: &Arc<BrokerState>, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
+const TOPIC_DENIED: (i64, i32, Option<StrBytes>) = (-1, -1, None);
+
+pub(crate) fn fetch(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: OffsetFetchRequest,
+    version: i16,
+) -> OffsetFetchResponse {
+    let group_denied = |group: &str| {
+        !state
+            .authorizer
+            .allows(caller, Operation::Describe, Resource::group(group))
+    };
+    let topic_code = |allowed: bool| {
+        if allowed {
+            0
+        } else {
+            ResponseError::TopicAuthorizationFailed.code()
+        }
+    };
     if version >= 8 {
         let groups = req
             .groups
             .into_iter()
             .map(|g| {
                 let group = g.group_id.0.as_str().to_string();
+                if group_denied(&group) {
+                    return OffsetFetchResponseGroup::default()
+                        .with_group_id(g.group_id)
+                        .with_error_code(ResponseError::GroupAuthorizationFailed.code());
+                }
                 let wanted = g
                     .topics
                     .map(|ts| ts.into_iter().map(|t| (t.name, t.partition_indexes)).collect());
-                let topics = requested(state, &group, wanted)
+                let topics = requested(state, caller, &group, wanted)
                     .into_iter()
-                    .map(|(name, parts)| {
+                    .map(|(name, parts, allowed)| {
                         let partitions = parts
                             .into_iter()
                             .map(|p| {
-                                let (offset, epoch, metadata) = fetch_one(state, &group, name.0.as_str(), p);
+                                let (offset, epoch, metadata) = if allowed {
+                                    fetch_one(state, &group, name.0.as_str(), p)
+                                } else {
+                                    TOPIC_DENIED
+                                };
                                 OffsetFetchResponsePartitions::default()
                                     .with_partition_index(p)
                                     .with_committed_offset(offset)
                                     .with_committed_leader_epoch(epoch)
                                     .with_metadata(metadata)
+                                    .with_error_code(topic_code(allowed))
                             })
                             .collect();
                         OffsetFetchResponseTopics::default()
@@ -188,20 +257,35 @@ pub(crate) fn fetch(state: &Arc<BrokerState>, req: OffsetFetchRequest, version: 
         return OffsetFetchResponse::default().with_groups(groups);
     }
     let group = req.group_id.0.as_str().to_string();
+    let denied = group_denied(&group);
+    if denied && version >= 2 {
+        return OffsetFetchResponse::default()
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code());
+    }
     let wanted = req
         .topics
         .map(|ts| ts.into_iter().map(|t| (t.name, t.partition_indexes)).collect());
-    let topics = requested(state, &group, wanted)
+    let listed = if denied {
+        Vec::new()
+    } else {
+        requested(state, caller, &group, wanted)
+    };
+    let topics = listed
         .into_iter()
-        .map(|(name, parts)| {
+        .map(|(name, parts, allowed)| {
             let partitions = parts
                 .into_iter()
                 .map(|p| {
-                    let (offset, epoch, metadata) = fetch_one(state, &group, name.0.as_str(), p);
+                    let (offset, epoch, metadata) = if allowed {
+                        fetch_one(state, &group, name.0.as_str(), p)
+                    } else {
+                        TOPIC_DENIED
+                    };
                     let mut r = OffsetFetchResponsePartition::default()
                         .with_partition_index(p)
                         .with_committed_offset(offset)
-                        .with_metadata(metadata);
+                        .with_metadata(metadata)
+                        .with_error_code(topic_code(allowed));
                     if version >= 5 {
                         r.committed_leader_epoch = epoch;
                     }
@@ -229,12 +313,34 @@ fn subscribed_topics(metadata: &bytes::Bytes) -> Vec<String> {
         .unwrap_or_default()
 }
 
-pub(crate) fn delete(state: &Arc<BrokerState>, req: OffsetDeleteRequest) -> OffsetDeleteResponse {
+pub(crate) fn delete(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: OffsetDeleteRequest,
+) -> OffsetDeleteResponse {
     let group = req.group_id.0.as_str();
+    if !state
+        .authorizer
+        .allows(caller, Operation::Delete, Resource::group(group))
+    {
+        return OffsetDeleteResponse::default()
+            .with_error_code(ResponseError::GroupAuthorizationFailed.code());
+    }
+    let readable: Vec<bool> = req
+        .topics
+        .iter()
+        .map(|t| {
+            state
+                .authorizer
+                .allows(caller, Operation::Read, Resource::topic(t.name.0.as_str()))
+        })
+        .collect();
     let partitions: Vec<(String, i32)> = req
         .topics
         .iter()
-        .flat_map(|t| {
+        .zip(&readable)
+        .filter(|(_, readable)| **readable)
+        .flat_map(|(t, _)| {
             t.partitions
                 .iter()
                 .map(|p| (t.name.0.as_str().to_string(), p.partition_index))
@@ -246,14 +352,20 @@ pub(crate) fn delete(state: &Arc<BrokerState>, req: OffsetDeleteRequest) -> Offs
             let topics = req
                 .topics
                 .into_iter()
-                .map(|t| {
+                .zip(readable)
+                .map(|(t, readable)| {
                     let partitions = t
                         .partitions
                         .iter()
                         .map(|p| {
+                            let code = if readable {
+                                errors.next().flatten().map_or(0, |e| e.code())
+                            } else {
+                                ResponseError::TopicAuthorizationFailed.code()
+                            };
                             OffsetDeleteResponsePartition::default()
                                 .with_partition_index(p.partition_index)
-                                .with_error_code(errors.next().flatten().map_or(0, |e| e.code()))
+                                .with_error_code(code)
                         })
                         .collect();
                     OffsetDeleteResponseTopic::default()

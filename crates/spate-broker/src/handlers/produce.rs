@@ -10,16 +10,31 @@ use kafka_protocol::protocol::StrBytes;
 use spate_log::batch::BatchHeader;
 use spate_log::{AppendOutcome, Durability, FlushPolicy, Partition};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_and_message;
 use crate::groups::OFFSETS_TOPIC;
 use crate::reply::{self, Dispatched};
 use crate::state::BrokerState;
 
-pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: RequestContext) -> Dispatched {
+pub(crate) fn handle(
+    state: &Arc<BrokerState>,
+    caller: &Caller,
+    req: ProduceRequest,
+    ctx: RequestContext,
+) -> Dispatched {
     let acks = req.acks;
     let valid_acks = matches!(acks, -1..=1);
     let transactional_id = req.transactional_id.clone();
+    // A transactional producer needs WRITE on its id for the whole request (Kafka's rule).
+    let txn_denied = transactional_id.as_ref().is_some_and(|id| {
+        !state.authorizer.allows(
+            caller,
+            Operation::Write,
+            Resource::transactional_id(id.0.as_str()),
+        )
+    });
     // Transactional records need the producer's transactional id, or nothing could ever end their
     // transaction and read_committed readers would stop at them for good. Kafka refuses the whole
     // request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
@@ -42,6 +57,18 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
         } else {
             state.store.topic(topic_data.name.0.as_str())
         };
+        // (An unknown topic id has no name to check: it stays UNKNOWN_TOPIC_ID.)
+        let name = match &topic {
+            Some(t) => Some(t.name.as_str()),
+            None if ctx.version >= 13 => None,
+            None => Some(topic_data.name.0.as_str()),
+        };
+        let topic_denied = !txn_denied
+            && name.is_some_and(|n| {
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Write, Resource::topic(n))
+            });
         let mut partition_responses = Vec::with_capacity(topic_data.partition_data.len());
         for (pi, pd) in topic_data.partition_data.into_iter().enumerate() {
             let mut resp = PartitionProduceResponse::default()
@@ -52,6 +79,10 @@ pub(crate) fn handle(state: &Arc<BrokerState>, req: ProduceRequest, ctx: Request
                 .and_then(|t| usize::try_from(pd.index).ok().and_then(|i| t.partitions.get(i)));
             let outcome = if !valid_acks {
                 Err((ResponseError::InvalidRequiredAcks.code(), None))
+            } else if txn_denied {
+                Err((ResponseError::TransactionalIdAuthorizationFailed.code(), None))
+            } else if topic_denied {
+                Err((ResponseError::TopicAuthorizationFailed.code(), None))
             } else if refuse_all {
                 Err((
                     ResponseError::TransactionalIdAuthorizationFailed.code(),

@@ -1,8 +1,9 @@
 //! AlterUserScramCredentials and DescribeUserScramCredentials (KIP-554): SCRAM users managed
 //! over the protocol. Clients send the salted password, never the password.
 //!
-//! Who may: until ACLs exist, the principals in `super.users` when any are configured, and
-//! everyone otherwise (as Kafka with no authorizer). Each user gets one result; a user named
+//! Who may: with the authorizer on, ALTER (to change) or DESCRIBE (to list) on the cluster, as
+//! in Kafka; without it, the principals in `super.users` when any are configured, and everyone
+//! otherwise (as Kafka with no authorizer). Each user gets one result; a user named
 //! twice for the same mechanism is DUPLICATE_RESOURCE and none of that user's changes apply.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +19,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::sasl::credentials;
 use crate::sasl::mechanism::SaslMechanism;
 use crate::sasl::scram::ScramCredential;
@@ -39,10 +42,13 @@ fn code_of(m: SaslMechanism) -> i8 {
     }
 }
 
-/// Whether `principal` may read or change credentials.
-pub(crate) fn may_manage(state: &BrokerState, principal: &str) -> bool {
+/// Whether `caller` may `operation` (ALTER, DESCRIBE) credentials.
+pub(crate) fn may_manage(state: &BrokerState, caller: &Caller, operation: Operation) -> bool {
+    if state.authorizer.enabled() {
+        return state.authorizer.allows(caller, operation, Resource::cluster());
+    }
     let supers = &state.config.super_users;
-    supers.is_empty() || supers.iter().any(|s| s == principal)
+    supers.is_empty() || supers.iter().any(|s| **s == *caller.principal)
 }
 
 enum Change {
@@ -54,10 +60,11 @@ type Failure = (ResponseError, String);
 
 pub(crate) fn alter(
     state: &BrokerState,
-    principal: &str,
+    caller: &Caller,
     req: AlterUserScramCredentialsRequest,
 ) -> AlterUserScramCredentialsResponse {
-    let allowed = may_manage(state, principal);
+    let principal = &caller.principal;
+    let allowed = may_manage(state, caller, Operation::Alter);
     // Per user, in request order: the changes, or the first reason they cannot apply.
     let mut per_user: BTreeMap<String, Result<Vec<Change>, Failure>> = BTreeMap::new();
     let mut seen: BTreeSet<(String, i8)> = BTreeSet::new();
@@ -166,10 +173,10 @@ fn storage_failure(e: crate::Error) -> Failure {
 
 pub(crate) fn describe(
     state: &BrokerState,
-    principal: &str,
+    caller: &Caller,
     req: DescribeUserScramCredentialsRequest,
 ) -> DescribeUserScramCredentialsResponse {
-    if !may_manage(state, principal) {
+    if !may_manage(state, caller, Operation::Describe) {
         return DescribeUserScramCredentialsResponse::default()
             .with_error_code(ResponseError::ClusterAuthorizationFailed.code())
             .with_error_message(Some(StrBytes::from_static_str("not a super user")));

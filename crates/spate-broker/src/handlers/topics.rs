@@ -13,6 +13,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::error_codes::code_and_message;
 use crate::groups::OFFSETS_TOPIC;
 use crate::handlers::configs::topic_config_entries;
@@ -24,10 +26,15 @@ fn err(code: ResponseError, message: impl Into<String>) -> (i16, Option<StrBytes
 
 pub(crate) fn create(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: CreateTopicsRequest,
     version: i16,
 ) -> CreateTopicsResponse {
     let node = state.config.node_id;
+    // CREATE on the cluster covers every topic; otherwise CREATE on each topic (Kafka's order).
+    let may_create_any = state
+        .authorizer
+        .filters_in(caller, Operation::Create, Resource::cluster());
     let topics = req
         .topics
         .into_iter()
@@ -50,7 +57,14 @@ pub(crate) fn create(
             } else {
                 ct.num_partitions
             };
-            let checked = if !matches!(ct.replication_factor, -1 | 1) {
+            let checked = if !may_create_any
+                && !state.authorizer.allows(caller, Operation::Create, Resource::topic(&name))
+            {
+                Err(err(
+                    ResponseError::TopicAuthorizationFailed,
+                    format!("{} may not create topic {name}", caller.principal),
+                ))
+            } else if !matches!(ct.replication_factor, -1 | 1) {
                 Err(err(
                     ResponseError::InvalidReplicationFactor,
                     format!(
@@ -133,6 +147,7 @@ pub(crate) fn create(
 
 pub(crate) fn delete(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: DeleteTopicsRequest,
     version: i16,
 ) -> DeleteTopicsResponse {
@@ -163,7 +178,17 @@ pub(crate) fn delete(
                 .clone()
                 .or_else(|| topic.as_ref().map(|t| t.name.clone()))
                 .map(|n| TopicName(StrBytes::from_string(n)));
+            let named = name.clone().or_else(|| topic.as_ref().map(|t| t.name.clone()));
+            let denied = named.as_deref().is_some_and(|n| {
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Delete, Resource::topic(n))
+            });
             let outcome = match topic {
+                _ if denied => Err(err(
+                    ResponseError::TopicAuthorizationFailed,
+                    format!("{} may not delete this topic", caller.principal),
+                )),
                 None if name.is_none() => Err(err(ResponseError::UnknownTopicId, "unknown topic id")),
                 None => Err(err(ResponseError::UnknownTopicOrPartition, "unknown topic")),
                 Some(t) if t.name == OFFSETS_TOPIC => Err(err(
@@ -202,6 +227,7 @@ pub(crate) fn delete(
 
 pub(crate) fn create_partitions(
     state: &Arc<BrokerState>,
+    caller: &Caller,
     req: CreatePartitionsRequest,
 ) -> CreatePartitionsResponse {
     let node = state.config.node_id;
@@ -212,6 +238,15 @@ pub(crate) fn create_partitions(
             let name = t.name.0.as_str().to_string();
             let mut r = CreatePartitionsTopicResult::default().with_name(t.name);
             let outcome = match state.store.topic(&name) {
+                _ if !state
+                    .authorizer
+                    .allows(caller, Operation::Alter, Resource::topic(&name)) =>
+                {
+                    Err(err(
+                        ResponseError::TopicAuthorizationFailed,
+                        format!("{} may not alter topic {name}", caller.principal),
+                    ))
+                }
                 None => Err(err(
                     ResponseError::UnknownTopicOrPartition,
                     format!("unknown topic {name}"),

@@ -5,15 +5,48 @@ use kafka_protocol::messages::txn_offset_commit_response::{
 };
 use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::state::BrokerState;
 use crate::txn::{StagedOffset, fenced_for_version};
+use kafka_protocol::ResponseError;
 
 pub(crate) fn handle(
     state: &BrokerState,
+    caller: &Caller,
     req: TxnOffsetCommitRequest,
     version: i16,
 ) -> TxnOffsetCommitResponse {
     let group = req.group_id.0.to_string();
+    // WRITE on the transactional id, READ on the group (each for the whole request), READ on
+    // each topic; nothing is staged unless all of it is allowed.
+    let refused = if !state.authorizer.allows(
+        caller,
+        Operation::Write,
+        Resource::transactional_id(req.transactional_id.0.as_str()),
+    ) {
+        Some(ResponseError::TransactionalIdAuthorizationFailed)
+    } else if !state
+        .authorizer
+        .allows(caller, Operation::Read, Resource::group(&group))
+    {
+        Some(ResponseError::GroupAuthorizationFailed)
+    } else {
+        None
+    };
+    let denied_topics: Vec<String> = match refused {
+        Some(_) => Vec::new(),
+        None => req
+            .topics
+            .iter()
+            .map(|t| t.name.0.to_string())
+            .filter(|t| {
+                !state
+                    .authorizer
+                    .allows(caller, Operation::Read, Resource::topic(t))
+            })
+            .collect(),
+    };
     let offsets: Vec<StagedOffset> = req
         .topics
         .iter()
@@ -29,20 +62,31 @@ pub(crate) fn handle(
             })
         })
         .collect();
-    let result = state.txn.stage_offsets(
-        req.transactional_id.0.as_str(),
-        req.producer_id.0,
-        req.producer_epoch,
-        &group,
-        offsets,
-    );
-    let code = result
-        .err()
-        .map_or(0, |e| fenced_for_version(e, version, 3).code());
+    let code = if let Some(refusal) = refused {
+        refusal.code()
+    } else if !denied_topics.is_empty() {
+        ResponseError::OperationNotAttempted.code()
+    } else {
+        let result = state.txn.stage_offsets(
+            req.transactional_id.0.as_str(),
+            req.producer_id.0,
+            req.producer_epoch,
+            &group,
+            offsets,
+        );
+        result
+            .err()
+            .map_or(0, |e| fenced_for_version(e, version, 3).code())
+    };
     let topics = req
         .topics
         .into_iter()
         .map(|t| {
+            let code = if denied_topics.iter().any(|d| d.as_str() == t.name.0.as_str()) {
+                ResponseError::TopicAuthorizationFailed.code()
+            } else {
+                code
+            };
             let partitions = t
                 .partitions
                 .iter()

@@ -11,10 +11,23 @@ use kafka_protocol::messages::write_txn_markers_response::{
 };
 use kafka_protocol::messages::{WriteTxnMarkersRequest, WriteTxnMarkersResponse};
 
+use crate::acl::authorizer::Caller;
+use crate::acl::{Operation, Resource};
 use crate::error_codes::code_of;
 use crate::state::BrokerState;
 
-pub(crate) fn handle(state: &BrokerState, req: WriteTxnMarkersRequest) -> WriteTxnMarkersResponse {
+pub(crate) fn handle(
+    state: &BrokerState,
+    caller: &Caller,
+    req: WriteTxnMarkersRequest,
+) -> WriteTxnMarkersResponse {
+    // Kafka's rule: ALTER on the cluster (operators' tools), else CLUSTER_ACTION (brokers).
+    let allowed = state
+        .authorizer
+        .filters_in(caller, Operation::Alter, Resource::cluster())
+        || state
+            .authorizer
+            .allows(caller, Operation::ClusterAction, Resource::cluster());
     let mut wrote = false;
     let markers = req
         .markers
@@ -30,6 +43,7 @@ pub(crate) fn handle(state: &BrokerState, req: WriteTxnMarkersRequest) -> WriteT
                         .into_iter()
                         .map(|index| {
                             let code = match state.store.partition(&name, index) {
+                                _ if !allowed => ResponseError::ClusterAuthorizationFailed.code(),
                                 None => ResponseError::UnknownTopicOrPartition.code(),
                                 Some(p) => match p.append_control(
                                     marker.producer_id.0,

@@ -6,6 +6,8 @@ pub mod credentials;
 pub(crate) mod mechanism;
 mod plain;
 pub(crate) mod scram;
+pub mod scram_client;
 
 pub use mechanism::SaslMechanism;
 pub use scram::ScramCredential;
+pub use scram_client::ScramClient;

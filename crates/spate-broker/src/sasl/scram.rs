@@ -294,7 +294,7 @@ pub(crate) fn hmac(mechanism: SaslMechanism, key: &[u8], data: &[u8]) -> Vec<u8>
     }
 }
 
-fn hash(mechanism: SaslMechanism, data: &[u8]) -> Vec<u8> {
+pub(crate) fn hash(mechanism: SaslMechanism, data: &[u8]) -> Vec<u8> {
     match mechanism {
         SaslMechanism::ScramSha512 => Sha512::digest(data).to_vec(),
         _ => Sha256::digest(data).to_vec(),

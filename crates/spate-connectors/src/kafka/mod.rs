@@ -9,7 +9,8 @@
 //!   exactly-once (one Kafka transaction per checkpoint, committed when the checkpoint
 //!   completes, recovered or aborted on restore).
 //! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
-//!   transactions of a crashed run.
+//!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and logs in on
+//!   SASL listeners ([`client_security`]: Kafka client properties for both clients).
 //!
 //! ```no_run
 //! use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, StartingOffsets};
@@ -31,7 +32,9 @@
 //! # }
 //! ```
 
+mod acl_admin;
 mod assignment;
+pub mod client_security;
 mod committer;
 pub(crate) mod error;
 mod message;

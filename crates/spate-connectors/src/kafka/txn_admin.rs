@@ -26,11 +26,15 @@ use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, CreateTopicsRequest, DeleteTopicsRequest,
     DescribeConfigsRequest, DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest,
     FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest, ProducerId,
-    RequestHeader, ResponseHeader, TopicName, TransactionalId, WriteTxnMarkersRequest, create_topics_request,
+    RequestHeader, ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+    SaslHandshakeResponse, TopicName, TransactionalId, WriteTxnMarkersRequest, create_topics_request,
     describe_configs_request, describe_producers_request, write_txn_markers_request,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
+use spate_broker::{SaslMechanism, ScramClient};
+
+use super::client_security::ClientSecurity;
 use crate::ConnectorError;
 
 /// FindCoordinator key type of transactional ids.
@@ -118,6 +122,16 @@ impl TxnAdmin {
 
     /// Connects to one broker and learns its api versions.
     pub fn connect_to(address: &str, timeout: Duration) -> Result<Self, ConnectorError> {
+        Self::connect_secured(address, timeout, &ClientSecurity::Plaintext)
+    }
+
+    /// [`Self::connect_to`] with a login: on SASL, the handshake and exchange (PLAIN, or SCRAM
+    /// with the server's signature checked) before anything else.
+    pub fn connect_secured(
+        address: &str,
+        timeout: Duration,
+        security: &ClientSecurity,
+    ) -> Result<Self, ConnectorError> {
         let io = |e: std::io::Error| ConnectorError::Unreachable(format!("connecting to {address}: {e}"));
         let addr = address
             .to_socket_addrs()
@@ -142,7 +156,49 @@ impl TxnAdmin {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
+        if let ClientSecurity::Sasl {
+            mechanism,
+            username,
+            password,
+        } = security
+        {
+            client.login(*mechanism, username, password)?;
+        }
         Ok(client)
+    }
+
+    fn login(&mut self, mechanism: SaslMechanism, user: &str, password: &str) -> Result<(), ConnectorError> {
+        let handshake: SaslHandshakeResponse = self.call(
+            &SaslHandshakeRequest::default().with_mechanism(str_bytes(mechanism.name())),
+            1,
+        )?;
+        check(handshake.error_code, &format!("SaslHandshake({mechanism})"))?;
+        let version = self.require(ApiKey::SaslAuthenticate, (0, 2))?;
+        let mut exchange = |token: Vec<u8>| -> Result<Bytes, ConnectorError> {
+            let r: SaslAuthenticateResponse = self.call(
+                &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token)),
+                version,
+            )?;
+            check_with_message(
+                r.error_code,
+                r.error_message.as_ref(),
+                &format!("SASL {mechanism} login of {user}"),
+            )?;
+            Ok(r.auth_bytes)
+        };
+        if mechanism == SaslMechanism::Plain {
+            exchange(format!("\0{user}\0{password}").into_bytes())?;
+            return Ok(());
+        }
+        let mut scram = ScramClient::new(mechanism, user, password);
+        let server_first = exchange(scram.client_first())?;
+        let client_final = scram
+            .client_final(&server_first)
+            .map_err(|e| ConnectorError::Kafka(format!("SCRAM login of {user}: {e}")))?;
+        let server_final = exchange(client_final)?;
+        scram
+            .verify_server_final(&server_final)
+            .map_err(|e| ConnectorError::Kafka(format!("SCRAM login of {user}: {e}")))
     }
 
     /// The highest version of `key` in `ours` that the broker supports, if any.
@@ -152,7 +208,7 @@ impl TxnAdmin {
         (v >= min.max(ours.0)).then_some(v)
     }
 
-    fn require(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, ConnectorError> {
+    pub(crate) fn require(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, ConnectorError> {
         self.version(key, ours).ok_or_else(|| {
             ConnectorError::Kafka(format!(
                 "the broker does not support {key:?} versions {}..={}",
@@ -455,7 +511,7 @@ impl TxnAdmin {
         check(code, &format!("WriteTxnMarkers(abort {topic}-{partition})"))
     }
 
-    fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ConnectorError> {
+    pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ConnectorError> {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let api = format!("{:?}", R::KEY);
@@ -520,7 +576,11 @@ pub(crate) fn check(code: i16, what: &str) -> Result<(), ConnectorError> {
 }
 
 /// [`check`], keeping the broker's error message.
-fn check_with_message(code: i16, message: Option<&StrBytes>, what: &str) -> Result<(), ConnectorError> {
+pub(crate) fn check_with_message(
+    code: i16,
+    message: Option<&StrBytes>,
+    what: &str,
+) -> Result<(), ConnectorError> {
     check(code, what).map_err(|e| match e {
         ConnectorError::KafkaCode {
             request, code, name, ..

@@ -11,11 +11,13 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::cli::ConsumeArgs;
+use crate::client_properties::ClientSettings;
 use crate::kafka_client;
 
 pub async fn run(args: ConsumeArgs) -> Result<()> {
     let bootstrap = &args.client.bootstrap;
-    let mut config = kafka_client::consumer_config(bootstrap, args.group.as_deref().unwrap_or("spate-cli"));
+    let mut config = ClientSettings::from_args(&args.client)?
+        .consumer_config(args.group.as_deref().unwrap_or("spate-cli"))?;
     config
         .set(
             // A group member commits what it consumed; a reader of assigned partitions does not.

@@ -7,11 +7,13 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::cli::{GroupsAction, ResetTarget};
+use crate::client_properties::ClientSettings;
 use crate::kafka_client::{self, CLUSTER_TIMEOUT};
 
 /// A consumer that speaks for `group` (OffsetFetch/OffsetCommit) without ever joining it.
-fn group_client(bootstrap: &str, group: &str) -> Result<BaseConsumer> {
-    kafka_client::consumer_config(bootstrap, group)
+fn group_client(settings: &ClientSettings, group: &str) -> Result<BaseConsumer> {
+    settings
+        .consumer_config(group)?
         .create()
         .context("creating Kafka consumer")
 }
@@ -19,7 +21,7 @@ fn group_client(bootstrap: &str, group: &str) -> Result<BaseConsumer> {
 pub async fn run(action: GroupsAction) -> Result<()> {
     match action {
         GroupsAction::List { client } => {
-            let consumer = kafka_client::assign_consumer(&client.bootstrap)?;
+            let consumer = ClientSettings::from_args(&client)?.assign_consumer()?;
             let list = consumer
                 .fetch_group_list(None, CLUSTER_TIMEOUT)
                 .map_err(|e| kafka_client::client_error(&e, &client.bootstrap, "listing groups"))?;
@@ -34,20 +36,27 @@ pub async fn run(action: GroupsAction) -> Result<()> {
                 println!("{name}\t{state}\t{members}");
             }
         }
-        GroupsAction::Describe { group, client } => describe(&client.bootstrap, &group)?,
+        GroupsAction::Describe { group, client } => describe(&ClientSettings::from_args(&client)?, &group)?,
         GroupsAction::ResetOffsets {
             group,
             topic,
             target,
             execute,
             client,
-        } => reset(&client.bootstrap, &group, &topic, &target, execute)?,
+        } => reset(
+            &ClientSettings::from_args(&client)?,
+            &group,
+            &topic,
+            &target,
+            execute,
+        )?,
     }
     Ok(())
 }
 
-fn describe(bootstrap: &str, group: &str) -> Result<()> {
-    let consumer = group_client(bootstrap, group)?;
+fn describe(settings: &ClientSettings, group: &str) -> Result<()> {
+    let bootstrap = settings.bootstrap.as_str();
+    let consumer = group_client(settings, group)?;
     let list = consumer
         .fetch_group_list(Some(group), CLUSTER_TIMEOUT)
         .map_err(|e| kafka_client::client_error(&e, bootstrap, &format!("describing group {group}")))?;
@@ -149,8 +158,15 @@ fn decode_assignment(mut b: &[u8]) -> Vec<(String, Vec<i32>)> {
     parse().unwrap_or_default()
 }
 
-fn reset(bootstrap: &str, group: &str, topic: &str, target: &ResetTarget, execute: bool) -> Result<()> {
-    let consumer = group_client(bootstrap, group)?;
+fn reset(
+    settings: &ClientSettings,
+    group: &str,
+    topic: &str,
+    target: &ResetTarget,
+    execute: bool,
+) -> Result<()> {
+    let bootstrap = settings.bootstrap.as_str();
+    let consumer = group_client(settings, group)?;
     let list = consumer
         .fetch_group_list(Some(group), CLUSTER_TIMEOUT)
         .map_err(|e| kafka_client::client_error(&e, bootstrap, &format!("describing group {group}")))?;

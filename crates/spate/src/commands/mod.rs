@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod acls;
 mod bench;
 mod bench_nexmark;
 mod bench_pipeline;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Demo(args) => return demo::run(args),
         Command::Sql(args) => return sql::run(args),
         Command::Users { action } => return users::run(action),
+        Command::Acls { action } => return acls::run(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -48,7 +50,8 @@ pub fn run(command: Command) -> Result<()> {
             | Command::Example { .. }
             | Command::Demo(_)
             | Command::Sql(_)
-            | Command::Users { .. } => {
+            | Command::Users { .. }
+            | Command::Acls { .. } => {
                 unreachable!("handled above")
             }
         }

@@ -5,8 +5,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cli::{Acks, ProduceArgs};
+use crate::client_properties::ClientSettings;
 use crate::delivery::Deliveries;
-use crate::kafka_client;
 
 /// Deliveries in flight at most; bounds memory on large inputs while keeping the pipe full.
 const MAX_PENDING: usize = 100_000;
@@ -17,7 +17,7 @@ pub async fn run(args: ProduceArgs) -> Result<()> {
         Acks::One => "1",
         Acks::Zero => "0",
     };
-    let mut config = kafka_client::base_config(&args.client.bootstrap);
+    let mut config = ClientSettings::from_args(&args.client)?.rdkafka()?;
     config
         .set("acks", acks)
         .set(

@@ -7,10 +7,11 @@ use rdkafka::config::FromClientConfig;
 use rdkafka::consumer::Consumer;
 
 use crate::cli::TopicsAction;
+use crate::client_properties::ClientSettings;
 use crate::kafka_client::{self, CLUSTER_TIMEOUT};
 
-fn admin(bootstrap: &str) -> Result<AdminClient<DefaultClientContext>> {
-    AdminClient::from_config(&kafka_client::base_config(bootstrap)).context("creating Kafka admin client")
+fn admin(settings: &ClientSettings) -> Result<AdminClient<DefaultClientContext>> {
+    AdminClient::from_config(&settings.rdkafka()?).context("creating Kafka admin client")
 }
 
 fn options() -> AdminOptions {
@@ -34,6 +35,7 @@ pub async fn run(action: TopicsAction) -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             // The raw client, not rdkafka's admin API: that one drops the broker's error message
             // (why a name or config is invalid).
+            let settings = ClientSettings::from_args(&client)?;
             let bootstrap = client.bootstrap.clone();
             let topic = name.clone();
             let owned: Vec<(String, String)> = pairs
@@ -43,7 +45,8 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             tokio::task::spawn_blocking(move || -> Result<()> {
                 let configs: Vec<(&str, &str)> =
                     owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-                kafka_client::raw_admin(&bootstrap)?
+                settings
+                    .raw_admin()?
                     .create_topic(&topic, partitions, 1, &configs)
                     .map_err(|e| {
                         kafka_client::raw_error(e, &bootstrap, &format!("cannot create topic {topic}"))
@@ -54,7 +57,7 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             println!("created topic {name} with {partitions} partition(s)");
         }
         TopicsAction::List { client } => {
-            let consumer = kafka_client::assign_consumer(&client.bootstrap)?;
+            let consumer = ClientSettings::from_args(&client)?.assign_consumer()?;
             let md = kafka_client::fetch_metadata(&consumer, &client.bootstrap, None)?;
             let mut topics: Vec<(String, usize)> = md
                 .topics()
@@ -67,7 +70,8 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             }
         }
         TopicsAction::Describe { name, client } => {
-            let consumer = kafka_client::assign_consumer(&client.bootstrap)?;
+            let settings = ClientSettings::from_args(&client)?;
+            let consumer = settings.assign_consumer()?;
             let partitions = kafka_client::topic_partitions(&consumer, &client.bootstrap, &name)?;
             println!("topic {name}: {} partition(s)", partitions.len());
             println!("partition\tearliest\tlatest");
@@ -83,7 +87,7 @@ pub async fn run(action: TopicsAction) -> Result<()> {
                     })?;
                 println!("{p}\t{lo}\t{hi}");
             }
-            let results = admin(&client.bootstrap)?
+            let results = admin(&settings)?
                 .describe_configs([&ResourceSpecifier::Topic(&name)], &options())
                 .await
                 .map_err(|e| kafka_client::client_error(&e, &client.bootstrap, "describing configs"))?;
@@ -102,14 +106,13 @@ pub async fn run(action: TopicsAction) -> Result<()> {
             }
         }
         TopicsAction::Delete { name, client } => {
+            let settings = ClientSettings::from_args(&client)?;
             let bootstrap = client.bootstrap.clone();
             let topic = name.clone();
             tokio::task::spawn_blocking(move || -> Result<()> {
-                kafka_client::raw_admin(&bootstrap)?
-                    .delete_topic(&topic)
-                    .map_err(|e| {
-                        kafka_client::raw_error(e, &bootstrap, &format!("cannot delete topic {topic}"))
-                    })
+                settings.raw_admin()?.delete_topic(&topic).map_err(|e| {
+                    kafka_client::raw_error(e, &bootstrap, &format!("cannot delete topic {topic}"))
+                })
             })
             .await
             .context("the admin request panicked")??;

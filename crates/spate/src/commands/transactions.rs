@@ -16,6 +16,7 @@ use rdkafka::consumer::BaseConsumer;
 use spate_connectors::kafka::txn_admin::{ActiveProducer, TxnAdmin};
 
 use crate::cli::TransactionsAction;
+use crate::client_properties::ClientSettings;
 use crate::kafka_client::{self, CLUSTER_TIMEOUT};
 
 /// Coordinator states in which a transaction is legitimately open or ending.
@@ -35,31 +36,34 @@ fn first_server(bootstrap: &str) -> Result<&str> {
         .context("empty --bootstrap")
 }
 
-fn connect(bootstrap: &str) -> Result<TxnAdmin> {
-    let server = first_server(bootstrap)?;
-    TxnAdmin::connect_to(server, CLUSTER_TIMEOUT)
-        .map_err(|e| kafka_client::raw_error(e, server, "connecting"))
+fn connect(settings: &ClientSettings) -> Result<TxnAdmin> {
+    let server = first_server(&settings.bootstrap)?;
+    connect_to(settings, server, "connecting")
+}
+
+/// A raw admin connection to `address`, logged in as the client properties say.
+fn connect_to(settings: &ClientSettings, address: &str, doing: &str) -> Result<TxnAdmin> {
+    TxnAdmin::connect_secured(address, CLUSTER_TIMEOUT, &settings.security()?)
+        .map_err(|e| kafka_client::raw_error(e, address, doing))
 }
 
 /// A client on the leader of `topic`-`partition`.
-fn leader(bootstrap: &str, topic: &str, partition: i32) -> Result<TxnAdmin> {
-    let (host, port) = connect(bootstrap)?
+fn leader(settings: &ClientSettings, topic: &str, partition: i32) -> Result<TxnAdmin> {
+    let (host, port) = connect(settings)?
         .leader_of(topic, partition)
         .with_context(|| format!("finding the leader of {topic}-{partition}"))?;
     let address = format!("{host}:{port}");
-    TxnAdmin::connect_to(&address, CLUSTER_TIMEOUT).map_err(|e| {
-        kafka_client::raw_error(
-            e,
-            &address,
-            &format!("connecting to the leader of {topic}-{partition}"),
-        )
-    })
+    connect_to(
+        settings,
+        &address,
+        &format!("connecting to the leader of {topic}-{partition}"),
+    )
 }
 
 fn run_blocking(action: TransactionsAction) -> Result<()> {
     match action {
         TransactionsAction::List { client } => {
-            let mut listed = connect(&client.bootstrap)?
+            let mut listed = connect(&ClientSettings::from_args(&client)?)?
                 .list(&[])
                 .context("ListTransactions")?;
             listed.sort_by(|a, b| a.transactional_id.cmp(&b.transactional_id));
@@ -72,14 +76,15 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
             transactional_id,
             client,
         } => {
-            let mut admin = TxnAdmin::connect(&client.bootstrap, &transactional_id, CLUSTER_TIMEOUT)
-                .map_err(|e| {
-                    kafka_client::raw_error(
-                        e,
-                        &client.bootstrap,
-                        &format!("connecting to the coordinator of {transactional_id}"),
-                    )
-                })?;
+            let settings = ClientSettings::from_args(&client)?;
+            let (host, port) = connect(&settings)?
+                .find_coordinator(&transactional_id)
+                .with_context(|| format!("finding the coordinator of {transactional_id}"))?;
+            let mut admin = connect_to(
+                &settings,
+                &format!("{host}:{port}"),
+                &format!("connecting to the coordinator of {transactional_id}"),
+            )?;
             let d = admin
                 .describe(&transactional_id)
                 .context("DescribeTransactions")?;
@@ -94,7 +99,7 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
             partition,
             client,
         } => {
-            let producers = leader(&client.bootstrap, &topic, partition)?
+            let producers = leader(&ClientSettings::from_args(&client)?, &topic, partition)?
                 .describe_producers(&topic, partition)
                 .context("DescribeProducers")?;
             println!("producer_id\tproducer_epoch\tlast_sequence\tcurrent_txn_start_offset");
@@ -110,7 +115,7 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
             }
         }
         TransactionsAction::FindHanging { topic, client } => {
-            let hanging = find_hanging(&client.bootstrap, topic.as_deref())?;
+            let hanging = find_hanging(&ClientSettings::from_args(&client)?, topic.as_deref())?;
             println!("topic\tpartition\tproducer_id\tproducer_epoch\tstart_offset");
             for (topic, partition, p) in hanging {
                 println!(
@@ -127,7 +132,7 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
             start_offset,
             client,
         } => {
-            let mut admin = leader(&client.bootstrap, &topic, partition)?;
+            let mut admin = leader(&ClientSettings::from_args(&client)?, &topic, partition)?;
             let producers = admin
                 .describe_producers(&topic, partition)
                 .context("DescribeProducers")?;
@@ -164,10 +169,14 @@ fn run_blocking(action: TransactionsAction) -> Result<()> {
 }
 
 /// Open transactions whose producer id no live transaction of the coordinator has.
-fn find_hanging(bootstrap: &str, topic: Option<&str>) -> Result<Vec<(String, i32, ActiveProducer)>> {
-    let consumer: BaseConsumer = kafka_client::assign_consumer(bootstrap)?;
+fn find_hanging(
+    settings: &ClientSettings,
+    topic: Option<&str>,
+) -> Result<Vec<(String, i32, ActiveProducer)>> {
+    let bootstrap = settings.bootstrap.as_str();
+    let consumer: BaseConsumer = settings.assign_consumer()?;
     let metadata = kafka_client::fetch_metadata(&consumer, bootstrap, topic)?;
-    let mut coordinator = connect(bootstrap)?;
+    let mut coordinator = connect(settings)?;
     let live: HashSet<i64> = coordinator
         .list(LIVE_STATES)
         .context("ListTransactions")?
@@ -194,9 +203,11 @@ fn find_hanging(bootstrap: &str, topic: Option<&str>) -> Result<Vec<(String, i32
                     let address = brokers.get(&p.leader()).with_context(|| {
                         format!("leader {} of {}-{} is not listed", p.leader(), t.name(), p.id())
                     })?;
-                    e.insert(TxnAdmin::connect_to(address, CLUSTER_TIMEOUT).with_context(|| {
-                        format!("cannot reach the leader {address} of {}-{}", t.name(), p.id())
-                    })?)
+                    e.insert(connect_to(
+                        settings,
+                        address,
+                        &format!("connecting to the leader of {}-{}", t.name(), p.id()),
+                    )?)
                 }
             };
             let producers = admin
