@@ -58,6 +58,10 @@ export function lineChart(series, { width = 560, height = 170, now = Date.now(),
   const m = bare ? { l: 2, r: 4, t: 3, b: 3 } : { l: 52, r: 12, t: 10, b: 22 };
   const w = width - m.l - m.r;
   const ht = height - m.t - m.b;
+  // Up to the whole window, but no emptier than a minute: fresh history fills the chart.
+  let earliest = now;
+  for (const sr of series) if (sr.points.length && sr.points[0][0] < earliest) earliest = sr.points[0][0];
+  windowMs = Math.min(windowMs, Math.max(60000, now - earliest));
   const t0 = now - windowMs;
   let max = 0;
   for (const sr of series) for (const [t, v] of sr.points) if (t >= t0 && v > max) max = v;

@@ -19,15 +19,22 @@ use std::time::{Duration, Instant};
 use common::Server;
 use serde_json::Value;
 
-const JOB: &str = "
+/// Clicks whose event time follows the wall clock (a sequence of epoch milliseconds from
+/// `{start}`, 1,000 rows a second; datagen's random timestamps are all its start time), counted
+/// per user in 1 s tumbling windows into the Kafka topic `click-counts`.
+fn job_sql(start: u128) -> String {
+    format!(
+        "
 SET 'execution.checkpointing.interval' = '1s';
 CREATE TABLE clicks (
+  ms BIGINT,
   user_id INT,
   url STRING,
-  ts TIMESTAMP(3),
+  ts AS TO_TIMESTAMP_LTZ(ms, 3),
   WATERMARK FOR ts AS ts - INTERVAL '1' SECOND
 ) WITH (
-  'connector' = 'datagen', 'rows-per-second' = '500',
+  'connector' = 'datagen', 'rows-per-second' = '1000',
+  'fields.ms.kind' = 'sequence', 'fields.ms.start' = '{start}', 'fields.ms.end' = '{end}',
   'fields.user_id.min' = '1', 'fields.user_id.max' = '20', 'fields.url.length' = '12'
 );
 CREATE TABLE click_counts (
@@ -37,7 +44,10 @@ INSERT INTO click_counts
 SELECT window_start, user_id, COUNT(*) AS clicks
 FROM TABLE(TUMBLE(TABLE clicks, DESCRIPTOR(ts), INTERVAL '1' SECOND))
 GROUP BY window_start, window_end, user_id;
-";
+",
+        end = start + 86_400_000
+    )
+}
 
 const READER: &str = "
 CREATE TABLE click_counts (window_start TIMESTAMP(3), user_id INT, clicks BIGINT) WITH (
@@ -183,7 +193,11 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
         let r = http(&url, "POST", "/jobs", Some(&serde_json::json!({ "sql": sql })));
         r["jobid"].as_str().unwrap_or_else(|| panic!("{r}")).to_string()
     };
-    let job = submit(JOB);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let job = submit(&job_sql(now));
     // The job runs, has rates and a completed checkpoint, and wrote counts.
     wait_for("a checkpoint and rates", 40, || {
         let cps = http(&url, "GET", &format!("/jobs/{job}/checkpoints"), None);
@@ -210,13 +224,17 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             .any(|g| g["group"] == "dashboards" && !g["offsets"].as_array().unwrap().is_empty())
             .then_some(groups)
     });
-    let preview = http(
-        &url,
-        "POST",
-        "/sql/previews",
-        Some(&serde_json::json!({ "sql": PREVIEW })),
-    );
-    let preview = preview["id"].as_str().unwrap().to_string();
+    // A page that leaves a preview cancels it: each visit of the SQL page gets a fresh one.
+    let start_preview = || {
+        let r = http(
+            &url,
+            "POST",
+            "/sql/previews",
+            Some(&serde_json::json!({ "sql": PREVIEW.trim() })),
+        );
+        r["id"].as_str().unwrap().to_string()
+    };
+    let preview = start_preview();
 
     // The job page: the graph's nodes with live rates and watermarks, a completed checkpoint.
     let job_url = format!("{url}/#/jobs/{job}");
@@ -263,7 +281,11 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     for (name, page, size) in [
         ("overview", format!("{url}/#/"), "1400,900"),
         ("job", job_url, "1400,1700"),
-        ("sql", sql_url, "1400,900"),
+        (
+            "sql",
+            format!("{url}/#/sql?preview={}", start_preview()),
+            "1400,900",
+        ),
         ("topics", topics_url, "1400,1300"),
     ] {
         let path = shots.join(format!("{name}.png"));
@@ -283,6 +305,5 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             path.display()
         );
     }
-    let _ = http(&url, "DELETE", &format!("/sql/previews/{preview}"), None);
     let _ = reader;
 }
