@@ -30,7 +30,7 @@ const SHOW = 200;
 const STORE = 'spate.sql.draft';
 
 export function mount(root, watching) {
-  const editor = h('textarea.sql-editor', { spellcheck: 'false', rows: 16, 'aria-label': 'SQL script' });
+  const editor = h('textarea.sql-editor', { spellcheck: 'false', rows: 12, 'aria-label': 'SQL script' });
   editor.value = localStorage.getItem(STORE) || EXAMPLE;
   editor.addEventListener('input', () => localStorage.setItem(STORE, editor.value));
   const name = h('input.job-name', { placeholder: 'job name (optional)', 'aria-label': 'job name' });
