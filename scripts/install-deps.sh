@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Spate's tests and demo need beyond the Rust toolchain:
 #   - kcat (Debian package) for the compatibility script,
+#   - chromium (Debian package) for the dashboard's headless-browser test,
 #   - confluent-kafka and kafka-python (PyPI) in a virtualenv at .tools/venv,
 #   - cargo-machete (crates.io) for the unused-dependency check,
 #   - cargo-fuzz (crates.io) for the short fuzz pass.
@@ -106,7 +107,7 @@ install_cargo_fuzz() {
     cargo install --locked --quiet "cargo-fuzz@$CARGO_FUZZ_VERSION"
 }
 
-install_apt_packages kcat
+install_apt_packages kcat chromium
 install_python_clients
 install_cargo_machete
 install_cargo_fuzz

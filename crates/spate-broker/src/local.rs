@@ -96,6 +96,28 @@ pub struct LocalRead {
     pub log_start_offset: i64,
 }
 
+/// A topic as [`LocalBroker::topics`] sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTopic {
+    /// Its name.
+    pub name: String,
+    /// Its partitions, by number.
+    pub partitions: Vec<LocalPartition>,
+}
+
+/// A partition's offsets and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPartition {
+    /// Its number.
+    pub partition: i32,
+    /// The first retained offset.
+    pub log_start_offset: i64,
+    /// The high watermark (the next offset).
+    pub high_watermark: i64,
+    /// Bytes on disk over its segments.
+    pub size_bytes: u64,
+}
+
 /// A read-only handle on a broker in this process (see the [module docs](self)).
 #[derive(Debug, Clone)]
 pub struct LocalBroker {
@@ -119,6 +141,49 @@ impl LocalBroker {
     /// The number of partitions of `topic`, `None` when it does not exist.
     pub fn partition_count(&self, topic: &str) -> Option<usize> {
         Some(self.state().ok()?.store.topic(topic)?.partitions.len())
+    }
+
+    /// Every topic's partitions with their offsets and bytes on disk, by topic name (a
+    /// look at in-memory figures: no log is read).
+    pub fn topics(&self) -> Result<Vec<LocalTopic>> {
+        let state = self.state()?;
+        let mut topics: Vec<LocalTopic> = state
+            .store
+            .topics()
+            .iter()
+            .map(|t| LocalTopic {
+                name: t.name.clone(),
+                partitions: t
+                    .partitions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| LocalPartition {
+                        partition: i32::try_from(i).unwrap_or(i32::MAX),
+                        log_start_offset: p.log_start_offset(),
+                        high_watermark: p.high_watermark(),
+                        size_bytes: p.size_bytes(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        topics.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(topics)
+    }
+
+    /// The first offset of `topic`-`partition` whose record timestamp is at or after
+    /// `timestamp` (ListOffsets by time), `None` when every record is older.
+    pub fn offset_for_timestamp(&self, topic: &str, partition: i32, timestamp: i64) -> Result<Option<i64>> {
+        let state = self.state()?;
+        let p = state
+            .store
+            .partition(topic, partition)
+            .ok_or_else(|| Error::UnknownPartition {
+                topic: topic.to_string(),
+                partition,
+            })?;
+        Ok(p.offset_for_timestamp(timestamp)
+            .map_err(Error::Log)?
+            .map(|(offset, _)| offset))
     }
 
     /// Changes after every append, marker or transaction resolution (see the module docs):

@@ -30,6 +30,8 @@ pub struct PartitionView {
     pub high: i64,
     /// Records in the partition (`high - low`, transaction markers included).
     pub messages: i64,
+    /// Bytes on disk (known for the embedded broker only).
+    pub size: Option<u64>,
 }
 
 /// A topic.
@@ -102,8 +104,33 @@ fn kafka_error(bootstrap: &str, what: &str, e: rdkafka::error::KafkaError) -> Se
     ServerError::Kafka(format!("{what} from {bootstrap}: {e}"))
 }
 
-/// Every topic with its partitions' offsets, by name.
+/// Every topic with its partitions' offsets, by name. From the broker in this process when
+/// there is one (its in-memory figures, with sizes: no client, so a dashboard polling this
+/// costs next to nothing), else over the Kafka protocol.
 pub fn topics(bootstrap: &str) -> Result<Vec<TopicView>> {
+    if let Some(local) = spate_broker::local::find(bootstrap)
+        && let Ok(topics) = local.topics()
+    {
+        return Ok(topics
+            .into_iter()
+            .map(|t| TopicView {
+                internal: t.name.starts_with("__"),
+                name: t.name,
+                partitions: t
+                    .partitions
+                    .iter()
+                    .map(|p| PartitionView {
+                        partition: p.partition,
+                        leader: 0,
+                        low: p.log_start_offset,
+                        high: p.high_watermark,
+                        messages: p.high_watermark - p.log_start_offset,
+                        size: Some(p.size_bytes),
+                    })
+                    .collect(),
+            })
+            .collect());
+    }
     let c = consumer(bootstrap, "spate-server")?;
     topics_with(&c, bootstrap)
 }
@@ -128,6 +155,7 @@ fn topics_with(c: &BaseConsumer, bootstrap: &str) -> Result<Vec<TopicView>> {
                 low,
                 high,
                 messages: high - low,
+                size: None,
             });
         }
         partitions.sort_by_key(|p| p.partition);

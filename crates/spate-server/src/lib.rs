@@ -11,7 +11,10 @@
 //!   latest checkpoints on the next start.
 //! - [`view`]: vertices, rates and checkpoint history from the engine's live metrics;
 //!   [`kafka_view`]: topics, groups and lag read over the Kafka protocol.
-//! - [`rest`]: the HTTP routes; [`Client`] ([`client`]): the API from Rust (the CLI's
+//! - [`graph`]: a job's operators and edges, from its script's `EXPLAIN`;
+//!   [`messages`]: records of a partition for the message browser; [`preview`]: `SELECT`s
+//!   run for the dashboard's SQL page, their rows polled.
+//! - [`rest`]: the HTTP routes and the embedded web dashboard; [`Client`] ([`client`]): the API from Rust (the CLI's
 //!   `spate jobs`).
 //!
 //! Contracts: a job id is 32 hex digits; states are Flink's (`RUNNING`, `FINISHED`,
@@ -21,10 +24,13 @@
 
 pub mod client;
 pub mod error;
+pub mod graph;
 pub mod job;
 pub mod job_id;
 pub mod kafka_view;
 pub mod manager;
+pub mod messages;
+pub mod preview;
 pub mod rest;
 pub mod script;
 pub mod server;

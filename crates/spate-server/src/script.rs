@@ -10,6 +10,21 @@ use crate::error::{Result, ServerError};
 
 /// Checks `sql` and returns a name for the job: Flink's `insert-into_<tables>`.
 pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<String> {
+    checked(sql, bootstrap).map(|(name, _)| name)
+}
+
+/// The engine graph the job script `sql` runs as: the `== Engine Graph ==` part of its
+/// `EXPLAIN` (operators, parallelism, partitioning, chains), which [`crate::graph`] reads.
+pub fn engine_graph(sql: &str, bootstrap: Option<&str>) -> Result<String> {
+    let (_, explained) = checked(sql, bootstrap)?;
+    Ok(explained
+        .split_once("== Engine Graph ==\n")
+        .map_or(explained.as_str(), |(_, graph)| graph)
+        .to_string())
+}
+
+/// The job's name and its `EXPLAIN` text.
+fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> {
     let bad = |e: spate_sql::SqlError| ServerError::BadRequest(e.render(sql));
     let statements = spate_sql::parse(sql).map_err(bad)?;
     let mut tables = Vec::new();
@@ -43,19 +58,24 @@ pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<String> {
         bootstrap: bootstrap.map(str::to_string),
         ..SessionOptions::default()
     });
+    let mut explained = String::new();
     for stmt in statements {
-        let stmt = match stmt {
-            job @ (Statement::Insert(_) | Statement::StatementSet(_)) => {
+        let (stmt, is_job) = match stmt {
+            job @ (Statement::Insert(_) | Statement::StatementSet(_)) => (
                 Statement::Explain(spate_sql::ast::Explain {
                     details: Vec::new(),
                     statement: Box::new(job),
-                })
-            }
-            other => other,
+                }),
+                true,
+            ),
+            other => (other, false),
         };
-        session.execute(&stmt).map_err(bad)?;
+        let result = session.execute(&stmt).map_err(bad)?;
+        if let (true, spate_sql::StatementResult::Text(text)) = (is_job, result) {
+            explained = text;
+        }
     }
-    Ok(format!("insert-into_{}", tables.join(",")))
+    Ok((format!("insert-into_{}", tables.join(",")), explained))
 }
 
 #[cfg(test)]

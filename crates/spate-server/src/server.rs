@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::error::{Result, ServerError};
+use crate::graph::GraphCache;
 use crate::manager::JobManager;
+use crate::preview::Previews;
 use crate::rest::{AppState, router};
 
 /// How the server starts.
@@ -54,6 +56,7 @@ pub struct Server {
     stop_http: oneshot::Sender<()>,
     http: JoinHandle<()>,
     sampler: JoinHandle<()>,
+    previews: Arc<Previews>,
     resumed: usize,
 }
 
@@ -92,9 +95,12 @@ impl Server {
                 .await
                 .map_err(|e| ServerError::Start(format!("resuming jobs: {e}")))??
         };
+        let previews = Arc::new(Previews::new(Some(bootstrap.clone())));
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
             bootstrap: bootstrap.clone(),
+            previews: previews.clone(),
+            graphs: GraphCache::default(),
         }));
         let (stop_http, stopped) = oneshot::channel::<()>();
         let http = tokio::spawn(async move {
@@ -108,12 +114,14 @@ impl Server {
             }
         });
         let sampled = manager.clone();
+        let expired = previews.clone();
         let sampler = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 sampled.sample();
+                expired.expire();
             }
         });
         Ok(Self {
@@ -124,6 +132,7 @@ impl Server {
             stop_http,
             http,
             sampler,
+            previews,
             resumed,
         })
     }
@@ -156,6 +165,7 @@ impl Server {
     /// Stops every running job with a savepoint (they resume on the next start), stops the
     /// REST API and shuts the broker down (every partition fsynced, shutdown marked clean).
     pub async fn shutdown(self) -> Result<()> {
+        self.previews.cancel_all();
         let manager = self.manager.clone();
         tokio::task::spawn_blocking(move || manager.shutdown())
             .await

@@ -19,7 +19,7 @@ use crate::store::JobState;
 use crate::view::{CheckpointEntry, Vertex, epoch_millis};
 
 type IdPath = Result<Path<String>, PathRejection>;
-type Body = Result<Bytes, BytesRejection>;
+pub(super) type Body = Result<Bytes, BytesRejection>;
 
 fn path_arg(p: IdPath) -> Result<String, ApiError> {
     p.map(|Path(id)| id).map_err(|e| bad(e.body_text()))
@@ -305,7 +305,7 @@ pub(super) async fn exceptions(State(app): State<Arc<AppState>>, id: IdPath) -> 
 
 /// The SQL of a submission: a JSON object `{"sql": "...", "name": "..."}`, or the script
 /// itself as a plain-text body.
-fn submission(headers: &HeaderMap, body: Body) -> Result<(String, Option<String>), ApiError> {
+pub(super) fn submission(headers: &HeaderMap, body: Body) -> Result<(String, Option<String>), ApiError> {
     let bytes = body.map_err(|e| bad(e.body_text()))?;
     let is_json = headers
         .get(axum::http::header::CONTENT_TYPE)

@@ -3,13 +3,17 @@
 //! endpoint. Handlers never panic on input: bodies, ids and query strings are parsed here and
 //! a mismatch is a 400 (or 404 for an unknown id or path, 405 for a wrong method).
 
+mod dashboard;
 mod jobs;
 mod kafka;
 mod metrics;
+mod preview;
 mod vertices;
 
 use std::sync::Arc;
 
+use crate::graph::GraphCache;
+use crate::preview::Previews;
 use axum::Json;
 use axum::Router;
 use axum::http::StatusCode;
@@ -27,11 +31,18 @@ pub struct AppState {
     pub manager: Arc<JobManager>,
     /// The Kafka cluster (embedded or given).
     pub bootstrap: String,
+    /// The SQL previews (the dashboard's SQL page).
+    pub previews: Arc<Previews>,
+    /// Each job's graph with its edges, planned once.
+    pub graphs: GraphCache,
 }
 
 /// The API's routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(dashboard::index))
+        .route("/favicon.ico", get(dashboard::favicon))
+        .route("/assets/{name}", get(dashboard::asset))
         .route("/overview", get(jobs::overview))
         .route("/config", get(jobs::config))
         .route("/jobs", get(jobs::list).post(jobs::submit))
@@ -52,6 +63,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/jobs/{id}/resume", post(jobs::resume))
         .route("/kafka/topics", get(kafka::topics))
         .route("/kafka/groups", get(kafka::groups))
+        .route(
+            "/kafka/topics/{topic}/partitions/{partition}/messages",
+            get(kafka::messages),
+        )
+        .route("/sql/previews", post(preview::start))
+        .route("/sql/previews/{id}", get(preview::page).delete(preview::cancel))
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -101,6 +118,43 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed on {}", uri.path()),
     )
+}
+
+/// A query string's `key=value` pairs, percent-decoded (`+` is a space); a pair without
+/// `=` or with bad escapes is a 400.
+fn query_pairs(query: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |s: &str| -> Result<String, ApiError> {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    let hex = s
+                        .get(i + 1..i + 3)
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| bad(format!("bad escape in the query string: '{s}'")))?;
+                    out.push(hex);
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).map_err(|_| bad("the query string is not UTF-8"))
+    };
+    query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| bad(format!("query parameter '{pair}' has no value")))?;
+            Ok((decode(k)?, decode(v)?))
+        })
+        .collect()
 }
 
 /// Runs blocking work (planning a job, asking Kafka) on the blocking pool.

@@ -1,8 +1,8 @@
 //! A job's plan and one vertex's figures, shaped like Flink's `/jobs/:id/plan` and
 //! `/jobs/:id/vertices/:vid/{metrics,watermarks,backpressure}`. A vertex id is its index in
 //! `/jobs/:id`'s `vertices`. Figures are per vertex (all subtasks together: the smallest
-//! watermark, the busiest subtask's rates), so Flink's per-subtask lists are not given; nor are
-//! the plan's edges (`inputs`), which the engine's live metrics do not carry.
+//! watermark, the busiest subtask's rates), so Flink's per-subtask lists are not given. The
+//! plan's edges (`inputs`) come from the job's graph ([`crate::graph`]), planned once.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -12,8 +12,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, AppState, bad, reply};
+use super::{ApiError, ApiResult, AppState, bad, blocking, reply};
 use crate::error::ServerError;
+use crate::graph::JobGraph;
 use crate::job::JobSnapshot;
 use crate::view::{Vertex, epoch_millis};
 
@@ -36,13 +37,66 @@ pub(super) fn plan_json(s: &JobSnapshot) -> Value {
     json!({ "jid": s.record.id, "name": s.record.name, "type": "STREAMING", "nodes": nodes })
 }
 
+/// The plan with its edges, from the job's graph: nodes are vertices (operators with
+/// metrics); `inputs` name the upstream vertex (a side output's parent, marked), the
+/// partitioning as Flink's `ship_strategy`, and whether the two are chained; `chain` is the
+/// vertex heading the task the operator runs in.
+fn plan_with_graph(s: &JobSnapshot, graph: &JobGraph) -> Value {
+    let ids = graph.vertex_ids();
+    let vertex_of = |node: usize| ids.get(graph.owner(node)).copied().flatten();
+    let nodes: Vec<Value> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(n, node)| {
+            let id = ids.get(n).copied().flatten()?;
+            let inputs: Vec<Value> = node
+                .inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(num, e)| {
+                    let from = vertex_of(e.from)?;
+                    Some(json!({
+                        "num": num,
+                        "id": from.to_string(),
+                        "ship_strategy": e.partitioning,
+                        "exchange": if e.chained { "chained" } else { "pipelined_bounded" },
+                        "chained": e.chained,
+                        "side_output": graph.owner(e.from) != e.from,
+                    }))
+                })
+                .collect();
+            Some(json!({
+                "id": id.to_string(),
+                "parallelism": node.parallelism,
+                "operator": node.name,
+                "description": node.name,
+                "chain": vertex_of(node.chain).unwrap_or(id).to_string(),
+                "inputs": inputs,
+            }))
+        })
+        .collect();
+    json!({ "jid": s.record.id, "name": s.record.name, "type": "STREAMING", "nodes": nodes })
+}
+
 pub(super) async fn plan(
     State(app): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
 ) -> ApiResult {
     let Path(id) = id.map_err(|e| bad(e.body_text()))?;
     let s = app.manager.get(&id)?.snapshot();
-    reply(StatusCode::OK, json!({ "plan": plan_json(&s) }))
+    let graph = match app.graphs.get(&id) {
+        Some(graph) => graph,
+        None => {
+            let (app, sql) = (app.clone(), s.record.sql.clone());
+            blocking(move || Ok(app.graphs.plan(&id, &sql, Some(&app.bootstrap)))).await?
+        }
+    };
+    let plan = match graph {
+        Some(g) => plan_with_graph(&s, &g),
+        None => plan_json(&s),
+    };
+    reply(StatusCode::OK, json!({ "plan": plan }))
 }
 
 /// The job's snapshot and the vertex the path names.

@@ -1,0 +1,55 @@
+//! `POST /sql/previews` (run a `SELECT`), `GET /sql/previews/:id?from=N` (its rows from
+//! sequence number N), `DELETE /sql/previews/:id` (cancel): the dashboard's SQL page
+//! ([`crate::preview`]).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::json;
+
+use super::jobs::{Body, submission};
+use super::{ApiResult, AppState, bad, blocking, query_pairs, reply};
+
+pub(super) async fn start(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+    let (sql, _) = submission(&headers, body)?;
+    if sql.trim().is_empty() {
+        return Err(bad("the SQL script is empty"));
+    }
+    let previews = app.previews.clone();
+    let id = blocking(move || previews.start(&sql)).await?;
+    reply(
+        StatusCode::ACCEPTED,
+        json!({ "id": id, "url": format!("/sql/previews/{id}") }),
+    )
+}
+
+pub(super) async fn page(
+    State(app): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let Path(id) = id.map_err(|e| bad(e.body_text()))?;
+    let mut from = 0;
+    for (key, value) in query_pairs(query.as_deref())? {
+        match key.as_str() {
+            "from" => {
+                from = value
+                    .parse::<u64>()
+                    .map_err(|_| bad(format!("'from' must be a row number, not '{value}'")))?;
+            }
+            other => return Err(bad(format!("unknown query parameter '{other}'"))),
+        }
+    }
+    reply(StatusCode::OK, json!(app.previews.page(&id, from)?))
+}
+
+pub(super) async fn cancel(
+    State(app): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> ApiResult {
+    let Path(id) = id.map_err(|e| bad(e.body_text()))?;
+    app.previews.cancel(&id)?;
+    reply(StatusCode::ACCEPTED, json!({}))
+}
