@@ -910,3 +910,29 @@ mod kafka {
         assert_eq!(counts("rr"), vec![4, 4, 4]);
     }
 }
+
+/// Flink's generator makes a random TIMESTAMP "now" (minus up to `max-past`) when it makes the
+/// row, so a watermark over such a column advances with the clock.
+#[test]
+fn datagen_random_timestamps_follow_the_clock_row_by_row() {
+    let c = tables(
+        "CREATE TABLE g (ts TIMESTAMP(3)) WITH ('connector' = 'datagen', 'number-of-rows' = '10', \
+           'rows-per-second' = '50');
+         CREATE TABLE p (ts TIMESTAMP(3)) WITH ('connector' = 'print');",
+    );
+    let (ctx, target) = print_ctx();
+    let env = StreamEnvironment::new();
+    let rows = connector::scan(&env, plan(table(&c, "g")), &ctx).unwrap();
+    connector::write(&rows, &table(&c, "p"), &ctx).unwrap();
+    env.execute().unwrap();
+    let out = target.contents();
+    // `+I[2026-11-22T20:09:54.748]`: ISO text sorts as time.
+    let times: Vec<&str> = out
+        .lines()
+        .map(|l| l.strip_prefix("+I[").unwrap().strip_suffix(']').unwrap())
+        .collect();
+    assert_eq!(times.len(), 10, "{out}");
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{out}");
+    // 10 rows at 50 per second take about 180 ms: the first and last differ.
+    assert_ne!(times[0], times[9], "every row got the same time:\n{out}");
+}

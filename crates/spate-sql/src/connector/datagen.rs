@@ -15,7 +15,6 @@
 //!   and a fixed seed per table so runs are reproducible).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use spate_connectors::VecBatch;
 use spate_connectors::datagen::{DatagenSource, IndexGenerator};
@@ -112,19 +111,39 @@ struct RandomGen {
 struct RowGen {
     width: usize,
     fields: Vec<(usize, FieldGen)>,
-    now_ms: i64,
+    /// Whether a random field is a date or timestamp: those are "now" (minus up to
+    /// `max-past`) when the row is made, as Flink's generator reads the clock per row, so a
+    /// watermark over such a column advances.
+    reads_clock: bool,
 }
 
 impl RowGen {
     fn row(&self, index: u64, rng: &mut SeededRng) -> Row {
+        let now_ms = if self.reads_clock {
+            spate_engine::clock::now_millis()
+        } else {
+            0
+        };
         let mut row = vec![Value::Null; self.width];
         for (col, g) in &self.fields {
             row[*col] = match g {
                 FieldGen::Sequence { start } => sequence_value(*start, index),
-                FieldGen::Random(r) => r.value(rng, self.now_ms),
+                FieldGen::Random(r) => r.value(rng, now_ms),
             };
         }
         row
+    }
+}
+
+/// Whether random values of `ty` are relative to the clock (dates and timestamps, also
+/// inside arrays, maps and rows).
+fn relative_to_clock(ty: &DataType) -> bool {
+    match &ty.kind {
+        TypeKind::Date | TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_) => true,
+        TypeKind::Array(elem) | TypeKind::Multiset(elem) => relative_to_clock(elem),
+        TypeKind::Map(k, v) => relative_to_clock(k) || relative_to_clock(v),
+        TypeKind::Row(fields) => fields.iter().any(|f| relative_to_clock(&f.ty)),
+        _ => false,
     }
 }
 
@@ -398,9 +417,6 @@ pub(crate) fn scan(
 ) -> Result<DataStream<Row>, SqlError> {
     let options = Options::new(&plan.table);
     let columns = Columns::of(&plan.table);
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let mut fields = Vec::new();
     let mut count = options.u64("number-of-rows")?;
     for (index, f) in &columns.physical {
@@ -416,8 +432,10 @@ pub(crate) fn scan(
     }
     let rowgen = Arc::new(RowGen {
         width: columns.width,
+        reads_clock: fields
+            .iter()
+            .any(|(_, g)| matches!(g, FieldGen::Random(r) if relative_to_clock(&r.ty))),
         fields,
-        now_ms,
     });
     // A fixed seed per table: reproducible runs (Flink's datagen is not seeded).
     let seed = options
