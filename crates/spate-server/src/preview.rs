@@ -31,7 +31,7 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(30);
 /// A preview is cancelled after running this long.
 pub const RUN_LIMIT: Duration = Duration::from_secs(600);
 /// Ended previews are forgotten this long after their last poll.
-const KEEP_ENDED: Duration = Duration::from_secs(120);
+pub const KEEP_ENDED: Duration = Duration::from_secs(120);
 /// Longest rows returned by one poll.
 const MAX_PAGE: usize = 500;
 
