@@ -956,6 +956,27 @@ fn row_fields_and_constant_folding() {
 }
 
 #[test]
+fn field_of_a_row_column_compiled_and_general_agree() {
+    let r = bound("ROW(i, 'x')").unwrap_or_else(|e| panic!("{e}"));
+    let value = r.eval(&row(), &ctx()).unwrap_or_else(|e| panic!("{e}"));
+    let column = BoundExpr::Column {
+        index: 0,
+        ty: r.ty().clone(),
+    };
+    for (name, want) in [("EXPR$0", Value::Int(7)), ("EXPR$1", Value::String("x".into()))] {
+        let f = bind_field(column.clone(), name).unwrap_or_else(|e| panic!("{e}"));
+        for (input, want) in [(vec![value.clone()], want), (vec![Value::Null], Value::Null)] {
+            assert_eq!(f.eval(&input, &ctx()), Ok(want.clone()), "{name} of {input:?}");
+            assert_eq!(
+                f.compile().eval(&input, &ctx()),
+                Ok(want),
+                "compiled {name} of {input:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn wide_decimal_products_are_exact() {
     // From first principles (exact arithmetic, half up at the result's scale 6): the unscaled
     // product of two DECIMAL(38, 10)s overflows 128 bits although the result fits.

@@ -113,22 +113,10 @@ impl Decode {
                 row[self.physical[*c]] = v;
             }
         }
-        let side = &self.layout.value;
-        let decoded = match m.value() {
-            // A tombstone: a row of NULL for `raw`, no row for `json` and `csv` (as Flink).
-            None => Ok(side.format.decode_absent(&mut values)),
-            Some(bytes) => side.format.decode_record(bytes, &mut values),
-        };
-        match decoded {
-            Ok(true) => {}
-            // A record Flink skips without an error (an empty json record, a csv comment).
-            Ok(false) => return Ok(None),
-            Err(e) => {
-                let skip = side.format.ignores_parse_errors();
-                return self.malformed(m, "value", side.format.name(), skip, &e.0);
-            }
+        if !self.decode_value(m, &mut values)? {
+            return Ok(None);
         }
-        for (c, v) in side.columns.iter().zip(values.drain(..)) {
+        for (c, v) in self.layout.value.columns.iter().zip(values.drain(..)) {
             row[self.physical[*c]] = v;
         }
         for (index, key) in &self.metadata {
@@ -140,24 +128,34 @@ impl Decode {
     /// [`decode`](Self::decode) with one allocation: the value's columns are the row's prefix.
     fn decode_direct(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
         let mut row = Vec::with_capacity(self.width);
-        let side = &self.layout.value;
-        let decoded = match m.value() {
-            None => Ok(side.format.decode_absent(&mut row)),
-            Some(bytes) => side.format.decode_record(bytes, &mut row),
-        };
-        match decoded {
-            Ok(true) => {}
-            Ok(false) => return Ok(None),
-            Err(e) => {
-                let skip = side.format.ignores_parse_errors();
-                return self.malformed(m, "value", side.format.name(), skip, &e.0);
-            }
+        if !self.decode_value(m, &mut row)? {
+            return Ok(None);
         }
         row.resize(self.width, Value::Null);
         for (index, key) in &self.metadata {
             row[*index] = key.read(m);
         }
         Ok(Some(row))
+    }
+
+    /// Appends the value's columns to `out`; `false` when the message makes no row: a record
+    /// Flink skips without an error (an empty json record, a csv comment, a tombstone for
+    /// `json` and `csv` — `raw` makes it a row of NULL), or a malformed one skipped by
+    /// `ignore-parse-errors`.
+    fn decode_value(&self, m: &KafkaMessage<'_>, out: &mut Vec<Value>) -> Result<bool, ConnectorError> {
+        let side = &self.layout.value;
+        let decoded = match m.value() {
+            None => Ok(side.format.decode_absent(out)),
+            Some(bytes) => side.format.decode_record(bytes, out),
+        };
+        match decoded {
+            Ok(made) => Ok(made),
+            Err(e) => {
+                let skip = side.format.ignores_parse_errors();
+                self.malformed(m, "value", side.format.name(), skip, &e.0)
+                    .map(|_| false)
+            }
+        }
     }
 
     fn malformed(

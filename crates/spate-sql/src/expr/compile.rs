@@ -125,6 +125,17 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
     };
     Some(match (func, args) {
         (ScalarFunc::Cast { .. }, [arg]) if preserves_values(&arg.ty().kind, &ty.kind) => compile(arg),
+        // `t.f` of a ROW column (the Nexmark views read every field this way): the field is
+        // copied out of the row in place, without the general evaluator's dispatch.
+        (ScalarFunc::Field(f), [BoundExpr::Column { index, .. }]) => {
+            let (c, f) = (*index, *f);
+            Arc::new(move |row, _| {
+                Ok(match row.get(c) {
+                    Some(Value::Row(fields)) => fields.get(f).cloned().unwrap_or(Value::Null),
+                    _ => Value::Null,
+                })
+            })
+        }
         (ScalarFunc::Arith(op), [a, b]) if is_integer(&a.ty().kind) && is_integer(&b.ty().kind) => {
             let (a, b, op, kind) = (I64Operand::of(a)?, I64Operand::of(b)?, *op, ty.kind.clone());
             Arc::new(move |row, ctx| {

@@ -40,11 +40,18 @@ pub(super) type Result<T> = std::result::Result<T, SyntaxError>;
 pub(super) struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    /// `b` as text when all of it is valid UTF-8 (nearly always): strings are then sliced
+    /// from it, one validation per record instead of one per string.
+    text: Option<&'a str>,
 }
 
 impl<'a> Scanner<'a> {
     pub(super) fn new(b: &'a [u8]) -> Self {
-        Self { b, i: 0 }
+        Self {
+            b,
+            i: 0,
+            text: std::str::from_utf8(b).ok(),
+        }
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T> {
@@ -318,6 +325,11 @@ impl<'a> Scanner<'a> {
     }
 
     fn utf8(&self, from: usize, to: usize) -> Result<&'a str> {
+        // `get` is `None` off a character boundary; the scanner only cuts at ASCII bytes, but
+        // the slow path below stays the single judge of bad input.
+        if let Some(s) = self.text.and_then(|t| t.get(from..to)) {
+            return Ok(s);
+        }
         std::str::from_utf8(&self.b[from..to]).map_err(|e| SyntaxError {
             at: from + e.valid_up_to(),
             message: "invalid UTF-8".into(),
