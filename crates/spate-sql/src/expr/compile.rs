@@ -1,8 +1,8 @@
 //! Expressions compiled once per plan into closures ([`CompiledExpr`]), so the per-row work of
 //! the common shapes — a column, a literal, integer arithmetic and comparisons, `AND`/`OR`/
 //! `NOT`, `IS [NOT] NULL`, `CASE`, casts that change no value, `TO_TIMESTAMP_LTZ` of an integer,
-//! a field of a ROW column —
-//! is a few direct calls instead of a walk through the general evaluator's dispatch.
+//! a field of a ROW column — is a few direct calls instead of a walk through the general
+//! evaluator's dispatch.
 //!
 //! Contract: a compiled expression returns exactly what [`BoundExpr::eval`] returns for every
 //! row (same values, same NULLs, same errors — `tests/expr.rs` runs both). Shapes without a
