@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use bytes::Bytes;
+use spate_log::Partition;
 
 use crate::state::BrokerState;
 use crate::{Error, Result, isolation};
@@ -133,6 +134,17 @@ impl LocalBroker {
         self.state.upgrade().ok_or(Error::Stopped)
     }
 
+    /// The partition `topic`-`partition` of the running broker.
+    fn partition(&self, topic: &str, partition: i32) -> Result<Arc<Partition>> {
+        self.state()?
+            .store
+            .partition(topic, partition)
+            .ok_or_else(|| Error::UnknownPartition {
+                topic: topic.to_string(),
+                partition,
+            })
+    }
+
     /// Whether the broker still serves (its shutdown has not begun).
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Acquire)
@@ -173,14 +185,7 @@ impl LocalBroker {
     /// The first offset of `topic`-`partition` whose record timestamp is at or after
     /// `timestamp` (ListOffsets by time), `None` when every record is older.
     pub fn offset_for_timestamp(&self, topic: &str, partition: i32, timestamp: i64) -> Result<Option<i64>> {
-        let state = self.state()?;
-        let p = state
-            .store
-            .partition(topic, partition)
-            .ok_or_else(|| Error::UnknownPartition {
-                topic: topic.to_string(),
-                partition,
-            })?;
+        let p = self.partition(topic, partition)?;
         Ok(p.offset_for_timestamp(timestamp)
             .map_err(Error::Log)?
             .map(|(offset, _)| offset))
@@ -203,14 +208,7 @@ impl LocalBroker {
         max_bytes: usize,
         isolation: Isolation,
     ) -> Result<LocalRead> {
-        let state = self.state()?;
-        let p = state
-            .store
-            .partition(topic, partition)
-            .ok_or_else(|| Error::UnknownPartition {
-                topic: topic.to_string(),
-                partition,
-            })?;
+        let p = self.partition(topic, partition)?;
         let read_committed = isolation == Isolation::ReadCommitted;
         let read = isolation::read(&p, offset, max_bytes, read_committed).map_err(|e| match e {
             spate_log::Error::OffsetOutOfRange {
