@@ -97,7 +97,9 @@ mod stream;
 pub mod watermark;
 pub mod window;
 
-pub use checkpoint::{CheckpointConfig, JobHandle, JobProgress, RestartStrategy};
+pub use checkpoint::{
+    CheckpointConfig, FailureRecord, JobHandle, JobProgress, RestartDecision, RestartSeries, RestartStrategy,
+};
 pub use error::EngineError;
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
 pub use operators::process::{ProcessContext, ProcessFunction};

@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, TaskCheckpointing};
+use crate::checkpoint::restart::FAILURES_KEPT;
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::storage;
-use crate::checkpoint::{CheckpointConfig, RestartStrategy};
+use crate::checkpoint::{CheckpointConfig, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
@@ -496,27 +497,60 @@ fn operator_probes(
 }
 
 /// Plans and runs a job to completion, restarting it from its latest checkpoint on failure as
-/// the restart strategy allows.
+/// the restart strategy allows; every failure and decision goes into the job's progress.
 pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Result<JobResult, EngineError> {
     let started = Instant::now();
-    let mut restarts = 0u32;
+    let mut series = RestartSeries::default();
     loop {
         let restore = choose_restore(run)?;
         run.handle.update(|p| {
-            p.restarts = restarts;
+            p.restart_strategy = run.restart.name();
+            p.restarts = series.restarts;
             p.restored_from = restore.as_ref().map(|r| r.id());
         });
-        match execute_attempt(graph, cfg, run, restore.as_ref(), started) {
+        let attempt_started = Instant::now();
+        let e = match execute_attempt(graph, cfg, run, restore.as_ref(), started) {
             Ok(r) => return Ok(r),
-            Err(e) => match run.restart {
-                RestartStrategy::FixedDelay { attempts, delay } if restarts < attempts && !e.is_fatal() => {
-                    restarts += 1;
-                    tracing::warn!(error = %e, restart = restarts, attempts, ?delay, "job failed; restarting");
-                    std::thread::sleep(delay);
+            Err(e) => e,
+        };
+        let decision = run
+            .restart
+            .decide(&mut series, e.is_fatal(), attempt_started.elapsed());
+        run.handle.update(|p| {
+            if p.failures.len() == FAILURES_KEPT {
+                p.failures.remove(0);
+            }
+            p.failures.push(FailureRecord {
+                at: std::time::SystemTime::now(),
+                error: e.to_string(),
+                decision: decision.clone(),
+            });
+        });
+        match decision {
+            RestartDecision::Restart { attempt, delay } => {
+                tracing::warn!(error = %e, restart = attempt, strategy = run.restart.name(), ?delay, "job failed; restarting");
+                wait_unless_cancelled(&run.handle, delay);
+            }
+            RestartDecision::Fail { reason } => {
+                if series.restarts > 0 || !matches!(run.restart, RestartStrategy::None) {
+                    tracing::warn!(error = %e, "job failed; not restarted: {reason}");
                 }
-                _ => return Err(e),
-            },
+                return Err(e);
+            }
         }
+    }
+}
+
+/// Sleeps `delay`, or less when the job is cancelled meanwhile (the next attempt then ends at
+/// once, as a cancelled job does).
+fn wait_unless_cancelled(handle: &crate::JobHandle, delay: Duration) {
+    let until = Instant::now() + delay;
+    while !handle.is_cancelled() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
     }
 }
 

@@ -219,12 +219,20 @@ export function mount(root, jid) {
     );
 
     const entries = exc.exceptionHistory.entries;
+    const strategy = exc['restart-strategy'] || 'none';
+    const decision = (r) => !r ? ''
+      : r.decision === 'restarted' ? ` — restarted (restart ${r.attempt}) after ${duration(r.delay_ms)}`
+      : ` — not restarted: ${r.reason}`;
     fill(
       exceptions,
-      h('p', job.restarts ? `The restart strategy restarted this run ${job.restarts} time(s) from its latest checkpoint.` : 'No restarts in this run.',
+      h('p', job.restarts
+        ? `The restart strategy (${strategy}) restarted this run ${job.restarts} time(s) from its latest checkpoint.`
+        : `No restarts in this run (restart strategy: ${strategy}).`,
         job.state === 'FAILED' ? ' The job failed: the restart strategy gave up (or the failure is not recoverable).' : ''),
       entries.length
-        ? entries.map((e, i) => h('div.exception', h('div.exception-head', i === 0 ? h('b', 'Root cause') : 'Earlier failure', ' at ', utc(e.timestamp)), h('pre', e.stacktrace)))
+        ? entries.map((e, i) => h('div.exception',
+            h('div.exception-head', i === 0 ? h('b', 'Latest failure') : 'Earlier failure', ' at ', utc(e.timestamp), decision(e.restart)),
+            h('pre', e.stacktrace)))
         : h('p.empty', 'No exceptions.'),
     );
     if (sqlBox.textContent !== job.sql) sqlBox.textContent = job.sql;

@@ -8,6 +8,7 @@ use hyper::body::Bytes;
 use serde_json::{Value, json};
 
 use crate::error::{Result, ServerError};
+use crate::preview::PreviewPage;
 
 /// How long a request may take (submitting plans the job, which takes a moment).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -181,6 +182,43 @@ impl Client {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Starts a SQL preview (DDL and `SET`, then one `SELECT`); returns its id.
+    pub async fn start_preview(&self, sql: &str) -> Result<String> {
+        let answer = self
+            .request("POST", "/sql/previews", Some(&json!({ "sql": sql })))
+            .await?;
+        answer["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ServerError::Http("the answer has no preview id".into()))
+    }
+
+    /// Preview `id`'s rows from row number `from` on, and where it is.
+    pub async fn preview_page(&self, id: &str, from: u64) -> Result<PreviewPage> {
+        let page = self
+            .request(
+                "GET",
+                &format!("/sql/previews/{}?from={from}", path_segment(id)?),
+                None,
+            )
+            .await?;
+        serde_json::from_value(page)
+            .map_err(|e| ServerError::Http(format!("the preview's page is not as expected: {e}")))
+    }
+
+    /// Cancels preview `id`'s query.
+    pub async fn cancel_preview(&self, id: &str) -> Result<()> {
+        self.request("DELETE", &format!("/sql/previews/{}", path_segment(id)?), None)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /overview`: the server's figures, with the Kafka cluster its jobs use
+    /// (`kafka-bootstrap`).
+    pub async fn overview(&self) -> Result<Value> {
+        self.request("GET", "/overview", None).await
     }
 }
 

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use spate_engine::{JobHandle, JobProgress, OperatorReport};
+use spate_engine::{JobHandle, JobProgress, OperatorReport, RestartDecision};
 use spate_sql::{Session, SessionOptions, Statement, StatementResult};
 
 use crate::error::{Result, ServerError};
 use crate::job_id::JobId;
-use crate::store::{Failure, JobRecord, JobState, JobStore};
+use crate::store::{Failure, JobRecord, JobState, JobStore, RestartNote};
 use crate::view::{CheckpointEntry, LiveView, Vertex, epoch_millis};
 
 /// What a job needs from the manager to run.
@@ -75,12 +75,47 @@ struct Inner {
     thread: Option<JoinHandle<()>>,
     view: LiveView,
     triggers: BTreeMap<String, Trigger>,
+    /// When the newest engine failure already in `record.failures` happened (this run).
+    failures_copied_to: Option<SystemTime>,
+}
+
+impl Inner {
+    /// Copies the dataflow's failures not recorded yet, with the restart strategy's
+    /// decisions, into the record; returns whether there were any (the record needs saving).
+    fn copy_failures(&mut self, handle: &JobHandle) -> bool {
+        let progress = handle.progress();
+        let fresh: Vec<_> = progress
+            .failures
+            .iter()
+            .filter(|f| self.failures_copied_to.is_none_or(|t| f.at > t))
+            .collect();
+        for f in &fresh {
+            self.record.failures.push(Failure {
+                timestamp: epoch_millis(f.at),
+                message: f.error.clone(),
+                restart: Some(match &f.decision {
+                    RestartDecision::Restart { attempt, delay } => RestartNote::Restarted {
+                        attempt: *attempt,
+                        delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    },
+                    RestartDecision::Fail { reason } => RestartNote::NotRestarted {
+                        reason: reason.clone(),
+                    },
+                }),
+            });
+        }
+        if let Some(last) = fresh.last() {
+            self.failures_copied_to = Some(last.at);
+        }
+        !fresh.is_empty()
+    }
 }
 
 /// One job.
 pub struct Job {
     id: JobId,
     dir: PathBuf,
+    store: JobStore,
     inner: Mutex<Inner>,
 }
 
@@ -98,6 +133,7 @@ impl Job {
         Arc::new(Self {
             id,
             dir: store.job_dir(&id),
+            store: store.clone(),
             inner: Mutex::new(Inner {
                 record,
                 handle: None,
@@ -105,6 +141,7 @@ impl Job {
                 thread: None,
                 view: LiveView::default(),
                 triggers: BTreeMap::new(),
+                failures_copied_to: None,
             }),
         })
     }
@@ -203,7 +240,12 @@ impl Job {
 
     fn finish(&self, result: Result<(), String>, operators: &[OperatorReport], store: &JobStore) {
         let mut inner = self.lock();
-        inner.handle = None;
+        if let Some(h) = inner.handle.take() {
+            // The last sample may be up to a second old: keep the run's final figures.
+            inner.view.progress = h.progress();
+            inner.copy_failures(&h);
+        }
+        inner.failures_copied_to = None;
         inner.view.finish(operators);
         let now = epoch_millis(SystemTime::now());
         let state = match (inner.ending, result) {
@@ -215,10 +257,24 @@ impl Job {
             (_, Ok(())) => JobState::Finished,
             (_, Err(message)) => {
                 tracing::warn!(job = %self.id, "failed: {message}");
-                inner.record.failures.push(Failure {
-                    timestamp: now,
-                    message,
-                });
+                let run_started = inner.record.started;
+                match inner.record.failures.last_mut() {
+                    // The dataflow's own last failure, which the strategy gave up on: keep
+                    // its decision, with the error as the session renders it.
+                    Some(
+                        last @ Failure {
+                            restart: Some(RestartNote::NotRestarted { .. }),
+                            ..
+                        },
+                    ) if last.timestamp >= run_started => {
+                        last.message = message;
+                    }
+                    _ => inner.record.failures.push(Failure {
+                        timestamp: now,
+                        message,
+                        restart: None,
+                    }),
+                }
                 JobState::Failed
             }
         };
@@ -307,11 +363,17 @@ impl Job {
         Ok(trigger)
     }
 
-    /// Takes a sample of the running dataflow's figures (rates, checkpoints).
+    /// Takes a sample of the running dataflow's figures (rates, checkpoints), and records its
+    /// new failures with the restart strategy's decisions.
     pub fn sample(&self) {
         let mut inner = self.lock();
         if let Some(h) = inner.handle.clone() {
             inner.view.sample(&h, &self.dir.join("checkpoints"));
+            if inner.copy_failures(&h)
+                && let Err(e) = self.store.save(&inner.record)
+            {
+                tracing::error!(job = %self.id, "cannot record the job's failures: {e}");
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use spate_engine::JobHandle;
 use spate_sql::plan::Schema;
 use spate_sql::value::{Row, display};
@@ -36,7 +36,7 @@ pub const KEEP_ENDED: Duration = Duration::from_secs(120);
 const MAX_PAGE: usize = 500;
 
 /// Where a preview is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PreviewStatus {
     /// Its query runs.
@@ -50,7 +50,7 @@ pub enum PreviewStatus {
 }
 
 /// A column of the preview's rows.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Column {
     /// Its name.
     pub name: String,
@@ -60,7 +60,7 @@ pub struct Column {
 }
 
 /// One poll's answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PreviewPage {
     /// The preview's id.
     pub id: String,

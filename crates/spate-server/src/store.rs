@@ -48,6 +48,28 @@ pub struct Failure {
     pub timestamp: i64,
     /// The error, as the SQL session renders it.
     pub message: String,
+    /// What the restart strategy decided; absent for failures before the dataflow ran
+    /// (planning, connecting) and in records written before decisions were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<RestartNote>,
+}
+
+/// The restart strategy's decision after a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "kebab-case")]
+pub enum RestartNote {
+    /// The job restarted from its latest checkpoint.
+    Restarted {
+        /// Restarts in this run so far, this one included.
+        attempt: u32,
+        /// The pause before it (milliseconds).
+        delay_ms: u64,
+    },
+    /// The job was not restarted and failed.
+    NotRestarted {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// What is stored of a job.
@@ -153,10 +175,21 @@ mod tests {
             started: 2,
             ended: None,
             state: JobState::Running,
-            failures: vec![Failure {
-                timestamp: 3,
-                message: "boom".into(),
-            }],
+            failures: vec![
+                Failure {
+                    timestamp: 3,
+                    message: "boom".into(),
+                    restart: Some(RestartNote::Restarted {
+                        attempt: 1,
+                        delay_ms: 1000,
+                    }),
+                },
+                Failure {
+                    timestamp: 4,
+                    message: "boom again".into(),
+                    restart: None,
+                },
+            ],
             runs: 1,
         };
         store.save(&record).unwrap();

@@ -364,8 +364,12 @@ INSERT INTO s SELECT n FROM g;";
         ),
     );
     assert_eq!(status, 400, "{body}");
-    // A plain-text body is a script too; a failing job records its cause.
-    let failing = "CREATE TABLE g (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '5',
+    // A plain-text body is a script too; a failing job records its cause and each decision of
+    // its restart strategy.
+    let failing = "SET 'restart-strategy.type' = 'fixed-delay';
+SET 'restart-strategy.fixed-delay.attempts' = '2';
+SET 'restart-strategy.fixed-delay.delay' = '50 ms';
+CREATE TABLE g (n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '5',
   'fields.n.kind' = 'sequence', 'fields.n.start' = '0', 'fields.n.end' = '4');
 CREATE TABLE s (n INT) WITH ('connector' = 'blackhole');
 INSERT INTO s SELECT 10 / n FROM g;";
@@ -391,5 +395,25 @@ INSERT INTO s SELECT 10 / n FROM g;";
             .contains("zero"),
         "{exceptions:#}"
     );
+    assert_eq!(exceptions["restart-strategy"], "fixed-delay", "{exceptions:#}");
+    assert_eq!(exceptions["restarts"], 2, "{exceptions:#}");
+    let decisions: Vec<&Value> = exceptions["exceptionHistory"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["restart"])
+        .collect();
+    // Newest first: the strategy gave up after restarting twice, 50 ms apart.
+    assert_eq!(decisions.len(), 3, "{exceptions:#}");
+    assert_eq!(decisions[0]["decision"], "not-restarted", "{exceptions:#}");
+    assert!(
+        decisions[0]["reason"].as_str().unwrap().contains("2 restart(s)"),
+        "{exceptions:#}"
+    );
+    for (d, attempt) in decisions[1..].iter().zip([2, 1]) {
+        assert_eq!(d["decision"], "restarted", "{exceptions:#}");
+        assert_eq!(d["attempt"], attempt, "{exceptions:#}");
+        assert_eq!(d["delay_ms"], 50, "{exceptions:#}");
+    }
     server.shutdown().await.unwrap();
 }

@@ -94,6 +94,7 @@ mod ident;
 pub mod job;
 mod parser;
 pub mod plan;
+mod restart_options;
 mod session;
 pub mod stream_table;
 mod suggest;

@@ -280,6 +280,10 @@ impl Session {
         if let Some(p) = self.config.get("parallelism.default") {
             env.set_parallelism(parse_parallelism(p)?);
         }
+        env.set_restart_strategy(crate::restart_options::strategy(
+            &self.config,
+            self.checkpoint_interval().is_some(),
+        )?);
         self.jobs_run += 1;
         if let Some(interval) = self.checkpoint_interval() {
             let base =
@@ -364,6 +368,7 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
         "execution.checkpointing.interval" | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }
+        k if crate::restart_options::is_restart_key(k) => crate::restart_options::check_setting(k, v)?,
         _ => {}
     }
     Ok(())

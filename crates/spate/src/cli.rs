@@ -114,8 +114,13 @@ pub struct SqlArgs {
     pub file: Option<PathBuf>,
     /// Kafka bootstrap servers for tables without 'properties.bootstrap.servers'; without it
     /// Spate's broker runs in this process.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "server")]
     pub bootstrap: Option<String>,
+    /// Run the statements on a `spate server` (its REST URL, e.g. http://127.0.0.1:8081), as
+    /// Flink's SQL client does against a SQL gateway: `INSERT INTO` is submitted as a job that
+    /// keeps running there, a `SELECT` runs on the server and its rows are shown here.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
     /// Data directory of the embedded broker (without --bootstrap).
     #[arg(long, default_value = "spate-data")]
     pub data_dir: PathBuf,

@@ -1,11 +1,11 @@
-//! Crash test of the server: `spate server --bootstrap` runs a Flink SQL job that reads a
-//! Kafka topic a producer keeps writing to, counts words per 1 s tumbling window and writes
-//! the counts to a Kafka table with `'sink.delivery-guarantee' = 'exactly-once'`. The server
-//! is killed with SIGKILL three times at random moments and started again with the same data
-//! directory: it must resume the job by itself (nobody submits it again) from its latest
-//! checkpoint, and the output topic read with read_committed must hold every (word, window)
-//! exactly once with the count computed here from the input. The job's tables name no
-//! cluster: the server hands them its own.
+//! Crash test of the server: `spate server --bootstrap` runs two Flink SQL jobs, each reading
+//! a Kafka topic a producer keeps writing to, counting words per 1 s tumbling window and
+//! writing the counts to a Kafka table with `'sink.delivery-guarantee' = 'exactly-once'`. The
+//! server is killed with SIGKILL three times at random moments and started again with the
+//! same data directory: it must resume both jobs by itself (nobody submits them again) from
+//! their latest checkpoints, and each output topic read with read_committed must hold every
+//! (word, window) exactly once with the count computed here from its input. The jobs' tables
+//! name no cluster: the server hands them its own.
 //!
 //! The broker is a separate `spate broker` process, so only the server dies.
 #![allow(clippy::unwrap_used)]
@@ -22,12 +22,15 @@ use word_windows::KillTimes;
 /// Topics `srv-in`/`srv-out`, group and transactional ids `srv-crash`.
 const PREFIX: &str = "srv";
 
-/// Polls the output until every expected window is there (120 s at most).
-fn wait_for_every_window(server: &mut Server, addr: &str, log: &dyn Fn() -> String) {
+/// The second job of the SIGKILL test: topics `srv2-in`/`srv2-out`, ids `srv2-crash`.
+const PREFIX_2: &str = "srv2";
+
+/// Polls the outputs of `prefixes` until every expected window is there (120 s at most).
+fn wait_for_every_window(server: &mut Server, addr: &str, prefixes: &[&str], log: &dyn Fn() -> String) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         assert!(server.alive(), "the server exited:\n{}", log());
-        if word_windows::every_window_seen(addr, PREFIX) {
+        if prefixes.iter().all(|p| word_windows::every_window_seen(addr, p)) {
             return;
         }
         assert!(
@@ -40,10 +43,13 @@ fn wait_for_every_window(server: &mut Server, addr: &str, log: &dyn Fn() -> Stri
 }
 
 #[test]
-fn server_resumes_an_exactly_once_sql_job_after_three_sigkills() {
+fn server_resumes_two_exactly_once_sql_jobs_after_three_sigkills() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
-    word_windows::create_topics(&broker.addr, PREFIX);
+    let prefixes = [PREFIX, PREFIX_2];
+    for prefix in prefixes {
+        word_windows::create_topics(&broker.addr, prefix);
+    }
     let data = dir.path().join("server");
     let log = dir.path().join("server.log");
     let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
@@ -51,44 +57,62 @@ fn server_resumes_an_exactly_once_sql_job_after_three_sigkills() {
     let mut kill_times = KillTimes::from_clock();
 
     let mut server = start();
-    let sql = dir.path().join("job.sql");
-    std::fs::write(&sql, word_windows::script(PREFIX, "")).unwrap();
-    let (ok, out, err) = server.jobs(&["submit", sql.to_str().unwrap()]);
-    assert!(ok, "{err}");
-    let id = out.trim().to_string();
-    let producer = word_windows::produce(broker.addr.clone(), PREFIX);
+    let ids: Vec<String> = prefixes
+        .iter()
+        .map(|prefix| {
+            let sql = dir.path().join(format!("{prefix}.sql"));
+            std::fs::write(&sql, word_windows::script(prefix, "")).unwrap();
+            let (ok, out, err) = server.jobs(&["submit", sql.to_str().unwrap()]);
+            assert!(ok, "{err}");
+            out.trim().to_string()
+        })
+        .collect();
+    let producers: Vec<_> = prefixes
+        .iter()
+        .map(|prefix| word_windows::produce(broker.addr.clone(), prefix))
+        .collect();
     for run in 0..3 {
         if run > 0 {
             server = start();
-            assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
+            assert!(server.line.contains("2 job(s) resumed"), "{}", server.line);
         }
-        server.wait_state(&id, "RUNNING");
+        for id in &ids {
+            server.wait_state(id, "RUNNING");
+        }
         std::thread::sleep(Duration::from_millis(1500 + kill_times.below(1500)));
         assert!(server.alive(), "server run {run} exited early:\n{}", server_log());
         server.kill(); // SIGKILL
     }
-    producer.join().unwrap();
+    for producer in producers {
+        producer.join().unwrap();
+    }
 
     // The last run: wait until every expected window is visible, then SIGTERM.
     let mut server = start();
-    assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
-    wait_for_every_window(&mut server, &broker.addr, &server_log);
-    let (ok, out, _) = server.jobs(&["show", &id]);
-    assert!(ok && out.starts_with("RUNNING"), "{out}");
+    assert!(server.line.contains("2 job(s) resumed"), "{}", server.line);
+    wait_for_every_window(&mut server, &broker.addr, &prefixes, &server_log);
+    for id in &ids {
+        let (ok, out, _) = server.jobs(&["show", id]);
+        assert!(ok && out.starts_with("RUNNING"), "{out}");
+    }
     assert!(
         server.terminate(),
         "SIGTERM stops the server cleanly:\n{}",
         server_log()
     );
-    word_windows::assert_exactly_once(&broker.addr, PREFIX, &server_log);
+    for prefix in prefixes {
+        word_windows::assert_exactly_once(&broker.addr, prefix, &server_log);
+    }
 
-    // SIGTERM took a savepoint and left the job to resume: it does on the next start.
+    // SIGTERM took savepoints and left the jobs to resume: they do on the next start.
     let mut server = start();
-    assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
-    server.wait_state(&id, "RUNNING");
-    let (ok, _, err) = server.jobs(&["cancel", &id]);
-    assert!(ok, "{err}");
-    server.wait_state(&id, "CANCELED");
+    assert!(server.line.contains("2 job(s) resumed"), "{}", server.line);
+    for id in &ids {
+        server.wait_state(id, "RUNNING");
+        let (ok, _, err) = server.jobs(&["cancel", id]);
+        assert!(ok, "{err}");
+        server.wait_state(id, "CANCELED");
+    }
     assert!(server.terminate());
     broker.kill();
 }
@@ -146,7 +170,7 @@ fn embedded_broker_server_stops_on_sigterm_and_resumes_exactly_once() {
     let mut server = start();
     assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
     producer.join().unwrap();
-    wait_for_every_window(&mut server, &kafka, &server_log);
+    wait_for_every_window(&mut server, &kafka, &[PREFIX], &server_log);
     // Read while the server (and with it the broker) still runs.
     word_windows::assert_exactly_once(&kafka, PREFIX, &server_log);
     assert!(server.terminate(), "{}", server_log());

@@ -137,6 +137,11 @@ pub struct JobProgress {
     pub restarts: u32,
     /// The checkpoint or savepoint the job (last) restored from.
     pub restored_from: Option<u64>,
+    /// Flink's name of the job's restart strategy (`none`, `fixed-delay`, ...).
+    pub restart_strategy: &'static str,
+    /// Failed attempts with the restart strategy's decisions, oldest first (the last
+    /// [`super::restart::FAILURES_KEPT`]).
+    pub failures: Vec<super::FailureRecord>,
 }
 
 pub(crate) type ProgressProbe = Box<dyn Fn() -> (u64, u64, i64) + Send>;

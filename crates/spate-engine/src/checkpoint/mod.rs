@@ -34,6 +34,7 @@
 //! operator state of every old subtask (see [`crate::Source`] and [`crate::Sink`]).
 
 pub(crate) mod coordinator;
+pub(crate) mod restart;
 pub(crate) mod restore;
 pub(crate) mod snapshot;
 pub(crate) mod storage;
@@ -43,6 +44,7 @@ use std::time::Duration;
 
 pub use crate::record::Barrier;
 pub use coordinator::{JobHandle, JobProgress};
+pub use restart::{FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;
 
 /// Periodic checkpoints of a job.
@@ -68,18 +70,4 @@ impl CheckpointConfig {
             timeout: Duration::from_secs(600),
         }
     }
-}
-
-/// What happens when a task fails (an error or a panic in user code, a connector error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartStrategy {
-    /// The job fails with the first error.
-    None,
-    /// Restart from the latest completed checkpoint up to `attempts` times, `delay` apart.
-    FixedDelay {
-        /// Restarts allowed over the job's life.
-        attempts: u32,
-        /// Pause before each restart.
-        delay: Duration,
-    },
 }

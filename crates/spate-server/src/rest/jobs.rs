@@ -286,7 +286,14 @@ pub(super) async fn exceptions(State(app): State<Arc<AppState>>, id: IdPath) -> 
         .failures
         .iter()
         .rev()
-        .map(|f| json!({ "exceptionName": "JobFailure", "stacktrace": f.message, "timestamp": f.timestamp }))
+        .map(|f| {
+            json!({
+                "exceptionName": "JobFailure",
+                "stacktrace": f.message,
+                "timestamp": f.timestamp,
+                "restart": f.restart,
+            })
+        })
         .collect();
     reply(
         StatusCode::OK,
@@ -299,6 +306,7 @@ pub(super) async fn exceptions(State(app): State<Arc<AppState>>, id: IdPath) -> 
             "truncated": false,
             "exceptionHistory": { "entries": entries, "truncated": false },
             "restarts": s.progress.restarts,
+            "restart-strategy": s.progress.restart_strategy,
         }),
     )
 }

@@ -4,8 +4,10 @@
 //! the same `--checkpoint-dir` resumes from it).
 //!
 //! `spate sql` without a file is the interactive shell (`shell.rs`); query results are shown
-//! by `tableau.rs` in both.
+//! by `tableau.rs` in both. With `--server URL` both run their statements on a `spate server`
+//! instead (`remote.rs`).
 
+mod remote;
 mod shell;
 mod tableau;
 
@@ -33,6 +35,7 @@ struct JobSlot {
     /// Whether a statement is running (set by the shell around each statement).
     statement_running: bool,
     /// Ctrl-C came while the statement was still planning: its job is cancelled as it starts.
+    /// (A statement run on a server has no job here; this is how it learns of the Ctrl-C.)
     cancel_on_start: bool,
 }
 
@@ -49,6 +52,14 @@ impl JobSlot {
     }
 }
 
+/// What runs statements: a session in this process (`shell.rs`), or a server (`remote.rs`).
+trait Runner {
+    /// Runs `stmt`, whose source is `text`, and shows its result (a query's rows in the
+    /// tableau, in `mode`). An error comes back rendered for the user.
+    fn run(&mut self, stmt: &spate_sql::Statement, text: &str, mode: Mode)
+    -> std::result::Result<(), String>;
+}
+
 /// The table the running query's rows go to.
 type SharedTableau = Arc<Mutex<Tableau>>;
 
@@ -62,6 +73,9 @@ pub fn run(args: SqlArgs) -> Result<()> {
         return shell::run(&args);
     };
     let script = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    if let Some(url) = &args.server {
+        return remote::run_script(url, &path, &script);
+    }
     // Refuse a script that does not parse before starting anything.
     let statements =
         spate_sql::parse(&script).map_err(|e| anyhow!("{}: {}", path.display(), e.render(&script)))?;

@@ -26,8 +26,9 @@ use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 use spate_sql::{Session, Statement, StatementResult};
 
+use super::remote::Remote;
 use super::tableau::{Mode, Tableau};
-use super::{RunningJob, SharedTableau, lock, session_options, show};
+use super::{Runner, RunningJob, SharedTableau, lock, session_options, show};
 use crate::cli::SqlArgs;
 use crate::cluster::Cluster;
 
@@ -135,23 +136,78 @@ fn history_file() -> Option<PathBuf> {
     Some(data.join("spate").join("sql_history"))
 }
 
+/// Statements run by a session in this process, with the embedded broker or `--bootstrap`.
+struct Local {
+    session: Session,
+    current: RunningJob,
+    tableau: SharedTableau,
+    progress: Arc<AtomicBool>,
+    /// Kept for the session's life: the embedded broker stops when it is dropped.
+    _cluster: Cluster,
+}
+
+impl Runner for Local {
+    fn run(&mut self, stmt: &Statement, text: &str, mode: Mode) -> Result<(), String> {
+        lock(&self.tableau).reset(mode);
+        // A live table shows the query's progress itself.
+        self.progress
+            .store(!matches!(mode, Mode::Live { .. }), Ordering::Relaxed);
+        lock(&self.current).statement_running = true;
+        let result = self.session.execute(stmt);
+        // The job (if any) has stopped: every task ended before `execute` returned.
+        let cancelled = {
+            let mut slot = lock(&self.current);
+            slot.statement_running = false;
+            slot.cancel_on_start = false;
+            slot.job.take().is_some_and(|(h, _)| h.is_cancelled())
+        };
+        match result {
+            Ok(StatementResult::Rows { .. }) => lock(&self.tableau).finish(cancelled),
+            Ok(StatementResult::Job(_)) if cancelled => eprintln!("[INFO] job cancelled"),
+            Ok(r) => show(r, &self.tableau),
+            Err(e) => {
+                lock(&self.tableau).finish(cancelled);
+                return Err(e.render(text));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs the shell until Ctrl-D, `QUIT;` or the end of input.
 pub(super) fn run(args: &SqlArgs) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
     let current: RunningJob = Arc::default();
     let tableau: SharedTableau = Arc::new(Mutex::new(Tableau::new(Mode::Streaming)));
-    let progress = Arc::new(AtomicBool::new(true));
-    let mut session = Session::new(session_options(
-        args,
-        Some(&cluster),
-        &current,
-        &tableau,
-        &progress,
-    ));
+    let mut runner: Box<dyn Runner> = match &args.server {
+        Some(url) => Box::new(Remote::connect(
+            url,
+            runtime.handle().clone(),
+            current.clone(),
+            tableau.clone(),
+        )?),
+        None => {
+            let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
+            let progress = Arc::new(AtomicBool::new(true));
+            let session = Session::new(session_options(
+                args,
+                Some(&cluster),
+                &current,
+                &tableau,
+                &progress,
+            ));
+            Box::new(Local {
+                session,
+                current: current.clone(),
+                tableau: tableau.clone(),
+                progress,
+                _cluster: cluster,
+            })
+        }
+    };
     spawn_interrupt_handler(&runtime, current.clone())?;
     let mut input = Input::open()?;
     let mut buffer = String::new();
@@ -178,44 +234,31 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
             continue;
         }
         input.remember(&buffer);
-        let statements = match spate_sql::parse(&buffer) {
-            Ok(statements) => statements,
+        let texts = match spate_sql::split_statements(&buffer) {
+            Ok(texts) => texts,
             Err(e) => {
                 eprintln!("[ERROR] {}", e.render(&buffer));
                 buffer.clear();
                 continue;
             }
         };
-        for stmt in &statements {
-            let live = input.is_terminal() && matches!(stmt, Statement::Select(_));
-            let mode = if live {
-                Mode::Live {
-                    window: input.window(),
-                }
-            } else {
-                Mode::Streaming
-            };
-            lock(&tableau).reset(mode);
-            // A live table shows the query's progress itself.
-            progress.store(!live, Ordering::Relaxed);
-            lock(&current).statement_running = true;
-            let result = session.execute(stmt);
-            // The job (if any) has stopped: every task ended before `execute` returned.
-            let cancelled = {
-                let mut slot = lock(&current);
-                slot.statement_running = false;
-                slot.cancel_on_start = false;
-                slot.job.take().is_some_and(|(h, _)| h.is_cancelled())
-            };
-            match result {
-                Ok(StatementResult::Rows { .. }) => lock(&tableau).finish(cancelled),
-                Ok(StatementResult::Job(_)) if cancelled => eprintln!("[INFO] job cancelled"),
-                Ok(r) => show(r, &tableau),
-                Err(e) => {
-                    lock(&tableau).finish(cancelled);
-                    eprintln!("[ERROR] {}", e.render(&buffer));
-                    break; // The rest of the line's statements would run without this one.
-                }
+        for text in &texts {
+            let outcome = spate_sql::parse_statement(&text.text)
+                .map_err(|e| e.render(&text.text))
+                .and_then(|stmt| {
+                    let live = input.is_terminal() && matches!(stmt, Statement::Select(_));
+                    let mode = if live {
+                        Mode::Live {
+                            window: input.window(),
+                        }
+                    } else {
+                        Mode::Streaming
+                    };
+                    runner.run(&stmt, &text.text, mode)
+                });
+            if let Err(e) = outcome {
+                eprintln!("[ERROR] {e}");
+                break; // The rest of the line's statements would run without this one.
             }
         }
         buffer.clear();

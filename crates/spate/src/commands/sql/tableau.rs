@@ -11,7 +11,9 @@
 //!   cursor arithmetic of the redraw.
 //!
 //! Rows arrive from the job's threads (several subtasks may call at once): the tableau sits
-//! behind a mutex and is driven by [`Tableau::rows`] through the session's row observer.
+//! behind a mutex and is driven by [`Tableau::rows`] through the session's row observer. A
+//! query run on a server (`spate sql --server`) arrives already rendered, as the server's
+//! preview pages hold it, through [`Tableau::text_rows`].
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -40,7 +42,8 @@ pub(super) enum Mode {
 #[derive(Debug)]
 pub(super) struct Tableau {
     mode: Mode,
-    schema: Option<Schema>,
+    /// The query's column names, once its header is shown.
+    columns: Option<Vec<String>>,
     /// The live window's formatted lines, oldest first.
     recent: VecDeque<String>,
     total: u64,
@@ -54,7 +57,7 @@ impl Tableau {
     pub(super) fn new(mode: Mode) -> Self {
         Self {
             mode,
-            schema: None,
+            columns: None,
             recent: VecDeque::new(),
             total: 0,
             drawn: 0,
@@ -70,40 +73,71 @@ impl Tableau {
 
     /// A query's rows: called once with none when it starts (the header), then per batch.
     pub(super) fn rows(&mut self, schema: &Schema, rows: &[Row]) {
+        if self.columns.is_none() {
+            let names: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+            self.text_rows(&names, std::iter::empty());
+        }
+        let shown = rows.iter().map(|r| {
+            r.iter()
+                .zip(&schema.fields)
+                .map(|(v, f)| display(v, &f.ty))
+                .collect::<Vec<_>>()
+        });
+        self.text_rows(&[], shown);
+    }
+
+    /// Rows already rendered as Flink's client shows values; `columns` names them the first
+    /// time (later calls may pass none).
+    pub(super) fn text_rows(&mut self, columns: &[String], rows: impl ExactSizeIterator<Item = Vec<String>>) {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        if self.schema.is_none() {
-            self.schema = Some(schema.clone());
+        if self.columns.is_none() {
             self.started = Instant::now();
-            let _ = out.write_all(header(schema).as_bytes());
+            let _ = out.write_all(header(columns).as_bytes());
+            self.columns = Some(columns.to_vec());
         }
+        // Taken out while the table changes, put back below.
+        let Some(columns) = self.columns.take() else {
+            return;
+        };
         let cut = matches!(self.mode, Mode::Live { .. });
-        self.total += rows.len() as u64;
+        let count = rows.len();
+        self.total += count as u64;
         match self.mode {
             Mode::Streaming => {
                 for r in rows {
-                    let _ = writeln!(out, "{}", row_line(schema, r, cut));
+                    let _ = writeln!(out, "{}", row_line(&columns, &r, cut));
                 }
             }
             Mode::Live { window } => {
-                for r in rows.iter().skip(rows.len().saturating_sub(window)) {
+                for r in rows.skip(count.saturating_sub(window)) {
                     if self.recent.len() == window {
                         self.recent.pop_front();
                     }
-                    self.recent.push_back(row_line(schema, r, cut));
+                    self.recent.push_back(row_line(&columns, &r, cut));
                 }
                 if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
-                    self.redraw(&mut out, true);
+                    self.redraw(&mut out, &columns, true);
                 }
             }
         }
+        self.columns = Some(columns);
         let _ = out.flush();
+    }
+
+    /// `n` rows that will never be shown (a server dropped them before they were read): they
+    /// count in the total, and a streaming table says so where they would have been.
+    pub(super) fn dropped(&mut self, n: u64) {
+        self.total += n;
+        if self.mode == Mode::Streaming {
+            eprintln!("[WARNING] {n} rows arrived faster than they were read and were dropped");
+        }
     }
 
     /// Closes the table (if a query started one): the last rows, the bottom border and the
     /// total, and whether the query was stopped.
     pub(super) fn finish(&mut self, cancelled: bool) {
-        let Some(schema) = self.schema.clone() else {
+        let Some(columns) = self.columns.take() else {
             return;
         };
         let stdout = std::io::stdout();
@@ -111,11 +145,10 @@ impl Tableau {
         if matches!(self.mode, Mode::Live { .. }) {
             // The rows since the last redraw, and the final status line below in place of
             // the running one.
-            self.redraw(&mut out, false);
+            self.redraw(&mut out, &columns, false);
         } else {
-            let _ = writeln!(out, "{}", border(&schema));
+            let _ = writeln!(out, "{}", border(&columns));
         }
-        self.schema = None;
         let rows = if self.total == 1 { "row" } else { "rows" };
         let stopped = if cancelled { " (query cancelled)" } else { "" };
         let _ = writeln!(out, "Received a total of {} {rows}{stopped}", self.total);
@@ -124,10 +157,7 @@ impl Tableau {
 
     /// Rewrites the live body: the window's rows, the bottom border and, while the query
     /// runs, a status line.
-    fn redraw(&mut self, out: &mut impl Write, running: bool) {
-        let Some(schema) = &self.schema else {
-            return;
-        };
+    fn redraw(&mut self, out: &mut impl Write, columns: &[String], running: bool) {
         let mut text = String::new();
         if self.drawn > 0 {
             // Up to the first body line, column 0, and clear to the end of the screen.
@@ -137,7 +167,7 @@ impl Tableau {
             text.push_str(line);
             text.push('\n');
         }
-        text.push_str(&border(schema));
+        text.push_str(&border(columns));
         text.push('\n');
         self.drawn = self.recent.len() + 1;
         if running {
@@ -155,40 +185,41 @@ impl Tableau {
 }
 
 /// Column `i` of the tableau (0 is `op`): as wide as its name, at least 20 for values.
-fn column_width(schema: &Schema, i: usize) -> usize {
+fn column_width(columns: &[String], i: usize) -> usize {
     match i {
         0 => 2,
-        _ => schema.fields[i - 1].name.chars().count().max(20),
+        _ => columns[i - 1].chars().count().max(20),
     }
 }
 
-fn border(schema: &Schema) -> String {
-    (0..=schema.fields.len())
-        .map(|i| format!("+{}", "-".repeat(column_width(schema, i) + 2)))
+fn border(columns: &[String]) -> String {
+    (0..=columns.len())
+        .map(|i| format!("+{}", "-".repeat(column_width(columns, i) + 2)))
         .collect::<String>()
         + "+"
 }
 
-fn header(schema: &Schema) -> String {
-    let border = border(schema);
-    let mut line = format!("| {:>w$} ", "op", w = column_width(schema, 0));
-    for (i, f) in schema.fields.iter().enumerate() {
-        line.push_str(&format!("| {:>w$} ", f.name, w = column_width(schema, i + 1)));
+fn header(columns: &[String]) -> String {
+    let border = border(columns);
+    let mut line = format!("| {:>w$} ", "op", w = column_width(columns, 0));
+    for (i, name) in columns.iter().enumerate() {
+        line.push_str(&format!("| {:>w$} ", name, w = column_width(columns, i + 1)));
     }
     format!("{border}\n{line}|\n{border}\n")
 }
 
 /// One row's line; with `cut`, values longer than their column end in `...` (Flink's client
 /// does the same in tableau mode).
-fn row_line(schema: &Schema, row: &Row, cut: bool) -> String {
-    let mut line = format!("| {:>w$} ", "+I", w = column_width(schema, 0));
-    for (i, (v, f)) in row.iter().zip(&schema.fields).enumerate() {
-        let w = column_width(schema, i + 1);
-        let mut text = display(v, &f.ty);
+fn row_line(columns: &[String], row: &[String], cut: bool) -> String {
+    let mut line = format!("| {:>w$} ", "+I", w = column_width(columns, 0));
+    for (i, text) in row.iter().take(columns.len()).enumerate() {
+        let w = column_width(columns, i + 1);
         if cut && text.chars().count() > w {
-            text = text.chars().take(w.saturating_sub(3)).collect::<String>() + "...";
+            let shortened = text.chars().take(w.saturating_sub(3)).collect::<String>() + "...";
+            line.push_str(&format!("| {shortened:>w$} "));
+        } else {
+            line.push_str(&format!("| {text:>w$} "));
         }
-        line.push_str(&format!("| {text:>w$} "));
     }
     line.push('|');
     line
@@ -201,6 +232,10 @@ mod tests {
     use spate_sql::types::{DataType, TypeKind};
     use spate_sql::value::Value;
 
+    fn names() -> Vec<String> {
+        vec!["name".to_string()]
+    }
+
     fn schema() -> Schema {
         Schema {
             fields: vec![Field::new("name", DataType::new(TypeKind::Varchar(100)))],
@@ -209,11 +244,11 @@ mod tests {
 
     #[test]
     fn a_long_value_is_cut_to_its_column_only_when_asked() {
-        let row = vec![Value::String("x".repeat(30))];
-        let cut = row_line(&schema(), &row, true);
+        let row = vec!["x".repeat(30)];
+        let cut = row_line(&names(), &row, true);
         assert!(cut.contains(&format!("{}...", "x".repeat(17))), "{cut}");
-        assert_eq!(cut.chars().count(), border(&schema()).chars().count());
-        assert!(row_line(&schema(), &row, false).contains(&"x".repeat(30)));
+        assert_eq!(cut.chars().count(), border(&names()).chars().count());
+        assert!(row_line(&names(), &row, false).contains(&"x".repeat(30)));
     }
 
     #[test]
@@ -225,7 +260,7 @@ mod tests {
         t.finish(false);
         // The last redraw covered the row: one row line and the border.
         assert_eq!((before, t.drawn), (2, 2));
-        assert!(t.schema.is_none());
+        assert!(t.columns.is_none());
     }
 
     #[test]

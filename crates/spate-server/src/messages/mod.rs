@@ -1,21 +1,23 @@
 //! The message browser: records of one partition from an offset, a timestamp or the tail,
 //! with key, value and headers rendered for people (JSON when the bytes are JSON, text when
-//! they are UTF-8, hex otherwise). Read from the broker in this process
-//! (`spate_broker::local`: whole stored batches, decoded by `spate_log::consume`, no client),
-//! so a look at a topic costs the broker a log read and nothing else. Bounded by a record
-//! count and a byte budget; an external cluster (`--bootstrap`) is not browsable yet.
+//! they are UTF-8, hex otherwise). Bounded by a record count and a byte budget.
+//!
+//! Two readers give the same [`MessagePage`]: `local.rs` reads the broker in this process
+//! (whole stored batches, no client, so a look at a topic costs the broker a log read and
+//! nothing else); `cluster.rs` reads an external cluster (`--bootstrap`) with a Kafka client.
+
+mod cluster;
+mod local;
 
 use serde::Serialize;
 use serde_json::Value;
-use spate_broker::local::{Isolation, LocalBroker};
-use spate_log::consume::ConsumerCursor;
 
-use crate::error::{Result, ServerError};
+use crate::error::Result;
 
 /// Most records one request returns.
 pub const MAX_COUNT: usize = 500;
 /// Most bytes of stored batches one request reads.
-const MAX_READ_BYTES: usize = 4 << 20;
+pub(crate) const MAX_READ_BYTES: usize = 4 << 20;
 /// Longest rendered key, value or header value; longer ones are cut (and marked).
 const MAX_FIELD_BYTES: usize = 16 << 10;
 
@@ -90,108 +92,13 @@ pub struct MessagePage {
     pub messages: Vec<MessageView>,
 }
 
-/// Reads records of `topic`-`partition` from the broker in this process at `bootstrap`.
+/// Reads records of `topic`-`partition` from the cluster at `bootstrap`: the broker in this
+/// process when it is there, else over the Kafka protocol.
 pub fn browse(bootstrap: &str, topic: &str, partition: i32, browse: Browse) -> Result<MessagePage> {
-    let broker = spate_broker::local::find(bootstrap).ok_or_else(|| {
-        ServerError::BadRequest(
-            "the message browser reads the embedded broker; this server uses an external \
-             Kafka cluster (--bootstrap)"
-                .into(),
-        )
-    })?;
-    let count = browse.count.clamp(1, MAX_COUNT);
-    let (low, high) = bounds(&broker, topic, partition)?;
-    let from = match browse.start {
-        Start::Offset(o) => o.clamp(low, high),
-        Start::Tail => (high - count as i64).max(low),
-        Start::Timestamp(t) => broker
-            .offset_for_timestamp(topic, partition, t)
-            .map_err(|e| broker_error(topic, partition, e))?
-            .unwrap_or(high),
-    };
-    let isolation = if browse.read_committed {
-        Isolation::ReadCommitted
-    } else {
-        Isolation::ReadUncommitted
-    };
-    let mut messages = Vec::new();
-    let mut cursor = ConsumerCursor::new();
-    let mut next = from;
-    let mut budget = MAX_READ_BYTES;
-    while messages.len() < count && next < high && budget > 0 {
-        let read = match broker.read(topic, partition, next, budget.min(1 << 20), isolation) {
-            Ok(read) => read,
-            // Retention moved the start past `next` between two reads.
-            Err(spate_broker::Error::OffsetOutOfRange { .. }) => break,
-            Err(e) => return Err(broker_error(topic, partition, e)),
-        };
-        if read.records.is_empty() {
-            break;
-        }
-        budget = budget.saturating_sub(read.records.len());
-        cursor.reset(read.records, next, read.aborted);
-        while messages.len() < count {
-            let record = cursor
-                .next_record()
-                .map_err(|e| ServerError::Kafka(format!("decoding {topic}-{partition}: {e}")))?;
-            let Some(r) = record else { break };
-            messages.push(MessageView {
-                offset: r.offset,
-                timestamp: r.timestamp,
-                timestamp_type: if r.log_append_time {
-                    "LogAppendTime"
-                } else {
-                    "CreateTime"
-                },
-                key: render(r.record.key),
-                value: render(r.record.value),
-                headers: r
-                    .record
-                    .headers()
-                    .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), render(v)))
-                    .collect(),
-            });
-        }
-        if cursor.next_offset() <= next {
-            break;
-        }
-        next = cursor.next_offset();
+    match spate_broker::local::find(bootstrap) {
+        Some(broker) => local::browse(&broker, topic, partition, browse),
+        None => cluster::browse(bootstrap, topic, partition, browse),
     }
-    Ok(MessagePage {
-        topic: topic.to_string(),
-        partition,
-        low,
-        high,
-        from,
-        next_offset: next,
-        messages,
-    })
-}
-
-/// The partition's retained range; a 404 for an unknown topic or partition.
-fn bounds(broker: &LocalBroker, topic: &str, partition: i32) -> Result<(i64, i64)> {
-    let topics = broker
-        .topics()
-        .map_err(|e| ServerError::Kafka(format!("the broker: {e}")))?;
-    let t = topics
-        .iter()
-        .find(|t| t.name == topic)
-        .ok_or_else(|| ServerError::NotFound(format!("topic {topic} does not exist")))?;
-    let p = t
-        .partitions
-        .iter()
-        .find(|p| p.partition == partition)
-        .ok_or_else(|| {
-            ServerError::NotFound(format!(
-                "topic {topic} has no partition {partition} (it has {})",
-                t.partitions.len()
-            ))
-        })?;
-    Ok((p.log_start_offset, p.high_watermark))
-}
-
-fn broker_error(topic: &str, partition: i32, e: spate_broker::Error) -> ServerError {
-    ServerError::Kafka(format!("reading {topic}-{partition}: {e}"))
 }
 
 /// Bytes as JSON when they parse as a JSON object or array, as text when UTF-8, else hex.

@@ -1,0 +1,162 @@
+//! `spate sql --server URL` against a `spate server` process, as Flink's SQL client against a
+//! gateway: a script's `INSERT INTO` is submitted as a job that runs on the server (the client
+//! prints its id and leaves); piped statements keep their DDL in the client's session and a
+//! `SELECT` runs on the server with its rows shown here; a bad statement is refused before
+//! anything is sent; Ctrl-C cancels a running query.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::Server;
+
+const NUMBERS: &str = "CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'kafka', \
+     'topic' = 'numbers', 'format' = 'json', 'scan.startup.mode' = 'earliest-offset', \
+     'scan.bounded.mode' = 'latest-offset');";
+
+/// Runs `spate sql --server URL ARGS` with `stdin` piped in; returns (success, stdout, stderr).
+fn sql(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--server", &server.url])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The values of a tableau's `+I` rows (first column after `op`).
+fn values(tableau: &str) -> Vec<i64> {
+    tableau
+        .lines()
+        .filter(|l| l.starts_with("|") && l.contains("+I"))
+        .map(|l| l.split('|').nth(2).unwrap().trim().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn statements_run_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
+
+    // A script: its INSERT becomes a server job; the client prints the id and exits.
+    let script = dir.path().join("load.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "CREATE TABLE gen (n BIGINT) WITH ('connector' = 'datagen', 'fields.n.kind' = 'sequence', \
+             'fields.n.start' = '1', 'fields.n.end' = '250');\n{NUMBERS}\n\
+             INSERT INTO numbers SELECT n FROM gen;\n"
+        ),
+    )
+    .unwrap();
+    let (ok, out, err) = sql(&server, &["-f", script.to_str().unwrap()], "");
+    assert!(ok, "{err}");
+    assert!(err.contains("successfully submitted to the cluster"), "{err}");
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Job ID: "))
+        .unwrap_or_else(|| panic!("no job id in {out:?} / {err}"))
+        .to_string();
+    server.wait_state(&id, "FINISHED");
+
+    // Piped statements: the session's DDL goes with the query; its rows come back here.
+    let (ok, out, err) = sql(
+        &server,
+        &[],
+        &format!("{NUMBERS}\nSHOW TABLES;\nSELECT n FROM numbers WHERE n > 200;\n"),
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("numbers"), "{out}");
+    let mut got = values(&out);
+    got.sort_unstable();
+    assert_eq!(got, (201..=250).collect::<Vec<_>>(), "{out}");
+    assert!(out.contains("Received a total of 50 rows"), "{out}");
+
+    // A typo is reported against the statement as typed; nothing is submitted.
+    let before = server.jobs(&["list"]).1;
+    let bad = dir.path().join("bad.sql");
+    std::fs::write(
+        &bad,
+        format!("{NUMBERS}\nINSERT INTO numbers SELECT nope FROM numbers;\n"),
+    )
+    .unwrap();
+    let (ok, _, err) = sql(&server, &["-f", bad.to_str().unwrap()], "");
+    assert!(!ok);
+    assert!(err.contains("nope") && err.contains("bad.sql"), "{err}");
+    assert_eq!(server.jobs(&["list"]).1, before);
+
+    // A server that does not answer is an error at start.
+    let unreachable = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--server", "http://127.0.0.1:1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!unreachable.status.success());
+    assert!(
+        String::from_utf8_lossy(&unreachable.stderr).contains("cannot reach the server"),
+        "{}",
+        String::from_utf8_lossy(&unreachable.stderr)
+    );
+}
+
+#[test]
+fn ctrl_c_cancels_a_query_running_on_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
+    let script = dir.path().join("endless.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE gen (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '20');\n\
+         SELECT n FROM gen;\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--server", &server.url, "-f", script.to_str().unwrap()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Rows arrive from the server.
+    let mut lines = Vec::new();
+    while lines.iter().filter(|l: &&String| l.contains("+I")).count() < 3 {
+        lines.push(
+            rx.recv_timeout(Duration::from_secs(60))
+                .expect("rows from the server"),
+        );
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    lines.extend(rx.iter());
+    let out = lines.join("\n");
+    assert!(status.success(), "{out}");
+    assert!(out.contains("(query cancelled)"), "{out}");
+}
