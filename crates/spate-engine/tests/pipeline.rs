@@ -165,6 +165,64 @@ fn processing_time_windows_flush_at_end_of_input() {
     assert_eq!(out.values().iter().map(|r| r.value).sum::<u64>(), 5000);
 }
 
+/// Emits one record per poll, about every 100 µs, until `left` runs out: the task steps (and
+/// its operators see the clock tick) between any two records.
+#[derive(Clone)]
+struct TrickleSource {
+    left: u64,
+}
+
+impl Source<u64> for TrickleSource {
+    fn open(&mut self, _: &SourceContext) -> Result<usize, EngineError> {
+        Ok(1)
+    }
+    fn poll(&mut self, batch: &mut SourceBatch<u64>) -> Result<SourceStatus, EngineError> {
+        if self.left == 0 {
+            return Ok(SourceStatus::Finished);
+        }
+        std::thread::sleep(Duration::from_micros(100));
+        self.left -= 1;
+        batch.push(self.left);
+        Ok(SourceStatus::Available)
+    }
+    fn snapshot_position(&mut self, _: u64) -> Result<Vec<u8>, EngineError> {
+        Ok(Vec::new())
+    }
+    fn restore_positions(&mut self, _: &SourceContext, _: &[Vec<u8>]) -> Result<(), EngineError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_processing_time_window_fires_once_even_for_records_of_its_last_millisecond() {
+    // Records arrive in every millisecond, also in a window's last one after the window fired
+    // at that millisecond's first tick: they must not reopen it (one result per window, none
+    // lost).
+    let env = StreamEnvironment::new();
+    let out = env
+        .add_source(
+            "trickle",
+            TrickleSource { left: 3000 },
+            WatermarkStrategy::no_watermarks(),
+        )
+        .key_by(|_: &u64| 0u8)
+        .window(WindowAssigner::tumbling(Duration::from_millis(5)).processing_time())
+        .count()
+        .collect();
+    env.execute().unwrap();
+    let results = out.values();
+    assert_eq!(results.iter().map(|r| r.value).sum::<u64>(), 3000);
+    let mut starts: Vec<i64> = results.iter().map(|r| r.window.start).collect();
+    starts.sort_unstable();
+    let windows = starts.len();
+    starts.dedup();
+    assert!(
+        windows > 20,
+        "{windows} windows: the test did not span many boundaries"
+    );
+    assert_eq!(starts.len(), windows, "a window fired twice");
+}
+
 #[test]
 fn custom_trigger_on_event_time_windows() {
     // A count trigger on tumbling windows fires every 10 elements and keeps the state: the

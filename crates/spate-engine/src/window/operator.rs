@@ -482,14 +482,20 @@ where
         self.core.down.watermark(watermark);
     }
     fn tick(&mut self, now: Timestamp) {
-        self.core.now = now;
+        // The clock that places records never goes back, so no record lands in a window that
+        // already fired.
+        self.core.now = self.core.now.max(now);
+        // A window's timer (its last millisecond) fires once the clock is past it, not in it:
+        // records stamped later in that millisecond would reopen the fired window and make
+        // it fire again (Flink has the same race; firing 1 ms later closes it).
+        let due = self.core.now - 1;
         if self
             .core
             .proc_queue
             .first_key_value()
-            .is_some_and(|(t, _)| *t <= now)
+            .is_some_and(|(t, _)| *t <= due)
         {
-            self.fire_timers(now, false);
+            self.fire_timers(due, false);
             self.core.down.emit();
         }
         self.core.down.tick(now);
