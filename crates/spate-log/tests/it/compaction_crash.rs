@@ -147,3 +147,106 @@ fn kill_9_during_cleaning() {
     // Not an assertion on timing luck, only a note when no kill landed inside a cleaning.
     eprintln!("kills that interrupted a cleaning's files: {cleanings_seen} of 8");
 }
+
+/// Copies the files of partition directory `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn latest_per_key(p: &Partition) -> BTreeMap<Vec<u8>, (i64, Option<Vec<u8>>)> {
+    read_everything(p, false)
+        .into_iter()
+        .map(|(offset, key, value)| (key, (offset, value)))
+        .collect()
+}
+
+/// Every file state the swap protocol can leave, built by hand from a real cleaning: an
+/// uncommitted cleaning leaves the old segments exactly; a committed one (old members still
+/// there, or partly deleted) recovers to the cleaned group.
+#[test]
+fn swap_protocol_states_recover_to_old_or_new() {
+    let root = tempfile::tempdir().unwrap();
+    let live = root.path().join("live");
+    let p = Partition::open(&live, compact_config(1024)).unwrap();
+    let ts = now();
+    let write = |p: &Partition, rounds: u64| {
+        for i in 0..rounds {
+            let key = format!("k{}", i % 12).into_bytes();
+            let b = keyed_batch(
+                &[(Some(key), Some(format!("{i}:{i}").into_bytes()), ts)],
+                (i % 5) as u8,
+                None,
+            );
+            p.append(&b, Durability::Async).unwrap();
+        }
+    };
+    let settings = CleanerSettings::default();
+    let throttle = Throttle::new(f64::INFINITY);
+    write(&p, 150);
+    p.clean(ts, &settings, &throttle, true).unwrap().unwrap();
+    write(&p, 150);
+    p.sync().unwrap();
+    let old = root.path().join("old");
+    copy_dir(&live, &old);
+    let old_bases = Partition::open(&old, compact_config(1024))
+        .unwrap()
+        .segment_base_offsets();
+    p.clean(ts, &settings, &throttle, true).unwrap().unwrap();
+    let new_bases = p.segment_base_offsets();
+    let first_end = new_bases[1];
+    let merged: Vec<i64> = old_bases
+        .iter()
+        .copied()
+        .filter(|&b| b > 0 && b < first_end)
+        .collect();
+    assert!(
+        !merged.is_empty(),
+        "the first group merged segments: {old_bases:?} -> {new_bases:?}"
+    );
+    let expected = latest_per_key(&p);
+    let cleaned_log = std::fs::read(live.join("00000000000000000000.log")).unwrap();
+    let cleaned_index = std::fs::read(live.join("00000000000000000000.index")).unwrap();
+    drop(p);
+    let old_reads = read_everything(&Partition::open(&old, compact_config(1024)).unwrap(), false);
+
+    // Uncommitted: only .cleaned files next to the old segments.
+    let dir = root.path().join("uncommitted");
+    copy_dir(&old, &dir);
+    std::fs::write(dir.join("00000000000000000000.log.cleaned"), &cleaned_log).unwrap();
+    std::fs::write(dir.join("00000000000000000000.index.cleaned"), &cleaned_index).unwrap();
+    let p = Partition::open(&dir, compact_config(1024)).unwrap();
+    assert_eq!(p.segment_base_offsets(), old_bases);
+    assert_eq!(read_everything(&p, false), old_reads);
+    drop(p);
+
+    // Committed, crashed before any old segment was deleted, and crashed halfway through.
+    for delete_some in [false, true] {
+        let dir = root.path().join(format!("committed-{delete_some}"));
+        copy_dir(&old, &dir);
+        std::fs::write(dir.join("00000000000000000000.log.swap"), &cleaned_log).unwrap();
+        std::fs::write(dir.join("00000000000000000000.index.cleaned"), &cleaned_index).unwrap();
+        if delete_some {
+            std::fs::remove_file(dir.join(format!("{:020}.log", merged[0]))).unwrap();
+        }
+        let p = Partition::open(&dir, compact_config(1024)).unwrap();
+        let bases = p.segment_base_offsets();
+        assert_eq!(bases[0], 0);
+        assert!(bases.iter().all(|b| !merged.contains(b)), "{bases:?}");
+        assert_eq!(bases[1], first_end);
+        assert_eq!(latest_per_key(&p), expected, "delete_some {delete_some}");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.ends_with(".swap") && !n.ends_with(".cleaned")),
+            "{names:?}"
+        );
+    }
+}
