@@ -26,6 +26,9 @@
 //! DescribeTransactions and ListTransactions expose each transactional id's state, producer id
 //! and epoch, so a process that lost its producer can end a lingering transaction with EndTxn
 //! from any connection.
+//! Compacted topics (`cleanup.policy=compact`) are cleaned by background threads
+//! ([`CleanerConfig`], Kafka's `log.cleaner.*`) that are stopped before the clean-shutdown
+//! marker is written; `__consumer_offsets` is one of them.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), spate_broker::Error> {
