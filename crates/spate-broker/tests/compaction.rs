@@ -15,7 +15,9 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{
+    BaseRecord, DefaultProducerContext, FutureProducer, FutureRecord, Producer, ThreadedProducer,
+};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use spate_broker::{Broker, BrokerConfig};
 
@@ -48,8 +50,14 @@ async fn wait_cleaned(broker: &TestBroker, topic: &str, at: i64) {
 
 /// Every record of partition 0 from the beginning to the end: (offset, key, value).
 fn read_all(bootstrap: &str, topic: &str) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
+    read_all_at(bootstrap, topic, "read_uncommitted")
+}
+
+/// [`read_all`] at an isolation level.
+fn read_all_at(bootstrap: &str, topic: &str, isolation: &str) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
     let consumer: BaseConsumer = client_config(bootstrap)
         .set("group.id", "compaction-reader")
+        .set("isolation.level", isolation)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .create()
@@ -286,4 +294,75 @@ async fn committed_offsets_survive_compaction_of_consumer_offsets_and_a_restart(
     let offset = committed.find_partition("events", 0).unwrap().offset();
     assert_eq!(offset, Offset::Offset(last));
     broker.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_on_a_compacted_topic_read_committed_after_cleaning() {
+    let broker = TestBroker::start_with(fast_cleaner).await;
+    let bootstrap = broker.bootstrap();
+    broker.create_topic_with(
+        "txn-upserts",
+        1,
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.bytes", "2048"),
+            ("min.cleanable.dirty.ratio", "0.01"),
+        ],
+    );
+    // 40 transactions of 10 updates over 15 keys; every third one aborted.
+    let latest = tokio::task::spawn_blocking({
+        let bootstrap = bootstrap.clone();
+        move || {
+            let producer: ThreadedProducer<DefaultProducerContext> = client_config(&bootstrap)
+                .set("transactional.id", "compaction-txn")
+                .set("linger.ms", "0")
+                .create()
+                .unwrap();
+            producer.init_transactions(TIMEOUT).unwrap();
+            let mut latest: BTreeMap<String, String> = BTreeMap::new();
+            for t in 0..40 {
+                producer.begin_transaction().unwrap();
+                let mut staged = Vec::new();
+                for i in 0..10 {
+                    let key = format!("key-{}", (t * 10 + i) % 15);
+                    let value = format!("txn-{t}-{i}-{}", "y".repeat(30));
+                    producer
+                        .send(BaseRecord::to("txn-upserts").key(&key).payload(&value))
+                        .map_err(|(e, _)| e)
+                        .unwrap();
+                    staged.push((key, value));
+                }
+                producer.flush(TIMEOUT).unwrap();
+                if t % 3 == 2 {
+                    producer.abort_transaction(TIMEOUT).unwrap();
+                } else {
+                    producer.commit_transaction(TIMEOUT).unwrap();
+                    latest.extend(staged);
+                }
+            }
+            latest
+        }
+    })
+    .await
+    .unwrap();
+    let p = broker.handle.store().partition("txn-upserts", 0).unwrap();
+    assert_eq!(p.last_stable_offset(), p.high_watermark());
+    let sealed_end = *p.segment_base_offsets().last().unwrap();
+    assert!(sealed_end > 200, "segments rolled: {sealed_end}");
+    wait_cleaned(&broker, "txn-upserts", sealed_end).await;
+    let read = tokio::task::spawn_blocking(move || read_all_at(&bootstrap, "txn-upserts", "read_committed"))
+        .await
+        .unwrap();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut last_offset = -1;
+    for (offset, key, value) in read.iter().cloned() {
+        assert!(offset > last_offset, "offsets ascend");
+        last_offset = offset;
+        let value = String::from_utf8(value.unwrap()).unwrap();
+        let t: usize = value.split('-').nth(1).unwrap().parse().unwrap();
+        assert_ne!(t % 3, 2, "aborted record at {offset}: {value}");
+        seen.insert(String::from_utf8(key).unwrap(), value);
+    }
+    assert_eq!(seen, latest);
+    assert!(read.len() < 400 / 2, "{} records left", read.len());
 }
