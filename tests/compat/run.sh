@@ -10,6 +10,9 @@
 # as lag 0, and kcat's balanced consumer (-G) which must resume from its own commits.
 # Then the broker is stopped with SIGTERM (it must exit 0), restarted on the
 # same data dir, and the kcat topic and kcat group's committed offsets must read back unchanged.
+# Log compaction (compat_compaction.py): a compacted topic created and described with
+# confluent-kafka, keyless records refused, kafka-python reading the latest value per key at its
+# acknowledged offset once the background cleaner has run.
 # Last, SASL (check_sasl): a broker with a SASL_PLAINTEXT listener, SCRAM and PLAIN logins from
 # both Python clients, users created over the wire, wrong passwords refused.
 # Prints one PASS/FAIL line per check and ends with `N passed, M failed`; exits non-zero on any
@@ -297,6 +300,7 @@ run_check kafka-python-group check_kafka_python_group
 run_check kcat-group check_kcat_group
 run_check kcat-out-of-range check_kcat_out_of_range
 run_check out-of-range "$PYTHON" "$HERE/compat_out_of_range.py" "$BROKER_ADDR"
+run_check compaction "$PYTHON" "$HERE/compat_compaction.py" "$BROKER_ADDR"
 run_check restart check_restart
 run_check sasl check_sasl
 

@@ -26,6 +26,8 @@ pub struct BrokerConfig {
     pub default_partitions: i32,
     /// Broker-level defaults of topic configs.
     pub log: LogConfig,
+    /// The background log cleaner (`log.cleaner.*`).
+    pub cleaner: crate::log_cleaner::CleanerConfig,
     /// Largest request frame accepted (`socket.request.max.bytes`); larger ones close the
     /// connection before anything is read into memory.
     pub max_request_bytes: usize,
@@ -88,6 +90,7 @@ impl BrokerConfig {
             auto_create_topics: true,
             default_partitions: 1,
             log: LogConfig::default(),
+            cleaner: crate::log_cleaner::CleanerConfig::default(),
             max_request_bytes: 100 * 1024 * 1024,
             maintenance_interval: Duration::from_millis(100),
             fetch_max_bytes: 55 * 1024 * 1024,

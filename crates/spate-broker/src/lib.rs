@@ -26,6 +26,9 @@
 //! DescribeTransactions and ListTransactions expose each transactional id's state, producer id
 //! and epoch, so a process that lost its producer can end a lingering transaction with EndTxn
 //! from any connection.
+//! Compacted topics (`cleanup.policy=compact`) are cleaned by background threads
+//! ([`CleanerConfig`], Kafka's `log.cleaner.*`) that are stopped before the clean-shutdown
+//! marker is written; `__consumer_offsets` is one of them.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), spate_broker::Error> {
@@ -55,6 +58,7 @@ mod internal_topics;
 mod isolation;
 mod listeners;
 pub mod local;
+mod log_cleaner;
 mod memory_budget;
 mod producer_ids;
 pub mod properties;
@@ -71,6 +75,7 @@ mod txn;
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
 pub use listeners::{ListenerConfig, SecurityProtocol};
+pub use log_cleaner::CleanerConfig;
 pub use sasl::{SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::{NotApplied, Setting};

@@ -136,6 +136,9 @@ impl BrokerHandle {
         crate::local::unregister(&self.state);
         let _ = self.stop_tx.send(true);
         let _ = self.task.await;
+        // No cleaning may run past the clean-shutdown marker.
+        let state = self.state.clone();
+        let _ = tokio::task::spawn_blocking(move || state.cleaner.stop()).await;
         let store = self.state.store.clone();
         // close(): fsync everything and leave the clean-shutdown marker, so the next start
         // trusts sealed segments instead of re-checking their CRCs.

@@ -58,6 +58,8 @@ const NO_EFFECT: &[&str] = &[
     "delete.topic.enable",
     "group.initial.rebalance.delay.ms",
     "inter.broker.listener.name",
+    "log.cleaner.io.buffer.load.factor",
+    "log.cleaner.io.buffer.size",
     "log.retention.check.interval.ms",
     "metadata.log.dir",
     "min.insync.replicas",
@@ -91,6 +93,10 @@ const LOG_DEFAULTS: &[(&str, &str)] = &[
     ("log.flush.interval.ms", "flush.ms"),
     ("log.message.timestamp.type", "message.timestamp.type"),
     ("log.cleanup.policy", "cleanup.policy"),
+    ("log.cleaner.delete.retention.ms", "delete.retention.ms"),
+    ("log.cleaner.min.cleanable.ratio", "min.cleanable.dirty.ratio"),
+    ("log.cleaner.min.compaction.lag.ms", "min.compaction.lag.ms"),
+    ("log.cleaner.max.compaction.lag.ms", "max.compaction.lag.ms"),
 ];
 
 /// Time keys in a unit, most precise first: the first one present wins, as in Kafka.
@@ -212,6 +218,18 @@ impl BrokerConfig {
                 }
                 "allow.everyone.if.no.acl.found" => {
                     next.allow_everyone_if_no_acl_found = Some(boolean(value).map_err(bad)?)
+                }
+                "log.cleaner.enable" => next.cleaner.enable = boolean(value).map_err(bad)?,
+                "log.cleaner.threads" => next.cleaner.threads = int(value, 1, 1024).map_err(bad)? as usize,
+                "log.cleaner.io.max.bytes.per.second" => {
+                    next.cleaner.io_max_bytes_per_second = match value.parse::<f64>() {
+                        Ok(rate) if rate > 0.0 => rate,
+                        _ => return Err(bad("expected a positive number of bytes per second".into())),
+                    }
+                }
+                "log.cleaner.backoff.ms" => next.cleaner.backoff = millis(value).map_err(bad)?,
+                "log.cleaner.dedupe.buffer.size" => {
+                    next.cleaner.dedupe_buffer_bytes = int(value, 1 << 20, i64::MAX).map_err(bad)? as usize
                 }
                 k if LISTENER_KEYS.contains(&k) => {} // together below
                 k if RETENTION_KEYS.iter().chain(ROLL_KEYS).any(|(name, _)| *name == k) => {}
@@ -443,6 +461,29 @@ mod tests {
     }
 
     #[test]
+    fn log_cleaner_properties_apply() {
+        let (c, n) = applied(
+            "log.cleaner.enable=false\nlog.cleaner.threads=2\nlog.cleaner.io.max.bytes.per.second=1048576\n\
+             log.cleaner.backoff.ms=500\nlog.cleaner.dedupe.buffer.size=16777216\n\
+             log.cleaner.delete.retention.ms=1000\nlog.cleaner.min.cleanable.ratio=0.1\n\
+             log.cleaner.min.compaction.lag.ms=5\nlog.cleaner.max.compaction.lag.ms=60000\n\
+             log.cleanup.policy=compact,delete\nlog.cleaner.io.buffer.size=524288\n",
+        );
+        assert!(!c.cleaner.enable);
+        assert_eq!(c.cleaner.threads, 2);
+        assert_eq!(c.cleaner.io_max_bytes_per_second, 1_048_576.0);
+        assert_eq!(c.cleaner.backoff, Duration::from_millis(500));
+        assert_eq!(c.cleaner.dedupe_buffer_bytes, 16 << 20);
+        assert_eq!(c.log.delete_retention_ms, 1000);
+        assert_eq!(c.log.value_of("min.cleanable.dirty.ratio").unwrap(), "0.1");
+        assert_eq!(c.log.min_compaction_lag_ms, 5);
+        assert_eq!(c.log.max_compaction_lag_ms, 60_000);
+        assert!(c.log.cleanup_compact && c.log.cleanup_delete);
+        assert_eq!(n.no_effect, vec!["log.cleaner.io.buffer.size".to_string()]);
+        assert!(n.unknown.is_empty(), "{n:?}");
+    }
+
+    #[test]
     fn later_settings_replace_earlier_ones() {
         let mut c = BrokerConfig::new("/tmp/x");
         let mut settings = from_file("num.partitions=2\nlog.retention.ms=10\n");
@@ -466,11 +507,12 @@ mod tests {
         assert!(e.contains("log.segment.bytes") && e.contains("line 1"), "{e}");
         let e = error_of("auto.create.topics.enable=yes\n");
         assert!(e.contains("auto.create.topics.enable"), "{e}");
-        let e = error_of("log.cleanup.policy=compact\n");
-        assert!(
-            e.contains("log.cleanup.policy") && e.contains("compaction"),
-            "{e}"
-        );
+        let e = error_of("log.cleanup.policy=shred\n");
+        assert!(e.contains("log.cleanup.policy"), "{e}");
+        let e = error_of("log.cleaner.io.max.bytes.per.second=fast\n");
+        assert!(e.contains("log.cleaner.io.max.bytes.per.second"), "{e}");
+        let e = error_of("log.cleaner.min.cleanable.ratio=2\n");
+        assert!(e.contains("log.cleaner.min.cleanable.ratio"), "{e}");
         let e = error_of("sasl.enabled.mechanisms=GSSAPI\n");
         assert!(e.contains("GSSAPI"), "{e}");
         let e = error_of("log.dirs=/a,/b\n");

@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::acl::authorizer::Authorizer;
 use crate::acl::store::AclStore;
 use crate::groups::{GroupConfig, GroupCoordinator};
+use crate::log_cleaner::LogCleaner;
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
 use crate::sasl::credentials::CredentialStore;
@@ -36,6 +37,8 @@ pub(crate) struct BrokerState {
     pub(crate) reply_memory: Arc<MemoryBudget>,
     /// Bumped after every append so that long-polling fetches re-check for data.
     appended: watch::Sender<u64>,
+    /// Compacts `cleanup.policy=compact` topics in the background.
+    pub(crate) cleaner: LogCleaner,
 }
 
 impl BrokerState {
@@ -60,6 +63,10 @@ impl BrokerState {
         let authorizer = Authorizer::new(&config, AclStore::open(&config.data_dir)?);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
+        let cleaner = LogCleaner::start(&config.cleaner, &store).map_err(|source| crate::Error::Io {
+            path: "spate-cleaner thread".into(),
+            source,
+        })?;
         Ok(BrokerState {
             config,
             cluster_id,
@@ -77,6 +84,7 @@ impl BrokerState {
             request_memory,
             reply_memory,
             appended: watch::channel(0).0,
+            cleaner,
         })
     }
 

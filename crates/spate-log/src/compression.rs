@@ -1,6 +1,7 @@
 //! Decompression of record sections: to validate the records of a produced compressed batch, and
-//! to find record timestamps inside compressed batches. Stored and served batches are never
-//! rewritten: nothing is recompressed.
+//! to find record timestamps inside compressed batches. Produced batches are stored as they
+//! came; only the log cleaner rewrites a batch that lost records, and [`compress`] re-compresses
+//! its remaining records with the batch's own codec.
 
 use std::io::Read;
 
@@ -104,6 +105,52 @@ pub(crate) fn decompress_into(codec: u8, data: &[u8], out: &mut Vec<u8>) -> Resu
     }
 }
 
+/// Raw snappy block size inside xerial framing (snappy-java's default).
+const XERIAL_BLOCK: usize = 32 * 1024;
+
+/// Compresses an uncompressed record section with `codec`, framed as Kafka clients frame it
+/// (gzip member, xerial-framed snappy, LZ4 frame, zstd frame), so every client that reads what
+/// producers write reads this too.
+pub(crate) fn compress(codec: u8, data: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let failed =
+        |codec: &str, e: std::io::Error| Error::CorruptBatch(format!("cannot compress {codec}: {e}"));
+    match codec {
+        0 => Ok(data.to_vec()),
+        1 => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).map_err(|e| failed("gzip", e))?;
+            e.finish().map_err(|e| failed("gzip", e))
+        }
+        2 => {
+            let mut out = XERIAL_MAGIC.to_vec();
+            // Version and minimum compatible version, as snappy-java writes them.
+            out.extend_from_slice(&1i32.to_be_bytes());
+            out.extend_from_slice(&1i32.to_be_bytes());
+            let mut encoder = snap::raw::Encoder::new();
+            for chunk in data.chunks(XERIAL_BLOCK) {
+                let block = encoder
+                    .compress_vec(chunk)
+                    .map_err(|e| Error::CorruptBatch(format!("cannot compress snappy: {e}")))?;
+                out.extend_from_slice(&(block.len() as u32).to_be_bytes());
+                out.extend_from_slice(&block);
+            }
+            Ok(out)
+        }
+        3 => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(data).map_err(|e| failed("lz4", e))?;
+            e.finish()
+                .map_err(|e| Error::CorruptBatch(format!("cannot compress lz4: {e}")))
+        }
+        4 => Ok(ruzstd::encoding::compress_to_vec(
+            data,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        )),
+        other => Err(Error::CorruptBatch(format!("unknown compression codec {other}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +205,16 @@ mod tests {
         let packed = snap::raw::Encoder::new().compress_vec(&data).unwrap();
         assert!(packed.len() * SNAPPY_MAX_EXPANSION >= data.len());
         assert_eq!(decompress(2, &packed).unwrap(), data);
+    }
+
+    #[test]
+    fn compress_round_trips_in_every_codec() {
+        let data = sample();
+        for codec in 0..=4 {
+            let packed = compress(codec, &data).unwrap();
+            assert_eq!(decompress(codec, &packed).unwrap(), data, "codec {codec}");
+        }
+        assert_eq!(&compress(2, &data).unwrap()[..8], XERIAL_MAGIC);
     }
 
     #[test]

@@ -51,6 +51,23 @@ pub struct LogConfig {
     /// crosses the limit is checked whole); 0 checks none. Sealed segments were fsynced when
     /// they were rolled, so this looks for damage the disk did, not for torn writes.
     pub recovery_check_sealed_bytes: u64,
+    /// `cleanup.policy` contains `delete`: segments past `retention.ms` / `retention.bytes` are
+    /// deleted.
+    pub cleanup_delete: bool,
+    /// `cleanup.policy` contains `compact`: the cleaner keeps the latest record per key, and
+    /// records without a key are refused.
+    pub cleanup_compact: bool,
+    /// `delete.retention.ms`: how long a tombstone (or a transaction marker whose records are
+    /// gone) is kept after its timestamp before the cleaner may remove it.
+    pub delete_retention_ms: u64,
+    /// `min.cleanable.dirty.ratio` in millionths (Kafka's ratio is a double; an integer keeps
+    /// the config `Eq`): the share of the log not yet cleaned that triggers a cleaning.
+    pub min_cleanable_dirty_ratio_ppm: u32,
+    /// `min.compaction.lag.ms`: records younger than this are never compacted.
+    pub min_compaction_lag_ms: u64,
+    /// `max.compaction.lag.ms`: a dirty record older than this makes the log cleanable whatever
+    /// its dirty ratio.
+    pub max_compaction_lag_ms: u64,
 }
 
 /// A rejected topic config, with the key and why (INVALID_CONFIG to clients).
@@ -79,6 +96,12 @@ impl Default for LogConfig {
             },
             timestamp_type: TimestampType::CreateTime,
             recovery_check_sealed_bytes: 1 << 30,
+            cleanup_delete: true,
+            cleanup_compact: false,
+            delete_retention_ms: 24 * 60 * 60 * 1000,
+            min_cleanable_dirty_ratio_ppm: 500_000,
+            min_compaction_lag_ms: 0,
+            max_compaction_lag_ms: i64::MAX as u64,
         }
     }
 }
@@ -122,6 +145,10 @@ impl LogConfig {
         "flush.ms",
         "message.timestamp.type",
         "cleanup.policy",
+        "delete.retention.ms",
+        "min.cleanable.dirty.ratio",
+        "min.compaction.lag.ms",
+        "max.compaction.lag.ms",
     ];
 
     /// Applies `overrides` (Kafka topic config keys to string values) on top of `self`.
@@ -129,7 +156,7 @@ impl LogConfig {
     ///
     /// `flush.messages=1` selects [`FlushPolicy::Always`]; any larger value keeps the periodic
     /// policy (flushing by message count is approximated by `flush.ms`). `flush.ms` sets the
-    /// periodic interval. `cleanup.policy` accepts only `delete`.
+    /// periodic interval. `cleanup.policy` is `delete`, `compact` or both (comma-separated).
     pub fn with_overrides(&self, overrides: &BTreeMap<String, String>) -> Result<LogConfig, ConfigError> {
         let mut config = self.clone();
         let mut interval = match self.flush {
@@ -165,12 +192,30 @@ impl LogConfig {
                 }
                 "cleanup.policy" => {
                     let policies: Vec<&str> = v.split(',').map(str::trim).collect();
-                    if policies.contains(&"compact") {
-                        return Err(config_error(key, v, "log compaction is not supported yet"));
+                    if policies.is_empty() || policies.iter().any(|p| !matches!(*p, "delete" | "compact")) {
+                        return Err(config_error(key, v, "expected delete, compact or compact,delete"));
                     }
-                    if policies != ["delete"] {
-                        return Err(config_error(key, v, "expected delete"));
+                    config.cleanup_delete = policies.contains(&"delete");
+                    config.cleanup_compact = policies.contains(&"compact");
+                }
+                "delete.retention.ms" => {
+                    config.delete_retention_ms = parse_ranged(key, v, 0, i64::MAX)? as u64
+                }
+                "min.compaction.lag.ms" => {
+                    config.min_compaction_lag_ms = parse_ranged(key, v, 0, i64::MAX)? as u64
+                }
+                "max.compaction.lag.ms" => {
+                    config.max_compaction_lag_ms = parse_ranged(key, v, 1, i64::MAX)? as u64
+                }
+                "min.cleanable.dirty.ratio" => {
+                    let ratio: f64 = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| config_error(key, v, "expected a number"))?;
+                    if !(0.0..=1.0).contains(&ratio) {
+                        return Err(config_error(key, v, "must be in [0, 1]"));
                     }
+                    config.min_cleanable_dirty_ratio_ppm = (ratio * 1e6).round() as u32;
                 }
                 _ => return Err(config_error(key, v, "unknown or unsupported topic config")),
             }
@@ -214,9 +259,22 @@ impl LogConfig {
                 TimestampType::CreateTime => "CreateTime".to_string(),
                 TimestampType::LogAppendTime => "LogAppendTime".to_string(),
             },
-            "cleanup.policy" => "delete".to_string(),
+            "cleanup.policy" => match (self.cleanup_compact, self.cleanup_delete) {
+                (true, true) => "compact,delete".to_string(),
+                (true, false) => "compact".to_string(),
+                _ => "delete".to_string(),
+            },
+            "delete.retention.ms" => self.delete_retention_ms.to_string(),
+            "min.cleanable.dirty.ratio" => format!("{}", self.min_cleanable_dirty_ratio()),
+            "min.compaction.lag.ms" => self.min_compaction_lag_ms.to_string(),
+            "max.compaction.lag.ms" => self.max_compaction_lag_ms.to_string(),
             _ => return None,
         })
+    }
+
+    /// `min.cleanable.dirty.ratio` as Kafka states it.
+    pub fn min_cleanable_dirty_ratio(&self) -> f64 {
+        f64::from(self.min_cleanable_dirty_ratio_ppm) / 1e6
     }
 
     /// The periodic flush interval in milliseconds, or 0 when every append is flushed.
@@ -296,9 +354,11 @@ mod tests {
             ("retention.ms", "-2"),
             ("flush.messages", "0"),
             ("message.timestamp.type", "Whenever"),
-            ("cleanup.policy", "compact"),
-            ("cleanup.policy", "delete,compact"),
             ("cleanup.policy", "shred"),
+            ("cleanup.policy", "compact,shred"),
+            ("min.cleanable.dirty.ratio", "1.5"),
+            ("min.cleanable.dirty.ratio", "half"),
+            ("delete.retention.ms", "-1"),
             ("no.such.key", "1"),
         ] {
             let err = LogConfig::default()
@@ -307,9 +367,33 @@ mod tests {
             assert_eq!(err.key, k);
             assert_eq!(err.value, v);
         }
-        let err = LogConfig::default()
+    }
+
+    #[test]
+    fn compaction_configs_apply_and_print_back() {
+        let c = LogConfig::default()
+            .with_overrides(&overrides(&[
+                ("cleanup.policy", "delete, compact"),
+                ("delete.retention.ms", "100"),
+                ("min.cleanable.dirty.ratio", "0.25"),
+                ("min.compaction.lag.ms", "5"),
+                ("max.compaction.lag.ms", "60000"),
+            ]))
+            .unwrap();
+        assert!(c.cleanup_compact && c.cleanup_delete);
+        assert_eq!(c.value_of("cleanup.policy").unwrap(), "compact,delete");
+        assert_eq!(c.value_of("delete.retention.ms").unwrap(), "100");
+        assert_eq!(c.value_of("min.cleanable.dirty.ratio").unwrap(), "0.25");
+        assert_eq!(c.value_of("min.compaction.lag.ms").unwrap(), "5");
+        assert_eq!(c.value_of("max.compaction.lag.ms").unwrap(), "60000");
+        let compact = c
             .with_overrides(&overrides(&[("cleanup.policy", "compact")]))
-            .unwrap_err();
-        assert!(err.reason.contains("compaction is not supported"), "{err}");
+            .unwrap();
+        assert!(compact.cleanup_compact && !compact.cleanup_delete);
+        assert_eq!(compact.value_of("cleanup.policy").unwrap(), "compact");
+        let d = LogConfig::default();
+        assert_eq!(d.value_of("min.cleanable.dirty.ratio").unwrap(), "0.5");
+        assert_eq!(d.value_of("delete.retention.ms").unwrap(), "86400000");
+        assert_eq!(d.value_of("max.compaction.lag.ms").unwrap(), KAFKA_LONG_MAX);
     }
 }

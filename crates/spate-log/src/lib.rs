@@ -10,6 +10,8 @@
 //! - [`LogStore`]: a data directory: topics, their partitions and their configs, recovered on open.
 //! - [`Partition`]: one append-only log; appends are serialized, reads run concurrently.
 //! - [`LogConfig`]: per-topic settings (`segment.bytes`, `retention.ms`, flush policy, ...).
+//! - [`Partition::clean`] / [`LogStore::clean_due`]: log compaction (`cleanup.policy=compact`),
+//!   with a [`Throttle`] on its I/O.
 //! - [`batch::BatchHeader`]: the parsed 61-byte header of a v2 record batch.
 //! - [`consume::ConsumerCursor`]: the records a Kafka consumer sees in read batches (control
 //!   batches and aborted transactions dropped), for readers in the broker's process.
@@ -35,6 +37,10 @@
 //!   watermark; [`Partition::read_committed`] reads only below it and
 //!   [`Partition::aborted_transactions`] lists the aborted ranges a read_committed consumer must
 //!   drop. Open transactions and the aborted-transaction index survive a restart.
+//! - **Compaction**: the cleaner keeps the latest record per key below the last stable offset
+//!   in sealed segments, never moves an offset, and swaps cleaned segments in with renames, so
+//!   a crash recovers the old or the new segments of a cleaning, never a mix. Records without a
+//!   key are refused on compacted topics (`InvalidRecord`).
 //!
 //! The byte layouts of every file and the recovery algorithm are in `FORMAT.md` beside this
 //! crate's `Cargo.toml`.
@@ -56,6 +62,9 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+mod clean_swap;
+mod cleaner;
+mod compact_batch;
 mod compression;
 mod config;
 pub mod consume;
@@ -71,6 +80,7 @@ mod segment;
 mod store;
 mod txn_index;
 
+pub use cleaner::{CleanOutcome, CleanerSettings, Throttle};
 pub use config::{ConfigError, Durability, FlushPolicy, LogConfig, TimestampType};
 pub use control::MarkerType;
 pub use error::Error;

@@ -142,6 +142,22 @@ impl LazyFile {
     }
 
     /// Seals the file: from now on it may be closed when too many sealed files are open.
+    /// Opens the file if it is closed and keeps it open until [`Self::unpin`] or drop: for a
+    /// file whose name is about to name another file (the cleaner's swap), so this handle never
+    /// reopens the new one.
+    pub(crate) fn pin(&self) -> io::Result<()> {
+        let mut file = lock(&self.slot.file);
+        if file.is_none() {
+            *file = Some(Arc::new(
+                OpenOptions::new().read(true).write(true).open(&self.path)?,
+            ));
+        }
+        self.slot.pinned.store(true, Ordering::Release);
+        drop(file);
+        lock(registry()).forget(self.slot.id);
+        Ok(())
+    }
+
     pub(crate) fn unpin(&self) {
         if self.slot.pinned.swap(false, Ordering::AcqRel) && lock(&self.slot.file).is_some() {
             let closed = {

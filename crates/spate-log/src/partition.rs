@@ -29,6 +29,8 @@ use crate::segment::{
 use crate::txn_index::AbortedTxn;
 use crate::{Durability, Error, FlushPolicy, LogConfig, Result, TimestampType};
 
+mod compaction;
+
 /// One producer as a partition knows it (see [`Partition::producers`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProducerView {
@@ -111,6 +113,9 @@ pub struct Partition {
     sync_done: Condvar,
     /// Wall-clock ms of the oldest append not yet fsynced, -1 when everything is synced.
     unsynced_since: AtomicI64,
+    /// Held by a cleaning pass; retention skips a partition being cleaned (both replace sealed
+    /// segments) and catches up at the next maintenance.
+    cleaning: Mutex<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -199,6 +204,7 @@ impl Partition {
             sync_state: Mutex::new(SyncState::default()),
             sync_done: Condvar::new(),
             unsynced_since: AtomicI64::new(-1),
+            cleaning: Mutex::new(()),
         })
     }
 
@@ -249,7 +255,11 @@ impl Partition {
             }
             // Every record, as Kafka's LogValidator checks them: after the size check, so an
             // oversized compressed batch is never decompressed.
-            records::validate_produced(h, &records[b.position..b.position + h.total_len()])?;
+            records::validate_produced(
+                h,
+                &records[b.position..b.position + h.total_len()],
+                config.cleanup_compact,
+            )?;
         }
         let log_append_time = config.timestamp_type == TimestampType::LogAppendTime;
         let (outcome, seq) = {
@@ -761,9 +771,23 @@ impl Partition {
         (since >= 0).then_some(since)
     }
 
-    /// Deletes whole segments past `retention.ms` / `retention.bytes` (never the active one).
+    /// Deletes whole segments past `retention.ms` / `retention.bytes` (never the active one)
+    /// when `cleanup.policy` includes `delete`. A partition being cleaned is skipped (the next
+    /// call catches up).
     pub fn apply_retention(&self, now_ms: i64) -> Result<RetentionOutcome> {
         let config = self.config();
+        let skipped = || RetentionOutcome {
+            log_start_offset: self.log_start_offset(),
+            ..Default::default()
+        };
+        if !config.cleanup_delete {
+            return Ok(skipped());
+        }
+        let _cleaning = match self.cleaning.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(skipped()),
+        };
         let _appender = lock(&self.appender);
         let segments = self.segments();
         let sealed = &segments[..segments.len() - 1];

@@ -289,7 +289,7 @@ pub fn validate_request(records: &[u8]) -> Result<Vec<BatchHeader>> {
     let batches = crate::batch::validate_all(records)?;
     for b in &batches {
         let bytes = &records[b.position..b.position + b.header.total_len()];
-        validate_produced(&b.header, bytes)?;
+        validate_produced(&b.header, bytes, false)?;
     }
     Ok(batches.into_iter().map(|b| b.header).collect())
 }
@@ -297,8 +297,9 @@ pub fn validate_request(records: &[u8]) -> Result<Vec<BatchHeader>> {
 /// Validates the records of one produced batch (`batch` is its whole bytes, whose header and CRC
 /// are already validated): the producer rules on the header (`recordCount >= 1` and
 /// `lastOffsetDelta == recordCount - 1`) and every record's structure (module docs). Compressed
-/// sections are decompressed into a reused per-thread buffer.
-pub(crate) fn validate_produced(header: &BatchHeader, batch: &[u8]) -> Result<()> {
+/// sections are decompressed into a reused per-thread buffer. With `require_keys` (a compacted
+/// topic) a record without a key is refused too, as Kafka refuses it (INVALID_RECORD).
+pub(crate) fn validate_produced(header: &BatchHeader, batch: &[u8], require_keys: bool) -> Result<()> {
     if header.record_count < 1 || i64::from(header.record_count) != i64::from(header.last_offset_delta) + 1 {
         // Kafka: "Inconsistent batch offset range ... and count of records" (INVALID_RECORD).
         return Err(Error::InvalidRecord(format!(
@@ -309,8 +310,17 @@ pub(crate) fn validate_produced(header: &BatchHeader, batch: &[u8]) -> Result<()
     let count = header.record_count as usize;
     let section = batch.get(HEADER_LEN..header.total_len()).unwrap_or_default();
     let codec = header.compression();
+    let check_key = |index: usize, record: RecordView<'_>| {
+        if require_keys && record.key.is_none() {
+            return Err(invalid(
+                index,
+                "a compacted topic cannot accept a record without a key",
+            ));
+        }
+        Ok(())
+    };
     if codec == 0 {
-        return walk(section, count, |_, _| Ok(()));
+        return walk(section, count, check_key);
     }
     SCRATCH.with(|scratch| {
         // Validation never re-enters itself; a fresh buffer keeps even that case correct.
@@ -321,7 +331,7 @@ pub(crate) fn validate_produced(header: &BatchHeader, batch: &[u8]) -> Result<()
             Err(_) => &mut fresh,
         };
         let result =
-            compression::decompress_into(codec, section, buf).and_then(|()| walk(buf, count, |_, _| Ok(())));
+            compression::decompress_into(codec, section, buf).and_then(|()| walk(buf, count, check_key));
         if buf.capacity() > SCRATCH_KEPT_BYTES {
             *buf = Vec::new();
         }
@@ -439,7 +449,7 @@ pub(crate) mod tests {
 
     fn check(batch: &[u8]) -> Result<()> {
         let v = validate_batch_at(batch, 0)?;
-        validate_produced(&v.header, batch)
+        validate_produced(&v.header, batch, false)
     }
 
     fn sample(n: usize) -> Vec<TestRecord> {

@@ -1,5 +1,8 @@
 //! Recovery of a partition directory on open.
 //!
+//! 0. A log cleaning interrupted by a crash is finished if it committed (its `.log.swap` file
+//!    replaces the segments it covers) and undone otherwise (`*.cleaned` files are deleted);
+//!    `clean_swap` describes the protocol.
 //! 1. Leftovers of interrupted operations are removed: `*.tmp` files (a durable write that did
 //!    not reach its rename) and index files without a log file (a deletion that stopped halfway).
 //! 2. Sealed segments (all but the last) were fsynced with their indexes when they were rolled,
@@ -296,6 +299,8 @@ pub(crate) fn recover(
     now_ms: i64,
     clean_shutdown: bool,
 ) -> Result<Recovered> {
+    // A cleaning interrupted by a crash is finished or undone before anything is read.
+    crate::clean_swap::recover(dir)?;
     let listing = list(dir)?;
     for (base, suffix) in &listing.indexes {
         if !listing.logs.contains(base) {

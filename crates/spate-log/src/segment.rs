@@ -125,6 +125,22 @@ impl Segment {
         })
     }
 
+    /// A sealed segment at `base_offset` whose log is the open `file` of `len` bytes, under a
+    /// name it will have (the cleaner opens a cleaned log before renaming it into place).
+    pub fn from_file(dir: &Path, base_offset: i64, file: File, len: u64) -> Segment {
+        let log_path = file_path(dir, base_offset, LOG_SUFFIX);
+        Segment {
+            base_offset,
+            file: LazyFile::pinned(&log_path, file),
+            log_path,
+            size: AtomicU64::new(len),
+            next_offset: AtomicI64::new(base_offset),
+            index: RwLock::new(SegmentIndex::default()),
+            aborted: RwLock::new(Vec::new()),
+            roll_base_ms: AtomicI64::new(-1),
+        }
+    }
+
     pub fn path(&self, suffix: &str) -> PathBuf {
         self.log_path.with_extension(suffix)
     }

@@ -29,13 +29,24 @@ pub(crate) struct GroupStore {
 impl GroupStore {
     /// Opens the internal topic (creating it) and replays it. Returns the stored groups too.
     pub(crate) fn open(store: &LogStore) -> Result<(GroupStore, HashMap<String, StoredGroup>)> {
-        if store.topic(OFFSETS_TOPIC).is_none() {
-            // Offsets must outlive any retention: they are only ever replaced or deleted.
-            let overrides = BTreeMap::from([("retention.ms".to_string(), "-1".to_string())]);
-            match store.create_topic(OFFSETS_TOPIC, 1, &overrides) {
+        // Offsets must outlive any retention: they are only ever replaced or deleted, so the
+        // topic is compacted (as Kafka's is) and never deleted by age.
+        let overrides = BTreeMap::from([
+            ("retention.ms".to_string(), "-1".to_string()),
+            ("cleanup.policy".to_string(), "compact".to_string()),
+        ]);
+        match store.topic(OFFSETS_TOPIC) {
+            None => match store.create_topic(OFFSETS_TOPIC, 1, &overrides) {
                 Ok(_) | Err(spate_log::Error::TopicExists(_)) => {}
                 Err(e) => return Err(e.into()),
+            },
+            // Data directories from before compaction: the topic becomes compacted.
+            Some(topic) if !topic.config.cleanup_compact => {
+                let mut merged = topic.overrides.clone();
+                merged.extend(overrides);
+                store.set_topic_overrides(OFFSETS_TOPIC, merged)?;
             }
+            Some(_) => {}
         }
         let partition = store
             .partition(OFFSETS_TOPIC, 0)
@@ -54,7 +65,11 @@ impl GroupStore {
                 path: partition.dir().to_path_buf(),
                 reason: format!("undecodable batch at or after offset {position}: {e}"),
             })?;
-            let mut last = position;
+            // Batch headers, not records, say where the next read starts: compaction leaves
+            // batches without records (their offsets are gone, not the batch).
+            let mut last = spate_log::batch::validate_batches(&read.records)?
+                .last()
+                .map_or(position, |h| h.last_offset() + 1);
             for set in batches {
                 for r in set.records {
                     last = last.max(r.offset + 1);

@@ -63,6 +63,7 @@ const TYPE_INT: i8 = 3;
 const TYPE_LONG: i8 = 5;
 const TYPE_LIST: i8 = 7;
 const TYPE_BOOLEAN: i8 = 1;
+const TYPE_DOUBLE: i8 = 6;
 
 /// One config as described to clients.
 #[derive(Debug, Clone)]
@@ -79,6 +80,7 @@ fn config_type(key: &str) -> i8 {
         "max.message.bytes" | "index.interval.bytes" => TYPE_INT,
         "message.timestamp.type" => TYPE_STRING,
         "cleanup.policy" => TYPE_LIST,
+        "min.cleanable.dirty.ratio" => TYPE_DOUBLE,
         _ => TYPE_LONG,
     }
 }
@@ -129,6 +131,48 @@ fn broker_config_entries(state: &BrokerState) -> Vec<ConfigEntry> {
             TYPE_INT,
         ),
         entry("message.max.bytes", c.log.max_message_bytes.to_string(), TYPE_INT),
+        entry("log.cleaner.enable", c.cleaner.enable.to_string(), TYPE_BOOLEAN),
+        entry("log.cleaner.threads", c.cleaner.threads.to_string(), TYPE_INT),
+        entry(
+            "log.cleaner.io.max.bytes.per.second",
+            format!("{:?}", c.cleaner.io_max_bytes_per_second),
+            TYPE_DOUBLE,
+        ),
+        entry(
+            "log.cleaner.backoff.ms",
+            c.cleaner.backoff.as_millis().to_string(),
+            TYPE_LONG,
+        ),
+        entry(
+            "log.cleaner.dedupe.buffer.size",
+            c.cleaner.dedupe_buffer_bytes.to_string(),
+            TYPE_LONG,
+        ),
+        entry(
+            "log.cleaner.delete.retention.ms",
+            c.log.delete_retention_ms.to_string(),
+            TYPE_LONG,
+        ),
+        entry(
+            "log.cleaner.min.cleanable.ratio",
+            c.log.min_cleanable_dirty_ratio().to_string(),
+            TYPE_DOUBLE,
+        ),
+        entry(
+            "log.cleaner.min.compaction.lag.ms",
+            c.log.min_compaction_lag_ms.to_string(),
+            TYPE_LONG,
+        ),
+        entry(
+            "log.cleaner.max.compaction.lag.ms",
+            c.log.max_compaction_lag_ms.to_string(),
+            TYPE_LONG,
+        ),
+        entry(
+            "log.cleanup.policy",
+            c.log.value_of("cleanup.policy").unwrap_or_default(),
+            TYPE_LIST,
+        ),
         entry(
             "log.dirs",
             c.data_dir.join("log").display().to_string(),

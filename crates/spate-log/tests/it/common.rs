@@ -67,7 +67,7 @@ impl TestBatch {
     }
 }
 
-fn varint(value: i64, out: &mut Vec<u8>) {
+pub fn varint(value: i64, out: &mut Vec<u8>) {
     let mut v = ((value << 1) ^ (value >> 63)) as u64;
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -76,7 +76,7 @@ fn varint(value: i64, out: &mut Vec<u8>) {
     out.push(v as u8);
 }
 
-fn compress(codec: u8, xerial: bool, data: &[u8]) -> Vec<u8> {
+pub fn compress(codec: u8, xerial: bool, data: &[u8]) -> Vec<u8> {
     match codec {
         0 => data.to_vec(),
         GZIP => {

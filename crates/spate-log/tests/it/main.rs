@@ -2,6 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod compaction;
+mod compaction_crash;
 mod idempotence;
 mod recovery;
 mod retention;

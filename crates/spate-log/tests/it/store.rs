@@ -63,7 +63,7 @@ fn invalid_requests_are_rejected() {
         ));
     }
     let err = store
-        .create_topic("t", 1, &overrides(&[("cleanup.policy", "compact")]))
+        .create_topic("t", 1, &overrides(&[("cleanup.policy", "compact,shred")]))
         .unwrap_err();
     assert!(
         matches!(err, Error::InvalidConfig(ref c) if c.key == "cleanup.policy"),
