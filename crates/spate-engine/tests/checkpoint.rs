@@ -338,3 +338,40 @@ fn operator_metrics_are_readable_while_the_job_runs() {
         "nothing is live once the job ended"
     );
 }
+
+#[test]
+fn checkpoints_that_time_out_are_reported_as_failed_and_the_job_goes_on() {
+    // A map that takes 20 ms per record holds every barrier back longer than the 5 ms the
+    // checkpoints may take: each one is abandoned, counted and kept with its reason, and the
+    // job still produces all its output.
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamEnvironment::new();
+    let mut config = CheckpointConfig::new(dir.path(), Duration::from_millis(10));
+    config.timeout = Duration::from_millis(5);
+    env.enable_checkpointing(config);
+    let out = env
+        .from_sequence(0, 30)
+        .map(|v: u64| {
+            std::thread::sleep(Duration::from_millis(20));
+            v
+        })
+        .collect();
+    let handle = env.job_handle();
+    env.execute().unwrap();
+    assert_eq!(out.values().len(), 30);
+    let progress = handle.progress();
+    assert!(progress.checkpoints_failed > 0, "{progress:?}");
+    assert_eq!(
+        progress.failed_checkpoints.len() as u64,
+        progress
+            .checkpoints_failed
+            .min(spate_engine::FAILED_CHECKPOINTS_KEPT as u64)
+    );
+    let f = &progress.failed_checkpoints[0];
+    assert!(f.reason.contains("timed out"), "{f:?}");
+    assert!(f.failed_at >= f.triggered_at);
+    assert_eq!(
+        progress.pending_checkpoint, None,
+        "nothing in flight after the job"
+    );
+}

@@ -192,6 +192,7 @@ export function mount(root, jid) {
       checkpointStats,
       stat('completed', int(cps.counts.completed)),
       stat('failed', int(cps.counts.failed)),
+      stat('in progress', int(cps.counts.in_progress)),
       stat('restored from', cps.latest.restored ? `#${cps.latest.restored.id}` : '—'),
       stat('duration min / avg / max', sm.end_to_end_duration.avg == null ? '—' : `${duration(sm.end_to_end_duration.min)} / ${duration(sm.end_to_end_duration.avg)} / ${duration(sm.end_to_end_duration.max)}`),
       stat('size avg', bytes(sm.state_size.avg)),
@@ -204,17 +205,17 @@ export function mount(root, jid) {
     fill(
       checkpointTable,
       table(
-        ['ID', 'Type', 'Status', 'Completed (UTC)', 'Duration', 'Size', 'Location'],
+        ['ID', 'Type', 'Status', 'Ended (UTC)', 'Duration', 'Size', 'Location or failure'],
         cps.history.slice(0, 15).map((c) => [
           '#' + c.id,
           c.is_savepoint ? 'savepoint' : 'checkpoint',
           badge(c.status),
-          utc(c.latest_ack_timestamp),
+          utc(c.status === 'FAILED' ? c.failure_timestamp : c.latest_ack_timestamp),
           c.end_to_end_duration == null ? '—' : duration(c.end_to_end_duration),
-          bytes(c.state_size),
-          h('code.muted.path', c.external_path ?? '—'),
+          c.status === 'FAILED' ? '—' : bytes(c.state_size),
+          c.status === 'FAILED' ? h('span.error', c.failure_message) : h('code.muted.path', c.external_path ?? '—'),
         ]),
-        { numeric: [0, 4, 5], empty: 'No completed checkpoint yet.' },
+        { numeric: [0, 4, 5], empty: 'No checkpoint yet.' },
       ),
     );
 

@@ -64,6 +64,8 @@ pub struct CheckpointEntry {
     pub size: Option<u64>,
     /// Its directory.
     pub path: Option<PathBuf>,
+    /// Why it failed (`completed_at` is then when it was abandoned); `None` when it completed.
+    pub failure: Option<String>,
 }
 
 /// A job's live figures.
@@ -101,7 +103,27 @@ impl LiveView {
                 duration: progress.last_checkpoint_duration,
                 size: path.as_deref().map(dir_size),
                 path,
+                failure: None,
             });
+        }
+        let mut failed = false;
+        for f in &progress.failed_checkpoints {
+            if self.checkpoints.iter().all(|c| c.id != f.id) {
+                self.push_checkpoint(CheckpointEntry {
+                    id: f.id,
+                    is_savepoint: false,
+                    completed_at: epoch_millis(f.failed_at),
+                    duration: f.failed_at.duration_since(f.triggered_at).ok(),
+                    size: None,
+                    path: None,
+                    failure: Some(f.reason.clone()),
+                });
+                failed = true;
+            }
+        }
+        if failed {
+            // A failure may be seen after a later checkpoint completed: keep the history by id.
+            self.checkpoints.make_contiguous().sort_by_key(|c| c.id);
         }
         self.progress = progress;
         self.previous = Some((now, operators));
@@ -131,6 +153,7 @@ impl LiveView {
             duration: None,
             size,
             path: Some(path.to_path_buf()),
+            failure: None,
         });
     }
 

@@ -290,10 +290,16 @@ impl Session {
                 self.options.checkpoint_dir.clone().unwrap_or_else(|| {
                     std::env::temp_dir().join(format!("spate-sql-{}", std::process::id()))
                 });
-            env.enable_checkpointing(CheckpointConfig::new(
-                base.join(format!("job-{}", self.jobs_run)),
-                interval,
-            ));
+            let mut config = CheckpointConfig::new(base.join(format!("job-{}", self.jobs_run)), interval);
+            if let Some(timeout) = self
+                .config
+                .get("execution.checkpointing.timeout")
+                .and_then(|v| parse_duration(v))
+                .filter(|d| !d.is_zero())
+            {
+                config.timeout = timeout;
+            }
+            env.enable_checkpointing(config);
         }
         Ok(env)
     }
@@ -365,7 +371,9 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
                 "only UTC is supported yet (TIMESTAMP_LTZ values are computed and shown in UTC)",
             ));
         }
-        "execution.checkpointing.interval" | "table.exec.source.idle-timeout" => {
+        "execution.checkpointing.interval"
+        | "execution.checkpointing.timeout"
+        | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }
         k if crate::restart_options::is_restart_key(k) => crate::restart_options::check_setting(k, v)?,

@@ -137,12 +137,35 @@ pub struct JobProgress {
     pub restarts: u32,
     /// The checkpoint or savepoint the job (last) restored from.
     pub restored_from: Option<u64>,
+    /// The checkpoint in flight: its id and when it was triggered.
+    pub pending_checkpoint: Option<(u64, SystemTime)>,
+    /// Checkpoints that failed (abandoned: timed out, a task's snapshot or a file write
+    /// failed) over the job's life.
+    pub checkpoints_failed: u64,
+    /// The latest failed checkpoints, oldest first (the last [`FAILED_CHECKPOINTS_KEPT`]).
+    pub failed_checkpoints: Vec<CheckpointFailure>,
     /// Flink's name of the job's restart strategy (`none`, `fixed-delay`, ...).
     pub restart_strategy: &'static str,
     /// Failed attempts with the restart strategy's decisions, oldest first (the last
     /// [`super::restart::FAILURES_KEPT`]).
     pub failures: Vec<super::FailureRecord>,
 }
+
+/// A checkpoint that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointFailure {
+    /// Its id.
+    pub id: u64,
+    /// When it was triggered.
+    pub triggered_at: SystemTime,
+    /// When it was abandoned.
+    pub failed_at: SystemTime,
+    /// Why.
+    pub reason: String,
+}
+
+/// Failed checkpoints kept in [`JobProgress::failed_checkpoints`].
+pub const FAILED_CHECKPOINTS_KEPT: usize = 16;
 
 pub(crate) type ProgressProbe = Box<dyn Fn() -> (u64, u64, i64) + Send>;
 
@@ -362,6 +385,7 @@ impl Coordinator {
             .coordinator
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
+        self.handle.update(|pr| pr.pending_checkpoint = None);
         let reason = "the job ended before the savepoint completed";
         if let Some(p) = self.pending.take()
             && let Some((_, _, reply)) = p.savepoint
@@ -493,6 +517,8 @@ impl Coordinator {
         if let Some((_, true, _)) = &savepoint {
             self.shared.stop_at.store(id, Ordering::Release);
         }
+        self.handle
+            .update(|pr| pr.pending_checkpoint = Some((id, SystemTime::now())));
         self.pending = Some(Pending {
             barrier,
             dir,
@@ -518,6 +544,20 @@ impl Coordinator {
     fn abandon(&mut self, reason: &str) {
         if let Some(p) = self.pending.take() {
             tracing::warn!(checkpoint = p.barrier.id, reason, "checkpoint abandoned");
+            let now = SystemTime::now();
+            self.handle.update(|pr| {
+                pr.pending_checkpoint = None;
+                pr.checkpoints_failed += 1;
+                if pr.failed_checkpoints.len() == FAILED_CHECKPOINTS_KEPT {
+                    pr.failed_checkpoints.remove(0);
+                }
+                pr.failed_checkpoints.push(CheckpointFailure {
+                    id: p.barrier.id,
+                    triggered_at: now.checked_sub(p.started.elapsed()).unwrap_or(now),
+                    failed_at: now,
+                    reason: reason.to_string(),
+                });
+            });
             let _ = std::fs::remove_dir_all(&p.dir);
             if let Some((_, _, reply)) = p.savepoint {
                 let _ = reply.send(Err(EngineError::Checkpoint(format!(
@@ -555,6 +595,7 @@ impl Coordinator {
             return;
         }
         let duration = p.started.elapsed();
+        self.handle.update(|pr| pr.pending_checkpoint = None);
         let commits = p.savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
         let mut reply_result = Ok(p.dir.clone());
         if let Some((target, true, _)) = &p.savepoint

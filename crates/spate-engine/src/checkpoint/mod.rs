@@ -43,7 +43,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::record::Barrier;
-pub use coordinator::{JobHandle, JobProgress};
+pub use coordinator::{CheckpointFailure, FAILED_CHECKPOINTS_KEPT, JobHandle, JobProgress};
 pub use restart::{FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;
 

@@ -221,31 +221,43 @@ pub(super) async fn detail(State(app): State<Arc<AppState>>, id: IdPath) -> ApiR
 
 fn checkpoint_json(c: &CheckpointEntry) -> Value {
     let duration = c.duration.map(|d| d.as_millis() as i64);
-    json!({
-        "id": c.id,
-        "status": "COMPLETED",
-        "is_savepoint": c.is_savepoint,
-        "trigger_timestamp": c.completed_at - duration.unwrap_or(0),
-        "latest_ack_timestamp": c.completed_at,
-        "end_to_end_duration": duration,
-        "state_size": c.size,
-        "checkpointed_size": c.size,
-        "external_path": c.path.as_ref().map(|p| p.display().to_string()),
-    })
+    let trigger = c.completed_at - duration.unwrap_or(0);
+    match &c.failure {
+        None => json!({
+            "id": c.id,
+            "status": "COMPLETED",
+            "is_savepoint": c.is_savepoint,
+            "trigger_timestamp": trigger,
+            "latest_ack_timestamp": c.completed_at,
+            "end_to_end_duration": duration,
+            "state_size": c.size,
+            "checkpointed_size": c.size,
+            "external_path": c.path.as_ref().map(|p| p.display().to_string()),
+        }),
+        Some(reason) => json!({
+            "id": c.id,
+            "status": "FAILED",
+            "is_savepoint": c.is_savepoint,
+            "trigger_timestamp": trigger,
+            "failure_timestamp": c.completed_at,
+            "end_to_end_duration": duration,
+            "failure_message": reason,
+        }),
+    }
 }
 
 pub(super) async fn checkpoints(State(app): State<Arc<AppState>>, id: IdPath) -> ApiResult {
     let s = app.manager.get(&path_arg(id)?)?.snapshot();
     let history: Vec<Value> = s.checkpoints.iter().rev().map(checkpoint_json).collect();
-    let latest_completed = s.checkpoints.iter().rev().find(|c| !c.is_savepoint);
-    let latest_savepoint = s.checkpoints.iter().rev().find(|c| c.is_savepoint);
-    let durations: Vec<i64> = s
-        .checkpoints
+    let completed: Vec<&CheckpointEntry> = s.checkpoints.iter().filter(|c| c.failure.is_none()).collect();
+    let latest_completed = completed.iter().rev().find(|c| !c.is_savepoint);
+    let latest_savepoint = completed.iter().rev().find(|c| c.is_savepoint);
+    let latest_failed = s.checkpoints.iter().rev().find(|c| c.failure.is_some());
+    let durations: Vec<i64> = completed
         .iter()
         .filter_map(|c| c.duration.map(|d| d.as_millis() as i64))
         .collect();
-    let sizes: Vec<i64> = s
-        .checkpoints
+    let sizes: Vec<i64> = completed
         .iter()
         .filter_map(|c| c.size.map(|n| n as i64))
         .collect();
@@ -256,21 +268,22 @@ pub(super) async fn checkpoints(State(app): State<Arc<AppState>>, id: IdPath) ->
             "avg": if v.is_empty() { None } else { Some(v.iter().sum::<i64>() / v.len() as i64) },
         })
     };
+    let in_progress = u64::from(s.dataflow_running && s.progress.pending_checkpoint.is_some());
     reply(
         StatusCode::OK,
         json!({
             "counts": {
                 "restored": s.progress.restored_from.map_or(0, |_| 1),
-                "total": s.checkpoints.len(),
-                "in_progress": 0,
-                "completed": s.checkpoints.len(),
-                "failed": 0,
+                "total": completed.len() as u64 + s.progress.checkpoints_failed + in_progress,
+                "in_progress": in_progress,
+                "completed": completed.len(),
+                "failed": s.progress.checkpoints_failed,
             },
             "summary": { "end_to_end_duration": stats(&durations), "state_size": stats(&sizes) },
             "latest": {
-                "completed": latest_completed.map(checkpoint_json),
-                "savepoint": latest_savepoint.map(checkpoint_json),
-                "failed": null,
+                "completed": latest_completed.map(|c| checkpoint_json(c)),
+                "savepoint": latest_savepoint.map(|c| checkpoint_json(c)),
+                "failed": latest_failed.map(checkpoint_json),
                 "restored": s.progress.restored_from.map(|id| json!({ "id": id })),
             },
             "history": history,

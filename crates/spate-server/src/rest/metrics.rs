@@ -209,9 +209,25 @@ fn jobs(app: &AppState, m: &mut Families) {
             "gauge",
             "Completed checkpoints and savepoints the server has seen.",
             &job,
-            s.checkpoints.len() as f64,
+            s.checkpoints.iter().filter(|c| c.failure.is_none()).count() as f64,
         );
-        if let Some(c) = s.checkpoints.last() {
+        m.add(
+            "flink_jobmanager_job_numberOfFailedCheckpoints",
+            "gauge",
+            "Checkpoints that failed (timed out, or a snapshot or write failed).",
+            &job,
+            s.progress.checkpoints_failed as f64,
+        );
+        m.add(
+            "flink_jobmanager_job_numberOfInProgressCheckpoints",
+            "gauge",
+            "Checkpoints in flight (0 or 1).",
+            &job,
+            f64::from(u8::from(
+                s.dataflow_running && s.progress.pending_checkpoint.is_some(),
+            )),
+        );
+        if let Some(c) = s.checkpoints.iter().rev().find(|c| c.failure.is_none()) {
             if let Some(d) = c.duration {
                 m.add(
                     "flink_jobmanager_job_lastCheckpointDuration",
