@@ -10,7 +10,7 @@ use spate_log::LogConfig;
 
 use crate::listeners::ListenerConfig;
 use crate::sasl::mechanism::SaslMechanism;
-use crate::server_properties::Setting;
+use crate::setting::Setting;
 
 /// Settings of one broker.
 #[derive(Debug, Clone)]

@@ -15,30 +15,9 @@ use std::time::Duration;
 
 use crate::listeners::{self, ListenerConfig};
 use crate::sasl::mechanism::SaslMechanism;
+use crate::setting::Setting;
 use crate::tls::settings::KeyKind;
 use crate::{BrokerConfig, Error, Result, tls};
-
-/// One `key=value` and where it came from (`server.properties line 12`, `--set`), for errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
-    /// Kafka broker property name.
-    pub key: String,
-    /// Its value as written (blanks around it are ignored, as Kafka does).
-    pub value: String,
-    /// Where it was written, as error messages should name it.
-    pub origin: String,
-}
-
-impl Setting {
-    /// A setting from `origin`.
-    pub fn new(key: impl Into<String>, value: impl Into<String>, origin: impl Into<String>) -> Setting {
-        Setting {
-            key: key.into(),
-            value: value.into(),
-            origin: origin.into(),
-        }
-    }
-}
 
 /// Keys that were accepted but not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -265,12 +244,7 @@ impl BrokerConfig {
 }
 
 fn property_error(setting: &Setting, reason: String) -> Error {
-    Error::Property {
-        key: setting.key.trim().to_string(),
-        value: setting.value.clone(),
-        origin: setting.origin.clone(),
-        reason,
-    }
+    setting.error(reason)
 }
 
 /// The first of `keys` present, converted to milliseconds.

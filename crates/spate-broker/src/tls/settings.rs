@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::server_properties::Setting;
+use crate::setting::Setting;
 use crate::{Error, Result};
 
 /// Keys that configure a TLS listener.
@@ -275,12 +275,7 @@ pub(crate) fn for_listener(ssl: &BTreeMap<String, Setting>, listener: &str) -> R
 }
 
 pub(crate) fn property_error(setting: &Setting, reason: String) -> Error {
-    Error::Property {
-        key: setting.key.trim().to_string(),
-        value: setting.value.clone(),
-        origin: setting.origin.clone(),
-        reason,
-    }
+    setting.error(reason)
 }
 
 #[cfg(test)]
