@@ -54,7 +54,8 @@ if [ -z "$RDK_OUT" ] || [ ! -f "$RDK_OUT/src/librdkafka.a" ]; then
 fi
 if [ ! -x "$PERF" ] || [ "$RDK_OUT/src/librdkafka.a" -nt "$PERF" ]; then
     log "building rdkafka_performance from $RDK_OUT"
-    LIBS=(-lm -lz -ldl -lpthread -lrt)
+    # The workspace builds librdkafka with the system OpenSSL (rdkafka's `ssl` feature).
+    LIBS=(-lssl -lcrypto -lm -lz -ldl -lpthread -lrt)
     # With the zstd feature librdkafka links the zstd that zstd-sys builds.
     ZSTD_LIB="$(ls -t "$ROOT"/target/{release,debug}/build/zstd-sys-*/out/libzstd.a 2>/dev/null | head -n1 || true)"
     if [ -n "$ZSTD_LIB" ]; then LIBS=("$ZSTD_LIB" "${LIBS[@]}"); fi

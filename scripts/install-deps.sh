@@ -107,7 +107,9 @@ install_cargo_fuzz() {
     cargo install --locked --quiet "cargo-fuzz@$CARGO_FUZZ_VERSION"
 }
 
-install_apt_packages kcat chromium
+# libssl-dev and pkg-config: rdkafka's `ssl` feature links the system OpenSSL; openssl: the TLS
+# compat check (tests/compat/compat_tls.py) makes its certificates with the CLI.
+install_apt_packages kcat chromium libssl-dev pkg-config openssl
 install_python_clients
 install_cargo_machete
 install_cargo_fuzz

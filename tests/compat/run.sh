@@ -13,12 +13,14 @@
 # Log compaction (compat_compaction.py): a compacted topic created and described with
 # confluent-kafka, keyless records refused, kafka-python reading the latest value per key at its
 # acknowledged offset once the background cleaner has run.
-# Last, SASL (check_sasl): a broker with a SASL_PLAINTEXT listener, SCRAM and PLAIN logins from
-# both Python clients, users created over the wire, wrong passwords refused.
+# Then SASL (check_sasl): a broker with a SASL_PLAINTEXT listener, SCRAM and PLAIN logins from
+# both Python clients, users created over the wire, wrong passwords refused. Last, TLS
+# (check_tls): SSL with client certificates and SASL_SSL with SCRAM-SHA-512 from kcat and both
+# Python clients (certificates made with the openssl CLI).
 # Prints one PASS/FAIL line per check and ends with `N passed, M failed`; exits non-zero on any
 # failure. The broker is always killed on exit.
 #
-# Needs: target/debug/spate (or $SPATE_BIN), kcat, and the Python clients installed by
+# Needs: target/debug/spate (or $SPATE_BIN), kcat, openssl, and the Python clients installed by
 # scripts/install-deps.sh in .tools/venv (or $COMPAT_PYTHON).
 set -uo pipefail
 
@@ -262,6 +264,56 @@ check_sasl() {
     timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_acls.py" "$sasl_addr" admin adm1n-secret
 }
 
+# TLS (issue 12): a fresh broker with SSL (client certificates required) and SASL_SSL
+# listeners, certificates made by compat_tls.py with the openssl CLI; confluent-kafka,
+# kafka-python and kcat over SSL with a client certificate whose subject an ACL names, both
+# Python clients over SASL_SSL with SCRAM-SHA-512, and clients that must be refused.
+check_tls() {
+    if [ -n "$BROKER_PID" ]; then
+        kill -TERM "$BROKER_PID"
+        wait "$BROKER_PID" 2>/dev/null
+        BROKER_PID=""
+    fi
+    DATA_DIR="$WORK/tls-data"
+    local certs="$WORK/tls-certs"
+    "$PYTHON" "$HERE/compat_tls.py" certs "$certs" || return 1
+    echo "adm1n-secret" | "$SPATE_BIN" users add admin --mechanism SCRAM-SHA-512 --password-stdin \
+        --data-dir "$DATA_DIR" || return 1
+    [ -f "$WORK/broker.log" ] && mv "$WORK/broker.log" "$WORK/broker-sasl.log"
+    start_broker broker --listener PLAINTEXT://127.0.0.1:0 --listener SSL://127.0.0.1:0 \
+        --listener SASL_SSL://127.0.0.1:0 --set super.users=User:admin \
+        --set ssl.keystore.type=PEM --set "ssl.keystore.location=$certs/broker.pem" \
+        --set "ssl.truststore.location=$certs/ca.pem" \
+        --set listener.name.ssl.ssl.client.auth=required || return 1
+    local ssl_addr sasl_ssl_addr
+    ssl_addr="$(sed -n 's/.* SSL=SSL:\/\/\([^ )]*\).*/\1/p' "$WORK/broker.out")"
+    sasl_ssl_addr="$(sed -n 's/.* SASL_SSL=SASL_SSL:\/\/\([^ )]*\).*/\1/p' "$WORK/broker.out")"
+    [ -n "$ssl_addr" ] && [ -n "$sasl_ssl_addr" ] ||
+        { echo "no SSL/SASL_SSL listener in: $(cat "$WORK/broker.out")"; return 1; }
+    timeout "$CHECK_TIMEOUT_S" "$PYTHON" "$HERE/compat_tls.py" check "$certs" "$ssl_addr" "$sasl_ssl_addr" \
+        admin adm1n-secret || return 1
+    # Spate's CLI over SASL_SSL: `topics create` through its own TLS+SCRAM client, produce and
+    # consume through librdkafka, both from one client properties file.
+    cat >"$WORK/tls-admin.properties" <<END
+security.protocol=SASL_SSL
+ssl.ca.location=$certs/ca.pem
+sasl.mechanism=SCRAM-SHA-512
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="adm1n-secret";
+END
+    local cli=(--bootstrap "$sasl_ssl_addr" --command-config "$WORK/tls-admin.properties")
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" topics create compat-tls-cli --partitions 1 "${cli[@]}" || return 1
+    seq 1 20 | sed 's/^/tls line /' >"$WORK/tls-cli.in"
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" produce compat-tls-cli "${cli[@]}" <"$WORK/tls-cli.in" || return 1
+    timeout "$CLIENT_TIMEOUT_S" "$SPATE_BIN" consume compat-tls-cli --from-beginning --max 20 "${cli[@]}" \
+        >"$WORK/tls-cli.read" || return 1
+    [ "$(grep -o 'tls line [0-9]*' "$WORK/tls-cli.read")" = "$(cat "$WORK/tls-cli.in")" ] ||
+        { echo "spate consume over SASL_SSL read: $(head -3 "$WORK/tls-cli.read")"; return 1; }
+    echo "spate CLI: topics create, produce and consume over SASL_SSL with SCRAM-SHA-512"
+    # The refused handshakes were logged, and the broker is still up.
+    grep -c "TLS handshake failed" "$WORK/broker.log" | sed 's/^/TLS handshakes refused and logged: /'
+    kill -0 "$BROKER_PID"
+}
+
 summary() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
@@ -303,5 +355,6 @@ run_check out-of-range "$PYTHON" "$HERE/compat_out_of_range.py" "$BROKER_ADDR"
 run_check compaction "$PYTHON" "$HERE/compat_compaction.py" "$BROKER_ADDR"
 run_check restart check_restart
 run_check sasl check_sasl
+run_check tls check_tls
 
 summary

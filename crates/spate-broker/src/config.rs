@@ -1,6 +1,7 @@
 //! [`BrokerConfig`]: every setting of one broker, with Kafka's defaults. Kafka's property names
 //! map onto it in `server_properties`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use spate_log::LogConfig;
 
 use crate::listeners::ListenerConfig;
 use crate::sasl::mechanism::SaslMechanism;
+use crate::setting::Setting;
 
 /// Settings of one broker.
 #[derive(Debug, Clone)]
@@ -75,6 +77,10 @@ pub struct BrokerConfig {
     /// it names Kafka's authorizer, `Some(false)` when it is set empty, `None` = on exactly when
     /// some listener authenticates its clients (SASL or TLS); see [`Self::authorizer_enabled`].
     pub authorizer: Option<bool>,
+    /// TLS settings of SSL and SASL_SSL listeners as Kafka's properties write them, keyed
+    /// `ssl.X` (every TLS listener) or `listener.name.<lower-case name>.ssl.X` (one listener;
+    /// wins over `ssl.X`); read when the broker starts (see [`crate::tls`]).
+    pub ssl: BTreeMap<String, Setting>,
 }
 
 impl BrokerConfig {
@@ -107,6 +113,7 @@ impl BrokerConfig {
             super_users: Vec::new(),
             allow_everyone_if_no_acl_found: None,
             authorizer: None,
+            ssl: BTreeMap::new(),
         }
     }
 

@@ -18,9 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
-use tokio::net::TcpStream;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -32,6 +30,7 @@ use crate::reply::Dispatched;
 use crate::sasl::authenticator::{Authenticator, SaslSettings, Step};
 use crate::session::Session;
 use crate::state::BrokerState;
+use crate::transport::Transport;
 
 const MAX_IN_FLIGHT: usize = 64;
 /// How much the receive buffer grows per read while a large frame arrives.
@@ -56,19 +55,24 @@ impl Activity {
     }
 }
 
-pub(crate) async fn serve(
-    socket: TcpStream,
+/// Serves one connection over `stream` (a TCP socket, or a TLS stream after its handshake)
+/// until the client leaves, the broker stops or the connection breaks a limit. `principal` is
+/// who the client is before any SASL exchange: `User:ANONYMOUS`, or `User:<subject>` of a TLS
+/// client certificate.
+pub(crate) async fn serve<S: Transport>(
+    stream: S,
+    peer: std::net::SocketAddr,
+    principal: &str,
     listener: Arc<BoundListener>,
     state: Arc<BrokerState>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let peer = socket.peer_addr()?;
     // SASL listeners: only the exchange until it succeeds, and small frames until then.
     let mut authenticator = listener.protocol.uses_sasl().then(Authenticator::new);
     let mut session = Session {
         peer,
         caller: Caller {
-            principal: crate::session::ANONYMOUS.into(),
+            principal: principal.into(),
             host: peer.ip().to_string().into(),
         },
         listener,
@@ -78,7 +82,7 @@ pub(crate) async fn serve(
         start: Instant::now(),
         last_ms: AtomicU64::new(0),
     });
-    let (mut rd, wr) = socket.into_split();
+    let (mut rd, wr) = stream.into_halves();
     let (tx, rx) = mpsc::channel::<PendingReply>(MAX_IN_FLIGHT);
     let mut writer = tokio::spawn(write_replies(wr, rx, activity.clone()));
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
@@ -194,7 +198,7 @@ pub(crate) async fn serve(
 /// Cancel-safe (it runs inside `select!`): bytes read stay in `buf`, and a dropped reservation
 /// is taken again on the next call.
 async fn read_frame(
-    rd: &mut OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     buf: &mut BytesMut,
     max: usize,
     state: &BrokerState,
@@ -234,7 +238,7 @@ async fn read_frame(
 /// One read into `buf`; `false` at end of stream. Between frames the idle timeout (in the
 /// caller) applies; within a frame a read that brings nothing for `request_stall_timeout` fails.
 async fn read_more(
-    rd: &mut OwnedReadHalf,
+    rd: &mut (impl AsyncRead + Unpin),
     buf: &mut BytesMut,
     state: &BrokerState,
     activity: &Activity,
@@ -272,7 +276,7 @@ fn sasl_settings(state: &BrokerState) -> SaslSettings<'_> {
 }
 
 async fn write_replies(
-    wr: OwnedWriteHalf,
+    wr: impl AsyncWrite + Unpin,
     mut rx: mpsc::Receiver<PendingReply>,
     activity: Arc<Activity>,
 ) -> std::io::Result<()> {

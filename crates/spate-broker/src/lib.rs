@@ -11,6 +11,8 @@
 //! - [`BrokerConfig`]: listen address, data directory, topic defaults.
 //! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
 //!   engine's Kafka source reads partition logs through it, without a socket).
+//! - [`tls`]: SSL and SASL_SSL listeners (rustls), the certificate-subject principal, and the
+//!   client TLS settings of Spate's raw-protocol client.
 //! - [`acl`]: Kafka's ACL model, matching rules and ACL file format; the authorizer that every
 //!   request passes when it is on ([`BrokerConfig::authorizer_enabled`]).
 //!
@@ -67,9 +69,12 @@ mod sasl;
 mod server;
 mod server_properties;
 mod session;
+mod setting;
 mod state;
 mod state_file;
 mod syncer;
+pub mod tls;
+mod transport;
 mod txn;
 
 pub use config::BrokerConfig;
@@ -78,4 +83,5 @@ pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
 pub use sasl::{SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
-pub use server_properties::{NotApplied, Setting};
+pub use server_properties::NotApplied;
+pub use setting::Setting;

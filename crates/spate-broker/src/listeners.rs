@@ -3,12 +3,14 @@
 //! (`advertised.listeners`).
 //!
 //! Contracts: listener names and ports are unique; a name without a protocol mapping is an
-//! error; TLS protocols (SSL, SASL_SSL) parse but are rejected with a clear message, since this
-//! broker does not speak TLS yet.
+//! error. TLS listeners (SSL, SASL_SSL) take their certificates from the `ssl.*` properties
+//! (see `tls::settings`).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::tls::acceptor::TlsListener;
 
 /// How a listener's connections are secured (Kafka's `SecurityProtocol`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,9 +19,9 @@ pub enum SecurityProtocol {
     Plaintext,
     /// SASL authentication (PLAIN, SCRAM) without encryption.
     SaslPlaintext,
-    /// TLS (not supported yet; rejected when a listener uses it).
+    /// TLS; with `ssl.client.auth`, clients are who their certificate's subject says.
     Ssl,
-    /// SASL over TLS (not supported yet; rejected when a listener uses it).
+    /// SASL authentication over TLS.
     SaslSsl,
 }
 
@@ -37,6 +39,11 @@ impl SecurityProtocol {
     /// Whether clients must authenticate with SASL before anything but ApiVersions.
     pub fn uses_sasl(self) -> bool {
         matches!(self, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl)
+    }
+
+    /// Whether connections start with a TLS handshake.
+    pub fn uses_tls(self) -> bool {
+        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
     }
 }
 
@@ -126,10 +133,16 @@ pub(crate) struct BoundListener {
     /// Host and port in Metadata and FindCoordinator replies to this listener's clients.
     pub(crate) advertised_host: String,
     pub(crate) advertised_port: u16,
+    /// The TLS side of SSL and SASL_SSL listeners.
+    pub(crate) tls: Option<TlsListener>,
 }
 
 impl BoundListener {
-    pub(crate) fn new(config: &ListenerConfig, local_addr: std::net::SocketAddr) -> BoundListener {
+    pub(crate) fn new(
+        config: &ListenerConfig,
+        local_addr: std::net::SocketAddr,
+        tls: Option<TlsListener>,
+    ) -> BoundListener {
         let (host, port) = config.advertised.clone().unwrap_or_default();
         let advertised_host = if host.is_empty() {
             default_advertised_host(local_addr)
@@ -143,6 +156,7 @@ impl BoundListener {
             local_addr,
             advertised_host,
             advertised_port,
+            tls,
         }
     }
 
@@ -250,20 +264,12 @@ pub(crate) fn default_protocol(name: &str) -> Option<SecurityProtocol> {
     name.parse().ok()
 }
 
-/// Checks a whole set of listeners: at least one, unique names and non-zero ports, and no
-/// TLS (not supported yet).
+/// Checks a whole set of listeners: at least one, unique names and non-zero ports.
 pub(crate) fn validate(listeners: &[ListenerConfig]) -> Result<(), String> {
     if listeners.is_empty() {
         return Err("at least one listener is needed".to_string());
     }
     for (i, l) in listeners.iter().enumerate() {
-        if matches!(l.protocol, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl) {
-            return Err(format!(
-                "listener {} uses {}: TLS is not supported yet (use PLAINTEXT or SASL_PLAINTEXT)",
-                l.endpoint(),
-                l.protocol
-            ));
-        }
         for other in &listeners[..i] {
             if other.name == l.name {
                 return Err(format!("listener name {} appears twice", l.name));
@@ -336,11 +342,10 @@ mod tests {
     }
 
     #[test]
-    fn validation_rejects_tls_duplicates_and_nothing() {
+    fn validation_rejects_duplicates_and_nothing() {
         let ok = ListenerConfig::parse_flag("A=PLAINTEXT://h:1").unwrap();
         let tls = ListenerConfig::parse_flag("B=SASL_SSL://h:2").unwrap();
-        let err = validate(&[ok.clone(), tls]).unwrap_err();
-        assert!(err.contains("TLS is not supported"), "{err}");
+        validate(&[ok.clone(), tls]).unwrap();
         let same_port = ListenerConfig::parse_flag("C=PLAINTEXT://h:1").unwrap();
         assert!(
             validate(&[ok.clone(), same_port])

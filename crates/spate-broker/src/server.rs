@@ -13,7 +13,8 @@ use tokio::task::JoinSet;
 use crate::clock::now_ms;
 use crate::listeners::{self, BoundListener};
 use crate::state::BrokerState;
-use crate::{BrokerConfig, Error, Result, connection, file_limits};
+use crate::tls::acceptor::TlsListener;
+use crate::{BrokerConfig, Error, Result, connection, file_limits, tls};
 
 /// A connection accepted on one of the listeners.
 type Accepted = (TcpStream, SocketAddr, Arc<BoundListener>);
@@ -30,6 +31,13 @@ impl Broker {
         let mut bound = Vec::new();
         let mut sockets = Vec::new();
         for l in &config.listeners {
+            // Certificates are read before anything binds: a bad file stops the start.
+            let tls = if l.protocol.uses_tls() {
+                let settings = tls::settings::for_listener(&config.ssl, &l.name)?;
+                Some(TlsListener::build(&settings, config.request_stall_timeout)?)
+            } else {
+                None
+            };
             let host = if l.host.is_empty() {
                 "0.0.0.0"
             } else {
@@ -41,7 +49,7 @@ impl Broker {
             };
             let socket = TcpListener::bind((host, l.port)).await.map_err(bind_err)?;
             let local_addr = socket.local_addr().map_err(bind_err)?;
-            bound.push(Arc::new(BoundListener::new(l, local_addr)));
+            bound.push(Arc::new(BoundListener::new(l, local_addr, tls)));
             sockets.push(socket);
         }
         // Before recovery opens every segment.
@@ -168,6 +176,37 @@ async fn accept(socket: TcpListener, listener: Arc<BoundListener>, to: mpsc::Sen
     }
 }
 
+/// One accepted connection: the TLS handshake on TLS listeners (a failed one is logged and
+/// closes only this connection), then the Kafka protocol.
+async fn serve_connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    listener: Arc<BoundListener>,
+    state: Arc<BrokerState>,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let Some(tls) = &listener.tls else {
+        return connection::serve(socket, peer, crate::session::ANONYMOUS, listener, state, stop).await;
+    };
+    match tls.accept(socket).await {
+        Ok((stream, subject)) => {
+            let principal = match subject {
+                Some(subject) => {
+                    let principal = format!("User:{subject}");
+                    tracing::info!(%peer, listener = %listener.name, %principal, "TLS client certificate accepted");
+                    principal
+                }
+                None => crate::session::ANONYMOUS.to_string(),
+            };
+            connection::serve(stream, peer, &principal, listener, state, stop).await
+        }
+        Err(e) => {
+            tracing::warn!(%peer, listener = %listener.name, "TLS handshake failed, closing: {e}");
+            Ok(())
+        }
+    }
+}
+
 async fn serve(
     mut accepted: mpsc::Receiver<Accepted>,
     mut acceptors: JoinSet<()>,
@@ -209,7 +248,7 @@ async fn serve(
                     let state = state.clone();
                     let stop = stop.clone();
                     connections.spawn(async move {
-                        if let Err(e) = connection::serve(socket, listener, state, stop).await {
+                        if let Err(e) = serve_connection(socket, peer, listener, state, stop).await {
                             tracing::debug!(%peer, "connection closed: {e}");
                         }
                         peer.ip()

@@ -15,29 +15,9 @@ use std::time::Duration;
 
 use crate::listeners::{self, ListenerConfig};
 use crate::sasl::mechanism::SaslMechanism;
-use crate::{BrokerConfig, Error, Result};
-
-/// One `key=value` and where it came from (`server.properties line 12`, `--set`), for errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Setting {
-    /// Kafka broker property name.
-    pub key: String,
-    /// Its value as written (blanks around it are ignored, as Kafka does).
-    pub value: String,
-    /// Where it was written, as error messages should name it.
-    pub origin: String,
-}
-
-impl Setting {
-    /// A setting from `origin`.
-    pub fn new(key: impl Into<String>, value: impl Into<String>, origin: impl Into<String>) -> Setting {
-        Setting {
-            key: key.into(),
-            value: value.into(),
-            origin: origin.into(),
-        }
-    }
-}
+use crate::setting::Setting;
+use crate::tls::settings::KeyKind;
+use crate::{BrokerConfig, Error, Result, tls};
 
 /// Keys that were accepted but not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -232,6 +212,23 @@ impl BrokerConfig {
                     next.cleaner.dedupe_buffer_bytes = int(value, 1 << 20, i64::MAX).map_err(bad)? as usize
                 }
                 k if LISTENER_KEYS.contains(&k) => {} // together below
+                k if tls::settings::split_key(k).is_some() => {
+                    let Some((listener, ssl_key)) = tls::settings::split_key(k) else {
+                        continue;
+                    };
+                    match tls::settings::kind(ssl_key) {
+                        KeyKind::Applied => {
+                            tls::settings::check(ssl_key, setting)?;
+                            let key = match listener {
+                                Some(name) => format!("listener.name.{name}.{ssl_key}"),
+                                None => ssl_key.to_string(),
+                            };
+                            next.ssl.insert(key, setting.clone());
+                        }
+                        KeyKind::NoEffect => not_applied.no_effect.push(k.to_string()),
+                        KeyKind::Unknown => not_applied.unknown.push(k.to_string()),
+                    }
+                }
                 k if RETENTION_KEYS.iter().chain(ROLL_KEYS).any(|(name, _)| *name == k) => {}
                 k => {
                     if let Some((_, topic_key)) = LOG_DEFAULTS.iter().find(|(b, _)| *b == k) {
@@ -265,12 +262,7 @@ impl BrokerConfig {
 }
 
 fn property_error(setting: &Setting, reason: String) -> Error {
-    Error::Property {
-        key: setting.key.trim().to_string(),
-        value: setting.value.clone(),
-        origin: setting.origin.clone(),
-        reason,
-    }
+    setting.error(reason)
 }
 
 /// The first of `keys` present, converted to milliseconds.
@@ -526,6 +518,24 @@ mod tests {
     }
 
     #[test]
+    fn ssl_keys_are_kept_per_listener_and_checked() {
+        let (c, n) = applied(
+            "listeners=SSL://:9093\nssl.keystore.type=PEM\nssl.keystore.location=/etc/k.pem\n\
+             listener.name.SSL.ssl.client.auth=required\nssl.keystore.password=x\nssl.foo=1\n",
+        );
+        assert_eq!(c.ssl["ssl.keystore.location"].value, "/etc/k.pem");
+        assert_eq!(c.ssl["listener.name.ssl.ssl.client.auth"].value, "required");
+        assert_eq!(n.no_effect, ["ssl.keystore.password"]);
+        assert_eq!(n.unknown, ["ssl.foo"]);
+        let e = error_of("ssl.keystore.type=JKS\n");
+        assert!(e.contains("ssl.keystore.type") && e.contains("line 1"), "{e}");
+        let e = error_of("listener.name.external.ssl.truststore.type=PKCS12\n");
+        assert!(e.contains("listener.name.external.ssl.truststore.type"), "{e}");
+        let e = error_of("ssl.client.auth=maybe\n");
+        assert!(e.contains("ssl.client.auth"), "{e}");
+    }
+
+    #[test]
     fn authorizer_class_names() {
         let (c, _) =
             applied("authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n");
@@ -564,8 +574,8 @@ mod tests {
             e.contains("listener.security.protocol.map") && e.contains("line 1"),
             "{e}"
         );
-        let e = error_of("listeners=SSL://:9093\n");
-        assert!(e.contains("TLS is not supported"), "{e}");
+        let (c, _) = applied("listeners=SSL://:9093,SASL_SSL://:9094\n");
+        assert_eq!(c.listeners[1].protocol, SecurityProtocol::SaslSsl);
         let e = error_of("listeners=PLAINTEXT://:1\nadvertised.listeners=OTHER://h:2\n");
         assert!(e.contains("advertised.listeners") && e.contains("line 2"), "{e}");
     }

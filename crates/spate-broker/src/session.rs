@@ -15,7 +15,9 @@ pub(crate) struct Session {
     pub(crate) peer: SocketAddr,
     /// The listener it was accepted on (what Metadata advertises to it, how it authenticates).
     pub(crate) listener: Arc<BoundListener>,
-    /// Who the client is — `User:ANONYMOUS` on PLAINTEXT listeners, `User:NAME` once a SASL
+    /// Who the client is — `User:ANONYMOUS` on PLAINTEXT listeners and for TLS clients without
+    /// a certificate, `User:<subject>` (RFC 2253, e.g. `User:CN=alice,O=Example`) for a TLS
+    /// client certificate, `User:NAME` once a SASL
     /// exchange succeeded (nothing but ApiVersions is dispatched before that) — and its host,
     /// as the authorizer sees them.
     pub(crate) caller: Caller,

@@ -1,8 +1,8 @@
 //! ACLs end to end: a broker with a SASL_PLAINTEXT listener (so the authorizer is on by
 //! default), a super user who manages ACLs over the wire (CreateAcls/DescribeAcls/DeleteAcls
 //! after a real SCRAM-SHA-512 login), and librdkafka clients logged in as ordinary users (with
-//! PLAIN: this build of librdkafka has no OpenSSL, hence no SCRAM; PLAIN checks the same stored
-//! SCRAM credential) that get exactly what their ACLs allow.
+//! PLAIN, which checks the same stored SCRAM credential) that get exactly what their ACLs
+//! allow. tests/tls.rs names a client certificate's subject in ACLs.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -1,6 +1,5 @@
-//! SASL on a SASL_PLAINTEXT listener: librdkafka (PLAIN; this build of librdkafka has no
-//! OpenSSL, so no SCRAM — the Python clients in tests/compat cover SCRAM) and raw protocol
-//! frames for what a real client never sends (requests before authentication, huge and
+//! SASL on a SASL_PLAINTEXT listener: librdkafka (PLAIN, and SCRAM-SHA-512 now that it is
+//! built with OpenSSL; tests/tls.rs has SCRAM over SASL_SSL) and raw protocol frames for what a real client never sends (requests before authentication, huge and
 //! malformed tokens), plus a SCRAM-SHA-512 exchange and credential management over the wire.
 #![allow(clippy::unwrap_used)]
 
@@ -102,6 +101,28 @@ async fn rdkafka_plain_produces_and_consumes_with_the_right_password_only() {
         .await
         .unwrap();
     assert_eq!(broker.log_end_offset("secret", 0), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rdkafka_scram_sha_512_produces_with_the_right_password_only() {
+    let (broker, sasl) = secured(|_| {}).await;
+    broker.create_topic("scram", 1);
+    let scram = |password: &str| {
+        let mut c = plain_client(&sasl, "alice", password);
+        c.set("sasl.mechanism", "SCRAM-SHA-512");
+        c
+    };
+    let producer: FutureProducer = scram("wonderland").create().unwrap();
+    producer
+        .send(FutureRecord::<(), _>::to("scram").payload("s"), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(broker.log_end_offset("scram", 0), 1);
+    let wrong = scram("looking-glass");
+    let e = tokio::task::spawn_blocking(move || client_errors(wrong))
+        .await
+        .unwrap();
+    assert!(e.contains("SASL authentication error"), "{e}");
 }
 
 /// Records what librdkafka reports through its error callback (where authentication failures

@@ -4,6 +4,7 @@
 //! Each test binary uses a subset of these helpers, hence the dead-code allowance.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod pki;
 pub mod raw;
 
 use std::collections::BTreeSet;

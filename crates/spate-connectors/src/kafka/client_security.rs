@@ -3,43 +3,46 @@
 //! `sasl.username`/`sasl.password`), and the login of the raw admin client
 //! ([`super::txn_admin::TxnAdmin::connect_secured`]).
 //!
-//! Accepted: `security.protocol` PLAINTEXT or SASL_PLAINTEXT (TLS is not spoken by the raw
-//! client yet: SSL and SASL_SSL are an error naming the key), `sasl.mechanism` PLAIN,
-//! SCRAM-SHA-256 or SCRAM-SHA-512, and the user and password either as `sasl.username` /
-//! `sasl.password` or in `sasl.jaas.config`
-//! (`org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";`).
+//! Accepted: `security.protocol` PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; `sasl.mechanism`
+//! PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, and the user and password either as
+//! `sasl.username` / `sasl.password` or in `sasl.jaas.config`
+//! (`org.apache.kafka.common.security.scram.ScramLoginModule required username="u" password="p";`);
+//! for TLS librdkafka's `ssl.ca.location`, `ssl.certificate.location`, `ssl.key.location` and
+//! `ssl.endpoint.identification.algorithm` (`https` or `none`). Both clients read the same
+//! PEM files, so a command reaches a listener the same way whichever client it uses.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use spate_broker::SaslMechanism;
+use spate_broker::tls::ClientTlsSettings;
 
 use crate::ConnectorError;
 
-/// How the raw admin client logs in.
-#[derive(Clone, PartialEq, Eq)]
-pub enum ClientSecurity {
-    /// No authentication (PLAINTEXT).
-    Plaintext,
-    /// SASL over plaintext with a user and password.
-    Sasl {
-        /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
-        mechanism: SaslMechanism,
-        /// The user name.
-        username: String,
-        /// The password.
-        password: String,
-    },
+/// How the raw admin client connects and logs in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientSecurity {
+    /// TLS settings (SSL, SASL_SSL); `None` for a plaintext connection.
+    pub tls: Option<ClientTlsSettings>,
+    /// The SASL login (SASL_PLAINTEXT, SASL_SSL); `None` for none.
+    pub sasl: Option<SaslLogin>,
 }
 
-impl std::fmt::Debug for ClientSecurity {
+/// A SASL user and password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SaslLogin {
+    /// PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+    pub mechanism: SaslMechanism,
+    /// The user name.
+    pub username: String,
+    /// The password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for SaslLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ClientSecurity::Plaintext => f.write_str("Plaintext"),
-            // No password in logs.
-            ClientSecurity::Sasl {
-                mechanism, username, ..
-            } => write!(f, "Sasl({mechanism}, {username})"),
-        }
+        // No password in logs.
+        write!(f, "Sasl({}, {})", self.mechanism, self.username)
     }
 }
 
@@ -48,34 +51,85 @@ fn bad(key: &str, reason: impl std::fmt::Display) -> ConnectorError {
 }
 
 impl ClientSecurity {
-    /// The login that Kafka client `properties` describe.
+    /// No TLS, no login (PLAINTEXT).
+    pub fn plaintext() -> ClientSecurity {
+        ClientSecurity::default()
+    }
+
+    /// The connection and login that Kafka client `properties` describe.
     pub fn from_properties(properties: &BTreeMap<String, String>) -> Result<ClientSecurity, ConnectorError> {
         let protocol = properties
             .get("security.protocol")
             .map_or("PLAINTEXT".to_string(), |p| p.trim().to_ascii_uppercase());
-        match protocol.as_str() {
-            "PLAINTEXT" => return Ok(ClientSecurity::Plaintext),
-            "SASL_PLAINTEXT" => {}
-            "SSL" | "SASL_SSL" => {
-                return Err(bad(
-                    "security.protocol",
-                    format!("{protocol} is not supported by this command yet (TLS)"),
-                ));
-            }
+        let (tls, sasl) = match protocol.as_str() {
+            "PLAINTEXT" => (false, false),
+            "SSL" => (true, false),
+            "SASL_PLAINTEXT" => (false, true),
+            "SASL_SSL" => (true, true),
             other => return Err(bad("security.protocol", format!("unknown protocol {other:?}"))),
-        }
-        let mechanism: SaslMechanism = properties
-            .get("sasl.mechanism")
-            .map_or("GSSAPI", |m| m.trim())
-            .parse()
-            .map_err(|e| bad("sasl.mechanism", e))?;
-        let (username, password) = user_and_password(properties)?;
-        Ok(ClientSecurity::Sasl {
-            mechanism,
-            username,
-            password,
-        })
+        };
+        let tls = tls.then(|| tls_settings(properties)).transpose()?;
+        let sasl = if sasl {
+            let mechanism: SaslMechanism = properties
+                .get("sasl.mechanism")
+                .map_or("GSSAPI", |m| m.trim())
+                .parse()
+                .map_err(|e| bad("sasl.mechanism", e))?;
+            let (username, password) = user_and_password(properties)?;
+            Some(SaslLogin {
+                mechanism,
+                username,
+                password,
+            })
+        } else {
+            None
+        };
+        Ok(ClientSecurity { tls, sasl })
     }
+}
+
+/// librdkafka's `ssl.*` client properties as the raw client's TLS settings.
+fn tls_settings(properties: &BTreeMap<String, String>) -> Result<ClientTlsSettings, ConnectorError> {
+    let path = |key: &str| {
+        properties
+            .get(key)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let verify_hostname = match properties
+        .get("ssl.endpoint.identification.algorithm")
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("https") => true,
+        Some("none") | Some("") => false,
+        Some(other) => {
+            return Err(bad(
+                "ssl.endpoint.identification.algorithm",
+                format!("expected https or none, got {other:?}"),
+            ));
+        }
+    };
+    for key in [
+        "ssl.certificate.pem",
+        "ssl.key.pem",
+        "ssl.ca.pem",
+        "ssl.keystore.location",
+    ] {
+        if properties.contains_key(key) {
+            return Err(bad(
+                key,
+                "not read by Spate's own client; give PEM files with ssl.ca.location, ssl.certificate.location and ssl.key.location",
+            ));
+        }
+    }
+    Ok(ClientTlsSettings {
+        ca_location: path("ssl.ca.location"),
+        certificate_location: path("ssl.certificate.location"),
+        key_location: path("ssl.key.location"),
+        verify_hostname,
+    })
 }
 
 /// `sasl.username`/`sasl.password`, else the ones in `sasl.jaas.config`.
@@ -175,10 +229,13 @@ mod tests {
         ]);
         assert_eq!(
             ClientSecurity::from_properties(&p).unwrap(),
-            ClientSecurity::Sasl {
-                mechanism: SaslMechanism::ScramSha512,
-                username: "admin".into(),
-                password: "s3 cr=t".into(),
+            ClientSecurity {
+                tls: None,
+                sasl: Some(SaslLogin {
+                    mechanism: SaslMechanism::ScramSha512,
+                    username: "admin".into(),
+                    password: "s3 cr=t".into(),
+                }),
             }
         );
         let settings = librdkafka_settings(&p).unwrap();
@@ -187,8 +244,44 @@ mod tests {
     }
 
     #[test]
+    fn ssl_properties_give_tls_settings() {
+        let s = ClientSecurity::from_properties(&props(&[
+            ("security.protocol", "sasl_ssl"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", "u"),
+            ("sasl.password", "p"),
+            ("ssl.ca.location", "/ca.pem"),
+            ("ssl.certificate.location", "/c.pem"),
+            ("ssl.key.location", "/k.pem"),
+            ("ssl.endpoint.identification.algorithm", "none"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.tls,
+            Some(ClientTlsSettings {
+                ca_location: Some("/ca.pem".into()),
+                certificate_location: Some("/c.pem".into()),
+                key_location: Some("/k.pem".into()),
+                verify_hostname: false,
+            })
+        );
+        assert_eq!(s.sasl.unwrap().username, "u");
+        let s = ClientSecurity::from_properties(&props(&[("security.protocol", "SSL")])).unwrap();
+        assert!(s.tls.unwrap().verify_hostname, "librdkafka's default is https");
+        let e = ClientSecurity::from_properties(&props(&[
+            ("security.protocol", "SSL"),
+            ("ssl.endpoint.identification.algorithm", "dns"),
+        ]))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("ssl.endpoint.identification.algorithm"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn errors_name_the_key() {
-        let e = ClientSecurity::from_properties(&props(&[("security.protocol", "SASL_SSL")])).unwrap_err();
+        let e = ClientSecurity::from_properties(&props(&[("security.protocol", "TLS")])).unwrap_err();
         assert!(e.to_string().contains("security.protocol"), "{e}");
         let e =
             ClientSecurity::from_properties(&props(&[("security.protocol", "SASL_PLAINTEXT")])).unwrap_err();
@@ -201,7 +294,7 @@ mod tests {
         assert!(e.to_string().contains("sasl.username"), "{e}");
         assert_eq!(
             ClientSecurity::from_properties(&props(&[])).unwrap(),
-            ClientSecurity::Plaintext
+            ClientSecurity::plaintext()
         );
     }
 }

@@ -10,7 +10,7 @@
 //!   completes, recovered or aborted on restore).
 //! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
 //!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and logs in on
-//!   SASL listeners ([`client_security`]: Kafka client properties for both clients).
+//!   SASL listeners and over TLS ([`client_security`]: Kafka client properties for both clients).
 //!
 //! ```no_run
 //! use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, StartingOffsets};
@@ -35,6 +35,7 @@
 mod acl_admin;
 mod assignment;
 pub mod client_security;
+mod client_stream;
 mod committer;
 pub(crate) mod error;
 mod message;

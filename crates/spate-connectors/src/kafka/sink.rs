@@ -1,6 +1,7 @@
 //! [`KafkaSink`]: at-least-once (idempotent producer flushed at every checkpoint) or
 //! exactly-once (one Kafka transaction per checkpoint).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -12,6 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
 
+use super::client_security::ClientSecurity;
 use super::committer::Committer;
 use super::error::kafka_error;
 use super::transactional::{
@@ -465,11 +467,13 @@ impl<T> KafkaSink<T> {
             return l.clone();
         }
         let explicit = self.explicit_message_max_bytes();
+        // Unusable security properties fail the producer with the same message just after.
+        let security = self.security().unwrap_or_default();
         let mut admin = self
             .bootstrap_servers
             .split(',')
             .map(str::trim)
-            .find_map(|server| TxnAdmin::connect_to(server, self.request_timeout).ok());
+            .find_map(|server| TxnAdmin::connect_secured(server, self.request_timeout, &security).ok());
         let mut limit_of = |topic: &str| -> (usize, String) {
             let topic_limit = admin.as_mut().and_then(|a| {
                 a.topic_config(topic, "max.message.bytes")
@@ -535,12 +539,20 @@ impl<T> KafkaSink<T> {
         }
     }
 
+    /// How the raw admin client reaches the cluster: the producer's own security properties.
+    fn security(&self) -> Result<ClientSecurity, ConnectorError> {
+        let properties: BTreeMap<String, String> = self.properties.iter().cloned().collect();
+        ClientSecurity::from_properties(&properties)
+    }
+
     fn recover(&mut self, states: &[Vec<u8>]) -> Result<(), ConnectorError> {
+        let security = self.security()?;
         let Some(prefix) = self.prefix() else {
             return Ok(());
         };
         let next = Recovery {
             bootstrap_servers: &self.bootstrap_servers,
+            security: &security,
             prefix,
             transaction_timeout_ms: self.transaction_timeout_ms,
             request_timeout: self.request_timeout,

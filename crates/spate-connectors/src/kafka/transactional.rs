@@ -18,6 +18,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use spate_engine::SinkContext;
 
+use super::client_security::ClientSecurity;
 use super::error::kafka_error;
 use super::txn_admin::TxnAdmin;
 use super::txn_state::{PendingTxn, SinkTxnState};
@@ -257,6 +258,8 @@ fn subtask_of(prefix: &str, id: &str) -> Option<usize> {
 #[derive(Debug, Clone)]
 pub(crate) struct Recovery<'a> {
     pub(crate) bootstrap_servers: &'a str,
+    /// TLS and SASL login of the raw admin client (the producer's properties).
+    pub(crate) security: &'a ClientSecurity,
     pub(crate) prefix: &'a str,
     pub(crate) transaction_timeout_ms: i32,
     pub(crate) request_timeout: Duration,
@@ -273,10 +276,11 @@ impl Recovery<'_> {
         for (i, bytes) in states.iter().enumerate().filter(|(i, _)| i % p == ctx.subtask) {
             owned.push((i, SinkTxnState::decode(bytes)?));
         }
-        let mut admin = TxnAdmin::connect(
+        let mut admin = TxnAdmin::connect_with(
             self.bootstrap_servers,
             &transactional_id(self.prefix, ctx.subtask, 0),
             self.request_timeout,
+            self.security,
         )?;
         let listing = admin.supports_transaction_listing();
         let mut committed = HashSet::new();

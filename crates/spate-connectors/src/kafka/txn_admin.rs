@@ -2,7 +2,7 @@
 //! expose: finishing or aborting *another* producer instance's transaction after a crash.
 //!
 //! It speaks to the transaction coordinator of a transactional id (found with FindCoordinator,
-//! key type 1) over a plain [`TcpStream`], encoding requests with the `kafka-protocol` crate at
+//! key type 1) over TCP or TLS (`client_stream`), encoding requests with the `kafka-protocol` crate at
 //! the highest version both sides support (learned with ApiVersions), so flexible versions get
 //! request header v2 and compact encodings automatically.
 //!
@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
@@ -34,7 +33,8 @@ use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, Str
 
 use spate_broker::{SaslMechanism, ScramClient};
 
-use super::client_security::ClientSecurity;
+use super::client_security::{ClientSecurity, SaslLogin};
+use super::client_stream::ClientStream;
 use crate::ConnectorError;
 
 /// FindCoordinator key type of transactional ids.
@@ -88,7 +88,7 @@ pub struct ActiveProducer {
 /// Spate's single-node broker); [`TxnAdmin::connect`] takes the coordinator of a sample id.
 #[derive(Debug)]
 pub struct TxnAdmin {
-    stream: TcpStream,
+    stream: ClientStream,
     timeout: Duration,
     next_correlation_id: i32,
     /// Supported version range per api key, from ApiVersions.
@@ -103,15 +103,31 @@ impl TxnAdmin {
         transactional_id: &str,
         timeout: Duration,
     ) -> Result<Self, ConnectorError> {
+        Self::connect_with(
+            bootstrap_servers,
+            transactional_id,
+            timeout,
+            &ClientSecurity::plaintext(),
+        )
+    }
+
+    /// [`Self::connect`] over TLS and/or with a SASL login, as `security` says (both the
+    /// bootstrap and the coordinator connection).
+    pub fn connect_with(
+        bootstrap_servers: &str,
+        transactional_id: &str,
+        timeout: Duration,
+        security: &ClientSecurity,
+    ) -> Result<Self, ConnectorError> {
         let mut last_error = ConnectorError::Config("empty bootstrap.servers".into());
         for server in bootstrap_servers
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            match Self::connect_to(server, timeout).and_then(|mut c| {
+            match Self::connect_secured(server, timeout, security).and_then(|mut c| {
                 let (host, port) = c.find_coordinator(transactional_id)?;
-                Self::connect_to(&format!("{host}:{port}"), timeout)
+                Self::connect_secured(&format!("{host}:{port}"), timeout, security)
             }) {
                 Ok(c) => return Ok(c),
                 Err(e) => last_error = e,
@@ -122,26 +138,18 @@ impl TxnAdmin {
 
     /// Connects to one broker and learns its api versions.
     pub fn connect_to(address: &str, timeout: Duration) -> Result<Self, ConnectorError> {
-        Self::connect_secured(address, timeout, &ClientSecurity::Plaintext)
+        Self::connect_secured(address, timeout, &ClientSecurity::plaintext())
     }
 
-    /// [`Self::connect_to`] with a login: on SASL, the handshake and exchange (PLAIN, or SCRAM
-    /// with the server's signature checked) before anything else.
+    /// [`Self::connect_to`] as `security` says: the TLS handshake first (SSL, SASL_SSL), then on
+    /// SASL the handshake and exchange (PLAIN, or SCRAM with the server's signature checked)
+    /// before anything else.
     pub fn connect_secured(
         address: &str,
         timeout: Duration,
         security: &ClientSecurity,
     ) -> Result<Self, ConnectorError> {
-        let io = |e: std::io::Error| ConnectorError::Unreachable(format!("connecting to {address}: {e}"));
-        let addr = address
-            .to_socket_addrs()
-            .map_err(io)?
-            .next()
-            .ok_or_else(|| ConnectorError::Kafka(format!("{address} resolves to no address")))?;
-        let stream = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
-        stream.set_read_timeout(Some(timeout)).map_err(io)?;
-        stream.set_write_timeout(Some(timeout)).map_err(io)?;
-        stream.set_nodelay(true).map_err(io)?;
+        let stream = ClientStream::connect(address, timeout, security.tls.as_ref())?;
         let mut client = Self {
             stream,
             timeout,
@@ -156,11 +164,11 @@ impl TxnAdmin {
             .iter()
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
-        if let ClientSecurity::Sasl {
+        if let Some(SaslLogin {
             mechanism,
             username,
             password,
-        } = security
+        }) = &security.sasl
         {
             client.login(*mechanism, username, password)?;
         }

@@ -195,7 +195,7 @@ mod tests {
         assert!(config(&["--set", "novalue"]).is_err());
         assert!(
             config(&["--listener", "X=SSL://127.0.0.1:0"]).is_ok(),
-            "TLS is refused at start, not parse"
+            "a TLS listener's certificate is read at start, not parse"
         );
         assert!(config(&["--listener", "nonsense"]).is_err());
         assert!(config(&["--listen", "127.0.0.1:1", "--listener", "PLAINTEXT://127.0.0.1:2"]).is_err());
