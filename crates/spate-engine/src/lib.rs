@@ -98,8 +98,8 @@ pub mod watermark;
 pub mod window;
 
 pub use checkpoint::{
-    CheckpointConfig, CheckpointFailure, FAILED_CHECKPOINTS_KEPT, FailureRecord, JobHandle, JobProgress,
-    RestartDecision, RestartSeries, RestartStrategy,
+    CheckpointConfig, CheckpointFailure, FAILED_CHECKPOINTS_KEPT, FAILURES_KEPT, FailureRecord, JobHandle,
+    JobProgress, RestartDecision, RestartSeries, RestartStrategy,
 };
 pub use error::EngineError;
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, TaskCheckpointing};
-use crate::checkpoint::restart::FAILURES_KEPT;
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::storage;
-use crate::checkpoint::{CheckpointConfig, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
+use crate::checkpoint::{
+    CheckpointConfig, FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy,
+};
 use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};

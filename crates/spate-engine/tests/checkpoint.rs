@@ -89,6 +89,13 @@ fn failure_and_restart_from_checkpoint_is_exactly_once() {
         "the restart restored a checkpoint"
     );
     assert!(progress.last_checkpoint.is_some());
+    // Keyed windows at parallelism 2 read two channels each: their barriers are aligned, and
+    // the longest alignment is part of the checkpoint's time.
+    let (alignment, duration) = (
+        progress.last_checkpoint_alignment.unwrap(),
+        progress.last_checkpoint_duration.unwrap(),
+    );
+    assert!(alignment <= duration, "{alignment:?} > {duration:?}");
     let got = as_map(&store.lock().unwrap().committed);
     assert_eq!(got, expected(count));
     // Retention: at most 3 completed checkpoints, no unfinished directory left behind.

@@ -205,17 +205,18 @@ export function mount(root, jid) {
     fill(
       checkpointTable,
       table(
-        ['ID', 'Type', 'Status', 'Ended (UTC)', 'Duration', 'Size', 'Location or failure'],
+        ['ID', 'Type', 'Status', 'Ended (UTC)', 'Duration', 'Alignment', 'Size', 'Location or failure'],
         cps.history.slice(0, 15).map((c) => [
           '#' + c.id,
           c.is_savepoint ? 'savepoint' : 'checkpoint',
           badge(c.status),
           utc(c.status === 'FAILED' ? c.failure_timestamp : c.latest_ack_timestamp),
           c.end_to_end_duration == null ? '—' : duration(c.end_to_end_duration),
+          c.alignment_duration == null ? '—' : duration(c.alignment_duration),
           c.status === 'FAILED' ? '—' : bytes(c.state_size),
           c.status === 'FAILED' ? h('span.error', c.failure_message) : h('code.muted.path', c.external_path ?? '—'),
         ]),
-        { numeric: [0, 4, 5], empty: 'No checkpoint yet.' },
+        { numeric: [0, 4, 5, 6], empty: 'No checkpoint yet.' },
       ),
     );
 

@@ -60,6 +60,8 @@ pub struct CheckpointEntry {
     pub completed_at: i64,
     /// From trigger to complete, if known.
     pub duration: Option<Duration>,
+    /// The longest barrier alignment of a task, if known.
+    pub alignment: Option<Duration>,
     /// Bytes on disk, if the directory was found.
     pub size: Option<u64>,
     /// Its directory.
@@ -101,6 +103,7 @@ impl LiveView {
                 is_savepoint: false,
                 completed_at: epoch_millis(at),
                 duration: progress.last_checkpoint_duration,
+                alignment: progress.last_checkpoint_alignment,
                 size: path.as_deref().map(dir_size),
                 path,
                 failure: None,
@@ -114,6 +117,7 @@ impl LiveView {
                     is_savepoint: false,
                     completed_at: epoch_millis(f.failed_at),
                     duration: f.failed_at.duration_since(f.triggered_at).ok(),
+                    alignment: None,
                     size: None,
                     path: None,
                     failure: Some(f.reason.clone()),
@@ -151,6 +155,7 @@ impl LiveView {
             is_savepoint: true,
             completed_at: epoch_millis(SystemTime::now()),
             duration: None,
+            alignment: None,
             size,
             path: Some(path.to_path_buf()),
             failure: None,

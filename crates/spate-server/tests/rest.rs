@@ -193,6 +193,12 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
         checkpoints["latest"]["completed"]["state_size"].as_u64().unwrap() > 0,
         "{checkpoints:#}"
     );
+    let latest = &checkpoints["latest"]["completed"];
+    assert!(
+        latest["alignment_duration"].as_i64().unwrap() <= latest["end_to_end_duration"].as_i64().unwrap(),
+        "{checkpoints:#}"
+    );
+    assert_eq!(checkpoints["counts"]["failed"], 0, "{checkpoints:#}");
 
     // A savepoint keeps it running; stop ends it FINISHED with a savepoint on disk.
     let savepoint = client

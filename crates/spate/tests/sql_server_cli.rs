@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -20,21 +20,9 @@ const NUMBERS: &str = "CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'kafk
 
 /// Runs `spate sql --server URL ARGS` with `stdin` piped in; returns (success, stdout, stderr).
 fn sql(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(["sql", "--server", &server.url])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let mut all = vec!["sql", "--server", server.url.as_str()];
+    all.extend_from_slice(args);
+    common::run_spate(&all, stdin)
 }
 
 /// The values of a tableau's `+I` rows (first column after `op`).

@@ -133,6 +133,9 @@ pub struct JobProgress {
     pub last_checkpoint_at: Option<SystemTime>,
     /// How long its snapshot took from trigger to `_metadata`.
     pub last_checkpoint_duration: Option<Duration>,
+    /// Its longest barrier alignment: how long one task held some input channels back
+    /// waiting for the barrier on the others.
+    pub last_checkpoint_alignment: Option<Duration>,
     /// Restarts so far.
     pub restarts: u32,
     /// The checkpoint or savepoint the job (last) restored from.
@@ -147,7 +150,7 @@ pub struct JobProgress {
     /// Flink's name of the job's restart strategy (`none`, `fixed-delay`, ...).
     pub restart_strategy: &'static str,
     /// Failed attempts with the restart strategy's decisions, oldest first (the last
-    /// [`super::restart::FAILURES_KEPT`]).
+    /// [`FAILURES_KEPT`](crate::FAILURES_KEPT)).
     pub failures: Vec<super::FailureRecord>,
 }
 
@@ -287,6 +290,8 @@ struct Pending {
     dir: PathBuf,
     started: Instant,
     triggered_at_ms: i64,
+    /// The longest alignment of a task so far.
+    alignment: Duration,
     acked: HashMap<usize, Vec<(OperatorSnapshot, SectionRefs)>>,
     savepoint: Option<SavepointRequest>,
 }
@@ -400,7 +405,8 @@ impl Coordinator {
     fn handle_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Ack { id, task, ctx } => {
-                if self.pending.as_ref().is_some_and(|p| p.barrier.id == id) {
+                if let Some(p) = self.pending.as_mut().filter(|p| p.barrier.id == id) {
+                    p.alignment = p.alignment.max(ctx.alignment);
                     if ctx.errors.is_empty() {
                         self.store_ack(task, ctx.snapshots);
                     } else {
@@ -524,6 +530,7 @@ impl Coordinator {
             dir,
             started: Instant::now(),
             triggered_at_ms: now_millis(),
+            alignment: Duration::ZERO,
             acked: HashMap::new(),
             savepoint,
         });
@@ -615,6 +622,7 @@ impl Coordinator {
                 pr.last_checkpoint = Some(id);
                 pr.last_checkpoint_at = Some(SystemTime::now());
                 pr.last_checkpoint_duration = Some(duration);
+                pr.last_checkpoint_alignment = Some(p.alignment);
             });
         }
         if let Some((_, _, reply)) = p.savepoint {

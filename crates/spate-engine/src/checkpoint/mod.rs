@@ -44,7 +44,7 @@ use std::time::Duration;
 
 pub use crate::record::Barrier;
 pub use coordinator::{CheckpointFailure, FAILED_CHECKPOINTS_KEPT, JobHandle, JobProgress};
-pub use restart::{FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
+pub use restart::{FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;
 
 /// Periodic checkpoints of a job.

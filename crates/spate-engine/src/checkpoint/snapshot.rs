@@ -36,6 +36,9 @@ pub struct CheckpointCtx {
     pub(crate) is_final: bool,
     pub(crate) snapshots: Vec<OperatorSnapshot>,
     pub(crate) errors: Vec<String>,
+    /// How long the task held channels back waiting for this barrier on all of them (zero
+    /// for sources and single-input tasks whose barrier came on their only channel).
+    pub(crate) alignment: std::time::Duration,
 }
 
 impl CheckpointCtx {
@@ -45,6 +48,7 @@ impl CheckpointCtx {
             is_final: false,
             snapshots: Vec::new(),
             errors: Vec::new(),
+            alignment: std::time::Duration::ZERO,
         }
     }
 

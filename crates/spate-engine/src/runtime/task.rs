@@ -6,7 +6,7 @@
 //! `Blocked` steps (backpressure) rather than as a blocked thread.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::TaskCheckpointing;
 use crate::checkpoint::snapshot::OperatorIdentity;
@@ -252,6 +252,8 @@ pub(crate) struct InputTask {
     /// The barrier being aligned, and which channels delivered it (they are not read until
     /// every channel did).
     aligning: Option<Barrier>,
+    /// When the barrier being aligned arrived on its first channel.
+    aligning_since: Option<Instant>,
     blocked: Vec<bool>,
     ended: Vec<bool>,
     stopping: Option<u64>,
@@ -281,6 +283,7 @@ impl InputTask {
             events_per_step: 64,
             ckpt,
             aligning: None,
+            aligning_since: None,
             blocked: vec![false; n],
             ended: vec![false; n],
             stopping: None,
@@ -299,6 +302,7 @@ impl InputTask {
                 // A newer barrier overtakes an alignment (its checkpoint was abandoned).
                 self.blocked.iter_mut().for_each(|x| *x = false);
                 self.aligning = Some(barrier);
+                self.aligning_since = Some(Instant::now());
             }
         }
         self.blocked[ch] = true;
@@ -314,6 +318,7 @@ impl InputTask {
             return;
         }
         let mut ctx = CheckpointCtx::new(barrier);
+        ctx.alignment = self.aligning_since.take().map_or(Duration::ZERO, |t| t.elapsed());
         self.control().checkpoint(&mut ctx);
         if let Some(tc) = &mut self.ckpt {
             tc.last_barrier = barrier.id;

@@ -230,6 +230,7 @@ fn checkpoint_json(c: &CheckpointEntry) -> Value {
             "trigger_timestamp": trigger,
             "latest_ack_timestamp": c.completed_at,
             "end_to_end_duration": duration,
+            "alignment_duration": c.alignment.map(|d| d.as_millis() as i64),
             "state_size": c.size,
             "checkpointed_size": c.size,
             "external_path": c.path.as_ref().map(|p| p.display().to_string()),
