@@ -229,6 +229,20 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
         "{history:#}"
     );
 
+    // A new job started from that savepoint with Flink's SQL setting restores it.
+    let upgraded = client
+        .submit(&format!("SET 'execution.savepoint.path' = '{stopped}';\n{READ}"))
+        .await
+        .unwrap();
+    let from_savepoint = wait_job(&client, &upgraded, "a restore", |j| {
+        j["state"] == "RUNNING" && j["restored-from-checkpoint"].is_u64()
+    })
+    .await;
+    let savepoint_id: u64 = stopped.rsplit('-').next().unwrap().parse().unwrap();
+    assert_eq!(from_savepoint["restored-from-checkpoint"], savepoint_id);
+    client.cancel(&upgraded).await.unwrap();
+    wait_state(&client, &upgraded, "CANCELED").await;
+
     // Resumed, it restores from the stop-savepoint; then cancelled.
     client.resume(&reader).await.unwrap();
     let resumed = wait_job(&client, &reader, "a restore", |j| {
@@ -240,7 +254,7 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
     wait_state(&client, &reader, "CANCELED").await;
     let overview = client.request("GET", "/overview", None).await.unwrap();
     assert_eq!(overview["jobs-finished"], 1, "{overview:#}");
-    assert_eq!(overview["jobs-cancelled"], 1, "{overview:#}");
+    assert_eq!(overview["jobs-cancelled"], 2, "{overview:#}");
     let exceptions = client
         .request("GET", &format!("/jobs/{reader}/exceptions"), None)
         .await

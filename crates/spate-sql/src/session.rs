@@ -284,6 +284,11 @@ impl Session {
             &self.config,
             self.checkpoint_interval().is_some(),
         )?);
+        // Flink's way to start a job from a savepoint in SQL; the job's own newer
+        // checkpoints still win after a failure (the engine restores the newest).
+        if let Some(path) = self.config.get("execution.savepoint.path") {
+            env.restore_from(path.trim());
+        }
         self.jobs_run += 1;
         if let Some(interval) = self.checkpoint_interval() {
             let base =
@@ -377,6 +382,17 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }
         k if crate::restart_options::is_restart_key(k) => crate::restart_options::check_setting(k, v)?,
+        // Flink's `-s`/`allowNonRestoredState`: a savepoint's state that no operator of the new
+        // job claims is always refused here, so asking to ignore it is an error, not a no-op.
+        "execution.savepoint.ignore-unclaimed-state" if v.trim() != "false" => {
+            return Err(bad(
+                "state a savepoint holds for an operator the job no longer has is always refused; \
+                 keep the operator's uid in the job",
+            ));
+        }
+        "execution.savepoint.path" if v.trim().is_empty() => {
+            return Err(bad("expected a savepoint directory"));
+        }
         _ => {}
     }
     Ok(())
