@@ -64,8 +64,20 @@ pub struct JobSnapshot {
     pub progress: JobProgress,
     /// Vertices at the last sample, or the final figures.
     pub vertices: Vec<Vertex>,
-    /// Completed checkpoints and savepoints, oldest first.
+    /// Checkpoints and savepoints, completed and failed, oldest first.
     pub checkpoints: Vec<CheckpointEntry>,
+}
+
+impl JobSnapshot {
+    /// The checkpoints and savepoints that completed, oldest first.
+    pub fn completed_checkpoints(&self) -> impl DoubleEndedIterator<Item = &CheckpointEntry> {
+        self.checkpoints.iter().filter(|c| c.failure.is_none())
+    }
+
+    /// Whether a checkpoint of the running dataflow is in flight.
+    pub fn checkpoint_in_progress(&self) -> bool {
+        self.dataflow_running && self.progress.pending_checkpoint.is_some()
+    }
 }
 
 struct Inner {

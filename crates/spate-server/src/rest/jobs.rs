@@ -250,7 +250,7 @@ fn checkpoint_json(c: &CheckpointEntry) -> Value {
 pub(super) async fn checkpoints(State(app): State<Arc<AppState>>, id: IdPath) -> ApiResult {
     let s = app.manager.get(&path_arg(id)?)?.snapshot();
     let history: Vec<Value> = s.checkpoints.iter().rev().map(checkpoint_json).collect();
-    let completed: Vec<&CheckpointEntry> = s.checkpoints.iter().filter(|c| c.failure.is_none()).collect();
+    let completed: Vec<&CheckpointEntry> = s.completed_checkpoints().collect();
     let latest_completed = completed.iter().rev().find(|c| !c.is_savepoint);
     let latest_savepoint = completed.iter().rev().find(|c| c.is_savepoint);
     let latest_failed = s.checkpoints.iter().rev().find(|c| c.failure.is_some());
@@ -269,7 +269,7 @@ pub(super) async fn checkpoints(State(app): State<Arc<AppState>>, id: IdPath) ->
             "avg": if v.is_empty() { None } else { Some(v.iter().sum::<i64>() / v.len() as i64) },
         })
     };
-    let in_progress = u64::from(s.dataflow_running && s.progress.pending_checkpoint.is_some());
+    let in_progress = u64::from(s.checkpoint_in_progress());
     reply(
         StatusCode::OK,
         json!({

@@ -209,7 +209,7 @@ fn jobs(app: &AppState, m: &mut Families) {
             "gauge",
             "Completed checkpoints and savepoints the server has seen.",
             &job,
-            s.checkpoints.iter().filter(|c| c.failure.is_none()).count() as f64,
+            s.completed_checkpoints().count() as f64,
         );
         m.add(
             "flink_jobmanager_job_numberOfFailedCheckpoints",
@@ -223,11 +223,9 @@ fn jobs(app: &AppState, m: &mut Families) {
             "gauge",
             "Checkpoints in flight (0 or 1).",
             &job,
-            f64::from(u8::from(
-                s.dataflow_running && s.progress.pending_checkpoint.is_some(),
-            )),
+            f64::from(u8::from(s.checkpoint_in_progress())),
         );
-        if let Some(c) = s.checkpoints.iter().rev().find(|c| c.failure.is_none()) {
+        if let Some(c) = s.completed_checkpoints().next_back() {
             if let Some(d) = c.duration {
                 m.add(
                     "flink_jobmanager_job_lastCheckpointDuration",
