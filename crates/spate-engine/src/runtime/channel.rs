@@ -15,7 +15,7 @@ use std::thread::Thread;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, TrySendError};
 
-use crate::keygroup::{key_group_of, subtask_for_key_group};
+use crate::keygroup::{key_group_of, key_hash, subtask_for_key_group};
 use crate::record::{Data, Event, Key, Record, Timestamp};
 use crate::runtime::output::{BoxOutput, Control, Output};
 
@@ -40,12 +40,16 @@ impl WorkerSignal {
 pub(crate) struct ChannelTx<T> {
     tx: Sender<Event<T>>,
     peer: Option<Arc<WorkerSignal>>,
+    /// Emptied batch vectors the receiver handed back, to be filled again.
+    spare: Receiver<Vec<Record<T>>>,
 }
 
 /// Receiving end of one channel, with the sending worker to wake when space frees up.
 pub(crate) struct ChannelRx<T> {
     rx: Receiver<Event<T>>,
     peer: Option<Arc<WorkerSignal>>,
+    /// Where emptied batch vectors go back to the sender.
+    spare: Sender<Vec<Record<T>>>,
 }
 
 /// A bounded channel of `capacity` events. Signals are `None` when both ends run on the same
@@ -56,14 +60,18 @@ pub(crate) fn channel<T>(
     receiver_worker: &Arc<WorkerSignal>,
 ) -> (ChannelTx<T>, ChannelRx<T>) {
     let (tx, rx) = crossbeam_channel::bounded(capacity);
+    // At most as many spares as batches can be queued: the sender never needs more.
+    let (spare_tx, spare_rx) = crossbeam_channel::bounded(capacity);
     let same = Arc::ptr_eq(sender_worker, receiver_worker);
     let tx = ChannelTx {
         tx,
         peer: (!same).then(|| receiver_worker.clone()),
+        spare: spare_rx,
     };
     let rx = ChannelRx {
         rx,
         peer: (!same).then(|| sender_worker.clone()),
+        spare: spare_tx,
     };
     (tx, rx)
 }
@@ -83,6 +91,14 @@ impl<T> ChannelTx<T> {
             Err(TrySendError::Disconnected(_)) => Ok(()),
         }
     }
+
+    /// An empty vector for the next batch: one the receiver gave back (its memory is
+    /// already mapped and cached), else a new one.
+    fn empty_batch(&self, capacity: usize) -> Vec<Record<T>> {
+        self.spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(capacity))
+    }
 }
 
 impl<T> ChannelRx<T> {
@@ -95,6 +111,14 @@ impl<T> ChannelRx<T> {
                 Some(e)
             }
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
+        }
+    }
+
+    /// Hands an emptied batch vector back to the sender (dropped when it has enough).
+    fn give_back(&self, mut batch: Vec<Record<T>>) {
+        if batch.capacity() > 0 {
+            batch.clear();
+            let _ = self.spare.try_send(batch);
         }
     }
 
@@ -123,7 +147,7 @@ impl<T> Target<T> {
 
     fn send_buffer(&mut self, batch_capacity: usize) {
         if !self.buffer.is_empty() {
-            let batch = std::mem::replace(&mut self.buffer, Vec::with_capacity(batch_capacity));
+            let batch = std::mem::replace(&mut self.buffer, self.tx.empty_batch(batch_capacity));
             self.send(Event::Batch(batch));
         }
     }
@@ -188,9 +212,16 @@ impl<T: Data> Router<T> for BroadcastRouter {
 }
 
 /// Records go to the subtask owning their key's key group.
+///
+/// Per record this is the whole cost of a keyed exchange, so the two divisions of
+/// `key_group_of` + `subtask_for_key_group` are replaced by a mask (when the number of key
+/// groups is a power of two, as the default 128 is) and a table from key group to subtask;
+/// both give exactly the functions' results.
 pub(crate) struct HashRouter<KS> {
     key_selector: KS,
     max_parallelism: usize,
+    /// Subtask of each key group, for the parallelism the table was built for.
+    owner: Vec<u32>,
 }
 
 impl<KS> HashRouter<KS> {
@@ -198,7 +229,14 @@ impl<KS> HashRouter<KS> {
         Self {
             key_selector,
             max_parallelism,
+            owner: Vec::new(),
         }
+    }
+
+    fn build_owners(&mut self, parallelism: usize) {
+        self.owner = (0..self.max_parallelism)
+            .map(|kg| subtask_for_key_group(kg, parallelism, self.max_parallelism) as u32)
+            .collect();
     }
 }
 
@@ -214,11 +252,21 @@ where
             std::mem::swap(&mut targets[0].buffer, batch);
             return;
         }
-        for r in batch.drain(..) {
-            let kg = key_group_of(&(self.key_selector)(&r.value), self.max_parallelism);
-            targets[subtask_for_key_group(kg, p, self.max_parallelism)]
-                .buffer
-                .push(r);
+        if self.owner.len() != self.max_parallelism {
+            self.build_owners(p);
+        }
+        let groups = self.max_parallelism as u64;
+        if groups.is_power_of_two() {
+            let mask = groups - 1;
+            for r in batch.drain(..) {
+                let kg = (key_hash(&(self.key_selector)(&r.value)) & mask) as usize;
+                targets[self.owner[kg] as usize].buffer.push(r);
+            }
+        } else {
+            for r in batch.drain(..) {
+                let kg = key_group_of(&(self.key_selector)(&r.value), self.max_parallelism);
+                targets[self.owner[kg] as usize].buffer.push(r);
+            }
         }
     }
 }
@@ -336,6 +384,7 @@ impl<T: Send + 'static> InputGate for TypedGate<T> {
             None => Polled::Empty,
             Some(Event::Batch(mut b)) => {
                 self.out.push(&mut b);
+                self.receivers[ch].give_back(b);
                 Polled::Records
             }
             Some(Event::Watermark(w)) => Polled::Watermark(w),
@@ -374,5 +423,30 @@ mod tests {
         }
         assert_eq!(seen, ["b1", "b2", "w5"]);
         assert!(writer.flush());
+    }
+
+    #[test]
+    fn hash_router_sends_every_key_to_the_owner_of_its_key_group() {
+        for (max_parallelism, parallelism) in [(128, 2), (128, 3), (100, 3), (7, 2)] {
+            let w = Arc::new(WorkerSignal::default());
+            let (txs, rxs): (Vec<_>, Vec<_>) = (0..parallelism).map(|_| channel::<u64>(64, &w, &w)).unzip();
+            let router = HashRouter::new(|v: &u64| *v, max_parallelism);
+            let mut writer = ChannelWriter::new(txs, router, 16);
+            writer.push(&mut (0..500u64).map(|v| Record::new(0, v)).collect());
+            let mut seen = 0;
+            for (subtask, rx) in rxs.iter().enumerate() {
+                while let Some(Event::Batch(b)) = rx.try_recv() {
+                    for r in b {
+                        let kg = key_group_of(&r.value, max_parallelism);
+                        assert_eq!(subtask_for_key_group(kg, parallelism, max_parallelism), subtask);
+                        seen += 1;
+                    }
+                }
+            }
+            assert_eq!(
+                seen, 500,
+                "max_parallelism {max_parallelism}, parallelism {parallelism}"
+            );
+        }
     }
 }
