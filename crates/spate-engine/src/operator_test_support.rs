@@ -58,6 +58,9 @@ pub(crate) fn checkpoint(op: &mut dyn Control) -> CheckpointCtx {
     });
     op.checkpoint(&mut cp);
     assert!(cp.errors.is_empty(), "checkpoint declined: {:?}", cp.errors);
+    for s in &mut cp.snapshots {
+        s.resolve().expect("deferred key groups encode");
+    }
     cp
 }
 

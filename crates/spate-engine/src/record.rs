@@ -24,8 +24,13 @@ impl<T: Data + Hash + Eq + StateData> Key for T {}
 
 /// Types kept in operator state (accumulators, state values, buffered elements): serialised
 /// into checkpoints and savepoints with serde (derive `Serialize` and `Deserialize`).
-pub trait StateData: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
-impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> StateData for T {}
+///
+/// `Clone + Sync` because keyed state is snapshotted copy-on-write: a checkpoint shares the
+/// state as it was at the barrier with a background thread that serialises it, and the task
+/// copies a key group only when it writes to one that is still being serialised (Flink's
+/// serializers have `copy` for the same reason).
+pub trait StateData: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static> StateData for T {}
 
 /// One element of a stream with its event timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,12 +1,16 @@
 //! The large-state checkpoint benchmark (`spate bench checkpoint`): `keys` keys with a
 //! `value_bytes` value each in keyed `ValueState` (1 M keys x 1 KiB = 1 GiB by default), a
-//! savepoint of all of it, and a restore of that savepoint into a fresh job.
+//! savepoint of all of it taken while updates keep flowing (the longest gap between two
+//! processed records is the pause the checkpoint caused), and a restore of that savepoint into
+//! a fresh job.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::CheckpointConfig;
-use crate::checkpoint::snapshot::decode;
+use crate::checkpoint::snapshot::{Blob, decode};
 use crate::error::EngineError;
 use crate::operators::keyed_process::{KeyedContext, KeyedProcessFunction};
 use crate::source::{SourceBatch, SourceContext, SourceStatus};
@@ -24,9 +28,14 @@ pub struct LargeStateReport {
     pub state_bytes: u64,
     /// Time to load the state (records through the job).
     pub load: Duration,
-    /// Savepoint: trigger to completed `_metadata` (serialisation at the barrier + file
-    /// writes and fsync on the coordinator thread).
+    /// Savepoint: trigger to completed `_metadata` (the copy-on-write snapshot at the barrier,
+    /// then serialisation, file writes and fsync on the coordinator thread).
     pub snapshot: Duration,
+    /// The longest gap between two records the stateful operator processed while the
+    /// savepoint was taken: how long the checkpoint held processing up.
+    pub pause: Duration,
+    /// Updates (rewrites of existing keys) processed while the savepoint was taken.
+    pub updates_during_snapshot: u64,
     /// Size of the savepoint directory.
     pub snapshot_bytes: u64,
     /// Restore: a fresh job reading the savepoint into its state backend, to the end of its
@@ -36,8 +45,8 @@ pub struct LargeStateReport {
     pub restored_keys: u64,
 }
 
-/// Emits keys `0..keys` with a `value_bytes` payload, then idles (never finishes), so the
-/// state stays in place for the savepoint.
+/// Emits keys `0..keys` with a `value_bytes` payload, then rewrites existing keys for as long
+/// as `updating` is set, then idles (never finishes), so the state stays in place.
 #[derive(Debug, Clone)]
 struct KeysSource {
     next: u64,
@@ -45,6 +54,8 @@ struct KeysSource {
     stride: u64,
     value_bytes: usize,
     idle: bool,
+    updating: Option<Arc<AtomicBool>>,
+    updates: u64,
 }
 
 impl Source<(u64, Vec<u8>)> for KeysSource {
@@ -65,6 +76,18 @@ impl Source<(u64, Vec<u8>)> for KeysSource {
             self.next += self.stride;
         }
         if self.next >= self.end {
+            let updating = self.updating.as_ref().is_some_and(|u| u.load(Ordering::Relaxed));
+            if updating {
+                // A key of this subtask, spread over all of them (and so over all key groups).
+                while out.remaining() > 0 {
+                    self.updates += 1;
+                    let key = (self.updates.wrapping_mul(7919) % self.end.div_ceil(self.stride))
+                        * self.stride
+                        + self.next % self.stride;
+                    out.push((key.min(self.end - 1), vec![self.updates as u8; self.value_bytes]));
+                }
+                return Ok(SourceStatus::Available);
+            }
             return Ok(if self.idle {
                 SourceStatus::Pending
             } else {
@@ -83,10 +106,21 @@ impl Source<(u64, Vec<u8>)> for KeysSource {
     }
 }
 
+/// What the load run's operator reports to the benchmark.
+#[derive(Default)]
+struct Probe {
+    seen: AtomicU64,
+    /// Set while the savepoint is taken: gaps are measured then.
+    measuring: AtomicBool,
+    longest_gap_ns: AtomicU64,
+    updates_measured: AtomicU64,
+}
+
 #[derive(Clone, Default)]
 struct Store {
     value: Option<ValueState<Vec<u8>>>,
-    seen: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    probe: Option<Arc<Probe>>,
+    last: Option<Instant>,
 }
 
 impl KeyedProcessFunction<u64, (u64, Vec<u8>), u64> for Store {
@@ -97,8 +131,17 @@ impl KeyedProcessFunction<u64, (u64, Vec<u8>), u64> for Store {
         if let Some(s) = &self.value {
             s.update(ctx, v);
         }
-        if let Some(seen) = &self.seen {
-            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(probe) = &self.probe {
+            probe.seen.fetch_add(1, Ordering::Relaxed);
+            if probe.measuring.load(Ordering::Relaxed) {
+                let now = Instant::now();
+                if let Some(last) = self.last {
+                    let gap = now.duration_since(last).as_nanos() as u64;
+                    probe.longest_gap_ns.fetch_max(gap, Ordering::Relaxed);
+                }
+                self.last = Some(now);
+                probe.updates_measured.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -117,7 +160,7 @@ fn dir_size(dir: &Path) -> u64 {
 
 /// Keys in the savepoint's state of the `store` operator (decoded outside the timings).
 fn count_keys(path: &Path) -> Result<u64, EngineError> {
-    type Group = (Vec<(String, Vec<u8>)>, Vec<(i64, u64)>, Vec<(i64, u64)>);
+    type Group = (Vec<(String, Blob)>, Vec<(i64, u64)>, Vec<(i64, u64)>);
     let restored = crate::checkpoint::restore::RestoredCheckpoint::open(path)?;
     let all = crate::keygroup::KeyGroupRange {
         start: 0,
@@ -127,7 +170,7 @@ fn count_keys(path: &Path) -> Result<u64, EngineError> {
     for (_, bytes) in restored.key_groups("store", all)? {
         let (states, _, _): Group = decode(&bytes).map_err(EngineError::Checkpoint)?;
         for (_, entries) in states {
-            let entries: Vec<(u64, Vec<u8>)> = decode(&entries).map_err(EngineError::Checkpoint)?;
+            let entries: Vec<(u64, Vec<u8>)> = decode(&entries.0).map_err(EngineError::Checkpoint)?;
             found += entries.len() as u64;
         }
     }
@@ -142,42 +185,55 @@ pub fn large_state(
     parallelism: usize,
     dir: &Path,
 ) -> Result<LargeStateReport, EngineError> {
-    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let build =
-        |env: &StreamEnvironment, idle: bool, seen: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>| {
-            let source = KeysSource {
-                next: 0,
-                end: keys,
-                stride: 1,
-                value_bytes,
-                idle,
-            };
-            env.add_source("keys", source, WatermarkStrategy::no_watermarks())
-                .uid("keys")
-                .key_by(|(k, _): &(u64, Vec<u8>)| *k)
-                .process(Store { value: None, seen })
-                .uid("store")
-                .for_each_batch(|_| {});
+    let probe = Arc::new(Probe::default());
+    let updating = Arc::new(AtomicBool::new(true));
+    let build = |env: &StreamEnvironment, idle: bool, probe: Option<Arc<Probe>>| {
+        let source = KeysSource {
+            next: 0,
+            end: keys,
+            stride: 1,
+            value_bytes,
+            idle,
+            updating: probe.is_some().then(|| updating.clone()),
+            updates: 0,
         };
+        env.add_source("keys", source, WatermarkStrategy::no_watermarks())
+            .uid("keys")
+            .key_by(|(k, _): &(u64, Vec<u8>)| *k)
+            .process(Store {
+                value: None,
+                probe,
+                last: None,
+            })
+            .uid("store")
+            .for_each_batch(|_| {});
+    };
     let env = StreamEnvironment::new();
     env.set_parallelism(parallelism);
     env.enable_checkpointing(CheckpointConfig::new(
         dir.join("checkpoints"),
         Duration::from_secs(86_400),
     ));
-    build(&env, true, Some(seen.clone()));
+    build(&env, true, Some(probe.clone()));
     let handle = env.job_handle();
     let savepoints = dir.join("savepoints");
     let started = Instant::now();
-    let watcher_seen = seen.clone();
+    let (watcher_probe, watcher_updating) = (probe.clone(), updating.clone());
     let watcher = std::thread::spawn(move || {
-        while watcher_seen.load(std::sync::atomic::Ordering::Relaxed) < keys {
+        while watcher_probe.seen.load(Ordering::Relaxed) < keys {
             std::thread::sleep(Duration::from_millis(5));
         }
         let load = started.elapsed();
+        // Updates are flowing now; give them a moment to reach a steady rate.
+        std::thread::sleep(Duration::from_millis(200));
+        watcher_probe.measuring.store(true, Ordering::Relaxed);
         let t = Instant::now();
-        let path = handle.stop_with_savepoint(&savepoints);
-        (load, t.elapsed(), path)
+        let path = handle.savepoint(&savepoints);
+        let snapshot = t.elapsed();
+        watcher_probe.measuring.store(false, Ordering::Relaxed);
+        watcher_updating.store(false, Ordering::Relaxed);
+        handle.cancel();
+        (load, snapshot, path)
     });
     env.execute()?;
     let (load, snapshot, path) = watcher
@@ -199,6 +255,8 @@ pub fn large_state(
         state_bytes: keys * value_bytes as u64,
         load,
         snapshot,
+        pause: Duration::from_nanos(probe.longest_gap_ns.load(Ordering::Relaxed)),
+        updates_during_snapshot: probe.updates_measured.load(Ordering::Relaxed),
         snapshot_bytes,
         restore,
         restored_keys: found,

@@ -441,6 +441,8 @@ impl Coordinator {
                         subtask: s.subtask,
                         parallelism: s.parallelism,
                         keyed: s.keyed.clone(),
+                        // Final snapshots are encoded when taken (`add_key_group_later`).
+                        deferred: Vec::new(),
                         operator: s.operator.clone(),
                     })
                     .collect()
@@ -450,12 +452,12 @@ impl Coordinator {
 
     /// Writes a task's state file (this is the asynchronous part of a snapshot: the task has
     /// moved on already).
-    fn store_ack(&mut self, task: usize, snapshots: Vec<OperatorSnapshot>) {
+    fn store_ack(&mut self, task: usize, mut snapshots: Vec<OperatorSnapshot>) {
         let Some(p) = &mut self.pending else {
             return;
         };
         let file = format!("task-{task}.state");
-        match storage::write_task_file(&p.dir, &file, &snapshots) {
+        match storage::write_task_file(&p.dir, &file, &mut snapshots) {
             Ok(refs) => {
                 let mut per_op: Vec<Vec<(Option<u32>, storage::SectionRef)>> =
                     vec![Vec::new(); snapshots.len()];

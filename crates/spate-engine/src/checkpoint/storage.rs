@@ -82,7 +82,7 @@ fn parse_checkpoint_dir(name: &str) -> Option<u64> {
 pub(crate) fn write_task_file(
     dir: &Path,
     file_name: &str,
-    snapshots: &[OperatorSnapshot],
+    snapshots: &mut [OperatorSnapshot],
 ) -> Result<Vec<(usize, Option<u32>, SectionRef)>, EngineError> {
     let path = dir.join(file_name);
     let file = File::create(&path).map_err(|e| io_error(&path, e))?;
@@ -101,12 +101,20 @@ pub(crate) fn write_task_file(
         offset += bytes.len() as u64;
         Ok(r)
     };
-    for (i, snap) in snapshots.iter().enumerate() {
+    for (i, snap) in snapshots.iter_mut().enumerate() {
         if let Some(op) = &snap.operator {
             refs.push((i, None, section(op, &mut w)?));
         }
         for (kg, bytes) in &snap.keyed {
             refs.push((i, Some(*kg), section(bytes, &mut w)?));
+        }
+        // Serialised here, one key group at a time, so at most one group's bytes are in
+        // memory besides the (shared) state itself.
+        for deferred in std::mem::take(&mut snap.deferred) {
+            let (kg, bytes) = deferred.encode().map_err(|e| {
+                EngineError::Checkpoint(format!("operator `{}` subtask {}: {e}", snap.uid, snap.subtask))
+            })?;
+            refs.push((i, Some(kg), section(&bytes, &mut w)?));
         }
     }
     w.into_inner().map_err(|e| io_error(&path, e.into_error()))?;

@@ -1,6 +1,12 @@
 //! The keyed state backend trait and its in-memory implementation.
+//!
+//! Snapshots are copy-on-write per key group: [`KeyedStateBackend::snapshot_key_group`] shares
+//! each state's map of the group with the returned [`KeyGroupSnapshot`] (no copy, no
+//! serialisation on the task thread), and the first write to a group that a snapshot still
+//! holds copies that group's map. The snapshot is serialised later, on another thread.
 
 use std::any::Any;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -31,11 +37,11 @@ pub trait KeyedStateBackend<K: Key>: Send {
     /// Registers (or looks up) a state of value type `S`.
     fn register<S: StateData>(&mut self, name: &str) -> StateId;
     /// The value of a state for a key.
-    fn get<S: Send + 'static>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S>;
+    fn get<S: StateData>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S>;
     /// Mutable access to the value of a state for a key.
-    fn get_mut<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S>;
+    fn get_mut<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S>;
     /// The value, created with `init` when absent. `None` only on a type mismatch.
-    fn get_or_insert_with<S: Send + 'static>(
+    fn get_or_insert_with<S: StateData>(
         &mut self,
         state: StateId,
         key_group: usize,
@@ -43,24 +49,107 @@ pub trait KeyedStateBackend<K: Key>: Send {
         init: impl FnOnce() -> S,
     ) -> Option<&mut S>;
     /// Removes and returns the value of a state for a key.
-    fn remove<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S>;
+    fn remove<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S>;
     /// Keys that have a value of `state` in a key group.
     fn keys_in_key_group(&self, state: StateId, key_group: usize) -> Vec<K>;
     /// Number of (state, key) entries in a key group.
     fn entries_in_key_group(&self, key_group: usize) -> usize;
     /// Drops every entry of a key group.
     fn clear_key_group(&mut self, key_group: usize);
-    /// Serialises every state's entries of a key group: (state name, entries) for each state
-    /// with entries there.
-    fn snapshot_key_group(&self, key_group: usize) -> Result<Vec<(String, Vec<u8>)>, String>;
+    /// Every state's entries of a key group as they are now, for serialisation later (on any
+    /// thread): writes after this call never show in the snapshot.
+    fn snapshot_key_group(&mut self, key_group: usize) -> KeyGroupSnapshot;
     /// Loads entries written by `snapshot_key_group`. States not registered yet are kept and
     /// loaded when they are registered.
     fn restore_key_group(&mut self, key_group: usize, states: Vec<(String, Vec<u8>)>) -> Result<(), String>;
 }
 
+/// The states of one key group at a barrier, serialised by [`encode`](Self::encode) on
+/// whichever thread writes the checkpoint.
+#[derive(Default)]
+pub struct KeyGroupSnapshot {
+    states: Vec<(String, Box<dyn EncodeState>)>,
+}
+
+impl std::fmt::Debug for KeyGroupSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.states.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl KeyGroupSnapshot {
+    /// Whether no state has entries in the group.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// (state name, serialised entries) for each state with entries in the group.
+    pub fn encode(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        self.states
+            .iter()
+            .map(|(name, state)| Ok((name.clone(), state.encode()?)))
+            .collect()
+    }
+}
+
+/// One state's entries of one key group, shared with the task until serialised.
+trait EncodeState: Send + Sync {
+    fn encode(&self) -> Result<Vec<u8>, String>;
+}
+
+struct SharedGroup<K, S>(Arc<FxHashMap<K, S>>);
+
+impl<K: Key, S: StateData> EncodeState for SharedGroup<K, S> {
+    fn encode(&self) -> Result<Vec<u8>, String> {
+        let entries: Vec<(&K, &S)> = self.0.iter().collect();
+        encode(&entries)
+    }
+}
+
+/// One state's entries of one key group: owned by the task, or shared with snapshots that
+/// have not been serialised yet.
+enum Group<K, S> {
+    Owned(FxHashMap<K, S>),
+    Shared(Arc<FxHashMap<K, S>>),
+}
+
+impl<K: Key, S: StateData> Group<K, S> {
+    fn map(&self) -> &FxHashMap<K, S> {
+        match self {
+            Self::Owned(m) => m,
+            Self::Shared(m) => m,
+        }
+    }
+
+    /// The map for writing: a shared map is taken back when the snapshots are done with it,
+    /// else copied (the copy-on-write; the snapshot keeps the old one).
+    fn map_mut(&mut self) -> &mut FxHashMap<K, S> {
+        if matches!(self, Self::Shared(_))
+            && let Self::Shared(shared) = std::mem::replace(self, Self::Owned(FxHashMap::default()))
+        {
+            *self = Self::Owned(Arc::try_unwrap(shared).unwrap_or_else(|still| (*still).clone()));
+        }
+        match self {
+            Self::Owned(m) => m,
+            Self::Shared(m) => Arc::make_mut(m),
+        }
+    }
+
+    fn share(&mut self) -> Arc<FxHashMap<K, S>> {
+        let shared = match std::mem::replace(self, Self::Owned(FxHashMap::default())) {
+            Self::Owned(map) => Arc::new(map),
+            Self::Shared(shared) => shared,
+        };
+        *self = Self::Shared(shared.clone());
+        shared
+    }
+}
+
 /// One state's values: per key group (relative to the range start) a hash map.
 struct Table<K, S> {
-    groups: Vec<FxHashMap<K, S>>,
+    groups: Vec<Group<K, S>>,
 }
 
 trait ErasedTable<K>: Send {
@@ -69,23 +158,19 @@ trait ErasedTable<K>: Send {
     fn len_of(&self, group: usize) -> usize;
     fn clear_group(&mut self, group: usize);
     fn keys_of(&self, group: usize) -> Vec<K>;
-    fn encode_group(&self, group: usize) -> Result<Vec<u8>, String>;
+    fn share_group(&mut self, group: usize) -> Option<Box<dyn EncodeState>>;
     fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String>;
 }
 
 impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
-    fn encode_group(&self, group: usize) -> Result<Vec<u8>, String> {
-        let entries: Vec<(&K, &S)> = self
-            .groups
-            .get(group)
-            .map(|g| g.iter().collect())
-            .unwrap_or_default();
-        encode(&entries)
+    fn share_group(&mut self, group: usize) -> Option<Box<dyn EncodeState>> {
+        let g = self.groups.get_mut(group).filter(|g| !g.map().is_empty())?;
+        Some(Box::new(SharedGroup(g.share())))
     }
     fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String> {
         let entries: Vec<(K, S)> = decode(bytes)?;
         if let Some(g) = self.groups.get_mut(group) {
-            g.extend(entries);
+            g.map_mut().extend(entries);
         }
         Ok(())
     }
@@ -96,17 +181,17 @@ impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
         self
     }
     fn len_of(&self, group: usize) -> usize {
-        self.groups.get(group).map_or(0, |g| g.len())
+        self.groups.get(group).map_or(0, |g| g.map().len())
     }
     fn clear_group(&mut self, group: usize) {
         if let Some(g) = self.groups.get_mut(group) {
-            *g = FxHashMap::default();
+            *g = Group::Owned(FxHashMap::default());
         }
     }
     fn keys_of(&self, group: usize) -> Vec<K> {
         self.groups
             .get(group)
-            .map(|g| g.keys().cloned().collect())
+            .map(|g| g.map().keys().cloned().collect())
             .unwrap_or_default()
     }
 }
@@ -140,11 +225,11 @@ impl<K: Key> HeapKeyedStateBackend<K> {
         }
     }
 
-    fn table<S: Send + 'static>(&self, state: StateId) -> Option<&Table<K, S>> {
+    fn table<S: StateData>(&self, state: StateId) -> Option<&Table<K, S>> {
         self.tables.get(state.0)?.as_any().downcast_ref()
     }
 
-    fn table_mut<S: Send + 'static>(&mut self, state: StateId) -> Option<&mut Table<K, S>> {
+    fn table_mut<S: StateData>(&mut self, state: StateId) -> Option<&mut Table<K, S>> {
         self.tables.get_mut(state.0)?.as_any_mut().downcast_mut()
     }
 
@@ -165,7 +250,9 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
             return *id;
         }
         let id = StateId(self.tables.len());
-        let groups = (0..self.range.len()).map(|_| FxHashMap::default()).collect();
+        let groups = (0..self.range.len())
+            .map(|_| Group::Owned(FxHashMap::default()))
+            .collect();
         self.tables.push(Box::new(Table::<K, S> { groups }));
         self.names.insert(name.to_string(), id);
         // A restore that ran before this registration left the state's entries here. They were
@@ -179,17 +266,17 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         id
     }
 
-    fn get<S: Send + 'static>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S> {
+    fn get<S: StateData>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S> {
         let g = self.local(key_group)?;
-        self.table::<S>(state)?.groups[g].get(key)
+        self.table::<S>(state)?.groups[g].map().get(key)
     }
 
-    fn get_mut<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S> {
+    fn get_mut<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S> {
         let g = self.local(key_group)?;
-        self.table_mut::<S>(state)?.groups[g].get_mut(key)
+        self.table_mut::<S>(state)?.groups[g].map_mut().get_mut(key)
     }
 
-    fn get_or_insert_with<S: Send + 'static>(
+    fn get_or_insert_with<S: StateData>(
         &mut self,
         state: StateId,
         key_group: usize,
@@ -197,16 +284,16 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         init: impl FnOnce() -> S,
     ) -> Option<&mut S> {
         let g = self.local(key_group)?;
-        let map = &mut self.table_mut::<S>(state)?.groups[g];
+        let map = self.table_mut::<S>(state)?.groups[g].map_mut();
         if !map.contains_key(key) {
             map.insert(key.clone(), init());
         }
         map.get_mut(key)
     }
 
-    fn remove<S: Send + 'static>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S> {
+    fn remove<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S> {
         let g = self.local(key_group)?;
-        self.table_mut::<S>(state)?.groups[g].remove(key)
+        self.table_mut::<S>(state)?.groups[g].map_mut().remove(key)
     }
 
     fn keys_in_key_group(&self, state: StateId, key_group: usize) -> Vec<K> {
@@ -227,20 +314,18 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         }
     }
 
-    fn snapshot_key_group(&self, key_group: usize) -> Result<Vec<(String, Vec<u8>)>, String> {
+    fn snapshot_key_group(&mut self, key_group: usize) -> KeyGroupSnapshot {
         let Some(g) = self.local(key_group) else {
-            return Ok(Vec::new());
+            return KeyGroupSnapshot::default();
         };
-        let mut out = Vec::new();
         let mut names: Vec<(&String, &StateId)> = self.names.iter().collect();
         names.sort_by_key(|(_, id)| **id);
-        for (name, id) in names {
-            let table = &self.tables[id.0];
-            if table.len_of(g) > 0 {
-                out.push((name.clone(), table.encode_group(g)?));
-            }
-        }
-        Ok(out)
+        let tables = &mut self.tables;
+        let states = names
+            .into_iter()
+            .filter_map(|(name, id)| Some((name.clone(), tables[id.0].share_group(g)?)))
+            .collect();
+        KeyGroupSnapshot { states }
     }
 
     fn restore_key_group(&mut self, key_group: usize, states: Vec<(String, Vec<u8>)>) -> Result<(), String> {
@@ -284,5 +369,91 @@ mod tests {
         b.clear_key_group(kg);
         assert_eq!(b.get::<u64>(count, kg, &k), None);
         assert_eq!(b.get::<u64>(count, 99, &k), None, "foreign key group");
+    }
+
+    /// One mutation applied after the barrier.
+    #[derive(Debug, Clone)]
+    enum Change {
+        Put(u16, u64),
+        Push(u16, u8),
+        Remove(u16),
+        ClearGroup(u16),
+    }
+
+    fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0u16..300, any::<u64>()).prop_map(|(k, v)| Change::Put(k, v)),
+            (0u16..300, any::<u8>()).prop_map(|(k, v)| Change::Push(k, v)),
+            (0u16..300).prop_map(Change::Remove),
+            (0u16..300).prop_map(Change::ClearGroup),
+        ]
+    }
+
+    fn apply(b: &mut HeapKeyedStateBackend<u16>, ids: (StateId, StateId), c: &Change, groups: usize) {
+        let kg = |k: &u16| key_group_of(k, groups);
+        match c {
+            Change::Put(k, v) => *b.get_or_insert_with(ids.0, kg(k), k, || 0u64).unwrap() = *v,
+            Change::Push(k, v) => b
+                .get_or_insert_with(ids.1, kg(k), k, Vec::<u8>::new)
+                .unwrap()
+                .push(*v),
+            Change::Remove(k) => {
+                b.remove::<u64>(ids.0, kg(k), k);
+            }
+            Change::ClearGroup(k) => b.clear_key_group(kg(k)),
+        }
+    }
+
+    /// Every (state, key, value) of a backend, in order.
+    fn contents(b: &HeapKeyedStateBackend<u16>, ids: (StateId, StateId), groups: usize) -> Vec<String> {
+        let mut all = Vec::new();
+        for kg in 0..groups {
+            for k in b.keys_in_key_group(ids.0, kg) {
+                all.push(format!("count {k} {:?}", b.get::<u64>(ids.0, kg, &k)));
+            }
+            for k in b.keys_in_key_group(ids.1, kg) {
+                all.push(format!("bytes {k} {:?}", b.get::<Vec<u8>>(ids.1, kg, &k)));
+            }
+        }
+        all.sort();
+        all
+    }
+
+    proptest::proptest! {
+        /// The copy-on-write oracle: state changed while a snapshot is being serialised (on
+        /// another thread) restores to exactly the state at the barrier.
+        #[test]
+        fn snapshot_is_the_state_at_the_barrier_whatever_changes_after(
+            before in proptest::collection::vec(change(), 0..200),
+            after in proptest::collection::vec(change(), 0..200),
+        ) {
+            let groups = 8;
+            let range = KeyGroupRange::for_subtask(0, 1, groups);
+            let mut b = HeapKeyedStateBackend::<u16>::new(range);
+            let ids = (b.register::<u64>("count"), b.register::<Vec<u8>>("bytes"));
+            for c in &before {
+                apply(&mut b, ids, c, groups);
+            }
+            let at_barrier = contents(&b, ids, groups);
+            let snaps: Vec<(usize, KeyGroupSnapshot)> =
+                (0..groups).map(|kg| (kg, b.snapshot_key_group(kg))).collect();
+            let encoder = std::thread::spawn(move || {
+                snaps
+                    .into_iter()
+                    .map(|(kg, s)| (kg, s.encode().unwrap()))
+                    .collect::<Vec<_>>()
+            });
+            for c in &after {
+                apply(&mut b, ids, c, groups);
+            }
+            let encoded = encoder.join().unwrap();
+            let mut restored = HeapKeyedStateBackend::<u16>::new(range);
+            let rids = (restored.register::<u64>("count"), restored.register::<Vec<u8>>("bytes"));
+            for (kg, states) in encoded {
+                restored.restore_key_group(kg, states).unwrap();
+            }
+            proptest::prop_assert_eq!(contents(&restored, rids, groups), at_barrier);
+        }
     }
 }

@@ -75,7 +75,7 @@ impl<V> Clone for ValueState<V> {
     }
 }
 
-impl<V: Send + 'static> ValueState<V> {
+impl<V: StateData> ValueState<V> {
     /// The current key's value.
     pub fn get<'c, K: Key>(&self, ctx: &'c impl KeyedStateAccess<K>) -> Option<&'c V> {
         let (b, kg, k) = ctx.state_parts();
@@ -114,7 +114,7 @@ impl<V> Clone for ListState<V> {
     }
 }
 
-impl<V: Send + 'static> ListState<V> {
+impl<V: StateData> ListState<V> {
     /// The current key's list (empty when absent).
     pub fn get<'c, K: Key>(&self, ctx: &'c impl KeyedStateAccess<K>) -> &'c [V] {
         let (b, kg, k) = ctx.state_parts();
@@ -162,7 +162,7 @@ impl<MK, MV> Clone for MapState<MK, MV> {
     }
 }
 
-impl<MK: Hash + Eq + Send + 'static, MV: Send + 'static> MapState<MK, MV> {
+impl<MK: Hash + Eq + StateData, MV: StateData> MapState<MK, MV> {
     fn map<'c, K: Key>(&self, ctx: &'c impl KeyedStateAccess<K>) -> Option<&'c FxHashMap<MK, MV>> {
         let (b, kg, k) = ctx.state_parts();
         b.get::<FxHashMap<MK, MV>>(self.id, kg, k)
@@ -230,7 +230,7 @@ impl<V, F> std::fmt::Debug for ReducingState<V, F> {
     }
 }
 
-impl<V: Send + 'static, F: Fn(V, V) -> V> ReducingState<V, F> {
+impl<V: StateData, F: Fn(V, V) -> V> ReducingState<V, F> {
     /// The current key's reduction.
     pub fn get<'c, K: Key>(&self, ctx: &'c impl KeyedStateAccess<K>) -> Option<&'c V> {
         let (b, kg, k) = ctx.state_parts();

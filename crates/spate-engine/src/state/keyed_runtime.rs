@@ -5,7 +5,7 @@
 //! `operators/`.
 
 use crate::checkpoint::CheckpointCtx;
-use crate::checkpoint::snapshot::{OperatorIdentity, decode};
+use crate::checkpoint::snapshot::{Blob, OperatorIdentity, decode, encode};
 use crate::clock::now_millis;
 use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
@@ -15,7 +15,7 @@ use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, S
 
 /// One key group of a keyed runtime in a checkpoint: states (name, entries), event-time and
 /// processing-time timers.
-type KeyGroupState<K> = (Vec<(String, Vec<u8>)>, Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
+type KeyGroupState<K> = (Vec<(String, Blob)>, Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
 
 /// Which clock a timer follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +156,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
 
     fn restore_key_group(&mut self, kg: usize, bytes: &[u8]) -> Result<(), String> {
         let (states, event, processing): KeyGroupState<K> = decode(bytes)?;
+        let states = states.into_iter().map(|(name, blob)| (name, blob.0)).collect();
         self.backend.restore_key_group(kg, states)?;
         for (t, k) in event {
             self.timers.event.register(t, &k);
@@ -175,34 +176,37 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         };
         cp.touch(&who);
         let range = self.backend.key_groups();
-        type TimersOfGroup<'k, K> = (Vec<(Timestamp, &'k K)>, Vec<(Timestamp, &'k K)>);
-        let mut timers: Vec<TimersOfGroup<'_, K>> =
+        type TimersOfGroup<K> = (Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
+        let mut timers: Vec<TimersOfGroup<K>> =
             (range.start..range.end).map(|_| Default::default()).collect();
         for (t, k) in self.timers.event.all() {
             let kg = key_group_of(k, self.max_parallelism);
             if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
-                slot.0.push((*t, k));
+                slot.0.push((*t, k.clone()));
             }
         }
         for (t, k) in self.timers.processing.all() {
             let kg = key_group_of(k, self.max_parallelism);
             if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
-                slot.1.push((*t, k));
+                slot.1.push((*t, k.clone()));
             }
         }
+        // The states are shared copy-on-write and serialised by the coordinator: the task
+        // goes on at once, whatever the size of its state.
         for (i, (event, processing)) in timers.into_iter().enumerate() {
             let kg = range.start + i;
-            let states = match self.backend.snapshot_key_group(kg) {
-                Ok(s) => s,
-                Err(e) => {
-                    cp.fail(&who, &e);
-                    return;
-                }
-            };
+            let states = self.backend.snapshot_key_group(kg);
             if states.is_empty() && event.is_empty() && processing.is_empty() {
                 continue;
             }
-            cp.add_key_group(&who, kg, &(states, event, processing));
+            cp.add_key_group_later(&who, kg, move || {
+                let states = states
+                    .encode()?
+                    .into_iter()
+                    .map(|(name, bytes)| (name, Blob(bytes)));
+                let group: KeyGroupState<K> = (states.collect(), event, processing);
+                encode(&group)
+            });
         }
     }
 

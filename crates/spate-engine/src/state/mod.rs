@@ -11,6 +11,6 @@ mod timers;
 
 pub(crate) mod keyed_runtime;
 
-pub use backend::{HeapKeyedStateBackend, KeyedStateBackend, StateId};
+pub use backend::{HeapKeyedStateBackend, KeyGroupSnapshot, KeyedStateBackend, StateId};
 pub use handles::{KeyedStateAccess, ListState, MapState, ReducingState, StateRegistry, ValueState};
 pub(crate) use timers::TimerService;

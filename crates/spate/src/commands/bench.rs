@@ -22,7 +22,8 @@ pub fn run(bench: BenchCommand) -> Result<()> {
             let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
             println!(
                 "checkpoint keys={} value={} B parallelism={}: state {:.0} MiB loaded in {:.2} s; \
-                 savepoint {:.0} MiB in {:.2} s ({:.0} MiB/s); restore {:.2} s ({:.0} MiB/s)",
+                 savepoint {:.0} MiB in {:.2} s ({:.0} MiB/s) while {} updates ran, longest pause \
+                 {:.1} ms; restore {:.2} s ({:.0} MiB/s)",
                 r.keys,
                 args.value_bytes,
                 args.parallelism,
@@ -31,6 +32,8 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                 mib(r.snapshot_bytes),
                 r.snapshot.as_secs_f64(),
                 mib(r.snapshot_bytes) / r.snapshot.as_secs_f64().max(1e-9),
+                r.updates_during_snapshot,
+                r.pause.as_secs_f64() * 1000.0,
                 r.restore.as_secs_f64(),
                 mib(r.snapshot_bytes) / r.restore.as_secs_f64().max(1e-9),
             );
