@@ -152,7 +152,7 @@ struct Table<K, S> {
     groups: Vec<Group<K, S>>,
 }
 
-trait ErasedTable<K>: Send {
+trait ErasedTable<K>: Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn len_of(&self, group: usize) -> usize;
@@ -160,6 +160,10 @@ trait ErasedTable<K>: Send {
     fn keys_of(&self, group: usize) -> Vec<K>;
     fn share_group(&mut self, group: usize) -> Option<Box<dyn EncodeState>>;
     fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String>;
+    /// Decodes entries written by `share_group` without touching the table (any thread).
+    fn decode_entries(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>, String>;
+    /// Adds entries from `decode_entries` to a group.
+    fn install(&mut self, group: usize, entries: Box<dyn Any + Send>);
 }
 
 impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
@@ -168,11 +172,22 @@ impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
         Some(Box::new(SharedGroup(g.share())))
     }
     fn decode_group(&mut self, group: usize, bytes: &[u8]) -> Result<(), String> {
-        let entries: Vec<(K, S)> = decode(bytes)?;
-        if let Some(g) = self.groups.get_mut(group) {
-            g.map_mut().extend(entries);
-        }
+        let entries = self.decode_entries(bytes)?;
+        self.install(group, entries);
         Ok(())
+    }
+    fn decode_entries(&self, bytes: &[u8]) -> Result<Box<dyn Any + Send>, String> {
+        let entries: Vec<(K, S)> = decode(bytes)?;
+        Ok(Box::new(entries))
+    }
+    fn install(&mut self, group: usize, entries: Box<dyn Any + Send>) {
+        if let (Some(g), Ok(entries)) = (self.groups.get_mut(group), entries.downcast::<Vec<(K, S)>>()) {
+            let map = g.map_mut();
+            if map.is_empty() {
+                map.reserve(entries.len());
+            }
+            map.extend(*entries);
+        }
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -329,18 +344,56 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
     }
 
     fn restore_key_group(&mut self, key_group: usize, states: Vec<(String, Vec<u8>)>) -> Result<(), String> {
-        let Some(g) = self.local(key_group) else {
-            return Ok(());
+        let decoded = self.decode_key_group(states)?;
+        self.install_key_group(key_group, decoded);
+        Ok(())
+    }
+}
+
+/// A key group's states decoded by [`HeapKeyedStateBackend::decode_key_group`], waiting to be
+/// installed.
+pub(crate) struct DecodedKeyGroup {
+    /// (table index, entries) of registered states.
+    registered: Vec<(usize, Box<dyn Any + Send>)>,
+    /// States not registered yet, still serialised.
+    unclaimed: Vec<(String, Vec<u8>)>,
+}
+
+impl<K: Key> HeapKeyedStateBackend<K> {
+    /// The first half of [`KeyedStateBackend::restore_key_group`]: decodes without changing
+    /// the backend, so several key groups can be decoded on several threads at once.
+    pub(crate) fn decode_key_group(&self, states: Vec<(String, Vec<u8>)>) -> Result<DecodedKeyGroup, String> {
+        let mut decoded = DecodedKeyGroup {
+            registered: Vec::new(),
+            unclaimed: Vec::new(),
         };
         for (name, bytes) in states {
             match self.names.get(&name) {
-                Some(id) => self.tables[id.0]
-                    .decode_group(g, &bytes)
-                    .map_err(|e| format!("state `{name}`: {e}"))?,
-                None => self.unclaimed.entry(name).or_default().push((key_group, bytes)),
+                Some(id) => decoded.registered.push((
+                    id.0,
+                    self.tables[id.0]
+                        .decode_entries(&bytes)
+                        .map_err(|e| format!("state `{name}`: {e}"))?,
+                )),
+                None => decoded.unclaimed.push((name, bytes)),
             }
         }
-        Ok(())
+        Ok(decoded)
+    }
+
+    /// The second half: adds decoded entries to their key group.
+    pub(crate) fn install_key_group(&mut self, key_group: usize, decoded: DecodedKeyGroup) {
+        let Some(g) = self.local(key_group) else {
+            return;
+        };
+        for (table, entries) in decoded.registered {
+            if let Some(t) = self.tables.get_mut(table) {
+                t.install(g, entries);
+            }
+        }
+        for (name, bytes) in decoded.unclaimed {
+            self.unclaimed.entry(name).or_default().push((key_group, bytes));
+        }
     }
 }
 

@@ -11,11 +11,68 @@ use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::build::BuildCtx;
 use crate::runtime::output::{Control, Downstream, OutputTag};
+use crate::state::backend::DecodedKeyGroup;
 use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, StateRegistry, TimerService};
 
 /// One key group of a keyed runtime in a checkpoint: states (name, entries), event-time and
 /// processing-time timers.
 type KeyGroupState<K> = (Vec<(String, Blob)>, Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
+
+/// A restored key group, decoded and ready to install: (key group, states, event-time timers,
+/// processing-time timers).
+type DecodedGroup<K> = (usize, DecodedKeyGroup, Vec<(Timestamp, K)>, Vec<(Timestamp, K)>);
+
+/// Below this many bytes a restore decodes on the task's thread alone.
+const PARALLEL_DECODE_BYTES: usize = 1 << 20;
+
+fn decode_key_group<K: Key>(
+    backend: &HeapKeyedStateBackend<K>,
+    kg: usize,
+    bytes: &[u8],
+) -> Result<DecodedGroup<K>, String> {
+    let (states, event, processing): KeyGroupState<K> = decode(bytes)?;
+    let states = states.into_iter().map(|(name, blob)| (name, blob.0)).collect();
+    Ok((kg, backend.decode_key_group(states)?, event, processing))
+}
+
+/// Decodes restored key groups, on as many threads as there are cores when there is much to
+/// decode: key groups are independent, and decoding (not reading) is most of a restore's time.
+fn decode_key_groups<K: Key>(
+    backend: &HeapKeyedStateBackend<K>,
+    groups: Vec<(usize, Vec<u8>)>,
+) -> Vec<Result<DecodedGroup<K>, String>> {
+    let bytes: usize = groups.iter().map(|(_, b)| b.len()).sum();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(groups.len());
+    if threads <= 1 || bytes < PARALLEL_DECODE_BYTES {
+        return groups
+            .iter()
+            .map(|(kg, b)| decode_key_group(backend, *kg, b))
+            .collect();
+    }
+    let per_thread = groups.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = groups
+            .chunks(per_thread)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(kg, b)| decode_key_group(backend, *kg, b))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| vec![Err("a restore thread panicked".to_string())])
+            })
+            .collect()
+    })
+}
 
 /// Which clock a timer follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,25 +203,26 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
     /// attempt starts from. Called after the function's `open` registered its states.
     pub(crate) fn attach(&mut self, ctx: &BuildCtx<'_>) {
         self.identity = Some(ctx.identity());
-        for (kg, bytes) in ctx.restored_key_groups() {
-            if let Err(e) = self.restore_key_group(kg, &bytes) {
-                ctx.restore_failed(&e);
-                return;
+        let groups = ctx.restored_key_groups();
+        for decoded in decode_key_groups(&self.backend, groups) {
+            match decoded {
+                Ok(group) => self.install(group),
+                Err(e) => {
+                    ctx.restore_failed(&e);
+                    return;
+                }
             }
         }
     }
 
-    fn restore_key_group(&mut self, kg: usize, bytes: &[u8]) -> Result<(), String> {
-        let (states, event, processing): KeyGroupState<K> = decode(bytes)?;
-        let states = states.into_iter().map(|(name, blob)| (name, blob.0)).collect();
-        self.backend.restore_key_group(kg, states)?;
+    fn install(&mut self, (kg, states, event, processing): DecodedGroup<K>) {
+        self.backend.install_key_group(kg, states);
         for (t, k) in event {
             self.timers.event.register(t, &k);
         }
         for (t, k) in processing {
             self.timers.processing.register(t, &k);
         }
-        Ok(())
     }
 
     /// Writes state and timers per key group.
@@ -305,5 +363,50 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         self.now = self.now.max(now_millis());
         self.fire(MAX_WATERMARK, TimeDomain::ProcessingTime, on_timer);
         self.down.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More than `PARALLEL_DECODE_BYTES` of state goes through the threaded decode, and every
+    /// key, value and timer comes back.
+    #[test]
+    fn large_restores_decode_on_several_threads_and_lose_nothing() {
+        let groups = 16;
+        let range = KeyGroupRange::for_subtask(0, 1, groups);
+        let mut b = HeapKeyedStateBackend::<u64>::new(range);
+        let id = b.register::<Vec<u8>>("blob");
+        for k in 0..200u64 {
+            let kg = key_group_of(&k, groups);
+            *b.get_or_insert_with(id, kg, &k, Vec::new).unwrap() = vec![k as u8; 10_000];
+        }
+        let encoded: Vec<(usize, Vec<u8>)> = (0..groups)
+            .map(|kg| {
+                let states = b.snapshot_key_group(kg).encode().unwrap();
+                let states = states.into_iter().map(|(n, bytes)| (n, Blob(bytes))).collect();
+                let timers = vec![(kg as i64, kg as u64)];
+                let group: KeyGroupState<u64> = (states, timers, Vec::new());
+                (kg, encode(&group).unwrap())
+            })
+            .collect();
+        assert!(encoded.iter().map(|(_, b)| b.len()).sum::<usize>() > PARALLEL_DECODE_BYTES);
+        let mut restored = HeapKeyedStateBackend::<u64>::new(range);
+        let rid = restored.register::<Vec<u8>>("blob");
+        let decoded: Vec<_> = decode_key_groups(&restored, encoded)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(decoded.len(), groups);
+        for (i, (kg, states, event, _)) in decoded.into_iter().enumerate() {
+            assert_eq!(kg, i, "key groups come back in order");
+            assert_eq!(event, vec![(kg as i64, kg as u64)]);
+            restored.install_key_group(kg, states);
+        }
+        for k in 0..200u64 {
+            let kg = key_group_of(&k, groups);
+            assert_eq!(restored.get::<Vec<u8>>(rid, kg, &k), Some(&vec![k as u8; 10_000]));
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! at another parallelism hands each subtask the key groups of its new
 //! [`KeyGroupRange`](crate::keygroup::KeyGroupRange).
 
-mod backend;
+pub(crate) mod backend;
 mod handles;
 mod timers;
 
