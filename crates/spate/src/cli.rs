@@ -577,6 +577,18 @@ pub struct CheckpointBenchArgs {
     /// Where the checkpoint and savepoint go (a temporary directory by default).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// How values are kept: `vec` (a `Vec<u8>`, which serde encodes byte by byte) or `block`
+    /// (one length-prefixed block, as `serde_bytes` writes it).
+    #[arg(long, value_enum, default_value = "vec")]
+    pub values: BenchStateValue,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BenchStateValue {
+    /// `Vec<u8>`.
+    Vec,
+    /// A byte block.
+    Block,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -8,7 +8,7 @@
 
 mod large_state;
 
-pub use large_state::{LargeStateReport, large_state};
+pub use large_state::{LargeStateReport, StateValue, large_state};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -200,6 +200,12 @@ pub(crate) fn decode<E: StateData>(bytes: &[u8]) -> Result<E, String> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Blob(pub(crate) Vec<u8>);
 
+impl From<Vec<u8>> for Blob {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+}
+
 impl serde::Serialize for Blob {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(&self.0)

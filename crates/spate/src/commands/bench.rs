@@ -1,9 +1,9 @@
 //! `spate bench ...`: benchmarks that print their own figures (recorded in BENCHMARKS.md).
 
 use anyhow::{Result, ensure};
-use spate_engine::bench::{BenchWindow, WindowCountParams, large_state, window_count};
+use spate_engine::bench::{BenchWindow, StateValue, WindowCountParams, large_state, window_count};
 
-use crate::cli::{BenchCommand, BenchWindowKind};
+use crate::cli::{BenchCommand, BenchStateValue, BenchWindowKind};
 
 pub fn run(bench: BenchCommand) -> Result<()> {
     match bench {
@@ -12,7 +12,11 @@ pub fn run(bench: BenchCommand) -> Result<()> {
         BenchCommand::Checkpoint(args) => {
             let tmp = tempfile::tempdir()?;
             let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
-            let r = large_state(args.keys, args.value_bytes, args.parallelism, &dir)?;
+            let values = match args.values {
+                BenchStateValue::Vec => StateValue::ByteVec,
+                BenchStateValue::Block => StateValue::ByteBlock,
+            };
+            let r = large_state(args.keys, args.value_bytes, args.parallelism, values, &dir)?;
             ensure!(
                 r.restored_keys == r.keys,
                 "the savepoint holds {} keys, expected {}",
