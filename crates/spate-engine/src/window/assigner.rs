@@ -109,6 +109,14 @@ impl WindowAssigner {
         matches!(self.kind, Kind::Session { .. })
     }
 
+    /// The inactivity gap of session windows (ms).
+    pub(crate) fn session_gap(&self) -> Option<i64> {
+        match self.kind {
+            Kind::Session { gap } => Some(gap),
+            _ => None,
+        }
+    }
+
     /// Whether this is the global window assigner.
     pub fn is_global(&self) -> bool {
         matches!(self.kind, Kind::Global)

@@ -4,6 +4,7 @@ mod assigner;
 mod dense;
 mod function;
 mod operator;
+mod session;
 mod sliding_count;
 mod trigger;
 
@@ -25,6 +26,7 @@ use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
 use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use operator::{WindowOperator, WindowSpec};
+use session::SessionWindowOperator;
 
 /// A keyed stream cut into windows; finish it with `reduce`, `aggregate` or `process`.
 pub struct WindowedStream<K, T, KS, Tr> {
@@ -114,10 +116,9 @@ where
         let ks = self.keyed.key_selector.clone();
         let lateness = i64::try_from(self.allowed_lateness.as_millis()).unwrap_or(i64::MAX);
         let (assigner, trigger, late_tag) = (self.assigner, self.trigger, self.late_tag);
-        let dense = assigner.is_event_time()
-            && !assigner.is_merging()
-            && !assigner.is_global()
-            && is_plain_event_time_trigger(&trigger);
+        let plain_event_time = assigner.is_event_time() && is_plain_event_time_trigger(&trigger);
+        let dense = plain_event_time && !assigner.is_merging() && !assigner.is_global();
+        let session_gap = assigner.session_gap().filter(|_| plain_event_time);
         self.keyed
             .stream
             .one_input(name, self.keyed.edge(0), move |ctx, down| {
@@ -125,6 +126,23 @@ where
                     let mut op = DenseWindowOperator::new(
                         ks.clone(),
                         assigner,
+                        lateness,
+                        late_tag,
+                        wf.clone(),
+                        down,
+                        ctx.identity(),
+                        ctx.max_parallelism,
+                    );
+                    let groups = ctx.restored_key_groups();
+                    if let Err(e) = op.restore(&groups) {
+                        ctx.restore_failed(&e);
+                    }
+                    return Box::new(op);
+                }
+                if let Some(gap) = session_gap {
+                    let mut op = SessionWindowOperator::new(
+                        ks.clone(),
+                        gap,
                         lateness,
                         late_tag,
                         wf.clone(),
@@ -198,7 +216,8 @@ where
 }
 
 /// Whether `trigger` is the event-time trigger, whose timers are the same for every key of a
-/// window: such windows run on the dense fast path ([`dense`]).
+/// window: such windows run on the dense fast path ([`dense`]), and session windows on theirs
+/// ([`session`]).
 fn is_plain_event_time_trigger<Tr: 'static>(trigger: &Tr) -> bool {
     let any: &dyn Any = trigger;
     matches!(
