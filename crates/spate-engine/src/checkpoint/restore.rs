@@ -32,7 +32,8 @@ impl RestoredCheckpoint {
         self.meta.operators.iter().find(|o| o.uid == uid)
     }
 
-    fn read_section(&self, r: &SectionRef) -> Result<Vec<u8>, EngineError> {
+    /// Reads one section and checks its CRC (any thread).
+    pub(crate) fn read_section(&self, r: &SectionRef) -> Result<Vec<u8>, EngineError> {
         let path = self.dir.join(&r.file);
         let mut f = File::open(&path).map_err(|e| io_error(&path, e))?;
         f.seek(SeekFrom::Start(r.offset))
@@ -57,6 +58,19 @@ impl RestoredCheckpoint {
         uid: &str,
         range: KeyGroupRange,
     ) -> Result<Vec<(usize, Vec<u8>)>, EngineError> {
+        self.key_group_sections(uid, range)?
+            .into_iter()
+            .map(|(kg, r)| Ok((kg, self.read_section(&r)?)))
+            .collect()
+    }
+
+    /// Where the key groups of `uid` that fall into `range` are, from all old subtasks (to be
+    /// read with [`read_section`](Self::read_section), possibly on several threads).
+    pub(crate) fn key_group_sections(
+        &self,
+        uid: &str,
+        range: KeyGroupRange,
+    ) -> Result<Vec<(usize, SectionRef)>, EngineError> {
         let mut out = Vec::new();
         if let Some(op) = self.operator(uid) {
             if self.meta.max_parallelism != 0 && range.end > self.meta.max_parallelism {
@@ -69,7 +83,7 @@ impl RestoredCheckpoint {
                 for (kg, r) in &st.key_groups {
                     let kg = *kg as usize;
                     if range.contains(kg) {
-                        out.push((kg, self.read_section(r)?));
+                        out.push((kg, r.clone()));
                     }
                 }
             }

@@ -11,6 +11,7 @@ use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::build::BuildCtx;
 use crate::runtime::output::{Control, Downstream, OutputTag};
+use crate::checkpoint::storage::SectionRef;
 use crate::state::backend::DecodedKeyGroup;
 use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, StateRegistry, TimerService};
 
@@ -25,33 +26,40 @@ type DecodedGroup<K> = (usize, DecodedKeyGroup, Vec<(Timestamp, K)>, Vec<(Timest
 /// Below this many bytes a restore decodes on the task's thread alone.
 const PARALLEL_DECODE_BYTES: usize = 1 << 20;
 
-fn decode_key_group<K: Key>(
+fn decode_key_group<K: Key, S>(
     backend: &HeapKeyedStateBackend<K>,
     kg: usize,
-    bytes: &[u8],
+    source: &S,
+    read: &(impl Fn(&S) -> Result<Vec<u8>, String> + Sync),
 ) -> Result<DecodedGroup<K>, String> {
-    let (states, event, processing): KeyGroupState<K> = decode(bytes)?;
+    let bytes = read(source)?;
+    let (states, event, processing): KeyGroupState<K> = decode(&bytes)?;
+    drop(bytes);
     let states = states.into_iter().map(|(name, blob)| (name, blob.0)).collect();
     Ok((kg, backend.decode_key_group(states)?, event, processing))
 }
 
-/// Decodes restored key groups, on as many threads as there are cores when there is much to
-/// decode: key groups are independent, and decoding (not reading) is most of a restore's time.
-fn decode_key_groups<K: Key>(
+/// Reads (with `read`) and decodes restored key groups, on as many threads as there are cores
+/// when there is much to decode (by `size`): key groups are independent, and each thread reads
+/// the groups it decodes, so at most a group per thread is held serialised.
+fn decode_key_groups<K: Key, S: Sync>(
     backend: &HeapKeyedStateBackend<K>,
-    groups: Vec<(usize, Vec<u8>)>,
+    groups: Vec<(usize, S)>,
+    read: impl Fn(&S) -> Result<Vec<u8>, String> + Sync,
+    size: impl Fn(&S) -> usize,
 ) -> Vec<Result<DecodedGroup<K>, String>> {
-    let bytes: usize = groups.iter().map(|(_, b)| b.len()).sum();
+    let bytes: usize = groups.iter().map(|(_, s)| size(s)).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(groups.len());
     if threads <= 1 || bytes < PARALLEL_DECODE_BYTES {
         return groups
             .iter()
-            .map(|(kg, b)| decode_key_group(backend, *kg, b))
+            .map(|(kg, s)| decode_key_group(backend, *kg, s, &read))
             .collect();
     }
     let per_thread = groups.len().div_ceil(threads);
+    let read = &read;
     std::thread::scope(|scope| {
         let workers: Vec<_> = groups
             .chunks(per_thread)
@@ -59,7 +67,7 @@ fn decode_key_groups<K: Key>(
                 scope.spawn(move || {
                     chunk
                         .iter()
-                        .map(|(kg, b)| decode_key_group(backend, *kg, b))
+                        .map(|(kg, s)| decode_key_group(backend, *kg, s, read))
                         .collect::<Vec<_>>()
                 })
             })
@@ -203,8 +211,12 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
     /// attempt starts from. Called after the function's `open` registered its states.
     pub(crate) fn attach(&mut self, ctx: &BuildCtx<'_>) {
         self.identity = Some(ctx.identity());
-        let groups = ctx.restored_key_groups();
-        for decoded in decode_key_groups(&self.backend, groups) {
+        let Some((checkpoint, sections)) = ctx.restored_key_group_sections() else {
+            return;
+        };
+        let read = |r: &SectionRef| checkpoint.read_section(r).map_err(|e| e.to_string());
+        let size = |r: &SectionRef| usize::try_from(r.len).unwrap_or(usize::MAX);
+        for decoded in decode_key_groups(&self.backend, sections, read, size) {
             match decoded {
                 Ok(group) => self.install(group),
                 Err(e) => {
@@ -394,7 +406,7 @@ mod tests {
         assert!(encoded.iter().map(|(_, b)| b.len()).sum::<usize>() > PARALLEL_DECODE_BYTES);
         let mut restored = HeapKeyedStateBackend::<u64>::new(range);
         let rid = restored.register::<Vec<u8>>("blob");
-        let decoded: Vec<_> = decode_key_groups(&restored, encoded)
+        let decoded: Vec<_> = decode_key_groups(&restored, encoded, |b| Ok(b.clone()), Vec::len)
             .into_iter()
             .map(Result::unwrap)
             .collect();
