@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use crate::checkpoint::coordinator::{CheckpointShared, TaskCheckpointing};
 use crate::checkpoint::restore::RestoredCheckpoint;
-use crate::checkpoint::storage::SectionRef;
 use crate::checkpoint::snapshot::OperatorIdentity;
+use crate::checkpoint::storage::SectionRef;
 use crate::clock::now_millis;
 use crate::error::{EngineError, FailureSlot};
 use crate::keygroup::KeyGroupRange;
@@ -99,7 +99,9 @@ impl BuildCtx<'_> {
 
     /// Where this subtask's checkpointed key groups are, with the checkpoint to read them from
     /// (`None` without a restore; a broken checkpoint fails the attempt with the reason).
-    pub(crate) fn restored_key_group_sections(&self) -> Option<(&RestoredCheckpoint, Vec<(usize, SectionRef)>)> {
+    pub(crate) fn restored_key_group_sections(
+        &self,
+    ) -> Option<(&RestoredCheckpoint, Vec<(usize, SectionRef)>)> {
         let r = self.restore?;
         match r.key_group_sections(&self.uid, self.key_group_range()) {
             Ok(sections) => Some((r, sections)),

@@ -6,12 +6,12 @@
 
 use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{Blob, OperatorIdentity, decode, encode};
+use crate::checkpoint::storage::SectionRef;
 use crate::clock::now_millis;
 use crate::keygroup::{KeyGroupRange, key_group_of};
 use crate::record::{Data, Key, MAX_WATERMARK, MIN_WATERMARK, Record, Timestamp};
 use crate::runtime::build::BuildCtx;
 use crate::runtime::output::{Control, Downstream, OutputTag};
-use crate::checkpoint::storage::SectionRef;
 use crate::state::backend::DecodedKeyGroup;
 use crate::state::{HeapKeyedStateBackend, KeyedStateAccess, KeyedStateBackend, StateRegistry, TimerService};
 

@@ -27,7 +27,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
             println!(
                 "checkpoint keys={} value={} B parallelism={}: state {:.0} MiB loaded in {:.2} s; \
                  savepoint {:.0} MiB in {:.2} s ({:.0} MiB/s) while {} updates ran, longest pause \
-                 {:.1} ms; restore {:.2} s ({:.0} MiB/s)",
+                 {:.1} ms; restore {:.2} s ({:.0} MiB/s; the restored job ended after {:.2} s)",
                 r.keys,
                 args.value_bytes,
                 args.parallelism,
@@ -40,6 +40,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                 r.pause.as_secs_f64() * 1000.0,
                 r.restore.as_secs_f64(),
                 mib(r.snapshot_bytes) / r.restore.as_secs_f64().max(1e-9),
+                r.restore_job.as_secs_f64(),
             );
         }
         BenchCommand::WindowCount(args) => {
