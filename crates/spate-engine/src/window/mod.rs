@@ -21,6 +21,7 @@ pub use trigger::{
 };
 
 use crate::record::{Data, Key};
+use crate::runtime::build::BuildCtx;
 use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
@@ -122,39 +123,32 @@ where
         self.keyed
             .stream
             .one_input(name, self.keyed.edge(0), move |ctx, down| {
+                let (identity, max_parallelism) = (ctx.identity(), ctx.max_parallelism);
                 if dense {
-                    let mut op = DenseWindowOperator::new(
+                    let op = DenseWindowOperator::new(
                         ks.clone(),
                         assigner,
                         lateness,
                         late_tag,
                         wf.clone(),
                         down,
-                        ctx.identity(),
-                        ctx.max_parallelism,
+                        identity,
+                        max_parallelism,
                     );
-                    let groups = ctx.restored_key_groups();
-                    if let Err(e) = op.restore(&groups) {
-                        ctx.restore_failed(&e);
-                    }
-                    return Box::new(op);
+                    return restored(ctx, op, DenseWindowOperator::restore);
                 }
                 if let Some(gap) = session_gap {
-                    let mut op = SessionWindowOperator::new(
+                    let op = SessionWindowOperator::new(
                         ks.clone(),
                         gap,
                         lateness,
                         late_tag,
                         wf.clone(),
                         down,
-                        ctx.identity(),
-                        ctx.max_parallelism,
+                        identity,
+                        max_parallelism,
                     );
-                    let groups = ctx.restored_key_groups();
-                    if let Err(e) = op.restore(&groups) {
-                        ctx.restore_failed(&e);
-                    }
-                    return Box::new(op);
+                    return restored(ctx, op, SessionWindowOperator::restore);
                 }
                 let spec = WindowSpec {
                     assigner,
@@ -162,19 +156,8 @@ where
                     allowed_lateness: lateness,
                     late_tag,
                 };
-                let mut op = WindowOperator::new(
-                    ks.clone(),
-                    spec,
-                    wf.clone(),
-                    down,
-                    ctx.identity(),
-                    ctx.max_parallelism,
-                );
-                let groups = ctx.restored_key_groups();
-                if let Err(e) = op.restore(&groups) {
-                    ctx.restore_failed(&e);
-                }
-                Box::new(op)
+                let op = WindowOperator::new(ks.clone(), spec, wf.clone(), down, identity, max_parallelism);
+                restored(ctx, op, WindowOperator::restore)
             })
     }
 
@@ -213,6 +196,19 @@ where
             },
         )
     }
+}
+
+/// Loads the checkpointed key groups this subtask owns into a window operator (a broken
+/// checkpoint fails the attempt).
+fn restored<Op>(
+    ctx: &BuildCtx<'_>,
+    mut op: Op,
+    restore: impl FnOnce(&mut Op, &[(usize, Vec<u8>)]) -> Result<(), String>,
+) -> Box<Op> {
+    if let Err(e) = restore(&mut op, &ctx.restored_key_groups()) {
+        ctx.restore_failed(&e);
+    }
+    Box::new(op)
 }
 
 /// Whether `trigger` is the event-time trigger, whose timers are the same for every key of a
