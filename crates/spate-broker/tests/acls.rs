@@ -660,3 +660,34 @@ async fn a_damaged_acl_file_stops_the_start() {
     let e = spate_broker::Broker::start(config).await.unwrap_err().to_string();
     assert!(e.contains("acls") && e.contains("checksum"), "{e}");
 }
+
+/// OffsetFetch v1 (the oldest version served) has no top-level error code: a group the caller
+/// may not describe is reported on every requested partition (as Kafka does); v2 and later
+/// report it at the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_fetch_of_a_denied_group_carries_the_error_per_partition_in_v1() {
+    use kafka_protocol::messages::OffsetFetchRequest;
+    use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+    let (broker, sasl) = secured().await;
+    broker.create_topic("a", 2);
+    let mut bob = login(&sasl, "bob", "builder").await;
+    let denied = ResponseError::GroupAuthorizationFailed.code();
+    let request = OffsetFetchRequest::default()
+        .with_group_id(StrBytes::from_static_str("g").into())
+        .with_topics(Some(vec![
+            OffsetFetchRequestTopic::default()
+                .with_name(topic_name("a"))
+                .with_partition_indexes(vec![0, 1]),
+        ]));
+    let r = bob.call(&request, 1).await;
+    assert_eq!(r.topics.len(), 1);
+    let codes: Vec<(i32, i16, i64)> = r.topics[0]
+        .partitions
+        .iter()
+        .map(|p| (p.partition_index, p.error_code, p.committed_offset))
+        .collect();
+    assert_eq!(codes, vec![(0, denied, -1), (1, denied, -1)]);
+    let r = bob.call(&request, 2).await;
+    assert_eq!(r.error_code, denied);
+    assert!(r.topics.is_empty());
+}

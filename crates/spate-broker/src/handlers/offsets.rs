@@ -262,15 +262,37 @@ pub(crate) fn fetch(
         return OffsetFetchResponse::default()
             .with_error_code(ResponseError::GroupAuthorizationFailed.code());
     }
+    if denied {
+        // Version 1 (the oldest served) has no top-level error: as Kafka does, every requested
+        // partition carries it (v1 always names its topics).
+        let code = ResponseError::GroupAuthorizationFailed.code();
+        let topics = req
+            .topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                let partitions = t
+                    .partition_indexes
+                    .into_iter()
+                    .map(|p| {
+                        OffsetFetchResponsePartition::default()
+                            .with_partition_index(p)
+                            .with_committed_offset(-1)
+                            .with_metadata(Some(StrBytes::default()))
+                            .with_error_code(code)
+                    })
+                    .collect();
+                OffsetFetchResponseTopic::default()
+                    .with_name(t.name)
+                    .with_partitions(partitions)
+            })
+            .collect();
+        return OffsetFetchResponse::default().with_topics(topics);
+    }
     let wanted = req
         .topics
         .map(|ts| ts.into_iter().map(|t| (t.name, t.partition_indexes)).collect());
-    let listed = if denied {
-        Vec::new()
-    } else {
-        requested(state, caller, &group, wanted)
-    };
-    let topics = listed
+    let topics = requested(state, caller, &group, wanted)
         .into_iter()
         .map(|(name, parts, allowed)| {
             let partitions = parts
