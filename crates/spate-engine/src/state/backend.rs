@@ -28,11 +28,13 @@ pub struct StateId(pub(crate) usize);
 /// - States are registered once per operator instance, by name, with their value type; the same
 ///   name always yields the same [`StateId`]. Accessing a state with another type than it was
 ///   registered with returns `None` / does nothing rather than panicking.
-/// - The checkpoint issue snapshots a backend key group by key group
-///   ([`keys_in_key_group`](Self::keys_in_key_group) + typed reads, with a codec bound added
-///   there), restores by writing entries back into their key groups, and drops groups that
-///   moved elsewhere with [`clear_key_group`](Self::clear_key_group). A disk-backed backend
-///   implements the same trait for state larger than memory.
+/// - Checkpoints take the state key group by key group with
+///   [`snapshot_key_group`](Self::snapshot_key_group), which must be cheap (the task waits for
+///   it) and must capture the state as it is at the call: later writes never show in the
+///   returned [`KeyGroupSnapshot`], which is serialised afterwards on another thread. Restores
+///   write entries back with [`restore_key_group`](Self::restore_key_group), and groups that
+///   moved elsewhere are dropped with [`clear_key_group`](Self::clear_key_group). A disk-backed
+///   backend would implement the same trait for state larger than memory.
 pub trait KeyedStateBackend<K: Key>: Send {
     /// The key groups this backend holds.
     fn key_groups(&self) -> KeyGroupRange;
