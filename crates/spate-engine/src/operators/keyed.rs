@@ -99,17 +99,14 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
     {
         let ks = self.key_selector.clone();
         self.stream.one_input("reduce", self.edge(0), move |ctx, down| {
-            let mut op = crate::operators::keyed::RollingReduceOp::new(
+            let op = crate::operators::keyed::RollingReduceOp::new(
                 ks.clone(),
                 f.clone(),
                 down,
                 ctx.identity(),
                 ctx.max_parallelism,
             );
-            if let Err(e) = op.restore(&ctx.restored_key_groups()) {
-                ctx.restore_failed(&e);
-            }
-            Box::new(op)
+            Box::new(ctx.restored(op, crate::operators::keyed::RollingReduceOp::restore))
         })
     }
 }

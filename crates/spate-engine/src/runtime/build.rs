@@ -97,6 +97,19 @@ impl BuildCtx<'_> {
         }
     }
 
+    /// `op` with the checkpointed key groups this subtask owns loaded by `restore` (a broken
+    /// checkpoint fails the attempt).
+    pub(crate) fn restored<Op>(
+        &self,
+        mut op: Op,
+        restore: impl FnOnce(&mut Op, &[(usize, Vec<u8>)]) -> Result<(), String>,
+    ) -> Op {
+        if let Err(e) = restore(&mut op, &self.restored_key_groups()) {
+            self.restore_failed(&e);
+        }
+        op
+    }
+
     /// Where this subtask's checkpointed key groups are, with the checkpoint to read them from
     /// (`None` without a restore; a broken checkpoint fails the attempt with the reason).
     pub(crate) fn restored_key_group_sections(

@@ -21,7 +21,6 @@ pub use trigger::{
 };
 
 use crate::record::{Data, Key};
-use crate::runtime::build::BuildCtx;
 use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
@@ -135,7 +134,7 @@ where
                         identity,
                         max_parallelism,
                     );
-                    return restored(ctx, op, DenseWindowOperator::restore);
+                    return Box::new(ctx.restored(op, DenseWindowOperator::restore));
                 }
                 if let Some(gap) = session_gap {
                     let op = SessionWindowOperator::new(
@@ -148,7 +147,7 @@ where
                         identity,
                         max_parallelism,
                     );
-                    return restored(ctx, op, SessionWindowOperator::restore);
+                    return Box::new(ctx.restored(op, SessionWindowOperator::restore));
                 }
                 let spec = WindowSpec {
                     assigner,
@@ -157,7 +156,7 @@ where
                     late_tag,
                 };
                 let op = WindowOperator::new(ks.clone(), spec, wf.clone(), down, identity, max_parallelism);
-                restored(ctx, op, WindowOperator::restore)
+                Box::new(ctx.restored(op, WindowOperator::restore))
             })
     }
 
@@ -196,19 +195,6 @@ where
             },
         )
     }
-}
-
-/// Loads the checkpointed key groups this subtask owns into a window operator (a broken
-/// checkpoint fails the attempt).
-fn restored<Op>(
-    ctx: &BuildCtx<'_>,
-    mut op: Op,
-    restore: impl FnOnce(&mut Op, &[(usize, Vec<u8>)]) -> Result<(), String>,
-) -> Box<Op> {
-    if let Err(e) = restore(&mut op, &ctx.restored_key_groups()) {
-        ctx.restore_failed(&e);
-    }
-    Box::new(op)
 }
 
 /// Whether `trigger` is the event-time trigger, whose timers are the same for every key of a

@@ -69,7 +69,7 @@ where
         self.keyed
             .stream
             .one_input(name, self.keyed.edge(0), move |ctx, down| {
-                let mut op = SlidingCountWindowOp {
+                let op = SlidingCountWindowOp {
                     key_selector: ks.clone(),
                     wf: wf.clone(),
                     size,
@@ -79,10 +79,7 @@ where
                     identity: ctx.identity(),
                     max_parallelism: ctx.max_parallelism,
                 };
-                if let Err(e) = op.restore(&ctx.restored_key_groups()) {
-                    ctx.restore_failed(&e);
-                }
-                Box::new(op)
+                Box::new(ctx.restored(op, SlidingCountWindowOp::restore))
             })
     }
 
