@@ -16,7 +16,7 @@ use crate::error::{Result, SqlError};
 use crate::expr::{self, BoundExpr};
 use crate::job::Translator;
 use crate::parser::parse;
-use crate::plan::{LogicalPlan, Schema, bind_query};
+use crate::plan::{LogicalPlan, Schema, bind_query, push_down_projections};
 use crate::value::{Row, Value};
 
 /// Called with each job's handle when it starts (progress reporting, savepoints on SIGTERM).
@@ -170,7 +170,8 @@ impl Session {
             }
             Statement::Explain(e) => self.explain(&e.statement).map(StatementResult::Text),
             Statement::Select(q) => {
-                let plan = bind_query(q, &self.catalog)?;
+                let mut plan = bind_query(q, &self.catalog)?;
+                push_down_projections([&mut plan]);
                 let env = self.environment()?;
                 let mut tr = Translator::new(&env, self.connector_context());
                 let stream = tr.stream(&plan)?;
@@ -209,7 +210,8 @@ impl Session {
         let mut tr = Translator::new(&env, self.connector_context());
         match stmt {
             Statement::Select(q) => {
-                let plan = bind_query(q, &self.catalog)?;
+                let mut plan = bind_query(q, &self.catalog)?;
+                push_down_projections([&mut plan]);
                 out.push_str(&plan.to_string());
                 let _ = tr.stream(&plan)?.collect();
             }
@@ -219,11 +221,15 @@ impl Session {
                     Statement::StatementSet(set) => set.as_slice(),
                     _ => &[],
                 };
-                for i in inserts {
-                    let (table, plan) = self.plan_insert(i)?;
+                let mut planned = inserts
+                    .iter()
+                    .map(|i| self.plan_insert(i))
+                    .collect::<Result<Vec<_>>>()?;
+                push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
+                for (table, plan) in &planned {
                     out.push_str(&plan.to_string());
-                    let rows = tr.stream(&plan)?;
-                    tr.write(&rows, &table)?;
+                    let rows = tr.stream(plan)?;
+                    tr.write(&rows, table)?;
                 }
             }
             _ => {
@@ -336,6 +342,7 @@ impl Session {
         for i in inserts {
             planned.push(self.plan_insert(i)?);
         }
+        push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
         let env = self.environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
         for (table, plan) in &planned {

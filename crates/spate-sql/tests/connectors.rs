@@ -29,6 +29,7 @@ fn plan(table: TableDef) -> ScanPlan {
         table,
         complete: Arc::new(|_: &mut Row| Ok(())),
         rowtime: None,
+        used: None,
     }
 }
 

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use spate_sql::format::{FormatField, RowFormat, kafka_layout, physical_fields};
+use spate_sql::format::{ColumnUse, FormatField, RowFormat, kafka_layout, physical_fields};
 use spate_sql::temporal::{parse_date, parse_time, parse_timestamp};
 use spate_sql::value::Value;
 use spate_sql::{Statement, parse_statement};
@@ -1279,6 +1279,36 @@ fn csv_rejects_bad_records() {
 }
 
 #[test]
+fn json_projection_skips_unread_values_but_not_malformed_json() {
+    let f = format("json", "a INT, b ROW<x INT, y INT>, c INT", &[]);
+    let used = [
+        Some(ColumnUse::Whole),
+        Some(ColumnUse::Fields(vec![None, Some(ColumnUse::Whole)])),
+        None,
+    ];
+    let p = f.projected(&used);
+    assert_eq!(
+        decode(&p, r#"{"a":1,"b":{"x":2,"y":3},"c":4}"#),
+        vec![i(1), Value::Row(vec![Value::Null, i(3)]), Value::Null]
+    );
+    // A value that would not convert fails the record only where it is read.
+    let bad = r#"{"a":1,"b":{"x":"two","y":3},"c":"four"}"#;
+    assert!(decode_err(&f, bad.as_bytes()).contains("\"b.x\""));
+    assert!(decode_err(&f, br#"{"a":1,"c":"four"}"#).contains("\"c\""));
+    assert_eq!(
+        decode(&p, bad),
+        vec![i(1), Value::Row(vec![Value::Null, i(3)]), Value::Null]
+    );
+    assert!(decode_err(&p, br#"{"a":1,"b":{"x":"two","y":"three"}}"#).contains("\"b.y\""));
+    // Malformed JSON is malformed wherever it is.
+    assert!(decode_err(&p, br#"{"a":1,"b":{"x":[1,},"c":4}"#).contains("invalid JSON"));
+    assert!(decode_err(&p, br#"{"a":1,"c":{"#).contains("invalid JSON"));
+    // csv and raw read everything: projecting them changes nothing.
+    let csv = format("csv", "a INT, c INT", &[]);
+    assert_eq!(decode(&csv.projected(&[None, None]), "1,2"), vec![i(1), i(2)]);
+}
+
+#[test]
 fn row_format_is_shareable() {
     fn shareable<T: Clone + Send + Sync + std::fmt::Debug + 'static>() {}
     shareable::<RowFormat>();
@@ -1632,8 +1662,58 @@ fn csv_case() -> impl Strategy<Value = (Vec<Ty>, Vec<Value>)> {
     })
 }
 
+/// What a query might read of a value of type `ty`.
+fn use_of(ty: &Ty) -> BoxedStrategy<Option<ColumnUse>> {
+    match ty {
+        Ty::Row(fields) => {
+            let fields: Vec<_> = fields.iter().map(use_of).collect();
+            prop_oneof![
+                Just(None),
+                Just(Some(ColumnUse::Whole)),
+                fields.prop_map(|f| Some(ColumnUse::Fields(f))),
+            ]
+            .boxed()
+        }
+        _ => prop_oneof![Just(None), Just(Some(ColumnUse::Whole))].boxed(),
+    }
+}
+
+/// `v` with everything `used` leaves unread set to NULL.
+fn project(v: &Value, used: Option<&ColumnUse>) -> Value {
+    match (used, v) {
+        (None, _) => Value::Null,
+        (Some(ColumnUse::Fields(fields)), Value::Row(values)) => Value::Row(
+            values
+                .iter()
+                .zip(fields)
+                .map(|(v, u)| project(v, u.as_ref()))
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A projected JSON format reads exactly the full format's values where it reads anything,
+    /// and NULL elsewhere.
+    #[test]
+    fn json_projection_reads_what_is_asked_and_nothing_else(
+        (types, row, used) in json_case().prop_flat_map(|(types, row)| {
+            let used: Vec<_> = types.iter().map(use_of).collect();
+            (Just(types), Just(row), used)
+        })
+    ) {
+        let f = RowFormat::new("json", schema(&columns_sql(&types)), &opts(&[])).unwrap();
+        let mut bytes = Vec::new();
+        f.encode(&row, &mut bytes).unwrap();
+        let projected = f.projected(&used);
+        let mut back = Vec::new();
+        projected.decode(&bytes, &mut back).map_err(|e| TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&bytes))))?;
+        let expected: Vec<Value> = row.iter().zip(&used).map(|(v, u)| project(v, u.as_ref())).collect();
+        prop_assert_eq!(back, expected, "{}", String::from_utf8_lossy(&bytes));
+    }
 
     #[test]
     fn json_round_trips((types, row) in json_case()) {

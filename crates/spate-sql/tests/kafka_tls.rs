@@ -100,6 +100,7 @@ fn kafka_tables_read_and_write_exactly_once_over_ssl() {
         table: catalog.table("src").unwrap().clone(),
         complete: Arc::new(|_: &mut Row| Ok(())),
         rowtime: None,
+        used: None,
     };
     let rows = connector::scan(&env, plan, &ctx).unwrap();
     connector::write(&rows, catalog.table("dst").unwrap(), &ctx).unwrap();

@@ -372,6 +372,7 @@ pub(crate) fn scan(
     partitions.sort_by_key(|(_, n, _)| partition_names.iter().position(|p| p == n));
     let name = super::filesystem::format_name(options)?;
     let format = RowFormat::new(name, fields, &options.with_prefix(&format!("{name}.")))?;
+    let format = plan.projected_format(&format, &targets);
     let skip = format.ignores_parse_errors();
     let decoder = RowDecoder {
         csv: name == "csv",

@@ -323,14 +323,23 @@ pub(crate) fn scan(
 ) -> Result<DataStream<Row>, SqlError> {
     let options = Options::new(&plan.table);
     let columns = Columns::of(&plan.table);
-    let layout = layout(options, &columns)?;
+    let mut layout = layout(options, &columns)?;
+    let physical: Vec<usize> = columns.physical.iter().map(|(i, _)| *i).collect();
+    for side in layout.key.iter_mut().chain([&mut layout.value]) {
+        let rows: Vec<usize> = side
+            .columns
+            .iter()
+            .filter_map(|c| physical.get(*c).copied())
+            .collect();
+        side.format = plan.projected_format(&side.format, &rows);
+    }
     let table = options.table_name();
     let skipped = ctx.stats.counter(&format!("{table}.skipped-records"));
     let mut decode = Decode {
         table: table.clone(),
         layout,
         width: columns.width,
-        physical: columns.physical.iter().map(|(i, _)| *i).collect(),
+        physical,
         metadata: metadata::readers(options, &columns)?,
         skipped,
         direct: false,

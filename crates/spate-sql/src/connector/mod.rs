@@ -28,6 +28,7 @@ use spate_engine::{DataStream, StreamEnvironment};
 use crate::ast::TableDef;
 use crate::error::SqlError;
 use crate::expr::EvalError;
+use crate::format::{ColumnUse, Projection, RowFormat};
 use crate::value::Row;
 
 mod columns;
@@ -140,6 +141,26 @@ pub struct ScanPlan {
     pub complete: CompleteRow,
     /// Event time, when the table declares a watermark.
     pub rowtime: Option<Rowtime>,
+    /// What the query reads of each column (`None`: everything). A connector may leave the
+    /// rest `NULL`; the row keeps every column.
+    pub used: Option<Projection>,
+}
+
+impl ScanPlan {
+    /// `format` (whose field `i` is the row's column `columns[i]`) reading only what the query
+    /// reads.
+    pub(crate) fn projected_format(&self, format: &RowFormat, columns: &[usize]) -> RowFormat {
+        match &self.used {
+            None => format.clone(),
+            Some(used) => {
+                let per_field: Vec<Option<ColumnUse>> = columns
+                    .iter()
+                    .map(|c| used.get(*c).cloned().unwrap_or(Some(ColumnUse::Whole)))
+                    .collect();
+                format.projected(&per_field)
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for ScanPlan {

@@ -26,6 +26,7 @@ mod datetime;
 mod json;
 pub mod key_value;
 mod options;
+mod projection;
 mod raw;
 mod text;
 
@@ -35,6 +36,8 @@ use std::sync::Arc;
 use crate::error::SqlError;
 use crate::types::DataType;
 use crate::value::Value;
+
+pub use projection::{ColumnUse, Projection};
 
 pub use key_value::{
     FormatColumns, KeyValueLayout, kafka_layout, options_map, physical_fields, single_format,
@@ -111,6 +114,21 @@ impl RowFormat {
             fields: fields.into(),
             codec,
         })
+    }
+
+    /// This format reading only what `used` says of each field (one entry per field); the
+    /// rest may be left `NULL` without being converted. Only `json` skips anything: `csv` and
+    /// `raw` read every field as before.
+    pub fn projected(&self, used: &[Option<ColumnUse>]) -> RowFormat {
+        let codec = match &self.codec {
+            Codec::Json(j) if used.len() == self.fields.len() => Codec::Json(Arc::new(j.projected(used))),
+            other => other.clone(),
+        };
+        RowFormat {
+            name: self.name.clone(),
+            fields: self.fields.clone(),
+            codec,
+        }
     }
 
     /// The format's name.

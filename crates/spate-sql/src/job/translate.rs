@@ -96,8 +96,17 @@ impl<'a> Translator<'a> {
                 table,
                 computed,
                 rowtime,
+                used,
                 ..
             } => {
+                // A computed column nothing reads stays NULL (its inputs may not be decoded).
+                let computed: Vec<&(usize, BoundExpr)> = computed
+                    .iter()
+                    .filter(|(i, _)| {
+                        used.as_ref()
+                            .is_none_or(|u| u.get(*i).is_some_and(Option::is_some))
+                    })
+                    .collect();
                 // Reading the clock per row costs more than most expressions: only when asked.
                 let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
                 let computed: Vec<(usize, CompiledExpr)> =
@@ -121,6 +130,7 @@ impl<'a> Translator<'a> {
                         table: (**table).clone(),
                         complete,
                         rowtime: *rowtime,
+                        used: used.clone(),
                     },
                     &self.ctx,
                 )?;

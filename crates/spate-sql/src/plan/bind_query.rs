@@ -1665,6 +1665,7 @@ fn scan(t: &TableDef) -> Result<LogicalPlan> {
         table: Box::new(t.clone()),
         computed,
         rowtime,
+        used: None,
         schema: Schema { fields },
     })
 }

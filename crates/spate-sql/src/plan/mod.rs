@@ -12,15 +12,18 @@
 mod aggregate;
 mod bind_query;
 mod explain;
+mod projection;
 
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
+pub use projection::push_down_projections;
 
 use std::fmt;
 
 use crate::ast::TableDef;
 use crate::connector::Rowtime;
 use crate::expr::BoundExpr;
+use crate::format::Projection;
 use crate::types::DataType;
 
 /// Whether a column is a time attribute.
@@ -146,6 +149,9 @@ pub enum LogicalPlan {
         computed: Vec<(usize, BoundExpr)>,
         /// Event time.
         rowtime: Option<Rowtime>,
+        /// What the query reads of each column, once [`push_down_projections`] has run
+        /// (`None` before: everything).
+        used: Option<Projection>,
         /// The output.
         schema: Schema,
     },

@@ -192,6 +192,10 @@ impl<'a> Decoder<'a, '_> {
             return Ok(Value::Null);
         }
         Ok(match node {
+            Node::Skip => {
+                self.s.skip(t)?;
+                Value::Null
+            }
             Node::Boolean => match &t {
                 Tok::True => Value::Boolean(true),
                 Tok::False => Value::Boolean(false),

@@ -37,6 +37,7 @@ pub(crate) use encode::value_kind;
 use std::collections::BTreeMap;
 
 use super::options::FormatOptions;
+use super::projection::ColumnUse;
 use super::{FormatError, FormatField};
 use crate::error::SqlError;
 use crate::types::{DataType, TypeKind};
@@ -66,7 +67,7 @@ pub(crate) enum NullKey {
 }
 
 /// A configured `json` format.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Json {
     root: RowNode,
     fail_on_missing: bool,
@@ -78,8 +79,11 @@ pub(crate) struct Json {
 }
 
 /// How one type is read and written.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Node {
+    /// A value no query reads: skipped when reading, so it is `NULL` (never written: only
+    /// [`Json::projected`] makes it).
+    Skip,
     Boolean,
     TinyInt,
     SmallInt,
@@ -106,7 +110,7 @@ pub(crate) enum Node {
 }
 
 /// A row's fields: names, their pre-encoded `"name":` prefixes and types.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RowNode {
     names: Vec<String>,
     prefixes: Vec<Vec<u8>>,
@@ -129,6 +133,24 @@ impl RowNode {
         Self {
             names,
             prefixes,
+            nodes,
+        }
+    }
+
+    fn projected(&self, used: &[Option<ColumnUse>]) -> RowNode {
+        let nodes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| match (used.get(i), node) {
+                (Some(None), _) => Node::Skip,
+                (Some(Some(ColumnUse::Fields(fields))), Node::Row(row)) => Node::Row(row.projected(fields)),
+                _ => node.clone(),
+            })
+            .collect();
+        RowNode {
+            names: self.names.clone(),
+            prefixes: self.prefixes.clone(),
             nodes,
         }
     }
@@ -254,6 +276,16 @@ impl Json {
             decimal_plain,
             ignore_null_fields,
         })
+    }
+
+    /// This format reading only what `used` says of each field (one entry per field): the
+    /// rest is skipped as JSON and left `NULL`, never converted, so an unread value that would
+    /// not convert fails nothing.
+    pub(crate) fn projected(&self, used: &[Option<ColumnUse>]) -> Json {
+        Json {
+            root: self.root.projected(used),
+            ..self.clone()
+        }
     }
 
     pub(crate) fn ignores_parse_errors(&self) -> bool {
