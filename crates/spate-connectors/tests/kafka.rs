@@ -84,8 +84,9 @@ fn source(path: ReadPath, bootstrap: &str, topic: &str, group: &str) -> KafkaSou
 }
 
 /// Runs a source test (`fn name(path: ReadPath)`) once per read path: through the Kafka client
-/// (`name::client`) and straight from the in-process broker's log (`name::direct`).
-macro_rules! on_both_paths {
+/// (`name::client`), straight from the in-process broker's log (`name::direct`) and through
+/// Spate's protocol fetcher (`name::fetch`).
+macro_rules! on_every_path {
     ($name:ident) => {
         mod $name {
             #[test]
@@ -95,6 +96,10 @@ macro_rules! on_both_paths {
             #[test]
             fn direct() {
                 super::$name(super::ReadPath::Auto);
+            }
+            #[test]
+            fn fetch() {
+                super::$name(super::ReadPath::Fetch);
             }
         }
     };
@@ -107,10 +112,19 @@ fn open(
     subtask: usize,
     parallelism: usize,
 ) -> KafkaSource<KafkaRecord> {
-    let direct = format!("{builder:?}").contains("read_path: Auto");
+    let debug = format!("{builder:?}");
     let mut s = builder.build().unwrap();
     s.open(&SourceContext { subtask, parallelism }).unwrap();
-    assert_eq!(s.reads_log_directly(), direct, "the read path");
+    assert_eq!(
+        s.reads_log_directly(),
+        debug.contains("read_path: Auto"),
+        "the read path"
+    );
+    assert_eq!(
+        s.reads_through_fetcher(),
+        debug.contains("read_path: Fetch"),
+        "the read path"
+    );
     s
 }
 
@@ -192,7 +206,7 @@ fn every_record_once_in_partition_order_at_parallelism_2_and_3(path: ReadPath) {
         assert!(drain(&mut sources, None, Duration::from_millis(300)).is_empty());
     }
 }
-on_both_paths!(every_record_once_in_partition_order_at_parallelism_2_and_3);
+on_every_path!(every_record_once_in_partition_order_at_parallelism_2_and_3);
 
 fn starting_offsets_latest_timestamp_explicit_and_committed(path: ReadPath) {
     let b = TestBroker::start();
@@ -254,7 +268,7 @@ fn starting_offsets_latest_timestamp_explicit_and_committed(path: ReadPath) {
         expected(2, 16..18)
     );
 }
-on_both_paths!(starting_offsets_latest_timestamp_explicit_and_committed);
+on_every_path!(starting_offsets_latest_timestamp_explicit_and_committed);
 
 /// Waits until the group's committed offsets are `want` (the source serves the commit
 /// callback while polled).
@@ -334,7 +348,7 @@ fn bounded_source_stops_at_the_end_offsets_read_at_open(path: ReadPath) {
     env.execute().unwrap();
     assert_eq!(out.values().len(), 75);
 }
-on_both_paths!(bounded_source_stops_at_the_end_offsets_read_at_open);
+on_every_path!(bounded_source_stops_at_the_end_offsets_read_at_open);
 
 fn restore_at_another_parallelism_continues_exactly_after_the_snapshot(path: ReadPath) {
     let b = TestBroker::start();
@@ -368,7 +382,7 @@ fn restore_at_another_parallelism_continues_exactly_after_the_snapshot(path: Rea
     assert_eq!(values(&all), expected(4, 0..50), "no gap, no duplicate");
     assert!(drain(&mut after, None, Duration::from_millis(300)).is_empty());
 }
-on_both_paths!(restore_at_another_parallelism_continues_exactly_after_the_snapshot);
+on_every_path!(restore_at_another_parallelism_continues_exactly_after_the_snapshot);
 
 fn kv(v: &u64) -> (Option<Vec<u8>>, Vec<u8>) {
     (Some(v.to_be_bytes().to_vec()), v.to_string().into_bytes())
@@ -563,7 +577,7 @@ fn committed_offsets_follow_completed_checkpoints(path: ReadPath) {
     s[0].notify_checkpoint_complete(6).unwrap();
     wait_committed(&bs, "lag-group", "t", &[(0, 12), (1, 12)], &mut s[0]);
 }
-on_both_paths!(committed_offsets_follow_completed_checkpoints);
+on_every_path!(committed_offsets_follow_completed_checkpoints);
 
 #[test]
 fn raw_admin_client_reports_kafka_error_names() {
@@ -637,7 +651,7 @@ fn discovery_picks_up_new_topics_matching_the_pattern(path: ReadPath) {
         "nothing of `other`"
     );
 }
-on_both_paths!(discovery_picks_up_new_topics_matching_the_pattern);
+on_every_path!(discovery_picks_up_new_topics_matching_the_pattern);
 
 /// Topic limit of the oversized-record tests, and the one record of them over it.
 const SMALL_LIMIT: usize = 4096;

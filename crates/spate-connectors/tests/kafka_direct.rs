@@ -101,6 +101,11 @@ fn open(builder: KafkaSourceBuilder<KafkaRecord>, path: ReadPath) -> KafkaSource
     })
     .unwrap();
     assert_eq!(s.reads_log_directly(), path == ReadPath::Auto, "the read path");
+    assert_eq!(
+        s.reads_through_fetcher(),
+        path == ReadPath::Fetch,
+        "the read path"
+    );
     s
 }
 
@@ -135,7 +140,9 @@ fn text(records: &[Record<KafkaRecord>]) -> Vec<String> {
         .collect()
 }
 
-const BOTH: [ReadPath; 2] = [ReadPath::Client, ReadPath::Auto];
+const EVERY_PATH: [ReadPath; 3] = [ReadPath::Client, ReadPath::Auto, ReadPath::Fetch];
+/// The paths that read whole batches (the in-process log, the protocol fetcher).
+const BATCH_PATHS: [ReadPath; 2] = [ReadPath::Auto, ReadPath::Fetch];
 
 /// Two transactional producers interleave in one partition, with plain records between them;
 /// some transactions abort, others commit. Both paths return exactly the committed and plain
@@ -182,7 +189,7 @@ fn read_committed_drops_aborted_transactions_interleaved_in_the_log() {
     a.begin_transaction().unwrap();
     send(&a, "t", 0, &values("a-late", 2));
 
-    for path in BOTH {
+    for path in EVERY_PATH {
         let mut s = open(source(path, &bs, "t"), path);
         let got = read(&mut s, Some(want.len()), Duration::ZERO);
         assert_eq!(text(&got), want, "{path:?}");
@@ -194,14 +201,14 @@ fn read_committed_drops_aborted_transactions_interleaved_in_the_log() {
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{path:?}: offset order");
     }
     a.commit_transaction(TIMEOUT).unwrap();
-    for path in BOTH {
+    for path in EVERY_PATH {
         let mut s = open(source(path, &bs, "t"), path);
         let got = read(&mut s, Some(want.len() + 2), Duration::ZERO);
         assert_eq!(text(&got[want.len()..]), values("a-late", 2), "{path:?}");
     }
 
     // read_uncommitted (a property the direct path honours too): aborted records included.
-    for path in BOTH {
+    for path in EVERY_PATH {
         let mut s = open(
             source(path, &bs, "t").property("isolation.level", "read_uncommitted"),
             path,
@@ -232,6 +239,10 @@ fn resume_from_a_checkpoint_taken_on_either_path() {
         (ReadPath::Auto, ReadPath::Client),
         (ReadPath::Client, ReadPath::Auto),
         (ReadPath::Auto, ReadPath::Auto),
+        (ReadPath::Fetch, ReadPath::Auto),
+        (ReadPath::Auto, ReadPath::Fetch),
+        (ReadPath::Client, ReadPath::Fetch),
+        (ReadPath::Fetch, ReadPath::Fetch),
     ] {
         let mut s = open(source(first, &bs, "t"), first);
         let before = read(&mut s, Some(50), Duration::ZERO);
@@ -262,13 +273,20 @@ fn resume_from_a_checkpoint_taken_on_either_path() {
 /// The log grows (and rolls segments) while the direct reader reads it; then partitions are
 /// added and discovery finds them. Every record comes once, in partition order.
 #[test]
-fn direct_reader_follows_a_growing_log_and_added_partitions() {
+fn batch_readers_follow_a_growing_log_and_added_partitions() {
+    for path in BATCH_PATHS {
+        follows_a_growing_log_and_added_partitions(path);
+    }
+}
+
+fn follows_a_growing_log_and_added_partitions(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("t", 2, &[("segment.bytes", "16384")]);
     let mut s = KafkaSource::builder(bs.as_str(), "g", KafkaRecord::deserialize)
         .topics(["t"])
         .partition_discovery(Some(Duration::from_millis(50)))
+        .read_path(path)
         .build()
         .unwrap();
     s.open(&SourceContext {
@@ -276,7 +294,7 @@ fn direct_reader_follows_a_growing_log_and_added_partitions() {
         parallelism: 1,
     })
     .unwrap();
-    assert!(s.reads_log_directly());
+    assert_eq!(s.reads_log_directly(), path == ReadPath::Auto);
     let writer = {
         let bs = bs.clone();
         std::thread::spawn(move || {
@@ -320,7 +338,13 @@ fn direct_reader_follows_a_growing_log_and_added_partitions() {
 /// `auto.offset.reset=earliest`, the direct reader restarts at the new log start; a bounded
 /// source still finishes at its end offsets.
 #[test]
-fn direct_reader_restarts_at_the_log_start_after_retention() {
+fn batch_readers_restart_at_the_log_start_after_retention() {
+    for path in BATCH_PATHS {
+        restarts_at_the_log_start_after_retention(path);
+    }
+}
+
+fn restarts_at_the_log_start_after_retention(path: ReadPath) {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic(
@@ -330,7 +354,7 @@ fn direct_reader_restarts_at_the_log_start_after_retention() {
     );
     let p = producer(&bs, &[]);
     send(&p, "t", 0, &padded("old0", 100));
-    let mut s = open(source(ReadPath::Auto, &bs, "t"), ReadPath::Auto);
+    let mut s = open(source(path, &bs, "t"), path);
     let first = read(&mut s, Some(10), Duration::ZERO);
     assert_eq!(first[0].value.offset, 0);
     let position = s.snapshot_position(1).unwrap();
@@ -345,7 +369,7 @@ fn direct_reader_restarts_at_the_log_start_after_retention() {
         log_start > 100,
         "retention deleted the start (log start {log_start})"
     );
-    let mut s = source(ReadPath::Auto, &bs, "t").bounded().build().unwrap();
+    let mut s = source(path, &bs, "t").bounded().build().unwrap();
     let ctx = SourceContext {
         subtask: 0,
         parallelism: 1,
@@ -370,7 +394,13 @@ fn direct_reader_restarts_at_the_log_start_after_retention() {
 /// data: the reader waits meanwhile (no error, as a client would retry) and then reads on from
 /// where it was, through the new broker.
 #[test]
-fn direct_reader_reads_on_after_the_broker_restarts() {
+fn batch_readers_read_on_after_the_broker_restarts() {
+    for path in BATCH_PATHS {
+        reads_on_after_the_broker_restarts(path);
+    }
+}
+
+fn reads_on_after_the_broker_restarts(path: ReadPath) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -383,7 +413,7 @@ fn direct_reader_reads_on_after_the_broker_restarts() {
     let (addr, bs) = (first.local_addr(), first.bootstrap_servers());
     first.store().create_topic("t", 1, &BTreeMap::new()).unwrap();
     send(&producer(&bs, &[]), "t", 0, &values("before", 30));
-    let mut s = open(source(ReadPath::Auto, &bs, "t"), ReadPath::Auto);
+    let mut s = open(source(path, &bs, "t"), path);
     assert_eq!(
         text(&read(&mut s, Some(30), Duration::ZERO)),
         values("before", 30)
@@ -394,6 +424,6 @@ fn direct_reader_reads_on_after_the_broker_restarts() {
     let second = rt.block_on(Broker::start(config)).unwrap();
     send(&producer(&bs, &[]), "t", 0, &values("after", 20));
     assert_eq!(text(&read(&mut s, Some(20), Duration::ZERO)), values("after", 20));
-    assert!(s.reads_log_directly());
+    assert_eq!(s.reads_log_directly(), path == ReadPath::Auto);
     rt.block_on(second.shutdown()).unwrap();
 }

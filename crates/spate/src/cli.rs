@@ -490,6 +490,8 @@ pub enum SourcePath {
     Direct,
     /// Through the Kafka client (librdkafka), as from any cluster.
     Client,
+    /// Through Spate's own fetcher on the Kafka protocol (whole batches), as from any cluster.
+    Fetch,
 }
 
 /// The job `spate bench pipeline --latency` runs.

@@ -73,6 +73,10 @@ pub enum ReadPath {
     Auto,
     /// Always through the Kafka client (librdkafka), even from a broker in this process.
     Client,
+    /// Through Spate's own fetcher on the Kafka protocol, for any Kafka cluster: whole record
+    /// batches per Fetch, decoded in the task like the direct path's, with no per-message
+    /// client work. The control plane (metadata, starting offsets, commits) stays on the client.
+    Fetch,
 }
 
 /// Turns a consumed message into a record value.

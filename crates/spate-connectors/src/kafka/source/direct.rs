@@ -19,24 +19,15 @@
 //! makes such a poll a couple of atomic loads).
 
 use spate_broker::local::{self, Isolation, LocalBroker};
-use spate_engine::Timestamp;
 use spate_log::consume::ConsumerCursor;
 
+use super::batches::{self, Reset, SplitCursor};
 use super::builder::Deserializer;
 use crate::ConnectorError;
 use crate::emit::Emitter;
-use crate::kafka::message::KafkaMessage;
 
 /// Bytes of stored batches read per partition at a time.
 const READ_BYTES: usize = 1 << 20;
-
-/// Where an out-of-range offset restarts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reset {
-    Earliest,
-    Latest,
-    Fail,
-}
 
 /// The direct reader of one source subtask.
 #[derive(Debug)]
@@ -50,15 +41,6 @@ pub(super) struct DirectReader {
     reset: Reset,
 }
 
-/// The last value of `key` among the client properties.
-fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    properties
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 impl DirectReader {
     /// The reader when `bootstrap` names a broker in this process, else `None`.
     pub(super) fn find(
@@ -69,25 +51,12 @@ impl DirectReader {
         let Some(broker) = local::find(bootstrap) else {
             return Ok(None);
         };
-        let isolation = match property(properties, "isolation.level").unwrap_or("read_committed") {
-            "read_committed" => Isolation::ReadCommitted,
-            "read_uncommitted" => Isolation::ReadUncommitted,
-            other => {
-                return Err(ConnectorError::Config(format!(
-                    "isolation.level `{other}` (read_committed or read_uncommitted)"
-                )));
-            }
+        let isolation = if batches::read_committed(properties)? {
+            Isolation::ReadCommitted
+        } else {
+            Isolation::ReadUncommitted
         };
-        let reset = match property(properties, "auto.offset.reset").unwrap_or(default_reset) {
-            "earliest" | "smallest" | "beginning" => Reset::Earliest,
-            "latest" | "largest" | "end" => Reset::Latest,
-            "error" => Reset::Fail,
-            other => {
-                return Err(ConnectorError::Config(format!(
-                    "auto.offset.reset `{other}` (earliest, latest or error)"
-                )));
-            }
-        };
+        let reset = batches::reset(properties, default_reset)?;
         Ok(Some(Self {
             bootstrap: bootstrap.to_string(),
             broker,
@@ -187,31 +156,14 @@ pub(super) fn poll_split<T>(
                 }
             }
         }
-        while out.remaining() > 0 {
-            let record = state.cursor.next_record().map_err(|e| ConnectorError::Format {
-                location: format!("{topic}-{partition}@{next}"),
-                message: e.to_string(),
-            })?;
-            let Some(record) = record else {
-                break;
-            };
-            if reached_stop(record.offset) {
-                *done = true;
-                break;
-            }
-            let view = KafkaMessage::from_log(topic, partition, &record);
-            let value = deserializer(&view).map_err(|e| ConnectorError::Format {
-                location: format!("{topic}-{partition}@{}", record.offset),
-                message: e.to_string(),
-            })?;
-            let timestamp: Timestamp = view.timestamp().unwrap_or(spate_engine::NO_TIMESTAMP);
-            out.emit(value, timestamp);
-            *next = record.offset + 1;
+        SplitCursor {
+            topic,
+            partition,
+            next: &mut *next,
+            stop,
+            done: &mut *done,
         }
-        if state.cursor.is_exhausted() {
-            // Markers and aborted batches after the last record are passed over once.
-            *next = (*next).max(state.cursor.next_offset());
-        }
+        .emit(&mut state.cursor, deserializer, out)?;
     }
     if reached_stop(*next) {
         *done = true;

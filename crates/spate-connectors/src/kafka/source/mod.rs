@@ -29,14 +29,17 @@ use crate::emit::{Emitter, VecBatch};
 /// How long blocking calls made outside `poll` (metadata, offset look-ups in `open`) may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+mod batches;
 mod builder;
 mod client;
 mod direct;
+mod fetch;
 
 use builder::KafkaSourceConfig;
 pub use builder::{Deserializer, KafkaSourceBuilder, OffsetReset, ReadPath, StartingOffsets, TopicSelection};
 use client::{Discovery, consumer_config, is_transient, matching_partitions, offset_reset, tpl_of};
 use direct::{DirectReader, DirectSplit, SplitView};
+use fetch::{FetchSettings, FetchSplit, Fetcher};
 
 impl<T> KafkaSource<T> {
     fn unopened(c: KafkaSourceConfig<T>) -> Self {
@@ -51,6 +54,7 @@ impl<T> KafkaSource<T> {
             deserializer: c.deserializer,
             read_path: c.read_path,
             direct: None,
+            fetcher: None,
             ctx: SourceContext {
                 subtask: 0,
                 parallelism: 1,
@@ -99,6 +103,8 @@ struct Split {
         Option<rdkafka::consumer::base_consumer::PartitionQueue<rdkafka::consumer::DefaultConsumerContext>>,
     /// The direct path's read state.
     direct: DirectSplit,
+    /// The fetch path's read state.
+    fetch: FetchSplit,
     done: bool,
 }
 
@@ -126,6 +132,8 @@ pub struct KafkaSource<T> {
     read_path: ReadPath,
     /// Set at open when the records come straight from an in-process broker's logs.
     direct: Option<DirectReader>,
+    /// Set at open when the records come through Spate's own protocol fetcher.
+    fetcher: Option<Fetcher>,
     ctx: SourceContext,
     consumer: Option<Arc<BaseConsumer>>,
     splits: Vec<Split>,
@@ -175,6 +183,12 @@ impl<T> KafkaSource<T> {
         self.direct.is_some()
     }
 
+    /// Whether this (opened) source reads through Spate's own fetcher on the Kafka protocol
+    /// ([`ReadPath::Fetch`]).
+    pub fn reads_through_fetcher(&self) -> bool {
+        self.fetcher.is_some()
+    }
+
     fn client_config(&self) -> ClientConfig {
         consumer_config(
             &self.bootstrap_servers,
@@ -205,6 +219,7 @@ impl<T> KafkaSource<T> {
             stop,
             queue: None,
             direct: DirectSplit::default(),
+            fetch: FetchSplit::default(),
         });
     }
 
@@ -278,6 +293,17 @@ impl<T> KafkaSource<T> {
     fn assign_new(&mut self) -> Result<(), ConnectorError> {
         if self.direct.is_some() {
             // The log is read directly: the client fetches nothing.
+            self.assigned = true;
+            return Ok(());
+        }
+        if let Some(fetcher) = &self.fetcher {
+            fetcher.assign(
+                self.splits
+                    .iter_mut()
+                    .enumerate()
+                    .filter(|(_, s)| !s.done)
+                    .map(|(i, s)| (i, s.topic.as_str(), s.partition, s.next, s.stop, &mut s.fetch)),
+            )?;
             self.assigned = true;
             return Ok(());
         }
@@ -368,6 +394,16 @@ impl<T> KafkaSource<T> {
             };
             return direct::poll_split(reader, view, &self.deserializer, out);
         }
+        if self.fetcher.is_some() {
+            let at = batches::SplitCursor {
+                topic: &split.topic,
+                partition: split.partition,
+                next: &mut split.next,
+                stop: split.stop,
+                done: &mut split.done,
+            };
+            return fetch::poll_split(at, &mut split.fetch, &self.deserializer, out);
+        }
         let Some(queue) = split.queue.as_ref() else {
             return Ok(());
         };
@@ -399,8 +435,8 @@ impl<T> KafkaSource<T> {
     /// Bounded mode: splits whose consumer position passed the end offset without a record
     /// (transaction markers and aborted records occupy offsets too).
     fn check_positions(&mut self) -> Result<(), ConnectorError> {
-        if self.direct.is_some() {
-            // The direct path advances past markers and aborted batches itself.
+        if self.direct.is_some() || self.fetcher.is_some() {
+            // The batch paths advance past markers and aborted batches themselves.
             return Ok(());
         }
         let position = self
@@ -433,6 +469,13 @@ impl<T> KafkaSource<T> {
                 offset_reset(&self.starting),
                 &self.properties,
             )?;
+        }
+        if self.read_path == ReadPath::Fetch {
+            self.fetcher = Some(Fetcher::start(FetchSettings::new(
+                &self.bootstrap_servers,
+                offset_reset(&self.starting),
+                &self.properties,
+            )?)?);
         }
         let all = matching_partitions(self.consumer()?, &self.topics)?;
         let known: std::collections::HashSet<(String, i32)> = all.iter().cloned().collect();
@@ -512,6 +555,13 @@ impl<T> KafkaSource<T> {
         }
         self.take_discovered()?;
         self.serve_main_queue()?;
+        if let Some(fetcher) = &self.fetcher {
+            while let Some(chunk) = fetcher.next_chunk()? {
+                if let Some(s) = self.splits.get_mut(chunk.split()) {
+                    s.fetch.push(chunk);
+                }
+            }
+        }
         let n = self.splits.len();
         for k in 0..n {
             let i = (self.next_split + k) % n;

@@ -139,17 +139,18 @@ impl<'a> Decoder<'a, '_> {
                 let key = self.s.key()?;
                 match row.index_of(&key, hint).filter(|_| matched < arity) {
                     Some(i) => {
-                        self.slot(&row.nodes[i], &mut slots[i], || row.names[i].clone())?;
+                        if let Node::Skip = row.nodes[i] {
+                            self.s.skip_value()?;
+                        } else {
+                            self.slot(&row.nodes[i], &mut slots[i], || row.names[i].clone())?;
+                        }
                         matched += 1;
                         hint = i + 1;
                         if let Some(s) = seen.get_mut(i) {
                             *s = true;
                         }
                     }
-                    None => {
-                        let t = self.s.token()?;
-                        self.s.skip(t)?;
-                    }
+                    None => self.s.skip_value()?,
                 }
                 if !self.s.more(b'}')? {
                     break;

@@ -237,9 +237,7 @@ impl<'a> Scanner<'a> {
         self.i += 1;
         let start = self.i;
         let b = self.b;
-        while self.i < b.len() && b[self.i] != b'"' && b[self.i] != b'\\' {
-            self.i += 1;
-        }
+        self.i = self.run_end(self.i);
         if self.i >= b.len() {
             return self.err("unterminated string");
         }
@@ -281,13 +279,72 @@ impl<'a> Scanner<'a> {
                 }
                 Some(_) => {
                     let run = self.i;
-                    while self.i < b.len() && b[self.i] != b'"' && b[self.i] != b'\\' {
-                        self.i += 1;
-                    }
+                    self.i = self.run_end(self.i);
                     owned.push_str(self.utf8(run, self.i)?);
                 }
             }
         }
+    }
+
+    /// Where the run of plain string bytes from `from` ends: the next `"` or `\\`, or the end.
+    fn run_end(&self, from: usize) -> usize {
+        self.b
+            .get(from..)
+            .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            .map_or(self.b.len(), |n| from + n)
+    }
+
+    /// Skips a string (the opening quote is next) with the checks [`string`](Self::string)
+    /// makes, without building it.
+    fn skip_string(&mut self) -> Result<()> {
+        self.i += 1;
+        let start = self.i;
+        loop {
+            self.i = self.run_end(self.i);
+            match self.b.get(self.i) {
+                None => return self.err("unterminated string"),
+                Some(b'"') => break,
+                _ => {
+                    let esc = self.b.get(self.i + 1).copied();
+                    self.i += 2;
+                    match esc {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                        Some(b'u') => {
+                            self.hex4()?;
+                        }
+                        _ => {
+                            self.i -= 1;
+                            return self.err("invalid escape in string");
+                        }
+                    }
+                }
+            }
+        }
+        // A record that is not all valid UTF-8 has its strings checked one by one.
+        if self.text.is_none() {
+            self.utf8(start, self.i)?;
+        }
+        self.i += 1;
+        Ok(())
+    }
+
+    /// Skips the next value whole (checking its syntax), building no string.
+    pub(super) fn skip_value(&mut self) -> Result<()> {
+        if self.peek() == Some(b'"') {
+            return self.skip_string();
+        }
+        let t = self.token()?;
+        self.skip(t)
+    }
+
+    /// The next value's first token, with a string skipped rather than built (its token is an
+    /// empty string).
+    fn token_skipping_strings(&mut self) -> Result<Tok<'a>> {
+        if self.peek() == Some(b'"') {
+            self.skip_string()?;
+            return Ok(Tok::Str(Cow::Borrowed("")));
+        }
+        self.token()
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -361,9 +418,13 @@ impl<'a> Scanner<'a> {
                 }
             }
             if obj {
-                self.key()?;
+                if self.peek() != Some(b'"') {
+                    return self.unexpected("a field name in double quotes");
+                }
+                self.skip_string()?;
+                self.expect(b':', "':'")?;
             }
-            match self.token()? {
+            match self.token_skipping_strings()? {
                 Tok::Obj | Tok::Arr if depth >= MAX_DEPTH => {
                     return self.err(format!("nesting deeper than {MAX_DEPTH}"));
                 }

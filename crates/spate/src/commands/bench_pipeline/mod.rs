@@ -252,6 +252,7 @@ fn read_path(args: &PipelineBenchArgs) -> ReadPath {
     match args.source_path {
         SourcePath::Direct => ReadPath::Auto,
         SourcePath::Client => ReadPath::Client,
+        SourcePath::Fetch => ReadPath::Fetch,
     }
 }
 
