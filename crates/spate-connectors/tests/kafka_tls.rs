@@ -1,6 +1,7 @@
 //! Spate's own Kafka clients on a SASL_SSL listener (SCRAM-SHA-512 over TLS, the broker's name
-//! checked): the raw transaction admin client, and the exactly-once sink's recovery, which
-//! finishes a crashed run's transaction through that client with the producer's properties.
+//! checked): the raw transaction admin client, the exactly-once sink's recovery, which
+//! finishes a crashed run's transaction through that client with the producer's properties,
+//! and the source's protocol fetcher.
 //! Certificates are made by the test.
 #![allow(clippy::unwrap_used)]
 
@@ -16,8 +17,8 @@ use spate_broker::credentials::CredentialStore;
 use spate_broker::{Broker, BrokerConfig, BrokerHandle, SaslMechanism, Setting};
 use spate_connectors::kafka::client_security::ClientSecurity;
 use spate_connectors::kafka::txn_admin::TxnAdmin;
-use spate_connectors::kafka::{DeliveryGuarantee, KafkaSink};
-use spate_engine::{Record, Sink, SinkContext};
+use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, ReadPath};
+use spate_engine::{Record, Sink, SinkContext, Source, SourceContext};
 
 const SINK: SinkContext = SinkContext {
     subtask: 0,
@@ -199,4 +200,52 @@ fn exactly_once_sink_recovers_a_crashed_transaction_over_sasl_ssl() {
     let mut seen = committed_values(&b);
     seen.sort();
     assert_eq!(seen, ["0", "1", "2", "3", "4"]);
+}
+
+/// The source's protocol fetcher reads over SASL_SSL (SCRAM-SHA-512, the broker's name and CA
+/// checked) with read_committed: committed records in order, nothing of an aborted transaction.
+#[test]
+fn fetching_source_reads_committed_records_over_sasl_ssl() {
+    let b = SecuredBroker::start();
+    let mut sink = exactly_once(&b, "fetched");
+    sink.write(&mut records(0..40)).unwrap();
+    sink.snapshot_state(1).unwrap();
+    sink.notify_checkpoint_complete(1).unwrap();
+    sink.write(&mut records(100..110)).unwrap();
+    drop(sink); // the open transaction of 100..110 is never committed
+    let mut aborting = exactly_once(&b, "fetched");
+    aborting.write(&mut records(40..50)).unwrap();
+    aborting.snapshot_state(2).unwrap();
+    aborting.notify_checkpoint_complete(2).unwrap();
+
+    let mut builder = KafkaSource::builder(b.handle.bootstrap_servers(), "g", KafkaRecord::deserialize)
+        .topics(["out"])
+        .partition_discovery(None)
+        .read_path(ReadPath::Fetch);
+    for (k, v) in b.properties(&b.ca) {
+        builder = builder.property(k, v);
+    }
+    let mut source = builder.build().unwrap();
+    source
+        .open(&SourceContext {
+            subtask: 0,
+            parallelism: 1,
+        })
+        .unwrap();
+    assert!(source.reads_through_fetcher());
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut got = Vec::new();
+    while got.len() < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of 50 records",
+            got.len()
+        );
+        source.poll_into(100, &mut got).unwrap();
+    }
+    let values: Vec<String> = got
+        .iter()
+        .map(|r| String::from_utf8(r.value.value.clone().unwrap()).unwrap())
+        .collect();
+    assert_eq!(values, (0..50).map(|i| i.to_string()).collect::<Vec<_>>());
 }

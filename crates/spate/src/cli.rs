@@ -546,6 +546,10 @@ pub struct PipelineBenchArgs {
     /// How the job's Kafka source reads the input.
     #[arg(long, value_enum, default_value_t = SourcePath::Direct)]
     pub source_path: SourcePath,
+    /// A running broker (`spate broker`, any Kafka cluster) to use instead of one started in
+    /// this process; topics are created there with a run-unique name.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap: Option<String>,
     /// `fetch.wait.max.ms` of the measuring consumers in latency mode (librdkafka's default is
     /// 500; a broker that answers a waiting fetch as soon as data arrives makes it irrelevant).
     #[arg(long, default_value_t = 100)]

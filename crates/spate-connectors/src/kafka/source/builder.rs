@@ -68,7 +68,9 @@ pub enum OffsetReset {
 pub enum ReadPath {
     /// Straight from the partition logs when the bootstrap servers name a Spate broker running
     /// in this process (whole stored batches, no socket, no per-message client work), else
-    /// through the Kafka client.
+    /// through Spate's protocol fetcher ([`ReadPath::Fetch`]), or through the Kafka client
+    /// when the properties need what only the client supports (SASL mechanisms other than
+    /// PLAIN and SCRAM, Java key stores, ...).
     #[default]
     Auto,
     /// Always through the Kafka client (librdkafka), even from a broker in this process.
@@ -153,7 +155,7 @@ impl<T> KafkaSourceBuilder<T> {
     }
 
     /// How records are read (default [`ReadPath::Auto`]: from the log directly when the broker
-    /// runs in this process).
+    /// runs in this process, else through Spate's protocol fetcher).
     pub fn read_path(mut self, path: ReadPath) -> Self {
         self.read_path = path;
         self

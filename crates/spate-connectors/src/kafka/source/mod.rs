@@ -470,12 +470,19 @@ impl<T> KafkaSource<T> {
                 &self.properties,
             )?;
         }
-        if self.read_path == ReadPath::Fetch {
-            self.fetcher = Some(Fetcher::start(FetchSettings::new(
-                &self.bootstrap_servers,
-                offset_reset(&self.starting),
-                &self.properties,
-            )?)?);
+        let fetch = FetchSettings::new(
+            &self.bootstrap_servers,
+            offset_reset(&self.starting),
+            &self.properties,
+        );
+        match (self.read_path, fetch) {
+            (ReadPath::Fetch, settings) => self.fetcher = Some(Fetcher::start(settings?)?),
+            // Any other cluster: the fetcher, unless the properties ask for what only the
+            // client does (a SASL mechanism other than PLAIN and SCRAM, key stores, ...).
+            (ReadPath::Auto, Ok(settings)) if self.direct.is_none() => {
+                self.fetcher = Some(Fetcher::start(settings)?);
+            }
+            _ => {}
         }
         let all = matching_partitions(self.consumer()?, &self.topics)?;
         let known: std::collections::HashSet<(String, i32)> = all.iter().cloned().collect();

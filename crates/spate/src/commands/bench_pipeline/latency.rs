@@ -26,7 +26,7 @@ use crate::cli::{BenchDelivery, LatencyJob, PipelineBenchArgs};
 const JOB_START: Duration = Duration::from_secs(2);
 
 pub fn run(args: &PipelineBenchArgs) -> Result<()> {
-    let cluster = BenchCluster::start()?;
+    let cluster = BenchCluster::start(args.bootstrap.as_deref())?;
     for run in 1..=args.runs {
         for d in guarantees(args.delivery) {
             run_once(&cluster, args, d, run)?;
@@ -36,7 +36,7 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
 }
 
 fn run_once(cluster: &BenchCluster, args: &PipelineBenchArgs, d: BenchDelivery, run: usize) -> Result<()> {
-    let tag = format!("{}-{run}", label(d));
+    let tag = cluster.name(&format!("{}-{run}", label(d)));
     let (input, output) = (format!("latency-input-{tag}"), format!("latency-output-{tag}"));
     cluster.create_topic(&input, args.partitions)?;
     cluster.create_topic(&output, args.partitions)?;

@@ -60,21 +60,38 @@ fn sink_guarantee(d: BenchDelivery, prefix: &str) -> DeliveryGuarantee {
     }
 }
 
-/// Spate's broker in a temporary directory, and a runtime for it.
+/// Spate's broker in a temporary directory (or a broker elsewhere, `--bootstrap`), and a
+/// runtime for it.
 struct BenchCluster {
     bootstrap: String,
+    /// Appended to topic, group and transactional id names: empty on the embedded broker, unique
+    /// per run on an external one (which keeps what earlier runs wrote).
+    run_tag: String,
     runtime: tokio::runtime::Runtime,
     broker: Option<BrokerHandle>,
     dir: tempfile::TempDir,
 }
 
 impl BenchCluster {
-    fn start() -> Result<Self> {
+    fn start(external: Option<&str>) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .context("starting the async runtime")?;
         let dir = tempfile::tempdir().context("creating a temporary directory")?;
+        if let Some(bootstrap) = external {
+            eprintln!("broker at {bootstrap} (checkpoints in {})", dir.path().display());
+            let started = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            return Ok(Self {
+                bootstrap: bootstrap.to_string(),
+                run_tag: format!("-{}-{started}", std::process::id()),
+                runtime,
+                broker: None,
+                dir,
+            });
+        }
         let mut config = BrokerConfig::new(dir.path().join("broker"));
         config.listeners = vec![spate_broker::ListenerConfig::plaintext(
             ([127, 0, 0, 1], 0).into(),
@@ -89,10 +106,16 @@ impl BenchCluster {
         );
         Ok(Self {
             bootstrap,
+            run_tag: String::new(),
             runtime,
             broker: Some(broker),
             dir,
         })
+    }
+
+    /// `base` made unique to this run when the broker is shared.
+    fn name(&self, base: &str) -> String {
+        format!("{base}{}", self.run_tag)
     }
 
     fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
@@ -304,6 +327,7 @@ mod tests {
             job: LatencyJob::PassThrough,
             source_properties: vec!["fetch.queue.backoff.ms=10".into()],
             source_path: SourcePath::Direct,
+            bootstrap: None,
             consumer_fetch_wait_ms: 100,
         }
     }

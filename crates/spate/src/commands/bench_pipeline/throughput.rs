@@ -21,13 +21,13 @@ use crate::cli::{BenchDelivery, PipelineBenchArgs};
 const INPUT: &str = "bench-input";
 
 pub fn run(args: &PipelineBenchArgs) -> Result<()> {
-    let cluster = BenchCluster::start()?;
-    cluster.create_topic(INPUT, args.partitions)?;
+    let cluster = BenchCluster::start(args.bootstrap.as_deref())?;
+    cluster.create_topic(&cluster.name(INPUT), args.partitions)?;
     // Event time ends about now, 1 ms per 1000 records.
     let first_ms = now_millis() - (args.records / 1000) as i64 - 1000;
     let first_ms = first_ms - first_ms.rem_euclid(1000);
     let started = Instant::now();
-    prefill(&cluster.bootstrap, args, first_ms)?;
+    prefill(&cluster.bootstrap, &cluster.name(INPUT), args, first_ms)?;
     println!("source read path: {:?}", args.source_path);
     if !args.source_properties.is_empty() {
         println!("source properties: {}", args.source_properties.join(" "));
@@ -81,7 +81,7 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
 
 /// Writes `k<i % keys>` / a short value, partition `i % partitions`, timestamp
 /// `first_ms + i / 1000`, with lz4 and large batches (the prefill is not what is measured).
-fn prefill(bootstrap: &str, args: &PipelineBenchArgs, first_ms: i64) -> Result<()> {
+fn prefill(bootstrap: &str, input: &str, args: &PipelineBenchArgs, first_ms: i64) -> Result<()> {
     let producer: BaseProducer = crate::kafka_client::base_config(bootstrap)
         .set("compression.type", "lz4")
         .set("linger.ms", "50")
@@ -98,7 +98,7 @@ fn prefill(bootstrap: &str, args: &PipelineBenchArgs, first_ms: i64) -> Result<(
         value.clear();
         let _ = write!(key, "k{}", i % args.keys);
         let _ = write!(value, "v{}", i % 100_000);
-        let mut record = BaseRecord::to(INPUT)
+        let mut record = BaseRecord::to(input)
             .key(&key[..])
             .payload(&value[..])
             .partition((i % args.partitions as u64) as i32)
@@ -142,7 +142,8 @@ fn run_once(
     d: BenchDelivery,
     run: usize,
 ) -> Result<RunFigures> {
-    let tag = format!("{}-{run}", label(d));
+    let tag = cluster.name(&format!("{}-{run}", label(d)));
+    let input = cluster.name(INPUT);
     let output = format!("bench-output-{tag}");
     cluster.create_topic(&output, args.partitions)?;
     let (bootstrap, out, group) = (cluster.bootstrap.clone(), output.clone(), format!("bench-{tag}"));
@@ -157,7 +158,7 @@ fn run_once(
     let job = RunningJob::start(move |env| {
         WindowJob {
             bootstrap: &bootstrap,
-            input: INPUT,
+            input: &input,
             output: &out,
             group: &group,
             bounded: true,
