@@ -79,7 +79,7 @@ pub(super) fn decode(
         }
         d.s.token()?;
         let base = out.len();
-        out.resize(base + json.root.nodes.len(), Value::Null);
+        out.extend(nulls(json.root.nodes.len()));
         // Flink reads the first object only and ignores whatever follows it.
         d.fields(&json.root, &mut out[base..])
     })();
@@ -98,6 +98,11 @@ pub(super) fn decode(
             )))
         }
     }
+}
+
+/// `n` NULLs, written in place (`resize` clones a `Value` per slot, through its whole match).
+fn nulls(n: usize) -> impl ExactSizeIterator<Item = Value> {
+    (0..n).map(|_| Value::Null)
 }
 
 struct Decoder<'a, 'j> {
@@ -366,7 +371,7 @@ impl<'a> Decoder<'a, '_> {
                 if !matches!(t, Tok::Obj) {
                     return self.wrong("an object for a ROW", t);
                 }
-                let mut values = vec![Value::Null; row.nodes.len()];
+                let mut values: Vec<Value> = nulls(row.nodes.len()).collect();
                 self.fields(row, &mut values)?;
                 Value::Row(values)
             }

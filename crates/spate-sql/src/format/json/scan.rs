@@ -288,10 +288,20 @@ impl<'a> Scanner<'a> {
 
     /// Where the run of plain string bytes from `from` ends: the next `"` or `\\`, or the end.
     fn run_end(&self, from: usize) -> usize {
-        self.b
-            .get(from..)
+        // Names and most values are short: a plain look at the first bytes costs less than
+        // setting up the vector search.
+        let b = self.b;
+        let near = b.len().min(from.saturating_add(16));
+        let mut i = from;
+        while i < near {
+            if b[i] == b'"' || b[i] == b'\\' {
+                return i;
+            }
+            i += 1;
+        }
+        b.get(i..)
             .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-            .map_or(self.b.len(), |n| from + n)
+            .map_or(b.len(), |n| i + n)
     }
 
     /// Skips a string (the opening quote is next) with the checks [`string`](Self::string)
