@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::LogicalPlan;
+use super::{AggCall, LogicalPlan};
 use crate::expr::{BoundExpr, ScalarFunc};
 use crate::format::ColumnUse;
 
@@ -109,6 +109,14 @@ fn uses_all<'e>(exprs: impl IntoIterator<Item = &'e BoundExpr>, need: &mut Need)
     }
 }
 
+/// What grouping by `keys` and computing `aggs` (arguments and `FILTER`s) read.
+fn aggregate_uses(keys: &[BoundExpr], aggs: &[AggCall], need: &mut Need) {
+    uses_all(keys, need);
+    for a in aggs {
+        uses_all(a.args.iter().chain(&a.filter), need);
+    }
+}
+
 /// A join's inputs' needs from its output's (left columns ++ right columns), keys (over each
 /// side), condition (over the joined columns) and time columns (of each side).
 fn join_needs(
@@ -188,10 +196,7 @@ fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>)
         } => {
             let mut child = none(input.schema().fields.len());
             mark_whole(&mut child, *time_col);
-            uses_all(keys, &mut child);
-            for a in aggs {
-                uses_all(a.args.iter().chain(&a.filter), &mut child);
-            }
+            aggregate_uses(keys, aggs, &mut child);
             demand(input, child, scans);
         }
         LogicalPlan::AttachedWindowAggregate {
@@ -205,10 +210,7 @@ fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>)
             let mut child = none(input.schema().fields.len());
             mark_whole(&mut child, *start);
             mark_whole(&mut child, *end);
-            uses_all(keys, &mut child);
-            for a in aggs {
-                uses_all(a.args.iter().chain(&a.filter), &mut child);
-            }
+            aggregate_uses(keys, aggs, &mut child);
             demand(input, child, scans);
         }
         LogicalPlan::Union { inputs, .. } => {
@@ -223,12 +225,8 @@ fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>)
             keys,
             condition,
             ..
-        } => {
-            let (l, r) = join_needs(left, right, &need, keys, condition.as_ref(), Some(*time_cols));
-            demand(left, l, scans);
-            demand(right, r, scans);
         }
-        LogicalPlan::IntervalJoin {
+        | LogicalPlan::IntervalJoin {
             left,
             right,
             keys,
