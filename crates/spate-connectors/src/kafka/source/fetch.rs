@@ -337,6 +337,12 @@ impl FetchLoop {
                 continue;
             }
             match self.round() {
+                // A partition without a leader, or a leader error: the metadata is asked again
+                // after a pause, not at once (the broker would answer the same).
+                Ok(Step::Go) if self.stale => {
+                    std::thread::sleep(self.backoff);
+                    self.backoff = (self.backoff * 2).min(BACKOFF.1);
+                }
                 Ok(Step::Go) => self.backoff = BACKOFF.0,
                 Ok(Step::Stop) => return,
                 Err(e) if matches!(e, ConnectorError::Unreachable(_)) || is_transient(&e) => {
