@@ -27,6 +27,10 @@
 //! - A `\uD800`-style lone surrogate reads as U+FFFD; a `MULTISET` count that is `NULL` or
 //!   negative holds no element, and more than 2^20 elements in one multiset are an error.
 //! - The first JSON object of a record is read and anything after it ignored, as in Flink.
+//! - With projection push-down (`Json::projected`: the planner says which columns and `ROW`
+//!   fields a query reads) values nobody reads are skipped as JSON without being converted, so
+//!   one that would not convert fails nothing, also inside a `ROW` whose other fields are read;
+//!   malformed JSON anywhere in the record still fails it.
 
 mod decode;
 mod encode;
