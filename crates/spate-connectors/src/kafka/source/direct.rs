@@ -75,36 +75,19 @@ pub(super) struct DirectSplit {
     idle_at: Option<(u64, u64)>,
 }
 
-/// What [`poll_split`] needs of a split.
-pub(super) struct SplitView<'a> {
-    pub(super) topic: &'a str,
-    pub(super) partition: i32,
-    pub(super) next: &'a mut i64,
-    pub(super) stop: Option<i64>,
-    pub(super) done: &'a mut bool,
-    pub(super) state: &'a mut DirectSplit,
-}
-
 /// Emits records of one split until `out` is full or nothing more is readable now.
 pub(super) fn poll_split<T>(
     reader: &mut DirectReader,
-    split: SplitView<'_>,
+    mut at: SplitCursor<'_>,
+    state: &mut DirectSplit,
     deserializer: &Deserializer<T>,
     out: &mut impl Emitter<T>,
 ) -> Result<(), ConnectorError> {
-    let SplitView {
-        topic,
-        partition,
-        next,
-        stop,
-        done,
-        state,
-    } = split;
-    let reached_stop = |next: i64| stop.is_some_and(|s| next >= s);
-    while out.remaining() > 0 && !*done {
+    let (topic, partition) = (at.topic, at.partition);
+    while out.remaining() > 0 && !*at.done {
         if state.cursor.is_exhausted() {
-            if reached_stop(*next) {
-                *done = true;
+            if at.reached_stop(*at.next) {
+                *at.done = true;
                 break;
             }
             let generation = (reader.instance, reader.broker.append_generation());
@@ -113,7 +96,7 @@ pub(super) fn poll_split<T>(
             }
             match reader
                 .broker
-                .read(topic, partition, *next, READ_BYTES, reader.isolation)
+                .read(topic, partition, *at.next, READ_BYTES, reader.isolation)
             {
                 Ok(read) if read.records.is_empty() => {
                     state.idle_at = Some(generation);
@@ -121,18 +104,19 @@ pub(super) fn poll_split<T>(
                 }
                 Ok(read) => {
                     state.idle_at = None;
-                    state.cursor.reset(read.records, *next, read.aborted);
+                    state.cursor.reset(read.records, *at.next, read.aborted);
                 }
                 Err(spate_broker::Error::OffsetOutOfRange {
                     log_start, log_end, ..
                 }) => {
-                    *next = match reader.reset {
+                    *at.next = match reader.reset {
                         Reset::Earliest => log_start,
                         Reset::Latest => log_end,
                         Reset::Fail => {
                             return Err(ConnectorError::Kafka(format!(
-                                "offset {next} of {topic}-{partition} is out of range \
-                                 [{log_start}, {log_end}] and auto.offset.reset is `error`"
+                                "offset {} of {topic}-{partition} is out of range \
+                                 [{log_start}, {log_end}] and auto.offset.reset is `error`",
+                                at.next
                             )));
                         }
                     };
@@ -156,17 +140,10 @@ pub(super) fn poll_split<T>(
                 }
             }
         }
-        SplitCursor {
-            topic,
-            partition,
-            next: &mut *next,
-            stop,
-            done: &mut *done,
-        }
-        .emit(&mut state.cursor, deserializer, out)?;
+        at.emit(&mut state.cursor, deserializer, out)?;
     }
-    if reached_stop(*next) {
-        *done = true;
+    if at.reached_stop(*at.next) {
+        *at.done = true;
     }
     Ok(())
 }

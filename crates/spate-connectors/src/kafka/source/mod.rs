@@ -38,7 +38,7 @@ mod fetch;
 use builder::KafkaSourceConfig;
 pub use builder::{Deserializer, KafkaSourceBuilder, OffsetReset, ReadPath, StartingOffsets, TopicSelection};
 use client::{Discovery, consumer_config, is_transient, matching_partitions, offset_reset, tpl_of};
-use direct::{DirectReader, DirectSplit, SplitView};
+use direct::{DirectReader, DirectSplit};
 use fetch::{FetchSettings, FetchSplit, Fetcher};
 
 impl<T> KafkaSource<T> {
@@ -383,25 +383,17 @@ impl<T> KafkaSource<T> {
 
     fn poll_split(&mut self, i: usize, out: &mut impl Emitter<T>) -> Result<(), ConnectorError> {
         let split = &mut self.splits[i];
+        let at = batches::SplitCursor {
+            topic: &split.topic,
+            partition: split.partition,
+            next: &mut split.next,
+            stop: split.stop,
+            done: &mut split.done,
+        };
         if let Some(reader) = self.direct.as_mut() {
-            let view = SplitView {
-                topic: &split.topic,
-                partition: split.partition,
-                next: &mut split.next,
-                stop: split.stop,
-                done: &mut split.done,
-                state: &mut split.direct,
-            };
-            return direct::poll_split(reader, view, &self.deserializer, out);
+            return direct::poll_split(reader, at, &mut split.direct, &self.deserializer, out);
         }
         if self.fetcher.is_some() {
-            let at = batches::SplitCursor {
-                topic: &split.topic,
-                partition: split.partition,
-                next: &mut split.next,
-                stop: split.stop,
-                done: &mut split.done,
-            };
             return fetch::poll_split(at, &mut split.fetch, &self.deserializer, out);
         }
         let Some(queue) = split.queue.as_ref() else {
