@@ -112,6 +112,11 @@ impl FetchSettings {
         })
     }
 
+    /// The most one partition's fetch size is raised to for a batch that did not fit.
+    fn largest_fetch(&self) -> i32 {
+        self.max_bytes.max(self.partition_max_bytes)
+    }
+
     /// Bytes a partition may have waiting for the task before it is fetched no more: room for
     /// the chunk being decoded and one more.
     fn queue_limit(&self) -> usize {
@@ -148,6 +153,8 @@ struct Assigned {
 #[derive(Debug)]
 pub(super) struct Fetcher {
     assign: mpsc::Sender<Vec<Assigned>>,
+    /// Where each partition's fetch size starts (`max.partition.fetch.bytes`).
+    partition_max_bytes: i32,
     fetched: mpsc::Receiver<Result<Chunk, ConnectorError>>,
 }
 
@@ -163,6 +170,7 @@ pub(super) struct FetchSplit {
 
 impl Fetcher {
     pub(super) fn start(settings: FetchSettings) -> Result<Self, ConnectorError> {
+        let partition_max_bytes = settings.partition_max_bytes;
         let (assign, assignments) = mpsc::channel();
         let (found, fetched) = mpsc::channel();
         std::thread::Builder::new()
@@ -181,7 +189,11 @@ impl Fetcher {
                 f.run(&assignments);
             })
             .map_err(|e| ConnectorError::Kafka(format!("starting the fetcher thread: {e}")))?;
-        Ok(Self { assign, fetched })
+        Ok(Self {
+            assign,
+            partition_max_bytes,
+            fetched,
+        })
     }
 
     /// Hands the splits not handed over yet to the fetcher.
@@ -203,7 +215,7 @@ impl Fetcher {
                 stop,
                 queued: state.queued.clone(),
                 leader: None,
-                max_bytes: 0,
+                max_bytes: self.partition_max_bytes,
             });
         }
         if !new.is_empty() && self.assign.send(new).is_err() {
@@ -323,10 +335,7 @@ impl FetchLoop {
             };
             match next {
                 Ok(new) => {
-                    for mut part in new {
-                        part.max_bytes = self.settings.partition_max_bytes;
-                        self.parts.push(part);
-                    }
+                    self.parts.extend(new);
                     self.stale = true;
                 }
                 // The source is gone.
@@ -548,7 +557,7 @@ impl FetchLoop {
                 let p = &mut self.parts[i];
                 let Some((records, next)) = whole_batches(&records)? else {
                     // Not even one whole batch within the limit: ask for more next time.
-                    p.max_bytes = p.max_bytes.saturating_mul(2).min(s_max(&self.settings));
+                    p.max_bytes = p.max_bytes.saturating_mul(2).min(self.settings.largest_fetch());
                     continue;
                 };
                 let aborted = data
@@ -628,10 +637,6 @@ impl FetchLoop {
         self.parts[i].offset = found.offset;
         Ok(())
     }
-}
-
-fn s_max(settings: &FetchSettings) -> i32 {
-    settings.max_bytes.max(settings.partition_max_bytes)
 }
 
 /// Errors of a broker that is starting or moving partitions, worth retrying.
