@@ -10,6 +10,9 @@ cd "$ROOT"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# A clean clone builds everything once: incremental caches would only double the disk used.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "install test dependencies"
 bash scripts/install-deps.sh
 
