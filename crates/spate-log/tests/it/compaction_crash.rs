@@ -37,6 +37,8 @@ fn crash_child() {
         .create(true)
         .open(dir.join("acked.log"))
         .unwrap();
+    // Ends a line the previous child may have left unfinished (empty lines are skipped).
+    acked.write_all(b"\n").unwrap();
     // Continue the sequence after what earlier children wrote.
     let mut seq = read_everything(&p, false)
         .iter()
@@ -63,7 +65,11 @@ fn crash_child() {
                 None,
             );
             let out = p.append(&b, Durability::Async).unwrap();
-            writeln!(acked, "{key} {seq} {}", out.base_offset).unwrap();
+            // One write per line: `writeln!` on a File may issue a write per piece, and a kill
+            // between them left a cut line that the next child's line continued ("4" + "17 ..."
+            // read as key 417).
+            let line = format!("{key} {seq} {}\n", out.base_offset);
+            acked.write_all(line.as_bytes()).unwrap();
         }
         p.clean(now(), &settings, &throttle, true).unwrap();
     }
