@@ -382,3 +382,62 @@ fn checkpoints_that_time_out_are_reported_as_failed_and_the_job_goes_on() {
         "nothing in flight after the job"
     );
 }
+
+/// Records when each checkpoint reached it and takes `snapshot_time` to pre-commit.
+#[derive(Clone)]
+struct SlowSnapshotSink {
+    snapshot_time: Duration,
+    snapshots: Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+}
+
+impl spate_engine::Sink<u64> for SlowSnapshotSink {
+    fn write(
+        &mut self,
+        records: &mut Vec<spate_engine::Record<u64>>,
+    ) -> Result<(), spate_engine::EngineError> {
+        records.clear();
+        Ok(())
+    }
+    fn snapshot_state(&mut self, _: u64) -> Result<Vec<u8>, spate_engine::EngineError> {
+        self.snapshots.lock().unwrap().push(std::time::Instant::now());
+        std::thread::sleep(self.snapshot_time);
+        Ok(Vec::new())
+    }
+}
+
+/// Median time between the checkpoints a job with a 250 ms pre-commit takes every 400 ms.
+fn median_checkpoint_spacing(min_pause: Duration) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let env = StreamEnvironment::new();
+    let mut config = CheckpointConfig::new(dir.path(), Duration::from_millis(400));
+    config.min_pause = min_pause;
+    env.enable_checkpointing(config);
+    let sink = SlowSnapshotSink {
+        snapshot_time: Duration::from_millis(250),
+        snapshots: Arc::default(),
+    };
+    // 3.5 s of input, 1 event per ms.
+    env.add_source(
+        "events",
+        PacedSplitSource::new(3500, 1, 2),
+        WatermarkStrategy::bounded_out_of_orderness(Duration::ZERO),
+    )
+    .add_sink("slow-snapshots", sink.clone());
+    env.execute().unwrap();
+    let at = sink.snapshots.lock().unwrap().clone();
+    assert!(at.len() >= 4, "{} checkpoints in 3.5 s", at.len());
+    let mut gaps: Vec<Duration> = at.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_unstable();
+    gaps[gaps.len() / 2]
+}
+
+#[test]
+fn checkpoints_start_an_interval_apart_unless_a_minimum_pause_says_otherwise() {
+    // Flink's `execution.checkpointing.interval` is the time between two triggers: a 250 ms
+    // checkpoint does not stretch the 400 ms period (counting from its end gave 650 ms).
+    let periodic = median_checkpoint_spacing(Duration::ZERO);
+    assert!(periodic < Duration::from_millis(525), "{periodic:?}");
+    // `min-pause` 300 ms after a 250 ms checkpoint: at least 550 ms from start to start.
+    let paused = median_checkpoint_spacing(Duration::from_millis(300));
+    assert!(paused >= Duration::from_millis(545), "{paused:?}");
+}

@@ -310,6 +310,13 @@ impl Session {
             {
                 config.timeout = timeout;
             }
+            if let Some(pause) = self
+                .config
+                .get("execution.checkpointing.min-pause")
+                .and_then(|v| parse_duration(v))
+            {
+                config.min_pause = pause;
+            }
             env.enable_checkpointing(config);
         }
         Ok(env)
@@ -385,6 +392,7 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
         }
         "execution.checkpointing.interval"
         | "execution.checkpointing.timeout"
+        | "execution.checkpointing.min-pause"
         | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }

@@ -308,6 +308,8 @@ pub(crate) struct Coordinator {
     pending: Option<Pending>,
     queued_savepoints: Vec<SavepointRequest>,
     next_trigger: Instant,
+    /// When the latest checkpoint or savepoint was triggered.
+    last_trigger: Instant,
     handle: JobHandle,
 }
 
@@ -354,6 +356,7 @@ impl Coordinator {
             pending: None,
             queued_savepoints: Vec::new(),
             next_trigger: Instant::now().checked_add(interval).unwrap_or_else(far_future),
+            last_trigger: Instant::now(),
             handle,
         })
     }
@@ -392,10 +395,12 @@ impl Coordinator {
             .unwrap_or_else(|e| e.into_inner()) = None;
         self.handle.update(|pr| pr.pending_checkpoint = None);
         let reason = "the job ended before the savepoint completed";
-        if let Some(p) = self.pending.take()
-            && let Some((_, _, reply)) = p.savepoint
-        {
-            let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
+        if let Some(p) = self.pending.take() {
+            // Never completed: its files are of no use to a restore.
+            let _ = std::fs::remove_dir_all(&p.dir);
+            if let Some((_, _, reply)) = p.savepoint {
+                let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
+            }
         }
         for (_, _, reply) in self.queued_savepoints.drain(..) {
             let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
@@ -500,6 +505,7 @@ impl Coordinator {
     }
 
     fn trigger(&mut self, savepoint: Option<SavepointRequest>) {
+        self.last_trigger = Instant::now();
         let id = self.next_id;
         self.next_id += 1;
         // A stop-with-savepoint is a regular checkpoint too (so that a restart without the
@@ -545,9 +551,22 @@ impl Coordinator {
         self.maybe_complete();
     }
 
+    /// Flink's periodic trigger: the next checkpoint starts `interval` after the previous one
+    /// started (at once if that has passed), and at least `min_pause` after it ended. Counting
+    /// the interval from the end instead stretched every period by the checkpoint's duration,
+    /// and exactly-once results wait a whole period to become visible.
     fn schedule_next(&mut self) {
-        let interval = self.config.as_ref().map_or(Duration::MAX, |c| c.interval);
-        self.next_trigger = Instant::now().checked_add(interval).unwrap_or_else(far_future);
+        let Some(cfg) = &self.config else {
+            self.next_trigger = far_future();
+            return;
+        };
+        let now = Instant::now();
+        let periodic = self
+            .last_trigger
+            .checked_add(cfg.interval)
+            .unwrap_or_else(far_future);
+        let paused = now.checked_add(cfg.min_pause).unwrap_or_else(far_future);
+        self.next_trigger = periodic.max(paused);
     }
 
     fn abandon(&mut self, reason: &str) {
@@ -604,6 +623,12 @@ impl Coordinator {
             return;
         }
         let duration = p.started.elapsed();
+        tracing::debug!(
+            checkpoint = id,
+            duration_us = duration.as_micros() as u64,
+            alignment_us = p.alignment.as_micros() as u64,
+            "checkpoint written"
+        );
         self.handle.update(|pr| pr.pending_checkpoint = None);
         let commits = p.savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
         let mut reply_result = Ok(p.dir.clone());

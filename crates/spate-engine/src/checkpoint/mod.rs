@@ -52,8 +52,12 @@ pub use snapshot::CheckpointCtx;
 pub struct CheckpointConfig {
     /// Where checkpoints are written; running a job again with the same directory resumes it.
     pub dir: PathBuf,
-    /// Time between the end of one checkpoint and the start of the next.
+    /// Time between the starts of two checkpoints (Flink's `execution.checkpointing.interval`):
+    /// a checkpoint that takes longer is followed by the next one as soon as it ends.
     pub interval: Duration,
+    /// Least time between the end of one checkpoint and the start of the next (Flink's
+    /// `execution.checkpointing.min-pause`, default 0).
+    pub min_pause: Duration,
     /// Completed checkpoints to keep (at least 1).
     pub retained: usize,
     /// A checkpoint that takes longer is abandoned (the next one starts afresh).
@@ -61,11 +65,13 @@ pub struct CheckpointConfig {
 }
 
 impl CheckpointConfig {
-    /// Checkpoints into `dir` every `interval`, keeping the last 3, abandoning after 10 minutes.
+    /// Checkpoints into `dir` every `interval` with no minimum pause, keeping the last 3,
+    /// abandoning after 10 minutes.
     pub fn new(dir: impl Into<PathBuf>, interval: Duration) -> Self {
         Self {
             dir: dir.into(),
             interval,
+            min_pause: Duration::ZERO,
             retained: 3,
             timeout: Duration::from_secs(600),
         }
