@@ -38,7 +38,14 @@ impl Committer {
             .name("kafka-sink-commit".into())
             .spawn(move || {
                 for (txn, producer) in queue {
+                    let started = std::time::Instant::now();
                     let outcome = producer.commit(timeout);
+                    tracing::debug!(
+                        transactional_id = %txn.transactional_id,
+                        checkpoint = txn.checkpoint_id,
+                        commit_us = started.elapsed().as_micros() as u64,
+                        "transaction committed"
+                    );
                     // The producer's transactional id is spent: dropping it closes its
                     // connections.
                     drop(producer);

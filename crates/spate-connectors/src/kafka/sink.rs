@@ -1,11 +1,11 @@
 //! [`KafkaSink`]: at-least-once (idempotent producer flushed at every checkpoint) or
 //! exactly-once (one Kafka transaction per checkpoint).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -321,7 +321,7 @@ impl<T> KafkaSink<T> {
             buf: OutgoingRecord::default(),
             producer: None,
             current: None,
-            spare: None,
+            spares: VecDeque::new(),
             pending: Vec::new(),
             committer: None,
             next_sequence: 0,
@@ -349,6 +349,12 @@ impl<T> Clone for KafkaSink<T> {
         )
     }
 }
+
+/// Producers started ahead of their transactions. A producer is ready 50–110 ms after it is
+/// created, but now and then librdkafka's first connection to the transaction coordinator
+/// misses and waits for its 500 ms coordinator-query timer; two spares give each producer two
+/// checkpoint intervals to start, so the first write after a barrier does not wait for one.
+const SPARE_PRODUCERS: usize = 2;
 
 /// A Kafka sink (see [`DeliveryGuarantee`] and the [module docs](super)).
 ///
@@ -382,8 +388,8 @@ pub struct KafkaSink<T> {
     producer: Option<SinkProducer>,
     /// Exactly-once: the producer of the open transaction.
     current: Option<TxnProducer>,
-    /// Exactly-once: the next producer, being initialised in the background.
-    spare: Option<(u64, JoinHandle<Result<TxnProducer, ConnectorError>>)>,
+    /// Exactly-once: the next producers (oldest first), being initialised in the background.
+    spares: VecDeque<(u64, JoinHandle<Result<TxnProducer, ConnectorError>>)>,
     /// Exactly-once: pre-committed transactions with their live producers.
     pending: Vec<(PendingTxn, TxnProducer)>,
     /// Exactly-once: commits of completed checkpoints, off the task's thread.
@@ -563,11 +569,16 @@ impl<T> KafkaSink<T> {
         Ok(())
     }
 
-    /// Starts preparing the producer of the next transaction unless one is on its way.
-    fn prepare_spare(&mut self) -> Result<(), ConnectorError> {
-        if self.spare.is_some() {
-            return Ok(());
+    /// Starts preparing producers for the next transactions until [`SPARE_PRODUCERS`] are on
+    /// their way.
+    fn prepare_spares(&mut self) -> Result<(), ConnectorError> {
+        while self.spares.len() < SPARE_PRODUCERS {
+            self.prepare_spare()?;
         }
+        Ok(())
+    }
+
+    fn prepare_spare(&mut self) -> Result<(), ConnectorError> {
         self.limits();
         let prefix = self.prefix().unwrap_or_default();
         let sequence = self.next_sequence;
@@ -580,7 +591,7 @@ impl<T> KafkaSink<T> {
             .spawn(move || TxnProducer::start(&config, id, sequence, &topic, timeout))
             .map_err(|e| ConnectorError::Kafka(format!("starting a producer thread: {e}")))?;
         self.next_sequence += 1;
-        self.spare = Some((sequence, handle));
+        self.spares.push_back((sequence, handle));
         Ok(())
     }
 
@@ -591,21 +602,27 @@ impl<T> KafkaSink<T> {
                 // A fresh start still aborts what an earlier run of this sink left open.
                 self.recover(&[])?;
             }
-            self.prepare_spare()?;
-            let Some((_, handle)) = self.spare.take() else {
+            self.prepare_spares()?;
+            let Some((_, handle)) = self.spares.pop_front() else {
                 return Err(ConnectorError::Kafka("no producer was prepared".into()));
             };
+            let waited = Instant::now();
             let producer = handle
                 .join()
                 .map_err(|_| ConnectorError::Kafka("the producer thread panicked".into()))??;
+            let joined = waited.elapsed();
             producer
                 .producer
                 .begin_transaction()
                 .map_err(|e| kafka_error("begin_transaction", e))?;
+            tracing::debug!(
+                transactional_id = %producer.transactional_id,
+                waited_for_producer_us = joined.as_micros() as u64,
+                begin_us = (waited.elapsed() - joined).as_micros() as u64,
+                "transaction opened"
+            );
             self.current = Some(producer);
-            // The next transaction's producer gets the whole checkpoint interval to start, so
-            // neither the barrier nor the first write after it waits for one.
-            self.prepare_spare()?;
+            self.prepare_spares()?;
         }
         self.current
             .as_mut()
@@ -614,7 +631,7 @@ impl<T> KafkaSink<T> {
 
     /// The sequence of the first transactional id not covered by a pending transaction.
     fn unsettled_sequence(&self) -> u64 {
-        match (&self.current, &self.spare) {
+        match (&self.current, self.spares.front()) {
             (Some(c), _) => c.sequence,
             (None, Some((s, _))) => *s,
             (None, None) => self.next_sequence,
@@ -853,9 +870,17 @@ impl<T> KafkaSink<T> {
         if self.current.as_ref().is_some_and(|c| c.records > 0)
             && let Some(current) = self.current.take()
         {
+            let started = Instant::now();
             let pending = current.pre_commit(checkpoint_id, self.request_timeout)?;
+            tracing::debug!(
+                transactional_id = %current.transactional_id,
+                checkpoint = checkpoint_id,
+                records = current.records,
+                pre_commit_us = started.elapsed().as_micros() as u64,
+                "transaction pre-committed"
+            );
             self.pending.push((pending, current));
-            self.prepare_spare()?;
+            self.prepare_spares()?;
         }
         let mut pending: Vec<PendingTxn> = Vec::new();
         if let Some(c) = &mut self.committer {
@@ -871,6 +896,7 @@ impl<T> KafkaSink<T> {
     }
 
     fn commit_up_to(&mut self, checkpoint_id: u64) -> Result<(), ConnectorError> {
+        tracing::debug!(checkpoint = checkpoint_id, "checkpoint complete: committing");
         while let Some(i) = self
             .pending
             .iter()

@@ -176,10 +176,12 @@ impl TxnProducer {
         config
             .set("transactional.id", &transactional_id)
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+        let t0 = Instant::now();
         let producer = create_producer(&config)?;
         producer
             .init_transactions(timeout)
             .map_err(|e| kafka_error(&format!("init_transactions({transactional_id})"), e))?;
+        let t_init = t0.elapsed();
         let started = Self {
             producer,
             transactional_id,
@@ -196,6 +198,12 @@ impl TxnProducer {
             .client()
             .fetch_metadata(Some(topic), timeout)
             .map_err(|e| kafka_error(&format!("metadata of {topic}"), e))?;
+        tracing::debug!(
+            transactional_id = %started.transactional_id,
+            init_us = t_init.as_micros() as u64,
+            ready_us = t0.elapsed().as_micros() as u64,
+            "producer ready"
+        );
         Ok(started)
     }
 
