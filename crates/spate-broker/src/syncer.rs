@@ -51,10 +51,14 @@ impl Syncer {
     }
 }
 
+/// Rounds at least this long are logged (debug): acks=all replies wait for them.
+const SLOW_ROUND: std::time::Duration = std::time::Duration::from_millis(50);
+
 fn run(rx: mpsc::Receiver<SyncRequest>) {
     while let Ok(first) = rx.recv() {
         let mut round = vec![first];
         round.extend(rx.try_iter());
+        let started = std::time::Instant::now();
         // One fsync per distinct partition in the round.
         let mut done: Vec<(*const Partition, Option<(kafka_protocol::ResponseError, String)>)> = Vec::new();
         for (partitions, _) in &round {
@@ -69,6 +73,15 @@ fn run(rx: mpsc::Receiver<SyncRequest>) {
                     .map(|e| (crate::error_codes::code_of(&e), e.to_string()));
                 done.push((key, outcome));
             }
+        }
+        let took = started.elapsed();
+        if took >= SLOW_ROUND {
+            tracing::debug!(
+                partitions = done.len(),
+                requests = round.len(),
+                took_ms = took.as_millis() as u64,
+                "slow fsync round"
+            );
         }
         for (partitions, reply) in round {
             let results = partitions
