@@ -42,7 +42,7 @@ use super::builder::Deserializer;
 use crate::ConnectorError;
 use crate::emit::Emitter;
 use crate::kafka::client_security::ClientSecurity;
-use crate::kafka::txn_admin::{TxnAdmin, error_name};
+use crate::kafka::txn_admin::{TxnAdmin, check, error_name};
 
 /// Socket timeout of the fetcher's connections (a fetch waits at most `fetch.wait.max.ms`).
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -516,12 +516,7 @@ impl FetchLoop {
         let conn = self.connection(leader)?;
         let version = conn.require(ApiKey::Fetch, FETCH_VERSIONS)?;
         let response = conn.call(&request, version)?;
-        if response.error_code != 0 {
-            return Err(ConnectorError::Kafka(format!(
-                "Fetch from broker {leader}: {}",
-                error_name(response.error_code)
-            )));
-        }
+        check(response.error_code, &format!("Fetch from broker {leader}"))?;
         for topic in response.responses {
             let name = topic.topic.0.as_str().to_string();
             for data in topic.partitions {
@@ -639,14 +634,21 @@ impl FetchLoop {
     }
 }
 
-/// Errors of a broker that is starting or moving partitions, worth retrying.
+/// Error codes of a broker that is starting, moving partitions or briefly overloaded, worth
+/// retrying after a metadata refresh (besides [`LEADER_ERRORS`]).
+const TRANSIENT_ERRORS: &[i16] = &[
+    7,  // REQUEST_TIMED_OUT
+    13, // NETWORK_EXCEPTION
+    14, // COORDINATOR_LOAD_IN_PROGRESS
+    15, // COORDINATOR_NOT_AVAILABLE
+    16, // NOT_COORDINATOR
+];
+
+/// A whole request answered with an error code worth retrying (a Fetch or Metadata request of
+/// a broker that is starting or moving partitions).
 fn is_transient(e: &ConnectorError) -> bool {
-    match e {
-        ConnectorError::Kafka(m) => {
-            m.contains("NOT_LEADER") || m.contains("LEADER_NOT_AVAILABLE") || m.contains("NOT_COORDINATOR")
-        }
-        _ => false,
-    }
+    matches!(e, ConnectorError::KafkaCode { code, .. }
+        if LEADER_ERRORS.contains(code) || TRANSIENT_ERRORS.contains(code))
 }
 
 #[cfg(test)]
@@ -663,6 +665,19 @@ mod tests {
         b[23..27].copy_from_slice(&(count - 1).to_be_bytes()); // last offset delta
         b[57..61].copy_from_slice(&count.to_be_bytes());
         b
+    }
+
+    #[test]
+    fn transient_errors_are_told_by_their_code_not_their_text() {
+        let answered = |code| check(code, "Fetch from broker 0").unwrap_err();
+        assert!(is_transient(&answered(6)), "NOT_LEADER_OR_FOLLOWER");
+        assert!(is_transient(&answered(16)), "NOT_COORDINATOR");
+        assert!(!is_transient(&answered(29)), "TOPIC_AUTHORIZATION_FAILED");
+        assert!(!is_transient(&answered(1)), "OFFSET_OUT_OF_RANGE");
+        assert!(
+            !is_transient(&ConnectorError::Kafka("a record named NOT_LEADER".into())),
+            "text that merely mentions a code"
+        );
     }
 
     #[test]
