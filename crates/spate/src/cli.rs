@@ -261,6 +261,21 @@ pub struct ExampleArgs {
     /// (the sink counts, the progress line reads).
     #[arg(skip)]
     pub oversized_stats: OversizedStats,
+    /// How the Kafka source reads the input: `auto` (the log directly when the broker is in
+    /// this process, else Spate's protocol fetcher), `fetch`, or `client` (librdkafka).
+    #[arg(long, value_enum, default_value_t = ExampleReadPath::Auto)]
+    pub source_path: ExampleReadPath,
+}
+
+/// `--source-path` of the examples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExampleReadPath {
+    /// The log directly when the broker is in this process, else the protocol fetcher.
+    Auto,
+    /// Spate's fetcher on the Kafka protocol (whole batches), as from any cluster.
+    Fetch,
+    /// The Kafka client (librdkafka), as from any cluster.
+    Client,
 }
 
 /// `--on-oversized`: `fail`, `skip` or `dead-letter=TOPIC`.

@@ -4,7 +4,9 @@
 //! must then hold exactly the counts computed here from the input: every (word, window) once,
 //! with the right count (exactly-once), or at least once with the right count (at-least-once).
 //!
-//! The broker is a separate `spate broker` process, so only the job dies.
+//! The broker is a separate `spate broker` process, so only the job dies. The job reads through
+//! Spate's protocol fetcher (what `auto` picks for a broker in another process) and, in one
+//! test, through librdkafka.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -140,7 +142,14 @@ fn produce(addr: String, base: i64) -> std::thread::JoinHandle<()> {
     })
 }
 
-fn start_job(addr: &str, dir: &Path, delivery: &str, run: usize, parallelism: usize) -> Child {
+/// How the job reads its input: `auto` (the fetcher, from this separate broker) or `client`.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    delivery: &'a str,
+    source_path: &'a str,
+}
+
+fn start_job(addr: &str, dir: &Path, job: Job<'_>, run: usize, parallelism: usize) -> Child {
     let log = File::create(dir.join(format!("job-{run}.log"))).unwrap();
     Command::new(env!("CARGO_BIN_EXE_spate"))
         .args([
@@ -155,7 +164,8 @@ fn start_job(addr: &str, dir: &Path, delivery: &str, run: usize, parallelism: us
         ])
         .arg("--checkpoint-dir")
         .arg(dir.join("checkpoints"))
-        .args(["--checkpoint-interval", "500ms", "--delivery", delivery])
+        .args(["--checkpoint-interval", "500ms", "--delivery", job.delivery])
+        .args(["--source-path", job.source_path])
         .args(["--parallelism", &parallelism.to_string()])
         .args(["--window", "1s", "--restart-attempts", "0"])
         .stdin(Stdio::null())
@@ -221,7 +231,8 @@ fn sigterm(job: &mut Child) -> std::process::ExitStatus {
     job.wait().unwrap()
 }
 
-fn crash_and_recover(delivery: &str, interruptions: Interruptions) {
+fn crash_and_recover(job_kind: Job<'_>, interruptions: Interruptions) {
+    let delivery = job_kind.delivery;
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     create_topics(&broker.addr);
@@ -241,7 +252,7 @@ fn crash_and_recover(delivery: &str, interruptions: Interruptions) {
         1
     };
     while run < interrupts {
-        let mut job = start_job(&broker.addr, dir.path(), delivery, run, 2);
+        let mut job = start_job(&broker.addr, dir.path(), job_kind, run, 2);
         std::thread::sleep(Duration::from_millis(800 + rng.below(1700)));
         if let Some(status) = job.try_wait().unwrap() {
             panic!(
@@ -276,7 +287,7 @@ fn crash_and_recover(delivery: &str, interruptions: Interruptions) {
 
     // The last run: wait until every expected window is visible, then stop it with SIGTERM.
     let want = expected(base);
-    let mut job = start_job(&broker.addr, dir.path(), delivery, run, final_parallelism);
+    let mut job = start_job(&broker.addr, dir.path(), job_kind, run, final_parallelism);
     let deadline = Instant::now() + Duration::from_secs(120);
     while Instant::now() < deadline {
         if let Some(status) = job.try_wait().unwrap() {
@@ -325,17 +336,35 @@ fn crash_and_recover(delivery: &str, interruptions: Interruptions) {
     broker.kill();
 }
 
+const EXACTLY_ONCE: Job<'static> = Job {
+    delivery: "exactly-once",
+    source_path: "auto",
+};
+
 #[test]
 fn word_count_exactly_once_survives_three_sigkills() {
-    crash_and_recover("exactly-once", Interruptions::Kills);
+    crash_and_recover(EXACTLY_ONCE, Interruptions::Kills);
+}
+
+#[test]
+fn word_count_exactly_once_survives_three_sigkills_reading_through_librdkafka() {
+    let job = Job {
+        source_path: "client",
+        ..EXACTLY_ONCE
+    };
+    crash_and_recover(job, Interruptions::Kills);
 }
 
 #[test]
 fn word_count_savepoint_at_parallelism_2_resumes_exactly_at_3() {
-    crash_and_recover("exactly-once", Interruptions::SavepointRescale);
+    crash_and_recover(EXACTLY_ONCE, Interruptions::SavepointRescale);
 }
 
 #[test]
 fn word_count_at_least_once_loses_nothing_across_three_sigkills() {
-    crash_and_recover("at-least-once", Interruptions::Kills);
+    let job = Job {
+        delivery: "at-least-once",
+        ..EXACTLY_ONCE
+    };
+    crash_and_recover(job, Interruptions::Kills);
 }

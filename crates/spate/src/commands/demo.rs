@@ -49,6 +49,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         show: 0,
         on_oversized: spate_connectors::kafka::OversizedRecords::Fail,
         oversized_stats: Default::default(),
+        source_path: crate::cli::ExampleReadPath::Auto,
     };
     let cluster = Cluster::connect(&runtime, &common)?;
     let bootstrap = cluster.bootstrap.clone();

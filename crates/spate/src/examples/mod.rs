@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use spate_connectors::ConnectorError;
 use spate_connectors::kafka::{
-    DeliveryGuarantee, KafkaMessage, KafkaSinkBuilder, KafkaSource, OversizedStats, StartingOffsets,
+    DeliveryGuarantee, KafkaMessage, KafkaSinkBuilder, KafkaSource, OversizedStats, ReadPath, StartingOffsets,
 };
 use spate_engine::{CheckpointConfig, JobHandle, JobResult, RestartStrategy, StreamEnvironment};
 
-use crate::cli::{Delivery, ExampleArgs};
+use crate::cli::{Delivery, ExampleArgs, ExampleReadPath};
 
 /// Configures checkpoints, restarts and parallelism from the common options.
 pub fn configure(env: &StreamEnvironment, args: &ExampleArgs, job: &str) {
@@ -43,9 +43,15 @@ pub fn kafka_source<T>(
     input: &str,
     deserializer: impl Fn(&KafkaMessage<'_>) -> Result<T, ConnectorError> + Send + Sync + 'static,
 ) -> Result<KafkaSource<T>> {
+    let read_path = match args.source_path {
+        ExampleReadPath::Auto => ReadPath::Auto,
+        ExampleReadPath::Fetch => ReadPath::Fetch,
+        ExampleReadPath::Client => ReadPath::Client,
+    };
     let mut source = KafkaSource::builder(bootstrap, args.group_id(job), deserializer)
         .topics([input])
-        .starting_offsets(StartingOffsets::Earliest);
+        .starting_offsets(StartingOffsets::Earliest)
+        .read_path(read_path);
     if args.bounded {
         source = source.bounded();
     }
