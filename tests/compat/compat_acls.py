@@ -15,6 +15,8 @@ SASL listener, and allow.everyone.if.no.acl.found is false.
    one more, and delete_acls with erin's principal returns the four it removed; confluent-kafka
    then describes none, and its delete_acls of a filter matching nothing returns an empty list.
 4. erin may not manage ACLs: create_acls fails with CLUSTER_AUTHORIZATION_FAILED.
+Between 2 and 3, confluent-kafka's describe_topics with include_authorized_operations shows erin
+READ and DESCRIBE on compat-acl (DESCRIBE implied by READ; WRITE denied).
 Exit code 0 on success.
 """
 
@@ -155,6 +157,17 @@ def erin_reads_but_cannot_write(bootstrap):
     print("erin read with group compat-acl-1; her write and group compat-other were refused")
 
 
+def erin_sees_her_operations(bootstrap):
+    from confluent_kafka import TopicCollection
+    admin = AdminClient(confluent(bootstrap, "SCRAM-SHA-256", "erin", "er1n-pw"))
+    described = admin.describe_topics(TopicCollection([TOPIC]), include_authorized_operations=True)
+    ops = set(described[TOPIC].result(DEADLINE_S).authorized_operations or [])
+    # READ granted, DESCRIBE implied by it, WRITE denied.
+    if ops != {AclOperation.READ, AclOperation.DESCRIBE}:
+        fail(f"erin's authorized operations on {TOPIC}: {sorted(str(o) for o in ops)}")
+    print(f"describe_topics shows erin's authorized operations on {TOPIC}: READ, DESCRIBE")
+
+
 def kafka_python_admin(bootstrap, user, password):
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap,
@@ -212,6 +225,7 @@ def main() -> None:
     grant(admin)
     admin_writes(bootstrap, user, password)
     erin_reads_but_cannot_write(bootstrap)
+    erin_sees_her_operations(bootstrap)
     kafka_python_admin(bootstrap, user, password)
     nothing_left_and_erin_cannot_manage(bootstrap, user, password)
 

@@ -18,8 +18,8 @@ use kafka_protocol::messages::delete_acls_request::DeleteAclsFilter;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeAclsResponse, FetchRequest,
-    MetadataRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
+    CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeAclsResponse, DescribeGroupsRequest,
+    FetchRequest, GroupId, MetadataRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -690,4 +690,101 @@ async fn offset_fetch_of_a_denied_group_carries_the_error_per_partition_in_v1() 
     let r = bob.call(&request, 2).await;
     assert_eq!(r.error_code, denied);
     assert!(r.topics.is_empty());
+}
+
+/// Kafka's bit field of operation codes.
+fn bits(ops: &[Operation]) -> i32 {
+    ops.iter().fold(0, |b, op| b | 1 << op.code())
+}
+
+/// What a principal may do, as Metadata and DescribeGroups report it when asked
+/// (`include_*_authorized_operations`): ACLs with Kafka's implied DESCRIBE, everything for a
+/// super user, and Kafka's "not asked" value otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorized_operations_are_reported_when_asked() {
+    let (broker, sasl) = secured().await;
+    broker.create_topic("a", 1);
+    broker.create_topic("b", 1);
+    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let grant = |resource_type, name: &str, operation| {
+        acl(
+            resource_type,
+            name,
+            PatternType::Literal,
+            "User:alice",
+            operation,
+            Permission::Allow,
+        )
+    };
+    create_ok(
+        &mut admin,
+        &[
+            grant(ResourceType::Topic, "a", Operation::Read),
+            grant(ResourceType::Topic, "b", Operation::Write),
+            grant(ResourceType::Topic, "b", Operation::DescribeConfigs),
+            grant(ResourceType::Group, "g", Operation::Read),
+        ],
+    )
+    .await;
+    let metadata = |include: bool| {
+        MetadataRequest::default()
+            .with_topics(Some(
+                ["a", "b"]
+                    .iter()
+                    .map(|t| MetadataRequestTopic::default().with_name(Some(topic_name(t))))
+                    .collect(),
+            ))
+            .with_include_topic_authorized_operations(include)
+            .with_include_cluster_authorized_operations(include)
+    };
+    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let md = alice.call(&metadata(true), 10).await;
+    let ops: Vec<i32> = md.topics.iter().map(|t| t.topic_authorized_operations).collect();
+    use Operation::{Describe, DescribeConfigs, Read, Write};
+    assert_eq!(
+        ops,
+        [bits(&[Read, Describe]), bits(&[Write, Describe, DescribeConfigs])]
+    );
+    assert_eq!(md.cluster_authorized_operations, 0, "no ACL on the cluster");
+    let md = alice.call(&metadata(false), 10).await;
+    assert!(
+        md.topics
+            .iter()
+            .all(|t| t.topic_authorized_operations == i32::MIN),
+        "not asked: Kafka's default"
+    );
+    assert_eq!(md.cluster_authorized_operations, i32::MIN);
+
+    let md = admin.call(&metadata(true), 10).await;
+    let all_topic_ops = bits(&[
+        Read,
+        Write,
+        Operation::Create,
+        Describe,
+        Operation::Delete,
+        Operation::Alter,
+        DescribeConfigs,
+        Operation::AlterConfigs,
+    ]);
+    assert!(
+        md.topics
+            .iter()
+            .all(|t| t.topic_authorized_operations == all_topic_ops)
+    );
+    assert_eq!(
+        md.cluster_authorized_operations.count_ones(),
+        7,
+        "every cluster operation"
+    );
+
+    let groups = alice
+        .call(
+            &DescribeGroupsRequest::default()
+                .with_groups(vec![GroupId(StrBytes::from_static_str("g"))])
+                .with_include_authorized_operations(true),
+            5,
+        )
+        .await;
+    assert_eq!(groups.groups[0].error_code, 0);
+    assert_eq!(groups.groups[0].authorized_operations, bits(&[Read, Describe]));
 }

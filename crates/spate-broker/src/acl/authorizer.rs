@@ -30,6 +30,37 @@ impl fmt::Display for Caller {
     }
 }
 
+/// The operations Kafka's `AclEntry.supportedOperations` lists for a resource type.
+fn supported_operations(resource_type: ResourceType) -> &'static [Operation] {
+    use Operation::*;
+    match resource_type {
+        ResourceType::Topic => &[
+            Read,
+            Write,
+            Create,
+            Describe,
+            Delete,
+            Alter,
+            DescribeConfigs,
+            AlterConfigs,
+        ],
+        ResourceType::Group => &[Read, Describe, Delete],
+        ResourceType::Cluster => &[
+            Create,
+            ClusterAction,
+            DescribeConfigs,
+            AlterConfigs,
+            IdempotentWrite,
+            Alter,
+            Describe,
+        ],
+        ResourceType::TransactionalId => &[Describe, Write],
+        ResourceType::DelegationToken => &[Describe],
+        ResourceType::User => &[CreateTokens, DescribeTokens],
+        ResourceType::Any => &[],
+    }
+}
+
 /// Refusal log lines per window; the rest are counted and reported with the next line.
 const DENIAL_LINES_PER_WINDOW: u32 = 10;
 const DENIAL_WINDOW: Duration = Duration::from_secs(1);
@@ -99,6 +130,16 @@ impl Authorizer {
             self.log_denial(caller, operation, &format!("any {resource_type}"));
         }
         allowed
+    }
+
+    /// Kafka's `*_authorized_operations` bit field (bit n = operation code n) of what `caller`
+    /// may do on `resource`, out of the operations Kafka defines for its type; every one of
+    /// them when the authorizer is off, as Kafka without an authorizer answers.
+    pub(crate) fn authorized_operations(&self, caller: &Caller, resource: Resource<'_>) -> i32 {
+        supported_operations(resource.resource_type)
+            .iter()
+            .filter(|op| self.decide(caller, **op, resource))
+            .fold(0, |bits, op| bits | 1 << op.code())
     }
 
     fn is_super_user(&self, caller: &Caller) -> bool {

@@ -269,7 +269,8 @@ pub(crate) fn describe(
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
-    let groups = req
+    let operations = version >= 3 && req.include_authorized_operations;
+    let mut groups: Vec<DescribedGroup> = req
         .groups
         .into_iter()
         .map(|id| match state.groups.describe(id.0.as_str()) {
@@ -309,6 +310,13 @@ pub(crate) fn describe(
                 ),
         })
         .collect();
+    if operations {
+        for g in groups.iter_mut().filter(|g| g.error_code == 0) {
+            g.authorized_operations = state
+                .authorizer
+                .authorized_operations(caller, Resource::group(g.group_id.0.as_str()));
+        }
+    }
     DescribeGroupsResponse::default().with_groups(groups)
 }
 

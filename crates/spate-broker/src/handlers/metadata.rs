@@ -47,6 +47,8 @@ pub(crate) fn handle(
         Some(t) => version == 0 && t.is_empty(),
     };
     let auto_create = state.config.auto_create_topics && (version < 4 || req.allow_auto_topic_creation);
+    let topic_operations = version >= 8 && req.include_topic_authorized_operations;
+    let cluster_operations = (8..=10).contains(&version) && req.include_cluster_authorized_operations;
     let topics = if all {
         state
             .store
@@ -135,9 +137,24 @@ pub(crate) fn handle(
             })
             .collect()
     };
+    let mut topics: Vec<MetadataResponseTopic> = topics;
+    if topic_operations {
+        for t in topics.iter_mut().filter(|t| t.error_code == 0) {
+            if let Some(name) = &t.name {
+                t.topic_authorized_operations = state
+                    .authorizer
+                    .authorized_operations(caller, Resource::topic(name.0.as_str()));
+            }
+        }
+    }
     let mut resp = MetadataResponse::default()
         .with_brokers(vec![broker])
         .with_topics(topics);
+    if cluster_operations {
+        resp.cluster_authorized_operations = state
+            .authorizer
+            .authorized_operations(caller, Resource::cluster());
+    }
     if version >= 1 {
         resp.controller_id = node;
     }
