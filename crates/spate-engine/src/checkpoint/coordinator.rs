@@ -308,8 +308,6 @@ pub(crate) struct Coordinator {
     pending: Option<Pending>,
     queued_savepoints: Vec<SavepointRequest>,
     next_trigger: Instant,
-    /// When the latest checkpoint or savepoint was triggered.
-    last_trigger: Instant,
     handle: JobHandle,
 }
 
@@ -356,7 +354,6 @@ impl Coordinator {
             pending: None,
             queued_savepoints: Vec::new(),
             next_trigger: Instant::now().checked_add(interval).unwrap_or_else(far_future),
-            last_trigger: Instant::now(),
             handle,
         })
     }
@@ -505,7 +502,7 @@ impl Coordinator {
     }
 
     fn trigger(&mut self, savepoint: Option<SavepointRequest>) {
-        self.last_trigger = Instant::now();
+        let triggered = Instant::now();
         let id = self.next_id;
         self.next_id += 1;
         // A stop-with-savepoint is a regular checkpoint too (so that a restart without the
@@ -521,7 +518,7 @@ impl Coordinator {
             if let Some((_, _, reply)) = savepoint {
                 let _ = reply.send(Err(err));
             }
-            self.schedule_next();
+            self.schedule_next(triggered);
             return;
         }
         let barrier = Barrier {
@@ -536,7 +533,7 @@ impl Coordinator {
         self.pending = Some(Pending {
             barrier,
             dir,
-            started: Instant::now(),
+            started: triggered,
             triggered_at_ms: now_millis(),
             alignment: Duration::ZERO,
             acked: HashMap::new(),
@@ -552,24 +549,22 @@ impl Coordinator {
     }
 
     /// Flink's periodic trigger: the next checkpoint starts `interval` after the previous one
-    /// started (at once if that has passed), and at least `min_pause` after it ended. Counting
+    /// was `triggered` (at once if that has passed), and at least `min_pause` after it ended. Counting
     /// the interval from the end instead stretched every period by the checkpoint's duration,
     /// and exactly-once results wait a whole period to become visible.
-    fn schedule_next(&mut self) {
+    fn schedule_next(&mut self, triggered: Instant) {
         let Some(cfg) = &self.config else {
             self.next_trigger = far_future();
             return;
         };
         let now = Instant::now();
-        let periodic = self
-            .last_trigger
-            .checked_add(cfg.interval)
-            .unwrap_or_else(far_future);
+        let periodic = triggered.checked_add(cfg.interval).unwrap_or_else(far_future);
         let paused = now.checked_add(cfg.min_pause).unwrap_or_else(far_future);
         self.next_trigger = periodic.max(paused);
     }
 
     fn abandon(&mut self, reason: &str) {
+        let triggered = self.pending.as_ref().map_or_else(Instant::now, |p| p.started);
         if let Some(p) = self.pending.take() {
             tracing::warn!(checkpoint = p.barrier.id, reason, "checkpoint abandoned");
             let now = SystemTime::now();
@@ -599,7 +594,7 @@ impl Coordinator {
                     .stop_at
                     .compare_exchange(p.barrier.id, 0, Ordering::AcqRel, Ordering::Acquire);
         }
-        self.schedule_next();
+        self.schedule_next(triggered);
     }
 
     fn maybe_complete(&mut self) {
@@ -655,7 +650,7 @@ impl Coordinator {
         if let Some((_, _, reply)) = p.savepoint {
             let _ = reply.send(reply_result);
         }
-        self.schedule_next();
+        self.schedule_next(p.started);
     }
 
     fn metadata(&self, p: &Pending) -> CheckpointMetadata {
