@@ -49,7 +49,7 @@ pub(crate) fn handle(
     let auto_create = state.config.auto_create_topics && (version < 4 || req.allow_auto_topic_creation);
     let topic_operations = version >= 8 && req.include_topic_authorized_operations;
     let cluster_operations = (8..=10).contains(&version) && req.include_cluster_authorized_operations;
-    let topics = if all {
+    let mut topics: Vec<MetadataResponseTopic> = if all {
         state
             .store
             .topics()
@@ -137,7 +137,6 @@ pub(crate) fn handle(
             })
             .collect()
     };
-    let mut topics: Vec<MetadataResponseTopic> = topics;
     if topic_operations {
         for t in topics.iter_mut().filter(|t| t.error_code == 0) {
             if let Some(name) = &t.name {
