@@ -441,3 +441,88 @@ fn checkpoints_start_an_interval_apart_unless_a_minimum_pause_says_otherwise() {
     let paused = median_checkpoint_spacing(Duration::from_millis(300));
     assert!(paused >= Duration::from_millis(545), "{paused:?}");
 }
+
+/// A running count per key in keyed state, emitted with every element.
+#[derive(Clone, Default)]
+struct RunningCount {
+    count: Option<spate_engine::state::ValueState<u64>>,
+}
+
+impl spate_engine::keyed_process::KeyedProcessFunction<u64, u64, (u64, u64)> for RunningCount {
+    fn open(&mut self, states: &mut spate_engine::state::StateRegistry<'_, u64>) {
+        self.count = Some(states.value("count"));
+    }
+    fn process_element(
+        &mut self,
+        _: u64,
+        ctx: &mut spate_engine::keyed_process::KeyedContext<'_, u64, (u64, u64)>,
+    ) {
+        let count = self.count.as_ref().unwrap();
+        let n = count.get(ctx).copied().unwrap_or(0) + 1;
+        count.update(ctx, n);
+        let key = *ctx.key();
+        ctx.collect((key, n));
+    }
+}
+
+/// A task that finished before a checkpoint is in that checkpoint through its final snapshot
+/// (kept unserialised until a checkpoint writes it): a job restored from a savepoint taken
+/// long after one branch ended finds that branch's keyed state and counts on from it.
+#[test]
+fn keyed_state_of_a_branch_that_finished_before_the_savepoint_is_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let short = 700; // 100 per key
+    let counts = common::store::<(u64, u64)>();
+    let idle = common::store::<u64>();
+    let build = |env: &StreamEnvironment, short_count: u64, long_count: u64| {
+        let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20));
+        env.add_source(
+            "short",
+            PacedSplitSource::new(short_count, 50, SPLITS),
+            strategy.clone(),
+        )
+        .uid("short")
+        .key_by(|v: &u64| v % KEYS)
+        .process(RunningCount::default())
+        .uid("running-count")
+        .add_sink("counts", TxnSink::new(&counts))
+        .uid("counts");
+        // Keeps the job (and its checkpoints) going after the short branch has finished.
+        env.add_source("long", PacedSplitSource::new(long_count, 1, SPLITS), strategy)
+            .uid("long")
+            .filter(|_| false)
+            .add_sink("idle", TxnSink::new(&idle))
+            .uid("idle");
+    };
+    let env = StreamEnvironment::new();
+    env.enable_checkpointing(CheckpointConfig::new(
+        dir.path().join("chk"),
+        Duration::from_millis(25),
+    ));
+    build(&env, short, 10_000_000);
+    let handle = env.job_handle();
+    let target = dir.path().join("savepoints");
+    let committed = counts.clone();
+    let stopper = std::thread::spawn(move || {
+        // Every count committed means a checkpoint completed after the short branch ended.
+        while committed.lock().unwrap().committed.len() < short as usize {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        handle.stop_with_savepoint(&target)
+    });
+    env.execute().unwrap();
+    let savepoint = stopper.join().unwrap().unwrap();
+
+    let env = StreamEnvironment::new();
+    env.restore_from(&savepoint);
+    // The short branch now has as much again to read; the long one ends at once.
+    build(&env, 2 * short, 0);
+    env.execute().unwrap();
+    let mut got = counts.lock().unwrap().committed.clone();
+    got.sort_unstable();
+    let expected: Vec<(u64, u64)> = (0..KEYS)
+        .flat_map(|k| (1..=2 * short / KEYS).map(move |n| (k, n)))
+        .collect();
+    assert_eq!(got, expected);
+}

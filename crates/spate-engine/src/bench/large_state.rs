@@ -42,8 +42,8 @@ pub struct LargeStateReport {
     /// Restore: a fresh job reading the savepoint into its state backend, until it processes
     /// its first record (every task restores before any runs).
     pub restore: Duration,
-    /// The restored job's whole run: the restore, one record, then the end of the job with
-    /// its final snapshot of all the state (serialised at once) and freeing it.
+    /// The restored job's whole run: the restore, one record, then the end of the job and
+    /// freeing the state (its final snapshot is serialised only if a checkpoint follows).
     pub restore_job: Duration,
     /// Keys found in the restored state (must equal `keys`).
     pub restored_keys: u64,

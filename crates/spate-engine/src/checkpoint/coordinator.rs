@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::checkpoint::restore::RestoredCheckpoint;
-use crate::checkpoint::snapshot::{CheckpointCtx, OperatorSnapshot};
+use crate::checkpoint::snapshot::{CheckpointCtx, FinalKeyGroup, OperatorSnapshot};
 use crate::checkpoint::storage::{
     self, CheckpointMetadata, FORMAT_VERSION, OperatorState, SubtaskState, checkpoint_dir_name, io_error,
 };
@@ -443,8 +443,8 @@ impl Coordinator {
                         subtask: s.subtask,
                         parallelism: s.parallelism,
                         keyed: s.keyed.clone(),
-                        // Final snapshots are encoded when taken (`add_key_group_later`).
-                        deferred: Vec::new(),
+                        deferred: s.kept.iter().map(FinalKeyGroup::for_checkpoint).collect(),
+                        kept: Vec::new(),
                         operator: s.operator.clone(),
                     })
                     .collect()
@@ -471,6 +471,7 @@ impl Coordinator {
                     .into_iter()
                     .map(|s| OperatorSnapshot {
                         keyed: Vec::new(),
+                        kept: Vec::new(),
                         operator: None,
                         ..s
                     })

@@ -1,6 +1,6 @@
 //! What operators write at a barrier: keyed state per key group and operator state per subtask.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::checkpoint::Barrier;
 use crate::record::StateData;
@@ -25,6 +25,9 @@ pub(crate) struct OperatorSnapshot {
     /// Key groups taken copy-on-write at the barrier and serialised when the checkpoint is
     /// written (by the coordinator, off the task thread).
     pub(crate) deferred: Vec<DeferredKeyGroup>,
+    /// A finished task's key groups, kept for every later checkpoint and serialised only when
+    /// one needs them (see [`FinalKeyGroup`]).
+    pub(crate) kept: Vec<FinalKeyGroup>,
     /// Non-keyed state (source position, sink pre-commit).
     pub(crate) operator: Option<Vec<u8>>,
 }
@@ -50,12 +53,71 @@ impl DeferredKeyGroup {
     }
 }
 
+/// A key group of a finished task's final snapshot. The snapshot stands in for the task in
+/// every later checkpoint, but a bounded job usually ends right after its tasks finish and
+/// never takes one: serialising all of a join's or window's state then (seconds for a GiB, on
+/// the task thread) was pure waste. So the group is serialised the first time a checkpoint
+/// writes it, and those bytes are reused by the checkpoints after. The state it reads cannot
+/// change any more: its task has finished.
+#[derive(Clone)]
+pub(crate) struct FinalKeyGroup {
+    key_group: u32,
+    bytes: Arc<Mutex<FinalBytes>>,
+}
+
+enum FinalBytes {
+    Unencoded(Box<dyn FnOnce() -> Result<Vec<u8>, String> + Send>),
+    Encoded(Result<Arc<[u8]>, String>),
+}
+
+impl std::fmt::Debug for FinalKeyGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FinalKeyGroup")
+            .field("key_group", &self.key_group)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FinalKeyGroup {
+    fn new(deferred: DeferredKeyGroup) -> Self {
+        Self {
+            key_group: deferred.key_group,
+            bytes: Arc::new(Mutex::new(FinalBytes::Unencoded(deferred.encode))),
+        }
+    }
+
+    /// The group as one checkpoint's deferred key group (serialised by the writer, once).
+    pub(crate) fn for_checkpoint(&self) -> DeferredKeyGroup {
+        let bytes = self.bytes.clone();
+        DeferredKeyGroup {
+            key_group: self.key_group,
+            encode: Box::new(move || {
+                let mut cell = bytes.lock().unwrap_or_else(|e| e.into_inner());
+                if matches!(*cell, FinalBytes::Unencoded(_)) {
+                    let pending = std::mem::replace(&mut *cell, FinalBytes::Encoded(Err(String::new())));
+                    if let FinalBytes::Unencoded(encode) = pending {
+                        *cell = FinalBytes::Encoded(encode().map(Arc::from));
+                    }
+                }
+                match &*cell {
+                    FinalBytes::Encoded(Ok(b)) => Ok(b.to_vec()),
+                    FinalBytes::Encoded(Err(e)) => Err(e.clone()),
+                    FinalBytes::Unencoded(_) => Err("internal: final key group not encoded".into()),
+                }
+            }),
+        }
+    }
+}
+
 impl OperatorSnapshot {
-    /// Serialises the deferred key groups now, so `keyed` holds every key group.
+    /// Serialises the deferred and kept key groups now, so `keyed` holds every key group.
     #[cfg(test)]
     pub(crate) fn resolve(&mut self) -> Result<(), String> {
         for d in std::mem::take(&mut self.deferred) {
             self.keyed.push(d.encode()?);
+        }
+        for k in std::mem::take(&mut self.kept) {
+            self.keyed.push(k.for_checkpoint().encode()?);
         }
         Ok(())
     }
@@ -142,8 +204,8 @@ impl CheckpointCtx {
 
     /// Adds a key group whose bytes `encode` produces later, on the thread that writes the
     /// checkpoint; `encode` must own (or share copy-on-write) the state as it was at the
-    /// barrier. A finished task's snapshot is encoded at once: it is kept and copied into later
-    /// checkpoints.
+    /// barrier. A finished task's groups are kept unencoded until a later checkpoint needs
+    /// them ([`FinalKeyGroup`]).
     pub(crate) fn add_key_group_later(
         &mut self,
         who: &OperatorIdentity,
@@ -155,10 +217,7 @@ impl CheckpointCtx {
             encode: Box::new(encode),
         };
         if self.is_final {
-            match deferred.encode() {
-                Ok(kg) => self.entry(who).keyed.push(kg),
-                Err(e) => self.fail(who, &e),
-            }
+            self.entry(who).kept.push(FinalKeyGroup::new(deferred));
         } else {
             self.entry(who).deferred.push(deferred);
         }
@@ -268,5 +327,75 @@ mod tests {
             let back: Vec<(String, Blob)> = decode(&as_vec).unwrap();
             proptest::prop_assert_eq!(back, vec![(name, Blob(bytes))]);
         }
+    }
+}
+
+#[cfg(test)]
+mod final_snapshot_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn who() -> OperatorIdentity {
+        OperatorIdentity {
+            uid: Arc::from("join"),
+            subtask: 0,
+            parallelism: 1,
+        }
+    }
+
+    /// A finished task's key groups cost nothing until a later checkpoint writes them; then
+    /// they are serialised once, and every later checkpoint gets the same bytes.
+    #[test]
+    fn a_final_snapshot_is_serialised_only_when_a_checkpoint_needs_it_and_then_once() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut ctx = CheckpointCtx::final_snapshot();
+        let counted = calls.clone();
+        ctx.add_key_group_later(&who(), 7, move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            encode(&vec![(1u64, "a".to_string())])
+        });
+        assert!(ctx.errors.is_empty());
+        let snap = &ctx.snapshots[0];
+        assert!(snap.keyed.is_empty() && snap.deferred.is_empty());
+        assert_eq!(snap.kept.len(), 1);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "serialised before any checkpoint asked"
+        );
+
+        let first = snap.kept[0].for_checkpoint().encode().unwrap();
+        let second = snap.kept[0].clone().for_checkpoint().encode().unwrap();
+        assert_eq!(first.0, 7);
+        assert_eq!(first, second);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let back: Vec<(u64, String)> = decode(&first.1).unwrap();
+        assert_eq!(back, vec![(1, "a".to_string())]);
+    }
+
+    /// A group that cannot be serialised fails every checkpoint that includes it, with the
+    /// reason (it used to be dropped silently when the task finished).
+    #[test]
+    fn a_final_key_group_that_cannot_be_serialised_fails_each_checkpoint_with_its_reason() {
+        let mut ctx = CheckpointCtx::final_snapshot();
+        ctx.add_key_group_later(&who(), 3, || Err("no serializer".to_string()));
+        let kept = &ctx.snapshots[0].kept[0];
+        for _ in 0..2 {
+            let err = kept.for_checkpoint().encode().unwrap_err();
+            assert!(err.contains("no serializer"), "{err}");
+        }
+    }
+
+    /// A regular (non-final) checkpoint still defers to its writer, and keeps nothing.
+    #[test]
+    fn a_regular_checkpoint_defers_to_its_writer() {
+        let mut ctx = CheckpointCtx::new(Barrier {
+            id: 4,
+            savepoint: false,
+        });
+        ctx.add_key_group_later(&who(), 1, || encode(&0u8));
+        assert_eq!(ctx.snapshots[0].deferred.len(), 1);
+        assert!(ctx.snapshots[0].kept.is_empty());
     }
 }
