@@ -81,7 +81,7 @@ pub use config::BrokerConfig;
 pub use error::{Error, Result};
 pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
-pub use sasl::{SaslMechanism, ScramClient, ScramCredential, credentials};
+pub use sasl::{SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::NotApplied;
 pub use setting::Setting;

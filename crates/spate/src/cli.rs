@@ -45,8 +45,9 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
-    /// Manage SASL/SCRAM users in a broker's data directory (with the broker stopped, e.g. the
-    /// first super user before the first start).
+    /// Manage SASL/SCRAM users: of a running broker (--bootstrap, as kafka-configs.sh
+    /// --entity-type users), or in a stopped broker's data directory (--data-dir, e.g. the first
+    /// super user before the first start).
     Users {
         #[command(subcommand)]
         action: UsersAction,
@@ -757,8 +758,8 @@ pub struct AclArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersAction {
-    /// Add a user or set a new password (a fresh salt each time). Against a running broker,
-    /// use a Kafka admin client's AlterUserScramCredentials (this command edits files).
+    /// Add a user or set a new password (a fresh salt each time; with --bootstrap the password
+    /// is salted here and only the salted password is sent).
     Add {
         /// User name (the principal is User:NAME).
         name: String,
@@ -772,7 +773,7 @@ pub enum UsersAction {
         #[arg(long, required = true)]
         password_stdin: bool,
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
     /// Remove a user's credential for one mechanism, or all of them.
     Delete {
@@ -781,20 +782,31 @@ pub enum UsersAction {
         #[arg(long)]
         mechanism: Option<String>,
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
     /// Users and their mechanisms (never secrets).
     List {
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
 }
 
+/// Where `spate users` finds the users: a running broker, or a stopped broker's data directory.
 #[derive(Debug, Args)]
-pub struct UserStoreArgs {
+pub struct UserTarget {
     /// The broker's data directory (log.dirs); the broker must not be running.
+    #[arg(long, required_unless_present = "bootstrap", conflicts_with = "bootstrap")]
+    pub data_dir: Option<PathBuf>,
+    /// A running broker (Spate or any Kafka cluster), managed with AlterUserScramCredentials and
+    /// DescribeUserScramCredentials as a principal allowed to (ALTER or DESCRIBE on the cluster).
     #[arg(long)]
-    pub data_dir: PathBuf,
+    pub bootstrap: Option<String>,
+    /// A Kafka client .properties file for --bootstrap, as kafka-*.sh --command-config.
+    #[arg(long, value_name = "FILE", requires = "bootstrap")]
+    pub command_config: Option<PathBuf>,
+    /// A client property KEY=VALUE for --bootstrap (repeatable; overrides --command-config).
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value, requires = "bootstrap")]
+    pub property: Vec<(String, String)>,
 }
 
 #[derive(Debug, Subcommand)]
