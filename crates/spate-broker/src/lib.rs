@@ -56,6 +56,7 @@ mod error_codes;
 mod file_limits;
 mod groups;
 mod handlers;
+mod handshake_failure_log;
 mod internal_topics;
 mod isolation;
 mod listeners;
