@@ -766,8 +766,15 @@ pub enum UsersAction {
         /// SCRAM-SHA-256 or SCRAM-SHA-512 (SASL/PLAIN logins check against either).
         #[arg(long, default_value = "SCRAM-SHA-512")]
         mechanism: String,
-        /// PBKDF2 iterations (4096 to 16384).
-        #[arg(long, default_value = "4096")]
+        /// PBKDF2 iterations (4096 to 16384, Kafka's bounds).
+        // Checked here: with --bootstrap they are spent salting before the broker sees them.
+        #[arg(
+            long,
+            default_value = "4096",
+            value_parser = clap::value_parser!(u32).range(
+                i64::from(spate_broker::credentials::MIN_ITERATIONS)..=i64::from(spate_broker::credentials::MAX_ITERATIONS)
+            )
+        )]
         iterations: u32,
         /// Read the password from stdin (one line; the trailing newline is dropped).
         #[arg(long, required = true)]

@@ -181,6 +181,13 @@ fn users_managed_over_bootstrap_log_in_until_deleted() {
         stdout_of(&out),
         "user carol has a SCRAM-SHA-256 credential (8192 iterations)\n"
     );
+    let too_many = users_with(
+        &["add", "eve", "--iterations", "100000000", "--password-stdin"],
+        &admin,
+        "eve-pw\n",
+    );
+    assert!(!too_many.status.success(), "refused before salting for minutes");
+    assert!(String::from_utf8_lossy(&too_many.stderr).contains("4096..=16384"));
     assert!(can_log_in(&broker.addr, "SCRAM-SHA-256", "carol", "car0l-pw"));
     assert!(!can_log_in(&broker.addr, "SCRAM-SHA-256", "carol", "wrong"));
     assert!(
