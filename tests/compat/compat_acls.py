@@ -17,9 +17,10 @@ SASL listener, and allow.everyone.if.no.acl.found is false.
 4. erin may not manage ACLs: create_acls fails with CLUSTER_AUTHORIZATION_FAILED.
 Between 2 and 3, confluent-kafka's describe_topics with include_authorized_operations shows erin
 READ and DESCRIBE on compat-acl (DESCRIBE implied by READ; WRITE denied), and its
-describe_cluster (librdkafka's DescribeCluster request) with include_authorized_operations shows
-the admin the cluster id Metadata reports, this one broker at the SASL listener's address and
-every cluster operation, and erin (no ACL on the cluster) none.
+describe_cluster (librdkafka 2.16 answers it from Metadata v10) with include_authorized_operations
+shows the admin the cluster id Metadata reports, this one broker at the SASL listener's address
+and every cluster operation, and erin (no ACL on the cluster) none; kafka-python's
+describe_cluster, which sends DescribeCluster v2, shows both the same.
 Exit code 0 on success.
 """
 
@@ -202,6 +203,27 @@ def describe_cluster_shows_operations(bootstrap, user, password):
         fail(f"erin's cluster operations: {sorted(str(o) for o in erin_cluster.authorized_operations)}")
     print(f"describe_cluster: cluster {cluster.cluster_id}, broker {nodes[0]}, "
           "every cluster operation for the admin and none for erin")
+    for who, mechanism, password, expected in [
+        (user, "SCRAM-SHA-512", password, {op.name for op in CLUSTER_OPERATIONS}),
+        ("erin", "SCRAM-SHA-256", "er1n-pw", set()),
+    ]:
+        kp_admin = KafkaAdminClient(bootstrap_servers=bootstrap, security_protocol="SASL_PLAINTEXT",
+                                    sasl_mechanism=mechanism, sasl_plain_username=who,
+                                    sasl_plain_password=password)
+        try:
+            described = kp_admin.describe_cluster()
+        finally:
+            kp_admin.close()
+        # Only DescribeCluster v2 carries is_fenced; kafka-python falls back to Metadata
+        # (which would agree too) when the broker does not offer DescribeCluster.
+        if any("is_fenced" not in b for b in described["brokers"]):
+            fail(f"kafka-python fell back to Metadata: {described}")
+        kp_nodes = [f"{b['host']}:{b['port']}" for b in described["brokers"]]
+        if described["cluster_id"] != cluster.cluster_id or kp_nodes != [bootstrap]:
+            fail(f"kafka-python's describe_cluster as {who}: {described}")
+        if set(described["authorized_operations"]) != expected:
+            fail(f"kafka-python's describe_cluster: {who}'s operations {described['authorized_operations']}")
+    print("kafka-python describe_cluster (DescribeCluster v2) agrees, for the admin and for erin")
 
 
 def kafka_python_admin(bootstrap, user, password):
