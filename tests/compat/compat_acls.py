@@ -16,7 +16,11 @@ SASL listener, and allow.everyone.if.no.acl.found is false.
    then describes none, and its delete_acls of a filter matching nothing returns an empty list.
 4. erin may not manage ACLs: create_acls fails with CLUSTER_AUTHORIZATION_FAILED.
 Between 2 and 3, confluent-kafka's describe_topics with include_authorized_operations shows erin
-READ and DESCRIBE on compat-acl (DESCRIBE implied by READ; WRITE denied).
+READ and DESCRIBE on compat-acl (DESCRIBE implied by READ; WRITE denied), and its
+describe_cluster (librdkafka 2.16 answers it from Metadata v10) with include_authorized_operations
+shows the admin the cluster id Metadata reports, this one broker at the SASL listener's address
+and every cluster operation, and erin (no ACL on the cluster) none; kafka-python's
+describe_cluster, which sends DescribeCluster v2, shows both the same.
 Exit code 0 on success.
 """
 
@@ -168,6 +172,60 @@ def erin_sees_her_operations(bootstrap):
     print(f"describe_topics shows erin's authorized operations on {TOPIC}: READ, DESCRIBE")
 
 
+CLUSTER_OPERATIONS = {
+    AclOperation.CREATE,
+    AclOperation.CLUSTER_ACTION,
+    AclOperation.DESCRIBE_CONFIGS,
+    AclOperation.ALTER_CONFIGS,
+    AclOperation.IDEMPOTENT_WRITE,
+    AclOperation.ALTER,
+    AclOperation.DESCRIBE,
+}
+
+
+def describe_cluster_shows_operations(bootstrap, user, password):
+    admin = AdminClient(confluent(bootstrap, "SCRAM-SHA-512", user, password))
+    cluster = admin.describe_cluster(include_authorized_operations=True).result(DEADLINE_S)
+    metadata_cluster_id = admin.list_topics(timeout=DEADLINE_S).cluster_id
+    if not cluster.cluster_id or cluster.cluster_id != metadata_cluster_id:
+        fail(f"describe_cluster's cluster id {cluster.cluster_id!r}, Metadata's {metadata_cluster_id!r}")
+    nodes = [f"{n.host}:{n.port}" for n in cluster.nodes]
+    if nodes != [bootstrap]:
+        fail(f"describe_cluster's brokers {nodes}, expected [{bootstrap}]")
+    if cluster.controller is None or cluster.controller.id != cluster.nodes[0].id:
+        fail(f"describe_cluster's controller {cluster.controller}, expected broker {cluster.nodes[0].id}")
+    ops = set(cluster.authorized_operations or [])
+    if ops != CLUSTER_OPERATIONS:
+        fail(f"the admin's cluster operations: {sorted(str(o) for o in ops)}")
+    erin = AdminClient(confluent(bootstrap, "SCRAM-SHA-256", "erin", "er1n-pw"))
+    erin_cluster = erin.describe_cluster(include_authorized_operations=True).result(DEADLINE_S)
+    if erin_cluster.authorized_operations:
+        fail(f"erin's cluster operations: {sorted(str(o) for o in erin_cluster.authorized_operations)}")
+    print(f"describe_cluster: cluster {cluster.cluster_id}, broker {nodes[0]}, "
+          "every cluster operation for the admin and none for erin")
+    for who, mechanism, password, expected in [
+        (user, "SCRAM-SHA-512", password, {op.name for op in CLUSTER_OPERATIONS}),
+        ("erin", "SCRAM-SHA-256", "er1n-pw", set()),
+    ]:
+        kp_admin = KafkaAdminClient(bootstrap_servers=bootstrap, security_protocol="SASL_PLAINTEXT",
+                                    sasl_mechanism=mechanism, sasl_plain_username=who,
+                                    sasl_plain_password=password)
+        try:
+            described = kp_admin.describe_cluster()
+        finally:
+            kp_admin.close()
+        # Only DescribeCluster v2 carries is_fenced; kafka-python falls back to Metadata
+        # (which would agree too) when the broker does not offer DescribeCluster.
+        if any("is_fenced" not in b for b in described["brokers"]):
+            fail(f"kafka-python fell back to Metadata: {described}")
+        kp_nodes = [f"{b['host']}:{b['port']}" for b in described["brokers"]]
+        if described["cluster_id"] != cluster.cluster_id or kp_nodes != [bootstrap]:
+            fail(f"kafka-python's describe_cluster as {who}: {described}")
+        if set(described["authorized_operations"]) != expected:
+            fail(f"kafka-python's describe_cluster: {who}'s operations {described['authorized_operations']}")
+    print("kafka-python describe_cluster (DescribeCluster v2) agrees, for the admin and for erin")
+
+
 def kafka_python_admin(bootstrap, user, password):
     admin = KafkaAdminClient(
         bootstrap_servers=bootstrap,
@@ -226,6 +284,7 @@ def main() -> None:
     admin_writes(bootstrap, user, password)
     erin_reads_but_cannot_write(bootstrap)
     erin_sees_her_operations(bootstrap)
+    describe_cluster_shows_operations(bootstrap, user, password)
     kafka_python_admin(bootstrap, user, password)
     nothing_left_and_erin_cannot_manage(bootstrap, user, password)
 

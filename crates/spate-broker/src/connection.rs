@@ -143,7 +143,15 @@ pub(crate) async fn serve<S: Transport>(
                     continue;
                 }
                 Step::Failed { reply, reason } => {
-                    tracing::warn!(%peer, listener = %session.listener.name, "authentication failed: {reason}");
+                    let now = std::time::Instant::now();
+                    if let Some(unlogged) = state.handshake_failures.admit(peer.ip(), now) {
+                        tracing::warn!(
+                            %peer,
+                            listener = %session.listener.name,
+                            unlogged_earlier_failures = unlogged,
+                            "authentication failed: {reason}"
+                        );
+                    }
                     // Throttles guessing: one try per connection, each answered late.
                     tokio::time::sleep(state.config.failed_authentication_delay).await;
                     let _ = reply_tx.send(Some(reply));

@@ -55,6 +55,15 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
             handlers::metadata::handle(state, caller, &session.listener, r, version)
                 .map(ResponseKind::Metadata),
         ),
+        RequestKind::DescribeCluster(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeCluster(handlers::describe_cluster::handle(
+                state,
+                caller,
+                &session.listener,
+                r,
+            ))),
+        ),
         RequestKind::Produce(r) => handlers::produce::handle(state, caller, r, ctx),
         RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
         RequestKind::ListOffsets(r) => reply(

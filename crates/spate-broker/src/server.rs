@@ -176,8 +176,9 @@ async fn accept(socket: TcpListener, listener: Arc<BoundListener>, to: mpsc::Sen
     }
 }
 
-/// One accepted connection: the TLS handshake on TLS listeners (a failed one is logged and
-/// closes only this connection), then the Kafka protocol.
+/// One accepted connection: the TLS handshake on TLS listeners (a failed one closes only this
+/// connection and is logged, at most once per client address per few seconds), then the Kafka
+/// protocol.
 async fn serve_connection(
     socket: TcpStream,
     peer: SocketAddr,
@@ -201,7 +202,17 @@ async fn serve_connection(
             connection::serve(stream, peer, &principal, listener, state, stop).await
         }
         Err(e) => {
-            tracing::warn!(%peer, listener = %listener.name, "TLS handshake failed, closing: {e}");
+            if let Some(unlogged) = state
+                .handshake_failures
+                .admit(peer.ip(), std::time::Instant::now())
+            {
+                tracing::warn!(
+                    %peer,
+                    listener = %listener.name,
+                    unlogged_earlier_failures = unlogged,
+                    "TLS handshake failed, closing: {e}"
+                );
+            }
             Ok(())
         }
     }

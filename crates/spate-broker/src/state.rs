@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::acl::authorizer::Authorizer;
 use crate::acl::store::AclStore;
 use crate::groups::{GroupConfig, GroupCoordinator};
+use crate::handshake_failure_log::{HANDSHAKE_FAILURE_LOG_WINDOW, HandshakeFailureLog};
 use crate::log_cleaner::LogCleaner;
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
@@ -39,6 +40,8 @@ pub(crate) struct BrokerState {
     appended: watch::Sender<u64>,
     /// Compacts `cleanup.policy=compact` topics in the background.
     pub(crate) cleaner: LogCleaner,
+    /// Which failed TLS handshakes and SASL logins get a warning line.
+    pub(crate) handshake_failures: HandshakeFailureLog,
 }
 
 impl BrokerState {
@@ -85,6 +88,7 @@ impl BrokerState {
             reply_memory,
             appended: watch::channel(0).0,
             cleaner,
+            handshake_failures: HandshakeFailureLog::new(HANDSHAKE_FAILURE_LOG_WINDOW),
         })
     }
 

@@ -18,8 +18,9 @@ use kafka_protocol::messages::delete_acls_request::DeleteAclsFilter;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeAclsResponse, DescribeGroupsRequest,
-    FetchRequest, GroupId, MetadataRequest, SaslAuthenticateRequest, SaslHandshakeRequest,
+    CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeAclsResponse, DescribeClusterRequest,
+    DescribeGroupsRequest, FetchRequest, GroupId, MetadataRequest, SaslAuthenticateRequest,
+    SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -787,4 +788,94 @@ async fn authorized_operations_are_reported_when_asked() {
         .await;
     assert_eq!(groups.groups[0].error_code, 0);
     assert_eq!(groups.groups[0].authorized_operations, bits(&[Read, Describe]));
+}
+
+fn describe_cluster(include_operations: bool, endpoint_type: i8) -> DescribeClusterRequest {
+    DescribeClusterRequest::default()
+        .with_include_cluster_authorized_operations(include_operations)
+        .with_endpoint_type(endpoint_type)
+}
+
+/// DescribeCluster as Kafka's broker answers it: the cluster id Metadata gives, this broker at
+/// the address of the listener asked, and the cluster's operations only when asked — and then
+/// only for a caller that may DESCRIBE the cluster (CREATE alone does not imply it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_cluster_answers_per_listener_and_gates_operations_on_describe() {
+    use Operation::{Create, Describe};
+    const BROKERS: i8 = 1;
+    const CONTROLLERS: i8 = 2;
+    let (broker, sasl) = secured().await;
+    let plaintext = broker.handle.bootstrap_servers_of("PLAINTEXT").unwrap();
+    let address = |c: &kafka_protocol::messages::DescribeClusterResponse| {
+        c.brokers
+            .iter()
+            .map(|b| format!("{}:{}", b.host.as_str(), b.port))
+            .collect::<Vec<_>>()
+    };
+
+    let mut anonymous = RawConnection::connect(&plaintext).await;
+    let cluster = anonymous.call(&describe_cluster(false, BROKERS), 2).await;
+    assert_eq!(cluster.error_code, 0, "{:?}", cluster.error_message);
+    let metadata = anonymous.call(&MetadataRequest::default(), 12).await;
+    let cluster_id = metadata.cluster_id.unwrap();
+    assert!(!cluster_id.is_empty());
+    assert_eq!(cluster.cluster_id, cluster_id);
+    assert_eq!(address(&cluster), std::slice::from_ref(&plaintext));
+    assert_eq!(cluster.controller_id, cluster.brokers[0].broker_id);
+    assert_eq!(cluster.cluster_authorized_operations, i32::MIN, "not asked");
+    let v0 = anonymous.call(&describe_cluster(false, BROKERS), 0).await;
+    assert_eq!((v0.error_code, address(&v0)), (0, vec![plaintext.clone()]));
+
+    let refused = anonymous.call(&describe_cluster(false, CONTROLLERS), 1).await;
+    assert_eq!(refused.error_code, ResponseError::MismatchedEndpointType.code());
+    assert!(refused.brokers.is_empty());
+    let unknown = anonymous.call(&describe_cluster(false, 7), 1).await;
+    assert_eq!(unknown.error_code, ResponseError::UnsupportedEndpointType.code());
+
+    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let cluster = alice.call(&describe_cluster(true, BROKERS), 2).await;
+    assert_eq!(cluster.error_code, 0);
+    assert_eq!(
+        address(&cluster),
+        std::slice::from_ref(&sasl),
+        "the SASL listener's address"
+    );
+    assert_eq!(cluster.cluster_authorized_operations, 0, "no ACL on the cluster");
+
+    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let cluster = admin.call(&describe_cluster(true, BROKERS), 2).await;
+    assert_eq!(
+        cluster.cluster_authorized_operations.count_ones(),
+        7,
+        "super user"
+    );
+
+    let grant = |operation| {
+        acl(
+            ResourceType::Cluster,
+            "kafka-cluster",
+            PatternType::Literal,
+            "User:alice",
+            operation,
+            Permission::Allow,
+        )
+    };
+    create_ok(&mut admin, &[grant(Create)]).await;
+    let cluster = alice.call(&describe_cluster(true, BROKERS), 2).await;
+    assert_eq!(
+        cluster.cluster_authorized_operations, 0,
+        "CREATE without DESCRIBE"
+    );
+    let md = alice
+        .call(
+            &MetadataRequest::default()
+                .with_topics(Some(vec![]))
+                .with_include_cluster_authorized_operations(true),
+            10,
+        )
+        .await;
+    assert_eq!(md.cluster_authorized_operations, 0, "Metadata gates the same way");
+    create_ok(&mut admin, &[grant(Describe)]).await;
+    let cluster = alice.call(&describe_cluster(true, BROKERS), 2).await;
+    assert_eq!(cluster.cluster_authorized_operations, bits(&[Create, Describe]));
 }

@@ -45,8 +45,9 @@ pub enum Command {
         #[command(subcommand)]
         action: TransactionsAction,
     },
-    /// Manage SASL/SCRAM users in a broker's data directory (with the broker stopped, e.g. the
-    /// first super user before the first start).
+    /// Manage SASL/SCRAM users: of a running broker (--bootstrap, as kafka-configs.sh
+    /// --entity-type users), or in a stopped broker's data directory (--data-dir, e.g. the first
+    /// super user before the first start).
     Users {
         #[command(subcommand)]
         action: UsersAction,
@@ -757,22 +758,29 @@ pub struct AclArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersAction {
-    /// Add a user or set a new password (a fresh salt each time). Against a running broker,
-    /// use a Kafka admin client's AlterUserScramCredentials (this command edits files).
+    /// Add a user or set a new password (a fresh salt each time; with --bootstrap the password
+    /// is salted here and only the salted password is sent).
     Add {
         /// User name (the principal is User:NAME).
         name: String,
         /// SCRAM-SHA-256 or SCRAM-SHA-512 (SASL/PLAIN logins check against either).
         #[arg(long, default_value = "SCRAM-SHA-512")]
         mechanism: String,
-        /// PBKDF2 iterations (4096 to 16384).
-        #[arg(long, default_value = "4096")]
+        /// PBKDF2 iterations (4096 to 16384, Kafka's bounds).
+        // Checked here: with --bootstrap they are spent salting before the broker sees them.
+        #[arg(
+            long,
+            default_value = "4096",
+            value_parser = clap::value_parser!(u32).range(
+                i64::from(spate_broker::credentials::MIN_ITERATIONS)..=i64::from(spate_broker::credentials::MAX_ITERATIONS)
+            )
+        )]
         iterations: u32,
         /// Read the password from stdin (one line; the trailing newline is dropped).
         #[arg(long, required = true)]
         password_stdin: bool,
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
     /// Remove a user's credential for one mechanism, or all of them.
     Delete {
@@ -781,20 +789,31 @@ pub enum UsersAction {
         #[arg(long)]
         mechanism: Option<String>,
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
     /// Users and their mechanisms (never secrets).
     List {
         #[command(flatten)]
-        store: UserStoreArgs,
+        target: UserTarget,
     },
 }
 
+/// Where `spate users` finds the users: a running broker, or a stopped broker's data directory.
 #[derive(Debug, Args)]
-pub struct UserStoreArgs {
+pub struct UserTarget {
     /// The broker's data directory (log.dirs); the broker must not be running.
+    #[arg(long, required_unless_present = "bootstrap", conflicts_with = "bootstrap")]
+    pub data_dir: Option<PathBuf>,
+    /// A running broker (Spate or any Kafka cluster), managed with AlterUserScramCredentials and
+    /// DescribeUserScramCredentials as a principal allowed to (ALTER or DESCRIBE on the cluster).
     #[arg(long)]
-    pub data_dir: PathBuf,
+    pub bootstrap: Option<String>,
+    /// A Kafka client .properties file for --bootstrap, as kafka-*.sh --command-config.
+    #[arg(long, value_name = "FILE", requires = "bootstrap")]
+    pub command_config: Option<PathBuf>,
+    /// A client property KEY=VALUE for --bootstrap (repeatable; overrides --command-config).
+    #[arg(short = 'X', value_name = "KEY=VALUE", value_parser = parse_key_value, requires = "bootstrap")]
+    pub property: Vec<(String, String)>,
 }
 
 #[derive(Debug, Subcommand)]

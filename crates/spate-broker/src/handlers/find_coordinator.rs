@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
-use kafka_protocol::protocol::StrBytes;
 
 use kafka_protocol::ResponseError;
 
 use crate::acl::authorizer::Caller;
 use crate::acl::{Operation, Resource};
+use crate::handlers::metadata::{AdvertisedBroker, advertised_broker};
 use crate::listeners::BoundListener;
 use crate::state::BrokerState;
 
@@ -38,9 +38,7 @@ pub(crate) fn handle(
     req: FindCoordinatorRequest,
     version: i16,
 ) -> FindCoordinatorResponse {
-    let node = BrokerId(state.config.node_id);
-    let host = StrBytes::from_string(listener.advertised_host.clone());
-    let port = i32::from(listener.advertised_port);
+    let AdvertisedBroker { node, host, port } = advertised_broker(state, listener);
     if version >= 4 {
         // v4+ asks for a batch of keys and answers per key.
         let coordinators = req

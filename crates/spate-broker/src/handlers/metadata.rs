@@ -27,8 +27,36 @@ use crate::state::BrokerState;
 /// LEADER_NOT_AVAILABLE (retriable), so clients ask again and get them created then.
 const MAX_AUTO_CREATE_PER_REQUEST: usize = 64;
 
-/// Describes the broker as the listener the request came on advertises it (clients must
-/// reconnect through that same listener).
+/// This broker's node id and address as the listener a request came on advertises them:
+/// clients must reconnect through that same listener. Metadata, DescribeCluster and
+/// FindCoordinator all answer with it.
+pub(crate) struct AdvertisedBroker {
+    pub(crate) node: BrokerId,
+    pub(crate) host: StrBytes,
+    pub(crate) port: i32,
+}
+
+pub(crate) fn advertised_broker(state: &BrokerState, listener: &BoundListener) -> AdvertisedBroker {
+    AdvertisedBroker {
+        node: BrokerId(state.config.node_id),
+        host: StrBytes::from_string(listener.advertised_host.clone()),
+        port: i32::from(listener.advertised_port),
+    }
+}
+
+/// Kafka's `cluster_authorized_operations` for a caller that asked for it: the bit field only
+/// for a caller that may DESCRIBE the cluster, 0 otherwise (Metadata and DescribeCluster
+/// answer the same).
+pub(crate) fn cluster_authorized_operations(state: &BrokerState, caller: &Caller) -> i32 {
+    let authorizer = &state.authorizer;
+    if authorizer.allows(caller, Operation::Describe, Resource::cluster()) {
+        authorizer.authorized_operations(caller, Resource::cluster())
+    } else {
+        0
+    }
+}
+
+/// Describes the broker as the listener the request came on advertises it.
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     caller: &Caller,
@@ -36,11 +64,12 @@ pub(crate) fn handle(
     req: MetadataRequest,
     version: i16,
 ) -> Result<MetadataResponse, String> {
-    let node = BrokerId(state.config.node_id);
+    let advertised = advertised_broker(state, listener);
+    let node = advertised.node;
     let broker = MetadataResponseBroker::default()
         .with_node_id(node)
-        .with_host(StrBytes::from_string(listener.advertised_host.clone()))
-        .with_port(i32::from(listener.advertised_port));
+        .with_host(advertised.host)
+        .with_port(advertised.port);
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     let all = match &req.topics {
         None => true,
@@ -150,9 +179,7 @@ pub(crate) fn handle(
         .with_brokers(vec![broker])
         .with_topics(topics);
     if cluster_operations {
-        resp.cluster_authorized_operations = state
-            .authorizer
-            .authorized_operations(caller, Resource::cluster());
+        resp.cluster_authorized_operations = cluster_authorized_operations(state, caller);
     }
     if version >= 1 {
         resp.controller_id = node;

@@ -6,6 +6,7 @@ pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
 pub(crate) mod blocking;
 pub(crate) mod configs;
+pub(crate) mod describe_cluster;
 pub(crate) mod describe_producers;
 pub(crate) mod describe_transactions;
 pub(crate) mod end_txn;

@@ -26,22 +26,6 @@ use crate::sasl::mechanism::SaslMechanism;
 use crate::sasl::scram::ScramCredential;
 use crate::state::BrokerState;
 
-/// Kafka's wire codes of the SCRAM mechanisms.
-fn mechanism_of(code: i8) -> Option<SaslMechanism> {
-    match code {
-        1 => Some(SaslMechanism::ScramSha256),
-        2 => Some(SaslMechanism::ScramSha512),
-        _ => None,
-    }
-}
-
-fn code_of(m: SaslMechanism) -> i8 {
-    match m {
-        SaslMechanism::ScramSha512 => 2,
-        _ => 1,
-    }
-}
-
 /// Whether `caller` may `operation` (ALTER, DESCRIBE) credentials.
 pub(crate) fn may_manage(state: &BrokerState, caller: &Caller, operation: Operation) -> bool {
     if state.authorizer.enabled() {
@@ -96,7 +80,7 @@ pub(crate) fn alter(
                 ResponseError::UnacceptableCredential,
                 "user names must be non-empty and free of control characters".to_string(),
             ))
-        } else if let Some(mechanism) = mechanism_of(code) {
+        } else if let Some(mechanism) = SaslMechanism::from_scram_code(code) {
             match upsert {
                 None => Ok(Change::Delete(mechanism)),
                 Some((iterations, salt, salted)) => {
@@ -185,10 +169,12 @@ pub(crate) fn describe(
     let info = |mechanisms: &[(SaslMechanism, u32)]| -> Vec<CredentialInfo> {
         mechanisms
             .iter()
-            .map(|&(m, iterations)| {
-                CredentialInfo::default()
-                    .with_mechanism(code_of(m))
-                    .with_iterations(iterations as i32)
+            .filter_map(|&(m, iterations)| {
+                Some(
+                    CredentialInfo::default()
+                        .with_mechanism(m.scram_code()?)
+                        .with_iterations(iterations as i32),
+                )
             })
             .collect()
     };

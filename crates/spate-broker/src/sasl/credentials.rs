@@ -15,7 +15,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::mechanism::SaslMechanism;
-use super::scram::{MAX_ITERATIONS, MIN_ITERATIONS, ScramCredential};
+use super::scram::ScramCredential;
+pub use super::scram::{MAX_ITERATIONS, MIN_ITERATIONS};
 use crate::{Error, Result, state_file};
 
 const HEADER: &str =

@@ -31,6 +31,23 @@ impl SaslMechanism {
             SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
         }
     }
+
+    /// Kafka's code of a SCRAM mechanism in the user-credential APIs (KIP-554); PLAIN has no
+    /// credential of its own, so no code.
+    pub fn scram_code(self) -> Option<i8> {
+        match self {
+            SaslMechanism::Plain => None,
+            SaslMechanism::ScramSha256 => Some(1),
+            SaslMechanism::ScramSha512 => Some(2),
+        }
+    }
+
+    /// The SCRAM mechanism of a KIP-554 code.
+    pub fn from_scram_code(code: i8) -> Option<SaslMechanism> {
+        [SaslMechanism::ScramSha256, SaslMechanism::ScramSha512]
+            .into_iter()
+            .find(|m| m.scram_code() == Some(code))
+    }
 }
 
 impl fmt::Display for SaslMechanism {

@@ -10,4 +10,4 @@ pub mod scram_client;
 
 pub use mechanism::SaslMechanism;
 pub use scram::ScramCredential;
-pub use scram_client::ScramClient;
+pub use scram_client::{SaltedPassword, ScramClient};

@@ -8,8 +8,36 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
+use super::credentials::random_salt;
 use super::mechanism::SaslMechanism;
 use super::scram::{MAX_ITERATIONS, hash, hmac, salted_password};
+
+/// What AlterUserScramCredentials carries for a new password: a fresh random salt and
+/// Hi(password, salt, iterations), computed on the client as Kafka's `kafka-configs --alter
+/// --add-config 'SCRAM-SHA-512=[password=...]'` does, so the password never leaves it.
+#[derive(Clone)]
+pub struct SaltedPassword {
+    pub salt: Vec<u8>,
+    pub salted_password: Vec<u8>,
+}
+
+impl std::fmt::Debug for SaltedPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A salted password logs in as well as the password does.
+        f.debug_struct("SaltedPassword").finish_non_exhaustive()
+    }
+}
+
+impl SaltedPassword {
+    pub fn new(mechanism: SaslMechanism, password: &str, iterations: u32) -> SaltedPassword {
+        let salt = random_salt();
+        let salted_password = salted_password(mechanism, password.as_bytes(), &salt, iterations);
+        SaltedPassword {
+            salt,
+            salted_password,
+        }
+    }
+}
 
 /// One SCRAM login, from client-first to the check of server-final.
 #[derive(Clone)]
@@ -128,6 +156,17 @@ mod tests {
         let (who, server_final) = server.client_final(&client_final).map_err(|e| e.0)?;
         assert_eq!(who, user);
         client.verify_server_final(&server_final)
+    }
+
+    #[test]
+    fn a_salted_password_makes_the_credential_of_the_password() {
+        let m = SaslMechanism::ScramSha256;
+        let a = SaltedPassword::new(m, "wonderland", 4096);
+        let b = SaltedPassword::new(m, "wonderland", 4096);
+        assert_ne!(a.salt, b.salt, "a fresh salt each time");
+        let credential = ScramCredential::from_salted_password(m, a.salt, &a.salted_password, 4096);
+        assert!(credential.matches_password("wonderland"));
+        assert!(!credential.matches_password("looking-glass"));
     }
 
     #[test]

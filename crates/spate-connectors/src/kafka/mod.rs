@@ -9,8 +9,9 @@
 //!   exactly-once (one Kafka transaction per checkpoint, committed when the checkpoint
 //!   completes, recovered or aborted on restore).
 //! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
-//!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and logs in on
-//!   SASL listeners and over TLS ([`client_security`]: Kafka client properties for both clients).
+//!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and the SCRAM
+//!   user APIs (`scram_admin`), and logs in on SASL listeners and over TLS
+//!   ([`client_security`]: Kafka client properties for both clients).
 //!
 //! ```no_run
 //! use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, StartingOffsets};
@@ -40,6 +41,7 @@ mod committer;
 pub(crate) mod error;
 mod message;
 pub mod position;
+mod scram_admin;
 mod sink;
 mod source;
 mod transactional;
@@ -48,6 +50,7 @@ mod txn_state;
 
 pub use assignment::partition_owner;
 pub use message::{KafkaMessage, KafkaRecord};
+pub use scram_admin::ScramUser;
 pub use sink::{
     DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord, OversizedRecords, OversizedStats,
 };
