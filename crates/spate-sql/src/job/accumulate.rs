@@ -61,6 +61,10 @@ pub struct AccState(State);
 #[derive(Debug, Clone)]
 pub struct SqlAggregate {
     calls: Vec<AggCall>,
+    /// Every call's fresh state, cloned per window: a window aggregate creates accumulators
+    /// per key and window (often per input row), and working each call's state out from its
+    /// argument types every time was most of that.
+    fresh: Accumulators,
     /// Per call, its compiled `FILTER`, argument and separator (`LISTAGG`).
     inputs: Arc<[CallInputs]>,
 }
@@ -83,7 +87,8 @@ impl SqlAggregate {
                 separator: c.args.get(1).map(BoundExpr::compile),
             })
             .collect();
-        Self { calls, inputs }
+        let fresh = calls.iter().map(|c| AccState(fresh(c))).collect();
+        Self { calls, inputs, fresh }
     }
 }
 
@@ -245,7 +250,7 @@ impl AggregateFunction<Row> for SqlAggregate {
     type Out = AggValues;
 
     fn create(&self) -> Accumulators {
-        self.calls.iter().map(|c| AccState(fresh(c))).collect()
+        self.fresh.clone()
     }
 
     fn add(&self, acc: &mut Accumulators, row: Row) {
