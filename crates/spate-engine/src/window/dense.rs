@@ -150,6 +150,17 @@ where
     /// already fired (a late element within the allowed lateness).
     #[inline(always)]
     fn add(&mut self, c: usize, id: usize, value: T) {
+        self.fold(c, id, |wf, acc| wf.add(acc, value));
+    }
+
+    /// As [`add`](Self::add), for an element that goes into more windows after this one.
+    #[inline(always)]
+    fn add_ref(&mut self, c: usize, id: usize, value: &T) {
+        self.fold(c, id, |wf, acc| wf.add_ref(acc, value));
+    }
+
+    #[inline(always)]
+    fn fold(&mut self, c: usize, id: usize, fold_in: impl FnOnce(&WF, &mut WF::Acc)) {
         let column = &mut self.columns[c];
         if id >= column.accs.len() {
             column.accs.resize_with(id + 1, || None);
@@ -159,7 +170,7 @@ where
             Some(acc) => acc,
             None => Self::first_of_key(&mut column.present, slot, &self.wf),
         };
-        self.wf.add(acc, value);
+        fold_in(&self.wf, acc);
         if column.window.max_timestamp() <= self.watermark {
             let window = column.window;
             self.wf.emit(&self.keys[id], &window, acc, &mut self.down.buffer);
@@ -200,7 +211,8 @@ where
         let id = self.key_id((self.key_selector)(&rec.value));
         let n = self.cached_columns.len();
         for i in 0..n - 1 {
-            self.add(self.cached_columns[i], id, rec.value.clone());
+            let c = self.cached_columns[i];
+            self.add_ref(c, id, &rec.value);
         }
         self.add(self.cached_columns[n - 1], id, rec.value);
     }
@@ -223,7 +235,7 @@ where
         let windows = std::mem::take(&mut self.scratch);
         for w in &windows {
             let c = self.column_of(*w);
-            self.add(c, id, rec.value.clone());
+            self.add_ref(c, id, &rec.value);
         }
         self.scratch = windows;
     }

@@ -15,6 +15,16 @@ pub trait AggregateFunction<T>: Clone + Send + 'static {
     fn create(&self) -> Self::Acc;
     /// Folds one element in.
     fn add(&self, acc: &mut Self::Acc, value: T);
+    /// Folds in an element that also goes into other windows (sliding windows give it to all
+    /// but the last this way). Must have the same effect as [`add`](Self::add) of a clone,
+    /// which is what the default does; an aggregate that only reads its elements implements
+    /// it so overlapping windows do not copy (and drop) the element once per window.
+    fn add_ref(&self, acc: &mut Self::Acc, value: &T)
+    where
+        T: Clone,
+    {
+        self.add(acc, value.clone());
+    }
     /// Combines two accumulators (session windows merging).
     fn merge(&self, acc: &mut Self::Acc, other: Self::Acc);
     /// The result for the current accumulator (windows may fire more than once).
@@ -77,6 +87,13 @@ pub(crate) trait WindowFn<K, T>: Send + 'static {
     type Out: Data;
     fn create(&self) -> Self::Acc;
     fn add(&self, acc: &mut Self::Acc, value: T);
+    /// As [`AggregateFunction::add_ref`].
+    fn add_ref(&self, acc: &mut Self::Acc, value: &T)
+    where
+        T: Clone,
+    {
+        self.add(acc, value.clone());
+    }
     fn merge(&self, acc: &mut Self::Acc, other: Self::Acc);
     fn emit(&mut self, key: &K, window: &Window, acc: &Self::Acc, out: &mut Vec<Record<Self::Out>>);
 }
@@ -93,6 +110,13 @@ impl<K: Data, T, A: AggregateFunction<T>> WindowFn<K, T> for AggregateWindowFn<A
     #[inline]
     fn add(&self, acc: &mut A::Acc, value: T) {
         self.0.add(acc, value)
+    }
+    #[inline]
+    fn add_ref(&self, acc: &mut A::Acc, value: &T)
+    where
+        T: Clone,
+    {
+        self.0.add_ref(acc, value)
     }
     fn merge(&self, acc: &mut A::Acc, other: A::Acc) {
         self.0.merge(acc, other)

@@ -254,11 +254,17 @@ impl AggregateFunction<Row> for SqlAggregate {
     }
 
     fn add(&self, acc: &mut Accumulators, row: Row) {
+        self.add_ref(acc, &row);
+    }
+
+    /// Aggregates only read the row: a HOP window's row is folded into each of its windows
+    /// without a copy per window.
+    fn add_ref(&self, acc: &mut Accumulators, row: &Row) {
         let ctx = EvalContext::default();
         for ((call, inputs), AccState(state)) in self.calls.iter().zip(self.inputs.iter()).zip(acc.iter_mut())
         {
             if let Some(f) = &inputs.filter {
-                match f.eval_predicate(&row, &ctx) {
+                match f.eval_predicate(row, &ctx) {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => raise(e),
@@ -268,7 +274,7 @@ impl AggregateFunction<Row> for SqlAggregate {
                 add_value(call, state, &Value::Null, None);
                 continue;
             }
-            let v = match inputs.arg.as_ref().map(|a| a.eval(&row, &ctx)) {
+            let v = match inputs.arg.as_ref().map(|a| a.eval(row, &ctx)) {
                 Some(Ok(v)) => v,
                 Some(Err(e)) => raise(e),
                 None => continue,
@@ -284,7 +290,7 @@ impl AggregateFunction<Row> for SqlAggregate {
                     let sep = inputs
                         .separator
                         .as_ref()
-                        .map(|s| s.eval(&row, &ctx).unwrap_or_else(|e| raise(e)));
+                        .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
                     add_value(call, state, &v, sep.as_ref());
                 }
             }
