@@ -60,6 +60,10 @@ start_broker() {
     shift
     local -a listen=(--listen 127.0.0.1:0)
     [ "$#" -gt 0 ] && listen=("$@")
+    # Emptied here, not only by the child's redirection: a restart reuses the name, and on a
+    # loaded machine the loop below could read the previous broker's line (its closed port)
+    # before the child got to truncate the file.
+    : >"$WORK/$name.out"
     "$SPATE_BIN" broker "${listen[@]}" --data-dir "$DATA_DIR" \
         >"$WORK/$name.out" 2>"$WORK/$name.log" &
     BROKER_PID=$!
