@@ -30,6 +30,9 @@ pub struct BrokerConfig {
     pub log: LogConfig,
     /// The background log cleaner (`log.cleaner.*`).
     pub cleaner: crate::log_cleaner::CleanerConfig,
+    /// Expiry of idle producers and transactional ids (`producer.id.expiration.ms`,
+    /// `transactional.id.expiration.ms` and their check intervals).
+    pub expiration: crate::expiration::ExpirationConfig,
     /// Largest request frame accepted (`socket.request.max.bytes`); larger ones close the
     /// connection before anything is read into memory.
     pub max_request_bytes: usize,
@@ -97,6 +100,7 @@ impl BrokerConfig {
             default_partitions: 1,
             log: LogConfig::default(),
             cleaner: crate::log_cleaner::CleanerConfig::default(),
+            expiration: crate::expiration::ExpirationConfig::default(),
             max_request_bytes: 100 * 1024 * 1024,
             maintenance_interval: Duration::from_millis(100),
             fetch_max_bytes: 55 * 1024 * 1024,

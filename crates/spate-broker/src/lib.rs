@@ -53,6 +53,7 @@ mod disk_full;
 mod dispatch;
 mod error;
 mod error_codes;
+mod expiration;
 mod file_limits;
 mod groups;
 mod handlers;
@@ -80,6 +81,7 @@ mod txn;
 
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
+pub use expiration::ExpirationConfig;
 pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
 pub use sasl::{SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};

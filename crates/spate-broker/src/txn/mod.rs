@@ -32,10 +32,12 @@
 //!   nothing), so completing an outcome twice is harmless.
 
 mod coordinator;
+mod expiry;
 mod listing;
 mod markers;
 mod metadata;
 mod state_log;
+mod tombstone;
 
 pub(crate) use listing::KAFKA_STATE_NAMES;
 
