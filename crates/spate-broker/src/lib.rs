@@ -8,7 +8,8 @@
 //! Key types:
 //! - [`Broker::start`] opens (recovering) a data directory and starts serving.
 //! - [`BrokerHandle`]: the running broker: address, storage, graceful shutdown.
-//! - [`BrokerConfig`]: listen address, data directory, topic defaults.
+//! - [`BrokerConfig`]: listen address, data directory, topic defaults, and
+//!   [`ExpirationConfig`] (Kafka's producer and transactional id expiration).
 //! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
 //!   engine's Kafka source reads partition logs through it, without a socket).
 //! - [`tls`]: SSL and SASL_SSL listeners (rustls), the certificate-subject principal, and the
