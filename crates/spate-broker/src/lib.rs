@@ -55,6 +55,7 @@ mod dispatch;
 mod error;
 mod error_codes;
 mod expiration;
+mod fetch_sessions;
 mod file_limits;
 mod groups;
 mod handlers;

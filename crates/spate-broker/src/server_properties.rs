@@ -151,6 +151,9 @@ impl BrokerConfig {
                 "fetch.max.bytes" => {
                     next.fetch_max_bytes = int(value, 1024, i64::from(i32::MAX)).map_err(bad)? as usize
                 }
+                "max.incremental.fetch.session.cache.slots" => {
+                    next.fetch_session_cache_slots = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
                 "connections.max.idle.ms" => next.connections_max_idle = millis(value).map_err(bad)?,
                 "max.connections.per.ip" => {
                     next.max_connections_per_ip = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
@@ -530,6 +533,7 @@ producer.id.expiration.check.interval.ms=100
             "transactional.id.expiration.ms=7d",
             "producer.id.expiration.check.interval.ms=0",
             "transaction.remove.expired.transaction.cleanup.interval.ms=0",
+            "max.incremental.fetch.session.cache.slots=-1",
         ] {
             let key = bad.split('=').next().unwrap();
             let e = error_of(&format!("{bad}\n"));

@@ -172,6 +172,11 @@ fn broker_config_entries(state: &BrokerState) -> Vec<ConfigEntry> {
             TYPE_INT,
         ),
         entry(
+            "max.incremental.fetch.session.cache.slots",
+            c.fetch_session_cache_slots.to_string(),
+            TYPE_INT,
+        ),
+        entry(
             "log.cleaner.delete.retention.ms",
             c.log.delete_retention_ms.to_string(),
             TYPE_LONG,
