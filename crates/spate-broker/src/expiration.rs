@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use crate::state::BrokerState;
+use spate_log::LogStore;
+
+use crate::txn::TransactionCoordinator;
 
 /// The expiry settings, with Kafka's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,13 +81,16 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Runs the checks `due` at `now_ms`.
-pub(crate) fn expire(state: &BrokerState, due: Due, now_ms: i64) {
-    let config = &state.config.expiration;
+/// Runs the checks `due` at `now_ms` on the partitions of `store` and the ids of `txn`.
+pub(crate) fn expire(
+    config: &ExpirationConfig,
+    store: &LogStore,
+    txn: &TransactionCoordinator,
+    due: Due,
+    now_ms: i64,
+) {
     if due.producers {
-        let expired = state
-            .store
-            .remove_expired_producers(now_ms, millis(config.producer_id_expiration));
+        let expired = store.remove_expired_producers(now_ms, millis(config.producer_id_expiration));
         if expired > 0 {
             tracing::info!(
                 expired,
@@ -94,9 +99,7 @@ pub(crate) fn expire(state: &BrokerState, due: Due, now_ms: i64) {
         }
     }
     if due.transactional_ids {
-        let removed = state
-            .txn
-            .expire_transactional_ids(now_ms, millis(config.transactional_id_expiration));
+        let removed = txn.expire_transactional_ids(now_ms, millis(config.transactional_id_expiration));
         if !removed.is_empty() {
             tracing::info!(
                 ids = ?removed,

@@ -68,7 +68,9 @@ impl Broker {
         // first request as it was for the last (expiry itself is not written down for producers).
         let started_ms = now_ms();
         expiration::expire(
-            &state,
+            &state.config.expiration,
+            &state.store,
+            &state.txn,
             expiration::Due {
                 producers: true,
                 transactional_ids: true,
@@ -288,7 +290,13 @@ async fn serve(
                         if let Err(e) = state.store.maintenance(now_ms()) {
                             tracing::error!("log maintenance failed: {e}");
                         }
-                        expiration::expire(&state, expiry_due, now_ms());
+                        expiration::expire(
+                            &state.config.expiration,
+                            &state.store,
+                            &state.txn,
+                            expiry_due,
+                            now_ms(),
+                        );
                         // Transaction timeouts, and markers a failed EndTxn left to write.
                         if state.txn.resolve(&state.store, &state.groups, now_ms()) {
                             state.notify_appended();
