@@ -3,9 +3,12 @@
 KafkaAdminClient creates a 2-partition topic, list_topics sees it, a KafkaProducer with
 acks=all sends keyed gzip-compressed records, and a KafkaConsumer using assign() plus
 seek_to_beginning() (no consumer group) reads them back. Every record read must match what the
-broker acknowledged at the same (partition, offset). Exit code 0 on success.
+broker acknowledged at the same (partition, offset). The consumer fetches in an incremental fetch
+session (KIP-227): the broker must create one, answer incremental requests in it, and never send
+a response kafka-python finds invalid. Exit code 0 on success.
 """
 
+import logging
 import sys
 import time
 
@@ -23,8 +26,31 @@ def fail(msg: str) -> None:
     sys.exit(1)
 
 
+class FetchSessionLog(logging.Handler):
+    """Counts what kafka-python's fetch session handler logs (kafka-python 3.0's wording)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.created = 0
+        self.incremental = 0
+        self.problems = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if "created a new incremental fetch session" in text:
+            self.created += 1
+        elif "sent an incremental fetch response for session" in text:
+            self.incremental += 1
+        elif "unable to process the fetch request" in text or "sent an invalid" in text:
+            self.problems.append(text)
+
+
 def main() -> None:
     bootstrap = sys.argv[1]
+    sessions = FetchSessionLog()
+    fetcher_log = logging.getLogger("kafka.consumer.fetcher")
+    fetcher_log.setLevel(logging.DEBUG)
+    fetcher_log.addHandler(sessions)
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="compat-admin")
     admin.create_topics([NewTopic(TOPIC, num_partitions=PARTITIONS, replication_factor=1)])
@@ -67,10 +93,14 @@ def main() -> None:
         for tp, records in consumer.poll(timeout_ms=500).items():
             for r in records:
                 read[(tp.partition, r.offset)] = (r.key, r.value)
-    # One more poll: anything beyond what was acknowledged is an error too.
-    for tp, records in consumer.poll(timeout_ms=500).items():
-        for r in records:
-            read[(tp.partition, r.offset)] = (r.key, r.value)
+    # More polls, until the session has answered an incremental request (a long poll with
+    # nothing new): anything beyond what was acknowledged is an error too.
+    polls = 0
+    while polls < 2 or (sessions.incremental == 0 and time.monotonic() < deadline):
+        polls += 1
+        for tp, records in consumer.poll(timeout_ms=500).items():
+            for r in records:
+                read[(tp.partition, r.offset)] = (r.key, r.value)
     consumer.close()
 
     if read != acked:
@@ -78,7 +108,17 @@ def main() -> None:
         extra = sorted(set(read) - set(acked))[:5]
         differ = [k for k in acked if k in read and acked[k] != read[k]][:5]
         fail(f"read back differs: missing {missing}, extra {extra}, different {differ}")
-    print(f"kafka-python: {RECORDS} records over {PARTITIONS} partitions round-tripped")
+    if sessions.problems:
+        fail(f"fetch session problems: {sessions.problems[:3]}")
+    if sessions.created == 0 or sessions.incremental == 0:
+        fail(
+            f"no incremental fetch session used: {sessions.created} created, "
+            f"{sessions.incremental} incremental responses"
+        )
+    print(
+        f"kafka-python: {RECORDS} records over {PARTITIONS} partitions round-tripped "
+        f"(fetch sessions: {sessions.created} created, {sessions.incremental} incremental responses)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ pub struct BrokerConfig {
     pub log: LogConfig,
     /// The background log cleaner (`log.cleaner.*`).
     pub cleaner: crate::log_cleaner::CleanerConfig,
+    /// Expiry of idle producers and transactional ids (`producer.id.expiration.ms`,
+    /// `transactional.id.expiration.ms` and their check intervals).
+    pub expiration: crate::expiration::ExpirationConfig,
     /// Largest request frame accepted (`socket.request.max.bytes`); larger ones close the
     /// connection before anything is read into memory.
     pub max_request_bytes: usize,
@@ -38,6 +41,9 @@ pub struct BrokerConfig {
     /// Largest Fetch response (`fetch.max.bytes`, 55 MiB as in Kafka), whatever the client
     /// asks; the first batch is still returned whole when larger (KIP-74).
     pub fetch_max_bytes: usize,
+    /// Incremental fetch sessions the broker keeps (`max.incremental.fetch.session.cache.slots`);
+    /// 0 = none, every client sends full Fetch requests.
+    pub fetch_session_cache_slots: usize,
     /// Reply bytes one connection may have built but not yet sent before the broker stops
     /// reading its requests (Kafka mutes such channels), so an unread client cannot make the
     /// broker build replies without bound.
@@ -97,9 +103,11 @@ impl BrokerConfig {
             default_partitions: 1,
             log: LogConfig::default(),
             cleaner: crate::log_cleaner::CleanerConfig::default(),
+            expiration: crate::expiration::ExpirationConfig::default(),
             max_request_bytes: 100 * 1024 * 1024,
             maintenance_interval: Duration::from_millis(100),
             fetch_max_bytes: 55 * 1024 * 1024,
+            fetch_session_cache_slots: crate::fetch_sessions::DEFAULT_SLOTS,
             connection_reply_bytes: 64 * 1024 * 1024,
             reply_memory_bytes: 512 * 1024 * 1024,
             request_memory_bytes: 256 * 1024 * 1024,

@@ -8,7 +8,8 @@
 //! Key types:
 //! - [`Broker::start`] opens (recovering) a data directory and starts serving.
 //! - [`BrokerHandle`]: the running broker: address, storage, graceful shutdown.
-//! - [`BrokerConfig`]: listen address, data directory, topic defaults.
+//! - [`BrokerConfig`]: listen address, data directory, topic defaults, and
+//!   [`ExpirationConfig`] (Kafka's producer and transactional id expiration).
 //! - [`local::LocalBroker`]: a read-only handle for readers in the broker's process (the
 //!   engine's Kafka source reads partition logs through it, without a socket).
 //! - [`tls`]: SSL and SASL_SSL listeners (rustls), the certificate-subject principal, and the
@@ -53,6 +54,8 @@ mod disk_full;
 mod dispatch;
 mod error;
 mod error_codes;
+mod expiration;
+mod fetch_sessions;
 mod file_limits;
 mod groups;
 mod handlers;
@@ -80,6 +83,7 @@ mod txn;
 
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
+pub use expiration::ExpirationConfig;
 pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
 pub use sasl::{SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::clock::now_ms;
+use crate::expiration::{self, ExpiryChecks};
 use crate::listeners::{self, BoundListener};
 use crate::state::BrokerState;
 use crate::tls::acceptor::TlsListener;
@@ -63,6 +64,19 @@ impl Broker {
             .await
             .map_err(|e| Error::Config(format!("recovery task failed: {e}")))??;
         let state = Arc::new(BrokerState::new(config, Arc::new(store))?);
+        // Before serving anyone: what expired, also while the broker was down, is gone for the
+        // first request as it was for the last (expiry itself is not written down for producers).
+        let started_ms = now_ms();
+        expiration::expire(
+            &state.config.expiration,
+            &state.store,
+            &state.txn,
+            expiration::Due {
+                producers: true,
+                transactional_ids: true,
+            },
+            started_ms,
+        );
         // In-process readers (the Kafka source's direct path) find this broker by any address
         // a client would be given; code in this process is trusted like the broker itself.
         let mut addresses: Vec<String> = bound
@@ -231,6 +245,7 @@ async fn serve(
     let mut maintenance = tokio::time::interval(state.config.maintenance_interval);
     maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut maintenance_running: Option<tokio::task::JoinHandle<()>> = None;
+    let mut expiry_checks = ExpiryChecks::new(state.config.expiration, now_ms());
     // Group deadlines (joins, sessions) need a finer clock than storage maintenance.
     let mut group_tick = tokio::time::interval(Duration::from_millis(20));
     group_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -270,10 +285,18 @@ async fn serve(
             _ = maintenance.tick() => {
                 if maintenance_running.as_ref().is_none_or(|t| t.is_finished()) {
                     let state = state.clone();
+                    let expiry_due = expiry_checks.due(now_ms());
                     maintenance_running = Some(tokio::task::spawn_blocking(move || {
                         if let Err(e) = state.store.maintenance(now_ms()) {
                             tracing::error!("log maintenance failed: {e}");
                         }
+                        expiration::expire(
+                            &state.config.expiration,
+                            &state.store,
+                            &state.txn,
+                            expiry_due,
+                            now_ms(),
+                        );
                         // Transaction timeouts, and markers a failed EndTxn left to write.
                         if state.txn.resolve(&state.store, &state.groups, now_ms()) {
                             state.notify_appended();

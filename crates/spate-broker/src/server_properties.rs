@@ -151,6 +151,9 @@ impl BrokerConfig {
                 "fetch.max.bytes" => {
                     next.fetch_max_bytes = int(value, 1024, i64::from(i32::MAX)).map_err(bad)? as usize
                 }
+                "max.incremental.fetch.session.cache.slots" => {
+                    next.fetch_session_cache_slots = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
+                }
                 "connections.max.idle.ms" => next.connections_max_idle = millis(value).map_err(bad)?,
                 "max.connections.per.ip" => {
                     next.max_connections_per_ip = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
@@ -210,6 +213,19 @@ impl BrokerConfig {
                 "log.cleaner.backoff.ms" => next.cleaner.backoff = millis(value).map_err(bad)?,
                 "log.cleaner.dedupe.buffer.size" => {
                     next.cleaner.dedupe_buffer_bytes = int(value, 1 << 20, i64::MAX).map_err(bad)? as usize
+                }
+                "producer.id.expiration.ms" => {
+                    next.expiration.producer_id_expiration = positive_int_millis(value).map_err(bad)?
+                }
+                "producer.id.expiration.check.interval.ms" => {
+                    next.expiration.producer_id_check_interval = positive_int_millis(value).map_err(bad)?
+                }
+                "transactional.id.expiration.ms" => {
+                    next.expiration.transactional_id_expiration = positive_int_millis(value).map_err(bad)?
+                }
+                "transaction.remove.expired.transaction.cleanup.interval.ms" => {
+                    next.expiration.transactional_id_check_interval =
+                        positive_int_millis(value).map_err(bad)?
                 }
                 k if LISTENER_KEYS.contains(&k) => {} // together below
                 k if tls::settings::split_key(k).is_some() => {
@@ -386,6 +402,11 @@ fn millis(value: &str) -> std::result::Result<Duration, String> {
     Ok(Duration::from_millis(int(value, 0, i64::MAX)? as u64))
 }
 
+/// Kafka's `INT` milliseconds with `atLeast(1)`, as its expiration settings are.
+fn positive_int_millis(value: &str) -> std::result::Result<Duration, String> {
+    Ok(Duration::from_millis(int(value, 1, i64::from(i32::MAX))? as u64))
+}
+
 fn boolean(value: &str) -> std::result::Result<bool, String> {
     match value.to_ascii_lowercase().as_str() {
         "true" => Ok(true),
@@ -473,6 +494,51 @@ mod tests {
         assert!(c.log.cleanup_compact && c.log.cleanup_delete);
         assert_eq!(n.no_effect, vec!["log.cleaner.io.buffer.size".to_string()]);
         assert!(n.unknown.is_empty(), "{n:?}");
+    }
+
+    #[test]
+    fn expiration_properties_apply_and_are_checked() {
+        let (c, n) = applied("");
+        assert_eq!(c.expiration, crate::ExpirationConfig::default());
+        assert_eq!(
+            c.expiration.producer_id_expiration,
+            Duration::from_millis(86_400_000)
+        );
+        assert_eq!(
+            c.expiration.transactional_id_expiration,
+            Duration::from_millis(604_800_000)
+        );
+        assert!(n.unknown.is_empty());
+        let (c, n) = applied(
+            "producer.id.expiration.ms=1000
+producer.id.expiration.check.interval.ms=100
+             transactional.id.expiration.ms=2000
+             transaction.remove.expired.transaction.cleanup.interval.ms=200
+",
+        );
+        assert_eq!(
+            c.expiration,
+            crate::ExpirationConfig {
+                producer_id_expiration: Duration::from_millis(1000),
+                producer_id_check_interval: Duration::from_millis(100),
+                transactional_id_expiration: Duration::from_millis(2000),
+                transactional_id_check_interval: Duration::from_millis(200),
+            }
+        );
+        assert!(n.unknown.is_empty() && n.no_effect.is_empty(), "{n:?}");
+        for bad in [
+            "producer.id.expiration.ms=0",
+            "producer.id.expiration.ms=2147483648",
+            "transactional.id.expiration.ms=-1",
+            "transactional.id.expiration.ms=7d",
+            "producer.id.expiration.check.interval.ms=0",
+            "transaction.remove.expired.transaction.cleanup.interval.ms=0",
+            "max.incremental.fetch.session.cache.slots=-1",
+        ] {
+            let key = bad.split('=').next().unwrap();
+            let e = error_of(&format!("{bad}\n"));
+            assert!(e.contains(key) && e.contains("line 1"), "{bad}: {e}");
+        }
     }
 
     #[test]

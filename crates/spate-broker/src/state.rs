@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use crate::acl::authorizer::Authorizer;
 use crate::acl::store::AclStore;
+use crate::fetch_sessions::FetchSessionCache;
 use crate::groups::{GroupConfig, GroupCoordinator};
 use crate::handshake_failure_log::{HANDSHAKE_FAILURE_LOG_WINDOW, HandshakeFailureLog};
 use crate::log_cleaner::LogCleaner;
@@ -42,6 +43,8 @@ pub(crate) struct BrokerState {
     pub(crate) cleaner: LogCleaner,
     /// Which failed TLS handshakes and SASL logins get a warning line.
     pub(crate) handshake_failures: HandshakeFailureLog,
+    /// Incremental fetch sessions (KIP-227).
+    pub(crate) fetch_sessions: FetchSessionCache,
 }
 
 impl BrokerState {
@@ -64,6 +67,7 @@ impl BrokerState {
         txn.resolve(&store, &groups, crate::clock::now_ms());
         let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
         let authorizer = Authorizer::new(&config, AclStore::open(&config.data_dir)?);
+        let fetch_sessions = FetchSessionCache::new(config.fetch_session_cache_slots);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
         let cleaner = LogCleaner::start(&config.cleaner, &store).map_err(|source| crate::Error::Io {
@@ -89,6 +93,7 @@ impl BrokerState {
             appended: watch::channel(0).0,
             cleaner,
             handshake_failures: HandshakeFailureLog::new(HANDSHAKE_FAILURE_LOG_WINDOW),
+            fetch_sessions,
         })
     }
 

@@ -40,6 +40,8 @@ pub struct ProducerView {
     pub last_sequence: i32,
     /// First offset of its ongoing transaction on this partition.
     pub current_txn_start_offset: Option<i64>,
+    /// Max timestamp of its last batch or marker, -1 when not known yet (older snapshots).
+    pub last_timestamp: i64,
 }
 
 /// What an append did.
@@ -617,10 +619,19 @@ impl Partition {
                 epoch: e.epoch,
                 last_sequence: e.batches.back().map_or(-1, |b| b.last_seq),
                 current_txn_start_offset: e.txn_first_offset,
+                last_timestamp: e.last_timestamp,
             })
             .collect();
         out.sort_by_key(|p| p.producer_id);
         out
+    }
+
+    /// Forgets the idempotence state of producers without an ongoing transaction here whose
+    /// last batch is `expiration_ms` old (Kafka's `producer.id.expiration.ms`); returns how many.
+    pub fn remove_expired_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
+        lock(&self.appender)
+            .producers
+            .remove_expired(now_ms, expiration_ms)
     }
 
     /// Offset and timestamp of the first record whose timestamp is >= `timestamp`, or `None`

@@ -6,11 +6,21 @@
 //! offset of its ongoing transaction, if any. The ongoing transactions bound the last stable
 //! offset. The state is rebuilt on open from a snapshot plus the batch headers after it.
 //!
-//! Snapshot file (`<offset:020>.snapshot`, big-endian): `"SPPS" | version u16 = 2 | offset i64 |
+//! Expiry (Kafka's `producer.id.expiration.ms`): each producer keeps the max timestamp of its
+//! last batch (or marker), as Kafka's `lastTimestamp`; [`ProducerStateMap::remove_expired`]
+//! forgets producers without an ongoing transaction whose last timestamp is that old. The
+//! timestamp is in the snapshot and in every batch header replayed after it, so a restart
+//! rebuilds exactly the timestamps that decided expiry before it and the same producers expire
+//! again.
+//!
+//! Snapshot file (`<offset:020>.snapshot`, big-endian): `"SPPS" | version u16 = 3 | offset i64 |
 //! count u32 | count × entry | crc32c u32` over everything before it; entry = `producerId i64 |
-//! epoch i16 | txnFirstOffset i64 (-1: none) | n u8 | n × (firstSeq i32 | lastSeq i32 |
-//! firstOffset i64 | lastOffset i64)`. Version 1 is the same without `txnFirstOffset` and is
-//! still read. The state covers every batch whose base offset is below `offset`.
+//! epoch i16 | lastTimestamp i64 | txnFirstOffset i64 (-1: none) | n u8 | n × (firstSeq i32 |
+//! lastSeq i32 | firstOffset i64 | lastOffset i64)`. Version 2 is the same without
+//! `lastTimestamp`, version 1 also without `txnFirstOffset`; both are still read, their
+//! producers' last timestamps unknown until the first expiry check, which counts from then
+//! (never expiring a producer early). The state covers every batch whose base offset is below
+//! `offset`.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
@@ -20,9 +30,13 @@ use crate::{Error, Result};
 /// Batches remembered per producer for duplicate detection (Kafka keeps 5).
 pub(crate) const RETAINED_BATCHES: usize = 5;
 const SNAPSHOT_MAGIC: &[u8; 4] = b"SPPS";
-const SNAPSHOT_VERSION: u16 = 2;
-/// Snapshots written before transactions: no `txnFirstOffset` field.
+const SNAPSHOT_VERSION: u16 = 3;
+/// Snapshots written before producer expiry: no `lastTimestamp` field.
+const SNAPSHOT_VERSION_NO_TIMESTAMP: u16 = 2;
+/// Snapshots written before transactions: no `txnFirstOffset` field either.
 const SNAPSHOT_VERSION_NO_TXN: u16 = 1;
+/// `last_timestamp` of producers loaded from snapshots that did not record it.
+const UNKNOWN_TIMESTAMP: i64 = -1;
 
 /// Where one producer batch landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +50,9 @@ pub(crate) struct BatchMeta {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ProducerEntry {
     pub epoch: i16,
+    /// Max timestamp of the producer's last batch or marker (Kafka's `lastTimestamp`), what
+    /// expiry is counted from; [`UNKNOWN_TIMESTAMP`] when loaded from an old snapshot.
+    pub last_timestamp: i64,
     pub batches: VecDeque<BatchMeta>,
     /// First offset of the producer's ongoing transaction on this partition.
     pub txn_first_offset: Option<i64>,
@@ -105,9 +122,9 @@ impl ProducerStateMap {
             got: h.base_sequence,
         };
         let Some(entry) = self.producers.get(&h.producer_id) else {
-            if h.base_sequence > 0 {
-                return Err(out_of_order(0));
-            }
+            // Any sequence from a producer without state, as Kafka since 2.5 (KIP-360): its state
+            // may have expired or its batches gone to retention, and refusing it would leave the
+            // producer no way on but a fatal error (Kafka 2.0-2.4 answered UNKNOWN_PRODUCER_ID).
             return Ok(SequenceCheck::Fresh);
         };
         if h.producer_epoch < entry.epoch {
@@ -164,9 +181,11 @@ impl ProducerStateMap {
             .entry(h.producer_id)
             .or_insert_with(|| ProducerEntry {
                 epoch: h.producer_epoch,
+                last_timestamp: h.max_timestamp,
                 batches: VecDeque::new(),
                 txn_first_offset: None,
             });
+        entry.last_timestamp = h.max_timestamp;
         if h.producer_epoch != entry.epoch {
             entry.epoch = h.producer_epoch;
             entry.batches.clear();
@@ -212,6 +231,20 @@ impl ProducerStateMap {
         }
     }
 
+    /// Forgets the producers that have no ongoing transaction and whose last timestamp is at
+    /// least `expiration_ms` before `now_ms` (Kafka's `removeExpiredProducers`); returns how
+    /// many. A producer whose last timestamp is unknown starts its count now.
+    pub fn remove_expired(&mut self, now_ms: i64, expiration_ms: i64) -> usize {
+        let before = self.producers.len();
+        self.producers.retain(|_, entry| {
+            if entry.last_timestamp == UNKNOWN_TIMESTAMP {
+                entry.last_timestamp = now_ms;
+            }
+            entry.txn_first_offset.is_some() || now_ms.saturating_sub(entry.last_timestamp) < expiration_ms
+        });
+        before - self.producers.len()
+    }
+
     /// Encodes the snapshot file for state covering batches below `offset`.
     pub fn encode_snapshot(&self, offset: i64) -> Vec<u8> {
         let mut out = Vec::with_capacity(18 + self.producers.len() * 64);
@@ -225,6 +258,7 @@ impl ProducerStateMap {
             let entry = &self.producers[&id];
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
+            out.extend_from_slice(&entry.last_timestamp.to_be_bytes());
             out.extend_from_slice(&entry.txn_first_offset.unwrap_or(-1).to_be_bytes());
             out.push(entry.batches.len() as u8);
             for b in &entry.batches {
@@ -249,9 +283,10 @@ impl ProducerStateMap {
         if r.take(4)? != SNAPSHOT_MAGIC {
             return None;
         }
-        let has_txn = match u16::from_be_bytes(r.array()?) {
-            SNAPSHOT_VERSION => true,
-            SNAPSHOT_VERSION_NO_TXN => false,
+        let (has_timestamp, has_txn) = match u16::from_be_bytes(r.array()?) {
+            SNAPSHOT_VERSION => (true, true),
+            SNAPSHOT_VERSION_NO_TIMESTAMP => (false, true),
+            SNAPSHOT_VERSION_NO_TXN => (false, false),
             _ => return None,
         };
         let offset = i64::from_be_bytes(r.array()?);
@@ -260,6 +295,11 @@ impl ProducerStateMap {
         for _ in 0..count {
             let id = i64::from_be_bytes(r.array()?);
             let epoch = i16::from_be_bytes(r.array()?);
+            let last_timestamp = if has_timestamp {
+                i64::from_be_bytes(r.array()?)
+            } else {
+                UNKNOWN_TIMESTAMP
+            };
             let txn_first_offset = if has_txn {
                 Some(i64::from_be_bytes(r.array()?)).filter(|&o| o >= 0)
             } else {
@@ -285,6 +325,7 @@ impl ProducerStateMap {
                 id,
                 ProducerEntry {
                     epoch,
+                    last_timestamp,
                     batches,
                     txn_first_offset,
                 },
@@ -338,14 +379,6 @@ mod tests {
     #[test]
     fn sequence_rules() {
         let mut s = ProducerStateMap::default();
-        assert!(matches!(
-            s.check(&header(7, 0, 3, 1, 0)),
-            Err(Error::OutOfOrderSequence {
-                expected: 0,
-                got: 3,
-                ..
-            })
-        ));
         assert_eq!(s.check(&header(7, 0, 0, 3, 0)).unwrap(), SequenceCheck::Fresh);
         s.record(&header(7, 0, 0, 3, 0));
         assert!(matches!(
@@ -435,19 +468,85 @@ mod tests {
         ));
     }
 
+    /// `snapshot` rewritten in an older layout: version `version`, with the entry fields that
+    /// layout lacks cut out (the first `cut` bytes after the epoch of the first entry).
+    fn older_layout(snapshot: &[u8], version: u16, cut: usize) -> Vec<u8> {
+        let mut old = snapshot[..snapshot.len() - 4].to_vec();
+        old[4..6].copy_from_slice(&version.to_be_bytes());
+        let entry_start = 4 + 2 + 8 + 4 + 8 + 2;
+        old.drain(entry_start..entry_start + cut);
+        let crc = crc32c::crc32c(&old);
+        old.extend_from_slice(&crc.to_be_bytes());
+        old
+    }
+
     #[test]
-    fn version_1_snapshots_still_load() {
+    fn older_snapshots_still_load_with_unknown_timestamps() {
         let mut s = ProducerStateMap::default();
         s.record(&header(9, 1, 0, 2, 0));
-        let v2 = s.encode_snapshot(2);
-        // Rebuild the same snapshot in the version-1 layout (no txnFirstOffset field).
-        let mut v1 = v2[..v2.len() - 4].to_vec();
-        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
-        let entry_start = 4 + 2 + 8 + 4 + 8 + 2;
-        v1.drain(entry_start..entry_start + 8);
-        let crc = crc32c::crc32c(&v1);
-        v1.extend_from_slice(&crc.to_be_bytes());
-        assert_eq!(ProducerStateMap::decode_snapshot(&v1), Some((2, s)));
+        let v3 = s.encode_snapshot(2);
+        let mut expected = s.clone();
+        expected.producers.get_mut(&9).unwrap().last_timestamp = UNKNOWN_TIMESTAMP;
+        // Version 2: no lastTimestamp; version 1: no txnFirstOffset either.
+        let v2 = older_layout(&v3, 2, 8);
+        assert_eq!(
+            ProducerStateMap::decode_snapshot(&v2),
+            Some((2, expected.clone()))
+        );
+        let v1 = older_layout(&v3, 1, 16);
+        assert_eq!(
+            ProducerStateMap::decode_snapshot(&v1),
+            Some((2, expected.clone()))
+        );
+        // Unknown timestamps count from the first check, never expiring anything at once.
+        assert_eq!(expected.remove_expired(1_000_000, 10), 0);
+        assert_eq!(expected.producers[&9].last_timestamp, 1_000_000);
+        assert_eq!(expected.remove_expired(1_000_010, 10), 1);
+    }
+
+    fn at(mut h: BatchHeader, timestamp: i64) -> BatchHeader {
+        h.max_timestamp = timestamp;
+        h
+    }
+
+    #[test]
+    fn idle_producers_expire_unless_in_a_transaction() {
+        let mut s = ProducerStateMap::default();
+        s.record(&at(header(1, 0, 0, 1, 0), 1_000));
+        s.record(&at(header(2, 0, 0, 1, 1), 1_500));
+        s.record(&at(transactional(header(3, 0, 0, 1, 2)), 1_000));
+        assert_eq!(s.remove_expired(1_999, 1_000), 0, "not idle long enough");
+        assert_eq!(
+            s.remove_expired(2_000, 1_000),
+            1,
+            "idle for exactly the expiration"
+        );
+        assert_eq!(
+            s.producers.keys().copied().collect::<BTreeSet<_>>(),
+            BTreeSet::from([2, 3])
+        );
+        assert_eq!(
+            s.remove_expired(1_000_000, 1_000),
+            1,
+            "the open transaction keeps 3"
+        );
+        assert_eq!(s.first_unstable_offset(), Some(2));
+        // Its marker counts as activity, and ends the transaction that kept it.
+        s.record(&at(marker(3, 0, 3), 1_000_000));
+        assert_eq!(s.remove_expired(1_000_999, 1_000), 0);
+        assert_eq!(s.remove_expired(1_001_000, 1_000), 1);
+        assert!(s.producers.is_empty());
+        // A producer that comes back after expiry continues with whatever sequence it has.
+        assert_eq!(s.check(&header(1, 0, 42, 1, 4)).unwrap(), SequenceCheck::Fresh);
+        s.record(&header(1, 0, 42, 1, 4));
+        assert!(matches!(
+            s.check(&header(1, 0, 42, 1, 4)),
+            Ok(SequenceCheck::Duplicate(_))
+        ));
+        assert!(matches!(
+            s.check(&header(1, 0, 44, 1, 5)),
+            Err(Error::OutOfOrderSequence { expected: 43, .. })
+        ));
     }
 
     #[test]
@@ -469,6 +568,7 @@ mod tests {
             2,
             ProducerEntry {
                 epoch: 0,
+                last_timestamp: 0,
                 batches: VecDeque::new(),
                 txn_first_offset: None,
             },

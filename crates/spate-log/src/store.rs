@@ -571,6 +571,16 @@ impl LogStore {
         }
         first_error.map_or(Ok(()), Err)
     }
+
+    /// [`Partition::remove_expired_producers`] on every partition; returns how many producers
+    /// were forgotten in all.
+    pub fn remove_expired_producers(&self, now_ms: i64, expiration_ms: i64) -> usize {
+        self.topics()
+            .iter()
+            .flat_map(|topic| topic.partitions.iter())
+            .map(|partition| partition.remove_expired_producers(now_ms, expiration_ms))
+            .sum()
+    }
 }
 
 impl Drop for LogStore {

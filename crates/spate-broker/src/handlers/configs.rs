@@ -149,6 +149,34 @@ fn broker_config_entries(state: &BrokerState) -> Vec<ConfigEntry> {
             TYPE_LONG,
         ),
         entry(
+            "producer.id.expiration.ms",
+            c.expiration.producer_id_expiration.as_millis().to_string(),
+            TYPE_INT,
+        ),
+        entry(
+            "producer.id.expiration.check.interval.ms",
+            c.expiration.producer_id_check_interval.as_millis().to_string(),
+            TYPE_INT,
+        ),
+        entry(
+            "transactional.id.expiration.ms",
+            c.expiration.transactional_id_expiration.as_millis().to_string(),
+            TYPE_INT,
+        ),
+        entry(
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            c.expiration
+                .transactional_id_check_interval
+                .as_millis()
+                .to_string(),
+            TYPE_INT,
+        ),
+        entry(
+            "max.incremental.fetch.session.cache.slots",
+            c.fetch_session_cache_slots.to_string(),
+            TYPE_INT,
+        ),
+        entry(
             "log.cleaner.delete.retention.ms",
             c.log.delete_retention_ms.to_string(),
             TYPE_LONG,

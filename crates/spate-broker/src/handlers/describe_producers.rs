@@ -47,8 +47,8 @@ pub(crate) fn handle(
                                 .with_producer_id(ProducerId(p.producer_id))
                                 .with_producer_epoch(i32::from(p.epoch))
                                 .with_last_sequence(p.last_sequence)
-                                // Not tracked per producer: Kafka's "unknown" values.
-                                .with_last_timestamp(-1)
+                                .with_last_timestamp(p.last_timestamp)
+                                // Not tracked per producer: Kafka's "unknown" value.
                                 .with_coordinator_epoch(-1)
                                 .with_current_txn_start_offset(p.current_txn_start_offset.unwrap_or(-1))
                         })

@@ -11,6 +11,11 @@
 //! Isolation: read_uncommitted returns data up to the high watermark; read_committed only below
 //! the last stable offset, with the aborted transactions overlapping the returned range so the
 //! consumer drops their records.
+//!
+//! Sessions (KIP-227, Fetch v7+, [`crate::fetch_sessions`], `fetch_session.rs`): an incremental request is turned
+//! into the full list of its session's partitions before anything is read, and its response is
+//! cut down to the partitions with news only when it is sent, so long polls and size limits
+//! work the same for every kind of request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +31,7 @@ use crate::acl::authorizer::Caller;
 use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_of;
+use crate::handlers::fetch_session::{for_session, session_context};
 use crate::isolation;
 use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
 use crate::reply::Dispatched;
@@ -35,18 +41,30 @@ use crate::state::BrokerState;
 /// Longest long poll honoured, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
 const READ_COMMITTED: i8 = 1;
-
+/// The first Fetch version that names topics by id.
+const FIRST_TOPIC_ID_VERSION: i16 = 13;
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     req: FetchRequest,
     ctx: RequestContext,
     session: &Session,
 ) -> Dispatched {
+    let (req, context) = match session_context(state, req, ctx.version) {
+        Ok(found) => found,
+        Err(error) => {
+            let response = FetchResponse::default().with_error_code(error.code());
+            return match encode_held(ctx, response, 0, Vec::new()) {
+                Some(frame) => Dispatched::Reply(frame),
+                None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
+            };
+        }
+    };
     let replies = session.replies.clone();
     let denied = Arc::new(denied_topics(state, &session.caller, &req, ctx.version));
     let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies, &denied);
     let min_bytes = req.min_bytes.max(1) as usize;
     if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
+        let response = for_session(state, context, &req, ctx.version, response);
         return match encode_held(ctx, response, bytes, grants) {
             Some(frame) => Dispatched::Reply(frame),
             None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
@@ -64,6 +82,7 @@ pub(crate) fn handle(
             let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
             let timed_out = Instant::now() >= deadline;
             if bytes >= min_bytes || timed_out || has_error(&response) {
+                let response = for_session(&state, context, &req, ctx.version, response);
                 return encode_held(ctx, response, bytes, grants);
             }
             drop(grants);
@@ -72,6 +91,7 @@ pub(crate) fn handle(
                 // Timed out, or the broker is shutting down: answer with what there is.
                 _ => {
                     let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
+                    let response = for_session(&state, context, &req, ctx.version, response);
                     return encode_held(ctx, response, bytes, grants);
                 }
             }
@@ -92,7 +112,7 @@ fn denied_topics(state: &BrokerState, caller: &Caller, req: &FetchRequest, versi
     req.topics
         .iter()
         .map(|ft| {
-            let name = if version >= 13 {
+            let name = if version >= FIRST_TOPIC_ID_VERSION {
                 state
                     .store
                     .topic_by_id(ft.topic_id.as_bytes())
@@ -152,7 +172,7 @@ fn read_all(
     let read_committed = req.isolation_level == READ_COMMITTED;
     let mut responses = Vec::with_capacity(req.topics.len());
     for (ti, ft) in req.topics.iter().enumerate() {
-        let topic = if version >= 13 {
+        let topic = if version >= FIRST_TOPIC_ID_VERSION {
             state.store.topic_by_id(ft.topic_id.as_bytes())
         } else {
             state.store.topic(ft.topic.0.as_str())
@@ -174,7 +194,7 @@ fn read_all(
                 continue;
             }
             let Some(partition) = partition else {
-                pd.error_code = if version >= 13 && topic.is_none() {
+                pd.error_code = if version >= FIRST_TOPIC_ID_VERSION && topic.is_none() {
                     ResponseError::UnknownTopicId.code()
                 } else {
                     ResponseError::UnknownTopicOrPartition.code()
@@ -243,7 +263,7 @@ fn read_all(
             partitions.push(pd);
         }
         let mut tr = FetchableTopicResponse::default().with_partitions(partitions);
-        if version >= 13 {
+        if version >= FIRST_TOPIC_ID_VERSION {
             tr.topic_id = ft.topic_id;
         } else {
             tr.topic = ft.topic.clone();

@@ -11,6 +11,7 @@ pub(crate) mod describe_producers;
 pub(crate) mod describe_transactions;
 pub(crate) mod end_txn;
 pub(crate) mod fetch;
+pub(crate) mod fetch_session;
 pub(crate) mod find_coordinator;
 pub(crate) mod groups;
 pub(crate) mod init_producer_id;

@@ -9,9 +9,10 @@ use kafka_protocol::ResponseError;
 use spate_log::LogStore;
 
 use super::markers;
-use super::metadata::{StagedOffset, TxnMetadata, TxnState};
+use super::metadata::{StagedOffset, TxnMetadata, TxnState, UNKNOWN_LAST_UPDATE};
 
 use super::state_log::StateLog;
+use crate::clock::Clock;
 use crate::groups::GroupCoordinator;
 use crate::groups::records::CommittedOffset;
 use crate::producer_ids::ProducerIdAllocator;
@@ -36,6 +37,8 @@ pub(crate) type TxnResult<T> = std::result::Result<T, ResponseError>;
 pub(crate) struct TransactionCoordinator {
     pub(super) log: StateLog,
     pub(super) entries: Mutex<HashMap<String, Arc<Mutex<TxnMetadata>>>>,
+    /// Stamps every persisted state's `last_update_ms`.
+    clock: Clock,
 }
 
 impl TransactionCoordinator {
@@ -43,14 +46,25 @@ impl TransactionCoordinator {
     /// per-id files of earlier versions into it). A record that does not decode stops the
     /// broker (`CorruptState`) rather than forget a producer epoch.
     pub(crate) fn open(dir: PathBuf) -> Result<TransactionCoordinator> {
-        Self::open_with(dir, super::state_log::DEFAULT_COMPACT_MIN_BYTES)
+        Self::open_with(dir, super::state_log::DEFAULT_COMPACT_MIN_BYTES, Clock::System)
     }
 
-    fn open_with(dir: PathBuf, compact_min_bytes: u64) -> Result<TransactionCoordinator> {
+    pub(super) fn open_with(
+        dir: PathBuf,
+        compact_min_bytes: u64,
+        clock: Clock,
+    ) -> Result<TransactionCoordinator> {
         let (log, states) = StateLog::open(&dir, compact_min_bytes)?;
+        let opened_ms = clock.now_ms();
         let mut entries: HashMap<String, Arc<Mutex<TxnMetadata>>> = states
             .into_iter()
-            .map(|m| (m.transactional_id.clone(), Arc::new(Mutex::new(m))))
+            .map(|mut m| {
+                if m.last_update_ms == UNKNOWN_LAST_UPDATE {
+                    // Records from before expiry existed: count from now, never expire early.
+                    m.last_update_ms = opened_ms;
+                }
+                (m.transactional_id.clone(), Arc::new(Mutex::new(m)))
+            })
             .collect();
         let legacy = read_legacy_files(&dir)?;
         if !legacy.is_empty() {
@@ -77,18 +91,23 @@ impl TransactionCoordinator {
         Ok(TransactionCoordinator {
             log,
             entries: Mutex::new(entries),
+            clock,
         })
     }
 
-    fn entry(&self, transactional_id: &str) -> TxnResult<Arc<Mutex<TxnMetadata>>> {
+    /// Entries found here may turn [`TxnState::Dead`] before they are locked (expiry).
+    pub(super) fn entry(&self, transactional_id: &str) -> TxnResult<Arc<Mutex<TxnMetadata>>> {
         lock(&self.entries)
             .get(transactional_id)
             .cloned()
             .ok_or(ResponseError::InvalidProducerIdMapping)
     }
 
-    /// Records `m` as its id's state; when `durable`, only returns once it is on stable storage.
-    fn persist(&self, m: &TxnMetadata, durable: bool) -> TxnResult<()> {
+    /// Records `m` as its id's state, stamped with the time of the change (every change, as
+    /// Kafka's `txnLastUpdateTimestamp`, keeps the id from expiring); when `durable`, only
+    /// returns once it is on stable storage.
+    fn persist(&self, m: &mut TxnMetadata, durable: bool) -> TxnResult<()> {
+        m.last_update_ms = self.clock.now_ms();
         self.log.append(m, durable).map_err(|e| {
             tracing::error!(transactional_id = %m.transactional_id, "cannot persist transaction state: {e}");
             ResponseError::KafkaStorageError
@@ -116,30 +135,54 @@ impl TransactionCoordinator {
                 ResponseError::KafkaStorageError
             })
         };
-        let entry = {
-            let mut entries = lock(&self.entries);
-            match entries.get(transactional_id) {
-                Some(entry) => entry.clone(),
-                None => {
-                    let m = TxnMetadata::new(transactional_id.to_string(), allocate()?, timeout_ms);
-                    self.persist(&m, true)?;
-                    let ids = (m.producer_id, m.producer_epoch);
-                    entries.insert(transactional_id.to_string(), Arc::new(Mutex::new(m)));
-                    return Ok(ids);
+        // An entry that expired between the lookup and the lock is gone from the map: look again.
+        loop {
+            let entry = {
+                let mut entries = lock(&self.entries);
+                match entries.get(transactional_id) {
+                    Some(entry) => entry.clone(),
+                    None => {
+                        let mut m = TxnMetadata::new(
+                            transactional_id.to_string(),
+                            allocate()?,
+                            timeout_ms,
+                            self.clock.now_ms(),
+                        );
+                        self.persist(&mut m, true)?;
+                        let ids = (m.producer_id, m.producer_epoch);
+                        entries.insert(transactional_id.to_string(), Arc::new(Mutex::new(m)));
+                        return Ok(ids);
+                    }
                 }
+            };
+            let mut m = lock(&entry);
+            if m.state != TxnState::Dead {
+                return self.bump_epoch(store, groups, &mut m, timeout_ms, expected, allocate);
             }
-        };
-        let mut m = lock(&entry);
+        }
+    }
+
+    /// InitProducerId for a known id: ends what its last producer left unfinished, then gives
+    /// it the next epoch (or a new producer id when epochs run out).
+    fn bump_epoch(
+        &self,
+        store: &LogStore,
+        groups: &GroupCoordinator,
+        m: &mut TxnMetadata,
+        timeout_ms: i32,
+        expected: Option<(i64, i16)>,
+        allocate: impl Fn() -> TxnResult<i64>,
+    ) -> TxnResult<(i64, i16)> {
         if let Some((pid, epoch)) = expected
             && (pid != m.producer_id || epoch != m.producer_epoch)
         {
             return Err(ResponseError::ProducerFenced);
         }
         match m.state {
-            TxnState::PrepareCommit => self.complete(store, groups, &mut m, true)?,
-            TxnState::PrepareAbort => self.complete(store, groups, &mut m, false)?,
-            TxnState::Ongoing => self.fence_and_abort(store, groups, &mut m)?,
-            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {}
+            TxnState::PrepareCommit => self.complete(store, groups, m, true)?,
+            TxnState::PrepareAbort => self.complete(store, groups, m, false)?,
+            TxnState::Ongoing => self.fence_and_abort(store, groups, m)?,
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort | TxnState::Dead => {}
         }
         let mut next = m.clone();
         if next.producer_epoch >= i16::MAX - 1 {
@@ -151,14 +194,15 @@ impl TransactionCoordinator {
         }
         next.state = TxnState::Empty;
         next.timeout_ms = timeout_ms;
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         Ok((m.producer_id, m.producer_epoch))
     }
 
     /// The request's producer id and epoch must be the transactional id's current ones.
     fn validate(m: &TxnMetadata, producer_id: i64, producer_epoch: i16) -> TxnResult<()> {
-        if producer_id != m.producer_id {
+        // An expired id is unknown, as if the lookup had come a moment later.
+        if producer_id != m.producer_id || m.state == TxnState::Dead {
             return Err(ResponseError::InvalidProducerIdMapping);
         }
         if producer_epoch != m.producer_epoch {
@@ -200,7 +244,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         Self::begin(&mut next, now_ms)?;
         next.partitions.extend(partitions.iter().cloned());
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         Ok(())
     }
@@ -223,7 +267,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         Self::begin(&mut next, now_ms)?;
         next.groups.insert(group.to_string());
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         Ok(())
     }
@@ -250,7 +294,7 @@ impl TransactionCoordinator {
                 .retain(|s| (&s.group, &s.topic, s.partition) != (&o.group, &o.topic, o.partition));
             next.offsets.push(o);
         }
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         Ok(())
     }
@@ -300,7 +344,7 @@ impl TransactionCoordinator {
     ) -> TxnResult<R> {
         let entry = self.entry(transactional_id)?;
         let m = lock(&entry);
-        if producer_id != m.producer_id {
+        if producer_id != m.producer_id || m.state == TxnState::Dead {
             return Err(ResponseError::InvalidProducerIdMapping);
         }
         if producer_epoch != m.producer_epoch {
@@ -319,7 +363,7 @@ impl TransactionCoordinator {
         } else {
             TxnState::PrepareAbort
         };
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         Ok(())
     }
@@ -335,7 +379,7 @@ impl TransactionCoordinator {
         let mut next = m.clone();
         next.producer_epoch = next.producer_epoch.saturating_add(1).min(i16::MAX - 1);
         next.state = TxnState::PrepareAbort;
-        self.persist(&next, true)?;
+        self.persist(&mut next, true)?;
         *m = next;
         self.complete(store, groups, m, false)
     }
@@ -376,7 +420,7 @@ impl TransactionCoordinator {
         // offsets were applied: re-applying them after a restart could move a group's offsets
         // back over a later commit by another producer.
         let applied_offsets = commit && !m.offsets.is_empty();
-        self.persist(&next, applied_offsets)?;
+        self.persist(&mut next, applied_offsets)?;
         *m = next;
         Ok(())
     }
@@ -710,7 +754,7 @@ mod tests {
     fn per_id_files_of_earlier_versions_are_moved_into_the_log() {
         let s = setup();
         std::fs::create_dir_all(&s.txn_dir).unwrap();
-        let mut old = TxnMetadata::new("old".to_string(), 42, 5_000);
+        let mut old = TxnMetadata::new("old".to_string(), 42, 5_000, 0);
         old.producer_epoch = 3;
         old.state = TxnState::Ongoing;
         old.started_ms = 1;

@@ -3,11 +3,11 @@
 //! find lingering transactions and end them with the right producer id and epoch.
 
 use super::coordinator::{TransactionCoordinator, lock};
+use super::metadata::TxnState;
 
-/// Every transaction state name Kafka knows (`TransactionState`), including the two this
-/// coordinator never enters (`Dead`: it never expires ids; `PrepareEpochFence`: fencing goes
-/// straight to `PrepareAbort` with the bumped epoch). A filter naming those is known, and
-/// matches nothing.
+/// Every transaction state name Kafka knows (`TransactionState`), including the two no listing
+/// shows (`Dead`: an expired id is already gone; `PrepareEpochFence`: fencing goes straight to
+/// `PrepareAbort` with the bumped epoch). A filter naming those is known, and matches nothing.
 pub(crate) const KAFKA_STATE_NAMES: [&str; 8] = [
     "Empty",
     "Ongoing",
@@ -34,11 +34,15 @@ pub(crate) struct TxnView {
 }
 
 impl TransactionCoordinator {
-    /// The current state of `transactional_id`, `None` if the coordinator has never seen it.
-    /// Waits for an EndTxn in progress on the same id, so the state is never half-written.
+    /// The current state of `transactional_id`, `None` if the coordinator has never seen it or
+    /// it expired. Waits for an EndTxn in progress on the same id, so the state is never
+    /// half-written.
     pub(crate) fn describe(&self, transactional_id: &str) -> Option<TxnView> {
         let entry = lock(&self.entries).get(transactional_id).cloned()?;
         let m = lock(&entry);
+        if m.state == TxnState::Dead {
+            return None;
+        }
         Some(TxnView {
             transactional_id: m.transactional_id.clone(),
             producer_id: m.producer_id,

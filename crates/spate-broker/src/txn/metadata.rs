@@ -3,21 +3,30 @@
 //! File layout (big-endian; see `txn/mod.rs` for where it lives and when it is written):
 //!
 //! ```text
-//! magic "SPTX" | version u16 = 1 | transactionalId: len u32, UTF-8 |
+//! magic "SPTX" | version u16 = 2 | transactionalId: len u32, UTF-8 |
 //! producerId i64 | producerEpoch i16 | timeoutMs i32 | state u8 | startedMs i64 |
+//! lastUpdateMs i64 |
 //! partitions: count u32 × (topic: len u16, UTF-8 | partition i32) |
 //! groups:     count u32 × (group: len u16, UTF-8) |
 //! offsets:    count u32 × (group: len u16 | topic: len u16 | partition i32 | offset i64 |
 //!                          leaderEpoch i32 | metadata: len i32 (-1 = null), UTF-8) |
 //! crc32c u32 over all preceding bytes
 //! ```
+//!
+//! Version 1 has no `lastUpdateMs`; such records are still read, with the time unknown
+//! ([`UNKNOWN_LAST_UPDATE`]) until the coordinator that loads them decides.
 
 use std::collections::BTreeSet;
 
 const MAGIC: &[u8; 4] = b"SPTX";
-const VERSION: u16 = 1;
+const VERSION: u16 = 2;
+/// Records written before transactional ids expired: no `lastUpdateMs`.
+const VERSION_WITHOUT_LAST_UPDATE: u16 = 1;
+/// `last_update_ms` of a state read from a version-1 record.
+pub(crate) const UNKNOWN_LAST_UPDATE: i64 = -1;
 
-/// Kafka's transaction states (`TransactionState`), without the coordinator-internal `Dead`.
+/// Kafka's transaction states (`TransactionState`), without `PrepareEpochFence` (fencing goes
+/// straight to `PrepareAbort` with the bumped epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TxnState {
     /// No transaction since the producer id was issued or the last one completed.
@@ -28,6 +37,9 @@ pub(crate) enum TxnState {
     PrepareAbort,
     CompleteCommit,
     CompleteAbort,
+    /// The id expired and was removed (`transactional.id.expiration.ms`); never persisted (a
+    /// removal record is), only seen by requests that found the entry just before it went.
+    Dead,
 }
 
 impl TxnState {
@@ -39,6 +51,8 @@ impl TxnState {
             TxnState::PrepareAbort => 3,
             TxnState::CompleteCommit => 4,
             TxnState::CompleteAbort => 5,
+            // Not decoded back: a dead state is never written (see the variant).
+            TxnState::Dead => 6,
         }
     }
     fn from_code(code: u8) -> Option<TxnState> {
@@ -61,6 +75,7 @@ impl TxnState {
             TxnState::PrepareAbort => "PrepareAbort",
             TxnState::CompleteCommit => "CompleteCommit",
             TxnState::CompleteAbort => "CompleteAbort",
+            TxnState::Dead => "Dead",
         }
     }
     /// A new transaction may start (AddPartitionsToTxn / AddOffsetsToTxn move it to Ongoing).
@@ -93,6 +108,9 @@ pub(crate) struct TxnMetadata {
     pub state: TxnState,
     /// Wall-clock ms at which the ongoing transaction began (for the timeout).
     pub started_ms: i64,
+    /// Wall-clock ms of the last change of this state (Kafka's `txnLastUpdateTimestamp`), what
+    /// `transactional.id.expiration.ms` counts from.
+    pub last_update_ms: i64,
     pub partitions: BTreeSet<(String, i32)>,
     /// Consumer groups added by AddOffsetsToTxn.
     pub groups: BTreeSet<String>,
@@ -100,7 +118,12 @@ pub(crate) struct TxnMetadata {
 }
 
 impl TxnMetadata {
-    pub(crate) fn new(transactional_id: String, producer_id: i64, timeout_ms: i32) -> TxnMetadata {
+    pub(crate) fn new(
+        transactional_id: String,
+        producer_id: i64,
+        timeout_ms: i32,
+        now_ms: i64,
+    ) -> TxnMetadata {
         TxnMetadata {
             transactional_id,
             producer_id,
@@ -108,6 +131,7 @@ impl TxnMetadata {
             timeout_ms,
             state: TxnState::Empty,
             started_ms: -1,
+            last_update_ms: now_ms,
             partitions: BTreeSet::new(),
             groups: BTreeSet::new(),
             offsets: Vec::new(),
@@ -124,6 +148,7 @@ impl TxnMetadata {
         out.extend_from_slice(&self.timeout_ms.to_be_bytes());
         out.push(self.state.code());
         out.extend_from_slice(&self.started_ms.to_be_bytes());
+        out.extend_from_slice(&self.last_update_ms.to_be_bytes());
         out.extend_from_slice(&(self.partitions.len() as u32).to_be_bytes());
         for (topic, partition) in &self.partitions {
             put_str16(&mut out, topic);
@@ -166,7 +191,7 @@ impl TxnMetadata {
             return Err("bad magic".to_string());
         }
         let version = u16::from_be_bytes(r.array()?);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_WITHOUT_LAST_UPDATE {
             return Err(format!("unknown version {version}"));
         }
         let transactional_id = r.str32()?;
@@ -175,6 +200,11 @@ impl TxnMetadata {
         let timeout_ms = i32::from_be_bytes(r.array()?);
         let state = TxnState::from_code(r.take(1)?[0]).ok_or("unknown state")?;
         let started_ms = i64::from_be_bytes(r.array()?);
+        let last_update_ms = if version == VERSION {
+            i64::from_be_bytes(r.array()?)
+        } else {
+            UNKNOWN_LAST_UPDATE
+        };
         let mut partitions = BTreeSet::new();
         for _ in 0..u32::from_be_bytes(r.array()?) {
             let topic = r.str16()?;
@@ -216,6 +246,7 @@ impl TxnMetadata {
             timeout_ms,
             state,
             started_ms,
+            last_update_ms,
             partitions,
             groups,
             offsets,
@@ -273,7 +304,7 @@ mod tests {
             any::<i16>(),
             any::<i32>(),
             0u8..6,
-            any::<i64>(),
+            (any::<i64>(), any::<i64>()),
             proptest::collection::btree_set(("[a-z.]{1,10}", 0i32..100), 0..5),
             proptest::collection::btree_set("[a-z]{1,10}", 0..3),
             proptest::collection::vec(
@@ -289,28 +320,31 @@ mod tests {
             ),
         )
             .prop_map(
-                |(id, pid, epoch, timeout, state, started, partitions, groups, offsets)| TxnMetadata {
-                    transactional_id: id,
-                    producer_id: pid,
-                    producer_epoch: epoch,
-                    timeout_ms: timeout,
-                    state: TxnState::from_code(state).unwrap(),
-                    started_ms: started,
-                    partitions,
-                    groups,
-                    offsets: offsets
-                        .into_iter()
-                        .map(
-                            |(group, topic, partition, offset, leader_epoch, metadata)| StagedOffset {
-                                group,
-                                topic,
-                                partition,
-                                offset,
-                                leader_epoch,
-                                metadata,
-                            },
-                        )
-                        .collect(),
+                |(id, pid, epoch, timeout, state, (started, last_update), partitions, groups, offsets)| {
+                    TxnMetadata {
+                        transactional_id: id,
+                        producer_id: pid,
+                        producer_epoch: epoch,
+                        timeout_ms: timeout,
+                        state: TxnState::from_code(state).unwrap(),
+                        started_ms: started,
+                        last_update_ms: last_update,
+                        partitions,
+                        groups,
+                        offsets: offsets
+                            .into_iter()
+                            .map(
+                                |(group, topic, partition, offset, leader_epoch, metadata)| StagedOffset {
+                                    group,
+                                    topic,
+                                    partition,
+                                    offset,
+                                    leader_epoch,
+                                    metadata,
+                                },
+                            )
+                            .collect(),
+                    }
                 },
             )
     }
@@ -333,5 +367,21 @@ mod tests {
         fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = TxnMetadata::decode(&bytes);
         }
+    }
+
+    #[test]
+    fn version_1_records_load_with_an_unknown_last_update() {
+        let mut m = TxnMetadata::new("old".to_string(), 3, 60_000, 1_234);
+        m.partitions.insert(("t".to_string(), 0));
+        let v2 = m.encode();
+        // The same record in the version-1 layout: no lastUpdateMs after startedMs.
+        let started_end = 4 + 2 + 4 + "old".len() + 8 + 2 + 4 + 1 + 8;
+        let mut v1 = v2[..v2.len() - 4].to_vec();
+        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
+        v1.drain(started_end..started_end + 8);
+        let crc = crc32c::crc32c(&v1);
+        v1.extend_from_slice(&crc.to_be_bytes());
+        m.last_update_ms = UNKNOWN_LAST_UPDATE;
+        assert_eq!(TxnMetadata::decode(&v1), Ok(m));
     }
 }

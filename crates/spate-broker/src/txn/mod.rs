@@ -28,14 +28,22 @@
 //!   abort transactions older than their `transaction.timeout.ms` (from their persisted start,
 //!   so downtime counts) with a bumped epoch, which fences the producer that owned them;
 //!   InitProducerId for the id does the same.
+//! - An id with no transaction in progress whose state has not changed for
+//!   `transactional.id.expiration.ms` is removed ([`expiry`]): a removal record in the state log
+//!   ([`tombstone`]), gone from DescribeTransactions and ListTransactions; requests with its old
+//!   producer id get `INVALID_PRODUCER_ID_MAPPING`, and InitProducerId starts it afresh with a new
+//!   producer id. Every persisted state carries the time of its change, so a restart (even one
+//!   that lost the removal record) removes the same ids.
 //! - Markers are idempotent on the log side (a second marker for an ended transaction changes
 //!   nothing), so completing an outcome twice is harmless.
 
 mod coordinator;
+mod expiry;
 mod listing;
 mod markers;
 mod metadata;
 mod state_log;
+mod tombstone;
 
 pub(crate) use listing::KAFKA_STATE_NAMES;
 

@@ -13,7 +13,8 @@
 //! length u32 (of the payload) | crc32c u32 over (length bytes ‖ payload) | payload
 //! ```
 //!
-//! where the payload is [`TxnMetadata::encode`]. A crash can leave a torn last record (its
+//! where the payload is [`TxnMetadata::encode`], or a removal record ([`tombstone`]) for an
+//! expired id, after which the id has no state. A crash can leave a torn last record (its
 //! bytes were never fsynced, so it was never acknowledged): on open, the first frame that is
 //! incomplete or fails its checksum ends the log and the file is truncated there, as Kafka's log
 //! recovery truncates at the first invalid batch. A frame whose checksum holds but whose payload
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::metadata::TxnMetadata;
+use super::tombstone;
 use crate::{Error, Result};
 
 pub(crate) const LOG_FILE: &str = "state.log";
@@ -123,11 +125,19 @@ impl StateLog {
         let (payloads, valid_len) = decode_frames(&bytes);
         let mut latest: HashMap<String, Vec<u8>> = HashMap::new();
         let mut states: HashMap<String, TxnMetadata> = HashMap::new();
+        let corrupt = |reason| Error::CorruptState {
+            path: path.clone(),
+            reason,
+        };
         for payload in payloads {
-            let m = TxnMetadata::decode(payload).map_err(|reason| Error::CorruptState {
-                path: path.clone(),
-                reason,
-            })?;
+            if tombstone::is_tombstone(payload) {
+                let id = tombstone::decode(payload).map_err(corrupt)?;
+                // Still a frame of the file until compaction rewrites it without the id.
+                latest.remove(&id);
+                states.remove(&id);
+                continue;
+            }
+            let m = TxnMetadata::decode(payload).map_err(corrupt)?;
             latest.insert(m.transactional_id.clone(), encode_frame(payload));
             states.insert(m.transactional_id.clone(), m);
         }
@@ -167,7 +177,23 @@ impl StateLog {
     /// Appends `m` as its id's new state; when `durable`, returns only once it is on stable
     /// storage. A non-durable record is made durable by the next durable one (or compaction).
     pub(crate) fn append(&self, m: &TxnMetadata, durable: bool) -> Result<()> {
-        let frame = encode_frame(&m.encode());
+        self.write(&m.transactional_id, encode_frame(&m.encode()), true, durable)
+    }
+
+    /// Records that `transactional_id` no longer exists; when `durable`, returns only once that
+    /// is on stable storage.
+    pub(crate) fn append_removal(&self, transactional_id: &str, durable: bool) -> Result<()> {
+        self.write(
+            transactional_id,
+            encode_frame(&tombstone::encode(transactional_id)),
+            false,
+            durable,
+        )
+    }
+
+    /// Appends `frame` for `id`; it becomes the id's live record when `live`, otherwise the id
+    /// has none left (compaction then keeps nothing of it).
+    fn write(&self, id: &str, frame: Vec<u8>, live: bool, durable: bool) -> Result<()> {
         let end = {
             let mut w = lock(&self.writer);
             if w.failed {
@@ -180,10 +206,15 @@ impl StateLog {
             w.file_len += frame.len() as u64;
             w.appended += frame.len() as u64;
             let size = frame.len() as u64;
-            if let Some(old) = w.latest.insert(m.transactional_id.clone(), frame) {
+            let old = if live {
+                w.live_bytes += size;
+                w.latest.insert(id.to_string(), frame)
+            } else {
+                w.latest.remove(id)
+            };
+            if let Some(old) = old {
                 w.live_bytes -= old.len() as u64;
             }
-            w.live_bytes += size;
             if w.file_len > self.compact_min_bytes && w.file_len > 4 * w.live_bytes {
                 // Compaction makes everything appended so far durable.
                 return self.compact(&mut w);
@@ -272,7 +303,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn state(id: &str, epoch: i16) -> TxnMetadata {
-        let mut m = TxnMetadata::new(id.to_string(), 7, 60_000);
+        let mut m = TxnMetadata::new(id.to_string(), 7, 60_000, 1_000);
         m.producer_epoch = epoch;
         m.state = TxnState::Ongoing;
         m.partitions.insert(("t".to_string(), epoch.into()));
@@ -357,6 +388,45 @@ mod tests {
         drop(log);
         let (_, states) = StateLog::open(dir.path(), DEFAULT_COMPACT_MIN_BYTES).unwrap();
         assert_eq!(by_id(states)["b"], state("b", 3));
+    }
+
+    #[test]
+    fn a_removed_id_stays_removed_until_it_is_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (log, _) = StateLog::open(dir.path(), 1024).unwrap();
+        log.append(&state("gone", 0), true).unwrap();
+        log.append(&state("back", 0), true).unwrap();
+        log.append(&state("kept", 0), true).unwrap();
+        log.append_removal("gone", false).unwrap();
+        log.append_removal("back", false).unwrap();
+        log.append(&state("back", 5), true).unwrap();
+        drop(log);
+        let (log, states) = StateLog::open(dir.path(), 1024).unwrap();
+        let states = by_id(states);
+        assert_eq!(states.len(), 2, "{states:?}");
+        assert_eq!(states["back"], state("back", 5));
+        assert_eq!(states["kept"], state("kept", 0));
+        // Compaction leaves nothing of the removed id, and the rest as it was.
+        for epoch in 0..100 {
+            log.append(&state("kept", epoch), false).unwrap();
+        }
+        let size = fs::metadata(dir.path().join(LOG_FILE)).unwrap().len();
+        assert!(size < 2048, "compacted: {size} bytes");
+        drop(log);
+        let (_, states) = StateLog::open(dir.path(), 1024).unwrap();
+        let states = by_id(states);
+        assert_eq!(states.len(), 2);
+        assert_eq!(states["kept"], state("kept", 99));
+    }
+
+    #[test]
+    fn a_damaged_removal_record_refuses_to_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut removal = tombstone::encode("a");
+        removal[7] ^= 1;
+        fs::write(dir.path().join(LOG_FILE), encode_frame(&removal)).unwrap();
+        let err = StateLog::open(dir.path(), DEFAULT_COMPACT_MIN_BYTES).unwrap_err();
+        assert!(matches!(err, Error::CorruptState { .. }), "{err}");
     }
 
     #[test]
