@@ -202,13 +202,7 @@ mod tests {
         let mut m = lock(&c.entry("old").unwrap()).clone();
         m.last_update_ms = crate::txn::metadata::UNKNOWN_LAST_UPDATE;
         drop(c);
-        let v2 = m.encode();
-        let started_end = 4 + 2 + 4 + "old".len() + 8 + 2 + 4 + 1 + 8;
-        let mut v1 = v2[..v2.len() - 4].to_vec();
-        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
-        v1.drain(started_end..started_end + 8);
-        let crc = crc32c::crc32c(&v1);
-        v1.extend_from_slice(&crc.to_be_bytes());
+        let v1 = m.encode_as_version_1();
         let log_path = s.dir.path().join("txn").join(LOG_FILE);
         std::fs::write(&log_path, crate::txn::state_log::encode_frame(&v1)).unwrap();
         now.store(5 * WEEK, Ordering::Relaxed);

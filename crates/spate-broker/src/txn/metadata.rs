@@ -293,6 +293,22 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
+impl TxnMetadata {
+    /// The record in the version-1 layout (no lastUpdateMs after startedMs), as brokers
+    /// before transactional-id expiry wrote it.
+    pub(crate) fn encode_as_version_1(&self) -> Vec<u8> {
+        let v2 = self.encode();
+        let started_end = 4 + 2 + 4 + self.transactional_id.len() + 8 + 2 + 4 + 1 + 8;
+        let mut v1 = v2[..v2.len() - 4].to_vec();
+        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
+        v1.drain(started_end..started_end + 8);
+        let crc = crc32c::crc32c(&v1);
+        v1.extend_from_slice(&crc.to_be_bytes());
+        v1
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -373,14 +389,7 @@ mod tests {
     fn version_1_records_load_with_an_unknown_last_update() {
         let mut m = TxnMetadata::new("old".to_string(), 3, 60_000, 1_234);
         m.partitions.insert(("t".to_string(), 0));
-        let v2 = m.encode();
-        // The same record in the version-1 layout: no lastUpdateMs after startedMs.
-        let started_end = 4 + 2 + 4 + "old".len() + 8 + 2 + 4 + 1 + 8;
-        let mut v1 = v2[..v2.len() - 4].to_vec();
-        v1[4..6].copy_from_slice(&1u16.to_be_bytes());
-        v1.drain(started_end..started_end + 8);
-        let crc = crc32c::crc32c(&v1);
-        v1.extend_from_slice(&crc.to_be_bytes());
+        let v1 = m.encode_as_version_1();
         m.last_update_ms = UNKNOWN_LAST_UPDATE;
         assert_eq!(TxnMetadata::decode(&v1), Ok(m));
     }
