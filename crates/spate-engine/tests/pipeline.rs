@@ -151,6 +151,38 @@ fn bounded_job_fires_every_window_and_reports_final_watermark() {
     );
 }
 
+/// The final watermark of a bounded job fires every window at once; the results go downstream
+/// in batches as they are fired, not in one buffer of them all (which doubled in place as it
+/// grew and held every result twice while the chained operators converted them).
+#[test]
+fn windows_fired_together_go_downstream_in_batches() {
+    const KEYS: u64 = 50_000;
+    for (name, assigner) in [
+        ("tumbling", WindowAssigner::tumbling(Duration::from_secs(3600))),
+        ("session", WindowAssigner::session(Duration::from_secs(3600))),
+    ] {
+        let env = StreamEnvironment::new();
+        env.set_parallelism(1);
+        let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_secs(3600))
+            .with_timestamp_assigner(|v: &u64, _| *v as i64);
+        let largest = Arc::new(AtomicU64::new(0));
+        let total = Arc::new(AtomicU64::new(0));
+        let (l, t) = (largest.clone(), total.clone());
+        env.add_source("seq", SequenceSource::new(0, KEYS), strategy)
+            .key_by(|v: &u64| *v)
+            .window(assigner)
+            .count()
+            .for_each_batch(move |batch: &[Record<_>]| {
+                l.fetch_max(batch.len() as u64, Ordering::Relaxed);
+                t.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            });
+        env.execute().unwrap();
+        assert_eq!(total.load(Ordering::Relaxed), KEYS, "{name}");
+        let largest = largest.load(Ordering::Relaxed);
+        assert!(largest <= KEYS / 10, "{name}: a batch of {largest} results");
+    }
+}
+
 #[test]
 fn processing_time_windows_flush_at_end_of_input() {
     let env = StreamEnvironment::new();

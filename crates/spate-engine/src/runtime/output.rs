@@ -347,6 +347,9 @@ impl<T> OutputTag<T> {
 }
 
 /// The output side of an operator: main output buffer, downstream and side outputs.
+/// Results a firing loop buffers before pushing them on (see [`Downstream::emit_when_full`]).
+const FIRING_CHUNK: usize = 1024;
+
 pub(crate) struct Downstream<O> {
     pub(crate) buffer: Vec<Record<O>>,
     pub(crate) out: BoxOutput<O>,
@@ -359,6 +362,18 @@ impl<O: Data> Downstream<O> {
             buffer: Vec::new(),
             out,
             side,
+        }
+    }
+
+    /// Pushes the buffer on once it holds a batch's worth, for loops that emit without bound
+    /// (a watermark firing every window or timer it reached). Pushing in chunks, before the
+    /// watermark that caused them, keeps order and spares one buffer of every fired result:
+    /// the final watermark of a bounded job fires all its windows at once, and a buffer of
+    /// millions of results, doubled in place as it grows, was a third of such a job's time.
+    #[inline]
+    pub(crate) fn emit_when_full(&mut self) {
+        if self.buffer.len() >= FIRING_CHUNK {
+            self.emit();
         }
     }
 

@@ -335,6 +335,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
             };
             let mut ctx = self.context(&key, time);
             on_timer(time, domain, &mut ctx);
+            self.down.emit_when_full();
         }
     }
 

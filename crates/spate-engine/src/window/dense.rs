@@ -255,6 +255,7 @@ where
                 if let Some(acc) = acc {
                     self.wf
                         .emit(&self.keys[id], &column.window, acc, &mut self.down.buffer);
+                    self.down.emit_when_full();
                 }
             }
         }

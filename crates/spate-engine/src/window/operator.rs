@@ -423,6 +423,7 @@ where
             let (time, due) = entry.remove_entry();
             for (key, window) in due {
                 self.on_timer(time, key, window, event_time);
+                self.core.down.emit_when_full();
             }
         }
     }

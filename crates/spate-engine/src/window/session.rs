@@ -186,6 +186,7 @@ where
             let (time, keys) = entry.remove_entry();
             for key in keys {
                 self.on_due(time, &key);
+                self.down.emit_when_full();
             }
         }
     }
