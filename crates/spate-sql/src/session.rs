@@ -174,6 +174,7 @@ impl Session {
                 push_down_projections([&mut plan]);
                 let env = self.environment()?;
                 let mut tr = Translator::new(&env, self.connector_context());
+                tr.share_repeated([&plan]);
                 let stream = tr.stream(&plan)?;
                 let schema = plan.schema().clone();
                 if let Some(observer) = self.options.rows.clone() {
@@ -213,6 +214,7 @@ impl Session {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
                 out.push_str(&plan.to_string());
+                tr.share_repeated([&plan]);
                 let _ = tr.stream(&plan)?.collect();
             }
             Statement::Insert(_) | Statement::StatementSet(_) => {
@@ -226,6 +228,7 @@ impl Session {
                     .map(|i| self.plan_insert(i))
                     .collect::<Result<Vec<_>>>()?;
                 push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
+                tr.share_repeated(planned.iter().map(|(_, plan)| plan));
                 for (table, plan) in &planned {
                     out.push_str(&plan.to_string());
                     let rows = tr.stream(plan)?;
@@ -352,6 +355,7 @@ impl Session {
         push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
         let env = self.environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
+        tr.share_repeated(planned.iter().map(|(_, plan)| plan));
         for (table, plan) in &planned {
             let rows = tr.stream(plan)?;
             tr.write(&rows, table)?;

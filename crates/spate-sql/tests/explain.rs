@@ -63,3 +63,8 @@ fn explain_union() {
 fn explain_source_reuse() {
     check("source_reuse");
 }
+
+#[test]
+fn explain_window_reuse() {
+    check("window_reuse");
+}

@@ -6,7 +6,7 @@
 //! timestamp assigner. Expressions are evaluated row at a time; an evaluation error fails the
 //! job ([`super::fail`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,11 @@ pub struct Translator<'a> {
     /// `table.optimizer.reuse-source-enabled` / `reuse-sub-plan-enabled` do by default. Two
     /// sources of one table would also commit the same group's offsets against each other.
     translated: HashMap<String, DataStream<Row>>,
+    /// The text of every window aggregate that occurs more than once in the plans given to
+    /// [`share_repeated`](Translator::share_repeated). A projection is normally fused into its
+    /// window aggregate's output; a repeated one is computed once instead and projected per use
+    /// (Nexmark q5 counts the same hopping windows twice).
+    repeated_windows: HashSet<String>,
 }
 
 fn now_millis() -> i64 {
@@ -70,7 +75,27 @@ impl<'a> Translator<'a> {
             ctx,
             next_uid: 0,
             translated: HashMap::new(),
+            repeated_windows: HashSet::new(),
         }
+    }
+
+    /// Looks through the plans about to be translated for window aggregates they compute more
+    /// than once, so those are computed once and shared.
+    pub fn share_repeated<'p>(&mut self, plans: impl IntoIterator<Item = &'p LogicalPlan>) {
+        fn count(plan: &LogicalPlan, seen: &mut HashMap<String, usize>) {
+            if let LogicalPlan::WindowAggregate { .. } = plan {
+                *seen.entry(format!("{plan:?}")).or_default() += 1;
+            }
+            for input in plan.inputs() {
+                count(input, seen);
+            }
+        }
+        let mut seen = HashMap::new();
+        for plan in plans {
+            count(plan, &mut seen);
+        }
+        self.repeated_windows
+            .extend(seen.into_iter().filter(|(_, n)| *n > 1).map(|(text, _)| text));
     }
 
     fn uid(&mut self, what: &str) -> String {
@@ -300,7 +325,10 @@ impl<'a> Translator<'a> {
                     return self.project(input, &composed);
                 }
             }
-            (Some(cols), LogicalPlan::WindowAggregate { .. }) => {
+            (Some(cols), LogicalPlan::WindowAggregate { .. })
+                if self.repeated_windows.is_empty()
+                    || !self.repeated_windows.contains(&format!("{input:?}")) =>
+            {
                 return self.window_aggregate(input, Some(cols));
             }
             _ => {}

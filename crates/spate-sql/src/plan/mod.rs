@@ -309,4 +309,20 @@ impl LogicalPlan {
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
         }
     }
+
+    /// The node's inputs, left to right.
+    pub fn inputs(&self) -> Vec<&LogicalPlan> {
+        match self {
+            LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } => Vec::new(),
+            LogicalPlan::Project { input, .. }
+            | LogicalPlan::Filter { input, .. }
+            | LogicalPlan::WindowAssign { input, .. }
+            | LogicalPlan::WindowAggregate { input, .. }
+            | LogicalPlan::AttachedWindowAggregate { input, .. } => vec![input],
+            LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
+            LogicalPlan::WindowJoin { left, right, .. }
+            | LogicalPlan::RegularJoin { left, right, .. }
+            | LogicalPlan::IntervalJoin { left, right, .. } => vec![left, right],
+        }
+    }
 }
