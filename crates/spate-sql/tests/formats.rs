@@ -1278,6 +1278,26 @@ fn csv_rejects_bad_records() {
     );
 }
 
+/// Member names are matched by their bytes when they come in schema order; every other way of
+/// writing them still finds (or misses) the same field.
+#[test]
+fn json_member_names_match_however_they_are_written() {
+    let f = format("json", "ab INT, a INT, `q\"` INT", &[]);
+    let cases = [
+        (r#"{"ab":1,"a":2,"q\"":3}"#, vec![i(1), i(2), i(3)]),
+        // Spaces around the colon, another order, escapes, a name extending another.
+        (r#"{ "a" : 2 , "ab"	:1 }"#, vec![i(1), i(2), N]),
+        (r#"{"\u0061b":1,"\u0061":2,"q\u0022":3}"#, vec![i(1), i(2), i(3)]),
+        (r#"{"abc":9,"a":2,"ab ":8,"q":7}"#, vec![N, i(2), N]),
+        (r#"{"q\"":3,"ab":1}"#, vec![i(1), N, i(3)]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(decode(&f, text), expected, "{text}");
+    }
+    // A missing colon after a name matched by its bytes is malformed JSON.
+    assert!(decode_err(&f, br#"{"ab" 1}"#).contains("invalid JSON"));
+}
+
 #[test]
 fn json_projection_skips_unread_values_but_not_malformed_json() {
     let f = format("json", "a INT, b ROW<x INT, y INT>, c INT", &[]);

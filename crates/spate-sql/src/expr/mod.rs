@@ -109,6 +109,37 @@ impl BoundExpr {
         }
     }
 
+    /// The path to the value the expression reads when it is a column or a field of one, at any
+    /// depth (`bid.price`: the column, then the field), seen through casts that change no value:
+    /// evaluating it is just picking that value out of the row (`NULL` where a row on the way
+    /// is `NULL`).
+    pub fn as_passthrough_path(&self) -> Option<Vec<usize>> {
+        match self {
+            BoundExpr::Column { index, .. } => Some(vec![*index]),
+            BoundExpr::Call {
+                func: ScalarFunc::Field(f),
+                args,
+                ..
+            } => match args.as_slice() {
+                [arg] => {
+                    let mut path = arg.as_passthrough_path()?;
+                    path.push(*f);
+                    Some(path)
+                }
+                _ => None,
+            },
+            BoundExpr::Call {
+                func: ScalarFunc::Cast { .. },
+                args,
+                ty,
+            } => match args.as_slice() {
+                [arg] if cast::preserves_values(&arg.ty().kind, &ty.kind) => arg.as_passthrough_path(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The column index when the expression is a column, or a cast of one that never changes a
     /// value (integer widening, a nullability change, ...): evaluating it is just picking.
     pub fn as_passthrough_column(&self) -> Option<usize> {

@@ -4,6 +4,7 @@ mod accumulate;
 mod attached;
 mod fail;
 mod join;
+mod path_picks;
 mod translate;
 mod window_output;
 

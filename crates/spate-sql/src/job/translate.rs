@@ -23,6 +23,7 @@ use super::accumulate::{AggValues, SqlAggregate};
 use super::attached::AttachedAggregateFn;
 use super::fail::raise;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
+use super::path_picks::PathPicks;
 use super::window_output::WindowOutput;
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
@@ -356,6 +357,14 @@ impl<'a> Translator<'a> {
                     .map(|&c| row.get(c).cloned().unwrap_or_default())
                     .collect()
             }));
+        }
+        if let Some(paths) = exprs
+            .iter()
+            .map(BoundExpr::as_passthrough_path)
+            .collect::<Option<Vec<_>>>()
+        {
+            let picks = PathPicks::new(paths);
+            return Ok(input.map(move |mut row: Row| picks.apply(&mut row)));
         }
         let clock = exprs.iter().any(reads_clock);
         let exprs: Vec<CompiledExpr> = exprs.iter().map(BoundExpr::compile).collect();

@@ -141,8 +141,19 @@ impl<'a> Decoder<'a, '_> {
         let mut hint = 0;
         if !self.s.empty(b'}') {
             loop {
-                let key = self.s.key()?;
-                match row.index_of(&key, hint).filter(|_| matched < arity) {
+                // Members usually come in schema order: the expected name is tried as bytes
+                // before the name is read as a string and looked up.
+                let expected = match row.quoted_name(hint) {
+                    Some(quoted) if matched < arity => self.s.key_is(quoted)?,
+                    _ => false,
+                };
+                let index = if expected {
+                    Some(hint)
+                } else {
+                    let key = self.s.key()?;
+                    row.index_of(&key, hint).filter(|_| matched < arity)
+                };
+                match index {
                     Some(i) => {
                         if let Node::Skip = row.nodes[i] {
                             self.s.skip_value()?;

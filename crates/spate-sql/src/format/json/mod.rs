@@ -159,6 +159,13 @@ impl RowNode {
         }
     }
 
+    /// Field `i`'s name as JSON writes it, quotes included (its `"name":` prefix without the
+    /// colon).
+    #[inline]
+    fn quoted_name(&self, i: usize) -> Option<&[u8]> {
+        self.prefixes.get(i).map(|p| &p[..p.len() - 1])
+    }
+
     /// The index of the field named `name` (trying `hint` first: fields usually come in
     /// schema order).
     fn index_of(&self, name: &str, hint: usize) -> Option<usize> {

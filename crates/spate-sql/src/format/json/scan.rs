@@ -137,6 +137,22 @@ impl<'a> Scanner<'a> {
         Ok(k)
     }
 
+    /// Consumes the member name whose exact bytes are `quoted` (with its quotes) and its `:`
+    /// when it is next; `false` (nothing consumed) otherwise. Equal bytes are the same name, so
+    /// a match needs no string scan, validation or comparison of its own; anything else (another
+    /// name, the same one written with other escapes) is left for [`key`](Self::key).
+    #[inline]
+    pub(super) fn key_is(&mut self, quoted: &[u8]) -> Result<bool> {
+        self.skip_ws();
+        if self.b[self.i..].starts_with(quoted) {
+            self.i += quoted.len();
+            self.expect(b':', "':'")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
     /// The first token of the next value.
     pub(super) fn token(&mut self) -> Result<Tok<'a>> {
         match self.peek() {
