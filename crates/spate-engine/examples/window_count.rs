@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         parallelism: arg(2, 1)? as usize,
         window,
         worker_threads: args.get(4).map(|s| s.parse()).transpose()?,
+        events_per_ms: 1000,
     };
     let r = window_count(&params)?;
     println!(

@@ -1,7 +1,8 @@
 //! Benchmark jobs: window count (`spate bench window-count`, below) and large-state
 //! checkpoints ([`large_state`], `spate bench checkpoint`).
 //!
-//! N sequential longs; event time = i / 1000 ms (one million events per event-time second);
+//! N sequential longs; event time = i / 1000 ms (one million events per event-time second, as
+//! Flink's window benchmark; [`WindowCountParams::events_per_ms`] changes it);
 //! key = i % K; a per-key event-time window count (one-second tumbling by default); a
 //! discarding sink that only sums the counts, so correctness is checkable: every event is
 //! counted once per window it belongs to.
@@ -85,6 +86,10 @@ pub struct WindowCountParams {
     pub window: BenchWindow,
     /// Worker threads (default: one per parallel subtask, up to the core count).
     pub worker_threads: Option<usize>,
+    /// Events per millisecond of event time (event time = i / this). 1000 is Flink's window
+    /// benchmark; 1 with 1000 keys puts one event of each key in each one-second window, the
+    /// work of the SQL benchmark `scripts/bench-sql/tumble-count.sql`.
+    pub events_per_ms: u64,
 }
 
 /// What one run measured.
@@ -136,9 +141,9 @@ pub fn process_cpu_time() -> Option<Duration> {
 
 /// Runs the benchmark job once.
 pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, EngineError> {
-    if params.keys == 0 || params.parallelism == 0 {
+    if params.keys == 0 || params.parallelism == 0 || params.events_per_ms == 0 {
         return Err(EngineError::InvalidConfig(
-            "keys and parallelism must be positive".into(),
+            "keys, parallelism and events per ms must be positive".into(),
         ));
     }
     let env = StreamEnvironment::new();
@@ -147,7 +152,9 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
         env.set_worker_threads(w);
     }
     let keys = params.keys;
-    let strategy = WatermarkStrategy::monotonic().with_timestamp_assigner(|v: &u64, _| (*v / 1000) as i64);
+    let per_ms = params.events_per_ms;
+    let strategy =
+        WatermarkStrategy::monotonic().with_timestamp_assigner(move |v: &u64, _| (*v / per_ms) as i64);
     let fired = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let (f, t) = (fired.clone(), total.clone());
@@ -199,6 +206,7 @@ mod tests {
                     parallelism,
                     window,
                     worker_threads: None,
+                    events_per_ms: 1000,
                 };
                 let r = window_count(&p).unwrap();
                 assert!(r.is_correct(&p), "{window:?} p={parallelism}: {r:?}");
@@ -208,5 +216,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn one_event_per_ms_puts_one_event_of_each_key_in_each_window() {
+        let p = WindowCountParams {
+            events: 20_000,
+            keys: 1000,
+            parallelism: 1,
+            window: BenchWindow::Tumbling,
+            worker_threads: None,
+            events_per_ms: 1,
+        };
+        let r = window_count(&p).unwrap();
+        assert!(r.is_correct(&p), "{r:?}");
+        // 20 s of event time, 1000 keys: a window per key and second, one event each.
+        assert_eq!(r.windows_fired, 20_000);
     }
 }

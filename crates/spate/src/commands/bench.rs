@@ -55,6 +55,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                     BenchWindowKind::Session => BenchWindow::session_default(),
                 },
                 worker_threads: None,
+                events_per_ms: args.events_per_ms,
             };
             let mut rates = Vec::with_capacity(args.runs);
             for run in 1..=args.runs {
