@@ -30,6 +30,7 @@ use crate::reply::Dispatched;
 use crate::sasl::authenticator::{Authenticator, SaslSettings, Step};
 use crate::session::Session;
 use crate::state::BrokerState;
+use crate::throttle::Throttle;
 use crate::transport::Transport;
 
 const MAX_IN_FLIGHT: usize = 64;
@@ -77,6 +78,7 @@ pub(crate) async fn serve<S: Transport>(
         },
         listener,
         replies: MemoryBudget::new(state.config.connection_reply_bytes),
+        throttle: Arc::new(Throttle::new()),
     };
     let activity = Arc::new(Activity {
         start: Instant::now(),
@@ -164,6 +166,14 @@ pub(crate) async fn serve<S: Transport>(
                 }
             },
         };
+        // A throttled client's next request waits out its throttle time (Kafka mutes the
+        // channel); checked after the read so a mute set by a deferred reply also counts.
+        if let Some(until) = session.throttle.muted_until() {
+            tokio::select! {
+                _ = stop.changed() => break Ok(()),
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        }
         match dispatch::handle(&state, frame, &session) {
             Dispatched::Reply(bytes) => {
                 let _ = reply_tx.send(Some(bytes));

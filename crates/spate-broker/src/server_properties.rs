@@ -154,6 +154,12 @@ impl BrokerConfig {
                 "max.incremental.fetch.session.cache.slots" => {
                     next.fetch_session_cache_slots = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
                 }
+                "quota.window.num" => {
+                    next.quota_window.samples = int(value, 2, i64::from(i32::MAX)).map_err(bad)? as u32
+                }
+                "quota.window.size.seconds" => {
+                    next.quota_window.window_ms = int(value, 1, i64::from(i32::MAX)).map_err(bad)? * 1000
+                }
                 "connections.max.idle.ms" => next.connections_max_idle = millis(value).map_err(bad)?,
                 "max.connections.per.ip" => {
                     next.max_connections_per_ip = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
