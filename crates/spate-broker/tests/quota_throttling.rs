@@ -120,7 +120,7 @@ fn produce_flat_out(bootstrap: &str, client_id: &str, topic: &str, run: Duration
     for _ in 0..5 {
         producer.poll(Duration::from_millis(100));
     }
-    let _ = producer.purge(rdkafka::producer::PurgeConfig::default().queue().inflight());
+    producer.purge(rdkafka::producer::PurgeConfig::default().queue().inflight());
     (
         delivered as f64 * VALUE_BYTES as f64 / elapsed,
         observed.max_throttle_ms.load(Ordering::Relaxed),
