@@ -313,13 +313,18 @@ async fn quotas_round_trip_with_kafka_filters_and_survive_a_restart() {
                 .with_match_type(0)
                 .with_match(None),
         ],
-        vec![any("topic")],
+        vec![exact("ip", "1.2.3.4"), any("user")],
     ];
     for components in bad {
         let r = describe_raw(&mut conn, components, false).await;
         assert_eq!(r.error_code, invalid);
         assert!(r.entries.is_none());
     }
+    // As Kafka: an entity type it does not know is UNSUPPORTED_VERSION.
+    let r = describe_raw(&mut conn, vec![any("topic")], false).await;
+    assert_eq!(r.error_code, ResponseError::UnsupportedVersion.code());
+    // Strict without components: nothing (not strict: everything, above).
+    assert!(describe(&mut conn, vec![], true).await.is_empty());
 
     // After a restart everything is still there.
     let before = describe(&mut conn, vec![], false).await;

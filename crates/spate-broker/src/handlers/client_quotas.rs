@@ -228,7 +228,13 @@ fn filter(req: &DescribeClientQuotasRequest) -> Result<Option<Vec<Component>>, F
                 has_ip = true;
                 IP
             }
-            other => return Err(invalid(format!("Custom entity type {other} not supported"))),
+            "" => return Err(invalid("Invalid empty entity type.".into())),
+            other => {
+                return Err((
+                    ResponseError::UnsupportedVersion,
+                    format!("Unsupported entity type {other}"),
+                ));
+            }
         };
         if !types.insert(entity_type) {
             return Err(invalid(format!(

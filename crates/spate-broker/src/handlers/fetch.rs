@@ -64,8 +64,9 @@ pub(crate) fn handle(
             };
         }
     };
-    // Replicas are not clients: no quota (Kafka's rule).
-    let quota = (req.replica_id.0 < 0).then(|| ConsumeQuota {
+    // Replicas are not clients: no quota (Kafka's rule). Without any consume quota this is
+    // one atomic load.
+    let quota = (req.replica_id.0 < 0 && state.quotas.enforces(ByteQuota::Fetch)).then(|| ConsumeQuota {
         principal: session.caller.principal.clone(),
         client_id: client_id.to_string(),
         throttle: session.throttle.clone(),

@@ -89,6 +89,11 @@ impl QuotaManager {
         }
     }
 
+    /// Whether any entity has a quota of this kind.
+    pub(crate) fn enforces(&self, kind: ByteQuota) -> bool {
+        self.enabled[kind.index()].load(Ordering::Relaxed)
+    }
+
     /// The longest throttle handed out: the whole quota window (11 s by Kafka's defaults),
     /// which stays below clients' request timeouts however large a burst was.
     pub(crate) fn max_throttle_ms(&self) -> u64 {
@@ -104,7 +109,7 @@ impl QuotaManager {
         bytes: usize,
         now_ms: i64,
     ) -> u64 {
-        if !self.enabled[kind.index()].load(Ordering::Relaxed) {
+        if !self.enforces(kind) {
             return 0;
         }
         let Some((rate_key, quota)) = self.resolve(kind, principal, client_id) else {
@@ -146,7 +151,7 @@ impl QuotaManager {
     /// The most bytes one response may carry without being throttled for sure (Kafka's
     /// `maxValueInQuotaWindow`): a fetch is capped to it. `None` without a consume quota.
     pub(crate) fn max_fetch_bytes(&self, principal: &str, client_id: &str) -> Option<usize> {
-        if !self.enabled[ByteQuota::Fetch.index()].load(Ordering::Relaxed) {
+        if !self.enforces(ByteQuota::Fetch) {
             return None;
         }
         let (_, quota) = self.resolve(ByteQuota::Fetch, principal, client_id)?;
