@@ -12,6 +12,9 @@
 //!   body is read, and the buffer grows only as bytes arrive;
 //! - a frame that stops arriving mid-way for `request_stall_timeout` closes the connection, and
 //!   so does `connections_max_idle` without traffic either way.
+//!
+//! A client over its byte-rate quota is muted as Kafka mutes its channel (KIP-219): the handler
+//! sets the connection's [`Throttle`], and the next request waits until it ends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
