@@ -548,6 +548,27 @@ producer.id.expiration.check.interval.ms=100
     }
 
     #[test]
+    fn quota_windows_as_kafka_names_them() {
+        let mut c = BrokerConfig::new("/tmp/x");
+        let n = c
+            .apply_properties(&from_file("quota.window.num=3\nquota.window.size.seconds=2\n"))
+            .unwrap();
+        assert!(n.unknown.is_empty(), "{n:?}");
+        assert_eq!(
+            c.quota_window,
+            crate::quotas::QuotaWindow {
+                samples: 3,
+                window_ms: 2000
+            }
+        );
+        for bad in ["quota.window.num=1", "quota.window.size.seconds=0"] {
+            let key = bad.split('=').next().unwrap();
+            let e = error_of(&format!("{bad}\n"));
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn later_settings_replace_earlier_ones() {
         let mut c = BrokerConfig::new("/tmp/x");
         let mut settings = from_file("num.partitions=2\nlog.retention.ms=10\n");

@@ -97,7 +97,7 @@ impl QuotaManager {
     /// The longest throttle handed out: the whole quota window (11 s by Kafka's defaults),
     /// which stays below clients' request timeouts however large a burst was.
     pub(crate) fn max_throttle_ms(&self) -> u64 {
-        u64::from(self.window.samples) * self.window.window_ms as u64
+        u64::from(self.window.samples).saturating_mul(self.window.window_ms.max(0) as u64)
     }
 
     /// Records `bytes` for the client and returns its throttle time in ms (0 within quota).

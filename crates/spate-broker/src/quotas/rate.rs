@@ -89,7 +89,7 @@ impl SampledRate {
 
     /// Resets samples that ended more than every window together ago (Kafka's purge).
     fn purge(&mut self, now_ms: i64) {
-        let horizon = i64::from(self.window.samples) * self.window.window_ms;
+        let horizon = i64::from(self.window.samples).saturating_mul(self.window.window_ms);
         for s in &mut self.samples {
             if now_ms - s.start_ms >= horizon {
                 *s = Sample {
@@ -109,7 +109,7 @@ impl SampledRate {
         let full = elapsed / window_ms;
         let min_full = i64::from(self.window.samples) - 1;
         if full < min_full {
-            elapsed += (min_full - full) * window_ms;
+            elapsed = elapsed.saturating_add((min_full - full).saturating_mul(window_ms));
         }
         elapsed.max(1)
     }
