@@ -11,13 +11,16 @@ use bytes::Bytes;
 use common::TestBroker;
 use common::raw::RawConnection;
 use kafka_protocol::ResponseError;
+use kafka_protocol::messages::CreateAclsRequest;
 use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
+use kafka_protocol::messages::create_acls_request::AclCreation;
 use kafka_protocol::messages::describe_client_quotas_request::ComponentData;
 use kafka_protocol::messages::{
     AlterClientQuotasRequest, AlterClientQuotasResponse, ApiKey, ApiVersionsRequest,
     DescribeClientQuotasRequest, DescribeClientQuotasResponse, SaslAuthenticateRequest, SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::StrBytes;
+use spate_broker::acl::{AclBinding, Operation, PatternType, Permission, ResourceType};
 use spate_broker::credentials::CredentialStore;
 use spate_broker::{SaslMechanism, ScramClient, Setting};
 
@@ -411,5 +414,46 @@ async fn only_principals_allowed_on_the_cluster_manage_quotas() {
     assert_eq!(
         describe(&mut admin, vec![], false).await,
         ["user=alice producer_byte_rate=1024"]
+    );
+
+    // ALTER_CONFIGS on the cluster is what it takes (and it implies DESCRIBE_CONFIGS).
+    let grant = AclBinding {
+        resource_type: ResourceType::Cluster,
+        resource_name: "kafka-cluster".into(),
+        pattern_type: PatternType::Literal,
+        principal: "User:alice".into(),
+        host: "*".into(),
+        operation: Operation::AlterConfigs,
+        permission: Permission::Allow,
+    };
+    let created = admin
+        .call(
+            &CreateAclsRequest::default().with_creations(vec![
+                AclCreation::default()
+                    .with_resource_type(grant.resource_type.code())
+                    .with_resource_name(StrBytes::from_string(grant.resource_name.clone()))
+                    .with_resource_pattern_type(grant.pattern_type.code())
+                    .with_principal(StrBytes::from_string(grant.principal.clone()))
+                    .with_host(StrBytes::from_string(grant.host.clone()))
+                    .with_operation(grant.operation.code())
+                    .with_permission_type(grant.permission.code()),
+            ]),
+            3,
+        )
+        .await;
+    assert_eq!(created.results[0].error_code, 0);
+    let r = alter(
+        &mut alice,
+        vec![(
+            &[("user", Some("alice"))],
+            vec![set("producer_byte_rate", 2048.0)],
+        )],
+        false,
+    )
+    .await;
+    assert_eq!(codes(&r), [(0, String::new())]);
+    assert_eq!(
+        describe(&mut alice, vec![], false).await,
+        ["user=alice producer_byte_rate=2048"]
     );
 }
