@@ -67,7 +67,12 @@ impl QuotaManager {
             enabled: [AtomicBool::new(false), AtomicBool::new(false)],
             rates: [Mutex::new(HashMap::new()), Mutex::new(HashMap::new())],
         };
-        manager.refresh_enabled(&manager.store.snapshot());
+        let quotas = manager.store.snapshot();
+        if !quotas.is_empty() {
+            // What is enforced from the first request on, for the operator reading the log.
+            tracing::info!(entities = quotas.len(), "client quotas in force");
+        }
+        manager.refresh_enabled(&quotas);
         manager
     }
 
