@@ -395,4 +395,18 @@ async fn a_throttled_fetch_is_empty_and_carries_the_throttle_time() {
         second.responses.is_empty(),
         "a throttled fetch carries no partitions"
     );
+
+    // Fetch v7 predates KIP-219: the (empty) reply comes only after the throttle time. The
+    // throttled fetch's bytes were taken back, so the rate is as after the first fetch.
+    let mut old = RawConnection::connect(&bootstrap).await;
+    let started = Instant::now();
+    let r = old.call(&fetch_from_start("raw-fetch-quota"), 7).await;
+    assert!(r.throttle_time_ms > 0);
+    assert!(r.responses.is_empty());
+    assert!(
+        started.elapsed() >= Duration::from_millis(r.throttle_time_ms as u64 - 100),
+        "a v7 reply came after {:?} with throttle {} ms",
+        started.elapsed(),
+        r.throttle_time_ms
+    );
 }
