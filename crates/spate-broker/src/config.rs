@@ -87,6 +87,9 @@ pub struct BrokerConfig {
     /// `ssl.X` (every TLS listener) or `listener.name.<lower-case name>.ssl.X` (one listener;
     /// wins over `ssl.X`); read when the broker starts (see [`crate::tls`]).
     pub ssl: BTreeMap<String, Setting>,
+    /// How client quota rates are measured (`quota.window.num` samples of
+    /// `quota.window.size.seconds`, 11 × 1 s as in Kafka).
+    pub quota_window: crate::quotas::QuotaWindow,
 }
 
 impl BrokerConfig {
@@ -122,6 +125,7 @@ impl BrokerConfig {
             allow_everyone_if_no_acl_found: None,
             authorizer: None,
             ssl: BTreeMap::new(),
+            quota_window: crate::quotas::QuotaWindow::default(),
         }
     }
 

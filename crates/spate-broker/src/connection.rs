@@ -12,6 +12,9 @@
 //!   body is read, and the buffer grows only as bytes arrive;
 //! - a frame that stops arriving mid-way for `request_stall_timeout` closes the connection, and
 //!   so does `connections_max_idle` without traffic either way.
+//!
+//! A client over its byte-rate quota is muted as Kafka mutes its channel (KIP-219): the handler
+//! sets the connection's [`Throttle`], and the next request waits until it ends.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +33,7 @@ use crate::reply::Dispatched;
 use crate::sasl::authenticator::{Authenticator, SaslSettings, Step};
 use crate::session::Session;
 use crate::state::BrokerState;
+use crate::throttle::Throttle;
 use crate::transport::Transport;
 
 const MAX_IN_FLIGHT: usize = 64;
@@ -77,6 +81,7 @@ pub(crate) async fn serve<S: Transport>(
         },
         listener,
         replies: MemoryBudget::new(state.config.connection_reply_bytes),
+        throttle: Arc::new(Throttle::new()),
     };
     let activity = Arc::new(Activity {
         start: Instant::now(),
@@ -164,6 +169,14 @@ pub(crate) async fn serve<S: Transport>(
                 }
             },
         };
+        // A throttled client's next request waits out its throttle time (Kafka mutes the
+        // channel); checked after the read so a mute set by a deferred reply also counts.
+        if let Some(until) = session.throttle.muted_until() {
+            tokio::select! {
+                _ = stop.changed() => break Ok(()),
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        }
         match dispatch::handle(&state, frame, &session) {
             Dispatched::Reply(bytes) => {
                 let _ = reply_tx.send(Some(bytes));

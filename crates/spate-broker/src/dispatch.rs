@@ -20,6 +20,8 @@ use crate::session::Session;
 use crate::state::BrokerState;
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) -> Dispatched {
+    // What a produce quota counts (Kafka: the request's size).
+    let request_bytes = frame.len();
     let (ctx, client_id, request) = match decode_request(frame) {
         Ok(DecodedRequest::Request {
             ctx,
@@ -64,8 +66,17 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
                 r,
             ))),
         ),
-        RequestKind::Produce(r) => handlers::produce::handle(state, caller, r, ctx),
-        RequestKind::Fetch(r) => handlers::fetch::handle(state, r, ctx, session),
+        RequestKind::Produce(r) => handlers::produce::handle(
+            state,
+            session,
+            client_id.as_deref().unwrap_or_default(),
+            request_bytes,
+            r,
+            ctx,
+        ),
+        RequestKind::Fetch(r) => {
+            handlers::fetch::handle(state, r, ctx, session, client_id.as_deref().unwrap_or_default())
+        }
         RequestKind::ListOffsets(r) => reply(
             ctx,
             Ok(ResponseKind::ListOffsets(handlers::list_offsets::handle(
@@ -274,6 +285,19 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
                 ResponseKind::DeleteAcls(handlers::acls::delete(s, &caller, r))
             })
         }
+        // Quota changes are fsynced: off the async workers.
+        RequestKind::AlterClientQuotas(r) => {
+            let caller = caller.clone();
+            reply_when_done(state, ctx, move |s| {
+                ResponseKind::AlterClientQuotas(handlers::client_quotas::alter(s, &caller, r))
+            })
+        }
+        RequestKind::DescribeClientQuotas(r) => reply(
+            ctx,
+            Ok(ResponseKind::DescribeClientQuotas(
+                handlers::client_quotas::describe(state, caller, r),
+            )),
+        ),
         RequestKind::DescribeAcls(r) => reply(
             ctx,
             Ok(ResponseKind::DescribeAcls(handlers::acls::describe(

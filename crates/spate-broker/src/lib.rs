@@ -16,6 +16,9 @@
 //!   client TLS settings of Spate's raw-protocol client.
 //! - [`acl`]: Kafka's ACL model, matching rules and ACL file format; the authorizer that every
 //!   request passes when it is on ([`BrokerConfig::authorizer_enabled`]).
+//! - [`quotas`]: client quotas (produce/consume byte rates per user and client id, Kafka's
+//!   defaults and precedence), managed with AlterClientQuotas/DescribeClientQuotas and
+//!   enforced by throttling (KIP-219); [`BrokerConfig::quota_window`] is how rates are measured.
 //!
 //! Contracts: requests on one connection are answered in the order they were sent; appends to a
 //! partition are serialized while partitions proceed in parallel; an acks=all produce is
@@ -68,6 +71,7 @@ mod log_cleaner;
 mod memory_budget;
 mod producer_ids;
 pub mod properties;
+pub mod quotas;
 mod reply;
 mod sasl;
 mod server;
@@ -77,6 +81,7 @@ mod setting;
 mod state;
 mod state_file;
 mod syncer;
+mod throttle;
 pub mod tls;
 mod transport;
 mod txn;

@@ -31,3 +31,35 @@ pub(crate) fn encode(ctx: RequestContext, response: ResponseKind, capacity: usiz
         )),
     }
 }
+
+/// A reply of a client over its quota (`throttle_ms` > 0, already in the reply's
+/// `throttle_time_ms`): the connection is muted for that long and, for request versions before
+/// KIP-219 (`delay_reply`), the reply itself waits that long too, since those clients do not
+/// back off on their own.
+pub(crate) fn throttled(
+    dispatched: Dispatched,
+    throttle_ms: u64,
+    delay_reply: bool,
+    throttle: &crate::throttle::Throttle,
+) -> Dispatched {
+    if throttle_ms == 0 {
+        return dispatched;
+    }
+    throttle.mute_for(throttle_ms);
+    if !delay_reply {
+        return dispatched;
+    }
+    let delay = std::time::Duration::from_millis(throttle_ms);
+    match dispatched {
+        Dispatched::Reply(bytes) => Dispatched::Deferred(Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            Some(bytes)
+        })),
+        Dispatched::Deferred(reply) => Dispatched::Deferred(Box::pin(async move {
+            let bytes = reply.await;
+            tokio::time::sleep(delay).await;
+            bytes
+        })),
+        other => other,
+    }
+}

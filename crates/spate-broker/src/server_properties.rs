@@ -154,6 +154,12 @@ impl BrokerConfig {
                 "max.incremental.fetch.session.cache.slots" => {
                     next.fetch_session_cache_slots = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
                 }
+                "quota.window.num" => {
+                    next.quota_window.samples = int(value, 2, i64::from(i32::MAX)).map_err(bad)? as u32
+                }
+                "quota.window.size.seconds" => {
+                    next.quota_window.window_ms = int(value, 1, i64::from(i32::MAX)).map_err(bad)? * 1000
+                }
                 "connections.max.idle.ms" => next.connections_max_idle = millis(value).map_err(bad)?,
                 "max.connections.per.ip" => {
                     next.max_connections_per_ip = int(value, 0, i64::from(i32::MAX)).map_err(bad)? as usize
@@ -538,6 +544,27 @@ producer.id.expiration.check.interval.ms=100
             let key = bad.split('=').next().unwrap();
             let e = error_of(&format!("{bad}\n"));
             assert!(e.contains(key) && e.contains("line 1"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn quota_windows_as_kafka_names_them() {
+        let mut c = BrokerConfig::new("/tmp/x");
+        let n = c
+            .apply_properties(&from_file("quota.window.num=3\nquota.window.size.seconds=2\n"))
+            .unwrap();
+        assert!(n.unknown.is_empty(), "{n:?}");
+        assert_eq!(
+            c.quota_window,
+            crate::quotas::QuotaWindow {
+                samples: 3,
+                window_ms: 2000
+            }
+        );
+        for bad in ["quota.window.num=1", "quota.window.size.seconds=0"] {
+            let key = bad.split('=').next().unwrap();
+            let e = error_of(&format!("{bad}\n"));
+            assert!(e.contains(key), "{bad}: {e}");
         }
     }
 

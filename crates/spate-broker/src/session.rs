@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::acl::authorizer::Caller;
 use crate::listeners::BoundListener;
 use crate::memory_budget::MemoryBudget;
+use crate::throttle::Throttle;
 
 #[derive(Debug)]
 pub(crate) struct Session {
@@ -23,6 +24,8 @@ pub(crate) struct Session {
     pub(crate) caller: Caller,
     /// Bytes of this connection's replies built but not yet written to the socket.
     pub(crate) replies: Arc<MemoryBudget>,
+    /// Quota throttling: until when no further request of this connection is read.
+    pub(crate) throttle: Arc<Throttle>,
 }
 
 impl Session {

@@ -13,6 +13,8 @@ use crate::handshake_failure_log::{HANDSHAKE_FAILURE_LOG_WINDOW, HandshakeFailur
 use crate::log_cleaner::LogCleaner;
 use crate::memory_budget::MemoryBudget;
 use crate::producer_ids::ProducerIdAllocator;
+use crate::quotas::manager::QuotaManager;
+use crate::quotas::store::QuotaStore;
 use crate::sasl::credentials::CredentialStore;
 use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
@@ -45,6 +47,8 @@ pub(crate) struct BrokerState {
     pub(crate) handshake_failures: HandshakeFailureLog,
     /// Incremental fetch sessions (KIP-227).
     pub(crate) fetch_sessions: FetchSessionCache,
+    /// Client quotas: their durable list and the byte rates measured against them.
+    pub(crate) quotas: QuotaManager,
 }
 
 impl BrokerState {
@@ -67,6 +71,7 @@ impl BrokerState {
         txn.resolve(&store, &groups, crate::clock::now_ms());
         let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
         let authorizer = Authorizer::new(&config, AclStore::open(&config.data_dir)?);
+        let quotas = QuotaManager::new(QuotaStore::open(&config.data_dir)?, config.quota_window);
         let fetch_sessions = FetchSessionCache::new(config.fetch_session_cache_slots);
         let request_memory = MemoryBudget::new(config.request_memory_bytes);
         let reply_memory = MemoryBudget::new(config.reply_memory_bytes);
@@ -94,6 +99,7 @@ impl BrokerState {
             cleaner,
             handshake_failures: HandshakeFailureLog::new(HANDSHAKE_FAILURE_LOG_WINDOW),
             fetch_sessions,
+            quotas,
         })
     }
 

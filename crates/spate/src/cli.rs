@@ -57,6 +57,12 @@ pub enum Command {
         #[command(subcommand)]
         action: AclsAction,
     },
+    /// Set, remove and describe client quotas (produce/consume byte rates per user, client id or
+    /// both) of a running broker, as kafka-configs.sh --entity-type users|clients.
+    Quotas {
+        #[command(subcommand)]
+        action: QuotasAction,
+    },
     /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -757,6 +763,68 @@ pub struct AclArgs {
     /// Accepted for kafka-acls.sh compatibility (this command never asks for confirmation).
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuotasAction {
+    /// Set (--add-config) or remove (--delete-config) quotas of one entity, as
+    /// kafka-configs.sh --alter.
+    Alter(QuotaAlterArgs),
+    /// Quotas of the entities the options select (strictly: `--user alice` is users/alice only),
+    /// or of every entity without options, as kafka-configs.sh --describe.
+    Describe {
+        #[command(flatten)]
+        entity: QuotaEntityArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// Which entity (alter) or entities (describe): kafka-configs.sh's options.
+#[derive(Debug, Args)]
+pub struct QuotaEntityArgs {
+    /// user or client-id (also kafka-configs.sh's users and clients); twice, each with an
+    /// --entity-name in the same order, for a user with a client id.
+    #[arg(long, value_name = "TYPE")]
+    pub entity_type: Vec<String>,
+    /// The name of the --entity-type (repeatable, in the order of the types).
+    #[arg(long, value_name = "NAME")]
+    pub entity_name: Vec<String>,
+    /// The default entity of the one --entity-type (what applies to every user or client id
+    /// without a quota of its own).
+    #[arg(long, conflicts_with = "entity_name")]
+    pub entity_default: bool,
+    /// Shorthand for --entity-type user --entity-name NAME; combines with --client.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["user_defaults", "entity_type"])]
+    pub user: Option<String>,
+    /// Shorthand for the default user; combines with --client/--client-defaults.
+    #[arg(long, conflicts_with = "entity_type")]
+    pub user_defaults: bool,
+    /// Shorthand for --entity-type client-id --entity-name CLIENT_ID; combines with --user.
+    #[arg(long, value_name = "CLIENT_ID", conflicts_with_all = ["client_defaults", "entity_type"])]
+    pub client: Option<String>,
+    /// Shorthand for the default client id.
+    #[arg(long, conflicts_with = "entity_type")]
+    pub client_defaults: bool,
+}
+
+/// `spate quotas alter`.
+#[derive(Debug, Args)]
+pub struct QuotaAlterArgs {
+    #[command(flatten)]
+    pub entity: QuotaEntityArgs,
+    /// Quotas to set, `KEY=VALUE,...`: producer_byte_rate and consumer_byte_rate (bytes per
+    /// second), request_percentage.
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub add_config: Option<String>,
+    /// Quota keys to remove, `KEY,...`.
+    #[arg(long, value_name = "KEY,...")]
+    pub delete_config: Option<String>,
+    /// Only have the broker check the change.
+    #[arg(long)]
+    pub validate_only: bool,
     #[command(flatten)]
     pub client: ClientArgs,
 }

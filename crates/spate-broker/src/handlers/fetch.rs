@@ -31,25 +31,30 @@ use crate::acl::authorizer::Caller;
 use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_of;
-use crate::handlers::fetch_session::{for_session, session_context};
+use crate::handlers::fetch_session::{SessionContext, for_session, session_context};
 use crate::isolation;
 use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
-use crate::reply::Dispatched;
+use crate::quotas::manager::ByteQuota;
+use crate::reply::{self, Dispatched};
 use crate::session::Session;
 use crate::state::BrokerState;
+use crate::throttle::Throttle;
 
 /// Longest long poll honoured, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
 const READ_COMMITTED: i8 = 1;
 /// The first Fetch version that names topics by id.
 const FIRST_TOPIC_ID_VERSION: i16 = 13;
+/// The first Fetch version whose clients back off on `throttle_time_ms` themselves (KIP-219).
+const FIRST_CLIENT_THROTTLED_VERSION: i16 = 8;
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     req: FetchRequest,
     ctx: RequestContext,
     session: &Session,
+    client_id: &str,
 ) -> Dispatched {
-    let (req, context) = match session_context(state, req, ctx.version) {
+    let (mut req, context) = match session_context(state, req, ctx.version) {
         Ok(found) => found,
         Err(error) => {
             let response = FetchResponse::default().with_error_code(error.code());
@@ -59,14 +64,40 @@ pub(crate) fn handle(
             };
         }
     };
+    // Replicas are not clients: no quota (Kafka's rule). Without any consume quota this is
+    // one atomic load.
+    let quota = (req.replica_id.0 < 0 && state.quotas.enforces(ByteQuota::Fetch)).then(|| ConsumeQuota {
+        principal: session.caller.principal.clone(),
+        client_id: client_id.to_string(),
+        throttle: session.throttle.clone(),
+        delay_reply: ctx.version < FIRST_CLIENT_THROTTLED_VERSION,
+    });
+    if let Some(cap) = quota
+        .as_ref()
+        .and_then(|q| state.quotas.max_fetch_bytes(&q.principal, &q.client_id))
+    {
+        // More than the quota allows in a whole window would be throttled for sure (Kafka caps
+        // the fetch the same way).
+        let cap = i32::try_from(cap).unwrap_or(i32::MAX);
+        req.max_bytes = if req.max_bytes > 0 {
+            req.max_bytes.min(cap)
+        } else {
+            cap
+        };
+    }
     let replies = session.replies.clone();
     let denied = Arc::new(denied_topics(state, &session.caller, &req, ctx.version));
     let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies, &denied);
     let min_bytes = req.min_bytes.max(1) as usize;
     if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
-        let response = for_session(state, context, &req, ctx.version, response);
-        return match encode_held(ctx, response, bytes, grants) {
-            Some(frame) => Dispatched::Reply(frame),
+        let (frame, throttle_ms) = answer(state, ctx, context, &req, response, bytes, grants, quota.as_ref());
+        return match frame {
+            Some(frame) => match quota {
+                Some(q) => {
+                    reply::throttled(Dispatched::Reply(frame), throttle_ms, q.delay_reply, &q.throttle)
+                }
+                None => Dispatched::Reply(frame),
+            },
             None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
         };
     }
@@ -76,14 +107,22 @@ pub(crate) fn handle(
     let deadline = Instant::now() + wait;
     let mut appends = state.subscribe_appends();
     Dispatched::Deferred(Box::pin(async move {
-        loop {
+        let (frame, throttle_ms) = loop {
             // Marks the current state as seen; an append after the read wakes us up.
             appends.borrow_and_update();
             let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
             let timed_out = Instant::now() >= deadline;
             if bytes >= min_bytes || timed_out || has_error(&response) {
-                let response = for_session(&state, context, &req, ctx.version, response);
-                return encode_held(ctx, response, bytes, grants);
+                break answer(
+                    &state,
+                    ctx,
+                    context,
+                    &req,
+                    response,
+                    bytes,
+                    grants,
+                    quota.as_ref(),
+                );
             }
             drop(grants);
             match tokio::time::timeout_at(deadline, appends.changed()).await {
@@ -91,12 +130,81 @@ pub(crate) fn handle(
                 // Timed out, or the broker is shutting down: answer with what there is.
                 _ => {
                     let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
-                    let response = for_session(&state, context, &req, ctx.version, response);
-                    return encode_held(ctx, response, bytes, grants);
+                    break answer(
+                        &state,
+                        ctx,
+                        context,
+                        &req,
+                        response,
+                        bytes,
+                        grants,
+                        quota.as_ref(),
+                    );
                 }
             }
+        };
+        if let Some(q) = quota.filter(|_| throttle_ms > 0) {
+            q.throttle.mute_for(throttle_ms);
+            if q.delay_reply {
+                tokio::time::sleep(Duration::from_millis(throttle_ms)).await;
+            }
         }
+        frame
     }))
+}
+
+/// Who a consumer's fetch counts against, and how a throttle reaches its connection.
+struct ConsumeQuota {
+    principal: Arc<str>,
+    client_id: String,
+    throttle: Arc<Throttle>,
+    /// The request version predates KIP-219: the reply itself waits out the throttle.
+    delay_reply: bool,
+}
+
+/// The reply frame and the throttle time it carries: the response cut to the session's news,
+/// or, for a client over its `consumer_byte_rate`, an empty response with the throttle time
+/// (Kafka's: the bytes read are taken back from its rate, since they are not sent).
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    state: &BrokerState,
+    ctx: RequestContext,
+    context: SessionContext,
+    req: &FetchRequest,
+    response: FetchResponse,
+    bytes: usize,
+    grants: Vec<Grant>,
+    quota: Option<&ConsumeQuota>,
+) -> (Option<Bytes>, u64) {
+    let throttle_ms = match quota {
+        Some(q) => {
+            let now = crate::clock::now_ms();
+            let ms = state
+                .quotas
+                .record(ByteQuota::Fetch, &q.principal, &q.client_id, bytes, now);
+            if ms > 0 {
+                state
+                    .quotas
+                    .unrecord(ByteQuota::Fetch, &q.principal, &q.client_id, bytes, now);
+            }
+            ms
+        }
+        None => 0,
+    };
+    let throttle_time_ms = i32::try_from(throttle_ms).unwrap_or(i32::MAX);
+    if throttle_ms > 0 {
+        drop(grants);
+        let session_id = match context {
+            SessionContext::Incremental { id } => id,
+            SessionContext::Sessionless | SessionContext::Full => 0,
+        };
+        let empty = FetchResponse::default()
+            .with_throttle_time_ms(throttle_time_ms)
+            .with_session_id(session_id);
+        return (encode_held(ctx, empty, 0, Vec::new()), throttle_ms);
+    }
+    let response = for_session(state, context, req, ctx.version, response);
+    (encode_held(ctx, response, bytes, grants), 0)
 }
 
 /// Per requested topic, whether the caller may not read it: READ on the topic for consumers,

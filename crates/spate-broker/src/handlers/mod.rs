@@ -5,6 +5,7 @@ pub(crate) mod add_offsets_to_txn;
 pub(crate) mod add_partitions_to_txn;
 pub(crate) mod api_versions;
 pub(crate) mod blocking;
+pub(crate) mod client_quotas;
 pub(crate) mod configs;
 pub(crate) mod describe_cluster;
 pub(crate) mod describe_producers;

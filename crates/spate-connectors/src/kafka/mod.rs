@@ -10,7 +10,8 @@
 //!   completes, recovered or aborted on restore).
 //! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
 //!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and the SCRAM
-//!   user APIs (`scram_admin`), and logs in on SASL listeners and over TLS
+//!   user APIs (`scram_admin`) and client quotas (`quota_admin`), and logs in on SASL
+//!   listeners and over TLS
 //!   ([`client_security`]: Kafka client properties for both clients).
 //!
 //! ```no_run
@@ -41,6 +42,7 @@ mod committer;
 pub(crate) mod error;
 mod message;
 pub mod position;
+mod quota_admin;
 mod scram_admin;
 mod sink;
 mod source;
@@ -50,6 +52,7 @@ mod txn_state;
 
 pub use assignment::partition_owner;
 pub use message::{KafkaMessage, KafkaRecord};
+pub use quota_admin::{DescribedQuota, QuotaComponent, QuotaMatch};
 pub use scram_admin::ScramUser;
 pub use sink::{
     DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord, OversizedRecords, OversizedStats,

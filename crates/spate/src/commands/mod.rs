@@ -11,6 +11,7 @@ mod example;
 mod groups;
 mod jobs;
 mod produce;
+mod quotas;
 mod server;
 mod sql;
 mod topics;
@@ -30,6 +31,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Sql(args) => return sql::run(args),
         Command::Users { action } => return users::run(action),
         Command::Acls { action } => return acls::run(action),
+        Command::Quotas { action } => return quotas::run(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -51,7 +53,8 @@ pub fn run(command: Command) -> Result<()> {
             | Command::Demo(_)
             | Command::Sql(_)
             | Command::Users { .. }
-            | Command::Acls { .. } => {
+            | Command::Acls { .. }
+            | Command::Quotas { .. } => {
                 unreachable!("handled above")
             }
         }
