@@ -402,6 +402,10 @@ impl Coordinator {
         for (_, _, reply) in self.queued_savepoints.drain(..) {
             let _ = reply.send(Err(EngineError::Checkpoint(reason.into())));
         }
+        // Finished tasks' final snapshots share their keyed state: freed like that state.
+        if !self.finished.is_empty() {
+            crate::state::reclaim::drop_in_background(std::mem::take(&mut self.finished));
+        }
     }
 
     fn handle_msg(&mut self, msg: Msg) {
