@@ -46,16 +46,140 @@ fn unknown_column_suggests_the_nearest() {
     assert!(err.position().is_some(), "{err}");
 }
 
+/// Flink 2.3 accepts exactly these forms (one job per value, 2026-11-23); a refused value is an
+/// error naming the setting, with Flink's explanation.
 #[test]
-fn a_session_time_zone_other_than_utc_is_refused_not_ignored() {
+fn session_time_zones_are_checked_as_flink_checks_them() {
     let mut session = Session::new(SessionOptions::default());
-    let err = session
-        .execute_script("SET 'table.local-time-zone' = 'Asia/Kolkata';", |_, _| {})
-        .unwrap_err();
-    assert!(err.to_string().contains("only UTC is supported"), "{err}");
-    session
-        .execute_script("SET 'table.local-time-zone' = 'UTC';", |_, _| {})
-        .unwrap();
+    for bad in [
+        "UTC+8",
+        "+08:00",
+        "Z",
+        "PST",
+        "Europe/Nowhere",
+        "europe/berlin",
+        "",
+    ] {
+        let sql = format!("SET 'table.local-time-zone' = '{bad}';");
+        let err = session.execute_script(&sql, |_, _| {}).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("'table.local-time-zone' = '{bad}'")),
+            "{text}"
+        );
+        assert!(text.contains("Invalid time zone"), "{text}");
+    }
+    for good in [
+        "UTC",
+        "GMT",
+        "GMT+08:00",
+        "GMT-8",
+        "Asia/Kolkata",
+        "America/Los_Angeles",
+        "Etc/GMT-8",
+    ] {
+        let sql = format!("SET 'table.local-time-zone' = '{good}';");
+        session
+            .execute_script(&sql, |_, _| {})
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}
+
+/// The clock functions in a session zone (Flink, America/Los_Angeles: CURRENT_TIMESTAMP and
+/// NOW() show the local wall clock, LOCALTIMESTAMP equals it, CURRENT_DATE and CURRENT_TIME are
+/// its parts). Not golden (the clock moves): each value must lie between readings of the clock
+/// taken before and after, shifted by the zone's fixed offset.
+#[test]
+fn clock_functions_read_the_session_zone() {
+    use spate_sql::temporal::{MICROS_PER_DAY, parse_timestamp};
+    let now_micros = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)
+    };
+    let offset = -8 * 3_600_000_000i64;
+    let before = now_micros() + offset;
+    let got = rows(
+        "SET 'table.local-time-zone' = 'GMT-08:00';
+         SELECT CAST(CURRENT_TIMESTAMP AS STRING), CAST(NOW() AS STRING), CAST(LOCALTIMESTAMP AS STRING),
+                CAST(CURRENT_DATE AS STRING), CAST(CURRENT_TIME AS STRING), UNIX_TIMESTAMP();",
+    );
+    let after = now_micros() + offset;
+    let text = |i: usize| got[0][i].as_str().unwrap_or_default().to_string();
+    let within = |t: i64, slack: i64| t >= before - slack && t <= after;
+    for i in 0..3 {
+        let t = parse_timestamp(&text(i)).unwrap_or_default();
+        assert!(
+            within(t, 1000),
+            "column {i}: {} not in the local clock's range",
+            text(i)
+        );
+    }
+    let date = parse_timestamp(&text(3)).unwrap_or_default();
+    assert!(within(date, MICROS_PER_DAY), "CURRENT_DATE {}", text(3));
+    let time = parse_timestamp(&format!("1970-01-01 {}", text(4))).unwrap_or_default();
+    let of_day = |t: i64| t.rem_euclid(MICROS_PER_DAY);
+    // The time of day has whole seconds; near midnight the range wraps.
+    let (lo, hi) = (of_day(before) - 1_000_000, of_day(after));
+    assert!(
+        (lo <= time && time <= hi) || hi < lo,
+        "CURRENT_TIME {} not in {lo}..{hi}",
+        text(4)
+    );
+    // UNIX_TIMESTAMP() is zone-free epoch seconds.
+    let epoch = got[0][5].as_i64().unwrap_or_default() * 1_000_000;
+    assert!(within(epoch + offset, 1_000_000), "UNIX_TIMESTAMP() {epoch}");
+}
+
+/// Casts and functions in a zone with daylight saving time, at the fall-back overlap and the
+/// spring-forward gap (each value checked on Flink 2.3 in America/Los_Angeles).
+#[test]
+fn casts_and_functions_in_a_dst_zone() {
+    let got = rows(
+        "SET 'table.local-time-zone' = 'America/Los_Angeles';
+         SELECT
+           CAST(CAST(TIMESTAMP '2026-03-08 02:30:00' AS TIMESTAMP_LTZ(3)) AS STRING),
+           CAST(TIMESTAMP '2026-11-01 01:30:00' AS TIMESTAMP_LTZ(3)) = TO_TIMESTAMP_LTZ(1793521800000, 3),
+           CAST('2026-11-01 01:30:00' AS TIMESTAMP_LTZ(3)) = TO_TIMESTAMP_LTZ(1793521800000, 3),
+           CAST(TO_TIMESTAMP_LTZ(1793520062000, 3) AS STRING),
+           CAST(CAST(TO_TIMESTAMP_LTZ(1793525400000, 3) AS TIMESTAMP(3)) AS STRING),
+           DATE_FORMAT(TO_TIMESTAMP_LTZ(1793520062000, 3), 'yyyy-MM-dd HH:mm:ss'),
+           FROM_UNIXTIME(1793525400, 'yyyy-MM-dd HH:mm:ss z Z'),
+           UNIX_TIMESTAMP('2026-11-01 01:30:00'),
+           UNIX_TIMESTAMP('2026-03-08 02:30:00'),
+           UNIX_TIMESTAMP('2026-11-01', 'yyyy-MM-dd'),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00') AS STRING),
+           CAST(TO_TIMESTAMP('2026-11-01 01:30:00') AS STRING),
+           HOUR(TO_TIMESTAMP_LTZ(1793520062000, 3)),
+           CAST(CAST(TO_TIMESTAMP_LTZ(1793520062000, 3) AS DATE) AS STRING),
+           CAST(CAST(DATE '2026-11-01' AS TIMESTAMP_LTZ(3)) AS STRING),
+           CAST(FLOOR(TO_TIMESTAMP_LTZ(1793520062000, 3) TO DAY) AS STRING),
+           TIMESTAMPDIFF(HOUR, CAST(TIMESTAMP '2026-11-01 00:00:00' AS TIMESTAMP_LTZ(3)),
+                         CAST(TIMESTAMP '2026-11-02 00:00:00' AS TIMESTAMP_LTZ(3)));",
+    );
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(
+        got[0],
+        vec![
+            s("2026-03-08 03:30:00.000"),
+            Value::Boolean(true),
+            Value::Boolean(true),
+            s("2026-11-01 01:01:02.000"),
+            s("2026-11-01 01:30:00.000"),
+            s("2026-11-01 01:01:02"),
+            s("2026-11-01 01:30:00 PST -0800"),
+            Value::Int(1_793_525_400),
+            Value::Int(1_772_965_800),
+            Value::Int(1_793_516_400),
+            s("2026-10-31 18:30:00.000"),
+            s("2026-11-01 01:30:00.000"),
+            Value::Int(1),
+            s("2026-11-01"),
+            s("2026-11-01 00:00:00.000"),
+            s("2026-11-01 00:00:00.000"),
+            Value::Int(25),
+        ]
+    );
 }
 
 /// The Nexmark project's Kafka table layout: a computed column and views read fields of ROW

@@ -18,6 +18,7 @@ use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
 use crate::plan::{LogicalPlan, WindowSpec};
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 use super::accumulate::{AggValues, SqlAggregate};
 use super::attached::AttachedAggregateFn;
@@ -52,13 +53,14 @@ fn reads_clock(e: &BoundExpr) -> bool {
 }
 
 /// The evaluation context of a row; the clock is read only for expressions that need it.
-fn eval_ctx<O>(ctx: &ProcessContext<'_, O>, reads_clock: bool) -> EvalContext
+fn eval_ctx<O>(ctx: &ProcessContext<'_, O>, reads_clock: bool, zone: SessionZone) -> EvalContext
 where
     O: spate_engine::Data,
 {
     EvalContext {
         watermark: ctx.current_watermark(),
         now_millis: if reads_clock { now_millis() } else { 0 },
+        zone,
     }
 }
 
@@ -111,10 +113,12 @@ impl<'a> Translator<'a> {
                 let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
                 let computed: Vec<(usize, CompiledExpr)> =
                     computed.iter().map(|(i, e)| (*i, e.compile())).collect();
+                let zone = self.ctx.zone;
                 let complete: CompleteRow = Arc::new(move |row: &mut Row| {
                     let ctx = EvalContext {
                         watermark: i64::MIN,
                         now_millis: if reads_clock { now_millis() } else { 0 },
+                        zone,
                     };
                     for (i, e) in &computed {
                         let v = e.eval(row, &ctx)?;
@@ -138,7 +142,10 @@ impl<'a> Translator<'a> {
                 Ok(stream.uid(&uid))
             }
             LogicalPlan::Values { rows, .. } => {
-                let ctx = EvalContext::default();
+                let ctx = EvalContext {
+                    zone: self.ctx.zone,
+                    ..EvalContext::default()
+                };
                 let mut values = Vec::with_capacity(rows.len());
                 for r in rows {
                     let row = r
@@ -155,8 +162,9 @@ impl<'a> Translator<'a> {
                 let input = self.stream(input)?;
                 let clock = reads_clock(predicate);
                 let predicate = predicate.compile();
+                let zone = self.ctx.zone;
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx, clock);
+                    let ec = eval_ctx(ctx, clock, zone);
                     if predicate
                         .eval_predicate(&row, &ec)
                         .unwrap_or_else(|err| raise(err))
@@ -231,7 +239,10 @@ impl<'a> Translator<'a> {
                 key.extend(keys.iter().cloned());
                 let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()));
                 let uid = self.uid("attached-window-aggregate");
-                Ok(input.key_by(key_selector(key)).process(f).uid(&uid))
+                Ok(input
+                    .key_by(key_selector(key, self.ctx.zone))
+                    .process(f)
+                    .uid(&uid))
             }
             LogicalPlan::WindowJoin {
                 left,
@@ -244,9 +255,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone());
+                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone(), self.ctx.zone);
                 let uid = self.uid("window-join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
             LogicalPlan::RegularJoin {
                 left,
@@ -257,9 +268,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = RegularJoinFn::new(widths, condition.clone());
+                let f = RegularJoinFn::new(widths, condition.clone(), self.ctx.zone);
                 let uid = self.uid("join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
             LogicalPlan::IntervalJoin {
                 left,
@@ -272,9 +283,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone());
+                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone(), self.ctx.zone);
                 let uid = self.uid("interval-join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
         }
     }
@@ -331,8 +342,9 @@ impl<'a> Translator<'a> {
         }
         let clock = exprs.iter().any(reads_clock);
         let exprs: Vec<CompiledExpr> = exprs.iter().map(BoundExpr::compile).collect();
+        let zone = self.ctx.zone;
         Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-            let ec = eval_ctx(ctx, clock);
+            let ec = eval_ctx(ctx, clock, zone);
             let out: Row = exprs
                 .iter()
                 .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
@@ -376,7 +388,7 @@ impl<'a> Translator<'a> {
                     })
             }
             _ => input
-                .key_by(key_selector(keys.clone()))
+                .key_by(key_selector(keys.clone(), self.ctx.zone))
                 .window(assigner)
                 .aggregate(aggregate)
                 .uid(&uid)
@@ -398,10 +410,16 @@ fn has_repeats(cols: &[usize]) -> bool {
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).
-fn key_selector(keys: Vec<BoundExpr>) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
+fn key_selector(
+    keys: Vec<BoundExpr>,
+    zone: SessionZone,
+) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
     let keys: Arc<[CompiledExpr]> = keys.iter().map(BoundExpr::compile).collect();
     move |row: &Row| {
-        let ctx = EvalContext::default();
+        let ctx = EvalContext {
+            zone,
+            ..EvalContext::default()
+        };
         keys.iter()
             .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
             .collect()
@@ -414,12 +432,13 @@ fn join_keyed<F>(
     r: &DataStream<Row>,
     keys: &[(BoundExpr, BoundExpr)],
     f: F,
+    zone: SessionZone,
 ) -> DataStream<Row>
 where
     F: spate_engine::keyed_co_process::KeyedCoProcessFunction<Vec<Value>, Row, Row, Row>,
 {
-    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect());
-    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect());
+    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect(), zone);
+    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect(), zone);
     l.key_by(move |row: &Row| null_safe(lk(row), 0))
         .connect(&r.key_by(move |row: &Row| null_safe(rk(row), 1)))
         .process(f)

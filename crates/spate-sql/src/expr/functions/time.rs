@@ -1,5 +1,8 @@
-//! Date and time functions, in UTC (Spate's `table.local-time-zone`). Timestamps are
-//! microseconds, dates days, times nanoseconds (see [`crate::value`]). Parsing functions give
+//! Date and time functions. Timestamps are microseconds, dates days, times nanoseconds (see
+//! [`crate::value`]); a `TIMESTAMP_LTZ` is an instant, read as a wall-clock time of the session
+//! zone (`table.local-time-zone`) where Flink reads it so: `DATE_FORMAT`, `EXTRACT`/`HOUR`,
+//! `FLOOR`/`CEIL`, `FROM_UNIXTIME`, and `UNIX_TIMESTAMP`'s parsing. `TO_TIMESTAMP` is
+//! zone-less and `TO_TIMESTAMP_LTZ(string)` reads the text as UTC, as in Flink. Parsing functions give
 //! `NULL` on text that does not parse (`UNIX_TIMESTAMP` gives `Long.MIN_VALUE`, as Flink
 //! does); week-based results follow Flink: `DAYOFWEEK` is 1 for Sunday, `WEEK` is the ISO week,
 //! `FLOOR(.. TO WEEK)` goes back to Sunday.
@@ -13,6 +16,7 @@ use crate::expr::func::ScalarFunc;
 use crate::temporal::{self, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, days_from_civil};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
+use crate::zone::{Overlap, SessionZone};
 
 /// A date/time function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +152,8 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 true,
             ))
         }
-        // The text form (Flink 2.x): parsed as UTC, which is Spate's local time zone.
+        // The text form (Flink 2.x): parsed as UTC whatever the session zone (Flink run, LA:
+        // TO_TIMESTAMP_LTZ('2026-11-01 01:30:00') shows as 2026-10-31 18:30:00.000).
         "TO_TIMESTAMP_LTZ" if c.args.first().is_some_and(|a| super::is_string(&a.ty().kind)) => {
             c.check(&[Str, Str], 1, "(STRING[, STRING format])")?;
             Ok(c.done(
@@ -263,12 +268,26 @@ fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-/// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`.
-pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
+/// Whether argument `i` is a `TIMESTAMP_LTZ` (an instant to read in the session zone).
+fn is_ltz(args: &[BoundExpr], i: usize) -> bool {
+    args.get(i)
+        .is_some_and(|a| matches!(a.ty().kind, TypeKind::TimestampLtz(_)))
+}
+
+/// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`, in the session `zone`.
+pub(crate) fn eval(
+    f: TimeFunc,
+    v: &[Value],
+    args: &[BoundExpr],
+    ty: &DataType,
+    zone: SessionZone,
+) -> EvalResult {
+    // A TIMESTAMP_LTZ first argument as the session zone's wall-clock time.
+    let local = |t: i64| if is_ltz(args, 0) { zone.to_local(t) } else { t };
     Ok(match f {
         TimeFunc::DateFormat => {
             let micros = match &v[0] {
-                Value::Timestamp(t) => Some(*t),
+                Value::Timestamp(t) => Some(local(*t)),
                 Value::String(s) => temporal::parse_timestamp_strict(s),
                 _ => None,
             };
@@ -302,7 +321,7 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             let secs = v[0].as_i64().unwrap_or(0);
             let pattern = v.get(1).map_or("yyyy-MM-dd HH:mm:ss", text);
             match secs.checked_mul(MICROS_PER_SECOND) {
-                Some(m) => Value::String(datefmt::format(m, pattern)),
+                Some(m) => Value::String(datefmt::format_in(m, pattern, zone)),
                 None => Value::Null,
             }
         }
@@ -315,6 +334,9 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
                     .filter(|s| s.contains(' '))
                     .and_then(temporal::parse_timestamp_strict),
             };
+            // Java's SimpleDateFormat: standard time in a fall-back overlap (Flink run, LA:
+            // '2026-11-01 01:30:00' is 1793525400).
+            let t = t.map(|t| zone.to_utc(t, Overlap::Later));
             Value::Int(t.map_or(i64::MIN, |t| t.div_euclid(MICROS_PER_SECOND)))
         }
         TimeFunc::ToDate => {
@@ -327,8 +349,20 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             };
             d.map_or(Value::Null, Value::Date)
         }
-        TimeFunc::Extract(unit) => extract(unit, &v[0])?,
-        TimeFunc::FloorCeil { ceil, unit } => floor_ceil(ceil, unit, &v[0])?,
+        TimeFunc::Extract(unit) => match &v[0] {
+            Value::Timestamp(t) => extract(unit, &Value::Timestamp(local(*t)))?,
+            other => extract(unit, other)?,
+        },
+        TimeFunc::FloorCeil { ceil, unit } => match &v[0] {
+            // Flink run (LA): FLOOR(ltz TO DAY) is the local midnight.
+            Value::Timestamp(t) if is_ltz(args, 0) => {
+                match floor_ceil(ceil, unit, &Value::Timestamp(local(*t)))? {
+                    Value::Timestamp(r) => Value::Timestamp(zone.to_utc(r, Overlap::Earlier)),
+                    other => other,
+                }
+            }
+            other => floor_ceil(ceil, unit, other)?,
+        },
         TimeFunc::TimestampAdd(unit) => {
             let n = v[0].as_i64().unwrap_or(0);
             let overflow = || EvalError(format!("TIMESTAMPADD({}, {n}, ..) overflows", unit.name()));
