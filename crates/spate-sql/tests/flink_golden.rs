@@ -125,4 +125,5 @@ golden! {
     window_join,
     interval_join,
     nexmark,
+    timezone,
 }

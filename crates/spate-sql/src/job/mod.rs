@@ -5,6 +5,7 @@ mod attached;
 mod fail;
 mod join;
 mod translate;
+mod wall_clock;
 mod window_output;
 
 pub use translate::Translator;

@@ -16,7 +16,7 @@ use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
-use crate::plan::{LogicalPlan, WindowSpec};
+use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
@@ -192,8 +192,9 @@ impl<'a> Translator<'a> {
                 event_time,
                 ..
             } => {
+                let zone = self.window_zone(input, *time_col);
                 let input = self.stream(input)?;
-                let assigner = assigner(*window, *event_time)?;
+                let assigner = assigner(*window, *event_time, zone)?;
                 if assigner.is_merging() {
                     return Err(SqlError::validation(
                         "SESSION windows must be aggregated (GROUP BY window_start, window_end)",
@@ -201,6 +202,7 @@ impl<'a> Translator<'a> {
                     ));
                 }
                 let (time_col, event_time) = (*time_col, *event_time);
+                let bounds = WindowOutput::new(0, &[], 0, None).in_zone(zone);
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
                     let ts = if event_time {
                         ctx.timestamp()
@@ -214,9 +216,9 @@ impl<'a> Translator<'a> {
                     assigner.assign(ts, &mut windows);
                     for w in windows {
                         let mut out = row.clone();
-                        out.push(Value::Timestamp(w.start * 1000));
-                        out.push(Value::Timestamp(w.end * 1000));
-                        out.push(Value::Timestamp((w.end - 1) * 1000));
+                        for p in [WindowProperty::Start, WindowProperty::End, WindowProperty::Time] {
+                            out.push(Value::Timestamp(bounds.property(p, w)));
+                        }
                         ctx.collect_with_timestamp(out, w.end - 1);
                     }
                 }))
@@ -359,6 +361,7 @@ impl<'a> Translator<'a> {
         let LogicalPlan::WindowAggregate {
             input,
             window,
+            time_col,
             event_time,
             keys,
             properties,
@@ -368,11 +371,12 @@ impl<'a> Translator<'a> {
         else {
             return Err(SqlError::validation("internal: not a window aggregate", None));
         };
+        let zone = self.window_zone(input, *time_col);
         let input = self.stream(input)?;
-        let assigner = assigner(*window, *event_time)?;
+        let assigner = assigner(*window, *event_time, zone)?;
         let aggregate = SqlAggregate::new(aggs.clone());
         let uid = self.uid("window-aggregate");
-        let output = WindowOutput::new(keys.len(), properties, aggs.len(), select);
+        let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
         let out = match keys.as_slice() {
             // One key column (the common case) keys by the value itself: no key vector to
             // allocate per record.
@@ -397,6 +401,13 @@ impl<'a> Translator<'a> {
                 }),
         };
         Ok(out)
+    }
+
+    /// The zone windows over `input`'s column `time_col` are cut in: the session zone for a
+    /// `TIMESTAMP_LTZ` time attribute (Flink), none (the epoch's alignment) for a `TIMESTAMP`.
+    fn window_zone(&self, input: &LogicalPlan, time_col: usize) -> Option<SessionZone> {
+        let ty = &input.schema().fields.get(time_col)?.ty;
+        matches!(ty.kind, crate::types::TypeKind::TimestampLtz(_)).then_some(self.ctx.zone)
     }
 
     /// Adds the sink of `table` after `rows`.
@@ -459,7 +470,7 @@ fn ms(v: i64) -> Duration {
 
 /// The engine's assigner for a SQL window. Offsets are taken modulo the window (Flink allows
 /// negative ones; the alignment is the same).
-pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner> {
+pub(crate) fn assigner(w: WindowSpec, event_time: bool, zone: Option<SessionZone>) -> Result<WindowAssigner> {
     let shifted = |a: WindowAssigner, offset: i64, period: i64| match offset.rem_euclid(period.max(1)) {
         0 => a,
         o => a.with_offset(ms(o)),
@@ -473,6 +484,10 @@ pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner
             shifted(WindowAssigner::cumulative(ms(size), ms(step)), offset, size)
         }
         WindowSpec::Session { gap } => WindowAssigner::session(ms(gap)),
+    };
+    let a = match zone {
+        Some(z) => a.in_zone(super::wall_clock::wall_clock(z)),
+        None => a,
     };
     Ok(if event_time { a } else { a.processing_time() })
 }

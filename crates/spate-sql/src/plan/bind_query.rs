@@ -253,13 +253,18 @@ impl Binder<'_> {
             }
         }
         let mut fields = schema.fields.clone();
-        let ts_kind = window_timestamp_kind(&field.ty);
+        let time_kind = window_timestamp_kind(&field.ty);
         for (name, time) in [
             ("window_start", None),
             ("window_end", None),
             ("window_time", Some(TimeAttr::Rowtime)),
         ] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if time.is_some() {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             f.time = if event_time { time } else { None };
             fields.push(f);
         }
@@ -553,7 +558,7 @@ impl Binder<'_> {
             }
             aggs.push(call);
         }
-        let ts_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
+        let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
         let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
         let mut fields = key_fields;
         for (name, p) in [
@@ -561,7 +566,12 @@ impl Binder<'_> {
             ("window_end", WindowProperty::End),
             ("window_time", WindowProperty::Time),
         ] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if p == WindowProperty::Time {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             if p == WindowProperty::Time && event_time {
                 f.time = Some(TimeAttr::Rowtime);
             }
@@ -1243,6 +1253,9 @@ fn constant_interval(e: &Expr, what: &str) -> Result<i64> {
     })
 }
 
+/// The type of `window_time` over a time attribute of type `time_ty` (Flink: `window_start`
+/// and `window_end` are always `TIMESTAMP(3)`, wall-clock times of the session zone when the
+/// attribute is a `TIMESTAMP_LTZ`; `window_time` keeps the attribute's kind).
 fn window_timestamp_kind(time_ty: &DataType) -> TypeKind {
     match time_ty.kind {
         TypeKind::TimestampLtz(_) => TypeKind::TimestampLtz(3),

@@ -354,10 +354,13 @@ pub(crate) fn eval(
             other => extract(unit, other)?,
         },
         TimeFunc::FloorCeil { ceil, unit } => match &v[0] {
-            // Flink run (LA): FLOOR(ltz TO DAY) is the local midnight.
+            // Flink floors the wall-clock time and takes it back with the offset of the
+            // original instant, not the result's (golden case `timezone`, LA: FLOOR(01:05 PST TO
+            // DAY) on the fall-back day is 08:00 UTC, shown as 01:00 PDT).
             Value::Timestamp(t) if is_ltz(args, 0) => {
-                match floor_ceil(ceil, unit, &Value::Timestamp(local(*t)))? {
-                    Value::Timestamp(r) => Value::Timestamp(zone.to_utc(r, Overlap::Earlier)),
+                let offset = i64::from(zone.offset_seconds(*t)) * MICROS_PER_SECOND;
+                match floor_ceil(ceil, unit, &Value::Timestamp(t.saturating_add(offset)))? {
+                    Value::Timestamp(r) => Value::Timestamp(r.saturating_sub(offset)),
                     other => other,
                 }
             }
