@@ -14,7 +14,7 @@
 //! | `BINARY`, `VARBINARY`, `BYTES` | `Bytes` | |
 //! | `DATE` | `Date` | days since 1970-01-01 |
 //! | `TIME(p)` | `Time` | nanoseconds since midnight |
-//! | `TIMESTAMP(p)`, `TIMESTAMP_LTZ(p)` | `Timestamp` | microseconds since 1970-01-01 00:00:00 (UTC for `_LTZ`) |
+//! | `TIMESTAMP(p)`, `TIMESTAMP_LTZ(p)` | `Timestamp` | microseconds since 1970-01-01 00:00:00 (for `_LTZ` an instant, in UTC; shown in the session zone) |
 //! | `INTERVAL DAY TO SECOND` | `IntervalMillis` | milliseconds |
 //! | `INTERVAL YEAR TO MONTH` | `IntervalMonths` | months |
 //! | `ARRAY<T>`, `MULTISET<T>` | `Array` | |

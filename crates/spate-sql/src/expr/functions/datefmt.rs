@@ -209,8 +209,8 @@ struct Parsed {
     micros: i64,
 }
 
-/// Parses `text` with `pattern` into microseconds since the epoch (UTC); `None` when it does
-/// not match. Missing date fields default to 1970-01-01, as Java's do.
+/// Parses `text` with `pattern` into a zone-less wall-clock time (microseconds); `None` when
+/// it does not match. Missing date fields default to 1970-01-01, as Java's do.
 pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
     let mut p = Parsed::default();
     let mut rest = text;

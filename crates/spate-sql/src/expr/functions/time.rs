@@ -2,9 +2,9 @@
 //! [`crate::value`]); a `TIMESTAMP_LTZ` is an instant, read as a wall-clock time of the session
 //! zone (`table.local-time-zone`) where Flink reads it so: `DATE_FORMAT`, `EXTRACT`/`HOUR`,
 //! `FLOOR`/`CEIL`, `FROM_UNIXTIME`, and `UNIX_TIMESTAMP`'s parsing. `TO_TIMESTAMP` is
-//! zone-less and `TO_TIMESTAMP_LTZ(string)` reads the text as UTC, as in Flink. Parsing functions give
-//! `NULL` on text that does not parse (`UNIX_TIMESTAMP` gives `Long.MIN_VALUE`, as Flink
-//! does); week-based results follow Flink: `DAYOFWEEK` is 1 for Sunday, `WEEK` is the ISO week,
+//! zone-less and `TO_TIMESTAMP_LTZ(string)` reads the text as UTC, as in Flink. Parsing
+//! functions give `NULL` on text that does not parse (`UNIX_TIMESTAMP` gives `Long.MIN_VALUE`,
+//! as Flink does); week-based results follow Flink: `DAYOFWEEK` is 1 for Sunday, `WEEK` is the ISO week,
 //! `FLOOR(.. TO WEEK)` goes back to Sunday.
 
 use super::{Arg, Call, datefmt};
