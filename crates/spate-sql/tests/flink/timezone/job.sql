@@ -3,8 +3,9 @@
 -- and STRING casts (the overlap's 01:30 and the spring gap's 02:30), DATE_FORMAT, FROM_UNIXTIME,
 -- UNIX_TIMESTAMP, TO_TIMESTAMP_LTZ, HOUR and CAST to DATE of a TIMESTAMP_LTZ, the zone-less
 -- TO_TIMESTAMP; 1-day and 1-hour TUMBLE windows over a TIMESTAMP_LTZ rowtime (local midnight, a
--- 25-hour day, the repeated 01:00 hour); then a 1-hour TUMBLE in Australia/Adelaide (UTC+10:30
--- in summer, so hours start at :30 UTC). Not Asia/Kolkata: Flink 2.3 loses windows of a
+-- 25-hour day, the repeated 01:00 hour), a 2-hour HOP and a 1-day CUMULATE with 6-hour steps
+-- over the change; then a 1-hour TUMBLE in Australia/Adelaide (UTC+10:30 in summer, so hours
+-- start at :30 UTC). Not Asia/Kolkata: Flink 2.3 loses windows of a
 -- TIMESTAMP_LTZ window aggregate in a zone without daylight saving time whose offset is not a
 -- multiple of the window (FLINK-38075; see tests/flink/README.md).
 SET 'execution.checkpointing.interval' = '1s';
@@ -73,6 +74,29 @@ CREATE TABLE hourly (
   'format' = 'json'
 );
 
+CREATE TABLE hop_la (
+  window_start TIMESTAMP(3),
+  window_end TIMESTAMP(3),
+  n BIGINT,
+  first_id INT,
+  last_id INT
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '${OUT}/hop_la',
+  'format' = 'json'
+);
+
+CREATE TABLE cumulate_la (
+  window_start TIMESTAMP(3),
+  window_end TIMESTAMP(3),
+  window_time_text STRING,
+  n BIGINT
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '${OUT}/cumulate_la',
+  'format' = 'json'
+);
+
 CREATE TABLE hourly_adelaide (
   window_start TIMESTAMP(3),
   window_end TIMESTAMP(3),
@@ -114,6 +138,17 @@ INSERT INTO hourly
 SELECT k, window_start, window_end, COUNT(*), LISTAGG(CAST(id AS STRING))
 FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR))
 GROUP BY k, window_start, window_end;
+
+INSERT INTO hop_la
+SELECT window_start, window_end, COUNT(*), MIN(id), MAX(id)
+FROM TABLE(HOP(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR, INTERVAL '2' HOUR))
+WHERE id BETWEEN 4 AND 9
+GROUP BY window_start, window_end;
+
+INSERT INTO cumulate_la
+SELECT window_start, window_end, CAST(window_time AS STRING), COUNT(*)
+FROM TABLE(CUMULATE(TABLE events, DESCRIPTOR(ts), INTERVAL '6' HOUR, INTERVAL '1' DAY))
+GROUP BY window_start, window_end, window_time;
 
 SET 'table.local-time-zone' = 'Australia/Adelaide';
 
