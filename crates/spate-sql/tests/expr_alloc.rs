@@ -158,7 +158,11 @@ fn session_zone_conversions_do_not_allocate() {
             }
         }
     }
-    assert_eq!(ALLOCATIONS.with(Cell::get) - before, 0, "allocations while converting");
+    assert_eq!(
+        ALLOCATIONS.with(Cell::get) - before,
+        0,
+        "allocations while converting"
+    );
     // 01:05 PST > 01:30 as a TIMESTAMP: no; 01:30 local is 08:30 UTC < 09:05: yes; the hour is 1;
     // the date is 2026-11-01; the floor is before.
     assert_eq!(trues, 4000);

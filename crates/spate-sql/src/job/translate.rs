@@ -239,7 +239,13 @@ impl<'a> Translator<'a> {
                 let mut key = vec![column(*start), column(*end)];
                 let input = self.stream(input)?;
                 key.extend(keys.iter().cloned());
-                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()));
+                // Local bounds (windows over a TIMESTAMP_LTZ attribute) show in the output's
+                // `window_time` kind, which the binder took from the input's.
+                let window_time = plan.schema().fields.get(keys.len() + 2);
+                let zone = window_time
+                    .is_some_and(|f| matches!(f.ty.kind, crate::types::TypeKind::TimestampLtz(_)))
+                    .then_some(self.ctx.zone);
+                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()), zone);
                 let uid = self.uid("attached-window-aggregate");
                 Ok(input
                     .key_by(key_selector(key, self.ctx.zone))

@@ -641,9 +641,19 @@ impl Binder<'_> {
             .iter()
             .map(|f| bind_aggregate(f, &scope))
             .collect::<Result<Vec<_>>>()?;
-        let ts_kind = window_timestamp_kind(&in_schema.fields[wc.start].ty);
+        // Windows over a TIMESTAMP_LTZ attribute have local bounds; their `window_time` (when
+        // the input kept it) says so, and stays an instant here.
+        let time_kind = wc
+            .time
+            .and_then(|t| in_schema.fields.get(t))
+            .map_or(TypeKind::Timestamp(3), |f| window_timestamp_kind(&f.ty));
         for name in ["window_start", "window_end", "window_time"] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if name == "window_time" {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             if name == "window_time" {
                 f.time = Some(TimeAttr::Rowtime);
             }

@@ -3,7 +3,7 @@
 -- and STRING casts (the overlap's 01:30 and the spring gap's 02:30), DATE_FORMAT, FROM_UNIXTIME,
 -- UNIX_TIMESTAMP, TO_TIMESTAMP_LTZ, HOUR and CAST to DATE of a TIMESTAMP_LTZ, the zone-less
 -- TO_TIMESTAMP; 1-day and 1-hour TUMBLE windows over a TIMESTAMP_LTZ rowtime (local midnight, a
--- 25-hour day, the repeated 01:00 hour), a 2-hour HOP and a 1-day CUMULATE with 6-hour steps
+-- 25-hour day, the repeated 01:00 hour) and a total over the hourly windows, a 2-hour HOP and a 1-day CUMULATE with 6-hour steps
 -- over the change; then a 1-hour TUMBLE in Australia/Adelaide (UTC+10:30 in summer, so hours
 -- start at :30 UTC). Not Asia/Kolkata: Flink 2.3 loses windows of a
 -- TIMESTAMP_LTZ window aggregate in a zone without daylight saving time whose offset is not a
@@ -97,6 +97,18 @@ CREATE TABLE cumulate_la (
   'format' = 'json'
 );
 
+CREATE TABLE hourly_total (
+  window_start TIMESTAMP(3),
+  window_end TIMESTAMP(3),
+  window_time_text STRING,
+  keys_seen BIGINT,
+  n BIGINT
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '${OUT}/hourly_total',
+  'format' = 'json'
+);
+
 CREATE TABLE hourly_adelaide (
   window_start TIMESTAMP(3),
   window_end TIMESTAMP(3),
@@ -138,6 +150,15 @@ INSERT INTO hourly
 SELECT k, window_start, window_end, COUNT(*), LISTAGG(CAST(id AS STRING))
 FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR))
 GROUP BY k, window_start, window_end;
+
+INSERT INTO hourly_total
+SELECT window_start, window_end, CAST(window_time AS STRING), COUNT(*), SUM(n)
+FROM (
+  SELECT k, window_start, window_end, window_time, COUNT(*) AS n
+  FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR))
+  GROUP BY k, window_start, window_end, window_time
+)
+GROUP BY window_start, window_end, window_time;
 
 INSERT INTO hop_la
 SELECT window_start, window_end, COUNT(*), MIN(id), MAX(id)
