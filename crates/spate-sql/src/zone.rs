@@ -86,6 +86,10 @@ fn interned(name: &str) -> Option<(&'static str, &'static TimeZone)> {
         return Some(*z);
     }
     let tz = TimeZone::get(name).ok()?;
+    // The tzdb lookup ignores case; Java's does not (Flink refuses `EUROPE/BERLIN`).
+    if tz.iana_name() != Some(name) {
+        return None;
+    }
     let entry: (&'static str, &'static TimeZone) = (
         Box::leak(name.to_string().into_boxed_str()),
         Box::leak(Box::new(tz)),
@@ -134,7 +138,7 @@ impl SessionZone {
                 rules: Rules::Fixed(0),
             });
         }
-        if let Some(offset) = value.strip_prefix("GMT") {
+        if let Some(offset) = value.strip_prefix("GMT").filter(|o| o.starts_with(['+', '-'])) {
             let seconds = gmt_offset(offset)?;
             let name = interned_name(value);
             return Some(SessionZone {
@@ -256,7 +260,7 @@ mod tests {
 
     #[test]
     fn accepts_what_flink_accepts() {
-        // Flink 2.3, one job per value: accepted ...
+        // Flink 2.3, one job per value (2026-11-23): accepted ...
         for ok in [
             "UTC",
             "GMT",
@@ -295,6 +299,15 @@ mod tests {
             Some(-12_600)
         );
         assert_eq!(SessionZone::parse("GMT+19"), None);
+        // Case matters, as in Java; links are zones of their own.
+        assert_eq!(SessionZone::parse("EUROPE/BERLIN"), None);
+        assert!(SessionZone::parse("US/Pacific").is_some());
+        assert!(SessionZone::parse("Etc/UTC").is_some());
+        assert!(SessionZone::parse("GMT0").is_some());
+        assert_eq!(
+            SessionZone::parse("GMT+18").map(|z| z.offset_seconds(0)),
+            Some(64_800)
+        );
     }
 
     #[test]
