@@ -155,7 +155,14 @@ fn casts_and_functions_in_a_dst_zone() {
            CAST(CAST(DATE '2026-11-01' AS TIMESTAMP_LTZ(3)) AS STRING),
            CAST(FLOOR(TO_TIMESTAMP_LTZ(1793520062000, 3) TO DAY) AS STRING),
            TIMESTAMPDIFF(HOUR, CAST(TIMESTAMP '2026-11-01 00:00:00' AS TIMESTAMP_LTZ(3)),
-                         CAST(TIMESTAMP '2026-11-02 00:00:00' AS TIMESTAMP_LTZ(3)));",
+                         CAST(TIMESTAMP '2026-11-02 00:00:00' AS TIMESTAMP_LTZ(3))),
+           CAST(TIMESTAMPADD(MONTH, 1, TO_TIMESTAMP_LTZ(1769839200000, 3)) AS STRING),
+           CAST(TO_TIMESTAMP_LTZ(1769839200000, 3) + INTERVAL '1' MONTH AS STRING),
+           EXTRACT(DAY FROM TO_TIMESTAMP_LTZ(1769839200000, 3)),
+           CAST(CEIL(TO_TIMESTAMP_LTZ(1793523900000, 3) TO DAY) AS STRING),
+           CAST(FLOOR(TO_TIMESTAMP_LTZ(1793523900000, 3) TO HOUR) AS STRING),
+           DAYOFWEEK(TO_TIMESTAMP_LTZ(1769839200000, 3)),
+           CAST(CAST(TIME '10:00:00' AS TIMESTAMP_LTZ(3)) AS STRING);",
     );
     let s = |v: &str| Value::String(v.into());
     assert_eq!(
@@ -178,6 +185,15 @@ fn casts_and_functions_in_a_dst_zone() {
             s("2026-11-01 00:00:00.000"),
             s("2026-11-01 00:00:00.000"),
             Value::Int(25),
+            // Month arithmetic on the instant (UTC), EXTRACT and DAYOFWEEK on the wall clock,
+            // CEIL/FLOOR back with the original instant's offset (Flink run, same zone).
+            s("2026-02-27 22:00:00.000"),
+            s("2026-02-27 22:00:00.000"),
+            Value::Int(30),
+            s("2026-11-02 00:00:00.000"),
+            s("2026-11-01 01:00:00.000"),
+            Value::Int(6),
+            s("1970-01-01 10:00:00.000"),
         ]
     );
 }
