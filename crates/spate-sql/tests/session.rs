@@ -257,3 +257,39 @@ fn processing_time_windows_count_every_row_once() {
     assert_eq!(windows.len(), n, "a bidder's window was reported twice: {out:?}");
     assert!(n > 3, "the rows spanned {n} windows");
 }
+
+/// Processing-time windows over `PROCTIME()` (a TIMESTAMP_LTZ) are cut in the session zone too
+/// (Flink): a one-day window starts at the zone's midnight, and its bounds are local times.
+#[test]
+fn processing_time_day_windows_start_at_local_midnight() {
+    use spate_sql::temporal::MICROS_PER_DAY;
+    let now_micros = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)
+    };
+    let offset = -8 * 3_600_000_000i64;
+    let local_midnight = |utc: i64| (utc + offset).div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
+    let before = local_midnight(now_micros());
+    let out = rows(
+        "SET 'table.local-time-zone' = 'GMT-08:00';
+         CREATE TABLE bid (bidder BIGINT, p AS PROCTIME())
+           WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+         SELECT window_start, window_end, COUNT(*)
+         FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(p), INTERVAL '1' DAY))
+         GROUP BY window_start, window_end;",
+    );
+    let after = local_midnight(now_micros());
+    let total: i64 = out.iter().filter_map(|r| r[2].as_i64()).sum();
+    assert_eq!(total, 10);
+    for r in &out {
+        let (Value::Timestamp(start), Value::Timestamp(end)) = (&r[0], &r[1]) else {
+            panic!("window bounds {r:?}");
+        };
+        assert!(
+            *start == before || *start == after,
+            "window_start {start} is no local midnight ({before})"
+        );
+        assert_eq!(end - start, MICROS_PER_DAY);
+    }
+}
