@@ -122,6 +122,35 @@ fn gmt_offset(s: &str) -> Option<i32> {
     Some(sign * (h * 3600 + m * 60))
 }
 
+/// The seconds of a `java.time.ZoneOffset.of` text: `+h`, `+hh`, `+hh:mm`, `+hhmm`,
+/// `+hh:mm:ss` or `+hhmmss`, at most 18 hours.
+fn zone_offset(s: &str) -> Option<i32> {
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let num = |t: &str| -> Option<i32> {
+        if t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse().ok()
+        } else {
+            None
+        }
+    };
+    let b = rest.as_bytes();
+    let (h, m, sec) = match rest.len() {
+        1 if b[0].is_ascii_digit() => (i32::from(b[0] - b'0'), 0, 0),
+        2 => (num(rest)?, 0, 0),
+        4 => (num(&rest[..2])?, num(&rest[2..])?, 0),
+        5 if b[2] == b':' => (num(&rest[..2])?, num(&rest[3..])?, 0),
+        6 => (num(&rest[..2])?, num(&rest[2..4])?, num(&rest[4..])?),
+        8 if b[2] == b':' && b[5] == b':' => (num(&rest[..2])?, num(&rest[3..5])?, num(&rest[6..])?),
+        _ => return None,
+    };
+    let total = h * 3600 + m * 60 + sec;
+    (m <= 59 && sec <= 59 && total <= 18 * 3600).then_some(sign * total)
+}
+
 impl SessionZone {
     /// UTC.
     pub const UTC: SessionZone = SessionZone {
@@ -158,6 +187,30 @@ impl SessionZone {
             name,
             rules: Rules::Named(tz),
         })
+    }
+
+    /// The zone a function argument names, read as `java.time.ZoneId.of` reads it (Flink's
+    /// `TO_TIMESTAMP_LTZ(s, fmt, zone)`): besides what [`parse`](Self::parse) takes, `Z`, bare
+    /// offsets (`+8`, `+08:00`, `-0330`, `+08:30:15`) and `UTC`/`UT`/`GMT` with one (`UTC+8`).
+    /// `None` when Java refuses it.
+    pub fn parse_zone_id(value: &str) -> Option<SessionZone> {
+        if let Some(z) = SessionZone::parse(value) {
+            return Some(z);
+        }
+        let fixed = |seconds: i32| SessionZone {
+            name: interned_name(value),
+            rules: Rules::Fixed(seconds),
+        };
+        if value == "Z" || value == "UT" {
+            return Some(fixed(0));
+        }
+        if value.starts_with(['+', '-']) {
+            return zone_offset(value).map(fixed);
+        }
+        let offset = ["UTC", "GMT", "UT"]
+            .iter()
+            .find_map(|p| value.strip_prefix(p).filter(|o| o.starts_with(['+', '-'])))?;
+        zone_offset(offset).map(fixed)
     }
 
     /// The id as it was set.
@@ -308,6 +361,30 @@ mod tests {
             SessionZone::parse("GMT+18").map(|z| z.offset_seconds(0)),
             Some(64_800)
         );
+    }
+
+    #[test]
+    fn function_zone_ids_read_as_java_zone_ids() {
+        // Flink run (UTC session): TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', fmt, zone) is
+        // 17:30 UTC the day before for 'GMT+08:00', '+08:00' and 'UTC+8'.
+        for z in ["GMT+08:00", "+08:00", "UTC+8", "+8", "+0800", "UT+08:00"] {
+            assert_eq!(
+                SessionZone::parse_zone_id(z).map(|z| z.offset_seconds(0)),
+                Some(28_800),
+                "{z}"
+            );
+        }
+        assert_eq!(
+            SessionZone::parse_zone_id("Z").map(|z| z.offset_seconds(0)),
+            Some(0)
+        );
+        assert_eq!(
+            SessionZone::parse_zone_id("-03:30:15").map(|z| z.offset_seconds(0)),
+            Some(-12_615)
+        );
+        for bad in ["Foo/Bar", "+8:00", "+19", "UTC8", "", "+08:60"] {
+            assert!(SessionZone::parse_zone_id(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

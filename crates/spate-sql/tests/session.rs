@@ -293,3 +293,35 @@ fn processing_time_day_windows_start_at_local_midnight() {
         assert_eq!(end - start, MICROS_PER_DAY);
     }
 }
+
+/// `TO_TIMESTAMP_LTZ(text, pattern, zone)` reads the text in `zone`, which may be any id
+/// `java.time.ZoneId` takes (Flink 2.3, UTC session); a constant zone Java does not know is a
+/// validation error.
+#[test]
+fn to_timestamp_ltz_with_a_zone_argument() {
+    let got = rows(
+        "SELECT
+           CAST(TO_TIMESTAMP_LTZ('2026-03-08 02:30:00', 'yyyy-MM-dd HH:mm:ss', 'America/Los_Angeles') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'America/Los_Angeles') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'GMT+08:00') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', '+08:00') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'UTC+8') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('nope', 'yyyy-MM-dd HH:mm:ss', 'UTC') AS STRING);",
+    );
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(
+        got[0],
+        vec![
+            s("2026-03-08 10:30:00.000"),
+            s("2026-11-01 08:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            Value::Null,
+        ]
+    );
+    let mut session = Session::new(SessionOptions::default());
+    let sql = "SELECT TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'Foo/Bar');";
+    let err = session.execute_script(sql, |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("'Foo/Bar' is no time zone"), "{err}");
+}

@@ -23,7 +23,8 @@ use crate::zone::{Overlap, SessionZone};
 pub enum TimeFunc {
     /// `DATE_FORMAT(ts or string, pattern)`.
     DateFormat,
-    /// `TO_TIMESTAMP(s[, pattern])` → `TIMESTAMP(3)`.
+    /// `TO_TIMESTAMP(s[, pattern])` → `TIMESTAMP(3)`; also `TO_TIMESTAMP_LTZ(s[, pattern[,
+    /// zone]])` (the text read as a wall-clock time of `zone`, UTC without one).
     ToTimestamp,
     /// `TO_TIMESTAMP_LTZ(n[, precision])`: epoch seconds (precision 0) or milliseconds (3).
     ToTimestampLtz,
@@ -155,7 +156,14 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         // The text form (Flink 2.x): parsed as UTC whatever the session zone (Flink run, LA:
         // TO_TIMESTAMP_LTZ('2026-11-01 01:30:00') shows as 2026-10-31 18:30:00.000).
         "TO_TIMESTAMP_LTZ" if c.args.first().is_some_and(|a| super::is_string(&a.ty().kind)) => {
-            c.check(&[Str, Str], 1, "(STRING[, STRING format])")?;
+            let takes = "(STRING[, STRING format[, STRING time zone]])";
+            c.check(&[Str, Str, Str], 1, takes)?;
+            // Flink refuses a constant zone Java does not know when it validates the call.
+            if let Some(Some(Value::String(z))) = c.args.get(2).map(BoundExpr::constant_value)
+                && SessionZone::parse_zone_id(&z).is_none()
+            {
+                return Err(c.mismatch(&format!("{takes}; '{z}' is no time zone")));
+            }
             Ok(c.done(
                 ScalarFunc::Time(TimeFunc::ToTimestamp),
                 TypeKind::TimestampLtz(3),
@@ -298,6 +306,15 @@ pub(crate) fn eval(
             let t = match v.get(1) {
                 Some(p) => datefmt::parse(text(&v[0]), text(p)),
                 None => temporal::parse_timestamp_strict(text(&v[0])),
+            };
+            // TO_TIMESTAMP_LTZ(s, fmt, zone): the text is a wall-clock time of `zone` (Flink
+            // run: the overlap's earlier instant; a gap moves forward); an unknown zone is NULL.
+            let t = match v.get(2) {
+                Some(z) => match SessionZone::parse_zone_id(text(z)) {
+                    Some(z) => t.map(|t| z.to_utc(t, Overlap::Earlier)),
+                    None => None,
+                },
+                None => t,
             };
             t.map_or(Value::Null, |t| {
                 Value::Timestamp(crate::expr::cast::truncate_micros(t, 3))
