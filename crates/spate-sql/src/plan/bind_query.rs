@@ -641,12 +641,13 @@ impl Binder<'_> {
             .iter()
             .map(|f| bind_aggregate(f, &scope))
             .collect::<Result<Vec<_>>>()?;
-        // Windows over a TIMESTAMP_LTZ attribute have local bounds; their `window_time` (when
-        // the input kept it) says so, and stays an instant here.
-        let time_kind = wc
-            .time
-            .and_then(|t| in_schema.fields.get(t))
-            .map_or(TypeKind::Timestamp(3), |f| window_timestamp_kind(&f.ty));
+        // Windows over a TIMESTAMP_LTZ attribute have local bounds and an instant for
+        // `window_time`; the translator reads the kind to fire at the bounds' instants.
+        let time_kind = if wc.local {
+            TypeKind::TimestampLtz(3)
+        } else {
+            TypeKind::Timestamp(3)
+        };
         for name in ["window_start", "window_end", "window_time"] {
             let kind = if name == "window_time" {
                 time_kind.clone()
@@ -1169,6 +1170,9 @@ struct WindowColumns {
     end: usize,
     time: Option<usize>,
     spec: WindowSpec,
+    /// Whether the windows were cut over a TIMESTAMP_LTZ attribute, so their bounds are
+    /// wall-clock times of the session zone (known even when `window_time` was projected away).
+    local: bool,
 }
 
 impl WindowColumns {
@@ -1187,6 +1191,12 @@ impl WindowColumns {
 }
 
 fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
+    let ltz_at = |i: usize| {
+        plan.schema()
+            .fields
+            .get(i)
+            .is_some_and(|f| matches!(f.ty.kind, TypeKind::TimestampLtz(_)))
+    };
     match plan {
         LogicalPlan::WindowAssign { input, window, .. } => {
             let w = input.schema().fields.len();
@@ -1195,6 +1205,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: w + 1,
                 time: Some(w + 2),
                 spec: *window,
+                local: ltz_at(w + 2),
             })
         }
         LogicalPlan::WindowAggregate { keys, window, .. }
@@ -1205,6 +1216,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: n + 1,
                 time: Some(n + 2),
                 spec: *window,
+                local: ltz_at(n + 2),
             })
         }
         LogicalPlan::Filter { input, .. } => window_columns(input),
@@ -1216,6 +1228,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: find(inner.end)?,
                 time: inner.time.and_then(find),
                 spec: inner.spec,
+                local: inner.local,
             })
         }
         _ => None,
