@@ -325,3 +325,52 @@ fn to_timestamp_ltz_with_a_zone_argument() {
     let err = session.execute_script(sql, |_, _| {}).unwrap_err();
     assert!(err.to_string().contains("'Foo/Bar' is no time zone"), "{err}");
 }
+
+/// An aggregate over the rows of hourly windows cut in America/Los_Angeles, grouped by
+/// `window_start, window_end` only (no `window_time` to tell the bounds are local): it must
+/// still fire at the windows' instants, losing no row (Flink golden case `timezone`'s
+/// `hourly_total` has the same totals with `window_time` kept).
+#[test]
+fn aggregates_over_local_windows_fire_at_their_instants() {
+    let input =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flink/timezone/input/events.json");
+    let sql = format!(
+        "SET 'table.local-time-zone' = 'America/Los_Angeles';
+         SET 'pipeline.auto-watermark-interval' = '0';
+         CREATE TABLE events (id INT, k STRING, epoch_ms BIGINT, local_ts TIMESTAMP(3), s STRING,
+           ts AS TO_TIMESTAMP_LTZ(epoch_ms, 3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+           WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+         SELECT CAST(window_start AS STRING), CAST(window_end AS STRING), SUM(n)
+         FROM (SELECT k, window_start, window_end, COUNT(*) AS n
+               FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR))
+               GROUP BY k, window_start, window_end)
+         GROUP BY window_start, window_end;",
+        input.display()
+    );
+    let mut got: Vec<String> = rows(&sql)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r[0].as_str().unwrap_or("?"),
+                r[1].as_str().unwrap_or("?"),
+                r[2].as_i64().unwrap_or(-1)
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "2026-10-30 23:00:00.000 2026-10-31 00:00:00.000 1",
+            "2026-10-31 00:00:00.000 2026-10-31 01:00:00.000 1",
+            "2026-10-31 13:00:00.000 2026-10-31 14:00:00.000 1",
+            "2026-11-01 00:00:00.000 2026-11-01 01:00:00.000 1",
+            "2026-11-01 01:00:00.000 2026-11-01 02:00:00.000 4",
+            "2026-11-01 02:00:00.000 2026-11-01 03:00:00.000 1",
+            "2026-11-01 23:00:00.000 2026-11-02 00:00:00.000 1",
+            "2026-11-02 00:00:00.000 2026-11-02 01:00:00.000 1",
+            "2026-11-02 04:00:00.000 2026-11-02 05:00:00.000 1",
+        ]
+    );
+}
