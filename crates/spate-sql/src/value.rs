@@ -294,4 +294,22 @@ mod tests {
         let back: Row = serde_json::from_str(&json).unwrap();
         assert_eq!(back, row);
     }
+
+    #[test]
+    fn the_client_shows_timestamp_ltz_in_the_session_zone() {
+        use crate::types::{DataType, TypeKind};
+        let la = crate::zone::SessionZone::parse("America/Los_Angeles").unwrap_or_default();
+        let ltz = DataType::new(TypeKind::TimestampLtz(3));
+        let ts = DataType::new(TypeKind::Timestamp(3));
+        let v = Value::Timestamp(1_793_520_062_000_000); // 2026-11-01 08:01:02 UTC
+        assert_eq!(display_in(&v, &ltz, la), "2026-11-01 01:01:02.000");
+        assert_eq!(display(&v, &ltz), "2026-11-01 08:01:02.000");
+        // A zone-less TIMESTAMP is shown as it is, in any zone; nested values follow the zone.
+        assert_eq!(display_in(&v, &ts, la), "2026-11-01 08:01:02.000");
+        let arr = DataType::new(TypeKind::Array(Box::new(ltz)));
+        assert_eq!(
+            display_in(&Value::Array(vec![v]), &arr, la),
+            "[2026-11-01 01:01:02.000]"
+        );
+    }
 }
