@@ -11,8 +11,9 @@
 //! Accepted values are exactly those Flink 2.3 accepts (checked on Flink; its rule: the id must
 //! mean the same to `java.util.TimeZone` and `java.time.ZoneId`): IANA names (`Europe/Berlin`,
 //! `Etc/GMT-8`, `CET`), `UTC`, `GMT`, and `GMT` with an offset (`GMT+8`, `GMT+08:00`,
-//! `GMT-0330`). Flink rejects `Z`, `UT`, `UTC+8`, bare offsets (`+08:00`), lower-case names and
-//! the three-letter ids Java maps to offsets (`EST`, `MST`, `HST`, `PST`), and so does Spate.
+//! `GMT-0330`). Flink rejects `Z`, `UT`, `UTC+8`, bare offsets (`+08:00`), names in another
+//! case (`europe/berlin`) and the three-letter ids Java maps to offsets (`EST`, `MST`, `HST`,
+//! `PST`), and so does Spate.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -203,6 +204,14 @@ impl SessionZone {
         };
         if value == "Z" || value == "UT" {
             return Some(fixed(0));
+        }
+        // tzdb regions to `ZoneId` (only the session setting refuses them).
+        if matches!(value, "EST" | "MST" | "HST") {
+            let (name, tz) = interned(value)?;
+            return Some(SessionZone {
+                name,
+                rules: Rules::Named(tz),
+            });
         }
         if value.starts_with(['+', '-']) {
             return zone_offset(value).map(fixed);
