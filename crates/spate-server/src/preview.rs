@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use spate_engine::JobHandle;
 use spate_sql::plan::Schema;
-use spate_sql::value::{Row, display};
+use spate_sql::value::{Row, display_in};
+use spate_sql::zone::SessionZone;
 use spate_sql::{Session, SessionOptions, Statement};
 
 use crate::error::{Result, ServerError};
@@ -95,6 +96,8 @@ struct State {
     started: Instant,
     ended: Option<Instant>,
     polled: Instant,
+    /// `table.local-time-zone` of the preview's session: `TIMESTAMP_LTZ` values are shown in it.
+    zone: SessionZone,
 }
 
 /// One preview.
@@ -159,7 +162,7 @@ impl Preview {
             let shown = row
                 .iter()
                 .zip(&schema.fields)
-                .map(|(v, f)| display(v, &f.ty))
+                .map(|(v, f)| display_in(v, &f.ty, s.zone))
                 .collect();
             if s.rows.len() == MAX_ROWS {
                 s.rows.pop_front();
@@ -270,6 +273,7 @@ impl Previews {
                 started: now,
                 ended: None,
                 polled: now,
+                zone: SessionZone::UTC,
             }),
         });
         let on_rows = preview.clone();
@@ -291,6 +295,7 @@ impl Previews {
         for stmt in &statements {
             session.execute(stmt).map_err(bad)?;
         }
+        preview.lock().zone = session.local_time_zone();
         session
             .execute(&Statement::Explain(spate_sql::ast::Explain {
                 details: Vec::new(),

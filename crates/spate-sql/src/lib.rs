@@ -101,6 +101,7 @@ mod suggest;
 pub mod temporal;
 pub mod types;
 pub mod value;
+pub mod zone;
 
 pub use ast::{Statement, TableDef};
 pub use catalog::Catalog;

@@ -18,6 +18,7 @@ use crate::job::Translator;
 use crate::parser::parse;
 use crate::plan::{LogicalPlan, Schema, bind_query, push_down_projections};
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 /// Called with each job's handle when it starts (progress reporting, savepoints on SIGTERM).
 pub type JobObserver = Arc<dyn Fn(&JobHandle) + Send + Sync>;
@@ -273,8 +274,18 @@ impl Session {
                 .get("pipeline.auto-watermark-interval")
                 .and_then(|v| parse_duration(v))
                 .is_some_and(|d| d.is_zero()),
+            zone: self.local_time_zone(),
             ..ConnectorContext::default()
         }
+    }
+
+    /// `table.local-time-zone` (UTC unless set): the zone `TIMESTAMP_LTZ` values are shown and
+    /// converted in.
+    pub fn local_time_zone(&self) -> SessionZone {
+        self.config
+            .get("table.local-time-zone")
+            .and_then(|z| SessionZone::parse(z))
+            .unwrap_or_default()
     }
 
     fn checkpoint_interval(&self) -> Option<Duration> {
@@ -385,14 +396,8 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
                 .filter(|p| *p > 0)
                 .ok_or_else(|| bad("expected a positive integer"))?;
         }
-        // Spate evaluates TIMESTAMP_LTZ in UTC; any other zone would give silently different
-        // results, so it is refused until zones are supported.
-        "table.local-time-zone"
-            if !matches!(v.trim(), "UTC" | "GMT" | "Z" | "Etc/UTC" | "+00:00" | "GMT+00:00") =>
-        {
-            return Err(bad(
-                "only UTC is supported yet (TIMESTAMP_LTZ values are computed and shown in UTC)",
-            ));
+        "table.local-time-zone" => {
+            SessionZone::parse(v).ok_or_else(|| bad(crate::zone::INVALID_ZONE))?;
         }
         "execution.checkpointing.interval"
         | "execution.checkpointing.timeout"

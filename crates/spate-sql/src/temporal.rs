@@ -1,7 +1,7 @@
 //! Calendar arithmetic and the text forms of dates, times and timestamps, as Flink writes and
-//! reads them (`2026-11-01`, `08:01:00`, `2026-11-01 08:01:00.123`), without a time-zone
-//! database: `TIMESTAMP` has no zone and `TIMESTAMP_LTZ` is rendered in UTC (Flink's
-//! `table.local-time-zone` is UTC here).
+//! reads them (`2026-11-01`, `08:01:00`, `2026-11-01 08:01:00.123`), on zone-less wall-clock
+//! values: a `TIMESTAMP_LTZ` instant is turned into the session zone's wall clock (and back) by
+//! [`crate::zone::SessionZone`] before it gets here.
 
 /// Microseconds per second.
 pub const MICROS_PER_SECOND: i64 = 1_000_000;

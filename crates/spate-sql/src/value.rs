@@ -14,7 +14,7 @@
 //! | `BINARY`, `VARBINARY`, `BYTES` | `Bytes` | |
 //! | `DATE` | `Date` | days since 1970-01-01 |
 //! | `TIME(p)` | `Time` | nanoseconds since midnight |
-//! | `TIMESTAMP(p)`, `TIMESTAMP_LTZ(p)` | `Timestamp` | microseconds since 1970-01-01 00:00:00 (UTC for `_LTZ`) |
+//! | `TIMESTAMP(p)`, `TIMESTAMP_LTZ(p)` | `Timestamp` | microseconds since 1970-01-01 00:00:00 (for `_LTZ` an instant, in UTC; shown in the session zone) |
 //! | `INTERVAL DAY TO SECOND` | `IntervalMillis` | milliseconds |
 //! | `INTERVAL YEAR TO MONTH` | `IntervalMonths` | months |
 //! | `ARRAY<T>`, `MULTISET<T>` | `Array` | |
@@ -133,8 +133,14 @@ impl Value {
 }
 
 /// A value as Flink's SQL client shows it (`<NULL>`, `TRUE`, `12.50`,
-/// `2026-11-01 08:01:00.000`), given its type.
+/// `2026-11-01 08:01:00.000`), given its type, with `TIMESTAMP_LTZ` in UTC.
 pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
+    display_in(v, ty, crate::zone::SessionZone::UTC)
+}
+
+/// [`display`] with `TIMESTAMP_LTZ` values shown in `zone`, as Flink's client shows them in
+/// `table.local-time-zone`.
+pub fn display_in(v: &Value, ty: &crate::types::DataType, zone: crate::zone::SessionZone) -> String {
     use crate::types::TypeKind as K;
     let mut out = String::new();
     match (v, &ty.kind) {
@@ -153,7 +159,10 @@ pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
         }
         (Value::Date(d), _) => crate::temporal::format_date(*d, &mut out),
         (Value::Time(t), K::Time(p)) => crate::temporal::format_time_nanos(*t, *p, false, &mut out),
-        (Value::Timestamp(t), K::Timestamp(p) | K::TimestampLtz(p)) => {
+        (Value::Timestamp(t), K::TimestampLtz(p)) => {
+            crate::temporal::format_timestamp(zone.to_local(*t), *p, false, false, &mut out)
+        }
+        (Value::Timestamp(t), K::Timestamp(p)) => {
             crate::temporal::format_timestamp(*t, *p, false, false, &mut out)
         }
         (Value::Array(items), K::Array(inner) | K::Multiset(inner)) => {
@@ -162,7 +171,7 @@ pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&display(x, inner));
+                out.push_str(&display_in(x, inner, zone));
             }
             out.push(']');
         }
@@ -172,9 +181,9 @@ pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&display(a, k));
+                out.push_str(&display_in(a, k, zone));
                 out.push('=');
-                out.push_str(&display(b, vt));
+                out.push_str(&display_in(b, vt, zone));
             }
             out.push('}');
         }
@@ -184,7 +193,7 @@ pub fn display(v: &Value, ty: &crate::types::DataType) -> String {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&display(x, &f.ty));
+                out.push_str(&display_in(x, &f.ty, zone));
             }
             out.push(')');
         }
@@ -284,5 +293,23 @@ mod tests {
         let json = serde_json::to_string(&row).unwrap();
         let back: Row = serde_json::from_str(&json).unwrap();
         assert_eq!(back, row);
+    }
+
+    #[test]
+    fn the_client_shows_timestamp_ltz_in_the_session_zone() {
+        use crate::types::{DataType, TypeKind};
+        let la = crate::zone::SessionZone::parse("America/Los_Angeles").unwrap_or_default();
+        let ltz = DataType::new(TypeKind::TimestampLtz(3));
+        let ts = DataType::new(TypeKind::Timestamp(3));
+        let v = Value::Timestamp(1_793_520_062_000_000); // 2026-11-01 08:01:02 UTC
+        assert_eq!(display_in(&v, &ltz, la), "2026-11-01 01:01:02.000");
+        assert_eq!(display(&v, &ltz), "2026-11-01 08:01:02.000");
+        // A zone-less TIMESTAMP is shown as it is, in any zone; nested values follow the zone.
+        assert_eq!(display_in(&v, &ts, la), "2026-11-01 08:01:02.000");
+        let arr = DataType::new(TypeKind::Array(Box::new(ltz)));
+        assert_eq!(
+            display_in(&Value::Array(vec![v]), &arr, la),
+            "[2026-11-01 01:01:02.000]"
+        );
     }
 }

@@ -80,6 +80,7 @@ fn ctx() -> EvalContext {
     EvalContext {
         watermark: i64::MIN,
         now_millis: 1_793_520_062_000,
+        ..EvalContext::default()
     }
 }
 

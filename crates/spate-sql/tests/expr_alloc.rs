@@ -1,5 +1,6 @@
 //! The evaluator's hot paths do not allocate: comparisons, integer arithmetic, boolean logic,
-//! `CASE`, `IS NULL` and `LIKE` with a constant pattern over a row's columns.
+//! `CASE`, `IS NULL` and `LIKE` with a constant pattern over a row's columns, and conversions
+//! through the session time zone.
 //!
 //! A counting global allocator (per thread, so other test threads do not interfere) measures
 //! the allocations of evaluating already bound expressions many times.
@@ -44,6 +45,8 @@ impl Scope for Cols {
             Some("a") => (0, DataType::new(TypeKind::Int)),
             Some("b") => (1, DataType::new(TypeKind::BigInt)),
             Some("s") => (2, DataType::new(TypeKind::Varchar(MAX_LENGTH))),
+            Some("ltz") => (4, DataType::new(TypeKind::TimestampLtz(3))),
+            Some("ts") => (5, DataType::new(TypeKind::Timestamp(3))),
             _ => (3, DataType::new(TypeKind::Int)),
         };
         Ok(BoundExpr::Column { index, ty })
@@ -113,4 +116,54 @@ fn hot_paths_do_not_allocate() {
     // True: the first two, IS NULL .., BETWEEN, LIKE, IS DISTINCT FROM (CASE is no predicate,
     // 7 is not in the list, s is not 'abc').
     assert_eq!(trues, 6000);
+}
+
+/// `TIMESTAMP_LTZ` conversions in a zone with daylight saving time (tzdb lookups) stay
+/// allocation-free: the zone is resolved once, before the rows.
+#[test]
+fn session_zone_conversions_do_not_allocate() {
+    let zone = spate_sql::zone::SessionZone::parse("America/Los_Angeles").expect("a tzdb zone");
+    let exprs: Vec<BoundExpr> = [
+        "CAST(ltz AS TIMESTAMP(3)) > ts",
+        "CAST(ts AS TIMESTAMP_LTZ(3)) < ltz",
+        "HOUR(ltz) = 1",
+        "CAST(ltz AS DATE) = DATE '2026-11-01'",
+        "FLOOR(ltz TO DAY) < ltz",
+    ]
+    .iter()
+    .map(|e| bound(e))
+    .collect();
+    // 2026-11-01 09:05 UTC (01:05 PST, the repeated hour); 01:30 local, in the overlap.
+    let row: Row = vec![
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Null,
+        Value::Timestamp(1_793_523_900_000_000),
+        Value::Timestamp(1_793_496_600_000_000),
+    ];
+    let ctx = EvalContext {
+        zone,
+        ..EvalContext::default()
+    };
+    for e in &exprs {
+        let _ = e.eval(&row, &ctx);
+    }
+    let before = ALLOCATIONS.with(Cell::get);
+    let mut trues = 0;
+    for _ in 0..1000 {
+        for e in &exprs {
+            if e.eval_predicate(&row, &ctx).unwrap_or(false) {
+                trues += 1;
+            }
+        }
+    }
+    assert_eq!(
+        ALLOCATIONS.with(Cell::get) - before,
+        0,
+        "allocations while converting"
+    );
+    // 01:05 PST > 01:30 as a TIMESTAMP: no; 01:30 local is 08:30 UTC < 09:05: yes; the hour is 1;
+    // the date is 2026-11-01; the floor is before.
+    assert_eq!(trues, 4000);
 }

@@ -205,6 +205,7 @@ fn try_all(sql_expr: &str) {
     let ctx = EvalContext {
         watermark: i64::MIN,
         now_millis: i64::MAX,
+        ..EvalContext::default()
     };
     // The compiled form must agree with the general evaluator on every value and error
     // (random-number functions aside: each call draws anew).

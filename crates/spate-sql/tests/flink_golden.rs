@@ -112,7 +112,6 @@ macro_rules! golden {
 golden! {
     project_filter,
     functions,
-    #[ignore = "'table.local-time-zone' other than UTC is not supported yet (the session refuses it)"]
     types_json,
     types_csv,
     tumble,
@@ -126,4 +125,5 @@ golden! {
     window_join,
     interval_join,
     nexmark,
+    timezone,
 }

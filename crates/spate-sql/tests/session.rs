@@ -46,16 +46,156 @@ fn unknown_column_suggests_the_nearest() {
     assert!(err.position().is_some(), "{err}");
 }
 
+/// Flink 2.3 accepts exactly these forms (one job per value, 2026-11-23); a refused value is an
+/// error naming the setting, with Flink's explanation.
 #[test]
-fn a_session_time_zone_other_than_utc_is_refused_not_ignored() {
+fn session_time_zones_are_checked_as_flink_checks_them() {
     let mut session = Session::new(SessionOptions::default());
-    let err = session
-        .execute_script("SET 'table.local-time-zone' = 'Asia/Kolkata';", |_, _| {})
-        .unwrap_err();
-    assert!(err.to_string().contains("only UTC is supported"), "{err}");
-    session
-        .execute_script("SET 'table.local-time-zone' = 'UTC';", |_, _| {})
-        .unwrap();
+    for bad in [
+        "UTC+8",
+        "+08:00",
+        "Z",
+        "PST",
+        "Europe/Nowhere",
+        "europe/berlin",
+        "",
+    ] {
+        let sql = format!("SET 'table.local-time-zone' = '{bad}';");
+        let err = session.execute_script(&sql, |_, _| {}).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("'table.local-time-zone' = '{bad}'")),
+            "{text}"
+        );
+        assert!(text.contains("Invalid time zone"), "{text}");
+    }
+    for good in [
+        "UTC",
+        "GMT",
+        "GMT+08:00",
+        "GMT-8",
+        "Asia/Kolkata",
+        "America/Los_Angeles",
+        "Etc/GMT-8",
+    ] {
+        let sql = format!("SET 'table.local-time-zone' = '{good}';");
+        session
+            .execute_script(&sql, |_, _| {})
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}
+
+/// The clock functions in a session zone (Flink, America/Los_Angeles: CURRENT_TIMESTAMP and
+/// NOW() show the local wall clock, LOCALTIMESTAMP equals it, CURRENT_DATE and CURRENT_TIME are
+/// its parts). Not golden (the clock moves): each value must lie between readings of the clock
+/// taken before and after, shifted by the zone's fixed offset.
+#[test]
+fn clock_functions_read_the_session_zone() {
+    use spate_sql::temporal::{MICROS_PER_DAY, parse_timestamp};
+    let now_micros = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)
+    };
+    let offset = -8 * 3_600_000_000i64;
+    let before = now_micros() + offset;
+    let got = rows(
+        "SET 'table.local-time-zone' = 'GMT-08:00';
+         SELECT CAST(CURRENT_TIMESTAMP AS STRING), CAST(NOW() AS STRING), CAST(LOCALTIMESTAMP AS STRING),
+                CAST(CURRENT_DATE AS STRING), CAST(CURRENT_TIME AS STRING), UNIX_TIMESTAMP();",
+    );
+    let after = now_micros() + offset;
+    let text = |i: usize| got[0][i].as_str().unwrap_or_default().to_string();
+    let within = |t: i64, slack: i64| t >= before - slack && t <= after;
+    for i in 0..3 {
+        let t = parse_timestamp(&text(i)).unwrap_or_default();
+        assert!(
+            within(t, 1000),
+            "column {i}: {} not in the local clock's range",
+            text(i)
+        );
+    }
+    let date = parse_timestamp(&text(3)).unwrap_or_default();
+    assert!(within(date, MICROS_PER_DAY), "CURRENT_DATE {}", text(3));
+    let time = parse_timestamp(&format!("1970-01-01 {}", text(4))).unwrap_or_default();
+    let of_day = |t: i64| t.rem_euclid(MICROS_PER_DAY);
+    // The time of day has whole seconds; near midnight the range wraps.
+    let (lo, hi) = (of_day(before) - 1_000_000, of_day(after));
+    assert!(
+        (lo <= time && time <= hi) || hi < lo,
+        "CURRENT_TIME {} not in {lo}..{hi}",
+        text(4)
+    );
+    // UNIX_TIMESTAMP() is zone-free epoch seconds.
+    let epoch = got[0][5].as_i64().unwrap_or_default() * 1_000_000;
+    assert!(within(epoch + offset, 1_000_000), "UNIX_TIMESTAMP() {epoch}");
+}
+
+/// Casts and functions in a zone with daylight saving time, at the fall-back overlap and the
+/// spring-forward gap (each value checked on Flink 2.3 in America/Los_Angeles).
+#[test]
+fn casts_and_functions_in_a_dst_zone() {
+    let got = rows(
+        "SET 'table.local-time-zone' = 'America/Los_Angeles';
+         SELECT
+           CAST(CAST(TIMESTAMP '2026-03-08 02:30:00' AS TIMESTAMP_LTZ(3)) AS STRING),
+           CAST(TIMESTAMP '2026-11-01 01:30:00' AS TIMESTAMP_LTZ(3)) = TO_TIMESTAMP_LTZ(1793521800000, 3),
+           CAST('2026-11-01 01:30:00' AS TIMESTAMP_LTZ(3)) = TO_TIMESTAMP_LTZ(1793521800000, 3),
+           CAST(TO_TIMESTAMP_LTZ(1793520062000, 3) AS STRING),
+           CAST(CAST(TO_TIMESTAMP_LTZ(1793525400000, 3) AS TIMESTAMP(3)) AS STRING),
+           DATE_FORMAT(TO_TIMESTAMP_LTZ(1793520062000, 3), 'yyyy-MM-dd HH:mm:ss'),
+           FROM_UNIXTIME(1793525400, 'yyyy-MM-dd HH:mm:ss z Z'),
+           UNIX_TIMESTAMP('2026-11-01 01:30:00'),
+           UNIX_TIMESTAMP('2026-03-08 02:30:00'),
+           UNIX_TIMESTAMP('2026-11-01', 'yyyy-MM-dd'),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00') AS STRING),
+           CAST(TO_TIMESTAMP('2026-11-01 01:30:00') AS STRING),
+           HOUR(TO_TIMESTAMP_LTZ(1793520062000, 3)),
+           CAST(CAST(TO_TIMESTAMP_LTZ(1793520062000, 3) AS DATE) AS STRING),
+           CAST(CAST(DATE '2026-11-01' AS TIMESTAMP_LTZ(3)) AS STRING),
+           CAST(FLOOR(TO_TIMESTAMP_LTZ(1793520062000, 3) TO DAY) AS STRING),
+           TIMESTAMPDIFF(HOUR, CAST(TIMESTAMP '2026-11-01 00:00:00' AS TIMESTAMP_LTZ(3)),
+                         CAST(TIMESTAMP '2026-11-02 00:00:00' AS TIMESTAMP_LTZ(3))),
+           CAST(TIMESTAMPADD(MONTH, 1, TO_TIMESTAMP_LTZ(1769839200000, 3)) AS STRING),
+           CAST(TO_TIMESTAMP_LTZ(1769839200000, 3) + INTERVAL '1' MONTH AS STRING),
+           EXTRACT(DAY FROM TO_TIMESTAMP_LTZ(1769839200000, 3)),
+           CAST(CEIL(TO_TIMESTAMP_LTZ(1793523900000, 3) TO DAY) AS STRING),
+           CAST(FLOOR(TO_TIMESTAMP_LTZ(1793523900000, 3) TO HOUR) AS STRING),
+           DAYOFWEEK(TO_TIMESTAMP_LTZ(1769839200000, 3)),
+           CAST(CAST(TIME '10:00:00' AS TIMESTAMP_LTZ(3)) AS STRING);",
+    );
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(
+        got[0],
+        vec![
+            s("2026-03-08 03:30:00.000"),
+            Value::Boolean(true),
+            Value::Boolean(true),
+            s("2026-11-01 01:01:02.000"),
+            s("2026-11-01 01:30:00.000"),
+            s("2026-11-01 01:01:02"),
+            s("2026-11-01 01:30:00 PST -0800"),
+            Value::Int(1_793_525_400),
+            Value::Int(1_772_965_800),
+            Value::Int(1_793_516_400),
+            s("2026-10-31 18:30:00.000"),
+            s("2026-11-01 01:30:00.000"),
+            Value::Int(1),
+            s("2026-11-01"),
+            s("2026-11-01 00:00:00.000"),
+            s("2026-11-01 00:00:00.000"),
+            Value::Int(25),
+            // Month arithmetic on the instant (UTC), EXTRACT and DAYOFWEEK on the wall clock,
+            // CEIL/FLOOR back with the original instant's offset (Flink run, same zone).
+            s("2026-02-27 22:00:00.000"),
+            s("2026-02-27 22:00:00.000"),
+            Value::Int(30),
+            s("2026-11-02 00:00:00.000"),
+            s("2026-11-01 01:00:00.000"),
+            Value::Int(6),
+            s("1970-01-01 10:00:00.000"),
+        ]
+    );
 }
 
 /// The Nexmark project's Kafka table layout: a computed column and views read fields of ROW
@@ -116,4 +256,121 @@ fn processing_time_windows_count_every_row_once() {
     windows.dedup();
     assert_eq!(windows.len(), n, "a bidder's window was reported twice: {out:?}");
     assert!(n > 3, "the rows spanned {n} windows");
+}
+
+/// Processing-time windows over `PROCTIME()` (a TIMESTAMP_LTZ) are cut in the session zone too
+/// (Flink): a one-day window starts at the zone's midnight, and its bounds are local times.
+#[test]
+fn processing_time_day_windows_start_at_local_midnight() {
+    use spate_sql::temporal::MICROS_PER_DAY;
+    let now_micros = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64)
+    };
+    let offset = -8 * 3_600_000_000i64;
+    let local_midnight = |utc: i64| (utc + offset).div_euclid(MICROS_PER_DAY) * MICROS_PER_DAY;
+    let before = local_midnight(now_micros());
+    let out = rows(
+        "SET 'table.local-time-zone' = 'GMT-08:00';
+         CREATE TABLE bid (bidder BIGINT, p AS PROCTIME())
+           WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+         SELECT window_start, window_end, COUNT(*)
+         FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(p), INTERVAL '1' DAY))
+         GROUP BY window_start, window_end;",
+    );
+    let after = local_midnight(now_micros());
+    let total: i64 = out.iter().filter_map(|r| r[2].as_i64()).sum();
+    assert_eq!(total, 10);
+    for r in &out {
+        let (Value::Timestamp(start), Value::Timestamp(end)) = (&r[0], &r[1]) else {
+            panic!("window bounds {r:?}");
+        };
+        assert!(
+            *start == before || *start == after,
+            "window_start {start} is no local midnight ({before})"
+        );
+        assert_eq!(end - start, MICROS_PER_DAY);
+    }
+}
+
+/// `TO_TIMESTAMP_LTZ(text, pattern, zone)` reads the text in `zone`, which may be any id
+/// `java.time.ZoneId` takes (Flink 2.3, UTC session); a constant zone Java does not know is a
+/// validation error.
+#[test]
+fn to_timestamp_ltz_with_a_zone_argument() {
+    let got = rows(
+        "SELECT
+           CAST(TO_TIMESTAMP_LTZ('2026-03-08 02:30:00', 'yyyy-MM-dd HH:mm:ss', 'America/Los_Angeles') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'America/Los_Angeles') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'GMT+08:00') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', '+08:00') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'UTC+8') AS STRING),
+           CAST(TO_TIMESTAMP_LTZ('nope', 'yyyy-MM-dd HH:mm:ss', 'UTC') AS STRING);",
+    );
+    let s = |v: &str| Value::String(v.into());
+    assert_eq!(
+        got[0],
+        vec![
+            s("2026-03-08 10:30:00.000"),
+            s("2026-11-01 08:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            s("2026-10-31 17:30:00.000"),
+            Value::Null,
+        ]
+    );
+    let mut session = Session::new(SessionOptions::default());
+    let sql = "SELECT TO_TIMESTAMP_LTZ('2026-11-01 01:30:00', 'yyyy-MM-dd HH:mm:ss', 'Foo/Bar');";
+    let err = session.execute_script(sql, |_, _| {}).unwrap_err();
+    assert!(err.to_string().contains("'Foo/Bar' is no time zone"), "{err}");
+}
+
+/// An aggregate over the rows of hourly windows cut in America/Los_Angeles, grouped by
+/// `window_start, window_end` only (no `window_time` to tell the bounds are local): it must
+/// still fire at the windows' instants, losing no row (Flink golden case `timezone`'s
+/// `hourly_total` has the same totals with `window_time` kept).
+#[test]
+fn aggregates_over_local_windows_fire_at_their_instants() {
+    let input =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flink/timezone/input/events.json");
+    let sql = format!(
+        "SET 'table.local-time-zone' = 'America/Los_Angeles';
+         SET 'pipeline.auto-watermark-interval' = '0';
+         CREATE TABLE events (id INT, k STRING, epoch_ms BIGINT, local_ts TIMESTAMP(3), s STRING,
+           ts AS TO_TIMESTAMP_LTZ(epoch_ms, 3), WATERMARK FOR ts AS ts - INTERVAL '1' SECOND)
+           WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+         SELECT CAST(window_start AS STRING), CAST(window_end AS STRING), SUM(n)
+         FROM (SELECT k, window_start, window_end, COUNT(*) AS n
+               FROM TABLE(TUMBLE(TABLE events, DESCRIPTOR(ts), INTERVAL '1' HOUR))
+               GROUP BY k, window_start, window_end)
+         GROUP BY window_start, window_end;",
+        input.display()
+    );
+    let mut got: Vec<String> = rows(&sql)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r[0].as_str().unwrap_or("?"),
+                r[1].as_str().unwrap_or("?"),
+                r[2].as_i64().unwrap_or(-1)
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "2026-10-30 23:00:00.000 2026-10-31 00:00:00.000 1",
+            "2026-10-31 00:00:00.000 2026-10-31 01:00:00.000 1",
+            "2026-10-31 13:00:00.000 2026-10-31 14:00:00.000 1",
+            "2026-11-01 00:00:00.000 2026-11-01 01:00:00.000 1",
+            "2026-11-01 01:00:00.000 2026-11-01 02:00:00.000 4",
+            "2026-11-01 02:00:00.000 2026-11-01 03:00:00.000 1",
+            "2026-11-01 23:00:00.000 2026-11-02 00:00:00.000 1",
+            "2026-11-02 00:00:00.000 2026-11-02 01:00:00.000 1",
+            "2026-11-02 04:00:00.000 2026-11-02 05:00:00.000 1",
+        ]
+    );
 }

@@ -15,12 +15,40 @@ enum Kind {
     Global,
 }
 
+/// A time zone's wall clock, for windows aligned to local time ([`WindowAssigner::in_zone`]):
+/// Flink SQL aligns windows over a `TIMESTAMP_LTZ` time attribute to `table.local-time-zone`,
+/// so a one-day window runs from local midnight to local midnight (23 or 25 hours across a
+/// daylight-saving change). Both conversions are in ms and must not allocate (they run per
+/// element).
+pub trait WallClock: Send + Sync + std::fmt::Debug {
+    /// The local wall-clock time at the instant `utc_ms`.
+    fn to_local(&self, utc_ms: i64) -> i64;
+    /// The instant of the local time `local_ms` (a time skipped by a gap moves past it; a
+    /// repeated time is its earlier instant).
+    fn to_utc(&self, local_ms: i64) -> i64;
+}
+
 /// Assigns elements to windows, in event time (default) or processing time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct WindowAssigner {
     kind: Kind,
     processing_time: bool,
+    /// Windows aligned to this wall clock instead of to the epoch.
+    zone: Option<&'static dyn WallClock>,
 }
+
+impl PartialEq for WindowAssigner {
+    fn eq(&self, other: &Self) -> bool {
+        let same_zone = match (self.zone, other.zone) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::ptr::addr_eq(a, b),
+            _ => false,
+        };
+        self.kind == other.kind && self.processing_time == other.processing_time && same_zone
+    }
+}
+
+impl Eq for WindowAssigner {}
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
@@ -35,6 +63,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            zone: None,
         }
     }
 
@@ -47,6 +76,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            zone: None,
         }
     }
 
@@ -62,6 +92,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            zone: None,
         }
     }
 
@@ -70,6 +101,7 @@ impl WindowAssigner {
         Self {
             kind: Kind::Session { gap: millis(gap) },
             processing_time: false,
+            zone: None,
         }
     }
 
@@ -78,6 +110,7 @@ impl WindowAssigner {
         Self {
             kind: Kind::Global,
             processing_time: false,
+            zone: None,
         }
     }
 
@@ -89,6 +122,17 @@ impl WindowAssigner {
             | Kind::Sliding { offset, .. }
             | Kind::Cumulative { offset, .. } => *offset = o,
             Kind::Session { .. } | Kind::Global => {}
+        }
+        self
+    }
+
+    /// Aligns tumbling, sliding and cumulative windows to `zone`'s wall clock: windows are cut
+    /// in local time and each bound is mapped back to its instant, so a window's length in
+    /// real time changes where the zone's offset does. The zone lives for the process (one
+    /// per session zone, never per element).
+    pub fn in_zone(mut self, zone: &'static dyn WallClock) -> Self {
+        if !matches!(self.kind, Kind::Session { .. } | Kind::Global) {
+            self.zone = Some(zone);
         }
         self
     }
@@ -125,6 +169,22 @@ impl WindowAssigner {
     /// The windows of an element with timestamp `ts`.
     #[inline]
     pub fn assign(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
+        match self.zone {
+            None => self.assign_aligned(ts, out),
+            Some(zone) => {
+                self.assign_aligned(zone.to_local(ts), out);
+                for w in out.iter_mut() {
+                    *w = Window::new(zone.to_utc(w.start), zone.to_utc(w.end));
+                }
+                // A local window inside a spring-forward gap has no instant.
+                out.retain(|w| w.start < w.end);
+            }
+        }
+    }
+
+    /// The windows of `ts` aligned to the epoch (or to local time, given a local `ts`).
+    #[inline]
+    fn assign_aligned(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
         out.clear();
         match self.kind {
             Kind::Tumbling { size, offset } => {
@@ -189,6 +249,16 @@ impl WindowAssigner {
     #[inline(never)]
     fn assign_uncached(&self, ts: Timestamp, cache: &mut AssignCache) {
         self.assign(ts, &mut cache.windows);
+        if self.zone.is_some() {
+            // In a fall-back overlap an instant's local window need not contain it, so no
+            // range of instants is known to share windows: nothing is reused. `from` still
+            // tells window sets apart (callers cache per-set data by it): the oldest window's
+            // end is distinct per set.
+            let end = cache.windows.last().map_or(ts, |w| w.end);
+            cache.from = end;
+            cache.until = end;
+            return;
+        }
         let (from, until) = match self.kind {
             Kind::Tumbling { size, offset } => {
                 let start = ts - (ts - offset).rem_euclid(size);
@@ -272,5 +342,79 @@ mod tests {
             }
             assert_eq!(windows(s, ts).len(), 2);
         }
+    }
+
+    const HOUR: i64 = 3_600_000;
+
+    /// One hour ahead of UTC until `FALL_BACK`, then UTC: local 00:00–01:00 after it repeats.
+    #[derive(Debug)]
+    struct FallBack;
+    const FALL_BACK: i64 = 10 * HOUR;
+
+    impl WallClock for FallBack {
+        fn to_local(&self, utc_ms: i64) -> i64 {
+            if utc_ms < FALL_BACK { utc_ms + HOUR } else { utc_ms }
+        }
+        fn to_utc(&self, local_ms: i64) -> i64 {
+            // The earlier instant of a repeated local time.
+            if local_ms < FALL_BACK + HOUR {
+                local_ms - HOUR
+            } else {
+                local_ms
+            }
+        }
+    }
+
+    /// UTC+05:30.
+    #[derive(Debug)]
+    struct HalfHour;
+
+    impl WallClock for HalfHour {
+        fn to_local(&self, utc_ms: i64) -> i64 {
+            utc_ms + 11 * HOUR / 2
+        }
+        fn to_utc(&self, local_ms: i64) -> i64 {
+            local_ms - 11 * HOUR / 2
+        }
+    }
+
+    #[test]
+    fn zoned_windows_are_cut_in_local_time() {
+        static HALF: HalfHour = HalfHour;
+        static FALL: FallBack = FallBack;
+        let hourly = WindowAssigner::tumbling(Duration::from_millis(HOUR as u64));
+        // UTC+05:30: local hours start at :30 UTC.
+        assert_eq!(
+            windows(hourly.in_zone(&HALF), HOUR),
+            vec![Window::new(HOUR / 2, 3 * HOUR / 2)]
+        );
+        // The repeated local hour [10:00, 11:00) is one window of two real hours, holding both
+        // of its occurrences; the hour before is an ordinary one.
+        let fall = hourly.in_zone(&FALL);
+        assert_eq!(
+            windows(fall, FALL_BACK - HOUR / 2),
+            vec![Window::new(FALL_BACK - HOUR, FALL_BACK + HOUR)]
+        );
+        assert_eq!(
+            windows(fall, FALL_BACK + HOUR / 2),
+            vec![Window::new(FALL_BACK - HOUR, FALL_BACK + HOUR)]
+        );
+        assert_eq!(
+            windows(fall, FALL_BACK - 2 * HOUR),
+            vec![Window::new(FALL_BACK - 2 * HOUR, FALL_BACK - HOUR)]
+        );
+        // The cache never serves a zoned assignment from a stale range.
+        let mut cache = AssignCache::default();
+        for ts in [
+            FALL_BACK - HOUR / 2,
+            FALL_BACK + HOUR / 2,
+            FALL_BACK - 2 * HOUR,
+            0,
+        ] {
+            fall.assign_cached(ts, &mut cache);
+            assert_eq!(cache.windows.to_vec(), windows(fall, ts), "{ts}");
+        }
+        assert_ne!(fall, hourly);
+        assert_eq!(fall, hourly.in_zone(&FALL));
     }
 }

@@ -12,7 +12,7 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-pub use assigner::WindowAssigner;
+pub use assigner::{WallClock, WindowAssigner};
 pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
 pub use sliding_count::SlidingCountWindowedStream;
 pub use trigger::{

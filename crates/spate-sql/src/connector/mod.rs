@@ -69,6 +69,9 @@ pub struct ConnectorContext {
     pub per_record_watermarks: bool,
     /// The streams behind tables made from `DataStream`s (`crate::stream_table`).
     pub streams: StreamTables,
+    /// `table.local-time-zone`: the zone operators evaluate `TIMESTAMP_LTZ` in and `print`
+    /// tables show it in.
+    pub zone: crate::zone::SessionZone,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

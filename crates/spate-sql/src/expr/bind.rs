@@ -149,7 +149,7 @@ fn fold(e: BoundExpr) -> BoundExpr {
     let on_literals = args
         .iter()
         .all(|a| matches!(a, BoundExpr::Literal { .. }) && !is_untyped_null(a));
-    if !func.is_deterministic() || !on_literals {
+    if !func.is_deterministic() || !on_literals || reads_session_zone(func, args, ty) {
         return e;
     }
     match e.eval(&Vec::new(), &super::EvalContext::default()) {
@@ -159,6 +159,19 @@ fn fold(e: BoundExpr) -> BoundExpr {
         },
         _ => e,
     }
+}
+
+/// Whether a call's value depends on `table.local-time-zone`, which binding does not know (the
+/// zone is the one in force when the job runs): it touches a `TIMESTAMP_LTZ`, or formats or
+/// parses epoch seconds.
+fn reads_session_zone(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType) -> bool {
+    let ltz = |t: &DataType| matches!(t.kind, TypeKind::TimestampLtz(_));
+    ltz(ty)
+        || args.iter().any(|a| ltz(a.ty()))
+        || matches!(
+            func,
+            ScalarFunc::Time(TimeFunc::FromUnixtime | TimeFunc::UnixTimestamp)
+        )
 }
 
 fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {

@@ -11,6 +11,7 @@ use super::context::EvalError;
 use super::typing::{decimal_scale, is_integer};
 use crate::types::{DataType, TypeKind};
 use crate::value::Value;
+use crate::zone::{Overlap, SessionZone};
 use crate::{decimal, temporal};
 
 type Result<T> = std::result::Result<T, EvalError>;
@@ -37,21 +38,28 @@ pub(crate) fn preserves_values(from: &TypeKind, to: &TypeKind) -> bool {
     }
 }
 
-/// Converts a value of type `from` to type `to` (`NULL` stays `NULL`).
-pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
+/// Converts a value of type `from` to type `to` (`NULL` stays `NULL`); `TIMESTAMP_LTZ` values
+/// become wall-clock times (and back) in `zone`, as Flink's casts use `table.local-time-zone`.
+pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone) -> Result<Value> {
     let fail = || {
         EvalError(format!(
             "cannot cast {} '{}' to {}",
             from.kind,
-            to_text(v, from),
+            to_text(v, from, zone),
             to.kind
         ))
     };
     let k = &to.kind;
+    let from_ltz = matches!(from.kind, TypeKind::TimestampLtz(_));
+    // A wall-clock time read into TIMESTAMP_LTZ: the earlier instant in an overlap (`atZone`).
+    let to_instant = |local: i64| match k {
+        TypeKind::TimestampLtz(_) => zone.to_utc(local, Overlap::Earlier),
+        _ => local,
+    };
     Ok(match (k, v) {
         (_, Value::Null) => Value::Null,
-        (TypeKind::Varchar(n), v) => Value::String(truncate_chars(to_text(v, from), *n)),
-        (TypeKind::Char(n), v) => Value::String(pad_chars(truncate_chars(to_text(v, from), *n), *n)),
+        (TypeKind::Varchar(n), v) => Value::String(truncate_chars(to_text(v, from, zone), *n)),
+        (TypeKind::Char(n), v) => Value::String(pad_chars(truncate_chars(to_text(v, from, zone), *n), *n)),
         (k, Value::Int(i)) if is_integer(k) => wrap_int(*i, k),
         (k, Value::Float(f)) if is_integer(k) => wrap_int(float_to_integer(*f, k), k),
         (k, Value::Decimal(d)) if is_integer(k) => {
@@ -110,17 +118,25 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
         (TypeKind::Boolean, Value::Decimal(d)) => Value::Boolean(*d != 0),
         (TypeKind::Boolean, Value::Float(f)) => Value::Boolean(*f != 0.0),
         (TypeKind::Boolean, Value::String(s)) => Value::Boolean(parse_bool(s).ok_or_else(fail)?),
+        (TypeKind::TimestampLtz(p), Value::Timestamp(t)) if !from_ltz => {
+            Value::Timestamp(truncate_micros(zone.to_utc(*t, Overlap::Earlier), *p))
+        }
+        (TypeKind::Timestamp(p), Value::Timestamp(t)) if from_ltz => {
+            Value::Timestamp(truncate_micros(zone.to_local(*t), *p))
+        }
         (TypeKind::Timestamp(p) | TypeKind::TimestampLtz(p), Value::Timestamp(t)) => {
             Value::Timestamp(truncate_micros(*t, *p))
         }
         (TypeKind::Timestamp(p) | TypeKind::TimestampLtz(p), Value::String(s)) => {
             let t = temporal::parse_timestamp_strict(s).ok_or_else(fail)?;
-            Value::Timestamp(truncate_micros(t, *p))
+            Value::Timestamp(truncate_micros(to_instant(t), *p))
         }
         (TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_), Value::Date(d)) => {
-            Value::Timestamp(i64::from(*d) * temporal::MICROS_PER_DAY)
+            Value::Timestamp(to_instant(i64::from(*d) * temporal::MICROS_PER_DAY))
         }
-        (TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_), Value::Time(n)) => Value::Timestamp(n / 1000),
+        (TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_), Value::Time(n)) => {
+            Value::Timestamp(to_instant(n / 1000))
+        }
         (TypeKind::TimestampLtz(p), Value::Int(secs)) => Value::Timestamp(truncate_micros(
             secs.checked_mul(temporal::MICROS_PER_SECOND).ok_or_else(fail)?,
             *p,
@@ -137,9 +153,13 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
             }
             Value::Timestamp(truncate_micros(micros as i64, *p))
         }
-        (TypeKind::Date, Value::Timestamp(t)) => Value::Date(t.div_euclid(temporal::MICROS_PER_DAY) as i32),
+        (TypeKind::Date, Value::Timestamp(t)) => {
+            let t = if from_ltz { zone.to_local(*t) } else { *t };
+            Value::Date(t.div_euclid(temporal::MICROS_PER_DAY) as i32)
+        }
         (TypeKind::Date, Value::String(s)) => Value::Date(temporal::parse_date(s).ok_or_else(fail)?),
         (TypeKind::Time(p), Value::Timestamp(t)) => {
+            let t = if from_ltz { zone.to_local(*t) } else { *t };
             Value::Time(truncate_nanos(t.rem_euclid(temporal::MICROS_PER_DAY) * 1000, *p))
         }
         (TypeKind::Time(p), Value::String(s)) => {
@@ -157,7 +177,7 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType) -> Result<Value> {
             };
             let items = items
                 .iter()
-                .map(|i| cast(i, from_el, to_el))
+                .map(|i| cast(i, from_el, to_el, zone))
                 .collect::<Result<_>>()?;
             Value::Array(items)
         }
@@ -271,14 +291,14 @@ fn pad_chars(mut s: String, n: u32) -> String {
     s
 }
 
-/// A value as `CAST(v AS STRING)` writes it.
-pub(crate) fn to_text(v: &Value, ty: &DataType) -> String {
+/// A value as `CAST(v AS STRING)` writes it (`TIMESTAMP_LTZ` in `zone`).
+pub(crate) fn to_text(v: &Value, ty: &DataType, zone: SessionZone) -> String {
     let mut out = String::new();
-    write_text(v, &ty.kind, &mut out);
+    write_text(v, &ty.kind, zone, &mut out);
     out
 }
 
-fn write_text(v: &Value, k: &TypeKind, out: &mut String) {
+fn write_text(v: &Value, k: &TypeKind, zone: SessionZone, out: &mut String) {
     use std::fmt::Write;
     match (v, k) {
         (Value::Null, _) => out.push_str("NULL"),
@@ -290,7 +310,10 @@ fn write_text(v: &Value, k: &TypeKind, out: &mut String) {
         (Value::Float(f), TypeKind::Float) => out.push_str(&format_float(*f as f32)),
         (Value::Float(f), _) => out.push_str(&format_double(*f)),
         (Value::Decimal(d), k) => decimal::format(*d, decimal_scale(k), out),
-        (Value::Timestamp(t), TypeKind::Timestamp(p) | TypeKind::TimestampLtz(p)) => {
+        (Value::Timestamp(t), TypeKind::TimestampLtz(p)) => {
+            temporal::format_timestamp(zone.to_local(*t), *p, false, false, out)
+        }
+        (Value::Timestamp(t), TypeKind::Timestamp(p)) => {
             temporal::format_timestamp(*t, *p, false, false, out)
         }
         (Value::Timestamp(t), _) => temporal::format_timestamp(*t, 6, false, false, out),
@@ -318,7 +341,7 @@ fn write_text(v: &Value, k: &TypeKind, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_text(item, el.unwrap_or(&TypeKind::Varchar(1)), out);
+                write_text(item, el.unwrap_or(&TypeKind::Varchar(1)), zone, out);
             }
             out.push(']');
         }
@@ -332,9 +355,9 @@ fn write_text(v: &Value, k: &TypeKind, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_text(key, &kt, out);
+                write_text(key, &kt, zone, out);
                 out.push('=');
-                write_text(val, &vt, out);
+                write_text(val, &vt, zone, out);
             }
             out.push('}');
         }
@@ -348,7 +371,7 @@ fn write_text(v: &Value, k: &TypeKind, out: &mut String) {
                     TypeKind::Row(fs) => fs.get(i).map(|f| f.ty.kind.clone()),
                     _ => None,
                 };
-                write_text(f, &fk.unwrap_or(TypeKind::Varchar(1)), out);
+                write_text(f, &fk.unwrap_or(TypeKind::Varchar(1)), zone, out);
             }
             out.push(')');
         }
@@ -459,7 +482,10 @@ mod tests {
     fn casts_between_numbers() {
         let int = DataType::new(TypeKind::Int);
         let tiny = DataType::new(TypeKind::TinyInt);
-        assert_eq!(cast(&Value::Int(300), &int, &tiny), Ok(Value::Int(44)));
+        assert_eq!(
+            cast(&Value::Int(300), &int, &tiny, SessionZone::UTC),
+            Ok(Value::Int(44))
+        );
         let d = DataType::new(TypeKind::Decimal {
             precision: 4,
             scale: 2,
@@ -468,10 +494,19 @@ mod tests {
             precision: 5,
             scale: 3,
         });
-        assert_eq!(cast(&Value::Decimal(12345), &d3, &d), Ok(Value::Decimal(1235)));
-        assert_eq!(cast(&Value::Decimal(-1700), &d3, &int), Ok(Value::Int(-1)));
+        assert_eq!(
+            cast(&Value::Decimal(12345), &d3, &d, SessionZone::UTC),
+            Ok(Value::Decimal(1235))
+        );
+        assert_eq!(
+            cast(&Value::Decimal(-1700), &d3, &int, SessionZone::UTC),
+            Ok(Value::Int(-1))
+        );
         let s = DataType::new(TypeKind::Varchar(10));
-        assert!(cast(&Value::String("abc".into()), &s, &int).is_err());
-        assert_eq!(cast(&Value::String(" 12 ".into()), &s, &int), Ok(Value::Int(12)));
+        assert!(cast(&Value::String("abc".into()), &s, &int, SessionZone::UTC).is_err());
+        assert_eq!(
+            cast(&Value::String(" 12 ".into()), &s, &int, SessionZone::UTC),
+            Ok(Value::Int(12))
+        );
     }
 }

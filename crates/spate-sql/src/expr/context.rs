@@ -8,6 +8,9 @@ pub struct EvalContext {
     pub watermark: i64,
     /// The processing time in ms.
     pub now_millis: i64,
+    /// The session time zone (`table.local-time-zone`): `TIMESTAMP_LTZ` values are converted
+    /// and shown in it.
+    pub zone: crate::zone::SessionZone,
 }
 
 /// A data-dependent failure: Flink fails the job with such an error.

@@ -44,6 +44,11 @@ impl BoundExpr {
     }
 }
 
+/// The processing time as a wall-clock time of the session zone, in microseconds.
+fn local_now_micros(ctx: &EvalContext) -> i64 {
+    ctx.zone.to_local(ctx.now_millis.saturating_mul(1000))
+}
+
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
@@ -119,7 +124,7 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
         },
         ScalarFunc::Cast { try_cast } => {
             let v = arg(0)?;
-            match cast(&v, args[0].ty(), ty) {
+            match cast(&v, args[0].ty(), ty, ctx.zone) {
                 Ok(v) => v,
                 Err(_) if *try_cast => Value::Null,
                 Err(e) => return Err(e),
@@ -236,7 +241,9 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             functions::eval_regex(*kind, compiled.as_ref().map(|c| &*c.0), v)
         })?,
         ScalarFunc::String(f) => with_args(args, row, ctx, |v| functions::eval_string(*f, v))?,
-        ScalarFunc::Time(f) => with_args(args, row, ctx, |v| functions::eval_time(*f, v, args, ty))?,
+        ScalarFunc::Time(f) => with_args(args, row, ctx, |v| {
+            functions::eval_time(*f, v, args, ty, ctx.zone)
+        })?,
         ScalarFunc::Math(f) => with_args(args, row, ctx, |v| functions::eval_math(*f, v, args, ty))?,
         ScalarFunc::Udf(udf) => {
             let values = args
@@ -309,11 +316,18 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
                 Value::Timestamp(ctx.watermark.saturating_mul(1000))
             }
         }
-        ScalarFunc::Proctime | ScalarFunc::CurrentTimestamp | ScalarFunc::LocalTimestamp => {
+        ScalarFunc::Proctime | ScalarFunc::CurrentTimestamp => {
             Value::Timestamp(ctx.now_millis.saturating_mul(1000))
         }
-        ScalarFunc::CurrentDate => Value::Date(ctx.now_millis.div_euclid(86_400_000) as i32),
-        ScalarFunc::CurrentTime => Value::Time(ctx.now_millis.rem_euclid(86_400_000) / 1000 * 1_000_000_000),
+        // The wall clock of the session zone (Flink: LOCALTIMESTAMP, CURRENT_DATE and
+        // CURRENT_TIME are local; CURRENT_TIMESTAMP is an instant).
+        ScalarFunc::LocalTimestamp => Value::Timestamp(local_now_micros(ctx) / 1000 * 1000),
+        ScalarFunc::CurrentDate => {
+            Value::Date(local_now_micros(ctx).div_euclid(crate::temporal::MICROS_PER_DAY) as i32)
+        }
+        ScalarFunc::CurrentTime => Value::Time(
+            local_now_micros(ctx).rem_euclid(crate::temporal::MICROS_PER_DAY) / 1_000_000 * 1_000_000_000,
+        ),
         ScalarFunc::UnixTimestampNow => Value::Int(ctx.now_millis.div_euclid(1000)),
         ScalarFunc::Rand => Value::Float(next_random(ctx.now_millis)),
     })

@@ -182,11 +182,11 @@ pub enum ScalarFunc {
     Proctime,
     /// `CURRENT_TIMESTAMP`, `NOW()`: processing time as `TIMESTAMP_LTZ(3)`.
     CurrentTimestamp,
-    /// `LOCALTIMESTAMP`: processing time as `TIMESTAMP(3)` (UTC wall clock).
+    /// `LOCALTIMESTAMP`: processing time as `TIMESTAMP(3)` (the session zone's wall clock).
     LocalTimestamp,
-    /// `CURRENT_DATE`: the processing time's date (UTC).
+    /// `CURRENT_DATE`: the processing time's date in the session zone.
     CurrentDate,
-    /// `CURRENT_TIME`, `LOCALTIME`: the processing time's time of day (UTC).
+    /// `CURRENT_TIME`, `LOCALTIME`: the processing time's time of day in the session zone.
     CurrentTime,
     /// `UNIX_TIMESTAMP()`: processing time in epoch seconds.
     UnixTimestampNow,

@@ -2,7 +2,8 @@
 //!
 //! Writing (both formats): `yyyy-MM-dd`, `HH:mm:ss` and `yyyy-MM-dd HH:mm:ss` with the
 //! fraction only as long as needed (`08:01:00.12`, none for a whole second), `T` instead of the
-//! space in JSON's `ISO-8601` standard, and a `Z` after `TIMESTAMP_LTZ` values (UTC).
+//! space in JSON's `ISO-8601` standard, and a `Z` after `TIMESTAMP_LTZ` values (in UTC
+//! whatever `table.local-time-zone` is, as Flink writes and reads them).
 //!
 //! Reading follows the Java parsers Flink uses: JSON parses strictly with
 //! `DateTimeFormatter`s (`ISO_LOCAL_DATE`, `HH:mm:ss[.f{0,9}]`, ...), CSV with

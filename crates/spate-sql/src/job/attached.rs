@@ -11,6 +11,7 @@ use spate_engine::state::{StateRegistry, ValueState};
 use spate_engine::window::AggregateFunction;
 
 use crate::value::{Row, Value};
+use crate::zone::{Overlap, SessionZone};
 
 use super::accumulate::{Accumulators, SqlAggregate};
 
@@ -19,18 +20,26 @@ use super::accumulate::{Accumulators, SqlAggregate};
 pub(crate) struct AttachedAggregateFn {
     aggregate: SqlAggregate,
     acc: Option<ValueState<Accumulators>>,
+    /// The session zone when the windows' bounds are its wall-clock times.
+    zone: Option<SessionZone>,
 }
 
 impl AttachedAggregateFn {
-    pub(crate) fn new(aggregate: SqlAggregate) -> Self {
-        Self { aggregate, acc: None }
+    pub(crate) fn new(aggregate: SqlAggregate, zone: Option<SessionZone>) -> Self {
+        Self {
+            aggregate,
+            acc: None,
+            zone,
+        }
     }
 }
 
-/// The window's end in ms, from the key's second value (µs).
-fn window_end_ms(key: &[Value]) -> Option<Timestamp> {
-    match key.get(1) {
-        Some(Value::Timestamp(us)) => Some(us.div_euclid(1000)),
+/// The window's end in ms, from the key's second value (µs): a wall-clock time of `zone` for
+/// windows over a `TIMESTAMP_LTZ` attribute, taken to its instant.
+fn window_end_ms(key: &[Value], zone: Option<SessionZone>) -> Option<Timestamp> {
+    match (key.get(1), zone) {
+        (Some(Value::Timestamp(us)), None) => Some(us.div_euclid(1000)),
+        (Some(Value::Timestamp(us)), Some(z)) => Some(z.to_utc(*us, Overlap::Earlier).div_euclid(1000)),
         _ => None,
     }
 }
@@ -41,7 +50,7 @@ impl KeyedProcessFunction<Vec<Value>, Row, Row> for AttachedAggregateFn {
     }
 
     fn process_element(&mut self, row: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
-        let Some(end) = window_end_ms(ctx.key()) else {
+        let Some(end) = window_end_ms(ctx.key(), self.zone) else {
             return;
         };
         if end - 1 <= ctx.current_watermark() {

@@ -14,6 +14,7 @@ use spate_engine::state::{ListState, StateRegistry};
 use crate::ast::JoinKind;
 use crate::expr::{BoundExpr, EvalContext};
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 use super::fail::raise;
 
@@ -32,6 +33,8 @@ struct JoinOutput {
     left_width: usize,
     right_width: usize,
     condition: Option<BoundExpr>,
+    /// The session time zone the condition is evaluated in.
+    zone: SessionZone,
 }
 
 impl JoinOutput {
@@ -45,6 +48,7 @@ impl JoinOutput {
                 let ctx = EvalContext {
                     watermark,
                     now_millis: spate_engine::clock::now_millis(),
+                    zone: self.zone,
                 };
                 c.eval_predicate(&row, &ctx)
                     .unwrap_or_else(|e| raise(e))
@@ -91,6 +95,7 @@ impl WindowJoinFn {
         widths: (usize, usize),
         window_end: (usize, usize),
         condition: Option<BoundExpr>,
+        zone: SessionZone,
     ) -> Self {
         Self {
             out: JoinOutput {
@@ -98,6 +103,7 @@ impl WindowJoinFn {
                 left_width: widths.0,
                 right_width: widths.1,
                 condition,
+                zone,
             },
             window_end,
             left: None,
@@ -191,6 +197,7 @@ impl IntervalJoinFn {
         widths: (usize, usize),
         bounds: (i64, i64),
         condition: Option<BoundExpr>,
+        zone: SessionZone,
     ) -> Self {
         Self {
             out: JoinOutput {
@@ -198,6 +205,7 @@ impl IntervalJoinFn {
                 left_width: widths.0,
                 right_width: widths.1,
                 condition,
+                zone,
             },
             lower: bounds.0,
             upper: bounds.1,
@@ -345,13 +353,14 @@ pub(crate) struct RegularJoinFn {
 }
 
 impl RegularJoinFn {
-    pub(crate) fn new(widths: (usize, usize), condition: Option<BoundExpr>) -> Self {
+    pub(crate) fn new(widths: (usize, usize), condition: Option<BoundExpr>, zone: SessionZone) -> Self {
         Self {
             out: JoinOutput {
                 kind: JoinKind::Inner,
                 left_width: widths.0,
                 right_width: widths.1,
                 condition,
+                zone,
             },
             left: None,
             right: None,

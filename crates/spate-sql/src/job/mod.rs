@@ -6,6 +6,7 @@ mod fail;
 mod join;
 mod path_picks;
 mod translate;
+mod wall_clock;
 mod window_output;
 
 pub use translate::Translator;

@@ -16,8 +16,9 @@ use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
-use crate::plan::{LogicalPlan, WindowSpec};
+use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 use super::accumulate::{AggValues, SqlAggregate};
 use super::attached::AttachedAggregateFn;
@@ -58,13 +59,14 @@ fn reads_clock(e: &BoundExpr) -> bool {
 }
 
 /// The evaluation context of a row; the clock is read only for expressions that need it.
-fn eval_ctx<O>(ctx: &ProcessContext<'_, O>, reads_clock: bool) -> EvalContext
+fn eval_ctx<O>(ctx: &ProcessContext<'_, O>, reads_clock: bool, zone: SessionZone) -> EvalContext
 where
     O: spate_engine::Data,
 {
     EvalContext {
         watermark: ctx.current_watermark(),
         now_millis: if reads_clock { now_millis() } else { 0 },
+        zone,
     }
 }
 
@@ -137,10 +139,12 @@ impl<'a> Translator<'a> {
                 let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
                 let computed: Vec<(usize, CompiledExpr)> =
                     computed.iter().map(|(i, e)| (*i, e.compile())).collect();
+                let zone = self.ctx.zone;
                 let complete: CompleteRow = Arc::new(move |row: &mut Row| {
                     let ctx = EvalContext {
                         watermark: i64::MIN,
                         now_millis: if reads_clock { now_millis() } else { 0 },
+                        zone,
                     };
                     for (i, e) in &computed {
                         let v = e.eval(row, &ctx)?;
@@ -164,7 +168,10 @@ impl<'a> Translator<'a> {
                 Ok(stream.uid(&uid))
             }
             LogicalPlan::Values { rows, .. } => {
-                let ctx = EvalContext::default();
+                let ctx = EvalContext {
+                    zone: self.ctx.zone,
+                    ..EvalContext::default()
+                };
                 let mut values = Vec::with_capacity(rows.len());
                 for r in rows {
                     let row = r
@@ -181,8 +188,9 @@ impl<'a> Translator<'a> {
                 let input = self.stream(input)?;
                 let clock = reads_clock(predicate);
                 let predicate = predicate.compile();
+                let zone = self.ctx.zone;
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx, clock);
+                    let ec = eval_ctx(ctx, clock, zone);
                     if predicate
                         .eval_predicate(&row, &ec)
                         .unwrap_or_else(|err| raise(err))
@@ -210,8 +218,9 @@ impl<'a> Translator<'a> {
                 event_time,
                 ..
             } => {
+                let zone = self.window_zone(input, *time_col);
                 let input = self.stream(input)?;
-                let assigner = assigner(*window, *event_time)?;
+                let assigner = assigner(*window, *event_time, zone)?;
                 if assigner.is_merging() {
                     return Err(SqlError::validation(
                         "SESSION windows must be aggregated (GROUP BY window_start, window_end)",
@@ -219,6 +228,7 @@ impl<'a> Translator<'a> {
                     ));
                 }
                 let (time_col, event_time) = (*time_col, *event_time);
+                let bounds = WindowOutput::new(0, &[], 0, None).in_zone(zone);
                 Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
                     let ts = if event_time {
                         ctx.timestamp()
@@ -232,9 +242,9 @@ impl<'a> Translator<'a> {
                     assigner.assign(ts, &mut windows);
                     for w in windows {
                         let mut out = row.clone();
-                        out.push(Value::Timestamp(w.start * 1000));
-                        out.push(Value::Timestamp(w.end * 1000));
-                        out.push(Value::Timestamp((w.end - 1) * 1000));
+                        for p in [WindowProperty::Start, WindowProperty::End, WindowProperty::Time] {
+                            out.push(Value::Timestamp(bounds.property(p, w)));
+                        }
                         ctx.collect_with_timestamp(out, w.end - 1);
                     }
                 }))
@@ -255,9 +265,18 @@ impl<'a> Translator<'a> {
                 let mut key = vec![column(*start), column(*end)];
                 let input = self.stream(input)?;
                 key.extend(keys.iter().cloned());
-                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()));
+                // Local bounds (windows over a TIMESTAMP_LTZ attribute) show in the output's
+                // `window_time` kind, which the binder took from the input's.
+                let window_time = plan.schema().fields.get(keys.len() + 2);
+                let zone = window_time
+                    .is_some_and(|f| matches!(f.ty.kind, crate::types::TypeKind::TimestampLtz(_)))
+                    .then_some(self.ctx.zone);
+                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()), zone);
                 let uid = self.uid("attached-window-aggregate");
-                Ok(input.key_by(key_selector(key)).process(f).uid(&uid))
+                Ok(input
+                    .key_by(key_selector(key, self.ctx.zone))
+                    .process(f)
+                    .uid(&uid))
             }
             LogicalPlan::WindowJoin {
                 left,
@@ -270,9 +289,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone());
+                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone(), self.ctx.zone);
                 let uid = self.uid("window-join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
             LogicalPlan::RegularJoin {
                 left,
@@ -283,9 +302,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = RegularJoinFn::new(widths, condition.clone());
+                let f = RegularJoinFn::new(widths, condition.clone(), self.ctx.zone);
                 let uid = self.uid("join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
             LogicalPlan::IntervalJoin {
                 left,
@@ -298,9 +317,9 @@ impl<'a> Translator<'a> {
             } => {
                 let widths = (left.schema().fields.len(), right.schema().fields.len());
                 let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone());
+                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone(), self.ctx.zone);
                 let uid = self.uid("interval-join");
-                Ok(join_keyed(&l, &r, keys, f).uid(&uid))
+                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
             }
         }
     }
@@ -368,8 +387,9 @@ impl<'a> Translator<'a> {
         }
         let clock = exprs.iter().any(reads_clock);
         let exprs: Vec<CompiledExpr> = exprs.iter().map(BoundExpr::compile).collect();
+        let zone = self.ctx.zone;
         Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-            let ec = eval_ctx(ctx, clock);
+            let ec = eval_ctx(ctx, clock, zone);
             let out: Row = exprs
                 .iter()
                 .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
@@ -384,6 +404,7 @@ impl<'a> Translator<'a> {
         let LogicalPlan::WindowAggregate {
             input,
             window,
+            time_col,
             event_time,
             keys,
             properties,
@@ -393,11 +414,12 @@ impl<'a> Translator<'a> {
         else {
             return Err(SqlError::validation("internal: not a window aggregate", None));
         };
+        let zone = self.window_zone(input, *time_col);
         let input = self.stream(input)?;
-        let assigner = assigner(*window, *event_time)?;
+        let assigner = assigner(*window, *event_time, zone)?;
         let aggregate = SqlAggregate::new(aggs.clone());
         let uid = self.uid("window-aggregate");
-        let output = WindowOutput::new(keys.len(), properties, aggs.len(), select);
+        let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
         let out = match keys.as_slice() {
             // One key column (the common case) keys by the value itself: no key vector to
             // allocate per record.
@@ -413,7 +435,7 @@ impl<'a> Translator<'a> {
                     })
             }
             _ => input
-                .key_by(key_selector(keys.clone()))
+                .key_by(key_selector(keys.clone(), self.ctx.zone))
                 .window(assigner)
                 .aggregate(aggregate)
                 .uid(&uid)
@@ -422,6 +444,13 @@ impl<'a> Translator<'a> {
                 }),
         };
         Ok(out)
+    }
+
+    /// The zone windows over `input`'s column `time_col` are cut in: the session zone for a
+    /// `TIMESTAMP_LTZ` time attribute (Flink), none (the epoch's alignment) for a `TIMESTAMP`.
+    fn window_zone(&self, input: &LogicalPlan, time_col: usize) -> Option<SessionZone> {
+        let ty = &input.schema().fields.get(time_col)?.ty;
+        matches!(ty.kind, crate::types::TypeKind::TimestampLtz(_)).then_some(self.ctx.zone)
     }
 
     /// Adds the sink of `table` after `rows`.
@@ -435,10 +464,16 @@ fn has_repeats(cols: &[usize]) -> bool {
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).
-fn key_selector(keys: Vec<BoundExpr>) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
+fn key_selector(
+    keys: Vec<BoundExpr>,
+    zone: SessionZone,
+) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
     let keys: Arc<[CompiledExpr]> = keys.iter().map(BoundExpr::compile).collect();
     move |row: &Row| {
-        let ctx = EvalContext::default();
+        let ctx = EvalContext {
+            zone,
+            ..EvalContext::default()
+        };
         keys.iter()
             .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
             .collect()
@@ -451,12 +486,13 @@ fn join_keyed<F>(
     r: &DataStream<Row>,
     keys: &[(BoundExpr, BoundExpr)],
     f: F,
+    zone: SessionZone,
 ) -> DataStream<Row>
 where
     F: spate_engine::keyed_co_process::KeyedCoProcessFunction<Vec<Value>, Row, Row, Row>,
 {
-    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect());
-    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect());
+    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect(), zone);
+    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect(), zone);
     l.key_by(move |row: &Row| null_safe(lk(row), 0))
         .connect(&r.key_by(move |row: &Row| null_safe(rk(row), 1)))
         .process(f)
@@ -477,7 +513,7 @@ fn ms(v: i64) -> Duration {
 
 /// The engine's assigner for a SQL window. Offsets are taken modulo the window (Flink allows
 /// negative ones; the alignment is the same).
-pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner> {
+pub(crate) fn assigner(w: WindowSpec, event_time: bool, zone: Option<SessionZone>) -> Result<WindowAssigner> {
     let shifted = |a: WindowAssigner, offset: i64, period: i64| match offset.rem_euclid(period.max(1)) {
         0 => a,
         o => a.with_offset(ms(o)),
@@ -491,6 +527,10 @@ pub(crate) fn assigner(w: WindowSpec, event_time: bool) -> Result<WindowAssigner
             shifted(WindowAssigner::cumulative(ms(size), ms(step)), offset, size)
         }
         WindowSpec::Session { gap } => WindowAssigner::session(ms(gap)),
+    };
+    let a = match zone {
+        Some(z) => a.in_zone(super::wall_clock::wall_clock(z)),
+        None => a,
     };
     Ok(if event_time { a } else { a.processing_time() })
 }

@@ -7,6 +7,7 @@ use spate_engine::Window;
 
 use crate::plan::WindowProperty;
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 /// Where one output column of a window aggregate comes from.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +23,9 @@ pub(crate) struct WindowOutput {
     columns: Vec<Source>,
     /// Whether every source is used at most once, so values can be moved instead of cloned.
     moves: bool,
+    /// For windows cut in a session zone: `window_start` and `window_end` are its wall-clock
+    /// times (`window_time` stays an instant).
+    zone: Option<SessionZone>,
 }
 
 impl WindowOutput {
@@ -55,7 +59,31 @@ impl WindowOutput {
                 (columns, moves)
             }
         };
-        Self { columns, moves }
+        Self {
+            columns,
+            moves,
+            zone: None,
+        }
+    }
+
+    /// Bounds shown as wall-clock times of `zone` (windows over a `TIMESTAMP_LTZ` attribute).
+    pub(crate) fn in_zone(mut self, zone: Option<SessionZone>) -> Self {
+        self.zone = zone;
+        self
+    }
+
+    /// A window property's value in microseconds.
+    pub(crate) fn property(&self, p: WindowProperty, window: Window) -> i64 {
+        let (start, last) = (window.start * 1000, (window.end - 1) * 1000);
+        match (p, self.zone) {
+            (WindowProperty::Time, _) => last,
+            (WindowProperty::Start, None) => start,
+            (WindowProperty::End, None) => last + 1000,
+            (WindowProperty::Start, Some(z)) => z.to_local(start),
+            // The end's own instant may lie past a gap (02:00 → 03:00 PDT): the local time of
+            // the window's last millisecond, plus one, is its local end.
+            (WindowProperty::End, Some(z)) => z.to_local(last) + 1000,
+        }
     }
 
     /// The row of one fired window: its key values, the window, and the aggregates' results.
@@ -70,13 +98,7 @@ impl WindowOutput {
             row.push(match *c {
                 Source::Key(i) => pull(keys, i),
                 Source::Aggregate(i) => pull(aggregates, i),
-                Source::Property(p) => Value::Timestamp(
-                    match p {
-                        WindowProperty::Start => window.start,
-                        WindowProperty::End => window.end,
-                        WindowProperty::Time => window.end - 1,
-                    } * 1000,
-                ),
+                Source::Property(p) => Value::Timestamp(self.property(p, window)),
             });
         }
         row

@@ -253,13 +253,18 @@ impl Binder<'_> {
             }
         }
         let mut fields = schema.fields.clone();
-        let ts_kind = window_timestamp_kind(&field.ty);
+        let time_kind = window_timestamp_kind(&field.ty);
         for (name, time) in [
             ("window_start", None),
             ("window_end", None),
             ("window_time", Some(TimeAttr::Rowtime)),
         ] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if time.is_some() {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             f.time = if event_time { time } else { None };
             fields.push(f);
         }
@@ -553,7 +558,7 @@ impl Binder<'_> {
             }
             aggs.push(call);
         }
-        let ts_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
+        let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
         let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
         let mut fields = key_fields;
         for (name, p) in [
@@ -561,7 +566,12 @@ impl Binder<'_> {
             ("window_end", WindowProperty::End),
             ("window_time", WindowProperty::Time),
         ] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if p == WindowProperty::Time {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             if p == WindowProperty::Time && event_time {
                 f.time = Some(TimeAttr::Rowtime);
             }
@@ -631,9 +641,20 @@ impl Binder<'_> {
             .iter()
             .map(|f| bind_aggregate(f, &scope))
             .collect::<Result<Vec<_>>>()?;
-        let ts_kind = window_timestamp_kind(&in_schema.fields[wc.start].ty);
+        // Windows over a TIMESTAMP_LTZ attribute have local bounds and an instant for
+        // `window_time`; the translator reads the kind to fire at the bounds' instants.
+        let time_kind = if wc.local {
+            TypeKind::TimestampLtz(3)
+        } else {
+            TypeKind::Timestamp(3)
+        };
         for name in ["window_start", "window_end", "window_time"] {
-            let mut f = Field::new(name, DataType::new(ts_kind.clone()).not_null());
+            let kind = if name == "window_time" {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
             if name == "window_time" {
                 f.time = Some(TimeAttr::Rowtime);
             }
@@ -1149,6 +1170,9 @@ struct WindowColumns {
     end: usize,
     time: Option<usize>,
     spec: WindowSpec,
+    /// Whether the windows were cut over a TIMESTAMP_LTZ attribute, so their bounds are
+    /// wall-clock times of the session zone (known even when `window_time` was projected away).
+    local: bool,
 }
 
 impl WindowColumns {
@@ -1167,6 +1191,12 @@ impl WindowColumns {
 }
 
 fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
+    let ltz_at = |i: usize| {
+        plan.schema()
+            .fields
+            .get(i)
+            .is_some_and(|f| matches!(f.ty.kind, TypeKind::TimestampLtz(_)))
+    };
     match plan {
         LogicalPlan::WindowAssign { input, window, .. } => {
             let w = input.schema().fields.len();
@@ -1175,6 +1205,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: w + 1,
                 time: Some(w + 2),
                 spec: *window,
+                local: ltz_at(w + 2),
             })
         }
         LogicalPlan::WindowAggregate { keys, window, .. }
@@ -1185,6 +1216,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: n + 1,
                 time: Some(n + 2),
                 spec: *window,
+                local: ltz_at(n + 2),
             })
         }
         LogicalPlan::Filter { input, .. } => window_columns(input),
@@ -1196,6 +1228,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 end: find(inner.end)?,
                 time: inner.time.and_then(find),
                 spec: inner.spec,
+                local: inner.local,
             })
         }
         _ => None,
@@ -1243,6 +1276,9 @@ fn constant_interval(e: &Expr, what: &str) -> Result<i64> {
     })
 }
 
+/// The type of `window_time` over a time attribute of type `time_ty` (Flink: `window_start`
+/// and `window_end` are always `TIMESTAMP(3)`, wall-clock times of the session zone when the
+/// attribute is a `TIMESTAMP_LTZ`; `window_time` keeps the attribute's kind).
 fn window_timestamp_kind(time_ty: &DataType) -> TypeKind {
     match time_ty.kind {
         TypeKind::TimestampLtz(_) => TypeKind::TimestampLtz(3),

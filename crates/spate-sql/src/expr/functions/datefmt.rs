@@ -1,6 +1,7 @@
 //! Java `SimpleDateFormat`-style patterns (`yyyy-MM-dd HH:mm:ss.SSS`), as Flink's
 //! `DATE_FORMAT`, `FROM_UNIXTIME`, `TO_TIMESTAMP(s, fmt)`, `UNIX_TIMESTAMP(s, fmt)` and
-//! `TO_DATE(s, fmt)` take them, in UTC. Patterns are read letter run by letter run while
+//! `TO_DATE(s, fmt)` take them, on zone-less wall-clock times (the callers convert instants
+//! through the session zone; `FROM_UNIXTIME` also writes the zone's fields). Patterns are read letter run by letter run while
 //! formatting or parsing (no compiled form, no allocation besides the output).
 //!
 //! Formatting knows `G y M d H k K h m s S E a D w u z Z X` and quoted text; parsing knows the
@@ -8,6 +9,7 @@
 //! field follows without a separator (`yyyyMMdd`), then with the pattern's width, as Java does.
 
 use crate::temporal::{MICROS_PER_DAY, civil_from_days, days_from_civil, days_in_month};
+use crate::zone::SessionZone;
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -89,8 +91,19 @@ fn pad(out: &mut String, v: i64, width: usize) {
     let _ = write!(out, "{:0width$}", v.unsigned_abs());
 }
 
-/// Formats `micros` (since the epoch, UTC) with `pattern`.
+/// Formats `micros` (a zone-less wall-clock time) with `pattern`; zone fields (`z`, `Z`, `X`)
+/// write UTC's.
 pub(crate) fn format(micros: i64, pattern: &str) -> String {
+    format_fields(micros, pattern, None)
+}
+
+/// Formats the instant `utc_micros` as a wall-clock time of `zone`, zone fields included
+/// (`FROM_UNIXTIME(n, 'HH:mm z Z')` is `01:30 PST -0800` in `America/Los_Angeles`).
+pub(crate) fn format_in(utc_micros: i64, pattern: &str, zone: SessionZone) -> String {
+    format_fields(zone.to_local(utc_micros), pattern, Some((zone, utc_micros)))
+}
+
+fn format_fields(micros: i64, pattern: &str, zone: Option<(SessionZone, i64)>) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let of_day = micros.rem_euclid(MICROS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
@@ -139,9 +152,14 @@ pub(crate) fn format(micros: i64, pattern: &str) -> String {
                 'a' => out.push_str(if hour < 12 { "AM" } else { "PM" }),
                 'D' => pad(&mut out, doy, n),
                 'w' => pad(&mut out, week_of_year(doy, dow as i64), n),
-                'z' => out.push_str("UTC"),
-                'Z' => out.push_str("+0000"),
-                'X' => out.push('Z'),
+                'z' => match zone {
+                    Some((z, at)) => z.abbreviation(at, &mut out),
+                    None => out.push_str("UTC"),
+                },
+                'Z' | 'X' => {
+                    let offset = zone.map_or(0, |(z, at)| z.offset_seconds(at));
+                    write_offset(offset, c, n, &mut out);
+                }
                 other => {
                     for _ in 0..n {
                         out.push(other);
@@ -151,6 +169,24 @@ pub(crate) fn format(micros: i64, pattern: &str) -> String {
         }
     }
     out
+}
+
+/// A zone offset as `Z` (`+0800`) or `X` (`Z` for zero, else `+08`, `+0800`, `+08:00` by
+/// the run's length) write it.
+fn write_offset(seconds: i32, letter: char, n: usize, out: &mut String) {
+    use std::fmt::Write;
+    if letter == 'X' && seconds == 0 {
+        out.push('Z');
+        return;
+    }
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    let (h, m) = (minutes / 60, minutes % 60);
+    let _ = match (letter, n) {
+        ('X', 1) if m == 0 => write!(out, "{sign}{h:02}"),
+        ('X', 3..) => write!(out, "{sign}{h:02}:{m:02}"),
+        _ => write!(out, "{sign}{h:02}{m:02}"),
+    };
 }
 
 /// `SimpleDateFormat`'s week of year (weeks start on Sunday, week 1 holds January 1st).
@@ -173,8 +209,8 @@ struct Parsed {
     micros: i64,
 }
 
-/// Parses `text` with `pattern` into microseconds since the epoch (UTC); `None` when it does
-/// not match. Missing date fields default to 1970-01-01, as Java's do.
+/// Parses `text` with `pattern` into a zone-less wall-clock time (microseconds); `None` when
+/// it does not match. Missing date fields default to 1970-01-01, as Java's do.
 pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
     let mut p = Parsed::default();
     let mut rest = text;

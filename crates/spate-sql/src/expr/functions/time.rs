@@ -1,7 +1,10 @@
-//! Date and time functions, in UTC (Spate's `table.local-time-zone`). Timestamps are
-//! microseconds, dates days, times nanoseconds (see [`crate::value`]). Parsing functions give
-//! `NULL` on text that does not parse (`UNIX_TIMESTAMP` gives `Long.MIN_VALUE`, as Flink
-//! does); week-based results follow Flink: `DAYOFWEEK` is 1 for Sunday, `WEEK` is the ISO week,
+//! Date and time functions. Timestamps are microseconds, dates days, times nanoseconds (see
+//! [`crate::value`]); a `TIMESTAMP_LTZ` is an instant, read as a wall-clock time of the session
+//! zone (`table.local-time-zone`) where Flink reads it so: `DATE_FORMAT`, `EXTRACT`/`HOUR`,
+//! `FLOOR`/`CEIL`, `FROM_UNIXTIME`, and `UNIX_TIMESTAMP`'s parsing. `TO_TIMESTAMP` is
+//! zone-less and `TO_TIMESTAMP_LTZ(string)` reads the text as UTC, as in Flink. Parsing
+//! functions give `NULL` on text that does not parse (`UNIX_TIMESTAMP` gives `Long.MIN_VALUE`,
+//! as Flink does); week-based results follow Flink: `DAYOFWEEK` is 1 for Sunday, `WEEK` is the ISO week,
 //! `FLOOR(.. TO WEEK)` goes back to Sunday.
 
 use super::{Arg, Call, datefmt};
@@ -13,13 +16,15 @@ use crate::expr::func::ScalarFunc;
 use crate::temporal::{self, MICROS_PER_DAY, MICROS_PER_SECOND, civil_from_days, days_from_civil};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
+use crate::zone::{Overlap, SessionZone};
 
 /// A date/time function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeFunc {
     /// `DATE_FORMAT(ts or string, pattern)`.
     DateFormat,
-    /// `TO_TIMESTAMP(s[, pattern])` → `TIMESTAMP(3)`.
+    /// `TO_TIMESTAMP(s[, pattern])` → `TIMESTAMP(3)`; also `TO_TIMESTAMP_LTZ(s[, pattern[,
+    /// zone]])` (the text read as a wall-clock time of `zone`, UTC without one).
     ToTimestamp,
     /// `TO_TIMESTAMP_LTZ(n[, precision])`: epoch seconds (precision 0) or milliseconds (3).
     ToTimestampLtz,
@@ -148,9 +153,17 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 true,
             ))
         }
-        // The text form (Flink 2.x): parsed as UTC, which is Spate's local time zone.
+        // The text form (Flink 2.x): parsed as UTC whatever the session zone (Flink run, LA:
+        // TO_TIMESTAMP_LTZ('2026-11-01 01:30:00') shows as 2026-10-31 18:30:00.000).
         "TO_TIMESTAMP_LTZ" if c.args.first().is_some_and(|a| super::is_string(&a.ty().kind)) => {
-            c.check(&[Str, Str], 1, "(STRING[, STRING format])")?;
+            let takes = "(STRING[, STRING format[, STRING time zone]])";
+            c.check(&[Str, Str, Str], 1, takes)?;
+            // Flink refuses a constant zone Java does not know when it validates the call.
+            if let Some(Some(Value::String(z))) = c.args.get(2).map(BoundExpr::constant_value)
+                && SessionZone::parse_zone_id(&z).is_none()
+            {
+                return Err(c.mismatch(&format!("{takes}; '{z}' is no time zone")));
+            }
             Ok(c.done(
                 ScalarFunc::Time(TimeFunc::ToTimestamp),
                 TypeKind::TimestampLtz(3),
@@ -263,12 +276,26 @@ fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-/// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`.
-pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
+/// Whether argument `i` is a `TIMESTAMP_LTZ` (an instant to read in the session zone).
+fn is_ltz(args: &[BoundExpr], i: usize) -> bool {
+    args.get(i)
+        .is_some_and(|a| matches!(a.ty().kind, TypeKind::TimestampLtz(_)))
+}
+
+/// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`, in the session `zone`.
+pub(crate) fn eval(
+    f: TimeFunc,
+    v: &[Value],
+    args: &[BoundExpr],
+    ty: &DataType,
+    zone: SessionZone,
+) -> EvalResult {
+    // A TIMESTAMP_LTZ first argument as the session zone's wall-clock time.
+    let local = |t: i64| if is_ltz(args, 0) { zone.to_local(t) } else { t };
     Ok(match f {
         TimeFunc::DateFormat => {
             let micros = match &v[0] {
-                Value::Timestamp(t) => Some(*t),
+                Value::Timestamp(t) => Some(local(*t)),
                 Value::String(s) => temporal::parse_timestamp_strict(s),
                 _ => None,
             };
@@ -279,6 +306,15 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             let t = match v.get(1) {
                 Some(p) => datefmt::parse(text(&v[0]), text(p)),
                 None => temporal::parse_timestamp_strict(text(&v[0])),
+            };
+            // TO_TIMESTAMP_LTZ(s, fmt, zone): the text is a wall-clock time of `zone` (Flink
+            // run: the overlap's earlier instant; a gap moves forward); an unknown zone is NULL.
+            let t = match v.get(2) {
+                Some(z) => match SessionZone::parse_zone_id(text(z)) {
+                    Some(z) => t.map(|t| z.to_utc(t, Overlap::Earlier)),
+                    None => None,
+                },
+                None => t,
             };
             t.map_or(Value::Null, |t| {
                 Value::Timestamp(crate::expr::cast::truncate_micros(t, 3))
@@ -302,7 +338,7 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             let secs = v[0].as_i64().unwrap_or(0);
             let pattern = v.get(1).map_or("yyyy-MM-dd HH:mm:ss", text);
             match secs.checked_mul(MICROS_PER_SECOND) {
-                Some(m) => Value::String(datefmt::format(m, pattern)),
+                Some(m) => Value::String(datefmt::format_in(m, pattern, zone)),
                 None => Value::Null,
             }
         }
@@ -315,6 +351,9 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
                     .filter(|s| s.contains(' '))
                     .and_then(temporal::parse_timestamp_strict),
             };
+            // Java's SimpleDateFormat: standard time in a fall-back overlap (Flink run, LA:
+            // '2026-11-01 01:30:00' is 1793525400).
+            let t = t.map(|t| zone.to_utc(t, Overlap::Later));
             Value::Int(t.map_or(i64::MIN, |t| t.div_euclid(MICROS_PER_SECOND)))
         }
         TimeFunc::ToDate => {
@@ -327,8 +366,23 @@ pub(crate) fn eval(f: TimeFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             };
             d.map_or(Value::Null, Value::Date)
         }
-        TimeFunc::Extract(unit) => extract(unit, &v[0])?,
-        TimeFunc::FloorCeil { ceil, unit } => floor_ceil(ceil, unit, &v[0])?,
+        TimeFunc::Extract(unit) => match &v[0] {
+            Value::Timestamp(t) => extract(unit, &Value::Timestamp(local(*t)))?,
+            other => extract(unit, other)?,
+        },
+        TimeFunc::FloorCeil { ceil, unit } => match &v[0] {
+            // Flink floors the wall-clock time and takes it back with the offset of the
+            // original instant, not the result's (golden case `timezone`, LA: FLOOR(01:05 PST TO
+            // DAY) on the fall-back day is 08:00 UTC, shown as 01:00 PDT).
+            Value::Timestamp(t) if is_ltz(args, 0) => {
+                let offset = i64::from(zone.offset_seconds(*t)) * MICROS_PER_SECOND;
+                match floor_ceil(ceil, unit, &Value::Timestamp(t.saturating_add(offset)))? {
+                    Value::Timestamp(r) => Value::Timestamp(r.saturating_sub(offset)),
+                    other => other,
+                }
+            }
+            other => floor_ceil(ceil, unit, other)?,
+        },
         TimeFunc::TimestampAdd(unit) => {
             let n = v[0].as_i64().unwrap_or(0);
             let overflow = || EvalError(format!("TIMESTAMPADD({}, {n}, ..) overflows", unit.name()));

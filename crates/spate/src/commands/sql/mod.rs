@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use anyhow::{Context, Result, anyhow};
 use spate_engine::JobHandle;
+use spate_sql::zone::SessionZone;
 use spate_sql::{Session, SessionOptions, StatementResult};
 
 use crate::cli::SqlArgs;
@@ -105,9 +106,12 @@ pub fn run(args: SqlArgs) -> Result<()> {
         .name("spate-sql".into())
         .spawn(move || {
             let mut session = Session::new(options);
-            let result = session.execute_script(&script, |_, r| {
+            let result = session.execute_script(&script, |stmt, r| {
                 // The job (if any) is done: stop its progress line.
                 lock(&finished).job.take();
+                if let Some(zone) = zone_set_by(stmt) {
+                    lock(&tableau).set_zone(zone);
+                }
                 show(r, &tableau);
             });
             lock(&finished).job.take();
@@ -168,6 +172,17 @@ fn session_options(
                 std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));
             }
         })),
+    }
+}
+
+/// The session zone after `stmt` when it sets or resets `table.local-time-zone` (the session
+/// has already accepted it; a script's session is busy running it, so the statement is read).
+fn zone_set_by(stmt: &spate_sql::Statement) -> Option<SessionZone> {
+    const KEY: &str = "table.local-time-zone";
+    match stmt {
+        spate_sql::Statement::Set(Some((k, v))) if k == KEY => SessionZone::parse(v),
+        spate_sql::Statement::Reset(k) if k.as_deref().is_none_or(|k| k == KEY) => Some(SessionZone::UTC),
+        _ => None,
     }
 }
 

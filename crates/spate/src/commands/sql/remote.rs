@@ -179,6 +179,7 @@ impl Remote {
     /// Runs a DDL, `SET` or `RESET` statement in the mirror and keeps it for the server.
     fn remember(&mut self, stmt: &Statement, text: &str) -> Result<(), String> {
         let result = self.mirror.execute(stmt).map_err(|e| e.render(text))?;
+        lock(&self.tableau).set_zone(self.mirror.local_time_zone());
         self.context.push_str(text);
         self.context.push_str(";\n");
         show(result, &self.tableau);

@@ -154,6 +154,7 @@ impl Runner for Local {
             .store(!matches!(mode, Mode::Live { .. }), Ordering::Relaxed);
         lock(&self.current).statement_running = true;
         let result = self.session.execute(stmt);
+        lock(&self.tableau).set_zone(self.session.local_time_zone());
         // The job (if any) has stopped: every task ended before `execute` returned.
         let cancelled = {
             let mut slot = lock(&self.current);

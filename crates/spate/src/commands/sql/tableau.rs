@@ -20,7 +20,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use spate_sql::plan::Schema;
-use spate_sql::value::{Row, display};
+use spate_sql::value::{Row, display_in};
+use spate_sql::zone::SessionZone;
 
 /// The least time between two redraws of a live table (redrawing per batch would spend the
 /// terminal's time, not the job's, on fast queries).
@@ -51,6 +52,8 @@ pub(super) struct Tableau {
     drawn: usize,
     last_draw: Option<Instant>,
     started: Instant,
+    /// `table.local-time-zone`: `TIMESTAMP_LTZ` values are shown in it, as Flink's client does.
+    zone: SessionZone,
 }
 
 impl Tableau {
@@ -63,12 +66,20 @@ impl Tableau {
             drawn: 0,
             last_draw: None,
             started: Instant::now(),
+            zone: SessionZone::UTC,
         }
     }
 
     /// Forgets the previous query and shows the next one as `mode` says.
     pub(super) fn reset(&mut self, mode: Mode) {
+        let zone = self.zone;
         *self = Self::new(mode);
+        self.zone = zone;
+    }
+
+    /// Shows the next queries' `TIMESTAMP_LTZ` values in `zone`.
+    pub(super) fn set_zone(&mut self, zone: SessionZone) {
+        self.zone = zone;
     }
 
     /// A query's rows: called once with none when it starts (the header), then per batch.
@@ -77,10 +88,11 @@ impl Tableau {
             let names: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
             self.text_rows(&names, std::iter::empty());
         }
-        let shown = rows.iter().map(|r| {
+        let zone = self.zone;
+        let shown = rows.iter().map(move |r| {
             r.iter()
                 .zip(&schema.fields)
-                .map(|(v, f)| display(v, &f.ty))
+                .map(|(v, f)| display_in(v, &f.ty, zone))
                 .collect::<Vec<_>>()
         });
         self.text_rows(&[], shown);
