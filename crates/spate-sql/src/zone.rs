@@ -227,6 +227,12 @@ impl SessionZone {
         self.name
     }
 
+    /// Whether wall-clock time is UTC at every instant: `TIMESTAMP` and `TIMESTAMP_LTZ` values
+    /// then convert into each other unchanged.
+    pub fn is_utc(&self) -> bool {
+        matches!(self.rules, Rules::Fixed(0))
+    }
+
     /// Seconds east of UTC at the instant `utc_micros`.
     pub fn offset_seconds(&self, utc_micros: i64) -> i32 {
         match self.rules {

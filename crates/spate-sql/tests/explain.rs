@@ -68,3 +68,8 @@ fn explain_source_reuse() {
 fn explain_window_reuse() {
     check("window_reuse");
 }
+
+#[test]
+fn explain_ltz_window_utc() {
+    check("ltz_window_utc");
+}

@@ -38,6 +38,17 @@ pub(crate) fn preserves_values(from: &TypeKind, to: &TypeKind) -> bool {
     }
 }
 
+/// [`preserves_values`], and also, in a UTC session, the casts between `TIMESTAMP` and
+/// `TIMESTAMP_LTZ` that keep the precision (a window over a `TIMESTAMP_LTZ` rowtime has a
+/// `TIMESTAMP` `window_start` that a sink's `TIMESTAMP_LTZ` column casts back).
+pub(crate) fn preserves_values_in(from: &TypeKind, to: &TypeKind, zone: SessionZone) -> bool {
+    preserves_values(from, to)
+        || (zone.is_utc()
+            && matches!((from, to),
+                (TypeKind::Timestamp(a), TypeKind::TimestampLtz(b))
+                | (TypeKind::TimestampLtz(a), TypeKind::Timestamp(b)) if a <= b))
+}
+
 /// Converts a value of type `from` to type `to` (`NULL` stays `NULL`); `TIMESTAMP_LTZ` values
 /// become wall-clock times (and back) in `zone`, as Flink's casts use `table.local-time-zone`.
 pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone) -> Result<Value> {

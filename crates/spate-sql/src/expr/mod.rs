@@ -63,6 +63,7 @@ pub(crate) use typing::{coerce, common_type, common_type_of, is_untyped_null};
 
 use crate::types::DataType;
 use crate::value::Value;
+use crate::zone::SessionZone;
 
 /// A typed scalar expression over the columns of one input row.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,8 +113,8 @@ impl BoundExpr {
     /// The path to the value the expression reads when it is a column or a field of one, at any
     /// depth (`bid.price`: the column, then the field), seen through casts that change no value:
     /// evaluating it is just picking that value out of the row (`NULL` where a row on the way
-    /// is `NULL`).
-    pub fn as_passthrough_path(&self) -> Option<Vec<usize>> {
+    /// is `NULL`). Casts are judged in the session's `zone`.
+    pub fn as_passthrough_path(&self, zone: SessionZone) -> Option<Vec<usize>> {
         match self {
             BoundExpr::Column { index, .. } => Some(vec![*index]),
             BoundExpr::Call {
@@ -122,7 +123,7 @@ impl BoundExpr {
                 ..
             } => match args.as_slice() {
                 [arg] => {
-                    let mut path = arg.as_passthrough_path()?;
+                    let mut path = arg.as_passthrough_path(zone)?;
                     path.push(*f);
                     Some(path)
                 }
@@ -133,7 +134,9 @@ impl BoundExpr {
                 args,
                 ty,
             } => match args.as_slice() {
-                [arg] if cast::preserves_values(&arg.ty().kind, &ty.kind) => arg.as_passthrough_path(),
+                [arg] if cast::preserves_values_in(&arg.ty().kind, &ty.kind, zone) => {
+                    arg.as_passthrough_path(zone)
+                }
                 _ => None,
             },
             _ => None,
@@ -141,8 +144,9 @@ impl BoundExpr {
     }
 
     /// The column index when the expression is a column, or a cast of one that never changes a
-    /// value (integer widening, a nullability change, ...): evaluating it is just picking.
-    pub fn as_passthrough_column(&self) -> Option<usize> {
+    /// value (integer widening, a nullability change, ...; judged in the session's `zone`):
+    /// evaluating it is just picking.
+    pub fn as_passthrough_column(&self, zone: SessionZone) -> Option<usize> {
         match self {
             BoundExpr::Column { index, .. } => Some(*index),
             BoundExpr::Call {
@@ -150,7 +154,9 @@ impl BoundExpr {
                 args,
                 ty,
             } => match args.as_slice() {
-                [arg] if cast::preserves_values(&arg.ty().kind, &ty.kind) => arg.as_passthrough_column(),
+                [arg] if cast::preserves_values_in(&arg.ty().kind, &ty.kind, zone) => {
+                    arg.as_passthrough_column(zone)
+                }
                 _ => None,
             },
             _ => None,

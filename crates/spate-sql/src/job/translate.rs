@@ -330,7 +330,7 @@ impl<'a> Translator<'a> {
     fn project(&mut self, input: &LogicalPlan, exprs: &[BoundExpr]) -> Result<DataStream<Row>> {
         let picks = exprs
             .iter()
-            .map(BoundExpr::as_passthrough_column)
+            .map(|e| e.as_passthrough_column(self.ctx.zone))
             .collect::<Option<Vec<usize>>>();
         match (&picks, input) {
             // Without repeats, so an expression below is still evaluated once per row.
@@ -379,7 +379,7 @@ impl<'a> Translator<'a> {
         }
         if let Some(paths) = exprs
             .iter()
-            .map(BoundExpr::as_passthrough_path)
+            .map(|e| e.as_passthrough_path(self.ctx.zone))
             .collect::<Option<Vec<_>>>()
         {
             let picks = PathPicks::new(paths);
@@ -450,7 +450,9 @@ impl<'a> Translator<'a> {
     /// `TIMESTAMP_LTZ` time attribute (Flink), none (the epoch's alignment) for a `TIMESTAMP`.
     fn window_zone(&self, input: &LogicalPlan, time_col: usize) -> Option<SessionZone> {
         let ty = &input.schema().fields.get(time_col)?.ty;
-        matches!(ty.kind, crate::types::TypeKind::TimestampLtz(_)).then_some(self.ctx.zone)
+        // In UTC wall-clock time is the instant: no conversion per record or per window.
+        (matches!(ty.kind, crate::types::TypeKind::TimestampLtz(_)) && !self.ctx.zone.is_utc())
+            .then_some(self.ctx.zone)
     }
 
     /// Adds the sink of `table` after `rows`.
