@@ -53,9 +53,9 @@ fn timestamp_of(p: &Partition, offset: i64) -> i64 {
 fn value_of(p: &Partition, key: &[u8]) -> Option<(i64, Option<Vec<u8>>)> {
     read_everything(p, true)
         .into_iter()
-        .filter(|(_, k, _)| k == key)
+        .rev()
+        .find(|(_, k, _)| k == key)
         .map(|(o, _, v)| (o, v))
-        .last()
 }
 
 /// Appends one dirty keyed record and seals it, so the next pass has work.
