@@ -94,8 +94,11 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-/// Every record of partition 0 as librdkafka reads it: (offset, key, value, timestamp).
-fn read_with_timestamps(bootstrap: &str, topic: &str) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>, i64)> {
+/// A record as librdkafka reads it: offset, key, value, timestamp.
+type TimedRecord = (i64, Vec<u8>, Option<Vec<u8>>, i64);
+
+/// Every record of partition 0 as librdkafka reads it.
+fn read_with_timestamps(bootstrap: &str, topic: &str) -> Vec<TimedRecord> {
     let consumer: BaseConsumer = client_config(bootstrap)
         .set("group.id", "horizon-reader")
         .set("enable.auto.commit", "false")
