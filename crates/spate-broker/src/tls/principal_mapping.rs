@@ -17,9 +17,9 @@
 //! crate chooses among alternatives leftmost-first, as Java's backtracking engine does.
 //! Differences, all reported when the broker starts, never while a client connects: patterns
 //! are the `regex` crate's syntax (Java's backreferences and lookaround are refused; `\w`, `\d`,
-//! `\s` also match non-ASCII letters, digits and blanks), and a replacement that refers to a
-//! group the pattern does not have is a configuration error where Kafka would fail every
-//! connection the rule matches.
+//! `\s` also match non-ASCII letters, digits and blanks), and a replacement Java could not apply
+//! (`$n` with a pattern without groups, `${name}` of no group, a bare `$`) is a configuration
+//! error where Kafka would fail every connection the rule matches.
 
 use std::fmt;
 use std::sync::LazyLock;
