@@ -432,4 +432,19 @@ mod tests {
         // A group that took no part adds nothing.
         assert_eq!(mapper("RULE:^(x)?CN=(.*)$/[$1]$2/").name("CN=a").unwrap(), "[]a");
     }
+
+    proptest::proptest! {
+        /// Whatever an operator writes is a mapper or an error, and a mapper maps any subject
+        /// without panicking.
+        #[test]
+        fn any_rule_text_parses_or_fails_cleanly(
+            rules in "((RULE:|DEFAULT|,| |/|\\\\|\\$[0-9{}a-z]?|[()*+?.^$|\\[\\]a-zA-Z=,LU]){0,40})",
+            subject in "\\PC{0,40}",
+        ) {
+            if let Ok(m) = PrincipalMapper::parse(&rules) {
+                let _ = m.name(&subject);
+                let _ = m.to_string();
+            }
+        }
+    }
 }
