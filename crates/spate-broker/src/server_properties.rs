@@ -626,6 +626,11 @@ producer.id.expiration.check.interval.ms=100
         assert!(e.contains("listener.name.external.ssl.truststore.type"), "{e}");
         let e = error_of("ssl.client.auth=maybe\n");
         assert!(e.contains("ssl.client.auth"), "{e}");
+        let e = error_of("listener.name.ssl.ssl.principal.mapping.rules=RULE:^CN=(.*)$/$1/X\n");
+        assert!(
+            e.contains("ssl.principal.mapping.rules") && e.contains("line 1"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Log compaction through the broker: a compacted topic created with the admin client, keyed
 //! records produced with librdkafka, the background cleaner at work, and a consumer that reads
 //! the latest value per key at the offsets it was written; keyless records refused; committed
-//! group offsets surviving the cleaning of `__consumer_offsets` and a restart.
+//! group offsets surviving the cleaning of `__consumer_offsets` and a restart; tombstones in
+//! batches with a KIP-534 delete horizon read by librdkafka and the kafka-protocol decoder.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -84,6 +85,185 @@ fn read_all_at(bootstrap: &str, topic: &str, isolation: &str) -> Vec<(i64, Vec<u
             Some(Err(e)) => panic!("consume error: {e}"),
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A record as librdkafka reads it: offset, key, value, timestamp.
+type TimedRecord = (i64, Vec<u8>, Option<Vec<u8>>, i64);
+
+/// Every record of partition 0 as librdkafka reads it.
+fn read_with_timestamps(bootstrap: &str, topic: &str) -> Vec<TimedRecord> {
+    let consumer: BaseConsumer = client_config(bootstrap)
+        .set("group.id", "horizon-reader")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "no end of partition; read {}",
+            out.len()
+        );
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Ok(m)) => out.push((
+                m.offset(),
+                m.key().unwrap().to_vec(),
+                m.payload().map(<[u8]>::to_vec),
+                m.timestamp().to_millis().unwrap(),
+            )),
+            Some(Err(KafkaError::PartitionEOF(_))) => return out,
+            Some(Err(e)) => panic!("consume error: {e}"),
+        }
+    }
+}
+
+/// KIP-534 on the wire: tombstones produced with an old timestamp survive the first cleaning
+/// (the default `delete.retention.ms` of a day has not passed since), in batches the cleaner
+/// rewrote with the delete-horizon flag and `baseTimestamp` = horizon; librdkafka and the
+/// kafka-protocol decoder read them through the cleaned segments with the producer's
+/// timestamps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tombstones_carry_their_delete_horizon_to_rdkafka_and_kafka_protocol_readers() {
+    let broker = TestBroker::start_with(fast_cleaner).await;
+    broker.create_topic_with(
+        "horizon",
+        1,
+        &[
+            ("cleanup.policy", "compact"),
+            ("segment.bytes", "1024"),
+            ("min.cleanable.dirty.ratio", "0.01"),
+        ],
+    );
+    let bootstrap = broker.bootstrap();
+    let producer: FutureProducer = client_config(&bootstrap)
+        .set("linger.ms", "0")
+        .set("compression.type", "zstd")
+        .create()
+        .unwrap();
+    let old = now_ms() - 30 * 24 * 3600 * 1000;
+    let send = |key: String, value: Option<Vec<u8>>, timestamp: Option<i64>| {
+        let producer = producer.clone();
+        async move {
+            let mut record = FutureRecord::to("horizon").key(key.as_bytes());
+            if let Some(v) = &value {
+                record = record.payload(v.as_slice());
+            }
+            if let Some(ts) = timestamp {
+                record = record.timestamp(ts);
+            }
+            producer
+                .send(record, TIMEOUT)
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap()
+                .offset
+        }
+    };
+    for i in 0..10 {
+        send(
+            format!("key-{i}"),
+            Some(format!("value-{i}").into_bytes()),
+            Some(old),
+        )
+        .await;
+    }
+    let mut tombstones = BTreeMap::new();
+    for i in (0..10).step_by(2) {
+        let offset = send(format!("key-{i}"), None, Some(old + 1)).await;
+        tombstones.insert(offset, format!("key-{i}"));
+    }
+    let before_cleaning = now_ms();
+    // Padding rolls the segments holding everything above, so the cleaner may take them.
+    for _ in 0..60 {
+        send("pad".into(), Some(vec![b'p'; 100]), None).await;
+    }
+    let p = broker.handle.store().partition("horizon", 0).unwrap();
+    let last_tombstone = *tombstones.keys().last().unwrap();
+    let sealed_end = *p.segment_base_offsets().last().unwrap();
+    assert!(sealed_end > last_tombstone, "segments rolled: {sealed_end}");
+    wait_cleaned(&broker, "horizon", sealed_end).await;
+
+    // On disk: every batch checks out; those holding tombstones carry the horizon.
+    let mut stored = Vec::new();
+    let mut at = 0;
+    while at < p.log_end_offset() {
+        let read = p.read(at, usize::MAX).unwrap();
+        let batches = spate_log::batch::validate_batches(&read.records).unwrap();
+        at = batches.last().unwrap().last_offset() + 1;
+        stored.extend(batches);
+    }
+    let day = 24 * 3600 * 1000;
+    for offset in tombstones.keys() {
+        let h = stored
+            .iter()
+            .find(|h| h.base_offset <= *offset && *offset <= h.last_offset())
+            .unwrap();
+        let horizon = h
+            .delete_horizon()
+            .expect("a tombstone's batch has a delete horizon");
+        assert!(
+            (before_cleaning + day..=now_ms() + day).contains(&horizon),
+            "horizon {horizon} is the cleaning time + delete.retention.ms"
+        );
+        assert_eq!(h.max_timestamp, old + 1);
+    }
+
+    // librdkafka reads across the rewritten batches: deleted keys as tombstones, with their
+    // timestamps; the superseded values are gone.
+    let read = tokio::task::spawn_blocking({
+        let bootstrap = bootstrap.clone();
+        move || read_with_timestamps(&bootstrap, "horizon")
+    })
+    .await
+    .unwrap();
+    for (offset, key) in &tombstones {
+        let got = read
+            .iter()
+            .find(|r| r.0 == *offset)
+            .expect("the tombstone is read");
+        assert_eq!(
+            (&got.1, &got.2, got.3),
+            (&key.clone().into_bytes(), &None, old + 1)
+        );
+    }
+    for i in (1..10).step_by(2) {
+        let key = format!("key-{i}").into_bytes();
+        let got: Vec<_> = read.iter().filter(|r| r.1 == key).collect();
+        assert_eq!(got.len(), 1, "key-{i}");
+        assert_eq!(
+            (got[0].2.as_deref(), got[0].3),
+            (Some(format!("value-{i}").as_bytes()), old)
+        );
+    }
+    let deleted_values = read
+        .iter()
+        .filter(|r| tombstones.values().any(|k| k.as_bytes() == r.1) && r.2.is_some())
+        .count();
+    assert_eq!(deleted_values, 0, "values under tombstones are cleaned away");
+
+    // The kafka-protocol decoder (CRC checked) reads the same over a raw Fetch.
+    let mut raw = common::raw::RawConnection::connect(&bootstrap).await;
+    for (offset, key) in &tombstones {
+        let (records, _) = raw.fetch_records("horizon", 0, *offset).await;
+        let r = records.iter().find(|r| r.offset == *offset).expect("fetched");
+        assert_eq!(r.key.as_deref(), Some(key.as_bytes()));
+        assert!(r.value.is_none());
+        assert_eq!(r.timestamp, old + 1);
+    }
+    broker.handle.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

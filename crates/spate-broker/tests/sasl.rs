@@ -1,6 +1,7 @@
 //! SASL on a SASL_PLAINTEXT listener: librdkafka (PLAIN, and SCRAM-SHA-512 now that it is
 //! built with OpenSSL; tests/tls.rs has SCRAM over SASL_SSL) and raw protocol frames for what a real client never sends (requests before authentication, huge and
-//! malformed tokens), plus a SCRAM-SHA-512 exchange and credential management over the wire.
+//! malformed tokens, a storm of garbage exchanges beside a logged-in client), plus a
+//! SCRAM-SHA-512 exchange and credential management over the wire.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
-use common::raw::RawConnection;
+use common::raw::{RawConnection, encode_frame};
 use common::{TestBroker, client_config, consume};
 use hmac::{Hmac, Mac};
 use kafka_protocol::ResponseError;
@@ -30,6 +31,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use sha2::{Digest, Sha512};
 use spate_broker::credentials::CredentialStore;
 use spate_broker::{SaslMechanism, Setting};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -245,6 +247,141 @@ async fn malformed_tokens_fail_late_and_close_without_harm() {
     scram_sha512_login(&mut conn, "alice", "wonderland")
         .await
         .unwrap();
+}
+
+/// Deterministic noise (xorshift), so a failure replays.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+/// What one misbehaving client sends: a few SASL frames that are random, mutated or huge, then
+/// a request that has no place before authentication, so every sequence must end in a close.
+fn garbage_exchange(noise: &mut Noise, max_receive: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for id in 1..=1 + noise.below(4) as i32 {
+        let mut frame = match noise.below(7) {
+            0 => {
+                let mechanism = [
+                    "PLAIN",
+                    "SCRAM-SHA-512",
+                    "SCRAM-SHA-256",
+                    "OAUTHBEARER",
+                    "\u{0}\u{ff}",
+                ][noise.below(5) as usize];
+                let request =
+                    SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str(mechanism));
+                encode_frame(&request, 1, id).to_vec()
+            }
+            1 => {
+                let len = noise.below(400) as usize;
+                encode_frame(&auth_request(noise.bytes(len)), noise.below(3) as i16, id).to_vec()
+            }
+            2 => {
+                let token = match noise.below(4) {
+                    0 => format!("n,,n=alice,r={}", "x".repeat(noise.below(64) as usize)),
+                    1 => format!(
+                        "c=biws,r={},p={}",
+                        "y".repeat(40),
+                        "A".repeat(noise.below(200) as usize)
+                    ),
+                    2 => format!("\0alice\0{}", "p".repeat(noise.below(50) as usize)),
+                    _ => format!("n,,n={}=,r=", "=2C".repeat(noise.below(100) as usize)),
+                };
+                encode_frame(&auth_request(token.into_bytes()), 2, id).to_vec()
+            }
+            // Huge, but under sasl.server.max.receive.size: read and parsed whole.
+            3 => encode_frame(&auth_request(vec![b'n'; max_receive - 1024]), 2, id).to_vec(),
+            // A length prefix over the limit: closed before the body is read.
+            4 => ((max_receive + 1 + noise.below(1 << 20) as usize) as i32)
+                .to_be_bytes()
+                .to_vec(),
+            // A well-formed length over random bytes.
+            5 => {
+                let len = noise.below(300) as usize;
+                let body = noise.bytes(len);
+                [&(body.len() as i32).to_be_bytes()[..], &body].concat()
+            }
+            // A valid SASL frame with one byte flipped after the length prefix.
+            _ => {
+                let mut f = encode_frame(&auth_request(b"n,,n=alice,r=abc".to_vec()), 2, id).to_vec();
+                let at = 4 + noise.below(f.len() as u64 - 4) as usize;
+                f[at] ^= 1 + noise.below(255) as u8;
+                f
+            }
+        };
+        out.append(&mut frame);
+    }
+    out.extend_from_slice(&encode_frame(&MetadataRequest::default(), 12, 99));
+    out
+}
+
+fn auth_request(token: Vec<u8>) -> SaslAuthenticateRequest {
+    SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token))
+}
+
+/// Sends `bytes` on a new connection and waits for the broker to close it; replies before the
+/// close are fine, a connection left open is not.
+async fn closed_by_broker(addr: &str, bytes: Vec<u8>) {
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // The broker may close before it has read everything: a failed write is part of the game.
+    let _ = socket.write_all(&bytes).await;
+    let mut sink = Vec::new();
+    let _ = tokio::time::timeout(TIMEOUT, socket.read_to_end(&mut sink))
+        .await
+        .expect("the broker kept a misbehaving connection open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_sasl_exchanges_close_only_their_own_connections() {
+    let max_receive = 512 * 1024;
+    let (_broker, sasl) = secured(|c| {
+        c.failed_authentication_delay = Duration::from_millis(20);
+        c.sasl_max_receive_bytes = max_receive;
+    })
+    .await;
+    // A client logged in before the storm keeps being served through it.
+    let mut alice = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut alice, "alice", "wonderland")
+        .await
+        .unwrap();
+
+    let mut storm = tokio::task::JoinSet::new();
+    for seed in 1..=48u64 {
+        let mut noise = Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let bytes = garbage_exchange(&mut noise, max_receive);
+        let sasl = sasl.clone();
+        storm.spawn(async move { closed_by_broker(&sasl, bytes).await });
+    }
+    let mut served = 0;
+    while !storm.is_empty() {
+        let md = alice.call(&MetadataRequest::default(), 12).await;
+        assert_eq!(md.brokers.len(), 1);
+        served += 1;
+        while let Some(done) = storm.try_join_next() {
+            done.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(served > 0);
+    // And a new client still logs in.
+    let mut again = RawConnection::connect(&sasl).await;
+    scram_sha512_login(&mut again, "alice", "wonderland")
+        .await
+        .unwrap();
+    assert_eq!(again.call(&MetadataRequest::default(), 12).await.brokers.len(), 1);
 }
 
 async fn handshake(conn: &mut RawConnection, mechanism: &'static str) {

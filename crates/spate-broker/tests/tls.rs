@@ -2,7 +2,8 @@
 //! checked, SASL_SSL with SCRAM-SHA-512, and SSL with required client certificates whose
 //! subject is the principal ACLs name. Clients that must fail — a wrong CA, no or an expired or
 //! a foreign client certificate, a plaintext client, a silent one — fail, and the broker keeps
-//! serving the others. Certificates are made by each test (`common::pki`).
+//! serving the others. `ssl.principal.mapping.rules` turns subjects into the principals ACLs and
+//! `super.users` name, and refuses a certificate no rule maps. Certificates are made by each test (`common::pki`).
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -292,6 +293,122 @@ async fn client_certificate_subject_is_the_acl_principal() {
     assert!(!reaches(&with_identity(ssl_client(&ssl, &pki.ca_pem), &mallory)).await);
     // alice is still served.
     assert_eq!(produce(&as_alice, "allowed", "still").await.unwrap(), 1);
+    broker.handle.shutdown().await.unwrap();
+}
+
+/// ACL bindings allowing `principal` `operations` on topic or group names.
+fn allow(principal: &str, grants: &[(ResourceType, &str, Operation)]) -> Vec<AclBinding> {
+    grants
+        .iter()
+        .map(|(resource_type, name, operation)| AclBinding {
+            resource_type: *resource_type,
+            resource_name: name.to_string(),
+            pattern_type: PatternType::Literal,
+            principal: principal.into(),
+            host: "*".into(),
+            operation: *operation,
+            permission: Permission::Allow,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn principal_mapping_rules_name_the_acl_principal() {
+    let pki = Pki::new("test-ca");
+    let broker_id = pki.broker();
+    let subject = |cn: &'static str, ou: &'static str| {
+        [
+            (DnType::OrganizationName, "Spate"),
+            (DnType::OrganizationalUnitName, ou),
+            (DnType::CommonName, cn),
+        ]
+    };
+    let robot = pki.client("robot", &subject("R2D2", "Robots"));
+    let alice = pki.client("alice", &subject("alice", "eng"));
+    let root = pki.client("root", &subject("Root", "Robots"));
+    // No rule maps OU=ops, and there is no DEFAULT.
+    let bob = pki.client("bob", &subject("bob", "ops"));
+    let rules = "RULE:^CN=([^,]+),OU=Robots,O=Spate$/$1/L, RULE:^CN=([^,]+),OU=eng,O=Spate$/$1@eng/";
+
+    // A rule that does not parse refuses the configuration, naming the key.
+    let mut bad = BrokerConfig::ephemeral(std::path::Path::new("/nonexistent"));
+    let e = bad
+        .apply_properties(&[Setting::new(
+            "listener.name.ssl.ssl.principal.mapping.rules",
+            "RULE:^CN=(.*$/$1/",
+            "test",
+        )])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("listener.name.ssl.ssl.principal.mapping.rules"), "{e}");
+
+    let broker = TestBroker::start_with(|c| {
+        set(
+            c,
+            &[
+                ("listeners", "SSL://127.0.0.1:0"),
+                ("ssl.keystore.location", path(&broker_id.combined)),
+                ("ssl.truststore.location", path(&pki.ca_pem)),
+                ("ssl.client.auth", "required"),
+                ("listener.name.ssl.ssl.principal.mapping.rules", rules),
+                ("super.users", "User:root"),
+            ],
+        );
+        advertise_localhost(c, "SSL");
+        let mut acls = allow(
+            "User:r2d2",
+            &[
+                (ResourceType::Topic, "allowed", Operation::Write),
+                (ResourceType::Topic, "allowed", Operation::Read),
+                (ResourceType::Group, "tls-tests", Operation::Read),
+            ],
+        );
+        // The unmapped subject is no longer anyone's principal.
+        acls.extend(allow(
+            "User:CN=alice,OU=eng,O=Spate",
+            &[(ResourceType::Topic, "allowed", Operation::Write)],
+        ));
+        acls.extend(allow(
+            "User:alice@eng",
+            &[(ResourceType::Topic, "alices", Operation::Write)],
+        ));
+        let broker_dir = c.data_dir.join("broker");
+        std::fs::create_dir_all(&broker_dir).unwrap();
+        std::fs::write(
+            broker_dir.join("acls"),
+            spate_broker::acl::file_format::encode(&acls),
+        )
+        .unwrap();
+    })
+    .await;
+    for topic in ["allowed", "alices", "other"] {
+        broker.create_topic(topic, 1);
+    }
+    let ssl = broker.bootstrap();
+    let as_id = |id: &Identity| with_identity(ssl_client(&ssl, &pki.ca_pem), id);
+    let denied = |r: Result<i64, KafkaError>| {
+        let e = r.unwrap_err();
+        assert_eq!(
+            e.rdkafka_error_code(),
+            Some(RDKafkaErrorCode::TopicAuthorizationFailed),
+            "{e}"
+        );
+    };
+
+    // CN=R2D2,OU=Robots,O=Spate is User:r2d2 (lower-cased by /L).
+    assert_eq!(produce(&as_id(&robot), "allowed", "beep").await.unwrap(), 0);
+    assert_eq!(consume(&as_id(&robot), "allowed", 1).await, ["beep"]);
+    denied(produce(&as_id(&robot), "other", "beep").await);
+    // CN=alice,OU=eng,O=Spate is User:alice@eng: its own ACL applies, not its subject's.
+    assert_eq!(produce(&as_id(&alice), "alices", "hi").await.unwrap(), 0);
+    denied(produce(&as_id(&alice), "allowed", "hi").await);
+    // super.users names mapped principals too.
+    assert_eq!(produce(&as_id(&root), "other", "sudo").await.unwrap(), 0);
+    // No rule applies: refused at connection, as Kafka fails the authentication.
+    assert!(!reaches(&as_id(&bob)).await);
+    assert_eq!(produce(&as_id(&robot), "allowed", "still").await.unwrap(), 1);
+    assert_eq!(broker.log_end_offset("allowed", 0), 2);
+    assert_eq!(broker.log_end_offset("other", 0), 1);
     broker.handle.shutdown().await.unwrap();
 }
 

@@ -26,6 +26,11 @@ pub const MAX_TIMESTAMP_OFFSET: usize = 35;
 pub const CRC_OFFSET: usize = 17;
 /// Attribute bit: the timestamps are the broker's append time.
 pub const LOG_APPEND_TIME_FLAG: i16 = 0x08;
+/// Attribute bit (KIP-534): the log cleaner set `baseTimestamp` to the batch's delete horizon,
+/// the time from which its tombstones (or, for a marker, the marker) may be removed.
+pub const DELETE_HORIZON_FLAG: i16 = 0x40;
+/// Offset of the `baseTimestamp` field.
+pub const BASE_TIMESTAMP_OFFSET: usize = 27;
 
 /// The parsed header of one v2 record batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +123,10 @@ impl BatchHeader {
     }
     pub fn has_log_append_time(&self) -> bool {
         self.attributes & 0x08 != 0
+    }
+    /// The delete horizon a cleaning pass wrote into `baseTimestamp` (KIP-534), if any.
+    pub fn delete_horizon(&self) -> Option<i64> {
+        (self.attributes & DELETE_HORIZON_FLAG != 0).then_some(self.base_timestamp)
     }
     /// Sequence number of the last record: `base_sequence + last_offset_delta`, wrapping past
     /// `i32::MAX` to 0 as Kafka's producers do.

@@ -9,6 +9,13 @@
 //! log is never larger than what producers wrote, and a consumer sees the codec its producer
 //! chose.
 //!
+//! A batch that keeps a tombstone (or a marker the cleaner may later drop) and has no delete
+//! horizon yet gets one (KIP-534): attribute bit 6 set and `baseTimestamp` = the time from which
+//! its tombstones may go; every kept record's `timestampDelta` is rewritten against that base
+//! (the one change to kept records' bytes), so each record's timestamp reads as before, and
+//! `maxTimestamp` is unchanged. The horizon is thus stored in the log itself: a restart or a
+//! new clock cannot bring a tombstone's removal forward or push it back.
+//!
 //! Batches that keep nothing become either an *empty batch* (same header, no records, no
 //! compression) when the producer state still needs them, as Kafka keeps them, or part of a
 //! *filler*: one empty, non-transactional batch without a producer that spans a run of removed
@@ -19,7 +26,10 @@
 
 use std::hash::{Hash, Hasher};
 
-use crate::batch::{ATTRIBUTES_OFFSET, BatchHeader, CRC_OFFSET, CRC_START, HEADER_LEN, LOG_OVERHEAD};
+use crate::batch::{
+    ATTRIBUTES_OFFSET, BASE_TIMESTAMP_OFFSET, BatchHeader, CRC_OFFSET, CRC_START, DELETE_HORIZON_FLAG,
+    HEADER_LEN, LOG_OVERHEAD,
+};
 use crate::{Result, compression, records};
 
 /// A key's 128-bit digest: the cleaner's offset map stores digests, not keys, so its memory is
@@ -43,6 +53,8 @@ pub(crate) fn key_digest(key: &[u8]) -> KeyDigest {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RecordInfo<'a> {
     pub offset: i64,
+    /// Only tests read it (a rewrite keeps it); tombstones go by their batch's delete horizon.
+    #[cfg_attr(not(test), expect(dead_code))]
     pub timestamp: i64,
     pub key: Option<&'a [u8]>,
     /// Null value: a tombstone.
@@ -93,23 +105,36 @@ fn finish(out: &mut [u8], record_count: i32) {
 }
 
 /// The batch `batch` (header `h`) keeping only the records at `kept` (indexes into `spans`, in
-/// order) of its uncompressed `section`.
+/// order) of its uncompressed `section`. With `new_horizon` the batch gets its KIP-534 delete
+/// horizon: the attribute flag, `baseTimestamp` = the horizon, and every kept record's
+/// `timestampDelta` rewritten against it, so record timestamps read the same.
 pub(crate) fn with_records(
     h: &BatchHeader,
     batch: &[u8],
     section: &[u8],
     spans: &[(usize, usize)],
     kept: &[usize],
+    new_horizon: Option<i64>,
 ) -> Result<Vec<u8>> {
     let mut plain = Vec::with_capacity(section.len());
     for &i in kept {
         let (start, end) = spans[i];
-        plain.extend_from_slice(&section[start..end]);
+        match new_horizon {
+            None => plain.extend_from_slice(&section[start..end]),
+            Some(horizon) => {
+                records::write_rebased(&section[start..end], h.base_timestamp, horizon, &mut plain)?;
+            }
+        }
     }
     let packed = compression::compress(h.compression(), &plain)?;
     let mut out = Vec::with_capacity(HEADER_LEN + packed.len());
     out.extend_from_slice(&batch[..HEADER_LEN]);
     out.extend_from_slice(&packed);
+    if let Some(horizon) = new_horizon {
+        let attributes = h.attributes | DELETE_HORIZON_FLAG;
+        out[ATTRIBUTES_OFFSET..ATTRIBUTES_OFFSET + 2].copy_from_slice(&attributes.to_be_bytes());
+        out[BASE_TIMESTAMP_OFFSET..BASE_TIMESTAMP_OFFSET + 8].copy_from_slice(&horizon.to_be_bytes());
+    }
     finish(&mut out, kept.len() as i32);
     Ok(out)
 }
@@ -217,13 +242,40 @@ mod tests {
             let spans = records_of(&h, &b, &mut scratch, |r| seen.push((r.offset, r.tombstone))).unwrap();
             assert_eq!(seen.len(), 8);
             assert_eq!(seen[3], (103, true));
-            let out = with_records(&h, &b, &scratch, &spans, &[2, 5, 7]).unwrap();
+            let out = with_records(&h, &b, &scratch, &spans, &[2, 5, 7], None).unwrap();
             let nh = validate_batches(&out).unwrap()[0];
             assert_eq!((nh.base_offset, nh.last_offset(), nh.record_count), (100, 107, 3));
             assert_eq!(nh.compression(), codec);
             let mut offsets = Vec::new();
             records_of(&nh, &out, &mut Vec::new(), |r| offsets.push(r.offset)).unwrap();
             assert_eq!(offsets, vec![102, 105, 107], "codec {codec}");
+        }
+    }
+
+    #[test]
+    fn a_delete_horizon_rebases_record_timestamps_in_every_codec() {
+        for codec in 0..=4 {
+            let mut b = encode_batch(codec, &sample(8));
+            b[27..35].copy_from_slice(&1_000i64.to_be_bytes());
+            crate::records::tests::fix_crc(&mut b);
+            let h = validate_batches(&b).unwrap()[0];
+            let mut before = Vec::new();
+            let mut scratch = Vec::new();
+            let spans = records_of(&h, &b, &mut scratch, |r| before.push((r.offset, r.timestamp))).unwrap();
+            let out = with_records(&h, &b, &scratch, &spans, &[1, 3, 6], Some(86_401_000)).unwrap();
+            let nh = validate_batches(&out).unwrap()[0];
+            assert_eq!(nh.delete_horizon(), Some(86_401_000), "codec {codec}");
+            assert_eq!(nh.compression(), codec);
+            assert_eq!(
+                (nh.max_timestamp, nh.last_offset()),
+                (h.max_timestamp, h.last_offset())
+            );
+            let mut after = Vec::new();
+            records_of(&nh, &out, &mut Vec::new(), |r| {
+                after.push((r.offset, r.timestamp))
+            })
+            .unwrap();
+            assert_eq!(after, [before[1], before[3], before[6]], "codec {codec}");
         }
     }
 

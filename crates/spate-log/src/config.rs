@@ -58,7 +58,8 @@ pub struct LogConfig {
     /// records without a key are refused.
     pub cleanup_compact: bool,
     /// `delete.retention.ms`: how long a tombstone (or a transaction marker whose records are
-    /// gone) is kept after its timestamp before the cleaner may remove it.
+    /// gone) is kept after the first cleaning pass that kept it (KIP-534's delete horizon,
+    /// written into its batch) before the cleaner may remove it.
     pub delete_retention_ms: u64,
     /// `min.cleanable.dirty.ratio` in millionths (Kafka's ratio is a double; an integer keeps
     /// the config `Eq`): the share of the log not yet cleaned that triggers a cleaning.

@@ -230,6 +230,51 @@ pub(crate) fn decode_record<'a>(section: &'a [u8], at: &mut usize, index: usize)
     })
 }
 
+/// Appends `value` as a zig-zag varint.
+pub(crate) fn write_varint(value: i32, out: &mut Vec<u8>) {
+    write_varlong(i64::from(value), out);
+}
+
+/// Appends `value` as a zig-zag varlong.
+pub(crate) fn write_varlong(value: i64, out: &mut Vec<u8>) {
+    let mut v = ((value << 1) ^ (value >> 63)) as u64;
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends the record `record` (its bytes from the length varint on, already checked by
+/// [`decode_record`]) with its `timestampDelta` relative to `new_base` instead of `old_base`,
+/// so its timestamp stays the same. The other fields are copied byte for byte; the length
+/// varint follows the delta's new size. A timestamp that does not fit is an error.
+pub(crate) fn write_rebased(record: &[u8], old_base: i64, new_base: i64, out: &mut Vec<u8>) -> Result<()> {
+    let malformed = || Error::InvalidRecord("malformed record while rebasing its timestamp".into());
+    let mut at = 0;
+    varint(record, &mut at).ok_or_else(malformed)?;
+    let body = record.get(at..).ok_or_else(malformed)?;
+    let attributes = *body.first().ok_or_else(malformed)?;
+    let mut p = 1;
+    let delta = varlong(body, &mut p).ok_or_else(malformed)?;
+    let rest = &body[p..];
+    let new_delta = old_base
+        .checked_add(delta)
+        .and_then(|timestamp| timestamp.checked_sub(new_base))
+        .ok_or_else(|| {
+            Error::InvalidRecord(format!(
+                "timestamp {old_base} + {delta} cannot be rebased on {new_base}"
+            ))
+        })?;
+    let mut head = vec![attributes];
+    write_varlong(new_delta, &mut head);
+    let length = i32::try_from(head.len() + rest.len()).map_err(|_| malformed())?;
+    write_varint(length, out);
+    out.extend_from_slice(&head);
+    out.extend_from_slice(rest);
+    Ok(())
+}
+
 impl<'a> RecordView<'a> {
     /// The record's headers in order: key and value (`None` for a null value). The record was
     /// checked when it was decoded, so the walk cannot fail.

@@ -3,6 +3,8 @@
 
 pub(crate) mod authenticator;
 pub mod credentials;
+#[cfg(test)]
+mod exchange_proptest;
 pub(crate) mod mechanism;
 mod plain;
 pub(crate) mod scram;

@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use super::principal_mapping::PrincipalMapper;
 use super::settings::{ClientAuth, Keystore, ListenerTls, PemSource, TlsVersion, property_error};
 use super::subject::subject_name;
 use crate::Result;
@@ -24,18 +25,21 @@ pub(crate) struct TlsListener {
     /// Clients must finish the handshake within this (a silent or plaintext client would
     /// otherwise hold a connection slot).
     handshake_timeout: Duration,
+    /// `ssl.principal.mapping.rules`.
+    principal_mapper: PrincipalMapper,
 }
 
 impl std::fmt::Debug for TlsListener {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsListener")
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("principal_mapper", &self.principal_mapper.to_string())
             .finish_non_exhaustive()
     }
 }
 
 /// A connection after its handshake: the stream and, when the client presented a certificate,
-/// its subject as Kafka's principal name (`CN=...`, without `User:`).
+/// its principal name (without `User:`) from its subject by `ssl.principal.mapping.rules`.
 pub(crate) type Handshaken = (TlsStream<TcpStream>, Option<String>);
 
 impl TlsListener {
@@ -86,12 +90,13 @@ impl TlsListener {
         Ok(TlsListener {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             handshake_timeout,
+            principal_mapper: settings.principal_mapper.clone(),
         })
     }
 
     /// Runs the handshake. Errors (a plaintext client, a certificate the truststore rejects,
-    /// no certificate where one is required, a timeout) are for the caller to log; the
-    /// connection is closed by dropping it.
+    /// no certificate where one is required, a subject no principal mapping rule applies to, a
+    /// timeout) are for the caller to log; the connection is closed by dropping it.
     pub(crate) async fn accept(&self, socket: TcpStream) -> std::io::Result<Handshaken> {
         let stream = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(socket))
             .await
@@ -115,7 +120,21 @@ impl TlsListener {
                 })
             })
             .transpose()?;
-        Ok((stream, subject))
+        let name = subject
+            .map(|subject| {
+                // As Kafka: a subject no rule maps fails the authentication.
+                self.principal_mapper.name(&subject).ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::PermissionDenied,
+                        format!(
+                            "no rule of ssl.principal.mapping.rules {} applies to the client certificate's subject {subject}",
+                            self.principal_mapper
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok((stream, name))
     }
 }
 

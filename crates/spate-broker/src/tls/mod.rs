@@ -1,7 +1,8 @@
 //! TLS for SSL and SASL_SSL listeners (rustls on the `ring` provider) and for Spate's own
 //! raw-protocol client: Kafka's `ssl.*` properties (`settings`), the server side and its
 //! handshake (`acceptor`), the principal taken from a client certificate's subject
-//! (`subject`) and the client configuration from librdkafka's property names ([`client`]).
+//! (`subject`, then `principal_mapping` for `ssl.principal.mapping.rules`) and the client
+//! configuration from librdkafka's property names ([`client`]).
 //!
 //! Contracts: a listener's TLS configuration is built (files read) when the broker starts, so a
 //! bad file stops the start with an error naming the key; a connection whose handshake fails or
@@ -9,6 +10,7 @@
 
 pub(crate) mod acceptor;
 pub mod client;
+pub(crate) mod principal_mapping;
 pub(crate) mod settings;
 pub(crate) mod subject;
 

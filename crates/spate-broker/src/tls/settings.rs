@@ -2,12 +2,14 @@
 //! and the settings of one listener, where `listener.name.<name>.ssl.X` wins over `ssl.X` key
 //! by key, as in Kafka.
 //!
-//! Contracts: an invalid value, or a keystore type other than PEM (JKS, PKCS12), is an
+//! Contracts: an invalid value (also a rule of `ssl.principal.mapping.rules` that does not
+//! parse or compile), or a keystore type other than PEM (JKS, PKCS12), is an
 //! [`Error::Property`] naming the key; so is a file that cannot be read or holds no usable
 //! certificate or key (checked when the listener starts, in `tls::acceptor`).
 
 use std::collections::BTreeMap;
 
+use super::principal_mapping::PrincipalMapper;
 use crate::setting::Setting;
 use crate::{Error, Result};
 
@@ -93,8 +95,8 @@ pub(crate) fn check(ssl_key: &str, setting: &Setting) -> Result<()> {
         "ssl.enabled.protocols" => {
             protocols(value).map_err(|r| property_error(setting, r))?;
         }
-        "ssl.principal.mapping.rules" if value != "DEFAULT" => {
-            return bad("only DEFAULT (the certificate's subject name) is supported".into());
+        "ssl.principal.mapping.rules" => {
+            PrincipalMapper::parse(value).map_err(|r| property_error(setting, r))?;
         }
         _ => {}
     }
@@ -193,6 +195,8 @@ pub(crate) struct ListenerTls {
     pub(crate) truststore: Option<PemSource>,
     pub(crate) client_auth: ClientAuth,
     pub(crate) versions: Vec<TlsVersion>,
+    /// `ssl.principal.mapping.rules`: a client certificate's subject to its principal name.
+    pub(crate) principal_mapper: PrincipalMapper,
 }
 
 /// The TLS settings of listener `listener` (as named in `listeners`) from the raw properties,
@@ -266,11 +270,16 @@ pub(crate) fn for_listener(ssl: &BTreeMap<String, Setting>, listener: &str) -> R
         Some(s) => protocols(s.value.trim()).map_err(|r| property_error(s, r))?,
         None => vec![TlsVersion::V1_3, TlsVersion::V1_2],
     };
+    let principal_mapper = match get("ssl.principal.mapping.rules") {
+        Some(s) => PrincipalMapper::parse(s.value.trim()).map_err(|r| property_error(s, r))?,
+        None => PrincipalMapper::default(),
+    };
     Ok(ListenerTls {
         keystore,
         truststore,
         client_auth,
         versions,
+        principal_mapper,
     })
 }
 
@@ -337,5 +346,28 @@ mod tests {
         assert!(e.contains("no certificate"), "{e}");
         let e = err(&[("ssl.keystore.location", "/k"), ("ssl.key.password", "secret")]);
         assert!(e.contains("ssl.key.password"), "{e}");
+        let e = err(&[
+            ("ssl.keystore.location", "/k"),
+            (
+                "listener.name.ssl.ssl.principal.mapping.rules",
+                "RULE:^CN=(.*$/$1/",
+            ),
+        ]);
+        assert!(e.contains("listener.name.ssl.ssl.principal.mapping.rules"), "{e}");
+    }
+
+    #[test]
+    fn principal_mapping_rules_apply_per_listener() {
+        let ssl = settings(&[
+            ("ssl.keystore.location", "/k.pem"),
+            ("ssl.principal.mapping.rules", "RULE:^CN=([^,]*).*$/$1/L"),
+            ("listener.name.raw.ssl.principal.mapping.rules", "DEFAULT"),
+        ]);
+        let mapped = for_listener(&ssl, "SSL").unwrap().principal_mapper;
+        assert_eq!(mapped.name("CN=Alice,O=x").unwrap(), "alice");
+        let raw = for_listener(&ssl, "RAW").unwrap().principal_mapper;
+        assert_eq!(raw.name("CN=Alice,O=x").unwrap(), "CN=Alice,O=x");
+        let unset = for_listener(&settings(&[("ssl.keystore.location", "/k.pem")]), "SSL").unwrap();
+        assert_eq!(unset.principal_mapper, PrincipalMapper::default());
     }
 }

@@ -14,9 +14,14 @@
 //! 3. **Rewrite.** Every segment from the log start to the mapped end is rewritten, in groups of
 //!    consecutive segments whose sizes add up to at most `segment.bytes`, oldest group first.
 //!    A record is kept when it is its key's last in the map (or its key is not in the map), it
-//!    is not part of an aborted transaction, it has a key, and it is not a tombstone older than
-//!    `delete.retention.ms`. A transaction marker is kept while any batch of its transaction is
-//!    kept, or until it is older than `delete.retention.ms`. The batches the producer state
+//!    is not part of an aborted transaction, it has a key, and it is not a tombstone whose batch's
+//!    delete horizon has passed. The delete horizon is KIP-534's: the first pass that keeps a
+//!    tombstone of a batch writes the batch with attribute bit 6 and `baseTimestamp` = that
+//!    pass's time + `delete.retention.ms` (`compact_batch`), and a pass at or after it drops
+//!    the batch's tombstones; record timestamps play no part, so a tombstone produced with an
+//!    old timestamp still stays `delete.retention.ms` for consumers to see. A transaction marker
+//!    is kept while any batch of its transaction is kept; once none is, it gets a delete horizon
+//!    the same way and goes when a pass runs past it. The batches the producer state
 //!    remembers (each producer's last five) are kept, empty if need be, so idempotent producers
 //!    still recognise their retries. Offsets never move (see `compact_batch`).
 //! 4. **Swap.** Each group is replaced by its cleaned segment with the protocol of
@@ -24,8 +29,8 @@
 //!    mapped end once every group is swapped.
 //!
 //! Because every group is rewritten oldest first and a record is dropped only for a newer one
-//! of its key (which sits in the same or a later group) or as an expired tombstone (whose older
-//! values sit in the same or an earlier group), the latest value of every key is readable at
+//! of its key (which sits in the same or a later group) or as a tombstone past its delete horizon
+//! (whose older values sit in the same or an earlier group), the latest value of every key is readable at
 //! every point, crashes included.
 
 use std::collections::{HashMap, HashSet};
@@ -46,8 +51,8 @@ use crate::segment::{
 use crate::txn_index::{self, AbortedTxn};
 use crate::{Error, LogConfig, Result};
 
-/// File in the partition directory: the first dirty offset and the time (ms) the oldest
-/// tombstone or marker the last pass kept for its age may go (decimal text, one line). Its
+/// File in the partition directory: the first dirty offset and the earliest delete horizon
+/// (ms) of the tombstones and markers the last pass kept (decimal text, one line). Its
 /// name does not parse as a segment file, so recovery leaves it alone; a missing or damaged
 /// file makes the whole log dirty, which only costs a pass.
 pub(crate) const CHECKPOINT_FILE: &str = "cleaner-offset-checkpoint";
@@ -70,10 +75,12 @@ struct Judge {
     aborted: HashMap<i64, Vec<(i64, i64)>>,
     /// `(producer id, last offset)` of every batch the producer state remembers.
     remembered: HashSet<(i64, i64)>,
-    /// Tombstones and markers with a timestamp at or below this may go.
-    delete_horizon: i64,
-    /// `delete.retention.ms`.
-    delete_retention: i64,
+    /// The pass's time: tombstones and markers of batches whose delete horizon is at or below
+    /// it go.
+    now: i64,
+    /// The delete horizon this pass gives batches that keep a tombstone or a removable marker
+    /// and have none yet: `now` + `delete.retention.ms`.
+    new_horizon: i64,
 }
 
 impl Judge {
@@ -93,14 +100,13 @@ impl Judge {
 struct Tally {
     bytes_read: u64,
     records_removed: u64,
-    /// When the first tombstone or marker kept only for its age may go.
+    /// When the first tombstone or marker kept only until its batch's delete horizon may go.
     next_expiry: Option<i64>,
 }
 
 impl Tally {
-    fn kept_until(&mut self, timestamp: i64, judge: &Judge) {
-        let at = timestamp.saturating_add(judge.delete_retention);
-        self.next_expiry = Some(self.next_expiry.map_or(at, |e| e.min(at)));
+    fn kept_until(&mut self, horizon: i64) {
+        self.next_expiry = Some(self.next_expiry.map_or(horizon, |e| e.min(horizon)));
     }
 }
 
@@ -148,8 +154,8 @@ impl Partition {
         let (first_dirty, expiry) = read_checkpoint(&self.dir).unwrap_or((i64::MIN, i64::MIN));
         let first_dirty = first_dirty.max(cleanable[0].base_offset);
         let dirty_from = cleanable.partition_point(|s| s.next_offset.load(Ordering::Acquire) <= first_dirty);
-        // Tombstones and markers the last pass kept for their age may go now: the clean part is
-        // worth a pass even without dirty data.
+        // Tombstones and markers the last pass kept until their delete horizon may go now: the
+        // clean part is worth a pass even without dirty data.
         let expired = expiry <= now_ms && dirty_from > 0;
         if dirty_from == cleanable.len() && !expired {
             return Ok(None);
@@ -181,9 +187,8 @@ impl Partition {
             map: HashMap::new(),
             aborted,
             remembered: HashSet::new(),
-            delete_horizon: now_ms
-                .saturating_sub(i64::try_from(config.delete_retention_ms).unwrap_or(i64::MAX)),
-            delete_retention: i64::try_from(config.delete_retention_ms).unwrap_or(i64::MAX),
+            now: now_ms,
+            new_horizon: now_ms.saturating_add(i64::try_from(config.delete_retention_ms).unwrap_or(i64::MAX)),
         };
         let mapped = self.map_keys(
             &cleanable[dirty_from..],
@@ -333,14 +338,12 @@ impl Partition {
                             w.skip(h);
                             Ok(())
                         }
-                        Kept::Bytes(batch) => w.write(&batch),
+                        Kept::Bytes(batch) => {
+                            w.keep_abort_entry(h, &segment_aborted);
+                            w.write(&batch)
+                        }
                         Kept::Whole => {
-                            if h.is_control()
-                                && let Some(entry) =
-                                    segment_aborted.iter().find(|e| e.last_offset == h.base_offset)
-                            {
-                                w.aborted.push(*entry);
-                            }
+                            w.keep_abort_entry(h, &segment_aborted);
                             w.write(bytes)
                         }
                     });
@@ -397,17 +400,33 @@ fn judge_batch(
 ) -> Result<Kept> {
     if h.is_control() {
         let kept_records = txn_kept.remove(&h.producer_id).unwrap_or(false);
-        let expired = h.max_timestamp <= judge.delete_horizon;
         // A marker of an unknown kind ends its transaction all the same; it is kept.
         let known = control::parse_marker(bytes)
             .is_ok_and(|(m, _)| matches!(m, MarkerType::Commit | MarkerType::Abort));
-        if !kept_records && known && !expired {
-            tally.kept_until(h.max_timestamp, judge);
+        if kept_records || !known {
+            return Ok(Kept::Whole);
         }
-        return Ok(if kept_records || !expired || !known {
-            Kept::Whole
-        } else {
-            Kept::Nothing
+        // Nothing of its transaction is left: the marker goes once its batch's delete horizon
+        // has passed, and the first pass to see it so sets that horizon (KIP-534).
+        return Ok(match h.delete_horizon() {
+            Some(horizon) if horizon <= judge.now => Kept::Nothing,
+            Some(horizon) => {
+                tally.kept_until(horizon);
+                Kept::Whole
+            }
+            None => {
+                tally.kept_until(judge.new_horizon);
+                let spans = compact_batch::records_of(h, bytes, scratch, |_| {})?;
+                let all: Vec<usize> = (0..spans.len()).collect();
+                Kept::Bytes(compact_batch::with_records(
+                    h,
+                    bytes,
+                    scratch,
+                    &spans,
+                    &all,
+                    Some(judge.new_horizon),
+                )?)
+            }
         });
     }
     let remembered = h.producer_id >= 0 && judge.remembered.contains(&(h.producer_id, h.last_offset()));
@@ -420,8 +439,12 @@ fn judge_batch(
         }
     } else {
         let mut keep = Vec::new();
-        let mut expiries = Vec::new();
+        let mut keeps_tombstone = false;
         let mut i = 0;
+        // Tombstones go only once a pass has written the batch's delete horizon and a later one
+        // runs at or after it (KIP-534), however old their record timestamps.
+        let horizon = h.delete_horizon();
+        let tombstones_expired = horizon.is_some_and(|horizon| horizon <= judge.now);
         let spans = compact_batch::records_of(h, bytes, scratch, |r| {
             let latest = r.key.is_some_and(|key| {
                 judge
@@ -429,23 +452,28 @@ fn judge_batch(
                     .get(&key_digest(key))
                     .is_none_or(|&last| r.offset >= last)
             });
-            let expired_tombstone = r.tombstone && r.timestamp <= judge.delete_horizon;
-            if latest && !expired_tombstone {
+            if latest && !(r.tombstone && tombstones_expired) {
                 keep.push(i);
-                if r.tombstone {
-                    expiries.push(r.timestamp);
-                }
+                keeps_tombstone |= r.tombstone;
             }
             i += 1;
         })?;
         tally.records_removed += (spans.len() - keep.len()) as u64;
-        for ts in expiries {
-            tally.kept_until(ts, judge);
+        let new_horizon = (keeps_tombstone && horizon.is_none()).then_some(judge.new_horizon);
+        if keeps_tombstone {
+            tally.kept_until(horizon.unwrap_or(judge.new_horizon));
         }
-        if keep.len() == spans.len() {
+        if keep.len() == spans.len() && new_horizon.is_none() {
             Kept::Whole
         } else if !keep.is_empty() {
-            Kept::Bytes(compact_batch::with_records(h, bytes, scratch, &spans, &keep)?)
+            Kept::Bytes(compact_batch::with_records(
+                h,
+                bytes,
+                scratch,
+                &spans,
+                &keep,
+                new_horizon,
+            )?)
         } else if remembered {
             Kept::Bytes(compact_batch::emptied(h, bytes))
         } else {
@@ -540,6 +568,15 @@ impl GroupWriter<'_> {
         );
         self.throttle.acquire(batch.len() as u64);
         self.out.write(batch)
+    }
+
+    /// Keeps the aborted-transaction entry of `h` when it is an abort marker that stays.
+    fn keep_abort_entry(&mut self, h: &BatchHeader, segment_aborted: &[AbortedTxn]) {
+        if h.is_control()
+            && let Some(entry) = segment_aborted.iter().find(|e| e.last_offset == h.base_offset)
+        {
+            self.aborted.push(*entry);
+        }
     }
 
     /// Notes a removed batch: its offsets join the current filler run.

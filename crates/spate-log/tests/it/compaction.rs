@@ -133,7 +133,7 @@ impl Rng {
     }
 }
 
-fn clean(p: &Partition, now: i64) -> Option<spate_log::CleanOutcome> {
+pub fn clean(p: &Partition, now: i64) -> Option<spate_log::CleanOutcome> {
     p.clean(
         now,
         &CleanerSettings::default(),
@@ -145,7 +145,7 @@ fn clean(p: &Partition, now: i64) -> Option<spate_log::CleanOutcome> {
 
 /// Appends keyed records of a reserved key until the active segment rolls, so everything before
 /// is in sealed segments.
-fn push_into_sealed(p: &Partition, ts: i64) {
+pub fn push_into_sealed(p: &Partition, ts: i64) {
     let segments = p.segment_count();
     while p.segment_count() == segments {
         let b = keyed_batch(&[(Some(b"~pad".to_vec()), Some(vec![0; 100]), ts)], 0, None);

@@ -4,6 +4,7 @@
 mod common;
 mod compaction;
 mod compaction_crash;
+mod delete_horizon;
 mod idempotence;
 mod recovery;
 mod retention;
