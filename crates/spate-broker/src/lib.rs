@@ -65,6 +65,7 @@ mod handlers;
 mod handshake_failure_log;
 mod internal_topics;
 mod isolation;
+mod line_file;
 mod listeners;
 pub mod local;
 mod log_cleaner;

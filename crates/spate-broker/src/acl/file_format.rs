@@ -12,17 +12,15 @@
 //! as `%XX` (UTF-8 bytes), so any resource name or principal survives the round trip.
 
 use super::model::{AclBinding, Operation, PatternType, Permission, ResourceType};
+use crate::line_file::{self, escape, unescape};
 
 const HEADER: &str =
     "# spate ACLs v1: resource type, pattern type, resource name, principal, host, operation, permission";
 
 /// The file's text for `acls`.
 pub fn encode(acls: &[AclBinding]) -> String {
-    let mut text = String::with_capacity(64 * (acls.len() + 2));
-    text.push_str(HEADER);
-    text.push('\n');
-    for a in acls {
-        let fields = [
+    let records = acls.iter().map(|a| {
+        [
             a.resource_type.name().to_string(),
             a.pattern_type.name().to_string(),
             escape(&a.resource_name),
@@ -30,57 +28,18 @@ pub fn encode(acls: &[AclBinding]) -> String {
             escape(&a.host),
             a.operation.name().to_string(),
             a.permission.name().to_string(),
-        ];
-        text.push_str(&fields.join(" "));
-        text.push('\n');
-    }
-    let crc = crc32c::crc32c(text.as_bytes());
-    text.push_str(&format!("end {} {crc:08x}\n", acls.len()));
-    text
+        ]
+        .join(" ")
+    });
+    line_file::encode(HEADER, records)
 }
 
 /// The ACLs of a file's text, or why it is not a whole, valid ACL file.
 pub fn decode(text: &str) -> Result<Vec<AclBinding>, String> {
-    let body_end = text
-        .trim_end_matches('\n')
-        .rfind('\n')
-        .map(|i| i + 1)
-        .ok_or("no trailer line: the file is truncated")?;
-    let (body, trailer) = text.split_at(body_end);
-    let trailer = trailer.trim_end_matches('\n');
-    let mut parts = trailer.split(' ');
-    let (Some("end"), Some(count), Some(crc), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(format!(
-            "last line {trailer:?} is not the trailer: the file is truncated"
-        ));
-    };
-    let count: usize = count
-        .parse()
-        .map_err(|_| format!("bad ACL count {count:?} in the trailer"))?;
-    let crc = u32::from_str_radix(crc, 16).map_err(|_| format!("bad checksum {crc:?} in the trailer"))?;
-    let actual = crc32c::crc32c(body.as_bytes());
-    if actual != crc {
-        return Err(format!(
-            "checksum mismatch (trailer {crc:08x}, contents {actual:08x}): the file was damaged or edited"
-        ));
-    }
-    let mut lines = body.lines();
-    if lines.next() != Some(HEADER) {
-        return Err("the first line is not the spate ACLs v1 header".into());
-    }
-    let acls = lines
-        .enumerate()
-        .map(|(i, line)| decode_line(line).map_err(|e| format!("line {}: {e}", i + 2)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if acls.len() != count {
-        return Err(format!(
-            "the trailer counts {count} ACLs, the file has {}",
-            acls.len()
-        ));
-    }
-    Ok(acls)
+    line_file::decode(text, HEADER, "ACLs")?
+        .into_iter()
+        .map(|(n, line)| decode_line(line).map_err(|e| format!("line {n}: {e}")))
+        .collect()
 }
 
 fn decode_line(line: &str) -> Result<AclBinding, String> {
@@ -118,40 +77,6 @@ fn strict<T: std::str::FromStr<Err = String> + Copy>(
         return Err(format!("{text:?} is not as written by spate"));
     }
     Ok(value)
-}
-
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c == '%' || c == ' ' || c.is_control() {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-pub(crate) fn unescape(s: &str) -> Result<String, String> {
-    let mut bytes = Vec::with_capacity(s.len());
-    let mut rest = s.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'%' {
-            let hex = tail
-                .get(..2)
-                .ok_or_else(|| format!("truncated escape in {s:?}"))?;
-            let hex = std::str::from_utf8(hex).map_err(|_| format!("bad escape in {s:?}"))?;
-            bytes.push(u8::from_str_radix(hex, 16).map_err(|_| format!("bad escape in {s:?}"))?);
-            rest = &tail[2..];
-        } else {
-            bytes.push(b);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).map_err(|_| format!("{s:?} is not UTF-8 once unescaped"))
 }
 
 #[cfg(test)]
