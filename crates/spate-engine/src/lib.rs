@@ -88,6 +88,7 @@ mod metrics;
 mod operator_test_support;
 mod operators;
 mod plan;
+mod reclaim;
 mod record;
 mod runtime;
 mod sink;

@@ -404,7 +404,7 @@ impl Coordinator {
         }
         // Finished tasks' final snapshots share their keyed state: freed like that state.
         if !self.finished.is_empty() {
-            crate::state::reclaim::drop_in_background(std::mem::take(&mut self.finished));
+            crate::reclaim::drop_in_background(std::mem::take(&mut self.finished));
         }
     }
 

@@ -188,7 +188,7 @@ impl<K: Key, S: StateData> Drop for Table<K, S> {
             .map(|shard| shard.map().len())
             .sum();
         if entries >= RECLAIM_IN_BACKGROUND {
-            crate::state::reclaim::drop_in_background(std::mem::take(&mut self.groups));
+            crate::reclaim::drop_in_background(std::mem::take(&mut self.groups));
         }
     }
 }

@@ -7,7 +7,6 @@
 
 pub(crate) mod backend;
 mod handles;
-pub(crate) mod reclaim;
 mod timers;
 
 pub(crate) mod keyed_runtime;
