@@ -125,5 +125,6 @@ golden! {
     window_join,
     interval_join,
     nexmark,
+    nexmark_q10,
     timezone,
 }
