@@ -344,18 +344,7 @@ impl Session {
     }
 
     fn plan_insert(&self, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
-        let plan = bind_query(&insert.query, &self.catalog)?;
-        let table = match self.catalog.resolve(&insert.table)? {
-            crate::catalog::Relation::Table(t) => t.clone(),
-            crate::catalog::Relation::View(_) => {
-                return Err(SqlError::validation(
-                    format!("cannot INSERT INTO view {}", insert.table),
-                    insert.loc.pos(),
-                ));
-            }
-        };
-        let plan = conform_to_sink(plan, &table, insert)?;
-        Ok((table, plan))
+        plan_insert(&self.catalog, insert)
     }
 
     fn run_inserts(&mut self, inserts: &[Insert]) -> Result<StatementResult> {
@@ -373,6 +362,22 @@ impl Session {
         }
         self.run(&env).map(StatementResult::Job)
     }
+}
+
+/// The sink table of `insert` and the plan of its rows, conformed to the table's columns.
+pub(crate) fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
+    let plan = bind_query(&insert.query, catalog)?;
+    let table = match catalog.resolve(&insert.table)? {
+        crate::catalog::Relation::Table(t) => t.clone(),
+        crate::catalog::Relation::View(_) => {
+            return Err(SqlError::validation(
+                format!("cannot INSERT INTO view {}", insert.table),
+                insert.loc.pos(),
+            ));
+        }
+    };
+    let plan = conform_to_sink(plan, &table, insert)?;
+    Ok((table, plan))
 }
 
 /// `parallelism.default`'s value.

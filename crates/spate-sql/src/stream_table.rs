@@ -23,14 +23,15 @@
 
 use spate_engine::{Data, DataStream, StreamEnvironment};
 
-use crate::ast::Statement;
+use crate::ast::{Insert, Statement};
 use crate::catalog::Catalog;
 use crate::connector::{ConnectorContext, STREAM_CONNECTOR, StreamTables};
 use crate::error::{Result, SqlError};
 use crate::expr::ScalarUdf;
 use crate::job::Translator;
 use crate::parser::parse;
-use crate::plan::{Schema, bind_query};
+use crate::plan::{Schema, bind_query, push_down_projections};
+use crate::session::plan_insert;
 use crate::value::Row;
 
 /// The columns of a table made from a stream, in order, and its watermark.
@@ -174,18 +175,46 @@ impl<'env> StreamTableEnvironment<'env> {
         Ok(())
     }
 
-    /// Runs DDL (`CREATE TABLE`/`VIEW`, `DROP`) against this environment's catalog.
+    /// Runs DDL (`CREATE TABLE`/`VIEW`, `DROP`) against this environment's catalog, and adds
+    /// `INSERT INTO` statements (and statement sets) to the job: their rows go to the sink
+    /// table when the environment is executed, beside whatever else the job does.
     pub fn execute_sql(&mut self, sql: &str) -> Result<()> {
         for stmt in parse(sql)? {
-            if let Statement::CreateView(v) = &stmt {
-                bind_query(&v.query, &self.catalog)?;
+            match &stmt {
+                Statement::CreateView(v) => {
+                    bind_query(&v.query, &self.catalog)?;
+                }
+                Statement::Insert(insert) => {
+                    self.add_inserts(std::slice::from_ref(insert))?;
+                    continue;
+                }
+                Statement::StatementSet(inserts) => {
+                    self.add_inserts(inserts)?;
+                    continue;
+                }
+                _ => {}
             }
             if !self.catalog.apply(&stmt)? {
                 return Err(SqlError::validation(
-                    "a StreamTableEnvironment runs DDL here; queries go through sql_query",
+                    "a StreamTableEnvironment runs DDL and INSERT INTO here; queries go through sql_query",
                     None,
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn add_inserts(&mut self, inserts: &[Insert]) -> Result<()> {
+        let mut planned = inserts
+            .iter()
+            .map(|i| plan_insert(&self.catalog, i))
+            .collect::<Result<Vec<_>>>()?;
+        push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
+        self.translator
+            .share_repeated(planned.iter().map(|(_, plan)| plan));
+        for (table, plan) in &planned {
+            let rows = self.translator.stream(plan)?;
+            self.translator.write(&rows, table)?;
         }
         Ok(())
     }

@@ -161,3 +161,55 @@ fn stream_tables_mix_with_ddl_tables_and_bad_input_is_an_error() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// `INSERT INTO` through the table environment: the statement's sink is part of the same job as
+/// the DataStream operators around it, and writes when the environment runs.
+#[test]
+fn insert_into_a_ddl_sink_runs_in_the_streams_job() {
+    let out = tempfile::tempdir().unwrap();
+    let env = StreamEnvironment::new();
+    let mut tables = StreamTableEnvironment::new(&env);
+    let orders = env.from_collection(vec![(1_i64, "apple"), (2, "pear"), (3, "apple"), (4, "fig")]);
+    tables
+        .create_temporary_view(
+            "orders",
+            &orders,
+            StreamSchema::new()
+                .column("id", "BIGINT")
+                .column("item", "STRING"),
+            |(id, item): (i64, &str)| vec![Value::Int(id), Value::String(item.to_string())],
+        )
+        .unwrap();
+    tables
+        .execute_sql(&format!(
+            "CREATE TABLE apples (id BIGINT, item STRING) WITH ('connector' = 'filesystem', \
+             'path' = '{}', 'format' = 'csv');
+             INSERT INTO apples SELECT id * 10, item FROM orders WHERE item = 'apple';",
+            out.path().display()
+        ))
+        .unwrap();
+    // The stream goes on beside the INSERT, in the same job.
+    let all = orders.map(|(id, _)| id).collect();
+    // Not a table: an INSERT into a view is refused with the view's name.
+    tables
+        .execute_sql("CREATE VIEW v AS SELECT id FROM orders")
+        .unwrap();
+    let err = tables
+        .execute_sql("INSERT INTO v SELECT id FROM orders")
+        .unwrap_err();
+    assert!(err.to_string().contains("view"), "{err}");
+    env.execute().unwrap();
+    let mut ids = all.values();
+    ids.sort();
+    assert_eq!(ids, [1, 2, 3, 4]);
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(out.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        lines.extend(std::fs::read_to_string(&path).unwrap().lines().map(String::from));
+    }
+    lines.sort();
+    assert_eq!(lines, ["10,apple", "30,apple"]);
+}
