@@ -37,6 +37,8 @@ const CONTINUATION: &str = "> ";
 
 /// Rows of a live table when the terminal's height is unknown.
 const DEFAULT_WINDOW: usize = 20;
+/// The width a live table is cut to when the terminal does not say.
+const DEFAULT_WIDTH: usize = 80;
 
 /// Where input lines come from.
 enum Input {
@@ -117,14 +119,21 @@ impl Input {
         }
     }
 
-    /// Rows of a live table: the terminal's height less the header, border, status and
-    /// prompt lines.
-    fn window(&mut self) -> usize {
+    /// A live table's size: its rows (the terminal's height less the header, border, status
+    /// and prompt lines) and the terminal's width.
+    fn live_size(&mut self) -> (usize, usize) {
         match self {
-            Self::Terminal { editor, .. } => editor.dimensions().map_or(DEFAULT_WINDOW, |(_, rows)| {
-                usize::from(rows).saturating_sub(8).max(1)
-            }),
-            Self::Piped(_) => DEFAULT_WINDOW,
+            Self::Terminal { editor, .. } => {
+                editor
+                    .dimensions()
+                    .map_or((DEFAULT_WINDOW, DEFAULT_WIDTH), |(cols, rows)| {
+                        (
+                            usize::from(rows).saturating_sub(8).max(1),
+                            usize::from(cols).max(2),
+                        )
+                    })
+            }
+            Self::Piped(_) => (DEFAULT_WINDOW, DEFAULT_WIDTH),
         }
     }
 }
@@ -249,9 +258,8 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
                 .and_then(|stmt| {
                     let live = input.is_terminal() && matches!(stmt, Statement::Select(_));
                     let mode = if live {
-                        Mode::Live {
-                            window: input.window(),
-                        }
+                        let (window, width) = input.live_size();
+                        Mode::Live { window, width }
                     } else {
                         Mode::Streaming
                     };

@@ -7,8 +7,8 @@
 //! - *live* (the interactive shell on a terminal): the header stays, and below it the last
 //!   `window` rows and a status line are redrawn in place (ANSI cursor-up and clear), at most
 //!   every [`REDRAW_EVERY`], so an unbounded query shows a bounded, continuously updating table.
-//!   Values are cut to their column width (with `...`) so no line wraps, which would break the
-//!   cursor arithmetic of the redraw.
+//!   Values are cut to their column width (with `...`), and every line to the terminal's width,
+//!   so no line wraps, which would break the cursor arithmetic of the redraw.
 //!
 //! Rows arrive from the job's threads (several subtasks may call at once): the tableau sits
 //! behind a mutex and is driven by [`Tableau::rows`] through the session's row observer. A
@@ -36,7 +36,24 @@ pub(super) enum Mode {
     Live {
         /// How many rows the table shows at most.
         window: usize,
+        /// The terminal's width in columns: a table wider than that is cut at its right edge.
+        width: usize,
     },
+}
+
+impl Mode {
+    /// `line` as this mode shows it: whole when streaming; live, cut so that it fits the
+    /// terminal without wrapping (the last column left empty: some terminals wrap on it).
+    fn fit<'l>(&self, line: &'l str) -> std::borrow::Cow<'l, str> {
+        match *self {
+            Mode::Live { width, .. } if line.chars().count() >= width => line
+                .chars()
+                .take(width.saturating_sub(1))
+                .collect::<String>()
+                .into(),
+            _ => line.into(),
+        }
+    }
 }
 
 /// The table of the query being shown.
@@ -105,7 +122,9 @@ impl Tableau {
         let mut out = stdout.lock();
         if self.columns.is_none() {
             self.started = Instant::now();
-            let _ = out.write_all(header(columns).as_bytes());
+            for line in header(columns).lines() {
+                let _ = writeln!(out, "{}", self.mode.fit(line));
+            }
             self.columns = Some(columns.to_vec());
         }
         // Taken out while the table changes, put back below.
@@ -121,12 +140,13 @@ impl Tableau {
                     let _ = writeln!(out, "{}", row_line(&columns, &r, cut));
                 }
             }
-            Mode::Live { window } => {
+            Mode::Live { window, .. } => {
                 for r in rows.skip(count.saturating_sub(window)) {
                     if self.recent.len() == window {
                         self.recent.pop_front();
                     }
-                    self.recent.push_back(row_line(&columns, &r, cut));
+                    let line = row_line(&columns, &r, cut);
+                    self.recent.push_back(self.mode.fit(&line).into_owned());
                 }
                 if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
                     self.redraw(&mut out, &columns, true);
@@ -179,16 +199,18 @@ impl Tableau {
             text.push_str(line);
             text.push('\n');
         }
-        text.push_str(&border(columns));
+        text.push_str(&self.mode.fit(&border(columns)));
         text.push('\n');
         self.drawn = self.recent.len() + 1;
         if running {
-            text.push_str(&format!(
-                "{} rows received in {:.0}s, the last {} shown (Ctrl-C stops the query)\n",
+            let status = format!(
+                "{} rows received in {:.0}s, the last {} shown (Ctrl-C stops the query)",
                 self.total,
                 self.started.elapsed().as_secs_f64(),
                 self.recent.len()
-            ));
+            );
+            text.push_str(&self.mode.fit(&status));
+            text.push('\n');
             self.drawn += 1;
         }
         let _ = out.write_all(text.as_bytes());
@@ -265,7 +287,10 @@ mod tests {
 
     #[test]
     fn finishing_a_live_table_draws_the_rows_not_drawn_yet() {
-        let mut t = Tableau::new(Mode::Live { window: 3 });
+        let mut t = Tableau::new(Mode::Live {
+            window: 3,
+            width: 200,
+        });
         t.rows(&schema(), &[]);
         t.rows(&schema(), &[vec![Value::String("late".into())]]);
         let before = t.drawn;
@@ -276,8 +301,27 @@ mod tests {
     }
 
     #[test]
+    fn a_live_table_wider_than_the_terminal_is_cut_at_its_edge() {
+        let wide: Vec<String> = (0..8).map(|i| format!("column_{i}")).collect();
+        let mut t = Tableau::new(Mode::Live { window: 3, width: 60 });
+        t.text_rows(&wide, std::iter::empty());
+        t.text_rows(&[], std::iter::once((0..8).map(|i| format!("v{i}")).collect()));
+        let columns = t.columns.clone().unwrap();
+        t.redraw(&mut Vec::new(), &columns, true);
+        // Every line the live table keeps fits in 59 columns, so none wraps.
+        assert!(t.recent.iter().all(|l| l.chars().count() == 59), "{:?}", t.recent);
+        assert_eq!(t.drawn, 3);
+        let streaming = Mode::Streaming.fit(&t.recent[0]).into_owned();
+        assert_eq!(streaming, t.recent[0]);
+        assert_eq!(Mode::Live { window: 1, width: 10 }.fit("short"), "short");
+    }
+
+    #[test]
     fn a_live_table_keeps_only_the_last_rows_of_its_window() {
-        let mut t = Tableau::new(Mode::Live { window: 3 });
+        let mut t = Tableau::new(Mode::Live {
+            window: 3,
+            width: 200,
+        });
         let rows: Vec<Row> = (0..10).map(|i| vec![Value::String(format!("r{i}"))]).collect();
         t.rows(&schema(), &[]);
         t.rows(&schema(), &rows[..4]);
