@@ -2,6 +2,7 @@
 //! is a user, a client id, or a user with a client id, each named or the `<default>` (a null
 //! name on the wire); the keys are Kafka's `QuotaConfigs` names for users and client ids.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Kafka's entity type names, as AlterClientQuotas and DescribeClientQuotas spell them.
@@ -109,6 +110,9 @@ impl fmt::Display for QuotaEntity {
         }
     }
 }
+
+/// Every configured quota: per entity, its keys and values (an entity has at least one).
+pub type QuotaMap = BTreeMap<QuotaEntity, BTreeMap<QuotaKey, f64>>;
 
 /// The quota keys Spate stores; the first two are enforced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

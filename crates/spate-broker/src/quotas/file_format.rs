@@ -15,8 +15,7 @@
 
 use crate::line_file::{self, escape, unescape};
 
-use super::entity::{EntityName, QuotaEntity, QuotaKey};
-use super::store::QuotaMap;
+use super::entity::{EntityName, QuotaEntity, QuotaKey, QuotaMap};
 
 const HEADER: &str = "# spate client quotas v1: user, client id, key, value";
 

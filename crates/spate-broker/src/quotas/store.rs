@@ -5,16 +5,13 @@
 //! before anyone sees it and before AlterClientQuotas answers; changes are serialized; a damaged
 //! file stops the broker's start with an error naming it, never an empty quota list.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+pub use super::entity::QuotaMap;
 use super::entity::{QuotaEntity, QuotaKey};
 use super::file_format;
 use crate::{Error, Result, state_file};
-
-/// Every configured quota: per entity, its keys and values (an entity has at least one).
-pub type QuotaMap = BTreeMap<QuotaEntity, BTreeMap<QuotaKey, f64>>;
 
 /// One entity's requested changes: a key to a new value, or to `None` to remove it.
 pub type QuotaChanges = Vec<(QuotaEntity, Vec<(QuotaKey, Option<f64>)>)>;
