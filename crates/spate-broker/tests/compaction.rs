@@ -56,6 +56,35 @@ fn read_all(bootstrap: &str, topic: &str) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)
 
 /// [`read_all`] at an isolation level.
 fn read_all_at(bootstrap: &str, topic: &str, isolation: &str) -> Vec<(i64, Vec<u8>, Option<Vec<u8>>)> {
+    read_partition(bootstrap, topic, isolation)
+        .into_iter()
+        .map(|(offset, key, value, _)| (offset, key, value))
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A record as librdkafka reads it: offset, key, value, timestamp.
+type TimedRecord = (i64, Vec<u8>, Option<Vec<u8>>, i64);
+
+/// Every record of partition 0 as librdkafka reads it.
+fn read_with_timestamps(bootstrap: &str, topic: &str) -> Vec<TimedRecord> {
+    read_partition(bootstrap, topic, "read_uncommitted")
+        .into_iter()
+        .map(|(offset, key, value, ts)| (offset, key, value, ts.unwrap()))
+        .collect()
+}
+
+/// A record as librdkafka reads it: offset, key, value, and timestamp when it has one.
+type ReadRecord = (i64, Vec<u8>, Option<Vec<u8>>, Option<i64>);
+
+/// Every record of partition 0 up to its end, at an isolation level.
+fn read_partition(bootstrap: &str, topic: &str, isolation: &str) -> Vec<ReadRecord> {
     let consumer: BaseConsumer = client_config(bootstrap)
         .set("group.id", "compaction-reader")
         .set("isolation.level", isolation)
@@ -80,49 +109,7 @@ fn read_all_at(bootstrap: &str, topic: &str, isolation: &str) -> Vec<(i64, Vec<u
                 m.offset(),
                 m.key().unwrap().to_vec(),
                 m.payload().map(<[u8]>::to_vec),
-            )),
-            Some(Err(KafkaError::PartitionEOF(_))) => return out,
-            Some(Err(e)) => panic!("consume error: {e}"),
-        }
-    }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-/// A record as librdkafka reads it: offset, key, value, timestamp.
-type TimedRecord = (i64, Vec<u8>, Option<Vec<u8>>, i64);
-
-/// Every record of partition 0 as librdkafka reads it.
-fn read_with_timestamps(bootstrap: &str, topic: &str) -> Vec<TimedRecord> {
-    let consumer: BaseConsumer = client_config(bootstrap)
-        .set("group.id", "horizon-reader")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "no end of partition; read {}",
-            out.len()
-        );
-        match consumer.poll(Duration::from_millis(100)) {
-            None => {}
-            Some(Ok(m)) => out.push((
-                m.offset(),
-                m.key().unwrap().to_vec(),
-                m.payload().map(<[u8]>::to_vec),
-                m.timestamp().to_millis().unwrap(),
+                m.timestamp().to_millis(),
             )),
             Some(Err(KafkaError::PartitionEOF(_))) => return out,
             Some(Err(e)) => panic!("consume error: {e}"),
