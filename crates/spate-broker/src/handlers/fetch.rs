@@ -107,12 +107,15 @@ pub(crate) fn handle(
     let deadline = Instant::now() + wait;
     let mut appends = state.subscribe_appends();
     Dispatched::Deferred(Box::pin(async move {
+        // Set once the wait is over (timed out, or the broker is shutting down): the next read
+        // is answered with what there is.
+        let mut last_read = false;
         let (frame, throttle_ms) = loop {
             // Marks the current state as seen; an append after the read wakes us up.
             appends.borrow_and_update();
             let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
             let timed_out = Instant::now() >= deadline;
-            if bytes >= min_bytes || timed_out || has_error(&response) {
+            if last_read || bytes >= min_bytes || timed_out || has_error(&response) {
                 break answer(
                     &state,
                     ctx,
@@ -125,23 +128,10 @@ pub(crate) fn handle(
                 );
             }
             drop(grants);
-            match tokio::time::timeout_at(deadline, appends.changed()).await {
-                Ok(Ok(())) => continue,
-                // Timed out, or the broker is shutting down: answer with what there is.
-                _ => {
-                    let (response, bytes, grants) = read_all(&state, &req, ctx.version, &replies, &denied);
-                    break answer(
-                        &state,
-                        ctx,
-                        context,
-                        &req,
-                        response,
-                        bytes,
-                        grants,
-                        quota.as_ref(),
-                    );
-                }
-            }
+            last_read = !matches!(
+                tokio::time::timeout_at(deadline, appends.changed()).await,
+                Ok(Ok(()))
+            );
         };
         if let Some(q) = quota.filter(|_| throttle_ms > 0) {
             q.throttle.mute_for(throttle_ms);
