@@ -224,17 +224,11 @@ impl Session {
                     Statement::StatementSet(set) => set.as_slice(),
                     _ => &[],
                 };
-                let mut planned = inserts
-                    .iter()
-                    .map(|i| self.plan_insert(i))
-                    .collect::<Result<Vec<_>>>()?;
-                push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
-                tr.share_repeated(planned.iter().map(|(_, plan)| plan));
-                for (table, plan) in &planned {
+                let planned = plan_inserts(&self.catalog, inserts)?;
+                for (_, plan) in &planned {
                     out.push_str(&plan.to_string());
-                    let rows = tr.stream(plan)?;
-                    tr.write(&rows, table)?;
                 }
+                tr.insert_all(&planned)?;
             }
             _ => {
                 return Err(SqlError::validation(
@@ -343,29 +337,27 @@ impl Session {
         env.execute().map_err(|e| SqlError::execution(e.to_string()))
     }
 
-    fn plan_insert(&self, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
-        plan_insert(&self.catalog, insert)
-    }
-
     fn run_inserts(&mut self, inserts: &[Insert]) -> Result<StatementResult> {
-        let mut planned = Vec::with_capacity(inserts.len());
-        for i in inserts {
-            planned.push(self.plan_insert(i)?);
-        }
-        push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
+        let planned = plan_inserts(&self.catalog, inserts)?;
         let env = self.environment()?;
-        let mut tr = Translator::new(&env, self.connector_context());
-        tr.share_repeated(planned.iter().map(|(_, plan)| plan));
-        for (table, plan) in &planned {
-            let rows = tr.stream(plan)?;
-            tr.write(&rows, table)?;
-        }
+        Translator::new(&env, self.connector_context()).insert_all(&planned)?;
         self.run(&env).map(StatementResult::Job)
     }
 }
 
+/// The sink table and the plan of each of `inserts` (one job: projections are pushed down over
+/// all of them together, so a table they share is still read once).
+pub(crate) fn plan_inserts(catalog: &Catalog, inserts: &[Insert]) -> Result<Vec<(TableDef, LogicalPlan)>> {
+    let mut planned = inserts
+        .iter()
+        .map(|i| plan_insert(catalog, i))
+        .collect::<Result<Vec<_>>>()?;
+    push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
+    Ok(planned)
+}
+
 /// The sink table of `insert` and the plan of its rows, conformed to the table's columns.
-pub(crate) fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
+fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalPlan)> {
     let plan = bind_query(&insert.query, catalog)?;
     let table = match catalog.resolve(&insert.table)? {
         crate::catalog::Relation::Table(t) => t.clone(),

@@ -30,8 +30,8 @@ use crate::error::{Result, SqlError};
 use crate::expr::ScalarUdf;
 use crate::job::Translator;
 use crate::parser::parse;
-use crate::plan::{Schema, bind_query, push_down_projections};
-use crate::session::plan_insert;
+use crate::plan::{Schema, bind_query};
+use crate::session::plan_inserts;
 use crate::value::Row;
 
 /// The columns of a table made from a stream, in order, and its watermark.
@@ -205,18 +205,8 @@ impl<'env> StreamTableEnvironment<'env> {
     }
 
     fn add_inserts(&mut self, inserts: &[Insert]) -> Result<()> {
-        let mut planned = inserts
-            .iter()
-            .map(|i| plan_insert(&self.catalog, i))
-            .collect::<Result<Vec<_>>>()?;
-        push_down_projections(planned.iter_mut().map(|(_, plan)| plan));
-        self.translator
-            .share_repeated(planned.iter().map(|(_, plan)| plan));
-        for (table, plan) in &planned {
-            let rows = self.translator.stream(plan)?;
-            self.translator.write(&rows, table)?;
-        }
-        Ok(())
+        let planned = plan_inserts(&self.catalog, inserts)?;
+        self.translator.insert_all(&planned)
     }
 
     /// The schema of `query`'s rows.

@@ -455,6 +455,17 @@ impl<'a> Translator<'a> {
             .then_some(self.ctx.zone)
     }
 
+    /// Adds planned `INSERT`s (sink table, plan) to the job: repeated window aggregates shared
+    /// across all of them, each plan's rows written to its table.
+    pub fn insert_all(&mut self, planned: &[(crate::ast::TableDef, LogicalPlan)]) -> Result<()> {
+        self.share_repeated(planned.iter().map(|(_, plan)| plan));
+        for (table, plan) in planned {
+            let rows = self.stream(plan)?;
+            self.write(&rows, table)?;
+        }
+        Ok(())
+    }
+
     /// Adds the sink of `table` after `rows`.
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
