@@ -147,18 +147,8 @@ impl BoundExpr {
     /// value (integer widening, a nullability change, ...; judged in the session's `zone`):
     /// evaluating it is just picking.
     pub fn as_passthrough_column(&self, zone: SessionZone) -> Option<usize> {
-        match self {
-            BoundExpr::Column { index, .. } => Some(*index),
-            BoundExpr::Call {
-                func: ScalarFunc::Cast { .. },
-                args,
-                ty,
-            } => match args.as_slice() {
-                [arg] if cast::preserves_values_in(&arg.ty().kind, &ty.kind, zone) => {
-                    arg.as_passthrough_column(zone)
-                }
-                _ => None,
-            },
+        match self.as_passthrough_path(zone)?.as_slice() {
+            [column] => Some(*column),
             _ => None,
         }
     }
