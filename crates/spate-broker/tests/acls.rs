@@ -9,8 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use common::raw::{RawConnection, topic_name};
+use common::raw::{RawConnection, scram_login, topic_name};
 use common::{TestBroker, client_config};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::create_acls_request::AclCreation;
@@ -19,8 +18,7 @@ use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
     CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest, DescribeAclsResponse, DescribeClusterRequest,
-    DescribeGroupsRequest, FetchRequest, GroupId, MetadataRequest, SaslAuthenticateRequest,
-    SaslHandshakeRequest,
+    DescribeGroupsRequest, FetchRequest, GroupId, MetadataRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -29,7 +27,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use spate_broker::acl::{AclBinding, Operation, PatternType, Permission, ResourceType};
 use spate_broker::credentials::CredentialStore;
-use spate_broker::{SaslMechanism, ScramClient, Setting};
+use spate_broker::{SaslMechanism, Setting};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 const ACL_VERSION: i16 = 3;
@@ -73,36 +71,6 @@ async fn secured_in(dir: Option<tempfile::TempDir>) -> (TestBroker, String) {
 
 async fn secured() -> (TestBroker, String) {
     secured_in(None).await
-}
-
-/// A raw connection logged in with SCRAM-SHA-512.
-async fn login(sasl: &str, user: &str, password: &str) -> RawConnection {
-    let mut conn = RawConnection::connect(sasl).await;
-    let r = conn
-        .call(
-            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("SCRAM-SHA-512")),
-            1,
-        )
-        .await;
-    assert_eq!(r.error_code, 0);
-    let mut scram = ScramClient::new(SaslMechanism::ScramSha512, user, password);
-    let first = conn
-        .call(
-            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(scram.client_first())),
-            2,
-        )
-        .await;
-    assert_eq!(first.error_code, 0);
-    let client_final = scram.client_final(&first.auth_bytes).unwrap();
-    let last = conn
-        .call(
-            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(client_final)),
-            2,
-        )
-        .await;
-    assert_eq!(last.error_code, 0, "{:?}", last.error_message);
-    scram.verify_server_final(&last.auth_bytes).unwrap();
-    conn
 }
 
 fn acl(
@@ -231,7 +199,7 @@ async fn alice_reads_her_topic_in_her_group_and_nothing_else() {
     let (broker, sasl) = secured().await;
     broker.create_topic("a", 1);
     broker.create_topic("b", 1);
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     create_ok(
         &mut admin,
         &[
@@ -337,7 +305,7 @@ async fn alice_reads_her_topic_in_her_group_and_nothing_else() {
     );
     // Reading, listing offsets of and describing `b` by name, over the wire as alice: refused
     // per topic, and `a` in the same requests still served.
-    let mut conn = login(&sasl, "alice", "wonderland").await;
+    let mut conn = scram_login(&sasl, "alice", "wonderland").await;
     let fetch = FetchRequest::default()
         .with_replica_id((-1).into())
         .with_max_wait_ms(0)
@@ -402,7 +370,7 @@ async fn alice_reads_her_topic_in_her_group_and_nothing_else() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prefixed_acls_and_deny_beats_allow() {
     let (_broker, sasl) = secured().await;
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     create_ok(
         &mut admin,
         &[
@@ -458,7 +426,7 @@ async fn prefixed_acls_and_deny_beats_allow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acls_survive_a_restart_and_delete_returns_what_it_matched() {
     let (broker, sasl) = secured().await;
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     let acls = vec![
         acl(
             ResourceType::Topic,
@@ -516,7 +484,7 @@ async fn acls_survive_a_restart_and_delete_returns_what_it_matched() {
     let TestBroker { handle, dir } = broker;
     handle.shutdown().await.unwrap();
     let (broker, sasl) = secured_in(Some(dir)).await;
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     assert_eq!(describe_all(&mut admin).await, expected, "ACLs after a restart");
 
     // MATCH on topic `orders`: the ACLs that apply to it (both literal ones).
@@ -583,7 +551,7 @@ async fn only_the_cluster_s_alterers_manage_acls() {
         Operation::Read,
         Permission::Allow,
     )];
-    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let mut alice = scram_login(&sasl, "alice", "wonderland").await;
     assert_eq!(
         create(&mut alice, &one).await,
         [ResponseError::ClusterAuthorizationFailed.code()]
@@ -600,7 +568,7 @@ async fn only_the_cluster_s_alterers_manage_acls() {
         .await;
     assert_eq!(r.error_code, ResponseError::ClusterAuthorizationFailed.code());
     // Granted ALTER on the cluster, alice may.
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     create_ok(
         &mut admin,
         &[acl(
@@ -637,7 +605,7 @@ async fn without_an_authorizer_the_acl_apis_are_security_disabled() {
 #[tokio::test]
 async fn a_damaged_acl_file_stops_the_start() {
     let (broker, sasl) = secured().await;
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     create_ok(
         &mut admin,
         &[acl(
@@ -671,7 +639,7 @@ async fn offset_fetch_of_a_denied_group_carries_the_error_per_partition_in_v1() 
     use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
     let (broker, sasl) = secured().await;
     broker.create_topic("a", 2);
-    let mut bob = login(&sasl, "bob", "builder").await;
+    let mut bob = scram_login(&sasl, "bob", "builder").await;
     let denied = ResponseError::GroupAuthorizationFailed.code();
     let request = OffsetFetchRequest::default()
         .with_group_id(StrBytes::from_static_str("g").into())
@@ -706,7 +674,7 @@ async fn authorized_operations_are_reported_when_asked() {
     let (broker, sasl) = secured().await;
     broker.create_topic("a", 1);
     broker.create_topic("b", 1);
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     let grant = |resource_type, name: &str, operation| {
         acl(
             resource_type,
@@ -738,7 +706,7 @@ async fn authorized_operations_are_reported_when_asked() {
             .with_include_topic_authorized_operations(include)
             .with_include_cluster_authorized_operations(include)
     };
-    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let mut alice = scram_login(&sasl, "alice", "wonderland").await;
     let md = alice.call(&metadata(true), 10).await;
     let ops: Vec<i32> = md.topics.iter().map(|t| t.topic_authorized_operations).collect();
     use Operation::{Describe, DescribeConfigs, Read, Write};
@@ -832,7 +800,7 @@ async fn describe_cluster_answers_per_listener_and_gates_operations_on_describe(
     let unknown = anonymous.call(&describe_cluster(false, 7), 1).await;
     assert_eq!(unknown.error_code, ResponseError::UnsupportedEndpointType.code());
 
-    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let mut alice = scram_login(&sasl, "alice", "wonderland").await;
     let cluster = alice.call(&describe_cluster(true, BROKERS), 2).await;
     assert_eq!(cluster.error_code, 0);
     assert_eq!(
@@ -842,7 +810,7 @@ async fn describe_cluster_answers_per_listener_and_gates_operations_on_describe(
     );
     assert_eq!(cluster.cluster_authorized_operations, 0, "no ACL on the cluster");
 
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     let cluster = admin.call(&describe_cluster(true, BROKERS), 2).await;
     assert_eq!(
         cluster.cluster_authorized_operations.count_ones(),

@@ -7,9 +7,8 @@
 
 mod common;
 
-use bytes::Bytes;
 use common::TestBroker;
-use common::raw::RawConnection;
+use common::raw::{RawConnection, scram_login};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::CreateAclsRequest;
 use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
@@ -17,12 +16,12 @@ use kafka_protocol::messages::create_acls_request::AclCreation;
 use kafka_protocol::messages::describe_client_quotas_request::ComponentData;
 use kafka_protocol::messages::{
     AlterClientQuotasRequest, AlterClientQuotasResponse, ApiKey, ApiVersionsRequest,
-    DescribeClientQuotasRequest, DescribeClientQuotasResponse, SaslAuthenticateRequest, SaslHandshakeRequest,
+    DescribeClientQuotasRequest, DescribeClientQuotasResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use spate_broker::acl::{AclBinding, Operation, PatternType, Permission, ResourceType};
 use spate_broker::credentials::CredentialStore;
-use spate_broker::{SaslMechanism, ScramClient, Setting};
+use spate_broker::{SaslMechanism, Setting};
 
 const VERSION: i16 = 1;
 
@@ -340,34 +339,6 @@ async fn quotas_round_trip_with_kafka_filters_and_survive_a_restart() {
     drop(dir);
 }
 
-async fn login(sasl: &str, user: &str, password: &str) -> RawConnection {
-    let mut conn = RawConnection::connect(sasl).await;
-    let r = conn
-        .call(
-            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("SCRAM-SHA-512")),
-            1,
-        )
-        .await;
-    assert_eq!(r.error_code, 0);
-    let mut scram = ScramClient::new(SaslMechanism::ScramSha512, user, password);
-    let first = conn
-        .call(
-            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(scram.client_first())),
-            2,
-        )
-        .await;
-    assert_eq!(first.error_code, 0);
-    let client_final = scram.client_final(&first.auth_bytes).unwrap();
-    let last = conn
-        .call(
-            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(client_final)),
-            2,
-        )
-        .await;
-    assert_eq!(last.error_code, 0, "{:?}", last.error_message);
-    conn
-}
-
 #[tokio::test]
 async fn only_principals_allowed_on_the_cluster_manage_quotas() {
     let broker = TestBroker::start_with(|c| {
@@ -385,7 +356,7 @@ async fn only_principals_allowed_on_the_cluster_manage_quotas() {
     })
     .await;
     let sasl = broker.bootstrap();
-    let mut alice = login(&sasl, "alice", "wonderland").await;
+    let mut alice = scram_login(&sasl, "alice", "wonderland").await;
     let r = alter(
         &mut alice,
         vec![(&[("user", Some("alice"))], vec![set("producer_byte_rate", 1e9)])],
@@ -400,7 +371,7 @@ async fn only_principals_allowed_on_the_cluster_manage_quotas() {
     assert_eq!(r.error_code, ResponseError::ClusterAuthorizationFailed.code());
     assert!(r.entries.is_none());
 
-    let mut admin = login(&sasl, "admin", "adm1n").await;
+    let mut admin = scram_login(&sasl, "admin", "adm1n").await;
     let r = alter(
         &mut admin,
         vec![(

@@ -9,12 +9,14 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::messages::{
-    ApiKey, FetchRequest, InitProducerIdRequest, ListOffsetsRequest, ProduceRequest, RequestHeader, TopicName,
+    ApiKey, FetchRequest, InitProducerIdRequest, ListOffsetsRequest, ProduceRequest, RequestHeader,
+    SaslAuthenticateRequest, SaslHandshakeRequest, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
+use spate_broker::{SaslMechanism, ScramClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -299,4 +301,34 @@ pub async fn alter_topic_config(
 
 pub fn api_key_of<R: Request>() -> ApiKey {
     ApiKey::try_from(R::KEY).unwrap()
+}
+
+/// A raw connection logged in with SCRAM-SHA-512.
+pub async fn scram_login(sasl: &str, user: &str, password: &str) -> RawConnection {
+    let mut conn = RawConnection::connect(sasl).await;
+    let r = conn
+        .call(
+            &SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("SCRAM-SHA-512")),
+            1,
+        )
+        .await;
+    assert_eq!(r.error_code, 0);
+    let mut scram = ScramClient::new(SaslMechanism::ScramSha512, user, password);
+    let first = conn
+        .call(
+            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(scram.client_first())),
+            2,
+        )
+        .await;
+    assert_eq!(first.error_code, 0);
+    let client_final = scram.client_final(&first.auth_bytes).unwrap();
+    let last = conn
+        .call(
+            &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(client_final)),
+            2,
+        )
+        .await;
+    assert_eq!(last.error_code, 0, "{:?}", last.error_message);
+    scram.verify_server_final(&last.auth_bytes).unwrap();
+    conn
 }
