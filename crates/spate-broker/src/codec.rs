@@ -66,6 +66,10 @@ pub struct RequestContext {
     pub api_key: ApiKey,
     pub version: i16,
     pub correlation_id: i32,
+    /// The request quota's throttle time for this request (KIP-124), 0 when not throttled:
+    /// [`encode_frame`] puts it in the reply's `throttle_time_ms` unless a larger (byte-rate)
+    /// throttle is there already, so every reply that has the field carries it.
+    pub throttle_time_ms: i32,
 }
 
 /// A request frame, decoded.
@@ -122,6 +126,7 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, DecodeError> {
             api_key,
             version,
             correlation_id,
+            throttle_time_ms: 0,
         },
         client_id: header.client_id.map(|c| c.as_str().to_string()),
         request: Box::new(request),
@@ -130,7 +135,10 @@ pub fn decode_request(frame: Bytes) -> Result<DecodedRequest, DecodeError> {
 
 /// Frames a reply: length prefix, response header of the request's version, body. `None` (and
 /// a loud log) when the body cannot be encoded at that version, which is a broker bug.
-pub fn encode_frame(ctx: RequestContext, response: &ResponseKind, capacity: usize) -> Option<Bytes> {
+pub fn encode_frame(ctx: RequestContext, mut response: ResponseKind, capacity: usize) -> Option<Bytes> {
+    if ctx.throttle_time_ms > 0 {
+        raise_throttle_time(&mut response, ctx.throttle_time_ms);
+    }
     let mut buf = BytesMut::with_capacity(capacity + 16);
     buf.put_i32(0);
     let header = ResponseHeader::default().with_correlation_id(ctx.correlation_id);
@@ -147,6 +155,61 @@ pub fn encode_frame(ctx: RequestContext, response: &ResponseKind, capacity: usiz
     Some(buf.freeze())
 }
 
+/// Raises the response's `throttle_time_ms` to `ms` (the larger of a byte-rate and a request
+/// throttle is what Kafka reports). Every response of [`SUPPORTED_APIS`] has the field but
+/// SaslHandshake, SaslAuthenticate and WriteTxnMarkers (never throttled); a version without it
+/// does not encode it.
+fn raise_throttle_time(response: &mut ResponseKind, ms: i32) {
+    macro_rules! raise {
+        ($($api:ident),* $(,)?) => {
+            match response {
+                $(ResponseKind::$api(r) => r.throttle_time_ms = r.throttle_time_ms.max(ms),)*
+                _ => {}
+            }
+        };
+    }
+    raise!(
+        Produce,
+        Fetch,
+        ListOffsets,
+        Metadata,
+        DescribeCluster,
+        ApiVersions,
+        CreateTopics,
+        DeleteTopics,
+        DescribeConfigs,
+        AlterConfigs,
+        CreatePartitions,
+        IncrementalAlterConfigs,
+        InitProducerId,
+        FindCoordinator,
+        JoinGroup,
+        SyncGroup,
+        Heartbeat,
+        LeaveGroup,
+        OffsetCommit,
+        OffsetFetch,
+        OffsetDelete,
+        ListGroups,
+        DescribeGroups,
+        DeleteGroups,
+        AddPartitionsToTxn,
+        AddOffsetsToTxn,
+        EndTxn,
+        TxnOffsetCommit,
+        DescribeTransactions,
+        ListTransactions,
+        DescribeProducers,
+        DescribeUserScramCredentials,
+        AlterUserScramCredentials,
+        DescribeAcls,
+        CreateAcls,
+        DeleteAcls,
+        DescribeClientQuotas,
+        AlterClientQuotas,
+    );
+}
+
 pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
     SUPPORTED_APIS
         .iter()
@@ -157,4 +220,48 @@ pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
                 .with_max_version(max)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_protocol::messages::{MetadataResponse, ProduceResponse, SaslHandshakeResponse};
+
+    use super::*;
+
+    fn decoded<T: Decodable>(frame: Bytes, ctx: RequestContext) -> T {
+        let mut body = frame.slice(4..);
+        ResponseHeader::decode(&mut body, ctx.api_key.response_header_version(ctx.version)).unwrap();
+        T::decode(&mut body, ctx.version).unwrap()
+    }
+
+    #[test]
+    fn the_request_throttle_reaches_every_reply_with_the_field() {
+        let ctx = |api_key, version| RequestContext {
+            api_key,
+            version,
+            correlation_id: 7,
+            throttle_time_ms: 300,
+        };
+        let metadata = ctx(ApiKey::Metadata, 12);
+        let frame = encode_frame(metadata, ResponseKind::Metadata(MetadataResponse::default()), 64).unwrap();
+        assert_eq!(decoded::<MetadataResponse>(frame, metadata).throttle_time_ms, 300);
+        // The larger of a byte-rate throttle already there and the request's.
+        let produce = ctx(ApiKey::Produce, 9);
+        let byte_throttled = ProduceResponse::default().with_throttle_time_ms(900);
+        let frame = encode_frame(produce, ResponseKind::Produce(byte_throttled), 64).unwrap();
+        assert_eq!(decoded::<ProduceResponse>(frame, produce).throttle_time_ms, 900);
+        let frame = encode_frame(produce, ResponseKind::Produce(ProduceResponse::default()), 64).unwrap();
+        assert_eq!(decoded::<ProduceResponse>(frame, produce).throttle_time_ms, 300);
+        // Versions and responses without the field encode as before.
+        let old = ctx(ApiKey::Metadata, 2);
+        let frame = encode_frame(old, ResponseKind::Metadata(MetadataResponse::default()), 64).unwrap();
+        assert_eq!(decoded::<MetadataResponse>(frame, old).throttle_time_ms, 0);
+        let sasl = ctx(ApiKey::SaslHandshake, 1);
+        let frame = encode_frame(
+            sasl,
+            ResponseKind::SaslHandshake(SaslHandshakeResponse::default()),
+            64,
+        );
+        assert!(frame.is_some());
+    }
 }

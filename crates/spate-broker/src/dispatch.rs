@@ -2,8 +2,13 @@
 //!
 //! Every request passes the authorizer: those decided as a whole here
 //! ([`handlers::refusals`]), the others per resource in their handlers.
+//!
+//! And every request but the exempt ones passes the request quota (KIP-124): its time is
+//! measured here, and a client over its `request_percentage` gets the throttle time in its
+//! reply and a muted connection (see [`crate::quotas::request_time`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use kafka_protocol::ResponseError;
@@ -15,14 +20,19 @@ use kafka_protocol::protocol::StrBytes;
 use crate::codec::{DecodedRequest, RequestContext, decode_request};
 use crate::handlers;
 use crate::handlers::blocking::reply_when_done;
-use crate::reply::{Dispatched, encode};
+use crate::quotas::manager::QuotaKind;
+use crate::quotas::request_time;
+use crate::reply::{self, Dispatched, encode};
 use crate::session::Session;
 use crate::state::BrokerState;
 
 pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) -> Dispatched {
+    // Under a request quota the time counts from here, decoding included; without any, this
+    // is one atomic load and no clock read.
+    let started = state.quotas.enforces(QuotaKind::Request).then(Instant::now);
     // What a produce quota counts (Kafka: the request's size).
     let request_bytes = frame.len();
-    let (ctx, client_id, request) = match decode_request(frame) {
+    let (mut ctx, client_id, request) = match decode_request(frame) {
         Ok(DecodedRequest::Request {
             ctx,
             client_id,
@@ -34,6 +44,7 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
                 api_key: ApiKey::ApiVersions,
                 version: 0,
                 correlation_id,
+                throttle_time_ms: 0,
             };
             let body =
                 handlers::api_versions::response().with_error_code(ResponseError::UnsupportedVersion.code());
@@ -41,12 +52,56 @@ pub(crate) fn handle(state: &Arc<BrokerState>, frame: Bytes, session: &Session) 
         }
         Err(e) => return Dispatched::Close(e.0),
     };
+    let Some(started) = started.filter(|_| !request_time::exempt(&request)) else {
+        return route(state, session, ctx, client_id, request_bytes, *request);
+    };
+    let principal = session.caller.principal.clone();
+    let client = client_id.clone().unwrap_or_default();
+    let throttle_ms = state
+        .quotas
+        .request_throttle_ms(&principal, &client, crate::clock::now_ms());
+    ctx.throttle_time_ms = i32::try_from(throttle_ms).unwrap_or(i32::MAX);
+    let dispatched = route(state, session, ctx, client_id, request_bytes, *request);
+    let now = crate::clock::now_ms();
+    state
+        .quotas
+        .record_request_time(&principal, &client, started.elapsed(), now);
+    let dispatched = match dispatched {
+        // The reply's completion runs later: its own time counts once it is done.
+        Dispatched::Deferred(reply) => {
+            let state = state.clone();
+            Dispatched::Deferred(Box::pin(async move {
+                let (frame, busy) = request_time::busy_time(reply).await;
+                state
+                    .quotas
+                    .record_request_time(&principal, &client, busy, crate::clock::now_ms());
+                frame
+            }))
+        }
+        other => other,
+    };
+    match ctx.api_key {
+        // They weigh it against their byte-rate throttle and apply the larger (Kafka's rule).
+        ApiKey::Produce | ApiKey::Fetch => dispatched,
+        _ => reply::throttled(dispatched, throttle_ms, ctx, &session.throttle),
+    }
+}
+
+/// A decoded request to its handler, the authorizer's refusals first.
+fn route(
+    state: &Arc<BrokerState>,
+    session: &Session,
+    ctx: RequestContext,
+    client_id: Option<String>,
+    request_bytes: usize,
+    request: RequestKind,
+) -> Dispatched {
     let version = ctx.version;
     let caller = &session.caller;
     if let Some(refused) = handlers::refusals::refusal(state, caller, &request) {
         return encode(ctx, refused, 256);
     }
-    match *request {
+    match request {
         RequestKind::ApiVersions(_) => encode(
             ctx,
             ResponseKind::ApiVersions(handlers::api_versions::response()),

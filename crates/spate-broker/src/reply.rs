@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use kafka_protocol::messages::ResponseKind;
+use kafka_protocol::messages::{ApiKey, ResponseKind};
 
 use crate::codec::{RequestContext, encode_frame};
 
@@ -23,7 +23,7 @@ pub(crate) enum Dispatched {
 
 /// Encodes a reply frame; `capacity` is a size hint.
 pub(crate) fn encode(ctx: RequestContext, response: ResponseKind, capacity: usize) -> Dispatched {
-    match encode_frame(ctx, &response, capacity) {
+    match encode_frame(ctx, response, capacity) {
         Some(bytes) => Dispatched::Reply(bytes),
         None => Dispatched::Close(format!(
             "could not encode {:?} v{} reply",
@@ -32,21 +32,21 @@ pub(crate) fn encode(ctx: RequestContext, response: ResponseKind, capacity: usiz
     }
 }
 
-/// A reply of a client over its quota (`throttle_ms` > 0, already in the reply's
-/// `throttle_time_ms`): the connection is muted for that long and, for request versions before
-/// KIP-219 (`delay_reply`), the reply itself waits that long too, since those clients do not
-/// back off on their own.
+/// A reply of a client over a quota (`throttle_ms` > 0, already in the reply's
+/// `throttle_time_ms` where its version has the field): the connection is muted for that long
+/// and, for request versions before KIP-219 (see [`client_throttles_itself`]), the reply itself
+/// waits that long too, since those clients do not back off on their own.
 pub(crate) fn throttled(
     dispatched: Dispatched,
     throttle_ms: u64,
-    delay_reply: bool,
+    ctx: RequestContext,
     throttle: &crate::throttle::Throttle,
 ) -> Dispatched {
     if throttle_ms == 0 {
         return dispatched;
     }
     throttle.mute_for(throttle_ms);
-    if !delay_reply {
+    if client_throttles_itself(ctx.api_key, ctx.version) {
         return dispatched;
     }
     let delay = std::time::Duration::from_millis(throttle_ms);
@@ -62,4 +62,42 @@ pub(crate) fn throttled(
         })),
         other => other,
     }
+}
+
+/// Whether a client backs off on the response's `throttle_time_ms` itself (KIP-219), by the
+/// first version of each response after which Kafka's clients do (their
+/// `shouldClientThrottle`); responses Kafka's clients never throttle on are delayed instead.
+pub(crate) fn client_throttles_itself(api: ApiKey, version: i16) -> bool {
+    let first = match api {
+        ApiKey::IncrementalAlterConfigs
+        | ApiKey::OffsetDelete
+        | ApiKey::AlterUserScramCredentials
+        | ApiKey::DescribeUserScramCredentials => 0,
+        ApiKey::AddOffsetsToTxn
+        | ApiKey::AddPartitionsToTxn
+        | ApiKey::AlterConfigs
+        | ApiKey::CreateAcls
+        | ApiKey::CreatePartitions
+        | ApiKey::DeleteAcls
+        | ApiKey::DeleteGroups
+        | ApiKey::DescribeAcls
+        | ApiKey::EndTxn
+        | ApiKey::InitProducerId
+        | ApiKey::TxnOffsetCommit => 1,
+        ApiKey::ApiVersions
+        | ApiKey::DeleteTopics
+        | ApiKey::DescribeConfigs
+        | ApiKey::DescribeGroups
+        | ApiKey::FindCoordinator
+        | ApiKey::Heartbeat
+        | ApiKey::LeaveGroup
+        | ApiKey::ListGroups
+        | ApiKey::SyncGroup => 2,
+        ApiKey::CreateTopics | ApiKey::JoinGroup | ApiKey::ListOffsets => 3,
+        ApiKey::OffsetCommit | ApiKey::OffsetFetch => 4,
+        ApiKey::Metadata | ApiKey::Produce => 6,
+        ApiKey::Fetch => 8,
+        _ => return false,
+    };
+    version >= first
 }

@@ -18,7 +18,7 @@ pub(crate) fn reply_when_done(
     Dispatched::Deferred(Box::pin(async move {
         let response = tokio::task::spawn_blocking(move || work(&state)).await;
         match response {
-            Ok(response) => codec::encode_frame(ctx, &response, 512),
+            Ok(response) => codec::encode_frame(ctx, response, 512),
             Err(e) => {
                 tracing::error!("{:?} handler failed: {e}", ctx.api_key);
                 None

@@ -34,19 +34,16 @@ use crate::error_codes::code_of;
 use crate::handlers::fetch_session::{SessionContext, for_session, session_context};
 use crate::isolation;
 use crate::memory_budget::{Grant, MemoryBudget, hold_until_sent};
-use crate::quotas::manager::ByteQuota;
+use crate::quotas::manager::QuotaKind;
 use crate::reply::{self, Dispatched};
 use crate::session::Session;
 use crate::state::BrokerState;
-use crate::throttle::Throttle;
 
 /// Longest long poll honoured, whatever the client asks.
 const MAX_WAIT_CAP: Duration = Duration::from_secs(30);
 const READ_COMMITTED: i8 = 1;
 /// The first Fetch version that names topics by id.
 const FIRST_TOPIC_ID_VERSION: i16 = 13;
-/// The first Fetch version whose clients back off on `throttle_time_ms` themselves (KIP-219).
-const FIRST_CLIENT_THROTTLED_VERSION: i16 = 8;
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     req: FetchRequest,
@@ -54,23 +51,29 @@ pub(crate) fn handle(
     session: &Session,
     client_id: &str,
 ) -> Dispatched {
+    // Over its request quota (decided in dispatch), the client gets the empty throttled
+    // answer at once: nothing is worth waiting for.
+    let request_throttle_ms = u64::try_from(ctx.throttle_time_ms).unwrap_or(0);
     let (mut req, context) = match session_context(state, req, ctx.version) {
         Ok(found) => found,
         Err(error) => {
             let response = FetchResponse::default().with_error_code(error.code());
             return match encode_held(ctx, response, 0, Vec::new()) {
-                Some(frame) => Dispatched::Reply(frame),
+                Some(frame) => reply::throttled(
+                    Dispatched::Reply(frame),
+                    request_throttle_ms,
+                    ctx,
+                    &session.throttle,
+                ),
                 None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
             };
         }
     };
     // Replicas are not clients: no quota (Kafka's rule). Without any consume quota this is
     // one atomic load.
-    let quota = (req.replica_id.0 < 0 && state.quotas.enforces(ByteQuota::Fetch)).then(|| ConsumeQuota {
+    let quota = (req.replica_id.0 < 0 && state.quotas.enforces(QuotaKind::Fetch)).then(|| ConsumeQuota {
         principal: session.caller.principal.clone(),
         client_id: client_id.to_string(),
-        throttle: session.throttle.clone(),
-        delay_reply: ctx.version < FIRST_CLIENT_THROTTLED_VERSION,
     });
     if let Some(cap) = quota
         .as_ref()
@@ -89,20 +92,16 @@ pub(crate) fn handle(
     let denied = Arc::new(denied_topics(state, &session.caller, &req, ctx.version));
     let (response, bytes, grants) = read_all(state, &req, ctx.version, &replies, &denied);
     let min_bytes = req.min_bytes.max(1) as usize;
-    if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) {
+    if bytes >= min_bytes || req.max_wait_ms <= 0 || has_error(&response) || request_throttle_ms > 0 {
         let (frame, throttle_ms) = answer(state, ctx, context, &req, response, bytes, grants, quota.as_ref());
         return match frame {
-            Some(frame) => match quota {
-                Some(q) => {
-                    reply::throttled(Dispatched::Reply(frame), throttle_ms, q.delay_reply, &q.throttle)
-                }
-                None => Dispatched::Reply(frame),
-            },
+            Some(frame) => reply::throttled(Dispatched::Reply(frame), throttle_ms, ctx, &session.throttle),
             None => Dispatched::Close(format!("could not encode Fetch v{} reply", ctx.version)),
         };
     }
     drop(grants);
     let state = state.clone();
+    let throttle = session.throttle.clone();
     let wait = Duration::from_millis(req.max_wait_ms as u64).min(MAX_WAIT_CAP);
     let deadline = Instant::now() + wait;
     let mut appends = state.subscribe_appends();
@@ -133,9 +132,9 @@ pub(crate) fn handle(
                 Ok(Ok(()))
             );
         };
-        if let Some(q) = quota.filter(|_| throttle_ms > 0) {
-            q.throttle.mute_for(throttle_ms);
-            if q.delay_reply {
+        if throttle_ms > 0 {
+            throttle.mute_for(throttle_ms);
+            if !reply::client_throttles_itself(ctx.api_key, ctx.version) {
                 tokio::time::sleep(Duration::from_millis(throttle_ms)).await;
             }
         }
@@ -143,18 +142,16 @@ pub(crate) fn handle(
     }))
 }
 
-/// Who a consumer's fetch counts against, and how a throttle reaches its connection.
+/// Who a consumer's fetch counts against.
 struct ConsumeQuota {
     principal: Arc<str>,
     client_id: String,
-    throttle: Arc<Throttle>,
-    /// The request version predates KIP-219: the reply itself waits out the throttle.
-    delay_reply: bool,
 }
 
 /// The reply frame and the throttle time it carries: the response cut to the session's news,
-/// or, for a client over its `consumer_byte_rate`, an empty response with the throttle time
-/// (Kafka's: the bytes read are taken back from its rate, since they are not sent).
+/// or, for a client over its `consumer_byte_rate` or its request quota (the larger throttle
+/// applies), an empty response with the throttle time (Kafka's: the bytes read are taken back
+/// from its rate, since they are not sent).
 #[allow(clippy::too_many_arguments)]
 fn answer(
     state: &BrokerState,
@@ -166,20 +163,22 @@ fn answer(
     grants: Vec<Grant>,
     quota: Option<&ConsumeQuota>,
 ) -> (Option<Bytes>, u64) {
+    let request_throttle_ms = u64::try_from(ctx.throttle_time_ms).unwrap_or(0);
     let throttle_ms = match quota {
         Some(q) => {
             let now = crate::clock::now_ms();
             let ms = state
                 .quotas
-                .record(ByteQuota::Fetch, &q.principal, &q.client_id, bytes, now);
+                .record(QuotaKind::Fetch, &q.principal, &q.client_id, bytes, now)
+                .max(request_throttle_ms);
             if ms > 0 {
                 state
                     .quotas
-                    .unrecord(ByteQuota::Fetch, &q.principal, &q.client_id, bytes, now);
+                    .unrecord(QuotaKind::Fetch, &q.principal, &q.client_id, bytes, now);
             }
             ms
         }
-        None => 0,
+        None => request_throttle_ms,
     };
     let throttle_time_ms = i32::try_from(throttle_ms).unwrap_or(i32::MAX);
     if throttle_ms > 0 {
@@ -235,7 +234,7 @@ fn encode_held(
     bytes: usize,
     grants: Vec<Grant>,
 ) -> Option<Bytes> {
-    let frame = codec::encode_frame(ctx, &ResponseKind::Fetch(response), bytes + 1024)?;
+    let frame = codec::encode_frame(ctx, ResponseKind::Fetch(response), bytes + 1024)?;
     Some(hold_until_sent(frame, grants))
 }
 

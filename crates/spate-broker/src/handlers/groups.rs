@@ -73,7 +73,7 @@ pub(crate) fn join(
                 .unwrap_or_else(|_| JoinOutcome::error(ResponseError::UnknownMemberId, String::new()));
             codec::encode_frame(
                 ctx,
-                &ResponseKind::JoinGroup(join_response(outcome, version)),
+                ResponseKind::JoinGroup(join_response(outcome, version)),
                 4096,
             )
         })),
@@ -148,7 +148,7 @@ pub(crate) fn sync(state: &Arc<BrokerState>, req: SyncGroupRequest, ctx: Request
             let outcome = rx.await.unwrap_or(Err(ResponseError::RebalanceInProgress));
             codec::encode_frame(
                 ctx,
-                &ResponseKind::SyncGroup(sync_response(outcome, version)),
+                ResponseKind::SyncGroup(sync_response(outcome, version)),
                 1024,
             )
         })),

@@ -134,7 +134,7 @@ pub(crate) fn commit(
                 }
             }
         }
-        codec::encode_frame(ctx, &ResponseKind::OffsetCommit(response), 256)
+        codec::encode_frame(ctx, ResponseKind::OffsetCommit(response), 256)
     }))
 }
 

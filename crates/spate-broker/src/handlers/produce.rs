@@ -15,16 +15,14 @@ use crate::acl::{Operation, Resource};
 use crate::codec::{self, RequestContext};
 use crate::error_codes::code_and_message;
 use crate::groups::OFFSETS_TOPIC;
-use crate::quotas::manager::ByteQuota;
+use crate::quotas::manager::QuotaKind;
 use crate::reply::{self, Dispatched};
 use crate::session::Session;
 use crate::state::BrokerState;
 
-/// The first Produce version whose clients back off on `throttle_time_ms` themselves (KIP-219).
-const FIRST_CLIENT_THROTTLED_VERSION: i16 = 6;
-
 /// Produce from a client: its request's bytes count against its `producer_byte_rate` quota
-/// (the records are appended either way, as in Kafka; the reply then carries the throttle time).
+/// (the records are appended either way, as in Kafka; the reply then carries the throttle
+/// time, the larger of this and the request quota's in `ctx`).
 pub(crate) fn handle(
     state: &Arc<BrokerState>,
     session: &Session,
@@ -34,9 +32,9 @@ pub(crate) fn handle(
     ctx: RequestContext,
 ) -> Dispatched {
     // Without any produce quota: one atomic load, not even a clock read.
-    let throttle_ms = if state.quotas.enforces(ByteQuota::Produce) {
+    let byte_throttle_ms = if state.quotas.enforces(QuotaKind::Produce) {
         state.quotas.record(
-            ByteQuota::Produce,
+            QuotaKind::Produce,
             &session.caller.principal,
             client_id,
             request_bytes,
@@ -45,13 +43,9 @@ pub(crate) fn handle(
     } else {
         0
     };
+    let throttle_ms = byte_throttle_ms.max(u64::try_from(ctx.throttle_time_ms).unwrap_or(0));
     let dispatched = respond(state, &session.caller, req, ctx, throttle_ms);
-    reply::throttled(
-        dispatched,
-        throttle_ms,
-        ctx.version < FIRST_CLIENT_THROTTLED_VERSION,
-        &session.throttle,
-    )
+    reply::throttled(dispatched, throttle_ms, ctx, &session.throttle)
 }
 
 fn respond(
@@ -229,7 +223,7 @@ fn respond(
                 }
             }
         }
-        codec::encode_frame(ctx, &ResponseKind::Produce(response), 256)
+        codec::encode_frame(ctx, ResponseKind::Produce(response), 256)
     }))
 }
 

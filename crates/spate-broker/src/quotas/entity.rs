@@ -114,15 +114,15 @@ impl fmt::Display for QuotaEntity {
 /// Every configured quota: per entity, its keys and values (an entity has at least one).
 pub type QuotaMap = BTreeMap<QuotaEntity, BTreeMap<QuotaKey, f64>>;
 
-/// The quota keys Spate stores; the first two are enforced.
+/// The quota keys Spate stores and enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum QuotaKey {
     /// Bytes per second of Produce requests.
     ProducerByteRate,
     /// Bytes per second of Fetch responses.
     ConsumerByteRate,
-    /// Percentage of a request handler thread's time (Kafka's request quota): stored and
-    /// described, not enforced (Spate has no request handler pool to measure).
+    /// Percentage of one thread's time spent handling the client's requests (Kafka's request
+    /// quota, KIP-124).
     RequestPercentage,
 }
 

@@ -1,6 +1,7 @@
-//! Enforcement of the produce and consume byte-rate quotas, Kafka's `ClientQuotaManager` with
-//! its default callback: which quota applies to a (user, client id), the rate measured per the
-//! entity that quota belongs to, and the throttle time a request earns.
+//! Enforcement of the client quotas, Kafka's `ClientQuotaManager` (and its
+//! `ClientRequestQuotaManager`) with the default callback: which quota applies to a (user,
+//! client id), the rate measured per the entity that quota belongs to, and the throttle time a
+//! request earns.
 //!
 //! Resolution, first match wins per key (Kafka's order): `users/U/clients/C`,
 //! `users/U/clients/<default>`, `users/U`, `users/<default>/clients/C`,
@@ -8,11 +9,16 @@
 //! A default applies to each user or client id on its own: the rate is kept per actual name of
 //! every component the matched entity has, as Kafka's metric tags are.
 //!
+//! The request quota (KIP-124) counts time, not bytes: each request's handling time as a
+//! percentage of one thread (1 ms = 0.1 %-seconds), so `request_percentage=50` is half a
+//! thread's time per second.
+//!
 //! Cost when no quota of a kind is configured: one relaxed atomic load per request.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use super::entity::{EntityName, QuotaEntity, QuotaKey};
 use super::rate::{QuotaWindow, SampledRate};
@@ -24,26 +30,37 @@ const IDLE_RATE_EXPIRY_MS: i64 = 3_600_000;
 /// Rates kept before idle ones are looked for.
 const RATES_BEFORE_PRUNING: usize = 1_024;
 
-/// The two byte-rate quotas that are enforced.
+/// The enforced quotas: the two byte rates and the request time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ByteQuota {
+pub(crate) enum QuotaKind {
     Produce,
     Fetch,
+    Request,
 }
 
-impl ByteQuota {
+impl QuotaKind {
+    const ALL: [QuotaKind; 3] = [QuotaKind::Produce, QuotaKind::Fetch, QuotaKind::Request];
+
     fn key(self) -> QuotaKey {
         match self {
-            ByteQuota::Produce => QuotaKey::ProducerByteRate,
-            ByteQuota::Fetch => QuotaKey::ConsumerByteRate,
+            QuotaKind::Produce => QuotaKey::ProducerByteRate,
+            QuotaKind::Fetch => QuotaKey::ConsumerByteRate,
+            QuotaKind::Request => QuotaKey::RequestPercentage,
         }
     }
     fn index(self) -> usize {
         match self {
-            ByteQuota::Produce => 0,
-            ByteQuota::Fetch => 1,
+            QuotaKind::Produce => 0,
+            QuotaKind::Fetch => 1,
+            QuotaKind::Request => 2,
         }
     }
+}
+
+/// A request's handling time in what the request quota counts: percent of one thread for a
+/// second (Kafka's `nanosToPercentage`).
+fn percent_seconds(time: Duration) -> f64 {
+    time.as_secs_f64() * 100.0
 }
 
 /// Whose rate: the user and client id as far as the matched entity names them ("" where it
@@ -54,9 +71,9 @@ type RateKey = (String, String);
 pub(crate) struct QuotaManager {
     store: QuotaStore,
     window: QuotaWindow,
-    /// Per [`ByteQuota`]: whether any entity has that quota.
-    enabled: [AtomicBool; 2],
-    rates: [Mutex<HashMap<RateKey, SampledRate>>; 2],
+    /// Per [`QuotaKind`]: whether any entity has that quota.
+    enabled: [AtomicBool; 3],
+    rates: [Mutex<HashMap<RateKey, SampledRate>>; 3],
 }
 
 impl QuotaManager {
@@ -64,8 +81,8 @@ impl QuotaManager {
         let manager = QuotaManager {
             store,
             window,
-            enabled: [AtomicBool::new(false), AtomicBool::new(false)],
-            rates: [Mutex::new(HashMap::new()), Mutex::new(HashMap::new())],
+            enabled: Default::default(),
+            rates: Default::default(),
         };
         let quotas = manager.store.snapshot();
         if !quotas.is_empty() {
@@ -88,27 +105,33 @@ impl QuotaManager {
     }
 
     fn refresh_enabled(&self, quotas: &QuotaMap) {
-        for kind in [ByteQuota::Produce, ByteQuota::Fetch] {
+        for kind in QuotaKind::ALL {
             let any = quotas.values().any(|v| v.contains_key(&kind.key()));
             self.enabled[kind.index()].store(any, Ordering::Relaxed);
         }
     }
 
     /// Whether any entity has a quota of this kind.
-    pub(crate) fn enforces(&self, kind: ByteQuota) -> bool {
+    pub(crate) fn enforces(&self, kind: QuotaKind) -> bool {
         self.enabled[kind.index()].load(Ordering::Relaxed)
     }
 
-    /// The longest throttle handed out: the whole quota window (11 s by Kafka's defaults),
-    /// which stays below clients' request timeouts however large a burst was.
-    pub(crate) fn max_throttle_ms(&self) -> u64 {
-        u64::from(self.window.samples).saturating_mul(self.window.window_ms.max(0) as u64)
+    /// The longest throttle handed out. For byte rates the whole quota window (11 s by
+    /// Kafka's defaults), which stays below clients' request timeouts however large a burst
+    /// was; for request time one window (`quota.window.size.seconds`), as Kafka bounds it, so a
+    /// single slow request does not silence a client for long.
+    pub(crate) fn max_throttle_ms(&self, kind: QuotaKind) -> u64 {
+        let window_ms = self.window.window_ms.max(0) as u64;
+        match kind {
+            QuotaKind::Produce | QuotaKind::Fetch => u64::from(self.window.samples).saturating_mul(window_ms),
+            QuotaKind::Request => window_ms,
+        }
     }
 
     /// Records `bytes` for the client and returns its throttle time in ms (0 within quota).
     pub(crate) fn record(
         &self,
-        kind: ByteQuota,
+        kind: QuotaKind,
         principal: &str,
         client_id: &str,
         bytes: usize,
@@ -117,26 +140,63 @@ impl QuotaManager {
         if !self.enforces(kind) {
             return 0;
         }
-        let Some((rate_key, quota)) = self.resolve(kind, principal, client_id) else {
+        self.with_rate(kind, principal, client_id, now_ms, |rate, quota| {
+            rate.record_and_throttle_ms(bytes as f64, quota, now_ms)
+        })
+        .unwrap_or(0)
+        .min(self.max_throttle_ms(kind))
+    }
+
+    /// The throttle time in ms a request of the client earns under its request quota, from
+    /// the time recorded so far (0 within quota or without one).
+    pub(crate) fn request_throttle_ms(&self, principal: &str, client_id: &str, now_ms: i64) -> u64 {
+        if !self.enforces(QuotaKind::Request) {
             return 0;
-        };
+        }
+        self.with_rate(QuotaKind::Request, principal, client_id, now_ms, |rate, quota| {
+            rate.throttle_ms(quota, now_ms)
+        })
+        .unwrap_or(0)
+        .min(self.max_throttle_ms(QuotaKind::Request))
+    }
+
+    /// Counts `time` spent handling a request of the client against its request quota.
+    pub(crate) fn record_request_time(&self, principal: &str, client_id: &str, time: Duration, now_ms: i64) {
+        if !self.enforces(QuotaKind::Request) {
+            return;
+        }
+        self.with_rate(QuotaKind::Request, principal, client_id, now_ms, |rate, _| {
+            rate.record(percent_seconds(time), now_ms)
+        });
+    }
+
+    /// Runs `f` on the rate the client's quota of `kind` counts against (made on first use)
+    /// and that quota; `None` when no quota of `kind` applies to the client.
+    fn with_rate<R>(
+        &self,
+        kind: QuotaKind,
+        principal: &str,
+        client_id: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut SampledRate, f64) -> R,
+    ) -> Option<R> {
+        let (rate_key, quota) = self.resolve(kind, principal, client_id)?;
         let mut rates = self.rates[kind.index()]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if rates.len() >= RATES_BEFORE_PRUNING && !rates.contains_key(&rate_key) {
-            rates.retain(|_, r| now_ms - r.last_record_ms < IDLE_RATE_EXPIRY_MS);
+            rates.retain(|_, r| now_ms.saturating_sub(r.last_record_ms) < IDLE_RATE_EXPIRY_MS);
         }
         let rate = rates
             .entry(rate_key)
             .or_insert_with(|| SampledRate::new(self.window));
-        rate.record_and_throttle_ms(bytes as f64, quota, now_ms)
-            .min(self.max_throttle_ms())
+        Some(f(rate, quota))
     }
 
     /// Takes back bytes recorded for a response that was not sent (a throttled fetch).
     pub(crate) fn unrecord(
         &self,
-        kind: ByteQuota,
+        kind: QuotaKind,
         principal: &str,
         client_id: &str,
         bytes: usize,
@@ -156,16 +216,16 @@ impl QuotaManager {
     /// The most bytes one response may carry without being throttled for sure (Kafka's
     /// `maxValueInQuotaWindow`): a fetch is capped to it. `None` without a consume quota.
     pub(crate) fn max_fetch_bytes(&self, principal: &str, client_id: &str) -> Option<usize> {
-        if !self.enforces(ByteQuota::Fetch) {
+        if !self.enforces(QuotaKind::Fetch) {
             return None;
         }
-        let (_, quota) = self.resolve(ByteQuota::Fetch, principal, client_id)?;
+        let (_, quota) = self.resolve(QuotaKind::Fetch, principal, client_id)?;
         let window_s = self.window.window_ms as f64 / 1000.0;
         Some((quota * f64::from(self.window.samples - 1) * window_s).max(1.0) as usize)
     }
 
     /// The quota that applies and whose rate it counts against.
-    fn resolve(&self, kind: ByteQuota, principal: &str, client_id: &str) -> Option<(RateKey, f64)> {
+    fn resolve(&self, kind: QuotaKind, principal: &str, client_id: &str) -> Option<(RateKey, f64)> {
         let quotas = self.store.snapshot();
         let user = user_of(principal);
         let named = |n: &str| Some(EntityName::Named(n.to_string()));
@@ -239,7 +299,7 @@ mod tests {
             (named("alice"), d.clone(), 4.0),
             (named("alice"), named("app"), 5.0),
         ]);
-        let r = |p: &str, c: &str| m.resolve(ByteQuota::Produce, p, c);
+        let r = |p: &str, c: &str| m.resolve(QuotaKind::Produce, p, c);
         assert_eq!(
             r("User:alice", "app"),
             Some((("alice".into(), "app".into()), 5.0))
@@ -250,17 +310,91 @@ mod tests {
         );
         // users/<default> beats clients/app; its rate is per user.
         assert_eq!(r("User:bob", "app"), Some((("bob".into(), String::new()), 3.0)));
-        assert_eq!(m.resolve(ByteQuota::Fetch, "User:bob", "app"), None);
+        assert_eq!(m.resolve(QuotaKind::Fetch, "User:bob", "app"), None);
         let (m, _dir) = manager(&[(None, d, 1.0), (None, named("app"), 2.0)]);
         assert_eq!(
-            m.resolve(ByteQuota::Produce, "User:bob", "x"),
+            m.resolve(QuotaKind::Produce, "User:bob", "x"),
             Some(((String::new(), "x".into()), 1.0))
         );
-        assert_eq!(m.record(ByteQuota::Fetch, "User:bob", "x", 1 << 30, 0), 0);
-        assert!(m.record(ByteQuota::Produce, "User:bob", "x", 1 << 30, 0) > 0);
+        assert_eq!(m.record(QuotaKind::Fetch, "User:bob", "x", 1 << 30, 0), 0);
+        assert!(m.record(QuotaKind::Produce, "User:bob", "x", 1 << 30, 0) > 0);
         assert_eq!(
-            m.record(ByteQuota::Produce, "User:bob", "x", 1 << 30, 0),
-            m.max_throttle_ms()
+            m.record(QuotaKind::Produce, "User:bob", "x", 1 << 30, 0),
+            m.max_throttle_ms(QuotaKind::Produce)
         );
+    }
+
+    fn request_quota(m: &QuotaManager, client: &str, percent: Option<f64>) {
+        let entity = QuotaEntity {
+            user: None,
+            client_id: named(client),
+        };
+        m.alter(&vec![(entity, vec![(QuotaKey::RequestPercentage, percent)])])
+            .unwrap();
+    }
+
+    #[test]
+    fn request_time_counts_as_a_percentage_of_one_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = QuotaWindow {
+            samples: 2,
+            window_ms: 10_000,
+        };
+        let m = QuotaManager::new(QuotaStore::open(dir.path()).unwrap(), window);
+        assert!(!m.enforces(QuotaKind::Request));
+        request_quota(&m, "busy", Some(1.0));
+        assert!(m.enforces(QuotaKind::Request));
+        assert!(!m.enforces(QuotaKind::Produce));
+        let ms = Duration::from_millis;
+        // A new client is measured over one whole window, 10 s: 50 ms of handling is 5 %-s,
+        // 0.5 % of a thread, within 1 %.
+        m.record_request_time("User:a", "busy", ms(50), 0);
+        assert_eq!(m.request_throttle_ms("User:a", "busy", 0), 0);
+        // 150 ms: 1.5 %, over by half the quota: half the 10 s measured.
+        m.record_request_time("User:a", "busy", ms(100), 0);
+        assert_eq!(m.request_throttle_ms("User:a", "busy", 0), 5_000);
+        // Far over: bounded by one window (Kafka's bound for request quotas).
+        m.record_request_time("User:a", "busy", ms(10_000), 0);
+        assert_eq!(m.request_throttle_ms("User:a", "busy", 0), 10_000);
+        // Byte quotas and other clients do not see it.
+        assert_eq!(m.record(QuotaKind::Produce, "User:a", "busy", 1 << 30, 0), 0);
+        assert_eq!(m.request_throttle_ms("User:a", "other", 0), 0);
+        // Once every window is over, the time is forgotten.
+        assert_eq!(m.request_throttle_ms("User:a", "busy", 20_000), 0);
+        m.record_request_time("User:a", "busy", ms(10_000), 30_000);
+        assert!(m.request_throttle_ms("User:a", "busy", 30_000) > 0);
+        // Removing the quota ends enforcement at once.
+        request_quota(&m, "busy", None);
+        assert!(!m.enforces(QuotaKind::Request));
+        assert_eq!(m.request_throttle_ms("User:a", "busy", 30_000), 0);
+    }
+
+    #[test]
+    fn request_quotas_resolve_like_byte_rates() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = QuotaManager::new(QuotaStore::open(dir.path()).unwrap(), QuotaWindow::default());
+        let d = Some(EntityName::Default);
+        let entity =
+            |user: Option<EntityName>, client_id: Option<EntityName>| QuotaEntity { user, client_id };
+        m.alter(&vec![
+            (
+                entity(d.clone(), None),
+                vec![(QuotaKey::RequestPercentage, Some(25.0))],
+            ),
+            (
+                entity(named("alice"), named("app")),
+                vec![(QuotaKey::RequestPercentage, Some(5.0))],
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            m.resolve(QuotaKind::Request, "User:alice", "app"),
+            Some((("alice".into(), "app".into()), 5.0))
+        );
+        assert_eq!(
+            m.resolve(QuotaKind::Request, "User:bob", "app"),
+            Some((("bob".into(), String::new()), 25.0))
+        );
+        assert_eq!(m.resolve(QuotaKind::Fetch, "User:bob", "app"), None);
     }
 }

@@ -1,5 +1,6 @@
-//! A byte rate measured as Kafka's quota sensors measure it (`Rate` over a `SampledStat`), so
-//! throttling matches what operators know from Kafka: `samples` windows of `window_ms` each
+//! A rate (of bytes, or of request time) measured as Kafka's quota sensors measure it (`Rate`
+//! over a `SampledStat`), so throttling matches what operators know from Kafka: `samples`
+//! windows of `window_ms` each
 //! (`quota.window.num`, `quota.window.size.seconds`); the rate is the sum of the live samples
 //! over the time since the oldest began, plus the whole windows it falls short of `samples - 1`
 //! (so a new client is not measured over a few milliseconds); a sample older than all the
@@ -125,6 +126,12 @@ impl SampledRate {
     /// back to `quota` per second (0 when within it).
     pub fn record_and_throttle_ms(&mut self, value: f64, quota: f64, now_ms: i64) -> u64 {
         self.record(value, now_ms);
+        self.throttle_ms(quota, now_ms)
+    }
+
+    /// How long the client must be throttled for its rate to fall back to `quota` per second
+    /// (0 when within it).
+    pub fn throttle_ms(&mut self, quota: f64, now_ms: i64) -> u64 {
         let rate = self.rate(now_ms);
         if rate <= quota {
             return 0;

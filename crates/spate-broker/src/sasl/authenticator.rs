@@ -136,13 +136,13 @@ impl Authenticator {
         let Some(mechanism) = chosen else {
             response.error_code = ResponseError::UnsupportedSaslMechanism.code();
             let reason = format!("mechanism {:?} is not enabled", r.mechanism.as_str());
-            return match encode_frame(ctx, &ResponseKind::SaslHandshake(response), 128) {
+            return match encode_frame(ctx, ResponseKind::SaslHandshake(response), 128) {
                 Some(reply) => Step::Failed { reply, reason },
                 None => Step::Close(reason),
             };
         };
         self.stage = Stage::Chosen(mechanism);
-        match encode_frame(ctx, &ResponseKind::SaslHandshake(response), 128) {
+        match encode_frame(ctx, ResponseKind::SaslHandshake(response), 128) {
             Some(reply) => Step::Reply(reply),
             None => Step::Close("could not encode SaslHandshake".into()),
         }
@@ -155,7 +155,7 @@ fn api_key_of(request: &RequestKind) -> String {
 
 fn reply_with(ctx: RequestContext, auth_bytes: Bytes) -> Step {
     let response = SaslAuthenticateResponse::default().with_auth_bytes(auth_bytes);
-    match encode_frame(ctx, &ResponseKind::SaslAuthenticate(response), 256) {
+    match encode_frame(ctx, ResponseKind::SaslAuthenticate(response), 256) {
         Some(reply) => Step::Reply(reply),
         None => Step::Close("could not encode SaslAuthenticate".into()),
     }
@@ -176,7 +176,7 @@ fn failed(ctx: RequestContext, mechanism: SaslMechanism, reason: String) -> Step
     let response = SaslAuthenticateResponse::default()
         .with_error_code(ResponseError::SaslAuthenticationFailed.code())
         .with_error_message(Some(StrBytes::from_string(message)));
-    match encode_frame(ctx, &ResponseKind::SaslAuthenticate(response), 256) {
+    match encode_frame(ctx, ResponseKind::SaslAuthenticate(response), 256) {
         Some(reply) => Step::Failed { reply, reason },
         None => Step::Close(reason),
     }
