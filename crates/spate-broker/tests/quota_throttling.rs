@@ -4,6 +4,9 @@
 //! protocol behaviour (throttle_time_ms, the muted connection, the delayed reply of a pre-KIP-219
 //! version, the empty throttled fetch).
 //!
+//! The request quota (`request_percentage`, KIP-124) enforced: raw clients sending cheap
+//! requests back to back, one client id under a small quota and one without.
+//!
 //! The brokers measure over 3 windows of 1 s (`quota.window.num=3`) instead of Kafka's 11, so a
 //! new client's allowance of `samples - 1` windows is small next to a run of a few seconds.
 #![allow(clippy::unwrap_used)]
@@ -18,7 +21,7 @@ use common::raw::{RawConnection, batch, produce_request, topic_name};
 use common::{TestBroker, client_config};
 use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::{AlterClientQuotasRequest, ApiVersionsRequest, FetchRequest};
+use kafka_protocol::messages::{AlterClientQuotasRequest, ApiVersionsRequest, FetchRequest, MetadataRequest};
 use kafka_protocol::protocol::StrBytes;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
@@ -39,6 +42,11 @@ async fn broker() -> TestBroker {
 
 /// Sets `key=value` for the entity (`None` name = the default).
 async fn set_quota(bootstrap: &str, entity: &[(&str, Option<&str>)], key: &str, value: f64) {
+    alter_quota(bootstrap, entity, key, Some(value)).await;
+}
+
+/// Sets (`Some`) or removes (`None`) `key` for the entity (`None` name = the default).
+async fn alter_quota(bootstrap: &str, entity: &[(&str, Option<&str>)], key: &str, value: Option<f64>) {
     let mut conn = RawConnection::connect(bootstrap).await;
     let entity = entity
         .iter()
@@ -50,7 +58,8 @@ async fn set_quota(bootstrap: &str, entity: &[(&str, Option<&str>)], key: &str, 
         .collect();
     let op = OpData::default()
         .with_key(StrBytes::from_string(key.to_string()))
-        .with_value(value);
+        .with_value(value.unwrap_or(0.0))
+        .with_remove(value.is_none());
     let r = conn
         .call(
             &AlterClientQuotasRequest::default()
@@ -409,4 +418,191 @@ async fn a_throttled_fetch_is_empty_and_carries_the_throttle_time() {
         started.elapsed(),
         r.throttle_time_ms
     );
+}
+
+/// A cheap request: Metadata of every topic (there are one or two).
+fn metadata() -> MetadataRequest {
+    MetadataRequest::default()
+}
+
+/// What a raw client saw sending Metadata back to back: requests answered, how many carried a
+/// throttle time, the largest throttle time.
+#[derive(Debug, Default)]
+struct Hammered {
+    requests: u32,
+    throttled: u32,
+    max_throttle_ms: i32,
+    /// The throttle times of all replies added up.
+    total_throttle_ms: u64,
+}
+
+impl Hammered {
+    fn per_second(&self, run: Duration) -> f64 {
+        f64::from(self.requests) / run.as_secs_f64()
+    }
+}
+
+/// Sends Metadata requests back to back on `conn` for `run`.
+async fn hammer(conn: &mut RawConnection, run: Duration) -> Hammered {
+    let mut seen = Hammered::default();
+    let started = Instant::now();
+    while started.elapsed() < run {
+        let r = conn.call(&metadata(), 12).await;
+        seen.requests += 1;
+        if r.throttle_time_ms > 0 {
+            seen.throttled += 1;
+        }
+        seen.max_throttle_ms = seen.max_throttle_ms.max(r.throttle_time_ms);
+        seen.total_throttle_ms += r.throttle_time_ms as u64;
+    }
+    seen
+}
+
+/// Sends Metadata back to back until a reply carries a throttle time; returns it and the
+/// requests answered before it, per second.
+async fn hammer_until_throttled(conn: &mut RawConnection) -> (i32, f64) {
+    let started = Instant::now();
+    let mut before = 0u32;
+    loop {
+        let r = conn.call(&metadata(), 12).await;
+        if r.throttle_time_ms > 0 {
+            let rate = f64::from(before) / started.elapsed().as_secs_f64();
+            return (r.throttle_time_ms, rate);
+        }
+        before += 1;
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no throttle after {before} requests"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_percentage_throttles_a_busy_client_and_not_others() {
+    let broker = broker().await;
+    broker.create_topic("req-quota", 1);
+    let bootstrap = broker.bootstrap();
+    // 0.1 % of a thread: over the 2 s a new client is measured over, 2 ms of the broker's
+    // time. (A Metadata request takes the broker a few µs, so 1 % would still allow thousands
+    // a second, about what one connection manages anyway.)
+    set_quota(
+        &bootstrap,
+        &[("client-id", Some("busy"))],
+        "request_percentage",
+        0.1,
+    )
+    .await;
+    // A client id without a quota, as busy on the same broker at the same time.
+    let b = bootstrap.clone();
+    let free = tokio::spawn(async move {
+        let mut conn = RawConnection::connect_as(&b, "free").await;
+        hammer(&mut conn, Duration::from_secs(4)).await
+    });
+
+    let mut busy = RawConnection::connect_as(&bootstrap, "busy").await;
+    let (throttle, unthrottled_rate) = hammer_until_throttled(&mut busy).await;
+    // Kafka bounds a request throttle by one quota window (1 s here).
+    assert!(throttle <= 1_000, "throttle_time_ms {throttle}");
+    // ApiVersions is exempt: no throttle time, even now.
+    let versions = busy.call(&ApiVersionsRequest::default(), 3).await;
+    assert_eq!(versions.throttle_time_ms, 0);
+    // From now on the broker holds the client to about 0.1 % of its time.
+    let run = Duration::from_secs(3);
+    let started = Instant::now();
+    let held = hammer(&mut busy, run).await;
+    let took = started.elapsed();
+    let held_rate = held.per_second(run);
+    eprintln!("busy: {unthrottled_rate:.0} requests/s before the throttle, {held_rate:.0}/s after; {held:?}");
+    assert!(held.throttled > 0, "{held:?}");
+    assert!(held.max_throttle_ms <= 1_000, "{held:?}");
+    // The client ignores the throttle times; the broker makes it wait them out (the muted
+    // connection reads its next request only then), so the run lasted at least their sum but
+    // for the last one.
+    assert!(
+        took.as_millis() as u64 + held.max_throttle_ms as u64 >= held.total_throttle_ms,
+        "{held:?} in {took:?}: the connection was not muted"
+    );
+    assert!(
+        held_rate < unthrottled_rate / 3.0,
+        "{held_rate:.0} requests/s under the quota against {unthrottled_rate:.0}/s before"
+    );
+
+    let free = free.await.unwrap();
+    eprintln!("free: {free:?}");
+    assert_eq!(free.throttled, 0, "{free:?}");
+    assert!(
+        free.per_second(Duration::from_secs(4)) > 2.0 * held_rate,
+        "{free:?} against {held_rate:.0}/s held"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_and_fetch_of_a_client_over_its_request_percentage_carry_the_throttle() {
+    let broker = broker().await;
+    broker.create_topic("req-quota-data", 1);
+    let bootstrap = broker.bootstrap();
+    let mut writer = RawConnection::connect(&bootstrap).await;
+    assert_eq!(
+        writer
+            .produce("req-quota-data", 0, big_batch(), 1)
+            .await
+            .error_code,
+        0
+    );
+    set_quota(
+        &bootstrap,
+        &[("client-id", Some("busy"))],
+        "request_percentage",
+        1.0,
+    )
+    .await;
+    // Other connections of the same client id, opened before it goes over its quota.
+    let mut fetcher = RawConnection::connect_as(&bootstrap, "busy").await;
+    let mut producer = RawConnection::connect_as(&bootstrap, "busy").await;
+    let mut versions = RawConnection::connect_as(&bootstrap, "busy").await;
+    let mut busy = RawConnection::connect_as(&bootstrap, "busy").await;
+    let (throttle, _) = hammer_until_throttled(&mut busy).await;
+    let started = Instant::now();
+
+    // The client is over its quota for about `throttle` ms: its other connections' requests
+    // are throttled too, answered at once (KIP-219).
+    let fetched = fetcher.call(&fetch_from_start("req-quota-data"), 12).await;
+    assert!(fetched.throttle_time_ms > 0, "{fetched:?}");
+    assert!(
+        fetched.responses.is_empty(),
+        "a throttled fetch carries no partitions"
+    );
+    let produced = producer
+        .call(&produce_request("req-quota-data", 0, big_batch(), 1), 9)
+        .await;
+    assert!(produced.throttle_time_ms > 0);
+    assert_eq!(produced.responses[0].partition_responses[0].error_code, 0);
+    // ApiVersions is exempt.
+    let v = versions.call(&ApiVersionsRequest::default(), 3).await;
+    assert_eq!(v.throttle_time_ms, 0);
+    assert!(
+        started.elapsed() < Duration::from_millis(throttle as u64),
+        "answered after {:?}, throttle {throttle} ms",
+        started.elapsed()
+    );
+    // The throttled produce was appended all the same (Kafka's rule).
+    assert_eq!(broker.log_end_offset("req-quota-data", 0), 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_request_percentage_stops_throttling() {
+    let broker = broker().await;
+    let bootstrap = broker.bootstrap();
+    let entity = [("client-id", Some("busy"))];
+    alter_quota(&bootstrap, &entity, "request_percentage", Some(1.0)).await;
+    let mut busy = RawConnection::connect_as(&bootstrap, "busy").await;
+    let (throttle, _) = hammer_until_throttled(&mut busy).await;
+    assert!(throttle > 0);
+    alter_quota(&bootstrap, &entity, "request_percentage", None).await;
+    // The first request waits out the mute already set; none is throttled after.
+    let run = Duration::from_secs(2);
+    let free = hammer(&mut busy, run).await;
+    eprintln!("after removal: {free:?}");
+    assert_eq!(free.throttled, 0, "{free:?}");
+    assert!(free.requests > 100, "{free:?}");
 }

@@ -30,15 +30,24 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct RawConnection {
     stream: TcpStream,
     next_correlation_id: i32,
+    /// The `client.id` in every request header.
+    client_id: &'static str,
 }
 
 impl RawConnection {
+    /// A connection whose requests carry the client id `spate-test`.
     pub async fn connect(bootstrap: &str) -> RawConnection {
+        RawConnection::connect_as(bootstrap, "spate-test").await
+    }
+
+    /// A connection whose requests carry `client_id` (what client-id quotas match).
+    pub async fn connect_as(bootstrap: &str, client_id: &'static str) -> RawConnection {
         let stream = TcpStream::connect(bootstrap).await.unwrap();
         stream.set_nodelay(true).unwrap();
         RawConnection {
             stream,
             next_correlation_id: 1,
+            client_id,
         }
     }
 
@@ -47,7 +56,10 @@ impl RawConnection {
     pub fn frame<R: Request>(&mut self, req: &R, version: i16) -> (i32, BytesMut) {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id += 1;
-        (correlation_id, encode_frame(req, version, correlation_id))
+        (
+            correlation_id,
+            encode_frame_as(req, version, correlation_id, self.client_id),
+        )
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) {
@@ -193,15 +205,25 @@ pub fn topic_name(name: &str) -> TopicName {
     TopicName(StrBytes::from_string(name.to_string()))
 }
 
-/// A whole request frame: 4-byte length, header, body.
+/// A whole request frame: 4-byte length, header (client id `spate-test`), body.
 pub fn encode_frame<R: Request>(req: &R, version: i16, correlation_id: i32) -> BytesMut {
+    encode_frame_as(req, version, correlation_id, "spate-test")
+}
+
+/// A whole request frame: 4-byte length, header with `client_id`, body.
+pub fn encode_frame_as<R: Request>(
+    req: &R,
+    version: i16,
+    correlation_id: i32,
+    client_id: &'static str,
+) -> BytesMut {
     let mut buf = BytesMut::new();
     buf.put_i32(0);
     RequestHeader::default()
         .with_request_api_key(R::KEY)
         .with_request_api_version(version)
         .with_correlation_id(correlation_id)
-        .with_client_id(Some(StrBytes::from_static_str("spate-test")))
+        .with_client_id(Some(StrBytes::from_static_str(client_id)))
         .encode(&mut buf, R::header_version(version))
         .unwrap();
     req.encode(&mut buf, version).unwrap();
