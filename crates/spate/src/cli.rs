@@ -816,7 +816,8 @@ pub struct QuotaAlterArgs {
     #[command(flatten)]
     pub entity: QuotaEntityArgs,
     /// Quotas to set, `KEY=VALUE,...`: producer_byte_rate and consumer_byte_rate (bytes per
-    /// second), request_percentage.
+    /// second), request_percentage (percent of one thread's time spent on the client's
+    /// requests, e.g. 50 for half a thread).
     #[arg(long, value_name = "KEY=VALUE,...")]
     pub add_config: Option<String>,
     /// Quota keys to remove, `KEY,...`.
