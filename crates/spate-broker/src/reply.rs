@@ -101,3 +101,22 @@ pub(crate) fn client_throttles_itself(api: ApiKey, version: i16) -> bool {
     };
     version >= first
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kip_219_versions() {
+        assert!(!client_throttles_itself(ApiKey::Produce, 5));
+        assert!(client_throttles_itself(ApiKey::Produce, 6));
+        assert!(!client_throttles_itself(ApiKey::Fetch, 7));
+        assert!(client_throttles_itself(ApiKey::Fetch, 8));
+        assert!(!client_throttles_itself(ApiKey::Metadata, 5));
+        assert!(client_throttles_itself(ApiKey::Metadata, 12));
+        assert!(client_throttles_itself(ApiKey::OffsetDelete, 0));
+        // Kafka's clients never throttle on these themselves.
+        assert!(!client_throttles_itself(ApiKey::DescribeClientQuotas, 1));
+        assert!(!client_throttles_itself(ApiKey::DescribeCluster, 2));
+    }
+}

@@ -70,12 +70,13 @@ async fn alter_quota(bootstrap: &str, entity: &[(&str, Option<&str>)], key: &str
     assert_eq!(r.entries[0].error_code, 0, "{:?}", r.entries[0].error_message);
 }
 
-/// What a librdkafka client saw: messages delivered and the largest throttle time its
-/// statistics reported.
+/// What a librdkafka client saw: messages delivered, the largest throttle time its
+/// statistics reported and the requests it sent.
 #[derive(Default, Clone)]
 struct Observed {
     delivered: Arc<AtomicU64>,
     max_throttle_ms: Arc<AtomicI64>,
+    requests_sent: Arc<AtomicU64>,
 }
 
 impl ClientContext for Observed {
@@ -85,6 +86,8 @@ impl ClientContext for Observed {
                 self.max_throttle_ms.fetch_max(t.max, Ordering::Relaxed);
             }
         }
+        let sent = statistics.brokers.values().map(|b| b.tx).sum();
+        self.requests_sent.store(sent, Ordering::Relaxed);
     }
 }
 
@@ -605,4 +608,70 @@ async fn removing_the_request_percentage_stops_throttling() {
     eprintln!("after removal: {free:?}");
     assert_eq!(free.throttled, 0, "{free:?}");
     assert!(free.requests > 100, "{free:?}");
+}
+
+/// A librdkafka consumer fetching an empty partition with `fetch.wait.max.ms=0` for `run`, KIP-124's
+/// first case (a consumer that polls continuously, which no byte rate stops); returns the
+/// requests it sent and the largest throttle time it reported.
+fn poll_empty_partition(bootstrap: &str, client_id: &str, topic: &str, run: Duration) -> (u64, i64) {
+    let observed = Observed::default();
+    let consumer: BaseConsumer<Observed> = client_config(bootstrap)
+        .set("client.id", client_id)
+        .set("group.id", "quota-tests")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("statistics.interval.ms", "100")
+        .set("fetch.wait.max.ms", "0")
+        .create_with_context(observed.clone())
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    consumer.assign(&tpl).unwrap();
+    let start = Instant::now();
+    while start.elapsed() < run {
+        if let Some(Err(e)) = consumer.poll(Duration::from_millis(50)) {
+            panic!("consume failed: {e}");
+        }
+    }
+    // The last statistics.
+    consumer.poll(Duration::from_millis(300));
+    (
+        observed.requests_sent.load(Ordering::Relaxed),
+        observed.max_throttle_ms.load(Ordering::Relaxed),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn librdkafka_backs_off_under_request_percentage() {
+    let broker = broker().await;
+    broker.create_topic("req-quota-empty", 1);
+    let bootstrap = broker.bootstrap();
+    set_quota(
+        &bootstrap,
+        &[("client-id", Some("eager-poller"))],
+        "request_percentage",
+        0.01,
+    )
+    .await;
+    let run = Duration::from_secs(4);
+    let b = bootstrap.clone();
+    let (held_requests, held_throttle) =
+        tokio::task::spawn_blocking(move || poll_empty_partition(&b, "eager-poller", "req-quota-empty", run))
+            .await
+            .unwrap();
+    let b = bootstrap.clone();
+    let (free_requests, free_throttle) =
+        tokio::task::spawn_blocking(move || poll_empty_partition(&b, "free-poller", "req-quota-empty", run))
+            .await
+            .unwrap();
+    eprintln!(
+        "eager-poller: {held_requests} requests, max throttle {held_throttle} ms; \
+         free-poller: {free_requests} requests, max throttle {free_throttle} ms"
+    );
+    assert!(held_throttle > 0, "librdkafka reported no throttle time");
+    assert_eq!(free_throttle, 0);
+    assert!(
+        held_requests * 3 < free_requests,
+        "{held_requests} requests under the quota against {free_requests} without"
+    );
 }
