@@ -13,8 +13,9 @@
 //! - a frame that stops arriving mid-way for `request_stall_timeout` closes the connection, and
 //!   so does `connections_max_idle` without traffic either way.
 //!
-//! A client over its byte-rate quota is muted as Kafka mutes its channel (KIP-219): the handler
-//! sets the connection's [`Throttle`], and the next request waits until it ends.
+//! A client over a quota (byte rate or request time) is muted as Kafka mutes its channel
+//! (KIP-219): dispatch or the handler sets the connection's [`Throttle`], and the next request
+//! waits until it ends (that wait is not request time).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -185,6 +185,7 @@ impl QuotaManager {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         if rates.len() >= RATES_BEFORE_PRUNING && !rates.contains_key(&rate_key) {
+            // Saturating: a rate only checked so far has never recorded (`i64::MIN`).
             rates.retain(|_, r| now_ms.saturating_sub(r.last_record_ms) < IDLE_RATE_EXPIRY_MS);
         }
         let rate = rates
