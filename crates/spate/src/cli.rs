@@ -57,8 +57,9 @@ pub enum Command {
         #[command(subcommand)]
         action: AclsAction,
     },
-    /// Set, remove and describe client quotas (produce/consume byte rates per user, client id or
-    /// both) of a running broker, as kafka-configs.sh --entity-type users|clients.
+    /// Set, remove and describe client quotas (produce/consume byte rates and request time per
+    /// user, client id or both) of a running broker, as kafka-configs.sh --entity-type
+    /// users|clients.
     Quotas {
         #[command(subcommand)]
         action: QuotasAction,
