@@ -5,8 +5,9 @@
 //! its reply, plus, for a reply that completes later, the time spent running that completion
 //! (see [`busy_time`]) — not the time it waits (a long-polled Fetch for data, a JoinGroup for
 //! the rebalance, an acks=all Produce for its fsync, coordinator work on the blocking pool) nor
-//! the KIP-219 mute before it is read. That is Kafka's request handler thread time; Spate has
-//! no separate network threads, so theirs is included in the same measure.
+//! the KIP-219 mute before it is read. That is Kafka's request handler thread time. Kafka also
+//! counts its network threads' time on the request (socket reads and writes); Spate's happen
+//! in the connection's tasks and are not counted, so a request costs a little less here.
 //!
 //! Kafka decides the throttle when it builds the reply, from the time recorded including the
 //! request's own handler time. A Spate reply is encoded where it is built, so the throttle is
