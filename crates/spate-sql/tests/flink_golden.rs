@@ -127,4 +127,5 @@ golden! {
     nexmark,
     nexmark_q10,
     timezone,
+    session_ltz,
 }

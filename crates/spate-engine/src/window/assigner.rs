@@ -26,6 +26,10 @@ pub trait WallClock: Send + Sync + std::fmt::Debug {
     /// The instant of the local time `local_ms` (a time skipped by a gap moves past it; a
     /// repeated time is its earlier instant).
     fn to_utc(&self, local_ms: i64) -> i64;
+    /// As [`to_utc`](Self::to_utc), but a repeated time is its later instant: when a session
+    /// window cut in local time fires (Flink's `toEpochMillsForTimer`), so that elements of
+    /// both passes through a repeated hour are in before it fires.
+    fn to_utc_later(&self, local_ms: i64) -> i64;
 }
 
 /// Assigns elements to windows, in event time (default) or processing time.
@@ -130,11 +134,23 @@ impl WindowAssigner {
     /// in local time and each bound is mapped back to its instant, so a window's length in
     /// real time changes where the zone's offset does. The zone lives for the process (one
     /// per session zone, never per element).
+    ///
+    /// Event-time session windows in a zone are Flink SQL's over a `TIMESTAMP_LTZ` attribute:
+    /// each element's session `[t, t + gap)` is cut and merged in local time (so two elements
+    /// 25 minutes apart across a fall-back change are 35 local minutes apart), fires when the
+    /// watermark reaches the later instant of its local max timestamp, and is emitted with its
+    /// bounds mapped to their earlier instants. Only the sessions' fast path (the default
+    /// event-time trigger) does this; other triggers keep sessions in real time.
     pub fn in_zone(mut self, zone: &'static dyn WallClock) -> Self {
-        if !matches!(self.kind, Kind::Session { .. } | Kind::Global) {
+        if !matches!(self.kind, Kind::Global) {
             self.zone = Some(zone);
         }
         self
+    }
+
+    /// The zone event-time sessions are cut in (see [`in_zone`](Self::in_zone)).
+    pub(crate) fn session_zone(&self) -> Option<&'static dyn WallClock> {
+        self.zone.filter(|_| self.is_merging() && !self.processing_time)
     }
 
     /// Uses the wall clock at arrival instead of the element's event time.
@@ -169,7 +185,8 @@ impl WindowAssigner {
     /// The windows of an element with timestamp `ts`.
     #[inline]
     pub fn assign(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
-        match self.zone {
+        // Sessions in a zone are cut by their own operator (see `in_zone`).
+        match self.zone.filter(|_| !self.is_merging()) {
             None => self.assign_aligned(ts, out),
             Some(zone) => {
                 self.assign_aligned(zone.to_local(ts), out);
@@ -363,6 +380,13 @@ mod tests {
                 local_ms
             }
         }
+        fn to_utc_later(&self, local_ms: i64) -> i64 {
+            if local_ms < FALL_BACK {
+                local_ms - HOUR
+            } else {
+                local_ms
+            }
+        }
     }
 
     /// UTC+05:30.
@@ -375,6 +399,9 @@ mod tests {
         }
         fn to_utc(&self, local_ms: i64) -> i64 {
             local_ms - 11 * HOUR / 2
+        }
+        fn to_utc_later(&self, local_ms: i64) -> i64 {
+            self.to_utc(local_ms)
         }
     }
 

@@ -140,6 +140,7 @@ where
                     let op = SessionWindowOperator::new(
                         ks.clone(),
                         gap,
+                        assigner.session_zone(),
                         lateness,
                         late_tag,
                         wf.clone(),

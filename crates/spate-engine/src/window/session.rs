@@ -16,6 +16,12 @@
 //! and is dropped when the watermark reaches max timestamp + lateness; elements whose merged
 //! session would already be dropped go to the late side output. Checkpoints use the general
 //! operator's format, so either operator restores the other's state.
+//!
+//! In a zone ([`WindowAssigner::in_zone`](crate::window::WindowAssigner::in_zone)) sessions are
+//! Flink SQL's over a `TIMESTAMP_LTZ` attribute, which only this operator runs: windows are
+//! cut and merged in local time and kept so (also in checkpoints), a session is due at the
+//! later instant of its local max timestamp, and it is emitted with both bounds mapped to their
+//! earlier instants (so the result's timestamp is Flink's `window_time`).
 
 use std::collections::BTreeMap;
 
@@ -26,6 +32,7 @@ use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
 use crate::record::{Data, Key, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 use crate::runtime::output::{Control, Downstream, Output};
+use crate::window::WallClock;
 use crate::window::function::WindowFn;
 use crate::window::trigger::TimerEntry;
 
@@ -54,6 +61,8 @@ pub(crate) struct SessionWindowOperator<K, T, KS, WF: WindowFn<K, T>> {
     /// Keys with a session entry due at each time.
     queue: BTreeMap<Timestamp, Vec<K>>,
     watermark: Timestamp,
+    /// The zone sessions are cut in (their windows are then local times).
+    zone: Option<&'static dyn WallClock>,
     down: Downstream<WF::Out>,
     identity: OperatorIdentity,
     max_parallelism: usize,
@@ -71,6 +80,7 @@ where
     pub(crate) fn new(
         key_selector: KS,
         gap: i64,
+        zone: Option<&'static dyn WallClock>,
         allowed_lateness: i64,
         late_tag: Option<u64>,
         wf: WF,
@@ -87,6 +97,7 @@ where
             sessions: FxHashMap::default(),
             queue: BTreeMap::new(),
             watermark: MIN_WATERMARK,
+            zone,
             down,
             identity,
             max_parallelism,
@@ -107,7 +118,9 @@ where
             return;
         }
         let key = (self.key_selector)(&rec.value);
-        let nw = Window::new(rec.timestamp, rec.timestamp.saturating_add(self.gap));
+        let zone = self.zone;
+        let start = zone.map_or(rec.timestamp, |z| z.to_local(rec.timestamp));
+        let nw = Window::new(start, start.saturating_add(self.gap));
         // No key clone on the common path (the key has sessions already).
         if !self.sessions.contains_key(&key) {
             self.sessions.insert(key.clone(), SmallVec::new());
@@ -123,7 +136,8 @@ where
                 hits.push(i);
             }
         }
-        let cleanup = merged.max_timestamp().saturating_add(self.allowed_lateness);
+        let due = due_at(zone, &merged);
+        let cleanup = due.saturating_add(self.allowed_lateness);
         if cleanup <= self.watermark {
             if list.is_empty() {
                 self.sessions.remove(&key);
@@ -141,7 +155,7 @@ where
             let mut session = Session {
                 window: merged,
                 acc: self.wf.create(),
-                fire_pending: merged.max_timestamp() > self.watermark,
+                fire_pending: due > self.watermark,
                 queued: None,
             };
             for &i in hits.iter().rev() {
@@ -161,16 +175,16 @@ where
         let session = &mut list[idx];
         // EventTimeTrigger::on_element: a session already past the watermark fires at once
         // (a late element within the allowed lateness), else it fires at its max timestamp.
-        let fire_now = session.window.max_timestamp() <= watermark;
+        let fire_now = due <= watermark;
         if !fire_now {
             session.fire_pending = true;
         }
         self.wf.add(&mut session.acc, rec.value);
         if fire_now {
-            self.wf
-                .emit(&key, &session.window, &session.acc, &mut self.down.buffer);
+            let window = emitted(zone, &session.window);
+            self.wf.emit(&key, &window, &session.acc, &mut self.down.buffer);
         }
-        let due = next_due(session, self.allowed_lateness);
+        let due = next_due(session, due, self.allowed_lateness);
         if session.queued.is_none_or(|q| q > due) {
             session.queued = Some(due);
             self.queue.entry(due).or_default().push(key);
@@ -196,6 +210,7 @@ where
             return;
         };
         let lateness = self.allowed_lateness;
+        let zone = self.zone;
         let mut i = 0;
         while i < list.len() {
             let session = &mut list[i];
@@ -204,18 +219,18 @@ where
                 continue;
             }
             session.queued = None;
-            let max = session.window.max_timestamp();
+            let max = due_at(zone, &session.window);
             if session.fire_pending && max == time {
                 session.fire_pending = false;
-                self.wf
-                    .emit(key, &session.window, &session.acc, &mut self.down.buffer);
+                let window = emitted(zone, &session.window);
+                self.wf.emit(key, &window, &session.acc, &mut self.down.buffer);
             }
             if max.saturating_add(lateness) == time && !session.fire_pending {
                 list.swap_remove(i);
                 continue;
             }
             // The session grew since this entry was queued, or waits for its cleanup.
-            let due = next_due(session, lateness);
+            let due = next_due(session, max, lateness);
             session.queued = Some(due);
             self.queue.entry(due).or_default().push(key.clone());
             i += 1;
@@ -228,10 +243,18 @@ where
     fn write_state(&self, cp: &mut CheckpointCtx) {
         cp.touch(&self.identity);
         let lateness = self.allowed_lateness;
+        let zone = self.zone;
         let entries = self.sessions.iter().map(|(key, list)| {
             let slots: Vec<SlotEntry<&WF::Acc>> = list
                 .iter()
-                .map(|s| (s.window, &s.acc, (), pending_timers(s, lateness)))
+                .map(|s| {
+                    (
+                        s.window,
+                        &s.acc,
+                        (),
+                        pending_timers(s, due_at(zone, &s.window), lateness),
+                    )
+                })
                 .collect();
             (key, slots)
         });
@@ -248,15 +271,14 @@ where
             for (key, slots) in entries {
                 let list = self.sessions.entry(key.clone()).or_default();
                 for (window, acc, (), timers) in slots {
+                    let max = due_at(self.zone, &window);
                     let mut session = Session {
                         window,
                         acc,
-                        fire_pending: timers
-                            .iter()
-                            .any(|t| t.event_time && t.time == window.max_timestamp()),
+                        fire_pending: timers.iter().any(|t| t.event_time && t.time == max),
                         queued: None,
                     };
-                    let due = next_due(&session, self.allowed_lateness);
+                    let due = next_due(&session, max, self.allowed_lateness);
                     session.queued = Some(due);
                     self.queue.entry(due).or_default().push(key.clone());
                     list.push(session);
@@ -267,9 +289,25 @@ where
     }
 }
 
-/// When a session next needs attention: its firing, else its cleanup.
-fn next_due<A>(s: &Session<A>, lateness: i64) -> Timestamp {
-    let max = s.window.max_timestamp();
+/// The instant a session's window is due (fires): its max timestamp, in a zone the later
+/// instant of that local time.
+fn due_at(zone: Option<&'static dyn WallClock>, window: &Window) -> Timestamp {
+    match zone {
+        None => window.max_timestamp(),
+        Some(z) => z.to_utc_later(window.max_timestamp()),
+    }
+}
+
+/// A session's window as emitted: in a zone, its local bounds mapped to their earlier instants.
+fn emitted(zone: Option<&'static dyn WallClock>, window: &Window) -> Window {
+    match zone {
+        None => *window,
+        Some(z) => Window::new(z.to_utc(window.start), z.to_utc(window.end)),
+    }
+}
+
+/// When a session next needs attention: its firing at `max` (its due time), else its cleanup.
+fn next_due<A>(s: &Session<A>, max: Timestamp, lateness: i64) -> Timestamp {
     if s.fire_pending {
         max
     } else {
@@ -279,8 +317,7 @@ fn next_due<A>(s: &Session<A>, lateness: i64) -> Timestamp {
 
 /// The general operator's timers for a session: the fire timer while pending, and the cleanup
 /// timer (one entry when both are at the same time).
-fn pending_timers<A>(s: &Session<A>, lateness: i64) -> Vec<TimerEntry> {
-    let max = s.window.max_timestamp();
+fn pending_timers<A>(s: &Session<A>, max: Timestamp, lateness: i64) -> Vec<TimerEntry> {
     let cleanup = max.saturating_add(lateness);
     let mut timers = vec![TimerEntry {
         time: cleanup,
@@ -358,6 +395,7 @@ mod tests {
         SessionWindowOperator::new(
             key_of as fn(&u64) -> u64,
             GAP,
+            None,
             LATENESS,
             None,
             AggregateWindowFn(Count),
@@ -469,5 +507,62 @@ mod tests {
         let got: Vec<u64> = out.take().into_iter().map(|r| r.value.value).collect();
         assert_eq!(got, vec![10_000]);
         assert!(f.sessions.is_empty() && f.queue.is_empty());
+    }
+
+    /// A zone whose clocks go back from local 1100 to 1000 at instant 1000: local times in
+    /// [1000, 1100) happen twice.
+    #[derive(Debug)]
+    struct FallBackAt1000;
+
+    impl WallClock for FallBackAt1000 {
+        fn to_local(&self, utc_ms: i64) -> i64 {
+            if utc_ms < 1000 { utc_ms + 100 } else { utc_ms }
+        }
+        fn to_utc(&self, local_ms: i64) -> i64 {
+            if local_ms < 1100 { local_ms - 100 } else { local_ms }
+        }
+        fn to_utc_later(&self, local_ms: i64) -> i64 {
+            if local_ms < 1000 { local_ms - 100 } else { local_ms }
+        }
+    }
+
+    #[test]
+    fn sessions_in_a_zone_are_cut_in_local_time() {
+        let out = Collect::new();
+        let mut f: Fast = SessionWindowOperator::new(
+            key_of as fn(&u64) -> u64,
+            30,
+            Some(&FallBackAt1000),
+            0,
+            None,
+            AggregateWindowFn(Count),
+            downstream(&out),
+            identity(0, 1),
+            MAX_PARALLELISM,
+        );
+        // Key 1: 15 ms apart in real time, but local 1090 then 1005: two sessions.
+        // Key 2: 90 ms apart in real time, but local 1050 then 1040: one session.
+        for (ts, v) in [(990, 1), (950, 2), (1005, 6), (1040, 7)] {
+            f.push(&mut vec![Record::new(ts, v)]);
+        }
+        // Local session [1005, 1035) is due at the later instant of 1034, which is 1034.
+        f.watermark(1033);
+        assert!(out.take().is_empty());
+        f.watermark(1034);
+        let fired: Vec<_> = out.take().into_iter().map(|r| (r.value, r.timestamp)).collect();
+        let result = |key, start, end, n| WindowResult {
+            key,
+            window: Window::new(start, end),
+            value: n,
+        };
+        // Emitted with the earlier instants of its local bounds: [905, 935).
+        assert_eq!(fired, vec![(result(1, 905, 935, 1), 934)]);
+        f.watermark(MAX_WATERMARK);
+        let mut rest: Vec<_> = out.take().into_iter().map(|r| (r.value, r.timestamp)).collect();
+        rest.sort();
+        assert_eq!(
+            rest,
+            vec![(result(1, 990, 1120, 1), 1119), (result(2, 940, 980, 2), 979)]
+        );
     }
 }

@@ -23,6 +23,12 @@ impl WallClock for ZoneClock {
             .to_utc(local_ms.saturating_mul(1000), Overlap::Earlier)
             .div_euclid(1000)
     }
+
+    fn to_utc_later(&self, local_ms: i64) -> i64 {
+        self.0
+            .to_utc(local_ms.saturating_mul(1000), Overlap::Later)
+            .div_euclid(1000)
+    }
 }
 
 /// The wall clock of `zone`, made once per zone name for the process (window assigners hold it
