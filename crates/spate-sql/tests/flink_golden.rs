@@ -128,4 +128,5 @@ golden! {
     nexmark_q10,
     timezone,
     session_ltz,
+    ltz_repeated_hour,
 }

@@ -182,11 +182,14 @@ impl WindowAssigner {
         matches!(self.kind, Kind::Global)
     }
 
-    /// The windows of an element with timestamp `ts`.
+    /// The windows of an element with timestamp `ts`, as instants: in a zone, each local
+    /// window from the earlier instant of its start to that of its end, so the repeated hour
+    /// of a fall-back change is one window of two real hours. (The window operator's fast path
+    /// keeps zoned windows in local time instead, as Flink SQL does: see
+    /// [`assign_cached_local`](Self::assign_cached_local).)
     #[inline]
     pub fn assign(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
-        // Sessions in a zone are cut by their own operator (see `in_zone`).
-        match self.zone.filter(|_| !self.is_merging()) {
+        match self.cut_zone() {
             None => self.assign_aligned(ts, out),
             Some(zone) => {
                 self.assign_aligned(zone.to_local(ts), out);
@@ -196,6 +199,31 @@ impl WindowAssigner {
                 // A local window inside a spring-forward gap has no instant.
                 out.retain(|w| w.start < w.end);
             }
+        }
+    }
+
+    /// The zone tumbling, sliding and cumulative windows are cut in (sessions in a zone are cut
+    /// by their own operator, see `in_zone`).
+    #[inline]
+    fn cut_zone(&self) -> Option<&'static dyn WallClock> {
+        self.zone.filter(|_| !self.is_merging())
+    }
+
+    /// When a window of [`assign_cached_local`](Self::assign_cached_local) is due (fires):
+    /// its max timestamp, in a zone the later instant of that local time, so that a window
+    /// ending inside a repeated hour waits for the second pass through it (Flink's timers).
+    #[inline]
+    pub(crate) fn due(&self, local: &Window) -> Timestamp {
+        due_of_local(self.cut_zone(), local)
+    }
+
+    /// A window of [`assign_cached_local`](Self::assign_cached_local) as instants, as it is
+    /// emitted.
+    #[inline]
+    pub(crate) fn instants(&self, local: &Window) -> Window {
+        match self.cut_zone() {
+            None => *local,
+            Some(zone) => instants_of_local(zone, local),
         }
     }
 
@@ -233,6 +261,26 @@ impl WindowAssigner {
     }
 }
 
+/// When a window cut in `zone`'s local time is due: the later instant of its max timestamp.
+#[inline]
+pub(crate) fn due_of_local(zone: Option<&'static dyn WallClock>, local: &Window) -> Timestamp {
+    match zone {
+        None => local.max_timestamp(),
+        Some(z) => z.to_utc_later(local.max_timestamp()),
+    }
+}
+
+/// A window cut in `zone`'s local time as instants: the earlier instants of its start and of
+/// its max timestamp (so its max timestamp is Flink's `window_time`, `TO_TIMESTAMP_LTZ` of the
+/// local end minus 1 ms).
+#[inline]
+pub(crate) fn instants_of_local(zone: &dyn WallClock, local: &Window) -> Window {
+    Window::new(
+        zone.to_utc(local.start),
+        zone.to_utc(local.max_timestamp()).saturating_add(1),
+    )
+}
+
 /// The windows of the last assigned timestamp, valid for every timestamp in `[from, until)`:
 /// consecutive elements usually fall into the same windows, so the division is skipped.
 #[derive(Debug, Clone)]
@@ -260,12 +308,26 @@ impl WindowAssigner {
         if ts >= cache.from && ts < cache.until {
             return;
         }
-        self.assign_uncached(ts, cache);
+        self.assign_uncached(ts, cache, false);
+    }
+
+    /// Like [`assign_cached`](Self::assign_cached), but in a zone the windows stay in local
+    /// time (see [`due`](Self::due) and [`instants`](Self::instants)): an operator that keeps
+    /// them so puts each element of a repeated hour into its local window.
+    #[inline(always)]
+    pub(crate) fn assign_cached_local(&self, ts: Timestamp, cache: &mut AssignCache) {
+        if ts >= cache.from && ts < cache.until {
+            return;
+        }
+        self.assign_uncached(ts, cache, true);
     }
 
     #[inline(never)]
-    fn assign_uncached(&self, ts: Timestamp, cache: &mut AssignCache) {
-        self.assign(ts, &mut cache.windows);
+    fn assign_uncached(&self, ts: Timestamp, cache: &mut AssignCache, local: bool) {
+        match self.cut_zone() {
+            Some(zone) if local => self.assign_aligned(zone.to_local(ts), &mut cache.windows),
+            _ => self.assign(ts, &mut cache.windows),
+        }
         if self.zone.is_some() {
             // In a fall-back overlap an instant's local window need not contain it, so no
             // range of instants is known to share windows: nothing is reused. `from` still

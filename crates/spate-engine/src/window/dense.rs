@@ -13,6 +13,12 @@
 //! the allowed lateness re-fires its key's window at once, state is dropped when the watermark
 //! reaches max timestamp + lateness, and elements whose windows are all gone go to the late
 //! side output.
+//!
+//! Windows in a zone (`WindowAssigner::in_zone`) are kept in local time, so an element of the
+//! second pass through a repeated hour joins the same local window as the first pass's; such a
+//! window fires at the later instant of its local max timestamp and is emitted as instants
+//! (Flink SQL's windows over `TIMESTAMP_LTZ`). Only this path does so: the general operator
+//! keeps windows as instants.
 
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -27,7 +33,10 @@ use crate::window::function::WindowFn;
 
 /// One live window: an accumulator per dense key id (`None` where the key has no element).
 struct Column<A> {
+    /// In a zone, in local time (see `WindowAssigner::assign_cached_local`).
     window: Window,
+    /// When the window fires (its max timestamp, or in a zone that of its local one).
+    due: Timestamp,
     accs: Vec<Option<A>>,
     present: usize,
     fired: bool,
@@ -102,7 +111,7 @@ where
 
     #[inline]
     fn cleanup_time(&self, w: &Window) -> Timestamp {
-        w.max_timestamp().saturating_add(self.allowed_lateness)
+        self.assigner.due(w).saturating_add(self.allowed_lateness)
     }
 
     #[inline]
@@ -121,11 +130,13 @@ where
         if let Some(i) = self.columns.iter().position(|c| c.window == window) {
             return i;
         }
+        let due = self.assigner.due(&window);
         self.columns.push(Column {
             window,
+            due,
             accs: Vec::new(),
             present: 0,
-            fired: window.max_timestamp() <= self.watermark,
+            fired: due <= self.watermark,
         });
         self.columns_version += 1;
         self.columns.len() - 1
@@ -171,8 +182,8 @@ where
             None => Self::first_of_key(&mut column.present, slot, &self.wf),
         };
         fold_in(&self.wf, acc);
-        if column.window.max_timestamp() <= self.watermark {
-            let window = column.window;
+        if column.due <= self.watermark {
+            let window = self.assigner.instants(&column.window);
             self.wf.emit(&self.keys[id], &window, acc, &mut self.down.buffer);
         }
     }
@@ -190,7 +201,7 @@ where
             self.late(rec);
             return;
         }
-        self.assigner.assign_cached(rec.timestamp, &mut self.cache);
+        self.assigner.assign_cached_local(rec.timestamp, &mut self.cache);
         let Some(oldest) = self.cache.windows.last() else {
             return;
         };
@@ -245,16 +256,16 @@ where
     fn advance(&mut self, watermark: Timestamp) {
         self.watermark = watermark;
         let mut due: SmallVec<[usize; 8]> = (0..self.columns.len())
-            .filter(|&i| !self.columns[i].fired && self.columns[i].window.max_timestamp() <= watermark)
+            .filter(|&i| !self.columns[i].fired && self.columns[i].due <= watermark)
             .collect();
-        due.sort_by_key(|&i| self.columns[i].window.max_timestamp());
+        due.sort_by_key(|&i| self.columns[i].due);
         for i in due {
             let column = &mut self.columns[i];
             column.fired = true;
+            let window = self.assigner.instants(&column.window);
             for (id, acc) in column.accs.iter().enumerate() {
                 if let Some(acc) = acc {
-                    self.wf
-                        .emit(&self.keys[id], &column.window, acc, &mut self.down.buffer);
+                    self.wf.emit(&self.keys[id], &window, acc, &mut self.down.buffer);
                     self.down.emit_when_full();
                 }
             }
@@ -262,7 +273,7 @@ where
         let before = self.columns.len();
         let lateness = self.allowed_lateness;
         self.columns
-            .retain(|c| c.window.max_timestamp().saturating_add(lateness) > watermark);
+            .retain(|c| c.due.saturating_add(lateness) > watermark);
         if self.columns.len() != before {
             self.columns_version += 1;
             self.compact_keys();

@@ -33,6 +33,7 @@ use crate::checkpoint::snapshot::{OperatorIdentity, decode, group_by_key_group};
 use crate::record::{Data, Key, MIN_WATERMARK, NO_TIMESTAMP, Record, Timestamp, Window};
 use crate::runtime::output::{Control, Downstream, Output};
 use crate::window::WallClock;
+use crate::window::assigner::{due_of_local, instants_of_local};
 use crate::window::function::WindowFn;
 use crate::window::trigger::TimerEntry;
 
@@ -292,17 +293,14 @@ where
 /// The instant a session's window is due (fires): its max timestamp, in a zone the later
 /// instant of that local time.
 fn due_at(zone: Option<&'static dyn WallClock>, window: &Window) -> Timestamp {
-    match zone {
-        None => window.max_timestamp(),
-        Some(z) => z.to_utc_later(window.max_timestamp()),
-    }
+    due_of_local(zone, window)
 }
 
-/// A session's window as emitted: in a zone, its local bounds mapped to their earlier instants.
+/// A session's window as emitted: in a zone, its local bounds mapped to instants.
 fn emitted(zone: Option<&'static dyn WallClock>, window: &Window) -> Window {
     match zone {
         None => *window,
-        Some(z) => Window::new(z.to_utc(window.start), z.to_utc(window.end)),
+        Some(z) => instants_of_local(z, window),
     }
 }
 
