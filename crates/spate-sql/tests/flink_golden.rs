@@ -129,4 +129,5 @@ golden! {
     timezone,
     session_ltz,
     ltz_repeated_hour,
+    listagg_slices,
 }

@@ -16,6 +16,7 @@ use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
 use super::fail::raise;
+use super::slice_order::SliceOrder;
 
 /// The running state of one aggregate call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ enum State {
     },
     Extreme(Value),
     ListAgg(Option<String>),
+    /// `LISTAGG` over a hopping or cumulating window: the text per slice, by slice key
+    /// (see [`SliceOrder`]), so the result lists the slices in Flink's order.
+    SlicedListAgg(Vec<(i64, String)>),
     /// `DISTINCT`: the distinct values; the result folds them through a fresh state. Boxed,
     /// so every other state (moved per record and per window) stays small.
     #[allow(clippy::box_collection)] // The box is the point: 8 bytes inline instead of 48.
@@ -67,6 +71,8 @@ pub struct SqlAggregate {
     fresh: Accumulators,
     /// Per call, its compiled `FILTER`, argument and separator (`LISTAGG`).
     inputs: Arc<[CallInputs]>,
+    /// Where a row falls among its windows' slices, for `LISTAGG` over HOP and CUMULATE.
+    slices: Option<SliceOrder>,
 }
 
 #[derive(Debug)]
@@ -88,7 +94,33 @@ impl SqlAggregate {
             })
             .collect();
         let fresh = calls.iter().map(|c| AccState(fresh(c))).collect();
-        Self { calls, inputs, fresh }
+        Self {
+            calls,
+            inputs,
+            fresh,
+            slices: None,
+        }
+    }
+
+    /// Lists `LISTAGG`'s rows slice by slice in Flink's order (see [`SliceOrder`]).
+    pub(crate) fn with_slice_order(mut self, slices: Option<SliceOrder>) -> Self {
+        self.slices = slices;
+        if slices.is_some() {
+            for AccState(state) in self.fresh.iter_mut() {
+                if matches!(state, State::ListAgg(_)) {
+                    *state = State::SlicedListAgg(Vec::new());
+                }
+            }
+        }
+        self
+    }
+}
+
+/// `LISTAGG`'s separator when it is not given per row: the literal, else a comma.
+fn literal_separator(call: &AggCall) -> &str {
+    match call.args.get(1).and_then(|e| e.as_literal()) {
+        Some(Value::String(sep)) => sep,
+        _ => ",",
     }
 }
 
@@ -199,15 +231,28 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
         (State::ListAgg(x), State::ListAgg(Some(y))) => match x {
             None => *x = Some(y),
             Some(s) => {
-                match call.args.get(1).and_then(|e| e.as_literal()) {
-                    Some(Value::String(sep)) => s.push_str(sep),
-                    _ => s.push(','),
-                }
+                s.push_str(literal_separator(call));
                 s.push_str(&y);
             }
         },
+        (State::SlicedListAgg(x), State::SlicedListAgg(y)) => {
+            for (key, text) in y {
+                append_to_slice(x, key, &text, literal_separator(call));
+            }
+        }
         (State::Distinct(x), State::Distinct(y)) => x.extend(*y),
         _ => {}
+    }
+}
+
+/// Appends `text` to the slice `key`'s text (after `sep`), or starts that slice.
+fn append_to_slice(parts: &mut Vec<(i64, String)>, key: i64, text: &str, sep: &str) {
+    match parts.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, s)) => {
+            s.push_str(sep);
+            s.push_str(text);
+        }
+        None => parts.push((key, text.to_string())),
     }
 }
 
@@ -232,6 +277,13 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         }
         State::Extreme(v) => v.clone(),
         State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
+        State::SlicedListAgg(parts) if parts.is_empty() => Value::Null,
+        State::SlicedListAgg(parts) => {
+            let mut order: Vec<&(i64, String)> = parts.iter().collect();
+            order.sort_by_key(|(key, _)| *key);
+            let texts: Vec<&str> = order.iter().map(|(_, text)| text.as_str()).collect();
+            Value::String(texts.join(literal_separator(call)))
+        }
         State::Distinct(values) => {
             let mut plain = fresh_plain(call);
             let sep = call.args.get(1).and_then(|e| e.as_literal());
@@ -285,6 +337,20 @@ impl AggregateFunction<Row> for SqlAggregate {
             match state {
                 State::Distinct(set) => {
                     set.insert(v);
+                }
+                State::SlicedListAgg(parts) => {
+                    let (Some(order), Value::String(text)) = (&self.slices, &v) else {
+                        continue;
+                    };
+                    let sep = inputs
+                        .separator
+                        .as_ref()
+                        .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
+                    let sep = match &sep {
+                        Some(Value::String(sep)) => sep.as_str(),
+                        _ => ",",
+                    };
+                    append_to_slice(parts, order.key(row), text, sep);
                 }
                 _ => {
                     let sep = inputs

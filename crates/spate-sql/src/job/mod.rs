@@ -5,6 +5,7 @@ mod attached;
 mod fail;
 mod join;
 mod path_picks;
+mod slice_order;
 mod translate;
 mod wall_clock;
 mod window_output;

@@ -25,6 +25,7 @@ use super::attached::AttachedAggregateFn;
 use super::fail::raise;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::path_picks::PathPicks;
+use super::slice_order::SliceOrder;
 use super::window_output::WindowOutput;
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
@@ -417,7 +418,12 @@ impl<'a> Translator<'a> {
         let zone = self.window_zone(input, *time_col);
         let input = self.stream(input)?;
         let assigner = assigner(*window, *event_time, zone)?;
-        let aggregate = SqlAggregate::new(aggs.clone());
+        let aggregate = SqlAggregate::new(aggs.clone()).with_slice_order(SliceOrder::of(
+            *window,
+            *time_col,
+            *event_time,
+            zone,
+        ));
         let uid = self.uid("window-aggregate");
         let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
         let out = match keys.as_slice() {
