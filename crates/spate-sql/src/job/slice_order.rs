@@ -6,6 +6,8 @@
 //! last slice back to its first, a cumulating one from its first slice on. Within a slice rows
 //! stay in arrival order. So for rows 1, 2, 3 at 00:00:01, 06 and 07, a 10 s HOP every 5 s
 //! lists `2,3,1` in the window 00:00–00:10 (checked on Flink 2.3; `tests/flink/listagg_slices`).
+//! A legacy group window (`GROUP BY HOP(..)`) lists its slices from the first on, like a
+//! cumulating window: `1,2,3` there.
 //! Spate adds each row to each of its windows, so `LISTAGG` keeps its rows per slice and joins
 //! the slices in Flink's order for the result.
 
@@ -27,19 +29,21 @@ pub(crate) struct SliceOrder {
 }
 
 impl SliceOrder {
-    /// The slicing of an event-time window aggregate, `None` where rows stay in arrival order
-    /// (a tumbling window is one slice; sessions merge in arrival order).
+    /// The slicing of an event-time window aggregate (`group_window`: a legacy `GROUP BY
+    /// HOP(..)`), `None` where rows stay in arrival order (a tumbling window is one slice;
+    /// sessions merge in arrival order).
     pub(crate) fn of(
         window: WindowSpec,
         time_col: usize,
         event_time: bool,
         zone: Option<SessionZone>,
+        group_window: bool,
     ) -> Option<Self> {
         if !event_time {
             return None;
         }
         let (slice_ms, offset, last_first) = match window {
-            WindowSpec::Hop { slide, size, offset } => (gcd(slide, size), offset, true),
+            WindowSpec::Hop { slide, size, offset } => (gcd(slide, size), offset, !group_window),
             WindowSpec::Cumulate { step, offset, .. } => (step, offset, false),
             WindowSpec::Tumble { .. } | WindowSpec::Session { .. } => return None,
         };
@@ -91,6 +95,7 @@ mod tests {
             1,
             true,
             None,
+            false,
         )
         .expect("a hop is sliced");
         assert!(hop.key(&row_at(6000)) < hop.key(&row_at(1000)));
@@ -104,6 +109,7 @@ mod tests {
             1,
             true,
             None,
+            false,
         )
         .expect("a cumulate is sliced");
         assert!(cumulate.key(&row_at(1000)) < cumulate.key(&row_at(6000)));
@@ -117,6 +123,7 @@ mod tests {
             1,
             true,
             None,
+            false,
         )
         .expect("sliced");
         assert_ne!(uneven.key(&row_at(1000)), uneven.key(&row_at(3000)));
@@ -128,7 +135,8 @@ mod tests {
                 },
                 1,
                 true,
-                None
+                None,
+                false,
             )
             .is_none()
         );
@@ -141,7 +149,8 @@ mod tests {
                 },
                 1,
                 false,
-                None
+                None,
+                false,
             )
             .is_none()
         );

@@ -410,6 +410,7 @@ impl<'a> Translator<'a> {
             keys,
             properties,
             aggs,
+            group_window,
             ..
         } = plan
         else {
@@ -423,6 +424,7 @@ impl<'a> Translator<'a> {
             *time_col,
             *event_time,
             zone,
+            *group_window,
         ));
         let uid = self.uid("window-aggregate");
         let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);

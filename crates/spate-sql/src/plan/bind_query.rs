@@ -589,6 +589,7 @@ impl Binder<'_> {
             keys,
             properties,
             aggs,
+            group_window: legacy.is_some(),
             schema: Schema { fields },
         };
         // SELECT and HAVING over the aggregate's output.

@@ -208,6 +208,9 @@ pub enum LogicalPlan {
         properties: Vec<WindowProperty>,
         /// The aggregate calls.
         aggs: Vec<AggCall>,
+        /// A legacy group window (`GROUP BY HOP(..)`) rather than a window table function:
+        /// Flink's operators for the two list a hopping window's rows in different orders.
+        group_window: bool,
         /// The output.
         schema: Schema,
     },
