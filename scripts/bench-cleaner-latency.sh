@@ -21,6 +21,7 @@
 # client's start-up: connection, metadata, a first batch that can wait 0.5 s).
 #
 # Usage: SPATE_BIN=target/release/spate bash scripts/bench-cleaner-latency.sh      # RUNS=2
+#        KEEP=/tmp/cleaner-latency RUNS=5 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # keep the files
 #        RUNS=1 FILL_MB=300 MSGS=40000 WARMUP=5000 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # smoke
 # rdkafka_performance is built as scripts/bench-tls.sh builds it (from rdkafka-sys's sources
 # under $CARGO_TARGET_DIR, default target/). Not part of the test suite.
@@ -69,6 +70,11 @@ stop_broker() {
 }
 cleanup() {
     stop_broker
+    # KEEP=DIR keeps the latency files, the rdkafka_performance outputs and the broker logs.
+    if [ -n "${KEEP:-}" ]; then
+        mkdir -p "$KEEP"
+        cp "$WORK"/*.txt "$WORK"/*.log "$WORK"/results "$KEEP"/ 2>/dev/null || true
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -96,8 +102,9 @@ start_broker() {
     [ -n "$TID" ] || { echo "no spate-cleaner-0 thread in broker $BROKER_PID" >&2; exit 1; }
 }
 
-# The cleaner thread's read+write bytes (rchar+wchar: its preads and writes) and CPU ticks.
-cleaner_io() { awk '/^(rchar|wchar):/ { s += $2 } END { printf "%d", s }' "/proc/$BROKER_PID/task/$TID/io"; }
+# The cleaner thread's read+write bytes (rchar+wchar: its preads and writes) and CPU ticks
+# (%.0f: mawk's %d stops at 2^31).
+cleaner_io() { awk '/^(rchar|wchar):/ { s += $2 } END { printf "%.0f", s }' "/proc/$BROKER_PID/task/$TID/io"; }
 cleaner_cpu() { awk '{ printf "%d", $14 + $15 }' "/proc/$BROKER_PID/task/$TID/stat"; }
 now() { date +%s.%N; }
 load() { cut -d' ' -f1 /proc/loadavg; }
@@ -113,7 +120,7 @@ percentiles() {
 # latency_run LABEL TOPIC: one rdkafka_performance run; appends a result line to $WORK/results.
 latency_run() {
     local label="$1" topic="$2" file="$WORK/lat-$SEQ-$1.txt"
-    local l0 io0 cpu0 t0 t1 io1 cpu1 io2 p50 p99 p999 max rate mb mbs cpu still
+    local l0 io0 cpu0 t0 t1 io1 cpu1 io2 p50 p99 p999 max rate mb mbs cpu cpus still
     l0="$(load)" io0="$(cleaner_io)" cpu0="$(cleaner_cpu)" t0="$(now)"
     "$PERF" -P -t "$topic" -b "$ADDR" -s "$SIZE" -r "$RATE" -c "$MSGS" -a -1 -l -A "$file" -X linger.ms=5 \
         >"$WORK/perf-$SEQ-$label.txt" 2>&1
@@ -130,7 +137,8 @@ latency_run() {
     still="$(awk -v a="$io1" -v b="$io2" 'BEGIN { print (b - a > 1e6) ? "yes" : "no" }')"
     log "$MODE round $ROUND $label: p50 $p50 p99 $p99 p99.9 $p999 max $max ms; $rate msgs/s; load $l0;" \
         "cleaner during the window: ${mb} MB read+written (${mbs} MB/s), CPU $cpu; still working after: $still"
-    echo "$MODE $ROUND $label $p50 $p99 $p999 $max $rate $l0 $mb $mbs $still" >>"$WORK/results"
+    cpus="$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$HZ" 'BEGIN { printf "%.1f", (b - a) / hz }')"
+    echo "$MODE $ROUND $label $p50 $p99 $p999 $max $rate $l0 $mb $mbs $cpus $still" >>"$WORK/results"
     echo "$t0 $t1" >"$WORK/window-$SEQ-$label"
 }
 
@@ -173,11 +181,11 @@ done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 printf '\nPer run (ms; cleaner MB and MB/s: its read+write bytes during the window):\n\n'
-printf '| round | broker | window | p50 | p99 | p99.9 | max | msgs/s | load | cleaner MB | cleaner MB/s | busy after |\n'
-printf '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
-while read -r mode round label p50 p99 p999 max rate l mb mbs still; do
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-        "$round" "$mode" "$label" "$p50" "$p99" "$p999" "$max" "$rate" "$l" "$mb" "$mbs" "$still"
+printf '| round | broker | window | p50 | p99 | p99.9 | max | msgs/s | load | cleaner MB | cleaner MB/s | cleaner CPU s | busy after |\n'
+printf '|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
+while read -r mode round label p50 p99 p999 max rate l mb mbs cpus still; do
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+        "$round" "$mode" "$label" "$p50" "$p99" "$p999" "$max" "$rate" "$l" "$mb" "$mbs" "$cpus" "$still"
 done <"$WORK/results"
 
 printf '\nMedians over %s round(s); ratio = busy p99 / idle p99 of the same broker, median of the rounds:\n\n' "$RUNS"
