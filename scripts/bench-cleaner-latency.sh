@@ -31,7 +31,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 RUNS="${RUNS:-2}"
 THROTTLE="${THROTTLE:-33554432}" # bytes/s: 32 MiB/s
-FILL_MB="${FILL_MB:-1500}"       # large enough that even the unthrottled cleaner outlasts a run
+FILL_MB="${FILL_MB:-2500}"       # enough that even the unthrottled cleaner outlasts a run
 SEGMENT_BYTES="${SEGMENT_BYTES:-8388608}"
 RATE="${RATE:-20000}"            # msgs/s asked of rdkafka_performance (-r)
 MSGS="${MSGS:-120000}"           # per latency run
@@ -90,7 +90,7 @@ start_broker() {
         >"$WORK/$name.out" 2>"$WORK/$name.log" &
     BROKER_PID=$!
     for _ in $(seq 1 300); do
-        grep -q '^spate broker listening on ' "$WORK/$name.out" && break
+        grep -qs '^spate broker listening on ' "$WORK/$name.out" && break
         kill -0 "$BROKER_PID" || { cat "$WORK/$name.log" >&2; exit 1; }
         sleep 0.1
     done
