@@ -22,6 +22,7 @@
 #
 # Usage: SPATE_BIN=target/release/spate bash scripts/bench-cleaner-latency.sh      # RUNS=2
 #        KEEP=/tmp/cleaner-latency RUNS=5 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # keep the files
+#        MODES=unthrottled CLEANER_NICE=19 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh   # cleaner thread niced
 #        RUNS=1 FILL_MB=300 MSGS=40000 WARMUP=5000 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # smoke
 # rdkafka_performance is built as scripts/bench-tls.sh builds it (from rdkafka-sys's sources
 # under $CARGO_TARGET_DIR, default target/). Not part of the test suite.
@@ -36,6 +37,8 @@ SEGMENT_BYTES="${SEGMENT_BYTES:-8388608}"
 RATE="${RATE:-20000}"            # msgs/s asked of rdkafka_performance (-r)
 MSGS="${MSGS:-120000}"           # per latency run
 WARMUP="${WARMUP:-20000}"        # first messages of a latency run left out of the percentiles
+MODES="${MODES:-throttled unthrottled}"
+CLEANER_NICE="${CLEANER_NICE:-}" # e.g. 19: renice the cleaner thread (a diagnostic: CPU or I/O?)
 SIZE=100
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 log() { echo "bench-cleaner-latency: $*" >&2; }
@@ -100,6 +103,7 @@ start_broker() {
         [ "$(cat "$t/comm" 2>/dev/null)" = spate-cleaner-0 ] && TID="${t##*/}"
     done
     [ -n "$TID" ] || { echo "no spate-cleaner-0 thread in broker $BROKER_PID" >&2; exit 1; }
+    if [ -n "$CLEANER_NICE" ]; then renice -n "$CLEANER_NICE" -p "$TID" >/dev/null; fi
 }
 
 # The cleaner thread's read+write bytes (rchar+wchar: its preads and writes) and CPU ticks
@@ -146,7 +150,7 @@ SEQ=0
 : >"$WORK/results"
 FILL_MSGS=$((FILL_MB * 1000000 / SIZE))
 for ROUND in $(seq 1 "$RUNS"); do
-    for MODE in throttled unthrottled; do
+    for MODE in $MODES; do
         SEQ=$((SEQ + 1))
         extra=()
         [ "$MODE" = throttled ] && extra=(--set "log.cleaner.io.max.bytes.per.second=$THROTTLE")
@@ -191,7 +195,7 @@ done <"$WORK/results"
 printf '\nMedians over %s round(s); ratio = busy p99 / idle p99 of the same broker, median of the rounds:\n\n' "$RUNS"
 printf '| cleaner | idle p50 / p99 / p99.9 (ms) | busy p50 / p99 / p99.9 (ms) | busy p99 / idle p99 | within 2x |\n'
 printf '|---|---:|---:|---:|---|\n'
-for mode in throttled unthrottled; do
+for mode in $MODES; do
     col() { awk -v m="$mode" -v l="$1" -v c="$2" '$1 == m && $3 == l { print $c }' "$WORK/results" | median; }
     ratio="$(awk -v m="$mode" '$1 == m && $3 == "idle" { i[$2] = $5 } $1 == m && $3 == "busy" { b[$2] = $5 }
         END { for (r in b) printf "%.2f\n", b[r] / i[r] }' "$WORK/results" | median)"
