@@ -19,9 +19,13 @@
 # (end of a pass) are printed too. The broker is stopped after the busy window (a pass in
 # progress is abandoned). The first $WARMUP messages of each latency run are left out (the
 # client's start-up: connection, metadata, a first batch that can wait 0.5 s).
+# At 32 MiB/s a busy window covers only the first, read-only part of a pass over the default
+# fill (the key map); FILL_MB=100 makes the pass (map, then the rewrite with its fsyncs, swaps
+# and deletes) about as long as the window.
 #
 # Usage: SPATE_BIN=target/release/spate bash scripts/bench-cleaner-latency.sh      # RUNS=2
 #        KEEP=/tmp/cleaner-latency RUNS=5 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # keep the files
+#        MODES=throttled FILL_MB=100 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh   # see below
 #        MODES=unthrottled CLEANER_NICE=19 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh   # cleaner thread niced
 #        RUNS=1 FILL_MB=300 MSGS=40000 WARMUP=5000 SPATE_BIN=... bash scripts/bench-cleaner-latency.sh  # smoke
 # rdkafka_performance is built as scripts/bench-tls.sh builds it (from rdkafka-sys's sources
