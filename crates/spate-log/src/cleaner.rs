@@ -125,6 +125,11 @@ impl LogStore {
                 match partition.clean(now_ms, settings, throttle, false) {
                     Ok(Some(outcome)) => done.push((topic.name.clone(), index as i32, outcome)),
                     Ok(None) => {}
+                    // A pass given up for a shutdown is no failure: the old segments stay.
+                    Err(e) if throttle.is_stopped() => {
+                        tracing::debug!(topic = %topic.name, partition = index, %e, "log cleaning stopped");
+                        first_error.get_or_insert(e);
+                    }
                     Err(e) => {
                         tracing::error!(topic = %topic.name, partition = index, %e, "log cleaning failed");
                         first_error.get_or_insert(e);
