@@ -186,7 +186,7 @@ impl WindowAssigner {
     /// window from the earlier instant of its start to that of its end, so the repeated hour
     /// of a fall-back change is one window of two real hours. (The window operator's fast path
     /// keeps zoned windows in local time instead, as Flink SQL does: see
-    /// [`assign_cached_local`](Self::assign_cached_local).)
+    /// `assign_cached_local`.)
     #[inline]
     pub fn assign(&self, ts: Timestamp, out: &mut SmallVec<[Window; 8]>) {
         match self.cut_zone() {
