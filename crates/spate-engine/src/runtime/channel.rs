@@ -435,10 +435,14 @@ mod tests {
             writer.push(&mut (0..500u64).map(|v| Record::new(0, v)).collect());
             let mut seen = 0;
             for (subtask, rx) in rxs.iter().enumerate() {
+                let mut last = None;
                 while let Some(Event::Batch(b)) = rx.try_recv() {
                     for r in b {
                         let kg = key_group_of(&r.value, max_parallelism);
                         assert_eq!(subtask_for_key_group(kg, parallelism, max_parallelism), subtask);
+                        // Each subtask gets its records in the order they were pushed.
+                        assert!(last < Some(r.value), "{last:?} before {}", r.value);
+                        last = Some(r.value);
                         seen += 1;
                     }
                 }
