@@ -130,17 +130,19 @@ impl WindowAssigner {
         self
     }
 
-    /// Aligns tumbling, sliding and cumulative windows to `zone`'s wall clock: windows are cut
-    /// in local time and each bound is mapped back to its instant, so a window's length in
-    /// real time changes where the zone's offset does. The zone lives for the process (one
-    /// per session zone, never per element).
+    /// Aligns windows to `zone`'s wall clock, as Flink SQL does over a `TIMESTAMP_LTZ`
+    /// attribute: windows are cut in local time, so a window's length in real time changes
+    /// where the zone's offset does. The zone lives for the process (one per session zone,
+    /// never per element).
     ///
-    /// Event-time session windows in a zone are Flink SQL's over a `TIMESTAMP_LTZ` attribute:
-    /// each element's session `[t, t + gap)` is cut and merged in local time (so two elements
-    /// 25 minutes apart across a fall-back change are 35 local minutes apart), fires when the
-    /// watermark reaches the later instant of its local max timestamp, and is emitted with its
-    /// bounds mapped to their earlier instants. Only the sessions' fast path (the default
-    /// event-time trigger) does this; other triggers keep sessions in real time.
+    /// With the default event-time trigger a window is kept in local time: the elements of
+    /// both passes through a repeated hour meet in their local window, and event-time session
+    /// windows `[t, t + gap)` are merged in local time (two elements 25 minutes apart across a
+    /// fall-back change are 35 local minutes apart). A window fires when the watermark reaches
+    /// the later instant of its local max timestamp, and is emitted with its start and max
+    /// timestamp mapped to their earlier instants (so its max timestamp is Flink's
+    /// `window_time`). Other triggers see tumbling, sliding and cumulative windows with both
+    /// bounds mapped to their earlier instants, and sessions in real time.
     pub fn in_zone(mut self, zone: &'static dyn WallClock) -> Self {
         if !matches!(self.kind, Kind::Global) {
             self.zone = Some(zone);
