@@ -223,10 +223,7 @@ impl WindowAssigner {
     /// emitted.
     #[inline]
     pub(crate) fn instants(&self, local: &Window) -> Window {
-        match self.cut_zone() {
-            None => *local,
-            Some(zone) => instants_of_local(zone, local),
-        }
+        instants_of_local(self.cut_zone(), local)
     }
 
     /// The windows of `ts` aligned to the epoch (or to local time, given a local `ts`).
@@ -274,13 +271,16 @@ pub(crate) fn due_of_local(zone: Option<&'static dyn WallClock>, local: &Window)
 
 /// A window cut in `zone`'s local time as instants: the earlier instants of its start and of
 /// its max timestamp (so its max timestamp is Flink's `window_time`, `TO_TIMESTAMP_LTZ` of the
-/// local end minus 1 ms).
+/// local end minus 1 ms). Without a zone the window is already in instants.
 #[inline]
-pub(crate) fn instants_of_local(zone: &dyn WallClock, local: &Window) -> Window {
-    Window::new(
-        zone.to_utc(local.start),
-        zone.to_utc(local.max_timestamp()).saturating_add(1),
-    )
+pub(crate) fn instants_of_local(zone: Option<&'static dyn WallClock>, local: &Window) -> Window {
+    match zone {
+        None => *local,
+        Some(z) => Window::new(
+            z.to_utc(local.start),
+            z.to_utc(local.max_timestamp()).saturating_add(1),
+        ),
+    }
 }
 
 /// The windows of the last assigned timestamp, valid for every timestamp in `[from, until)`:

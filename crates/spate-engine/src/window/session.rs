@@ -137,7 +137,7 @@ where
                 hits.push(i);
             }
         }
-        let due = due_at(zone, &merged);
+        let due = due_of_local(zone, &merged);
         let cleanup = due.saturating_add(self.allowed_lateness);
         if cleanup <= self.watermark {
             if list.is_empty() {
@@ -182,7 +182,7 @@ where
         }
         self.wf.add(&mut session.acc, rec.value);
         if fire_now {
-            let window = emitted(zone, &session.window);
+            let window = instants_of_local(zone, &session.window);
             self.wf.emit(&key, &window, &session.acc, &mut self.down.buffer);
         }
         let due = next_due(session, due, self.allowed_lateness);
@@ -220,10 +220,10 @@ where
                 continue;
             }
             session.queued = None;
-            let max = due_at(zone, &session.window);
+            let max = due_of_local(zone, &session.window);
             if session.fire_pending && max == time {
                 session.fire_pending = false;
-                let window = emitted(zone, &session.window);
+                let window = instants_of_local(zone, &session.window);
                 self.wf.emit(key, &window, &session.acc, &mut self.down.buffer);
             }
             if max.saturating_add(lateness) == time && !session.fire_pending {
@@ -253,7 +253,7 @@ where
                         s.window,
                         &s.acc,
                         (),
-                        pending_timers(s, due_at(zone, &s.window), lateness),
+                        pending_timers(s, due_of_local(zone, &s.window), lateness),
                     )
                 })
                 .collect();
@@ -272,7 +272,7 @@ where
             for (key, slots) in entries {
                 let list = self.sessions.entry(key.clone()).or_default();
                 for (window, acc, (), timers) in slots {
-                    let max = due_at(self.zone, &window);
+                    let max = due_of_local(self.zone, &window);
                     let mut session = Session {
                         window,
                         acc,
@@ -287,20 +287,6 @@ where
             }
         }
         Ok(())
-    }
-}
-
-/// The instant a session's window is due (fires): its max timestamp, in a zone the later
-/// instant of that local time.
-fn due_at(zone: Option<&'static dyn WallClock>, window: &Window) -> Timestamp {
-    due_of_local(zone, window)
-}
-
-/// A session's window as emitted: in a zone, its local bounds mapped to instants.
-fn emitted(zone: Option<&'static dyn WallClock>, window: &Window) -> Window {
-    match zone {
-        None => *window,
-        Some(z) => instants_of_local(z, window),
     }
 }
 
