@@ -118,7 +118,12 @@ impl SqlAggregate {
 
 /// `LISTAGG`'s separator when it is not given per row: the literal, else a comma.
 fn literal_separator(call: &AggCall) -> &str {
-    match call.args.get(1).and_then(|e| e.as_literal()) {
+    separator_text(call.args.get(1).and_then(|e| e.as_literal()))
+}
+
+/// The text of a `LISTAGG` separator value: a string, else (none, NULL) a comma.
+fn separator_text(sep: Option<&Value>) -> &str {
+    match sep {
         Some(Value::String(sep)) => sep,
         _ => ",",
     }
@@ -190,10 +195,7 @@ fn add_value(call: &AggCall, state: &mut State, v: &Value, sep: Option<&Value>) 
         (State::ListAgg(acc), Value::String(s)) => match acc {
             None => *acc = Some(s.clone()),
             Some(a) => {
-                match sep {
-                    Some(Value::String(sep)) => a.push_str(sep),
-                    _ => a.push(','),
-                }
+                a.push_str(separator_text(sep));
                 a.push_str(s);
             }
         },
@@ -334,31 +336,22 @@ impl AggregateFunction<Row> for SqlAggregate {
             if v.is_null() {
                 continue;
             }
+            if let State::Distinct(set) = state {
+                set.insert(v);
+                continue;
+            }
+            let sep = inputs
+                .separator
+                .as_ref()
+                .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
             match state {
-                State::Distinct(set) => {
-                    set.insert(v);
-                }
                 State::SlicedListAgg(parts) => {
                     let (Some(order), Value::String(text)) = (&self.slices, &v) else {
                         continue;
                     };
-                    let sep = inputs
-                        .separator
-                        .as_ref()
-                        .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
-                    let sep = match &sep {
-                        Some(Value::String(sep)) => sep.as_str(),
-                        _ => ",",
-                    };
-                    append_to_slice(parts, order.key(row), text, sep);
+                    append_to_slice(parts, order.key(row), text, separator_text(sep.as_ref()));
                 }
-                _ => {
-                    let sep = inputs
-                        .separator
-                        .as_ref()
-                        .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
-                    add_value(call, state, &v, sep.as_ref());
-                }
+                _ => add_value(call, state, &v, sep.as_ref()),
             }
         }
     }
