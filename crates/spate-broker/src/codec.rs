@@ -72,6 +72,13 @@ pub struct RequestContext {
     pub throttle_time_ms: i32,
 }
 
+impl RequestContext {
+    /// The request quota's throttle time in ms (see `throttle_time_ms`).
+    pub(crate) fn request_throttle_ms(&self) -> u64 {
+        u64::try_from(self.throttle_time_ms).unwrap_or(0)
+    }
+}
+
 /// A request frame, decoded.
 #[derive(Debug)]
 pub enum DecodedRequest {

@@ -53,7 +53,7 @@ pub(crate) fn handle(
 ) -> Dispatched {
     // Over its request quota (decided in dispatch), the client gets the empty throttled
     // answer at once: nothing is worth waiting for.
-    let request_throttle_ms = u64::try_from(ctx.throttle_time_ms).unwrap_or(0);
+    let request_throttle_ms = ctx.request_throttle_ms();
     let (mut req, context) = match session_context(state, req, ctx.version) {
         Ok(found) => found,
         Err(error) => {
@@ -163,7 +163,7 @@ fn answer(
     grants: Vec<Grant>,
     quota: Option<&ConsumeQuota>,
 ) -> (Option<Bytes>, u64) {
-    let request_throttle_ms = u64::try_from(ctx.throttle_time_ms).unwrap_or(0);
+    let request_throttle_ms = ctx.request_throttle_ms();
     let throttle_ms = match quota {
         Some(q) => {
             let now = crate::clock::now_ms();

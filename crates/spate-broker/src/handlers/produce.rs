@@ -43,7 +43,7 @@ pub(crate) fn handle(
     } else {
         0
     };
-    let throttle_ms = byte_throttle_ms.max(u64::try_from(ctx.throttle_time_ms).unwrap_or(0));
+    let throttle_ms = byte_throttle_ms.max(ctx.request_throttle_ms());
     let dispatched = respond(state, &session.caller, req, ctx, throttle_ms);
     reply::throttled(dispatched, throttle_ms, ctx, &session.throttle)
 }
