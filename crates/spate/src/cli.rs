@@ -648,6 +648,11 @@ pub struct WindowCountArgs {
     /// benchmark.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "1000")]
     pub events_per_ms: u64,
+    /// Worker threads (default: one per subtask, up to the core count). `--parallelism 2
+    /// --worker-threads 1` runs the keyed exchange without crossing cores, which separates
+    /// the exchange's own cost from moving records between caches.
+    #[arg(long, value_parser = parse_parallelism)]
+    pub worker_threads: Option<usize>,
     /// Runs to make; the median is reported.
     #[arg(long, value_parser = parse_count, default_value = "1")]
     pub runs: usize,

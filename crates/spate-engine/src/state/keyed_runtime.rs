@@ -252,13 +252,13 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         for (t, k) in self.timers.event.all() {
             let kg = key_group_of(k, self.max_parallelism);
             if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
-                slot.0.push((*t, k.clone()));
+                slot.0.push((t, k.clone()));
             }
         }
         for (t, k) in self.timers.processing.all() {
             let kg = key_group_of(k, self.max_parallelism);
             if let Some(slot) = timers.get_mut(kg.wrapping_sub(range.start)) {
-                slot.1.push((*t, k.clone()));
+                slot.1.push((t, k.clone()));
             }
         }
         // The states are shared copy-on-write and serialised by the coordinator: the task

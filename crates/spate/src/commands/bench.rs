@@ -54,7 +54,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                     BenchWindowKind::Sliding => BenchWindow::sliding_default(),
                     BenchWindowKind::Session => BenchWindow::session_default(),
                 },
-                worker_threads: None,
+                worker_threads: args.worker_threads,
                 events_per_ms: args.events_per_ms,
             };
             let mut rates = Vec::with_capacity(args.runs);
