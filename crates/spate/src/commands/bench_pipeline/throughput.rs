@@ -33,10 +33,11 @@ pub fn run(args: &PipelineBenchArgs) -> Result<()> {
         println!("source properties: {}", args.source_properties.join(" "));
     }
     println!(
-        "pre-filled {} records ({} keys, {} partitions) in {:.1} s",
+        "pre-filled {} records ({} keys, {} partitions) into `{}` in {:.1} s",
         args.records,
         args.keys,
         args.partitions,
+        cluster.name(INPUT),
         started.elapsed().as_secs_f64()
     );
     let mut results: Vec<(BenchDelivery, RunFigures)> = Vec::new();
