@@ -38,7 +38,10 @@ CREATE TABLE output (
   'key.fields' = 'k',
   'value.format' = 'json',
   'sink.delivery-guarantee' = '${DELIVERY}',
-  'sink.transactional-id-prefix' = '${OUTPUT}'
+  'sink.transactional-id-prefix' = '${OUTPUT}',
+  -- Flink's sink asks for 1 h transactions, more than a broker's default
+  -- transaction.max.timeout.ms (15 min, Kafka's and Spate's): InitProducerId would fail.
+  'properties.transaction.timeout.ms' = '900000'
 );
 
 INSERT INTO output
