@@ -2,8 +2,9 @@
 //!
 //! A [`WatermarkStrategy`] is applied at a source. Each source *split* (a partition, a file, a
 //! range of a sequence) keeps its own watermark generator; the source subtask's watermark is the
-//! minimum over its non-idle splits, emitted at most once per batch and only when it advances
-//! (watermarks are monotonic per split and per subtask). A split that has produced nothing for
+//! minimum over its non-idle splits, emitted at most once per batch (or, with
+//! [`WatermarkStrategy::with_emit_interval`], at most once per interval of processing time) and
+//! only when it advances (watermarks are monotonic per split and per subtask). A split that has produced nothing for
 //! the idle timeout is marked idle and no longer holds the watermark back; when every split of a
 //! subtask is idle the subtask announces itself idle downstream.
 
@@ -62,6 +63,7 @@ pub struct WatermarkStrategy<A = SourceTimestamps> {
     pub(crate) generation: WatermarkGeneration,
     pub(crate) assigner: A,
     pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) emit_interval: Duration,
 }
 
 impl WatermarkStrategy<SourceTimestamps> {
@@ -71,6 +73,7 @@ impl WatermarkStrategy<SourceTimestamps> {
             generation: WatermarkGeneration::BoundedOutOfOrderness(bound),
             assigner: SourceTimestamps,
             idle_timeout: None,
+            emit_interval: Duration::ZERO,
         }
     }
 
@@ -82,6 +85,7 @@ impl WatermarkStrategy<SourceTimestamps> {
             generation: WatermarkGeneration::Trailing(delay),
             assigner: SourceTimestamps,
             idle_timeout: None,
+            emit_interval: Duration::ZERO,
         }
     }
 
@@ -96,6 +100,7 @@ impl WatermarkStrategy<SourceTimestamps> {
             generation: WatermarkGeneration::None,
             assigner: SourceTimestamps,
             idle_timeout: None,
+            emit_interval: Duration::ZERO,
         }
     }
 }
@@ -107,12 +112,24 @@ impl<A> WatermarkStrategy<A> {
             generation: self.generation,
             assigner: FnAssigner(f),
             idle_timeout: self.idle_timeout,
+            emit_interval: self.emit_interval,
         }
     }
 
     /// Marks a split idle after `timeout` without records.
     pub fn with_idleness(mut self, timeout: Duration) -> Self {
         self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Emits the watermark at most once per `interval` of processing time, the first time one
+    /// interval after the first batch (Flink's `pipeline.auto-watermark-interval`, whose
+    /// default is 200 ms). Zero, the default here, emits after every batch: the lowest latency,
+    /// but with a watermark equal to the largest timestamp (`Trailing` without delay) a record
+    /// that shares that timestamp and comes in a later batch is late, which periodic emission
+    /// makes as rare as it is on Flink.
+    pub fn with_emit_interval(mut self, interval: Duration) -> Self {
+        self.emit_interval = interval;
         self
     }
 }
@@ -132,6 +149,9 @@ pub(crate) struct SplitWatermarks {
     splits: Vec<SplitState>,
     emitted: Timestamp,
     idle: bool,
+    emit_interval_ms: i64,
+    /// When the current emission period began (`None` before the first batch).
+    period_start: Option<Timestamp>,
 }
 
 impl SplitWatermarks {
@@ -142,6 +162,32 @@ impl SplitWatermarks {
             splits: Vec::new(),
             emitted: MIN_WATERMARK,
             idle: false,
+            emit_interval_ms: 0,
+            period_start: None,
+        }
+    }
+
+    /// See [`WatermarkStrategy::with_emit_interval`].
+    pub(crate) fn with_emit_interval(mut self, interval: Duration) -> Self {
+        self.emit_interval_ms = i64::try_from(interval.as_millis()).unwrap_or(i64::MAX);
+        self
+    }
+
+    /// Whether a watermark may go out at `now` (starting the next period if so).
+    fn may_emit(&mut self, now: Timestamp) -> bool {
+        if self.emit_interval_ms == 0 {
+            return true;
+        }
+        match self.period_start {
+            Some(start) if now.saturating_sub(start) >= self.emit_interval_ms => {
+                self.period_start = Some(now);
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.period_start = Some(now);
+                false
+            }
         }
     }
 
@@ -195,7 +241,7 @@ impl SplitWatermarks {
             return (None, idle_change);
         }
         let wm = min_ts.saturating_sub(bound).saturating_sub(extra);
-        if wm > self.emitted {
+        if wm > self.emitted && self.may_emit(now) {
             self.emitted = wm;
             (Some(wm), idle_change)
         } else {
@@ -218,6 +264,31 @@ mod tests {
         assert_eq!(w.advance(0).0, Some(89));
         w.on_batch(0, 50, 0);
         assert_eq!(w.advance(0).0, None, "never regresses");
+    }
+
+    #[test]
+    fn emit_interval_holds_the_watermark_until_a_period_has_passed() {
+        let mut w = SplitWatermarks::new(WatermarkGeneration::Trailing(Duration::ZERO), None)
+            .with_emit_interval(Duration::from_millis(200));
+        w.on_batch(0, 100, 1000);
+        assert_eq!(
+            w.advance(1000).0,
+            None,
+            "the first period starts with the first batch"
+        );
+        w.on_batch(0, 150, 1100);
+        assert_eq!(w.advance(1100).0, None);
+        assert_eq!(
+            w.advance(1200).0,
+            Some(150),
+            "one period later, without a new batch"
+        );
+        w.on_batch(0, 180, 1250);
+        assert_eq!(w.advance(1250).0, None);
+        assert_eq!(w.advance(1400).0, Some(180));
+        let mut every_batch = SplitWatermarks::new(WatermarkGeneration::Trailing(Duration::ZERO), None);
+        every_batch.on_batch(0, 100, 1000);
+        assert_eq!(every_batch.advance(1000).0, Some(100));
     }
 
     #[test]

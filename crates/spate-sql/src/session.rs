@@ -263,14 +263,19 @@ impl Session {
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
             checkpointing: self.checkpoint_interval().is_some(),
-            per_record_watermarks: self
-                .config
-                .get("pipeline.auto-watermark-interval")
-                .and_then(|v| parse_duration(v))
-                .is_some_and(|d| d.is_zero()),
+            per_record_watermarks: self.auto_watermark_interval().is_zero(),
+            watermark_interval: self.auto_watermark_interval(),
             zone: self.local_time_zone(),
             ..ConnectorContext::default()
         }
+    }
+
+    /// `pipeline.auto-watermark-interval`, Flink's 200 ms unless set.
+    fn auto_watermark_interval(&self) -> Duration {
+        self.config
+            .get("pipeline.auto-watermark-interval")
+            .and_then(|v| parse_duration(v))
+            .unwrap_or(Duration::from_millis(200))
     }
 
     /// `table.local-time-zone` (UTC unless set): the zone `TIMESTAMP_LTZ` values are shown and

@@ -374,3 +374,44 @@ fn aggregates_over_local_windows_fire_at_their_instants() {
         ]
     );
 }
+
+/// With `WATERMARK FOR ts AS ts` the watermark equals the largest rowtime, so a row that shares
+/// it and comes in a later source batch is late. Flink emits watermarks periodically
+/// (`pipeline.auto-watermark-interval`), not per batch: 3000 rows on a window's last
+/// millisecond, read in several batches well within the interval, all count.
+#[test]
+fn rows_sharing_the_watermark_are_kept_within_the_emit_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ties.json");
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!("{{\"id\": {i}, \"ms\": 999}}\n"));
+    }
+    text.push_str("{\"id\": 3000, \"ms\": 5000}\n");
+    std::fs::write(&path, text).unwrap();
+    let sql = format!(
+        "SET 'pipeline.auto-watermark-interval' = '10 s';
+         CREATE TABLE t (id INT, ms BIGINT, ts AS TO_TIMESTAMP_LTZ(ms, 3), WATERMARK FOR ts AS ts)
+           WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+         SELECT CAST(window_start AS STRING), COUNT(*)
+         FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+         GROUP BY window_start, window_end;",
+        path.display()
+    );
+    let got: Vec<(String, i64)> = rows(&sql)
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_str().unwrap_or("?").to_string(),
+                r[1].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1970-01-01 00:00:00.000".to_string(), 3000),
+            ("1970-01-01 00:00:05.000".to_string(), 1)
+        ]
+    );
+}

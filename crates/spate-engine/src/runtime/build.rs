@@ -215,7 +215,8 @@ where
         let restored = shared.completed();
         TaskCheckpointing::new(shared, ctx.task, restored)
     });
-    let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout);
+    let mut watermarks = SplitWatermarks::new(strategy.generation, strategy.idle_timeout)
+        .with_emit_interval(strategy.emit_interval);
     watermarks.ensure_splits(splits, now_millis());
     Ok(Box::new(SourceTask {
         name: name.to_string(),

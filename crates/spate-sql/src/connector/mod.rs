@@ -67,6 +67,11 @@ pub struct ConnectorContext {
     /// record instead of after every batch, so which records are late does not depend on how
     /// input happens to be batched (Flink's golden outputs rely on it).
     pub per_record_watermarks: bool,
+    /// Flink's `pipeline.auto-watermark-interval` otherwise: sources emit their watermark at
+    /// most this often (Flink's default is 200 ms; zero emits after every batch). With a
+    /// watermark equal to the largest rowtime, a row sharing that rowtime in a later batch is
+    /// late, so emitting per batch would drop such rows far more often than Flink does.
+    pub watermark_interval: Duration,
     /// The streams behind tables made from `DataStream`s (`crate::stream_table`).
     pub streams: StreamTables,
     /// `table.local-time-zone`: the zone operators evaluate `TIMESTAMP_LTZ` in and `print`

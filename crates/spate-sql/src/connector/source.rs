@@ -186,6 +186,9 @@ pub(crate) fn add_source<R: RowReader>(
     if let Some(idle) = idle {
         strategy = strategy.with_idleness(idle);
     }
+    if !ctx.per_record_watermarks {
+        strategy = strategy.with_emit_interval(ctx.watermark_interval);
+    }
     let mut stream = env.add_source(&name, source, strategy);
     if let Some(p) = parallelism {
         stream = stream.set_parallelism(p);
