@@ -96,6 +96,16 @@ impl<V: StateData> ValueState<V> {
         let (b, kg, k) = ctx.state_parts_mut();
         b.remove::<V>(self.id, kg, k)
     }
+    /// The current key's value to change in place, created with `init` when absent (`None`
+    /// only on a type mismatch): one lookup where `get` then `update` take two.
+    pub fn get_or_insert_with<'c, K: Key>(
+        &self,
+        ctx: &'c mut impl KeyedStateAccess<K>,
+        init: impl FnOnce() -> V,
+    ) -> Option<&'c mut V> {
+        let (b, kg, k) = ctx.state_parts_mut();
+        b.get_or_insert_with(self.id, kg, k, init)
+    }
 }
 
 /// A list per key.

@@ -9,14 +9,22 @@ use serde::{Deserialize, Serialize};
 use spate_engine::Timestamp;
 use spate_engine::keyed_co_process::KeyedCoProcessFunction;
 use spate_engine::keyed_process::{KeyedContext, TimeDomain};
-use spate_engine::state::{ListState, StateRegistry};
+use spate_engine::state::{ListState, StateRegistry, ValueState};
 
 use crate::ast::JoinKind;
-use crate::expr::{BoundExpr, EvalContext};
+use crate::expr::{BoundExpr, EvalContext, EvalError};
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
 use super::fail::raise;
+use super::packed_rows::{PackedRow, PackedRows};
+
+/// Appends a packed partner's values; bytes that do not decode fail the job.
+fn decode_partner(partner: &PackedRow<'_>, out: &mut Row) {
+    partner
+        .decode_into(out)
+        .unwrap_or_else(|e| raise(EvalError(format!("corrupted join state: {e}"))));
+}
 
 /// A buffered row, its event time, and whether it found a partner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +50,31 @@ impl JoinOutput {
         let mut row = Vec::with_capacity(self.left_width + self.right_width);
         row.extend(l.iter().cloned());
         row.extend(r.iter().cloned());
+        self.checked(row, watermark)
+    }
+
+    /// [`joined`](Self::joined) of `row` with a packed partner, which is decoded straight into
+    /// the joined row; `is_left` tells which side `row` is.
+    fn joined_packed(
+        &self,
+        row: &Row,
+        is_left: bool,
+        partner: &PackedRow<'_>,
+        watermark: Timestamp,
+    ) -> Option<Row> {
+        let mut joined = Vec::with_capacity(self.left_width + self.right_width);
+        if !is_left {
+            decode_partner(partner, &mut joined);
+        }
+        joined.extend(row.iter().cloned());
+        if is_left {
+            decode_partner(partner, &mut joined);
+        }
+        self.checked(joined, watermark)
+    }
+
+    /// `row` if it satisfies the residual condition.
+    fn checked(&self, row: Row, watermark: Timestamp) -> Option<Row> {
         match &self.condition {
             None => Some(row),
             Some(c) => {
@@ -343,11 +376,14 @@ impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for IntervalJoinFn {
 /// without a state TTL) and joined with every row of the other side that arrived before it, so
 /// each matching pair is emitted once, when its second row arrives. Inner only: an outer
 /// regular join would have to retract its NULL-padded rows (an updating result).
+///
+/// The kept rows are packed into bytes per key ([`PackedRows`]): they are many and mostly
+/// never read again (Nexmark q7 keeps every bid, and few ever meet a partner).
 #[derive(Clone)]
 pub(crate) struct RegularJoinFn {
     out: JoinOutput,
-    left: Option<ListState<Buffered>>,
-    right: Option<ListState<Buffered>>,
+    left: Option<ValueState<PackedRows>>,
+    right: Option<ValueState<PackedRows>>,
     /// Reused buffer of one row's matches and their timestamps.
     joined: Vec<(Row, i64)>,
 }
@@ -375,16 +411,11 @@ impl RegularJoinFn {
         let ts = ctx.timestamp();
         let watermark = ctx.current_watermark();
         let (mine, other) = if is_left { (&ls, &rs) } else { (&rs, &ls) };
-        // Joined rows are built while the other side's list is borrowed and emitted after:
-        // the buffered rows themselves are never copied.
+        // Joined rows are built while the other side's rows are borrowed and emitted after.
         let mut joined = std::mem::take(&mut self.joined);
-        for p in other.get(ctx) {
-            let j = if is_left {
-                self.out.joined(&row, &p.row, watermark)
-            } else {
-                self.out.joined(&p.row, &row, watermark)
-            };
-            if let Some(j) = j {
+        for p in other.get(ctx).into_iter().flat_map(PackedRows::iter) {
+            let p = p.unwrap_or_else(|e| raise(EvalError(format!("corrupted join state: {e}"))));
+            if let Some(j) = self.out.joined_packed(&row, is_left, &p, watermark) {
                 joined.push((j, ts.max(p.ts)));
             }
         }
@@ -392,21 +423,16 @@ impl RegularJoinFn {
             ctx.collect_with_timestamp(j, at);
         }
         self.joined = joined;
-        mine.add(
-            ctx,
-            Buffered {
-                ts,
-                row,
-                matched: false,
-            },
-        );
+        if let Some(rows) = mine.get_or_insert_with(ctx, PackedRows::default) {
+            rows.push(ts, &row);
+        }
     }
 }
 
 impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for RegularJoinFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
-        self.left = Some(states.list("left"));
-        self.right = Some(states.list("right"));
+        self.left = Some(states.value("left"));
+        self.right = Some(states.value("right"));
     }
 
     fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
