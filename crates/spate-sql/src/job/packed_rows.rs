@@ -472,10 +472,8 @@ mod tests {
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let p = PackedRows { bytes };
-            for row in p.iter() {
-                if let Ok(row) = row {
-                    let _ = row.decode_into(&mut Vec::new());
-                }
+            for row in p.iter().flatten() {
+                let _ = row.decode_into(&mut Vec::new());
             }
         }
     }
