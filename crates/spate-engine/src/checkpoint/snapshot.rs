@@ -252,12 +252,13 @@ pub(crate) fn decode<E: StateData>(bytes: &[u8]) -> Result<E, String> {
     bincode::deserialize(bytes).map_err(|e| format!("cannot deserialise state: {e}"))
 }
 
-/// Serialised state nested inside another encoding (a key group's states inside its envelope),
-/// written as one length-prefixed block with serde's `serialize_bytes`, which bincode lays out
-/// exactly like a `Vec<u8>` (a u64 length, then the bytes) but copies in one go instead of byte
-/// by byte: a checkpoint's state passes through here twice per byte.
+/// Bytes that serialise as one length-prefixed block with serde's `serialize_bytes`, which
+/// bincode lays out exactly like a `Vec<u8>` (a u64 length, then the bytes) but copies in one go
+/// instead of byte by byte. The engine nests serialised state in it (a key group's states inside
+/// their envelope: a checkpoint's state passes through here twice per byte); a state value that
+/// is a byte buffer wraps one for the same reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Blob(pub(crate) Vec<u8>);
+pub struct Blob(pub Vec<u8>);
 
 impl From<Vec<u8>> for Blob {
     fn from(bytes: Vec<u8>) -> Self {

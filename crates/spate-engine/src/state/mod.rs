@@ -11,6 +11,7 @@ mod timers;
 
 pub(crate) mod keyed_runtime;
 
+pub use crate::checkpoint::snapshot::Blob;
 pub use backend::{HeapKeyedStateBackend, KeyGroupSnapshot, KeyedStateBackend, StateId};
 pub use handles::{KeyedStateAccess, ListState, MapState, ReducingState, StateRegistry, ValueState};
 pub(crate) use timers::TimerService;

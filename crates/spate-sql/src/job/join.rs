@@ -17,13 +17,16 @@ use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
 use super::fail::raise;
-use super::packed_rows::{PackedRow, PackedRows};
+use super::packed_rows::{PackedRow, PackedRows, UnpackError};
 
-/// Appends a packed partner's values; bytes that do not decode fail the job.
+/// Packed join state that does not decode (only a corrupted checkpoint) fails the job.
+fn corrupted(e: UnpackError) -> ! {
+    raise(EvalError(format!("corrupted join state: {e}")))
+}
+
+/// Appends a packed partner's values.
 fn decode_partner(partner: &PackedRow<'_>, out: &mut Row) {
-    partner
-        .decode_into(out)
-        .unwrap_or_else(|e| raise(EvalError(format!("corrupted join state: {e}"))));
+    partner.decode_into(out).unwrap_or_else(|e| corrupted(e));
 }
 
 /// A buffered row, its event time, and whether it found a partner.
@@ -414,7 +417,7 @@ impl RegularJoinFn {
         // Joined rows are built while the other side's rows are borrowed and emitted after.
         let mut joined = std::mem::take(&mut self.joined);
         for p in other.get(ctx).into_iter().flat_map(PackedRows::iter) {
-            let p = p.unwrap_or_else(|e| raise(EvalError(format!("corrupted join state: {e}"))));
+            let p = p.unwrap_or_else(|e| corrupted(e));
             if let Some(j) = self.out.joined_packed(&row, is_left, &p, watermark) {
                 joined.push((j, ts.max(p.ts)));
             }

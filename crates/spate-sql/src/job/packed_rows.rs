@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 use spate_engine::Timestamp;
+use spate_engine::state::Blob;
 
 use crate::value::Value;
 
@@ -50,16 +51,18 @@ mod tag {
     pub(super) const ROW: u8 = 15;
 }
 
-/// The rows of one key, each with its event time, in the order they were pushed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The rows of one key, each with its event time, in the order they were pushed. Checkpointed
+/// as one byte block ([`Blob`]: bincode copies it at once; a `Vec<u8>` would go byte by byte).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub(crate) struct PackedRows {
-    bytes: Vec<u8>,
+    bytes: Blob,
 }
 
 impl PackedRows {
     /// Appends a row and its event time.
     pub(crate) fn push(&mut self, ts: Timestamp, row: &[Value]) {
-        let out = &mut self.bytes;
+        let out = &mut self.bytes.0;
         out.extend_from_slice(&ts.to_le_bytes());
         let len_at = out.len();
         out.extend_from_slice(&[0; 4]);
@@ -73,7 +76,7 @@ impl PackedRows {
 
     /// The rows, oldest first.
     pub(crate) fn iter(&self) -> PackedIter<'_> {
-        PackedIter { rest: &self.bytes }
+        PackedIter { rest: &self.bytes.0 }
     }
 }
 
@@ -117,41 +120,6 @@ impl PackedRow<'_> {
             out.push(read_value(&mut rest)?);
         }
         Ok(())
-    }
-}
-
-impl Serialize for PackedRows {
-    /// One byte block (bincode copies it at once; a `Vec<u8>` would go byte by byte).
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(&self.bytes)
-    }
-}
-
-impl<'de> Deserialize<'de> for PackedRows {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct BytesVisitor;
-        impl<'de> serde::de::Visitor<'de> for BytesVisitor {
-            type Value = PackedRows;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("packed rows")
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<PackedRows, E> {
-                Ok(PackedRows { bytes })
-            }
-            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<PackedRows, E> {
-                Ok(PackedRows {
-                    bytes: bytes.to_vec(),
-                })
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<PackedRows, A::Error> {
-                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
-                while let Some(b) = seq.next_element()? {
-                    bytes.push(b);
-                }
-                Ok(PackedRows { bytes })
-            }
-        }
-        d.deserialize_byte_buf(BytesVisitor)
     }
 }
 
@@ -414,15 +382,15 @@ mod tests {
         p.push(1, &every_kind());
         // Cut anywhere inside the row, the length prefix no longer fits: an error, not a
         // shorter row.
-        for cut in 1..p.bytes.len() {
+        for cut in 1..p.bytes.0.len() {
             let broken = PackedRows {
-                bytes: p.bytes[..cut].to_vec(),
+                bytes: Blob(p.bytes.0[..cut].to_vec()),
             };
             assert_eq!(broken.iter().count(), 1);
             assert!(broken.iter().all(|r| r.is_err()), "cut at {cut}");
         }
         let mut bad = p.clone();
-        bad.bytes[12] = 200;
+        bad.bytes.0[12] = 200;
         let row = bad.iter().next().unwrap().unwrap();
         assert_eq!(
             row.decode_into(&mut Vec::new()),
@@ -471,7 +439,7 @@ mod tests {
         /// Arbitrary bytes (a corrupted checkpoint) give rows or errors, never a panic.
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
-            let p = PackedRows { bytes };
+            let p = PackedRows { bytes: Blob(bytes) };
             for row in p.iter().flatten() {
                 let _ = row.decode_into(&mut Vec::new());
             }
