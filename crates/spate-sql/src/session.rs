@@ -255,6 +255,7 @@ impl Session {
     }
 
     fn connector_context(&self) -> ConnectorContext {
+        let watermark_interval = self.auto_watermark_interval();
         ConnectorContext {
             bootstrap: self.options.bootstrap.clone(),
             idle_timeout: self
@@ -263,8 +264,8 @@ impl Session {
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
             checkpointing: self.checkpoint_interval().is_some(),
-            per_record_watermarks: self.auto_watermark_interval().is_zero(),
-            watermark_interval: self.auto_watermark_interval(),
+            per_record_watermarks: watermark_interval.is_zero(),
+            watermark_interval,
             zone: self.local_time_zone(),
             ..ConnectorContext::default()
         }
