@@ -370,11 +370,16 @@ impl<O: Data> Downstream<O> {
     /// watermark that caused them, keeps order and spares one buffer of every fired result:
     /// the final watermark of a bounded job fires all its windows at once, and a buffer of
     /// millions of results, doubled in place as it grows, was a third of such a job's time.
+    ///
+    /// Returns whether it pushed, so a firing loop that can stop part-way checks for
+    /// backpressure only then.
     #[inline]
-    pub(crate) fn emit_when_full(&mut self) {
+    pub(crate) fn emit_when_full(&mut self) -> bool {
         if self.buffer.len() >= FIRING_CHUNK {
             self.emit();
+            return true;
         }
+        false
     }
 
     /// Pushes what was buffered during a batch.

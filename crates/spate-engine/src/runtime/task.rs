@@ -257,6 +257,10 @@ pub(crate) struct InputTask {
     blocked: Vec<bool>,
     ended: Vec<bool>,
     stopping: Option<u64>,
+    /// Every input ended; the chain finishes once its output is flushed, so an operator still
+    /// firing the final watermark part by part (see `window/dense.rs`) completes it first
+    /// under backpressure instead of all at once.
+    ending: bool,
 }
 
 impl InputTask {
@@ -287,6 +291,7 @@ impl InputTask {
             blocked: vec![false; n],
             ended: vec![false; n],
             stopping: None,
+            ending: false,
         }
     }
 
@@ -378,6 +383,13 @@ impl Task for InputTask {
         if let Some(s) = check_output(self.gates[0].control(), &mut self.timer, finished) {
             return s;
         }
+        if self.ending {
+            self.ending = false;
+            self.control().finish();
+            self.finished = true;
+            self.final_snapshot();
+            return Step::Progress;
+        }
         let started = Instant::now();
         if now != self.last_tick {
             self.last_tick = now;
@@ -385,9 +397,7 @@ impl Task for InputTask {
         }
         if self.channels.is_empty() {
             self.control().watermark(MAX_WATERMARK);
-            self.control().finish();
-            self.finished = true;
-            self.final_snapshot();
+            self.ending = true;
             return Step::Progress;
         }
         let mut handled = 0;
@@ -427,9 +437,7 @@ impl Task for InputTask {
                 self.try_complete_alignment();
             }
             if polled == Polled::End && self.aligner.all_ended() {
-                self.control().finish();
-                self.finished = true;
-                self.final_snapshot();
+                self.ending = true;
                 break;
             }
             if !self.control().flush() {

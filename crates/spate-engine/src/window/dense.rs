@@ -70,9 +70,31 @@ pub(crate) struct DenseWindowOperator<K, T, KS, WF: WindowFn<K, T>> {
     cached_version: u64,
     scratch: SmallVec<[Window; 8]>,
     watermark: Timestamp,
+    /// A watermark's firing that stopped part-way because the output was full (see
+    /// [`Firing`]); finished from `flush` as the output drains.
+    firing: Option<Firing>,
     down: Downstream<WF::Out>,
     identity: OperatorIdentity,
     max_parallelism: usize,
+}
+
+/// A watermark's firing in progress.
+///
+/// A watermark can fire far more results than a channel holds: the final watermark of a
+/// bounded job fires every window at once (Nexmark q5: every auction's count of every
+/// window). Fired in one go, all of them waited in the edge's overflow queue before the next
+/// task could read any, all fresh memory. So the operator fires a chunk at a time and stops
+/// when the output reports backpressure, keeping its place here; the task calls `flush`
+/// (and takes no input) until that is false no more, and `flush` fires on. The watermark
+/// goes downstream after the last result. Any other signal (a barrier, the end of input, a
+/// batch) first finishes the firing in one go, so state and output order are as before.
+struct Firing {
+    watermark: Timestamp,
+    /// Columns to fire, in window order, and the next one.
+    due: SmallVec<[usize; 8]>,
+    next: usize,
+    /// The next key id of column `due[next]`.
+    key: usize,
 }
 
 /// One key's accumulator of one window, as checkpointed (with whether the window fired, so a
@@ -116,6 +138,7 @@ where
             cached_version: u64::MAX,
             scratch: SmallVec::new(),
             watermark: MIN_WATERMARK,
+            firing: None,
             down,
         }
     }
@@ -265,25 +288,63 @@ where
         self.scratch = windows;
     }
 
-    /// Fires windows the watermark reached (in window order) and drops those past their
-    /// allowed lateness.
+    /// Starts firing the windows the watermark reached (in window order); see [`Firing`].
     fn advance(&mut self, watermark: Timestamp) {
+        self.complete_firing();
         self.watermark = watermark;
         let mut due: SmallVec<[usize; 8]> = (0..self.columns.len())
             .filter(|&i| !self.columns[i].fired && self.columns[i].due <= watermark)
             .collect();
         due.sort_by_key(|&i| self.columns[i].due);
-        for i in due {
-            let column = &mut self.columns[i];
-            column.fired = true;
+        for &i in &due {
+            self.columns[i].fired = true;
+        }
+        self.firing = Some(Firing {
+            watermark,
+            due,
+            next: 0,
+            key: 0,
+        });
+        self.drive(true);
+    }
+
+    /// Fires on from where the firing stopped; with `yield_when_blocked`, stops again once the
+    /// output reports backpressure. When all is fired: drops windows past their allowed
+    /// lateness, passes the watermark on and returns `true`.
+    fn drive(&mut self, yield_when_blocked: bool) -> bool {
+        let Some(f) = self.firing.as_mut() else {
+            return true;
+        };
+        while let Some(&i) = f.due.get(f.next) {
+            let column = &self.columns[i];
             let window = self.assigner.instants(&column.window);
-            for (id, acc) in column.accs.iter().enumerate() {
-                if let Some(acc) = acc {
-                    self.wf.emit(&self.keys[id], &window, acc, &mut self.down.buffer);
-                    self.down.emit_when_full();
+            while let Some(slot) = column.accs.get(f.key) {
+                if let Some(acc) = slot {
+                    self.wf
+                        .emit(&self.keys[f.key], &window, acc, &mut self.down.buffer);
+                }
+                f.key += 1;
+                if self.down.emit_when_full() && yield_when_blocked && !self.down.flush() {
+                    return false;
                 }
             }
+            f.next += 1;
+            f.key = 0;
         }
+        let watermark = f.watermark;
+        self.firing = None;
+        self.drop_expired(watermark);
+        self.down.watermark(watermark);
+        true
+    }
+
+    /// Finishes a firing that stopped part-way, in one go (before any other signal).
+    fn complete_firing(&mut self) {
+        self.drive(false);
+    }
+
+    /// Drops the windows past their allowed lateness.
+    fn drop_expired(&mut self, watermark: Timestamp) {
         let before = self.columns.len();
         let lateness = self.allowed_lateness;
         // `extract_if` keeps the live columns in creation order, as checkpoints write them.
@@ -383,10 +444,23 @@ where
         Some(&mut self.down)
     }
     fn watermark(&mut self, watermark: Timestamp) {
+        // Passed on once the firing it starts is done (`drive`).
         self.advance(watermark);
-        self.down.watermark(watermark);
+    }
+    fn flush(&mut self) -> bool {
+        self.down.flush() && self.drive(true) && self.down.flush()
+    }
+    fn idle(&mut self, idle: bool) {
+        // Idleness must not overtake the watermark it follows.
+        self.complete_firing();
+        self.down.idle(idle);
+    }
+    fn finish(&mut self) {
+        self.complete_firing();
+        self.down.finish();
     }
     fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.complete_firing();
         self.write_state(cp);
     }
 }
@@ -399,9 +473,165 @@ where
     WF: WindowFn<K, T>,
 {
     fn push(&mut self, batch: &mut Vec<Record<T>>) {
+        if self.firing.is_some() {
+            self.complete_firing();
+        }
         for r in batch.drain(..) {
             self.process(r);
         }
         self.down.emit();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::operator_test_support::{checkpoint, identity};
+    use crate::runtime::output::SideOutputs;
+    use crate::window::function::AggregateWindowFn;
+    use crate::window::{Count, WindowResult};
+
+    #[derive(Debug, Clone, PartialEq)]
+    enum Event {
+        Result(u64, u64),
+        Watermark(Timestamp),
+    }
+
+    /// An output that logs results and watermarks in order and reports backpressure while
+    /// `open` is false (as an edge whose channel is full does).
+    #[derive(Clone)]
+    struct Gated {
+        log: Arc<Mutex<Vec<Event>>>,
+        open: Arc<AtomicBool>,
+    }
+
+    impl Control for Gated {
+        fn downstream(&mut self) -> Option<&mut dyn Control> {
+            None
+        }
+        fn watermark(&mut self, watermark: Timestamp) {
+            self.log.lock().unwrap().push(Event::Watermark(watermark));
+        }
+        fn flush(&mut self) -> bool {
+            self.open.load(Ordering::SeqCst)
+        }
+    }
+
+    impl Output<WindowResult<u64, u64>> for Gated {
+        fn push(&mut self, batch: &mut Vec<Record<WindowResult<u64, u64>>>) {
+            let mut log = self.log.lock().unwrap();
+            log.extend(batch.drain(..).map(|r| Event::Result(r.value.key, r.value.value)));
+        }
+    }
+
+    type Op = DenseWindowOperator<u64, u64, fn(&u64) -> u64, AggregateWindowFn<Count>>;
+
+    fn key_of(v: &u64) -> u64 {
+        *v
+    }
+
+    fn new_op() -> (Op, Gated) {
+        let out = Gated {
+            log: Arc::default(),
+            open: Arc::new(AtomicBool::new(false)),
+        };
+        let op = DenseWindowOperator::new(
+            key_of as fn(&u64) -> u64,
+            WindowAssigner::tumbling(Duration::from_millis(10)),
+            0,
+            None,
+            AggregateWindowFn(Count),
+            Downstream::new(Box::new(out.clone()), SideOutputs::default()),
+            identity(0, 1),
+            128,
+        );
+        (op, out)
+    }
+
+    const KEYS: u64 = 5000;
+
+    /// One element of every key in window [0, 10).
+    fn fill(op: &mut Op) {
+        let mut batch: Vec<Record<u64>> = (0..KEYS).map(|k| Record::new(5, k)).collect();
+        op.push(&mut batch);
+    }
+
+    fn results(log: &[Event]) -> usize {
+        log.iter().filter(|e| matches!(e, Event::Result(..))).count()
+    }
+
+    #[test]
+    fn a_firing_stops_under_backpressure_and_flush_finishes_it_before_the_watermark() {
+        let (mut op, out) = new_op();
+        fill(&mut op);
+        op.watermark(100);
+        // Closed output: one chunk went out, the watermark waits behind the rest.
+        assert_eq!(results(&out.log.lock().unwrap()), 1024);
+        assert!(!op.flush());
+        assert_eq!(
+            results(&out.log.lock().unwrap()),
+            1024,
+            "nothing more while blocked"
+        );
+        out.open.store(true, Ordering::SeqCst);
+        assert!(op.flush());
+        let log = out.log.lock().unwrap().clone();
+        assert_eq!(results(&log), KEYS as usize);
+        assert_eq!(log.last(), Some(&Event::Watermark(100)));
+        let keys: Vec<u64> = log
+            .iter()
+            .filter_map(|e| match e {
+                Event::Result(k, 1) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            (0..KEYS).collect::<Vec<_>>(),
+            "each key once, count 1, in key order"
+        );
+        assert!(op.columns.is_empty(), "the fired window is dropped");
+    }
+
+    #[test]
+    fn other_signals_finish_a_stopped_firing_first() {
+        // A batch: the rest of the firing and the watermark come before its element's window.
+        let (mut op, out) = new_op();
+        fill(&mut op);
+        op.watermark(100);
+        op.push(&mut vec![Record::new(105, 7)]);
+        op.watermark(200);
+        let log = out.log.lock().unwrap().clone();
+        assert_eq!(results(&log[..KEYS as usize]), KEYS as usize);
+        assert_eq!(log[KEYS as usize], Event::Watermark(100));
+        assert_eq!(
+            results(&log[KEYS as usize + 1..]),
+            1,
+            "the later window's result follows"
+        );
+
+        // A barrier: the snapshot is taken after the firing completed (no fired window left).
+        let (mut op, out) = new_op();
+        fill(&mut op);
+        op.watermark(100);
+        let cp = checkpoint(&mut op);
+        assert!(
+            cp.snapshots.iter().all(|s| s.keyed.is_empty()),
+            "nothing left to checkpoint"
+        );
+        let log = out.log.lock().unwrap().clone();
+        assert_eq!(results(&log), KEYS as usize);
+        assert_eq!(log.last(), Some(&Event::Watermark(100)));
+
+        // The end of input.
+        let (mut op, out) = new_op();
+        fill(&mut op);
+        op.watermark(crate::record::MAX_WATERMARK);
+        op.finish();
+        assert_eq!(results(&out.log.lock().unwrap()), KEYS as usize);
     }
 }
