@@ -116,13 +116,18 @@ impl JoinOutput {
 
 /// Joins rows of the same window (the key includes `window_start` and `window_end`): both
 /// sides are buffered until the window's end passes, then joined at once.
+///
+/// Each side's rows are buffered packed ([`PackedRows`]), as the regular join keeps them: a
+/// window join buffers a whole window of both inputs (Nexmark q5: every auction's count of
+/// every window, all firing at the final watermark), and as `Vec<Value>`s that burst was
+/// mostly fresh memory for the kernel to zero.
 #[derive(Clone)]
 pub(crate) struct WindowJoinFn {
     out: JoinOutput,
     /// Index of `window_end` in each side's rows.
     window_end: (usize, usize),
-    left: Option<ListState<Row>>,
-    right: Option<ListState<Row>>,
+    left: Option<ValueState<PackedRows>>,
+    right: Option<ValueState<PackedRows>>,
 }
 
 impl WindowJoinFn {
@@ -161,8 +166,12 @@ impl WindowJoinFn {
             return; // The window has fired already: late.
         }
         let state = if left { &self.left } else { &self.right };
-        if let Some(s) = state {
-            s.add(ctx, row);
+        let ts = ctx.timestamp();
+        if let Some(rows) = state
+            .as_ref()
+            .and_then(|s| s.get_or_insert_with(ctx, PackedRows::default))
+        {
+            rows.push(ts, &row);
         }
         ctx.register_event_time_timer(fire);
     }
@@ -170,8 +179,8 @@ impl WindowJoinFn {
 
 impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for WindowJoinFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
-        self.left = Some(states.list("left"));
-        self.right = Some(states.list("right"));
+        self.left = Some(states.value("left"));
+        self.right = Some(states.value("right"));
     }
 
     fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
@@ -186,21 +195,36 @@ impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for WindowJoinFn {
         let (Some(ls), Some(rs)) = (&self.left, &self.right) else {
             return;
         };
-        let lefts = ls.clear(ctx);
-        let rights = rs.clear(ctx);
+        let lefts = ls.clear(ctx).unwrap_or_default();
+        // The right side is the inner loop: decoded once; the left side streams through one
+        // reused row, so only one side is ever unpacked whole (q5: the right side is the
+        // window's single maximum, the left every auction's count).
+        let rights: Vec<Row> = rs
+            .clear(ctx)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                let mut row = Vec::with_capacity(self.out.right_width);
+                decode_partner(&p.unwrap_or_else(|e| corrupted(e)), &mut row);
+                row
+            })
+            .collect();
         let watermark = ctx.current_watermark();
         let mut right_matched = vec![false; rights.len()];
-        for l in &lefts {
+        let mut l = Vec::with_capacity(self.out.left_width);
+        for packed in lefts.iter() {
+            l.clear();
+            decode_partner(&packed.unwrap_or_else(|e| corrupted(e)), &mut l);
             let mut matched = false;
             for (j, r) in rights.iter().enumerate() {
-                if let Some(row) = self.out.joined(l, r, watermark) {
+                if let Some(row) = self.out.joined(&l, r, watermark) {
                     matched = true;
                     right_matched[j] = true;
                     ctx.collect_with_timestamp(row, time);
                 }
             }
             if !matched && self.out.keeps_left() {
-                ctx.collect_with_timestamp(self.out.left_padded(l), time);
+                ctx.collect_with_timestamp(self.out.left_padded(&l), time);
             }
         }
         if self.out.keeps_right() {
