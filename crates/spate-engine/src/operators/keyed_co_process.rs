@@ -138,6 +138,24 @@ where
     }
 }
 
+impl<K, A, B, O, KA, KB, F> KeyedCoProcessOp<K, A, B, O, KA, KB, F>
+where
+    K: Key,
+    A: Send + 'static,
+    B: Send + 'static,
+    O: Data,
+    KA: Send,
+    KB: Send,
+    F: KeyedCoProcessFunction<K, A, B, O>,
+{
+    /// Finishes in one go a watermark's firing that stopped under backpressure.
+    fn complete_firing(&mut self) {
+        let f = &mut self.f;
+        self.rt
+            .resume_firing(false, &mut |t, d, ctx| f.on_timer(t, d, ctx));
+    }
+}
+
 impl<K, A, B, O, KA, KB, F> Control for KeyedCoProcessOp<K, A, B, O, KA, KB, F>
 where
     K: Key,
@@ -151,19 +169,37 @@ where
     fn downstream(&mut self) -> Option<&mut dyn Control> {
         Some(&mut self.rt.down)
     }
+    // Event-time timers fire resumably (`KeyedRuntime::on_watermark_resumable`): every other
+    // signal first completes a firing that stopped under backpressure.
     fn watermark(&mut self, watermark: Timestamp) {
         let f = &mut self.f;
-        self.rt.on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, ctx));
+        self.rt
+            .on_watermark_resumable(watermark, &mut |t, d, ctx| f.on_timer(t, d, ctx));
+    }
+    fn flush(&mut self) -> bool {
+        let f = &mut self.f;
+        self.rt.down.flush()
+            && self
+                .rt
+                .resume_firing(true, &mut |t, d, ctx| f.on_timer(t, d, ctx))
+            && self.rt.down.flush()
+    }
+    fn idle(&mut self, idle: bool) {
+        self.complete_firing();
+        self.rt.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
+        self.complete_firing();
         let f = &mut self.f;
         self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn finish(&mut self) {
+        self.complete_firing();
         let f = &mut self.f;
         self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.complete_firing();
         self.rt.snapshot(cp);
     }
 }
@@ -179,10 +215,16 @@ where
     F: KeyedCoProcessFunction<K, A, B, O>,
 {
     fn push_first(&mut self, batch: &mut Vec<Record<A>>) {
+        if self.rt.is_firing() {
+            self.complete_firing();
+        }
         self.rt
             .process_batch(batch, &self.ka, |v, ctx| self.f.process_element1(v, ctx));
     }
     fn push_second(&mut self, batch: &mut Vec<Record<B>>) {
+        if self.rt.is_firing() {
+            self.complete_firing();
+        }
         self.rt
             .process_batch(batch, &self.kb, |v, ctx| self.f.process_element2(v, ctx));
     }

@@ -67,6 +67,22 @@ where
     }
 }
 
+impl<K, I, O, KS, F> KeyedProcessOp<K, I, O, KS, F>
+where
+    K: Key,
+    I: Send + 'static,
+    O: Data,
+    KS: Fn(&I) -> K + Send,
+    F: KeyedProcessFunction<K, I, O>,
+{
+    /// Finishes in one go a watermark's firing that stopped under backpressure.
+    fn complete_firing(&mut self) {
+        let f = &mut self.f;
+        self.rt
+            .resume_firing(false, &mut |t, d, ctx| f.on_timer(t, d, ctx));
+    }
+}
+
 impl<K, I, O, KS, F> Control for KeyedProcessOp<K, I, O, KS, F>
 where
     K: Key,
@@ -78,19 +94,37 @@ where
     fn downstream(&mut self) -> Option<&mut dyn Control> {
         Some(&mut self.rt.down)
     }
+    // Event-time timers fire resumably (`KeyedRuntime::on_watermark_resumable`): every other
+    // signal first completes a firing that stopped under backpressure.
     fn watermark(&mut self, watermark: Timestamp) {
         let f = &mut self.f;
-        self.rt.on_watermark(watermark, |t, d, ctx| f.on_timer(t, d, ctx));
+        self.rt
+            .on_watermark_resumable(watermark, &mut |t, d, ctx| f.on_timer(t, d, ctx));
+    }
+    fn flush(&mut self) -> bool {
+        let f = &mut self.f;
+        self.rt.down.flush()
+            && self
+                .rt
+                .resume_firing(true, &mut |t, d, ctx| f.on_timer(t, d, ctx))
+            && self.rt.down.flush()
+    }
+    fn idle(&mut self, idle: bool) {
+        self.complete_firing();
+        self.rt.down.idle(idle);
     }
     fn tick(&mut self, now: Timestamp) {
+        self.complete_firing();
         let f = &mut self.f;
         self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn finish(&mut self) {
+        self.complete_firing();
         let f = &mut self.f;
         self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
     }
     fn snapshot(&mut self, cp: &mut CheckpointCtx) {
+        self.complete_firing();
         self.rt.snapshot(cp);
     }
 }
@@ -104,6 +138,9 @@ where
     F: KeyedProcessFunction<K, I, O>,
 {
     fn push(&mut self, batch: &mut Vec<Record<I>>) {
+        if self.rt.is_firing() {
+            self.complete_firing();
+        }
         self.rt
             .process_batch(batch, &self.key_selector, |v, ctx| self.f.process_element(v, ctx));
     }
@@ -121,5 +158,109 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
                 op.rt.attach(ctx);
                 Box::new(op)
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyed_process::TimeDomain;
+    use crate::operator_test_support::{Gated, Seen};
+    use crate::record::MAX_WATERMARK;
+
+    /// Registers a timer at each element's time; the timer emits its key.
+    #[derive(Clone)]
+    struct EchoAtTimer;
+
+    impl KeyedProcessFunction<u64, u64, u64> for EchoAtTimer {
+        fn process_element(&mut self, _: u64, ctx: &mut KeyedContext<'_, u64, u64>) {
+            let at = ctx.timestamp();
+            ctx.register_event_time_timer(at);
+        }
+        fn on_timer(&mut self, _: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, u64, u64>) {
+            let key = *ctx.key();
+            ctx.collect(key);
+        }
+    }
+
+    type Op = KeyedProcessOp<u64, u64, u64, fn(&u64) -> u64, EchoAtTimer>;
+
+    fn key_of(v: &u64) -> u64 {
+        *v
+    }
+
+    const KEYS: u64 = 5000;
+
+    /// An operator with one timer per key at time 5, writing into a closed gate.
+    fn new_op() -> (Op, Gated<u64>) {
+        let out = Gated::closed();
+        let mut op = KeyedProcessOp::new(
+            key_of as fn(&u64) -> u64,
+            EchoAtTimer,
+            KeyGroupRange::for_subtask(0, 1, 128),
+            128,
+            out.downstream(),
+        );
+        let mut batch: Vec<Record<u64>> = (0..KEYS).map(|k| Record::new(5, k)).collect();
+        op.push(&mut batch);
+        (op, out)
+    }
+
+    #[test]
+    fn timers_stop_firing_under_backpressure_and_flush_fires_the_rest_before_the_watermark() {
+        let (mut op, out) = new_op();
+        op.watermark(100);
+        assert_eq!(
+            out.records(),
+            1024,
+            "one chunk, then the closed output stops the firing"
+        );
+        assert!(!op.flush());
+        assert_eq!(out.records(), 1024);
+        out.open();
+        assert!(op.flush());
+        let log = out.seen();
+        assert_eq!(out.records(), KEYS as usize);
+        assert_eq!(log.last(), Some(&Seen::Watermark(100)));
+        let mut keys: Vec<u64> = log
+            .iter()
+            .filter_map(|e| match e {
+                Seen::Record(k) => Some(*k),
+                Seen::Watermark(_) => None,
+            })
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, (0..KEYS).collect::<Vec<_>>(), "every timer fired once");
+    }
+
+    #[test]
+    fn other_signals_finish_a_stopped_timer_firing_first() {
+        // A batch: its element's timer comes after the rest of the firing and the watermark.
+        let (mut op, out) = new_op();
+        op.watermark(100);
+        op.push(&mut vec![Record::new(150, 9_999)]);
+        op.watermark(200);
+        let log = out.seen();
+        let n = KEYS as usize;
+        assert_eq!(log[n], Seen::Watermark(100));
+        assert_eq!(log[n + 1], Seen::Record(9_999));
+        assert_eq!(log[n + 2], Seen::Watermark(200));
+
+        // A barrier: the firing completes (results, then the watermark) before the snapshot.
+        let (mut op, out) = new_op();
+        op.watermark(100);
+        // Not attached to a job, so the checkpoint itself is declined; the order is the point.
+        op.checkpoint(&mut CheckpointCtx::new(crate::checkpoint::Barrier {
+            id: 1,
+            savepoint: false,
+        }));
+        assert_eq!(out.records(), n);
+        assert_eq!(out.seen().last(), Some(&Seen::Watermark(100)));
+
+        // The end of input.
+        let (mut op, out) = new_op();
+        op.watermark(MAX_WATERMARK);
+        op.finish();
+        assert_eq!(out.records(), n);
     }
 }

@@ -192,6 +192,9 @@ pub(crate) struct KeyedRuntime<K, O> {
     pub(crate) watermark: Timestamp,
     pub(crate) now: Timestamp,
     pub(crate) down: Downstream<O>,
+    /// The watermark whose event-time timers are still firing (see
+    /// [`on_watermark_resumable`](Self::on_watermark_resumable)); passed on after the last.
+    firing: Option<Timestamp>,
 }
 
 impl<K: Key, O: Data> KeyedRuntime<K, O> {
@@ -204,6 +207,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
             watermark: MIN_WATERMARK,
             now: 0,
             down,
+            firing: None,
         }
     }
 
@@ -352,6 +356,52 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         }
         self.fire(watermark, TimeDomain::EventTime, on_timer);
         self.down.watermark(watermark);
+    }
+
+    /// As [`on_watermark`](Self::on_watermark), but stops firing when the output reports
+    /// backpressure (as the dense window operator does, see `window/dense.rs`): the operator
+    /// fires on from its `flush` ([`resume_firing`](Self::resume_firing) with `true`) and,
+    /// before any other signal or batch, finishes the firing in one go (with `false`). The
+    /// watermark goes downstream after the last due timer.
+    pub(crate) fn on_watermark_resumable(
+        &mut self,
+        watermark: Timestamp,
+        on_timer: &mut impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) {
+        self.resume_firing(false, on_timer);
+        self.watermark = watermark;
+        if watermark == MAX_WATERMARK {
+            self.timers.quiesced = true;
+        }
+        self.firing = Some(watermark);
+        self.resume_firing(true, on_timer);
+    }
+
+    /// Fires on the timers of a watermark that stopped part-way; `true` once none is left and
+    /// the watermark went downstream (at once when nothing was firing).
+    pub(crate) fn resume_firing(
+        &mut self,
+        yield_when_blocked: bool,
+        on_timer: &mut impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
+    ) -> bool {
+        let Some(watermark) = self.firing else {
+            return true;
+        };
+        while let Some((time, key)) = self.timers.event.pop_due(watermark) {
+            let mut ctx = self.context(&key, time);
+            on_timer(time, TimeDomain::EventTime, &mut ctx);
+            if self.down.emit_when_full() && yield_when_blocked && !self.down.flush() {
+                return false;
+            }
+        }
+        self.firing = None;
+        self.down.watermark(watermark);
+        true
+    }
+
+    /// Whether a watermark's timers are still firing.
+    pub(crate) fn is_firing(&self) -> bool {
+        self.firing.is_some()
     }
 
     /// Processing time advanced: fires due processing-time timers.

@@ -485,67 +485,29 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use super::*;
-    use crate::operator_test_support::{checkpoint, identity};
-    use crate::runtime::output::SideOutputs;
+    use crate::operator_test_support::{Gated, Seen, checkpoint, identity};
     use crate::window::function::AggregateWindowFn;
     use crate::window::{Count, WindowResult};
 
-    #[derive(Debug, Clone, PartialEq)]
-    enum Event {
-        Result(u64, u64),
-        Watermark(Timestamp),
-    }
-
-    /// An output that logs results and watermarks in order and reports backpressure while
-    /// `open` is false (as an edge whose channel is full does).
-    #[derive(Clone)]
-    struct Gated {
-        log: Arc<Mutex<Vec<Event>>>,
-        open: Arc<AtomicBool>,
-    }
-
-    impl Control for Gated {
-        fn downstream(&mut self) -> Option<&mut dyn Control> {
-            None
-        }
-        fn watermark(&mut self, watermark: Timestamp) {
-            self.log.lock().unwrap().push(Event::Watermark(watermark));
-        }
-        fn flush(&mut self) -> bool {
-            self.open.load(Ordering::SeqCst)
-        }
-    }
-
-    impl Output<WindowResult<u64, u64>> for Gated {
-        fn push(&mut self, batch: &mut Vec<Record<WindowResult<u64, u64>>>) {
-            let mut log = self.log.lock().unwrap();
-            log.extend(batch.drain(..).map(|r| Event::Result(r.value.key, r.value.value)));
-        }
-    }
-
     type Op = DenseWindowOperator<u64, u64, fn(&u64) -> u64, AggregateWindowFn<Count>>;
+    type Out = Gated<WindowResult<u64, u64>>;
 
     fn key_of(v: &u64) -> u64 {
         *v
     }
 
-    fn new_op() -> (Op, Gated) {
-        let out = Gated {
-            log: Arc::default(),
-            open: Arc::new(AtomicBool::new(false)),
-        };
+    fn new_op() -> (Op, Out) {
+        let out = Gated::closed();
         let op = DenseWindowOperator::new(
             key_of as fn(&u64) -> u64,
             WindowAssigner::tumbling(Duration::from_millis(10)),
             0,
             None,
             AggregateWindowFn(Count),
-            Downstream::new(Box::new(out.clone()), SideOutputs::default()),
+            out.downstream(),
             identity(0, 1),
             128,
         );
@@ -560,32 +522,24 @@ mod tests {
         op.push(&mut batch);
     }
 
-    fn results(log: &[Event]) -> usize {
-        log.iter().filter(|e| matches!(e, Event::Result(..))).count()
-    }
-
     #[test]
     fn a_firing_stops_under_backpressure_and_flush_finishes_it_before_the_watermark() {
         let (mut op, out) = new_op();
         fill(&mut op);
         op.watermark(100);
         // Closed output: one chunk went out, the watermark waits behind the rest.
-        assert_eq!(results(&out.log.lock().unwrap()), 1024);
+        assert_eq!(out.records(), 1024);
         assert!(!op.flush());
-        assert_eq!(
-            results(&out.log.lock().unwrap()),
-            1024,
-            "nothing more while blocked"
-        );
-        out.open.store(true, Ordering::SeqCst);
+        assert_eq!(out.records(), 1024, "nothing more while blocked");
+        out.open();
         assert!(op.flush());
-        let log = out.log.lock().unwrap().clone();
-        assert_eq!(results(&log), KEYS as usize);
-        assert_eq!(log.last(), Some(&Event::Watermark(100)));
+        let log = out.seen();
+        assert_eq!(out.records(), KEYS as usize);
+        assert_eq!(log.last(), Some(&Seen::Watermark(100)));
         let keys: Vec<u64> = log
             .iter()
             .filter_map(|e| match e {
-                Event::Result(k, 1) => Some(*k),
+                Seen::Record(r) if r.value == 1 => Some(r.key),
                 _ => None,
             })
             .collect();
@@ -605,13 +559,13 @@ mod tests {
         op.watermark(100);
         op.push(&mut vec![Record::new(105, 7)]);
         op.watermark(200);
-        let log = out.log.lock().unwrap().clone();
-        assert_eq!(results(&log[..KEYS as usize]), KEYS as usize);
-        assert_eq!(log[KEYS as usize], Event::Watermark(100));
-        assert_eq!(
-            results(&log[KEYS as usize + 1..]),
-            1,
-            "the later window's result follows"
+        let log = out.seen();
+        let n = KEYS as usize;
+        assert!(log[..n].iter().all(|e| matches!(e, Seen::Record(_))));
+        assert_eq!(log[n], Seen::Watermark(100));
+        assert!(
+            matches!(&log[n + 1], Seen::Record(r) if r.key == 7),
+            "the later window follows"
         );
 
         // A barrier: the snapshot is taken after the firing completed (no fired window left).
@@ -623,15 +577,14 @@ mod tests {
             cp.snapshots.iter().all(|s| s.keyed.is_empty()),
             "nothing left to checkpoint"
         );
-        let log = out.log.lock().unwrap().clone();
-        assert_eq!(results(&log), KEYS as usize);
-        assert_eq!(log.last(), Some(&Event::Watermark(100)));
+        assert_eq!(out.records(), n);
+        assert_eq!(out.seen().last(), Some(&Seen::Watermark(100)));
 
         // The end of input.
         let (mut op, out) = new_op();
         fill(&mut op);
         op.watermark(crate::record::MAX_WATERMARK);
         op.finish();
-        assert_eq!(results(&out.log.lock().unwrap()), KEYS as usize);
+        assert_eq!(out.records(), n);
     }
 }
