@@ -59,7 +59,7 @@ pub(crate) struct DenseWindowOperator<K, T, KS, WF: WindowFn<K, T>> {
     /// Emptied accumulator vectors of dropped windows, reused by new ones: a window column is
     /// as long as the key count, and with many windows open at once (a watermark every 200 ms
     /// over 1 ms of event time per record) allocating each afresh and growing it key by key was
-    /// a fifth of SQL tumble-count's time, mostly the kernel zeroing fresh pages.
+    /// 8 % of SQL tumble-count's samples, mostly the kernel zeroing fresh pages.
     spare: Vec<Vec<Option<WF::Acc>>>,
     /// Bumped whenever `columns` changes, which invalidates `cached_columns`.
     columns_version: u64,
@@ -85,7 +85,7 @@ pub(crate) struct DenseWindowOperator<K, T, KS, WF: WindowFn<K, T>> {
 /// window). Fired in one go, all of them waited in the edge's overflow queue before the next
 /// task could read any, all fresh memory. So the operator fires a chunk at a time and stops
 /// when the output reports backpressure, keeping its place here; the task calls `flush`
-/// (and takes no input) until that is false no more, and `flush` fires on. The watermark
+/// (and takes no input) until it returns `true`, and `flush` fires on. The watermark
 /// goes downstream after the last result. Any other signal (a barrier, the end of input, a
 /// batch) first finishes the firing in one go, so state and output order are as before.
 struct Firing {
