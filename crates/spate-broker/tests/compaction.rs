@@ -90,6 +90,12 @@ fn read_partition(bootstrap: &str, topic: &str, isolation: &str) -> Vec<ReadReco
         .set("isolation.level", isolation)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
+        // librdkafka doubles a partition's fetch size on each response without a record or a
+        // control batch and fails with MSG_SIZE_TOO_LARGE once it would pass 1 GiB; starting at
+        // 512 MiB, the second such response fails the read (fillers alone must never make one).
+        .set("fetch.message.max.bytes", "536870912")
+        .set("fetch.max.bytes", "600000000")
+        .set("receive.message.max.bytes", "700000000")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();

@@ -548,20 +548,36 @@ impl Partition {
             // Retention moved the log start after the range check.
             return Err(out_of_range());
         }
-        for segment in &segments[first - 1..] {
+        // Cleaned segments hold fillers and empty batches: no records, not control. A response
+        // of only those reads to librdkafka as a fetch size too small (it doubles the size and,
+        // the tenth time for a partition, fails the consumer with MSG_SIZE_TOO_LARGE), so reading
+        // goes on past them to the first batch a client counts, or to the end of the data.
+        let mut out: Vec<u8> = Vec::new();
+        let mut from = offset;
+        let mut index = first - 1;
+        while let Some(segment) = segments.get(index) {
             let end = segment.size();
-            let Some((position, header)) = segment.find_batch(offset, end)? else {
+            let Some((position, header)) = segment.find_batch(from, end)? else {
+                index += 1;
                 continue;
             };
             let first_len = header.total_len();
             let available = (end - position) as usize;
-            let len = max_bytes.min(available).max(first_len);
+            let len = max_bytes.saturating_sub(out.len()).min(available).max(first_len);
             let mut buf = segment.read_vec(position, len)?;
-            let whole = whole_batches_len(&buf, first_len);
-            buf.truncate(whole);
-            return Ok(empty(Bytes::from(buf)));
+            buf.truncate(whole_batches_len(&buf, first_len));
+            let scanned = scan_for_records(&buf);
+            if out.is_empty() {
+                out = buf;
+            } else {
+                out.extend_from_slice(&buf);
+            }
+            match scanned {
+                Scanned::HasRecords => break,
+                Scanned::RecordLess { next_offset } => from = next_offset,
+            }
         }
-        Ok(empty(Bytes::new()))
+        Ok(empty(Bytes::from(out)))
     }
 
     /// [`read`](Self::read) for a read_committed consumer: only batches below the last stable
@@ -851,6 +867,35 @@ impl Partition {
 
 /// Length of the leading batches of `buf` (whole stored batches) whose base offset is below
 /// `limit`.
+/// What [`scan_for_records`] found in whole batches.
+enum Scanned {
+    /// A batch with records or a control batch: what a client counts as progress.
+    HasRecords,
+    /// Only batches without records (fillers, empty batches); the offset after the last one.
+    RecordLess { next_offset: i64 },
+}
+
+/// Whether whole batches `buf` hold a batch with records or a control batch.
+fn scan_for_records(buf: &[u8]) -> Scanned {
+    let mut at = 0;
+    let mut next_offset = i64::MIN;
+    while let Some(rest) = buf.get(at..)
+        && let Ok(header) = BatchHeader::parse(rest)
+    {
+        if header.record_count > 0 || header.is_control() {
+            return Scanned::HasRecords;
+        }
+        next_offset = header.last_offset() + 1;
+        at += header.total_len();
+    }
+    if next_offset == i64::MIN {
+        // Nothing parsed: stop rather than loop (the reader returns what it has).
+        Scanned::HasRecords
+    } else {
+        Scanned::RecordLess { next_offset }
+    }
+}
+
 fn batches_below(buf: &[u8], limit: i64) -> usize {
     let mut cut = 0;
     while let Some(header) = buf.get(cut..cut + crate::batch::LOG_OVERHEAD) {

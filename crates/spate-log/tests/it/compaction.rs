@@ -97,6 +97,18 @@ pub fn read_everything(p: &Partition, committed: bool) -> Vec<Read> {
             p.read(offset, 64 * 1024).unwrap()
         };
         assert!(!read.records.is_empty(), "nothing at {offset} below {end}");
+        // librdkafka takes a response without a record or a control batch for a fetch size
+        // too small: it doubles the size and, after ten in a row, fails the consumer with
+        // MSG_SIZE_TOO_LARGE. Fillers and empty batches alone must never make a response.
+        let headers = spate_log::batch::validate_batches(&read.records).unwrap();
+        assert!(
+            headers.iter().any(|h| h.record_count > 0 || h.is_control()),
+            "only record-less batches at {offset}: {:?}",
+            headers
+                .iter()
+                .map(|h| (h.base_offset, h.last_offset()))
+                .collect::<Vec<_>>()
+        );
         let aborted = if committed {
             p.aborted_transactions(offset, end)
         } else {
