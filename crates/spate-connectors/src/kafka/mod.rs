@@ -43,6 +43,7 @@ pub(crate) mod error;
 mod message;
 pub mod position;
 mod quota_admin;
+mod reply_buffers;
 mod scram_admin;
 mod sink;
 mod source;

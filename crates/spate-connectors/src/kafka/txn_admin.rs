@@ -35,6 +35,7 @@ use spate_broker::{SaslMechanism, ScramClient};
 
 use super::client_security::{ClientSecurity, SaslLogin};
 use super::client_stream::ClientStream;
+use super::reply_buffers::ReplyBuffers;
 use crate::ConnectorError;
 
 /// FindCoordinator key type of transactional ids.
@@ -93,6 +94,8 @@ pub struct TxnAdmin {
     next_correlation_id: i32,
     /// Supported version range per api key, from ApiVersions.
     versions: HashMap<i16, (i16, i16)>,
+    /// Where reply frames are read (fetch replies are megabytes).
+    replies: ReplyBuffers,
 }
 
 impl TxnAdmin {
@@ -155,6 +158,7 @@ impl TxnAdmin {
             timeout,
             next_correlation_id: 1,
             versions: HashMap::new(),
+            replies: ReplyBuffers::default(),
         };
         // v0 is understood by every broker and needs no flexible header.
         let resp: ApiVersionsResponse = client.call(&ApiVersionsRequest::default(), 0)?;
@@ -547,9 +551,11 @@ impl TxnAdmin {
         if !(4..=MAX_REPLY_BYTES).contains(&len) {
             return Err(codec(format!("reply frame of {len} bytes")));
         }
-        let mut body = vec![0u8; len];
-        self.stream.read_exact(&mut body).map_err(io)?;
-        let mut body = Bytes::from(body);
+        let stream = &mut self.stream;
+        let mut body = self
+            .replies
+            .read(len, |frame| stream.read_exact(frame))
+            .map_err(io)?;
         let header = ResponseHeader::decode(&mut body, R::Response::header_version(version))
             .map_err(|e| codec(e.to_string()))?;
         if header.correlation_id != correlation_id {
