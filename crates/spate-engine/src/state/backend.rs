@@ -12,8 +12,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::entries::Entries;
 use crate::checkpoint::snapshot::{decode, encode};
 use crate::keygroup::KeyGroupRange;
+use crate::keygroup::key_hash;
 use crate::record::{Key, StateData};
 
 /// Identifies one registered state (a "state descriptor") within a backend.
@@ -104,7 +106,7 @@ trait EncodeState: Send + Sync {
 }
 
 /// The shards of one key group (all of its entries, in one list as checkpoints hold them).
-struct SharedGroup<K, S>(Vec<Arc<FxHashMap<K, S>>>);
+struct SharedGroup<K, S>(Vec<Arc<Entries<K, S>>>);
 
 impl<K: Key, S: StateData> EncodeState for SharedGroup<K, S> {
     fn encode(&self) -> Result<Vec<u8>, String> {
@@ -116,22 +118,22 @@ impl<K: Key, S: StateData> EncodeState for SharedGroup<K, S> {
 /// Maps per key group and state: the unit a write after a barrier copies.
 pub(crate) const SHARDS: usize = 16;
 
-/// The shard of a key within its key group: the hash's top bits (the key group takes the
-/// bottom ones).
+/// The shard of a key within its key group, from its [`key_hash`]: the hash's top bits (the
+/// key group takes the bottom ones).
 #[inline]
-fn shard_of<K: Key>(key: &K) -> usize {
-    (crate::keygroup::key_hash(key) >> (64 - SHARDS.trailing_zeros())) as usize
+fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARDS.trailing_zeros())) as usize
 }
 
 /// One shard of one state's entries of one key group: owned by the task, or shared with
 /// snapshots that have not been serialised yet.
 enum Shard<K, S> {
-    Owned(FxHashMap<K, S>),
-    Shared(Arc<FxHashMap<K, S>>),
+    Owned(Entries<K, S>),
+    Shared(Arc<Entries<K, S>>),
 }
 
 impl<K: Key, S: StateData> Shard<K, S> {
-    fn map(&self) -> &FxHashMap<K, S> {
+    fn map(&self) -> &Entries<K, S> {
         match self {
             Self::Owned(m) => m,
             Self::Shared(m) => m,
@@ -140,9 +142,9 @@ impl<K: Key, S: StateData> Shard<K, S> {
 
     /// The map for writing: a shared map is taken back when the snapshots are done with it,
     /// else copied (the copy-on-write; the snapshot keeps the old one).
-    fn map_mut(&mut self) -> &mut FxHashMap<K, S> {
+    fn map_mut(&mut self) -> &mut Entries<K, S> {
         if matches!(self, Self::Shared(_))
-            && let Self::Shared(shared) = std::mem::replace(self, Self::Owned(FxHashMap::default()))
+            && let Self::Shared(shared) = std::mem::replace(self, Self::Owned(Entries::default()))
         {
             *self = Self::Owned(Arc::try_unwrap(shared).unwrap_or_else(|still| (*still).clone()));
         }
@@ -152,8 +154,8 @@ impl<K: Key, S: StateData> Shard<K, S> {
         }
     }
 
-    fn share(&mut self) -> Arc<FxHashMap<K, S>> {
-        let shared = match std::mem::replace(self, Self::Owned(FxHashMap::default())) {
+    fn share(&mut self) -> Arc<Entries<K, S>> {
+        let shared = match std::mem::replace(self, Self::Owned(Entries::default())) {
             Self::Owned(map) => Arc::new(map),
             Self::Shared(shared) => shared,
         };
@@ -165,7 +167,7 @@ impl<K: Key, S: StateData> Shard<K, S> {
 type Group<K, S> = [Shard<K, S>; SHARDS];
 
 fn empty_group<K, S>() -> Group<K, S> {
-    std::array::from_fn(|_| Shard::Owned(FxHashMap::default()))
+    std::array::from_fn(|_| Shard::Owned(Entries::default()))
 }
 
 /// One state's values: per key group (relative to the range start) its shards.
@@ -194,11 +196,11 @@ impl<K: Key, S: StateData> Drop for Table<K, S> {
 }
 
 impl<K: Key, S: StateData> Table<K, S> {
-    fn shard(&self, group: usize, key: &K) -> Option<&Shard<K, S>> {
-        Some(&self.groups.get(group)?[shard_of(key)])
+    fn shard(&self, group: usize, hash: u64) -> Option<&Shard<K, S>> {
+        Some(&self.groups.get(group)?[shard_of(hash)])
     }
-    fn shard_mut(&mut self, group: usize, key: &K) -> Option<&mut Shard<K, S>> {
-        Some(&mut self.groups.get_mut(group)?[shard_of(key)])
+    fn shard_mut(&mut self, group: usize, hash: u64) -> Option<&mut Shard<K, S>> {
+        Some(&mut self.groups.get_mut(group)?[shard_of(hash)])
     }
 }
 
@@ -239,11 +241,12 @@ impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
         if let (Some(g), Ok(entries)) = (self.groups.get_mut(group), entries.downcast::<Vec<(K, S)>>()) {
             let per_shard = entries.len() / SHARDS;
             for (k, v) in *entries {
-                let map = g[shard_of(&k)].map_mut();
-                if map.capacity() == 0 {
+                let hash = key_hash(&k);
+                let map = g[shard_of(hash)].map_mut();
+                if map.is_empty() {
                     map.reserve(per_shard);
                 }
-                map.insert(k, v);
+                map.insert(hash, k, v);
             }
         }
     }
@@ -266,7 +269,11 @@ impl<K: Key, S: StateData> ErasedTable<K> for Table<K, S> {
     fn keys_of(&self, group: usize) -> Vec<K> {
         self.groups
             .get(group)
-            .map(|g| g.iter().flat_map(|shard| shard.map().keys().cloned()).collect())
+            .map(|g| {
+                g.iter()
+                    .flat_map(|shard| shard.map().iter().map(|(k, _)| k.clone()))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -341,15 +348,17 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
 
     fn get<S: StateData>(&self, state: StateId, key_group: usize, key: &K) -> Option<&S> {
         let g = self.local(key_group)?;
-        self.table::<S>(state)?.shard(g, key)?.map().get(key)
+        let hash = key_hash(key);
+        self.table::<S>(state)?.shard(g, hash)?.map().get(hash, key)
     }
 
     fn get_mut<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<&mut S> {
         let g = self.local(key_group)?;
+        let hash = key_hash(key);
         self.table_mut::<S>(state)?
-            .shard_mut(g, key)?
+            .shard_mut(g, hash)?
             .map_mut()
-            .get_mut(key)
+            .get_mut(hash, key)
     }
 
     fn get_or_insert_with<S: StateData>(
@@ -360,19 +369,18 @@ impl<K: Key> KeyedStateBackend<K> for HeapKeyedStateBackend<K> {
         init: impl FnOnce() -> S,
     ) -> Option<&mut S> {
         let g = self.local(key_group)?;
-        let map = self.table_mut::<S>(state)?.shard_mut(g, key)?.map_mut();
-        if !map.contains_key(key) {
-            map.insert(key.clone(), init());
-        }
-        map.get_mut(key)
+        let hash = key_hash(key);
+        let map = self.table_mut::<S>(state)?.shard_mut(g, hash)?.map_mut();
+        Some(map.get_or_insert_with(hash, key, init))
     }
 
     fn remove<S: StateData>(&mut self, state: StateId, key_group: usize, key: &K) -> Option<S> {
         let g = self.local(key_group)?;
+        let hash = key_hash(key);
         self.table_mut::<S>(state)?
-            .shard_mut(g, key)?
+            .shard_mut(g, hash)?
             .map_mut()
-            .remove(key)
+            .remove(hash, key)
     }
 
     fn keys_in_key_group(&self, state: StateId, key_group: usize) -> Vec<K> {

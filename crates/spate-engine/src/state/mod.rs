@@ -6,6 +6,7 @@
 //! [`KeyGroupRange`](crate::keygroup::KeyGroupRange).
 
 pub(crate) mod backend;
+mod entries;
 mod handles;
 mod timers;
 
