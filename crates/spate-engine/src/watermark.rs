@@ -3,8 +3,9 @@
 //! A [`WatermarkStrategy`] is applied at a source. Each source *split* (a partition, a file, a
 //! range of a sequence) keeps its own watermark generator; the source subtask's watermark is the
 //! minimum over its non-idle splits, emitted at most once per batch (or, with
-//! [`WatermarkStrategy::with_emit_interval`], at most once per interval of processing time) and
-//! only when it advances (watermarks are monotonic per split and per subtask). A split that has produced nothing for
+//! [`WatermarkStrategy::with_emit_interval`], at most once per interval of processing time, and
+//! always before a checkpoint barrier) and only when it advances (watermarks are monotonic per
+//! split and per subtask). A split that has produced nothing for
 //! the idle timeout is marked idle and no longer holds the watermark back; when every split of a
 //! subtask is idle the subtask announces itself idle downstream.
 
@@ -220,33 +221,50 @@ impl SplitWatermarks {
                 }
             }
         }
-        let mut min_active: Option<Timestamp> = None;
-        for s in self.splits.iter().filter(|s| !s.idle) {
-            min_active = Some(min_active.map_or(s.max_timestamp, |m| m.min(s.max_timestamp)));
-        }
-        let idle_now = !self.splits.is_empty() && min_active.is_none();
+        let idle_now = !self.splits.is_empty() && self.min_active().is_none();
         let idle_change = (idle_now != self.idle).then(|| {
             self.idle = idle_now;
             idle_now
         });
+        match self.due() {
+            Some(wm) if self.may_emit(now) => {
+                self.emitted = wm;
+                (Some(wm), idle_change)
+            }
+            _ => (None, idle_change),
+        }
+    }
+
+    /// The watermark the records so far allow, if ahead of the last one emitted, whatever the
+    /// emit interval. A source emits it before a checkpoint barrier: the barrier's position
+    /// covers those records, and a restored source does not remember their timestamps, so a
+    /// watermark held back past the barrier would never come (windows they complete would
+    /// not fire after a restore until newer records arrive).
+    pub(crate) fn flush(&mut self) -> Option<Timestamp> {
+        let wm = self.due()?;
+        self.emitted = wm;
+        Some(wm)
+    }
+
+    /// The smallest largest-timestamp of the active splits.
+    fn min_active(&self) -> Option<Timestamp> {
+        self.splits
+            .iter()
+            .filter(|s| !s.idle)
+            .map(|s| s.max_timestamp)
+            .min()
+    }
+
+    /// The watermark of the active splits' timestamps, when it is ahead of the emitted one.
+    fn due(&self) -> Option<Timestamp> {
         let (bound, extra) = match self.generation {
-            WatermarkGeneration::None => return (None, idle_change),
+            WatermarkGeneration::None => return None,
             WatermarkGeneration::BoundedOutOfOrderness(b) => (b.as_millis() as i64, 1),
             WatermarkGeneration::Trailing(d) => (d.as_millis() as i64, 0),
         };
-        let Some(min_ts) = min_active else {
-            return (None, idle_change);
-        };
-        if min_ts == MIN_WATERMARK {
-            return (None, idle_change);
-        }
+        let min_ts = self.min_active().filter(|t| *t != MIN_WATERMARK)?;
         let wm = min_ts.saturating_sub(bound).saturating_sub(extra);
-        if wm > self.emitted && self.may_emit(now) {
-            self.emitted = wm;
-            (Some(wm), idle_change)
-        } else {
-            (None, idle_change)
-        }
+        (wm > self.emitted).then_some(wm)
     }
 }
 
@@ -264,6 +282,21 @@ mod tests {
         assert_eq!(w.advance(0).0, Some(89));
         w.on_batch(0, 50, 0);
         assert_eq!(w.advance(0).0, None, "never regresses");
+    }
+
+    #[test]
+    fn flush_emits_a_held_back_watermark_once() {
+        let mut w = SplitWatermarks::new(WatermarkGeneration::Trailing(Duration::ZERO), None)
+            .with_emit_interval(Duration::from_millis(200));
+        w.on_batch(0, 100, 1000);
+        assert_eq!(w.advance(1000).0, None, "held back by the interval");
+        assert_eq!(w.flush(), Some(100));
+        assert_eq!(w.flush(), None, "already emitted");
+        w.on_batch(0, 90, 1100);
+        assert_eq!(w.flush(), None, "never regresses");
+        w.on_batch(0, 150, 1300);
+        assert_eq!(w.advance(1300).0, Some(150));
+        assert_eq!(w.flush(), None);
     }
 
     #[test]

@@ -145,6 +145,11 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
     }
 
     fn inject(&mut self, barrier: Barrier) {
+        // The barrier must not overtake the watermark of the records before it (see
+        // `SplitWatermarks::flush`).
+        if let Some(w) = self.watermarks.flush() {
+            self.out.watermark(w);
+        }
         let mut ctx = CheckpointCtx::new(barrier);
         self.snapshot_into(barrier.id, &mut ctx);
         self.out.checkpoint(&mut ctx);
