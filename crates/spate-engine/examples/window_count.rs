@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         window,
         worker_threads: args.get(4).map(|s| s.parse()).transpose()?,
         events_per_ms: 1000,
+        pre_aggregate: false,
     };
     let r = window_count(&params)?;
     println!(

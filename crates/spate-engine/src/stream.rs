@@ -248,6 +248,11 @@ impl<T: Data> DataStream<T> {
         }
     }
 
+    /// The parallelism of the operator producing this stream.
+    pub(crate) fn parallelism(&self) -> usize {
+        self.shared.graph.borrow().nodes[self.node].parallelism
+    }
+
     pub(crate) fn default_parallelism(&self) -> usize {
         self.shared.config.borrow().parallelism
     }

@@ -44,8 +44,20 @@ fn as_map(records: &[(u64, i64, u64)]) -> BTreeMap<(u64, i64), u64> {
 
 /// source -> (fail once at `fail_at`) -> key_by -> tumbling count -> 2PC sink.
 fn build(env: &StreamEnvironment, count: u64, store: &SharedStore<Output>, fail_at: Option<Arc<AtomicBool>>) {
+    build_with(env, count, store, fail_at, false);
+}
+
+/// As [`build`], the count pre-aggregated before the keyed exchange when `pre_aggregate`.
+fn build_with(
+    env: &StreamEnvironment,
+    count: u64,
+    store: &SharedStore<Output>,
+    fail_at: Option<Arc<AtomicBool>>,
+    pre_aggregate: bool,
+) {
     let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20));
-    env.add_source("events", PacedSplitSource::new(count, 40, SPLITS), strategy)
+    let windowed = env
+        .add_source("events", PacedSplitSource::new(count, 40, SPLITS), strategy)
         .uid("events")
         .map(move |v: u64| {
             if let Some(flag) = &fail_at
@@ -57,7 +69,13 @@ fn build(env: &StreamEnvironment, count: u64, store: &SharedStore<Output>, fail_
             v
         })
         .key_by(|v: &u64| v % KEYS)
-        .window(WindowAssigner::tumbling(Duration::from_millis(WINDOW_MS as u64)))
+        .window(WindowAssigner::tumbling(Duration::from_millis(WINDOW_MS as u64)));
+    let windowed = if pre_aggregate {
+        windowed.pre_aggregate()
+    } else {
+        windowed
+    };
+    windowed
         .count()
         .uid("counts")
         .map(|r| (r.key, r.window.start, r.value))
@@ -65,8 +83,16 @@ fn build(env: &StreamEnvironment, count: u64, store: &SharedStore<Output>, fail_
         .uid("sink");
 }
 
+/// Also with the count pre-aggregated before the keyed exchange (`pre_aggregate`: its local
+/// phase flushes before each barrier and keeps no state).
 #[test]
 fn failure_and_restart_from_checkpoint_is_exactly_once() {
+    for pre_aggregate in [false, true] {
+        failure_and_restart_is_exactly_once(pre_aggregate);
+    }
+}
+
+fn failure_and_restart_is_exactly_once(pre_aggregate: bool) {
     let dir = tempfile::tempdir().unwrap();
     let count = 12_000;
     let store = common::store::<Output>();
@@ -78,7 +104,7 @@ fn failure_and_restart_from_checkpoint_is_exactly_once() {
         delay: Duration::from_millis(10),
     });
     let failed = Arc::new(AtomicBool::new(false));
-    build(&env, count, &store, Some(failed.clone()));
+    build_with(&env, count, &store, Some(failed.clone()), pre_aggregate);
     let handle = env.job_handle();
     env.execute().unwrap();
     assert!(failed.load(Ordering::SeqCst), "the failure was injected");
@@ -109,13 +135,19 @@ fn failure_and_restart_from_checkpoint_is_exactly_once() {
 
 #[test]
 fn stop_with_savepoint_and_resume_at_another_parallelism() {
+    for pre_aggregate in [false, true] {
+        stop_and_resume_at_another_parallelism(pre_aggregate);
+    }
+}
+
+fn stop_and_resume_at_another_parallelism(pre_aggregate: bool) {
     let dir = tempfile::tempdir().unwrap();
     let count = 12_000;
     let store = common::store::<Output>();
 
     let env = StreamEnvironment::new();
     env.set_parallelism(2);
-    build(&env, count, &store, None);
+    build_with(&env, count, &store, None, pre_aggregate);
     let handle = env.job_handle();
     let target = dir.path().to_path_buf();
     let stopper = std::thread::spawn(move || {
@@ -136,7 +168,7 @@ fn stop_with_savepoint_and_resume_at_another_parallelism() {
     let env = StreamEnvironment::new();
     env.set_parallelism(3);
     env.restore_from(&savepoint);
-    build(&env, count, &store, None);
+    build_with(&env, count, &store, None, pre_aggregate);
     env.execute().unwrap();
     let got = as_map(&store.lock().unwrap().committed);
     assert_eq!(got, expected(count));
@@ -525,4 +557,88 @@ fn keyed_state_of_a_branch_that_finished_before_the_savepoint_is_restored() {
         .flat_map(|k| (1..=2 * short / KEYS).map(move |n| (k, n)))
         .collect();
     assert_eq!(got, expected);
+}
+
+/// A source that, after its events, stays open with nothing more to read (as a Kafka source
+/// does once it has read everything).
+#[derive(Clone)]
+struct HeldOpen(PacedSplitSource);
+
+impl spate_engine::Source<u64> for HeldOpen {
+    fn open(&mut self, ctx: &spate_engine::SourceContext) -> Result<usize, spate_engine::EngineError> {
+        self.0.open(ctx)
+    }
+
+    fn poll(
+        &mut self,
+        out: &mut spate_engine::SourceBatch<u64>,
+    ) -> Result<spate_engine::SourceStatus, spate_engine::EngineError> {
+        match self.0.poll(out)? {
+            spate_engine::SourceStatus::Finished => {
+                std::thread::sleep(Duration::from_millis(1));
+                Ok(spate_engine::SourceStatus::Pending)
+            }
+            status => Ok(status),
+        }
+    }
+
+    fn snapshot_position(&mut self, id: u64) -> Result<Vec<u8>, spate_engine::EngineError> {
+        self.0.snapshot_position(id)
+    }
+
+    fn restore_positions(
+        &mut self,
+        ctx: &spate_engine::SourceContext,
+        positions: &[Vec<u8>],
+    ) -> Result<(), spate_engine::EngineError> {
+        self.0.restore_positions(ctx, positions)
+    }
+}
+
+/// A source holds its watermark back between emissions (here for an hour), but a checkpoint
+/// barrier must not overtake it: the barrier's positions cover the records, a restored source
+/// no longer knows their timestamps, and the windows they complete would never fire after a
+/// restore until newer records came. So the savepoint taken once every record was read
+/// commits every window the records complete.
+#[test]
+fn a_barrier_carries_the_watermark_of_the_records_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = 1_200;
+    let store = common::store::<Output>();
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(20))
+        .with_emit_interval(Duration::from_secs(3600));
+    env.add_source(
+        "events",
+        HeldOpen(PacedSplitSource::new(count, 40, SPLITS)),
+        strategy,
+    )
+    .uid("events")
+    .key_by(|v: &u64| v % KEYS)
+    .window(WindowAssigner::tumbling(Duration::from_millis(WINDOW_MS as u64)))
+    .count()
+    .uid("counts")
+    .map(|r| (r.key, r.window.start, r.value))
+    .add_sink("txn-sink", TxnSink::new(&store))
+    .uid("sink");
+    let handle = env.job_handle();
+    let target = dir.path().to_path_buf();
+    let stopper = std::thread::spawn(move || {
+        while handle.progress().records_in < count {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        handle.stop_with_savepoint(&target)
+    });
+    env.execute().unwrap();
+    stopper.join().unwrap().unwrap();
+    // The smallest last timestamp of a split is count - SPLITS, so the watermark is that
+    // minus the bound and 1: every window ending at or before it fires.
+    let watermark = (count - SPLITS) as i64 - 20 - 1;
+    let want: BTreeMap<_, _> = expected(count)
+        .into_iter()
+        .filter(|((_, start), _)| start + WINDOW_MS - 1 <= watermark)
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(as_map(&store.lock().unwrap().committed), want);
 }

@@ -152,12 +152,7 @@ fn run_engine(case: &Case, parallelism: usize, general_path: bool) -> Outcome {
     let late = windows.side_output(&late_tag).collect();
     let fired = windows.collect();
     env.execute().unwrap();
-    let mut fired: Vec<Out> = fired
-        .values()
-        .into_iter()
-        .map(|r: WindowResult<u64, Vec<u64>>| (r.key, r.window, r.value))
-        .collect();
-    fired.sort();
+    let fired = sorted(fired.values());
     let mut late: Vec<u64> = late.values().into_iter().map(|e| e.1).collect();
     late.sort();
     Outcome { fired, late }
@@ -320,32 +315,31 @@ fn check(kind_of: impl Fn(&mut SeededRng) -> Kind, seed_base: u64, cases: u64) {
 
 #[test]
 fn tumbling_windows_match_oracle() {
-    check(
-        |r| Kind::Tumbling {
-            size: 5 + r.below(40) as i64,
-        },
-        1000,
-        40,
-    );
+    check(random_tumbling, 1000, 40);
+}
+
+/// A random tumbling window.
+fn random_tumbling(r: &mut SeededRng) -> Kind {
+    Kind::Tumbling {
+        size: 5 + r.below(40) as i64,
+    }
+}
+
+/// A random sliding window, its size a multiple of the slide or not (an element then belongs
+/// to a varying number of windows).
+fn random_sliding(r: &mut SeededRng) -> Kind {
+    let slide = 2 + r.below(10) as i64;
+    let size = if r.below(2) == 0 {
+        slide * (1 + r.below(4) as i64)
+    } else {
+        slide + 1 + r.below(3 * slide as u64) as i64
+    };
+    Kind::Sliding { size, slide }
 }
 
 #[test]
 fn sliding_windows_match_oracle() {
-    check(
-        |r| {
-            let slide = 2 + r.below(10) as i64;
-            // Sizes that are not a multiple of the slide too (an element then belongs to a
-            // varying number of windows).
-            let size = if r.below(2) == 0 {
-                slide * (1 + r.below(4) as i64)
-            } else {
-                slide + 1 + r.below(3 * slide as u64) as i64
-            };
-            Kind::Sliding { size, slide }
-        },
-        2000,
-        40,
-    );
+    check(random_sliding, 2000, 40);
 }
 
 #[test]
@@ -490,4 +484,76 @@ fn many_short_lived_keys_match_brute_force_on_both_paths() {
         got.sort();
         assert_eq!(got, expected, "general path {general}");
     }
+}
+
+/// The case through `pre_aggregate()` (local-global aggregation; no side output for late
+/// data, which it does not support): the fired results.
+fn run_pre_aggregated(case: &Case, parallelism: usize) -> Vec<Out> {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(parallelism)
+        .set_batch_size(case.batch)
+        .set_channel_capacity(2);
+    let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(case.bound as u64));
+    let fired = env
+        .from_records(case.records.clone(), strategy)
+        .key_by(|e: &Ev| e.0)
+        .window(assigner(case.kind))
+        .allowed_lateness(Duration::from_millis(case.lateness as u64))
+        .pre_aggregate()
+        .aggregate(Contents)
+        .collect();
+    env.execute().unwrap();
+    sorted(fired.values())
+}
+
+/// Window results as sorted (key, window, ids).
+fn sorted(results: Vec<WindowResult<u64, Vec<u64>>>) -> Vec<Out> {
+    let mut fired: Vec<Out> = results.into_iter().map(|r| (r.key, r.window, r.value)).collect();
+    fired.sort();
+    fired
+}
+
+/// Each (key, window)'s last result: the one with every element it took.
+fn final_results(fired: &[Out]) -> BTreeMap<(u64, Window), Vec<u64>> {
+    let mut m: BTreeMap<(u64, Window), Vec<u64>> = BTreeMap::new();
+    for (k, w, ids) in fired {
+        let e = m.entry((*k, *w)).or_default();
+        if ids.len() >= e.len() {
+            *e = ids.clone();
+        }
+    }
+    m
+}
+
+/// Local-global aggregation gives the one-phase results: every firing when late elements are
+/// dropped; with an allowed lateness, the same final result per window (late elements of one
+/// key and pane in one batch re-fire their windows once, not once each).
+fn check_pre_aggregated(kind_of: impl Fn(&mut SeededRng) -> Kind, seed_base: u64, cases: u64) {
+    for seed in seed_base..seed_base + cases {
+        let mut rng = SeededRng::new(seed * 7919);
+        let case = random_case(seed, kind_of(&mut rng));
+        let expected = oracle(&case);
+        for p in [1, 3] {
+            let got = run_pre_aggregated(&case, p);
+            if case.lateness == 0 {
+                assert_eq!(got, expected.fired, "seed {seed}, p={p}, case {case:?}");
+            } else {
+                assert_eq!(
+                    final_results(&got),
+                    final_results(&expected.fired),
+                    "seed {seed}, p={p}, case {case:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pre_aggregated_tumbling_windows_match_oracle() {
+    check_pre_aggregated(random_tumbling, 5000, 40);
+}
+
+#[test]
+fn pre_aggregated_sliding_windows_match_oracle() {
+    check_pre_aggregated(random_sliding, 6000, 40);
 }

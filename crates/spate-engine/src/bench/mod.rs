@@ -90,6 +90,10 @@ pub struct WindowCountParams {
     /// benchmark; 1 with 1000 keys puts one event of each key in each one-second window, the
     /// work of the SQL benchmark `scripts/bench-sql/tumble-count.sql`.
     pub events_per_ms: u64,
+    /// Aggregate before the keyed exchange too ([`WindowedStream::pre_aggregate`]).
+    ///
+    /// [`WindowedStream::pre_aggregate`]: crate::window::WindowedStream::pre_aggregate
+    pub pre_aggregate: bool,
 }
 
 /// What one run measured.
@@ -158,9 +162,16 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
     let fired = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let (f, t) = (fired.clone(), total.clone());
-    env.add_source("sequence", SequenceSource::new(0, params.events), strategy)
+    let windowed = env
+        .add_source("sequence", SequenceSource::new(0, params.events), strategy)
         .key_by(move |v: &u64| v % keys)
-        .window(params.window.assigner())
+        .window(params.window.assigner());
+    let windowed = if params.pre_aggregate {
+        windowed.pre_aggregate()
+    } else {
+        windowed
+    };
+    windowed
         .count()
         .for_each_batch(move |batch| {
             f.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -199,7 +210,7 @@ mod tests {
             BenchWindow::sliding_default(),
             BenchWindow::session_default(),
         ] {
-            for parallelism in [1, 3] {
+            for (parallelism, pre_aggregate) in [(1, false), (3, false), (3, true)] {
                 let p = WindowCountParams {
                     events: 50_000,
                     keys: 100,
@@ -207,9 +218,13 @@ mod tests {
                     window,
                     worker_threads: None,
                     events_per_ms: 1000,
+                    pre_aggregate,
                 };
                 let r = window_count(&p).unwrap();
-                assert!(r.is_correct(&p), "{window:?} p={parallelism}: {r:?}");
+                assert!(
+                    r.is_correct(&p),
+                    "{window:?} p={parallelism} pre-aggregated {pre_aggregate}: {r:?}"
+                );
                 if window == BenchWindow::Tumbling {
                     // 50 ms of event time: every key has one window [0, 1000).
                     assert_eq!(r.windows_fired, 100);
@@ -227,6 +242,7 @@ mod tests {
             window: BenchWindow::Tumbling,
             worker_threads: None,
             events_per_ms: 1,
+            pre_aggregate: false,
         };
         let r = window_count(&p).unwrap();
         assert!(r.is_correct(&p), "{r:?}");

@@ -54,6 +54,10 @@ impl PartialEq for WindowAssigner {
 
 impl Eq for WindowAssigner {}
 
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX).max(1)
 }
@@ -115,6 +119,23 @@ impl WindowAssigner {
             kind: Kind::Global,
             processing_time: false,
             zone: None,
+        }
+    }
+
+    /// The panes of local-global aggregation (`pre_aggregate.rs`) for event-time tumbling and
+    /// sliding windows aligned to the epoch: `(size, offset)` of the largest intervals every
+    /// window contains whole or not at all.
+    pub(crate) fn panes(&self) -> Option<(i64, i64)> {
+        if self.processing_time || self.zone.is_some() {
+            return None;
+        }
+        match self.kind {
+            Kind::Tumbling { size, offset } => Some((size, offset)),
+            Kind::Sliding { size, slide, offset } => {
+                let pane = gcd(size, slide);
+                Some((pane, offset.rem_euclid(pane)))
+            }
+            Kind::Session { .. } | Kind::Cumulative { .. } | Kind::Global => None,
         }
     }
 

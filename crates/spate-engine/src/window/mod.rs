@@ -4,6 +4,7 @@ mod assigner;
 mod dense;
 mod function;
 mod operator;
+mod pre_aggregate;
 mod session;
 mod sliding_count;
 mod trigger;
@@ -26,6 +27,7 @@ use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
 use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use operator::{WindowOperator, WindowSpec};
+use pre_aggregate::{MergePartials, Panes, Partial, PreAggregate};
 use session::SessionWindowOperator;
 
 /// A keyed stream cut into windows; finish it with `reduce`, `aggregate` or `process`.
@@ -35,6 +37,7 @@ pub struct WindowedStream<K, T, KS, Tr> {
     trigger: Tr,
     allowed_lateness: Duration,
     late_tag: Option<u64>,
+    pre_aggregate: bool,
 }
 
 impl<K, T, KS, Tr> std::fmt::Debug for WindowedStream<K, T, KS, Tr> {
@@ -67,6 +70,7 @@ where
             trigger,
             allowed_lateness: Duration::ZERO,
             late_tag: None,
+            pre_aggregate: false,
         }
     }
 
@@ -93,6 +97,7 @@ where
             trigger,
             allowed_lateness: self.allowed_lateness,
             late_tag: self.late_tag,
+            pre_aggregate: self.pre_aggregate,
         }
     }
 
@@ -173,9 +178,53 @@ where
         )
     }
 
+    /// Aggregates before the keyed exchange too (local-global, or two-phase, aggregation as
+    /// Flink SQL does it): each subtask of the input folds its records per key and window
+    /// pane, and accumulators cross the exchange instead of records; the window operator
+    /// merges them. The results are the same (the aggregate's `merge` must be exact). It pays
+    /// where many records share a key and window per input subtask, at parallelism above 1.
+    ///
+    /// Applies to `reduce`, `aggregate` and `count` over event-time tumbling and sliding
+    /// windows aligned to the epoch, with the default trigger and no side output for late
+    /// data; other windows ignore it.
+    pub fn pre_aggregate(mut self) -> Self {
+        self.pre_aggregate = true;
+        self
+    }
+
     /// Incrementally aggregates each window.
     pub fn aggregate<A: AggregateFunction<T>>(self, aggregate: A) -> DataStream<WindowResult<K, A::Out>> {
+        if self.pre_aggregate
+            && self.late_tag.is_none()
+            && is_plain_event_time_trigger(&self.trigger)
+            && let Some((size, offset)) = self.assigner.panes()
+        {
+            return self.two_phase(Panes { size, offset }, aggregate);
+        }
         self.apply("window-aggregate", AggregateWindowFn(aggregate))
+    }
+
+    /// The local phase chained after the input, then the window operator over its partials.
+    fn two_phase<A: AggregateFunction<T>>(
+        self,
+        panes: Panes,
+        aggregate: A,
+    ) -> DataStream<WindowResult<K, A::Out>> {
+        let input = &self.keyed.stream;
+        let (ks, local) = (self.keyed.key_selector.clone(), aggregate.clone());
+        let partials: DataStream<Partial<K, A::Acc>> =
+            input.one_input("window-pre-aggregate", input.edge(0), move |_, down| {
+                Box::new(PreAggregate::new(ks.clone(), panes, local.clone(), down))
+            });
+        let partials = partials.set_parallelism(input.parallelism());
+        partials
+            .key_by(|p: &Partial<K, A::Acc>| p.key.clone())
+            .window(self.assigner)
+            .allowed_lateness(self.allowed_lateness)
+            .apply(
+                "window-aggregate",
+                AggregateWindowFn(MergePartials(aggregate, PhantomData)),
+            )
     }
 
     /// Counts each window's elements.
