@@ -267,6 +267,12 @@ impl Session {
             per_record_watermarks: watermark_interval.is_zero(),
             watermark_interval,
             zone: self.local_time_zone(),
+            // Flink's AUTO picks two phases where it can; here AUTO stays one phase until the
+            // planner weighs it (each key's single row per window gains nothing from a second).
+            two_phase_windows: self
+                .config
+                .get("table.optimizer.agg-phase-strategy")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("TWO_PHASE")),
             ..ConnectorContext::default()
         }
     }
@@ -407,6 +413,13 @@ fn validate_setting(k: &str, v: &str) -> Result<()> {
         | "execution.checkpointing.min-pause"
         | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
+        }
+        "table.optimizer.agg-phase-strategy"
+            if !["AUTO", "ONE_PHASE", "TWO_PHASE"]
+                .iter()
+                .any(|s| v.trim().eq_ignore_ascii_case(s)) =>
+        {
+            return Err(bad("expected AUTO, ONE_PHASE or TWO_PHASE"));
         }
         k if crate::restart_options::is_restart_key(k) => crate::restart_options::check_setting(k, v)?,
         // Flink's `-s`/`allowNonRestoredState`: a savepoint's state that no operator of the new

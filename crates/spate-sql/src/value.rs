@@ -203,7 +203,7 @@ pub fn display_in(v: &Value, ty: &crate::types::DataType, zone: crate::zone::Ses
 }
 
 /// The bits a float groups by: all NaNs are one value, `-0.0` is `0.0`.
-fn float_key(f: f64) -> u64 {
+pub(crate) fn float_key(f: f64) -> u64 {
     if f.is_nan() {
         f64::NAN.to_bits()
     } else if f == 0.0 {

@@ -77,6 +77,9 @@ pub struct ConnectorContext {
     /// `table.local-time-zone`: the zone operators evaluate `TIMESTAMP_LTZ` in and `print`
     /// tables show it in.
     pub zone: crate::zone::SessionZone,
+    /// `table.optimizer.agg-phase-strategy` = `TWO_PHASE`: window aggregates over tumbling and
+    /// hopping windows whose aggregates allow it fold rows before the keyed exchange too.
+    pub two_phase_windows: bool,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

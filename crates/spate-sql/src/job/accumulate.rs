@@ -102,6 +102,24 @@ impl SqlAggregate {
         }
     }
 
+    /// Whether partial accumulators merge to the result of one accumulator in any grouping
+    /// and order (what local-global aggregation needs): not for `FIRST_VALUE`, `LAST_VALUE`
+    /// and `LISTAGG`, whose results follow arrival order. (A `DOUBLE` sum or average may
+    /// differ in its last bits, as it does in Flink's two-phase aggregation.)
+    pub(crate) fn merges_in_any_order(&self) -> bool {
+        self.calls.iter().all(|c| {
+            matches!(
+                c.kind,
+                AggKind::CountStar
+                    | AggKind::Count
+                    | AggKind::Sum
+                    | AggKind::Avg
+                    | AggKind::Min
+                    | AggKind::Max
+            )
+        })
+    }
+
     /// Lists `LISTAGG`'s rows slice by slice in Flink's order (see [`SliceOrder`]).
     pub(crate) fn with_slice_order(mut self, slices: Option<SliceOrder>) -> Self {
         self.slices = slices;

@@ -17,6 +17,7 @@ use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
 use super::fail::raise;
+use super::join_key::JoinKey;
 use super::packed_rows::{PackedRow, PackedRows, UnpackError};
 
 /// Packed join state that does not decode (only a corrupted checkpoint) fails the job.
@@ -152,7 +153,7 @@ impl WindowJoinFn {
         }
     }
 
-    fn add(&mut self, row: Row, left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn add(&mut self, row: Row, left: bool, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         let col = if left {
             self.window_end.0
         } else {
@@ -177,21 +178,21 @@ impl WindowJoinFn {
     }
 }
 
-impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for WindowJoinFn {
-    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+impl KeyedCoProcessFunction<JoinKey, Row, Row, Row> for WindowJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, JoinKey>) {
         self.left = Some(states.value("left"));
         self.right = Some(states.value("right"));
     }
 
-    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, true, ctx);
     }
 
-    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, false, ctx);
     }
 
-    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         let (Some(ls), Some(rs)) = (&self.left, &self.right) else {
             return;
         };
@@ -276,7 +277,7 @@ impl IntervalJoinFn {
         }
     }
 
-    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         let ts = ctx.timestamp();
         let watermark = ctx.current_watermark();
         if ts < watermark {
@@ -335,7 +336,7 @@ impl IntervalJoinFn {
         state: &ListState<Buffered>,
         is_left: bool,
         time: Timestamp,
-        ctx: &mut KeyedContext<'_, Vec<Value>, Row>,
+        ctx: &mut KeyedContext<'_, JoinKey, Row>,
     ) {
         let is_expired = |b: &Buffered| {
             let expires = if is_left {
@@ -376,21 +377,21 @@ impl IntervalJoinFn {
     }
 }
 
-impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for IntervalJoinFn {
-    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+impl KeyedCoProcessFunction<JoinKey, Row, Row, Row> for IntervalJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, JoinKey>) {
         self.left = Some(states.list("left"));
         self.right = Some(states.list("right"));
     }
 
-    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, true, ctx);
     }
 
-    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, false, ctx);
     }
 
-    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn on_timer(&mut self, time: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         let (Some(ls), Some(rs)) = (self.left.clone(), self.right.clone()) else {
             return;
         };
@@ -431,7 +432,7 @@ impl RegularJoinFn {
         }
     }
 
-    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn add(&mut self, row: Row, is_left: bool, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         let (Some(ls), Some(rs)) = (self.left.clone(), self.right.clone()) else {
             return;
         };
@@ -456,17 +457,17 @@ impl RegularJoinFn {
     }
 }
 
-impl KeyedCoProcessFunction<Vec<Value>, Row, Row, Row> for RegularJoinFn {
-    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+impl KeyedCoProcessFunction<JoinKey, Row, Row, Row> for RegularJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, JoinKey>) {
         self.left = Some(states.value("left"));
         self.right = Some(states.value("right"));
     }
 
-    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element1(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, true, ctx);
     }
 
-    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+    fn process_element2(&mut self, value: Row, ctx: &mut KeyedContext<'_, JoinKey, Row>) {
         self.add(value, false, ctx);
     }
 }

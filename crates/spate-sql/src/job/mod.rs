@@ -4,6 +4,7 @@ mod accumulate;
 mod attached;
 mod fail;
 mod join;
+mod join_key;
 mod packed_rows;
 mod path_picks;
 mod slice_order;

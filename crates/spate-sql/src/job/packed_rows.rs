@@ -63,11 +63,23 @@ impl PackedRows {
     /// Appends a row and its event time.
     pub(crate) fn push(&mut self, ts: Timestamp, row: &[Value]) {
         let out = &mut self.bytes.0;
+        // Most keys of a join hold one or two rows: the first gets exactly its size (growing
+        // from nothing took four reallocations and left a third unused), later ones the
+        // vector's doubling.
+        let mut size = Counted(12);
+        for v in row {
+            write_value(v, &mut size, f64::to_bits);
+        }
+        if out.is_empty() {
+            out.reserve_exact(size.0);
+        } else {
+            out.reserve(size.0);
+        }
         out.extend_from_slice(&ts.to_le_bytes());
         let len_at = out.len();
         out.extend_from_slice(&[0; 4]);
         for v in row {
-            write_value(v, out);
+            write_value(v, out, f64::to_bits);
         }
         // A row's encoding is bounded by its memory, and rows are far below 4 GiB.
         let len = u32::try_from(out.len() - len_at - 4).unwrap_or(u32::MAX);
@@ -123,7 +135,49 @@ impl PackedRow<'_> {
     }
 }
 
-fn write_uint(mut n: u64, out: &mut Vec<u8>) {
+/// Where values are encoded: a row buffer, or a key on the stack ([`super::join_key`]).
+pub(super) trait ByteOut {
+    fn push(&mut self, byte: u8);
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+}
+
+impl ByteOut for Vec<u8> {
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+    #[inline]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+}
+
+impl<A: smallvec::Array<Item = u8>> ByteOut for smallvec::SmallVec<A> {
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        smallvec::SmallVec::push(self, byte);
+    }
+    #[inline]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        smallvec::SmallVec::extend_from_slice(self, bytes);
+    }
+}
+
+/// Counts the bytes an encoding takes.
+struct Counted(usize);
+
+impl ByteOut for Counted {
+    #[inline]
+    fn push(&mut self, _: u8) {
+        self.0 += 1;
+    }
+    #[inline]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+fn write_uint(mut n: u64, out: &mut impl ByteOut) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
         n >>= 7;
@@ -132,15 +186,17 @@ fn write_uint(mut n: u64, out: &mut Vec<u8>) {
 }
 
 /// Zigzag first, so small negative numbers are short too.
-fn write_int(n: i64, out: &mut Vec<u8>) {
+fn write_int(n: i64, out: &mut impl ByteOut) {
     write_uint(((n << 1) ^ (n >> 63)) as u64, out);
 }
 
-fn write_len(n: usize, out: &mut Vec<u8>) {
+fn write_len(n: usize, out: &mut impl ByteOut) {
     write_uint(n as u64, out);
 }
 
-fn write_value(v: &Value, out: &mut Vec<u8>) {
+/// Writes `v`; `float_bits` gives a float's 8 bytes (its bits for rows, [`float_key`] for
+/// keys, where `-0.0` and `0.0`, and every NaN, must be one value).
+pub(super) fn write_value(v: &Value, out: &mut impl ByteOut, float_bits: fn(f64) -> u64) {
     match v {
         Value::Null => out.push(tag::NULL),
         Value::Boolean(false) => out.push(tag::FALSE),
@@ -151,7 +207,7 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
         }
         Value::Float(f) => {
             out.push(tag::FLOAT);
-            out.extend_from_slice(&f.to_bits().to_le_bytes());
+            out.extend_from_slice(&float_bits(*f).to_le_bytes());
         }
         Value::Decimal(d) => {
             out.push(tag::DECIMAL);
@@ -190,20 +246,20 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
         Value::Array(items) => {
             out.push(tag::ARRAY);
             write_len(items.len(), out);
-            items.iter().for_each(|x| write_value(x, out));
+            items.iter().for_each(|x| write_value(x, out, float_bits));
         }
         Value::Map(entries) => {
             out.push(tag::MAP);
             write_len(entries.len(), out);
             for (k, x) in entries {
-                write_value(k, out);
-                write_value(x, out);
+                write_value(k, out, float_bits);
+                write_value(x, out, float_bits);
             }
         }
         Value::Row(fields) => {
             out.push(tag::ROW);
             write_len(fields.len(), out);
-            fields.iter().for_each(|x| write_value(x, out));
+            fields.iter().for_each(|x| write_value(x, out, float_bits));
         }
     }
 }
@@ -363,6 +419,21 @@ mod tests {
                 (-7, vec![Value::String("x".repeat(300))])
             ]
         );
+    }
+
+    #[test]
+    fn a_first_row_takes_exactly_its_bytes() {
+        for row in [
+            every_kind(),
+            vec![],
+            vec![Value::String("x".repeat(300)), Value::Int(-1)],
+        ] {
+            let mut p = PackedRows::default();
+            p.push(3, &row);
+            assert_eq!(p.bytes.0.capacity(), p.bytes.0.len(), "{row:?}");
+            p.push(4, &row);
+            assert_eq!(unpack(&p), vec![(3, row.clone()), (4, row)]);
+        }
     }
 
     #[test]

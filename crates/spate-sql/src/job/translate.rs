@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use smallvec::SmallVec;
 use spate_engine::window::{WindowAssigner, WindowResult};
 use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 
@@ -24,6 +25,7 @@ use super::accumulate::{AggValues, SqlAggregate};
 use super::attached::AttachedAggregateFn;
 use super::fail::raise;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
+use super::join_key::JoinKey;
 use super::path_picks::PathPicks;
 use super::slice_order::SliceOrder;
 use super::window_output::WindowOutput;
@@ -428,28 +430,45 @@ impl<'a> Translator<'a> {
         ));
         let uid = self.uid("window-aggregate");
         let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
+        // `TWO_PHASE`: aggregates whose partial results merge to the same result in any order
+        // are folded before the keyed exchange too (the engine ignores it for windows it
+        // cannot cut into panes: cumulating, session, processing-time, local-time windows).
+        let two_phase = self.ctx.two_phase_windows && aggregate.merges_in_any_order();
         let out = match keys.as_slice() {
             // One key column (the common case) keys by the value itself: no key vector to
             // allocate per record.
             [BoundExpr::Column { index: c, .. }] => {
                 let c = *c;
-                input
+                let windowed = input
                     .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
-                    .window(assigner)
+                    .window(assigner);
+                let windowed = if two_phase {
+                    windowed.pre_aggregate()
+                } else {
+                    windowed
+                };
+                windowed
                     .aggregate(aggregate)
                     .uid(&uid)
                     .map(move |mut r: WindowResult<Value, AggValues>| {
                         output.row(std::slice::from_mut(&mut r.key), r.window, &mut r.value)
                     })
             }
-            _ => input
-                .key_by(key_selector(keys.clone(), self.ctx.zone))
-                .window(assigner)
-                .aggregate(aggregate)
-                .uid(&uid)
-                .map(move |mut r: WindowResult<Vec<Value>, AggValues>| {
-                    output.row(&mut r.key, r.window, &mut r.value)
-                }),
+            _ => {
+                let windowed = input
+                    .key_by(key_selector(keys.clone(), self.ctx.zone))
+                    .window(assigner);
+                let windowed = if two_phase {
+                    windowed.pre_aggregate()
+                } else {
+                    windowed
+                };
+                windowed.aggregate(aggregate).uid(&uid).map(
+                    move |mut r: WindowResult<Vec<Value>, AggValues>| {
+                        output.row(&mut r.key, r.window, &mut r.value)
+                    },
+                )
+            }
         };
         Ok(out)
     }
@@ -510,22 +529,44 @@ fn join_keyed<F>(
     zone: SessionZone,
 ) -> DataStream<Row>
 where
-    F: spate_engine::keyed_co_process::KeyedCoProcessFunction<Vec<Value>, Row, Row, Row>,
+    F: spate_engine::keyed_co_process::KeyedCoProcessFunction<JoinKey, Row, Row, Row>,
 {
-    let lk = key_selector(keys.iter().map(|k| k.0.clone()).collect(), zone);
-    let rk = key_selector(keys.iter().map(|k| k.1.clone()).collect(), zone);
-    l.key_by(move |row: &Row| null_safe(lk(row), 0))
-        .connect(&r.key_by(move |row: &Row| null_safe(rk(row), 1)))
-        .process(f)
+    let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, zone);
+    let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, zone);
+    l.key_by(lk).connect(&r.key_by(rk)).process(f)
 }
 
-/// SQL's `=` is never true on NULL: a key with a NULL part gets a marker of its side, so it
-/// meets no row of the other side (outer joins still emit it padded).
-fn null_safe(mut key: Vec<Value>, side: i32) -> Vec<Value> {
-    if key.iter().any(Value::is_null) {
-        key.push(Value::IntervalMonths(-1 - side));
+/// The [`JoinKey`] of a row on side `side` (0 left, 1 right). Keys that only pick columns (the
+/// common case) are encoded from the row in place: no value is cloned.
+fn join_key_selector<'e>(
+    keys: impl Iterator<Item = &'e BoundExpr>,
+    side: u8,
+    zone: SessionZone,
+) -> impl Fn(&Row) -> JoinKey + Clone + Send + 'static {
+    static NULL: Value = Value::Null;
+    let keys: Vec<&BoundExpr> = keys.collect();
+    let columns: Option<Arc<[usize]>> = keys
+        .iter()
+        .map(|k| match k {
+            BoundExpr::Column { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    let exprs: Arc<[CompiledExpr]> = keys.iter().map(|k| k.compile()).collect();
+    move |row: &Row| match &columns {
+        Some(columns) => JoinKey::of(columns.iter().map(|c| row.get(*c).unwrap_or(&NULL)), side),
+        None => {
+            let ctx = EvalContext {
+                zone,
+                ..EvalContext::default()
+            };
+            let values: SmallVec<[Value; 2]> = exprs
+                .iter()
+                .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
+                .collect();
+            JoinKey::of(&values, side)
+        }
     }
-    key
 }
 
 fn ms(v: i64) -> Duration {
