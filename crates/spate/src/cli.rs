@@ -653,6 +653,10 @@ pub struct WindowCountArgs {
     /// the exchange's own cost from moving records between caches.
     #[arg(long, value_parser = parse_parallelism)]
     pub worker_threads: Option<usize>,
+    /// Count each subtask's events per key and window before the keyed exchange too
+    /// (local-global aggregation): counts cross it instead of events.
+    #[arg(long)]
+    pub pre_aggregate: bool,
     /// Runs to make; the median is reported.
     #[arg(long, value_parser = parse_count, default_value = "1")]
     pub runs: usize,

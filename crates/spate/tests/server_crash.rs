@@ -25,19 +25,38 @@ const PREFIX: &str = "srv";
 /// The second job of the SIGKILL test: topics `srv2-in`/`srv2-out`, ids `srv2-crash`.
 const PREFIX_2: &str = "srv2";
 
-/// Polls the outputs of `prefixes` until every expected window is there (120 s at most).
-fn wait_for_every_window(server: &mut Server, addr: &str, prefixes: &[&str], log: &dyn Fn() -> String) {
+/// Polls the outputs of `prefixes` until every expected window is there (120 s at most); on
+/// time-out, says which windows are missing and what the server reports of each job.
+fn wait_for_every_window(
+    server: &mut Server,
+    addr: &str,
+    prefixes: &[&str],
+    ids: &[String],
+    log: &dyn Fn() -> String,
+) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         assert!(server.alive(), "the server exited:\n{}", log());
-        if prefixes.iter().all(|p| word_windows::every_window_seen(addr, p)) {
+        let missing: Vec<_> = prefixes
+            .iter()
+            .map(|p| (p, word_windows::missing_windows(addr, p)))
+            .filter(|(_, m)| !m.is_empty())
+            .collect();
+        if missing.is_empty() {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "windows still missing after 120 s:\n{}",
-            log()
-        );
+        if Instant::now() >= deadline {
+            let jobs: Vec<String> = ids.iter().map(|id| server.jobs(&["show", id]).1).collect();
+            let missing: Vec<String> = missing
+                .iter()
+                .map(|(p, m)| format!("{p}: {} missing, e.g. {:?}", m.len(), &m[..m.len().min(5)]))
+                .collect();
+            panic!(
+                "windows still missing after 120 s: {missing:?}\njobs:\n{}\nlog:\n{}",
+                jobs.join("\n"),
+                log()
+            );
+        }
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -90,7 +109,7 @@ fn server_resumes_two_exactly_once_sql_jobs_after_three_sigkills() {
     // The last run: wait until every expected window is visible, then SIGTERM.
     let mut server = start();
     assert!(server.line.contains("2 job(s) resumed"), "{}", server.line);
-    wait_for_every_window(&mut server, &broker.addr, &prefixes, &server_log);
+    wait_for_every_window(&mut server, &broker.addr, &prefixes, &ids, &server_log);
     for id in &ids {
         let (ok, out, _) = server.jobs(&["show", id]);
         assert!(ok && out.starts_with("RUNNING"), "{out}");
@@ -170,7 +189,13 @@ fn embedded_broker_server_stops_on_sigterm_and_resumes_exactly_once() {
     let mut server = start();
     assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
     producer.join().unwrap();
-    wait_for_every_window(&mut server, &kafka, &[PREFIX], &server_log);
+    wait_for_every_window(
+        &mut server,
+        &kafka,
+        &[PREFIX],
+        std::slice::from_ref(&id),
+        &server_log,
+    );
     // Read while the server (and with it the broker) still runs.
     word_windows::assert_exactly_once(&kafka, PREFIX, &server_log);
     assert!(server.terminate(), "{}", server_log());

@@ -56,6 +56,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                 },
                 worker_threads: args.worker_threads,
                 events_per_ms: args.events_per_ms,
+                pre_aggregate: args.pre_aggregate,
             };
             let mut rates = Vec::with_capacity(args.runs);
             for run in 1..=args.runs {
@@ -82,10 +83,11 @@ pub fn run(bench: BenchCommand) -> Result<()> {
             }
             rates.sort_by(f64::total_cmp);
             println!(
-                "window-count {:?} keys={} parallelism={}: median {:.2} M events/s over {} run(s)",
+                "window-count {:?} keys={} parallelism={}{}: median {:.2} M events/s over {} run(s)",
                 args.window,
                 args.keys,
                 args.parallelism,
+                if args.pre_aggregate { " pre-aggregated" } else { "" },
                 rates[rates.len() / 2] / 1e6,
                 rates.len()
             );

@@ -183,13 +183,13 @@ pub fn read_output(addr: &str, prefix: &str) -> Vec<(String, String, u64)> {
     out
 }
 
-/// Whether every expected window is in the output (some may be there more than once).
-pub fn every_window_seen(addr: &str, prefix: &str) -> bool {
+/// The expected (word, window start) pairs not yet in `{prefix}-out`.
+pub fn missing_windows(addr: &str, prefix: &str) -> Vec<(String, String)> {
     let seen: BTreeSet<_> = read_output(addr, prefix)
         .into_iter()
         .map(|(w, s, _)| (w, s))
         .collect();
-    expected().keys().all(|k| seen.contains(k))
+    expected().into_keys().filter(|k| !seen.contains(k)).collect()
 }
 
 /// The output holds every expected window exactly once with its count, and nothing else.
@@ -219,12 +219,16 @@ pub fn assert_exactly_once(addr: &str, prefix: &str, log: &dyn Fn() -> String) {
 pub struct KillTimes(u64);
 
 impl KillTimes {
+    /// Seeded from the clock, or from `SPATE_KILL_SEED` to replay a failed run.
     pub fn from_clock() -> KillTimes {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-        eprintln!("kill-time seed {seed}");
+        let seed = match std::env::var("SPATE_KILL_SEED") {
+            Ok(s) => s.parse().unwrap(),
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64,
+        };
+        eprintln!("kill-time seed {seed} (SPATE_KILL_SEED replays it)");
         KillTimes(seed)
     }
 
