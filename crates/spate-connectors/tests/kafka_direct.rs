@@ -1,7 +1,7 @@
 //! The Kafka source's direct read path (partition logs of the broker in this process), against
 //! the client path on the same broker: transactions written by real transactional rdkafka
 //! producers, resuming from checkpoints across paths, logs growing and rolling under the
-//! reader, retention deleting what the reader was about to read.
+//! reader, retention deleting what the reader was about to read, compaction cleaning it.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap};
@@ -426,4 +426,100 @@ fn reads_on_after_the_broker_restarts(path: ReadPath) {
     assert_eq!(text(&read(&mut s, Some(20), Duration::ZERO)), values("after", 20));
     assert_eq!(s.reads_log_directly(), path == ReadPath::Auto);
     rt.block_on(second.shutdown()).unwrap();
+}
+
+/// A compacted topic cleaned under the reader: whole segments of superseded records become
+/// fillers. Every path reads the partition to its end with the cleaned offsets skipped — each
+/// record it returns is the one written at its offset, and each key's latest value is there.
+/// The client path runs librdkafka at a 512 MiB fetch size, where a second response without a
+/// record fails the consumer (it takes one for a fetch size too small and doubles it), so a
+/// broker answering with fillers alone fails this test.
+#[test]
+fn every_path_reads_a_topic_compacted_under_it() {
+    for path in EVERY_PATH {
+        reads_a_topic_compacted_under_it(path);
+    }
+}
+
+fn reads_a_topic_compacted_under_it(path: ReadPath) {
+    const KEYS: usize = 20;
+    const ROUNDS: usize = 40;
+    let b = TestBroker::start();
+    let bs = b.bootstrap();
+    b.topic(
+        "c",
+        1,
+        &[("cleanup.policy", "compact"), ("segment.bytes", "4096")],
+    );
+    let p = producer(&bs, &[]);
+    for round in 0..ROUNDS {
+        for k in 0..KEYS {
+            let value = format!("r{round}-k{k}-{:>90}", "");
+            p.send(
+                BaseRecord::to("c")
+                    .partition(0)
+                    .key(format!("k{k}").as_bytes())
+                    .payload(value.as_bytes()),
+            )
+            .unwrap();
+        }
+        p.flush(TIMEOUT).unwrap();
+    }
+    let partition = b.handle.store().partition("c", 0).unwrap();
+    let outcome = partition
+        .clean(
+            i64::MAX / 2,
+            &spate_log::CleanerSettings::default(),
+            &spate_log::Throttle::new(f64::INFINITY),
+            true,
+        )
+        .unwrap()
+        .expect("the sealed segments are cleaned");
+    assert!(outcome.records_removed > 0);
+
+    let mut builder = source(path, &bs, "c").bounded();
+    if path == ReadPath::Client {
+        builder = builder
+            .property("fetch.message.max.bytes", "536870912")
+            .property("fetch.max.bytes", "600000000")
+            .property("receive.message.max.bytes", "700000000");
+    }
+    let mut s = builder.build().unwrap();
+    s.open(&SourceContext {
+        subtask: 0,
+        parallelism: 1,
+    })
+    .unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while s.poll_into(500, &mut got).unwrap().1 != SourceStatus::Finished {
+        assert!(
+            Instant::now() < deadline,
+            "{path:?}: not finished after {} records",
+            got.len()
+        );
+    }
+    let written = (ROUNDS * KEYS) as i64;
+    assert!((got.len() as i64) < written, "{path:?}: cleaning removed records");
+    let mut latest: HashMap<String, usize> = HashMap::new();
+    let mut last_offset = -1;
+    for r in &got {
+        let offset = r.value.offset;
+        assert!(offset > last_offset, "{path:?}: offsets ascend");
+        last_offset = offset;
+        let (round, k) = (offset as usize / KEYS, offset as usize % KEYS);
+        let key = String::from_utf8(r.value.key.clone().unwrap()).unwrap();
+        let value = String::from_utf8(r.value.value.clone().unwrap()).unwrap();
+        assert_eq!(key, format!("k{k}"), "{path:?}: key at {offset}");
+        assert!(
+            value.starts_with(&format!("r{round}-k{k}-")),
+            "{path:?}: value at {offset}"
+        );
+        latest.insert(key, round);
+    }
+    assert_eq!(latest.len(), KEYS, "{path:?}: every key");
+    assert!(
+        latest.values().all(|&round| round == ROUNDS - 1),
+        "{path:?}: every key's latest value: {latest:?}"
+    );
 }
