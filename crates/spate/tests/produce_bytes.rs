@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::Broker;
@@ -18,7 +17,7 @@ fn spate(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    common::feed_stdin(&mut child, stdin);
     child.wait_with_output().unwrap()
 }
 

@@ -9,6 +9,18 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+/// Writes `input` to the child's stdin and closes it. A command that rejects its arguments
+/// exits without reading its input, and the write can then meet a closed pipe: that is the
+/// command's answer (its status and stderr say what), not a failure of the test.
+pub fn feed_stdin(child: &mut Child, input: &[u8]) {
+    let mut pipe = child.stdin.take().unwrap();
+    match pipe.write_all(input) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => panic!("writing the command's stdin: {e}"),
+    }
+}
+
 /// Runs `spate ARGS` with `stdin` written to it; returns (success, stdout, stderr).
 pub fn run_spate(args: &[&str], stdin: &str) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
@@ -18,7 +30,7 @@ pub fn run_spate(args: &[&str], stdin: &str) -> (bool, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    feed_stdin(&mut child, stdin.as_bytes());
     let out = child.wait_with_output().unwrap();
     (
         out.status.success(),
