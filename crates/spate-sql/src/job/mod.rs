@@ -3,6 +3,8 @@
 mod accumulate;
 mod attached;
 mod fail;
+mod int_aggregate;
+mod int_column;
 mod join;
 mod join_key;
 mod packed_rows;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smallvec::SmallVec;
-use spate_engine::window::{WindowAssigner, WindowResult};
+use spate_engine::window::{AggregateFunction, WindowAssigner, WindowResult};
 use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
 
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
@@ -21,9 +21,11 @@ use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
-use super::accumulate::{AggValues, SqlAggregate};
+use super::accumulate::SqlAggregate;
 use super::attached::AttachedAggregateFn;
 use super::fail::raise;
+use super::int_aggregate::IntAggregate;
+use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
 use super::path_picks::PathPicks;
@@ -434,42 +436,56 @@ impl<'a> Translator<'a> {
         // are folded before the keyed exchange too (the engine ignores it for windows it
         // cannot cut into panes: cumulating, session, processing-time, local-time windows).
         let two_phase = self.ctx.two_phase_windows && aggregate.merges_in_any_order();
-        let out = match keys.as_slice() {
-            // One key column (the common case) keys by the value itself: no key vector to
-            // allocate per record.
-            [BoundExpr::Column { index: c, .. }] => {
-                let c = *c;
-                let windowed = input
-                    .key_by(move |row: &Row| row.get(c).cloned().unwrap_or_default())
-                    .window(assigner);
-                let windowed = if two_phase {
-                    windowed.pre_aggregate()
-                } else {
-                    windowed
-                };
-                windowed
-                    .aggregate(aggregate)
-                    .uid(&uid)
-                    .map(move |mut r: WindowResult<Value, AggValues>| {
-                        output.row(std::slice::from_mut(&mut r.key), r.window, &mut r.value)
-                    })
-            }
-            _ => {
-                let windowed = input
-                    .key_by(key_selector(keys.clone(), self.ctx.zone))
-                    .window(assigner);
-                let windowed = if two_phase {
-                    windowed.pre_aggregate()
-                } else {
-                    windowed
-                };
-                windowed.aggregate(aggregate).uid(&uid).map(
-                    move |mut r: WindowResult<Vec<Value>, AggValues>| {
-                        output.row(&mut r.key, r.window, &mut r.value)
-                    },
-                )
-            }
-        };
+        let typed = IntAggregate::of(aggs);
+        let out =
+            match (keys.as_slice(), typed) {
+                // One key column of an integer-backed type keys by its integer: hashed and compared
+                // as one, with no value to clone per record.
+                ([BoundExpr::Column { index: c, ty }], typed) if let Some(kind) = IntColumn::of(ty) => {
+                    let c = *c;
+                    let key = move |row: &Row| kind.get(row.get(c));
+                    let keys = move |k: Option<i64>| [kind.value(k)];
+                    match typed {
+                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
+                            move |mut r| {
+                                output.row(&mut keys(r.key), r.window, std::slice::from_mut(&mut r.value))
+                            },
+                        ),
+                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid)
+                            .map(move |mut r| output.row(&mut keys(r.key), r.window, &mut r.value)),
+                    }
+                }
+                // One key column of another type keys by the value itself: no key vector to
+                // allocate per record.
+                ([BoundExpr::Column { index: c, .. }], typed) => {
+                    let c = *c;
+                    let key = move |row: &Row| row.get(c).cloned().unwrap_or_default();
+                    match typed {
+                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
+                            move |mut r| {
+                                output.row(
+                                    std::slice::from_mut(&mut r.key),
+                                    r.window,
+                                    std::slice::from_mut(&mut r.value),
+                                )
+                            },
+                        ),
+                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid).map(
+                            move |mut r| output.row(std::slice::from_mut(&mut r.key), r.window, &mut r.value),
+                        ),
+                    }
+                }
+                (_, typed) => {
+                    let key = key_selector(keys.clone(), self.ctx.zone);
+                    match typed {
+                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
+                            move |mut r| output.row(&mut r.key, r.window, std::slice::from_mut(&mut r.value)),
+                        ),
+                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid)
+                            .map(move |mut r| output.row(&mut r.key, r.window, &mut r.value)),
+                    }
+                }
+            };
         Ok(out)
     }
 
@@ -497,6 +513,30 @@ impl<'a> Translator<'a> {
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
         connector::write(rows, table, &self.ctx)
     }
+}
+
+/// `input` keyed by `key`, cut into `assigner`'s windows and aggregated (pre-aggregated before
+/// the exchange too with `two_phase`).
+fn aggregate_windows<K, KS, A>(
+    input: &DataStream<Row>,
+    key: KS,
+    assigner: WindowAssigner,
+    two_phase: bool,
+    aggregate: A,
+    uid: &str,
+) -> DataStream<WindowResult<K, A::Out>>
+where
+    K: spate_engine::Key,
+    KS: Fn(&Row) -> K + Clone + Send + 'static,
+    A: AggregateFunction<Row>,
+{
+    let windowed = input.key_by(key).window(assigner);
+    let windowed = if two_phase {
+        windowed.pre_aggregate()
+    } else {
+        windowed
+    };
+    windowed.aggregate(aggregate).uid(uid)
 }
 
 fn has_repeats(cols: &[usize]) -> bool {
