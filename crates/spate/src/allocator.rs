@@ -34,46 +34,48 @@ fn is_aligned(p: *mut c_void, align: usize) -> bool {
     (p as usize) & (align - 1) == 0
 }
 
+/// A block for `layout` from `plain` where a plain block is aligned enough, else from
+/// `aligned`.
+///
+/// # Safety
+/// `plain` and `aligned` must be a matching pair of mimalloc's allocation calls.
+#[inline]
+unsafe fn allocate(
+    layout: Layout,
+    plain: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    let (size, align) = (layout.size(), layout.align());
+    // SAFETY: plain FFI calls; a returned block is only used if aligned as asked.
+    unsafe {
+        if align <= WORD_ALIGN {
+            return plain(size).cast();
+        }
+        if align <= CHECKED_ALIGN {
+            let p = plain(size);
+            if is_aligned(p, align) {
+                return p.cast();
+            }
+            mi_free(p);
+        }
+        aligned(size, align).cast()
+    }
+}
+
 // SAFETY: every block comes from mimalloc with at least the layout's size and alignment
 // (checked where not guaranteed), and every block is given back to mimalloc's `mi_free` /
 // `mi_realloc*`, which take blocks of either kind of allocation.
 unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: plain FFI calls; a returned block is only used if aligned as asked.
-        unsafe {
-            if align <= WORD_ALIGN {
-                return mi_malloc(size).cast();
-            }
-            if align <= CHECKED_ALIGN {
-                let p = mi_malloc(size);
-                if is_aligned(p, align) {
-                    return p.cast();
-                }
-                mi_free(p);
-            }
-            mi_malloc_aligned(size, align).cast()
-        }
+        // SAFETY: mimalloc's allocation calls take any size and a power-of-two alignment.
+        unsafe { allocate(layout, mi_malloc, mi_malloc_aligned) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
         // SAFETY: as in `alloc`.
-        unsafe {
-            if align <= WORD_ALIGN {
-                return mi_zalloc(size).cast();
-            }
-            if align <= CHECKED_ALIGN {
-                let p = mi_zalloc(size);
-                if is_aligned(p, align) {
-                    return p.cast();
-                }
-                mi_free(p);
-            }
-            mi_zalloc_aligned(size, align).cast()
-        }
+        unsafe { allocate(layout, mi_zalloc, mi_zalloc_aligned) }
     }
 
     #[inline]
