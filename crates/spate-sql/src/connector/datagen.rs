@@ -16,14 +16,14 @@
 
 use std::sync::Arc;
 
-use spate_connectors::VecBatch;
+use spate_connectors::Emitter;
 use spate_connectors::datagen::{DatagenSource, IndexGenerator};
 use spate_engine::source::SeededRng;
 use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamEnvironment, Timestamp};
 
 use super::columns::Columns;
 use super::opts::Options;
-use super::source::{RowReader, add_source};
+use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::types::{DataType, TypeKind};
@@ -53,20 +53,11 @@ where
         Ok(1)
     }
 
-    fn poll(
-        &mut self,
-        max: usize,
-        out: &mut Vec<(Row, Timestamp)>,
-    ) -> Result<(usize, SourceStatus), EngineError> {
-        let mut batch = VecBatch::new(max);
-        let status = self.source.poll_into(&mut batch);
-        out.extend(
-            batch
-                .records
-                .into_iter()
-                .filter_map(|(item, ts)| (self.to_row)(item).map(|r| (r, ts))),
-        );
-        Ok((0, status))
+    fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError> {
+        Ok(self.source.poll_into(&mut ItemsToRows {
+            to_row: &*self.to_row,
+            out,
+        }))
     }
 
     fn snapshot(&mut self, _checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
@@ -75,6 +66,30 @@ where
 
     fn restore(&mut self, ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
         Ok(self.source.restore(ctx, positions)?)
+    }
+}
+
+/// The generator's items, turned into rows on their way out.
+struct ItemsToRows<'a, 'o, I> {
+    to_row: &'a (dyn Fn(I) -> Option<Row> + Send + Sync),
+    out: &'a mut RowOut<'o>,
+}
+
+impl<I> Emitter<I> for ItemsToRows<'_, '_, I> {
+    fn set_split(&mut self, split: usize) {
+        self.out.set_split(split);
+    }
+
+    #[inline]
+    fn emit(&mut self, item: I, timestamp: Timestamp) {
+        if let Some(row) = (self.to_row)(item) {
+            self.out.push(row, timestamp);
+        }
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        self.out.remaining()
     }
 }
 

@@ -18,13 +18,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use spate_connectors::VecBatch;
+use spate_connectors::Emitter;
 use spate_connectors::file::{FileSource, LineDecoder};
 use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamEnvironment, Timestamp};
 
 use super::columns::Columns;
 use super::opts::Options;
-use super::source::{RowReader, add_source};
+use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::format::{FormatError, FormatField, RowFormat};
@@ -149,6 +149,46 @@ struct Part {
     done: bool,
 }
 
+/// One part's rows on their way out: the partition's constants and the file's metadata
+/// filled in, the split numbered among all parts'.
+struct PartRows<'a, 'o> {
+    out: &'a mut RowOut<'o>,
+    constants: &'a [(usize, Value)],
+    metadata: &'a [(usize, FileMeta)],
+    files: &'a [FileFacts],
+    offset: usize,
+    /// The split (local to the part) of the rows now emitted.
+    split: usize,
+}
+
+impl PartRows<'_, '_> {
+    fn name_split(&mut self, split: usize) {
+        self.split = split;
+        self.out.set_split(self.offset + split);
+    }
+}
+
+impl Emitter<Row> for PartRows<'_, '_> {
+    fn set_split(&mut self, split: usize) {
+        self.name_split(split);
+    }
+
+    fn emit(&mut self, mut row: Row, timestamp: Timestamp) {
+        for (i, v) in self.constants {
+            row[*i] = v.clone();
+        }
+        let facts = self.files.get(self.split);
+        for (i, m) in self.metadata {
+            row[*i] = facts.map_or(Value::Null, |f| f.value(*m));
+        }
+        self.out.push(row, timestamp);
+    }
+
+    fn remaining(&self) -> usize {
+        self.out.remaining()
+    }
+}
+
 #[derive(Clone)]
 struct FileReader {
     parts: Vec<Part>,
@@ -172,41 +212,34 @@ impl RowReader for FileReader {
         Ok(offset.max(1))
     }
 
-    fn poll(
-        &mut self,
-        max: usize,
-        out: &mut Vec<(Row, Timestamp)>,
-    ) -> Result<(usize, SourceStatus), EngineError> {
+    fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError> {
         while let Some(part) = self.parts.get_mut(self.current) {
             if part.done {
                 self.current += 1;
                 continue;
             }
-            let mut batch = VecBatch::new(max);
+            let room = out.remaining();
             // `FileSource` names the split only when it opens a file; a poll that goes on in
             // the same file emits records of the split named before.
-            batch.split = part.split;
-            let status = part.source.poll_into(&mut batch)?;
-            part.split = batch.split;
+            let mut rows = PartRows {
+                out: &mut *out,
+                constants: &part.constants,
+                metadata: &self.metadata,
+                files: &part.files,
+                offset: part.offset,
+                split: part.split,
+            };
+            rows.name_split(part.split);
+            let status = part.source.poll_into(&mut rows)?;
+            part.split = rows.split;
             if status == SourceStatus::Finished {
                 part.done = true;
             }
-            let facts = part.files.get(batch.split);
-            for (mut row, ts) in batch.records {
-                for (i, v) in part.constants.iter() {
-                    row[*i] = v.clone();
-                }
-                for (i, m) in self.metadata.iter() {
-                    row[*i] = facts.map_or(Value::Null, |f| f.value(*m));
-                }
-                out.push((row, ts));
-            }
-            let split = part.offset + batch.split;
-            if !out.is_empty() || status != SourceStatus::Finished {
-                return Ok((split, SourceStatus::Available));
+            if out.remaining() < room || status != SourceStatus::Finished {
+                return Ok(SourceStatus::Available);
             }
         }
-        Ok((0, SourceStatus::Finished))
+        Ok(SourceStatus::Finished)
     }
 
     fn snapshot(&mut self, _checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {

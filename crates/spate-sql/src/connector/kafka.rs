@@ -36,13 +36,13 @@ use spate_connectors::kafka::{
 };
 use spate_engine::{
     DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, SourceContext, SourceStatus,
-    StreamEnvironment, Timestamp,
+    StreamEnvironment,
 };
 
 use super::columns::Columns;
 use super::metadata::{self, ReadKey, WriteKeys};
 use super::opts::Options;
-use super::source::{RowReader, add_source};
+use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
@@ -193,19 +193,8 @@ impl RowReader for KafkaReader {
         spate_engine::Source::open(&mut self.source, ctx)
     }
 
-    fn poll(
-        &mut self,
-        max: usize,
-        out: &mut Vec<(Row, Timestamp)>,
-    ) -> Result<(usize, SourceStatus), EngineError> {
-        let mut records = Vec::new();
-        let (split, status) = self.source.poll_into(max, &mut records)?;
-        out.extend(
-            records
-                .into_iter()
-                .filter_map(|r| r.value.map(|row| (row, r.timestamp))),
-        );
-        Ok((split, status))
+    fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError> {
+        Ok(self.source.poll_emit(out)?)
     }
 
     fn snapshot(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use spate_connectors::Emitter;
 use spate_engine::{
     DataStream, EngineError, Source, SourceBatch, SourceContext, SourceStatus, StreamEnvironment, Timestamp,
     WatermarkStrategy,
@@ -24,12 +25,9 @@ use crate::value::{Row, Value};
 pub(crate) trait RowReader: Clone + Send + 'static {
     /// Opens the subtask; returns its number of splits.
     fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError>;
-    /// Appends up to `max` rows of one split with their source timestamps; returns the split.
-    fn poll(
-        &mut self,
-        max: usize,
-        out: &mut Vec<(Row, Timestamp)>,
-    ) -> Result<(usize, SourceStatus), EngineError>;
+    /// Emits up to `out.remaining()` rows of one split (named with `out.set_split`) with their
+    /// source timestamps. Rows go straight into the engine's batch: no buffer in between.
+    fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError>;
     /// The position after the last row handed out.
     fn snapshot(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError>;
     /// Rewinds to the positions of every old subtask.
@@ -38,6 +36,115 @@ pub(crate) trait RowReader: Clone + Send + 'static {
     fn checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         let _ = checkpoint_id;
         Ok(())
+    }
+}
+
+/// Where a [`RowReader`] puts its rows during one poll: each row is completed (computed
+/// columns), given its rowtime as the engine timestamp and appended to the engine's batch.
+///
+/// A row that cannot be completed stops the poll: `remaining` drops to zero, later rows are
+/// not taken, and the source fails the job with the error.
+pub(crate) struct RowOut<'a> {
+    batch: &'a mut SourceBatch<Row>,
+    complete: &'a CompleteRow,
+    rowtime: Option<&'a (usize, String)>,
+    table: &'a str,
+    /// Rows this poll may still emit (below the batch's room when watermarks follow every row).
+    left: usize,
+    error: Option<EngineError>,
+}
+
+impl RowOut<'_> {
+    fn fail(&mut self, error: RowError) {
+        self.error = Some(EngineError::fatal(error));
+        self.left = 0;
+    }
+
+    /// The row's engine timestamp: its rowtime in ms, or the source's timestamp without one.
+    fn timestamp(&self, row: &Row, source_ts: Timestamp) -> Result<Timestamp, RowError> {
+        let Some((column, name)) = self.rowtime else {
+            return Ok(source_ts);
+        };
+        match row.get(*column) {
+            Some(Value::Timestamp(micros)) => Ok(micros.div_euclid(1000)),
+            Some(Value::Null) | None => Err(RowError::NullRowtime {
+                table: self.table.to_string(),
+                column: name.clone(),
+            }),
+            Some(_) => Err(RowError::NotTimestamp {
+                table: self.table.to_string(),
+                column: name.clone(),
+            }),
+        }
+    }
+}
+
+impl RowOut<'_> {
+    /// Names the split of this poll's rows.
+    pub(crate) fn set_split(&mut self, split: usize) {
+        self.batch.set_split(split);
+    }
+
+    /// Completes `row` and appends it with its rowtime (see the type's docs).
+    #[inline]
+    pub(crate) fn push(&mut self, mut row: Row, source_ts: Timestamp) {
+        if self.left == 0 {
+            return;
+        }
+        if let Err(source) = (self.complete)(&mut row) {
+            return self.fail(RowError::Compute {
+                table: self.table.to_string(),
+                source,
+            });
+        }
+        match self.timestamp(&row, source_ts) {
+            Ok(ts) => {
+                self.left -= 1;
+                self.batch.push_with_timestamp(row, ts);
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// How many more rows this poll takes.
+    #[inline]
+    pub(crate) fn remaining(&self) -> usize {
+        self.left
+    }
+}
+
+impl Emitter<Row> for RowOut<'_> {
+    fn set_split(&mut self, split: usize) {
+        RowOut::set_split(self, split);
+    }
+
+    #[inline]
+    fn emit(&mut self, row: Row, source_ts: Timestamp) {
+        self.push(row, source_ts);
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        RowOut::remaining(self)
+    }
+}
+
+/// A record the format skipped (`*.ignore-parse-errors`) is `None`: nothing is emitted.
+impl Emitter<Option<Row>> for RowOut<'_> {
+    fn set_split(&mut self, split: usize) {
+        RowOut::set_split(self, split);
+    }
+
+    #[inline]
+    fn emit(&mut self, row: Option<Row>, source_ts: Timestamp) {
+        if let Some(row) = row {
+            self.push(row, source_ts);
+        }
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        RowOut::remaining(self)
     }
 }
 
@@ -67,7 +174,6 @@ pub(crate) struct RowSource<R> {
     complete: CompleteRow,
     rowtime: Option<(usize, String)>,
     table: Arc<str>,
-    buf: Vec<(Row, Timestamp)>,
     /// Rows per poll: 1 makes the watermark follow every record (see
     /// `ConnectorContext::per_record_watermarks`).
     max_per_poll: usize,
@@ -87,39 +193,19 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
     }
 
     fn poll(&mut self, out: &mut SourceBatch<Row>) -> Result<SourceStatus, EngineError> {
-        self.buf.clear();
-        let (split, status) = self
-            .reader
-            .poll(out.remaining().min(self.max_per_poll), &mut self.buf)?;
-        out.set_split(split);
-        for (mut row, source_ts) in self.buf.drain(..) {
-            (self.complete)(&mut row).map_err(|source| {
-                EngineError::fatal(RowError::Compute {
-                    table: self.table.to_string(),
-                    source,
-                })
-            })?;
-            let ts = match &self.rowtime {
-                None => source_ts,
-                Some((column, name)) => match row.get(*column) {
-                    Some(Value::Timestamp(micros)) => micros.div_euclid(1000),
-                    Some(Value::Null) | None => {
-                        return Err(EngineError::fatal(RowError::NullRowtime {
-                            table: self.table.to_string(),
-                            column: name.clone(),
-                        }));
-                    }
-                    Some(_) => {
-                        return Err(EngineError::fatal(RowError::NotTimestamp {
-                            table: self.table.to_string(),
-                            column: name.clone(),
-                        }));
-                    }
-                },
-            };
-            out.push_with_timestamp(row, ts);
+        let mut rows = RowOut {
+            left: out.remaining().min(self.max_per_poll),
+            batch: out,
+            complete: &self.complete,
+            rowtime: self.rowtime.as_ref(),
+            table: &self.table,
+            error: None,
+        };
+        let status = self.reader.poll(&mut rows)?;
+        match rows.error {
+            Some(e) => Err(e),
+            None => Ok(status),
         }
-        Ok(status)
     }
 
     fn snapshot_position(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
@@ -163,7 +249,6 @@ pub(crate) fn add_source<R: RowReader>(
         complete: plan.complete.clone(),
         rowtime,
         table: Arc::from(name.as_str()),
-        buf: Vec::new(),
         max_per_poll: if ctx.per_record_watermarks { 1 } else { usize::MAX },
     };
     let idle = options

@@ -602,6 +602,12 @@ impl<T> KafkaSource<T> {
         Ok((batch.split, status))
     }
 
+    /// [`Source::poll`] into any [`Emitter`]: records of one split (named with `set_split`),
+    /// up to `out.remaining()`. A wrapper (the SQL source) puts them straight into its batch.
+    pub fn poll_emit(&mut self, out: &mut impl Emitter<T>) -> Result<SourceStatus, ConnectorError> {
+        self.poll_inner(out)
+    }
+
     fn commit(&mut self, checkpoint_id: u64) -> Result<(), ConnectorError> {
         let mut latest = None;
         while let Some(entry) = self.snapshots.first_entry() {
