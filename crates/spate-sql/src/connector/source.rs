@@ -1,8 +1,9 @@
 //! [`RowSource`]: the one engine source every scanned table becomes.
 //!
 //! A connector supplies a [`RowReader`] (records of one split per call, with physical and
-//! metadata columns filled); `RowSource` completes each row (computed columns), takes its
-//! rowtime as the record's engine timestamp and hands it on. Watermarks are the engine's:
+//! metadata columns filled), which emits into a [`RowOut`]: it completes each row (computed
+//! columns), takes its rowtime as the record's engine timestamp and appends it to the engine's
+//! batch, so a row is moved once between the connector and the engine. Watermarks are the engine's:
 //! per split, bounded out of orderness, combined by minimum, with idleness. Doing this in the
 //! source (not in a later operator) is what keeps watermarks per Kafka partition, as Flink's
 //! watermark push-down does.
