@@ -15,18 +15,24 @@ use crate::{decimal, temporal};
 
 type Result<T> = std::result::Result<T, EvalError>;
 
-fn division_by_zero() -> EvalError {
+pub(super) fn division_by_zero() -> EvalError {
     EvalError("division by zero".into())
 }
 
 /// Integer arithmetic as Java's `long` does it (wrapping), division by zero an error; the
 /// caller narrows the result to its type.
 pub(super) fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<i64> {
-    Ok(match op {
+    checked_int_arith(op, x, y).ok_or_else(division_by_zero)
+}
+
+/// [`int_arith`] with division by zero as `None`.
+#[inline]
+pub(super) fn checked_int_arith(op: ArithOp, x: i64, y: i64) -> Option<i64> {
+    Some(match op {
         ArithOp::Plus => x.wrapping_add(y),
         ArithOp::Minus => x.wrapping_sub(y),
         ArithOp::Multiply => x.wrapping_mul(y),
-        ArithOp::Divide | ArithOp::Modulo if y == 0 => return Err(division_by_zero()),
+        ArithOp::Divide | ArithOp::Modulo if y == 0 => return None,
         ArithOp::Divide => x.wrapping_div(y),
         ArithOp::Modulo => x.wrapping_rem(y),
     })

@@ -4,6 +4,10 @@
 //! a field of a ROW column — is a few direct calls instead of a walk through the general
 //! evaluator's dispatch.
 //!
+//! An expression whose every node is an integer or timestamp (`id % 1000`,
+//! `TO_TIMESTAMP_LTZ(id, 3)`) compiles to an [`IntExpr`] tree instead, evaluated without a
+//! closure per node; [`CompiledExpr::eval_into`] stores its value straight into a row.
+//!
 //! Contract: a compiled expression returns exactly what [`BoundExpr::eval`] returns for every
 //! row (same values, same NULLs, same errors — `tests/expr.rs` runs both). Shapes without a
 //! specialisation compile to a call of the general evaluator on that subtree.
@@ -16,6 +20,7 @@ use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
 use super::func::ScalarFunc;
 use super::functions::TimeFunc;
+use super::int_expr::IntExpr;
 use super::typing::is_integer;
 use crate::temporal::MICROS_PER_SECOND;
 use crate::types::TypeKind;
@@ -26,7 +31,16 @@ type EvalFn = dyn Fn(&Row, &EvalContext) -> Result<Value> + Send + Sync;
 
 /// An expression ready to evaluate row after row; cheap to clone (shared).
 #[derive(Clone)]
-pub struct CompiledExpr(Arc<EvalFn>);
+pub struct CompiledExpr(Form);
+
+/// How a compiled expression runs.
+#[derive(Clone)]
+enum Form {
+    /// A tree of integer nodes, evaluated in place: no call through a pointer per row.
+    Int(Arc<IntExpr>),
+    /// Closures, one per node of a specialised shape or one over the general evaluator.
+    Closure(Arc<EvalFn>),
+}
 
 impl std::fmt::Debug for CompiledExpr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,7 +52,26 @@ impl CompiledExpr {
     /// The expression's value for `row` (what [`BoundExpr::eval`] gives).
     #[inline]
     pub fn eval(&self, row: &Row, ctx: &EvalContext) -> Result<Value> {
-        (self.0)(row, ctx)
+        match &self.0 {
+            Form::Int(e) => e.value(row),
+            Form::Closure(f) => f(row, ctx),
+        }
+    }
+
+    /// Evaluates into `row[slot]` (a computed column of the row it reads; nothing happens past
+    /// the row's end).
+    #[inline]
+    pub fn eval_into(&self, row: &mut Row, slot: usize, ctx: &EvalContext) -> Result<()> {
+        match &self.0 {
+            Form::Int(e) => e.store(row, slot),
+            Form::Closure(f) => {
+                let v = f(row, ctx)?;
+                if let Some(s) = row.get_mut(slot) {
+                    *s = v;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// The expression as a predicate: only `TRUE` passes.
@@ -51,7 +84,10 @@ impl CompiledExpr {
 impl BoundExpr {
     /// This expression compiled for repeated evaluation.
     pub fn compile(&self) -> CompiledExpr {
-        CompiledExpr(compile(self))
+        CompiledExpr(match IntExpr::of(self) {
+            Some(int) if !int.is_leaf() => Form::Int(Arc::new(int)),
+            _ => Form::Closure(compile(self)),
+        })
     }
 }
 
@@ -124,6 +160,11 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
         }
         BoundExpr::Call { func, args, ty } => (func, args.as_slice(), ty),
     };
+    // A tree of integer nodes inside another shape is evaluated in one piece, not a closure
+    // per node.
+    if let Some(int) = IntExpr::of(e) {
+        return Some(Arc::new(move |row, _| int.value(row)));
+    }
     Some(match (func, args) {
         (ScalarFunc::Cast { .. }, [arg]) if preserves_values(&arg.ty().kind, &ty.kind) => compile(arg),
         // `t.f` of a ROW column (the Nexmark views read every field this way): the field is

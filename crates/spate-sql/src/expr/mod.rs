@@ -39,6 +39,7 @@ mod context;
 mod eval;
 mod func;
 mod functions;
+mod int_expr;
 mod literal;
 mod operators;
 mod typing;

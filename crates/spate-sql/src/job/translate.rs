@@ -152,10 +152,7 @@ impl<'a> Translator<'a> {
                         zone,
                     };
                     for (i, e) in &computed {
-                        let v = e.eval(row, &ctx)?;
-                        if let Some(slot) = row.get_mut(*i) {
-                            *slot = v;
-                        }
+                        e.eval_into(row, *i, &ctx)?;
                     }
                     Ok(())
                 });

@@ -1,0 +1,354 @@
+//! [`IntExpr`]: expressions whose every node is one `i64` (an integer, or a timestamp in
+//! microseconds), evaluated by one match over a small tree.
+//!
+//! Why: a computed column such as `k AS id % 1000` or `ts AS TO_TIMESTAMP_LTZ(id, 3)` is run for
+//! every record a source reads. As [`CompiledExpr`](super::CompiledExpr) closures each node is a
+//! call through a pointer that returns a `Result<Value>` through memory; here the nodes pass
+//! `Option<i64>` in registers and only the root becomes a [`Value`].
+//!
+//! Contract: [`IntExpr::value`] returns exactly what [`BoundExpr::eval`] returns for every row
+//! (values, NULLs, the division-by-zero error), so it may replace the general evaluator for
+//! any expression [`IntExpr::of`] accepts.
+
+use super::BoundExpr;
+use super::arith::{checked_int_arith, division_by_zero};
+use super::cast::{preserves_values, truncate_micros};
+use super::context::EvalError;
+use super::func::{ArithOp, ScalarFunc};
+use super::functions::TimeFunc;
+use super::typing::is_integer;
+use crate::temporal::MICROS_PER_SECOND;
+use crate::types::TypeKind;
+use crate::value::Value;
+
+/// Which `Value` variant carries a node's `i64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    /// `Value::Int`: `TINYINT` .. `BIGINT`.
+    Int,
+    /// `Value::Timestamp`: `TIMESTAMP`, `TIMESTAMP_LTZ`.
+    Timestamp,
+}
+
+impl Carrier {
+    fn of(kind: &TypeKind) -> Option<Self> {
+        match kind {
+            k if is_integer(k) => Some(Carrier::Int),
+            TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_) => Some(Carrier::Timestamp),
+            _ => None,
+        }
+    }
+
+    /// The `i64` of `v`; any other variant (`NULL` included) is `None`, as the general
+    /// evaluator's operand readers treat it.
+    #[inline]
+    fn read(self, v: &Value) -> Option<i64> {
+        match (self, v) {
+            (Carrier::Int, Value::Int(i)) | (Carrier::Timestamp, Value::Timestamp(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn value(self, v: Option<i64>) -> Value {
+        match (self, v) {
+            (_, None) => Value::Null,
+            (Carrier::Int, Some(i)) => Value::Int(i),
+            (Carrier::Timestamp, Some(t)) => Value::Timestamp(t),
+        }
+    }
+}
+
+/// Integers narrowed to their SQL type after arithmetic (Java's wrapping casts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Width {
+    TinyInt,
+    SmallInt,
+    Int,
+    BigInt,
+}
+
+impl Width {
+    fn of(kind: &TypeKind) -> Option<Self> {
+        Some(match kind {
+            TypeKind::TinyInt => Width::TinyInt,
+            TypeKind::SmallInt => Width::SmallInt,
+            TypeKind::Int => Width::Int,
+            TypeKind::BigInt => Width::BigInt,
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    fn wrap(self, i: i64) -> i64 {
+        match self {
+            Width::TinyInt => i64::from(i as i8),
+            Width::SmallInt => i64::from(i as i16),
+            Width::Int => i64::from(i as i32),
+            Width::BigInt => i,
+        }
+    }
+}
+
+/// A node of an integer expression (see the module docs).
+#[derive(Debug, Clone)]
+enum Node {
+    Column(usize, Carrier),
+    Literal(Option<i64>),
+    Arith {
+        op: ArithOp,
+        width: Width,
+        operands: Box<[Node; 2]>,
+    },
+    /// `TO_TIMESTAMP_LTZ(n, precision)`: `n` times `per` microseconds, at millisecond precision.
+    ToTimestampLtz {
+        n: Box<Node>,
+        per: i64,
+    },
+}
+
+/// Division by zero, the one way these nodes fail.
+#[derive(Debug, Clone, Copy)]
+struct DivisionByZero;
+
+impl Node {
+    fn of(e: &BoundExpr) -> Option<Self> {
+        let carrier = Carrier::of(&e.ty().kind)?;
+        let (func, args, ty) = match e {
+            BoundExpr::Column { index, .. } => return Some(Node::Column(*index, carrier)),
+            BoundExpr::Literal { value, .. } => return Some(Node::Literal(carrier.read(value))),
+            BoundExpr::Call { func, args, ty } => (func, args.as_slice(), ty),
+        };
+        match (func, args) {
+            (ScalarFunc::Cast { .. }, [arg])
+                if preserves_values(&arg.ty().kind, &ty.kind)
+                    && Carrier::of(&arg.ty().kind) == Some(carrier) =>
+            {
+                Node::of(arg)
+            }
+            (ScalarFunc::Arith(op), [a, b])
+                if is_integer(&a.ty().kind) && is_integer(&b.ty().kind) && carrier == Carrier::Int =>
+            {
+                Some(Node::Arith {
+                    op: *op,
+                    width: Width::of(&ty.kind)?,
+                    operands: Box::new([Node::of(a)?, Node::of(b)?]),
+                })
+            }
+            (ScalarFunc::Time(TimeFunc::ToTimestampLtz), [n, rest @ ..]) if is_integer(&n.ty().kind) => {
+                // Only a constant, non-NULL precision (a NULL argument makes the call NULL).
+                let precision = match rest {
+                    [] => 3,
+                    [p] => p.as_literal()?.as_i64()?,
+                    _ => return None,
+                };
+                let per = if precision == 0 { MICROS_PER_SECOND } else { 1000 };
+                Some(Node::ToTimestampLtz {
+                    n: Box::new(Node::of(n)?),
+                    per,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn eval(&self, row: &[Value]) -> Result<Option<i64>, DivisionByZero> {
+        Ok(match self {
+            Node::Column(i, carrier) => row.get(*i).and_then(|v| carrier.read(v)),
+            Node::Literal(v) => *v,
+            Node::Arith { op, width, operands } => {
+                // Both operands first, the left one's error first: as the general evaluator.
+                let [a, b] = &**operands;
+                let (x, y) = (a.eval(row)?, b.eval(row)?);
+                let (Some(x), Some(y)) = (x, y) else {
+                    return Ok(None);
+                };
+                Some(width.wrap(checked_int_arith(*op, x, y).ok_or(DivisionByZero)?))
+            }
+            Node::ToTimestampLtz { n, per } => n
+                .eval(row)?
+                .and_then(|i| i.checked_mul(*per))
+                .map(|m| truncate_micros(m, 3)),
+        })
+    }
+}
+
+/// An integer or timestamp expression over integer and timestamp columns, literals, integer
+/// arithmetic, casts that change no value and `TO_TIMESTAMP_LTZ` of an integer.
+#[derive(Debug, Clone)]
+pub(crate) struct IntExpr {
+    root: Node,
+    carrier: Carrier,
+}
+
+impl IntExpr {
+    /// `e` as an integer expression, when every node of it is one.
+    pub(crate) fn of(e: &BoundExpr) -> Option<Self> {
+        Some(Self {
+            carrier: Carrier::of(&e.ty().kind)?,
+            root: Node::of(e)?,
+        })
+    }
+
+    /// Whether the expression only reads a column or is a literal (nothing to compute).
+    pub(crate) fn is_leaf(&self) -> bool {
+        matches!(self.root, Node::Column(..) | Node::Literal(_))
+    }
+
+    /// Evaluates into `row[slot]` (a computed column of the row it reads; no-op past the
+    /// row's end). The value goes from registers into the slot: passed back as a
+    /// `Result<Value>` it crossed the stack in pieces and was read back whole, a stalled load.
+    #[inline]
+    pub(crate) fn store(&self, row: &mut [Value], slot: usize) -> Result<(), EvalError> {
+        match self.root.eval(row) {
+            Ok(v) => {
+                if let Some(s) = row.get_mut(slot) {
+                    drop(std::mem::replace(s, self.carrier.value(v)));
+                }
+                Ok(())
+            }
+            Err(DivisionByZero) => Err(division_by_zero()),
+        }
+    }
+
+    /// The expression's value for `row` (what [`BoundExpr::eval`] gives).
+    #[inline]
+    pub(crate) fn value(&self, row: &[Value]) -> Result<Value, EvalError> {
+        match self.root.eval(row) {
+            Ok(v) => Ok(self.carrier.value(v)),
+            Err(DivisionByZero) => Err(division_by_zero()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::expr::EvalContext;
+    use crate::types::DataType;
+
+    const INT_KINDS: [TypeKind; 4] = [
+        TypeKind::TinyInt,
+        TypeKind::SmallInt,
+        TypeKind::Int,
+        TypeKind::BigInt,
+    ];
+    const OPS: [ArithOp; 5] = [
+        ArithOp::Plus,
+        ArithOp::Minus,
+        ArithOp::Multiply,
+        ArithOp::Divide,
+        ArithOp::Modulo,
+    ];
+
+    /// Rows of three integer columns (any of them NULL) and a timestamp column.
+    fn row() -> impl Strategy<Value = Vec<Value>> {
+        let int = prop_oneof![
+            1 => Just(Value::Null),
+            2 => (-3i64..=3).prop_map(Value::Int),
+            2 => any::<i64>().prop_map(Value::Int),
+        ];
+        (proptest::collection::vec(int, 3), any::<i64>()).prop_map(|(mut r, t)| {
+            r.push(Value::Timestamp(t));
+            r
+        })
+    }
+
+    /// Integer expressions of any of the integer types over columns 0..3 and literals.
+    fn int_expr() -> impl Strategy<Value = BoundExpr> {
+        let leaf = prop_oneof![
+            (0usize..3, 0usize..4).prop_map(|(index, k)| BoundExpr::Column {
+                index,
+                ty: DataType::new(INT_KINDS[k].clone()),
+            }),
+            (
+                prop_oneof![
+                    Just(None),
+                    (-3i64..=3).prop_map(Some),
+                    any::<i64>().prop_map(Some)
+                ],
+                0usize..4
+            )
+                .prop_map(|(v, k)| BoundExpr::Literal {
+                    value: v.map_or(Value::Null, Value::Int),
+                    ty: DataType::new(INT_KINDS[k].clone()),
+                }),
+        ];
+        leaf.prop_recursive(4, 16, 2, |inner| {
+            (inner.clone(), inner, 0usize..5, 0usize..4).prop_map(|(a, b, op, k)| BoundExpr::Call {
+                func: ScalarFunc::Arith(OPS[op]),
+                args: vec![a, b],
+                ty: DataType::new(INT_KINDS[k].clone()),
+            })
+        })
+    }
+
+    fn to_timestamp_ltz(n: BoundExpr, precision: i64) -> BoundExpr {
+        BoundExpr::Call {
+            func: ScalarFunc::Time(TimeFunc::ToTimestampLtz),
+            args: vec![
+                n,
+                BoundExpr::Literal {
+                    value: Value::Int(precision),
+                    ty: DataType::new(TypeKind::Int),
+                },
+            ],
+            ty: DataType::new(TypeKind::TimestampLtz(3)),
+        }
+    }
+
+    proptest! {
+        /// The oracle is the general evaluator: same values, NULLs and errors.
+        #[test]
+        fn integer_trees_evaluate_as_the_general_evaluator(e in int_expr(), row in row(), ltz in any::<bool>(), precision in 0i64..=3) {
+            let e = if ltz { to_timestamp_ltz(e, precision) } else { e };
+            let int = IntExpr::of(&e).expect("an integer tree");
+            let general = e.eval(&row, &EvalContext::default());
+            prop_assert_eq!(&int.value(&row), &general);
+            let mut stored = row.clone();
+            let slot = stored.len() - 1;
+            match int.store(&mut stored, slot) {
+                Ok(()) => prop_assert_eq!(Ok(stored[slot].clone()), general),
+                Err(err) => prop_assert_eq!(Err(err), general),
+            }
+            prop_assert_eq!(&e.compile().eval(&row, &EvalContext::default()), &e.eval(&row, &EvalContext::default()));
+        }
+    }
+
+    #[test]
+    fn other_shapes_are_not_integer_trees() {
+        let double = BoundExpr::Column {
+            index: 0,
+            ty: DataType::new(TypeKind::Double),
+        };
+        assert!(IntExpr::of(&double).is_none());
+        let timestamp = BoundExpr::Column {
+            index: 3,
+            ty: DataType::new(TypeKind::Timestamp(3)),
+        };
+        // A timestamp operand of integer arithmetic is not a shape of this module.
+        let sum = BoundExpr::Call {
+            func: ScalarFunc::Arith(ArithOp::Plus),
+            args: vec![timestamp.clone(), timestamp],
+            ty: DataType::new(TypeKind::BigInt),
+        };
+        assert!(IntExpr::of(&sum).is_none());
+    }
+
+    #[test]
+    fn storing_past_the_row_end_changes_nothing() {
+        let e = to_timestamp_ltz(
+            BoundExpr::Column {
+                index: 0,
+                ty: DataType::new(TypeKind::BigInt),
+            },
+            3,
+        );
+        let int = IntExpr::of(&e).expect("an integer tree");
+        let mut row = vec![Value::Int(5)];
+        int.store(&mut row, 7).expect("no error");
+        assert_eq!(row, vec![Value::Int(5)]);
+    }
+}
