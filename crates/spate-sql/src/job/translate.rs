@@ -355,7 +355,15 @@ impl<'a> Translator<'a> {
             }
             _ => {}
         }
+        let width = input.schema().fields.len();
         let input = self.stream(input)?;
+        // Every column in place (`SELECT *`, an INSERT of a table's own columns): nothing to do.
+        if picks
+            .as_ref()
+            .is_some_and(|cols| cols.len() == width && cols.iter().enumerate().all(|(i, c)| i == *c))
+        {
+            return Ok(input);
+        }
         // A projection that only picks columns needs no evaluation context.
         if let Some(cols) = picks {
             // Ascending picks reuse the row's own vector: value i comes from column
