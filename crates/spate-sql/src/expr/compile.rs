@@ -20,9 +20,8 @@ use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
 use super::func::ScalarFunc;
 use super::functions::TimeFunc;
-use super::int_expr::IntExpr;
+use super::int_expr::{IntExpr, micros_per_unit};
 use super::typing::is_integer;
-use crate::temporal::MICROS_PER_SECOND;
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
@@ -257,13 +256,7 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
             })
         }
         (ScalarFunc::Time(TimeFunc::ToTimestampLtz), [n, rest @ ..]) if is_integer(&n.ty().kind) => {
-            // Only a constant, non-NULL precision (a NULL argument makes the call NULL).
-            let precision = match rest {
-                [] => 3,
-                [p] => p.as_literal()?.as_i64()?,
-                _ => return None,
-            };
-            let per = if precision == 0 { MICROS_PER_SECOND } else { 1000 };
+            let per = micros_per_unit(rest)?;
             let n = I64Operand::of(n)?;
             Arc::new(move |row, ctx| {
                 Ok(match n.get(row, ctx)?.and_then(|i| i.checked_mul(per)) {

@@ -107,6 +107,17 @@ enum Node {
     },
 }
 
+/// The microseconds in one unit of `TO_TIMESTAMP_LTZ(n, precision)`'s `n`, given the arguments
+/// after `n`: only a constant, non-NULL precision (a NULL argument makes the call NULL).
+pub(super) fn micros_per_unit(rest: &[BoundExpr]) -> Option<i64> {
+    let precision = match rest {
+        [] => 3,
+        [p] => p.as_literal()?.as_i64()?,
+        _ => return None,
+    };
+    Some(if precision == 0 { MICROS_PER_SECOND } else { 1000 })
+}
+
 /// Division by zero, the one way these nodes fail.
 #[derive(Debug, Clone, Copy)]
 struct DivisionByZero;
@@ -136,16 +147,9 @@ impl Node {
                 })
             }
             (ScalarFunc::Time(TimeFunc::ToTimestampLtz), [n, rest @ ..]) if is_integer(&n.ty().kind) => {
-                // Only a constant, non-NULL precision (a NULL argument makes the call NULL).
-                let precision = match rest {
-                    [] => 3,
-                    [p] => p.as_literal()?.as_i64()?,
-                    _ => return None,
-                };
-                let per = if precision == 0 { MICROS_PER_SECOND } else { 1000 };
                 Some(Node::ToTimestampLtz {
+                    per: micros_per_unit(rest)?,
                     n: Box::new(Node::of(n)?),
-                    per,
                 })
             }
             _ => None,
