@@ -80,7 +80,20 @@ impl<T> SourceBatch<T> {
     /// Emits a record with a source timestamp (for example a Kafka record timestamp).
     #[inline]
     pub fn push_with_timestamp(&mut self, value: T, timestamp: Timestamp) {
-        self.records.push(Record { timestamp, value });
+        // Room checked first: with no growth call between making the record and storing it,
+        // the record goes from registers into the buffer. Made before `push`'s own check, it
+        // was kept on the stack in pieces and read back whole, a stalled load per record.
+        if self.records.len() < self.records.capacity() {
+            self.records.push(Record { timestamp, value });
+        } else {
+            self.push_growing(Record { timestamp, value });
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_growing(&mut self, record: Record<T>) {
+        self.records.push(record);
     }
 
     /// How many more records fit into this batch (a source should stop at zero).
