@@ -78,9 +78,7 @@ impl RowOut<'_> {
             }),
         }
     }
-}
 
-impl RowOut<'_> {
     /// Names the split of this poll's rows.
     pub(crate) fn set_split(&mut self, split: usize) {
         self.batch.set_split(split);
@@ -111,22 +109,6 @@ impl RowOut<'_> {
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.left
-    }
-}
-
-impl Emitter<Row> for RowOut<'_> {
-    fn set_split(&mut self, split: usize) {
-        RowOut::set_split(self, split);
-    }
-
-    #[inline]
-    fn emit(&mut self, row: Row, source_ts: Timestamp) {
-        self.push(row, source_ts);
-    }
-
-    #[inline]
-    fn remaining(&self) -> usize {
-        RowOut::remaining(self)
     }
 }
 
