@@ -84,10 +84,12 @@ impl RowOut<'_> {
         self.batch.set_split(split);
     }
 
-    /// Completes `row` and appends it with its rowtime (see the type's docs).
+    /// Completes `row` and appends it with its rowtime (see the type's docs). A row past
+    /// `remaining` is still kept (the reader's position already covers it); only a failed row
+    /// stops the rows after it.
     #[inline]
     pub(crate) fn push(&mut self, mut row: Row, source_ts: Timestamp) {
-        if self.left == 0 {
+        if self.error.is_some() {
             return;
         }
         if let Err(source) = (self.complete)(&mut row) {
@@ -98,7 +100,7 @@ impl RowOut<'_> {
         }
         match self.timestamp(&row, source_ts) {
             Ok(ts) => {
-                self.left -= 1;
+                self.left = self.left.saturating_sub(1);
                 self.batch.push_with_timestamp(row, ts);
             }
             Err(e) => self.fail(e),
@@ -262,4 +264,102 @@ pub(crate) fn add_source<R: RowReader>(
         stream = stream.set_parallelism(p);
     }
     Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Statement;
+    use crate::expr::EvalError;
+    use spate_engine::NO_TIMESTAMP;
+
+    /// Emits `per_poll` rows `[i]` per poll, whatever `remaining` says, up to `total`.
+    #[derive(Clone)]
+    struct Eager {
+        next: i64,
+        total: i64,
+        per_poll: i64,
+    }
+
+    impl RowReader for Eager {
+        fn open(&mut self, _ctx: &SourceContext) -> Result<usize, EngineError> {
+            Ok(1)
+        }
+        fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError> {
+            out.set_split(0);
+            for _ in 0..self.per_poll.min(self.total - self.next) {
+                out.push(vec![Value::Int(self.next)], NO_TIMESTAMP);
+                self.next += 1;
+            }
+            Ok(if self.next == self.total {
+                SourceStatus::Finished
+            } else {
+                SourceStatus::Available
+            })
+        }
+        fn snapshot(&mut self, _checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+            Ok(Vec::new())
+        }
+        fn restore(&mut self, _ctx: &SourceContext, _positions: &[Vec<u8>]) -> Result<(), EngineError> {
+            Ok(())
+        }
+    }
+
+    fn plan(complete: CompleteRow) -> ScanPlan {
+        let Ok(Statement::CreateTable(c)) =
+            crate::parser::parse_statement("CREATE TABLE t (id BIGINT) WITH ('connector' = 'datagen')")
+        else {
+            panic!("the DDL parses");
+        };
+        ScanPlan {
+            table: c.table,
+            complete,
+            rowtime: None,
+            used: None,
+        }
+    }
+
+    fn run(complete: CompleteRow, reader: Eager) -> Result<Vec<Row>, EngineError> {
+        let env = StreamEnvironment::new();
+        let ctx = ConnectorContext {
+            // One row per poll: the reader below emits more than that.
+            per_record_watermarks: true,
+            ..ConnectorContext::default()
+        };
+        let rows = add_source(&env, &plan(complete), &ctx, reader, Some(1))
+            .map_err(|e| EngineError::fatal(std::io::Error::other(e.to_string())))?
+            .collect();
+        env.execute()?;
+        Ok(rows.values())
+    }
+
+    #[test]
+    fn rows_a_reader_emits_past_its_limit_are_kept() {
+        let reader = Eager {
+            next: 0,
+            total: 10,
+            per_poll: 3,
+        };
+        let rows = run(Arc::new(|_: &mut Row| Ok(())), reader).expect("the job runs");
+        let ids: Vec<Row> = (0..10).map(|i| vec![Value::Int(i)]).collect();
+        assert_eq!(rows, ids);
+    }
+
+    #[test]
+    fn a_row_that_cannot_be_completed_fails_the_job_with_the_table_named() {
+        let reader = Eager {
+            next: 0,
+            total: 10,
+            per_poll: 3,
+        };
+        let complete: CompleteRow = Arc::new(|row: &mut Row| match row.first() {
+            Some(Value::Int(4)) => Err(EvalError("division by zero".into())),
+            _ => Ok(()),
+        });
+        let err = run(complete, reader).expect_err("the job fails").to_string();
+        assert!(
+            err.contains("table t") && err.contains("division by zero"),
+            "{err}"
+        );
+    }
 }
