@@ -557,3 +557,68 @@ fn pre_aggregated_tumbling_windows_match_oracle() {
 fn pre_aggregated_sliding_windows_match_oracle() {
     check_pre_aggregated(random_sliding, 6000, 40);
 }
+
+/// The case through `aggregate_with` (the output record made as the window fires), on the
+/// dense, session, general and pre-aggregated paths: the records `f` makes are the oracle's
+/// window results.
+fn run_aggregate_with(case: &Case, parallelism: usize, path: &str) -> Vec<Out> {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(parallelism)
+        .set_batch_size(case.batch)
+        .set_channel_capacity(2);
+    let strategy = WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(case.bound as u64));
+    let windowed = env
+        .from_records(case.records.clone(), strategy)
+        .key_by(|e: &Ev| e.0)
+        .window(assigner(case.kind))
+        .allowed_lateness(Duration::from_millis(case.lateness as u64));
+    let make = |k: &u64, w: &Window, ids: Vec<u64>| (*k, *w, ids);
+    let fired = match path {
+        "general" => windowed.trigger(GeneralPath).aggregate_with(Contents, make),
+        "pre-aggregated" => windowed.pre_aggregate().aggregate_with(Contents, make),
+        _ => windowed.aggregate_with(Contents, make),
+    }
+    .collect();
+    env.execute().unwrap();
+    let mut fired = fired.values();
+    fired.sort();
+    fired
+}
+
+#[test]
+fn aggregate_with_makes_the_oracles_results_on_every_path() {
+    let kinds: [(&str, fn(&mut SeededRng) -> Kind); 3] = [
+        ("tumbling", random_tumbling),
+        ("sliding", random_sliding),
+        ("session", |r| Kind::Session {
+            gap: 1 + r.below(15) as i64,
+        }),
+    ];
+    for (name, kind_of) in kinds {
+        for seed in 7000..7012 {
+            let mut rng = SeededRng::new(seed * 7919);
+            let case = random_case(seed, kind_of(&mut rng));
+            let expected = oracle(&case);
+            for (p, path) in [
+                (1, "fast"),
+                (3, "fast"),
+                (2, "general"),
+                (1, "pre-aggregated"),
+                (3, "pre-aggregated"),
+            ] {
+                let got = run_aggregate_with(&case, p, path);
+                // Pre-aggregation re-fires a window once per batch of late elements, not once
+                // per element (see `check_pre_aggregated`): its final results are compared.
+                if path == "pre-aggregated" && case.lateness > 0 {
+                    assert_eq!(
+                        final_results(&got),
+                        final_results(&expected.fired),
+                        "{name} seed {seed}, p={p}, {path}"
+                    );
+                } else {
+                    assert_eq!(got, expected.fired, "{name} seed {seed}, p={p}, {path}");
+                }
+            }
+        }
+    }
+}

@@ -131,6 +131,47 @@ impl<K: Data, T, A: AggregateFunction<T>> WindowFn<K, T> for AggregateWindowFn<A
     }
 }
 
+/// An aggregate whose result `f` turns into the output record as the window fires (Flink's
+/// `aggregate(AggregateFunction, WindowFunction)`): no [`WindowResult`] in between.
+#[derive(Clone)]
+pub(crate) struct AggregateWithFn<A, F> {
+    pub(crate) aggregate: A,
+    pub(crate) f: F,
+}
+
+impl<K, T, O, A, F> WindowFn<K, T> for AggregateWithFn<A, F>
+where
+    O: Data,
+    A: AggregateFunction<T>,
+    F: FnMut(&K, &Window, A::Out) -> O + Send + 'static,
+{
+    type Acc = A::Acc;
+    type Out = O;
+    #[inline]
+    fn create(&self) -> A::Acc {
+        self.aggregate.create()
+    }
+    #[inline]
+    fn add(&self, acc: &mut A::Acc, value: T) {
+        self.aggregate.add(acc, value)
+    }
+    #[inline]
+    fn add_ref(&self, acc: &mut A::Acc, value: &T)
+    where
+        T: Clone,
+    {
+        self.aggregate.add_ref(acc, value)
+    }
+    fn merge(&self, acc: &mut A::Acc, other: A::Acc) {
+        self.aggregate.merge(acc, other)
+    }
+    #[inline]
+    fn emit(&mut self, key: &K, window: &Window, acc: &A::Acc, out: &mut Vec<Record<O>>) {
+        let value = (self.f)(key, window, self.aggregate.result(acc));
+        out.push(Record::new(window.max_timestamp(), value));
+    }
+}
+
 /// Reduce as an aggregate: the accumulator is the reduction so far.
 #[derive(Clone)]
 pub(crate) struct ReduceAggregate<T, F> {

@@ -25,7 +25,7 @@ use crate::record::{Data, Key};
 use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
-use function::{AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
+use function::{AggregateWindowFn, AggregateWithFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use operator::{WindowOperator, WindowSpec};
 use pre_aggregate::{MergePartials, Panes, Partial, PreAggregate};
 use session::SessionWindowOperator;
@@ -199,17 +199,47 @@ where
             && is_plain_event_time_trigger(&self.trigger)
             && let Some((size, offset)) = self.assigner.panes()
         {
-            return self.two_phase(Panes { size, offset }, aggregate);
+            return self.two_phase(Panes { size, offset }, aggregate, AggregateWindowFn);
         }
         self.apply("window-aggregate", AggregateWindowFn(aggregate))
     }
 
-    /// The local phase chained after the input, then the window operator over its partials.
-    fn two_phase<A: AggregateFunction<T>>(
+    /// Incrementally aggregates each window and makes each fired window's output record with
+    /// `f(key, window, result)` (Flink's `aggregate(AggregateFunction, WindowFunction)`): the
+    /// record is built as the window fires, with no [`WindowResult`] and no `map` after it.
+    /// [`pre_aggregate`](Self::pre_aggregate) applies as it does to
+    /// [`aggregate`](Self::aggregate).
+    pub fn aggregate_with<A, O, F>(self, aggregate: A, f: F) -> DataStream<O>
+    where
+        A: AggregateFunction<T>,
+        O: Data,
+        F: FnMut(&K, &crate::record::Window, A::Out) -> O + Clone + Send + 'static,
+    {
+        if self.pre_aggregate
+            && self.late_tag.is_none()
+            && is_plain_event_time_trigger(&self.trigger)
+            && let Some((size, offset)) = self.assigner.panes()
+        {
+            return self.two_phase(Panes { size, offset }, aggregate, move |merge| AggregateWithFn {
+                aggregate: merge,
+                f,
+            });
+        }
+        self.apply("window-aggregate", AggregateWithFn { aggregate, f })
+    }
+
+    /// The local phase chained after the input, then the window operator over its partials,
+    /// whose results `window_fn` makes into records.
+    fn two_phase<A, WF>(
         self,
         panes: Panes,
         aggregate: A,
-    ) -> DataStream<WindowResult<K, A::Out>> {
+        window_fn: impl FnOnce(MergePartials<A, T>) -> WF,
+    ) -> DataStream<WF::Out>
+    where
+        A: AggregateFunction<T>,
+        WF: WindowFn<K, Partial<K, A::Acc>> + Clone,
+    {
         let input = &self.keyed.stream;
         let (ks, local) = (self.keyed.key_selector.clone(), aggregate.clone());
         let partials: DataStream<Partial<K, A::Acc>> =
@@ -223,7 +253,7 @@ where
             .allowed_lateness(self.allowed_lateness)
             .apply(
                 "window-aggregate",
-                AggregateWindowFn(MergePartials(aggregate, PhantomData)),
+                window_fn(MergePartials(aggregate, PhantomData)),
             )
     }
 

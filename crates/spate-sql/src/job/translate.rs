@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smallvec::SmallVec;
-use spate_engine::window::{AggregateFunction, WindowAssigner, WindowResult};
-use spate_engine::{DataStream, ProcessContext, StreamEnvironment};
+use spate_engine::window::{AggregateFunction, WindowAssigner};
+use spate_engine::{DataStream, ProcessContext, StreamEnvironment, Window};
 
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
@@ -442,55 +442,74 @@ impl<'a> Translator<'a> {
         // cannot cut into panes: cumulating, session, processing-time, local-time windows).
         let two_phase = self.ctx.two_phase_windows && aggregate.merges_in_any_order();
         let typed = IntAggregate::of(aggs);
-        let out =
-            match (keys.as_slice(), typed) {
-                // One key column of an integer-backed type keys by its integer: hashed and compared
-                // as one, with no value to clone per record.
-                ([BoundExpr::Column { index: c, ty }], typed) if let Some(kind) = IntColumn::of(ty) => {
-                    let c = *c;
-                    let key = move |row: &Row| kind.get(row.get(c));
-                    let keys = move |k: Option<i64>| [kind.value(k)];
-                    match typed {
-                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
-                            move |mut r| {
-                                output.row(&mut keys(r.key), r.window, std::slice::from_mut(&mut r.value))
-                            },
-                        ),
-                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid)
-                            .map(move |mut r| output.row(&mut keys(r.key), r.window, &mut r.value)),
+        // Each fired window's row is made as it fires (`aggregate_with`): no window result
+        // record and no `map` in between.
+        let out = match (keys.as_slice(), typed) {
+            // One key column of an integer-backed type keys by its integer: hashed and compared
+            // as one, with no value to clone per record.
+            ([BoundExpr::Column { index: c, ty }], typed) if let Some(kind) = IntColumn::of(ty) => {
+                let c = *c;
+                let key = move |row: &Row| kind.get(row.get(c));
+                match typed {
+                    Some(agg) => {
+                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
+                            output.row(|_| kind.value(*k), *w, std::slice::from_mut(&mut v))
+                        })
                     }
+                    None => aggregate_windows(
+                        &input,
+                        key,
+                        assigner,
+                        two_phase,
+                        aggregate,
+                        &uid,
+                        move |k, w, mut v| output.row(|_| kind.value(*k), *w, &mut v),
+                    ),
                 }
-                // One key column of another type keys by the value itself: no key vector to
-                // allocate per record.
-                ([BoundExpr::Column { index: c, .. }], typed) => {
-                    let c = *c;
-                    let key = move |row: &Row| row.get(c).cloned().unwrap_or_default();
-                    match typed {
-                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
-                            move |mut r| {
-                                output.row(
-                                    std::slice::from_mut(&mut r.key),
-                                    r.window,
-                                    std::slice::from_mut(&mut r.value),
-                                )
-                            },
-                        ),
-                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid).map(
-                            move |mut r| output.row(std::slice::from_mut(&mut r.key), r.window, &mut r.value),
-                        ),
+            }
+            // One key column of another type keys by the value itself: no key vector to
+            // allocate per record.
+            ([BoundExpr::Column { index: c, .. }], typed) => {
+                let c = *c;
+                let key = move |row: &Row| row.get(c).cloned().unwrap_or_default();
+                match typed {
+                    Some(agg) => {
+                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
+                            output.row(|_| k.clone(), *w, std::slice::from_mut(&mut v))
+                        })
                     }
+                    None => aggregate_windows(
+                        &input,
+                        key,
+                        assigner,
+                        two_phase,
+                        aggregate,
+                        &uid,
+                        move |k, w, mut v| output.row(|_| k.clone(), *w, &mut v),
+                    ),
                 }
-                (_, typed) => {
-                    let key = key_selector(keys.clone(), self.ctx.zone);
-                    match typed {
-                        Some(agg) => aggregate_windows(&input, key, assigner, two_phase, agg, &uid).map(
-                            move |mut r| output.row(&mut r.key, r.window, std::slice::from_mut(&mut r.value)),
-                        ),
-                        None => aggregate_windows(&input, key, assigner, two_phase, aggregate, &uid)
-                            .map(move |mut r| output.row(&mut r.key, r.window, &mut r.value)),
+            }
+            (_, typed) => {
+                let key = key_selector(keys.clone(), self.ctx.zone);
+                let at = |k: &Vec<Value>, i: usize| k.get(i).cloned().unwrap_or_default();
+                match typed {
+                    Some(agg) => {
+                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
+                            output.row(|i| at(k, i), *w, std::slice::from_mut(&mut v))
+                        })
                     }
+                    None => aggregate_windows(
+                        &input,
+                        key,
+                        assigner,
+                        two_phase,
+                        aggregate,
+                        &uid,
+                        move |k, w, mut v| output.row(|i| at(k, i), *w, &mut v),
+                    ),
                 }
-            };
+            }
+        };
         Ok(out)
     }
 
@@ -521,19 +540,21 @@ impl<'a> Translator<'a> {
 }
 
 /// `input` keyed by `key`, cut into `assigner`'s windows and aggregated (pre-aggregated before
-/// the exchange too with `two_phase`).
-fn aggregate_windows<K, KS, A>(
+/// the exchange too with `two_phase`); each fired window's row is `row(key, window, result)`.
+fn aggregate_windows<K, KS, A, F>(
     input: &DataStream<Row>,
     key: KS,
     assigner: WindowAssigner,
     two_phase: bool,
     aggregate: A,
     uid: &str,
-) -> DataStream<WindowResult<K, A::Out>>
+    row: F,
+) -> DataStream<Row>
 where
     K: spate_engine::Key,
     KS: Fn(&Row) -> K + Clone + Send + 'static,
     A: AggregateFunction<Row>,
+    F: FnMut(&K, &Window, A::Out) -> Row + Clone + Send + 'static,
 {
     let windowed = input.key_by(key).window(assigner);
     let windowed = if two_phase {
@@ -541,7 +562,7 @@ where
     } else {
         windowed
     };
-    windowed.aggregate(aggregate).uid(uid)
+    windowed.aggregate_with(aggregate, row).uid(uid)
 }
 
 fn has_repeats(cols: &[usize]) -> bool {

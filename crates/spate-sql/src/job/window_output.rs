@@ -21,7 +21,8 @@ enum Source {
 #[derive(Debug, Clone)]
 pub(crate) struct WindowOutput {
     columns: Vec<Source>,
-    /// Whether every source is used at most once, so values can be moved instead of cloned.
+    /// Whether every aggregate is used at most once, so its result can be moved instead of
+    /// cloned.
     moves: bool,
     /// For windows cut in a session zone: `window_start` and `window_end` are its wall-clock
     /// times (`window_time` stays an instant).
@@ -86,22 +87,25 @@ impl WindowOutput {
         }
     }
 
-    /// The row of one fired window: its key values, the window, and the aggregates' results.
-    pub(crate) fn row(&self, keys: &mut [Value], window: Window, aggregates: &mut [Value]) -> Row {
-        let pull = |values: &mut [Value], i: usize| match values.get_mut(i) {
-            Some(v) if self.moves => std::mem::take(v),
-            Some(v) => v.clone(),
-            None => Value::Null,
-        };
-        let mut row = Vec::with_capacity(self.columns.len());
-        for c in &self.columns {
-            row.push(match *c {
-                Source::Key(i) => pull(keys, i),
-                Source::Aggregate(i) => pull(aggregates, i),
+    /// The row of one fired window: its key values (`key(i)` is key column `i`'s), the window,
+    /// and the aggregates' results (moved out where no column repeats them).
+    ///
+    /// Collected from an iterator of known length, so each value is written straight into the
+    /// row: pushed one by one, each was assembled on the stack and read back whole.
+    #[inline]
+    pub(crate) fn row(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: &mut [Value]) -> Row {
+        self.columns
+            .iter()
+            .map(|c| match *c {
+                Source::Key(i) => key(i),
+                Source::Aggregate(i) => match aggregates.get_mut(i) {
+                    Some(v) if self.moves => std::mem::take(v),
+                    Some(v) => v.clone(),
+                    None => Value::Null,
+                },
                 Source::Property(p) => Value::Timestamp(self.property(p, window)),
-            });
-        }
-        row
+            })
+            .collect()
     }
 }
 
@@ -119,7 +123,7 @@ mod tests {
     #[test]
     fn full_layout_is_keys_then_properties_then_aggregates() {
         let out = WindowOutput::new(1, &[WindowProperty::Start, WindowProperty::Time], 1, None);
-        let row = out.row(&mut [Value::Int(7)], window(), &mut [Value::Int(3)]);
+        let row = out.row(|_| Value::Int(7), window(), &mut [Value::Int(3)]);
         assert_eq!(
             row,
             vec![
@@ -140,9 +144,9 @@ mod tests {
             2,
             Some(&[5, 0, 3, 5]),
         );
-        let mut keys = [Value::String("a".into()), Value::String("b".into())];
+        let keys = [Value::String("a".into()), Value::String("b".into())];
         let mut aggs = [Value::Int(1), Value::String("y".into())];
-        let row = out.row(&mut keys, window(), &mut aggs);
+        let row = out.row(|i| keys[i].clone(), window(), &mut aggs);
         assert_eq!(
             row,
             vec![
@@ -157,7 +161,7 @@ mod tests {
     #[test]
     fn out_of_range_selection_is_skipped_not_a_panic() {
         let out = WindowOutput::new(1, &[], 1, Some(&[9, 1]));
-        let row = out.row(&mut [Value::Int(1)], window(), &mut [Value::Int(2)]);
+        let row = out.row(|_| Value::Int(1), window(), &mut [Value::Int(2)]);
         assert_eq!(row, vec![Value::Int(2)]);
     }
 }
