@@ -585,9 +585,12 @@ fn run_aggregate_with(case: &Case, parallelism: usize, path: &str) -> Vec<Out> {
     fired
 }
 
+/// Draws a random window kind.
+type KindOf = fn(&mut SeededRng) -> Kind;
+
 #[test]
 fn aggregate_with_makes_the_oracles_results_on_every_path() {
-    let kinds: [(&str, fn(&mut SeededRng) -> Kind); 3] = [
+    let kinds: [(&str, KindOf); 3] = [
         ("tumbling", random_tumbling),
         ("sliding", random_sliding),
         ("session", |r| Kind::Session {
