@@ -124,8 +124,9 @@ struct RandomGen {
 /// What the whole row generator needs (shared by every subtask).
 #[derive(Debug)]
 struct RowGen {
-    width: usize,
-    fields: Vec<(usize, FieldGen)>,
+    /// Per column of the table's rows: its generator, `None` for a column left `NULL`
+    /// (computed and metadata columns).
+    columns: Vec<Option<FieldGen>>,
     /// Whether a random field is a date or timestamp: those are "now" (minus up to
     /// `max-past`) when the row is made, as Flink's generator reads the clock per row, so a
     /// watermark over such a column advances.
@@ -139,17 +140,16 @@ impl RowGen {
         } else {
             0
         };
-        // `resize_with`, not `vec![Value::Null; n]`: cloning the NULL runs `Value::clone`'s
-        // whole match per slot, a few percent of a datagen job.
-        let mut row = Vec::with_capacity(self.width);
-        row.resize_with(self.width, || Value::Null);
-        for (col, g) in &self.fields {
-            row[*col] = match g {
-                FieldGen::Sequence { start } => sequence_value(*start, index),
-                FieldGen::Random(r) => r.value(rng, now_ms),
-            };
-        }
-        row
+        // Collected from an iterator of known length, each value is written straight into the
+        // row (no row of NULLs first, no indexed store after).
+        self.columns
+            .iter()
+            .map(|c| match c {
+                Some(FieldGen::Sequence { start }) => sequence_value(*start, index),
+                Some(FieldGen::Random(r)) => r.value(rng, now_ms),
+                None => Value::Null,
+            })
+            .collect()
     }
 }
 
@@ -448,12 +448,18 @@ pub(crate) fn scan(
     if rows_per_second == 0 {
         return Err(options.invalid("rows-per-second", "must be at least 1"));
     }
+    let reads_clock = fields
+        .iter()
+        .any(|(_, g)| matches!(g, FieldGen::Random(r) if relative_to_clock(&r.ty)));
+    let mut per_column: Vec<Option<FieldGen>> = vec![None; columns.width];
+    for (index, g) in fields {
+        if let Some(slot) = per_column.get_mut(index) {
+            *slot = Some(g);
+        }
+    }
     let rowgen = Arc::new(RowGen {
-        width: columns.width,
-        reads_clock: fields
-            .iter()
-            .any(|(_, g)| matches!(g, FieldGen::Random(r) if relative_to_clock(&r.ty))),
-        fields,
+        columns: per_column,
+        reads_clock,
     });
     // A fixed seed per table: reproducible runs (Flink's datagen is not seeded).
     let seed = options
