@@ -84,6 +84,16 @@ impl Value {
         }
     }
 
+    /// Whether this value owns no memory (it is neither a string, bytes, nor a collection), so
+    /// dropping it does nothing.
+    #[inline]
+    pub fn owns_nothing(&self) -> bool {
+        !matches!(
+            self,
+            Value::String(_) | Value::Bytes(_) | Value::Array(_) | Value::Map(_) | Value::Row(_)
+        )
+    }
+
     /// The integer of an integer value.
     #[inline]
     pub fn as_i64(&self) -> Option<i64> {

@@ -26,27 +26,23 @@ use super::opts::Options;
 use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
+use crate::row_memory::row_in_place;
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
-/// A generator source whose items become rows (`None`: no row for that index).
-pub(crate) struct GenReader<G: IndexGenerator> {
+/// A generator source whose items become rows (`None`: no row for that index). `to_row` is a
+/// type parameter, not a boxed closure: it is called once per row, and inlined it hands the
+/// row on in registers.
+#[derive(Clone)]
+pub(crate) struct GenReader<G: IndexGenerator, F> {
     pub(crate) source: DatagenSource<G>,
-    pub(crate) to_row: Arc<dyn Fn(G::Item) -> Option<Row> + Send + Sync>,
+    pub(crate) to_row: F,
 }
 
-impl<G: IndexGenerator> Clone for GenReader<G> {
-    fn clone(&self) -> Self {
-        Self {
-            source: self.source.clone(),
-            to_row: self.to_row.clone(),
-        }
-    }
-}
-
-impl<G: IndexGenerator> RowReader for GenReader<G>
+impl<G: IndexGenerator, F> RowReader for GenReader<G, F>
 where
     G::Item: Send,
+    F: Fn(G::Item) -> Option<Row> + Clone + Send + 'static,
 {
     fn open(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
         self.source.open_subtask(ctx);
@@ -55,7 +51,7 @@ where
 
     fn poll(&mut self, out: &mut RowOut<'_>) -> Result<SourceStatus, EngineError> {
         Ok(self.source.poll_into(&mut ItemsToRows {
-            to_row: &*self.to_row,
+            to_row: &self.to_row,
             out,
         }))
     }
@@ -70,12 +66,12 @@ where
 }
 
 /// The generator's items, turned into rows on their way out.
-struct ItemsToRows<'a, 'o, I> {
-    to_row: &'a (dyn Fn(I) -> Option<Row> + Send + Sync),
+struct ItemsToRows<'a, 'o, F> {
+    to_row: &'a F,
     out: &'a mut RowOut<'o>,
 }
 
-impl<I> Emitter<I> for ItemsToRows<'_, '_, I> {
+impl<I, F: Fn(I) -> Option<Row>> Emitter<I> for ItemsToRows<'_, '_, F> {
     fn set_split(&mut self, split: usize) {
         self.out.set_split(split);
     }
@@ -134,22 +130,19 @@ struct RowGen {
 }
 
 impl RowGen {
+    #[inline]
     fn row(&self, index: u64, rng: &mut SeededRng) -> Row {
         let now_ms = if self.reads_clock {
             spate_engine::clock::now_millis()
         } else {
             0
         };
-        // Collected from an iterator of known length, each value is written straight into the
-        // row (no row of NULLs first, no indexed store after).
-        self.columns
-            .iter()
-            .map(|c| match c {
-                Some(FieldGen::Sequence { start }) => sequence_value(*start, index),
-                Some(FieldGen::Random(r)) => r.value(rng, now_ms),
-                None => Value::Null,
-            })
-            .collect()
+        // Each value is written in place: no row of NULLs first, no copy of it after.
+        row_in_place(self.columns.len(), |c| match &self.columns[c] {
+            Some(FieldGen::Sequence { start }) => sequence_value(*start, index),
+            Some(FieldGen::Random(r)) => r.value(rng, now_ms),
+            None => Value::Null,
+        })
     }
 }
 
@@ -474,9 +467,6 @@ pub(crate) fn scan(
     if count.is_none() {
         source = source.unbounded();
     }
-    let reader = GenReader {
-        source,
-        to_row: Arc::new(Some),
-    };
+    let reader = GenReader { source, to_row: Some };
     add_source(env, plan, ctx, reader, parallelism)
 }

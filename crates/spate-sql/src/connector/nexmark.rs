@@ -429,7 +429,7 @@ pub(crate) fn scan(
     }
     let reader = GenReader {
         source,
-        to_row: Arc::new(move |e| shape.row(e)),
+        to_row: move |e| shape.row(e),
     };
     add_source(env, plan, ctx, reader, parallelism)
 }

@@ -17,6 +17,7 @@ use super::ConnectorContext;
 use super::columns::Columns;
 use super::opts::Options;
 use crate::error::SqlError;
+use crate::row_memory::drop_row;
 use crate::types::DataType;
 use crate::value::Row;
 
@@ -112,7 +113,7 @@ struct Blackhole(Arc<AtomicU64>);
 impl Sink<Row> for Blackhole {
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
         self.0.fetch_add(records.len() as u64, Ordering::Relaxed);
-        records.clear();
+        records.drain(..).for_each(|r| drop_row(r.value));
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use spate_engine::window::AggregateFunction;
 use crate::decimal;
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
 use crate::plan::{AggCall, AggKind};
+use crate::row_memory::drop_row;
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
@@ -327,6 +328,7 @@ impl AggregateFunction<Row> for SqlAggregate {
 
     fn add(&self, acc: &mut Accumulators, row: Row) {
         self.add_ref(acc, &row);
+        drop_row(row);
     }
 
     /// Aggregates only read the row: a HOP window's row is folded into each of its windows

@@ -12,6 +12,7 @@ use spate_engine::window::AggregateFunction;
 
 use crate::expr::{BoundExpr, wrap_int};
 use crate::plan::{AggCall, AggKind};
+use crate::row_memory::drop_row;
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
@@ -97,6 +98,7 @@ impl AggregateFunction<Row> for IntAggregate {
 
     fn add(&self, acc: &mut Option<i64>, row: Row) {
         self.add_ref(acc, &row);
+        drop_row(row);
     }
 
     #[inline]

@@ -6,6 +6,7 @@
 use spate_engine::Window;
 
 use crate::plan::WindowProperty;
+use crate::row_memory::row_in_place;
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
@@ -90,22 +91,18 @@ impl WindowOutput {
     /// The row of one fired window: its key values (`key(i)` is key column `i`'s), the window,
     /// and the aggregates' results (moved out where no column repeats them).
     ///
-    /// Collected from an iterator of known length, so each value is written straight into the
-    /// row: pushed one by one, each was assembled on the stack and read back whole.
+    /// Each value is written in place ([`row_in_place`](crate::row_memory::row_in_place)).
     #[inline]
     pub(crate) fn row(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: &mut [Value]) -> Row {
-        self.columns
-            .iter()
-            .map(|c| match *c {
-                Source::Key(i) => key(i),
-                Source::Aggregate(i) => match aggregates.get_mut(i) {
-                    Some(v) if self.moves => std::mem::take(v),
-                    Some(v) => v.clone(),
-                    None => Value::Null,
-                },
-                Source::Property(p) => Value::Timestamp(self.property(p, window)),
-            })
-            .collect()
+        row_in_place(self.columns.len(), |c| match self.columns[c] {
+            Source::Key(i) => key(i),
+            Source::Aggregate(i) => match aggregates.get_mut(i) {
+                Some(v) if self.moves => std::mem::take(v),
+                Some(v) => v.clone(),
+                None => Value::Null,
+            },
+            Source::Property(p) => Value::Timestamp(self.property(p, window)),
+        })
     }
 }
 
