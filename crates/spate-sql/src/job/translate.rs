@@ -442,73 +442,34 @@ impl<'a> Translator<'a> {
         // cannot cut into panes: cumulating, session, processing-time, local-time windows).
         let two_phase = self.ctx.two_phase_windows && aggregate.merges_in_any_order();
         let typed = IntAggregate::of(aggs);
-        // Each fired window's row is made as it fires (`aggregate_with`): no window result
-        // record and no `map` in between.
-        let out = match (keys.as_slice(), typed) {
+        let rows = WindowRows {
+            input: &input,
+            assigner,
+            two_phase,
+            typed,
+            general: aggregate,
+            uid: &uid,
+            output,
+        };
+        let out = match keys.as_slice() {
             // One key column of an integer-backed type keys by its integer: hashed and compared
             // as one, with no value to clone per record.
-            ([BoundExpr::Column { index: c, ty }], typed) if let Some(kind) = IntColumn::of(ty) => {
+            [BoundExpr::Column { index: c, ty }] if let Some(kind) = IntColumn::of(ty) => {
                 let c = *c;
-                let key = move |row: &Row| kind.get(row.get(c));
-                match typed {
-                    Some(agg) => {
-                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
-                            output.row(|_| kind.value(*k), *w, std::slice::from_mut(&mut v))
-                        })
-                    }
-                    None => aggregate_windows(
-                        &input,
-                        key,
-                        assigner,
-                        two_phase,
-                        aggregate,
-                        &uid,
-                        move |k, w, mut v| output.row(|_| kind.value(*k), *w, &mut v),
-                    ),
-                }
+                rows.keyed_by(move |row: &Row| kind.get(row.get(c)), move |k, _| kind.value(*k))
             }
             // One key column of another type keys by the value itself: no key vector to
             // allocate per record.
-            ([BoundExpr::Column { index: c, .. }], typed) => {
+            [BoundExpr::Column { index: c, .. }] => {
                 let c = *c;
-                let key = move |row: &Row| row.get(c).cloned().unwrap_or_default();
-                match typed {
-                    Some(agg) => {
-                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
-                            output.row(|_| k.clone(), *w, std::slice::from_mut(&mut v))
-                        })
-                    }
-                    None => aggregate_windows(
-                        &input,
-                        key,
-                        assigner,
-                        two_phase,
-                        aggregate,
-                        &uid,
-                        move |k, w, mut v| output.row(|_| k.clone(), *w, &mut v),
-                    ),
-                }
+                rows.keyed_by(
+                    move |row: &Row| row.get(c).cloned().unwrap_or_default(),
+                    |k: &Value, _| k.clone(),
+                )
             }
-            (_, typed) => {
-                let key = key_selector(keys.clone(), self.ctx.zone);
-                let at = |k: &Vec<Value>, i: usize| k.get(i).cloned().unwrap_or_default();
-                match typed {
-                    Some(agg) => {
-                        aggregate_windows(&input, key, assigner, two_phase, agg, &uid, move |k, w, mut v| {
-                            output.row(|i| at(k, i), *w, std::slice::from_mut(&mut v))
-                        })
-                    }
-                    None => aggregate_windows(
-                        &input,
-                        key,
-                        assigner,
-                        two_phase,
-                        aggregate,
-                        &uid,
-                        move |k, w, mut v| output.row(|i| at(k, i), *w, &mut v),
-                    ),
-                }
-            }
+            _ => rows.keyed_by(key_selector(keys.clone(), self.ctx.zone), |k: &Vec<Value>, i| {
+                k.get(i).cloned().unwrap_or_default()
+            }),
         };
         Ok(out)
     }
@@ -539,30 +500,60 @@ impl<'a> Translator<'a> {
     }
 }
 
-/// `input` keyed by `key`, cut into `assigner`'s windows and aggregated (pre-aggregated before
-/// the exchange too with `two_phase`); each fired window's row is `row(key, window, result)`.
-fn aggregate_windows<K, KS, A, F>(
-    input: &DataStream<Row>,
-    key: KS,
+/// A window aggregate's rows, once its key is chosen ([`keyed_by`](Self::keyed_by)): each
+/// fired window's row is made as it fires (`aggregate_with`), with no window result record and
+/// no `map` in between.
+struct WindowRows<'a> {
+    input: &'a DataStream<Row>,
     assigner: WindowAssigner,
+    /// Pre-aggregated before the exchange too.
     two_phase: bool,
-    aggregate: A,
-    uid: &str,
-    row: F,
-) -> DataStream<Row>
-where
-    K: spate_engine::Key,
-    KS: Fn(&Row) -> K + Clone + Send + 'static,
-    A: AggregateFunction<Row>,
-    F: FnMut(&K, &Window, A::Out) -> Row + Clone + Send + 'static,
-{
-    let windowed = input.key_by(key).window(assigner);
-    let windowed = if two_phase {
-        windowed.pre_aggregate()
-    } else {
-        windowed
-    };
-    windowed.aggregate_with(aggregate, row).uid(uid)
+    /// The single-call integer aggregate, when it covers the calls; else `general` runs.
+    typed: Option<IntAggregate>,
+    general: SqlAggregate,
+    uid: &'a str,
+    output: WindowOutput,
+}
+
+impl WindowRows<'_> {
+    /// Keyed by `key`; key column `i` of an output row is `key_value(key, i)`.
+    fn keyed_by<K, KS, KV>(self, key: KS, key_value: KV) -> DataStream<Row>
+    where
+        K: spate_engine::Key,
+        KS: Fn(&Row) -> K + Clone + Send + 'static,
+        KV: Fn(&K, usize) -> Value + Clone + Send + 'static,
+    {
+        let output = self.output.clone();
+        match self.typed.clone() {
+            Some(agg) => self.windows(key, agg, move |k, w, mut v| {
+                output.row(|i| key_value(k, i), *w, std::slice::from_mut(&mut v))
+            }),
+            None => {
+                let general = self.general.clone();
+                self.windows(key, general, move |k, w, mut v| {
+                    output.row(|i| key_value(k, i), *w, &mut v)
+                })
+            }
+        }
+    }
+
+    /// `input` keyed by `key`, cut into the windows and aggregated by `aggregate` (also before
+    /// the exchange with `two_phase`); each fired window's row is `row(key, window, result)`.
+    fn windows<K, KS, A, F>(&self, key: KS, aggregate: A, row: F) -> DataStream<Row>
+    where
+        K: spate_engine::Key,
+        KS: Fn(&Row) -> K + Clone + Send + 'static,
+        A: AggregateFunction<Row>,
+        F: FnMut(&K, &Window, A::Out) -> Row + Clone + Send + 'static,
+    {
+        let windowed = self.input.key_by(key).window(self.assigner);
+        let windowed = if self.two_phase {
+            windowed.pre_aggregate()
+        } else {
+            windowed
+        };
+        windowed.aggregate_with(aggregate, row).uid(self.uid)
+    }
 }
 
 fn has_repeats(cols: &[usize]) -> bool {
