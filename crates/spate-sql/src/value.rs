@@ -68,6 +68,23 @@ pub enum Value {
 /// A row: one value per column, in the schema's order.
 pub type Row = Vec<Value>;
 
+/// Stores `value` in `slot`. The old value is dropped only when it owns memory: a computed
+/// column's slot is `NULL` until set, and `*slot = value` called `Value`'s drop glue out of line
+/// for it anyway (28 instructions a column, callgrind).
+#[inline]
+pub(crate) fn set_value(slot: &mut Value, value: Value) {
+    drop_value(std::mem::replace(slot, value));
+}
+
+/// Drops `value`, with no call to `Value`'s drop glue when it owns no memory (a value moved
+/// out of with `mem::take` is `NULL`, which the compiler does not know).
+#[inline]
+pub(crate) fn drop_value(value: Value) {
+    if value.owns_nothing() {
+        std::mem::forget(value);
+    }
+}
+
 impl Value {
     /// Whether this is `NULL`.
     #[inline]

@@ -23,7 +23,7 @@ use super::functions::TimeFunc;
 use super::int_expr::{IntExpr, micros_per_unit};
 use super::typing::is_integer;
 use crate::types::TypeKind;
-use crate::value::{Row, Value};
+use crate::value::{Row, Value, set_value};
 
 type Result<T> = std::result::Result<T, EvalError>;
 type EvalFn = dyn Fn(&Row, &EvalContext) -> Result<Value> + Send + Sync;
@@ -57,6 +57,14 @@ impl CompiledExpr {
         }
     }
 
+    /// The integer tree this compiled to, if it did.
+    pub(crate) fn as_int(&self) -> Option<&IntExpr> {
+        match &self.0 {
+            Form::Int(e) => Some(e),
+            Form::Closure(_) => None,
+        }
+    }
+
     /// Evaluates into `row[slot]` (a computed column of the row it reads; nothing happens past
     /// the row's end).
     #[inline]
@@ -66,7 +74,7 @@ impl CompiledExpr {
             Form::Closure(f) => {
                 let v = f(row, ctx)?;
                 if let Some(s) = row.get_mut(slot) {
-                    *s = v;
+                    set_value(s, v);
                 }
                 Ok(())
             }

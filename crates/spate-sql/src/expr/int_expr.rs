@@ -19,7 +19,7 @@ use super::functions::TimeFunc;
 use super::typing::is_integer;
 use crate::temporal::MICROS_PER_SECOND;
 use crate::types::TypeKind;
-use crate::value::Value;
+use crate::value::{Value, set_value};
 
 /// Which `Value` variant carries a node's `i64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,15 +194,83 @@ impl Node {
 pub(crate) struct IntExpr {
     root: Node,
     carrier: Carrier,
+    shape: Shape,
+}
+
+/// The root's shape when it is one of the computed columns sources declare most (`k AS id %
+/// 1000`, `ts AS TO_TIMESTAMP_LTZ(id, 3)`): evaluated in one step, with no call per node. Callgrind
+/// counted about 65 instructions per evaluation of such a column through the tree.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    /// `column op literal`, the literal not `NULL`.
+    ColumnOpLiteral {
+        column: usize,
+        op: ArithOp,
+        width: Width,
+        literal: i64,
+    },
+    /// `TO_TIMESTAMP_LTZ(column, precision)`.
+    TimestampOfColumn { column: usize, per: i64 },
+    /// Anything else: the tree.
+    Tree,
+}
+
+impl Shape {
+    fn of(root: &Node) -> Self {
+        match root {
+            Node::Arith { op, width, operands } => match &**operands {
+                [Node::Column(column, Carrier::Int), Node::Literal(Some(literal))] => {
+                    Shape::ColumnOpLiteral {
+                        column: *column,
+                        op: *op,
+                        width: *width,
+                        literal: *literal,
+                    }
+                }
+                _ => Shape::Tree,
+            },
+            Node::ToTimestampLtz { n, per } => match **n {
+                Node::Column(column, Carrier::Int) => Shape::TimestampOfColumn { column, per: *per },
+                _ => Shape::Tree,
+            },
+            _ => Shape::Tree,
+        }
+    }
 }
 
 impl IntExpr {
     /// `e` as an integer expression, when every node of it is one.
     pub(crate) fn of(e: &BoundExpr) -> Option<Self> {
+        let root = Node::of(e)?;
         Some(Self {
             carrier: Carrier::of(&e.ty().kind)?,
-            root: Node::of(e)?,
+            shape: Shape::of(&root),
+            root,
         })
+    }
+
+    /// The root's value: in one step for the common shapes, else by the tree.
+    #[inline(always)]
+    fn eval(&self, row: &[Value]) -> Result<Option<i64>, DivisionByZero> {
+        match self.shape {
+            Shape::ColumnOpLiteral {
+                column,
+                op,
+                width,
+                literal,
+            } => match row.get(column) {
+                Some(Value::Int(x)) => Ok(Some(
+                    width.wrap(checked_int_arith(op, *x, literal).ok_or(DivisionByZero)?),
+                )),
+                // A NULL operand: the literal is evaluated too, and cannot fail.
+                _ => Ok(None),
+            },
+            Shape::TimestampOfColumn { column, per } => Ok(match row.get(column) {
+                Some(Value::Int(n)) => n.checked_mul(per).map(|m| truncate_micros(m, 3)),
+                _ => None,
+            }),
+            Shape::Tree => self.root.eval(row),
+        }
     }
 
     /// Whether the expression only reads a column or is a literal (nothing to compute).
@@ -213,16 +281,12 @@ impl IntExpr {
     /// Evaluates into `row[slot]` (a computed column of the row it reads; no-op past the
     /// row's end). The value goes from registers into the slot: passed back as a
     /// `Result<Value>` it crossed the stack in pieces and was read back whole, a stalled load.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn store(&self, row: &mut [Value], slot: usize) -> Result<(), EvalError> {
-        match self.root.eval(row) {
+        match self.eval(row) {
             Ok(v) => {
-                match row.get_mut(slot) {
-                    // A computed column's slot is NULL until now: with the old value's variant
-                    // known there is no drop to call.
-                    Some(s @ Value::Null) => *s = self.carrier.value(v),
-                    Some(s) => *s = self.carrier.value(v),
-                    None => {}
+                if let Some(s) = row.get_mut(slot) {
+                    set_value(s, self.carrier.value(v));
                 }
                 Ok(())
             }
@@ -233,7 +297,7 @@ impl IntExpr {
     /// The expression's value for `row` (what [`BoundExpr::eval`] gives).
     #[inline]
     pub(crate) fn value(&self, row: &[Value]) -> Result<Value, EvalError> {
-        match self.root.eval(row) {
+        match self.eval(row) {
             Ok(v) => Ok(self.carrier.value(v)),
             Err(DivisionByZero) => Err(division_by_zero()),
         }

@@ -16,9 +16,9 @@ use spate_engine::{DataStream, ProcessContext, StreamEnvironment, Window};
 
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
-use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
+use crate::expr::{BoundExpr, CompiledExpr, EvalContext, IntExpr};
 use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
-use crate::value::{Row, Value};
+use crate::value::{Row, Value, drop_value};
 use crate::zone::SessionZone;
 
 use super::accumulate::SqlAggregate;
@@ -142,16 +142,33 @@ impl<'a> Translator<'a> {
                     .collect();
                 // Reading the clock per row costs more than most expressions: only when asked.
                 let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
-                let computed: Vec<(usize, CompiledExpr)> =
+                let compiled: Vec<(usize, CompiledExpr)> =
                     computed.iter().map(|(i, e)| (*i, e.compile())).collect();
+                // Integer trees need no context and are stored straight from registers: they
+                // run first, out of the general loop (computed columns read only physical and
+                // metadata columns, so their order does not matter).
+                let ints: Vec<(usize, IntExpr)> = compiled
+                    .iter()
+                    .filter_map(|(i, e)| Some((*i, e.as_int()?.clone())))
+                    .collect();
+                let general: Vec<(usize, CompiledExpr)> = compiled
+                    .into_iter()
+                    .filter(|(_, e)| e.as_int().is_none())
+                    .collect();
                 let zone = self.ctx.zone;
                 let complete: CompleteRow = Arc::new(move |row: &mut Row| {
+                    for (i, e) in &ints {
+                        e.store(row, *i)?;
+                    }
+                    if general.is_empty() {
+                        return Ok(());
+                    }
                     let ctx = EvalContext {
                         watermark: i64::MIN,
                         now_millis: if reads_clock { now_millis() } else { 0 },
                         zone,
                     };
-                    for (i, e) in &computed {
+                    for (i, e) in &general {
                         e.eval_into(row, *i, &ctx)?;
                     }
                     Ok(())
@@ -526,12 +543,16 @@ impl WindowRows<'_> {
         let output = self.output.clone();
         match self.typed.clone() {
             Some(agg) => self.windows(key, agg, move |k, w, mut v| {
-                output.row(|i| key_value(k, i), *w, std::slice::from_mut(&mut v))
+                let row = output.row(|i| key_value(k, i), *w, std::slice::from_mut(&mut v));
+                drop_value(v);
+                row
             }),
             None => {
                 let general = self.general.clone();
                 self.windows(key, general, move |k, w, mut v| {
-                    output.row(|i| key_value(k, i), *w, &mut v)
+                    let row = output.row(|i| key_value(k, i), *w, &mut v);
+                    v.into_iter().for_each(drop_value);
+                    row
                 })
             }
         }
