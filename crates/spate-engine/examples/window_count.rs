@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         worker_threads: args.get(4).map(|s| s.parse()).transpose()?,
         events_per_ms: 1000,
         pre_aggregate: false,
+        watermark_interval: std::time::Duration::ZERO,
     };
     let r = window_count(&params)?;
     println!(

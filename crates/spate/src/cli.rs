@@ -657,6 +657,11 @@ pub struct WindowCountArgs {
     /// (local-global aggregation): counts cross it instead of events.
     #[arg(long)]
     pub pre_aggregate: bool,
+    /// Milliseconds of processing time between the source's watermarks; 0 emits one with
+    /// every batch. 200 is what a SQL job emits by default (Flink's
+    /// `pipeline.auto-watermark-interval`), for comparing with `spate sql`.
+    #[arg(long, default_value = "0")]
+    pub watermark_interval_ms: u64,
     /// Runs to make; the median is reported.
     #[arg(long, value_parser = parse_count, default_value = "1")]
     pub runs: usize,

@@ -94,6 +94,10 @@ pub struct WindowCountParams {
     ///
     /// [`WindowedStream::pre_aggregate`]: crate::window::WindowedStream::pre_aggregate
     pub pre_aggregate: bool,
+    /// How often the source emits a watermark, in processing time; zero emits one with every
+    /// batch. A SQL job emits every `pipeline.auto-watermark-interval` (Flink's 200 ms): windows
+    /// then fire in bursts and more of them are open at once.
+    pub watermark_interval: std::time::Duration,
 }
 
 /// What one run measured.
@@ -157,8 +161,9 @@ pub fn window_count(params: &WindowCountParams) -> Result<WindowCountReport, Eng
     }
     let keys = params.keys;
     let per_ms = params.events_per_ms;
-    let strategy =
-        WatermarkStrategy::monotonic().with_timestamp_assigner(move |v: &u64, _| (*v / per_ms) as i64);
+    let strategy = WatermarkStrategy::monotonic()
+        .with_timestamp_assigner(move |v: &u64, _| (*v / per_ms) as i64)
+        .with_emit_interval(params.watermark_interval);
     let fired = Arc::new(AtomicU64::new(0));
     let total = Arc::new(AtomicU64::new(0));
     let (f, t) = (fired.clone(), total.clone());
@@ -219,6 +224,7 @@ mod tests {
                     worker_threads: None,
                     events_per_ms: 1000,
                     pre_aggregate,
+                    watermark_interval: std::time::Duration::ZERO,
                 };
                 let r = window_count(&p).unwrap();
                 assert!(
@@ -243,6 +249,7 @@ mod tests {
             worker_threads: None,
             events_per_ms: 1,
             pre_aggregate: false,
+            watermark_interval: std::time::Duration::from_millis(200),
         };
         let r = window_count(&p).unwrap();
         assert!(r.is_correct(&p), "{r:?}");

@@ -57,6 +57,7 @@ pub fn run(bench: BenchCommand) -> Result<()> {
                 worker_threads: args.worker_threads,
                 events_per_ms: args.events_per_ms,
                 pre_aggregate: args.pre_aggregate,
+                watermark_interval: std::time::Duration::from_millis(args.watermark_interval_ms),
             };
             let mut rates = Vec::with_capacity(args.runs);
             for run in 1..=args.runs {
