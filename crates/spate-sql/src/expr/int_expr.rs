@@ -13,6 +13,7 @@
 use super::BoundExpr;
 use super::arith::{checked_int_arith, division_by_zero};
 use super::cast::{preserves_values, truncate_micros};
+use super::const_divisor::ConstDivisor;
 use super::context::EvalError;
 use super::func::{ArithOp, ScalarFunc};
 use super::functions::TimeFunc;
@@ -208,6 +209,8 @@ enum Shape {
         op: ArithOp,
         width: Width,
         literal: i64,
+        /// For `/` and `%` by a literal that allows it: the division without a `div`.
+        divisor: Option<ConstDivisor>,
     },
     /// `TO_TIMESTAMP_LTZ(column, precision)`.
     TimestampOfColumn { column: usize, per: i64 },
@@ -225,6 +228,10 @@ impl Shape {
                         op: *op,
                         width: *width,
                         literal: *literal,
+                        divisor: match op {
+                            ArithOp::Divide | ArithOp::Modulo => ConstDivisor::of(*literal),
+                            _ => None,
+                        },
                     }
                 }
                 _ => Shape::Tree,
@@ -258,10 +265,19 @@ impl IntExpr {
                 op,
                 width,
                 literal,
+                divisor,
             } => match row.get(column) {
-                Some(Value::Int(x)) => Ok(Some(
-                    width.wrap(checked_int_arith(op, *x, literal).ok_or(DivisionByZero)?),
-                )),
+                Some(Value::Int(x)) => {
+                    let fast = divisor.and_then(|d| match op {
+                        ArithOp::Modulo => d.remainder(*x),
+                        _ => d.quotient(*x),
+                    });
+                    let v = match fast {
+                        Some(v) => v,
+                        None => checked_int_arith(op, *x, literal).ok_or(DivisionByZero)?,
+                    };
+                    Ok(Some(width.wrap(v)))
+                }
                 // A NULL operand: the literal is evaluated too, and cannot fail.
                 _ => Ok(None),
             },

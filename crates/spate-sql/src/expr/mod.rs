@@ -34,6 +34,7 @@ mod arith;
 mod bind;
 mod cast;
 mod compile;
+mod const_divisor;
 mod construct;
 mod context;
 mod eval;
