@@ -33,7 +33,10 @@ pub struct JobConfig {
     pub parallelism: usize,
     /// Number of key groups (upper bound of any keyed operator's parallelism).
     pub max_parallelism: usize,
-    /// Records per batch emitted by sources (and the size writers aim for).
+    /// Records per batch emitted by sources (and the size writers aim for). 4096 by default:
+    /// a keyed exchange splits each batch over its targets, and every channel batch has a
+    /// fixed cost on both sides; at 1024 the parallelism-2 window count ran 13–16 % slower
+    /// (BENCHMARKS.md, session 23) while parallelism 1 did not change.
     pub batch_size: usize,
     /// Batches (or control events) a channel holds before its writer is backpressured.
     pub channel_capacity: usize,
@@ -46,7 +49,7 @@ impl Default for JobConfig {
         Self {
             parallelism: 1,
             max_parallelism: crate::keygroup::DEFAULT_MAX_PARALLELISM,
-            batch_size: 1024,
+            batch_size: 4096,
             channel_capacity: 8,
             worker_threads: None,
         }
