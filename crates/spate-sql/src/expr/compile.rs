@@ -18,8 +18,8 @@ use super::BoundExpr;
 use super::arith::int_arith;
 use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
-use super::func::ScalarFunc;
-use super::functions::TimeFunc;
+use super::func::{CmpOp, ScalarFunc};
+use super::functions::{StringFunc, TimeFunc};
 use super::int_expr::{IntExpr, micros_per_unit};
 use super::typing::is_integer;
 use crate::types::TypeKind;
@@ -194,6 +194,26 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 Ok(wrap_int(int_arith(op, x, y)?, &kind))
             })
         }
+        // `LOWER(c) = 'apple'` (and `UPPER`, `<>`, `IN` lists, which bind to `=`s): an ASCII
+        // string is compared ignoring ASCII case, with no lowered copy to allocate and free.
+        (ScalarFunc::Compare(op @ (CmpOp::Eq | CmpOp::NotEq)), [a, b])
+            if let Some((fold, x, literal)) = folded_literal(a, b).or_else(|| folded_literal(b, a)) =>
+        {
+            let (x, literal, equal) = (StrOperand::of(x), literal.to_string(), *op == CmpOp::Eq);
+            Arc::new(move |row, ctx| {
+                x.with(row, ctx, |s| match s {
+                    None => Value::Null,
+                    Some(s) => {
+                        let same = if s.is_ascii() {
+                            s.eq_ignore_ascii_case(&literal)
+                        } else {
+                            fold.apply(s) == literal
+                        };
+                        Value::Boolean(same == equal)
+                    }
+                })
+            })
+        }
         (ScalarFunc::Compare(op), [a, b]) if same_i64_variant(a, b) => {
             let (a, b, op) = (I64Operand::of(a)?, I64Operand::of(b)?, *op);
             Arc::new(move |row, ctx| {
@@ -277,6 +297,99 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
     })
 }
 
+/// `LOWER` or `UPPER`.
+#[derive(Debug, Clone, Copy)]
+enum Fold {
+    Lower,
+    Upper,
+}
+
+impl Fold {
+    fn apply(self, s: &str) -> String {
+        match self {
+            Fold::Lower => s.to_lowercase(),
+            Fold::Upper => s.to_uppercase(),
+        }
+    }
+}
+
+/// `(fold, x, literal)` when `folded` is `LOWER(x)` or `UPPER(x)` and `literal` a non-`NULL`
+/// ASCII string literal already in that case: then for an ASCII `x`, `fold(x) = literal`
+/// exactly when `x` equals `literal` ignoring ASCII case (a literal in the other case can
+/// equal no folded string, and is left to the general path).
+fn folded_literal<'e>(
+    folded: &'e BoundExpr,
+    literal: &'e BoundExpr,
+) -> Option<(Fold, &'e BoundExpr, &'e str)> {
+    let BoundExpr::Call {
+        func: ScalarFunc::String(f),
+        args,
+        ..
+    } = folded
+    else {
+        return None;
+    };
+    let ([x], fold) = (
+        args.as_slice(),
+        match f {
+            StringFunc::Lower => Fold::Lower,
+            StringFunc::Upper => Fold::Upper,
+            _ => return None,
+        },
+    ) else {
+        return None;
+    };
+    let text = string_literal(literal)?;
+    let in_case = match fold {
+        Fold::Lower => !text.bytes().any(|b| b.is_ascii_uppercase()),
+        Fold::Upper => !text.bytes().any(|b| b.is_ascii_lowercase()),
+    };
+    (text.is_ascii() && in_case && matches!(x.ty().kind, TypeKind::Char(_) | TypeKind::Varchar(_)))
+        .then_some((fold, x, text))
+}
+
+/// The text of a string literal, also under casts that change no value.
+fn string_literal(e: &BoundExpr) -> Option<&str> {
+    match e {
+        BoundExpr::Literal {
+            value: Value::String(s),
+            ..
+        } => Some(s),
+        BoundExpr::Call {
+            func: ScalarFunc::Cast { .. },
+            args,
+            ty,
+        } => match args.as_slice() {
+            [arg] if preserves_values(&arg.ty().kind, &ty.kind) => string_literal(arg),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A string operand read in place when it is a column (no copy per row); `None` is `NULL`.
+enum StrOperand {
+    Column(usize),
+    Expr(Arc<EvalFn>),
+}
+
+impl StrOperand {
+    fn of(e: &BoundExpr) -> Self {
+        match e {
+            BoundExpr::Column { index, .. } => StrOperand::Column(*index),
+            _ => StrOperand::Expr(compile(e)),
+        }
+    }
+
+    #[inline]
+    fn with<R>(&self, row: &Row, ctx: &EvalContext, f: impl FnOnce(Option<&str>) -> R) -> Result<R> {
+        Ok(match self {
+            StrOperand::Column(i) => f(row.get(*i).and_then(Value::as_str)),
+            StrOperand::Expr(e) => f(e(row, ctx)?.as_str()),
+        })
+    }
+}
+
 /// Whether both operands carry `i64`s of the same variant (two integers, or two timestamps
 /// of the same kind), so comparing the numbers is comparing the values.
 fn same_i64_variant(a: &BoundExpr, b: &BoundExpr) -> bool {
@@ -284,4 +397,125 @@ fn same_i64_variant(a: &BoundExpr, b: &BoundExpr) -> bool {
     (is_integer(x) && is_integer(y))
         || matches!((x, y), (TypeKind::Timestamp(_), TypeKind::Timestamp(_)))
         || matches!((x, y), (TypeKind::TimestampLtz(_), TypeKind::TimestampLtz(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::types::{DataType, MAX_LENGTH};
+
+    fn folded(fold: StringFunc) -> BoundExpr {
+        BoundExpr::Call {
+            func: ScalarFunc::String(fold),
+            args: vec![BoundExpr::Column {
+                index: 0,
+                ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)),
+            }],
+            ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)),
+        }
+    }
+
+    fn literal(s: &str) -> BoundExpr {
+        BoundExpr::Literal {
+            value: Value::String(s.to_string()),
+            ty: DataType::new(TypeKind::Char(s.chars().count().max(1) as u32)),
+        }
+    }
+
+    fn compare(op: CmpOp, a: BoundExpr, b: BoundExpr) -> BoundExpr {
+        BoundExpr::Call {
+            func: ScalarFunc::Compare(op),
+            args: vec![a, b],
+            ty: DataType::new(TypeKind::Boolean),
+        }
+    }
+
+    /// Strings of ASCII letters of both cases and characters whose case mapping is not
+    /// ASCII's: the Kelvin sign lowers to `k`, `ß` uppers to `SS`, `İ` lowers to two chars.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just('a'),
+                Just('A'),
+                Just('k'),
+                Just('K'),
+                Just('s'),
+                Just('S'),
+                Just('\u{212A}'),
+                Just('ß'),
+                Just('İ'),
+                Just('ä'),
+                Just('Ä')
+            ],
+            0..5,
+        )
+        .prop_map(|c| c.into_iter().collect())
+    }
+
+    #[test]
+    fn only_ascii_literals_in_the_folded_case_take_the_shortcut() {
+        let lower = folded(StringFunc::Lower);
+        let upper = folded(StringFunc::Upper);
+        assert!(folded_literal(&lower, &literal("apple")).is_some());
+        assert!(folded_literal(&upper, &literal("APPLE")).is_some());
+        for (f, l) in [(&lower, "Apple"), (&upper, "apple"), (&lower, "äpple")] {
+            assert!(folded_literal(f, &literal(l)).is_none(), "{l}");
+        }
+        assert!(
+            folded_literal(&literal("apple"), &lower).is_none(),
+            "the literal is the second operand"
+        );
+    }
+
+    #[test]
+    fn strings_whose_case_mapping_is_not_asciis_are_folded_as_the_general_evaluator_folds_them() {
+        let ctx = EvalContext::default();
+        // LOWER(Kelvin sign) = 'k' and UPPER('ß') = 'SS' are true although neither string is
+        // the literal ignoring ASCII case.
+        for (fold, x, lit) in [
+            (StringFunc::Lower, "\u{212A}", "k"),
+            (StringFunc::Upper, "ß", "SS"),
+            (StringFunc::Upper, "straße", "STRASSE"),
+            (StringFunc::Lower, "\u{212A}a", "ka"),
+        ] {
+            let e = compare(CmpOp::Eq, folded(fold), literal(lit));
+            let row = vec![Value::String(x.to_string())];
+            assert_eq!(e.eval(&row, &ctx), Ok(Value::Boolean(true)), "{x} {lit}");
+            assert_eq!(
+                e.compile().eval(&row, &ctx),
+                Ok(Value::Boolean(true)),
+                "{x} {lit}"
+            );
+        }
+    }
+
+    proptest! {
+        /// The oracle is the general evaluator: every value, NULL included, for both folds, both
+        /// operators, both operand orders, and literals in and out of the folded case.
+        #[test]
+        fn folded_comparisons_equal_the_general_evaluator(
+            x in proptest::option::of(text()),
+            other in text(),
+            lit_of_x in any::<bool>(),
+            upper in any::<bool>(),
+            not_eq in any::<bool>(),
+            swapped in any::<bool>(),
+        ) {
+            // Half the literals are `x` in the folded ASCII case, so equal strings are common.
+            let lit = match (&x, lit_of_x, upper) {
+                (Some(x), true, false) => x.to_ascii_lowercase(),
+                (Some(x), true, true) => x.to_ascii_uppercase(),
+                _ => other,
+            };
+            let fold = if upper { StringFunc::Upper } else { StringFunc::Lower };
+            let op = if not_eq { CmpOp::NotEq } else { CmpOp::Eq };
+            let (a, b) = (folded(fold), literal(&lit));
+            let e = if swapped { compare(op, b, a) } else { compare(op, a, b) };
+            let row = vec![x.map_or(Value::Null, Value::String)];
+            let ctx = EvalContext::default();
+            prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
+        }
+    }
 }
