@@ -272,6 +272,15 @@ fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
 }
 
+/// The separator's only character, when it has exactly one.
+fn single_char(sep: &str) -> Option<char> {
+    let mut chars = sep.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
 fn too_long(what: &str, bytes: usize) -> EvalError {
     EvalError(format!(
         "{what} would build a string of {bytes} bytes, more than the limit of {MAX_RESULT_BYTES}"
@@ -326,6 +335,10 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
                 None
             } else if sep.is_empty() {
                 s.split_whitespace().nth(index as usize)
+            } else if let Some(c) = single_char(sep) {
+                // A one-character separator (`'/'` in Nexmark q22) is found by `memchr`, not
+                // the two-way substring search: the same pieces, several times faster.
+                s.split(c).nth(index as usize)
             } else {
                 s.split(sep).nth(index as usize)
             };
