@@ -197,21 +197,19 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
         // `LOWER(c) = 'apple'` (and `UPPER`, `<>`, `IN` lists, which bind to `=`s): an ASCII
         // string is compared ignoring ASCII case, with no lowered copy to allocate and free.
         (ScalarFunc::Compare(op @ (CmpOp::Eq | CmpOp::NotEq)), [a, b])
-            if let Some((fold, x, literal)) = folded_literal(a, b).or_else(|| folded_literal(b, a)) =>
+            if let Some((x, literal)) = folded_literal(a, b).or_else(|| folded_literal(b, a)) =>
         {
             let (x, literal, equal) = (StrOperand::of(x), literal.to_string(), *op == CmpOp::Eq);
+            // A non-ASCII string is folded by the general evaluator, which defines the result.
+            let general = e.clone();
             Arc::new(move |row, ctx| {
-                x.with(row, ctx, |s| match s {
-                    None => Value::Null,
-                    Some(s) => {
-                        let same = if s.is_ascii() {
-                            s.eq_ignore_ascii_case(&literal)
-                        } else {
-                            fold.apply(s) == literal
-                        };
-                        Value::Boolean(same == equal)
-                    }
-                })
+                match x.with(row, ctx, |s| {
+                    s.map(|s| (s.is_ascii(), s.eq_ignore_ascii_case(&literal)))
+                })? {
+                    None => Ok(Value::Null),
+                    Some((true, same)) => Ok(Value::Boolean(same == equal)),
+                    Some((false, _)) => general.eval(row, ctx),
+                }
             })
         }
         (ScalarFunc::Compare(op), [a, b]) if same_i64_variant(a, b) => {
@@ -297,30 +295,11 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
     })
 }
 
-/// `LOWER` or `UPPER`.
-#[derive(Debug, Clone, Copy)]
-enum Fold {
-    Lower,
-    Upper,
-}
-
-impl Fold {
-    fn apply(self, s: &str) -> String {
-        match self {
-            Fold::Lower => s.to_lowercase(),
-            Fold::Upper => s.to_uppercase(),
-        }
-    }
-}
-
-/// `(fold, x, literal)` when `folded` is `LOWER(x)` or `UPPER(x)` and `literal` a non-`NULL`
-/// ASCII string literal already in that case: then for an ASCII `x`, `fold(x) = literal`
-/// exactly when `x` equals `literal` ignoring ASCII case (a literal in the other case can
-/// equal no folded string, and is left to the general path).
-fn folded_literal<'e>(
-    folded: &'e BoundExpr,
-    literal: &'e BoundExpr,
-) -> Option<(Fold, &'e BoundExpr, &'e str)> {
+/// `(x, literal)` when `folded` is `LOWER(x)` or `UPPER(x)` of a string and `literal` a
+/// non-`NULL` ASCII string literal already in that case: then for an ASCII `x`, `folded =
+/// literal` exactly when `x` equals `literal` ignoring ASCII case (a literal in the other case
+/// can equal no folded string, and is left to the general path).
+fn folded_literal<'e>(folded: &'e BoundExpr, literal: &'e BoundExpr) -> Option<(&'e BoundExpr, &'e str)> {
     let BoundExpr::Call {
         func: ScalarFunc::String(f),
         args,
@@ -329,23 +308,19 @@ fn folded_literal<'e>(
     else {
         return None;
     };
-    let ([x], fold) = (
-        args.as_slice(),
-        match f {
-            StringFunc::Lower => Fold::Lower,
-            StringFunc::Upper => Fold::Upper,
-            _ => return None,
-        },
-    ) else {
+    let other_case: fn(&u8) -> bool = match f {
+        StringFunc::Lower => u8::is_ascii_uppercase,
+        StringFunc::Upper => u8::is_ascii_lowercase,
+        _ => return None,
+    };
+    let [x] = args.as_slice() else {
         return None;
     };
     let text = string_literal(literal)?;
-    let in_case = match fold {
-        Fold::Lower => !text.bytes().any(|b| b.is_ascii_uppercase()),
-        Fold::Upper => !text.bytes().any(|b| b.is_ascii_lowercase()),
-    };
-    (text.is_ascii() && in_case && matches!(x.ty().kind, TypeKind::Char(_) | TypeKind::Varchar(_)))
-        .then_some((fold, x, text))
+    (text.is_ascii()
+        && !text.as_bytes().iter().any(other_case)
+        && matches!(x.ty().kind, TypeKind::Char(_) | TypeKind::Varchar(_)))
+    .then_some((x, text))
 }
 
 /// The text of a string literal, also under casts that change no value.
