@@ -34,6 +34,24 @@ impl BoundExpr {
         match self {
             BoundExpr::Column { index, .. } => Ok(Cow::Borrowed(row.get(*index).unwrap_or(NULL))),
             BoundExpr::Literal { value, .. } => Ok(Cow::Borrowed(value)),
+            // A field of a row read in place (`bid.url` in every Nexmark query), also under
+            // casts that change no value.
+            BoundExpr::Call {
+                func: ScalarFunc::Field(i),
+                args,
+                ..
+            } if args.len() == 1 => Ok(match args[0].eval_ref(row, ctx)? {
+                Cow::Borrowed(Value::Row(fields)) => Cow::Borrowed(fields.get(*i).unwrap_or(NULL)),
+                Cow::Owned(Value::Row(mut fields)) if *i < fields.len() => Cow::Owned(fields.swap_remove(*i)),
+                _ => Cow::Borrowed(NULL),
+            }),
+            BoundExpr::Call {
+                func: ScalarFunc::Cast { .. },
+                args,
+                ty,
+            } if args.len() == 1 && super::cast::preserves_values(&args[0].ty().kind, &ty.kind) => {
+                args[0].eval_ref(row, ctx)
+            }
             BoundExpr::Call { func, args, ty } => call(func, args, ty, row, ctx).map(Cow::Owned),
         }
     }
@@ -334,23 +352,24 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
 }
 
 /// Evaluates `args` (strict: any `NULL` gives `NULL`) into a stack buffer for up to four, and
-/// calls `f` on them.
+/// calls `f` on them; columns and fields of them are read in place, not copied.
 fn with_args(
     args: &[BoundExpr],
     row: &Row,
     ctx: &EvalContext,
-    f: impl FnOnce(&[Value]) -> Result<Value>,
+    f: impl FnOnce(&[&Value]) -> Result<Value>,
 ) -> Result<Value> {
     // Inline for up to four arguments: no allocation, and only the filled slots are dropped.
-    let mut values: smallvec::SmallVec<[Value; 4]> = smallvec::SmallVec::with_capacity(args.len());
+    let mut values: smallvec::SmallVec<[Cow<'_, Value>; 4]> = smallvec::SmallVec::with_capacity(args.len());
     for a in args {
-        let v = a.eval(row, ctx)?;
+        let v = a.eval_ref(row, ctx)?;
         if v.is_null() {
             return Ok(Value::Null);
         }
         values.push(v);
     }
-    f(&values)
+    let refs: smallvec::SmallVec<[&Value; 4]> = values.iter().map(AsRef::as_ref).collect();
+    f(&refs)
 }
 
 /// A xorshift sequence per thread, seeded from the processing time of its first use.

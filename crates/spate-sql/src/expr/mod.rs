@@ -193,6 +193,24 @@ impl BoundExpr {
         }
     }
 
+    /// The same expression with every column `i` replaced by `columns[i]` (an expression over
+    /// the rows `columns` are computed from): an expression over a projection's output,
+    /// rewritten over its input. A column out of range stays as it is.
+    pub fn substitute_columns(&self, columns: &[BoundExpr]) -> BoundExpr {
+        match self {
+            BoundExpr::Column { index, .. } => match columns.get(*index) {
+                Some(e) => e.clone(),
+                None => self.clone(),
+            },
+            BoundExpr::Literal { .. } => self.clone(),
+            BoundExpr::Call { func, args, ty } => BoundExpr::Call {
+                func: func.clone(),
+                args: args.iter().map(|a| a.substitute_columns(columns)).collect(),
+                ty: ty.clone(),
+            },
+        }
+    }
+
     /// The same expression with every column index mapped through `f`.
     pub fn map_columns(&self, f: &impl Fn(usize) -> usize) -> BoundExpr {
         match self {

@@ -2,6 +2,7 @@
 
 mod accumulate;
 mod attached;
+mod calc;
 mod fail;
 mod int_aggregate;
 mod int_column;

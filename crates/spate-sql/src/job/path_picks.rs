@@ -8,6 +8,8 @@ use crate::value::{Row, Value};
 /// One output column: where its value is and whether it may be moved out.
 #[derive(Clone)]
 struct Pick {
+    /// The output column it fills.
+    position: usize,
     path: Vec<usize>,
     /// No other output reads this value, a value inside it or one containing it: moving it
     /// out leaves nothing another pick needs.
@@ -23,13 +25,23 @@ pub(super) struct PathPicks {
 impl PathPicks {
     /// Picks along `paths` (a column index, then field indexes), one per output column.
     pub(super) fn new(paths: Vec<Vec<usize>>) -> Self {
+        Self::placed(paths.into_iter().enumerate().collect())
+    }
+
+    /// Picks along `paths`, each for the output column it is paired with (for
+    /// [`fill`](Self::fill): the other columns are computed).
+    pub(super) fn placed(paths: Vec<(usize, Vec<usize>)>) -> Self {
         let overlaps = |a: &[usize], b: &[usize]| a.starts_with(b) || b.starts_with(a);
         let picks = paths
             .iter()
             .enumerate()
-            .map(|(i, p)| Pick {
+            .map(|(i, (position, p))| Pick {
+                position: *position,
                 path: p.clone(),
-                take: !paths.iter().enumerate().any(|(j, q)| j != i && overlaps(p, q)),
+                take: !paths
+                    .iter()
+                    .enumerate()
+                    .any(|(j, (_, q))| j != i && overlaps(p, q)),
             })
             .collect();
         Self { picks }
@@ -37,14 +49,27 @@ impl PathPicks {
 
     /// The output row of `row` (whose picked values are moved out).
     pub(super) fn apply(&self, row: &mut Row) -> Row {
-        self.picks
-            .iter()
-            .map(|pick| match locate(row, &pick.path) {
-                Some(v) if pick.take => std::mem::take(v),
-                Some(v) => v.clone(),
-                None => Value::Null,
-            })
-            .collect()
+        self.picks.iter().map(|pick| pick.value(row)).collect()
+    }
+
+    /// Puts each picked value of `row` (moved out of it) into its column of `out`; a column of
+    /// `out` past its end is skipped.
+    pub(super) fn fill(&self, row: &mut Row, out: &mut [Value]) {
+        for pick in &self.picks {
+            if let Some(slot) = out.get_mut(pick.position) {
+                *slot = pick.value(row);
+            }
+        }
+    }
+}
+
+impl Pick {
+    fn value(&self, row: &mut Row) -> Value {
+        match locate(row, &self.path) {
+            Some(v) if self.take => std::mem::take(v),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        }
     }
 }
 

@@ -23,12 +23,12 @@ use crate::zone::SessionZone;
 
 use super::accumulate::SqlAggregate;
 use super::attached::AttachedAggregateFn;
+use super::calc::{Calc, CalcFn};
 use super::fail::raise;
 use super::int_aggregate::IntAggregate;
 use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
-use super::path_picks::PathPicks;
 use super::slice_order::SliceOrder;
 use super::window_output::WindowOutput;
 
@@ -49,6 +49,9 @@ pub struct Translator<'a> {
     /// window aggregate's output; a repeated one is computed once instead and projected per use
     /// (Nexmark q5 counts the same hopping windows twice).
     repeated_windows: HashSet<String>,
+    /// The text of every filter and projection that occurs more than once in those plans: it
+    /// is computed once and shared, not fused into each consumer's [`Calc`].
+    repeated_rows: HashSet<String>,
 }
 
 fn now_millis() -> i64 {
@@ -84,26 +87,37 @@ impl<'a> Translator<'a> {
             next_uid: 0,
             translated: HashMap::new(),
             repeated_windows: HashSet::new(),
+            repeated_rows: HashSet::new(),
         }
     }
 
-    /// Looks through the plans about to be translated for window aggregates they compute more
-    /// than once, so those are computed once and shared.
+    /// Looks through the plans about to be translated for window aggregates, filters and
+    /// projections they compute more than once, so those are computed once and shared.
     pub fn share_repeated<'p>(&mut self, plans: impl IntoIterator<Item = &'p LogicalPlan>) {
-        fn count(plan: &LogicalPlan, seen: &mut HashMap<String, usize>) {
-            if let LogicalPlan::WindowAggregate { .. } = plan {
-                *seen.entry(format!("{plan:?}")).or_default() += 1;
+        /// Occurrences of each node's text, and whether it is a window aggregate.
+        type Seen = HashMap<String, (usize, bool)>;
+        fn count(plan: &LogicalPlan, seen: &mut Seen) {
+            let window = matches!(plan, LogicalPlan::WindowAggregate { .. });
+            if window || matches!(plan, LogicalPlan::Project { .. } | LogicalPlan::Filter { .. }) {
+                seen.entry(format!("{plan:?}")).or_insert((0, window)).0 += 1;
             }
             for input in plan.inputs() {
                 count(input, seen);
             }
         }
-        let mut seen = HashMap::new();
+        let mut seen = Seen::new();
         for plan in plans {
             count(plan, &mut seen);
         }
-        self.repeated_windows
-            .extend(seen.into_iter().filter(|(_, n)| *n > 1).map(|(text, _)| text));
+        for (text, (n, window)) in seen {
+            if n > 1 {
+                if window {
+                    self.repeated_windows.insert(text);
+                } else {
+                    self.repeated_rows.insert(text);
+                }
+            }
+        }
     }
 
     fn uid(&mut self, what: &str) -> String {
@@ -202,22 +216,7 @@ impl<'a> Translator<'a> {
                 }
                 Ok(self.env.from_collection(values))
             }
-            LogicalPlan::Project { input, exprs, .. } => self.project(input, exprs),
-            LogicalPlan::Filter { input, predicate } => {
-                let input = self.stream(input)?;
-                let clock = reads_clock(predicate);
-                let predicate = predicate.compile();
-                let zone = self.ctx.zone;
-                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = eval_ctx(ctx, clock, zone);
-                    if predicate
-                        .eval_predicate(&row, &ec)
-                        .unwrap_or_else(|err| raise(err))
-                    {
-                        ctx.collect(row);
-                    }
-                }))
-            }
+            LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
             LogicalPlan::Union { inputs, .. } => {
                 let mut streams = Vec::with_capacity(inputs.len());
                 for i in inputs {
@@ -343,85 +342,39 @@ impl<'a> Translator<'a> {
         }
     }
 
-    /// The rows of `exprs` over `input`'s rows. Projections that only pick columns (seeing
-    /// through casts that change no value) fold into the projection or window aggregate below
-    /// them, so a chain of them costs at most one row per record.
-    fn project(&mut self, input: &LogicalPlan, exprs: &[BoundExpr]) -> Result<DataStream<Row>> {
-        let picks = exprs
-            .iter()
-            .map(|e| e.as_passthrough_column(self.ctx.zone))
-            .collect::<Option<Vec<usize>>>();
-        match (&picks, input) {
-            // Without repeats, so an expression below is still evaluated once per row.
-            (
-                Some(cols),
-                LogicalPlan::Project {
-                    input, exprs: below, ..
-                },
-            ) if !has_repeats(cols) => {
-                let composed: Option<Vec<BoundExpr>> = cols.iter().map(|&c| below.get(c).cloned()).collect();
-                if let Some(composed) = composed {
-                    return self.project(input, &composed);
-                }
-            }
-            (Some(cols), LogicalPlan::WindowAggregate { .. })
-                if self.repeated_windows.is_empty()
-                    || !self.repeated_windows.contains(&format!("{input:?}")) =>
-            {
-                return self.window_aggregate(input, Some(cols));
-            }
-            _ => {}
-        }
-        let width = input.schema().fields.len();
-        let input = self.stream(input)?;
-        // Every column in place (`SELECT *`, an INSERT of a table's own columns): nothing to do.
-        if picks
-            .as_ref()
-            .is_some_and(|cols| cols.len() == width && cols.iter().enumerate().all(|(i, c)| i == *c))
+    /// The rows of a chain of filters and projections, fused into one operator ([`Calc`]) down
+    /// to the first node that is something else or is shared. A projection that only picks
+    /// columns of a window aggregate is fused into the aggregate's output instead.
+    fn calc(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
+        let zone = self.ctx.zone;
+        let repeated = &self.repeated_rows;
+        let (calc, input) = Calc::of(plan, zone, |node| !repeated.contains(&format!("{node:?}")));
+        if let (true, Some(cols), LogicalPlan::WindowAggregate { .. }) =
+            (calc.predicates.is_empty(), calc.picks(zone), input)
+            && !self.repeated_windows.contains(&format!("{input:?}"))
         {
+            return self.window_aggregate(input, Some(&cols));
+        }
+        let clock = calc
+            .predicates
+            .iter()
+            .chain(calc.projection.iter().flatten())
+            .any(reads_clock);
+        let f = CalcFn::new(&calc, input.schema().fields.len(), zone);
+        let input = self.stream(input)?;
+        if f.is_identity() {
             return Ok(input);
         }
-        // A projection that only picks columns needs no evaluation context.
-        if let Some(cols) = picks {
-            // Ascending picks reuse the row's own vector: value i comes from column
-            // cols[i] >= i, so swapping front to back never reads a moved value.
-            if cols.windows(2).all(|w| w[0] < w[1]) {
-                return Ok(input.map(move |mut row: Row| {
-                    for (i, &c) in cols.iter().enumerate() {
-                        if c < row.len() {
-                            row.swap(i, c);
-                        } else if i < row.len() {
-                            row[i] = Value::Null;
-                        }
-                    }
-                    row.resize(cols.len(), Value::Null);
-                    row
-                }));
-            }
-            return Ok(input.map(move |row: Row| {
-                cols.iter()
-                    .map(|&c| row.get(c).cloned().unwrap_or_default())
-                    .collect()
-            }));
+        if !f.evaluates() {
+            // Only picks: no condition, no expression, no evaluation context.
+            let ctx = EvalContext::default();
+            return Ok(input.map(move |row: Row| f.project(row, &ctx).unwrap_or_else(|err| raise(err))));
         }
-        if let Some(paths) = exprs
-            .iter()
-            .map(|e| e.as_passthrough_path(self.ctx.zone))
-            .collect::<Option<Vec<_>>>()
-        {
-            let picks = PathPicks::new(paths);
-            return Ok(input.map(move |mut row: Row| picks.apply(&mut row)));
-        }
-        let clock = exprs.iter().any(reads_clock);
-        let exprs: Vec<CompiledExpr> = exprs.iter().map(BoundExpr::compile).collect();
-        let zone = self.ctx.zone;
         Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
             let ec = eval_ctx(ctx, clock, zone);
-            let out: Row = exprs
-                .iter()
-                .map(|e| e.eval(&row, &ec).unwrap_or_else(|err| raise(err)))
-                .collect();
-            ctx.collect(out);
+            if let Some(out) = f.apply(row, &ec).unwrap_or_else(|err| raise(err)) {
+                ctx.collect(out);
+            }
         }))
     }
 
@@ -575,10 +528,6 @@ impl WindowRows<'_> {
         };
         windowed.aggregate_with(aggregate, row).uid(self.uid)
     }
-}
-
-fn has_repeats(cols: &[usize]) -> bool {
-    cols.iter().enumerate().any(|(i, c)| cols[..i].contains(c))
 }
 
 /// A key selector evaluating `keys` (plain column picks without evaluation).

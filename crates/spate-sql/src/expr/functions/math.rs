@@ -281,18 +281,18 @@ fn round_int(i: i64, digits: i64, truncate: bool) -> i64 {
 type EvalResult = std::result::Result<Value, EvalError>;
 
 /// Evaluates `f` on non-NULL arguments of types `args` giving `ty`.
-pub(crate) fn eval(f: MathFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
+pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
     let arg_ty = |i: usize| args.get(i).map(BoundExpr::ty);
     let scale_of = |i: usize| arg_ty(i).map_or(0, |t| decimal_scale(&t.kind));
     let wrap = |i: i64| crate::expr::cast::wrap_int(i, &ty.kind);
     Ok(match f {
-        MathFunc::Abs => match &v[0] {
+        MathFunc::Abs => match v[0] {
             Value::Int(i) => wrap(i.wrapping_abs()),
             Value::Float(x) => Value::Float(x.abs()),
             Value::Decimal(d) => Value::Decimal(d.abs()),
             other => other.clone(),
         },
-        MathFunc::Sign => match &v[0] {
+        MathFunc::Sign => match v[0] {
             Value::Int(i) => Value::Int(i.signum()),
             Value::Float(x) => Value::Float(if *x == 0.0 || x.is_nan() { *x } else { x.signum() }),
             Value::Decimal(d) => Value::Decimal(d.signum() * decimal::pow10(scale_of(0))),
@@ -300,8 +300,8 @@ pub(crate) fn eval(f: MathFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
         },
         MathFunc::Round | MathFunc::Truncate | MathFunc::Floor | MathFunc::Ceil => {
             let truncate = f == MathFunc::Truncate;
-            let digits = v.get(1).and_then(Value::as_i64).unwrap_or(0);
-            match &v[0] {
+            let digits = v.get(1).copied().and_then(Value::as_i64).unwrap_or(0);
+            match v[0] {
                 Value::Int(i) => match f {
                     MathFunc::Floor | MathFunc::Ceil => Value::Int(*i),
                     _ => wrap(round_int(*i, digits, truncate)),
@@ -333,8 +333,14 @@ pub(crate) fn eval(f: MathFunc, v: &[Value], args: &[BoundExpr], ty: &DataType) 
             }
         }
         MathFunc::Double(g) => {
-            let x = v.first().map_or(0.0, |a| to_f64(a, arg_ty(0).unwrap_or(ty)));
-            let y = v.get(1).map_or(0.0, |a| to_f64(a, arg_ty(1).unwrap_or(ty)));
+            let x = v
+                .first()
+                .copied()
+                .map_or(0.0, |a| to_f64(a, arg_ty(0).unwrap_or(ty)));
+            let y = v
+                .get(1)
+                .copied()
+                .map_or(0.0, |a| to_f64(a, arg_ty(1).unwrap_or(ty)));
             Value::Float(match g {
                 DoubleFunc::Power => x.powf(y),
                 DoubleFunc::Sqrt => x.sqrt(),

@@ -288,15 +288,15 @@ fn too_long(what: &str, bytes: usize) -> EvalError {
 }
 
 /// Evaluates `f` on non-NULL arguments.
-pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
+pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
     use StringFunc as F;
-    let s = v.first().map(text).unwrap_or("");
+    let s = v.first().copied().map(text).unwrap_or("");
     Ok(match f {
         F::Upper => Value::String(s.to_uppercase()),
         F::Lower => Value::String(s.to_lowercase()),
         F::InitCap => Value::String(initcap(s)),
         F::Trim { leading, trailing } => {
-            let chars = v.get(1).map_or(" ", text);
+            let chars = v.get(1).copied().map_or(" ", text);
             let is_trimmed = |c: char| chars.contains(c);
             let mut t = s;
             if leading {
@@ -308,16 +308,16 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
             Value::String(t.to_string())
         }
         F::Substring => {
-            let len = v.get(2).map(int);
+            let len = v.get(2).copied().map(int);
             // A negative length is NULL in Flink (run 1: SUBSTRING('hello', 2, -1)).
             if len.is_some_and(|l| l < 0) {
                 return Ok(Value::Null);
             }
-            Value::String(substring(s, int(&v[1]), len).to_string())
+            Value::String(substring(s, int(v[1]), len).to_string())
         }
         F::CharLength => Value::Int(s.chars().count() as i64),
         F::Replace => {
-            let (from, to) = (text(&v[1]), text(&v[2]));
+            let (from, to) = (text(v[1]), text(v[2]));
             let count = if from.is_empty() {
                 s.chars().count() + 1
             } else {
@@ -330,7 +330,7 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
             Value::String(s.replace(from, to))
         }
         F::SplitIndex => {
-            let (sep, index) = (text(&v[1]), int(&v[2]));
+            let (sep, index) = (text(v[1]), int(v[2]));
             let part = if index < 0 || s.is_empty() {
                 None
             } else if sep.is_empty() {
@@ -344,15 +344,15 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
             };
             part.map_or(Value::Null, |p| Value::String(p.to_string()))
         }
-        F::Lpad | F::Rpad => pad(s, int(&v[1]), text(&v[2]), f == F::Lpad)?,
+        F::Lpad | F::Rpad => pad(s, int(v[1]), text(v[2]), f == F::Lpad)?,
         F::Locate => {
             let needle = s;
-            let hay = text(&v[1]);
-            let from = v.get(2).map_or(1, int);
+            let hay = text(v[1]);
+            let from = v.get(2).copied().map_or(1, int);
             Value::Int(locate(needle, hay, from))
         }
         F::Left => {
-            let n = int(&v[1]);
+            let n = int(v[1]);
             Value::String(if n <= 0 {
                 String::new()
             } else {
@@ -360,7 +360,7 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
             })
         }
         F::Right => {
-            let n = int(&v[1]);
+            let n = int(v[1]);
             let len = s.chars().count() as i64;
             Value::String(if n <= 0 {
                 String::new()
@@ -372,7 +372,7 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
         }
         F::Reverse => Value::String(s.chars().rev().collect()),
         F::Repeat => {
-            let n = int(&v[1]);
+            let n = int(v[1]);
             if n <= 0 || s.is_empty() {
                 Value::String(String::new())
             } else {
@@ -385,7 +385,7 @@ pub(crate) fn eval(f: StringFunc, v: &[Value]) -> EvalResult {
         }
         F::Ascii => Value::Int(s.chars().next().map_or(0, |c| i64::from(u32::from(c)))),
         F::Chr => {
-            let n = int(&v[0]);
+            let n = int(v[0]);
             match u32::try_from(n).ok().and_then(char::from_u32) {
                 Some(c) if n < 256 => Value::String(c.to_string()),
                 _ => Value::String(String::new()),
@@ -512,11 +512,11 @@ pub(crate) fn concat<'a>(parts: impl Iterator<Item = &'a str> + Clone) -> EvalRe
 
 /// `REGEXP`, `REGEXP_EXTRACT`, `REGEXP_REPLACE` on non-NULL arguments; `re` is the compiled
 /// pattern when it was constant. An invalid pattern gives `NULL`, as in Flink.
-pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]) -> EvalResult {
+pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[&Value]) -> EvalResult {
     let compiled;
     let re = match re {
         Some(r) => r,
-        None => match regex::Regex::new(text(&v[1])) {
+        None => match regex::Regex::new(text(v[1])) {
             Ok(r) => {
                 compiled = r;
                 &compiled
@@ -526,12 +526,12 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]
             Err(_) => return Ok(Value::Null),
         },
     };
-    let s = text(&v[0]);
+    let s = text(v[0]);
     Ok(match kind {
         RegexKind::Matches => Value::Boolean(re.is_match(s)),
         RegexKind::Extract => {
             // The whole match by default (Flink run 1: REGEXP_EXTRACT(s, p) = group 0).
-            let group = v.get(2).map_or(0, int);
+            let group = v.get(2).copied().map_or(0, int);
             match re.captures(s) {
                 Some(caps) => usize::try_from(group)
                     .ok()
@@ -541,7 +541,7 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[Value]
             }
         }
         // The replacement is literal text: Flink quotes it (`$1` stays `$1`, run 1).
-        RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(&v[2]))?),
+        RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(v[2]))?),
     })
 }
 
@@ -612,9 +612,11 @@ mod tests {
 
     #[test]
     fn repeat_is_bounded() {
-        let v = [Value::String("ab".into()), Value::Int(i64::MAX)];
-        assert!(eval(StringFunc::Repeat, &v).is_err());
-        let v = [Value::String("ab".into()), Value::Int(3)];
-        assert_eq!(eval(StringFunc::Repeat, &v), Ok(Value::String("ababab".into())));
+        let (ab, max, three) = (Value::String("ab".into()), Value::Int(i64::MAX), Value::Int(3));
+        assert!(eval(StringFunc::Repeat, &[&ab, &max]).is_err());
+        assert_eq!(
+            eval(StringFunc::Repeat, &[&ab, &three]),
+            Ok(Value::String("ababab".into()))
+        );
     }
 }

@@ -285,7 +285,7 @@ fn is_ltz(args: &[BoundExpr], i: usize) -> bool {
 /// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`, in the session `zone`.
 pub(crate) fn eval(
     f: TimeFunc,
-    v: &[Value],
+    v: &[&Value],
     args: &[BoundExpr],
     ty: &DataType,
     zone: SessionZone,
@@ -294,18 +294,18 @@ pub(crate) fn eval(
     let local = |t: i64| if is_ltz(args, 0) { zone.to_local(t) } else { t };
     Ok(match f {
         TimeFunc::DateFormat => {
-            let micros = match &v[0] {
+            let micros = match v[0] {
                 Value::Timestamp(t) => Some(local(*t)),
                 Value::String(s) => temporal::parse_timestamp_strict(s),
                 _ => None,
             };
-            micros.map_or(Value::Null, |t| Value::String(datefmt::format(t, text(&v[1]))))
+            micros.map_or(Value::Null, |t| Value::String(datefmt::format(t, text(v[1]))))
         }
         TimeFunc::ToTimestamp => {
             // Flink run 3: TO_TIMESTAMP('2026-11-01T08:01:02') and '.. 08:01' are NULL.
             let t = match v.get(1) {
-                Some(p) => datefmt::parse(text(&v[0]), text(p)),
-                None => temporal::parse_timestamp_strict(text(&v[0])),
+                Some(p) => datefmt::parse(text(v[0]), text(p)),
+                None => temporal::parse_timestamp_strict(text(v[0])),
             };
             // TO_TIMESTAMP_LTZ(s, fmt, zone): the text is a wall-clock time of `zone` (Flink
             // run: the overlap's earlier instant; a gap moves forward); an unknown zone is NULL.
@@ -321,9 +321,9 @@ pub(crate) fn eval(
             })
         }
         TimeFunc::ToTimestampLtz => {
-            let precision = v.get(1).and_then(Value::as_i64).unwrap_or(3);
+            let precision = v.get(1).copied().and_then(Value::as_i64).unwrap_or(3);
             let per = if precision == 0 { MICROS_PER_SECOND } else { 1000 };
-            let micros = match &v[0] {
+            let micros = match v[0] {
                 Value::Int(i) => i.checked_mul(per),
                 other => {
                     let x = super::math::to_f64(other, args[0].ty()) * per as f64;
@@ -336,7 +336,7 @@ pub(crate) fn eval(
         }
         TimeFunc::FromUnixtime => {
             let secs = v[0].as_i64().unwrap_or(0);
-            let pattern = v.get(1).map_or("yyyy-MM-dd HH:mm:ss", text);
+            let pattern = v.get(1).copied().map_or("yyyy-MM-dd HH:mm:ss", text);
             match secs.checked_mul(MICROS_PER_SECOND) {
                 Some(m) => Value::String(datefmt::format_in(m, pattern, zone)),
                 None => Value::Null,
@@ -346,8 +346,8 @@ pub(crate) fn eval(
             // Flink run 3: the default pattern needs a time ('2026-11-01' gives Long.MIN_VALUE)
             // but takes a fraction.
             let t = match v.get(1) {
-                Some(p) => datefmt::parse(text(&v[0]), text(p)),
-                None => Some(text(&v[0]))
+                Some(p) => datefmt::parse(text(v[0]), text(p)),
+                None => Some(text(v[0]))
                     .filter(|s| s.contains(' '))
                     .and_then(temporal::parse_timestamp_strict),
             };
@@ -358,19 +358,19 @@ pub(crate) fn eval(
         }
         TimeFunc::ToDate => {
             let d = match v.get(1) {
-                Some(p) => datefmt::parse(text(&v[0]), text(p)).map(|t| t.div_euclid(MICROS_PER_DAY) as i32),
+                Some(p) => datefmt::parse(text(v[0]), text(p)).map(|t| t.div_euclid(MICROS_PER_DAY) as i32),
                 // Flink run 3: TO_DATE('2026-11-01 10:00:00') is 2026-11-01.
-                None => temporal::parse_date(text(&v[0])).or_else(|| {
-                    temporal::parse_timestamp_strict(text(&v[0])).map(|t| t.div_euclid(MICROS_PER_DAY) as i32)
+                None => temporal::parse_date(text(v[0])).or_else(|| {
+                    temporal::parse_timestamp_strict(text(v[0])).map(|t| t.div_euclid(MICROS_PER_DAY) as i32)
                 }),
             };
             d.map_or(Value::Null, Value::Date)
         }
-        TimeFunc::Extract(unit) => match &v[0] {
+        TimeFunc::Extract(unit) => match v[0] {
             Value::Timestamp(t) => extract(unit, &Value::Timestamp(local(*t)))?,
             other => extract(unit, other)?,
         },
-        TimeFunc::FloorCeil { ceil, unit } => match &v[0] {
+        TimeFunc::FloorCeil { ceil, unit } => match v[0] {
             // Flink floors the wall-clock time and takes it back with the offset of the
             // original instant, not the result's (golden case `timezone`, LA: FLOOR(01:05 PST TO
             // DAY) on the fall-back day is 08:00 UTC, shown as 01:00 PDT).
@@ -386,7 +386,7 @@ pub(crate) fn eval(
         TimeFunc::TimestampAdd(unit) => {
             let n = v[0].as_i64().unwrap_or(0);
             let overflow = || EvalError(format!("TIMESTAMPADD({}, {n}, ..) overflows", unit.name()));
-            let micros = match &v[1] {
+            let micros = match v[1] {
                 Value::Date(d) => i64::from(*d) * MICROS_PER_DAY,
                 Value::Timestamp(t) => *t,
                 Value::Time(nanos) => {
@@ -409,7 +409,7 @@ pub(crate) fn eval(
                 Value::Timestamp(t) => *t,
                 _ => 0,
             };
-            let (a, b) = (micros(&v[0]), micros(&v[1]));
+            let (a, b) = (micros(v[0]), micros(v[1]));
             let diff = match unit {
                 TimeUnit::Year => temporal::months_between(b, a) / 12,
                 TimeUnit::Quarter => temporal::months_between(b, a) / 3,
