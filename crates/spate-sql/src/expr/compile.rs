@@ -220,7 +220,13 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
         }
         (ScalarFunc::And | ScalarFunc::Or, _) => {
             let decisive = matches!(func, ScalarFunc::Or);
-            let parts: Vec<Arc<EvalFn>> = args.iter().map(compile).collect();
+            // The result does not depend on the order (three-valued AND and OR commute); when
+            // no operand can fail, the cheap ones run first and may decide alone.
+            let mut ordered: Vec<&BoundExpr> = args.iter().collect();
+            if args.iter().all(BoundExpr::never_fails) {
+                ordered.sort_by_key(|a| a.cost());
+            }
+            let parts: Vec<Arc<EvalFn>> = ordered.into_iter().map(compile).collect();
             Arc::new(move |row, ctx| {
                 let mut saw_null = false;
                 for p in &parts {
@@ -629,5 +635,42 @@ mod tests {
             prop_assert_eq!(length.eval(&row, &ctx), Ok(expected));
         }
 
+        /// `AND` and `OR` whose operands cannot fail run the cheap ones first: the result is the
+        /// general evaluator's (which runs them in order) for every mix of TRUE, FALSE and
+        /// NULL operands.
+        #[test]
+        fn reordered_and_or_equal_the_general_evaluator(
+            s in proptest::option::of(text()),
+            n in proptest::option::of(any::<i8>()),
+            or in any::<bool>(),
+            order in proptest::collection::vec(0usize..3, 3),
+        ) {
+            let string = BoundExpr::Column { index: 0, ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)) };
+            let number = BoundExpr::Column { index: 1, ty: DataType::new(TypeKind::BigInt) };
+            let boolean = DataType::new(TypeKind::Boolean);
+            let pattern = regex::Regex::new("^[aA]").expect("valid");
+            let operands = [
+                // Costly: a regular expression.
+                BoundExpr::Call {
+                    func: ScalarFunc::Regex { kind: crate::expr::RegexKind::Matches, compiled: Some(crate::expr::Compiled(Arc::new(pattern))) },
+                    args: vec![string.clone(), literal("^[aA]")],
+                    ty: boolean.clone(),
+                },
+                compare(CmpOp::Lt, number, BoundExpr::Literal { value: Value::Int(0), ty: DataType::new(TypeKind::BigInt) }),
+                compare(CmpOp::Eq, folded(StringFunc::Lower), literal("ak")),
+            ];
+            let args: Vec<BoundExpr> = order.iter().map(|&i| operands[i].clone()).collect();
+            let e = BoundExpr::Call {
+                func: if or { ScalarFunc::Or } else { ScalarFunc::And },
+                args,
+                ty: boolean,
+            };
+            let row = vec![
+                s.map_or(Value::Null, Value::String),
+                n.map_or(Value::Null, |n| Value::Int(i64::from(n))),
+            ];
+            let ctx = EvalContext::default();
+            prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
+        }
     }
 }

@@ -37,6 +37,7 @@ mod compile;
 mod const_divisor;
 mod construct;
 mod context;
+mod cost;
 mod eval;
 mod func;
 mod functions;
