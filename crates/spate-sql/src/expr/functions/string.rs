@@ -273,6 +273,36 @@ fn int(v: &Value) -> i64 {
 }
 
 /// The separator's only character, when it has exactly one.
+/// `SPLIT_INDEX(s, sep, index)` on non-NULL arguments: the `index`th piece (from 0) of `s`
+/// cut at `sep` (at runs of whitespace for an empty `sep`), `None` past the last piece, for a
+/// negative index or an empty `s`.
+pub(crate) fn split_index<'s>(s: &'s str, sep: &str, index: i64) -> Option<&'s str> {
+    let n = usize::try_from(index).ok()?;
+    if s.is_empty() {
+        None
+    } else if sep.is_empty() {
+        s.split_whitespace().nth(n)
+    } else if let [byte] = sep.as_bytes() {
+        // A one-byte separator (`'/'` in Nexmark q22) is found by `memchr`, not the two-way
+        // substring search: the same pieces, several times faster. An ASCII byte never occurs
+        // inside a multibyte character, so every cut is on a character boundary.
+        let (mut start, mut piece) = (0, 0);
+        for at in memchr::memchr_iter(*byte, s.as_bytes()) {
+            if piece == n {
+                return s.get(start..at);
+            }
+            start = at + 1;
+            piece += 1;
+        }
+        // The last piece runs to the end.
+        if piece == n { s.get(start..) } else { None }
+    } else if let Some(c) = single_char(sep) {
+        s.split(c).nth(n)
+    } else {
+        s.split(sep).nth(n)
+    }
+}
+
 fn single_char(sep: &str) -> Option<char> {
     let mut chars = sep.chars();
     match (chars.next(), chars.next()) {
@@ -330,19 +360,7 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
             Value::String(s.replace(from, to))
         }
         F::SplitIndex => {
-            let (sep, index) = (text(v[1]), int(v[2]));
-            let part = if index < 0 || s.is_empty() {
-                None
-            } else if sep.is_empty() {
-                s.split_whitespace().nth(index as usize)
-            } else if let Some(c) = single_char(sep) {
-                // A one-character separator (`'/'` in Nexmark q22) is found by `memchr`, not
-                // the two-way substring search: the same pieces, several times faster.
-                s.split(c).nth(index as usize)
-            } else {
-                s.split(sep).nth(index as usize)
-            };
-            part.map_or(Value::Null, |p| Value::String(p.to_string()))
+            split_index(s, text(v[1]), int(v[2])).map_or(Value::Null, |p| Value::String(p.to_string()))
         }
         F::Lpad | F::Rpad => pad(s, int(v[1]), text(v[2]), f == F::Lpad)?,
         F::Locate => {
@@ -618,5 +636,24 @@ mod tests {
             eval(StringFunc::Repeat, &[&ab, &three]),
             Ok(Value::String("ababab".into()))
         );
+    }
+
+    proptest::proptest! {
+        /// The pieces are `str::split`'s (Flink's `SPLIT_INDEX` over a non-empty separator), for
+        /// one-byte, multibyte and longer separators, empty pieces and indexes past the end.
+        #[test]
+        fn split_index_gives_the_split_pieces(
+            parts in proptest::collection::vec("[a/é]{0,3}", 0..4),
+            sep in proptest::prop_oneof![proptest::strategy::Just("/"), proptest::strategy::Just("é"), proptest::strategy::Just("a/")],
+            index in -1i64..6,
+        ) {
+            let s = parts.join(sep);
+            let expected = if s.is_empty() || index < 0 {
+                None
+            } else {
+                s.split(sep).nth(index as usize)
+            };
+            proptest::prop_assert_eq!(split_index(&s, sep, index), expected, "{:?} {:?} {}", s, sep, index);
+        }
     }
 }
