@@ -550,17 +550,19 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[&Value
         RegexKind::Extract => {
             // The whole match by default (Flink run 1: REGEXP_EXTRACT(s, p) = group 0).
             let group = v.get(2).copied().map_or(0, int);
-            match re.captures(s) {
-                Some(caps) => usize::try_from(group)
-                    .ok()
-                    .and_then(|g| caps.get(g))
-                    .map_or(Value::Null, |m| Value::String(m.as_str().to_string())),
-                None => Value::Null,
-            }
+            regex_extract(re, s, group).map_or(Value::Null, |m| Value::String(m.to_string()))
         }
         // The replacement is literal text: Flink quotes it (`$1` stays `$1`, run 1).
         RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(v[2]))?),
     })
+}
+
+/// `REGEXP_EXTRACT(s, re, group)` on non-NULL arguments: the text of `group` in the first
+/// match (`0`: the whole match); `None` without a match, for a group that does not exist or
+/// did not take part in the match.
+pub(crate) fn regex_extract<'s>(re: &regex::Regex, s: &'s str, group: i64) -> Option<&'s str> {
+    let group = usize::try_from(group).ok()?;
+    Some(re.captures(s)?.get(group)?.as_str())
 }
 
 /// Java's `replaceAll` with a literal replacement: unlike the `regex` crate, Java also
