@@ -415,3 +415,28 @@ fn rows_sharing_the_watermark_are_kept_within_the_emit_interval() {
         ]
     );
 }
+
+/// Filters and projections over one input run as one operator; the plan's order still holds:
+/// a view's `WHERE a <> 0` runs before the query's `10 / a`, which would fail on `a = 0`, and
+/// a computed column read twice above is computed once below (`RAND()` shows it: both reads
+/// see the same value).
+#[test]
+fn fused_filters_keep_their_order_and_computed_columns_their_count() {
+    let got = rows(
+        "CREATE VIEW nonzero AS SELECT a, a * 3 AS b FROM (VALUES (0), (1), (2), (5)) AS t(a) WHERE a <> 0;
+         SELECT b, 10 / a AS q FROM nonzero WHERE 10 / a >= 2;",
+    );
+    assert_eq!(
+        got,
+        vec![
+            vec![Value::Int(3), Value::Int(10)],
+            vec![Value::Int(6), Value::Int(5)],
+            vec![Value::Int(15), Value::Int(2)],
+        ]
+    );
+    let twice = rows("SELECT r, r FROM (SELECT RAND() AS r FROM (VALUES (1), (2), (3)) AS t(a));");
+    assert_eq!(twice.len(), 3);
+    for row in &twice {
+        assert_eq!(row[0], row[1], "one RAND() per row, read twice");
+    }
+}
