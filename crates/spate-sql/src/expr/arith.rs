@@ -163,7 +163,7 @@ pub(super) fn arith(op: ArithOp, a: &Value, b: &Value, args: &[BoundExpr], ty: &
 
 /// Decimal arithmetic on unscaled values with scales `sx`, `sy`, giving scale `s` (rounded half
 /// up); `None` on overflow (the SQL result is `NULL`, as in Flink).
-fn decimal_arith(op: ArithOp, x: i128, sx: u32, y: i128, sy: u32, s: u32) -> Result<Option<i128>> {
+pub(super) fn decimal_arith(op: ArithOp, x: i128, sx: u32, y: i128, sy: u32, s: u32) -> Result<Option<i128>> {
     let m = sx.max(sy);
     let align = |v: i128, from: u32| decimal::rescale(v, from, m);
     Ok(match op {
