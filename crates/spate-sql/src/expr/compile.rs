@@ -19,7 +19,7 @@ use super::arith::{decimal_arith, int_arith};
 use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
 use super::func::{CmpOp, RegexKind, ScalarFunc};
-use super::functions::{StringFunc, TimeFunc, regex_extract, split_index};
+use super::functions::{StringFunc, TimeFunc, group_in_every_match, regex_extract, split_index};
 use super::int_expr::{IntExpr, micros_per_unit};
 use super::typing::{decimal_scale, is_integer};
 use crate::decimal;
@@ -273,16 +273,7 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 compiled: Some(re),
             },
             [x, _, group @ ..],
-        ) if let Some(group) = match group {
-            [] => Some(0),
-            [
-                BoundExpr::Literal {
-                    value: Value::Int(g), ..
-                },
-            ] => Some(*g),
-            _ => None,
-        } =>
-        {
+        ) if let Some(group) = literal_group(group) => {
             let (x, re) = (StrOperand::of(x), re.0.clone());
             Arc::new(move |row, ctx| {
                 x.with(row, ctx, |s| {
@@ -331,6 +322,36 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 Ok(match a(row, ctx)? {
                     Value::Boolean(b) => Value::Boolean(!b),
                     _ => Value::Null,
+                })
+            })
+        }
+        // `REGEXP_EXTRACT(url, p, g) IS NOT NULL` (Nexmark q21's filter) where every match of
+        // `p` has a text for group `g`: NULL exactly without a match, so only whether `p`
+        // matches is asked (a forward scan that stops at the first match), not where its groups
+        // are.
+        (ScalarFunc::IsNull | ScalarFunc::IsNotNull, [BoundExpr::Call { func, args, .. }])
+            if let (
+                ScalarFunc::Regex {
+                    kind: RegexKind::Extract,
+                    compiled: Some(re),
+                },
+                [x, _, group @ ..],
+            ) = (func, args.as_slice())
+                && let Some(group) = literal_group(group)
+                && group_in_every_match(&re.0, group) =>
+        {
+            let negated = matches!(
+                e,
+                BoundExpr::Call {
+                    func: ScalarFunc::IsNotNull,
+                    ..
+                }
+            );
+            let (x, re) = (StrOperand::of(x), re.0.clone());
+            Arc::new(move |row, ctx| {
+                x.with(row, ctx, |s| {
+                    let null = !s.is_some_and(|s| re.is_match(s));
+                    Value::Boolean(null != negated)
                 })
             })
         }
@@ -420,6 +441,20 @@ fn string_literal(e: &BoundExpr) -> Option<&str> {
             [arg] if preserves_values(&arg.ty().kind, &ty.kind) => string_literal(arg),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// The group argument of `REGEXP_EXTRACT` when it is a literal (absent: group 0, the whole
+/// match); `None` for an expression or a `NULL` literal.
+fn literal_group(group: &[BoundExpr]) -> Option<i64> {
+    match group {
+        [] => Some(0),
+        [
+            BoundExpr::Literal {
+                value: Value::Int(g), ..
+            },
+        ] => Some(*g),
         _ => None,
     }
 }
@@ -874,6 +909,46 @@ mod tests {
                 Some(caps)
             });
             prop_assert_eq!(general, Ok(expected.map_or(Value::Null, Value::String)));
+        }
+
+        /// `REGEXP_EXTRACT(..) IS [NOT] NULL` compiled (to `is_match` where every match has
+        /// the group) is the general evaluator's, for groups in every match, groups under an
+        /// alternation or an optional repetition, group 0, groups out of range and `NULL`.
+        #[test]
+        fn compiled_regexp_extract_is_null_equals_the_general_evaluator(
+            x in proptest::option::of("[a=&cb]{0,8}"),
+            pattern in prop_oneof![
+                Just("(&|^)c=([^&]*)"),
+                Just("(a)?b"),
+                Just("(a)|(b)"),
+                Just("((a)*c)+"),
+                Just("(?:(a)b|c)(=)"),
+                Just("(a){0,2}(b){1,2}"),
+            ],
+            group in -1i64..5,
+            negated in any::<bool>(),
+        ) {
+            let string = DataType::new(TypeKind::Varchar(MAX_LENGTH));
+            let extract = BoundExpr::Call {
+                func: ScalarFunc::Regex {
+                    kind: RegexKind::Extract,
+                    compiled: Some(crate::expr::Compiled(Arc::new(regex::Regex::new(pattern).expect("valid")))),
+                },
+                args: vec![
+                    BoundExpr::Column { index: 0, ty: string.clone() },
+                    BoundExpr::Literal { value: Value::String(pattern.into()), ty: string.clone() },
+                    BoundExpr::Literal { value: Value::Int(group), ty: DataType::new(TypeKind::Int) },
+                ],
+                ty: string,
+            };
+            let e = BoundExpr::Call {
+                func: if negated { ScalarFunc::IsNotNull } else { ScalarFunc::IsNull },
+                args: vec![extract],
+                ty: DataType::new(TypeKind::Boolean),
+            };
+            let row = vec![x.map_or(Value::Null, Value::String)];
+            let ctx = EvalContext::default();
+            prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
         }
 
         /// Compiled DECIMAL arithmetic and DECIMAL casts equal the general evaluator: integer

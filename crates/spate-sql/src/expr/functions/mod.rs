@@ -19,7 +19,8 @@ pub use time::TimeFunc;
 pub(crate) use json::eval as eval_json;
 pub(crate) use math::{eval as eval_math, to_f64};
 pub(crate) use string::{
-    MAX_RESULT_BYTES, concat, eval as eval_string, eval_regex, regex_extract, split_index,
+    MAX_RESULT_BYTES, concat, eval as eval_string, eval_regex, group_in_every_match, regex_extract,
+    split_index,
 };
 pub(crate) use time::{add_months_micros, eval as eval_time};
 

@@ -565,6 +565,35 @@ pub(crate) fn regex_extract<'s>(re: &regex::Regex, s: &'s str, group: i64) -> Op
     Some(re.captures(s)?.get(group)?.as_str())
 }
 
+/// Whether every match of `re` has a text for `group`, so that `REGEXP_EXTRACT(s, re, group)`
+/// is `NULL` exactly when `re` does not match `s` (and `IS NOT NULL` of it is `is_match`). True
+/// for group 0 and for a group reached from the top of the pattern through concatenations,
+/// other groups and repetitions of at least one; false under an alternation or an optional
+/// repetition, for a group that does not exist, and for a pattern this crate's parser reads
+/// otherwise than the regex crate did (never expected: both parse with the same defaults).
+pub(crate) fn group_in_every_match(re: &regex::Regex, group: i64) -> bool {
+    use regex_syntax::hir::{Hir, HirKind};
+    fn reaches(hir: &Hir, group: u32) -> bool {
+        match hir.kind() {
+            HirKind::Capture(c) => c.index == group || reaches(&c.sub, group),
+            HirKind::Concat(parts) => parts.iter().any(|p| reaches(p, group)),
+            HirKind::Repetition(r) => r.min >= 1 && reaches(&r.sub, group),
+            HirKind::Alternation(_)
+            | HirKind::Empty
+            | HirKind::Literal(_)
+            | HirKind::Class(_)
+            | HirKind::Look(_) => false,
+        }
+    }
+    match u32::try_from(group) {
+        Ok(0) => true,
+        Ok(g) if (g as usize) < re.captures_len() => {
+            regex_syntax::parse(re.as_str()).is_ok_and(|hir| reaches(&hir, g))
+        }
+        _ => false,
+    }
+}
+
 /// Java's `replaceAll` with a literal replacement: unlike the `regex` crate, Java also
 /// replaces an empty match right after a non-empty one (Flink run 2:
 /// `REGEXP_REPLACE('aaa', 'a*', 'b')` is `bb`).
@@ -595,6 +624,21 @@ fn replace_all_like_java(re: &regex::Regex, s: &str, replacement: &str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_in_every_match_are_the_ones_no_alternation_or_optional_repetition_holds() {
+        let every = |pattern: &str| -> Vec<i64> {
+            let re = regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{e}"));
+            (-1..5).filter(|&g| group_in_every_match(&re, g)).collect()
+        };
+        // Nexmark q21's pattern: the alternation is inside group 1, which itself always matches.
+        assert_eq!(every("(&|^)channel_id=([^&]*)"), [0, 1, 2]);
+        assert_eq!(every("(a)?(b)*(c)+"), [0, 3]);
+        assert_eq!(every("(a)|(b)"), [0]);
+        assert_eq!(every("((a){2}|b)(?:(c))"), [0, 1, 3]);
+        assert_eq!(every("(?x) ( a ) # a comment"), [0, 1]);
+        assert_eq!(every("a"), [0]);
+    }
 
     #[test]
     fn substring_edges_do_not_panic() {
