@@ -36,6 +36,15 @@ pub(super) struct SyntaxError {
 
 pub(super) type Result<T> = std::result::Result<T, SyntaxError>;
 
+/// Whether a scalar may end before `next` (the end of input or a delimiter).
+#[inline]
+fn ends_scalar(next: Option<&u8>) -> bool {
+    matches!(
+        next,
+        None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}' | b':')
+    )
+}
+
 /// The tokenizer.
 pub(super) struct Scanner<'a> {
     b: &'a [u8],
@@ -52,6 +61,12 @@ impl<'a> Scanner<'a> {
             i: 0,
             text: std::str::from_utf8(b).ok(),
         }
+    }
+
+    /// How many bytes have been consumed.
+    #[cfg(test)]
+    pub(super) fn position(&self) -> usize {
+        self.i
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T> {
@@ -153,6 +168,43 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The next value when it is an integer within `min..=max` written plainly — an optional
+    /// `-`, at most 18 digits without a leading zero, then a delimiter — consumed. `None`, with
+    /// nothing consumed, for anything else, which [`token`](Self::token) then reads and judges
+    /// (so both give the same integers and the same errors).
+    #[inline]
+    pub(super) fn plain_integer(&mut self, min: i64, max: i64) -> Option<i64> {
+        self.skip_ws();
+        let b = self.b;
+        let negative = b.get(self.i) == Some(&b'-');
+        let start = self.i + usize::from(negative);
+        let mut i = start;
+        let mut v: i64 = 0;
+        while let Some(&c) = b.get(i)
+            && c.is_ascii_digit()
+        {
+            // 18 digits stay below 10^18: no overflow check per digit.
+            if i - start == 18 {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || (digits > 1 && b[start] == b'0') {
+            return None;
+        }
+        if !ends_scalar(b.get(i)) {
+            return None;
+        }
+        let v = if negative { -v } else { v };
+        if !(min..=max).contains(&v) {
+            return None;
+        }
+        self.i = i;
+        Some(v)
+    }
+
     /// The first token of the next value.
     pub(super) fn token(&mut self) -> Result<Tok<'a>> {
         match self.peek() {
@@ -185,9 +237,10 @@ impl<'a> Scanner<'a> {
 
     /// Jackson rejects `1x`, `truex`: a scalar must end at a delimiter.
     fn end_of_scalar(&self) -> Result<()> {
-        match self.b.get(self.i) {
-            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b',' | b']' | b'}' | b':') => Ok(()),
-            Some(_) => self.unexpected("a delimiter after the value"),
+        if ends_scalar(self.b.get(self.i)) {
+            Ok(())
+        } else {
+            self.unexpected("a delimiter after the value")
         }
     }
 
@@ -249,7 +302,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string (the opening quote is next); borrowed when it has no escapes.
-    fn string(&mut self) -> Result<Cow<'a, str>> {
+    pub(super) fn string(&mut self) -> Result<Cow<'a, str>> {
         self.i += 1;
         let start = self.i;
         let b = self.b;
