@@ -789,3 +789,86 @@ fn a_broker_side_rejection_goes_through_the_policy_too() {
         }
     }
 }
+
+/// The produce load generator (`spate bench produce`): every request it counts was stored —
+/// an rdkafka consumer reads exactly `requests × batch_records` records back, spread over the
+/// partitions as the connections cycle through them, each with the generator's value — and a
+/// broker's refusal fails the run instead of being counted.
+#[test]
+fn produce_load_counts_only_what_the_broker_stored() {
+    use spate_connectors::kafka::produce_load::{self, ProduceLoad};
+    let b = TestBroker::start();
+    b.topic("load", 3);
+    let load = ProduceLoad {
+        bootstrap: b.bootstrap(),
+        topic: "load".into(),
+        partitions: 3,
+        connections: 2,
+        in_flight: 3,
+        record_bytes: 30,
+        batch_records: 50,
+        acks: -1,
+        requests: 31,
+        timeout: Duration::from_secs(10),
+    };
+    let report = produce_load::run(&load).unwrap();
+    assert_eq!(report.records, 31 * 50);
+    assert_eq!(report.value_bytes, 31 * 50 * 30);
+    assert!(report.batch_bytes > report.value_bytes);
+
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", b.bootstrap())
+        .set("group.id", "load-check")
+        .set("log_level", "3")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..3 {
+        tpl.add_partition_offset("load", p, Offset::Beginning).unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut per_partition: HashMap<i32, u64> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while per_partition.values().sum::<u64>() < report.records {
+        assert!(
+            Instant::now() < deadline,
+            "read {per_partition:?} of {} records",
+            report.records
+        );
+        let Some(m) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let m = m.unwrap();
+        use rdkafka::Message;
+        let value = m.payload().unwrap();
+        let i = usize::try_from(m.offset() % 50).unwrap();
+        let expected: Vec<u8> = (0..30).map(|j| b'a' + ((i + j) % 26) as u8).collect();
+        assert_eq!(
+            value,
+            expected.as_slice(),
+            "offset {} of partition {}",
+            m.offset(),
+            m.partition()
+        );
+        *per_partition.entry(m.partition()).or_default() += 1;
+    }
+    // Connection 0 sends partitions 0 and 2 in turn (16 requests), connection 1 partition 1 (15).
+    assert_eq!(
+        per_partition,
+        HashMap::from([(0, 8 * 50), (1, 15 * 50), (2, 8 * 50)])
+    );
+    assert!(
+        consumer.poll(Duration::from_millis(500)).is_none(),
+        "more records than were counted"
+    );
+
+    // A partition the topic does not have: the broker's error fails the run.
+    let err = produce_load::run(&ProduceLoad {
+        partitions: 4,
+        ..load.clone()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("UNKNOWN_TOPIC_OR_PARTITION"), "{err}");
+    let err = produce_load::run(&ProduceLoad { acks: 0, ..load }).unwrap_err();
+    assert!(err.to_string().contains("acks"), "{err}");
+}

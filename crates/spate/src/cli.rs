@@ -476,6 +476,41 @@ pub enum BenchCommand {
     /// The Nexmark project's SQL queries over N events written to Kafka (the embedded broker
     /// or `--bootstrap`), each as its own job into a blackhole: events per second.
     Nexmark(NexmarkBenchArgs),
+    /// Produce load on a running broker: record batches built once and sent over several
+    /// connections with several requests in flight, every reply checked, so the broker and not
+    /// the client is the limit: records and MB per second acknowledged.
+    Produce(ProduceBenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceBenchArgs {
+    /// A broker of the cluster to load (host:port).
+    #[arg(long)]
+    pub bootstrap: String,
+    /// The topic written; created with `--partitions` partitions when it does not exist.
+    #[arg(long, default_value = "spate-bench-produce")]
+    pub topic: String,
+    /// Partitions written (0..N).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..), default_value = "1")]
+    pub partitions: i32,
+    /// Connections, one thread each (at most one per partition).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value = "4")]
+    pub connections: u32,
+    /// Requests sent ahead of their replies on each connection.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value = "5")]
+    pub in_flight: u32,
+    /// Bytes of each record's value.
+    #[arg(long, default_value = "100")]
+    pub record_bytes: usize,
+    /// Records per batch (one batch per request).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value = "10000")]
+    pub batch_records: u32,
+    /// 1 (the leader's append) or -1 (all in-sync replicas).
+    #[arg(long, default_value = "1", allow_hyphen_values = true)]
+    pub acks: i16,
+    /// Megabytes of record values to send in all (10^6 bytes).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), default_value = "1000")]
+    pub megabytes: u64,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,7 @@ mod committer;
 pub(crate) mod error;
 mod message;
 pub mod position;
+pub mod produce_load;
 mod quota_admin;
 mod reply_buffers;
 mod scram_admin;

@@ -3,12 +3,13 @@
 use anyhow::{Result, ensure};
 use spate_engine::bench::{BenchWindow, StateValue, WindowCountParams, large_state, window_count};
 
-use crate::cli::{BenchCommand, BenchStateValue, BenchWindowKind};
+use crate::cli::{BenchCommand, BenchStateValue, BenchWindowKind, ProduceBenchArgs};
 
 pub fn run(bench: BenchCommand) -> Result<()> {
     match bench {
         BenchCommand::Pipeline(args) => super::bench_pipeline::run(args)?,
         BenchCommand::Nexmark(args) => super::bench_nexmark::run(args)?,
+        BenchCommand::Produce(args) => produce(&args)?,
         BenchCommand::Checkpoint(args) => {
             let tmp = tempfile::tempdir()?;
             let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
@@ -94,5 +95,50 @@ pub fn run(bench: BenchCommand) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// `spate bench produce`: creates the topic when it is missing, then sends the load.
+fn produce(args: &ProduceBenchArgs) -> Result<()> {
+    use spate_connectors::kafka::produce_load::{self, ProduceLoad};
+    use spate_connectors::kafka::txn_admin::TxnAdmin;
+    let timeout = std::time::Duration::from_secs(30);
+    let batch_value_bytes = (args.record_bytes as u64 * u64::from(args.batch_records)).max(1);
+    let requests = (args.megabytes * 1_000_000).div_ceil(batch_value_bytes);
+    let mut admin = TxnAdmin::connect_to(&args.bootstrap, timeout)?;
+    match admin.create_topic(&args.topic, args.partitions, -1, &[]) {
+        Ok(()) => {}
+        Err(e) if e.to_string().contains("TOPIC_ALREADY_EXISTS") => {}
+        Err(e) => return Err(e.into()),
+    }
+    let load = ProduceLoad {
+        bootstrap: args.bootstrap.clone(),
+        topic: args.topic.clone(),
+        partitions: args.partitions,
+        connections: args.connections as usize,
+        in_flight: args.in_flight as usize,
+        record_bytes: args.record_bytes,
+        batch_records: args.batch_records as usize,
+        acks: args.acks,
+        requests,
+        timeout,
+    };
+    let r = produce_load::run(&load)?;
+    let secs = r.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "produce: {} records of {} B acknowledged in {:.2} s: {:.3} M records/s, {:.1} MB/s of values \
+         ({:.1} MB/s of batches); {} partition(s), {} connection(s) x {} in flight, {} records a batch, acks={}",
+        r.records,
+        args.record_bytes,
+        secs,
+        r.records_per_second() / 1e6,
+        r.value_bytes as f64 / secs / 1e6,
+        r.batch_bytes as f64 / secs / 1e6,
+        args.partitions,
+        load.connections.min(args.partitions as usize),
+        args.in_flight,
+        args.batch_records,
+        args.acks,
+    );
     Ok(())
 }
