@@ -502,9 +502,10 @@ pub struct ProduceBenchArgs {
     /// Bytes of each record's value.
     #[arg(long, default_value = "100")]
     pub record_bytes: usize,
-    /// Records per batch (one batch per request).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), default_value = "10000")]
-    pub batch_records: u32,
+    /// Bytes of each batch at most (one batch per request), librdkafka's `batch.size` default;
+    /// a batch holds as many records as fit (at least one).
+    #[arg(long, default_value = "1000000")]
+    pub batch_bytes: usize,
     /// 1 (the leader's append) or -1 (all in-sync replicas).
     #[arg(long, default_value = "1", allow_hyphen_values = true)]
     pub acks: i16,

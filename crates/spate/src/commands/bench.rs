@@ -103,7 +103,10 @@ fn produce(args: &ProduceBenchArgs) -> Result<()> {
     use spate_connectors::kafka::produce_load::{self, ProduceLoad};
     use spate_connectors::kafka::txn_admin::TxnAdmin;
     let timeout = std::time::Duration::from_secs(30);
-    let batch_value_bytes = (args.record_bytes as u64 * u64::from(args.batch_records)).max(1);
+    // A v2 batch header is 61 bytes; a record without key and headers adds at most 16 to its
+    // value (attributes, timestamp and offset deltas, lengths and header count as varints).
+    let batch_records = (args.batch_bytes.saturating_sub(61) / (args.record_bytes + 16)).max(1);
+    let batch_value_bytes = (args.record_bytes as u64 * batch_records as u64).max(1);
     let requests = (args.megabytes * 1_000_000).div_ceil(batch_value_bytes);
     let mut admin = TxnAdmin::connect_to(&args.bootstrap, timeout)?;
     match admin.create_topic(&args.topic, args.partitions, -1, &[]) {
@@ -118,7 +121,7 @@ fn produce(args: &ProduceBenchArgs) -> Result<()> {
         connections: args.connections as usize,
         in_flight: args.in_flight as usize,
         record_bytes: args.record_bytes,
-        batch_records: args.batch_records as usize,
+        batch_records,
         acks: args.acks,
         requests,
         timeout,
@@ -137,7 +140,7 @@ fn produce(args: &ProduceBenchArgs) -> Result<()> {
         args.partitions,
         load.connections.min(args.partitions as usize),
         args.in_flight,
-        args.batch_records,
+        batch_records,
         args.acks,
     );
     Ok(())
