@@ -170,8 +170,8 @@ impl<'a> Scanner<'a> {
 
     /// The next value when it is an integer within `min..=max` written plainly — an optional
     /// `-`, at most 18 digits without a leading zero, then a delimiter — consumed. `None`, with
-    /// nothing consumed, for anything else, which [`token`](Self::token) then reads and judges
-    /// (so both give the same integers and the same errors).
+    /// only the spaces before it consumed, for anything else, which [`token`](Self::token) then
+    /// reads and judges (so both give the same integers and the same errors).
     #[inline]
     pub(super) fn plain_integer(&mut self, min: i64, max: i64) -> Option<i64> {
         self.skip_ws();
