@@ -73,3 +73,8 @@ fn explain_window_reuse() {
 fn explain_ltz_window_utc() {
     check("ltz_window_utc");
 }
+
+#[test]
+fn explain_filtered_reuse() {
+    check("filtered_reuse");
+}

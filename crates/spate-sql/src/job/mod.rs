@@ -3,6 +3,7 @@
 mod accumulate;
 mod attached;
 mod calc;
+mod consumer_filters;
 mod fail;
 mod int_aggregate;
 mod int_column;

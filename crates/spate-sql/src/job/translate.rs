@@ -24,6 +24,7 @@ use crate::zone::SessionZone;
 use super::accumulate::SqlAggregate;
 use super::attached::AttachedAggregateFn;
 use super::calc::{Calc, CalcFn};
+use super::consumer_filters::{ConsumerFilters, any_passes};
 use super::fail::raise;
 use super::int_aggregate::IntAggregate;
 use super::int_column::IntColumn;
@@ -52,6 +53,12 @@ pub struct Translator<'a> {
     /// The text of every filter and projection that occurs more than once in those plans: it
     /// is computed once and shared, not fused into each consumer's [`Calc`].
     repeated_rows: HashSet<String>,
+    /// The conditions of the filter chains over each stream the plans share, from
+    /// [`share_repeated`](Translator::share_repeated).
+    consumer_filters: ConsumerFilters,
+    /// A shared stream with the rows no consumer in `consumer_filters` keeps dropped, by the
+    /// shared plan's text (made anew for the plans of each `share_repeated`).
+    prefiltered: HashMap<String, DataStream<Row>>,
 }
 
 fn now_millis() -> i64 {
@@ -88,6 +95,8 @@ impl<'a> Translator<'a> {
             translated: HashMap::new(),
             repeated_windows: HashSet::new(),
             repeated_rows: HashSet::new(),
+            consumer_filters: ConsumerFilters::default(),
+            prefiltered: HashMap::new(),
         }
     }
 
@@ -105,8 +114,9 @@ impl<'a> Translator<'a> {
                 count(input, seen);
             }
         }
+        let plans: Vec<&LogicalPlan> = plans.into_iter().collect();
         let mut seen = Seen::new();
-        for plan in plans {
+        for plan in &plans {
             count(plan, &mut seen);
         }
         for (text, (n, window)) in seen {
@@ -118,6 +128,35 @@ impl<'a> Translator<'a> {
                 }
             }
         }
+        let repeated = &self.repeated_rows;
+        self.consumer_filters = ConsumerFilters::of(plans, self.ctx.zone, |node| {
+            !repeated.contains(&format!("{node:?}"))
+        });
+        self.prefiltered.clear();
+    }
+
+    /// `input`'s stream without the rows that none of `consumers`' conditions keep (see
+    /// [`ConsumerFilters`]); one pre-filter per shared plan.
+    fn prefiltered(&mut self, input: &LogicalPlan, consumers: &[Vec<BoundExpr>]) -> Result<DataStream<Row>> {
+        let key = format!("{input:?}");
+        if let Some(stream) = self.prefiltered.get(&key) {
+            return Ok(stream.clone());
+        }
+        let compiled: Vec<Vec<CompiledExpr>> = consumers
+            .iter()
+            .map(|conditions| conditions.iter().map(BoundExpr::compile).collect())
+            .collect();
+        let zone = self.ctx.zone;
+        let stream = self
+            .stream(input)?
+            .process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                let ec = eval_ctx(ctx, false, zone);
+                if any_passes(&compiled, &row, &ec).unwrap_or_else(|err| raise(err)) {
+                    ctx.collect(row);
+                }
+            });
+        self.prefiltered.insert(key, stream.clone());
+        Ok(stream)
     }
 
     fn uid(&mut self, what: &str) -> String {
@@ -361,7 +400,13 @@ impl<'a> Translator<'a> {
             .chain(calc.projection.iter().flatten())
             .any(reads_clock);
         let f = CalcFn::new(&calc, input.schema().fields.len(), zone);
-        let input = self.stream(input)?;
+        let input = match self.consumer_filters.shared_by(input, &calc.predicates) {
+            Some(consumers) => {
+                let consumers = consumers.to_vec();
+                self.prefiltered(input, &consumers)?
+            }
+            None => self.stream(input)?,
+        };
         if f.is_identity() {
             return Ok(input);
         }
