@@ -116,9 +116,9 @@ pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
     let start = Instant::now();
     let results: Vec<Result<u64, ConnectorError>> = thread::scope(|s| {
         let workers: Vec<_> = plans
-            .iter()
+            .into_iter()
             .map(|(address, frames, requests)| {
-                s.spawn(move || send_all(address, frames, *requests, load.in_flight, load.timeout, version))
+                s.spawn(move || send_all(&address, frames, requests, load.in_flight, load.timeout, version))
             })
             .collect();
         workers
@@ -232,7 +232,7 @@ fn request_frame(
 /// to `in_flight` unanswered; every reply is read and checked. Returns the requests acknowledged.
 fn send_all(
     address: &str,
-    frames: &[Vec<u8>],
+    mut frames: Vec<Vec<u8>>,
     requests: u64,
     in_flight: usize,
     timeout: Duration,
@@ -240,7 +240,6 @@ fn send_all(
 ) -> Result<u64, ConnectorError> {
     let mut stream = ClientStream::connect(address, timeout, None)?;
     let io = |e: std::io::Error| ConnectorError::Unreachable(format!("Produce to {address}: {e}"));
-    let mut frames: Vec<Vec<u8>> = frames.to_vec();
     let kinds = frames.len() as u64;
     let (mut sent, mut answered) = (0u64, 0u64);
     let mut reply = Vec::new();

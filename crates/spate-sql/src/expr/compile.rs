@@ -329,24 +329,24 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
         // `p` has a text for group `g`: NULL exactly without a match, so only whether `p`
         // matches is asked (a forward scan that stops at the first match), not where its groups
         // are.
-        (ScalarFunc::IsNull | ScalarFunc::IsNotNull, [BoundExpr::Call { func, args, .. }])
-            if let (
-                ScalarFunc::Regex {
-                    kind: RegexKind::Extract,
-                    compiled: Some(re),
-                },
-                [x, _, group @ ..],
-            ) = (func, args.as_slice())
-                && let Some(group) = literal_group(group)
-                && group_in_every_match(&re.0, group) =>
-        {
-            let negated = matches!(
-                e,
+        (
+            ScalarFunc::IsNull | ScalarFunc::IsNotNull,
+            [
                 BoundExpr::Call {
-                    func: ScalarFunc::IsNotNull,
-                    ..
-                }
-            );
+                    func: inner, args, ..
+                },
+            ],
+        ) if let (
+            ScalarFunc::Regex {
+                kind: RegexKind::Extract,
+                compiled: Some(re),
+            },
+            [x, _, group @ ..],
+        ) = (inner, args.as_slice())
+            && let Some(group) = literal_group(group)
+            && group_in_every_match(&re.0, group) =>
+        {
+            let negated = matches!(func, ScalarFunc::IsNotNull);
             let (x, re) = (StrOperand::of(x), re.0.clone());
             Arc::new(move |row, ctx| {
                 x.with(row, ctx, |s| {

@@ -176,6 +176,14 @@ impl BoundExpr {
         }
     }
 
+    /// Whether the expression calls, at any depth, a function for which `f` holds.
+    pub fn calls(&self, f: &impl Fn(&ScalarFunc) -> bool) -> bool {
+        match self {
+            BoundExpr::Call { func, args, .. } => f(func) || args.iter().any(|a| a.calls(f)),
+            BoundExpr::Column { .. } | BoundExpr::Literal { .. } => false,
+        }
+    }
+
     /// The value of a constant expression ([`is_constant`](Self::is_constant)), computed now;
     /// `None` when it is not constant or fails to evaluate.
     pub fn constant_value(&self) -> Option<Value> {

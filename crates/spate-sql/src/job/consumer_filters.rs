@@ -25,10 +25,13 @@ use crate::zone::SessionZone;
 
 use super::calc::Calc;
 
+/// The conditions of a consumer chain, with their text (what tells two consumers' apart).
+type Conditions = (String, Vec<BoundExpr>);
+
 /// The conditions of each distinct consumer chain, by the text of the plan they read.
 #[derive(Debug, Default)]
 pub(super) struct ConsumerFilters {
-    by_input: HashMap<String, Vec<Vec<BoundExpr>>>,
+    by_input: HashMap<String, Vec<Conditions>>,
 }
 
 impl ConsumerFilters {
@@ -53,21 +56,17 @@ impl ConsumerFilters {
 
     /// Every consumer's conditions over `input`, when at least two distinct consumers filter
     /// it and `predicates` (a consumer's own) are among them.
-    pub(super) fn shared_by(
-        &self,
-        input: &LogicalPlan,
-        predicates: &[BoundExpr],
-    ) -> Option<&[Vec<BoundExpr>]> {
+    pub(super) fn shared_by(&self, input: &LogicalPlan, predicates: &[BoundExpr]) -> Option<&[Conditions]> {
         let all = self.by_input.get(&format!("{input:?}"))?;
         let own = format!("{predicates:?}");
-        (all.len() >= 2 && all.iter().any(|p| format!("{p:?}") == own)).then_some(all.as_slice())
+        (all.len() >= 2 && all.iter().any(|(text, _)| *text == own)).then_some(all.as_slice())
     }
 }
 
 struct Walk<'a, F> {
     zone: SessionZone,
     fusible: &'a F,
-    out: &'a mut HashMap<String, Vec<Vec<BoundExpr>>>,
+    out: &'a mut HashMap<String, Vec<Conditions>>,
 }
 
 impl<F: Fn(&LogicalPlan) -> bool> Walk<'_, F> {
@@ -80,10 +79,10 @@ impl<F: Fn(&LogicalPlan) -> bool> Walk<'_, F> {
         }
         let (calc, below) = Calc::of(plan, self.zone, self.fusible);
         if !calc.predicates.is_empty() && calc.predicates.iter().all(same_when_run_twice) {
-            let sets = self.out.entry(format!("{below:?}")).or_default();
+            let consumers = self.out.entry(format!("{below:?}")).or_default();
             let text = format!("{:?}", calc.predicates);
-            if !sets.iter().any(|p| format!("{p:?}") == text) {
-                sets.push(calc.predicates);
+            if !consumers.iter().any(|(t, _)| *t == text) {
+                consumers.push((text, calc.predicates));
             }
         }
         self.plan(below);
@@ -93,14 +92,7 @@ impl<F: Fn(&LogicalPlan) -> bool> Walk<'_, F> {
 /// Whether evaluating `e` twice on one row gives the same result with no other effect: no
 /// clock, watermark or `RAND`, and no user function (whose body is not known).
 fn same_when_run_twice(e: &BoundExpr) -> bool {
-    match e {
-        BoundExpr::Call { func, args, .. } => {
-            func.is_deterministic()
-                && !matches!(func, ScalarFunc::Udf(_))
-                && args.iter().all(same_when_run_twice)
-        }
-        BoundExpr::Column { .. } | BoundExpr::Literal { .. } => true,
-    }
+    !e.calls(&|func| !func.is_deterministic() || matches!(func, ScalarFunc::Udf(_)))
 }
 
 /// Whether `row` passes the conditions of at least one consumer (each consumer's in order, as

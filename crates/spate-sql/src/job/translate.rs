@@ -67,10 +67,7 @@ fn now_millis() -> i64 {
 
 /// Whether evaluating `e` reads the clock or the watermark (a non-deterministic function).
 fn reads_clock(e: &BoundExpr) -> bool {
-    match e {
-        BoundExpr::Call { func, args, .. } => !func.is_deterministic() || args.iter().any(reads_clock),
-        _ => false,
-    }
+    e.calls(&|func| !func.is_deterministic())
 }
 
 /// The evaluation context of a row; the clock is read only for expressions that need it.
@@ -137,14 +134,18 @@ impl<'a> Translator<'a> {
 
     /// `input`'s stream without the rows that none of `consumers`' conditions keep (see
     /// [`ConsumerFilters`]); one pre-filter per shared plan.
-    fn prefiltered(&mut self, input: &LogicalPlan, consumers: &[Vec<BoundExpr>]) -> Result<DataStream<Row>> {
+    fn prefiltered(
+        &mut self,
+        input: &LogicalPlan,
+        consumers: &[(String, Vec<BoundExpr>)],
+    ) -> Result<DataStream<Row>> {
         let key = format!("{input:?}");
         if let Some(stream) = self.prefiltered.get(&key) {
             return Ok(stream.clone());
         }
         let compiled: Vec<Vec<CompiledExpr>> = consumers
             .iter()
-            .map(|conditions| conditions.iter().map(BoundExpr::compile).collect())
+            .map(|(_, conditions)| conditions.iter().map(BoundExpr::compile).collect())
             .collect();
         let zone = self.ctx.zone;
         let stream = self

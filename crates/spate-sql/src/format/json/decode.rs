@@ -11,6 +11,13 @@ use crate::value::Value;
 /// Most elements one multiset may expand to (counts are untrusted input).
 const MAX_MULTISET: i64 = 1 << 20;
 
+/// The values of each integer type, for both ways an integer is read (`read_plain` and
+/// `integer`).
+const TINYINT: (i64, i64) = (i8::MIN as i64, i8::MAX as i64);
+const SMALLINT: (i64, i64) = (i16::MIN as i64, i16::MAX as i64);
+const INT: (i64, i64) = (i32::MIN as i64, i32::MAX as i64);
+const BIGINT: (i64, i64) = (i64::MIN, i64::MAX);
+
 enum Fail {
     Syntax(SyntaxError),
     /// A value that cannot be converted: where (innermost first) and why.
@@ -139,10 +146,10 @@ impl<'a> Decoder<'a, '_> {
     #[inline]
     fn read_plain(&mut self, node: &Node, slot: &mut Value) -> Result<Option<Tok<'a>>> {
         let range = match node {
-            Node::TinyInt => Some((i64::from(i8::MIN), i64::from(i8::MAX))),
-            Node::SmallInt => Some((i64::from(i16::MIN), i64::from(i16::MAX))),
-            Node::Int => Some((i64::from(i32::MIN), i64::from(i32::MAX))),
-            Node::BigInt => Some((i64::MIN, i64::MAX)),
+            Node::TinyInt => Some(TINYINT),
+            Node::SmallInt => Some(SMALLINT),
+            Node::Int => Some(INT),
+            Node::BigInt => Some(BIGINT),
             _ => None,
         };
         if let Some((min, max)) = range {
@@ -267,16 +274,10 @@ impl<'a> Decoder<'a, '_> {
                 Tok::Num { .. } => Value::Boolean(false),
                 _ => return self.wrong("a BOOLEAN", t),
             },
-            Node::TinyInt => {
-                Value::Int(self.integer(t, i64::from(i8::MIN), i64::from(i8::MAX), false, "a TINYINT")?)
-            }
-            Node::SmallInt => {
-                Value::Int(self.integer(t, i64::from(i16::MIN), i64::from(i16::MAX), false, "a SMALLINT")?)
-            }
-            Node::Int => {
-                Value::Int(self.integer(t, i64::from(i32::MIN), i64::from(i32::MAX), true, "an INT")?)
-            }
-            Node::BigInt => Value::Int(self.integer(t, i64::MIN, i64::MAX, true, "a BIGINT")?),
+            Node::TinyInt => Value::Int(self.integer(t, TINYINT, false, "a TINYINT")?),
+            Node::SmallInt => Value::Int(self.integer(t, SMALLINT, false, "a SMALLINT")?),
+            Node::Int => Value::Int(self.integer(t, INT, true, "an INT")?),
+            Node::BigInt => Value::Int(self.integer(t, BIGINT, true, "a BIGINT")?),
             Node::Float => {
                 let v = match &t {
                     Tok::Num { text, .. } => text.parse::<f32>().ok(),
@@ -438,7 +439,7 @@ impl<'a> Decoder<'a, '_> {
     /// An integer type from a number token (`float_ok`: INT and BIGINT truncate `7.9` to 7,
     /// as Jackson's `getIntValue` does; TINYINT and SMALLINT reject it) or from a string
     /// (`Integer.parseInt` of the trimmed text).
-    fn integer(&mut self, t: Tok<'a>, min: i64, max: i64, float_ok: bool, name: &str) -> Result<i64> {
+    fn integer(&mut self, t: Tok<'a>, (min, max): (i64, i64), float_ok: bool, name: &str) -> Result<i64> {
         let v = match &t {
             Tok::Num { text, float: false } => text.parse::<i64>().ok(),
             Tok::Num { text, float: true } if float_ok => text
