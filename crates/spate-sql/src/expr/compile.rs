@@ -493,24 +493,12 @@ struct ValuePath {
 
 impl ValuePath {
     fn of(e: &BoundExpr) -> Option<Self> {
-        match e {
-            BoundExpr::Column { index, .. } => Some(ValuePath {
-                column: *index,
-                fields: Vec::new(),
-            }),
-            BoundExpr::Call { func, args, ty } => match (func, args.as_slice()) {
-                (ScalarFunc::Field(f), [arg]) => {
-                    let mut path = ValuePath::of(arg)?;
-                    path.fields.push(*f);
-                    Some(path)
-                }
-                (ScalarFunc::Cast { .. }, [arg]) if preserves_values(&arg.ty().kind, &ty.kind) => {
-                    ValuePath::of(arg)
-                }
-                _ => None,
-            },
-            BoundExpr::Literal { .. } => None,
-        }
+        let path = e.path_through(&preserves_values)?;
+        let (&column, fields) = path.split_first()?;
+        Some(ValuePath {
+            column,
+            fields: fields.to_vec(),
+        })
     }
 
     /// The value, `None` where a column or field is missing or a row on the way is not a `ROW`

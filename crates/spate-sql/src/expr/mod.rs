@@ -119,6 +119,16 @@ impl BoundExpr {
     /// evaluating it is just picking that value out of the row (`NULL` where a row on the way
     /// is `NULL`). Casts are judged in the session's `zone`.
     pub fn as_passthrough_path(&self, zone: SessionZone) -> Option<Vec<usize>> {
+        self.path_through(&|from, to| cast::preserves_values_in(from, to, zone))
+    }
+
+    /// [`as_passthrough_path`](Self::as_passthrough_path) with the casts that change no value
+    /// judged by `preserves` (compiled expressions, which know no session zone, use
+    /// [`cast::preserves_values`]).
+    pub(crate) fn path_through(
+        &self,
+        preserves: &impl Fn(&crate::types::TypeKind, &crate::types::TypeKind) -> bool,
+    ) -> Option<Vec<usize>> {
         match self {
             BoundExpr::Column { index, .. } => Some(vec![*index]),
             BoundExpr::Call {
@@ -127,7 +137,7 @@ impl BoundExpr {
                 ..
             } => match args.as_slice() {
                 [arg] => {
-                    let mut path = arg.as_passthrough_path(zone)?;
+                    let mut path = arg.path_through(preserves)?;
                     path.push(*f);
                     Some(path)
                 }
@@ -138,9 +148,7 @@ impl BoundExpr {
                 args,
                 ty,
             } => match args.as_slice() {
-                [arg] if cast::preserves_values_in(&arg.ty().kind, &ty.kind, zone) => {
-                    arg.as_passthrough_path(zone)
-                }
+                [arg] if preserves(&arg.ty().kind, &ty.kind) => arg.path_through(preserves),
                 _ => None,
             },
             _ => None,
