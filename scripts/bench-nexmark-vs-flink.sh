@@ -6,7 +6,8 @@
 # each system's job time and events/s ("job finished in" of Flink, excluding its JVM and
 # cluster start; Spate's job time).
 # Usage: scripts/bench-nexmark-vs-flink.sh EVENTS QUERY...   e.g. 10000000 q0 q1 q2 q5
-# Needs a release build (`cargo build --release -p spate`).
+# Needs a release build (`cargo build --release -p spate`). q10 writes files into a scratch
+# directory; q14's user-defined function is compiled for Flink from CountChar.java (javac).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 events=$1
@@ -23,11 +24,25 @@ sleep 1
 bootstrap="127.0.0.1:$port"
 # Loads the events (and runs q0 once, as a warm-up of the broker's page cache).
 "$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --query q0 2>&1 | grep -E '^(loaded|nexmark)'
+# q14's count_char for Flink, compiled against the Flink of run.sh's environment.
+udf_jar=""
+if printf '%s\n' "$@" | grep -qx q14; then
+    venv="${FLINK_VENV:-${TMPDIR:-/tmp}/flink-venv}"
+    api=$(ls "$venv"/lib/python3*/site-packages/pyflink/lib/flink-table-api-java-uber-*.jar)
+    mkdir -p "$work/udf"
+    javac -d "$work/udf" -cp "$api" "$root/scripts/bench-nexmark/CountChar.java"
+    (cd "$work/udf" && jar cf countchar.jar spate)
+    udf_jar="$work/udf/countchar.jar"
+fi
 rate() { awk -v n="$events" -v s="$1" 'BEGIN { printf "%.3f M events/s", n / s / 1e6 }'; }
 for q in "$@"; do
     echo "== $q $(date +%T) load $(cut -d' ' -f1 /proc/loadavg)"
-    cat "$root/scripts/bench-nexmark/ddl.sql" "$root/scripts/bench-nexmark/$q.sql" |
-        sed "s/\${BOOTSTRAP}/$bootstrap/g" > "$work/$q.sql"
+    rm -rf "$work/out" && mkdir "$work/out"
+    {
+        cat "$root/scripts/bench-nexmark/ddl.sql"
+        [ "$q" != q14 ] || echo "CREATE TEMPORARY FUNCTION count_char AS 'spate.bench.CountChar' LANGUAGE JAVA USING JAR 'file://$udf_jar';"
+        cat "$root/scripts/bench-nexmark/$q.sql"
+    } | sed -e "s/\${BOOTSTRAP}/$bootstrap/g" -e "s|\${OUT}|$work/out|g" > "$work/$q.sql"
     t=$(bash "$flink" "$work/$q.sql" 1 2>&1 | sed -n 's/^# job finished in \([0-9.]*\)s$/\1/p' | tail -1)
     echo "flink $q: job ${t}s, $(rate "$t")"
     "$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --no-load --query "$q" 2>&1 |

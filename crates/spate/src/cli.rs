@@ -516,7 +516,8 @@ pub struct ProduceBenchArgs {
 
 #[derive(Debug, Args)]
 pub struct NexmarkBenchArgs {
-    /// Queries to run, in order (repeatable or comma-separated): q0 q1 q2 q5 q7 q8 q11 q21 q22.
+    /// Queries to run, in order (repeatable or comma-separated): q0 q1 q2 q5 q7 q8 q10 q11 q12 q14
+    /// q21 q22.
     #[arg(long = "query", value_delimiter = ',', required = true)]
     pub queries: Vec<String>,
     /// Events written to the topic `nexmark` before the queries run (at least 1).
