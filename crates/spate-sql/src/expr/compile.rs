@@ -291,6 +291,20 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                 Ok(Value::Boolean(op.holds(x.cmp(&y))))
             })
         }
+        // `0.908 * price > 1000000` (Nexmark q14): unscaled `i128`s, as the general evaluator
+        // compares two DECIMALs (the binder gave both operands one type), with the arithmetic
+        // below compiled instead of walked.
+        (ScalarFunc::Compare(op), [a, b])
+            if let (Some(x), Some(y)) = (DecOperand::of(a), DecOperand::of(b)) =>
+        {
+            let op = *op;
+            Arc::new(move |row, ctx| {
+                let (Some(x), Some(y)) = (x.get(row, ctx)?, y.get(row, ctx)?) else {
+                    return Ok(Value::Null);
+                };
+                Ok(Value::Boolean(op.holds(x.cmp(&y))))
+            })
+        }
         (ScalarFunc::And | ScalarFunc::Or, _) => {
             let decisive = matches!(func, ScalarFunc::Or);
             // The result does not depend on the order (three-valued AND and OR commute); when
@@ -953,6 +967,8 @@ mod tests {
             scale_cut in 0u32..6,
             int_first in any::<bool>(),
             narrow_int in any::<bool>(),
+            compare_op in 0usize..6,
+            bound in proptest::option::of(-99_999i128..99_999),
         ) {
             let dec = |precision, scale| DataType::new(TypeKind::Decimal { precision, scale });
             let int_as_decimal = BoundExpr::Call {
@@ -982,6 +998,14 @@ mod tests {
             let ctx = EvalContext::default();
             prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
             prop_assert_eq!(narrowed.compile().eval(&row, &ctx), narrowed.eval(&row, &ctx), "{:?}", narrowed);
+            // Compared with a DECIMAL literal or column of the result's type (as the binder
+            // makes both sides of a comparison), the arithmetic's NULLs and errors included.
+            let compare_op = [CmpOp::Eq, CmpOp::NotEq, CmpOp::Lt, CmpOp::LtEq, CmpOp::Gt, CmpOp::GtEq][compare_op];
+            let bound = BoundExpr::Literal { value: bound.map_or(Value::Null, Value::Decimal), ty: dec(precision, scale) };
+            let other = if narrow_int { BoundExpr::Column { index: 1, ty: dec(precision, scale) } } else { bound };
+            let (a, b) = if int_first { (e.clone(), other) } else { (other, e.clone()) };
+            let compared = BoundExpr::Call { func: ScalarFunc::Compare(compare_op), args: vec![a, b], ty: DataType::new(TypeKind::Boolean) };
+            prop_assert_eq!(compared.compile().eval(&row, &ctx), compared.eval(&row, &ctx), "{:?}", compared);
         }
     }
 }

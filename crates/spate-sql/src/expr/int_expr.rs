@@ -16,8 +16,9 @@ use super::cast::{preserves_values, truncate_micros};
 use super::const_divisor::ConstDivisor;
 use super::context::EvalError;
 use super::func::{ArithOp, ScalarFunc};
-use super::functions::TimeFunc;
+use super::functions::{TimeFunc, extract_micros};
 use super::typing::is_integer;
+use crate::ast::TimeUnit;
 use crate::temporal::MICROS_PER_SECOND;
 use crate::types::TypeKind;
 use crate::value::{Value, set_value};
@@ -106,6 +107,12 @@ enum Node {
         n: Box<Node>,
         per: i64,
     },
+    /// `EXTRACT(unit FROM t)` / `HOUR(t)` .. of a `TIMESTAMP` (wall-clock time: a
+    /// `TIMESTAMP_LTZ` needs the session's zone and is left to the general evaluator).
+    Extract {
+        unit: TimeUnit,
+        t: Box<Node>,
+    },
 }
 
 /// The microseconds in one unit of `TO_TIMESTAMP_LTZ(n, precision)`'s `n`, given the arguments
@@ -153,6 +160,14 @@ impl Node {
                     n: Box::new(Node::of(n)?),
                 })
             }
+            (ScalarFunc::Time(TimeFunc::Extract(unit)), [t])
+                if matches!(t.ty().kind, TypeKind::Timestamp(_)) && carrier == Carrier::Int =>
+            {
+                Some(Node::Extract {
+                    unit: *unit,
+                    t: Box::new(Node::of(t)?),
+                })
+            }
             _ => None,
         }
     }
@@ -185,12 +200,14 @@ impl Node {
                 .operand(row)?
                 .and_then(|i| i.checked_mul(*per))
                 .map(|m| truncate_micros(m, 3)),
+            Node::Extract { unit, t } => t.operand(row)?.map(|t| extract_micros(*unit, t)),
         })
     }
 }
 
 /// An integer or timestamp expression over integer and timestamp columns, literals, integer
-/// arithmetic, casts that change no value and `TO_TIMESTAMP_LTZ` of an integer.
+/// arithmetic, casts that change no value, `TO_TIMESTAMP_LTZ` of an integer and `EXTRACT` (`HOUR`, ..)
+/// of a `TIMESTAMP`.
 #[derive(Debug, Clone)]
 pub(crate) struct IntExpr {
     root: Node,
@@ -413,6 +430,35 @@ mod tests {
                 Err(err) => prop_assert_eq!(Err(err), general),
             }
             prop_assert_eq!(&e.compile().eval(&row, &EvalContext::default()), &e.eval(&row, &EvalContext::default()));
+        }
+    }
+
+    proptest! {
+        /// `EXTRACT(unit FROM ts)` of a TIMESTAMP column (and of an integer tree made a
+        /// timestamp) equals the general evaluator for every unit; of a TIMESTAMP_LTZ (which
+        /// needs the session's zone) it is no integer tree.
+        #[test]
+        fn extract_of_a_timestamp_evaluates_as_the_general_evaluator(
+            t in proptest::option::of(prop_oneof![any::<i64>(), -100_000_000_000_000_000i64..100_000_000_000_000_000]),
+            unit in 0usize..14,
+            ltz in any::<bool>(),
+        ) {
+            let unit = [
+                TimeUnit::Year, TimeUnit::Quarter, TimeUnit::Month, TimeUnit::Week, TimeUnit::Day,
+                TimeUnit::Hour, TimeUnit::Minute, TimeUnit::Second, TimeUnit::Millisecond,
+                TimeUnit::Microsecond, TimeUnit::Nanosecond, TimeUnit::DayOfWeek,
+                TimeUnit::DayOfYear, TimeUnit::Epoch,
+            ][unit];
+            let ty = if ltz { TypeKind::TimestampLtz(3) } else { TypeKind::Timestamp(3) };
+            let e = BoundExpr::Call {
+                func: ScalarFunc::Time(TimeFunc::Extract(unit)),
+                args: vec![BoundExpr::Column { index: 0, ty: DataType::new(ty) }],
+                ty: DataType::new(TypeKind::BigInt),
+            };
+            let row = vec![t.map_or(Value::Null, Value::Timestamp)];
+            let ctx = EvalContext::default();
+            prop_assert_eq!(IntExpr::of(&e).is_some(), !ltz);
+            prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
         }
     }
 

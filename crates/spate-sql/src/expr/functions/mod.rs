@@ -22,7 +22,7 @@ pub(crate) use string::{
     MAX_RESULT_BYTES, concat, eval as eval_string, eval_regex, group_in_every_match, regex_extract,
     split_index,
 };
-pub(crate) use time::{add_months_micros, eval as eval_time};
+pub(crate) use time::{add_months_micros, eval as eval_time, extract_micros};
 
 use super::BoundExpr;
 use super::typing::{is_datetime, is_integer, is_numeric, is_string, is_untyped_null};

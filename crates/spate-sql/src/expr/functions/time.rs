@@ -493,10 +493,16 @@ pub(crate) fn extract(unit: TimeUnit, v: &Value) -> EvalResult {
         }
         _ => return Err(bad()),
     };
+    Ok(Value::Int(extract_micros(unit, micros)))
+}
+
+/// `EXTRACT(unit FROM t)` of a timestamp `micros` after the epoch (wall-clock time): defined
+/// for every unit, as for any timestamp value.
+pub(crate) fn extract_micros(unit: TimeUnit, micros: i64) -> i64 {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let of_day = micros.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    Ok(Value::Int(match unit {
+    match unit {
         TimeUnit::Year => y,
         TimeUnit::Quarter => i64::from((m - 1) / 3 + 1),
         TimeUnit::Month => i64::from(m),
@@ -511,7 +517,7 @@ pub(crate) fn extract(unit: TimeUnit, v: &Value) -> EvalResult {
         TimeUnit::DayOfWeek => (days + 4).rem_euclid(7) + 1,
         TimeUnit::DayOfYear => days - days_from_civil(y, 1, 1) + 1,
         TimeUnit::Epoch => micros.div_euclid(MICROS_PER_SECOND),
-    }))
+    }
 }
 
 /// `FLOOR(v TO unit)` / `CEIL(v TO unit)` of a date or timestamp.
