@@ -435,6 +435,66 @@ fn filesystem_json_file_to_csv_directory_and_partitions() {
     );
 }
 
+/// Rows of a batch go to their partition's directory when the partition columns are not the
+/// last ones, when only the inner partition value changes, when a partition comes back after
+/// another, and for NULLs (the sink names a directory again only when a value changes).
+#[test]
+fn filesystem_partitions_in_runs_and_interleaved() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    let rows = [
+        (1, Some("x"), "m"),
+        (2, Some("x"), "m"),
+        (3, Some("x"), "n"),
+        (4, Some("y"), "n"),
+        (5, Some("x"), "m"),
+        (6, None, "m"),
+        (7, None, "m"),
+    ];
+    let lines: String = rows
+        .iter()
+        .map(|(a, k1, k2)| {
+            let k1 = k1.map_or("null".to_string(), |k| format!("\"{k}\""));
+            format!("{{\"a\":{a},\"k1\":{k1},\"s\":\"s{a}\",\"k2\":\"{k2}\"}}\n")
+        })
+        .collect();
+    std::fs::write(&input, lines).unwrap();
+    let parts = dir.path().join("parts");
+    let c = tables(&format!(
+        "CREATE TABLE src (a INT, k1 STRING, s STRING, k2 STRING) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+         CREATE TABLE part (a INT, k1 STRING, s STRING, k2 STRING) PARTITIONED BY (k1, k2) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');",
+        input.display(),
+        parts.display()
+    ));
+    let ctx = ConnectorContext::default();
+    let env = StreamEnvironment::new();
+    let scanned = connector::scan(&env, plan(table(&c, "src")), &ctx).unwrap();
+    connector::write(&scanned, &table(&c, "part"), &ctx).unwrap();
+    env.execute().unwrap();
+    let read_dir = |d: std::path::PathBuf| -> String {
+        let mut names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    };
+    assert_eq!(read_dir(parts.join("k1=x/k2=m")), "1,s1\n2,s2\n5,s5\n");
+    assert_eq!(read_dir(parts.join("k1=x/k2=n")), "3,s3\n");
+    assert_eq!(read_dir(parts.join("k1=y/k2=n")), "4,s4\n");
+    assert_eq!(
+        read_dir(parts.join("k1=__DEFAULT_PARTITION__/k2=m")),
+        "6,s6\n7,s7\n"
+    );
+    let dirs = |d: std::path::PathBuf| std::fs::read_dir(d).unwrap().count();
+    assert_eq!(dirs(parts.clone()), 3, "k1=x, k1=y, k1=__DEFAULT_PARTITION__");
+    assert_eq!(dirs(parts.join("k1=x")), 2);
+}
+
 #[test]
 fn filesystem_metadata_names_the_file_of_each_row() {
     let dir = tempfile::tempdir().unwrap();

@@ -113,6 +113,8 @@ struct PartitionedFileSink {
     sinks: BTreeMap<String, FileSink<String>>,
     values: Vec<Value>,
     bytes: Vec<u8>,
+    /// The partition values of the last row written (see `same_partition`).
+    last_partition: Vec<Value>,
 }
 
 impl std::fmt::Debug for PartitionedFileSink {
@@ -190,6 +192,37 @@ impl PartitionedFileSink {
             .ok_or_else(|| EngineError::InvalidPosition("partition sink vanished".into()))
     }
 
+    /// Keeps `row`'s partition values for [`same_partition`](Self::same_partition).
+    fn remember_partition(&mut self, row: &Row) {
+        self.last_partition.clear();
+        self.last_partition.extend(
+            self.partitions
+                .iter()
+                .map(|(pos, _, _)| row.get(*pos).cloned().unwrap_or(Value::Null)),
+        );
+    }
+
+    /// Whether `row`'s partition values are those remembered last, so its directory is the
+    /// same. Only values whose text is a function of their variant and payload count (two
+    /// DOUBLEs can be equal and print differently: 0.0 and -0.0).
+    fn same_partition(&self, row: &Row) -> bool {
+        self.partitions.len() == self.last_partition.len()
+            && self
+                .partitions
+                .iter()
+                .zip(&self.last_partition)
+                .all(|((pos, _, _), last)| match (row.get(*pos), last) {
+                    (Some(Value::String(a)), Value::String(b)) => a == b,
+                    (Some(Value::Int(a)), Value::Int(b)) => a == b,
+                    (Some(Value::Date(a)), Value::Date(b)) => a == b,
+                    (Some(Value::Timestamp(a)), Value::Timestamp(b)) => a == b,
+                    (Some(Value::Boolean(a)), Value::Boolean(b)) => a == b,
+                    (Some(Value::Decimal(a)), Value::Decimal(b)) => a == b,
+                    (Some(Value::Null) | None, Value::Null) => true,
+                    _ => false,
+                })
+    }
+
     fn partition_dir(&self, row: &Row) -> String {
         let mut rel = String::new();
         for (pos, name, ty) in self.partitions.iter() {
@@ -241,28 +274,54 @@ impl Sink<Row> for PartitionedFileSink {
     }
 
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
-        let mut batches: BTreeMap<String, Vec<Record<String>>> = BTreeMap::new();
+        // Lines per partition directory, in the order the directories first appear.
+        let mut batches: Vec<(String, Vec<Record<String>>)> = Vec::new();
+        let mut current: Option<usize> = None;
+        // The record's fields are a prefix of the row when the partition columns come last
+        // (the usual schema): encoded in place, not copied out.
+        let prefix = self.record.iter().enumerate().all(|(i, &p)| i == p);
         for r in records.drain(..) {
-            self.values.clear();
-            self.values.extend(
-                self.record
-                    .iter()
-                    .map(|&i| r.value.get(i).cloned().unwrap_or(Value::Null)),
-            );
             self.bytes.clear();
-            self.format
-                .encode(&self.values, &mut self.bytes)
+            let encoded = if let Some(fields) = r.value.get(..self.record.len())
+                && prefix
+            {
+                self.format.encode(fields, &mut self.bytes)
+            } else {
+                self.values.clear();
+                self.values.extend(
+                    self.record
+                        .iter()
+                        .map(|&i| r.value.get(i).cloned().unwrap_or(Value::Null)),
+                );
+                self.format.encode(&self.values, &mut self.bytes)
+            };
+            encoded
                 .map_err(|e| EngineError::fatal(format!("encoding a row for {}: {e}", self.dir.display())))?;
             let line = String::from_utf8_lossy(&self.bytes).into_owned();
-            let rel = if self.partitions.is_empty() {
-                String::new()
-            } else {
-                self.partition_dir(&r.value)
+            // Rows come in runs of one partition (a day, a minute): its directory is named
+            // again only when a partition value changes.
+            let at = match current {
+                Some(i) if self.partitions.is_empty() || self.same_partition(&r.value) => i,
+                _ => {
+                    let rel = if self.partitions.is_empty() {
+                        String::new()
+                    } else {
+                        self.remember_partition(&r.value);
+                        self.partition_dir(&r.value)
+                    };
+                    match batches.iter().position(|(dir, _)| *dir == rel) {
+                        Some(i) => i,
+                        None => {
+                            batches.push((rel, Vec::new()));
+                            batches.len() - 1
+                        }
+                    }
+                }
             };
-            batches
-                .entry(rel)
-                .or_default()
-                .push(Record::new(NO_TIMESTAMP, line));
+            current = Some(at);
+            if let Some((_, batch)) = batches.get_mut(at) {
+                batch.push(Record::new(NO_TIMESTAMP, line));
+            }
         }
         for (rel, mut batch) in batches {
             Sink::<String>::write(self.sink_for(&rel)?, &mut batch)?;
@@ -339,6 +398,7 @@ pub(crate) fn write(
         sinks: BTreeMap::new(),
         values: Vec::new(),
         bytes: Vec::new(),
+        last_partition: Vec::new(),
     };
     let mut s = input.add_sink(&options.table_name(), sink);
     if let Some(p) = parallelism {
