@@ -142,7 +142,7 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
 }
 
 /// A call on literals replaced by its value.
-fn fold(e: BoundExpr) -> BoundExpr {
+pub(super) fn fold(e: BoundExpr) -> BoundExpr {
     let BoundExpr::Call { func, args, ty } = &e else {
         return e;
     };

@@ -247,11 +247,13 @@ pub(crate) fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
     }
     let mut to = ty.clone();
     to.nullable = e.ty().nullable;
-    BoundExpr::Call {
+    // A literal is cast once here, not per row (`0.908 * price > 1000000` compares with the
+    // DECIMAL 1000000): `fold` keeps the cast when it fails or depends on the session zone.
+    super::bind::fold(BoundExpr::Call {
         func: ScalarFunc::Cast { try_cast: false },
         args: vec![e],
         ty: to,
-    }
+    })
 }
 
 /// Whether Flink has an explicit `CAST` from `from` to `to`.
@@ -281,6 +283,34 @@ pub(crate) fn can_cast(from: &TypeKind, to: &TypeKind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literals_are_coerced_once_not_per_row() {
+        let int = |v: i64| BoundExpr::Literal {
+            value: Value::Int(v),
+            ty: DataType::new(TypeKind::Int).not_null(),
+        };
+        let decimal = DataType::new(TypeKind::Decimal {
+            precision: 13,
+            scale: 3,
+        });
+        assert!(matches!(
+            coerce(int(1_000_000), &decimal),
+            BoundExpr::Literal {
+                value: Value::Decimal(1_000_000_000),
+                ..
+            }
+        ));
+        // Zone-dependent casts are left for the job's session zone.
+        let ts = BoundExpr::Literal {
+            value: Value::Timestamp(0),
+            ty: DataType::new(TypeKind::Timestamp(3)),
+        };
+        assert!(matches!(
+            coerce(ts, &DataType::new(TypeKind::TimestampLtz(3))),
+            BoundExpr::Call { .. }
+        ));
+    }
 
     fn dec(p: u32, s: u32) -> (u32, u32) {
         (p, s)
