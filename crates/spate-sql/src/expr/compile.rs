@@ -19,7 +19,7 @@ use super::arith::{decimal_arith, int_arith};
 use super::cast::{preserves_values, truncate_micros, wrap_int};
 use super::context::{EvalContext, EvalError};
 use super::func::{CmpOp, RegexKind, ScalarFunc};
-use super::functions::{StringFunc, TimeFunc, group_in_every_match, regex_extract, split_index};
+use super::functions::{DatePattern, StringFunc, TimeFunc, group_in_every_match, regex_extract, split_index};
 use super::int_expr::{IntExpr, micros_per_unit};
 use super::typing::{decimal_scale, is_integer};
 use crate::decimal;
@@ -396,6 +396,20 @@ fn specialised(e: &BoundExpr) -> Option<Arc<EvalFn>> {
                     Some(f) => f(row, ctx),
                     None => Ok(Value::Null),
                 }
+            })
+        }
+        // `DATE_FORMAT(dateTime, 'HH:mm')` (Nexmark q10) with a constant pattern, read once.
+        (ScalarFunc::Time(TimeFunc::DateFormat), [t, pattern])
+            if let (Some(pattern), TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_)) =
+                (string_literal(pattern), &t.ty().kind) =>
+        {
+            let ltz = matches!(t.ty().kind, TypeKind::TimestampLtz(_));
+            let (t, pattern) = (I64Operand::of(t)?, DatePattern::new(pattern));
+            Arc::new(move |row, ctx| {
+                // A TIMESTAMP_LTZ as the session zone's wall-clock time, as the general path.
+                Ok(t.get(row, ctx)?
+                    .map(|t| if ltz { ctx.zone.to_local(t) } else { t })
+                    .map_or(Value::Null, |t| Value::String(pattern.format(t))))
             })
         }
         (ScalarFunc::Time(TimeFunc::ToTimestampLtz), [n, rest @ ..]) if is_integer(&n.ty().kind) => {
@@ -950,6 +964,39 @@ mod tests {
             };
             let row = vec![x.map_or(Value::Null, Value::String)];
             let ctx = EvalContext::default();
+            prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
+        }
+
+        /// A compiled `DATE_FORMAT` with a constant pattern equals the general evaluator, for
+        /// TIMESTAMP and TIMESTAMP_LTZ (in a zone with daylight saving time) and NULL.
+        #[test]
+        fn compiled_date_format_equals_the_general_evaluator(
+            t in proptest::option::of(prop_oneof![-10_000_000_000_000_000i64..10_000_000_000_000_000, 1_700_000_000_000_000i64..1_800_000_000_000_000]),
+            pattern in prop_oneof![
+                Just("yyyy-MM-dd".to_string()),
+                Just("HH:mm".to_string()),
+                Just("EEE, d MMM yyyy hh:mm:ss a z Z X".to_string()),
+                Just("yyyy-MM-dd'T'HH:mm:ss.SSS''".to_string()),
+                "[yMdHhmsSEaDkKuwzZX'é: -]{0,12}",
+            ],
+            ltz in any::<bool>(),
+            zoned in any::<bool>(),
+        ) {
+            let ty = if ltz { TypeKind::TimestampLtz(3) } else { TypeKind::Timestamp(3) };
+            let string = DataType::new(TypeKind::Varchar(MAX_LENGTH));
+            let e = BoundExpr::Call {
+                func: ScalarFunc::Time(TimeFunc::DateFormat),
+                args: vec![
+                    BoundExpr::Column { index: 0, ty: DataType::new(ty) },
+                    BoundExpr::Literal { value: Value::String(pattern), ty: string.clone() },
+                ],
+                ty: string,
+            };
+            let row = vec![t.map_or(Value::Null, Value::Timestamp)];
+            let mut ctx = EvalContext::default();
+            if zoned {
+                ctx.zone = crate::zone::SessionZone::parse("America/Los_Angeles").expect("a zone");
+            }
             prop_assert_eq!(e.compile().eval(&row, &ctx), e.eval(&row, &ctx), "{:?}", e);
         }
 
