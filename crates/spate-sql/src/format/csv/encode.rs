@@ -40,6 +40,8 @@ impl Csv {
             (Node::Float, Value::Float(f)) => text::write_float(*f, out),
             (Node::Double, Value::Float(f)) => text::write_double(*f, out),
             (Node::Decimal { scale, .. }, Value::Decimal(u)) => self.decimal(*u, *scale, out),
+            // A string is its own text: quoted as needed, without a copy through `scratch`.
+            (Node::String, Value::String(s)) => self.text(s, out),
             (Node::Array(_) | Node::Row(_), _) => {
                 scratch.clear();
                 self.elements(node, v, scratch)?;
