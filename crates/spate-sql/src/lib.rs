@@ -37,6 +37,9 @@
 //!   expression nesting, 5000 operators per statement.
 //! - Not supported yet, each named in its error: SQL hints, `OVER`, `MATCH_RECOGNIZE`, `LATERAL
 //!   TABLE`, `UNNEST`, `CREATE FUNCTION`, CTAS/`LIKE`, `INSERT OVERWRITE`, `USE`/`ALTER`/...
+//! - The filesystem sink's partition commit (`sink.partition-commit.*`) is accepted but not
+//!   acted on yet: part files become visible on checkpoints as in Flink, but no partition is
+//!   marked committed (no `_SUCCESS` file).
 //!
 //! ## Example
 //! ```
