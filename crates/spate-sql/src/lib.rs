@@ -92,6 +92,7 @@ pub mod ast;
 pub mod catalog;
 pub mod connector;
 pub mod decimal;
+mod digits;
 mod error;
 pub mod expr;
 pub mod format;

@@ -363,6 +363,20 @@ fn nexmark_event_table_and_bid_table() {
 
 // ---- files ----
 
+/// The contents of the files directly in `d`, in file-name order.
+fn files_in(d: &std::path::Path) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(d)
+        .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
 #[test]
 fn filesystem_json_file_to_csv_directory_and_partitions() {
     let dir = tempfile::tempdir().unwrap();
@@ -388,18 +402,7 @@ fn filesystem_json_file_to_csv_directory_and_partitions() {
     connector::write(&rows, &table(&c, "dst"), &ctx).unwrap();
     connector::write(&rows, &table(&c, "part"), &ctx).unwrap();
     env.execute().unwrap();
-    let read_dir = |d: &std::path::Path| -> String {
-        let mut names: Vec<_> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
-    };
+    let read_dir = |d: &std::path::Path| files_in(d);
     // Flink's csv: a NULL is an empty field, a field with the delimiter is quoted.
     assert_eq!(read_dir(&out), "1,x,p1\n2,\"y, z\",p2\n3,w,\n");
     // Flink 2.3 wrote k=p1/…: `1,x`, k=p2/…: `2,y` and k=__DEFAULT_PARTITION__/…: `3,z` for a
@@ -471,18 +474,7 @@ fn filesystem_partitions_in_runs_and_interleaved() {
     let scanned = connector::scan(&env, plan(table(&c, "src")), &ctx).unwrap();
     connector::write(&scanned, &table(&c, "part"), &ctx).unwrap();
     env.execute().unwrap();
-    let read_dir = |d: std::path::PathBuf| -> String {
-        let mut names: Vec<_> = std::fs::read_dir(&d)
-            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
-    };
+    let read_dir = |d: std::path::PathBuf| files_in(&d);
     assert_eq!(read_dir(parts.join("k1=x/k2=m")), "1,s1\n2,s2\n5,s5\n");
     assert_eq!(read_dir(parts.join("k1=x/k2=n")), "3,s3\n");
     assert_eq!(read_dir(parts.join("k1=y/k2=n")), "4,s4\n");

@@ -377,18 +377,7 @@ pub(crate) fn write_int(v: i64, out: &mut Vec<u8>) {
     if v < 0 {
         out.push(b'-');
     }
-    let mut digits = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
+    out.extend_from_slice(crate::digits::decimal(v.unsigned_abs(), &mut [0; 20]).as_bytes());
 }
 
 #[cfg(test)]

@@ -89,23 +89,12 @@ fn pad(out: &mut String, v: i64, width: usize) {
     if v < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for _ in digits.len() - start..width {
+    let mut buf = [0; 20];
+    let digits = crate::digits::decimal(v.unsigned_abs(), &mut buf);
+    for _ in digits.len()..width {
         out.push('0');
     }
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
+    out.push_str(digits);
 }
 
 /// Formats `micros` (a zone-less wall-clock time) with `pattern`; zone fields (`z`, `Z`, `X`)
