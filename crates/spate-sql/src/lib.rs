@@ -37,9 +37,11 @@
 //!   expression nesting, 5000 operators per statement.
 //! - Not supported yet, each named in its error: SQL hints, `OVER`, `MATCH_RECOGNIZE`, `LATERAL
 //!   TABLE`, `UNNEST`, `CREATE FUNCTION`, CTAS/`LIKE`, `INSERT OVERWRITE`, `USE`/`ALTER`/...
-//! - The filesystem sink's partition commit (`sink.partition-commit.*`) is accepted but not
-//!   acted on yet: part files become visible on checkpoints as in Flink, but no partition is
-//!   marked committed (no `_SUCCESS` file).
+//! - The filesystem sink's partition commit (`sink.partition-commit.*`: `success-file`, both
+//!   triggers, the default time extractor) runs in the sink itself, so a sink with a commit
+//!   policy runs at parallelism 1 (`'sink.parallelism' = '1'`); Flink gathers the subtasks'
+//!   partitions in a committer operator of its own. `custom` policies and extractors (Java
+//!   classes) are refused.
 //!
 //! ## Example
 //! ```

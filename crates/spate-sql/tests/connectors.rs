@@ -487,6 +487,55 @@ fn filesystem_partitions_in_runs_and_interleaved() {
     assert_eq!(dirs(parts.join("k1=x")), 2);
 }
 
+/// `sink.partition-commit.policy.kind` = `success-file`: at the end of a bounded input every
+/// partition written gets its success file (named by the option); without a policy none does;
+/// a sink that would commit from several subtasks is refused with a clear error.
+#[test]
+fn filesystem_partition_commit_writes_success_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.json");
+    std::fs::write(
+        &input,
+        "{\"a\":1,\"k\":\"x\"}\n{\"a\":2,\"k\":\"y\"}\n{\"a\":3,\"k\":\"x\"}\n",
+    )
+    .unwrap();
+    let run = |name: &str, extra: &str| -> Result<std::path::PathBuf, String> {
+        let out = dir.path().join(name);
+        let c = tables(&format!(
+            "CREATE TABLE src (a INT, k STRING) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
+             CREATE TABLE dst (a INT, k STRING) PARTITIONED BY (k) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'csv'{extra});",
+            input.display(),
+            out.display()
+        ));
+        let ctx = ConnectorContext::default();
+        let env = StreamEnvironment::new();
+        let scanned = connector::scan(&env, plan(table(&c, "src")), &ctx).unwrap();
+        connector::write(&scanned, &table(&c, "dst"), &ctx).map_err(|e| e.to_string())?;
+        env.execute().map_err(|e| e.to_string())?;
+        Ok(out)
+    };
+    let with = run(
+        "with",
+        ", 'sink.partition-commit.policy.kind' = 'success-file', \
+         'sink.partition-commit.success-file.name' = '_DONE'",
+    )
+    .unwrap();
+    for k in ["k=x", "k=y"] {
+        assert!(with.join(k).join("_DONE").is_file(), "{k}");
+    }
+    assert_eq!(files_in(&with.join("k=x")), "1\n3\n", "the success file is empty");
+    let without = run("without", "").unwrap();
+    assert!(!without.join("k=x").join("_SUCCESS").exists());
+    let parallel = run(
+        "parallel",
+        ", 'sink.partition-commit.policy.kind' = 'success-file', 'sink.parallelism' = '2'",
+    )
+    .unwrap_err();
+    assert!(parallel.contains("'sink.parallelism' = '1'"), "{parallel}");
+    let custom = run("custom", ", 'sink.partition-commit.policy.kind' = 'custom'").unwrap_err();
+    assert!(custom.contains("custom commit policies"), "{custom}");
+}
+
 #[test]
 fn filesystem_metadata_names_the_file_of_each_row() {
     let dir = tempfile::tempdir().unwrap();

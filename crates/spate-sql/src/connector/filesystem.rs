@@ -22,6 +22,7 @@ use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkCont
 use super::ConnectorContext;
 use super::columns::Columns;
 use super::opts::Options;
+use super::partition_commit::{self, PartitionCommit};
 use crate::error::SqlError;
 use crate::format::RowFormat;
 use crate::types::DataType;
@@ -47,7 +48,7 @@ pub(crate) fn format_name(options: Options<'_>) -> Result<&str, SqlError> {
 
 /// Flink's `PartitionPathUtils.escapePathName`: control characters and `"#%'*/:=?\{[]^` and DEL
 /// become `%XX`.
-fn escape_partition(value: &str, out: &mut String) {
+pub(super) fn escape_partition(value: &str, out: &mut String) {
     for c in value.chars() {
         let escape = matches!(
             c,
@@ -115,6 +116,8 @@ struct PartitionedFileSink {
     bytes: Vec<u8>,
     /// The partition values of the last row written (see `same_partition`).
     last_partition: Vec<Value>,
+    /// `sink.partition-commit.*`, when a policy is set.
+    commit: Option<PartitionCommit>,
 }
 
 impl std::fmt::Debug for PartitionedFileSink {
@@ -243,6 +246,14 @@ impl PartitionedFileSink {
 impl Sink<Row> for PartitionedFileSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         self.ctx = *ctx;
+        if self.commit.is_some() && ctx.parallelism > 1 {
+            return Err(EngineError::fatal(format!(
+                "the filesystem sink into {} commits partitions ('sink.partition-commit.policy.kind') \
+                 only at parallelism 1 here (it runs at {}): set 'sink.parallelism' = '1'",
+                self.dir.display(),
+                ctx.parallelism
+            )));
+        }
         std::fs::create_dir_all(&self.dir).map_err(|e| {
             EngineError::from(spate_connectors::ConnectorError::Io {
                 path: self.dir.clone(),
@@ -263,6 +274,15 @@ impl Sink<Row> for PartitionedFileSink {
             }
         }
         for (dir, inners) in per_dir {
+            if dir == partition_commit::STATE_ENTRY {
+                // Without a policy now, the old one's pending partitions are not committed.
+                if let Some(commit) = &mut self.commit {
+                    for inner in &inners {
+                        commit.restore(inner)?;
+                    }
+                }
+                continue;
+            }
             let mut shaped = vec![Vec::new(); ctx.subtask + 1 + (inners.len().saturating_sub(1)) * p];
             for (k, inner) in inners.into_iter().enumerate() {
                 shaped[ctx.subtask + k * p] = inner;
@@ -309,6 +329,9 @@ impl Sink<Row> for PartitionedFileSink {
                         self.remember_partition(&r.value);
                         self.partition_dir(&r.value)
                     };
+                    if let Some(commit) = &mut self.commit {
+                        commit.written(&rel, now_millis());
+                    }
                     match batches.iter().position(|(dir, _)| *dir == rel) {
                         Some(i) => i,
                         None => {
@@ -329,10 +352,23 @@ impl Sink<Row> for PartitionedFileSink {
         Ok(())
     }
 
+    fn on_watermark(&mut self, watermark: spate_engine::Timestamp) -> Result<(), EngineError> {
+        if let Some(commit) = &mut self.commit {
+            commit.watermark(watermark);
+        }
+        Ok(())
+    }
+
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
         let mut entries = Vec::new();
         for (dir, sink) in &mut self.sinks {
             entries.push((dir.clone(), Sink::<String>::snapshot_state(sink, checkpoint_id)?));
+        }
+        if let Some(commit) = &mut self.commit {
+            entries.push((
+                partition_commit::STATE_ENTRY.to_string(),
+                commit.snapshot(checkpoint_id),
+            ));
         }
         Ok(encode_state(&entries))
     }
@@ -341,6 +377,10 @@ impl Sink<Row> for PartitionedFileSink {
         for sink in self.sinks.values_mut() {
             Sink::<String>::notify_checkpoint_complete(sink, checkpoint_id)?;
         }
+        // After the files: a partition is marked done only once they are visible.
+        if let Some(commit) = &mut self.commit {
+            commit.checkpoint_complete(checkpoint_id, &self.dir, now_millis())?;
+        }
         Ok(())
     }
 
@@ -348,8 +388,18 @@ impl Sink<Row> for PartitionedFileSink {
         for sink in self.sinks.values_mut() {
             Sink::<String>::finish(sink)?;
         }
+        if let Some(commit) = &mut self.commit {
+            commit.end_of_input(&self.dir)?;
+        }
         Ok(())
     }
+}
+
+/// The processing time in ms since the epoch.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Adds a `filesystem` table's sink after `input`.
@@ -399,6 +449,10 @@ pub(crate) fn write(
         values: Vec::new(),
         bytes: Vec::new(),
         last_partition: Vec::new(),
+        commit: PartitionCommit::from_options(
+            options,
+            partition_names.iter().map(|n| n.to_string()).collect(),
+        )?,
     };
     let mut s = input.add_sink(&options.table_name(), sink);
     if let Some(p) = parallelism {

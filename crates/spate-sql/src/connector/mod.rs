@@ -39,6 +39,7 @@ mod kafka;
 mod metadata;
 mod nexmark;
 mod opts;
+mod partition_commit;
 mod print;
 mod source;
 mod stream;

@@ -59,6 +59,7 @@ pub use udf::{ScalarUdf, UdfBody};
 pub(crate) use cast::{cast, to_text, wrap_int};
 #[allow(unused_imports)]
 pub(crate) use eval::compare;
+pub(crate) use functions::parse_with_pattern;
 pub(crate) use int_expr::IntExpr;
 #[allow(unused_imports)] // The query binder and planner use these.
 pub(crate) use literal::interval_millis;

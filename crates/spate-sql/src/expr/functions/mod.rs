@@ -16,7 +16,7 @@ pub use math::MathFunc;
 pub use string::StringFunc;
 pub use time::TimeFunc;
 
-pub(crate) use datefmt::Pattern as DatePattern;
+pub(crate) use datefmt::{Pattern as DatePattern, parse as parse_with_pattern};
 pub(crate) use json::eval as eval_json;
 pub(crate) use math::{eval as eval_math, to_f64};
 pub(crate) use string::{

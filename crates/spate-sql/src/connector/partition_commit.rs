@@ -1,0 +1,529 @@
+//! The filesystem sink's partition commit, Flink's `sink.partition-commit.*`: once a partition's
+//! files are committed (visible) and its trigger holds, the policy marks it done — with
+//! `success-file`, an empty `_SUCCESS` file in its directory that downstream batch jobs wait
+//! for.
+//!
+//! As in Flink's `PartitionTimeCommitTrigger` / `ProcTimeCommitTrigger`:
+//! - a partition written before checkpoint `n`'s snapshot becomes pending when `n` completes
+//!   (its files are then committed), and is committed at that completion or a later one whose
+//!   trigger holds: `partition-time`, the watermark at the completed checkpoint's snapshot is
+//!   past the partition's time (from its values, `partition.time-extractor.*`, read in
+//!   `sink.partition-commit.watermark-time-zone`) plus `sink.partition-commit.delay`;
+//!   `process-time`, the clock is past the time the partition was first written plus the delay;
+//! - at the end of the input every partition written is committed;
+//! - pending partitions are part of the checkpoint, so a restored job commits them later.
+//!
+//! Invariant: a success file is written only after every file of the partition that the
+//! completed checkpoint covers is committed by this sink. That holds when one subtask writes
+//! the table, so a sink with a commit policy runs at parallelism 1 (Flink gathers the
+//! subtasks' partitions in a committer of its own; Spate has none yet).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use spate_engine::EngineError;
+
+use super::opts::Options;
+use crate::error::SqlError;
+use crate::zone::{Overlap, SessionZone};
+
+/// A partition commit policy and the partitions it is waiting on.
+#[derive(Debug, Clone)]
+pub(crate) struct PartitionCommit {
+    trigger: Trigger,
+    delay_ms: i64,
+    /// `None` when the policy writes nothing here (`metastore`: Flink's filesystem tables have
+    /// no metastore, so it does nothing for them either).
+    success_file: Option<String>,
+    /// Partitions (directories relative to the table path) written since the last snapshot,
+    /// with the processing time (ms) each was first written.
+    written: BTreeMap<String, i64>,
+    /// Per checkpoint snapshotted but not complete: its partitions and its watermark.
+    snapshots: BTreeMap<u64, (BTreeMap<String, i64>, i64)>,
+    /// Partitions whose files are committed, waiting for their trigger.
+    pending: BTreeMap<String, i64>,
+    watermark: i64,
+}
+
+#[derive(Debug, Clone)]
+enum Trigger {
+    ProcessTime,
+    PartitionTime(Extractor),
+}
+
+/// Flink's default partition time extractor.
+#[derive(Debug, Clone)]
+struct Extractor {
+    /// The partition columns, in `PARTITIONED BY` order.
+    keys: Vec<String>,
+    /// `$dt $hm:00`: the keys replaced by their values; without it, the first value.
+    pattern: Option<String>,
+    /// A `DateTimeFormatter` pattern; without it, `yyyy-MM-dd[ HH:mm[:ss]]`.
+    formatter: Option<String>,
+    zone: SessionZone,
+}
+
+/// The state entry's name among the sink's per-directory entries: a directory name is
+/// `key=value/..` or empty, and `=` in a key is escaped, so no directory has this name.
+pub(crate) const STATE_ENTRY: &str = "=partition-commit";
+
+impl PartitionCommit {
+    /// The commit configured by a table's options, or `None` without
+    /// `sink.partition-commit.policy.kind` (Flink then commits nothing either).
+    pub(crate) fn from_options(options: Options<'_>, keys: Vec<String>) -> Result<Option<Self>, SqlError> {
+        let Some(kinds) = options.get("sink.partition-commit.policy.kind") else {
+            return Ok(None);
+        };
+        let mut success_file = None;
+        for kind in kinds.split(',').map(str::trim) {
+            match kind.to_ascii_lowercase().as_str() {
+                "success-file" => {
+                    success_file = Some(
+                        options
+                            .get("sink.partition-commit.success-file.name")
+                            .unwrap_or("_SUCCESS")
+                            .to_string(),
+                    );
+                }
+                "metastore" => {}
+                "custom" => {
+                    return Err(options.invalid(
+                        "sink.partition-commit.policy.kind",
+                        "custom commit policies (Java classes) are not supported; use success-file",
+                    ));
+                }
+                other => {
+                    return Err(options.invalid(
+                        "sink.partition-commit.policy.kind",
+                        format!("unknown policy '{other}' (valid: success-file, metastore, custom)"),
+                    ));
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Err(options.invalid(
+                "sink.partition-commit.policy.kind",
+                "partitions are committed only for a table with PARTITIONED BY",
+            ));
+        }
+        let trigger = match options
+            .get("sink.partition-commit.trigger")
+            .unwrap_or("process-time")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "process-time" => Trigger::ProcessTime,
+            "partition-time" => {
+                match options.get("partition.time-extractor.kind") {
+                    None => {}
+                    Some(k) if k.eq_ignore_ascii_case("default") => {}
+                    Some(k) => {
+                        return Err(options.invalid(
+                            "partition.time-extractor.kind",
+                            format!("'{k}' is not supported (only the default extractor is)"),
+                        ));
+                    }
+                }
+                let zone_name = options
+                    .get("sink.partition-commit.watermark-time-zone")
+                    .unwrap_or("UTC");
+                let zone = SessionZone::parse(zone_name).ok_or_else(|| {
+                    options.invalid(
+                        "sink.partition-commit.watermark-time-zone",
+                        format!("'{zone_name}' is not a time zone"),
+                    )
+                })?;
+                Trigger::PartitionTime(Extractor {
+                    keys,
+                    pattern: options
+                        .get("partition.time-extractor.timestamp-pattern")
+                        .map(str::to_string),
+                    formatter: options
+                        .get("partition.time-extractor.timestamp-formatter")
+                        .map(str::to_string),
+                    zone,
+                })
+            }
+            other => {
+                return Err(options.invalid(
+                    "sink.partition-commit.trigger",
+                    format!("unknown trigger '{other}' (valid: process-time, partition-time)"),
+                ));
+            }
+        };
+        let delay_ms = options
+            .duration("sink.partition-commit.delay")?
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Ok(Some(PartitionCommit {
+            trigger,
+            delay_ms,
+            success_file,
+            written: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            watermark: i64::MIN,
+        }))
+    }
+
+    /// Rows were written into partition `rel` at processing time `now_ms`.
+    pub(crate) fn written(&mut self, rel: &str, now_ms: i64) {
+        if !self.written.contains_key(rel) {
+            self.written.insert(rel.to_string(), now_ms);
+        }
+    }
+
+    pub(crate) fn watermark(&mut self, watermark: i64) {
+        self.watermark = self.watermark.max(watermark);
+    }
+
+    /// Checkpoint `id`'s snapshot: the partitions written so far belong to it. Returns the
+    /// state to keep in the checkpoint: every partition that is pending once `id` completes.
+    pub(crate) fn snapshot(&mut self, id: u64) -> Vec<u8> {
+        let written = std::mem::take(&mut self.written);
+        self.snapshots.insert(id, (written, self.watermark));
+        let mut pending = self.pending.clone();
+        for (parts, _) in self.snapshots.values() {
+            for (rel, created) in parts {
+                pending.entry(rel.clone()).or_insert(*created);
+            }
+        }
+        encode(&pending)
+    }
+
+    /// Adds the pending partitions of a restored state.
+    pub(crate) fn restore(&mut self, state: &[u8]) -> Result<(), EngineError> {
+        for (rel, created) in decode(state)? {
+            self.pending.entry(rel).or_insert(created);
+        }
+        Ok(())
+    }
+
+    /// Checkpoint `id` completed and this sink committed its files: commits the partitions
+    /// whose trigger holds, under `dir`.
+    pub(crate) fn checkpoint_complete(
+        &mut self,
+        id: u64,
+        dir: &Path,
+        now_ms: i64,
+    ) -> Result<(), EngineError> {
+        let mut watermark = None;
+        let later = self.snapshots.split_off(&(id.saturating_add(1)));
+        for (_, (parts, w)) in std::mem::replace(&mut self.snapshots, later) {
+            watermark = Some(w);
+            for (rel, created) in parts {
+                self.pending.entry(rel).or_insert(created);
+            }
+        }
+        // A checkpoint this sink did not snapshot (restored past it) decides nothing new.
+        let Some(watermark) = watermark else {
+            return Ok(());
+        };
+        let mut due = Vec::new();
+        for (rel, created) in &self.pending {
+            let ready = match &self.trigger {
+                Trigger::ProcessTime => now_ms > created.saturating_add(self.delay_ms),
+                Trigger::PartitionTime(extractor) => {
+                    watermark > extractor.partition_time_ms(rel)?.saturating_add(self.delay_ms)
+                }
+            };
+            if ready {
+                due.push(rel.clone());
+            }
+        }
+        for rel in due {
+            self.commit(dir, &rel)?;
+            self.pending.remove(&rel);
+        }
+        Ok(())
+    }
+
+    /// The end of the input, after the sink committed its last files: every partition is done.
+    pub(crate) fn end_of_input(&mut self, dir: &Path) -> Result<(), EngineError> {
+        let mut all = std::mem::take(&mut self.pending);
+        for (parts, _) in std::mem::take(&mut self.snapshots).into_values() {
+            all.extend(parts);
+        }
+        all.extend(std::mem::take(&mut self.written));
+        for rel in all.keys() {
+            self.commit(dir, rel)?;
+        }
+        Ok(())
+    }
+
+    fn commit(&self, dir: &Path, rel: &str) -> Result<(), EngineError> {
+        let Some(name) = &self.success_file else {
+            return Ok(());
+        };
+        let path = dir.join(rel).join(name);
+        std::fs::write(&path, b"").map_err(|e| {
+            EngineError::from(spate_connectors::ConnectorError::Io {
+                path: path.clone(),
+                source: e,
+            })
+        })
+    }
+}
+
+impl Extractor {
+    /// The partition's time in ms since the epoch: its values put into the pattern, parsed,
+    /// and read as a wall-clock time of the watermark's zone.
+    fn partition_time_ms(&self, rel: &str) -> Result<i64, EngineError> {
+        let values = partition_values(rel);
+        let value_of = |key: &str| values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let text = match &self.pattern {
+            Some(pattern) => {
+                let mut text = pattern.clone();
+                for key in &self.keys {
+                    text = text.replace(&format!("${key}"), value_of(key).unwrap_or(""));
+                }
+                text
+            }
+            None => values.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+        };
+        let local = match &self.formatter {
+            Some(f) => crate::expr::parse_with_pattern(&text, f),
+            None => crate::temporal::parse_timestamp(&text).or_else(|| {
+                crate::temporal::parse_date(&text).map(|d| i64::from(d) * crate::temporal::MICROS_PER_DAY)
+            }),
+        };
+        let local = local.ok_or_else(|| {
+            EngineError::fatal(format!(
+                "partition {rel}: its time '{text}' cannot be read{} (partition.time-extractor.*)",
+                self.formatter
+                    .as_deref()
+                    .map(|f| format!(" with '{f}'"))
+                    .unwrap_or_default()
+            ))
+        })?;
+        Ok(self.zone.to_utc(local, Overlap::Earlier).div_euclid(1000))
+    }
+}
+
+/// A partition directory's `(key, value)` pairs, unescaped (`hm=12%3A00` is `hm`, `12:00`).
+fn partition_values(rel: &str) -> Vec<(String, String)> {
+    rel.split('/')
+        .filter_map(|part| part.split_once('='))
+        .map(|(k, v)| (unescape(k), unescape(v)))
+        .collect()
+}
+
+/// Undoes Flink's `escapePathName` (`%XX` of a character below 0x80).
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let hex = rest
+            .get(i + 1..i + 3)
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) if b.is_ascii() => {
+                out.push(char::from(b));
+                rest = &rest[i + 3..];
+            }
+            _ => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Count, then per partition its name's length and bytes and its creation time.
+fn encode(pending: &BTreeMap<String, i64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&(pending.len() as u32).to_le_bytes());
+    for (rel, created) in pending {
+        out.extend_from_slice(&(rel.len() as u32).to_le_bytes());
+        out.extend_from_slice(rel.as_bytes());
+        out.extend_from_slice(&created.to_le_bytes());
+    }
+    out
+}
+
+fn decode(bytes: &[u8]) -> Result<Vec<(String, i64)>, EngineError> {
+    let corrupt = || EngineError::InvalidPosition("partition commit state is truncated or corrupt".into());
+    let mut rest = bytes;
+    let mut take = |n: usize| -> Result<&[u8], EngineError> {
+        if rest.len() < n {
+            return Err(corrupt());
+        }
+        let (a, b) = rest.split_at(n);
+        rest = b;
+        Ok(a)
+    };
+    let u32_of = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let n = u32_of(take(4)?);
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let len = u32_of(take(4)?);
+        let rel = String::from_utf8(take(len)?.to_vec()).map_err(|_| corrupt())?;
+        let mut created = [0u8; 8];
+        created.copy_from_slice(take(8)?);
+        out.push((rel, i64::from_le_bytes(created)));
+    }
+    if !rest.is_empty() {
+        return Err(corrupt());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn extractor(pattern: Option<&str>, formatter: Option<&str>, zone: &str) -> Extractor {
+        Extractor {
+            keys: vec!["dt".into(), "hm".into()],
+            pattern: pattern.map(str::to_string),
+            formatter: formatter.map(str::to_string),
+            zone: SessionZone::parse(zone).expect("a zone"),
+        }
+    }
+
+    #[test]
+    fn partition_times_as_flink_extracts_them() {
+        // Nexmark q10's pattern over its escaped `HH:mm` directory.
+        let q10 = extractor(Some("$dt $hm:00"), None, "UTC");
+        assert_eq!(
+            q10.partition_time_ms("dt=2015-07-15/hm=00%3A01").ok(),
+            Some(1_436_918_460_000)
+        );
+        // Without a pattern, the first value; a date alone is its midnight.
+        let first = extractor(None, None, "UTC");
+        assert_eq!(
+            first.partition_time_ms("dt=1970-01-02/hm=x").ok(),
+            Some(86_400_000)
+        );
+        // With a formatter; read in the watermark's zone (UTC-8 in January).
+        let formatted = extractor(Some("$dt$hm"), Some("yyyyMMddHH"), "America/Los_Angeles");
+        assert_eq!(
+            formatted.partition_time_ms("dt=19700101/hm=01").ok(),
+            Some(9 * 3_600_000)
+        );
+        // A value that is no time fails the job, naming the partition.
+        let err = q10
+            .partition_time_ms("dt=__DEFAULT_PARTITION__/hm=x")
+            .unwrap_err();
+        assert!(err.to_string().contains("dt=__DEFAULT_PARTITION__/hm=x"), "{err}");
+    }
+
+    fn commit(trigger: Trigger, delay_ms: i64) -> PartitionCommit {
+        PartitionCommit {
+            trigger,
+            delay_ms,
+            success_file: Some("_SUCCESS".into()),
+            written: BTreeMap::new(),
+            snapshots: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            watermark: i64::MIN,
+        }
+    }
+
+    /// The partitions of `dir` that have a success file.
+    fn committed(dir: &Path, rels: &[&str]) -> Vec<String> {
+        rels.iter()
+            .filter(|r| dir.join(r).join("_SUCCESS").exists())
+            .map(|r| r.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn partition_time_commits_once_the_watermark_passes_time_plus_delay() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            "dt=2015-07-15/hm=00%3A00",
+            "dt=2015-07-15/hm=00%3A01",
+            "dt=2015-07-15/hm=00%3A02",
+        );
+        for r in [a, b, c] {
+            std::fs::create_dir_all(dir.path().join(r)).unwrap();
+        }
+        let minute = 60_000;
+        let t0 = 1_436_918_400_000; // 2015-07-15 00:00 UTC
+        let mut pc = commit(
+            Trigger::PartitionTime(extractor(Some("$dt $hm:00"), None, "UTC")),
+            minute,
+        );
+        pc.written(a, 0);
+        pc.written(b, 0);
+        pc.watermark(t0 + 2 * minute); // a's time + delay is passed, b's is reached, not passed
+        pc.snapshot(1);
+        // Written after checkpoint 1's snapshot: its files are not in checkpoint 1.
+        pc.written(c, 0);
+        pc.watermark(t0 + 10 * minute);
+        pc.checkpoint_complete(1, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b, c]), vec![a]);
+        // The next checkpoint's watermark (t0 + 10 min) passes b and c.
+        pc.snapshot(2);
+        pc.checkpoint_complete(2, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b, c]), vec![a, b, c]);
+    }
+
+    #[test]
+    fn pending_partitions_survive_a_restore_and_the_end_of_input_commits_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ("dt=2015-07-15/hm=00%3A00", "dt=2015-07-16/hm=00%3A00");
+        for r in [a, b] {
+            std::fs::create_dir_all(dir.path().join(r)).unwrap();
+        }
+        let mut before = commit(
+            Trigger::PartitionTime(extractor(Some("$dt $hm:00"), None, "UTC")),
+            0,
+        );
+        before.written(a, 0);
+        let state = before.snapshot(7);
+        // Restored from checkpoint 7 (never completed before the crash).
+        let mut after = commit(
+            Trigger::PartitionTime(extractor(Some("$dt $hm:00"), None, "UTC")),
+            0,
+        );
+        after.restore(&state).unwrap();
+        after.written(b, 0);
+        after.watermark(1_436_918_400_001);
+        after.snapshot(8);
+        after.checkpoint_complete(8, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a]);
+        after.end_of_input(dir.path()).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a, b]);
+    }
+
+    #[test]
+    fn process_time_commits_after_the_delay_from_the_first_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = "k=x";
+        std::fs::create_dir_all(dir.path().join(a)).unwrap();
+        let mut pc = commit(Trigger::ProcessTime, 1000);
+        pc.written(a, 100);
+        pc.snapshot(1);
+        pc.checkpoint_complete(1, dir.path(), 1100).unwrap();
+        assert!(committed(dir.path(), &[a]).is_empty());
+        pc.snapshot(2);
+        pc.checkpoint_complete(2, dir.path(), 1101).unwrap();
+        assert_eq!(committed(dir.path(), &[a]), vec![a]);
+    }
+
+    proptest! {
+        #[test]
+        fn state_round_trips(pending in proptest::collection::btree_map("[a-z=/%0-9]{0,12}", any::<i64>(), 0..5)) {
+            let decoded: BTreeMap<String, i64> = decode(&encode(&pending)).unwrap().into_iter().collect();
+            prop_assert_eq!(decoded, pending);
+        }
+
+        #[test]
+        fn corrupt_state_is_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = decode(&bytes);
+        }
+
+        #[test]
+        fn unescape_undoes_the_escape(s in "[ -~é]{0,12}") {
+            let mut escaped = String::new();
+            super::super::filesystem::escape_partition(&s, &mut escaped);
+            prop_assert_eq!(unescape(&escaped), s);
+        }
+    }
+}
