@@ -69,7 +69,8 @@ pub(crate) const STATE_ENTRY: &str = "=partition-commit";
 
 impl PartitionCommit {
     /// The commit configured by a table's options, or `None` without
-    /// `sink.partition-commit.policy.kind` (Flink then commits nothing either).
+    /// `sink.partition-commit.policy.kind` or partition columns (Flink then commits nothing
+    /// either).
     pub(crate) fn from_options(options: Options<'_>, keys: Vec<String>) -> Result<Option<Self>, SqlError> {
         let Some(kinds) = options.get("sink.partition-commit.policy.kind") else {
             return Ok(None);
@@ -100,11 +101,9 @@ impl PartitionCommit {
                 }
             }
         }
+        // Flink adds its committer only for a partitioned table: elsewhere the policy is inert.
         if keys.is_empty() {
-            return Err(options.invalid(
-                "sink.partition-commit.policy.kind",
-                "partitions are committed only for a table with PARTITIONED BY",
-            ));
+            return Ok(None);
         }
         let trigger = match options
             .get("sink.partition-commit.trigger")
