@@ -13,7 +13,7 @@
 
 use std::io::{Read, Write};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -149,9 +149,7 @@ pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
 /// One uncompressed v2 batch of `records` records with `value_bytes`-byte values (printable
 /// bytes that vary from record to record), timestamped now.
 fn record_batch(value_bytes: usize, records: usize) -> Result<Bytes, ConnectorError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = spate_engine::clock::now_millis();
     let records: Vec<Record> = (0..records)
         .map(|i| Record {
             transactional: false,

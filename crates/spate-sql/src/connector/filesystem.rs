@@ -330,7 +330,7 @@ impl Sink<Row> for PartitionedFileSink {
                         self.partition_dir(&r.value)
                     };
                     if let Some(commit) = &mut self.commit {
-                        commit.written(&rel, now_millis());
+                        commit.written(&rel, spate_engine::clock::now_millis());
                     }
                     match batches.iter().position(|(dir, _)| *dir == rel) {
                         Some(i) => i,
@@ -379,7 +379,7 @@ impl Sink<Row> for PartitionedFileSink {
         }
         // After the files: a partition is marked done only once they are visible.
         if let Some(commit) = &mut self.commit {
-            commit.checkpoint_complete(checkpoint_id, &self.dir, now_millis())?;
+            commit.checkpoint_complete(checkpoint_id, &self.dir, spate_engine::clock::now_millis())?;
         }
         Ok(())
     }
@@ -393,13 +393,6 @@ impl Sink<Row> for PartitionedFileSink {
         }
         Ok(())
     }
-}
-
-/// The processing time in ms since the epoch.
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Adds a `filesystem` table's sink after `input`.

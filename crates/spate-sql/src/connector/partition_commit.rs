@@ -23,6 +23,7 @@ use std::path::Path;
 
 use spate_engine::EngineError;
 
+use super::filesystem::{decode_state, encode_state};
 use super::opts::Options;
 use crate::error::SqlError;
 use crate::zone::{Overlap, SessionZone};
@@ -330,43 +331,26 @@ fn unescape(s: &str) -> String {
     out
 }
 
-/// Count, then per partition its name's length and bytes and its creation time.
+/// The pending partitions in the sink's per-directory state layout (`encode_state`): each
+/// partition's name with its creation time, 8 bytes little-endian.
 fn encode(pending: &BTreeMap<String, i64>) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(pending.len() as u32).to_le_bytes());
-    for (rel, created) in pending {
-        out.extend_from_slice(&(rel.len() as u32).to_le_bytes());
-        out.extend_from_slice(rel.as_bytes());
-        out.extend_from_slice(&created.to_le_bytes());
-    }
-    out
+    let entries: Vec<(String, Vec<u8>)> = pending
+        .iter()
+        .map(|(rel, created)| (rel.clone(), created.to_le_bytes().to_vec()))
+        .collect();
+    encode_state(&entries)
 }
 
 fn decode(bytes: &[u8]) -> Result<Vec<(String, i64)>, EngineError> {
-    let corrupt = || EngineError::InvalidPosition("partition commit state is truncated or corrupt".into());
-    let mut rest = bytes;
-    let mut take = |n: usize| -> Result<&[u8], EngineError> {
-        if rest.len() < n {
-            return Err(corrupt());
-        }
-        let (a, b) = rest.split_at(n);
-        rest = b;
-        Ok(a)
-    };
-    let u32_of = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-    let n = u32_of(take(4)?);
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let len = u32_of(take(4)?);
-        let rel = String::from_utf8(take(len)?.to_vec()).map_err(|_| corrupt())?;
-        let mut created = [0u8; 8];
-        created.copy_from_slice(take(8)?);
-        out.push((rel, i64::from_le_bytes(created)));
-    }
-    if !rest.is_empty() {
-        return Err(corrupt());
-    }
-    Ok(out)
+    decode_state(bytes)?
+        .into_iter()
+        .map(|(rel, created)| {
+            let created = <[u8; 8]>::try_from(created.as_slice()).map_err(|_| {
+                EngineError::InvalidPosition("partition commit state: bad creation time".into())
+            })?;
+            Ok((rel, i64::from_le_bytes(created)))
+        })
+        .collect()
 }
 
 #[cfg(test)]
