@@ -14,7 +14,9 @@ use super::func::{Compiled, ScalarFunc};
 use super::functions::{self, Call, StringFunc, TimeFunc};
 use super::literal::{bind_literal, bind_literal_interval};
 use super::operators::{bind_binary, comparable, like_regex};
-use super::typing::{can_cast, coerce, common_type_of, is_datetime, is_integer, is_numeric, is_untyped_null};
+use super::typing::{
+    can_cast, coerce, common_type_of, fold, is_datetime, is_integer, is_numeric, is_untyped_null,
+};
 use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
 use crate::ident::Ident;
@@ -139,39 +141,6 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
             .or_else(|| else_result.as_deref().and_then(first_position)),
         Expr::Exists { .. } | Expr::Subquery(_) => None,
     }
-}
-
-/// A call on literals replaced by its value.
-pub(super) fn fold(e: BoundExpr) -> BoundExpr {
-    let BoundExpr::Call { func, args, ty } = &e else {
-        return e;
-    };
-    let on_literals = args
-        .iter()
-        .all(|a| matches!(a, BoundExpr::Literal { .. }) && !is_untyped_null(a));
-    if !func.is_deterministic() || !on_literals || reads_session_zone(func, args, ty) {
-        return e;
-    }
-    match e.eval(&Vec::new(), &super::EvalContext::default()) {
-        Ok(value) if !value.is_null() => BoundExpr::Literal {
-            value,
-            ty: ty.clone(),
-        },
-        _ => e,
-    }
-}
-
-/// Whether a call's value depends on `table.local-time-zone`, which binding does not know (the
-/// zone is the one in force when the job runs): it touches a `TIMESTAMP_LTZ`, or formats or
-/// parses epoch seconds.
-fn reads_session_zone(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType) -> bool {
-    let ltz = |t: &DataType| matches!(t.kind, TypeKind::TimestampLtz(_));
-    ltz(ty)
-        || args.iter().any(|a| ltz(a.ty()))
-        || matches!(
-            func,
-            ScalarFunc::Time(TimeFunc::FromUnixtime | TimeFunc::UnixTimestamp)
-        )
 }
 
 fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {

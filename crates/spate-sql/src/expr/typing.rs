@@ -7,7 +7,7 @@
 //! the expressions around it.
 
 use super::BoundExpr;
-use super::func::{ArithOp, ScalarFunc};
+use super::func::{ArithOp, ScalarFunc, TimeFunc};
 use crate::error::{Result, SqlError};
 use crate::types::{DataType, MAX_DECIMAL_PRECISION, TypeKind};
 use crate::value::Value;
@@ -249,11 +249,44 @@ pub(crate) fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
     to.nullable = e.ty().nullable;
     // A literal is cast once here, not per row (`0.908 * price > 1000000` compares with the
     // DECIMAL 1000000): `fold` keeps the cast when it fails or depends on the session zone.
-    super::bind::fold(BoundExpr::Call {
+    fold(BoundExpr::Call {
         func: ScalarFunc::Cast { try_cast: false },
         args: vec![e],
         ty: to,
     })
+}
+
+/// A call on literals replaced by its value.
+pub(super) fn fold(e: BoundExpr) -> BoundExpr {
+    let BoundExpr::Call { func, args, ty } = &e else {
+        return e;
+    };
+    let on_literals = args
+        .iter()
+        .all(|a| matches!(a, BoundExpr::Literal { .. }) && !is_untyped_null(a));
+    if !func.is_deterministic() || !on_literals || reads_session_zone(func, args, ty) {
+        return e;
+    }
+    match e.eval(&Vec::new(), &super::EvalContext::default()) {
+        Ok(value) if !value.is_null() => BoundExpr::Literal {
+            value,
+            ty: ty.clone(),
+        },
+        _ => e,
+    }
+}
+
+/// Whether a call's value depends on `table.local-time-zone`, which binding does not know (the
+/// zone is the one in force when the job runs): it touches a `TIMESTAMP_LTZ`, or formats or
+/// parses epoch seconds.
+fn reads_session_zone(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType) -> bool {
+    let ltz = |t: &DataType| matches!(t.kind, TypeKind::TimestampLtz(_));
+    ltz(ty)
+        || args.iter().any(|a| ltz(a.ty()))
+        || matches!(
+            func,
+            ScalarFunc::Time(TimeFunc::FromUnixtime | TimeFunc::UnixTimestamp)
+        )
 }
 
 /// Whether Flink has an explicit `CAST` from `from` to `to`.
