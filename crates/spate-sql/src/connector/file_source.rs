@@ -248,13 +248,13 @@ impl RowReader for FileReader {
             .iter()
             .map(|p| (p.rel.clone(), p.source.position()))
             .collect();
-        Ok(super::filesystem::encode_state(&entries))
+        Ok(super::dir_state::encode_state(&entries))
     }
 
     fn restore(&mut self, _ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
         let mut per_dir: std::collections::BTreeMap<String, Vec<Vec<u8>>> = Default::default();
         for position in positions {
-            for (rel, inner) in super::filesystem::decode_state(position)? {
+            for (rel, inner) in super::dir_state::decode_state(position)? {
                 per_dir.entry(rel).or_default().push(inner);
             }
         }

@@ -21,8 +21,10 @@ use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkCont
 
 use super::ConnectorContext;
 use super::columns::Columns;
+use super::dir_state::{decode_state, encode_state};
 use super::opts::Options;
 use super::partition_commit::{self, PartitionCommit};
+use super::partition_path::escape_partition;
 use crate::error::SqlError;
 use crate::format::RowFormat;
 use crate::types::DataType;
@@ -44,38 +46,6 @@ pub(crate) fn format_name(options: Options<'_>) -> Result<&str, SqlError> {
     options
         .get("format")
         .ok_or_else(|| options.error("the option 'format' is required"))
-}
-
-/// Flink's `PartitionPathUtils.escapePathName`: control characters and `"#%'*/:=?\{[]^` and DEL
-/// become `%XX`.
-pub(super) fn escape_partition(value: &str, out: &mut String) {
-    for c in value.chars() {
-        let escape = matches!(
-            c,
-            '\u{1}'
-                ..='\u{1f}'
-                    | '"'
-                    | '#'
-                    | '%'
-                    | '\''
-                    | '*'
-                    | '/'
-                    | ':'
-                    | '='
-                    | '?'
-                    | '\\'
-                    | '\u{7f}'
-                    | '{'
-                    | '['
-                    | ']'
-                    | '^'
-        );
-        if escape {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
 }
 
 /// A partition value's text (what `CAST(v AS STRING)` gives for the common types).
@@ -131,56 +101,6 @@ impl std::fmt::Debug for PartitionedFileSink {
 
 fn line_sink(dir: PathBuf) -> FileSink<String> {
     FileSink::new(dir, |line: &String, out: &mut String| out.push_str(line))
-}
-
-/// Per-directory states (the sink's `FileSink`s, the source's `FileSource`s): count, then per
-/// directory its path relative to `path` and its state.
-pub(crate) fn encode_state(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
-    for (dir, state) in entries {
-        for part in [dir.as_bytes(), state.as_slice()] {
-            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
-            out.extend_from_slice(part);
-        }
-    }
-    out
-}
-
-pub(crate) fn decode_state(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, EngineError> {
-    fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], EngineError> {
-        if rest.len() < n {
-            return Err(EngineError::InvalidPosition(
-                "filesystem sink state is truncated or corrupt".into(),
-            ));
-        }
-        let (a, b) = rest.split_at(n);
-        *rest = b;
-        Ok(a)
-    }
-    fn len(rest: &mut &[u8]) -> Result<usize, EngineError> {
-        let b = take(rest, 4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    }
-    if bytes.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut rest = bytes;
-    let n = len(&mut rest)?;
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let l = len(&mut rest)?;
-        let dir = String::from_utf8(take(&mut rest, l)?.to_vec())
-            .map_err(|_| EngineError::InvalidPosition("filesystem sink state: bad directory name".into()))?;
-        let l = len(&mut rest)?;
-        out.push((dir, take(&mut rest, l)?.to_vec()));
-    }
-    if !rest.is_empty() {
-        return Err(EngineError::InvalidPosition(
-            "filesystem sink state has trailing bytes".into(),
-        ));
-    }
-    Ok(out)
 }
 
 impl PartitionedFileSink {
@@ -453,23 +373,4 @@ pub(crate) fn write(
     }
     let _ = s;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partition_values_are_escaped_as_flink_does() {
-        let mut s = String::new();
-        escape_partition("a/b=c:d%", &mut s);
-        assert_eq!(s, "a%2Fb%3Dc%3Ad%25");
-    }
-
-    #[test]
-    fn sink_state_round_trips_and_rejects_garbage() {
-        let entries = vec![("k=1".to_string(), vec![1, 2, 3]), (String::new(), vec![])];
-        assert_eq!(decode_state(&encode_state(&entries)).unwrap(), entries);
-        assert!(decode_state(&[5, 0, 0, 0, 1]).is_err());
-    }
 }

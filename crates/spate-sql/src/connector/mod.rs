@@ -33,6 +33,7 @@ use crate::value::Row;
 
 mod columns;
 mod datagen;
+mod dir_state;
 mod file_source;
 mod filesystem;
 mod kafka;
@@ -40,6 +41,7 @@ mod metadata;
 mod nexmark;
 mod opts;
 mod partition_commit;
+mod partition_path;
 mod print;
 mod source;
 mod stream;

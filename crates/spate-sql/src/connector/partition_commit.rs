@@ -23,8 +23,9 @@ use std::path::Path;
 
 use spate_engine::EngineError;
 
-use super::filesystem::{decode_state, encode_state};
+use super::dir_state::{decode_state, encode_state};
 use super::opts::Options;
+use super::partition_path::unescape_partition;
 use crate::error::SqlError;
 use crate::zone::{Overlap, SessionZone};
 
@@ -303,32 +304,8 @@ impl Extractor {
 fn partition_values(rel: &str) -> Vec<(String, String)> {
     rel.split('/')
         .filter_map(|part| part.split_once('='))
-        .map(|(k, v)| (unescape(k), unescape(v)))
+        .map(|(k, v)| (unescape_partition(k), unescape_partition(v)))
         .collect()
-}
-
-/// Undoes Flink's `escapePathName` (`%XX` of a character below 0x80).
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        let hex = rest
-            .get(i + 1..i + 3)
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) if b.is_ascii() => {
-                out.push(char::from(b));
-                rest = &rest[i + 3..];
-            }
-            _ => {
-                out.push('%');
-                rest = &rest[i + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The pending partitions in the sink's per-directory state layout (`encode_state`): each
@@ -500,13 +477,6 @@ mod tests {
         #[test]
         fn corrupt_state_is_an_error_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
             let _ = decode(&bytes);
-        }
-
-        #[test]
-        fn unescape_undoes_the_escape(s in "[ -~é]{0,12}") {
-            let mut escaped = String::new();
-            super::super::filesystem::escape_partition(&s, &mut escaped);
-            prop_assert_eq!(unescape(&escaped), s);
         }
     }
 }
