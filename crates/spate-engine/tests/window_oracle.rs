@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use spate_engine::source::SeededRng;
 use spate_engine::window::{
-    AggregateFunction, EventTimeTrigger, Trigger, TriggerContext, TriggerResult, WindowAssigner, WindowResult,
+    AggregateFunction, EventTimeTrigger, Trigger, TriggerContext, TriggerResult, WindowAssigner,
+    WindowEmitter, WindowResult,
 };
 use spate_engine::{OutputTag, Record, StreamEnvironment, Timestamp, WatermarkStrategy, Window};
 
@@ -558,10 +559,10 @@ fn pre_aggregated_sliding_windows_match_oracle() {
     check_pre_aggregated(random_sliding, 6000, 40);
 }
 
-/// The case through `aggregate_with` (the output record made as the window fires), on the
-/// dense, session, general and pre-aggregated paths: the records `f` makes are the oracle's
-/// window results.
-fn run_aggregate_with(case: &Case, parallelism: usize, path: &str) -> Vec<Out> {
+/// The case through `aggregate_with` (the output record made as the window fires), or with
+/// `into` through `aggregate_into` (the record emitted by `f` itself), on the dense, session,
+/// general and pre-aggregated paths: the records `f` makes are the oracle's window results.
+fn run_aggregate_with(case: &Case, parallelism: usize, path: &str, into: bool) -> Vec<Out> {
     let env = StreamEnvironment::new();
     env.set_parallelism(parallelism)
         .set_batch_size(case.batch)
@@ -573,10 +574,18 @@ fn run_aggregate_with(case: &Case, parallelism: usize, path: &str) -> Vec<Out> {
         .window(assigner(case.kind))
         .allowed_lateness(Duration::from_millis(case.lateness as u64));
     let make = |k: &u64, w: &Window, ids: Vec<u64>| (*k, *w, ids);
-    let fired = match path {
-        "general" => windowed.trigger(GeneralPath).aggregate_with(Contents, make),
-        "pre-aggregated" => windowed.pre_aggregate().aggregate_with(Contents, make),
-        _ => windowed.aggregate_with(Contents, make),
+    let emit = move |k: &u64, w: &Window, ids: Vec<u64>, out: &mut WindowEmitter<'_, Out>| {
+        // Every record of a window carries its max timestamp, as `aggregate_with`'s do.
+        assert_eq!(out.timestamp(), w.max_timestamp());
+        out.emit(make(k, w, ids));
+    };
+    let fired = match (path, into) {
+        ("general", false) => windowed.trigger(GeneralPath).aggregate_with(Contents, make),
+        ("general", true) => windowed.trigger(GeneralPath).aggregate_into(Contents, emit),
+        ("pre-aggregated", false) => windowed.pre_aggregate().aggregate_with(Contents, make),
+        ("pre-aggregated", true) => windowed.pre_aggregate().aggregate_into(Contents, emit),
+        (_, false) => windowed.aggregate_with(Contents, make),
+        (_, true) => windowed.aggregate_into(Contents, emit),
     }
     .collect();
     env.execute().unwrap();
@@ -609,7 +618,12 @@ fn aggregate_with_makes_the_oracles_results_on_every_path() {
                 (1, "pre-aggregated"),
                 (3, "pre-aggregated"),
             ] {
-                let got = run_aggregate_with(&case, p, path);
+                let got = run_aggregate_with(&case, p, path, false);
+                assert_eq!(
+                    run_aggregate_with(&case, p, path, true),
+                    got,
+                    "aggregate_into: {name} seed {seed}, p={p}, {path}"
+                );
                 // Pre-aggregation re-fires a window once per batch of late elements, not once
                 // per element (see `check_pre_aggregated`): its final results are compared.
                 if path == "pre-aggregated" && case.lateness > 0 {

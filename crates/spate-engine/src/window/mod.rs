@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 pub use assigner::{WallClock, WindowAssigner};
-pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowResult};
+pub use function::{AggregateFunction, Count, ProcessWindowFunction, WindowEmitter, WindowResult};
 pub use sliding_count::SlidingCountWindowedStream;
 pub use trigger::{
     CountTrigger, DefaultTrigger, EventTimeTrigger, ProcessingTimeTrigger, PurgingTrigger, Trigger,
@@ -25,7 +25,9 @@ use crate::record::{Data, Key};
 use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
-use function::{AggregateWindowFn, AggregateWithFn, ProcessWindowFn, ReduceAggregate, WindowFn};
+use function::{
+    AggregateIntoFn, AggregateWindowFn, AggregateWithFn, ProcessWindowFn, ReduceAggregate, WindowFn,
+};
 use operator::{WindowOperator, WindowSpec};
 use pre_aggregate::{MergePartials, Panes, Partial, PreAggregate};
 use session::SessionWindowOperator;
@@ -226,6 +228,37 @@ where
             });
         }
         self.apply("window-aggregate", AggregateWithFn { aggregate, f })
+    }
+
+    /// [`aggregate_with`](Self::aggregate_with) whose `f(key, window, result, out)` emits the
+    /// fired window's records into `out` itself (none, one or several, each at the window's
+    /// max timestamp, like Flink's `Collector`): a record made inside `f` is stored straight
+    /// into the output batch, with no copy of a returned value.
+    pub fn aggregate_into<A, O, F>(self, aggregate: A, f: F) -> DataStream<O>
+    where
+        A: AggregateFunction<T>,
+        O: Data,
+        F: FnMut(&K, &crate::record::Window, A::Out, &mut WindowEmitter<'_, O>) + Clone + Send + 'static,
+    {
+        if self.pre_aggregate
+            && self.late_tag.is_none()
+            && is_plain_event_time_trigger(&self.trigger)
+            && let Some((size, offset)) = self.assigner.panes()
+        {
+            return self.two_phase(Panes { size, offset }, aggregate, move |merge| AggregateIntoFn {
+                aggregate: merge,
+                f,
+                _out: PhantomData,
+            });
+        }
+        self.apply(
+            "window-aggregate",
+            AggregateIntoFn {
+                aggregate,
+                f,
+                _out: PhantomData,
+            },
+        )
     }
 
     /// The local phase chained after the input, then the window operator over its partials,

@@ -199,12 +199,18 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone)
 
 /// An integer wrapped into its type's range, as Java's fixed-width arithmetic and casts do.
 pub(crate) fn wrap_int(i: i64, k: &TypeKind) -> Value {
-    Value::Int(match k {
+    Value::Int(wrap_i64(i, k))
+}
+
+/// [`wrap_int`]'s integer.
+#[inline]
+pub(crate) fn wrap_i64(i: i64, k: &TypeKind) -> i64 {
+    match k {
         TypeKind::TinyInt => i64::from(i as i8),
         TypeKind::SmallInt => i64::from(i as i16),
         TypeKind::Int => i64::from(i as i32),
         _ => i,
-    })
+    }
 }
 
 /// Java's `(long) d` for `BIGINT`, `(int) d` (then narrowed) for the smaller types: toward

@@ -56,7 +56,7 @@ pub use literal::bind_literal_interval;
 pub use udf::{ScalarUdf, UdfBody};
 
 #[allow(unused_imports)]
-pub(crate) use cast::{cast, to_text, wrap_int};
+pub(crate) use cast::{cast, to_text, wrap_i64, wrap_int};
 #[allow(unused_imports)]
 pub(crate) use eval::compare;
 pub(crate) use functions::parse_with_pattern;

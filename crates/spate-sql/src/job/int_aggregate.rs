@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use spate_engine::window::AggregateFunction;
 
-use crate::expr::{BoundExpr, wrap_int};
+use crate::expr::{BoundExpr, wrap_i64};
 use crate::plan::{AggCall, AggKind};
 use crate::row_memory::drop_row;
 use crate::types::TypeKind;
@@ -87,7 +87,7 @@ impl AggregateFunction<Row> for IntAggregate {
     /// The count, sum or extreme so far; `None` while no non-`NULL` value was seen (a `COUNT`
     /// starts at `Some(0)`).
     type Acc = Option<i64>;
-    type Out = Value;
+    type Out = IntResult;
 
     fn create(&self) -> Option<i64> {
         match self.op {
@@ -129,12 +129,39 @@ impl AggregateFunction<Row> for IntAggregate {
         }
     }
 
-    fn result(&self, acc: &Option<i64>) -> Value {
+    fn result(&self, acc: &Option<i64>) -> IntResult {
         match self.op {
-            Op::CountStar | Op::Count => Value::Int(acc.unwrap_or(0)),
-            Op::Sum => acc.map_or(Value::Null, |s| wrap_int(s, &self.result)),
-            Op::Min | Op::Max => self.kind.value(*acc),
+            Op::CountStar | Op::Count => IntResult {
+                value: Some(acc.unwrap_or(0)),
+                kind: IntColumn::Int,
+            },
+            Op::Sum => IntResult {
+                value: acc.map(|s| wrap_i64(s, &self.result)),
+                kind: IntColumn::Int,
+            },
+            Op::Min | Op::Max => IntResult {
+                value: *acc,
+                kind: self.kind,
+            },
         }
+    }
+}
+
+/// An [`IntAggregate`]'s result: the integer and the type it stands for. Small and plain, it
+/// is made into a [`Value`] only where the output row holds it (a `Value` result, stored on
+/// the way and then copied into the row, was read back in the stalled load of
+/// `row_memory`'s docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IntResult {
+    value: Option<i64>,
+    kind: IntColumn,
+}
+
+impl IntResult {
+    /// The result as a value.
+    #[inline]
+    pub(crate) fn value(self) -> Value {
+        self.kind.value(self.value)
     }
 }
 
@@ -251,7 +278,7 @@ mod tests {
                 }
                 typed.merge(&mut t1, t2);
                 general.merge(&mut g1, g2);
-                prop_assert_eq!(typed.result(&t1), general.result(&g1)[0].clone(), "{:?}", c);
+                prop_assert_eq!(typed.result(&t1).value(), general.result(&g1)[0].clone(), "{:?}", c);
             }
         }
     }

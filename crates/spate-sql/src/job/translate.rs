@@ -11,14 +11,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use smallvec::SmallVec;
-use spate_engine::window::{AggregateFunction, WindowAssigner};
+use spate_engine::window::{AggregateFunction, WindowAssigner, WindowEmitter};
 use spate_engine::{DataStream, ProcessContext, StreamEnvironment, Window};
 
 use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, IntExpr};
 use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
-use crate::value::{Row, Value, drop_value};
+use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
 use super::accumulate::SqlAggregate;
@@ -541,17 +541,22 @@ impl WindowRows<'_> {
     {
         let output = self.output.clone();
         match self.typed.clone() {
-            Some(agg) => self.windows(key, agg, move |k, w, mut v| {
-                let row = output.row(|i| key_value(k, i), *w, std::slice::from_mut(&mut v));
-                drop_value(v);
-                row
-            }),
+            // Inlined into the window operator's firing loop: called, the closure took its
+            // result through a stack copy that stalled (see `row_memory`).
+            Some(agg) => self.windows(
+                key,
+                agg,
+                #[inline(always)]
+                move |k, w, v, out| {
+                    let ts = out.timestamp();
+                    output.push_row(out.records(), ts, |i| key_value(k, i), *w, v);
+                },
+            ),
             None => {
                 let general = self.general.clone();
-                self.windows(key, general, move |k, w, mut v| {
-                    let row = output.row(|i| key_value(k, i), *w, &mut v);
-                    v.into_iter().for_each(drop_value);
-                    row
+                self.windows(key, general, move |k, w, v, out| {
+                    let ts = out.timestamp();
+                    output.push_row(out.records(), ts, |i| key_value(k, i), *w, v);
                 })
             }
         }
@@ -564,7 +569,7 @@ impl WindowRows<'_> {
         K: spate_engine::Key,
         KS: Fn(&Row) -> K + Clone + Send + 'static,
         A: AggregateFunction<Row>,
-        F: FnMut(&K, &Window, A::Out) -> Row + Clone + Send + 'static,
+        F: FnMut(&K, &Window, A::Out, &mut WindowEmitter<'_, Row>) + Clone + Send + 'static,
     {
         let windowed = self.input.key_by(key).window(self.assigner);
         let windowed = if self.two_phase {
@@ -572,7 +577,7 @@ impl WindowRows<'_> {
         } else {
             windowed
         };
-        windowed.aggregate_with(aggregate, row).uid(self.uid)
+        windowed.aggregate_into(aggregate, row).uid(self.uid)
     }
 }
 

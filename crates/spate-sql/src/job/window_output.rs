@@ -3,11 +3,16 @@
 //! from the engine's window result, so a `SELECT k, window_start, COUNT(*)` (and the casts
 //! that conform it to its sink) costs no intermediate row.
 
-use spate_engine::Window;
+use std::mem::MaybeUninit;
+
+use smallvec::SmallVec;
+use spate_engine::{Record, Timestamp, Window};
 
 use crate::plan::WindowProperty;
-use crate::row_memory::row_in_place;
-use crate::value::{Row, Value};
+use crate::row_memory::push_row_in_place;
+use crate::value::{Row, Value, drop_value};
+
+use super::int_aggregate::IntResult;
 use crate::zone::SessionZone;
 
 /// Where one output column of a window aggregate comes from.
@@ -89,20 +94,79 @@ impl WindowOutput {
     }
 
     /// The row of one fired window: its key values (`key(i)` is key column `i`'s), the window,
-    /// and the aggregates' results (moved out where no column repeats them).
-    ///
-    /// Each value is written in place ([`row_in_place`](crate::row_memory::row_in_place)).
-    #[inline]
-    pub(crate) fn row(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: &mut [Value]) -> Row {
-        row_in_place(self.columns.len(), |c| match self.columns[c] {
-            Source::Key(i) => key(i),
-            Source::Aggregate(i) => match aggregates.get_mut(i) {
-                Some(v) if self.moves => std::mem::take(v),
-                Some(v) => v.clone(),
-                None => Value::Null,
+    /// and the aggregates' results (moved out where no column repeats them; what is left of
+    /// them is dropped before the row is done).
+    #[cfg(test)]
+    fn row<A: Results>(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: A) -> Row {
+        let mut out = Vec::new();
+        self.push_row(&mut out, 0, key, window, aggregates);
+        out.pop().map(|r| r.value).unwrap_or_default()
+    }
+
+    /// Appends [`row`](Self::row)'s row to `out` at `timestamp`, each value written in place
+    /// and the row stored straight into `out` ([`push_row_in_place`]).
+    #[inline(always)]
+    pub(crate) fn push_row<A: Results>(
+        &self,
+        out: &mut Vec<Record<Row>>,
+        timestamp: Timestamp,
+        key: impl Fn(usize) -> Value,
+        window: Window,
+        aggregates: A,
+    ) {
+        push_row_in_place(
+            out,
+            timestamp,
+            self.columns.len(),
+            aggregates,
+            |aggregates, c, slot| match self.columns[c] {
+                Source::Key(i) => {
+                    slot.write(key(i));
+                }
+                Source::Aggregate(i) => aggregates.write(i, self.moves, slot),
+                Source::Property(p) => {
+                    slot.write(Value::Timestamp(self.property(p, window)));
+                }
             },
-            Source::Property(p) => Value::Timestamp(self.property(p, window)),
-        })
+            A::drop_results,
+        )
+    }
+}
+
+/// A fired window's aggregate results, as [`WindowOutput::push_row`] takes them.
+pub(crate) trait Results {
+    /// Writes result `i` (`NULL` if there is none) into `slot`: moved out with `take`, else
+    /// cloned.
+    fn write(&mut self, i: usize, take: bool, slot: &mut MaybeUninit<Value>);
+    /// Drops the results (those moved into the row are `NULL` by then).
+    fn drop_results(self);
+}
+
+/// The one result of a single typed aggregate call, made into a value in its slot.
+impl Results for IntResult {
+    #[inline]
+    fn write(&mut self, i: usize, _take: bool, slot: &mut MaybeUninit<Value>) {
+        slot.write(if i == 0 { self.value() } else { Value::Null });
+    }
+    #[inline]
+    fn drop_results(self) {}
+}
+
+/// The results of several calls.
+impl<A: smallvec::Array<Item = Value>> Results for SmallVec<A> {
+    #[inline]
+    fn write(&mut self, i: usize, take: bool, slot: &mut MaybeUninit<Value>) {
+        // One write per arm: a value chosen by a `match` and then written was merged on the
+        // stack first, and copied in the stalled load.
+        match self.get_mut(i) {
+            Some(v) if take => slot.write(std::mem::take(v)),
+            Some(v) => slot.write(v.clone()),
+            None => slot.write(Value::Null),
+        };
+    }
+    #[inline]
+    fn drop_results(self) {
+        self.into_iter().for_each(drop_value);
     }
 }
 
@@ -120,7 +184,11 @@ mod tests {
     #[test]
     fn full_layout_is_keys_then_properties_then_aggregates() {
         let out = WindowOutput::new(1, &[WindowProperty::Start, WindowProperty::Time], 1, None);
-        let row = out.row(|_| Value::Int(7), window(), &mut [Value::Int(3)]);
+        let row = out.row(
+            |_| Value::Int(7),
+            window(),
+            SmallVec::<[Value; 1]>::from_buf([Value::Int(3)]),
+        );
         assert_eq!(
             row,
             vec![
@@ -142,8 +210,8 @@ mod tests {
             Some(&[5, 0, 3, 5]),
         );
         let keys = [Value::String("a".into()), Value::String("b".into())];
-        let mut aggs = [Value::Int(1), Value::String("y".into())];
-        let row = out.row(|i| keys[i].clone(), window(), &mut aggs);
+        let aggs = SmallVec::from_buf([Value::Int(1), Value::String("y".into())]);
+        let row = out.row(|i| keys[i].clone(), window(), aggs);
         assert_eq!(
             row,
             vec![
@@ -158,7 +226,11 @@ mod tests {
     #[test]
     fn out_of_range_selection_is_skipped_not_a_panic() {
         let out = WindowOutput::new(1, &[], 1, Some(&[9, 1]));
-        let row = out.row(|_| Value::Int(1), window(), &mut [Value::Int(2)]);
+        let row = out.row(
+            |_| Value::Int(1),
+            window(),
+            SmallVec::<[Value; 1]>::from_buf([Value::Int(2)]),
+        );
         assert_eq!(row, vec![Value::Int(2)]);
     }
 }
