@@ -218,6 +218,7 @@ mod tests {
             &SinkContext {
                 subtask: 1,
                 parallelism: 3,
+                attempt: 0,
             },
         )
         .unwrap();
@@ -228,6 +229,7 @@ mod tests {
             .open(&SinkContext {
                 subtask: 0,
                 parallelism: 1,
+                attempt: 0,
             })
             .unwrap();
         plain.write(&mut vec![Record::new(0, 9)]).unwrap();

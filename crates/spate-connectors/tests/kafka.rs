@@ -408,6 +408,7 @@ fn numbers(range: std::ops::Range<u64>) -> Vec<String> {
 const SINK: SinkContext = SinkContext {
     subtask: 0,
     parallelism: 1,
+    attempt: 0,
 };
 
 #[test]
@@ -525,6 +526,7 @@ fn rescaled_restore_takes_the_transactions_of_every_old_subtask_it_maps_to() {
         sink.open(&SinkContext {
             subtask,
             parallelism: 3,
+            attempt: 0,
         })
         .unwrap();
         let base = subtask as u64 * 100;
@@ -539,6 +541,7 @@ fn rescaled_restore_takes_the_transactions_of_every_old_subtask_it_maps_to() {
         let ctx = SinkContext {
             subtask,
             parallelism: 2,
+            attempt: 0,
         };
         sink.open(&ctx).unwrap();
         sink.restore_state(&ctx, &states).unwrap();

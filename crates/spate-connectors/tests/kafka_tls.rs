@@ -23,6 +23,7 @@ use spate_engine::{Record, Sink, SinkContext, Source, SourceContext};
 const SINK: SinkContext = SinkContext {
     subtask: 0,
     parallelism: 1,
+    attempt: 0,
 };
 
 struct SecuredBroker {

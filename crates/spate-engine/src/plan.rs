@@ -78,6 +78,10 @@ impl JobResult {
 
 type ChannelEnds = HashMap<(NodeId, usize), Vec<Vec<Option<AnyBox>>>>;
 
+/// The next job attempt's number ([`SinkContext::attempt`](crate::SinkContext::attempt)):
+/// counted across the process, so no two attempts of any jobs share one.
+static NEXT_ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 struct Planner<'g> {
     graph: &'g Graph,
     cfg: &'g JobConfig,
@@ -96,6 +100,8 @@ struct Planner<'g> {
     current_task: usize,
     restore: Option<&'g RestoredCheckpoint>,
     checkpointing: Arc<CheckpointShared>,
+    /// This attempt's number, unique within the process.
+    attempt: u64,
 }
 
 pub(crate) fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
@@ -200,6 +206,7 @@ impl<'g> Planner<'g> {
             current_task: 0,
             restore,
             checkpointing,
+            attempt: NEXT_ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -353,6 +360,7 @@ impl<'g> Planner<'g> {
             restore: self.restore,
             checkpointing: Some(self.checkpointing.clone()),
             task: self.current_task,
+            attempt: self.attempt,
         };
         let meter_in = |input: AnyBox, k: usize| -> AnyBox {
             match node.inputs.iter().find(|e| e.input == k) {
@@ -410,6 +418,7 @@ impl<'g> Planner<'g> {
                         restore: self.restore,
                         checkpointing: Some(self.checkpointing.clone()),
                         task: self.current_task,
+                        attempt: self.attempt,
                     };
                     let mut task = build(&mut ctx, out)?;
                     task.attach_timer(timer);

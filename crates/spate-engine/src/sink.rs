@@ -18,6 +18,11 @@ pub struct SinkContext {
     pub subtask: usize,
     /// Number of subtasks of the sink.
     pub parallelism: usize,
+    /// The job attempt this subtask runs in: unique within the process, a new one for every
+    /// run and every restart. State that a sink's subtasks share in the process (a committer
+    /// gathering what each subtask committed) belongs to one attempt and starts afresh with
+    /// the next.
+    pub attempt: u64,
 }
 
 /// A destination of records.
@@ -108,6 +113,7 @@ impl<T> SinkOp<T> {
         let sink_ctx = SinkContext {
             subtask: ctx.subtask,
             parallelism: ctx.parallelism,
+            attempt: ctx.attempt,
         };
         let opened = sink
             .open(&sink_ctx)

@@ -38,10 +38,9 @@
 //! - Not supported yet, each named in its error: SQL hints, `OVER`, `MATCH_RECOGNIZE`, `LATERAL
 //!   TABLE`, `UNNEST`, `CREATE FUNCTION`, CTAS/`LIKE`, `INSERT OVERWRITE`, `USE`/`ALTER`/...
 //! - The filesystem sink's partition commit (`sink.partition-commit.*`: `success-file`, both
-//!   triggers, the default time extractor) runs in the sink itself, so a sink with a commit
-//!   policy runs at parallelism 1 (`'sink.parallelism' = '1'`); Flink gathers the subtasks'
-//!   partitions in a committer operator of its own. `custom` policies and extractors (Java
-//!   classes) are refused.
+//!   triggers, the default time extractor) gathers the sink subtasks' partitions in a committer
+//!   they share in the process, where Flink adds a committer operator (so a job's graph shows
+//!   no committer). `custom` policies and extractors (Java classes) are refused.
 //!
 //! ## Example
 //! ```

@@ -16,7 +16,7 @@
 //! the row together from its parts after the last call, and [`push_row_in_place`] stores a
 //! record's fields straight into the output batch. Together with values written into their
 //! slots by the caller, these took a window aggregate's output in the tumble-count benchmark
-//! from about a third of its time to about a sixth (6.0 s to 4.95 s over 100 M rows).
+//! from about a quarter of its samples to about a seventh (6.0 s to 4.95 s over 100 M rows).
 //!
 //! These are the crate's only `unsafe` code: each sets a row's or batch's length once every
 //! slot below it is written, puts a row together from the parts of one never dropped, or sets

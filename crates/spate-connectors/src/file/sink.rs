@@ -323,7 +323,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn ctx(subtask: usize, parallelism: usize) -> SinkContext {
-        SinkContext { subtask, parallelism }
+        SinkContext {
+            subtask,
+            parallelism,
+            attempt: 0,
+        }
     }
 
     fn sink(dir: &Path) -> FileSink<u64> {

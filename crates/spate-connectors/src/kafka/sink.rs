@@ -317,6 +317,7 @@ impl<T> KafkaSink<T> {
             ctx: SinkContext {
                 subtask: 0,
                 parallelism: 1,
+                attempt: 0,
             },
             buf: OutgoingRecord::default(),
             producer: None,

@@ -63,6 +63,8 @@ pub(crate) struct BuildCtx<'a> {
     /// Checkpointing of the task being built (sources need it).
     pub(crate) checkpointing: Option<Arc<CheckpointShared>>,
     pub(crate) task: usize,
+    /// The job attempt (see [`SinkContext::attempt`](crate::SinkContext::attempt)).
+    pub(crate) attempt: u64,
 }
 
 impl BuildCtx<'_> {

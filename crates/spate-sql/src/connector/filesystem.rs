@@ -166,13 +166,8 @@ impl PartitionedFileSink {
 impl Sink<Row> for PartitionedFileSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         self.ctx = *ctx;
-        if self.commit.is_some() && ctx.parallelism > 1 {
-            return Err(EngineError::fatal(format!(
-                "the filesystem sink into {} commits partitions ('sink.partition-commit.policy.kind') \
-                 only at parallelism 1 here (it runs at {}): set 'sink.parallelism' = '1'",
-                self.dir.display(),
-                ctx.parallelism
-            )));
+        if let Some(commit) = &mut self.commit {
+            commit.open(ctx)?;
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| {
             EngineError::from(spate_connectors::ConnectorError::Io {
@@ -287,7 +282,7 @@ impl Sink<Row> for PartitionedFileSink {
         if let Some(commit) = &mut self.commit {
             entries.push((
                 partition_commit::STATE_ENTRY.to_string(),
-                commit.snapshot(checkpoint_id),
+                commit.snapshot(checkpoint_id)?,
             ));
         }
         Ok(encode_state(&entries))
@@ -357,6 +352,7 @@ pub(crate) fn write(
         ctx: SinkContext {
             subtask: 0,
             parallelism: 1,
+            attempt: 0,
         },
         sinks: BTreeMap::new(),
         values: Vec::new(),

@@ -41,6 +41,7 @@ mod metadata;
 mod nexmark;
 mod opts;
 mod partition_commit;
+mod partition_committer;
 mod partition_path;
 mod print;
 mod source;

@@ -14,17 +14,19 @@
 //! - pending partitions are part of the checkpoint, so a restored job commits them later.
 //!
 //! Invariant: a success file is written only after every file of the partition that the
-//! completed checkpoint covers is committed by this sink. That holds when one subtask writes
-//! the table, so a sink with a commit policy runs at parallelism 1 (Flink gathers the
-//! subtasks' partitions in a committer of its own; Spate has none yet).
+//! completed checkpoint covers is committed, by every subtask of the sink: the subtasks'
+//! partitions and watermarks are gathered in one [`Committer`] they share (Flink's
+//! `PartitionCommitter`), which marks a partition done once all of them have reported.
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use spate_engine::EngineError;
+use spate_engine::{EngineError, SinkContext};
 
 use super::dir_state::{decode_state, encode_state};
 use super::opts::Options;
+use super::partition_committer::Committer;
 use super::partition_path::unescape_partition;
 use crate::error::SqlError;
 use crate::zone::{Overlap, SessionZone};
@@ -42,9 +44,11 @@ pub(crate) struct PartitionCommit {
     written: BTreeMap<String, i64>,
     /// Per checkpoint snapshotted but not complete: its partitions and its watermark.
     snapshots: BTreeMap<u64, (BTreeMap<String, i64>, i64)>,
-    /// Partitions whose files are committed, waiting for their trigger.
-    pending: BTreeMap<String, i64>,
     watermark: i64,
+    /// Partitions whose files are committed, waiting for their trigger: shared by the sink's
+    /// subtasks (every clone of this value).
+    shared: Arc<Mutex<Committer>>,
+    subtask: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -161,9 +165,23 @@ impl PartitionCommit {
             success_file,
             written: BTreeMap::new(),
             snapshots: BTreeMap::new(),
-            pending: BTreeMap::new(),
             watermark: i64::MIN,
+            shared: Arc::default(),
+            subtask: 0,
         }))
+    }
+
+    /// Subtask `ctx.subtask` opened (before any restore).
+    pub(crate) fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        self.subtask = ctx.subtask;
+        self.committer()?.join(ctx.attempt, ctx.parallelism);
+        Ok(())
+    }
+
+    fn committer(&self) -> Result<MutexGuard<'_, Committer>, EngineError> {
+        self.shared
+            .lock()
+            .map_err(|_| EngineError::fatal("the partition committer failed in another subtask"))
     }
 
     /// Rows were written into partition `rel` at processing time `now_ms`.
@@ -178,29 +196,36 @@ impl PartitionCommit {
     }
 
     /// Checkpoint `id`'s snapshot: the partitions written so far belong to it. Returns the
-    /// state to keep in the checkpoint: every partition that is pending once `id` completes.
-    pub(crate) fn snapshot(&mut self, id: u64) -> Vec<u8> {
+    /// state to keep in the checkpoint: every partition that is pending once `id` completes
+    /// (this subtask's, and the ones the committer holds for all subtasks: restored, any
+    /// subtask's state brings them back).
+    pub(crate) fn snapshot(&mut self, id: u64) -> Result<Vec<u8>, EngineError> {
         let written = std::mem::take(&mut self.written);
         self.snapshots.insert(id, (written, self.watermark));
-        let mut pending = self.pending.clone();
+        let mut pending: BTreeMap<String, i64> = self
+            .committer()?
+            .pending()
+            .iter()
+            .map(|(rel, p)| (rel.clone(), p.created))
+            .collect();
         for (parts, _) in self.snapshots.values() {
             for (rel, created) in parts {
                 pending.entry(rel.clone()).or_insert(*created);
             }
         }
-        encode(&pending)
+        Ok(encode(&pending))
     }
 
     /// Adds the pending partitions of a restored state.
     pub(crate) fn restore(&mut self, state: &[u8]) -> Result<(), EngineError> {
-        for (rel, created) in decode(state)? {
-            self.pending.entry(rel).or_insert(created);
-        }
+        let restored = decode(state)?;
+        self.committer()?.add(restored, 0);
         Ok(())
     }
 
-    /// Checkpoint `id` completed and this sink committed its files: commits the partitions
-    /// whose trigger holds, under `dir`.
+    /// Checkpoint `id` completed and this subtask committed its files: reports its partitions
+    /// to the committer, and commits, under `dir`, the partitions whose trigger holds for all
+    /// subtasks.
     pub(crate) fn checkpoint_complete(
         &mut self,
         id: u64,
@@ -208,21 +233,31 @@ impl PartitionCommit {
         now_ms: i64,
     ) -> Result<(), EngineError> {
         let mut watermark = None;
+        let mut parts = BTreeMap::new();
         let later = self.snapshots.split_off(&(id.saturating_add(1)));
-        for (_, (parts, w)) in std::mem::replace(&mut self.snapshots, later) {
+        for (_, (p, w)) in std::mem::replace(&mut self.snapshots, later) {
             watermark = Some(w);
-            for (rel, created) in parts {
-                self.pending.entry(rel).or_insert(created);
+            for (rel, created) in p {
+                parts.entry(rel).or_insert(created);
             }
         }
-        // A checkpoint this sink did not snapshot (restored past it) decides nothing new.
+        // A checkpoint this subtask did not snapshot (restored past it) reports nothing new.
         let Some(watermark) = watermark else {
             return Ok(());
         };
+        let mut committer = self.committer()?;
+        committer.add(parts, id);
+        committer.report(self.subtask, id, watermark);
+        let Some((common, watermark)) = committer.common() else {
+            return Ok(());
+        };
         let mut due = Vec::new();
-        for (rel, created) in &self.pending {
+        for (rel, p) in committer.pending() {
+            if p.checkpoint > common {
+                continue;
+            }
             let ready = match &self.trigger {
-                Trigger::ProcessTime => now_ms > created.saturating_add(self.delay_ms),
+                Trigger::ProcessTime => now_ms > p.created.saturating_add(self.delay_ms),
                 Trigger::PartitionTime(extractor) => {
                     watermark > extractor.partition_time_ms(rel)?.saturating_add(self.delay_ms)
                 }
@@ -233,20 +268,24 @@ impl PartitionCommit {
         }
         for rel in due {
             self.commit(dir, &rel)?;
-            self.pending.remove(&rel);
+            committer.done(&rel);
         }
         Ok(())
     }
 
-    /// The end of the input, after the sink committed its last files: every partition is done.
+    /// The end of this subtask's input, after it committed its last files: once every
+    /// subtask has ended, every partition is done.
     pub(crate) fn end_of_input(&mut self, dir: &Path) -> Result<(), EngineError> {
-        let mut all = std::mem::take(&mut self.pending);
+        let mut mine = std::mem::take(&mut self.written);
         for (parts, _) in std::mem::take(&mut self.snapshots).into_values() {
-            all.extend(parts);
+            mine.extend(parts);
         }
-        all.extend(std::mem::take(&mut self.written));
-        for rel in all.keys() {
-            self.commit(dir, rel)?;
+        let mut committer = self.committer()?;
+        committer.add(mine, 0);
+        if committer.finish(self.subtask) {
+            for rel in committer.take_all().keys() {
+                self.commit(dir, rel)?;
+            }
         }
         Ok(())
     }
@@ -372,16 +411,44 @@ mod tests {
         assert!(err.to_string().contains("dt=__DEFAULT_PARTITION__/hm=x"), "{err}");
     }
 
+    /// Subtask 0 of 1, in an attempt of its own.
     fn commit(trigger: Trigger, delay_ms: i64) -> PartitionCommit {
-        PartitionCommit {
+        static ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let attempt = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut pc = PartitionCommit {
             trigger,
             delay_ms,
             success_file: Some("_SUCCESS".into()),
             written: BTreeMap::new(),
             snapshots: BTreeMap::new(),
-            pending: BTreeMap::new(),
             watermark: i64::MIN,
-        }
+            shared: Arc::default(),
+            subtask: 0,
+        };
+        pc.open(&SinkContext {
+            subtask: 0,
+            parallelism: 1,
+            attempt,
+        })
+        .unwrap();
+        pc
+    }
+
+    /// Subtask `subtask` of `parallelism`: a clone of `template` opened in `attempt`.
+    fn subtask(
+        template: &PartitionCommit,
+        subtask: usize,
+        parallelism: usize,
+        attempt: u64,
+    ) -> PartitionCommit {
+        let mut pc = template.clone();
+        pc.open(&SinkContext {
+            subtask,
+            parallelism,
+            attempt,
+        })
+        .unwrap();
+        pc
     }
 
     /// The partitions of `dir` that have a success file.
@@ -412,14 +479,14 @@ mod tests {
         pc.written(a, 0);
         pc.written(b, 0);
         pc.watermark(t0 + 2 * minute); // a's time + delay is passed, b's is reached, not passed
-        pc.snapshot(1);
+        pc.snapshot(1).unwrap();
         // Written after checkpoint 1's snapshot: its files are not in checkpoint 1.
         pc.written(c, 0);
         pc.watermark(t0 + 10 * minute);
         pc.checkpoint_complete(1, dir.path(), 0).unwrap();
         assert_eq!(committed(dir.path(), &[a, b, c]), vec![a]);
         // The next checkpoint's watermark (t0 + 10 min) passes b and c.
-        pc.snapshot(2);
+        pc.snapshot(2).unwrap();
         pc.checkpoint_complete(2, dir.path(), 0).unwrap();
         assert_eq!(committed(dir.path(), &[a, b, c]), vec![a, b, c]);
     }
@@ -436,7 +503,7 @@ mod tests {
             0,
         );
         before.written(a, 0);
-        let state = before.snapshot(7);
+        let state = before.snapshot(7).unwrap();
         // Restored from checkpoint 7 (never completed before the crash).
         let mut after = commit(
             Trigger::PartitionTime(extractor(Some("$dt $hm:00"), None, "UTC")),
@@ -445,7 +512,7 @@ mod tests {
         after.restore(&state).unwrap();
         after.written(b, 0);
         after.watermark(1_436_918_400_001);
-        after.snapshot(8);
+        after.snapshot(8).unwrap();
         after.checkpoint_complete(8, dir.path(), 0).unwrap();
         assert_eq!(committed(dir.path(), &[a, b]), vec![a]);
         after.end_of_input(dir.path()).unwrap();
@@ -459,12 +526,103 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(a)).unwrap();
         let mut pc = commit(Trigger::ProcessTime, 1000);
         pc.written(a, 100);
-        pc.snapshot(1);
+        pc.snapshot(1).unwrap();
         pc.checkpoint_complete(1, dir.path(), 1100).unwrap();
         assert!(committed(dir.path(), &[a]).is_empty());
-        pc.snapshot(2);
+        pc.snapshot(2).unwrap();
         pc.checkpoint_complete(2, dir.path(), 1101).unwrap();
         assert_eq!(committed(dir.path(), &[a]), vec![a]);
+    }
+
+    #[test]
+    fn with_two_subtasks_a_partition_waits_for_both_and_their_least_watermark() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ("dt=2015-07-15/hm=00%3A00", "dt=2015-07-15/hm=00%3A05");
+        for r in [a, b] {
+            std::fs::create_dir_all(dir.path().join(r)).unwrap();
+        }
+        let minute = 60_000;
+        let t0 = 1_436_918_400_000; // 2015-07-15 00:00 UTC
+        let template = commit(
+            Trigger::PartitionTime(extractor(Some("$dt $hm:00"), None, "UTC")),
+            0,
+        );
+        let mut s0 = subtask(&template, 0, 2, 1_000_000);
+        let mut s1 = subtask(&template, 1, 2, 1_000_000);
+        s0.written(a, 0);
+        s1.written(a, 0);
+        s0.watermark(t0 + 10 * minute);
+        s1.watermark(t0 + 2 * minute);
+        s0.snapshot(1).unwrap();
+        s1.snapshot(1).unwrap();
+        // Subtask 0 alone: subtask 1's files of `a` may not be visible yet.
+        s0.checkpoint_complete(1, dir.path(), 0).unwrap();
+        assert!(committed(dir.path(), &[a, b]).is_empty());
+        s1.checkpoint_complete(1, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a]);
+        // `b` first reported with checkpoint 2 by subtask 0, whose watermark is past it; the
+        // least watermark (subtask 1's, 00:02) is not, and subtask 1 has not reported 2.
+        s0.written(b, 0);
+        s0.snapshot(2).unwrap();
+        s0.checkpoint_complete(2, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a]);
+        s1.watermark(t0 + 6 * minute);
+        s1.snapshot(2).unwrap();
+        s1.checkpoint_complete(2, dir.path(), 0).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a, b]);
+    }
+
+    #[test]
+    fn a_partition_waits_until_every_subtask_reported_the_checkpoint_that_brought_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = "k=c";
+        std::fs::create_dir_all(dir.path().join(c)).unwrap();
+        let template = commit(Trigger::ProcessTime, 0);
+        let mut s0 = subtask(&template, 0, 2, 3_000_000);
+        let mut s1 = subtask(&template, 1, 2, 3_000_000);
+        for s in [&mut s0, &mut s1] {
+            s.snapshot(1).unwrap();
+            s.checkpoint_complete(1, dir.path(), 10).unwrap();
+        }
+        s0.written(c, 10);
+        s1.written(c, 10);
+        s0.snapshot(2).unwrap();
+        s1.snapshot(2).unwrap();
+        // Due by the clock, but subtask 1's files of `c` are committed only when it hears of
+        // checkpoint 2.
+        s0.checkpoint_complete(2, dir.path(), 1000).unwrap();
+        assert!(committed(dir.path(), &[c]).is_empty());
+        s1.checkpoint_complete(2, dir.path(), 1000).unwrap();
+        assert_eq!(committed(dir.path(), &[c]), vec![c]);
+    }
+
+    #[test]
+    fn a_restarted_attempt_restores_every_subtasks_partitions_and_ends_when_all_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = ("k=a", "k=b");
+        for r in [a, b] {
+            std::fs::create_dir_all(dir.path().join(r)).unwrap();
+        }
+        let template = commit(Trigger::ProcessTime, i64::MAX / 2);
+        let mut s0 = subtask(&template, 0, 2, 2_000_000);
+        let mut s1 = subtask(&template, 1, 2, 2_000_000);
+        s0.written(a, 0);
+        s1.written(b, 0);
+        let states = [s0.snapshot(4).unwrap(), s1.snapshot(4).unwrap()];
+        // The attempt failed; the next one restores checkpoint 4 at parallelism 2 (a subtask
+        // left over from the failed attempt reports nothing into the new one).
+        let mut r0 = subtask(&template, 0, 2, 2_000_001);
+        let mut r1 = subtask(&template, 1, 2, 2_000_001);
+        r0.restore(&states[0]).unwrap();
+        r1.restore(&states[1]).unwrap();
+        assert!(committed(dir.path(), &[a, b]).is_empty());
+        r0.end_of_input(dir.path()).unwrap();
+        assert!(
+            committed(dir.path(), &[a, b]).is_empty(),
+            "subtask 1 has not finished"
+        );
+        r1.end_of_input(dir.path()).unwrap();
+        assert_eq!(committed(dir.path(), &[a, b]), vec![a, b]);
     }
 
     proptest! {
