@@ -96,6 +96,18 @@ impl<T> SourceBatch<T> {
         self.records.push(record);
     }
 
+    /// The records emitted in this call from index `from` on, to finish in place (a source
+    /// that decodes a batch first and computes on it after).
+    pub fn emitted_mut(&mut self, from: usize) -> &mut [Record<T>] {
+        self.records.get_mut(from..).unwrap_or_default()
+    }
+
+    /// Drops the records emitted from index `len` on (a source that found record `len` bad
+    /// and fails).
+    pub fn truncate(&mut self, len: usize) {
+        self.records.truncate(len);
+    }
+
     /// How many more records fit into this batch (a source should stop at zero).
     #[inline]
     pub fn remaining(&self) -> usize {

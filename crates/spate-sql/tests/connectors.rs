@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use spate_connectors::print::PrintTarget;
-use spate_engine::StreamEnvironment;
+use spate_engine::{Record, StreamEnvironment};
 use spate_sql::connector::{self, ConnectorContext, Rowtime, ScanPlan};
 use spate_sql::value::{Row, Value};
 use spate_sql::{Catalog, TableDef, parse};
@@ -27,7 +27,7 @@ fn table(c: &Catalog, name: &str) -> TableDef {
 fn plan(table: TableDef) -> ScanPlan {
     ScanPlan {
         table,
-        complete: Arc::new(|_: &mut Row| Ok(())),
+        complete: Arc::new(|_: &mut [Record<Row>]| Ok(())),
         rowtime: None,
         used: None,
     }
@@ -174,9 +174,11 @@ fn rowtime_sets_record_timestamps_and_computed_columns_are_filled() {
     );
     let mut p = plan(table(&c, "g"));
     // What the planner's completion of `id2 AS id * 2` does.
-    p.complete = Arc::new(|row: &mut Row| {
-        let id = row[0].as_i64().unwrap();
-        row[2] = Value::Int(id * 2);
+    p.complete = Arc::new(|rows: &mut [Record<Row>]| {
+        for r in rows {
+            let id = r.value[0].as_i64().unwrap();
+            r.value[2] = Value::Int(id * 2);
+        }
         Ok(())
     });
     p.rowtime = Some(Rowtime {
@@ -219,9 +221,11 @@ fn watermark_for_ts_as_ts_is_the_largest_rowtime() {
            'fields.id.end' = '9');",
     );
     let mut p = plan(table(&c, "g"));
-    p.complete = Arc::new(|row: &mut Row| {
-        let id = row[0].as_i64().unwrap();
-        row[1] = Value::Timestamp(id * 1_000_000);
+    p.complete = Arc::new(|rows: &mut [Record<Row>]| {
+        for r in rows {
+            let id = r.value[0].as_i64().unwrap();
+            r.value[1] = Value::Timestamp(id * 1_000_000);
+        }
         Ok(())
     });
     p.rowtime = Some(Rowtime {

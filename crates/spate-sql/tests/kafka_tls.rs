@@ -98,7 +98,7 @@ fn kafka_tables_read_and_write_exactly_once_over_ssl() {
     let ctx = ConnectorContext::default();
     let plan = ScanPlan {
         table: catalog.table("src").unwrap().clone(),
-        complete: Arc::new(|_: &mut Row| Ok(())),
+        complete: Arc::new(|_: &mut [spate_engine::Record<Row>]| Ok(())),
         rowtime: None,
         used: None,
     };

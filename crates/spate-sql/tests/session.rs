@@ -471,3 +471,45 @@ fn branches_over_a_shared_view_get_their_rows_after_the_shared_prefilter() {
     want.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
     assert_eq!(got, want);
 }
+
+/// A datagen table's computed columns, integer trees and a general expression, completed a
+/// poll at a time: every row gets its own values, and a row whose column fails fails the job
+/// with the table named and the first error in row order (the integer tree's division by
+/// zero at `id` = 7, not the general column's failed cast, which comes first in the table but
+/// fails only from `id` = 9 on).
+#[test]
+fn computed_columns_are_completed_per_row_and_the_first_failure_is_reported() {
+    let got = rows(
+        "CREATE TABLE g (id BIGINT, k AS id % 3, ts AS TO_TIMESTAMP_LTZ(id, 3), s AS CAST(id AS STRING))
+           WITH ('connector' = 'datagen', 'number-of-rows' = '5', 'fields.id.kind' = 'sequence',
+                 'fields.id.start' = '1', 'fields.id.end' = '5');
+         SELECT id, k, s FROM g;",
+    );
+    let mut got = got;
+    got.sort_by_key(|r| r[0].as_i64());
+    let want: Vec<Vec<Value>> = (1..=5)
+        .map(|i| vec![Value::Int(i), Value::Int(i % 3), Value::String(i.to_string())])
+        .collect();
+    assert_eq!(got, want);
+
+    let sql = "CREATE TABLE bad (id BIGINT, r AS CAST(IF(id >= 9, 'x', '1') AS INT), q AS 10 / (id - 7))
+           WITH ('connector' = 'datagen', 'number-of-rows' = '20', 'fields.id.kind' = 'sequence',
+                 'fields.id.start' = '1', 'fields.id.end' = '20');
+         SELECT id, q, r FROM bad;";
+    let mut session = Session::new(SessionOptions::default());
+    let err = session.execute_script(sql, |_, _| {}).unwrap_err().to_string();
+    assert!(
+        err.contains("table") && err.contains("bad") && err.contains("division by zero"),
+        "{err}"
+    );
+    // The cast's own failure, to know the assertion above can tell them apart.
+    let sql = sql.replace("10 / (id - 7)", "10 / (id + 100)");
+    let err = Session::new(SessionOptions::default())
+        .execute_script(&sql, |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        !err.contains("division by zero") && err.contains("computing a column failed"),
+        "{err}"
+    );
+}

@@ -1,6 +1,6 @@
 //! Which column of a table's rows is what: physical (read and written by the format),
 //! metadata (filled or written by the connector) or computed (filled by the planner's
-//! [`CompleteRow`](super::CompleteRow)).
+//! [`CompleteRows`](super::CompleteRows)).
 
 use crate::ast::{ColumnKind, TableDef};
 use crate::format::FormatField;

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use spate_connectors::print::PrintTarget;
-use spate_engine::{DataStream, StreamEnvironment};
+use spate_engine::{DataStream, Record, StreamEnvironment};
 
 use crate::ast::TableDef;
 use crate::error::SqlError;
@@ -134,8 +134,11 @@ impl ConnectorStats {
     }
 }
 
-/// Fills a row's computed columns in place, given its physical and metadata columns.
-pub type CompleteRow = Arc<dyn Fn(&mut Row) -> Result<(), EvalError> + Send + Sync>;
+/// Fills the computed columns of the rows one poll of a source emitted, in place, given their
+/// physical and metadata columns (a batch at a time: each expression's dispatch is paid once
+/// per batch). On a failure: the index of the first record, in order, that could not be
+/// completed, and why.
+pub type CompleteRows = Arc<dyn Fn(&mut [Record<Row>]) -> Result<(), (usize, EvalError)> + Send + Sync>;
 
 /// Event time of a source table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +156,7 @@ pub struct ScanPlan {
     /// The table (columns, options).
     pub table: TableDef,
     /// Computes the computed columns.
-    pub complete: CompleteRow,
+    pub complete: CompleteRows,
     /// Event time, when the table declares a watermark.
     pub rowtime: Option<Rowtime>,
     /// What the query reads of each column (`None`: everything). A connector may leave the

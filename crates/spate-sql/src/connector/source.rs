@@ -1,9 +1,10 @@
 //! [`RowSource`]: the one engine source every scanned table becomes.
 //!
 //! A connector supplies a [`RowReader`] (records of one split per call, with physical and
-//! metadata columns filled), which emits into a [`RowOut`]: it completes each row (computed
-//! columns), takes its rowtime as the record's engine timestamp and appends it to the engine's
-//! batch, so a row is moved once between the connector and the engine. Watermarks are the engine's:
+//! metadata columns filled), which emits into a [`RowOut`] that appends each row to the engine's
+//! batch, so a row is moved once between the connector and the engine. The poll's rows are then
+//! completed in the batch (computed columns, an expression at a time over all of them) and
+//! each gets its rowtime as the record's engine timestamp. Watermarks are the engine's:
 //! per split, bounded out of orderness, combined by minimum, with idleness. Doing this in the
 //! source (not in a later operator) is what keeps watermarks per Kafka partition, as Flink's
 //! watermark push-down does.
@@ -17,7 +18,7 @@ use spate_engine::{
     WatermarkStrategy,
 };
 
-use super::{CompleteRow, ConnectorContext, Rowtime, ScanPlan};
+use super::{CompleteRows, ConnectorContext, Rowtime, ScanPlan};
 use crate::error::SqlError;
 use crate::value::{Row, Value};
 
@@ -40,71 +41,28 @@ pub(crate) trait RowReader: Clone + Send + 'static {
     }
 }
 
-/// Where a [`RowReader`] puts its rows during one poll: each row is completed (computed
-/// columns), given its rowtime as the engine timestamp and appended to the engine's batch.
-///
-/// A row that cannot be completed stops the poll: `remaining` drops to zero, later rows are
-/// not taken, and the source fails the job with the error.
+/// Where a [`RowReader`] puts its rows during one poll: each row is appended to the engine's
+/// batch with its source timestamp. When the reader is done, [`RowSource`] completes the
+/// poll's rows (computed columns) a batch at a time and gives each its rowtime as the engine
+/// timestamp; a row that cannot be completed fails the job (the rows from it on are dropped).
 pub(crate) struct RowOut<'a> {
     batch: &'a mut SourceBatch<Row>,
-    complete: &'a CompleteRow,
-    rowtime: Option<&'a (usize, String)>,
-    table: &'a str,
     /// Rows this poll may still emit (below the batch's room when watermarks follow every row).
     left: usize,
-    error: Option<EngineError>,
 }
 
 impl RowOut<'_> {
-    fn fail(&mut self, error: RowError) {
-        self.error = Some(EngineError::fatal(error));
-        self.left = 0;
-    }
-
-    /// The row's engine timestamp: its rowtime in ms, or the source's timestamp without one.
-    fn timestamp(&self, row: &Row, source_ts: Timestamp) -> Result<Timestamp, RowError> {
-        let Some((column, name)) = self.rowtime else {
-            return Ok(source_ts);
-        };
-        match row.get(*column) {
-            Some(Value::Timestamp(micros)) => Ok(micros.div_euclid(1000)),
-            Some(Value::Null) | None => Err(RowError::NullRowtime {
-                table: self.table.to_string(),
-                column: name.clone(),
-            }),
-            Some(_) => Err(RowError::NotTimestamp {
-                table: self.table.to_string(),
-                column: name.clone(),
-            }),
-        }
-    }
-
     /// Names the split of this poll's rows.
     pub(crate) fn set_split(&mut self, split: usize) {
         self.batch.set_split(split);
     }
 
-    /// Completes `row` and appends it with its rowtime (see the type's docs). A row past
-    /// `remaining` is still kept (the reader's position already covers it); only a failed row
-    /// stops the rows after it.
+    /// Appends `row` with its source timestamp (see the type's docs). A row past `remaining`
+    /// is still kept (the reader's position already covers it).
     #[inline]
-    pub(crate) fn push(&mut self, mut row: Row, source_ts: Timestamp) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Err(source) = (self.complete)(&mut row) {
-            return self.fail(RowError::Compute {
-                table: self.table.to_string(),
-                source,
-            });
-        }
-        match self.timestamp(&row, source_ts) {
-            Ok(ts) => {
-                self.left = self.left.saturating_sub(1);
-                self.batch.push_with_timestamp(row, ts);
-            }
-            Err(e) => self.fail(e),
-        }
+    pub(crate) fn push(&mut self, row: Row, source_ts: Timestamp) {
+        self.left = self.left.saturating_sub(1);
+        self.batch.push_with_timestamp(row, source_ts);
     }
 
     /// How many more rows this poll takes.
@@ -156,7 +114,7 @@ pub(crate) enum RowError {
 #[derive(Clone)]
 pub(crate) struct RowSource<R> {
     reader: R,
-    complete: CompleteRow,
+    complete: CompleteRows,
     rowtime: Option<(usize, String)>,
     table: Arc<str>,
     /// Rows per poll: 1 makes the watermark follow every record (see
@@ -178,19 +136,50 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
     }
 
     fn poll(&mut self, out: &mut SourceBatch<Row>) -> Result<SourceStatus, EngineError> {
+        let start = out.len();
         let mut rows = RowOut {
             left: out.remaining().min(self.max_per_poll),
             batch: out,
-            complete: &self.complete,
-            rowtime: self.rowtime.as_ref(),
-            table: &self.table,
-            error: None,
         };
         let status = self.reader.poll(&mut rows)?;
-        match rows.error {
-            Some(e) => Err(e),
-            None => Ok(status),
+        if let Err((i, source)) = (self.complete)(out.emitted_mut(start)) {
+            out.truncate(start + i);
+            return Err(EngineError::fatal(RowError::Compute {
+                table: self.table.to_string(),
+                source,
+            }));
         }
+        if let Some((column, name)) = &self.rowtime {
+            let bad = out
+                .emitted_mut(start)
+                .iter_mut()
+                .position(|r| match r.value.get(*column) {
+                    Some(Value::Timestamp(micros)) => {
+                        r.timestamp = micros.div_euclid(1000);
+                        false
+                    }
+                    _ => true,
+                });
+            if let Some(i) = bad {
+                let error = match out
+                    .emitted_mut(start + i)
+                    .first()
+                    .and_then(|r| r.value.get(*column))
+                {
+                    Some(Value::Null) | None => RowError::NullRowtime {
+                        table: self.table.to_string(),
+                        column: name.clone(),
+                    },
+                    Some(_) => RowError::NotTimestamp {
+                        table: self.table.to_string(),
+                        column: name.clone(),
+                    },
+                };
+                out.truncate(start + i);
+                return Err(EngineError::fatal(error));
+            }
+        }
+        Ok(status)
     }
 
     fn snapshot_position(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
@@ -271,7 +260,7 @@ mod tests {
     use super::*;
     use crate::ast::Statement;
     use crate::expr::EvalError;
-    use spate_engine::NO_TIMESTAMP;
+    use spate_engine::{NO_TIMESTAMP, Record};
 
     /// Emits `per_poll` rows `[i]` per poll, whatever `remaining` says, up to `total`.
     #[derive(Clone)]
@@ -305,7 +294,7 @@ mod tests {
         }
     }
 
-    fn plan(complete: CompleteRow) -> ScanPlan {
+    fn plan(complete: CompleteRows) -> ScanPlan {
         let Ok(Statement::CreateTable(c)) =
             crate::parser::parse_statement("CREATE TABLE t (id BIGINT) WITH ('connector' = 'datagen')")
         else {
@@ -319,7 +308,7 @@ mod tests {
         }
     }
 
-    fn run(complete: CompleteRow, reader: Eager) -> Result<Vec<Row>, EngineError> {
+    fn run(complete: CompleteRows, reader: Eager) -> Result<Vec<Row>, EngineError> {
         let env = StreamEnvironment::new();
         let ctx = ConnectorContext {
             // One row per poll: the reader below emits more than that.
@@ -340,7 +329,7 @@ mod tests {
             total: 10,
             per_poll: 3,
         };
-        let rows = run(Arc::new(|_: &mut Row| Ok(())), reader).expect("the job runs");
+        let rows = run(Arc::new(|_: &mut [Record<Row>]| Ok(())), reader).expect("the job runs");
         let ids: Vec<Row> = (0..10).map(|i| vec![Value::Int(i)]).collect();
         assert_eq!(rows, ids);
     }
@@ -352,9 +341,11 @@ mod tests {
             total: 10,
             per_poll: 3,
         };
-        let complete: CompleteRow = Arc::new(|row: &mut Row| match row.first() {
-            Some(Value::Int(4)) => Err(EvalError("division by zero".into())),
-            _ => Ok(()),
+        let complete: CompleteRows = Arc::new(|rows: &mut [Record<Row>]| {
+            match rows.iter().position(|r| r.value.first() == Some(&Value::Int(4))) {
+                Some(i) => Err((i, EvalError("division by zero".into()))),
+                None => Ok(()),
+            }
         });
         let err = run(complete, reader).expect_err("the job fails").to_string();
         assert!(

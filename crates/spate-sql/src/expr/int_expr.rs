@@ -21,7 +21,7 @@ use super::typing::is_integer;
 use crate::ast::TimeUnit;
 use crate::temporal::MICROS_PER_SECOND;
 use crate::types::TypeKind;
-use crate::value::{Value, set_value};
+use crate::value::{Row, Value, set_value};
 
 /// Which `Value` variant carries a node's `i64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,6 +327,45 @@ impl IntExpr {
         }
     }
 
+    /// [`store`](Self::store) into slot `slot` of every row of `items` (`row(item)` is an
+    /// item's row), in order. The shape is matched once for the batch, not once per row: a
+    /// loop per shape. On a division by zero, the index of the item that failed (the ones
+    /// before it are stored).
+    pub(crate) fn store_each<R>(
+        &self,
+        items: &mut [R],
+        slot: usize,
+        row: impl Fn(&mut R) -> &mut Row,
+    ) -> Result<(), usize> {
+        match self.shape {
+            Shape::ColumnOpLiteral { .. } => self.store_loop(items, slot, row),
+            Shape::TimestampOfColumn { .. } => self.store_loop(items, slot, row),
+            Shape::Tree => self.store_loop(items, slot, row),
+        }
+    }
+
+    /// `store_each`'s loop, inlined into each arm so the arm's shape is known inside it.
+    #[inline(always)]
+    fn store_loop<R>(
+        &self,
+        items: &mut [R],
+        slot: usize,
+        row: impl Fn(&mut R) -> &mut Row,
+    ) -> Result<(), usize> {
+        for (i, item) in items.iter_mut().enumerate() {
+            let r = row(item);
+            match self.eval(r) {
+                Ok(v) => {
+                    if let Some(s) = r.get_mut(slot) {
+                        set_value(s, self.carrier.value(v));
+                    }
+                }
+                Err(DivisionByZero) => return Err(i),
+            }
+        }
+        Ok(())
+    }
+
     /// The expression's value for `row` (what [`BoundExpr::eval`] gives).
     #[inline]
     pub(crate) fn value(&self, row: &[Value]) -> Result<Value, EvalError> {
@@ -430,6 +469,35 @@ mod tests {
                 Err(err) => prop_assert_eq!(Err(err), general),
             }
             prop_assert_eq!(&e.compile().eval(&row, &EvalContext::default()), &e.eval(&row, &EvalContext::default()));
+        }
+    }
+
+    proptest! {
+        /// Storing into a batch of rows is storing into each row in order: same slots, and
+        /// the first row that fails is the one named (the rows before it are stored).
+        #[test]
+        fn a_batch_stores_as_each_row_does(
+            e in int_expr(),
+            rows in proptest::collection::vec(row(), 0..12),
+            ltz in any::<bool>(),
+            precision in 0i64..=3,
+        ) {
+            let e = if ltz { to_timestamp_ltz(e, precision) } else { e };
+            let int = IntExpr::of(&e).expect("an integer tree");
+            let slot = 3;
+            let mut one_by_one = rows.clone();
+            let mut first_failure = None;
+            for (i, r) in one_by_one.iter_mut().enumerate() {
+                if int.store(r, slot).is_err() {
+                    first_failure = Some(i);
+                    break;
+                }
+            }
+            let mut batch: Vec<(u8, Row)> = rows.into_iter().map(|r| (0, r)).collect();
+            let got = int.store_each(&mut batch, slot, |(_, r)| r);
+            prop_assert_eq!(got.err(), first_failure);
+            let stored: Vec<Row> = batch.into_iter().map(|(_, r)| r).collect();
+            prop_assert_eq!(stored, one_by_one);
         }
     }
 

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use smallvec::SmallVec;
 use spate_engine::window::{AggregateFunction, WindowAssigner, WindowEmitter};
-use spate_engine::{DataStream, ProcessContext, StreamEnvironment, Window};
+use spate_engine::{DataStream, ProcessContext, Record, StreamEnvironment, Window};
 
-use crate::connector::{self, CompleteRow, ConnectorContext, ScanPlan};
+use crate::connector::{self, CompleteRows, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, IntExpr};
 use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
@@ -210,20 +210,34 @@ impl<'a> Translator<'a> {
                     .filter(|(_, e)| e.as_int().is_none())
                     .collect();
                 let zone = self.ctx.zone;
-                let complete: CompleteRow = Arc::new(move |row: &mut Row| {
-                    for (i, e) in &ints {
-                        e.store(row, *i)?;
-                    }
-                    if general.is_empty() {
+                let complete: CompleteRows = Arc::new(move |records: &mut [Record<Row>]| {
+                    // The integer trees column by column, each a loop of its own shape.
+                    let ints_failed = ints
+                        .iter()
+                        .any(|(i, e)| e.store_each(records, *i, |r| &mut r.value).is_err());
+                    if general.is_empty() && !ints_failed {
                         return Ok(());
                     }
-                    let ctx = EvalContext {
-                        watermark: i64::MIN,
-                        now_millis: if reads_clock { now_millis() } else { 0 },
-                        zone,
-                    };
-                    for (i, e) in &general {
-                        e.eval_into(row, *i, &ctx)?;
+                    // Row by row, in order: the other columns, and after a failure the first
+                    // error as a row at a time meets it (rows are completed again from the
+                    // start; a computed column is a function of the row's own columns).
+                    for (j, r) in records.iter_mut().enumerate() {
+                        if ints_failed {
+                            for (i, e) in &ints {
+                                e.store(&mut r.value, *i).map_err(|err| (j, err))?;
+                            }
+                        }
+                        if general.is_empty() {
+                            continue;
+                        }
+                        let ctx = EvalContext {
+                            watermark: i64::MIN,
+                            now_millis: if reads_clock { now_millis() } else { 0 },
+                            zone,
+                        };
+                        for (i, e) in &general {
+                            e.eval_into(&mut r.value, *i, &ctx).map_err(|err| (j, err))?;
+                        }
                     }
                     Ok(())
                 });
