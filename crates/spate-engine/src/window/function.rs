@@ -131,47 +131,6 @@ impl<K: Data, T, A: AggregateFunction<T>> WindowFn<K, T> for AggregateWindowFn<A
     }
 }
 
-/// An aggregate whose result `f` turns into the output record as the window fires (Flink's
-/// `aggregate(AggregateFunction, WindowFunction)`): no [`WindowResult`] in between.
-#[derive(Clone)]
-pub(crate) struct AggregateWithFn<A, F> {
-    pub(crate) aggregate: A,
-    pub(crate) f: F,
-}
-
-impl<K, T, O, A, F> WindowFn<K, T> for AggregateWithFn<A, F>
-where
-    O: Data,
-    A: AggregateFunction<T>,
-    F: FnMut(&K, &Window, A::Out) -> O + Send + 'static,
-{
-    type Acc = A::Acc;
-    type Out = O;
-    #[inline]
-    fn create(&self) -> A::Acc {
-        self.aggregate.create()
-    }
-    #[inline]
-    fn add(&self, acc: &mut A::Acc, value: T) {
-        self.aggregate.add(acc, value)
-    }
-    #[inline]
-    fn add_ref(&self, acc: &mut A::Acc, value: &T)
-    where
-        T: Clone,
-    {
-        self.aggregate.add_ref(acc, value)
-    }
-    fn merge(&self, acc: &mut A::Acc, other: A::Acc) {
-        self.aggregate.merge(acc, other)
-    }
-    #[inline]
-    fn emit(&mut self, key: &K, window: &Window, acc: &A::Acc, out: &mut Vec<Record<O>>) {
-        let value = (self.f)(key, window, self.aggregate.result(acc));
-        out.push(Record::new(window.max_timestamp(), value));
-    }
-}
-
 /// Where the output of one fired window goes, for [`aggregate_into`]: each value emitted is a
 /// record at the window's [`max_timestamp`](Window::max_timestamp).
 ///
@@ -206,8 +165,10 @@ impl<O> WindowEmitter<'_, O> {
     }
 }
 
-/// [`AggregateWithFn`] whose `f` emits into the output itself: a value made inside `f` is
-/// stored straight into the output batch. Returned from `f` instead, a row went through a
+/// An aggregate whose result `f` emits as the window fires (Flink's
+/// `aggregate(AggregateFunction, ProcessWindowFunction)` with its `Collector`): no
+/// [`WindowResult`] in between, and a value made inside `f` is stored straight into the output
+/// batch. Returned from `f` instead, a row went through a
 /// stack copy whose 16-byte loads straddled the 8-byte stores that had just made it, which
 /// the CPU cannot forward (`perf annotate` put about half of `emit`'s samples on that load
 /// in SQL's window aggregates).

@@ -25,9 +25,7 @@ use crate::record::{Data, Key};
 use crate::runtime::output::OutputTag;
 use crate::stream::{DataStream, KeyedStream};
 use dense::DenseWindowOperator;
-use function::{
-    AggregateIntoFn, AggregateWindowFn, AggregateWithFn, ProcessWindowFn, ReduceAggregate, WindowFn,
-};
+use function::{AggregateIntoFn, AggregateWindowFn, ProcessWindowFn, ReduceAggregate, WindowFn};
 use operator::{WindowOperator, WindowSpec};
 use pre_aggregate::{MergePartials, Panes, Partial, PreAggregate};
 use session::SessionWindowOperator;
@@ -211,23 +209,15 @@ where
     /// record is built as the window fires, with no [`WindowResult`] and no `map` after it.
     /// [`pre_aggregate`](Self::pre_aggregate) applies as it does to
     /// [`aggregate`](Self::aggregate).
-    pub fn aggregate_with<A, O, F>(self, aggregate: A, f: F) -> DataStream<O>
+    pub fn aggregate_with<A, O, F>(self, aggregate: A, mut f: F) -> DataStream<O>
     where
         A: AggregateFunction<T>,
         O: Data,
         F: FnMut(&K, &crate::record::Window, A::Out) -> O + Clone + Send + 'static,
     {
-        if self.pre_aggregate
-            && self.late_tag.is_none()
-            && is_plain_event_time_trigger(&self.trigger)
-            && let Some((size, offset)) = self.assigner.panes()
-        {
-            return self.two_phase(Panes { size, offset }, aggregate, move |merge| AggregateWithFn {
-                aggregate: merge,
-                f,
-            });
-        }
-        self.apply("window-aggregate", AggregateWithFn { aggregate, f })
+        self.aggregate_into(aggregate, move |key, window, result, out| {
+            out.emit(f(key, window, result));
+        })
     }
 
     /// [`aggregate_with`](Self::aggregate_with) whose `f(key, window, result, out)` emits the

@@ -531,7 +531,7 @@ impl<'a> Translator<'a> {
 }
 
 /// A window aggregate's rows, once its key is chosen ([`keyed_by`](Self::keyed_by)): each
-/// fired window's row is made as it fires (`aggregate_with`), with no window result record and
+/// fired window's row is made as it fires (`aggregate_into`), with no window result record and
 /// no `map` in between.
 struct WindowRows<'a> {
     input: &'a DataStream<Row>,
