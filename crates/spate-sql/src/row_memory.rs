@@ -47,10 +47,10 @@ pub(crate) fn row_in_place(width: usize, mut value: impl FnMut(usize) -> Value) 
 /// [`row_in_place`] with values taken from `state`, each written by `value(state, column,
 /// slot)` into its slot (built in the slot, a value is not returned through the stack and
 /// copied in: out of line, that copy stalled as the module docs tell), and `finish` gets
-/// `state` once every value is
-/// written and before the row is put together: what is left of `state` is dropped there, so
-/// no call sits between the row's making and its return (a row live across a call was spilled
-/// whole and copied onward in the stalled 16-byte load the module docs name).
+/// `state` once every value is written and before the row is put together: what is left of
+/// `state` is dropped there, so no call sits between the row's making and its return (a row
+/// live across a call was spilled whole and copied onward in the stalled 16-byte load the
+/// module docs name).
 #[inline(always)]
 pub(crate) fn row_in_place_with<S>(
     width: usize,

@@ -492,8 +492,8 @@ fn filesystem_partitions_in_runs_and_interleaved() {
 }
 
 /// `sink.partition-commit.policy.kind` = `success-file`: at the end of a bounded input every
-/// partition written gets its success file (named by the option); without a policy none does;
-/// a sink that would commit from several subtasks is refused with a clear error.
+/// partition written gets its success file (named by the option), also when two subtasks write
+/// the table; without a policy none does; a `custom` policy is refused with a clear error.
 #[test]
 fn filesystem_partition_commit_writes_success_files() {
     let dir = tempfile::tempdir().unwrap();

@@ -415,7 +415,7 @@ mod tests {
     fn commit(trigger: Trigger, delay_ms: i64) -> PartitionCommit {
         static ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let attempt = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut pc = PartitionCommit {
+        let template = PartitionCommit {
             trigger,
             delay_ms,
             success_file: Some("_SUCCESS".into()),
@@ -425,13 +425,7 @@ mod tests {
             shared: Arc::default(),
             subtask: 0,
         };
-        pc.open(&SinkContext {
-            subtask: 0,
-            parallelism: 1,
-            attempt,
-        })
-        .unwrap();
-        pc
+        subtask(&template, 0, 1, attempt)
     }
 
     /// Subtask `subtask` of `parallelism`: a clone of `template` opened in `attempt`.

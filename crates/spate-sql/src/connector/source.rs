@@ -150,22 +150,13 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
             }));
         }
         if let Some((column, name)) = &self.rowtime {
-            let bad = out
-                .emitted_mut(start)
-                .iter_mut()
-                .position(|r| match r.value.get(*column) {
+            let mut failed = None;
+            for (i, r) in out.emitted_mut(start).iter_mut().enumerate() {
+                let error = match r.value.get(*column) {
                     Some(Value::Timestamp(micros)) => {
                         r.timestamp = micros.div_euclid(1000);
-                        false
+                        continue;
                     }
-                    _ => true,
-                });
-            if let Some(i) = bad {
-                let error = match out
-                    .emitted_mut(start + i)
-                    .first()
-                    .and_then(|r| r.value.get(*column))
-                {
                     Some(Value::Null) | None => RowError::NullRowtime {
                         table: self.table.to_string(),
                         column: name.clone(),
@@ -175,6 +166,10 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
                         column: name.clone(),
                     },
                 };
+                failed = Some((i, error));
+                break;
+            }
+            if let Some((i, error)) = failed {
                 out.truncate(start + i);
                 return Err(EngineError::fatal(error));
             }
