@@ -1,4 +1,4 @@
-//! A row's allocation without per-value overhead: [`row_in_place`] writes a new row's values
+//! A row's allocation without per-value overhead: [`row_in_place_with`] writes a new row's values
 //! straight into it, [`drop_row`] frees a row of plain values without a call per value.
 //!
 //! A [`Value`] is 32 bytes. Made in a `match` and then pushed (or collected), it is assembled
@@ -30,23 +30,10 @@ use spate_engine::{Record, Timestamp};
 
 use crate::value::{Row, Value};
 
-/// The row `[value(0), .., value(width - 1)]`, each value written in place (see the module
-/// docs). A panic in `value` leaks the values written so far; the row is never seen.
-#[inline]
-pub(crate) fn row_in_place(width: usize, mut value: impl FnMut(usize) -> Value) -> Row {
-    row_in_place_with(
-        width,
-        (),
-        |(), i, slot| {
-            slot.write(value(i));
-        },
-        |()| (),
-    )
-}
-
-/// [`row_in_place`] with values taken from `state`, each written by `value(state, column,
-/// slot)` into its slot (built in the slot, a value is not returned through the stack and
-/// copied in: out of line, that copy stalled as the module docs tell), and `finish` gets
+/// A row of `width` values, each written by `value(state, column, slot)` into its slot (built
+/// in the slot, a value is not returned through the stack and copied in: out of line, that
+/// copy stalled as the module docs tell). A panic in `value` leaks the values written so far;
+/// the row is never seen. `finish` gets
 /// `state` once every value is written and before the row is put together: what is left of
 /// `state` is dropped there, so no call sits between the row's making and its return (a row
 /// live across a call was spilled whole and copied onward in the stalled 16-byte load the
@@ -128,6 +115,17 @@ pub(crate) fn drop_row(mut row: Row) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row_in_place(width: usize, mut value: impl FnMut(usize) -> Value) -> Row {
+        row_in_place_with(
+            width,
+            (),
+            |(), i, slot| {
+                slot.write(value(i));
+            },
+            |()| (),
+        )
+    }
 
     #[test]
     fn every_value_lands_in_order() {

@@ -26,7 +26,7 @@ use super::opts::Options;
 use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
-use crate::row_memory::row_in_place;
+use crate::row_memory::row_in_place_with;
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
@@ -137,12 +137,29 @@ impl RowGen {
         } else {
             0
         };
-        // Each value is written in place: no row of NULLs first, no copy of it after.
-        row_in_place(self.columns.len(), |c| match &self.columns[c] {
-            Some(FieldGen::Sequence { start }) => sequence_value(*start, index),
-            Some(FieldGen::Random(r)) => r.value(rng, now_ms),
-            None => Value::Null,
-        })
+        // Each value is written in place: no row of NULLs first, no copy of it after. The
+        // integer sequence and the NULL are stored straight into their slots: returned from
+        // the `match` as a `Value`, they were built on the stack in 8-byte halves and copied
+        // into the row in a 16-byte load that stalled (see `row_memory`).
+        row_in_place_with(
+            self.columns.len(),
+            rng,
+            |rng, c, slot| match self.columns.get(c) {
+                Some(Some(FieldGen::Sequence { start: Seq::Int(s) })) => {
+                    slot.write(Value::Int(s.wrapping_add(sequence_index(index))));
+                }
+                Some(Some(FieldGen::Sequence { start })) => {
+                    slot.write(sequence_value(*start, index));
+                }
+                Some(Some(FieldGen::Random(r))) => {
+                    slot.write(r.value(rng, now_ms));
+                }
+                Some(None) | None => {
+                    slot.write(Value::Null);
+                }
+            },
+            |_| (),
+        )
     }
 }
 
@@ -158,8 +175,14 @@ fn relative_to_clock(ty: &DataType) -> bool {
     }
 }
 
+/// The `index`th step of a sequence as the signed step count the values are made from.
+#[inline(always)]
+fn sequence_index(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
 fn sequence_value(start: Seq, index: u64) -> Value {
-    let i = i64::try_from(index).unwrap_or(i64::MAX);
+    let i = sequence_index(index);
     match start {
         Seq::Int(s) => Value::Int(s.wrapping_add(i)),
         Seq::Float(s) => Value::Float(s + i as f64),
