@@ -28,6 +28,7 @@ use std::mem::MaybeUninit;
 
 use spate_engine::{Record, Timestamp};
 
+use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
 /// A row of `width` values, each written by `value(state, column, slot)` into its slot (built
@@ -102,6 +103,44 @@ pub(crate) fn push_row_in_place<S>(
     }
 }
 
+/// How the rows of one stream are freed, chosen at plan time from the stream's column types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowDrop {
+    /// Every column's type holds plain values ([`TypeKind::holds_plain_values`]): the row is
+    /// freed without a look at its values. Asking each value whether it owns memory cost about
+    /// 9 instructions a value (the enum's tag sits in a niche), twice per row of a window
+    /// aggregate (its input and its output).
+    Plain,
+    /// Some column may own memory: [`drop_row`].
+    Checked,
+}
+
+impl RowDrop {
+    /// The way to free rows whose columns have `types`.
+    pub(crate) fn of<'a>(types: impl IntoIterator<Item = &'a TypeKind>) -> Self {
+        if types.into_iter().all(TypeKind::holds_plain_values) {
+            RowDrop::Plain
+        } else {
+            RowDrop::Checked
+        }
+    }
+
+    /// Frees `row`.
+    #[inline]
+    pub(crate) fn drop(self, mut row: Row) {
+        match self {
+            RowDrop::Plain => {
+                // The binder gives every column a type and every value matches its column's
+                // type; a value that owned memory here would leak (never unsound).
+                debug_assert!(row.iter().all(Value::owns_nothing), "a plain row owns memory");
+                // SAFETY: zero is at most the capacity, and the values given up own no memory.
+                unsafe { row.set_len(0) };
+            }
+            RowDrop::Checked => drop_row(row),
+        }
+    }
+}
+
 /// Drops `row`, with no call per value when none owns memory (see the module docs).
 #[inline]
 pub(crate) fn drop_row(mut row: Row) {
@@ -158,6 +197,44 @@ mod tests {
         drop_row(vec![Value::Int(1), Value::String("owned".into())]);
         drop_row(vec![Value::Array(vec![Value::Bytes(vec![1, 2])])]);
         drop_row(Vec::new());
+    }
+
+    #[test]
+    fn rows_are_plain_only_when_every_column_type_is() {
+        use crate::types::DataType;
+        let plain = [
+            TypeKind::BigInt,
+            TypeKind::Decimal {
+                precision: 38,
+                scale: 2,
+            },
+            TypeKind::TimestampLtz(3),
+            TypeKind::IntervalYearMonth,
+        ];
+        assert_eq!(RowDrop::of(&plain), RowDrop::Plain);
+        assert_eq!(RowDrop::of(&[]), RowDrop::Plain);
+        let element = DataType {
+            kind: TypeKind::Int,
+            nullable: true,
+        };
+        for owning in [
+            TypeKind::Varchar(10),
+            TypeKind::Varbinary(3),
+            TypeKind::Array(Box::new(element.clone())),
+            TypeKind::Map(Box::new(element.clone()), Box::new(element)),
+        ] {
+            let types = [TypeKind::BigInt, owning];
+            assert_eq!(RowDrop::of(&types), RowDrop::Checked, "{types:?}");
+        }
+        RowDrop::Plain.drop(vec![Value::Int(1), Value::Null, Value::Decimal(5)]);
+        RowDrop::Checked.drop(vec![Value::Int(1), Value::String("owned".into())]);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "a plain row owns memory")]
+    fn a_plain_drop_of_a_row_owning_memory_is_caught_in_tests() {
+        RowDrop::Plain.drop(vec![Value::String("leaked".into())]);
     }
 
     #[test]

@@ -100,6 +100,39 @@ pub enum TypeKind {
     Row(Vec<RowField>),
 }
 
+impl TypeKind {
+    /// Whether no value of this type owns memory (`Value::owns_nothing`): a row whose columns
+    /// are all of such types is freed without looking at its values
+    /// ([`RowDrop`](crate::row_memory::RowDrop)). Every variant is named, so a new one must be
+    /// placed here before it compiles.
+    pub(crate) fn holds_plain_values(&self) -> bool {
+        match self {
+            TypeKind::Boolean
+            | TypeKind::TinyInt
+            | TypeKind::SmallInt
+            | TypeKind::Int
+            | TypeKind::BigInt
+            | TypeKind::Float
+            | TypeKind::Double
+            | TypeKind::Decimal { .. }
+            | TypeKind::Date
+            | TypeKind::Time(_)
+            | TypeKind::Timestamp(_)
+            | TypeKind::TimestampLtz(_)
+            | TypeKind::IntervalDayTime
+            | TypeKind::IntervalYearMonth => true,
+            TypeKind::Char(_)
+            | TypeKind::Varchar(_)
+            | TypeKind::Binary(_)
+            | TypeKind::Varbinary(_)
+            | TypeKind::Array(_)
+            | TypeKind::Multiset(_)
+            | TypeKind::Map(..)
+            | TypeKind::Row(_) => false,
+        }
+    }
+}
+
 /// One field of a `ROW` type.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RowField {

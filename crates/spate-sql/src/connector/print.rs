@@ -16,8 +16,9 @@ use spate_engine::{DataStream, EngineError, Record, Sink, SinkContext};
 use super::ConnectorContext;
 use super::columns::Columns;
 use super::opts::Options;
+use crate::ast::ColumnKind;
 use crate::error::SqlError;
-use crate::row_memory::drop_row;
+use crate::row_memory::RowDrop;
 use crate::types::DataType;
 use crate::value::Row;
 
@@ -108,12 +109,17 @@ pub(crate) fn write_print(
 
 /// Discards rows, counting them.
 #[derive(Debug, Clone)]
-struct Blackhole(Arc<AtomicU64>);
+struct Blackhole {
+    written: Arc<AtomicU64>,
+    /// How a row of the table is freed.
+    row_drop: RowDrop,
+}
 
 impl Sink<Row> for Blackhole {
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
-        self.0.fetch_add(records.len() as u64, Ordering::Relaxed);
-        records.drain(..).for_each(|r| drop_row(r.value));
+        self.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+        let row_drop = self.row_drop;
+        records.drain(..).for_each(|r| row_drop.drop(r.value));
         Ok(())
     }
 }
@@ -126,6 +132,18 @@ pub(crate) fn write_blackhole(
 ) -> Result<(), SqlError> {
     let name = options.table_name();
     let counter = ctx.stats.counter(&format!("{name}.records-written"));
-    input.add_sink(&name, Blackhole(counter));
+    // The rows written hold the physical and metadata columns (computed ones are never
+    // written).
+    let row_drop = RowDrop::of(options.table().columns.iter().filter_map(|c| match &c.kind {
+        ColumnKind::Physical(ty) | ColumnKind::Metadata { ty, .. } => Some(&ty.kind),
+        ColumnKind::Computed(_) => None,
+    }));
+    input.add_sink(
+        &name,
+        Blackhole {
+            written: counter,
+            row_drop,
+        },
+    );
     Ok(())
 }

@@ -12,7 +12,7 @@ use spate_engine::window::AggregateFunction;
 use crate::decimal;
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
 use crate::plan::{AggCall, AggKind};
-use crate::row_memory::drop_row;
+use crate::row_memory::RowDrop;
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
@@ -74,6 +74,8 @@ pub struct SqlAggregate {
     inputs: Arc<[CallInputs]>,
     /// Where a row falls among its windows' slices, for `LISTAGG` over HOP and CUMULATE.
     slices: Option<SliceOrder>,
+    /// How an added row is freed.
+    row_drop: RowDrop,
 }
 
 #[derive(Debug)]
@@ -100,7 +102,14 @@ impl SqlAggregate {
             inputs,
             fresh,
             slices: None,
+            row_drop: RowDrop::Checked,
         }
+    }
+
+    /// Frees the rows it is given as `row_drop` says (the input's column types).
+    pub(crate) fn with_row_drop(mut self, row_drop: RowDrop) -> Self {
+        self.row_drop = row_drop;
+        self
     }
 
     /// Whether partial accumulators merge to the result of one accumulator in any grouping
@@ -328,7 +337,7 @@ impl AggregateFunction<Row> for SqlAggregate {
 
     fn add(&self, acc: &mut Accumulators, row: Row) {
         self.add_ref(acc, &row);
-        drop_row(row);
+        self.row_drop.drop(row);
     }
 
     /// Aggregates only read the row: a HOP window's row is folded into each of its windows

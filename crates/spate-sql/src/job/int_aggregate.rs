@@ -12,7 +12,7 @@ use spate_engine::window::AggregateFunction;
 
 use crate::expr::{BoundExpr, wrap_i64};
 use crate::plan::{AggCall, AggKind};
-use crate::row_memory::drop_row;
+use crate::row_memory::RowDrop;
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
@@ -37,6 +37,8 @@ pub(crate) struct IntAggregate {
     kind: IntColumn,
     /// The result type, which `SUM` wraps to as the general path does.
     result: TypeKind,
+    /// How an added row is freed.
+    row_drop: RowDrop,
 }
 
 impl IntAggregate {
@@ -79,7 +81,14 @@ impl IntAggregate {
             column,
             kind,
             result: call.ty.kind.clone(),
+            row_drop: RowDrop::Checked,
         })
+    }
+
+    /// Frees the rows it is given as `row_drop` says (the input's column types).
+    pub(crate) fn with_row_drop(mut self, row_drop: RowDrop) -> Self {
+        self.row_drop = row_drop;
+        self
     }
 }
 
@@ -98,7 +107,7 @@ impl AggregateFunction<Row> for IntAggregate {
 
     fn add(&self, acc: &mut Option<i64>, row: Row) {
         self.add_ref(acc, &row);
-        drop_row(row);
+        self.row_drop.drop(row);
     }
 
     #[inline]

@@ -18,6 +18,7 @@ use crate::connector::{self, CompleteRows, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, IntExpr};
 use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
+use crate::row_memory::RowDrop;
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
@@ -456,22 +457,25 @@ impl<'a> Translator<'a> {
             return Err(SqlError::validation("internal: not a window aggregate", None));
         };
         let zone = self.window_zone(input, *time_col);
+        let row_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
         let input = self.stream(input)?;
         let assigner = assigner(*window, *event_time, zone)?;
-        let aggregate = SqlAggregate::new(aggs.clone()).with_slice_order(SliceOrder::of(
-            *window,
-            *time_col,
-            *event_time,
-            zone,
-            *group_window,
-        ));
+        let aggregate = SqlAggregate::new(aggs.clone())
+            .with_row_drop(row_drop)
+            .with_slice_order(SliceOrder::of(
+                *window,
+                *time_col,
+                *event_time,
+                zone,
+                *group_window,
+            ));
         let uid = self.uid("window-aggregate");
         let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
         // `TWO_PHASE`: aggregates whose partial results merge to the same result in any order
         // are folded before the keyed exchange too (the engine ignores it for windows it
         // cannot cut into panes: cumulating, session, processing-time, local-time windows).
         let two_phase = self.ctx.two_phase_windows && aggregate.merges_in_any_order();
-        let typed = IntAggregate::of(aggs);
+        let typed = IntAggregate::of(aggs).map(|a| a.with_row_drop(row_drop));
         let rows = WindowRows {
             input: &input,
             assigner,
