@@ -38,6 +38,9 @@ struct JobSlot {
     /// Ctrl-C came while the statement was still planning: its job is cancelled as it starts.
     /// (A statement run on a server has no job here; this is how it learns of the Ctrl-C.)
     cancel_on_start: bool,
+    /// A script was told to stop (SIGTERM, Ctrl-C): every job its later statements start is
+    /// cancelled as it starts, so the script ends instead of running on.
+    stopping: bool,
 }
 
 impl JobSlot {
@@ -120,26 +123,65 @@ pub fn run(args: SqlArgs) -> Result<()> {
         })
         .context("starting the SQL thread")?;
     let savepoints = args.checkpoint_dir.join("savepoints");
-    runtime.block_on(async {
+    let stopped = runtime.block_on(async {
         let wait_done = tokio::task::spawn_blocking(move || done_rx.recv());
+        tokio::pin!(wait_done);
         tokio::select! {
-            _ = wait_done => {}
+            _ = &mut wait_done => Ok::<_, anyhow::Error>(None),
             r = crate::cluster::shutdown_signal() => {
                 r?;
-                let handle = lock(&current).job.as_ref().map(|(h, _)| h.clone());
-                if let Some(h) = handle {
-                    eprintln!("stopping: taking a savepoint ...");
-                    match tokio::task::spawn_blocking(move || h.stop_with_savepoint(&savepoints)).await {
-                        Ok(Ok(path)) => eprintln!("stopped with savepoint {}", path.display()),
-                        Ok(Err(e)) => eprintln!("savepoint failed: {e}"),
-                        Err(e) => eprintln!("savepoint failed: {e}"),
+                let stopped = stop_script(&current, savepoints).await;
+                // A second signal while the job winds down ends the process at once.
+                tokio::select! {
+                    _ = &mut wait_done => {}
+                    r = crate::cluster::shutdown_signal() => {
+                        r?;
+                        eprintln!("stopping now, without waiting for the job");
+                        std::process::exit(130);
                     }
                 }
+                Ok(Some(stopped))
             }
         }
-        Ok::<(), anyhow::Error>(())
     })?;
-    worker.join().map_err(|_| anyhow!("the SQL thread panicked"))?
+    worker.join().map_err(|_| anyhow!("the SQL thread panicked"))??;
+    match stopped {
+        Some(Err(why)) => Err(anyhow!("stopped without a savepoint: {why}")),
+        _ => Ok(()),
+    }
+}
+
+/// Stops a script on a signal: its running job with a savepoint, or, when that fails (a job
+/// failing and restarting has no running attempt to take one) or takes over a minute,
+/// cancelled; the jobs of later statements are cancelled as they start. `Err` says why no
+/// savepoint was taken.
+async fn stop_script(
+    current: &RunningJob,
+    savepoints: std::path::PathBuf,
+) -> std::result::Result<(), String> {
+    let handle = {
+        let mut slot = lock(current);
+        slot.stopping = true;
+        slot.job.as_ref().map(|(h, _)| h.clone())
+    };
+    let Some(h) = handle else {
+        return Ok(());
+    };
+    eprintln!("stopping: taking a savepoint ...");
+    let job = h.clone();
+    let stop = tokio::task::spawn_blocking(move || job.stop_with_savepoint(&savepoints));
+    let why = match tokio::time::timeout(std::time::Duration::from_secs(60), stop).await {
+        Ok(Ok(Ok(path))) => {
+            eprintln!("stopped with savepoint {}", path.display());
+            return Ok(());
+        }
+        Ok(Ok(Err(e))) => e.to_string(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the savepoint took over a minute".to_string(),
+    };
+    eprintln!("savepoint failed ({why}); cancelling the job");
+    h.cancel();
+    Err(why)
 }
 
 /// The session's options: the cluster, checkpoints, rows streamed to `tableau`, and each
@@ -164,7 +206,7 @@ fn session_options(
             // Replacing the previous job's sender ends its printer.
             let mut slot = lock(&observed);
             slot.job = Some((h.clone(), tx));
-            if std::mem::take(&mut slot.cancel_on_start) {
+            if std::mem::take(&mut slot.cancel_on_start) || slot.stopping {
                 h.cancel();
             }
             if progress.load(Ordering::Relaxed) {
