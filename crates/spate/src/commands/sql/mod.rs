@@ -38,8 +38,8 @@ struct JobSlot {
     /// Ctrl-C came while the statement was still planning: its job is cancelled as it starts.
     /// (A statement run on a server has no job here; this is how it learns of the Ctrl-C.)
     cancel_on_start: bool,
-    /// A script was told to stop (SIGTERM, Ctrl-C): every job its later statements start is
-    /// cancelled as it starts, so the script ends instead of running on.
+    /// A script was told to stop (SIGTERM, Ctrl-C): its later statements do not run, and a job
+    /// that starts meanwhile is cancelled as it starts.
     stopping: bool,
 }
 
@@ -109,14 +109,27 @@ pub fn run(args: SqlArgs) -> Result<()> {
         .name("spate-sql".into())
         .spawn(move || {
             let mut session = Session::new(options);
-            let result = session.execute_script(&script, |stmt, r| {
-                // The job (if any) is done: stop its progress line.
-                lock(&finished).job.take();
-                if let Some(zone) = zone_set_by(stmt) {
-                    lock(&tableau).set_zone(zone);
+            let mut result = Ok(());
+            for stmt in &statements {
+                // Told to stop: the statements after the stopped one do not run.
+                if lock(&finished).stopping {
+                    break;
                 }
-                show(r, &tableau);
-            });
+                match session.execute(stmt) {
+                    Ok(r) => {
+                        // The job (if any) is done: stop its progress line.
+                        lock(&finished).job.take();
+                        if let Some(zone) = zone_set_by(stmt) {
+                            lock(&tableau).set_zone(zone);
+                        }
+                        show(r, &tableau);
+                    }
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
+                }
+            }
             lock(&finished).job.take();
             let _ = done_tx.send(());
             result.map_err(|e| anyhow!("{}: {}", file.display(), e.render(&script)))
@@ -153,8 +166,8 @@ pub fn run(args: SqlArgs) -> Result<()> {
 
 /// Stops a script on a signal: its running job with a savepoint, or, when that fails (a job
 /// failing and restarting has no running attempt to take one) or takes over a minute,
-/// cancelled; the jobs of later statements are cancelled as they start. `Err` says why no
-/// savepoint was taken.
+/// cancelled; later statements do not run (a job starting meanwhile is cancelled as it
+/// starts). `Err` says why no savepoint was taken.
 async fn stop_script(
     current: &RunningJob,
     savepoints: std::path::PathBuf,
