@@ -751,6 +751,20 @@ fn math_matches_flink() {
         ("PI()", "3.141592653589793"),
         ("E()", "2.718281828459045"),
     ]);
+    // The conformance probes of 2026-11-26 (Flink 2.3 through its SQL client on the same
+    // expressions): Flink's LOG2 is ln(x) / ln(2), and doubles round on their decimal digits
+    // with no negative zero.
+    check_texts(&[
+        ("LOG2(3)", "1.5849625007211563"),
+        ("LOG2(124.456)", "6.959491973822769"),
+        ("ROUND(-0.4e0)", "0.0"),
+        ("ROUND(-0.4e0, 0)", "0.0"),
+        ("ROUND(-1.5e0)", "-2.0"),
+        ("ROUND(-2.5e0, -1)", "0.0"),
+        ("TRUNCATE(-0.4e0, 0)", "0.0"),
+        ("ROUND(2.82879384806159E17, 2)", "2.82879384806159E17"),
+        ("ROUND(1.005e0, 2)", "1.01"),
+    ]);
 }
 
 #[test]

@@ -208,26 +208,50 @@ pub(crate) fn to_f64(v: &Value, ty: &DataType) -> f64 {
     }
 }
 
-/// Rounds an `f64` to `digits` decimal places, half away from zero (through the decimal text
-/// form, as Flink rounds doubles with `BigDecimal`).
+/// Rounds an `f64` to `digits` decimal places, half away from zero, or truncates it toward
+/// zero, as Flink does: on the double's decimal digits (`BigDecimal.valueOf(x)`, then
+/// `setScale(digits, HALF_UP | DOWN)`, then `doubleValue()`), so a value that already has no
+/// more places comes back unchanged (scaling by a power of ten and back does not: 2.82879384806159E17
+/// rounded to 2 places came back as another double), and a zero result is `0.0`, never `-0.0`
+/// (`BigDecimal` has no negative zero).
 fn round_f64(x: f64, digits: i64, truncate: bool) -> f64 {
     if !x.is_finite() {
         return x;
     }
-    let digits = digits.clamp(-300, 300) as i32;
-    let factor = 10f64.powi(digits);
-    let scaled = x * factor;
-    if !scaled.is_finite() {
+    // The shortest digits that read back as `x`: `d.ddd…e±E`.
+    let text = format!("{:e}", x.abs());
+    let Some((mantissa, exponent)) = text.split_once('e') else {
         return x;
-    }
-    // The decimal text form avoids 1.005 * 100 = 100.49999 surprises for typical inputs.
-    let scaled_text: f64 = format!("{scaled:.9}").parse().unwrap_or(scaled);
-    let r = if truncate {
-        scaled_text.trunc()
-    } else {
-        scaled_text.round()
     };
-    r / factor
+    let Ok(exponent) = exponent.parse::<i64>() else {
+        return x;
+    };
+    let digits_of_x: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // `x` = digits_of_x × 10^last, `last` the place of its last digit.
+    let last = exponent - (digits_of_x.len() as i64 - 1);
+    let keep_from = -digits.clamp(-400, 400);
+    let sign = if x < 0.0 { -1.0 } else { 1.0 };
+    if last >= keep_from {
+        // Nothing to round away.
+        return if x == 0.0 { 0.0 } else { x };
+    }
+    // Digits dropped from the end; all of them when the rounding place lies above the first.
+    let dropped = (keep_from - last) as usize;
+    let kept = digits_of_x.len().saturating_sub(dropped);
+    let mut q: u64 = digits_of_x[..kept].parse().unwrap_or(0);
+    let first_dropped = if dropped > digits_of_x.len() {
+        0
+    } else {
+        digits_of_x.as_bytes()[kept] - b'0'
+    };
+    if !truncate && first_dropped >= 5 {
+        q += 1;
+    }
+    if q == 0 {
+        return 0.0;
+    }
+    // Read back correctly rounded from its decimal form.
+    format!("{q}e{keep_from}").parse::<f64>().map_or(x, |r| sign * r)
 }
 
 /// Rounds an unscaled decimal of scale `from` to `digits` places, giving the result with scale
@@ -306,11 +330,19 @@ pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType)
                     MathFunc::Floor | MathFunc::Ceil => Value::Int(*i),
                     _ => wrap(round_int(*i, digits, truncate)),
                 },
-                Value::Float(x) => Value::Float(match f {
-                    MathFunc::Floor => x.floor(),
-                    MathFunc::Ceil => x.ceil(),
-                    _ => round_f64(*x, digits, truncate),
-                }),
+                Value::Float(x) => {
+                    let r = match f {
+                        MathFunc::Floor => x.floor(),
+                        MathFunc::Ceil => x.ceil(),
+                        _ => round_f64(*x, digits, truncate),
+                    };
+                    // A `FLOAT` holds an `f32`.
+                    Value::Float(if ty.kind == TypeKind::Float {
+                        f64::from(r as f32)
+                    } else {
+                        r
+                    })
+                }
                 Value::Decimal(d) => {
                     let from = scale_of(0);
                     let to = decimal_scale(&ty.kind);
@@ -347,7 +379,9 @@ pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType)
                 DoubleFunc::Exp => x.exp(),
                 DoubleFunc::Ln => x.ln(),
                 DoubleFunc::Log10 => x.log10(),
-                DoubleFunc::Log2 => x.log2(),
+                // Flink's `Math.log(x) / Math.log(2)`, which can differ from a true log2 in the
+                // last digit (LOG2(3) = 1.5849625007211563 in Flink).
+                DoubleFunc::Log2 => x.ln() / std::f64::consts::LN_2,
                 DoubleFunc::LogBase => y.ln() / x.ln(),
                 DoubleFunc::Sin => x.sin(),
                 DoubleFunc::Cos => x.cos(),
@@ -382,6 +416,41 @@ mod tests {
         assert_eq!(round_f64(-2.5, 0, false), -3.0);
         assert_eq!(round_f64(1.2345, 2, false), 1.23);
         assert_eq!(round_f64(-1.2365, 2, true), -1.23);
+    }
+
+    /// Flink 2.3 on the same doubles (the conformance probes of 2026-11-26): a double with no
+    /// more places than asked comes back as itself, halves round away from zero on the decimal
+    /// digits, and a zero result is positive.
+    #[test]
+    fn doubles_round_on_their_decimal_digits() {
+        let same = 2.828_793_848_061_59E17;
+        assert_eq!(round_f64(same, 2, false).to_bits(), same.to_bits());
+        assert_eq!(round_f64(same, -1, false), 2.828_793_848_061_59E17);
+        assert_eq!(round_f64(same, -3, false), 2.828_793_848_061_59E17);
+        assert_eq!(round_f64(same, -4, false), 2.828_793_848_061_6E17);
+        assert_eq!(round_f64(1.005, 2, false), 1.01);
+        assert_eq!(round_f64(-1.5, 0, false), -2.0);
+        assert_eq!(round_f64(123.456, -1, false), 120.0);
+        assert_eq!(round_f64(0.5, 0, false), 1.0);
+        assert_eq!(round_f64(0.049, 1, false), 0.0);
+        assert_eq!(round_f64(0.05, 1, false), 0.1);
+        assert_eq!(round_f64(1e300, -301, false), 0.0);
+        assert_eq!(round_f64(6e300, -301, false), 1e301);
+        for (x, digits, truncate) in [
+            (-0.0, 2, false),
+            (-0.4, 0, false),
+            (-0.4, 0, true),
+            (-2.5, -2, false),
+            (-0.04, 1, false),
+        ] {
+            let r = round_f64(x, digits, truncate);
+            assert!(r == 0.0 && r.is_sign_positive(), "{x} {digits} {truncate}: {r}");
+        }
+        assert!(round_f64(f64::NAN, 1, false).is_nan());
+        assert_eq!(round_f64(f64::NEG_INFINITY, 1, false), f64::NEG_INFINITY);
+        assert_eq!(round_f64(f64::MAX, 2, false), f64::MAX);
+        assert_eq!(round_f64(5e-324, 400, false), 5e-324);
+        assert_eq!(round_f64(5e-324, 2, false), 0.0);
         assert_eq!(
             round_type(
                 &TypeKind::Decimal {
