@@ -295,7 +295,10 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::AvgInt { count: 0, .. }
         | State::AvgFloat { count: 0, .. }
         | State::AvgDecimal { count: 0, .. } => Value::Null,
-        State::AvgInt { sum, count } => wrap_int((*sum / i128::from(*count)) as i64, &call.ty.kind),
+        // Flink sums integers of every width in a BIGINT that wraps, then divides: the
+        // average of values whose sum overflows is that of the wrapped sum (a window of
+        // 9223372036854775807, 1, 5, 2 averages to -2305843009213693950 in Flink 2.3).
+        State::AvgInt { sum, count } => wrap_int((*sum as i64) / (*count).max(1), &call.ty.kind),
         State::AvgFloat { sum, count } => Value::Float(sum / *count as f64),
         State::AvgDecimal { sum, count } => {
             let from = call.args.first().map_or(0, |a| scale_of(a.ty()));
@@ -424,5 +427,36 @@ mod tests {
             "{}",
             std::mem::size_of::<AggValues>()
         );
+    }
+
+    /// Flink 2.3 (the conformance probes of 2026-11-26): `AVG` of integers divides the sum
+    /// wrapped to a BIGINT, as `SUM` is; a sum that stays in range gives the plain average.
+    #[test]
+    fn an_integer_average_divides_the_wrapped_sum() {
+        use crate::types::DataType;
+        let ty = |kind| DataType { kind, nullable: true };
+        let avg = SqlAggregate::new(vec![AggCall {
+            kind: AggKind::Avg,
+            args: vec![BoundExpr::Column {
+                index: 0,
+                ty: ty(TypeKind::BigInt),
+            }],
+            distinct: false,
+            filter: None,
+            ty: ty(TypeKind::BigInt),
+        }]);
+        let average = |values: &[i64]| {
+            let mut acc = avg.create();
+            for v in values {
+                avg.add(&mut acc, vec![Value::Int(*v)]);
+            }
+            avg.result(&acc).into_iter().next()
+        };
+        assert_eq!(
+            average(&[i64::MAX, 1, 5, 2]),
+            Some(Value::Int(-2_305_843_009_213_693_950))
+        );
+        assert_eq!(average(&[-7, 2]), Some(Value::Int(-2)));
+        assert_eq!(average(&[]), Some(Value::Null));
     }
 }
