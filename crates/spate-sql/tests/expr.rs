@@ -353,6 +353,12 @@ fn casts_match_flink() {
         ),
         ("CAST(DATE '2026-11-01' AS STRING)", "2026-11-01"),
         ("CAST(TIME '12:34:56' AS STRING)", "12:34:56"),
+        // The conformance probes of 2026-11-26: a TIME(3)'s fraction without trailing zeros,
+        // one digit at least.
+        ("CAST(TIME '10:00:00.120' AS STRING)", "10:00:00.12"),
+        ("CAST(CAST(TIME '01:02:03' AS TIME(3)) AS STRING)", "01:02:03.0"),
+        ("CAST(TIME '12:00:00.5' AS STRING)", "12:00:00.5"),
+        ("CAST(CAST(TIME '12:00:00.5' AS TIME(0)) AS STRING)", "12:00:00"),
         (
             "CAST(DATE '2026-11-01' AS TIMESTAMP(3))",
             "2026-11-01 00:00:00.000",

@@ -335,6 +335,15 @@ fn write_text(v: &Value, k: &TypeKind, zone: SessionZone, out: &mut String) {
         }
         (Value::Timestamp(t), _) => temporal::format_timestamp(*t, 6, false, false, out),
         (Value::Date(d), _) => temporal::format_date(*d, out),
+        // Flink 2.3 trims the fraction's trailing zeros but keeps one digit: `01:02:03.0`,
+        // `12:00:00.5` for a TIME(3) (the conformance probes of 2026-11-26).
+        (Value::Time(t), TypeKind::Time(p)) if *p > 0 => {
+            let start = out.len();
+            temporal::format_time_nanos(*t, *p, true, out);
+            if !out[start..].contains('.') {
+                out.push_str(".0");
+            }
+        }
         (Value::Time(t), TypeKind::Time(p)) => temporal::format_time_nanos(*t, *p, false, out),
         (Value::Time(t), _) => temporal::format_time_nanos(*t, 0, false, out),
         (Value::Bytes(b), _) => out.push_str(&String::from_utf8_lossy(b)),
