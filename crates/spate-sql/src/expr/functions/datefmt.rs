@@ -4,7 +4,14 @@
 //! through the session zone; `FROM_UNIXTIME` also writes the zone's fields). Patterns are read letter run by letter run while
 //! formatting or parsing (no compiled form, no allocation besides the output).
 //!
-//! Formatting knows `G y M d H k K h m s S E a D w u z Z X` and quoted text; parsing knows the
+//! `DATE_FORMAT` reads its pattern as Flink 2.3 does, with java.time's `DateTimeFormatter` in
+//! the US locale ([`Letters::JavaTime`]: `u` is the year, `e`/`c` the day of the week counted
+//! from Sunday, `Q` the quarter, `n` the nanosecond, `A` the millisecond of the day, `W` the week
+//! of the month, `F` (as JDK 17 reads it) the aligned day of the week in the month, five `E` or
+//! `M` the narrow name); `FROM_UNIXTIME` with `SimpleDateFormat` ([`Letters::Simple`]: `u` is
+//! the day of the week, Monday 1). Both know `G y Y M L d H k K h m s S E a D w z Z X` and quoted
+//! text, and count weeks as the US locale does (Sunday first; week 1 holds January 1st, so the
+//! last days of December can be week 1 of the next week-based year `Y`). Parsing knows the
 //! numeric fields, month and day names and `a`. Numbers are parsed greedily unless the next
 //! field follows without a separator (`yyyyMMdd`), then with the pattern's width, as Java does.
 
@@ -97,16 +104,31 @@ fn pad(out: &mut String, v: i64, width: usize) {
     out.push_str(digits);
 }
 
-/// Formats `micros` (a zone-less wall-clock time) with `pattern`; zone fields (`z`, `Z`, `X`)
-/// write UTC's.
-pub(crate) fn format(micros: i64, pattern: &str) -> String {
-    format_fields(micros, pattern, None)
+/// Which Java formatter a function's pattern letters follow (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Letters {
+    /// `java.time.format.DateTimeFormatter` (Flink's `DATE_FORMAT`).
+    JavaTime,
+    /// `java.text.SimpleDateFormat` (Flink's `FROM_UNIXTIME`).
+    Simple,
 }
 
-/// Formats the instant `utc_micros` as a wall-clock time of `zone`, zone fields included
-/// (`FROM_UNIXTIME(n, 'HH:mm z Z')` is `01:30 PST -0800` in `America/Los_Angeles`).
+/// Formats `micros` (a zone-less wall-clock time) with `pattern` as `DATE_FORMAT` does; zone
+/// fields (`z`, `Z`, `X`) write UTC's.
+pub(crate) fn format(micros: i64, pattern: &str) -> String {
+    format_pieces(micros, pieces(pattern), None, Letters::JavaTime)
+}
+
+/// Formats the instant `utc_micros` as a wall-clock time of `zone` as `FROM_UNIXTIME` does,
+/// zone fields included (`FROM_UNIXTIME(n, 'HH:mm z Z')` is `01:30 PST -0800` in
+/// `America/Los_Angeles`).
 pub(crate) fn format_in(utc_micros: i64, pattern: &str, zone: SessionZone) -> String {
-    format_fields(zone.to_local(utc_micros), pattern, Some((zone, utc_micros)))
+    format_pieces(
+        zone.to_local(utc_micros),
+        pieces(pattern),
+        Some((zone, utc_micros)),
+        Letters::Simple,
+    )
 }
 
 /// A pattern read once into its pieces, for formatting many times (`DATE_FORMAT(ts, 'HH:mm')`
@@ -142,18 +164,15 @@ impl Pattern {
             OwnedPiece::Text(t) => Piece::Text(t),
             OwnedPiece::Quote => Piece::Quote,
         });
-        format_pieces(micros, pieces, None)
+        format_pieces(micros, pieces, None, Letters::JavaTime)
     }
-}
-
-fn format_fields(micros: i64, pattern: &str, zone: Option<(SessionZone, i64)>) -> String {
-    format_pieces(micros, pieces(pattern), zone)
 }
 
 fn format_pieces<'p>(
     micros: i64,
     pieces: impl Iterator<Item = Piece<'p>>,
     zone: Option<(SessionZone, i64)>,
+    letters: Letters,
 ) -> String {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let of_day = micros.rem_euclid(MICROS_PER_DAY);
@@ -171,19 +190,47 @@ fn format_pieces<'p>(
             Piece::Quote => out.push('\''),
             Piece::Field(c, n) => match c {
                 'G' => out.push_str(if year > 0 { "AD" } else { "BC" }),
-                'y' | 'Y' | 'u' if c != 'u' || n > 1 => {
-                    if n == 2 {
-                        pad(&mut out, year.rem_euclid(100), 2)
-                    } else {
-                        pad(&mut out, year, n)
-                    }
-                }
+                'y' => pad_year(&mut out, year, n),
+                'u' if letters == Letters::JavaTime => pad_year(&mut out, year, n),
                 'u' => pad(&mut out, if dow == 0 { 7 } else { dow as i64 }, n),
+                'Y' => pad_year(&mut out, week_based_year(days, dow as i64), n),
                 'M' | 'L' => match n {
                     1 | 2 => pad(&mut out, i64::from(month), n),
                     3 => out.push_str(&MONTHS[month as usize - 1][..3]),
+                    5 if letters == Letters::JavaTime => out.push_str(&MONTHS[month as usize - 1][..1]),
                     _ => out.push_str(MONTHS[month as usize - 1]),
                 },
+                // The localized day of the week: Sunday is 1 in the US.
+                'e' | 'c' if letters == Letters::JavaTime => match n {
+                    1 | 2 => pad(&mut out, dow as i64 + 1, n),
+                    _ => day_name(&mut out, dow, n),
+                },
+                'Q' | 'q' if letters == Letters::JavaTime => {
+                    let quarter = (i64::from(month) - 1) / 3 + 1;
+                    match n {
+                        1 | 2 => pad(&mut out, quarter, n),
+                        3 => {
+                            out.push('Q');
+                            pad(&mut out, quarter, 1);
+                        }
+                        4 => out.push_str(["1st", "2nd", "3rd", "4th"][quarter as usize - 1]),
+                        _ => pad(&mut out, quarter, 1),
+                    }
+                    if n == 4 {
+                        out.push_str(" quarter");
+                    }
+                }
+                'n' if letters == Letters::JavaTime => pad(&mut out, frac_micros * 1000, n),
+                'N' if letters == Letters::JavaTime => pad(&mut out, of_day * 1000, n),
+                'A' if letters == Letters::JavaTime => pad(&mut out, of_day / 1000, n),
+                'W' => pad(
+                    &mut out,
+                    (i64::from(day) - 1 + first_of_month_dow(dow, day)) / 7 + 1,
+                    n,
+                ),
+                // JDK 17 reads `F` as the aligned day of the week in the month.
+                'F' if letters == Letters::JavaTime => pad(&mut out, (i64::from(day) - 1) % 7 + 1, n),
+                'F' => pad(&mut out, (i64::from(day) - 1) / 7 + 1, n),
                 'd' => pad(&mut out, i64::from(day), n),
                 'H' => pad(&mut out, hour, n),
                 'k' => pad(&mut out, if hour == 0 { 24 } else { hour }, n),
@@ -196,13 +243,14 @@ fn format_pieces<'p>(
                     let digits = format!("{frac_micros:06}000");
                     out.push_str(&digits[..n.min(9)]);
                 }
+                'E' if letters == Letters::JavaTime => day_name(&mut out, dow, n),
                 'E' => {
                     let name = DAYS[dow];
                     out.push_str(if n <= 3 { &name[..3] } else { name });
                 }
                 'a' => out.push_str(if hour < 12 { "AM" } else { "PM" }),
                 'D' => pad(&mut out, doy, n),
-                'w' => pad(&mut out, week_of_year(doy, dow as i64), n),
+                'w' => pad(&mut out, week_of_week_based_year(days, dow as i64), n),
                 'z' => match zone {
                     Some((z, at)) => z.abbreviation(at, &mut out),
                     None => out.push_str("UTC"),
@@ -240,10 +288,48 @@ fn write_offset(seconds: i32, letter: char, n: usize, out: &mut String) {
     };
 }
 
-/// `SimpleDateFormat`'s week of year (weeks start on Sunday, week 1 holds January 1st).
-fn week_of_year(doy: i64, dow: i64) -> i64 {
-    let jan1_dow = (dow - (doy - 1)).rem_euclid(7);
-    (doy - 1 + jan1_dow) / 7 + 1
+/// A year as `y` writes it: two digits for `yy`, else at least `n` digits.
+fn pad_year(out: &mut String, year: i64, n: usize) {
+    if n == 2 {
+        pad(out, year.rem_euclid(100), 2);
+    } else {
+        pad(out, year, n);
+    }
+}
+
+/// A day's name as java.time's `E` writes it: `Mon` (1 to 3 letters), `Monday` (4), `M` (5).
+fn day_name(out: &mut String, dow: usize, n: usize) {
+    let name = DAYS[dow];
+    out.push_str(match n {
+        ..=3 => &name[..3],
+        4 => name,
+        _ => &name[..1],
+    });
+}
+
+/// The day of the week (0 = Sunday) of the 1st of the month of a day `day` whose day of the
+/// week is `dow`.
+fn first_of_month_dow(dow: usize, day: u32) -> i64 {
+    (dow as i64 - (i64::from(day) - 1)).rem_euclid(7)
+}
+
+/// The first day (days since the epoch) of week 1 of week-based year `year` in the US locale:
+/// the Sunday on or before January 1st.
+fn week_one_start(year: i64) -> i64 {
+    let jan1 = days_from_civil(year, 1, 1);
+    jan1 - (jan1 + 4).rem_euclid(7)
+}
+
+/// The US week-based year of the day `days` (day of the week `dow`, 0 = Sunday): that of the
+/// Saturday ending its week, as a week holding January 1st is week 1.
+fn week_based_year(days: i64, dow: i64) -> i64 {
+    civil_from_days(days - dow + 6).0
+}
+
+/// The week of the US week-based year of the day `days` (`w`; weeks start on Sunday, week 1
+/// holds January 1st): December 30, 2024 is week 1 of 2025.
+fn week_of_week_based_year(days: i64, dow: i64) -> i64 {
+    (days - dow - week_one_start(week_based_year(days, dow))) / 7 + 1
 }
 
 /// Fields read by [`parse`].
@@ -406,6 +492,32 @@ mod tests {
         );
         assert_eq!(format(ts, "yy-M-d H:m:s 'T' D"), "26-11-1 8:1:2 T 305");
         assert_eq!(format(ts, "yyyyMMdd"), "20261101");
+    }
+
+    /// The conformance probes of 2026-11-26: DATE_FORMAT in Flink 2.3 (java.time letters,
+    /// US locale) against FROM_UNIXTIME (SimpleDateFormat).
+    #[test]
+    fn date_format_reads_java_time_letters() {
+        let monday = parse_timestamp("2024-12-30 00:05:00.05").unwrap_or_default();
+        assert_eq!(format(monday, "D w u"), "365 1 2024");
+        assert_eq!(format(monday, "YYYY-ww"), "2025-01");
+        assert_eq!(format(monday, "e c"), "2 2");
+        assert_eq!(format(monday, "EEEEE MMMMM"), "M D");
+        assert_eq!(format(monday, "Q QQQ"), "4 Q4");
+        assert_eq!(format(monday, "n"), "50000000");
+        assert_eq!(format(monday, "A"), "300050");
+        assert_eq!(format(monday, "W F"), "5 2");
+        let sunday = parse_timestamp("2026-06-07 13:07:08.123").unwrap_or_default();
+        assert_eq!(format(sunday, "D w u"), "158 24 2026");
+        // FROM_UNIXTIME keeps SimpleDateFormat's `u` (Monday 1 .. Sunday 7).
+        assert_eq!(format_in(sunday, "u", SessionZone::UTC), "7");
+        assert_eq!(format_in(monday, "u w YYYY", SessionZone::UTC), "1 1 2025");
+        // Week 1 starts on the Sunday on or before January 1st; the week before is the last
+        // of the year before.
+        let saturday = parse_timestamp("2022-12-31 12:00:00").unwrap_or_default();
+        assert_eq!(format(saturday, "YYYY-ww"), "2022-53");
+        let jan1 = parse_timestamp("2023-01-01 00:00:00").unwrap_or_default();
+        assert_eq!(format(jan1, "YYYY-ww"), "2023-01");
     }
 
     proptest::proptest! {
