@@ -346,9 +346,27 @@ struct Parsed {
     micros: i64,
 }
 
+/// What a parsed day of the month past the month's end (up to 31: `29/02/2023`) becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PastMonthEnd {
+    /// No time: the text does not match.
+    Reject,
+    /// The month's last day, as java.time's smart resolver reads it (Flink's `TO_TIMESTAMP(s,
+    /// fmt)`: `2023-02-28 10:00:00`).
+    Clamp,
+    /// The days past the end run into the next month, as a lenient `SimpleDateFormat` reads
+    /// them (Flink's `TO_DATE(s, fmt)`: `2023-03-01`).
+    Roll,
+}
+
 /// Parses `text` with `pattern` into a zone-less wall-clock time (microseconds); `None` when
 /// it does not match. Missing date fields default to 1970-01-01, as Java's do.
 pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
+    parse_resolving(text, pattern, PastMonthEnd::Reject)
+}
+
+/// [`parse`], with a day past the month's end resolved as `past_end` says.
+pub(crate) fn parse_resolving(text: &str, pattern: &str, past_end: PastMonthEnd) -> Option<i64> {
     let mut p = Parsed::default();
     let mut rest = text;
     let mut it = pieces(pattern).peekable();
@@ -446,9 +464,17 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
     let year = p.year.unwrap_or(1970);
     let month = p.month.unwrap_or(1);
     let day = p.day.unwrap_or(1);
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    if !(1..=12).contains(&month) || day == 0 || day > 31 {
         return None;
     }
+    let month_end = days_in_month(year, month);
+    // Days past the month's end, carried into the next month when they roll.
+    let (day, carried) = match past_end {
+        _ if day <= month_end => (day, 0),
+        PastMonthEnd::Reject => return None,
+        PastMonthEnd::Clamp => (month_end, 0),
+        PastMonthEnd::Roll => (month_end, i64::from(day - month_end)),
+    };
     if !(0..24).contains(&p.hour) || !(0..60).contains(&p.minute) || !(0..60).contains(&p.second) {
         return None;
     }
@@ -457,7 +483,7 @@ pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
     } else {
         p.hour
     };
-    let days = days_from_civil(year, month, day);
+    let days = days_from_civil(year, month, day) + carried;
     let secs = (hour * 60 + p.minute) * 60 + p.second;
     days.checked_mul(MICROS_PER_DAY)?
         .checked_add(secs * 1_000_000 + p.micros)
@@ -534,6 +560,28 @@ mod tests {
             pad(&mut out, v, width);
             let sign = if v < 0 { "-" } else { "" };
             proptest::prop_assert_eq!(out, format!("{sign}{:0width$}", v.unsigned_abs()));
+        }
+    }
+
+    /// The conformance probes of 2026-11-26: Flink's TO_TIMESTAMP(s, fmt) clamps a day past the
+    /// month's end, its TO_DATE(s, fmt) rolls it over.
+    #[test]
+    fn a_day_past_the_month_end_is_rejected_clamped_or_rolled() {
+        let (text, pattern) = ("29/02/2023 10:00", "dd/MM/yyyy HH:mm");
+        assert_eq!(parse(text, pattern), None);
+        let clamped = parse_resolving(text, pattern, PastMonthEnd::Clamp);
+        assert_eq!(clamped, parse_timestamp("2023-02-28 10:00:00"));
+        let rolled = parse_resolving(text, pattern, PastMonthEnd::Roll);
+        assert_eq!(rolled, parse_timestamp("2023-03-01 10:00:00"));
+        let rolled = parse_resolving("31/04/2024", "dd/MM/yyyy", PastMonthEnd::Roll);
+        assert_eq!(rolled, parse_timestamp("2024-05-01 00:00:00"));
+        for past_end in [PastMonthEnd::Reject, PastMonthEnd::Clamp, PastMonthEnd::Roll] {
+            assert_eq!(parse_resolving("32/01/2024", "dd/MM/yyyy", past_end), None);
+            assert_eq!(parse_resolving("00/01/2024", "dd/MM/yyyy", past_end), None);
+            assert_eq!(
+                parse_resolving("29/02/2024", "dd/MM/yyyy", past_end),
+                parse_timestamp("2024-02-29 00:00:00")
+            );
         }
     }
 

@@ -304,7 +304,7 @@ pub(crate) fn eval(
         TimeFunc::ToTimestamp => {
             // Flink run 3: TO_TIMESTAMP('2026-11-01T08:01:02') and '.. 08:01' are NULL.
             let t = match v.get(1) {
-                Some(p) => datefmt::parse(text(v[0]), text(p)),
+                Some(p) => datefmt::parse_resolving(text(v[0]), text(p), datefmt::PastMonthEnd::Clamp),
                 None => temporal::parse_timestamp_strict(text(v[0])),
             };
             // TO_TIMESTAMP_LTZ(s, fmt, zone): the text is a wall-clock time of `zone` (Flink
@@ -358,7 +358,8 @@ pub(crate) fn eval(
         }
         TimeFunc::ToDate => {
             let d = match v.get(1) {
-                Some(p) => datefmt::parse(text(v[0]), text(p)).map(|t| t.div_euclid(MICROS_PER_DAY) as i32),
+                Some(p) => datefmt::parse_resolving(text(v[0]), text(p), datefmt::PastMonthEnd::Roll)
+                    .map(|t| t.div_euclid(MICROS_PER_DAY) as i32),
                 // Flink run 3: TO_DATE('2026-11-01 10:00:00') is 2026-11-01.
                 None => temporal::parse_date(text(v[0])).or_else(|| {
                     temporal::parse_timestamp_strict(text(v[0])).map(|t| t.div_euclid(MICROS_PER_DAY) as i32)
