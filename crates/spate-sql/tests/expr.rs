@@ -295,6 +295,16 @@ fn column_values() {
     assert_eq!(text("s LIKE 'a%'"), "TRUE");
     assert_eq!(text("s LIKE CONCAT(SUBSTRING(s, 1, 1), '_c')"), "TRUE");
     assert_eq!(text("i IN (1, 7, n)"), "TRUE");
+    // The conformance probes of 2026-11-26: Flink coerces character literals to the number in
+    // IN and BETWEEN (i = 7 here) and compares numbers (as text, '7' would lie above '10'),
+    // but rejects `=` between them.
+    assert_eq!(text("i IN ('5', '7')"), "TRUE");
+    assert_eq!(text("i NOT IN ('5', '-3')"), "TRUE");
+    assert_eq!(text("i BETWEEN '0' AND '9'"), "TRUE");
+    assert_eq!(text("i BETWEEN '5' AND '10'"), "TRUE");
+    assert_eq!(text("i BETWEEN '8' AND '10'"), "FALSE");
+    assert_eq!(text("i + 3 BETWEEN '9' AND '11'"), "TRUE");
+    assert!(error("i = '7'").contains("cannot apply '='"), "{}", error("i = '7'"));
     assert_eq!(text("i BETWEEN 1 AND 10"), "TRUE");
     assert_eq!(text("ARRAY[i, 2, 3][1]"), "7");
     assert_eq!(text("CURRENT_TIMESTAMP"), "2026-11-01 08:01:02.000");

@@ -15,7 +15,7 @@ use super::functions::{self, Call, StringFunc, TimeFunc};
 use super::literal::{bind_literal, bind_literal_interval};
 use super::operators::{bind_binary, comparable, like_regex};
 use super::typing::{
-    can_cast, coerce, common_type_of, fold, is_datetime, is_integer, is_numeric, is_untyped_null,
+    can_cast, coerce, common_type_of, fold, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
 };
 use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};
@@ -225,8 +225,8 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             high,
         } => {
             let e = bind(expr, scope)?;
-            let lo = bind(low, scope)?;
-            let hi = bind(high, scope)?;
+            let lo = numeric_literal(bind(low, scope)?, &e);
+            let hi = numeric_literal(bind(high, scope)?, &e);
             let ge = bind_binary(BinaryOp::GtEq, e.clone(), lo)?;
             let le = bind_binary(BinaryOp::LtEq, e, hi)?;
             let both = logical(ScalarFunc::And, vec![ge, le]);
@@ -236,7 +236,8 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let e = bind(expr, scope)?;
             let mut alternatives = Vec::with_capacity(list.len());
             for item in list {
-                alternatives.push(bind_binary(BinaryOp::Eq, e.clone(), bind(item, scope)?)?);
+                let item = numeric_literal(bind(item, scope)?, &e);
+                alternatives.push(bind_binary(BinaryOp::Eq, e.clone(), item)?);
             }
             let any = logical(ScalarFunc::Or, alternatives);
             Ok(if *negated { not(any) } else { any })
@@ -564,4 +565,19 @@ fn bind_udf(
         args,
         ty: udf.returns.clone(),
     })
+}
+
+/// A character-string literal compared with a number in `IN (..)` or `BETWEEN`, cast to the
+/// number's type: Flink (Calcite's coercion of those operators) accepts `i IN ('5', '-3')` and
+/// `i BETWEEN '0' AND '9'` on an `INT` column and compares numbers, while `i = '5'` stays an
+/// error. Anything else is left as it is.
+fn numeric_literal(item: BoundExpr, number: &BoundExpr) -> BoundExpr {
+    let is_text_literal =
+        matches!(&item, BoundExpr::Literal { ty, value } if is_string(&ty.kind) && !value.is_null());
+    if !is_text_literal || !is_numeric(&number.ty().kind) {
+        return item;
+    }
+    let mut to = number.ty().clone();
+    to.nullable = item.ty().nullable;
+    call(ScalarFunc::Cast { try_cast: false }, vec![item], to)
 }
