@@ -130,4 +130,9 @@ golden! {
     session_ltz,
     ltz_repeated_hour,
     listagg_slices,
+    string_edges,
+    date_format_letters,
+    time_text,
+    window_aggregate_edges,
+    window_shapes,
 }
