@@ -304,7 +304,11 @@ fn column_values() {
     assert_eq!(text("i BETWEEN '5' AND '10'"), "TRUE");
     assert_eq!(text("i BETWEEN '8' AND '10'"), "FALSE");
     assert_eq!(text("i + 3 BETWEEN '9' AND '11'"), "TRUE");
-    assert!(error("i = '7'").contains("cannot apply '='"), "{}", error("i = '7'"));
+    assert!(
+        error("i = '7'").contains("cannot apply '='"),
+        "{}",
+        error("i = '7'")
+    );
     assert_eq!(text("i BETWEEN 1 AND 10"), "TRUE");
     assert_eq!(text("ARRAY[i, 2, 3][1]"), "7");
     assert_eq!(text("CURRENT_TIMESTAMP"), "2026-11-01 08:01:02.000");
@@ -785,6 +789,10 @@ fn math_matches_flink() {
 
 #[test]
 fn flink_validation_errors() {
+    // Flink's aggregates that Spate lacks say so; known ones out of place say that.
+    assert!(error("STDDEV_POP(i)").contains("aggregate function STDDEV_POP is not supported yet"));
+    assert!(error("VAR_SAMP(i)").contains("not supported yet"));
+    assert!(error("SUM(i)").contains("aggregate or window function SUM is not valid here"));
     // Flink run 1 rejects each of these at validation.
     assert!(
         error("'1' + 1").contains("CHAR(1) and INT"),
