@@ -689,6 +689,16 @@ pub enum TimeUnit {
     DayOfYear,
     /// `EPOCH`.
     Epoch,
+    /// `DECADE`: the year divided by 10, rounded down.
+    Decade,
+    /// `CENTURY`: 21 for 2001 to 2100.
+    Century,
+    /// `MILLENNIUM`: 3 for 2001 to 3000.
+    Millennium,
+    /// `ISODOW`: Monday 1 to Sunday 7.
+    IsoDayOfWeek,
+    /// `ISOYEAR`: the ISO 8601 week-based year.
+    IsoYear,
 }
 
 impl TimeUnit {
@@ -709,6 +719,11 @@ impl TimeUnit {
             TimeUnit::DayOfWeek => "DOW",
             TimeUnit::DayOfYear => "DOY",
             TimeUnit::Epoch => "EPOCH",
+            TimeUnit::Decade => "DECADE",
+            TimeUnit::Century => "CENTURY",
+            TimeUnit::Millennium => "MILLENNIUM",
+            TimeUnit::IsoDayOfWeek => "ISODOW",
+            TimeUnit::IsoYear => "ISOYEAR",
         }
     }
 }

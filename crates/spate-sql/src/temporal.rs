@@ -188,10 +188,21 @@ pub fn months_between(t0: i64, t1: i64) -> i64 {
 
 /// The ISO-8601 week of the year (weeks start on Monday; week 1 holds the first Thursday).
 pub fn iso_week(days: i64) -> i64 {
-    let dow_mon = (days + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday).
-    let thursday = days - dow_mon + 3;
+    let thursday = iso_thursday(days);
     let (y, _, _) = civil_from_days(thursday);
     (thursday - days_from_civil(y, 1, 1)) / 7 + 1
+}
+
+/// The ISO 8601 week-based year of the day `days` after the epoch: that of its week's
+/// Thursday (2024-12-30 is in 2025's week 1).
+pub fn iso_year(days: i64) -> i64 {
+    civil_from_days(iso_thursday(days)).0
+}
+
+/// The Thursday of the ISO week (Monday to Sunday) holding the day `days`.
+fn iso_thursday(days: i64) -> i64 {
+    let dow_mon = (days + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday).
+    days - dow_mon + 3
 }
 
 /// Parses a timestamp as `CAST(s AS TIMESTAMP)` and `TO_TIMESTAMP(s)` do: `yyyy-MM-dd` or

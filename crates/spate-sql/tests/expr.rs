@@ -560,6 +560,19 @@ fn logic_and_conditionals_match_flink() {
 #[test]
 fn time_functions_match_flink() {
     // Flink run 1 (UTC).
+    // The conformance probes of 2026-11-26 (Flink 2.3): EXTRACT(CENTURY) is 21 and
+    // EXTRACT(ISODOW) 7 for Sunday 2026-11-01; the other units as Calcite (Flink's planner and
+    // runtime) defines them.
+    check_texts(&[
+        ("EXTRACT(CENTURY FROM TIMESTAMP '2026-11-01 08:01:02')", "21"),
+        ("EXTRACT(ISODOW FROM TIMESTAMP '2026-11-01 08:01:02')", "7"),
+        ("EXTRACT(DOW FROM TIMESTAMP '2026-11-01 08:01:02')", "1"),
+        ("EXTRACT(MILLENNIUM FROM DATE '2000-12-31')", "2"),
+        ("EXTRACT(MILLENNIUM FROM DATE '2001-01-01')", "3"),
+        ("EXTRACT(DECADE FROM DATE '2026-01-01')", "202"),
+        ("EXTRACT(ISOYEAR FROM DATE '2024-12-30')", "2025"),
+        ("EXTRACT(ISOYEAR FROM DATE '2021-01-03')", "2020"),
+    ]);
     check_texts(&[
         (
             "DATE_FORMAT(TIMESTAMP '2026-11-01 08:01:02', 'yyyy-MM-dd HH:mm:ss')",

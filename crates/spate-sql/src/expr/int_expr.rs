@@ -508,14 +508,15 @@ mod tests {
         #[test]
         fn extract_of_a_timestamp_evaluates_as_the_general_evaluator(
             t in proptest::option::of(prop_oneof![any::<i64>(), -100_000_000_000_000_000i64..100_000_000_000_000_000]),
-            unit in 0usize..14,
+            unit in 0usize..19,
             ltz in any::<bool>(),
         ) {
             let unit = [
                 TimeUnit::Year, TimeUnit::Quarter, TimeUnit::Month, TimeUnit::Week, TimeUnit::Day,
                 TimeUnit::Hour, TimeUnit::Minute, TimeUnit::Second, TimeUnit::Millisecond,
                 TimeUnit::Microsecond, TimeUnit::Nanosecond, TimeUnit::DayOfWeek,
-                TimeUnit::DayOfYear, TimeUnit::Epoch,
+                TimeUnit::DayOfYear, TimeUnit::Epoch, TimeUnit::Decade, TimeUnit::Century,
+                TimeUnit::Millennium, TimeUnit::IsoDayOfWeek, TimeUnit::IsoYear,
             ][unit];
             let ty = if ltz { TypeKind::TimestampLtz(3) } else { TypeKind::Timestamp(3) };
             let e = BoundExpr::Call {

@@ -1055,6 +1055,11 @@ impl Conv {
             F::Dow => TimeUnit::DayOfWeek,
             F::Doy => TimeUnit::DayOfYear,
             F::Epoch => TimeUnit::Epoch,
+            F::Decade => TimeUnit::Decade,
+            F::Century => TimeUnit::Century,
+            F::Millenium | F::Millennium => TimeUnit::Millennium,
+            F::Isodow => TimeUnit::IsoDayOfWeek,
+            F::Isoyear => TimeUnit::IsoYear,
             other => return self.invalid(format!("not a Flink time unit: {other}"), span),
         })
     }

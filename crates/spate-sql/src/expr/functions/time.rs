@@ -518,6 +518,14 @@ pub(crate) fn extract_micros(unit: TimeUnit, micros: i64) -> i64 {
         TimeUnit::DayOfWeek => (days + 4).rem_euclid(7) + 1,
         TimeUnit::DayOfYear => days - days_from_civil(y, 1, 1) + 1,
         TimeUnit::Epoch => micros.div_euclid(MICROS_PER_SECOND),
+        // Calcite's (and so Flink's) reading: no year 0 between the centuries and millennia.
+        TimeUnit::Decade => y.div_euclid(10),
+        TimeUnit::Century if y > 0 => (y + 99) / 100,
+        TimeUnit::Century => (y - 99) / 100,
+        TimeUnit::Millennium if y > 0 => (y + 999) / 1000,
+        TimeUnit::Millennium => (y - 999) / 1000,
+        TimeUnit::IsoDayOfWeek => (days + 3).rem_euclid(7) + 1,
+        TimeUnit::IsoYear => temporal::iso_year(days),
     }
 }
 
