@@ -392,6 +392,18 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                             None,
                         ));
                     }
+                    // A literal below 1 is refused at plan time, as Flink does; a computed
+                    // one fails the job when it is evaluated.
+                    if let BoundExpr::Literal {
+                        value: Value::Int(n), ..
+                    } = &i
+                        && *n < 1
+                    {
+                        return Err(SqlError::validation(
+                            format!("array index {n} is out of bounds: ARRAY elements are numbered from 1"),
+                            first_position(index),
+                        ));
+                    }
                     ((**el).clone(), i)
                 }
                 TypeKind::Map(k, v) => {
