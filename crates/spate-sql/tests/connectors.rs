@@ -611,6 +611,97 @@ fn filesystem_malformed_line_fails_with_its_position_or_is_skipped() {
     assert_eq!(ctx.stats.get("lenient.skipped-records"), 1);
 }
 
+/// A CSV file is cut into records as Flink's reader (Jackson's CsvParser) cuts it: quoted
+/// fields hold line breaks, an escaped quote does not close a field, comment lines are skipped,
+/// CRLF ends a record. Once, an escaped quote made every row after it vanish without an error.
+#[test]
+fn filesystem_csv_records_span_lines_escapes_and_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let escape = dir.path().join("escape.csv");
+    std::fs::write(&escape, "2,\"es\\\"c\"\n3,z\n4,w\n").unwrap();
+    let comments = dir.path().join("comments.csv");
+    std::fs::write(&comments, "# a comment\n1,x\n# another \"one\n2,\"y\r\nz\"\r\n").unwrap();
+    let multiline = dir.path().join("ml.csv");
+    std::fs::write(&multiline, "1;'multi\nline';3\n2;ok;4\n").unwrap();
+    let c = tables(&format!(
+        "CREATE TABLE e (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '{}', \
+           'format' = 'csv', 'csv.escape-character' = '\\');
+         CREATE TABLE c (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '{}', \
+           'format' = 'csv', 'csv.allow-comments' = 'true');
+         CREATE TABLE m (id INT, s STRING, n INT) WITH ('connector' = 'filesystem', 'path' = '{}', \
+           'format' = 'csv', 'csv.field-delimiter' = ';', 'csv.quote-character' = '''');",
+        escape.display(),
+        comments.display(),
+        multiline.display()
+    ));
+    let read = |name: &str| {
+        let env = StreamEnvironment::new();
+        let got = connector::scan(&env, plan(table(&c, name)), &ConnectorContext::default())
+            .unwrap()
+            .collect();
+        env.execute().unwrap();
+        got.values()
+    };
+    let s = |v: &str| Value::String(v.into());
+    // Flink 2.3 (tests/flink/csv_records, /tmp/conf/csv_escape_min): all three rows.
+    assert_eq!(
+        read("e"),
+        vec![
+            vec![Value::Int(2), s("es\"c")],
+            vec![Value::Int(3), s("z")],
+            vec![Value::Int(4), s("w")],
+        ]
+    );
+    assert_eq!(
+        read("c"),
+        vec![vec![Value::Int(1), s("x")], vec![Value::Int(2), s("y\r\nz")]]
+    );
+    assert_eq!(
+        read("m"),
+        vec![
+            vec![Value::Int(1), s("multi\nline"), Value::Int(3)],
+            vec![Value::Int(2), s("ok"), Value::Int(4)],
+        ]
+    );
+}
+
+/// A CSV file whose records cannot all be read fails, or with `ignore-parse-errors` skips and
+/// counts the record; rows never just vanish.
+#[test]
+fn filesystem_csv_unreadable_records_fail_or_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    // A lone CR ends a record for Flink; Spate cuts at LF only, so that record fails whole.
+    std::fs::write(&input, "1,a\n2,\"b\"x\n3,c\r4,d\n5,e\n6,\"open\n7,f\n").unwrap();
+    let c = tables(&format!(
+        "CREATE TABLE strict_csv (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '{0}', 'format' = 'csv');
+         CREATE TABLE lenient (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '{0}', 'format' = 'csv', \
+           'csv.ignore-parse-errors' = 'true');",
+        input.display()
+    ));
+    let ctx = ConnectorContext::default();
+    let env = StreamEnvironment::new();
+    let _ = connector::scan(&env, plan(table(&c, "strict_csv")), &ctx)
+        .unwrap()
+        .collect();
+    let err = env.execute().unwrap_err().to_string();
+    assert!(err.contains("in.csv:2"), "{err}");
+
+    let env = StreamEnvironment::new();
+    let got = connector::scan(&env, plan(table(&c, "lenient")), &ctx)
+        .unwrap()
+        .collect();
+    env.execute().unwrap();
+    let s = |v: &str| Value::String(v.into());
+    // As Flink 2.3 skips `2,"b"x` and goes on, and an unterminated quote takes the rest of the
+    // file with it.
+    assert_eq!(
+        got.values(),
+        vec![vec![Value::Int(1), s("a")], vec![Value::Int(5), s("e")]]
+    );
+    assert_eq!(ctx.stats.get("lenient.skipped-records"), 3);
+}
+
 // ---- Kafka ----
 
 mod kafka {

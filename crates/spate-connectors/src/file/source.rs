@@ -19,9 +19,12 @@ const VERSION: u8 = 1;
 pub trait LineDecoder: Clone + Send + 'static {
     /// The record type.
     type Item;
-    /// Whether `text` needs more lines to be a whole record (CSV quoted line breaks).
-    fn needs_more(&self, text: &[u8]) -> bool {
-        let _ = text;
+    /// Whether `record` (the record's lines so far, each ending with `\n` but perhaps the
+    /// file's last) needs more lines to be whole, as when a quoted CSV field holds a line
+    /// break. `line_start` is where its newest line starts, so a decoder can scan each line
+    /// once instead of the whole record again; 0 means a new record.
+    fn needs_more(&mut self, record: &[u8], line_start: usize) -> bool {
+        let _ = (record, line_start);
         false
     }
     /// Whether the first record of every file is a header to skip.
@@ -52,8 +55,8 @@ pub struct CsvDecoder {
 
 impl LineDecoder for CsvDecoder {
     type Item = Vec<String>;
-    fn needs_more(&self, text: &[u8]) -> bool {
-        !super::csv::is_complete(text)
+    fn needs_more(&mut self, record: &[u8], _line_start: usize) -> bool {
+        !super::csv::is_complete(record)
     }
     fn has_header(&self) -> bool {
         self.header
@@ -272,6 +275,7 @@ impl<D: LineDecoder> FileSource<D> {
             self.buf.clear();
             let mut lines = 0;
             loop {
+                let line_start = self.buf.len();
                 let n = reader
                     .read_until(b'\n', &mut self.buf)
                     .map_err(|e| Self::io_err(&split.path, e))?;
@@ -279,7 +283,7 @@ impl<D: LineDecoder> FileSource<D> {
                     break;
                 }
                 lines += 1;
-                if !self.decoder.needs_more(&self.buf) {
+                if !self.decoder.needs_more(&self.buf, line_start) {
                     break;
                 }
             }

@@ -27,37 +27,42 @@ use super::opts::Options;
 use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
-use crate::format::{FormatError, FormatField, RowFormat};
+use crate::format::{FormatError, FormatField, RecordSplitter, RowFormat};
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
-/// One line → one row (the format's fields at their columns).
+/// One record → one row (the format's fields at their columns), or none for a record Flink
+/// skips (a CSV comment line).
 #[derive(Clone)]
 struct RowDecoder {
     format: RowFormat,
-    csv: bool,
+    splitter: RecordSplitter,
     width: usize,
     targets: Arc<[usize]>,
     values: Vec<Value>,
 }
 
 impl LineDecoder for RowDecoder {
-    type Item = Row;
+    type Item = Option<Row>;
 
-    fn needs_more(&self, text: &[u8]) -> bool {
-        self.csv && !spate_connectors::file::csv::is_complete(text)
+    fn needs_more(&mut self, record: &[u8], line_start: usize) -> bool {
+        self.splitter.needs_more(record, line_start)
     }
 
-    fn decode(&mut self, text: &str) -> Result<Row, String> {
+    fn decode(&mut self, text: &str) -> Result<Option<Row>, String> {
         self.values.clear();
-        self.format
-            .decode(text.as_bytes(), &mut self.values)
+        let made = self
+            .format
+            .decode_file_record(text.as_bytes(), &mut self.values)
             .map_err(|FormatError(m)| m)?;
+        if !made {
+            return Ok(None);
+        }
         let mut row = vec![Value::Null; self.width];
         for (target, v) in self.targets.iter().zip(self.values.drain(..)) {
             row[*target] = v;
         }
-        Ok(row)
+        Ok(Some(row))
     }
 }
 
@@ -168,12 +173,15 @@ impl PartRows<'_, '_> {
     }
 }
 
-impl Emitter<Row> for PartRows<'_, '_> {
+impl Emitter<Option<Row>> for PartRows<'_, '_> {
     fn set_split(&mut self, split: usize) {
         self.name_split(split);
     }
 
-    fn emit(&mut self, mut row: Row, timestamp: Timestamp) {
+    fn emit(&mut self, row: Option<Row>, timestamp: Timestamp) {
+        let Some(mut row) = row else {
+            return;
+        };
         for (i, v) in self.constants {
             row[*i] = v.clone();
         }
@@ -408,7 +416,7 @@ pub(crate) fn scan(
     let format = plan.projected_format(&format, &targets);
     let skip = format.ignores_parse_errors();
     let decoder = RowDecoder {
-        csv: name == "csv",
+        splitter: format.record_splitter(),
         format,
         width: columns.width,
         targets: targets.into(),

@@ -6,9 +6,11 @@
 //! it when the format's `ignore-parse-errors` option is set, which `decode` reports through
 //! [`RowFormat::ignores_parse_errors`]).
 //!
-//! - One record is one value of bytes: a Kafka message, or a line of a file without its line
-//!   terminator. `encode` appends one record without a terminator (the filesystem connector
-//!   adds `\n`, as Flink's file writers do).
+//! - One record is one value of bytes: a Kafka message, or a record of a file without its
+//!   line terminator (a line; for `csv` a record whose quoted fields may hold line breaks, cut
+//!   by [`RowFormat::record_splitter`] and read by [`RowFormat::decode_file_record`]).
+//!   `encode` appends one record without a terminator (the filesystem connector adds `\n`, as
+//!   Flink's file writers do).
 //! - `decode` appends exactly one value per field, or nothing: on an error it appends nothing,
 //!   and a record Flink skips silently (an empty JSON record) appends nothing and returns
 //!   `Ok(false)` through [`RowFormat::decode_record`].
@@ -64,6 +66,18 @@ impl FormatField {
             name: name.into(),
             ty,
         }
+    }
+}
+
+/// Where a format's records end in a file (see [`RowFormat::record_splitter`]).
+#[derive(Debug, Clone)]
+pub struct RecordSplitter(Option<csv::Splitter>);
+
+impl RecordSplitter {
+    /// Whether the record read so far (`record`: whole lines, the newest starting at
+    /// `line_start`, 0 for a new record) goes on past its last line break.
+    pub fn needs_more(&mut self, record: &[u8], line_start: usize) -> bool {
+        self.0.as_mut().is_some_and(|s| s.needs_more(record, line_start))
     }
 }
 
@@ -175,6 +189,31 @@ impl RowFormat {
             out.truncate(start);
         }
         result
+    }
+
+    /// Like [`decode_record`](Self::decode_record), for `bytes` that are one whole record cut
+    /// from a file by [`record_splitter`](Self::record_splitter) (without the line break):
+    /// where `decode_record` reads the first record of a Kafka message and ignores the rest,
+    /// here anything after the record is an error, so no row can be lost unseen.
+    pub fn decode_file_record(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+        let start = out.len();
+        let result = match &self.codec {
+            Codec::Csv(c) => c.decode_whole(bytes, out),
+            Codec::Json(_) | Codec::Raw(_) => return self.decode_record(bytes, out),
+        };
+        if !matches!(result, Ok(true)) {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Finds where this format's records end in a file: at the end of a line, or for `csv`
+    /// at a line break outside quoted fields.
+    pub fn record_splitter(&self) -> RecordSplitter {
+        RecordSplitter(match &self.codec {
+            Codec::Csv(c) => Some(c.splitter()),
+            Codec::Json(_) | Codec::Raw(_) => None,
+        })
     }
 
     /// What Flink reads from an absent Kafka value (a tombstone): `raw` reads a row whose

@@ -14,7 +14,15 @@ struct Field<'a> {
     quoted: bool,
 }
 
-pub(super) fn decode(csv: &Csv, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+/// Decodes the record at the start of `bytes`. With `whole`, `bytes` is one record as the file
+/// splitter cut it, and a line break outside quotes is an error: what follows it would be lost.
+/// Without, the rest is ignored, as Flink reads only the first record of a Kafka message.
+pub(super) fn decode(
+    csv: &Csv,
+    bytes: &[u8],
+    whole: bool,
+    out: &mut Vec<Value>,
+) -> Result<bool, FormatError> {
     let line = std::str::from_utf8(bytes).map_err(|e| {
         FormatError(format!(
             "invalid UTF-8 at byte {} of the CSV record",
@@ -24,7 +32,7 @@ pub(super) fn decode(csv: &Csv, bytes: &[u8], out: &mut Vec<Value>) -> Result<bo
     if csv.allow_comments && line.starts_with('#') {
         return Ok(false);
     }
-    let mut fields = csv.split(line)?;
+    let mut fields = csv.split(line, whole)?;
     let arity = csv.columns.len();
     if fields.len() > arity {
         let trailing_empty =
@@ -59,8 +67,9 @@ pub(super) fn decode(csv: &Csv, bytes: &[u8], out: &mut Vec<Value>) -> Result<bo
 }
 
 impl Csv {
-    /// Splits the first line of `line` into fields (quoted fields may span lines).
-    fn split<'a>(&self, line: &'a str) -> Result<Vec<Field<'a>>, FormatError> {
+    /// Splits the first record of `line` into fields (quoted fields may span lines); with
+    /// `whole`, `line` must be that record and nothing more.
+    fn split<'a>(&self, line: &'a str, whole: bool) -> Result<Vec<Field<'a>>, FormatError> {
         let mut fields = Vec::with_capacity(self.columns.len());
         let mut rest = line;
         loop {
@@ -75,8 +84,19 @@ impl Csv {
             let mut chars = after.chars();
             match chars.next() {
                 Some(c) if c == self.delimiter => rest = chars.as_str(),
-                // End of the record (anything after the line break is not part of it).
-                _ => break,
+                None => break,
+                // Only a line break ends a field without a delimiter. Files are cut at LF
+                // outside quotes, so this is a lone CR, which Flink's reader takes for the
+                // end of a record.
+                Some(c) if whole => {
+                    return Err(FormatError(format!(
+                        "field {}: line break {c:?} outside quotes inside the record; Spate ends \
+                         records at LF or CRLF only",
+                        fields.len()
+                    )));
+                }
+                // The end of the first record: the rest is not read.
+                Some(_) => break,
             }
         }
         Ok(fields)
@@ -94,10 +114,10 @@ impl Csv {
             while let Some((i, c)) = chars.next() {
                 if Some(c) == self.escape {
                     if let Some((_, next)) = chars.next() {
-                        text.push(next);
+                        text.push(unescaped(next));
                     }
                 } else if c == self.delimiter || c == '\n' || c == '\r' {
-                    return (self.finish(Cow::Owned(text), false), &s[i..]);
+                    return (self.finish(Cow::Owned(text), false), &s[end + i..]);
                 } else {
                     text.push(c);
                 }
@@ -137,7 +157,7 @@ impl Csv {
         while let Some((i, c)) = chars.next() {
             if Some(c) == self.escape {
                 if let Some((_, next)) = chars.next() {
-                    text.push(next);
+                    text.push(unescaped(next));
                 }
                 continue;
             }
@@ -235,6 +255,18 @@ impl Csv {
             Err(_) if self.ignore_errors => Ok(Value::Null),
             other => other,
         }
+    }
+}
+
+/// The character an escape stands for: Jackson's `CsvDecoder._unescape` reads `\n`, `\r`,
+/// `\t` and `\0` as control characters and anything else as itself.
+fn unescaped(c: char) -> char {
+    match c {
+        'n' => '\n',
+        'r' => '\r',
+        't' => '\t',
+        '0' => '\0',
+        other => other,
     }
 }
 

@@ -19,16 +19,26 @@
 //! error (one trailing empty field is allowed by `allow-trailing-comma`, default on).
 //! `MAP` and `MULTISET` columns are rejected, as Flink rejects them.
 //!
-//! Where Spate differs: one record is one line; a quoted field may contain line breaks but
-//! anything after the record's first line is ignored. `TIME` is written with milliseconds and
+//! Records: in a file, a record ends at a line break (LF or CRLF) outside quoted fields and not
+//! escaped (`split.rs`), so a quoted field may hold line breaks; the escape character reads
+//! `\n`, `\r`, `\t`, `\0` as control characters, anything else as itself (Jackson's
+//! `_unescape`); with `allow-comments` a record starting with `#` is skipped. A Kafka message
+//! is read up to its first record's end, the rest ignored, as Flink's `readValue` does.
+//!
+//! Where Spate differs: a lone CR outside quotes, which Flink's reader takes for the end of a
+//! record, is an error in a file; a blank line in a file is skipped, where Flink fails ("Row
+//! length mismatch"). `TIME` is written with milliseconds and
 //! read truncated to its precision (Flink rejects `TIME(p > 3)` in CSV). Flink cannot read back
 //! some of what it writes (a `NULL` `INT` without a `null-literal` is an empty field, which is
 //! not a number); neither can Spate, on purpose.
 
 mod decode;
 mod encode;
+mod split;
 
 use std::collections::BTreeMap;
+
+pub(crate) use split::Splitter;
 
 use super::options::FormatOptions;
 use super::{FormatError, FormatField};
@@ -245,9 +255,20 @@ impl Csv {
         self.ignore_errors
     }
 
-    /// Decodes one record; `Ok(false)` for a comment line (with `allow-comments`).
+    /// Decodes the first record of `bytes` (the rest is ignored, as in a Kafka message);
+    /// `Ok(false)` for a comment line (with `allow-comments`).
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
-        decode::decode(self, bytes, out)
+        decode::decode(self, bytes, false, out)
+    }
+
+    /// Decodes `bytes` as exactly one record, as [`Splitter`] cut it from a file.
+    pub(crate) fn decode_whole(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+        decode::decode(self, bytes, true, out)
+    }
+
+    /// A splitter of this format's records in a file.
+    pub(crate) fn splitter(&self) -> Splitter {
+        Splitter::new(self)
     }
 
     pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
