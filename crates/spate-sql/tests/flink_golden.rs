@@ -114,6 +114,7 @@ golden! {
     functions,
     types_json,
     types_csv,
+    csv_records,
     tumble,
     hop,
     cumulate,
