@@ -57,23 +57,12 @@ const UNSUPPORTED_AGGREGATES: &[&str] = &[
 const AGGREGATES: &[&str] = &[
     "COUNT",
     "SUM",
-    "SUM0",
     "AVG",
     "MIN",
     "MAX",
     "LISTAGG",
-    "COLLECT",
     "FIRST_VALUE",
     "LAST_VALUE",
-    "STDDEV",
-    "STDDEV_POP",
-    "STDDEV_SAMP",
-    "VAR_POP",
-    "VAR_SAMP",
-    "VARIANCE",
-    "ARRAY_AGG",
-    "JSON_OBJECTAGG",
-    "JSON_ARRAYAGG",
     "TUMBLE_START",
     "TUMBLE_END",
     "TUMBLE_ROWTIME",
@@ -265,14 +254,18 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
         Expr::Function(f) => {
             let name = f.name.base().to_ascii_uppercase();
             let pos = f.name.0.last().and_then(|i| i.loc.pos());
+            // Flink's aggregates that Spate has not got say so, not that they are misplaced.
+            if UNSUPPORTED_AGGREGATES.contains(&name.as_str()) {
+                return Err(SqlError::validation(
+                    format!("aggregate function {name} is not supported yet"),
+                    pos,
+                ));
+            }
             if AGGREGATES.contains(&name.as_str()) {
-                // Flink's aggregates that Spate has not got say so, not that they are misplaced.
-                let message = if UNSUPPORTED_AGGREGATES.contains(&name.as_str()) {
-                    format!("aggregate function {name} is not supported yet")
-                } else {
-                    format!("aggregate or window function {name} is not valid here")
-                };
-                return Err(SqlError::validation(message, pos));
+                return Err(SqlError::validation(
+                    format!("aggregate or window function {name} is not valid here"),
+                    pos,
+                ));
             }
             if f.distinct || f.filter.is_some() {
                 return Err(SqlError::validation(
