@@ -201,8 +201,19 @@ pub fn iso_year(days: i64) -> i64 {
 
 /// The Thursday of the ISO week (Monday to Sunday) holding the day `days`.
 fn iso_thursday(days: i64) -> i64 {
-    let dow_mon = (days + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday).
-    days - dow_mon + 3
+    days - days_since_monday(days) + 3
+}
+
+/// The day of the week of the day `days` after the epoch, counted from Sunday (0) to Saturday
+/// (6): 1970-01-01 was a Thursday.
+pub fn days_since_sunday(days: i64) -> i64 {
+    (days + 4).rem_euclid(7)
+}
+
+/// The day of the week of the day `days` after the epoch, counted from Monday (0) to Sunday
+/// (6), as ISO 8601 weeks run.
+pub fn days_since_monday(days: i64) -> i64 {
+    (days + 3).rem_euclid(7)
 }
 
 /// Parses a timestamp as `CAST(s AS TIMESTAMP)` and `TO_TIMESTAMP(s)` do: `yyyy-MM-dd` or

@@ -15,7 +15,7 @@
 //! numeric fields, month and day names and `a`. Numbers are parsed greedily unless the next
 //! field follows without a separator (`yyyyMMdd`), then with the pattern's width, as Java does.
 
-use crate::temporal::{MICROS_PER_DAY, civil_from_days, days_from_civil, days_in_month};
+use crate::temporal::{MICROS_PER_DAY, civil_from_days, days_from_civil, days_in_month, days_since_sunday};
 use crate::zone::SessionZone;
 
 const MONTHS: [&str; 12] = [
@@ -181,7 +181,7 @@ fn format_pieces<'p>(
     let minute = of_day / 60_000_000 % 60;
     let second = of_day / 1_000_000 % 60;
     let frac_micros = of_day % 1_000_000;
-    let dow = (days + 4).rem_euclid(7) as usize; // 1970-01-01 was a Thursday; 0 = Sunday.
+    let dow = days_since_sunday(days) as usize; // 0 = Sunday.
     let doy = days - days_from_civil(year, 1, 1) + 1;
     let mut out = String::with_capacity(24);
     for p in pieces {
@@ -213,11 +213,11 @@ fn format_pieces<'p>(
                             out.push('Q');
                             pad(&mut out, quarter, 1);
                         }
-                        4 => out.push_str(["1st", "2nd", "3rd", "4th"][quarter as usize - 1]),
+                        4 => {
+                            out.push_str(["1st", "2nd", "3rd", "4th"][quarter as usize - 1]);
+                            out.push_str(" quarter");
+                        }
                         _ => pad(&mut out, quarter, 1),
-                    }
-                    if n == 4 {
-                        out.push_str(" quarter");
                     }
                 }
                 'n' if letters == Letters::JavaTime => pad(&mut out, frac_micros * 1000, n),
@@ -243,11 +243,9 @@ fn format_pieces<'p>(
                     let digits = format!("{frac_micros:06}000");
                     out.push_str(&digits[..n.min(9)]);
                 }
+                // SimpleDateFormat has no narrow name: five or more letters are the full one.
                 'E' if letters == Letters::JavaTime => day_name(&mut out, dow, n),
-                'E' => {
-                    let name = DAYS[dow];
-                    out.push_str(if n <= 3 { &name[..3] } else { name });
-                }
+                'E' => day_name(&mut out, dow, n.min(4)),
                 'a' => out.push_str(if hour < 12 { "AM" } else { "PM" }),
                 'D' => pad(&mut out, doy, n),
                 'w' => pad(&mut out, week_of_week_based_year(days, dow as i64), n),
@@ -317,7 +315,7 @@ fn first_of_month_dow(dow: usize, day: u32) -> i64 {
 /// the Sunday on or before January 1st.
 fn week_one_start(year: i64) -> i64 {
     let jan1 = days_from_civil(year, 1, 1);
-    jan1 - (jan1 + 4).rem_euclid(7)
+    jan1 - days_since_sunday(jan1)
 }
 
 /// The US week-based year of the day `days` (day of the week `dow`, 0 = Sunday): that of the

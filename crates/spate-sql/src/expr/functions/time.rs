@@ -515,7 +515,7 @@ pub(crate) fn extract_micros(unit: TimeUnit, micros: i64) -> i64 {
         TimeUnit::Millisecond => of_day / 1000 % 1000,
         TimeUnit::Microsecond => of_day % MICROS_PER_SECOND,
         TimeUnit::Nanosecond => of_day % MICROS_PER_SECOND * 1000,
-        TimeUnit::DayOfWeek => (days + 4).rem_euclid(7) + 1,
+        TimeUnit::DayOfWeek => temporal::days_since_sunday(days) + 1,
         TimeUnit::DayOfYear => days - days_from_civil(y, 1, 1) + 1,
         TimeUnit::Epoch => micros.div_euclid(MICROS_PER_SECOND),
         // Calcite's (and so Flink's) reading: no year 0 between the centuries and millennia.
@@ -524,7 +524,7 @@ pub(crate) fn extract_micros(unit: TimeUnit, micros: i64) -> i64 {
         TimeUnit::Century => (y - 99) / 100,
         TimeUnit::Millennium if y > 0 => (y + 999) / 1000,
         TimeUnit::Millennium => (y - 999) / 1000,
-        TimeUnit::IsoDayOfWeek => (days + 3).rem_euclid(7) + 1,
+        TimeUnit::IsoDayOfWeek => temporal::days_since_monday(days) + 1,
         TimeUnit::IsoYear => temporal::iso_year(days),
     }
 }
@@ -551,7 +551,7 @@ pub(crate) fn floor_ceil(ceil: bool, unit: TimeUnit, v: &Value) -> EvalResult {
             TimeUnit::Quarter => to_day(days_from_civil(y, (m - 1) / 3 * 3 + 1, 1)),
             TimeUnit::Month => to_day(days_from_civil(y, m, 1)),
             // Weeks start on Sunday; 1970-01-04 was one.
-            TimeUnit::Week => to_day(days - (days + 4).rem_euclid(7)),
+            TimeUnit::Week => to_day(days - temporal::days_since_sunday(days)),
             u => {
                 let per = unit_micros(u)?;
                 Some(t.div_euclid(per) * per)
