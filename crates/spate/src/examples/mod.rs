@@ -6,6 +6,7 @@ pub mod log_errors;
 pub mod moving_average;
 pub mod word_count;
 
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -82,6 +83,30 @@ fn fmt_watermark(w: i64) -> String {
 }
 
 /// Prints records in/out per second, the watermark and the last checkpoint every second.
+/// Stops `job` with a savepoint into `dir`, or cancels it when that fails (a job failing and
+/// restarting has no running attempt to take one) or takes over a minute; each step is told on
+/// stderr. `Err` says why no savepoint was taken.
+pub(crate) async fn stop_with_savepoint_or_cancel(
+    job: &JobHandle,
+    dir: PathBuf,
+) -> std::result::Result<PathBuf, String> {
+    eprintln!("stopping: taking a savepoint ...");
+    let stopping = job.clone();
+    let stop = tokio::task::spawn_blocking(move || stopping.stop_with_savepoint(&dir));
+    let why = match tokio::time::timeout(Duration::from_secs(60), stop).await {
+        Ok(Ok(Ok(path))) => {
+            eprintln!("stopped with savepoint {}", path.display());
+            return Ok(path);
+        }
+        Ok(Ok(Err(e))) => e.to_string(),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the savepoint took over a minute".to_string(),
+    };
+    eprintln!("savepoint failed ({why}); cancelling the job");
+    job.cancel();
+    Err(why)
+}
+
 pub fn progress_loop(handle: &JobHandle, oversized: &OversizedStats, done: &mpsc::Receiver<()>) {
     let started = Instant::now();
     let (mut last_in, mut last_out, mut last_t) = (0u64, 0u64, Instant::now());
@@ -184,19 +209,7 @@ pub fn run_job(
                 _ = rx => {}
                 r = crate::cluster::shutdown_signal() => {
                     r?;
-                    eprintln!("stopping: taking a savepoint ...");
-                    let stop = tokio::task::spawn_blocking(move || stop_handle.stop_with_savepoint(&savepoints));
-                    match tokio::time::timeout(Duration::from_secs(60), stop).await {
-                        Ok(Ok(Ok(path))) => eprintln!("stopped with savepoint {}", path.display()),
-                        Ok(Ok(Err(e))) => {
-                            eprintln!("savepoint failed ({e}); cancelling");
-                            handle.cancel();
-                        }
-                        _ => {
-                            eprintln!("savepoint timed out; cancelling");
-                            handle.cancel();
-                        }
-                    }
+                    let _ = stop_with_savepoint_or_cancel(&stop_handle, savepoints).await;
                 }
             }
             Ok::<(), anyhow::Error>(())

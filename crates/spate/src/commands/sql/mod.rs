@@ -177,24 +177,12 @@ async fn stop_script(
         slot.stopping = true;
         slot.job.as_ref().map(|(h, _)| h.clone())
     };
-    let Some(h) = handle else {
-        return Ok(());
-    };
-    eprintln!("stopping: taking a savepoint ...");
-    let job = h.clone();
-    let stop = tokio::task::spawn_blocking(move || job.stop_with_savepoint(&savepoints));
-    let why = match tokio::time::timeout(std::time::Duration::from_secs(60), stop).await {
-        Ok(Ok(Ok(path))) => {
-            eprintln!("stopped with savepoint {}", path.display());
-            return Ok(());
-        }
-        Ok(Ok(Err(e))) => e.to_string(),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "the savepoint took over a minute".to_string(),
-    };
-    eprintln!("savepoint failed ({why}); cancelling the job");
-    h.cancel();
-    Err(why)
+    match handle {
+        Some(h) => crate::examples::stop_with_savepoint_or_cancel(&h, savepoints)
+            .await
+            .map(|_| ()),
+        None => Ok(()),
+    }
 }
 
 /// The session's options: the cluster, checkpoints, rows streamed to `tableau`, and each
