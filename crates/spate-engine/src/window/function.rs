@@ -205,7 +205,7 @@ where
     fn merge(&self, acc: &mut A::Acc, other: A::Acc) {
         self.aggregate.merge(acc, other)
     }
-    #[inline]
+    #[inline(always)]
     fn emit(&mut self, key: &K, window: &Window, acc: &A::Acc, out: &mut Vec<Record<O>>) {
         let mut emitter = WindowEmitter {
             out,
