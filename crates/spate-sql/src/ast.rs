@@ -591,6 +591,17 @@ pub enum Expr {
         /// Where.
         haystack: Box<Expr>,
     },
+    /// `OVERLAY(expr PLACING placing FROM from [FOR length])`.
+    Overlay {
+        /// The string written into.
+        expr: Box<Expr>,
+        /// What replaces the characters.
+        placing: Box<Expr>,
+        /// The first replaced character (from 1).
+        from: Box<Expr>,
+        /// How many characters are replaced (default: as many as `placing` has).
+        length: Option<Box<Expr>>,
+    },
     /// `TRIM([BOTH|LEADING|TRAILING] [chars] FROM expr)` or `TRIM(expr)`.
     Trim {
         /// `BOTH`, `LEADING` or `TRAILING`.
@@ -1319,6 +1330,18 @@ impl fmt::Display for Expr {
             }
             Expr::Extract { unit, expr } => write!(f, "EXTRACT({} FROM {expr})", unit.name()),
             Expr::Position { needle, haystack } => write!(f, "POSITION({needle} IN {haystack})"),
+            Expr::Overlay {
+                expr,
+                placing,
+                from,
+                length,
+            } => {
+                write!(f, "OVERLAY({expr} PLACING {placing} FROM {from}")?;
+                if let Some(l) = length {
+                    write!(f, " FOR {l}")?;
+                }
+                f.write_str(")")
+            }
             Expr::Trim { side, chars, expr } => {
                 f.write_str("TRIM(")?;
                 match side {

@@ -7,7 +7,9 @@
 //! `CAST(<expr> AS STRING)` so the text forms are checked too. "Flink run 2" checked the
 //! precision/scale and NULL-ability of result types (from the planner's schema) over a one-row
 //! CSV table with the test row's columns, and more values and errors; "Flink run 3" the
-//! parsing defaults, untyped NULL arguments and the remaining doubtful cases.
+//! parsing defaults, untyped NULL arguments and the remaining doubtful cases. "Flink runs 4 and
+//! 5" (2026-11-26) the functions added after them (INSTR, OVERLAY, TO_BASE64, FROM_BASE64, HEX,
+//! PARSE_URL) over `VALUES` columns, with each result type.
 
 use spate_sql::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
 use spate_sql::expr::{BoundExpr, EvalContext, Scope, bind, bind_field};
@@ -1197,4 +1199,122 @@ fn third_run_values_match_flink() {
         assert!(bound(sql).is_err(), "{sql} should not bind");
     }
     assert!(text("CAST(' 2026-11-01 08:01:02 ' AS TIMESTAMP(3))").starts_with("ERROR"));
+}
+
+#[test]
+fn added_string_functions_match_flink() {
+    // Flink runs 4 and 5 (s = 'abc', i = 7).
+    check_texts(&[
+        ("INSTR('hello world', 'o')", "5"),
+        ("INSTR('hello world', 'o', 6)", "8"),
+        ("INSTR('hello world', 'o', 1, 2)", "8"),
+        ("INSTR('hello world', 'o', -1)", "8"),
+        ("INSTR('hello world', 'o', -1, 2)", "5"),
+        ("INSTR('hello world', 'o', 0)", "0"),
+        ("INSTR('hello world', 'o', 100)", "0"),
+        ("INSTR('hello world', 'o', -100)", "0"),
+        ("INSTR('hello', '')", "1"),
+        ("INSTR('hello', '', 3)", "1"),
+        ("INSTR('hello', '', -1)", "6"),
+        ("INSTR('hello', '', -10)", "6"),
+        ("INSTR('', '')", "1"),
+        ("INSTR('héllo wörld', 'ö')", "8"),
+        ("INSTR('hello', 'l', -1, 2)", "3"),
+        ("INSTR('hello', 'lo', -1)", "4"),
+        ("INSTR('aaa', 'aa', 1, 2)", "2"),
+        ("INSTR('a😀b😀c', '😀', 1, 2)", "4"),
+        ("INSTR('a😀b😀c', 'c', -1)", "5"),
+        ("INSTR(s, CAST(NULL AS STRING))", "NULL"),
+        ("INSTR(s, 'b', n)", "NULL"),
+        ("LOCATE('o', 'hello world', -1)", "5"),
+        ("LOCATE('', '', 1)", "1"),
+        ("LOCATE('o', 'hello world', 100)", "0"),
+        ("LOCATE('b', 'a😀b')", "3"),
+        (
+            "OVERLAY('This is an old string' PLACING ' new' FROM 10 FOR 5)",
+            "This is a new string",
+        ),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 3)", "abXYef"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 3 FOR 0)", "abXY"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 0)", "abcdef"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 7)", "abcdef"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 6)", "abcdeXY"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 3 FOR -1)", "abXY"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM -1)", "abcdef"),
+        ("OVERLAY('abcdef' PLACING '' FROM 2)", "a"),
+        ("OVERLAY('abcdef' PLACING '' FROM 2 FOR 2)", "adef"),
+        ("OVERLAY('' PLACING 'x' FROM 1)", ""),
+        ("OVERLAY('abcdef' PLACING 'XYZ' FROM 1 FOR 1)", "XYZbcdef"),
+        ("OVERLAY('abcdef' PLACING 'XY' FROM 5 FOR 3)", "abcdXY"),
+        ("OVERLAY('héllo wörld' PLACING 'Ö' FROM 2 FOR 1)", "hÖllo wörld"),
+        ("OVERLAY('a😀bc' PLACING 'XY' FROM 2 FOR 2)", "aXYbc"),
+        ("OVERLAY('a😀bc' PLACING 'X' FROM 5)", "a😀bX"),
+        ("OVERLAY(s PLACING 'x' FROM n)", "NULL"),
+        ("TO_BASE64('hello world')", "aGVsbG8gd29ybGQ="),
+        ("TO_BASE64('')", ""),
+        ("TO_BASE64('héllo wörld')", "aMOpbGxvIHfDtnJsZA=="),
+        ("TO_BASE64('😀x')", "8J+YgHg="),
+        ("TO_BASE64(CAST('ab' AS BYTES))", "YWI="),
+        ("FROM_BASE64('aGVsbG8=')", "hello"),
+        ("FROM_BASE64('aGVsbG8')", "hello"),
+        ("FROM_BASE64('')", ""),
+        ("FROM_BASE64('YR==')", "a"),
+        ("FROM_BASE64(CAST('YQ==' AS BYTES))", "a"),
+        ("CHAR_LENGTH(FROM_BASE64('/w=='))", "1"),
+        ("HEX(255)", "FF"),
+        ("HEX(-1)", "FFFFFFFFFFFFFFFF"),
+        ("HEX(0)", "0"),
+        ("HEX(CAST(12 AS TINYINT))", "C"),
+        ("HEX(CAST(-1 AS TINYINT))", "FFFFFFFFFFFFFFFF"),
+        ("HEX(CAST(9223372036854775807 AS BIGINT))", "7FFFFFFFFFFFFFFF"),
+        ("HEX('hello world')", "68656C6C6F20776F726C64"),
+        ("HEX('')", ""),
+        ("HEX('😀')", "F09F9880"),
+        ("HEX(n)", "NULL"),
+        (
+            "PARSE_URL('http://user:pw@www.example.com:8080/p.html?k1=v1&k2=v2#frag', 'HOST')",
+            "www.example.com",
+        ),
+        (
+            "PARSE_URL('http://user:pw@www.example.com:8080/p.html?k1=v1&k2=v2#frag', 'FILE')",
+            "/p.html?k1=v1&k2=v2",
+        ),
+        ("PARSE_URL('http://a.com/?k1=v1&k2=v2', 'QUERY', 'k2')", "v2"),
+        ("PARSE_URL('http://a.com/?k1=v1&k2=v2', 'QUERY', 'k3')", "NULL"),
+        ("PARSE_URL('http://a.com/', 'host')", "NULL"),
+        ("PARSE_URL('not a url', 'HOST')", "NULL"),
+    ]);
+    assert_eq!(type_of("INSTR(s, 'a')"), "INT");
+    assert_eq!(type_of("INSTR('abc', 'a', 1, 1)"), "INT NOT NULL");
+    assert_eq!(
+        type_of("OVERLAY('abc' PLACING 'x' FROM 1)"),
+        "VARCHAR(4) NOT NULL"
+    );
+    assert_eq!(type_of("HEX(i)"), "STRING NOT NULL");
+    assert_eq!(type_of("TO_BASE64('a')"), "STRING NOT NULL");
+    assert_eq!(type_of("PARSE_URL('a', 'HOST')"), "STRING");
+    // Flink fails the job on these.
+    assert!(text("INSTR('abc', 'b', 1, 0)").contains("occurrence must be positive"));
+    for bad in ["!!!", "aGVs bG8=", "Y", "YQ==YQ==", "aGVsbG8-", "YQ=", "="] {
+        let got = text(&format!("FROM_BASE64('{bad}')"));
+        assert!(got.starts_with("ERROR: FROM_BASE64"), "{bad}: {got}");
+    }
+    // Flink runs 4 and 5 reject these at validation.
+    for sql in [
+        "INSTR(1, 'a')",
+        "INSTR('a', 'b', 1, 2, 3)",
+        "INSTR(NULL, 'a')",
+        "HEX(1.5)",
+        "HEX(CAST(1.5 AS DOUBLE))",
+        "HEX(TRUE)",
+        "HEX(CAST('ab' AS BYTES))",
+        "TO_BASE64(1)",
+        "OVERLAY(1 PLACING 'a' FROM 1)",
+        "OVERLAY('abc' PLACING 'a' FROM '1')",
+        "PARSE_URL('x')",
+        "PARSE_URL(1, 'HOST')",
+    ] {
+        assert!(bound(sql).is_err(), "{sql} should not bind");
+    }
+    assert!(error("INSTR(1, 'a')").contains("takes (STRING, STRING[, INT[, INT]])"));
 }

@@ -111,6 +111,11 @@ const FUNCTIONS: &[&str] = &[
     "LEAST",
     "JSON_VALUE",
     "CARDINALITY",
+    "INSTR",
+    "TO_BASE64",
+    "FROM_BASE64",
+    "HEX",
+    "PARSE_URL",
 ];
 
 fn leaf() -> impl Strategy<Value = String> {
@@ -144,6 +149,12 @@ fn leaf() -> impl Strategy<Value = String> {
         Just("INTERVAL '99999' DAY".to_string()),
         Just("INTERVAL '-1' MONTH".to_string()),
         Just("ARRAY[1, 2]".to_string()),
+        Just("ARRAY['a', NULL]".to_string()),
+        Just("'a=1,,b'".to_string()),
+        Just("'x*'".to_string()),
+        Just("'http://u@[::1]:-1/p?k=v#r'".to_string()),
+        Just("'QUERY'".to_string()),
+        Just("'YQ='".to_string()),
         Just("HOUR".to_string()),
     ]
 }
@@ -183,6 +194,8 @@ fn expr() -> impl Strategy<Value = String> {
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} IN ({b}, 1)")),
             inner.clone().prop_map(|a| format!("EXTRACT(DOY FROM {a})")),
             inner.clone().prop_map(|a| format!("FLOOR({a} TO MONTH)")),
+            (inner.clone(), inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(a, b, c, d)| format!("OVERLAY({a} PLACING {b} FROM {c} FOR {d})")),
             (inner.clone(), inner).prop_map(|(a, b)| format!("{a}[{b}]")),
         ]
     })

@@ -136,4 +136,5 @@ golden! {
     time_text,
     window_aggregate_edges,
     window_shapes,
+    string_functions_more,
 }

@@ -125,6 +125,16 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
         Expr::InList { expr, list, .. } => first_position(expr).or_else(|| first_of(list)),
         Expr::Like { expr, pattern, .. } => first_position(expr).or_else(|| first_position(pattern)),
         Expr::Position { needle, haystack } => first_position(needle).or_else(|| first_position(haystack)),
+        Expr::Overlay {
+            expr,
+            placing,
+            from,
+            length,
+        } => first_of(
+            [&**expr, &**placing, &**from]
+                .into_iter()
+                .chain(length.as_deref()),
+        ),
         Expr::Trim { chars, expr, .. } => {
             first_position(expr).or_else(|| chars.as_deref().and_then(first_position))
         }
@@ -323,6 +333,23 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let h = expect_string(bind(haystack, scope)?, "POSITION")?;
             let ty = nullable_like(TypeKind::Int, &[&n, &h]);
             Ok(call(ScalarFunc::String(StringFunc::Locate), vec![n, h], ty))
+        }
+        Expr::Overlay {
+            expr,
+            placing,
+            from,
+            length,
+        } => {
+            let args = [&**expr, &**placing, &**from]
+                .into_iter()
+                .chain(length.as_deref())
+                .map(|a| bind(a, scope))
+                .collect::<Result<Vec<_>>>()?;
+            functions::bind_function(Call {
+                name: "OVERLAY".into(),
+                args,
+                pos: first_position(expr),
+            })
         }
         Expr::Trim { side, chars, expr } => {
             let e = expect_string(bind(expr, scope)?, "TRIM")?;

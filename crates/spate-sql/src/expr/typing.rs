@@ -41,6 +41,11 @@ pub(crate) fn is_string(k: &TypeKind) -> bool {
     matches!(k, TypeKind::Char(_) | TypeKind::Varchar(_))
 }
 
+/// Whether a type is `BINARY` or `VARBINARY` (`BYTES`).
+pub(crate) fn is_binary(k: &TypeKind) -> bool {
+    matches!(k, TypeKind::Binary(_) | TypeKind::Varbinary(_))
+}
+
 /// Whether a type is `TIMESTAMP` or `TIMESTAMP_LTZ`.
 pub(crate) fn is_timestamp(k: &TypeKind) -> bool {
     matches!(k, TypeKind::Timestamp(_) | TypeKind::TimestampLtz(_))

@@ -913,6 +913,17 @@ impl Conv {
                     parens: true,
                 })
             }
+            sp::Expr::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => Expr::Overlay {
+                expr: self.boxed(expr)?,
+                placing: self.boxed(overlay_what)?,
+                from: self.boxed(overlay_from)?,
+                length: overlay_for.as_deref().map(|l| self.boxed(l)).transpose()?,
+            },
             sp::Expr::Trim {
                 trim_where,
                 trim_what,

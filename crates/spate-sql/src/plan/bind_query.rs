@@ -1402,6 +1402,16 @@ fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
             collect_aggregates(needle, out);
             collect_aggregates(haystack, out);
         }
+        Expr::Overlay {
+            expr,
+            placing,
+            from,
+            length,
+        } => {
+            for x in [expr, placing, from].into_iter().chain(length) {
+                collect_aggregates(x, out);
+            }
+        }
         Expr::Trim { chars, expr, .. } => {
             collect_aggregates(expr, out);
             if let Some(c) = chars {

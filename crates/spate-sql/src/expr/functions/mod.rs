@@ -4,12 +4,14 @@
 //! types and what the function takes.
 
 mod datefmt;
+mod encoding;
 mod hash;
 mod json;
 mod math;
 mod misc;
 mod string;
 mod time;
+mod url;
 
 pub use json::JsonPath;
 pub use math::MathFunc;

@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
-use super::{Arg, Call, hash};
+use super::{Arg, Call, encoding, hash, url};
 use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
 use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
+use crate::expr::typing::{is_binary, is_integer, is_string};
 use crate::types::{MAX_LENGTH, TypeKind};
 use crate::value::Value;
 
@@ -70,6 +71,19 @@ pub enum StringFunc {
     Sha2,
     /// `HASH_CODE(s)`: Java's `String.hashCode`.
     HashCode,
+    /// `INSTR(s, needle[, start[, occurrence]])`: 1-based position of the `occurrence`th
+    /// `needle` searching from `start` (from the end when negative), 0 when absent.
+    Instr,
+    /// `OVERLAY(s PLACING r FROM start [FOR length])`.
+    Overlay,
+    /// `TO_BASE64(s)`: the UTF-8 bytes of a string (or the bytes of a `BYTES`) in base64.
+    ToBase64,
+    /// `FROM_BASE64(s)`: base64 text decoded into a string.
+    FromBase64,
+    /// `HEX(x)`: an integer's two's-complement digits or a string's UTF-8 bytes, upper case.
+    Hex,
+    /// `PARSE_URL(url, part[, key])`.
+    ParseUrl,
 }
 
 impl StringFunc {
@@ -112,10 +126,24 @@ pub(super) const NAMES: &[&str] = &[
     "SHA1",
     "SHA256",
     "SHA2",
+    "INSTR",
+    "OVERLAY",
+    "TO_BASE64",
+    "FROM_BASE64",
+    "HEX",
+    "PARSE_URL",
 ];
 
 fn string() -> TypeKind {
     TypeKind::Varchar(MAX_LENGTH)
+}
+
+/// The declared length of a `CHAR`/`VARCHAR` argument.
+fn string_length(e: &BoundExpr) -> Option<u32> {
+    match e.ty().kind {
+        TypeKind::Char(n) | TypeKind::Varchar(n) => Some(n),
+        _ => None,
+    }
 }
 
 pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
@@ -210,6 +238,60 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
             "(STRING, STRING[, INT])",
             TypeKind::Int,
             false,
+        ),
+        "INSTR" => simple(
+            c,
+            F::Instr,
+            &[Str, Str, Int, Int],
+            2,
+            "(STRING, STRING[, INT[, INT]])",
+            TypeKind::Int,
+            false,
+        ),
+        "OVERLAY" => {
+            c.check(
+                &[Str, Str, Int, Int],
+                3,
+                "(STRING PLACING STRING FROM INT [FOR INT])",
+            )?;
+            // Flink: VARCHAR of both lengths together (run 4: VARCHAR(12) for 11 + 1).
+            let kind = match (string_length(&c.args[0]), string_length(&c.args[1])) {
+                (Some(a), Some(b)) => TypeKind::Varchar(a.saturating_add(b).min(MAX_LENGTH)),
+                _ => string(),
+            };
+            Ok(c.done(ScalarFunc::String(F::Overlay), kind, false))
+        }
+        "TO_BASE64" | "FROM_BASE64" => {
+            // Flink takes BYTES as well as strings here (run 4).
+            let takes = "(STRING or BYTES)";
+            if c.args.len() != 1 || !(is_string(&c.args[0].ty().kind) || is_binary(&c.args[0].ty().kind)) {
+                c.check(&[Str], 1, takes)?;
+                return Err(c.mismatch(takes));
+            }
+            let f = if c.name == "TO_BASE64" {
+                F::ToBase64
+            } else {
+                F::FromBase64
+            };
+            Ok(c.done(ScalarFunc::String(f), string(), false))
+        }
+        "HEX" => {
+            // Integers or strings; Flink refuses DECIMAL, DOUBLE and BYTES (run 4).
+            let takes = "(BIGINT or STRING)";
+            if c.args.len() != 1 || !(is_string(&c.args[0].ty().kind) || is_integer(&c.args[0].ty().kind)) {
+                c.check(&[Str], 1, takes)?;
+                return Err(c.mismatch(takes));
+            }
+            Ok(c.done(ScalarFunc::String(F::Hex), string(), false))
+        }
+        "PARSE_URL" => simple(
+            c,
+            F::ParseUrl,
+            &[Str, Str, Str],
+            2,
+            "(STRING url, STRING part[, STRING key])",
+            string(),
+            true,
         ),
         "LEFT" => simple(c, F::Left, &[Str, Int], 2, "(STRING, INT)", string(), false),
         "RIGHT" => simple(c, F::Right, &[Str, Int], 2, "(STRING, INT)", string(), false),
@@ -413,7 +495,121 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
         F::Sha1 => Value::String(hash::hex(&hash::sha1(s.as_bytes()))),
         F::Sha256 | F::Sha2 => Value::String(hash::hex(&hash::sha256(s.as_bytes()))),
         F::HashCode => Value::Int(i64::from(hash::java_hash_code(s))),
+        F::Instr => {
+            let start = v.get(2).copied().map_or(1, int);
+            let occurrence = v.get(3).copied().map_or(1, int);
+            Value::Int(instr(s, text(v[1]), start, occurrence)?)
+        }
+        F::Overlay => {
+            let placing = text(v[1]);
+            let length = v.get(3).copied().map(int);
+            Value::String(overlay(s, placing, int(v[2]), length))
+        }
+        F::ToBase64 => Value::String(encoding::to_base64(bytes_of(v[0]))),
+        F::FromBase64 => encoding::from_base64(bytes_of(v[0]))?,
+        F::Hex => match v[0] {
+            Value::Int(i) => Value::String(format!("{:X}", *i as u64)),
+            other => Value::String(hash::hex(text(other).as_bytes()).to_ascii_uppercase()),
+        },
+        F::ParseUrl => url::parse_url(s, text(v[1]), v.get(2).copied().map(text))
+            .map_or(Value::Null, |p| Value::String(p.into_owned())),
     })
+}
+
+/// A string's UTF-8 bytes or a `BYTES` value.
+fn bytes_of(v: &Value) -> &[u8] {
+    match v {
+        Value::Bytes(b) => b,
+        other => text(other).as_bytes(),
+    }
+}
+
+/// Flink's `SqlFunctionUtils.instr` (positions in characters): the `occurrence`th match at or
+/// after `start`, or, for a negative `start`, the `occurrence`th match ending at or before the
+/// `-start`th character from the end; 0 for `start` 0 or no such match. An empty `needle` is
+/// found at once wherever the search starts (`BinaryStringData.indexOf` answers 0 for it).
+fn instr(s: &str, needle: &str, start: i64, occurrence: i64) -> Result<i64, EvalError> {
+    if occurrence <= 0 {
+        // Flink fails the job: IllegalArgumentException "nthAppearance must be positive!".
+        return Err(EvalError(format!(
+            "INSTR: the occurrence must be positive, not {occurrence}"
+        )));
+    }
+    if start == 0 {
+        return Ok(0);
+    }
+    if start > 0 {
+        return Ok(nth_index(s, needle, start, occurrence));
+    }
+    // From the end: the same search over both strings reversed, mapped back.
+    let reversed: String = s.chars().rev().collect();
+    let needle_reversed: String = needle.chars().rev().collect();
+    let at = nth_index(&reversed, &needle_reversed, start.saturating_neg(), occurrence);
+    Ok(if at == 0 {
+        0
+    } else {
+        let chars = s.chars().count() as i64;
+        chars + 2 - at - needle.chars().count() as i64
+    })
+}
+
+/// The 1-based character position of the `occurrence`th `needle` in `s`, the first searched
+/// from character `start` (at least 1) and each next one from the character after the last; 0
+/// when there are fewer.
+fn nth_index(s: &str, needle: &str, start: i64, occurrence: i64) -> i64 {
+    let mut from = start;
+    let mut at = 0;
+    for _ in 0..occurrence {
+        at = index_of(s, needle, from - 1) + 1;
+        if at == 0 {
+            return 0;
+        }
+        // An empty needle is found at 0 whatever `from` is, so every further search is too.
+        if needle.is_empty() {
+            return at;
+        }
+        from = at + 1;
+    }
+    at
+}
+
+/// `BinaryStringData.indexOf`: the 0-based character index of `needle` at or after character
+/// `from` (below 0 counts as 0), -1 if absent; 0 for an empty `needle`.
+fn index_of(s: &str, needle: &str, from: i64) -> i64 {
+    if needle.is_empty() {
+        return 0;
+    }
+    let from = from.max(0);
+    let Ok(skip) = usize::try_from(from) else {
+        return -1;
+    };
+    let Some((byte, _)) = s.char_indices().nth(skip) else {
+        return -1;
+    };
+    match s[byte..].find(needle) {
+        Some(found) => from + s[byte..byte + found].chars().count() as i64,
+        None => -1,
+    }
+}
+
+/// Flink's `SqlFunctionUtils.overlay` on Java strings: positions count UTF-16 units; a `start`
+/// outside `1..=len(s)` leaves `s` as it is; the rest of `s` after the replaced span is kept only
+/// when the span ends inside `s` and `length` is positive (so `FOR 0` drops the tail, as in
+/// Flink). `length` defaults to the length of `placing`.
+fn overlay(s: &str, placing: &str, start: i64, length: Option<i64>) -> String {
+    let units: Vec<u16> = s.encode_utf16().collect();
+    let n = units.len() as i64;
+    if start <= 0 || start > n {
+        return s.to_string();
+    }
+    let length = length.unwrap_or_else(|| placing.encode_utf16().count() as i64);
+    let head = (start - 1) as usize;
+    let mut out = String::from_utf16_lossy(&units[..head]);
+    out.push_str(placing);
+    if length > 0 && start.saturating_add(length) <= n {
+        out.push_str(&String::from_utf16_lossy(&units[head + length as usize..]));
+    }
+    out
 }
 
 /// Calcite's `initcap`: words are runs of ASCII letters and digits.
