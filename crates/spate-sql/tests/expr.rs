@@ -9,7 +9,7 @@
 //! CSV table with the test row's columns, and more values and errors; "Flink run 3" the
 //! parsing defaults, untyped NULL arguments and the remaining doubtful cases. "Flink runs 4 and
 //! 5" (2026-11-26) the functions added after them (INSTR, OVERLAY, TO_BASE64, FROM_BASE64, HEX,
-//! PARSE_URL) over `VALUES` columns, with each result type.
+//! ARRAY_CONTAINS, STR_TO_MAP, SPLIT, PARSE_URL) over `VALUES` columns, with each result type.
 
 use spate_sql::ast::{Expr, Ident, SelectItem, SetExpr, Statement};
 use spate_sql::expr::{BoundExpr, EvalContext, Scope, bind, bind_field};
@@ -1271,6 +1271,46 @@ fn added_string_functions_match_flink() {
         ("HEX('')", ""),
         ("HEX('😀')", "F09F9880"),
         ("HEX(n)", "NULL"),
+        ("ARRAY_CONTAINS(ARRAY[1, 2, 3], 3)", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[1, 2, 3], 5)", "FALSE"),
+        (
+            "ARRAY_CONTAINS(ARRAY[1, CAST(NULL AS INT)], CAST(NULL AS INT))",
+            "TRUE",
+        ),
+        ("ARRAY_CONTAINS(ARRAY[1, 2], CAST(NULL AS INT))", "FALSE"),
+        ("ARRAY_CONTAINS(ARRAY[1, 2], NULL)", "FALSE"),
+        ("ARRAY_CONTAINS(ARRAY[1, CAST(NULL AS INT)], NULL)", "TRUE"),
+        ("ARRAY_CONTAINS(CAST(NULL AS ARRAY<INT>), 1)", "NULL"),
+        ("ARRAY_CONTAINS(ARRAY['a', 'bb'], 'bb')", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[ARRAY[1]], ARRAY[1])", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[CAST(2 AS BIGINT)], 2)", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[1.5, 2.0], 2)", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[1.5, 2.0], 2.00)", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[1.5, 2.0], 12.00)", "FALSE"),
+        ("ARRAY_CONTAINS(ARRAY[CAST(1.0 AS DOUBLE)], 1)", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[CAST(NULL AS INT)], 1)", "FALSE"),
+        (
+            "ARRAY_CONTAINS(ARRAY[CAST('NaN' AS DOUBLE)], CAST('NaN' AS DOUBLE))",
+            "FALSE",
+        ),
+        ("ARRAY_CONTAINS(ARRAY[ROW(1, 'a')], ROW(1, 'a'))", "TRUE"),
+        ("ARRAY_CONTAINS(ARRAY[TRUE], FALSE)", "FALSE"),
+        ("SPLIT('a,b,c', ',')", "[a, b, c]"),
+        ("SPLIT('a,,b', ',')", "[a, , b]"),
+        ("CARDINALITY(SPLIT('', ','))", "0"),
+        ("SPLIT('a,b', ',')[2]", "b"),
+        ("SPLIT('abc', '')", "[a, b, c]"),
+        ("SPLIT(CAST(NULL AS STRING), ',')", "NULL"),
+        ("STR_TO_MAP('a=1,b=2')", "{a=1, b=2}"),
+        ("STR_TO_MAP('z=1,a=2,m=3,b=4')", "{a=2, z=1, b=4, m=3}"),
+        ("STR_TO_MAP('a:1;b:2', ';', ':')", "{a=1, b=2}"),
+        ("STR_TO_MAP('')", "{}"),
+        ("STR_TO_MAP('a')", "{a=NULL}"),
+        ("STR_TO_MAP('a=1,b=2')['b']", "2"),
+        ("CARDINALITY(STR_TO_MAP('a=1,,b=2,'))", "3"),
+        ("STR_TO_MAP('a') IS NULL", "FALSE"),
+        ("STR_TO_MAP('a')['a'] IS NULL", "TRUE"),
+        ("STR_TO_MAP(CAST(NULL AS STRING))", "NULL"),
         (
             "PARSE_URL('http://user:pw@www.example.com:8080/p.html?k1=v1&k2=v2#frag', 'HOST')",
             "www.example.com",
@@ -1292,6 +1332,9 @@ fn added_string_functions_match_flink() {
     );
     assert_eq!(type_of("HEX(i)"), "STRING NOT NULL");
     assert_eq!(type_of("TO_BASE64('a')"), "STRING NOT NULL");
+    assert_eq!(type_of("ARRAY_CONTAINS(ARRAY[1], NULL)"), "BOOLEAN NOT NULL");
+    assert_eq!(type_of("STR_TO_MAP('a=1')"), "MAP<STRING, STRING>");
+    assert_eq!(type_of("SPLIT('a', ',')"), "ARRAY<STRING> NOT NULL");
     assert_eq!(type_of("PARSE_URL('a', 'HOST')"), "STRING");
     // Flink fails the job on these.
     assert!(text("INSTR('abc', 'b', 1, 0)").contains("occurrence must be positive"));
@@ -1299,6 +1342,7 @@ fn added_string_functions_match_flink() {
         let got = text(&format!("FROM_BASE64('{bad}')"));
         assert!(got.starts_with("ERROR: FROM_BASE64"), "{bad}: {got}");
     }
+    assert!(text("STR_TO_MAP('a=1', '(', '=')").contains("not a valid regular expression"));
     // Flink runs 4 and 5 reject these at validation.
     for sql in [
         "INSTR(1, 'a')",
@@ -1311,10 +1355,22 @@ fn added_string_functions_match_flink() {
         "TO_BASE64(1)",
         "OVERLAY(1 PLACING 'a' FROM 1)",
         "OVERLAY('abc' PLACING 'a' FROM '1')",
+        "ARRAY_CONTAINS(ARRAY[1], 'a')",
+        "ARRAY_CONTAINS(1, 1)",
+        "ARRAY_CONTAINS(ARRAY[1, 2], 2.5)",
+        "ARRAY_CONTAINS(ARRAY[1, 2], CAST(2 AS BIGINT))",
+        "ARRAY_CONTAINS(ARRAY[CAST(1 AS TINYINT)], 1000)",
+        "ARRAY_CONTAINS(ARRAY[TIMESTAMP '2020-01-01 00:00:00'], DATE '2020-01-01')",
+        "ARRAY_CONTAINS(CAST(NULL AS MAP<STRING, INT>), 'a')",
+        "STR_TO_MAP('a=1', ',')",
+        "STR_TO_MAP(1)",
+        "SPLIT('a')",
         "PARSE_URL('x')",
         "PARSE_URL(1, 'HOST')",
     ] {
         assert!(bound(sql).is_err(), "{sql} should not bind");
     }
+    let msg = error("ARRAY_CONTAINS(ARRAY[1], 'a')");
+    assert!(msg.contains("must convert implicitly to INT"), "{msg}");
     assert!(error("INSTR(1, 'a')").contains("takes (STRING, STRING[, INT[, INT]])"));
 }

@@ -116,6 +116,9 @@ const FUNCTIONS: &[&str] = &[
     "FROM_BASE64",
     "HEX",
     "PARSE_URL",
+    "SPLIT",
+    "STR_TO_MAP",
+    "ARRAY_CONTAINS",
 ];
 
 fn leaf() -> impl Strategy<Value = String> {

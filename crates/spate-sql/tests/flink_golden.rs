@@ -137,4 +137,5 @@ golden! {
     window_aggregate_edges,
     window_shapes,
     string_functions_more,
+    collection_functions,
 }

@@ -323,6 +323,10 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             Value::Map(entries) => Value::Int(entries.len() as i64),
             _ => Value::Null,
         },
+        ScalarFunc::ArrayContains => {
+            let (array, needle) = (arg(0)?, arg(1)?);
+            functions::array_contains(&array, &needle)
+        }
         ScalarFunc::Field(i) => match arg(0)?.as_ref() {
             Value::Row(fields) => fields.get(*i).cloned().unwrap_or(Value::Null),
             _ => Value::Null,

@@ -174,6 +174,9 @@ pub enum ScalarFunc {
     Index,
     /// `CARDINALITY(array or map)`.
     Cardinality,
+    /// `ARRAY_CONTAINS(array, value)`, the value already of the element type: `NULL` for a
+    /// `NULL` array, and a `NULL` value is found where the array holds one.
+    ArrayContains,
     /// The `index`th field of a `ROW` value.
     Field(usize),
     /// `CURRENT_WATERMARK(rowtime)`: the operator's current watermark, NULL before the first.
@@ -240,6 +243,7 @@ impl ScalarFunc {
             | ScalarFunc::ArrayCtor
             | ScalarFunc::RowCtor
             | ScalarFunc::MapCtor
+            | ScalarFunc::ArrayContains
             | ScalarFunc::CurrentWatermark => false,
             ScalarFunc::String(f) => f.is_strict(),
             ScalarFunc::Time(f) => f.is_strict(),

@@ -3,6 +3,7 @@
 //! an unknown name with the nearest known one, and a signature mismatch with the argument
 //! types and what the function takes.
 
+mod collection;
 mod datefmt;
 mod encoding;
 mod hash;
@@ -18,6 +19,7 @@ pub use math::MathFunc;
 pub use string::StringFunc;
 pub use time::TimeFunc;
 
+pub(crate) use collection::array_contains;
 pub(crate) use datefmt::{Pattern as DatePattern, parse as parse_with_pattern};
 pub(crate) use json::eval as eval_json;
 pub(crate) use math::{eval as eval_math, to_f64};
@@ -151,7 +153,14 @@ impl Call {
 }
 
 /// Every function name [`bind_function`] knows (for "did you mean").
-const FAMILIES: [&[&str]; 5] = [string::NAMES, time::NAMES, math::NAMES, misc::NAMES, json::NAMES];
+const FAMILIES: [&[&str]; 6] = [
+    string::NAMES,
+    time::NAMES,
+    math::NAMES,
+    misc::NAMES,
+    json::NAMES,
+    collection::NAMES,
+];
 
 /// Binds a call of the built-in function `call.name`.
 pub(crate) fn bind_function(call: Call) -> Result<BoundExpr> {
@@ -170,6 +179,9 @@ pub(crate) fn bind_function(call: Call) -> Result<BoundExpr> {
     }
     if json::NAMES.contains(&name.as_str()) {
         return json::bind(call);
+    }
+    if collection::NAMES.contains(&name.as_str()) {
+        return collection::bind(call);
     }
     let known = FAMILIES.iter().flat_map(|f| f.iter().copied());
     Err(SqlError::validation(

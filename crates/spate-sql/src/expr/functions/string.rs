@@ -84,6 +84,10 @@ pub enum StringFunc {
     Hex,
     /// `PARSE_URL(url, part[, key])`.
     ParseUrl,
+    /// `SPLIT(s, delimiter)`: `ARRAY<STRING>` of the pieces.
+    Split,
+    /// `STR_TO_MAP(s[, pair delimiter, key-value delimiter])`: `MAP<STRING, STRING>`.
+    StrToMap,
 }
 
 impl StringFunc {
@@ -513,6 +517,10 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
         },
         F::ParseUrl => url::parse_url(s, text(v[1]), v.get(2).copied().map(text))
             .map_or(Value::Null, |p| Value::String(p.into_owned())),
+        F::Split => super::collection::split(s, text(v[1])),
+        F::StrToMap => {
+            super::collection::str_to_map(s, v.get(1).copied().map(text), v.get(2).copied().map(text))?
+        }
     })
 }
 
