@@ -602,6 +602,21 @@ pub enum Expr {
         /// How many characters are replaced (default: as many as `placing` has).
         length: Option<Box<Expr>>,
     },
+    /// `JSON_OBJECT([KEY] key VALUE value, ... [NULL | ABSENT] ON NULL)`.
+    JsonObject {
+        /// The keys and their values.
+        entries: Vec<(Expr, Expr)>,
+        /// `ABSENT ON NULL`: entries whose value is `NULL` are left out (Flink's default for
+        /// `JSON_OBJECT` is `NULL ON NULL`).
+        absent_on_null: bool,
+    },
+    /// `JSON_ARRAY(value, ... [NULL | ABSENT] ON NULL)`.
+    JsonArray {
+        /// The elements.
+        values: Vec<Expr>,
+        /// `ABSENT ON NULL`: `NULL` values are left out (Flink's default for `JSON_ARRAY`).
+        absent_on_null: bool,
+    },
     /// `TRIM([BOTH|LEADING|TRAILING] [chars] FROM expr)` or `TRIM(expr)`.
     Trim {
         /// `BOTH`, `LEADING` or `TRAILING`.
@@ -1330,6 +1345,42 @@ impl fmt::Display for Expr {
             }
             Expr::Extract { unit, expr } => write!(f, "EXTRACT({} FROM {expr})", unit.name()),
             Expr::Position { needle, haystack } => write!(f, "POSITION({needle} IN {haystack})"),
+            Expr::JsonObject {
+                entries,
+                absent_on_null,
+            } => {
+                f.write_str("JSON_OBJECT(")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}KEY {k} VALUE {v}")?;
+                }
+                if !entries.is_empty() {
+                    f.write_str(" ")?;
+                }
+                f.write_str(if *absent_on_null {
+                    "ABSENT ON NULL)"
+                } else {
+                    "NULL ON NULL)"
+                })
+            }
+            Expr::JsonArray {
+                values,
+                absent_on_null,
+            } => {
+                f.write_str("JSON_ARRAY(")?;
+                for (i, v) in values.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { ", " };
+                    write!(f, "{sep}{v}")?;
+                }
+                if !values.is_empty() {
+                    f.write_str(" ")?;
+                }
+                f.write_str(if *absent_on_null {
+                    "ABSENT ON NULL)"
+                } else {
+                    "NULL ON NULL)"
+                })
+            }
             Expr::Overlay {
                 expr,
                 placing,

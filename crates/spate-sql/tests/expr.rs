@@ -1374,3 +1374,107 @@ fn added_string_functions_match_flink() {
     assert!(msg.contains("must convert implicitly to INT"), "{msg}");
     assert!(error("INSTR(1, 'a')").contains("takes (STRING, STRING[, INT[, INT]])"));
 }
+
+#[test]
+fn json_constructors_match_flink() {
+    // Flink runs 7 to 9 (s = 'abc', i = 7, d = 12.50, f = 2.5, b = TRUE, n = NULL).
+    check_texts(&[
+        ("JSON_OBJECT('a' VALUE 1, 'b' VALUE 'x')", "{\"a\":1,\"b\":\"x\"}"),
+        ("JSON_OBJECT(KEY 'a' VALUE i)", "{\"a\":7}"),
+        ("JSON_OBJECT('n' VALUE n)", "{\"n\":null}"),
+        ("JSON_OBJECT('n' VALUE n ABSENT ON NULL)", "{}"),
+        ("JSON_OBJECT('n' VALUE n NULL ON NULL)", "{\"n\":null}"),
+        ("JSON_OBJECT()", "{}"),
+        (
+            "JSON_OBJECT('o' VALUE JSON_OBJECT('p' VALUE 1))",
+            "{\"o\":{\"p\":1}}",
+        ),
+        ("JSON_OBJECT('arr' VALUE JSON_ARRAY(1, 2))", "{\"arr\":[1,2]}"),
+        ("JSON_OBJECT('z' VALUE 1, 'a' VALUE 2)", "{\"a\":2,\"z\":1}"),
+        ("JSON_OBJECT('a' VALUE 1, 'a' VALUE 2)", "{\"a\":2}"),
+        ("JSON_OBJECT('k' || 'x' VALUE 1)", "{\"kx\":1}"),
+        (
+            "JSON_OBJECT('é' VALUE 1, 'e' VALUE 2, 'E' VALUE 3, '' VALUE 4)",
+            "{\"\":4,\"E\":3,\"e\":2,\"é\":1}",
+        ),
+        (
+            "JSON_OBJECT('d' VALUE f, 'dm' VALUE d, 'b' VALUE b)",
+            "{\"b\":true,\"d\":2.5,\"dm\":12.50}",
+        ),
+        ("JSON_OBJECT('s' VALUE JSON_STRING(s))", "{\"s\":\"\\\"abc\\\"\"}"),
+        (
+            "JSON_OBJECT('t' VALUE TIMESTAMP '2020-01-01 10:00:00.123')",
+            "{\"t\":\"2020-01-01T10:00:00.123\"}",
+        ),
+        ("JSON_ARRAY(1, 'a', n)", "[1,\"a\"]"),
+        ("JSON_ARRAY(1, n NULL ON NULL)", "[1,null]"),
+        ("JSON_ARRAY()", "[]"),
+        (
+            "JSON_ARRAY(JSON_ARRAY(1), JSON_OBJECT('a' VALUE 1))",
+            "[[1],{\"a\":1}]",
+        ),
+        (
+            "JSON_ARRAY(JSON_STRING(1), JSON_VALUE('{\"a\":1}', '$.a'))",
+            "[\"1\",\"1\"]",
+        ),
+        ("JSON_ARRAY(ARRAY[CAST(NULL AS INT)])", "[[null]]"),
+        (
+            "JSON_ARRAY(CAST(1e-4 AS DOUBLE), CAST(1.2345678912345678E7 AS DOUBLE), CAST(-2.5E-10 AS DOUBLE), CAST(123456789.0 AS DOUBLE), CAST(0 AS DOUBLE), CAST(1e300 AS DOUBLE))",
+            "[0.00010,12345678.912345678,-2.5E-10,123456789,0.0,1.0E+300]",
+        ),
+        (
+            "JSON_ARRAY(TIMESTAMP '2020-01-01 10:00:00', CAST(TIMESTAMP '2020-01-01 10:00:00.5' AS TIMESTAMP(3)), CAST(TIMESTAMP '2020-01-01 10:00:00.123456' AS TIMESTAMP(6)))",
+            "[\"2020-01-01T10:00:00\",\"2020-01-01T10:00:00.5\",\"2020-01-01T10:00:00.123456\"]",
+        ),
+        ("JSON_ARRAY(CAST('ab' AS BYTES))", "[\"YWI=\"]"),
+        (
+            "JSON_ARRAY(TO_TIMESTAMP_LTZ(1500, 3), TO_TIMESTAMP_LTZ(1, 3))",
+            "[\"1970-01-01T00:00:01.5Z\",\"1970-01-01T00:00:00.001Z\"]",
+        ),
+        (
+            "JSON_ARRAY(CAST(1 AS SMALLINT), CAST(-5 AS BIGINT), CAST(0.000 AS DECIMAL(4,3)), CAST(-12.5 AS DECIMAL(4,1)))",
+            "[1,-5,0.000,-12.5]",
+        ),
+        (
+            "JSON_ARRAY(CAST('Infinity' AS DOUBLE), CAST(-1.5 AS FLOAT), 'a' || CHR(31) || CHR(8) || CHR(12) || CHR(13))",
+            "[\"Infinity\",-1.5,\"a\\u001F\\b\\f\\r\"]",
+        ),
+        ("JSON_ARRAY(ROW(1, 'a'))", "[{\"EXPR$0\":1,\"EXPR$1\":\"a\"}]"),
+        ("JSON_ARRAY(CAST('a' AS CHAR(3)))", "[\"a  \"]"),
+        ("JSON_STRING(i)", "7"),
+        ("JSON_STRING(f)", "2.5"),
+        ("JSON_STRING(d)", "12.50"),
+        (
+            "JSON_STRING('he said \"hi\" é 😀 \\ / <')",
+            "\"he said \\\"hi\\\" é 😀 \\\\ / <\"",
+        ),
+        ("JSON_STRING(b)", "true"),
+        ("JSON_STRING(n)", "NULL"),
+        ("JSON_STRING(NULL)", "NULL"),
+        ("JSON_STRING(CAST(1e20 AS DOUBLE))", "1.0E+20"),
+        ("JSON_STRING(CAST(0.1 AS FLOAT))", "0.10000000149011612"),
+        ("JSON_STRING(CAST(100 AS DOUBLE))", "100.0"),
+        ("JSON_STRING(ARRAY[1, 2])", "[1,2]"),
+        ("JSON_STRING(ARRAY['a', CAST(NULL AS STRING)])", "[\"a\",null]"),
+        ("JSON_STRING(CAST('NaN' AS DOUBLE))", "\"NaN\""),
+        ("JSON_STRING(CAST('ab' AS BYTES))", "\"YWI=\""),
+    ]);
+    assert_eq!(type_of("JSON_OBJECT('a' VALUE n)"), "STRING NOT NULL");
+    assert_eq!(type_of("JSON_ARRAY(n)"), "STRING NOT NULL");
+    assert_eq!(type_of("JSON_STRING(i)"), "STRING NOT NULL");
+    assert_eq!(type_of("JSON_STRING(n)"), "STRING");
+    // Flink runs 7 to 9 reject these at validation or planning.
+    for sql in [
+        "JSON_STRING(DATE '2020-01-01')",
+        "JSON_STRING(TIME '10:00:00')",
+        "JSON_OBJECT(KEY 1 VALUE 1)",
+        "JSON_OBJECT(KEY CAST(NULL AS STRING) VALUE 1)",
+        "JSON_OBJECT(KEY CAST(n AS STRING) VALUE 1)",
+        "JSON_OBJECT('n' VALUE NULL)",
+        "JSON_ARRAY(NULL)",
+        "JSON_ARRAY(CAST(NULL AS MAP<INT, STRING>))",
+        "JSON_ARRAY(DATE '2020-01-01')",
+    ] {
+        assert!(bound(sql).is_err(), "{sql} should not bind");
+    }
+}

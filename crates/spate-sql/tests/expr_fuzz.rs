@@ -119,6 +119,7 @@ const FUNCTIONS: &[&str] = &[
     "SPLIT",
     "STR_TO_MAP",
     "ARRAY_CONTAINS",
+    "JSON_STRING",
 ];
 
 fn leaf() -> impl Strategy<Value = String> {
@@ -199,6 +200,9 @@ fn expr() -> impl Strategy<Value = String> {
             inner.clone().prop_map(|a| format!("FLOOR({a} TO MONTH)")),
             (inner.clone(), inner.clone(), inner.clone(), inner.clone())
                 .prop_map(|(a, b, c, d)| format!("OVERLAY({a} PLACING {b} FROM {c} FOR {d})")),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(a, b, c)| format!(
+                "JSON_OBJECT(KEY {a} VALUE {b}, 'k' VALUE JSON_ARRAY({c}, {b} NULL ON NULL) ABSENT ON NULL)"
+            )),
             (inner.clone(), inner).prop_map(|(a, b)| format!("{a}[{b}]")),
         ]
     })

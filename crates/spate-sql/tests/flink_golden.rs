@@ -138,4 +138,5 @@ golden! {
     window_shapes,
     string_functions_more,
     collection_functions,
+    json_functions,
 }

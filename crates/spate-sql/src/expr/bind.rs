@@ -98,6 +98,15 @@ fn first_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Option<crate::erro
     exprs.into_iter().find_map(first_position)
 }
 
+/// Whether `e` is a `JSON_OBJECT` or `JSON_ARRAY` call, whose value another one nests as JSON.
+fn is_json_constructor(e: &Expr) -> bool {
+    match e {
+        Expr::Nested(inner) => is_json_constructor(inner),
+        Expr::JsonObject { .. } | Expr::JsonArray { .. } => true,
+        _ => false,
+    }
+}
+
 /// Where the first column or function name of `expr` was written.
 fn first_position(expr: &Expr) -> Option<crate::error::Position> {
     match expr {
@@ -125,6 +134,10 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
         Expr::InList { expr, list, .. } => first_position(expr).or_else(|| first_of(list)),
         Expr::Like { expr, pattern, .. } => first_position(expr).or_else(|| first_position(pattern)),
         Expr::Position { needle, haystack } => first_position(needle).or_else(|| first_position(haystack)),
+        Expr::JsonObject { entries, .. } => entries
+            .iter()
+            .find_map(|(k, v)| first_position(k).or_else(|| first_position(v))),
+        Expr::JsonArray { values, .. } => first_of(values),
         Expr::Overlay {
             expr,
             placing,
@@ -350,6 +363,29 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                 args,
                 pos: first_position(expr),
             })
+        }
+        Expr::JsonObject {
+            entries,
+            absent_on_null,
+        } => {
+            let mut args = Vec::with_capacity(entries.len() * 2);
+            for (k, v) in entries {
+                args.push(bind(k, scope)?);
+                args.push(bind(v, scope)?);
+            }
+            let raw = entries.iter().map(|(_, v)| is_json_constructor(v)).collect();
+            functions::bind_json_object(args, *absent_on_null, raw)
+        }
+        Expr::JsonArray {
+            values,
+            absent_on_null,
+        } => {
+            let args = values
+                .iter()
+                .map(|v| bind(v, scope))
+                .collect::<Result<Vec<_>>>()?;
+            let raw = values.iter().map(is_json_constructor).collect();
+            functions::bind_json_array(args, *absent_on_null, raw)
         }
         Expr::Trim { side, chars, expr } => {
             let e = expect_string(bind(expr, scope)?, "TRIM")?;

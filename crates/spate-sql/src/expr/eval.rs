@@ -277,6 +277,37 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             }
             functions::eval_json(path, &j)
         }
+        ScalarFunc::JsonString => {
+            let v = arg(0)?;
+            if v.is_null() {
+                return Ok(Value::Null);
+            }
+            functions::json_string(&v, args[0].ty())
+        }
+        ScalarFunc::JsonObject { absent_on_null, raw } => {
+            let values = args
+                .iter()
+                .map(|a| a.eval(row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            let pairs = values
+                .chunks_exact(2)
+                .zip(args.chunks_exact(2))
+                .zip(raw)
+                .map(|((kv, exprs), raw)| (&kv[0], &kv[1], exprs[1].ty(), *raw));
+            functions::json_object(pairs, *absent_on_null)?
+        }
+        ScalarFunc::JsonArray { absent_on_null, raw } => {
+            let values = args
+                .iter()
+                .map(|a| a.eval(row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            let members = values
+                .iter()
+                .zip(args)
+                .zip(raw)
+                .map(|((v, e), raw)| (v, e.ty(), *raw));
+            functions::json_array(members, *absent_on_null)
+        }
         ScalarFunc::ArrayCtor | ScalarFunc::RowCtor => {
             let items = args
                 .iter()

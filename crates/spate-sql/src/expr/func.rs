@@ -164,6 +164,22 @@ pub enum ScalarFunc {
     Math(MathFunc),
     /// `JSON_VALUE(json, path)` with a path parsed at bind time.
     JsonValue(JsonPath),
+    /// `JSON_STRING(value)`: the value as JSON text.
+    JsonString,
+    /// `JSON_OBJECT`: arguments are the keys and values in turn.
+    JsonObject {
+        /// `ABSENT ON NULL`: entries with a `NULL` value are left out.
+        absent_on_null: bool,
+        /// Per value: a nested `JSON_OBJECT`/`JSON_ARRAY`, inserted as JSON, not as a string.
+        raw: Vec<bool>,
+    },
+    /// `JSON_ARRAY` of the arguments.
+    JsonArray {
+        /// `ABSENT ON NULL`: `NULL` values are left out.
+        absent_on_null: bool,
+        /// Per value: a nested `JSON_OBJECT`/`JSON_ARRAY`, inserted as JSON, not as a string.
+        raw: Vec<bool>,
+    },
     /// `ARRAY[a, ...]`.
     ArrayCtor,
     /// `ROW(a, ...)`.
@@ -244,6 +260,8 @@ impl ScalarFunc {
             | ScalarFunc::RowCtor
             | ScalarFunc::MapCtor
             | ScalarFunc::ArrayContains
+            | ScalarFunc::JsonObject { .. }
+            | ScalarFunc::JsonArray { .. }
             | ScalarFunc::CurrentWatermark => false,
             ScalarFunc::String(f) => f.is_strict(),
             ScalarFunc::Time(f) => f.is_strict(),

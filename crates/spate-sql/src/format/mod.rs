@@ -30,7 +30,7 @@ pub mod key_value;
 mod options;
 mod projection;
 mod raw;
-mod text;
+pub(crate) mod text;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1115,6 +1115,40 @@ impl Conv {
         Ok(Expr::Interval { value, unit, to })
     }
 
+    /// `JSON_OBJECT` / `JSON_ARRAY` as the dialect hands them over: keys and values in turn (or
+    /// the values) and the `ON NULL` clause if written.
+    fn json_constructor(&self, upper: &str, l: &sp::FunctionArgumentList, span: impl At) -> Result<Expr> {
+        let object = upper == "JSON_OBJECT";
+        let absent_on_null = match l.clauses.as_slice() {
+            [] => !object,
+            [sp::FunctionArgumentClause::JsonNullClause(c)] => matches!(c, sp::JsonNullClause::AbsentOnNull),
+            _ => return self.invalid(format!("{upper} takes only NULL ON NULL or ABSENT ON NULL"), span),
+        };
+        let mut args = Vec::with_capacity(l.args.len());
+        for a in &l.args {
+            match a {
+                sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(x)) => args.push(self.expr(x)?),
+                _ => return self.invalid(format!("not Flink SQL: {a} in {upper}"), span),
+            }
+        }
+        Ok(if object {
+            let mut entries = Vec::with_capacity(args.len() / 2);
+            let mut it = args.into_iter();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                entries.push((k, v));
+            }
+            Expr::JsonObject {
+                entries,
+                absent_on_null,
+            }
+        } else {
+            Expr::JsonArray {
+                values: args,
+                absent_on_null,
+            }
+        })
+    }
+
     fn function(&self, f: &sp::Function, span: impl At) -> Result<Expr> {
         let name = self.object_name(&f.name)?;
         if f.over.is_some() {
@@ -1171,6 +1205,9 @@ impl Conv {
                         ty,
                         try_cast: false,
                     });
+                }
+                if name.0.len() == 1 && matches!(upper.as_str(), "JSON_OBJECT" | "JSON_ARRAY") {
+                    return self.json_constructor(&upper, l, span);
                 }
                 if !l.clauses.is_empty() {
                     return self.unsupported(format!("function argument clauses in {f}"), span);

@@ -1,7 +1,10 @@
 //! The Flink dialect for sqlparser: back-quoted identifiers, `=>` named arguments,
 //! `FILTER (WHERE ..)`, and `TABLE t [PARTITION BY ..]` as a window function's argument.
 
-use sqlparser::ast::{CastKind, DataType, Expr, Ident, ObjectName, TrimWhereField};
+use sqlparser::ast::{
+    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArgumentList, FunctionArguments, Ident, JsonNullClause, ObjectName, TrimWhereField,
+};
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::{Parser, ParserError};
@@ -69,6 +72,17 @@ impl Dialect for FlinkDialect {
             };
             parser.next_token();
             return Some(parse_cast(parser, kind));
+        }
+        // `JSON_OBJECT(KEY k VALUE v ...)` and `JSON_ARRAY(v ...)` with `NULL`/`ABSENT ON NULL`,
+        // which sqlparser reads only in other dialects' forms.
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && (w.value.eq_ignore_ascii_case("JSON_OBJECT") || w.value.eq_ignore_ascii_case("JSON_ARRAY"))
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+        {
+            let object = w.value.eq_ignore_ascii_case("JSON_OBJECT");
+            let name = parser.next_token();
+            return Some(parse_json_constructor(parser, object, name));
         }
         // `TRIM(LEADING FROM s)`: a side without characters, which sqlparser's TRIM lacks.
         if let Token::Word(w) = &parser.peek_token_ref().token
@@ -145,6 +159,68 @@ fn parse_cast(parser: &mut Parser<'_>, kind: CastKind) -> Result<Expr, ParserErr
         data_type: DataType::Custom(ObjectName::from(vec![Ident::new(text)]), vec![]),
         format: None,
     })
+}
+
+/// The arguments of `JSON_OBJECT` (keys and values in turn) or `JSON_ARRAY` after the name,
+/// as a function call whose only clause is the `ON NULL` one when written.
+fn parse_json_constructor(
+    parser: &mut Parser<'_>,
+    object: bool,
+    name: sqlparser::tokenizer::TokenWithSpan,
+) -> Result<Expr, ParserError> {
+    fn on_null(parser: &mut Parser<'_>) -> Option<JsonNullClause> {
+        if parser.parse_keywords(&[Keyword::NULL, Keyword::ON, Keyword::NULL]) {
+            Some(JsonNullClause::NullOnNull)
+        } else if parser.parse_keywords(&[Keyword::ABSENT, Keyword::ON, Keyword::NULL]) {
+            Some(JsonNullClause::AbsentOnNull)
+        } else {
+            None
+        }
+    }
+    parser.expect_token(&Token::LParen)?;
+    let mut args = Vec::new();
+    let mut clause = on_null(parser);
+    if clause.is_none() && !parser.consume_token(&Token::RParen) {
+        loop {
+            if object {
+                // `KEY` is optional before a key.
+                let _ = parser.parse_keyword(Keyword::KEY);
+                args.push(parser.parse_expr()?);
+                parser.expect_keyword_is(Keyword::VALUE)?;
+            }
+            args.push(parser.parse_expr()?);
+            if !parser.consume_token(&Token::Comma) {
+                clause = on_null(parser);
+                break;
+            }
+        }
+        parser.expect_token(&Token::RParen)?;
+    } else if clause.is_some() {
+        parser.expect_token(&Token::RParen)?;
+    }
+    let Token::Word(w) = name.token else {
+        return parser.expected("JSON_OBJECT or JSON_ARRAY", name);
+    };
+    Ok(Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::with_span(name.span, w.value)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: clause
+                .map(FunctionArgumentClause::JsonNullClause)
+                .into_iter()
+                .collect(),
+        }),
+        within_group: Vec::new(),
+        filter: None,
+        null_treatment: None,
+        over: None,
+    }))
 }
 
 fn parse_table_arg(parser: &mut Parser<'_>) -> Result<Expr, ParserError> {

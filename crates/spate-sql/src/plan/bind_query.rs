@@ -1402,6 +1402,13 @@ fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
             collect_aggregates(needle, out);
             collect_aggregates(haystack, out);
         }
+        Expr::JsonObject { entries, .. } => {
+            for (k, v) in entries {
+                collect_aggregates(k, out);
+                collect_aggregates(v, out);
+            }
+        }
+        Expr::JsonArray { values, .. } => values.iter().for_each(|x| collect_aggregates(x, out)),
         Expr::Overlay {
             expr,
             placing,

@@ -23,9 +23,12 @@ enum Step {
 }
 
 /// The names bound here.
-pub(super) const NAMES: &[&str] = &["JSON_VALUE"];
+pub(super) const NAMES: &[&str] = &["JSON_VALUE", "JSON_STRING"];
 
 pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
+    if c.name == "JSON_STRING" {
+        return super::json_build::bind_json_string(c);
+    }
     c.check(&[Arg::Str, Arg::Str], 2, "(STRING json, STRING path literal)")?;
     let path = match c.args[1].constant_value().as_ref() {
         Some(Value::String(p)) => parse_path(p),

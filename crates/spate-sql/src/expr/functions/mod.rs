@@ -8,6 +8,7 @@ mod datefmt;
 mod encoding;
 mod hash;
 mod json;
+mod json_build;
 mod math;
 mod misc;
 mod string;
@@ -22,6 +23,9 @@ pub use time::TimeFunc;
 pub(crate) use collection::array_contains;
 pub(crate) use datefmt::{Pattern as DatePattern, parse as parse_with_pattern};
 pub(crate) use json::eval as eval_json;
+pub(crate) use json_build::{
+    bind_array as bind_json_array, bind_object as bind_json_object, json_array, json_object, json_string,
+};
 pub(crate) use math::{eval as eval_math, to_f64};
 pub(crate) use string::{
     MAX_RESULT_BYTES, concat, eval as eval_string, eval_regex, group_in_every_match, regex_extract,
