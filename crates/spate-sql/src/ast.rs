@@ -610,6 +610,28 @@ pub enum Expr {
         /// `JSON_OBJECT` is `NULL ON NULL`).
         absent_on_null: bool,
     },
+    /// `JSON_EXISTS(json, path [{TRUE | FALSE | UNKNOWN | ERROR} ON ERROR])`.
+    JsonExists {
+        /// The JSON text.
+        json: Box<Expr>,
+        /// The path.
+        path: Box<Expr>,
+        /// What an error gives (default `FALSE`).
+        on_error: JsonExistsOnError,
+    },
+    /// `JSON_QUERY(json, path [wrapper] [behavior ON EMPTY] [behavior ON ERROR])`.
+    JsonQuery {
+        /// The JSON text.
+        json: Box<Expr>,
+        /// The path.
+        path: Box<Expr>,
+        /// `WITHOUT`/`WITH [CONDITIONAL | UNCONDITIONAL] [ARRAY] WRAPPER`.
+        wrapper: JsonWrapper,
+        /// What an empty result gives (default `NULL`).
+        on_empty: JsonQueryBehavior,
+        /// What an error gives (default `NULL`).
+        on_error: JsonQueryBehavior,
+    },
     /// `JSON_ARRAY(value, ... [NULL | ABSENT] ON NULL)`.
     JsonArray {
         /// The elements.
@@ -750,6 +772,78 @@ impl TimeUnit {
             TimeUnit::Millennium => "MILLENNIUM",
             TimeUnit::IsoDayOfWeek => "ISODOW",
             TimeUnit::IsoYear => "ISOYEAR",
+        }
+    }
+}
+
+/// `JSON_EXISTS`' `ON ERROR` behavior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonExistsOnError {
+    /// `TRUE ON ERROR`.
+    True,
+    /// `FALSE ON ERROR` (the default).
+    False,
+    /// `UNKNOWN ON ERROR`: `NULL`.
+    Unknown,
+    /// `ERROR ON ERROR`: the error fails the job.
+    Error,
+}
+
+impl JsonExistsOnError {
+    /// The SQL words before `ON ERROR`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            JsonExistsOnError::True => "TRUE",
+            JsonExistsOnError::False => "FALSE",
+            JsonExistsOnError::Unknown => "UNKNOWN",
+            JsonExistsOnError::Error => "ERROR",
+        }
+    }
+}
+
+/// `JSON_QUERY`'s wrapper clause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonWrapper {
+    /// `WITHOUT [ARRAY] WRAPPER` (the default): a scalar result is an error.
+    Without,
+    /// `WITH CONDITIONAL [ARRAY] WRAPPER`: a result that is no array is wrapped in one.
+    Conditional,
+    /// `WITH [UNCONDITIONAL] [ARRAY] WRAPPER`: every result is wrapped in an array.
+    Unconditional,
+}
+
+impl JsonWrapper {
+    /// The clause's SQL.
+    pub fn sql(self) -> &'static str {
+        match self {
+            JsonWrapper::Without => "WITHOUT ARRAY WRAPPER",
+            JsonWrapper::Conditional => "WITH CONDITIONAL ARRAY WRAPPER",
+            JsonWrapper::Unconditional => "WITH UNCONDITIONAL ARRAY WRAPPER",
+        }
+    }
+}
+
+/// `JSON_QUERY`'s `ON EMPTY` / `ON ERROR` behaviors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonQueryBehavior {
+    /// `NULL` (the default).
+    Null,
+    /// `EMPTY ARRAY`: `[]`.
+    EmptyArray,
+    /// `EMPTY OBJECT`: `{}`.
+    EmptyObject,
+    /// `ERROR`: fails the job.
+    Error,
+}
+
+impl JsonQueryBehavior {
+    /// The SQL words before `ON EMPTY`/`ON ERROR`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            JsonQueryBehavior::Null => "NULL",
+            JsonQueryBehavior::EmptyArray => "EMPTY ARRAY",
+            JsonQueryBehavior::EmptyObject => "EMPTY OBJECT",
+            JsonQueryBehavior::Error => "ERROR",
         }
     }
 }
@@ -1363,6 +1457,22 @@ impl fmt::Display for Expr {
                     "NULL ON NULL)"
                 })
             }
+            Expr::JsonExists { json, path, on_error } => {
+                write!(f, "JSON_EXISTS({json}, {path} {} ON ERROR)", on_error.sql())
+            }
+            Expr::JsonQuery {
+                json,
+                path,
+                wrapper,
+                on_empty,
+                on_error,
+            } => write!(
+                f,
+                "JSON_QUERY({json}, {path} {} {} ON EMPTY {} ON ERROR)",
+                wrapper.sql(),
+                on_empty.sql(),
+                on_error.sql()
+            ),
             Expr::JsonArray {
                 values,
                 absent_on_null,

@@ -1478,3 +1478,86 @@ fn json_constructors_match_flink() {
         assert!(bound(sql).is_err(), "{sql} should not bind");
     }
 }
+
+#[test]
+fn json_exists_and_query_match_flink() {
+    // Flink run 7 over this document (and `not json`).
+    let js = r#"'{"a":{"b":1,"c":[1,2,{"d":"x"}]},"s":"str","n":null,"f":1.50,"e":1e2,"u":"\u00e9\n"}'"#;
+    let cases: Vec<(String, &str)> = [
+        ("JSON_EXISTS(DOC, '$.a')", "TRUE"),
+        ("JSON_EXISTS(DOC, '$.zz')", "FALSE"),
+        ("JSON_EXISTS(DOC, '$.n')", "FALSE"),
+        ("JSON_EXISTS(DOC, '$.a.c[2].d')", "TRUE"),
+        ("JSON_EXISTS(DOC, '$.a.c[5]')", "FALSE"),
+        ("JSON_EXISTS('not json', '$.a')", "FALSE"),
+        ("JSON_EXISTS(DOC, 'strict $.zz')", "FALSE"),
+        ("JSON_EXISTS(DOC, 'lax $.zz')", "FALSE"),
+        ("JSON_EXISTS(DOC, '$')", "TRUE"),
+        ("JSON_EXISTS(DOC, '$.s[0]')", "FALSE"),
+        ("JSON_EXISTS(DOC, 'strict $.s[0]')", "FALSE"),
+        ("JSON_EXISTS(CAST(NULL AS STRING), '$.a')", "NULL"),
+        ("JSON_EXISTS('[1,2]', '$[1]')", "TRUE"),
+        ("JSON_EXISTS('{\"a b\":1}', '$[''a b'']')", "TRUE"),
+        ("JSON_EXISTS('', '$')", "FALSE"),
+        ("JSON_EXISTS('1', '$')", "TRUE"),
+        ("JSON_EXISTS(DOC, 'strict $.zz' TRUE ON ERROR)", "TRUE"),
+        ("JSON_EXISTS(DOC, 'strict $.zz' FALSE ON ERROR)", "FALSE"),
+        ("JSON_EXISTS(DOC, 'strict $.zz' UNKNOWN ON ERROR)", "NULL"),
+        ("JSON_EXISTS('not json', '$.a' UNKNOWN ON ERROR)", "NULL"),
+        ("JSON_EXISTS('not json', '$.a' TRUE ON ERROR)", "TRUE"),
+        ("JSON_QUERY(DOC, '$.a')", r#"{"b":1,"c":[1,2,{"d":"x"}]}"#),
+        ("JSON_QUERY(DOC, '$.a.b')", "NULL"),
+        ("JSON_QUERY(DOC, '$.a.c')", r#"[1,2,{"d":"x"}]"#),
+        ("JSON_QUERY(DOC, '$.zz')", "NULL"),
+        ("JSON_QUERY(DOC, '$.s')", "NULL"),
+        ("JSON_QUERY(DOC, '$.n')", "NULL"),
+        (
+            "JSON_QUERY(DOC, '$')",
+            r#"{"a":{"b":1,"c":[1,2,{"d":"x"}]},"e":1E+2,"f":1.50,"n":null,"s":"str","u":"é\n"}"#,
+        ),
+        ("JSON_QUERY('not json', '$')", "NULL"),
+        ("JSON_QUERY(DOC, '$.a.b' WITH WRAPPER)", "[1]"),
+        ("JSON_QUERY(DOC, '$.a.c' WITH WRAPPER)", r#"[[1,2,{"d":"x"}]]"#),
+        (
+            "JSON_QUERY(DOC, '$.a.c' WITH CONDITIONAL WRAPPER)",
+            r#"[1,2,{"d":"x"}]"#,
+        ),
+        ("JSON_QUERY(DOC, '$.a.b' WITH CONDITIONAL ARRAY WRAPPER)", "[1]"),
+        (
+            "JSON_QUERY(DOC, '$.a.c' WITH UNCONDITIONAL ARRAY WRAPPER)",
+            r#"[[1,2,{"d":"x"}]]"#,
+        ),
+        (
+            "JSON_QUERY(DOC, '$.a.c' WITHOUT ARRAY WRAPPER)",
+            r#"[1,2,{"d":"x"}]"#,
+        ),
+        ("JSON_QUERY(DOC, '$.zz' EMPTY ARRAY ON EMPTY)", "NULL"),
+        ("JSON_QUERY(DOC, '$.zz' EMPTY OBJECT ON EMPTY)", "NULL"),
+        ("JSON_QUERY(DOC, '$.zz' ERROR ON EMPTY)", "NULL"),
+        ("JSON_QUERY('not json', '$' EMPTY ARRAY ON ERROR)", "[]"),
+        ("JSON_QUERY(DOC, '$.s' EMPTY OBJECT ON ERROR)", "{}"),
+        ("JSON_QUERY(DOC, '$.f')", "NULL"),
+        ("JSON_QUERY(DOC, '$.u' WITH WRAPPER)", r#"["é\n"]"#),
+        ("JSON_QUERY(DOC, '$.e' WITH WRAPPER)", "[1E+2]"),
+        ("JSON_QUERY(DOC, '$.f' WITH WRAPPER)", "[1.50]"),
+        ("JSON_QUERY(DOC, 'strict $.zz')", "NULL"),
+        ("JSON_QUERY('{\"a\" : [ 1 , 2 ]}', '$')", r#"{"a":[1,2]}"#),
+        ("JSON_QUERY('[]', '$')", "[]"),
+        ("JSON_QUERY('{}', '$')", "{}"),
+        ("JSON_QUERY(DOC, '$.n' WITH WRAPPER)", "NULL"),
+    ]
+    .into_iter()
+    .map(|(sql, want)| (sql.replace("DOC", js), want))
+    .collect();
+    let refs: Vec<(&str, &str)> = cases.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    check_texts(&refs);
+    assert_eq!(type_of("JSON_EXISTS('{}', '$.a')"), "BOOLEAN");
+    assert_eq!(type_of("JSON_QUERY('{}', '$.a')"), "STRING");
+    // Flink fails the job on these.
+    assert!(text("JSON_EXISTS('not json', '$.a' ERROR ON ERROR)").starts_with("ERROR: JSON_EXISTS"));
+    assert!(text("JSON_EXISTS('{}', 'strict $.zz' ERROR ON ERROR)").starts_with("ERROR: JSON_EXISTS"));
+    assert!(text("JSON_QUERY('{\"s\":\"str\"}', '$.s' ERROR ON ERROR)").starts_with("ERROR: JSON_QUERY"));
+    // Paths beyond keys and indexes (Flink evaluates them) and non-constant paths are refused.
+    assert!(error("JSON_EXISTS('{}', '$.a.*')").contains("path literal"));
+    assert!(error("JSON_QUERY('{}', s)").contains("path literal"));
+}

@@ -120,6 +120,8 @@ const FUNCTIONS: &[&str] = &[
     "STR_TO_MAP",
     "ARRAY_CONTAINS",
     "JSON_STRING",
+    "JSON_EXISTS",
+    "JSON_QUERY",
 ];
 
 fn leaf() -> impl Strategy<Value = String> {

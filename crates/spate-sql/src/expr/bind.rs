@@ -138,6 +138,9 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
             .iter()
             .find_map(|(k, v)| first_position(k).or_else(|| first_position(v))),
         Expr::JsonArray { values, .. } => first_of(values),
+        Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
+            first_position(json).or_else(|| first_position(path))
+        }
         Expr::Overlay {
             expr,
             placing,
@@ -386,6 +389,20 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                 .collect::<Result<Vec<_>>>()?;
             let raw = values.iter().map(is_json_constructor).collect();
             functions::bind_json_array(args, *absent_on_null, raw)
+        }
+        Expr::JsonExists { json, path, on_error } => {
+            let (json, path) = (bind(json, scope)?, bind(path, scope)?);
+            functions::bind_json_exists(json, path, *on_error)
+        }
+        Expr::JsonQuery {
+            json,
+            path,
+            wrapper,
+            on_empty,
+            on_error,
+        } => {
+            let (json, path) = (bind(json, scope)?, bind(path, scope)?);
+            functions::bind_json_query(json, path, *wrapper, *on_empty, *on_error)
         }
         Expr::Trim { side, chars, expr } => {
             let e = expect_string(bind(expr, scope)?, "TRIM")?;

@@ -277,6 +277,25 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             }
             functions::eval_json(path, &j)
         }
+        ScalarFunc::JsonExists { path, on_error } => {
+            let j = arg(0)?;
+            if j.is_null() {
+                return Ok(Value::Null);
+            }
+            functions::json_exists(path, &j, *on_error)?
+        }
+        ScalarFunc::JsonQuery {
+            path,
+            wrapper,
+            on_empty,
+            on_error,
+        } => {
+            let j = arg(0)?;
+            if j.is_null() {
+                return Ok(Value::Null);
+            }
+            functions::json_query(path, &j, *wrapper, *on_empty, *on_error)?
+        }
         ScalarFunc::JsonString => {
             let v = arg(0)?;
             if v.is_null() {

@@ -166,6 +166,24 @@ pub enum ScalarFunc {
     JsonValue(JsonPath),
     /// `JSON_STRING(value)`: the value as JSON text.
     JsonString,
+    /// `JSON_EXISTS(json, path ...)` with a path parsed at bind time.
+    JsonExists {
+        /// The path.
+        path: JsonPath,
+        /// What an error gives.
+        on_error: crate::ast::JsonExistsOnError,
+    },
+    /// `JSON_QUERY(json, path ...)` with a path parsed at bind time.
+    JsonQuery {
+        /// The path.
+        path: JsonPath,
+        /// The wrapper clause.
+        wrapper: crate::ast::JsonWrapper,
+        /// What an empty result gives.
+        on_empty: crate::ast::JsonQueryBehavior,
+        /// What an error gives.
+        on_error: crate::ast::JsonQueryBehavior,
+    },
     /// `JSON_OBJECT`: arguments are the keys and values in turn.
     JsonObject {
         /// `ABSENT ON NULL`: entries with a `NULL` value are left out.

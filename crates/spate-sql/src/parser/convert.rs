@@ -1115,6 +1115,79 @@ impl Conv {
         Ok(Expr::Interval { value, unit, to })
     }
 
+    /// `JSON_EXISTS` / `JSON_QUERY` as the dialect hands them over: the JSON, the path and the
+    /// clauses, if written, as a string of the dialect's form.
+    fn json_query(&self, upper: &str, l: &sp::FunctionArgumentList, span: impl At) -> Result<Expr> {
+        use crate::ast::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper};
+        let exprs: Vec<&sp::Expr> = l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(x)) => Some(x),
+                _ => None,
+            })
+            .collect();
+        let clauses = match exprs.get(2) {
+            Some(sp::Expr::Value(v)) => match &v.value {
+                sp::Value::SingleQuotedString(s) => s.strip_prefix(super::dialect::JSON_CLAUSES),
+                _ => None,
+            },
+            _ => None,
+        };
+        let (Some(json), Some(path), true) =
+            (exprs.first(), exprs.get(1), exprs.len() == 2 || clauses.is_some())
+        else {
+            return self.invalid(format!("{upper} takes (json, path) and its clauses"), span);
+        };
+        let (json, path) = (self.boxed(json)?, self.boxed(path)?);
+        let behavior = |b: &str| match b {
+            "EMPTY ARRAY" => JsonQueryBehavior::EmptyArray,
+            "EMPTY OBJECT" => JsonQueryBehavior::EmptyObject,
+            "ERROR" => JsonQueryBehavior::Error,
+            _ => JsonQueryBehavior::Null,
+        };
+        let (mut exists_on_error, mut wrapper) = (JsonExistsOnError::False, JsonWrapper::Without);
+        let (mut on_empty, mut on_error) = (JsonQueryBehavior::Null, JsonQueryBehavior::Null);
+        for clause in clauses
+            .into_iter()
+            .flat_map(|c| c.split(';'))
+            .filter(|c| !c.is_empty())
+        {
+            if let Some(b) = clause.strip_prefix("ON ERROR ") {
+                exists_on_error = match b {
+                    "TRUE" => JsonExistsOnError::True,
+                    "UNKNOWN" => JsonExistsOnError::Unknown,
+                    "ERROR" => JsonExistsOnError::Error,
+                    _ => JsonExistsOnError::False,
+                };
+                on_error = behavior(b);
+            } else if let Some(b) = clause.strip_prefix("ON EMPTY ") {
+                on_empty = behavior(b);
+            } else if let Some(w) = clause.strip_prefix("WRAPPER ") {
+                wrapper = match w {
+                    "CONDITIONAL" => JsonWrapper::Conditional,
+                    "UNCONDITIONAL" => JsonWrapper::Unconditional,
+                    _ => JsonWrapper::Without,
+                };
+            }
+        }
+        Ok(if upper == "JSON_EXISTS" {
+            Expr::JsonExists {
+                json,
+                path,
+                on_error: exists_on_error,
+            }
+        } else {
+            Expr::JsonQuery {
+                json,
+                path,
+                wrapper,
+                on_empty,
+                on_error,
+            }
+        })
+    }
+
     /// `JSON_OBJECT` / `JSON_ARRAY` as the dialect hands them over: keys and values in turn (or
     /// the values) and the `ON NULL` clause if written.
     fn json_constructor(&self, upper: &str, l: &sp::FunctionArgumentList, span: impl At) -> Result<Expr> {
@@ -1205,6 +1278,12 @@ impl Conv {
                         ty,
                         try_cast: false,
                     });
+                }
+                if name.0.len() == 1
+                    && matches!(upper.as_str(), "JSON_EXISTS" | "JSON_QUERY")
+                    && l.clauses.is_empty()
+                {
+                    return self.json_query(&upper, l, span);
                 }
                 if name.0.len() == 1 && matches!(upper.as_str(), "JSON_OBJECT" | "JSON_ARRAY") {
                     return self.json_constructor(&upper, l, span);

@@ -18,6 +18,10 @@ pub(crate) const TABLE_ARG: &str = "\u{0}TABLE";
 /// Prefix of the type text a `CAST` carries to the converter (see `parse_cast`).
 pub(crate) const CAST_TYPE: &str = "\u{0}TYPE";
 
+/// Prefix of the string argument that carries `JSON_EXISTS`' and `JSON_QUERY`'s clauses to the
+/// converter (see `parse_json_query`): the clauses in a fixed form, separated by `;`.
+pub(crate) const JSON_CLAUSES: &str = "\u{0}JSON";
+
 /// Flink SQL as sqlparser's [`Dialect`].
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct FlinkDialect;
@@ -83,6 +87,15 @@ impl Dialect for FlinkDialect {
             let object = w.value.eq_ignore_ascii_case("JSON_OBJECT");
             let name = parser.next_token();
             return Some(parse_json_constructor(parser, object, name));
+        }
+        // `JSON_EXISTS(j, p TRUE ON ERROR)`, `JSON_QUERY(j, p WITH WRAPPER EMPTY ARRAY ON EMPTY)`.
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && (w.value.eq_ignore_ascii_case("JSON_EXISTS") || w.value.eq_ignore_ascii_case("JSON_QUERY"))
+            && parser.peek_nth_token_ref(1).token == Token::LParen
+        {
+            let name = parser.next_token();
+            return Some(parse_json_query(parser, name));
         }
         // `TRIM(LEADING FROM s)`: a side without characters, which sqlparser's TRIM lacks.
         if let Token::Word(w) = &parser.peek_token_ref().token
@@ -215,6 +228,121 @@ fn parse_json_constructor(
                 .map(FunctionArgumentClause::JsonNullClause)
                 .into_iter()
                 .collect(),
+        }),
+        within_group: Vec::new(),
+        filter: None,
+        null_treatment: None,
+        over: None,
+    }))
+}
+
+/// Consumes the word `w` (any case, not quoted) if it comes next.
+fn word(parser: &mut Parser<'_>, w: &str) -> bool {
+    let next = matches!(&parser.peek_token_ref().token,
+        Token::Word(t) if t.quote_style.is_none() && t.value.eq_ignore_ascii_case(w));
+    if next {
+        parser.next_token();
+    }
+    next
+}
+
+/// `JSON_EXISTS(json, path [clause])` / `JSON_QUERY(json, path [clauses])` after the name: a call
+/// of the two arguments and, when clauses are written, a third string argument starting with
+/// [`JSON_CLAUSES`] that lists them in a fixed form (`ON ERROR TRUE`, `WRAPPER CONDITIONAL`,
+/// `ON EMPTY EMPTY ARRAY`).
+fn parse_json_query(
+    parser: &mut Parser<'_>,
+    name: sqlparser::tokenizer::TokenWithSpan,
+) -> Result<Expr, ParserError> {
+    let Token::Word(name_word) = &name.token else {
+        return parser.expected("JSON_EXISTS or JSON_QUERY", name);
+    };
+    let exists = name_word.value.eq_ignore_ascii_case("JSON_EXISTS");
+    parser.expect_token(&Token::LParen)?;
+    let json = parser.parse_expr()?;
+    parser.expect_token(&Token::Comma)?;
+    let path = parser.parse_expr()?;
+    let mut clauses: Vec<String> = Vec::new();
+    loop {
+        if exists {
+            let Some(b) = ["TRUE", "FALSE", "UNKNOWN", "ERROR"]
+                .into_iter()
+                .find(|b| word(parser, b))
+            else {
+                break;
+            };
+            parser.expect_keyword_is(Keyword::ON)?;
+            if !word(parser, "ERROR") {
+                return parser.expected("ON ERROR", parser.peek_token());
+            }
+            clauses.push(format!("ON ERROR {b}"));
+            continue;
+        }
+        if word(parser, "WITHOUT") {
+            let _ = word(parser, "ARRAY");
+            if !word(parser, "WRAPPER") {
+                return parser.expected("WRAPPER", parser.peek_token());
+            }
+            clauses.push("WRAPPER WITHOUT".into());
+            continue;
+        }
+        if word(parser, "WITH") {
+            let kind = if word(parser, "CONDITIONAL") {
+                "CONDITIONAL"
+            } else {
+                let _ = word(parser, "UNCONDITIONAL");
+                "UNCONDITIONAL"
+            };
+            let _ = word(parser, "ARRAY");
+            if !word(parser, "WRAPPER") {
+                return parser.expected("WRAPPER", parser.peek_token());
+            }
+            clauses.push(format!("WRAPPER {kind}"));
+            continue;
+        }
+        let behavior = if word(parser, "NULL") {
+            "NULL"
+        } else if word(parser, "ERROR") {
+            "ERROR"
+        } else if word(parser, "EMPTY") {
+            if word(parser, "ARRAY") {
+                "EMPTY ARRAY"
+            } else if word(parser, "OBJECT") {
+                "EMPTY OBJECT"
+            } else {
+                return parser.expected("ARRAY or OBJECT after EMPTY", parser.peek_token());
+            }
+        } else {
+            break;
+        };
+        parser.expect_keyword_is(Keyword::ON)?;
+        let when = if word(parser, "EMPTY") {
+            "EMPTY"
+        } else if word(parser, "ERROR") {
+            "ERROR"
+        } else {
+            return parser.expected("ON EMPTY or ON ERROR", parser.peek_token());
+        };
+        clauses.push(format!("ON {when} {behavior}"));
+    }
+    parser.expect_token(&Token::RParen)?;
+    let mut args = vec![json, path];
+    if !clauses.is_empty() {
+        args.push(Expr::Value(
+            sqlparser::ast::Value::SingleQuotedString(format!("{JSON_CLAUSES}{}", clauses.join(";"))).into(),
+        ));
+    }
+    Ok(Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::with_span(name.span, name_word.value.clone())]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
+                .collect(),
+            clauses: Vec::new(),
         }),
         within_group: Vec::new(),
         filter: None,

@@ -1409,6 +1409,10 @@ fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
             }
         }
         Expr::JsonArray { values, .. } => values.iter().for_each(|x| collect_aggregates(x, out)),
+        Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
+            collect_aggregates(json, out);
+            collect_aggregates(path, out);
+        }
         Expr::Overlay {
             expr,
             placing,

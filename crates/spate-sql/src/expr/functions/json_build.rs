@@ -171,7 +171,7 @@ pub(crate) fn json_array<'v>(
 
 /// A JSON string as Jackson escapes it: `"` and `\`, control characters (`\n`, `\t`, ...,
 /// else `\u00XX`); everything else as it is.
-fn write_string(s: &str, out: &mut String) {
+pub(super) fn write_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -2,7 +2,8 @@
 -- a column, nested constructors as JSON, a JSON text from a column as a string), JSON_ARRAY
 -- (ABSENT ON NULL by default, NULL ON NULL) and JSON_STRING over every writable type: integers,
 -- DOUBLE and FLOAT (BigDecimal's layout: 1.0E+20), DECIMAL, strings with quotes, control
--- characters and non-ASCII text, BOOLEAN, TIMESTAMP, ARRAY and NULLs.
+-- characters and non-ASCII text, BOOLEAN, TIMESTAMP, ARRAY and NULLs; JSON_EXISTS and JSON_QUERY
+-- (lax and strict paths, ON ERROR, wrappers; Jackson's sorted keys and BigDecimal numbers).
 SET 'execution.checkpointing.interval' = '1s';
 
 CREATE TABLE rows_in (
@@ -15,7 +16,8 @@ CREATE TABLE rows_in (
   b BOOLEAN,
   ts TIMESTAMP(3),
   tags ARRAY<STRING>,
-  f FLOAT
+  f FLOAT,
+  doc STRING
 ) WITH (
   'connector' = 'filesystem',
   'path' = '${DATA}/rows.json',
@@ -60,6 +62,37 @@ CREATE TABLE strings (
   'path' = '${OUT}/strings',
   'format' = 'json'
 );
+
+CREATE TABLE queries (
+  id INT,
+  has_a BOOLEAN,
+  has_a_strict BOOLEAN,
+  has_k BOOLEAN,
+  whole_doc STRING,
+  a_value STRING,
+  a_conditional STRING,
+  ab_wrapped STRING,
+  s_on_error STRING,
+  second_item STRING
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '${OUT}/queries',
+  'format' = 'json'
+);
+
+INSERT INTO queries
+SELECT
+  id,
+  JSON_EXISTS(doc, '$.a'),
+  JSON_EXISTS(doc, 'strict $.a' UNKNOWN ON ERROR),
+  JSON_EXISTS(doc, '$[1].k'),
+  JSON_QUERY(doc, '$'),
+  JSON_QUERY(doc, '$.a'),
+  JSON_QUERY(doc, '$.a' WITH CONDITIONAL WRAPPER),
+  JSON_QUERY(doc, '$.a.b' WITH WRAPPER),
+  JSON_QUERY(doc, '$.s' EMPTY ARRAY ON ERROR),
+  JSON_QUERY(doc, '$[1]')
+FROM rows_in;
 
 INSERT INTO objects
 SELECT
