@@ -24,7 +24,8 @@ pub(crate) fn encode(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn sextet(c: u8) -> Option<u32> {
+/// The value of base64 character `c`.
+pub(crate) fn sextet(c: u8) -> Option<u32> {
     Some(match c {
         b'A'..=b'Z' => c - b'A',
         b'a'..=b'z' => c - b'a' + 26,

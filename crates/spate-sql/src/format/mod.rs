@@ -22,7 +22,7 @@
 //!
 //! Where Spate knowingly differs from Flink 2.3 is listed in each format's module docs.
 
-mod base64;
+pub(crate) mod base64;
 mod csv;
 mod datetime;
 mod json;

@@ -5,40 +5,14 @@
 //! after the padding, a last group of one character — which fails the job, as in Flink.
 
 use crate::expr::context::EvalError;
+use crate::format::base64;
 use crate::value::Value;
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Base64 of `bytes`, padded with `=`.
+/// Base64 of `bytes`, padded with `=` (the same text Jackson writes for `BYTES`).
 pub(crate) fn to_base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn digit(b: u8) -> Option<u32> {
-    Some(u32::from(match b {
-        b'A'..=b'Z' => b - b'A',
-        b'a'..=b'z' => b - b'a' + 26,
-        b'0'..=b'9' => b - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    }))
+    let mut out = Vec::new();
+    base64::encode(bytes, &mut out);
+    out.into_iter().map(char::from).collect()
 }
 
 fn fail(why: String) -> EvalError {
@@ -76,7 +50,7 @@ fn decode(src: &[u8]) -> Result<Vec<u8>, EvalError> {
     while at < src.len() {
         let b = src[at];
         at += 1;
-        let Some(d) = digit(b) else {
+        let Some(d) = base64::sextet(b) else {
             if b == b'=' {
                 // `=` where no padding can be (a whole group, or after one character), or a
                 // group of two not closed by a second `=`.

@@ -12,7 +12,6 @@ use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
 use crate::expr::typing::is_string;
-use crate::format::text::write_big_decimal_digits;
 use crate::types::{MAX_LENGTH, TypeKind};
 use crate::value::Value;
 use serde_json::value::RawValue;
@@ -327,19 +326,7 @@ fn normalize(raw: &str, out: &mut String) -> std::result::Result<(), String> {
                 ),
                 None => (raw, 0),
             };
-            let neg = mantissa.starts_with('-');
-            let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
-            let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-            let trimmed = all.trim_start_matches('0');
-            let digits = if trimmed.is_empty() { "0" } else { trimmed };
-            let mut bytes = Vec::new();
-            write_big_decimal_digits(
-                neg && digits != "0",
-                digits.as_bytes(),
-                fraction - exp,
-                &mut bytes,
-            );
-            out.push_str(&String::from_utf8_lossy(&bytes));
+            super::json_build::write_as_big_decimal(mantissa, exp, out);
         }
         Some(_) => {
             if raw.trim_start_matches('-').bytes().all(|b| b == b'0') {

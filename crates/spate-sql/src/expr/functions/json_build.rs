@@ -199,6 +199,12 @@ fn write_double(d: f64, out: &mut String) {
         Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
         None => (text.as_str(), 0),
     };
+    write_as_big_decimal(mantissa, exp, out);
+}
+
+/// The number `mantissa × 10^exp` (`mantissa` a decimal with an optional sign and point) as
+/// Java's `BigDecimal.toString` writes it.
+pub(super) fn write_as_big_decimal(mantissa: &str, exp: i64, out: &mut String) {
     let neg = mantissa.starts_with('-');
     let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.len() as i64);
     let all: String = mantissa.chars().filter(char::is_ascii_digit).collect();
