@@ -214,8 +214,18 @@ fn parse_json_constructor(
     let Token::Word(w) = name.token else {
         return parser.expected("JSON_OBJECT or JSON_ARRAY", name);
     };
-    Ok(Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::with_span(name.span, w.value)]),
+    let clauses = clause
+        .map(FunctionArgumentClause::JsonNullClause)
+        .into_iter()
+        .collect();
+    Ok(function_call(Ident::with_span(name.span, w.value), args, clauses))
+}
+
+/// The plain call `name(args clauses)` that sqlparser would have parsed for a function whose
+/// arguments need Flink's own syntax.
+fn function_call(name: Ident, args: Vec<Expr>, clauses: Vec<FunctionArgumentClause>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![name]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
@@ -224,16 +234,13 @@ fn parse_json_constructor(
                 .into_iter()
                 .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
                 .collect(),
-            clauses: clause
-                .map(FunctionArgumentClause::JsonNullClause)
-                .into_iter()
-                .collect(),
+            clauses,
         }),
         within_group: Vec::new(),
         filter: None,
         null_treatment: None,
         over: None,
-    }))
+    })
 }
 
 /// Consumes the word `w` (any case, not quoted) if it comes next.
@@ -332,23 +339,11 @@ fn parse_json_query(
             sqlparser::ast::Value::SingleQuotedString(format!("{JSON_CLAUSES}{}", clauses.join(";"))).into(),
         ));
     }
-    Ok(Expr::Function(Function {
-        name: ObjectName::from(vec![Ident::with_span(name.span, name_word.value.clone())]),
-        uses_odbc_syntax: false,
-        parameters: FunctionArguments::None,
-        args: FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a)))
-                .collect(),
-            clauses: Vec::new(),
-        }),
-        within_group: Vec::new(),
-        filter: None,
-        null_treatment: None,
-        over: None,
-    }))
+    Ok(function_call(
+        Ident::with_span(name.span, name_word.value.clone()),
+        args,
+        Vec::new(),
+    ))
 }
 
 fn parse_table_arg(parser: &mut Parser<'_>) -> Result<Expr, ParserError> {
