@@ -328,6 +328,18 @@ pub enum TableRef {
         /// `[AS] alias`.
         alias: Option<TableAlias>,
     },
+    /// `UNNEST(collection) [WITH ORDINALITY] [AS] alias [(col, ...)]`: one row per element of
+    /// an array or multiset, per entry of a map; correlated with the table on its left.
+    Unnest {
+        /// The collection.
+        collection: Expr,
+        /// `WITH ORDINALITY`: a last column numbering the elements from 1.
+        with_ordinality: bool,
+        /// `[AS] alias`.
+        alias: Option<TableAlias>,
+        /// The position of `UNNEST`.
+        loc: Loc,
+    },
     /// `left [kind] JOIN right [ON ..]`.
     Join {
         /// Left input.
@@ -1251,6 +1263,18 @@ impl fmt::Display for TableRef {
             }
             TableRef::Window { tvf, alias } => {
                 write!(f, "TABLE({tvf})")?;
+                write_alias(f, alias)
+            }
+            TableRef::Unnest {
+                collection,
+                with_ordinality,
+                alias,
+                ..
+            } => {
+                write!(f, "UNNEST({collection})")?;
+                if *with_ordinality {
+                    f.write_str(" WITH ORDINALITY")?;
+                }
                 write_alias(f, alias)
             }
             TableRef::Join {

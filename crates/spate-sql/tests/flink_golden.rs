@@ -139,4 +139,5 @@ golden! {
     string_functions_more,
     collection_functions,
     json_functions,
+    unnest,
 }

@@ -13,6 +13,7 @@ mod packed_rows;
 mod path_picks;
 mod slice_order;
 mod translate;
+mod unnest;
 mod wall_clock;
 mod window_output;
 

@@ -32,6 +32,7 @@ use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
 use super::slice_order::SliceOrder;
+use super::unnest::UnnestFn;
 use super::window_output::WindowOutput;
 
 /// Adds the operators of plans to one environment (a job may have several sinks).
@@ -320,6 +321,38 @@ impl<'a> Translator<'a> {
                         }
                         ctx.collect_with_timestamp(out, w.end - 1);
                     }
+                }))
+            }
+            LogicalPlan::Unnest {
+                input,
+                collection,
+                elements,
+                options,
+                condition,
+                schema,
+            } => {
+                let f = UnnestFn::new(
+                    collection,
+                    *elements,
+                    *options,
+                    condition.as_ref(),
+                    input.schema().fields.len(),
+                    schema.fields.iter().map(|f| &f.ty.kind),
+                );
+                let input_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
+                let clock = reads_clock(collection) || condition.as_ref().is_some_and(reads_clock);
+                let evaluates = f.evaluates();
+                let zone = self.ctx.zone;
+                let input = self.stream(input)?;
+                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                    let ec = if evaluates {
+                        eval_ctx(ctx, clock, zone)
+                    } else {
+                        EvalContext::default()
+                    };
+                    f.apply(&row, &ec, &mut |out| ctx.collect(out))
+                        .unwrap_or_else(|err| raise(err));
+                    input_drop.drop(row);
                 }))
             }
             LogicalPlan::WindowAggregate { .. } => self.window_aggregate(plan, None),

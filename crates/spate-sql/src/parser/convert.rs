@@ -450,6 +450,12 @@ impl Conv {
                 sample,
                 index_hints,
             } => {
+                if let (Some(args), [sp::ObjectNamePart::Identifier(word)]) = (args, name.0.as_slice())
+                    && word.quote_style.is_none()
+                    && word.value.eq_ignore_ascii_case("UNNEST")
+                {
+                    return self.unnest(args, *with_ordinality, alias, span());
+                }
                 if args.is_some() {
                     return self.unsupported(
                         "table functions in FROM are not supported yet (window functions are written TABLE(TUMBLE(..)))",
@@ -503,12 +509,50 @@ impl Conv {
                 "LATERAL TABLE (user-defined table functions) is not supported yet",
                 span,
             ),
-            sp::TableFactor::UNNEST { .. } => self.unsupported("UNNEST is not supported yet", span),
+            // Only sqlparser's own dialects parse this shape; ours reads `UNNEST(..)` as a table
+            // function (below).
+            sp::TableFactor::UNNEST { .. } => self.invalid("not Flink SQL: this form of UNNEST", span),
             sp::TableFactor::MatchRecognize { .. } => {
                 self.unsupported("MATCH_RECOGNIZE is not supported yet", span)
             }
             _ => self.invalid(format!("not Flink SQL in FROM: {f}"), span),
         }
+    }
+
+    /// `UNNEST(collection) [WITH ORDINALITY] [AS] alias [(col, ...)]`, which the Flink dialect
+    /// parses as a call of a table function named `UNNEST`.
+    fn unnest(
+        &self,
+        args: &sp::TableFunctionArgs,
+        with_ordinality: bool,
+        alias: &Option<sp::TableAlias>,
+        span: Span,
+    ) -> Result<TableRef> {
+        if args.settings.is_some() {
+            return self.invalid("not Flink SQL: SETTINGS in UNNEST", span);
+        }
+        let arg = |a: &sp::FunctionArg| match a {
+            sp::FunctionArg::Unnamed(sp::FunctionArgExpr::Expr(e)) => self.expr(e),
+            other => self.invalid(format!("UNNEST takes a collection, not {other}"), span),
+        };
+        // Flink 2.3 accepts several collections but fails planning them (an index out of
+        // bounds), so one collection is all that is meaningful.
+        let collection = match args.args.as_slice() {
+            [one] => arg(one)?,
+            [] => return self.invalid("UNNEST needs a collection: UNNEST(array_or_map)", span),
+            [_, ..] => {
+                return self.unsupported(
+                    "UNNEST of several collections; unnest each in a CROSS JOIN UNNEST(..) of its own",
+                    span,
+                );
+            }
+        };
+        Ok(TableRef::Unnest {
+            collection,
+            with_ordinality,
+            alias: self.alias(alias)?,
+            loc: Loc(Some(self.pos_of(span))),
+        })
     }
 
     /// `TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])` and the other window functions, with

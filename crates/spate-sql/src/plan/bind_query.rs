@@ -14,7 +14,7 @@ use crate::suggest;
 use crate::types::{DataType, TypeKind};
 
 use super::aggregate::{self, AggCall, AggKind};
-use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
+use super::{Field, LogicalPlan, Schema, TimeAttr, UnnestOptions, WindowProperty, WindowSpec};
 
 /// Binds `query` against `catalog`.
 pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
@@ -166,6 +166,14 @@ impl Binder<'_> {
                 apply_alias(&mut plan, alias.as_ref(), None)?;
                 Ok(plan)
             }
+            // Uncorrelated, on its own: the elements of a constant collection (Flink's too).
+            TableRef::Unnest { .. } => {
+                let one_empty_row = LogicalPlan::Values {
+                    rows: vec![vec![]],
+                    schema: Schema::default(),
+                };
+                self.unnest(one_empty_row, t, JoinKind::Cross, None)
+            }
             TableRef::Join {
                 left,
                 right,
@@ -173,6 +181,62 @@ impl Binder<'_> {
                 on,
             } => self.join(left, right, *kind, on.as_ref()),
         }
+    }
+
+    /// `left [kind] JOIN UNNEST(..) [ON on]`: the collection and the condition may read the
+    /// left rows' columns.
+    fn unnest(
+        &mut self,
+        left: LogicalPlan,
+        unnest_ref: &TableRef,
+        kind: JoinKind,
+        on: Option<&Expr>,
+    ) -> Result<LogicalPlan> {
+        let TableRef::Unnest {
+            collection,
+            with_ordinality,
+            alias,
+            loc,
+        } = unnest_ref
+        else {
+            return Err(SqlError::validation("expected UNNEST(..)", None));
+        };
+        let outer = match kind {
+            JoinKind::Cross | JoinKind::Inner => false,
+            JoinKind::Left => true,
+            JoinKind::Right | JoinKind::Full => {
+                return Err(SqlError::validation(
+                    "UNNEST joins only as CROSS JOIN, [INNER] JOIN or LEFT JOIN (Flink rejects RIGHT and FULL joins of UNNEST)",
+                    loc.pos(),
+                ));
+            }
+        };
+        let left_schema = left.schema().clone();
+        let bound = expr::bind(collection, &RelScope { schema: &left_schema })?;
+        let options = UnnestOptions {
+            with_ordinality: *with_ordinality,
+            outer,
+        };
+        let (elements, added) = super::unnest::unnest_columns(&bound, options, alias.as_ref(), *loc)?;
+        let mut fields = left_schema.fields;
+        fields.extend(added);
+        let schema = Schema { fields };
+        let condition = match on.map(unnest) {
+            None | Some(Expr::Literal(ast::Literal::Boolean(true))) => None,
+            Some(c) => {
+                let b = expr::bind(c, &RelScope { schema: &schema })?;
+                expect_boolean(&b, "ON")?;
+                Some(b)
+            }
+        };
+        Ok(LogicalPlan::Unnest {
+            input: Box::new(left),
+            collection: bound,
+            elements,
+            options,
+            condition,
+            schema,
+        })
     }
 
     fn window_tvf(&mut self, tvf: &WindowTvf) -> Result<LogicalPlan> {
@@ -292,6 +356,9 @@ impl Binder<'_> {
         on: Option<&Expr>,
     ) -> Result<LogicalPlan> {
         let l = self.table_ref(left)?;
+        if matches!(right, TableRef::Unnest { .. }) {
+            return self.unnest(l, right, kind, on);
+        }
         let r = self.table_ref(right)?;
         let lw = l.schema().fields.len();
         let mut fields = l.schema().fields.clone();
@@ -428,6 +495,14 @@ impl Binder<'_> {
                 schema: Schema::default(),
             },
             [one] => self.table_ref(one)?,
+            // `FROM t, UNNEST(t.a)`: a cross join of each row with its elements.
+            [first, rest @ ..] if rest.iter().all(|r| matches!(r, TableRef::Unnest { .. })) => {
+                let mut plan = self.table_ref(first)?;
+                for r in rest {
+                    plan = self.unnest(plan, r, JoinKind::Cross, None)?;
+                }
+                plan
+            }
             _ => return Err(unsupported("a comma join (write the join with JOIN .. ON)", None)),
         };
         if let Some(w) = &s.selection {
@@ -499,7 +574,7 @@ impl Binder<'_> {
         }
         // The windowed input: a window TVF (possibly filtered), a legacy group window, or rows
         // that carry the window of an earlier window aggregate.
-        let (base, window, time_col, event_time, tvf_width) = match legacy {
+        let (base, window, time_col, event_time, stripped) = match legacy {
             Some((_, spec, col, ev)) => (input, spec, col, ev, None),
             None if !is_window_assign(&input) => {
                 return self.attached_aggregate(input, attached, &window_cols, s, key_exprs, agg_calls);
@@ -513,49 +588,50 @@ impl Binder<'_> {
                         None,
                     ));
                 }
-                let (inner, spec, col, ev) = strip_window_assign(input)?;
-                let width = inner.schema().fields.len();
-                (inner, spec, col, ev, Some(width))
+                let s = strip_window_assign(input)?;
+                (s.base, s.window, s.time_col, s.event_time, Some(s.at))
             }
         };
+        let tvf_width = stripped.map(|at| at.0);
         let base_schema = base.schema().clone();
         // Keys and aggregate arguments are bound over the windowed rows; with a TVF they may
         // not read window columns (they are not there before assignment).
         let key_scope = RelScope { schema: &in_schema };
-        let check_pre_window = |e: &BoundExpr, what: &str| -> Result<()> {
-            let mut bad = false;
-            if let Some(w) = tvf_width {
-                e.visit_columns(&mut |i| bad |= i >= w);
-            }
-            if bad {
-                return Err(unsupported(
+        // Checked over the windowed rows, then moved over the base rows.
+        let pre_window = |e: BoundExpr, what: &str| -> Result<BoundExpr> {
+            match stripped {
+                Some(at) if at.reads_window(&e) => Err(unsupported(
                     format!("{what} over window columns other than the window itself"),
                     None,
-                ));
+                )),
+                Some(at) => Ok(at.over_base(&e)),
+                None => Ok(e),
             }
-            Ok(())
         };
         let mut keys = Vec::new();
         let mut key_fields = Vec::new();
         for (i, k) in key_exprs.iter().enumerate() {
             let b = expr::bind(k, &key_scope)?;
-            check_pre_window(&b, "a GROUP BY key")?;
             let name = match (unnest(k), b.as_column()) {
                 (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
                 _ => format!("$key{i}"),
             };
+            let b = pre_window(b, "a GROUP BY key")?;
             key_fields.push(Field::new(name, b.ty().clone()));
             keys.push(b);
         }
         let mut aggs = Vec::new();
         for f in &agg_calls {
-            let call = bind_aggregate(f, &key_scope)?;
-            for a in &call.args {
-                check_pre_window(a, "an aggregate argument")?;
-            }
-            if let Some(fl) = &call.filter {
-                check_pre_window(fl, "an aggregate FILTER")?;
-            }
+            let mut call = bind_aggregate(f, &key_scope)?;
+            call.args = call
+                .args
+                .into_iter()
+                .map(|a| pre_window(a, "an aggregate argument"))
+                .collect::<Result<_>>()?;
+            call.filter = call
+                .filter
+                .map(|fl| pre_window(fl, "an aggregate FILTER"))
+                .transpose()?;
             aggs.push(call);
         }
         let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
@@ -1165,7 +1241,7 @@ fn time_operand(
 }
 
 /// Where a plan's `window_start` and `window_end` columns are, when its rows come from a window
-/// TVF through projections and filters.
+/// TVF through projections, filters and unnests.
 struct WindowColumns {
     start: usize,
     end: usize,
@@ -1220,7 +1296,8 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
                 local: ltz_at(n + 2),
             })
         }
-        LogicalPlan::Filter { input, .. } => window_columns(input),
+        // An unnest appends its columns: the input's keep their places.
+        LogicalPlan::Filter { input, .. } | LogicalPlan::Unnest { input, .. } => window_columns(input),
         LogicalPlan::Project { input, exprs, .. } => {
             let inner = window_columns(input)?;
             let find = |c: usize| exprs.iter().position(|e| e.as_column() == Some(c));
@@ -1301,17 +1378,53 @@ fn property_of_tvf_column(width: Option<usize>, col: usize) -> Option<WindowProp
     }
 }
 
-/// Whether `plan` is a window TVF, possibly filtered (what a TVF aggregation reads).
+/// Whether `plan` is a window TVF, possibly filtered or unnested (what a TVF aggregation reads).
 fn is_window_assign(plan: &LogicalPlan) -> bool {
     match plan {
         LogicalPlan::WindowAssign { .. } => true,
-        LogicalPlan::Filter { input, .. } => is_window_assign(input),
+        LogicalPlan::Filter { input, .. } | LogicalPlan::Unnest { input, .. } => is_window_assign(input),
         _ => false,
     }
 }
 
-/// The window TVF under an aggregation, with any filters moved below the window assignment.
-fn strip_window_assign(plan: LogicalPlan) -> Result<(LogicalPlan, WindowSpec, usize, bool)> {
+/// The rows under a TVF aggregation without their window columns: the window assignment taken
+/// out, the filters and unnests above it moved below it.
+struct StrippedWindow {
+    base: LogicalPlan,
+    window: WindowSpec,
+    time_col: usize,
+    event_time: bool,
+    at: WindowColumnsAt,
+}
+
+/// Where `window_start`, `window_end` and `window_time` are in windowed rows; the columns
+/// after them (an unnest's elements) are 3 places further left in the rows without them.
+#[derive(Clone, Copy)]
+struct WindowColumnsAt(usize);
+
+impl WindowColumnsAt {
+    /// Whether windowed column `col` is a window column.
+    fn is_window_column(self, col: usize) -> bool {
+        (self.0..self.0 + 3).contains(&col)
+    }
+
+    /// `e`, over the windowed rows, over the rows without window columns (it must not read
+    /// them).
+    fn over_base(self, e: &BoundExpr) -> BoundExpr {
+        let at = self.0;
+        e.map_columns(&|i| if i >= at + 3 { i - 3 } else { i })
+    }
+
+    fn reads_window(self, e: &BoundExpr) -> bool {
+        let mut reads = false;
+        e.visit_columns(&mut |i| reads |= self.is_window_column(i));
+        reads
+    }
+}
+
+/// The window TVF under an aggregation, with any filters and unnests moved below the window
+/// assignment.
+fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
     match plan {
         LogicalPlan::WindowAssign {
             input,
@@ -1319,27 +1432,60 @@ fn strip_window_assign(plan: LogicalPlan) -> Result<(LogicalPlan, WindowSpec, us
             time_col,
             event_time,
             ..
-        } => Ok((*input, window, time_col, event_time)),
+        } => Ok(StrippedWindow {
+            at: WindowColumnsAt(input.schema().fields.len()),
+            base: *input,
+            window,
+            time_col,
+            event_time,
+        }),
         LogicalPlan::Filter { input, predicate } => {
-            let (inner, w, t, e) = strip_window_assign(*input)?;
-            let width = inner.schema().fields.len();
-            let mut reads_window = false;
-            predicate.visit_columns(&mut |i| reads_window |= i >= width);
-            if reads_window {
+            let mut stripped = strip_window_assign(*input)?;
+            if stripped.at.reads_window(&predicate) {
                 return Err(unsupported(
                     "a WHERE condition on window columns before the aggregation",
                     None,
                 ));
             }
-            Ok((
-                LogicalPlan::Filter {
-                    input: Box::new(inner),
-                    predicate,
-                },
-                w,
-                t,
-                e,
-            ))
+            let predicate = stripped.at.over_base(&predicate);
+            stripped.base = LogicalPlan::Filter {
+                input: Box::new(stripped.base),
+                predicate,
+            };
+            Ok(stripped)
+        }
+        LogicalPlan::Unnest {
+            input,
+            collection,
+            elements,
+            options,
+            condition,
+            schema,
+        } => {
+            let mut stripped = strip_window_assign(*input)?;
+            let at = stripped.at;
+            if at.reads_window(&collection) || condition.as_ref().is_some_and(|c| at.reads_window(c)) {
+                return Err(unsupported(
+                    "UNNEST of or ON a window column before the aggregation",
+                    None,
+                ));
+            }
+            let fields = schema
+                .fields
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !at.is_window_column(*i))
+                .map(|(_, f)| f)
+                .collect();
+            stripped.base = LogicalPlan::Unnest {
+                input: Box::new(stripped.base),
+                collection: at.over_base(&collection),
+                condition: condition.map(|c| at.over_base(&c)),
+                elements,
+                options,
+                schema: Schema { fields },
+            };
+            Ok(stripped)
         }
         _ => Err(unsupported(
             "GROUP BY window_start, window_end over something other than a window table function",
@@ -1625,6 +1771,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::WindowAggregate { schema, .. }
         | LogicalPlan::AttachedWindowAggregate { schema, .. }
         | LogicalPlan::Union { schema, .. }
+        | LogicalPlan::Unnest { schema, .. }
         | LogicalPlan::WindowJoin { schema, .. }
         | LogicalPlan::RegularJoin { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,

@@ -91,6 +91,32 @@ impl LogicalPlan {
                 )?;
                 vec![input]
             }
+            LogicalPlan::Unnest {
+                input,
+                collection,
+                options,
+                condition,
+                ..
+            } => {
+                let column = |i: usize| input.schema().fields.get(i).map_or("?", |f| f.name.as_str());
+                let argument = match collection.as_column() {
+                    Some(i) => column(i).to_string(),
+                    None => "<expression>".to_string(),
+                };
+                write!(
+                    f,
+                    "{pad}Unnest(collection=[{argument}], kind=[{}]",
+                    if options.outer { "Left" } else { "Inner" }
+                )?;
+                if options.with_ordinality {
+                    f.write_str(", ordinality=[true]")?;
+                }
+                if condition.is_some() {
+                    f.write_str(", on=[condition]")?;
+                }
+                f.write_str(")")?;
+                vec![input]
+            }
             LogicalPlan::Union { inputs, .. } => {
                 write!(f, "{pad}Union(all=[true])")?;
                 inputs.iter().collect()

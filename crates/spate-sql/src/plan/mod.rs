@@ -13,10 +13,12 @@ mod aggregate;
 mod bind_query;
 mod explain;
 mod projection;
+mod unnest;
 
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
 pub use projection::push_down_projections;
+pub use unnest::{UnnestElements, UnnestOptions};
 
 use std::fmt;
 
@@ -233,6 +235,24 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// `input CROSS JOIN UNNEST(collection)` (or `LEFT JOIN .. ON ..`): each input row once
+    /// per element of the collection it holds, `input columns ++ element columns
+    /// [++ ordinality]`. Records keep their timestamps, so the input's rowtime stays one.
+    Unnest {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The collection, over the input's columns.
+        collection: BoundExpr,
+        /// What an element becomes.
+        elements: UnnestElements,
+        /// `WITH ORDINALITY`, `LEFT JOIN`.
+        options: UnnestOptions,
+        /// The `ON` condition (absent for `ON TRUE`), over the output columns: an element row
+        /// is kept only when it holds.
+        condition: Option<BoundExpr>,
+        /// The output.
+        schema: Schema,
+    },
     /// `UNION ALL`.
     Union {
         /// The inputs (same column types).
@@ -307,6 +327,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowAggregate { schema, .. }
             | LogicalPlan::AttachedWindowAggregate { schema, .. }
             | LogicalPlan::Union { schema, .. }
+            | LogicalPlan::Unnest { schema, .. }
             | LogicalPlan::WindowJoin { schema, .. }
             | LogicalPlan::RegularJoin { schema, .. }
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
@@ -321,7 +342,8 @@ impl LogicalPlan {
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }
-            | LogicalPlan::AttachedWindowAggregate { input, .. } => vec![input],
+            | LogicalPlan::AttachedWindowAggregate { input, .. }
+            | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::RegularJoin { left, right, .. }

@@ -218,6 +218,18 @@ fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>)
                 demand(input, need.clone(), scans);
             }
         }
+        LogicalPlan::Unnest {
+            input,
+            collection,
+            condition,
+            ..
+        } => {
+            // The condition reads element columns too; what it reads of the input counts.
+            uses_all(condition, &mut need);
+            need.truncate(input.schema().fields.len());
+            uses(collection, &ColumnUse::Whole, &mut need);
+            demand(input, need, scans);
+        }
         LogicalPlan::WindowJoin {
             left,
             right,
@@ -268,7 +280,8 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::Filter { input, .. }
         | LogicalPlan::WindowAssign { input, .. }
         | LogicalPlan::WindowAggregate { input, .. }
-        | LogicalPlan::AttachedWindowAggregate { input, .. } => annotate(input, scans),
+        | LogicalPlan::AttachedWindowAggregate { input, .. }
+        | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
                 annotate(input, scans);
@@ -329,7 +342,8 @@ mod tests {
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }
-            | LogicalPlan::AttachedWindowAggregate { input, .. } => scans(input, out),
+            | LogicalPlan::AttachedWindowAggregate { input, .. }
+            | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::IntervalJoin { left, right, .. }
