@@ -78,3 +78,8 @@ fn explain_ltz_window_utc() {
 fn explain_filtered_reuse() {
     check("filtered_reuse");
 }
+
+#[test]
+fn explain_unnest() {
+    check("unnest");
+}

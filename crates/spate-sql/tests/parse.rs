@@ -383,6 +383,18 @@ fn error_positions() {
             "LIKE",
         ),
         ("INSERT OVERWRITE t SELECT 1", 1, 8, "OVERWRITE"),
+        (
+            "SELECT * FROM t CROSS JOIN UNNEST(t.a, t.b) AS u(x, y)",
+            1,
+            28,
+            "several collections",
+        ),
+        (
+            "SELECT * FROM t CROSS JOIN UNNEST() AS u(x)",
+            1,
+            28,
+            "needs a collection",
+        ),
     ];
     for (sql, line, column, text) in cases {
         let err = match parse(sql) {
@@ -540,4 +552,18 @@ fn identifiers_know_their_position() {
         t.watermark.expect("w").column.loc.pos(),
         Some(Position::new(3, 17))
     );
+}
+
+#[test]
+fn unnest_in_from_parses_and_prints_back() {
+    let sql = "SELECT id, x, n FROM t CROSS JOIN UNNEST(t.arr) WITH ORDINALITY AS u (x, n)";
+    let Statement::Select(q) = one(sql) else {
+        panic!("not a query");
+    };
+    let text = q.to_string();
+    assert!(
+        text.contains("CROSS JOIN UNNEST(t.arr) WITH ORDINALITY AS u (x, n)"),
+        "{text}"
+    );
+    assert_eq!(one(&text), Statement::Select(q));
 }

@@ -513,3 +513,74 @@ fn computed_columns_are_completed_per_row_and_the_first_failure_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn unnest_gives_a_row_per_element_after_its_row() {
+    let mut got = rows(
+        "SELECT a, x, n FROM (VALUES (1, ARRAY[10, 20]), (2, ARRAY[30])) AS t(a, arr)
+           CROSS JOIN UNNEST(arr) WITH ORDINALITY AS u(x, n) WHERE x > 10;",
+    );
+    got.sort_by_key(|r| r[1].as_i64());
+    let want: Vec<Vec<Value>> = [(1, 20, 2), (2, 30, 1)]
+        .iter()
+        .map(|(a, x, n)| vec![Value::Int(*a), Value::Int(*x), Value::Int(*n)])
+        .collect();
+    assert_eq!(got, want);
+    // Uncorrelated and on its own, as Flink allows.
+    let got = rows("SELECT x FROM UNNEST(ARRAY['p', 'q']) AS u(x);");
+    assert_eq!(
+        got,
+        vec![vec![Value::String("p".into())], vec![Value::String("q".into())]]
+    );
+}
+
+#[test]
+fn bad_unnests_are_errors_at_their_position() {
+    let from = "FROM (VALUES (1, ARRAY[1], STR_TO_MAP('k=2'))) AS t(a, arr, m)";
+    // The error's text, and where it points: at the text after `@`.
+    let cases: &[(String, &str)] = &[
+        (
+            format!("SELECT * {from} CROSS JOIN @UNNEST(t.a) AS u(x)"),
+            "ARRAY, MULTISET or MAP, but its argument is INT",
+        ),
+        (
+            format!("SELECT * {from} CROSS JOIN UNNEST(t.arr) AS u(@x, y)"),
+            "the alias u names 2 columns, but UNNEST gives 1 (EXPR$0)",
+        ),
+        (
+            format!("SELECT * {from} CROSS JOIN UNNEST(t.m) AS u(@x)"),
+            "names 1 columns, but UNNEST gives 2 (KEY, VALUE)",
+        ),
+        (
+            format!("SELECT * {from} CROSS JOIN UNNEST(t.@nope) AS u(x)"),
+            "unknown column 't.nope'",
+        ),
+        (
+            format!("SELECT * {from} RIGHT JOIN @UNNEST(t.arr) AS u(x) ON TRUE"),
+            "Flink rejects RIGHT and FULL joins of UNNEST",
+        ),
+        (
+            format!("SELECT * {from} CROSS JOIN UNNEST(t.arr) AS @t(x)"),
+            "duplicate relation name 't'",
+        ),
+        (
+            format!("SELECT * {from} LEFT JOIN UNNEST(t.arr) AS u(x) ON x + 1"),
+            "ON must be a BOOLEAN condition",
+        ),
+    ];
+    for (marked, text) in cases {
+        let sql = format!("{};", marked.replace('@', ""));
+        let err = Session::new(SessionOptions::default())
+            .execute_script(&sql, |_, _| {})
+            .expect_err(&sql);
+        assert!(err.message().contains(text), "{sql}: {}", err.message());
+        if let Some(at) = marked.find('@') {
+            assert_eq!(
+                err.position().map(|p| p.column),
+                Some(at as u64 + 1),
+                "{}",
+                err.render(&sql)
+            );
+        }
+    }
+}

@@ -212,6 +212,20 @@ impl Binder<'_> {
             }
         };
         let left_schema = left.schema().clone();
+        if let Some(a) = alias
+            && left_schema
+                .fields
+                .iter()
+                .any(|f| f.qualifier.as_deref() == Some(a.name.as_str()))
+        {
+            return Err(SqlError::validation(
+                format!(
+                    "duplicate relation name '{}' in FROM: UNNEST's alias must differ from the tables'",
+                    a.name
+                ),
+                a.name.loc.pos(),
+            ));
+        }
         let bound = expr::bind(collection, &RelScope { schema: &left_schema })?;
         let options = UnnestOptions {
             with_ordinality: *with_ordinality,
@@ -1470,13 +1484,9 @@ fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
                     None,
                 ));
             }
-            let fields = schema
-                .fields
-                .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !at.is_window_column(*i))
-                .map(|(_, f)| f)
-                .collect();
+            // The input's columns as they are before window assignment (its rowtime one still).
+            let mut fields = stripped.base.schema().fields.clone();
+            fields.extend(schema.fields.into_iter().skip(at.0 + 3));
             stripped.base = LogicalPlan::Unnest {
                 input: Box::new(stripped.base),
                 collection: at.over_base(&collection),
