@@ -336,10 +336,9 @@ impl<'a> Translator<'a> {
                     *elements,
                     *options,
                     condition.as_ref(),
-                    input.schema().fields.len(),
+                    input.schema().fields.iter().map(|f| &f.ty.kind),
                     schema.fields.iter().map(|f| &f.ty.kind),
                 );
-                let input_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
                 let clock = reads_clock(collection) || condition.as_ref().is_some_and(reads_clock);
                 let evaluates = f.evaluates();
                 let zone = self.ctx.zone;
@@ -350,9 +349,8 @@ impl<'a> Translator<'a> {
                     } else {
                         EvalContext::default()
                     };
-                    f.apply(&row, &ec, &mut |out| ctx.collect(out))
+                    f.apply(row, &ec, &mut |out| ctx.collect(out))
                         .unwrap_or_else(|err| raise(err));
-                    input_drop.drop(row);
                 }))
             }
             LogicalPlan::WindowAggregate { .. } => self.window_aggregate(plan, None),

@@ -2,14 +2,16 @@
 //! values followed by the element's ([`crate::plan::LogicalPlan::Unnest`]). A flat map, so it
 //! runs in the input's operator chain and keeps each record's timestamp.
 //!
-//! Output rows are built in place ([`row_in_place_with`]), each value cloned straight into its
-//! slot: the collection is read where it lies in the input row, not copied out first.
+//! The collection is read where it lies in the input row, not copied out. Each element's row
+//! but the last is built in place ([`row_in_place_with`]), the input's values cloned straight
+//! into their slots; the last element's row is the input row itself, extended.
 
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, EvalError};
 use crate::plan::{UnnestElements, UnnestOptions};
 use crate::row_memory::{RowDrop, row_in_place_with};
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
+use smallvec::SmallVec;
 
 /// Where the collection of a row is.
 #[derive(Clone)]
@@ -27,11 +29,16 @@ enum Element<'a> {
     Values(&'a [Value]),
     /// A map entry's key and value.
     Entry(&'a Value, &'a Value),
-    /// None: a `LEFT JOIN`'s padding, every added column `NULL`.
-    Missing,
 }
 
 impl<'a> Element<'a> {
+    /// The values, cloned (`width` of them: `NULL`s past the element's end).
+    fn to_values(self, width: usize) -> SmallVec<[Value; 4]> {
+        (0..width)
+            .map(|i| self.get(i).cloned().unwrap_or(Value::Null))
+            .collect()
+    }
+
     fn get(self, i: usize) -> Option<&'a Value> {
         match (self, i) {
             (Element::Values(values), _) => values.get(i),
@@ -51,18 +58,25 @@ pub(super) struct UnnestFn {
     condition: Option<CompiledExpr>,
     input_width: usize,
     output_width: usize,
+    /// How an input row is freed when it gives no row of its own.
+    input_drop: RowDrop,
     /// How a row the condition rejects is freed.
     output_drop: RowDrop,
 }
 
+/// The `ORDINALITY` of element `index` (an INT: no collection has 2^31 elements).
+fn ordinal(index: usize) -> Value {
+    Value::Int(index as i64 + 1)
+}
+
 impl UnnestFn {
-    /// Unnests `collection` (over rows of `input_width` columns) into rows of `output_types`.
+    /// Unnests `collection` of rows of `input_types` into rows of `output_types`.
     pub(super) fn new<'t>(
         collection: &BoundExpr,
         elements: UnnestElements,
         options: UnnestOptions,
         condition: Option<&BoundExpr>,
-        input_width: usize,
+        input_types: impl ExactSizeIterator<Item = &'t TypeKind> + Clone,
         output_types: impl ExactSizeIterator<Item = &'t TypeKind> + Clone,
     ) -> Self {
         let collection = match collection.as_column() {
@@ -74,8 +88,9 @@ impl UnnestFn {
             elements,
             options,
             condition: condition.map(BoundExpr::compile),
-            input_width,
+            input_width: input_types.len(),
             output_width: output_types.len(),
+            input_drop: RowDrop::of(input_types),
             output_drop: RowDrop::of(output_types),
         }
     }
@@ -86,51 +101,98 @@ impl UnnestFn {
     }
 
     /// Emits the rows of `row`'s elements (for a `LEFT JOIN`, one padded with `NULL`s when no
-    /// element gives a row).
+    /// element gives a row). Rows of all but the last element are new rows with `row`'s values
+    /// cloned; the last element's is `row` itself, extended, so a row with one element costs
+    /// no new row and no clone of its values.
     pub(super) fn apply(
         &self,
-        row: &Row,
+        row: Row,
         ctx: &EvalContext,
         emit: &mut impl FnMut(Row),
     ) -> Result<(), EvalError> {
-        let computed;
-        let collection = match &self.collection {
-            Collection::Column(i) => row.get(*i).unwrap_or(&Value::Null),
-            Collection::Computed(e) => {
-                computed = e.eval(row, ctx)?;
-                &computed
-            }
-        };
         let mut emitted = false;
-        match (collection, self.elements) {
-            (Value::Array(items), UnnestElements::Value) => {
-                for (i, item) in items.iter().enumerate() {
-                    let out = self.element_row(row, Element::Values(std::slice::from_ref(item)), i);
-                    emitted |= self.keep(out, ctx, emit)?;
+        let last = {
+            let computed;
+            let collection = match &self.collection {
+                Collection::Column(i) => row.get(*i).unwrap_or(&Value::Null),
+                Collection::Computed(e) => {
+                    computed = e.eval(&row, ctx)?;
+                    &computed
                 }
-            }
-            (Value::Array(items), UnnestElements::RowFields(_)) => {
-                for (i, item) in items.iter().enumerate() {
-                    // A NULL row gives no row (Flink's), but still counts for the ordinal.
-                    if let Value::Row(fields) = item {
-                        let out = self.element_row(row, Element::Values(fields), i);
-                        emitted |= self.keep(out, ctx, emit)?;
+            };
+            // Each element waits for the next before it is emitted, so the last one is known.
+            let mut pending: Option<(Element<'_>, usize)> = None;
+            let mut each = |element, index| -> Result<(), EvalError> {
+                emitted |= self.advance(&row, &mut pending, (element, index), ctx, emit)?;
+                Ok(())
+            };
+            match (collection, self.elements) {
+                (Value::Array(items), UnnestElements::Value) => {
+                    for (i, item) in items.iter().enumerate() {
+                        each(Element::Values(std::slice::from_ref(item)), i)?;
                     }
                 }
+                (Value::Array(items), UnnestElements::RowFields(_)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        // A NULL row gives no row (Flink's), but still counts for the ordinal.
+                        if let Value::Row(fields) = item {
+                            each(Element::Values(fields), i)?;
+                        }
+                    }
+                }
+                (Value::Map(entries), UnnestElements::MapEntries) => {
+                    for (i, (key, value)) in entries.iter().enumerate() {
+                        each(Element::Entry(key, value), i)?;
+                    }
+                }
+                // NULL, or a value of another shape than the plan's (which the binder rules out).
+                _ => {}
             }
-            (Value::Map(entries), UnnestElements::MapEntries) => {
-                for (i, (key, value)) in entries.iter().enumerate() {
-                    let out = self.element_row(row, Element::Entry(key, value), i);
-                    emitted |= self.keep(out, ctx, emit)?;
+            pending.map(|(element, index)| (element.to_values(self.elements.width()), index))
+        };
+        let mut row = row;
+        if let Some((values, index)) = last {
+            row.reserve_exact(self.output_width.saturating_sub(row.len()));
+            row.extend(values);
+            if self.options.with_ordinality {
+                row.push(ordinal(index));
+            }
+            match &self.condition {
+                Some(c) if !c.eval_predicate(&row, ctx)? => {
+                    if emitted || !self.options.outer {
+                        self.output_drop.drop(row);
+                        return Ok(());
+                    }
+                    row.truncate(self.input_width);
+                }
+                _ => {
+                    emit(row);
+                    return Ok(());
                 }
             }
-            // NULL, or a value of another shape than the plan's (which the binder rules out).
-            _ => {}
         }
         if !emitted && self.options.outer {
-            emit(self.element_row(row, Element::Missing, 0));
+            row.resize(self.output_width, Value::Null);
+            emit(row);
+        } else {
+            self.input_drop.drop(row);
         }
         Ok(())
+    }
+
+    /// Makes `next` the pending element, emitting the one it replaces (whether it did).
+    fn advance<'a>(
+        &self,
+        row: &Row,
+        pending: &mut Option<(Element<'a>, usize)>,
+        next: (Element<'a>, usize),
+        ctx: &EvalContext,
+        emit: &mut impl FnMut(Row),
+    ) -> Result<bool, EvalError> {
+        match pending.replace(next) {
+            Some((before, index)) => self.keep(self.element_row(row, before, index), ctx, emit),
+            None => Ok(false),
+        }
     }
 
     /// Emits `out` if the condition holds for it.
@@ -159,12 +221,7 @@ impl UnnestFn {
                 let value = if col < element_start {
                     row.get(col).cloned().unwrap_or(Value::Null)
                 } else if Some(col) == ordinal_at {
-                    if matches!(element, Element::Missing) {
-                        Value::Null
-                    } else {
-                        // An INT: no collection has 2^31 elements.
-                        Value::Int(index as i64 + 1)
-                    }
+                    ordinal(index)
                 } else {
                     element.get(col - element_start).cloned().unwrap_or(Value::Null)
                 };
@@ -188,13 +245,17 @@ mod tests {
         }
     }
 
+    fn string() -> TypeKind {
+        TypeKind::Varchar(crate::types::MAX_LENGTH)
+    }
+
     fn ints(values: &[i64]) -> Value {
         Value::Array(values.iter().map(|v| Value::Int(*v)).collect())
     }
 
     fn run(f: &UnnestFn, row: Row) -> Vec<Row> {
         let mut out = Vec::new();
-        f.apply(&row, &EvalContext::default(), &mut |r| out.push(r))
+        f.apply(row, &EvalContext::default(), &mut |r| out.push(r))
             .expect("evaluates");
         out
     }
@@ -208,7 +269,7 @@ mod tests {
             UnnestElements::Value,
             options,
             condition,
-            2,
+            types[..2].iter(),
             types.iter(),
         )
     }
@@ -276,17 +337,23 @@ mod tests {
             run(&f, vec![Value::Int(7), ints(&[0, 1])]),
             vec![vec![Value::Int(7), ints(&[0, 1]), Value::Null]]
         );
+        // The last element's row (the input row, extended) fails, an earlier one passed.
+        assert_eq!(
+            run(&f, vec![Value::Int(7), ints(&[2, 0])]),
+            vec![vec![Value::Int(7), ints(&[2, 0]), Value::Int(2)]]
+        );
     }
 
     #[test]
     fn rows_become_their_fields_and_null_rows_vanish() {
-        let types = vec![TypeKind::BigInt; 3];
+        let rows_type = TypeKind::Array(Box::new(DataType::new(TypeKind::Row(vec![]))));
+        let types = [rows_type.clone(), TypeKind::BigInt, string()];
         let f = UnnestFn::new(
-            &column(0, TypeKind::Array(Box::new(DataType::new(TypeKind::Row(vec![]))))),
+            &column(0, rows_type),
             UnnestElements::RowFields(2),
             INNER,
             None,
-            1,
+            types[..1].iter(),
             types.iter(),
         );
         let rows = Value::Array(vec![
@@ -299,17 +366,17 @@ mod tests {
 
     #[test]
     fn map_entries_become_keys_and_values_in_the_maps_order() {
-        let types = vec![TypeKind::BigInt; 3];
         let map_type = TypeKind::Map(
-            Box::new(DataType::new(TypeKind::Varchar(crate::types::MAX_LENGTH))),
+            Box::new(DataType::new(string())),
             Box::new(DataType::new(TypeKind::BigInt)),
         );
+        let types = [map_type.clone(), string(), TypeKind::BigInt];
         let f = UnnestFn::new(
             &column(0, map_type),
             UnnestElements::MapEntries,
             INNER,
             None,
-            1,
+            types[..1].iter(),
             types.iter(),
         );
         let map = Value::Map(vec![
