@@ -329,6 +329,7 @@ impl<'a> Translator<'a> {
                 elements,
                 options,
                 condition,
+                carried,
                 schema,
             } => {
                 let f = UnnestFn::new(
@@ -336,6 +337,7 @@ impl<'a> Translator<'a> {
                     *elements,
                     *options,
                     condition.as_ref(),
+                    carried.as_deref(),
                     input.schema().fields.iter().map(|f| &f.ty.kind),
                     schema.fields.iter().map(|f| &f.ty.kind),
                 );

@@ -56,6 +56,8 @@ pub(super) struct UnnestFn {
     elements: UnnestElements,
     options: UnnestOptions,
     condition: Option<CompiledExpr>,
+    /// Which input columns a new row carries (the others are `NULL`), all when empty.
+    carried: Vec<bool>,
     input_width: usize,
     output_width: usize,
     /// How an input row is freed when it gives no row of its own.
@@ -76,6 +78,7 @@ impl UnnestFn {
         elements: UnnestElements,
         options: UnnestOptions,
         condition: Option<&BoundExpr>,
+        carried: Option<&[bool]>,
         input_types: impl ExactSizeIterator<Item = &'t TypeKind> + Clone,
         output_types: impl ExactSizeIterator<Item = &'t TypeKind> + Clone,
     ) -> Self {
@@ -88,6 +91,7 @@ impl UnnestFn {
             elements,
             options,
             condition: condition.map(BoundExpr::compile),
+            carried: carried.map(<[bool]>::to_vec).unwrap_or_default(),
             input_width: input_types.len(),
             output_width: output_types.len(),
             input_drop: RowDrop::of(input_types),
@@ -219,7 +223,10 @@ impl UnnestFn {
             (),
             |_, col, slot| {
                 let value = if col < element_start {
-                    row.get(col).cloned().unwrap_or(Value::Null)
+                    match row.get(col) {
+                        Some(v) if self.carried.get(col).copied().unwrap_or(true) => v.clone(),
+                        _ => Value::Null,
+                    }
                 } else if Some(col) == ordinal_at {
                     ordinal(index)
                 } else {
@@ -269,6 +276,7 @@ mod tests {
             UnnestElements::Value,
             options,
             condition,
+            None,
             types[..2].iter(),
             types.iter(),
         )
@@ -353,6 +361,7 @@ mod tests {
             UnnestElements::RowFields(2),
             INNER,
             None,
+            None,
             types[..1].iter(),
             types.iter(),
         );
@@ -376,6 +385,7 @@ mod tests {
             UnnestElements::MapEntries,
             INNER,
             None,
+            None,
             types[..1].iter(),
             types.iter(),
         );
@@ -389,6 +399,29 @@ mod tests {
             vec![
                 vec![map.clone(), Value::String("b".into()), Value::Int(2)],
                 vec![map, Value::String("a".into()), Value::Null],
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_nothing_reads_are_null_in_all_but_the_last_row() {
+        let array = TypeKind::Array(Box::new(DataType::new(TypeKind::BigInt)));
+        let types = [TypeKind::BigInt, array.clone(), TypeKind::BigInt];
+        let f = UnnestFn::new(
+            &column(1, array),
+            UnnestElements::Value,
+            INNER,
+            None,
+            Some(&[true, false]),
+            types[..2].iter(),
+            types.iter(),
+        );
+        let out = run(&f, vec![Value::Int(7), ints(&[1, 2])]);
+        assert_eq!(
+            out,
+            vec![
+                vec![Value::Int(7), Value::Null, Value::Int(1)],
+                vec![Value::Int(7), ints(&[1, 2]), Value::Int(2)],
             ]
         );
     }

@@ -249,6 +249,7 @@ impl Binder<'_> {
             elements,
             options,
             condition,
+            carried: None,
             schema,
         })
     }
@@ -1474,6 +1475,7 @@ fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
             elements,
             options,
             condition,
+            carried,
             schema,
         } => {
             let mut stripped = strip_window_assign(*input)?;
@@ -1493,6 +1495,7 @@ fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
                 condition: condition.map(|c| at.over_base(&c)),
                 elements,
                 options,
+                carried,
                 schema: Schema { fields },
             };
             Ok(stripped)

@@ -250,6 +250,10 @@ pub enum LogicalPlan {
         /// The `ON` condition (absent for `ON TRUE`), over the output columns: an element row
         /// is kept only when it holds.
         condition: Option<BoundExpr>,
+        /// Which input columns the rows made must carry, once [`push_down_projections`] has
+        /// run (`None` before: all). The others are read by nothing above, so they may be
+        /// `NULL`: a row per element need not clone the whole collection again.
+        carried: Option<Vec<bool>>,
         /// The output.
         schema: Schema,
     },

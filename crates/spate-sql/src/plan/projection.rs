@@ -24,7 +24,7 @@ type Need = Vec<Option<ColumnUse>>;
 pub fn push_down_projections<'p>(plans: impl IntoIterator<Item = &'p mut LogicalPlan>) {
     let mut plans: Vec<&mut LogicalPlan> = plans.into_iter().collect();
     let mut scans: HashMap<String, Need> = HashMap::new();
-    for plan in &plans {
+    for plan in &mut plans {
         let need = vec![Some(ColumnUse::Whole); plan.schema().fields.len()];
         demand(plan, need, &mut scans);
     }
@@ -144,8 +144,8 @@ fn join_needs(
 }
 
 /// Propagates `need` (what is read of `plan`'s output) down to the scans, merging each scan's
-/// into `scans`.
-fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>) {
+/// into `scans`, and records in each unnest which input columns its rows must carry.
+fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>) {
     match plan {
         LogicalPlan::Scan {
             computed, rowtime, ..
@@ -222,11 +222,14 @@ fn demand(plan: &LogicalPlan, mut need: Need, scans: &mut HashMap<String, Need>)
             input,
             collection,
             condition,
+            carried,
             ..
         } => {
             // The condition reads element columns too; what it reads of the input counts.
-            uses_all(condition, &mut need);
+            uses_all(condition.iter(), &mut need);
             need.truncate(input.schema().fields.len());
+            // The collection is read from the input row, not from the rows made of it.
+            *carried = Some(need.iter().map(Option::is_some).collect());
             uses(collection, &ColumnUse::Whole, &mut need);
             demand(input, need, scans);
         }
@@ -314,7 +317,9 @@ mod tests {
         CREATE VIEW bid AS
             SELECT bid.auction, bid.price, bid.url, `dateTime` FROM kafka WHERE event_type = 2;
         CREATE TABLE plain (a INT, b STRING, c ROW<x INT, y INT>)
-            WITH ('connector' = 'kafka', 'topic' = 'p', 'format' = 'json');";
+            WITH ('connector' = 'kafka', 'topic' = 'p', 'format' = 'json');
+        CREATE TABLE lists (id INT, arr ARRAY<INT>, s STRING)
+            WITH ('connector' = 'kafka', 'topic' = 'l', 'format' = 'json');";
 
     fn plans(queries: &[&str]) -> Vec<LogicalPlan> {
         let mut catalog = Catalog::new();
@@ -423,5 +428,27 @@ mod tests {
             used(&p[0]),
             vec![W, fields(vec![None, None, W]), fields(vec![None, W, None, W]), W]
         );
+    }
+
+    /// The `carried` of the first unnest in `plan`.
+    fn carried(plan: &LogicalPlan) -> Option<Vec<bool>> {
+        match plan {
+            LogicalPlan::Unnest { carried, .. } => carried.clone(),
+            other => other.inputs().into_iter().find_map(carried),
+        }
+    }
+
+    #[test]
+    fn an_unnest_carries_only_the_columns_read_above_it() {
+        // `arr` is read for its elements, not from the rows made of them.
+        let p = plans(&["SELECT id, x FROM lists CROSS JOIN UNNEST(arr) AS u(x) WHERE s <> ''"]);
+        assert_eq!(used(&p[0]), vec![W, W, W]);
+        assert_eq!(carried(&p[0]), Some(vec![true, false, true]));
+        // An ON condition reads the rows made.
+        let p = plans(&["SELECT x FROM lists LEFT JOIN UNNEST(arr) AS u(x) ON x > id"]);
+        assert_eq!(used(&p[0]), vec![W, W, None]);
+        assert_eq!(carried(&p[0]), Some(vec![true, false, false]));
+        let p = plans(&["SELECT * FROM lists CROSS JOIN UNNEST(arr) AS u(x)"]);
+        assert_eq!(carried(&p[0]), Some(vec![true, true, true]));
     }
 }
