@@ -14,7 +14,8 @@ use crate::suggest;
 use crate::types::{DataType, TypeKind};
 
 use super::aggregate::{self, AggCall, AggKind};
-use super::{Field, LogicalPlan, Schema, TimeAttr, UnnestOptions, WindowProperty, WindowSpec};
+use super::unnest::bind_unnest;
+use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
 
 /// Binds `query` against `catalog`.
 pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
@@ -172,7 +173,7 @@ impl Binder<'_> {
                     rows: vec![vec![]],
                     schema: Schema::default(),
                 };
-                self.unnest(one_empty_row, t, JoinKind::Cross, None)
+                bind_unnest(one_empty_row, t, JoinKind::Cross, None)
             }
             TableRef::Join {
                 left,
@@ -181,77 +182,6 @@ impl Binder<'_> {
                 on,
             } => self.join(left, right, *kind, on.as_ref()),
         }
-    }
-
-    /// `left [kind] JOIN UNNEST(..) [ON on]`: the collection and the condition may read the
-    /// left rows' columns.
-    fn unnest(
-        &mut self,
-        left: LogicalPlan,
-        unnest_ref: &TableRef,
-        kind: JoinKind,
-        on: Option<&Expr>,
-    ) -> Result<LogicalPlan> {
-        let TableRef::Unnest {
-            collection,
-            with_ordinality,
-            alias,
-            loc,
-        } = unnest_ref
-        else {
-            return Err(SqlError::validation("expected UNNEST(..)", None));
-        };
-        let outer = match kind {
-            JoinKind::Cross | JoinKind::Inner => false,
-            JoinKind::Left => true,
-            JoinKind::Right | JoinKind::Full => {
-                return Err(SqlError::validation(
-                    "UNNEST joins only as CROSS JOIN, [INNER] JOIN or LEFT JOIN (Flink rejects RIGHT and FULL joins of UNNEST)",
-                    loc.pos(),
-                ));
-            }
-        };
-        let left_schema = left.schema().clone();
-        if let Some(a) = alias
-            && left_schema
-                .fields
-                .iter()
-                .any(|f| f.qualifier.as_deref() == Some(a.name.as_str()))
-        {
-            return Err(SqlError::validation(
-                format!(
-                    "duplicate relation name '{}' in FROM: UNNEST's alias must differ from the tables'",
-                    a.name
-                ),
-                a.name.loc.pos(),
-            ));
-        }
-        let bound = expr::bind(collection, &RelScope { schema: &left_schema })?;
-        let options = UnnestOptions {
-            with_ordinality: *with_ordinality,
-            outer,
-        };
-        let (elements, added) = super::unnest::unnest_columns(&bound, options, alias.as_ref(), *loc)?;
-        let mut fields = left_schema.fields;
-        fields.extend(added);
-        let schema = Schema { fields };
-        let condition = match on.map(unnest) {
-            None | Some(Expr::Literal(ast::Literal::Boolean(true))) => None,
-            Some(c) => {
-                let b = expr::bind(c, &RelScope { schema: &schema })?;
-                expect_boolean(&b, "ON")?;
-                Some(b)
-            }
-        };
-        Ok(LogicalPlan::Unnest {
-            input: Box::new(left),
-            collection: bound,
-            elements,
-            options,
-            condition,
-            carried: None,
-            schema,
-        })
     }
 
     fn window_tvf(&mut self, tvf: &WindowTvf) -> Result<LogicalPlan> {
@@ -372,7 +302,7 @@ impl Binder<'_> {
     ) -> Result<LogicalPlan> {
         let l = self.table_ref(left)?;
         if matches!(right, TableRef::Unnest { .. }) {
-            return self.unnest(l, right, kind, on);
+            return bind_unnest(l, right, kind, on);
         }
         let r = self.table_ref(right)?;
         let lw = l.schema().fields.len();
@@ -514,7 +444,7 @@ impl Binder<'_> {
             [first, rest @ ..] if rest.iter().all(|r| matches!(r, TableRef::Unnest { .. })) => {
                 let mut plan = self.table_ref(first)?;
                 for r in rest {
-                    plan = self.unnest(plan, r, JoinKind::Cross, None)?;
+                    plan = bind_unnest(plan, r, JoinKind::Cross, None)?;
                 }
                 plan
             }
@@ -896,8 +826,8 @@ impl Scope for EmptyScope {
 }
 
 /// The columns of one relation.
-struct RelScope<'a> {
-    schema: &'a Schema,
+pub(super) struct RelScope<'a> {
+    pub(super) schema: &'a Schema,
 }
 
 impl RelScope<'_> {
@@ -1331,14 +1261,14 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn unnest(e: &Expr) -> &Expr {
+pub(super) fn unnest(e: &Expr) -> &Expr {
     match e {
         Expr::Nested(inner) => unnest(inner),
         other => other,
     }
 }
 
-fn expect_boolean(e: &BoundExpr, clause: &str) -> Result<()> {
+pub(super) fn expect_boolean(e: &BoundExpr, clause: &str) -> Result<()> {
     match e.ty().kind {
         TypeKind::Boolean => Ok(()),
         _ => Err(SqlError::validation(

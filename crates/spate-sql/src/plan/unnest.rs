@@ -1,13 +1,14 @@
-//! The columns `UNNEST(collection)` adds to each row of the table on its left, named and typed
-//! as Flink 2.3 names and types them.
+//! Binding `UNNEST(collection)` in FROM: the columns it adds to each row of the table on its
+//! left, named and typed as Flink 2.3 names and types them, and how it is joined.
 
-use crate::ast::TableAlias;
+use crate::ast::{self, Expr, JoinKind, TableAlias, TableRef};
 use crate::error::{Result, SqlError};
-use crate::expr::BoundExpr;
+use crate::expr::{self, BoundExpr};
 use crate::ident::Loc;
 use crate::types::{DataType, TypeKind};
 
-use super::Field;
+use super::bind_query::{RelScope, expect_boolean, unnest as without_parentheses};
+use super::{Field, LogicalPlan, Schema};
 
 /// What one element of an unnested collection becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +42,80 @@ pub struct UnnestOptions {
     pub outer: bool,
 }
 
+/// `left [kind] JOIN UNNEST(..) [ON on]`: the collection and the condition may read the left
+/// rows' columns.
+pub(super) fn bind_unnest(
+    left: LogicalPlan,
+    unnest_ref: &TableRef,
+    kind: JoinKind,
+    on: Option<&Expr>,
+) -> Result<LogicalPlan> {
+    let TableRef::Unnest {
+        collection,
+        with_ordinality,
+        alias,
+        loc,
+    } = unnest_ref
+    else {
+        return Err(SqlError::validation("internal: expected UNNEST(..)", None));
+    };
+    let outer = match kind {
+        JoinKind::Cross | JoinKind::Inner => false,
+        JoinKind::Left => true,
+        JoinKind::Right | JoinKind::Full => {
+            return Err(SqlError::validation(
+                "UNNEST joins only as CROSS JOIN, [INNER] JOIN or LEFT JOIN (Flink rejects RIGHT and FULL joins of UNNEST)",
+                loc.pos(),
+            ));
+        }
+    };
+    let left_schema = left.schema().clone();
+    if let Some(a) = alias
+        && left_schema
+            .fields
+            .iter()
+            .any(|f| f.qualifier.as_deref() == Some(a.name.as_str()))
+    {
+        return Err(SqlError::validation(
+            format!(
+                "duplicate relation name '{}' in FROM: UNNEST's alias must differ from the tables'",
+                a.name
+            ),
+            a.name.loc.pos(),
+        ));
+    }
+    let bound = expr::bind(collection, &RelScope { schema: &left_schema })?;
+    let options = UnnestOptions {
+        with_ordinality: *with_ordinality,
+        outer,
+    };
+    let (elements, added) = unnest_columns(&bound, options, alias.as_ref(), *loc)?;
+    let mut fields = left_schema.fields;
+    fields.extend(added);
+    let schema = Schema { fields };
+    let condition = match on.map(without_parentheses) {
+        None | Some(Expr::Literal(ast::Literal::Boolean(true))) => None,
+        Some(c) => {
+            let b = expr::bind(c, &RelScope { schema: &schema })?;
+            expect_boolean(&b, "ON")?;
+            Some(b)
+        }
+    };
+    Ok(LogicalPlan::Unnest {
+        input: Box::new(left),
+        collection: bound,
+        elements,
+        options,
+        condition,
+        carried: None,
+        schema,
+    })
+}
+
 /// The element columns of `UNNEST(collection)` (then `ORDINALITY`), named by the alias's column
 /// list when there is one, else as Flink names them: `EXPR$0` (or the alias's name) for the
 /// element, the fields of a ROW element, `KEY` and `VALUE` for a map entry.
-pub(super) fn unnest_columns(
+fn unnest_columns(
     collection: &BoundExpr,
     options: UnnestOptions,
     alias: Option<&TableAlias>,
