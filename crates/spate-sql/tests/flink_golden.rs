@@ -140,4 +140,5 @@ golden! {
     collection_functions,
     json_functions,
     unnest,
+    statistics_aggregates,
 }

@@ -582,5 +582,25 @@ fn bad_unnests_are_errors_at_their_position() {
                 err.render(&sql)
             );
         }
+/// Flink 2.3 refuses `STDDEV_POP` over a string ("Supported form(s): 'STDDEV_POP(<NUMERIC>)'");
+/// so does Spate, naming the call and where it is.
+#[test]
+fn deviations_and_variances_take_numbers_only() {
+    for call in ["STDDEV_POP(s)", "VARIANCE(s)", "VAR_POP(s, s)"] {
+        let sql = format!(
+            "CREATE TABLE t (s STRING, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+               WITH ('connector' = 'datagen');
+             SELECT window_start, {call} FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+             GROUP BY window_start, window_end;"
+        );
+        let mut session = Session::new(SessionOptions::default());
+        let err = session.execute_script(&sql, |_, _| {}).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("VAR") || text.contains("STDDEV"), "{call}: {text}");
+        assert!(
+            text.contains("cannot be applied to STRING") || text.contains("takes 1 argument"),
+            "{call}: {text}"
+        );
+        assert!(err.position().is_some(), "{call}: {text}");
     }
 }

@@ -78,6 +78,32 @@ fn two_phase_tumbling_and_hopping_windows_give_the_one_phase_rows() {
     }
 }
 
+/// Standard deviations and variances merge their partial states (Welford's mean and squared
+/// deviations): pre-aggregated, they give the one-phase results up to the last bits of the
+/// double, which the rounding here hides.
+#[test]
+fn two_phase_deviations_and_variances_give_the_one_phase_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = input(dir.path());
+    for window in [
+        "TUMBLE(TABLE t, DESCRIPTOR(ts), INTERVAL '0.1' SECOND)",
+        "HOP(TABLE t, DESCRIPTOR(ts), INTERVAL '0.1' SECOND, INTERVAL '0.3' SECOND)",
+    ] {
+        let query = format!(
+            "SELECT k, window_start, ROUND(STDDEV_POP(CAST(v AS DOUBLE)), 6),
+                    ROUND(VAR_SAMP(CAST(v AS DOUBLE)), 6), STDDEV(v), VAR_POP(CAST(v AS DECIMAL(10, 2)))
+             FROM TABLE({window})
+             GROUP BY k, window_start, window_end;"
+        );
+        let one = run(&script(&path, "ONE_PHASE", &query));
+        let two = run(&script(&path, "TWO_PHASE", &query));
+        assert!(one.len() > 7 * 50, "{window}: {} rows", one.len());
+        assert_eq!(one, two, "{window}");
+        let plan = run(&script(&path, "TWO_PHASE", &format!("EXPLAIN {query}")));
+        assert!(plan[0].contains("window-pre-aggregate"), "{plan:?}");
+    }
+}
+
 #[test]
 fn order_dependent_aggregates_and_one_phase_keep_a_single_window_operator() {
     let dir = tempfile::tempdir().unwrap();

@@ -18,6 +18,7 @@ use crate::value::{Row, Value};
 
 use super::fail::raise;
 use super::slice_order::SliceOrder;
+use super::welford::{Welford, as_double};
 
 /// The running state of one aggregate call.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +40,11 @@ enum State {
         count: i64,
     },
     Extreme(Value),
+    /// `STDDEV_*` and `VAR_*`.
+    Moments(Welford),
+    /// `STDDEV_*` and `VAR_*` over a hopping or cumulating window: the state per slice, by
+    /// slice key, merged in Flink's order for the result (the bits of a `DOUBLE` depend on it).
+    SlicedMoments(Vec<(i64, Welford)>),
     ListAgg(Option<String>),
     /// `LISTAGG` over a hopping or cumulating window: the text per slice, by slice key
     /// (see [`SliceOrder`]), so the result lists the slices in Flink's order.
@@ -114,8 +120,8 @@ impl SqlAggregate {
 
     /// Whether partial accumulators merge to the result of one accumulator in any grouping
     /// and order (what local-global aggregation needs): not for `FIRST_VALUE`, `LAST_VALUE`
-    /// and `LISTAGG`, whose results follow arrival order. (A `DOUBLE` sum or average may
-    /// differ in its last bits, as it does in Flink's two-phase aggregation.)
+    /// and `LISTAGG`, whose results follow arrival order. (A `DOUBLE` sum, average, deviation
+    /// or variance may differ in its last bits, as it does in Flink's two-phase aggregation.)
     pub(crate) fn merges_in_any_order(&self) -> bool {
         self.calls.iter().all(|c| {
             matches!(
@@ -126,7 +132,7 @@ impl SqlAggregate {
                     | AggKind::Avg
                     | AggKind::Min
                     | AggKind::Max
-            )
+            ) || c.kind.is_dispersion()
         })
     }
 
@@ -135,8 +141,10 @@ impl SqlAggregate {
         self.slices = slices;
         if slices.is_some() {
             for AccState(state) in self.fresh.iter_mut() {
-                if matches!(state, State::ListAgg(_)) {
-                    *state = State::SlicedListAgg(Vec::new());
+                match state {
+                    State::ListAgg(_) => *state = State::SlicedListAgg(Vec::new()),
+                    State::Moments(_) => *state = State::SlicedMoments(Vec::new()),
+                    _ => {}
                 }
             }
         }
@@ -187,6 +195,9 @@ fn fresh_plain(call: &AggCall) -> State {
         },
         AggKind::Min | AggKind::Max | AggKind::FirstValue | AggKind::LastValue => State::Extreme(Value::Null),
         AggKind::ListAgg => State::ListAgg(None),
+        AggKind::StddevPop | AggKind::StddevSamp | AggKind::VarPop | AggKind::VarSamp => {
+            State::Moments(Welford::default())
+        }
     }
 }
 
@@ -208,6 +219,11 @@ fn add_value(call: &AggCall, state: &mut State, v: &Value, sep: Option<&Value>) 
         (State::AvgDecimal { sum, count }, Value::Decimal(d)) => {
             *sum = sum.saturating_add(*d);
             *count += 1;
+        }
+        (State::Moments(w), v) => {
+            if let Some(x) = call.args.first().and_then(|a| as_double(v, a.ty())) {
+                w.add(x);
+            }
         }
         (State::Extreme(cur), v) => {
             let replace = match call.kind {
@@ -249,6 +265,12 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
             *sum = sum.saturating_add(s);
             *count += c;
         }
+        (State::Moments(x), State::Moments(y)) => x.merge(&y),
+        (State::SlicedMoments(x), State::SlicedMoments(y)) => {
+            for (key, part) in y {
+                slice_moments(x, key).merge(&part);
+            }
+        }
         // Merged sessions: the later session's values arrived later for FIRST/LAST.
         (a @ State::Extreme(_), State::Extreme(v)) if !v.is_null() => match call.kind {
             AggKind::FirstValue => {
@@ -273,6 +295,18 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
         (State::Distinct(x), State::Distinct(y)) => x.extend(*y),
         _ => {}
     }
+}
+
+/// The state of slice `key`, started empty if it has none yet.
+fn slice_moments(parts: &mut Vec<(i64, Welford)>, key: i64) -> &mut Welford {
+    let at = match parts.iter().position(|(k, _)| *k == key) {
+        Some(at) => at,
+        None => {
+            parts.push((key, Welford::default()));
+            parts.len() - 1
+        }
+    };
+    &mut parts[at].1
 }
 
 /// Appends `text` to the slice `key`'s text (after `sep`), or starts that slice.
@@ -309,6 +343,16 @@ fn result_of(call: &AggCall, state: &State) -> Value {
             decimal::rescale(q, to + 1, to).map_or(Value::Null, Value::Decimal)
         }
         State::Extreme(v) => v.clone(),
+        State::Moments(w) => w.result(call.kind, &call.ty),
+        State::SlicedMoments(parts) => {
+            let mut order: Vec<&(i64, Welford)> = parts.iter().collect();
+            order.sort_by_key(|(key, _)| *key);
+            let mut whole = Welford::default();
+            for (_, part) in order {
+                whole.merge(part);
+            }
+            whole.result(call.kind, &call.ty)
+        }
         State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
         State::SlicedListAgg(parts) if parts.is_empty() => Value::Null,
         State::SlicedListAgg(parts) => {
@@ -382,6 +426,15 @@ impl AggregateFunction<Row> for SqlAggregate {
                         continue;
                     };
                     append_to_slice(parts, order.key(row), text, separator_text(sep.as_ref()));
+                }
+                State::SlicedMoments(parts) => {
+                    let (Some(order), Some(x)) = (
+                        &self.slices,
+                        call.args.first().and_then(|a| as_double(&v, a.ty())),
+                    ) else {
+                        continue;
+                    };
+                    slice_moments(parts, order.key(row)).add(x);
                 }
                 _ => add_value(call, state, &v, sep.as_ref()),
             }

@@ -15,6 +15,7 @@ mod slice_order;
 mod translate;
 mod unnest;
 mod wall_clock;
+mod welford;
 mod window_output;
 
 pub use translate::Translator;

@@ -1,6 +1,7 @@
 //! Aggregate calls in a grouped query and their result types (Flink's rules: `SUM` and `AVG` of
 //! an `INT` are `INT`, `COUNT` is `BIGINT NOT NULL`, `SUM` of `DECIMAL(p, s)` is
-//! `DECIMAL(38, s)`, `AVG` of `DECIMAL(p, s)` is `DECIMAL(38, max(s, 6))`).
+//! `DECIMAL(38, s)`, `AVG` of `DECIMAL(p, s)` is `DECIMAL(38, max(s, 6))`; the standard
+//! deviations and variances are typed as `AVG` is).
 
 use crate::error::{Result, SqlError};
 use crate::expr::BoundExpr;
@@ -27,6 +28,14 @@ pub enum AggKind {
     LastValue,
     /// `LISTAGG(x [, sep])`.
     ListAgg,
+    /// `STDDEV_POP(x)`.
+    StddevPop,
+    /// `STDDEV_SAMP(x)`, also spelled `STDDEV(x)`.
+    StddevSamp,
+    /// `VAR_POP(x)`.
+    VarPop,
+    /// `VAR_SAMP(x)`, also spelled `VARIANCE(x)`.
+    VarSamp,
 }
 
 /// One aggregate call of a grouped query.
@@ -56,6 +65,10 @@ impl AggKind {
             "FIRST_VALUE" => AggKind::FirstValue,
             "LAST_VALUE" => AggKind::LastValue,
             "LISTAGG" => AggKind::ListAgg,
+            "STDDEV_POP" => AggKind::StddevPop,
+            "STDDEV_SAMP" | "STDDEV" => AggKind::StddevSamp,
+            "VAR_POP" => AggKind::VarPop,
+            "VAR_SAMP" | "VARIANCE" => AggKind::VarSamp,
             _ => return None,
         })
     }
@@ -71,7 +84,19 @@ impl AggKind {
             AggKind::FirstValue => "FIRST_VALUE",
             AggKind::LastValue => "LAST_VALUE",
             AggKind::ListAgg => "LISTAGG",
+            AggKind::StddevPop => "STDDEV_POP",
+            AggKind::StddevSamp => "STDDEV_SAMP",
+            AggKind::VarPop => "VAR_POP",
+            AggKind::VarSamp => "VAR_SAMP",
         }
+    }
+
+    /// A standard deviation or variance (their states merge, as a sum's do).
+    pub fn is_dispersion(self) -> bool {
+        matches!(
+            self,
+            AggKind::StddevPop | AggKind::StddevSamp | AggKind::VarPop | AggKind::VarSamp
+        )
     }
 }
 
@@ -106,7 +131,12 @@ pub(crate) fn result_type(kind: AggKind, args: &[BoundExpr]) -> Result<DataType>
     }
     Ok(match kind {
         AggKind::CountStar | AggKind::Count => DataType::new(TypeKind::BigInt).not_null(),
-        AggKind::Sum | AggKind::Avg => {
+        AggKind::Sum
+        | AggKind::Avg
+        | AggKind::StddevPop
+        | AggKind::StddevSamp
+        | AggKind::VarPop
+        | AggKind::VarSamp => {
             let t = args[0].ty();
             if !is_numeric(&t.kind) {
                 return Err(bad(&format!("cannot be applied to {}", t)));
@@ -116,7 +146,7 @@ pub(crate) fn result_type(kind: AggKind, args: &[BoundExpr]) -> Result<DataType>
                     precision: 38,
                     scale: *scale,
                 },
-                (TypeKind::Decimal { scale, .. }, AggKind::Avg) => TypeKind::Decimal {
+                (TypeKind::Decimal { scale, .. }, _) => TypeKind::Decimal {
                     precision: 38,
                     scale: (*scale).max(6),
                 },
