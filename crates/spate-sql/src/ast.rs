@@ -671,6 +671,8 @@ pub enum Expr {
     },
     /// `ARRAY[a, b, ...]`.
     Array(Vec<Expr>),
+    /// `MAP[k1, v1, k2, v2, ...]`: keys and values in turn (an even number of them).
+    Map(Vec<Expr>),
     /// `expr[index]` (arrays are 1-based, maps by key).
     Index {
         /// The array or map.
@@ -1551,6 +1553,11 @@ impl fmt::Display for Expr {
             ),
             Expr::Array(items) => {
                 f.write_str("ARRAY[")?;
+                comma_list(f, items, ", ")?;
+                f.write_str("]")
+            }
+            Expr::Map(items) => {
+                f.write_str("MAP[")?;
                 comma_list(f, items, ", ")?;
                 f.write_str("]")
             }

@@ -564,6 +564,7 @@ fn assignable(from: &crate::types::DataType, to: &crate::types::DataType) -> boo
             a.len() == b.len() && a.iter().zip(b).all(|(x, y)| assignable(&x.ty, &y.ty))
         }
         (K::Array(a), K::Array(b)) => assignable(a, b),
+        (K::Map(k1, v1), K::Map(k2, v2)) => assignable(k1, k2) && assignable(v1, v2),
         _ => from.kind == to.kind || (family(&from.kind) != 0 && family(&from.kind) == family(&to.kind)),
     }
 }

@@ -1561,3 +1561,52 @@ fn json_exists_and_query_match_flink() {
     assert!(error("JSON_EXISTS('{}', '$.a.*')").contains("path literal"));
     assert!(error("JSON_QUERY('{}', s)").contains("path literal"));
 }
+
+/// The conformance probes of 2026-11-26 (Flink 2.3, `EXPLAIN` schemas and a job's text): the
+/// `MAP[..]` constructor types keys and values as `ARRAY[..]` types its elements, is itself
+/// NOT NULL, and a repeated key keeps its first place with its last value.
+#[test]
+fn map_constructor_matches_flink() {
+    assert_eq!(
+        type_of("MAP['k1', 1, 'k2', 2]"),
+        "MAP<CHAR(2) NOT NULL, INT NOT NULL> NOT NULL"
+    );
+    assert_eq!(
+        type_of("MAP['a', CAST(NULL AS INT)]"),
+        "MAP<CHAR(1) NOT NULL, INT> NOT NULL"
+    );
+    assert_eq!(
+        type_of("MAP[1, 'x', 2, 'y']"),
+        "MAP<INT NOT NULL, CHAR(1) NOT NULL> NOT NULL"
+    );
+    assert_eq!(
+        type_of("MAP['a', 1, 'bb', 2]"),
+        "MAP<VARCHAR(2) NOT NULL, INT NOT NULL> NOT NULL"
+    );
+    assert_eq!(
+        type_of("MAP['x', 1.5, 'y', 2]"),
+        "MAP<CHAR(1) NOT NULL, DECIMAL(11, 1) NOT NULL> NOT NULL"
+    );
+    assert_eq!(type_of("MAP[s, n]"), "MAP<STRING, INT> NOT NULL");
+    check_texts(&[
+        ("MAP['k1', 1, 'k2', 2]", "{k1=1, k2=2}"),
+        ("MAP['a', 1, 'b', 2, 'a', 3]", "{a=3, b=2}"),
+        (
+            "MAP['b', 1, 'a', 2, 'k10', 3, 'k2', 4]",
+            "{b=1, a=2, k10=3, k2=4}",
+        ),
+        ("MAP[s, n, 'x', i]", "{abc=NULL, x=7}"),
+        ("MAP['k1', 1, 'k2', 2]['k2']", "2"),
+        ("CARDINALITY(MAP['a', 1, 'b', 2, 'a', 3])", "2"),
+    ]);
+    for odd in ["SELECT MAP['a', 1, 'b']", "SELECT MAP['a']", "SELECT MAP[]"] {
+        let Err(e) = parse(odd) else {
+            panic!("{odd} parsed");
+        };
+        assert!(e.position().is_some(), "{odd}: {e}");
+    }
+    let Err(e) = parse("SELECT MAP['a', 1, 'b']") else {
+        panic!("parsed");
+    };
+    assert!(e.to_string().contains("MAP[key, value, ..]"), "{e}");
+}

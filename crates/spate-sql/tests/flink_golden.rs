@@ -141,4 +141,5 @@ golden! {
     json_functions,
     unnest,
     statistics_aggregates,
+    map_constructor,
 }

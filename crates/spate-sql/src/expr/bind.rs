@@ -154,7 +154,7 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
         Expr::Trim { chars, expr, .. } => {
             first_position(expr).or_else(|| chars.as_deref().and_then(first_position))
         }
-        Expr::Array(items) => first_of(items),
+        Expr::Array(items) | Expr::Map(items) => first_of(items),
         Expr::Index { expr, index } => first_position(expr).or_else(|| first_position(index)),
         Expr::Case {
             operand,
@@ -454,6 +454,7 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
                 DataType::new(TypeKind::Array(Box::new(el))).not_null(),
             ))
         }
+        Expr::Map(items) => bind_map(items, scope),
         Expr::Index { expr, index } => {
             let e = bind(expr, scope)?;
             let i = bind(index, scope)?;
@@ -683,4 +684,31 @@ fn numeric_literal(item: BoundExpr, number: &BoundExpr) -> BoundExpr {
     let mut to = number.ty().clone();
     to.nullable = item.ty().nullable;
     call(ScalarFunc::Cast { try_cast: false }, vec![item], to)
+}
+
+/// `MAP[k1, v1, ..]`: a `MAP<K, V> NOT NULL` of the keys' and the values' common types.
+fn bind_map(items: &[Expr], scope: &dyn Scope) -> Result<BoundExpr> {
+    let items = items.iter().map(|i| bind(i, scope)).collect::<Result<Vec<_>>>()?;
+    let keys: Vec<&BoundExpr> = items.iter().step_by(2).collect();
+    let values: Vec<&BoundExpr> = items.iter().skip(1).step_by(2).collect();
+    if keys.is_empty() || keys.len() != values.len() {
+        return Err(SqlError::validation(
+            "MAP[..] takes keys and values in pairs: MAP[key1, value1, key2, value2, ..]",
+            None,
+        ));
+    }
+    let key_ty = common_type_of(&keys, "the keys of MAP[..]")?
+        .ok_or_else(|| SqlError::validation("MAP[..] needs a key with a type", None))?;
+    let value_ty = common_type_of(&values, "the values of MAP[..]")?
+        .ok_or_else(|| SqlError::validation("MAP[..] needs a value with a type", None))?;
+    let items = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| coerce(e, if i % 2 == 0 { &key_ty } else { &value_ty }))
+        .collect();
+    Ok(call(
+        ScalarFunc::MapCtor,
+        items,
+        DataType::new(TypeKind::Map(Box::new(key_ty), Box::new(value_ty))).not_null(),
+    ))
 }

@@ -192,6 +192,21 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone)
                 .collect::<Result<_>>()?;
             Value::Array(items)
         }
+        (TypeKind::Map(to_key, to_value), Value::Map(entries)) => {
+            let TypeKind::Map(from_key, from_value) = &from.kind else {
+                return Err(fail());
+            };
+            let entries = entries
+                .iter()
+                .map(|(k, v)| {
+                    Ok((
+                        cast(k, from_key, to_key, zone)?,
+                        cast(v, from_value, to_value, zone)?,
+                    ))
+                })
+                .collect::<Result<_>>()?;
+            Value::Map(entries)
+        }
         _ if from.kind == to.kind => v.clone(),
         _ => return Err(fail()),
     })

@@ -1022,6 +1022,14 @@ impl Conv {
                 }
                 Expr::Array(a.elem.iter().map(|x| self.expr(x)).collect::<Result<_>>()?)
             }
+            sp::Expr::Map(m) => {
+                let mut items = Vec::with_capacity(m.entries.len() * 2);
+                for entry in &m.entries {
+                    items.push(self.expr(&entry.key)?);
+                    items.push(self.expr(&entry.value)?);
+                }
+                Expr::Map(items)
+            }
             sp::Expr::CompoundFieldAccess { root, access_chain } => {
                 if access_chain.len() > MAX_DEPTH {
                     return Err(SqlError::parse(

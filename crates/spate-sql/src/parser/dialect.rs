@@ -1,9 +1,11 @@
 //! The Flink dialect for sqlparser: back-quoted identifiers, `=>` named arguments,
-//! `FILTER (WHERE ..)`, and `TABLE t [PARTITION BY ..]` as a window function's argument.
+//! `FILTER (WHERE ..)`, `MAP[..]`, and `TABLE t [PARTITION BY ..]` as a window function's
+//! argument.
 
 use sqlparser::ast::{
     CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, Ident, JsonNullClause, ObjectName, TrimWhereField,
+    FunctionArgumentList, FunctionArguments, Ident, JsonNullClause, Map, MapEntry, ObjectName,
+    TrimWhereField,
 };
 use sqlparser::dialect::Dialect;
 use sqlparser::keywords::Keyword;
@@ -97,6 +99,17 @@ impl Dialect for FlinkDialect {
             let name = parser.next_token();
             return Some(parse_json_query(parser, name));
         }
+        // `MAP[k1, v1, k2, v2, ..]`, Flink's map constructor; sqlparser reads only other
+        // dialects' map literals.
+        if let Token::Word(w) = &parser.peek_token_ref().token
+            && w.quote_style.is_none()
+            && w.keyword == Keyword::MAP
+            && parser.peek_nth_token_ref(1).token == Token::LBracket
+        {
+            parser.next_token();
+            parser.next_token();
+            return Some(parse_map_constructor(parser));
+        }
         // `TRIM(LEADING FROM s)`: a side without characters, which sqlparser's TRIM lacks.
         if let Token::Word(w) = &parser.peek_token_ref().token
             && w.quote_style.is_none()
@@ -132,6 +145,28 @@ impl Dialect for FlinkDialect {
         }
         parser.next_token();
         Some(parse_table_arg(parser))
+    }
+}
+
+/// The entries of `MAP[..]` after the `[`: keys and values in turn, as sqlparser's map
+/// literal (which the Flink dialect never parses otherwise).
+fn parse_map_constructor(parser: &mut Parser<'_>) -> Result<Expr, ParserError> {
+    let mut entries = Vec::new();
+    loop {
+        let key = parser.parse_expr()?;
+        let comma = parser.next_token();
+        if comma.token != Token::Comma {
+            return parser.expected("',' and a value after a MAP[..] key (MAP[key, value, ..])", comma);
+        }
+        let value = parser.parse_expr()?;
+        entries.push(MapEntry {
+            key: Box::new(key),
+            value: Box::new(value),
+        });
+        if !parser.consume_token(&Token::Comma) {
+            parser.expect_token(&Token::RBracket)?;
+            return Ok(Expr::Map(Map { entries }));
+        }
     }
 }
 
