@@ -1609,4 +1609,48 @@ fn map_constructor_matches_flink() {
         panic!("parsed");
     };
     assert!(e.to_string().contains("MAP[key, value, ..]"), "{e}");
+    // Flink: "Parameters must be of the same type" for both.
+    assert!(
+        error("MAP['a', 1, 2, 'b']").contains("MAP"),
+        "{}",
+        error("MAP['a', 1, 2, 'b']")
+    );
+    assert!(error("MAP[NULL, 1]").contains("MAP"), "{}", error("MAP[NULL, 1]"));
+}
+
+/// The conformance probes of 2026-11-26 (Flink 2.3, `SELECT TRANSLATE(..)` over literals and
+/// `VALUES`): characters are code points, a repeated `from` character maps as it first
+/// appears, a shorter `to` drops the rest, a NULL `from` or `to` acts as an empty string, and
+/// only a NULL string makes the result NULL (so only its type decides the nullability).
+#[test]
+fn translate_matches_flink() {
+    check_texts(&[
+        ("TRANSLATE('abcabc', 'ab', 'xy')", "xycxyc"),
+        ("TRANSLATE('abcabc', 'abc', 'x')", "xx"),
+        ("TRANSLATE('abcabc', 'aa', 'xy')", "xbcxbc"),
+        ("TRANSLATE('abc', '', 'xy')", "abc"),
+        ("TRANSLATE('abc', 'a', '')", "bc"),
+        ("TRANSLATE('abc', 'abc', 'xyzw')", "xyz"),
+        ("TRANSLATE('', 'a', 'b')", ""),
+        ("TRANSLATE('AaBb', 'ab', 'xy')", "AxBy"),
+        ("TRANSLATE(CAST(NULL AS STRING), 'a', 'b')", "NULL"),
+        ("TRANSLATE('abc', CAST(NULL AS STRING), 'b')", "abc"),
+        ("TRANSLATE('abc', 'a', CAST(NULL AS STRING))", "bc"),
+        ("TRANSLATE('a😀b😀', '😀', 'x')", "axbx"),
+        ("TRANSLATE('a😀b', 'b', '😀')", "a😀😀"),
+        ("TRANSLATE('a😀b', 'a😀', 'xy')", "xyb"),
+        ("TRANSLATE('aéb', 'é', 'e')", "aeb"),
+        ("TRANSLATE(CAST('abc' AS CHAR(5)), 'a', 'b')", "bbc  "),
+        ("TRANSLATE(s, 'cab', 'CA')", "AC"),
+    ]);
+    assert_eq!(type_of("TRANSLATE('abc', 'a', 'b')"), "STRING NOT NULL");
+    assert_eq!(
+        type_of("TRANSLATE('abc', CAST(NULL AS STRING), s)"),
+        "STRING NOT NULL"
+    );
+    assert_eq!(type_of("TRANSLATE(s, 'a', 'b')"), "STRING");
+    // Flink: "Invalid function call: TRANSLATE3(INT NOT NULL, ..)" and "No match found for
+    // function signature TRANSLATE3(<CHARACTER>, <CHARACTER>)".
+    assert!(error("TRANSLATE(i, '1', '9')").contains("TRANSLATE"));
+    assert!(error("TRANSLATE('abc', 'a')").contains("TRANSLATE"));
 }

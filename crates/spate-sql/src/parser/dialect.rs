@@ -156,7 +156,10 @@ fn parse_map_constructor(parser: &mut Parser<'_>) -> Result<Expr, ParserError> {
         let key = parser.parse_expr()?;
         let comma = parser.next_token();
         if comma.token != Token::Comma {
-            return parser.expected("',' and a value after a MAP[..] key (MAP[key, value, ..])", comma);
+            return parser.expected(
+                "',' and a value after each key: MAP[..] takes an even number of arguments (MAP[key, value, ..])",
+                comma,
+            );
         }
         let value = parser.parse_expr()?;
         entries.push(MapEntry {

@@ -88,6 +88,9 @@ pub enum StringFunc {
     Split,
     /// `STR_TO_MAP(s[, pair delimiter, key-value delimiter])`: `MAP<STRING, STRING>`.
     StrToMap,
+    /// `TRANSLATE(s, from, to)`: each character of `from` in `s` becomes the one at its
+    /// position in `to`, or is dropped when `to` is shorter.
+    Translate,
 }
 
 impl StringFunc {
@@ -136,6 +139,7 @@ pub(super) const NAMES: &[&str] = &[
     "FROM_BASE64",
     "HEX",
     "PARSE_URL",
+    "TRANSLATE",
 ];
 
 fn string() -> TypeKind {
@@ -297,6 +301,28 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
             string(),
             true,
         ),
+        "TRANSLATE" => {
+            c.check(&[Str, Str, Str], 3, "(STRING, STRING, STRING)")?;
+            // Flink 2.3 (probe of 2026-11-26): a NULL `from` translates nothing and a NULL `to`
+            // drops every character of `from`, as empty strings do; only a NULL `s` is NULL.
+            for arg in c.args.iter_mut().skip(1) {
+                if arg.ty().nullable {
+                    let mut ty = arg.ty().clone();
+                    ty.nullable = false;
+                    let empty = BoundExpr::Literal {
+                        value: Value::String(String::new()),
+                        ty: ty.clone(),
+                    };
+                    let nullable = std::mem::replace(arg, empty.clone());
+                    *arg = BoundExpr::Call {
+                        func: ScalarFunc::Coalesce,
+                        args: vec![nullable, empty],
+                        ty,
+                    };
+                }
+            }
+            Ok(c.done(ScalarFunc::String(F::Translate), string(), false))
+        }
         "LEFT" => simple(c, F::Left, &[Str, Int], 2, "(STRING, INT)", string(), false),
         "RIGHT" => simple(c, F::Right, &[Str, Int], 2, "(STRING, INT)", string(), false),
         "REVERSE" => simple(c, F::Reverse, &[Str], 1, "(STRING)", string(), false),
@@ -349,6 +375,26 @@ fn bind_regex(mut c: Call, kind: RegexKind, result: TypeKind) -> Result<BoundExp
 }
 
 type EvalResult = std::result::Result<Value, EvalError>;
+
+/// `TRANSLATE`'s characters are code points (Flink 2.3: `TRANSLATE('a😀b', 'a😀', 'xy')` is
+/// `xyb`); the first mapping of a character repeated in `from` wins.
+fn translate(s: &str, from: &str, to: &str) -> String {
+    let mut mapping: Vec<(char, Option<char>)> = Vec::new();
+    let mut replacements = to.chars();
+    for c in from.chars() {
+        let replacement = replacements.next();
+        if !mapping.iter().any(|(seen, _)| *seen == c) {
+            mapping.push((c, replacement));
+        }
+    }
+    // A linear search: `from` is a handful of characters in practice.
+    s.chars()
+        .filter_map(|c| match mapping.iter().find(|(from, _)| *from == c) {
+            Some((_, replacement)) => *replacement,
+            None => Some(c),
+        })
+        .collect()
+}
 
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
@@ -475,6 +521,7 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
             })
         }
         F::Reverse => Value::String(s.chars().rev().collect()),
+        F::Translate => Value::String(translate(s, text(v[1]), text(v[2]))),
         F::Repeat => {
             let n = int(v[1]);
             if n <= 0 || s.is_empty() {
