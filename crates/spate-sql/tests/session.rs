@@ -582,6 +582,9 @@ fn bad_unnests_are_errors_at_their_position() {
                 err.render(&sql)
             );
         }
+    }
+}
+
 /// Flink 2.3 refuses `STDDEV_POP` over a string ("Supported form(s): 'STDDEV_POP(<NUMERIC>)'");
 /// so does Spate, naming the call and where it is.
 #[test]
