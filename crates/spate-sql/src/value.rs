@@ -68,6 +68,16 @@ pub enum Value {
 /// A row: one value per column, in the schema's order.
 pub type Row = Vec<Value>;
 
+/// Puts `key`'s entry into a map kept as a list of entries, as Flink fills its `HashMap`s
+/// (`MAP[..]`, JSON objects, `STR_TO_MAP`, `JSON_OBJECT`): a repeated key keeps its first place
+/// and takes the last value.
+pub(crate) fn put_entry<K: PartialEq, V>(entries: &mut Vec<(K, V)>, key: K, value: V) {
+    match entries.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => entries.push((key, value)),
+    }
+}
+
 /// Stores `value` in `slot`. The old value is dropped only when it owns memory: a computed
 /// column's slot is `NULL` until set, and `*slot = value` called `Value`'s drop glue out of line
 /// for it anyway (28 instructions a column, callgrind).

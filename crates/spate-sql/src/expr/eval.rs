@@ -342,12 +342,8 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
             let mut entries = Vec::with_capacity(args.len() / 2);
             for pair in args.chunks_exact(2) {
                 let (key, value) = (pair[0].eval(row, ctx)?, pair[1].eval(row, ctx)?);
-                // A repeated key keeps its first place and takes its last value (Flink 2.3:
-                // `MAP['a', 1, 'b', 2, 'a', 3]` is `{a=3, b=2}`).
-                match entries.iter_mut().find(|(k, _): &&mut (Value, Value)| *k == key) {
-                    Some(entry) => entry.1 = value,
-                    None => entries.push((key, value)),
-                }
+                // Flink 2.3: `MAP['a', 1, 'b', 2, 'a', 3]` is `{a=3, b=2}`.
+                crate::value::put_entry(&mut entries, key, value);
             }
             Value::Map(entries)
         }

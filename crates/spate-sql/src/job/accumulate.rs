@@ -297,6 +297,14 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
     }
 }
 
+/// The parts of a sliced state in the order Flink combines them: by slice key (see
+/// [`SliceOrder`]).
+fn in_slice_order<T>(parts: &[(i64, T)]) -> impl Iterator<Item = &T> {
+    let mut order: Vec<&(i64, T)> = parts.iter().collect();
+    order.sort_by_key(|(key, _)| *key);
+    order.into_iter().map(|(_, part)| part)
+}
+
 /// The state of slice `key`, started empty if it has none yet.
 fn slice_moments(parts: &mut Vec<(i64, Welford)>, key: i64) -> &mut Welford {
     let at = match parts.iter().position(|(k, _)| *k == key) {
@@ -345,10 +353,8 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::Extreme(v) => v.clone(),
         State::Moments(w) => w.result(call.kind, &call.ty),
         State::SlicedMoments(parts) => {
-            let mut order: Vec<&(i64, Welford)> = parts.iter().collect();
-            order.sort_by_key(|(key, _)| *key);
             let mut whole = Welford::default();
-            for (_, part) in order {
+            for part in in_slice_order(parts) {
                 whole.merge(part);
             }
             whole.result(call.kind, &call.ty)
@@ -356,9 +362,7 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
         State::SlicedListAgg(parts) if parts.is_empty() => Value::Null,
         State::SlicedListAgg(parts) => {
-            let mut order: Vec<&(i64, String)> = parts.iter().collect();
-            order.sort_by_key(|(key, _)| *key);
-            let texts: Vec<&str> = order.iter().map(|(_, text)| text.as_str()).collect();
+            let texts: Vec<&str> = in_slice_order(parts).map(String::as_str).collect();
             Value::String(texts.join(literal_separator(call)))
         }
         State::Distinct(values) => {

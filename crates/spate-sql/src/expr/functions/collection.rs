@@ -15,7 +15,7 @@ use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
 use crate::expr::typing::{coerce, is_untyped_null};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
-use crate::value::Value;
+use crate::value::{Value, put_entry};
 
 /// The names bound here.
 pub(super) const NAMES: &[&str] = &["ARRAY_CONTAINS", "SPLIT", "STR_TO_MAP"];
@@ -245,10 +245,7 @@ pub(crate) fn str_to_map(
             [key, value] => (*key, Some(*value)),
             _ => (*pair, None),
         };
-        match entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = value,
-            None => entries.push((key, value)),
-        }
+        put_entry(&mut entries, key, value);
     }
     let order = hash_map_order(entries.iter().map(|(k, _)| *k), pairs.len());
     Ok(Value::Map(

@@ -18,7 +18,7 @@ use crate::expr::func::ScalarFunc;
 use crate::expr::typing::{is_string, is_untyped_null};
 use crate::format::text::write_big_decimal_digits;
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
-use crate::value::Value;
+use crate::value::{Value, put_entry};
 
 /// Whether Flink can write a value of type `k` as JSON; `Err` names what it cannot.
 fn check_writable(k: &TypeKind) -> std::result::Result<(), String> {
@@ -139,10 +139,7 @@ pub(crate) fn json_object<'v>(
         let Some(text) = member(value, ty, raw, absent_on_null) else {
             continue;
         };
-        match entries.iter_mut().find(|(k, _)| k == key) {
-            Some(entry) => entry.1 = text,
-            None => entries.push((key.clone(), text)),
-        }
+        put_entry(&mut entries, key.clone(), text);
     }
     entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
     let mut out = String::from("{");

@@ -6,7 +6,7 @@ use super::scan::{Scanner, SyntaxError, Tok};
 use super::{Json, Node, RowNode, encode};
 use crate::format::text::{self, DecimalText};
 use crate::format::{FormatError, base64, datetime};
-use crate::value::Value;
+use crate::value::{Value, put_entry};
 
 /// Most elements one multiset may expand to (counts are untrusted input).
 const MAX_MULTISET: i64 = 1 << 20;
@@ -382,10 +382,7 @@ impl<'a> Decoder<'a, '_> {
                         let mut v = Value::Null;
                         self.slot(val, &mut v, || format!("['{key}']"))?;
                         // A repeated key replaces the earlier value (Flink reads into a HashMap).
-                        match entries.iter_mut().find(|(k, _)| k.as_str() == Some(key.as_str())) {
-                            Some(e) => e.1 = v,
-                            None => entries.push((Value::String(key), v)),
-                        }
+                        put_entry(&mut entries, Value::String(key), v);
                         if !self.s.more(b'}')? {
                             break;
                         }
@@ -405,10 +402,7 @@ impl<'a> Decoder<'a, '_> {
                         self.slot(&Node::Int, &mut v, || format!("['{key}']"))?;
                         // A NULL count (Flink keeps it) holds no element here.
                         let n = v.as_i64().unwrap_or(0).max(0);
-                        match counts.iter_mut().find(|(k, _)| *k == key) {
-                            Some(e) => e.1 = n,
-                            None => counts.push((key, n)),
-                        }
+                        put_entry(&mut counts, key, n);
                         if !self.s.more(b'}')? {
                             break;
                         }
