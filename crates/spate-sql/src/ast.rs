@@ -686,6 +686,16 @@ pub enum Expr {
     Wildcard,
 }
 
+impl Expr {
+    /// The expression inside any parentheses written around it.
+    pub fn without_parentheses(&self) -> &Expr {
+        match self {
+            Expr::Nested(inner) => inner.without_parentheses(),
+            other => other,
+        }
+    }
+}
+
 /// A function call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {

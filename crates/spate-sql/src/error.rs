@@ -82,6 +82,15 @@ impl SqlError {
         }
     }
 
+    /// A query shape Spate's streaming planner does not take yet (a validation error that
+    /// says so).
+    pub(crate) fn not_yet_in_streaming(what: impl Into<String>, pos: Option<Position>) -> Self {
+        SqlError::validation(
+            format!("{} is not supported in streaming queries yet", what.into()),
+            pos,
+        )
+    }
+
     pub(crate) fn validation(message: impl Into<String>, pos: Option<Position>) -> Self {
         SqlError::Validation {
             message: message.into(),

@@ -100,11 +100,10 @@ fn first_of<'a>(exprs: impl IntoIterator<Item = &'a Expr>) -> Option<crate::erro
 
 /// Whether `e` is a `JSON_OBJECT` or `JSON_ARRAY` call, whose value another one nests as JSON.
 fn is_json_constructor(e: &Expr) -> bool {
-    match e {
-        Expr::Nested(inner) => is_json_constructor(inner),
-        Expr::JsonObject { .. } | Expr::JsonArray { .. } => true,
-        _ => false,
-    }
+    matches!(
+        e.without_parentheses(),
+        Expr::JsonObject { .. } | Expr::JsonArray { .. }
+    )
 }
 
 /// Where the first column or function name of `expr` was written.

@@ -10,10 +10,10 @@ use crate::connector::Rowtime;
 use crate::error::{Result, SqlError};
 use crate::expr::{self, BoundExpr, Scope};
 use crate::ident::{Ident, ObjectName};
-use crate::suggest;
 use crate::types::{DataType, TypeKind};
 
 use super::aggregate::{self, AggCall, AggKind};
+use super::rel_scope::{RelScope, expect_boolean};
 use super::unnest::bind_unnest;
 use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
 
@@ -36,10 +36,7 @@ struct Binder<'a> {
 }
 
 fn unsupported(what: impl Into<String>, at: Option<&Ident>) -> SqlError {
-    SqlError::validation(
-        format!("{} is not supported in streaming queries yet", what.into()),
-        at.and_then(|i| i.loc.pos()),
-    )
+    SqlError::not_yet_in_streaming(what, at.and_then(|i| i.loc.pos()))
 }
 
 impl Binder<'_> {
@@ -334,7 +331,7 @@ impl Binder<'_> {
                 left: a,
                 op: ast::BinaryOp::Eq,
                 right: b,
-            } = unnest(c)
+            } = c.without_parentheses()
             {
                 let ba = expr::bind(a, &scope)?;
                 let bb = expr::bind(b, &scope)?;
@@ -496,7 +493,7 @@ impl Binder<'_> {
         let mut legacy: Option<(&ast::Function, WindowSpec, usize, bool)> = None;
         let attached = window_columns(&input);
         for g in &s.group_by {
-            if let Expr::Function(f) = unnest(g)
+            if let Expr::Function(f) = g.without_parentheses()
                 && let Some(spec) = self.legacy_window(f, &in_schema)?
             {
                 if legacy.is_some() {
@@ -557,7 +554,7 @@ impl Binder<'_> {
         let mut key_fields = Vec::new();
         for (i, k) in key_exprs.iter().enumerate() {
             let b = expr::bind(k, &key_scope)?;
-            let name = match (unnest(k), b.as_column()) {
+            let name = match (k.without_parentheses(), b.as_column()) {
                 (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
                 _ => format!("$key{i}"),
             };
@@ -652,7 +649,7 @@ impl Binder<'_> {
         let mut fields = Vec::new();
         for (i, k) in key_exprs.iter().enumerate() {
             let b = expr::bind(k, &scope)?;
-            let name = match (unnest(k), b.as_column()) {
+            let name = match (k.without_parentheses(), b.as_column()) {
                 (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
                 _ => format!("$key{i}"),
             };
@@ -715,7 +712,7 @@ impl Binder<'_> {
             return Ok(None);
         }
         let at = f.name.0.first();
-        let Some(Expr::Column(path)) = f.args.first().map(unnest) else {
+        let Some(Expr::Column(path)) = f.args.first().map(Expr::without_parentheses) else {
             return Err(SqlError::validation(
                 format!("{name}: the first argument must be a time attribute column"),
                 at.and_then(|i| i.loc.pos()),
@@ -825,113 +822,6 @@ impl Scope for EmptyScope {
     }
 }
 
-/// The columns of one relation.
-pub(super) struct RelScope<'a> {
-    pub(super) schema: &'a Schema,
-}
-
-impl RelScope<'_> {
-    fn resolve(&self, path: &[Ident]) -> Result<usize> {
-        let at = path.last().and_then(|i| i.loc.pos());
-        let (qualifier, name) = match path {
-            [name] => (None, name),
-            [q, name] => (Some(q), name),
-            _ => {
-                return Err(unsupported(
-                    format!(
-                        "the nested field reference '{}'",
-                        path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".")
-                    ),
-                    path.first(),
-                ));
-            }
-        };
-        let matches: Vec<usize> = self
-            .schema
-            .fields
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| {
-                f.name == name.value && qualifier.is_none_or(|q| f.qualifier.as_deref() == Some(q.as_str()))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => {
-                let full = path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".");
-                let names = self.schema.fields.iter().map(|f| f.name.as_str());
-                let hint = match suggest::nearest(&name.value, names) {
-                    Some(n) => format!(", did you mean '{n}'?"),
-                    None => format!(
-                        " (columns: {})",
-                        self.schema
-                            .fields
-                            .iter()
-                            .map(|f| f.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                };
-                Err(SqlError::validation(format!("unknown column '{full}'{hint}"), at))
-            }
-            _ => Err(SqlError::validation(
-                format!("column '{}' is ambiguous; qualify it with its table", name.value),
-                at,
-            )),
-        }
-    }
-}
-
-impl Scope for RelScope<'_> {
-    /// `t.c` is table `t`'s column `c` when there is such a table, else column `t`'s ROW field
-    /// `c` (Calcite's order); parts after the column are ROW fields (`t.c.f`, `c.f.g`).
-    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
-        let mut first_error = None;
-        for split in [2, 1] {
-            if path.len() < split {
-                continue;
-            }
-            match self.resolve(&path[..split]) {
-                Ok(index) => {
-                    let mut e = BoundExpr::Column {
-                        index,
-                        ty: self.schema.fields[index].ty.clone(),
-                    };
-                    for field in &path[split..] {
-                        e = expr::bind_field(e, field.as_str()).map_err(|err| match err {
-                            SqlError::Validation { message, pos: None } => {
-                                SqlError::validation(message, field.loc.pos())
-                            }
-                            other => other,
-                        })?;
-                    }
-                    return Ok(e);
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        Err(first_error.unwrap_or_else(|| unsupported("an empty column reference", None)))
-    }
-
-    fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
-        match expr {
-            Expr::Function(f) if AggKind::from_name(f.name.base()).is_some() && f.name.0.len() == 1 => {
-                Some(Err(SqlError::validation(
-                    format!(
-                        "aggregate {} is not allowed here",
-                        f.name.base().to_ascii_uppercase()
-                    ),
-                    f.name.0.first().and_then(|i| i.loc.pos()),
-                )))
-            }
-            _ => None,
-        }
-    }
-}
-
 /// The output of a window aggregate seen from its SELECT and HAVING: group keys, window
 /// properties and aggregate calls are columns; other input columns are errors.
 struct GroupedScope<'a> {
@@ -978,8 +868,8 @@ impl Scope for GroupedScope<'_> {
     }
 
     fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
-        let e = unnest(expr);
-        if let Some(k) = self.key_exprs.iter().position(|k| unnest(k) == e) {
+        let e = expr.without_parentheses();
+        if let Some(k) = self.key_exprs.iter().position(|k| k.without_parentheses() == e) {
             return Some(Ok(self.column_at(k)));
         }
         if let Expr::Function(f) = e {
@@ -1039,7 +929,7 @@ fn side_of(e: &BoundExpr, left_width: usize) -> Side {
 }
 
 fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match unnest(e) {
+    match e.without_parentheses() {
         Expr::Binary {
             left,
             op: ast::BinaryOp::And,
@@ -1086,7 +976,7 @@ impl TimeBounds {
         scope: &RelScope<'_>,
         rowtimes: (Option<usize>, Option<usize>),
     ) -> Result<bool> {
-        let pairs: Vec<(&Expr, ast::BinaryOp, &Expr)> = match unnest(c) {
+        let pairs: Vec<(&Expr, ast::BinaryOp, &Expr)> = match c.without_parentheses() {
             Expr::Between {
                 expr,
                 negated: false,
@@ -1166,16 +1056,16 @@ fn time_operand(
             None
         }
     };
-    Ok(match unnest(e) {
+    Ok(match e.without_parentheses() {
         Expr::Column(path) => column_side(path).map(|s| (s, 0)),
         Expr::Binary { left, op, right } if matches!(op, ast::BinaryOp::Plus | ast::BinaryOp::Minus) => {
-            let Expr::Column(path) = unnest(left) else {
+            let Expr::Column(path) = left.without_parentheses() else {
                 return Ok(None);
             };
             let Some(side) = column_side(path) else {
                 return Ok(None);
             };
-            if !matches!(unnest(right), Expr::Interval { .. }) {
+            if !matches!(right.without_parentheses(), Expr::Interval { .. }) {
                 return Ok(None);
             }
             let ms = constant_interval(right, "join time bound")?;
@@ -1260,23 +1150,6 @@ fn window_columns(plan: &LogicalPlan) -> Option<WindowColumns> {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-pub(super) fn unnest(e: &Expr) -> &Expr {
-    match e {
-        Expr::Nested(inner) => unnest(inner),
-        other => other,
-    }
-}
-
-pub(super) fn expect_boolean(e: &BoundExpr, clause: &str) -> Result<()> {
-    match e.ty().kind {
-        TypeKind::Boolean => Ok(()),
-        _ => Err(SqlError::validation(
-            format!("{clause} must be a BOOLEAN condition, not {}", e.ty()),
-            None,
-        )),
-    }
-}
 
 fn positive(ms: i64, what: &str) -> Result<i64> {
     if ms > 0 {
@@ -1566,7 +1439,7 @@ fn output_name(e: &Expr, alias: Option<&Ident>, pos: usize) -> String {
     if let Some(a) = alias {
         return a.value.clone();
     }
-    match unnest(e) {
+    match e.without_parentheses() {
         Expr::Column(path) => path
             .last()
             .map_or_else(|| format!("EXPR${pos}"), |i| i.value.clone()),
@@ -1820,8 +1693,9 @@ fn scan(t: &TableDef) -> Result<LogicalPlan> {
 
 /// The delay of `WATERMARK FOR ts AS ts [- INTERVAL ..]`.
 fn watermark_delay(e: &Expr, column: &Ident) -> Result<i64> {
-    let is_col = |e: &Expr| matches!(unnest(e), Expr::Column(p) if p.len() == 1 && p[0] == *column);
-    match unnest(e) {
+    let is_col =
+        |e: &Expr| matches!(e.without_parentheses(), Expr::Column(p) if p.len() == 1 && p[0] == *column);
+    match e.without_parentheses() {
         x if is_col(x) => Ok(0),
         Expr::Binary {
             left,

@@ -13,6 +13,7 @@ mod aggregate;
 mod bind_query;
 mod explain;
 mod projection;
+mod rel_scope;
 mod unnest;
 
 pub use aggregate::{AggCall, AggKind};

@@ -7,7 +7,7 @@ use crate::expr::{self, BoundExpr};
 use crate::ident::Loc;
 use crate::types::{DataType, TypeKind};
 
-use super::bind_query::{RelScope, expect_boolean, unnest as without_parentheses};
+use super::rel_scope::{RelScope, expect_boolean};
 use super::{Field, LogicalPlan, Schema};
 
 /// What one element of an unnested collection becomes.
@@ -93,7 +93,7 @@ pub(super) fn bind_unnest(
     let mut fields = left_schema.fields;
     fields.extend(added);
     let schema = Schema { fields };
-    let condition = match on.map(without_parentheses) {
+    let condition = match on.map(Expr::without_parentheses) {
         None | Some(Expr::Literal(ast::Literal::Boolean(true))) => None,
         Some(c) => {
             let b = expr::bind(c, &RelScope { schema: &schema })?;
