@@ -515,14 +515,19 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Resul
     let started = Instant::now();
     let mut series = RestartSeries::default();
     loop {
-        let restore = choose_restore(run)?;
-        run.handle.update(|p| {
-            p.restart_strategy = run.restart.name();
-            p.restarts = series.restarts;
-            p.restored_from = restore.as_ref().map(|r| r.id());
-        });
         let attempt_started = Instant::now();
-        let e = match execute_attempt(graph, cfg, run, restore.as_ref(), started) {
+        // Reading the checkpoint directory is part of the attempt: a transient error there
+        // (EMFILE while descriptors are short, say) is a failure the restart strategy
+        // retries, not the end of the job.
+        let attempt = choose_restore(run).and_then(|restore| {
+            run.handle.update(|p| {
+                p.restart_strategy = run.restart.name();
+                p.restarts = series.restarts;
+                p.restored_from = restore.as_ref().map(|r| r.id());
+            });
+            execute_attempt(graph, cfg, run, restore.as_ref(), started)
+        });
+        let e = match attempt {
             Ok(r) => return Ok(r),
             Err(e) => e,
         };

@@ -30,9 +30,16 @@ pub struct SinkContext {
 /// Contract:
 /// - `write` is called with batches in the order they reached this subtask (per input channel
 ///   order is preserved); `on_watermark` after all records that precede the watermark;
-///   `finish` once after the final watermark of a bounded job, and nothing after it. A sink
-///   that returns an error fails the job (which then restarts from the last checkpoint, if the
-///   job has a restart strategy).
+///   `finish` once at the end of a bounded input, and nothing after it. A sink that returns an
+///   error fails the job (which then restarts from the last checkpoint, if the job has a
+///   restart strategy); so does a failed pre-commit in `snapshot_state`, whose records would
+///   otherwise be skipped by the next checkpoint.
+/// - The end of input is a checkpoint like any other (Flink's FLIP-147): when the job takes
+///   checkpoints periodically, the subtask's final snapshot calls `snapshot_state(f)` after its
+///   last record (pre-commit them), a later `notify_checkpoint_complete(c)` with `c >= f` says
+///   a checkpoint that holds that snapshot completed, and only then `finish` runs (commit
+///   what is left, wait for asynchronous commits). Without periodic checkpoints `finish` runs
+///   right at the end of input and commits everything itself.
 /// - Checkpoints (two-phase commit, as Flink's `TwoPhaseCommittingSink`):
 ///   [`snapshot_state`](Self::snapshot_state) is called when checkpoint `id`'s barrier reached
 ///   the sink, after every record before the barrier was written and before any record after
@@ -82,7 +89,8 @@ pub trait Sink<T>: Send {
         let _ = checkpoint_id;
         Ok(())
     }
-    /// End of a bounded input: flush and commit everything (there is no later checkpoint).
+    /// End of a bounded input, after the checkpoint that covers it when there is one (see
+    /// above): flush and commit everything still open.
     fn finish(&mut self) -> Result<(), EngineError> {
         Ok(())
     }
@@ -104,6 +112,14 @@ pub(crate) struct SinkOp<T> {
     pub(crate) name: String,
     pub(crate) failure: FailureSlot,
     pub(crate) failed: bool,
+    /// The job checkpoints periodically: the end of input is pre-committed in the final
+    /// snapshot and committed with the checkpoint that covers it, not at once.
+    periodic: bool,
+    /// The id of the final snapshot, once taken: the first completed checkpoint at or after
+    /// it covers the last pre-commit, and then `Sink::finish` runs.
+    final_id: Option<u64>,
+    /// `Sink::finish` ran (once).
+    finished: bool,
 }
 
 impl<T> SinkOp<T> {
@@ -134,6 +150,17 @@ impl<T> SinkOp<T> {
             name: name.to_string(),
             failure: ctx.failure.clone(),
             failed: false,
+            periodic: ctx.checkpointing.as_ref().is_some_and(|c| c.periodic),
+            final_id: None,
+            finished: false,
+        }
+    }
+
+    fn finish_sink(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            let r = self.sink.finish();
+            self.check(r);
         }
     }
 
@@ -160,23 +187,39 @@ impl<T: Send + 'static> Control for SinkOp<T> {
         self.check(r);
     }
     fn finish(&mut self) {
-        let r = self.sink.finish();
-        self.check(r);
+        // With periodic checkpoints the end of input is a checkpoint like any other (Flink's
+        // FLIP-147): committing here, before a checkpoint covers the records, would write
+        // them again after a crash of the rest of the job re-runs them.
+        if !self.periodic {
+            self.finish_sink();
+        }
     }
     fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
-        if cp.is_final {
+        if cp.is_final && !self.periodic {
             // `finish` committed everything; nothing is left to redo after a restore.
             cp.set_operator_state(&self.identity, Vec::new());
             return;
         }
+        if cp.is_final {
+            self.final_id = Some(cp.id());
+        }
         match self.sink.snapshot_state(cp.id()) {
             Ok(state) => cp.set_operator_state(&self.identity, state),
-            Err(e) => cp.fail(&self.identity, &format!("pre-commit failed: {e}")),
+            Err(e) => {
+                // The pre-committed records are gone with the failed transaction; a later
+                // checkpoint would complete with the sources past them. Flink fails the task:
+                // the job restarts from the last completed checkpoint and writes them again.
+                cp.fail(&self.identity, &format!("pre-commit failed: {e}"));
+                self.check(Err(e));
+            }
         }
     }
     fn checkpoint_complete(&mut self, id: u64) {
         let r = self.sink.notify_checkpoint_complete(id);
         self.check(r);
+        if self.final_id.is_some_and(|f| id >= f) && !self.failed {
+            self.finish_sink();
+        }
     }
 }
 

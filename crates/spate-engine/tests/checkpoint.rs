@@ -642,3 +642,122 @@ fn a_barrier_carries_the_watermark_of_the_records_before_it() {
     assert!(!want.is_empty());
     assert_eq!(as_map(&store.lock().unwrap().committed), want);
 }
+
+/// A job of two branches (issue 39): a short one whose sink subtasks reach the end of their
+/// input at once, and a long one that fails once before any checkpoint completed. The restart
+/// runs the short branch again from the start, so the transactions its sink committed at the
+/// end of input would be committed twice; the end of input must wait for a checkpoint instead
+/// (FLIP-147), and the job's final checkpoint then commits it once.
+#[test]
+fn a_branch_that_finished_before_a_failure_commits_its_output_once() {
+    const SHORT: u64 = 200;
+    const LONG: u64 = 6_000;
+    let dir = tempfile::tempdir().unwrap();
+    let short_store = common::store::<u64>();
+    let long_store = common::store::<u64>();
+    let env = StreamEnvironment::new();
+    env.set_parallelism(2);
+    // No periodic checkpoint before the failure: the restart starts from nothing.
+    env.enable_checkpointing(CheckpointConfig::new(dir.path(), Duration::from_secs(3600)));
+    env.set_restart_strategy(RestartStrategy::FixedDelay {
+        attempts: 3,
+        delay: Duration::from_millis(10),
+    });
+    env.add_source(
+        "short",
+        PacedSplitSource::new(SHORT, 1_000, 2),
+        WatermarkStrategy::no_watermarks(),
+    )
+    .add_sink("short-sink", TxnSink::new(&short_store));
+    env.add_source(
+        "long",
+        PacedSplitSource::new(LONG, 10, 2),
+        WatermarkStrategy::no_watermarks(),
+    )
+    .map(common::fail_once_at(LONG / 2))
+    .add_sink("long-sink", TxnSink::new(&long_store));
+    let handle = env.job_handle();
+    env.execute().unwrap();
+    assert_eq!(handle.progress().restarts, 1, "the injected failure restarted the job once");
+    for (name, store, count) in [("short", &short_store, SHORT), ("long", &long_store, LONG)] {
+        let mut got = store.lock().unwrap().committed.clone();
+        got.sort_unstable();
+        assert_eq!(got, (0..count).collect::<Vec<_>>(), "the {name} branch's committed output");
+    }
+}
+
+/// A two-phase-commit sink whose pre-commit fails once, after it handed its open transaction
+/// to the pre-commit (as the Kafka sink does when its flush fails: the transaction and its
+/// records are gone).
+#[derive(Clone)]
+struct FailingPreCommit {
+    inner: TxnSink<u64>,
+    fail_at_checkpoint: Arc<AtomicBool>,
+}
+
+impl spate_engine::Sink<u64> for FailingPreCommit {
+    fn open(&mut self, ctx: &spate_engine::SinkContext) -> Result<(), spate_engine::EngineError> {
+        self.inner.open(ctx)
+    }
+    fn restore_state(
+        &mut self,
+        ctx: &spate_engine::SinkContext,
+        states: &[Vec<u8>],
+    ) -> Result<(), spate_engine::EngineError> {
+        self.inner.restore_state(ctx, states)
+    }
+    fn write(&mut self, records: &mut Vec<spate_engine::Record<u64>>) -> Result<(), spate_engine::EngineError> {
+        self.inner.write(records)
+    }
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, spate_engine::EngineError> {
+        if checkpoint_id >= 3 && self.fail_at_checkpoint.swap(false, Ordering::SeqCst) {
+            self.inner.drop_open();
+            return Err(spate_engine::EngineError::connector(std::io::Error::other(
+                "flushing the transaction timed out",
+            )));
+        }
+        self.inner.snapshot_state(checkpoint_id)
+    }
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), spate_engine::EngineError> {
+        self.inner.notify_checkpoint_complete(checkpoint_id)
+    }
+    fn finish(&mut self) -> Result<(), spate_engine::EngineError> {
+        self.inner.finish()
+    }
+}
+
+/// A failed pre-commit must not let a later checkpoint complete past the records it lost
+/// (issue 39): the job fails and restarts from the last completed checkpoint.
+#[test]
+fn a_failed_pre_commit_fails_the_job_instead_of_skipping_its_records() {
+    const COUNT: u64 = 3_000;
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store::<u64>();
+    let env = StreamEnvironment::new();
+    env.set_parallelism(1);
+    env.enable_checkpointing(CheckpointConfig::new(dir.path(), Duration::from_millis(25)));
+    env.set_restart_strategy(RestartStrategy::FixedDelay {
+        attempts: 3,
+        delay: Duration::from_millis(10),
+    });
+    let fail = Arc::new(AtomicBool::new(true));
+    env.add_source(
+        "paced",
+        PacedSplitSource::new(COUNT, 5, 1),
+        WatermarkStrategy::no_watermarks(),
+    )
+    .add_sink(
+        "fails-once",
+        FailingPreCommit {
+            inner: TxnSink::new(&store),
+            fail_at_checkpoint: fail.clone(),
+        },
+    );
+    let handle = env.job_handle();
+    env.execute().unwrap();
+    assert!(!fail.load(Ordering::SeqCst), "the pre-commit failure was injected");
+    assert_eq!(handle.progress().restarts, 1, "the failed pre-commit failed the job once");
+    let mut got = store.lock().unwrap().committed.clone();
+    got.sort_unstable();
+    assert_eq!(got, (0..COUNT).collect::<Vec<_>>());
+}

@@ -52,6 +52,10 @@ pub(crate) struct CheckpointShared {
     stop_at: AtomicU64,
     /// The newest abandoned checkpoint id (sources waiting for a stop resume when it is theirs).
     abandoned: AtomicU64,
+    /// Checkpoints are taken periodically (the job has a checkpoint configuration), so a task
+    /// that reaches the end of its input waits for a checkpoint covering its final snapshot
+    /// before its sinks commit (FLIP-147); without, sinks commit when their input ends.
+    pub(crate) periodic: bool,
     pub(crate) tx: Sender<Msg>,
 }
 
@@ -81,6 +85,9 @@ pub(crate) struct TaskCheckpointing {
     pub(crate) task: usize,
     pub(crate) last_barrier: u64,
     pub(crate) last_notified: u64,
+    /// The id the final snapshot was taken under while the task waits for a checkpoint that
+    /// covers it (see [`CheckpointShared::periodic`]).
+    final_id: Option<u64>,
 }
 
 impl TaskCheckpointing {
@@ -90,7 +97,34 @@ impl TaskCheckpointing {
             task,
             last_barrier: restored,
             last_notified: restored,
+            final_id: None,
         }
+    }
+
+    /// The id of the final snapshot a task takes when its input ended: every checkpoint from
+    /// this id on holds that snapshot in place of the task (the task acknowledged every
+    /// earlier one it saw before finishing, and acknowledges none after). With periodic
+    /// checkpoints the task then waits for one of them to complete ([`Self::awaits_final`]).
+    pub(crate) fn begin_final(&mut self) -> u64 {
+        let id = self.last_barrier + 1;
+        if self.shared.periodic {
+            self.final_id = Some(id);
+        }
+        id
+    }
+
+    /// The task finished and waits for a checkpoint covering its final snapshot.
+    pub(crate) fn awaits_final(&self) -> bool {
+        self.final_id.is_some()
+    }
+
+    /// Completion `id` (passed on already) covers the final snapshot: the wait is over.
+    pub(crate) fn final_covered_by(&mut self, id: u64) -> bool {
+        if self.final_id.is_some_and(|f| id >= f) {
+            self.final_id = None;
+            return true;
+        }
+        false
     }
 
     /// A completion not passed on yet.
@@ -294,6 +328,8 @@ struct Pending {
     alignment: Duration,
     acked: HashMap<usize, Vec<(OperatorSnapshot, SectionRefs)>>,
     savepoint: Option<SavepointRequest>,
+    /// Triggered after every task had finished: it holds only final snapshots.
+    all_final: bool,
 }
 
 /// Runs one attempt's coordination until `done` is set.
@@ -305,6 +341,9 @@ pub(crate) struct Coordinator {
     max_parallelism: usize,
     next_id: u64,
     finished: HashMap<usize, Vec<OperatorSnapshot>>,
+    /// A checkpoint triggered after every task had finished completed: the job's final one,
+    /// which every sink's last transaction waits for; none is taken after it.
+    final_completed: bool,
     pending: Option<Pending>,
     queued_savepoints: Vec<SavepointRequest>,
     next_trigger: Instant,
@@ -339,6 +378,7 @@ impl Coordinator {
             completed: AtomicU64::new(restored_id),
             stop_at: AtomicU64::new(0),
             abandoned: AtomicU64::new(0),
+            periodic: config.is_some(),
             tx,
         });
         *handle.inner.coordinator.lock().unwrap_or_else(|e| e.into_inner()) = Some(shared.tx.clone());
@@ -351,6 +391,7 @@ impl Coordinator {
             max_parallelism,
             next_id: highest + 1,
             finished: HashMap::new(),
+            final_completed: false,
             pending: None,
             queued_savepoints: Vec::new(),
             next_trigger: Instant::now().checked_add(interval).unwrap_or_else(far_future),
@@ -427,6 +468,11 @@ impl Coordinator {
                 {
                     let snaps = self.finished_copy(task);
                     self.store_ack(task, snaps);
+                } else if self.all_finished() {
+                    // The end of a bounded job is a checkpoint like any other: its sinks
+                    // commit their last transactions when it completes, so take it now
+                    // rather than an interval later.
+                    self.next_trigger = Instant::now();
                 }
             }
             Msg::Savepoint { dir, stop, reply } => {
@@ -434,6 +480,10 @@ impl Coordinator {
             }
         }
         self.maybe_complete();
+    }
+
+    fn all_finished(&self) -> bool {
+        self.tasks > 0 && self.finished.len() >= self.tasks
     }
 
     fn finished_copy(&self, task: usize) -> Vec<OperatorSnapshot> {
@@ -501,7 +551,7 @@ impl Coordinator {
         if !self.queued_savepoints.is_empty() {
             let (dir, stop, reply) = self.queued_savepoints.remove(0);
             self.trigger(Some((dir, stop, reply)));
-        } else if self.config.is_some() && Instant::now() >= self.next_trigger {
+        } else if self.config.is_some() && !self.final_completed && Instant::now() >= self.next_trigger {
             self.trigger(None);
         }
     }
@@ -510,6 +560,7 @@ impl Coordinator {
         let triggered = Instant::now();
         let id = self.next_id;
         self.next_id += 1;
+        let all_final = self.all_finished();
         // A stop-with-savepoint is a regular checkpoint too (so that a restart without the
         // savepoint also resumes from it), copied to the savepoint directory when complete.
         let as_checkpoint = savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
@@ -543,6 +594,7 @@ impl Coordinator {
             alignment: Duration::ZERO,
             acked: HashMap::new(),
             savepoint,
+            all_final,
         });
         for task in self.finished.keys().copied().collect::<Vec<_>>() {
             let snaps = self.finished_copy(task);
@@ -656,6 +708,13 @@ impl Coordinator {
             let _ = reply.send(reply_result);
         }
         self.schedule_next(p.started);
+        if commits && p.all_final {
+            self.final_completed = true;
+        } else if commits && self.all_finished() {
+            // Some task acknowledged this one before it finished: its final snapshot waits
+            // for the next.
+            self.next_trigger = Instant::now();
+        }
     }
 
     fn metadata(&self, p: &Pending) -> CheckpointMetadata {

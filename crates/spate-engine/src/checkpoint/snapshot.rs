@@ -149,12 +149,10 @@ impl CheckpointCtx {
         }
     }
 
-    /// The snapshot of a finished task (see `is_final`).
-    pub(crate) fn final_snapshot() -> Self {
-        let mut ctx = Self::new(Barrier {
-            id: 0,
-            savepoint: false,
-        });
+    /// The snapshot of a finished task (see `is_final`), under the id of the first checkpoint
+    /// it stands in for (see `TaskCheckpointing::begin_final`).
+    pub(crate) fn final_snapshot(id: u64) -> Self {
+        let mut ctx = Self::new(Barrier { id, savepoint: false });
         ctx.is_final = true;
         ctx
     }
@@ -350,7 +348,7 @@ mod final_snapshot_tests {
     #[test]
     fn a_final_snapshot_is_serialised_only_when_a_checkpoint_needs_it_and_then_once() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let mut ctx = CheckpointCtx::final_snapshot();
+        let mut ctx = CheckpointCtx::final_snapshot(0);
         let counted = calls.clone();
         ctx.add_key_group_later(&who(), 7, move || {
             counted.fetch_add(1, Ordering::SeqCst);
@@ -379,7 +377,7 @@ mod final_snapshot_tests {
     /// reason (it used to be dropped silently when the task finished).
     #[test]
     fn a_final_key_group_that_cannot_be_serialised_fails_each_checkpoint_with_its_reason() {
-        let mut ctx = CheckpointCtx::final_snapshot();
+        let mut ctx = CheckpointCtx::final_snapshot(0);
         ctx.add_key_group_later(&who(), 3, || Err("no serializer".to_string()));
         let kept = &ctx.snapshots[0].kept[0];
         for _ in 0..2 {

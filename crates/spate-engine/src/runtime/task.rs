@@ -107,11 +107,12 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> SourceTask<T, A> {
     fn checkpointing(&mut self) -> Option<Step> {
         let tc = self.ckpt.as_mut()?;
         if let Some(id) = tc.new_completion() {
+            let final_covered = tc.final_covered_by(id);
             if let Err(e) = self.source.notify_checkpoint_complete(id) {
                 tracing::warn!(source = %self.name, checkpoint = id, error = %e, "publishing a completed checkpoint failed");
             }
             self.out.checkpoint_complete(id);
-            if self.stopping.is_some_and(|s| id >= s) {
+            if final_covered || self.stopping.is_some_and(|s| id >= s) {
                 return Some(Step::Finished);
             }
         }
@@ -180,8 +181,13 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
         if let Some(s) = self.checkpointing() {
             return s;
         }
+        let awaits_final = self.ckpt.as_ref().is_some_and(TaskCheckpointing::awaits_final);
         if let Some(s) = check_output(self.out.as_mut(), &mut self.timer, self.finished) {
-            return s;
+            return if s == Step::Finished && awaits_final {
+                Step::Idle
+            } else {
+                s
+            };
         }
         let started = Instant::now();
         if now != self.last_tick {
@@ -224,8 +230,8 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
             self.out.watermark(MAX_WATERMARK);
             self.out.finish();
             self.finished = true;
-            if self.ckpt.is_some() {
-                let mut ctx = CheckpointCtx::final_snapshot();
+            if let Some(tc) = &mut self.ckpt {
+                let mut ctx = CheckpointCtx::final_snapshot(tc.begin_final());
                 self.snapshot_into(0, &mut ctx);
                 self.out.checkpoint(&mut ctx);
                 if let Some(tc) = &self.ckpt {
@@ -342,10 +348,10 @@ impl InputTask {
     }
 
     fn final_snapshot(&mut self) {
-        if self.ckpt.is_none() {
+        let Some(tc) = &mut self.ckpt else {
             return;
-        }
-        let mut ctx = CheckpointCtx::final_snapshot();
+        };
+        let mut ctx = CheckpointCtx::final_snapshot(tc.begin_final());
         self.control().checkpoint(&mut ctx);
         if let Some(tc) = &self.ckpt {
             tc.finished(ctx.snapshots);
@@ -374,8 +380,9 @@ impl Task for InputTask {
         if let Some(tc) = &mut self.ckpt
             && let Some(id) = tc.new_completion()
         {
+            let final_covered = tc.final_covered_by(id);
             self.gates[0].control().checkpoint_complete(id);
-            if self.stopping.is_some_and(|s| id >= s) {
+            if final_covered || self.stopping.is_some_and(|s| id >= s) {
                 return Step::Finished;
             }
         }
@@ -385,8 +392,15 @@ impl Task for InputTask {
             self.stopping = None;
         }
         let finished = self.finished;
+        let awaits_final = self.ckpt.as_ref().is_some_and(TaskCheckpointing::awaits_final);
         if let Some(s) = check_output(self.gates[0].control(), &mut self.timer, finished) {
-            return s;
+            // A finished task whose sinks wait for the checkpoint covering its final snapshot
+            // stays scheduled until it completes.
+            return if s == Step::Finished && awaits_final {
+                Step::Idle
+            } else {
+                s
+            };
         }
         if self.ending {
             self.ending = false;

@@ -146,6 +146,11 @@ impl<R: Clone> TxnSink<R> {
         }
     }
 
+    /// Loses the open transaction's records (a failed flush).
+    pub fn drop_open(&mut self) {
+        self.open.clear();
+    }
+
     fn commit(&self, txn: &str, records: &[R]) {
         let mut store = self.store.lock().unwrap();
         if store.txns.insert(txn.to_string()) {
