@@ -92,3 +92,221 @@ fn sql_job_exactly_once_survives_three_sigkills() {
     word_windows::assert_exactly_once(&broker.addr, PREFIX, &|| job_log(dir.path(), run));
     broker.kill();
 }
+
+/// Every value of `topic` (one partition or more) as a read_committed consumer sees it, parsed
+/// as `{"id": N}`.
+fn committed_ids(addr: &str, topic: &str) -> Vec<u64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("group.id", format!("{topic}-check"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let partitions = metadata.topics()[0].partitions().len();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p as i32, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let mut eof = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while eof < partitions && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                out.push(v["id"].as_u64().unwrap());
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
+            Some(Err(e)) => panic!("{e}"),
+            None => {}
+        }
+    }
+    assert_eq!(eof, partitions, "read {topic} to its end within 30 s");
+    out
+}
+
+/// `ids` holds `0..count` exactly once each: names what is missing or twice otherwise.
+fn assert_each_once(topic: &str, mut ids: Vec<u64>, count: u64, log: &dyn Fn() -> String) {
+    ids.sort_unstable();
+    let twice: Vec<u64> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    let missing: Vec<u64> = (0..count).filter(|i| ids.binary_search(i).is_err()).collect();
+    assert!(
+        twice.is_empty() && missing.is_empty() && ids.len() as u64 == count,
+        "{topic}: {} ids, {} twice (e.g. {:?}), {} missing (e.g. {:?})\n{}",
+        ids.len(),
+        twice.len(),
+        &twice[..twice.len().min(10)],
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        log()
+    );
+}
+
+fn spawn_sql(script: &Path, addr: &str, checkpoints: &Path, log: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_spate"))
+        .arg("sql")
+        .arg("-f")
+        .arg(script)
+        .args(["--bootstrap", addr])
+        .arg("--checkpoint-dir")
+        .arg(checkpoints)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(File::create(log).unwrap()))
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for `child` to exit (at most `limit`), killing it on time-out.
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+/// Issue 39: a datagen sequence into an exactly-once Kafka table while the broker is paused
+/// (SIGSTOP) for longer than the producer's delivery timeout. The sink's pre-commit at the
+/// checkpoint then fails; the job must fail and restart from its last completed checkpoint —
+/// not go on with the next checkpoint past the lost transaction — so that after the broker
+/// resumes the output holds every id exactly once.
+#[test]
+fn a_pre_commit_that_fails_while_the_broker_is_paused_loses_nothing() {
+    const COUNT: u64 = 12_000;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
+    let script = dir.path().join("job.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "SET 'execution.checkpointing.interval' = '300ms';
+SET 'parallelism.default' = '2';
+SET 'restart-strategy.type' = 'fixed-delay';
+SET 'restart-strategy.fixed-delay.attempts' = '1000';
+SET 'restart-strategy.fixed-delay.delay' = '500ms';
+CREATE TABLE ids (id BIGINT) WITH (
+  'connector' = 'datagen',
+  'fields.id.kind' = 'sequence',
+  'fields.id.start' = '0',
+  'fields.id.end' = '{}',
+  'rows-per-second' = '1500'
+);
+CREATE TABLE out (id BIGINT) WITH (
+  'connector' = 'kafka',
+  'topic' = 'paused-out',
+  'properties.bootstrap.servers' = '{}',
+  'properties.delivery.timeout.ms' = '2000',
+  'properties.request.timeout.ms' = '1000',
+  'format' = 'json',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'paused'
+);
+INSERT INTO out SELECT id FROM ids;
+",
+            COUNT - 1,
+            broker.addr
+        ),
+    )
+    .unwrap();
+    let log_path = dir.path().join("job.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let mut job = spawn_sql(&script, &broker.addr, &dir.path().join("checkpoints"), &log_path);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(job.try_wait().unwrap().is_none(), "the job ended early:\n{}", log());
+    broker.signal("STOP");
+    std::thread::sleep(Duration::from_secs(6));
+    broker.signal("CONT");
+    let status = wait_exit(&mut job, Duration::from_secs(120));
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the job ends after the broker resumed ({status:?}):\n{}",
+        log()
+    );
+    assert!(
+        log().contains("pre-commit failed") || log().contains("restarting"),
+        "the pause made a pre-commit fail and the job restart:\n{}",
+        log()
+    );
+    assert_each_once("paused-out", committed_ids(&broker.addr, "paused-out"), COUNT, &log);
+}
+
+/// Issue 39: a bounded statement set in which one branch reaches its end at once while the
+/// other runs for seconds. Killed (SIGKILL) before any checkpoint completed and run again,
+/// the short branch's output must hold its ids once: its sink may commit only with a
+/// checkpoint that covers the end of its input (FLIP-147), not when its input ends.
+#[test]
+fn a_branch_that_finished_before_a_crash_is_written_once() {
+    const SHORT: u64 = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
+    let script = dir.path().join("job.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "SET 'execution.checkpointing.interval' = '1h';
+SET 'parallelism.default' = '2';
+CREATE TABLE short_ids (id BIGINT) WITH (
+  'connector' = 'datagen',
+  'fields.id.kind' = 'sequence',
+  'fields.id.start' = '0',
+  'fields.id.end' = '{}'
+);
+CREATE TABLE slow_ids (id BIGINT) WITH (
+  'connector' = 'datagen',
+  'fields.id.kind' = 'sequence',
+  'fields.id.start' = '0',
+  'fields.id.end' = '1199',
+  'rows-per-second' = '200'
+);
+CREATE TABLE short_out (id BIGINT) WITH (
+  'connector' = 'kafka',
+  'topic' = 'short-out',
+  'properties.bootstrap.servers' = '{}',
+  'format' = 'json',
+  'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'short'
+);
+CREATE TABLE slow_out (id BIGINT) WITH ('connector' = 'blackhole');
+EXECUTE STATEMENT SET BEGIN
+INSERT INTO short_out SELECT id FROM short_ids;
+INSERT INTO slow_out SELECT id FROM slow_ids;
+END;
+",
+            SHORT - 1,
+            broker.addr
+        ),
+    )
+    .unwrap();
+    let checkpoints = dir.path().join("checkpoints");
+    let first_log = dir.path().join("job-0.log");
+    let mut job = spawn_sql(&script, &broker.addr, &checkpoints, &first_log);
+    std::thread::sleep(Duration::from_millis(3000));
+    assert!(
+        job.try_wait().unwrap().is_none(),
+        "the job ended early:\n{}",
+        std::fs::read_to_string(&first_log).unwrap_or_default()
+    );
+    job.kill().unwrap();
+    job.wait().unwrap();
+    let log_path = dir.path().join("job-1.log");
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let mut job = spawn_sql(&script, &broker.addr, &checkpoints, &log_path);
+    let status = wait_exit(&mut job, Duration::from_secs(120));
+    assert!(status.is_some_and(|s| s.success()), "the re-run ends ({status:?}):\n{}", log());
+    assert_each_once("short-out", committed_ids(&broker.addr, "short-out"), SHORT, &log);
+}

@@ -111,6 +111,15 @@ impl Broker {
         broker
     }
 
+    /// Sends `signal` (a `kill` name: `STOP`, `CONT`, ...) to the broker process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} of the broker");
+    }
+
     /// SIGKILL: no chance to flush anything that was not already durable.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
