@@ -72,6 +72,20 @@ pub enum EngineError {
     /// A worker thread could not be started.
     #[error("could not start worker thread: {0}")]
     Spawn(#[from] std::io::Error),
+    /// The job's threads held more memory than its budget allows (see `memory`).
+    #[error(
+        "the job holds {} MiB, over its memory budget of {} MiB; it was failed to keep the \
+         process (and what else runs in it) alive. Bound its state (a TTL, a window instead of \
+         an unbounded join or aggregation) or give it a larger budget",
+        used >> 20,
+        limit >> 20
+    )]
+    MemoryBudget {
+        /// Bytes held when the budget was checked.
+        used: u64,
+        /// The budget in bytes.
+        limit: u64,
+    },
 }
 
 impl EngineError {

@@ -83,6 +83,7 @@ mod explain;
 mod graph;
 pub mod join;
 pub mod keygroup;
+pub mod memory;
 mod metrics;
 #[cfg(test)]
 mod operator_test_support;

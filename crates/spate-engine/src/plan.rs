@@ -19,6 +19,7 @@ use crate::checkpoint::{
 };
 use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
+use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
@@ -42,6 +43,9 @@ pub struct JobConfig {
     pub channel_capacity: usize,
     /// Worker threads; `None` = min(largest parallelism, available cores).
     pub worker_threads: Option<usize>,
+    /// The bytes the job's threads may hold (see [`crate::memory`]); over it, the attempt
+    /// fails and the restart strategy decides what follows. `None`: unbounded.
+    pub memory_budget: Option<u64>,
 }
 
 impl Default for JobConfig {
@@ -52,6 +56,7 @@ impl Default for JobConfig {
             batch_size: 4096,
             channel_capacity: 8,
             worker_threads: None,
+            memory_budget: None,
         }
     }
 }
@@ -580,6 +585,14 @@ fn execute_attempt(
     started: Instant,
 ) -> Result<JobResult, EngineError> {
     let failure = FailureSlot::default();
+    let account = match cfg.memory_budget {
+        Some(limit) => Some(MemoryAccount::new(limit).ok_or_else(|| {
+            EngineError::InvalidConfig("every memory account is in use: too many jobs run at once".into())
+        })?),
+        None => None,
+    };
+    // Building the tasks opens the connectors (their buffers, their threads): theirs too.
+    let _tagged = account.as_ref().map(MemoryAccount::enter);
     let coordinator = Coordinator::new(
         run.checkpoint.clone(),
         restore,
@@ -614,10 +627,17 @@ fn execute_attempt(
         let coordinator_failure = failure.clone();
         let handle = run.handle.clone();
         let done_ref = &done;
+        let coordinator_account = account.clone();
         let coordinator_thread = std::thread::Builder::new()
             .name("spate-checkpoints".into())
             .spawn_scoped(scope, move || {
-                coordinator.run(done_ref, &coordinator_failure, &handle)
+                let _tagged = coordinator_account.as_ref().map(MemoryAccount::enter);
+                coordinator.run(
+                    done_ref,
+                    &coordinator_failure,
+                    &handle,
+                    coordinator_account.as_ref(),
+                )
             });
         if let Err(e) = coordinator_thread {
             failure.fail(EngineError::Spawn(e));
@@ -627,9 +647,13 @@ fn execute_attempt(
         for (w, tasks) in per_worker.into_iter().enumerate() {
             let signal = signals[w].clone();
             let worker_failure = failure.clone();
+            let worker_account = account.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("spate-worker-{w}"))
-                .spawn_scoped(scope, move || run_worker(tasks, signal, worker_failure));
+                .spawn_scoped(scope, move || {
+                    let _tagged = worker_account.as_ref().map(MemoryAccount::enter);
+                    run_worker(tasks, signal, worker_failure);
+                });
             match handle {
                 Ok(h) => handles.push(h),
                 Err(e) => {

@@ -9,9 +9,11 @@
 /// Drops `value` on a new background thread, or here if no thread can be started.
 pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
     // On failure the closure, and `value` with it, is dropped inside `spawn`.
-    let _ = std::thread::Builder::new()
-        .name("spate-reclaim".into())
-        .spawn(move || drop(value));
+    // The thread counts against the job's memory account: what it frees was the job's.
+    let _ = crate::memory::spawn_tagged(
+        std::thread::Builder::new().name("spate-reclaim".into()),
+        move || drop(value),
+    );
 }
 
 #[cfg(test)]

@@ -89,7 +89,15 @@ impl StreamEnvironment {
         self
     }
 
-    /// Size of the worker pool.
+    /// Bounds the memory the job's threads may hold (see [`crate::memory`]): over it, the
+    /// attempt fails with [`crate::EngineError::MemoryBudget`] and the restart strategy
+    /// decides what follows.
+    pub fn set_memory_budget(&self, bytes: u64) -> &Self {
+        self.shared.config.borrow_mut().memory_budget = Some(bytes);
+        self
+    }
+
+    /// Sets the number of worker threads (default: min(largest parallelism, available cores)).
     pub fn set_worker_threads(&self, workers: usize) -> &Self {
         self.shared.config.borrow_mut().worker_threads = Some(workers);
         self

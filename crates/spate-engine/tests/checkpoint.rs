@@ -678,11 +678,19 @@ fn a_branch_that_finished_before_a_failure_commits_its_output_once() {
     .add_sink("long-sink", TxnSink::new(&long_store));
     let handle = env.job_handle();
     env.execute().unwrap();
-    assert_eq!(handle.progress().restarts, 1, "the injected failure restarted the job once");
+    assert_eq!(
+        handle.progress().restarts,
+        1,
+        "the injected failure restarted the job once"
+    );
     for (name, store, count) in [("short", &short_store, SHORT), ("long", &long_store, LONG)] {
         let mut got = store.lock().unwrap().committed.clone();
         got.sort_unstable();
-        assert_eq!(got, (0..count).collect::<Vec<_>>(), "the {name} branch's committed output");
+        assert_eq!(
+            got,
+            (0..count).collect::<Vec<_>>(),
+            "the {name} branch's committed output"
+        );
     }
 }
 
@@ -706,7 +714,10 @@ impl spate_engine::Sink<u64> for FailingPreCommit {
     ) -> Result<(), spate_engine::EngineError> {
         self.inner.restore_state(ctx, states)
     }
-    fn write(&mut self, records: &mut Vec<spate_engine::Record<u64>>) -> Result<(), spate_engine::EngineError> {
+    fn write(
+        &mut self,
+        records: &mut Vec<spate_engine::Record<u64>>,
+    ) -> Result<(), spate_engine::EngineError> {
         self.inner.write(records)
     }
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, spate_engine::EngineError> {
@@ -755,8 +766,15 @@ fn a_failed_pre_commit_fails_the_job_instead_of_skipping_its_records() {
     );
     let handle = env.job_handle();
     env.execute().unwrap();
-    assert!(!fail.load(Ordering::SeqCst), "the pre-commit failure was injected");
-    assert_eq!(handle.progress().restarts, 1, "the failed pre-commit failed the job once");
+    assert!(
+        !fail.load(Ordering::SeqCst),
+        "the pre-commit failure was injected"
+    );
+    assert_eq!(
+        handle.progress().restarts,
+        1,
+        "the failed pre-commit failed the job once"
+    );
     let mut got = store.lock().unwrap().committed.clone();
     got.sort_unstable();
     assert_eq!(got, (0..COUNT).collect::<Vec<_>>());

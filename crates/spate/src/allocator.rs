@@ -1,5 +1,6 @@
 //! The binary's global allocator: mimalloc, asked for plain blocks wherever a plain block is
-//! aligned enough.
+//! aligned enough. Every block made and freed is reported to `spate_engine::memory`, which
+//! counts it against a job's memory budget when the thread belongs to a job.
 //!
 //! The `mimalloc` crate hands every request to `mi_malloc_aligned`. Its fast path serves a
 //! request only while the size class's page has a block on its free list; otherwise it falls
@@ -16,6 +17,8 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::ffi::c_void;
+
+use spate_engine::memory;
 
 use libmimalloc_sys::{
     mi_free, mi_malloc, mi_malloc_aligned, mi_realloc, mi_realloc_aligned, mi_zalloc, mi_zalloc_aligned,
@@ -68,24 +71,29 @@ unsafe fn allocate(
 unsafe impl GlobalAlloc for Mimalloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        memory::allocated(layout.size());
         // SAFETY: mimalloc's allocation calls take any size and a power-of-two alignment.
         unsafe { allocate(layout, mi_malloc, mi_malloc_aligned) }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        memory::allocated(layout.size());
         // SAFETY: as in `alloc`.
         unsafe { allocate(layout, mi_zalloc, mi_zalloc_aligned) }
     }
 
     #[inline]
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        memory::freed(layout.size());
         // SAFETY: `ptr` came from this allocator, so from mimalloc.
         unsafe { mi_free(ptr.cast()) }
     }
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        memory::freed(layout.size());
+        memory::allocated(new_size);
         // SAFETY: `ptr` came from this allocator; mimalloc's realloc keeps the contents.
         unsafe {
             if layout.align() <= WORD_ALIGN {

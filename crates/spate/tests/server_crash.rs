@@ -11,6 +11,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "common/ids.rs"]
+mod ids;
 #[path = "common/word_windows.rs"]
 mod word_windows;
 
@@ -199,4 +201,53 @@ fn embedded_broker_server_stops_on_sigterm_and_resumes_exactly_once() {
     // Read while the server (and with it the broker) still runs.
     word_windows::assert_exactly_once(&kafka, PREFIX, &server_log);
     assert!(server.terminate(), "{}", server_log());
+}
+
+/// Issue 39: a bounded job whose short branch reaches its end at once while the other runs
+/// for seconds, on a server killed (SIGKILL) before any checkpoint completed. The server
+/// resumes the job by itself; the short branch's output must then hold its ids once (its sink
+/// commits only with a checkpoint that covers the end of its input, FLIP-147).
+#[test]
+fn server_resumes_a_bounded_job_without_writing_a_finished_branch_twice() {
+    const SHORT: u64 = 2_000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
+    let data = dir.path().join("server");
+    let log = dir.path().join("server.log");
+    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let start = || Server::start(&data, &log, &["--bootstrap", &broker.addr]);
+    let mut server = start();
+    let sql = dir.path().join("job.sql");
+    std::fs::write(&sql, ids::short_and_slow_branches(SHORT, "")).unwrap();
+    let (ok, out, err) = server.jobs(&["submit", sql.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let id = out.trim().to_string();
+    server.wait_state(&id, "RUNNING");
+    std::thread::sleep(Duration::from_millis(3000));
+    assert!(server.alive(), "the server exited early:\n{}", server_log());
+    server.kill(); // SIGKILL
+
+    let server = start();
+    assert!(server.line.contains("1 job(s) resumed"), "{}", server.line);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (ok, out, _) = server.jobs(&["show", &id]);
+        if ok && out.starts_with("FINISHED") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && !out.starts_with("FAILED"),
+            "the resumed job did not finish: {out}\n{}",
+            server_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ids::assert_each_once(
+        "short-out",
+        ids::committed_ids(&broker.addr, "short-out"),
+        SHORT,
+        &server_log,
+    );
+    drop(server);
+    broker.kill();
 }

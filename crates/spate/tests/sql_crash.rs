@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "common/ids.rs"]
+mod ids;
 #[path = "common/word_windows.rs"]
 mod word_windows;
 
@@ -18,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::Broker;
+use ids::{assert_each_once, committed_ids};
 use word_windows::KillTimes;
 
 /// Topics `sql-in`/`sql-out`, group and transactional ids `sql-crash`.
@@ -91,64 +94,6 @@ fn sql_job_exactly_once_survives_three_sigkills() {
 
     word_windows::assert_exactly_once(&broker.addr, PREFIX, &|| job_log(dir.path(), run));
     broker.kill();
-}
-
-/// Every value of `topic` (one partition or more) as a read_committed consumer sees it, parsed
-/// as `{"id": N}`.
-fn committed_ids(addr: &str, topic: &str) -> Vec<u64> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", format!("{topic}-check"))
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .unwrap();
-    let partitions = metadata.topics()[0].partitions().len();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p as i32, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let mut eof = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while eof < partitions && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
-                out.push(v["id"].as_u64().unwrap());
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
-    }
-    assert_eq!(eof, partitions, "read {topic} to its end within 30 s");
-    out
-}
-
-/// `ids` holds `0..count` exactly once each: names what is missing or twice otherwise.
-fn assert_each_once(topic: &str, mut ids: Vec<u64>, count: u64, log: &dyn Fn() -> String) {
-    ids.sort_unstable();
-    let twice: Vec<u64> = ids.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-    let missing: Vec<u64> = (0..count).filter(|i| ids.binary_search(i).is_err()).collect();
-    assert!(
-        twice.is_empty() && missing.is_empty() && ids.len() as u64 == count,
-        "{topic}: {} ids, {} twice (e.g. {:?}), {} missing (e.g. {:?})\n{}",
-        ids.len(),
-        twice.len(),
-        &twice[..twice.len().min(10)],
-        missing.len(),
-        &missing[..missing.len().min(10)],
-        log()
-    );
 }
 
 fn spawn_sql(script: &Path, addr: &str, checkpoints: &Path, log: &Path) -> Child {
@@ -227,7 +172,11 @@ INSERT INTO out SELECT id FROM ids;
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let mut job = spawn_sql(&script, &broker.addr, &dir.path().join("checkpoints"), &log_path);
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(job.try_wait().unwrap().is_none(), "the job ended early:\n{}", log());
+    assert!(
+        job.try_wait().unwrap().is_none(),
+        "the job ended early:\n{}",
+        log()
+    );
     broker.signal("STOP");
     std::thread::sleep(Duration::from_secs(6));
     broker.signal("CONT");
@@ -242,7 +191,12 @@ INSERT INTO out SELECT id FROM ids;
         "the pause made a pre-commit fail and the job restart:\n{}",
         log()
     );
-    assert_each_once("paused-out", committed_ids(&broker.addr, "paused-out"), COUNT, &log);
+    assert_each_once(
+        "paused-out",
+        committed_ids(&broker.addr, "paused-out"),
+        COUNT,
+        &log,
+    );
 }
 
 /// Issue 39: a bounded statement set in which one branch reaches its end at once while the
@@ -255,43 +209,7 @@ fn a_branch_that_finished_before_a_crash_is_written_once() {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let script = dir.path().join("job.sql");
-    std::fs::write(
-        &script,
-        format!(
-            "SET 'execution.checkpointing.interval' = '1h';
-SET 'parallelism.default' = '2';
-CREATE TABLE short_ids (id BIGINT) WITH (
-  'connector' = 'datagen',
-  'fields.id.kind' = 'sequence',
-  'fields.id.start' = '0',
-  'fields.id.end' = '{}'
-);
-CREATE TABLE slow_ids (id BIGINT) WITH (
-  'connector' = 'datagen',
-  'fields.id.kind' = 'sequence',
-  'fields.id.start' = '0',
-  'fields.id.end' = '1199',
-  'rows-per-second' = '200'
-);
-CREATE TABLE short_out (id BIGINT) WITH (
-  'connector' = 'kafka',
-  'topic' = 'short-out',
-  'properties.bootstrap.servers' = '{}',
-  'format' = 'json',
-  'sink.delivery-guarantee' = 'exactly-once',
-  'sink.transactional-id-prefix' = 'short'
-);
-CREATE TABLE slow_out (id BIGINT) WITH ('connector' = 'blackhole');
-EXECUTE STATEMENT SET BEGIN
-INSERT INTO short_out SELECT id FROM short_ids;
-INSERT INTO slow_out SELECT id FROM slow_ids;
-END;
-",
-            SHORT - 1,
-            broker.addr
-        ),
-    )
-    .unwrap();
+    std::fs::write(&script, ids::short_and_slow_branches(SHORT, &broker.addr)).unwrap();
     let checkpoints = dir.path().join("checkpoints");
     let first_log = dir.path().join("job-0.log");
     let mut job = spawn_sql(&script, &broker.addr, &checkpoints, &first_log);
@@ -307,6 +225,10 @@ END;
     let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let mut job = spawn_sql(&script, &broker.addr, &checkpoints, &log_path);
     let status = wait_exit(&mut job, Duration::from_secs(120));
-    assert!(status.is_some_and(|s| s.success()), "the re-run ends ({status:?}):\n{}", log());
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the re-run ends ({status:?}):\n{}",
+        log()
+    );
     assert_each_once("short-out", committed_ids(&broker.addr, "short-out"), SHORT, &log);
 }

@@ -34,9 +34,9 @@ impl Committer {
     pub(crate) fn start(timeout: Duration) -> Result<Self, ConnectorError> {
         let (work, queue) = channel::<(PendingTxn, TxnProducer)>();
         let (report, outcomes) = channel::<Outcome>();
-        let thread = std::thread::Builder::new()
-            .name("kafka-sink-commit".into())
-            .spawn(move || {
+        let thread = spate_engine::memory::spawn_tagged(
+            std::thread::Builder::new().name("kafka-sink-commit".into()),
+            move || {
                 for (txn, producer) in queue {
                     let started = std::time::Instant::now();
                     let outcome = producer.commit(timeout);
@@ -53,8 +53,9 @@ impl Committer {
                         return;
                     }
                 }
-            })
-            .map_err(|e| ConnectorError::Kafka(format!("starting the commit thread: {e}")))?;
+            },
+        )
+        .map_err(|e| ConnectorError::Kafka(format!("starting the commit thread: {e}")))?;
         Ok(Self {
             work: Some(work),
             outcomes,

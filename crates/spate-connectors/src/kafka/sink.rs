@@ -587,10 +587,11 @@ impl<T> KafkaSink<T> {
         let config = self.producer_config();
         let timeout = self.request_timeout;
         let topic = self.topic.clone();
-        let handle = std::thread::Builder::new()
-            .name("kafka-sink-producer".into())
-            .spawn(move || TxnProducer::start(&config, id, sequence, &topic, timeout))
-            .map_err(|e| ConnectorError::Kafka(format!("starting a producer thread: {e}")))?;
+        let handle = spate_engine::memory::spawn_tagged(
+            std::thread::Builder::new().name("kafka-sink-producer".into()),
+            move || TxnProducer::start(&config, id, sequence, &topic, timeout),
+        )
+        .map_err(|e| ConnectorError::Kafka(format!("starting a producer thread: {e}")))?;
         self.next_sequence += 1;
         self.spares.push_back((sequence, handle));
         Ok(())

@@ -18,6 +18,7 @@ use crate::checkpoint::storage::{
 use crate::checkpoint::{Barrier, CheckpointConfig};
 use crate::clock::now_millis;
 use crate::error::{EngineError, FailureSlot};
+use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorProbe, OperatorReport};
 
 /// Messages from tasks and from the [`JobHandle`] to the coordinator.
@@ -406,10 +407,22 @@ impl Coordinator {
     }
 
     /// Serves until `done` is set (all tasks finished, or the attempt failed).
-    pub(crate) fn run(mut self, done: &AtomicBool, failure: &FailureSlot, handle: &JobHandle) {
+    pub(crate) fn run(
+        mut self,
+        done: &AtomicBool,
+        failure: &FailureSlot,
+        handle: &JobHandle,
+        memory: Option<&MemoryAccount>,
+    ) {
         while !done.load(Ordering::Acquire) {
             if handle.is_cancelled() {
                 failure.cancel();
+            }
+            if let Some(account) = memory.filter(|a| a.over_limit()) {
+                failure.fail(EngineError::MemoryBudget {
+                    used: account.used(),
+                    limit: account.limit(),
+                });
             }
             let wait = if self.pending.is_some() {
                 Duration::from_millis(20)

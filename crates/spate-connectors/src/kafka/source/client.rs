@@ -124,9 +124,9 @@ impl Discovery {
             .map_err(|e| kafka_error("creating the discovery consumer", e))?;
         let (found_tx, found) = mpsc::channel();
         let (stop, stop_rx) = mpsc::channel::<()>();
-        std::thread::Builder::new()
-            .name("kafka-partition-discovery".into())
-            .spawn(move || {
+        spate_engine::memory::spawn_tagged(
+            std::thread::Builder::new().name("kafka-partition-discovery".into()),
+            move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) = stop_rx.recv_timeout(interval) {
                     // A failed look-up is retried at the next interval.
                     let Ok(all) = matching_partitions(&consumer, &topics) else {
@@ -147,8 +147,9 @@ impl Discovery {
                         return;
                     }
                 }
-            })
-            .map_err(|e| ConnectorError::Kafka(format!("starting partition discovery: {e}")))?;
+            },
+        )
+        .map_err(|e| ConnectorError::Kafka(format!("starting partition discovery: {e}")))?;
         Ok(Self { found, _stop: stop })
     }
 }

@@ -173,9 +173,9 @@ impl Fetcher {
         let partition_max_bytes = settings.partition_max_bytes;
         let (assign, assignments) = mpsc::channel();
         let (found, fetched) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("kafka-fetcher".into())
-            .spawn(move || {
+        spate_engine::memory::spawn_tagged(
+            std::thread::Builder::new().name("kafka-fetcher".into()),
+            move || {
                 let mut f = FetchLoop {
                     settings,
                     parts: Vec::new(),
@@ -187,8 +187,9 @@ impl Fetcher {
                     out: found,
                 };
                 f.run(&assignments);
-            })
-            .map_err(|e| ConnectorError::Kafka(format!("starting the fetcher thread: {e}")))?;
+            },
+        )
+        .map_err(|e| ConnectorError::Kafka(format!("starting the fetcher thread: {e}")))?;
         Ok(Self {
             assign,
             partition_max_bytes,
