@@ -92,7 +92,7 @@ pub use error::{Error, Result};
 pub use expiration::ExpirationConfig;
 pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
-pub use sasl::{SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};
+pub use sasl::{PlainLoginLimits, SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::NotApplied;
 pub use setting::Setting;

@@ -16,7 +16,9 @@ use proptest::prelude::*;
 
 use super::authenticator::{Authenticator, SaslSettings, Step};
 use super::credentials::CredentialStore;
+use super::failure_limiter::PlainLoginLimits;
 use super::mechanism::SaslMechanism;
+use super::plain_verifier::PlainVerifier;
 
 /// One request a client may send before it is authenticated.
 #[derive(Debug, Clone)]
@@ -202,6 +204,8 @@ proptest! {
             credentials: &credentials,
             mechanisms: &mechanisms,
             secret: b"proptest secret",
+            plain: &PlainVerifier::new(&PlainLoginLimits::default()),
+            peer: std::net::Ipv4Addr::LOCALHOST.into(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let mut auth = Authenticator::new();
@@ -256,6 +260,8 @@ fn known_exchanges_end_as_expected() {
         credentials: &credentials,
         mechanisms: &mechanisms,
         secret: b"s",
+        plain: &PlainVerifier::new(&PlainLoginLimits::default()),
+        peer: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let run = |messages: Vec<Message>| {

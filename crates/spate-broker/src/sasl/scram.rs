@@ -274,7 +274,7 @@ fn is_nonce_char(b: u8) -> bool {
     (0x21..=0x7e).contains(&b) && b != b','
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
