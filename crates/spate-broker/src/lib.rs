@@ -96,3 +96,10 @@ pub use sasl::{PlainLoginLimits, SaltedPassword, SaslMechanism, ScramClient, Scr
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::NotApplied;
 pub use setting::Setting;
+
+/// The SASL exchange of one unauthenticated connection without a socket, for the fuzzer.
+#[doc(hidden)]
+pub mod sasl_exchange {
+    pub use crate::sasl::authenticator::Step;
+    pub use crate::sasl::standalone::SaslExchange;
+}

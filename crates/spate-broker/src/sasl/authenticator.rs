@@ -27,7 +27,7 @@ use crate::codec::{DecodedRequest, RequestContext, decode_request, encode_frame}
 
 /// What the connection does after a request on an unauthenticated SASL connection.
 #[derive(Debug)]
-pub(crate) enum Step {
+pub enum Step {
     /// Not part of the exchange but allowed before it (ApiVersions): handle it as usual.
     Dispatch(Bytes),
     /// Send this reply; the exchange goes on.

@@ -12,6 +12,7 @@ mod plain;
 pub(crate) mod plain_verifier;
 pub(crate) mod scram;
 pub mod scram_client;
+pub(crate) mod standalone;
 mod verified_passwords;
 
 pub use failure_limiter::PlainLoginLimits;
