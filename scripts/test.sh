@@ -38,7 +38,7 @@ cargo machete
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
 
-step "short fuzz pass (request decoding, record validation) from the committed seeds"
+step "short fuzz pass (request decoding, record validation, SASL exchange) from the committed seeds"
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz-smoke.sh
 
 step "compatibility with real Kafka clients"

@@ -74,6 +74,10 @@ pub struct BrokerConfig {
     /// How long a failed authentication waits before its error reply and the closing of the
     /// connection (`connection.failed.authentication.delay.ms`), which slows password guessing.
     pub failed_authentication_delay: Duration,
+    /// What SASL/PLAIN password checks may cost: failures per client address and per user
+    /// before guesses are refused unchecked, and how many key derivations run at once (no
+    /// Kafka property: Kafka's PLAIN needs no key derivation per attempt).
+    pub sasl_plain_limits: crate::sasl::failure_limiter::PlainLoginLimits,
     /// Principals (`User:NAME`) allowed everything (`super.users`).
     pub super_users: Vec<String>,
     /// Whether a resource without ACLs is open to everyone (`allow.everyone.if.no.acl.found`);
@@ -121,6 +125,7 @@ impl BrokerConfig {
             sasl_mechanisms: SaslMechanism::ALL.to_vec(),
             sasl_max_receive_bytes: 512 * 1024,
             failed_authentication_delay: Duration::from_millis(100),
+            sasl_plain_limits: crate::sasl::failure_limiter::PlainLoginLimits::default(),
             super_users: Vec::new(),
             allow_everyone_if_no_acl_found: None,
             authorizer: None,

@@ -129,7 +129,7 @@ pub(crate) async fn serve<S: Transport>(
         let (reply_tx, reply_rx) = oneshot::channel();
         let frame = match authenticator.as_mut() {
             None => frame,
-            Some(auth) => match auth.handle(&sasl_settings(&state), frame).await {
+            Some(auth) => match auth.handle(&sasl_settings(&state, peer.ip()), frame).await {
                 Step::Dispatch(frame) => frame,
                 Step::Reply(reply) => {
                     let _ = reply_tx.send(Some(reply));
@@ -289,8 +289,10 @@ async fn read_more(
     Ok(read > 0)
 }
 
-fn sasl_settings(state: &BrokerState) -> SaslSettings<'_> {
+fn sasl_settings(state: &BrokerState, peer: std::net::IpAddr) -> SaslSettings<'_> {
     SaslSettings {
+        plain: &state.plain_verifier,
+        peer,
         credentials: &state.credentials,
         mechanisms: &state.config.sasl_mechanisms,
         secret: &state.sasl_secret,

@@ -92,7 +92,14 @@ pub use error::{Error, Result};
 pub use expiration::ExpirationConfig;
 pub use listeners::{ListenerConfig, SecurityProtocol};
 pub use log_cleaner::CleanerConfig;
-pub use sasl::{SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};
+pub use sasl::{PlainLoginLimits, SaltedPassword, SaslMechanism, ScramClient, ScramCredential, credentials};
 pub use server::{Broker, BrokerHandle};
 pub use server_properties::NotApplied;
 pub use setting::Setting;
+
+/// The SASL exchange of one unauthenticated connection without a socket, for the fuzzer.
+#[doc(hidden)]
+pub mod sasl_exchange {
+    pub use crate::sasl::authenticator::Step;
+    pub use crate::sasl::standalone::SaslExchange;
+}

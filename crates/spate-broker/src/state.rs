@@ -16,6 +16,7 @@ use crate::producer_ids::ProducerIdAllocator;
 use crate::quotas::manager::QuotaManager;
 use crate::quotas::store::QuotaStore;
 use crate::sasl::credentials::CredentialStore;
+use crate::sasl::plain_verifier::PlainVerifier;
 use crate::syncer::Syncer;
 use crate::txn::{self, TransactionCoordinator};
 use crate::{BrokerConfig, Result, state_file};
@@ -31,6 +32,8 @@ pub(crate) struct BrokerState {
     pub(crate) authorizer: Authorizer,
     /// Random per start: keys the made-up salts of unknown SCRAM users.
     pub(crate) sasl_secret: [u8; 16],
+    /// Checks PLAIN passwords within `sasl_plain_limits`.
+    pub(crate) plain_verifier: PlainVerifier,
     pub(crate) producer_ids: ProducerIdAllocator,
     pub(crate) groups: Arc<GroupCoordinator>,
     pub(crate) syncer: Syncer,
@@ -70,6 +73,7 @@ impl BrokerState {
         // and aborts those that timed out (also while the broker was down); open ones stay open.
         txn.resolve(&store, &groups, crate::clock::now_ms());
         let credentials = Arc::new(CredentialStore::open(&config.data_dir)?);
+        let plain_verifier = PlainVerifier::new(&config.sasl_plain_limits);
         let authorizer = Authorizer::new(&config, AclStore::open(&config.data_dir)?);
         let quotas = QuotaManager::new(QuotaStore::open(&config.data_dir)?, config.quota_window);
         let fetch_sessions = FetchSessionCache::new(config.fetch_session_cache_slots);
@@ -86,6 +90,7 @@ impl BrokerState {
             credentials,
             authorizer,
             sasl_secret: *uuid::Uuid::new_v4().as_bytes(),
+            plain_verifier,
             producer_ids,
             groups,
             syncer: Syncer::start().map_err(|source| crate::Error::Io {

@@ -4,9 +4,10 @@
 //! Contracts: any other request before authentication closes the connection (as Kafka does);
 //! a malformed request or token fails the exchange without panicking; a failed authentication
 //! is answered SASL_AUTHENTICATION_FAILED with a generic message (the reason is only logged), and
-//! the caller delays that reply and then closes the connection. Password hashing for PLAIN runs
-//! off the async workers.
+//! the caller delays that reply and then closes the connection. PLAIN passwords are checked by
+//! the broker-wide [`PlainVerifier`], which bounds what guessing can cost.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -20,13 +21,13 @@ use base64::Engine as _;
 
 use super::credentials::CredentialStore;
 use super::mechanism::SaslMechanism;
-use super::plain;
+use super::plain_verifier::PlainVerifier;
 use super::scram::{ScramFailure, ScramServer, hmac};
 use crate::codec::{DecodedRequest, RequestContext, decode_request, encode_frame};
 
 /// What the connection does after a request on an unauthenticated SASL connection.
 #[derive(Debug)]
-pub(crate) enum Step {
+pub enum Step {
     /// Not part of the exchange but allowed before it (ApiVersions): handle it as usual.
     Dispatch(Bytes),
     /// Send this reply; the exchange goes on.
@@ -54,6 +55,10 @@ pub(crate) struct SaslSettings<'a> {
     pub(crate) mechanisms: &'a [SaslMechanism],
     /// Keys the made-up salts of unknown users.
     pub(crate) secret: &'a [u8],
+    /// Checks PLAIN passwords.
+    pub(crate) plain: &'a PlainVerifier,
+    /// The client's address (what PLAIN failures are counted against).
+    pub(crate) peer: IpAddr,
 }
 
 /// The exchange so far.
@@ -82,13 +87,13 @@ impl Authenticator {
         match (*request, std::mem::replace(&mut self.stage, Stage::Start)) {
             (RequestKind::SaslHandshake(r), Stage::Start) => self.handshake(settings.mechanisms, ctx, r),
             (RequestKind::SaslAuthenticate(r), Stage::Chosen(SaslMechanism::Plain)) => {
-                let credentials = settings.credentials.clone();
-                let verdict =
-                    tokio::task::spawn_blocking(move || check_plain(&credentials, &r.auth_bytes)).await;
+                let verdict = settings
+                    .plain
+                    .verify(settings.credentials, settings.peer, &r.auth_bytes)
+                    .await;
                 match verdict {
-                    Ok(Ok(user)) => authenticated(ctx, Bytes::new(), user),
-                    Ok(Err(reason)) => failed(ctx, SaslMechanism::Plain, reason),
-                    Err(e) => Step::Close(format!("PLAIN check failed: {e}")),
+                    Ok(user) => authenticated(ctx, Bytes::new(), user),
+                    Err(reason) => failed(ctx, SaslMechanism::Plain, reason),
                 }
             }
             (RequestKind::SaslAuthenticate(r), Stage::Chosen(mechanism)) => {
@@ -179,20 +184,6 @@ fn failed(ctx: RequestContext, mechanism: SaslMechanism, reason: String) -> Step
     match encode_frame(ctx, ResponseKind::SaslAuthenticate(response), 256) {
         Some(reply) => Step::Failed { reply, reason },
         None => Step::Close(reason),
-    }
-}
-
-/// The user a PLAIN message authenticates, checked against any of the user's SCRAM credentials.
-fn check_plain(store: &CredentialStore, message: &[u8]) -> Result<String, String> {
-    let (user, password) = plain::parse(message)?;
-    let credentials = store.all_of(&user);
-    if credentials.is_empty() {
-        return Err(format!("unknown user {user:?}"));
-    }
-    if credentials.iter().any(|c| c.matches_password(&password)) {
-        Ok(user)
-    } else {
-        Err(format!("wrong password for user {user:?}"))
     }
 }
 

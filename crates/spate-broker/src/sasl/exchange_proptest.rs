@@ -16,7 +16,9 @@ use proptest::prelude::*;
 
 use super::authenticator::{Authenticator, SaslSettings, Step};
 use super::credentials::CredentialStore;
+use super::failure_limiter::PlainLoginLimits;
 use super::mechanism::SaslMechanism;
+use super::plain_verifier::PlainVerifier;
 
 /// One request a client may send before it is authenticated.
 #[derive(Debug, Clone)]
@@ -202,6 +204,8 @@ proptest! {
             credentials: &credentials,
             mechanisms: &mechanisms,
             secret: b"proptest secret",
+            plain: &PlainVerifier::new(&PlainLoginLimits::default()),
+            peer: std::net::Ipv4Addr::LOCALHOST.into(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let mut auth = Authenticator::new();
@@ -256,6 +260,8 @@ fn known_exchanges_end_as_expected() {
         credentials: &credentials,
         mechanisms: &mechanisms,
         secret: b"s",
+        plain: &PlainVerifier::new(&PlainLoginLimits::default()),
+        peer: std::net::Ipv4Addr::LOCALHOST.into(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let run = |messages: Vec<Message>| {
@@ -293,4 +299,95 @@ fn known_exchanges_end_as_expected() {
     assert!(matches!(&steps[0], Step::Failed { .. }), "not enabled: {steps:?}");
     let steps = run(vec![authenticate(b"n,,n=alice,r=abc")]);
     assert!(matches!(&steps[0], Step::Close(_)), "no handshake: {steps:?}");
+}
+
+/// One input of the `sasl_exchange` fuzz target: a byte choosing the enabled mechanisms
+/// (bit 0 PLAIN, bit 1 SCRAM-SHA-256, bit 2 SCRAM-SHA-512), then frames, each behind a
+/// big-endian u16 length.
+fn fuzz_input(mechanisms: u8, messages: &[Message]) -> Vec<u8> {
+    let mut out = vec![mechanisms];
+    for (i, m) in messages.iter().enumerate() {
+        let f = frame(m, i as i32);
+        out.extend_from_slice(&(f.len() as u16).to_be_bytes());
+        out.extend_from_slice(&f);
+    }
+    out
+}
+
+/// Writes the seeds of the `sasl_exchange` fuzz target into `$SPATE_FUZZ_SEED_DIR`:
+/// `SPATE_FUZZ_SEED_DIR=$PWD/fuzz/corpus/sasl_exchange cargo test -p spate-broker --lib
+/// write_sasl_fuzz_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run by hand to regenerate the fuzz seeds"]
+fn write_sasl_fuzz_seeds() {
+    let dir = std::path::PathBuf::from(std::env::var("SPATE_FUZZ_SEED_DIR").expect("SPATE_FUZZ_SEED_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let handshake = |mechanism: &str| Message::Handshake {
+        version: 1,
+        mechanism: mechanism.into(),
+    };
+    let authenticate = |token: &[u8]| Message::Authenticate {
+        version: 2,
+        token: token.to_vec(),
+    };
+    let api_versions = Message::Other {
+        api_key: ApiKey::ApiVersions as i16,
+        body: vec![0; 4],
+    };
+    let metadata = Message::Other {
+        api_key: ApiKey::Metadata as i16,
+        body: vec![0; 8],
+    };
+    let seeds = [
+        (
+            "plain-right",
+            7,
+            vec![handshake("PLAIN"), authenticate(b"\0alice\0wonderland")],
+        ),
+        (
+            "plain-authzid",
+            1,
+            vec![handshake("PLAIN"), authenticate(b"bob\0bob\0builder")],
+        ),
+        (
+            "plain-wrong",
+            7,
+            vec![handshake("PLAIN"), authenticate(b"\0alice\0guess")],
+        ),
+        (
+            "plain-unknown-user",
+            7,
+            vec![handshake("PLAIN"), authenticate(b"\0carol\0x")],
+        ),
+        (
+            "plain-then-metadata",
+            7,
+            vec![api_versions.clone(), handshake("PLAIN"), metadata],
+        ),
+        (
+            "scram-sha-512",
+            4,
+            vec![
+                handshake("SCRAM-SHA-512"),
+                authenticate(b"n,,n=alice,r=fyko+d2lbbFgONRv9qkxdawL"),
+                authenticate(
+                    b"c=biws,r=fyko+d2lbbFgONRv9qkxdawLserver,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+                ),
+            ],
+        ),
+        (
+            "scram-sha-256-unknown-user",
+            2,
+            vec![
+                api_versions,
+                handshake("SCRAM-SHA-256"),
+                authenticate(b"n,a=carol,n=carol,r=abc,ext=1"),
+                authenticate(b"c=biwsYT1jYXJvbCw=,r=abcdef,p=AAAA"),
+            ],
+        ),
+        ("scram-not-enabled", 1, vec![handshake("SCRAM-SHA-256")]),
+    ];
+    for (name, mechanisms, messages) in seeds {
+        std::fs::write(dir.join(name), fuzz_input(mechanisms, &messages)).unwrap();
+    }
 }

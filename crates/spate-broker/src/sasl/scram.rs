@@ -9,6 +9,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -274,7 +275,7 @@ fn is_nonce_char(b: u8) -> bool {
     (0x21..=0x7e).contains(&b) && b != b','
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -308,17 +309,32 @@ pub(crate) fn salted_password(
     salt: &[u8],
     iterations: u32,
 ) -> Vec<u8> {
-    let mut block = salt.to_vec();
-    block.extend_from_slice(&1u32.to_be_bytes());
-    let mut u = hmac(mechanism, password, &block);
+    match mechanism {
+        SaslMechanism::ScramSha512 => pbkdf2_block::<Hmac<Sha512>>(password, salt, iterations),
+        _ => pbkdf2_block::<Hmac<Sha256>>(password, salt, iterations),
+    }
+}
+
+/// The first PBKDF2 block. The HMAC keyed with the password is set up once and cloned per
+/// iteration: keying hashes the padded key, which would double the cost of every iteration
+/// (this is what a PLAIN login pays per attempt).
+fn pbkdf2_block<M: Mac + KeyInit + Clone>(password: &[u8], salt: &[u8], iterations: u32) -> Vec<u8> {
+    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+    let keyed = <M as KeyInit>::new_from_slice(password).unwrap_or_else(|_| unreachable!());
+    let mut mac = keyed.clone();
+    mac.update(salt);
+    mac.update(&1u32.to_be_bytes());
+    let mut u = mac.finalize().into_bytes();
     let mut out = u.clone();
     for _ in 1..iterations {
-        u = hmac(mechanism, password, &u);
+        let mut mac = keyed.clone();
+        mac.update(&u);
+        u = mac.finalize().into_bytes();
         for (o, x) in out.iter_mut().zip(&u) {
             *o ^= x;
         }
     }
-    out
+    out.to_vec()
 }
 
 #[cfg(test)]
