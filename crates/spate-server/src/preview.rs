@@ -292,20 +292,25 @@ impl Previews {
                 on_rows.rows(schema, rows)
             })),
         });
-        for stmt in &statements {
-            session.execute(stmt).map_err(bad)?;
-        }
-        preview.lock().zone = session.local_time_zone();
-        session
-            .execute(&Statement::Explain(spate_sql::ast::Explain {
-                details: Vec::new(),
-                statement: Box::new(query.clone()),
-            }))
-            .map_err(bad)?;
+        let mut session = crate::script::on_planning_thread(|| {
+            for stmt in &statements {
+                session.execute(stmt).map_err(bad)?;
+            }
+            preview.lock().zone = session.local_time_zone();
+            session
+                .execute(&Statement::Explain(spate_sql::ast::Explain {
+                    details: Vec::new(),
+                    statement: Box::new(query.clone()),
+                }))
+                .map_err(bad)?;
+            Ok(session)
+        })?;
         let runner = preview.clone();
         let sql_text = sql.to_string();
         std::thread::Builder::new()
             .name(format!("spate-preview-{}", &id[..8]))
+            // The query is planned again when it runs.
+            .stack_size(crate::script::PLANNING_STACK)
             .spawn(move || {
                 let outcome = session.execute(&query).map(|_| ());
                 runner.ended(outcome, &sql_text);

@@ -23,8 +23,37 @@ pub fn engine_graph(sql: &str, bootstrap: Option<&str>) -> Result<String> {
         .to_string())
 }
 
+/// The stack of the threads that plan submitted SQL. spate-sql bounds how deep planning
+/// recurses (it fits a 2 MiB stack); this leaves a wide margin, and costs only the pages used.
+pub(crate) const PLANNING_STACK: usize = 64 * 1024 * 1024;
+
+/// Runs `plan` on a thread of its own with a [`PLANNING_STACK`] stack, so planning a hostile
+/// script can neither overflow the calling thread's (a runtime worker's) stack nor unwind
+/// through the server: a panic becomes an error.
+pub(crate) fn on_planning_thread<T: Send>(plan: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|scope| {
+        let planner = std::thread::Builder::new()
+            .name("spate-sql-plan".into())
+            .stack_size(PLANNING_STACK)
+            .spawn_scoped(scope, plan)
+            .map_err(|e| ServerError::Job(format!("cannot start a thread to plan the script: {e}")))?;
+        planner.join().unwrap_or_else(|panic| {
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            Err(ServerError::Job(format!("planning the script failed: {why}")))
+        })
+    })
+}
+
 /// The job's name and its `EXPLAIN` text.
 fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> {
+    on_planning_thread(|| plan_checked(sql, bootstrap))
+}
+
+fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> {
     let bad = |e: spate_sql::SqlError| ServerError::BadRequest(e.render(sql));
     let statements = spate_sql::parse(sql).map_err(bad)?;
     let mut tables = Vec::new();

@@ -104,6 +104,7 @@ pub mod plan;
 mod restart_options;
 mod row_memory;
 mod session;
+mod settings;
 pub mod stream_table;
 mod suggest;
 pub mod temporal;

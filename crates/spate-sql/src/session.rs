@@ -17,6 +17,7 @@ use crate::expr::{self, BoundExpr};
 use crate::job::Translator;
 use crate::parser::parse;
 use crate::plan::{LogicalPlan, Schema, bind_query, push_down_projections};
+use crate::settings::validate_setting;
 use crate::value::{Row, Value};
 use crate::zone::SessionZone;
 
@@ -273,6 +274,11 @@ impl Session {
                 .config
                 .get("table.optimizer.agg-phase-strategy")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("TWO_PHASE")),
+            not_null_enforcer: self
+                .config
+                .get(crate::job::NOT_NULL_ENFORCER)
+                .and_then(|v| crate::job::NotNullEnforcer::parse(v).ok())
+                .unwrap_or_default(),
             ..ConnectorContext::default()
         }
     }
@@ -392,50 +398,6 @@ fn parse_parallelism(p: &str) -> Result<usize> {
             None,
         )
     })
-}
-
-/// Whether `k = v` is a setting Spate understands with a valid value (unknown keys are kept, as
-/// Flink keeps them).
-fn validate_setting(k: &str, v: &str) -> Result<()> {
-    let bad = |what: &str| SqlError::validation(format!("'{k}' = '{v}': {what}"), None);
-    match k {
-        "parallelism.default" => {
-            v.parse::<usize>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| bad("expected a positive integer"))?;
-        }
-        "table.local-time-zone" => {
-            SessionZone::parse(v).ok_or_else(|| bad(crate::zone::INVALID_ZONE))?;
-        }
-        "execution.checkpointing.interval"
-        | "execution.checkpointing.timeout"
-        | "execution.checkpointing.min-pause"
-        | "table.exec.source.idle-timeout" => {
-            parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
-        }
-        "table.optimizer.agg-phase-strategy"
-            if !["AUTO", "ONE_PHASE", "TWO_PHASE"]
-                .iter()
-                .any(|s| v.trim().eq_ignore_ascii_case(s)) =>
-        {
-            return Err(bad("expected AUTO, ONE_PHASE or TWO_PHASE"));
-        }
-        k if crate::restart_options::is_restart_key(k) => crate::restart_options::check_setting(k, v)?,
-        // Flink's `-s`/`allowNonRestoredState`: a savepoint's state that no operator of the new
-        // job claims is always refused here, so asking to ignore it is an error, not a no-op.
-        "execution.savepoint.ignore-unclaimed-state" if v.trim() != "false" => {
-            return Err(bad(
-                "state a savepoint holds for an operator the job no longer has is always refused; \
-                 keep the operator's uid in the job",
-            ));
-        }
-        "execution.savepoint.path" if v.trim().is_empty() => {
-            return Err(bad("expected a savepoint directory"));
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// The query's rows reshaped into the sink table's persisted columns (physical and writable

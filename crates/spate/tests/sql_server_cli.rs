@@ -148,3 +148,74 @@ fn ctrl_c_cancels_a_query_running_on_the_server() {
     assert!(status.success(), "{out}");
     assert!(out.contains("(query cancelled)"), "{out}");
 }
+
+/// `POST path` with `body` as plain text over a fresh connection (bounded by timeouts); the
+/// response's status code and text. If the server requires a token, add its header here.
+fn post(url: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+/// One ~20 KB request used to overflow the planner's stack and take the server, its broker and
+/// every job down. Deep scripts are answered (refused with 400, or accepted) and the server
+/// stays up.
+#[test]
+fn deeply_nested_scripts_do_not_take_the_server_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
+    let tables = "CREATE TABLE src (a INT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');\n\
+                  CREATE TABLE out (a INT) WITH ('connector' = 'blackhole');\n";
+    let views: String = std::iter::once("CREATE VIEW v0 AS SELECT a FROM src;\n".to_string())
+        .chain((1..1000).map(|i| format!("CREATE VIEW v{i} AS SELECT a FROM v{};\n", i - 1)))
+        .collect();
+    let ctes = (1..3000)
+        .map(|i| format!("c{i} AS (SELECT a FROM c{})", i - 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let with = format!("WITH c0 AS (SELECT a FROM src), {ctes} SELECT a FROM c2999");
+    let union = vec!["SELECT a FROM src"; 2000].join(" UNION ALL ");
+    let joins = (1..400)
+        .map(|i| format!("JOIN src t{i} ON t{}.a = t{i}.a", i - 1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let join = format!("SELECT t0.a FROM src t0 {joins}");
+    for (what, query, refused) in [
+        ("1000 chained views", format!("{views}SELECT a FROM v999"), true),
+        ("3000 chained CTEs", with, true),
+        ("2000 UNION ALL branches", union, false),
+        ("400-way self-join", join, true),
+    ] {
+        let (status, text) = post(&server.url, "/jobs", &format!("{tables}INSERT INTO out {query};"));
+        assert!(
+            (refused && status == 400) || (!refused && status == 202),
+            "POST /jobs, {what}: {text}"
+        );
+        let (status, text) = post(&server.url, "/sql/previews", &format!("{tables}{query};"));
+        assert!(
+            (refused && status == 400) || (!refused && status == 202),
+            "POST /sql/previews, {what}: {text}"
+        );
+        assert!(server.alive(), "{what} took the server down");
+    }
+    let (ok, out, err) = server.jobs(&["list"]);
+    assert!(ok, "{out}{err}");
+    assert!(server.alive());
+}

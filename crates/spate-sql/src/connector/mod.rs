@@ -84,6 +84,9 @@ pub struct ConnectorContext {
     /// `table.optimizer.agg-phase-strategy` = `TWO_PHASE`: window aggregates over tumbling and
     /// hopping windows whose aggregates allow it fold rows before the keyed exchange too.
     pub two_phase_windows: bool,
+    /// `table.exec.sink.not-null-enforcer`: what sinks do with a `NULL` for a `NOT NULL`
+    /// column.
+    pub not_null_enforcer: crate::job::NotNullEnforcer,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

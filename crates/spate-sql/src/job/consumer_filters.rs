@@ -24,14 +24,15 @@ use crate::value::Row;
 use crate::zone::SessionZone;
 
 use super::calc::Calc;
+use super::plan_keys::{PlanKey, PlanKeys};
 
 /// The conditions of a consumer chain, with their text (what tells two consumers' apart).
 type Conditions = (String, Vec<BoundExpr>);
 
-/// The conditions of each distinct consumer chain, by the text of the plan they read.
+/// The conditions of each distinct consumer chain, by the key of the plan they read.
 #[derive(Debug, Default)]
 pub(super) struct ConsumerFilters {
-    by_input: HashMap<String, Vec<Conditions>>,
+    by_input: HashMap<PlanKey, Vec<Conditions>>,
 }
 
 impl ConsumerFilters {
@@ -40,11 +41,13 @@ impl ConsumerFilters {
     pub(super) fn of<'p>(
         plans: impl IntoIterator<Item = &'p LogicalPlan>,
         zone: SessionZone,
+        keys: &PlanKeys,
         fusible: impl Fn(&LogicalPlan) -> bool,
     ) -> Self {
         let mut filters = ConsumerFilters::default();
         let mut walk = Walk {
             zone,
+            keys,
             fusible: &fusible,
             out: &mut filters.by_input,
         };
@@ -56,8 +59,13 @@ impl ConsumerFilters {
 
     /// Every consumer's conditions over `input`, when at least two distinct consumers filter
     /// it and `predicates` (a consumer's own) are among them.
-    pub(super) fn shared_by(&self, input: &LogicalPlan, predicates: &[BoundExpr]) -> Option<&[Conditions]> {
-        let all = self.by_input.get(&format!("{input:?}"))?;
+    pub(super) fn shared_by(
+        &self,
+        input: &LogicalPlan,
+        predicates: &[BoundExpr],
+        keys: &PlanKeys,
+    ) -> Option<&[Conditions]> {
+        let all = self.by_input.get(&keys.key(input))?;
         let own = format!("{predicates:?}");
         (all.len() >= 2 && all.iter().any(|(text, _)| *text == own)).then_some(all.as_slice())
     }
@@ -65,8 +73,9 @@ impl ConsumerFilters {
 
 struct Walk<'a, F> {
     zone: SessionZone,
+    keys: &'a PlanKeys,
     fusible: &'a F,
-    out: &'a mut HashMap<String, Vec<Conditions>>,
+    out: &'a mut HashMap<PlanKey, Vec<Conditions>>,
 }
 
 impl<F: Fn(&LogicalPlan) -> bool> Walk<'_, F> {
@@ -79,7 +88,7 @@ impl<F: Fn(&LogicalPlan) -> bool> Walk<'_, F> {
         }
         let (calc, below) = Calc::of(plan, self.zone, self.fusible);
         if !calc.predicates.is_empty() && calc.predicates.iter().all(same_when_run_twice) {
-            let consumers = self.out.entry(format!("{below:?}")).or_default();
+            let consumers = self.out.entry(self.keys.key(below)).or_default();
             let text = format!("{:?}", calc.predicates);
             if !consumers.iter().any(|(t, _)| *t == text) {
                 consumers.push((text, calc.predicates));

@@ -9,8 +9,10 @@ mod int_aggregate;
 mod int_column;
 mod join;
 mod join_key;
+mod not_null;
 mod packed_rows;
 mod path_picks;
+mod plan_keys;
 mod slice_order;
 mod translate;
 mod unnest;
@@ -18,4 +20,5 @@ mod wall_clock;
 mod welford;
 mod window_output;
 
+pub use not_null::{NOT_NULL_ENFORCER, NotNullEnforcer};
 pub use translate::Translator;

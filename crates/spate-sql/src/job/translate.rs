@@ -31,6 +31,7 @@ use super::int_aggregate::IntAggregate;
 use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
+use super::plan_keys::{PlanKey, PlanKeys};
 use super::slice_order::SliceOrder;
 use super::unnest::UnnestFn;
 use super::window_output::WindowOutput;
@@ -41,26 +42,28 @@ pub struct Translator<'a> {
     env: &'a StreamEnvironment,
     ctx: ConnectorContext,
     next_uid: usize,
-    /// The stream of every plan translated so far, by the plan's text: a table read by two
+    /// The stream of every plan translated so far, by the plan's key: a table read by two
     /// branches of a query (a self-join, a view used twice) or by two INSERTs of a statement set
     /// is scanned and decoded once, and a repeated sub-plan is computed once — as Flink's
     /// `table.optimizer.reuse-source-enabled` / `reuse-sub-plan-enabled` do by default. Two
     /// sources of one table would also commit the same group's offsets against each other.
-    translated: HashMap<String, DataStream<Row>>,
-    /// The text of every window aggregate that occurs more than once in the plans given to
+    translated: HashMap<PlanKey, DataStream<Row>>,
+    /// Content keys of plan nodes (equal keys: equal plans).
+    keys: PlanKeys,
+    /// The key of every window aggregate that occurs more than once in the plans given to
     /// [`share_repeated`](Translator::share_repeated). A projection is normally fused into its
     /// window aggregate's output; a repeated one is computed once instead and projected per use
     /// (Nexmark q5 counts the same hopping windows twice).
-    repeated_windows: HashSet<String>,
-    /// The text of every filter and projection that occurs more than once in those plans: it
+    repeated_windows: HashSet<PlanKey>,
+    /// The key of every filter and projection that occurs more than once in those plans: it
     /// is computed once and shared, not fused into each consumer's [`Calc`].
-    repeated_rows: HashSet<String>,
+    repeated_rows: HashSet<PlanKey>,
     /// The conditions of the filter chains over each stream the plans share, from
     /// [`share_repeated`](Translator::share_repeated).
     consumer_filters: ConsumerFilters,
     /// A shared stream with the rows no consumer in `consumer_filters` keeps dropped, by the
-    /// shared plan's text (made anew for the plans of each `share_repeated`).
-    prefiltered: HashMap<String, DataStream<Row>>,
+    /// shared plan's key (made anew for the plans of each `share_repeated`).
+    prefiltered: HashMap<PlanKey, DataStream<Row>>,
 }
 
 fn now_millis() -> i64 {
@@ -92,6 +95,7 @@ impl<'a> Translator<'a> {
             ctx,
             next_uid: 0,
             translated: HashMap::new(),
+            keys: PlanKeys::default(),
             repeated_windows: HashSet::new(),
             repeated_rows: HashSet::new(),
             consumer_filters: ConsumerFilters::default(),
@@ -102,36 +106,37 @@ impl<'a> Translator<'a> {
     /// Looks through the plans about to be translated for window aggregates, filters and
     /// projections they compute more than once, so those are computed once and shared.
     pub fn share_repeated<'p>(&mut self, plans: impl IntoIterator<Item = &'p LogicalPlan>) {
-        /// Occurrences of each node's text, and whether it is a window aggregate.
-        type Seen = HashMap<String, (usize, bool)>;
-        fn count(plan: &LogicalPlan, seen: &mut Seen) {
+        /// Occurrences of each node, and whether it is a window aggregate.
+        type Seen = HashMap<PlanKey, (usize, bool)>;
+        let plans: Vec<&LogicalPlan> = plans.into_iter().collect();
+        for plan in &plans {
+            self.keys.pin(plan);
+        }
+        let mut seen = Seen::new();
+        let mut stack: Vec<&LogicalPlan> = plans.clone();
+        while let Some(plan) = stack.pop() {
             let window = matches!(plan, LogicalPlan::WindowAggregate { .. });
             if window || matches!(plan, LogicalPlan::Project { .. } | LogicalPlan::Filter { .. }) {
-                seen.entry(format!("{plan:?}")).or_insert((0, window)).0 += 1;
+                seen.entry(self.keys.key(plan)).or_insert((0, window)).0 += 1;
             }
-            for input in plan.inputs() {
-                count(input, seen);
-            }
+            stack.extend(plan.inputs());
         }
-        let plans: Vec<&LogicalPlan> = plans.into_iter().collect();
-        let mut seen = Seen::new();
-        for plan in &plans {
-            count(plan, &mut seen);
-        }
-        for (text, (n, window)) in seen {
+        for (key, (n, window)) in seen {
             if n > 1 {
                 if window {
-                    self.repeated_windows.insert(text);
+                    self.repeated_windows.insert(key);
                 } else {
-                    self.repeated_rows.insert(text);
+                    self.repeated_rows.insert(key);
                 }
             }
         }
         let repeated = &self.repeated_rows;
-        self.consumer_filters = ConsumerFilters::of(plans, self.ctx.zone, |node| {
-            !repeated.contains(&format!("{node:?}"))
+        let keys = &self.keys;
+        self.consumer_filters = ConsumerFilters::of(plans, self.ctx.zone, keys, |node| {
+            !repeated.contains(&keys.key(node))
         });
         self.prefiltered.clear();
+        self.keys.unpin();
     }
 
     /// `input`'s stream without the rows that none of `consumers`' conditions keep (see
@@ -141,7 +146,7 @@ impl<'a> Translator<'a> {
         input: &LogicalPlan,
         consumers: &[(String, Vec<BoundExpr>)],
     ) -> Result<DataStream<Row>> {
-        let key = format!("{input:?}");
+        let key = self.keys.key(input);
         if let Some(stream) = self.prefiltered.get(&key) {
             return Ok(stream.clone());
         }
@@ -169,8 +174,21 @@ impl<'a> Translator<'a> {
 
     /// The stream of `plan`'s rows; a plan equal to one translated before gets that stream.
     pub fn stream(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
-        // The Debug text holds every field of every node, so equal text means an equal plan.
-        let key = format!("{plan:?}");
+        // The outermost call pins the plan's node keys for the calls on its inputs; the plan
+        // stays borrowed until it returns.
+        let outermost = !self.keys.any_pinned();
+        if outermost {
+            self.keys.pin(plan);
+        }
+        let stream = self.stream_of(plan);
+        if outermost {
+            self.keys.unpin();
+        }
+        stream
+    }
+
+    fn stream_of(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
+        let key = self.keys.key(plan);
         if let Some(stream) = self.translated.get(&key) {
             return Ok(stream.clone());
         }
@@ -436,10 +454,11 @@ impl<'a> Translator<'a> {
     fn calc(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
         let zone = self.ctx.zone;
         let repeated = &self.repeated_rows;
-        let (calc, input) = Calc::of(plan, zone, |node| !repeated.contains(&format!("{node:?}")));
+        let keys = &self.keys;
+        let (calc, input) = Calc::of(plan, zone, |node| !repeated.contains(&keys.key(node)));
         if let (true, Some(cols), LogicalPlan::WindowAggregate { .. }) =
             (calc.predicates.is_empty(), calc.picks(zone), input)
-            && !self.repeated_windows.contains(&format!("{input:?}"))
+            && !self.repeated_windows.contains(&self.keys.key(input))
         {
             return self.window_aggregate(input, Some(&cols));
         }
@@ -449,7 +468,10 @@ impl<'a> Translator<'a> {
             .chain(calc.projection.iter().flatten())
             .any(reads_clock);
         let f = CalcFn::new(&calc, input.schema().fields.len(), zone);
-        let input = match self.consumer_filters.shared_by(input, &calc.predicates) {
+        let input = match self
+            .consumer_filters
+            .shared_by(input, &calc.predicates, &self.keys)
+        {
             Some(consumers) => {
                 let consumers = consumers.to_vec();
                 self.prefiltered(input, &consumers)?
@@ -563,7 +585,8 @@ impl<'a> Translator<'a> {
 
     /// Adds the sink of `table` after `rows`.
     pub fn write(&mut self, rows: &DataStream<Row>, table: &crate::ast::TableDef) -> Result<()> {
-        connector::write(rows, table, &self.ctx)
+        let rows = super::not_null::enforce(rows, table, self.ctx.not_null_enforcer);
+        connector::write(&rows, table, &self.ctx)
     }
 }
 

@@ -258,31 +258,31 @@ impl Conv {
         match s {
             sp::SetExpr::Select(sel) => Ok(SetExpr::Select(Box::new(self.select(sel)?))),
             sp::SetExpr::Query(q) => Ok(SetExpr::Query(Box::new(self.query(q)?))),
-            sp::SetExpr::SetOperation {
-                left,
-                op,
-                set_quantifier,
-                right,
-            } => {
-                let op = match op {
-                    sp::SetOperator::Union => SetOp::Union,
-                    sp::SetOperator::Intersect => SetOp::Intersect,
-                    sp::SetOperator::Except => SetOp::Except,
-                    sp::SetOperator::Minus => {
-                        return self.invalid("not Flink SQL: MINUS (use EXCEPT)", s.span());
-                    }
-                };
-                let all = match set_quantifier {
-                    sp::SetQuantifier::All => true,
-                    sp::SetQuantifier::Distinct | sp::SetQuantifier::None => false,
-                    _ => return self.invalid("not Flink SQL: BY NAME", s.span()),
-                };
-                Ok(SetExpr::SetOp {
+            sp::SetExpr::SetOperation { .. } => {
+                // A chain of set operations nests to the left, one level per branch: walked
+                // as a list, so thousands of UNION ALL branches take no stack here.
+                let mut branches = Vec::new();
+                let mut rest = s;
+                while let sp::SetExpr::SetOperation {
+                    left,
                     op,
-                    all,
-                    left: Box::new(self.set_expr(left)?),
-                    right: Box::new(self.set_expr(right)?),
-                })
+                    set_quantifier,
+                    right,
+                } = rest
+                {
+                    branches.push((self.set_op(rest, op, set_quantifier)?, right.as_ref()));
+                    rest = left;
+                }
+                let mut out = self.set_expr(rest)?;
+                for ((op, all), right) in branches.into_iter().rev() {
+                    out = SetExpr::SetOp {
+                        op,
+                        all,
+                        left: Box::new(out),
+                        right: Box::new(self.set_expr(right)?),
+                    };
+                }
+                Ok(out)
             }
             sp::SetExpr::Values(v) => {
                 if v.explicit_row {
@@ -297,6 +297,29 @@ impl Conv {
             }
             _ => self.invalid(format!("not a query: {s}"), s.span()),
         }
+    }
+
+    /// The operator of set operation `s` and whether it is `ALL`.
+    fn set_op(
+        &self,
+        s: &sp::SetExpr,
+        op: &sp::SetOperator,
+        quantifier: &sp::SetQuantifier,
+    ) -> Result<(SetOp, bool)> {
+        let op = match op {
+            sp::SetOperator::Union => SetOp::Union,
+            sp::SetOperator::Intersect => SetOp::Intersect,
+            sp::SetOperator::Except => SetOp::Except,
+            sp::SetOperator::Minus => {
+                return self.invalid("not Flink SQL: MINUS (use EXCEPT)", || s.span());
+            }
+        };
+        let all = match quantifier {
+            sp::SetQuantifier::All => true,
+            sp::SetQuantifier::Distinct | sp::SetQuantifier::None => false,
+            _ => return self.invalid("not Flink SQL: BY NAME", || s.span()),
+        };
+        Ok((op, all))
     }
 
     fn select(&self, s: &sp::Select) -> Result<Select> {

@@ -143,9 +143,10 @@ fn unterminated_start(sql: &str) -> Option<Position> {
     }
 }
 
-/// Most infix operators one statement may have. sqlparser parses an operator chain
-/// (`a + b + c ...`) without recursion but builds a tree one level deeper per operator, which
-/// is converted and dropped recursively; this bounds that depth far beyond any real statement.
+/// Most infix operators (set operations and joins included) one statement may have. sqlparser
+/// parses an operator chain (`a + b + c ...`) without recursion but builds a tree one level
+/// deeper per operator, which is converted and dropped recursively; this bounds that depth far
+/// beyond any real statement.
 const MAX_OPERATORS: usize = 5_000;
 
 fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
@@ -166,9 +167,12 @@ fn check_operator_chains(tokens: &[TokenWithSpan]) -> Result<()> {
             | Token::Gt
             | Token::GtEq
             | Token::LBracket => count += 1,
+            // Set operations and joins nest the same way (`.. UNION ALL .. UNION ALL ..`).
             Token::Word(w)
                 if w.quote_style.is_none()
-                    && (w.value.eq_ignore_ascii_case("AND") || w.value.eq_ignore_ascii_case("OR")) =>
+                    && ["AND", "OR", "UNION", "INTERSECT", "EXCEPT", "MINUS", "JOIN"]
+                        .iter()
+                        .any(|k| w.value.eq_ignore_ascii_case(k)) =>
             {
                 count += 1;
             }

@@ -13,6 +13,7 @@ use crate::ident::{Ident, ObjectName};
 use crate::types::{DataType, TypeKind};
 
 use super::aggregate::{self, AggCall, AggKind};
+use super::budget::{Budget, MAX_NESTING, PlanSize, check_depth, measure};
 use super::rel_scope::{RelScope, expect_boolean};
 use super::unnest::bind_unnest;
 use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
@@ -20,19 +21,26 @@ use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
 /// Binds `query` against `catalog`.
 pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
     crate::expr::udf::with_functions(catalog.functions(), || {
-        Binder {
+        let plan = Binder {
             catalog,
             ctes: Vec::new(),
             depth: 0,
+            budget: Budget::default(),
         }
-        .query(query)
+        .query(query)?;
+        check_depth(measure(&plan), "the query")?;
+        Ok(plan)
     })
 }
 
 struct Binder<'a> {
     catalog: &'a Catalog,
-    ctes: Vec<(String, LogicalPlan)>,
+    /// The `WITH` items in scope: name, plan, and its size (each use copies it).
+    ctes: Vec<(String, LogicalPlan, PlanSize)>,
+    /// How many subqueries, views and joins are being bound inside each other.
     depth: usize,
+    /// What the statement has built so far (see [`super::budget`]).
+    budget: Budget,
 }
 
 fn unsupported(what: impl Into<String>, at: Option<&Ident>) -> SqlError {
@@ -40,17 +48,32 @@ fn unsupported(what: impl Into<String>, at: Option<&Ident>) -> SqlError {
 }
 
 impl Binder<'_> {
-    fn query(&mut self, q: &Query) -> Result<LogicalPlan> {
+    /// Enters one more level of nesting (see [`super::budget`]); [`Self::leave`] undoes it.
+    fn enter(&mut self) -> Result<()> {
         self.depth += 1;
-        if self.depth > 64 {
-            return Err(SqlError::validation("views and subqueries nest too deeply", None));
+        if self.depth > MAX_NESTING {
+            return Err(SqlError::validation(
+                format!("subqueries, views and joins nest too deeply (more than {MAX_NESTING} levels)"),
+                None,
+            ));
         }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    fn query(&mut self, q: &Query) -> Result<LogicalPlan> {
+        self.enter()?;
         let saved = self.ctes.len();
         for cte in &q.with {
             let mut plan = self.query(&cte.query)?;
             rename_columns(&mut plan, &cte.columns)?;
             requalify(&mut plan, Some(cte.name.as_str()));
-            self.ctes.push((cte.name.value.clone(), plan));
+            let size = measure(&plan);
+            check_depth(size, &format!("WITH item {}", cte.name))?;
+            self.ctes.push((cte.name.value.clone(), plan, size));
         }
         if !q.order_by.is_empty() {
             return Err(unsupported(
@@ -63,8 +86,10 @@ impl Binder<'_> {
         }
         let plan = self.set_expr(&q.body);
         self.ctes.truncate(saved);
-        self.depth -= 1;
-        plan
+        self.leave();
+        let plan = plan?;
+        self.budget.charge(1, plan.schema().fields.len())?;
+        Ok(plan)
     }
 
     fn set_expr(&mut self, s: &SetExpr) -> Result<LogicalPlan> {
@@ -74,12 +99,29 @@ impl Binder<'_> {
             SetExpr::SetOp {
                 op: SetOp::Union,
                 all: true,
-                left,
-                right,
+                ..
             } => {
-                let l = self.set_expr(left)?;
-                let r = self.set_expr(right)?;
-                union(l, r)
+                // A chain of UNION ALLs nests to the left one level per branch: walked as a
+                // list, so thousands of branches take no stack.
+                let mut branches = Vec::new();
+                let mut rest = s;
+                while let SetExpr::SetOp {
+                    op: SetOp::Union,
+                    all: true,
+                    left,
+                    right,
+                } = rest
+                {
+                    branches.push(right.as_ref());
+                    rest = left;
+                }
+                let mut plan = self.set_expr(rest)?;
+                for branch in branches.into_iter().rev() {
+                    let r = self.set_expr(branch)?;
+                    plan = union(plan, r)?;
+                    self.budget.charge(0, plan.schema().fields.len())?;
+                }
+                Ok(plan)
             }
             SetExpr::SetOp { op, all, .. } => Err(unsupported(
                 format!(
@@ -133,14 +175,33 @@ impl Binder<'_> {
 
     fn relation(&mut self, name: &ObjectName) -> Result<LogicalPlan> {
         if name.0.len() == 1
-            && let Some((_, plan)) = self.ctes.iter().rev().find(|(n, _)| n == name.base())
+            && let Some((_, plan, size)) = self.ctes.iter().rev().find(|(n, ..)| n == name.base())
         {
+            self.budget.charge_copy(*size)?;
             return Ok(plan.clone());
         }
         match self.catalog.resolve(name)? {
-            Relation::Table(t) => scan(t),
+            Relation::Table(t) => {
+                let plan = scan(t)?;
+                self.budget.charge(1, plan.schema().fields.len())?;
+                Ok(plan)
+            }
             Relation::View(v) => {
-                let mut plan = bind_query(&v.query, self.catalog)?;
+                // Bound in place (it sees none of this query's WITH items), sharing this
+                // statement's nesting and budget: views that each read the one before, or
+                // read it twice, are counted in full.
+                self.enter()?;
+                let mut inner = Binder {
+                    catalog: self.catalog,
+                    ctes: Vec::new(),
+                    depth: self.depth,
+                    budget: std::mem::take(&mut self.budget),
+                };
+                let plan = inner.query(&v.query);
+                self.budget = inner.budget;
+                self.leave();
+                let mut plan = plan?;
+                check_depth(measure(&plan), &format!("view {name}"))?;
                 rename_columns(&mut plan, &v.columns)?;
                 Ok(plan)
             }
@@ -291,6 +352,21 @@ impl Binder<'_> {
     }
 
     fn join(
+        &mut self,
+        left: &TableRef,
+        right: &TableRef,
+        kind: JoinKind,
+        on: Option<&Expr>,
+    ) -> Result<LogicalPlan> {
+        self.enter()?;
+        let joined = self.join_inputs(left, right, kind, on);
+        self.leave();
+        let joined = joined?;
+        self.budget.charge(1, joined.schema().fields.len())?;
+        Ok(joined)
+    }
+
+    fn join_inputs(
         &mut self,
         left: &TableRef,
         right: &TableRef,

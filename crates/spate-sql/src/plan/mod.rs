@@ -11,6 +11,7 @@
 
 mod aggregate;
 mod bind_query;
+mod budget;
 mod explain;
 mod projection;
 mod rel_scope;

@@ -1,0 +1,1 @@
+INSERT INTO out3 SELECT a, b, c FROM t UNION ALL SELECT a, b, c FROM t;

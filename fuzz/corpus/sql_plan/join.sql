@@ -1,0 +1,1 @@
+INSERT INTO out1 SELECT x.a FROM t x JOIN t y ON x.a = y.a JOIN t z ON y.a = z.a;
