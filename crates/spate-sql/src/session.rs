@@ -41,6 +41,9 @@ pub struct SessionOptions {
     /// When set, `SELECT` streams its rows here (and returns no rows) instead of collecting
     /// them until the job ends, so unbounded queries show results as they come.
     pub rows: Option<RowObserver>,
+    /// The bytes each job's threads may hold (`spate_engine::memory`); over it the job
+    /// fails and its restart strategy decides what follows. `None`: unbounded.
+    pub memory_budget: Option<u64>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -49,6 +52,7 @@ impl std::fmt::Debug for SessionOptions {
             .field("bootstrap", &self.bootstrap)
             .field("checkpoint_dir", &self.checkpoint_dir)
             .field("streams_rows", &self.rows.is_some())
+            .field("memory_budget", &self.memory_budget)
             .finish_non_exhaustive()
     }
 }
@@ -311,6 +315,9 @@ impl Session {
         let env = StreamEnvironment::new();
         if let Some(p) = self.config.get("parallelism.default") {
             env.set_parallelism(parse_parallelism(p)?);
+        }
+        if let Some(budget) = self.options.memory_budget {
+            env.set_memory_budget(budget);
         }
         env.set_restart_strategy(crate::restart_options::strategy(
             &self.config,

@@ -201,6 +201,9 @@ fn session_options(
     SessionOptions {
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
         checkpoint_dir: Some(args.checkpoint_dir.clone()),
+        // The job is this process (with an embedded broker at most): the system's own
+        // limits apply, as to any program.
+        memory_budget: None,
         rows: Some(Arc::new(move |schema, rows| lock(&tableau).rows(schema, rows))),
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();
