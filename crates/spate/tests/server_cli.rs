@@ -25,6 +25,42 @@ fn jobs_commands_drive_a_server() {
     let log = dir.path().join("server.log");
     let mut server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
     assert!(server.line.contains("Kafka on 127.0.0.1:"), "{}", server.line);
+    // Authentication is on by default: the second line is the dashboard's URL with the token
+    // kept in the data directory, as Jupyter prints its own.
+    let token = server.token.clone().expect("the server made a token");
+    assert!(
+        server
+            .dashboard_line
+            .contains(&format!("{}/?token={token}", server.url)),
+        "{}",
+        server.dashboard_line
+    );
+    let anonymous = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "list", "--server", &server.url])
+        .env_remove("SPATE_TOKEN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(!anonymous.status.success() && err.contains("HTTP 401"), "{err}");
+    let with_token = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "list", "--server", &server.url, "--token", &token])
+        .output()
+        .unwrap();
+    assert!(
+        with_token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_token.stderr)
+    );
+    let from_env = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "list", "--server", &server.url])
+        .env("SPATE_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        from_env.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_env.stderr)
+    );
 
     let write = |name: &str, sql: &str| {
         let path = dir.path().join(name);
