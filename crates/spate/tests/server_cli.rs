@@ -5,6 +5,10 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
 use common::Server;
 
 const BOUNDED: &str = "
@@ -105,4 +109,103 @@ fn jobs_commands_drive_a_server() {
     assert!(!ok && err.contains("HTTP 409"), "{err}");
 
     assert!(server.terminate(), "{}", std::fs::read_to_string(&log).unwrap());
+}
+
+/// Datagen into a Kafka table written with transactions committed at each checkpoint.
+const EXACTLY_ONCE: &str = "
+CREATE TABLE gen (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200');
+CREATE TABLE eo (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'eo-out', 'format' = 'json',
+  'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'eo-idle');
+INSERT INTO eo SELECT n FROM gen;
+";
+
+/// The issue's attack: idle TCP connections to the REST port, more than the process may open
+/// descriptors. The HTTP side keeps to its bounds, so the broker and an exactly-once job beside
+/// it keep their descriptors (checkpoints, transaction-state writes), and authenticated
+/// clients still get answers.
+#[test]
+fn idle_http_connections_leave_an_exactly_once_job_and_clients_alone() {
+    // Room for the broker's own reserves (2,048) and a partition or two.
+    const NOFILE: u64 = 4096;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let data = dir.path().join("data");
+    let server = Server::start_with_file_limit(
+        &data,
+        &log,
+        &["--kafka-listen", "127.0.0.1:0", "--checkpoint-interval", "300ms"],
+        NOFILE,
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = server.client();
+    let id = runtime.block_on(client.submit(EXACTLY_ONCE)).unwrap();
+    let completed = |client: &spate_server::Client| -> u64 {
+        let cps = runtime
+            .block_on(client.request("GET", &format!("/jobs/{id}/checkpoints"), None))
+            .unwrap();
+        cps["counts"]["completed"].as_u64().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while completed(&client) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint: {}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Twice the descriptors the server may have, opened and held idle.
+    let addr = server.url.strip_prefix("http://").unwrap().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let opened = Arc::new(AtomicUsize::new(0));
+    let flood = {
+        let (stop, opened) = (stop.clone(), opened.clone());
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for _ in 0..2 * NOFILE {
+                if let Ok(s) = std::net::TcpStream::connect(&addr) {
+                    held.push(s);
+                }
+                opened.fetch_add(1, Ordering::Relaxed);
+            }
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            held.len()
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while opened.load(Ordering::Relaxed) < 2 * NOFILE as usize {
+        assert!(Instant::now() < deadline, "the connections were not opened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // While they are held: answers to authenticated clients, and checkpoints go on.
+    let before = completed(&client);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = runtime.block_on(client.job(&id)).unwrap();
+        assert_eq!(
+            job["state"],
+            "RUNNING",
+            "{job:#}\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        assert_eq!(job["restarts"], 0, "{job:#}");
+        if completed(&client) >= before + 5 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "checkpoints stopped beside the idle connections"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (ok, out, err) = server.jobs(&["show", &id]);
+    assert!(ok && out.starts_with("RUNNING"), "{out}{err}");
+    stop.store(true, Ordering::Relaxed);
+    let held = flood.join().unwrap();
+    assert!(held as u64 > NOFILE, "only {held} connections were opened");
+    let stored = std::fs::read_to_string(data.join("jobs").join(&id).join("job.json")).unwrap();
+    assert!(stored.contains("\"RUNNING\""), "{stored}");
 }

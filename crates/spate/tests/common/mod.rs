@@ -143,9 +143,27 @@ impl Server {
     /// Starts `spate server --data-dir DIR --http-listen 127.0.0.1:0` with `extra` arguments
     /// (`--bootstrap B`, or `--kafka-listen 127.0.0.1:0` for the embedded broker).
     pub fn start(data_dir: &Path, log_path: &Path, extra: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
+        command.arg("server");
+        Self::spawn(command, data_dir, log_path, extra)
+    }
+
+    /// The same under an open-file limit (soft and hard), set by a shell that then execs it.
+    pub fn start_with_file_limit(data_dir: &Path, log_path: &Path, extra: &[&str], nofile: u64) -> Server {
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -Sn {nofile} && ulimit -Hn {nofile} && exec \"$0\" server \"$@\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_spate"));
+        Self::spawn(command, data_dir, log_path, extra)
+    }
+
+    fn spawn(mut command: Command, data_dir: &Path, log_path: &Path, extra: &[&str]) -> Server {
         let log = File::options().create(true).append(true).open(log_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
-            .args(["server", "--http-listen", "127.0.0.1:0", "--data-dir"])
+        let mut child = command
+            .args(["--http-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .stdin(Stdio::null())
