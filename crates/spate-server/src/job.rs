@@ -455,3 +455,50 @@ fn run_script(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_state(store: &JobStore, id: &JobId) -> String {
+        std::fs::read_to_string(store.job_dir(id).join("job.json")).unwrap()
+    }
+
+    /// Out of descriptors (or disk) when a run ends, `job.json` would keep saying RUNNING
+    /// while the API says FAILED, and a restarted server would run the job again.
+    #[test]
+    fn an_end_that_could_not_be_written_is_written_by_the_next_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = JobStore::open(dir.path()).unwrap();
+        let id = JobId::generate();
+        let record = JobRecord {
+            id: id.to_string(),
+            name: "j".into(),
+            sql: String::new(),
+            submitted: 1,
+            started: 1,
+            ended: None,
+            state: JobState::Running,
+            failures: Vec::new(),
+            runs: 1,
+        };
+        store.save(&record).unwrap();
+        let job = Job::new(id, record, &store);
+        let job_dir = store.job_dir(&id);
+        let aside = dir.path().join("aside");
+        std::fs::rename(&job_dir, &aside).unwrap();
+        std::fs::write(&job_dir, b"a file where the job's directory was").unwrap();
+        job.finish(Err("Too many open files".into()), &[], &store);
+        assert_eq!(job.snapshot().record.state, JobState::Failed);
+        job.sample();
+        std::fs::remove_file(&job_dir).unwrap();
+        std::fs::rename(&aside, &job_dir).unwrap();
+        assert!(stored_state(&store, &id).contains("\"RUNNING\""));
+        job.sample();
+        let stored = stored_state(&store, &id);
+        assert!(
+            stored.contains("\"FAILED\"") && stored.contains("Too many open files"),
+            "{stored}"
+        );
+    }
+}

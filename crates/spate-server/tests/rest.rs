@@ -900,3 +900,49 @@ async fn jobs_beyond_the_limit_are_refused_until_one_ends() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_bounded_and_idle_ones_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start_with(dir.path(), |c| {
+        c.http_limits.max_connections = 4;
+        c.http_limits.header_timeout = Duration::from_millis(700);
+    })
+    .await;
+    let addr = server.http_addr();
+    let closed = |mut s: std::net::TcpStream| -> bool {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 512];
+        matches!(s.read(&mut buf), Ok(0) | Err(_))
+    };
+    // Ten idle connections: the oldest give their places to the newest, and clients with
+    // requests are still answered.
+    let idle: Vec<std::net::TcpStream> = (0..10)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..3 {
+        assert!(client.jobs().await.is_ok());
+    }
+    let started = Instant::now();
+    let results = tokio::task::spawn_blocking(move || idle.into_iter().map(closed).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert!(results.iter().all(|c| *c), "{results:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "closed by the header timeout at the latest"
+    );
+    // A request head that trickles in is cut off at the header timeout.
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(b"GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(tokio::task::spawn_blocking(move || closed(slow)).await.unwrap());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+    server.shutdown().await.unwrap();
+}
