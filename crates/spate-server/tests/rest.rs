@@ -946,3 +946,61 @@ async fn connections_are_bounded_and_idle_ones_time_out() {
     );
     server.shutdown().await.unwrap();
 }
+
+/// `Threads:` and `VmRSS:` (KiB) of this process.
+fn threads_and_rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("Threads:"), field("VmRSS:"))
+}
+
+/// Cancelled jobs give their threads back: after warm-up cycles (pools, the broker's topic),
+/// further submit + cancel cycles leave the thread count where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_jobs_give_their_threads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    let kafka_job = "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100');
+CREATE TABLE k (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'cycles', 'format' = 'json');
+INSERT INTO k SELECT n FROM g;";
+    let cycle = |n: usize| {
+        let client = client.clone();
+        async move {
+            for _ in 0..n {
+                let id = client.submit(kafka_job).await.unwrap();
+                wait_job(&client, &id, "a running dataflow", |j| {
+                    j["vertices"].as_array().is_some_and(|v| !v.is_empty())
+                        && j["records-out"].as_u64() > Some(0)
+                })
+                .await;
+                client.cancel(&id).await.unwrap();
+                wait_state(&client, &id, "CANCELED").await;
+            }
+            // The sampler joins ended runs' threads within a second.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+        }
+    };
+    cycle(3).await;
+    let (threads_before, rss_before) = threads_and_rss();
+    const CYCLES: usize = 10;
+    cycle(CYCLES).await;
+    let (threads_after, rss_after) = threads_and_rss();
+    eprintln!(
+        "after {CYCLES} submit+cancel cycles: threads {threads_before} -> {threads_after}, \
+         RSS {rss_before} KiB -> {rss_after} KiB ({:+} KiB per job)",
+        (rss_after as i64 - rss_before as i64) / CYCLES as i64
+    );
+    assert!(
+        threads_after <= threads_before + 2,
+        "threads grew from {threads_before} to {threads_after} over {CYCLES} cancelled jobs"
+    );
+    server.shutdown().await.unwrap();
+}

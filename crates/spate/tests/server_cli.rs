@@ -209,3 +209,64 @@ fn idle_http_connections_leave_an_exactly_once_job_and_clients_alone() {
     let stored = std::fs::read_to_string(data.join("jobs").join(&id).join("job.json")).unwrap();
     assert!(stored.contains("\"RUNNING\""), "{stored}");
 }
+
+/// `Threads:` and `VmRSS:` (KiB) of process `pid`.
+fn threads_and_rss(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("Threads:"), field("VmRSS:"))
+}
+
+/// The server process gives cancelled jobs' threads back (measured on the binary, with its
+/// allocator): after warm-up, more submit + cancel cycles leave the thread count alone.
+#[test]
+fn cancelled_jobs_give_their_threads_back_to_the_server_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = server.client();
+    let job = "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100');
+CREATE TABLE k (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'cycles', 'format' = 'json');
+INSERT INTO k SELECT n FROM g;";
+    let cycles = |n: usize| {
+        for _ in 0..n {
+            let id = runtime.block_on(client.submit(job)).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let j = runtime.block_on(client.job(&id)).unwrap();
+                if j["records-out"].as_u64() > Some(0) {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "{j:#}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            runtime.block_on(client.cancel(&id)).unwrap();
+            server.wait_state(&id, "CANCELED");
+        }
+        // The sampler joins ended runs' threads within a second.
+        std::thread::sleep(Duration::from_millis(2500));
+    };
+    cycles(3);
+    let (threads_before, rss_before) = threads_and_rss(server.pid());
+    const CYCLES: usize = 20;
+    cycles(CYCLES);
+    let (threads_after, rss_after) = threads_and_rss(server.pid());
+    eprintln!(
+        "server process after {CYCLES} submit+cancel cycles: threads {threads_before} -> \
+         {threads_after}, RSS {rss_before} KiB -> {rss_after} KiB ({:+} KiB per job)",
+        (rss_after as i64 - rss_before as i64) / CYCLES as i64
+    );
+    assert!(
+        threads_after <= threads_before + 2,
+        "threads grew from {threads_before} to {threads_after} over {CYCLES} cancelled jobs"
+    );
+}
