@@ -768,6 +768,10 @@ async fn web_submit_and_cancel_can_be_switched_off() {
         assert!(message.contains(mentions), "{message}");
     }
     // A savepoint that keeps the job running is neither.
+    wait_job(&client, &id, "a running dataflow", |j| {
+        j["vertices"].as_array().is_some_and(|v| !v.is_empty())
+    })
+    .await;
     let location = client
         .savepoint(&id, false, Duration::from_secs(60))
         .await
