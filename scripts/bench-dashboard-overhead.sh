@@ -27,14 +27,17 @@ for _ in $(seq 100); do
 done
 URL="$(sed -n 's/^spate server: REST API on \([^,]*\),.*/\1/p' "$WORK/server.out")"
 [ -n "$URL" ] || { cat "$WORK/server.log"; exit 1; }
+# The REST API needs the server's token (kept in its data directory).
+TOKEN="$(cat "$WORK/data/http-token")"
+export SPATE_TOKEN="$TOKEN"
 sed "s/\${ROWS}/$ROWS/g" scripts/bench-sql/tumble-count.sql > "$WORK/job.sql"
 
 watch_job() { # the job page and a Prometheus scrape, once a second, until killed
     local id="$1"
-    curl -sf "$URL/jobs/$id/plan" > /dev/null || true
+    curl -sf -H "Authorization: Bearer $TOKEN" "$URL/jobs/$id/plan" > /dev/null || true
     while true; do
         for path in "jobs/$id" "jobs/$id/checkpoints" "jobs/$id/exceptions" metrics; do
-            curl -sf "$URL/$path" > /dev/null || true
+            curl -sf -H "Authorization: Bearer $TOKEN" "$URL/$path" > /dev/null || true
         done
         sleep 1
     done
@@ -47,13 +50,13 @@ run() { # $1 = watched|alone; prints the job's duration in ms
         watch_job "$id" & WATCHER=$!
     fi
     while true; do
-        state="$(curl -sf "$URL/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
+        state="$(curl -sf -H "Authorization: Bearer $TOKEN" "$URL/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')"
         [ "$state" = RUNNING ] || break
         sleep 0.5
     done
     if [ "$1" = watched ]; then kill "$WATCHER"; wait "$WATCHER" 2>/dev/null || true; fi
     [ "$state" = FINISHED ] || { echo "job $id ended $state" >&2; exit 1; }
-    curl -sf "$URL/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["duration"])'
+    curl -sf -H "Authorization: Bearer $TOKEN" "$URL/jobs/$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["duration"])'
 }
 
 alone=(); watched=()

@@ -17,6 +17,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone)]
 pub struct Client {
     authority: String,
+    token: Option<String>,
 }
 
 impl Client {
@@ -37,7 +38,16 @@ impl Client {
             }
             _ => format!("{rest}:80"),
         };
-        Ok(Self { authority })
+        Ok(Self {
+            authority,
+            token: None,
+        })
+    }
+
+    /// The client sending `token` (`Authorization: Bearer`) with every request.
+    pub fn with_token(mut self, token: Option<impl Into<String>>) -> Self {
+        self.token = token.map(Into::into);
+        self
     }
 
     /// Sends a request and returns the JSON answer; an error status becomes
@@ -67,11 +77,15 @@ impl Client {
             let _ = connection.await;
         });
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-        let request = hyper::Request::builder()
+        let mut request = hyper::Request::builder()
             .method(method)
             .uri(path)
             .header("host", &self.authority)
-            .header("content-type", "application/json")
+            .header("content-type", "application/json");
+        if let Some(token) = &self.token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request
             .body(Full::new(Bytes::from(bytes)))
             .map_err(|e| http(&e))?;
         let response = sender.send_request(request).await.map_err(|e| http(&e))?;
@@ -98,6 +112,11 @@ impl Client {
                         .join("; ")
                 })
                 .unwrap_or_else(|| format!("{method} {path} failed"));
+            let message = if status == hyper::StatusCode::UNAUTHORIZED && self.token.is_none() {
+                format!("{message} (no token given: use --token, $SPATE_TOKEN or --data-dir)")
+            } else {
+                message
+            };
             return Err(ServerError::Api {
                 status: status.as_u16(),
                 message,

@@ -22,6 +22,22 @@ pub enum ServerError {
     /// The request is malformed or asks for something impossible (HTTP 400).
     #[error("{0}")]
     BadRequest(String),
+    /// The request carries no valid token or credentials (HTTP 401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The request is authenticated but not allowed: a switched-off feature, a directory
+    /// outside the allow-list, a cross-origin or foreign-host request (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request's body is larger than the server takes (HTTP 413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request's body has a content type the endpoint refuses (HTTP 415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The server runs as many jobs as it is allowed to (HTTP 429).
+    #[error("{0}")]
+    TooManyJobs(String),
     /// No job has this id (HTTP 404).
     #[error("job {0} not found")]
     JobNotFound(String),
@@ -71,6 +87,11 @@ impl ServerError {
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
+            Self::PayloadTooLarge(_) => 413,
+            Self::UnsupportedMediaType(_) => 415,
+            Self::TooManyJobs(_) => 429,
             Self::JobNotFound(_) | Self::NotFound(_) => 404,
             Self::Conflict(_) => 409,
             Self::Kafka(_) => 502,

@@ -89,6 +89,9 @@ struct Inner {
     triggers: BTreeMap<String, Trigger>,
     /// When the newest engine failure already in `record.failures` happened (this run).
     failures_copied_to: Option<SystemTime>,
+    /// The record changed but could not be written (out of descriptors, disk full): the
+    /// sampler writes it again until `job.json` says what the API says.
+    unsaved: bool,
 }
 
 impl Inner {
@@ -154,6 +157,7 @@ impl Job {
                 view: LiveView::default(),
                 triggers: BTreeMap::new(),
                 failures_copied_to: None,
+                unsaved: false,
             }),
         })
     }
@@ -293,7 +297,8 @@ impl Job {
         inner.record.state = state;
         inner.record.ended = Some(now);
         if let Err(e) = store.save(&inner.record) {
-            tracing::error!(job = %self.id, "cannot record the job's end: {e}");
+            tracing::error!(job = %self.id, "cannot record the job's end (retried every second): {e}");
+            inner.unsaved = true;
         }
     }
 
@@ -377,16 +382,33 @@ impl Job {
 
     /// Takes a sample of the running dataflow's figures (rates, checkpoints), and records its
     /// new failures with the restart strategy's decisions.
+    /// An ended run's thread is joined here, so its stack and what it held are returned
+    /// without waiting for the job's next start. A record that could not be written is
+    /// written again.
     pub fn sample(&self) {
         let mut inner = self.lock();
         if let Some(h) = inner.handle.clone() {
             inner.view.sample(&h, &self.dir.join("checkpoints"));
-            if inner.copy_failures(&h)
-                && let Err(e) = self.store.save(&inner.record)
-            {
-                tracing::error!(job = %self.id, "cannot record the job's failures: {e}");
+            if inner.copy_failures(&h) {
+                inner.unsaved = true;
             }
         }
+        if inner.unsaved {
+            match self.store.save(&inner.record) {
+                Ok(()) => inner.unsaved = false,
+                Err(e) => tracing::error!(job = %self.id, "cannot record the job's state: {e}"),
+            }
+        }
+        let ended = inner.thread.take_if(|t| t.is_finished());
+        drop(inner);
+        if let Some(t) = ended {
+            let _ = t.join();
+        }
+    }
+
+    /// Whether the job counts against the server's limit of running jobs.
+    pub fn is_running(&self) -> bool {
+        self.lock().record.state == JobState::Running
     }
 
     /// Server shutdown: stops the running dataflow with a savepoint into `dir` (cancels it if
@@ -432,4 +454,51 @@ fn run_script(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored_state(store: &JobStore, id: &JobId) -> String {
+        std::fs::read_to_string(store.job_dir(id).join("job.json")).unwrap()
+    }
+
+    /// Out of descriptors (or disk) when a run ends, `job.json` would keep saying RUNNING
+    /// while the API says FAILED, and a restarted server would run the job again.
+    #[test]
+    fn an_end_that_could_not_be_written_is_written_by_the_next_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = JobStore::open(dir.path()).unwrap();
+        let id = JobId::generate();
+        let record = JobRecord {
+            id: id.to_string(),
+            name: "j".into(),
+            sql: String::new(),
+            submitted: 1,
+            started: 1,
+            ended: None,
+            state: JobState::Running,
+            failures: Vec::new(),
+            runs: 1,
+        };
+        store.save(&record).unwrap();
+        let job = Job::new(id, record, &store);
+        let job_dir = store.job_dir(&id);
+        let aside = dir.path().join("aside");
+        std::fs::rename(&job_dir, &aside).unwrap();
+        std::fs::write(&job_dir, b"a file where the job's directory was").unwrap();
+        job.finish(Err("Too many open files".into()), &[], &store);
+        assert_eq!(job.snapshot().record.state, JobState::Failed);
+        job.sample();
+        std::fs::remove_file(&job_dir).unwrap();
+        std::fs::rename(&aside, &job_dir).unwrap();
+        assert!(stored_state(&store, &id).contains("\"RUNNING\""));
+        job.sample();
+        let stored = stored_state(&store, &id);
+        assert!(
+            stored.contains("\"FAILED\"") && stored.contains("Too many open files"),
+            "{stored}"
+        );
+    }
 }

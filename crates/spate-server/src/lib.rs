@@ -22,6 +22,7 @@
 //! checked (parsed and planned) before it is accepted; every job checkpoints (a default
 //! interval applies when its script sets none).
 
+pub mod allowed_dirs;
 pub mod client;
 pub mod error;
 pub mod graph;
@@ -35,11 +36,13 @@ pub mod rest;
 pub mod script;
 pub mod server;
 pub mod store;
+pub mod token;
 pub mod view;
 
 pub use client::Client;
 pub use error::{Result, ServerError};
 pub use job_id::JobId;
 pub use manager::JobManager;
-pub use server::{Server, ServerConfig};
+pub use rest::connections::HttpLimits;
+pub use server::{DEFAULT_MAX_JOBS, Server, ServerConfig};
 pub use store::JobState;

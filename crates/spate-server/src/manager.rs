@@ -21,13 +21,20 @@ pub struct JobManager {
     ctx: RunContext,
     jobs: Mutex<Vec<Arc<Job>>>,
     closed: AtomicBool,
+    max_running: usize,
 }
 
 impl JobManager {
     /// A manager keeping its jobs under `<data_dir>/jobs`; `bootstrap` is the Kafka cluster
     /// for tables that name none; scripts that set no checkpoint interval get
-    /// `default_interval`.
-    pub fn open(data_dir: &Path, bootstrap: Option<String>, default_interval: Duration) -> Result<Self> {
+    /// `default_interval`; at most `max_running` jobs run at once (resumed ones at start-up
+    /// are not refused, only counted).
+    pub fn open(
+        data_dir: &Path,
+        bootstrap: Option<String>,
+        default_interval: Duration,
+        max_running: usize,
+    ) -> Result<Self> {
         Ok(Self {
             ctx: RunContext {
                 store: JobStore::open(data_dir)?,
@@ -36,6 +43,7 @@ impl JobManager {
             },
             jobs: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
+            max_running,
         })
     }
 
@@ -79,8 +87,10 @@ impl JobManager {
             runs: 0,
         };
         let job = Job::new(id, record, &self.ctx.store);
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_room(&jobs)?;
         job.start(&self.ctx)?;
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).push(job);
+        jobs.push(job);
         tracing::info!(job = %id, "submitted");
         Ok(id)
     }
@@ -126,7 +136,27 @@ impl JobManager {
         if job.snapshot().record.state == JobState::Running {
             return Err(ServerError::Conflict(format!("job {id} is already RUNNING")));
         }
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_room(&jobs)?;
         job.start(&self.ctx)
+    }
+
+    /// How many jobs may run at once.
+    pub fn max_running(&self) -> usize {
+        self.max_running
+    }
+
+    /// Refuses one more running job when `jobs` already run as many as allowed.
+    fn check_room(&self, jobs: &[Arc<Job>]) -> Result<()> {
+        let running = jobs.iter().filter(|j| j.is_running()).count();
+        if running >= self.max_running {
+            return Err(ServerError::TooManyJobs(format!(
+                "the server runs {running} jobs, its limit (spate server --max-jobs {}); \
+                 cancel or stop one, or raise the limit",
+                self.max_running
+            )));
+        }
+        Ok(())
     }
 
     /// Samples every running job's figures (called once a second).

@@ -11,11 +11,18 @@ use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::allowed_dirs::AllowedDirs;
 use crate::error::{Result, ServerError};
 use crate::graph::GraphCache;
 use crate::manager::JobManager;
 use crate::preview::Previews;
+use crate::rest::connections::{HttpLimits, serve};
+use crate::rest::guard::Guard;
 use crate::rest::{AppState, router};
+use crate::token;
+
+/// Jobs a server runs at once unless told otherwise.
+pub const DEFAULT_MAX_JOBS: usize = 32;
 
 /// How the server starts.
 #[derive(Debug, Clone)]
@@ -30,11 +37,26 @@ pub struct ServerConfig {
     pub bootstrap: Option<String>,
     /// The checkpoint interval of jobs whose script sets none.
     pub checkpoint_interval: Duration,
+    /// Whether requests need the token (`<data_dir>/http-token`); off only when asked.
+    pub auth: bool,
+    /// Host names the REST API answers besides IP literals and `localhost` (`*`: any).
+    pub allowed_hosts: Vec<String>,
+    /// The REST listener's connection bounds and timeouts.
+    pub http_limits: HttpLimits,
+    /// Flink's `web.submit.enable`: whether jobs and SQL previews may be submitted.
+    pub web_submit: bool,
+    /// Flink's `web.cancel.enable`: whether jobs may be cancelled or stopped.
+    pub web_cancel: bool,
+    /// Directories submitted scripts may read and write and savepoints may go to.
+    pub allowed_dirs: Vec<PathBuf>,
+    /// Jobs running at once (Flink refuses jobs beyond its slots).
+    pub max_jobs: usize,
 }
 
 impl ServerConfig {
     /// Defaults: Kafka on 127.0.0.1:9092, REST on 127.0.0.1:8081 (Flink's port), the embedded
-    /// broker, checkpoints every 10 s.
+    /// broker, checkpoints every 10 s, token authentication, submit and cancel enabled, no
+    /// directory allowed, [`DEFAULT_MAX_JOBS`] jobs.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
@@ -42,6 +64,13 @@ impl ServerConfig {
             http_listen: ([127, 0, 0, 1], 8081).into(),
             bootstrap: None,
             checkpoint_interval: Duration::from_secs(10),
+            auth: true,
+            allowed_hosts: Vec::new(),
+            http_limits: HttpLimits::default(),
+            web_submit: true,
+            web_cancel: true,
+            allowed_dirs: Vec::new(),
+            max_jobs: DEFAULT_MAX_JOBS,
         }
     }
 }
@@ -58,6 +87,7 @@ pub struct Server {
     sampler: JoinHandle<()>,
     previews: Arc<Previews>,
     resumed: usize,
+    token: Option<String>,
 }
 
 impl Server {
@@ -84,10 +114,17 @@ impl Server {
         let http_addr = listener
             .local_addr()
             .map_err(|e| ServerError::Start(format!("the REST API's address: {e}")))?;
+        let token = if config.auth {
+            Some(token::load_or_create(&config.data_dir)?)
+        } else {
+            None
+        };
+        let allowed_dirs = AllowedDirs::new(&config.allowed_dirs, &config.data_dir.join("jobs"))?;
         let manager = Arc::new(JobManager::open(
             &config.data_dir,
             Some(bootstrap.clone()),
             config.checkpoint_interval,
+            config.max_jobs,
         )?);
         let resumed = {
             let m = manager.clone();
@@ -101,18 +138,13 @@ impl Server {
             bootstrap: bootstrap.clone(),
             previews: previews.clone(),
             graphs: GraphCache::default(),
+            guard: Guard::new(token.clone(), http_addr.port(), &config.allowed_hosts),
+            allowed_dirs,
+            web_submit: config.web_submit,
+            web_cancel: config.web_cancel,
         }));
         let (stop_http, stopped) = oneshot::channel::<()>();
-        let http = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::error!("the REST API stopped: {e}");
-            }
-        });
+        let http = tokio::spawn(serve(listener, app, config.http_limits.clone(), stopped));
         let sampled = manager.clone();
         let expired = previews.clone();
         let sampler = tokio::spawn(async move {
@@ -134,7 +166,22 @@ impl Server {
             sampler,
             previews,
             resumed,
+            token,
         })
+    }
+
+    /// The token requests need (`None` when authentication is off).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The dashboard's address, with the token when one is needed (Jupyter's way: opening it
+    /// logs the browser in).
+    pub fn dashboard_url(&self) -> String {
+        match &self.token {
+            Some(t) => format!("http://{}/?token={t}", self.http_addr),
+            None => format!("http://{}/", self.http_addr),
+        }
     }
 
     /// Where the REST API listens.

@@ -16,7 +16,9 @@ async fn start(dir: &std::path::Path) -> (Server, Client) {
     config.http_listen = ([127, 0, 0, 1], 0).into();
     config.checkpoint_interval = Duration::from_millis(200);
     let server = Server::start(config).await.unwrap();
-    let client = Client::new(&format!("http://{}", server.http_addr())).unwrap();
+    let client = Client::new(&format!("http://{}", server.http_addr()))
+        .unwrap()
+        .with_token(server.token());
     (server, client)
 }
 
@@ -264,8 +266,16 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
     server.shutdown().await.unwrap();
 }
 
+/// Sends raw bytes as a request, with the token after the request line, and returns
+/// (status, JSON body).
+fn raw(addr: std::net::SocketAddr, token: &str, request: &str) -> (u16, Value) {
+    let (line, rest) = request.split_once("\r\n").unwrap();
+    let request = format!("{line}\r\nAuthorization: Bearer {token}\r\n{rest}");
+    raw_as_is(addr, &request)
+}
+
 /// Sends raw bytes as a request and returns (status, JSON body).
-fn raw(addr: std::net::SocketAddr, request: &str) -> (u16, Value) {
+fn raw_as_is(addr: std::net::SocketAddr, request: &str) -> (u16, Value) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.write_all(request.as_bytes()).unwrap();
     let mut text = String::new();
@@ -325,9 +335,10 @@ async fn bad_requests_get_4xx_json_errors() {
 
     // Bodies that are not what the endpoint takes.
     let addr = server.http_addr();
+    let token = server.token().unwrap();
     let post = |path: &str, body: &str| {
         format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
     };
@@ -336,7 +347,7 @@ async fn bad_requests_get_4xx_json_errors() {
         (post("/jobs", r#"{"sql": 7}"#), "'sql' must be a string"),
         (post("/jobs", "[1,2]"), "JSON object"),
     ] {
-        let (status, body) = raw(addr, &request);
+        let (status, body) = raw(addr, token, &request);
         assert_eq!(status, 400, "{request}: {body}");
         assert!(body["errors"][0].as_str().unwrap().contains(fragment), "{body}");
     }
@@ -370,21 +381,27 @@ INSERT INTO s SELECT n FROM g;";
             .unwrap_err(),
     );
     assert_eq!(status, 400);
-    let (status, body) = raw(addr, &post(&format!("/jobs/{id}/stop"), r#"{"drain": true}"#));
+    let (status, body) = raw(
+        addr,
+        token,
+        &post(&format!("/jobs/{id}/stop"), r#"{"drain": true}"#),
+    );
     assert_eq!(status, 400, "{body}");
     let (status, body) = raw(
         addr,
+        token,
         &post(&format!("/jobs/{id}/savepoints"), r#"{"cancel-job": "yes"}"#),
     );
     assert_eq!(status, 400, "{body}");
     let (status, body) = raw(
         addr,
+        token,
         &format!(
-            "PATCH /jobs/{id}?mode=explode HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "PATCH /jobs/{id}?mode=explode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
         ),
     );
     assert_eq!(status, 400, "{body}");
-    // A plain-text body is a script too; a failing job records its cause and each decision of
+    // An application/sql body is a script too; a failing job records its cause and each decision of
     // its restart strategy.
     let failing = "SET 'restart-strategy.type' = 'fixed-delay';
 SET 'restart-strategy.fixed-delay.attempts' = '2';
@@ -395,8 +412,9 @@ CREATE TABLE s (n INT) WITH ('connector' = 'blackhole');
 INSERT INTO s SELECT 10 / n FROM g;";
     let (status, body) = raw(
         addr,
+        token,
         &format!(
-            "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{failing}",
+            "POST /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sql\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{failing}",
             failing.len()
         ),
     );
@@ -435,5 +453,558 @@ INSERT INTO s SELECT 10 / n FROM g;";
         assert_eq!(d["attempt"], attempt, "{exceptions:#}");
         assert_eq!(d["delay_ms"], 50, "{exceptions:#}");
     }
+    server.shutdown().await.unwrap();
+}
+
+/// A server with `tweak` applied to its configuration, and a client with its token.
+async fn start_with(dir: &std::path::Path, tweak: impl FnOnce(&mut ServerConfig)) -> (Server, Client) {
+    let mut config = ServerConfig::new(dir);
+    config.kafka_listen = ([127, 0, 0, 1], 0).into();
+    config.http_listen = ([127, 0, 0, 1], 0).into();
+    config.checkpoint_interval = Duration::from_millis(200);
+    tweak(&mut config);
+    let server = Server::start(config).await.unwrap();
+    let client = Client::new(&format!("http://{}", server.http_addr()))
+        .unwrap()
+        .with_token(server.token());
+    (server, client)
+}
+
+/// One request's status, headers (lower-case names) and body, sent as given.
+fn exchange(addr: std::net::SocketAddr, request: &str) -> (u16, String, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+const UNBOUNDED: &str = "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50');
+CREATE TABLE s (n BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO s SELECT n FROM g;";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_need_the_token_and_the_dashboard_keeps_it_in_a_cookie() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    let addr = server.http_addr();
+    let token = server.token().unwrap().to_string();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("http-token")).unwrap(),
+        token,
+        "the token is kept in the data directory"
+    );
+    assert_eq!(server.dashboard_url(), format!("http://{addr}/?token={token}"));
+    let get = |path: &str, extra: &str| {
+        exchange(
+            addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"),
+        )
+    };
+    // No token, a wrong one, a token of the wrong length: 401 with the way to get one.
+    for extra in [
+        String::new(),
+        "Authorization: Bearer 0123\r\n".to_string(),
+        format!("Authorization: Bearer {}\r\n", "0".repeat(token.len())),
+        format!("Cookie: spate-token-1={token}\r\n"),
+    ] {
+        let (status, head, body) = get("/jobs/overview", &extra);
+        assert_eq!(status, 401, "{extra}: {body}");
+        assert!(head.contains("www-authenticate: bearer"), "{head}");
+        assert!(body.contains("http-token"), "{body}");
+    }
+    let anonymous = Client::new(&format!("http://{addr}")).unwrap();
+    let (status, message) = api_status(anonymous.submit(UNBOUNDED).await.unwrap_err());
+    assert_eq!(status, 401, "{message}");
+    assert!(message.contains("--token"), "{message}");
+    assert!(
+        client.jobs().await.unwrap()["jobs"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(get("/jobs", &format!("Authorization: Bearer {token}\r\n")).0, 200);
+    // The dashboard's files are not secret; the page is.
+    assert_eq!(get("/assets/app.js", "").0, 200);
+    let (status, _, body) = get("/", "");
+    assert_eq!(status, 401);
+    assert!(body.contains("?token="), "{body}");
+    assert_eq!(get("/?token=nope", "").0, 401);
+    // Opened with ?token=, the page gets an HttpOnly, SameSite=Strict cookie named after its
+    // port and is sent to / without the token in its address.
+    let (status, head, _) = get(&format!("/?token={token}"), "");
+    assert_eq!(status, 303, "{head}");
+    assert!(head.contains("\r\nlocation: /\r\n"), "{head}");
+    let cookie_line = head
+        .lines()
+        .find(|l| l.starts_with("set-cookie:"))
+        .unwrap()
+        .to_string();
+    let cookie_name = format!("spate-token-{}", addr.port());
+    assert!(
+        cookie_line.contains(&format!("{cookie_name}={token}")),
+        "{cookie_line}"
+    );
+    assert!(
+        cookie_line.contains("httponly") && cookie_line.contains("samesite=strict"),
+        "{cookie_line}"
+    );
+    let cookie = format!("Cookie: {cookie_name}={token}\r\n");
+    let (status, head, body) = get("/", &cookie);
+    assert_eq!(status, 200, "{head}");
+    assert!(body.contains("<html") || body.contains("<!doctype"), "{body}");
+    assert_eq!(get("/jobs/overview", &cookie).0, 200);
+    // A change authenticated by the cookie alone must come from the page's own origin.
+    let post = |extra: &str| {
+        let body = json!({ "sql": "INSERT INTO nowhere SELECT 1;" }).to_string();
+        exchange(
+            addr,
+            &format!(
+                "POST /jobs HTTP/1.1\r\nHost: {addr}\r\n{cookie}{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let (status, _, body) = post("");
+    assert_eq!(status, 403, "{body}");
+    let (status, _, body) = post("Origin: http://127.0.0.1:1\r\n");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("cross-origin"), "{body}");
+    // From the page itself it reaches the handler (which finds the script bad).
+    let (status, _, body) = post(&format!("Origin: http://{addr}\r\n"));
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = post("Sec-Fetch-Site: same-origin\r\n");
+    assert_eq!(status, 400, "{body}");
+    server.shutdown().await.unwrap();
+
+    // The token survives a restart (bookmarks and cookies keep working).
+    let (server, _) = start(dir.path()).await;
+    assert_eq!(server.token(), Some(token.as_str()));
+    server.shutdown().await.unwrap();
+
+    // Explicitly off, no token is made or asked for.
+    let open_dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_with(open_dir.path(), |c| c.auth = false).await;
+    assert!(server.token().is_none());
+    assert!(!open_dir.path().join("http-token").exists());
+    let anonymous = Client::new(&format!("http://{}", server.http_addr())).unwrap();
+    assert!(anonymous.jobs().await.is_ok());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_posts_and_foreign_hosts_are_refused_even_without_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start_with(dir.path(), |c| c.auth = false).await;
+    let addr = server.http_addr();
+    let send = |host: &str, extra: &str, content_type: &str, body: &str| {
+        exchange(
+            addr,
+            &format!(
+                "POST /jobs HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    let host = addr.to_string();
+    // What an auto-submitted <form enctype="text/plain"> (or any form) sends: 415, no job.
+    for content_type in [
+        "text/plain",
+        "text/plain; charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let (status, _, body) = send(&host, "", content_type, UNBOUNDED);
+        assert_eq!(status, 415, "{content_type}: {body}");
+        assert!(body.contains("application/sql"), "{body}");
+    }
+    // Another origin: 403 whatever it sends.
+    let json_body = json!({ "sql": UNBOUNDED }).to_string();
+    let (status, _, body) = send(
+        &host,
+        "Origin: http://evil.example\r\n",
+        "application/json",
+        &json_body,
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, _, body) = send(&host, "Origin: null\r\n", "application/json", &json_body);
+    assert_eq!(status, 403, "{body}");
+    // A name that is not the server's (DNS rebinding): 403, reads too.
+    let (status, _, body) = send("evil.example:8081", "", "application/json", &json_body);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("--http-allowed-host"), "{body}");
+    let (status, _, _) = exchange(
+        addr,
+        "GET /jobs HTTP/1.1\r\nHost: rebind.evil.example\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 403);
+    assert!(
+        client.jobs().await.unwrap()["jobs"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "no job ran"
+    );
+    // localhost and the server's own origin are fine.
+    let (status, _, _) = exchange(
+        addr,
+        &format!(
+            "GET /jobs HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+            addr.port()
+        ),
+    );
+    assert_eq!(status, 200);
+    let (status, _, body) = send(
+        &host,
+        &format!("Origin: http://{host}\r\n"),
+        "application/sql",
+        UNBOUNDED,
+    );
+    assert_eq!(status, 202, "{body}");
+    server.shutdown().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = start_with(dir.path(), |c| {
+        c.auth = false;
+        c.allowed_hosts = vec!["spate.internal".into()];
+    })
+    .await;
+    let (status, _, _) = exchange(
+        server.http_addr(),
+        "GET /jobs HTTP/1.1\r\nHost: spate.internal:8081\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_bodies_get_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    let addr = server.http_addr();
+    let token = server.token().unwrap();
+    let big = "-".repeat(3 << 20);
+    for path in ["/jobs", "/sql/previews"] {
+        let body = json!({ "sql": big }).to_string();
+        let (status, _, answer) = exchange(
+            addr,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert_eq!(status, 413, "{path}: {answer}");
+        assert!(answer.contains("larger than"), "{answer}");
+    }
+    // Through the client, too.
+    let (status, message) = api_status(
+        client
+            .request("POST", "/jobs", Some(&json!({ "sql": big })))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 413, "{message}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_submit_and_cancel_can_be_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    let config = client.request("GET", "/config", None).await.unwrap();
+    assert_eq!(
+        config["features"],
+        json!({ "web-submit": true, "web-cancel": true })
+    );
+    let id = client.submit(UNBOUNDED).await.unwrap();
+    wait_state(&client, &id, "RUNNING").await;
+    server.shutdown().await.unwrap();
+
+    // The job resumes on restart with both switches off: it runs, but nobody may submit,
+    // cancel or stop over the API.
+    let (server, client) = start_with(dir.path(), |c| {
+        c.web_submit = false;
+        c.web_cancel = false;
+    })
+    .await;
+    let config = client.request("GET", "/config", None).await.unwrap();
+    assert_eq!(
+        config["features"],
+        json!({ "web-submit": false, "web-cancel": false })
+    );
+    wait_state(&client, &id, "RUNNING").await;
+    for (method, path, body, mentions) in [
+        (
+            "POST",
+            "/jobs".to_string(),
+            Some(json!({ "sql": UNBOUNDED })),
+            "web.submit.enable",
+        ),
+        (
+            "POST",
+            "/sql/previews".to_string(),
+            Some(json!({ "sql": "SELECT 1;" })),
+            "web.submit.enable",
+        ),
+        ("PATCH", format!("/jobs/{id}"), None, "web.cancel.enable"),
+        (
+            "POST",
+            format!("/jobs/{id}/stop"),
+            Some(json!({})),
+            "web.cancel.enable",
+        ),
+        (
+            "POST",
+            format!("/jobs/{id}/savepoints"),
+            Some(json!({ "cancel-job": true })),
+            "web.cancel.enable",
+        ),
+    ] {
+        let (status, message) = api_status(client.request(method, &path, body.as_ref()).await.unwrap_err());
+        assert_eq!(status, 403, "{method} {path}: {message}");
+        assert!(message.contains(mentions), "{message}");
+    }
+    // A savepoint that keeps the job running is neither.
+    wait_job(&client, &id, "a running dataflow", |j| {
+        j["vertices"].as_array().is_some_and(|v| !v.is_empty())
+    })
+    .await;
+    let location = client
+        .savepoint(&id, false, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(
+        location.starts_with(&dir.path().join("jobs").display().to_string()),
+        "{location}"
+    );
+    assert_eq!(client.job(&id).await.unwrap()["state"], "RUNNING");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_and_savepoints_outside_the_allowed_dirs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = dir.path().join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let input = allowed.join("in.txt");
+    std::fs::write(&input, "a\nb\nc\n").unwrap();
+    let data = dir.path().join("data");
+    let (server, client) = start_with(&data, |c| c.allowed_dirs = vec![allowed.clone()]).await;
+    let copy = |from: &str, to: &str| {
+        format!(
+            "CREATE TABLE src (line STRING) WITH ('connector' = 'filesystem', 'path' = '{from}', 'format' = 'raw');
+CREATE TABLE dst (line STRING) WITH ('connector' = 'filesystem', 'path' = '{to}', 'format' = 'raw');
+INSERT INTO dst SELECT line FROM src;"
+        )
+    };
+    let inside_out = allowed.join("out").display().to_string();
+    for (sql, mentions) in [
+        (copy("/etc/passwd", &inside_out), "'/etc/passwd'"),
+        (
+            copy(&input.display().to_string(), "/tmp/spate-escape"),
+            "'/tmp/spate-escape'",
+        ),
+        (
+            copy(&format!("{}/../../../etc/passwd", allowed.display()), &inside_out),
+            "../etc/passwd",
+        ),
+    ] {
+        let (status, message) = api_status(client.submit(&sql).await.unwrap_err());
+        assert_eq!(status, 403, "{message}");
+        assert!(
+            message.contains(mentions) && message.contains(&allowed.display().to_string()),
+            "{message}"
+        );
+    }
+    // A preview reading a file outside is refused the same way.
+    let (status, message) = api_status(
+        client
+            .start_preview(
+                "CREATE TABLE f (line STRING) WITH ('connector' = 'filesystem', 'path' = '/etc/passwd', 'format' = 'raw');
+SELECT * FROM f;",
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403, "{message}");
+    // Inside, the job runs and writes its files.
+    let id = client
+        .submit(&copy(&input.display().to_string(), &inside_out))
+        .await
+        .unwrap();
+    wait_state(&client, &id, "FINISHED").await;
+    // Savepoints: into an allowed directory, or the job's own; elsewhere refused.
+    let running = client.submit(UNBOUNDED).await.unwrap();
+    wait_job(&client, &running, "a running dataflow", |j| {
+        j["vertices"].as_array().is_some_and(|v| !v.is_empty())
+    })
+    .await;
+    let (status, message) = api_status(
+        client
+            .request(
+                "POST",
+                &format!("/jobs/{running}/savepoints"),
+                Some(&json!({ "target-directory": "/tmp/elsewhere" })),
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403, "{message}");
+    assert!(message.contains("/tmp/elsewhere"), "{message}");
+    let answer = client
+        .request(
+            "POST",
+            &format!("/jobs/{running}/savepoints"),
+            Some(&json!({ "target-directory": allowed.join("sp").display().to_string() })),
+        )
+        .await
+        .unwrap();
+    assert!(answer["request-id"].is_string(), "{answer}");
+    client.cancel(&running).await.unwrap();
+    server.shutdown().await.unwrap();
+
+    // Without --allowed-dir no file is allowed, and the message says how to allow one.
+    let other = tempfile::tempdir().unwrap();
+    let (server, client) = start(other.path()).await;
+    let (status, message) = api_status(
+        client
+            .submit(&copy(&input.display().to_string(), &inside_out))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403, "{message}");
+    assert!(message.contains("--allowed-dir"), "{message}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_beyond_the_limit_are_refused_until_one_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start_with(dir.path(), |c| c.max_jobs = 2).await;
+    let first = client.submit(UNBOUNDED).await.unwrap();
+    let second = client.submit(UNBOUNDED).await.unwrap();
+    let overview = client.overview().await.unwrap();
+    assert_eq!(overview["slots-total"], 2, "{overview:#}");
+    assert_eq!(overview["slots-available"], 0, "{overview:#}");
+    let (status, message) = api_status(client.submit(UNBOUNDED).await.unwrap_err());
+    assert_eq!(status, 429, "{message}");
+    assert!(message.contains("--max-jobs 2"), "{message}");
+    client.cancel(&first).await.unwrap();
+    wait_state(&client, &first, "CANCELED").await;
+    // A resume counts too.
+    let third = client.submit(UNBOUNDED).await.unwrap();
+    let (status, _) = api_status(client.resume(&first).await.unwrap_err());
+    assert_eq!(status, 429);
+    for id in [&second, &third] {
+        client.cancel(id).await.unwrap();
+        wait_state(&client, id, "CANCELED").await;
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_bounded_and_idle_ones_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start_with(dir.path(), |c| {
+        c.http_limits.max_connections = 4;
+        c.http_limits.header_timeout = Duration::from_millis(700);
+    })
+    .await;
+    let addr = server.http_addr();
+    let closed = |mut s: std::net::TcpStream| -> bool {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 512];
+        matches!(s.read(&mut buf), Ok(0) | Err(_))
+    };
+    // Ten idle connections: the oldest give their places to the newest, and clients with
+    // requests are still answered.
+    let idle: Vec<std::net::TcpStream> = (0..10)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..3 {
+        assert!(client.jobs().await.is_ok());
+    }
+    let started = Instant::now();
+    let results = tokio::task::spawn_blocking(move || idle.into_iter().map(closed).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    assert!(results.iter().all(|c| *c), "{results:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "closed by the header timeout at the latest"
+    );
+    // A request head that trickles in is cut off at the header timeout.
+    let mut slow = std::net::TcpStream::connect(addr).unwrap();
+    slow.write_all(b"GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    let started = Instant::now();
+    assert!(tokio::task::spawn_blocking(move || closed(slow)).await.unwrap());
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+    server.shutdown().await.unwrap();
+}
+
+/// `Threads:` and `VmRSS:` (KiB) of this process.
+fn threads_and_rss() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("Threads:"), field("VmRSS:"))
+}
+
+/// Cancelled jobs give their threads back: after warm-up cycles (pools, the broker's topic),
+/// further submit + cancel cycles leave the thread count where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_jobs_give_their_threads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, client) = start(dir.path()).await;
+    let kafka_job = "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '100');
+CREATE TABLE k (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'cycles', 'format' = 'json');
+INSERT INTO k SELECT n FROM g;";
+    let cycle = |n: usize| {
+        let client = client.clone();
+        async move {
+            for _ in 0..n {
+                let id = client.submit(kafka_job).await.unwrap();
+                wait_job(&client, &id, "a running dataflow", |j| {
+                    j["vertices"].as_array().is_some_and(|v| !v.is_empty())
+                        && j["records-out"].as_u64() > Some(0)
+                })
+                .await;
+                client.cancel(&id).await.unwrap();
+                wait_state(&client, &id, "CANCELED").await;
+            }
+            // The sampler joins ended runs' threads within a second.
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+        }
+    };
+    cycle(3).await;
+    let (threads_before, rss_before) = threads_and_rss();
+    const CYCLES: usize = 10;
+    cycle(CYCLES).await;
+    let (threads_after, rss_after) = threads_and_rss();
+    eprintln!(
+        "after {CYCLES} submit+cancel cycles: threads {threads_before} -> {threads_after}, \
+         RSS {rss_before} KiB -> {rss_after} KiB ({:+} KiB per job)",
+        (rss_after as i64 - rss_before as i64) / CYCLES as i64
+    );
+    assert!(
+        threads_after <= threads_before + 2,
+        "threads grew from {threads_before} to {threads_after} over {CYCLES} cancelled jobs"
+    );
     server.shutdown().await.unwrap();
 }

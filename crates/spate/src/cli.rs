@@ -129,7 +129,12 @@ pub struct SqlArgs {
     /// keeps running there, a `SELECT` runs on the server and its rows are shown here.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
-    /// Data directory of the embedded broker (without --bootstrap).
+    /// The server's access token with --server (else $SPATE_TOKEN, else the http-token file of
+    /// --data-dir).
+    #[arg(long, requires = "server")]
+    pub token: Option<String>,
+    /// Data directory of the embedded broker (without --bootstrap); with --server, where the
+    /// server's token is read from (DIR/http-token).
     #[arg(long, default_value = "spate-data")]
     pub data_dir: PathBuf,
     /// Where jobs checkpoint when 'execution.checkpointing.interval' is set; running the script
@@ -157,14 +162,46 @@ pub struct ServerArgs {
     /// Checkpoint interval of jobs whose script sets no 'execution.checkpointing.interval'.
     #[arg(long, value_parser = parse_checkpoint_interval, default_value = "10s")]
     pub checkpoint_interval: Duration,
+    /// Serve the REST API, the dashboard and the SQL gateway without the access token (anyone
+    /// who reaches the port runs SQL as this OS user). By default every request needs the
+    /// token kept in DATA_DIR/http-token.
+    #[arg(long)]
+    pub no_auth: bool,
+    /// A host name the REST API answers to besides IP addresses and localhost (repeatable;
+    /// `*` for any). Other Host headers are refused against DNS rebinding.
+    #[arg(long = "http-allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
+    /// REST connections open at once; beyond it a new one replaces the longest idle one.
+    #[arg(long, default_value = "128", value_parser = clap::value_parser!(u32).range(1..))]
+    pub http_max_connections: u32,
+    /// Flink's web.submit.enable: whether jobs and SQL may be submitted over the REST API.
+    #[arg(long, value_name = "BOOL", default_value = "true", action = clap::ArgAction::Set)]
+    pub web_submit_enable: bool,
+    /// Flink's web.cancel.enable: whether jobs may be cancelled or stopped over the REST API.
+    #[arg(long, value_name = "BOOL", default_value = "true", action = clap::ArgAction::Set)]
+    pub web_cancel_enable: bool,
+    /// A directory submitted jobs may read and write (filesystem tables, Kafka key stores,
+    /// savepoints); repeatable. Paths outside every one are refused (savepoints may also go
+    /// under DATA_DIR/jobs).
+    #[arg(long = "allowed-dir", value_name = "DIR")]
+    pub allowed_dirs: Vec<PathBuf>,
+    /// Jobs running at once; a submission beyond it is refused (HTTP 429).
+    #[arg(long, default_value = "32", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_jobs: u32,
 }
 
-/// Where `spate jobs` finds the server.
+/// Where `spate jobs` finds the server and its token.
 #[derive(Debug, Args, Clone)]
 pub struct ServerUrl {
     /// The server's REST API.
     #[arg(long = "server", default_value = "http://127.0.0.1:8081")]
     pub url: String,
+    /// The server's access token (else $SPATE_TOKEN, else --data-dir's http-token file).
+    #[arg(long)]
+    pub token: Option<String>,
+    /// The server's data directory, to read its token from (DIR/http-token).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

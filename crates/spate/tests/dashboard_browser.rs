@@ -66,13 +66,13 @@ SELECT order_id, product, amount, ts FROM orders WHERE amount > 100;
 ";
 
 /// GET or POST on the server; the body as JSON.
-fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
+fn http(url: &str, token: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
     let addr = url.strip_prefix("http://").unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -129,7 +129,21 @@ fn chromium() -> PathBuf {
 /// Runs headless Chromium on `url` with `action` (`--dump-dom` or `--screenshot=PATH`), the
 /// page's timers given `budget_ms` of virtual time; returns its stdout.
 fn browse(browser: &Path, profile: &Path, url: &str, action: &str, size: &str, budget_ms: u64) -> String {
+    browse_with(browser, profile, url, action, size, budget_ms, &[])
+}
+
+/// [`browse`] with more Chromium switches.
+fn browse_with(
+    browser: &Path,
+    profile: &Path,
+    url: &str,
+    action: &str,
+    size: &str,
+    budget_ms: u64,
+    extra: &[&str],
+) -> String {
     let out = Command::new(browser)
+        .args(extra)
         .args([
             "--headless",
             "--no-sandbox",
@@ -182,6 +196,10 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
         &["--kafka-listen", "127.0.0.1:0", "--checkpoint-interval", "1s"],
     );
     let url = server.url.clone();
+    // Authentication stays on (the default): the pages are opened as the start-up line
+    // prints them, with ?token=, and must keep working after the token left the address.
+    let token = server.token.clone().unwrap();
+    let login = format!("{url}/?token={token}");
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .unwrap()
@@ -190,7 +208,13 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     let profile = dir.path().join("chromium-profile");
 
     let submit = |sql: &str| -> String {
-        let r = http(&url, "POST", "/jobs", Some(&serde_json::json!({ "sql": sql })));
+        let r = http(
+            &url,
+            &token,
+            "POST",
+            "/jobs",
+            Some(&serde_json::json!({ "sql": sql })),
+        );
         r["jobid"].as_str().unwrap_or_else(|| panic!("{r}")).to_string()
     };
     let now = std::time::SystemTime::now()
@@ -200,8 +224,8 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     let job = submit(&job_sql(now));
     // The job runs, has rates and a completed checkpoint, and wrote counts.
     wait_for("a checkpoint and rates", 40, || {
-        let cps = http(&url, "GET", &format!("/jobs/{job}/checkpoints"), None);
-        let detail = http(&url, "GET", &format!("/jobs/{job}"), None);
+        let cps = http(&url, &token, "GET", &format!("/jobs/{job}/checkpoints"), None);
+        let detail = http(&url, &token, "GET", &format!("/jobs/{job}"), None);
         assert_eq!(
             detail["state"],
             "RUNNING",
@@ -216,7 +240,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     });
     let reader = submit(READER);
     wait_for("committed offsets of the reader's group", 40, || {
-        let groups = http(&url, "GET", "/kafka/groups", None);
+        let groups = http(&url, &token, "GET", "/kafka/groups", None);
         groups["groups"]
             .as_array()
             .unwrap()
@@ -228,6 +252,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     let start_preview = || {
         let r = http(
             &url,
+            &token,
             "POST",
             "/sql/previews",
             Some(&serde_json::json!({ "sql": PREVIEW.trim() })),
@@ -237,7 +262,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     let preview = start_preview();
 
     // The job page: the graph's nodes with live rates and watermarks, a completed checkpoint.
-    let job_url = format!("{url}/#/jobs/{job}");
+    let job_url = format!("{login}#/jobs/{job}");
     let dom = browse(&browser, &profile, &job_url, "--dump-dom", "1400,900", 4000);
     assert!(count(&dom, r#"class="node""#) >= 2, "no job graph nodes:\n{dom}");
     assert!(count(&dom, r#"class="edge""#) >= 1, "no edges:\n{dom}");
@@ -249,7 +274,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     assert!(dom.contains("insert-into_click_counts"), "{dom}");
 
     // The topics page: the topic, its partitions, messages with JSON values, the group.
-    let topics_url = format!("{url}/#/topics/click-counts");
+    let topics_url = format!("{login}#/topics/click-counts");
     let dom = browse(&browser, &profile, &topics_url, "--dump-dom", "1400,900", 4000);
     assert!(dom.contains("click-counts"), "{dom}");
     assert!(dom.contains("message-table"), "no message browser table:\n{dom}");
@@ -260,7 +285,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     assert!(dom.contains("dashboards"), "no consumer group:\n{dom}");
 
     // The SQL page watching the preview: its rows arrived.
-    let sql_url = format!("{url}/#/sql?preview={preview}");
+    let sql_url = format!("{login}#/sql?preview={preview}");
     let dom = browse(&browser, &profile, &sql_url, "--dump-dom", "1400,900", 3000);
     assert!(dom.contains("order_id") && dom.contains("RUNNING"), "{dom}");
     assert!(count(&dom, "<tr>") >= 3, "no preview rows:\n{dom}");
@@ -268,7 +293,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     let overview_dom = browse(
         &browser,
         &profile,
-        &format!("{url}/#/"),
+        &format!("{login}#/"),
         "--dump-dom",
         "1400,900",
         3000,
@@ -279,11 +304,11 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     );
 
     for (name, page, size) in [
-        ("overview", format!("{url}/#/"), "1400,900"),
+        ("overview", format!("{login}#/"), "1400,900"),
         ("job", job_url, "1400,1700"),
         (
             "sql",
-            format!("{url}/#/sql?preview={}", start_preview()),
+            format!("{login}#/sql?preview={}", start_preview()),
             "1400,900",
         ),
         ("topics", topics_url, "1400,1300"),
@@ -306,4 +331,123 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
         );
     }
     let _ = reader;
+}
+
+/// A page on another origin (another port of 127.0.0.1: the same *site*, so even a
+/// SameSite=Strict cookie goes along) that tries what the issue describes: with the dashboard
+/// logged in in the same browser, it posts a job script to the server as a `text/plain` form
+/// and as `no-cors` fetches.
+fn attack_page(server: &str, token: &str, sql: &str) -> String {
+    let sql = serde_json::to_string(sql).unwrap();
+    format!(
+        r#"<!doctype html><html><body><p id="state">loading</p><iframe name="sink"></iframe>
+<script>
+const sql = {sql};
+const dash = document.createElement('iframe');
+dash.src = '{server}/?token={token}';
+dash.onload = async () => {{
+  for (const headers of [{{}}, {{ 'content-type': 'application/json' }}]) {{
+    try {{
+      await fetch('{server}/jobs', {{ method: 'POST', mode: 'no-cors', credentials: 'include', headers, body: JSON.stringify({{ sql }}) }});
+    }} catch (e) {{}}
+  }}
+  const form = document.createElement('form');
+  form.method = 'POST';
+  form.action = '{server}/jobs';
+  form.enctype = 'text/plain';
+  form.target = 'sink';
+  const input = document.createElement('input');
+  input.type = 'hidden';
+  input.name = JSON.stringify({{ sql, x: '' }}).slice(0, -2);
+  input.value = '"}}';
+  form.appendChild(input);
+  document.body.appendChild(form);
+  form.submit();
+  document.getElementById('state').textContent = 'attack sent';
+}};
+document.body.appendChild(dash);
+</script></body></html>"#
+    )
+}
+
+/// Serves `page` to every request on a free port of 127.0.0.1 until `stop`; returns its URL
+/// and how many requests it answered.
+fn serve_page(
+    page: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut s, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    (url, served)
+}
+
+#[test]
+fn pages_of_other_origins_and_rebound_names_cannot_drive_the_server() {
+    let browser = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server = Server::start(&dir.path().join("data"), &log, &["--kafka-listen", "127.0.0.1:0"]);
+    let url = server.url.clone();
+    let token = server.token.clone().unwrap();
+    let profile = dir.path().join("chromium-profile");
+    let stolen = "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+CREATE TABLE stolen (n BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO stolen SELECT n FROM g;";
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (evil, served) = serve_page(attack_page(&url, &token, stolen), stop.clone());
+    let dom = browse(
+        &browser,
+        &profile,
+        &format!("{evil}/"),
+        "--dump-dom",
+        "800,600",
+        4000,
+    );
+    assert!(
+        dom.contains("attack sent"),
+        "the attacking page did not run:\n{dom}"
+    );
+    assert!(served.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    // DNS rebinding: a name the attacker controls, resolved to the server's address.
+    let port = url.rsplit(':').next().unwrap();
+    let rebound = browse_with(
+        &browser,
+        &profile,
+        &format!("http://rebind.test:{port}/jobs/overview"),
+        "--dump-dom",
+        "800,600",
+        2000,
+        &["--host-resolver-rules=MAP rebind.test 127.0.0.1"],
+    );
+    assert!(rebound.contains("is not allowed"), "{rebound}");
+    std::thread::sleep(Duration::from_millis(500));
+    let jobs = http(&url, &token, "GET", "/jobs/overview", None);
+    assert_eq!(
+        jobs["jobs"],
+        serde_json::json!([]),
+        "a cross-site page ran a job: {jobs:#}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }

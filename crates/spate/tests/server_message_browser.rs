@@ -117,9 +117,9 @@ fn keys(page: &Value) -> Vec<String> {
 }
 
 /// The checks both readers must pass.
-fn check_pages(url: &str) {
+fn check_pages(server: &Server) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = Client::new(url).unwrap();
+    let client = server.client();
 
     let first = get(&runtime, &client, "?offset=0&count=3").unwrap();
     assert_eq!(offsets(&first), [0, 1, 2], "{first:#}");
@@ -181,7 +181,7 @@ fn the_embedded_broker_is_browsed_from_its_log() {
         .trim_end_matches(',')
         .to_string();
     write_records(&kafka);
-    check_pages(&server.url);
+    check_pages(&server);
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn an_external_cluster_is_browsed_with_a_kafka_client() {
     write_records(&broker.addr);
     let log = dir.path().join("server.log");
     let server = Server::start(&dir.path().join("data"), &log, &["--bootstrap", &broker.addr]);
-    check_pages(&server.url);
+    check_pages(&server);
     drop(server);
     broker.kill();
 }

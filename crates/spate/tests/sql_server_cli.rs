@@ -20,7 +20,8 @@ const NUMBERS: &str = "CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'kafk
 
 /// Runs `spate sql --server URL ARGS` with `stdin` piped in; returns (success, stdout, stderr).
 fn sql(server: &Server, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut all = vec!["sql", "--server", server.url.as_str()];
+    let data_dir = server.data_dir.display().to_string();
+    let mut all = vec!["sql", "--server", server.url.as_str(), "--data-dir", &data_dir];
     all.extend_from_slice(args);
     common::run_spate(&all, stdin)
 }
@@ -87,6 +88,26 @@ fn statements_run_on_the_server() {
     assert!(err.contains("nope") && err.contains("bad.sql"), "{err}");
     assert_eq!(server.jobs(&["list"]).1, before);
 
+    // Without the token (none given, none in the data directory) the server refuses, and the
+    // client says how to give it; --token works as the data directory does.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let anonymous = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--server", &server.url])
+        .current_dir(elsewhere.path())
+        .env_remove("SPATE_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&anonymous.stderr);
+    assert!(!anonymous.status.success());
+    assert!(err.contains("HTTP 401") && err.contains("--token"), "{err}");
+    let token = server.token.clone().unwrap();
+    let (ok, out, err) = common::run_spate(
+        &["sql", "--server", &server.url, "--token", &token],
+        "SHOW TABLES;\n",
+    );
+    assert!(ok && err.contains("statements run on the server"), "{out}{err}");
+
     // A server that does not answer is an error at start.
     let unreachable = Command::new(env!("CARGO_BIN_EXE_spate"))
         .args(["sql", "--server", "http://127.0.0.1:1"])
@@ -115,6 +136,7 @@ fn ctrl_c_cancels_a_query_running_on_the_server() {
     .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
         .args(["sql", "--server", &server.url, "-f", script.to_str().unwrap()])
+        .args(["--token", server.token.as_deref().unwrap()])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

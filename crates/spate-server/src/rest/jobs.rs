@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, AppState, bad, blocking, reply};
+use super::{ApiError, ApiResult, AppState, bad, blocking, body_error, reply};
 use crate::error::ServerError;
 use crate::job::{JobSnapshot, Trigger};
 use crate::store::JobState;
@@ -27,7 +27,7 @@ fn path_arg(p: IdPath) -> Result<String, ApiError> {
 
 /// A request body that is optional JSON: empty means `{}`; anything else must be an object.
 fn optional_json(body: Body) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let bytes = body.map_err(|e| bad(e.body_text()))?;
+    let bytes = body.map_err(body_error)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
     }
@@ -129,13 +129,14 @@ fn vertex_json(i: usize, v: &Vertex, s: &JobSnapshot, now: i64) -> Value {
 pub(super) async fn overview(State(app): State<Arc<AppState>>) -> ApiResult {
     let jobs: Vec<JobSnapshot> = app.manager.list().iter().map(|j| j.snapshot()).collect();
     let count = |s: JobState| jobs.iter().filter(|j| j.record.state == s).count();
-    let slots = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    // A slot is a job (each job runs in its own threads), as the job limit counts them.
+    let slots = app.manager.max_running();
     reply(
         StatusCode::OK,
         json!({
             "taskmanagers": 1,
             "slots-total": slots,
-            "slots-available": slots,
+            "slots-available": slots.saturating_sub(count(JobState::Running)),
             "jobs-running": count(JobState::Running),
             "jobs-finished": count(JobState::Finished),
             "jobs-cancelled": count(JobState::Canceled),
@@ -146,7 +147,7 @@ pub(super) async fn overview(State(app): State<Arc<AppState>>) -> ApiResult {
     )
 }
 
-pub(super) async fn config() -> ApiResult {
+pub(super) async fn config(State(app): State<Arc<AppState>>) -> ApiResult {
     reply(
         StatusCode::OK,
         json!({
@@ -154,7 +155,7 @@ pub(super) async fn config() -> ApiResult {
             "timezone-name": "UTC",
             "timezone-offset": 0,
             "flink-version": concat!("spate ", env!("CARGO_PKG_VERSION")),
-            "features": { "web-submit": false, "web-cancel": true },
+            "features": { "web-submit": app.web_submit, "web-cancel": app.web_cancel },
         }),
     )
 }
@@ -326,14 +327,16 @@ pub(super) async fn exceptions(State(app): State<Arc<AppState>>, id: IdPath) -> 
 }
 
 /// The SQL of a submission: a JSON object `{"sql": "...", "name": "..."}`, or the script
-/// itself as a plain-text body.
+/// itself as an `application/sql` body (`text/plain` is refused before this: a cross-site form
+/// can send it).
 pub(super) fn submission(headers: &HeaderMap, body: Body) -> Result<(String, Option<String>), ApiError> {
-    let bytes = body.map_err(|e| bad(e.body_text()))?;
-    let is_json = headers
+    let bytes = body.map_err(body_error)?;
+    let content_type = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .unwrap_or("");
+    let is_sql = content_type.starts_with("application/sql");
+    if !is_sql {
         let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(&bytes) else {
             return Err(bad(
                 r#"the request body must be a JSON object {"sql": "<script>"}"#,
@@ -347,10 +350,12 @@ pub(super) fn submission(headers: &HeaderMap, body: Body) -> Result<(String, Opt
 }
 
 pub(super) async fn submit(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+    app.check_submit()?;
     let (sql, name) = submission(&headers, body)?;
     if sql.trim().is_empty() {
         return Err(bad("the SQL script is empty"));
     }
+    app.allowed_dirs.check_script(&sql)?;
     let manager = app.manager.clone();
     let id = blocking(move || manager.submit(&sql, name.as_deref())).await?;
     reply(
@@ -364,6 +369,7 @@ pub(super) async fn cancel(
     id: IdPath,
     RawQuery(query): RawQuery,
 ) -> ApiResult {
+    app.check_cancel()?;
     let id = path_arg(id)?;
     for pair in query
         .as_deref()
@@ -384,11 +390,19 @@ pub(super) async fn cancel(
     reply(StatusCode::ACCEPTED, json!({}))
 }
 
+fn check_savepoint_dir(app: &AppState, dir: Option<&std::path::Path>) -> Result<(), ApiError> {
+    match dir {
+        Some(d) => Ok(app.allowed_dirs.check_savepoint_dir(d)?),
+        None => Ok(()),
+    }
+}
+
 fn trigger_reply(trigger: String) -> ApiResult {
     reply(StatusCode::ACCEPTED, json!({ "request-id": trigger }))
 }
 
 pub(super) async fn stop(State(app): State<Arc<AppState>>, id: IdPath, body: Body) -> ApiResult {
+    app.check_cancel()?;
     let id = path_arg(id)?;
     let body = optional_json(body)?;
     if bool_field(&body, "drain")? {
@@ -397,6 +411,7 @@ pub(super) async fn stop(State(app): State<Arc<AppState>>, id: IdPath, body: Bod
         ));
     }
     let dir = string_field(&body, "targetDirectory")?.map(PathBuf::from);
+    check_savepoint_dir(&app, dir.as_deref())?;
     trigger_reply(app.manager.savepoint(&id, dir, true)?)
 }
 
@@ -406,6 +421,10 @@ pub(super) async fn savepoint(State(app): State<Arc<AppState>>, id: IdPath, body
     let dir = string_field(&body, "target-directory")?.map(PathBuf::from);
     // Flink's cancel-job: take the savepoint, then end the job; stop-with-savepoint does that.
     let stop = bool_field(&body, "cancel-job")?;
+    if stop {
+        app.check_cancel()?;
+    }
+    check_savepoint_dir(&app, dir.as_deref())?;
     trigger_reply(app.manager.savepoint(&id, dir, stop)?)
 }
 
@@ -435,6 +454,7 @@ pub(super) async fn savepoint_status(
 }
 
 pub(super) async fn resume(State(app): State<Arc<AppState>>, id: IdPath) -> ApiResult {
+    app.check_submit()?;
     let id = path_arg(id)?;
     let manager = app.manager.clone();
     let jid = id.clone();

@@ -3,7 +3,9 @@
 //! endpoint. Handlers never panic on input: bodies, ids and query strings are parsed here and
 //! a mismatch is a 400 (or 404 for an unknown id or path, 405 for a wrong method).
 
+pub mod connections;
 mod dashboard;
+pub mod guard;
 mod jobs;
 mod kafka;
 mod metrics;
@@ -16,11 +18,14 @@ use crate::graph::GraphCache;
 use crate::preview::Previews;
 use axum::Json;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::allowed_dirs::AllowedDirs;
 use crate::error::ServerError;
 use crate::manager::JobManager;
 
@@ -35,7 +40,40 @@ pub struct AppState {
     pub previews: Arc<Previews>,
     /// Each job's graph with its edges, planned once.
     pub graphs: GraphCache,
+    /// Host, origin and token checks.
+    pub guard: guard::Guard,
+    /// Where submitted scripts and savepoints may read and write.
+    pub allowed_dirs: AllowedDirs,
+    /// Flink's `web.submit.enable`.
+    pub web_submit: bool,
+    /// Flink's `web.cancel.enable`.
+    pub web_cancel: bool,
 }
+
+impl AppState {
+    /// Refuses submissions when `web.submit.enable` is off.
+    fn check_submit(&self) -> Result<(), ApiError> {
+        if self.web_submit {
+            return Ok(());
+        }
+        Err(ApiError(ServerError::Forbidden(
+            "submitting jobs and SQL is disabled on this server (web.submit.enable = false)".into(),
+        )))
+    }
+
+    /// Refuses cancelling and stopping jobs when `web.cancel.enable` is off.
+    fn check_cancel(&self) -> Result<(), ApiError> {
+        if self.web_cancel {
+            return Ok(());
+        }
+        Err(ApiError(ServerError::Forbidden(
+            "cancelling and stopping jobs is disabled on this server (web.cancel.enable = false)".into(),
+        )))
+    }
+}
+
+/// The largest request body taken (a 413 beyond it).
+pub const MAX_BODY: usize = 2 << 20;
 
 /// The API's routes.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -72,6 +110,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
         .with_state(state)
 }
 
@@ -102,6 +142,17 @@ pub type ApiResult = Result<Response, ApiError>;
 /// `value` as a JSON answer with `status`.
 fn reply(status: StatusCode, value: Value) -> ApiResult {
     Ok((status, Json(value)).into_response())
+}
+
+/// A body that could not be read: 413 when it is over [`MAX_BODY`], else 400.
+fn body_error(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError(ServerError::PayloadTooLarge(format!(
+            "the request body is larger than {} bytes",
+            MAX_BODY
+        )));
+    }
+    bad(e.body_text())
 }
 
 /// A bad request (400).

@@ -13,10 +13,12 @@ use super::jobs::{Body, submission};
 use super::{ApiResult, AppState, bad, blocking, query_pairs, reply};
 
 pub(super) async fn start(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+    app.check_submit()?;
     let (sql, _) = submission(&headers, body)?;
     if sql.trim().is_empty() {
         return Err(bad("the SQL script is empty"));
     }
+    app.allowed_dirs.check_script(&sql)?;
     let previews = app.previews.clone();
     let id = blocking(move || previews.start(&sql)).await?;
     reply(

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use spate_server::Client;
 
-use crate::cli::JobsAction;
+use crate::cli::{JobsAction, ServerUrl};
 
 /// How long `stop` and `savepoint` wait for the savepoint.
 const SAVEPOINT_WAIT: Duration = Duration::from_secs(600);
@@ -17,14 +17,14 @@ pub async fn run(action: JobsAction) -> Result<()> {
         JobsAction::Submit { file, server } => {
             let sql =
                 std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let id = client(&server.url)?
+            let id = client(&server)?
                 .submit(&sql)
                 .await
                 .with_context(|| format!("submitting {}", file.display()))?;
             println!("{id}");
         }
         JobsAction::List { server } => {
-            let jobs = client(&server.url)?.jobs().await?;
+            let jobs = client(&server)?.jobs().await?;
             for job in jobs["jobs"].as_array().into_iter().flatten() {
                 println!(
                     "{}  {:<9} {}",
@@ -34,29 +34,30 @@ pub async fn run(action: JobsAction) -> Result<()> {
                 );
             }
         }
-        JobsAction::Show { id, server } => show(&client(&server.url)?.job(&id).await?),
+        JobsAction::Show { id, server } => show(&client(&server)?.job(&id).await?),
         JobsAction::Cancel { id, server } => {
-            client(&server.url)?.cancel(&id).await?;
+            client(&server)?.cancel(&id).await?;
             eprintln!("cancelling job {id}");
         }
         JobsAction::Stop { id, server } => {
-            let path = client(&server.url)?.savepoint(&id, true, SAVEPOINT_WAIT).await?;
+            let path = client(&server)?.savepoint(&id, true, SAVEPOINT_WAIT).await?;
             println!("{path}");
         }
         JobsAction::Savepoint { id, server } => {
-            let path = client(&server.url)?.savepoint(&id, false, SAVEPOINT_WAIT).await?;
+            let path = client(&server)?.savepoint(&id, false, SAVEPOINT_WAIT).await?;
             println!("{path}");
         }
         JobsAction::Resume { id, server } => {
-            client(&server.url)?.resume(&id).await?;
+            client(&server)?.resume(&id).await?;
             eprintln!("resuming job {id}");
         }
     }
     Ok(())
 }
 
-fn client(url: &str) -> Result<Client> {
-    Ok(Client::new(url)?)
+fn client(server: &ServerUrl) -> Result<Client> {
+    let token = spate_server::token::find(server.token.as_deref(), server.data_dir.as_deref())?;
+    Ok(Client::new(&server.url)?.with_token(token))
 }
 
 fn text(v: &Value) -> String {

@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use spate_server::{Server, ServerConfig};
+use spate_server::{HttpLimits, Server, ServerConfig};
 
 use crate::cli::ServerArgs;
 
@@ -16,6 +16,16 @@ pub async fn run(args: ServerArgs) -> Result<()> {
         http_listen: args.http_listen,
         bootstrap: args.bootstrap,
         checkpoint_interval: args.checkpoint_interval,
+        auth: !args.no_auth,
+        allowed_hosts: args.allowed_hosts.clone(),
+        http_limits: HttpLimits {
+            max_connections: args.http_max_connections as usize,
+            ..HttpLimits::default()
+        },
+        web_submit: args.web_submit_enable,
+        web_cancel: args.web_cancel_enable,
+        allowed_dirs: args.allowed_dirs.clone(),
+        max_jobs: args.max_jobs as usize,
     };
     let server = Server::start(config).await.with_context(|| {
         format!(
@@ -23,11 +33,25 @@ pub async fn run(args: ServerArgs) -> Result<()> {
             args.data_dir.display()
         )
     })?;
-    // The one start-up line; scripts and tests parse both addresses from it.
+    // The start-up lines, in one write (a reader that takes them and goes must not make a
+    // later write fail); scripts and tests parse both addresses from the first, the
+    // dashboard's URL with its token from the second.
+    let dashboard = match server.token() {
+        Some(_) => format!(
+            "spate server: dashboard at {} (the token is in {}; spate jobs --data-dir {} reads it)",
+            server.dashboard_url(),
+            spate_server::token::token_path(&args.data_dir).display(),
+            args.data_dir.display(),
+        ),
+        None => format!(
+            "spate server: dashboard at {} (no authentication: --no-auth)",
+            server.dashboard_url()
+        ),
+    };
     let mut out = std::io::stdout();
-    writeln!(
+    write!(
         out,
-        "spate server: REST API on http://{}, Kafka on {}{} (data dir {}, {} job(s) resumed)",
+        "spate server: REST API on http://{}, Kafka on {}{} (data dir {}, {} job(s) resumed)\n{dashboard}\n",
         server.http_addr(),
         server.bootstrap(),
         if server.embeds_broker() { "" } else { " (external)" },

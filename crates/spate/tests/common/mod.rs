@@ -140,15 +140,39 @@ pub struct Server {
     pub url: String,
     /// The start-up line.
     pub line: String,
+    /// The second start-up line: the dashboard's URL (with `?token=` unless `--no-auth`).
+    pub dashboard_line: String,
+    /// The data directory (its `http-token` is what `spate jobs --data-dir` reads).
+    pub data_dir: std::path::PathBuf,
+    /// The server's token (`None` with `--no-auth`).
+    pub token: Option<String>,
 }
 
 impl Server {
     /// Starts `spate server --data-dir DIR --http-listen 127.0.0.1:0` with `extra` arguments
     /// (`--bootstrap B`, or `--kafka-listen 127.0.0.1:0` for the embedded broker).
     pub fn start(data_dir: &Path, log_path: &Path, extra: &[&str]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_spate"));
+        command.arg("server");
+        Self::spawn(command, data_dir, log_path, extra)
+    }
+
+    /// The same under an open-file limit (soft and hard), set by a shell that then execs it.
+    pub fn start_with_file_limit(data_dir: &Path, log_path: &Path, extra: &[&str], nofile: u64) -> Server {
+        let mut command = Command::new("bash");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -Sn {nofile} && ulimit -Hn {nofile} && exec \"$0\" server \"$@\""
+            ))
+            .arg(env!("CARGO_BIN_EXE_spate"));
+        Self::spawn(command, data_dir, log_path, extra)
+    }
+
+    fn spawn(mut command: Command, data_dir: &Path, log_path: &Path, extra: &[&str]) -> Server {
         let log = File::options().create(true).append(true).open(log_path).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spate"))
-            .args(["server", "--http-listen", "127.0.0.1:0", "--data-dir"])
+        let mut child = command
+            .args(["--http-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .stdin(Stdio::null())
@@ -159,11 +183,14 @@ impl Server {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
             let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            let mut dashboard = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = reader.read_line(&mut dashboard);
+            let _ = tx.send((line, dashboard));
         });
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        let (line, dashboard_line) = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
         let url = line
             .strip_prefix("spate server: REST API on ")
             .and_then(|rest| rest.split(',').next())
@@ -174,15 +201,33 @@ impl Server {
             let log = std::fs::read_to_string(log_path).unwrap_or_default();
             panic!("no start-up line from the server (got {line:?}); its stderr:\n{log}");
         };
-        Server { child, url, line }
+        let token = std::fs::read_to_string(data_dir.join("http-token")).ok();
+        Server {
+            child,
+            url,
+            line,
+            dashboard_line,
+            data_dir: data_dir.to_path_buf(),
+            token,
+        }
     }
 
-    /// Runs `spate jobs ARGS --server URL`; returns (success, stdout, stderr).
+    /// A REST client of the server, with its token.
+    pub fn client(&self) -> spate_server::Client {
+        spate_server::Client::new(&self.url)
+            .unwrap()
+            .with_token(self.token.clone())
+    }
+
+    /// Runs `spate jobs ARGS --server URL --data-dir DIR` (the token read from the data
+    /// directory); returns (success, stdout, stderr).
     pub fn jobs(&self, args: &[&str]) -> (bool, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_spate"))
             .arg("jobs")
             .args(args)
             .args(["--server", &self.url])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
             .output()
             .unwrap();
         (
@@ -206,6 +251,11 @@ impl Server {
             );
             thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the process is still running.

@@ -78,7 +78,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
     };
     let script = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     if let Some(url) = &args.server {
-        return remote::run_script(url, &path, &script);
+        return remote::run_script(url, server_token(&args)?, &path, &script);
     }
     // Refuse a script that does not parse before starting anything.
     let statements =
@@ -230,6 +230,14 @@ fn zone_set_by(stmt: &spate_sql::Statement) -> Option<SessionZone> {
         spate_sql::Statement::Reset(k) if k.as_deref().is_none_or(|k| k == KEY) => Some(SessionZone::UTC),
         _ => None,
     }
+}
+
+/// The token for `--server`: `--token`, `$SPATE_TOKEN`, or the server's file in `--data-dir`.
+fn server_token(args: &SqlArgs) -> Result<Option<String>> {
+    Ok(spate_server::token::find(
+        args.token.as_deref(),
+        Some(&args.data_dir),
+    )?)
 }
 
 /// Whether `stmt` creates a Kafka table without `properties.bootstrap.servers`.

@@ -1,0 +1,284 @@
+//! What every request passes before a handler sees it:
+//!
+//! 1. **Host**: an IP literal, `localhost` (or `*.localhost`), or a name given with
+//!    `--http-allowed-host`; anything else is a 403, so a DNS-rebinding page (its own name
+//!    resolving to 127.0.0.1) cannot talk to the server as the browser's same origin.
+//! 2. **State-changing requests** (every method but GET, HEAD, OPTIONS): an `Origin` must be
+//!    the server's own, and a body a cross-site form can send without a CORS preflight
+//!    (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`) is a 415.
+//! 3. **Token** (unless the server runs with `--no-auth`): `Authorization: Bearer TOKEN`, or the
+//!    dashboard's cookie. The dashboard opened as `/?token=TOKEN` gets the cookie (HttpOnly,
+//!    SameSite=Strict, named after the port: cookies do not tell ports apart) and is
+//!    redirected to `/`, so the token leaves the address bar and the page's API calls carry
+//!    it. A state-changing request authenticated by the cookie alone must also show that it
+//!    comes from the dashboard's own origin (`Origin` or `Sec-Fetch-Site: same-origin`):
+//!    SameSite does not tell another port on 127.0.0.1 from this one.
+//!
+//! The dashboard's static files (`/assets/*`, `/favicon.ico`) hold no data and need no token.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{AppState, error_response};
+use crate::token;
+
+/// The checks' settings.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// The token requests must carry; `None` with `--no-auth`.
+    pub token: Option<String>,
+    /// The dashboard cookie's name.
+    pub cookie: String,
+    /// Host names allowed besides IP literals and `localhost` (lower case; `*` allows any).
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Guard {
+    /// The checks for a server on `port`.
+    pub fn new(token: Option<String>, port: u16, allowed_hosts: &[String]) -> Self {
+        Self {
+            token,
+            cookie: format!("spate-token-{port}"),
+            allowed_hosts: allowed_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+        }
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        let name = host_name(host).to_ascii_lowercase();
+        name.parse::<std::net::IpAddr>().is_ok()
+            || name == "localhost"
+            || name.ends_with(".localhost")
+            || self.allowed_hosts.iter().any(|h| h == "*" || *h == name)
+    }
+
+    fn token_ok(&self, given: &str) -> bool {
+        self.token
+            .as_deref()
+            .is_some_and(|t| token::matches(given.trim().as_bytes(), t.as_bytes()))
+    }
+
+    fn header_has_token(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+                    .then_some(rest)
+            })
+            .is_some_and(|t| self.token_ok(t))
+    }
+
+    fn cookie_has_token(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .any(|(name, value)| name == self.cookie && self.token_ok(value))
+    }
+}
+
+/// `host[:port]` or `[v6]:port` without the port (and brackets).
+fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn forbidden(message: String) -> Response {
+    error_response(StatusCode::FORBIDDEN, message)
+}
+
+/// The middleware.
+pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let guard = &app.guard;
+    let headers = request.headers();
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return error_response(StatusCode::BAD_REQUEST, "the request has no Host header".into());
+    };
+    if !guard.host_allowed(host) {
+        return forbidden(format!(
+            "Host '{host}' is not allowed (a page on another name could reach this server through \
+             DNS rebinding); allow it with --http-allowed-host {}",
+            host_name(host)
+        ));
+    }
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let same_origin = origin.is_some_and(|o| o == format!("http://{host}"));
+    let path = request.uri().path();
+    if !is_safe(request.method()) {
+        if let Some(origin) = origin
+            && !same_origin
+        {
+            return forbidden(format!(
+                "cross-origin request refused: Origin '{origin}' is not this server (http://{host})"
+            ));
+        }
+        if let Some(kind) = form_content_type(headers) {
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Content-Type {kind} is refused on requests that change something (a page on any \
+                     site can send it); send application/json, or a script as application/sql"
+                ),
+            );
+        }
+    }
+    if guard.token.is_none() || path.starts_with("/assets/") || path == "/favicon.ico" {
+        return next.run(request).await;
+    }
+    if path == "/"
+        && let Some(given) = query_token(request.uri().query())
+    {
+        return if guard.token_ok(&given) {
+            login(guard)
+        } else {
+            unauthorized_page("the token in the address is not this server's")
+        };
+    }
+    if guard.header_has_token(headers) {
+        return next.run(request).await;
+    }
+    if guard.cookie_has_token(headers) {
+        let from_page = same_origin
+            || headers
+                .get("sec-fetch-site")
+                .is_some_and(|v| v.as_bytes() == b"same-origin");
+        if is_safe(request.method()) || from_page {
+            return next.run(request).await;
+        }
+        return forbidden(
+            "a request that changes something must come from the dashboard's own page (Origin) \
+             or carry the token in an Authorization header"
+                .into(),
+        );
+    }
+    if path == "/" {
+        return unauthorized_page("this server needs its access token");
+    }
+    let mut response = error_response(
+        StatusCode::UNAUTHORIZED,
+        "authentication required: send 'Authorization: Bearer TOKEN' (the token is in the server's \
+         data directory, file http-token, and in the dashboard URL printed at start-up; \
+         spate jobs --data-dir DIR or --token TOKEN)"
+            .into(),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"spate\""),
+    );
+    response
+}
+
+/// The content type of a body a cross-site form could have sent, if it is one.
+fn form_content_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?;
+    let Ok(text) = value.to_str() else {
+        return Some("(not ASCII)".into());
+    };
+    let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "text/plain" | "application/x-www-form-urlencoded" | "multipart/form-data"
+    )
+    .then_some(essence)
+}
+
+fn query_token(query: Option<&str>) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v.to_string())
+}
+
+/// The dashboard's first visit with the token: keep it in a cookie, take it out of the URL.
+fn login(guard: &Guard) -> Response {
+    let cookie = format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict",
+        guard.cookie,
+        guard.token.as_deref().unwrap_or("")
+    );
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let h = response.headers_mut();
+    h.insert(header::LOCATION, HeaderValue::from_static("/"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        h.insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn unauthorized_page(why: &str) -> Response {
+    let body = format!(
+        "<!doctype html><meta charset=utf-8><title>Spate: token needed</title>\
+         <h1>Spate</h1><p>{why}. Open the dashboard with the URL <code>spate server</code> \
+         printed at start-up (<code>/?token=...</code>); the token is also in the file \
+         <code>http-token</code> of its data directory.</p>"
+    );
+    let mut response = (StatusCode::UNAUTHORIZED, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_are_ip_literals_localhost_or_allowed_names() {
+        let g = Guard::new(None, 8081, &["Spate.Example".into()]);
+        for ok in [
+            "127.0.0.1:8081",
+            "127.0.0.1",
+            "[::1]:8081",
+            "localhost:8081",
+            "a.localhost",
+            "spate.example:8081",
+            "10.1.2.3:80",
+        ] {
+            assert!(g.host_allowed(ok), "{ok}");
+        }
+        for bad in ["evil.com:8081", "127.0.0.1.nip.io", "localhost.evil.com", "x"] {
+            assert!(!g.host_allowed(bad), "{bad}");
+        }
+        assert!(Guard::new(None, 1, &["*".into()]).host_allowed("anything"));
+    }
+
+    #[test]
+    fn tokens_come_from_the_header_or_the_ports_cookie() {
+        let g = Guard::new(Some("ab12".repeat(8)), 8081, &[]);
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {}", "ab12".repeat(8))).unwrap(),
+        );
+        assert!(g.header_has_token(&h));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer nope"));
+        assert!(!g.header_has_token(&h));
+        let mut c = HeaderMap::new();
+        c.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; spate-token-8081={}", "ab12".repeat(8))).unwrap(),
+        );
+        assert!(g.cookie_has_token(&c));
+        assert!(!Guard::new(Some("ab12".repeat(8)), 9000, &[]).cookie_has_token(&c));
+    }
+}
