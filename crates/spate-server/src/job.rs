@@ -31,6 +31,8 @@ pub struct RunContext {
     pub bootstrap: Option<String>,
     /// The checkpoint interval of scripts that set none (so a job can always be resumed).
     pub default_interval: Duration,
+    /// The bytes each job may hold (`spate_engine::memory`); `None`: unbounded.
+    pub memory_budget: Option<u64>,
 }
 
 /// How a run is being ended on request.
@@ -222,8 +224,11 @@ impl Job {
         }
         let job = self.clone();
         let run_ctx = ctx.clone();
+        // The job thread plans the script again (as `script::check` did on its own thread):
+        // the same stack, so a script that passed the check cannot overflow here.
         let thread = std::thread::Builder::new()
             .name(format!("spate-job-{}", &self.id.to_string()[..8]))
+            .stack_size(crate::script::PLANNING_STACK)
             .spawn(move || job.run(&run_ctx))
             .map_err(|e| ServerError::Job(format!("cannot start a thread for job {}: {e}", self.id)))?;
         self.lock().thread = Some(thread);
@@ -239,6 +244,7 @@ impl Job {
             checkpoint_dir: Some(self.checkpoint_dir()),
             observer: Some(Arc::new(move |h: &JobHandle| job.attach(h))),
             rows: None,
+            memory_budget: ctx.memory_budget,
         });
         let mut operators = Vec::new();
         let result = run_script(&mut session, &sql, ctx.default_interval, &mut operators);

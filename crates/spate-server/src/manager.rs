@@ -28,18 +28,20 @@ impl JobManager {
     /// A manager keeping its jobs under `<data_dir>/jobs`; `bootstrap` is the Kafka cluster
     /// for tables that name none; scripts that set no checkpoint interval get
     /// `default_interval`; at most `max_running` jobs run at once (resumed ones at start-up
-    /// are not refused, only counted).
+    /// are not refused, only counted), each within `memory_budget` bytes.
     pub fn open(
         data_dir: &Path,
         bootstrap: Option<String>,
         default_interval: Duration,
         max_running: usize,
+        memory_budget: Option<u64>,
     ) -> Result<Self> {
         Ok(Self {
             ctx: RunContext {
                 store: JobStore::open(data_dir)?,
                 bootstrap,
                 default_interval,
+                memory_budget,
             },
             jobs: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),

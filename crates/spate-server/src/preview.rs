@@ -194,6 +194,7 @@ impl Preview {
 #[derive(Default)]
 pub struct Previews {
     bootstrap: Option<String>,
+    memory_budget: Option<u64>,
     previews: Mutex<HashMap<String, Arc<Preview>>>,
 }
 
@@ -204,10 +205,12 @@ impl std::fmt::Debug for Previews {
 }
 
 impl Previews {
-    /// Previews whose Kafka tables without a cluster use `bootstrap`.
-    pub fn new(bootstrap: Option<String>) -> Self {
+    /// Previews whose Kafka tables without a cluster use `bootstrap`, each query within
+    /// `memory_budget` bytes.
+    pub fn new(bootstrap: Option<String>, memory_budget: Option<u64>) -> Self {
         Self {
             bootstrap,
+            memory_budget,
             previews: Mutex::new(HashMap::new()),
         }
     }
@@ -291,6 +294,7 @@ impl Previews {
             rows: Some(Arc::new(move |schema: &Schema, rows: &[Row]| {
                 on_rows.rows(schema, rows)
             })),
+            memory_budget: self.memory_budget,
         });
         let mut session = crate::script::on_planning_thread(|| {
             for stmt in &statements {

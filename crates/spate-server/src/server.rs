@@ -51,6 +51,9 @@ pub struct ServerConfig {
     pub allowed_dirs: Vec<PathBuf>,
     /// Jobs running at once (Flink refuses jobs beyond its slots).
     pub max_jobs: usize,
+    /// The bytes each job (and each SQL preview) may hold; over it the job fails alone and
+    /// its restart strategy decides what follows (`spate_engine::memory`). `None`: unbounded.
+    pub job_memory: Option<u64>,
 }
 
 impl ServerConfig {
@@ -71,6 +74,7 @@ impl ServerConfig {
             web_cancel: true,
             allowed_dirs: Vec::new(),
             max_jobs: DEFAULT_MAX_JOBS,
+            job_memory: None,
         }
     }
 }
@@ -125,6 +129,7 @@ impl Server {
             Some(bootstrap.clone()),
             config.checkpoint_interval,
             config.max_jobs,
+            config.job_memory,
         )?);
         let resumed = {
             let m = manager.clone();
@@ -132,7 +137,7 @@ impl Server {
                 .await
                 .map_err(|e| ServerError::Start(format!("resuming jobs: {e}")))??
         };
-        let previews = Arc::new(Previews::new(Some(bootstrap.clone())));
+        let previews = Arc::new(Previews::new(Some(bootstrap.clone()), config.job_memory));
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
             bootstrap: bootstrap.clone(),

@@ -188,6 +188,35 @@ pub struct ServerArgs {
     /// Jobs running at once; a submission beyond it is refused (HTTP 429).
     #[arg(long, default_value = "32", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_jobs: u32,
+    /// The memory each job (and each SQL preview) may hold, as Flink writes sizes (`512mb`,
+    /// `2gb`); over it the job fails alone and its restart strategy decides what follows.
+    /// `auto`: half the machine's memory; `unbounded`: no limit.
+    #[arg(long, value_name = "SIZE", default_value = "auto", value_parser = parse_job_memory)]
+    pub job_memory: JobMemory,
+}
+
+/// `spate server --job-memory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobMemory {
+    /// Half the machine's memory (`MemTotal` in /proc/meminfo).
+    Auto,
+    /// No limit.
+    Unbounded,
+    /// This many bytes.
+    Bytes(u64),
+}
+
+fn parse_job_memory(text: &str) -> Result<JobMemory, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "auto" => Ok(JobMemory::Auto),
+        "unbounded" => Ok(JobMemory::Unbounded),
+        _ => match spate_sql::connector::parse_memory_size(text) {
+            Some(0) | None => Err(format!(
+                "`{text}` is not a memory size: a positive number with an optional unit (b, kb, mb, gb, tb), `auto` or `unbounded`"
+            )),
+            Some(bytes) => Ok(JobMemory::Bytes(bytes)),
+        },
+    }
 }
 
 /// Where `spate jobs` finds the server and its token.

@@ -270,3 +270,102 @@ INSERT INTO k SELECT n FROM g;";
         "threads grew from {threads_before} to {threads_after} over {CYCLES} cancelled jobs"
     );
 }
+
+/// The resident memory of process `pid` in MiB (VmRSS).
+fn rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kib| kib / 1024)
+}
+
+/// Issue 39: a job whose state grows without bound (a regular join of two unbounded inputs on
+/// keys that never repeat) in a server whose jobs may hold 128 MiB each. It must fail on its
+/// budget — again at every restart its strategy allows — while the server, its embedded broker
+/// and a second job go on; the server's memory stays far from what the join would take.
+#[test]
+fn a_runaway_job_fails_on_its_memory_budget_and_the_server_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let server_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    let mut server = Server::start(
+        &dir.path().join("data"),
+        &log,
+        &["--kafka-listen", "127.0.0.1:0", "--job-memory", "128mb"],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = server.client();
+    let steady = runtime
+        .block_on(client.submit(
+            "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '200');
+CREATE TABLE k (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'steady', 'format' = 'json');
+INSERT INTO k SELECT n FROM g;",
+        ))
+        .unwrap();
+    let runaway = runtime
+        .block_on(client.submit(
+            "CREATE TABLE a (k BIGINT, pad STRING) WITH ('connector' = 'datagen',
+  'rows-per-second' = '400000', 'fields.k.kind' = 'sequence', 'fields.k.start' = '0',
+  'fields.k.end' = '9000000000000', 'fields.pad.length' = '64');
+CREATE TABLE b (k BIGINT, pad STRING) WITH ('connector' = 'datagen',
+  'rows-per-second' = '400000', 'fields.k.kind' = 'sequence', 'fields.k.start' = '9000000000001',
+  'fields.k.end' = '18000000000000', 'fields.pad.length' = '64');
+CREATE TABLE out (k BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT a.k FROM a JOIN b ON a.k = b.k;",
+        ))
+        .unwrap();
+    // The budget fails the runaway job (and each restart of it), with the reason recorded.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut peak = 0;
+    let reason = loop {
+        assert!(server.alive(), "the server died:\n{}", server_log());
+        peak = peak.max(rss_mib(server.pid()));
+        let failures = runtime
+            .block_on(client.request("GET", &format!("/jobs/{runaway}/exceptions"), None))
+            .unwrap();
+        let text = failures.to_string();
+        if text.contains("memory budget") {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no memory-budget failure within 90 s: {text}\n{}",
+            server_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(reason.contains("128 MiB"), "{reason}");
+    // Some more seconds of restarts: the server holds on, the other job and the broker work.
+    for _ in 0..25 {
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(server.alive(), "the server died:\n{}", server_log());
+        peak = peak.max(rss_mib(server.pid()));
+    }
+    assert!(
+        peak < 1024,
+        "the server's resident memory reached {peak} MiB with a 128 MiB job budget"
+    );
+    let (ok, out, err) = server.jobs(&["show", &steady]);
+    assert!(ok && out.starts_with("RUNNING"), "the other job: {out}{err}");
+    let before = out.clone();
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, after, _) = server.jobs(&["show", &steady]);
+    assert_ne!(before, after, "the other job makes progress");
+    let broker = server
+        .line
+        .split("Kafka on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let (ok, out, err) = common::run_spate(&["topics", "list", "--bootstrap", &broker], "");
+    assert!(
+        ok && out.contains("steady"),
+        "the embedded broker answers: {out}{err}"
+    );
+    let (ok, _, err) = server.jobs(&["cancel", &runaway]);
+    assert!(ok, "{err}");
+    assert!(server.terminate(), "SIGTERM stops the server:\n{}", server_log());
+}

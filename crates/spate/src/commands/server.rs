@@ -26,6 +26,7 @@ pub async fn run(args: ServerArgs) -> Result<()> {
         web_cancel: args.web_cancel_enable,
         allowed_dirs: args.allowed_dirs.clone(),
         max_jobs: args.max_jobs as usize,
+        job_memory: job_memory(args.job_memory),
     };
     let server = Server::start(config).await.with_context(|| {
         format!(
@@ -63,4 +64,25 @@ pub async fn run(args: ServerArgs) -> Result<()> {
     tracing::info!("shutting down: stopping jobs with savepoints");
     server.shutdown().await.context("shutting the server down")?;
     Ok(())
+}
+
+/// `--job-memory` in bytes: `auto` is half of `MemTotal` (unbounded where /proc/meminfo cannot
+/// be read).
+fn job_memory(setting: crate::cli::JobMemory) -> Option<u64> {
+    match setting {
+        crate::cli::JobMemory::Bytes(b) => Some(b),
+        crate::cli::JobMemory::Unbounded => None,
+        crate::cli::JobMemory::Auto => {
+            let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+            let kib: u64 = meminfo
+                .lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()?;
+            Some(kib * 1024 / 2)
+        }
+    }
 }
