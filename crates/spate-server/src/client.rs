@@ -112,7 +112,10 @@ impl Client {
                         .join("; ")
                 })
                 .unwrap_or_else(|| format!("{method} {path} failed"));
-            let message = if status == hyper::StatusCode::UNAUTHORIZED && self.token.is_none() {
+            let message = if status == hyper::StatusCode::UNAUTHORIZED
+                && self.token.is_none()
+                && !message.contains("--token")
+            {
                 format!("{message} (no token given: use --token, $SPATE_TOKEN or --data-dir)")
             } else {
                 message

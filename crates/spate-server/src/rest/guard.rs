@@ -174,7 +174,7 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, ne
         StatusCode::UNAUTHORIZED,
         "authentication required: send 'Authorization: Bearer TOKEN' (the token is in the server's \
          data directory, file http-token, and in the dashboard URL printed at start-up; \
-         spate jobs --data-dir DIR or --token TOKEN)"
+         spate jobs and spate sql --server take --data-dir DIR, --token TOKEN or $SPATE_TOKEN)"
             .into(),
     );
     response.headers_mut().insert(
