@@ -79,6 +79,18 @@ impl ServerConfig {
     }
 }
 
+/// The host names the REST API answers to: the ones given and the machine's own name (a
+/// DNS-rebinding page cannot make a browser use that name for its own origin).
+fn allowed_hosts(given: &[String]) -> Vec<String> {
+    let mut hosts = given.to_vec();
+    if let Ok(name) = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        && !name.trim().is_empty()
+    {
+        hosts.push(name.trim().to_string());
+    }
+    hosts
+}
+
 /// A running server.
 #[derive(Debug)]
 pub struct Server {
@@ -143,7 +155,11 @@ impl Server {
             bootstrap: bootstrap.clone(),
             previews: previews.clone(),
             graphs: GraphCache::default(),
-            guard: Guard::new(token.clone(), http_addr.port(), &config.allowed_hosts),
+            guard: Guard::new(
+                token.clone(),
+                http_addr.port(),
+                &allowed_hosts(&config.allowed_hosts),
+            ),
             allowed_dirs,
             web_submit: config.web_submit,
             web_cancel: config.web_cancel,

@@ -657,6 +657,18 @@ async fn cross_site_posts_and_foreign_hosts_are_refused_even_without_auth() {
         ),
     );
     assert_eq!(status, 200);
+    if let Ok(name) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        let request = format!(
+            "GET /jobs HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\n\r\n",
+            name.trim(),
+            addr.port()
+        );
+        assert_eq!(
+            exchange(addr, &request).0,
+            200,
+            "the machine's own name is allowed"
+        );
+    }
     let (status, _, body) = send(
         &host,
         &format!("Origin: http://{host}\r\n"),

@@ -167,7 +167,8 @@ pub struct ServerArgs {
     /// token kept in DATA_DIR/http-token.
     #[arg(long)]
     pub no_auth: bool,
-    /// A host name the REST API answers to besides IP addresses and localhost (repeatable;
+    /// A host name the REST API answers to besides IP addresses, localhost and the machine's
+    /// own name (repeatable;
     /// `*` for any). Other Host headers are refused against DNS rebinding.
     #[arg(long = "http-allowed-host", value_name = "NAME")]
     pub allowed_hosts: Vec<String>,

@@ -1,6 +1,6 @@
 //! What every request passes before a handler sees it:
 //!
-//! 1. **Host**: an IP literal, `localhost` (or `*.localhost`), or a name given with
+//! 1. **Host**: an IP literal, `localhost` (or `*.localhost`), the machine's name, or a name given with
 //!    `--http-allowed-host`; anything else is a 403, so a DNS-rebinding page (its own name
 //!    resolving to 127.0.0.1) cannot talk to the server as the browser's same origin.
 //! 2. **State-changing requests** (every method but GET, HEAD, OPTIONS): an `Origin` must be
