@@ -39,6 +39,7 @@ mod filesystem;
 mod kafka;
 mod metadata;
 mod nexmark;
+mod not_null_enforcer;
 mod opts;
 mod partition_commit;
 mod partition_committer;
@@ -48,6 +49,7 @@ mod source;
 mod stream;
 mod text;
 
+pub use not_null_enforcer::{NOT_NULL_ENFORCER, NotNullEnforcer};
 pub use opts::{parse_duration, parse_memory_size};
 pub use stream::{STREAM_CONNECTOR, StreamTables};
 
@@ -86,7 +88,7 @@ pub struct ConnectorContext {
     pub two_phase_windows: bool,
     /// `table.exec.sink.not-null-enforcer`: what sinks do with a `NULL` for a `NOT NULL`
     /// column.
-    pub not_null_enforcer: crate::job::NotNullEnforcer,
+    pub not_null_enforcer: NotNullEnforcer,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

@@ -20,5 +20,5 @@ mod wall_clock;
 mod welford;
 mod window_output;
 
-pub use not_null::{NOT_NULL_ENFORCER, NotNullEnforcer};
+pub use crate::connector::{NOT_NULL_ENFORCER, NotNullEnforcer};
 pub use translate::Translator;

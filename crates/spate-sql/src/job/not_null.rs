@@ -5,35 +5,9 @@
 use spate_engine::DataStream;
 
 use crate::ast::{ColumnKind, TableDef};
-use crate::error::{Result, SqlError};
+use crate::connector::{NOT_NULL_ENFORCER, NotNullEnforcer};
+
 use crate::value::Row;
-
-/// The session option's key.
-pub const NOT_NULL_ENFORCER: &str = "table.exec.sink.not-null-enforcer";
-
-/// What a sink does with a `NULL` for a `NOT NULL` column.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum NotNullEnforcer {
-    /// Fail the job (Flink's default).
-    #[default]
-    Error,
-    /// Drop the row.
-    Drop,
-}
-
-impl NotNullEnforcer {
-    /// The option's value, as Flink reads it (either case).
-    pub fn parse(value: &str) -> Result<Self> {
-        match value.trim().to_ascii_uppercase().as_str() {
-            "ERROR" => Ok(Self::Error),
-            "DROP" => Ok(Self::Drop),
-            _ => Err(SqlError::validation(
-                format!("'{NOT_NULL_ENFORCER}' = '{value}': expected ERROR or DROP"),
-                None,
-            )),
-        }
-    }
-}
 
 /// `rows` (in the order of `table`'s persisted columns) with the `NOT NULL` columns enforced;
 /// `rows` itself when the table has none.
