@@ -173,15 +173,16 @@ fn ctrl_c_cancels_a_query_running_on_the_server() {
 
 /// `POST path` with `body` as plain text over a fresh connection (bounded by timeouts); the
 /// response's status code and text. If the server requires a token, add its header here.
-fn post(url: &str, path: &str, body: &str) -> (u16, String) {
+fn post(server: &Server, path: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
-    let addr = url.trim_start_matches("http://");
+    let addr = server.url.trim_start_matches("http://");
+    let token = server.token.as_deref().unwrap_or_default().trim();
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/sql\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -225,12 +226,12 @@ fn deeply_nested_scripts_do_not_take_the_server_down() {
         ("2000 UNION ALL branches", union, false),
         ("400-way self-join", join, true),
     ] {
-        let (status, text) = post(&server.url, "/jobs", &format!("{tables}INSERT INTO out {query};"));
+        let (status, text) = post(&server, "/jobs", &format!("{tables}INSERT INTO out {query};"));
         assert!(
             (refused && status == 400) || (!refused && status == 202),
             "POST /jobs, {what}: {text}"
         );
-        let (status, text) = post(&server.url, "/sql/previews", &format!("{tables}{query};"));
+        let (status, text) = post(&server, "/sql/previews", &format!("{tables}{query};"));
         assert!(
             (refused && status == 400) || (!refused && status == 202),
             "POST /sql/previews, {what}: {text}"

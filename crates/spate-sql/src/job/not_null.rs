@@ -6,7 +6,6 @@ use spate_engine::DataStream;
 
 use crate::ast::{ColumnKind, TableDef};
 use crate::connector::{NOT_NULL_ENFORCER, NotNullEnforcer};
-
 use crate::value::Row;
 
 /// `rows` (in the order of `table`'s persisted columns) with the `NOT NULL` columns enforced;
