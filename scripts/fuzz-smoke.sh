@@ -20,36 +20,41 @@ if ! cargo fuzz --help >/dev/null 2>&1; then
     exit 1
 fi
 
+# Targets as DIR:TARGET. fuzz/ holds the broker's and the log's targets, run under
+# AddressSanitizer; fuzz/sql/ the SQL planner's, which links librdkafka (its C build does not
+# link under the sanitizer): it runs with coverage only, and a stack overflow, a panic, a
+# time-out or an allocation past -rss_limit_mb still stops it.
 if [ "$#" -gt 0 ]; then
-    targets=("$@")
+    targets=()
+    for t in "$@"; do
+        if [ -f "sql/fuzz_targets/$t.rs" ]; then targets+=("sql:$t"); else targets+=(".:$t"); fi
+    done
 else
-    # sql_plan last: it builds without the sanitizer (below), and switching the flags back
-    # would rebuild every crate of the targets after it.
-    mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list | grep -vx sql_plan; echo sql_plan)
+    mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list | sed 's/^/.:/'
+        RUSTC_BOOTSTRAP=1 cargo fuzz list --fuzz-dir sql | sed 's/^/sql:/')
 fi
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/spate-fuzz.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-for target in "${targets[@]}"; do
+for entry in "${targets[@]}"; do
+    dir="${entry%%:*}"
+    target="${entry#*:}"
     corpus=("$WORK/$target")
     mkdir -p "$WORK/$target"
-    if [ -d "corpus/$target" ]; then corpus+=("corpus/$target"); fi
+    if [ -d "$dir/corpus/$target" ]; then corpus+=("$dir/corpus/$target"); fi
     echo "==> fuzz $target for ${FUZZ_SECONDS}s (seeds: ${corpus[*]:1})"
     # -max_len: large enough for a compressed batch of a few records and for request frames;
     # -rss_limit_mb: a hostile input must not make the code under test allocate without bound.
     # libFuzzer prints a line per new input: keep that in a log, show its tail on failure.
     log="$WORK/$target.log"
-    # sql_plan links librdkafka (through spate-sql's connectors), whose C build does not link
-    # under AddressSanitizer: it runs with coverage only. A stack overflow, a panic, a time-out
-    # or an allocation past -rss_limit_mb still stops it.
     sanitizer=address
-    if [ "$target" = sql_plan ]; then sanitizer=none; fi
-    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer="$sanitizer" "$target" "${corpus[@]}" -- \
+    if [ "$dir" = sql ]; then sanitizer=none; fi
+    if ! RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir "$dir" --sanitizer="$sanitizer" "$target" "${corpus[@]}" -- \
         -max_total_time="$FUZZ_SECONDS" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 60 "$log"
-        echo "fuzz $target FAILED (input in fuzz/artifacts/$target/)" >&2
+        echo "fuzz $target FAILED (input in fuzz/$dir/artifacts/$target/)" >&2
         exit 1
     fi
     grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' "$log" || tail -n 5 "$log"
