@@ -32,7 +32,7 @@
 //! ```
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How many accounts can exist at once (slot 0 means "untagged").
@@ -42,6 +42,9 @@ const SLOTS: usize = 1024;
 pub const FOLD_BYTES: i64 = 256 * 1024;
 
 static USED: [AtomicI64; SLOTS] = [const { AtomicI64::new(0) }; SLOTS];
+/// Accounts alive now. While there is none (`spate sql`, the benchmarks) the hook returns
+/// after one load of this shared, rarely written word, without touching thread-locals.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 static TAKEN: [AtomicBool; SLOTS] = [const { AtomicBool::new(false) }; SLOTS];
 /// Serialises taking a slot (rare: once per job attempt).
 static TAKING: Mutex<()> = Mutex::new(());
@@ -67,6 +70,9 @@ pub fn freed(bytes: usize) {
 
 #[inline]
 fn adjust(delta: i64) {
+    if LIVE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let tag = TAG.try_with(Cell::get).unwrap_or(0);
     if tag == 0 {
         return;
@@ -101,6 +107,7 @@ impl Drop for Slot {
         let i = usize::from(self.index);
         USED[i].store(0, Ordering::Relaxed);
         TAKEN[i].store(false, Ordering::Release);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -125,13 +132,12 @@ impl MemoryAccount {
     pub fn new(limit: u64) -> Option<Self> {
         let _guard = TAKING.lock().unwrap_or_else(|e| e.into_inner());
         let index = (1..SLOTS).find(|&i| !TAKEN[i].load(Ordering::Acquire))?;
+        let tag = u16::try_from(index).ok()?;
         TAKEN[index].store(true, Ordering::Release);
         USED[index].store(0, Ordering::Relaxed);
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Some(Self {
-            slot: Arc::new(Slot {
-                index: u16::try_from(index).ok()?,
-                limit,
-            }),
+            slot: Arc::new(Slot { index: tag, limit }),
         })
     }
 
