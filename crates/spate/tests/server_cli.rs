@@ -271,16 +271,6 @@ INSERT INTO k SELECT n FROM g;";
     );
 }
 
-/// The resident memory of process `pid` in MiB (VmRSS).
-fn rss_mib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kib| kib / 1024)
-}
-
 /// Issue 39: a job whose state grows without bound (a regular join of two unbounded inputs on
 /// keys that never repeat) in a server whose jobs may hold 128 MiB each. It must fail on its
 /// budget — again at every restart its strategy allows — while the server, its embedded broker
@@ -321,7 +311,7 @@ INSERT INTO out SELECT a.k FROM a JOIN b ON a.k = b.k;",
     let mut peak = 0;
     let reason = loop {
         assert!(server.alive(), "the server died:\n{}", server_log());
-        peak = peak.max(rss_mib(server.pid()));
+        peak = peak.max(threads_and_rss(server.pid()).1 / 1024);
         let failures = runtime
             .block_on(client.request("GET", &format!("/jobs/{runaway}/exceptions"), None))
             .unwrap();
@@ -341,7 +331,7 @@ INSERT INTO out SELECT a.k FROM a JOIN b ON a.k = b.k;",
     for _ in 0..25 {
         std::thread::sleep(Duration::from_millis(200));
         assert!(server.alive(), "the server died:\n{}", server_log());
-        peak = peak.max(rss_mib(server.pid()));
+        peak = peak.max(threads_and_rss(server.pid()).1 / 1024);
     }
     assert!(
         peak < 1024,

@@ -63,14 +63,22 @@ impl TaskTimer {
     }
 }
 
-/// Flushes pending output; `Some(step)` when the task cannot take more input.
-fn check_output(out: &mut dyn Control, timer: &mut TaskTimer, finished: bool) -> Option<Step> {
+/// Flushes pending output; `Some(step)` when the task cannot take more input. A finished task
+/// whose sinks wait for the checkpoint covering its final snapshot stays scheduled (`Idle`)
+/// until that checkpoint completes.
+fn check_output(
+    out: &mut dyn Control,
+    timer: &mut TaskTimer,
+    finished: bool,
+    ckpt: Option<&TaskCheckpointing>,
+) -> Option<Step> {
     if !out.flush() {
         timer.blocked();
         return Some(Step::Blocked);
     }
     timer.unblocked();
-    finished.then_some(Step::Finished)
+    let awaits_final = ckpt.is_some_and(TaskCheckpointing::awaits_final);
+    finished.then_some(if awaits_final { Step::Idle } else { Step::Finished })
 }
 
 pub(crate) struct SourceTask<T, A> {
@@ -181,13 +189,13 @@ impl<T: Send + 'static, A: TimestampAssigner<T>> Task for SourceTask<T, A> {
         if let Some(s) = self.checkpointing() {
             return s;
         }
-        let awaits_final = self.ckpt.as_ref().is_some_and(TaskCheckpointing::awaits_final);
-        if let Some(s) = check_output(self.out.as_mut(), &mut self.timer, self.finished) {
-            return if s == Step::Finished && awaits_final {
-                Step::Idle
-            } else {
-                s
-            };
+        if let Some(s) = check_output(
+            self.out.as_mut(),
+            &mut self.timer,
+            self.finished,
+            self.ckpt.as_ref(),
+        ) {
+            return s;
         }
         let started = Instant::now();
         if now != self.last_tick {
@@ -392,15 +400,13 @@ impl Task for InputTask {
             self.stopping = None;
         }
         let finished = self.finished;
-        let awaits_final = self.ckpt.as_ref().is_some_and(TaskCheckpointing::awaits_final);
-        if let Some(s) = check_output(self.gates[0].control(), &mut self.timer, finished) {
-            // A finished task whose sinks wait for the checkpoint covering its final snapshot
-            // stays scheduled until it completes.
-            return if s == Step::Finished && awaits_final {
-                Step::Idle
-            } else {
-                s
-            };
+        if let Some(s) = check_output(
+            self.gates[0].control(),
+            &mut self.timer,
+            finished,
+            self.ckpt.as_ref(),
+        ) {
+            return s;
         }
         if self.ending {
             self.ending = false;
