@@ -14,6 +14,8 @@
 //!   engine's Kafka source reads partition logs through it, without a socket).
 //! - [`tls`]: SSL and SASL_SSL listeners (rustls), the certificate-subject principal, and the
 //!   client TLS settings of Spate's raw-protocol client.
+//! - [`BrokerAccess`]: the users and ACLs for a front end in the broker's process (HTTP basic
+//!   authentication against the SCRAM users, its actions checked against the ACLs).
 //! - [`acl`]: Kafka's ACL model, matching rules and ACL file format; the authorizer that every
 //!   request passes when it is on ([`BrokerConfig::authorizer_enabled`]).
 //! - [`quotas`]: client quotas (produce/consume byte rates per user and client id, Kafka's
@@ -48,6 +50,7 @@
 // No unsafe code here; `forbid` keeps it that way (the workspace lint only denies it).
 #![forbid(unsafe_code)]
 
+mod access;
 pub mod acl;
 mod clock;
 pub mod codec;
@@ -87,6 +90,7 @@ pub mod tls;
 mod transport;
 mod txn;
 
+pub use access::BrokerAccess;
 pub use config::BrokerConfig;
 pub use error::{Error, Result};
 pub use expiration::ExpirationConfig;

@@ -127,6 +127,11 @@ pub struct LocalBroker {
 }
 
 impl LocalBroker {
+    /// Whether this is a handle on the broker with state `state`.
+    pub(crate) fn is(&self, state: &Arc<BrokerState>) -> bool {
+        std::ptr::eq(self.state.as_ptr(), Arc::as_ptr(state))
+    }
+
     fn state(&self) -> Result<Arc<BrokerState>> {
         if !self.is_running() {
             return Err(Error::Stopped);

@@ -149,6 +149,10 @@ impl BrokerHandle {
         let name = name.to_ascii_uppercase();
         self.listeners.iter().find(|l| l.name == name)
     }
+    /// The broker's users and ACLs, for a front end in this process.
+    pub fn access(&self) -> crate::BrokerAccess {
+        crate::BrokerAccess::new(self.state.clone())
+    }
     /// The storage under the broker (tests inspect it; the CLI reports from it).
     pub fn store(&self) -> &Arc<LogStore> {
         &self.state.store

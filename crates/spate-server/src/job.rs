@@ -15,10 +15,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use spate_engine::{JobHandle, JobProgress, OperatorReport, RestartDecision};
-use spate_sql::{Session, SessionOptions, Statement, StatementResult};
+use spate_sql::{Session, SessionOptions, Statement, StatementResult, TableAccess};
 
+use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
 use crate::job_id::JobId;
+use crate::principal::Principal;
+use crate::rights::Rights;
 use crate::store::{Failure, JobRecord, JobState, JobStore, RestartNote};
 use crate::view::{CheckpointEntry, LiveView, Vertex, epoch_millis};
 
@@ -28,7 +31,9 @@ pub struct RunContext {
     /// Where job records are written.
     pub store: JobStore,
     /// The Kafka cluster for tables that name none.
-    pub bootstrap: Option<String>,
+    pub cluster: Option<Cluster>,
+    /// What each job's owner may read and write, checked at the start of every run.
+    pub rights: Rights,
     /// The checkpoint interval of scripts that set none (so a job can always be resumed).
     pub default_interval: Duration,
     /// The bytes each job may hold (`spate_engine::memory`); `None`: unbounded.
@@ -164,6 +169,11 @@ impl Job {
         })
     }
 
+    /// Who submitted the job (`None`: the administrator).
+    pub fn owner(&self) -> Option<crate::principal::Owner> {
+        self.lock().record.owner.clone()
+    }
+
     /// The job's id.
     pub fn id(&self) -> JobId {
         self.id
@@ -237,18 +247,24 @@ impl Job {
 
     /// The job thread: the script's statements in a session, then the outcome recorded.
     fn run(self: Arc<Self>, ctx: &RunContext) {
-        let sql = self.lock().record.sql.clone();
+        let (sql, owner) = {
+            let inner = self.lock();
+            (inner.record.sql.clone(), inner.record.owner.clone())
+        };
         let job = self.clone();
         let mut session = Session::new(SessionOptions {
-            bootstrap: ctx.bootstrap.clone(),
+            bootstrap: ctx.cluster.as_ref().map(|c| c.bootstrap.clone()),
+            bootstrap_properties: ctx.cluster.as_ref().map(|c| c.properties.clone()).unwrap_or_default(),
             checkpoint_dir: Some(self.checkpoint_dir()),
             observer: Some(Arc::new(move |h: &JobHandle| job.attach(h))),
             rows: None,
             memory_budget: ctx.memory_budget,
         });
         let mut operators = Vec::new();
-        let result = run_script(&mut session, &sql, ctx.default_interval, &mut operators);
-        self.finish(result.map_err(|e| e.render(&sql)), &operators, &ctx.store);
+        let who = owner.map_or(Principal::Admin, Principal::User);
+        let authorize = |tables: &TableAccess| ctx.rights.check_tables(&who, tables);
+        let result = run_script(&mut session, &sql, ctx.default_interval, &mut operators, &authorize);
+        self.finish(result, &operators, &ctx.store);
     }
 
     /// The dataflow started: keep its handle (a cancel or shutdown that came first applies now).
@@ -444,18 +460,29 @@ impl Job {
 
 /// Runs the script; a checkpoint interval is set first so every job checkpoints (the script's
 /// own `SET` overrides it). `operators` gets the job's final figures.
+/// Runs the job script in `session`; before its job starts, `authorize` checks the tables
+/// it reads and writes (the owner's rights may have changed since the last run). The error
+/// is rendered for people (with the statement's position).
 fn run_script(
     session: &mut Session,
     sql: &str,
     default_interval: Duration,
     operators: &mut Vec<OperatorReport>,
-) -> spate_sql::Result<()> {
-    session.execute(&Statement::Set(Some((
-        "execution.checkpointing.interval".into(),
-        format!("{} ms", default_interval.as_millis().max(1)),
-    ))))?;
-    for stmt in spate_sql::parse(sql)? {
-        if let StatementResult::Job(result) = session.execute(&stmt)? {
+    authorize: &dyn Fn(&TableAccess) -> Result<()>,
+) -> std::result::Result<(), String> {
+    let render = |e: spate_sql::SqlError| e.render(sql);
+    session
+        .execute(&Statement::Set(Some((
+            "execution.checkpointing.interval".into(),
+            format!("{} ms", default_interval.as_millis().max(1)),
+        ))))
+        .map_err(render)?;
+    for stmt in spate_sql::parse(sql).map_err(render)? {
+        if matches!(stmt, Statement::Insert(_) | Statement::StatementSet(_)) {
+            let tables = spate_sql::table_access(session.catalog(), &stmt).map_err(render)?;
+            authorize(&tables).map_err(|e| e.to_string())?;
+        }
+        if let StatementResult::Job(result) = session.execute(&stmt).map_err(render)? {
             *operators = result.operators;
         }
     }
@@ -487,6 +514,7 @@ mod tests {
             state: JobState::Running,
             failures: Vec::new(),
             runs: 1,
+            owner: None,
         };
         store.save(&record).unwrap();
         let job = Job::new(id, record, &store);

@@ -6,12 +6,12 @@
 
 use std::time::Duration;
 
-use rdkafka::ClientConfig;
 use rdkafka::Offset;
 use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
 
+use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
 
 /// How long one request to the cluster may take.
@@ -88,9 +88,10 @@ pub struct GroupView {
     pub lag: i64,
 }
 
-fn consumer(bootstrap: &str, group: &str) -> Result<BaseConsumer> {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+fn consumer(cluster: &Cluster, group: &str) -> Result<BaseConsumer> {
+    let bootstrap = &cluster.bootstrap;
+    cluster
+        .client_config()
         .set("group.id", group)
         .set("client.id", "spate-server")
         .set("enable.auto.commit", "false")
@@ -107,7 +108,8 @@ fn kafka_error(bootstrap: &str, what: &str, e: rdkafka::error::KafkaError) -> Se
 /// Every topic with its partitions' offsets, by name. From the broker in this process when
 /// there is one (its in-memory figures, with sizes: no client, so a dashboard polling this
 /// costs next to nothing), else over the Kafka protocol.
-pub fn topics(bootstrap: &str) -> Result<Vec<TopicView>> {
+pub fn topics(cluster: &Cluster) -> Result<Vec<TopicView>> {
+    let bootstrap = cluster.bootstrap.as_str();
     if let Some(local) = spate_broker::local::find(bootstrap)
         && let Ok(topics) = local.topics()
     {
@@ -131,7 +133,7 @@ pub fn topics(bootstrap: &str) -> Result<Vec<TopicView>> {
             })
             .collect());
     }
-    let c = consumer(bootstrap, "spate-server")?;
+    let c = consumer(cluster, "spate-server")?;
     topics_with(&c, bootstrap)
 }
 
@@ -170,8 +172,9 @@ fn topics_with(c: &BaseConsumer, bootstrap: &str) -> Result<Vec<TopicView>> {
 }
 
 /// Every consumer group with its members, committed offsets and lag, by group id.
-pub fn groups(bootstrap: &str) -> Result<Vec<GroupView>> {
-    let c = consumer(bootstrap, "spate-server")?;
+pub fn groups(cluster: &Cluster) -> Result<Vec<GroupView>> {
+    let bootstrap = cluster.bootstrap.as_str();
+    let c = consumer(cluster, "spate-server")?;
     let list = c
         .fetch_group_list(None, TIMEOUT)
         .map_err(|e| kafka_error(bootstrap, "listing groups", e))?;
@@ -181,7 +184,7 @@ pub fn groups(bootstrap: &str) -> Result<Vec<GroupView>> {
         .collect();
     let mut out = Vec::new();
     for g in list.groups() {
-        let offsets = committed(bootstrap, g.name(), &topics)?;
+        let offsets = committed(cluster, g.name(), &topics)?;
         out.push(GroupView {
             group: g.name().to_string(),
             state: g.state().to_string(),
@@ -204,7 +207,8 @@ pub fn groups(bootstrap: &str) -> Result<Vec<GroupView>> {
 }
 
 /// The group's committed offsets (OffsetFetch, which does not join the group).
-fn committed(bootstrap: &str, group: &str, topics: &[TopicView]) -> Result<Vec<GroupOffset>> {
+fn committed(cluster: &Cluster, group: &str, topics: &[TopicView]) -> Result<Vec<GroupOffset>> {
+    let bootstrap = cluster.bootstrap.as_str();
     let mut tpl = TopicPartitionList::new();
     for t in topics {
         for p in &t.partitions {
@@ -214,7 +218,7 @@ fn committed(bootstrap: &str, group: &str, topics: &[TopicView]) -> Result<Vec<G
     if tpl.count() == 0 {
         return Ok(Vec::new());
     }
-    let c = consumer(bootstrap, group)?;
+    let c = consumer(cluster, group)?;
     let committed = c
         .committed_offsets(tpl, TIMEOUT)
         .map_err(|e| kafka_error(bootstrap, &format!("reading group {group}'s offsets"), e))?;

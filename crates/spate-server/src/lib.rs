@@ -14,6 +14,9 @@
 //! - [`graph`]: a job's operators and edges, from its script's `EXPLAIN`;
 //!   [`messages`]: records of a partition for the message browser; [`preview`]: `SELECT`s
 //!   run for the dashboard's SQL page, their rows polled.
+//! - [`principal`]: who a request comes from (the token's holder, or a user of the broker by
+//!   HTTP basic authentication or client certificate); [`rights`]: what it may do, by the
+//!   broker's ACLs; jobs keep their owner and each run is checked against the owner's rights.
 //! - [`rest`]: the HTTP routes and the embedded web dashboard; [`Client`] ([`client`]): the API from Rust (the CLI's
 //!   `spate jobs`).
 //!
@@ -24,6 +27,8 @@
 
 pub mod allowed_dirs;
 pub mod client;
+pub mod cluster;
+pub mod embedded;
 pub mod error;
 pub mod graph;
 pub mod job;
@@ -32,7 +37,9 @@ pub mod kafka_view;
 pub mod manager;
 pub mod messages;
 pub mod preview;
+pub mod principal;
 pub mod rest;
+pub mod rights;
 pub mod script;
 pub mod server;
 pub mod store;
@@ -40,9 +47,13 @@ pub mod token;
 pub mod view;
 
 pub use client::Client;
+pub use cluster::Cluster;
+pub use principal::{Owner, Principal};
+pub use rights::Rights;
 pub use error::{Result, ServerError};
 pub use job_id::JobId;
 pub use manager::JobManager;
 pub use rest::connections::HttpLimits;
 pub use server::{DEFAULT_MAX_JOBS, Server, ServerConfig};
+pub use spate_broker::BrokerConfig;
 pub use store::JobState;

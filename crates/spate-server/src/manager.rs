@@ -8,9 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
 use crate::job::{Job, RunContext};
 use crate::job_id::JobId;
+use crate::principal::Principal;
+use crate::rights::Rights;
 use crate::script;
 use crate::store::{JobRecord, JobState, JobStore};
 use crate::view::epoch_millis;
@@ -25,13 +28,14 @@ pub struct JobManager {
 }
 
 impl JobManager {
-    /// A manager keeping its jobs under `<data_dir>/jobs`; `bootstrap` is the Kafka cluster
-    /// for tables that name none; scripts that set no checkpoint interval get
+    /// A manager keeping its jobs under `<data_dir>/jobs`; `cluster` is the Kafka cluster
+    /// for tables that name none and `rights` what each job's owner may use; scripts that set no checkpoint interval get
     /// `default_interval`; at most `max_running` jobs run at once (resumed ones at start-up
     /// are not refused, only counted), each within `memory_budget` bytes.
     pub fn open(
         data_dir: &Path,
-        bootstrap: Option<String>,
+        cluster: Option<Cluster>,
+        rights: Rights,
         default_interval: Duration,
         max_running: usize,
         memory_budget: Option<u64>,
@@ -39,7 +43,8 @@ impl JobManager {
         Ok(Self {
             ctx: RunContext {
                 store: JobStore::open(data_dir)?,
-                bootstrap,
+                cluster,
+                rights,
                 default_interval,
                 memory_budget,
             },
@@ -71,10 +76,14 @@ impl JobManager {
         Ok(resumed)
     }
 
-    /// Checks and stores `sql` as a new job and starts it. Blocks while the script is planned.
-    pub fn submit(&self, sql: &str, name: Option<&str>) -> Result<JobId> {
+    /// Checks `sql` and `who`'s rights on its tables, stores it as a new job owned by `who`
+    /// and starts it. Blocks while the script is planned.
+    pub fn submit(&self, sql: &str, name: Option<&str>, who: &Principal) -> Result<JobId> {
         self.check_open()?;
-        let planned_name = script::check(sql, self.ctx.bootstrap.as_deref())?;
+        let bootstrap = self.ctx.cluster.as_ref().map(|c| c.bootstrap.as_str());
+        let checked = script::check(sql, bootstrap)?;
+        self.ctx.rights.check_tables(who, &checked.tables)?;
+        let planned_name = checked.name;
         let id = JobId::generate();
         let now = epoch_millis(SystemTime::now());
         let record = JobRecord {
@@ -87,6 +96,7 @@ impl JobManager {
             state: JobState::Running,
             failures: Vec::new(),
             runs: 0,
+            owner: who.owner(),
         };
         let job = Job::new(id, record, &self.ctx.store);
         let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());

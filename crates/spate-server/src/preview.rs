@@ -20,8 +20,11 @@ use spate_sql::value::{Row, display_in};
 use spate_sql::zone::SessionZone;
 use spate_sql::{Session, SessionOptions, Statement};
 
+use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
 use crate::job_id::JobId;
+use crate::principal::Principal;
+use crate::rights::Rights;
 
 /// Rows kept per preview; older ones are dropped (and counted).
 pub const MAX_ROWS: usize = 1000;
@@ -193,7 +196,8 @@ impl Preview {
 /// The server's previews.
 #[derive(Default)]
 pub struct Previews {
-    bootstrap: Option<String>,
+    cluster: Option<Cluster>,
+    rights: Rights,
     memory_budget: Option<u64>,
     previews: Mutex<HashMap<String, Arc<Preview>>>,
 }
@@ -205,11 +209,12 @@ impl std::fmt::Debug for Previews {
 }
 
 impl Previews {
-    /// Previews whose Kafka tables without a cluster use `bootstrap`, each query within
-    /// `memory_budget` bytes.
-    pub fn new(bootstrap: Option<String>, memory_budget: Option<u64>) -> Self {
+    /// Previews whose Kafka tables without a cluster use `cluster`, each query within
+    /// `memory_budget` bytes, each allowed by `rights` to its submitter.
+    pub fn new(cluster: Option<Cluster>, rights: Rights, memory_budget: Option<u64>) -> Self {
         Self {
-            bootstrap,
+            cluster,
+            rights,
             memory_budget,
             previews: Mutex::new(HashMap::new()),
         }
@@ -219,9 +224,10 @@ impl Previews {
         self.previews.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Checks `sql` (DDL and `SET`, then one `SELECT`), starts its query and returns the
-    /// preview's id. Blocks while the script is planned.
-    pub fn start(&self, sql: &str) -> Result<String> {
+    /// Checks `sql` (DDL and `SET`, then one `SELECT`) and `who`'s rights on the tables it
+    /// reads, starts its query and returns the preview's id. Blocks while the script is
+    /// planned.
+    pub fn start(&self, sql: &str, who: &Principal) -> Result<String> {
         let running = self
             .lock()
             .values()
@@ -282,7 +288,8 @@ impl Previews {
         let on_rows = preview.clone();
         let on_start = preview.clone();
         let mut session = Session::new(SessionOptions {
-            bootstrap: self.bootstrap.clone(),
+            bootstrap: self.cluster.as_ref().map(|c| c.bootstrap.clone()),
+            bootstrap_properties: self.cluster.as_ref().map(|c| c.properties.clone()).unwrap_or_default(),
             checkpoint_dir: None,
             observer: Some(Arc::new(move |h: &JobHandle| {
                 let mut s = on_start.lock();
@@ -301,6 +308,8 @@ impl Previews {
                 session.execute(stmt).map_err(bad)?;
             }
             preview.lock().zone = session.local_time_zone();
+            let tables = spate_sql::table_access(session.catalog(), &query).map_err(bad)?;
+            self.rights.check_tables(who, &tables)?;
             session
                 .execute(&Statement::Explain(spate_sql::ast::Explain {
                     details: Vec::new(),

@@ -4,13 +4,22 @@
 //! own tables. The check runs the script in a session that plans the job (`EXPLAIN`) instead
 //! of running it, so a typo is a 400 at submission and not a failed job.
 
-use spate_sql::{Session, SessionOptions, Statement};
+use spate_sql::{Session, SessionOptions, Statement, TableAccess};
 
 use crate::error::{Result, ServerError};
 
-/// Checks `sql` and returns a name for the job: Flink's `insert-into_<tables>`.
-pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<String> {
-    checked(sql, bootstrap).map(|(name, _)| name)
+/// What [`check`] found of a job script.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// A name for the job: Flink's `insert-into_<tables>`.
+    pub name: String,
+    /// The tables the job reads and writes (for [`crate::rights::Rights::check_tables`]).
+    pub tables: TableAccess,
+}
+
+/// Checks `sql` as a job script.
+pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<Checked> {
+    checked(sql, bootstrap).map(|(checked, _)| checked)
 }
 
 /// The engine graph the job script `sql` runs as: the `== Engine Graph ==` part of its
@@ -48,12 +57,12 @@ pub(crate) fn on_planning_thread<T: Send>(plan: impl FnOnce() -> Result<T> + Sen
     })
 }
 
-/// The job's name and its `EXPLAIN` text.
-fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> {
+/// The job's name and tables, and its `EXPLAIN` text.
+fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, String)> {
     on_planning_thread(|| plan_checked(sql, bootstrap))
 }
 
-fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> {
+fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, String)> {
     let bad = |e: spate_sql::SqlError| ServerError::BadRequest(e.render(sql));
     let statements = spate_sql::parse(sql).map_err(bad)?;
     let mut tables = Vec::new();
@@ -88,23 +97,28 @@ fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(String, String)> 
         ..SessionOptions::default()
     });
     let mut explained = String::new();
+    let mut access = TableAccess::default();
     for stmt in statements {
-        let (stmt, is_job) = match stmt {
-            job @ (Statement::Insert(_) | Statement::StatementSet(_)) => (
-                Statement::Explain(spate_sql::ast::Explain {
-                    details: Vec::new(),
-                    statement: Box::new(job),
-                }),
-                true,
-            ),
-            other => (other, false),
+        let is_job = matches!(stmt, Statement::Insert(_) | Statement::StatementSet(_));
+        let stmt = if is_job {
+            access = spate_sql::table_access(session.catalog(), &stmt).map_err(bad)?;
+            Statement::Explain(spate_sql::ast::Explain {
+                details: Vec::new(),
+                statement: Box::new(stmt),
+            })
+        } else {
+            stmt
         };
         let result = session.execute(&stmt).map_err(bad)?;
         if let (true, spate_sql::StatementResult::Text(text)) = (is_job, result) {
             explained = text;
         }
     }
-    Ok((format!("insert-into_{}", tables.join(",")), explained))
+    let checked = Checked {
+        name: format!("insert-into_{}", tables.join(",")),
+        tables: access,
+    };
+    Ok((checked, explained))
 }
 
 #[cfg(test)]
@@ -117,8 +131,10 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
 
     #[test]
     fn one_insert_is_a_job_and_gets_flinks_name() {
-        let name = check(&format!("{TABLES}INSERT INTO out SELECT n FROM src;"), None);
-        assert_eq!(name.ok().as_deref(), Some("insert-into_out"));
+        let checked = check(&format!("{TABLES}INSERT INTO out SELECT n FROM src;"), None).unwrap();
+        assert_eq!(checked.name, "insert-into_out");
+        assert_eq!(checked.tables.reads[0].name.to_string(), "src");
+        assert_eq!(checked.tables.writes[0].name.to_string(), "out");
     }
 
     #[test]

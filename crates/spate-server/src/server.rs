@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use spate_broker::{Broker, BrokerConfig, BrokerHandle};
+use spate_broker::tls::HttpsAcceptor;
+use spate_broker::{BrokerConfig, BrokerHandle};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::allowed_dirs::AllowedDirs;
+use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
 use crate::graph::GraphCache;
 use crate::manager::JobManager;
@@ -19,7 +21,8 @@ use crate::preview::Previews;
 use crate::rest::connections::{HttpLimits, serve};
 use crate::rest::guard::Guard;
 use crate::rest::{AppState, router};
-use crate::token;
+use crate::rights::Rights;
+use crate::{embedded, token};
 
 /// Jobs a server runs at once unless told otherwise.
 pub const DEFAULT_MAX_JOBS: usize = 32;
@@ -29,8 +32,15 @@ pub const DEFAULT_MAX_JOBS: usize = 32;
 pub struct ServerConfig {
     /// Broker data in `broker/`, jobs in `jobs/`.
     pub data_dir: PathBuf,
-    /// Where the embedded broker listens (ignored with `bootstrap`).
+    /// Where the embedded broker listens (ignored with `bootstrap` or `broker`).
     pub kafka_listen: SocketAddr,
+    /// The embedded broker's settings (`server.properties`: listeners, SASL, `ssl.*`,
+    /// `super.users`, ...); its data directory is always `<data_dir>/broker`. `None`: the
+    /// defaults with one PLAINTEXT listener on `kafka_listen`.
+    pub broker: Option<BrokerConfig>,
+    /// Serve the REST API over HTTPS with the certificate of `broker`'s `ssl.*` settings
+    /// (`listener.name.http.ssl.*` first, as for a listener named `http`).
+    pub http_tls: bool,
     /// Where the REST API listens.
     pub http_listen: SocketAddr,
     /// An external Kafka cluster instead of the embedded broker.
@@ -64,6 +74,8 @@ impl ServerConfig {
         Self {
             data_dir: data_dir.into(),
             kafka_listen: ([127, 0, 0, 1], 9092).into(),
+            broker: None,
+            http_tls: false,
             http_listen: ([127, 0, 0, 1], 8081).into(),
             bootstrap: None,
             checkpoint_interval: Duration::from_secs(10),
@@ -95,6 +107,7 @@ fn allowed_hosts(given: &[String]) -> Vec<String> {
 #[derive(Debug)]
 pub struct Server {
     http_addr: SocketAddr,
+    scheme: &'static str,
     bootstrap: String,
     broker: Option<BrokerHandle>,
     manager: Arc<JobManager>,
@@ -111,17 +124,30 @@ impl Server {
     /// running and serves the REST API. Returns once both listen.
     pub async fn start(config: ServerConfig) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| ServerError::io(&config.data_dir, e))?;
-        let (bootstrap, broker) = match &config.bootstrap {
-            Some(b) => (b.clone(), None),
+        let broker_config = config.broker.clone().unwrap_or_else(|| {
+            BrokerConfig::new(config.data_dir.join("broker")).with_listen(config.kafka_listen)
+        });
+        let https = match config.http_tls {
+            false => None,
+            true => Some(
+                HttpsAcceptor::from_properties(&broker_config.ssl, "http", config.http_limits.header_timeout)
+                    .map_err(|e| ServerError::Start(format!("TLS for the REST API: {e}")))?,
+            ),
+        };
+        let (cluster, broker) = match &config.bootstrap {
+            Some(b) => (Cluster::plain(b.clone()), None),
             None => {
-                let dir = config.data_dir.join("broker");
-                let broker_config = BrokerConfig::new(&dir).with_listen(config.kafka_listen);
-                let broker = Broker::start(broker_config).await.map_err(|e| {
-                    ServerError::Start(format!("starting the broker in {}: {e}", dir.display()))
-                })?;
-                (broker.bootstrap_servers(), Some(broker))
+                let broker_config = BrokerConfig {
+                    data_dir: config.data_dir.join("broker"),
+                    ..broker_config
+                };
+                let (broker, cluster) = embedded::start(broker_config).await?;
+                (cluster, Some(broker))
             }
         };
+        let bootstrap = cluster.bootstrap.clone();
+        let access = broker.as_ref().map(BrokerHandle::access);
+        let rights = Rights::new(access.clone());
         let listener = tokio::net::TcpListener::bind(config.http_listen)
             .await
             .map_err(|e| {
@@ -135,10 +161,12 @@ impl Server {
         } else {
             None
         };
+        let scheme = if https.is_some() { "https" } else { "http" };
         let allowed_dirs = AllowedDirs::new(&config.allowed_dirs, &config.data_dir.join("jobs"))?;
         let manager = Arc::new(JobManager::open(
             &config.data_dir,
-            Some(bootstrap.clone()),
+            Some(cluster.clone()),
+            rights.clone(),
             config.checkpoint_interval,
             config.max_jobs,
             config.job_memory,
@@ -149,23 +177,25 @@ impl Server {
                 .await
                 .map_err(|e| ServerError::Start(format!("resuming jobs: {e}")))??
         };
-        let previews = Arc::new(Previews::new(Some(bootstrap.clone()), config.job_memory));
+        let previews = Arc::new(Previews::new(Some(cluster.clone()), rights.clone(), config.job_memory));
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
-            bootstrap: bootstrap.clone(),
+            cluster,
+            rights,
             previews: previews.clone(),
             graphs: GraphCache::default(),
             guard: Guard::new(
                 token.clone(),
                 http_addr.port(),
                 &allowed_hosts(&config.allowed_hosts),
-            ),
+            )
+            .with_users(scheme, access),
             allowed_dirs,
             web_submit: config.web_submit,
             web_cancel: config.web_cancel,
         }));
         let (stop_http, stopped) = oneshot::channel::<()>();
-        let http = tokio::spawn(serve(listener, app, config.http_limits.clone(), stopped));
+        let http = tokio::spawn(serve(listener, app, config.http_limits.clone(), https, stopped));
         let sampled = manager.clone();
         let expired = previews.clone();
         let sampler = tokio::spawn(async move {
@@ -179,6 +209,7 @@ impl Server {
         });
         Ok(Self {
             http_addr,
+            scheme,
             bootstrap,
             broker,
             manager,
@@ -200,9 +231,14 @@ impl Server {
     /// logs the browser in).
     pub fn dashboard_url(&self) -> String {
         match &self.token {
-            Some(t) => format!("http://{}/?token={t}", self.http_addr),
-            None => format!("http://{}/", self.http_addr),
+            Some(t) => format!("{}://{}/?token={t}", self.scheme, self.http_addr),
+            None => format!("{}://{}/", self.scheme, self.http_addr),
         }
+    }
+
+    /// The REST API's base URL (`http://` or `https://` and the address).
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.http_addr)
     }
 
     /// Where the REST API listens.

@@ -93,6 +93,10 @@ pub struct JobRecord {
     pub failures: Vec<Failure>,
     /// How many times the job was started (1 for its first run).
     pub runs: u32,
+    /// Who submitted it (`None`: the administrator, or a job stored before owners were
+    /// kept); every run is allowed what its owner is allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<crate::principal::Owner>,
 }
 
 /// The `jobs/` directory under the server's data directory.
@@ -191,6 +195,10 @@ mod tests {
                 },
             ],
             runs: 1,
+            owner: Some(crate::principal::Owner {
+                principal: "User:alice".into(),
+                host: [10, 0, 0, 1].into(),
+            }),
         };
         store.save(&record).unwrap();
         std::fs::create_dir_all(dir.path().join("jobs/garbage")).unwrap();

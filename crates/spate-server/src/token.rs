@@ -77,13 +77,13 @@ fn is_token(s: &str) -> bool {
 }
 
 /// A fresh token from the OS's random source.
-fn generate(for_path: &Path) -> Result<String> {
+pub(crate) fn generate(for_path: &Path) -> Result<String> {
     let mut bytes = [0u8; TOKEN_BYTES];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .map_err(|e| {
             ServerError::Start(format!(
-                "cannot read random bytes for the REST API's token ({}): {e}",
+                "cannot read random bytes for a secret ({}): {e}",
                 for_path.display()
             ))
         })?;

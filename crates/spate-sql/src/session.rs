@@ -33,6 +33,9 @@ pub type RowObserver = Arc<dyn Fn(&Schema, &[Row]) + Send + Sync>;
 pub struct SessionOptions {
     /// The Kafka bootstrap servers for tables that name none.
     pub bootstrap: Option<String>,
+    /// Client properties for tables that reach `bootstrap` (no `properties.bootstrap.servers`
+    /// of their own), under the table's own `properties.*`.
+    pub bootstrap_properties: Vec<(String, String)>,
     /// Where jobs checkpoint (with `execution.checkpointing.interval` set); running the same
     /// script again with the same directory resumes its jobs. Each job uses a subdirectory.
     pub checkpoint_dir: Option<PathBuf>,
@@ -263,6 +266,7 @@ impl Session {
         let watermark_interval = self.auto_watermark_interval();
         ConnectorContext {
             bootstrap: self.options.bootstrap.clone(),
+            bootstrap_properties: self.options.bootstrap_properties.clone(),
             idle_timeout: self
                 .config
                 .get("table.exec.source.idle-timeout")

@@ -150,9 +150,24 @@ pub struct ServerArgs {
     /// checkpoints in `jobs/`.
     #[arg(long)]
     pub data_dir: PathBuf,
-    /// Where the embedded broker listens (port 0 picks a free port, printed at start-up).
+    /// Where the embedded broker listens (port 0 picks a free port, printed at start-up),
+    /// unless --broker-config names its `listeners`.
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub kafka_listen: SocketAddr,
+    /// The embedded broker's properties file (Kafka's server.properties): listeners with SASL
+    /// or TLS, sasl.enabled.mechanisms, ssl.*, super.users, ... (log.dirs is always
+    /// DATA_DIR/broker). With SCRAM users, the REST API also takes HTTP basic authentication
+    /// against them, and each user's rights are the broker's ACLs.
+    #[arg(long, value_name = "FILE", conflicts_with = "bootstrap")]
+    pub broker_config: Option<PathBuf>,
+    /// Override one embedded broker property, KEY=VALUE (repeatable).
+    #[arg(long = "broker-set", value_name = "KEY=VALUE", conflicts_with = "bootstrap")]
+    pub broker_set: Vec<String>,
+    /// Serve the REST API and the dashboard over HTTPS with the broker's certificate:
+    /// listener.name.http.ssl.* or ssl.* (PEM) from --broker-config; with
+    /// ssl.client.auth, a client certificate's user is the request's principal.
+    #[arg(long, conflicts_with = "bootstrap")]
+    pub http_tls: bool,
     /// Where the REST API listens (port 0 picks a free port, printed at start-up).
     #[arg(long, default_value = "127.0.0.1:8081")]
     pub http_listen: SocketAddr,

@@ -48,6 +48,18 @@ impl PlainVerifier {
         message: &[u8],
     ) -> Result<String, String> {
         let (user, password) = plain::parse(message)?;
+        self.verify_password(store, peer, user, password).await
+    }
+
+    /// The same for a user name and password given apart (HTTP basic authentication of
+    /// `spate server`, which shares the broker's limits on guessing).
+    pub(crate) async fn verify_password(
+        &self,
+        store: &CredentialStore,
+        peer: IpAddr,
+        user: String,
+        password: String,
+    ) -> Result<String, String> {
         let credentials = store.all_of(&user);
         if credentials.is_empty() {
             self.failures.record_failure(peer, None, Instant::now());

@@ -2,7 +2,8 @@
 //! raw-protocol client: Kafka's `ssl.*` properties (`settings`), the server side and its
 //! handshake (`acceptor`), the principal taken from a client certificate's subject
 //! (`subject`, then `principal_mapping` for `ssl.principal.mapping.rules`) and the client
-//! configuration from librdkafka's property names ([`client`]).
+//! configuration from librdkafka's property names ([`client`]), and TLS for a non-Kafka
+//! listener in the broker's process from the same properties ([`HttpsAcceptor`]).
 //!
 //! Contracts: a listener's TLS configuration is built (files read) when the broker starts, so a
 //! bad file stops the start with an error naming the key; a connection whose handshake fails or
@@ -10,8 +11,10 @@
 
 pub(crate) mod acceptor;
 pub mod client;
+mod https;
 pub(crate) mod principal_mapping;
 pub(crate) mod settings;
 pub(crate) mod subject;
 
 pub use client::ClientTlsSettings;
+pub use https::HttpsAcceptor;

@@ -8,22 +8,24 @@ use std::time::{Duration, Instant};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message, Timestamp};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Browse, MessagePage, MessageView, Start, render};
 use crate::error::{Result, ServerError};
+use crate::cluster::Cluster;
 use crate::kafka_view::TIMEOUT;
 
 /// How long one browse may poll for records.
 const POLL_BUDGET: Duration = Duration::from_secs(3);
 
 /// Reads records of `topic`-`partition` from the cluster at `bootstrap`.
-pub(super) fn browse(bootstrap: &str, topic: &str, partition: i32, browse: Browse) -> Result<MessagePage> {
+pub(super) fn browse(cluster: &Cluster, topic: &str, partition: i32, browse: Browse) -> Result<MessagePage> {
+    let bootstrap = cluster.bootstrap.as_str();
     let kafka = |what: &str, e: KafkaError| {
         ServerError::Kafka(format!("{what} {topic}-{partition} from {bootstrap}: {e}"))
     };
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    let consumer: BaseConsumer = cluster
+        .client_config()
         // Required by the client, never joined: the partition is assigned, not subscribed.
         .set("group.id", "spate-server-message-browser")
         .set("client.id", "spate-server")

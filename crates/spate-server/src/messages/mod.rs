@@ -12,6 +12,7 @@ mod local;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cluster::Cluster;
 use crate::error::Result;
 
 /// Most records one request returns.
@@ -94,10 +95,10 @@ pub struct MessagePage {
 
 /// Reads records of `topic`-`partition` from the cluster at `bootstrap`: the broker in this
 /// process when it is there, else over the Kafka protocol.
-pub fn browse(bootstrap: &str, topic: &str, partition: i32, browse: Browse) -> Result<MessagePage> {
-    match spate_broker::local::find(bootstrap) {
+pub fn browse(cluster: &Cluster, topic: &str, partition: i32, browse: Browse) -> Result<MessagePage> {
+    match spate_broker::local::find(&cluster.bootstrap) {
         Some(broker) => local::browse(&broker, topic, partition, browse),
-        None => cluster::browse(bootstrap, topic, partition, browse),
+        None => cluster::browse(cluster, topic, partition, browse),
     }
 }
 

@@ -6,6 +6,10 @@
 //!   [`HttpLimits::reserved_files`] descriptors under the open-file limit. A connection beyond
 //!   either bound takes the place of the connection idle the longest (open, no request being
 //!   answered); when every one is answering a request, the new one is closed at once.
+//! - On an HTTPS port, the TLS handshake runs in the connection's own task (never in the
+//!   accept loop) within the header timeout; a failed one closes only that connection.
+//! - Each request carries a [`ConnectionInfo`] (the client's address, a client certificate's
+//!   user) for the guard.
 //! - A request's head must arrive within [`HttpLimits::header_timeout`] of the connection's
 //!   opening or of the previous answer (so an idle keep-alive connection closes after it too),
 //!   and a request (its body read, its answer built) must be done within
@@ -21,10 +25,13 @@ use axum::http::StatusCode;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
+use spate_broker::tls::HttpsAcceptor;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot, watch};
 
 use super::error_response;
+use super::guard::ConnectionInfo;
 
 /// The listener's bounds.
 #[derive(Debug, Clone)]
@@ -125,9 +132,15 @@ fn files_to_spare(reserved: u64) -> bool {
     open.saturating_add(1).saturating_add(reserved.min(limit / 2)) <= limit
 }
 
-/// Serves `app` on `listener` until `stop` fires; then lets requests in progress finish
-/// (5 s at most) and returns.
-pub async fn serve(listener: TcpListener, app: Router, limits: HttpLimits, mut stop: oneshot::Receiver<()>) {
+/// Serves `app` on `listener` (over TLS with `tls`) until `stop` fires; then lets requests in
+/// progress finish (5 s at most) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    tls: Option<HttpsAcceptor>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let connections = Connections::default();
     let (stopping, stopped) = watch::channel(false);
     let mut refused_logged: Option<Instant> = None;
@@ -136,8 +149,8 @@ pub async fn serve(listener: TcpListener, app: Router, limits: HttpLimits, mut s
             _ = &mut stop => break,
             accepted = listener.accept() => accepted,
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // EMFILE and friends: the connection stays queued; try again shortly.
                 if refused_logged.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
@@ -163,8 +176,32 @@ pub async fn serve(listener: TcpListener, app: Router, limits: HttpLimits, mut s
         let limits = limits.clone();
         let stopped = stopped.clone();
         let table = connections.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            serve_one(stream, app, &limits, busy, close, stopped).await;
+            let _ = stream.set_nodelay(true);
+            match tls {
+                None => {
+                    let info = ConnectionInfo {
+                        peer,
+                        certificate_user: None,
+                    };
+                    serve_one(stream, info, app, &limits, busy, close, stopped).await;
+                }
+                Some(tls) => {
+                    let handshake = tokio::time::timeout(limits.header_timeout, tls.accept(stream));
+                    match handshake.await {
+                        Ok(Ok((stream, certificate_user))) => {
+                            let info = ConnectionInfo {
+                                peer,
+                                certificate_user,
+                            };
+                            serve_one(stream, info, app, &limits, busy, close, stopped).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, "REST TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%peer, "REST TLS handshake timed out"),
+                    }
+                }
+            }
             table.remove(id);
         });
     }
@@ -175,18 +212,21 @@ pub async fn serve(listener: TcpListener, app: Router, limits: HttpLimits, mut s
     }
 }
 
-async fn serve_one(
-    stream: TcpStream,
+async fn serve_one<S>(
+    stream: S,
+    info: ConnectionInfo,
     app: Router,
     limits: &HttpLimits,
     busy: Arc<AtomicUsize>,
     close: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
-) {
-    let _ = stream.set_nodelay(true);
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let router = TowerToHyperService::new(app);
     let request_timeout = limits.request_timeout;
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(info.clone());
         let router = router.clone();
         let busy = busy.clone();
         busy.fetch_add(1, Ordering::AcqRel);

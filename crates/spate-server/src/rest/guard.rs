@@ -6,8 +6,15 @@
 //! 2. **State-changing requests** (every method but GET, HEAD, OPTIONS): an `Origin` must be
 //!    the server's own, and a body a cross-site form can send without a CORS preflight
 //!    (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`) is a 415.
-//! 3. **Token** (unless the server runs with `--no-auth`): `Authorization: Bearer TOKEN`, or the
-//!    dashboard's cookie. The dashboard opened as `/?token=TOKEN` gets the cookie (HttpOnly,
+//! 3. **Who it is** (unless the server runs with `--no-auth`, when everyone is the
+//!    administrator), as a [`Principal`] in the request's extensions:
+//!    - the administrator: `Authorization: Bearer TOKEN`, or the dashboard's cookie;
+//!    - a user of the embedded broker: `Authorization: Basic` with a SCRAM user's name and
+//!      password, checked as a SASL/PLAIN login is (same failure limits); browsers ask for it
+//!      themselves, as the 401 offers `Basic` whenever the broker has users;
+//!    - on an HTTPS port with `ssl.client.auth`: the user a verified client certificate names.
+//!
+//!    For the token: the dashboard's cookie. The dashboard opened as `/?token=TOKEN` gets the cookie (HttpOnly,
 //!    SameSite=Strict, named after the port: cookies do not tell ports apart) and is
 //!    redirected to `/`, so the token leaves the address bar and the page's API calls carry
 //!    it. A state-changing request authenticated by the cookie alone must also show that it
@@ -16,6 +23,7 @@
 //!
 //! The dashboard's static files (`/assets/*`, `/favicon.ico`) hold no data and need no token.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -23,8 +31,21 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use base64::Engine;
+use spate_broker::BrokerAccess;
+
 use super::{AppState, error_response};
+use crate::principal::Principal;
 use crate::token;
+
+/// What the listener knows of a request's connection (a request extension).
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The principal name a verified TLS client certificate maps to.
+    pub certificate_user: Option<String>,
+}
 
 /// The checks' settings.
 #[derive(Debug, Clone)]
@@ -35,6 +56,10 @@ pub struct Guard {
     pub cookie: String,
     /// Host names allowed besides IP literals and `localhost` (lower case; `*` allows any).
     pub allowed_hosts: Vec<String>,
+    /// `http` or `https`: the scheme of the server's own origin.
+    pub scheme: &'static str,
+    /// The embedded broker's users, for basic authentication.
+    pub users: Option<BrokerAccess>,
 }
 
 impl Guard {
@@ -44,7 +69,21 @@ impl Guard {
             token,
             cookie: format!("spate-token-{port}"),
             allowed_hosts: allowed_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            scheme: "http",
+            users: None,
         }
+    }
+
+    /// The same, serving `scheme` and taking basic authentication against `users`.
+    pub fn with_users(mut self, scheme: &'static str, users: Option<BrokerAccess>) -> Self {
+        self.scheme = scheme;
+        self.users = users;
+        self
+    }
+
+    /// Whether basic authentication is offered: the broker has users.
+    fn offers_basic(&self) -> bool {
+        self.users.as_ref().is_some_and(BrokerAccess::has_users)
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -104,7 +143,7 @@ fn forbidden(message: String) -> Response {
 }
 
 /// The middleware.
-pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+pub(super) async fn check(State(app): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
     let guard = &app.guard;
     let headers = request.headers();
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
@@ -117,15 +156,17 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, ne
             host_name(host)
         ));
     }
+    let own_origin = format!("{}://{host}", guard.scheme);
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let same_origin = origin.is_some_and(|o| o == format!("http://{host}"));
+    let same_origin = origin.is_some_and(|o| o == own_origin);
     let path = request.uri().path();
-    if !is_safe(request.method()) {
+    let changes = !is_safe(request.method());
+    if changes {
         if let Some(origin) = origin
             && !same_origin
         {
             return forbidden(format!(
-                "cross-origin request refused: Origin '{origin}' is not this server (http://{host})"
+                "cross-origin request refused: Origin '{origin}' is not this server ({own_origin})"
             ));
         }
         if let Some(kind) = form_content_type(headers) {
@@ -138,7 +179,11 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, ne
             );
         }
     }
-    if guard.token.is_none() || path.starts_with("/assets/") || path == "/favicon.ico" {
+    if path.starts_with("/assets/") || path == "/favicon.ico" {
+        return next.run(request).await;
+    }
+    if guard.token.is_none() {
+        request.extensions_mut().insert(Principal::Admin);
         return next.run(request).await;
     }
     if path == "/"
@@ -147,41 +192,103 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, request: Request, ne
         return if guard.token_ok(&given) {
             login(guard)
         } else {
-            unauthorized_page("the token in the address is not this server's")
+            unauthorized_page(guard, "the token in the address is not this server's")
         };
     }
-    if guard.header_has_token(headers) {
-        return next.run(request).await;
-    }
-    if guard.cookie_has_token(headers) {
-        let from_page = same_origin
-            || headers
-                .get("sec-fetch-site")
-                .is_some_and(|v| v.as_bytes() == b"same-origin");
-        if is_safe(request.method()) || from_page {
-            return next.run(request).await;
+    let connection = request.extensions().get::<ConnectionInfo>().cloned();
+    let peer = connection
+        .as_ref()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.peer.ip());
+    // Credentials a browser attaches by itself (a cookie, cached basic credentials) must come
+    // with proof that the dashboard's own page sends them when they change something.
+    let from_page = same_origin
+        || headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"same-origin");
+    let cross_site_fetch = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| !matches!(v.as_bytes(), b"same-origin" | b"none"));
+    let principal = if guard.header_has_token(headers) {
+        Principal::Admin
+    } else if let Some((user, password)) = basic_credentials(headers) {
+        let Some(users) = guard.users.as_ref().filter(|_| guard.offers_basic()) else {
+            return unauthorized(
+                guard,
+                "basic authentication needs users of the embedded broker (spate users add); \
+                 this server has none: send the token as 'Authorization: Bearer TOKEN'",
+            );
+        };
+        match users.verify_password(peer, &user, &password).await {
+            Ok(name) => {
+                if changes && cross_site_fetch {
+                    return forbidden("a request that changes something must come from the dashboard's own page".into());
+                }
+                Principal::user(&name, peer)
+            }
+            Err(why) => {
+                tracing::info!(%peer, "REST basic authentication failed: {why}");
+                return unauthorized(guard, "the user name or password is wrong");
+            }
         }
-        return forbidden(
-            "a request that changes something must come from the dashboard's own page (Origin) \
-             or carry the token in an Authorization header"
-                .into(),
+    } else if guard.cookie_has_token(headers) {
+        if changes && !from_page {
+            return forbidden(
+                "a request that changes something must come from the dashboard's own page (Origin) \
+                 or carry the token in an Authorization header"
+                    .into(),
+            );
+        }
+        Principal::Admin
+    } else if let Some(user) = connection.and_then(|c| c.certificate_user) {
+        Principal::user(&user, peer)
+    } else if path == "/" {
+        return unauthorized_page(guard, "this server needs its access token");
+    } else {
+        return unauthorized(
+            guard,
+            "authentication required: send 'Authorization: Bearer TOKEN' (the token is in the server's \
+             data directory, file http-token, and in the dashboard URL printed at start-up; \
+             spate jobs and spate sql --server take --data-dir DIR, --token TOKEN or $SPATE_TOKEN)",
+        );
+    };
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// A 401 offering the token (`Bearer`) and, when the broker has users, `Basic`.
+fn unauthorized(guard: &Guard, message: &str) -> Response {
+    let mut response = error_response(StatusCode::UNAUTHORIZED, message.into());
+    challenge(guard, &mut response);
+    response
+}
+
+fn challenge(guard: &Guard, response: &mut Response) {
+    let h = response.headers_mut();
+    if guard.offers_basic() {
+        h.append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"spate\", charset=\"UTF-8\""),
         );
     }
-    if path == "/" {
-        return unauthorized_page("this server needs its access token");
-    }
-    let mut response = error_response(
-        StatusCode::UNAUTHORIZED,
-        "authentication required: send 'Authorization: Bearer TOKEN' (the token is in the server's \
-         data directory, file http-token, and in the dashboard URL printed at start-up; \
-         spate jobs and spate sql --server take --data-dir DIR, --token TOKEN or $SPATE_TOKEN)"
-            .into(),
-    );
-    response.headers_mut().insert(
+    h.append(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"spate\""),
     );
-    response
+}
+
+/// The user name and password of `Authorization: Basic` (RFC 7617), if that is what it holds.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
 }
 
 /// The content type of a body a cross-site form could have sent, if it is one.
@@ -209,9 +316,10 @@ fn query_token(query: Option<&str>) -> Option<String> {
 /// The dashboard's first visit with the token: keep it in a cookie, take it out of the URL.
 fn login(guard: &Guard) -> Response {
     let cookie = format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Strict",
+        "{}={}; Path=/; HttpOnly; SameSite=Strict{}",
         guard.cookie,
-        guard.token.as_deref().unwrap_or("")
+        guard.token.as_deref().unwrap_or(""),
+        if guard.scheme == "https" { "; Secure" } else { "" }
     );
     let mut response = StatusCode::SEE_OTHER.into_response();
     let h = response.headers_mut();
@@ -223,7 +331,7 @@ fn login(guard: &Guard) -> Response {
     response
 }
 
-fn unauthorized_page(why: &str) -> Response {
+fn unauthorized_page(guard: &Guard, why: &str) -> Response {
     let body = format!(
         "<!doctype html><meta charset=utf-8><title>Spate: token needed</title>\
          <h1>Spate</h1><p>{why}. Open the dashboard with the URL <code>spate server</code> \
@@ -235,6 +343,8 @@ fn unauthorized_page(why: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
+    // With users, the browser asks for a name and password.
+    challenge(guard, &mut response);
     response
 }
 

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use super::{ApiError, ApiResult, AppState, bad, blocking, body_error, reply};
 use crate::error::ServerError;
 use crate::job::{JobSnapshot, Trigger};
+use crate::principal::Principal;
 use crate::store::JobState;
 use crate::view::{CheckpointEntry, Vertex, epoch_millis};
 
@@ -142,7 +144,7 @@ pub(super) async fn overview(State(app): State<Arc<AppState>>) -> ApiResult {
             "jobs-cancelled": count(JobState::Canceled),
             "jobs-failed": count(JobState::Failed),
             "flink-version": concat!("spate ", env!("CARGO_PKG_VERSION")),
-            "kafka-bootstrap": app.bootstrap,
+            "kafka-bootstrap": app.cluster.bootstrap,
         }),
     )
 }
@@ -160,10 +162,15 @@ pub(super) async fn config(State(app): State<Arc<AppState>>) -> ApiResult {
     )
 }
 
-pub(super) async fn list(State(app): State<Arc<AppState>>) -> ApiResult {
-    let jobs: Vec<Value> = app
-        .manager
-        .list()
+/// The jobs `who` may see.
+fn visible(app: &AppState, who: &Principal) -> Vec<Arc<crate::job::Job>> {
+    let mut jobs = app.manager.list();
+    jobs.retain(|j| app.rights.may_view_job(who, j.owner().as_ref()));
+    jobs
+}
+
+pub(super) async fn list(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+    let jobs: Vec<Value> = visible(&app, &who)
         .iter()
         .map(|j| {
             let s = j.snapshot();
@@ -173,11 +180,12 @@ pub(super) async fn list(State(app): State<Arc<AppState>>) -> ApiResult {
     reply(StatusCode::OK, json!({ "jobs": jobs }))
 }
 
-pub(super) async fn jobs_overview(State(app): State<Arc<AppState>>) -> ApiResult {
+pub(super) async fn jobs_overview(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult {
     let now = now_ms();
-    let jobs: Vec<Value> = app
-        .manager
-        .list()
+    let jobs: Vec<Value> = visible(&app, &who)
         .iter()
         .map(|j| job_summary(&j.snapshot(), now))
         .collect();
@@ -213,6 +221,7 @@ pub(super) async fn detail(State(app): State<Arc<AppState>>, id: IdPath) -> ApiR
         "records-in": s.progress.records_in,
         "records-out": s.progress.records_out,
         "sql": s.record.sql,
+        "owner": s.record.owner.as_ref().map(|o| o.principal.as_str()),
     });
     if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
         b.extend(e);
@@ -349,7 +358,12 @@ pub(super) fn submission(headers: &HeaderMap, body: Body) -> Result<(String, Opt
     Ok((sql, None))
 }
 
-pub(super) async fn submit(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+pub(super) async fn submit(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
     app.check_submit()?;
     let (sql, name) = submission(&headers, body)?;
     if sql.trim().is_empty() {
@@ -357,7 +371,7 @@ pub(super) async fn submit(State(app): State<Arc<AppState>>, headers: HeaderMap,
     }
     app.allowed_dirs.check_script(&sql)?;
     let manager = app.manager.clone();
-    let id = blocking(move || manager.submit(&sql, name.as_deref())).await?;
+    let id = blocking(move || manager.submit(&sql, name.as_deref(), &who)).await?;
     reply(
         StatusCode::ACCEPTED,
         json!({ "jobid": id.to_string(), "jobUrl": format!("/jobs/{id}") }),

@@ -5,23 +5,30 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::json;
+use spate_broker::acl::{Operation, Resource};
 
 use super::{ApiError, ApiResult, AppState, bad, blocking, query_pairs, reply};
 use crate::kafka_view;
+use crate::principal::Principal;
 use crate::messages::{self, Browse, MAX_COUNT, Start};
 
-pub(super) async fn topics(State(app): State<Arc<AppState>>) -> ApiResult {
-    let bootstrap = app.bootstrap.clone();
-    let topics = blocking(move || kafka_view::topics(&bootstrap)).await?;
+/// The topics `who` may describe (as Kafka's Metadata leaves out the others).
+pub(super) async fn topics(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+    let cluster = app.cluster.clone();
+    let mut topics = blocking(move || kafka_view::topics(&cluster)).await?;
+    topics.retain(|t| app.rights.filters_in(&who, Operation::Describe, Resource::topic(&t.name)));
     reply(StatusCode::OK, json!({ "topics": topics }))
 }
 
-pub(super) async fn groups(State(app): State<Arc<AppState>>) -> ApiResult {
-    let bootstrap = app.bootstrap.clone();
-    let groups = blocking(move || kafka_view::groups(&bootstrap)).await?;
+/// The groups `who` may describe (as Kafka's ListGroups leaves out the others).
+pub(super) async fn groups(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+    let cluster = app.cluster.clone();
+    let mut groups = blocking(move || kafka_view::groups(&cluster)).await?;
+    groups.retain(|g| app.rights.filters_in(&who, Operation::Describe, Resource::group(&g.group)));
     reply(StatusCode::OK, json!({ "groups": groups }))
 }
 
@@ -81,7 +88,7 @@ pub(super) async fn messages(
         .parse::<i32>()
         .map_err(|_| bad(format!("the partition must be a number, not '{partition}'")))?;
     let browse = browse_query(query.as_deref())?;
-    let bootstrap = app.bootstrap.clone();
-    let page = blocking(move || messages::browse(&bootstrap, &topic, partition, browse)).await?;
+    let cluster = app.cluster.clone();
+    let page = blocking(move || messages::browse(&cluster, &topic, partition, browse)).await?;
     reply(StatusCode::OK, json!(page))
 }

@@ -81,10 +81,10 @@ fn number(v: f64) -> String {
 pub(super) async fn metrics(State(app): State<Arc<AppState>>) -> Response {
     let mut m = Families::default();
     jobs(&app, &mut m);
-    let bootstrap = app.bootstrap.clone();
+    let cluster = app.cluster.clone();
     let kafka = tokio::task::spawn_blocking(move || {
-        let topics = kafka_view::topics(&bootstrap)?;
-        let groups = kafka_view::groups(&bootstrap)?;
+        let topics = kafka_view::topics(&cluster)?;
+        let groups = kafka_view::groups(&cluster)?;
         Ok::<_, crate::error::ServerError>((topics, groups))
     })
     .await;

@@ -3,6 +3,7 @@
 //! endpoint. Handlers never panic on input: bodies, ids and query strings are parsed here and
 //! a mismatch is a 400 (or 404 for an unknown id or path, 405 for a wrong method).
 
+mod authorize;
 pub mod connections;
 mod dashboard;
 pub mod guard;
@@ -14,7 +15,9 @@ mod vertices;
 
 use std::sync::Arc;
 
+use crate::cluster::Cluster;
 use crate::graph::GraphCache;
+use crate::rights::Rights;
 use crate::preview::Previews;
 use axum::Json;
 use axum::Router;
@@ -35,7 +38,9 @@ pub struct AppState {
     /// The jobs.
     pub manager: Arc<JobManager>,
     /// The Kafka cluster (embedded or given).
-    pub bootstrap: String,
+    pub cluster: Cluster,
+    /// What each principal may do.
+    pub rights: Rights,
     /// The SQL previews (the dashboard's SQL page).
     pub previews: Arc<Previews>,
     /// Each job's graph with its edges, planned once.
@@ -111,6 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Layers run outside in: the guard (who), then the route's rights (what).
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authorize::check))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
         .with_state(state)
 }

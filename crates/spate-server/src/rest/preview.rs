@@ -5,14 +5,21 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
+use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
 
 use super::jobs::{Body, submission};
 use super::{ApiResult, AppState, bad, blocking, query_pairs, reply};
+use crate::principal::Principal;
 
-pub(super) async fn start(State(app): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult {
+pub(super) async fn start(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult {
     app.check_submit()?;
     let (sql, _) = submission(&headers, body)?;
     if sql.trim().is_empty() {
@@ -20,7 +27,7 @@ pub(super) async fn start(State(app): State<Arc<AppState>>, headers: HeaderMap, 
     }
     app.allowed_dirs.check_script(&sql)?;
     let previews = app.previews.clone();
-    let id = blocking(move || previews.start(&sql)).await?;
+    let id = blocking(move || previews.start(&sql, &who)).await?;
     reply(
         StatusCode::ACCEPTED,
         json!({ "id": id, "url": format!("/sql/previews/{id}") }),

@@ -89,7 +89,7 @@ pub(super) async fn plan(
         Some(graph) => graph,
         None => {
             let (app, sql) = (app.clone(), s.record.sql.clone());
-            blocking(move || Ok(app.graphs.plan(&id, &sql, Some(&app.bootstrap)))).await?
+            blocking(move || Ok(app.graphs.plan(&id, &sql, Some(&app.cluster.bootstrap)))).await?
         }
     };
     let plan = match graph {

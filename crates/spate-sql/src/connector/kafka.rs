@@ -60,13 +60,21 @@ fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, Sql
         })
 }
 
-/// Client properties: every `properties.*` but bootstrap servers and group id (set apart).
-fn client_properties(options: Options<'_>) -> Vec<(String, String)> {
-    options
-        .with_prefix("properties.")
-        .into_iter()
-        .filter(|(k, _)| k != "bootstrap.servers" && k != "group.id")
-        .collect()
+/// Client properties: the context's [`ConnectorContext::bootstrap_properties`] when the table
+/// uses the context's cluster, then every `properties.*` but bootstrap servers and group id
+/// (set apart); a later one wins.
+fn client_properties(options: Options<'_>, ctx: &ConnectorContext) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    if options.get("properties.bootstrap.servers").is_none() {
+        all.extend(ctx.bootstrap_properties.iter().cloned());
+    }
+    all.extend(
+        options
+            .with_prefix("properties.")
+            .into_iter()
+            .filter(|(k, _)| k != "bootstrap.servers" && k != "group.id"),
+    );
+    all
 }
 
 /// Decodes consumed messages into rows.
@@ -383,7 +391,7 @@ pub(crate) fn scan(
     }
     // Flink's Kafka source leaves the client's default isolation level, read_uncommitted.
     builder = builder.property("isolation.level", "read_uncommitted");
-    for (k, v) in client_properties(options) {
+    for (k, v) in client_properties(options, ctx) {
         builder = builder.property(k, v);
     }
     let source = builder.build().map_err(|e| options.error(e))?;
@@ -616,7 +624,7 @@ pub(crate) fn write(
         }
     };
     let servers = bootstrap(options, ctx)?;
-    let client = client_properties(options);
+    let client = client_properties(options, ctx);
     let mut builder =
         KafkaSink::builder_with(servers.clone(), topic.clone(), fill).delivery_guarantee(guarantee);
     for (k, v) in &client {

@@ -59,6 +59,10 @@ pub struct ConnectorContext {
     /// The Kafka bootstrap servers for tables without `properties.bootstrap.servers`
     /// (`--bootstrap`, or the embedded broker's address).
     pub bootstrap: Option<String>,
+    /// Client properties for tables without `properties.bootstrap.servers` (they reach
+    /// `bootstrap`), under the table's own `properties.*`: how a server's jobs authenticate to
+    /// its own cluster (`security.protocol`, `sasl.*`).
+    pub bootstrap_properties: Vec<(String, String)>,
     /// `table.exec.source.idle-timeout`: a split without records for this long stops holding
     /// the watermark back (a table's `scan.watermark.idle-timeout` overrides it).
     pub idle_timeout: Option<Duration>,

@@ -43,16 +43,7 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
 /// The broker's settings from the file, the overrides and the flags.
 pub fn config_of(args: &BrokerArgs) -> Result<BrokerConfig> {
     let mut config = BrokerConfig::new("spate-data");
-    let mut settings = Vec::new();
-    if let Some(path) = &args.config {
-        settings.extend(read_file(path)?);
-    }
-    for kv in &args.set {
-        let Some((key, value)) = kv.split_once('=') else {
-            bail!("--set {kv:?} is not KEY=VALUE");
-        };
-        settings.push(Setting::new(key.trim(), value, "--set"));
-    }
+    let settings = settings_of(args.config.as_deref(), &args.set, "--set")?;
     let not_applied = config.apply_properties(&settings)?;
     report(&not_applied);
     if let Some(dir) = &args.data_dir {
@@ -86,6 +77,21 @@ pub fn config_of(args: &BrokerArgs) -> Result<BrokerConfig> {
     Ok(config)
 }
 
+/// The settings of a properties file, then the `KEY=VALUE` overrides (given with `flag`).
+pub fn settings_of(file: Option<&Path>, overrides: &[String], flag: &str) -> Result<Vec<Setting>> {
+    let mut settings = Vec::new();
+    if let Some(path) = file {
+        settings.extend(read_file(path)?);
+    }
+    for kv in overrides {
+        let Some((key, value)) = kv.split_once('=') else {
+            bail!("{flag} {kv:?} is not KEY=VALUE");
+        };
+        settings.push(Setting::new(key.trim(), value, flag));
+    }
+    Ok(settings)
+}
+
 fn read_file(path: &Path) -> Result<Vec<Setting>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let name = path.display();
@@ -98,7 +104,7 @@ fn read_file(path: &Path) -> Result<Vec<Setting>> {
 }
 
 /// Each key that was not applied is named once.
-fn report(not_applied: &NotApplied) {
+pub fn report(not_applied: &NotApplied) {
     if !not_applied.no_effect.is_empty() {
         tracing::info!(
             "ignoring broker properties without effect on a single-node Spate broker: {}",

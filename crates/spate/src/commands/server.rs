@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use spate_server::{HttpLimits, Server, ServerConfig};
+use spate_server::{BrokerConfig, HttpLimits, Server, ServerConfig};
 
 use crate::cli::ServerArgs;
 
@@ -13,6 +13,8 @@ pub async fn run(args: ServerArgs) -> Result<()> {
     let config = ServerConfig {
         data_dir: args.data_dir.clone(),
         kafka_listen: args.kafka_listen,
+        broker: broker_config(&args)?,
+        http_tls: args.http_tls,
         http_listen: args.http_listen,
         bootstrap: args.bootstrap,
         checkpoint_interval: args.checkpoint_interval,
@@ -52,8 +54,8 @@ pub async fn run(args: ServerArgs) -> Result<()> {
     let mut out = std::io::stdout();
     write!(
         out,
-        "spate server: REST API on http://{}, Kafka on {}{} (data dir {}, {} job(s) resumed)\n{dashboard}\n",
-        server.http_addr(),
+        "spate server: REST API on {}, Kafka on {}{} (data dir {}, {} job(s) resumed)\n{dashboard}\n",
+        server.url(),
         server.bootstrap(),
         if server.embeds_broker() { "" } else { " (external)" },
         args.data_dir.display(),
@@ -64,6 +66,26 @@ pub async fn run(args: ServerArgs) -> Result<()> {
     tracing::info!("shutting down: stopping jobs with savepoints");
     server.shutdown().await.context("shutting the server down")?;
     Ok(())
+}
+
+/// The embedded broker's settings from --broker-config and --broker-set (`None` without
+/// either); `listeners` from them, else one PLAINTEXT listener on --kafka-listen.
+fn broker_config(args: &ServerArgs) -> Result<Option<BrokerConfig>> {
+    if args.broker_config.is_none() && args.broker_set.is_empty() && !args.http_tls {
+        return Ok(None);
+    }
+    let settings = crate::commands::broker::settings_of(
+        args.broker_config.as_deref(),
+        &args.broker_set,
+        "--broker-set",
+    )?;
+    let mut config = BrokerConfig::new(args.data_dir.join("broker"));
+    let not_applied = config.apply_properties(&settings)?;
+    crate::commands::broker::report(&not_applied);
+    if !settings.iter().any(|s| s.key == "listeners") {
+        config = config.with_listen(args.kafka_listen);
+    }
+    Ok(Some(config))
 }
 
 /// `--job-memory` in bytes: `auto` is half of `MemTotal` (unbounded where /proc/meminfo cannot

@@ -200,6 +200,7 @@ fn session_options(
     let progress = progress.clone();
     SessionOptions {
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
+        bootstrap_properties: Vec::new(),
         checkpoint_dir: Some(args.checkpoint_dir.clone()),
         // The job is this process (with an embedded broker at most): the system's own
         // limits apply, as to any program.
