@@ -1,11 +1,17 @@
-//! [`Client`]: the REST API from Rust, for the `spate jobs` commands and tests. Plain HTTP/1.1
-//! on the hyper that axum already brings (one connection per request; the calls are rare).
+//! [`Client`]: the REST API from Rust, for the `spate jobs` commands and tests. HTTP/1.1 on the
+//! hyper that axum already brings, over TLS for `https://` URLs (rustls, the broker's client TLS
+//! settings: a CA file or the system's bundle, the host name checked), one connection per
+//! request (the calls are rare). It authenticates with the server's token (`Bearer`) or as a
+//! broker user (`Basic`).
 
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::{Value, json};
+use spate_broker::tls::ClientTlsSettings;
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::error::{Result, ServerError};
 use crate::preview::PreviewPage;
@@ -14,20 +20,38 @@ use crate::preview::PreviewPage;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A client of one server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     authority: String,
+    /// The host part of the URL (the name the server's certificate must show).
+    host: String,
+    /// Set for `https://` URLs.
+    tls: Option<ClientTlsSettings>,
     token: Option<String>,
+    basic: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("authority", &self.authority)
+            .field("tls", &self.tls.is_some())
+            .field("user", &self.basic.as_ref().map(|(u, _)| u))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
-    /// A client of the server at `url` (`http://host:port`, a trailing `/` allowed).
+    /// A client of the server at `url` (`http://host:port` or `https://host:port`, a trailing
+    /// `/` allowed).
     pub fn new(url: &str) -> Result<Self> {
         let bad = |why: &str| ServerError::BadRequest(format!("'{url}' is not a server URL ({why})"));
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("expected http://HOST:PORT"))?
-            .trim_end_matches('/');
+        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (rest, false),
+            (None, Some(rest)) => (rest, true),
+            (None, None) => return Err(bad("expected http://HOST:PORT or https://HOST:PORT")),
+        };
+        let rest = rest.trim_end_matches('/');
         if rest.is_empty() || rest.contains('/') || rest.contains('@') {
             return Err(bad("expected http://HOST:PORT"));
         }
@@ -36,12 +60,38 @@ impl Client {
                 port.parse::<u16>().map_err(|_| bad("the port is not a number"))?;
                 rest.to_string()
             }
-            _ => format!("{rest}:80"),
+            _ => format!("{rest}:{}", if https { 443 } else { 80 }),
+        };
+        let host = match authority.rsplit_once(':') {
+            Some((host, _)) => host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            None => authority.clone(),
         };
         Ok(Self {
             authority,
+            host,
+            tls: https.then(|| ClientTlsSettings {
+                verify_hostname: true,
+                ..ClientTlsSettings::default()
+            }),
             token: None,
+            basic: None,
         })
+    }
+
+    /// For an `https://` server: the PEM CA certificates its certificate must chain to
+    /// (instead of the system's bundle).
+    pub fn with_ca_file(mut self, ca: Option<impl Into<std::path::PathBuf>>) -> Self {
+        if let (Some(tls), Some(ca)) = (&mut self.tls, ca) {
+            tls.ca_location = Some(ca.into());
+        }
+        self
+    }
+
+    /// The client logging in as the broker user `user` (HTTP basic authentication) instead
+    /// of with a token.
+    pub fn with_user(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.basic = Some((user.into(), password.into()));
+        self
     }
 
     /// The client sending `token` (`Authorization: Bearer`) with every request.
@@ -69,13 +119,21 @@ impl Client {
         let stream = tokio::net::TcpStream::connect(&self.authority)
             .await
             .map_err(|e| ServerError::Http(format!("cannot reach the server at {}: {e}", self.authority)))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .map_err(|e| http(&e))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        let mut sender = match &self.tls {
+            None => handshake(stream).await.map_err(|e| http(&e))?,
+            Some(settings) => {
+                let config = settings
+                    .client_config()
+                    .map_err(|e| ServerError::Http(format!("TLS settings: {e}")))?;
+                let name = rustls_pki_types::ServerName::try_from(self.host.clone())
+                    .map_err(|e| ServerError::Http(format!("'{}' as a TLS server name: {e}", self.host)))?;
+                let tls = tokio_rustls::TlsConnector::from(config)
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| ServerError::Http(format!("TLS with {}: {e}", self.authority)))?;
+                handshake(tls).await.map_err(|e| http(&e))?
+            }
+        };
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
         let mut request = hyper::Request::builder()
             .method(method)
@@ -84,6 +142,9 @@ impl Client {
             .header("content-type", "application/json");
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
+        } else if let Some((user, password)) = &self.basic {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            request = request.header("authorization", format!("Basic {encoded}"));
         }
         let request = request
             .body(Full::new(Bytes::from(bytes)))
@@ -256,6 +317,18 @@ fn path_segment(s: &str) -> Result<&str> {
     Ok(s)
 }
 
+/// An HTTP/1.1 connection over `io`, its driver on a task of its own.
+async fn handshake<S>(io: S) -> hyper::Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +342,9 @@ mod tests {
                 .as_deref(),
             Some("127.0.0.1:8081")
         );
+        let tls = Client::new("https://spate.example").unwrap();
+        assert_eq!((tls.authority.as_str(), tls.host.as_str()), ("spate.example:443", "spate.example"));
+        assert!(tls.tls.is_some());
         assert_eq!(
             Client::new("http://localhost")
                 .map(|c| c.authority)
@@ -278,7 +354,6 @@ mod tests {
         );
         for bad in [
             "127.0.0.1:8081",
-            "https://x:1",
             "http://x:port",
             "http://x:1/api",
             "http://",

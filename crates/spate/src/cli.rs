@@ -133,6 +133,13 @@ pub struct SqlArgs {
     /// --data-dir).
     #[arg(long, requires = "server")]
     pub token: Option<String>,
+    /// With --server: log in as this user of the server's broker instead of with the token;
+    /// the password is read from $SPATE_PASSWORD.
+    #[arg(long, requires = "server", conflicts_with = "token")]
+    pub user: Option<String>,
+    /// With an https:// --server: the PEM CA certificates its certificate must chain to.
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub ca_file: Option<PathBuf>,
     /// Data directory of the embedded broker (without --bootstrap); with --server, where the
     /// server's token is read from (DIR/http-token).
     #[arg(long, default_value = "spate-data")]
@@ -247,6 +254,14 @@ pub struct ServerUrl {
     /// The server's data directory, to read its token from (DIR/http-token).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Log in as this user of the server's broker (HTTP basic authentication) instead of
+    /// with the token; the password is read from $SPATE_PASSWORD.
+    #[arg(long, conflicts_with = "token")]
+    pub user: Option<String>,
+    /// For an https:// server: the PEM CA certificates its certificate must chain to (else
+    /// the system's bundle).
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -56,8 +56,33 @@ pub async fn run(action: JobsAction) -> Result<()> {
 }
 
 fn client(server: &ServerUrl) -> Result<Client> {
-    let token = spate_server::token::find(server.token.as_deref(), server.data_dir.as_deref())?;
-    Ok(Client::new(&server.url)?.with_token(token))
+    connect(
+        &server.url,
+        server.token.as_deref(),
+        server.user.as_deref(),
+        server.ca_file.as_deref(),
+        server.data_dir.as_deref(),
+    )
+}
+
+/// A client of the server at `url`: as the broker user `user` (its password in
+/// `$SPATE_PASSWORD`), else with the token (`token`, `$SPATE_TOKEN`, or `data_dir`'s
+/// `http-token`); for `https://`, trusting `ca_file` (else the system's CA bundle).
+pub fn connect(
+    url: &str,
+    token: Option<&str>,
+    user: Option<&str>,
+    ca_file: Option<&std::path::Path>,
+    data_dir: Option<&std::path::Path>,
+) -> Result<Client> {
+    let client = Client::new(url)?.with_ca_file(ca_file);
+    if let Some(user) = user {
+        let password = std::env::var("SPATE_PASSWORD")
+            .map_err(|_| anyhow::anyhow!("--user {user} needs the password in $SPATE_PASSWORD"))?;
+        return Ok(client.with_user(user, password));
+    }
+    let token = spate_server::token::find(token, data_dir)?;
+    Ok(client.with_token(token))
 }
 
 fn text(v: &Value) -> String {

@@ -78,7 +78,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
     };
     let script = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     if let Some(url) = &args.server {
-        return remote::run_script(url, server_token(&args)?, &path, &script);
+        return remote::run_script(url, server_client(&args, url)?, &path, &script);
     }
     // Refuse a script that does not parse before starting anything.
     let statements =
@@ -233,12 +233,16 @@ fn zone_set_by(stmt: &spate_sql::Statement) -> Option<SessionZone> {
     }
 }
 
-/// The token for `--server`: `--token`, `$SPATE_TOKEN`, or the server's file in `--data-dir`.
-fn server_token(args: &SqlArgs) -> Result<Option<String>> {
-    Ok(spate_server::token::find(
+/// The client of `--server` (`url`): as `--user` (password in `$SPATE_PASSWORD`), else with
+/// the token (`--token`, `$SPATE_TOKEN`, or the server's file in `--data-dir`).
+fn server_client(args: &SqlArgs, url: &str) -> Result<spate_server::Client> {
+    crate::commands::jobs::connect(
+        url,
         args.token.as_deref(),
+        args.user.as_deref(),
+        args.ca_file.as_deref(),
         Some(&args.data_dir),
-    )?)
+    )
 }
 
 /// Whether `stmt` creates a Kafka table without `properties.bootstrap.servers`.

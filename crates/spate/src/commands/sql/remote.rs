@@ -50,12 +50,11 @@ impl Remote {
     /// A session on the server at `url`, which must answer.
     pub(super) fn connect(
         url: &str,
-        token: Option<String>,
+        client: Client,
         runtime: tokio::runtime::Handle,
         current: RunningJob,
         tableau: SharedTableau,
     ) -> anyhow::Result<Self> {
-        let client = Client::new(url)?.with_token(token);
         let overview = runtime.block_on(client.overview())?;
         // EXPLAIN and DESCRIBE plan against the cluster the server's jobs use.
         let bootstrap = overview["kafka-bootstrap"].as_str().map(str::to_string);
@@ -216,7 +215,7 @@ impl Runner for Remote {
 
 /// `spate sql --server URL -f FILE`: the script's statements in order on the server; stops at
 /// the first error. Ctrl-C cancels a running query; submitted jobs keep running.
-pub(super) fn run_script(url: &str, token: Option<String>, path: &Path, script: &str) -> anyhow::Result<()> {
+pub(super) fn run_script(url: &str, client: Client, path: &Path, script: &str) -> anyhow::Result<()> {
     let in_file = |e: String| anyhow!("{}: {e}", path.display());
     // The whole script must parse before anything is sent.
     let mut statements = Vec::new();
@@ -230,7 +229,7 @@ pub(super) fn run_script(url: &str, token: Option<String>, path: &Path, script: 
         .context("starting the async runtime")?;
     let current: RunningJob = Arc::default();
     let tableau: SharedTableau = Arc::new(Mutex::new(Tableau::new(Mode::Streaming)));
-    let mut remote = Remote::connect(url, token, runtime.handle().clone(), current.clone(), tableau)?;
+    let mut remote = Remote::connect(url, client, runtime.handle().clone(), current.clone(), tableau)?;
     runtime.spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             if !lock(&current).cancel() {

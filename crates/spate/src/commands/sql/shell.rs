@@ -195,7 +195,7 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
     let mut runner: Box<dyn Runner> = match &args.server {
         Some(url) => Box::new(Remote::connect(
             url,
-            super::server_token(args)?,
+            super::server_client(args, url)?,
             runtime.handle().clone(),
             current.clone(),
             tableau.clone(),
