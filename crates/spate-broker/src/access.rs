@@ -50,7 +50,12 @@ impl BrokerAccess {
         }
         self.state
             .plain_verifier
-            .verify_password(&self.state.credentials, peer, user.to_string(), password.to_string())
+            .verify_password(
+                &self.state.credentials,
+                peer,
+                user.to_string(),
+                password.to_string(),
+            )
             .await
     }
 
@@ -69,7 +74,13 @@ impl BrokerAccess {
 
     /// Whether `principal` (`User:NAME`) from `host` may do `operation` on `resource`; a
     /// refusal is logged with the broker's own refusals (rate-limited).
-    pub fn allows(&self, principal: &str, host: IpAddr, operation: Operation, resource: Resource<'_>) -> bool {
+    pub fn allows(
+        &self,
+        principal: &str,
+        host: IpAddr,
+        operation: Operation,
+        resource: Resource<'_>,
+    ) -> bool {
         self.state
             .authorizer
             .allows(&caller(principal, host), operation, resource)
@@ -77,7 +88,13 @@ impl BrokerAccess {
 
     /// [`Self::allows`] without the log line, for listings that leave out what the caller may
     /// not see (as Kafka's Metadata and ListGroups do).
-    pub fn filters_in(&self, principal: &str, host: IpAddr, operation: Operation, resource: Resource<'_>) -> bool {
+    pub fn filters_in(
+        &self,
+        principal: &str,
+        host: IpAddr,
+        operation: Operation,
+        resource: Resource<'_>,
+    ) -> bool {
         self.state
             .authorizer
             .filters_in(&caller(principal, host), operation, resource)

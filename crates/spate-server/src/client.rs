@@ -322,7 +322,8 @@ async fn handshake<S>(io: S) -> hyper::Result<hyper::client::conn::http1::SendRe
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -343,7 +344,10 @@ mod tests {
             Some("127.0.0.1:8081")
         );
         let tls = Client::new("https://spate.example").unwrap();
-        assert_eq!((tls.authority.as_str(), tls.host.as_str()), ("spate.example:443", "spate.example"));
+        assert_eq!(
+            (tls.authority.as_str(), tls.host.as_str()),
+            ("spate.example:443", "spate.example")
+        );
         assert!(tls.tls.is_some());
         assert_eq!(
             Client::new("http://localhost")
@@ -352,12 +356,7 @@ mod tests {
                 .as_deref(),
             Some("localhost:80")
         );
-        for bad in [
-            "127.0.0.1:8081",
-            "http://x:port",
-            "http://x:1/api",
-            "http://",
-        ] {
+        for bad in ["127.0.0.1:8081", "http://x:port", "http://x:1/api", "http://"] {
             assert!(Client::new(bad).is_err(), "{bad}");
         }
     }

@@ -18,7 +18,16 @@ impl std::fmt::Debug for Cluster {
         let shown: Vec<(&str, &str)> = self
             .properties
             .iter()
-            .map(|(k, v)| (k.as_str(), if k.contains("password") { "<hidden>" } else { v.as_str() }))
+            .map(|(k, v)| {
+                (
+                    k.as_str(),
+                    if k.contains("password") {
+                        "<hidden>"
+                    } else {
+                        v.as_str()
+                    },
+                )
+            })
             .collect();
         f.debug_struct("Cluster")
             .field("bootstrap", &self.bootstrap)

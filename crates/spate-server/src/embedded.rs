@@ -22,9 +22,9 @@ pub const SERVER_USER: &str = "spate-server";
 pub async fn start(mut config: BrokerConfig) -> Result<(BrokerHandle, Cluster)> {
     let dir = config.data_dir.clone();
     let (listener, properties) = server_identity(&mut config)?;
-    let broker = Broker::start(config).await.map_err(|e| {
-        ServerError::Start(format!("starting the broker in {}: {e}", dir.display()))
-    })?;
+    let broker = Broker::start(config)
+        .await
+        .map_err(|e| ServerError::Start(format!("starting the broker in {}: {e}", dir.display())))?;
     let bootstrap = broker
         .bootstrap_servers_of(&listener)
         .unwrap_or_else(|| broker.bootstrap_servers());
@@ -56,7 +56,10 @@ fn server_identity(config: &mut BrokerConfig) -> Result<(String, Vec<(String, St
         let store_path = CredentialStore::path_in(&config.data_dir);
         let password = crate::token::generate(&store_path)?;
         let store = CredentialStore::open(&config.data_dir).map_err(|e| {
-            ServerError::Start(format!("the broker's credentials ({}): {e}", store_path.display()))
+            ServerError::Start(format!(
+                "the broker's credentials ({}): {e}",
+                store_path.display()
+            ))
         })?;
         store
             .set_password(SERVER_USER, SaslMechanism::ScramSha512, &password, 4096)

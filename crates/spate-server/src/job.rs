@@ -254,7 +254,11 @@ impl Job {
         let job = self.clone();
         let mut session = Session::new(SessionOptions {
             bootstrap: ctx.cluster.as_ref().map(|c| c.bootstrap.clone()),
-            bootstrap_properties: ctx.cluster.as_ref().map(|c| c.properties.clone()).unwrap_or_default(),
+            bootstrap_properties: ctx
+                .cluster
+                .as_ref()
+                .map(|c| c.properties.clone())
+                .unwrap_or_default(),
             checkpoint_dir: Some(self.checkpoint_dir()),
             observer: Some(Arc::new(move |h: &JobHandle| job.attach(h))),
             rows: None,
@@ -263,7 +267,13 @@ impl Job {
         let mut operators = Vec::new();
         let who = owner.map_or(Principal::Admin, Principal::User);
         let authorize = |tables: &TableAccess| ctx.rights.check_tables(&who, tables);
-        let result = run_script(&mut session, &sql, ctx.default_interval, &mut operators, &authorize);
+        let result = run_script(
+            &mut session,
+            &sql,
+            ctx.default_interval,
+            &mut operators,
+            &authorize,
+        );
         self.finish(result, &operators, &ctx.store);
     }
 

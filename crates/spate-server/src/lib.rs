@@ -48,12 +48,12 @@ pub mod view;
 
 pub use client::Client;
 pub use cluster::Cluster;
-pub use principal::{Owner, Principal};
-pub use rights::Rights;
 pub use error::{Result, ServerError};
 pub use job_id::JobId;
 pub use manager::JobManager;
+pub use principal::{Owner, Principal};
 pub use rest::connections::HttpLimits;
+pub use rights::Rights;
 pub use server::{DEFAULT_MAX_JOBS, Server, ServerConfig};
 pub use spate_broker::BrokerConfig;
 pub use store::JobState;

@@ -289,7 +289,11 @@ impl Previews {
         let on_start = preview.clone();
         let mut session = Session::new(SessionOptions {
             bootstrap: self.cluster.as_ref().map(|c| c.bootstrap.clone()),
-            bootstrap_properties: self.cluster.as_ref().map(|c| c.properties.clone()).unwrap_or_default(),
+            bootstrap_properties: self
+                .cluster
+                .as_ref()
+                .map(|c| c.properties.clone())
+                .unwrap_or_default(),
             checkpoint_dir: None,
             observer: Some(Arc::new(move |h: &JobHandle| {
                 let mut s = on_start.lock();

@@ -59,7 +59,13 @@ impl Rights {
     }
 
     /// A 403 unless `who` may do `operation` on `resource`; `what` says what it was for.
-    pub fn check(&self, who: &Principal, operation: Operation, resource: Resource<'_>, what: &str) -> Result<()> {
+    pub fn check(
+        &self,
+        who: &Principal,
+        operation: Operation,
+        resource: Resource<'_>,
+        what: &str,
+    ) -> Result<()> {
         if self.allows(who, operation, resource) {
             return Ok(());
         }

@@ -133,8 +133,8 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
     fn one_insert_is_a_job_and_gets_flinks_name() {
         let checked = check(&format!("{TABLES}INSERT INTO out SELECT n FROM src;"), None).unwrap();
         assert_eq!(checked.name, "insert-into_out");
-        assert_eq!(checked.tables.reads[0].name.to_string(), "src");
-        assert_eq!(checked.tables.writes[0].name.to_string(), "out");
+        assert_eq!(checked.tables.reads[0].name.base(), "src");
+        assert_eq!(checked.tables.writes[0].name.base(), "out");
     }
 
     #[test]

@@ -177,7 +177,11 @@ impl Server {
                 .await
                 .map_err(|e| ServerError::Start(format!("resuming jobs: {e}")))??
         };
-        let previews = Arc::new(Previews::new(Some(cluster.clone()), rights.clone(), config.job_memory));
+        let previews = Arc::new(Previews::new(
+            Some(cluster.clone()),
+            rights.clone(),
+            config.job_memory,
+        ));
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
             cluster,

@@ -1020,3 +1020,230 @@ INSERT INTO k SELECT n FROM g;";
     );
     server.shutdown().await.unwrap();
 }
+
+/// A CA and a server certificate for 127.0.0.1 it signed, as PEM files in `dir`: the CA's
+/// path and the path of the certificate with its key (a broker's `ssl.keystore.location`).
+fn certificates(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &*ca).unwrap();
+    let (ca_pem, server_pem) = (dir.join("ca.pem"), dir.join("server.pem"));
+    std::fs::write(&ca_pem, ca.pem()).unwrap();
+    std::fs::write(&server_pem, format!("{}{}", cert.pem(), key.serialize_pem())).unwrap();
+    (ca_pem, server_pem)
+}
+
+/// Users of the broker log in to the REST API over HTTPS with their SCRAM passwords; what
+/// each may do is what the broker's ACLs give it, for its requests and for the jobs and
+/// previews it submits; the token is the administrator's. The broker only takes SASL clients,
+/// so the jobs' own clients also show the server's identity on it works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_users_get_the_rights_their_acls_give_them() {
+    use spate_broker::acl::{AclBinding, Operation, PatternType, Permission, ResourceType};
+    use spate_broker::credentials::CredentialStore;
+    use spate_broker::{BrokerConfig, SaslMechanism, Setting};
+
+    let dir = tempfile::tempdir().unwrap();
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, keystore) = certificates(pki.path());
+    let broker_dir = dir.path().join("broker");
+    let users = CredentialStore::open(&broker_dir).unwrap();
+    users
+        .set_password("alice", SaslMechanism::ScramSha256, "alice-secret", 4096)
+        .unwrap();
+    users
+        .set_password("bob", SaslMechanism::ScramSha512, "bob-secret", 4096)
+        .unwrap();
+    let acl = |resource_type, name: &str, pattern_type, user: &str, operation| AclBinding {
+        resource_type,
+        resource_name: name.into(),
+        pattern_type,
+        principal: format!("User:{user}"),
+        host: "*".into(),
+        operation,
+        permission: Permission::Allow,
+    };
+    let acls = [
+        acl(
+            ResourceType::Topic,
+            "numbers",
+            PatternType::Literal,
+            "alice",
+            Operation::Read,
+        ),
+        acl(
+            ResourceType::Group,
+            "readers",
+            PatternType::Literal,
+            "alice",
+            Operation::Read,
+        ),
+        acl(
+            ResourceType::Topic,
+            "copies",
+            PatternType::Literal,
+            "alice",
+            Operation::Write,
+        ),
+        acl(
+            ResourceType::Topic,
+            "numbers",
+            PatternType::Literal,
+            "bob",
+            Operation::Describe,
+        ),
+    ];
+    std::fs::create_dir_all(broker_dir.join("broker")).unwrap();
+    std::fs::write(
+        broker_dir.join("broker/acls"),
+        spate_broker::acl::file_format::encode(&acls),
+    )
+    .unwrap();
+    let mut broker = BrokerConfig::new(&broker_dir);
+    broker
+        .apply_properties(&[
+            Setting::new("listeners", "SASL_PLAINTEXT://127.0.0.1:0", "test"),
+            Setting::new("ssl.keystore.location", keystore.display().to_string(), "test"),
+        ])
+        .unwrap();
+    let mut config = ServerConfig::new(dir.path());
+    config.http_listen = ([127, 0, 0, 1], 0).into();
+    config.checkpoint_interval = Duration::from_millis(200);
+    config.broker = Some(broker);
+    config.http_tls = true;
+    let server = Server::start(config.clone()).await.unwrap();
+    let url = server.url();
+    assert!(url.starts_with("https://"), "{url}");
+    let admin = Client::new(&url)
+        .unwrap()
+        .with_ca_file(Some(&ca))
+        .with_token(server.token());
+    let as_user = |user: &str, password: &str| {
+        Client::new(&url)
+            .unwrap()
+            .with_ca_file(Some(&ca))
+            .with_user(user, password)
+    };
+    let (alice, bob) = (as_user("alice", "alice-secret"), as_user("bob", "bob-secret"));
+
+    // Plain HTTP on the HTTPS port gets nowhere; wrong passwords and unknown users are 401s.
+    let plain = Client::new(&format!("http://{}", server.http_addr()))
+        .unwrap()
+        .with_token(server.token());
+    assert!(plain.overview().await.is_err());
+    for (user, password) in [("bob", "alice-secret"), ("carol", "x")] {
+        let e = as_user(user, password).jobs().await.unwrap_err();
+        assert_eq!(api_status(e).0, 401, "{user}");
+    }
+
+    // The administrator's job writes `numbers` through the server's own SASL identity.
+    let producer = admin.submit(PRODUCE).await.unwrap();
+    wait_state(&admin, &producer, "FINISHED").await;
+
+    // Alice may read `numbers` as group `readers` and write `copies`: her job runs.
+    let copy = "
+CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'numbers', 'format' = 'json',
+  'properties.group.id' = 'readers', 'scan.startup.mode' = 'earliest-offset');
+CREATE TABLE copies (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'copies', 'format' = 'json');
+INSERT INTO copies SELECT n FROM numbers;
+";
+    let job = alice.submit(copy).await.unwrap();
+    let detail = wait_job(&alice, &job, "300 rows written", |j| {
+        j["vertices"].as_array().is_some_and(|v| {
+            v.iter()
+                .any(|v| v["metrics"]["write-records"].as_u64() == Some(300))
+        })
+    })
+    .await;
+    assert_eq!(detail["owner"], "User:alice");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = admin
+            .request(
+                "GET",
+                "/kafka/topics/copies/partitions/0/messages?count=500",
+                None,
+            )
+            .await
+            .unwrap();
+        let copied = page["messages"].as_array().map_or(0, Vec::len);
+        if copied == 300 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "copies has {copied} records: {page:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Bob may only describe `numbers`: the same job, a preview of the topic, the messages and
+    // the metrics are refused, naming the ACL he lacks.
+    let (status, message) = api_status(bob.submit(copy).await.unwrap_err());
+    assert_eq!(status, 403, "{message}");
+    assert!(
+        message.contains("User:bob") && message.contains("READ on TOPIC:numbers"),
+        "{message}"
+    );
+    let preview = "CREATE TABLE numbers (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'numbers', \
+                   'format' = 'json', 'scan.startup.mode' = 'earliest-offset');\nSELECT n FROM numbers;";
+    let (status, message) = api_status(bob.start_preview(preview).await.unwrap_err());
+    assert_eq!(status, 403, "{message}");
+    for path in ["/kafka/topics/numbers/partitions/0/messages", "/metrics"] {
+        let (status, message) = api_status(bob.request("GET", path, None).await.unwrap_err());
+        assert_eq!(status, 403, "{path}: {message}");
+    }
+    // He sees the topics he may describe, and neither Alice's job nor a way to cancel it.
+    let topics = bob.request("GET", "/kafka/topics", None).await.unwrap();
+    let names: Vec<&str> = topics["topics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["numbers"], "{topics:#}");
+    assert_eq!(bob.jobs().await.unwrap()["jobs"], json!([]));
+    let all = admin.jobs().await.unwrap();
+    assert_eq!(all["jobs"].as_array().unwrap().len(), 2, "{all:#}");
+    for e in [
+        bob.job(&job).await.unwrap_err(),
+        bob.cancel(&job).await.unwrap_err(),
+    ] {
+        assert_eq!(api_status(e).0, 404);
+    }
+    // Alice sees only her own job, and cancels it.
+    let mine = alice.jobs().await.unwrap();
+    assert_eq!(mine["jobs"].as_array().unwrap().len(), 1, "{mine:#}");
+    assert_eq!(mine["jobs"][0]["jid"], job.as_str());
+    alice.cancel(&job).await.unwrap();
+    wait_state(&admin, &job, "CANCELED").await;
+    server.shutdown().await.unwrap();
+
+    // Every run is allowed what its owner is allowed then: with Alice's READ on `numbers`
+    // revoked, her job resumed on the restarted server fails, saying why.
+    std::fs::write(
+        broker_dir.join("broker/acls"),
+        spate_broker::acl::file_format::encode(&acls[1..]),
+    )
+    .unwrap();
+    let server = Server::start(config).await.unwrap();
+    let url = server.url();
+    let alice = Client::new(&url)
+        .unwrap()
+        .with_ca_file(Some(&ca))
+        .with_user("alice", "alice-secret");
+    alice.resume(&job).await.unwrap();
+    let failed = wait_state(&alice, &job, "FAILED").await;
+    let exceptions = alice
+        .request("GET", &format!("/jobs/{job}/exceptions"), None)
+        .await
+        .unwrap();
+    let root = exceptions["root-exception"].as_str().unwrap_or_default();
+    assert!(
+        root.contains("User:alice may not read topic 'numbers'"),
+        "{failed:#}\n{exceptions:#}"
+    );
+    server.shutdown().await.unwrap();
+}

@@ -71,7 +71,7 @@ mod tests {
     }
 
     fn names(tables: &[TableDef]) -> Vec<String> {
-        tables.iter().map(|t| t.name.to_string()).collect()
+        tables.iter().map(|t| t.name.base().to_string()).collect()
     }
 
     #[test]

@@ -11,8 +11,8 @@ use rdkafka::message::{Headers, Message, Timestamp};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::{Browse, MessagePage, MessageView, Start, render};
-use crate::error::{Result, ServerError};
 use crate::cluster::Cluster;
+use crate::error::{Result, ServerError};
 use crate::kafka_view::TIMEOUT;
 
 /// How long one browse may poll for records.

@@ -221,7 +221,9 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, mut request: Request
         match users.verify_password(peer, &user, &password).await {
             Ok(name) => {
                 if changes && cross_site_fetch {
-                    return forbidden("a request that changes something must come from the dashboard's own page".into());
+                    return forbidden(
+                        "a request that changes something must come from the dashboard's own page".into(),
+                    );
                 }
                 Principal::user(&name, peer)
             }
@@ -370,6 +372,23 @@ mod tests {
             assert!(!g.host_allowed(bad), "{bad}");
         }
         assert!(Guard::new(None, 1, &["*".into()]).host_allowed("anything"));
+    }
+
+    #[test]
+    fn basic_credentials_are_user_colon_password_in_base64() {
+        let mut h = HeaderMap::new();
+        let basic = |h: &mut HeaderMap, v: &str| {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        };
+        // "alice:pa:ss" (a password may hold colons).
+        basic(&mut h, "Basic YWxpY2U6cGE6c3M=");
+        assert_eq!(basic_credentials(&h), Some(("alice".into(), "pa:ss".into())));
+        basic(&mut h, "basic YWxpY2U6cGE6c3M=");
+        assert!(basic_credentials(&h).is_some(), "the scheme is case-insensitive");
+        for bad in ["Bearer YWxpY2U6cGE6c3M=", "Basic !!", "Basic YWxpY2U=", "Basic"] {
+            basic(&mut h, bad);
+            assert_eq!(basic_credentials(&h), None, "{bad}");
+        }
     }
 
     #[test]

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
@@ -169,7 +169,10 @@ fn visible(app: &AppState, who: &Principal) -> Vec<Arc<crate::job::Job>> {
     jobs
 }
 
-pub(super) async fn list(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+pub(super) async fn list(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult {
     let jobs: Vec<Value> = visible(&app, &who)
         .iter()
         .map(|j| {

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::PathRejection;
 use axum::Extension;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::json;
@@ -13,22 +13,34 @@ use spate_broker::acl::{Operation, Resource};
 
 use super::{ApiError, ApiResult, AppState, bad, blocking, query_pairs, reply};
 use crate::kafka_view;
-use crate::principal::Principal;
 use crate::messages::{self, Browse, MAX_COUNT, Start};
+use crate::principal::Principal;
 
 /// The topics `who` may describe (as Kafka's Metadata leaves out the others).
-pub(super) async fn topics(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+pub(super) async fn topics(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult {
     let cluster = app.cluster.clone();
     let mut topics = blocking(move || kafka_view::topics(&cluster)).await?;
-    topics.retain(|t| app.rights.filters_in(&who, Operation::Describe, Resource::topic(&t.name)));
+    topics.retain(|t| {
+        app.rights
+            .filters_in(&who, Operation::Describe, Resource::topic(&t.name))
+    });
     reply(StatusCode::OK, json!({ "topics": topics }))
 }
 
 /// The groups `who` may describe (as Kafka's ListGroups leaves out the others).
-pub(super) async fn groups(State(app): State<Arc<AppState>>, Extension(who): Extension<Principal>) -> ApiResult {
+pub(super) async fn groups(
+    State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
+) -> ApiResult {
     let cluster = app.cluster.clone();
     let mut groups = blocking(move || kafka_view::groups(&cluster)).await?;
-    groups.retain(|g| app.rights.filters_in(&who, Operation::Describe, Resource::group(&g.group)));
+    groups.retain(|g| {
+        app.rights
+            .filters_in(&who, Operation::Describe, Resource::group(&g.group))
+    });
     reply(StatusCode::OK, json!({ "groups": groups }))
 }
 

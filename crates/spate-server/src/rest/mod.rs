@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use crate::cluster::Cluster;
 use crate::graph::GraphCache;
-use crate::rights::Rights;
 use crate::preview::Previews;
+use crate::rights::Rights;
 use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -117,7 +117,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         // Layers run outside in: the guard (who), then the route's rights (what).
-        .layer(axum::middleware::from_fn_with_state(state.clone(), authorize::check))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authorize::check,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::check))
         .with_state(state)
 }
