@@ -130,7 +130,13 @@ impl Client {
                 let tls = tokio_rustls::TlsConnector::from(config)
                     .connect(name, stream)
                     .await
-                    .map_err(|e| ServerError::Http(format!("TLS with {}: {e}", self.authority)))?;
+                    .map_err(|e| {
+                        let hint = match settings.ca_location {
+                            None => " (a server certificate from your own CA: give the CA with --ca-file)",
+                            Some(_) => "",
+                        };
+                        ServerError::Http(format!("TLS with {}: {e}{hint}", self.authority))
+                    })?;
                 handshake(tls).await.map_err(|e| http(&e))?
             }
         };
