@@ -3,7 +3,8 @@
 
 Usage: check-import-loops.py [--depth=N] <crate>/src ...
 
-Every `crate::a::b` or `super::..` path a file names (in `use` or inline) is an edge to the
+Every `crate::a::b`, `super::..` or `self::..` path a file names (`self` is the file's own
+module, `super` its parent, for `x.rs` and `x/mod.rs` alike) (in `use` or inline) is an edge to the
 deepest module file that exists; a strongly connected component of more than one module is an
 import loop, printed with its edges. Edges to a module's own ancestors (a child using what its
 `mod.rs` declares) do not count, nor do test modules (`#[cfg(test)] mod ...`). With
@@ -42,7 +43,7 @@ def strip_tests(text):
 def expand_use(text):
     """crate::a::{b, c::d} -> crate::a::b, crate::a::c::d (one level of braces is enough)."""
     paths = []
-    for m in re.finditer(r'\b(crate|super)((?:::\w+)+)(?:::\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\})?', text):
+    for m in re.finditer(r'\b(crate|super|self)((?:::\w+)+)(?:::\{([^{}]*(?:\{[^{}]*\}[^{}]*)*)\})?', text):
         base = [m.group(1)] + [s for s in m.group(2).split('::') if s]
         if m.group(3):
             for part in re.split(r',(?![^{]*\})', m.group(3)):
@@ -59,12 +60,13 @@ def main(src, depth=None):
     for m in mods: edges.setdefault(m if depth is None else m[:depth], set())
     for m, p in mods.items():
         text = strip_tests(open(p, encoding='utf-8').read())
-        is_dir_mod = os.path.basename(p) in ('mod.rs', 'lib.rs', 'main.rs')
         for path in expand_use(text):
             if path[0] == 'crate': parts = path[1:]
             else:
-                base = list(m) if is_dir_mod else list(m[:-1])
-                parts = path
+                # `self` is the file's own module (`m`, for `x/mod.rs` and `x.rs` alike);
+                # each `super` is one module up from it.
+                base = list(m)
+                parts = path[1:] if path[0] == 'self' else path
                 while parts and parts[0] == 'super':
                     base = base[:-1]; parts = parts[1:]
                 parts = base + parts

@@ -26,6 +26,8 @@ step "crate layering (log side and engine side meet only in connectors; nothing 
 python3 scripts/check-layering.py
 
 step "no import loops between modules"
+# First, that the checker fails on planted loops (and passes code without any).
+python3 scripts/test-check-import-loops.py
 # Between files, and between top-level folders (--depth=1), in every crate.
 LOOP_CHECKED=(crates/spate-log/src crates/spate-broker/src crates/spate-engine/src crates/spate-connectors/src
     crates/spate-sql/src crates/spate-server/src crates/spate/src)

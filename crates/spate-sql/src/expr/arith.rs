@@ -4,9 +4,9 @@
 //! intervals (months clamp the day of month; a `DATE` moves by whole days only).
 
 use super::BoundExpr;
+use super::arith_op::ArithOp;
 use super::cast::wrap_int;
 use super::context::EvalError;
-use super::func::ArithOp;
 use super::functions;
 use super::typing::decimal_scale;
 use crate::types::{DataType, TypeKind};

@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use super::BoundExpr;
+use super::coerce::{coerce, fold};
 use super::construct::{boolean, call, describe, expect_boolean, expect_string, logical, not, nullable_like};
 use super::func::{Compiled, ScalarFunc};
 use super::functions::{self, Call, StringFunc, TimeFunc};
 use super::literal::{bind_literal, bind_literal_interval};
 use super::operators::{bind_binary, comparable, like_regex};
 use super::typing::{
-    can_cast, coerce, common_type_of, fold, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
+    can_cast, common_type_of, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
 };
 use crate::ast::{BinaryOp, Expr, TimeUnit, TrimSide, UnaryOp};
 use crate::error::{Result, SqlError};

@@ -2,8 +2,9 @@
 //! (`bind`, `operators`) share, kept in a leaf so those files do not import each other.
 
 use super::BoundExpr;
+use super::coerce::coerce;
 use super::func::ScalarFunc;
-use super::typing::{coerce, is_string, is_untyped_null};
+use super::typing::{is_string, is_untyped_null};
 use crate::error::{Result, SqlError};
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::arith_op::ArithOp;
 pub use super::functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
 
 /// A comparison operator.
@@ -37,35 +38,6 @@ impl CmpOp {
             CmpOp::LtEq => o != Ordering::Greater,
             CmpOp::Gt => o == Ordering::Greater,
             CmpOp::GtEq => o != Ordering::Less,
-        }
-    }
-}
-
-/// An arithmetic operator. Numeric operands are already cast to the result's type family;
-/// temporal operands (`ts + INTERVAL`, `INTERVAL * n`) keep their own types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArithOp {
-    /// `+`.
-    Plus,
-    /// `-`.
-    Minus,
-    /// `*`.
-    Multiply,
-    /// `/`.
-    Divide,
-    /// `%` / `MOD`.
-    Modulo,
-}
-
-impl ArithOp {
-    /// The operator's SQL spelling.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            ArithOp::Plus => "+",
-            ArithOp::Minus => "-",
-            ArithOp::Multiply => "*",
-            ArithOp::Divide => "/",
-            ArithOp::Modulo => "%",
         }
     }
 }

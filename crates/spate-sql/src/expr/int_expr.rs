@@ -12,10 +12,11 @@
 
 use super::BoundExpr;
 use super::arith::{checked_int_arith, division_by_zero};
+use super::arith_op::ArithOp;
 use super::cast::preserves_values;
 use super::const_divisor::ConstDivisor;
 use super::context::EvalError;
-use super::func::{ArithOp, ScalarFunc};
+use super::func::ScalarFunc;
 use super::functions::{TimeFunc, extract_micros};
 use super::typing::is_integer;
 use crate::ast::TimeUnit;

@@ -31,8 +31,10 @@
 //! - `RAND()` is a per-thread xorshift sequence, not Java's `Random`.
 
 mod arith;
+mod arith_op;
 mod bind;
 mod cast;
+mod coerce;
 mod compile;
 mod const_divisor;
 mod construct;
@@ -47,10 +49,11 @@ mod operators;
 mod typing;
 pub mod udf;
 
+pub use arith_op::ArithOp;
 pub use bind::{Scope, bind, bind_field};
 pub use compile::CompiledExpr;
 pub use context::{EvalContext, EvalError};
-pub use func::{ArithOp, CmpOp, Compiled, RegexKind, ScalarFunc};
+pub use func::{CmpOp, Compiled, RegexKind, ScalarFunc};
 pub use functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
 pub use literal::bind_literal_interval;
 pub use udf::{ScalarUdf, UdfBody};
@@ -58,13 +61,14 @@ pub use udf::{ScalarUdf, UdfBody};
 #[allow(unused_imports)]
 pub(crate) use cast::{cast, to_text, wrap_i64, wrap_int};
 #[allow(unused_imports)]
+pub(crate) use coerce::coerce;
+#[allow(unused_imports)]
 pub(crate) use eval::compare;
 pub(crate) use functions::parse_with_pattern;
 pub(crate) use int_expr::IntExpr;
 #[allow(unused_imports)] // The query binder and planner use these.
 pub(crate) use literal::interval_millis;
-#[allow(unused_imports)]
-pub(crate) use typing::{coerce, common_type, common_type_of, is_untyped_null};
+pub(crate) use typing::common_type;
 
 use crate::types::DataType;
 use crate::value::Value;

@@ -3,10 +3,12 @@
 //! intervals, `AND`/`OR`, `||`, and the `LIKE` pattern translation.
 
 use super::BoundExpr;
+use super::arith_op::ArithOp;
+use super::coerce::coerce;
 use super::construct::{boolean, call, describe, expect_boolean, logical, nullable_like};
-use super::func::{ArithOp, CmpOp, ScalarFunc};
+use super::func::{CmpOp, ScalarFunc};
 use super::typing::{
-    as_decimal, coerce, common_kind, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
+    as_decimal, common_kind, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
     numeric_arith_type,
 };
 use crate::ast::BinaryOp;

@@ -11,9 +11,10 @@ use regex::Regex;
 use super::{Arg, Call, StringFunc, hash};
 use crate::error::Result;
 use crate::expr::BoundExpr;
+use crate::expr::coerce::coerce;
 use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
-use crate::expr::typing::{coerce, is_untyped_null};
+use crate::expr::typing::is_untyped_null;
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::{Value, put_entry};
 

@@ -7,8 +7,9 @@ use super::{Arg, Call};
 use crate::decimal;
 use crate::error::Result;
 use crate::expr::BoundExpr;
+use crate::expr::arith_op::ArithOp;
 use crate::expr::context::EvalError;
-use crate::expr::func::{ArithOp, ScalarFunc};
+use crate::expr::func::ScalarFunc;
 use crate::expr::typing::{decimal, decimal_scale, is_integer, numeric_arith_type};
 use crate::types::{DataType, TypeKind};
 use crate::value::Value;
@@ -163,7 +164,7 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
             let target = DataType::new(kind.clone());
             c.args = std::mem::take(&mut c.args)
                 .into_iter()
-                .map(|a| crate::expr::typing::coerce(a, &target))
+                .map(|a| crate::expr::coerce::coerce(a, &target))
                 .collect();
             Ok(c.done(ScalarFunc::Arith(ArithOp::Modulo), kind, false))
         }

@@ -5,8 +5,9 @@
 use super::{Arg, Call};
 use crate::error::{Result, SqlError};
 use crate::expr::BoundExpr;
+use crate::expr::coerce::coerce;
 use crate::expr::func::ScalarFunc;
-use crate::expr::typing::{coerce, common_type_of, is_untyped_null};
+use crate::expr::typing::{common_type_of, is_untyped_null};
 use crate::ident::Ident;
 use crate::types::{DataType, RowField, TypeKind};
 
