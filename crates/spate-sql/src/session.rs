@@ -177,7 +177,10 @@ impl Session {
                 };
                 Ok(StatementResult::Text(text))
             }
-            Statement::Explain(e) => self.explain(&e.statement).map(StatementResult::Text),
+            Statement::Explain(e) => {
+                let changelog = e.details.iter().any(|d| d == "CHANGELOG_MODE");
+                self.explain(&e.statement, changelog).map(StatementResult::Text)
+            }
             Statement::Select(q) => {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
@@ -214,7 +217,10 @@ impl Session {
     /// `EXPLAIN`: the logical plan, then the engine graph the statement would run as
     /// (operators, parallelism, partitioning, chains; [`StreamEnvironment::explain`]), built
     /// but not run. A query's rows go to the client (`collect`) as they would when it runs.
-    fn explain(&self, stmt: &Statement) -> Result<String> {
+    /// With `changelog` (`EXPLAIN CHANGELOG_MODE`), each node shows its changelog mode and
+    /// upsert keys, and an `INSERT`'s plan hangs under its sink (`changelogMode=[NONE]`), as
+    /// Flink shows them.
+    fn explain(&self, stmt: &Statement, changelog: bool) -> Result<String> {
         let mut out = String::from("== Logical Plan ==\n");
         let env = self.graph_environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
@@ -222,7 +228,7 @@ impl Session {
             Statement::Select(q) => {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
-                out.push_str(&plan.to_string());
+                out.push_str(&plan.explain(changelog));
                 tr.share_repeated([&plan]);
                 let _ = tr.stream(&plan)?.collect();
             }
@@ -233,8 +239,19 @@ impl Session {
                     _ => &[],
                 };
                 let planned = plan_inserts(&self.catalog, inserts)?;
-                for (_, plan) in &planned {
-                    out.push_str(&plan.to_string());
+                for (table, plan) in &planned {
+                    if changelog {
+                        out.push_str(&format!(
+                            "Sink(table=[{}], changelogMode={})\n",
+                            table.name,
+                            crate::plan::ChangelogMode::NONE
+                        ));
+                        for line in plan.explain(true).lines() {
+                            out.push_str(&format!("  {line}\n"));
+                        }
+                    } else {
+                        out.push_str(&plan.to_string());
+                    }
                 }
                 tr.insert_all(&planned)?;
             }

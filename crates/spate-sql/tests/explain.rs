@@ -83,3 +83,13 @@ fn explain_filtered_reuse() {
 fn explain_unnest() {
     check("unnest");
 }
+
+#[test]
+fn explain_changelog_mode_of_a_join_on_primary_keys() {
+    check("changelog_join");
+}
+
+#[test]
+fn explain_changelog_mode_of_cumulating_windows() {
+    check("changelog_windows");
+}

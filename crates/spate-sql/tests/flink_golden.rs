@@ -97,6 +97,74 @@ fn run_case(case: &str) {
     }
 }
 
+/// Every case's `EXPLAIN CHANGELOG_MODE`: each node's changelog mode and upsert keys, pinned
+/// in `changelog.txt` beside the case (`UPDATE_GOLDEN=1` writes them after a deliberate change; review the diff).
+/// Flink ran every case into filesystem sinks, which take insert-only input only, so each
+/// node of these plans must be insert-only: that part is Flink's word, not ours.
+#[test]
+fn changelog_modes_and_upsert_keys_of_every_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flink");
+    let mut cases: Vec<String> = std::fs::read_dir(&root)
+        .expect("tests/flink")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("job.sql").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 30, "{cases:?}");
+    let bless = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for case in cases {
+        let dir = case_dir(&case);
+        let sql = std::fs::read_to_string(dir.join("job.sql")).expect("job.sql");
+        let script = sql
+            .replace("${DATA}", &dir.join("input").display().to_string())
+            .replace("${OUT}", "/nonexistent");
+        let mut session = Session::new(SessionOptions::default());
+        let mut plans = String::new();
+        for stmt in spate_sql::parse(&script).unwrap_or_else(|e| panic!("{case}: {}", e.render(&script))) {
+            let stmt = match stmt {
+                job @ (spate_sql::Statement::Insert(_) | spate_sql::Statement::StatementSet(_)) => {
+                    spate_sql::Statement::Explain(spate_sql::ast::Explain {
+                        details: vec!["CHANGELOG_MODE".into()],
+                        statement: Box::new(job),
+                    })
+                }
+                other => other,
+            };
+            let result = session
+                .execute(&stmt)
+                .unwrap_or_else(|e| panic!("{case}: {}", e.render(&script)));
+            if let spate_sql::StatementResult::Text(text) = result
+                && matches!(stmt, spate_sql::Statement::Explain(_))
+            {
+                let logical = text.split("\n== Engine Graph ==").next().unwrap_or_default();
+                plans.push_str(logical.trim_end());
+                plans.push('\n');
+            }
+        }
+        for line in plans.lines().filter(|l| !l.starts_with("==")) {
+            let sink = line.starts_with("Sink(");
+            let want = if sink {
+                "changelogMode=[NONE]"
+            } else {
+                "changelogMode=[I]"
+            };
+            assert!(line.contains(want), "{case}: {line}");
+        }
+        let pinned = dir.join("changelog.txt");
+        if bless {
+            std::fs::write(&pinned, &plans).expect("writing changelog.txt");
+            continue;
+        }
+        let expected = std::fs::read_to_string(&pinned)
+            .unwrap_or_else(|e| panic!("{case}: {}: {e} (UPDATE_GOLDEN=1 writes it)", pinned.display()));
+        assert_eq!(
+            plans, expected,
+            "{case}: EXPLAIN CHANGELOG_MODE differs from changelog.txt"
+        );
+    }
+}
+
 macro_rules! golden {
     ($($(#[$attr:meta])* $case:ident),* $(,)?) => {
         $(

@@ -1,6 +1,6 @@
 //! `EXPLAIN`: the logical plan as an indented tree.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use super::{LogicalPlan, WindowSpec};
 
@@ -20,13 +20,24 @@ impl fmt::Display for WindowSpec {
 }
 
 impl LogicalPlan {
-    fn write_tree(&self, f: &mut fmt::Formatter<'_>, depth: usize) -> fmt::Result {
+    /// The plan as [`fmt::Display`] shows it, each node with its changelog mode and upsert
+    /// keys when `changelog` (`EXPLAIN CHANGELOG_MODE`).
+    pub fn explain(&self, changelog: bool) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = self.write_tree(&mut out, 0, changelog);
+        out
+    }
+
+    fn write_tree(&self, out: &mut String, depth: usize, changelog: bool) -> fmt::Result {
         let pad = "  ".repeat(depth);
+        let mut head = String::new();
+        let f = &mut head;
         let children: Vec<&LogicalPlan> = match self {
             LogicalPlan::Scan { table, rowtime, .. } => {
                 write!(
                     f,
-                    "{pad}Scan(table=[{}], connector=[{}]",
+                    "Scan(table=[{}], connector=[{}]",
                     table.name,
                     table.option("connector").unwrap_or("?")
                 )?;
@@ -42,19 +53,19 @@ impl LogicalPlan {
                 vec![]
             }
             LogicalPlan::Values { rows, .. } => {
-                write!(f, "{pad}Values(rows=[{}])", rows.len())?;
+                write!(f, "Values(rows=[{}])", rows.len())?;
                 vec![]
             }
             LogicalPlan::Project { input, .. } => {
-                write!(f, "{pad}Project")?;
+                write!(f, "Project")?;
                 vec![input]
             }
             LogicalPlan::Filter { input, .. } => {
-                write!(f, "{pad}Filter")?;
+                write!(f, "Filter")?;
                 vec![input]
             }
             LogicalPlan::WindowAssign { input, window, .. } => {
-                write!(f, "{pad}WindowTableFunction(window=[{window}])")?;
+                write!(f, "WindowTableFunction(window=[{window}])")?;
                 vec![input]
             }
             LogicalPlan::WindowAggregate {
@@ -70,7 +81,7 @@ impl LogicalPlan {
                     .collect();
                 write!(
                     f,
-                    "{pad}WindowAggregate(window=[{window}], keys=[{}], aggregates=[{}])",
+                    "WindowAggregate(window=[{window}], keys=[{}], aggregates=[{}])",
                     keys.len(),
                     calls.join(", ")
                 )?;
@@ -85,7 +96,7 @@ impl LogicalPlan {
             } => {
                 write!(
                     f,
-                    "{pad}WindowAggregate(window=[{window}, attached], keys=[{}], aggregates=[{}])",
+                    "WindowAggregate(window=[{window}, attached], keys=[{}], aggregates=[{}])",
                     keys.len(),
                     aggs.len()
                 )?;
@@ -105,7 +116,7 @@ impl LogicalPlan {
                 };
                 write!(
                     f,
-                    "{pad}Unnest(collection=[{argument}], kind=[{}]",
+                    "Unnest(collection=[{argument}], kind=[{}]",
                     if options.outer { "Left" } else { "Inner" }
                 )?;
                 if options.with_ordinality {
@@ -118,7 +129,7 @@ impl LogicalPlan {
                 vec![input]
             }
             LogicalPlan::Union { inputs, .. } => {
-                write!(f, "{pad}Union(all=[true])")?;
+                write!(f, "Union(all=[true])")?;
                 inputs.iter().collect()
             }
             LogicalPlan::WindowJoin {
@@ -128,13 +139,13 @@ impl LogicalPlan {
                 kind,
                 ..
             } => {
-                write!(f, "{pad}WindowJoin(window=[{window}], kind=[{kind:?}])")?;
+                write!(f, "WindowJoin(window=[{window}], kind=[{kind:?}])")?;
                 vec![left, right]
             }
             LogicalPlan::RegularJoin {
                 left, right, keys, ..
             } => {
-                write!(f, "{pad}Join(kind=[Inner], keys=[{}], insert-only)", keys.len())?;
+                write!(f, "Join(kind=[Inner], keys=[{}], insert-only)", keys.len())?;
                 vec![left, right]
             }
             LogicalPlan::IntervalJoin {
@@ -146,22 +157,50 @@ impl LogicalPlan {
             } => {
                 write!(
                     f,
-                    "{pad}IntervalJoin(between=[{}ms, {}ms], kind=[{kind:?}])",
+                    "IntervalJoin(between=[{}ms, {}ms], kind=[{kind:?}])",
                     bounds.0, bounds.1
                 )?;
                 vec![left, right]
             }
         };
-        writeln!(f, " -> [{}]", self.schema())?;
+        if changelog {
+            let details = self.changelog_details();
+            match head.strip_suffix(')') {
+                Some(open) => head = format!("{open}, {details})"),
+                None => head = format!("{head}({details})"),
+            }
+        }
+        writeln!(out, "{pad}{head} -> [{}]", self.schema())?;
         for c in children {
-            c.write_tree(f, depth + 1)?;
+            c.write_tree(out, depth + 1, changelog)?;
         }
         Ok(())
+    }
+
+    /// `changelogMode=[I]`, then `upsertKeys=[[a], [b, c]]` when the node has upsert keys.
+    fn changelog_details(&self) -> String {
+        let mut details = format!("changelogMode={}", self.changelog_mode());
+        let keys = self.upsert_keys();
+        if !keys.is_empty() {
+            let fields = &self.schema().fields;
+            let named: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    let names: Vec<&str> = k
+                        .iter()
+                        .map(|c| fields.get(*c).map_or("?", |f| f.name.as_str()))
+                        .collect();
+                    format!("[{}]", names.join(", "))
+                })
+                .collect();
+            details.push_str(&format!(", upsertKeys=[{}]", named.join(", ")));
+        }
+        details
     }
 }
 
 impl fmt::Display for LogicalPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_tree(f, 0)
+        f.write_str(&self.explain(false))
     }
 }

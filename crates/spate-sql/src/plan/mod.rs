@@ -12,15 +12,19 @@
 mod aggregate;
 mod bind_query;
 mod budget;
+mod changelog_mode;
 mod explain;
 mod projection;
 mod rel_scope;
 mod unnest;
+mod upsert_keys;
 
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
+pub use changelog_mode::ChangelogMode;
 pub use projection::push_down_projections;
 pub use unnest::{UnnestElements, UnnestOptions};
+pub use upsert_keys::UpsertKeys;
 
 use std::fmt;
 
