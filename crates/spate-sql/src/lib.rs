@@ -90,6 +90,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+mod base64;
 pub mod catalog;
 pub mod connector;
 pub mod decimal;
@@ -98,6 +99,7 @@ mod error;
 pub mod expr;
 pub mod format;
 mod ident;
+mod java_text;
 pub mod job;
 mod parser;
 pub mod plan;

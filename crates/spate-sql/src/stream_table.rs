@@ -30,8 +30,8 @@ use crate::error::{Result, SqlError};
 use crate::expr::ScalarUdf;
 use crate::job::Translator;
 use crate::parser::parse;
+use crate::plan::plan_inserts;
 use crate::plan::{Schema, bind_query};
-use crate::session::plan_inserts;
 use crate::value::Row;
 
 /// The columns of a table made from a stream, in order, and its watermark.

@@ -5,8 +5,7 @@
 use crate::ast::{Statement, TableDef};
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::plan::{LogicalPlan, bind_query};
-use crate::session::plan_inserts;
+use crate::plan::{LogicalPlan, bind_query, plan_inserts};
 
 /// The base tables one statement touches, each once, in the order first met.
 #[derive(Debug, Clone, Default)]

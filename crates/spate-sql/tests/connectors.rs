@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use spate_connectors::print::PrintTarget;
 use spate_engine::{Record, StreamEnvironment};
-use spate_sql::connector::{self, ConnectorContext, Rowtime, ScanPlan};
+use spate_sql::connector::{self, ConnectorContext, ScanPlan};
+use spate_sql::plan::Rowtime;
 use spate_sql::value::{Row, Value};
 use spate_sql::{Catalog, TableDef, parse};
 

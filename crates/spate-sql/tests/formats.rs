@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use spate_sql::format::{ColumnUse, FormatField, RowFormat, kafka_layout, physical_fields};
+use spate_sql::format::{FormatField, RowFormat, kafka_layout, physical_fields};
+use spate_sql::plan::ColumnUse;
 use spate_sql::temporal::{parse_date, parse_time, parse_timestamp};
 use spate_sql::value::Value;
 use spate_sql::{Statement, parse_statement};

@@ -28,7 +28,9 @@ use spate_engine::{DataStream, Record, StreamEnvironment};
 use crate::ast::TableDef;
 use crate::error::SqlError;
 use crate::expr::EvalError;
-use crate::format::{ColumnUse, Projection, RowFormat};
+use crate::format::RowFormat;
+use crate::plan::Rowtime;
+use crate::plan::{ColumnUse, Projection};
 use crate::value::Row;
 
 mod columns;
@@ -148,16 +150,6 @@ impl ConnectorStats {
 /// per batch). On a failure: the index of the first record, in order, that could not be
 /// completed, and why.
 pub type CompleteRows = Arc<dyn Fn(&mut [Record<Row>]) -> Result<(), (usize, EvalError)> + Send + Sync>;
-
-/// Event time of a source table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rowtime {
-    /// Index of the rowtime column in the table's rows.
-    pub column: usize,
-    /// The watermark trails the largest rowtime seen by this much (`WATERMARK FOR ts AS ts -
-    /// INTERVAL '5' SECOND` is 5000).
-    pub delay_ms: i64,
-}
 
 /// What the planner asks of a source table.
 #[derive(Clone)]

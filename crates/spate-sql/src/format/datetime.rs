@@ -261,7 +261,7 @@ pub(crate) fn parse_csv_time(s: &str, precision: u32) -> Option<i64> {
 
 /// CSV `TIMESTAMP` / `TIMESTAMP_LTZ`: the JSON `SQL` standard after Java's `trim()`.
 pub(crate) fn parse_csv_timestamp(s: &str, ltz: bool) -> Option<i64> {
-    parse_json_timestamp(super::text::java_trim(s), false, ltz)
+    parse_json_timestamp(crate::java_text::java_trim(s), false, ltz)
 }
 
 #[cfg(test)]

@@ -22,24 +22,20 @@
 //!
 //! Where Spate knowingly differs from Flink 2.3 is listed in each format's module docs.
 
-pub(crate) mod base64;
 mod csv;
 mod datetime;
 mod json;
 pub mod key_value;
 mod options;
-mod projection;
 mod raw;
-pub(crate) mod text;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::SqlError;
+use crate::plan::ColumnUse;
 use crate::types::DataType;
 use crate::value::Value;
-
-pub use projection::{ColumnUse, Projection};
 
 pub use key_value::{
     FormatColumns, KeyValueLayout, kafka_layout, options_map, physical_fields, single_format,

@@ -1,12 +1,12 @@
 //! [`bind_query`]: a parsed query → a [`LogicalPlan`], resolving names against the catalog, the
 //! query's `WITH` items and views.
 
+use super::Rowtime;
 use crate::ast::{
     self, ColumnKind, Expr, JoinKind, Query, Select, SelectItem, SetExpr, SetOp, TableAlias, TableDef,
     TableRef, WindowKind, WindowTvf,
 };
 use crate::catalog::{Catalog, Relation};
-use crate::connector::Rowtime;
 use crate::error::{Result, SqlError};
 use crate::expr::{self, BoundExpr, Scope};
 use crate::ident::{Ident, ObjectName};

@@ -13,7 +13,9 @@ mod aggregate;
 mod bind_query;
 mod budget;
 mod changelog_mode;
+mod column_use;
 mod explain;
+mod insert;
 mod projection;
 mod rel_scope;
 mod unnest;
@@ -22,6 +24,8 @@ mod upsert_keys;
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
 pub use changelog_mode::ChangelogMode;
+pub use column_use::{ColumnUse, Projection};
+pub use insert::plan_inserts;
 pub use projection::push_down_projections;
 pub use unnest::{UnnestElements, UnnestOptions};
 pub use upsert_keys::UpsertKeys;
@@ -29,9 +33,7 @@ pub use upsert_keys::UpsertKeys;
 use std::fmt;
 
 use crate::ast::TableDef;
-use crate::connector::Rowtime;
 use crate::expr::BoundExpr;
-use crate::format::Projection;
 use crate::types::DataType;
 
 /// Whether a column is a time attribute.
@@ -97,6 +99,17 @@ impl fmt::Display for Schema {
         }
         Ok(())
     }
+}
+
+/// Event time of a source table: its `WATERMARK FOR` column and how far the watermark trails
+/// it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rowtime {
+    /// Index of the rowtime column in the table's rows.
+    pub column: usize,
+    /// The watermark trails the largest rowtime seen by this much (`WATERMARK FOR ts AS ts -
+    /// INTERVAL '5' SECOND` is 5000).
+    pub delay_ms: i64,
 }
 
 /// A window of a window aggregate or window join, sizes in ms.

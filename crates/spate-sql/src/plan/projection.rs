@@ -11,9 +11,9 @@
 
 use std::collections::HashMap;
 
+use super::ColumnUse;
 use super::{AggCall, LogicalPlan};
 use crate::expr::{BoundExpr, ScalarFunc};
-use crate::format::ColumnUse;
 
 /// What a plan node's consumers read of each of its output columns.
 type Need = Vec<Option<ColumnUse>>;

@@ -4,8 +4,8 @@
 //! outside the alphabet (whitespace and line breaks too), wrong or partial padding, anything
 //! after the padding, a last group of one character — which fails the job, as in Flink.
 
+use crate::base64;
 use crate::expr::context::EvalError;
-use crate::format::base64;
 use crate::value::Value;
 
 /// Base64 of `bytes`, padded with `=` (the same text Jackson writes for `BYTES`).

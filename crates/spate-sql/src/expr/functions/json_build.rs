@@ -16,7 +16,7 @@ use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
 use crate::expr::typing::{is_string, is_untyped_null};
-use crate::format::text::write_big_decimal_digits;
+use crate::java_text::write_big_decimal_digits;
 use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::{Value, put_entry};
 
@@ -228,7 +228,7 @@ fn write_value(v: &Value, kind: &TypeKind, out: &mut String) {
         (Value::Float(f), _) => write_double(*f, out),
         (Value::Decimal(d), TypeKind::Decimal { scale, .. }) => {
             let mut bytes = Vec::new();
-            crate::format::text::write_big_decimal(*d, i64::from(*scale), &mut bytes);
+            crate::java_text::write_big_decimal(*d, i64::from(*scale), &mut bytes);
             out.push_str(&String::from_utf8_lossy(&bytes));
         }
         (Value::String(s), _) => write_string(s, out),

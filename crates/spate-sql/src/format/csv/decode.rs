@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 
 use super::{Csv, Node};
-use crate::format::text::{self, DecimalText};
-use crate::format::{FormatError, base64, datetime};
+use crate::base64;
+use crate::format::{FormatError, datetime};
+use crate::java_text::{self as text, DecimalText};
 use crate::value::Value;
 
 /// One field's text and whether it was quoted.

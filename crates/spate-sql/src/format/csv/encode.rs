@@ -2,8 +2,9 @@
 
 use super::{Csv, Node};
 use crate::format::json::value_kind;
-use crate::format::{FormatError, base64, datetime, text};
+use crate::format::{FormatError, datetime};
 use crate::value::Value;
+use crate::{base64, java_text as text};
 
 /// Jackson checks at most this many characters before quoting a text anyway.
 const MAX_QUOTE_CHECK: usize = 24;

@@ -4,8 +4,9 @@
 
 use super::scan::{Scanner, SyntaxError, Tok};
 use super::{Json, Node, RowNode, encode};
-use crate::format::text::{self, DecimalText};
-use crate::format::{FormatError, base64, datetime};
+use crate::base64;
+use crate::format::{FormatError, datetime};
+use crate::java_text::{self as text, DecimalText};
 use crate::value::{Value, put_entry};
 
 /// Most elements one multiset may expand to (counts are untrusted input).

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use super::scan::Tree;
 use super::{Json, Node, NullKey, RowNode};
-use crate::format::{FormatError, base64, datetime, text};
+use crate::format::{FormatError, datetime};
 use crate::value::Value;
+use crate::{base64, java_text as text};
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 

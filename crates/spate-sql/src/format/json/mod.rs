@@ -41,9 +41,9 @@ pub(crate) use encode::value_kind;
 use std::collections::BTreeMap;
 
 use super::options::FormatOptions;
-use super::projection::ColumnUse;
 use super::{FormatError, FormatField};
 use crate::error::SqlError;
+use crate::plan::ColumnUse;
 use crate::types::{DataType, TypeKind};
 use crate::value::Value;
 
