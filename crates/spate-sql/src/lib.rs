@@ -89,36 +89,22 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod ast;
-mod base64;
-pub mod catalog;
 pub mod connector;
-pub mod decimal;
-mod digits;
-mod error;
-pub mod expr;
 pub mod format;
-mod ident;
-mod java_text;
 pub mod job;
-mod parser;
-pub mod plan;
 mod restart_options;
 mod row_memory;
 mod session;
 mod settings;
 pub mod stream_table;
-mod suggest;
-mod table_access;
-pub mod temporal;
-pub mod types;
-pub mod value;
-pub mod zone;
 
-pub use ast::{Statement, TableDef};
-pub use catalog::Catalog;
+// The front end (parse, bind, plan) is `spate-sql-planner`; its modules are this crate's too,
+// under the same names, so `spate_sql::plan` and `spate_sql::expr` mean what they always did.
+pub use spate_sql_planner::{
+    Catalog, Position, Result, SqlError, Statement, StatementText, TableAccess, TableDef, ast, base64,
+    catalog, decimal, digits, error, expr, ident, java_text, parse, parse_statement, plan, split_statements,
+    suggest, table_access, temporal, types, value, zone,
+};
+
 pub use connector::parse_duration;
-pub use error::{Position, Result, SqlError};
-pub use parser::{StatementText, parse, parse_statement, split_statements};
 pub use session::{JobObserver, RowObserver, Session, SessionOptions, StatementResult};
-pub use table_access::{TableAccess, table_access};

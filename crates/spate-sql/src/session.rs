@@ -14,7 +14,7 @@ use crate::catalog::Catalog;
 use crate::connector::{ConnectorContext, parse_duration};
 use crate::error::{Result, SqlError};
 use crate::job::Translator;
-use crate::parser::parse;
+use crate::parse;
 use crate::plan::{Schema, bind_query, push_down_projections};
 use crate::settings::validate_setting;
 use crate::value::Row;

@@ -29,7 +29,7 @@ use crate::connector::{ConnectorContext, STREAM_CONNECTOR, StreamTables};
 use crate::error::{Result, SqlError};
 use crate::expr::ScalarUdf;
 use crate::job::Translator;
-use crate::parser::parse;
+use crate::parse;
 use crate::plan::plan_inserts;
 use crate::plan::{Schema, bind_query};
 use crate::value::Row;

@@ -340,7 +340,7 @@ mod tests {
 
     fn plan(complete: CompleteRows) -> ScanPlan {
         let Ok(Statement::CreateTable(c)) =
-            crate::parser::parse_statement("CREATE TABLE t (id BIGINT) WITH ('connector' = 'datagen')")
+            crate::parse_statement("CREATE TABLE t (id BIGINT) WITH ('connector' = 'datagen')")
         else {
             panic!("the DDL parses");
         };

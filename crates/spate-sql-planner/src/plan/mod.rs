@@ -1,7 +1,7 @@
 //! The logical plan: what a query computes, bound and typed, before it becomes an engine graph.
 //!
 //! [`bind_query`] turns a parsed [`Query`](crate::ast::Query) into a [`LogicalPlan`] against the
-//! [`Catalog`](crate::Catalog); `crate::job` then translates the plan into engine operators.
+//! [`Catalog`](crate::Catalog); `spate_sql::job` then translates the plan into engine operators.
 //! Every node knows its output [`Schema`]; columns are addressed by index, names are kept only
 //! for `SELECT *`, messages and `EXPLAIN`.
 //!

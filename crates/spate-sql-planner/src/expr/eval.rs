@@ -454,7 +454,7 @@ fn same_variant(a: &Value, b: &Value) -> bool {
 
 /// Order of two non-NULL values of one comparable type (`None` for NaN and for values of
 /// different kinds, which the binder rules out).
-pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
         (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),

@@ -59,7 +59,7 @@ impl CompiledExpr {
     }
 
     /// The integer tree this compiled to, if it did.
-    pub(crate) fn as_int(&self) -> Option<&IntExpr> {
+    pub fn as_int(&self) -> Option<&IntExpr> {
         match &self.0 {
             Form::Int(e) => Some(e),
             Form::Closure(_) => None,

@@ -51,7 +51,7 @@ pub(crate) fn preserves_values_in(from: &TypeKind, to: &TypeKind, zone: SessionZ
 
 /// Converts a value of type `from` to type `to` (`NULL` stays `NULL`); `TIMESTAMP_LTZ` values
 /// become wall-clock times (and back) in `zone`, as Flink's casts use `table.local-time-zone`.
-pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone) -> Result<Value> {
+pub fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone) -> Result<Value> {
     let fail = || {
         EvalError(format!(
             "cannot cast {} '{}' to {}",
@@ -213,13 +213,13 @@ pub(crate) fn cast(v: &Value, from: &DataType, to: &DataType, zone: SessionZone)
 }
 
 /// An integer wrapped into its type's range, as Java's fixed-width arithmetic and casts do.
-pub(crate) fn wrap_int(i: i64, k: &TypeKind) -> Value {
+pub fn wrap_int(i: i64, k: &TypeKind) -> Value {
     Value::Int(wrap_i64(i, k))
 }
 
 /// [`wrap_int`]'s integer.
 #[inline]
-pub(crate) fn wrap_i64(i: i64, k: &TypeKind) -> i64 {
+pub fn wrap_i64(i: i64, k: &TypeKind) -> i64 {
     match k {
         TypeKind::TinyInt => i64::from(i as i8),
         TypeKind::SmallInt => i64::from(i as i16),
@@ -324,7 +324,7 @@ fn pad_chars(mut s: String, n: u32) -> String {
 }
 
 /// A value as `CAST(v AS STRING)` writes it (`TIMESTAMP_LTZ` in `zone`).
-pub(crate) fn to_text(v: &Value, ty: &DataType, zone: SessionZone) -> String {
+pub fn to_text(v: &Value, ty: &DataType, zone: SessionZone) -> String {
     let mut out = String::new();
     write_text(v, &ty.kind, zone, &mut out);
     out

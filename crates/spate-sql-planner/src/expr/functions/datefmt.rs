@@ -134,7 +134,7 @@ pub(crate) fn format_in(utc_micros: i64, pattern: &str, zone: SessionZone) -> St
 /// A pattern read once into its pieces, for formatting many times (`DATE_FORMAT(ts, 'HH:mm')`
 /// with a constant pattern: reading the pattern was a fifth of the call).
 #[derive(Debug, Clone)]
-pub(crate) struct Pattern {
+pub struct Pattern {
     pieces: Vec<OwnedPiece>,
 }
 
@@ -359,7 +359,7 @@ pub(crate) enum PastMonthEnd {
 
 /// Parses `text` with `pattern` into a zone-less wall-clock time (microseconds); `None` when
 /// it does not match. Missing date fields default to 1970-01-01, as Java's do.
-pub(crate) fn parse(text: &str, pattern: &str) -> Option<i64> {
+pub fn parse(text: &str, pattern: &str) -> Option<i64> {
     parse_resolving(text, pattern, PastMonthEnd::Reject)
 }
 

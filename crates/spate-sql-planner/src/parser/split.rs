@@ -21,10 +21,10 @@ pub struct StatementText {
 /// string or comment).
 ///
 /// ```
-/// let s = spate_sql::split_statements("SET 'a' = ';'; -- x;\nSELECT 1;").unwrap();
+/// let s = spate_sql_planner::split_statements("SET 'a' = ';'; -- x;\nSELECT 1;").unwrap();
 /// assert_eq!(s.len(), 2);
 /// assert_eq!(s[1].text, "SELECT 1");
-/// assert_eq!(s[1].start, spate_sql::Position::new(2, 1));
+/// assert_eq!(s[1].start, spate_sql_planner::Position::new(2, 1));
 /// ```
 pub fn split_statements(sql: &str) -> Result<Vec<StatementText>> {
     let tokens = super::tokenize(sql)?;

@@ -91,7 +91,9 @@ impl SqlError {
         )
     }
 
-    pub(crate) fn validation(message: impl Into<String>, pos: Option<Position>) -> Self {
+    /// A statement that parses but is not valid (unknown names, types that do not fit), at
+    /// `pos` when known.
+    pub fn validation(message: impl Into<String>, pos: Option<Position>) -> Self {
         SqlError::Validation {
             message: message.into(),
             pos,
@@ -129,7 +131,7 @@ impl SqlError {
     ///
     /// ```
     /// let src = "SELECT a\nFROM t WHERE WHERE";
-    /// let err = spate_sql::parse(src).unwrap_err();
+    /// let err = spate_sql_planner::parse(src).unwrap_err();
     /// assert_eq!(
     ///     err.render(src),
     ///     "SQL parse error at line 2, column 14: Expected: an expression, found: WHERE\n\

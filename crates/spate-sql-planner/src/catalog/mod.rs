@@ -99,9 +99,9 @@ impl Catalog {
     }
 
     /// Registers a temporary table whose rows come from a stream
-    /// ([`crate::stream_table`]): checked as DDL is, except for its connector, which DDL
+    /// (`spate_sql::stream_table`): checked as DDL is, except for its connector, which DDL
     /// cannot name.
-    pub(crate) fn register_stream_table(&mut self, c: &CreateTable) -> Result<()> {
+    pub fn register_stream_table(&mut self, c: &CreateTable) -> Result<()> {
         let key = local_name(&c.table.name, c.table.loc)?;
         if self.temporary.contains_key(&key) {
             return exists(&key, true, false, c.table.loc);

@@ -4,7 +4,7 @@
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Appends the base64 of `bytes`.
-pub(crate) fn encode(bytes: &[u8], out: &mut Vec<u8>) {
+pub fn encode(bytes: &[u8], out: &mut Vec<u8>) {
     out.reserve(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
@@ -37,7 +37,7 @@ pub(crate) fn sextet(c: u8) -> Option<u32> {
 }
 
 /// Decodes padded base64; `None` when `text` is not that.
-pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
+pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(4) {
         return None;
     }
@@ -71,7 +71,7 @@ pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
 
 /// Decodes padded base64 with whitespace between 4-character groups, which Jackson's reader
 /// skips.
-pub(crate) fn decode_lenient(text: &[u8]) -> Option<Vec<u8>> {
+pub fn decode_lenient(text: &[u8]) -> Option<Vec<u8>> {
     if !text.iter().any(|&c| c <= b' ') {
         return decode(text);
     }

@@ -71,7 +71,7 @@ pub type Row = Vec<Value>;
 /// Puts `key`'s entry into a map kept as a list of entries, as Flink fills its `HashMap`s
 /// (`MAP[..]`, JSON objects, `STR_TO_MAP`, `JSON_OBJECT`): a repeated key keeps its first place
 /// and takes the last value.
-pub(crate) fn put_entry<K: PartialEq, V>(entries: &mut Vec<(K, V)>, key: K, value: V) {
+pub fn put_entry<K: PartialEq, V>(entries: &mut Vec<(K, V)>, key: K, value: V) {
     match entries.iter_mut().find(|(k, _)| *k == key) {
         Some(entry) => entry.1 = value,
         None => entries.push((key, value)),
@@ -98,7 +98,7 @@ pub(crate) fn set_value(slot: &mut Value, value: Value) {
 /// instructions a column (the tag sits in a niche); were it to own some, that would leak,
 /// never be unsound, and a debug assertion catches it in tests.
 #[inline]
-pub(crate) fn set_computed(slot: &mut Value, value: Value) {
+pub fn set_computed(slot: &mut Value, value: Value) {
     debug_assert!(slot.owns_nothing(), "a computed column's slot owns memory");
     std::mem::forget(std::mem::replace(slot, value));
 }
@@ -106,7 +106,7 @@ pub(crate) fn set_computed(slot: &mut Value, value: Value) {
 /// Drops `value`, with no call to `Value`'s drop glue when it owns no memory (a value moved
 /// out of with `mem::take` is `NULL`, which the compiler does not know).
 #[inline]
-pub(crate) fn drop_value(value: Value) {
+pub fn drop_value(value: Value) {
     if value.owns_nothing() {
         std::mem::forget(value);
     }
@@ -267,7 +267,7 @@ pub fn display_in(v: &Value, ty: &crate::types::DataType, zone: crate::zone::Ses
 }
 
 /// The bits a float groups by: all NaNs are one value, `-0.0` is `0.0`.
-pub(crate) fn float_key(f: f64) -> u64 {
+pub fn float_key(f: f64) -> u64 {
     if f.is_nan() {
         f64::NAN.to_bits()
     } else if f == 0.0 {

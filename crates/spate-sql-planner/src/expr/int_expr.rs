@@ -209,7 +209,7 @@ impl Node {
 /// arithmetic, casts that change no value, `TO_TIMESTAMP_LTZ` of an integer and `EXTRACT` (`HOUR`, ..)
 /// of a `TIMESTAMP`.
 #[derive(Debug, Clone)]
-pub(crate) struct IntExpr {
+pub struct IntExpr {
     root: Node,
     carrier: Carrier,
     shape: Shape,
@@ -353,7 +353,7 @@ impl IntExpr {
     /// row's end). The value goes from registers into the slot: passed back as a
     /// `Result<Value>` it crossed the stack in pieces and was read back whole, a stalled load.
     #[inline(always)]
-    pub(crate) fn store(&self, row: &mut [Value], slot: usize) -> Result<(), EvalError> {
+    pub fn store(&self, row: &mut [Value], slot: usize) -> Result<(), EvalError> {
         match self.eval(row) {
             Ok(v) => {
                 if let Some(s) = row.get_mut(slot) {
@@ -369,7 +369,7 @@ impl IntExpr {
     /// item's row), in order. The shape is matched once for the batch, not once per row: a
     /// loop per shape. On a division by zero, the index of the item that failed (the ones
     /// before it are stored).
-    pub(crate) fn store_each<R>(
+    pub fn store_each<R>(
         &self,
         items: &mut [R],
         slot: usize,

@@ -10,7 +10,7 @@ use crate::value::Value;
 
 /// `e` converted to `ty` (a no-op when it has that type already, NULL-ability aside; an
 /// untyped `NULL` just takes the type).
-pub(crate) fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
+pub fn coerce(e: BoundExpr, ty: &DataType) -> BoundExpr {
     if is_untyped_null(&e) {
         return BoundExpr::Literal {
             value: Value::Null,

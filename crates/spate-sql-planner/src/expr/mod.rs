@@ -59,13 +59,13 @@ pub use literal::bind_literal_interval;
 pub use udf::{ScalarUdf, UdfBody};
 
 #[allow(unused_imports)]
-pub(crate) use cast::{cast, to_text, wrap_i64, wrap_int};
+pub use cast::{cast, to_text, wrap_i64, wrap_int};
 #[allow(unused_imports)]
-pub(crate) use coerce::coerce;
+pub use coerce::coerce;
 #[allow(unused_imports)]
-pub(crate) use eval::compare;
-pub(crate) use functions::parse_with_pattern;
-pub(crate) use int_expr::IntExpr;
+pub use eval::compare;
+pub use functions::parse_with_pattern;
+pub use int_expr::IntExpr;
 #[allow(unused_imports)] // The query binder and planner use these.
 pub(crate) use literal::interval_millis;
 pub(crate) use typing::common_type;

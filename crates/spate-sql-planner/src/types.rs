@@ -103,9 +103,9 @@ pub enum TypeKind {
 impl TypeKind {
     /// Whether no value of this type owns memory (`Value::owns_nothing`): a row whose columns
     /// are all of such types is freed without looking at its values
-    /// ([`RowDrop`](crate::row_memory::RowDrop)). Every variant is named, so a new one must be
+    /// (`RowDrop` in `spate-sql`). Every variant is named, so a new one must be
     /// placed here before it compiles.
-    pub(crate) fn holds_plain_values(&self) -> bool {
+    pub fn holds_plain_values(&self) -> bool {
         match self {
             TypeKind::Boolean
             | TypeKind::TinyInt

@@ -9,12 +9,12 @@
 use std::io::Write;
 
 /// Java's `trim()`: strips every char `<= ' '` from both ends.
-pub(crate) fn java_trim(s: &str) -> &str {
+pub fn java_trim(s: &str) -> &str {
     s.trim_matches(|c: char| c <= ' ')
 }
 
 /// Appends `Double.toString(v)`.
-pub(crate) fn write_double(v: f64, out: &mut Vec<u8>) {
+pub fn write_double(v: f64, out: &mut Vec<u8>) {
     if !v.is_finite() {
         out.extend_from_slice(non_finite(v).as_bytes());
         return;
@@ -28,7 +28,7 @@ pub(crate) fn write_double(v: f64, out: &mut Vec<u8>) {
 }
 
 /// Appends `Float.toString(v)` of a `FLOAT` held as `f64`.
-pub(crate) fn write_float(v: f64, out: &mut Vec<u8>) {
+pub fn write_float(v: f64, out: &mut Vec<u8>) {
     let f = v as f32;
     if !f.is_finite() {
         out.extend_from_slice(non_finite(v).as_bytes());
@@ -50,7 +50,7 @@ fn one_digit(sci: &[u8]) -> bool {
 }
 
 /// `NaN`, `Infinity`, `-Infinity`.
-pub(crate) fn non_finite(v: f64) -> &'static str {
+pub fn non_finite(v: f64) -> &'static str {
     if v.is_nan() {
         "NaN"
     } else if v > 0.0 {
@@ -135,7 +135,7 @@ fn write_java_float_text(sci: &[u8], out: &mut Vec<u8>) {
 /// Appends a decimal the way Flink's JSON and CSV formats write `DECIMAL` by default:
 /// `BigDecimal.stripTrailingZeros().toString()` (`12.50` → `12.5`, `100` → `1E+2`,
 /// `0.000000001` → `1E-9`).
-pub(crate) fn write_decimal_stripped(unscaled: i128, scale: u32, out: &mut Vec<u8>) {
+pub fn write_decimal_stripped(unscaled: i128, scale: u32, out: &mut Vec<u8>) {
     let mut u = unscaled;
     let mut s = i64::from(scale);
     if u == 0 {
@@ -182,7 +182,7 @@ pub(crate) fn write_big_decimal_digits(neg: bool, digits: &[u8], scale: i64, out
 
 /// Appends a JSON integer's text as Jackson's tree prints it: `-0` → `0`, others as written
 /// (JSON integers have no leading zeros).
-pub(crate) fn write_json_int_normalized(text: &str, out: &mut Vec<u8>) {
+pub fn write_json_int_normalized(text: &str, out: &mut Vec<u8>) {
     if text.trim_start_matches('-').bytes().all(|b| b == b'0') {
         out.push(b'0');
     } else {
@@ -191,7 +191,7 @@ pub(crate) fn write_json_int_normalized(text: &str, out: &mut Vec<u8>) {
 }
 
 /// Appends `BigDecimal.toPlainString()` with exactly `scale` fraction digits.
-pub(crate) fn write_decimal_plain(unscaled: i128, scale: u32, out: &mut Vec<u8>) {
+pub fn write_decimal_plain(unscaled: i128, scale: u32, out: &mut Vec<u8>) {
     let mut buf = [0u8; 48];
     let n = sci_digits_i128(&mut buf, unscaled.unsigned_abs());
     if unscaled < 0 {
@@ -223,7 +223,7 @@ fn write_plain_digits(digits: &[u8], scale: usize, out: &mut Vec<u8>) {
 
 /// `Long.parseLong` (also `Integer.parseInt` etc. with a range check by the caller): an
 /// optional sign and ASCII digits, nothing else.
-pub(crate) fn parse_java_long(s: &str) -> Option<i64> {
+pub fn parse_java_long(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let digits = match b.first()? {
         b'+' | b'-' => &b[1..],
@@ -238,7 +238,7 @@ pub(crate) fn parse_java_long(s: &str) -> Option<i64> {
 
 /// `Double.parseDouble` on already-trimmed text: `NaN`, `[+-]Infinity`, or a decimal number
 /// with an optional exponent and an optional `f`/`d` suffix (Java's hex floats are not read).
-pub(crate) fn parse_java_double(s: &str) -> Option<f64> {
+pub fn parse_java_double(s: &str) -> Option<f64> {
     let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
     match unsigned {
         "NaN" => return Some(f64::NAN),
@@ -259,7 +259,7 @@ pub(crate) fn parse_java_double(s: &str) -> Option<f64> {
 }
 
 /// `Float.parseFloat`, rounding the decimal text straight to `f32` as Java does.
-pub(crate) fn parse_java_float(s: &str) -> Option<f32> {
+pub fn parse_java_float(s: &str) -> Option<f32> {
     let v = parse_java_double(s)?;
     if !v.is_finite() {
         return Some(v as f32);
@@ -306,7 +306,8 @@ fn java_decimal_grammar(s: &str) -> bool {
 /// The outcome of reading a `DECIMAL(p, s)` from text as Flink does (`new BigDecimal(text)`,
 /// then `DecimalData.fromBigDecimal`, which rounds half up to the scale and gives `NULL` when
 /// the value needs more than `p` digits).
-pub(crate) enum DecimalText {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalText {
     /// The unscaled value.
     Value(i128),
     /// A number that does not fit the precision: Flink reads it as `NULL`.
@@ -316,7 +317,7 @@ pub(crate) enum DecimalText {
 }
 
 /// Reads `text` with `new BigDecimal(text)`'s grammar (no spaces) into `DECIMAL(p, s)`.
-pub(crate) fn parse_java_decimal(text: &str, precision: u32, scale: u32) -> DecimalText {
+pub fn parse_java_decimal(text: &str, precision: u32, scale: u32) -> DecimalText {
     if !java_decimal_grammar(text) {
         return DecimalText::Invalid;
     }
@@ -372,7 +373,7 @@ pub(crate) fn parse_java_decimal(text: &str, precision: u32, scale: u32) -> Deci
 }
 
 /// Appends an integer in decimal.
-pub(crate) fn write_int(v: i64, out: &mut Vec<u8>) {
+pub fn write_int(v: i64, out: &mut Vec<u8>) {
     // Digit by digit: `write!` was most of a CSV line's integer fields (Nexmark q10).
     if v < 0 {
         out.push(b'-');
