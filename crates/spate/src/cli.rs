@@ -140,14 +140,16 @@ pub struct SqlArgs {
     /// With an https:// --server: the PEM CA certificates its certificate must chain to.
     #[arg(long, value_name = "FILE", requires = "server")]
     pub ca_file: Option<PathBuf>,
-    /// Data directory of the embedded broker (without --bootstrap); with --server, where the
-    /// server's token is read from (DIR/http-token).
-    #[arg(long, default_value = "spate-data")]
-    pub data_dir: PathBuf,
+    /// Data directory of the embedded broker (without --bootstrap) [default: the user's data
+    /// directory, $XDG_DATA_HOME/spate/sql or ~/.local/share/spate/sql, printed at start]; with
+    /// --server, where the server's token is read from (DIR/http-token) [default: spate-data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
     /// Where jobs checkpoint when 'execution.checkpointing.interval' is set; running the script
-    /// again with the same directory resumes its jobs.
-    #[arg(long, default_value = "spate-checkpoints/sql")]
-    pub checkpoint_dir: PathBuf,
+    /// again with the same directory resumes its jobs [default: checkpoints/ in the user's
+    /// data directory, beside sql/].
+    #[arg(long)]
+    pub checkpoint_dir: Option<PathBuf>,
 }
 
 /// `spate server`.

@@ -24,7 +24,10 @@ static ALLOCATOR: allocator::Mimalloc = allocator::Mimalloc;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing(cli.verbose);
+    // `spate sql` is a client at heart: the broker it may embed keeps its start-up lines to
+    // itself unless asked (-v).
+    let quiet_broker = matches!(cli.command, cli::Command::Sql(_));
+    init_tracing(cli.verbose, quiet_broker);
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -35,13 +38,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, quiet_broker: bool) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
+    let default = match (verbose, quiet_broker) {
         // librdkafka reports every transient condition (end of partition, a broker going away)
         // as an error; commands report what matters themselves. -v shows them.
-        0 => "warn,spate=info,spate_broker=info,librdkafka=off,rdkafka::client=off",
-        1 => "info",
+        (0, false) => "warn,spate=info,spate_broker=info,librdkafka=off,rdkafka::client=off",
+        (0, true) => "warn,spate=info,spate_broker=warn,librdkafka=off,rdkafka::client=off",
+        (1, _) => "info",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

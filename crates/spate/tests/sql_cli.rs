@@ -307,3 +307,42 @@ fn state_ttl_is_refused_not_ignored() {
         "{err}"
     );
 }
+
+/// Without `--data-dir`, the embedded broker keeps its data in the user's data directory (and
+/// says where), not in the working directory, and its start-up log lines stay off unless `-v`.
+#[test]
+fn the_embedded_broker_keeps_out_of_the_working_directory_and_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_home = tempfile::tempdir().unwrap();
+    let file = dir.path().join("job.sql");
+    std::fs::write(
+        &file,
+        "CREATE TABLE g (n BIGINT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');
+         CREATE TABLE k (n BIGINT) WITH ('connector' = 'kafka', 'topic' = 'k', 'format' = 'json');
+         INSERT INTO k SELECT n FROM g;\n",
+    )
+    .unwrap();
+    let out = spate()
+        .arg("sql")
+        .arg("-f")
+        .arg(&file)
+        .current_dir(dir.path())
+        .env("XDG_DATA_HOME", data_home.path())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(entries, ["job.sql"], "the working directory gained files");
+    let broker_dir = data_home.path().join("spate/sql");
+    assert!(broker_dir.join("log").is_dir(), "{err}");
+    assert!(
+        err.contains(&format!("(data in {})", broker_dir.display())),
+        "{err}"
+    );
+    assert!(!err.contains(" INFO "), "{err}");
+}

@@ -11,6 +11,7 @@ mod remote;
 mod shell;
 mod tableau;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
@@ -93,7 +94,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
         Some(Cluster::given_or_embedded(
             &runtime,
             args.bootstrap.as_deref(),
-            &args.data_dir,
+            &broker_dir(&args),
         )?)
     } else {
         None
@@ -135,7 +136,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
             result.map_err(|e| anyhow!("{}: {}", file.display(), e.render(&script)))
         })
         .context("starting the SQL thread")?;
-    let savepoints = args.checkpoint_dir.join("savepoints");
+    let savepoints = checkpoint_dir(&args).join("savepoints");
     let stopped = runtime.block_on(async {
         let wait_done = tokio::task::spawn_blocking(move || done_rx.recv());
         tokio::pin!(wait_done);
@@ -201,7 +202,7 @@ fn session_options(
     SessionOptions {
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
         bootstrap_properties: Vec::new(),
-        checkpoint_dir: Some(args.checkpoint_dir.clone()),
+        checkpoint_dir: Some(checkpoint_dir(args)),
         // The job is this process (with an embedded broker at most): the system's own
         // limits apply, as to any program.
         memory_budget: None,
@@ -233,6 +234,36 @@ fn zone_set_by(stmt: &spate_sql::Statement) -> Option<SessionZone> {
     }
 }
 
+/// Where `spate sql`'s files go when no flag says: the user's data directory
+/// (`$XDG_DATA_HOME/spate`, else `~/.local/share/spate`, else a `spate` directory under the
+/// system's temporary directory), never the working directory.
+fn user_data_dir() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from);
+    std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| home.map(|h| h.join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("spate")
+}
+
+/// The embedded broker's data directory: `--data-dir`, else `sql/` in the user's data
+/// directory.
+pub(super) fn broker_dir(args: &SqlArgs) -> PathBuf {
+    args.data_dir
+        .clone()
+        .unwrap_or_else(|| user_data_dir().join("sql"))
+}
+
+/// Where jobs checkpoint: `--checkpoint-dir`, else `checkpoints/` in the user's data directory.
+fn checkpoint_dir(args: &SqlArgs) -> PathBuf {
+    args.checkpoint_dir
+        .clone()
+        .unwrap_or_else(|| user_data_dir().join("checkpoints"))
+}
+
 /// The client of `--server` (`url`): as `--user` (password in `$SPATE_PASSWORD`), else with
 /// the token (`--token`, `$SPATE_TOKEN`, or the server's file in `--data-dir`).
 fn server_client(args: &SqlArgs, url: &str) -> Result<spate_server::Client> {
@@ -241,7 +272,7 @@ fn server_client(args: &SqlArgs, url: &str) -> Result<spate_server::Client> {
         args.token.as_deref(),
         args.user.as_deref(),
         args.ca_file.as_deref(),
-        Some(&args.data_dir),
+        Some(args.data_dir.as_deref().unwrap_or(Path::new("spate-data"))),
     )
 }
 

@@ -201,7 +201,8 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
             tableau.clone(),
         )?),
         None => {
-            let cluster = Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &args.data_dir)?;
+            let cluster =
+                Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &super::broker_dir(args))?;
             let progress = Arc::new(AtomicBool::new(true));
             let session = Session::new(session_options(
                 args,
