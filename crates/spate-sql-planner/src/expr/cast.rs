@@ -256,31 +256,10 @@ fn parse_integer(s: &str, k: &TypeKind) -> Option<i64> {
     fits.then_some(i)
 }
 
-/// A double from text as Java's `Double.parseDouble` reads it (also `NaN`, `Infinity`).
+/// A double from text as Java's `Double.parseDouble` reads it (also `NaN`, `Infinity`, and
+/// the `d`/`f` suffixes): one grammar for casts and formats, in [`crate::java_text`].
 pub(crate) fn parse_double(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if body.is_empty() {
-        return None;
-    }
-    match body {
-        "NaN" => return Some(f64::NAN),
-        "Infinity" => {
-            return Some(if s.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            });
-        }
-        _ => {}
-    }
-    // Rust also reads `inf` and `nan`, which Java does not.
-    if !body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return None;
-    }
-    s.parse().ok()
+    crate::java_text::parse_java_double(s)
 }
 
 /// Flink's text to boolean (`BinaryStringDataUtil.toBoolean`): case-insensitive
@@ -437,66 +416,16 @@ fn format_interval_millis(ms: i64, out: &mut String) {
 
 /// A double as Java's `Double.toString` writes it (`1.0`, `0.5`, `1.0E10`, `1.0E-4`).
 pub(crate) fn format_double(f: f64) -> String {
-    java_float_text(f, format!("{f:e}"))
+    let mut out = Vec::with_capacity(24);
+    crate::java_text::write_double(f, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A float as Java's `Float.toString` writes it (shortest digits of the `f32`).
 pub(crate) fn format_float(f: f32) -> String {
-    java_float_text(f64::from(f), format!("{f:e}"))
-}
-
-/// Java's layout of the shortest digits `sci` (Rust's `{:e}` form, e.g. `1.2345e3`): plain
-/// notation for magnitudes in `[1e-3, 1e7)`, else `d.dddE±n`.
-fn java_float_text(f: f64, sci: String) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "Infinity".into()
-        } else {
-            "-Infinity".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0.0".into()
-        } else {
-            "0.0".into()
-        };
-    }
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if (-3..7).contains(&exp) {
-        if exp >= 0 {
-            let int_len = exp as usize + 1;
-            let padded = format!("{digits:0<int_len$}");
-            let (int, frac) = padded.split_at(int_len);
-            out.push_str(int);
-            out.push('.');
-            out.push_str(if frac.is_empty() { "0" } else { frac });
-        } else {
-            out.push_str("0.");
-            for _ in 0..(-exp - 1) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        }
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        out.push('.');
-        out.push_str(if rest.is_empty() { "0" } else { rest });
-        out.push('E');
-        out.push_str(&exp.to_string());
-    }
-    out
+    let mut out = Vec::with_capacity(24);
+    crate::java_text::write_float(f64::from(f), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
