@@ -6,7 +6,6 @@
 
 use std::marker::PhantomData;
 
-use crate::checkpoint::CheckpointCtx;
 use crate::keygroup::KeyGroupRange;
 use crate::operators::two_input::TwoInputOperator;
 use crate::record::{Data, Key, Record, Timestamp};
@@ -166,42 +165,7 @@ where
     KB: Send,
     F: KeyedCoProcessFunction<K, A, B, O>,
 {
-    fn downstream(&mut self) -> Option<&mut dyn Control> {
-        Some(&mut self.rt.down)
-    }
-    // Event-time timers fire resumably (`KeyedRuntime::on_watermark_resumable`): every other
-    // signal first completes a firing that stopped under backpressure.
-    fn watermark(&mut self, watermark: Timestamp) {
-        let f = &mut self.f;
-        self.rt
-            .on_watermark_resumable(watermark, &mut |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn flush(&mut self) -> bool {
-        let f = &mut self.f;
-        self.rt.down.flush()
-            && self
-                .rt
-                .resume_firing(true, &mut |t, d, ctx| f.on_timer(t, d, ctx))
-            && self.rt.down.flush()
-    }
-    fn idle(&mut self, idle: bool) {
-        self.complete_firing();
-        self.rt.down.idle(idle);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.complete_firing();
-        let f = &mut self.f;
-        self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn finish(&mut self) {
-        self.complete_firing();
-        let f = &mut self.f;
-        self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
-        self.complete_firing();
-        self.rt.snapshot(cp);
-    }
+    super::resumable_timer_control::resumable_timer_control!();
 }
 
 impl<K, A, B, O, KA, KB, F> TwoInputOperator<A, B> for KeyedCoProcessOp<K, A, B, O, KA, KB, F>

@@ -2,7 +2,6 @@
 
 use std::marker::PhantomData;
 
-use crate::checkpoint::CheckpointCtx;
 use crate::keygroup::KeyGroupRange;
 use crate::record::{Data, Key, Record, Timestamp};
 use crate::runtime::output::{Control, Downstream, Output};
@@ -91,42 +90,7 @@ where
     KS: Fn(&I) -> K + Send,
     F: KeyedProcessFunction<K, I, O>,
 {
-    fn downstream(&mut self) -> Option<&mut dyn Control> {
-        Some(&mut self.rt.down)
-    }
-    // Event-time timers fire resumably (`KeyedRuntime::on_watermark_resumable`): every other
-    // signal first completes a firing that stopped under backpressure.
-    fn watermark(&mut self, watermark: Timestamp) {
-        let f = &mut self.f;
-        self.rt
-            .on_watermark_resumable(watermark, &mut |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn flush(&mut self) -> bool {
-        let f = &mut self.f;
-        self.rt.down.flush()
-            && self
-                .rt
-                .resume_firing(true, &mut |t, d, ctx| f.on_timer(t, d, ctx))
-            && self.rt.down.flush()
-    }
-    fn idle(&mut self, idle: bool) {
-        self.complete_firing();
-        self.rt.down.idle(idle);
-    }
-    fn tick(&mut self, now: Timestamp) {
-        self.complete_firing();
-        let f = &mut self.f;
-        self.rt.on_tick(now, |t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn finish(&mut self) {
-        self.complete_firing();
-        let f = &mut self.f;
-        self.rt.on_finish(|t, d, ctx| f.on_timer(t, d, ctx));
-    }
-    fn snapshot(&mut self, cp: &mut CheckpointCtx) {
-        self.complete_firing();
-        self.rt.snapshot(cp);
-    }
+    super::resumable_timer_control::resumable_timer_control!();
 }
 
 impl<K, I, O, KS, F> Output<I> for KeyedProcessOp<K, I, O, KS, F>
@@ -250,10 +214,12 @@ mod tests {
         let (mut op, out) = new_op();
         op.watermark(100);
         // Not attached to a job, so the checkpoint itself is declined; the order is the point.
-        op.checkpoint(&mut CheckpointCtx::new(crate::checkpoint::Barrier {
-            id: 1,
-            savepoint: false,
-        }));
+        op.checkpoint(&mut crate::checkpoint::CheckpointCtx::new(
+            crate::checkpoint::Barrier {
+                id: 1,
+                savepoint: false,
+            },
+        ));
         assert_eq!(out.records(), n);
         assert_eq!(out.seen().last(), Some(&Seen::Watermark(100)));
 

@@ -19,4 +19,5 @@ pub(crate) mod keyed;
 pub mod keyed_co_process;
 pub mod keyed_process;
 pub(crate) mod process;
+mod resumable_timer_control;
 pub(crate) mod two_input;
