@@ -1,5 +1,6 @@
-//! [`StreamEnvironment::explain`]: the job graph as it would run, in text, without running it
-//! (what Flink shows as a job's execution plan).
+//! [`StreamEnvironment::operator_graph`] and [`StreamEnvironment::explain`]: the job graph as it
+//! would run, as data and as text, without running it (what Flink shows as a job's execution
+//! plan).
 //!
 //! One line per operator, numbered in the order the job added them: its name (and `uid` when
 //! set), its parallelism, and per input edge the upstream operator and how records cross it
@@ -24,51 +25,123 @@ fn partitioning_name(p: Partitioning) -> &'static str {
     }
 }
 
+/// One input edge of an operator in an [`OperatorGraph`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorEdge {
+    /// The upstream operator (index in [`OperatorGraph::nodes`]).
+    pub from: usize,
+    /// How records cross it: `FORWARD`, `REBALANCE`, `HASH`, `BROADCAST`.
+    pub partitioning: String,
+    /// Whether the downstream operator runs in the upstream's task (called directly).
+    pub chained: bool,
+}
+
+/// One operator of an [`OperatorGraph`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorNode {
+    /// Its name (as its metrics name it).
+    pub name: String,
+    /// Its `uid`, when set.
+    pub uid: Option<String>,
+    /// Its subtasks.
+    pub parallelism: usize,
+    /// The operator whose side output this is, if it is one (it has no metrics of its own).
+    pub side_output_of: Option<usize>,
+    /// Its inputs.
+    pub inputs: Vec<OperatorEdge>,
+    /// The first operator of the task (chain) it runs in; itself when it heads one.
+    pub chain: usize,
+}
+
+/// The job graph as it would run: operators in the order the job added them, with their
+/// parallelism, edges and chains (what [`StreamEnvironment::explain`] prints, for programs:
+/// `spate server` draws a job's graph from it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorGraph {
+    /// The operators, numbered from 0 (the explain text numbers them from 1).
+    pub nodes: Vec<OperatorNode>,
+}
+
 impl StreamEnvironment {
     /// The job graph built so far, as it would run: operators with parallelism, the
     /// partitioning of every edge and which operators are chained into one task. Fails as
     /// [`execute`](Self::execute) would on an operator with parallelism 0.
-    pub fn explain(&self) -> Result<String, EngineError> {
+    pub fn operator_graph(&self) -> Result<OperatorGraph, EngineError> {
         let graph = self.shared.graph.borrow();
         let config = self.shared.config.borrow();
         let parallelism = effective_parallelism(&graph, &config)?;
+        let mut nodes: Vec<OperatorNode> = Vec::with_capacity(graph.nodes.len());
+        for (id, node) in graph.nodes.iter().enumerate() {
+            let mut chain = id;
+            let side_output_of = match node.kind {
+                NodeKind::SideOutput { parent, .. } => {
+                    chain = nodes[parent].chain;
+                    Some(parent)
+                }
+                _ => None,
+            };
+            let mut inputs = Vec::with_capacity(node.inputs.len());
+            for edge in &node.inputs {
+                let kind = resolve_partitioning(edge.partitioning, parallelism[edge.from], parallelism[id]);
+                let chained = is_chained(kind, node);
+                if chained {
+                    chain = nodes[edge.from].chain;
+                }
+                inputs.push(OperatorEdge {
+                    from: edge.from,
+                    partitioning: partitioning_name(kind).to_string(),
+                    chained,
+                });
+            }
+            nodes.push(OperatorNode {
+                name: node.name.clone(),
+                uid: node.uid.clone(),
+                parallelism: parallelism[id],
+                side_output_of,
+                inputs,
+                chain,
+            });
+        }
+        Ok(OperatorGraph { nodes })
+    }
+
+    /// [`Self::operator_graph`] as text: one line per operator (numbered from 1, with its
+    /// `uid`, parallelism, side-output parent and input edges), then the tasks (each chain with
+    /// its parallelism).
+    pub fn explain(&self) -> Result<String, EngineError> {
+        let graph = self.operator_graph()?;
         let mut out = String::new();
-        // chain_head[n]: the operator whose task n runs in (n itself when it heads a task).
-        let mut chain_head: Vec<usize> = (0..graph.nodes.len()).collect();
         for (id, node) in graph.nodes.iter().enumerate() {
             let _ = write!(out, "[{}] {}", id + 1, node.name);
             if let Some(uid) = &node.uid {
                 let _ = write!(out, " (uid {uid})");
             }
-            let _ = write!(out, ", parallelism={}", parallelism[id]);
-            if let NodeKind::SideOutput { parent, .. } = node.kind {
+            let _ = write!(out, ", parallelism={}", node.parallelism);
+            if let Some(parent) = node.side_output_of {
                 let _ = write!(out, ", side output of [{}]", parent + 1);
-                chain_head[id] = chain_head[parent];
             }
             for edge in &node.inputs {
-                let kind = resolve_partitioning(edge.partitioning, parallelism[edge.from], parallelism[id]);
-                let _ = write!(out, ", input [{}] {}", edge.from + 1, partitioning_name(kind));
-                if is_chained(kind, node) {
+                let _ = write!(out, ", input [{}] {}", edge.from + 1, edge.partitioning);
+                if edge.chained {
                     out.push_str(" chained");
-                    chain_head[id] = chain_head[edge.from];
                 }
             }
             out.push('\n');
         }
         out.push_str("Tasks:\n");
         for (head, node) in graph.nodes.iter().enumerate() {
-            if chain_head[head] != head {
+            if node.chain != head {
                 continue;
             }
             let members: Vec<String> = (0..graph.nodes.len())
-                .filter(|&n| chain_head[n] == head)
+                .filter(|&n| graph.nodes[n].chain == head)
                 .map(|n| format!("[{}]", n + 1))
                 .collect();
             let _ = writeln!(
                 out,
                 "  {} x{} ({})",
                 members.join(" -> "),
-                parallelism[head],
+                node.parallelism,
                 node.name
             );
         }

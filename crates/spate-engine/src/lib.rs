@@ -104,6 +104,7 @@ pub use checkpoint::{
     JobProgress, RestartDecision, RestartSeries, RestartStrategy,
 };
 pub use error::EngineError;
+pub use explain::{OperatorEdge, OperatorGraph, OperatorNode};
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
 pub use operators::process::{ProcessContext, ProcessFunction};
 // The function families keep their public paths (`spate_engine::keyed_process::...`).

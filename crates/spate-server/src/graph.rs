@@ -1,67 +1,32 @@
 //! A job's graph with its edges, for `/jobs/:id/plan` and the dashboard's job graph. The
-//! engine's live metrics name operators but not how they connect, so the graph is read from
-//! the job script's `EXPLAIN` (the engine graph text of `StreamEnvironment::explain`: one
-//! line per operator with its parallelism, inputs with their partitioning and `chained`).
-//! Planning a script costs milliseconds, so [`GraphCache`] does it once per job.
+//! engine's live metrics name operators but not how they connect, so the graph comes from
+//! planning the job's script again: the engine's [`OperatorGraph`] (operators with their
+//! parallelism, inputs with their partitioning, chains), as data — the same types the engine
+//! renders `EXPLAIN` from. Planning a script costs milliseconds, so [`GraphCache`] does it
+//! once per job.
 //!
-//! Operators are numbered as the engine numbers them; side outputs are operators of the
-//! explain text but have no metrics of their own, so they are not vertices: an edge leaving
-//! a side output leaves its parent, marked as such.
+//! Side outputs are operators of the graph but have no metrics of their own, so they are not
+//! vertices: an edge leaving a side output leaves its parent, marked as such.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// One edge into an operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphEdge {
-    /// The upstream operator (index in [`JobGraph::nodes`]).
-    pub from: usize,
-    /// How records cross it: `FORWARD`, `REBALANCE`, `HASH`, `BROADCAST`.
-    pub partitioning: String,
-    /// Whether the downstream operator runs in the upstream's task.
-    pub chained: bool,
-}
-
-/// One operator of the graph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GraphNode {
-    /// The operator's name (as its metrics name it).
-    pub name: String,
-    /// Its subtasks.
-    pub parallelism: usize,
-    /// The operator whose side output this is, if it is one.
-    pub side_output_of: Option<usize>,
-    /// Its inputs.
-    pub inputs: Vec<GraphEdge>,
-    /// The first operator of the task (chain) it runs in; itself when it heads one.
-    pub chain: usize,
-}
+pub use spate_engine::{OperatorEdge as GraphEdge, OperatorGraph, OperatorNode as GraphNode};
 
 /// A job's operators and edges in graph order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobGraph {
-    /// The operators, numbered from 0 (the explain text numbers them from 1).
+    /// The operators, numbered from 0.
     pub nodes: Vec<GraphNode>,
 }
 
-impl JobGraph {
-    /// Reads the engine graph text; `None` when a line is not what `explain` writes.
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut nodes: Vec<GraphNode> = Vec::new();
-        for line in text.lines() {
-            if line.starts_with("Tasks:") {
-                break;
-            }
-            if line.trim().is_empty() {
-                continue;
-            }
-            let node = parse_line(line, nodes.len())?;
-            let chain = chain_of(&node, &nodes, nodes.len())?;
-            nodes.push(GraphNode { chain, ..node });
-        }
-        Some(Self { nodes })
+impl From<OperatorGraph> for JobGraph {
+    fn from(graph: OperatorGraph) -> Self {
+        Self { nodes: graph.nodes }
     }
+}
 
+impl JobGraph {
     /// The vertex index of each operator (`None` for side outputs): vertices are the
     /// operators that have metrics, in graph order.
     pub fn vertex_ids(&self) -> Vec<Option<usize>> {
@@ -90,67 +55,6 @@ impl JobGraph {
     }
 }
 
-/// `[n] name (uid u), parallelism=p, side output of [m], input [k] HASH chained, ...`
-fn parse_line(line: &str, index: usize) -> Option<GraphNode> {
-    let rest = line.strip_prefix(&format!("[{}] ", index + 1))?;
-    let (name, fields) = rest.split_once(", parallelism=")?;
-    let name = match name.rfind(" (uid ") {
-        Some(at) if name.ends_with(')') => &name[..at],
-        _ => name,
-    };
-    let mut fields = fields.split(", ");
-    let parallelism = fields.next()?.parse().ok()?;
-    let mut side_output_of = None;
-    let mut inputs = Vec::new();
-    for field in fields {
-        if let Some(parent) = field.strip_prefix("side output of ") {
-            side_output_of = Some(operator_ref(parent)?);
-        } else if let Some(edge) = field.strip_prefix("input ") {
-            let mut words = edge.split(' ');
-            let from = operator_ref(words.next()?)?;
-            let partitioning = words.next()?.to_string();
-            let chained = words.next() == Some("chained");
-            inputs.push(GraphEdge {
-                from,
-                partitioning,
-                chained,
-            });
-        }
-    }
-    Some(GraphNode {
-        name: name.to_string(),
-        parallelism,
-        side_output_of,
-        inputs,
-        chain: index,
-    })
-}
-
-/// `[n]` → index n - 1.
-fn operator_ref(text: &str) -> Option<usize> {
-    text.strip_prefix('[')?
-        .strip_suffix(']')?
-        .parse::<usize>()
-        .ok()?
-        .checked_sub(1)
-}
-
-/// The chain head of a new node, by the explain rule: a side output runs in its parent's
-/// task, a chained input puts the node in its upstream's task. Upstream nodes come first.
-fn chain_of(node: &GraphNode, before: &[GraphNode], index: usize) -> Option<usize> {
-    let mut chain = index;
-    if node.inputs.iter().any(|e| e.from >= index) {
-        return None;
-    }
-    if let Some(parent) = node.side_output_of {
-        chain = before.get(parent)?.chain;
-    }
-    for edge in node.inputs.iter().filter(|e| e.chained) {
-        chain = before.get(edge.from)?.chain;
-    }
-    Some(chain)
-}
-
 /// Each job's graph, planned once (on first request) and kept. `None` when the script no
 /// longer plans (a table's cluster is gone): the plan is then shown without edges.
 #[derive(Debug, Default)]
@@ -170,10 +74,9 @@ impl GraphCache {
 
     /// Plans `sql` (blocking) and caches the graph under `job`.
     pub fn plan(&self, job: &str, sql: &str, bootstrap: Option<&str>) -> Option<Arc<JobGraph>> {
-        let graph = crate::script::engine_graph(sql, bootstrap)
+        let graph = crate::script::operator_graph(sql, bootstrap)
             .ok()
-            .and_then(|text| JobGraph::parse(&text))
-            .map(Arc::new);
+            .map(|g| Arc::new(JobGraph::from(g)));
         self.graphs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -186,43 +89,42 @@ impl GraphCache {
 mod tests {
     use super::*;
 
-    const TEXT: &str = "[1] datagen: gen, parallelism=1
-[2] Calc(a, b), parallelism=1, input [1] FORWARD chained
-[3] late data, parallelism=1, side output of [2]
-[4] Window(TUMBLE, COUNT) (uid w), parallelism=2, input [2] HASH
-[5] print, parallelism=1, input [3] REBALANCE, input [4] REBALANCE
-Tasks:
-  [1] -> [2] -> [3] x1 (datagen: gen)
-";
-
+    /// A job script's graph, planned: datagen -> calc (chained) -> window (HASH) -> print.
     #[test]
-    fn explain_text_gives_operators_edges_and_chains() {
-        let g = JobGraph::parse(TEXT).unwrap();
-        assert_eq!(g.nodes.len(), 5);
-        assert_eq!(g.nodes[1].name, "Calc(a, b)");
-        assert_eq!(g.nodes[3].name, "Window(TUMBLE, COUNT)");
-        assert_eq!(g.nodes[3].parallelism, 2);
-        assert_eq!(
-            g.nodes[3].inputs,
-            vec![GraphEdge {
-                from: 1,
-                partitioning: "HASH".into(),
-                chained: false
-            }]
-        );
-        assert_eq!(
-            g.nodes.iter().map(|n| n.chain).collect::<Vec<_>>(),
-            vec![0, 0, 0, 3, 4]
-        );
-        assert_eq!(g.vertex_ids(), vec![Some(0), Some(1), None, Some(2), Some(3)]);
-        assert_eq!(g.owner(2), 1);
-        assert_eq!(g.owner(4), 4);
+    fn a_scripts_graph_has_its_operators_edges_and_chains() {
+        let sql = "SET 'parallelism.default' = '2';
+CREATE TABLE gen (k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen');
+CREATE TABLE out (k INT, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out SELECT k, COUNT(*) FROM TABLE(TUMBLE(TABLE gen, DESCRIPTOR(ts), INTERVAL '1' SECOND))
+GROUP BY window_start, window_end, k;";
+        let g = JobGraph::from(crate::script::operator_graph(sql, None).unwrap());
+        assert!(g.nodes.len() >= 3, "{g:#?}");
+        let window = g
+            .nodes
+            .iter()
+            .position(|n| n.inputs.iter().any(|e| e.partitioning == "HASH"))
+            .unwrap();
+        assert!(!g.nodes[window].inputs[0].chained, "{g:#?}");
+        assert_eq!(g.nodes[0].chain, 0);
+        assert_eq!(g.vertex_ids().len(), g.nodes.len());
+        assert_eq!(g.owner(window), window);
     }
 
     #[test]
-    fn text_that_is_not_explain_output_is_refused() {
-        assert!(JobGraph::parse("[2] x, parallelism=1").is_none());
-        assert!(JobGraph::parse("[1] x, parallelism=one").is_none());
-        assert!(JobGraph::parse("[1] x, parallelism=1, input [9] HASH").is_none());
+    fn side_outputs_are_not_vertices_and_their_edges_leave_the_parent() {
+        let node = |side_output_of, chain| GraphNode {
+            name: "x".into(),
+            uid: None,
+            parallelism: 1,
+            side_output_of,
+            inputs: Vec::new(),
+            chain,
+        };
+        let g = JobGraph {
+            nodes: vec![node(None, 0), node(None, 0), node(Some(1), 0), node(None, 3)],
+        };
+        assert_eq!(g.vertex_ids(), vec![Some(0), Some(1), None, Some(2)]);
+        assert_eq!(g.owner(2), 1);
+        assert_eq!(g.owner(3), 3);
     }
 }

@@ -1,8 +1,9 @@
 //! Checking a submitted SQL script before it becomes a job: it must parse, hold exactly one
 //! job (one `INSERT INTO` or one statement set; the statements around it are DDL and `SET`),
 //! no query whose rows would go nowhere, and every statement must bind against the script's
-//! own tables. The check runs the script in a session that plans the job (`EXPLAIN`) instead
-//! of running it, so a typo is a 400 at submission and not a failed job.
+//! own tables. The check runs the script in a session that plans the job (its engine graph,
+//! as `EXPLAIN` would show it) instead of running it, so a typo is a 400 at submission and
+//! not a failed job.
 
 use spate_sql::{Session, SessionOptions, Statement, TableAccess};
 
@@ -22,14 +23,10 @@ pub fn check(sql: &str, bootstrap: Option<&str>) -> Result<Checked> {
     checked(sql, bootstrap).map(|(checked, _)| checked)
 }
 
-/// The engine graph the job script `sql` runs as: the `== Engine Graph ==` part of its
-/// `EXPLAIN` (operators, parallelism, partitioning, chains), which [`crate::graph`] reads.
-pub fn engine_graph(sql: &str, bootstrap: Option<&str>) -> Result<String> {
-    let (_, explained) = checked(sql, bootstrap)?;
-    Ok(explained
-        .split_once("== Engine Graph ==\n")
-        .map_or(explained.as_str(), |(_, graph)| graph)
-        .to_string())
+/// The engine graph the job script `sql` runs as (operators, parallelism, partitioning,
+/// chains), which [`crate::graph`] shows.
+pub fn operator_graph(sql: &str, bootstrap: Option<&str>) -> Result<spate_engine::OperatorGraph> {
+    checked(sql, bootstrap).map(|(_, graph)| graph)
 }
 
 /// The stack of the threads that plan submitted SQL. spate-sql bounds how deep planning
@@ -57,12 +54,12 @@ pub(crate) fn on_planning_thread<T: Send>(plan: impl FnOnce() -> Result<T> + Sen
     })
 }
 
-/// The job's name and tables, and its `EXPLAIN` text.
-fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, String)> {
+/// The job's name and tables, and its engine graph.
+fn checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, spate_engine::OperatorGraph)> {
     on_planning_thread(|| plan_checked(sql, bootstrap))
 }
 
-fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, String)> {
+fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, spate_engine::OperatorGraph)> {
     let bad = |e: spate_sql::SqlError| ServerError::BadRequest(e.render(sql));
     let statements = spate_sql::parse(sql).map_err(bad)?;
     let mut tables = Vec::new();
@@ -96,29 +93,21 @@ fn plan_checked(sql: &str, bootstrap: Option<&str>) -> Result<(Checked, String)>
         bootstrap: bootstrap.map(str::to_string),
         ..SessionOptions::default()
     });
-    let mut explained = String::new();
+    let mut graph = spate_engine::OperatorGraph::default();
     let mut access = TableAccess::default();
     for stmt in statements {
-        let is_job = matches!(stmt, Statement::Insert(_) | Statement::StatementSet(_));
-        let stmt = if is_job {
+        if matches!(stmt, Statement::Insert(_) | Statement::StatementSet(_)) {
             access = spate_sql::table_access(session.catalog(), &stmt).map_err(bad)?;
-            Statement::Explain(spate_sql::ast::Explain {
-                details: Vec::new(),
-                statement: Box::new(stmt),
-            })
+            graph = session.operator_graph(&stmt).map_err(bad)?;
         } else {
-            stmt
-        };
-        let result = session.execute(&stmt).map_err(bad)?;
-        if let (true, spate_sql::StatementResult::Text(text)) = (is_job, result) {
-            explained = text;
+            session.execute(&stmt).map_err(bad)?;
         }
     }
     let checked = Checked {
         name: format!("insert-into_{}", tables.join(",")),
         tables: access,
     };
-    Ok((checked, explained))
+    Ok((checked, graph))
 }
 
 #[cfg(test)]

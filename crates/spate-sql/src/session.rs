@@ -220,7 +220,30 @@ impl Session {
     /// upsert keys, and an `INSERT`'s plan hangs under its sink (`changelogMode=[NONE]`), as
     /// Flink shows them.
     fn explain(&self, stmt: &Statement, changelog: bool) -> Result<String> {
+        let (logical, env) = self.plan_graph(stmt, changelog)?;
         let mut out = String::from("== Logical Plan ==\n");
+        out.push_str(&logical);
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("\n== Engine Graph ==\n");
+        out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?);
+        Ok(out)
+    }
+
+    /// The engine graph `stmt` (a query, an `INSERT` or a statement set) would run as, as data
+    /// (operators, parallelism, partitioning, chains): built against the session's tables and
+    /// settings, not run. `spate server` draws a job's graph from it.
+    pub fn operator_graph(&self, stmt: &Statement) -> Result<spate_engine::OperatorGraph> {
+        let (_, env) = self.plan_graph(stmt, false)?;
+        env.operator_graph()
+            .map_err(|e| SqlError::execution(e.to_string()))
+    }
+
+    /// `stmt`'s logical plan as `EXPLAIN` prints it, and an environment holding the engine
+    /// graph it translates to.
+    fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, StreamEnvironment)> {
+        let mut out = String::new();
         let env = self.graph_environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
         match stmt {
@@ -261,12 +284,7 @@ impl Session {
                 ));
             }
         }
-        if !out.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str("\n== Engine Graph ==\n");
-        out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?);
-        Ok(out)
+        Ok((out, env))
     }
 
     /// An environment with the session's parallelism, for a graph that is only shown.
