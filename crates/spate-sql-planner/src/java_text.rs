@@ -414,7 +414,7 @@ mod tests {
 
     #[test]
     fn java_double_to_string() {
-        // Values and texts from Flink 2.3's json sink (/tmp probe jfl, see tests/formats.rs).
+        // Values and texts from Flink 2.3's json sink (/tmp probe jfl, see spate-sql's tests/it/formats.rs).
         assert_eq!(d(1.0), "1.0");
         assert_eq!(d(1234567.0), "1234567.0");
         assert_eq!(d(12345678.0), "1.2345678E7");

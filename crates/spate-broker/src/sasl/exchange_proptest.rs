@@ -2,7 +2,7 @@
 //! of random, mutated and truncated SaslHandshake / SaslAuthenticate frames (and frames of
 //! other APIs), with PLAIN and SCRAM tokens ranging from garbage through near-misses to huge,
 //! never panic, always end in a well-formed reply or a close, and never authenticate anyone
-//! without the password. The socket-level counterpart is `tests/sasl.rs`.
+//! without the password. The socket-level counterpart is `tests/it/sasl.rs`.
 
 use std::sync::Arc;
 

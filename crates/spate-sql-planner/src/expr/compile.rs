@@ -9,7 +9,7 @@
 //! closure per node; [`CompiledExpr::eval_into`] stores its value straight into a row.
 //!
 //! Contract: a compiled expression returns exactly what [`BoundExpr::eval`] returns for every
-//! row (same values, same NULLs, same errors — `tests/expr.rs` runs both). Shapes without a
+//! row (same values, same NULLs, same errors — spate-sql's `tests/it/expr.rs` runs both). Shapes without a
 //! specialisation compile to a call of the general evaluator on that subtree.
 
 use std::sync::Arc;

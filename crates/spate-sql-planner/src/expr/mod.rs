@@ -20,7 +20,7 @@
 //! forms), `eval`.
 //!
 //! Results and types were checked against three batched runs of Flink 2.3 (see
-//! `tests/expr.rs`). Where Spate differs from Flink, on purpose:
+//! spate-sql's `tests/it/expr.rs`). Where Spate differs from Flink, on purpose:
 //! - `arr[i]` past the end is `NULL` and `arr[0]` an error (Flink reads garbage or fails).
 //! - `1 IN ('a', 'b')` is a validation error (Flink fails at run time parsing `'a'`).
 //! - A `DECIMAL` that overflows is `NULL` even where Flink's type says `NOT NULL` (Flink then

@@ -1,0 +1,19 @@
+//! Integration tests of spate-sql: one binary, one module per area (each module's own docs
+//! say what it covers).
+
+mod catalog;
+mod connectors;
+mod explain;
+mod expr;
+mod expr_alloc;
+mod expr_fuzz;
+mod flink_golden;
+mod formats;
+mod golden;
+mod kafka_tls;
+mod parse;
+mod roundtrip;
+mod session;
+mod stream_table;
+mod two_phase;
+mod udf;

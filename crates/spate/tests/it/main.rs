@@ -1,0 +1,22 @@
+//! Integration tests of spate: one binary, one module per area (each module's own docs
+//! say what it covers).
+
+mod acls_cli;
+mod cli_errors;
+mod common;
+mod crash_recovery;
+mod dashboard_browser;
+mod embedded_crash;
+mod file_limits;
+mod pipeline_crash;
+mod produce_bytes;
+mod quotas_cli;
+mod server_cli;
+mod server_crash;
+mod server_message_browser;
+mod sql_cli;
+mod sql_crash;
+mod sql_server_cli;
+mod sql_shell;
+mod transactions_cli;
+mod users_cli;
