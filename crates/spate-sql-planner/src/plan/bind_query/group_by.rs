@@ -1,0 +1,499 @@
+//! `GROUP BY` and aggregates: window aggregates (over a window TVF or a legacy group window),
+//! aggregates over rows that already carry their window, and the scopes `SELECT`, `HAVING` and
+//! `ORDER BY` bind in over groups.
+
+use super::*;
+
+impl Binder<'_> {
+    pub(super) fn grouped(
+        &mut self,
+        input: LogicalPlan,
+        s: &Select,
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        // Which group-by items are window properties, legacy group windows or keys.
+        let mut key_exprs: Vec<&Expr> = Vec::new();
+        let mut window_cols = Vec::new();
+        let mut legacy: Option<(&ast::Function, WindowSpec, usize, bool)> = None;
+        let attached = window_columns(&input);
+        for g in &s.group_by {
+            if let Expr::Function(f) = g.without_parentheses()
+                && let Some(spec) = self.legacy_window(f, &in_schema)?
+            {
+                if legacy.is_some() {
+                    return Err(SqlError::validation(
+                        "more than one group window in GROUP BY",
+                        None,
+                    ));
+                }
+                legacy = Some((f, spec.0, spec.1, spec.2));
+                continue;
+            }
+            let b = expr::bind(g, &scope)?;
+            match b
+                .as_column()
+                .and_then(|i| attached.as_ref().and_then(|w| w.property(i)))
+            {
+                Some(p) => window_cols.push(p),
+                None => key_exprs.push(g),
+            }
+        }
+        // The windowed input: a window TVF (possibly filtered), a legacy group window, or rows
+        // that carry the window of an earlier window aggregate.
+        let (base, window, time_col, event_time, stripped) = match legacy {
+            Some((_, spec, col, ev)) => (input, spec, col, ev, None),
+            None if !is_window_assign(&input) => {
+                return self.attached_aggregate(input, attached, &window_cols, s, key_exprs, agg_calls);
+            }
+            None => {
+                if !(window_cols.contains(&WindowProperty::Start)
+                    && window_cols.contains(&WindowProperty::End))
+                {
+                    return Err(unsupported(
+                        "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
+                        None,
+                    ));
+                }
+                let s = strip_window_assign(input)?;
+                (s.base, s.window, s.time_col, s.event_time, Some(s.at))
+            }
+        };
+        let tvf_width = stripped.map(|at| at.0);
+        let base_schema = base.schema().clone();
+        // Keys and aggregate arguments are bound over the windowed rows; with a TVF they may
+        // not read window columns (they are not there before assignment).
+        let key_scope = RelScope { schema: &in_schema };
+        // Checked over the windowed rows, then moved over the base rows.
+        let pre_window = |e: BoundExpr, what: &str| -> Result<BoundExpr> {
+            match stripped {
+                Some(at) if at.reads_window(&e) => Err(unsupported(
+                    format!("{what} over window columns other than the window itself"),
+                    None,
+                )),
+                Some(at) => Ok(at.over_base(&e)),
+                None => Ok(e),
+            }
+        };
+        let mut keys = Vec::new();
+        let mut key_fields = Vec::new();
+        for (i, k) in key_exprs.iter().enumerate() {
+            let b = expr::bind(k, &key_scope)?;
+            let name = match (k.without_parentheses(), b.as_column()) {
+                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+                _ => format!("$key{i}"),
+            };
+            let b = pre_window(b, "a GROUP BY key")?;
+            key_fields.push(Field::new(name, b.ty().clone()));
+            keys.push(b);
+        }
+        let mut aggs = Vec::new();
+        for f in &agg_calls {
+            let mut call = bind_aggregate(f, &key_scope)?;
+            call.args = call
+                .args
+                .into_iter()
+                .map(|a| pre_window(a, "an aggregate argument"))
+                .collect::<Result<_>>()?;
+            call.filter = call
+                .filter
+                .map(|fl| pre_window(fl, "an aggregate FILTER"))
+                .transpose()?;
+            aggs.push(call);
+        }
+        let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
+        let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
+        let mut fields = key_fields;
+        for (name, p) in [
+            ("window_start", WindowProperty::Start),
+            ("window_end", WindowProperty::End),
+            ("window_time", WindowProperty::Time),
+        ] {
+            let kind = if p == WindowProperty::Time {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
+            if p == WindowProperty::Time && event_time {
+                f.time = Some(TimeAttr::Rowtime);
+            }
+            fields.push(f);
+        }
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let n_keys = keys.len();
+        let agg_plan = LogicalPlan::WindowAggregate {
+            input: Box::new(base),
+            window,
+            time_col,
+            event_time,
+            keys,
+            properties,
+            aggs,
+            group_window: legacy.is_some(),
+            schema: Schema { fields },
+        };
+        // SELECT and HAVING over the aggregate's output.
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys,
+            input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
+            legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+
+    /// `GROUP BY window_start, window_end, ..` over rows that carry the window of an earlier
+    /// window aggregate (Flink's cascading window aggregation): each window and key once, when
+    /// the watermark passes the window's end.
+    pub(super) fn attached_aggregate(
+        &mut self,
+        input: LogicalPlan,
+        attached: Option<WindowColumns>,
+        window_cols: &[WindowProperty],
+        s: &Select,
+        key_exprs: Vec<&Expr>,
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let Some(wc) = attached.filter(|_| {
+            window_cols.contains(&WindowProperty::Start) && window_cols.contains(&WindowProperty::End)
+        }) else {
+            return Err(unsupported(
+                "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
+                None,
+            ));
+        };
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        let mut keys = Vec::new();
+        let mut fields = Vec::new();
+        for (i, k) in key_exprs.iter().enumerate() {
+            let b = expr::bind(k, &scope)?;
+            let name = match (k.without_parentheses(), b.as_column()) {
+                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+                _ => format!("$key{i}"),
+            };
+            fields.push(Field::new(name, b.ty().clone()));
+            keys.push(b);
+        }
+        let aggs = agg_calls
+            .iter()
+            .map(|f| bind_aggregate(f, &scope))
+            .collect::<Result<Vec<_>>>()?;
+        // Windows over a TIMESTAMP_LTZ attribute have local bounds and an instant for
+        // `window_time`; the translator reads the kind to fire at the bounds' instants.
+        let time_kind = if wc.local {
+            TypeKind::TimestampLtz(3)
+        } else {
+            TypeKind::Timestamp(3)
+        };
+        for name in ["window_start", "window_end", "window_time"] {
+            let kind = if name == "window_time" {
+                time_kind.clone()
+            } else {
+                TypeKind::Timestamp(3)
+            };
+            let mut f = Field::new(name, DataType::new(kind).not_null());
+            if name == "window_time" {
+                f.time = Some(TimeAttr::Rowtime);
+            }
+            fields.push(f);
+        }
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let n_keys = keys.len();
+        let agg_plan = LogicalPlan::AttachedWindowAggregate {
+            input: Box::new(input),
+            window: wc.spec,
+            start: wc.start,
+            end: wc.end,
+            keys,
+            aggs,
+            schema: Schema { fields },
+        };
+        let props = |i: usize| wc.property(i);
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys,
+            input_plan_props: &props,
+            legacy_name: None,
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+}
+
+/// SELECT and HAVING over a grouped aggregate's output rows.
+pub(super) fn select_over_groups(
+    agg_plan: LogicalPlan,
+    s: &Select,
+    out_scope: &GroupedScope<'_>,
+) -> Result<LogicalPlan> {
+    let mut plan = agg_plan.clone();
+    if let Some(h) = &s.having {
+        let predicate = expr::bind(h, out_scope)?;
+        expect_boolean(&predicate, "HAVING")?;
+        plan = LogicalPlan::Filter {
+            input: Box::new(plan),
+            predicate,
+        };
+    }
+    let mut exprs = Vec::new();
+    let mut fields = Vec::new();
+    for (pos, item) in s.projection.iter().enumerate() {
+        match item {
+            SelectItem::Expr { expr: e, alias } => {
+                let b = expr::bind(e, out_scope)?;
+                let name = output_name(e, alias.as_ref(), pos);
+                let mut f = Field::new(name, b.ty().clone());
+                if let Some(c) = b.as_column() {
+                    f.time = agg_plan.schema().fields[c].time;
+                }
+                fields.push(f);
+                exprs.push(b);
+            }
+            _ => return Err(unsupported("* in an aggregating SELECT", None)),
+        }
+    }
+    Ok(LogicalPlan::Project {
+        input: Box::new(plan),
+        exprs,
+        schema: Schema { fields },
+    })
+}
+
+pub(super) struct EmptyScope;
+
+impl Scope for EmptyScope {
+    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
+        let name = path.iter().map(Ident::as_str).collect::<Vec<_>>().join(".");
+        Err(SqlError::validation(
+            format!("unknown column '{name}' (there is no table here)"),
+            path.first().and_then(|i| i.loc.pos()),
+        ))
+    }
+}
+
+/// The output of a window aggregate seen from its SELECT and HAVING: group keys, window
+/// properties and aggregate calls are columns; other input columns are errors.
+pub(super) struct GroupedScope<'a> {
+    pub(super) input: &'a Schema,
+    pub(super) output: &'a Schema,
+    pub(super) key_exprs: &'a [&'a Expr],
+    pub(super) agg_calls: &'a [ast::Function],
+    pub(super) n_keys: usize,
+    pub(super) input_plan_props: &'a dyn Fn(usize) -> Option<WindowProperty>,
+    pub(super) legacy_name: Option<String>,
+}
+
+impl GroupedScope<'_> {
+    pub(super) fn column_at(&self, i: usize) -> BoundExpr {
+        BoundExpr::Column {
+            index: i,
+            ty: self.output.fields[i].ty.clone(),
+        }
+    }
+
+    pub(super) fn property(&self, p: WindowProperty) -> BoundExpr {
+        let offset = match p {
+            WindowProperty::Start => 0,
+            WindowProperty::End => 1,
+            WindowProperty::Time => 2,
+        };
+        self.column_at(self.n_keys + offset)
+    }
+}
+
+impl Scope for GroupedScope<'_> {
+    fn column(&self, path: &[Ident]) -> Result<BoundExpr> {
+        let i = RelScope { schema: self.input }.resolve(path)?;
+        if let Some(p) = (self.input_plan_props)(i) {
+            return Ok(self.property(p));
+        }
+        Err(SqlError::validation(
+            format!(
+                "column '{}' is neither grouped nor aggregated; add it to GROUP BY or wrap it in an aggregate",
+                self.input.fields[i].name
+            ),
+            path.last().and_then(|i| i.loc.pos()),
+        ))
+    }
+
+    fn substitute(&self, expr: &Expr) -> Option<Result<BoundExpr>> {
+        let e = expr.without_parentheses();
+        if let Some(k) = self.key_exprs.iter().position(|k| k.without_parentheses() == e) {
+            return Some(Ok(self.column_at(k)));
+        }
+        if let Expr::Function(f) = e {
+            if let Some(a) = self.agg_calls.iter().position(|c| c == f) {
+                return Some(Ok(self.column_at(self.n_keys + 3 + a)));
+            }
+            let name = f.name.base().to_ascii_uppercase();
+            if let Some((prefix, suffix)) = name.rsplit_once('_')
+                && matches!(prefix, "TUMBLE" | "HOP" | "SESSION")
+            {
+                let p = match suffix {
+                    "START" => WindowProperty::Start,
+                    "END" => WindowProperty::End,
+                    "ROWTIME" => WindowProperty::Time,
+                    "PROCTIME" => WindowProperty::Time,
+                    _ => return None,
+                };
+                if self.legacy_name.as_deref() != Some(prefix) {
+                    return Some(Err(SqlError::validation(
+                        format!("{name} needs a {prefix}(...) group window in GROUP BY"),
+                        f.name.0.first().and_then(|i| i.loc.pos()),
+                    )));
+                }
+                return Some(Ok(self.property(p)));
+            }
+        }
+        None
+    }
+}
+
+pub(super) fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
+    match e {
+        Expr::Function(f)
+            if f.name.0.len() == 1 && AggKind::from_name(f.name.base()).is_some() && !out.contains(f) =>
+        {
+            out.push(f.clone());
+        }
+        Expr::Function(f) if f.name.0.len() == 1 && AggKind::from_name(f.name.base()).is_some() => {}
+        Expr::Function(f) => f.args.iter().for_each(|a| collect_aggregates(a, out)),
+        Expr::Unary { expr, .. }
+        | Expr::Nested(expr)
+        | Expr::Cast { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::IsUnknown { expr, .. }
+        | Expr::IsBool { expr, .. }
+        | Expr::Extract { expr, .. }
+        | Expr::FloorCeil { expr, .. } => collect_aggregates(expr, out),
+        Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+            collect_aggregates(left, out);
+            collect_aggregates(right, out);
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_result,
+        } => {
+            if let Some(o) = operand {
+                collect_aggregates(o, out);
+            }
+            for (c, r) in whens {
+                collect_aggregates(c, out);
+                collect_aggregates(r, out);
+            }
+            if let Some(e) = else_result {
+                collect_aggregates(e, out);
+            }
+        }
+        Expr::Between { expr, low, high, .. } => {
+            for x in [expr, low, high] {
+                collect_aggregates(x, out);
+            }
+        }
+        Expr::InList { expr, list, .. } => {
+            collect_aggregates(expr, out);
+            list.iter().for_each(|x| collect_aggregates(x, out));
+        }
+        Expr::Like { expr, pattern, .. } => {
+            collect_aggregates(expr, out);
+            collect_aggregates(pattern, out);
+        }
+        Expr::Position { needle, haystack } => {
+            collect_aggregates(needle, out);
+            collect_aggregates(haystack, out);
+        }
+        Expr::JsonObject { entries, .. } => {
+            for (k, v) in entries {
+                collect_aggregates(k, out);
+                collect_aggregates(v, out);
+            }
+        }
+        Expr::JsonArray { values, .. } => values.iter().for_each(|x| collect_aggregates(x, out)),
+        Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
+            collect_aggregates(json, out);
+            collect_aggregates(path, out);
+        }
+        Expr::Overlay {
+            expr,
+            placing,
+            from,
+            length,
+        } => {
+            for x in [expr, placing, from].into_iter().chain(length) {
+                collect_aggregates(x, out);
+            }
+        }
+        Expr::Trim { chars, expr, .. } => {
+            collect_aggregates(expr, out);
+            if let Some(c) = chars {
+                collect_aggregates(c, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn bind_aggregate(f: &ast::Function, scope: &RelScope<'_>) -> Result<AggCall> {
+    let at = f.name.0.first().and_then(|i| i.loc.pos());
+    let mut kind =
+        AggKind::from_name(f.name.base()).ok_or_else(|| SqlError::validation("not an aggregate", at))?;
+    let args: Vec<BoundExpr> = if kind == AggKind::Count && matches!(f.args.as_slice(), [Expr::Wildcard]) {
+        kind = AggKind::CountStar;
+        vec![]
+    } else {
+        let mut v = Vec::new();
+        for a in &f.args {
+            // Nested aggregates are errors (RelScope refuses them).
+            v.push(expr::bind(a, scope)?);
+        }
+        v
+    };
+    if kind == AggKind::CountStar && f.distinct {
+        return Err(SqlError::validation("COUNT(DISTINCT *) is not valid", at));
+    }
+    let ty = aggregate::result_type(kind, &args).map_err(|e| match e {
+        SqlError::Validation { message, .. } => SqlError::validation(message, at),
+        other => other,
+    })?;
+    let filter = match &f.filter {
+        Some(fl) => {
+            let b = expr::bind(fl, scope)?;
+            expect_boolean(&b, "FILTER")?;
+            Some(b)
+        }
+        None => None,
+    };
+    Ok(AggCall {
+        kind,
+        args,
+        distinct: f.distinct,
+        filter,
+        ty,
+    })
+}
+
+/// Flink's name of a select item: its alias, its column name, or `EXPR$<position>`.
+pub(super) fn output_name(e: &Expr, alias: Option<&Ident>, pos: usize) -> String {
+    if let Some(a) = alias {
+        return a.value.clone();
+    }
+    match e.without_parentheses() {
+        Expr::Column(path) => path
+            .last()
+            .map_or_else(|| format!("EXPR${pos}"), |i| i.value.clone()),
+        _ => format!("EXPR${pos}"),
+    }
+}
