@@ -5,6 +5,17 @@
 //! `window_time` = window end - 1), so event-time windows and joins downstream need no
 //! timestamp assigner. Expressions are evaluated row at a time; an evaluation error fails the
 //! job ([`super::fail`]).
+//!
+//! [`Translator::translate`] dispatches on the plan node; each node's translation that is more
+//! than a line lives in a file of its own: `source.rs` (scans, `VALUES`), `window_nodes.rs`
+//! (window TVFs, aggregates over windowed rows), `unnest_node.rs`, `joins.rs`; filter and
+//! projection chains (`calc`) and window aggregates stay here. A new operator's translation
+//! goes in a new file beside them.
+
+mod joins;
+mod source;
+mod unnest_node;
+mod window_nodes;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -205,91 +216,8 @@ impl<'a> Translator<'a> {
                 rowtime,
                 used,
                 ..
-            } => {
-                // A computed column nothing reads stays NULL (its inputs may not be decoded).
-                let computed: Vec<&(usize, BoundExpr)> = computed
-                    .iter()
-                    .filter(|(i, _)| {
-                        used.as_ref()
-                            .is_none_or(|u| u.get(*i).is_some_and(Option::is_some))
-                    })
-                    .collect();
-                // Reading the clock per row costs more than most expressions: only when asked.
-                let reads_clock = computed.iter().any(|(_, e)| reads_clock(e));
-                let compiled: Vec<(usize, CompiledExpr)> =
-                    computed.iter().map(|(i, e)| (*i, e.compile())).collect();
-                // Integer trees need no context and are stored straight from registers: they
-                // run first, out of the general loop (computed columns read only physical and
-                // metadata columns, so their order does not matter).
-                let ints: Vec<(usize, IntExpr)> = compiled
-                    .iter()
-                    .filter_map(|(i, e)| Some((*i, e.as_int()?.clone())))
-                    .collect();
-                let general: Vec<(usize, CompiledExpr)> = compiled
-                    .into_iter()
-                    .filter(|(_, e)| e.as_int().is_none())
-                    .collect();
-                let zone = self.ctx.zone;
-                let complete: CompleteRows = Arc::new(move |records: &mut [Record<Row>]| {
-                    // The integer trees column by column, each a loop of its own shape.
-                    let ints_failed = ints
-                        .iter()
-                        .any(|(i, e)| e.store_each(records, *i, |r| &mut r.value).is_err());
-                    if general.is_empty() && !ints_failed {
-                        return Ok(());
-                    }
-                    // Row by row, in order: the other columns, and after a failure the first
-                    // error as a row at a time meets it (rows are completed again from the
-                    // start; a computed column is a function of the row's own columns).
-                    for (j, r) in records.iter_mut().enumerate() {
-                        if ints_failed {
-                            for (i, e) in &ints {
-                                e.store(&mut r.value, *i).map_err(|err| (j, err))?;
-                            }
-                        }
-                        if general.is_empty() {
-                            continue;
-                        }
-                        let ctx = EvalContext {
-                            watermark: i64::MIN,
-                            now_millis: if reads_clock { now_millis() } else { 0 },
-                            zone,
-                        };
-                        for (i, e) in &general {
-                            e.eval_into(&mut r.value, *i, &ctx).map_err(|err| (j, err))?;
-                        }
-                    }
-                    Ok(())
-                });
-                let stream = connector::scan(
-                    self.env,
-                    ScanPlan {
-                        table: (**table).clone(),
-                        complete,
-                        rowtime: *rowtime,
-                        used: used.clone(),
-                    },
-                    &self.ctx,
-                )?;
-                let uid = self.uid(&format!("scan-{}", table.name.base()));
-                Ok(stream.uid(&uid))
-            }
-            LogicalPlan::Values { rows, .. } => {
-                let ctx = EvalContext {
-                    zone: self.ctx.zone,
-                    ..EvalContext::default()
-                };
-                let mut values = Vec::with_capacity(rows.len());
-                for r in rows {
-                    let row = r
-                        .iter()
-                        .map(|e| e.eval(&Vec::new(), &ctx))
-                        .collect::<std::result::Result<Row, _>>()
-                        .map_err(|e| SqlError::validation(format!("VALUES: {e}"), None))?;
-                    values.push(row);
-                }
-                Ok(self.env.from_collection(values))
-            }
+            } => self.scan(table, computed, *rowtime, used),
+            LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
             LogicalPlan::Union { inputs, .. } => {
                 let mut streams = Vec::with_capacity(inputs.len());
@@ -309,38 +237,7 @@ impl<'a> Translator<'a> {
                 time_col,
                 event_time,
                 ..
-            } => {
-                let zone = self.window_zone(input, *time_col);
-                let input = self.stream(input)?;
-                let assigner = assigner(*window, *event_time, zone)?;
-                if assigner.is_merging() {
-                    return Err(SqlError::validation(
-                        "SESSION windows must be aggregated (GROUP BY window_start, window_end)",
-                        None,
-                    ));
-                }
-                let (time_col, event_time) = (*time_col, *event_time);
-                let bounds = WindowOutput::new(0, &[], 0, None).in_zone(zone);
-                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ts = if event_time {
-                        ctx.timestamp()
-                    } else {
-                        match row.get(time_col) {
-                            Some(Value::Timestamp(us)) => us.div_euclid(1000),
-                            _ => now_millis(),
-                        }
-                    };
-                    let mut windows = smallvec::SmallVec::new();
-                    assigner.assign(ts, &mut windows);
-                    for w in windows {
-                        let mut out = row.clone();
-                        for p in [WindowProperty::Start, WindowProperty::End, WindowProperty::Time] {
-                            out.push(Value::Timestamp(bounds.property(p, w)));
-                        }
-                        ctx.collect_with_timestamp(out, w.end - 1);
-                    }
-                }))
-            }
+            } => self.window_assign(input, window, time_col, event_time),
             LogicalPlan::Unnest {
                 input,
                 collection,
@@ -349,30 +246,7 @@ impl<'a> Translator<'a> {
                 condition,
                 carried,
                 schema,
-            } => {
-                let f = UnnestFn::new(
-                    collection,
-                    *elements,
-                    *options,
-                    condition.as_ref(),
-                    carried.as_deref(),
-                    input.schema().fields.iter().map(|f| &f.ty.kind),
-                    schema.fields.iter().map(|f| &f.ty.kind),
-                );
-                let clock = reads_clock(collection) || condition.as_ref().is_some_and(reads_clock);
-                let evaluates = f.evaluates();
-                let zone = self.ctx.zone;
-                let input = self.stream(input)?;
-                Ok(input.process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                    let ec = if evaluates {
-                        eval_ctx(ctx, clock, zone)
-                    } else {
-                        EvalContext::default()
-                    };
-                    f.apply(row, &ec, &mut |out| ctx.collect(out))
-                        .unwrap_or_else(|err| raise(err));
-                }))
-            }
+            } => self.unnest(input, collection, elements, options, condition, carried, schema),
             LogicalPlan::WindowAggregate { .. } => self.window_aggregate(plan, None),
             LogicalPlan::AttachedWindowAggregate {
                 input,
@@ -381,27 +255,7 @@ impl<'a> Translator<'a> {
                 keys,
                 aggs,
                 ..
-            } => {
-                let column = |index: usize| BoundExpr::Column {
-                    index,
-                    ty: input.schema().fields[index].ty.clone(),
-                };
-                let mut key = vec![column(*start), column(*end)];
-                let input = self.stream(input)?;
-                key.extend(keys.iter().cloned());
-                // Local bounds (windows over a TIMESTAMP_LTZ attribute) show in the output's
-                // `window_time` kind, which the binder took from the input's.
-                let window_time = plan.schema().fields.get(keys.len() + 2);
-                let zone = window_time
-                    .is_some_and(|f| matches!(f.ty.kind, crate::types::TypeKind::TimestampLtz(_)))
-                    .then_some(self.ctx.zone);
-                let f = AttachedAggregateFn::new(SqlAggregate::new(aggs.clone()), zone);
-                let uid = self.uid("attached-window-aggregate");
-                Ok(input
-                    .key_by(key_selector(key, self.ctx.zone))
-                    .process(f)
-                    .uid(&uid))
-            }
+            } => self.attached_window_aggregate(plan, input, start, end, keys, aggs),
             LogicalPlan::WindowJoin {
                 left,
                 right,
@@ -410,26 +264,14 @@ impl<'a> Translator<'a> {
                 condition,
                 kind,
                 ..
-            } => {
-                let widths = (left.schema().fields.len(), right.schema().fields.len());
-                let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone(), self.ctx.zone);
-                let uid = self.uid("window-join");
-                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
-            }
+            } => self.window_join(left, right, time_cols, keys, condition, kind),
             LogicalPlan::RegularJoin {
                 left,
                 right,
                 keys,
                 condition,
                 ..
-            } => {
-                let widths = (left.schema().fields.len(), right.schema().fields.len());
-                let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = RegularJoinFn::new(widths, condition.clone(), self.ctx.zone);
-                let uid = self.uid("join");
-                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
-            }
+            } => self.regular_join(left, right, keys, condition),
             LogicalPlan::IntervalJoin {
                 left,
                 right,
@@ -438,13 +280,7 @@ impl<'a> Translator<'a> {
                 condition,
                 kind,
                 ..
-            } => {
-                let widths = (left.schema().fields.len(), right.schema().fields.len());
-                let (l, r) = (self.stream(left)?, self.stream(right)?);
-                let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone(), self.ctx.zone);
-                let uid = self.uid("interval-join");
-                Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
-            }
+            } => self.interval_join(left, right, keys, bounds, condition, kind),
         }
     }
 
