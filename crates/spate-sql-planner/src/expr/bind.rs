@@ -184,26 +184,7 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             value: Value::String(u.name().to_string()),
             ty: DataType::new(TypeKind::Varchar(MAX_LENGTH)).not_null(),
         }),
-        Expr::Unary { op, expr } => {
-            let e = bind(expr, scope)?;
-            match op {
-                UnaryOp::Not => Ok(not(expect_boolean(e, "NOT")?)),
-                UnaryOp::Plus => Ok(e),
-                UnaryOp::Minus => {
-                    let k = &e.ty().kind;
-                    if !(is_numeric(k)
-                        || matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth))
-                    {
-                        return Err(SqlError::validation(
-                            format!("cannot apply '-' to an argument of type {}", describe(&e)),
-                            None,
-                        ));
-                    }
-                    let ty = e.ty().clone();
-                    Ok(call(ScalarFunc::Negate, vec![e], ty))
-                }
-            }
-        }
+        Expr::Unary { op, expr } => bind_unary(op, expr, scope),
         Expr::Binary { left, op, right } => {
             let l = bind(left, scope)?;
             let r = bind(right, scope)?;
@@ -277,73 +258,8 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             whens,
             else_result,
         } => bind_case(operand.as_deref(), whens, else_result.as_deref(), scope),
-        Expr::Function(f) => {
-            let name = f.name.base().to_ascii_uppercase();
-            let pos = f.name.0.last().and_then(|i| i.loc.pos());
-            // Flink's aggregates that Spate has not got say so, not that they are misplaced.
-            if UNSUPPORTED_AGGREGATES.contains(&name.as_str()) {
-                return Err(SqlError::validation(
-                    format!("aggregate function {name} is not supported yet"),
-                    pos,
-                ));
-            }
-            if AGGREGATES.contains(&name.as_str()) {
-                return Err(SqlError::validation(
-                    format!("aggregate or window function {name} is not valid here"),
-                    pos,
-                ));
-            }
-            if f.distinct || f.filter.is_some() {
-                return Err(SqlError::validation(
-                    format!("DISTINCT and FILTER apply only to aggregate functions, not to {name}"),
-                    pos,
-                ));
-            }
-            let args = f
-                .args
-                .iter()
-                .map(|a| bind(a, scope))
-                .collect::<Result<Vec<_>>>()?;
-            if let Some(udf) = super::udf::lookup(&name) {
-                return bind_udf(&udf, args, pos);
-            }
-            functions::bind_function(Call { name, args, pos })
-        }
-        Expr::Extract { unit, expr } => {
-            let e = bind(expr, scope)?;
-            let k = &e.ty().kind;
-            let ok = is_datetime(k)
-                || matches!(
-                    k,
-                    TypeKind::Time(_) | TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth
-                );
-            if !ok {
-                return Err(SqlError::validation(
-                    format!(
-                        "EXTRACT({} FROM ..) takes a date, time, timestamp or interval, not {}",
-                        unit.name(),
-                        describe(&e)
-                    ),
-                    None,
-                ));
-            }
-            let time_unit = matches!(
-                unit,
-                TimeUnit::Hour
-                    | TimeUnit::Minute
-                    | TimeUnit::Second
-                    | TimeUnit::Millisecond
-                    | TimeUnit::Microsecond
-            );
-            if matches!(k, TypeKind::Time(_)) && !time_unit {
-                return Err(SqlError::validation(
-                    format!("EXTRACT({} FROM ..) cannot be applied to a TIME", unit.name()),
-                    None,
-                ));
-            }
-            let ty = nullable_like(TypeKind::BigInt, &[&e]);
-            Ok(call(ScalarFunc::Time(TimeFunc::Extract(*unit)), vec![e], ty))
-        }
+        Expr::Function(f) => bind_function_call(f, scope),
+        Expr::Extract { unit, expr } => bind_extract(unit, expr, scope),
         Expr::Position { needle, haystack } => {
             let n = expect_string(bind(needle, scope)?, "POSITION")?;
             let h = expect_string(bind(haystack, scope)?, "POSITION")?;
@@ -355,18 +271,7 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             placing,
             from,
             length,
-        } => {
-            let args = [&**expr, &**placing, &**from]
-                .into_iter()
-                .chain(length.as_deref())
-                .map(|a| bind(a, scope))
-                .collect::<Result<Vec<_>>>()?;
-            functions::bind_function(Call {
-                name: "OVERLAY".into(),
-                args,
-                pos: first_position(expr),
-            })
-        }
+        } => bind_overlay(expr, placing, from, length, scope),
         Expr::JsonObject {
             entries,
             absent_on_null,
@@ -419,133 +324,16 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let ty = nullable_like(TypeKind::Varchar(MAX_LENGTH), &refs);
             Ok(call(ScalarFunc::String(f), args, ty))
         }
-        Expr::FloorCeil { ceil, expr, unit } => {
-            let e = bind(expr, scope)?;
-            if !is_datetime(&e.ty().kind) {
-                return Err(SqlError::validation(
-                    format!(
-                        "{}(.. TO {}) takes a date or timestamp, not {}",
-                        if *ceil { "CEIL" } else { "FLOOR" },
-                        unit.name(),
-                        describe(&e)
-                    ),
-                    None,
-                ));
-            }
-            let ty = e.ty().clone();
-            Ok(call(
-                ScalarFunc::Time(TimeFunc::FloorCeil {
-                    ceil: *ceil,
-                    unit: *unit,
-                }),
-                vec![e],
-                ty,
-            ))
-        }
-        Expr::Array(items) => {
-            let items = items.iter().map(|i| bind(i, scope)).collect::<Result<Vec<_>>>()?;
-            let refs: Vec<&BoundExpr> = items.iter().collect();
-            let el = common_type_of(&refs, "ARRAY[..]")?
-                .ok_or_else(|| SqlError::validation("ARRAY[..] needs an element with a type", None))?;
-            let items = items.into_iter().map(|i| coerce(i, &el)).collect();
-            Ok(call(
-                ScalarFunc::ArrayCtor,
-                items,
-                DataType::new(TypeKind::Array(Box::new(el))).not_null(),
-            ))
-        }
+        Expr::FloorCeil { ceil, expr, unit } => bind_floor_ceil(ceil, expr, unit, scope),
+        Expr::Array(items) => bind_array(items, scope),
         Expr::Map(items) => bind_map(items, scope),
-        Expr::Index { expr, index } => {
-            let e = bind(expr, scope)?;
-            let i = bind(index, scope)?;
-            let (el, i) = match &e.ty().kind {
-                TypeKind::Array(el) => {
-                    if !(is_integer(&i.ty().kind) || is_untyped_null(&i)) {
-                        return Err(SqlError::validation(
-                            format!("an ARRAY index is an integer, not {}", describe(&i)),
-                            None,
-                        ));
-                    }
-                    // A literal below 1 is refused at plan time, as Flink does; a computed
-                    // one fails the job when it is evaluated.
-                    if let BoundExpr::Literal {
-                        value: Value::Int(n), ..
-                    } = &i
-                        && *n < 1
-                    {
-                        return Err(SqlError::validation(
-                            format!("array index {n} is out of bounds: ARRAY elements are numbered from 1"),
-                            first_position(index),
-                        ));
-                    }
-                    ((**el).clone(), i)
-                }
-                TypeKind::Map(k, v) => {
-                    let key = (**k).clone();
-                    let (_, i) = comparable(
-                        BoundExpr::Literal {
-                            value: Value::Null,
-                            ty: key.clone(),
-                        },
-                        i,
-                        "MAP key",
-                    )?;
-                    ((**v).clone(), coerce(i, &key))
-                }
-                _ => {
-                    return Err(SqlError::validation(
-                        format!("only an ARRAY or a MAP can be indexed, not {}", describe(&e)),
-                        None,
-                    ));
-                }
-            };
-            let ty = DataType {
-                kind: el.kind,
-                nullable: true,
-            };
-            Ok(call(ScalarFunc::Index, vec![e, i], ty))
-        }
+        Expr::Index { expr, index } => bind_index(expr, index, scope),
         Expr::Like {
             expr,
             negated,
             pattern,
             escape,
-        } => {
-            let e = expect_string(bind(expr, scope)?, "LIKE")?;
-            let p = expect_string(bind(pattern, scope)?, "LIKE")?;
-            let escape = match escape.as_deref() {
-                None => None,
-                Some(s) => {
-                    let mut cs = s.chars();
-                    match (cs.next(), cs.next()) {
-                        (Some(c), None) => Some(c),
-                        _ => {
-                            return Err(SqlError::validation(
-                                format!("the ESCAPE of LIKE is one character, not '{s}'"),
-                                None,
-                            ));
-                        }
-                    }
-                }
-            };
-            let compiled = match p.constant_value().as_ref() {
-                Some(Value::String(text)) => {
-                    let re = like_regex(text, escape).map_err(|m| SqlError::validation(m, None))?;
-                    Some(Compiled(Arc::new(re)))
-                }
-                _ => None,
-            };
-            let ty = nullable_like(TypeKind::Boolean, &[&e, &p]);
-            Ok(call(
-                ScalarFunc::Like {
-                    negated: *negated,
-                    escape,
-                    compiled,
-                },
-                vec![e, p],
-                ty,
-            ))
-        }
+        } => bind_like(expr, negated, pattern, escape, scope),
         Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => Err(SqlError::validation(
             "subqueries are not supported in this expression",
             None,
@@ -555,6 +343,248 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             None,
         )),
     }
+}
+
+/// A named function call: an aggregate here is refused by name; user functions first, then the built-ins.
+fn bind_function_call(f: &crate::ast::Function, scope: &dyn Scope) -> Result<BoundExpr> {
+    let name = f.name.base().to_ascii_uppercase();
+    let pos = f.name.0.last().and_then(|i| i.loc.pos());
+    // Flink's aggregates that Spate has not got say so, not that they are misplaced.
+    if UNSUPPORTED_AGGREGATES.contains(&name.as_str()) {
+        return Err(SqlError::validation(
+            format!("aggregate function {name} is not supported yet"),
+            pos,
+        ));
+    }
+    if AGGREGATES.contains(&name.as_str()) {
+        return Err(SqlError::validation(
+            format!("aggregate or window function {name} is not valid here"),
+            pos,
+        ));
+    }
+    if f.distinct || f.filter.is_some() {
+        return Err(SqlError::validation(
+            format!("DISTINCT and FILTER apply only to aggregate functions, not to {name}"),
+            pos,
+        ));
+    }
+    let args = f
+        .args
+        .iter()
+        .map(|a| bind(a, scope))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(udf) = super::udf::lookup(&name) {
+        return bind_udf(&udf, args, pos);
+    }
+    functions::bind_function(Call { name, args, pos })
+}
+
+/// `e [NOT] LIKE pattern [ESCAPE c]`: a constant pattern compiles to a regular expression once.
+fn bind_like(
+    expr: &Expr,
+    negated: &bool,
+    pattern: &Expr,
+    escape: &Option<String>,
+    scope: &dyn Scope,
+) -> Result<BoundExpr> {
+    let e = expect_string(bind(expr, scope)?, "LIKE")?;
+    let p = expect_string(bind(pattern, scope)?, "LIKE")?;
+    let escape = match escape.as_deref() {
+        None => None,
+        Some(s) => {
+            let mut cs = s.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => Some(c),
+                _ => {
+                    return Err(SqlError::validation(
+                        format!("the ESCAPE of LIKE is one character, not '{s}'"),
+                        None,
+                    ));
+                }
+            }
+        }
+    };
+    let compiled = match p.constant_value().as_ref() {
+        Some(Value::String(text)) => {
+            let re = like_regex(text, escape).map_err(|m| SqlError::validation(m, None))?;
+            Some(Compiled(Arc::new(re)))
+        }
+        _ => None,
+    };
+    let ty = nullable_like(TypeKind::Boolean, &[&e, &p]);
+    Ok(call(
+        ScalarFunc::Like {
+            negated: *negated,
+            escape,
+            compiled,
+        },
+        vec![e, p],
+        ty,
+    ))
+}
+
+/// `OVERLAY(e PLACING s FROM i [FOR n])`.
+fn bind_overlay(
+    expr: &Expr,
+    placing: &Expr,
+    from: &Expr,
+    length: &Option<Box<Expr>>,
+    scope: &dyn Scope,
+) -> Result<BoundExpr> {
+    let args = [expr, placing, from]
+        .into_iter()
+        .chain(length.as_deref())
+        .map(|a| bind(a, scope))
+        .collect::<Result<Vec<_>>>()?;
+    functions::bind_function(Call {
+        name: "OVERLAY".into(),
+        args,
+        pos: first_position(expr),
+    })
+}
+
+/// `NOT e`, `+e`, `-e`.
+fn bind_unary(op: &UnaryOp, expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
+    let e = bind(expr, scope)?;
+    match op {
+        UnaryOp::Not => Ok(not(expect_boolean(e, "NOT")?)),
+        UnaryOp::Plus => Ok(e),
+        UnaryOp::Minus => {
+            let k = &e.ty().kind;
+            if !(is_numeric(k) || matches!(k, TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth)) {
+                return Err(SqlError::validation(
+                    format!("cannot apply '-' to an argument of type {}", describe(&e)),
+                    None,
+                ));
+            }
+            let ty = e.ty().clone();
+            Ok(call(ScalarFunc::Negate, vec![e], ty))
+        }
+    }
+}
+
+/// `EXTRACT(unit FROM e)`: a date, time, timestamp or interval; a `TIME` only for time units.
+fn bind_extract(unit: &TimeUnit, expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
+    let e = bind(expr, scope)?;
+    let k = &e.ty().kind;
+    let ok = is_datetime(k)
+        || matches!(
+            k,
+            TypeKind::Time(_) | TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth
+        );
+    if !ok {
+        return Err(SqlError::validation(
+            format!(
+                "EXTRACT({} FROM ..) takes a date, time, timestamp or interval, not {}",
+                unit.name(),
+                describe(&e)
+            ),
+            None,
+        ));
+    }
+    let time_unit = matches!(
+        unit,
+        TimeUnit::Hour | TimeUnit::Minute | TimeUnit::Second | TimeUnit::Millisecond | TimeUnit::Microsecond
+    );
+    if matches!(k, TypeKind::Time(_)) && !time_unit {
+        return Err(SqlError::validation(
+            format!("EXTRACT({} FROM ..) cannot be applied to a TIME", unit.name()),
+            None,
+        ));
+    }
+    let ty = nullable_like(TypeKind::BigInt, &[&e]);
+    Ok(call(ScalarFunc::Time(TimeFunc::Extract(*unit)), vec![e], ty))
+}
+
+/// `FLOOR(e TO unit)` / `CEIL(e TO unit)` of a date or timestamp.
+fn bind_floor_ceil(ceil: &bool, expr: &Expr, unit: &TimeUnit, scope: &dyn Scope) -> Result<BoundExpr> {
+    let e = bind(expr, scope)?;
+    if !is_datetime(&e.ty().kind) {
+        return Err(SqlError::validation(
+            format!(
+                "{}(.. TO {}) takes a date or timestamp, not {}",
+                if *ceil { "CEIL" } else { "FLOOR" },
+                unit.name(),
+                describe(&e)
+            ),
+            None,
+        ));
+    }
+    let ty = e.ty().clone();
+    Ok(call(
+        ScalarFunc::Time(TimeFunc::FloorCeil {
+            ceil: *ceil,
+            unit: *unit,
+        }),
+        vec![e],
+        ty,
+    ))
+}
+
+/// `ARRAY[a, b, ..]`: the elements widened to their common type.
+fn bind_array(items: &[Expr], scope: &dyn Scope) -> Result<BoundExpr> {
+    let items = items.iter().map(|i| bind(i, scope)).collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&BoundExpr> = items.iter().collect();
+    let el = common_type_of(&refs, "ARRAY[..]")?
+        .ok_or_else(|| SqlError::validation("ARRAY[..] needs an element with a type", None))?;
+    let items = items.into_iter().map(|i| coerce(i, &el)).collect();
+    Ok(call(
+        ScalarFunc::ArrayCtor,
+        items,
+        DataType::new(TypeKind::Array(Box::new(el))).not_null(),
+    ))
+}
+
+/// `e[i]`: an array element (1-based), a map value or a row field.
+fn bind_index(expr: &Expr, index: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
+    let e = bind(expr, scope)?;
+    let i = bind(index, scope)?;
+    let (el, i) = match &e.ty().kind {
+        TypeKind::Array(el) => {
+            if !(is_integer(&i.ty().kind) || is_untyped_null(&i)) {
+                return Err(SqlError::validation(
+                    format!("an ARRAY index is an integer, not {}", describe(&i)),
+                    None,
+                ));
+            }
+            // A literal below 1 is refused at plan time, as Flink does; a computed
+            // one fails the job when it is evaluated.
+            if let BoundExpr::Literal {
+                value: Value::Int(n), ..
+            } = &i
+                && *n < 1
+            {
+                return Err(SqlError::validation(
+                    format!("array index {n} is out of bounds: ARRAY elements are numbered from 1"),
+                    first_position(index),
+                ));
+            }
+            ((**el).clone(), i)
+        }
+        TypeKind::Map(k, v) => {
+            let key = (**k).clone();
+            let (_, i) = comparable(
+                BoundExpr::Literal {
+                    value: Value::Null,
+                    ty: key.clone(),
+                },
+                i,
+                "MAP key",
+            )?;
+            ((**v).clone(), coerce(i, &key))
+        }
+        _ => {
+            return Err(SqlError::validation(
+                format!("only an ARRAY or a MAP can be indexed, not {}", describe(&e)),
+                None,
+            ));
+        }
+    };
+    let ty = DataType {
+        kind: el.kind,
+        nullable: true,
+    };
+    Ok(call(ScalarFunc::Index, vec![e, i], ty))
 }
 
 fn bind_case(
