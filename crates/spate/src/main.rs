@@ -30,12 +30,22 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose, quiet_broker);
     match commands::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`spate consume t | head`) leaves nothing more to say.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One readable line, the cause chain included, and no backtrace.
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_tracing(verbose: u8, quiet_broker: bool) {

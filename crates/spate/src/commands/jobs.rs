@@ -1,6 +1,7 @@
 //! `spate jobs ...`: a running `spate server`'s jobs over its REST API (`spate-server`'s
 //! client). `submit` prints the new job's id; `show` prints the state on its first line.
 
+use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -25,16 +26,18 @@ pub async fn run(action: JobsAction) -> Result<()> {
         }
         JobsAction::List { server } => {
             let jobs = client(&server)?.jobs().await?;
+            let mut out = std::io::stdout().lock();
             for job in jobs["jobs"].as_array().into_iter().flatten() {
-                println!(
+                writeln!(
+                    out,
                     "{}  {:<9} {}",
                     text(&job["jid"]),
                     text(&job["state"]),
                     text(&job["name"])
-                );
+                )?;
             }
         }
-        JobsAction::Show { id, server } => show(&client(&server)?.job(&id).await?),
+        JobsAction::Show { id, server } => show(&client(&server)?.job(&id).await?)?,
         JobsAction::Cancel { id, server } => {
             client(&server)?.cancel(&id).await?;
             eprintln!("cancelling job {id}");
@@ -90,15 +93,21 @@ fn text(v: &Value) -> String {
 }
 
 /// The state, then the job's figures and its vertices.
-fn show(job: &Value) {
-    println!("{}", text(&job["state"]));
-    println!("id        {}", text(&job["jid"]));
-    println!("name      {}", text(&job["name"]));
-    println!("runs      {}  restarts {}", job["runs"], job["restarts"]);
-    println!("records   in {}  out {}", job["records-in"], job["records-out"]);
+fn show(job: &Value) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", text(&job["state"]))?;
+    writeln!(out, "id        {}", text(&job["jid"]))?;
+    writeln!(out, "name      {}", text(&job["name"]))?;
+    writeln!(out, "runs      {}  restarts {}", job["runs"], job["restarts"])?;
+    writeln!(
+        out,
+        "records   in {}  out {}",
+        job["records-in"], job["records-out"]
+    )?;
     for v in job["vertices"].as_array().into_iter().flatten() {
         let m = &v["metrics"];
-        println!(
+        writeln!(
+            out,
             "  {} (x{})  in {}  out {}  in/s {}  busy ms/s {}",
             text(&v["name"]),
             v["parallelism"],
@@ -106,6 +115,7 @@ fn show(job: &Value) {
             m["write-records"],
             m["records-in-per-second"],
             m["busy-time-ms-per-second"],
-        );
+        )?;
     }
+    Ok(())
 }

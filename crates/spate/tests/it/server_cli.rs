@@ -94,6 +94,27 @@ fn jobs_commands_drive_a_server() {
             .any(|l| l.starts_with(&unbounded) && l.contains("RUNNING")),
         "{out}"
     );
+    // A reader that goes away after the first line (`spate jobs show ID | head -1`) ends the
+    // command quietly: no panic on the broken pipe, no error.
+    let mut show = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args([
+            "jobs",
+            "show",
+            &unbounded,
+            "--server",
+            &server.url,
+            "--token",
+            &token,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(show.stdout.take());
+    let shown = show.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&shown.stderr);
+    assert!(shown.status.success(), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
     let (ok, _, err) = server.jobs(&["cancel", &unbounded]);
     assert!(ok, "{err}");
     server.wait_state(&unbounded, "CANCELED");
