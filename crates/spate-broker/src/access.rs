@@ -38,7 +38,7 @@ impl BrokerAccess {
 
     /// Whether any SCRAM user exists (users are added and removed while the broker runs).
     pub fn has_users(&self) -> bool {
-        !self.state.credentials.list().is_empty()
+        self.state.credentials.has_users()
     }
 
     /// The user that `user` and `password` authenticate, checked against the user's SCRAM

@@ -75,6 +75,11 @@ impl CredentialStore {
             .unwrap_or_default()
     }
 
+    /// Whether any user has a credential (without listing them).
+    pub fn has_users(&self) -> bool {
+        !self.read().is_empty()
+    }
+
     /// Users and their mechanisms, by name.
     pub fn list(&self) -> Vec<UserCredentials> {
         self.read()

@@ -14,7 +14,7 @@
 //!      themselves, as the 401 offers `Basic` whenever the broker has users;
 //!    - on an HTTPS port with `ssl.client.auth`: the user a verified client certificate names.
 //!
-//!    For the token: the dashboard's cookie. The dashboard opened as `/?token=TOKEN` gets the cookie (HttpOnly,
+//!    The dashboard opened as `/?token=TOKEN` gets the token's cookie (HttpOnly,
 //!    SameSite=Strict, named after the port: cookies do not tell ports apart) and is
 //!    redirected to `/`, so the token leaves the address bar and the page's API calls carry
 //!    it. A state-changing request authenticated by the cookie alone must also show that it
@@ -201,13 +201,9 @@ pub(super) async fn check(State(app): State<Arc<AppState>>, mut request: Request
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.peer.ip());
     // Credentials a browser attaches by itself (a cookie, cached basic credentials) must come
     // with proof that the dashboard's own page sends them when they change something.
-    let from_page = same_origin
-        || headers
-            .get("sec-fetch-site")
-            .is_some_and(|v| v.as_bytes() == b"same-origin");
-    let cross_site_fetch = headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| !matches!(v.as_bytes(), b"same-origin" | b"none"));
+    let fetch_site = headers.get("sec-fetch-site").map(HeaderValue::as_bytes);
+    let from_page = same_origin || fetch_site == Some(b"same-origin".as_slice());
+    let cross_site_fetch = fetch_site.is_some_and(|v| !matches!(v, b"same-origin" | b"none"));
     let principal = if guard.header_has_token(headers) {
         Principal::Admin
     } else if let Some((user, password)) = basic_credentials(headers) {
