@@ -21,6 +21,10 @@ import sys
 # strictly lower rank.
 LAYERS = {
     "spate-log": ("log", 0),
+    # Kafka security shared by the broker (server side) and the wire client (client side).
+    "spate-kafka-security": ("log", 0),
+    # The raw Kafka-protocol client: below the connectors and the CLI, beside the broker.
+    "spate-kafka-client": ("log", 1),
     "spate-broker": ("log", 1),
     "spate-engine": ("engine", 0),
     # The SQL front end (parse, bind, plan): a side of its own, on neither the log nor the engine.
@@ -36,6 +40,19 @@ LAYERS = {
 # clients, so planning builds without librdkafka.
 FORBIDDEN_EXTERNAL = {
     "spate-sql-planner": {"rdkafka", "rdkafka-sys", "tokio"},
+}
+
+
+# Workspace edges forbidden although the ranks allow them, with the dependency kinds they are
+# forbidden for. The connectors reach an in-process broker only through
+# `spate_log::in_process` and speak Kafka through spate-kafka-client, so the SQL runtime and
+# the server do not compile the broker through them; their tests still run a real broker in
+# the test process (a dev-dependency, which never reaches a dependent's build).
+FORBIDDEN_EDGES = {
+    ("spate-connectors", "spate-broker"): {"normal", "build"},
+    ("spate-sql", "spate-broker"): {"normal", "build"},
+    ("spate-kafka-client", "spate-broker"): {"normal", "build", "dev"},
+    ("spate-broker", "spate-kafka-client"): {"normal", "build", "dev"},
 }
 
 
@@ -79,6 +96,9 @@ def main() -> int:
             kind = dep.get("kind") or "normal"
             if dst not in LAYERS:
                 continue  # reported above as unknown
+            if kind in FORBIDDEN_EDGES.get((name, dst), ()):
+                errors.append(f"{name} -> {dst} ({kind} dependency) is forbidden (FORBIDDEN_EDGES)")
+                continue
             if not allowed(name, dst):
                 errors.append(
                     f"{name} -> {dst} ({kind} dependency) crosses the layering: "

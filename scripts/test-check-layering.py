@@ -14,6 +14,12 @@ CASES = [
     ('the SQL front end on a Kafka client', 'spate-sql-planner', 'rdkafka'),
     ('the engine on the log side', 'spate-engine', 'spate-log'),
     ('the broker upward on the connectors', 'spate-broker', 'spate-connectors'),
+    ('the connectors on the broker', 'spate-connectors', 'spate-broker'),
+    ('the SQL runtime on the broker', 'spate-sql', 'spate-broker'),
+    ('the wire client on the broker', 'spate-kafka-client', 'spate-broker'),
+    ('the broker on the wire client', 'spate-broker', 'spate-kafka-client'),
+    ('the engine on the wire client', 'spate-engine', 'spate-kafka-client'),
+    ('the shared security crate upward on the broker', 'spate-kafka-security', 'spate-broker'),
 ]
 
 def run(meta):

@@ -9,8 +9,8 @@ use std::time::Duration;
 use spate_log::LogConfig;
 
 use crate::listeners::ListenerConfig;
-use crate::sasl::mechanism::SaslMechanism;
 use crate::setting::Setting;
+use spate_kafka_security::SaslMechanism;
 
 /// Settings of one broker.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
-/// Failures of the broker as a whole (start-up, shutdown) and of in-process reads
-/// ([`crate::local`]). Per-request failures are Kafka error codes in responses, never this type.
+/// Failures of the broker as a whole (start-up, shutdown); in-process reads
+/// ([`crate::local`]) fail with `spate_log::Error`. Per-request failures are Kafka error codes in responses, never this type.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot listen on {listener}: {source}")]
@@ -31,21 +31,6 @@ pub enum Error {
     InvalidCredential(String),
     #[error("invalid broker config: {0}")]
     Config(String),
-    /// An in-process read found the broker shut down (look it up again with
-    /// [`crate::local::find`]).
-    #[error("the in-process broker has stopped")]
-    Stopped,
-    /// An in-process read named a topic or partition that does not exist.
-    #[error("unknown topic or partition {topic}-{partition}")]
-    UnknownPartition { topic: String, partition: i32 },
-    /// An in-process read asked for an offset outside `[log_start, log_end]` (e.g. retention
-    /// deleted it).
-    #[error("offset {offset} is out of range [{log_start}, {log_end}]")]
-    OffsetOutOfRange {
-        offset: i64,
-        log_start: i64,
-        log_end: i64,
-    },
 }
 
 /// Result alias of this crate.

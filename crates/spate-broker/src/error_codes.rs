@@ -17,7 +17,9 @@ pub(crate) fn code_of(e: &Error) -> ResponseError {
         Error::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
         Error::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
         Error::InvalidTxnState(_) => ResponseError::InvalidTxnState,
-        Error::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        Error::UnknownTopic(_) | Error::UnknownPartition { .. } => ResponseError::UnknownTopicOrPartition,
+        // Only in-process reads see a stopped broker; a client's connection is closed instead.
+        Error::Stopped => ResponseError::BrokerNotAvailable,
         Error::TopicExists(_) => ResponseError::TopicAlreadyExists,
         Error::InvalidTopicName { .. } => ResponseError::InvalidTopicException,
         Error::InvalidPartitions(_) => ResponseError::InvalidPartitions,

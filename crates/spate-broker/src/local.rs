@@ -1,100 +1,59 @@
-//! In-process readers: a read-only handle on a broker running in this process, so that a
-//! reader here (the engine's Kafka source) reads partition logs directly — whole stored
-//! batches, no sockets, no client — with exactly what a Fetch at the same isolation level
-//! returns (`crate::isolation` is the one implementation of both).
+//! In-process readers: the broker's side of `spate_log::in_process`. A started broker registers
+//! a [`LocalBroker`] (a read-only handle) under its addresses, so that a reader in this process
+//! (the engine's Kafka source) reads partition logs directly — whole stored batches, no sockets,
+//! no client — with exactly what a Fetch at the same isolation level returns
+//! (`crate::isolation` is the one implementation of both). Readers see only the
+//! `spate_log::in_process::LocalLogs` trait; the broker's own front ends (the server's topic and
+//! message views) get the handle itself from [`find`].
 //!
-//! Every started broker registers itself under its addresses (`host:port` as advertised and
-//! as bound) until it shuts down; [`find`] looks a bootstrap list up. A [`LocalBroker`] holds
-//! the broker weakly: once its shutdown began its reads fail with [`Error::Stopped`]
-//! and a reader looks the address up again (a broker restarted on the same address is found).
-//!
-//! Waiting for data without polling the log: [`LocalBroker::append_generation`] changes after
-//! every append, transaction marker and transaction resolution — everything that can move a
-//! partition's high watermark or last stable offset — so a reader that found nothing new reads
-//! again only once it has changed.
+//! A [`LocalBroker`] holds the broker weakly: once its shutdown began its reads fail with
+//! `spate_log::Error::Stopped` and a reader looks the address up again (a broker restarted on
+//! the same address is found).
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 
-use bytes::Bytes;
-use spate_log::Partition;
+use spate_log::in_process::{self, LocalLogs};
+pub use spate_log::in_process::{Isolation, LocalRead};
+use spate_log::{Error, Partition};
 
+use crate::isolation;
 use crate::state::BrokerState;
-use crate::{Error, Result, isolation};
 
-/// A registered broker: its addresses, the broker (weak, so registration never keeps one
-/// alive) and whether it still serves (cleared when its shutdown begins).
-struct Registered {
-    addresses: Vec<String>,
-    state: Weak<BrokerState>,
-    running: Arc<AtomicBool>,
-}
+type Result<T, E = Error> = std::result::Result<T, E>;
 
-static REGISTRY: Mutex<Vec<Registered>> = Mutex::new(Vec::new());
-
-/// Registers a started broker under `addresses`; entries of brokers that are gone are dropped.
+/// Registers a started broker under `addresses`.
 pub(crate) fn register(addresses: Vec<String>, state: &Arc<BrokerState>) {
-    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|r| r.state.strong_count() > 0 && r.running.load(Ordering::Acquire));
-    registry.push(Registered {
-        addresses,
+    let handle = LocalBroker {
         state: Arc::downgrade(state),
         running: Arc::new(AtomicBool::new(true)),
-    });
+    };
+    in_process::register(addresses, Arc::new(handle));
 }
 
-/// Removes a broker whose shutdown begins: readers holding it get [`Error::Stopped`] from now
+/// Removes a broker whose shutdown begins: readers holding it get `Error::Stopped` from now
 /// on (even while its last connections drain), and [`find`] no longer returns it.
 pub(crate) fn unregister(state: &Arc<BrokerState>) {
-    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    registry.retain(|r| {
-        let this = std::ptr::eq(r.state.as_ptr(), Arc::as_ptr(state));
+    in_process::unregister(|logs| {
+        let Some(local) = logs.as_any().downcast_ref::<LocalBroker>() else {
+            return false;
+        };
+        let this = local.is(state);
         if this {
-            r.running.store(false, Ordering::Release);
+            local.running.store(false, Ordering::Release);
         }
-        !this && r.state.strong_count() > 0
+        this
     });
 }
 
 /// The broker running in this process at one of the comma-separated `bootstrap_servers`, if
 /// any.
 pub fn find(bootstrap_servers: &str) -> Option<LocalBroker> {
-    let registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    bootstrap_servers.split(',').map(str::trim).find_map(|wanted| {
-        registry
-            .iter()
-            .find(|r| r.state.strong_count() > 0 && r.addresses.iter().any(|a| a == wanted))
-            .map(|r| LocalBroker {
-                state: r.state.clone(),
-                running: r.running.clone(),
-            })
-    })
-}
-
-/// Which records a reader sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isolation {
-    /// Everything up to the high watermark (aborted and open transactions included).
-    ReadUncommitted,
-    /// Batches below the last stable offset; the read lists the aborted transactions to drop.
-    ReadCommitted,
-}
-
-/// One read of a partition: what a Fetch of it would return.
-#[derive(Debug, Clone)]
-pub struct LocalRead {
-    /// Whole stored batches, starting with the one holding the requested offset; empty when
-    /// there is nothing (yet) to read there.
-    pub records: Bytes,
-    /// `(producer id, first offset)` of the aborted transactions overlapping `records`, for
-    /// [`spate_log::consume::ConsumerCursor::reset`] (read_committed only; empty otherwise).
-    pub aborted: Vec<(i64, i64)>,
-    /// The partition's high watermark when the read began.
-    pub high_watermark: i64,
-    /// Its last stable offset when the read began.
-    pub last_stable_offset: i64,
-    /// Its first retained offset.
-    pub log_start_offset: i64,
+    in_process::find(bootstrap_servers)?
+        .as_any()
+        .downcast_ref::<LocalBroker>()
+        .cloned()
 }
 
 /// A topic as [`LocalBroker::topics`] sees it.
@@ -191,9 +150,7 @@ impl LocalBroker {
     /// `timestamp` (ListOffsets by time), `None` when every record is older.
     pub fn offset_for_timestamp(&self, topic: &str, partition: i32, timestamp: i64) -> Result<Option<i64>> {
         let p = self.partition(topic, partition)?;
-        Ok(p.offset_for_timestamp(timestamp)
-            .map_err(Error::Log)?
-            .map(|(offset, _)| offset))
+        Ok(p.offset_for_timestamp(timestamp)?.map(|(offset, _)| offset))
     }
 
     /// Changes after every append, marker or transaction resolution (see the module docs):
@@ -215,18 +172,7 @@ impl LocalBroker {
     ) -> Result<LocalRead> {
         let p = self.partition(topic, partition)?;
         let read_committed = isolation == Isolation::ReadCommitted;
-        let read = isolation::read(&p, offset, max_bytes, read_committed).map_err(|e| match e {
-            spate_log::Error::OffsetOutOfRange {
-                offset,
-                log_start,
-                log_end,
-            } => Error::OffsetOutOfRange {
-                offset,
-                log_start,
-                log_end,
-            },
-            e => Error::Log(e),
-        })?;
+        let read = isolation::read(&p, offset, max_bytes, read_committed)?;
         let aborted = if read_committed {
             isolation::aborted_in(&p, offset, &read.records)
         } else {
@@ -239,5 +185,30 @@ impl LocalBroker {
             last_stable_offset: read.last_stable_offset,
             log_start_offset: read.log_start_offset,
         })
+    }
+}
+
+impl LocalLogs for LocalBroker {
+    fn is_serving(&self) -> bool {
+        self.is_running() && self.state.strong_count() > 0
+    }
+
+    fn append_generation(&self) -> u64 {
+        LocalBroker::append_generation(self)
+    }
+
+    fn read(
+        &self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        max_bytes: usize,
+        isolation: Isolation,
+    ) -> Result<LocalRead> {
+        LocalBroker::read(self, topic, partition, offset, max_bytes, isolation)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }

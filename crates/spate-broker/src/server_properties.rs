@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::listeners::{self, ListenerConfig};
-use crate::sasl::mechanism::SaslMechanism;
 use crate::setting::Setting;
 use crate::tls::settings::KeyKind;
 use crate::{BrokerConfig, Error, Result, tls};
+use spate_kafka_security::SaslMechanism;
 
 /// Keys that were accepted but not applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

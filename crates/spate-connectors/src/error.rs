@@ -147,6 +147,31 @@ impl ConnectorError {
     }
 }
 
+/// The wire client's errors keep their kind: a bad property stays a configuration error, an
+/// answered error code keeps its code (so [`ConnectorError::is_fatal`] sees a fenced producer),
+/// an unreachable broker stays worth a retry.
+impl From<spate_kafka_client::ClientError> for ConnectorError {
+    fn from(e: spate_kafka_client::ClientError) -> Self {
+        use spate_kafka_client::ClientError;
+        match e {
+            ClientError::Config(m) => ConnectorError::Config(m),
+            ClientError::Protocol(m) => ConnectorError::Kafka(m),
+            ClientError::Code {
+                request,
+                code,
+                name,
+                message,
+            } => ConnectorError::KafkaCode {
+                request,
+                code,
+                name,
+                message,
+            },
+            ClientError::Unreachable(m) => ConnectorError::Unreachable(m),
+        }
+    }
+}
+
 /// Keeps the error itself (its text and source chain) and whether a restart strategy may
 /// retry it.
 impl From<ConnectorError> for spate_engine::EngineError {

@@ -67,6 +67,13 @@ pub enum Error {
     /// A topic config key or value that is not accepted (INVALID_CONFIG).
     #[error(transparent)]
     InvalidConfig(#[from] crate::ConfigError),
+    /// An in-process read found the broker shut down (look it up again with
+    /// [`crate::in_process::find`]).
+    #[error("the in-process broker has stopped")]
+    Stopped,
+    /// An in-process read named a topic or partition that does not exist.
+    #[error("unknown topic or partition {topic}-{partition}")]
+    UnknownPartition { topic: String, partition: i32 },
     /// Stored metadata that cannot be read back.
     #[error("corrupt metadata in {path}: {reason}")]
     CorruptMetadata { path: PathBuf, reason: String },

@@ -70,6 +70,7 @@ mod config;
 pub mod consume;
 mod control;
 mod error;
+pub mod in_process;
 mod index;
 pub mod open_files;
 mod partition;

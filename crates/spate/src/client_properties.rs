@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::BaseConsumer;
-use spate_connectors::kafka::client_security::{ClientSecurity, librdkafka_settings};
-use spate_connectors::kafka::txn_admin::TxnAdmin;
+use spate_kafka_client::BrokerConnection;
+use spate_kafka_client::client_security::{ClientSecurity, librdkafka_settings};
 
 use crate::cli::ClientArgs;
 use crate::kafka_client;
@@ -76,7 +76,7 @@ impl ClientSettings {
 
     /// A raw-protocol admin connection to the first bootstrap server that answers, logged in
     /// as the properties say.
-    pub fn raw_admin(&self) -> Result<TxnAdmin> {
+    pub fn raw_admin(&self) -> Result<BrokerConnection> {
         kafka_client::raw_admin_as(&self.bootstrap, &self.security()?)
     }
 }

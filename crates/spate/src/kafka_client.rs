@@ -7,9 +7,9 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::metadata::Metadata;
-use spate_connectors::ConnectorError;
-use spate_connectors::kafka::client_security::ClientSecurity;
-use spate_connectors::kafka::txn_admin::TxnAdmin;
+use spate_kafka_client::BrokerConnection;
+use spate_kafka_client::ClientError;
+use spate_kafka_client::client_security::ClientSecurity;
 
 /// How long a command waits for the cluster before saying it cannot reach it.
 pub const CLUSTER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,10 +77,10 @@ pub fn client_error(e: &KafkaError, bootstrap: &str, doing: &str) -> anyhow::Err
 
 /// A raw-protocol admin connection to the first bootstrap server that answers, logged in as
 /// `security` says; unlike rdkafka's admin client it reports the broker's error messages.
-pub fn raw_admin_as(bootstrap: &str, security: &ClientSecurity) -> Result<TxnAdmin> {
+pub fn raw_admin_as(bootstrap: &str, security: &ClientSecurity) -> Result<BrokerConnection> {
     let mut last = None;
     for server in bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match TxnAdmin::connect_secured(server, CLUSTER_TIMEOUT, security) {
+        match BrokerConnection::connect_secured(server, CLUSTER_TIMEOUT, security) {
             Ok(admin) => return Ok(admin),
             Err(e) => last = Some(e),
         }
@@ -93,13 +93,13 @@ pub fn raw_admin_as(bootstrap: &str, security: &ClientSecurity) -> Result<TxnAdm
 
 /// A raw-protocol error while `doing` something: the broker's error name and message when it
 /// answered one, "cannot reach" when it could not be reached.
-pub fn raw_error(e: ConnectorError, bootstrap: &str, doing: &str) -> anyhow::Error {
+pub fn raw_error(e: ClientError, bootstrap: &str, doing: &str) -> anyhow::Error {
     match e {
-        ConnectorError::KafkaCode { name, message, .. } => match message {
+        ClientError::Code { name, message, .. } => match message {
             Some(m) => anyhow!("{doing}: the broker answered {name}: {m}"),
             None => anyhow!("{doing}: the broker answered {name}"),
         },
-        ConnectorError::Unreachable(m) => {
+        ClientError::Unreachable(m) => {
             anyhow!("cannot reach {bootstrap} while {doing}: {m} (is a broker running there?)")
         }
         other => anyhow!("{doing}: {other}"),

@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::matcher::{self, Verdict};
-use super::model::{Operation, Resource, ResourceType};
 use super::store::AclStore;
 use crate::BrokerConfig;
+use spate_kafka_security::acl::{Operation, Resource, ResourceType};
 
 /// Who sends a request: the authenticated principal and the client's IP address.
 #[derive(Debug, Clone, PartialEq, Eq)]

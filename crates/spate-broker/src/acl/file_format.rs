@@ -11,8 +11,8 @@
 //! Fields are separated by one space; `%`, spaces and control characters in names are written
 //! as `%XX` (UTF-8 bytes), so any resource name or principal survives the round trip.
 
-use super::model::{AclBinding, Operation, PatternType, Permission, ResourceType};
 use crate::line_file::{self, escape, unescape};
+use spate_kafka_security::acl::{AclBinding, Operation, PatternType, Permission, ResourceType};
 
 const HEADER: &str =
     "# spate ACLs v1: resource type, pattern type, resource name, principal, host, operation, permission";

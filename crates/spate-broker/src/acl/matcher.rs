@@ -8,7 +8,7 @@
 //! ALLOW of READ, WRITE, DELETE or ALTER also grants DESCRIBE, ALTER_CONFIGS grants
 //! DESCRIBE_CONFIGS, and ALL grants everything.
 
-use super::model::{
+use spate_kafka_security::acl::{
     AclBinding, AclFilter, Operation, PatternType, Permission, Resource, ResourceType, WILDCARD,
     WILDCARD_PRINCIPAL,
 };

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use super::file_format;
 use super::matcher::filter_matches;
-use super::model::{AclBinding, AclFilter};
 use crate::{Error, Result, state_file};
+use spate_kafka_security::acl::{AclBinding, AclFilter};
 
 /// Every ACL of the broker.
 #[derive(Debug)]

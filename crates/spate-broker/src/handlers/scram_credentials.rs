@@ -22,9 +22,9 @@ use kafka_protocol::protocol::StrBytes;
 use crate::acl::authorizer::Caller;
 use crate::acl::{Operation, Resource};
 use crate::sasl::credentials;
-use crate::sasl::mechanism::SaslMechanism;
-use crate::sasl::scram::ScramCredential;
 use crate::state::BrokerState;
+use spate_kafka_security::SaslMechanism;
+use spate_kafka_security::scram::ScramCredential;
 
 /// Whether `caller` may `operation` (ALTER, DESCRIBE) credentials.
 pub(crate) fn may_manage(state: &BrokerState, caller: &Caller, operation: Operation) -> bool {

@@ -20,10 +20,10 @@ use kafka_protocol::protocol::StrBytes;
 use base64::Engine as _;
 
 use super::credentials::CredentialStore;
-use super::mechanism::SaslMechanism;
 use super::plain_verifier::PlainVerifier;
-use super::scram::{ScramFailure, ScramServer, hmac};
 use crate::codec::{DecodedRequest, RequestContext, decode_request, encode_frame};
+use spate_kafka_security::SaslMechanism;
+use spate_kafka_security::scram::{ScramFailure, ScramServer, hmac};
 
 /// What the connection does after a request on an unauthenticated SASL connection.
 #[derive(Debug)]

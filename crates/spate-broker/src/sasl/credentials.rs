@@ -14,10 +14,10 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::mechanism::SaslMechanism;
-use super::scram::ScramCredential;
-pub use super::scram::{MAX_ITERATIONS, MIN_ITERATIONS};
 use crate::{Error, Result, state_file};
+use spate_kafka_security::SaslMechanism;
+use spate_kafka_security::scram::ScramCredential;
+pub use spate_kafka_security::scram::{MAX_ITERATIONS, MIN_ITERATIONS};
 
 const HEADER: &str =
     "# spate SCRAM credentials v1: user, mechanism, iterations, salt, stored key, server key";
@@ -103,7 +103,12 @@ impl CredentialStore {
             return Err(Error::InvalidCredential("the password is empty".into()));
         }
         check_scram(mechanism, iterations)?;
-        let credential = ScramCredential::from_password(mechanism, password, &random_salt(), iterations);
+        let credential = ScramCredential::from_password(
+            mechanism,
+            password,
+            &spate_kafka_security::scram::random_salt(),
+            iterations,
+        );
         self.upsert(user, credential)
     }
 
@@ -178,10 +183,6 @@ pub(crate) fn check_user(user: &str) -> Result<()> {
 }
 
 /// 16 random bytes from the operating system (uuid v4 draws them from getrandom).
-pub(crate) fn random_salt() -> Vec<u8> {
-    uuid::Uuid::new_v4().as_bytes().to_vec()
-}
-
 fn render(users: &Users) -> String {
     let mut out = format!("{HEADER}\n");
     for (user, m) in users {

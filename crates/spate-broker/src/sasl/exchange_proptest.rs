@@ -17,8 +17,8 @@ use proptest::prelude::*;
 use super::authenticator::{Authenticator, SaslSettings, Step};
 use super::credentials::CredentialStore;
 use super::failure_limiter::PlainLoginLimits;
-use super::mechanism::SaslMechanism;
 use super::plain_verifier::PlainVerifier;
+use spate_kafka_security::SaslMechanism;
 
 /// One request a client may send before it is authenticated.
 #[derive(Debug, Clone)]

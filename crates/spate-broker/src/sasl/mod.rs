@@ -1,5 +1,5 @@
 //! SASL authentication on SASL listeners: the per-connection exchange ([`authenticator`]),
-//! PLAIN and SCRAM, the mechanism names, the credential store, and what bounds the cost of
+//! PLAIN and SCRAM (the exchange itself and the mechanism names are `spate_kafka_security`'s), the credential store, and what bounds the cost of
 //! PLAIN password checks ([`plain_verifier`]).
 
 pub(crate) mod authenticator;
@@ -7,15 +7,11 @@ pub mod credentials;
 #[cfg(test)]
 mod exchange_proptest;
 pub(crate) mod failure_limiter;
-pub(crate) mod mechanism;
 mod plain;
 pub(crate) mod plain_verifier;
-pub(crate) mod scram;
-pub mod scram_client;
 pub(crate) mod standalone;
 mod verified_passwords;
 
 pub use failure_limiter::PlainLoginLimits;
-pub use mechanism::SaslMechanism;
-pub use scram::ScramCredential;
-pub use scram_client::{SaltedPassword, ScramClient};
+pub use spate_kafka_security::scram::ScramCredential;
+pub use spate_kafka_security::{SaltedPassword, SaslMechanism, ScramClient};

@@ -42,4 +42,12 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        /// Whatever a client sends, the PLAIN message parses or fails; it never panics.
+        #[test]
+        fn arbitrary_messages_never_panic(message in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = parse(&message);
+        }
+    }
 }

@@ -20,8 +20,8 @@ use tokio::sync::Semaphore;
 use super::credentials::CredentialStore;
 use super::failure_limiter::{FailureLimiter, PlainLoginLimits};
 use super::plain;
-use super::scram::ScramCredential;
 use super::verified_passwords::{CachedVerdict, VerifiedPasswords};
+use spate_kafka_security::scram::ScramCredential;
 
 #[derive(Debug)]
 pub(crate) struct PlainVerifier {
@@ -135,7 +135,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::sasl::mechanism::SaslMechanism;
+    use spate_kafka_security::SaslMechanism;
 
     fn store() -> (tempfile::TempDir, CredentialStore) {
         let dir = tempfile::tempdir().unwrap();

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use super::authenticator::{Authenticator, SaslSettings, Step};
 use super::credentials::CredentialStore;
 use super::failure_limiter::PlainLoginLimits;
-use super::mechanism::SaslMechanism;
 use super::plain_verifier::PlainVerifier;
+use spate_kafka_security::SaslMechanism;
 
 /// One connection's SASL exchange, frame by frame.
 #[derive(Debug)]

@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use super::mechanism::SaslMechanism;
-use super::scram::{ScramCredential, constant_time_eq, hmac};
+use spate_kafka_security::SaslMechanism;
+use spate_kafka_security::scram::{ScramCredential, constant_time_eq, hmac};
 
 /// Users remembered at once; a full cache forgets an arbitrary one. Only successful logins
 /// add entries, so only holders of passwords can fill it.

@@ -8,11 +8,10 @@
 //! - [`KafkaSink`]: at-least-once (idempotent producer, flushed at every checkpoint) or
 //!   exactly-once (one Kafka transaction per checkpoint, committed when the checkpoint
 //!   completes, recovered or aborted on restore).
-//! - [`txn_admin`]: the raw Kafka-protocol client the exactly-once sink uses to finish or abort
-//!   transactions of a crashed run; it also serves the ACL APIs (`acl_admin`) and the SCRAM
-//!   user APIs (`scram_admin`) and client quotas (`quota_admin`), and logs in on SASL
-//!   listeners and over TLS
-//!   ([`client_security`]: Kafka client properties for both clients).
+//! - The raw Kafka-protocol client (`spate_kafka_client`) finishes or aborts the transactions of
+//!   a crashed run for the exactly-once sink, reads topic limits, and on the fetch read path
+//!   fetches record batches; its `ClientSecurity` turns Kafka client properties into settings
+//!   for both clients.
 //!
 //! ```no_run
 //! use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, StartingOffsets};
@@ -34,28 +33,18 @@
 //! # }
 //! ```
 
-mod acl_admin;
 mod assignment;
-pub mod client_security;
-mod client_stream;
 mod committer;
 pub(crate) mod error;
 mod message;
 pub mod position;
-pub mod produce_load;
-mod quota_admin;
-mod reply_buffers;
-mod scram_admin;
 mod sink;
 mod source;
 mod transactional;
-pub mod txn_admin;
 mod txn_state;
 
 pub use assignment::partition_owner;
 pub use message::{KafkaMessage, KafkaRecord};
-pub use quota_admin::{DescribedQuota, QuotaComponent, QuotaMatch};
-pub use scram_admin::ScramUser;
 pub use sink::{
     DeliveryGuarantee, KafkaSink, KafkaSinkBuilder, OutgoingRecord, OversizedRecords, OversizedStats,
 };

@@ -13,15 +13,15 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
 
-use super::client_security::ClientSecurity;
 use super::committer::Committer;
 use super::error::kafka_error;
 use super::transactional::{
     Recovery, Rejected, SinkProducer, TxnProducer, create_producer, transactional_id,
 };
-use super::txn_admin::TxnAdmin;
 use super::txn_state::{PendingTxn, SinkTxnState};
 use crate::{ConnectorError, OversizedRecord};
+use spate_kafka_client::BrokerConnection;
+use spate_kafka_client::ClientSecurity;
 
 /// librdkafka's default `message.max.bytes`: the largest record (and batch) a producer sends.
 const LIBRDKAFKA_MESSAGE_MAX_BYTES: usize = 1_000_000;
@@ -480,7 +480,9 @@ impl<T> KafkaSink<T> {
             .bootstrap_servers
             .split(',')
             .map(str::trim)
-            .find_map(|server| TxnAdmin::connect_secured(server, self.request_timeout, &security).ok());
+            .find_map(|server| {
+                BrokerConnection::connect_secured(server, self.request_timeout, &security).ok()
+            });
         let mut limit_of = |topic: &str| -> (usize, String) {
             let topic_limit = admin.as_mut().and_then(|a| {
                 a.topic_config(topic, "max.message.bytes")
@@ -549,7 +551,7 @@ impl<T> KafkaSink<T> {
     /// How the raw admin client reaches the cluster: the producer's own security properties.
     fn security(&self) -> Result<ClientSecurity, ConnectorError> {
         let properties: BTreeMap<String, String> = self.properties.iter().cloned().collect();
-        ClientSecurity::from_properties(&properties)
+        Ok(ClientSecurity::from_properties(&properties)?)
     }
 
     fn recover(&mut self, states: &[Vec<u8>]) -> Result<(), ConnectorError> {

@@ -4,7 +4,7 @@
 //! Transactional ids are `{prefix}-{subtask}-{sequence}`; the sequence grows by one per
 //! producer. librdkafka cannot resume another instance's open transaction, so a transaction
 //! that was pre-committed before a crash is finished with a raw EndTxn carrying the producer
-//! id and epoch recorded in the checkpoint (see [`super::txn_admin`]).
+//! id and epoch recorded in the checkpoint (see `spate_kafka_client::BrokerConnection`).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -18,11 +18,11 @@ use rdkafka::message::Message;
 use rdkafka::producer::{DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use spate_engine::SinkContext;
 
-use super::client_security::ClientSecurity;
 use super::error::kafka_error;
-use super::txn_admin::TxnAdmin;
 use super::txn_state::{PendingTxn, SinkTxnState};
 use crate::ConnectorError;
+use spate_kafka_client::BrokerConnection;
+use spate_kafka_client::ClientSecurity;
 
 /// librdkafka reports the producer id and epoch only in its statistics (`eos` section); the
 /// interval bounds how long a new producer waits for its identity.
@@ -284,7 +284,7 @@ impl Recovery<'_> {
         for (i, bytes) in states.iter().enumerate().filter(|(i, _)| i % p == ctx.subtask) {
             owned.push((i, SinkTxnState::decode(bytes)?));
         }
-        let mut admin = TxnAdmin::connect_with(
+        let mut admin = BrokerConnection::connect_with(
             self.bootstrap_servers,
             &transactional_id(self.prefix, ctx.subtask, 0),
             self.request_timeout,
@@ -326,7 +326,7 @@ impl Recovery<'_> {
 
     fn commit_pending(
         &self,
-        admin: &mut TxnAdmin,
+        admin: &mut BrokerConnection,
         listing: bool,
         t: &PendingTxn,
     ) -> Result<(), ConnectorError> {
@@ -347,12 +347,12 @@ impl Recovery<'_> {
                 other => return Err(lost(other, d.producer_epoch)),
             }
         }
-        admin.end_txn(&t.transactional_id, t.producer_id, t.producer_epoch, true)
+        Ok(admin.end_txn(&t.transactional_id, t.producer_id, t.producer_epoch, true)?)
     }
 
     fn abort_listed(
         &self,
-        admin: &mut TxnAdmin,
+        admin: &mut BrokerConnection,
         ctx: &SinkContext,
         committed: &HashSet<String>,
     ) -> Result<(), ConnectorError> {

@@ -9,7 +9,6 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
-use spate_connectors::kafka::txn_admin::TxnAdmin;
 use spate_connectors::kafka::{
     DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, KafkaSourceBuilder, OffsetReset,
     OversizedRecords, ReadPath, StartingOffsets,
@@ -17,6 +16,7 @@ use spate_connectors::kafka::{
 use spate_engine::{
     Record, Sink, SinkContext, Source, SourceContext, SourceStatus, StreamEnvironment, WatermarkStrategy,
 };
+use spate_kafka_client::BrokerConnection;
 
 struct TestBroker {
     handle: BrokerHandle,
@@ -586,7 +586,7 @@ on_every_path!(committed_offsets_follow_completed_checkpoints);
 fn raw_admin_client_reports_kafka_error_names() {
     let b = TestBroker::start();
     let bs = b.bootstrap();
-    let mut admin = TxnAdmin::connect(&bs, "probe-0", Duration::from_secs(5)).unwrap();
+    let mut admin = BrokerConnection::connect(&bs, "probe-0", Duration::from_secs(5)).unwrap();
     let (pid, epoch) = admin.init_producer_id("probe-0", 60_000).unwrap();
     assert_eq!(epoch, 0, "a new transactional id");
     let (pid2, epoch2) = admin.init_producer_id("probe-0", 60_000).unwrap();
@@ -605,7 +605,7 @@ fn describe_and_list_show_an_open_transaction_and_restore_aborts_it() {
     let b = TestBroker::start();
     let bs = b.bootstrap();
     b.topic("out", 1);
-    let mut admin = TxnAdmin::connect(&bs, "job-d-0-0", Duration::from_secs(5)).unwrap();
+    let mut admin = BrokerConnection::connect(&bs, "job-d-0-0", Duration::from_secs(5)).unwrap();
     assert!(admin.supports_transaction_listing());
     let mut crashed = exactly_once(&bs, "job-d");
     crashed.write(&mut records(0..10)).unwrap();
@@ -799,7 +799,7 @@ fn a_broker_side_rejection_goes_through_the_policy_too() {
 /// broker's refusal fails the run instead of being counted.
 #[test]
 fn produce_load_counts_only_what_the_broker_stored() {
-    use spate_connectors::kafka::produce_load::{self, ProduceLoad};
+    use spate_kafka_client::produce_load::{self, ProduceLoad};
     let b = TestBroker::start();
     b.topic("load", 3);
     let load = ProduceLoad {

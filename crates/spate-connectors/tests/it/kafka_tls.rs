@@ -15,10 +15,10 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use spate_broker::credentials::CredentialStore;
 use spate_broker::{Broker, BrokerConfig, BrokerHandle, SaslMechanism, Setting};
-use spate_connectors::kafka::client_security::ClientSecurity;
-use spate_connectors::kafka::txn_admin::TxnAdmin;
 use spate_connectors::kafka::{DeliveryGuarantee, KafkaRecord, KafkaSink, KafkaSource, ReadPath};
 use spate_engine::{Record, Sink, SinkContext, Source, SourceContext};
+use spate_kafka_client::BrokerConnection;
+use spate_kafka_client::client_security::ClientSecurity;
 
 const SINK: SinkContext = SinkContext {
     subtask: 0,
@@ -121,13 +121,13 @@ fn raw_admin_client_logs_in_over_tls_and_refuses_an_unknown_ca() {
     let bs = b.handle.bootstrap_servers();
     assert!(bs.starts_with("localhost:"), "{bs}");
     let timeout = Duration::from_secs(5);
-    let mut admin = TxnAdmin::connect_with(&bs, "probe-0", timeout, &b.security(&b.ca)).unwrap();
+    let mut admin = BrokerConnection::connect_with(&bs, "probe-0", timeout, &b.security(&b.ca)).unwrap();
     let (_, epoch) = admin.init_producer_id("probe-0", 60_000).unwrap();
     assert_eq!(epoch, 0);
-    let e = TxnAdmin::connect_secured(&bs, timeout, &b.security(&b.rogue_ca)).unwrap_err();
+    let e = BrokerConnection::connect_secured(&bs, timeout, &b.security(&b.rogue_ca)).unwrap_err();
     assert!(e.to_string().contains("TLS handshake"), "{e}");
     // Plaintext to the TLS port gets no answer it could take for Kafka's.
-    assert!(TxnAdmin::connect_to(&bs, timeout).is_err());
+    assert!(BrokerConnection::connect_to(&bs, timeout).is_err());
     // The first connection is unaffected.
     assert_eq!(admin.init_producer_id("probe-0", 60_000).unwrap().1, 1);
 }

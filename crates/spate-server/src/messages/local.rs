@@ -37,7 +37,7 @@ pub(super) fn browse(
         let read = match broker.read(topic, partition, next, budget.min(1 << 20), isolation) {
             Ok(read) => read,
             // Retention moved the start past `next` between two reads.
-            Err(spate_broker::Error::OffsetOutOfRange { .. }) => break,
+            Err(spate_log::Error::OffsetOutOfRange { .. }) => break,
             Err(e) => return Err(broker_error(topic, partition, e)),
         };
         if read.records.is_empty() {
@@ -105,6 +105,6 @@ fn bounds(broker: &LocalBroker, topic: &str, partition: i32) -> Result<(i64, i64
     Ok((p.log_start_offset, p.high_watermark))
 }
 
-fn broker_error(topic: &str, partition: i32, e: spate_broker::Error) -> ServerError {
+fn broker_error(topic: &str, partition: i32, e: spate_log::Error) -> ServerError {
     ServerError::Kafka(format!("reading {topic}-{partition}: {e}"))
 }

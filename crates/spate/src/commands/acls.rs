@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
-use spate_broker::acl::model::CLUSTER_NAME;
-use spate_broker::acl::{AclBinding, AclFilter, Operation, PatternType, Permission, ResourceType};
+use spate_kafka_security::acl::CLUSTER_NAME;
+use spate_kafka_security::acl::{AclBinding, AclFilter, Operation, PatternType, Permission, ResourceType};
 
 use crate::cli::{AclArgs, AclsAction};
 use crate::client_properties::ClientSettings;

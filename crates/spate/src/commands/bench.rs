@@ -100,15 +100,15 @@ pub fn run(bench: BenchCommand) -> Result<()> {
 
 /// `spate bench produce`: creates the topic when it is missing, then sends the load.
 fn produce(args: &ProduceBenchArgs) -> Result<()> {
-    use spate_connectors::kafka::produce_load::{self, ProduceLoad};
-    use spate_connectors::kafka::txn_admin::TxnAdmin;
+    use spate_kafka_client::BrokerConnection;
+    use spate_kafka_client::produce_load::{self, ProduceLoad};
     let timeout = std::time::Duration::from_secs(30);
     // A v2 batch header is 61 bytes; a record without key and headers adds at most 16 to its
     // value (attributes, timestamp and offset deltas, lengths and header count as varints).
     let batch_records = (args.batch_bytes.saturating_sub(61) / (args.record_bytes + 16)).max(1);
     let batch_value_bytes = (args.record_bytes as u64 * batch_records as u64).max(1);
     let requests = (args.megabytes * 1_000_000).div_ceil(batch_value_bytes);
-    let mut admin = TxnAdmin::connect_to(&args.bootstrap, timeout)?;
+    let mut admin = BrokerConnection::connect_to(&args.bootstrap, timeout)?;
     match admin.create_topic(&args.topic, args.partitions, -1, &[]) {
         Ok(()) => {}
         Err(e) if e.to_string().contains("TOPIC_ALREADY_EXISTS") => {}

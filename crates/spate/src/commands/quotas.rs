@@ -4,7 +4,7 @@
 //! DESCRIBE_CONFIGS on the cluster, or a super user) through `--command-config`/`-X`.
 
 use anyhow::{Result, bail};
-use spate_connectors::kafka::{QuotaComponent, QuotaMatch};
+use spate_kafka_client::quotas::{QuotaComponent, QuotaMatch};
 
 use crate::cli::{QuotaAlterArgs, QuotaEntityArgs, QuotasAction};
 use crate::client_properties::ClientSettings;

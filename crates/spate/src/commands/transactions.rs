@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
 use rdkafka::consumer::BaseConsumer;
-use spate_connectors::kafka::txn_admin::{ActiveProducer, TxnAdmin};
+use spate_kafka_client::{ActiveProducer, BrokerConnection};
 
 use crate::cli::TransactionsAction;
 use crate::client_properties::ClientSettings;
@@ -36,19 +36,19 @@ fn first_server(bootstrap: &str) -> Result<&str> {
         .context("empty --bootstrap")
 }
 
-fn connect(settings: &ClientSettings) -> Result<TxnAdmin> {
+fn connect(settings: &ClientSettings) -> Result<BrokerConnection> {
     let server = first_server(&settings.bootstrap)?;
     connect_to(settings, server, "connecting")
 }
 
 /// A raw admin connection to `address`, logged in as the client properties say.
-fn connect_to(settings: &ClientSettings, address: &str, doing: &str) -> Result<TxnAdmin> {
-    TxnAdmin::connect_secured(address, CLUSTER_TIMEOUT, &settings.security()?)
+fn connect_to(settings: &ClientSettings, address: &str, doing: &str) -> Result<BrokerConnection> {
+    BrokerConnection::connect_secured(address, CLUSTER_TIMEOUT, &settings.security()?)
         .map_err(|e| kafka_client::raw_error(e, address, doing))
 }
 
 /// A client on the leader of `topic`-`partition`.
-fn leader(settings: &ClientSettings, topic: &str, partition: i32) -> Result<TxnAdmin> {
+fn leader(settings: &ClientSettings, topic: &str, partition: i32) -> Result<BrokerConnection> {
     let (host, port) = connect(settings)?
         .leader_of(topic, partition)
         .with_context(|| format!("finding the leader of {topic}-{partition}"))?;
@@ -190,7 +190,7 @@ fn find_hanging(
         .iter()
         .map(|b| (b.id(), format!("{}:{}", b.host(), b.port())))
         .collect();
-    let mut leaders: HashMap<i32, TxnAdmin> = HashMap::new();
+    let mut leaders: HashMap<i32, BrokerConnection> = HashMap::new();
     let mut hanging = Vec::new();
     for t in metadata.topics() {
         if t.error().is_some() {

@@ -12,12 +12,7 @@ use crate::emit::Emitter;
 use crate::kafka::message::KafkaMessage;
 
 /// Where an out-of-range offset restarts (`auto.offset.reset`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Reset {
-    Earliest,
-    Latest,
-    Fail,
-}
+pub(super) use spate_kafka_client::fetcher::OffsetOutOfRange as Reset;
 
 /// The last value of `key` among the client properties.
 pub(super) fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -41,14 +36,9 @@ pub(super) fn read_committed(properties: &[(String, String)]) -> Result<bool, Co
 
 /// `auto.offset.reset`, `default` when the properties do not set it.
 pub(super) fn reset(properties: &[(String, String)], default: &str) -> Result<Reset, ConnectorError> {
-    match property(properties, "auto.offset.reset").unwrap_or(default) {
-        "earliest" | "smallest" | "beginning" => Ok(Reset::Earliest),
-        "latest" | "largest" | "end" => Ok(Reset::Latest),
-        "error" => Ok(Reset::Fail),
-        other => Err(ConnectorError::Config(format!(
-            "auto.offset.reset `{other}` (earliest, latest or error)"
-        ))),
-    }
+    Ok(Reset::parse(
+        property(properties, "auto.offset.reset").unwrap_or(default),
+    )?)
 }
 
 /// One partition's place while its batches are handed out.

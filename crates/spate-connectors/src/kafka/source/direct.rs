@@ -1,5 +1,6 @@
 //! The direct read path: records straight from the partition logs of a Spate broker running in
-//! this process (`spate_broker::local`), decoded from the stored batches with spate-log's
+//! this process (found through `spate_log::in_process`, which the broker implements; this crate
+//! never sees the broker's types), decoded from the stored batches with spate-log's
 //! consumer cursor — no socket, no per-message client work.
 //!
 //! Only the data plane differs from the client path. Partition assignment, starting offsets,
@@ -18,8 +19,10 @@
 //! append generation changed (the engine polls an idle source every few milliseconds; this
 //! makes such a poll a couple of atomic loads).
 
-use spate_broker::local::{self, Isolation, LocalBroker};
+use std::sync::Arc;
+
 use spate_log::consume::ConsumerCursor;
+use spate_log::in_process::{self, Isolation, LocalLogs};
 
 use super::batches::{self, Reset, SplitCursor};
 use super::builder::Deserializer;
@@ -33,7 +36,7 @@ const READ_BYTES: usize = 1 << 20;
 #[derive(Debug)]
 pub(super) struct DirectReader {
     bootstrap: String,
-    broker: LocalBroker,
+    broker: Arc<dyn LocalLogs>,
     /// Bumped when `broker` is replaced by a restarted broker: generations of different
     /// broker instances are unrelated numbers (a new broker counts from zero again).
     instance: u64,
@@ -48,7 +51,7 @@ impl DirectReader {
         default_reset: &str,
         properties: &[(String, String)],
     ) -> Result<Option<Self>, ConnectorError> {
-        let Some(broker) = local::find(bootstrap) else {
+        let Some(broker) = in_process::find(bootstrap) else {
             return Ok(None);
         };
         let isolation = if batches::read_committed(properties)? {
@@ -106,7 +109,7 @@ pub(super) fn poll_split<T>(
                     state.idle_at = None;
                     state.cursor.reset(read.records, *at.next, read.aborted);
                 }
-                Err(spate_broker::Error::OffsetOutOfRange {
+                Err(spate_log::Error::OffsetOutOfRange {
                     log_start, log_end, ..
                 }) => {
                     *at.next = match reader.reset {
@@ -122,17 +125,17 @@ pub(super) fn poll_split<T>(
                     };
                     continue;
                 }
-                Err(spate_broker::Error::Stopped) => {
+                Err(spate_log::Error::Stopped) => {
                     // A restarted broker on the same address is read again; until then there
                     // is nothing to read, as for a client whose broker is down.
-                    if let Some(broker) = local::find(&reader.bootstrap) {
+                    if let Some(broker) = in_process::find(&reader.bootstrap) {
                         reader.broker = broker;
                         reader.instance += 1;
                     }
                     break;
                 }
                 // A partition being created (discovery saw it in the metadata first).
-                Err(spate_broker::Error::UnknownPartition { .. }) => break,
+                Err(spate_log::Error::UnknownPartition { .. }) => break,
                 Err(e) => {
                     return Err(ConnectorError::Kafka(format!(
                         "reading {topic}-{partition} from the log: {e}"

@@ -556,7 +556,7 @@ impl<T> KafkaSource<T> {
         self.serve_main_queue()?;
         if let Some(fetcher) = &self.fetcher {
             while let Some(chunk) = fetcher.next_chunk()? {
-                if let Some(s) = self.splits.get_mut(chunk.split()) {
+                if let Some(s) = self.splits.get_mut(chunk.split) {
                     s.fetch.push(chunk);
                 }
             }

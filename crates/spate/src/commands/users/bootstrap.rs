@@ -3,7 +3,7 @@
 //! to learn which mechanisms a delete without `--mechanism` removes).
 
 use anyhow::{Result, bail};
-use spate_connectors::ConnectorError;
+use spate_kafka_client::ClientError;
 
 use super::{UsersRequest, listing_line};
 use crate::client_properties::ClientSettings;
@@ -13,7 +13,7 @@ pub(super) fn run(settings: &ClientSettings, request: UsersRequest) -> Result<()
     let mut admin = settings.raw_admin()?;
     let failed = |doing: &str| {
         let doing = doing.to_string();
-        move |e: ConnectorError| raw_error(e, &settings.bootstrap, &doing)
+        move |e: ClientError| raw_error(e, &settings.bootstrap, &doing)
     };
     match request {
         UsersRequest::Add {
@@ -62,6 +62,6 @@ pub(super) fn run(settings: &ClientSettings, request: UsersRequest) -> Result<()
 }
 
 /// RESOURCE_NOT_FOUND: the user has no credential (of that mechanism).
-fn is_not_found(e: &ConnectorError) -> bool {
-    matches!(e, ConnectorError::KafkaCode { name, .. } if name == "RESOURCE_NOT_FOUND")
+fn is_not_found(e: &ClientError) -> bool {
+    matches!(e, ClientError::Code { name, .. } if name == "RESOURCE_NOT_FOUND")
 }

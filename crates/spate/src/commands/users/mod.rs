@@ -10,7 +10,7 @@ mod data_dir;
 use std::io::Read;
 
 use anyhow::{Context, Result, bail};
-use spate_broker::SaslMechanism;
+use spate_kafka_security::SaslMechanism;
 
 use crate::cli::{ClientArgs, UserTarget, UsersAction};
 use crate::client_properties::ClientSettings;

@@ -1,4 +1,4 @@
-//! CreateAcls, DescribeAcls and DeleteAcls on the raw admin client ([`TxnAdmin`]), which
+//! CreateAcls, DescribeAcls and DeleteAcls on the raw admin client ([`BrokerConnection`]), which
 //! `spate acls` uses: the `rdkafka` crate does not wrap librdkafka's ACL calls.
 
 use kafka_protocol::messages::create_acls_request::AclCreation;
@@ -8,10 +8,10 @@ use kafka_protocol::messages::{
     DescribeAclsRequest, DescribeAclsResponse,
 };
 use kafka_protocol::protocol::StrBytes;
-use spate_broker::acl::{AclBinding, AclFilter, Operation, PatternType, Permission, ResourceType};
+use spate_kafka_security::acl::{AclBinding, AclFilter, Operation, PatternType, Permission, ResourceType};
 
-use super::txn_admin::{TxnAdmin, check_with_message};
-use crate::ConnectorError;
+use crate::ClientError;
+use crate::broker_connection::{BrokerConnection, check_with_message};
 
 /// The versions of the ACL APIs this client speaks.
 const VERSIONS: (i16, i16) = (1, 3);
@@ -20,17 +20,14 @@ fn text(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
 }
 
-fn decoded<T>(code: i8, from_code: fn(i8) -> Option<T>, what: &str) -> Result<T, ConnectorError> {
+fn decoded<T>(code: i8, from_code: fn(i8) -> Option<T>, what: &str) -> Result<T, ClientError> {
     from_code(code)
-        .ok_or_else(|| ConnectorError::Kafka(format!("the broker answered an unknown {what} code {code}")))
+        .ok_or_else(|| ClientError::Protocol(format!("the broker answered an unknown {what} code {code}")))
 }
 
-impl TxnAdmin {
+impl BrokerConnection {
     /// Creates `acls`; one result per ACL, in order.
-    pub fn create_acls(
-        &mut self,
-        acls: &[AclBinding],
-    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
+    pub fn create_acls(&mut self, acls: &[AclBinding]) -> Result<Vec<Result<(), ClientError>>, ClientError> {
         let version = self.require(ApiKey::CreateAcls, VERSIONS)?;
         let creations = acls
             .iter()
@@ -48,7 +45,7 @@ impl TxnAdmin {
         let r: CreateAclsResponse =
             self.call(&CreateAclsRequest::default().with_creations(creations), version)?;
         if r.results.len() != acls.len() {
-            return Err(ConnectorError::Kafka(format!(
+            return Err(ClientError::Protocol(format!(
                 "CreateAcls answered {} results for {} ACLs",
                 r.results.len(),
                 acls.len()
@@ -68,7 +65,7 @@ impl TxnAdmin {
     }
 
     /// The ACLs `filter` selects.
-    pub fn describe_acls(&mut self, filter: &AclFilter) -> Result<Vec<AclBinding>, ConnectorError> {
+    pub fn describe_acls(&mut self, filter: &AclFilter) -> Result<Vec<AclBinding>, ClientError> {
         let version = self.require(ApiKey::DescribeAcls, VERSIONS)?;
         let req = DescribeAclsRequest::default()
             .with_resource_type_filter(filter.resource_type.code())
@@ -98,7 +95,7 @@ impl TxnAdmin {
     }
 
     /// Deletes the ACLs each filter selects; the deleted ones per filter.
-    pub fn delete_acls(&mut self, filters: &[AclFilter]) -> Result<Vec<Vec<AclBinding>>, ConnectorError> {
+    pub fn delete_acls(&mut self, filters: &[AclFilter]) -> Result<Vec<Vec<AclBinding>>, ClientError> {
         let version = self.require(ApiKey::DeleteAcls, VERSIONS)?;
         let wire = filters
             .iter()

@@ -23,9 +23,9 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
 
-use super::client_stream::ClientStream;
-use super::txn_admin::{TxnAdmin, check};
-use crate::ConnectorError;
+use crate::ClientError;
+use crate::broker_connection::{BrokerConnection, check};
+use crate::client_stream::ClientStream;
 
 /// Produce versions this generator speaks: v3 is the first with v2 record batches.
 const PRODUCE_VERSIONS: (i16, i16) = (3, 9);
@@ -79,19 +79,19 @@ impl ProduceLoadReport {
 }
 
 /// Sends `load` and waits for every reply.
-pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
+pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ClientError> {
     if load.partitions < 1 || load.connections < 1 || load.in_flight < 1 || load.batch_records < 1 {
-        return Err(ConnectorError::Config(
+        return Err(ClientError::Config(
             "partitions, connections, in-flight requests and batch records must be at least 1".into(),
         ));
     }
     if !matches!(load.acks, 1 | -1) {
-        return Err(ConnectorError::Config(format!(
+        return Err(ClientError::Config(format!(
             "acks must be 1 or -1 (all), not {}: without replies nothing is known to be stored",
             load.acks
         )));
     }
-    let mut admin = TxnAdmin::connect_to(&load.bootstrap, load.timeout)?;
+    let mut admin = BrokerConnection::connect_to(&load.bootstrap, load.timeout)?;
     let version = admin.require(ApiKey::Produce, PRODUCE_VERSIONS)?;
     let batch = record_batch(load.record_bytes, load.batch_records)?;
     let connections = load
@@ -114,7 +114,7 @@ pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
         plans.push((format!("{host}:{port}"), frames, requests));
     }
     let start = Instant::now();
-    let results: Vec<Result<u64, ConnectorError>> = thread::scope(|s| {
+    let results: Vec<Result<u64, ClientError>> = thread::scope(|s| {
         let workers: Vec<_> = plans
             .into_iter()
             .map(|(address, frames, requests)| {
@@ -125,7 +125,7 @@ pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
             .into_iter()
             .map(|w| {
                 w.join().unwrap_or_else(|_| {
-                    Err(ConnectorError::Kafka(
+                    Err(ClientError::Protocol(
                         "a load connection's thread panicked".into(),
                     ))
                 })
@@ -148,8 +148,10 @@ pub fn run(load: &ProduceLoad) -> Result<ProduceLoadReport, ConnectorError> {
 
 /// One uncompressed v2 batch of `records` records with `value_bytes`-byte values (printable
 /// bytes that vary from record to record), timestamped now.
-fn record_batch(value_bytes: usize, records: usize) -> Result<Bytes, ConnectorError> {
-    let now = spate_engine::clock::now_millis();
+fn record_batch(value_bytes: usize, records: usize) -> Result<Bytes, ClientError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let records: Vec<Record> = (0..records)
         .map(|i| Record {
             transactional: false,
@@ -182,7 +184,7 @@ fn record_batch(value_bytes: usize, records: usize) -> Result<Bytes, ConnectorEr
             compression: Compression::None,
         },
     )
-    .map_err(|e| ConnectorError::Kafka(format!("encoding the load's record batch: {e}")))?;
+    .map_err(|e| ClientError::Protocol(format!("encoding the load's record batch: {e}")))?;
     Ok(buf.freeze())
 }
 
@@ -195,8 +197,8 @@ fn request_frame(
     acks: i16,
     timeout: Duration,
     version: i16,
-) -> Result<Vec<u8>, ConnectorError> {
-    let codec = |e: String| ConnectorError::Kafka(format!("Produce v{version}: {e}"));
+) -> Result<Vec<u8>, ClientError> {
+    let codec = |e: String| ClientError::Protocol(format!("Produce v{version}: {e}"));
     let request = ProduceRequest::default()
         .with_acks(acks)
         .with_timeout_ms(i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX))
@@ -235,9 +237,9 @@ fn send_all(
     in_flight: usize,
     timeout: Duration,
     version: i16,
-) -> Result<u64, ConnectorError> {
+) -> Result<u64, ClientError> {
     let mut stream = ClientStream::connect(address, timeout, None)?;
-    let io = |e: std::io::Error| ConnectorError::Unreachable(format!("Produce to {address}: {e}"));
+    let io = |e: std::io::Error| ClientError::Unreachable(format!("Produce to {address}: {e}"));
     let kinds = frames.len() as u64;
     let (mut sent, mut answered) = (0u64, 0u64);
     let mut reply = Vec::new();
@@ -253,7 +255,7 @@ fn send_all(
         stream.read_exact(&mut len).map_err(io)?;
         let len = usize::try_from(i32::from_be_bytes(len)).unwrap_or(usize::MAX);
         if !(4..=MAX_REPLY_BYTES).contains(&len) {
-            return Err(ConnectorError::Kafka(format!(
+            return Err(ClientError::Protocol(format!(
                 "Produce v{version}: reply frame of {len} bytes"
             )));
         }
@@ -266,8 +268,8 @@ fn send_all(
 }
 
 /// Fails unless `reply` answers request `correlation_id` with no error on any partition.
-fn check_reply(reply: &[u8], correlation_id: i32, version: i16) -> Result<(), ConnectorError> {
-    let codec = |e: String| ConnectorError::Kafka(format!("Produce v{version}: {e}"));
+fn check_reply(reply: &[u8], correlation_id: i32, version: i16) -> Result<(), ClientError> {
+    let codec = |e: String| ClientError::Protocol(format!("Produce v{version}: {e}"));
     let mut body = Bytes::copy_from_slice(reply);
     let header = ResponseHeader::decode(&mut body, ProduceResponse::header_version(version))
         .map_err(|e| codec(e.to_string()))?;

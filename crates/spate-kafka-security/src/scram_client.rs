@@ -8,9 +8,9 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use super::credentials::random_salt;
-use super::mechanism::SaslMechanism;
-use super::scram::{MAX_ITERATIONS, hash, hmac, salted_password};
+use crate::SaslMechanism;
+use crate::scram::random_salt;
+use crate::scram::{MAX_ITERATIONS, hash, hmac, salted_password};
 
 /// What AlterUserScramCredentials carries for a new password: a fresh random salt and
 /// Hi(password, salt, iterations), computed on the client as Kafka's `kafka-configs --alter
@@ -137,7 +137,7 @@ impl ScramClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sasl::scram::{ScramCredential, ScramServer};
+    use crate::scram::{ScramCredential, ScramServer};
 
     fn login(user: &str, password: &str, stored_password: &str) -> Result<(), String> {
         let m = SaslMechanism::ScramSha512;

@@ -31,12 +31,12 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
-use spate_broker::{SaslMechanism, ScramClient};
+use spate_kafka_security::{SaslMechanism, ScramClient};
 
-use super::client_security::{ClientSecurity, SaslLogin};
-use super::client_stream::ClientStream;
-use super::reply_buffers::ReplyBuffers;
-use crate::ConnectorError;
+use crate::ClientError;
+use crate::client_security::{ClientSecurity, SaslLogin};
+use crate::client_stream::ClientStream;
+use crate::reply_buffers::ReplyBuffers;
 
 /// FindCoordinator key type of transactional ids.
 const COORDINATOR_KEY_TRANSACTION: i8 = 1;
@@ -86,9 +86,9 @@ pub struct ActiveProducer {
 /// A connection to the transaction coordinator of a cluster.
 ///
 /// The single-connection model assumes one coordinator for the ids it is used with (true for
-/// Spate's single-node broker); [`TxnAdmin::connect`] takes the coordinator of a sample id.
+/// Spate's single-node broker); [`BrokerConnection::connect`] takes the coordinator of a sample id.
 #[derive(Debug)]
-pub struct TxnAdmin {
+pub struct BrokerConnection {
     stream: ClientStream,
     timeout: Duration,
     next_correlation_id: i32,
@@ -98,14 +98,14 @@ pub struct TxnAdmin {
     replies: ReplyBuffers,
 }
 
-impl TxnAdmin {
+impl BrokerConnection {
     /// Connects to a bootstrap server, asks it for the coordinator of `transactional_id` and
     /// connects there.
     pub fn connect(
         bootstrap_servers: &str,
         transactional_id: &str,
         timeout: Duration,
-    ) -> Result<Self, ConnectorError> {
+    ) -> Result<Self, ClientError> {
         Self::connect_with(
             bootstrap_servers,
             transactional_id,
@@ -121,8 +121,8 @@ impl TxnAdmin {
         transactional_id: &str,
         timeout: Duration,
         security: &ClientSecurity,
-    ) -> Result<Self, ConnectorError> {
-        let mut last_error = ConnectorError::Config("empty bootstrap.servers".into());
+    ) -> Result<Self, ClientError> {
+        let mut last_error = ClientError::Config("empty bootstrap.servers".into());
         for server in bootstrap_servers
             .split(',')
             .map(str::trim)
@@ -140,7 +140,7 @@ impl TxnAdmin {
     }
 
     /// Connects to one broker and learns its api versions.
-    pub fn connect_to(address: &str, timeout: Duration) -> Result<Self, ConnectorError> {
+    pub fn connect_to(address: &str, timeout: Duration) -> Result<Self, ClientError> {
         Self::connect_secured(address, timeout, &ClientSecurity::plaintext())
     }
 
@@ -151,7 +151,7 @@ impl TxnAdmin {
         address: &str,
         timeout: Duration,
         security: &ClientSecurity,
-    ) -> Result<Self, ConnectorError> {
+    ) -> Result<Self, ClientError> {
         let stream = ClientStream::connect(address, timeout, security.tls.as_ref())?;
         let mut client = Self {
             stream,
@@ -179,14 +179,14 @@ impl TxnAdmin {
         Ok(client)
     }
 
-    fn login(&mut self, mechanism: SaslMechanism, user: &str, password: &str) -> Result<(), ConnectorError> {
+    fn login(&mut self, mechanism: SaslMechanism, user: &str, password: &str) -> Result<(), ClientError> {
         let handshake: SaslHandshakeResponse = self.call(
             &SaslHandshakeRequest::default().with_mechanism(str_bytes(mechanism.name())),
             1,
         )?;
         check(handshake.error_code, &format!("SaslHandshake({mechanism})"))?;
         let version = self.require(ApiKey::SaslAuthenticate, (0, 2))?;
-        let mut exchange = |token: Vec<u8>| -> Result<Bytes, ConnectorError> {
+        let mut exchange = |token: Vec<u8>| -> Result<Bytes, ClientError> {
             let r: SaslAuthenticateResponse = self.call(
                 &SaslAuthenticateRequest::default().with_auth_bytes(Bytes::from(token)),
                 version,
@@ -206,11 +206,11 @@ impl TxnAdmin {
         let server_first = exchange(scram.client_first())?;
         let client_final = scram
             .client_final(&server_first)
-            .map_err(|e| ConnectorError::Kafka(format!("SCRAM login of {user}: {e}")))?;
+            .map_err(|e| ClientError::Protocol(format!("SCRAM login of {user}: {e}")))?;
         let server_final = exchange(client_final)?;
         scram
             .verify_server_final(&server_final)
-            .map_err(|e| ConnectorError::Kafka(format!("SCRAM login of {user}: {e}")))
+            .map_err(|e| ClientError::Protocol(format!("SCRAM login of {user}: {e}")))
     }
 
     /// The highest version of `key` in `ours` that the broker supports, if any.
@@ -220,9 +220,9 @@ impl TxnAdmin {
         (v >= min.max(ours.0)).then_some(v)
     }
 
-    pub(crate) fn require(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, ConnectorError> {
+    pub(crate) fn require(&self, key: ApiKey, ours: (i16, i16)) -> Result<i16, ClientError> {
         self.version(key, ours).ok_or_else(|| {
-            ConnectorError::Kafka(format!(
+            ClientError::Protocol(format!(
                 "the broker does not support {key:?} versions {}..={}",
                 ours.0, ours.1
             ))
@@ -236,7 +236,7 @@ impl TxnAdmin {
     }
 
     /// `(host, port)` of the coordinator of `transactional_id`.
-    pub fn find_coordinator(&mut self, transactional_id: &str) -> Result<(String, i32), ConnectorError> {
+    pub fn find_coordinator(&mut self, transactional_id: &str) -> Result<(String, i32), ClientError> {
         // v1..=3 carry one key; v4+ batches keys and answers per key.
         let version = self.require(ApiKey::FindCoordinator, (1, 3))?;
         let req = FindCoordinatorRequest::default()
@@ -248,7 +248,7 @@ impl TxnAdmin {
     }
 
     /// DescribeTransactions of one id.
-    pub fn describe(&mut self, transactional_id: &str) -> Result<TransactionDescription, ConnectorError> {
+    pub fn describe(&mut self, transactional_id: &str) -> Result<TransactionDescription, ClientError> {
         let version = self.require(ApiKey::DescribeTransactions, (0, 0))?;
         let req = DescribeTransactionsRequest::default()
             .with_transactional_ids(vec![TransactionalId(str_bytes(transactional_id))]);
@@ -258,7 +258,7 @@ impl TxnAdmin {
             .into_iter()
             .find(|s| s.transactional_id.0.as_str() == transactional_id)
             .ok_or_else(|| {
-                ConnectorError::Kafka(format!("DescribeTransactions: no entry for {transactional_id}"))
+                ClientError::Protocol(format!("DescribeTransactions: no entry for {transactional_id}"))
             })?;
         check(
             state.error_code,
@@ -273,7 +273,7 @@ impl TxnAdmin {
     }
 
     /// ListTransactions filtered by states (empty: all states).
-    pub fn list(&mut self, states: &[&str]) -> Result<Vec<ListedTransaction>, ConnectorError> {
+    pub fn list(&mut self, states: &[&str]) -> Result<Vec<ListedTransaction>, ClientError> {
         let version = self.require(ApiKey::ListTransactions, (0, 0))?;
         let req = ListTransactionsRequest::default()
             .with_state_filters(states.iter().map(|s| str_bytes(s)).collect())
@@ -298,7 +298,7 @@ impl TxnAdmin {
         producer_id: i64,
         producer_epoch: i16,
         commit: bool,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         // v4+ is for transaction protocol v2 (epoch bumped per transaction); not ours.
         let version = self.require(ApiKey::EndTxn, (1, 3))?;
         let req = EndTxnRequest::default()
@@ -318,7 +318,7 @@ impl TxnAdmin {
         &mut self,
         transactional_id: &str,
         transaction_timeout_ms: i32,
-    ) -> Result<(i64, i16), ConnectorError> {
+    ) -> Result<(i64, i16), ClientError> {
         let version = self.require(ApiKey::InitProducerId, (0, 4))?;
         let req = InitProducerIdRequest::default()
             .with_transactional_id(Some(TransactionalId(str_bytes(transactional_id))))
@@ -333,7 +333,7 @@ impl TxnAdmin {
     /// One config value of a topic (DescribeConfigs, resource type 2), `None` when the broker
     /// does not report it. The Kafka sink reads `max.message.bytes` with it, to catch a record
     /// the topic would reject before sending it.
-    pub fn topic_config(&mut self, topic: &str, name: &str) -> Result<Option<String>, ConnectorError> {
+    pub fn topic_config(&mut self, topic: &str, name: &str) -> Result<Option<String>, ClientError> {
         const RESOURCE_TOPIC: i8 = 2;
         let version = self.require(ApiKey::DescribeConfigs, (1, 4))?;
         let req = DescribeConfigsRequest::default().with_resources(vec![
@@ -367,7 +367,7 @@ impl TxnAdmin {
         partitions: i32,
         replication_factor: i16,
         configs: &[(&str, &str)],
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         let version = self.require(ApiKey::CreateTopics, (2, 7))?;
         let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
         let req = CreateTopicsRequest::default()
@@ -393,7 +393,7 @@ impl TxnAdmin {
             .topics
             .iter()
             .find(|t| t.name.0.as_str() == topic)
-            .ok_or_else(|| ConnectorError::Kafka(format!("CreateTopics: no entry for {topic}")))?;
+            .ok_or_else(|| ClientError::Protocol(format!("CreateTopics: no entry for {topic}")))?;
         check_with_message(
             result.error_code,
             result.error_message.as_ref(),
@@ -402,7 +402,7 @@ impl TxnAdmin {
     }
 
     /// DeleteTopics of one topic by name. The error keeps the broker's message.
-    pub fn delete_topic(&mut self, topic: &str) -> Result<(), ConnectorError> {
+    pub fn delete_topic(&mut self, topic: &str) -> Result<(), ClientError> {
         // v6 names topics in another field (and by id); v1..=5 by name is enough here.
         let version = self.require(ApiKey::DeleteTopics, (1, 5))?;
         let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
@@ -414,7 +414,7 @@ impl TxnAdmin {
             .responses
             .iter()
             .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
-            .ok_or_else(|| ConnectorError::Kafka(format!("DeleteTopics: no entry for {topic}")))?;
+            .ok_or_else(|| ClientError::Protocol(format!("DeleteTopics: no entry for {topic}")))?;
         check_with_message(
             result.error_code,
             result.error_message.as_ref(),
@@ -423,7 +423,7 @@ impl TxnAdmin {
     }
 
     /// `(host, port)` of the leader of a partition (Metadata).
-    pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ConnectorError> {
+    pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ClientError> {
         let version = self.require(ApiKey::Metadata, (1, 12))?;
         let req = MetadataRequest::default()
             .with_topics(Some(vec![
@@ -435,16 +435,16 @@ impl TxnAdmin {
             .topics
             .iter()
             .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
-            .ok_or_else(|| ConnectorError::Kafka(format!("Metadata: no entry for topic {topic}")))?;
+            .ok_or_else(|| ClientError::Protocol(format!("Metadata: no entry for topic {topic}")))?;
         check(t.error_code, &format!("Metadata({topic})"))?;
         let leader = t
             .partitions
             .iter()
             .find(|p| p.partition_index == partition)
-            .ok_or_else(|| ConnectorError::Kafka(format!("topic {topic} has no partition {partition}")))?
+            .ok_or_else(|| ClientError::Protocol(format!("topic {topic} has no partition {partition}")))?
             .leader_id;
         let broker = resp.brokers.iter().find(|b| b.node_id == leader).ok_or_else(|| {
-            ConnectorError::Kafka(format!(
+            ClientError::Protocol(format!(
                 "leader {} of {topic}-{partition} is not listed",
                 leader.0
             ))
@@ -457,7 +457,7 @@ impl TxnAdmin {
         &mut self,
         topic: &str,
         partition: i32,
-    ) -> Result<Vec<ActiveProducer>, ConnectorError> {
+    ) -> Result<Vec<ActiveProducer>, ClientError> {
         let version = self.require(ApiKey::DescribeProducers, (0, 0))?;
         let req = DescribeProducersRequest::default().with_topics(vec![
             describe_producers_request::TopicRequest::default()
@@ -471,7 +471,7 @@ impl TxnAdmin {
             .flat_map(|t| t.partitions.iter())
             .find(|p| p.partition_index == partition)
             .ok_or_else(|| {
-                ConnectorError::Kafka(format!("DescribeProducers: no entry for {topic}-{partition}"))
+                ClientError::Protocol(format!("DescribeProducers: no entry for {topic}-{partition}"))
             })?;
         check(p.error_code, &format!("DescribeProducers({topic}-{partition})"))?;
         Ok(p.active_producers
@@ -495,7 +495,7 @@ impl TxnAdmin {
         topic: &str,
         partition: i32,
         producer: &ActiveProducer,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         let version = self.require(ApiKey::WriteTxnMarkers, (1, 1))?;
         let req = WriteTxnMarkersRequest::default().with_markers(vec![
             write_txn_markers_request::WritableTxnMarker::default()
@@ -518,16 +518,16 @@ impl TxnAdmin {
             .find(|p| p.partition_index == partition)
             .map(|p| p.error_code)
             .ok_or_else(|| {
-                ConnectorError::Kafka(format!("WriteTxnMarkers: no entry for {topic}-{partition}"))
+                ClientError::Protocol(format!("WriteTxnMarkers: no entry for {topic}-{partition}"))
             })?;
         check(code, &format!("WriteTxnMarkers(abort {topic}-{partition})"))
     }
 
-    pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ConnectorError> {
+    pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ClientError> {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
         let api = format!("{:?}", R::KEY);
-        let codec = |e: String| ConnectorError::Kafka(format!("{api} v{version}: {e}"));
+        let codec = |e: String| ClientError::Protocol(format!("{api} v{version}: {e}"));
         let mut buf = BytesMut::new();
         buf.put_i32(0);
         RequestHeader::default()
@@ -542,7 +542,7 @@ impl TxnAdmin {
         buf[..4].copy_from_slice(&len.to_be_bytes());
         let io = |e: std::io::Error| {
             let timeout = self.timeout;
-            ConnectorError::Unreachable(format!("{api}: {e} (timeout {timeout:?})"))
+            ClientError::Unreachable(format!("{api}: {e} (timeout {timeout:?})"))
         };
         self.stream.write_all(&buf).map_err(io)?;
         let mut len = [0u8; 4];
@@ -577,11 +577,11 @@ fn str_bytes(s: &str) -> StrBytes {
 }
 
 /// The Kafka error code as an error with its name, or `Ok` for 0.
-pub(crate) fn check(code: i16, what: &str) -> Result<(), ConnectorError> {
+pub(crate) fn check(code: i16, what: &str) -> Result<(), ClientError> {
     if code == 0 {
         return Ok(());
     }
-    Err(ConnectorError::KafkaCode {
+    Err(ClientError::Code {
         request: what.to_string(),
         code,
         name: error_name(code),
@@ -594,11 +594,11 @@ pub(crate) fn check_with_message(
     code: i16,
     message: Option<&StrBytes>,
     what: &str,
-) -> Result<(), ConnectorError> {
+) -> Result<(), ClientError> {
     check(code, what).map_err(|e| match e {
-        ConnectorError::KafkaCode {
+        ClientError::Code {
             request, code, name, ..
-        } => ConnectorError::KafkaCode {
+        } => ClientError::Code {
             request,
             code,
             name,

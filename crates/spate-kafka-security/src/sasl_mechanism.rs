@@ -1,4 +1,4 @@
-//! The SASL mechanisms this broker offers, by their IANA names.
+//! The SASL mechanisms Spate speaks (broker and client), by their IANA names.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,7 +1,7 @@
 //! Kafka client properties for secured listeners, read once for both kinds of client: the
 //! settings librdkafka gets (Kafka's Java-only `sasl.jaas.config` turned into librdkafka's
 //! `sasl.username`/`sasl.password`), and the login of the raw admin client
-//! ([`super::txn_admin::TxnAdmin::connect_secured`]).
+//! ([`crate::broker_connection::BrokerConnection::connect_secured`]).
 //!
 //! Accepted: `security.protocol` PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL; `sasl.mechanism`
 //! PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, and the user and password either as
@@ -14,10 +14,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use spate_broker::SaslMechanism;
-use spate_broker::tls::ClientTlsSettings;
+use spate_kafka_security::ClientTlsSettings;
+use spate_kafka_security::SaslMechanism;
 
-use crate::ConnectorError;
+use crate::ClientError;
 
 /// How the raw admin client connects and logs in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,8 +46,8 @@ impl std::fmt::Debug for SaslLogin {
     }
 }
 
-fn bad(key: &str, reason: impl std::fmt::Display) -> ConnectorError {
-    ConnectorError::Config(format!("{key}: {reason}"))
+fn bad(key: &str, reason: impl std::fmt::Display) -> ClientError {
+    ClientError::Config(format!("{key}: {reason}"))
 }
 
 impl ClientSecurity {
@@ -57,7 +57,7 @@ impl ClientSecurity {
     }
 
     /// The connection and login that Kafka client `properties` describe.
-    pub fn from_properties(properties: &BTreeMap<String, String>) -> Result<ClientSecurity, ConnectorError> {
+    pub fn from_properties(properties: &BTreeMap<String, String>) -> Result<ClientSecurity, ClientError> {
         let protocol = properties
             .get("security.protocol")
             .map_or("PLAINTEXT".to_string(), |p| p.trim().to_ascii_uppercase());
@@ -89,7 +89,7 @@ impl ClientSecurity {
 }
 
 /// librdkafka's `ssl.*` client properties as the raw client's TLS settings.
-fn tls_settings(properties: &BTreeMap<String, String>) -> Result<ClientTlsSettings, ConnectorError> {
+fn tls_settings(properties: &BTreeMap<String, String>) -> Result<ClientTlsSettings, ClientError> {
     let path = |key: &str| {
         properties
             .get(key)
@@ -133,7 +133,7 @@ fn tls_settings(properties: &BTreeMap<String, String>) -> Result<ClientTlsSettin
 }
 
 /// `sasl.username`/`sasl.password`, else the ones in `sasl.jaas.config`.
-fn user_and_password(properties: &BTreeMap<String, String>) -> Result<(String, String), ConnectorError> {
+fn user_and_password(properties: &BTreeMap<String, String>) -> Result<(String, String), ClientError> {
     if let (Some(u), Some(p)) = (properties.get("sasl.username"), properties.get("sasl.password")) {
         return Ok((u.clone(), p.clone()));
     }
@@ -192,7 +192,7 @@ pub fn jaas_options(jaas: &str) -> Result<BTreeMap<String, String>, String> {
 /// `sasl.password`.
 pub fn librdkafka_settings(
     properties: &BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, ConnectorError> {
+) -> Result<Vec<(String, String)>, ClientError> {
     let mut out: Vec<(String, String)> = properties
         .iter()
         .filter(|(k, _)| k.as_str() != "sasl.jaas.config")

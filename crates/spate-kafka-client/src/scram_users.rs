@@ -1,5 +1,5 @@
 //! AlterUserScramCredentials and DescribeUserScramCredentials (KIP-554) on the raw admin client
-//! ([`TxnAdmin`]), which `spate users --bootstrap` uses: the `rdkafka` crate does not wrap
+//! ([`BrokerConnection`]), which `spate users --bootstrap` uses: the `rdkafka` crate does not wrap
 //! librdkafka's user-credential calls. Passwords are salted here; only the salted password
 //! goes on the wire, as with Kafka's own tools.
 
@@ -13,10 +13,10 @@ use kafka_protocol::messages::{
     DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse,
 };
 use kafka_protocol::protocol::StrBytes;
-use spate_broker::{SaltedPassword, SaslMechanism};
+use spate_kafka_security::{SaltedPassword, SaslMechanism};
 
-use super::txn_admin::{TxnAdmin, check_with_message};
-use crate::ConnectorError;
+use crate::ClientError;
+use crate::broker_connection::{BrokerConnection, check_with_message};
 
 /// Both APIs have only v0.
 const VERSIONS: (i16, i16) = (0, 0);
@@ -28,15 +28,15 @@ pub struct ScramUser {
     pub mechanisms: Vec<(SaslMechanism, u32)>,
 }
 
-fn wire_code(mechanism: SaslMechanism) -> Result<i8, ConnectorError> {
+fn wire_code(mechanism: SaslMechanism) -> Result<i8, ClientError> {
     mechanism.scram_code().ok_or_else(|| {
-        ConnectorError::Config(format!(
+        ClientError::Config(format!(
             "{mechanism} has no credential of its own: PLAIN logins check against the SCRAM ones"
         ))
     })
 }
 
-impl TxnAdmin {
+impl BrokerConnection {
     /// Sets `user`'s `mechanism` credential to `password`, with a fresh salt.
     pub fn upsert_scram_credential(
         &mut self,
@@ -44,10 +44,10 @@ impl TxnAdmin {
         mechanism: SaslMechanism,
         password: &str,
         iterations: u32,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         let code = wire_code(mechanism)?;
         let iterations_on_wire = i32::try_from(iterations)
-            .map_err(|_| ConnectorError::Config(format!("{iterations} iterations are out of range")))?;
+            .map_err(|_| ClientError::Config(format!("{iterations} iterations are out of range")))?;
         let salted = SaltedPassword::new(mechanism, password, iterations);
         let upsertion = ScramCredentialUpsertion::default()
             .with_name(StrBytes::from_string(user.to_string()))
@@ -66,7 +66,7 @@ impl TxnAdmin {
         &mut self,
         user: &str,
         mechanism: SaslMechanism,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         let deletion = ScramCredentialDeletion::default()
             .with_name(StrBytes::from_string(user.to_string()))
             .with_mechanism(wire_code(mechanism)?);
@@ -76,11 +76,7 @@ impl TxnAdmin {
         )
     }
 
-    fn alter_scram(
-        &mut self,
-        req: AlterUserScramCredentialsRequest,
-        user: &str,
-    ) -> Result<(), ConnectorError> {
+    fn alter_scram(&mut self, req: AlterUserScramCredentialsRequest, user: &str) -> Result<(), ClientError> {
         let version = self.require(ApiKey::AlterUserScramCredentials, VERSIONS)?;
         let r: AlterUserScramCredentialsResponse = self.call(&req, version)?;
         let what = format!("AlterUserScramCredentials({user})");
@@ -88,16 +84,13 @@ impl TxnAdmin {
             .results
             .iter()
             .find(|r| r.user.as_str() == user)
-            .ok_or_else(|| ConnectorError::Kafka(format!("{what}: no result for the user")))?;
+            .ok_or_else(|| ClientError::Protocol(format!("{what}: no result for the user")))?;
         check_with_message(result.error_code, result.error_message.as_ref(), &what)
     }
 
     /// The users named (every user for `None`) with their mechanisms; a named user without
     /// credentials is RESOURCE_NOT_FOUND.
-    pub fn describe_scram_users(
-        &mut self,
-        users: Option<&[String]>,
-    ) -> Result<Vec<ScramUser>, ConnectorError> {
+    pub fn describe_scram_users(&mut self, users: Option<&[String]>) -> Result<Vec<ScramUser>, ClientError> {
         let version = self.require(ApiKey::DescribeUserScramCredentials, VERSIONS)?;
         let names = users.map(|names| {
             names
@@ -128,14 +121,14 @@ impl TxnAdmin {
                     .iter()
                     .map(|info| {
                         let mechanism = SaslMechanism::from_scram_code(info.mechanism).ok_or_else(|| {
-                            ConnectorError::Kafka(format!(
+                            ClientError::Protocol(format!(
                                 "the broker answered an unknown SCRAM mechanism code {}",
                                 info.mechanism
                             ))
                         })?;
                         Ok((mechanism, u32::try_from(info.iterations).unwrap_or(0)))
                     })
-                    .collect::<Result<_, ConnectorError>>()?;
+                    .collect::<Result<_, ClientError>>()?;
                 Ok(ScramUser { user, mechanisms })
             })
             .collect()

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use rustls::ClientConnection;
 use rustls_pki_types::ServerName;
-use spate_broker::tls::ClientTlsSettings;
+use spate_kafka_security::ClientTlsSettings;
 
-use crate::ConnectorError;
+use crate::ClientError;
 
 /// A connection to one broker.
 #[derive(Debug)]
@@ -24,13 +24,13 @@ impl ClientStream {
         address: &str,
         timeout: Duration,
         tls: Option<&ClientTlsSettings>,
-    ) -> Result<ClientStream, ConnectorError> {
-        let io = |e: std::io::Error| ConnectorError::Unreachable(format!("connecting to {address}: {e}"));
+    ) -> Result<ClientStream, ClientError> {
+        let io = |e: std::io::Error| ClientError::Unreachable(format!("connecting to {address}: {e}"));
         let addr = address
             .to_socket_addrs()
             .map_err(io)?
             .next()
-            .ok_or_else(|| ConnectorError::Kafka(format!("{address} resolves to no address")))?;
+            .ok_or_else(|| ClientError::Protocol(format!("{address} resolves to no address")))?;
         let mut socket = TcpStream::connect_timeout(&addr, timeout).map_err(io)?;
         socket.set_read_timeout(Some(timeout)).map_err(io)?;
         socket.set_write_timeout(Some(timeout)).map_err(io)?;
@@ -38,17 +38,16 @@ impl ClientStream {
         let Some(tls) = tls else {
             return Ok(ClientStream::Plain(socket));
         };
-        let config = tls.client_config().map_err(ConnectorError::Config)?;
+        let config = tls.client_config().map_err(ClientError::Config)?;
         let name = ServerName::try_from(host_of(address).to_string())
-            .map_err(|e| ConnectorError::Config(format!("{address}: not a TLS server name: {e}")))?;
+            .map_err(|e| ClientError::Config(format!("{address}: not a TLS server name: {e}")))?;
         let mut conn = ClientConnection::new(config, name)
-            .map_err(|e| ConnectorError::Config(format!("TLS to {address}: {e}")))?;
+            .map_err(|e| ClientError::Config(format!("TLS to {address}: {e}")))?;
         // The handshake now, so its failure (an untrusted or misnamed broker certificate, a
         // refused client certificate) is reported as such rather than by the first request.
         while conn.is_handshaking() {
-            conn.complete_io(&mut socket).map_err(|e| {
-                ConnectorError::Unreachable(format!("TLS handshake with {address} failed: {e}"))
-            })?;
+            conn.complete_io(&mut socket)
+                .map_err(|e| ClientError::Unreachable(format!("TLS handshake with {address} failed: {e}")))?;
         }
         Ok(ClientStream::Tls(Box::new(rustls::StreamOwned::new(
             conn, socket,

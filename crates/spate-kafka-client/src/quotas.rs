@@ -1,4 +1,4 @@
-//! AlterClientQuotas and DescribeClientQuotas (KIP-546) on the raw admin client ([`TxnAdmin`]),
+//! AlterClientQuotas and DescribeClientQuotas (KIP-546) on the raw admin client ([`BrokerConnection`]),
 //! which `spate quotas` uses: the `rdkafka` crate does not wrap librdkafka's client-quota calls.
 //! Entity types and keys are passed through as strings, so the same calls manage any Kafka
 //! cluster's quotas (keys Spate does not know included).
@@ -11,8 +11,8 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use super::txn_admin::{TxnAdmin, check_with_message};
-use crate::ConnectorError;
+use crate::ClientError;
+use crate::broker_connection::{BrokerConnection, check_with_message};
 
 /// Versions of both APIs this client speaks (v1 is the flexible form of v0).
 const VERSIONS: (i16, i16) = (0, 1);
@@ -42,14 +42,14 @@ fn text(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
 }
 
-impl TxnAdmin {
+impl BrokerConnection {
     /// Sets (`Some`) or removes (`None`) quota keys of one entity; `validate_only` only checks.
     pub fn alter_client_quotas(
         &mut self,
         entity: &[QuotaComponent],
         ops: &[(String, Option<f64>)],
         validate_only: bool,
-    ) -> Result<(), ConnectorError> {
+    ) -> Result<(), ClientError> {
         let version = self.require(ApiKey::AlterClientQuotas, VERSIONS)?;
         let entity_data = entity
             .iter()
@@ -76,7 +76,7 @@ impl TxnAdmin {
         let entry = r
             .entries
             .first()
-            .ok_or_else(|| ConnectorError::Kafka("AlterClientQuotas: no result for the entity".into()))?;
+            .ok_or_else(|| ClientError::Protocol("AlterClientQuotas: no result for the entity".into()))?;
         check_with_message(
             entry.error_code,
             entry.error_message.as_ref(),
@@ -90,7 +90,7 @@ impl TxnAdmin {
         &mut self,
         components: &[(String, QuotaMatch)],
         strict: bool,
-    ) -> Result<Vec<DescribedQuota>, ConnectorError> {
+    ) -> Result<Vec<DescribedQuota>, ClientError> {
         let version = self.require(ApiKey::DescribeClientQuotas, VERSIONS)?;
         let components = components
             .iter()

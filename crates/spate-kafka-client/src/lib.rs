@@ -1,0 +1,47 @@
+//! Spate's own Kafka wire client: blocking, one connection per broker, on the `kafka-protocol`
+//! codec, for what `rdkafka` does not do or does not do fast enough.
+//!
+//! - [`BrokerConnection`]: a connection to one broker (TCP or TLS, with a SASL PLAIN or SCRAM
+//!   login from [`ClientSecurity`]), versions negotiated with ApiVersions, and the requests
+//!   librdkafka does not expose: transactions of *another* producer (the exactly-once sink's
+//!   recovery, `spate transactions`), topics with the broker's error messages, ACLs
+//!   ([`acls`]), SCRAM users ([`scram_users`]), client quotas ([`quotas`]).
+//! - [`fetcher::Fetcher`]: a thread fetching whole record batches from the partition leaders,
+//!   for the engine's Kafka source on any cluster.
+//! - [`produce_load`]: a Produce load generator for broker benchmarks.
+//!
+//! Contracts: every call has a timeout; a broker that cannot be reached is
+//! [`ClientError::Unreachable`] (a retry may succeed), an error the broker answered is
+//! [`ClientError::Code`] with its Kafka code and name. The crate knows nothing of Spate's broker
+//! or engine: the shared security vocabulary is `spate_kafka_security`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use spate_kafka_client::BrokerConnection;
+//!
+//! # fn main() -> Result<(), spate_kafka_client::ClientError> {
+//! let mut broker = BrokerConnection::connect_to("localhost:9092", Duration::from_secs(5))?;
+//! broker.create_topic("orders", 3, 1, &[])?;
+//! for t in broker.list(&["Ongoing"])? {
+//!     println!("{} is open since {}", t.transactional_id, t.producer_id);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod acls;
+mod broker_connection;
+pub mod client_security;
+mod client_stream;
+mod error;
+pub mod fetcher;
+pub mod produce_load;
+pub mod quotas;
+mod reply_buffers;
+pub mod scram_users;
+
+pub use broker_connection::{
+    ActiveProducer, BrokerConnection, ListedTransaction, TransactionDescription, error_name,
+};
+pub use client_security::ClientSecurity;
+pub use error::ClientError;
