@@ -41,6 +41,9 @@ cargo machete
 step "cargo doc (warnings denied)"
 RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
 
+step "Miri over the unsafe code's unit tests (spate-sql row_memory)"
+bash scripts/miri.sh
+
 step "short fuzz pass (request decoding, record validation, SASL exchange) from the committed seeds"
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz-smoke.sh
 
