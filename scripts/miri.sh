@@ -17,6 +17,9 @@ TOOLCHAIN="${MIRI_TOOLCHAIN:-nightly-2026-10-30}"
 if ! cargo "+$TOOLCHAIN" miri --version >/dev/null 2>&1; then
     rustup toolchain install "$TOOLCHAIN" --profile minimal --component miri --component rust-src
 fi
-# The spare-row pool is per thread and one test checks it is freed with its thread: Miri runs
-# threads, and needs no host access for these tests (isolation stays on).
-cargo "+$TOOLCHAIN" miri test -p spate-sql --lib row_memory
+# Every test with leak checking, except the two that panic midway through making a row: a row
+# whose making panics is leaked by design (row_in_place_with's docs say why), so those two run
+# with leaks ignored and are checked for undefined behaviour only.
+cargo "+$TOOLCHAIN" miri test -p spate-sql --lib row_memory -- --skip row_memory::tests::a_panic
+MIRIFLAGS="${MIRIFLAGS:-} -Zmiri-ignore-leaks" \
+    cargo "+$TOOLCHAIN" miri test -p spate-sql --lib row_memory::tests::a_panic

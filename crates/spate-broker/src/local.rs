@@ -152,17 +152,23 @@ impl LocalBroker {
         let p = self.partition(topic, partition)?;
         Ok(p.offset_for_timestamp(timestamp)?.map(|(offset, _)| offset))
     }
+}
+
+impl LocalLogs for LocalBroker {
+    fn is_serving(&self) -> bool {
+        self.is_running() && self.state.strong_count() > 0
+    }
 
     /// Changes after every append, marker or transaction resolution (see the module docs):
     /// a read that found nothing needs repeating only once this has changed.
-    pub fn append_generation(&self) -> u64 {
+    fn append_generation(&self) -> u64 {
         self.state().map_or(0, |s| s.append_generation())
     }
 
     /// Whole stored batches of `topic`-`partition` from the one holding `offset`, at most
     /// `max_bytes` unless the first batch alone is larger — what a Fetch at `isolation`
     /// returns for the partition.
-    pub fn read(
+    fn read(
         &self,
         topic: &str,
         partition: i32,
@@ -185,27 +191,6 @@ impl LocalBroker {
             last_stable_offset: read.last_stable_offset,
             log_start_offset: read.log_start_offset,
         })
-    }
-}
-
-impl LocalLogs for LocalBroker {
-    fn is_serving(&self) -> bool {
-        self.is_running() && self.state.strong_count() > 0
-    }
-
-    fn append_generation(&self) -> u64 {
-        LocalBroker::append_generation(self)
-    }
-
-    fn read(
-        &self,
-        topic: &str,
-        partition: i32,
-        offset: i64,
-        max_bytes: usize,
-        isolation: Isolation,
-    ) -> Result<LocalRead> {
-        LocalBroker::read(self, topic, partition, offset, max_bytes, isolation)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -3,6 +3,7 @@
 
 use spate_broker::local::{Isolation, LocalBroker};
 use spate_log::consume::ConsumerCursor;
+use spate_log::in_process::LocalLogs as _;
 
 use super::{Browse, MAX_COUNT, MAX_READ_BYTES, MessagePage, MessageView, Start, render};
 use crate::error::{Result, ServerError};
