@@ -227,7 +227,10 @@ impl Session {
             out.push('\n');
         }
         out.push_str("\n== Engine Graph ==\n");
-        out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?);
+        match env {
+            Some(env) => out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?),
+            None => out.push_str("(not built: updating plans do not run yet)\n"),
+        }
         Ok(out)
     }
 
@@ -236,13 +239,14 @@ impl Session {
     /// settings, not run. `spate server` draws a job's graph from it.
     pub fn operator_graph(&self, stmt: &Statement) -> Result<spate_engine::OperatorGraph> {
         let (_, env) = self.plan_graph(stmt, false)?;
+        let env = env.ok_or_else(|| SqlError::validation("updating plans do not run yet", None))?;
         env.operator_graph()
             .map_err(|e| SqlError::execution(e.to_string()))
     }
 
     /// `stmt`'s logical plan as `EXPLAIN` prints it, and an environment holding the engine
-    /// graph it translates to.
-    fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, StreamEnvironment)> {
+    /// graph it translates to (`None` for an updating plan, which does not run yet).
+    fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, Option<StreamEnvironment>)> {
         let mut out = String::new();
         let env = self.graph_environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
@@ -251,6 +255,9 @@ impl Session {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
                 out.push_str(&plan.explain(changelog));
+                if !plan.modify_kinds().is_insert_only() {
+                    return Ok((out, None));
+                }
                 tr.share_repeated([&plan]);
                 let _ = tr.stream(&plan)?.collect();
             }
@@ -268,12 +275,20 @@ impl Session {
                             table.name,
                             crate::plan::ChangelogMode::NONE
                         ));
-                        for line in plan.explain(true).lines() {
+                        let accepted = crate::plan::sink_update_images(table)
+                            .unwrap_or(&[crate::plan::UpdateImages::BeforeAndAfter]);
+                        for line in plan.explain_for(accepted).lines() {
                             out.push_str(&format!("  {line}\n"));
                         }
                     } else {
                         out.push_str(&plan.to_string());
                     }
+                }
+                if planned
+                    .iter()
+                    .any(|(_, plan)| !plan.modify_kinds().is_insert_only())
+                {
+                    return Ok((out, None));
                 }
                 tr.insert_all(&planned)?;
             }
@@ -284,7 +299,7 @@ impl Session {
                 ));
             }
         }
-        Ok((out, env))
+        Ok((out, Some(env)))
     }
 
     /// An environment with the session's parallelism, for a graph that is only shown.

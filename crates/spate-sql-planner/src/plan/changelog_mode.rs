@@ -4,13 +4,20 @@
 //! A row of a node's output is an insertion (`+I`), the old or new image of an update (`-U`,
 //! `+U`) or a deletion (`-D`). A node's mode says which of them it can emit: an append-only
 //! node emits only `+I`; an updating aggregate `+I` and `+U` (and `-U` when a consumer needs
-//! retractions); a changelog source (`upsert-kafka`, Debezium JSON) everything. Every node the
-//! planner builds today emits only `+I`; the updating nodes of Flink's changelog SQL will be
-//! the first to say otherwise.
+//! retractions); a changelog source (`upsert-kafka`, Debezium JSON) everything.
+//!
+//! Modes are inferred as Flink's `FlinkChangelogModeInferenceProgram` infers them, in two passes:
+//! bottom-up, which kinds each node can emit ([`LogicalPlan::modify_kinds`]: insertions,
+//! updates, deletions); then top-down, from what the consumer accepts, whether updates carry
+//! their before-image (`-U`) or the new image alone will do ([`LogicalPlan::changelog_modes`]).
+//! A filter cannot pass on updates without their before-images (a row that stops matching must
+//! be retracted), and an aggregate over an updating input needs them from its input.
 
 use std::fmt;
 
 use super::LogicalPlan;
+use crate::ast::TableDef;
+use crate::error::SqlError;
 
 /// The change kinds a stream holds (Flink's notation in [`fmt::Display`]: `[I,UB,UA,D]`, and
 /// `[NONE]` for a sink, which emits nothing).
@@ -93,12 +100,23 @@ impl fmt::Display for ChangelogMode {
 /// The changelog formats whose records are a whole changelog (Flink's CDC formats).
 const CHANGELOG_FORMATS: &[&str] = &["debezium-json", "canal-json", "maxwell-json", "ogg-json"];
 
+/// Which images of an update a consumer needs (Flink's `UpdateKindTrait`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateImages {
+    /// The new image alone (`+U`): an upsert consumer, which replaces by key.
+    AfterOnly,
+    /// Both: `-U` retracts the old row before `+U` adds the new one.
+    BeforeAndAfter,
+}
+
 impl LogicalPlan {
-    /// The kinds of change this node emits. Stateless nodes pass their inputs' kinds on; a
-    /// source's come from its connector and format; windowed aggregates and the joins the
-    /// planner builds today take and emit insertions only.
-    pub fn changelog_mode(&self) -> ChangelogMode {
-        match self {
+    /// The kinds of change this node can emit, updates as `+U` only (Flink's first pass, its
+    /// `ModifyKindSet`): stateless nodes pass their inputs' kinds on; a source's come from its
+    /// connector and format; a `GroupAggregate` inserts and updates, and deletes a group whose
+    /// input rows were all retracted when its input is updating; windowed aggregates and joins
+    /// take and emit insertions only.
+    pub fn modify_kinds(&self) -> ChangelogMode {
+        let kinds = match self {
             LogicalPlan::Scan { table, .. } => {
                 let connector = table.option("connector").unwrap_or("");
                 let format = table
@@ -116,17 +134,170 @@ impl LogicalPlan {
             LogicalPlan::Values { .. } => ChangelogMode::INSERT_ONLY,
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Filter { input, .. }
-            | LogicalPlan::Unnest { input, .. } => input.changelog_mode(),
+            | LogicalPlan::Unnest { input, .. } => input.modify_kinds(),
             LogicalPlan::Union { inputs, .. } => inputs
                 .iter()
-                .map(LogicalPlan::changelog_mode)
+                .map(LogicalPlan::modify_kinds)
                 .fold(ChangelogMode::NONE, ChangelogMode::union),
+            LogicalPlan::GroupAggregate { input, .. } => ChangelogMode {
+                insert: true,
+                update_before: false,
+                update_after: true,
+                delete: !input.modify_kinds().is_insert_only(),
+            },
             LogicalPlan::WindowAssign { .. }
             | LogicalPlan::WindowAggregate { .. }
             | LogicalPlan::AttachedWindowAggregate { .. }
             | LogicalPlan::WindowJoin { .. }
             | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::IntervalJoin { .. } => ChangelogMode::INSERT_ONLY,
+        };
+        ChangelogMode {
+            update_before: false,
+            ..kinds
+        }
+    }
+
+    /// The changelog mode of this node and of every node below it, in pre-order (this node,
+    /// then each input's subtree, left to right), for a consumer that accepts the images of
+    /// `accepted`, tried in order (Flink's second pass). `None` when no choice can be met.
+    pub fn changelog_modes(&self, accepted: &[UpdateImages]) -> Option<Vec<ChangelogMode>> {
+        accepted.iter().find_map(|&images| {
+            let mut modes = Vec::new();
+            self.satisfy(Some(images), &mut modes).then_some(modes)
+        })
+    }
+
+    /// The node's mode for a consumer that needs both images of an update, as a running
+    /// query's rows carry them.
+    pub fn changelog_mode(&self) -> ChangelogMode {
+        self.changelog_modes(&[UpdateImages::BeforeAndAfter])
+            .and_then(|m| m.first().copied())
+            .unwrap_or_else(|| self.modify_kinds())
+    }
+
+    /// Pushes this subtree's modes when its updates can come as `asked` (`None`: the consumer
+    /// takes no updates); false when some node cannot.
+    fn satisfy(&self, asked: Option<UpdateImages>, modes: &mut Vec<ChangelogMode>) -> bool {
+        let kinds = self.modify_kinds();
+        let updating = kinds.update_after;
+        // Flink: a filter cannot serve an upsert consumer (a row that stops matching must be
+        // retracted), so the consumer is asked again for both images.
+        if matches!(self, LogicalPlan::Filter { .. }) && asked == Some(UpdateImages::AfterOnly) {
+            return false;
+        }
+        modes.push(ChangelogMode {
+            update_before: updating && asked == Some(UpdateImages::BeforeAndAfter),
+            ..kinds
+        });
+        let from_inputs = match self {
+            // An aggregate retracts from its accumulators, so it needs the before-images of an
+            // updating input whatever its own consumer asks.
+            LogicalPlan::GroupAggregate { input, .. } => {
+                let needs = (!input.modify_kinds().is_insert_only()).then_some(UpdateImages::BeforeAndAfter);
+                return input.satisfy(needs, modes);
+            }
+            LogicalPlan::Project { .. }
+            | LogicalPlan::Filter { .. }
+            | LogicalPlan::Unnest { .. }
+            | LogicalPlan::Union { .. } => asked,
+            _ => None,
+        };
+        self.inputs()
+            .into_iter()
+            .all(|input| input.satisfy(from_inputs, modes))
+    }
+}
+
+/// What a sink table accepts of an updating input, in Flink's order of preference; `None` for
+/// an append-only sink. `print` writes every kind with its before-image; `blackhole` takes
+/// anything, upserts first; Kafka with a changelog format writes whole changelogs; Kafka with
+/// another format and files take insertions only.
+pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
+    let connector = table.option("connector").unwrap_or("");
+    let format = table
+        .option("value.format")
+        .or_else(|| table.option("format"))
+        .unwrap_or("");
+    if connector.eq_ignore_ascii_case("print") {
+        Some(&[UpdateImages::BeforeAndAfter])
+    } else if connector.eq_ignore_ascii_case("blackhole") {
+        Some(&[UpdateImages::AfterOnly, UpdateImages::BeforeAndAfter])
+    } else if CHANGELOG_FORMATS.iter().any(|f| format.eq_ignore_ascii_case(f)) {
+        Some(&[UpdateImages::BeforeAndAfter])
+    } else {
+        None
+    }
+}
+
+/// Flink's planning error when `plan` emits changes `table` cannot take: `Table sink
+/// 'default_catalog.default_database.out' doesn't support consuming update changes which is
+/// produced by node GroupAggregate(..)`.
+pub fn check_sink_accepts(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlError> {
+    let kinds = plan.modify_kinds();
+    if kinds.is_insert_only() || sink_update_images(table).is_some() {
+        return Ok(());
+    }
+    let changes: Vec<&str> = [(kinds.update_after, "update"), (kinds.delete, "delete")]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+    Err(SqlError::validation(
+        format!(
+            "Table sink 'default_catalog.default_database.{}' doesn't support consuming {} changes which is produced by node {}",
+            table.name,
+            changes.join(" and "),
+            producer(plan).flink_node_string()
+        ),
+        None,
+    ))
+}
+
+/// The node Flink's message names: the updating node reached through the nodes that pass a
+/// requirement on (projections, filters, unnests, unions), as Flink's first pass reaches it.
+fn producer(plan: &LogicalPlan) -> &LogicalPlan {
+    match plan {
+        LogicalPlan::Project { input, .. }
+        | LogicalPlan::Filter { input, .. }
+        | LogicalPlan::Unnest { input, .. } => producer(input),
+        LogicalPlan::Union { inputs, .. } => inputs
+            .iter()
+            .find(|i| !i.modify_kinds().is_insert_only())
+            .map_or(plan, producer),
+        other => other,
+    }
+}
+
+impl LogicalPlan {
+    /// Fails where a node that takes insertions only (window table functions and aggregates,
+    /// joins) reads an updating input.
+    pub fn check_changelog_inputs(&self) -> Result<(), SqlError> {
+        for input in self.inputs() {
+            input.check_changelog_inputs()?;
+        }
+        let insert_only_inputs = matches!(
+            self,
+            LogicalPlan::WindowAssign { .. }
+                | LogicalPlan::WindowAggregate { .. }
+                | LogicalPlan::AttachedWindowAggregate { .. }
+                | LogicalPlan::WindowJoin { .. }
+                | LogicalPlan::RegularJoin { .. }
+                | LogicalPlan::IntervalJoin { .. }
+        );
+        match self
+            .inputs()
+            .into_iter()
+            .find(|i| !i.modify_kinds().is_insert_only())
+        {
+            Some(input) if insert_only_inputs => Err(SqlError::not_yet_in_streaming(
+                format!(
+                    "{} over an updating input (produced by node {})",
+                    self.flink_node_string(),
+                    producer(input).flink_node_string()
+                ),
+                None,
+            )),
+            _ => Ok(()),
         }
     }
 }

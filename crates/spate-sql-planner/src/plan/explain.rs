@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write as _};
 
-use super::{LogicalPlan, WindowSpec};
+use super::{ChangelogMode, LogicalPlan, UpdateImages, WindowSpec};
 
 impl fmt::Display for WindowSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -21,15 +21,42 @@ impl fmt::Display for WindowSpec {
 
 impl LogicalPlan {
     /// The plan as [`fmt::Display`] shows it, each node with its changelog mode and upsert
-    /// keys when `changelog` (`EXPLAIN CHANGELOG_MODE`).
+    /// keys when `changelog` (`EXPLAIN CHANGELOG_MODE` of a query, whose rows may come as
+    /// upserts, as Flink's EXPLAIN of a query shows them).
     pub fn explain(&self, changelog: bool) -> String {
+        let accepted = [UpdateImages::AfterOnly, UpdateImages::BeforeAndAfter];
+        self.explain_modes(changelog.then_some(&accepted[..]))
+    }
+
+    /// The plan with each node's changelog mode and upsert keys, for a consumer that accepts
+    /// the update images of `accepted` (in order of preference: a sink's).
+    pub fn explain_for(&self, accepted: &[UpdateImages]) -> String {
+        self.explain_modes(Some(accepted))
+    }
+
+    fn explain_modes(&self, accepted: Option<&[UpdateImages]>) -> String {
+        let modes = accepted.map(|a| {
+            self.changelog_modes(a)
+                .unwrap_or_else(|| vec![ChangelogMode::NONE; self.count_nodes()])
+        });
         let mut out = String::new();
+        let mut modes = modes.as_deref().map(|m| m.iter());
         // Writing into a String cannot fail.
-        let _ = self.write_tree(&mut out, 0, changelog);
+        let _ = self.write_tree(&mut out, 0, &mut modes);
         out
     }
 
-    fn write_tree(&self, out: &mut String, depth: usize, changelog: bool) -> fmt::Result {
+    /// Nodes in this subtree.
+    fn count_nodes(&self) -> usize {
+        1 + self.inputs().iter().map(|i| i.count_nodes()).sum::<usize>()
+    }
+
+    fn write_tree(
+        &self,
+        out: &mut String,
+        depth: usize,
+        modes: &mut Option<std::slice::Iter<'_, ChangelogMode>>,
+    ) -> fmt::Result {
         let pad = "  ".repeat(depth);
         let mut head = String::new();
         let f = &mut head;
@@ -102,6 +129,10 @@ impl LogicalPlan {
                 )?;
                 vec![input]
             }
+            LogicalPlan::GroupAggregate { .. } => {
+                f.write_str(&self.flink_node_string())?;
+                self.inputs()
+            }
             LogicalPlan::Unnest {
                 input,
                 collection,
@@ -163,8 +194,9 @@ impl LogicalPlan {
                 vec![left, right]
             }
         };
-        if changelog {
-            let details = self.changelog_details();
+        if let Some(modes) = modes.as_mut() {
+            let mode = modes.next().copied().unwrap_or(ChangelogMode::NONE);
+            let details = self.changelog_details(mode);
             match head.strip_suffix(')') {
                 Some(open) => head = format!("{open}, {details})"),
                 None => head = format!("{head}({details})"),
@@ -172,14 +204,14 @@ impl LogicalPlan {
         }
         writeln!(out, "{pad}{head} -> [{}]", self.schema())?;
         for c in children {
-            c.write_tree(out, depth + 1, changelog)?;
+            c.write_tree(out, depth + 1, modes)?;
         }
         Ok(())
     }
 
     /// `changelogMode=[I]`, then `upsertKeys=[[a], [b, c]]` when the node has upsert keys.
-    fn changelog_details(&self) -> String {
-        let mut details = format!("changelogMode={}", self.changelog_mode());
+    fn changelog_details(&self, mode: ChangelogMode) -> String {
+        let mut details = format!("changelogMode={mode}");
         let keys = self.upsert_keys();
         if !keys.is_empty() {
             let fields = &self.schema().fields;
@@ -202,5 +234,56 @@ impl LogicalPlan {
 impl fmt::Display for LogicalPlan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.explain(false))
+    }
+}
+
+impl LogicalPlan {
+    /// The node as Flink's plans and messages name it, for the nodes Flink's planner errors
+    /// point at (`GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS EXPR$1])`); other nodes
+    /// by their kind.
+    pub fn flink_node_string(&self) -> String {
+        match self {
+            LogicalPlan::GroupAggregate {
+                input,
+                keys,
+                aggs,
+                agg_names,
+                schema,
+            } => {
+                let column = |e: &crate::expr::BoundExpr| match e.as_column() {
+                    Some(c) => input
+                        .schema()
+                        .fields
+                        .get(c)
+                        .map_or("?".to_string(), |f| f.name.clone()),
+                    None => "$expr".to_string(),
+                };
+                let key_names: Vec<String> = schema.fields[..keys.len()]
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect();
+                let mut select = key_names.clone();
+                for (a, name) in aggs.iter().zip(agg_names) {
+                    let args = if a.args.is_empty() {
+                        "*".to_string()
+                    } else {
+                        a.args.iter().map(column).collect::<Vec<_>>().join(", ")
+                    };
+                    let distinct = if a.distinct { "DISTINCT " } else { "" };
+                    select.push(format!("{}({distinct}{args}) AS {name}", a.kind.name()));
+                }
+                let group_by = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!("groupBy=[{}], ", key_names.join(", "))
+                };
+                format!("GroupAggregate({group_by}select=[{}])", select.join(", "))
+            }
+            other => {
+                let text = other.explain(false);
+                let head = text.lines().next().unwrap_or("");
+                head.split(" -> ").next().unwrap_or(head).to_string()
+            }
+        }
     }
 }

@@ -32,6 +32,7 @@ fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalP
             ));
         }
     };
+    super::check_sink_accepts(&table, &plan)?;
     let plan = conform_to_sink(plan, &table, insert)?;
     Ok((table, plan))
 }

@@ -23,7 +23,7 @@ mod upsert_keys;
 
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
-pub use changelog_mode::ChangelogMode;
+pub use changelog_mode::{ChangelogMode, UpdateImages, check_sink_accepts, sink_update_images};
 pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
 pub use projection::push_down_projections;
@@ -254,6 +254,22 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// `GROUP BY` without a window (Flink's `GroupAggregate`): one row per group, emitted when
+    /// the group first appears and updated whenever an input row changes its aggregates. Rows
+    /// are `keys ++ aggregates`; no time attribute survives it.
+    GroupAggregate {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The grouping keys, over the input's columns (none: one global group).
+        keys: Vec<BoundExpr>,
+        /// The aggregate calls.
+        aggs: Vec<AggCall>,
+        /// Each aggregate's name as Flink's plans show it: its alias in the SELECT list, else
+        /// `EXPR$n` after its position there, else `$fn` after its output column.
+        agg_names: Vec<String>,
+        /// The output.
+        schema: Schema,
+    },
     /// `input CROSS JOIN UNNEST(collection)` (or `LEFT JOIN .. ON ..`): each input row once
     /// per element of the collection it holds, `input columns ++ element columns
     /// [++ ordinality]`. Records keep their timestamps, so the input's rowtime stays one.
@@ -349,6 +365,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowAssign { schema, .. }
             | LogicalPlan::WindowAggregate { schema, .. }
             | LogicalPlan::AttachedWindowAggregate { schema, .. }
+            | LogicalPlan::GroupAggregate { schema, .. }
             | LogicalPlan::Union { schema, .. }
             | LogicalPlan::Unnest { schema, .. }
             | LogicalPlan::WindowJoin { schema, .. }
@@ -366,6 +383,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }
             | LogicalPlan::AttachedWindowAggregate { input, .. }
+            | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }

@@ -199,6 +199,13 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             aggregate_uses(keys, aggs, &mut child);
             demand(input, child, scans);
         }
+        LogicalPlan::GroupAggregate {
+            input, keys, aggs, ..
+        } => {
+            let mut child = none(input.schema().fields.len());
+            aggregate_uses(keys, aggs, &mut child);
+            demand(input, child, scans);
+        }
         LogicalPlan::AttachedWindowAggregate {
             input,
             start,
@@ -284,6 +291,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::WindowAssign { input, .. }
         | LogicalPlan::WindowAggregate { input, .. }
         | LogicalPlan::AttachedWindowAggregate { input, .. }
+        | LogicalPlan::GroupAggregate { input, .. }
         | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
@@ -348,6 +356,7 @@ mod tests {
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }
             | LogicalPlan::AttachedWindowAggregate { input, .. }
+            | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }

@@ -68,6 +68,9 @@ impl LogicalPlan {
                     .map(|at| (0..keys.len()).chain([keys.len() + at]).collect())
                     .collect()
             }
+            // One row per group: the grouping keys (all of them; none for a global aggregate,
+            // whose one row is unique on the empty set).
+            LogicalPlan::GroupAggregate { keys, .. } => vec![(0..keys.len()).collect()],
             LogicalPlan::AttachedWindowAggregate {
                 keys,
                 start,

@@ -116,6 +116,13 @@ fn own_text(plan: &LogicalPlan) -> String {
             schema,
         } => format!("Project {exprs:?} {schema:?}"),
         LogicalPlan::Filter { input: _, predicate } => format!("Filter {predicate:?}"),
+        LogicalPlan::GroupAggregate {
+            input: _,
+            keys,
+            aggs,
+            agg_names,
+            schema,
+        } => format!("GroupAggregate {keys:?} {aggs:?} {agg_names:?} {schema:?}"),
         LogicalPlan::WindowAssign {
             input: _,
             window,

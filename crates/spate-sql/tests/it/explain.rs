@@ -93,3 +93,23 @@ fn explain_changelog_mode_of_a_join_on_primary_keys() {
 fn explain_changelog_mode_of_cumulating_windows() {
     check("changelog_windows");
 }
+
+#[test]
+fn explain_changelog_group_by_into_an_upsert_sink() {
+    check("changelog_group_by_upsert_sink");
+}
+
+#[test]
+fn explain_changelog_group_by_into_a_retracting_sink() {
+    check("changelog_group_by_retract_sink");
+}
+
+#[test]
+fn explain_changelog_having_needs_before_images() {
+    check("changelog_having");
+}
+
+#[test]
+fn explain_changelog_global_aggregate() {
+    check("changelog_global_aggregate");
+}

@@ -51,10 +51,8 @@ impl Binder<'_> {
                 if !(window_cols.contains(&WindowProperty::Start)
                     && window_cols.contains(&WindowProperty::End))
                 {
-                    return Err(unsupported(
-                        "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
-                        None,
-                    ));
+                    // The windowed rows are a table like any other: an updating aggregate.
+                    return self.group_aggregate(input, s, &s.group_by, agg_calls);
                 }
                 let s = strip_window_assign(input)?;
                 (s.base, s.window, s.time_col, s.event_time, Some(s.at))
@@ -143,6 +141,7 @@ impl Binder<'_> {
             key_exprs: &key_exprs,
             agg_calls: &agg_calls,
             n_keys,
+            n_properties: 3,
             input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
             legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
         };
@@ -164,10 +163,7 @@ impl Binder<'_> {
         let Some(wc) = attached.filter(|_| {
             window_cols.contains(&WindowProperty::Start) && window_cols.contains(&WindowProperty::End)
         }) else {
-            return Err(unsupported(
-                "GROUP BY without a window (an updating aggregation; group by window_start and window_end of a window TVF, or a group window like TUMBLE(ts, INTERVAL ..))",
-                None,
-            ));
+            return self.group_aggregate(input, s, &s.group_by, agg_calls);
         };
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
@@ -225,11 +221,93 @@ impl Binder<'_> {
             key_exprs: &key_exprs,
             agg_calls: &agg_calls,
             n_keys,
+            n_properties: 3,
             input_plan_props: &props,
             legacy_name: None,
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
+}
+
+impl Binder<'_> {
+    /// `GROUP BY` without a window: Flink's updating `GroupAggregate` (every GROUP BY item a
+    /// key, window columns included).
+    pub(super) fn group_aggregate(
+        &mut self,
+        input: LogicalPlan,
+        s: &Select,
+        group_by: &[Expr],
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        let key_exprs: Vec<&Expr> = group_by.iter().collect();
+        let mut keys = Vec::new();
+        let mut fields = Vec::new();
+        for (i, k) in key_exprs.iter().enumerate() {
+            let b = expr::bind(k, &scope)?;
+            let name = match (k.without_parentheses(), b.as_column()) {
+                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+                _ => format!("$key{i}"),
+            };
+            // A key keeps its value but not its time attribute (Field::new has none).
+            fields.push(Field::new(name, b.ty().clone()));
+            keys.push(b);
+        }
+        let aggs = agg_calls
+            .iter()
+            .map(|f| bind_aggregate(f, &scope))
+            .collect::<Result<Vec<_>>>()?;
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let n_keys = keys.len();
+        let agg_names = flink_agg_names(s, &agg_calls, n_keys);
+        let agg_plan = LogicalPlan::GroupAggregate {
+            input: Box::new(input),
+            keys,
+            aggs,
+            agg_names,
+            schema: Schema { fields },
+        };
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys,
+            n_properties: 0,
+            input_plan_props: &|_| None,
+            legacy_name: None,
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+}
+
+/// The names Flink's plans give aggregate calls: a SELECT item that is just the call names it
+/// by its alias, or `EXPR$n` after its position; a call only in HAVING is `$fn` after its
+/// output column.
+fn flink_agg_names(s: &Select, agg_calls: &[ast::Function], n_keys: usize) -> Vec<String> {
+    agg_calls
+        .iter()
+        .enumerate()
+        .map(|(i, call)| {
+            s.projection
+                .iter()
+                .enumerate()
+                .find_map(|(pos, item)| match item {
+                    SelectItem::Expr { expr, alias } => match expr.without_parentheses() {
+                        Expr::Function(f) if f == call => Some(match alias {
+                            Some(a) => a.as_str().to_string(),
+                            None => format!("EXPR${pos}"),
+                        }),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .unwrap_or_else(|| format!("$f{}", n_keys + i))
+        })
+        .collect()
 }
 
 /// SELECT and HAVING over a grouped aggregate's output rows.
@@ -291,6 +369,9 @@ pub(super) struct GroupedScope<'a> {
     pub(super) key_exprs: &'a [&'a Expr],
     pub(super) agg_calls: &'a [ast::Function],
     pub(super) n_keys: usize,
+    /// Window property columns between the keys and the aggregates (3 for a window
+    /// aggregate, none for a `GroupAggregate`).
+    pub(super) n_properties: usize,
     pub(super) input_plan_props: &'a dyn Fn(usize) -> Option<WindowProperty>,
     pub(super) legacy_name: Option<String>,
 }
@@ -335,7 +416,7 @@ impl Scope for GroupedScope<'_> {
         }
         if let Expr::Function(f) = e {
             if let Some(a) = self.agg_calls.iter().position(|c| c == f) {
-                return Some(Ok(self.column_at(self.n_keys + 3 + a)));
+                return Some(Ok(self.column_at(self.n_keys + self.n_properties + a)));
             }
             let name = f.name.base().to_ascii_uppercase();
             if let Some((prefix, suffix)) = name.rsplit_once('_')

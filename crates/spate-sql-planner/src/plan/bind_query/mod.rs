@@ -46,6 +46,7 @@ pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
         }
         .query(query)?;
         check_depth(measure(&plan), "the query")?;
+        plan.check_changelog_inputs()?;
         Ok(plan)
     })
 }
@@ -357,6 +358,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::WindowAssign { schema, .. }
         | LogicalPlan::WindowAggregate { schema, .. }
         | LogicalPlan::AttachedWindowAggregate { schema, .. }
+        | LogicalPlan::GroupAggregate { schema, .. }
         | LogicalPlan::Union { schema, .. }
         | LogicalPlan::Unnest { schema, .. }
         | LogicalPlan::WindowJoin { schema, .. }

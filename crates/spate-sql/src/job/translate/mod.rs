@@ -219,6 +219,16 @@ impl<'a> Translator<'a> {
             } => self.scan(table, computed, *rowtime, used),
             LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
+            // Planned with its changelog modes (EXPLAIN CHANGELOG_MODE shows them); its
+            // operator, which emits updates, is issue 41's next step.
+            LogicalPlan::GroupAggregate { .. } => Err(SqlError::validation(
+                format!(
+                    "running an updating aggregate ({}: GROUP BY without a window) is not supported yet; \
+                     EXPLAIN CHANGELOG_MODE shows its plan",
+                    plan.flink_node_string()
+                ),
+                None,
+            )),
             LogicalPlan::Union { inputs, .. } => {
                 let mut streams = Vec::with_capacity(inputs.len());
                 for i in inputs {
