@@ -137,6 +137,11 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
             (format!("{TABLES}SELECT * FROM src;"), "SELECT"),
             (format!("{TABLES}INSERT INTO out SELECT nope FROM src;"), "nope"),
             ("INSERT INTO missing SELECT 1;".to_string(), "missing"),
+            // Planned, not runnable yet: refused at submission, not failed at run time.
+            (
+                format!("{TABLES}INSERT INTO out SELECT COUNT(*) FROM src;"),
+                "running an updating aggregate",
+            ),
             ("CREATE TABLE (".to_string(), "parse"),
         ] {
             match check(&sql, None) {

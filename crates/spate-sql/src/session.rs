@@ -220,7 +220,7 @@ impl Session {
     /// upsert keys, and an `INSERT`'s plan hangs under its sink (`changelogMode=[NONE]`), as
     /// Flink shows them.
     fn explain(&self, stmt: &Statement, changelog: bool) -> Result<String> {
-        let (logical, env) = self.plan_graph(stmt, changelog)?;
+        let (logical, env) = self.plan_graph(stmt, changelog, true)?;
         let mut out = String::from("== Logical Plan ==\n");
         out.push_str(&logical);
         if !out.ends_with('\n') {
@@ -238,15 +238,21 @@ impl Session {
     /// (operators, parallelism, partitioning, chains): built against the session's tables and
     /// settings, not run. `spate server` draws a job's graph from it.
     pub fn operator_graph(&self, stmt: &Statement) -> Result<spate_engine::OperatorGraph> {
-        let (_, env) = self.plan_graph(stmt, false)?;
+        let (_, env) = self.plan_graph(stmt, false, false)?;
         let env = env.ok_or_else(|| SqlError::validation("updating plans do not run yet", None))?;
         env.operator_graph()
             .map_err(|e| SqlError::execution(e.to_string()))
     }
 
     /// `stmt`'s logical plan as `EXPLAIN` prints it, and an environment holding the engine
-    /// graph it translates to (`None` for an updating plan, which does not run yet).
-    fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, Option<StreamEnvironment>)> {
+    /// graph it translates to. For `EXPLAIN` (`for_explain`), an updating plan, which does not
+    /// run yet, gives `None` instead of the translation's error.
+    fn plan_graph(
+        &self,
+        stmt: &Statement,
+        changelog: bool,
+        for_explain: bool,
+    ) -> Result<(String, Option<StreamEnvironment>)> {
         let mut out = String::new();
         let env = self.graph_environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
@@ -255,7 +261,7 @@ impl Session {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
                 out.push_str(&plan.explain(changelog));
-                if !plan.modify_kinds().is_insert_only() {
+                if for_explain && !plan.modify_kinds().is_insert_only() {
                     return Ok((out, None));
                 }
                 tr.share_repeated([&plan]);
@@ -284,9 +290,10 @@ impl Session {
                         out.push_str(&plan.to_string());
                     }
                 }
-                if planned
-                    .iter()
-                    .any(|(_, plan)| !plan.modify_kinds().is_insert_only())
+                if for_explain
+                    && planned
+                        .iter()
+                        .any(|(_, plan)| !plan.modify_kinds().is_insert_only())
                 {
                     return Ok((out, None));
                 }
