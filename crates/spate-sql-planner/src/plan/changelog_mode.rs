@@ -118,11 +118,7 @@ impl LogicalPlan {
     pub fn modify_kinds(&self) -> ChangelogMode {
         let kinds = match self {
             LogicalPlan::Scan { table, .. } => {
-                let connector = table.option("connector").unwrap_or("");
-                let format = table
-                    .option("value.format")
-                    .or_else(|| table.option("format"))
-                    .unwrap_or("");
+                let (connector, format) = connector_and_format(table);
                 if connector.eq_ignore_ascii_case("upsert-kafka") {
                     ChangelogMode::UPSERT
                 } else if CHANGELOG_FORMATS.iter().any(|f| format.eq_ignore_ascii_case(f)) {
@@ -209,16 +205,22 @@ impl LogicalPlan {
     }
 }
 
-/// What a sink table accepts of an updating input, in Flink's order of preference; `None` for
-/// an append-only sink. `print` writes every kind with its before-image; `blackhole` takes
-/// anything, upserts first; Kafka with a changelog format writes whole changelogs; Kafka with
-/// another format and files take insertions only.
-pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
+/// A table's connector and its (value) format, empty where unset.
+fn connector_and_format(table: &TableDef) -> (&str, &str) {
     let connector = table.option("connector").unwrap_or("");
     let format = table
         .option("value.format")
         .or_else(|| table.option("format"))
         .unwrap_or("");
+    (connector, format)
+}
+
+/// What a sink table accepts of an updating input, in Flink's order of preference; `None` for
+/// an append-only sink. `print` writes every kind with its before-image; `blackhole` takes
+/// anything, upserts first; Kafka with a changelog format writes whole changelogs; Kafka with
+/// another format and files take insertions only.
+pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
+    let (connector, format) = connector_and_format(table);
     if connector.eq_ignore_ascii_case("print") {
         Some(&[UpdateImages::BeforeAndAfter])
     } else if connector.eq_ignore_ascii_case("blackhole") {

@@ -167,17 +167,7 @@ impl Binder<'_> {
         };
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
-        let mut keys = Vec::new();
-        let mut fields = Vec::new();
-        for (i, k) in key_exprs.iter().enumerate() {
-            let b = expr::bind(k, &scope)?;
-            let name = match (k.without_parentheses(), b.as_column()) {
-                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
-                _ => format!("$key{i}"),
-            };
-            fields.push(Field::new(name, b.ty().clone()));
-            keys.push(b);
-        }
+        let (keys, mut fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
         let aggs = agg_calls
             .iter()
             .map(|f| bind_aggregate(f, &scope))
@@ -242,18 +232,8 @@ impl Binder<'_> {
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
         let key_exprs: Vec<&Expr> = group_by.iter().collect();
-        let mut keys = Vec::new();
-        let mut fields = Vec::new();
-        for (i, k) in key_exprs.iter().enumerate() {
-            let b = expr::bind(k, &scope)?;
-            let name = match (k.without_parentheses(), b.as_column()) {
-                (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
-                _ => format!("$key{i}"),
-            };
-            // A key keeps its value but not its time attribute (Field::new has none).
-            fields.push(Field::new(name, b.ty().clone()));
-            keys.push(b);
-        }
+        // A key keeps its value but not its time attribute (the fields made have none).
+        let (keys, mut fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
         let aggs = agg_calls
             .iter()
             .map(|f| bind_aggregate(f, &scope))
@@ -282,6 +262,27 @@ impl Binder<'_> {
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
+}
+
+/// Grouping keys bound over the input, with their output fields: a plain column keeps its
+/// name, an expression is `$key<i>`; no field is a time attribute.
+fn bind_keys(
+    key_exprs: &[&Expr],
+    scope: &RelScope<'_>,
+    in_schema: &Schema,
+) -> Result<(Vec<BoundExpr>, Vec<Field>)> {
+    let mut keys = Vec::new();
+    let mut fields = Vec::new();
+    for (i, k) in key_exprs.iter().enumerate() {
+        let b = expr::bind(k, scope)?;
+        let name = match (k.without_parentheses(), b.as_column()) {
+            (Expr::Column(_), Some(c)) => in_schema.fields[c].name.clone(),
+            _ => format!("$key{i}"),
+        };
+        fields.push(Field::new(name, b.ty().clone()));
+        keys.push(b);
+    }
+    Ok((keys, fields))
 }
 
 /// The names Flink's plans give aggregate calls: a SELECT item that is just the call names it
