@@ -113,3 +113,13 @@ fn explain_changelog_having_needs_before_images() {
 fn explain_changelog_global_aggregate() {
     check("changelog_global_aggregate");
 }
+
+#[test]
+fn explain_changelog_select_distinct() {
+    check("changelog_distinct");
+}
+
+#[test]
+fn explain_changelog_aggregate_over_updates() {
+    check("changelog_aggregate_of_updates");
+}

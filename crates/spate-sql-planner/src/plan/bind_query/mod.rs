@@ -265,7 +265,12 @@ impl Binder<'_> {
 
     fn select(&mut self, s: &Select) -> Result<LogicalPlan> {
         if s.distinct {
-            return Err(unsupported("SELECT DISTINCT (an updating result)", None));
+            // Flink plans `SELECT DISTINCT` as a GroupAggregate grouping by every column.
+            let all = self.select(&Select {
+                distinct: false,
+                ..s.clone()
+            })?;
+            return Ok(distinct(all));
         }
         let mut input = match s.from.as_slice() {
             [] => LogicalPlan::Values {
@@ -313,6 +318,35 @@ impl Binder<'_> {
             return project(input, &s.projection);
         }
         self.grouped(input, s, aggs)
+    }
+}
+
+/// `SELECT DISTINCT`: a `GroupAggregate` keyed by every column of `plan`, with no aggregates
+/// (as Flink's `GroupAggregate(groupBy=[a, b], select=[a, b])`); time attributes do not survive.
+fn distinct(plan: LogicalPlan) -> LogicalPlan {
+    let fields: Vec<Field> = plan
+        .schema()
+        .fields
+        .iter()
+        .map(|f| Field {
+            time: None,
+            ..f.clone()
+        })
+        .collect();
+    let keys = fields
+        .iter()
+        .enumerate()
+        .map(|(index, f)| BoundExpr::Column {
+            index,
+            ty: f.ty.clone(),
+        })
+        .collect();
+    LogicalPlan::GroupAggregate {
+        input: Box::new(plan),
+        keys,
+        aggs: Vec::new(),
+        agg_names: Vec::new(),
+        schema: Schema { fields },
     }
 }
 
