@@ -262,6 +262,12 @@ impl LogicalPlan {
                     .iter()
                     .map(|f| f.name.clone())
                     .collect();
+                // Over an updating input each call must retract: Flink names it so.
+                let retract = if input.modify_kinds().is_insert_only() {
+                    ""
+                } else {
+                    "_RETRACT"
+                };
                 let mut select = key_names.clone();
                 for (a, name) in aggs.iter().zip(agg_names) {
                     let args = if a.args.is_empty() {
@@ -270,7 +276,7 @@ impl LogicalPlan {
                         a.args.iter().map(column).collect::<Vec<_>>().join(", ")
                     };
                     let distinct = if a.distinct { "DISTINCT " } else { "" };
-                    select.push(format!("{}({distinct}{args}) AS {name}", a.kind.name()));
+                    select.push(format!("{}{retract}({distinct}{args}) AS {name}", a.kind.name()));
                 }
                 let group_by = if keys.is_empty() {
                     String::new()

@@ -123,3 +123,8 @@ fn explain_changelog_select_distinct() {
 fn explain_changelog_aggregate_over_updates() {
     check("changelog_aggregate_of_updates");
 }
+
+#[test]
+fn explain_changelog_retracting_aggregates() {
+    check("changelog_retracting_aggregates");
+}

@@ -629,6 +629,10 @@ fn updates_into_an_append_only_sink_fail_with_flinks_message() {
             "INSERT INTO fs SELECT user_id, c FROM (SELECT user_id, COUNT(*) AS c FROM events GROUP BY user_id) WHERE c > 1;",
             "Table sink 'default_catalog.default_database.fs' doesn't support consuming update changes which is produced by node GroupAggregate(groupBy=[user_id], select=[user_id, COUNT(*) AS c])",
         ),
+        (
+            "INSERT INTO fs SELECT c, COUNT(*) FROM (SELECT user_id, COUNT(*) AS c FROM events GROUP BY user_id) GROUP BY c;",
+            "Table sink 'default_catalog.default_database.fs' doesn't support consuming update and delete changes which is produced by node GroupAggregate(groupBy=[c], select=[c, COUNT_RETRACT(*) AS EXPR$1])",
+        ),
     ];
     for (insert, message) in cases {
         let mut session = Session::new(SessionOptions::default());
