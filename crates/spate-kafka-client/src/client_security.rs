@@ -46,6 +46,16 @@ impl std::fmt::Debug for SaslLogin {
     }
 }
 
+/// The value of `key` among client properties given as a list: the last setting wins, as in a
+/// Kafka client's configuration.
+pub fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    properties
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 fn bad(key: &str, reason: impl std::fmt::Display) -> ClientError {
     ClientError::Config(format!("{key}: {reason}"))
 }

@@ -38,7 +38,7 @@ use spate_log::batch::{BatchHeader, HEADER_LEN};
 
 use crate::ClientError;
 use crate::broker_connection::{BrokerConnection, check, error_name};
-use crate::client_security::ClientSecurity;
+use crate::client_security::{ClientSecurity, property};
 
 /// Socket timeout of the fetcher's connections (a fetch waits at most `fetch.wait.max.ms`).
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
@@ -102,15 +102,6 @@ pub struct FetchSettings {
     min_bytes: i32,
     max_bytes: i32,
     partition_max_bytes: i32,
-}
-
-/// The last value of `key` among client properties.
-fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    properties
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 fn int_property(properties: &[(String, String)], key: &str, default: i32) -> Result<i32, ClientError> {

@@ -458,11 +458,8 @@ impl<T> KafkaSink<T> {
 
     /// `message.max.bytes` if a property sets it.
     fn explicit_message_max_bytes(&self) -> Option<usize> {
-        self.properties
-            .iter()
-            .rev()
-            .find(|(k, _)| k == "message.max.bytes")
-            .and_then(|(_, v)| v.parse().ok())
+        spate_kafka_client::client_security::property(&self.properties, "message.max.bytes")
+            .and_then(|v| v.parse().ok())
     }
 
     /// Learns the size limits once: the topics' `max.message.bytes` (DescribeConfigs), capped

@@ -4,6 +4,7 @@
 //! records.
 
 use spate_engine::Timestamp;
+use spate_kafka_client::client_security::property;
 use spate_log::consume::ConsumerCursor;
 
 use super::builder::Deserializer;
@@ -13,15 +14,6 @@ use crate::kafka::message::KafkaMessage;
 
 /// Where an out-of-range offset restarts (`auto.offset.reset`).
 pub(super) use spate_kafka_client::fetcher::OffsetOutOfRange as Reset;
-
-/// The last value of `key` among the client properties.
-pub(super) fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    properties
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
 
 /// `isolation.level`: whether only committed records are read (the source's default).
 pub(super) fn read_committed(properties: &[(String, String)]) -> Result<bool, ConnectorError> {
