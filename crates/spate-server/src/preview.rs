@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use spate_engine::JobHandle;
-use spate_sql::plan::Schema;
-use spate_sql::value::{Row, display_in};
+use spate_sql::value::display_in;
 use spate_sql::zone::SessionZone;
-use spate_sql::{Session, SessionOptions, Statement};
+use spate_sql::{QueryRows, Session, SessionOptions, Statement};
 
 use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
@@ -70,8 +69,12 @@ pub struct PreviewPage {
     pub id: String,
     /// Where it is.
     pub status: PreviewStatus,
-    /// The query's columns (empty until the job started).
+    /// The query's columns (empty until the job started). An updating query's first column
+    /// is `op`: what each row does (`+I`, `-U`, `+U`, `-D`), as Flink's client shows it.
     pub columns: Vec<Column>,
+    /// The query is updating: its rows are a changelog, each led by its `op`.
+    #[serde(default)]
+    pub updating: bool,
     /// Rows from `first` on, each value as Flink's SQL client shows it.
     pub rows: Vec<Vec<String>>,
     /// The sequence number of `rows[0]` (rows are numbered from 0 as they arrive).
@@ -91,6 +94,7 @@ pub struct PreviewPage {
 struct State {
     status: PreviewStatus,
     columns: Vec<Column>,
+    updating: bool,
     rows: VecDeque<Vec<String>>,
     total: u64,
     error: Option<String>,
@@ -127,6 +131,7 @@ impl Preview {
             id: self.id.clone(),
             status: s.status,
             columns: s.columns.clone(),
+            updating: s.updating,
             first,
             next: first + rows.len() as u64,
             rows,
@@ -149,23 +154,32 @@ impl Preview {
         }
     }
 
-    fn rows(&self, schema: &Schema, rows: &[Row]) {
+    fn rows(&self, batch: &QueryRows<'_>) {
+        let schema = batch.schema;
         let mut s = self.lock();
         if s.columns.is_empty() {
-            s.columns = schema
-                .fields
-                .iter()
-                .map(|f| Column {
+            s.updating = batch.updating;
+            let op = batch.updating.then(|| Column {
+                name: "op".to_string(),
+                ty: String::new(),
+            });
+            s.columns = op
+                .into_iter()
+                .chain(schema.fields.iter().map(|f| Column {
                     name: f.name.clone(),
                     ty: f.ty.to_string(),
-                })
+                }))
                 .collect();
         }
-        for row in rows {
-            let shown = row
-                .iter()
-                .zip(&schema.fields)
-                .map(|(v, f)| display_in(v, &f.ty, s.zone))
+        for (i, row) in batch.rows.iter().enumerate() {
+            let op = batch.kinds.get(i).map(|k| k.short_string().to_string());
+            let shown = op
+                .into_iter()
+                .chain(
+                    row.iter()
+                        .zip(&schema.fields)
+                        .map(|(v, f)| display_in(v, &f.ty, s.zone)),
+                )
                 .collect();
             if s.rows.len() == MAX_ROWS {
                 s.rows.pop_front();
@@ -274,6 +288,7 @@ impl Previews {
             state: Mutex::new(State {
                 status: PreviewStatus::Running,
                 columns: Vec::new(),
+                updating: false,
                 rows: VecDeque::new(),
                 total: 0,
                 error: None,
@@ -302,9 +317,7 @@ impl Previews {
                 }
                 s.handle = Some(h.clone());
             })),
-            rows: Some(Arc::new(move |schema: &Schema, rows: &[Row]| {
-                on_rows.rows(schema, rows)
-            })),
+            rows: Some(Arc::new(move |batch: &QueryRows<'_>| on_rows.rows(batch))),
             memory_budget: self.memory_budget,
         });
         let mut session = crate::script::on_planning_thread(|| {

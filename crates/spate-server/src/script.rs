@@ -127,6 +127,12 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
     }
 
     #[test]
+    fn an_updating_aggregate_into_a_sink_that_takes_updates_is_a_job() {
+        let checked = check(&format!("{TABLES}INSERT INTO out SELECT COUNT(*) FROM src;"), None).unwrap();
+        assert_eq!(checked.name, "insert-into_out");
+    }
+
+    #[test]
     fn scripts_that_are_not_one_job_are_refused_with_a_reason() {
         for (sql, why) in [
             (TABLES.to_string(), "exactly one"),
@@ -137,10 +143,14 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
             (format!("{TABLES}SELECT * FROM src;"), "SELECT"),
             (format!("{TABLES}INSERT INTO out SELECT nope FROM src;"), "nope"),
             ("INSERT INTO missing SELECT 1;".to_string(), "missing"),
-            // Planned, not runnable yet: refused at submission, not failed at run time.
+            // Updates into an append-only sink: Flink's planning error at submission.
             (
-                format!("{TABLES}INSERT INTO out SELECT COUNT(*) FROM src;"),
-                "running an updating aggregate",
+                format!(
+                    "{TABLES}CREATE TABLE files (n BIGINT) WITH ('connector' = 'filesystem', \
+                     'path' = '/nonexistent', 'format' = 'json');\
+                     INSERT INTO files SELECT COUNT(*) FROM src;"
+                ),
+                "doesn't support consuming update changes",
             ),
             ("CREATE TABLE (".to_string(), "parse"),
         ] {

@@ -68,6 +68,58 @@ pub enum Value {
 /// A row: one value per column, in the schema's order.
 pub type Row = Vec<Value>;
 
+/// What a row of a changelog stream does to the table it describes (Flink's `RowKind`).
+///
+/// An insert-only stream's rows are all [`RowKind::Insert`] and travel as plain [`Row`]s; only
+/// the nodes of an updating plan carry [`Change`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RowKind {
+    /// `+I`: a new row.
+    Insert,
+    /// `-U`: the old image of an updated row, retracted before its new image arrives.
+    UpdateBefore,
+    /// `+U`: the new image of an updated row.
+    UpdateAfter,
+    /// `-D`: a row removed.
+    Delete,
+}
+
+impl RowKind {
+    /// Flink's short string: `+I`, `-U`, `+U`, `-D` (how `print` and the SQL client show it).
+    pub fn short_string(self) -> &'static str {
+        match self {
+            RowKind::Insert => "+I",
+            RowKind::UpdateBefore => "-U",
+            RowKind::UpdateAfter => "+U",
+            RowKind::Delete => "-D",
+        }
+    }
+
+    /// Whether the row adds to the table (`+I`, `+U`), as opposed to retracting (`-U`, `-D`).
+    pub fn is_accumulate(self) -> bool {
+        matches!(self, RowKind::Insert | RowKind::UpdateAfter)
+    }
+}
+
+/// One row of a changelog stream: the row and what it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// What the row does to the table.
+    pub kind: RowKind,
+    /// The row.
+    pub row: Row,
+}
+
+impl Change {
+    /// `+I row`.
+    pub fn insert(row: Row) -> Self {
+        Change {
+            kind: RowKind::Insert,
+            row,
+        }
+    }
+}
+
 /// Puts `key`'s entry into a map kept as a list of entries, as Flink fills its `HashMap`s
 /// (`MAP[..]`, JSON objects, `STR_TO_MAP`, `JSON_OBJECT`): a repeated key keeps its first place
 /// and takes the last value.

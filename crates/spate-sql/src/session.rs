@@ -15,9 +15,10 @@ use crate::connector::{ConnectorContext, parse_duration};
 use crate::error::{Result, SqlError};
 use crate::job::Translator;
 use crate::parse;
+use crate::plan::UpdateImages;
 use crate::plan::{Schema, bind_query, push_down_projections};
 use crate::settings::validate_setting;
-use crate::value::Row;
+use crate::value::{Change, Row, RowKind};
 use crate::zone::SessionZone;
 
 /// Called with each job's handle when it starts (progress reporting, savepoints on SIGTERM).
@@ -25,7 +26,21 @@ pub type JobObserver = Arc<dyn Fn(&JobHandle) + Send + Sync>;
 
 /// Receives a query's rows as they arrive: first once with no rows (the header), then batch by
 /// batch from the job's threads.
-pub type RowObserver = Arc<dyn Fn(&Schema, &[Row]) + Send + Sync>;
+pub type RowObserver = Arc<dyn Fn(&QueryRows<'_>) + Send + Sync>;
+
+/// A batch of a query's rows, for a [`RowObserver`].
+#[derive(Debug, Clone, Copy)]
+pub struct QueryRows<'a> {
+    /// The query's columns.
+    pub schema: &'a Schema,
+    /// The query is updating: its rows are a changelog (`kinds` says what each does), shown
+    /// with Flink's `op` column.
+    pub updating: bool,
+    /// The rows of this batch.
+    pub rows: &'a [Row],
+    /// What each row does (`+I`, `-U`, `+U`, `-D`); empty when the query is insert-only.
+    pub kinds: &'a [RowKind],
+}
 
 /// How a session runs its jobs.
 #[derive(Clone, Default)]
@@ -72,6 +87,9 @@ pub enum StatementResult {
         schema: Schema,
         /// The rows, in arrival order.
         rows: Vec<Row>,
+        /// What each row does, for an updating query (empty for an insert-only one, whose
+        /// rows are all insertions).
+        kinds: Vec<RowKind>,
     },
     /// A finished job (`INSERT INTO`, statement set).
     Job(JobResult),
@@ -180,37 +198,65 @@ impl Session {
                 let changelog = e.details.iter().any(|d| d == "CHANGELOG_MODE");
                 self.explain(&e.statement, changelog).map(StatementResult::Text)
             }
-            Statement::Select(q) => {
-                let mut plan = bind_query(q, &self.catalog)?;
-                push_down_projections([&mut plan]);
-                let env = self.environment()?;
-                let mut tr = Translator::new(&env, self.connector_context());
-                tr.share_repeated([&plan]);
-                let stream = tr.stream(&plan)?;
-                let schema = plan.schema().clone();
-                if let Some(observer) = self.options.rows.clone() {
-                    observer(&schema, &[]);
-                    let s = schema.clone();
-                    stream.for_each_batch(move |batch: &[spate_engine::Record<Row>]| {
-                        let rows: Vec<Row> = batch.iter().map(|r| r.value.clone()).collect();
-                        observer(&s, &rows);
-                    });
-                    self.run(&env)?;
-                    return Ok(StatementResult::Rows {
-                        schema,
-                        rows: Vec::new(),
-                    });
-                }
-                let rows = stream.collect();
-                self.run(&env)?;
-                Ok(StatementResult::Rows {
-                    schema,
-                    rows: rows.values(),
-                })
-            }
+            Statement::Select(q) => self.select(q),
             Statement::Insert(i) => self.run_inserts(std::slice::from_ref(i)),
             Statement::StatementSet(inserts) => self.run_inserts(inserts),
         }
+    }
+
+    /// A query: its rows streamed to the session's row observer, or collected until the job
+    /// ends. An updating query's rows are changes (Flink's client shows them with their `op`).
+    fn select(&mut self, q: &crate::ast::Query) -> Result<StatementResult> {
+        let mut plan = bind_query(q, &self.catalog)?;
+        push_down_projections([&mut plan]);
+        let env = self.environment()?;
+        let mut tr = Translator::new(&env, self.connector_context());
+        tr.share_repeated([&plan]);
+        let schema = plan.schema().clone();
+        let updating = !plan.modify_kinds().is_insert_only();
+        let stream = if updating {
+            tr.changes(&plan, UpdateImages::BeforeAndAfter)?
+        } else {
+            tr.stream(&plan)?.map(Change::insert)
+        };
+        if let Some(observer) = self.options.rows.clone() {
+            observer(&QueryRows {
+                schema: &schema,
+                updating,
+                rows: &[],
+                kinds: &[],
+            });
+            let s = schema.clone();
+            stream.for_each_batch(move |batch: &[spate_engine::Record<Change>]| {
+                let rows: Vec<Row> = batch.iter().map(|r| r.value.row.clone()).collect();
+                let kinds: Vec<RowKind> = if updating {
+                    batch.iter().map(|r| r.value.kind).collect()
+                } else {
+                    Vec::new()
+                };
+                observer(&QueryRows {
+                    schema: &s,
+                    updating,
+                    rows: &rows,
+                    kinds: &kinds,
+                });
+            });
+            self.run(&env)?;
+            return Ok(StatementResult::Rows {
+                schema,
+                rows: Vec::new(),
+                kinds: Vec::new(),
+            });
+        }
+        let collected = stream.collect();
+        self.run(&env)?;
+        let (kinds, rows): (Vec<RowKind>, Vec<Row>) =
+            collected.values().into_iter().map(|c| (c.kind, c.row)).unzip();
+        Ok(StatementResult::Rows {
+            schema,
+            rows,
+            kinds: if updating { kinds } else { Vec::new() },
+        })
     }
 
     /// `EXPLAIN`: the logical plan, then the engine graph the statement would run as
@@ -220,17 +266,14 @@ impl Session {
     /// upsert keys, and an `INSERT`'s plan hangs under its sink (`changelogMode=[NONE]`), as
     /// Flink shows them.
     fn explain(&self, stmt: &Statement, changelog: bool) -> Result<String> {
-        let (logical, env) = self.plan_graph(stmt, changelog, true)?;
+        let (logical, env) = self.plan_graph(stmt, changelog)?;
         let mut out = String::from("== Logical Plan ==\n");
         out.push_str(&logical);
         if !out.ends_with('\n') {
             out.push('\n');
         }
         out.push_str("\n== Engine Graph ==\n");
-        match env {
-            Some(env) => out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?),
-            None => out.push_str("(not built: updating plans do not run yet)\n"),
-        }
+        out.push_str(&env.explain().map_err(|e| SqlError::execution(e.to_string()))?);
         Ok(out)
     }
 
@@ -238,21 +281,14 @@ impl Session {
     /// (operators, parallelism, partitioning, chains): built against the session's tables and
     /// settings, not run. `spate server` draws a job's graph from it.
     pub fn operator_graph(&self, stmt: &Statement) -> Result<spate_engine::OperatorGraph> {
-        let (_, env) = self.plan_graph(stmt, false, false)?;
-        let env = env.ok_or_else(|| SqlError::validation("updating plans do not run yet", None))?;
+        let (_, env) = self.plan_graph(stmt, false)?;
         env.operator_graph()
             .map_err(|e| SqlError::execution(e.to_string()))
     }
 
     /// `stmt`'s logical plan as `EXPLAIN` prints it, and an environment holding the engine
-    /// graph it translates to. For `EXPLAIN` (`for_explain`), an updating plan, which does not
-    /// run yet, gives `None` instead of the translation's error.
-    fn plan_graph(
-        &self,
-        stmt: &Statement,
-        changelog: bool,
-        for_explain: bool,
-    ) -> Result<(String, Option<StreamEnvironment>)> {
+    /// graph it translates to.
+    fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, StreamEnvironment)> {
         let mut out = String::new();
         let env = self.graph_environment()?;
         let mut tr = Translator::new(&env, self.connector_context());
@@ -261,11 +297,12 @@ impl Session {
                 let mut plan = bind_query(q, &self.catalog)?;
                 push_down_projections([&mut plan]);
                 out.push_str(&plan.explain(changelog));
-                if for_explain && !plan.modify_kinds().is_insert_only() {
-                    return Ok((out, None));
-                }
                 tr.share_repeated([&plan]);
-                let _ = tr.stream(&plan)?.collect();
+                if plan.modify_kinds().is_insert_only() {
+                    let _ = tr.stream(&plan)?.collect();
+                } else {
+                    let _ = tr.changes(&plan, UpdateImages::BeforeAndAfter)?.collect();
+                }
             }
             Statement::Insert(_) | Statement::StatementSet(_) => {
                 let inserts = match stmt {
@@ -290,13 +327,6 @@ impl Session {
                         out.push_str(&plan.to_string());
                     }
                 }
-                if for_explain
-                    && planned
-                        .iter()
-                        .any(|(_, plan)| !plan.modify_kinds().is_insert_only())
-                {
-                    return Ok((out, None));
-                }
                 tr.insert_all(&planned)?;
             }
             _ => {
@@ -306,7 +336,7 @@ impl Session {
                 ));
             }
         }
-        Ok((out, Some(env)))
+        Ok((out, env))
     }
 
     /// An environment with the session's parallelism, for a graph that is only shown.

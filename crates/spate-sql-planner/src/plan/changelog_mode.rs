@@ -101,7 +101,7 @@ impl fmt::Display for ChangelogMode {
 const CHANGELOG_FORMATS: &[&str] = &["debezium-json", "canal-json", "maxwell-json", "ogg-json"];
 
 /// Which images of an update a consumer needs (Flink's `UpdateKindTrait`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UpdateImages {
     /// The new image alone (`+U`): an upsert consumer, which replaces by key.
     AfterOnly,
@@ -162,6 +162,15 @@ impl LogicalPlan {
             let mut modes = Vec::new();
             self.satisfy(Some(images), &mut modes).then_some(modes)
         })
+    }
+
+    /// The first of `accepted` this plan's updates can come as (what a sink that accepts
+    /// them in that order of preference gets); `None` when none can.
+    pub fn update_images_for(&self, accepted: &[UpdateImages]) -> Option<UpdateImages> {
+        accepted
+            .iter()
+            .copied()
+            .find(|&images| self.satisfy(Some(images), &mut Vec::new()))
     }
 
     /// The node's mode for a consumer that needs both images of an update, as a running

@@ -31,7 +31,7 @@ use crate::expr::EvalError;
 use crate::format::RowFormat;
 use crate::plan::Rowtime;
 use crate::plan::{ColumnUse, Projection};
-use crate::value::Row;
+use crate::value::{Change, Row};
 
 mod columns;
 mod datagen;
@@ -219,6 +219,24 @@ pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) 
         "filesystem" => filesystem::write(input, options, ctx, parallelism),
         "kafka" => kafka::write(input, options, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be read, not written to"))),
+    }
+}
+
+/// Adds the sink of `table` after an updating plan's `changes`. The planner lets only sinks
+/// that take updates reach here (`print`, `blackhole`); any other is an internal error.
+pub fn write_changes(
+    changes: &DataStream<Change>,
+    table: &TableDef,
+    ctx: &ConnectorContext,
+) -> Result<(), SqlError> {
+    let options = opts::Options::new(table);
+    let parallelism = parallelism(options, "sink.parallelism")?;
+    match connector(options)? {
+        "print" => print::write_print(changes, options, ctx, parallelism),
+        "blackhole" => print::write_blackhole(changes, options, ctx),
+        other => Err(options.error(format!(
+            "internal error: the connector '{other}' was given updates it cannot write"
+        ))),
     }
 }
 

@@ -20,11 +20,11 @@ use crate::ast::ColumnKind;
 use crate::error::SqlError;
 use crate::row_memory::RowDrop;
 use crate::types::DataType;
-use crate::value::Row;
+use crate::value::{Change, Row, RowKind};
 
 /// Flink's print sink over rows.
 #[derive(Clone)]
-struct PrintRows {
+pub(crate) struct PrintRows {
     identifier: Option<String>,
     target: PrintTarget,
     types: Arc<[DataType]>,
@@ -59,11 +59,36 @@ impl Sink<Row> for PrintRows {
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
         self.buffer.clear();
         for r in records.iter() {
-            self.buffer.push_str(&self.prefix);
-            super::text::write_row(&r.value, &self.types, &mut self.buffer);
-            self.buffer.push('\n');
+            self.line(RowKind::Insert, &r.value);
         }
-        // One write per batch keeps the lines of concurrent subtasks whole.
+        self.flush()
+    }
+}
+
+impl Sink<Change> for PrintRows {
+    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        Sink::<Row>::open(self, ctx)
+    }
+
+    fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
+        self.buffer.clear();
+        for r in records.iter() {
+            self.line(r.value.kind, &r.value.row);
+        }
+        self.flush()
+    }
+}
+
+impl PrintRows {
+    /// Appends one row's line to the buffer.
+    fn line(&mut self, kind: RowKind, row: &Row) {
+        self.buffer.push_str(&self.prefix);
+        super::text::write_row(kind, row, &self.types, &mut self.buffer);
+        self.buffer.push('\n');
+    }
+
+    /// Writes the buffer: one write per batch keeps the lines of concurrent subtasks whole.
+    fn flush(&mut self) -> Result<(), EngineError> {
         let bytes = self.buffer.as_bytes();
         let written = match &self.target {
             PrintTarget::Stdout => std::io::stdout().lock().write_all(bytes),
@@ -79,13 +104,17 @@ impl Sink<Row> for PrintRows {
     }
 }
 
-/// Adds a `print` sink after `input`.
-pub(crate) fn write_print(
-    input: &DataStream<Row>,
+/// Adds a `print` sink after `input` (rows, or changes whose kinds it prints).
+pub(crate) fn write_print<T>(
+    input: &DataStream<T>,
     options: Options<'_>,
     ctx: &ConnectorContext,
     parallelism: Option<usize>,
-) -> Result<(), SqlError> {
+) -> Result<(), SqlError>
+where
+    T: spate_engine::Data,
+    PrintRows: Sink<T>,
+{
     let columns = Columns::of(options.table());
     let target = match &ctx.print_target {
         Some(t) => t.clone(),
@@ -109,7 +138,7 @@ pub(crate) fn write_print(
 
 /// Discards rows, counting them.
 #[derive(Debug, Clone)]
-struct Blackhole {
+pub(crate) struct Blackhole {
     written: Arc<AtomicU64>,
     /// How a row of the table is freed.
     row_drop: RowDrop,
@@ -124,12 +153,25 @@ impl Sink<Row> for Blackhole {
     }
 }
 
+impl Sink<Change> for Blackhole {
+    fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
+        self.written.fetch_add(records.len() as u64, Ordering::Relaxed);
+        let row_drop = self.row_drop;
+        records.drain(..).for_each(|r| row_drop.drop(r.value.row));
+        Ok(())
+    }
+}
+
 /// Adds a `blackhole` sink after `input`; its count is `ctx.stats`' `<table>.records-written`.
-pub(crate) fn write_blackhole(
-    input: &DataStream<Row>,
+pub(crate) fn write_blackhole<T>(
+    input: &DataStream<T>,
     options: Options<'_>,
     ctx: &ConnectorContext,
-) -> Result<(), SqlError> {
+) -> Result<(), SqlError>
+where
+    T: spate_engine::Data,
+    Blackhole: Sink<T>,
+{
     let name = options.table_name();
     let counter = ctx.stats.counter(&format!("{name}.records-written"));
     // The rows written hold the physical and metadata columns (computed ones are never

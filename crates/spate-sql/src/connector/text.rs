@@ -11,11 +11,12 @@ use std::fmt::Write as _;
 
 use crate::temporal;
 use crate::types::{DataType, TypeKind};
-use crate::value::Value;
+use crate::value::{RowKind, Value};
 
 /// Appends `+I[v1, v2, ...]` for a row of values of `types`.
-pub(crate) fn write_row(values: &[Value], types: &[DataType], out: &mut String) {
-    out.push_str("+I[");
+pub(crate) fn write_row(kind: RowKind, values: &[Value], types: &[DataType], out: &mut String) {
+    out.push_str(kind.short_string());
+    out.push('[');
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");

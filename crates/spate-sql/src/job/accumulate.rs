@@ -328,6 +328,24 @@ fn append_to_slice(parts: &mut Vec<(i64, String)>, key: i64, text: &str, sep: &s
     }
 }
 
+/// `AVG` of integers from their sum and count (not zero). Flink sums integers of every width
+/// in a BIGINT that wraps, then divides: the average of values whose sum overflows is that of
+/// the wrapped sum (a window of 9223372036854775807, 1, 5, 2 averages to -2305843009213693950
+/// in Flink 2.3).
+pub(super) fn integer_average(call: &AggCall, sum: i128, count: i64) -> Value {
+    wrap_int((sum as i64) / count.max(1), &call.ty.kind)
+}
+
+/// `AVG` of decimals from their unscaled sum and count (not zero): at the result's scale,
+/// rounded half up.
+pub(super) fn decimal_average(call: &AggCall, sum: i128, count: i64) -> Value {
+    let from = call.args.first().map_or(0, |a| scale_of(a.ty()));
+    let to = scale_of(&call.ty);
+    let scaled = decimal::rescale(sum, from, to + 1).unwrap_or(i128::MAX);
+    let q = scaled / i128::from(count.max(1));
+    decimal::rescale(q, to + 1, to).map_or(Value::Null, Value::Decimal)
+}
+
 fn result_of(call: &AggCall, state: &State) -> Value {
     match state {
         State::Count(c) => Value::Int(*c),
@@ -337,19 +355,9 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::AvgInt { count: 0, .. }
         | State::AvgFloat { count: 0, .. }
         | State::AvgDecimal { count: 0, .. } => Value::Null,
-        // Flink sums integers of every width in a BIGINT that wraps, then divides: the
-        // average of values whose sum overflows is that of the wrapped sum (a window of
-        // 9223372036854775807, 1, 5, 2 averages to -2305843009213693950 in Flink 2.3).
-        State::AvgInt { sum, count } => wrap_int((*sum as i64) / (*count).max(1), &call.ty.kind),
+        State::AvgInt { sum, count } => integer_average(call, *sum, *count),
         State::AvgFloat { sum, count } => Value::Float(sum / *count as f64),
-        State::AvgDecimal { sum, count } => {
-            let from = call.args.first().map_or(0, |a| scale_of(a.ty()));
-            let to = scale_of(&call.ty);
-            // sum / count at the result's scale, rounded half up.
-            let scaled = decimal::rescale(*sum, from, to + 1).unwrap_or(i128::MAX);
-            let q = scaled / i128::from(*count);
-            decimal::rescale(q, to + 1, to).map_or(Value::Null, Value::Decimal)
-        }
+        State::AvgDecimal { sum, count } => decimal_average(call, *sum, *count),
         State::Extreme(v) => v.clone(),
         State::Moments(w) => w.result(call.kind, &call.ty),
         State::SlicedMoments(parts) => {

@@ -5,6 +5,7 @@ mod attached;
 mod calc;
 mod consumer_filters;
 mod fail;
+mod group_aggregate;
 mod int_aggregate;
 mod int_column;
 mod join;

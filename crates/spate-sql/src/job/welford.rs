@@ -35,6 +35,22 @@ impl Welford {
         self.m2 += before * after;
     }
 
+    /// Takes one value back out (the inverse of [`add`](Self::add), for an aggregate over an
+    /// updating input): the count, mean and `m2` the state had before `x` was added.
+    pub(crate) fn retract(&mut self, x: f64) {
+        let n = self.n - 1;
+        if n <= 0 {
+            *self = Welford::default();
+            return;
+        }
+        let after = x - self.mean;
+        let mean = self.mean - after / n as f64;
+        let before = x - mean;
+        self.m2 -= before * after;
+        self.mean = mean;
+        self.n = n;
+    }
+
     /// Folds in another state as if its values had been added here (Chan et al.'s pairwise
     /// update, Flink's merge in the same operation order: a session window's or a two-phase
     /// aggregate's parts then give Flink's bits).

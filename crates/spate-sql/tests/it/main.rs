@@ -7,6 +7,7 @@ mod explain;
 mod expr;
 mod expr_alloc;
 mod expr_fuzz;
+mod flink_changelog;
 mod flink_golden;
 mod formats;
 mod golden;

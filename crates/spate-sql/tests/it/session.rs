@@ -644,20 +644,46 @@ fn updates_into_an_append_only_sink_fail_with_flinks_message() {
     }
 }
 
-/// A GROUP BY without a window plans (EXPLAIN CHANGELOG_MODE shows it) but does not run yet: a
-/// clear error, not a wrong result.
+/// An updating aggregate writes what each sink asks for: `print` takes retractions (`-U`
+/// before each `+U`), `blackhole` upserts (the new image alone, so one change per input row).
 #[test]
-fn running_an_updating_aggregate_is_refused_clearly() {
-    let sql = "CREATE TABLE events (user_id BIGINT, amount BIGINT)
-                 WITH ('connector' = 'datagen', 'number-of-rows' = '10');
-               CREATE TABLE sink (user_id BIGINT, cnt BIGINT) WITH ('connector' = 'blackhole');
-               INSERT INTO sink SELECT user_id, COUNT(*) FROM events GROUP BY user_id;";
-    let mut session = Session::new(SessionOptions::default());
-    let err = session.execute_script(sql, |_, _| {}).unwrap_err().to_string();
-    assert!(
-        err.contains("running an updating aggregate (GroupAggregate(groupBy=[user_id], select=[user_id, COUNT(*) AS EXPR$1])"),
-        "{err}"
+fn an_updating_aggregate_writes_retractions_or_upserts_as_the_sink_asks() {
+    use spate_connectors::print::PrintTarget;
+    use spate_sql::connector::ConnectorContext;
+    use spate_sql::job::Translator;
+    let sql = "CREATE TABLE p (k INT, c BIGINT) WITH ('connector' = 'print');
+               CREATE TABLE b (k INT, c BIGINT) WITH ('connector' = 'blackhole');";
+    let mut catalog = spate_sql::Catalog::new();
+    for s in spate_sql::parse(sql).unwrap() {
+        catalog.apply(&s).unwrap();
+    }
+    let query = "SELECT k, COUNT(*) FROM (VALUES (1), (2), (1), (1)) AS t(k) GROUP BY k";
+    let inserts: Vec<_> = ["p", "b"]
+        .iter()
+        .map(|t| match spate_sql::parse_statement(&format!("INSERT INTO {t} {query}")).unwrap() {
+            spate_sql::Statement::Insert(i) => i,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let planned = spate_sql::plan::plan_inserts(&catalog, &inserts).unwrap();
+    let target = PrintTarget::buffer();
+    let ctx = ConnectorContext {
+        print_target: Some(target.clone()),
+        ..ConnectorContext::default()
+    };
+    let stats = ctx.stats.clone();
+    let env = spate_engine::StreamEnvironment::new();
+    env.set_parallelism(1);
+    Translator::new(&env, ctx).insert_all(&planned).unwrap();
+    env.execute().unwrap();
+    let printed = target.contents();
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(
+        lines,
+        ["+I[1, 1]", "+I[2, 1]", "-U[1, 1]", "+U[1, 2]", "-U[1, 2]", "+U[1, 3]"],
+        "{printed}"
     );
+    assert_eq!(stats.get("b.records-written"), 4);
 }
 
 /// A join (Flink 2.3 takes updating inputs there; Spate not yet) over an updating aggregate is a

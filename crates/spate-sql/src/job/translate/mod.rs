@@ -12,6 +12,7 @@
 //! projection chains (`calc`) and window aggregates stay here. A new operator's translation
 //! goes in a new file beside them.
 
+mod changes;
 mod joins;
 mod source;
 mod unnest_node;
@@ -28,9 +29,9 @@ use spate_engine::{DataStream, ProcessContext, Record, StreamEnvironment, Window
 use crate::connector::{self, CompleteRows, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, IntExpr};
-use crate::plan::{LogicalPlan, WindowProperty, WindowSpec};
+use crate::plan::{LogicalPlan, UpdateImages, WindowProperty, WindowSpec};
 use crate::row_memory::RowDrop;
-use crate::value::{Row, Value};
+use crate::value::{Change, Row, Value};
 use crate::zone::SessionZone;
 
 use super::accumulate::SqlAggregate;
@@ -75,6 +76,9 @@ pub struct Translator<'a> {
     /// A shared stream with the rows no consumer in `consumer_filters` keeps dropped, by the
     /// shared plan's key (made anew for the plans of each `share_repeated`).
     prefiltered: HashMap<PlanKey, DataStream<Row>>,
+    /// The changes of every updating plan translated so far, by the plan's key and the update
+    /// images its consumer asked for (see `changes.rs`).
+    translated_changes: HashMap<(PlanKey, UpdateImages), DataStream<Change>>,
 }
 
 fn now_millis() -> i64 {
@@ -111,6 +115,7 @@ impl<'a> Translator<'a> {
             repeated_rows: HashSet::new(),
             consumer_filters: ConsumerFilters::default(),
             prefiltered: HashMap::new(),
+            translated_changes: HashMap::new(),
         }
     }
 
@@ -219,12 +224,10 @@ impl<'a> Translator<'a> {
             } => self.scan(table, computed, *rowtime, used),
             LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
-            // Planned with its changelog modes (EXPLAIN CHANGELOG_MODE shows them); its
-            // operator, which emits updates, is issue 41's next step.
+            // Its rows are changes (`changes.rs`); a consumer of plain rows cannot take them.
             LogicalPlan::GroupAggregate { .. } => Err(SqlError::validation(
                 format!(
-                    "running an updating aggregate ({}: GROUP BY without a window) is not supported yet; \
-                     EXPLAIN CHANGELOG_MODE shows its plan",
+                    "internal error: the updating node {} was asked for insert-only rows",
                     plan.flink_node_string()
                 ),
                 None,
@@ -423,8 +426,23 @@ impl<'a> Translator<'a> {
     pub fn insert_all(&mut self, planned: &[(crate::ast::TableDef, LogicalPlan)]) -> Result<()> {
         self.share_repeated(planned.iter().map(|(_, plan)| plan));
         for (table, plan) in planned {
-            let rows = self.stream(plan)?;
-            self.write(&rows, table)?;
+            if plan.modify_kinds().is_insert_only() {
+                let rows = self.stream(plan)?;
+                self.write(&rows, table)?;
+                continue;
+            }
+            let accepted = crate::plan::sink_update_images(table).unwrap_or(&[UpdateImages::BeforeAndAfter]);
+            let images = plan.update_images_for(accepted).ok_or_else(|| {
+                SqlError::validation(
+                    format!(
+                        "internal error: no changelog mode of the plan suits table {}",
+                        table.name
+                    ),
+                    None,
+                )
+            })?;
+            let changes = self.changes(plan, images)?;
+            connector::write_changes(&changes, table, &self.ctx)?;
         }
         Ok(())
     }

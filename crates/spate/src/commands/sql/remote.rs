@@ -171,8 +171,20 @@ impl Remote {
             // The server keeps the newest rows only; these were replaced before they were read.
             tableau.dropped(page.first - from);
         }
-        let names: Vec<String> = page.columns.iter().map(|c| c.name.clone()).collect();
-        tableau.text_rows(&names, page.rows.iter().cloned());
+        // An updating query's pages lead each row with its op; an insert-only one's rows are
+        // all insertions.
+        let values = usize::from(page.updating);
+        let names: Vec<String> = page.columns.iter().skip(values).map(|c| c.name.clone()).collect();
+        let rows = page.rows.iter().map(|r| {
+            if page.updating {
+                r.clone()
+            } else {
+                std::iter::once("+I".to_string())
+                    .chain(r.iter().cloned())
+                    .collect()
+            }
+        });
+        tableau.text_rows(&names, rows);
         page.next
     }
 

@@ -19,8 +19,8 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use spate_sql::plan::Schema;
-use spate_sql::value::{Row, display_in};
+use spate_sql::QueryRows;
+use spate_sql::value::{RowKind, display_in};
 use spate_sql::zone::SessionZone;
 
 /// The least time between two redraws of a live table (redrawing per batch would spend the
@@ -100,23 +100,29 @@ impl Tableau {
     }
 
     /// A query's rows: called once with none when it starts (the header), then per batch.
-    pub(super) fn rows(&mut self, schema: &Schema, rows: &[Row]) {
+    pub(super) fn rows(&mut self, batch: &QueryRows<'_>) {
+        let schema = batch.schema;
         if self.columns.is_none() {
             let names: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
             self.text_rows(&names, std::iter::empty());
         }
         let zone = self.zone;
-        let shown = rows.iter().map(move |r| {
-            r.iter()
-                .zip(&schema.fields)
-                .map(|(v, f)| display_in(v, &f.ty, zone))
+        let shown = batch.rows.iter().enumerate().map(move |(i, r)| {
+            let op = batch.kinds.get(i).copied().unwrap_or(RowKind::Insert);
+            std::iter::once(op.short_string().to_string())
+                .chain(
+                    r.iter()
+                        .zip(&schema.fields)
+                        .map(|(v, f)| display_in(v, &f.ty, zone)),
+                )
                 .collect::<Vec<_>>()
         });
         self.text_rows(&[], shown);
     }
 
-    /// Rows already rendered as Flink's client shows values; `columns` names them the first
-    /// time (later calls may pass none).
+    /// Rows already rendered as Flink's client shows values, each led by its `op` (`+I`,
+    /// `-U`, `+U`, `-D`); `columns` names the values the first time (later calls may pass
+    /// none).
     pub(super) fn text_rows(&mut self, columns: &[String], rows: impl ExactSizeIterator<Item = Vec<String>>) {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
@@ -242,11 +248,12 @@ fn header(columns: &[String]) -> String {
     format!("{border}\n{line}|\n{border}\n")
 }
 
-/// One row's line; with `cut`, values longer than their column end in `...` (Flink's client
+/// One row's line (`row` is its op, then its values); with `cut`, values longer than their column end in `...` (Flink's client
 /// does the same in tableau mode).
 fn row_line(columns: &[String], row: &[String], cut: bool) -> String {
-    let mut line = format!("| {:>w$} ", "+I", w = column_width(columns, 0));
-    for (i, text) in row.iter().take(columns.len()).enumerate() {
+    let op = row.first().map_or("+I", String::as_str);
+    let mut line = format!("| {:>w$} ", op, w = column_width(columns, 0));
+    for (i, text) in row.iter().skip(1).take(columns.len()).enumerate() {
         let w = column_width(columns, i + 1);
         if cut && text.chars().count() > w {
             let shortened = text.chars().take(w.saturating_sub(3)).collect::<String>() + "...";
@@ -262,9 +269,9 @@ fn row_line(columns: &[String], row: &[String], cut: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spate_sql::plan::Field;
+    use spate_sql::plan::{Field, Schema};
     use spate_sql::types::{DataType, TypeKind};
-    use spate_sql::value::Value;
+    use spate_sql::value::{Row, Value};
 
     fn names() -> Vec<String> {
         vec!["name".to_string()]
@@ -276,9 +283,19 @@ mod tests {
         }
     }
 
+    /// `rows` as one batch of an insert-only query.
+    fn batch<'a>(schema: &'a Schema, rows: &'a [Row]) -> QueryRows<'a> {
+        QueryRows {
+            schema,
+            updating: false,
+            rows,
+            kinds: &[],
+        }
+    }
+
     #[test]
     fn a_long_value_is_cut_to_its_column_only_when_asked() {
-        let row = vec!["x".repeat(30)];
+        let row = vec!["+I".to_string(), "x".repeat(30)];
         let cut = row_line(&names(), &row, true);
         assert!(cut.contains(&format!("{}...", "x".repeat(17))), "{cut}");
         assert_eq!(cut.chars().count(), border(&names()).chars().count());
@@ -291,8 +308,9 @@ mod tests {
             window: 3,
             width: 200,
         });
-        t.rows(&schema(), &[]);
-        t.rows(&schema(), &[vec![Value::String("late".into())]]);
+        let schema = schema();
+        t.rows(&batch(&schema, &[]));
+        t.rows(&batch(&schema, &[vec![Value::String("late".into())]]));
         let before = t.drawn;
         t.finish(false);
         // The last redraw covered the row: one row line and the border.
@@ -305,7 +323,14 @@ mod tests {
         let wide: Vec<String> = (0..8).map(|i| format!("column_{i}")).collect();
         let mut t = Tableau::new(Mode::Live { window: 3, width: 60 });
         t.text_rows(&wide, std::iter::empty());
-        t.text_rows(&[], std::iter::once((0..8).map(|i| format!("v{i}")).collect()));
+        t.text_rows(
+            &[],
+            std::iter::once(
+                std::iter::once("+I".to_string())
+                    .chain((0..8).map(|i| format!("v{i}")))
+                    .collect(),
+            ),
+        );
         let columns = t.columns.clone().unwrap();
         t.redraw(&mut Vec::new(), &columns, true);
         // Every line the live table keeps fits in 59 columns, so none wraps.
@@ -323,12 +348,41 @@ mod tests {
             width: 200,
         });
         let rows: Vec<Row> = (0..10).map(|i| vec![Value::String(format!("r{i}"))]).collect();
-        t.rows(&schema(), &[]);
-        t.rows(&schema(), &rows[..4]);
-        t.rows(&schema(), &rows[4..]);
+        let schema = schema();
+        t.rows(&batch(&schema, &[]));
+        t.rows(&batch(&schema, &rows[..4]));
+        t.rows(&batch(&schema, &rows[4..]));
         assert_eq!(t.total, 10);
         let shown: Vec<&str> = t.recent.iter().map(|l| l.trim_end_matches(" |").trim()).collect();
         assert_eq!(shown.len(), 3);
         assert!(shown[0].ends_with("r7") && shown[2].ends_with("r9"), "{shown:?}");
+    }
+
+    /// An updating query's rows show what each does in the `op` column, as Flink's client in
+    /// tableau mode does.
+    #[test]
+    fn an_updating_querys_rows_show_their_kinds() {
+        let mut t = Tableau::new(Mode::Live {
+            window: 5,
+            width: 200,
+        });
+        let schema = schema();
+        let rows: Vec<Row> = ["a", "a", "b"]
+            .iter()
+            .map(|v| vec![Value::String(v.to_string())])
+            .collect();
+        let kinds = [RowKind::Insert, RowKind::UpdateBefore, RowKind::Delete];
+        t.rows(&QueryRows {
+            schema: &schema,
+            updating: true,
+            rows: &rows,
+            kinds: &kinds,
+        });
+        let ops: Vec<&str> = t
+            .recent
+            .iter()
+            .map(|l| l.trim_start_matches("| ").split(' ').next().unwrap_or(""))
+            .collect();
+        assert_eq!(ops, ["+I", "-U", "-D"]);
     }
 }

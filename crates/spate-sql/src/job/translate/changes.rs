@@ -1,0 +1,136 @@
+//! The nodes of an updating plan: streams of [`Change`]s instead of plain rows.
+//!
+//! Only a node whose output can hold updates or deletions travels as changes; the insert-only
+//! subtrees below it stay plain [`Row`] streams with their operators unchanged, so an
+//! insert-only job pays nothing for the changelog model. Each node is translated for the
+//! update images its consumer asked for ([`UpdateImages`], from the planner's changelog-mode
+//! inference): a `GroupAggregate` asked for the new image alone emits no `-U`.
+
+use spate_engine::{DataStream, ProcessContext};
+
+use crate::error::{Result, SqlError};
+use crate::plan::{AggCall, LogicalPlan, UpdateImages};
+use crate::row_memory::RowDrop;
+use crate::value::{Change, Row};
+
+use super::super::accumulate::SqlAggregate;
+use super::super::calc::{Calc, CalcFn};
+use super::super::fail::raise;
+use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
+use super::{Translator, eval_ctx, key_selector, reads_clock};
+use crate::expr::BoundExpr;
+
+impl Translator<'_> {
+    /// The changes of `plan`'s rows, with updates as `asked` says; an insert-only plan's rows
+    /// all come as insertions. Equal plans asked the same way share one stream.
+    pub(crate) fn changes(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
+        let outermost = !self.keys.any_pinned();
+        if outermost {
+            self.keys.pin(plan);
+        }
+        let stream = self.changes_of(plan, asked);
+        if outermost {
+            self.keys.unpin();
+        }
+        stream
+    }
+
+    fn changes_of(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
+        let key = (self.keys.key(plan), asked);
+        if let Some(stream) = self.translated_changes.get(&key) {
+            return Ok(stream.clone());
+        }
+        let stream = self.translate_changes(plan, asked)?;
+        self.translated_changes.insert(key, stream.clone());
+        Ok(stream)
+    }
+
+    fn translate_changes(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
+        if plan.modify_kinds().is_insert_only() {
+            return Ok(self.stream(plan)?.map(Change::insert));
+        }
+        match plan {
+            LogicalPlan::GroupAggregate {
+                input, keys, aggs, ..
+            } => self.group_aggregate(input, keys, aggs, asked),
+            LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
+            LogicalPlan::Union { inputs, .. } => {
+                let mut streams = Vec::with_capacity(inputs.len());
+                for i in inputs {
+                    streams.push(self.changes(i, asked)?);
+                }
+                let first = streams.remove(0);
+                Ok(if streams.is_empty() {
+                    first
+                } else {
+                    first.union(&streams)
+                })
+            }
+            // `check_changelog_inputs` refuses the rest at planning time.
+            other => Err(SqlError::validation(
+                format!(
+                    "internal error: {} over an updating input reached the translator",
+                    other.flink_node_string()
+                ),
+                None,
+            )),
+        }
+    }
+
+    /// Filters and projections over changes: each row keeps its kind. A filter needs the
+    /// before-image of every update (a row that stops matching is retracted by it), so its
+    /// input is asked for both images whatever its consumer asked.
+    fn calc_changes(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
+        let zone = self.ctx.zone;
+        let (calc, input) = Calc::of(plan, zone, |_| true);
+        let clock = calc
+            .predicates
+            .iter()
+            .chain(calc.projection.iter().flatten())
+            .any(reads_clock);
+        let f = CalcFn::new(&calc, input.schema().fields.len(), zone);
+        let asked = if calc.predicates.is_empty() {
+            asked
+        } else {
+            UpdateImages::BeforeAndAfter
+        };
+        let input = self.changes(input, asked)?;
+        if f.is_identity() {
+            return Ok(input);
+        }
+        Ok(
+            input.process(move |c: Change, ctx: &mut ProcessContext<'_, Change>| {
+                let ec = eval_ctx(ctx, clock, zone);
+                if let Some(row) = f.apply(c.row, &ec).unwrap_or_else(|err| raise(err)) {
+                    ctx.collect(Change { kind: c.kind, row });
+                }
+            }),
+        )
+    }
+
+    /// `GROUP BY` without a window: keyed by the group's key values, one [`GroupAggregateFn`]
+    /// per subtask. An insert-only input keeps the window aggregates' accumulators; an updating
+    /// one gets accumulators that retract.
+    fn group_aggregate(
+        &mut self,
+        input: &LogicalPlan,
+        keys: &[BoundExpr],
+        aggs: &[AggCall],
+        asked: UpdateImages,
+    ) -> Result<DataStream<Change>> {
+        let update_before = asked == UpdateImages::BeforeAndAfter;
+        let row_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
+        let key = key_selector(keys.to_vec(), self.ctx.zone);
+        let uid = self.uid("group-aggregate");
+        let out = if input.modify_kinds().is_insert_only() {
+            let f = GroupAggregateFn::new(SqlAggregate::new(aggs.to_vec()), update_before, false, row_drop);
+            self.stream(input)?.key_by(move |row: &Row| key(row)).process(f)
+        } else {
+            let f = GroupAggregateFn::new(RetractingAggregate::new(aggs), update_before, true, row_drop);
+            self.changes(input, UpdateImages::BeforeAndAfter)?
+                .key_by(move |c: &Change| key(&c.row))
+                .process(f)
+        };
+        Ok(out.name("group-aggregate").uid(&uid))
+    }
+}
