@@ -128,7 +128,11 @@ CREATE TABLE out (n BIGINT) WITH ('connector' = 'blackhole');\n";
 
     #[test]
     fn an_updating_aggregate_into_a_sink_that_takes_updates_is_a_job() {
-        let checked = check(&format!("{TABLES}INSERT INTO out SELECT COUNT(*) FROM src;"), None).unwrap();
+        let checked = check(
+            &format!("{TABLES}INSERT INTO out SELECT COUNT(*) FROM src;"),
+            None,
+        )
+        .unwrap();
         assert_eq!(checked.name, "insert-into_out");
     }
 

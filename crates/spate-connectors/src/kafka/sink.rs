@@ -126,6 +126,8 @@ pub struct OutgoingRecord {
     key: Vec<u8>,
     has_key: bool,
     value: Vec<u8>,
+    /// The value is null (a tombstone), not the empty `value`.
+    null_value: bool,
     partition: Option<i32>,
     headers: Vec<(String, Vec<u8>)>,
 }
@@ -135,6 +137,7 @@ impl OutgoingRecord {
         self.key.clear();
         self.has_key = false;
         self.value.clear();
+        self.null_value = false;
         self.partition = None;
         self.headers.clear();
     }
@@ -153,6 +156,12 @@ impl OutgoingRecord {
     pub fn value_mut(&mut self) -> &mut Vec<u8> {
         &mut self.value
     }
+    /// Makes the value null: a tombstone, which deletes the key from a compacted topic (what
+    /// an upsert sink writes for a deletion).
+    pub fn set_null_value(&mut self) {
+        self.value.clear();
+        self.null_value = true;
+    }
     /// Sends to this partition instead of the one the key hashes to.
     pub fn set_partition(&mut self, partition: i32) {
         self.partition = Some(partition);
@@ -169,6 +178,7 @@ impl OutgoingRecord {
         self.key.clone_from(&other.key);
         self.has_key = other.has_key;
         self.value.clone_from(&other.value);
+        self.null_value = other.null_value;
         self.headers.clone_from(&other.headers);
     }
 }
@@ -828,7 +838,10 @@ impl<T> KafkaSink<T> {
             if let Some(k) = &r.key {
                 rec.set_key(k);
             }
-            rec.value = r.value;
+            match r.value {
+                Some(v) => rec.value = v,
+                None => rec.set_null_value(),
+            }
             rec.headers = r.headers;
             let size = wire_size(&rec);
             rec.partition = Some(r.partition);
@@ -955,7 +968,10 @@ fn send(
 ) -> Result<(), SendError> {
     let extra = extra_headers.unwrap_or_default();
     loop {
-        let mut r = BaseRecord::<[u8], [u8]>::to(topic).payload(&rec.value);
+        let mut r = BaseRecord::<[u8], [u8]>::to(topic);
+        if !rec.null_value {
+            r = r.payload(&rec.value);
+        }
         if rec.has_key {
             r = r.key(&rec.key);
         }

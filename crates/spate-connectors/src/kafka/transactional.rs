@@ -34,7 +34,8 @@ const STATISTICS_INTERVAL_MS: &str = "100";
 pub(crate) struct Rejected {
     pub(crate) partition: i32,
     pub(crate) key: Option<Vec<u8>>,
-    pub(crate) value: Vec<u8>,
+    /// `None` for a tombstone (a null value).
+    pub(crate) value: Option<Vec<u8>>,
     pub(crate) headers: Vec<(String, Vec<u8>)>,
     pub(crate) timestamp: i64,
 }
@@ -102,7 +103,7 @@ impl ProducerContext for ProducerEvents {
                 lock(&self.rejected).push(Rejected {
                     partition: m.partition(),
                     key: m.key().map(<[u8]>::to_vec),
-                    value: m.payload().unwrap_or_default().to_vec(),
+                    value: m.payload().map(<[u8]>::to_vec),
                     headers,
                     timestamp: m.timestamp().to_millis().unwrap_or(spate_engine::NO_TIMESTAMP),
                 });

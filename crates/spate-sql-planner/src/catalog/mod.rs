@@ -9,6 +9,8 @@
 
 mod options;
 
+pub use options::UPSERT_KAFKA_NEEDS_A_KEY;
+
 use std::collections::BTreeMap;
 
 use crate::ast::{ColumnKind, CreateTable, CreateView, Drop, Statement, TableDef};

@@ -121,6 +121,35 @@ const PRINT: ConnectorSpec = ConnectorSpec {
     metadata: &[],
 };
 
+/// Flink's `upsert-kafka` (the list Flink 2.3 with the Kafka connector 4.0.1-2.0 prints); the
+/// key is the table's `PRIMARY KEY`, so there is no `key.fields`, and no `format`.
+const UPSERT_KAFKA: ConnectorSpec = ConnectorSpec {
+    name: "upsert-kafka",
+    options: &[
+        "key.fields-prefix",
+        "key.format",
+        "properties.bootstrap.servers",
+        "scan.bounded.mode",
+        "scan.bounded.specific-offsets",
+        "scan.bounded.timestamp-millis",
+        "scan.parallelism",
+        "sink.buffer-flush.interval",
+        "sink.buffer-flush.max-rows",
+        "sink.delivery-guarantee",
+        "sink.parallelism",
+        "sink.transaction-naming-strategy",
+        "sink.transactional-id-prefix",
+        "topic",
+        "topic-pattern",
+        "value.fields-include",
+        "value.format",
+    ],
+    required: &["key.format", "value.format"],
+    prefixes: &["properties."],
+    formats: FormatUse::KeyValue,
+    metadata: &[],
+};
+
 const BLACKHOLE: ConnectorSpec = ConnectorSpec {
     name: "blackhole",
     options: &[],
@@ -191,10 +220,23 @@ const NEXMARK: ConnectorSpec = ConnectorSpec {
     metadata: &[],
 };
 
-const CONNECTORS: &[&ConnectorSpec] = &[&KAFKA, &DATAGEN, &PRINT, &BLACKHOLE, &FILESYSTEM, &NEXMARK];
+const CONNECTORS: &[&ConnectorSpec] = &[
+    &KAFKA,
+    &UPSERT_KAFKA,
+    &DATAGEN,
+    &PRINT,
+    &BLACKHOLE,
+    &FILESYSTEM,
+    &NEXMARK,
+];
 
 /// Connectors Flink has that Spate does not run yet.
-const NOT_YET: &[&str] = &["upsert-kafka", "jdbc", "elasticsearch-7", "hbase-2.2", "kinesis"];
+const NOT_YET: &[&str] = &["jdbc", "elasticsearch-7", "hbase-2.2", "kinesis"];
+
+/// Flink's error for an `upsert-kafka` table without a primary key.
+pub const UPSERT_KAFKA_NEEDS_A_KEY: &str = "'upsert-kafka' tables require to define a PRIMARY KEY constraint. \
+     The PRIMARY KEY specifies which columns should be read from or write to the Kafka message key. \
+     The PRIMARY KEY also defines records in the 'upsert-kafka' table should update or delete on which keys.";
 
 /// A supported format and its options (with the format's name as prefix).
 struct FormatSpec {
@@ -458,6 +500,9 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
     }
     match spec.name {
         "kafka" => validate_kafka(&cx)?,
+        "upsert-kafka" if table.primary_key.is_none() => {
+            return Err(cx.err(UPSERT_KAFKA_NEEDS_A_KEY.to_string(), table.loc));
+        }
         "datagen" => validate_datagen(&cx)?,
         _ => {}
     }

@@ -225,14 +225,14 @@ fn connector_and_format(table: &TableDef) -> (&str, &str) {
 }
 
 /// What a sink table accepts of an updating input, in Flink's order of preference; `None` for
-/// an append-only sink. `print` writes every kind with its before-image; `blackhole` takes
-/// anything, upserts first; Kafka with a changelog format writes whole changelogs; Kafka with
+/// an append-only sink. `print` writes every kind with its before-image; `blackhole` and
+/// `upsert-kafka` take anything, upserts first (`upsert-kafka` writes a `-U` as a tombstone); Kafka with a changelog format writes whole changelogs; Kafka with
 /// another format and files take insertions only.
 pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
     let (connector, format) = connector_and_format(table);
     if connector.eq_ignore_ascii_case("print") {
         Some(&[UpdateImages::BeforeAndAfter])
-    } else if connector.eq_ignore_ascii_case("blackhole") {
+    } else if connector.eq_ignore_ascii_case("blackhole") || connector.eq_ignore_ascii_case("upsert-kafka") {
         Some(&[UpdateImages::AfterOnly, UpdateImages::BeforeAndAfter])
     } else if CHANGELOG_FORMATS.iter().any(|f| format.eq_ignore_ascii_case(f)) {
         Some(&[UpdateImages::BeforeAndAfter])
@@ -259,6 +259,54 @@ pub fn check_sink_accepts(table: &TableDef, plan: &LogicalPlan) -> Result<(), Sq
             table.name,
             changes.join(" and "),
             producer(plan).flink_node_string()
+        ),
+        None,
+    ))
+}
+
+/// Flink 2.3's planning error when an updating query goes into a sink whose primary key is not
+/// one of the query's upsert keys (checked on the plan conformed to the sink's columns): rows
+/// of different query keys could then overwrite each other's sink row. Flink asks for an
+/// `ON CONFLICT` clause there, which Spate does not parse yet.
+pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlError> {
+    let Some(pk) = &table.primary_key else {
+        return Ok(());
+    };
+    if plan.modify_kinds().is_insert_only() {
+        return Ok(());
+    }
+    let names: Vec<&str> = plan.schema().fields.iter().map(|f| f.name.as_str()).collect();
+    let pk_columns: Option<Vec<usize>> = pk
+        .columns
+        .iter()
+        .map(|c| names.iter().position(|n| *n == c.as_str()))
+        .collect();
+    let keys = plan.upsert_keys();
+    if let Some(pk_columns) = pk_columns
+        && keys.iter().any(|k| k.iter().all(|c| pk_columns.contains(c)))
+    {
+        return Ok(());
+    }
+    let shown: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let cols: Vec<&str> = k.iter().filter_map(|c| names.get(*c).copied()).collect();
+            format!("[{}]", cols.join(", "))
+        })
+        .collect();
+    let pk_names: Vec<&str> = pk.columns.iter().map(|c| c.as_str()).collect();
+    Err(SqlError::validation(
+        format!(
+            "The query has an upsert key that differs from the primary key of the sink table \
+             'default_catalog.default_database.{}'. Primary key: [{}], upsert key: {}. This can lead to \
+             non-deterministic results when multiple records with different upsert keys map to the same \
+             primary key. Please specify an ON CONFLICT clause to define how conflicts should be handled: \
+             ON CONFLICT DO DEDUPLICATE (update to the latest record, state intensive, since we need to keep \
+             the entire history), or ON CONFLICT DO ERROR (fail on conflict), or ON CONFLICT DO NOTHING \
+             (keep first record).",
+            table.name,
+            pk_names.join(", "),
+            shown.join(", ")
         ),
         None,
     ))

@@ -34,6 +34,7 @@ fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalP
     };
     super::check_sink_accepts(&table, &plan)?;
     let plan = conform_to_sink(plan, &table, insert)?;
+    super::check_upsert_key(&table, &plan)?;
     Ok((table, plan))
 }
 

@@ -23,7 +23,9 @@ mod upsert_keys;
 
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::bind_query;
-pub use changelog_mode::{ChangelogMode, UpdateImages, check_sink_accepts, sink_update_images};
+pub use changelog_mode::{
+    ChangelogMode, UpdateImages, check_sink_accepts, check_upsert_key, sink_update_images,
+};
 pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
 pub use projection::push_down_projections;

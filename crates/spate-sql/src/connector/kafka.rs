@@ -15,7 +15,7 @@
 //! with the format's `ignore-parse-errors` is skipped and counted (`<table>.skipped-records`);
 //! a record with a null value (a tombstone) is skipped, as in Flink.
 //!
-//! Sink: one `topic`; `sink.delivery-guarantee` `at-least-once` (default), `exactly-once`
+//! Sink (`kafka_sink.rs`): one `topic`; `sink.delivery-guarantee` `at-least-once` (default), `exactly-once`
 //! (needs `sink.transactional-id-prefix`; one transaction per checkpoint) or `none` (written
 //! as at-least-once: the sink flushes at checkpoints either way); `sink.partitioner`
 //! `default` (by key hash, keyless records as the client spreads them), `fixed` (sink subtask
@@ -26,29 +26,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, Producer};
 use spate_connectors::ConnectorError;
-use spate_connectors::kafka::{
-    DeliveryGuarantee, KafkaMessage, KafkaSink, KafkaSource, OffsetReset, OutgoingRecord, StartingOffsets,
-};
-use spate_engine::{
-    DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, SourceContext, SourceStatus,
-    StreamEnvironment,
-};
+use spate_connectors::kafka::{KafkaMessage, KafkaSource, OffsetReset, StartingOffsets};
+use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamEnvironment};
 
 use super::columns::Columns;
-use super::metadata::{self, ReadKey, WriteKeys};
+use super::metadata::{self, ReadKey};
 use super::opts::Options;
 use super::source::{RowOut, RowReader, add_source};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
-use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
+use crate::format::key_value::{KeyValueLayout, kafka_layout, options_map};
 use crate::value::{Row, Value};
 
-fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, SqlError> {
+pub(super) fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, SqlError> {
     options
         .get("properties.bootstrap.servers")
         .map(str::to_string)
@@ -63,7 +55,7 @@ fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, Sql
 /// Client properties: the context's [`ConnectorContext::bootstrap_properties`] when the table
 /// uses the context's cluster, then every `properties.*` but bootstrap servers and group id
 /// (set apart); a later one wins.
-fn client_properties(options: Options<'_>, ctx: &ConnectorContext) -> Vec<(String, String)> {
+pub(super) fn client_properties(options: Options<'_>, ctx: &ConnectorContext) -> Vec<(String, String)> {
     let mut all = Vec::new();
     if options.get("properties.bootstrap.servers").is_none() {
         all.extend(ctx.bootstrap_properties.iter().cloned());
@@ -306,7 +298,7 @@ fn starting(options: Options<'_>, topics: &[String]) -> Result<StartingOffsets, 
 }
 
 /// The table's key and value formats, with Flink's checks (errors name the table).
-fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+pub(super) fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
     let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
     kafka_layout(&physical, &options_map(options.table())).map_err(|e| options.error(e.message()))
 }
@@ -396,259 +388,4 @@ pub(crate) fn scan(
     }
     let source = builder.build().map_err(|e| options.error(e))?;
     add_source(env, plan, ctx, KafkaReader { source }, parallelism)
-}
-
-/// A record ready for the Kafka sink.
-#[derive(Debug, Clone)]
-struct Encoded {
-    key: Option<Vec<u8>>,
-    value: Vec<u8>,
-    headers: Vec<(String, Vec<u8>)>,
-    partition: Option<i32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Partitioner {
-    Default,
-    Fixed,
-    RoundRobin,
-}
-
-/// Encodes rows (key, value, metadata, partition) and hands them to the `KafkaSink`.
-#[derive(Clone)]
-struct KafkaRowSink {
-    inner: KafkaSink<Encoded>,
-    layout: Arc<KeyValueLayout>,
-    /// Sink-row position of each physical column.
-    physical: Arc<[usize]>,
-    meta: WriteKeys,
-    partitioner: Partitioner,
-    topic: String,
-    client: Vec<(String, String)>,
-    partitions: i32,
-    subtask: usize,
-    next: i32,
-}
-
-impl std::fmt::Debug for KafkaRowSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaRowSink")
-            .field("topic", &self.topic)
-            .field("partitioner", &self.partitioner)
-            .finish_non_exhaustive()
-    }
-}
-
-impl KafkaRowSink {
-    fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
-        let values: Vec<Value> = side
-            .columns
-            .iter()
-            .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
-            .collect();
-        side.format
-            .encode(&values, out)
-            .map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
-    }
-
-    fn partition_count(&self) -> Result<i32, EngineError> {
-        let mut config = ClientConfig::new();
-        for (k, v) in &self.client {
-            config.set(k, v);
-        }
-        let producer: BaseProducer = config.create().map_err(EngineError::connector)?;
-        let md = producer
-            .client()
-            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
-            .map_err(EngineError::connector)?;
-        let n = md
-            .topics()
-            .iter()
-            .find(|t| t.name() == self.topic)
-            .map_or(0, |t| t.partitions().len());
-        if n == 0 {
-            return Err(EngineError::connector(format!(
-                "topic {} has no partitions",
-                self.topic
-            )));
-        }
-        Ok(i32::try_from(n).unwrap_or(i32::MAX))
-    }
-}
-
-impl Sink<Row> for KafkaRowSink {
-    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
-        self.subtask = ctx.subtask;
-        if self.partitioner != Partitioner::Default {
-            self.partitions = self.partition_count()?;
-            self.next = i32::try_from(ctx.subtask).unwrap_or(0);
-        }
-        Sink::<Encoded>::open(&mut self.inner, ctx)
-    }
-
-    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
-        Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
-    }
-
-    fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
-        let mut encoded = Vec::with_capacity(records.len());
-        for r in records.drain(..) {
-            let row = &r.value;
-            let key = match &self.layout.key {
-                Some(side) => {
-                    let mut k = Vec::new();
-                    self.encode_side(side, row, &mut k)?;
-                    Some(k)
-                }
-                None => None,
-            };
-            let mut value = Vec::new();
-            self.encode_side(&self.layout.value, row, &mut value)?;
-            let timestamp = match self.meta.timestamp.and_then(|p| row.get(p)) {
-                Some(Value::Timestamp(micros)) => micros.div_euclid(1000),
-                _ => NO_TIMESTAMP,
-            };
-            let mut headers = Vec::new();
-            if let Some(Value::Map(entries)) = self.meta.headers.and_then(|p| row.get(p)) {
-                for (k, v) in entries {
-                    let Value::String(k) = k else { continue };
-                    let v = match v {
-                        Value::Bytes(b) => b.clone(),
-                        Value::String(s) => s.clone().into_bytes(),
-                        _ => Vec::new(),
-                    };
-                    headers.push((k.clone(), v));
-                }
-            }
-            let partition = match self.partitioner {
-                Partitioner::Default => None,
-                Partitioner::Fixed => Some(i32::try_from(self.subtask).unwrap_or(0) % self.partitions),
-                Partitioner::RoundRobin => {
-                    let p = self.next % self.partitions;
-                    self.next = (p + 1) % self.partitions;
-                    Some(p)
-                }
-            };
-            encoded.push(Record::new(
-                timestamp,
-                Encoded {
-                    key,
-                    value,
-                    headers,
-                    partition,
-                },
-            ));
-        }
-        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
-    }
-
-    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
-        Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
-    }
-
-    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
-        Sink::<Encoded>::notify_checkpoint_complete(&mut self.inner, checkpoint_id)
-    }
-
-    fn finish(&mut self) -> Result<(), EngineError> {
-        Sink::<Encoded>::finish(&mut self.inner)
-    }
-}
-
-fn fill(e: &Encoded, out: &mut OutgoingRecord) -> Result<(), ConnectorError> {
-    if let Some(k) = &e.key {
-        out.set_key(k);
-    }
-    out.value_mut().extend_from_slice(&e.value);
-    for (k, v) in &e.headers {
-        out.add_header(k, v);
-    }
-    if let Some(p) = e.partition {
-        out.set_partition(p);
-    }
-    Ok(())
-}
-
-/// Adds a `kafka` table's sink after `input`.
-pub(crate) fn write(
-    input: &DataStream<Row>,
-    options: Options<'_>,
-    ctx: &ConnectorContext,
-    parallelism: Option<usize>,
-) -> Result<(), SqlError> {
-    let columns = Columns::of(options.table());
-    let layout = layout(options, &columns)?;
-    let sink_layout = columns.sink_layout();
-    let meta = WriteKeys::of(options, &sink_layout)?;
-    let topic = match (options.get("topic"), options.get("topic-pattern")) {
-        (Some(t), _) if !t.contains(';') && !t.trim().is_empty() => t.trim().to_string(),
-        (Some(_), _) => return Err(options.invalid("topic", "a Kafka sink writes to exactly one topic")),
-        (None, _) => return Err(options.error("a Kafka sink needs 'topic' ('topic-pattern' is for reading)")),
-    };
-    let guarantee = options
-        .get("sink.delivery-guarantee")
-        .or(options.get("sink.semantic"))
-        .map_or_else(
-            || "at-least-once".to_string(),
-            |g| g.to_ascii_lowercase().replace('_', "-"),
-        );
-    let guarantee = match guarantee.as_str() {
-        "none" | "at-least-once" => DeliveryGuarantee::AtLeastOnce,
-        "exactly-once" => {
-            let prefix = options.get("sink.transactional-id-prefix").ok_or_else(|| {
-                options.invalid(
-                    "sink.delivery-guarantee",
-                    "'exactly-once' needs 'sink.transactional-id-prefix'",
-                )
-            })?;
-            DeliveryGuarantee::ExactlyOnce {
-                transactional_id_prefix: prefix.to_string(),
-            }
-        }
-        other => {
-            return Err(options.invalid(
-                "sink.delivery-guarantee",
-                format!("'{other}' is not none, at-least-once or exactly-once"),
-            ));
-        }
-    };
-    let partitioner = match options.get("sink.partitioner").unwrap_or("default") {
-        "default" => Partitioner::Default,
-        "fixed" => Partitioner::Fixed,
-        "round-robin" => Partitioner::RoundRobin,
-        other => {
-            return Err(options.invalid(
-                "sink.partitioner",
-                format!("'{other}' is not supported (supported: default, fixed, round-robin; custom partitioner classes are not)"),
-            ));
-        }
-    };
-    let servers = bootstrap(options, ctx)?;
-    let client = client_properties(options, ctx);
-    let mut builder =
-        KafkaSink::builder_with(servers.clone(), topic.clone(), fill).delivery_guarantee(guarantee);
-    for (k, v) in &client {
-        builder = builder.property(k.clone(), v.clone());
-    }
-    let inner = builder.build().map_err(|e| options.error(e))?;
-    let mut all_client = vec![("bootstrap.servers".to_string(), servers)];
-    all_client.extend(client);
-    let sink = KafkaRowSink {
-        inner,
-        layout: Arc::new(layout),
-        physical: sink_layout.physical.clone().into(),
-        meta,
-        partitioner,
-        topic,
-        client: all_client,
-        partitions: 1,
-        subtask: 0,
-        next: 0,
-    };
-    let mut s = input.add_sink(&options.table_name(), sink);
-    if let Some(p) = parallelism {
-        s = s.set_parallelism(p);
-    }
-    let _ = s;
-    Ok(())
 }

@@ -39,6 +39,7 @@ mod dir_state;
 mod file_source;
 mod filesystem;
 mod kafka;
+mod kafka_sink;
 mod metadata;
 mod nexmark;
 mod not_null_enforcer;
@@ -217,13 +218,14 @@ pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) 
         "print" => print::write_print(input, options, ctx, parallelism),
         "blackhole" => print::write_blackhole(input, options, ctx),
         "filesystem" => filesystem::write(input, options, ctx, parallelism),
-        "kafka" => kafka::write(input, options, ctx, parallelism),
+        "kafka" | "upsert-kafka" => kafka_sink::write(input, options, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be read, not written to"))),
     }
 }
 
 /// Adds the sink of `table` after an updating plan's `changes`. The planner lets only sinks
-/// that take updates reach here (`print`, `blackhole`); any other is an internal error.
+/// that take updates reach here (`print`, `blackhole`, `upsert-kafka`); any other is an
+/// internal error.
 pub fn write_changes(
     changes: &DataStream<Change>,
     table: &TableDef,
@@ -234,6 +236,7 @@ pub fn write_changes(
     match connector(options)? {
         "print" => print::write_print(changes, options, ctx, parallelism),
         "blackhole" => print::write_blackhole(changes, options, ctx),
+        "upsert-kafka" => kafka_sink::write(changes, options, ctx, parallelism),
         other => Err(options.error(format!(
             "internal error: the connector '{other}' was given updates it cannot write"
         ))),

@@ -22,7 +22,11 @@ fn final_table(sql: &str) -> Vec<Vec<Option<i64>>> {
             let StatementResult::Rows { rows, kinds, .. } = r else {
                 return;
             };
-            assert_eq!(kinds.len(), rows.len(), "an updating query returns a kind per row");
+            assert_eq!(
+                kinds.len(),
+                rows.len(),
+                "an updating query returns a kind per row"
+            );
             for (row, kind) in rows.into_iter().zip(kinds) {
                 let row: Vec<Option<i64>> = row.iter().map(Value::as_i64).collect();
                 let n = table.entry(row.clone()).or_insert(0);

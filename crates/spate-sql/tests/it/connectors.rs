@@ -705,7 +705,7 @@ fn filesystem_csv_unreadable_records_fail_or_are_counted() {
 
 // ---- Kafka ----
 
-mod kafka {
+pub(crate) mod kafka {
     use std::time::Duration;
 
     use rdkafka::ClientConfig;
@@ -717,11 +717,11 @@ mod kafka {
     use super::*;
 
     /// A record to produce: partition, key, value, timestamp, headers.
-    type Produced<'a> = (i32, Option<&'a str>, &'a str, i64, &'a [(&'a str, &'a str)]);
+    pub(crate) type Produced<'a> = (i32, Option<&'a str>, &'a str, i64, &'a [(&'a str, &'a str)]);
     /// A record read back: key, value, timestamp, headers.
-    type Consumed = (Option<String>, String, i64, Vec<(String, String)>);
+    pub(crate) type Consumed = (Option<String>, String, i64, Vec<(String, String)>);
 
-    pub(super) struct TestBroker {
+    pub(crate) struct TestBroker {
         handle: BrokerHandle,
         _dir: tempfile::TempDir,
         // Last: the broker's tasks run on it until the end of the test.
@@ -729,7 +729,7 @@ mod kafka {
     }
 
     impl TestBroker {
-        pub(super) fn start() -> TestBroker {
+        pub(crate) fn start() -> TestBroker {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
@@ -746,11 +746,11 @@ mod kafka {
             }
         }
 
-        pub(super) fn bootstrap(&self) -> String {
+        pub(crate) fn bootstrap(&self) -> String {
             self.handle.bootstrap_servers()
         }
 
-        pub(super) fn topic(&self, name: &str, partitions: i32) {
+        pub(crate) fn topic(&self, name: &str, partitions: i32) {
             self.handle
                 .store()
                 .create_topic(name, partitions, &Default::default())
@@ -758,7 +758,7 @@ mod kafka {
         }
 
         /// Produces `(partition, key, value, timestamp, headers)` records.
-        pub(super) fn produce(&self, topic: &str, records: &[Produced<'_>]) {
+        pub(crate) fn produce(&self, topic: &str, records: &[Produced<'_>]) {
             let producer: BaseProducer = ClientConfig::new()
                 .set("bootstrap.servers", self.bootstrap())
                 .set("log_level", "3")
@@ -786,7 +786,7 @@ mod kafka {
         }
 
         /// Every committed record of `topic` (read_committed): key, value, timestamp, headers.
-        pub(super) fn read_committed(&self, topic: &str, expected: usize) -> Vec<Consumed> {
+        pub(crate) fn read_committed(&self, topic: &str, expected: usize) -> Vec<Consumed> {
             let consumer: BaseConsumer = ClientConfig::new()
                 .set("bootstrap.servers", self.bootstrap())
                 .set("group.id", "verify")

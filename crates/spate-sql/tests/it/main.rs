@@ -19,3 +19,4 @@ mod session;
 mod stream_table;
 mod two_phase;
 mod udf;
+mod upsert_kafka;

@@ -660,10 +660,12 @@ fn an_updating_aggregate_writes_retractions_or_upserts_as_the_sink_asks() {
     let query = "SELECT k, COUNT(*) FROM (VALUES (1), (2), (1), (1)) AS t(k) GROUP BY k";
     let inserts: Vec<_> = ["p", "b"]
         .iter()
-        .map(|t| match spate_sql::parse_statement(&format!("INSERT INTO {t} {query}")).unwrap() {
-            spate_sql::Statement::Insert(i) => i,
-            other => panic!("{other:?}"),
-        })
+        .map(
+            |t| match spate_sql::parse_statement(&format!("INSERT INTO {t} {query}")).unwrap() {
+                spate_sql::Statement::Insert(i) => i,
+                other => panic!("{other:?}"),
+            },
+        )
         .collect();
     let planned = spate_sql::plan::plan_inserts(&catalog, &inserts).unwrap();
     let target = PrintTarget::buffer();
@@ -680,7 +682,9 @@ fn an_updating_aggregate_writes_retractions_or_upserts_as_the_sink_asks() {
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(
         lines,
-        ["+I[1, 1]", "+I[2, 1]", "-U[1, 1]", "+U[1, 2]", "-U[1, 2]", "+U[1, 3]"],
+        [
+            "+I[1, 1]", "+I[2, 1]", "-U[1, 1]", "+U[1, 2]", "-U[1, 2]", "+U[1, 3]"
+        ],
         "{printed}"
     );
     assert_eq!(stats.get("b.records-written"), 4);

@@ -66,6 +66,13 @@ impl Translator<'_> {
                     first.union(&streams)
                 })
             }
+            LogicalPlan::Scan { table, .. } => Err(SqlError::validation(
+                format!(
+                    "reading table {} as a changelog (an 'upsert-kafka' table, or a changelog format) is not supported yet",
+                    table.name
+                ),
+                None,
+            )),
             // `check_changelog_inputs` refuses the rest at planning time.
             other => Err(SqlError::validation(
                 format!(

@@ -1,0 +1,356 @@
+//! The Kafka sinks: `kafka` tables write rows, `upsert-kafka` tables write a changelog by key.
+//!
+//! `kafka` (options in `kafka.rs`' docs): each row becomes a record of the table's key and
+//! value formats. `upsert-kafka` (Flink's upsert sink): the key is the table's `PRIMARY KEY`
+//! in `key.format`, the value the row in `value.format` (`value.fields-include`: `ALL`, or
+//! `EXCEPT_KEY`); `+I` and `+U` write the row, `-U` and `-D` write a tombstone (the key with a
+//! null value), so a compacted topic keeps the last row of each key and forgets deleted keys.
+//! Records are partitioned by their key with Kafka's Java default (murmur2), so the key's
+//! records keep their order in one partition and other Kafka clients agree on where a key is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, Producer};
+use spate_connectors::ConnectorError;
+use spate_connectors::kafka::{DeliveryGuarantee, KafkaSink, OutgoingRecord};
+use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
+
+use super::ConnectorContext;
+use super::columns::Columns;
+use super::kafka::{bootstrap, client_properties, layout};
+use super::metadata::WriteKeys;
+use super::opts::Options;
+use crate::error::SqlError;
+use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
+use crate::value::{Change, Row, RowKind, Value};
+
+/// A record ready for the Kafka sink.
+#[derive(Debug, Clone)]
+struct Encoded {
+    key: Option<Vec<u8>>,
+    /// `None`: a tombstone.
+    value: Option<Vec<u8>>,
+    headers: Vec<(String, Vec<u8>)>,
+    partition: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partitioner {
+    Default,
+    Fixed,
+    RoundRobin,
+}
+
+/// Encodes rows (key, value, metadata, partition) and hands them to the `KafkaSink`.
+#[derive(Clone)]
+pub(crate) struct KafkaRowSink {
+    inner: KafkaSink<Encoded>,
+    layout: Arc<KeyValueLayout>,
+    /// Sink-row position of each physical column.
+    physical: Arc<[usize]>,
+    meta: WriteKeys,
+    partitioner: Partitioner,
+    topic: String,
+    client: Vec<(String, String)>,
+    partitions: i32,
+    subtask: usize,
+    next: i32,
+}
+
+impl std::fmt::Debug for KafkaRowSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaRowSink")
+            .field("topic", &self.topic)
+            .field("partitioner", &self.partitioner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaRowSink {
+    fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
+        let values: Vec<Value> = side
+            .columns
+            .iter()
+            .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
+            .collect();
+        side.format
+            .encode(&values, out)
+            .map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
+    }
+
+    fn partition_count(&self) -> Result<i32, EngineError> {
+        let mut config = ClientConfig::new();
+        for (k, v) in &self.client {
+            config.set(k, v);
+        }
+        let producer: BaseProducer = config.create().map_err(EngineError::connector)?;
+        let md = producer
+            .client()
+            .fetch_metadata(Some(&self.topic), Duration::from_secs(10))
+            .map_err(EngineError::connector)?;
+        let n = md
+            .topics()
+            .iter()
+            .find(|t| t.name() == self.topic)
+            .map_or(0, |t| t.partitions().len());
+        if n == 0 {
+            return Err(EngineError::connector(format!(
+                "topic {} has no partitions",
+                self.topic
+            )));
+        }
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    /// The record of `row`: its key, and its value or (`tombstone`) none; its timestamp is the
+    /// `timestamp` metadata column's.
+    fn encode(&mut self, row: &Row, tombstone: bool) -> Result<Record<Encoded>, EngineError> {
+        let key = match &self.layout.key {
+            Some(side) => {
+                let mut k = Vec::new();
+                self.encode_side(side, row, &mut k)?;
+                Some(k)
+            }
+            None => None,
+        };
+        let value = if tombstone {
+            None
+        } else {
+            let mut value = Vec::new();
+            self.encode_side(&self.layout.value, row, &mut value)?;
+            Some(value)
+        };
+        let timestamp = match self.meta.timestamp.and_then(|p| row.get(p)) {
+            Some(Value::Timestamp(micros)) => micros.div_euclid(1000),
+            _ => NO_TIMESTAMP,
+        };
+        let mut headers = Vec::new();
+        if let Some(Value::Map(entries)) = self.meta.headers.and_then(|p| row.get(p)) {
+            for (k, v) in entries {
+                let Value::String(k) = k else { continue };
+                let v = match v {
+                    Value::Bytes(b) => b.clone(),
+                    Value::String(s) => s.clone().into_bytes(),
+                    _ => Vec::new(),
+                };
+                headers.push((k.clone(), v));
+            }
+        }
+        let partition = match self.partitioner {
+            Partitioner::Default => None,
+            Partitioner::Fixed => Some(i32::try_from(self.subtask).unwrap_or(0) % self.partitions),
+            Partitioner::RoundRobin => {
+                let p = self.next % self.partitions;
+                self.next = (p + 1) % self.partitions;
+                Some(p)
+            }
+        };
+        Ok(Record::new(
+            timestamp,
+            Encoded {
+                key,
+                value,
+                headers,
+                partition,
+            },
+        ))
+    }
+}
+
+impl Sink<Row> for KafkaRowSink {
+    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        self.subtask = ctx.subtask;
+        if self.partitioner != Partitioner::Default {
+            self.partitions = self.partition_count()?;
+            self.next = i32::try_from(ctx.subtask).unwrap_or(0);
+        }
+        Sink::<Encoded>::open(&mut self.inner, ctx)
+    }
+
+    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
+        Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
+    }
+
+    fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
+        let mut encoded = Vec::with_capacity(records.len());
+        for r in records.drain(..) {
+            encoded.push(self.encode(&r.value, false)?);
+        }
+        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
+    }
+
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        Sink::<Encoded>::notify_checkpoint_complete(&mut self.inner, checkpoint_id)
+    }
+
+    fn finish(&mut self) -> Result<(), EngineError> {
+        Sink::<Encoded>::finish(&mut self.inner)
+    }
+}
+
+/// An upsert table's changelog: `+I`/`+U` write the row, `-U`/`-D` a tombstone for its key.
+impl Sink<Change> for KafkaRowSink {
+    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        Sink::<Row>::open(self, ctx)
+    }
+
+    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
+        Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
+    }
+
+    fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
+        let mut encoded = Vec::with_capacity(records.len());
+        for r in records.drain(..) {
+            let tombstone = matches!(r.value.kind, RowKind::UpdateBefore | RowKind::Delete);
+            encoded.push(self.encode(&r.value.row, tombstone)?);
+        }
+        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
+    }
+
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        Sink::<Encoded>::notify_checkpoint_complete(&mut self.inner, checkpoint_id)
+    }
+
+    fn finish(&mut self) -> Result<(), EngineError> {
+        Sink::<Encoded>::finish(&mut self.inner)
+    }
+}
+
+fn fill(e: &Encoded, out: &mut OutgoingRecord) -> Result<(), ConnectorError> {
+    if let Some(k) = &e.key {
+        out.set_key(k);
+    }
+    match &e.value {
+        Some(v) => out.value_mut().extend_from_slice(v),
+        None => out.set_null_value(),
+    }
+    for (k, v) in &e.headers {
+        out.add_header(k, v);
+    }
+    if let Some(p) = e.partition {
+        out.set_partition(p);
+    }
+    Ok(())
+}
+
+/// Adds a `kafka` table's sink after `input` (rows), or an `upsert-kafka` table's (rows, or
+/// changes).
+pub(crate) fn write<T>(
+    input: &DataStream<T>,
+    options: Options<'_>,
+    ctx: &ConnectorContext,
+    parallelism: Option<usize>,
+) -> Result<(), SqlError>
+where
+    T: spate_engine::Data,
+    KafkaRowSink: Sink<T>,
+{
+    let upsert = options.get("connector") == Some("upsert-kafka");
+    let columns = Columns::of(options.table());
+    let layout = if upsert {
+        upsert_layout(options, &columns)?
+    } else {
+        layout(options, &columns)?
+    };
+    let sink_layout = columns.sink_layout();
+    let meta = WriteKeys::of(options, &sink_layout)?;
+    let topic = match (options.get("topic"), options.get("topic-pattern")) {
+        (Some(t), _) if !t.contains(';') && !t.trim().is_empty() => t.trim().to_string(),
+        (Some(_), _) => return Err(options.invalid("topic", "a Kafka sink writes to exactly one topic")),
+        (None, _) => return Err(options.error("a Kafka sink needs 'topic' ('topic-pattern' is for reading)")),
+    };
+    let guarantee = options
+        .get("sink.delivery-guarantee")
+        .or(options.get("sink.semantic"))
+        .map_or_else(
+            || "at-least-once".to_string(),
+            |g| g.to_ascii_lowercase().replace('_', "-"),
+        );
+    let guarantee = match guarantee.as_str() {
+        "none" | "at-least-once" => DeliveryGuarantee::AtLeastOnce,
+        "exactly-once" => {
+            let prefix = options.get("sink.transactional-id-prefix").ok_or_else(|| {
+                options.invalid(
+                    "sink.delivery-guarantee",
+                    "'exactly-once' needs 'sink.transactional-id-prefix'",
+                )
+            })?;
+            DeliveryGuarantee::ExactlyOnce {
+                transactional_id_prefix: prefix.to_string(),
+            }
+        }
+        other => {
+            return Err(options.invalid(
+                "sink.delivery-guarantee",
+                format!("'{other}' is not none, at-least-once or exactly-once"),
+            ));
+        }
+    };
+    let partitioner = match options.get("sink.partitioner").unwrap_or("default") {
+        "default" => Partitioner::Default,
+        "fixed" => Partitioner::Fixed,
+        "round-robin" => Partitioner::RoundRobin,
+        other => {
+            return Err(options.invalid(
+                "sink.partitioner",
+                format!("'{other}' is not supported (supported: default, fixed, round-robin; custom partitioner classes are not)"),
+            ));
+        }
+    };
+    let servers = bootstrap(options, ctx)?;
+    let mut client = client_properties(options, ctx);
+    if upsert && !client.iter().any(|(k, _)| k == "partitioner") {
+        // Where Kafka's Java clients (and so Flink) put a key: one partition per key for
+        // every writer of the topic.
+        client.push(("partitioner".to_string(), "murmur2_random".to_string()));
+    }
+    let mut builder =
+        KafkaSink::builder_with(servers.clone(), topic.clone(), fill).delivery_guarantee(guarantee);
+    for (k, v) in &client {
+        builder = builder.property(k.clone(), v.clone());
+    }
+    let inner = builder.build().map_err(|e| options.error(e))?;
+    let mut all_client = vec![("bootstrap.servers".to_string(), servers)];
+    all_client.extend(client);
+    let sink = KafkaRowSink {
+        inner,
+        layout: Arc::new(layout),
+        physical: sink_layout.physical.clone().into(),
+        meta,
+        partitioner,
+        topic,
+        client: all_client,
+        partitions: 1,
+        subtask: 0,
+        next: 0,
+    };
+    let mut s = input.add_sink(&options.table_name(), sink);
+    if let Some(p) = parallelism {
+        s = s.set_parallelism(p);
+    }
+    let _ = s;
+    Ok(())
+}
+
+/// An `upsert-kafka` table's formats: the key holds the `PRIMARY KEY` columns in the key's
+/// order (the catalog makes sure there is one).
+fn upsert_layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+    let Some(pk) = &options.table().primary_key else {
+        return Err(options.error(crate::catalog::UPSERT_KAFKA_NEEDS_A_KEY));
+    };
+    let mut map = options_map(options.table());
+    let names: Vec<&str> = pk.columns.iter().map(|c| c.as_str()).collect();
+    map.insert("key.fields".to_string(), names.join(";"));
+    let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
+    kafka_layout(&physical, &map).map_err(|e| options.error(e.message()))
+}
