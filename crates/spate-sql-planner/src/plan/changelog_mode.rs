@@ -120,7 +120,12 @@ impl LogicalPlan {
             LogicalPlan::Scan { table, .. } => {
                 let (connector, format) = connector_and_format(table);
                 if connector.eq_ignore_ascii_case("upsert-kafka") {
-                    ChangelogMode::UPSERT
+                    // Upserts and tombstones by key; `ChangelogNormalize` above makes them a
+                    // changelog with insertions.
+                    ChangelogMode {
+                        insert: false,
+                        ..ChangelogMode::UPSERT
+                    }
                 } else if CHANGELOG_FORMATS.iter().any(|f| format.eq_ignore_ascii_case(f)) {
                     ChangelogMode::ALL
                 } else {
@@ -128,6 +133,7 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Values { .. } => ChangelogMode::INSERT_ONLY,
+            LogicalPlan::ChangelogNormalize { .. } => ChangelogMode::UPSERT,
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Unnest { input, .. } => input.modify_kinds(),

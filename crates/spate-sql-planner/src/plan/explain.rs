@@ -129,7 +129,7 @@ impl LogicalPlan {
                 )?;
                 vec![input]
             }
-            LogicalPlan::GroupAggregate { .. } => {
+            LogicalPlan::GroupAggregate { .. } | LogicalPlan::ChangelogNormalize { .. } => {
                 f.write_str(&self.flink_node_string())?;
                 self.inputs()
             }
@@ -284,6 +284,23 @@ impl LogicalPlan {
                     format!("groupBy=[{}], ", key_names.join(", "))
                 };
                 format!("GroupAggregate({group_by}select=[{}])", select.join(", "))
+            }
+            LogicalPlan::ChangelogNormalize {
+                input,
+                keys,
+                condition,
+            } => {
+                let names: Vec<&str> = keys
+                    .iter()
+                    .filter_map(|k| input.schema().fields.get(*k).map(|f| f.name.as_str()))
+                    .collect();
+                // Spate's plans do not print expressions; Flink's shows the condition's text.
+                let condition = if condition.is_some() {
+                    ", condition=[..]"
+                } else {
+                    ""
+                };
+                format!("ChangelogNormalize(key=[{}]{condition})", names.join(", "))
             }
             other => {
                 let text = other.explain(false);

@@ -256,6 +256,20 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// Flink's `ChangelogNormalize` over an upsert source (`upsert-kafka`): the upserts by key
+    /// made a complete changelog. It keeps the last row of each key: a row for a new key is
+    /// `+I`, a row for a known key `+U` (after `-U` of the old row, when asked for), a
+    /// tombstone `-D` of the old row (and nothing for a key it does not hold); a row equal to
+    /// the one held changes nothing. Rows are the input's.
+    ChangelogNormalize {
+        /// The upsert source.
+        input: Box<LogicalPlan>,
+        /// The key's columns (the table's primary key), over the input's columns.
+        keys: Vec<usize>,
+        /// A `WHERE` over the source, applied to each upsert as Flink pushes it in: a row that
+        /// does not match deletes its key's row instead of replacing it.
+        condition: Option<BoundExpr>,
+    },
     /// `GROUP BY` without a window (Flink's `GroupAggregate`): one row per group, emitted when
     /// the group first appears and updated whenever an input row changes its aggregates. Rows
     /// are `keys ++ aggregates`; no time attribute survives it.
@@ -360,7 +374,9 @@ impl LogicalPlan {
     /// The node's output columns.
     pub fn schema(&self) -> &Schema {
         match self {
-            LogicalPlan::Filter { input, .. } => input.schema(),
+            LogicalPlan::Filter { input, .. } | LogicalPlan::ChangelogNormalize { input, .. } => {
+                input.schema()
+            }
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
@@ -386,6 +402,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowAggregate { input, .. }
             | LogicalPlan::AttachedWindowAggregate { input, .. }
             | LogicalPlan::GroupAggregate { input, .. }
+            | LogicalPlan::ChangelogNormalize { input, .. }
             | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }

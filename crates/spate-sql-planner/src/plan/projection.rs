@@ -206,6 +206,22 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             aggregate_uses(keys, aggs, &mut child);
             demand(input, child, scans);
         }
+        // What its consumer reads, the key and the condition: as in Flink, a row that differs
+        // only in columns nobody reads equals the one held and changes nothing.
+        LogicalPlan::ChangelogNormalize {
+            input,
+            keys,
+            condition,
+            ..
+        } => {
+            for k in keys.iter() {
+                mark_whole(&mut need, *k);
+            }
+            if let Some(c) = condition {
+                uses(c, &ColumnUse::Whole, &mut need);
+            }
+            demand(input, need, scans);
+        }
         LogicalPlan::AttachedWindowAggregate {
             input,
             start,
@@ -292,6 +308,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::WindowAggregate { input, .. }
         | LogicalPlan::AttachedWindowAggregate { input, .. }
         | LogicalPlan::GroupAggregate { input, .. }
+        | LogicalPlan::ChangelogNormalize { input, .. }
         | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
@@ -357,6 +374,7 @@ mod tests {
             | LogicalPlan::WindowAggregate { input, .. }
             | LogicalPlan::AttachedWindowAggregate { input, .. }
             | LogicalPlan::GroupAggregate { input, .. }
+            | LogicalPlan::ChangelogNormalize { input, .. }
             | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }

@@ -28,6 +28,11 @@ impl LogicalPlan {
                 })
                 .collect(),
             LogicalPlan::Values { .. } | LogicalPlan::Union { .. } | LogicalPlan::Unnest { .. } => Vec::new(),
+            LogicalPlan::ChangelogNormalize { keys, .. } => {
+                let mut key = keys.clone();
+                key.sort_unstable();
+                vec![key]
+            }
             LogicalPlan::Filter { input, .. } => input.upsert_keys(),
             LogicalPlan::Project { input, exprs, .. } => projected(&input.upsert_keys(), exprs),
             LogicalPlan::WindowAssign { input, window, .. } => {

@@ -80,6 +80,8 @@ struct Decode {
     skipped: Arc<AtomicU64>,
     /// [`Decode::value_fills_row_prefix`], computed once.
     direct: bool,
+    /// An `upsert-kafka` table: rows end with the delete flag, and a tombstone is a delete.
+    upsert: bool,
 }
 
 impl Decode {
@@ -100,7 +102,7 @@ impl Decode {
         if self.direct {
             return self.decode_direct(m);
         }
-        let mut row = vec![Value::Null; self.width];
+        let mut row = vec![Value::Null; self.width + usize::from(self.upsert)];
         let mut values = Vec::new();
         if let Some(key) = &self.layout.key
             && let Some(bytes) = m.key()
@@ -111,6 +113,17 @@ impl Decode {
             }
             for (c, v) in key.columns.iter().zip(values.drain(..)) {
                 row[self.physical[*c]] = v;
+            }
+        }
+        if self.upsert {
+            let tombstone = m.value().is_none();
+            row[self.width] = Value::Boolean(tombstone);
+            if tombstone {
+                if m.key().is_none() {
+                    // Flink fails on a tombstone without a key; nothing can be deleted by it.
+                    return self.malformed(m, "key", "none", false, "a tombstone without a key");
+                }
+                return Ok(Some(row));
             }
         }
         if !self.decode_value(m, &mut values)? {
@@ -303,7 +316,22 @@ pub(super) fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValue
     kafka_layout(&physical, &options_map(options.table())).map_err(|e| options.error(e.message()))
 }
 
-/// Adds a `kafka` table's source.
+/// An `upsert-kafka` table's formats: the key holds the `PRIMARY KEY` columns in the key's
+/// order (the catalog makes sure there is one).
+pub(super) fn upsert_layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+    let Some(pk) = &options.table().primary_key else {
+        return Err(options.error(crate::catalog::UPSERT_KAFKA_NEEDS_A_KEY));
+    };
+    let mut map = options_map(options.table());
+    let names: Vec<&str> = pk.columns.iter().map(|c| c.as_str()).collect();
+    map.insert("key.fields".to_string(), names.join(";"));
+    let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
+    kafka_layout(&physical, &map).map_err(|e| options.error(e.message()))
+}
+
+/// Adds a `kafka` table's source, or an `upsert-kafka` table's: its rows have one column
+/// more, after the table's, the delete flag (`true` for a tombstone, whose row holds only the
+/// key's columns), which `ChangelogNormalize` reads.
 pub(crate) fn scan(
     env: &StreamEnvironment,
     plan: &ScanPlan,
@@ -312,7 +340,12 @@ pub(crate) fn scan(
 ) -> Result<DataStream<Row>, SqlError> {
     let options = Options::new(&plan.table);
     let columns = Columns::of(&plan.table);
-    let mut layout = layout(options, &columns)?;
+    let upsert = options.get("connector") == Some("upsert-kafka");
+    let mut layout = if upsert {
+        upsert_layout(options, &columns)?
+    } else {
+        layout(options, &columns)?
+    };
     let physical: Vec<usize> = columns.physical.iter().map(|(i, _)| *i).collect();
     for side in layout.key.iter_mut().chain([&mut layout.value]) {
         let rows: Vec<usize> = side
@@ -332,8 +365,9 @@ pub(crate) fn scan(
         metadata: metadata::readers(options, &columns)?,
         skipped,
         direct: false,
+        upsert,
     };
-    decode.direct = decode.value_fills_row_prefix();
+    decode.direct = !upsert && decode.value_fills_row_prefix();
     let decode = Arc::new(decode);
     let group = options
         .get("properties.group.id")
@@ -362,7 +396,12 @@ pub(crate) fn scan(
         }
         builder = builder.topics(topics.clone());
     }
-    builder = builder.starting_offsets(starting(options, &topics)?);
+    // An upsert table is its topic's whole history (Flink's upsert source has no startup mode).
+    builder = builder.starting_offsets(if upsert {
+        StartingOffsets::Earliest
+    } else {
+        starting(options, &topics)?
+    });
     match options
         .get("scan.bounded.mode")
         .map(str::to_ascii_lowercase)

@@ -19,11 +19,11 @@ use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkCont
 
 use super::ConnectorContext;
 use super::columns::Columns;
-use super::kafka::{bootstrap, client_properties, layout};
+use super::kafka::{bootstrap, client_properties, layout, upsert_layout};
 use super::metadata::WriteKeys;
 use super::opts::Options;
 use crate::error::SqlError;
-use crate::format::key_value::{FormatColumns, KeyValueLayout, kafka_layout, options_map};
+use crate::format::key_value::{FormatColumns, KeyValueLayout};
 use crate::value::{Change, Row, RowKind, Value};
 
 /// A record ready for the Kafka sink.
@@ -340,17 +340,4 @@ where
     }
     let _ = s;
     Ok(())
-}
-
-/// An `upsert-kafka` table's formats: the key holds the `PRIMARY KEY` columns in the key's
-/// order (the catalog makes sure there is one).
-fn upsert_layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
-    let Some(pk) = &options.table().primary_key else {
-        return Err(options.error(crate::catalog::UPSERT_KAFKA_NEEDS_A_KEY));
-    };
-    let mut map = options_map(options.table());
-    let names: Vec<&str> = pk.columns.iter().map(|c| c.as_str()).collect();
-    map.insert("key.fields".to_string(), names.join(";"));
-    let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
-    kafka_layout(&physical, &map).map_err(|e| options.error(e.message()))
 }

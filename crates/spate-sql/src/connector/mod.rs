@@ -204,7 +204,7 @@ pub fn scan(
         "datagen" => datagen::scan(env, &plan, ctx, parallelism),
         "nexmark" => nexmark::scan(env, &plan, ctx, parallelism),
         "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
-        "kafka" => kafka::scan(env, &plan, ctx, parallelism),
+        "kafka" | "upsert-kafka" => kafka::scan(env, &plan, ctx, parallelism),
         STREAM_CONNECTOR => ctx.streams.scan(&plan),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }

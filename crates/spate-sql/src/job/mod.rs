@@ -3,6 +3,7 @@
 mod accumulate;
 mod attached;
 mod calc;
+mod changelog_normalize;
 mod consumer_filters;
 mod fail;
 mod group_aggregate;

@@ -116,6 +116,11 @@ fn own_text(plan: &LogicalPlan) -> String {
             schema,
         } => format!("Project {exprs:?} {schema:?}"),
         LogicalPlan::Filter { input: _, predicate } => format!("Filter {predicate:?}"),
+        LogicalPlan::ChangelogNormalize {
+            input: _,
+            keys,
+            condition,
+        } => format!("ChangelogNormalize {keys:?} {condition:?}"),
         LogicalPlan::GroupAggregate {
             input: _,
             keys,

@@ -8,7 +8,7 @@ CREATE TABLE t3 (ts TIMESTAMP(6), WATERMARK FOR ts AS ts) WITH ('connector' = 'b
 CREATE TABLE t4 (a INT) WITH ('connector' = 'kafka', 'topic' = 'x', 'format' = 'json',
   'scan.startup-mode' = 'earliest-offset');
 CREATE TABLE t5 (a INT) WITH ('topic' = 'x');
-CREATE TABLE t6 (a INT) WITH ('connector' = 'upsert-kafka', 'topic' = 'x');
+CREATE TABLE t6 (a INT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://x');
 CREATE TABLE t7 (a INT) WITH ('connector' = 'kafak');
 CREATE TABLE t8 (a INT) WITH ('connector' = 'kafka', 'format' = 'json');
 CREATE TABLE t9 (a INT) WITH ('connector' = 'kafka', 'topic' = 'x', 'format' = 'json',

@@ -103,8 +103,8 @@ fn connector_is_required_and_must_be_known() {
     let e = err("CREATE TABLE t (a INT)");
     assert!(e.message().contains("the option 'connector' is required"));
     assert_eq!(e.position(), Some(Position::new(1, 14)));
-    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'upsert-kafka')");
-    assert!(e.message().contains("'upsert-kafka' is not supported yet"));
+    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'jdbc')");
+    assert!(e.message().contains("'jdbc' is not supported yet"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'blackhol')");
     assert!(e.message().contains("did you mean 'blackhole'?"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'avro')");

@@ -294,9 +294,21 @@ impl Binder<'_> {
             };
             let predicate = expr::bind(w, &scope)?;
             expect_boolean(&predicate, "WHERE")?;
-            input = LogicalPlan::Filter {
-                input: Box::new(input),
-                predicate,
+            input = match input {
+                // Flink pushes a filter over an upsert source into its normalization.
+                LogicalPlan::ChangelogNormalize {
+                    input,
+                    keys,
+                    condition: None,
+                } => LogicalPlan::ChangelogNormalize {
+                    input,
+                    keys,
+                    condition: Some(predicate),
+                },
+                other => LogicalPlan::Filter {
+                    input: Box::new(other),
+                    predicate,
+                },
             };
         }
         let mut aggs = Vec::new();
@@ -385,7 +397,9 @@ fn apply_alias(plan: &mut LogicalPlan, alias: Option<&TableAlias>, default: Opti
 
 fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
     match plan {
-        LogicalPlan::Filter { input, .. } => schema_mut(input),
+        LogicalPlan::Filter { input, .. } | LogicalPlan::ChangelogNormalize { input, .. } => {
+            schema_mut(input)
+        }
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
         | LogicalPlan::Project { schema, .. }

@@ -63,12 +63,33 @@ pub(super) fn scan(t: &TableDef) -> Result<LogicalPlan> {
     for f in &mut fields {
         f.qualifier = Some(t.name.base().to_string());
     }
-    Ok(LogicalPlan::Scan {
+    let keys: Option<Vec<usize>> = t.primary_key.as_ref().map(|pk| {
+        pk.columns
+            .iter()
+            .filter_map(|c| fields.iter().position(|f| f.name == c.as_str()))
+            .collect()
+    });
+    let scan = LogicalPlan::Scan {
         table: Box::new(t.clone()),
         computed,
         rowtime,
         used: None,
         schema: Schema { fields },
+    };
+    // An upsert source's records are upserts by key: normalized into a changelog, as Flink
+    // plans it (the catalog makes sure such a table has a primary key).
+    Ok(match keys {
+        Some(keys)
+            if t.option("connector")
+                .is_some_and(|c| c.eq_ignore_ascii_case("upsert-kafka")) =>
+        {
+            LogicalPlan::ChangelogNormalize {
+                input: Box::new(scan),
+                keys,
+                condition: None,
+            }
+        }
+        _ => scan,
     })
 }
 

@@ -6,15 +6,18 @@
 //! update images its consumer asked for ([`UpdateImages`], from the planner's changelog-mode
 //! inference): a `GroupAggregate` asked for the new image alone emits no `-U`.
 
+use std::sync::Arc;
+
 use spate_engine::{DataStream, ProcessContext};
 
 use crate::error::{Result, SqlError};
 use crate::plan::{AggCall, LogicalPlan, UpdateImages};
 use crate::row_memory::RowDrop;
-use crate::value::{Change, Row};
+use crate::value::{Change, Row, Value};
 
 use super::super::accumulate::SqlAggregate;
 use super::super::calc::{Calc, CalcFn};
+use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
 use super::{Translator, eval_ctx, key_selector, reads_clock};
@@ -53,6 +56,11 @@ impl Translator<'_> {
             LogicalPlan::GroupAggregate {
                 input, keys, aggs, ..
             } => self.group_aggregate(input, keys, aggs, asked),
+            LogicalPlan::ChangelogNormalize {
+                input,
+                keys,
+                condition,
+            } => self.changelog_normalize(input, keys, condition.as_ref(), asked),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let mut streams = Vec::with_capacity(inputs.len());
@@ -113,6 +121,39 @@ impl Translator<'_> {
                 }
             }),
         )
+    }
+
+    /// An upsert source's records as a changelog: keyed by the primary key, each key's last row
+    /// kept ([`ChangelogNormalizeFn`]). The source's rows carry one column more than the
+    /// table, the upsert connector's delete flag (see `connector::kafka`).
+    fn changelog_normalize(
+        &mut self,
+        input: &LogicalPlan,
+        keys: &[usize],
+        condition: Option<&BoundExpr>,
+        asked: UpdateImages,
+    ) -> Result<DataStream<Change>> {
+        let width = input.schema().fields.len();
+        let condition = condition.map(BoundExpr::compile);
+        let keys: Arc<[usize]> = keys.into();
+        let key = move |row: &Row| -> Vec<Value> {
+            keys.iter()
+                .map(|k| row.get(*k).cloned().unwrap_or_default())
+                .collect()
+        };
+        let uid = self.uid("changelog-normalize");
+        let f = ChangelogNormalizeFn::new(
+            width,
+            asked == UpdateImages::BeforeAndAfter,
+            condition,
+            self.ctx.zone,
+        );
+        Ok(self
+            .stream(input)?
+            .key_by(key)
+            .process(f)
+            .name("changelog-normalize")
+            .uid(&uid))
     }
 
     /// `GROUP BY` without a window: keyed by the group's key values, one [`GroupAggregateFn`]

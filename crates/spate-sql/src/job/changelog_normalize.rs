@@ -1,0 +1,105 @@
+//! `ChangelogNormalize`: an upsert source's records (a row or a tombstone per key) made a
+//! complete changelog, as Flink's `ProcTimeDeduplicateKeepLastRowFunction` does it on a
+//! changelog input.
+//!
+//! Per key the state is the last row. A row for a key without one is `+I`; for a key with one,
+//! `-U` of the old row (when the consumer needs before-images) and `+U` of the new, or nothing
+//! when the two are equal; a tombstone emits `-D` of the row held and drops it, or nothing for
+//! a key it does not hold (a delete of a key never inserted, as Flink ignores it).
+//!
+//! With a condition (a `WHERE` Flink pushes in), a row that does not match is a tombstone for
+//! its key: the row held, if any, is deleted, and the row is not kept.
+//!
+//! The input rows are the table's columns and one more, the source's delete flag: `true` for
+//! a tombstone, whose row holds the key columns only.
+
+use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction};
+use spate_engine::state::{StateRegistry, ValueState};
+
+use crate::expr::{CompiledExpr, EvalContext};
+use crate::value::{Change, Row, RowKind, Value};
+use crate::zone::SessionZone;
+
+use super::fail::raise;
+
+/// The keyed function of a `ChangelogNormalize`, keyed by the primary key's values.
+#[derive(Clone)]
+pub(crate) struct ChangelogNormalizeFn {
+    /// The table's width (the input rows have the delete flag after it).
+    width: usize,
+    update_before: bool,
+    condition: Option<std::sync::Arc<CompiledExpr>>,
+    zone: SessionZone,
+    last: Option<ValueState<Row>>,
+}
+
+impl ChangelogNormalizeFn {
+    /// Over rows of `width` columns plus the delete flag; `update_before`: emit `-U`; rows
+    /// not matching `condition` (evaluated in `zone`) delete.
+    pub(crate) fn new(
+        width: usize,
+        update_before: bool,
+        condition: Option<CompiledExpr>,
+        zone: SessionZone,
+    ) -> Self {
+        Self {
+            width,
+            update_before,
+            condition: condition.map(std::sync::Arc::new),
+            zone,
+            last: None,
+        }
+    }
+}
+
+impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+        self.last = Some(states.value("changelog-normalize"));
+    }
+
+    fn process_element(&mut self, mut row: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
+        let Some(last) = self.last.clone() else {
+            return;
+        };
+        let mut delete = matches!(row.get(self.width), Some(Value::Boolean(true)));
+        row.truncate(self.width);
+        if !delete && let Some(c) = &self.condition {
+            let ctx = EvalContext {
+                zone: self.zone,
+                ..EvalContext::default()
+            };
+            delete = !c.eval_predicate(&row, &ctx).unwrap_or_else(|e| raise(e));
+        }
+        if delete {
+            if let Some(old) = last.clear(ctx) {
+                ctx.collect(Change {
+                    kind: RowKind::Delete,
+                    row: old,
+                });
+            }
+            return;
+        }
+        let old = match last.get(ctx) {
+            // Flink drops a row equal to the one it holds (without state TTL).
+            Some(old) if *old == row => return,
+            Some(old) => Some(old.clone()),
+            None => None,
+        };
+        last.update(ctx, row.clone());
+        match old {
+            None => ctx.collect(Change::insert(row)),
+            Some(old) => {
+                if self.update_before {
+                    ctx.collect(Change {
+                        kind: RowKind::UpdateBefore,
+                        row: old,
+                    });
+                }
+                ctx.collect(Change {
+                    kind: RowKind::UpdateAfter,
+                    row,
+                });
+            }
+        }
+    }
+}
