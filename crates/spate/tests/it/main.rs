@@ -19,4 +19,5 @@ mod sql_crash;
 mod sql_server_cli;
 mod sql_shell;
 mod transactions_cli;
+mod upsert_crash;
 mod users_cli;

@@ -83,6 +83,16 @@ pub fn expected() -> BTreeMap<(String, String), u64> {
     m
 }
 
+/// word → every record of it in the input, the closing `flush` records included.
+pub fn word_totals() -> BTreeMap<String, u64> {
+    let mut m: BTreeMap<String, u64> = BTreeMap::new();
+    for i in 0..RECORDS {
+        *m.entry(word(i).to_string()).or_default() += 1;
+    }
+    m.insert("flush".to_string(), PARTITIONS as u64);
+    m
+}
+
 /// Creates `{prefix}-in` and `{prefix}-out` with `spate topics create`.
 pub fn create_topics(addr: &str, prefix: &str) {
     for topic in [format!("{prefix}-in"), format!("{prefix}-out")] {
