@@ -70,14 +70,24 @@ impl std::fmt::Debug for KafkaRowSink {
 
 impl KafkaRowSink {
     fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
-        let values: Vec<Value> = side
+        // The side's columns are usually the row's first ones in order (a value of every
+        // column): encoded in place, without a copy of each value.
+        let prefix = side
             .columns
             .iter()
-            .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
-            .collect();
-        side.format
-            .encode(&values, out)
-            .map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
+            .enumerate()
+            .all(|(i, &c)| self.physical.get(c) == Some(&i));
+        let encoded = if prefix && side.columns.len() <= row.len() {
+            side.format.encode(&row[..side.columns.len()], out)
+        } else {
+            let values: Vec<Value> = side
+                .columns
+                .iter()
+                .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
+                .collect();
+            side.format.encode(&values, out)
+        };
+        encoded.map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
     }
 
     fn partition_count(&self) -> Result<i32, EngineError> {

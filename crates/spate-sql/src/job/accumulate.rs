@@ -136,6 +136,24 @@ impl SqlAggregate {
         })
     }
 
+    /// Appends every call's result to `out` (what `result` returns, without its vector).
+    pub(crate) fn result_into(&self, acc: &Accumulators, out: &mut Vec<Value>) {
+        out.extend(
+            self.calls
+                .iter()
+                .zip(acc)
+                .map(|(c, AccState(s))| result_of(c, s)),
+        );
+    }
+
+    /// Whether a call counts every row (`COUNT(*)` without `FILTER`): each row added then
+    /// changes the results.
+    pub(crate) fn counts_every_row(&self) -> bool {
+        self.calls
+            .iter()
+            .any(|c| c.kind == AggKind::CountStar && c.filter.is_none() && !c.distinct)
+    }
+
     /// Lists `LISTAGG`'s rows slice by slice in Flink's order (see [`SliceOrder`]).
     pub(crate) fn with_slice_order(mut self, slices: Option<SliceOrder>) -> Self {
         self.slices = slices;

@@ -16,14 +16,14 @@
 mod retracting;
 
 use serde::{Deserialize, Serialize};
-use spate_engine::StateData;
+use spate_engine::{Key, StateData};
 use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction};
 use spate_engine::state::{StateRegistry, ValueState};
 
 use crate::row_memory::RowDrop;
-use crate::value::{Change, Row, RowKind, Value};
+use crate::value::{Change, Row, RowKind};
 
-use super::accumulate::{AggValues, SqlAggregate};
+use super::accumulate::SqlAggregate;
 
 pub(crate) use retracting::RetractingAggregate;
 
@@ -37,8 +37,12 @@ pub(crate) trait GroupFunction: Clone + Send + 'static {
     fn accumulate(&self, acc: &mut Self::Acc, row: &Row);
     /// Takes `row` back out. Only called for an updating input.
     fn retract(&self, acc: &mut Self::Acc, row: &Row);
-    /// The calls' results.
-    fn values(&self, acc: &Self::Acc) -> AggValues;
+    /// Appends the calls' results to `out`.
+    fn values_into(&self, acc: &Self::Acc, out: &mut Row);
+    /// Whether every row accumulated changes some result (a `COUNT(*)` without `FILTER`, and
+    /// no retractions): then an update never equals the row before it, and the results before
+    /// a row need not be computed to find out.
+    fn always_changes(&self) -> bool;
 }
 
 impl GroupFunction for SqlAggregate {
@@ -60,8 +64,12 @@ impl GroupFunction for SqlAggregate {
         ))
     }
 
-    fn values(&self, acc: &Self::Acc) -> AggValues {
-        spate_engine::window::AggregateFunction::result(self, acc)
+    fn values_into(&self, acc: &Self::Acc, out: &mut Row) {
+        self.result_into(acc, out);
+    }
+
+    fn always_changes(&self) -> bool {
+        self.counts_every_row()
     }
 }
 
@@ -87,61 +95,73 @@ impl ChangeInput for Change {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct GroupState<A> {
     accs: A,
-    /// Rows added minus rows retracted (kept for an updating input only).
+    /// Rows added minus rows retracted; 0 only in a group just created (a group left empty is
+    /// dropped).
     rows: i64,
 }
 
-/// The keyed function of a `GroupAggregate` keyed by its group key values.
+/// The keyed function of a `GroupAggregate` keyed by `K`, whose values `key_values` appends to
+/// an output row (the group key's columns).
 #[derive(Clone)]
-pub(crate) struct GroupAggregateFn<F: GroupFunction> {
+pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
     f: F,
+    key_values: KV,
+    width: usize,
     /// Emit `-U` before each `+U` (the consumer retracts), else `+U` alone (it upserts by key).
     update_before: bool,
-    /// The input is updating: count the rows of each group, and delete a group left empty.
+    /// The input is updating: delete a group left without rows.
     counts_rows: bool,
     row_drop: RowDrop,
     state: Option<ValueState<GroupState<F::Acc>>>,
+    /// The results before and after the current row, reused from row to row.
+    before: Row,
+    after: Row,
 }
 
-impl<F: GroupFunction> GroupAggregateFn<F> {
-    /// The function for `f`'s calls; see the fields for the flags.
-    pub(crate) fn new(f: F, update_before: bool, counts_rows: bool, row_drop: RowDrop) -> Self {
+impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
+    /// The function for `f`'s calls over rows keyed by a key whose values `key_values`
+    /// appends; output rows are `width` wide. See the fields for the flags.
+    pub(crate) fn new(
+        f: F,
+        key_values: KV,
+        width: usize,
+        update_before: bool,
+        counts_rows: bool,
+        row_drop: RowDrop,
+    ) -> Self {
         Self {
             f,
+            key_values,
+            width,
             update_before,
             counts_rows,
             row_drop,
             state: None,
+            before: Vec::new(),
+            after: Vec::new(),
         }
     }
 }
 
-/// `key ++ values` as one row.
-fn output_row(key: &[Value], values: AggValues) -> Row {
-    let mut row = Vec::with_capacity(key.len() + values.len());
-    row.extend(key.iter().cloned());
-    row.extend(values);
-    row
-}
-
-impl<F: GroupFunction, I: ChangeInput> KeyedProcessFunction<Vec<Value>, I, Change> for GroupAggregateFn<F> {
-    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+impl<K, F, KV, I> KeyedProcessFunction<K, I, Change> for GroupAggregateFn<F, KV>
+where
+    K: Key,
+    F: GroupFunction,
+    KV: Fn(&K, &mut Row) + Clone + Send + 'static,
+    I: ChangeInput,
+{
+    fn open(&mut self, states: &mut StateRegistry<'_, K>) {
         self.state = Some(states.value("group-aggregate"));
     }
 
-    fn process_element(&mut self, input: I, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
+    fn process_element(&mut self, input: I, ctx: &mut KeyedContext<'_, K, Change>) {
         let Some(state) = self.state.clone() else {
             return;
         };
         let (kind, row) = input.into_parts();
         let add = kind.is_accumulate();
-        let existed = state.get(ctx).is_some();
-        if !existed && !add {
-            // Flink drops a retraction for a group it holds no state for.
-            self.row_drop.drop(row);
-            return;
-        }
         let f = &self.f;
+        // One lookup: a group just created has no rows yet.
         let Some(group) = state.get_or_insert_with(ctx, || GroupState {
             accs: f.create(),
             rows: 0,
@@ -149,7 +169,20 @@ impl<F: GroupFunction, I: ChangeInput> KeyedProcessFunction<Vec<Value>, I, Chang
             self.row_drop.drop(row);
             return;
         };
-        let before = existed.then(|| f.values(&group.accs));
+        let existed = group.rows != 0;
+        if !existed && !add {
+            // Flink drops a retraction for a group it holds no state for.
+            self.row_drop.drop(row);
+            state.clear(ctx);
+            return;
+        }
+        // The results before this row: for the `-U`, and to see whether anything changed.
+        let need_before = existed && (self.update_before || self.counts_rows || !f.always_changes());
+        self.before.clear();
+        self.after.clear();
+        if need_before {
+            f.values_into(&group.accs, &mut self.before);
+        }
         if add {
             f.accumulate(&mut group.accs, &row);
             group.rows += 1;
@@ -159,22 +192,35 @@ impl<F: GroupFunction, I: ChangeInput> KeyedProcessFunction<Vec<Value>, I, Chang
         }
         self.row_drop.drop(row);
         let emptied = self.counts_rows && group.rows <= 0;
-        let after = (!emptied).then(|| f.values(&group.accs));
-        if after.is_none() {
+        if emptied {
             state.clear(ctx);
+        } else {
+            f.values_into(&group.accs, &mut self.after);
         }
-        // Made while the key is borrowed, collected after: no copy of the key to hold.
+        // Flink suppresses an update that changes nothing (without state TTL).
+        if need_before && !emptied && self.before == self.after {
+            return;
+        }
+        // Made while the key is borrowed, collected after.
         let key = ctx.key();
-        let changes: [Option<Change>; 2] = match (before, after) {
-            (before, None) => [before.map(|b| change(RowKind::Delete, key, b)), None],
-            (None, Some(after)) => [Some(change(RowKind::Insert, key, after)), None],
-            // Flink suppresses an update that changes nothing (without state TTL).
-            (Some(before), Some(after)) if before == after => [None, None],
-            (Some(before), Some(after)) => [
-                self.update_before
-                    .then(|| change(RowKind::UpdateBefore, key, before)),
-                Some(change(RowKind::UpdateAfter, key, after)),
-            ],
+        let width = self.width;
+        let kv = &self.key_values;
+        let row_of = |values: &mut Row| {
+            let mut row = Vec::with_capacity(width);
+            kv(key, &mut row);
+            row.append(values);
+            row
+        };
+        let changes: [Option<Change>; 2] = if emptied {
+            [Some(change(RowKind::Delete, row_of(&mut self.before))), None]
+        } else if !existed {
+            [Some(change(RowKind::Insert, row_of(&mut self.after))), None]
+        } else {
+            [
+                (self.update_before && need_before)
+                    .then(|| change(RowKind::UpdateBefore, row_of(&mut self.before))),
+                Some(change(RowKind::UpdateAfter, row_of(&mut self.after))),
+            ]
         };
         for c in changes.into_iter().flatten() {
             ctx.collect(c);
@@ -182,9 +228,6 @@ impl<F: GroupFunction, I: ChangeInput> KeyedProcessFunction<Vec<Value>, I, Chang
     }
 }
 
-fn change(kind: RowKind, key: &[Value], values: AggValues) -> Change {
-    Change {
-        kind,
-        row: output_row(key, values),
-    }
+fn change(kind: RowKind, row: Row) -> Change {
+    Change { kind, row }
 }

@@ -23,7 +23,7 @@ use crate::plan::{AggCall, AggKind};
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
-use super::super::accumulate::{AggValues, decimal_average, integer_average};
+use super::super::accumulate::{decimal_average, integer_average};
 use super::super::fail::raise;
 use super::super::welford::{Welford, as_double};
 use super::GroupFunction;
@@ -178,12 +178,18 @@ impl GroupFunction for RetractingAggregate {
         self.apply(accs, row, false);
     }
 
-    fn values(&self, accs: &RetractingAccumulators) -> AggValues {
-        self.calls
-            .iter()
-            .zip(accs)
-            .map(|(call, acc)| result_of(call, &acc.state))
-            .collect()
+    fn values_into(&self, accs: &RetractingAccumulators, out: &mut Row) {
+        out.extend(
+            self.calls
+                .iter()
+                .zip(accs)
+                .map(|(call, acc)| result_of(call, &acc.state)),
+        );
+    }
+
+    /// A retraction changes results the other way: never assumed.
+    fn always_changes(&self) -> bool {
+        false
     }
 }
 
@@ -384,7 +390,9 @@ mod tests {
                 } else {
                     agg.retract(&mut acc, &row);
                 }
-                agg.values(&acc)[0].clone()
+                let mut out = Vec::new();
+                agg.values_into(&acc, &mut out);
+                out.swap_remove(0)
             })
             .collect()
     }

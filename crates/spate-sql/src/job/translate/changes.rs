@@ -20,6 +20,7 @@ use super::super::calc::{Calc, CalcFn};
 use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
+use super::super::int_column::IntColumn;
 use super::{Translator, eval_ctx, key_selector, reads_clock};
 use crate::expr::BoundExpr;
 
@@ -158,7 +159,8 @@ impl Translator<'_> {
 
     /// `GROUP BY` without a window: keyed by the group's key values, one [`GroupAggregateFn`]
     /// per subtask. An insert-only input keeps the window aggregates' accumulators; an updating
-    /// one gets accumulators that retract.
+    /// one gets accumulators that retract. One key column of an integer-backed type keys by its
+    /// integer (hashed, compared and kept in state as one), as window aggregates do.
     fn group_aggregate(
         &mut self,
         input: &LogicalPlan,
@@ -166,19 +168,83 @@ impl Translator<'_> {
         aggs: &[AggCall],
         asked: UpdateImages,
     ) -> Result<DataStream<Change>> {
-        let update_before = asked == UpdateImages::BeforeAndAfter;
-        let row_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
-        let key = key_selector(keys.to_vec(), self.ctx.zone);
         let uid = self.uid("group-aggregate");
-        let out = if input.modify_kinds().is_insert_only() {
-            let f = GroupAggregateFn::new(SqlAggregate::new(aggs.to_vec()), update_before, false, row_drop);
-            self.stream(input)?.key_by(move |row: &Row| key(row)).process(f)
+        let rows = if input.modify_kinds().is_insert_only() {
+            GroupInput::Rows(self.stream(input)?)
         } else {
-            let f = GroupAggregateFn::new(RetractingAggregate::new(aggs), update_before, true, row_drop);
-            self.changes(input, UpdateImages::BeforeAndAfter)?
-                .key_by(move |c: &Change| key(&c.row))
-                .process(f)
+            GroupInput::Changes(self.changes(input, UpdateImages::BeforeAndAfter)?)
+        };
+        let group = Grouping {
+            aggs,
+            width: keys.len() + aggs.len(),
+            update_before: asked == UpdateImages::BeforeAndAfter,
+            row_drop: RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind)),
+        };
+        let out = match keys {
+            [BoundExpr::Column { index: c, ty }] if let Some(kind) = IntColumn::of(ty) => {
+                let c = *c;
+                group.keyed(
+                    rows,
+                    move |row: &Row| kind.get(row.get(c)),
+                    move |k: &Option<i64>, out: &mut Row| out.push(kind.value(*k)),
+                )
+            }
+            _ => {
+                let key = key_selector(keys.to_vec(), self.ctx.zone);
+                group.keyed(rows, key, |k: &Vec<Value>, out: &mut Row| {
+                    out.extend(k.iter().cloned())
+                })
+            }
         };
         Ok(out.name("group-aggregate").uid(&uid))
+    }
+}
+
+/// A `GroupAggregate`'s input: plain rows (all insertions) or changes.
+enum GroupInput {
+    Rows(DataStream<Row>),
+    Changes(DataStream<Change>),
+}
+
+/// A `GroupAggregate` before its key is chosen.
+struct Grouping<'a> {
+    aggs: &'a [AggCall],
+    width: usize,
+    update_before: bool,
+    row_drop: RowDrop,
+}
+
+impl Grouping<'_> {
+    /// The aggregate over `input` keyed by `key`, whose key's columns `key_values` writes.
+    fn keyed<K, KS, KV>(self, input: GroupInput, key: KS, key_values: KV) -> DataStream<Change>
+    where
+        K: spate_engine::Key,
+        KS: Fn(&Row) -> K + Clone + Send + 'static,
+        KV: Fn(&K, &mut Row) + Clone + Send + 'static,
+    {
+        match input {
+            GroupInput::Rows(rows) => {
+                let f = GroupAggregateFn::new(
+                    SqlAggregate::new(self.aggs.to_vec()),
+                    key_values,
+                    self.width,
+                    self.update_before,
+                    false,
+                    self.row_drop,
+                );
+                rows.key_by(key).process(f)
+            }
+            GroupInput::Changes(changes) => {
+                let f = GroupAggregateFn::new(
+                    RetractingAggregate::new(self.aggs),
+                    key_values,
+                    self.width,
+                    self.update_before,
+                    true,
+                    self.row_drop,
+                );
+                changes.key_by(move |c: &Change| key(&c.row)).process(f)
+            }
+        }
     }
 }
