@@ -266,6 +266,15 @@ where
     KafkaRowSink: Sink<T>,
 {
     let upsert = options.get("connector") == Some("upsert-kafka");
+    if upsert && parallelism.is_some() {
+        // A sink of another parallelism would get rows over a rebalancing channel, which can
+        // reorder the changes of one key; Flink keys them by the primary key first, which
+        // Spate does not do yet.
+        return Err(options.invalid(
+            "sink.parallelism",
+            "an 'upsert-kafka' sink runs at its input's parallelism (setting its own is not supported yet)",
+        ));
+    }
     let columns = Columns::of(options.table());
     let layout = if upsert {
         upsert_layout(options, &columns)?

@@ -2,9 +2,9 @@
 //! accumulators per window, checkpointed with serde.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use spate_engine::window::AggregateFunction;
@@ -52,7 +52,7 @@ enum State {
     /// `DISTINCT`: the distinct values; the result folds them through a fresh state. Boxed,
     /// so every other state (moved per record and per window) stays small.
     #[allow(clippy::box_collection)] // The box is the point: 8 bytes inline instead of 48.
-    Distinct(Box<HashSet<Value>>),
+    Distinct(Box<FxHashSet<Value>>),
 }
 
 /// One window's accumulators, one per aggregate call. Inline for one call (the common case:
@@ -138,12 +138,7 @@ impl SqlAggregate {
 
     /// Appends every call's result to `out` (what `result` returns, without its vector).
     pub(crate) fn result_into(&self, acc: &Accumulators, out: &mut Vec<Value>) {
-        out.extend(
-            self.calls
-                .iter()
-                .zip(acc)
-                .map(|(c, AccState(s))| result_of(c, s)),
-        );
+        out.extend(self.calls.iter().zip(acc).map(|(c, AccState(s))| result_of(c, s)));
     }
 
     /// Whether a call counts every row (`COUNT(*)` without `FILTER`): each row added then
@@ -390,6 +385,11 @@ fn result_of(call: &AggCall, state: &State) -> Value {
         State::SlicedListAgg(parts) => {
             let texts: Vec<&str> = in_slice_order(parts).map(String::as_str).collect();
             Value::String(texts.join(literal_separator(call)))
+        }
+        // The set holds the distinct non-NULL values: its size is the count, with no fold
+        // (an unbounded GROUP BY asks for its results after every row).
+        State::Distinct(values) if matches!(call.kind, AggKind::Count | AggKind::CountStar) => {
+            Value::Int(i64::try_from(values.len()).unwrap_or(i64::MAX))
         }
         State::Distinct(values) => {
             let mut plain = fresh_plain(call);

@@ -118,6 +118,39 @@ fn a_retraction_is_written_as_a_tombstone() {
     );
 }
 
+/// A key's records go where Kafka's Java clients (and so Flink) put them: Flink 2.3 wrote
+/// both `{"user_id":1}` and `{"user_id":2}` to partition 2 of a 3-partition topic (murmur2).
+#[test]
+fn keys_are_partitioned_as_flink_partitions_them() {
+    let broker = TestBroker::start();
+    broker.topic("events", 1);
+    broker.topic("totals", 3);
+    let rows = [r#"{"user_id":1,"amount":5}"#, r#"{"user_id":2,"amount":3}"#];
+    let produced: Vec<_> = rows.iter().map(|v| (0, None, *v, 1000, &[][..])).collect();
+    broker.produce("events", &produced);
+    run(
+        &broker,
+        "INSERT INTO totals SELECT user_id, COUNT(*), SUM(amount) FROM events GROUP BY user_id;",
+    );
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("group.id", "partitions")
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("log_level", "3")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&["totals"]).expect("subscribe");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut partitions = Vec::new();
+    while partitions.len() < 2 && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            partitions.push(m.partition());
+        }
+    }
+    assert_eq!(partitions, [2, 2]);
+}
+
 /// Flink's planning errors: no primary key, and a query whose upsert key is not the sink's.
 #[test]
 fn upsert_tables_without_a_key_or_with_another_key_are_refused_as_flink_does() {

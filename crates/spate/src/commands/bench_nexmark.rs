@@ -30,6 +30,9 @@ const QUERIES: &[(&str, &str)] = &[
     ("q11", include_str!("../../../../scripts/bench-nexmark/q11.sql")),
     ("q12", include_str!("../../../../scripts/bench-nexmark/q12.sql")),
     ("q14", include_str!("../../../../scripts/bench-nexmark/q14.sql")),
+    ("q15", include_str!("../../../../scripts/bench-nexmark/q15.sql")),
+    ("q16", include_str!("../../../../scripts/bench-nexmark/q16.sql")),
+    ("q17", include_str!("../../../../scripts/bench-nexmark/q17.sql")),
     ("q21", include_str!("../../../../scripts/bench-nexmark/q21.sql")),
     ("q22", include_str!("../../../../scripts/bench-nexmark/q22.sql")),
 ];

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common;
-use crate::common::{ids, word_windows};
+use crate::common::{ids, sql_runs, word_windows};
 
 use std::fs::File;
 use std::path::Path;
@@ -24,25 +24,12 @@ use word_windows::KillTimes;
 const PREFIX: &str = "sql";
 
 fn start_job(addr: &str, dir: &Path, run: usize) -> Child {
-    let log = File::create(dir.join(format!("job-{run}.log"))).unwrap();
-    let sql = dir.join("job.sql");
-    std::fs::write(&sql, word_windows::script(PREFIX, addr)).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_spate"))
-        .arg("sql")
-        .arg("-f")
-        .arg(&sql)
-        .args(["--bootstrap", addr])
-        .arg("--checkpoint-dir")
-        .arg(dir.join("checkpoints"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
-}
-
-fn job_log(dir: &Path, run: usize) -> String {
-    std::fs::read_to_string(dir.join(format!("job-{run}.log"))).unwrap_or_default()
+    sql_runs::start(
+        &word_windows::script(PREFIX, addr),
+        dir,
+        run,
+        &["--bootstrap", addr],
+    )
 }
 
 #[test]
@@ -52,44 +39,18 @@ fn sql_job_exactly_once_survives_three_sigkills() {
     word_windows::create_topics(&broker.addr, PREFIX);
     let mut kill_times = KillTimes::from_clock();
     let producer = word_windows::produce(broker.addr.clone(), PREFIX);
-    for run in 0..3 {
-        let mut job = start_job(&broker.addr, dir.path(), run);
-        std::thread::sleep(Duration::from_millis(1500 + kill_times.below(1500)));
-        if let Some(status) = job.try_wait().unwrap() {
-            panic!(
-                "job run {run} exited early ({status}):\n{}",
-                job_log(dir.path(), run)
-            );
-        }
-        job.kill().unwrap(); // SIGKILL
-        job.wait().unwrap();
-    }
+    sql_runs::kill_three_runs(dir.path(), &mut kill_times, |run| {
+        start_job(&broker.addr, dir.path(), run)
+    });
     producer.join().unwrap();
 
     // The last run: wait until every expected window is visible, then stop it with SIGTERM.
     let run = 3;
     let mut job = start_job(&broker.addr, dir.path(), run);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Some(status) = job.try_wait().unwrap() {
-            panic!("final job run exited ({status}):\n{}", job_log(dir.path(), run));
-        }
-        if word_windows::missing_windows(&broker.addr, PREFIX).is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &job.id().to_string()])
-        .status();
-    let status = job.wait().unwrap();
-    assert!(
-        status.success(),
-        "SIGTERM stops the job cleanly:\n{}",
-        job_log(dir.path(), run)
-    );
-
-    word_windows::assert_exactly_once(&broker.addr, PREFIX, &|| job_log(dir.path(), run));
+    sql_runs::finish(&mut job, dir.path(), run, || {
+        word_windows::missing_windows(&broker.addr, PREFIX).is_empty()
+    });
+    word_windows::assert_exactly_once(&broker.addr, PREFIX, &|| sql_runs::log(dir.path(), run));
     broker.kill();
 }
 

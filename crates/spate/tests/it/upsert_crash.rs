@@ -12,9 +12,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
@@ -23,6 +22,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::Broker;
+use crate::common::sql_runs;
 use crate::common::word_windows::{self, KillTimes, PARTITIONS};
 
 /// Topics `upsert-in`/`upsert-out`, group and transactional ids `upsert-crash`.
@@ -47,24 +47,7 @@ INSERT INTO totals SELECT word, COUNT(*) FROM words GROUP BY word;
 }
 
 fn start_job(addr: &str, dir: &Path, run: usize) -> Child {
-    let log = File::create(dir.join(format!("job-{run}.log"))).unwrap();
-    let sql = dir.join("job.sql");
-    std::fs::write(&sql, script(addr)).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_spate"))
-        .arg("sql")
-        .arg("-f")
-        .arg(&sql)
-        .arg("--checkpoint-dir")
-        .arg(dir.join("checkpoints"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
-}
-
-fn job_log(dir: &Path, run: usize) -> String {
-    std::fs::read_to_string(dir.join(format!("job-{run}.log"))).unwrap_or_default()
+    sql_runs::start(&script(addr), dir, run, &[])
 }
 
 /// Every committed record of the output, per word in offset order: its count (`None` for a
@@ -122,50 +105,25 @@ fn an_updating_job_into_an_exactly_once_upsert_table_survives_three_sigkills() {
     word_windows::create_topics(&broker.addr, PREFIX);
     let mut kill_times = KillTimes::from_clock();
     let producer = word_windows::produce(broker.addr.clone(), PREFIX);
-    for run in 0..3 {
-        let mut job = start_job(&broker.addr, dir.path(), run);
-        std::thread::sleep(Duration::from_millis(1500 + kill_times.below(1500)));
-        if let Some(status) = job.try_wait().unwrap() {
-            panic!(
-                "job run {run} exited early ({status}):\n{}",
-                job_log(dir.path(), run)
-            );
-        }
-        job.kill().unwrap(); // SIGKILL
-        job.wait().unwrap();
-    }
+    sql_runs::kill_three_runs(dir.path(), &mut kill_times, |run| {
+        start_job(&broker.addr, dir.path(), run)
+    });
     producer.join().unwrap();
 
     // The last run: wait until the table is complete, then stop it with SIGTERM.
     let want = word_windows::word_totals();
     let run = 3;
     let mut job = start_job(&broker.addr, dir.path(), run);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        if let Some(status) = job.try_wait().unwrap() {
-            panic!("final job run exited ({status}):\n{}", job_log(dir.path(), run));
-        }
-        if table(&committed_counts(&broker.addr)) == want {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let _ = Command::new("kill")
-        .args(["-TERM", &job.id().to_string()])
-        .status();
-    let status = job.wait().unwrap();
-    assert!(
-        status.success(),
-        "SIGTERM stops the job cleanly:\n{}",
-        job_log(dir.path(), run)
-    );
+    sql_runs::finish(&mut job, dir.path(), run, || {
+        table(&committed_counts(&broker.addr)) == want
+    });
 
     let counts = committed_counts(&broker.addr);
     assert_eq!(
         table(&counts),
         want,
         "the final table\n{}",
-        job_log(dir.path(), run)
+        sql_runs::log(dir.path(), run)
     );
     for (word, n) in &want {
         let every: Vec<Option<u64>> = (1..=*n).map(Some).collect();

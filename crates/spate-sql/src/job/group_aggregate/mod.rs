@@ -16,9 +16,9 @@
 mod retracting;
 
 use serde::{Deserialize, Serialize};
-use spate_engine::{Key, StateData};
 use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction};
 use spate_engine::state::{StateRegistry, ValueState};
+use spate_engine::{Key, StateData};
 
 use crate::row_memory::RowDrop;
 use crate::value::{Change, Row, RowKind};

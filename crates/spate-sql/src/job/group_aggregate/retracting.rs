@@ -13,9 +13,9 @@
 //!   returns to zero.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
@@ -70,7 +70,7 @@ enum Retractable {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CallState {
     state: Retractable,
-    distinct: Option<HashMap<Value, i64>>,
+    distinct: Option<FxHashMap<Value, i64>>,
 }
 
 /// Every call's state for one group.
@@ -165,7 +165,7 @@ impl GroupFunction for RetractingAggregate {
             .iter()
             .map(|c| CallState {
                 state: fresh(c),
-                distinct: c.distinct.then(HashMap::new),
+                distinct: c.distinct.then(FxHashMap::default),
             })
             .collect()
     }

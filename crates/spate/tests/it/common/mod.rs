@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 pub mod ids;
+pub mod sql_runs;
 pub mod word_windows;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};

@@ -1,0 +1,71 @@
+//! `spate sql -f` jobs that crash tests kill and restart: each run's stderr in `job-N.log`
+//! beside the script, the checkpoints in `checkpoints/` of the same directory.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::word_windows::KillTimes;
+
+/// Starts run `run` of `script` (written to `dir/job.sql`) with `args` after it.
+pub fn start(script: &str, dir: &Path, run: usize, args: &[&str]) -> Child {
+    let log = File::create(dir.join(format!("job-{run}.log"))).unwrap();
+    let sql = dir.join("job.sql");
+    std::fs::write(&sql, script).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_spate"))
+        .arg("sql")
+        .arg("-f")
+        .arg(&sql)
+        .args(args)
+        .arg("--checkpoint-dir")
+        .arg(dir.join("checkpoints"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
+/// What run `run` wrote to stderr.
+pub fn log(dir: &Path, run: usize) -> String {
+    std::fs::read_to_string(dir.join(format!("job-{run}.log"))).unwrap_or_default()
+}
+
+/// Runs 0, 1 and 2, each SIGKILLed 1.5–3 s after it starts (`start(run)` starts one); a run
+/// that exits by itself first fails the test with its log.
+pub fn kill_three_runs(dir: &Path, kill_times: &mut KillTimes, start: impl Fn(usize) -> Child) {
+    for run in 0..3 {
+        let mut job = start(run);
+        std::thread::sleep(Duration::from_millis(1500 + kill_times.below(1500)));
+        if let Some(status) = job.try_wait().unwrap() {
+            panic!("job run {run} exited early ({status}):\n{}", log(dir, run));
+        }
+        job.kill().unwrap(); // SIGKILL
+        job.wait().unwrap();
+    }
+}
+
+/// Waits (at most 120 s) until `done()`, then stops run `run` with SIGTERM, which must stop
+/// it cleanly.
+pub fn finish(job: &mut Child, dir: &Path, run: usize, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Some(status) = job.try_wait().unwrap() {
+            panic!("final job run exited ({status}):\n{}", log(dir, run));
+        }
+        if done() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &job.id().to_string()])
+        .status();
+    let status = job.wait().unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM stops the job cleanly:\n{}",
+        log(dir, run)
+    );
+}
