@@ -50,6 +50,10 @@ pub(crate) struct KafkaRowSink {
     layout: Arc<KeyValueLayout>,
     /// Sink-row position of each physical column.
     physical: Arc<[usize]>,
+    /// Whether the key's and the value's columns are the row's first ones, in order (see
+    /// [`in_place`]).
+    key_in_place: bool,
+    value_in_place: bool,
     meta: WriteKeys,
     partitioner: Partitioner,
     topic: String,
@@ -69,15 +73,16 @@ impl std::fmt::Debug for KafkaRowSink {
 }
 
 impl KafkaRowSink {
-    fn encode_side(&self, side: &FormatColumns, row: &Row, out: &mut Vec<u8>) -> Result<(), EngineError> {
-        // The side's columns are usually the row's first ones in order (a value of every
-        // column): encoded in place, without a copy of each value.
-        let prefix = side
-            .columns
-            .iter()
-            .enumerate()
-            .all(|(i, &c)| self.physical.get(c) == Some(&i));
-        let encoded = if prefix && side.columns.len() <= row.len() {
+    /// Encodes `side`'s columns of `row`; `in_place`: they are the row's first columns, in
+    /// order, and are encoded from the row without a copy of each value.
+    fn encode_side(
+        &self,
+        side: &FormatColumns,
+        in_place: bool,
+        row: &Row,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EngineError> {
+        let encoded = if in_place && side.columns.len() <= row.len() {
             side.format.encode(&row[..side.columns.len()], out)
         } else {
             let values: Vec<Value> = side
@@ -120,7 +125,7 @@ impl KafkaRowSink {
         let key = match &self.layout.key {
             Some(side) => {
                 let mut k = Vec::new();
-                self.encode_side(side, row, &mut k)?;
+                self.encode_side(side, self.key_in_place, row, &mut k)?;
                 Some(k)
             }
             None => None,
@@ -129,7 +134,7 @@ impl KafkaRowSink {
             None
         } else {
             let mut value = Vec::new();
-            self.encode_side(&self.layout.value, row, &mut value)?;
+            self.encode_side(&self.layout.value, self.value_in_place, row, &mut value)?;
             Some(value)
         };
         let timestamp = match self.meta.timestamp.and_then(|p| row.get(p)) {
@@ -234,6 +239,15 @@ impl Sink<Change> for KafkaRowSink {
     fn finish(&mut self) -> Result<(), EngineError> {
         Sink::<Encoded>::finish(&mut self.inner)
     }
+}
+
+/// Whether `side`'s columns are the sink row's first ones in order (usually so for a value of
+/// every column): then it is encoded straight from the row.
+fn in_place(side: &FormatColumns, physical: &[usize]) -> bool {
+    side.columns
+        .iter()
+        .enumerate()
+        .all(|(i, &c)| physical.get(c) == Some(&i))
 }
 
 fn fill(e: &Encoded, out: &mut OutgoingRecord) -> Result<(), ConnectorError> {
@@ -341,10 +355,13 @@ where
     let inner = builder.build().map_err(|e| options.error(e))?;
     let mut all_client = vec![("bootstrap.servers".to_string(), servers)];
     all_client.extend(client);
+    let physical: Arc<[usize]> = sink_layout.physical.clone().into();
     let sink = KafkaRowSink {
         inner,
+        key_in_place: layout.key.as_ref().is_some_and(|k| in_place(k, &physical)),
+        value_in_place: in_place(&layout.value, &physical),
         layout: Arc::new(layout),
-        physical: sink_layout.physical.clone().into(),
+        physical,
         meta,
         partitioner,
         topic,

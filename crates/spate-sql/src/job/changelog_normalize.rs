@@ -79,13 +79,17 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
             }
             return;
         }
-        let old = match last.get(ctx) {
-            // Flink drops a row equal to the one it holds (without state TTL).
-            Some(old) if *old == row => return,
-            Some(old) => Some(old.clone()),
-            None => None,
+        // One lookup: a key without a row gets an empty one (a table has at least its key's
+        // columns, so no row read is empty).
+        let Some(held) = last.get_or_insert_with(ctx, Vec::new) else {
+            return;
         };
-        last.update(ctx, row.clone());
+        // Flink drops a row equal to the one it holds (without state TTL).
+        if *held == row {
+            return;
+        }
+        let old = std::mem::replace(held, row.clone());
+        let old = (!old.is_empty()).then_some(old);
         match old {
             None => ctx.collect(Change::insert(row)),
             Some(old) => {

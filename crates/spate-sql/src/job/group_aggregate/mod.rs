@@ -1,8 +1,8 @@
 //! `GroupAggregate`: `GROUP BY` without a window, one row per group that changes as rows
 //! arrive (Flink's `GroupAggFunction`).
 //!
-//! Per key the state holds the accumulators and, over an updating input, the number of rows in
-//! the group. For each input row, as Flink emits without mini-batch:
+//! Per key the state holds the accumulators and the number of rows in the group. For each
+//! input row, as Flink emits without mini-batch:
 //! - the group's first row emits `+I[key, results]`;
 //! - a later row emits `-U[key, old]` (when the consumer needs before-images) and
 //!   `+U[key, new]`, or nothing when the results did not change;
@@ -109,8 +109,6 @@ pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
     width: usize,
     /// Emit `-U` before each `+U` (the consumer retracts), else `+U` alone (it upserts by key).
     update_before: bool,
-    /// The input is updating: delete a group left without rows.
-    counts_rows: bool,
     row_drop: RowDrop,
     state: Option<ValueState<GroupState<F::Acc>>>,
     /// The results before and after the current row, reused from row to row.
@@ -121,20 +119,12 @@ pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
 impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
     /// The function for `f`'s calls over rows keyed by a key whose values `key_values`
     /// appends; output rows are `width` wide. See the fields for the flags.
-    pub(crate) fn new(
-        f: F,
-        key_values: KV,
-        width: usize,
-        update_before: bool,
-        counts_rows: bool,
-        row_drop: RowDrop,
-    ) -> Self {
+    pub(crate) fn new(f: F, key_values: KV, width: usize, update_before: bool, row_drop: RowDrop) -> Self {
         Self {
             f,
             key_values,
             width,
             update_before,
-            counts_rows,
             row_drop,
             state: None,
             before: Vec::new(),
@@ -176,8 +166,10 @@ where
             state.clear(ctx);
             return;
         }
-        // The results before this row: for the `-U`, and to see whether anything changed.
-        let need_before = existed && (self.update_before || self.counts_rows || !f.always_changes());
+        // The results before this row: for the `-U`, and to see whether anything changed
+        // (always known to have changed when every row changes a result; a retracting
+        // aggregate never assumes so).
+        let need_before = existed && (self.update_before || !f.always_changes());
         self.before.clear();
         self.after.clear();
         if need_before {
@@ -191,7 +183,8 @@ where
             group.rows -= 1;
         }
         self.row_drop.drop(row);
-        let emptied = self.counts_rows && group.rows <= 0;
+        // Only retractions bring a group back to no rows (an insert-only input adds only).
+        let emptied = group.rows <= 0;
         if emptied {
             state.clear(ctx);
         } else {

@@ -21,22 +21,14 @@ use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
 use super::super::int_column::IntColumn;
-use super::{Translator, eval_ctx, key_selector, reads_clock};
+use super::{Translator, eval_ctx, key_selector, reads_clock, union_all};
 use crate::expr::BoundExpr;
 
 impl Translator<'_> {
     /// The changes of `plan`'s rows, with updates as `asked` says; an insert-only plan's rows
     /// all come as insertions. Equal plans asked the same way share one stream.
     pub(crate) fn changes(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
-        let outermost = !self.keys.any_pinned();
-        if outermost {
-            self.keys.pin(plan);
-        }
-        let stream = self.changes_of(plan, asked);
-        if outermost {
-            self.keys.unpin();
-        }
-        stream
+        self.pinned(plan, |tr| tr.changes_of(plan, asked))
     }
 
     fn changes_of(&mut self, plan: &LogicalPlan, asked: UpdateImages) -> Result<DataStream<Change>> {
@@ -64,16 +56,11 @@ impl Translator<'_> {
             } => self.changelog_normalize(input, keys, condition.as_ref(), asked),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
             LogicalPlan::Union { inputs, .. } => {
-                let mut streams = Vec::with_capacity(inputs.len());
-                for i in inputs {
-                    streams.push(self.changes(i, asked)?);
-                }
-                let first = streams.remove(0);
-                Ok(if streams.is_empty() {
-                    first
-                } else {
-                    first.union(&streams)
-                })
+                let streams = inputs
+                    .iter()
+                    .map(|i| self.changes(i, asked))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(union_all(streams))
             }
             LogicalPlan::Scan { table, .. } => Err(SqlError::validation(
                 format!(
@@ -229,7 +216,6 @@ impl Grouping<'_> {
                     key_values,
                     self.width,
                     self.update_before,
-                    false,
                     self.row_drop,
                 );
                 rows.key_by(key).process(f)
@@ -240,7 +226,6 @@ impl Grouping<'_> {
                     key_values,
                     self.width,
                     self.update_before,
-                    true,
                     self.row_drop,
                 );
                 changes.key_by(move |c: &Change| key(&c.row)).process(f)

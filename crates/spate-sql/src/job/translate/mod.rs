@@ -190,17 +190,21 @@ impl<'a> Translator<'a> {
 
     /// The stream of `plan`'s rows; a plan equal to one translated before gets that stream.
     pub fn stream(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
-        // The outermost call pins the plan's node keys for the calls on its inputs; the plan
-        // stays borrowed until it returns.
+        self.pinned(plan, |tr| tr.stream_of(plan))
+    }
+
+    /// Runs `translate` with `plan`'s node keys pinned: the outermost call pins them for the
+    /// calls on its inputs; the plan stays borrowed until it returns.
+    fn pinned<R>(&mut self, plan: &LogicalPlan, translate: impl FnOnce(&mut Self) -> R) -> R {
         let outermost = !self.keys.any_pinned();
         if outermost {
             self.keys.pin(plan);
         }
-        let stream = self.stream_of(plan);
+        let out = translate(self);
         if outermost {
             self.keys.unpin();
         }
-        stream
+        out
     }
 
     fn stream_of(&mut self, plan: &LogicalPlan) -> Result<DataStream<Row>> {
@@ -235,16 +239,11 @@ impl<'a> Translator<'a> {
                 ))
             }
             LogicalPlan::Union { inputs, .. } => {
-                let mut streams = Vec::with_capacity(inputs.len());
-                for i in inputs {
-                    streams.push(self.stream(i)?);
-                }
-                let first = streams.remove(0);
-                Ok(if streams.is_empty() {
-                    first
-                } else {
-                    first.union(&streams)
-                })
+                let streams = inputs
+                    .iter()
+                    .map(|i| self.stream(i))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(union_all(streams))
             }
             LogicalPlan::WindowAssign {
                 input,
@@ -518,6 +517,17 @@ impl WindowRows<'_> {
             windowed
         };
         windowed.aggregate_into(aggregate, row).uid(self.uid)
+    }
+}
+
+/// One stream of every stream's records (`UNION ALL`); `streams` is not empty (a union has
+/// inputs).
+fn union_all<T: spate_engine::Data>(mut streams: Vec<DataStream<T>>) -> DataStream<T> {
+    let first = streams.remove(0);
+    if streams.is_empty() {
+        first
+    } else {
+        first.union(&streams)
     }
 }
 
