@@ -281,6 +281,42 @@ const FORMATS: &[FormatSpec] = &[
         name: "raw",
         options: &["raw.charset", "raw.endianness"],
     },
+    FormatSpec {
+        name: "debezium-json",
+        options: &[
+            "debezium-json.encode.decimal-as-plain-number",
+            "debezium-json.encode.ignore-null-fields",
+            "debezium-json.ignore-parse-errors",
+            "debezium-json.map-null-key.literal",
+            "debezium-json.map-null-key.mode",
+            "debezium-json.schema-include",
+            "debezium-json.timestamp-format.standard",
+        ],
+    },
+    FormatSpec {
+        name: "canal-json",
+        options: &[
+            "canal-json.database.include",
+            "canal-json.encode.decimal-as-plain-number",
+            "canal-json.encode.ignore-null-fields",
+            "canal-json.ignore-parse-errors",
+            "canal-json.map-null-key.literal",
+            "canal-json.map-null-key.mode",
+            "canal-json.table.include",
+            "canal-json.timestamp-format.standard",
+        ],
+    },
+    FormatSpec {
+        name: "maxwell-json",
+        options: &[
+            "maxwell-json.encode.decimal-as-plain-number",
+            "maxwell-json.encode.ignore-null-fields",
+            "maxwell-json.ignore-parse-errors",
+            "maxwell-json.map-null-key.literal",
+            "maxwell-json.map-null-key.mode",
+            "maxwell-json.timestamp-format.standard",
+        ],
+    },
 ];
 
 /// Options with a fixed set of values (compared as Flink compares them: enums case-insensitively).
@@ -312,6 +348,12 @@ const ENUMS: &[(&str, &[&str])] = &[
     ("value.fields-include", &["ALL", "EXCEPT_KEY"]),
     ("json.timestamp-format.standard", &["SQL", "ISO-8601"]),
     ("json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
+    ("debezium-json.timestamp-format.standard", &["SQL", "ISO-8601"]),
+    ("debezium-json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
+    ("canal-json.timestamp-format.standard", &["SQL", "ISO-8601"]),
+    ("canal-json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
+    ("maxwell-json.timestamp-format.standard", &["SQL", "ISO-8601"]),
+    ("maxwell-json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
     ("raw.endianness", &["big-endian", "little-endian"]),
 ];
 
@@ -322,6 +364,16 @@ const BOOLEANS: &[&str] = &[
     "json.encode.decimal-as-plain-number",
     "json.encode.ignore-null-fields",
     "json.decode.json-parser.enabled",
+    "debezium-json.schema-include",
+    "debezium-json.ignore-parse-errors",
+    "debezium-json.encode.decimal-as-plain-number",
+    "debezium-json.encode.ignore-null-fields",
+    "canal-json.ignore-parse-errors",
+    "canal-json.encode.decimal-as-plain-number",
+    "canal-json.encode.ignore-null-fields",
+    "maxwell-json.ignore-parse-errors",
+    "maxwell-json.encode.decimal-as-plain-number",
+    "maxwell-json.encode.ignore-null-fields",
     "csv.allow-comments",
     "csv.ignore-parse-errors",
     "csv.disable-quote-character",

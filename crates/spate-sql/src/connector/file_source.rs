@@ -24,7 +24,7 @@ use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamE
 
 use super::columns::Columns;
 use super::opts::Options;
-use super::source::{RowOut, RowReader, add_source};
+use super::source::{Decoded, RowOut, RowReader, add_source, kind_value};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::format::{FormatError, FormatField, RecordSplitter, RowFormat};
@@ -32,7 +32,8 @@ use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
 /// One record → one row (the format's fields at their columns), or none for a record Flink
-/// skips (a CSV comment line).
+/// skips (a CSV comment line); a changelog format's record → its changes, each a row ending
+/// with its kind.
 #[derive(Clone)]
 struct RowDecoder {
     format: RowFormat,
@@ -43,26 +44,54 @@ struct RowDecoder {
 }
 
 impl LineDecoder for RowDecoder {
-    type Item = Option<Row>;
+    type Item = Decoded;
 
     fn needs_more(&mut self, record: &[u8], line_start: usize) -> bool {
         self.splitter.needs_more(record, line_start)
     }
 
-    fn decode(&mut self, text: &str) -> Result<Option<Row>, String> {
+    fn decode(&mut self, text: &str) -> Result<Decoded, String> {
+        if self.format.is_changelog() {
+            return self.decode_changes(text);
+        }
         self.values.clear();
         let made = self
             .format
             .decode_file_record(text.as_bytes(), &mut self.values)
             .map_err(|FormatError(m)| m)?;
         if !made {
-            return Ok(None);
+            return Ok(Decoded::None);
         }
         let mut row = vec![Value::Null; self.width];
         for (target, v) in self.targets.iter().zip(self.values.drain(..)) {
             row[*target] = v;
         }
-        Ok(Some(row))
+        Ok(Decoded::One(row))
+    }
+}
+
+impl RowDecoder {
+    fn decode_changes(&mut self, text: &str) -> Result<Decoded, String> {
+        let mut changes = Vec::new();
+        self.format
+            .decode_changes(text.as_bytes(), &mut changes)
+            .map_err(|FormatError(m)| m)?;
+        let mut rows: Vec<Row> = changes
+            .into_iter()
+            .map(|(kind, values)| {
+                let mut row = vec![Value::Null; self.width + 1];
+                for (target, v) in self.targets.iter().zip(values) {
+                    row[*target] = v;
+                }
+                row[self.width] = kind_value(kind);
+                row
+            })
+            .collect();
+        Ok(match rows.len() {
+            0 => Decoded::None,
+            1 => rows.pop().map_or(Decoded::None, Decoded::One),
+            _ => Decoded::Many(rows),
+        })
     }
 }
 
@@ -173,15 +202,8 @@ impl PartRows<'_, '_> {
     }
 }
 
-impl Emitter<Option<Row>> for PartRows<'_, '_> {
-    fn set_split(&mut self, split: usize) {
-        self.name_split(split);
-    }
-
-    fn emit(&mut self, row: Option<Row>, timestamp: Timestamp) {
-        let Some(mut row) = row else {
-            return;
-        };
+impl PartRows<'_, '_> {
+    fn push(&mut self, mut row: Row, timestamp: Timestamp) {
         for (i, v) in self.constants {
             row[*i] = v.clone();
         }
@@ -190,6 +212,20 @@ impl Emitter<Option<Row>> for PartRows<'_, '_> {
             row[*i] = facts.map_or(Value::Null, |f| f.value(*m));
         }
         self.out.push(row, timestamp);
+    }
+}
+
+impl Emitter<Decoded> for PartRows<'_, '_> {
+    fn set_split(&mut self, split: usize) {
+        self.name_split(split);
+    }
+
+    fn emit(&mut self, rows: Decoded, timestamp: Timestamp) {
+        match rows {
+            Decoded::None => {}
+            Decoded::One(row) => self.push(row, timestamp),
+            Decoded::Many(rows) => rows.into_iter().for_each(|row| self.push(row, timestamp)),
+        }
     }
 
     fn remaining(&self) -> usize {

@@ -34,7 +34,7 @@ use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamE
 use super::columns::Columns;
 use super::metadata::{self, ReadKey};
 use super::opts::Options;
-use super::source::{RowOut, RowReader, add_source};
+use super::source::{Decoded, RowOut, RowReader, add_source, kind_value};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::format::key_value::{KeyValueLayout, kafka_layout, options_map};
@@ -82,6 +82,8 @@ struct Decode {
     direct: bool,
     /// An `upsert-kafka` table: rows end with the delete flag, and a tombstone is a delete.
     upsert: bool,
+    /// The value format is a changelog format: rows end with their kind (`kind_value`).
+    changelog: bool,
 }
 
 impl Decode {
@@ -98,23 +100,85 @@ impl Decode {
                 .all(|(i, c)| self.physical.get(*c) == Some(&i))
     }
 
-    fn decode(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
-        if self.direct {
-            return self.decode_direct(m);
-        }
-        let mut row = vec![Value::Null; self.width + usize::from(self.upsert)];
-        let mut values = Vec::new();
+    fn decode(&self, m: &KafkaMessage<'_>) -> Result<Decoded, ConnectorError> {
+        let row = if self.direct {
+            self.decode_direct(m)?
+        } else if self.changelog {
+            return self.decode_changes(m);
+        } else {
+            self.decode_row(m)?
+        };
+        Ok(row.map_or(Decoded::None, Decoded::One))
+    }
+
+    /// A row with the key's columns filled (`extra` more columns after the table's); `None`
+    /// when the key is malformed and skipped.
+    fn row_with_key(&self, m: &KafkaMessage<'_>, extra: usize) -> Result<Option<Row>, ConnectorError> {
+        let mut row = vec![Value::Null; self.width + extra];
         if let Some(key) = &self.layout.key
             && let Some(bytes) = m.key()
         {
+            let mut values = Vec::new();
             if let Err(e) = key.format.decode(bytes, &mut values) {
                 let skip = key.format.ignores_parse_errors();
                 return self.malformed(m, "key", key.format.name(), skip, &e.0);
             }
-            for (c, v) in key.columns.iter().zip(values.drain(..)) {
+            for (c, v) in key.columns.iter().zip(values) {
                 row[self.physical[*c]] = v;
             }
         }
+        Ok(Some(row))
+    }
+
+    /// The rows of a changelog format's event, each ending with its kind; a tombstone holds
+    /// no change (Flink skips it: Debezium writes one after each delete).
+    fn decode_changes(&self, m: &KafkaMessage<'_>) -> Result<Decoded, ConnectorError> {
+        let Some(bytes) = m.value() else {
+            return Ok(Decoded::None);
+        };
+        let side = &self.layout.value;
+        let mut changes = Vec::new();
+        if let Err(e) = side.format.decode_changes(bytes, &mut changes) {
+            let skip = side.format.ignores_parse_errors();
+            return self
+                .malformed(m, "value", side.format.name(), skip, &e.0)
+                .map(|_| Decoded::None);
+        }
+        if changes.is_empty() {
+            return Ok(Decoded::None);
+        }
+        let Some(mut base) = self.row_with_key(m, 1)? else {
+            return Ok(Decoded::None);
+        };
+        for (index, key) in &self.metadata {
+            base[*index] = key.read(m);
+        }
+        let last = changes.len() - 1;
+        let mut rows = Vec::with_capacity(changes.len());
+        for (i, (kind, values)) in changes.into_iter().enumerate() {
+            let mut row = if i == last {
+                std::mem::take(&mut base)
+            } else {
+                base.clone()
+            };
+            for (c, v) in side.columns.iter().zip(values) {
+                row[self.physical[*c]] = v;
+            }
+            row[self.width] = kind_value(kind);
+            rows.push(row);
+        }
+        Ok(match rows.len() {
+            1 => rows.pop().map_or(Decoded::None, Decoded::One),
+            _ => Decoded::Many(rows),
+        })
+    }
+
+    /// A row of a `kafka` table with more than its value, or of an `upsert-kafka` table.
+    fn decode_row(&self, m: &KafkaMessage<'_>) -> Result<Option<Row>, ConnectorError> {
+        let Some(mut row) = self.row_with_key(m, usize::from(self.upsert))? else {
+            return Ok(None);
+        };
+        let mut values = Vec::new();
         if self.upsert {
             let tombstone = m.value().is_none();
             row[self.width] = Value::Boolean(tombstone);
@@ -198,7 +262,7 @@ impl Decode {
 
 #[derive(Clone)]
 struct KafkaReader {
-    source: KafkaSource<Option<Row>>,
+    source: KafkaSource<Decoded>,
 }
 
 impl RowReader for KafkaReader {
@@ -366,8 +430,10 @@ pub(crate) fn scan(
         skipped,
         direct: false,
         upsert,
+        changelog: false,
     };
-    decode.direct = !upsert && decode.value_fills_row_prefix();
+    decode.changelog = decode.layout.value.format.is_changelog();
+    decode.direct = !upsert && !decode.changelog && decode.value_fills_row_prefix();
     let decode = Arc::new(decode);
     let group = options
         .get("properties.group.id")

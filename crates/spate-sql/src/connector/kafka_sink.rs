@@ -54,6 +54,8 @@ pub(crate) struct KafkaRowSink {
     /// [`in_place`]).
     key_in_place: bool,
     value_in_place: bool,
+    /// An `upsert-kafka` table: retractions are tombstones.
+    upsert: bool,
     meta: WriteKeys,
     partitioner: Partitioner,
     topic: String,
@@ -79,18 +81,19 @@ impl KafkaRowSink {
         &self,
         side: &FormatColumns,
         in_place: bool,
+        kind: RowKind,
         row: &Row,
         out: &mut Vec<u8>,
     ) -> Result<(), EngineError> {
         let encoded = if in_place && side.columns.len() <= row.len() {
-            side.format.encode(&row[..side.columns.len()], out)
+            side.format.encode_change(kind, &row[..side.columns.len()], out)
         } else {
             let values: Vec<Value> = side
                 .columns
                 .iter()
                 .map(|&c| row.get(self.physical[c]).cloned().unwrap_or(Value::Null))
                 .collect();
-            side.format.encode(&values, out)
+            side.format.encode_change(kind, &values, out)
         };
         encoded.map_err(|e| EngineError::fatal(format!("encoding a row for topic {}: {e}", self.topic)))
     }
@@ -119,13 +122,14 @@ impl KafkaRowSink {
         Ok(i32::try_from(n).unwrap_or(i32::MAX))
     }
 
-    /// The record of `row`: its key, and its value or (`tombstone`) none; its timestamp is the
-    /// `timestamp` metadata column's.
-    fn encode(&mut self, row: &Row, tombstone: bool) -> Result<Record<Encoded>, EngineError> {
+    /// The record of `row`, a change of `kind`: its key, and its value (a changelog format
+    /// writes the kind into it) or (`tombstone`) none; its timestamp is the `timestamp`
+    /// metadata column's.
+    fn encode(&mut self, row: &Row, kind: RowKind, tombstone: bool) -> Result<Record<Encoded>, EngineError> {
         let key = match &self.layout.key {
             Some(side) => {
                 let mut k = Vec::new();
-                self.encode_side(side, self.key_in_place, row, &mut k)?;
+                self.encode_side(side, self.key_in_place, RowKind::Insert, row, &mut k)?;
                 Some(k)
             }
             None => None,
@@ -134,7 +138,7 @@ impl KafkaRowSink {
             None
         } else {
             let mut value = Vec::new();
-            self.encode_side(&self.layout.value, self.value_in_place, row, &mut value)?;
+            self.encode_side(&self.layout.value, self.value_in_place, kind, row, &mut value)?;
             Some(value)
         };
         let timestamp = match self.meta.timestamp.and_then(|p| row.get(p)) {
@@ -191,7 +195,7 @@ impl Sink<Row> for KafkaRowSink {
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
         let mut encoded = Vec::with_capacity(records.len());
         for r in records.drain(..) {
-            encoded.push(self.encode(&r.value, false)?);
+            encoded.push(self.encode(&r.value, RowKind::Insert, false)?);
         }
         Sink::<Encoded>::write(&mut self.inner, &mut encoded)
     }
@@ -209,7 +213,8 @@ impl Sink<Row> for KafkaRowSink {
     }
 }
 
-/// An upsert table's changelog: `+I`/`+U` write the row, `-U`/`-D` a tombstone for its key.
+/// An upsert table's changelog: `+I`/`+U` write the row, `-U`/`-D` a tombstone for its key;
+/// a `kafka` table with a changelog format writes each change as an event of its kind.
 impl Sink<Change> for KafkaRowSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         Sink::<Row>::open(self, ctx)
@@ -222,8 +227,9 @@ impl Sink<Change> for KafkaRowSink {
     fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
         let mut encoded = Vec::with_capacity(records.len());
         for r in records.drain(..) {
-            let tombstone = matches!(r.value.kind, RowKind::UpdateBefore | RowKind::Delete);
-            encoded.push(self.encode(&r.value.row, tombstone)?);
+            let kind = r.value.kind;
+            let tombstone = self.upsert && !kind.is_accumulate();
+            encoded.push(self.encode(&r.value.row, kind, tombstone)?);
         }
         Sink::<Encoded>::write(&mut self.inner, &mut encoded)
     }
@@ -362,6 +368,7 @@ where
         value_in_place: in_place(&layout.value, &physical),
         layout: Arc::new(layout),
         physical,
+        upsert,
         meta,
         partitioner,
         topic,

@@ -21,7 +21,7 @@ use spate_engine::{
 
 use super::{CompleteRows, ConnectorContext, Rowtime, ScanPlan};
 use crate::error::SqlError;
-use crate::value::{Row, Value};
+use crate::value::{Change, Row, RowKind, Value};
 
 /// A connector's reader of one source subtask (see [`spate_engine::Source`] for the contract of
 /// each method; `poll` emits records of a single split per call).
@@ -145,6 +145,54 @@ impl Emitter<Option<Row>> for RowOut<'_> {
     fn remaining(&self) -> usize {
         RowOut::remaining(self)
     }
+}
+
+/// What one record becomes: nothing (a record the format skips), one row, or several (a
+/// changelog format's update: its `-U` and `+U`; a Canal event's batch).
+#[derive(Debug)]
+pub(crate) enum Decoded {
+    None,
+    One(Row),
+    Many(Vec<Row>),
+}
+
+impl Emitter<Decoded> for RowOut<'_> {
+    fn set_split(&mut self, split: usize) {
+        RowOut::set_split(self, split);
+    }
+
+    #[inline]
+    fn emit(&mut self, rows: Decoded, source_ts: Timestamp) {
+        match rows {
+            Decoded::None => {}
+            Decoded::One(row) => self.push(row, source_ts),
+            Decoded::Many(rows) => rows.into_iter().for_each(|row| self.push(row, source_ts)),
+        }
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        RowOut::remaining(self)
+    }
+}
+
+/// A changelog table's source rows (a table whose format is a CDC format) have one column more
+/// than the table, after its own: the row's kind, which [`into_change`] takes off again (so a
+/// changelog travels through the one `Row` source every table has).
+pub(crate) fn kind_value(kind: RowKind) -> Value {
+    Value::Int(kind as i64)
+}
+
+/// The change a changelog table's source row stands for: `row` must end with the kind column
+/// [`kind_value`] made.
+pub(crate) fn into_change(mut row: Row) -> Change {
+    let kind = match row.pop() {
+        Some(Value::Int(k)) if k == RowKind::UpdateBefore as i64 => RowKind::UpdateBefore,
+        Some(Value::Int(k)) if k == RowKind::UpdateAfter as i64 => RowKind::UpdateAfter,
+        Some(Value::Int(k)) if k == RowKind::Delete as i64 => RowKind::Delete,
+        _ => RowKind::Insert,
+    };
+    Change { kind, row }
 }
 
 /// What went wrong with a row after its connector read it.

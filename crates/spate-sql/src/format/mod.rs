@@ -22,6 +22,7 @@
 //!
 //! Where Spate knowingly differs from Flink 2.3 is listed in each format's module docs.
 
+mod changelog;
 mod csv;
 mod datetime;
 mod json;
@@ -35,8 +36,9 @@ use std::sync::Arc;
 use crate::error::SqlError;
 use crate::plan::ColumnUse;
 use crate::types::DataType;
-use crate::value::Value;
+use crate::value::{RowKind, Value};
 
+pub(crate) use changelog::ChangeValues;
 pub use key_value::{
     FormatColumns, KeyValueLayout, kafka_layout, options_map, physical_fields, single_format,
 };
@@ -78,7 +80,14 @@ impl RecordSplitter {
 }
 
 /// The formats Spate supports, as Flink names them.
-pub const FORMATS: &[&str] = &["csv", "json", "raw"];
+pub const FORMATS: &[&str] = &[
+    "csv",
+    "json",
+    "raw",
+    "debezium-json",
+    "canal-json",
+    "maxwell-json",
+];
 
 /// A configured format for a fixed list of fields. Cheap to clone (one per subtask).
 #[derive(Debug, Clone)]
@@ -93,6 +102,7 @@ enum Codec {
     Json(Arc<json::Json>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
+    Changelog(Arc<changelog::Changelog>),
 }
 
 impl RowFormat {
@@ -109,6 +119,21 @@ impl RowFormat {
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
             "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
+            "debezium-json" => Codec::Changelog(Arc::new(changelog::Changelog::new(
+                "debezium-json",
+                &fields,
+                options,
+            )?)),
+            "canal-json" => Codec::Changelog(Arc::new(changelog::Changelog::new(
+                "canal-json",
+                &fields,
+                options,
+            )?)),
+            "maxwell-json" => Codec::Changelog(Arc::new(changelog::Changelog::new(
+                "maxwell-json",
+                &fields,
+                options,
+            )?)),
             other => {
                 return Err(SqlError::validation(
                     format!(
@@ -156,7 +181,49 @@ impl RowFormat {
         match &self.codec {
             Codec::Json(j) => j.ignores_parse_errors(),
             Codec::Csv(c) => c.ignores_parse_errors(),
+            Codec::Changelog(c) => c.ignores_parse_errors(),
             Codec::Raw(_) => false,
+        }
+    }
+
+    /// Whether a record is a change event of a database table (a CDC format: `debezium-json`,
+    /// `canal-json`, `maxwell-json`) rather than a row: read it with
+    /// [`decode_changes`](Self::decode_changes), write changes with
+    /// [`encode_change`](Self::encode_change).
+    pub fn is_changelog(&self) -> bool {
+        matches!(self.codec, Codec::Changelog(_))
+    }
+
+    /// Appends the changes one record holds, in order, each with one value per field: none
+    /// for a record that holds no change (an empty record, a DDL event, one skipped by a
+    /// format's filter); a row format's record is one insertion (or none where
+    /// [`decode_record`](Self::decode_record) makes none). On an error nothing is appended.
+    pub fn decode_changes(&self, bytes: &[u8], out: &mut Vec<ChangeValues>) -> Result<(), FormatError> {
+        if let Codec::Changelog(c) = &self.codec {
+            return c.decode(bytes, out);
+        }
+        let mut values = Vec::with_capacity(self.fields.len());
+        if self.decode_record(bytes, &mut values)? {
+            out.push((RowKind::Insert, values));
+        }
+        Ok(())
+    }
+
+    /// Appends the encoding of one change: a changelog format writes the kind into its event;
+    /// a row format writes the row (its table takes insertions only). On an error `out` is left
+    /// as it was.
+    pub fn encode_change(
+        &self,
+        kind: RowKind,
+        values: &[Value],
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        match &self.codec {
+            Codec::Changelog(c) => {
+                self.check_width(values)?;
+                c.encode(kind, values, out)
+            }
+            _ => self.encode(values, out),
         }
     }
 
@@ -180,6 +247,10 @@ impl RowFormat {
             Codec::Json(j) => j.decode(bytes, out),
             Codec::Csv(c) => c.decode(bytes, out),
             Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
+            Codec::Changelog(_) => Err(FormatError(format!(
+                "internal error: '{}' records are changes, read with decode_changes",
+                self.name
+            ))),
         };
         if !matches!(result, Ok(true)) {
             out.truncate(start);
@@ -195,7 +266,7 @@ impl RowFormat {
         let start = out.len();
         let result = match &self.codec {
             Codec::Csv(c) => c.decode_whole(bytes, out),
-            Codec::Json(_) | Codec::Raw(_) => return self.decode_record(bytes, out),
+            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) => return self.decode_record(bytes, out),
         };
         if !matches!(result, Ok(true)) {
             out.truncate(start);
@@ -208,7 +279,7 @@ impl RowFormat {
     pub fn record_splitter(&self) -> RecordSplitter {
         RecordSplitter(match &self.codec {
             Codec::Csv(c) => Some(c.splitter()),
-            Codec::Json(_) | Codec::Raw(_) => None,
+            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) => None,
         })
     }
 
@@ -220,7 +291,7 @@ impl RowFormat {
                 out.push(Value::Null);
                 true
             }
-            Codec::Json(_) | Codec::Csv(_) => false,
+            Codec::Json(_) | Codec::Csv(_) | Codec::Changelog(_) => false,
         }
     }
 
@@ -232,24 +303,31 @@ impl RowFormat {
 
     /// Appends the encoding of `values` (one per field) to `out`. On an error `out` is left
     /// as it was.
+    /// A changelog format writes the row as an insertion.
     pub fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
-        if values.len() != self.fields.len() {
-            return Err(FormatError(format!(
-                "{} values for the {} fields of format '{}'",
-                values.len(),
-                self.fields.len(),
-                self.name
-            )));
-        }
+        self.check_width(values)?;
         let start = out.len();
         let result = match &self.codec {
             Codec::Json(j) => j.encode(values, out),
             Codec::Csv(c) => c.encode(values, out),
             Codec::Raw(r) => r.encode(values, out),
+            Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };
         if result.is_err() {
             out.truncate(start);
         }
         result
+    }
+
+    fn check_width(&self, values: &[Value]) -> Result<(), FormatError> {
+        if values.len() == self.fields.len() {
+            return Ok(());
+        }
+        Err(FormatError(format!(
+            "{} values for the {} fields of format '{}'",
+            values.len(),
+            self.fields.len(),
+            self.name
+        )))
     }
 }

@@ -96,4 +96,11 @@ macro_rules! cases {
     };
 }
 
-cases!(group_by, aggregate_of_aggregate, global_and_distinct);
+cases!(
+    group_by,
+    aggregate_of_aggregate,
+    global_and_distinct,
+    debezium_group_by,
+    canal_rows,
+    maxwell_rows,
+);

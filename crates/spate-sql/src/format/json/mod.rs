@@ -36,7 +36,7 @@ mod decode;
 mod encode;
 mod scan;
 
-pub(crate) use encode::value_kind;
+pub(crate) use encode::{value_kind, write_string};
 
 use std::collections::BTreeMap;
 

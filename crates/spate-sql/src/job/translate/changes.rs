@@ -62,13 +62,8 @@ impl Translator<'_> {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(union_all(streams))
             }
-            LogicalPlan::Scan { table, .. } => Err(SqlError::validation(
-                format!(
-                    "reading table {} as a changelog (an 'upsert-kafka' table, or a changelog format) is not supported yet",
-                    table.name
-                ),
-                None,
-            )),
+            // A changelog format's rows end with their kind (`connector::source`).
+            LogicalPlan::Scan { .. } => Ok(self.stream(plan)?.map(crate::connector::into_change)),
             // `check_changelog_inputs` refuses the rest at planning time.
             other => Err(SqlError::validation(
                 format!(

@@ -1,0 +1,309 @@
+//! Flink's changelog (CDC) formats: `debezium-json`, `canal-json` and `maxwell-json`. One
+//! record is one change event of a database table, which becomes zero, one or more changes of
+//! the SQL table (`+I`, `-U`/`+U` for an update, `-D`); written, each change becomes one event.
+//!
+//! Reading is Flink's: the event is read as JSON through an envelope type (Debezium's
+//! `ROW<before ROW<..>, after ROW<..>, op STRING>`, Canal's `ROW<data ARRAY<ROW<..>>, old
+//! ARRAY<ROW<..>>, type STRING, database STRING, table STRING>`, Maxwell's `ROW<data ROW<..>,
+//! old ROW<..>, type STRING>`) with the `json` format's conversions, so a field's value reads
+//! exactly as `json` reads it (and with `ignore-parse-errors` a value that does not convert is
+//! `NULL`). An empty record (a Kafka tombstone after a Debezium delete) holds no change. A
+//! record that is not an event of the flavour (an unknown operation, an update without its
+//! before-image, no JSON at all) is a [`FormatError`] carrying Flink's message, which
+//! `ignore-parse-errors` turns into a skipped record.
+//!
+//! Writing is Flink's too: `+I` and `+U` are written as insertions, `-U` and `-D` as deletions
+//! (Flink's serializers write no update events), the row with the `json` format's encoding.
+//!
+//! Where Spate differs from Flink 2.3: the metadata columns these formats offer (`value.
+//! ingestion-timestamp`, `value.source.*`, `value.database`, ...) are not readable yet;
+//! `canal-json.database.include`/`table.include` are Rust regular expressions (the same as
+//! Java's for ordinary patterns; no look-around or back-references), matched against the whole
+//! name as Java's `matches` does.
+
+mod canal;
+mod debezium;
+mod maxwell;
+
+use std::collections::BTreeMap;
+
+use super::json::Json;
+use super::options::FormatOptions;
+use super::{FormatError, FormatField};
+use crate::error::SqlError;
+use crate::ident::Ident;
+use crate::types::{DataType, RowField, TypeKind};
+use crate::value::{RowKind, Value};
+
+/// The options every JSON changelog format takes (prefixed with its name in a table), as
+/// Flink 2.3 lists them; `json`'s of the same names mean the same.
+const JSON_OPTIONS: &[&str] = &[
+    "ignore-parse-errors",
+    "timestamp-format.standard",
+    "map-null-key.mode",
+    "map-null-key.literal",
+    "encode.decimal-as-plain-number",
+    "encode.ignore-null-fields",
+];
+
+/// A configured changelog format.
+#[derive(Debug, Clone)]
+pub(crate) struct Changelog {
+    flavor: Flavor,
+    /// Reads a whole event (the envelope's fields).
+    envelope: Json,
+    /// Writes one row of the table (inside the event written around it).
+    row: Json,
+    /// The table's field names, for the update events that list changed fields only.
+    names: Vec<String>,
+    ignore_errors: bool,
+    ignore_null_fields: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Flavor {
+    Debezium { schema_include: bool },
+    Canal(canal::Filter),
+    Maxwell,
+}
+
+/// One change read from an event: its kind and the row's values.
+pub(crate) type ChangeValues = (RowKind, Vec<Value>);
+
+impl Changelog {
+    /// The format `name` (`debezium-json`, `canal-json` or `maxwell-json`) over `fields`, configured by `options` (the table's
+    /// options under the format's prefix).
+    pub(crate) fn new(
+        name: &'static str,
+        fields: &[FormatField],
+        options: &BTreeMap<String, String>,
+    ) -> Result<Self, SqlError> {
+        let own: &[&str] = match name {
+            "debezium-json" => &["schema-include"],
+            "canal-json" => &["database.include", "table.include"],
+            _ => &[],
+        };
+        let known: Vec<&str> = JSON_OPTIONS.iter().chain(own).copied().collect();
+        let opts = FormatOptions::new(name, options, &known)?;
+        let json_options: BTreeMap<String, String> = options
+            .iter()
+            .filter(|(k, _)| JSON_OPTIONS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let row_type = DataType::new(TypeKind::Row(
+            fields
+                .iter()
+                .map(|f| RowField {
+                    name: Ident::new(f.name.clone()),
+                    ty: f.ty.clone(),
+                    description: None,
+                })
+                .collect(),
+        ));
+        let (flavor, envelope_fields) = match name {
+            "debezium-json" => {
+                let schema_include = opts.flag("schema-include", false)?;
+                (
+                    Flavor::Debezium { schema_include },
+                    debezium::envelope(&row_type, schema_include),
+                )
+            }
+            "canal-json" => (
+                Flavor::Canal(canal::Filter::new(&opts)?),
+                canal::envelope(&row_type),
+            ),
+            _ => (Flavor::Maxwell, maxwell::envelope(&row_type)),
+        };
+        let envelope = Json::new(&envelope_fields, &json_options)?;
+        let row = Json::new(fields, &json_options)?;
+        Ok(Self {
+            flavor,
+            envelope,
+            row,
+            names: fields.iter().map(|f| f.name.clone()).collect(),
+            ignore_errors: opts.flag("ignore-parse-errors", false)?,
+            ignore_null_fields: opts.flag("encode.ignore-null-fields", false)?,
+        })
+    }
+
+    pub(crate) fn ignores_parse_errors(&self) -> bool {
+        self.ignore_errors
+    }
+
+    /// The changes of one event, in the order Flink emits them (an update's `-U` before its
+    /// `+U`). An empty record holds none.
+    pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<ChangeValues>) -> Result<(), FormatError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let mut envelope = Vec::with_capacity(5);
+        let start = out.len();
+        let result = match self.envelope.decode(bytes, &mut envelope) {
+            Ok(false) => Ok(()),
+            Ok(true) => match &self.flavor {
+                Flavor::Debezium { schema_include } => {
+                    debezium::changes(envelope, *schema_include, bytes, out)
+                }
+                Flavor::Canal(filter) => canal::changes(envelope, filter, &self.names, bytes, out),
+                Flavor::Maxwell => maxwell::changes(envelope, &self.names, bytes, out),
+            },
+            Err(FormatError(cause)) => Err(FormatError(format!(
+                "Corrupt {} JSON message '{}': {cause}",
+                self.flavor.title(),
+                shown(bytes)
+            ))),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Appends the event of one change.
+    pub(crate) fn encode(
+        &self,
+        kind: RowKind,
+        values: &[Value],
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        let write = Writer {
+            row: &self.row,
+            ignore_null_fields: self.ignore_null_fields,
+        };
+        match &self.flavor {
+            Flavor::Debezium { .. } => debezium::encode(&write, kind, values, out),
+            Flavor::Canal(_) => canal::encode(&write, kind, values, out),
+            Flavor::Maxwell => maxwell::encode(&write, kind, values, out),
+        }
+    }
+}
+
+impl Flavor {
+    /// The name Flink's messages give the flavour.
+    fn title(&self) -> &'static str {
+        match self {
+            Flavor::Debezium { .. } => "Debezium",
+            Flavor::Canal(_) => "Canal",
+            Flavor::Maxwell => "Maxwell",
+        }
+    }
+}
+
+/// Writes the parts of an event: members in order, a row as the `json` format writes it.
+struct Writer<'a> {
+    row: &'a Json,
+    ignore_null_fields: bool,
+}
+
+impl Writer<'_> {
+    /// `"name":` and a row, or `null` (left out with `encode.ignore-null-fields`, as Jackson
+    /// leaves out every null member then); `first` says whether a comma goes before.
+    fn member_row(
+        &self,
+        name: &str,
+        row: Option<&[Value]>,
+        first: &mut bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), FormatError> {
+        if row.is_none() && self.ignore_null_fields {
+            return Ok(());
+        }
+        self.name(name, first, out);
+        match row {
+            Some(values) => self.row.encode(values, out),
+            None => {
+                out.extend_from_slice(b"null");
+                Ok(())
+            }
+        }
+    }
+
+    fn member_str(&self, name: &str, value: &str, first: &mut bool, out: &mut Vec<u8>) {
+        self.name(name, first, out);
+        super::json::write_string(value, out);
+    }
+
+    fn name(&self, name: &str, first: &mut bool, out: &mut Vec<u8>) {
+        if !std::mem::take(first) {
+            out.push(b',');
+        }
+        super::json::write_string(name, out);
+        out.push(b':');
+    }
+}
+
+/// The event's text for a message (Flink quotes the whole message; a long one is cut here).
+fn shown(bytes: &[u8]) -> String {
+    const MAX: usize = 1000;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]).into_owned();
+    if bytes.len() > MAX {
+        format!("{text}...")
+    } else {
+        text
+    }
+}
+
+/// A ROW value's fields, `None` for `NULL` (anything else: the envelope's type makes it a row).
+fn row_of(v: Value) -> Option<Vec<Value>> {
+    match v {
+        Value::Row(fields) => Some(fields),
+        _ => None,
+    }
+}
+
+/// A STRING value's text, `None` for `NULL`.
+fn string_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An envelope field of `ty`.
+fn field(name: &str, ty: DataType) -> FormatField {
+    FormatField::new(name, ty)
+}
+
+fn string_type() -> DataType {
+    DataType::new(TypeKind::Varchar(u32::MAX))
+}
+
+/// The names found anywhere in `old` (the members of every object at any depth), which is what
+/// Flink's `JsonNode.findValue(name) != null` asks of an update event's `old` part: a field
+/// named there changed (its value there is the old one, even `null`); any other did not, and
+/// its old value is the new one.
+fn names_in(old: &serde_json::Value, into: &mut Vec<String>) {
+    match old {
+        serde_json::Value::Object(members) => {
+            for (k, v) in members {
+                into.push(k.clone());
+                names_in(v, into);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| names_in(v, into)),
+        _ => {}
+    }
+}
+
+/// The names in the top-level `old` member of `bytes` (see [`names_in`]).
+fn old_names(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let root: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    let mut names = Vec::new();
+    if let Some(old) = root.get("old") {
+        names_in(old, &mut names);
+    }
+    Ok(names)
+}
+
+/// An update's before-image from the event's `old` values: a field `old` does not name keeps
+/// the new value (Flink fills only fields that are `NULL` in `old` and not named there).
+fn fill_unchanged(before: &mut [Value], after: &[Value], names: &[String], old_names: &[String]) {
+    for ((b, a), name) in before.iter_mut().zip(after).zip(names) {
+        if b.is_null() && !old_names.iter().any(|n| n == name) {
+            *b = a.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
