@@ -28,7 +28,7 @@ use super::partition_path::escape_partition;
 use crate::error::SqlError;
 use crate::format::RowFormat;
 use crate::types::DataType;
-use crate::value::{Row, Value};
+use crate::value::{Change, Row, RowKind, Value};
 
 /// The `path` option as a filesystem path.
 pub(crate) fn path(options: Options<'_>) -> Result<PathBuf, SqlError> {
@@ -72,7 +72,7 @@ fn partition_text(v: &Value, ty: &DataType) -> Option<String> {
 
 /// Writes rows into (partition) directories of part files (see the module docs).
 #[derive(Clone)]
-struct PartitionedFileSink {
+pub(crate) struct PartitionedFileSink {
     dir: PathBuf,
     format: RowFormat,
     /// Sink-row positions of the record's fields, and of the partition columns (with names
@@ -163,6 +163,69 @@ impl PartitionedFileSink {
     }
 }
 
+impl PartitionedFileSink {
+    /// Writes rows, each a change of its kind (a row format's table takes insertions only; a
+    /// changelog format writes the kind into the line).
+    fn write_rows(&mut self, rows: impl Iterator<Item = (RowKind, Row)>) -> Result<(), EngineError> {
+        // Lines per partition directory, in the order the directories first appear.
+        let mut batches: Vec<(String, Vec<Record<String>>)> = Vec::new();
+        let mut current: Option<usize> = None;
+        // The record's fields are a prefix of the row when the partition columns come last
+        // (the usual schema): encoded in place, not copied out.
+        let prefix = self.record.iter().enumerate().all(|(i, &p)| i == p);
+        for (kind, row) in rows {
+            self.bytes.clear();
+            let encoded = if let Some(fields) = row.get(..self.record.len())
+                && prefix
+            {
+                self.format.encode_change(kind, fields, &mut self.bytes)
+            } else {
+                self.values.clear();
+                self.values.extend(
+                    self.record
+                        .iter()
+                        .map(|&i| row.get(i).cloned().unwrap_or(Value::Null)),
+                );
+                self.format.encode_change(kind, &self.values, &mut self.bytes)
+            };
+            encoded
+                .map_err(|e| EngineError::fatal(format!("encoding a row for {}: {e}", self.dir.display())))?;
+            let line = String::from_utf8_lossy(&self.bytes).into_owned();
+            // Rows come in runs of one partition (a day, a minute): its directory is named
+            // again only when a partition value changes.
+            let at = match current {
+                Some(i) if self.partitions.is_empty() || self.same_partition(&row) => i,
+                _ => {
+                    let rel = if self.partitions.is_empty() {
+                        String::new()
+                    } else {
+                        self.remember_partition(&row);
+                        self.partition_dir(&row)
+                    };
+                    if let Some(commit) = &mut self.commit {
+                        commit.written(&rel, spate_engine::clock::now_millis());
+                    }
+                    match batches.iter().position(|(dir, _)| *dir == rel) {
+                        Some(i) => i,
+                        None => {
+                            batches.push((rel, Vec::new()));
+                            batches.len() - 1
+                        }
+                    }
+                }
+            };
+            current = Some(at);
+            if let Some((_, batch)) = batches.get_mut(at) {
+                batch.push(Record::new(NO_TIMESTAMP, line));
+            }
+        }
+        for (rel, mut batch) in batches {
+            Sink::<String>::write(self.sink_for(&rel)?, &mut batch)?;
+        }
+        Ok(())
+    }
+}
+
 impl Sink<Row> for PartitionedFileSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         self.ctx = *ctx;
@@ -209,62 +272,7 @@ impl Sink<Row> for PartitionedFileSink {
     }
 
     fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
-        // Lines per partition directory, in the order the directories first appear.
-        let mut batches: Vec<(String, Vec<Record<String>>)> = Vec::new();
-        let mut current: Option<usize> = None;
-        // The record's fields are a prefix of the row when the partition columns come last
-        // (the usual schema): encoded in place, not copied out.
-        let prefix = self.record.iter().enumerate().all(|(i, &p)| i == p);
-        for r in records.drain(..) {
-            self.bytes.clear();
-            let encoded = if let Some(fields) = r.value.get(..self.record.len())
-                && prefix
-            {
-                self.format.encode(fields, &mut self.bytes)
-            } else {
-                self.values.clear();
-                self.values.extend(
-                    self.record
-                        .iter()
-                        .map(|&i| r.value.get(i).cloned().unwrap_or(Value::Null)),
-                );
-                self.format.encode(&self.values, &mut self.bytes)
-            };
-            encoded
-                .map_err(|e| EngineError::fatal(format!("encoding a row for {}: {e}", self.dir.display())))?;
-            let line = String::from_utf8_lossy(&self.bytes).into_owned();
-            // Rows come in runs of one partition (a day, a minute): its directory is named
-            // again only when a partition value changes.
-            let at = match current {
-                Some(i) if self.partitions.is_empty() || self.same_partition(&r.value) => i,
-                _ => {
-                    let rel = if self.partitions.is_empty() {
-                        String::new()
-                    } else {
-                        self.remember_partition(&r.value);
-                        self.partition_dir(&r.value)
-                    };
-                    if let Some(commit) = &mut self.commit {
-                        commit.written(&rel, spate_engine::clock::now_millis());
-                    }
-                    match batches.iter().position(|(dir, _)| *dir == rel) {
-                        Some(i) => i,
-                        None => {
-                            batches.push((rel, Vec::new()));
-                            batches.len() - 1
-                        }
-                    }
-                }
-            };
-            current = Some(at);
-            if let Some((_, batch)) = batches.get_mut(at) {
-                batch.push(Record::new(NO_TIMESTAMP, line));
-            }
-        }
-        for (rel, mut batch) in batches {
-            Sink::<String>::write(self.sink_for(&rel)?, &mut batch)?;
-        }
-        Ok(())
+        self.write_rows(records.drain(..).map(|r| (RowKind::Insert, r.value)))
     }
 
     fn on_watermark(&mut self, watermark: spate_engine::Timestamp) -> Result<(), EngineError> {
@@ -310,13 +318,48 @@ impl Sink<Row> for PartitionedFileSink {
     }
 }
 
-/// Adds a `filesystem` table's sink after `input`.
-pub(crate) fn write(
-    input: &DataStream<Row>,
+/// A changelog format's table (`debezium-json`, ...) written with every kind of change.
+impl Sink<Change> for PartitionedFileSink {
+    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
+        Sink::<Row>::open(self, ctx)
+    }
+
+    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
+        Sink::<Row>::restore_state(self, ctx, states)
+    }
+
+    fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
+        self.write_rows(records.drain(..).map(|r| (r.value.kind, r.value.row)))
+    }
+
+    fn on_watermark(&mut self, watermark: spate_engine::Timestamp) -> Result<(), EngineError> {
+        Sink::<Row>::on_watermark(self, watermark)
+    }
+
+    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        Sink::<Row>::snapshot_state(self, checkpoint_id)
+    }
+
+    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
+        Sink::<Row>::notify_checkpoint_complete(self, checkpoint_id)
+    }
+
+    fn finish(&mut self) -> Result<(), EngineError> {
+        Sink::<Row>::finish(self)
+    }
+}
+
+/// Adds a `filesystem` table's sink after `input` (rows, or a changelog format's changes).
+pub(crate) fn write<T>(
+    input: &DataStream<T>,
     options: Options<'_>,
     _ctx: &ConnectorContext,
     parallelism: Option<usize>,
-) -> Result<(), SqlError> {
+) -> Result<(), SqlError>
+where
+    T: spate_engine::Data,
+    PartitionedFileSink: Sink<T>,
+{
     let table = options.table();
     let columns = Columns::of(table);
     let layout = columns.sink_layout();

@@ -226,8 +226,8 @@ pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) 
 }
 
 /// Adds the sink of `table` after an updating plan's `changes`. The planner lets only sinks
-/// that take updates reach here (`print`, `blackhole`, `upsert-kafka`, and `kafka` with a
-/// changelog format); any other is an internal error.
+/// that take updates reach here (`print`, `blackhole`, `upsert-kafka`, and `kafka` and
+/// `filesystem` with a changelog format); any other is an internal error.
 pub fn write_changes(
     changes: &DataStream<Change>,
     table: &TableDef,
@@ -239,6 +239,7 @@ pub fn write_changes(
         "print" => print::write_print(changes, options, ctx, parallelism),
         "blackhole" => print::write_blackhole(changes, options, ctx),
         "upsert-kafka" | "kafka" => kafka_sink::write(changes, options, ctx, parallelism),
+        "filesystem" => filesystem::write(changes, options, ctx, parallelism),
         other => Err(options.error(format!(
             "internal error: the connector '{other}' was given updates it cannot write"
         ))),
