@@ -238,6 +238,9 @@ pub const UPSERT_KAFKA_NEEDS_A_KEY: &str = "'upsert-kafka' tables require to def
      The PRIMARY KEY specifies which columns should be read from or write to the Kafka message key. \
      The PRIMARY KEY also defines records in the 'upsert-kafka' table should update or delete on which keys.";
 
+/// The formats whose records are changes (Flink's CDC formats).
+const CHANGELOG_FORMATS: &[&str] = &["debezium-json", "canal-json", "maxwell-json"];
+
 /// A supported format and its options (with the format's name as prefix).
 struct FormatSpec {
     name: &'static str,
@@ -554,6 +557,21 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
         "kafka" => validate_kafka(&cx)?,
         "upsert-kafka" if table.primary_key.is_none() => {
             return Err(cx.err(UPSERT_KAFKA_NEEDS_A_KEY.to_string(), table.loc));
+        }
+        "upsert-kafka" => {
+            // Its records are upserts by key already: a value that is itself a changelog
+            // cannot be one.
+            if let Some(o) = cx.get("value.format")
+                && CHANGELOG_FORMATS.contains(&o.value.as_str())
+            {
+                return Err(cx.err(
+                    format!(
+                        "'upsert-kafka' connector doesn't support '{0}' as value format, because '{0}' is not in insert-only mode.",
+                        o.value
+                    ),
+                    o.loc,
+                ));
+            }
         }
         "datagen" => validate_datagen(&cx)?,
         _ => {}

@@ -382,6 +382,9 @@ where
     partitions.sort_by_key(|(_, n, _)| partition_names.iter().position(|p| p == n));
     let name = format_name(options)?;
     let format = RowFormat::new(name, record_fields, &options.with_prefix(&format!("{name}.")))?;
+    if let Some(why) = format.unwritable() {
+        return Err(options.error(why));
+    }
     let sink = PartitionedFileSink {
         dir: path(options)?,
         format,

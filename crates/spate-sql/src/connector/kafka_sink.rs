@@ -301,6 +301,9 @@ where
     } else {
         layout(options, &columns)?
     };
+    if let Some(why) = layout.value.format.unwritable() {
+        return Err(options.error(why));
+    }
     let sink_layout = columns.sink_layout();
     let meta = WriteKeys::of(options, &sink_layout)?;
     let topic = match (options.get("topic"), options.get("topic-pattern")) {

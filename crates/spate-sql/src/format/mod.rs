@@ -209,6 +209,15 @@ impl RowFormat {
         Ok(())
     }
 
+    /// Flink's message when this format, configured as it is, cannot be written (a sink's
+    /// planning error): `debezium-json` with `schema-include`.
+    pub fn unwritable(&self) -> Option<&'static str> {
+        match &self.codec {
+            Codec::Changelog(c) => c.unwritable(),
+            _ => None,
+        }
+    }
+
     /// Appends the encoding of one change: a changelog format writes the kind into its event;
     /// a row format writes the row (its table takes insertions only). On an error `out` is left
     /// as it was.

@@ -2,6 +2,7 @@
 //! say what it covers).
 
 mod catalog;
+mod cdc_kafka;
 mod changelog_oracle;
 mod connectors;
 mod explain;

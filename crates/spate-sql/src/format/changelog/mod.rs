@@ -130,6 +130,17 @@ impl Changelog {
         self.ignore_errors
     }
 
+    /// Why this format cannot write, if it cannot (Flink's message): Debezium events with a
+    /// schema part are read only.
+    pub(crate) fn unwritable(&self) -> Option<&'static str> {
+        match self.flavor {
+            Flavor::Debezium { schema_include: true } => Some(
+                "Debezium JSON serialization doesn't support 'debezium-json.schema-include' option been set to true.",
+            ),
+            _ => None,
+        }
+    }
+
     /// The changes of one event, in the order Flink emits them (an update's `-U` before its
     /// `+U`). An empty record holds none.
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<ChangeValues>) -> Result<(), FormatError> {
