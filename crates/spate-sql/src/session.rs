@@ -373,6 +373,11 @@ impl Session {
                 .get(crate::job::NOT_NULL_ENFORCER)
                 .and_then(|v| crate::job::NotNullEnforcer::parse(v).ok())
                 .unwrap_or_default(),
+            state_ttl: self
+                .config
+                .get("table.exec.state.ttl")
+                .and_then(|v| parse_duration(v))
+                .filter(|d| !d.is_zero()),
             ..ConnectorContext::default()
         }
     }

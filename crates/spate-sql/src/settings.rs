@@ -17,6 +17,7 @@ const IMPLEMENTED: &[&str] = &[
     "parallelism.default",
     "table.local-time-zone",
     "table.exec.source.idle-timeout",
+    "table.exec.state.ttl",
     "table.optimizer.agg-phase-strategy",
     NOT_NULL_ENFORCER,
     "pipeline.auto-watermark-interval",
@@ -34,7 +35,6 @@ const CHECKED_NAMESPACES: &[&str] = &["table.", "execution.", "pipeline.", "stat
 /// Known Flink options that change results or state and that Spate does not implement yet,
 /// with what Spate does instead.
 const NOT_YET: &[(&str, &str)] = &[
-    ("table.exec.state.ttl", "state is kept without expiry"),
     ("table.exec.mini-batch.", "rows are processed one at a time"),
     ("state.ttl", "state is kept without expiry"),
 ];
@@ -56,6 +56,7 @@ pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
         | "execution.checkpointing.timeout"
         | "execution.checkpointing.min-pause"
         | "pipeline.auto-watermark-interval"
+        | "table.exec.state.ttl"
         | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }
@@ -117,6 +118,7 @@ mod tests {
             ("parallelism.default", "2"),
             ("table.exec.sink.not-null-enforcer", "drop"),
             ("pipeline.auto-watermark-interval", "0"),
+            ("table.exec.state.ttl", "1 h"),
             ("execution.runtime-mode", "streaming"),
             ("restart-strategy.type", "none"),
             ("sql-client.execution.result-mode", "tableau"),
@@ -129,10 +131,9 @@ mod tests {
     }
 
     #[test]
-    fn state_ttl_and_unknown_flink_keys_are_refused_with_a_reason() {
-        let ttl = validate_setting("table.exec.state.ttl", "1 h").expect_err("refused");
-        assert!(ttl.message().contains("not supported yet"), "{}", ttl.message());
-        assert!(ttl.message().contains("without expiry"), "{}", ttl.message());
+    fn mini_batch_and_unknown_flink_keys_are_refused_with_a_reason() {
+        let ttl = validate_setting("table.exec.state.ttl", "soon").expect_err("not a duration");
+        assert!(ttl.message().contains("expected a duration"), "{}", ttl.message());
         let mini = validate_setting("table.exec.mini-batch.enabled", "true").expect_err("refused");
         assert!(mini.message().contains("not supported yet"), "{}", mini.message());
         let typo = validate_setting("table.local-timezone", "UTC").expect_err("refused");

@@ -98,6 +98,9 @@ pub struct ConnectorContext {
     /// `table.exec.sink.not-null-enforcer`: what sinks do with a `NULL` for a `NOT NULL`
     /// column.
     pub not_null_enforcer: NotNullEnforcer,
+    /// `table.exec.state.ttl`: how long the state of an updating query's key lives after its
+    /// last write (`None`: forever, Flink's default).
+    pub state_ttl: Option<Duration>,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

@@ -10,10 +10,13 @@
 //! With a condition (a `WHERE` Flink pushes in), a row that does not match is a tombstone for
 //! its key: the row held, if any, is deleted, and the row is not kept.
 //!
+//! With `table.exec.state.ttl` a key not written for that long is forgotten ([`StateTtl`]), and
+//! a row equal to the one held is emitted as an update, as Flink does then.
+//!
 //! The input rows are the table's columns and one more, the source's delete flag: `true` for
 //! a tombstone, whose row holds the key columns only.
 
-use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction};
+use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
 use spate_engine::state::{StateRegistry, ValueState};
 
 use crate::expr::{CompiledExpr, EvalContext};
@@ -21,6 +24,7 @@ use crate::value::{Change, Row, RowKind, Value};
 use crate::zone::SessionZone;
 
 use super::fail::raise;
+use super::state_ttl::StateTtl;
 
 /// The keyed function of a `ChangelogNormalize`, keyed by the primary key's values.
 #[derive(Clone)]
@@ -30,23 +34,27 @@ pub(crate) struct ChangelogNormalizeFn {
     update_before: bool,
     condition: Option<std::sync::Arc<CompiledExpr>>,
     zone: SessionZone,
+    ttl: Option<StateTtl>,
     last: Option<ValueState<Row>>,
 }
 
 impl ChangelogNormalizeFn {
     /// Over rows of `width` columns plus the delete flag; `update_before`: emit `-U`; rows
-    /// not matching `condition` (evaluated in `zone`) delete.
+    /// not matching `condition` (evaluated in `zone`) delete; keys expire after `ttl` without
+    /// a write.
     pub(crate) fn new(
         width: usize,
         update_before: bool,
         condition: Option<CompiledExpr>,
         zone: SessionZone,
+        ttl: Option<StateTtl>,
     ) -> Self {
         Self {
             width,
             update_before,
             condition: condition.map(std::sync::Arc::new),
             zone,
+            ttl,
             last: None,
         }
     }
@@ -55,12 +63,35 @@ impl ChangelogNormalizeFn {
 impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
         self.last = Some(states.value("changelog-normalize"));
+        if let Some(ttl) = &mut self.ttl {
+            ttl.open(states, "changelog-normalize-written");
+        }
+    }
+
+    fn on_timer(
+        &mut self,
+        _time: spate_engine::Timestamp,
+        domain: TimeDomain,
+        ctx: &mut KeyedContext<'_, Vec<Value>, Change>,
+    ) {
+        if domain == TimeDomain::ProcessingTime
+            && let (Some(ttl), Some(last)) = (&self.ttl, &self.last)
+            && ttl.on_timer(ctx)
+        {
+            last.clear(ctx);
+        }
     }
 
     fn process_element(&mut self, mut row: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
         let Some(last) = self.last.clone() else {
             return;
         };
+        if let Some(ttl) = &self.ttl
+            && ttl.expired(ctx)
+        {
+            last.clear(ctx);
+            ttl.cleared(ctx);
+        }
         let mut delete = matches!(row.get(self.width), Some(Value::Boolean(true)));
         row.truncate(self.width);
         if !delete && let Some(c) = &self.condition {
@@ -72,6 +103,9 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
         }
         if delete {
             if let Some(old) = last.clear(ctx) {
+                if let Some(ttl) = &self.ttl {
+                    ttl.cleared(ctx);
+                }
                 ctx.collect(Change {
                     kind: RowKind::Delete,
                     row: old,
@@ -85,11 +119,14 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
             return;
         };
         // Flink drops a row equal to the one it holds (without state TTL).
-        if *held == row {
+        if self.ttl.is_none() && *held == row {
             return;
         }
         let old = std::mem::replace(held, row.clone());
         let old = (!old.is_empty()).then_some(old);
+        if let Some(ttl) = &self.ttl {
+            ttl.wrote(ctx);
+        }
         match old {
             None => ctx.collect(Change::insert(row)),
             Some(old) => {

@@ -16,6 +16,7 @@ mod packed_rows;
 mod path_picks;
 mod plan_keys;
 mod slice_order;
+mod state_ttl;
 mod translate;
 mod unnest;
 mod wall_clock;

@@ -103,6 +103,7 @@ cases!(
     debezium_group_by,
     canal_rows,
     maxwell_rows,
+    state_ttl_updates,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

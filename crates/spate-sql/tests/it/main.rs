@@ -17,6 +17,7 @@ mod kafka_tls;
 mod parse;
 mod roundtrip;
 mod session;
+mod state_ttl;
 mod stream_table;
 mod two_phase;
 mod udf;

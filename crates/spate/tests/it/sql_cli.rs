@@ -300,14 +300,15 @@ fn not_null_sink_columns_are_enforced_as_flink_does() {
     assert!(!stdout.contains("null"), "{stdout}");
 }
 
-/// `table.exec.state.ttl` was accepted and ignored (state grew without bound): refused now.
+/// Mini-batch settings would be ignored (results per record instead of per batch): refused, not
+/// ignored, until mini-batch exists.
 #[test]
-fn state_ttl_is_refused_not_ignored() {
-    let out = run_script("SET 'table.exec.state.ttl' = '1 h';\n");
+fn mini_batch_is_refused_not_ignored() {
+    let out = run_script("SET 'table.exec.mini-batch.enabled' = 'true';\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("'table.exec.state.ttl' is not supported yet"),
+        err.contains("'table.exec.mini-batch.enabled' is not supported yet"),
         "{err}"
     );
 }

@@ -10,13 +10,17 @@
 //! - a retraction for a group that has no state is dropped (its insertion was never seen, or
 //!   its state expired).
 //!
+//! With `table.exec.state.ttl` a group not written for that long is forgotten ([`StateTtl`]):
+//! its next row starts it again with `+I`, and updates equal to the row before are emitted too,
+//! as Flink does then.
+//!
 //! The accumulators are the window aggregates' ([`SqlAggregate`]) over an insert-only input,
 //! and ones that can take rows back out ([`retracting`]) over an updating one.
 
 mod retracting;
 
 use serde::{Deserialize, Serialize};
-use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction};
+use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
 use spate_engine::state::{StateRegistry, ValueState};
 use spate_engine::{Key, StateData};
 
@@ -24,6 +28,7 @@ use crate::row_memory::RowDrop;
 use crate::value::{Change, Row, RowKind};
 
 use super::accumulate::SqlAggregate;
+use super::state_ttl::StateTtl;
 
 pub(crate) use retracting::RetractingAggregate;
 
@@ -110,6 +115,7 @@ pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
     /// Emit `-U` before each `+U` (the consumer retracts), else `+U` alone (it upserts by key).
     update_before: bool,
     row_drop: RowDrop,
+    ttl: Option<StateTtl>,
     state: Option<ValueState<GroupState<F::Acc>>>,
     /// The results before and after the current row, reused from row to row.
     before: Row,
@@ -118,14 +124,23 @@ pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
 
 impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
     /// The function for `f`'s calls over rows keyed by a key whose values `key_values`
-    /// appends; output rows are `width` wide. See the fields for the flags.
-    pub(crate) fn new(f: F, key_values: KV, width: usize, update_before: bool, row_drop: RowDrop) -> Self {
+    /// appends; output rows are `width` wide; groups expire after `ttl` without a write. See
+    /// the fields for the flags.
+    pub(crate) fn new(
+        f: F,
+        key_values: KV,
+        width: usize,
+        update_before: bool,
+        row_drop: RowDrop,
+        ttl: Option<StateTtl>,
+    ) -> Self {
         Self {
             f,
             key_values,
             width,
             update_before,
             row_drop,
+            ttl,
             state: None,
             before: Vec::new(),
             after: Vec::new(),
@@ -142,6 +157,23 @@ where
 {
     fn open(&mut self, states: &mut StateRegistry<'_, K>) {
         self.state = Some(states.value("group-aggregate"));
+        if let Some(ttl) = &mut self.ttl {
+            ttl.open(states, "group-aggregate-written");
+        }
+    }
+
+    fn on_timer(
+        &mut self,
+        _time: spate_engine::Timestamp,
+        domain: TimeDomain,
+        ctx: &mut KeyedContext<'_, K, Change>,
+    ) {
+        if domain == TimeDomain::ProcessingTime
+            && let (Some(ttl), Some(state)) = (&self.ttl, &self.state)
+            && ttl.on_timer(ctx)
+        {
+            state.clear(ctx);
+        }
     }
 
     fn process_element(&mut self, input: I, ctx: &mut KeyedContext<'_, K, Change>) {
@@ -150,6 +182,12 @@ where
         };
         let (kind, row) = input.into_parts();
         let add = kind.is_accumulate();
+        if let Some(ttl) = &self.ttl
+            && ttl.expired(ctx)
+        {
+            state.clear(ctx);
+            ttl.cleared(ctx);
+        }
         let f = &self.f;
         // One lookup: a group just created has no rows yet.
         let Some(group) = state.get_or_insert_with(ctx, || GroupState {
@@ -168,8 +206,10 @@ where
         }
         // The results before this row: for the `-U`, and to see whether anything changed
         // (always known to have changed when every row changes a result; a retracting
-        // aggregate never assumes so).
-        let need_before = existed && (self.update_before || !f.always_changes());
+        // aggregate never assumes so). Flink suppresses an update that changes nothing only
+        // without state TTL.
+        let suppress = self.ttl.is_none();
+        let need_before = existed && (self.update_before || (suppress && !f.always_changes()));
         self.before.clear();
         self.after.clear();
         if need_before {
@@ -190,8 +230,14 @@ where
         } else {
             f.values_into(&group.accs, &mut self.after);
         }
-        // Flink suppresses an update that changes nothing (without state TTL).
-        if need_before && !emptied && self.before == self.after {
+        if let Some(ttl) = &self.ttl {
+            if emptied {
+                ttl.cleared(ctx);
+            } else {
+                ttl.wrote(ctx);
+            }
+        }
+        if suppress && need_before && !emptied && self.before == self.after {
             return;
         }
         // Made while the key is borrowed, collected after.

@@ -21,6 +21,7 @@ use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
 use super::super::int_column::IntColumn;
+use super::super::state_ttl::StateTtl;
 use super::{Translator, eval_ctx, key_selector, reads_clock, union_all};
 use crate::expr::BoundExpr;
 
@@ -130,6 +131,7 @@ impl Translator<'_> {
             asked == UpdateImages::BeforeAndAfter,
             condition,
             self.ctx.zone,
+            StateTtl::new(self.ctx.state_ttl),
         );
         Ok(self
             .stream(input)?
@@ -161,6 +163,7 @@ impl Translator<'_> {
             width: keys.len() + aggs.len(),
             update_before: asked == UpdateImages::BeforeAndAfter,
             row_drop: RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind)),
+            ttl: StateTtl::new(self.ctx.state_ttl),
         };
         let out = match keys {
             [BoundExpr::Column { index: c, ty }] if let Some(kind) = IntColumn::of(ty) => {
@@ -194,6 +197,7 @@ struct Grouping<'a> {
     width: usize,
     update_before: bool,
     row_drop: RowDrop,
+    ttl: Option<StateTtl>,
 }
 
 impl Grouping<'_> {
@@ -212,6 +216,7 @@ impl Grouping<'_> {
                     self.width,
                     self.update_before,
                     self.row_drop,
+                    self.ttl,
                 );
                 rows.key_by(key).process(f)
             }
@@ -222,6 +227,7 @@ impl Grouping<'_> {
                     self.width,
                     self.update_before,
                     self.row_drop,
+                    self.ttl,
                 );
                 changes.key_by(move |c: &Change| key(&c.row)).process(f)
             }
