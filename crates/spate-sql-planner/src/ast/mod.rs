@@ -99,8 +99,12 @@ pub struct Select {
     pub from: Vec<TableRef>,
     /// `WHERE`.
     pub selection: Option<Expr>,
-    /// `GROUP BY` expressions (window TVF columns, legacy `TUMBLE(..)` group windows, keys).
+    /// `GROUP BY` expressions (window TVF columns, legacy `TUMBLE(..)` group windows, keys),
+    /// each once.
     pub group_by: Vec<Expr>,
+    /// `GROUPING SETS`, `ROLLUP` and `CUBE`, expanded: the grouping sets, each the positions in
+    /// `group_by` of its expressions, in the order written (`None`: one set of everything).
+    pub grouping_sets: Option<Vec<Vec<usize>>>,
     /// `HAVING`.
     pub having: Option<Expr>,
 }

@@ -96,9 +96,25 @@ impl fmt::Display for Select {
         if let Some(w) = &self.selection {
             write!(f, "\nWHERE {w}")?;
         }
-        if !self.group_by.is_empty() {
-            f.write_str("\nGROUP BY ")?;
-            comma_list(f, &self.group_by, ", ")?;
+        match &self.grouping_sets {
+            Some(sets) => {
+                f.write_str("\nGROUP BY GROUPING SETS (")?;
+                for (i, set) in sets.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    let exprs: Vec<&Expr> = set.iter().filter_map(|k| self.group_by.get(*k)).collect();
+                    f.write_str("(")?;
+                    comma_list(f, &exprs, ", ")?;
+                    f.write_str(")")?;
+                }
+                f.write_str(")")?;
+            }
+            None if !self.group_by.is_empty() => {
+                f.write_str("\nGROUP BY ")?;
+                comma_list(f, &self.group_by, ", ")?;
+            }
+            None => {}
         }
         if let Some(h) = &self.having {
             write!(f, "\nHAVING {h}")?;

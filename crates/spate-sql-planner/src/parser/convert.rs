@@ -57,6 +57,9 @@ struct Conv {
 
 /// How deep an expression or query may nest. sqlparser bounds parentheses and subqueries, but a
 /// left-deep operator chain (`a + b + c + ...`, `x OR y OR ...`) nests one level per operator.
+/// Grouping sets, each the positions of its keys among `GROUP BY`'s expressions.
+type GroupingSets = Vec<Vec<usize>>;
+
 const MAX_DEPTH: usize = 500;
 
 /// Something with a source span, computed only when an error needs it (a span is a walk over
@@ -367,7 +370,7 @@ impl Conv {
             .map(|t| self.table_with_joins(t))
             .collect::<Result<Vec<_>>>()?;
         let selection = s.selection.as_ref().map(|e| self.expr(e)).transpose()?;
-        let group_by = match &s.group_by {
+        let (group_by, grouping_sets) = match &s.group_by {
             sp::GroupByExpr::All(_) => {
                 return self.invalid("not Flink SQL: GROUP BY ALL", span);
             }
@@ -375,7 +378,7 @@ impl Conv {
                 if !modifiers.is_empty() {
                     return self.unsupported("GROUP BY ... WITH modifiers", span);
                 }
-                exprs.iter().map(|e| self.expr(e)).collect::<Result<Vec<_>>>()?
+                self.group_by(exprs)?
             }
         };
         let having = s.having.as_ref().map(|e| self.expr(e)).transpose()?;
@@ -385,8 +388,82 @@ impl Conv {
             from,
             selection,
             group_by,
+            grouping_sets,
             having,
         })
+    }
+
+    /// `GROUP BY` items: the expressions, each once in the order first written, and, when some
+    /// item is `GROUPING SETS`, `ROLLUP` or `CUBE`, the grouping sets they make (the cross
+    /// product of the items' sets: `a, ROLLUP(b)` is `(a, b), (a)`).
+    fn group_by(&self, items: &[sp::Expr]) -> Result<(Vec<Expr>, Option<GroupingSets>)> {
+        let mut keys: Vec<Expr> = Vec::new();
+        let mut index = |e: Expr| match keys.iter().position(|k| *k == e) {
+            Some(i) => i,
+            None => {
+                keys.push(e);
+                keys.len() - 1
+            }
+        };
+        let mut sets: Vec<Vec<usize>> = vec![Vec::new()];
+        let mut any_sets = false;
+        for item in items {
+            // The sets this item contributes, each a list of key positions.
+            let mut element = |exprs: &[sp::Expr]| -> Result<Vec<usize>> {
+                exprs
+                    .iter()
+                    .map(|e| self.expr(e).map(&mut index))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let factor: Vec<Vec<usize>> = match item {
+                sp::Expr::GroupingSets(list) => {
+                    any_sets = true;
+                    list.iter().map(|s| element(s)).collect::<Result<_>>()?
+                }
+                sp::Expr::Rollup(list) => {
+                    any_sets = true;
+                    let parts = list.iter().map(|s| element(s)).collect::<Result<Vec<_>>>()?;
+                    (0..=parts.len()).rev().map(|n| parts[..n].concat()).collect()
+                }
+                sp::Expr::Cube(list) => {
+                    any_sets = true;
+                    let parts = list.iter().map(|s| element(s)).collect::<Result<Vec<_>>>()?;
+                    if parts.len() > 12 {
+                        return self
+                            .invalid("CUBE of more than 12 elements (4096 grouping sets)", item.span());
+                    }
+                    (0..1usize << parts.len())
+                        .rev()
+                        .map(|mask| {
+                            parts
+                                .iter()
+                                .enumerate()
+                                .filter(|(i, _)| mask & (1 << (parts.len() - 1 - i)) != 0)
+                                .flat_map(|(_, p)| p.iter().copied())
+                                .collect()
+                        })
+                        .collect()
+                }
+                other => vec![element(std::slice::from_ref(other))?],
+            };
+            let mut next = Vec::with_capacity(sets.len() * factor.len());
+            for set in &sets {
+                for f in &factor {
+                    let mut s = set.clone();
+                    for k in f {
+                        if !s.contains(k) {
+                            s.push(*k);
+                        }
+                    }
+                    next.push(s);
+                }
+            }
+            sets = next;
+            if sets.len() > 4096 {
+                return self.invalid("more than 4096 grouping sets", item.span());
+            }
+        }
+        Ok((keys, any_sets.then_some(sets)))
     }
 
     fn select_item(&self, i: &sp::SelectItem) -> Result<SelectItem> {

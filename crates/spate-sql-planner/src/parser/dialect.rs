@@ -53,6 +53,11 @@ impl Dialect for FlinkDialect {
         true
     }
 
+    /// `GROUPING SETS (..)`, `ROLLUP (..)`, `CUBE (..)` and `()` in `GROUP BY`.
+    fn supports_group_by_expr(&self) -> bool {
+        true
+    }
+
     fn require_interval_qualifier(&self) -> bool {
         true
     }

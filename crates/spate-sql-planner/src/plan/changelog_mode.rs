@@ -135,6 +135,7 @@ impl LogicalPlan {
             LogicalPlan::Values { .. } => ChangelogMode::INSERT_ONLY,
             LogicalPlan::ChangelogNormalize { .. } => ChangelogMode::UPSERT,
             LogicalPlan::Project { input, .. }
+            | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Unnest { input, .. } => input.modify_kinds(),
             LogicalPlan::Union { inputs, .. } => inputs
@@ -209,6 +210,7 @@ impl LogicalPlan {
                 return input.satisfy(needs, modes);
             }
             LogicalPlan::Project { .. }
+            | LogicalPlan::Expand { .. }
             | LogicalPlan::Filter { .. }
             | LogicalPlan::Unnest { .. }
             | LogicalPlan::Union { .. } => asked,

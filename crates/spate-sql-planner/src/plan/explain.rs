@@ -91,6 +91,11 @@ impl LogicalPlan {
                 write!(f, "Filter")?;
                 vec![input]
             }
+            LogicalPlan::Expand { input, ids, .. } => {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                write!(f, "Expand($e=[{}])", ids.join(", "))?;
+                vec![input]
+            }
             LogicalPlan::WindowAssign { input, window, .. } => {
                 write!(f, "WindowTableFunction(window=[{window}])")?;
                 vec![input]

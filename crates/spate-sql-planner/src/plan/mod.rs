@@ -194,6 +194,22 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// `GROUPING SETS`, `ROLLUP` and `CUBE` (Flink's `Expand`): each input row once per grouping
+    /// set, in `ids` order, as the input's columns, then the grouping keys (`NULL` where the set
+    /// leaves a key out), then the set's id (Flink's `$e`, `BIGINT NOT NULL`). A
+    /// `GroupAggregate` over it groups by the keys and the id; aggregates read the input's
+    /// columns, which keep their values in every set.
+    Expand {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The grouping keys, over the input's columns.
+        keys: Vec<BoundExpr>,
+        /// Each set's id: bit `keys.len() - 1 - i` is set when the set leaves key `i` out
+        /// (Flink's `ExpandUtil.genExpandId`).
+        ids: Vec<i64>,
+        /// The output.
+        schema: Schema,
+    },
     /// Keeps the rows for which the predicate is true.
     Filter {
         /// The input.
@@ -380,6 +396,7 @@ impl LogicalPlan {
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
+            | LogicalPlan::Expand { schema, .. }
             | LogicalPlan::WindowAssign { schema, .. }
             | LogicalPlan::WindowAggregate { schema, .. }
             | LogicalPlan::AttachedWindowAggregate { schema, .. }
@@ -397,6 +414,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Scan { .. } | LogicalPlan::Values { .. } => Vec::new(),
             LogicalPlan::Project { input, .. }
+            | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }

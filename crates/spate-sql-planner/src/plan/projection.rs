@@ -182,6 +182,18 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             uses(predicate, &ColumnUse::Whole, &mut need);
             demand(input, need, scans);
         }
+        LogicalPlan::Expand { input, keys, .. } => {
+            // The input's columns pass through; the keys after them read their expressions.
+            let width = input.schema().fields.len();
+            let mut child = none(width);
+            merge(&mut child, &need[..width.min(need.len())]);
+            for (k, n) in keys.iter().zip(need.iter().skip(width)) {
+                if n.is_some() {
+                    uses(k, &ColumnUse::Whole, &mut child);
+                }
+            }
+            demand(input, child, scans);
+        }
         LogicalPlan::WindowAssign { input, time_col, .. } => {
             need.truncate(input.schema().fields.len());
             mark_whole(&mut need, *time_col);
@@ -303,6 +315,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         }
         LogicalPlan::Values { .. } => {}
         LogicalPlan::Project { input, .. }
+        | LogicalPlan::Expand { input, .. }
         | LogicalPlan::Filter { input, .. }
         | LogicalPlan::WindowAssign { input, .. }
         | LogicalPlan::WindowAggregate { input, .. }
@@ -369,6 +382,7 @@ mod tests {
             LogicalPlan::Scan { .. } => out.push(plan),
             LogicalPlan::Values { .. } => {}
             LogicalPlan::Project { input, .. }
+            | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::WindowAssign { input, .. }
             | LogicalPlan::WindowAggregate { input, .. }

@@ -27,7 +27,11 @@ impl LogicalPlan {
                         .collect::<Option<Vec<usize>>>()
                 })
                 .collect(),
-            LogicalPlan::Values { .. } | LogicalPlan::Union { .. } | LogicalPlan::Unnest { .. } => Vec::new(),
+            // Each row of the input once per grouping set: no column set is unique.
+            LogicalPlan::Values { .. }
+            | LogicalPlan::Union { .. }
+            | LogicalPlan::Unnest { .. }
+            | LogicalPlan::Expand { .. } => Vec::new(),
             LogicalPlan::ChangelogNormalize { keys, .. } => {
                 let mut key = keys.clone();
                 key.sort_unstable();

@@ -116,6 +116,12 @@ fn own_text(plan: &LogicalPlan) -> String {
             schema,
         } => format!("Project {exprs:?} {schema:?}"),
         LogicalPlan::Filter { input: _, predicate } => format!("Filter {predicate:?}"),
+        LogicalPlan::Expand {
+            input: _,
+            keys,
+            ids,
+            schema,
+        } => format!("Expand {keys:?} {ids:?} {schema:?}"),
         LogicalPlan::ChangelogNormalize {
             input: _,
             keys,

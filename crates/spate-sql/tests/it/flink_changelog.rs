@@ -104,6 +104,9 @@ cases!(
     canal_rows,
     maxwell_rows,
     state_ttl_updates,
+    grouping_sets,
+    cube_having,
+    rollup_mixed,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

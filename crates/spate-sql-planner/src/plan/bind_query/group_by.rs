@@ -58,6 +58,12 @@ impl Binder<'_> {
                 (s.base, s.window, s.time_col, s.event_time, Some(s.at))
             }
         };
+        if s.grouping_sets.is_some() {
+            return Err(unsupported(
+                "GROUPING SETS, ROLLUP and CUBE in window aggregates (they are supported in GROUP BY without a window)",
+                None,
+            ));
+        }
         let tvf_width = stripped.map(|at| at.0);
         let base_schema = base.schema().clone();
         // Keys and aggregate arguments are bound over the windowed rows; with a TVF they may
@@ -144,6 +150,7 @@ impl Binder<'_> {
             n_properties: 3,
             input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
             legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
+            grouping: None,
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
@@ -165,6 +172,12 @@ impl Binder<'_> {
         }) else {
             return self.group_aggregate(input, s, &s.group_by, agg_calls);
         };
+        if s.grouping_sets.is_some() {
+            return Err(unsupported(
+                "GROUPING SETS, ROLLUP and CUBE in window aggregates (they are supported in GROUP BY without a window)",
+                None,
+            ));
+        }
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
         let (keys, mut fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
@@ -214,6 +227,7 @@ impl Binder<'_> {
             n_properties: 3,
             input_plan_props: &props,
             legacy_name: None,
+            grouping: None,
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
@@ -229,6 +243,9 @@ impl Binder<'_> {
         group_by: &[Expr],
         agg_calls: Vec<ast::Function>,
     ) -> Result<LogicalPlan> {
+        if let Some(sets) = &s.grouping_sets {
+            return self.grouping_sets_aggregate(input, s, sets, agg_calls);
+        }
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
         let key_exprs: Vec<&Expr> = group_by.iter().collect();
@@ -259,6 +276,7 @@ impl Binder<'_> {
             n_properties: 0,
             input_plan_props: &|_| None,
             legacy_name: None,
+            grouping: None,
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
@@ -266,7 +284,7 @@ impl Binder<'_> {
 
 /// Grouping keys bound over the input, with their output fields: a plain column keeps its
 /// name, an expression is `$key<i>`; no field is a time attribute.
-fn bind_keys(
+pub(super) fn bind_keys(
     key_exprs: &[&Expr],
     scope: &RelScope<'_>,
     in_schema: &Schema,
@@ -288,7 +306,7 @@ fn bind_keys(
 /// The names Flink's plans give aggregate calls: a SELECT item that is just the call names it
 /// by its alias, or `EXPR$n` after its position; a call only in HAVING is `$fn` after its
 /// output column.
-fn flink_agg_names(s: &Select, agg_calls: &[ast::Function], n_keys: usize) -> Vec<String> {
+pub(super) fn flink_agg_names(s: &Select, agg_calls: &[ast::Function], n_keys: usize) -> Vec<String> {
     agg_calls
         .iter()
         .enumerate()
@@ -375,6 +393,8 @@ pub(super) struct GroupedScope<'a> {
     pub(super) n_properties: usize,
     pub(super) input_plan_props: &'a dyn Fn(usize) -> Option<WindowProperty>,
     pub(super) legacy_name: Option<String>,
+    /// With grouping sets: where `GROUPING(..)` reads which set a group is of.
+    pub(super) grouping: Option<&'a super::grouping_sets::GroupingIds>,
 }
 
 impl GroupedScope<'_> {
@@ -392,6 +412,44 @@ impl GroupedScope<'_> {
             WindowProperty::Time => 2,
         };
         self.column_at(self.n_keys + offset)
+    }
+}
+
+impl GroupedScope<'_> {
+    /// `GROUPING(k..)` / `GROUPING_ID(k..)`: which of its arguments (grouping keys) the
+    /// group's set leaves out, a bit per argument; 0 without grouping sets.
+    fn grouping(&self, f: &ast::Function) -> Result<BoundExpr> {
+        let at = f.name.0.first().and_then(|i| i.loc.pos());
+        if f.args.is_empty() {
+            return Err(SqlError::validation(
+                format!("{} needs at least one grouping key", f.name),
+                at,
+            ));
+        }
+        let mut positions = Vec::with_capacity(f.args.len());
+        for a in &f.args {
+            let a = a.without_parentheses();
+            match self.key_exprs.iter().position(|k| k.without_parentheses() == a) {
+                Some(p) => positions.push(p),
+                None => {
+                    return Err(SqlError::validation(
+                        format!(
+                            "Argument to {} operator must be a grouped expression",
+                            f.name.base().to_ascii_uppercase()
+                        ),
+                        at,
+                    ));
+                }
+            }
+        }
+        let bigint = DataType::new(TypeKind::BigInt).not_null();
+        Ok(match self.grouping {
+            Some(g) => g.call(&positions, &self.output.fields[g.column].ty),
+            None => BoundExpr::Literal {
+                value: crate::value::Value::Int(0),
+                ty: bigint,
+            },
+        })
     }
 }
 
@@ -420,6 +478,9 @@ impl Scope for GroupedScope<'_> {
                 return Some(Ok(self.column_at(self.n_keys + self.n_properties + a)));
             }
             let name = f.name.base().to_ascii_uppercase();
+            if name == "GROUPING" || name == "GROUPING_ID" {
+                return Some(self.grouping(f));
+            }
             if let Some((prefix, suffix)) = name.rsplit_once('_')
                 && matches!(prefix, "TUMBLE" | "HOP" | "SESSION")
             {

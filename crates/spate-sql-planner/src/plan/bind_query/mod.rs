@@ -6,6 +6,7 @@
 //! new file beside them.
 
 mod group_by;
+mod grouping_sets;
 mod join;
 mod scan;
 mod select_list;
@@ -403,6 +404,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
         | LogicalPlan::Project { schema, .. }
+        | LogicalPlan::Expand { schema, .. }
         | LogicalPlan::WindowAssign { schema, .. }
         | LogicalPlan::WindowAggregate { schema, .. }
         | LogicalPlan::AttachedWindowAggregate { schema, .. }

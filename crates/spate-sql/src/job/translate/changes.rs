@@ -56,6 +56,7 @@ impl Translator<'_> {
                 condition,
             } => self.changelog_normalize(input, keys, condition.as_ref(), asked),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
+            LogicalPlan::Expand { input, keys, ids, .. } => self.expand_changes(input, keys, ids, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()

@@ -13,6 +13,7 @@
 //! goes in a new file beside them.
 
 mod changes;
+mod expand_node;
 mod joins;
 mod source;
 mod unnest_node;
@@ -261,6 +262,7 @@ impl<'a> Translator<'a> {
                 carried,
                 schema,
             } => self.unnest(input, collection, elements, options, condition, carried, schema),
+            LogicalPlan::Expand { input, keys, ids, .. } => self.expand(input, keys, ids),
             LogicalPlan::WindowAggregate { .. } => self.window_aggregate(plan, None),
             LogicalPlan::AttachedWindowAggregate {
                 input,

@@ -1,0 +1,213 @@
+//! `GROUP BY GROUPING SETS (..)`, `ROLLUP (..)` and `CUBE (..)` over an unbounded aggregate, as
+//! Flink plans them: an `Expand` that emits each row once per grouping set (the keys a set
+//! leaves out `NULL`, the set's id `$e` after them), under one `GroupAggregate` grouping by the
+//! keys and `$e`. `GROUPING(..)` and `GROUPING_ID(..)` read `$e`.
+//!
+//! Flink runs the sets in its own order, not the order written: larger key sets first (the
+//! sets ordered by the number whose bit `i` is set when the set holds key `i`, descending), and
+//! a set written twice once.
+
+use super::group_by::{GroupedScope, bind_keys, flink_agg_names, select_over_groups};
+use super::*;
+use crate::expr::{CmpOp, ScalarFunc};
+use crate::value::Value;
+
+/// What `GROUPING(..)` and `GROUPING_ID(..)` read: the aggregate's `$e` column and each
+/// set's id.
+#[derive(Debug, Clone)]
+pub(super) struct GroupingIds {
+    /// The `$e` column of the aggregate's output.
+    pub(super) column: usize,
+    /// The number of grouping keys.
+    pub(super) keys: usize,
+    /// The sets' ids.
+    pub(super) ids: Vec<i64>,
+}
+
+impl GroupingIds {
+    /// `GROUPING(k..)` / `GROUPING_ID(k..)` of the keys at `positions`: per set, bit
+    /// `m - 1 - j` set when the set leaves out the `j`-th argument (`BIGINT NOT NULL`, a
+    /// `CASE` over `$e`).
+    pub(super) fn call(&self, positions: &[usize], e_type: &DataType) -> BoundExpr {
+        let bigint = DataType::new(TypeKind::BigInt).not_null();
+        let lit = |v: i64, ty: &DataType| BoundExpr::Literal {
+            value: Value::Int(v),
+            ty: ty.clone(),
+        };
+        let m = positions.len();
+        let mut args = Vec::with_capacity(self.ids.len() * 2 + 1);
+        for id in &self.ids {
+            let value = positions.iter().enumerate().fold(0i64, |acc, (j, &p)| {
+                let absent = (id >> (self.keys - 1 - p)) & 1;
+                acc | (absent << (m - 1 - j))
+            });
+            args.push(BoundExpr::Call {
+                func: ScalarFunc::Compare(CmpOp::Eq),
+                args: vec![
+                    BoundExpr::Column {
+                        index: self.column,
+                        ty: e_type.clone(),
+                    },
+                    lit(*id, e_type),
+                ],
+                ty: DataType::new(TypeKind::Boolean).not_null(),
+            });
+            args.push(lit(value, &bigint));
+        }
+        args.push(lit(0, &bigint));
+        BoundExpr::Call {
+            func: ScalarFunc::Case,
+            args,
+            ty: bigint,
+        }
+    }
+}
+
+/// The sets' ids in the order Flink runs them (see the module docs).
+fn ordered_ids(sets: &[Vec<usize>], n: usize) -> Vec<i64> {
+    let mut sets: Vec<(u64, i64)> = sets
+        .iter()
+        .map(|set| {
+            let held = set.iter().fold(0u64, |acc, &k| acc | (1 << k));
+            let id = (0..n)
+                .filter(|i| !set.contains(i))
+                .fold(0i64, |acc, i| acc | (1 << (n - 1 - i)));
+            (held, id)
+        })
+        .collect();
+    sets.sort_by_key(|s| std::cmp::Reverse(s.0));
+    sets.dedup();
+    sets.into_iter().map(|(_, id)| id).collect()
+}
+
+impl Binder<'_> {
+    /// `GROUP BY` with grouping sets (`sets`: positions in `s.group_by`) over `input`.
+    pub(super) fn grouping_sets_aggregate(
+        &mut self,
+        input: LogicalPlan,
+        s: &Select,
+        sets: &[Vec<usize>],
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
+        let n = key_exprs.len();
+        if n == 0 || n > 62 {
+            return Err(unsupported(
+                "GROUPING SETS over no key or over more than 62 keys",
+                None,
+            ));
+        }
+        let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
+        let ids = ordered_ids(sets, n);
+        // A key a set leaves out is NULL in that set's groups.
+        let key_fields: Vec<Field> = key_fields
+            .into_iter()
+            .map(|mut f| {
+                f.ty.nullable = true;
+                f
+            })
+            .collect();
+        let e_type = DataType::new(TypeKind::BigInt).not_null();
+        let width = in_schema.fields.len();
+        let mut expand_fields = in_schema.fields.clone();
+        expand_fields.extend(key_fields.iter().cloned());
+        expand_fields.push(Field::new("$e", e_type.clone()));
+        let expand = LogicalPlan::Expand {
+            input: Box::new(input),
+            keys,
+            ids: ids.clone(),
+            schema: Schema {
+                fields: expand_fields,
+            },
+        };
+        let group_keys: Vec<BoundExpr> = (0..=n)
+            .map(|i| BoundExpr::Column {
+                index: width + i,
+                ty: expand.schema().fields[width + i].ty.clone(),
+            })
+            .collect();
+        // Aggregates read the input's columns, which the Expand keeps in place.
+        let aggs = agg_calls
+            .iter()
+            .map(|f| bind_aggregate(f, &scope))
+            .collect::<Result<Vec<_>>>()?;
+        let mut fields = key_fields;
+        fields.push(Field::new("$e", e_type.clone()));
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let agg_names = flink_agg_names(s, &agg_calls, n + 1);
+        let agg_plan = LogicalPlan::GroupAggregate {
+            input: Box::new(expand),
+            keys: group_keys,
+            aggs,
+            agg_names,
+            schema: Schema { fields },
+        };
+        let grouping = GroupingIds {
+            column: n,
+            keys: n,
+            ids,
+        };
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys: n + 1,
+            n_properties: 0,
+            input_plan_props: &|_| None,
+            legacy_name: None,
+            grouping: Some(&grouping),
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_run_largest_first_and_once() {
+        // Keys (a, b): ids have bit 1 for a left out, bit 0 for b.
+        assert_eq!(ordered_ids(&[vec![], vec![0], vec![0, 1]], 2), vec![0, 1, 3]);
+        // CUBE (a, b): (a, b), (b), (a), () — (b) before (a).
+        assert_eq!(
+            ordered_ids(&[vec![0, 1], vec![0], vec![1], vec![]], 2),
+            vec![0, 2, 1, 3]
+        );
+        assert_eq!(ordered_ids(&[vec![0], vec![0]], 1), vec![0]);
+    }
+
+    #[test]
+    fn grouping_reads_the_bits_of_its_arguments() {
+        let g = GroupingIds {
+            column: 2,
+            keys: 2,
+            ids: vec![0, 1, 3],
+        };
+        let e = DataType::new(TypeKind::BigInt).not_null();
+        let values = |call: BoundExpr| -> Vec<i64> {
+            let BoundExpr::Call { args, .. } = call else {
+                panic!("a CASE")
+            };
+            args.chunks(2)
+                .filter(|c| c.len() == 2)
+                .map(|c| match &c[1] {
+                    BoundExpr::Literal {
+                        value: Value::Int(v), ..
+                    } => *v,
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        // GROUPING(a) per set (a,b), (a), ().
+        assert_eq!(values(g.call(&[0], &e)), vec![0, 0, 1]);
+        assert_eq!(values(g.call(&[1], &e)), vec![0, 1, 1]);
+        assert_eq!(values(g.call(&[0, 1], &e)), vec![0, 1, 3]);
+        assert_eq!(values(g.call(&[1, 0], &e)), vec![0, 2, 3]);
+    }
+}
