@@ -210,4 +210,5 @@ golden! {
     unnest,
     statistics_aggregates,
     map_constructor,
+    window_grouping_sets,
 }

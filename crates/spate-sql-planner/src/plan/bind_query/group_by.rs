@@ -15,6 +15,8 @@ impl Binder<'_> {
         let scope = RelScope { schema: &in_schema };
         // Which group-by items are window properties, legacy group windows or keys.
         let mut key_exprs: Vec<&Expr> = Vec::new();
+        // For each group-by item, its position among the keys (`None`: a window item).
+        let mut key_index: Vec<Option<usize>> = Vec::new();
         let mut window_cols = Vec::new();
         let mut legacy: Option<(&ast::Function, WindowSpec, usize, bool)> = None;
         let attached = window_columns(&input);
@@ -29,6 +31,7 @@ impl Binder<'_> {
                     ));
                 }
                 legacy = Some((f, spec.0, spec.1, spec.2));
+                key_index.push(None);
                 continue;
             }
             let b = expr::bind(g, &scope)?;
@@ -36,8 +39,14 @@ impl Binder<'_> {
                 .as_column()
                 .and_then(|i| attached.as_ref().and_then(|w| w.property(i)))
             {
-                Some(p) => window_cols.push(p),
-                None => key_exprs.push(g),
+                Some(p) => {
+                    window_cols.push(p);
+                    key_index.push(None);
+                }
+                None => {
+                    key_index.push(Some(key_exprs.len()));
+                    key_exprs.push(g);
+                }
             }
         }
         // The windowed input: a window TVF (possibly filtered), a legacy group window, or rows
@@ -58,12 +67,6 @@ impl Binder<'_> {
                 (s.base, s.window, s.time_col, s.event_time, Some(s.at))
             }
         };
-        if s.grouping_sets.is_some() {
-            return Err(unsupported(
-                "GROUPING SETS, ROLLUP and CUBE in window aggregates (they are supported in GROUP BY without a window)",
-                None,
-            ));
-        }
         let tvf_width = stripped.map(|at| at.0);
         let base_schema = base.schema().clone();
         // Keys and aggregate arguments are bound over the windowed rows; with a TVF they may
@@ -106,6 +109,14 @@ impl Binder<'_> {
                 .transpose()?;
             aggs.push(call);
         }
+        // Grouping sets: the window in every set, the keys expanded below the window aggregate.
+        let (base, keys, key_fields, grouping) = match &s.grouping_sets {
+            None => (base, keys, key_fields, None),
+            Some(sets) => {
+                let sets = super::grouping_sets::window_key_sets(sets, &key_index)?;
+                super::grouping_sets::expand_below(base, keys, key_fields, &sets)?
+            }
+        };
         let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
         let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
         let mut fields = key_fields;
@@ -150,7 +161,7 @@ impl Binder<'_> {
             n_properties: 3,
             input_plan_props: &|i| property_of_tvf_column(tvf_width, i),
             legacy_name: legacy.map(|(f, ..)| f.name.base().to_ascii_uppercase()),
-            grouping: None,
+            grouping: grouping.as_ref(),
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }

@@ -80,6 +80,75 @@ fn ordered_ids(sets: &[Vec<usize>], n: usize) -> Vec<i64> {
     sets.into_iter().map(|(_, id)| id).collect()
 }
 
+/// A window aggregate's grouping sets over its keys: `sets` holds positions among the
+/// `GROUP BY` items, `key_index` each item's position among the keys (`None` for the window's
+/// items, which every set must hold: a window aggregate's rows are per window).
+pub(super) fn window_key_sets(sets: &[Vec<usize>], key_index: &[Option<usize>]) -> Result<Vec<Vec<usize>>> {
+    let window_items: Vec<usize> = (0..key_index.len()).filter(|i| key_index[*i].is_none()).collect();
+    sets.iter()
+        .map(|set| {
+            if !window_items.iter().all(|w| set.contains(w)) {
+                return Err(SqlError::validation(
+                    "every grouping set of a window aggregate must hold the window (window_start and window_end, or the group window)",
+                    None,
+                ));
+            }
+            Ok(set.iter().filter_map(|i| key_index.get(*i).copied().flatten()).collect())
+        })
+        .collect()
+}
+
+/// `base` expanded for the grouping sets `sets` (positions among `keys`): the `Expand`, the
+/// aggregate's keys over it (the expanded keys and `$e`), their output fields, and where
+/// `GROUPING(..)` reads the set from. The input's columns keep their places, so a time column
+/// or an aggregate argument reads the same column after the Expand.
+pub(super) fn expand_below(
+    base: LogicalPlan,
+    keys: Vec<BoundExpr>,
+    key_fields: Vec<Field>,
+    sets: &[Vec<usize>],
+) -> Result<(LogicalPlan, Vec<BoundExpr>, Vec<Field>, Option<GroupingIds>)> {
+    let n = keys.len();
+    if n == 0 || n > 62 {
+        return Err(unsupported(
+            "GROUPING SETS over no key or over more than 62 keys",
+            None,
+        ));
+    }
+    let ids = ordered_ids(sets, n);
+    let mut key_fields: Vec<Field> = key_fields
+        .into_iter()
+        .map(|mut f| {
+            f.ty.nullable = true;
+            f
+        })
+        .collect();
+    let e_type = DataType::new(TypeKind::BigInt).not_null();
+    let width = base.schema().fields.len();
+    let mut fields = base.schema().fields.clone();
+    fields.extend(key_fields.iter().cloned());
+    fields.push(Field::new("$e", e_type.clone()));
+    let expand = LogicalPlan::Expand {
+        input: Box::new(base),
+        keys,
+        ids: ids.clone(),
+        schema: Schema { fields },
+    };
+    let group_keys: Vec<BoundExpr> = (0..=n)
+        .map(|i| BoundExpr::Column {
+            index: width + i,
+            ty: expand.schema().fields[width + i].ty.clone(),
+        })
+        .collect();
+    key_fields.push(Field::new("$e", e_type));
+    let grouping = GroupingIds {
+        column: n,
+        keys: n,
+        ids,
+    };
+    Ok((expand, group_keys, key_fields, Some(grouping)))
+}
+
 impl Binder<'_> {
     /// `GROUP BY` with grouping sets (`sets`: positions in `s.group_by`) over `input`.
     pub(super) fn grouping_sets_aggregate(
@@ -93,48 +162,13 @@ impl Binder<'_> {
         let scope = RelScope { schema: &in_schema };
         let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
         let n = key_exprs.len();
-        if n == 0 || n > 62 {
-            return Err(unsupported(
-                "GROUPING SETS over no key or over more than 62 keys",
-                None,
-            ));
-        }
         let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
-        let ids = ordered_ids(sets, n);
-        // A key a set leaves out is NULL in that set's groups.
-        let key_fields: Vec<Field> = key_fields
-            .into_iter()
-            .map(|mut f| {
-                f.ty.nullable = true;
-                f
-            })
-            .collect();
-        let e_type = DataType::new(TypeKind::BigInt).not_null();
-        let width = in_schema.fields.len();
-        let mut expand_fields = in_schema.fields.clone();
-        expand_fields.extend(key_fields.iter().cloned());
-        expand_fields.push(Field::new("$e", e_type.clone()));
-        let expand = LogicalPlan::Expand {
-            input: Box::new(input),
-            keys,
-            ids: ids.clone(),
-            schema: Schema {
-                fields: expand_fields,
-            },
-        };
-        let group_keys: Vec<BoundExpr> = (0..=n)
-            .map(|i| BoundExpr::Column {
-                index: width + i,
-                ty: expand.schema().fields[width + i].ty.clone(),
-            })
-            .collect();
+        let (expand, group_keys, mut fields, grouping) = expand_below(input, keys, key_fields, sets)?;
         // Aggregates read the input's columns, which the Expand keeps in place.
         let aggs = agg_calls
             .iter()
             .map(|f| bind_aggregate(f, &scope))
             .collect::<Result<Vec<_>>>()?;
-        let mut fields = key_fields;
-        fields.push(Field::new("$e", e_type.clone()));
         for (i, a) in aggs.iter().enumerate() {
             fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
         }
@@ -146,11 +180,6 @@ impl Binder<'_> {
             agg_names,
             schema: Schema { fields },
         };
-        let grouping = GroupingIds {
-            column: n,
-            keys: n,
-            ids,
-        };
         let out_scope = GroupedScope {
             input: &in_schema,
             output: agg_plan.schema(),
@@ -160,7 +189,7 @@ impl Binder<'_> {
             n_properties: 0,
             input_plan_props: &|_| None,
             legacy_name: None,
-            grouping: Some(&grouping),
+            grouping: grouping.as_ref(),
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
