@@ -210,7 +210,7 @@ impl Session {
         let mut plan = bind_query(q, &self.catalog)?;
         push_down_projections([&mut plan]);
         let env = self.environment()?;
-        let mut tr = Translator::new(&env, self.connector_context());
+        let mut tr = Translator::new(&env, self.connector_context()?);
         tr.share_repeated([&plan]);
         let schema = plan.schema().clone();
         let updating = !plan.modify_kinds().is_insert_only();
@@ -291,7 +291,7 @@ impl Session {
     fn plan_graph(&self, stmt: &Statement, changelog: bool) -> Result<(String, StreamEnvironment)> {
         let mut out = String::new();
         let env = self.graph_environment()?;
-        let mut tr = Translator::new(&env, self.connector_context());
+        let mut tr = Translator::new(&env, self.connector_context()?);
         match stmt {
             Statement::Select(q) => {
                 let mut plan = bind_query(q, &self.catalog)?;
@@ -348,9 +348,39 @@ impl Session {
         Ok(env)
     }
 
-    fn connector_context(&self) -> ConnectorContext {
+    /// `table.exec.mini-batch.allow-latency` when mini-batch is enabled, with Flink's planning
+    /// errors for a missing latency or size.
+    fn mini_batch_latency(&self) -> Result<Option<Duration>> {
+        let enabled = self
+            .config
+            .get("table.exec.mini-batch.enabled")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        if !enabled {
+            return Ok(None);
+        }
+        let latency = self
+            .config
+            .get("table.exec.mini-batch.allow-latency")
+            .and_then(|v| parse_duration(v))
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| SqlError::validation("MiniBatch Latency must be greater than 0 ms.", None))?;
+        let size = self
+            .config
+            .get("table.exec.mini-batch.size")
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(-1);
+        if size <= 0 {
+            return Err(SqlError::validation(
+                "Key: 'table.exec.mini-batch.size' , default: -1 (fallback keys: []) must be > 0.",
+                None,
+            ));
+        }
+        Ok(Some(latency))
+    }
+
+    fn connector_context(&self) -> Result<ConnectorContext> {
         let watermark_interval = self.auto_watermark_interval();
-        ConnectorContext {
+        Ok(ConnectorContext {
             bootstrap: self.options.bootstrap.clone(),
             bootstrap_properties: self.options.bootstrap_properties.clone(),
             idle_timeout: self
@@ -378,8 +408,9 @@ impl Session {
                 .get("table.exec.state.ttl")
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
+            mini_batch_latency: self.mini_batch_latency()?,
             ..ConnectorContext::default()
-        }
+        })
     }
 
     /// `pipeline.auto-watermark-interval`, Flink's 200 ms unless set.
@@ -460,7 +491,7 @@ impl Session {
     fn run_inserts(&mut self, inserts: &[Insert]) -> Result<StatementResult> {
         let planned = crate::plan::plan_inserts(&self.catalog, inserts)?;
         let env = self.environment()?;
-        Translator::new(&env, self.connector_context()).insert_all(&planned)?;
+        Translator::new(&env, self.connector_context()?).insert_all(&planned)?;
         self.run(&env).map(StatementResult::Job)
     }
 }

@@ -18,6 +18,9 @@ const IMPLEMENTED: &[&str] = &[
     "table.local-time-zone",
     "table.exec.source.idle-timeout",
     "table.exec.state.ttl",
+    "table.exec.mini-batch.enabled",
+    "table.exec.mini-batch.allow-latency",
+    "table.exec.mini-batch.size",
     "table.optimizer.agg-phase-strategy",
     NOT_NULL_ENFORCER,
     "pipeline.auto-watermark-interval",
@@ -34,10 +37,7 @@ const CHECKED_NAMESPACES: &[&str] = &["table.", "execution.", "pipeline.", "stat
 
 /// Known Flink options that change results or state and that Spate does not implement yet,
 /// with what Spate does instead.
-const NOT_YET: &[(&str, &str)] = &[
-    ("table.exec.mini-batch.", "rows are processed one at a time"),
-    ("state.ttl", "state is kept without expiry"),
-];
+const NOT_YET: &[(&str, &str)] = &[("state.ttl", "state is kept without expiry")];
 
 /// Whether `k = v` may be set; an error saying why not otherwise.
 pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
@@ -57,6 +57,7 @@ pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
         | "execution.checkpointing.min-pause"
         | "pipeline.auto-watermark-interval"
         | "table.exec.state.ttl"
+        | "table.exec.mini-batch.allow-latency"
         | "table.exec.source.idle-timeout" => {
             parse_duration(v).ok_or_else(|| bad("expected a duration like '10 s', '500 ms' or '1 min'"))?;
         }
@@ -66,6 +67,16 @@ pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
                 .any(|s| v.trim().eq_ignore_ascii_case(s)) =>
         {
             return Err(bad("expected AUTO, ONE_PHASE or TWO_PHASE"));
+        }
+        "table.exec.mini-batch.enabled"
+            if !(v.trim().eq_ignore_ascii_case("true") || v.trim().eq_ignore_ascii_case("false")) =>
+        {
+            return Err(bad("expected true or false"));
+        }
+        "table.exec.mini-batch.size" => {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| bad("expected an integer (the most rows one mini-batch holds)"))?;
         }
         NOT_NULL_ENFORCER => {
             NotNullEnforcer::parse(v)?;
@@ -131,11 +142,16 @@ mod tests {
     }
 
     #[test]
-    fn mini_batch_and_unknown_flink_keys_are_refused_with_a_reason() {
+    fn bad_values_and_unknown_flink_keys_are_refused_with_a_reason() {
         let ttl = validate_setting("table.exec.state.ttl", "soon").expect_err("not a duration");
         assert!(ttl.message().contains("expected a duration"), "{}", ttl.message());
-        let mini = validate_setting("table.exec.mini-batch.enabled", "true").expect_err("refused");
-        assert!(mini.message().contains("not supported yet"), "{}", mini.message());
+        let mini = validate_setting("table.exec.mini-batch.enabled", "maybe").expect_err("refused");
+        assert!(
+            mini.message().contains("expected true or false"),
+            "{}",
+            mini.message()
+        );
+        assert!(validate_setting("table.exec.mini-batch.size", "x").is_err());
         let typo = validate_setting("table.local-timezone", "UTC").expect_err("refused");
         assert!(
             typo.message().contains("table.local-time-zone"),

@@ -18,7 +18,9 @@ use crate::stream::{DataStream, KeyedStream};
 /// remaining processing-time timer fires in timestamp order (however far in the future it was
 /// set; `current_processing_time` still reads the wall clock), and timers registered from those
 /// final callbacks are ignored, so a timer that re-registers itself cannot keep a finished job
-/// alive.
+/// alive. Event-time registrations are ignored from the final watermark on; processing-time
+/// ones only from the end of input, so records that arrive after the final watermark (emitted by
+/// an upstream operator's final processing-time timers) still get theirs fired.
 pub trait KeyedProcessFunction<K, I, O>: Clone + Send + 'static {
     /// Registers state handles; called once per subtask before any element.
     fn open(&mut self, states: &mut StateRegistry<'_, K>) {

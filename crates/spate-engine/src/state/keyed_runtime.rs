@@ -143,7 +143,7 @@ impl<K: Key, O: Data> KeyedContext<'_, K, O> {
     /// Calls `on_timer(time)` for this key once the watermark reaches `time` (idempotent).
     /// Ignored once the input has ended (see [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction) on bounded input).
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
-        if !self.timers.quiesced {
+        if !self.timers.event_quiesced {
             self.timers.event.register(time, self.key);
         }
     }
@@ -154,7 +154,7 @@ impl<K: Key, O: Data> KeyedContext<'_, K, O> {
     /// Calls `on_timer(time)` for this key once the clock reaches `time` (idempotent).
     /// Ignored once the input has ended (see [`KeyedProcessFunction`](crate::operators::keyed_process::KeyedProcessFunction) on bounded input).
     pub fn register_processing_time_timer(&mut self, time: Timestamp) {
-        if !self.timers.quiesced {
+        if !self.timers.processing_quiesced {
             self.timers.processing.register(time, self.key);
         }
     }
@@ -352,7 +352,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
     ) {
         self.watermark = watermark;
         if watermark == MAX_WATERMARK {
-            self.timers.quiesced = true;
+            self.timers.event_quiesced = true;
         }
         self.fire(watermark, TimeDomain::EventTime, on_timer);
         self.down.watermark(watermark);
@@ -371,7 +371,7 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         self.resume_firing(false, on_timer);
         self.watermark = watermark;
         if watermark == MAX_WATERMARK {
-            self.timers.quiesced = true;
+            self.timers.event_quiesced = true;
         }
         self.firing = Some(watermark);
         self.resume_firing(true, on_timer);
@@ -422,7 +422,8 @@ impl<K: Key, O: Data> KeyedRuntime<K, O> {
         &mut self,
         on_timer: impl FnMut(Timestamp, TimeDomain, &mut KeyedContext<'_, K, O>),
     ) {
-        self.timers.quiesced = true;
+        self.timers.event_quiesced = true;
+        self.timers.processing_quiesced = true;
         self.now = self.now.max(now_millis());
         self.fire(MAX_WATERMARK, TimeDomain::ProcessingTime, on_timer);
         self.down.finish();

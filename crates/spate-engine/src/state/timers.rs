@@ -98,8 +98,13 @@ impl<K: Key> TimerQueue<K> {
 pub(crate) struct TimerService<K> {
     pub(crate) event: TimerQueue<K>,
     pub(crate) processing: TimerQueue<K>,
-    /// Set at the end of input: registrations are ignored from then on.
-    pub(crate) quiesced: bool,
+    /// Set by the final watermark: event-time registrations are ignored from then on.
+    pub(crate) event_quiesced: bool,
+    /// Set at the end of input, before the remaining processing-time timers fire:
+    /// processing-time registrations are ignored from then on. Records can still arrive
+    /// between the final watermark and the end of input (an upstream operator's own final
+    /// timers emit them), and their processing-time timers must still fire.
+    pub(crate) processing_quiesced: bool,
 }
 
 impl<K: Key> TimerService<K> {
@@ -107,7 +112,8 @@ impl<K: Key> TimerService<K> {
         Self {
             event: TimerQueue::new(),
             processing: TimerQueue::new(),
-            quiesced: false,
+            event_quiesced: false,
+            processing_quiesced: false,
         }
     }
 }

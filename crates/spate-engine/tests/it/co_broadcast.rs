@@ -190,6 +190,52 @@ fn final_watermark_quiesces_self_registering_event_time_timers() {
     assert_eq!(fired, (5..=last).collect::<Vec<_>>());
 }
 
+/// Emits each element when a processing-time timer an hour ahead fires (at the end of input,
+/// after the final watermark went by).
+#[derive(Clone)]
+struct Delay {
+    held: Option<ListState<u64>>,
+}
+
+impl KeyedProcessFunction<u64, u64, u64> for Delay {
+    fn open(&mut self, states: &mut spate_engine::state::StateRegistry<'_, u64>) {
+        self.held = Some(states.list("held"));
+    }
+    fn process_element(&mut self, v: u64, ctx: &mut KeyedContext<'_, u64, u64>) {
+        if let Some(held) = &self.held {
+            held.add(ctx, v);
+        }
+        let later = ctx.current_processing_time() + 3_600_000;
+        ctx.register_processing_time_timer(later);
+    }
+    fn on_timer(&mut self, _: Timestamp, _: TimeDomain, ctx: &mut KeyedContext<'_, u64, u64>) {
+        for v in self.held.as_ref().map(|h| h.clear(ctx)).unwrap_or_default() {
+            ctx.collect(v);
+        }
+    }
+}
+
+/// Records an upstream operator emits from its final processing-time timers arrive after the
+/// final watermark; the timers a downstream operator registers for them still fire at the end
+/// of input (only timers registered from the final callbacks themselves are ignored).
+#[test]
+fn processing_time_timers_registered_after_the_final_watermark_fire_at_end_of_input() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(1);
+    let records = (0..5u64).map(|v| Record::new(v as Timestamp, v)).collect();
+    let out = env
+        .from_records(records, WatermarkStrategy::monotonic())
+        .key_by(|v: &u64| *v % 2)
+        .process(Delay { held: None })
+        .key_by(|v: &u64| *v % 3)
+        .process(Delay { held: None })
+        .collect();
+    env.execute().unwrap();
+    let mut got = out.values();
+    got.sort_unstable();
+    assert_eq!(got, vec![0, 1, 2, 3, 4]);
+}
+
 /// Rules (key -> threshold) arrive on the broadcast side; keyed elements are buffered in keyed
 /// state and judged at the end of input by an event-time timer, which reads the (by then
 /// complete) broadcast state: the output is deterministic whatever the arrival interleaving.

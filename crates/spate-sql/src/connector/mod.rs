@@ -101,6 +101,9 @@ pub struct ConnectorContext {
     /// `table.exec.state.ttl`: how long the state of an updating query's key lives after its
     /// last write (`None`: forever, Flink's default).
     pub state_ttl: Option<Duration>,
+    /// `table.exec.mini-batch.allow-latency` when `table.exec.mini-batch.enabled`: updating
+    /// operators emit a key's change once per bundle of this long (`None`: per row).
+    pub mini_batch_latency: Option<Duration>,
 }
 
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`

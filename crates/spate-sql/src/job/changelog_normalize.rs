@@ -11,7 +11,9 @@
 //! its key: the row held, if any, is deleted, and the row is not kept.
 //!
 //! With `table.exec.state.ttl` a key not written for that long is forgotten ([`StateTtl`]), and
-//! a row equal to the one held is emitted as an update, as Flink does then.
+//! a row equal to the one held is emitted as an update, as Flink does then. With mini-batch
+//! ([`MiniBatch`]) a key emits one change per bundle, from the row it held when the bundle
+//! opened to the row it holds when it closes (Flink keeps each key's last row of the bundle).
 //!
 //! The input rows are the table's columns and one more, the source's delete flag: `true` for
 //! a tombstone, whose row holds the key columns only.
@@ -24,6 +26,7 @@ use crate::value::{Change, Row, RowKind, Value};
 use crate::zone::SessionZone;
 
 use super::fail::raise;
+use super::mini_batch::{BundleStart, MiniBatch};
 use super::state_ttl::StateTtl;
 
 /// The keyed function of a `ChangelogNormalize`, keyed by the primary key's values.
@@ -35,7 +38,10 @@ pub(crate) struct ChangelogNormalizeFn {
     condition: Option<std::sync::Arc<CompiledExpr>>,
     zone: SessionZone,
     ttl: Option<StateTtl>,
+    mini_batch: Option<MiniBatch>,
     last: Option<ValueState<Row>>,
+    /// With mini-batch: the row each key held when its bundle opened.
+    bundle: Option<ValueState<BundleStart>>,
 }
 
 impl ChangelogNormalizeFn {
@@ -48,6 +54,7 @@ impl ChangelogNormalizeFn {
         condition: Option<CompiledExpr>,
         zone: SessionZone,
         ttl: Option<StateTtl>,
+        mini_batch: Option<MiniBatch>,
     ) -> Self {
         Self {
             width,
@@ -55,7 +62,9 @@ impl ChangelogNormalizeFn {
             condition: condition.map(std::sync::Arc::new),
             zone,
             ttl,
+            mini_batch,
             last: None,
+            bundle: None,
         }
     }
 }
@@ -66,6 +75,9 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
         if let Some(ttl) = &mut self.ttl {
             ttl.open(states, "changelog-normalize-written");
         }
+        if self.mini_batch.is_some() {
+            self.bundle = Some(states.value("changelog-normalize-bundle"));
+        }
     }
 
     fn on_timer(
@@ -74,8 +86,13 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
         domain: TimeDomain,
         ctx: &mut KeyedContext<'_, Vec<Value>, Change>,
     ) {
-        if domain == TimeDomain::ProcessingTime
-            && let (Some(ttl), Some(last)) = (&self.ttl, &self.last)
+        if domain != TimeDomain::ProcessingTime {
+            return;
+        }
+        if let Some(start) = self.bundle.as_ref().and_then(|b| b.clear(ctx)) {
+            self.close_bundle(start, ctx);
+        }
+        if let (Some(ttl), Some(last)) = (&self.ttl, &self.last)
             && ttl.on_timer(ctx)
         {
             last.clear(ctx);
@@ -100,6 +117,32 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
                 ..EvalContext::default()
             };
             delete = !c.eval_predicate(&row, &ctx).unwrap_or_else(|e| raise(e));
+        }
+        if let (Some(bundle), Some(mb)) = (&self.bundle, self.mini_batch) {
+            if bundle.get(ctx).is_none() {
+                let held = last.get(ctx).cloned();
+                let start = BundleStart {
+                    existed: held.is_some(),
+                    row: held.unwrap_or_default(),
+                };
+                bundle.update(ctx, start);
+                let deadline = mb.deadline(ctx.current_processing_time());
+                ctx.register_processing_time_timer(deadline);
+            }
+            // The state follows every row; the change goes out when the bundle closes.
+            if delete {
+                if last.clear(ctx).is_some()
+                    && let Some(ttl) = &self.ttl
+                {
+                    ttl.cleared(ctx);
+                }
+            } else {
+                last.update(ctx, row);
+                if let Some(ttl) = &self.ttl {
+                    ttl.wrote(ctx);
+                }
+            }
+            return;
         }
         if delete {
             if let Some(old) = last.clear(ctx) {
@@ -134,6 +177,37 @@ impl KeyedProcessFunction<Vec<Value>, Row, Change> for ChangelogNormalizeFn {
                     ctx.collect(Change {
                         kind: RowKind::UpdateBefore,
                         row: old,
+                    });
+                }
+                ctx.collect(Change {
+                    kind: RowKind::UpdateAfter,
+                    row,
+                });
+            }
+        }
+    }
+}
+
+impl ChangelogNormalizeFn {
+    /// A bundle closed for the current key: one change from the row held when it opened to the
+    /// row held now.
+    fn close_bundle(&self, start: BundleStart, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
+        let now = self.last.as_ref().and_then(|l| l.get(ctx)).cloned();
+        match (start.existed, now) {
+            (false, None) => {}
+            (false, Some(row)) => ctx.collect(Change::insert(row)),
+            (true, None) => ctx.collect(Change {
+                kind: RowKind::Delete,
+                row: start.row,
+            }),
+            (true, Some(row)) => {
+                if self.ttl.is_none() && row == start.row {
+                    return;
+                }
+                if self.update_before {
+                    ctx.collect(Change {
+                        kind: RowKind::UpdateBefore,
+                        row: start.row,
                     });
                 }
                 ctx.collect(Change {

@@ -11,6 +11,7 @@ mod int_aggregate;
 mod int_column;
 mod join;
 mod join_key;
+mod mini_batch;
 mod not_null;
 mod packed_rows;
 mod path_picks;

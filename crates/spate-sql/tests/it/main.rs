@@ -14,6 +14,7 @@ mod flink_golden;
 mod formats;
 mod golden;
 mod kafka_tls;
+mod mini_batch;
 mod parse;
 mod roundtrip;
 mod session;

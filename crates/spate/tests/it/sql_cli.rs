@@ -300,15 +300,17 @@ fn not_null_sink_columns_are_enforced_as_flink_does() {
     assert!(!stdout.contains("null"), "{stdout}");
 }
 
-/// Mini-batch settings would be ignored (results per record instead of per batch): refused, not
-/// ignored, until mini-batch exists.
+/// A Flink option Spate does not implement would be ignored (here: the sink's upsert
+/// materializer): refused, not ignored.
 #[test]
-fn mini_batch_is_refused_not_ignored() {
-    let out = run_script("SET 'table.exec.mini-batch.enabled' = 'true';\n");
+fn an_unimplemented_flink_option_is_refused_not_ignored() {
+    let out = run_script("SET 'table.exec.sink.upsert-materialize' = 'NONE';\n");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("'table.exec.mini-batch.enabled' is not supported yet"),
+        err.contains(
+            "'table.exec.sink.upsert-materialize' is not supported: Spate does not implement this option"
+        ),
         "{err}"
     );
 }

@@ -114,7 +114,8 @@ impl Binder<'_> {
             None => (base, keys, key_fields, None),
             Some(sets) => {
                 let sets = super::grouping_sets::window_key_sets(sets, &key_index)?;
-                super::grouping_sets::expand_below(base, keys, key_fields, &sets)?
+                let e = super::grouping_sets::expand_below(base, keys, key_fields, &sets)?;
+                (e.plan, e.keys, e.key_fields, Some(e.grouping))
             }
         };
         let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);

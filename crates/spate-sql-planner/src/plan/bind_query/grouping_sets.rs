@@ -98,16 +98,27 @@ pub(super) fn window_key_sets(sets: &[Vec<usize>], key_index: &[Option<usize>]) 
         .collect()
 }
 
-/// `base` expanded for the grouping sets `sets` (positions among `keys`): the `Expand`, the
-/// aggregate's keys over it (the expanded keys and `$e`), their output fields, and where
-/// `GROUPING(..)` reads the set from. The input's columns keep their places, so a time column
-/// or an aggregate argument reads the same column after the Expand.
+/// An aggregate's input expanded for its grouping sets.
+pub(super) struct Expanded {
+    /// The `Expand`.
+    pub(super) plan: LogicalPlan,
+    /// The aggregate's keys over it: the expanded keys, then `$e`.
+    pub(super) keys: Vec<BoundExpr>,
+    /// The keys' output fields.
+    pub(super) key_fields: Vec<Field>,
+    /// Where `GROUPING(..)` reads the set from.
+    pub(super) grouping: GroupingIds,
+}
+
+/// `base` expanded for the grouping sets `sets` (positions among `keys`). The input's columns
+/// keep their places, so a time column or an aggregate argument reads the same column after
+/// the Expand.
 pub(super) fn expand_below(
     base: LogicalPlan,
     keys: Vec<BoundExpr>,
     key_fields: Vec<Field>,
     sets: &[Vec<usize>],
-) -> Result<(LogicalPlan, Vec<BoundExpr>, Vec<Field>, Option<GroupingIds>)> {
+) -> Result<Expanded> {
     let n = keys.len();
     if n == 0 || n > 62 {
         return Err(unsupported(
@@ -146,7 +157,12 @@ pub(super) fn expand_below(
         keys: n,
         ids,
     };
-    Ok((expand, group_keys, key_fields, Some(grouping)))
+    Ok(Expanded {
+        plan: expand,
+        keys: group_keys,
+        key_fields,
+        grouping,
+    })
 }
 
 impl Binder<'_> {
@@ -163,7 +179,12 @@ impl Binder<'_> {
         let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
         let n = key_exprs.len();
         let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
-        let (expand, group_keys, mut fields, grouping) = expand_below(input, keys, key_fields, sets)?;
+        let Expanded {
+            plan: expand,
+            keys: group_keys,
+            key_fields: mut fields,
+            grouping,
+        } = expand_below(input, keys, key_fields, sets)?;
         // Aggregates read the input's columns, which the Expand keeps in place.
         let aggs = agg_calls
             .iter()
@@ -189,7 +210,7 @@ impl Binder<'_> {
             n_properties: 0,
             input_plan_props: &|_| None,
             legacy_name: None,
-            grouping: grouping.as_ref(),
+            grouping: Some(&grouping),
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }

@@ -12,7 +12,8 @@
 //!
 //! With `table.exec.state.ttl` a group not written for that long is forgotten ([`StateTtl`]):
 //! its next row starts it again with `+I`, and updates equal to the row before are emitted too,
-//! as Flink does then.
+//! as Flink does then. With mini-batch ([`MiniBatch`]) a group's change is emitted once per
+//! bundle.
 //!
 //! The accumulators are the window aggregates' ([`SqlAggregate`]) over an insert-only input,
 //! and ones that can take rows back out ([`retracting`]) over an updating one.
@@ -28,6 +29,7 @@ use crate::row_memory::RowDrop;
 use crate::value::{Change, Row, RowKind};
 
 use super::accumulate::SqlAggregate;
+use super::mini_batch::{BundleStart, MiniBatch};
 use super::state_ttl::StateTtl;
 
 pub(crate) use retracting::RetractingAggregate;
@@ -116,7 +118,10 @@ pub(crate) struct GroupAggregateFn<F: GroupFunction, KV> {
     update_before: bool,
     row_drop: RowDrop,
     ttl: Option<StateTtl>,
+    mini_batch: Option<MiniBatch>,
     state: Option<ValueState<GroupState<F::Acc>>>,
+    /// With mini-batch: each group's results when its bundle opened.
+    bundle: Option<ValueState<BundleStart>>,
     /// The results before and after the current row, reused from row to row.
     before: Row,
     after: Row,
@@ -133,6 +138,7 @@ impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
         update_before: bool,
         row_drop: RowDrop,
         ttl: Option<StateTtl>,
+        mini_batch: Option<MiniBatch>,
     ) -> Self {
         Self {
             f,
@@ -141,7 +147,9 @@ impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
             update_before,
             row_drop,
             ttl,
+            mini_batch,
             state: None,
+            bundle: None,
             before: Vec::new(),
             after: Vec::new(),
         }
@@ -160,6 +168,9 @@ where
         if let Some(ttl) = &mut self.ttl {
             ttl.open(states, "group-aggregate-written");
         }
+        if self.mini_batch.is_some() {
+            self.bundle = Some(states.value("group-aggregate-bundle"));
+        }
     }
 
     fn on_timer(
@@ -168,8 +179,14 @@ where
         domain: TimeDomain,
         ctx: &mut KeyedContext<'_, K, Change>,
     ) {
-        if domain == TimeDomain::ProcessingTime
-            && let (Some(ttl), Some(state)) = (&self.ttl, &self.state)
+        if domain != TimeDomain::ProcessingTime {
+            return;
+        }
+        // A bundle's end (before any expiry: the bundle's change goes out first).
+        if let Some(start) = self.bundle.as_ref().and_then(|b| b.clear(ctx)) {
+            self.close_bundle(start, ctx);
+        }
+        if let (Some(ttl), Some(state)) = (&self.ttl, &self.state)
             && ttl.on_timer(ctx)
         {
             state.clear(ctx);
@@ -188,6 +205,8 @@ where
             state.clear(ctx);
             ttl.cleared(ctx);
         }
+        // With mini-batch: whether this is the group's first row of the open bundle.
+        let opens_bundle = self.bundle.as_ref().is_some_and(|b| b.get(ctx).is_none());
         let f = &self.f;
         // One lookup: a group just created has no rows yet.
         let Some(group) = state.get_or_insert_with(ctx, || GroupState {
@@ -209,7 +228,13 @@ where
         // aggregate never assumes so). Flink suppresses an update that changes nothing only
         // without state TTL.
         let suppress = self.ttl.is_none();
-        let need_before = existed && (self.update_before || (suppress && !f.always_changes()));
+        // With mini-batch, only the bundle's first row needs them (its change is emitted later).
+        let need_before = existed
+            && if self.bundle.is_some() {
+                opens_bundle
+            } else {
+                self.update_before || (suppress && !f.always_changes())
+            };
         self.before.clear();
         self.after.clear();
         if need_before {
@@ -237,7 +262,57 @@ where
                 ttl.wrote(ctx);
             }
         }
-        if suppress && need_before && !emptied && self.before == self.after {
+        if let (Some(bundle), Some(mb)) = (&self.bundle, self.mini_batch) {
+            // Emitted when the bundle closes, from the results it opened with.
+            if opens_bundle {
+                let start = BundleStart {
+                    existed,
+                    row: std::mem::take(&mut self.before),
+                };
+                bundle.update(ctx, start);
+                let deadline = mb.deadline(ctx.current_processing_time());
+                ctx.register_processing_time_timer(deadline);
+            }
+            return;
+        }
+        self.emit(ctx, existed, emptied, need_before);
+    }
+}
+
+impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
+    /// A bundle closed for the current key: one change from the results it opened with to the
+    /// group's results now.
+    fn close_bundle<K: Key>(&mut self, start: BundleStart, ctx: &mut KeyedContext<'_, K, Change>)
+    where
+        KV: Fn(&K, &mut Row),
+    {
+        self.after.clear();
+        let group = self.state.as_ref().and_then(|s| s.get(ctx));
+        let now_exists = group.is_some_and(|g| g.rows > 0);
+        if let Some(g) = group.filter(|g| g.rows > 0) {
+            self.f.values_into(&g.accs, &mut self.after);
+        }
+        if !start.existed && !now_exists {
+            return;
+        }
+        self.before = start.row;
+        self.emit(ctx, start.existed, !now_exists, start.existed);
+    }
+
+    /// Emits the group's change: `+I` of the results after for a new group, `-D` of the
+    /// results before for an emptied one, else `-U` (when asked and `have_before`) and `+U`,
+    /// or nothing when the results are equal and Flink would suppress them (no state TTL).
+    fn emit<K: Key>(
+        &mut self,
+        ctx: &mut KeyedContext<'_, K, Change>,
+        existed: bool,
+        emptied: bool,
+        have_before: bool,
+    ) where
+        KV: Fn(&K, &mut Row),
+    {
+        let need_before = have_before;
+        if self.ttl.is_none() && need_before && !emptied && self.before == self.after {
             return;
         }
         // Made while the key is borrowed, collected after.

@@ -21,6 +21,7 @@ use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
 use super::super::int_column::IntColumn;
+use super::super::mini_batch::MiniBatch;
 use super::super::state_ttl::StateTtl;
 use super::{Translator, eval_ctx, key_selector, reads_clock, union_all};
 use crate::expr::BoundExpr;
@@ -133,6 +134,7 @@ impl Translator<'_> {
             condition,
             self.ctx.zone,
             StateTtl::new(self.ctx.state_ttl),
+            MiniBatch::new(self.ctx.mini_batch_latency),
         );
         Ok(self
             .stream(input)?
@@ -165,6 +167,7 @@ impl Translator<'_> {
             update_before: asked == UpdateImages::BeforeAndAfter,
             row_drop: RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind)),
             ttl: StateTtl::new(self.ctx.state_ttl),
+            mini_batch: MiniBatch::new(self.ctx.mini_batch_latency),
         };
         let out = match keys {
             [BoundExpr::Column { index: c, ty }] if let Some(kind) = IntColumn::of(ty) => {
@@ -199,6 +202,7 @@ struct Grouping<'a> {
     update_before: bool,
     row_drop: RowDrop,
     ttl: Option<StateTtl>,
+    mini_batch: Option<MiniBatch>,
 }
 
 impl Grouping<'_> {
@@ -218,6 +222,7 @@ impl Grouping<'_> {
                     self.update_before,
                     self.row_drop,
                     self.ttl,
+                    self.mini_batch,
                 );
                 rows.key_by(key).process(f)
             }
@@ -229,6 +234,7 @@ impl Grouping<'_> {
                     self.update_before,
                     self.row_drop,
                     self.ttl,
+                    self.mini_batch,
                 );
                 changes.key_by(move |c: &Change| key(&c.row)).process(f)
             }
