@@ -3,32 +3,10 @@
 //! updating result written as Debezium events exactly once; a malformed event fails the job
 //! with its topic, partition and offset, or is skipped with `ignore-parse-errors`.
 
-use std::time::Duration;
-
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use spate_sql::{Session, SessionOptions, SqlError};
 
 use crate::connectors::kafka::TestBroker;
-
-/// Produces `(key, value)` records to partition 0 of `topic`, `None` a tombstone.
-fn produce(broker: &TestBroker, topic: &str, records: &[(&str, Option<&str>)]) {
-    let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker.bootstrap())
-        .set("log_level", "3")
-        .create()
-        .expect("producer");
-    for (key, value) in records {
-        let mut r = BaseRecord::<[u8], [u8]>::to(topic)
-            .partition(0)
-            .key(key.as_bytes());
-        if let Some(v) = value {
-            r = r.payload(v.as_bytes());
-        }
-        producer.send(r).expect("send");
-    }
-    producer.flush(Duration::from_secs(10)).expect("flush");
-}
+use crate::upsert_kafka::upserts;
 
 fn run(broker: &TestBroker, tables: &str, query: &str) -> Result<(), String> {
     let checkpoints = tempfile::tempdir().expect("tempdir");
@@ -86,7 +64,7 @@ fn a_debezium_topic_aggregates_into_a_debezium_topic() {
         event(Some(HAMMER), Some(HAMMER_B), "u"),
         event(Some(SCOOTER), None, "d"),
     ];
-    produce(
+    upserts(
         &broker,
         "products",
         &[
@@ -135,7 +113,7 @@ fn a_malformed_event_fails_with_its_position_or_is_skipped() {
     let good = event(None, Some(SCOOTER), "c");
     let unknown = event(None, Some(HAMMER), "x");
     let no_before = event(None, Some(HAMMER), "u");
-    produce(
+    upserts(
         &broker,
         "products",
         &[

@@ -188,7 +188,7 @@ fn upsert_tables_without_a_key_or_with_another_key_are_refused_as_flink_does() {
 }
 
 /// Upserts to `topic` partition 0 in order: key, and value or `None` for a tombstone.
-fn upserts(broker: &TestBroker, topic: &str, records: &[(&str, Option<&str>)]) {
+pub(crate) fn upserts(broker: &TestBroker, topic: &str, records: &[(&str, Option<&str>)]) {
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap())
         .set("log_level", "3")

@@ -8,8 +8,7 @@
 use regex::Regex;
 
 use super::{
-    ChangeValues, FormatError, FormatField, Writer, field, fill_unchanged, old_names, shown, string_of,
-    string_type,
+    ChangeValues, FormatError, FormatField, field, fill_unchanged, old_names, shown, string_of, string_type,
 };
 use crate::error::SqlError;
 use crate::format::options::FormatOptions;
@@ -142,32 +141,5 @@ pub(super) fn changes(
         out.push((RowKind::UpdateBefore, before));
         out.push((RowKind::UpdateAfter, after));
     }
-    Ok(())
-}
-
-/// `{"data":[{..}],"type":"INSERT"}` for `+I`/`+U`, `"DELETE"` for `-U`/`-D`.
-pub(super) fn encode(
-    w: &Writer<'_>,
-    kind: RowKind,
-    values: &[Value],
-    out: &mut Vec<u8>,
-) -> Result<(), FormatError> {
-    let start = out.len();
-    let mut first = true;
-    out.push(b'{');
-    w.name("data", &mut first, out);
-    out.push(b'[');
-    if let Err(e) = w.row.encode(values, out) {
-        out.truncate(start);
-        return Err(e);
-    }
-    out.push(b']');
-    w.member_str(
-        "type",
-        if kind.is_accumulate() { "INSERT" } else { "DELETE" },
-        &mut first,
-        out,
-    );
-    out.push(b'}');
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! Connect's JSON converter with schemas enabled). `c` (create) and `r` (a snapshot read) insert
 //! `after`; `u` retracts `before` and inserts `after`; `d` deletes `before`.
 
-use super::{ChangeValues, FormatError, FormatField, Writer, field, row_of, shown, string_of, string_type};
+use super::{ChangeValues, FormatError, FormatField, field, row_of, shown, string_of, string_type};
 use crate::ident::Ident;
 use crate::types::{DataType, RowField, TypeKind};
 use crate::value::{RowKind, Value};
@@ -84,33 +84,5 @@ pub(super) fn changes(
             )));
         }
     }
-    Ok(())
-}
-
-/// `{"before":null,"after":{..},"op":"c"}` for `+I`/`+U`, `{"before":{..},"after":null,"op":"d"}`
-/// for `-U`/`-D`.
-pub(super) fn encode(
-    w: &Writer<'_>,
-    kind: RowKind,
-    values: &[Value],
-    out: &mut Vec<u8>,
-) -> Result<(), FormatError> {
-    let start = out.len();
-    let (before, after, op) = if kind.is_accumulate() {
-        (None, Some(values), "c")
-    } else {
-        (Some(values), None, "d")
-    };
-    out.push(b'{');
-    let mut first = true;
-    let result = w
-        .member_row("before", before, &mut first, out)
-        .and_then(|()| w.member_row("after", after, &mut first, out));
-    if let Err(e) = result {
-        out.truncate(start);
-        return Err(e);
-    }
-    w.member_str("op", op, &mut first, out);
-    out.push(b'}');
     Ok(())
 }

@@ -3,8 +3,8 @@
 //! (`old` holds only the fields that changed) and inserts `data`.
 
 use super::{
-    ChangeValues, FormatError, FormatField, Writer, field, fill_unchanged, old_names, row_of, shown,
-    string_of, string_type,
+    ChangeValues, FormatError, FormatField, field, fill_unchanged, old_names, row_of, shown, string_of,
+    string_type,
 };
 use crate::types::DataType;
 use crate::value::{RowKind, Value};
@@ -64,30 +64,5 @@ pub(super) fn changes(
             )));
         }
     }
-    Ok(())
-}
-
-/// `{"data":{..},"type":"insert"}` for `+I`/`+U`, `"delete"` for `-U`/`-D`.
-pub(super) fn encode(
-    w: &Writer<'_>,
-    kind: RowKind,
-    values: &[Value],
-    out: &mut Vec<u8>,
-) -> Result<(), FormatError> {
-    let start = out.len();
-    let mut first = true;
-    out.push(b'{');
-    w.name("data", &mut first, out);
-    if let Err(e) = w.row.encode(values, out) {
-        out.truncate(start);
-        return Err(e);
-    }
-    w.member_str(
-        "type",
-        if kind.is_accumulate() { "insert" } else { "delete" },
-        &mut first,
-        out,
-    );
-    out.push(b'}');
     Ok(())
 }

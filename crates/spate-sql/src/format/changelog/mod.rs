@@ -181,10 +181,33 @@ impl Changelog {
             row: &self.row,
             ignore_null_fields: self.ignore_null_fields,
         };
+        let insert = kind.is_accumulate();
+        // Flink's serializers write no update events: `+U` is an insertion, `-U` a deletion.
         match &self.flavor {
-            Flavor::Debezium { .. } => debezium::encode(&write, kind, values, out),
-            Flavor::Canal(_) => canal::encode(&write, kind, values, out),
-            Flavor::Maxwell => maxwell::encode(&write, kind, values, out),
+            Flavor::Debezium { .. } => {
+                let (before, after, op) = if insert {
+                    (None, Some(values), "c")
+                } else {
+                    (Some(values), None, "d")
+                };
+                let members = [
+                    Member::Row("before", before),
+                    Member::Row("after", after),
+                    Member::Text("op", op),
+                ];
+                write.event(&members, out)
+            }
+            Flavor::Canal(_) => {
+                let kind = if insert { "INSERT" } else { "DELETE" };
+                write.event(&[Member::OneRow("data", values), Member::Text("type", kind)], out)
+            }
+            Flavor::Maxwell => {
+                let kind = if insert { "insert" } else { "delete" };
+                write.event(
+                    &[Member::Row("data", Some(values)), Member::Text("type", kind)],
+                    out,
+                )
+            }
         }
     }
 }
@@ -206,7 +229,46 @@ struct Writer<'a> {
     ignore_null_fields: bool,
 }
 
+/// One member of an event as the writers make them.
+enum Member<'v> {
+    /// A row, or `null`.
+    Row(&'static str, Option<&'v [Value]>),
+    /// An array of one row.
+    OneRow(&'static str, &'v [Value]),
+    /// A string.
+    Text(&'static str, &'static str),
+}
+
 impl Writer<'_> {
+    /// `{` the members `}`; on an error `out` is left as it was.
+    fn event(&self, members: &[Member<'_>], out: &mut Vec<u8>) -> Result<(), FormatError> {
+        let start = out.len();
+        let mut first = true;
+        out.push(b'{');
+        for m in members {
+            let written = match m {
+                Member::Row(name, row) => self.member_row(name, *row, &mut first, out),
+                Member::OneRow(name, row) => {
+                    self.name(name, &mut first, out);
+                    out.push(b'[');
+                    let r = self.row.encode(row, out);
+                    out.push(b']');
+                    r
+                }
+                Member::Text(name, text) => {
+                    self.member_str(name, text, &mut first, out);
+                    Ok(())
+                }
+            };
+            if let Err(e) = written {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
     /// `"name":` and a row, or `null` (left out with `encode.ignore-null-fields`, as Jackson
     /// leaves out every null member then); `first` says whether a comma goes before.
     fn member_row(
