@@ -652,3 +652,54 @@ pub(super) fn output_name(e: &Expr, alias: Option<&Ident>, pos: usize) -> String
         _ => format!("EXPR${pos}"),
     }
 }
+
+impl Binder<'_> {
+    /// `GROUP BY` with grouping sets (`sets`: positions in `s.group_by`) over `input`.
+    pub(super) fn grouping_sets_aggregate(
+        &mut self,
+        input: LogicalPlan,
+        s: &Select,
+        sets: &[Vec<usize>],
+        agg_calls: Vec<ast::Function>,
+    ) -> Result<LogicalPlan> {
+        let in_schema = input.schema().clone();
+        let scope = RelScope { schema: &in_schema };
+        let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
+        let n = key_exprs.len();
+        let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
+        let super::grouping_sets::Expanded {
+            plan: expand,
+            keys: group_keys,
+            key_fields: mut fields,
+            grouping,
+        } = super::grouping_sets::expand_below(input, keys, key_fields, sets)?;
+        // Aggregates read the input's columns, which the Expand keeps in place.
+        let aggs = agg_calls
+            .iter()
+            .map(|f| bind_aggregate(f, &scope))
+            .collect::<Result<Vec<_>>>()?;
+        for (i, a) in aggs.iter().enumerate() {
+            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
+        }
+        let agg_names = flink_agg_names(s, &agg_calls, n + 1);
+        let agg_plan = LogicalPlan::GroupAggregate {
+            input: Box::new(expand),
+            keys: group_keys,
+            aggs,
+            agg_names,
+            schema: Schema { fields },
+        };
+        let out_scope = GroupedScope {
+            input: &in_schema,
+            output: agg_plan.schema(),
+            key_exprs: &key_exprs,
+            agg_calls: &agg_calls,
+            n_keys: n + 1,
+            n_properties: 0,
+            input_plan_props: &|_| None,
+            legacy_name: None,
+            grouping: Some(&grouping),
+        };
+        select_over_groups(agg_plan.clone(), s, &out_scope)
+    }
+}

@@ -1,5 +1,5 @@
-//! `GROUP BY GROUPING SETS (..)`, `ROLLUP (..)` and `CUBE (..)` over an unbounded aggregate, as
-//! Flink plans them: an `Expand` that emits each row once per grouping set (the keys a set
+//! `GROUP BY GROUPING SETS (..)`, `ROLLUP (..)` and `CUBE (..)`, as Flink plans them (the
+//! aggregates over the expansion are bound in `group_by.rs`): an `Expand` that emits each row once per grouping set (the keys a set
 //! leaves out `NULL`, the set's id `$e` after them), under one `GroupAggregate` grouping by the
 //! keys and `$e`. `GROUPING(..)` and `GROUPING_ID(..)` read `$e`.
 //!
@@ -7,7 +7,6 @@
 //! sets ordered by the number whose bit `i` is set when the set holds key `i`, descending), and
 //! a set written twice once.
 
-use super::group_by::{GroupedScope, bind_keys, flink_agg_names, select_over_groups};
 use super::*;
 use crate::expr::{CmpOp, ScalarFunc};
 use crate::value::Value;
@@ -163,57 +162,6 @@ pub(super) fn expand_below(
         key_fields,
         grouping,
     })
-}
-
-impl Binder<'_> {
-    /// `GROUP BY` with grouping sets (`sets`: positions in `s.group_by`) over `input`.
-    pub(super) fn grouping_sets_aggregate(
-        &mut self,
-        input: LogicalPlan,
-        s: &Select,
-        sets: &[Vec<usize>],
-        agg_calls: Vec<ast::Function>,
-    ) -> Result<LogicalPlan> {
-        let in_schema = input.schema().clone();
-        let scope = RelScope { schema: &in_schema };
-        let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
-        let n = key_exprs.len();
-        let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
-        let Expanded {
-            plan: expand,
-            keys: group_keys,
-            key_fields: mut fields,
-            grouping,
-        } = expand_below(input, keys, key_fields, sets)?;
-        // Aggregates read the input's columns, which the Expand keeps in place.
-        let aggs = agg_calls
-            .iter()
-            .map(|f| bind_aggregate(f, &scope))
-            .collect::<Result<Vec<_>>>()?;
-        for (i, a) in aggs.iter().enumerate() {
-            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
-        }
-        let agg_names = flink_agg_names(s, &agg_calls, n + 1);
-        let agg_plan = LogicalPlan::GroupAggregate {
-            input: Box::new(expand),
-            keys: group_keys,
-            aggs,
-            agg_names,
-            schema: Schema { fields },
-        };
-        let out_scope = GroupedScope {
-            input: &in_schema,
-            output: agg_plan.schema(),
-            key_exprs: &key_exprs,
-            agg_calls: &agg_calls,
-            n_keys: n + 1,
-            n_properties: 0,
-            input_plan_props: &|_| None,
-            legacy_name: None,
-            grouping: Some(&grouping),
-        };
-        select_over_groups(agg_plan.clone(), s, &out_scope)
-    }
 }
 
 #[cfg(test)]
