@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use super::LogicalPlan;
+use super::{LogicalPlan, WindowSpec};
 use crate::ast::TableDef;
 use crate::error::SqlError;
 
@@ -205,7 +205,7 @@ impl LogicalPlan {
         let from_inputs = match self {
             // An aggregate retracts from its accumulators, so it needs the before-images of an
             // updating input whatever its own consumer asks.
-            LogicalPlan::GroupAggregate { input, .. } => {
+            LogicalPlan::GroupAggregate { input, .. } | LogicalPlan::WindowAggregate { input, .. } => {
                 let needs = (!input.modify_kinds().is_insert_only()).then_some(UpdateImages::BeforeAndAfter);
                 return input.satisfy(needs, modes);
             }
@@ -342,15 +342,33 @@ impl LogicalPlan {
         for input in self.inputs() {
             input.check_changelog_inputs()?;
         }
-        let insert_only_inputs = matches!(
-            self,
-            LogicalPlan::WindowAssign { .. }
-                | LogicalPlan::WindowAggregate { .. }
-                | LogicalPlan::AttachedWindowAggregate { .. }
-                | LogicalPlan::WindowJoin { .. }
-                | LogicalPlan::RegularJoin { .. }
-                | LogicalPlan::IntervalJoin { .. }
-        );
+        // Flink aggregates window TVFs over updating inputs (retracting from the windows);
+        // Spate does for the windows cut alike for every key.
+        let retracting_window = match self {
+            LogicalPlan::WindowAggregate {
+                input,
+                time_col,
+                group_window: false,
+                event_time: true,
+                window: WindowSpec::Tumble { .. } | WindowSpec::Hop { .. } | WindowSpec::Cumulate { .. },
+                ..
+            } => input
+                .schema()
+                .fields
+                .get(*time_col)
+                .is_some_and(|f| matches!(f.ty.kind, crate::types::TypeKind::Timestamp(_))),
+            _ => false,
+        };
+        let insert_only_inputs = !retracting_window
+            && matches!(
+                self,
+                LogicalPlan::WindowAssign { .. }
+                    | LogicalPlan::WindowAggregate { .. }
+                    | LogicalPlan::AttachedWindowAggregate { .. }
+                    | LogicalPlan::WindowJoin { .. }
+                    | LogicalPlan::RegularJoin { .. }
+                    | LogicalPlan::IntervalJoin { .. }
+            );
         match self
             .inputs()
             .into_iter()

@@ -16,6 +16,7 @@ mod not_null;
 mod packed_rows;
 mod path_picks;
 mod plan_keys;
+mod retracting_window;
 mod slice_order;
 mod state_ttl;
 mod translate;

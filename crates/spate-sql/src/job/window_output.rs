@@ -96,8 +96,7 @@ impl WindowOutput {
     /// The row of one fired window: its key values (`key(i)` is key column `i`'s), the window,
     /// and the aggregates' results (moved out where no column repeats them; what is left of
     /// them is dropped before the row is done).
-    #[cfg(test)]
-    fn row<A: Results>(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: A) -> Row {
+    pub(crate) fn row<A: Results>(&self, key: impl Fn(usize) -> Value, window: Window, aggregates: A) -> Row {
         let mut out = Vec::new();
         self.push_row(&mut out, 0, key, window, aggregates);
         out.pop().map(|r| r.value).unwrap_or_default()

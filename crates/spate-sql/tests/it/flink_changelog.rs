@@ -33,6 +33,13 @@ fn python_str(v: &Value, ty: &TypeKind) -> String {
             text
         }
         (Value::String(s), _) => s.clone(),
+        // Python's `datetime`: seconds, and six fraction digits when there is a fraction.
+        (Value::Timestamp(micros), TypeKind::Timestamp(_)) => {
+            let mut text = String::new();
+            let precision = if micros.rem_euclid(1_000_000) == 0 { 0 } else { 6 };
+            spate_sql::temporal::format_timestamp(*micros, precision, false, false, &mut text);
+            text
+        }
         (other, _) => format!("{other:?}"),
     }
 }
@@ -65,9 +72,18 @@ fn run_case(case: &str) {
     if let Err(e) = outcome {
         panic!("case {case} failed:\n{}", e.render(&script));
     }
-    assert!(updating, "{case}: the query is not updating");
-    let want: Vec<&str> = expected.lines().collect();
-    let got: Vec<&str> = lines.iter().map(String::as_str).collect();
+    // Rows of an insert-only query carry no kinds (all `+I`); a changelog with other kinds must
+    // come from an updating query.
+    let insert_only = expected.lines().all(|l| l.starts_with("+I"));
+    assert!(updating || insert_only, "{case}: the query is not updating");
+    let mut want: Vec<&str> = expected.lines().collect();
+    let mut got: Vec<&str> = lines.iter().map(String::as_str).collect();
+    if !updating {
+        // An insert-only query's rows are a multiset (as in `tests/flink/`): the order of a
+        // window's rows of different keys is not Flink's contract.
+        want.sort_unstable();
+        got.sort_unstable();
+    }
     assert_eq!(got, want, "{case}: the changelog differs from Flink's");
 }
 
@@ -107,6 +123,7 @@ cases!(
     grouping_sets,
     cube_having,
     rollup_mixed,
+    window_over_cdc,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under
@@ -157,4 +174,30 @@ fn run_sink_case(case: &str) {
 #[test]
 fn cdc_formats_write_what_flink_writes() {
     run_sink_case("cdc_formats");
+}
+
+/// Window aggregates over an updating input that Spate does not run yet (session windows,
+/// group windows) are refused at planning time naming the node, not run wrongly.
+#[test]
+fn updating_inputs_of_windows_spate_cannot_retract_from_are_refused() {
+    let dir = case_dir("window_over_cdc");
+    let ddl = std::fs::read_to_string(dir.join("job.sql"))
+        .expect("job.sql")
+        .replace("${DATA}", &dir.join("input").display().to_string());
+    let ddl = &ddl[..ddl.find("SELECT").expect("a SELECT")];
+    for query in [
+        "SELECT window_start, item, COUNT(*) FROM TABLE(SESSION(TABLE orders PARTITION BY item, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY window_start, window_end, item;",
+        "SELECT TUMBLE_START(ts, INTERVAL '10' SECOND), item, COUNT(*) FROM orders GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), item;",
+    ] {
+        let script = format!("{ddl}{query}");
+        let mut session = Session::new(SessionOptions::default());
+        let err = session
+            .execute_script(&script, |_, _| {})
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("over an updating input") && err.contains("not supported"),
+            "{query}: {err}"
+        );
+    }
 }

@@ -40,11 +40,13 @@ use super::attached::AttachedAggregateFn;
 use super::calc::{Calc, CalcFn};
 use super::consumer_filters::{ConsumerFilters, any_passes};
 use super::fail::raise;
+use super::group_aggregate::RetractingAggregate;
 use super::int_aggregate::IntAggregate;
 use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
 use super::plan_keys::{PlanKey, PlanKeys};
+use super::retracting_window::RetractingWindowFn;
 use super::slice_order::SliceOrder;
 use super::unnest::UnnestFn;
 use super::window_output::WindowOutput;
@@ -364,6 +366,26 @@ impl<'a> Translator<'a> {
             return Err(SqlError::validation("internal: not a window aggregate", None));
         };
         let zone = self.window_zone(input, *time_col);
+        if !input.modify_kinds().is_insert_only() {
+            if zone.is_some() || !*event_time {
+                // The planner lets only event-time TIMESTAMP windows take updates.
+                return Err(SqlError::validation(
+                    "internal error: a window aggregate over an updating input on a TIMESTAMP_LTZ or processing-time attribute",
+                    None,
+                ));
+            }
+            let f = RetractingAggregate::new(aggs);
+            let output = WindowOutput::new(keys.len(), properties, aggs.len(), select);
+            let assigner = assigner(*window, true, None)?;
+            let uid = self.uid("window-aggregate");
+            let key = key_selector(keys.clone(), self.ctx.zone);
+            return Ok(self
+                .changes(input, UpdateImages::BeforeAndAfter)?
+                .key_by(move |c: &Change| key(&c.row))
+                .process(RetractingWindowFn::new(f, assigner, *time_col, output))
+                .name("window-aggregate")
+                .uid(&uid));
+        }
         let row_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
         let input = self.stream(input)?;
         let assigner = assigner(*window, *event_time, zone)?;
