@@ -233,7 +233,8 @@ where
             && if self.bundle.is_some() {
                 opens_bundle
             } else {
-                self.update_before || (suppress && !f.always_changes())
+                // A retraction may empty the group, whose `-D` carries these results.
+                self.update_before || !add || (suppress && !f.always_changes())
             };
         self.before.clear();
         self.after.clear();
@@ -344,4 +345,84 @@ impl<F: GroupFunction, KV> GroupAggregateFn<F, KV> {
 
 fn change(kind: RowKind, row: Row) -> Change {
     Change { kind, row }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use spate_engine::StreamEnvironment;
+
+    use super::*;
+    use crate::expr::BoundExpr;
+    use crate::plan::{AggCall, AggKind};
+    use crate::types::{DataType, TypeKind};
+    use crate::value::Value;
+
+    /// `SUM(v)` grouped by column 0 over `changes` (rows `[k, v]`), for a consumer that wants
+    /// before-images or not, with a state TTL or not.
+    fn run(changes: Vec<Change>, update_before: bool, ttl: Option<Duration>) -> Vec<Change> {
+        let int = DataType::new(TypeKind::Int);
+        let sum = AggCall {
+            kind: AggKind::Sum,
+            args: vec![BoundExpr::Column {
+                index: 1,
+                ty: int.clone(),
+            }],
+            distinct: false,
+            filter: None,
+            ty: int,
+        };
+        let f = GroupAggregateFn::new(
+            RetractingAggregate::new(&[sum]),
+            |k: &Value, out: &mut Row| out.push(k.clone()),
+            2,
+            update_before,
+            RowDrop::of([&TypeKind::Int, &TypeKind::Int]),
+            StateTtl::new(ttl),
+            None,
+        );
+        let env = StreamEnvironment::new();
+        env.set_parallelism(1);
+        let out = env
+            .from_collection(changes)
+            .key_by(|c: &Change| c.row.first().cloned().unwrap_or_default())
+            .process(f)
+            .collect();
+        env.execute().expect("the job runs");
+        out.values()
+    }
+
+    /// A group a retraction empties emits `-D` of its whole row (key and results) for every
+    /// consumer: also for an upsert consumer (no `-U` asked for) under a state TTL, where the
+    /// results before a row are otherwise not computed.
+    #[test]
+    fn an_emptied_group_deletes_its_whole_row() {
+        let row = |k: i64, v: i64| vec![Value::Int(k), Value::Int(v)];
+        let input = vec![
+            Change::insert(row(1, 5)),
+            Change {
+                kind: RowKind::Delete,
+                row: row(1, 5),
+            },
+        ];
+        for (update_before, ttl) in [
+            (true, None),
+            (false, None),
+            (true, Some(Duration::from_secs(3600))),
+            (false, Some(Duration::from_secs(3600))),
+        ] {
+            assert_eq!(
+                run(input.clone(), update_before, ttl),
+                vec![
+                    Change::insert(row(1, 5)),
+                    Change {
+                        kind: RowKind::Delete,
+                        row: row(1, 5),
+                    },
+                ],
+                "update_before={update_before}, ttl={ttl:?}"
+            );
+        }
+    }
 }
