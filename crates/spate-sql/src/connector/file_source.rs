@@ -76,7 +76,7 @@ impl RowDecoder {
         self.format
             .decode_changes(text.as_bytes(), &mut changes)
             .map_err(|FormatError(m)| m)?;
-        let mut rows: Vec<Row> = changes
+        let rows: Vec<Row> = changes
             .into_iter()
             .map(|(kind, values)| {
                 let mut row = vec![Value::Null; self.width + 1];
@@ -87,11 +87,7 @@ impl RowDecoder {
                 row
             })
             .collect();
-        Ok(match rows.len() {
-            0 => Decoded::None,
-            1 => rows.pop().map_or(Decoded::None, Decoded::One),
-            _ => Decoded::Many(rows),
-        })
+        Ok(Decoded::of_rows(rows))
     }
 }
 
@@ -221,11 +217,7 @@ impl Emitter<Decoded> for PartRows<'_, '_> {
     }
 
     fn emit(&mut self, rows: Decoded, timestamp: Timestamp) {
-        match rows {
-            Decoded::None => {}
-            Decoded::One(row) => self.push(row, timestamp),
-            Decoded::Many(rows) => rows.into_iter().for_each(|row| self.push(row, timestamp)),
-        }
+        rows.for_each(|row| self.push(row, timestamp));
     }
 
     fn remaining(&self) -> usize {

@@ -167,10 +167,7 @@ impl Decode {
             row[self.width] = kind_value(kind);
             rows.push(row);
         }
-        Ok(match rows.len() {
-            1 => rows.pop().map_or(Decoded::None, Decoded::One),
-            _ => Decoded::Many(rows),
-        })
+        Ok(Decoded::of_rows(rows))
     }
 
     /// A row of a `kafka` table with more than its value, or of an `upsert-kafka` table.

@@ -128,32 +128,35 @@ impl RowOut<'_> {
     }
 }
 
-/// A record the format skipped (`*.ignore-parse-errors`) is `None`: nothing is emitted.
-impl Emitter<Option<Row>> for RowOut<'_> {
-    fn set_split(&mut self, split: usize) {
-        RowOut::set_split(self, split);
-    }
-
-    #[inline]
-    fn emit(&mut self, row: Option<Row>, source_ts: Timestamp) {
-        if let Some(row) = row {
-            self.push(row, source_ts);
-        }
-    }
-
-    #[inline]
-    fn remaining(&self) -> usize {
-        RowOut::remaining(self)
-    }
-}
-
-/// What one record becomes: nothing (a record the format skips), one row, or several (a
-/// changelog format's update: its `-U` and `+U`; a Canal event's batch).
+/// What one record becomes: nothing (a record the format skips, or one
+/// `*.ignore-parse-errors` skipped), one row, or several (a changelog format's update: its
+/// `-U` and `+U`; a Canal event's batch).
 #[derive(Debug)]
 pub(crate) enum Decoded {
     None,
     One(Row),
     Many(Vec<Row>),
+}
+
+impl Decoded {
+    /// `rows`, without a vector for none or one.
+    pub(crate) fn of_rows(mut rows: Vec<Row>) -> Self {
+        match rows.len() {
+            0 => Decoded::None,
+            1 => rows.pop().map_or(Decoded::None, Decoded::One),
+            _ => Decoded::Many(rows),
+        }
+    }
+
+    /// Calls `f` with each row, in order.
+    #[inline]
+    pub(crate) fn for_each(self, mut f: impl FnMut(Row)) {
+        match self {
+            Decoded::None => {}
+            Decoded::One(row) => f(row),
+            Decoded::Many(rows) => rows.into_iter().for_each(f),
+        }
+    }
 }
 
 impl Emitter<Decoded> for RowOut<'_> {
@@ -163,11 +166,7 @@ impl Emitter<Decoded> for RowOut<'_> {
 
     #[inline]
     fn emit(&mut self, rows: Decoded, source_ts: Timestamp) {
-        match rows {
-            Decoded::None => {}
-            Decoded::One(row) => self.push(row, source_ts),
-            Decoded::Many(rows) => rows.into_iter().for_each(|row| self.push(row, source_ts)),
-        }
+        rows.for_each(|row| self.push(row, source_ts));
     }
 
     #[inline]

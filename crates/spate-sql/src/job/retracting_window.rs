@@ -3,8 +3,9 @@
 //!
 //! Each change goes into the windows of its row's time: `+I`/`+U` accumulate, `-U`/`-D`
 //! retract, so an update that moves a row in time leaves its old window and joins the new one.
-//! Per key and window the state is the accumulators that take rows back out (as a
-//! `GroupAggregate` over an updating input keeps them) and the number of rows in; when the
+//! Per key the state is its open windows (a few: one per window a row can be in), each with
+//! the accumulators that take rows back out (as a `GroupAggregate` over an updating input
+//! keeps them) and the number of rows in, changed in place; when the
 //! watermark passes a window's end its row is emitted once, unless no row is left in it. A
 //! change for a window the watermark has passed is late and dropped, as Flink drops it; a
 //! retraction for a window that holds no row of the key is dropped too.
@@ -15,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
-use spate_engine::state::{MapState, StateRegistry};
+use spate_engine::state::{StateRegistry, ValueState};
 use spate_engine::window::WindowAssigner;
 use spate_engine::{Timestamp, Window};
 
@@ -28,6 +29,7 @@ use super::window_output::WindowOutput;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct WindowGroup<A> {
     start: Timestamp,
+    end: Timestamp,
     accs: A,
     /// Rows added minus rows retracted.
     rows: i64,
@@ -40,7 +42,7 @@ pub(crate) struct RetractingWindowFn {
     assigner: WindowAssigner,
     time_col: usize,
     output: WindowOutput,
-    windows: Option<MapState<Timestamp, WindowGroup<<RetractingAggregate as GroupFunction>::Acc>>>,
+    windows: Option<ValueState<Vec<WindowGroup<<RetractingAggregate as GroupFunction>::Acc>>>>,
 }
 
 impl RetractingWindowFn {
@@ -64,7 +66,7 @@ impl RetractingWindowFn {
 
 impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingWindowFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
-        self.windows = Some(states.map("retracting-window-aggregate"));
+        self.windows = Some(states.value("retracting-window-aggregate"));
     }
 
     fn process_element(&mut self, change: Change, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
@@ -80,34 +82,49 @@ impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingWindowFn {
         let mut windows: SmallVec<[Window; 8]> = SmallVec::new();
         self.assigner.assign(time, &mut windows);
         let watermark = ctx.current_watermark();
+        // Timers of the windows this change opens, set once the key's state is let go.
+        let mut opened: SmallVec<[Timestamp; 8]> = SmallVec::new();
+        let f = &self.f;
+        let Some(groups) = state.get_or_insert_with(ctx, Vec::new) else {
+            return;
+        };
         for w in windows {
             // Flink: a window whose last millisecond the watermark reached has fired.
             if w.end - 1 <= watermark {
                 continue;
             }
-            let mut group = match state.remove(ctx, &w.end) {
-                Some(g) => g,
+            let i = match groups.iter().position(|g| g.end == w.end) {
+                Some(i) => i,
                 None if !add => continue,
                 None => {
-                    ctx.register_event_time_timer(w.end - 1);
-                    WindowGroup {
+                    opened.push(w.end - 1);
+                    groups.push(WindowGroup {
                         start: w.start,
-                        accs: self.f.create(),
+                        end: w.end,
+                        accs: f.create(),
                         rows: 0,
-                    }
+                    });
+                    groups.len() - 1
                 }
             };
+            let group = &mut groups[i];
             if add {
-                self.f.accumulate(&mut group.accs, &change.row);
+                f.accumulate(&mut group.accs, &change.row);
                 group.rows += 1;
             } else {
-                self.f.retract(&mut group.accs, &change.row);
+                f.retract(&mut group.accs, &change.row);
                 group.rows -= 1;
             }
             // A window left without rows is forgotten (its timer finds nothing).
-            if group.rows > 0 {
-                state.put(ctx, w.end, group);
+            if group.rows <= 0 {
+                groups.swap_remove(i);
             }
+        }
+        if groups.is_empty() {
+            state.clear(ctx);
+        }
+        for timer in opened {
+            ctx.register_event_time_timer(timer);
         }
     }
 
@@ -119,7 +136,17 @@ impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingWindowFn {
             return;
         };
         let end = time + 1;
-        let Some(group) = state.remove(ctx, &end) else {
+        let Some(groups) = state.get_or_insert_with(ctx, Vec::new) else {
+            return;
+        };
+        let group = groups
+            .iter()
+            .position(|g| g.end == end)
+            .map(|i| groups.swap_remove(i));
+        if groups.is_empty() {
+            state.clear(ctx);
+        }
+        let Some(group) = group else {
             return;
         };
         let mut values = Vec::new();

@@ -110,14 +110,17 @@ impl Binder<'_> {
             aggs.push(call);
         }
         // Grouping sets: the window in every set, the keys expanded below the window aggregate.
-        let (base, keys, key_fields, grouping) = match &s.grouping_sets {
-            None => (base, keys, key_fields, None),
-            Some(sets) => {
-                let sets = super::grouping_sets::window_key_sets(sets, &key_index)?;
-                let e = super::grouping_sets::expand_below(base, keys, key_fields, &sets)?;
-                (e.plan, e.keys, e.key_fields, Some(e.grouping))
-            }
-        };
+        let sets = s
+            .grouping_sets
+            .as_ref()
+            .map(|sets| super::grouping_sets::window_key_sets(sets, &key_index))
+            .transpose()?;
+        let super::grouping_sets::Expanded {
+            plan: base,
+            keys,
+            key_fields,
+            grouping,
+        } = super::grouping_sets::expand_below(base, keys, key_fields, sets.as_deref())?;
         let time_kind = window_timestamp_kind(&base_schema.fields[time_col].ty);
         let properties = vec![WindowProperty::Start, WindowProperty::End, WindowProperty::Time];
         let mut fields = key_fields;
@@ -255,14 +258,19 @@ impl Binder<'_> {
         group_by: &[Expr],
         agg_calls: Vec<ast::Function>,
     ) -> Result<LogicalPlan> {
-        if let Some(sets) = &s.grouping_sets {
-            return self.grouping_sets_aggregate(input, s, sets, agg_calls);
-        }
         let in_schema = input.schema().clone();
         let scope = RelScope { schema: &in_schema };
         let key_exprs: Vec<&Expr> = group_by.iter().collect();
         // A key keeps its value but not its time attribute (the fields made have none).
-        let (keys, mut fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
+        let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
+        // Grouping sets: the keys expanded below the aggregate, which groups by them and `$e`;
+        // aggregates read the input's columns, which the Expand keeps in place.
+        let super::grouping_sets::Expanded {
+            plan: input,
+            keys,
+            key_fields: mut fields,
+            grouping,
+        } = super::grouping_sets::expand_below(input, keys, key_fields, s.grouping_sets.as_deref())?;
         let aggs = agg_calls
             .iter()
             .map(|f| bind_aggregate(f, &scope))
@@ -288,7 +296,7 @@ impl Binder<'_> {
             n_properties: 0,
             input_plan_props: &|_| None,
             legacy_name: None,
-            grouping: None,
+            grouping: grouping.as_ref(),
         };
         select_over_groups(agg_plan.clone(), s, &out_scope)
     }
@@ -296,7 +304,7 @@ impl Binder<'_> {
 
 /// Grouping keys bound over the input, with their output fields: a plain column keeps its
 /// name, an expression is `$key<i>`; no field is a time attribute.
-pub(super) fn bind_keys(
+fn bind_keys(
     key_exprs: &[&Expr],
     scope: &RelScope<'_>,
     in_schema: &Schema,
@@ -318,7 +326,7 @@ pub(super) fn bind_keys(
 /// The names Flink's plans give aggregate calls: a SELECT item that is just the call names it
 /// by its alias, or `EXPR$n` after its position; a call only in HAVING is `$fn` after its
 /// output column.
-pub(super) fn flink_agg_names(s: &Select, agg_calls: &[ast::Function], n_keys: usize) -> Vec<String> {
+fn flink_agg_names(s: &Select, agg_calls: &[ast::Function], n_keys: usize) -> Vec<String> {
     agg_calls
         .iter()
         .enumerate()
@@ -650,56 +658,5 @@ pub(super) fn output_name(e: &Expr, alias: Option<&Ident>, pos: usize) -> String
             .last()
             .map_or_else(|| format!("EXPR${pos}"), |i| i.value.clone()),
         _ => format!("EXPR${pos}"),
-    }
-}
-
-impl Binder<'_> {
-    /// `GROUP BY` with grouping sets (`sets`: positions in `s.group_by`) over `input`.
-    pub(super) fn grouping_sets_aggregate(
-        &mut self,
-        input: LogicalPlan,
-        s: &Select,
-        sets: &[Vec<usize>],
-        agg_calls: Vec<ast::Function>,
-    ) -> Result<LogicalPlan> {
-        let in_schema = input.schema().clone();
-        let scope = RelScope { schema: &in_schema };
-        let key_exprs: Vec<&Expr> = s.group_by.iter().collect();
-        let n = key_exprs.len();
-        let (keys, key_fields) = bind_keys(&key_exprs, &scope, &in_schema)?;
-        let super::grouping_sets::Expanded {
-            plan: expand,
-            keys: group_keys,
-            key_fields: mut fields,
-            grouping,
-        } = super::grouping_sets::expand_below(input, keys, key_fields, sets)?;
-        // Aggregates read the input's columns, which the Expand keeps in place.
-        let aggs = agg_calls
-            .iter()
-            .map(|f| bind_aggregate(f, &scope))
-            .collect::<Result<Vec<_>>>()?;
-        for (i, a) in aggs.iter().enumerate() {
-            fields.push(Field::new(format!("$agg{i}"), a.ty.clone()));
-        }
-        let agg_names = flink_agg_names(s, &agg_calls, n + 1);
-        let agg_plan = LogicalPlan::GroupAggregate {
-            input: Box::new(expand),
-            keys: group_keys,
-            aggs,
-            agg_names,
-            schema: Schema { fields },
-        };
-        let out_scope = GroupedScope {
-            input: &in_schema,
-            output: agg_plan.schema(),
-            key_exprs: &key_exprs,
-            agg_calls: &agg_calls,
-            n_keys: n + 1,
-            n_properties: 0,
-            input_plan_props: &|_| None,
-            legacy_name: None,
-            grouping: Some(&grouping),
-        };
-        select_over_groups(agg_plan.clone(), s, &out_scope)
     }
 }

@@ -97,27 +97,35 @@ pub(super) fn window_key_sets(sets: &[Vec<usize>], key_index: &[Option<usize>]) 
         .collect()
 }
 
-/// An aggregate's input expanded for its grouping sets.
+/// An aggregate's input and keys, expanded for its grouping sets when it has any.
 pub(super) struct Expanded {
-    /// The `Expand`.
+    /// The aggregate's input: the `Expand`, or the input as it was.
     pub(super) plan: LogicalPlan,
-    /// The aggregate's keys over it: the expanded keys, then `$e`.
+    /// The aggregate's keys over it: the expanded keys, then `$e`; or the keys as they were.
     pub(super) keys: Vec<BoundExpr>,
     /// The keys' output fields.
     pub(super) key_fields: Vec<Field>,
-    /// Where `GROUPING(..)` reads the set from.
-    pub(super) grouping: GroupingIds,
+    /// Where `GROUPING(..)` reads the set from (`None` without grouping sets).
+    pub(super) grouping: Option<GroupingIds>,
 }
 
-/// `base` expanded for the grouping sets `sets` (positions among `keys`). The input's columns
-/// keep their places, so a time column or an aggregate argument reads the same column after
-/// the Expand.
+/// `base` expanded for the grouping sets `sets` (positions among `keys`); without sets, `base`
+/// and `keys` as they are. The input's columns keep their places, so a time column or an
+/// aggregate argument reads the same column after the Expand.
 pub(super) fn expand_below(
     base: LogicalPlan,
     keys: Vec<BoundExpr>,
     key_fields: Vec<Field>,
-    sets: &[Vec<usize>],
+    sets: Option<&[Vec<usize>]>,
 ) -> Result<Expanded> {
+    let Some(sets) = sets else {
+        return Ok(Expanded {
+            plan: base,
+            keys,
+            key_fields,
+            grouping: None,
+        });
+    };
     let n = keys.len();
     if n == 0 || n > 62 {
         return Err(unsupported(
@@ -160,7 +168,7 @@ pub(super) fn expand_below(
         plan: expand,
         keys: group_keys,
         key_fields,
-        grouping,
+        grouping: Some(grouping),
     })
 }
 
