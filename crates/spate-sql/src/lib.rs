@@ -108,3 +108,4 @@ pub use spate_sql_planner::{
 
 pub use connector::parse_duration;
 pub use session::{JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult};
+pub use settings::{RESULT_MODE, ResultMode};

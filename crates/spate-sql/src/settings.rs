@@ -39,6 +39,45 @@ const CHECKED_NAMESPACES: &[&str] = &["table.", "execution.", "pipeline.", "stat
 /// with what Spate does instead.
 const NOT_YET: &[(&str, &str)] = &[("state.ttl", "state is kept without expiry")];
 
+/// `sql-client.execution.result-mode`: how the SQL client shows a query's result.
+pub const RESULT_MODE: &str = "sql-client.execution.result-mode";
+
+/// How the SQL client shows a `SELECT`'s result (Flink's `ResultMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultMode {
+    /// The result as a table that changes in place: an insertion or update-after adds its
+    /// row at the end, a deletion or update-before removes the newest equal row (Flink's
+    /// default in its interactive client).
+    Table,
+    /// Every change as a row led by its kind (`op`), the latest rows kept in view.
+    Changelog,
+    /// Every change printed once as it arrives, with its kind; the only mode Flink's client
+    /// takes for a script (`sql-client.sh -f`).
+    Tableau,
+}
+
+impl ResultMode {
+    /// The mode `value` names (case-insensitive), as Flink parses its enum options.
+    pub fn parse(value: &str) -> Option<ResultMode> {
+        let v = value.trim();
+        [
+            ("TABLE", ResultMode::Table),
+            ("CHANGELOG", ResultMode::Changelog),
+            ("TABLEAU", ResultMode::Tableau),
+        ]
+        .into_iter()
+        .find_map(|(name, mode)| v.eq_ignore_ascii_case(name).then_some(mode))
+    }
+
+    /// Flink's message for a query in a script whose result mode is not `tableau`.
+    pub fn script_error() -> String {
+        format!(
+            "In non-interactive mode, it only supports to use TABLEAU as value of {RESULT_MODE} when execute \
+             query. Please add 'SET {RESULT_MODE}=TABLEAU;' in the sql file."
+        )
+    }
+}
+
 /// Whether `k = v` may be set; an error saying why not otherwise.
 pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
     let bad = |what: &str| SqlError::validation(format!("'{k}' = '{v}': {what}"), None);
@@ -80,6 +119,14 @@ pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
         }
         NOT_NULL_ENFORCER => {
             NotNullEnforcer::parse(v)?;
+        }
+        RESULT_MODE if ResultMode::parse(v).is_none() => {
+            return Err(SqlError::validation(
+                format!(
+                    "Could not parse value '{v}' for key '{k}'. Expected one of TABLE, CHANGELOG, TABLEAU."
+                ),
+                None,
+            ));
         }
         "execution.runtime-mode" if !v.trim().eq_ignore_ascii_case("STREAMING") => {
             return Err(bad("Spate runs SQL in streaming mode only (STREAMING)"));
@@ -138,6 +185,9 @@ mod tests {
             assert!(validate_setting(k, v).is_ok(), "{k}");
         }
         assert!(validate_setting("table.exec.sink.not-null-enforcer", "ignore").is_err());
+        assert!(validate_setting(RESULT_MODE, "Changelog").is_ok());
+        assert!(validate_setting(RESULT_MODE, "tables").is_err());
+        assert_eq!(ResultMode::parse(" table "), Some(ResultMode::Table));
         assert!(validate_setting("execution.runtime-mode", "batch").is_err());
     }
 

@@ -7,9 +7,10 @@ on failure it prints what the terminal showed and exits 1.
 
 What it checks: line editing (Ctrl-A moves to the start of the line), multi-line statements
 with a continuation prompt, Ctrl-C dropping the input typed so far, the error caret, history
-(Up recalls the last statement) and the history file, a live SELECT table redrawn in place
-whose job Ctrl-C cancels (its engine worker threads are gone when the prompt is back), and
-Ctrl-D leaving with exit status 0.
+(Up recalls the last statement) and the history file, the result modes on a terminal (`table`
+by default, as in Flink's client: the result table, updated in place; `changelog`: the latest
+changes with their `op`), redrawn in place, whose job Ctrl-C cancels (its engine worker threads
+are gone when the prompt is back), and Ctrl-D leaving with exit status 0.
 """
 
 import fcntl
@@ -106,7 +107,10 @@ expect(PROMPT, "the first prompt")
 send("ELECT 42 AS answer;")
 send("\x01S\r")
 expect(rb"\|\s+42 \|", "the row of the edited statement")
-expect(rb"Received a total of 1 row")
+# The default result mode on a terminal is Flink's `table`: no `op` column.
+expect(rb"1 row in the result table, from 1 change")
+if re.search(rb"\|\s+op \|", seen):
+    fail("the table result mode shows an op column")
 expect(PROMPT)
 
 # History: Up recalls the last statement, Enter runs it again.
@@ -131,7 +135,7 @@ expect(PROMPT, "a fresh prompt after Ctrl-C")
 send("SELECT 'kept' AS y;\r")
 expect(rb"\|\s+kept \|")
 expect(PROMPT)
-if re.search(rb"\| \+I \|\s+dropped", seen):
+if re.search(rb"\|\s+dropped \|", seen):
     fail("the input cancelled with Ctrl-C ran")
 
 # An error keeps the caret display, and the shell goes on.
@@ -145,6 +149,9 @@ send(
     "CREATE TABLE g (id INT) WITH ('connector' = 'datagen', 'rows-per-second' = '20', "
     "'fields.id.min' = '1', 'fields.id.max' = '9');\r"
 )
+expect(rb"Execute statement succeeded")
+expect(PROMPT)
+send("SET 'sql-client.execution.result-mode' = 'changelog';\r")
 expect(rb"Execute statement succeeded")
 expect(PROMPT)
 send("SELECT id FROM g;\r")
@@ -165,6 +172,25 @@ expect(rb"Received a total of \d+ rows \(query cancelled\)", "the cancelled quer
 expect(PROMPT, "the prompt after cancelling")
 if worker_threads():
     fail(f"engine threads still running after the cancel: {worker_threads()}")
+
+# The table result mode over an updating query: one row per id, updated in place (at most
+# the generator's 9 ids however many changes arrive); Ctrl-C cancels it.
+send("SET 'sql-client.execution.result-mode' = 'table';\r")
+expect(rb"Execute statement succeeded")
+expect(PROMPT)
+send("SELECT id, COUNT(*) AS n FROM g GROUP BY id;\r")
+expect(rb"\|\s+id \|\s+n \|\r?\n", "the table's header, without op")
+m = expect(rb"(\d+) rows in the result table from (\d+) changes", "the table's status line")
+end = time.monotonic() + DEADLINE
+while int(m.group(2)) < 30:
+    m = expect(rb"(\d+) rows in the result table from (\d+) changes")
+    if int(m.group(1)) > 9:
+        fail(f"the result table holds {m.group(1)} rows for 9 ids")
+    if time.monotonic() > end:
+        fail("the result table stopped changing")
+send("\x03")
+expect(rb"\d+ rows? in the result table, from \d+ changes \(query cancelled\)", "the cancelled table's summary")
+expect(PROMPT, "the prompt after cancelling the table")
 
 # Ctrl-D leaves, with exit status 0.
 send("\x04")

@@ -82,6 +82,94 @@ fn the_shell_reads_statements_over_lines_and_goes_on_after_an_error() {
     assert!(stdout.contains("|                   42 |"), "{stdout}");
 }
 
+/// `sql-client.execution.result-mode` = `table` in a shell whose output is not a terminal:
+/// the result table is printed when the query ends — an updated group's row replaced, no `op`
+/// column — while the default there prints every change with its `op`, as tableau does.
+#[test]
+fn the_table_result_mode_prints_the_final_result_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spate()
+        .arg("sql")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let query =
+        "SELECT k, SUM(v) AS total FROM (VALUES ('a', 1), ('b', 2), ('a', 4)) AS t(k, v) GROUP BY k;\n";
+    let input = format!(
+        "{query}SET 'sql-client.execution.result-mode' = 'table';\n{query}\
+         SET 'sql-client.execution.result-mode' = 'tables';\nQUIT;\n"
+    );
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let (changelog, table) = stdout
+        .split_once("Received a total of 4 rows")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    for change in [
+        "| +I |                    a |                    1 |",
+        "| -U |                    a |                    1 |",
+        "| +U |                    a |                    5 |",
+    ] {
+        assert!(changelog.contains(change), "{stdout}");
+    }
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.contains(" k |"))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "|                    b |                    2 |",
+            "|                    a |                    5 |"
+        ],
+        "{stdout}"
+    );
+    assert!(
+        table.contains("2 rows in the result table, from 4 changes"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("Could not parse value 'tables' for key 'sql-client.execution.result-mode'"),
+        "{stderr}"
+    );
+}
+
+/// A script's query in a result mode other than tableau fails with Flink's message (Flink's
+/// client shows only tableau in a script); the statements before it ran.
+#[test]
+fn a_script_query_needs_the_tableau_result_mode() {
+    let out = run_script(
+        "SELECT 1 AS one;\nSET 'sql-client.execution.result-mode' = 'changelog';\nSELECT 2 AS two;\n",
+    );
+    assert!(!out.status.success());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains("|                    1 |") && !stdout.contains("two"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(
+            "In non-interactive mode, it only supports to use TABLEAU as value of \
+             sql-client.execution.result-mode when execute query. Please add \
+             'SET sql-client.execution.result-mode=TABLEAU;' in the sql file."
+        ),
+        "{stderr}"
+    );
+    let ok = run_script("SET 'sql-client.execution.result-mode' = 'TABLEAU';\nSELECT 2 AS two;\n");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+}
+
 /// SIGTERM stops a script whose job keeps failing and restarting: no attempt runs to take the
 /// savepoint, so the job is cancelled, the process exits non-zero saying so, and the script's
 /// later statements start no job (their jobs are cancelled as they start).

@@ -7,7 +7,9 @@
 //! by `tableau.rs` in both. With `--server URL` both run their statements on a `spate server`
 //! instead (`remote.rs`).
 
+mod materialized;
 mod remote;
+mod result_mode;
 mod shell;
 mod tableau;
 
@@ -23,6 +25,7 @@ use spate_sql::{Session, SessionOptions, StatementResult};
 use crate::cli::SqlArgs;
 use crate::cluster::Cluster;
 
+use self::result_mode::ClientResultMode;
 use self::tableau::{Mode, Tableau};
 
 /// The running statement's job, shared with the signal handlers.
@@ -111,13 +114,19 @@ pub fn run(args: SqlArgs) -> Result<()> {
         .spawn(move || {
             let mut session = Session::new(options);
             let mut result = Ok(());
+            let mut result_mode = ClientResultMode::default();
             for stmt in &statements {
                 // Told to stop: the statements after the stopped one do not run.
                 if lock(&finished).stopping {
                     break;
                 }
+                if let Err(why) = result_mode.check_script(stmt) {
+                    result = Err(spate_sql::SqlError::validation(why, None));
+                    break;
+                }
                 match session.execute(stmt) {
                     Ok(r) => {
+                        result_mode.ran(stmt);
                         // The job (if any) is done: stop its progress line.
                         lock(&finished).job.take();
                         if let Some(zone) = zone_set_by(stmt) {

@@ -24,6 +24,7 @@ use spate_server::preview::{PreviewPage, PreviewStatus};
 use spate_sql::ast::Explain;
 use spate_sql::{Session, SessionOptions, Statement};
 
+use super::result_mode::ClientResultMode;
 use super::tableau::{Mode, Tableau};
 use super::{Runner, RunningJob, SharedTableau, lock, show};
 
@@ -249,8 +250,11 @@ pub(super) fn run_script(url: &str, client: Client, path: &Path, script: &str) -
             }
         }
     });
+    let mut result_mode = ClientResultMode::default();
     for (stmt, text) in &statements {
+        result_mode.check_script(stmt).map_err(in_file)?;
         remote.run(stmt, text, Mode::Streaming).map_err(in_file)?;
+        result_mode.ran(stmt);
     }
     Ok(())
 }

@@ -27,7 +27,8 @@ use rustyline::error::ReadlineError;
 use spate_sql::{Session, Statement, StatementResult};
 
 use super::remote::Remote;
-use super::tableau::{Mode, Tableau};
+use super::result_mode::ClientResultMode;
+use super::tableau::{Mode, Screen, Tableau};
 use super::{Runner, RunningJob, SharedTableau, lock, session_options, show};
 use crate::cli::SqlArgs;
 use crate::cluster::Cluster;
@@ -159,8 +160,10 @@ impl Runner for Local {
     fn run(&mut self, stmt: &Statement, text: &str, mode: Mode) -> Result<(), String> {
         lock(&self.tableau).reset(mode);
         // A live table shows the query's progress itself.
-        self.progress
-            .store(!matches!(mode, Mode::Live { .. }), Ordering::Relaxed);
+        self.progress.store(
+            matches!(mode, Mode::Streaming | Mode::Table(None)),
+            Ordering::Relaxed,
+        );
         lock(&self.current).statement_running = true;
         let result = self.session.execute(stmt);
         lock(&self.tableau).set_zone(self.session.local_time_zone());
@@ -223,6 +226,7 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
     spawn_interrupt_handler(&runtime, current.clone())?;
     let mut input = Input::open()?;
     let mut buffer = String::new();
+    let mut result_mode = ClientResultMode::default();
     loop {
         let line = match input.read(!buffer.trim().is_empty())? {
             Read::Line(line) => line,
@@ -258,14 +262,13 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
             let outcome = spate_sql::parse_statement(&text.text)
                 .map_err(|e| e.render(&text.text))
                 .and_then(|stmt| {
-                    let live = input.is_terminal() && matches!(stmt, Statement::Select(_));
-                    let mode = if live {
+                    let screen = (input.is_terminal() && matches!(stmt, Statement::Select(_))).then(|| {
                         let (window, width) = input.live_size();
-                        Mode::Live { window, width }
-                    } else {
-                        Mode::Streaming
-                    };
-                    runner.run(&stmt, &text.text, mode)
+                        Screen { window, width }
+                    });
+                    runner.run(&stmt, &text.text, result_mode.shell_view(screen))?;
+                    result_mode.ran(&stmt);
+                    Ok(())
                 });
             if let Err(e) = outcome {
                 eprintln!("[ERROR] {e}");

@@ -1,14 +1,19 @@
-//! A query's rows as Flink's SQL client shows them in tableau mode: a header once, then one
-//! `+I` line per row, closed by a border and `Received a total of N rows`.
+//! A query's rows as Flink's SQL client shows them in its three result modes
+//! (`sql-client.execution.result-mode`).
 //!
-//! Two ways to show them:
-//! - *streaming* (a script, or a shell whose output is not a terminal): every row is printed
-//!   as it arrives, so output can be piped and nothing is ever rewritten;
-//! - *live* (the interactive shell on a terminal): the header stays, and below it the last
-//!   `window` rows and a status line are redrawn in place (ANSI cursor-up and clear), at most
-//!   every [`REDRAW_EVERY`], so an unbounded query shows a bounded, continuously updating table.
-//!   Values are cut to their column width (with `...`), and every line to the terminal's width,
-//!   so no line wraps, which would break the cursor arithmetic of the redraw.
+//! - *streaming* (`tableau`; a script, or a shell whose output is not a terminal): a header
+//!   once, then every change as it arrives with its kind in the `op` column (`+I`, `-U`, `+U`,
+//!   `-D`), closed by a border and `Received a total of N rows`, so output can be piped and
+//!   nothing is ever rewritten;
+//! - *live* (`changelog` on a terminal): the header stays, and below it the last `window`
+//!   changes and a status line are redrawn in place (ANSI cursor-up and clear), at most every
+//!   [`REDRAW_EVERY`], so an unbounded query shows a bounded, continuously updating view;
+//! - *table* (`table`): the result as a table ([`MaterializedTable`]) without the `op`
+//!   column: on a terminal its newest rows are redrawn in place as changes arrive; otherwise
+//!   the whole table is printed once the query ends.
+//!
+//! Live views cut values to their column width (with `...`), and every line to the terminal's
+//! width, so no line wraps, which would break the cursor arithmetic of the redraw.
 //!
 //! Rows arrive from the job's threads (several subtasks may call at once): the tableau sits
 //! behind a mutex and is driven by [`Tableau::rows`] through the session's row observer. A
@@ -20,6 +25,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use spate_sql::QueryRows;
+
+use super::materialized::MaterializedTable;
 use spate_sql::value::{RowKind, display_in};
 use spate_sql::zone::SessionZone;
 
@@ -27,26 +34,46 @@ use spate_sql::zone::SessionZone;
 /// terminal's time, not the job's, on fast queries).
 pub(super) const REDRAW_EVERY: Duration = Duration::from_millis(100);
 
+/// The terminal a live view is redrawn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Screen {
+    /// How many rows the view shows at most.
+    pub(super) window: usize,
+    /// The terminal's width in columns: a table wider than that is cut at its right edge.
+    pub(super) width: usize,
+}
+
 /// How a query's rows are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
-    /// Every row printed once, as it arrives.
+    /// Every change printed once, as it arrives.
     Streaming,
-    /// The last `window` rows redrawn in place.
-    Live {
-        /// How many rows the table shows at most.
-        window: usize,
-        /// The terminal's width in columns: a table wider than that is cut at its right edge.
-        width: usize,
-    },
+    /// The last changes redrawn in place.
+    Live(Screen),
+    /// The result table: its newest rows redrawn in place on a screen, else printed whole at
+    /// the end.
+    Table(Option<Screen>),
 }
 
 impl Mode {
-    /// `line` as this mode shows it: whole when streaming; live, cut so that it fits the
+    /// The screen the view is redrawn on, if it is.
+    fn screen(&self) -> Option<Screen> {
+        match *self {
+            Mode::Live(screen) | Mode::Table(Some(screen)) => Some(screen),
+            _ => None,
+        }
+    }
+
+    /// Whether rows show their kind in an `op` column (all but the table do).
+    fn shows_op(&self) -> bool {
+        !matches!(self, Mode::Table(_))
+    }
+
+    /// `line` as this mode shows it: whole when printed once; live, cut so that it fits the
     /// terminal without wrapping (the last column left empty: some terminals wrap on it).
     fn fit<'l>(&self, line: &'l str) -> std::borrow::Cow<'l, str> {
-        match *self {
-            Mode::Live { width, .. } if line.chars().count() >= width => line
+        match self.screen() {
+            Some(Screen { width, .. }) if line.chars().count() >= width => line
                 .chars()
                 .take(width.saturating_sub(1))
                 .collect::<String>()
@@ -64,6 +91,8 @@ pub(super) struct Tableau {
     columns: Option<Vec<String>>,
     /// The live window's formatted lines, oldest first.
     recent: VecDeque<String>,
+    /// The result table, in table mode.
+    table: MaterializedTable,
     total: u64,
     /// Lines of the live body (window, border, status) on screen, to move back over.
     drawn: usize,
@@ -79,6 +108,7 @@ impl Tableau {
             mode,
             columns: None,
             recent: VecDeque::new(),
+            table: MaterializedTable::default(),
             total: 0,
             drawn: 0,
             last_draw: None,
@@ -126,10 +156,14 @@ impl Tableau {
     pub(super) fn text_rows(&mut self, columns: &[String], rows: impl ExactSizeIterator<Item = Vec<String>>) {
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
+        let op = self.mode.shows_op();
         if self.columns.is_none() {
             self.started = Instant::now();
-            for line in header(columns).lines() {
-                let _ = writeln!(out, "{}", self.mode.fit(line));
+            // A table printed at the end gets its header there.
+            if self.mode != Mode::Table(None) {
+                for line in header(columns, op).lines() {
+                    let _ = writeln!(out, "{}", self.mode.fit(line));
+                }
             }
             self.columns = Some(columns.to_vec());
         }
@@ -137,27 +171,32 @@ impl Tableau {
         let Some(columns) = self.columns.take() else {
             return;
         };
-        let cut = matches!(self.mode, Mode::Live { .. });
         let count = rows.len();
         self.total += count as u64;
         match self.mode {
             Mode::Streaming => {
                 for r in rows {
-                    let _ = writeln!(out, "{}", row_line(&columns, &r, cut));
+                    let _ = writeln!(out, "{}", row_line(&columns, &r, true, false));
                 }
             }
-            Mode::Live { window, .. } => {
+            Mode::Live(Screen { window, .. }) => {
                 for r in rows.skip(count.saturating_sub(window)) {
                     if self.recent.len() == window {
                         self.recent.pop_front();
                     }
-                    let line = row_line(&columns, &r, cut);
+                    let line = row_line(&columns, &r, true, true);
                     self.recent.push_back(self.mode.fit(&line).into_owned());
                 }
-                if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
-                    self.redraw(&mut out, &columns, true);
+            }
+            Mode::Table(_) => {
+                for mut r in rows {
+                    let values = r.split_off(1.min(r.len()));
+                    self.table.apply(r.first().map_or("+I", String::as_str), values);
                 }
             }
+        }
+        if self.mode.screen().is_some() && self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) {
+            self.redraw(&mut out, &columns, true);
         }
         self.columns = Some(columns);
         let _ = out.flush();
@@ -172,7 +211,7 @@ impl Tableau {
         }
     }
 
-    /// Closes the table (if a query started one): the last rows, the bottom border and the
+    /// Closes the view (if a query started one): the last rows, the bottom border and the
     /// total, and whether the query was stopped.
     pub(super) fn finish(&mut self, cancelled: bool) {
         let Some(columns) = self.columns.take() else {
@@ -180,41 +219,87 @@ impl Tableau {
         };
         let stdout = std::io::stdout();
         let mut out = stdout.lock();
-        if matches!(self.mode, Mode::Live { .. }) {
+        match self.mode {
             // The rows since the last redraw, and the final status line below in place of
             // the running one.
-            self.redraw(&mut out, &columns, false);
-        } else {
-            let _ = writeln!(out, "{}", border(&columns));
+            Mode::Live(_) | Mode::Table(Some(_)) => self.redraw(&mut out, &columns, false),
+            Mode::Streaming => {
+                let _ = writeln!(out, "{}", border(&columns, true));
+            }
+            Mode::Table(None) => {
+                let mut text = header(&columns, false);
+                for r in self.table.rows() {
+                    text.push_str(&row_line(&columns, r, false, false));
+                    text.push('\n');
+                }
+                text.push_str(&border(&columns, false));
+                text.push('\n');
+                let _ = out.write_all(text.as_bytes());
+            }
         }
         let rows = if self.total == 1 { "row" } else { "rows" };
         let stopped = if cancelled { " (query cancelled)" } else { "" };
-        let _ = writeln!(out, "Received a total of {} {rows}{stopped}", self.total);
+        if let Mode::Table(_) = self.mode {
+            let held = self.table.rows().len();
+            let _ = writeln!(
+                out,
+                "{held} {} in the result table, from {} {}{stopped}",
+                if held == 1 { "row" } else { "rows" },
+                self.total,
+                if self.total == 1 { "change" } else { "changes" },
+            );
+        } else {
+            let _ = writeln!(out, "Received a total of {} {rows}{stopped}", self.total);
+        }
         let _ = out.flush();
     }
 
-    /// Rewrites the live body: the window's rows, the bottom border and, while the query
-    /// runs, a status line.
+    /// Rewrites the live body: the window's rows (the latest changes, or the table's newest
+    /// rows), the bottom border and, while the query runs, a status line.
     fn redraw(&mut self, out: &mut impl Write, columns: &[String], running: bool) {
+        let Some(Screen { window, .. }) = self.mode.screen() else {
+            return;
+        };
+        let op = self.mode.shows_op();
         let mut text = String::new();
         if self.drawn > 0 {
             // Up to the first body line, column 0, and clear to the end of the screen.
             text.push_str(&format!("\x1b[{}A\r\x1b[J", self.drawn));
         }
-        for line in &self.recent {
-            text.push_str(line);
-            text.push('\n');
-        }
-        text.push_str(&self.mode.fit(&border(columns)));
+        let shown = if op {
+            for line in &self.recent {
+                text.push_str(line);
+                text.push('\n');
+            }
+            self.recent.len()
+        } else {
+            let rows = self.table.rows();
+            let newest = &rows[rows.len().saturating_sub(window)..];
+            for r in newest {
+                text.push_str(&self.mode.fit(&row_line(columns, r, false, true)));
+                text.push('\n');
+            }
+            newest.len()
+        };
+        text.push_str(&self.mode.fit(&border(columns, op)));
         text.push('\n');
-        self.drawn = self.recent.len() + 1;
+        self.drawn = shown + 1;
         if running {
-            let status = format!(
-                "{} rows received in {:.0}s, the last {} shown (Ctrl-C stops the query)",
-                self.total,
-                self.started.elapsed().as_secs_f64(),
-                self.recent.len()
-            );
+            let status = if op {
+                format!(
+                    "{} rows received in {:.0}s, the last {shown} shown (Ctrl-C stops the query)",
+                    self.total,
+                    self.started.elapsed().as_secs_f64(),
+                )
+            } else {
+                format!(
+                    "{} rows in the result table from {} changes in {:.0}s, the newest {shown} shown \
+                     (Ctrl-C stops the query)",
+                    self.table.rows().len(),
+                    self.total,
+                    self.started.elapsed().as_secs_f64(),
+                )
+            };
             text.push_str(&self.mode.fit(&status));
             text.push('\n');
             self.drawn += 1;
@@ -224,37 +309,50 @@ impl Tableau {
     }
 }
 
-/// Column `i` of the tableau (0 is `op`): as wide as its name, at least 20 for values.
-fn column_width(columns: &[String], i: usize) -> usize {
-    match i {
-        0 => 2,
-        _ => columns[i - 1].chars().count().max(20),
-    }
+/// The widths of the view's columns (with `op`, the `op` column first): a value column is as
+/// wide as its name, at least 20.
+fn widths(columns: &[String], op: bool) -> Vec<usize> {
+    op.then_some(2)
+        .into_iter()
+        .chain(columns.iter().map(|c| c.chars().count().max(20)))
+        .collect()
 }
 
-fn border(columns: &[String]) -> String {
-    (0..=columns.len())
-        .map(|i| format!("+{}", "-".repeat(column_width(columns, i) + 2)))
+fn border(columns: &[String], op: bool) -> String {
+    widths(columns, op)
+        .iter()
+        .map(|w| format!("+{}", "-".repeat(w + 2)))
         .collect::<String>()
         + "+"
 }
 
-fn header(columns: &[String]) -> String {
-    let border = border(columns);
-    let mut line = format!("| {:>w$} ", "op", w = column_width(columns, 0));
-    for (i, name) in columns.iter().enumerate() {
-        line.push_str(&format!("| {:>w$} ", name, w = column_width(columns, i + 1)));
+fn header(columns: &[String], op: bool) -> String {
+    let border = border(columns, op);
+    let names = op
+        .then_some("op")
+        .into_iter()
+        .chain(columns.iter().map(String::as_str));
+    let mut line = String::new();
+    for (name, w) in names.zip(widths(columns, op)) {
+        line.push_str(&format!("| {name:>w$} "));
     }
     format!("{border}\n{line}|\n{border}\n")
 }
 
-/// One row's line (`row` is its op, then its values); with `cut`, values longer than their column end in `...` (Flink's client
-/// does the same in tableau mode).
-fn row_line(columns: &[String], row: &[String], cut: bool) -> String {
-    let op = row.first().map_or("+I", String::as_str);
-    let mut line = format!("| {:>w$} ", op, w = column_width(columns, 0));
-    for (i, text) in row.iter().skip(1).take(columns.len()).enumerate() {
-        let w = column_width(columns, i + 1);
+/// One line of the view: `row` is an op and then values when `op`, else values alone; with
+/// `cut`, values longer than their column end in `...` (Flink's client does the same in
+/// tableau mode).
+fn row_line(columns: &[String], row: &[String], op: bool, cut: bool) -> String {
+    let values: Box<dyn Iterator<Item = &str>> = if op {
+        Box::new(
+            std::iter::once(row.first().map_or("+I", String::as_str))
+                .chain(row.iter().skip(1).take(columns.len()).map(String::as_str)),
+        )
+    } else {
+        Box::new(row.iter().take(columns.len()).map(String::as_str))
+    };
+    let mut line = String::new();
+    for (text, w) in values.zip(widths(columns, op)) {
         if cut && text.chars().count() > w {
             let shortened = text.chars().take(w.saturating_sub(3)).collect::<String>() + "...";
             line.push_str(&format!("| {shortened:>w$} "));
@@ -296,18 +394,18 @@ mod tests {
     #[test]
     fn a_long_value_is_cut_to_its_column_only_when_asked() {
         let row = vec!["+I".to_string(), "x".repeat(30)];
-        let cut = row_line(&names(), &row, true);
+        let cut = row_line(&names(), &row, true, true);
         assert!(cut.contains(&format!("{}...", "x".repeat(17))), "{cut}");
-        assert_eq!(cut.chars().count(), border(&names()).chars().count());
-        assert!(row_line(&names(), &row, false).contains(&"x".repeat(30)));
+        assert_eq!(cut.chars().count(), border(&names(), true).chars().count());
+        assert!(row_line(&names(), &row, true, false).contains(&"x".repeat(30)));
     }
 
     #[test]
     fn finishing_a_live_table_draws_the_rows_not_drawn_yet() {
-        let mut t = Tableau::new(Mode::Live {
+        let mut t = Tableau::new(Mode::Live(Screen {
             window: 3,
             width: 200,
-        });
+        }));
         let schema = schema();
         t.rows(&batch(&schema, &[]));
         t.rows(&batch(&schema, &[vec![Value::String("late".into())]]));
@@ -321,7 +419,7 @@ mod tests {
     #[test]
     fn a_live_table_wider_than_the_terminal_is_cut_at_its_edge() {
         let wide: Vec<String> = (0..8).map(|i| format!("column_{i}")).collect();
-        let mut t = Tableau::new(Mode::Live { window: 3, width: 60 });
+        let mut t = Tableau::new(Mode::Live(Screen { window: 3, width: 60 }));
         t.text_rows(&wide, std::iter::empty());
         t.text_rows(
             &[],
@@ -338,15 +436,15 @@ mod tests {
         assert_eq!(t.drawn, 3);
         let streaming = Mode::Streaming.fit(&t.recent[0]).into_owned();
         assert_eq!(streaming, t.recent[0]);
-        assert_eq!(Mode::Live { window: 1, width: 10 }.fit("short"), "short");
+        assert_eq!(Mode::Live(Screen { window: 1, width: 10 }).fit("short"), "short");
     }
 
     #[test]
     fn a_live_table_keeps_only_the_last_rows_of_its_window() {
-        let mut t = Tableau::new(Mode::Live {
+        let mut t = Tableau::new(Mode::Live(Screen {
             window: 3,
             width: 200,
-        });
+        }));
         let rows: Vec<Row> = (0..10).map(|i| vec![Value::String(format!("r{i}"))]).collect();
         let schema = schema();
         t.rows(&batch(&schema, &[]));
@@ -358,14 +456,55 @@ mod tests {
         assert!(shown[0].ends_with("r7") && shown[2].ends_with("r9"), "{shown:?}");
     }
 
+    /// In table mode an updating query's changes make a table: the update replaces its row,
+    /// which has no `op` column, and the live view shows the table's newest rows.
+    #[test]
+    fn table_mode_shows_the_result_table() {
+        let mut t = Tableau::new(Mode::Table(Some(Screen {
+            window: 5,
+            width: 200,
+        })));
+        let schema = schema();
+        let rows: Vec<Row> = ["a", "b", "a", "c"]
+            .iter()
+            .map(|v| vec![Value::String(v.to_string())])
+            .collect();
+        let kinds = [
+            RowKind::Insert,
+            RowKind::Insert,
+            RowKind::UpdateBefore,
+            RowKind::UpdateAfter,
+        ];
+        t.rows(&QueryRows {
+            schema: &schema,
+            updating: true,
+            rows: &rows,
+            kinds: &kinds,
+        });
+        let columns = t.columns.clone().unwrap();
+        let mut screen = Vec::new();
+        // Drawn from the top, as on a fresh screen.
+        t.drawn = 0;
+        t.redraw(&mut screen, &columns, false);
+        let screen = String::from_utf8(screen).unwrap();
+        let shown: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .map(|l| l.trim_matches(|c| c == '|' || c == ' '))
+            .collect();
+        assert_eq!(shown, ["b", "c"], "{screen}");
+        assert_eq!(t.total, 4);
+        assert!(!screen.contains("+I"), "{screen}");
+    }
+
     /// An updating query's rows show what each does in the `op` column, as Flink's client in
     /// tableau mode does.
     #[test]
     fn an_updating_querys_rows_show_their_kinds() {
-        let mut t = Tableau::new(Mode::Live {
+        let mut t = Tableau::new(Mode::Live(Screen {
             window: 5,
             width: 200,
-        });
+        }));
         let schema = schema();
         let rows: Vec<Row> = ["a", "a", "b"]
             .iter()
