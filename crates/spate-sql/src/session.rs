@@ -61,6 +61,8 @@ pub struct SessionOptions {
     /// The bytes each job's threads may hold (`spate_engine::memory`); over it the job
     /// fails and its restart strategy decides what follows. `None`: unbounded.
     pub memory_budget: Option<u64>,
+    /// Where `print` tables write (standard output or error, as each table says, unless set).
+    pub print_target: Option<spate_connectors::print::PrintTarget>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -409,6 +411,7 @@ impl Session {
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
             mini_batch_latency: self.mini_batch_latency()?,
+            print_target: self.options.print_target.clone(),
             ..ConnectorContext::default()
         })
     }

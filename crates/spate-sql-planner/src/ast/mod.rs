@@ -27,8 +27,8 @@ pub use keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeU
 pub use literal::Literal;
 pub use operators::{BinaryOp, UnaryOp};
 pub use statement::{
-    Column, ColumnKind, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey, Statement, TableDef,
-    TableOption, Watermark,
+    Column, ColumnKind, ConflictStrategy, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey,
+    Statement, TableDef, TableOption, Watermark,
 };
 
 /// A query: `[WITH ...] body [ORDER BY ...] [LIMIT n]`.

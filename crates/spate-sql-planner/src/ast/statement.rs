@@ -169,7 +169,7 @@ pub struct CreateView {
     pub loc: Loc,
 }
 
-/// `INSERT INTO t [(cols)] query`.
+/// `INSERT INTO t [(cols)] query [ON CONFLICT DO ..]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Insert {
     /// The target table.
@@ -178,8 +178,33 @@ pub struct Insert {
     pub columns: Vec<Ident>,
     /// The rows.
     pub query: Query,
+    /// `ON CONFLICT DO ERROR | NOTHING | DEDUPLICATE` (Flink 2.3).
+    pub on_conflict: Option<ConflictStrategy>,
     /// The table name's position.
     pub loc: Loc,
+}
+
+/// What an upsert sink does when rows of different upsert keys of the query map to one of its
+/// primary keys (Flink 2.3's `ON CONFLICT` clause).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictStrategy {
+    /// `DO ERROR`: the job fails.
+    Error,
+    /// `DO NOTHING`: the first row kept stays.
+    Nothing,
+    /// `DO DEDUPLICATE`: the latest row wins; when it is retracted, the one before it.
+    Deduplicate,
+}
+
+impl ConflictStrategy {
+    /// Flink's name (`ERROR`, `NOTHING`, `DEDUPLICATE`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ConflictStrategy::Error => "ERROR",
+            ConflictStrategy::Nothing => "NOTHING",
+            ConflictStrategy::Deduplicate => "DEDUPLICATE",
+        }
+    }
 }
 
 /// `EXPLAIN`.
@@ -366,6 +391,10 @@ impl fmt::Display for Insert {
             comma_list(f, &self.columns, ", ")?;
             f.write_str(")")?;
         }
-        write!(f, "\n{}", self.query)
+        write!(f, "\n{}", self.query)?;
+        if let Some(strategy) = self.on_conflict {
+            write!(f, "\nON CONFLICT DO {}", strategy.name())?;
+        }
+        Ok(())
     }
 }

@@ -16,8 +16,8 @@ use sqlparser::parser::{Parser, ParserError};
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
 
 use crate::ast::{
-    Column, ColumnKind, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey, Query, Statement,
-    TableDef, TableOption, Watermark,
+    Column, ColumnKind, ConflictStrategy, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey, Query,
+    Statement, TableDef, TableOption, Watermark,
 };
 use crate::error::{Position, Result, SqlError};
 use crate::ident::{Ident, Loc, ObjectName};
@@ -585,10 +585,24 @@ impl<'a> FlinkParser<'a> {
             return Err(self.expected("SELECT, WITH or VALUES"));
         }
         let query = self.query()?;
+        let on_conflict = if self.words(&["ON", "CONFLICT"]) {
+            self.expect_word("DO")?;
+            let strategy = [
+                ("ERROR", ConflictStrategy::Error),
+                ("NOTHING", ConflictStrategy::Nothing),
+                ("DEDUPLICATE", ConflictStrategy::Deduplicate),
+            ]
+            .into_iter()
+            .find_map(|(w, strategy)| self.word(w).then_some(strategy));
+            Some(strategy.ok_or_else(|| self.expected("ERROR, NOTHING or DEDUPLICATE"))?)
+        } else {
+            None
+        };
         Ok(Insert {
             table,
             columns,
             query,
+            on_conflict,
             loc,
         })
     }

@@ -133,7 +133,9 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::Values { .. } => ChangelogMode::INSERT_ONLY,
-            LogicalPlan::ChangelogNormalize { .. } => ChangelogMode::UPSERT,
+            LogicalPlan::ChangelogNormalize { .. } | LogicalPlan::SinkMaterialize { .. } => {
+                ChangelogMode::UPSERT
+            }
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Filter { input, .. }
@@ -205,7 +207,11 @@ impl LogicalPlan {
         let from_inputs = match self {
             // An aggregate retracts from its accumulators, so it needs the before-images of an
             // updating input whatever its own consumer asks.
-            LogicalPlan::GroupAggregate { input, .. } | LogicalPlan::WindowAggregate { input, .. } => {
+            // The materializer finds the row an update replaces by its before-image (Flink
+            // asks its input for `-U` too).
+            LogicalPlan::GroupAggregate { input, .. }
+            | LogicalPlan::WindowAggregate { input, .. }
+            | LogicalPlan::SinkMaterialize { input, .. } => {
                 let needs = (!input.modify_kinds().is_insert_only()).then_some(UpdateImages::BeforeAndAfter);
                 return input.satisfy(needs, modes);
             }
@@ -275,7 +281,7 @@ pub fn check_sink_accepts(table: &TableDef, plan: &LogicalPlan) -> Result<(), Sq
 /// Flink 2.3's planning error when an updating query goes into a sink whose primary key is not
 /// one of the query's upsert keys (checked on the plan conformed to the sink's columns): rows
 /// of different query keys could then overwrite each other's sink row. Flink asks for an
-/// `ON CONFLICT` clause there, which Spate does not parse yet.
+/// `ON CONFLICT` clause there (`on_conflict`).
 pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlError> {
     let Some(pk) = &table.primary_key else {
         return Ok(());

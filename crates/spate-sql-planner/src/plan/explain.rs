@@ -134,7 +134,9 @@ impl LogicalPlan {
                 )?;
                 vec![input]
             }
-            LogicalPlan::GroupAggregate { .. } | LogicalPlan::ChangelogNormalize { .. } => {
+            LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::ChangelogNormalize { .. }
+            | LogicalPlan::SinkMaterialize { .. } => {
                 f.write_str(&self.flink_node_string())?;
                 self.inputs()
             }
@@ -306,6 +308,21 @@ impl LogicalPlan {
                     ""
                 };
                 format!("ChangelogNormalize(key=[{}]{condition})", names.join(", "))
+            }
+            // Flink shows it on its sink (`upsertMaterialize=[true], conflictStrategy=[..]`) and
+            // names the operator `SinkMaterializer(pk=[..])`.
+            LogicalPlan::SinkMaterialize {
+                input, pk, strategy, ..
+            } => {
+                let names: Vec<&str> = pk
+                    .iter()
+                    .filter_map(|k| input.schema().fields.get(*k).map(|f| f.name.as_str()))
+                    .collect();
+                format!(
+                    "SinkMaterializer(pk=[{}], conflictStrategy=[{}])",
+                    names.join(", "),
+                    strategy.name()
+                )
             }
             other => {
                 let text = other.explain(false);

@@ -34,7 +34,7 @@ fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalP
     };
     super::check_sink_accepts(&table, &plan)?;
     let plan = conform_to_sink(plan, &table, insert)?;
-    super::check_upsert_key(&table, &plan)?;
+    let plan = super::on_conflict::resolve_conflicts(&table, plan, insert.on_conflict)?;
     Ok((table, plan))
 }
 

@@ -16,6 +16,7 @@ mod changelog_mode;
 mod column_use;
 mod explain;
 mod insert;
+mod on_conflict;
 mod projection;
 mod rel_scope;
 mod unnest;
@@ -231,6 +232,21 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// Flink's sink upsert materializer (`SinkMaterializer`), under a sink whose primary key
+    /// is not an upsert key of the query: per sink key it keeps the rows that claim it and
+    /// emits one row per key (`+I`, `+U`, `-D`), resolving rows of different upsert keys as
+    /// the `ON CONFLICT` clause says. Its columns are its input's.
+    SinkMaterialize {
+        /// The input, conformed to the sink's columns.
+        input: Box<LogicalPlan>,
+        /// The sink's primary key columns.
+        pk: Vec<usize>,
+        /// The input's smallest upsert key, which tells apart the rows of one sink key; `None`
+        /// (an input without one) compares whole rows.
+        upsert_key: Option<Vec<usize>>,
+        /// How rows of different upsert keys for one sink key resolve.
+        strategy: crate::ast::ConflictStrategy,
+    },
     /// A windowed `GROUP BY`: rows are `keys ++ window properties ++ aggregates`.
     WindowAggregate {
         /// The input.
@@ -390,9 +406,9 @@ impl LogicalPlan {
     /// The node's output columns.
     pub fn schema(&self) -> &Schema {
         match self {
-            LogicalPlan::Filter { input, .. } | LogicalPlan::ChangelogNormalize { input, .. } => {
-                input.schema()
-            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::ChangelogNormalize { input, .. }
+            | LogicalPlan::SinkMaterialize { input, .. } => input.schema(),
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Values { schema, .. }
             | LogicalPlan::Project { schema, .. }
@@ -421,6 +437,7 @@ impl LogicalPlan {
             | LogicalPlan::AttachedWindowAggregate { input, .. }
             | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
+            | LogicalPlan::SinkMaterialize { input, .. }
             | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }

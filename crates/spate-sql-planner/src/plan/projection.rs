@@ -220,6 +220,13 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
         }
         // What its consumer reads, the key and the condition: as in Flink, a row that differs
         // only in columns nobody reads equals the one held and changes nothing.
+        // It compares and writes whole rows.
+        LogicalPlan::SinkMaterialize { input, .. } => {
+            for k in 0..input.schema().fields.len() {
+                mark_whole(&mut need, k);
+            }
+            demand(input, need, scans);
+        }
         LogicalPlan::ChangelogNormalize {
             input,
             keys,
@@ -322,6 +329,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::AttachedWindowAggregate { input, .. }
         | LogicalPlan::GroupAggregate { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
+        | LogicalPlan::SinkMaterialize { input, .. }
         | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
@@ -389,6 +397,7 @@ mod tests {
             | LogicalPlan::AttachedWindowAggregate { input, .. }
             | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
+            | LogicalPlan::SinkMaterialize { input, .. }
             | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }

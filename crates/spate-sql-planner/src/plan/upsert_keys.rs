@@ -32,7 +32,7 @@ impl LogicalPlan {
             | LogicalPlan::Union { .. }
             | LogicalPlan::Unnest { .. }
             | LogicalPlan::Expand { .. } => Vec::new(),
-            LogicalPlan::ChangelogNormalize { keys, .. } => {
+            LogicalPlan::ChangelogNormalize { keys, .. } | LogicalPlan::SinkMaterialize { pk: keys, .. } => {
                 let mut key = keys.clone();
                 key.sort_unstable();
                 vec![key]

@@ -7,6 +7,11 @@
 
 use crate::expr::EvalError;
 
+/// Fails the running job with `message` as it is.
+pub(crate) fn raise_message(message: String) -> ! {
+    std::panic::resume_unwind(Box::new(message))
+}
+
 /// Fails the running job with `error`.
 pub(crate) fn raise(error: EvalError) -> ! {
     std::panic::resume_unwind(Box::new(format!("SQL runtime error: {error}")))

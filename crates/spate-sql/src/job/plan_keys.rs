@@ -122,6 +122,12 @@ fn own_text(plan: &LogicalPlan) -> String {
             ids,
             schema,
         } => format!("Expand {keys:?} {ids:?} {schema:?}"),
+        LogicalPlan::SinkMaterialize {
+            input: _,
+            pk,
+            upsert_key,
+            strategy,
+        } => format!("SinkMaterialize {pk:?} {upsert_key:?} {strategy:?}"),
         LogicalPlan::ChangelogNormalize {
             input: _,
             keys,

@@ -15,6 +15,7 @@ mod formats;
 mod golden;
 mod kafka_tls;
 mod mini_batch;
+mod on_conflict;
 mod parse;
 mod roundtrip;
 mod session;

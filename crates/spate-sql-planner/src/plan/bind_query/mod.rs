@@ -398,9 +398,9 @@ fn apply_alias(plan: &mut LogicalPlan, alias: Option<&TableAlias>, default: Opti
 
 fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
     match plan {
-        LogicalPlan::Filter { input, .. } | LogicalPlan::ChangelogNormalize { input, .. } => {
-            schema_mut(input)
-        }
+        LogicalPlan::Filter { input, .. }
+        | LogicalPlan::ChangelogNormalize { input, .. }
+        | LogicalPlan::SinkMaterialize { input, .. } => schema_mut(input),
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
         | LogicalPlan::Project { schema, .. }

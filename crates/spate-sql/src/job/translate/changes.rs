@@ -22,6 +22,7 @@ use super::super::fail::raise;
 use super::super::group_aggregate::{GroupAggregateFn, RetractingAggregate};
 use super::super::int_column::IntColumn;
 use super::super::mini_batch::MiniBatch;
+use super::super::sink_materializer::SinkMaterializerFn;
 use super::super::state_ttl::StateTtl;
 use super::{Translator, eval_ctx, key_selector, reads_clock, union_all};
 use crate::expr::BoundExpr;
@@ -58,6 +59,12 @@ impl Translator<'_> {
             } => self.changelog_normalize(input, keys, condition.as_ref(), asked),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
             LogicalPlan::Expand { input, keys, ids, .. } => self.expand_changes(input, keys, ids, asked),
+            LogicalPlan::SinkMaterialize {
+                input,
+                pk,
+                upsert_key,
+                strategy,
+            } => self.sink_materialize(input, pk, upsert_key.clone(), *strategy),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()
@@ -141,6 +148,36 @@ impl Translator<'_> {
             .key_by(key)
             .process(f)
             .name("changelog-normalize")
+            .uid(&uid))
+    }
+
+    /// A sink materializer, keyed by the sink's primary key (its rows' before-images find the
+    /// rows they replace).
+    fn sink_materialize(
+        &mut self,
+        input: &LogicalPlan,
+        pk: &[usize],
+        upsert_key: Option<Vec<usize>>,
+        strategy: crate::ast::ConflictStrategy,
+    ) -> Result<DataStream<Change>> {
+        let fields = &input.schema().fields;
+        let columns = pk
+            .iter()
+            .filter_map(|&c| fields.get(c).map(|f| (c, f.name.clone(), f.ty.clone())))
+            .collect();
+        let keys: Arc<[usize]> = pk.into();
+        let key = move |c: &Change| -> Vec<Value> {
+            keys.iter()
+                .map(|k| c.row.get(*k).cloned().unwrap_or_default())
+                .collect()
+        };
+        let uid = self.uid("sink-materializer");
+        let f = SinkMaterializerFn::new(strategy, upsert_key, columns, self.ctx.zone);
+        Ok(self
+            .changes(input, UpdateImages::BeforeAndAfter)?
+            .key_by(key)
+            .process(f)
+            .name("sink-materializer")
             .uid(&uid))
     }
 

@@ -232,15 +232,15 @@ impl<'a> Translator<'a> {
             LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
             // Its rows are changes (`changes.rs`); a consumer of plain rows cannot take them.
-            LogicalPlan::GroupAggregate { .. } | LogicalPlan::ChangelogNormalize { .. } => {
-                Err(SqlError::validation(
-                    format!(
-                        "internal error: the updating node {} was asked for insert-only rows",
-                        plan.flink_node_string()
-                    ),
-                    None,
-                ))
-            }
+            LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::ChangelogNormalize { .. }
+            | LogicalPlan::SinkMaterialize { .. } => Err(SqlError::validation(
+                format!(
+                    "internal error: the updating node {} was asked for insert-only rows",
+                    plan.flink_node_string()
+                ),
+                None,
+            )),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()
