@@ -263,6 +263,7 @@ impl Job {
             observer: Some(Arc::new(move |h: &JobHandle| job.attach(h))),
             rows: None,
             memory_budget: ctx.memory_budget,
+            print_target: None,
         });
         let mut operators = Vec::new();
         let who = owner.map_or(Principal::Admin, Principal::User);

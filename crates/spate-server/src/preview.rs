@@ -319,6 +319,7 @@ impl Previews {
             })),
             rows: Some(Arc::new(move |batch: &QueryRows<'_>| on_rows.rows(batch))),
             memory_budget: self.memory_budget,
+            print_target: None,
         });
         let mut session = crate::script::on_planning_thread(|| {
             for stmt in &statements {

@@ -215,6 +215,7 @@ fn session_options(
         // The job is this process (with an embedded broker at most): the system's own
         // limits apply, as to any program.
         memory_budget: None,
+        print_target: None,
         rows: Some(Arc::new(move |batch| lock(&tableau).rows(batch))),
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();
