@@ -108,7 +108,8 @@ pub use explain::{OperatorEdge, OperatorGraph, OperatorNode};
 pub use metrics::{OperatorMetrics, OperatorReport, TaskMetrics};
 pub use operators::process::{ProcessContext, ProcessFunction};
 // The function families keep their public paths (`spate_engine::keyed_process::...`).
-pub use operators::{broadcast, connect, keyed_co_process, keyed_process};
+pub use operators::local_aggregate::LocalPartial;
+pub use operators::{broadcast, connect, keyed_co_process, keyed_process, local_aggregate};
 pub use plan::{JobConfig, JobResult};
 pub use record::{
     Data, Key, MAX_WATERMARK, MIN_WATERMARK, NO_TIMESTAMP, Record, StateData, Timestamp, Window,

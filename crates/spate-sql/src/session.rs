@@ -400,6 +400,11 @@ impl Session {
                 .config
                 .get("table.optimizer.agg-phase-strategy")
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("TWO_PHASE")),
+            two_phase_groups: self.mini_batch_latency()?.is_some()
+                && !self
+                    .config
+                    .get("table.optimizer.agg-phase-strategy")
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("ONE_PHASE")),
             not_null_enforcer: self
                 .config
                 .get(crate::job::NOT_NULL_ENFORCER)

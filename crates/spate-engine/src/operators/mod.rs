@@ -4,6 +4,7 @@
 //! - `process.rs`: [`ProcessFunction`] with side outputs;
 //! - `keyed.rs`: the rolling reduce of a keyed stream;
 //! - [`keyed_process`]: keyed state and timers over one input;
+//! - [`local_aggregate`]: the local phase of two-phase aggregation over a keyed stream;
 //! - [`connect`]: co-process functions over two unkeyed inputs;
 //! - [`keyed_co_process`]: keyed state and timers over two keyed inputs;
 //! - [`broadcast`]: broadcast state, unkeyed and keyed;
@@ -18,6 +19,7 @@ pub mod connect;
 pub(crate) mod keyed;
 pub mod keyed_co_process;
 pub mod keyed_process;
+pub mod local_aggregate;
 pub(crate) mod process;
 mod resumable_timer_control;
 pub(crate) mod two_input;

@@ -95,6 +95,10 @@ pub struct ConnectorContext {
     /// `table.optimizer.agg-phase-strategy` = `TWO_PHASE`: window aggregates over tumbling and
     /// hopping windows whose aggregates allow it fold rows before the keyed exchange too.
     pub two_phase_windows: bool,
+    /// Unbounded `GROUP BY`s over insert-only input fold each input batch per key before the
+    /// keyed exchange (Flink's local-global aggregation: mini-batch on and
+    /// `table.optimizer.agg-phase-strategy` not `ONE_PHASE`).
+    pub two_phase_groups: bool,
     /// `table.exec.sink.not-null-enforcer`: what sinks do with a `NULL` for a `NOT NULL`
     /// column.
     pub not_null_enforcer: NotNullEnforcer,

@@ -104,3 +104,72 @@ fn mini_batch_needs_a_latency_and_a_size() {
     // Disabled, the other settings change nothing.
     assert!(changelog(&script("SET 'table.exec.mini-batch.enabled' = 'false';", query)).is_ok());
 }
+
+/// The text of the script's last statement (an `EXPLAIN`).
+fn explained(script: &str) -> String {
+    let mut session = Session::new(SessionOptions::default());
+    let mut text = String::new();
+    session
+        .execute_script(script, |_, result| {
+            if let StatementResult::Text(t) = result {
+                text = t;
+            }
+        })
+        .unwrap_or_else(|e| panic!("{}", e.render(script)));
+    text
+}
+
+/// 20 000 rows over 50 users at parallelism 2, through a `GROUP BY` under mini-batch, one phase
+/// and two (Flink's local-global aggregation, its default with mini-batch): the local phase
+/// runs where every call merges (`COUNT`, `SUM`, `MAX`, `AVG`, `COUNT(DISTINCT)`) and not where
+/// one does not (`LISTAGG`), nor under `ONE_PHASE` or without mini-batch, and each plan ends
+/// with the table the query has without mini-batch.
+#[test]
+fn two_phase_aggregation_folds_before_the_exchange_and_ends_with_the_same_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("events.csv");
+    let mut text = String::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        text.push_str(&format!("{},{},item-{}\n", x % 50, x % 1000, x % 97));
+    }
+    std::fs::write(&path, text).expect("input");
+    let tables = format!(
+        "SET 'parallelism.default' = '2';
+         CREATE TABLE events (user_id INT, amount INT, item STRING) WITH (
+           'connector' = 'filesystem', 'path' = '{}', 'format' = 'csv');",
+        path.display()
+    );
+    let query = "SELECT user_id, COUNT(*) AS c, SUM(amount) AS s, MAX(item) AS m, AVG(amount) AS a, \
+                 COUNT(DISTINCT item) AS d FROM events GROUP BY user_id;";
+    let run = |settings: &str, query: &str| {
+        let script = format!("{tables}\n{settings}\n{query}");
+        let graph = explained(&format!("{tables}\n{settings}\nEXPLAIN {query}"));
+        let changes = changelog(&script).expect("runs");
+        (graph.contains("local-group-aggregate"), final_table(&changes))
+    };
+    let (local, expected) = run("", query);
+    assert!(!local, "no local phase without mini-batch");
+    assert_eq!(expected.len(), 50);
+    for (settings, two_phase) in [
+        (MINI_BATCH.to_string(), true),
+        (
+            format!("{MINI_BATCH} SET 'table.optimizer.agg-phase-strategy' = 'TWO_PHASE';"),
+            true,
+        ),
+        (
+            format!("{MINI_BATCH} SET 'table.optimizer.agg-phase-strategy' = 'ONE_PHASE';"),
+            false,
+        ),
+    ] {
+        let (local, table) = run(&settings, query);
+        assert_eq!(local, two_phase, "{settings}");
+        assert_eq!(table, expected, "{settings}");
+    }
+    let listagg = "SELECT user_id, LISTAGG(item) AS l FROM events GROUP BY user_id;";
+    let (local, _) = run(MINI_BATCH, listagg);
+    assert!(!local, "LISTAGG keeps one phase");
+}

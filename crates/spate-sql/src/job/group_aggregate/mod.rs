@@ -23,12 +23,12 @@ mod retracting;
 use serde::{Deserialize, Serialize};
 use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
 use spate_engine::state::{StateRegistry, ValueState};
-use spate_engine::{Key, StateData};
+use spate_engine::{Key, LocalPartial, StateData};
 
 use crate::row_memory::RowDrop;
 use crate::value::{Change, Row, RowKind};
 
-use super::accumulate::SqlAggregate;
+use super::accumulate::{Accumulators, SqlAggregate};
 use super::mini_batch::{BundleStart, MiniBatch};
 use super::state_ttl::StateTtl;
 
@@ -53,7 +53,7 @@ pub(crate) trait GroupFunction: Clone + Send + 'static {
 }
 
 impl GroupFunction for SqlAggregate {
-    type Acc = super::accumulate::Accumulators;
+    type Acc = Accumulators;
 
     fn create(&self) -> Self::Acc {
         spate_engine::window::AggregateFunction::create(self)
@@ -80,22 +80,67 @@ impl GroupFunction for SqlAggregate {
     }
 }
 
-/// An input element of a `GroupAggregate`: a plain row (an insertion) or a change.
-pub(crate) trait ChangeInput: Clone + Send + 'static {
-    /// The change and its row.
-    fn into_parts(self) -> (RowKind, Row);
+/// An input element of a `GroupAggregate` over `F`'s calls: a plain row (an insertion), a
+/// change, or (the global phase of a two-phase aggregate) a key's rows folded by the local
+/// phase.
+pub(crate) trait GroupInput<F: GroupFunction>: Clone + Send + 'static {
+    /// Whether it adds rows to its group (else it takes one back out).
+    fn adds(&self) -> bool;
+    /// Folds it into `group`'s accumulators and row count.
+    fn fold_into(self, f: &F, group: &mut GroupState<F::Acc>, row_drop: &RowDrop);
+    /// Drops it unused.
+    fn discard(self, row_drop: &RowDrop);
 }
 
-impl ChangeInput for Row {
-    fn into_parts(self) -> (RowKind, Row) {
-        (RowKind::Insert, self)
+impl<F: GroupFunction> GroupInput<F> for Row {
+    fn adds(&self) -> bool {
+        true
+    }
+
+    fn fold_into(self, f: &F, group: &mut GroupState<F::Acc>, row_drop: &RowDrop) {
+        f.accumulate(&mut group.accs, &self);
+        group.rows += 1;
+        row_drop.drop(self);
+    }
+
+    fn discard(self, row_drop: &RowDrop) {
+        row_drop.drop(self);
     }
 }
 
-impl ChangeInput for Change {
-    fn into_parts(self) -> (RowKind, Row) {
-        (self.kind, self.row)
+impl<F: GroupFunction> GroupInput<F> for Change {
+    fn adds(&self) -> bool {
+        self.kind.is_accumulate()
     }
+
+    fn fold_into(self, f: &F, group: &mut GroupState<F::Acc>, row_drop: &RowDrop) {
+        if self.kind.is_accumulate() {
+            f.accumulate(&mut group.accs, &self.row);
+            group.rows += 1;
+        } else {
+            f.retract(&mut group.accs, &self.row);
+            group.rows -= 1;
+        }
+        row_drop.drop(self.row);
+    }
+
+    fn discard(self, row_drop: &RowDrop) {
+        row_drop.drop(self.row);
+    }
+}
+
+/// A key's rows of one local bundle (`LocalGroupAggregate`), merged in by the global phase.
+impl<K: Key> GroupInput<SqlAggregate> for LocalPartial<K, Accumulators> {
+    fn adds(&self) -> bool {
+        true
+    }
+
+    fn fold_into(self, f: &SqlAggregate, group: &mut GroupState<Accumulators>, _: &RowDrop) {
+        spate_engine::window::AggregateFunction::merge(f, &mut group.accs, self.acc);
+        group.rows += i64::try_from(self.records).unwrap_or(i64::MAX);
+    }
+
+    fn discard(self, _: &RowDrop) {}
 }
 
 /// One group's state.
@@ -161,7 +206,7 @@ where
     K: Key,
     F: GroupFunction,
     KV: Fn(&K, &mut Row) + Clone + Send + 'static,
-    I: ChangeInput,
+    I: GroupInput<F>,
 {
     fn open(&mut self, states: &mut StateRegistry<'_, K>) {
         self.state = Some(states.value("group-aggregate"));
@@ -197,8 +242,7 @@ where
         let Some(state) = self.state.clone() else {
             return;
         };
-        let (kind, row) = input.into_parts();
-        let add = kind.is_accumulate();
+        let add = input.adds();
         if let Some(ttl) = &self.ttl
             && ttl.expired(ctx)
         {
@@ -213,13 +257,13 @@ where
             accs: f.create(),
             rows: 0,
         }) else {
-            self.row_drop.drop(row);
+            input.discard(&self.row_drop);
             return;
         };
         let existed = group.rows != 0;
         if !existed && !add {
             // Flink drops a retraction for a group it holds no state for.
-            self.row_drop.drop(row);
+            input.discard(&self.row_drop);
             state.clear(ctx);
             return;
         }
@@ -241,14 +285,7 @@ where
         if need_before {
             f.values_into(&group.accs, &mut self.before);
         }
-        if add {
-            f.accumulate(&mut group.accs, &row);
-            group.rows += 1;
-        } else {
-            f.retract(&mut group.accs, &row);
-            group.rows -= 1;
-        }
-        self.row_drop.drop(row);
+        input.fold_into(f, group, &self.row_drop);
         // Only retractions bring a group back to no rows (an insert-only input adds only).
         let emptied = group.rows <= 0;
         if emptied {

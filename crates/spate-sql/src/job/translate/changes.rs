@@ -8,14 +8,14 @@
 
 use std::sync::Arc;
 
-use spate_engine::{DataStream, ProcessContext};
+use spate_engine::{DataStream, LocalPartial, ProcessContext};
 
 use crate::error::{Result, SqlError};
 use crate::plan::{AggCall, LogicalPlan, UpdateImages};
 use crate::row_memory::RowDrop;
 use crate::value::{Change, Row, Value};
 
-use super::super::accumulate::SqlAggregate;
+use super::super::accumulate::{Accumulators, SqlAggregate};
 use super::super::calc::{Calc, CalcFn};
 use super::super::changelog_normalize::ChangelogNormalizeFn;
 use super::super::fail::raise;
@@ -205,6 +205,7 @@ impl Translator<'_> {
             row_drop: RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind)),
             ttl: StateTtl::new(self.ctx.state_ttl),
             mini_batch: MiniBatch::new(self.ctx.mini_batch_latency),
+            two_phase: self.ctx.two_phase_groups,
         };
         let out = match keys {
             [BoundExpr::Column { index: c, ty }] if let Some(kind) = IntColumn::of(ty) => {
@@ -240,6 +241,8 @@ struct Grouping<'a> {
     row_drop: RowDrop,
     ttl: Option<StateTtl>,
     mini_batch: Option<MiniBatch>,
+    /// Local-global: rows are folded per key before the exchange where every call merges.
+    two_phase: bool,
 }
 
 impl Grouping<'_> {
@@ -252,8 +255,11 @@ impl Grouping<'_> {
     {
         match input {
             GroupInput::Rows(rows) => {
+                let aggregate = SqlAggregate::new(self.aggs.to_vec());
+                // Flink's rule keeps one phase for calls that cannot merge.
+                let two_phase = self.two_phase && aggregate.merges_in_any_order();
                 let f = GroupAggregateFn::new(
-                    SqlAggregate::new(self.aggs.to_vec()),
+                    aggregate.clone(),
                     key_values,
                     self.width,
                     self.update_before,
@@ -261,7 +267,15 @@ impl Grouping<'_> {
                     self.ttl,
                     self.mini_batch,
                 );
-                rows.key_by(key).process(f)
+                if two_phase {
+                    rows.key_by(key)
+                        .local_aggregate(aggregate)
+                        .name("local-group-aggregate")
+                        .key_by(|p: &LocalPartial<K, Accumulators>| p.key.clone())
+                        .process(f)
+                } else {
+                    rows.key_by(key).process(f)
+                }
             }
             GroupInput::Changes(changes) => {
                 let f = GroupAggregateFn::new(
