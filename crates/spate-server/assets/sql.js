@@ -1,6 +1,9 @@
 // The SQL page: type a script; run its SELECT as a preview and watch rows arrive (the server
 // keeps the newest rows, the page polls them), or submit an INSERT script as a job. A preview
-// is cancelled when the page is left (and by the server when nobody polls it).
+// is cancelled when the page is left (and by the server when nobody polls it). An updating
+// query (GROUP BY, an upsert table) shows its result as a table that changes in place, as
+// Flink's client does in `table` mode (the server keeps it); its changelog, with each row's
+// `op`, is one click away.
 
 import { h, fill, badge } from './dom.js';
 import { get, post, del } from './api.js';
@@ -58,6 +61,8 @@ export function mount(root, watching) {
   );
 
   let preview = null; // {id, next, columns, rows, state}
+  // How an updating query is shown: 'table' (the result) or 'changelog' (its changes).
+  let view = 'table';
   if (watching) {
     // A link to a running preview (#/sql?preview=ID): watch it, show its script.
     preview = { id: watching, next: 0, columns: [], rows: [], state: 'RUNNING', total: 0, showScript: true };
@@ -104,20 +109,53 @@ export function mount(root, watching) {
     }
   }
 
+  function viewSwitch(page) {
+    const tab = (name, label) =>
+      h('button', {
+        class: view === name ? 'view-tab active' : 'view-tab',
+        'aria-pressed': String(view === name),
+        onclick: () => {
+          view = name;
+          draw(page);
+        },
+      }, label);
+    return h('span.view-switch', tab('table', 'Result table'), tab('changelog', 'Changelog'));
+  }
+
   function draw(page) {
+    const asTable = page.updating && view === 'table';
     const shown = preview.rows.slice(-SHOW).reverse();
     showStatus(
       h(
         'div.preview-line',
         badge(page.status),
-        h('span', `${int(page.total)} rows`),
+        asTable
+          ? h('span', `${int(page.table_rows)} rows in the result table, from ${int(page.total)} changes`)
+          : h('span', `${int(page.total)} rows`),
         h('span', duration(page.duration)),
-        page.total > preview.rows.length ? h('span.muted', `showing the newest ${int(Math.min(SHOW, preview.rows.length))}`) : null,
+        !asTable && page.total > preview.rows.length ? h('span.muted', `showing the newest ${int(Math.min(SHOW, preview.rows.length))}`) : null,
+        asTable && page.table_rows > page.table.length ? h('span.muted', `showing the ${int(page.table.length)} changed last`) : null,
+        page.updating ? viewSwitch(page) : null,
         page.error ? h('span.error', page.error) : null,
       ),
     );
     if (!preview.columns.length) {
       fill(result, h('p.empty', 'Waiting for the job to start…'));
+      return;
+    }
+    if (asTable) {
+      // The result's columns (without `op`), its rows changed last at the top.
+      const columns = preview.columns.slice(1);
+      const rows = page.table.slice().reverse();
+      fill(
+        result,
+        h(
+          'table.grid.result-table',
+          h('thead', h('tr', columns.map((c) => h('th', { title: c.type }, c.name, h('span.type', c.type))))),
+          h('tbody', rows.map((row) => h('tr', row.map((v) => h('td', { class: v === '<NULL>' ? 'null' : null }, v))))),
+        ),
+        rows.length ? null : h('p.empty', 'The result table is empty.'),
+      );
       return;
     }
     fill(

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use spate_engine::JobHandle;
 use spate_sql::value::display_in;
 use spate_sql::zone::SessionZone;
-use spate_sql::{QueryRows, Session, SessionOptions, Statement};
+use spate_sql::{QueryRows, ResultTable, Session, SessionOptions, Statement};
 
 use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
@@ -37,6 +37,12 @@ pub const RUN_LIMIT: Duration = Duration::from_secs(600);
 pub const KEEP_ENDED: Duration = Duration::from_secs(120);
 /// Longest rows returned by one poll.
 const MAX_PAGE: usize = 500;
+
+/// The most rows an updating preview's result table keeps (the oldest go past it).
+pub const MAX_TABLE_ROWS: usize = 100_000;
+
+/// The most rows of the result table one page shows (the newest).
+const TABLE_PAGE: usize = 500;
 
 /// Where a preview is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +83,13 @@ pub struct PreviewPage {
     pub updating: bool,
     /// Rows from `first` on, each value as Flink's SQL client shows it.
     pub rows: Vec<Vec<String>>,
+    /// An updating query's result as a table so far (Flink's client's `table` mode: each
+    /// update replaces its row): its newest rows, without `op`, oldest first.
+    #[serde(default)]
+    pub table: Vec<Vec<String>>,
+    /// How many rows that table holds.
+    #[serde(default)]
+    pub table_rows: u64,
     /// The sequence number of `rows[0]` (rows are numbered from 0 as they arrive).
     pub first: u64,
     /// The sequence number to poll from next.
@@ -96,6 +109,8 @@ struct State {
     columns: Vec<Column>,
     updating: bool,
     rows: VecDeque<Vec<String>>,
+    /// An updating query's result table.
+    table: ResultTable,
     total: u64,
     error: Option<String>,
     handle: Option<JobHandle>,
@@ -135,6 +150,8 @@ impl Preview {
             first,
             next: first + rows.len() as u64,
             rows,
+            table: s.table.newest(TABLE_PAGE).into_iter().cloned().collect(),
+            table_rows: s.table.len() as u64,
             total: s.total,
             error: s.error.clone(),
             duration: end.duration_since(s.started).as_millis() as u64,
@@ -173,7 +190,7 @@ impl Preview {
         }
         for (i, row) in batch.rows.iter().enumerate() {
             let op = batch.kinds.get(i).map(|k| k.short_string().to_string());
-            let shown = op
+            let shown: Vec<String> = op
                 .into_iter()
                 .chain(
                     row.iter()
@@ -181,6 +198,10 @@ impl Preview {
                         .map(|(v, f)| display_in(v, &f.ty, s.zone)),
                 )
                 .collect();
+            if let Some(kind) = batch.kinds.get(i) {
+                let values: Vec<String> = shown.iter().skip(1).cloned().collect();
+                s.table.apply(*kind, values);
+            }
             if s.rows.len() == MAX_ROWS {
                 s.rows.pop_front();
             }
@@ -290,6 +311,7 @@ impl Previews {
                 columns: Vec::new(),
                 updating: false,
                 rows: VecDeque::new(),
+                table: ResultTable::new(MAX_TABLE_ROWS),
                 total: 0,
                 error: None,
                 handle: None,

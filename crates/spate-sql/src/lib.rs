@@ -94,6 +94,7 @@ pub mod format;
 pub mod job;
 mod restart_options;
 mod row_memory;
+mod result_table;
 mod session;
 mod settings;
 pub mod stream_table;
@@ -108,4 +109,5 @@ pub use spate_sql_planner::{
 
 pub use connector::parse_duration;
 pub use session::{JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult};
+pub use result_table::ResultTable;
 pub use settings::{RESULT_MODE, ResultMode};

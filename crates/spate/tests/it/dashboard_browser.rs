@@ -65,6 +65,14 @@ CREATE TABLE orders (order_id BIGINT, product STRING, amount DOUBLE, ts TIMESTAM
 SELECT order_id, product, amount, ts FROM orders WHERE amount > 100;
 ";
 
+/// An updating query: a count per bucket (7 of them), each update replacing its row.
+const UPDATING_PREVIEW: &str = "
+CREATE TABLE clicks (id BIGINT, bucket INT) WITH (
+  'connector' = 'datagen', 'rows-per-second' = '50',
+  'fields.bucket.min' = '0', 'fields.bucket.max' = '6');
+SELECT bucket, COUNT(*) AS clicks FROM clicks GROUP BY bucket;
+";
+
 /// GET or POST on the server; the body as JSON.
 fn http(url: &str, token: &str, method: &str, path: &str, body: Option<&Value>) -> Value {
     let addr = url.strip_prefix("http://").unwrap();
@@ -249,16 +257,17 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             .then_some(groups)
     });
     // A page that leaves a preview cancels it: each visit of the SQL page gets a fresh one.
-    let start_preview = || {
+    let start = |sql: &str| {
         let r = http(
             &url,
             &token,
             "POST",
             "/sql/previews",
-            Some(&serde_json::json!({ "sql": PREVIEW.trim() })),
+            Some(&serde_json::json!({ "sql": sql.trim() })),
         );
         r["id"].as_str().unwrap().to_string()
     };
+    let start_preview = || start(PREVIEW);
     let preview = start_preview();
 
     // The job page: the graph's nodes with live rates and watermarks, a completed checkpoint.
@@ -290,6 +299,25 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     assert!(dom.contains("order_id") && dom.contains("RUNNING"), "{dom}");
     assert!(count(&dom, "<tr>") >= 3, "no preview rows:\n{dom}");
 
+    // An updating query's preview: its result as a table that changes in place, one row per
+    // bucket however many changes arrived, without the `op` column.
+    let updating = start(UPDATING_PREVIEW);
+    wait_for("changes of the updating preview", 40, || {
+        let page = http(&url, &token, "GET", &format!("/sql/previews/{updating}?from=0"), None);
+        (page["total"].as_u64() > Some(20)).then_some(page)
+    });
+    let updating_url = format!("{login}#/sql?preview={updating}");
+    let dom = browse(&browser, &profile, &updating_url, "--dump-dom", "1400,900", 3000);
+    assert!(dom.contains("result-table") && dom.contains("rows in the result table"), "{dom}");
+    let table = dom
+        .split("result-table")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_default();
+    let rows = count(table, "<tr>") - 1;
+    assert!((1..=7).contains(&rows), "{rows} rows for 7 buckets:\n{dom}");
+    assert!(!table.contains(">op<"), "the result table shows op:\n{dom}");
+
     let overview_dom = browse(
         &browser,
         &profile,
@@ -312,6 +340,11 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             "1400,900",
         ),
         ("topics", topics_url, "1400,1300"),
+        (
+            "sql-updating",
+            format!("{login}#/sql?preview={}", start(UPDATING_PREVIEW)),
+            "1400,900",
+        ),
     ] {
         let path = shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&path);

@@ -7,7 +7,6 @@
 //! by `tableau.rs` in both. With `--server URL` both run their statements on a `spate server`
 //! instead (`remote.rs`).
 
-mod materialized;
 mod remote;
 mod result_mode;
 mod shell;

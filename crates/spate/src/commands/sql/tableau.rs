@@ -8,7 +8,7 @@
 //! - *live* (`changelog` on a terminal): the header stays, and below it the last `window`
 //!   changes and a status line are redrawn in place (ANSI cursor-up and clear), at most every
 //!   [`REDRAW_EVERY`], so an unbounded query shows a bounded, continuously updating view;
-//! - *table* (`table`): the result as a table ([`MaterializedTable`]) without the `op`
+//! - *table* (`table`): the result as a table ([`ResultTable`]) without the `op`
 //!   column: on a terminal its newest rows are redrawn in place as changes arrive; otherwise
 //!   the whole table is printed once the query ends.
 //!
@@ -24,15 +24,17 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use spate_sql::QueryRows;
-
-use super::materialized::MaterializedTable;
+use spate_sql::{QueryRows, ResultTable};
 use spate_sql::value::{RowKind, display_in};
 use spate_sql::zone::SessionZone;
 
 /// The least time between two redraws of a live table (redrawing per batch would spend the
 /// terminal's time, not the job's, on fast queries).
 pub(super) const REDRAW_EVERY: Duration = Duration::from_millis(100);
+
+/// The most rows `table` mode keeps (Flink's `sql-client.execution.max-table-result.rows`
+/// default); past it the oldest go.
+const MAX_TABLE_ROWS: usize = 1_000_000;
 
 /// The terminal a live view is redrawn on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +94,7 @@ pub(super) struct Tableau {
     /// The live window's formatted lines, oldest first.
     recent: VecDeque<String>,
     /// The result table, in table mode.
-    table: MaterializedTable,
+    table: ResultTable,
     total: u64,
     /// Lines of the live body (window, border, status) on screen, to move back over.
     drawn: usize,
@@ -108,7 +110,7 @@ impl Tableau {
             mode,
             columns: None,
             recent: VecDeque::new(),
-            table: MaterializedTable::default(),
+            table: ResultTable::new(MAX_TABLE_ROWS),
             total: 0,
             drawn: 0,
             last_draw: None,
@@ -191,7 +193,13 @@ impl Tableau {
             Mode::Table(_) => {
                 for mut r in rows {
                     let values = r.split_off(1.min(r.len()));
-                    self.table.apply(r.first().map_or("+I", String::as_str), values);
+                    let kind = match r.first().map(String::as_str) {
+                        Some("-U") => RowKind::UpdateBefore,
+                        Some("-D") => RowKind::Delete,
+                        Some("+U") => RowKind::UpdateAfter,
+                        _ => RowKind::Insert,
+                    };
+                    self.table.apply(kind, values);
                 }
             }
         }
@@ -240,7 +248,7 @@ impl Tableau {
         let rows = if self.total == 1 { "row" } else { "rows" };
         let stopped = if cancelled { " (query cancelled)" } else { "" };
         if let Mode::Table(_) = self.mode {
-            let held = self.table.rows().len();
+            let held = self.table.len();
             let _ = writeln!(
                 out,
                 "{held} {} in the result table, from {} {}{stopped}",
@@ -273,9 +281,8 @@ impl Tableau {
             }
             self.recent.len()
         } else {
-            let rows = self.table.rows();
-            let newest = &rows[rows.len().saturating_sub(window)..];
-            for r in newest {
+            let newest = self.table.newest(window);
+            for r in &newest {
                 text.push_str(&self.mode.fit(&row_line(columns, r, false, true)));
                 text.push('\n');
             }
@@ -295,7 +302,7 @@ impl Tableau {
                 format!(
                     "{} rows in the result table from {} changes in {:.0}s, the newest {shown} shown \
                      (Ctrl-C stops the query)",
-                    self.table.rows().len(),
+                    self.table.len(),
                     self.total,
                     self.started.elapsed().as_secs_f64(),
                 )
