@@ -93,8 +93,8 @@ pub mod connector;
 pub mod format;
 pub mod job;
 mod restart_options;
-mod row_memory;
 mod result_table;
+mod row_memory;
 mod session;
 mod settings;
 pub mod stream_table;
@@ -108,6 +108,6 @@ pub use spate_sql_planner::{
 };
 
 pub use connector::parse_duration;
-pub use session::{JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult};
 pub use result_table::ResultTable;
+pub use session::{JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult};
 pub use settings::{RESULT_MODE, ResultMode};

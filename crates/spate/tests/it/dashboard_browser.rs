@@ -303,12 +303,21 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     // bucket however many changes arrived, without the `op` column.
     let updating = start(UPDATING_PREVIEW);
     wait_for("changes of the updating preview", 40, || {
-        let page = http(&url, &token, "GET", &format!("/sql/previews/{updating}?from=0"), None);
+        let page = http(
+            &url,
+            &token,
+            "GET",
+            &format!("/sql/previews/{updating}?from=0"),
+            None,
+        );
         (page["total"].as_u64() > Some(20)).then_some(page)
     });
     let updating_url = format!("{login}#/sql?preview={updating}");
     let dom = browse(&browser, &profile, &updating_url, "--dump-dom", "1400,900", 3000);
-    assert!(dom.contains("result-table") && dom.contains("rows in the result table"), "{dom}");
+    assert!(
+        dom.contains("result-table") && dom.contains("rows in the result table"),
+        "{dom}"
+    );
     let table = dom
         .split("result-table")
         .nth(1)

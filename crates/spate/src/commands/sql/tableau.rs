@@ -24,9 +24,9 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use spate_sql::{QueryRows, ResultTable};
 use spate_sql::value::{RowKind, display_in};
 use spate_sql::zone::SessionZone;
+use spate_sql::{QueryRows, ResultTable};
 
 /// The least time between two redraws of a live table (redrawing per batch would spend the
 /// terminal's time, not the job's, on fast queries).
