@@ -107,6 +107,9 @@ pub struct Select {
     pub grouping_sets: Option<Vec<Vec<usize>>>,
     /// `HAVING`.
     pub having: Option<Expr>,
+    /// `/*+ STATE_TTL('name' = 'ttl', ..) */` after `SELECT`: each input name with its
+    /// duration's text, in order, each name once.
+    pub state_ttl: Vec<(String, String)>,
 }
 
 /// One item of a select list.

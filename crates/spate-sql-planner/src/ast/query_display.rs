@@ -85,6 +85,14 @@ impl fmt::Display for SetExpr {
 impl fmt::Display for Select {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("SELECT ")?;
+        if !self.state_ttl.is_empty() {
+            let options: Vec<String> = self
+                .state_ttl
+                .iter()
+                .map(|(k, v)| format!("'{}' = '{}'", k.replace('\'', "''"), v.replace('\'', "''")))
+                .collect();
+            write!(f, "/*+ STATE_TTL({}) */ ", options.join(", "))?;
+        }
         if self.distinct {
             f.write_str("DISTINCT ")?;
         }

@@ -343,7 +343,6 @@ impl Conv {
             || !s.sort_by.is_empty()
             || s.qualify.is_some()
             || s.value_table_mode.is_some()
-            || !s.optimizer_hints.is_empty()
             || s.select_modifiers.is_some()
             || !matches!(s.flavor, sp::SelectFlavor::Standard)
         {
@@ -382,6 +381,7 @@ impl Conv {
             }
         };
         let having = s.having.as_ref().map(|e| self.expr(e)).transpose()?;
+        let state_ttl = self.state_ttl_hints(s)?;
         Ok(Select {
             distinct,
             projection,
@@ -390,7 +390,22 @@ impl Conv {
             group_by,
             grouping_sets,
             having,
+            state_ttl,
         })
+    }
+
+    /// The `STATE_TTL` options of the hint comments after `SELECT` (the tokenizer's check let
+    /// only those through; `--+` line comments are not hints in Flink).
+    fn state_ttl_hints(&self, s: &sp::Select) -> Result<Vec<(String, String)>> {
+        let mut hints = Vec::new();
+        for h in &s.optimizer_hints {
+            if matches!(h.style, sp::OptimizerHintStyle::MultiLine) && h.prefix.is_empty() {
+                hints.extend(
+                    super::hints::parse_hints(&h.text).map_err(|why| SqlError::validation(why, None))?,
+                );
+            }
+        }
+        super::hints::state_ttl_options(&hints).map_err(|why| SqlError::validation(why, None))
     }
 
     /// `GROUP BY` items: the expressions, each once in the order first written, and, when some

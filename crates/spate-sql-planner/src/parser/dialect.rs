@@ -58,6 +58,11 @@ impl Dialect for FlinkDialect {
         true
     }
 
+    /// `SELECT /*+ STATE_TTL(..) */`: the hint reaches the converter (`hints.rs`).
+    fn supports_comment_optimizer_hint(&self) -> bool {
+        true
+    }
+
     fn require_interval_qualifier(&self) -> bool {
         true
     }

@@ -9,6 +9,9 @@
 
 mod convert;
 mod dialect;
+mod hints;
+
+pub use hints::parse_ttl;
 mod split;
 mod types;
 
@@ -201,20 +204,31 @@ pub(crate) struct FlinkParser<'a> {
 
 static DIALECT: FlinkDialect = FlinkDialect;
 
+/// Hint comments Spate runs stand after `SELECT` (`STATE_TTL`); `/*+ OPTIONS(..) */` and the
+/// other hints change what a query reads or how it joins, and a tokenizer drops comments, so
+/// they are refused rather than silently ignored.
+fn check_hint_comments(tokens: &[TokenWithSpan]) -> Result<()> {
+    let mut previous: Option<&Token> = None;
+    for t in tokens {
+        match &t.token {
+            Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+') => {
+                let after_select = matches!(previous, Some(Token::Word(w)) if w.keyword == sqlparser::keywords::Keyword::SELECT);
+                hints::parse_hints(&c[1..])
+                    .and_then(|h| hints::check_hints(&h, after_select))
+                    .map_err(|why| SqlError::unsupported(why, position_of(t)))?;
+            }
+            Token::Whitespace(_) => {}
+            other => previous = Some(other),
+        }
+    }
+    Ok(())
+}
+
 impl<'a> FlinkParser<'a> {
     fn new(sql: &'a str) -> Result<Self> {
         let tokens = tokenize(sql)?;
         check_operator_chains(&tokens)?;
-        // `/*+ OPTIONS(..) */` and other hints change what a query reads; a tokenizer drops
-        // comments, so refuse hints rather than silently ignore them.
-        if let Some(t) = tokens.iter().find(
-            |t| matches!(&t.token, Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+')),
-        ) {
-            return Err(SqlError::unsupported(
-                "SQL hints (/*+ OPTIONS(..) */, /*+ LOOKUP(..) */, ...) are not supported yet",
-                position_of(t),
-            ));
-        }
+        check_hint_comments(&tokens)?;
         let eof = tokens
             .iter()
             .rev()

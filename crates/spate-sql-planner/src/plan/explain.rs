@@ -256,6 +256,7 @@ impl LogicalPlan {
                 aggs,
                 agg_names,
                 schema,
+                state_ttl,
             } => {
                 let column = |e: &crate::expr::BoundExpr| match e.as_column() {
                     Some(c) => input
@@ -290,7 +291,11 @@ impl LogicalPlan {
                 } else {
                     format!("groupBy=[{}], ", key_names.join(", "))
                 };
-                format!("GroupAggregate({group_by}select=[{}])", select.join(", "))
+                let hint = state_ttl
+                    .as_ref()
+                    .map(|h| format!(", stateTtlHints=[[[STATE_TTL options:[{}]]]]", h.text))
+                    .unwrap_or_default();
+                format!("GroupAggregate({group_by}select=[{}]{hint})", select.join(", "))
             }
             LogicalPlan::ChangelogNormalize {
                 input,

@@ -317,6 +317,8 @@ pub enum LogicalPlan {
         agg_names: Vec<String>,
         /// The output.
         schema: Schema,
+        /// A `STATE_TTL` hint for this aggregate, over `table.exec.state.ttl`.
+        state_ttl: Option<StateTtlHint>,
     },
     /// `input CROSS JOIN UNNEST(collection)` (or `LEFT JOIN .. ON ..`): each input row once
     /// per element of the collection it holds, `input columns ++ element columns
@@ -400,6 +402,16 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+}
+
+/// A `STATE_TTL` query hint on an aggregate: how long a key's state lives without writes
+/// (zero: forever), and the text it was given as (Flink's plans show that).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTtlHint {
+    /// The time to live.
+    pub ttl: std::time::Duration,
+    /// As written in the hint.
+    pub text: String,
 }
 
 impl LogicalPlan {

@@ -139,7 +139,8 @@ fn own_text(plan: &LogicalPlan) -> String {
             aggs,
             agg_names,
             schema,
-        } => format!("GroupAggregate {keys:?} {aggs:?} {agg_names:?} {schema:?}"),
+            state_ttl,
+        } => format!("GroupAggregate {keys:?} {aggs:?} {agg_names:?} {schema:?} {state_ttl:?}"),
         LogicalPlan::WindowAssign {
             input: _,
             window,

@@ -120,6 +120,8 @@ cases!(
     canal_rows,
     maxwell_rows,
     state_ttl_updates,
+    state_ttl_hint,
+    state_ttl_hint_off,
     grouping_sets,
     cube_having,
     rollup_mixed,

@@ -54,3 +54,82 @@ fn a_group_idle_past_the_ttl_starts_again() {
         ]
     );
 }
+
+/// The script's last statement's text (an `EXPLAIN`) or its error.
+fn outcome(script: &str) -> Result<String, String> {
+    let mut session = Session::new(SessionOptions::default());
+    let mut text = String::new();
+    session
+        .execute_script(script, |_, r| {
+            if let StatementResult::Text(t) = r {
+                text = t;
+            }
+        })
+        .map(|()| text)
+        .map_err(|e| e.to_string())
+}
+
+/// The `STATE_TTL` hint (its changelogs are golden cases, `state_ttl_hint*`): EXPLAIN shows it
+/// on the aggregate as Flink's optimized plan does; a hint on a SELECT without an aggregate is
+/// ignored; Flink's errors for a name that is not the input's, a bad duration, an empty hint,
+/// an unknown hint; other hints stay refused.
+#[test]
+fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
+    let table = "CREATE TABLE t (k INT, v INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');\n";
+    let explain = outcome(&format!(
+        "{table}EXPLAIN SELECT /*+ STATE_TTL('o' = '1d') */ k, COUNT(*) FROM t AS o GROUP BY k;"
+    ))
+    .unwrap();
+    assert!(
+        explain.contains("GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS EXPR$1], stateTtlHints=[[[STATE_TTL options:[1d]]]])"),
+        "{explain}"
+    );
+    let distinct = outcome(&format!(
+        "{table}EXPLAIN SELECT /*+ STATE_TTL('t' = '2 h') */ DISTINCT k FROM t;"
+    ))
+    .unwrap();
+    assert!(
+        distinct.contains("stateTtlHints=[[[STATE_TTL options:[2 h]]]]"),
+        "{distinct}"
+    );
+    let subquery = outcome(&format!(
+        "{table}EXPLAIN SELECT /*+ state_ttl(s = '1 min') */ k, SUM(v) FROM (SELECT k, v FROM t WHERE v > 0) s GROUP BY k;"
+    ))
+    .unwrap();
+    assert!(
+        subquery.contains("stateTtlHints=[[[STATE_TTL options:[1 min]]]]"),
+        "{subquery}"
+    );
+    assert!(
+        outcome(&format!(
+            "{table}EXPLAIN SELECT /*+ STATE_TTL('x' = '1d') */ k FROM t;"
+        ))
+        .is_ok()
+    );
+    let cases = [
+        (
+            "SELECT /*+ STATE_TTL('t' = '1d') */ k, COUNT(*) FROM t AS o GROUP BY k",
+            "The options of following hints cannot match the name of input tables or views: \n`t` in `STATE_TTL`",
+        ),
+        (
+            "SELECT /*+ STATE_TTL('t' = 'abc') */ k, COUNT(*) FROM t GROUP BY k",
+            "Invalid STATE_TTL hint value: text does not start with a number",
+        ),
+        (
+            "SELECT /*+ STATE_TTL() */ k, COUNT(*) FROM t GROUP BY k",
+            "Invalid STATE_TTL hint, expecting at least one key-value options specified.",
+        ),
+        (
+            "SELECT /*+ FOO('a' = 'b') */ k FROM t",
+            "Hint: FOO should be registered in the HintStrategyTable",
+        ),
+        (
+            "SELECT k FROM t /*+ OPTIONS('number-of-rows' = '1') */",
+            "not supported yet",
+        ),
+    ];
+    for (query, message) in cases {
+        let err = outcome(&format!("{table}{query};")).unwrap_err();
+        assert!(err.contains(message), "{query}: {err}");
+    }
+}

@@ -286,6 +286,7 @@ impl Binder<'_> {
             aggs,
             agg_names,
             schema: Schema { fields },
+            state_ttl: None,
         };
         let out_scope = GroupedScope {
             input: &in_schema,

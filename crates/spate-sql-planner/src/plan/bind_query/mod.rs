@@ -10,6 +10,7 @@ mod grouping_sets;
 mod join;
 mod scan;
 mod select_list;
+mod state_ttl;
 mod union;
 mod window;
 
@@ -265,9 +266,17 @@ impl Binder<'_> {
     // SELECT
 
     fn select(&mut self, s: &Select) -> Result<LogicalPlan> {
+        let mut plan = self.select_unhinted(s)?;
+        if !s.state_ttl.is_empty() {
+            state_ttl::apply(s, &mut plan)?;
+        }
+        Ok(plan)
+    }
+
+    fn select_unhinted(&mut self, s: &Select) -> Result<LogicalPlan> {
         if s.distinct {
             // Flink plans `SELECT DISTINCT` as a GroupAggregate grouping by every column.
-            let all = self.select(&Select {
+            let all = self.select_unhinted(&Select {
                 distinct: false,
                 ..s.clone()
             })?;
@@ -360,6 +369,7 @@ fn distinct(plan: LogicalPlan) -> LogicalPlan {
         aggs: Vec::new(),
         agg_names: Vec::new(),
         schema: Schema { fields },
+        state_ttl: None,
     }
 }
 

@@ -50,8 +50,19 @@ impl Translator<'_> {
         }
         match plan {
             LogicalPlan::GroupAggregate {
-                input, keys, aggs, ..
-            } => self.group_aggregate(input, keys, aggs, asked),
+                input,
+                keys,
+                aggs,
+                state_ttl,
+                ..
+            } => {
+                // A `STATE_TTL` hint wins over `table.exec.state.ttl` (zero: no TTL).
+                let ttl = match state_ttl {
+                    Some(hint) => (!hint.ttl.is_zero()).then_some(hint.ttl),
+                    None => self.ctx.state_ttl,
+                };
+                self.group_aggregate(input, keys, aggs, asked, ttl)
+            }
             LogicalPlan::ChangelogNormalize {
                 input,
                 keys,
@@ -191,6 +202,7 @@ impl Translator<'_> {
         keys: &[BoundExpr],
         aggs: &[AggCall],
         asked: UpdateImages,
+        ttl: Option<std::time::Duration>,
     ) -> Result<DataStream<Change>> {
         let uid = self.uid("group-aggregate");
         let rows = if input.modify_kinds().is_insert_only() {
@@ -203,7 +215,7 @@ impl Translator<'_> {
             width: keys.len() + aggs.len(),
             update_before: asked == UpdateImages::BeforeAndAfter,
             row_drop: RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind)),
-            ttl: StateTtl::new(self.ctx.state_ttl),
+            ttl: StateTtl::new(ttl),
             mini_batch: MiniBatch::new(self.ctx.mini_batch_latency),
             two_phase: self.ctx.two_phase_groups,
         };
