@@ -10,13 +10,13 @@ use smallvec::SmallVec;
 use spate_engine::window::AggregateFunction;
 
 use crate::decimal;
-use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
+use crate::expr::{EvalContext, compare, wrap_int};
 use crate::plan::{AggCall, AggKind};
 use crate::row_memory::RowDrop;
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
 
-use super::fail::raise;
+use super::call_inputs::CallInputs;
 use super::slice_order::SliceOrder;
 use super::welford::{Welford, as_double};
 
@@ -162,24 +162,10 @@ pub struct SqlAggregate {
     sharing: Arc<[Sharing]>,
 }
 
-#[derive(Debug)]
-struct CallInputs {
-    filter: Option<CompiledExpr>,
-    arg: Option<CompiledExpr>,
-    separator: Option<CompiledExpr>,
-}
-
 impl SqlAggregate {
     /// The aggregate for `calls`.
     pub fn new(calls: Vec<AggCall>) -> Self {
-        let inputs = calls
-            .iter()
-            .map(|c| CallInputs {
-                filter: c.filter.as_ref().map(BoundExpr::compile),
-                arg: c.args.first().map(BoundExpr::compile),
-                separator: c.args.get(1).map(BoundExpr::compile),
-            })
-            .collect();
+        let inputs = calls.iter().map(CallInputs::of).collect();
         let sharing = sharing_of(&calls);
         let fresh = calls
             .iter()
@@ -257,26 +243,18 @@ impl SqlAggregate {
     fn add_shared(&self, members: &[usize], state: &mut State, row: &Row, ctx: &EvalContext) {
         let mut bits = 0u64;
         for (bit, &m) in members.iter().enumerate() {
-            let passes = match self.inputs.get(m).and_then(|i| i.filter.as_ref()) {
-                None => true,
-                Some(f) => f.eval_predicate(row, ctx).unwrap_or_else(|e| raise(e)),
-            };
-            if passes {
+            if self.inputs.get(m).is_some_and(|i| i.passes(row, ctx)) {
                 bits |= 1 << bit;
             }
         }
-        let Some(arg) = members
-            .first()
-            .and_then(|&m| self.inputs.get(m))
-            .and_then(|i| i.arg.as_ref())
-        else {
-            return;
-        };
         if bits == 0 {
             return;
         }
-        let v = arg.eval(row, ctx).unwrap_or_else(|e| raise(e));
-        if let (false, State::SharedDistinct(shared)) = (v.is_null(), state) {
+        let value = members
+            .first()
+            .and_then(|&m| self.inputs.get(m))
+            .and_then(|i| i.argument(row, ctx));
+        if let (Some(v), State::SharedDistinct(shared)) = (value, state) {
             shared.add(v, bits);
         }
     }
@@ -583,33 +561,21 @@ impl AggregateFunction<Row> for SqlAggregate {
                 }
                 Sharing::Member { .. } => continue,
             }
-            if let Some(f) = &inputs.filter {
-                match f.eval_predicate(row, &ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => raise(e),
-                }
+            if !inputs.passes(row, &ctx) {
+                continue;
             }
             if call.kind == AggKind::CountStar {
                 add_value(call, state, &Value::Null, None);
                 continue;
             }
-            let v = match inputs.arg.as_ref().map(|a| a.eval(row, &ctx)) {
-                Some(Ok(v)) => v,
-                Some(Err(e)) => raise(e),
-                None => continue,
-            };
-            if v.is_null() {
+            let Some(v) = inputs.argument(row, &ctx) else {
                 continue;
-            }
+            };
             if let State::Distinct(set) = state {
                 set.insert(v);
                 continue;
             }
-            let sep = inputs
-                .separator
-                .as_ref()
-                .map(|s| s.eval(row, &ctx).unwrap_or_else(|e| raise(e)));
+            let sep = inputs.separator(row, &ctx);
             match state {
                 State::SlicedListAgg(parts) => {
                     let (Some(order), Value::String(text)) = (&self.slices, &v) else {
@@ -647,6 +613,7 @@ impl AggregateFunction<Row> for SqlAggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::BoundExpr;
 
     /// The window operator moves accumulators per record and results per fired window:
     /// growing them (a large state variant, a wider inline buffer) shows up as memmove time

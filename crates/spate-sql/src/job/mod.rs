@@ -3,6 +3,7 @@
 mod accumulate;
 mod attached;
 mod calc;
+mod call_inputs;
 mod changelog_normalize;
 mod consumer_filters;
 mod fail;

@@ -18,13 +18,13 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::expr::{BoundExpr, CompiledExpr, EvalContext, compare, wrap_int};
+use crate::expr::{EvalContext, compare, wrap_int};
 use crate::plan::{AggCall, AggKind};
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
 use super::super::accumulate::{decimal_average, integer_average};
-use super::super::fail::raise;
+use super::super::call_inputs::CallInputs;
 use super::super::welford::{Welford, as_double};
 use super::GroupFunction;
 
@@ -83,24 +83,10 @@ pub(crate) struct RetractingAggregate {
     inputs: Arc<[CallInputs]>,
 }
 
-#[derive(Debug)]
-struct CallInputs {
-    filter: Option<CompiledExpr>,
-    arg: Option<CompiledExpr>,
-    separator: Option<CompiledExpr>,
-}
-
 impl RetractingAggregate {
     /// The accumulators of `calls`.
     pub(crate) fn new(calls: &[AggCall]) -> Self {
-        let inputs = calls
-            .iter()
-            .map(|c| CallInputs {
-                filter: c.filter.as_ref().map(BoundExpr::compile),
-                arg: c.args.first().map(BoundExpr::compile),
-                separator: c.args.get(1).map(BoundExpr::compile),
-            })
-            .collect();
+        let inputs = calls.iter().map(CallInputs::of).collect();
         Self {
             calls: calls.into(),
             inputs,
@@ -111,32 +97,19 @@ impl RetractingAggregate {
     fn apply(&self, accs: &mut RetractingAccumulators, row: &Row, add: bool) {
         let ctx = EvalContext::default();
         for ((call, inputs), acc) in self.calls.iter().zip(self.inputs.iter()).zip(accs.iter_mut()) {
-            if let Some(f) = &inputs.filter {
-                match f.eval_predicate(row, &ctx) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => raise(e),
-                }
+            if !inputs.passes(row, &ctx) {
+                continue;
             }
             if call.kind == AggKind::CountStar {
                 step(call, &mut acc.state, &Value::Null, "", add);
                 continue;
             }
-            let v = match inputs.arg.as_ref().map(|a| a.eval(row, &ctx)) {
-                Some(Ok(v)) => v,
-                Some(Err(e)) => raise(e),
-                None => continue,
-            };
-            if v.is_null() {
+            let Some(v) = inputs.argument(row, &ctx) else {
                 continue;
-            }
-            let sep = match &inputs.separator {
-                Some(s) => match s.eval(row, &ctx) {
-                    Ok(Value::String(s)) => s,
-                    Ok(_) => ",".to_string(),
-                    Err(e) => raise(e),
-                },
-                None => ",".to_string(),
+            };
+            let sep = match inputs.separator(row, &ctx) {
+                Some(Value::String(s)) => s,
+                _ => ",".to_string(),
             };
             if let Some(counts) = &mut acc.distinct {
                 // Only a value's first arrival and its last retraction reach the call.
@@ -358,6 +331,7 @@ fn result_of(call: &AggCall, state: &Retractable) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::BoundExpr;
     use crate::types::DataType;
 
     fn call(kind: AggKind, arg: TypeKind, distinct: bool) -> AggCall {
