@@ -35,6 +35,11 @@ if printf '%s\n' "$@" | grep -qx q14; then
     udf_jar="$work/udf/countchar.jar"
 fi
 rate() { awk -v n="$events" -v s="$1" 'BEGIN { printf "%.3f M events/s", n / s / 1e6 }'; }
+# The machine's busy CPU time so far in seconds (user, nice, system, irq, softirq): each run's
+# share is the difference, the broker's included for both and the JVM's start for Flink (its
+# JVM is not a waited-for child of run.sh, so per-process accounting would miss it).
+busy() { awk '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }
+since() { awk -v a="$1" -v b="$(busy)" 'BEGIN { printf "%.1f", b - a }'; }
 for q in "$@"; do
     echo "== $q $(date +%T) load $(cut -d' ' -f1 /proc/loadavg)"
     rm -rf "$work/out" && mkdir "$work/out"
@@ -43,9 +48,11 @@ for q in "$@"; do
         [ "$q" != q14 ] || echo "CREATE TEMPORARY FUNCTION count_char AS 'spate.bench.CountChar' LANGUAGE JAVA USING JAR 'file://$udf_jar';"
         cat "$root/scripts/bench-nexmark/$q.sql"
     } | sed -e "s/\${BOOTSTRAP}/$bootstrap/g" -e "s|\${OUT}|$work/out|g" > "$work/$q.sql"
+    c0=$(busy)
     t=$(bash "$flink" "$work/$q.sql" 1 2>&1 | sed -n 's/^# job finished in \([0-9.]*\)s$/\1/p' | tail -1)
-    echo "flink $q: job ${t}s, $(rate "$t")"
-    "$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --no-load --query "$q" 2>&1 |
-        sed -n 's/^nexmark \(q[0-9]*\): [0-9]* events in \([0-9.]*\) s.*$/spate \1: job \2s/p' |
-        while read -r who q2 job t2; do echo "$who $q2 $job $t2, $(rate "${t2%s}")"; done
+    echo "flink $q: job ${t}s, $(rate "$t"), machine cpu $(since "$c0")s (JVM start included)"
+    c0=$(busy)
+    line=$("$spate" bench nexmark --bootstrap "$bootstrap" --events "$events" --no-load --query "$q" 2>&1 |
+        sed -n 's/^nexmark \(q[0-9]*\): [0-9]* events in \([0-9.]*\) s.*$/\2/p')
+    echo "spate $q: job ${line}s, $(rate "$line"), machine cpu $(since "$c0")s"
 done
