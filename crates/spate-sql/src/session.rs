@@ -207,7 +207,8 @@ impl Session {
     }
 
     /// A query: its rows streamed to the session's row observer, or collected until the job
-    /// ends. An updating query's rows are changes (Flink's client shows them with their `op`).
+    /// ends. An updating query's rows are changes (Flink's client shows them with their `op`);
+    /// an insert-only query's stay plain rows, so the job run is the graph `EXPLAIN` shows.
     fn select(&mut self, q: &crate::ast::Query) -> Result<StatementResult> {
         let mut plan = bind_query(q, &self.catalog)?;
         push_down_projections([&mut plan]);
@@ -215,12 +216,23 @@ impl Session {
         let mut tr = Translator::new(&env, self.connector_context()?);
         tr.share_repeated([&plan]);
         let schema = plan.schema().clone();
-        let updating = !plan.modify_kinds().is_insert_only();
-        let stream = if updating {
-            tr.changes(&plan, UpdateImages::BeforeAndAfter)?
+        if plan.modify_kinds().is_insert_only() {
+            let stream = tr.stream(&plan)?;
+            self.deliver(&env, stream, schema)
         } else {
-            tr.stream(&plan)?.map(Change::insert)
-        };
+            let stream = tr.changes(&plan, UpdateImages::BeforeAndAfter)?;
+            self.deliver(&env, stream, schema)
+        }
+    }
+
+    /// Runs the query job whose result is `stream`, its rows to the row observer or collected.
+    fn deliver<T: QueryOutput>(
+        &mut self,
+        env: &StreamEnvironment,
+        stream: spate_engine::DataStream<T>,
+        schema: Schema,
+    ) -> Result<StatementResult> {
+        let updating = T::UPDATING;
         if let Some(observer) = self.options.rows.clone() {
             observer(&QueryRows {
                 schema: &schema,
@@ -229,10 +241,10 @@ impl Session {
                 kinds: &[],
             });
             let s = schema.clone();
-            stream.for_each_batch(move |batch: &[spate_engine::Record<Change>]| {
-                let rows: Vec<Row> = batch.iter().map(|r| r.value.row.clone()).collect();
+            stream.for_each_batch(move |batch: &[spate_engine::Record<T>]| {
+                let rows: Vec<Row> = batch.iter().map(|r| r.value.row().clone()).collect();
                 let kinds: Vec<RowKind> = if updating {
-                    batch.iter().map(|r| r.value.kind).collect()
+                    batch.iter().map(|r| r.value.kind()).collect()
                 } else {
                     Vec::new()
                 };
@@ -243,7 +255,7 @@ impl Session {
                     kinds: &kinds,
                 });
             });
-            self.run(&env)?;
+            self.run(env)?;
             return Ok(StatementResult::Rows {
                 schema,
                 rows: Vec::new(),
@@ -251,9 +263,12 @@ impl Session {
             });
         }
         let collected = stream.collect();
-        self.run(&env)?;
-        let (kinds, rows): (Vec<RowKind>, Vec<Row>) =
-            collected.values().into_iter().map(|c| (c.kind, c.row)).unzip();
+        self.run(env)?;
+        let (kinds, rows): (Vec<RowKind>, Vec<Row>) = collected
+            .values()
+            .into_iter()
+            .map(QueryOutput::into_parts)
+            .unzip();
         Ok(StatementResult::Rows {
             schema,
             rows,
@@ -543,4 +558,42 @@ fn describe_schema(s: &Schema) -> String {
         .iter()
         .map(|f| format!("{}\t{}\n", f.name, f.ty))
         .collect()
+}
+
+/// A query's result element: a plain row (an insert-only query) or a change.
+trait QueryOutput: spate_engine::Data {
+    /// Whether the query's rows are a changelog.
+    const UPDATING: bool;
+    /// The row.
+    fn row(&self) -> &Row;
+    /// What it does.
+    fn kind(&self) -> RowKind;
+    /// What it does, and the row.
+    fn into_parts(self) -> (RowKind, Row);
+}
+
+impl QueryOutput for Row {
+    const UPDATING: bool = false;
+    fn row(&self) -> &Row {
+        self
+    }
+    fn kind(&self) -> RowKind {
+        RowKind::Insert
+    }
+    fn into_parts(self) -> (RowKind, Row) {
+        (RowKind::Insert, self)
+    }
+}
+
+impl QueryOutput for Change {
+    const UPDATING: bool = true;
+    fn row(&self) -> &Row {
+        &self.row
+    }
+    fn kind(&self) -> RowKind {
+        self.kind
+    }
+    fn into_parts(self) -> (RowKind, Row) {
+        (self.kind, self.row)
+    }
 }
