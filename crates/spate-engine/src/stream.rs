@@ -433,32 +433,6 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
         &self.key_selector
     }
 
-    /// The local phase of local-global (two-phase) aggregation, as Flink SQL's
-    /// `LocalGroupAggregate`: each subtask of this stream's input folds every input batch per
-    /// key into `aggregate`'s accumulators and hands on one [`LocalPartial`] per key at the
-    /// batch's end, before the keyed exchange (see
-    /// [`local_aggregate`](crate::local_aggregate) for the contract). Key the partials by
-    /// their `key` again for the global phase, which merges them; it pays where records of a
-    /// key come close together.
-    ///
-    /// [`LocalPartial`]: crate::LocalPartial
-    pub fn local_aggregate<A: crate::window::AggregateFunction<T>>(
-        &self,
-        aggregate: A,
-    ) -> DataStream<crate::LocalPartial<K, A::Acc>> {
-        let input = &self.stream;
-        let ks = self.key_selector.clone();
-        let partials: DataStream<crate::LocalPartial<K, A::Acc>> =
-            input.one_input("local-aggregate", input.edge(0), move |_, down| {
-                Box::new(crate::operators::local_aggregate::LocalAggregate::new(
-                    ks.clone(),
-                    aggregate.clone(),
-                    down,
-                ))
-            });
-        partials.set_parallelism(input.parallelism())
-    }
-
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
         KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
     }

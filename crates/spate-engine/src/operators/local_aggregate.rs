@@ -17,6 +17,7 @@ use rustc_hash::FxHashMap;
 use crate::checkpoint::CheckpointCtx;
 use crate::record::{Data, Key, Record, Timestamp};
 use crate::runtime::output::{Control, Downstream, Output};
+use crate::stream::{DataStream, KeyedStream};
 use crate::window::AggregateFunction;
 
 /// One key's records of one local bundle, folded, on their way to the global phase.
@@ -123,6 +124,30 @@ where
             *records += 1;
         }
         self.flush(latest);
+    }
+}
+
+impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T, KS> {
+    /// The local phase of local-global (two-phase) aggregation, as Flink SQL's
+    /// `LocalGroupAggregate`: each subtask of this stream's input folds every input batch per
+    /// key into `aggregate`'s accumulators and hands on one [`LocalPartial`] per key at the
+    /// batch's end, before the keyed exchange (see
+    /// [`local_aggregate`](crate::local_aggregate) for the contract). Key the partials by
+    /// their `key` again for the global phase, which merges them; it pays where records of a
+    /// key come close together.
+    ///
+    /// [`LocalPartial`]: crate::LocalPartial
+    pub fn local_aggregate<A: AggregateFunction<T>>(
+        &self,
+        aggregate: A,
+    ) -> DataStream<LocalPartial<K, A::Acc>> {
+        let input = &self.stream;
+        let ks = self.key_selector.clone();
+        let partials: DataStream<LocalPartial<K, A::Acc>> =
+            input.one_input("local-aggregate", input.edge(0), move |_, down| {
+                Box::new(LocalAggregate::new(ks.clone(), aggregate.clone(), down))
+            });
+        partials.set_parallelism(input.parallelism())
     }
 }
 
