@@ -18,6 +18,7 @@ mod mini_batch;
 mod on_conflict;
 mod parse;
 mod roundtrip;
+mod script_results;
 mod session;
 mod state_ttl;
 mod stream_table;

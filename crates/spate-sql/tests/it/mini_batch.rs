@@ -4,22 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::script_results::{changelog, last_text};
 use spate_sql::value::{RowKind, Value};
-use spate_sql::{Session, SessionOptions, StatementResult};
-
-/// The changelog of the script's last `SELECT`, and the error of a failing script.
-fn changelog(script: &str) -> Result<Vec<(RowKind, Vec<Value>)>, String> {
-    let mut session = Session::new(SessionOptions::default());
-    let mut out = Vec::new();
-    session
-        .execute_script(script, |_, result| {
-            if let StatementResult::Rows { rows, kinds, .. } = result {
-                out = kinds.iter().copied().zip(rows.iter().cloned()).collect();
-            }
-        })
-        .map_err(|e| e.render(script))?;
-    Ok(out)
-}
 
 /// The table a changelog leaves: each row with its multiplicity (none may go negative).
 fn final_table(changes: &[(RowKind, Vec<Value>)]) -> BTreeMap<String, i64> {
@@ -105,20 +91,6 @@ fn mini_batch_needs_a_latency_and_a_size() {
     assert!(changelog(&script("SET 'table.exec.mini-batch.enabled' = 'false';", query)).is_ok());
 }
 
-/// The text of the script's last statement (an `EXPLAIN`).
-fn explained(script: &str) -> String {
-    let mut session = Session::new(SessionOptions::default());
-    let mut text = String::new();
-    session
-        .execute_script(script, |_, result| {
-            if let StatementResult::Text(t) = result {
-                text = t;
-            }
-        })
-        .unwrap_or_else(|e| panic!("{}", e.render(script)));
-    text
-}
-
 /// 20 000 rows over 50 users at parallelism 2, through a `GROUP BY` under mini-batch, one phase
 /// and two (Flink's local-global aggregation, its default with mini-batch): the local phase
 /// runs where every call merges (`COUNT`, `SUM`, `MAX`, `AVG`, `COUNT(DISTINCT)`) and not where
@@ -147,7 +119,8 @@ fn two_phase_aggregation_folds_before_the_exchange_and_ends_with_the_same_table(
                  COUNT(DISTINCT item) AS d FROM events GROUP BY user_id;";
     let run = |settings: &str, query: &str| {
         let script = format!("{tables}\n{settings}\n{query}");
-        let graph = explained(&format!("{tables}\n{settings}\nEXPLAIN {query}"));
+        let graph =
+            last_text(&format!("{tables}\n{settings}\nEXPLAIN {query}")).unwrap_or_else(|e| panic!("{e}"));
         let changes = changelog(&script).expect("runs");
         (graph.contains("local-group-aggregate"), final_table(&changes))
     };

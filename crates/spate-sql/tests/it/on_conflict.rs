@@ -11,6 +11,8 @@ use std::path::Path;
 use spate_connectors::print::PrintTarget;
 use spate_sql::{Session, SessionOptions};
 
+use crate::script_results::last_text;
+
 /// Runs a case's job with its `print` sink captured: the printed lines, and the error the
 /// job failed with, if it did.
 fn run_case(name: &str) -> (Vec<String>, Option<String>) {
@@ -68,20 +70,6 @@ fn error_fails_the_job_on_a_conflict() {
     check("error_transient");
 }
 
-/// The script's last statement's error, or its text output.
-fn outcome(sql: &str) -> Result<String, String> {
-    let mut session = Session::new(SessionOptions::default());
-    let mut text = String::new();
-    session
-        .execute_script(sql, |_, r| {
-            if let spate_sql::StatementResult::Text(t) = r {
-                text = t;
-            }
-        })
-        .map(|()| text)
-        .map_err(|e| e.to_string())
-}
-
 const TABLES: &str = "CREATE TABLE cdc (id INT, k STRING, v INT, ts TIMESTAMP(3), PRIMARY KEY (id) NOT ENFORCED, \
        WATERMARK FOR ts AS ts) WITH ('connector' = 'filesystem', 'path' = '/nonexistent', 'format' = 'debezium-json');
      CREATE TABLE nowm (id INT, k STRING, v INT, PRIMARY KEY (id) NOT ENFORCED) \
@@ -95,7 +83,7 @@ const TABLES: &str = "CREATE TABLE cdc (id INT, k STRING, v INT, ts TIMESTAMP(3)
 /// ERROR need watermarks on every source; the clause takes only Flink's three strategies.
 #[test]
 fn the_clause_is_planned_and_refused_as_flink_does() {
-    let explain = outcome(&format!(
+    let explain = last_text(&format!(
         "{TABLES} EXPLAIN INSERT INTO out_k SELECT k, id, v FROM cdc ON CONFLICT DO NOTHING;"
     ))
     .unwrap();
@@ -103,17 +91,17 @@ fn the_clause_is_planned_and_refused_as_flink_does() {
         explain.contains("SinkMaterializer(pk=[k], conflictStrategy=[NOTHING])"),
         "{explain}"
     );
-    let keyed = outcome(&format!(
+    let keyed = last_text(&format!(
         "{TABLES} EXPLAIN INSERT INTO out_k SELECT k, MAX(id), SUM(v) FROM cdc GROUP BY k ON CONFLICT DO ERROR;"
     ))
     .unwrap();
     assert!(!keyed.contains("SinkMaterializer"), "{keyed}");
-    let missing = outcome(&format!("{TABLES} INSERT INTO out_k SELECT k, id, v FROM cdc;")).unwrap_err();
+    let missing = last_text(&format!("{TABLES} INSERT INTO out_k SELECT k, id, v FROM cdc;")).unwrap_err();
     assert!(
         missing.contains("Primary key: [k], upsert key: [id]. This can lead to non-deterministic results"),
         "{missing}"
     );
-    let append = outcome(&format!(
+    let append = last_text(&format!(
         "{TABLES} INSERT INTO fs_k VALUES ('a', 1, 10) ON CONFLICT DO DEDUPLICATE;"
     ))
     .unwrap_err();
@@ -125,7 +113,7 @@ fn the_clause_is_planned_and_refused_as_flink_does() {
         ),
         "{append}"
     );
-    let no_watermark = outcome(&format!(
+    let no_watermark = last_text(&format!(
         "{TABLES} INSERT INTO out_k SELECT k, id, v FROM nowm ON CONFLICT DO NOTHING;"
     ))
     .unwrap_err();
@@ -138,12 +126,12 @@ fn the_clause_is_planned_and_refused_as_flink_does() {
         "{no_watermark}"
     );
     // DEDUPLICATE resolves per record and needs no watermark.
-    let dedup = outcome(&format!(
+    let dedup = last_text(&format!(
         "{TABLES} EXPLAIN INSERT INTO out_k SELECT k, id, v FROM nowm ON CONFLICT DO DEDUPLICATE;"
     ))
     .unwrap();
     assert!(dedup.contains("conflictStrategy=[DEDUPLICATE]"), "{dedup}");
-    let update = outcome(&format!(
+    let update = last_text(&format!(
         "{TABLES} INSERT INTO out_k SELECT k, id, v FROM cdc ON CONFLICT DO UPDATE;"
     ))
     .unwrap_err();

@@ -1,22 +1,12 @@
 //! `table.exec.state.ttl`: a group not written for longer than the TTL is forgotten, so its next
 //! row starts it again with `+I` (Flink's processing-time TTL, refreshed on every write).
 
+use crate::script_results::last_text;
 use spate_sql::value::{RowKind, Value};
-use spate_sql::{Session, SessionOptions, StatementResult};
 
 /// The changelog of the script's last `SELECT`.
 fn changelog(script: &str) -> Vec<(RowKind, Vec<Value>)> {
-    let mut session = Session::new(SessionOptions::default());
-    let mut out = Vec::new();
-    let outcome = session.execute_script(script, |_, result| {
-        if let StatementResult::Rows { rows, kinds, .. } = result {
-            out = kinds.iter().copied().zip(rows.iter().cloned()).collect();
-        }
-    });
-    if let Err(e) = outcome {
-        panic!("{}", e.render(script));
-    }
-    out
+    crate::script_results::changelog(script).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn script(ttl: &str) -> String {
@@ -55,20 +45,6 @@ fn a_group_idle_past_the_ttl_starts_again() {
     );
 }
 
-/// The script's last statement's text (an `EXPLAIN`) or its error.
-fn outcome(script: &str) -> Result<String, String> {
-    let mut session = Session::new(SessionOptions::default());
-    let mut text = String::new();
-    session
-        .execute_script(script, |_, r| {
-            if let StatementResult::Text(t) = r {
-                text = t;
-            }
-        })
-        .map(|()| text)
-        .map_err(|e| e.to_string())
-}
-
 /// The `STATE_TTL` hint (its changelogs are golden cases, `state_ttl_hint*`): EXPLAIN shows it
 /// on the aggregate as Flink's optimized plan does; a hint on a SELECT without an aggregate is
 /// ignored; Flink's errors for a name that is not the input's, a bad duration, an empty hint,
@@ -76,7 +52,7 @@ fn outcome(script: &str) -> Result<String, String> {
 #[test]
 fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
     let table = "CREATE TABLE t (k INT, v INT) WITH ('connector' = 'datagen', 'number-of-rows' = '3');\n";
-    let explain = outcome(&format!(
+    let explain = last_text(&format!(
         "{table}EXPLAIN SELECT /*+ STATE_TTL('o' = '1d') */ k, COUNT(*) FROM t AS o GROUP BY k;"
     ))
     .unwrap();
@@ -84,7 +60,7 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
         explain.contains("GroupAggregate(groupBy=[k], select=[k, COUNT(*) AS EXPR$1], stateTtlHints=[[[STATE_TTL options:[1d]]]])"),
         "{explain}"
     );
-    let distinct = outcome(&format!(
+    let distinct = last_text(&format!(
         "{table}EXPLAIN SELECT /*+ STATE_TTL('t' = '2 h') */ DISTINCT k FROM t;"
     ))
     .unwrap();
@@ -92,7 +68,7 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
         distinct.contains("stateTtlHints=[[[STATE_TTL options:[2 h]]]]"),
         "{distinct}"
     );
-    let subquery = outcome(&format!(
+    let subquery = last_text(&format!(
         "{table}EXPLAIN SELECT /*+ state_ttl(s = '1 min') */ k, SUM(v) FROM (SELECT k, v FROM t WHERE v > 0) s GROUP BY k;"
     ))
     .unwrap();
@@ -101,7 +77,7 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
         "{subquery}"
     );
     assert!(
-        outcome(&format!(
+        last_text(&format!(
             "{table}EXPLAIN SELECT /*+ STATE_TTL('x' = '1d') */ k FROM t;"
         ))
         .is_ok()
@@ -129,7 +105,7 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
         ),
     ];
     for (query, message) in cases {
-        let err = outcome(&format!("{table}{query};")).unwrap_err();
+        let err = last_text(&format!("{table}{query};")).unwrap_err();
         assert!(err.contains(message), "{query}: {err}");
     }
 }

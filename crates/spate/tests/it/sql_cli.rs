@@ -51,8 +51,9 @@ fn a_script_runs_its_query_and_prints_the_rows() {
     assert!(!text.contains("|                   10 |"), "{text}");
 }
 
-#[test]
-fn the_shell_reads_statements_over_lines_and_goes_on_after_an_error() {
+/// Runs the shell (`spate sql` without a file) with `input` on its standard input (not a
+/// terminal), in a fresh data directory.
+fn shell(input: &[u8]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let mut child = spate()
         .arg("sql")
@@ -63,13 +64,13 @@ fn the_shell_reads_statements_over_lines_and_goes_on_after_an_error() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"SELECT nope FROM (VALUES (1)) AS t(a);\nSELECT 40 +\n  2 AS answer;\nQUIT;\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_shell_reads_statements_over_lines_and_goes_on_after_an_error() {
+    let out = shell(b"SELECT nope FROM (VALUES (1)) AS t(a);\nSELECT 40 +\n  2 AS answer;\nQUIT;\n");
     assert!(out.status.success());
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -87,24 +88,13 @@ fn the_shell_reads_statements_over_lines_and_goes_on_after_an_error() {
 /// column — while the default there prints every change with its `op`, as tableau does.
 #[test]
 fn the_table_result_mode_prints_the_final_result_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = spate()
-        .arg("sql")
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     let query =
         "SELECT k, SUM(v) AS total FROM (VALUES ('a', 1), ('b', 2), ('a', 4)) AS t(k, v) GROUP BY k;\n";
     let input = format!(
         "{query}SET 'sql-client.execution.result-mode' = 'table';\n{query}\
          SET 'sql-client.execution.result-mode' = 'tables';\nQUIT;\n"
     );
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = shell(input.as_bytes());
     assert!(out.status.success());
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
