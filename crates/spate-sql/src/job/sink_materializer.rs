@@ -80,8 +80,11 @@ impl SinkMaterializerFn {
         let Some(state) = &self.history else {
             return;
         };
-        let mut rows = state.get(ctx).cloned().unwrap_or_default();
-        if kind.is_accumulate() {
+        // The key's rows are changed in place; the change to emit is made meanwhile.
+        let Some(rows) = state.get_or_insert_with(ctx, Vec::new) else {
+            return;
+        };
+        let out = if kind.is_accumulate() {
             let out = if rows.is_empty() {
                 RowKind::Insert
             } else {
@@ -91,32 +94,30 @@ impl SinkMaterializerFn {
                 Some(i) => rows[i] = row.clone(),
                 None => rows.push(row.clone()),
             }
-            state.update(ctx, rows);
-            ctx.collect(Change { kind: out, row });
-            return;
-        }
-        let Some(i) = rows.iter().rposition(|r| self.same(r, &row)) else {
-            return; // A retraction of a row never seen.
-        };
-        let was_latest = i + 1 == rows.len();
-        rows.remove(i);
-        match rows.last() {
-            None => {
-                state.clear(ctx);
-                ctx.collect(Change {
-                    kind: RowKind::Delete,
-                    row,
-                });
-            }
-            Some(latest) => {
-                if was_latest {
-                    ctx.collect(Change {
+            Some(Change { kind: out, row })
+        } else {
+            // A retraction of a row never seen changes nothing.
+            rows.iter().rposition(|r| self.same(r, &row)).and_then(|i| {
+                let was_latest = i + 1 == rows.len();
+                rows.remove(i);
+                match rows.last() {
+                    None => Some(Change {
+                        kind: RowKind::Delete,
+                        row,
+                    }),
+                    Some(latest) if was_latest => Some(Change {
                         kind: RowKind::UpdateAfter,
                         row: latest.clone(),
-                    });
+                    }),
+                    Some(_) => None,
                 }
-                state.update(ctx, rows);
-            }
+            })
+        };
+        if rows.is_empty() {
+            state.clear(ctx);
+        }
+        if let Some(change) = out {
+            ctx.collect(change);
         }
     }
 
@@ -127,7 +128,9 @@ impl SinkMaterializerFn {
         // Before the first watermark this is `MIN_WATERMARK`, as Flink stamps such records.
         let stamp = ctx.current_watermark();
         let add = kind.is_accumulate();
-        let mut held = state.get(ctx).cloned().unwrap_or_default();
+        let Some(held) = state.get_or_insert_with(ctx, Compacting::default) else {
+            return;
+        };
         let slot = held.pending.entry(stamp).or_default();
         // An addition and a retraction of the same whole row in one slot cancel.
         match slot.iter().position(|(a, r)| *a != add && *r == row) {
@@ -136,7 +139,6 @@ impl SinkMaterializerFn {
             }
             None => slot.push((add, row)),
         }
-        state.update(ctx, held);
         ctx.register_event_time_timer(stamp.saturating_add(1));
     }
 
@@ -145,7 +147,8 @@ impl SinkMaterializerFn {
         let Some(state) = &self.compacting else {
             return;
         };
-        let Some(mut held) = state.get(ctx).cloned() else {
+        // Taken out while it changes, put back below unless nothing is left.
+        let Some(mut held) = state.clear(ctx) else {
             return;
         };
         let watermark = ctx.current_watermark();
@@ -153,8 +156,9 @@ impl SinkMaterializerFn {
         let due = std::mem::replace(&mut held.pending, later);
         let mut rows: Vec<Row> = held.current.iter().cloned().collect();
         for (add, row) in due.into_values().flatten() {
+            // Without an upsert key an addition is a row of its own.
             let at = if self.upsert_key.is_some() || !add {
-                rows.iter().position(|r| self.same(r, &row) || *r == row)
+                rows.iter().position(|r| self.same(r, &row))
             } else {
                 None
             };
@@ -195,9 +199,7 @@ impl SinkMaterializerFn {
                 };
             }
         }
-        if held.pending.is_empty() && held.current.is_none() {
-            state.clear(ctx);
-        } else {
+        if !(held.pending.is_empty() && held.current.is_none()) {
             state.update(ctx, held);
         }
     }
