@@ -95,6 +95,18 @@ impl RowKind {
         }
     }
 
+    /// The kind Flink's short string names (the inverse of [`short_string`](Self::short_string)).
+    pub fn from_short_string(text: &str) -> Option<RowKind> {
+        [
+            RowKind::Insert,
+            RowKind::UpdateBefore,
+            RowKind::UpdateAfter,
+            RowKind::Delete,
+        ]
+        .into_iter()
+        .find(|k| k.short_string() == text)
+    }
+
     /// Whether the row adds to the table (`+I`, `+U`), as opposed to retracting (`-U`, `-D`).
     pub fn is_accumulate(self) -> bool {
         matches!(self, RowKind::Insert | RowKind::UpdateAfter)

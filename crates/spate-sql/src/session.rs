@@ -397,6 +397,11 @@ impl Session {
 
     fn connector_context(&self) -> Result<ConnectorContext> {
         let watermark_interval = self.auto_watermark_interval();
+        let mini_batch_latency = self.mini_batch_latency()?;
+        let phases = self
+            .config
+            .get("table.optimizer.agg-phase-strategy")
+            .map(|v| v.trim().to_ascii_uppercase());
         Ok(ConnectorContext {
             bootstrap: self.options.bootstrap.clone(),
             bootstrap_properties: self.options.bootstrap_properties.clone(),
@@ -411,15 +416,8 @@ impl Session {
             zone: self.local_time_zone(),
             // Flink's AUTO picks two phases where it can; here AUTO stays one phase until the
             // planner weighs it (each key's single row per window gains nothing from a second).
-            two_phase_windows: self
-                .config
-                .get("table.optimizer.agg-phase-strategy")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("TWO_PHASE")),
-            two_phase_groups: self.mini_batch_latency()?.is_some()
-                && !self
-                    .config
-                    .get("table.optimizer.agg-phase-strategy")
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case("ONE_PHASE")),
+            two_phase_windows: phases.as_deref() == Some("TWO_PHASE"),
+            two_phase_groups: mini_batch_latency.is_some() && phases.as_deref() != Some("ONE_PHASE"),
             not_null_enforcer: self
                 .config
                 .get(crate::job::NOT_NULL_ENFORCER)
@@ -430,7 +428,7 @@ impl Session {
                 .get("table.exec.state.ttl")
                 .and_then(|v| parse_duration(v))
                 .filter(|d| !d.is_zero()),
-            mini_batch_latency: self.mini_batch_latency()?,
+            mini_batch_latency,
             print_target: self.options.print_target.clone(),
             ..ConnectorContext::default()
         })

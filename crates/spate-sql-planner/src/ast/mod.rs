@@ -107,9 +107,19 @@ pub struct Select {
     pub grouping_sets: Option<Vec<Vec<usize>>>,
     /// `HAVING`.
     pub having: Option<Expr>,
-    /// `/*+ STATE_TTL('name' = 'ttl', ..) */` after `SELECT`: each input name with its
-    /// duration's text, in order, each name once.
-    pub state_ttl: Vec<(String, String)>,
+    /// `/*+ STATE_TTL('name' = 'ttl', ..) */` after `SELECT`: each input name with its time
+    /// to live, in order, each name once.
+    pub state_ttl: Vec<(String, StateTtlHint)>,
+}
+
+/// A `STATE_TTL` query hint on an aggregate: how long a key's state lives without writes
+/// (zero: forever), and the text it was given as (Flink's plans show that).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateTtlHint {
+    /// The time to live.
+    pub ttl: std::time::Duration,
+    /// As written in the hint.
+    pub text: String,
 }
 
 /// One item of a select list.

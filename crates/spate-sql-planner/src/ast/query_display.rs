@@ -89,7 +89,7 @@ impl fmt::Display for Select {
             let options: Vec<String> = self
                 .state_ttl
                 .iter()
-                .map(|(k, v)| format!("'{}' = '{}'", k.replace('\'', "''"), v.replace('\'', "''")))
+                .map(|(k, v)| format!("'{}' = '{}'", k.replace('\'', "''"), v.text.replace('\'', "''")))
                 .collect();
             write!(f, "/*+ STATE_TTL({}) */ ", options.join(", "))?;
         }

@@ -396,7 +396,7 @@ impl Conv {
 
     /// The `STATE_TTL` options of the hint comments after `SELECT` (the tokenizer's check let
     /// only those through; `--+` line comments are not hints in Flink).
-    fn state_ttl_hints(&self, s: &sp::Select) -> Result<Vec<(String, String)>> {
+    fn state_ttl_hints(&self, s: &sp::Select) -> Result<Vec<(String, crate::ast::StateTtlHint)>> {
         let mut hints = Vec::new();
         for h in &s.optimizer_hints {
             if matches!(h.style, sp::OptimizerHintStyle::MultiLine) && h.prefix.is_empty() {

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use crate::ast::StateTtlHint;
+
 /// One hint of a hint comment: its name (upper case) and options, each `key = value` or a
 /// bare value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,30 +99,36 @@ pub(crate) fn check_hints(hints: &[QueryHint], after_select: bool) -> Result<(),
     Ok(())
 }
 
-/// The options of the first `STATE_TTL` hint: (input name, duration text), a key given twice
-/// keeping its last value, each checked as Flink checks them.
-pub(crate) fn state_ttl_options(hints: &[QueryHint]) -> Result<Vec<(String, String)>, String> {
+/// The options of the first `STATE_TTL` hint: (input name, time to live), a key given twice
+/// keeping its last value, each read as Flink reads them.
+pub(crate) fn state_ttl_options(hints: &[QueryHint]) -> Result<Vec<(String, StateTtlHint)>, String> {
     let Some(hint) = hints.iter().find(|h| h.name == "STATE_TTL") else {
         return Ok(Vec::new());
     };
     if hint.options.is_empty() {
         return Err("Invalid STATE_TTL hint, expecting at least one key-value options specified.".into());
     }
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, StateTtlHint)> = Vec::new();
     for (key, value) in &hint.options {
         let Some(key) = key else {
             return Err("Invalid list options in STATE_TTL hint, only support key-value options.".into());
         };
-        parse_ttl(value).map_err(|why| format!("Invalid STATE_TTL hint value: {why}"))?;
+        let ttl = parse_ttl(value).map_err(|why| format!("Invalid STATE_TTL hint value: {why}"))?;
         out.retain(|(k, _)| k != key);
-        out.push((key.clone(), value.clone()));
+        out.push((
+            key.clone(),
+            StateTtlHint {
+                ttl,
+                text: value.clone(),
+            },
+        ));
     }
     Ok(out)
 }
 
 /// A duration as Flink's `TimeUtils.parseDuration` reads it: a number and an optional unit
 /// (milliseconds without one).
-pub fn parse_ttl(text: &str) -> Result<Duration, String> {
+fn parse_ttl(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("argument is an empty- or whitespace-only string".into());
@@ -190,11 +198,15 @@ mod tests {
     fn hints_read_as_flink_writes_them() {
         let hints = parse_hints(" STATE_TTL('o' = '1d', x = '2 h', 'o' = '3d') ").unwrap();
         assert_eq!(hints[0].name, "STATE_TTL");
+        let hint = |text: &str, secs: u64| StateTtlHint {
+            ttl: Duration::from_secs(secs),
+            text: text.to_string(),
+        };
         assert_eq!(
             state_ttl_options(&hints).unwrap(),
             [
-                ("x".to_string(), "2 h".to_string()),
-                ("o".to_string(), "3d".to_string())
+                ("x".to_string(), hint("2 h", 7200)),
+                ("o".to_string(), hint("3d", 3 * 86_400))
             ]
         );
         assert!(check_hints(&hints, true).is_ok());

@@ -10,8 +10,6 @@
 mod convert;
 mod dialect;
 mod hints;
-
-pub use hints::parse_ttl;
 mod split;
 mod types;
 

@@ -289,18 +289,11 @@ pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlE
     if plan.modify_kinds().is_insert_only() {
         return Ok(());
     }
-    let names: Vec<&str> = plan.schema().fields.iter().map(|f| f.name.as_str()).collect();
-    let pk_columns: Option<Vec<usize>> = pk
-        .columns
-        .iter()
-        .map(|c| names.iter().position(|n| *n == c.as_str()))
-        .collect();
     let keys = plan.upsert_keys();
-    if let Some(pk_columns) = pk_columns
-        && keys.iter().any(|k| k.iter().all(|c| pk_columns.contains(c)))
-    {
+    if sink_key_columns(table, plan).is_some_and(|pk| holds_upsert_key(&pk, &keys)) {
         return Ok(());
     }
+    let names: Vec<&str> = plan.schema().fields.iter().map(|f| f.name.as_str()).collect();
     let shown: Vec<String> = keys
         .iter()
         .map(|k| {
@@ -324,6 +317,25 @@ pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlE
         ),
         None,
     ))
+}
+
+/// The columns of `plan` (conformed to `table`'s columns) that hold the table's primary key;
+/// `None` without a key.
+pub(crate) fn sink_key_columns(table: &TableDef, plan: &LogicalPlan) -> Option<Vec<usize>> {
+    let fields = &plan.schema().fields;
+    table
+        .primary_key
+        .as_ref()?
+        .columns
+        .iter()
+        .map(|c| fields.iter().position(|f| f.name == c.as_str()))
+        .collect()
+}
+
+/// Whether one of `upsert_keys` lies within the sink's key columns `pk`: then rows of different
+/// query keys never claim one sink row.
+pub(crate) fn holds_upsert_key(pk: &[usize], upsert_keys: &[Vec<usize>]) -> bool {
+    upsert_keys.iter().any(|k| k.iter().all(|c| pk.contains(c)))
 }
 
 /// The node Flink's message names: the updating node reached through the nodes that pass a

@@ -35,6 +35,7 @@ pub use upsert_keys::UpsertKeys;
 
 use std::fmt;
 
+pub use crate::ast::StateTtlHint;
 use crate::ast::TableDef;
 use crate::expr::BoundExpr;
 use crate::types::DataType;
@@ -402,16 +403,6 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
-}
-
-/// A `STATE_TTL` query hint on an aggregate: how long a key's state lives without writes
-/// (zero: forever), and the text it was given as (Flink's plans show that).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StateTtlHint {
-    /// The time to live.
-    pub ttl: std::time::Duration,
-    /// As written in the hint.
-    pub text: String,
 }
 
 impl LogicalPlan {

@@ -16,6 +16,7 @@
 
 use crate::ast::{ConflictStrategy, TableDef};
 use crate::error::{Result, SqlError};
+use crate::plan::changelog_mode::{holds_upsert_key, sink_key_columns};
 use crate::plan::{LogicalPlan, UpdateImages, check_upsert_key, sink_update_images};
 
 /// The plan that writes `plan` (conformed to `table`'s columns) into `table` with `clause`:
@@ -34,20 +35,11 @@ pub(super) fn resolve_conflicts(
     if strategy != ConflictStrategy::Deduplicate {
         check_watermarks(strategy, &plan)?;
     }
-    let Some(pk) = &table.primary_key else {
-        return Ok(plan);
-    };
-    let names: Vec<&str> = plan.schema().fields.iter().map(|f| f.name.as_str()).collect();
-    let Some(pk) = pk
-        .columns
-        .iter()
-        .map(|c| names.iter().position(|n| *n == c.as_str()))
-        .collect::<Option<Vec<usize>>>()
-    else {
+    let Some(pk) = sink_key_columns(table, &plan) else {
         return Ok(plan);
     };
     let keys = plan.upsert_keys();
-    let differs = !keys.iter().any(|k| k.iter().all(|c| pk.contains(c)));
+    let differs = !holds_upsert_key(&pk, &keys);
     let insert_only = plan.modify_kinds().is_insert_only();
     if !differs || (insert_only && strategy == ConflictStrategy::Deduplicate) {
         return Ok(plan);

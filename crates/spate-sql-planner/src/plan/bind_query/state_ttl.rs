@@ -6,7 +6,7 @@
 
 use crate::ast::{Select, TableRef};
 use crate::error::{Result, SqlError};
-use crate::plan::{LogicalPlan, StateTtlHint};
+use crate::plan::LogicalPlan;
 
 /// Sets the hint of `s` on the aggregate `s` planned as `plan`, if it has one.
 pub(super) fn apply(s: &Select, plan: &mut LogicalPlan) -> Result<()> {
@@ -30,14 +30,7 @@ pub(super) fn apply(s: &Select, plan: &mut LogicalPlan) -> Result<()> {
         ));
     }
     // The single input's hint (several keys can only name it).
-    if let Some((_, text)) = s.state_ttl.last() {
-        let ttl = crate::parser::parse_ttl(text)
-            .map_err(|why| SqlError::validation(format!("Invalid STATE_TTL hint value: {why}"), None))?;
-        *state_ttl = Some(StateTtlHint {
-            ttl,
-            text: text.clone(),
-        });
-    }
+    *state_ttl = s.state_ttl.last().map(|(_, hint)| hint.clone());
     Ok(())
 }
 

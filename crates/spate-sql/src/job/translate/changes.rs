@@ -139,12 +139,7 @@ impl Translator<'_> {
     ) -> Result<DataStream<Change>> {
         let width = input.schema().fields.len();
         let condition = condition.map(BoundExpr::compile);
-        let keys: Arc<[usize]> = keys.into();
-        let key = move |row: &Row| -> Vec<Value> {
-            keys.iter()
-                .map(|k| row.get(*k).cloned().unwrap_or_default())
-                .collect()
-        };
+        let key = columns_key(keys);
         let uid = self.uid("changelog-normalize");
         let f = ChangelogNormalizeFn::new(
             width,
@@ -176,17 +171,12 @@ impl Translator<'_> {
             .iter()
             .filter_map(|&c| fields.get(c).map(|f| (c, f.name.clone(), f.ty.clone())))
             .collect();
-        let keys: Arc<[usize]> = pk.into();
-        let key = move |c: &Change| -> Vec<Value> {
-            keys.iter()
-                .map(|k| c.row.get(*k).cloned().unwrap_or_default())
-                .collect()
-        };
+        let key = columns_key(pk);
         let uid = self.uid("sink-materializer");
         let f = SinkMaterializerFn::new(strategy, upsert_key, columns, self.ctx.zone);
         Ok(self
             .changes(input, UpdateImages::BeforeAndAfter)?
-            .key_by(key)
+            .key_by(move |c: &Change| key(&c.row))
             .process(f)
             .name("sink-materializer")
             .uid(&uid))
@@ -236,6 +226,17 @@ impl Translator<'_> {
             }
         };
         Ok(out.name("group-aggregate").uid(&uid))
+    }
+}
+
+/// A key of a row's values in `columns` (a primary key's columns, picked without evaluation).
+fn columns_key(columns: &[usize]) -> impl Fn(&Row) -> Vec<Value> + Clone + Send + 'static {
+    let columns: Arc<[usize]> = columns.into();
+    move |row: &Row| {
+        columns
+            .iter()
+            .map(|c| row.get(*c).cloned().unwrap_or_default())
+            .collect()
     }
 }
 

@@ -193,12 +193,10 @@ impl Tableau {
             Mode::Table(_) => {
                 for mut r in rows {
                     let values = r.split_off(1.min(r.len()));
-                    let kind = match r.first().map(String::as_str) {
-                        Some("-U") => RowKind::UpdateBefore,
-                        Some("-D") => RowKind::Delete,
-                        Some("+U") => RowKind::UpdateAfter,
-                        _ => RowKind::Insert,
-                    };
+                    let kind = r
+                        .first()
+                        .and_then(|op| RowKind::from_short_string(op))
+                        .unwrap_or(RowKind::Insert);
                     self.table.apply(kind, values);
                 }
             }
@@ -245,7 +243,6 @@ impl Tableau {
                 let _ = out.write_all(text.as_bytes());
             }
         }
-        let rows = if self.total == 1 { "row" } else { "rows" };
         let stopped = if cancelled { " (query cancelled)" } else { "" };
         if let Mode::Table(_) = self.mode {
             let held = self.table.len();
@@ -257,6 +254,7 @@ impl Tableau {
                 if self.total == 1 { "change" } else { "changes" },
             );
         } else {
+            let rows = if self.total == 1 { "row" } else { "rows" };
             let _ = writeln!(out, "Received a total of {} {rows}{stopped}", self.total);
         }
         let _ = out.flush();
