@@ -101,7 +101,7 @@ pub mod window;
 
 pub use checkpoint::{
     CheckpointConfig, CheckpointFailure, FAILED_CHECKPOINTS_KEPT, FAILURES_KEPT, FailureRecord, JobHandle,
-    JobProgress, RestartDecision, RestartSeries, RestartStrategy,
+    JobProgress, OperatorStateSize, RestartDecision, RestartSeries, RestartStrategy, checkpoint_state_sizes,
 };
 pub use error::EngineError;
 pub use explain::{OperatorEdge, OperatorGraph, OperatorNode};

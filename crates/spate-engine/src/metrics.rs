@@ -86,6 +86,9 @@ impl TaskMetrics {
 pub struct OperatorReport {
     /// Operator name.
     pub operator: String,
+    /// The name its state has in checkpoints (its `uid`, or one derived from its position and
+    /// name): what [`crate::checkpoint_state_sizes`] reports sizes by.
+    pub state_uid: Arc<str>,
     /// Subtask index.
     pub subtask: usize,
     /// Records received.
@@ -107,6 +110,7 @@ pub struct OperatorReport {
 #[derive(Debug, Clone)]
 pub(crate) struct OperatorProbe {
     pub(crate) operator: String,
+    pub(crate) state_uid: Arc<str>,
     pub(crate) subtask: usize,
     pub(crate) metrics: Arc<OperatorMetrics>,
     /// The task (chain) running the operator; `None` if it was never scheduled.
@@ -119,6 +123,7 @@ impl OperatorProbe {
         let m = &self.metrics;
         OperatorReport {
             operator: self.operator.clone(),
+            state_uid: self.state_uid.clone(),
             subtask: self.subtask,
             records_in: m.records_in(),
             records_out: m.records_out(),

@@ -505,6 +505,7 @@ fn operator_probes(
         for s in 0..planner.parallelism[n] {
             probes.push(OperatorProbe {
                 operator: node.name.clone(),
+                state_uid: planner.uid(n),
                 subtask: s,
                 metrics: planner.metrics[n][s].clone(),
                 task: planner.task_of[n][s].map(|t| task_metrics[t].clone()),

@@ -52,7 +52,7 @@ export function mount(root, jid) {
     stats,
     card('Job graph', h('p.hint', 'Operator chains (one task each) with records per second, busy and backpressured time of the busiest subtask, and the input watermark. Red: busy; grey: backpressured.'), graphBox),
     h('div.row', card('Throughput', throughputBox), card('Event-time lag', h('p.hint', 'Processing time − watermark, per source and sink.'), lagBox, lagTable)),
-    card('Operators', operators),
+    card('Operators', h('p.hint', 'Totals over all subtasks; State is what the operator wrote into the newest completed checkpoint.'), operators),
     card('Checkpoints', checkpointStats, checkpointChart, checkpointTable),
     card('Exceptions', exceptions),
     card('SQL', sqlBox),
@@ -176,13 +176,14 @@ export function mount(root, jid) {
     fill(
       operators,
       table(
-        ['#', 'Operator', 'Parallelism', 'Records in', 'Records out', 'In/s', 'Out/s', 'Busy', 'Backpressured', 'Watermark (UTC)'],
+        ['#', 'Operator', 'Parallelism', 'Records in', 'Records out', 'In/s', 'Out/s', 'Busy', 'Backpressured', 'State', 'Watermark (UTC)'],
         job.vertices.map((v) => {
           const m = v.metrics;
           const pct = (x) => (x == null ? '—' : percent(x / 1000));
-          return [v.id, v.name, int(v.parallelism), int(m['read-records']), int(m['write-records']), rate(m['records-in-per-second']), rate(m['records-out-per-second']), pct(m['busy-time-ms-per-second']), pct(m['backpressured-time-ms-per-second']), m['current-input-watermark'] == null ? '—' : utc(m['current-input-watermark'])];
+          const state = v['checkpointed-size'] == null ? '—' : bytes(v['checkpointed-size']);
+          return [v.id, v.name, int(v.parallelism), int(m['read-records']), int(m['write-records']), rate(m['records-in-per-second']), rate(m['records-out-per-second']), pct(m['busy-time-ms-per-second']), pct(m['backpressured-time-ms-per-second']), state, m['current-input-watermark'] == null ? '—' : utc(m['current-input-watermark'])];
         }),
-        { numeric: [0, 2, 3, 4, 5, 6, 7, 8], empty: 'No operator figures yet.', cls: 'operators' },
+        { numeric: [0, 2, 3, 4, 5, 6, 7, 8, 9], empty: 'No operator figures yet.', cls: 'operators' },
       ),
     );
 

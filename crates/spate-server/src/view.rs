@@ -5,9 +5,10 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use spate_engine::{JobHandle, JobProgress, OperatorReport};
+use spate_engine::{JobHandle, JobProgress, OperatorReport, OperatorStateSize};
 
 /// Checkpoints kept in a job's history.
 const HISTORY: usize = 50;
@@ -17,6 +18,8 @@ const HISTORY: usize = 50;
 pub struct Vertex {
     /// The operator's name.
     pub name: String,
+    /// The name of its state in checkpoints (what [`CheckpointEntry::state_sizes`] lists).
+    pub state_uid: Arc<str>,
     /// Its subtasks.
     pub parallelism: usize,
     /// Records received, all subtasks.
@@ -64,6 +67,9 @@ pub struct CheckpointEntry {
     pub alignment: Option<Duration>,
     /// Bytes on disk, if the directory was found.
     pub size: Option<u64>,
+    /// The bytes of each operator's state in it (operators without state absent), if its
+    /// `_metadata` could be read.
+    pub state_sizes: Vec<OperatorStateSize>,
     /// Its directory.
     pub path: Option<PathBuf>,
     /// Why it failed (`completed_at` is then when it was abandoned); `None` when it completed.
@@ -105,6 +111,7 @@ impl LiveView {
                 duration: progress.last_checkpoint_duration,
                 alignment: progress.last_checkpoint_alignment,
                 size: path.as_deref().map(dir_size),
+                state_sizes: path.as_deref().map(state_sizes).unwrap_or_default(),
                 path,
                 failure: None,
             });
@@ -119,6 +126,7 @@ impl LiveView {
                     duration: f.failed_at.duration_since(f.triggered_at).ok(),
                     alignment: None,
                     size: None,
+                    state_sizes: Vec::new(),
                     path: None,
                     failure: Some(f.reason.clone()),
                 });
@@ -148,6 +156,7 @@ impl LiveView {
             entry.is_savepoint = true;
             entry.path = Some(path.to_path_buf());
             entry.size = size;
+            entry.state_sizes = state_sizes(path);
             return;
         }
         self.push_checkpoint(CheckpointEntry {
@@ -157,6 +166,7 @@ impl LiveView {
             duration: None,
             alignment: None,
             size,
+            state_sizes: state_sizes(path),
             path: Some(path.to_path_buf()),
             failure: None,
         });
@@ -197,6 +207,7 @@ pub fn vertices(ops: &[OperatorReport], previous: Option<(&[OperatorReport], Dur
         if op.subtask == 0 || out.is_empty() {
             out.push(Vertex {
                 name: op.operator.clone(),
+                state_uid: op.state_uid.clone(),
                 parallelism: 0,
                 records_in: 0,
                 records_out: 0,
@@ -264,6 +275,12 @@ fn find_checkpoint(root: &Path, id: u64) -> Option<PathBuf> {
         .find(|p| p.is_dir())
 }
 
+/// The operators' state sizes in the checkpoint at `dir`; none when its `_metadata` cannot be
+/// read (the sizes are figures on a page, not worth failing the sample for).
+fn state_sizes(dir: &Path) -> Vec<OperatorStateSize> {
+    spate_engine::checkpoint_state_sizes(dir).unwrap_or_default()
+}
+
 /// Bytes of the files directly in `dir` (checkpoint directories are flat).
 fn dir_size(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
@@ -285,6 +302,7 @@ mod tests {
     fn op(name: &str, subtask: usize, n: u64, busy_ms: u64) -> OperatorReport {
         OperatorReport {
             operator: name.into(),
+            state_uid: format!("uid-{name}").into(),
             subtask,
             records_in: n,
             records_out: 2 * n,

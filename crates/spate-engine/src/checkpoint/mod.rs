@@ -46,6 +46,7 @@ pub use crate::record::Barrier;
 pub use coordinator::{CheckpointFailure, FAILED_CHECKPOINTS_KEPT, JobHandle, JobProgress};
 pub use restart::{FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;
+pub use storage::{OperatorStateSize, checkpoint_state_sizes};
 
 /// Periodic checkpoints of a job.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -176,6 +176,42 @@ pub(crate) fn read_metadata(dir: &Path) -> Result<CheckpointMetadata, EngineErro
     Ok(meta)
 }
 
+/// How many bytes one operator's state takes in a completed checkpoint or savepoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorStateSize {
+    /// The operator's state name ([`crate::OperatorReport::state_uid`]).
+    pub uid: String,
+    /// Its subtasks when the checkpoint was taken.
+    pub parallelism: usize,
+    /// Keyed and operator state over all its subtasks, as stored (Flink's checkpointed size).
+    pub bytes: u64,
+}
+
+/// The state each operator wrote into the checkpoint at `dir`, from its `_metadata` (the
+/// state files are not read), in the order the checkpoint lists them. Operators without state
+/// are absent.
+pub fn checkpoint_state_sizes(dir: &Path) -> Result<Vec<OperatorStateSize>, EngineError> {
+    let meta = read_metadata(dir)?;
+    Ok(meta
+        .operators
+        .into_iter()
+        .map(|op| {
+            let bytes = op
+                .subtasks
+                .iter()
+                .flat_map(|s| s.operator_state.iter().chain(s.key_groups.iter().map(|(_, r)| r)))
+                .map(|r| r.len)
+                .sum();
+            OperatorStateSize {
+                uid: op.uid,
+                parallelism: op.parallelism,
+                bytes,
+            }
+        })
+        .filter(|op| op.bytes > 0)
+        .collect())
+}
+
 /// Completed checkpoints in `dir`, oldest first, and the highest id seen at all (complete or
 /// not), so new ids never reuse an unfinished checkpoint's.
 pub(crate) fn scan(dir: &Path) -> Result<(Vec<(u64, PathBuf)>, u64), EngineError> {

@@ -200,6 +200,48 @@ fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
     assert!(err.contains("events"), "{err}");
 }
 
+/// A savepoint's sizes name the operators that hold state by the uid their metrics carry: the
+/// source's position, the window's keyed counts and the sink's pre-commit; the stateless map
+/// is absent.
+#[test]
+fn a_checkpoint_reports_each_operators_state_size_by_its_uid() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = common::store::<Output>();
+    let env = StreamEnvironment::new();
+    build(&env, 2_000, &store, None);
+    let handle = env.job_handle();
+    let target = dir.path().to_path_buf();
+    let stopper = std::thread::spawn(move || {
+        while handle.progress().records_in < 500 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let uids: Vec<(String, String)> = handle
+            .operators()
+            .iter()
+            .map(|o| (o.operator.clone(), o.state_uid.to_string()))
+            .collect();
+        (handle.savepoint(&target), uids)
+    });
+    env.execute().unwrap();
+    let (savepoint, uids) = stopper.join().unwrap();
+    let sizes = spate_engine::checkpoint_state_sizes(&savepoint.unwrap()).unwrap();
+    let size = |uid: &str| sizes.iter().find(|s| s.uid == uid).map(|s| s.bytes);
+    assert!(size("counts").is_some_and(|b| b > 0), "{sizes:?}");
+    assert!(size("events").is_some_and(|b| b > 0), "{sizes:?}");
+    assert!(uids.iter().any(|(_, uid)| uid == "counts"), "{uids:?}");
+    let map_uid = uids
+        .iter()
+        .find(|(name, _)| name == "map")
+        .map(|(_, uid)| uid.clone())
+        .unwrap();
+    assert!(map_uid.ends_with("-map"), "{map_uid}");
+    assert_eq!(size(&map_uid), None, "{sizes:?}");
+    assert!(
+        sizes.iter().all(|s| uids.iter().any(|(_, u)| *u == s.uid)),
+        "{sizes:?} {uids:?}"
+    );
+}
+
 /// A tumbling count written by hand: keyed `ValueState` per (key) holding per-window counts in
 /// a map, and an event-time timer per window end: checkpoints must carry both state and timers.
 #[derive(Clone, Default)]

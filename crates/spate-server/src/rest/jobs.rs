@@ -99,12 +99,24 @@ fn job_summary(s: &JobSnapshot, now: i64) -> Value {
     })
 }
 
+/// The bytes of `v`'s state in checkpoint `c` (0 for an operator without state).
+fn state_size_in(c: &CheckpointEntry, v: &Vertex) -> u64 {
+    c.state_sizes
+        .iter()
+        .find(|o| *o.uid == *v.state_uid)
+        .map_or(0, |o| o.bytes)
+}
+
 fn vertex_json(i: usize, v: &Vertex, s: &JobSnapshot, now: i64) -> Value {
     let rate = |f: fn(&crate::view::Rates) -> f64| v.rates.as_ref().map(f);
+    // Spate's addition to Flink's vertex: its state at the newest completed checkpoint (Flink
+    // shows it per checkpoint only, in `/checkpoints/details/:id`).
+    let checkpointed = s.completed_checkpoints().next_back().map(|c| state_size_in(c, v));
     json!({
         "id": i.to_string(),
         "name": v.name,
         "parallelism": v.parallelism,
+        "checkpointed-size": checkpointed,
         "status": s.record.state.name(),
         "start-time": s.record.started,
         "end-time": end_time(s),
@@ -258,6 +270,49 @@ fn checkpoint_json(c: &CheckpointEntry) -> Value {
             "failure_message": reason,
         }),
     }
+}
+
+/// One checkpoint with its state per vertex (Flink's `tasks`, keyed by vertex id).
+pub(super) async fn checkpoint_details(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> ApiResult {
+    let Path((id, cid)) = path.map_err(|e| bad(e.body_text()))?;
+    let s = app.manager.get(&id)?.snapshot();
+    let entry = cid
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| s.checkpoints.iter().find(|c| c.id == n))
+        .ok_or_else(|| {
+            ApiError(ServerError::NotFound(format!(
+                "Could not find checkpointing statistics for checkpoint {cid}."
+            )))
+        })?;
+    let mut body = checkpoint_json(entry);
+    if entry.failure.is_none() {
+        let tasks: serde_json::Map<String, Value> = s
+            .vertices
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let size = state_size_in(entry, v);
+                let task = json!({
+                    "id": entry.id,
+                    "status": "COMPLETED",
+                    "latest_ack_timestamp": entry.completed_at,
+                    "state_size": size,
+                    "checkpointed_size": size,
+                    "num_subtasks": v.parallelism,
+                    "num_acknowledged_subtasks": v.parallelism,
+                });
+                (i.to_string(), task)
+            })
+            .collect();
+        if let Value::Object(b) = &mut body {
+            b.insert("tasks".to_string(), Value::Object(tasks));
+        }
+    }
+    reply(StatusCode::OK, body)
 }
 
 pub(super) async fn checkpoints(State(app): State<Arc<AppState>>, id: IdPath) -> ApiResult {

@@ -99,6 +99,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(vertices::backpressure),
         )
         .route("/jobs/{id}/checkpoints", get(jobs::checkpoints))
+        .route(
+            "/jobs/{id}/checkpoints/details/{cid}",
+            get(jobs::checkpoint_details),
+        )
         .route("/jobs/{id}/exceptions", get(jobs::exceptions))
         .route("/jobs/{id}/stop", post(jobs::stop))
         .route("/jobs/{id}/savepoints", post(jobs::savepoint))

@@ -201,6 +201,23 @@ async fn jobs_run_finish_savepoint_stop_resume_and_cancel() {
         "{checkpoints:#}"
     );
     assert_eq!(checkpoints["counts"]["failed"], 0, "{checkpoints:#}");
+    // Per vertex: the source keeps its positions, the blackhole sink nothing.
+    let id = latest["id"].as_u64().unwrap();
+    let path = format!("/jobs/{reader}/checkpoints/details/{id}");
+    let details = client.request("GET", &path, None).await.unwrap();
+    let tasks = details["tasks"].as_object().unwrap();
+    assert_eq!(tasks.len(), vertex_count, "{details:#}");
+    assert!(tasks["0"]["state_size"].as_u64().unwrap() > 0, "{details:#}");
+    assert_eq!(tasks[&last.to_string()]["state_size"], 0, "{details:#}");
+    let job = client.job(&reader).await.unwrap();
+    assert!(
+        job["vertices"][0]["checkpointed-size"].as_u64().unwrap() > 0,
+        "{job:#}"
+    );
+    let path = format!("/jobs/{reader}/checkpoints/details/999999");
+    let (status, message) = api_status(client.request("GET", &path, None).await.unwrap_err());
+    assert_eq!(status, 404, "{message}");
+    assert!(message.contains("checkpoint 999999"), "{message}");
 
     // A savepoint keeps it running; stop ends it FINISHED with a savepoint on disk.
     let savepoint = client

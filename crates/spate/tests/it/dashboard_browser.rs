@@ -281,6 +281,15 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     assert!(dom.contains("watermark 20"), "no watermark date-time:\n{dom}");
     assert!(dom.contains("state-completed"), "no completed checkpoint:\n{dom}");
     assert!(dom.contains("insert-into_click_counts"), "{dom}");
+    // The operators table: the state each operator wrote into the newest checkpoint (the
+    // window's counts, the source's positions).
+    let operators = dom.split(r#"operators">"#).nth(1).unwrap_or_default();
+    let operators = operators.split("</table>").next().unwrap_or_default();
+    assert!(operators.contains(">State<"), "no State column:\n{dom}");
+    assert!(
+        operators.contains(" KiB<") || operators.contains(" B<"),
+        "no state size in the operators table:\n{dom}"
+    );
 
     // The topics page: the topic, its partitions, messages with JSON values, the group.
     let topics_url = format!("{login}#/topics/click-counts");
