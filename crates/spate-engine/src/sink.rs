@@ -79,6 +79,14 @@ pub trait Sink<T>: Send {
         let _ = watermark;
         Ok(())
     }
+    /// Processing time advanced to `now` (ms since the epoch, never backwards): called between
+    /// batches about once a millisecond while the subtask runs, and also while no input
+    /// arrives, from `open` until `finish`; so a sink can write what it buffered on an
+    /// interval (Flink's `sink.buffer-flush.interval`).
+    fn on_processing_time(&mut self, now: Timestamp) -> Result<(), EngineError> {
+        let _ = now;
+        Ok(())
+    }
     /// Pre-commits at checkpoint `checkpoint_id` and returns the state to store (see above).
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
         let _ = checkpoint_id;
@@ -185,6 +193,12 @@ impl<T: Send + 'static> Control for SinkOp<T> {
     fn watermark(&mut self, w: Timestamp) {
         let r = self.sink.on_watermark(w);
         self.check(r);
+    }
+    fn tick(&mut self, now: Timestamp) {
+        if !self.failed && !self.finished {
+            let r = self.sink.on_processing_time(now);
+            self.check(r);
+        }
     }
     fn finish(&mut self) {
         // With periodic checkpoints the end of input is a checkpoint like any other (Flink's

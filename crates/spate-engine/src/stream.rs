@@ -433,6 +433,19 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
         &self.key_selector
     }
 
+    /// Writes to a sink whose subtasks each get the records of their keys (a hash exchange):
+    /// all records of a key reach one subtask, in order, whatever the two sides' parallelism.
+    pub fn add_sink<S: Sink<T> + Clone + 'static>(&self, name: &str, sink: S) -> DataStream<T> {
+        let name_owned = name.to_string();
+        self.stream.add_node::<T>(
+            name,
+            NodeKind::OneInput(Box::new(move |ctx, _out| {
+                boxed::<T>(Box::new(SinkOp::open(ctx, &name_owned, sink.clone())))
+            })),
+            vec![self.edge(0)],
+        )
+    }
+
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {
         KeyGroupRange::for_subtask(ctx.subtask, ctx.parallelism, ctx.max_parallelism)
     }

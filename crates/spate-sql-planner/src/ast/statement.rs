@@ -76,6 +76,16 @@ impl TableDef {
         self.columns.iter().find(|c| c.name.as_str() == name)
     }
 
+    /// The columns an INSERT writes, in order: physical ones and metadata columns that are
+    /// not `VIRTUAL` (a query is conformed to these, by position).
+    pub fn persisted_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|c| match &c.kind {
+            ColumnKind::Physical(_) => true,
+            ColumnKind::Metadata { is_virtual, .. } => !is_virtual,
+            ColumnKind::Computed(_) => false,
+        })
+    }
+
     /// The value of option `key` (the last one if it is given twice, as in Flink).
     pub fn option(&self, key: &str) -> Option<&str> {
         self.options

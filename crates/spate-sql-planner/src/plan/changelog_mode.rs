@@ -290,7 +290,7 @@ pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlE
         return Ok(());
     }
     let keys = plan.upsert_keys();
-    if sink_key_columns(table, plan).is_some_and(|pk| holds_upsert_key(&pk, &keys)) {
+    if sink_key_columns(table).is_some_and(|pk| holds_upsert_key(&pk, &keys)) {
         return Ok(());
     }
     let names: Vec<&str> = plan.schema().fields.iter().map(|f| f.name.as_str()).collect();
@@ -319,16 +319,18 @@ pub fn check_upsert_key(table: &TableDef, plan: &LogicalPlan) -> Result<(), SqlE
     ))
 }
 
-/// The columns of `plan` (conformed to `table`'s columns) that hold the table's primary key;
+/// The columns of a plan conformed to `table`'s columns that hold the table's primary key
+/// (by position: a query's column feeds the sink column in its place, whatever its name);
 /// `None` without a key.
-pub(crate) fn sink_key_columns(table: &TableDef, plan: &LogicalPlan) -> Option<Vec<usize>> {
-    let fields = &plan.schema().fields;
-    table
-        .primary_key
-        .as_ref()?
-        .columns
+pub(crate) fn sink_key_columns(table: &TableDef) -> Option<Vec<usize>> {
+    let pk = table.primary_key.as_ref()?;
+    pk.columns
         .iter()
-        .map(|c| fields.iter().position(|f| f.name == c.as_str()))
+        .map(|c| {
+            table
+                .persisted_columns()
+                .position(|p| p.name.as_str() == c.as_str())
+        })
         .collect()
 }
 

@@ -43,12 +43,10 @@ fn plan_insert(catalog: &Catalog, insert: &Insert) -> Result<(TableDef, LogicalP
 fn conform_to_sink(plan: LogicalPlan, table: &TableDef, insert: &Insert) -> Result<LogicalPlan> {
     // Each persisted column with its type.
     let targets: Vec<(&crate::types::DataType, &crate::ast::Column)> = table
-        .columns
-        .iter()
+        .persisted_columns()
         .filter_map(|c| match &c.kind {
-            ColumnKind::Physical(ty) => Some((ty, c)),
-            ColumnKind::Metadata { ty, is_virtual, .. } if !is_virtual => Some((ty, c)),
-            _ => None,
+            ColumnKind::Physical(ty) | ColumnKind::Metadata { ty, .. } => Some((ty, c)),
+            ColumnKind::Computed(_) => None,
         })
         .collect();
     let source = plan.schema().clone();

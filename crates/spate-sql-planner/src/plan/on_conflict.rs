@@ -35,7 +35,7 @@ pub(super) fn resolve_conflicts(
     if strategy != ConflictStrategy::Deduplicate {
         check_watermarks(strategy, &plan)?;
     }
-    let Some(pk) = sink_key_columns(table, &plan) else {
+    let Some(pk) = sink_key_columns(table) else {
         return Ok(plan);
     };
     let keys = plan.upsert_keys();

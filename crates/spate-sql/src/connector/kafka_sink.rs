@@ -15,13 +15,14 @@ use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, Producer};
 use spate_connectors::ConnectorError;
 use spate_connectors::kafka::{DeliveryGuarantee, KafkaSink, OutgoingRecord};
-use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext};
+use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, Timestamp};
 
 use super::ConnectorContext;
 use super::columns::Columns;
 use super::kafka::{bootstrap, client_properties, layout, upsert_layout};
 use super::metadata::WriteKeys;
 use super::opts::Options;
+use super::upsert_buffer::{BufferFlush, UpsertBuffer};
 use crate::error::SqlError;
 use crate::format::key_value::{FormatColumns, KeyValueLayout};
 use crate::value::{Change, Row, RowKind, Value};
@@ -56,6 +57,8 @@ pub(crate) struct KafkaRowSink {
     value_in_place: bool,
     /// An `upsert-kafka` table: retractions are tombstones.
     upsert: bool,
+    /// `sink.buffer-flush.*` of an `upsert-kafka` table: the buffer of each key's last record.
+    buffer: Option<UpsertBuffer<Encoded>>,
     meta: WriteKeys,
     partitioner: Partitioner,
     topic: String,
@@ -178,7 +181,61 @@ impl KafkaRowSink {
     }
 }
 
-impl Sink<Row> for KafkaRowSink {
+/// What a `KafkaRowSink` takes: rows (all insertions), or changes.
+pub(crate) trait SinkInput: spate_engine::Data {
+    /// The row and what it does.
+    fn parts(&self) -> (&Row, RowKind);
+}
+
+impl SinkInput for Row {
+    fn parts(&self) -> (&Row, RowKind) {
+        (self, RowKind::Insert)
+    }
+}
+
+impl SinkInput for Change {
+    fn parts(&self) -> (&Row, RowKind) {
+        (&self.row, self.kind)
+    }
+}
+
+impl KafkaRowSink {
+    /// Hands encoded records to the producer, or (buffering) to the buffer, which is written
+    /// when it holds `max-rows` keys.
+    fn send(&mut self, mut encoded: Vec<Record<Encoded>>) -> Result<(), EngineError> {
+        let Some(buffer) = &mut self.buffer else {
+            return Sink::<Encoded>::write(&mut self.inner, &mut encoded);
+        };
+        let mut full = Vec::new();
+        for r in encoded {
+            if buffer.put(r, |e| e.key.as_deref().unwrap_or_default()) {
+                buffer.drain_into(&mut full, spate_engine::clock::now_millis());
+            }
+        }
+        if full.is_empty() {
+            return Ok(());
+        }
+        Sink::<Encoded>::write(&mut self.inner, &mut full)
+    }
+
+    /// Writes the buffer out (before a checkpoint's pre-commit, at the end, on the interval).
+    fn flush_buffer(&mut self, now: Timestamp) -> Result<(), EngineError> {
+        let Some(buffer) = &mut self.buffer else {
+            return Ok(());
+        };
+        let mut out = Vec::new();
+        buffer.drain_into(&mut out, now);
+        if out.is_empty() {
+            return Ok(());
+        }
+        Sink::<Encoded>::write(&mut self.inner, &mut out)
+    }
+}
+
+/// Rows become records of the table's formats. An upsert table's changelog: `+I`/`+U` write
+/// the row, `-U`/`-D` a tombstone for its key; a `kafka` table with a changelog format writes
+/// each change as an event of its kind.
+impl<T: SinkInput> Sink<T> for KafkaRowSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         self.subtask = ctx.subtask;
         if self.partitioner != Partitioner::Default {
@@ -192,49 +249,25 @@ impl Sink<Row> for KafkaRowSink {
         Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
     }
 
-    fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
+    fn write(&mut self, records: &mut Vec<Record<T>>) -> Result<(), EngineError> {
         let mut encoded = Vec::with_capacity(records.len());
         for r in records.drain(..) {
-            encoded.push(self.encode(&r.value, RowKind::Insert, false)?);
-        }
-        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
-    }
-
-    fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
-        Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
-    }
-
-    fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
-        Sink::<Encoded>::notify_checkpoint_complete(&mut self.inner, checkpoint_id)
-    }
-
-    fn finish(&mut self) -> Result<(), EngineError> {
-        Sink::<Encoded>::finish(&mut self.inner)
-    }
-}
-
-/// An upsert table's changelog: `+I`/`+U` write the row, `-U`/`-D` a tombstone for its key;
-/// a `kafka` table with a changelog format writes each change as an event of its kind.
-impl Sink<Change> for KafkaRowSink {
-    fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
-        Sink::<Row>::open(self, ctx)
-    }
-
-    fn restore_state(&mut self, ctx: &SinkContext, states: &[Vec<u8>]) -> Result<(), EngineError> {
-        Sink::<Encoded>::restore_state(&mut self.inner, ctx, states)
-    }
-
-    fn write(&mut self, records: &mut Vec<Record<Change>>) -> Result<(), EngineError> {
-        let mut encoded = Vec::with_capacity(records.len());
-        for r in records.drain(..) {
-            let kind = r.value.kind;
+            let (row, kind) = r.value.parts();
             let tombstone = self.upsert && !kind.is_accumulate();
-            encoded.push(self.encode(&r.value.row, kind, tombstone)?);
+            encoded.push(self.encode(row, kind, tombstone)?);
         }
-        Sink::<Encoded>::write(&mut self.inner, &mut encoded)
+        self.send(encoded)
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp) -> Result<(), EngineError> {
+        if self.buffer.as_mut().is_some_and(|b| b.due(now)) {
+            return self.flush_buffer(now);
+        }
+        Ok(())
     }
 
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
+        self.flush_buffer(spate_engine::clock::now_millis())?;
         Sink::<Encoded>::snapshot_state(&mut self.inner, checkpoint_id)
     }
 
@@ -243,6 +276,7 @@ impl Sink<Change> for KafkaRowSink {
     }
 
     fn finish(&mut self) -> Result<(), EngineError> {
+        self.flush_buffer(spate_engine::clock::now_millis())?;
         Sink::<Encoded>::finish(&mut self.inner)
     }
 }
@@ -282,19 +316,13 @@ pub(crate) fn write<T>(
     parallelism: Option<usize>,
 ) -> Result<(), SqlError>
 where
-    T: spate_engine::Data,
-    KafkaRowSink: Sink<T>,
+    T: SinkInput,
 {
     let upsert = options.get("connector") == Some("upsert-kafka");
-    if upsert && parallelism.is_some() {
-        // A sink of another parallelism would get rows over a rebalancing channel, which can
-        // reorder the changes of one key; Flink keys them by the primary key first, which
-        // Spate does not do yet.
-        return Err(options.invalid(
-            "sink.parallelism",
-            "an 'upsert-kafka' sink runs at its input's parallelism (setting its own is not supported yet)",
-        ));
-    }
+    let buffer = match upsert {
+        true => BufferFlush::of(options)?,
+        false => None,
+    };
     let columns = Columns::of(options.table());
     let layout = if upsert {
         upsert_layout(options, &columns)?
@@ -372,6 +400,7 @@ where
         layout: Arc::new(layout),
         physical,
         upsert,
+        buffer: buffer.map(UpsertBuffer::new),
         meta,
         partitioner,
         topic,
@@ -380,10 +409,35 @@ where
         subtask: 0,
         next: 0,
     };
-    let mut s = input.add_sink(&options.table_name(), sink);
-    if let Some(p) = parallelism {
-        s = s.set_parallelism(p);
+    let name = options.table_name();
+    match parallelism {
+        None => {
+            input.add_sink(&name, sink);
+        }
+        // Rows reach a sink of its own parallelism by the hash of the primary key, as Flink
+        // shuffles them (`table.exec.sink.keyed-shuffle`): one subtask writes all changes of
+        // a key, in order. (Flink's connector 4.0.1 forgets the shuffle when the buffer is on
+        // and sends rows round-robin, so two writers can write one key out of order; Spate
+        // keys them either way.)
+        Some(p) if upsert => {
+            let key_columns: Arc<[usize]> = sink
+                .layout
+                .key
+                .as_ref()
+                .map(|k| k.columns.iter().map(|&c| sink.physical[c]).collect())
+                .unwrap_or_default();
+            let key = move |t: &T| -> Vec<Value> {
+                let row = t.parts().0;
+                key_columns
+                    .iter()
+                    .map(|&c| row.get(c).cloned().unwrap_or_default())
+                    .collect()
+            };
+            input.key_by(key).add_sink(&name, sink).set_parallelism(p);
+        }
+        Some(p) => {
+            input.add_sink(&name, sink).set_parallelism(p);
+        }
     }
-    let _ = s;
     Ok(())
 }

@@ -53,6 +53,7 @@ mod source;
 pub(crate) use source::into_change;
 mod stream;
 mod text;
+mod upsert_buffer;
 
 pub use not_null_enforcer::{NOT_NULL_ENFORCER, NotNullEnforcer};
 pub use opts::{parse_duration, parse_memory_size};

@@ -24,4 +24,5 @@ mod state_ttl;
 mod stream_table;
 mod two_phase;
 mod udf;
+mod upsert_buffer;
 mod upsert_kafka;

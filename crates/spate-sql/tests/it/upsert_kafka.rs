@@ -15,7 +15,7 @@ use crate::connectors::kafka::TestBroker;
 
 /// Every committed record of partition 0 of `topic` in order: key, and value (`None` for a
 /// tombstone).
-fn records(broker: &TestBroker, topic: &str, expected: usize) -> Vec<(String, Option<String>)> {
+pub(crate) fn records(broker: &TestBroker, topic: &str, expected: usize) -> Vec<(String, Option<String>)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap())
         .set("group.id", "verify")
@@ -171,7 +171,8 @@ fn upsert_tables_without_a_key_or_with_another_key_are_refused_as_flink_does() {
         .execute_script(
             "CREATE TABLE src (a INT, b INT) WITH ('connector' = 'datagen', 'number-of-rows' = '5');
              CREATE TABLE snk (a INT, c BIGINT, PRIMARY KEY (a) NOT ENFORCED) WITH ('connector' = 'upsert-kafka',
-               'topic' = 'x', 'key.format' = 'json', 'value.format' = 'json');
+               'topic' = 'x', 'key.format' = 'json', 'value.format' = 'json',
+               'properties.bootstrap.servers' = '127.0.0.1:1');
              INSERT INTO snk SELECT a, COUNT(*) FROM src GROUP BY a, b;",
             |_, _| {},
         )
@@ -185,6 +186,16 @@ fn upsert_tables_without_a_key_or_with_another_key_are_refused_as_flink_does() {
         ),
         "{err}"
     );
+    // A query column feeds the sink column in its place whatever its name: a group key that
+    // is an expression (`EXPR$0`) or renamed is the sink's key all the same (Flink plans both).
+    for query in [
+        "SELECT MOD(a, 2), COUNT(*) FROM src GROUP BY MOD(a, 2)",
+        "SELECT a AS x, COUNT(*) AS n FROM src GROUP BY a",
+    ] {
+        session
+            .execute_script(&format!("EXPLAIN INSERT INTO snk {query};"), |_, _| {})
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+    }
 }
 
 /// Upserts to `topic` partition 0 in order: key, and value or `None` for a tombstone.
