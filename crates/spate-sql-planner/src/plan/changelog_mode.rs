@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use super::{LogicalPlan, WindowSpec};
+use super::LogicalPlan;
 use crate::ast::TableDef;
 use crate::error::SqlError;
 
@@ -362,23 +362,10 @@ impl LogicalPlan {
         for input in self.inputs() {
             input.check_changelog_inputs()?;
         }
-        // Flink aggregates window TVFs over updating inputs (retracting from the windows);
-        // Spate does for the windows cut alike for every key.
-        let retracting_window = match self {
-            LogicalPlan::WindowAggregate {
-                input,
-                time_col,
-                group_window: false,
-                event_time: true,
-                window: WindowSpec::Tumble { .. } | WindowSpec::Hop { .. } | WindowSpec::Cumulate { .. },
-                ..
-            } => input
-                .schema()
-                .fields
-                .get(*time_col)
-                .is_some_and(|f| matches!(f.ty.kind, crate::types::TypeKind::Timestamp(_))),
-            _ => false,
-        };
+        // Flink aggregates event-time windows over updating inputs (retracting from the
+        // windows), window TVFs and legacy group windows alike. Processing-time windows over
+        // updates (Flink puts each change in the window of its arrival) are not done yet.
+        let retracting_window = matches!(self, LogicalPlan::WindowAggregate { event_time: true, .. });
         let insert_only_inputs = !retracting_window
             && matches!(
                 self,

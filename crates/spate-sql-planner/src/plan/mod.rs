@@ -230,6 +230,8 @@ pub enum LogicalPlan {
         time_col: usize,
         /// Whether that is event time (else processing time).
         event_time: bool,
+        /// `PARTITION BY` columns of a `SESSION` TVF: sessions are cut per partition.
+        partition_by: Vec<usize>,
         /// The output.
         schema: Schema,
     },

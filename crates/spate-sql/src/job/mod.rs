@@ -17,6 +17,7 @@ mod not_null;
 mod packed_rows;
 mod path_picks;
 mod plan_keys;
+mod retracting_session;
 mod retracting_window;
 mod sink_materializer;
 mod slice_order;

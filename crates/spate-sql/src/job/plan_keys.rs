@@ -146,8 +146,9 @@ fn own_text(plan: &LogicalPlan) -> String {
             window,
             time_col,
             event_time,
+            partition_by,
             schema,
-        } => format!("WindowAssign {window:?} {time_col} {event_time} {schema:?}"),
+        } => format!("WindowAssign {window:?} {time_col} {event_time} {partition_by:?} {schema:?}"),
         LogicalPlan::WindowAggregate {
             input: _,
             window,

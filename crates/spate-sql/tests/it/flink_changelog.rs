@@ -126,6 +126,22 @@ cases!(
     cube_having,
     rollup_mixed,
     window_over_cdc,
+    session_tvf_over_cdc,
+    session_tvf_extent,
+    session_tvf_global,
+    session_tvf_no_count,
+    session_tvf_phantom,
+    session_tvf_touching,
+    legacy_tumble_over_cdc,
+    legacy_hop_over_cdc,
+    legacy_session_over_cdc,
+    legacy_session_extent,
+    legacy_session_phantom,
+    ltz_tumble_over_cdc,
+    ltz_session_over_cdc,
+    ltz_legacy_tumble_half_hour_zone,
+    ltz_tumble_half_hour_zone,
+    ltz_tumble_day_zone,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under
@@ -178,27 +194,39 @@ fn cdc_formats_write_what_flink_writes() {
     run_sink_case("cdc_formats");
 }
 
-/// Window aggregates over an updating input that Spate does not run yet (session windows,
-/// group windows) are refused at planning time naming the node, not run wrongly.
+/// Window aggregates over an updating input that Spate does not run yet (processing-time
+/// windows; a session window TVF grouped by other keys than its partition, which Flink plans
+/// as a window table function under a `GroupAggregate`) are refused at planning time naming
+/// the node, not run wrongly.
 #[test]
 fn updating_inputs_of_windows_spate_cannot_retract_from_are_refused() {
     let dir = case_dir("window_over_cdc");
     let ddl = std::fs::read_to_string(dir.join("job.sql"))
         .expect("job.sql")
         .replace("${DATA}", &dir.join("input").display().to_string());
-    let ddl = &ddl[..ddl.find("SELECT").expect("a SELECT")];
+    let ddl = ddl[..ddl.find("SELECT").expect("a SELECT")].replacen(
+        "ts TIMESTAMP(3),",
+        "ts TIMESTAMP(3), pt AS PROCTIME(),",
+        1,
+    );
+    assert!(ddl.contains("PROCTIME()"), "{ddl}");
     for query in [
-        "SELECT window_start, item, COUNT(*) FROM TABLE(SESSION(TABLE orders PARTITION BY item, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY window_start, window_end, item;",
-        "SELECT TUMBLE_START(ts, INTERVAL '10' SECOND), item, COUNT(*) FROM orders GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), item;",
+        "SELECT window_start, item, COUNT(*) FROM TABLE(TUMBLE(TABLE orders, DESCRIPTOR(pt), INTERVAL '5' SECOND)) GROUP BY window_start, window_end, item;",
+        "SELECT TUMBLE_START(pt, INTERVAL '10' SECOND), item, COUNT(*) FROM orders GROUP BY TUMBLE(pt, INTERVAL '10' SECOND), item;",
+        "SELECT window_start, COUNT(*) FROM TABLE(SESSION(TABLE orders PARTITION BY item, DESCRIPTOR(ts), INTERVAL '5' SECOND)) GROUP BY window_start, window_end;",
     ] {
         let script = format!("{ddl}{query}");
         let mut session = Session::new(SessionOptions::default());
         let err = session
             .execute_script(&script, |_, _| {})
-            .expect_err("refused")
+            .expect_err(query)
             .to_string();
+        let why = match query.contains("PARTITION BY") {
+            true => "does not group by its PARTITION BY column 'item'",
+            false => "over an updating input",
+        };
         assert!(
-            err.contains("over an updating input") && err.contains("not supported"),
+            err.contains(why) && err.contains("not supported"),
             "{query}: {err}"
         );
     }

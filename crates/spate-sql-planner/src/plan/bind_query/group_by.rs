@@ -51,8 +51,8 @@ impl Binder<'_> {
         }
         // The windowed input: a window TVF (possibly filtered), a legacy group window, or rows
         // that carry the window of an earlier window aggregate.
-        let (base, window, time_col, event_time, stripped) = match legacy {
-            Some((_, spec, col, ev)) => (input, spec, col, ev, None),
+        let (base, window, time_col, event_time, stripped, partition_by) = match legacy {
+            Some((_, spec, col, ev)) => (input, spec, col, ev, None, Vec::new()),
             None if !is_window_assign(&input) => {
                 return self.attached_aggregate(input, attached, &window_cols, s, key_exprs, agg_calls);
             }
@@ -64,7 +64,14 @@ impl Binder<'_> {
                     return self.group_aggregate(input, s, &s.group_by, agg_calls);
                 }
                 let s = strip_window_assign(input)?;
-                (s.base, s.window, s.time_col, s.event_time, Some(s.at))
+                (
+                    s.base,
+                    s.window,
+                    s.time_col,
+                    s.event_time,
+                    Some(s.at),
+                    s.partition_by,
+                )
             }
         };
         let tvf_width = stripped.map(|at| at.0);
@@ -94,6 +101,21 @@ impl Binder<'_> {
             let b = pre_window(b, "a GROUP BY key")?;
             key_fields.push(Field::new(name, b.ty().clone()));
             keys.push(b);
+        }
+        // A session window aggregate cuts sessions per group key. Grouped by fewer keys than
+        // its partition, Flink aggregates the per-partition sessions again (a window table
+        // function under a `GroupAggregate`), which Spate does not plan yet.
+        if let Some(p) = partition_by
+            .iter()
+            .find(|p| !keys.iter().any(|k| k.as_column() == Some(**p)))
+        {
+            return Err(unsupported(
+                format!(
+                    "a SESSION window aggregate that does not group by its PARTITION BY column '{}'",
+                    base_schema.fields.get(*p).map_or("?", |f| f.name.as_str())
+                ),
+                None,
+            ));
         }
         let mut aggs = Vec::new();
         for f in &agg_calls {

@@ -77,11 +77,11 @@ impl Binder<'_> {
                 gap: positive(interval(gap)?, "SESSION gap")?,
             },
         };
-        if !tvf.partition_by.is_empty() {
-            for p in &tvf.partition_by {
-                column_index(&schema, p)?;
-            }
-        }
+        let partition_by = tvf
+            .partition_by
+            .iter()
+            .map(|p| column_index(&schema, p))
+            .collect::<Result<Vec<_>>>()?;
         let mut fields = schema.fields.clone();
         let time_kind = window_timestamp_kind(&field.ty);
         for (name, time) in [
@@ -110,6 +110,7 @@ impl Binder<'_> {
             window,
             time_col,
             event_time,
+            partition_by,
             schema: Schema { fields },
         })
     }
@@ -290,6 +291,8 @@ pub(super) struct StrippedWindow {
     pub(super) window: WindowSpec,
     pub(super) time_col: usize,
     pub(super) event_time: bool,
+    /// The `PARTITION BY` columns of a `SESSION` TVF (columns of `base`).
+    pub(super) partition_by: Vec<usize>,
     pub(super) at: WindowColumnsAt,
 }
 
@@ -327,6 +330,7 @@ pub(super) fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
             window,
             time_col,
             event_time,
+            partition_by,
             ..
         } => Ok(StrippedWindow {
             at: WindowColumnsAt(input.schema().fields.len()),
@@ -334,6 +338,7 @@ pub(super) fn strip_window_assign(plan: LogicalPlan) -> Result<StrippedWindow> {
             window,
             time_col,
             event_time,
+            partition_by,
         }),
         LogicalPlan::Filter { input, predicate } => {
             let mut stripped = strip_window_assign(*input)?;

@@ -46,6 +46,7 @@ use super::int_column::IntColumn;
 use super::join::{IntervalJoinFn, RegularJoinFn, WindowJoinFn};
 use super::join_key::JoinKey;
 use super::plan_keys::{PlanKey, PlanKeys};
+use super::retracting_session::RetractingSessionFn;
 use super::retracting_window::RetractingWindowFn;
 use super::slice_order::SliceOrder;
 use super::unnest::UnnestFn;
@@ -367,24 +368,31 @@ impl<'a> Translator<'a> {
         };
         let zone = self.window_zone(input, *time_col);
         if !input.modify_kinds().is_insert_only() {
-            if zone.is_some() || !*event_time {
-                // The planner lets only event-time TIMESTAMP windows take updates.
+            if !*event_time {
+                // The planner lets only event-time windows take updates.
                 return Err(SqlError::validation(
-                    "internal error: a window aggregate over an updating input on a TIMESTAMP_LTZ or processing-time attribute",
+                    "internal error: a processing-time window aggregate over an updating input",
                     None,
                 ));
             }
             let f = RetractingAggregate::new(aggs);
-            let output = WindowOutput::new(keys.len(), properties, aggs.len(), select);
-            let assigner = assigner(*window, true, None)?;
+            let output = WindowOutput::new(keys.len(), properties, aggs.len(), select).in_zone(zone);
             let uid = self.uid("window-aggregate");
             let key = key_selector(keys.clone(), self.ctx.zone);
-            return Ok(self
+            let changes = self
                 .changes(input, UpdateImages::BeforeAndAfter)?
-                .key_by(move |c: &Change| key(&c.row))
-                .process(RetractingWindowFn::new(f, assigner, *time_col, output))
-                .name("window-aggregate")
-                .uid(&uid));
+                .key_by(move |c: &Change| key(&c.row));
+            let windows = match *window {
+                WindowSpec::Session { gap } => {
+                    let clock = zone.map(super::wall_clock::wall_clock);
+                    changes.process(RetractingSessionFn::new(f, gap, *time_col, output, clock))
+                }
+                _ => {
+                    let assigner = assigner(*window, true, zone)?;
+                    changes.process(RetractingWindowFn::new(f, assigner, *time_col, output))
+                }
+            };
+            return Ok(windows.name("window-aggregate").uid(&uid));
         }
         let row_drop = RowDrop::of(input.schema().fields.iter().map(|f| &f.ty.kind));
         let input = self.stream(input)?;
