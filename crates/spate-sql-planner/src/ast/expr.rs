@@ -263,6 +263,8 @@ pub struct Function {
     pub distinct: bool,
     /// `FILTER (WHERE ..)` (aggregates).
     pub filter: Option<Box<Expr>>,
+    /// `IGNORE NULLS` after the arguments (`ARRAY_AGG`).
+    pub ignore_nulls: bool,
     /// Whether it was written with parentheses (`CURRENT_TIMESTAMP` is not).
     pub parens: bool,
 }
@@ -289,6 +291,9 @@ impl fmt::Display for Function {
             f.write_str("DISTINCT ")?;
         }
         comma_list(f, &self.args, ", ")?;
+        if self.ignore_nulls {
+            f.write_str(" IGNORE NULLS")?;
+        }
         f.write_str(")")?;
         if let Some(flt) = &self.filter {
             write!(f, " FILTER (WHERE {flt})")?;

@@ -1034,6 +1034,7 @@ impl Conv {
                             args: vec![self.expr(expr)?],
                             distinct: false,
                             filter: None,
+                            ignore_nulls: false,
                             parens: true,
                         })
                     }
@@ -1069,6 +1070,7 @@ impl Conv {
                     args,
                     distinct: false,
                     filter: None,
+                    ignore_nulls: false,
                     parens: true,
                 })
             }
@@ -1425,8 +1427,8 @@ impl Conv {
             );
         }
         let filter = f.filter.as_deref().map(|x| self.boxed(x)).transpose()?;
-        let (args, distinct, parens) = match &f.args {
-            sp::FunctionArguments::None => (Vec::new(), false, false),
+        let (args, distinct, ignore_nulls, parens) = match &f.args {
+            sp::FunctionArguments::None => (Vec::new(), false, false, false),
             sp::FunctionArguments::Subquery(_) => {
                 return self.invalid(format!("not Flink SQL: {f}"), span);
             }
@@ -1455,8 +1457,22 @@ impl Conv {
                 if name.0.len() == 1 && matches!(upper.as_str(), "JSON_OBJECT" | "JSON_ARRAY") {
                     return self.json_constructor(&upper, l, span);
                 }
-                if !l.clauses.is_empty() {
-                    return self.unsupported(format!("function argument clauses in {f}"), span);
+                // `ARRAY_AGG(x [IGNORE NULLS | RESPECT NULLS] [ORDER BY ..])`, as Flink takes
+                // it: Flink 2.3 accepts the ORDER BY and ignores it (its plan drops it; values
+                // stay in arrival order), so a pasted job gives Flink's rows. No other function
+                // takes these clauses.
+                let mut ignore_nulls = false;
+                for clause in &l.clauses {
+                    match clause {
+                        sp::FunctionArgumentClause::IgnoreOrRespectNulls(nulls)
+                            if name.0.len() == 1 && upper == "ARRAY_AGG" =>
+                        {
+                            ignore_nulls = matches!(nulls, sp::NullTreatment::IgnoreNulls);
+                        }
+                        sp::FunctionArgumentClause::OrderBy(_)
+                            if name.0.len() == 1 && upper == "ARRAY_AGG" => {}
+                        _ => return self.unsupported(format!("function argument clauses in {f}"), span),
+                    }
                 }
                 let distinct = match l.duplicate_treatment {
                     None | Some(sp::DuplicateTreatment::All) => false,
@@ -1494,7 +1510,7 @@ impl Conv {
                         ),
                     })
                     .collect::<Result<Vec<_>>>()?;
-                (args, distinct, true)
+                (args, distinct, ignore_nulls, true)
             }
         };
         Ok(Expr::Function(Function {
@@ -1502,6 +1518,7 @@ impl Conv {
             args,
             distinct,
             filter,
+            ignore_nulls,
             parens,
         }))
     }

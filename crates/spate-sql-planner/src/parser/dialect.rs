@@ -68,6 +68,11 @@ impl Dialect for FlinkDialect {
     }
 
     /// Parsed so the converter can name it as not supported yet (rather than a parse error).
+    /// `ARRAY_AGG(x IGNORE NULLS)` (the converter refuses it on other functions).
+    fn supports_window_function_null_treatment_arg(&self) -> bool {
+        true
+    }
+
     fn supports_match_recognize(&self) -> bool {
         true
     }

@@ -36,6 +36,12 @@ pub enum AggKind {
     VarPop,
     /// `VAR_SAMP(x)`, also spelled `VARIANCE(x)`.
     VarSamp,
+    /// `ARRAY_AGG([DISTINCT] x [IGNORE NULLS])`: the values in arrival order, NULLs too
+    /// unless `ignore_nulls`.
+    ArrayAgg {
+        /// `IGNORE NULLS`.
+        ignore_nulls: bool,
+    },
 }
 
 /// One aggregate call of a grouped query.
@@ -69,6 +75,7 @@ impl AggKind {
             "STDDEV_SAMP" | "STDDEV" => AggKind::StddevSamp,
             "VAR_POP" => AggKind::VarPop,
             "VAR_SAMP" | "VARIANCE" => AggKind::VarSamp,
+            "ARRAY_AGG" => AggKind::ArrayAgg { ignore_nulls: false },
             _ => return None,
         })
     }
@@ -88,6 +95,7 @@ impl AggKind {
             AggKind::StddevSamp => "STDDEV_SAMP",
             AggKind::VarPop => "VAR_POP",
             AggKind::VarSamp => "VAR_SAMP",
+            AggKind::ArrayAgg { .. } => "ARRAY_AGG",
         }
     }
 
@@ -157,6 +165,8 @@ pub(crate) fn result_type(kind: AggKind, args: &[BoundExpr]) -> Result<DataType>
         AggKind::Min | AggKind::Max | AggKind::FirstValue | AggKind::LastValue => {
             DataType::new(args[0].ty().kind.clone())
         }
+        // Flink: an array of the argument's type, nullability included.
+        AggKind::ArrayAgg { .. } => DataType::new(TypeKind::Array(Box::new(args[0].ty().clone()))),
         AggKind::ListAgg => {
             for a in args {
                 if !matches!(a.ty().kind, TypeKind::Varchar(_) | TypeKind::Char(_)) {

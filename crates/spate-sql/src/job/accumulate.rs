@@ -58,6 +58,11 @@ enum State {
     SharedDistinct(Box<SharedDistinct>),
     /// A later one of those calls: its count is kept by the first.
     SharedMember,
+    /// `ARRAY_AGG`: the values in arrival order (`DISTINCT`: each value's first arrival).
+    Array(Vec<Value>),
+    /// `ARRAY_AGG` over a hopping or cumulating window: the values per slice, by slice key,
+    /// listed in Flink's order of the slices (see [`SliceOrder`]).
+    SlicedArray(Vec<(i64, Vec<Value>)>),
 }
 
 /// The `COUNT(DISTINCT x)` calls of one aggregate over the same `x`, as Flink keeps them: one
@@ -303,6 +308,7 @@ impl SqlAggregate {
                 match state {
                     State::ListAgg(_) => *state = State::SlicedListAgg(Vec::new()),
                     State::Moments(_) => *state = State::SlicedMoments(Vec::new()),
+                    State::Array(_) => *state = State::SlicedArray(Vec::new()),
                     _ => {}
                 }
             }
@@ -332,7 +338,9 @@ fn scale_of(ty: &DataType) -> u32 {
 }
 
 fn fresh(call: &AggCall) -> State {
-    if call.distinct {
+    // `ARRAY_AGG(DISTINCT ..)` keeps arrival order, which a set would lose: its state sees
+    // every value and skips repeats itself.
+    if call.distinct && !matches!(call.kind, AggKind::ArrayAgg { .. }) {
         return State::Distinct(Box::default());
     }
     fresh_plain(call)
@@ -357,6 +365,14 @@ fn fresh_plain(call: &AggCall) -> State {
         AggKind::StddevPop | AggKind::StddevSamp | AggKind::VarPop | AggKind::VarSamp => {
             State::Moments(Welford::default())
         }
+        AggKind::ArrayAgg { .. } => State::Array(Vec::new()),
+    }
+}
+
+/// Adds `v` to an `ARRAY_AGG`'s values, unless (`DISTINCT`) it is there already.
+fn push_element(values: &mut Vec<Value>, v: &Value, distinct: bool) {
+    if !(distinct && values.contains(v)) {
+        values.push(v.clone());
     }
 }
 
@@ -395,6 +411,7 @@ fn add_value(call: &AggCall, state: &mut State, v: &Value, sep: Option<&Value>) 
                 *cur = v.clone();
             }
         }
+        (State::Array(values), v) => push_element(values, v, call.distinct),
         (State::ListAgg(acc), Value::String(s)) => match acc {
             None => *acc = Some(s.clone()),
             Some(a) => {
@@ -452,6 +469,19 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
             }
         }
         (State::Distinct(x), State::Distinct(y)) => x.extend(*y),
+        (State::Array(x), State::Array(y)) => {
+            for v in &y {
+                push_element(x, v, call.distinct);
+            }
+        }
+        (State::SlicedArray(x), State::SlicedArray(y)) => {
+            for (key, values) in y {
+                let slice = array_slice(x, key);
+                for v in &values {
+                    push_element(slice, v, call.distinct);
+                }
+            }
+        }
         (State::SharedDistinct(x), State::SharedDistinct(y)) => match y.seen {
             SeenValues::Ints(map) => map.into_iter().for_each(|(i, bits)| x.add(Value::Int(i), bits)),
             SeenValues::Values(map) => map.into_iter().for_each(|(v, bits)| x.add(v, bits)),
@@ -474,6 +504,18 @@ fn slice_moments(parts: &mut Vec<(i64, Welford)>, key: i64) -> &mut Welford {
         Some(at) => at,
         None => {
             parts.push((key, Welford::default()));
+            parts.len() - 1
+        }
+    };
+    &mut parts[at].1
+}
+
+/// The values of slice `key`, started empty if it has none yet.
+fn array_slice(parts: &mut Vec<(i64, Vec<Value>)>, key: i64) -> &mut Vec<Value> {
+    let at = match parts.iter().position(|(k, _)| *k == key) {
+        Some(at) => at,
+        None => {
+            parts.push((key, Vec::new()));
             parts.len() - 1
         }
     };
@@ -531,6 +573,22 @@ fn result_of(call: &AggCall, state: &State) -> Value {
             whole.result(call.kind, &call.ty)
         }
         State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
+        // Flink's ARRAY_AGG of no value is NULL, not an empty array.
+        State::Array(values) if values.is_empty() => Value::Null,
+        State::Array(values) => Value::Array(values.clone()),
+        State::SlicedArray(parts) => {
+            let mut values = Vec::new();
+            for part in in_slice_order(parts) {
+                for v in part {
+                    push_element(&mut values, v, call.distinct);
+                }
+            }
+            if values.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(values)
+            }
+        }
         State::SlicedListAgg(parts) if parts.is_empty() => Value::Null,
         State::SlicedListAgg(parts) => {
             let texts: Vec<&str> = in_slice_order(parts).map(String::as_str).collect();
@@ -609,6 +667,12 @@ impl AggregateFunction<Row> for SqlAggregate {
                         continue;
                     };
                     append_to_slice(parts, order.key(row), text, separator_text(sep.as_ref()));
+                }
+                State::SlicedArray(parts) => {
+                    let Some(order) = &self.slices else {
+                        continue;
+                    };
+                    push_element(array_slice(parts, order.key(row)), &v, call.distinct);
                 }
                 State::SlicedMoments(parts) => {
                     let (Some(order), Some(x)) = (

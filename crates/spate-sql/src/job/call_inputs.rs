@@ -3,7 +3,7 @@
 //! retracting ones of `GroupAggregate` (`group_aggregate/retracting.rs`) read rows alike.
 
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
-use crate::plan::AggCall;
+use crate::plan::{AggCall, AggKind};
 use crate::value::{Row, Value};
 
 use super::fail::raise;
@@ -14,6 +14,8 @@ pub(crate) struct CallInputs {
     filter: Option<CompiledExpr>,
     arg: Option<CompiledExpr>,
     separator: Option<CompiledExpr>,
+    /// The call takes NULL arguments too (`ARRAY_AGG` without `IGNORE NULLS`).
+    keeps_nulls: bool,
 }
 
 impl CallInputs {
@@ -23,6 +25,7 @@ impl CallInputs {
             filter: call.filter.as_ref().map(BoundExpr::compile),
             arg: call.args.first().map(BoundExpr::compile),
             separator: call.args.get(1).map(BoundExpr::compile),
+            keeps_nulls: matches!(call.kind, AggKind::ArrayAgg { ignore_nulls: false }),
         }
     }
 
@@ -35,10 +38,10 @@ impl CallInputs {
     }
 
     /// The call's argument for `row`; `None` without an argument or for `NULL`, which no
-    /// aggregate counts.
+    /// aggregate but `ARRAY_AGG` (respecting NULLs) counts.
     pub(crate) fn argument(&self, row: &Row, ctx: &EvalContext) -> Option<Value> {
         let v = self.arg.as_ref()?.eval(row, ctx).unwrap_or_else(|e| raise(e));
-        (!v.is_null()).then_some(v)
+        (self.keeps_nulls || !v.is_null()).then_some(v)
     }
 
     /// `LISTAGG`'s separator for `row`, if the call has one.

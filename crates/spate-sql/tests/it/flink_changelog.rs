@@ -142,6 +142,13 @@ cases!(
     ltz_legacy_tumble_half_hour_zone,
     ltz_tumble_half_hour_zone,
     ltz_tumble_day_zone,
+    array_agg_group_by,
+    array_agg_group_by_string,
+    array_agg_over_cdc,
+    array_agg_distinct_over_cdc,
+    array_agg_window,
+    array_agg_order_filter,
+    array_agg_hop,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

@@ -151,6 +151,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                     args,
                     distinct: false,
                     filter: None,
+                    ignore_nulls: false,
                     parens: true,
                 })
             }),

@@ -636,6 +636,9 @@ pub(super) fn bind_aggregate(f: &ast::Function, scope: &RelScope<'_>) -> Result<
     let at = f.name.0.first().and_then(|i| i.loc.pos());
     let mut kind =
         AggKind::from_name(f.name.base()).ok_or_else(|| SqlError::validation("not an aggregate", at))?;
+    if let AggKind::ArrayAgg { ignore_nulls } = &mut kind {
+        *ignore_nulls = f.ignore_nulls;
+    }
     let args: Vec<BoundExpr> = if kind == AggKind::Count && matches!(f.args.as_slice(), [Expr::Wildcard]) {
         kind = AggKind::CountStar;
         vec![]

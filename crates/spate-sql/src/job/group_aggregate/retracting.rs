@@ -6,8 +6,8 @@
 //!   retracted is `NULL` again, not 0;
 //! - `MIN` and `MAX` keep every value with its count (a sorted multiset), so retracting the
 //!   current extreme falls back to the next one exactly;
-//! - `FIRST_VALUE`, `LAST_VALUE` and `LISTAGG` keep the values in arrival order; a retraction
-//!   removes the earliest equal value, as Flink's list state does;
+//! - `FIRST_VALUE`, `LAST_VALUE`, `LISTAGG` and `ARRAY_AGG` keep the values in arrival order;
+//!   a retraction removes the earliest equal value, as Flink's list state does;
 //! - the deviations and variances undo Welford's update;
 //! - `DISTINCT` counts each value and passes it to the call only when its count leaves or
 //!   returns to zero.
@@ -181,7 +181,9 @@ fn fresh(call: &AggCall) -> Retractable {
             _ => Retractable::AvgInt { sum: 0, n: 0 },
         },
         AggKind::Min | AggKind::Max => Retractable::Extremes(Vec::new()),
-        AggKind::FirstValue | AggKind::LastValue => Retractable::Arrivals(Vec::new()),
+        AggKind::FirstValue | AggKind::LastValue | AggKind::ArrayAgg { .. } => {
+            Retractable::Arrivals(Vec::new())
+        }
         AggKind::ListAgg => Retractable::Listed(Vec::new()),
         AggKind::StddevPop | AggKind::StddevSamp | AggKind::VarPop | AggKind::VarSamp => {
             Retractable::Moments(Welford::default())
@@ -303,6 +305,14 @@ fn result_of(call: &AggCall, state: &Retractable) -> Value {
                 present.next_back()
             };
             found.map_or(Value::Null, |(v, _)| v.clone())
+        }
+        Retractable::Arrivals(values) if matches!(call.kind, AggKind::ArrayAgg { .. }) => {
+            // Flink's ARRAY_AGG of no value is NULL, not an empty array.
+            if values.is_empty() {
+                Value::Null
+            } else {
+                Value::Array(values.clone())
+            }
         }
         Retractable::Arrivals(values) => {
             let found = if call.kind == AggKind::FirstValue {
