@@ -174,7 +174,20 @@ impl Changelog {
     /// The changes of one event, in the order Flink emits them (an update's `-U` before its
     /// `+U`). An empty record holds none.
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<ChangeValues>) -> Result<(), FormatError> {
-        self.decode_event(bytes, out, None)
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let mut envelope = Vec::with_capacity(5);
+        let start = out.len();
+        let result = match self.envelope.decode(bytes, &mut envelope) {
+            Ok(false) => Ok(()),
+            Ok(true) => self.changes(envelope, bytes, out),
+            Err(FormatError(cause)) => Err(self.corrupt(bytes, &cause)),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
     }
 
     /// [`decode`](Self::decode), and when the event holds changes the values of the metadata
@@ -186,43 +199,34 @@ impl Changelog {
         out: &mut Vec<ChangeValues>,
         metadata: &mut Vec<Value>,
     ) -> Result<(), FormatError> {
-        self.decode_event(bytes, out, Some(metadata))
-    }
-
-    fn decode_event(
-        &self,
-        bytes: &[u8],
-        out: &mut Vec<ChangeValues>,
-        metadata: Option<&mut Vec<Value>>,
-    ) -> Result<(), FormatError> {
+        // A separate path, so that reading no metadata costs nothing.
+        let Some(reader) = &self.metadata else {
+            return self.decode(bytes, out);
+        };
         if bytes.is_empty() {
             return Ok(());
         }
         let mut envelope = Vec::with_capacity(5);
         let start = out.len();
-        let reader = self.metadata.as_ref().zip(metadata);
-        let mut fields = Vec::new();
         let result = match self.envelope.decode(bytes, &mut envelope) {
             Ok(false) => Ok(()),
             Ok(true) => {
-                if let Some((reader, _)) = &reader {
-                    fields = reader.take_fields(&mut envelope);
-                }
-                self.changes(envelope, bytes, out)
-            }
-            Err(FormatError(cause)) => Err(self.corrupt(bytes, &cause)),
-        };
-        // Flink makes the metadata of each change it emits: an event without changes makes
-        // none, and one value that cannot be made makes the event corrupt.
-        let result = match (result, reader) {
-            (Ok(()), Some((reader, metadata))) if out.len() > start => {
-                let made = metadata.len();
-                reader.make(&mut fields, metadata).map_err(|cause| {
-                    metadata.truncate(made);
-                    self.corrupt(bytes, &cause)
+                let mut fields = reader.take_fields(&mut envelope);
+                self.changes(envelope, bytes, out).and_then(|()| {
+                    // Flink makes the metadata of each change it emits: an event without
+                    // changes makes none, and one value that cannot be made makes the event
+                    // corrupt.
+                    if out.len() == start {
+                        return Ok(());
+                    }
+                    let made = metadata.len();
+                    reader.make(&mut fields, metadata).map_err(|cause| {
+                        metadata.truncate(made);
+                        self.corrupt(bytes, &cause)
+                    })
                 })
             }
-            (result, _) => result,
+            Err(FormatError(cause)) => Err(self.corrupt(bytes, &cause)),
         };
         if result.is_err() {
             out.truncate(start);
