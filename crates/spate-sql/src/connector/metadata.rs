@@ -120,7 +120,11 @@ pub(crate) fn readers(options: Options<'_>, columns: &Columns) -> Result<Readers
         };
         let target = Target {
             index: m.index,
-            column: options.table().columns[m.index].name.as_str().to_string(),
+            column: options
+                .table()
+                .columns
+                .get(m.index)
+                .map_or_else(String::new, |c| c.name.as_str().to_string()),
             cast: (key_type.kind != m.ty.kind).then(|| (key_type.clone(), m.ty.clone())),
         };
         if let Some(format_key) = m.key.strip_prefix(VALUE_PREFIX) {
