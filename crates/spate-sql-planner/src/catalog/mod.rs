@@ -3,12 +3,14 @@
 //! A `CREATE TABLE` is checked when it is registered: unique column names, the watermark's
 //! column exists and is a `TIMESTAMP(p)`/`TIMESTAMP_LTZ(p)` with `p <= 3` (Flink's rule), the
 //! primary key names physical columns, `PARTITIONED BY` names columns, and the `WITH` options fit
-//! the connector (`options.rs`). Names are Flink's: `t`, `default_database.t` and
+//! the connector (`options.rs`), metadata columns read keys the table offers (`metadata.rs`). Names are Flink's: `t`, `default_database.t` and
 //! `default_catalog.default_database.t` are the same table; other catalogs and databases are not
 //! supported yet.
 
+mod metadata;
 mod options;
 
+pub use metadata::{VALUE_PREFIX, format_metadata, readable_metadata};
 pub use options::UPSERT_KAFKA_NEEDS_A_KEY;
 
 use std::collections::BTreeMap;

@@ -35,8 +35,6 @@ struct ConnectorSpec {
     prefixes: &'static [&'static str],
     /// Whether it takes `format` (and for Kafka `key.format`/`value.format`).
     formats: FormatUse,
-    /// Readable metadata keys (`c TYPE METADATA FROM 'key'`).
-    metadata: &'static [&'static str],
 }
 
 #[derive(PartialEq, Eq, Clone, Copy)]
@@ -79,15 +77,6 @@ const KAFKA: ConnectorSpec = ConnectorSpec {
     required: &[],
     prefixes: &["properties."],
     formats: FormatUse::KeyValue,
-    metadata: &[
-        "topic",
-        "partition",
-        "headers",
-        "leader-epoch",
-        "offset",
-        "timestamp",
-        "timestamp-type",
-    ],
 };
 
 const DATAGEN: ConnectorSpec = ConnectorSpec {
@@ -96,7 +85,6 @@ const DATAGEN: ConnectorSpec = ConnectorSpec {
     required: &[],
     prefixes: &[],
     formats: FormatUse::None,
-    metadata: &[],
 };
 
 /// Per-field datagen options: `fields.<column>.<option>`.
@@ -118,7 +106,6 @@ const PRINT: ConnectorSpec = ConnectorSpec {
     required: &[],
     prefixes: &[],
     formats: FormatUse::None,
-    metadata: &[],
 };
 
 /// Flink's `upsert-kafka` (the list Flink 2.3 with the Kafka connector 4.0.1-2.0 prints); the
@@ -147,7 +134,6 @@ const UPSERT_KAFKA: ConnectorSpec = ConnectorSpec {
     required: &["key.format", "value.format"],
     prefixes: &["properties."],
     formats: FormatUse::KeyValue,
-    metadata: &[],
 };
 
 const BLACKHOLE: ConnectorSpec = ConnectorSpec {
@@ -156,7 +142,6 @@ const BLACKHOLE: ConnectorSpec = ConnectorSpec {
     required: &[],
     prefixes: &[],
     formats: FormatUse::None,
-    metadata: &[],
 };
 
 const FILESYSTEM: ConnectorSpec = ConnectorSpec {
@@ -191,7 +176,6 @@ const FILESYSTEM: ConnectorSpec = ConnectorSpec {
     required: &["path", "format"],
     prefixes: &[],
     formats: FormatUse::Single,
-    metadata: &["file.path", "file.name", "file.size", "file.modification-time"],
 };
 
 /// The Nexmark generator, with the Nexmark project's option names.
@@ -217,7 +201,6 @@ const NEXMARK: ConnectorSpec = ConnectorSpec {
     required: &[],
     prefixes: &[],
     formats: FormatUse::None,
-    metadata: &[],
 };
 
 const CONNECTORS: &[&ConnectorSpec] = &[
@@ -582,7 +565,7 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
     {
         raw_single_column(&cx, f)?;
     }
-    validate_metadata(&cx, spec)
+    super::metadata::validate_metadata(table)
 }
 
 /// `key.json.x` / `value.json.x` → `json.x`.
@@ -711,32 +694,6 @@ fn validate_datagen(cx: &Ctx<'_>) -> Result<()> {
                     }
                 }
             }
-        }
-    }
-    Ok(())
-}
-
-fn validate_metadata(cx: &Ctx<'_>, spec: &ConnectorSpec) -> Result<()> {
-    for c in &cx.table.columns {
-        let ColumnKind::Metadata { key, .. } = &c.kind else {
-            continue;
-        };
-        let key = key.as_deref().unwrap_or(c.name.as_str());
-        if !spec.metadata.contains(&key) {
-            let valid = if spec.metadata.is_empty() {
-                "it has none".to_string()
-            } else {
-                format!("valid keys: {}", spec.metadata.join(", "))
-            };
-            return Err(cx.err(
-                format!(
-                    "column {}: connector '{}' has no metadata '{key}'{}; {valid}",
-                    c.name,
-                    spec.name,
-                    did_you_mean(key, spec.metadata.iter().copied())
-                ),
-                c.loc,
-            ));
         }
     }
     Ok(())

@@ -68,7 +68,7 @@ pub use functions::parse_with_pattern;
 pub use int_expr::IntExpr;
 #[allow(unused_imports)] // The query binder and planner use these.
 pub(crate) use literal::interval_millis;
-pub(crate) use typing::common_type;
+pub(crate) use typing::{can_cast, common_type};
 
 use crate::types::DataType;
 use crate::value::Value;

@@ -32,13 +32,14 @@ use spate_connectors::kafka::{KafkaMessage, KafkaSource, OffsetReset, StartingOf
 use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamEnvironment};
 
 use super::columns::Columns;
-use super::metadata::{self, ReadKey};
+use super::metadata::{self, ReadKey, Target};
 use super::opts::Options;
 use super::source::{Decoded, RowOut, RowReader, add_source, kind_value};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::format::key_value::{KeyValueLayout, kafka_layout, options_map};
 use crate::value::{Row, Value};
+use crate::zone::SessionZone;
 
 pub(super) fn bootstrap(options: Options<'_>, ctx: &ConnectorContext) -> Result<String, SqlError> {
     options
@@ -76,7 +77,13 @@ struct Decode {
     width: usize,
     /// Row index of each physical column.
     physical: Vec<usize>,
-    metadata: Vec<(usize, ReadKey)>,
+    /// The connector's metadata columns.
+    metadata: Vec<(Target, ReadKey)>,
+    /// The value format's metadata columns, in the order the format reads their keys (only a
+    /// changelog format has any).
+    format_metadata: Vec<Target>,
+    /// The session's time zone, for metadata cast to another type.
+    zone: SessionZone,
     skipped: Arc<AtomicU64>,
     /// [`Decode::value_fills_row_prefix`], computed once.
     direct: bool,
@@ -138,7 +145,14 @@ impl Decode {
         };
         let side = &self.layout.value;
         let mut changes = Vec::new();
-        if let Err(e) = side.format.decode_changes(bytes, &mut changes) {
+        let mut format_metadata = Vec::new();
+        let decoded = if self.format_metadata.is_empty() {
+            side.format.decode_changes(bytes, &mut changes)
+        } else {
+            side.format
+                .decode_changes_with_metadata(bytes, &mut changes, &mut format_metadata)
+        };
+        if let Err(e) = decoded {
             let skip = side.format.ignores_parse_errors();
             return self
                 .malformed(m, "value", side.format.name(), skip, &e.0)
@@ -150,8 +164,11 @@ impl Decode {
         let Some(mut base) = self.row_with_key(m, 1)? else {
             return Ok(Decoded::None);
         };
-        for (index, key) in &self.metadata {
-            base[*index] = key.read(m);
+        self.store_metadata(m, &mut base)?;
+        for (target, v) in self.format_metadata.iter().zip(format_metadata) {
+            target
+                .store(&mut base, v, self.zone)
+                .map_err(|message| self.failure(m, message))?;
         }
         let last = changes.len() - 1;
         let mut rows = Vec::with_capacity(changes.len());
@@ -193,9 +210,7 @@ impl Decode {
         for (c, v) in self.layout.value.columns.iter().zip(values.drain(..)) {
             row[self.physical[*c]] = v;
         }
-        for (index, key) in &self.metadata {
-            row[*index] = key.read(m);
-        }
+        self.store_metadata(m, &mut row)?;
         Ok(Some(row))
     }
 
@@ -206,10 +221,32 @@ impl Decode {
             return Ok(None);
         }
         row.resize(self.width, Value::Null);
-        for (index, key) in &self.metadata {
-            row[*index] = key.read(m);
-        }
+        self.store_metadata(m, &mut row)?;
         Ok(Some(row))
+    }
+
+    /// Fills the connector's metadata columns of `row` from message `m`.
+    fn store_metadata(&self, m: &KafkaMessage<'_>, row: &mut Row) -> Result<(), ConnectorError> {
+        for (target, key) in &self.metadata {
+            target
+                .store(row, key.read(m), self.zone)
+                .map_err(|message| self.failure(m, message))?;
+        }
+        Ok(())
+    }
+
+    /// The job's failure on message `m`, with its place.
+    fn failure(&self, m: &KafkaMessage<'_>, message: String) -> ConnectorError {
+        ConnectorError::Format {
+            location: format!(
+                "table {}: topic {}, partition {}, offset {}",
+                self.table,
+                m.topic(),
+                m.partition(),
+                m.offset()
+            ),
+            message,
+        }
     }
 
     /// Appends the value's columns to `out`; `false` when the message makes no row: a record
@@ -244,16 +281,7 @@ impl Decode {
             self.skipped.fetch_add(1, Ordering::Relaxed);
             return Ok(None);
         }
-        Err(ConnectorError::Format {
-            location: format!(
-                "table {}: topic {}, partition {}, offset {}",
-                self.table,
-                m.topic(),
-                m.partition(),
-                m.offset()
-            ),
-            message: format!("the record {part} is not valid '{format}': {error}"),
-        })
+        Err(self.failure(m, format!("the record {part} is not valid '{format}': {error}")))
     }
 }
 
@@ -416,6 +444,15 @@ pub(crate) fn scan(
             .collect();
         side.format = plan.projected_format(&side.format, &rows);
     }
+    let readers = metadata::readers(options, &columns)?;
+    if !readers.format_keys.is_empty() {
+        let keys: Vec<&str> = readers.format_keys.iter().map(String::as_str).collect();
+        layout.value.format = layout
+            .value
+            .format
+            .reading_metadata(&keys)
+            .map_err(|e| options.error(e))?;
+    }
     let table = options.table_name();
     let skipped = ctx.stats.counter(&format!("{table}.skipped-records"));
     let mut decode = Decode {
@@ -423,7 +460,9 @@ pub(crate) fn scan(
         layout,
         width: columns.width,
         physical,
-        metadata: metadata::readers(options, &columns)?,
+        metadata: readers.connector,
+        format_metadata: readers.format_targets,
+        zone: ctx.zone,
         skipped,
         direct: false,
         upsert,

@@ -209,6 +209,45 @@ impl RowFormat {
         Ok(())
     }
 
+    /// This format also reading the metadata `keys` of each record (a CDC format's keys, by
+    /// Flink's names without `value.`), for
+    /// [`decode_changes_with_metadata`](Self::decode_changes_with_metadata). A format
+    /// without such a key is an error (the catalog lets no table ask for one).
+    pub fn reading_metadata(&self, keys: &[&str]) -> Result<RowFormat, FormatError> {
+        let codec = match &self.codec {
+            Codec::Changelog(c) => Codec::Changelog(Arc::new(c.with_metadata(keys)?)),
+            _ => {
+                return Err(FormatError(format!(
+                    "format '{}' has no metadata '{}'",
+                    self.name,
+                    keys.first().copied().unwrap_or_default()
+                )));
+            }
+        };
+        Ok(RowFormat {
+            name: self.name.clone(),
+            fields: self.fields.clone(),
+            codec,
+        })
+    }
+
+    /// [`decode_changes`](Self::decode_changes), and when the record holds changes the
+    /// values of the metadata keys [`reading_metadata`](Self::reading_metadata) asked for,
+    /// appended to `metadata` in that order: one set for all the record's changes (Flink reads
+    /// them from the event, so an update's `-U` and `+U` carry the same). On an error nothing
+    /// is appended to either.
+    pub fn decode_changes_with_metadata(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<ChangeValues>,
+        metadata: &mut Vec<Value>,
+    ) -> Result<(), FormatError> {
+        match &self.codec {
+            Codec::Changelog(c) => c.decode_with_metadata(bytes, out, metadata),
+            _ => self.decode_changes(bytes, out),
+        }
+    }
+
     /// Flink's message when this format, configured as it is, cannot be written (a sink's
     /// planning error): `debezium-json` with `schema-include`.
     pub fn unwritable(&self) -> Option<&'static str> {

@@ -19,7 +19,7 @@ fn case_dir(case: &str) -> PathBuf {
 }
 
 /// A value as the Flink runner prints it (Python's `str()` of PyFlink's value).
-fn python_str(v: &Value, ty: &TypeKind) -> String {
+pub(crate) fn python_str(v: &Value, ty: &TypeKind) -> String {
     match (v, ty) {
         (Value::Null, _) => "None".to_string(),
         (Value::Boolean(b), _) => if *b { "True" } else { "False" }.to_string(),
@@ -39,6 +39,17 @@ fn python_str(v: &Value, ty: &TypeKind) -> String {
             let precision = if micros.rem_euclid(1_000_000) == 0 { 0 } else { 6 };
             spate_sql::temporal::format_timestamp(*micros, precision, false, false, &mut text);
             text
+        }
+        // A Python list: its elements' `repr` (strings quoted).
+        (Value::Array(items), TypeKind::Array(element)) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+                    other => python_str(other, &element.kind),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
         }
         (other, _) => format!("{other:?}"),
     }

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod cdc_kafka;
+mod cdc_metadata;
 mod changelog_oracle;
 mod connectors;
 mod explain;

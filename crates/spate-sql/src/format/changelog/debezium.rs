@@ -12,16 +12,18 @@ use crate::value::{RowKind, Value};
 const REPLICA_IDENTITY: &str = "The \"before\" field of {} message is null, if you are using Debezium Postgres \
      Connector, please check the Postgres table has been set REPLICA IDENTITY to FULL level.";
 
-/// The fields Flink reads an event through.
-pub(super) fn envelope(row: &DataType, schema_include: bool) -> Vec<FormatField> {
-    let payload = vec![
+/// The fields Flink reads an event's changes through (the payload's, with `schema-include`).
+pub(super) fn envelope(row: &DataType) -> Vec<FormatField> {
+    vec![
         field("before", row.clone()),
         field("after", row.clone()),
         field("op", string_type()),
-    ];
-    if !schema_include {
-        return payload;
-    }
+    ]
+}
+
+/// The envelope of an event with `schema-include`: the payload's fields in its `payload`
+/// member.
+pub(super) fn in_payload(payload: Vec<FormatField>) -> FormatField {
     let fields = payload
         .into_iter()
         .map(|f| RowField {
@@ -30,7 +32,7 @@ pub(super) fn envelope(row: &DataType, schema_include: bool) -> Vec<FormatField>
             description: None,
         })
         .collect();
-    vec![field("payload", DataType::new(TypeKind::Row(fields)))]
+    field("payload", DataType::new(TypeKind::Row(fields)))
 }
 
 /// The changes of one decoded envelope.

@@ -15,15 +15,17 @@
 //! Writing is Flink's too: `+I` and `+U` are written as insertions, `-U` and `-D` as deletions
 //! (Flink's serializers write no update events), the row with the `json` format's encoding.
 //!
-//! Where Spate differs from Flink 2.3: the metadata columns these formats offer (`value.
-//! ingestion-timestamp`, `value.source.*`, `value.database`, ...) are not readable yet;
-//! `canal-json.database.include`/`table.include` are Rust regular expressions (the same as
-//! Java's for ordinary patterns; no look-around or back-references), matched against the whole
-//! name as Java's `matches` does.
+//! A Kafka table reads the formats' metadata (`value.ingestion-timestamp`, `value.source.*`,
+//! `value.database`, ...) as Flink does: see `metadata.rs`.
+//!
+//! Where Spate differs from Flink 2.3: `canal-json.database.include`/`table.include` are Rust
+//! regular expressions (the same as Java's for ordinary patterns; no look-around or
+//! back-references), matched against the whole name as Java's `matches` does.
 
 mod canal;
 mod debezium;
 mod maxwell;
+mod metadata;
 
 use std::collections::BTreeMap;
 
@@ -49,9 +51,17 @@ const JSON_OPTIONS: &[&str] = &[
 /// A configured changelog format.
 #[derive(Debug, Clone)]
 pub(crate) struct Changelog {
+    /// The format's name (`debezium-json`, ...).
+    name: &'static str,
     flavor: Flavor,
     /// Reads a whole event (the envelope's fields).
     envelope: Json,
+    /// The fields of the event its changes are read from (before any metadata's are added).
+    own: Vec<FormatField>,
+    /// The `json` options the envelope is read with.
+    json_options: BTreeMap<String, String>,
+    /// The metadata keys a table asked for, when it asked for any.
+    metadata: Option<metadata::MetadataReader>,
     /// Writes one row of the table (inside the event written around it).
     row: Json,
     /// The table's field names, for the update events that list changed fields only.
@@ -100,13 +110,10 @@ impl Changelog {
                 })
                 .collect(),
         ));
-        let (flavor, envelope_fields) = match name {
+        let (flavor, own) = match name {
             "debezium-json" => {
                 let schema_include = opts.flag("schema-include", false)?;
-                (
-                    Flavor::Debezium { schema_include },
-                    debezium::envelope(&row_type, schema_include),
-                )
+                (Flavor::Debezium { schema_include }, debezium::envelope(&row_type))
             }
             "canal-json" => (
                 Flavor::Canal(canal::Filter::new(&opts)?),
@@ -114,11 +121,19 @@ impl Changelog {
             ),
             _ => (Flavor::Maxwell, maxwell::envelope(&row_type)),
         };
+        let envelope_fields = match flavor.wrap() {
+            Some(wrap) => vec![wrap(own.clone())],
+            None => own.clone(),
+        };
         let envelope = Json::new(&envelope_fields, &json_options)?;
         let row = Json::new(fields, &json_options)?;
         Ok(Self {
+            name,
             flavor,
             envelope,
+            own,
+            json_options,
+            metadata: None,
             row,
             names: fields.iter().map(|f| f.name.clone()).collect(),
             ignore_errors: opts.flag("ignore-parse-errors", false)?,
@@ -128,6 +143,21 @@ impl Changelog {
 
     pub(crate) fn ignores_parse_errors(&self) -> bool {
         self.ignore_errors
+    }
+
+    /// This format also reading the metadata `keys` (Flink's names, without `value.`) of each
+    /// event, for [`decode_with_metadata`](Self::decode_with_metadata); an unknown key is an
+    /// error.
+    pub(crate) fn with_metadata(&self, keys: &[&str]) -> Result<Self, FormatError> {
+        let (fields, reader) =
+            metadata::envelope(self.name, self.own.clone(), self.flavor.wrap(), keys).map_err(FormatError)?;
+        let envelope =
+            Json::new(&fields, &self.json_options).map_err(|e| FormatError(e.message().to_string()))?;
+        Ok(Self {
+            envelope,
+            metadata: Some(reader),
+            ..self.clone()
+        })
     }
 
     /// Why this format cannot write, if it cannot (Flink's message): Debezium events with a
@@ -151,23 +181,80 @@ impl Changelog {
         let start = out.len();
         let result = match self.envelope.decode(bytes, &mut envelope) {
             Ok(false) => Ok(()),
-            Ok(true) => match &self.flavor {
-                Flavor::Debezium { schema_include } => {
-                    debezium::changes(envelope, *schema_include, bytes, out)
-                }
-                Flavor::Canal(filter) => canal::changes(envelope, filter, &self.names, bytes, out),
-                Flavor::Maxwell => maxwell::changes(envelope, &self.names, bytes, out),
-            },
-            Err(FormatError(cause)) => Err(FormatError(format!(
-                "Corrupt {} JSON message '{}': {cause}",
-                self.flavor.title(),
-                shown(bytes)
-            ))),
+            Ok(true) => self.changes(envelope, bytes, out),
+            Err(FormatError(cause)) => Err(self.corrupt(bytes, &cause)),
         };
         if result.is_err() {
             out.truncate(start);
         }
         result
+    }
+
+    /// [`decode`](Self::decode), and when the event holds changes the values of the metadata
+    /// keys [`with_metadata`](Self::with_metadata) asked for, in order, appended to `metadata`
+    /// (one set for all the event's changes). On an error nothing is appended to either.
+    pub(crate) fn decode_with_metadata(
+        &self,
+        bytes: &[u8],
+        out: &mut Vec<ChangeValues>,
+        metadata: &mut Vec<Value>,
+    ) -> Result<(), FormatError> {
+        // A separate path, so that reading no metadata costs nothing.
+        let Some(reader) = &self.metadata else {
+            return self.decode(bytes, out);
+        };
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let mut envelope = Vec::with_capacity(5);
+        let start = out.len();
+        let result = match self.envelope.decode(bytes, &mut envelope) {
+            Ok(false) => Ok(()),
+            Ok(true) => {
+                let mut fields = reader.take_fields(&mut envelope);
+                self.changes(envelope, bytes, out).and_then(|()| {
+                    // Flink makes the metadata of each change it emits: an event without
+                    // changes makes none, and one value that cannot be made makes the event
+                    // corrupt.
+                    if out.len() == start {
+                        return Ok(());
+                    }
+                    let made = metadata.len();
+                    reader.make(&mut fields, metadata).map_err(|cause| {
+                        metadata.truncate(made);
+                        self.corrupt(bytes, &cause)
+                    })
+                })
+            }
+            Err(FormatError(cause)) => Err(self.corrupt(bytes, &cause)),
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Flink's error for an event it cannot read.
+    fn corrupt(&self, bytes: &[u8], cause: &str) -> FormatError {
+        FormatError(format!(
+            "Corrupt {} JSON message '{}': {cause}",
+            self.flavor.title(),
+            shown(bytes)
+        ))
+    }
+
+    /// The changes of a decoded envelope.
+    fn changes(
+        &self,
+        envelope: Vec<Value>,
+        bytes: &[u8],
+        out: &mut Vec<ChangeValues>,
+    ) -> Result<(), FormatError> {
+        match &self.flavor {
+            Flavor::Debezium { schema_include } => debezium::changes(envelope, *schema_include, bytes, out),
+            Flavor::Canal(filter) => canal::changes(envelope, filter, &self.names, bytes, out),
+            Flavor::Maxwell => maxwell::changes(envelope, &self.names, bytes, out),
+        }
     }
 
     /// Appends the event of one change.
@@ -213,6 +300,15 @@ impl Changelog {
 }
 
 impl Flavor {
+    /// How the event's own fields sit in the envelope: inside Debezium's `payload` member with
+    /// `schema-include`, else at the top.
+    fn wrap(&self) -> Option<fn(Vec<FormatField>) -> FormatField> {
+        match self {
+            Flavor::Debezium { schema_include: true } => Some(debezium::in_payload),
+            _ => None,
+        }
+    }
+
     /// The name Flink's messages give the flavour.
     fn title(&self) -> &'static str {
         match self {

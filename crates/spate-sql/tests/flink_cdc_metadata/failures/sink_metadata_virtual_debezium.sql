@@ -1,0 +1,3 @@
+CREATE TABLE src (id INT, name STRING, weight DOUBLE) WITH ('connector' = 'kafka', 'topic' = 'dbz_products', 'properties.bootstrap.servers' = '127.0.0.1:47533', 'properties.group.id' = 'helper-cdc', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'debezium-json');
+CREATE TABLE snk (id INT, name STRING, weight DOUBLE, source_ts TIMESTAMP_LTZ(3) METADATA FROM 'value.source.timestamp' VIRTUAL) WITH ('connector' = 'kafka', 'topic' = 'dbz_sink', 'properties.bootstrap.servers' = '127.0.0.1:47533', 'format' = 'debezium-json');
+INSERT INTO snk SELECT id, name, weight FROM src;
