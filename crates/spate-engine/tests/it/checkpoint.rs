@@ -174,22 +174,34 @@ fn stop_and_resume_at_another_parallelism(pre_aggregate: bool) {
     assert_eq!(got, expected(count));
 }
 
-#[test]
-fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the window job over 2 000 events and takes a savepoint into `dir` once 500 are in;
+/// also the operators' names and state uids as the job reported them then.
+fn savepoint_midway(dir: &std::path::Path) -> (std::path::PathBuf, Vec<(String, String)>) {
     let store = common::store::<Output>();
     let env = StreamEnvironment::new();
     build(&env, 2_000, &store, None);
     let handle = env.job_handle();
-    let target = dir.path().to_path_buf();
+    let target = dir.to_path_buf();
     let stopper = std::thread::spawn(move || {
         while handle.progress().records_in < 500 {
             std::thread::sleep(Duration::from_millis(5));
         }
-        handle.savepoint(&target)
+        let uids = handle
+            .operators()
+            .iter()
+            .map(|o| (o.operator.clone(), o.state_uid.to_string()))
+            .collect();
+        (handle.savepoint(&target), uids)
     });
     env.execute().unwrap();
-    let savepoint = stopper.join().unwrap().unwrap();
+    let (savepoint, uids) = stopper.join().unwrap();
+    (savepoint.unwrap(), uids)
+}
+
+#[test]
+fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (savepoint, _) = savepoint_midway(dir.path());
 
     let env = StreamEnvironment::new();
     env.restore_from(&savepoint);
@@ -206,25 +218,8 @@ fn restoring_a_job_without_the_checkpointed_operator_is_refused() {
 #[test]
 fn a_checkpoint_reports_each_operators_state_size_by_its_uid() {
     let dir = tempfile::tempdir().unwrap();
-    let store = common::store::<Output>();
-    let env = StreamEnvironment::new();
-    build(&env, 2_000, &store, None);
-    let handle = env.job_handle();
-    let target = dir.path().to_path_buf();
-    let stopper = std::thread::spawn(move || {
-        while handle.progress().records_in < 500 {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let uids: Vec<(String, String)> = handle
-            .operators()
-            .iter()
-            .map(|o| (o.operator.clone(), o.state_uid.to_string()))
-            .collect();
-        (handle.savepoint(&target), uids)
-    });
-    env.execute().unwrap();
-    let (savepoint, uids) = stopper.join().unwrap();
-    let sizes = spate_engine::checkpoint_state_sizes(&savepoint.unwrap()).unwrap();
+    let (savepoint, uids) = savepoint_midway(dir.path());
+    let sizes = spate_engine::checkpoint_state_sizes(&savepoint).unwrap();
     let size = |uid: &str| sizes.iter().find(|s| s.uid == uid).map(|s| s.bytes);
     assert!(size("counts").is_some_and(|b| b > 0), "{sizes:?}");
     assert!(size("events").is_some_and(|b| b > 0), "{sizes:?}");

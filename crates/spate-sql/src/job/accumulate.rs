@@ -444,7 +444,7 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
         (State::Moments(x), State::Moments(y)) => x.merge(&y),
         (State::SlicedMoments(x), State::SlicedMoments(y)) => {
             for (key, part) in y {
-                slice_moments(x, key).merge(&part);
+                slice_of(x, key).merge(&part);
             }
         }
         // Merged sessions: the later session's values arrived later for FIRST/LAST.
@@ -476,7 +476,7 @@ fn merge_states(call: &AggCall, a: &mut State, b: State) {
         }
         (State::SlicedArray(x), State::SlicedArray(y)) => {
             for (key, values) in y {
-                let slice = array_slice(x, key);
+                let slice = slice_of(x, key);
                 for v in &values {
                     push_element(slice, v, call.distinct);
                 }
@@ -498,24 +498,13 @@ fn in_slice_order<T>(parts: &[(i64, T)]) -> impl Iterator<Item = &T> {
     order.into_iter().map(|(_, part)| part)
 }
 
-/// The state of slice `key`, started empty if it has none yet.
-fn slice_moments(parts: &mut Vec<(i64, Welford)>, key: i64) -> &mut Welford {
+/// The state of slice `key` (a deviation's moments, an `ARRAY_AGG`'s values), started empty
+/// if it has none yet.
+fn slice_of<T: Default>(parts: &mut Vec<(i64, T)>, key: i64) -> &mut T {
     let at = match parts.iter().position(|(k, _)| *k == key) {
         Some(at) => at,
         None => {
-            parts.push((key, Welford::default()));
-            parts.len() - 1
-        }
-    };
-    &mut parts[at].1
-}
-
-/// The values of slice `key`, started empty if it has none yet.
-fn array_slice(parts: &mut Vec<(i64, Vec<Value>)>, key: i64) -> &mut Vec<Value> {
-    let at = match parts.iter().position(|(k, _)| *k == key) {
-        Some(at) => at,
-        None => {
-            parts.push((key, Vec::new()));
+            parts.push((key, T::default()));
             parts.len() - 1
         }
     };
@@ -672,7 +661,7 @@ impl AggregateFunction<Row> for SqlAggregate {
                     let Some(order) = &self.slices else {
                         continue;
                     };
-                    push_element(array_slice(parts, order.key(row)), &v, call.distinct);
+                    push_element(slice_of(parts, order.key(row)), &v, call.distinct);
                 }
                 State::SlicedMoments(parts) => {
                     let (Some(order), Some(x)) = (
@@ -681,7 +670,7 @@ impl AggregateFunction<Row> for SqlAggregate {
                     ) else {
                         continue;
                     };
-                    slice_moments(parts, order.key(row)).add(x);
+                    slice_of(parts, order.key(row)).add(x);
                 }
                 _ => add_value(call, state, &v, sep.as_ref()),
             }
