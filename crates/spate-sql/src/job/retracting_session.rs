@@ -11,9 +11,9 @@
 //! insertion (a changelog read from its middle) makes a session of `-1` rows, which Flink
 //! emits. A change whose merged session ends at or before the watermark is late and dropped.
 //!
-//! A session keeps its rows, each with its count, not accumulators: sessions merge, and rows
-//! merge by concatenation for every aggregate (`FIRST_VALUE` and `LISTAGG` too), where
-//! retracting accumulators would each need a merge of their own. The results are computed
+//! A session keeps its rows, not accumulators: sessions merge, and rows merge by
+//! concatenation for every aggregate (`FIRST_VALUE` and `LISTAGG` too), where retracting
+//! accumulators would each need a merge of their own. The results are computed
 //! from the rows when the session fires. Over a `TIMESTAMP_LTZ` attribute sessions are cut in
 //! the session zone's wall clock, as in Flink.
 
@@ -34,46 +34,47 @@ use super::window_output::WindowOutput;
 pub(crate) struct Session {
     start: Timestamp,
     end: Timestamp,
-    /// Each distinct row with its count; a negative count is a retraction of a row the session
-    /// never had.
+    /// The rows in arrival order, each added (`1`) or retracted without having been added
+    /// (`-1`: a changelog read from its middle).
     rows: Vec<(Row, i64)>,
+    /// How many of `rows` are such retractions (an addition looks for one to cancel only then).
+    unmatched: usize,
     /// Rows added minus rows retracted.
     count: i64,
 }
 
 impl Session {
-    /// Adds (`by` 1) or takes back (`by` -1) one `row`.
+    /// Adds (`by` 1) or takes back (`by` -1) one `row`: a retraction cancels the earliest equal
+    /// row added (as Flink's list state removes it), an addition a retraction of its row that
+    /// came first. An addition is a push unless retractions wait: no scan per row.
     fn change(&mut self, row: Row, by: i64) {
         self.count += by;
-        // A retraction cancels the row where it was added; an addition a retraction before it.
-        let found = self
-            .rows
-            .iter()
-            .position(|(r, n)| n.signum() == -by.signum() && *r == row)
-            .or_else(|| self.rows.iter().position(|(r, _)| *r == row));
-        match found {
+        let cancels = (by < 0 || self.unmatched > 0)
+            .then(|| self.rows.iter().position(|(r, n)| *n == -by && *r == row))
+            .flatten();
+        match cancels {
             Some(i) => {
-                self.rows[i].1 += by;
-                if self.rows[i].1 == 0 {
-                    self.rows.remove(i);
+                self.rows.remove(i);
+                if by > 0 {
+                    self.unmatched -= 1;
                 }
             }
-            None => self.rows.push((row, by)),
+            None => {
+                self.rows.push((row, by));
+                if by < 0 {
+                    self.unmatched += 1;
+                }
+            }
         }
     }
 
-    /// Takes `other`'s rows in.
+    /// Takes `other`'s rows in, after its own.
     fn absorb(&mut self, other: Session) {
         self.start = self.start.min(other.start);
         self.end = self.end.max(other.end);
         self.count += other.count;
-        for (row, n) in other.rows {
-            match self.rows.iter_mut().find(|(r, _)| *r == row) {
-                Some(entry) => entry.1 += n,
-                None => self.rows.push((row, n)),
-            }
-        }
-        self.rows.retain(|(_, n)| *n != 0);
+        self.unmatched += other.unmatched;
+        self.rows.extend(other.rows);
     }
 }
 
@@ -161,6 +162,7 @@ impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingSessionFn {
             start,
             end,
             rows: Vec::new(),
+            unmatched: 0,
             count: 0,
         };
         let mut i = 0;
@@ -200,15 +202,11 @@ impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingSessionFn {
             return;
         };
         let mut accs = self.f.create();
-        for (row, n) in session.rows.iter().filter(|(_, n)| *n > 0) {
-            for _ in 0..*n {
-                self.f.accumulate(&mut accs, row);
-            }
+        for (row, _) in session.rows.iter().filter(|(_, n)| *n > 0) {
+            self.f.accumulate(&mut accs, row);
         }
-        for (row, n) in session.rows.iter().filter(|(_, n)| *n < 0) {
-            for _ in 0..n.unsigned_abs() {
-                self.f.retract(&mut accs, row);
-            }
+        for (row, _) in session.rows.iter().filter(|(_, n)| *n < 0) {
+            self.f.retract(&mut accs, row);
         }
         let mut values = Vec::new();
         self.f.values_into(&accs, &mut values);
@@ -223,5 +221,71 @@ impl KeyedProcessFunction<Vec<Value>, Change, Row> for RetractingSessionFn {
             SmallVec::<[Value; 8]>::from_vec(values),
         );
         ctx.collect_with_timestamp(row, time);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> Session {
+        Session {
+            start: 0,
+            end: 5,
+            rows: Vec::new(),
+            unmatched: 0,
+            count: 0,
+        }
+    }
+
+    fn row(v: i64) -> Row {
+        vec![Value::Int(v)]
+    }
+
+    fn values(s: &Session) -> Vec<(i64, i64)> {
+        s.rows
+            .iter()
+            .map(|(r, n)| match r.first() {
+                Some(Value::Int(v)) => (*v, *n),
+                _ => (i64::MIN, *n),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_retraction_cancels_the_earliest_equal_row() {
+        let mut s = session();
+        for v in [1, 2, 1] {
+            s.change(row(v), 1);
+        }
+        s.change(row(1), -1);
+        assert_eq!(values(&s), [(2, 1), (1, 1)]);
+        assert_eq!(s.count, 2);
+    }
+
+    #[test]
+    fn a_retraction_first_waits_for_its_row_and_counts_below_zero() {
+        let mut s = session();
+        s.change(row(4), -1);
+        assert_eq!((values(&s), s.count, s.unmatched), (vec![(4, -1)], -1, 1));
+        s.change(row(5), 1);
+        s.change(row(4), 1);
+        assert_eq!((values(&s), s.count, s.unmatched), (vec![(5, 1)], 1, 0));
+    }
+
+    #[test]
+    fn merged_sessions_keep_both_rows_and_their_waiting_retractions() {
+        let mut a = session();
+        a.change(row(1), 1);
+        let mut b = Session {
+            start: 3,
+            end: 9,
+            ..session()
+        };
+        b.change(row(2), -1);
+        a.absorb(b);
+        assert_eq!((a.start, a.end, a.count, a.unmatched), (0, 9, 0, 1));
+        a.change(row(2), 1);
+        assert_eq!(values(&a), [(1, 1)]);
     }
 }
