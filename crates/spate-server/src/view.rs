@@ -76,6 +76,16 @@ pub struct CheckpointEntry {
     pub failure: Option<String>,
 }
 
+impl CheckpointEntry {
+    /// The bytes of `v`'s state in this checkpoint (0 for an operator without state).
+    pub fn state_size_of(&self, v: &Vertex) -> u64 {
+        self.state_sizes
+            .iter()
+            .find(|o| *o.uid == *v.state_uid)
+            .map_or(0, |o| o.bytes)
+    }
+}
+
 /// A job's live figures.
 #[derive(Debug, Default)]
 pub struct LiveView {

@@ -99,19 +99,11 @@ fn job_summary(s: &JobSnapshot, now: i64) -> Value {
     })
 }
 
-/// The bytes of `v`'s state in checkpoint `c` (0 for an operator without state).
-fn state_size_in(c: &CheckpointEntry, v: &Vertex) -> u64 {
-    c.state_sizes
-        .iter()
-        .find(|o| *o.uid == *v.state_uid)
-        .map_or(0, |o| o.bytes)
-}
-
 fn vertex_json(i: usize, v: &Vertex, s: &JobSnapshot, now: i64) -> Value {
     let rate = |f: fn(&crate::view::Rates) -> f64| v.rates.as_ref().map(f);
     // Spate's addition to Flink's vertex: its state at the newest completed checkpoint (Flink
     // shows it per checkpoint only, in `/checkpoints/details/:id`).
-    let checkpointed = s.completed_checkpoints().next_back().map(|c| state_size_in(c, v));
+    let checkpointed = s.completed_checkpoints().next_back().map(|c| c.state_size_of(v));
     json!({
         "id": i.to_string(),
         "name": v.name,
@@ -295,7 +287,7 @@ pub(super) async fn checkpoint_details(
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let size = state_size_in(entry, v);
+                let size = entry.state_size_of(v);
                 let task = json!({
                     "id": entry.id,
                     "status": "COMPLETED",

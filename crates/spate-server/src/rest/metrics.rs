@@ -291,6 +291,15 @@ fn jobs(app: &AppState, m: &mut Families) {
                     r.backpressured_ms_per_second,
                 );
             }
+            if let Some(c) = s.completed_checkpoints().next_back() {
+                m.add(
+                    "spate_taskmanager_job_task_operator_checkpointedStateSize",
+                    "gauge",
+                    "Bytes of the operator's state (all subtasks) in the newest completed checkpoint.",
+                    &labels,
+                    c.state_size_of(v) as f64,
+                );
+            }
             if let Some(w) = v.watermark.filter(|w| *w != i64::MAX) {
                 m.add(
                     "flink_taskmanager_job_task_operator_currentInputWatermark",

@@ -189,5 +189,19 @@ INSERT INTO `out \"quoted\"` SELECT n FROM gen;",
         )
         .is_some()
     );
+    // Each operator's state in the newest checkpoint: the source's position, nothing for the
+    // blackhole sink.
+    let state: Vec<(String, f64)> = second
+        .iter()
+        .filter(|(n, l, _)| {
+            n == "spate_taskmanager_job_task_operator_checkpointedStateSize" && l["job_id"] == id
+        })
+        .map(|(_, l, v)| (l["operator_name"].clone(), *v))
+        .collect();
+    assert!(state.iter().any(|(n, b)| n == "gen" && *b > 0.0), "{state:?}");
+    assert!(
+        state.iter().any(|(n, b)| n.contains("quoted") && *b == 0.0),
+        "{state:?}"
+    );
     server.shutdown().await.unwrap();
 }
