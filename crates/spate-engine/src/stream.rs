@@ -367,13 +367,23 @@ impl<T: Data> DataStream<T> {
 
     /// Writes to a sink; every subtask gets a clone of `sink`.
     pub fn add_sink<S: Sink<T> + Clone + 'static>(&self, name: &str, sink: S) -> DataStream<T> {
+        self.add_sink_over(self.edge(0), name, sink)
+    }
+
+    /// A sink node reading this stream over `edge` (forward or rebalancing, or hashed by key).
+    fn add_sink_over<S: Sink<T> + Clone + 'static>(
+        &self,
+        edge: LogicalEdge,
+        name: &str,
+        sink: S,
+    ) -> DataStream<T> {
         let name_owned = name.to_string();
         self.add_node::<T>(
             name,
             NodeKind::OneInput(Box::new(move |ctx, _out| {
                 boxed::<T>(Box::new(SinkOp::open(ctx, &name_owned, sink.clone())))
             })),
-            vec![self.edge(0)],
+            vec![edge],
         )
     }
 
@@ -436,14 +446,7 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
     /// Writes to a sink whose subtasks each get the records of their keys (a hash exchange):
     /// all records of a key reach one subtask, in order, whatever the two sides' parallelism.
     pub fn add_sink<S: Sink<T> + Clone + 'static>(&self, name: &str, sink: S) -> DataStream<T> {
-        let name_owned = name.to_string();
-        self.stream.add_node::<T>(
-            name,
-            NodeKind::OneInput(Box::new(move |ctx, _out| {
-                boxed::<T>(Box::new(SinkOp::open(ctx, &name_owned, sink.clone())))
-            })),
-            vec![self.edge(0)],
-        )
+        self.stream.add_sink_over(self.edge(0), name, sink)
     }
 
     pub(crate) fn key_groups(ctx: &BuildCtx<'_>) -> KeyGroupRange {

@@ -212,10 +212,7 @@ impl KafkaRowSink {
                 buffer.drain_into(&mut full, spate_engine::clock::now_millis());
             }
         }
-        if full.is_empty() {
-            return Ok(());
-        }
-        Sink::<Encoded>::write(&mut self.inner, &mut full)
+        self.write_buffered(full)
     }
 
     /// Writes the buffer out (before a checkpoint's pre-commit, at the end, on the interval).
@@ -225,10 +222,15 @@ impl KafkaRowSink {
         };
         let mut out = Vec::new();
         buffer.drain_into(&mut out, now);
-        if out.is_empty() {
+        self.write_buffered(out)
+    }
+
+    /// Hands records the buffer let go of to the producer (none: nothing to do).
+    fn write_buffered(&mut self, mut records: Vec<Record<Encoded>>) -> Result<(), EngineError> {
+        if records.is_empty() {
             return Ok(());
         }
-        Sink::<Encoded>::write(&mut self.inner, &mut out)
+        Sink::<Encoded>::write(&mut self.inner, &mut records)
     }
 }
 

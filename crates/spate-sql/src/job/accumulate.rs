@@ -369,6 +369,15 @@ fn fresh_plain(call: &AggCall) -> State {
     }
 }
 
+/// An `ARRAY_AGG`'s result: Flink's ARRAY_AGG of no value is NULL, not an empty array.
+pub(super) fn array_or_null(values: Vec<Value>) -> Value {
+    if values.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(values)
+    }
+}
+
 /// Adds `v` to an `ARRAY_AGG`'s values, unless (`DISTINCT`) it is there already.
 fn push_element(values: &mut Vec<Value>, v: &Value, distinct: bool) {
     if !(distinct && values.contains(v)) {
@@ -562,9 +571,7 @@ fn result_of(call: &AggCall, state: &State) -> Value {
             whole.result(call.kind, &call.ty)
         }
         State::ListAgg(s) => s.clone().map_or(Value::Null, Value::String),
-        // Flink's ARRAY_AGG of no value is NULL, not an empty array.
-        State::Array(values) if values.is_empty() => Value::Null,
-        State::Array(values) => Value::Array(values.clone()),
+        State::Array(values) => array_or_null(values.clone()),
         State::SlicedArray(parts) => {
             let mut values = Vec::new();
             for part in in_slice_order(parts) {
@@ -572,11 +579,7 @@ fn result_of(call: &AggCall, state: &State) -> Value {
                     push_element(&mut values, v, call.distinct);
                 }
             }
-            if values.is_empty() {
-                Value::Null
-            } else {
-                Value::Array(values)
-            }
+            array_or_null(values)
         }
         State::SlicedListAgg(parts) if parts.is_empty() => Value::Null,
         State::SlicedListAgg(parts) => {

@@ -23,7 +23,7 @@ use crate::plan::{AggCall, AggKind};
 use crate::types::TypeKind;
 use crate::value::{Row, Value};
 
-use super::super::accumulate::{decimal_average, integer_average};
+use super::super::accumulate::{array_or_null, decimal_average, integer_average};
 use super::super::call_inputs::CallInputs;
 use super::super::welford::{Welford, as_double};
 use super::GroupFunction;
@@ -307,12 +307,7 @@ fn result_of(call: &AggCall, state: &Retractable) -> Value {
             found.map_or(Value::Null, |(v, _)| v.clone())
         }
         Retractable::Arrivals(values) if matches!(call.kind, AggKind::ArrayAgg { .. }) => {
-            // Flink's ARRAY_AGG of no value is NULL, not an empty array.
-            if values.is_empty() {
-                Value::Null
-            } else {
-                Value::Array(values.clone())
-            }
+            array_or_null(values.clone())
         }
         Retractable::Arrivals(values) => {
             let found = if call.kind == AggKind::FirstValue {
