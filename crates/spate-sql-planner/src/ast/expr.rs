@@ -5,6 +5,7 @@ use std::fmt;
 use super::keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
 use super::literal::Literal;
 use super::operators::{BinaryOp, UnaryOp};
+use super::over::Over;
 use super::{Query, comma_list};
 use crate::ident::{Ident, ObjectName, Quoted};
 use crate::types::DataType;
@@ -267,6 +268,8 @@ pub struct Function {
     pub ignore_nulls: bool,
     /// Whether it was written with parentheses (`CURRENT_TIMESTAMP` is not).
     pub parens: bool,
+    /// `OVER ..`: a window function or an aggregate over an `OVER` window.
+    pub over: Option<Over>,
 }
 
 impl fmt::Display for Function {
@@ -297,6 +300,9 @@ impl fmt::Display for Function {
         f.write_str(")")?;
         if let Some(flt) = &self.filter {
             write!(f, " FILTER (WHERE {flt})")?;
+        }
+        if let Some(over) = &self.over {
+            write!(f, " OVER {over}")?;
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ mod expr;
 mod keyword_enums;
 mod literal;
 mod operators;
+mod over;
 mod query_display;
 mod statement;
 
@@ -26,6 +27,7 @@ pub use expr::{Expr, Function};
 pub use keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
 pub use literal::Literal;
 pub use operators::{BinaryOp, UnaryOp};
+pub use over::{FrameBound, FrameUnits, Over, WindowDef, WindowFrame};
 pub use statement::{
     Column, ColumnKind, ConflictStrategy, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey,
     Statement, TableDef, TableOption, Watermark,
@@ -110,6 +112,8 @@ pub struct Select {
     /// `/*+ STATE_TTL('name' = 'ttl', ..) */` after `SELECT`: each input name with its time
     /// to live, in order, each name once.
     pub state_ttl: Vec<(String, StateTtlHint)>,
+    /// `WINDOW w AS (..), ..`: the named windows `OVER w` refers to, in the order written.
+    pub windows: Vec<(Ident, WindowDef)>,
 }
 
 /// A `STATE_TTL` query hint on an aggregate: how long a key's state lives without writes

@@ -127,6 +127,10 @@ impl fmt::Display for Select {
         if let Some(h) = &self.having {
             write!(f, "\nHAVING {h}")?;
         }
+        for (i, (name, window)) in self.windows.iter().enumerate() {
+            let lead = if i == 0 { "\nWINDOW " } else { ", " };
+            write!(f, "{lead}{name} AS ({window})")?;
+        }
         Ok(())
     }
 }

@@ -349,6 +349,12 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
 fn bind_function_call(f: &crate::ast::Function, scope: &dyn Scope) -> Result<BoundExpr> {
     let name = f.name.base().to_ascii_uppercase();
     let pos = f.name.0.last().and_then(|i| i.loc.pos());
+    if f.over.is_some() {
+        return Err(SqlError::not_yet_in_streaming(
+            format!("the OVER window function call {f}"),
+            pos,
+        ));
+    }
     // Flink's aggregates that Spate has not got say so, not that they are misplaced.
     if UNSUPPORTED_AGGREGATES.contains(&name.as_str()) {
         return Err(SqlError::validation(

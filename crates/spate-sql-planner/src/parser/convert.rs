@@ -10,8 +10,9 @@ use sqlparser::tokenizer::Span;
 use super::dialect::{CAST_TYPE, TABLE_ARG};
 use super::types::parse_type_text;
 use crate::ast::{
-    BinaryOp, Cte, Expr, Function, JoinKind, Literal, OrderBy, Query, Select, SelectItem, SetExpr, SetOp,
-    TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowKind, WindowTvf,
+    BinaryOp, Cte, Expr, FrameBound, FrameUnits, Function, JoinKind, Literal, OrderBy, Over, Query, Select,
+    SelectItem, SetExpr, SetOp, TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowDef, WindowFrame,
+    WindowKind, WindowTvf,
 };
 use crate::error::{Position, Result, SqlError};
 use crate::ident::{Ident, Loc, ObjectName};
@@ -348,9 +349,6 @@ impl Conv {
         {
             return self.invalid("not Flink SQL: a SELECT clause of another dialect", span);
         }
-        if !s.named_window.is_empty() {
-            return self.unsupported("OVER windows (WINDOW clause) are not supported yet", span);
-        }
         let distinct = match &s.distinct {
             None | Some(sp::Distinct::All) => false,
             Some(sp::Distinct::Distinct) => true,
@@ -382,6 +380,17 @@ impl Conv {
         };
         let having = s.having.as_ref().map(|e| self.expr(e)).transpose()?;
         let state_ttl = self.state_ttl_hints(s)?;
+        let windows = s
+            .named_window
+            .iter()
+            .map(|sp::NamedWindowDefinition(name, def)| match def {
+                sp::NamedWindowExpr::WindowSpec(spec) => Ok((ident(name), self.window_def(spec)?)),
+                sp::NamedWindowExpr::NamedWindow(other) => self.unsupported(
+                    format!("WINDOW {name} AS {other}: a window defined as another window"),
+                    name.span,
+                ),
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Select {
             distinct,
             projection,
@@ -391,6 +400,66 @@ impl Conv {
             grouping_sets,
             having,
             state_ttl,
+            windows,
+        })
+    }
+
+    /// `(PARTITION BY .. ORDER BY .. frame)` of an `OVER` clause or a `WINDOW` definition.
+    fn window_def(&self, w: &sp::WindowSpec) -> Result<WindowDef> {
+        if let Some(base) = &w.window_name {
+            return self.unsupported(
+                format!("OVER ({base} ..): a window that refines a named window"),
+                base.span,
+            );
+        }
+        let frame = match &w.window_frame {
+            None => None,
+            Some(frame) => {
+                let units = match frame.units {
+                    sp::WindowFrameUnits::Rows => FrameUnits::Rows,
+                    sp::WindowFrameUnits::Range => FrameUnits::Range,
+                    sp::WindowFrameUnits::Groups => {
+                        let at = w
+                            .order_by
+                            .iter()
+                            .map(|o| o.span())
+                            .fold(Span::empty(), |a, b| a.union(&b));
+                        return self.invalid("not Flink SQL: GROUPS frames", at);
+                    }
+                };
+                let end = match &frame.end_bound {
+                    None => FrameBound::CurrentRow,
+                    Some(b) => self.frame_bound(b)?,
+                };
+                Some(WindowFrame {
+                    units,
+                    start: self.frame_bound(&frame.start_bound)?,
+                    end,
+                })
+            }
+        };
+        Ok(WindowDef {
+            partition_by: w
+                .partition_by
+                .iter()
+                .map(|e| self.expr(e))
+                .collect::<Result<_>>()?,
+            order_by: w
+                .order_by
+                .iter()
+                .map(|o| self.order_by(o))
+                .collect::<Result<_>>()?,
+            frame,
+        })
+    }
+
+    fn frame_bound(&self, b: &sp::WindowFrameBound) -> Result<FrameBound> {
+        Ok(match b {
+            sp::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
+            sp::WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
+            sp::WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
+            sp::WindowFrameBound::Preceding(Some(n)) => FrameBound::Preceding(self.boxed(n)?),
+            sp::WindowFrameBound::Following(Some(n)) => FrameBound::Following(self.boxed(n)?),
         })
     }
 
@@ -1036,6 +1105,7 @@ impl Conv {
                             filter: None,
                             ignore_nulls: false,
                             parens: true,
+                            over: None,
                         })
                     }
                     sp::CeilFloorKind::DateTimeField(f) => Expr::FloorCeil {
@@ -1072,6 +1142,7 @@ impl Conv {
                     filter: None,
                     ignore_nulls: false,
                     parens: true,
+                    over: None,
                 })
             }
             sp::Expr::Overlay {
@@ -1393,12 +1464,11 @@ impl Conv {
 
     fn function(&self, f: &sp::Function, span: impl At) -> Result<Expr> {
         let name = self.object_name(&f.name)?;
-        if f.over.is_some() {
-            return self.unsupported(
-                format!("OVER windows ({}(..) OVER ..) are not supported yet", f.name),
-                span,
-            );
-        }
+        let over = match &f.over {
+            None => None,
+            Some(sp::WindowType::NamedWindow(name)) => Some(Over::Named(ident(name))),
+            Some(sp::WindowType::WindowSpec(spec)) => Some(Over::Window(self.window_def(spec)?)),
+        };
         if !f.within_group.is_empty() || f.null_treatment.is_some() || f.uses_odbc_syntax {
             return self.invalid(format!("not Flink SQL: {f}"), span);
         }
@@ -1520,6 +1590,7 @@ impl Conv {
             filter,
             ignore_nulls,
             parens,
+            over,
         }))
     }
 }

@@ -368,7 +368,6 @@ fn error_positions() {
         ("SELECT \"a\" FROM t", 1, 8, "double quotes"),
         ("SELECT 1;\n  SELECT 'abc\nFROM t", 2, 10, "Unterminated string"),
         ("SELECT a FROM t WHERE a = 1 b", 1, 29, "Expected"),
-        ("SELECT ROW_NUMBER() OVER (ORDER BY a) FROM t", 1, 8, "OVER"),
         ("SET parallelism = 1", 1, 5, "SET 'key' = 'value'"),
         (
             "EXECUTE STATEMENT SET BEGIN SELECT 1; END",

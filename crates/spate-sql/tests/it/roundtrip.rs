@@ -2,8 +2,9 @@
 
 use proptest::prelude::*;
 use spate_sql::ast::{
-    BinaryOp, Column, ColumnKind, CreateTable, Drop, Expr, Function, Ident, Literal, Loc, ObjectName,
-    PrimaryKey, Statement, TableDef, TableOption, TimeUnit, UnaryOp, Watermark,
+    BinaryOp, Column, ColumnKind, CreateTable, Drop, Expr, FrameBound, FrameUnits, Function, Ident, Literal,
+    Loc, ObjectName, OrderBy, Over, PrimaryKey, Statement, TableDef, TableOption, TimeUnit, UnaryOp,
+    Watermark, WindowDef, WindowFrame,
 };
 use spate_sql::parse_statement;
 use spate_sql::types::{DataType, MAX_DECIMAL_PRECISION, MAX_LENGTH, MAX_TIME_PRECISION, RowField, TypeKind};
@@ -153,8 +154,36 @@ fn expr() -> impl Strategy<Value = Expr> {
                     filter: None,
                     ignore_nulls: false,
                     parens: true,
+                    over: None,
                 })
             }),
+            (
+                prop::collection::vec(inner.clone(), 0..2),
+                prop::collection::vec(inner.clone(), 0..2),
+                over_frame()
+            )
+                .prop_map(|(partition_by, order, frame)| {
+                    Expr::Function(Function {
+                        name: ObjectName(vec![Ident::new("SUM")]),
+                        args: vec![Expr::Column(vec![Ident::new("x")])],
+                        distinct: false,
+                        filter: None,
+                        ignore_nulls: false,
+                        parens: true,
+                        over: Some(Over::Window(WindowDef {
+                            partition_by,
+                            order_by: order
+                                .into_iter()
+                                .map(|expr| OrderBy {
+                                    expr,
+                                    asc: Some(false),
+                                    nulls_first: None,
+                                })
+                                .collect(),
+                            frame,
+                        })),
+                    })
+                }),
             (inner.clone(), data_type(), any::<bool>()).prop_map(|(e, ty, try_cast)| Expr::Cast {
                 expr: Box::new(e),
                 ty,
@@ -368,4 +397,20 @@ proptest! {
             }
         }
     }
+}
+
+/// An `OVER` window's frame, or none.
+fn over_frame() -> impl Strategy<Value = Option<WindowFrame>> {
+    let bound = prop_oneof![
+        Just(FrameBound::UnboundedPreceding),
+        (0u32..20)
+            .prop_map(|n| FrameBound::Preceding(Box::new(Expr::Literal(Literal::Number(n.to_string()))))),
+        Just(FrameBound::CurrentRow),
+        (0u32..20)
+            .prop_map(|n| FrameBound::Following(Box::new(Expr::Literal(Literal::Number(n.to_string()))))),
+    ];
+    let units = prop_oneof![Just(FrameUnits::Rows), Just(FrameUnits::Range)];
+    prop::option::of(
+        (units, bound.clone(), bound).prop_map(|(units, start, end)| WindowFrame { units, start, end }),
+    )
 }

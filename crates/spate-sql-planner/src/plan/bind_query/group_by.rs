@@ -549,6 +549,9 @@ impl Scope for GroupedScope<'_> {
 
 pub(super) fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
     match e {
+        // `SUM(x) OVER (..)` is an OVER aggregate, not a group's; aggregates in its arguments
+        // are the group's (`SUM(COUNT(*)) OVER (..)` over a grouped query).
+        Expr::Function(f) if f.over.is_some() => f.args.iter().for_each(|a| collect_aggregates(a, out)),
         Expr::Function(f)
             if f.name.0.len() == 1 && AggKind::from_name(f.name.base()).is_some() && !out.contains(f) =>
         {
