@@ -15,8 +15,8 @@
 
 use std::fmt;
 
-use super::LogicalPlan;
-use crate::ast::TableDef;
+use super::{JoinInputView, LogicalPlan};
+use crate::ast::{JoinKind, TableDef};
 use crate::error::SqlError;
 
 /// The change kinds a stream holds (Flink's notation in [`fmt::Display`]: `[I,UB,UA,D]`, and
@@ -113,8 +113,9 @@ impl LogicalPlan {
     /// The kinds of change this node can emit, updates as `+U` only (Flink's first pass, its
     /// `ModifyKindSet`): stateless nodes pass their inputs' kinds on; a source's come from its
     /// connector and format; a `GroupAggregate` inserts and updates, and deletes a group whose
-    /// input rows were all retracted when its input is updating; windowed aggregates and joins
-    /// take and emit insertions only.
+    /// input rows were all retracted when its input is updating; an inner regular join passes
+    /// its inputs' kinds on and an outer one emits every kind; window aggregates, window and
+    /// interval joins emit insertions only.
     pub fn modify_kinds(&self) -> ChangelogMode {
         let kinds = match self {
             LogicalPlan::Scan { table, .. } => {
@@ -150,11 +151,21 @@ impl LogicalPlan {
                 update_after: true,
                 delete: !input.modify_kinds().is_insert_only(),
             },
+            // An inner join passes its inputs' changes on; an outer join retracts the rows it
+            // padded with NULLs when a partner comes, whatever its inputs (Flink's rule).
+            LogicalPlan::RegularJoin {
+                left, right, kind, ..
+            } => {
+                if *kind == JoinKind::Inner {
+                    left.modify_kinds().union(right.modify_kinds())
+                } else {
+                    ChangelogMode::ALL
+                }
+            }
             LogicalPlan::WindowAssign { .. }
             | LogicalPlan::WindowAggregate { .. }
             | LogicalPlan::AttachedWindowAggregate { .. }
             | LogicalPlan::WindowJoin { .. }
-            | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::IntervalJoin { .. } => ChangelogMode::INSERT_ONLY,
         };
         ChangelogMode {
@@ -214,6 +225,31 @@ impl LogicalPlan {
             | LogicalPlan::SinkMaterialize { input, .. } => {
                 let needs = (!input.modify_kinds().is_insert_only()).then_some(UpdateImages::BeforeAndAfter);
                 return input.satisfy(needs, modes);
+            }
+            // A join asks each updating input for both images, or for the new image alone
+            // when its own consumer takes upserts and that input keeps one row per join key
+            // (an update then replaces it); an input with another key cannot serve an upsert
+            // consumer, which is then asked again for both images (Flink's rule).
+            LogicalPlan::RegularJoin {
+                left, right, keys, ..
+            } => {
+                let sides = [
+                    (left, JoinInputView::of(left, keys.iter().map(|k| &k.0))),
+                    (right, JoinInputView::of(right, keys.iter().map(|k| &k.1))),
+                ];
+                return sides.into_iter().all(|(input, view)| {
+                    let needs = if input.modify_kinds().is_insert_only() {
+                        None
+                    } else if asked == Some(UpdateImages::AfterOnly) {
+                        if view != JoinInputView::JoinKeyContainsUniqueKey {
+                            return false;
+                        }
+                        Some(UpdateImages::AfterOnly)
+                    } else {
+                        Some(UpdateImages::BeforeAndAfter)
+                    };
+                    input.satisfy(needs, modes)
+                });
             }
             LogicalPlan::Project { .. }
             | LogicalPlan::Expand { .. }
@@ -356,8 +392,8 @@ fn producer(plan: &LogicalPlan) -> &LogicalPlan {
 }
 
 impl LogicalPlan {
-    /// Fails where a node that takes insertions only (window table functions and aggregates,
-    /// joins) reads an updating input.
+    /// Fails where a node that takes insertions only (window table functions, processing-time
+    /// window aggregates, window and interval joins) reads an updating input.
     pub fn check_changelog_inputs(&self) -> Result<(), SqlError> {
         for input in self.inputs() {
             input.check_changelog_inputs()?;
@@ -373,7 +409,6 @@ impl LogicalPlan {
                     | LogicalPlan::WindowAggregate { .. }
                     | LogicalPlan::AttachedWindowAggregate { .. }
                     | LogicalPlan::WindowJoin { .. }
-                    | LogicalPlan::RegularJoin { .. }
                     | LogicalPlan::IntervalJoin { .. }
             );
         match self

@@ -181,9 +181,13 @@ impl LogicalPlan {
                 vec![left, right]
             }
             LogicalPlan::RegularJoin {
-                left, right, keys, ..
+                left,
+                right,
+                keys,
+                kind,
+                ..
             } => {
-                write!(f, "Join(kind=[Inner], keys=[{}], insert-only)", keys.len())?;
+                write!(f, "Join(kind=[{kind:?}], keys=[{}])", keys.len())?;
                 vec![left, right]
             }
             LogicalPlan::IntervalJoin {

@@ -16,6 +16,7 @@ mod changelog_mode;
 mod column_use;
 mod explain;
 mod insert;
+mod join_input;
 mod on_conflict;
 mod projection;
 mod rel_scope;
@@ -29,6 +30,7 @@ pub use changelog_mode::{
 };
 pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
+pub use join_input::JoinInputView;
 pub use projection::push_down_projections;
 pub use unnest::{UnnestElements, UnnestOptions};
 pub use upsert_keys::UpsertKeys;
@@ -372,8 +374,11 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
-    /// A regular inner join of insert-only inputs on equi-join keys: every row is kept, each
-    /// matching pair emitted once (insert-only output, state grows with the input).
+    /// A regular join on equi-join keys (Flink's `Join`): every row of both inputs is kept
+    /// (until a state TTL expires it) and joined with the other side's rows of its key. An
+    /// inner join of insert-only inputs is insert-only; over updating inputs it passes their
+    /// changes on; an outer join emits and retracts its `NULL`-padded rows (an updating
+    /// result whatever its inputs).
     RegularJoin {
         /// Left input.
         left: Box<LogicalPlan>,
@@ -383,6 +388,8 @@ pub enum LogicalPlan {
         keys: Vec<(BoundExpr, BoundExpr)>,
         /// A residual condition over the joined columns.
         condition: Option<BoundExpr>,
+        /// Inner or outer.
+        kind: crate::ast::JoinKind,
         /// The output.
         schema: Schema,
     },

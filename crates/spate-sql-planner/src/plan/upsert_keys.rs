@@ -8,6 +8,7 @@
 //! column indexes, and no key holds another (the smaller one says more).
 
 use super::{LogicalPlan, WindowProperty, WindowSpec};
+use crate::ast::JoinKind;
 use crate::expr::BoundExpr;
 
 /// Column sets, each sorted.
@@ -98,9 +99,13 @@ impl LogicalPlan {
                 }
             }
             LogicalPlan::RegularJoin {
-                left, right, keys, ..
-            } => joined(left, right, Some(keys)),
-            LogicalPlan::WindowJoin {
+                left,
+                right,
+                kind,
+                keys,
+                ..
+            }
+            | LogicalPlan::WindowJoin {
                 left,
                 right,
                 kind,
@@ -113,11 +118,7 @@ impl LogicalPlan {
                 kind,
                 keys,
                 ..
-            } => joined(
-                left,
-                right,
-                (*kind == crate::ast::JoinKind::Inner).then_some(keys),
-            ),
+            } => joined(left, right, *kind, keys),
         })
     }
 }
@@ -134,13 +135,15 @@ fn projected(keys: &UpsertKeys, exprs: &[BoundExpr]) -> UpsertKeys {
         .collect()
 }
 
-/// A join's keys: a key of each side together; and for an inner equi-join whose keys on one
-/// side hold a key of that side, each key of the other side alone (every row of it meets one
-/// row at most).
+/// A join's keys (Flink's `getJoinUniqueKeys`): a key of each side together; and where the
+/// join keys of one side hold a key of that side, each key of the other side alone (every row
+/// of it meets one row at most) — unless the join pads that other side with NULLs, whose
+/// padded rows would share a NULL key.
 fn joined(
     left: &LogicalPlan,
     right: &LogicalPlan,
-    inner_keys: Option<&Vec<(BoundExpr, BoundExpr)>>,
+    kind: JoinKind,
+    pairs: &[(BoundExpr, BoundExpr)],
 ) -> UpsertKeys {
     let width = left.schema().fields.len();
     let (lk, rk) = (left.upsert_keys(), right.upsert_keys());
@@ -149,17 +152,17 @@ fn joined(
         .iter()
         .flat_map(|l| shifted.iter().map(move |r| l.iter().chain(r).copied().collect()))
         .collect();
-    if let Some(pairs) = inner_keys {
-        let covers = |keys: &UpsertKeys, side: &dyn Fn(&(BoundExpr, BoundExpr)) -> Option<usize>| {
-            let joined: Vec<usize> = pairs.iter().filter_map(side).collect();
-            keys.iter().any(|k| k.iter().all(|c| joined.contains(c)))
-        };
-        if covers(&rk, &|(_, r)| r.as_column()) {
-            out.extend(lk.iter().cloned());
-        }
-        if covers(&lk, &|(l, _)| l.as_column()) {
-            out.extend(shifted);
-        }
+    let covers = |keys: &UpsertKeys, side: &dyn Fn(&(BoundExpr, BoundExpr)) -> Option<usize>| {
+        let joined: Vec<usize> = pairs.iter().filter_map(side).collect();
+        keys.iter().any(|k| k.iter().all(|c| joined.contains(c)))
+    };
+    let pads_left = matches!(kind, JoinKind::Right | JoinKind::Full);
+    let pads_right = matches!(kind, JoinKind::Left | JoinKind::Full);
+    if !pads_left && covers(&rk, &|(_, r)| r.as_column()) {
+        out.extend(lk.iter().cloned());
+    }
+    if !pads_right && covers(&lk, &|(l, _)| l.as_column()) {
+        out.extend(shifted);
     }
     out
 }

@@ -197,8 +197,9 @@ fn own_text(plan: &LogicalPlan) -> String {
             right: _,
             keys,
             condition,
+            kind,
             schema,
-        } => format!("RegularJoin {keys:?} {condition:?} {schema:?}"),
+        } => format!("RegularJoin {keys:?} {condition:?} {kind:?} {schema:?}"),
         LogicalPlan::IntervalJoin {
             left: _,
             right: _,

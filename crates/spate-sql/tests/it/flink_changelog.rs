@@ -95,7 +95,42 @@ fn run_case(case: &str) {
         want.sort_unstable();
         got.sort_unstable();
     }
+    // A case of several tables joined: at parallelism 1 the changelog depends on the order in
+    // which the join meets the two sources' rows, and Spate, like Flink, does not fix that
+    // order between sources (the cases delay their second table with unparseable lines, which
+    // orders Flink's runs but not always Spate's). There the changelog must still be one that
+    // builds Flink's final table, and retract only rows it emitted.
+    let tables = sql.matches("CREATE TABLE").count();
+    if tables > 1 && got != want {
+        let (spate_table, flink_table) = (final_table(case, &got), final_table(case, &want));
+        assert_eq!(
+            spate_table, flink_table,
+            "{case}: the final table differs from Flink's"
+        );
+        return;
+    }
     assert_eq!(got, want, "{case}: the changelog differs from Flink's");
+}
+
+/// The table a changelog builds: each row with its count, `+I`/`+U` adding and `-U`/`-D`
+/// removing a copy. Panics on a retraction of a row it does not hold.
+fn final_table(case: &str, changes: &[&str]) -> std::collections::BTreeMap<String, u64> {
+    let mut table = std::collections::BTreeMap::new();
+    for line in changes {
+        let (kind, row) = line.split_once('\t').unwrap_or((line, ""));
+        if matches!(kind, "+I" | "+U") {
+            *table.entry(row.to_string()).or_insert(0) += 1;
+            continue;
+        }
+        let count = table
+            .get_mut(row)
+            .unwrap_or_else(|| panic!("{case}: {line} retracts a row the changelog does not hold"));
+        *count -= 1;
+        if *count == 0 {
+            table.remove(row);
+        }
+    }
+    table
 }
 
 macro_rules! cases {
@@ -160,6 +195,26 @@ cases!(
     array_agg_window,
     array_agg_order_filter,
     array_agg_hop,
+    join_inner_residual_nulls,
+    join_left_partner_later,
+    join_right_partner_later,
+    join_full_outer_cdc,
+    join_inner_cdc,
+    join_left_cdc_right,
+    join_left_cdc_left,
+    join_inner_group_by_input,
+    join_left_group_by_input,
+    join_two_group_bys,
+    join_left_residual,
+    join_multi_key_expr,
+    join_three_way,
+    join_left_of_join,
+    join_then_group_by,
+    join_comma_form,
+    join_interval_comma,
+    join_duplicates,
+    join_inner_both_cdc,
+    join_not_distinct_from,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

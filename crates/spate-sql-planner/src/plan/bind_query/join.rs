@@ -32,6 +32,65 @@ impl Binder<'_> {
             return bind_unnest(l, right, kind, on);
         }
         let r = self.table_ref(right)?;
+        // `a CROSS JOIN b` is an inner join on nothing.
+        let kind = if kind == JoinKind::Cross {
+            JoinKind::Inner
+        } else {
+            kind
+        };
+        join_plans(l, r, kind, on)
+    }
+
+    /// `FROM a, b, c WHERE ..`: joined left to right, each join taking the conjuncts of the
+    /// `WHERE` that name only the tables joined so far (the equalities become its keys, as in
+    /// `JOIN .. ON`); the conjuncts left over, if any, are returned to filter the result.
+    pub(super) fn comma_join<'w>(
+        &mut self,
+        from: &[TableRef],
+        selection: Option<&'w Expr>,
+    ) -> Result<(LogicalPlan, Vec<&'w Expr>)> {
+        let mut left_over: Vec<&Expr> = Vec::new();
+        if let Some(w) = selection {
+            split_and(w, &mut left_over);
+        }
+        let Some((first, rest)) = from.split_first() else {
+            return Err(SqlError::validation("a FROM clause without tables", None));
+        };
+        self.enter()?;
+        let mut plan = self.table_ref(first);
+        for next in rest {
+            let Ok(l) = plan else { break };
+            if matches!(next, TableRef::Unnest { .. }) {
+                plan = bind_unnest(l, next, JoinKind::Cross, None);
+                continue;
+            }
+            plan = self.table_ref(next).and_then(|r| {
+                let mut fields = l.schema().fields.clone();
+                fields.extend(r.schema().fields.iter().cloned());
+                let combined = Schema { fields };
+                let scope = RelScope { schema: &combined };
+                let (here, later): (Vec<&Expr>, Vec<&Expr>) =
+                    left_over.iter().partition(|c| expr::bind(c, &scope).is_ok());
+                left_over = later;
+                let on = here.into_iter().cloned().reduce(|a, b| Expr::Binary {
+                    left: Box::new(a),
+                    op: ast::BinaryOp::And,
+                    right: Box::new(b),
+                });
+                let joined = join_plans(l, r, JoinKind::Inner, on.as_ref())?;
+                self.budget.charge(1, joined.schema().fields.len())?;
+                Ok(joined)
+            });
+        }
+        self.leave();
+        Ok((plan?, left_over))
+    }
+}
+
+/// Joins two bound inputs: a window join, an interval join or a regular join, by what the
+/// condition says.
+fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>) -> Result<LogicalPlan> {
+    {
         let lw = l.schema().fields.len();
         let mut fields = l.schema().fields.clone();
         fields.extend(r.schema().fields.iter().cloned());
@@ -46,12 +105,11 @@ impl Binder<'_> {
             }
         }
         let combined = Schema { fields };
-        let Some(on) = on else {
-            return Err(unsupported("CROSS JOIN and joins without ON", None));
-        };
         let scope = RelScope { schema: &combined };
         let mut conjuncts = Vec::new();
-        split_and(on, &mut conjuncts);
+        if let Some(on) = on {
+            split_and(on, &mut conjuncts);
+        }
         let mut keys: Vec<(BoundExpr, BoundExpr)> = Vec::new();
         let mut residual: Vec<BoundExpr> = Vec::new();
         let mut bounds = TimeBounds::default();
@@ -134,24 +192,21 @@ impl Binder<'_> {
                 schema: combined,
             });
         }
-        if kind == JoinKind::Inner && !keys.is_empty() {
-            // Time attributes do not survive a regular join (Flink's rule).
-            let mut schema = combined;
-            for f in &mut schema.fields {
-                f.time = None;
-            }
-            return Ok(LogicalPlan::RegularJoin {
-                left: Box::new(l),
-                right: Box::new(r),
-                keys,
-                condition,
-                schema,
-            });
+        // A regular join. Without equi-join keys every row has the same (empty) key, so one
+        // task joins everything, as Flink's `Exchange(distribution=[single])` does. Time
+        // attributes do not survive a regular join (Flink's rule).
+        let mut schema = combined;
+        for f in &mut schema.fields {
+            f.time = None;
         }
-        Err(unsupported(
-            "an outer or keyless regular join (an updating result; join windows of the same window TVF on window_start and window_end, or bound the rowtimes: r.ts BETWEEN l.ts - INTERVAL .. AND l.ts + INTERVAL ..)",
-            None,
-        ))
+        Ok(LogicalPlan::RegularJoin {
+            left: Box::new(l),
+            right: Box::new(r),
+            keys,
+            condition,
+            kind,
+            schema,
+        })
     }
 }
 

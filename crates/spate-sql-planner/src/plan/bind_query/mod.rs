@@ -282,23 +282,34 @@ impl Binder<'_> {
             })?;
             return Ok(distinct(all));
         }
-        let mut input = match s.from.as_slice() {
-            [] => LogicalPlan::Values {
-                rows: vec![vec![]],
-                schema: Schema::default(),
-            },
-            [one] => self.table_ref(one)?,
+        let (mut input, selection) = match s.from.as_slice() {
+            [] => (
+                LogicalPlan::Values {
+                    rows: vec![vec![]],
+                    schema: Schema::default(),
+                },
+                s.selection.clone(),
+            ),
+            [one] => (self.table_ref(one)?, s.selection.clone()),
             // `FROM t, UNNEST(t.a)`: a cross join of each row with its elements.
             [first, rest @ ..] if rest.iter().all(|r| matches!(r, TableRef::Unnest { .. })) => {
                 let mut plan = self.table_ref(first)?;
                 for r in rest {
                     plan = bind_unnest(plan, r, JoinKind::Cross, None)?;
                 }
-                plan
+                (plan, s.selection.clone())
             }
-            _ => return Err(unsupported("a comma join (write the join with JOIN .. ON)", None)),
+            many => {
+                let (plan, left_over) = self.comma_join(many, s.selection.as_ref())?;
+                let rest = left_over.into_iter().cloned().reduce(|a, b| Expr::Binary {
+                    left: Box::new(a),
+                    op: ast::BinaryOp::And,
+                    right: Box::new(b),
+                });
+                (plan, rest)
+            }
         };
-        if let Some(w) = &s.selection {
+        if let Some(w) = &selection {
             let scope = RelScope {
                 schema: input.schema(),
             };

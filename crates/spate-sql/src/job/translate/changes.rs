@@ -76,6 +76,14 @@ impl Translator<'_> {
                 upsert_key,
                 strategy,
             } => self.sink_materialize(input, pk, upsert_key.clone(), *strategy),
+            LogicalPlan::RegularJoin {
+                left,
+                right,
+                keys,
+                condition,
+                kind,
+                ..
+            } => self.changelog_join(left, right, keys, condition.as_ref(), *kind, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()

@@ -1,7 +1,14 @@
-//! The joins: window, regular (insert-only inputs) and interval joins, each a keyed
-//! co-process over both inputs keyed by the equi-join keys.
+//! The joins: window, regular and interval joins, each a keyed co-process over both inputs
+//! keyed by the equi-join keys. A regular inner join of insert-only inputs keeps its packed,
+//! insert-only operator; any other regular join runs over changes ([`ChangelogJoinFn`]).
 
 use super::*;
+use crate::ast::JoinKind;
+use crate::plan::JoinInputView;
+use crate::value::Change;
+
+use super::super::changelog_join::{ChangelogJoinFn, JoinSideSpec};
+use super::super::join_side::SideLayout;
 
 impl Translator<'_> {
     /// A window join.
@@ -21,7 +28,7 @@ impl Translator<'_> {
         Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
     }
 
-    /// A regular inner join of insert-only inputs.
+    /// A regular inner join of insert-only inputs (an insert-only result).
     pub(super) fn regular_join(
         &mut self,
         left: &LogicalPlan,
@@ -34,6 +41,48 @@ impl Translator<'_> {
         let f = RegularJoinFn::new(widths, condition.clone(), self.ctx.zone);
         let uid = self.uid("join");
         Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
+    }
+
+    /// A regular join whose output is updating (an outer join, or a join of an updating
+    /// input): both inputs as changes, each asked for the update images the planner's
+    /// inference chose (the new image alone only where the side keeps one row per join key).
+    pub(super) fn changelog_join(
+        &mut self,
+        left: &LogicalPlan,
+        right: &LogicalPlan,
+        keys: &[(BoundExpr, BoundExpr)],
+        condition: Option<&BoundExpr>,
+        kind: JoinKind,
+        asked: UpdateImages,
+    ) -> Result<DataStream<Change>> {
+        let lview = JoinInputView::of(left, keys.iter().map(|k| &k.0));
+        let rview = JoinInputView::of(right, keys.iter().map(|k| &k.1));
+        let images = |view: &JoinInputView| match (asked, view) {
+            (UpdateImages::AfterOnly, JoinInputView::JoinKeyContainsUniqueKey) => UpdateImages::AfterOnly,
+            _ => UpdateImages::BeforeAndAfter,
+        };
+        let l = self.changes(left, images(&lview))?;
+        let r = self.changes(right, images(&rview))?;
+        let spec = |plan: &LogicalPlan, view: &JoinInputView| JoinSideSpec {
+            layout: SideLayout::of(view),
+            width: plan.schema().fields.len(),
+        };
+        let f = ChangelogJoinFn::new(
+            kind,
+            spec(left, &lview),
+            spec(right, &rview),
+            condition.map(BoundExpr::compile),
+            self.ctx.zone,
+            self.ctx.state_ttl,
+        );
+        let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, self.ctx.zone);
+        let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, self.ctx.zone);
+        let uid = self.uid("join");
+        Ok(l.key_by(move |c: &Change| lk(&c.row))
+            .connect(&r.key_by(move |c: &Change| rk(&c.row)))
+            .process(f)
+            .name("join")
+            .uid(&uid))
     }
 
     /// An interval join on event time.

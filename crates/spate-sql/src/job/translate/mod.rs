@@ -233,7 +233,15 @@ impl<'a> Translator<'a> {
             LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
             // Its rows are changes (`changes.rs`); a consumer of plain rows cannot take them.
+            LogicalPlan::RegularJoin {
+                left,
+                right,
+                keys,
+                condition,
+                ..
+            } if plan.modify_kinds().is_insert_only() => self.regular_join(left, right, keys, condition),
             LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::ChangelogNormalize { .. }
             | LogicalPlan::SinkMaterialize { .. } => Err(SqlError::validation(
                 format!(
@@ -284,13 +292,6 @@ impl<'a> Translator<'a> {
                 kind,
                 ..
             } => self.window_join(left, right, time_cols, keys, condition, kind),
-            LogicalPlan::RegularJoin {
-                left,
-                right,
-                keys,
-                condition,
-                ..
-            } => self.regular_join(left, right, keys, condition),
             LogicalPlan::IntervalJoin {
                 left,
                 right,

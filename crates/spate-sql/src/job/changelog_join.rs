@@ -1,0 +1,322 @@
+//! A regular join over changelogs, inner or outer: Flink's `StreamingJoinOperator`.
+//!
+//! Both inputs are keyed by the equi-join key; each side's rows of a key are kept as its
+//! [`SideLayout`] says. A change on one side is joined with the rows of the other side that
+//! satisfy the residual condition (its *partners*), and what is emitted follows Flink's rules
+//! exactly, so that the changelog matches Flink's change for change:
+//!
+//! - An inner join passes the input's kind on: `+I`/`+U`/`-U`/`-D` of a row give the same
+//!   kind of each joined row.
+//! - An outer join emits only `+I` and `-D`. A row of an outer side without partners is emitted
+//!   padded with NULLs; when its first partner arrives, `-D` of the padded row comes before the
+//!   joined `+I`; when its last partner goes, the joined `-D` comes before `+I` of the padded
+//!   row again. Each row of an outer side counts its partners to know when.
+//! - One exception, Flink's too: when an inner side's row is retracted, its joined rows go with
+//!   the input's own kind (`-U` stays `-U`), even when the other side is outer.
+//!
+//! Rows of a key with a NULL part never meet a partner ([`JoinKey`] keeps them apart), so an
+//! outer join emits them padded and an inner join keeps them without output.
+
+use spate_engine::keyed_co_process::KeyedCoProcessFunction;
+use spate_engine::keyed_process::{KeyedContext, TimeDomain};
+use spate_engine::state::{StateRegistry, ValueState};
+
+use crate::ast::JoinKind;
+use crate::expr::{CompiledExpr, EvalContext};
+use crate::value::{Change, Row, RowKind, Value};
+use crate::zone::SessionZone;
+
+use super::fail::raise;
+use super::join_key::JoinKey;
+use super::join_side::{SideLayout, SideRows};
+use super::state_ttl::StateTtl;
+
+/// The rows a change meets on the other side, and what becomes of them.
+#[derive(Clone)]
+struct Partner {
+    /// Index of the partner's entry in its side's rows.
+    entry: usize,
+    joined: Row,
+    copies: u32,
+    /// The partner's association count before this change.
+    matched: u32,
+}
+
+/// One side's part of the join.
+#[derive(Clone)]
+struct Side {
+    layout: SideLayout,
+    /// Whether the join keeps this side's rows that have no partner (padded with NULLs).
+    outer: bool,
+    width: usize,
+    rows: Option<ValueState<SideRows>>,
+}
+
+/// The keyed co-process function of a regular join over changes.
+#[derive(Clone)]
+pub(crate) struct ChangelogJoinFn {
+    left: Side,
+    right: Side,
+    condition: Option<std::sync::Arc<CompiledExpr>>,
+    zone: SessionZone,
+    ttl: Option<StateTtl>,
+    ttl_ms: i64,
+    partners: Vec<Partner>,
+    out: Vec<Change>,
+}
+
+/// What the translator knows of one input.
+pub(crate) struct JoinSideSpec {
+    pub(crate) layout: SideLayout,
+    pub(crate) width: usize,
+}
+
+impl ChangelogJoinFn {
+    pub(crate) fn new(
+        kind: JoinKind,
+        left: JoinSideSpec,
+        right: JoinSideSpec,
+        condition: Option<CompiledExpr>,
+        zone: SessionZone,
+        ttl: Option<std::time::Duration>,
+    ) -> Self {
+        let side = |spec: JoinSideSpec, outer: bool| Side {
+            layout: spec.layout,
+            outer,
+            width: spec.width,
+            rows: None,
+        };
+        let ttl_ms = ttl.map_or(0, |t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
+        Self {
+            left: side(left, matches!(kind, JoinKind::Left | JoinKind::Full)),
+            right: side(right, matches!(kind, JoinKind::Right | JoinKind::Full)),
+            condition: condition.map(std::sync::Arc::new),
+            zone,
+            ttl: StateTtl::new(ttl),
+            ttl_ms,
+            partners: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn padded(&self, row: &Row, is_left: bool) -> Row {
+        let mut out = Vec::with_capacity(self.left.width + self.right.width);
+        if is_left {
+            out.extend(row.iter().cloned());
+            out.resize(self.left.width + self.right.width, Value::Null);
+        } else {
+            out.resize(self.left.width, Value::Null);
+            out.extend(row.iter().cloned());
+        }
+        out
+    }
+
+    fn passes(&self, joined: &Row) -> bool {
+        let Some(c) = &self.condition else {
+            return true;
+        };
+        let ctx = EvalContext {
+            zone: self.zone,
+            ..EvalContext::default()
+        };
+        c.eval_predicate(joined, &ctx).unwrap_or_else(|e| raise(e))
+    }
+
+    /// Drops both sides' entries of the current key that outlived the TTL.
+    fn expire(&self, ctx: &mut KeyedContext<'_, JoinKey, Change>) {
+        if self.ttl.is_none() {
+            return;
+        }
+        let now = ctx.current_processing_time();
+        for side in [&self.left, &self.right] {
+            let Some(state) = &side.rows else { continue };
+            let empty = state
+                .get_or_insert_with(ctx, SideRows::default)
+                .is_none_or(|rows| !rows.expire(now, self.ttl_ms));
+            if empty {
+                state.clear(ctx);
+            }
+        }
+    }
+
+    fn process(&mut self, change: Change, is_left: bool, ctx: &mut KeyedContext<'_, JoinKey, Change>) {
+        self.expire(ctx);
+        let (mine, other) = if is_left {
+            (&self.left, &self.right)
+        } else {
+            (&self.right, &self.left)
+        };
+        let (Some(mine_state), Some(other_state)) = (mine.rows.clone(), other.rows.clone()) else {
+            return;
+        };
+        let (input_outer, other_outer) = (mine.outer, other.outer);
+        let mine_layout = mine.layout.clone();
+        let Change { kind, row } = change;
+
+        // The partners, with their joined rows.
+        let mut partners = std::mem::take(&mut self.partners);
+        if let Some(rows) = other_state.get(ctx) {
+            for (entry, e) in rows.entries.iter().enumerate() {
+                let joined = if is_left {
+                    row.iter().chain(&e.row).cloned().collect()
+                } else {
+                    e.row.iter().chain(&row).cloned().collect()
+                };
+                if self.passes(&joined) {
+                    partners.push(Partner {
+                        entry,
+                        joined,
+                        copies: e.copies,
+                        matched: e.matched,
+                    });
+                }
+            }
+        }
+        let found: u32 = partners.iter().map(|p| p.copies).sum();
+
+        let mut out = std::mem::take(&mut self.out);
+        // Association counts of the partners change by this much.
+        let mut delta: i64 = 0;
+        let accumulate = matches!(kind, RowKind::Insert | RowKind::UpdateAfter);
+        if partners.is_empty() {
+            if input_outer {
+                let kind = if accumulate {
+                    RowKind::Insert
+                } else {
+                    RowKind::Delete
+                };
+                out.push(Change {
+                    kind,
+                    row: self.padded(&row, is_left),
+                });
+            }
+        } else {
+            // Each partner in turn, each copy of it in turn: a partner's padded row is retracted
+            // just before its first joined row, and padded again just after its last one goes.
+            let joined_kind = match (accumulate, input_outer || other_outer) {
+                (true, true) => RowKind::Insert,
+                (false, _) if input_outer => RowKind::Delete,
+                _ => kind,
+            };
+            if other_outer {
+                delta = if accumulate { 1 } else { -1 };
+            }
+            for p in partners.iter_mut() {
+                let repad = other_outer && p.matched == if accumulate { 0 } else { 1 };
+                let padded = repad.then(|| self.padded(&other_row(&p.joined, is_left, self), !is_left));
+                for copy in 0..p.copies {
+                    let joined = if copy + 1 == p.copies {
+                        std::mem::take(&mut p.joined)
+                    } else {
+                        p.joined.clone()
+                    };
+                    if accumulate && let Some(padded) = &padded {
+                        out.push(Change {
+                            kind: RowKind::Delete,
+                            row: padded.clone(),
+                        });
+                    }
+                    out.push(Change {
+                        kind: joined_kind,
+                        row: joined,
+                    });
+                    if !accumulate && let Some(padded) = &padded {
+                        out.push(Change::insert(padded.clone()));
+                    }
+                }
+            }
+        }
+
+        // State: the partners' association counts, then this side's row.
+        let now = if self.ttl.is_some() {
+            ctx.current_processing_time()
+        } else {
+            0
+        };
+        if delta != 0
+            && let Some(rows) = other_state.get_or_insert_with(ctx, SideRows::default)
+        {
+            for p in &partners {
+                if let Some(e) = rows.entries.get_mut(p.entry) {
+                    e.matched = if delta > 0 {
+                        e.matched.saturating_add(1)
+                    } else {
+                        e.matched.saturating_sub(1)
+                    };
+                    // Flink writes the count back, which renews the entry's TTL.
+                    e.written = now;
+                }
+            }
+        }
+        let mine_empty = match mine_state.get_or_insert_with(ctx, SideRows::default) {
+            Some(rows) => {
+                if accumulate {
+                    mine_layout.add(rows, row, if input_outer { found } else { 0 }, now);
+                } else {
+                    mine_layout.retract(rows, &row, now);
+                }
+                rows.entries.is_empty()
+            }
+            None => false,
+        };
+        if mine_empty {
+            mine_state.clear(ctx);
+        }
+        if let Some(ttl) = &self.ttl {
+            ttl.wrote(ctx);
+        }
+        partners.clear();
+        self.partners = partners;
+        for c in out.drain(..) {
+            ctx.collect(c);
+        }
+        self.out = out;
+    }
+}
+
+/// The partner's own columns of a joined row.
+fn other_row(joined: &Row, is_left: bool, f: &ChangelogJoinFn) -> Row {
+    if is_left {
+        joined[f.left.width..].to_vec()
+    } else {
+        joined[..f.left.width].to_vec()
+    }
+}
+
+impl KeyedCoProcessFunction<JoinKey, Change, Change, Change> for ChangelogJoinFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, JoinKey>) {
+        self.left.rows = Some(states.value("left"));
+        self.right.rows = Some(states.value("right"));
+        if let Some(ttl) = &mut self.ttl {
+            ttl.open(states, "join-written");
+        }
+    }
+
+    fn process_element1(&mut self, value: Change, ctx: &mut KeyedContext<'_, JoinKey, Change>) {
+        self.process(value, true, ctx);
+    }
+
+    fn process_element2(&mut self, value: Change, ctx: &mut KeyedContext<'_, JoinKey, Change>) {
+        self.process(value, false, ctx);
+    }
+
+    fn on_timer(
+        &mut self,
+        _: spate_engine::Timestamp,
+        domain: TimeDomain,
+        ctx: &mut KeyedContext<'_, JoinKey, Change>,
+    ) {
+        if domain != TimeDomain::ProcessingTime {
+            return;
+        }
+        if let Some(ttl) = &self.ttl
+            && ttl.on_timer(ctx)
+        {
+            for side in [&self.left, &self.right] {
+                if let Some(state) = &side.rows {
+                    state.clear(ctx);
+                }
+            }
+        }
+    }
+}
