@@ -212,4 +212,5 @@ golden! {
     map_constructor,
     window_grouping_sets,
     functions_flink23,
+    proctime_bounded,
 }
