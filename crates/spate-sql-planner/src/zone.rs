@@ -222,6 +222,58 @@ impl SessionZone {
         zone_offset(offset).map(fixed)
     }
 
+    /// The zone `java.util.TimeZone.getTimeZone(id)` gives (Flink's `CONVERT_TZ`): besides
+    /// what [`parse`](Self::parse) takes, Java's three-letter ids (`EST`, `MST` and `HST` as
+    /// fixed offsets, `PST`, `CST`, `JST`, ... as the regions Java maps them to); any id Java
+    /// does not know is GMT, as Java makes it (Flink 2.3: `UTC+8`, `+08:00`, `utc` are GMT).
+    pub fn java_time_zone(id: &str) -> SessionZone {
+        let fixed = |hours: i32| SessionZone {
+            name: interned_name(id),
+            rules: Rules::Fixed(hours * 3600),
+        };
+        match id {
+            "EST" => return fixed(-5),
+            "MST" => return fixed(-7),
+            "HST" => return fixed(-10),
+            _ => {}
+        }
+        const SHORT_IDS: [(&str, &str); 25] = [
+            ("ACT", "Australia/Darwin"),
+            ("AET", "Australia/Sydney"),
+            ("AGT", "America/Argentina/Buenos_Aires"),
+            ("ART", "Africa/Cairo"),
+            ("AST", "America/Anchorage"),
+            ("BET", "America/Sao_Paulo"),
+            ("BST", "Asia/Dhaka"),
+            ("CAT", "Africa/Harare"),
+            ("CNT", "America/St_Johns"),
+            ("CST", "America/Chicago"),
+            ("CTT", "Asia/Shanghai"),
+            ("EAT", "Africa/Addis_Ababa"),
+            ("ECT", "Europe/Paris"),
+            ("IET", "America/Indiana/Indianapolis"),
+            ("IST", "Asia/Kolkata"),
+            ("JST", "Asia/Tokyo"),
+            ("MIT", "Pacific/Apia"),
+            ("NET", "Asia/Yerevan"),
+            ("NST", "Pacific/Auckland"),
+            ("PLT", "Asia/Karachi"),
+            ("PNT", "America/Phoenix"),
+            ("PRT", "America/Puerto_Rico"),
+            ("PST", "America/Los_Angeles"),
+            ("SST", "Pacific/Guadalcanal"),
+            ("VST", "Asia/Ho_Chi_Minh"),
+        ];
+        let region = SHORT_IDS
+            .iter()
+            .find(|(short, _)| *short == id)
+            .map_or(id, |(_, r)| *r);
+        SessionZone::parse(region).unwrap_or(SessionZone {
+            name: "GMT",
+            rules: Rules::Fixed(0),
+        })
+    }
+
     /// The id as it was set.
     pub fn name(&self) -> &'static str {
         self.name

@@ -37,6 +37,9 @@ pub trait WallClock: Send + Sync + std::fmt::Debug {
 pub struct WindowAssigner {
     kind: Kind,
     processing_time: bool,
+    /// Processing-time windows still open when a bounded input ends are dropped, not fired
+    /// (Flink SQL's behaviour; the DataStream API here fires them so no input is lost).
+    drop_open_at_end: bool,
     /// Windows aligned to this wall clock instead of to the epoch.
     zone: Option<&'static dyn WallClock>,
 }
@@ -71,6 +74,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            drop_open_at_end: false,
             zone: None,
         }
     }
@@ -84,6 +88,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            drop_open_at_end: false,
             zone: None,
         }
     }
@@ -100,6 +105,7 @@ impl WindowAssigner {
                 offset: 0,
             },
             processing_time: false,
+            drop_open_at_end: false,
             zone: None,
         }
     }
@@ -109,6 +115,7 @@ impl WindowAssigner {
         Self {
             kind: Kind::Session { gap: millis(gap) },
             processing_time: false,
+            drop_open_at_end: false,
             zone: None,
         }
     }
@@ -118,6 +125,7 @@ impl WindowAssigner {
         Self {
             kind: Kind::Global,
             processing_time: false,
+            drop_open_at_end: false,
             zone: None,
         }
     }
@@ -180,6 +188,19 @@ impl WindowAssigner {
     pub fn processing_time(mut self) -> Self {
         self.processing_time = true;
         self
+    }
+
+    /// Drops the processing-time windows still open when a bounded input ends instead of
+    /// firing them, as Flink SQL does (Flink 2.3, 2026-11-27: a `TUMBLE` over `PROCTIME()` of
+    /// a bounded filesystem table emits nothing).
+    pub fn drop_open_windows_at_end(mut self) -> Self {
+        self.drop_open_at_end = true;
+        self
+    }
+
+    /// Whether open processing-time windows are dropped at the end of input.
+    pub(crate) fn drops_open_windows_at_end(&self) -> bool {
+        self.processing_time && self.drop_open_at_end
     }
 
     /// Whether windows are defined on event time.

@@ -502,9 +502,12 @@ where
         self.core.down.tick(now);
     }
     fn finish(&mut self) {
-        // A bounded job completes every processing-time window too, so no input is lost.
-        self.core.now = MAX_WATERMARK;
-        self.fire_timers(MAX_WATERMARK, false);
+        // A bounded job completes every processing-time window too, so no input is lost;
+        // unless the assigner drops them, as Flink SQL does.
+        if !self.core.assigner.drops_open_windows_at_end() {
+            self.core.now = MAX_WATERMARK;
+            self.fire_timers(MAX_WATERMARK, false);
+        }
         self.core.down.finish();
     }
     fn snapshot(&mut self, cp: &mut CheckpointCtx) {

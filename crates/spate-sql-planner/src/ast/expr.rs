@@ -135,12 +135,14 @@ pub enum Expr {
         /// Upper bound.
         high: Box<Expr>,
     },
-    /// `expr [NOT] LIKE pattern [ESCAPE 'c']` (`SIMILAR TO` is not supported).
+    /// `expr [NOT] LIKE pattern [ESCAPE 'c']`, `expr [NOT] SIMILAR TO pattern [ESCAPE 'c']`.
     Like {
         /// The operand.
         expr: Box<Expr>,
         /// `NOT`.
         negated: bool,
+        /// `SIMILAR TO` rather than `LIKE`.
+        similar: bool,
         /// The pattern.
         pattern: Box<Expr>,
         /// `ESCAPE`.
@@ -378,10 +380,12 @@ impl fmt::Display for Expr {
             Expr::Like {
                 expr,
                 negated,
+                similar,
                 pattern,
                 escape,
             } => {
-                write!(f, "{expr} {}LIKE {pattern}", not(*negated))?;
+                let op = if *similar { "SIMILAR TO" } else { "LIKE" };
+                write!(f, "{expr} {}{op} {pattern}", not(*negated))?;
                 if let Some(e) = escape {
                     write!(f, " ESCAPE {}", Quoted(e))?;
                 }

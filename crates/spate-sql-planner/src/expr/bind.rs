@@ -14,7 +14,7 @@ use super::construct::{boolean, call, describe, expect_boolean, expect_string, l
 use super::func::{Compiled, ScalarFunc};
 use super::functions::{self, Call, StringFunc, TimeFunc};
 use super::literal::{bind_literal, bind_literal_interval};
-use super::operators::{bind_binary, comparable, like_regex};
+use super::operators::{bind_binary, comparable, pattern_regex};
 use super::typing::{
     can_cast, common_type_of, is_datetime, is_integer, is_numeric, is_string, is_untyped_null,
 };
@@ -331,9 +331,10 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
         Expr::Like {
             expr,
             negated,
+            similar,
             pattern,
             escape,
-        } => bind_like(expr, negated, pattern, escape, scope),
+        } => bind_like(expr, *negated, *similar, pattern, escape, scope),
         Expr::Subquery(_) | Expr::InSubquery { .. } | Expr::Exists { .. } => Err(SqlError::validation(
             "subqueries are not supported in this expression",
             None,
@@ -385,16 +386,19 @@ fn bind_function_call(f: &crate::ast::Function, scope: &dyn Scope) -> Result<Bou
     functions::bind_function(Call { name, args, pos })
 }
 
-/// `e [NOT] LIKE pattern [ESCAPE c]`: a constant pattern compiles to a regular expression once.
+/// `e [NOT] LIKE pattern [ESCAPE c]` and `e [NOT] SIMILAR TO pattern [ESCAPE c]`: a constant
+/// pattern compiles to a regular expression once.
 fn bind_like(
     expr: &Expr,
-    negated: &bool,
+    negated: bool,
+    similar: bool,
     pattern: &Expr,
     escape: &Option<String>,
     scope: &dyn Scope,
 ) -> Result<BoundExpr> {
-    let e = expect_string(bind(expr, scope)?, "LIKE")?;
-    let p = expect_string(bind(pattern, scope)?, "LIKE")?;
+    let what = if similar { "SIMILAR TO" } else { "LIKE" };
+    let e = expect_string(bind(expr, scope)?, what)?;
+    let p = expect_string(bind(pattern, scope)?, what)?;
     let escape = match escape.as_deref() {
         None => None,
         Some(s) => {
@@ -403,7 +407,7 @@ fn bind_like(
                 (Some(c), None) => Some(c),
                 _ => {
                     return Err(SqlError::validation(
-                        format!("the ESCAPE of LIKE is one character, not '{s}'"),
+                        format!("the ESCAPE of {what} is one character, not '{s}'"),
                         None,
                     ));
                 }
@@ -412,7 +416,7 @@ fn bind_like(
     };
     let compiled = match p.constant_value().as_ref() {
         Some(Value::String(text)) => {
-            let re = like_regex(text, escape).map_err(|m| SqlError::validation(m, None))?;
+            let re = pattern_regex(text, escape, similar).map_err(|m| SqlError::validation(m, None))?;
             Some(Compiled(Arc::new(re)))
         }
         _ => None,
@@ -420,7 +424,8 @@ fn bind_like(
     let ty = nullable_like(TypeKind::Boolean, &[&e, &p]);
     Ok(call(
         ScalarFunc::Like {
-            negated: *negated,
+            negated,
+            similar,
             escape,
             compiled,
         },

@@ -111,10 +111,13 @@ pub enum ScalarFunc {
     Concat,
     /// `CONCAT_WS(sep, a, ...)`: skips `NULL` arguments; `NULL` only for a `NULL` separator.
     ConcatWs,
-    /// `a [NOT] LIKE pattern [ESCAPE c]`: arguments are `a, pattern`.
+    /// `a [NOT] LIKE pattern [ESCAPE c]` and `a [NOT] SIMILAR TO pattern [ESCAPE c]`:
+    /// arguments are `a, pattern`.
     Like {
         /// `NOT LIKE`.
         negated: bool,
+        /// `SIMILAR TO` (a SQL regular expression) rather than `LIKE`.
+        similar: bool,
         /// The `ESCAPE` character.
         escape: Option<char>,
         /// The pattern compiled at bind time when it is a constant.
@@ -202,9 +205,11 @@ pub enum ScalarFunc {
     /// `RAND()`: a pseudo-random `DOUBLE` in `[0, 1)` derived from the processing time and the
     /// row (not a seeded Java sequence).
     Rand,
+    /// `UUID()`: a random (version 4) UUID as text.
+    Uuid,
 }
 
-/// The three regular-expression functions.
+/// The regular-expression functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegexKind {
     /// `REGEXP(s, p)`: whether `p` matches a part of `s`.
@@ -214,6 +219,14 @@ pub enum RegexKind {
     Extract,
     /// `REGEXP_REPLACE(s, p, r)`: every match replaced by the literal text `r`.
     Replace,
+    /// `REGEXP_COUNT(s, p)`: the number of matches.
+    Count,
+    /// `REGEXP_INSTR(s, p)`: the 1-based position of the first match, 0 without one.
+    Instr,
+    /// `REGEXP_SUBSTR(s, p)`: the first match, `NULL` without one.
+    Substr,
+    /// `REGEXP_EXTRACT_ALL(s, p[, group])`: the group (default 1) of every match.
+    ExtractAll,
 }
 
 impl ScalarFunc {
@@ -230,6 +243,7 @@ impl ScalarFunc {
                 | ScalarFunc::CurrentTime
                 | ScalarFunc::UnixTimestampNow
                 | ScalarFunc::Rand
+                | ScalarFunc::Uuid
         )
     }
 

@@ -207,6 +207,132 @@ fn to_decimal(e: BoundExpr) -> BoundExpr {
 
 /// The regular expression a `LIKE` pattern means (`%` any run, `_` one character, `escape`
 /// makes the next character literal).
+/// The regular expression of a `LIKE` or (`similar`) `SIMILAR TO` pattern.
+pub(crate) fn pattern_regex(
+    pattern: &str,
+    escape: Option<char>,
+    similar: bool,
+) -> std::result::Result<regex::Regex, String> {
+    if similar {
+        similar_regex(pattern, escape)
+    } else {
+        like_regex(pattern, escape)
+    }
+}
+
+/// The characters with a meaning in a `SIMILAR TO` pattern (Calcite's `SQL_SIMILAR_SPECIALS`).
+const SIMILAR_SPECIALS: &str = "[]()|^-+*_%?{}";
+
+/// The POSIX classes a `SIMILAR TO` bracket expression may name, as the characters Java's
+/// classes that Calcite maps them to take (ASCII only, as Java's `\p{Alpha}` and `\d` are).
+const SIMILAR_CLASSES: [(&str, &str); 14] = [
+    ("[:ALPHA:]", "a-zA-Z"),
+    ("[:alpha:]", "a-zA-Z"),
+    ("[:UPPER:]", "A-Z"),
+    ("[:upper:]", "A-Z"),
+    ("[:LOWER:]", "a-z"),
+    ("[:lower:]", "a-z"),
+    ("[:DIGIT:]", "0-9"),
+    ("[:digit:]", "0-9"),
+    ("[:SPACE:]", " "),
+    ("[:space:]", " "),
+    ("[:WHITESPACE:]", " \\t\\n\\x0B\\f\\r"),
+    ("[:whitespace:]", " \\t\\n\\x0B\\f\\r"),
+    ("[:ALNUM:]", "a-zA-Z0-9"),
+    ("[:alnum:]", "a-zA-Z0-9"),
+];
+
+/// A `SIMILAR TO` pattern as a regular expression matched against the whole string, translated
+/// as Calcite's `Like.sqlToRegexSimilar` translates it for Flink: `%` is any text (line breaks
+/// too), `_` any one character but a line break; `|`, `*`, `+`, `?`, `{m,n}`, groups and
+/// `[...]` (with `[:ALPHA:]`-style classes) keep their regular-expression meaning, and so do
+/// `.` and `^`, which SQL does not give one but Calcite passes through; `\` and `$` are
+/// literal. The escape character (none unless `ESCAPE` names one) makes the special character
+/// after it (or itself) literal; before any other character it is an error, as are an
+/// unbalanced `[` or `]` and a special character inside brackets.
+pub(crate) fn similar_regex(
+    pattern: &str,
+    escape: Option<char>,
+) -> std::result::Result<regex::Regex, String> {
+    let invalid_escape = || format!("Invalid escape sequence '{pattern}'");
+    let invalid = || format!("Invalid regular expression '{pattern}'");
+    let literal = |c: char, re: &mut String| re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut re = String::with_capacity(pattern.len() + 16);
+    re.push_str("^(?:");
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if Some(c) == escape {
+            let next = *chars.get(i + 1).ok_or_else(invalid_escape)?;
+            if SIMILAR_SPECIALS.contains(next) || Some(next) == escape {
+                literal(next, &mut re);
+            } else {
+                return Err(invalid_escape());
+            }
+            i += 2;
+            continue;
+        }
+        match c {
+            '_' => re.push_str("(?-s:.)"),
+            '%' => re.push_str("(?s:.*)"),
+            '[' => {
+                re.push('[');
+                i += 1;
+                loop {
+                    let Some(&c) = chars.get(i) else {
+                        return Err(invalid());
+                    };
+                    if c == ']' {
+                        re.push(']');
+                        break;
+                    }
+                    if Some(c) == escape {
+                        let next = *chars.get(i + 1).ok_or_else(invalid)?;
+                        if SIMILAR_SPECIALS.contains(next) || Some(next) == escape {
+                            literal(next, &mut re);
+                        } else {
+                            return Err(invalid());
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    if c == '-' || c == '^' {
+                        re.push(c);
+                    } else if c == '[' && chars.get(i + 1) == Some(&':') {
+                        let rest: String = chars[i..].iter().take(16).collect();
+                        let (name, class) = SIMILAR_CLASSES
+                            .iter()
+                            .find(|(name, _)| rest.starts_with(name))
+                            .ok_or_else(invalid)?;
+                        re.push_str(class);
+                        i += name.chars().count();
+                        continue;
+                    } else if SIMILAR_SPECIALS.contains(c) {
+                        return Err(invalid());
+                    } else {
+                        literal(c, &mut re);
+                    }
+                    i += 1;
+                }
+            }
+            ']' => return Err(invalid()),
+            '\\' | '$' => literal(c, &mut re),
+            '.' => re.push_str("(?-s:.)"),
+            _ => {
+                if c.is_alphanumeric() || c.is_whitespace() || "()|^+*?{},-".contains(c) {
+                    re.push(c);
+                } else {
+                    literal(c, &mut re);
+                }
+            }
+        }
+        i += 1;
+    }
+    re.push_str(")$");
+    regex::Regex::new(&re).map_err(|e| format!("Invalid regular expression '{pattern}': {e}"))
+}
+
 pub(crate) fn like_regex(pattern: &str, escape: Option<char>) -> std::result::Result<regex::Regex, String> {
     let mut re = String::with_capacity(pattern.len() + 8);
     re.push_str("^(?s:");
@@ -227,4 +353,36 @@ pub(crate) fn like_regex(pattern: &str, escape: Option<char>) -> std::result::Re
     }
     re.push_str(")$");
     regex::Regex::new(&re).map_err(|e| format!("LIKE pattern '{pattern}' is too large: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn similar(s: &str, p: &str, escape: Option<char>) -> Result<bool, String> {
+        similar_regex(p, escape).map(|re| re.is_match(s))
+    }
+
+    #[test]
+    fn similar_to_like_flink() {
+        // Flink 2.3 (2026-11-27).
+        assert_eq!(similar("a\nb", "a%", None), Ok(true));
+        assert_eq!(similar("a\nb", "a_b", None), Ok(false));
+        assert_eq!(similar("axb", "a.b", None), Ok(true));
+        assert_eq!(similar("a^b", "a^b", None), Ok(false));
+        assert_eq!(similar("a$b", "a$b", None), Ok(true));
+        assert_eq!(similar("a\\b", "a\\b", None), Ok(true));
+        assert_eq!(similar("ABC", "[[:upper:]]+", None), Ok(true));
+        assert_eq!(similar("é", "[[:alpha:]]", None), Ok(false));
+        assert_eq!(similar("ab", "a|b", None), Ok(false));
+        assert_eq!(similar("a*", "a!*", None), Ok(false));
+        assert_eq!(similar("a*", "a!*", Some('!')), Ok(true));
+        assert_eq!(similar("a!", "a!!", Some('!')), Ok(true));
+        assert!(similar("ab", "a!b", Some('!')).is_err());
+        assert!(similar("ab", "a!", Some('!')).is_err());
+        assert!(similar("ab", "a[b", None).is_err());
+        assert!(similar("a]", "a]", None).is_err());
+        assert!(similar("b", "[a_c]", None).is_err());
+        assert!(similar("ab", "(ab", None).is_err());
+    }
 }

@@ -1056,6 +1056,29 @@ impl Conv {
                 Expr::Like {
                     expr: self.boxed(expr)?,
                     negated: *negated,
+                    similar: false,
+                    pattern: self.boxed(pattern)?,
+                    escape,
+                }
+            }
+            sp::Expr::SimilarTo {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+            } => {
+                let escape = match escape_char.as_deref() {
+                    None => None,
+                    Some(sp::Expr::Value(v)) => match &v.value {
+                        sp::Value::SingleQuotedString(s) => Some(s.clone()),
+                        _ => return self.invalid("ESCAPE takes a string", span),
+                    },
+                    Some(_) => return self.invalid("ESCAPE takes a string", span),
+                };
+                Expr::Like {
+                    expr: self.boxed(expr)?,
+                    negated: *negated,
+                    similar: true,
                     pattern: self.boxed(pattern)?,
                     escape,
                 }

@@ -286,6 +286,42 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
     }
 }
 
+/// Flink 2.3's `scan.watermark.*` table options (`FactoryUtil`'s source watermark options):
+/// `emit.strategy` `on-event` advances the watermark after every record (as
+/// `pipeline.auto-watermark-interval` = 0 does for every table), `on-periodic` at the
+/// session's interval; `idle-timeout` is read by [`add_source`]. Watermark alignment
+/// (`alignment.group`, `alignment.max-drift`, `alignment.update-interval`) is refused rather
+/// than ignored: Spate's sources do not pause for one another.
+fn watermark_per_record(
+    options: &super::opts::Options<'_>,
+    ctx: &ConnectorContext,
+) -> Result<bool, SqlError> {
+    for key in [
+        "scan.watermark.alignment.group",
+        "scan.watermark.alignment.max-drift",
+        "scan.watermark.alignment.update-interval",
+    ] {
+        if options.get(key).is_some() {
+            return Err(options.invalid(
+                key,
+                "watermark alignment is not supported yet (Spate's sources do not pause for each other); remove the option",
+            ));
+        }
+    }
+    const KEY: &str = "scan.watermark.emit.strategy";
+    Ok(match options.get(KEY).map(str::trim) {
+        None => ctx.per_record_watermarks,
+        Some(v) if v.eq_ignore_ascii_case("on-event") => true,
+        Some(v) if v.eq_ignore_ascii_case("on-periodic") => ctx.per_record_watermarks,
+        Some(v) => {
+            return Err(options.invalid(
+                KEY,
+                format!("'{v}' is not a watermark emit strategy (on-event or on-periodic)"),
+            ));
+        }
+    })
+}
+
 /// Adds `reader` as the source of `plan`'s table.
 ///
 /// Watermarks are Flink SQL's, `max(rowtime) - delay` (the engine's `trailing` strategy; the
@@ -309,12 +345,13 @@ pub(crate) fn add_source<R: RowReader>(
                 .ok_or_else(|| options.error(format!("the rowtime column index {column} is out of range")))
         })
         .transpose()?;
+    let per_record = watermark_per_record(&options, ctx)?;
     let source = RowSource {
         reader,
         complete: plan.complete.clone(),
         rowtime,
         table: Arc::from(name.as_str()),
-        max_per_poll: if ctx.per_record_watermarks { 1 } else { usize::MAX },
+        max_per_poll: if per_record { 1 } else { usize::MAX },
     };
     let idle = options
         .duration("scan.watermark.idle-timeout")?
@@ -336,7 +373,7 @@ pub(crate) fn add_source<R: RowReader>(
     if let Some(idle) = idle {
         strategy = strategy.with_idleness(idle);
     }
-    if !ctx.per_record_watermarks {
+    if !per_record {
         strategy = strategy.with_emit_interval(ctx.watermark_interval);
     }
     let mut stream = env.add_source(&name, source, strategy);

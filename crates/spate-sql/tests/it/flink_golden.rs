@@ -211,4 +211,6 @@ golden! {
     statistics_aggregates,
     map_constructor,
     window_grouping_sets,
+    functions_flink23,
+    proctime_bounded,
 }

@@ -1,6 +1,6 @@
 //! Functions of the processing time and the watermark: `PROCTIME()`, `CURRENT_TIMESTAMP`,
 //! `LOCALTIMESTAMP`, `CURRENT_DATE`, `CURRENT_TIME`, `UNIX_TIMESTAMP()`, `CURRENT_WATERMARK`,
-//! `RAND()`.
+//! `RAND()`, `UUID()`.
 
 use super::Result;
 use crate::expr::context::{EvalContext, EvalError};
@@ -33,6 +33,7 @@ pub(super) fn clock(func: &ScalarFunc, ctx: &EvalContext) -> Result<Value> {
         ),
         ScalarFunc::UnixTimestampNow => Value::Int(ctx.now_millis.div_euclid(1000)),
         ScalarFunc::Rand => Value::Float(next_random(ctx.now_millis)),
+        ScalarFunc::Uuid => Value::String(random_uuid()),
         other => return Err(EvalError(format!("{other:?} is not a clock function"))),
     })
 }
@@ -40,6 +41,40 @@ pub(super) fn clock(func: &ScalarFunc, ctx: &EvalContext) -> Result<Value> {
 /// The processing time as a wall-clock time of the session zone, in microseconds.
 fn local_now_micros(ctx: &EvalContext) -> i64 {
     ctx.zone.to_local(ctx.now_millis.saturating_mul(1000))
+}
+
+/// A version 4 UUID from a per-thread generator seeded from the process's random hash keys
+/// (distinct per thread and per process, so no two threads repeat a sequence).
+fn random_uuid() -> String {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local!(static STATE: Cell<u64> = Cell::new({
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(0x5EED);
+        h.finish() | 1
+    }));
+    let next = || {
+        STATE.with(|s| {
+            // splitmix64: every 64-bit output once per period.
+            let x = s.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+            s.set(x);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        })
+    };
+    let (hi, lo) = (next(), next());
+    let hi = (hi & !0xF000) | 0x4000;
+    let lo = (lo & !(0xC000_u64 << 48)) | (0x8000_u64 << 48);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xFFFF,
+        hi & 0xFFFF,
+        lo >> 48,
+        lo & 0xFFFF_FFFF_FFFF
+    )
 }
 
 /// A xorshift sequence per thread, seeded from the processing time of its first use.

@@ -129,7 +129,8 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
         | ScalarFunc::CurrentDate
         | ScalarFunc::CurrentTime
         | ScalarFunc::UnixTimestampNow
-        | ScalarFunc::Rand => return clock::clock(func, ctx),
+        | ScalarFunc::Rand
+        | ScalarFunc::Uuid => return clock::clock(func, ctx),
         ScalarFunc::Arith(op) => {
             let (a, b) = (arg(0)?, arg(1)?);
             if a.is_null() || b.is_null() {

@@ -61,6 +61,7 @@ pub(super) fn string_operator(
         }
         ScalarFunc::Like {
             negated,
+            similar,
             escape,
             compiled,
         } => {
@@ -70,7 +71,7 @@ pub(super) fn string_operator(
             }
             let matched = match compiled {
                 Some(re) => re.0.is_match(text(&s)),
-                None => crate::expr::operators::like_regex(text(&p), *escape)
+                None => crate::expr::operators::pattern_regex(text(&p), *escape, *similar)
                     .map_err(EvalError)?
                     .is_match(text(&s)),
             };

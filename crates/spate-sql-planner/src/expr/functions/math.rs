@@ -64,6 +64,14 @@ pub enum DoubleFunc {
     Atan,
     /// `ATAN2(y, x)`.
     Atan2,
+    /// `SINH(x)`.
+    Sinh,
+    /// `COSH(x)`.
+    Cosh,
+    /// `TANH(x)`.
+    Tanh,
+    /// `COT(x)`: `1 / tan(x)` (Infinity at 0, as Java's division gives).
+    Cot,
     /// `DEGREES(x)`.
     Degrees,
     /// `RADIANS(x)`.
@@ -77,8 +85,8 @@ pub enum DoubleFunc {
 /// The names bound here.
 pub(super) const NAMES: &[&str] = &[
     "ABS", "MOD", "ROUND", "TRUNCATE", "FLOOR", "CEIL", "CEILING", "SIGN", "POWER", "POW", "SQRT", "EXP",
-    "LN", "LOG10", "LOG2", "LOG", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "ATAN2", "DEGREES", "RADIANS",
-    "PI", "E", "RAND",
+    "LN", "LOG10", "LOG2", "LOG", "SIN", "COS", "TAN", "ASIN", "ACOS", "ATAN", "ATAN2", "SINH", "COSH",
+    "TANH", "COT", "DEGREES", "RADIANS", "PI", "E", "RAND", "UUID",
 ];
 
 /// The type of `ROUND`/`TRUNCATE(x, d)` (`findRoundDecimalType` for `DECIMAL`s).
@@ -177,6 +185,10 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         "LOG" if c.args.len() == 2 => double(c, DoubleFunc::LogBase, 2),
         "LOG" => double(c, DoubleFunc::Ln, 1),
         "SIN" => double(c, DoubleFunc::Sin, 1),
+        "SINH" => double(c, DoubleFunc::Sinh, 1),
+        "COSH" => double(c, DoubleFunc::Cosh, 1),
+        "TANH" => double(c, DoubleFunc::Tanh, 1),
+        "COT" => double(c, DoubleFunc::Cot, 1),
         "COS" => double(c, DoubleFunc::Cos, 1),
         "TAN" => double(c, DoubleFunc::Tan, 1),
         "ASIN" => double(c, DoubleFunc::Asin, 1),
@@ -190,6 +202,14 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         "RAND" => {
             c.check(&[Int], 0, "([INT seed])")?;
             let mut e = c.done(ScalarFunc::Rand, TypeKind::Double, false);
+            if let BoundExpr::Call { ty, .. } = &mut e {
+                ty.nullable = false;
+            }
+            Ok(e)
+        }
+        "UUID" => {
+            c.check(&[], 0, "()")?;
+            let mut e = c.done(ScalarFunc::Uuid, TypeKind::Char(36), false);
             if let BoundExpr::Call { ty, .. } = &mut e {
                 ty.nullable = false;
             }
@@ -306,6 +326,145 @@ fn round_int(i: i64, digits: i64, truncate: bool) -> i64 {
 type EvalResult = std::result::Result<Value, EvalError>;
 
 /// Evaluates `f` on non-NULL arguments of types `args` giving `ty`.
+/// fdlibm's `__ieee754_exp`, which Java's `StrictMath.exp` (and so `Math.cosh`) uses: it can
+/// differ from the platform's `exp` in the last digit (`exp(1)` is `2.7182818284590455`).
+fn fdlibm_exp(x: f64) -> f64 {
+    // fdlibm's constants, by their bits.
+    const O_THRESHOLD: f64 = f64::from_bits(0x4086_2E42_FEFA_39EF);
+    const U_THRESHOLD: f64 = f64::from_bits(0xC087_4910_D52D_3051);
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
+    const INVLN2: f64 = f64::from_bits(0x3FF7_1547_652B_82FE);
+    const P1: f64 = f64::from_bits(0x3FC5_5555_5555_553E);
+    const P2: f64 = f64::from_bits(0xBF66_C16C_16BE_BD93);
+    const P3: f64 = f64::from_bits(0x3F11_566A_AF25_DE2C);
+    const P4: f64 = f64::from_bits(0xBEBB_BD41_C5D2_6BF1);
+    const P5: f64 = f64::from_bits(0x3E66_3769_72BE_A4D0);
+    const TWOM1000: f64 = f64::from_bits(0x0170_0000_0000_0000);
+    const HALF: [f64; 2] = [0.5, -0.5];
+    let bits = x.to_bits();
+    let xsb = (bits >> 63) as usize;
+    let hx = ((bits >> 32) as u32) & 0x7fff_ffff;
+    if hx >= 0x4086_2E42 {
+        if x.is_nan() {
+            return x + x;
+        }
+        if x.is_infinite() {
+            return if xsb == 0 { x } else { 0.0 };
+        }
+        if x > O_THRESHOLD {
+            return f64::INFINITY;
+        }
+        if x < U_THRESHOLD {
+            return 0.0;
+        }
+    }
+    let (mut x, mut hi, mut lo, mut k) = (x, 0.0, 0.0, 0i32);
+    if hx > 0x3fd6_2e42 {
+        if hx < 0x3FF0_A2B2 {
+            hi = x - if xsb == 0 { LN2_HI } else { -LN2_HI };
+            lo = if xsb == 0 { LN2_LO } else { -LN2_LO };
+            k = 1 - 2 * xsb as i32;
+        } else {
+            k = (INVLN2 * x + HALF[xsb]) as i32;
+            let t = f64::from(k);
+            hi = x - t * LN2_HI;
+            lo = t * LN2_LO;
+        }
+        x = hi - lo;
+    } else if hx < 0x3e30_0000 {
+        return 1.0 + x;
+    }
+    let t = x * x;
+    let c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    if k == 0 {
+        return 1.0 - ((x * c) / (c - 2.0) - x);
+    }
+    let y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi);
+    if k >= -1021 {
+        f64::from_bits(y.to_bits().wrapping_add((k as i64 as u64) << 52))
+    } else {
+        f64::from_bits(y.to_bits().wrapping_add(((k + 1000) as i64 as u64) << 52)) * TWOM1000
+    }
+}
+
+/// Java's `Math.sinh` (fdlibm's `e_sinh.c`), whose last digit the platform's `sinh` need not
+/// share.
+fn java_sinh(x: f64) -> f64 {
+    let h = if x < 0.0 { -0.5 } else { 0.5 };
+    let ax = x.abs();
+    if ax.is_nan() || ax.is_infinite() {
+        return x;
+    }
+    if ax < 22.0 {
+        if ax < 1.0e-300 {
+            return x;
+        }
+        let t = ax.exp_m1();
+        if ax < 1.0 {
+            return h * (2.0 * t - t * t / (t + 1.0));
+        }
+        return h * (t + t / (t + 1.0));
+    }
+    if ax < 709.782_712_893_384 {
+        return h * fdlibm_exp(ax);
+    }
+    let w = fdlibm_exp(0.5 * ax);
+    h * w * w
+}
+
+/// Java's `Math.cosh` (fdlibm's `e_cosh.c`: `COSH(1)` is `1.543080634815244`, not the
+/// platform's `1.5430806348152437`).
+fn java_cosh(x: f64) -> f64 {
+    let ax = x.abs();
+    if ax.is_nan() || ax.is_infinite() {
+        return ax;
+    }
+    if ax < 0.5 * std::f64::consts::LN_2 {
+        let t = ax.exp_m1();
+        let w = 1.0 + t;
+        if ax < 1.0e-300 {
+            return w;
+        }
+        return 1.0 + (t * t) / (w + w);
+    }
+    if ax < 22.0 {
+        let t = fdlibm_exp(ax);
+        return 0.5 * t + 0.5 / t;
+    }
+    if ax < 709.782_712_893_384 {
+        return 0.5 * fdlibm_exp(ax);
+    }
+    let w = fdlibm_exp(0.5 * ax);
+    0.5 * w * w
+}
+
+/// Java's `Math.tanh` (fdlibm's `s_tanh.c`).
+fn java_tanh(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x.is_infinite() {
+        return x.signum();
+    }
+    let ax = x.abs();
+    let z = if ax < 22.0 {
+        if ax < 1.0e-300 {
+            return x;
+        }
+        if ax >= 1.0 {
+            let t = (2.0 * ax).exp_m1();
+            1.0 - 2.0 / (t + 2.0)
+        } else {
+            let t = (-2.0 * ax).exp_m1();
+            -t / (t + 2.0)
+        }
+    } else {
+        1.0
+    };
+    if x < 0.0 { -z } else { z }
+}
+
 pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType) -> EvalResult {
     let arg_ty = |i: usize| args.get(i).map(BoundExpr::ty);
     let scale_of = |i: usize| arg_ty(i).map_or(0, |t| decimal_scale(&t.kind));
@@ -385,6 +544,10 @@ pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType)
                 DoubleFunc::Log2 => x.ln() / std::f64::consts::LN_2,
                 DoubleFunc::LogBase => y.ln() / x.ln(),
                 DoubleFunc::Sin => x.sin(),
+                DoubleFunc::Sinh => java_sinh(x),
+                DoubleFunc::Cosh => java_cosh(x),
+                DoubleFunc::Tanh => java_tanh(x),
+                DoubleFunc::Cot => 1.0 / x.tan(),
                 DoubleFunc::Cos => x.cos(),
                 DoubleFunc::Tan => x.tan(),
                 DoubleFunc::Asin => x.asin(),
@@ -403,6 +566,17 @@ pub(crate) fn eval(f: MathFunc, v: &[&Value], args: &[BoundExpr], ty: &DataType)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hyperbolic_functions_are_javas() {
+        // Flink 2.3 (2026-11-27): Java's fdlibm, not the platform's libm.
+        assert_eq!(java_cosh(1.0), 1.543080634815244);
+        assert_eq!(java_sinh(1.0), 1.1752011936438014);
+        assert_eq!(java_tanh(1.0), 0.7615941559557649);
+        assert_eq!(fdlibm_exp(1.0), 2.7182818284590455);
+        assert_eq!(java_tanh(1000.0), 1.0);
+        assert_eq!(java_sinh(-1000.0), f64::NEG_INFINITY);
+    }
 
     #[test]
     fn rounding() {

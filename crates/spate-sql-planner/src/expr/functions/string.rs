@@ -12,7 +12,7 @@ use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
 use crate::expr::func::{Compiled, RegexKind, ScalarFunc};
 use crate::expr::typing::{is_binary, is_integer, is_string};
-use crate::types::{MAX_LENGTH, TypeKind};
+use crate::types::{DataType, MAX_LENGTH, TypeKind};
 use crate::value::Value;
 
 /// The longest string a function builds (`REPEAT`, `LPAD`, `RPAD`, `CONCAT`).
@@ -91,6 +91,33 @@ pub enum StringFunc {
     /// `TRANSLATE(s, from, to)`: each character of `from` in `s` becomes the one at its
     /// position in `to`, or is dropped when `to` is shorter.
     Translate,
+    /// `SHA224(s)`, `SHA2(s, 224)`.
+    Sha224,
+    /// `SHA384(s)`, `SHA2(s, 384)`.
+    Sha384,
+    /// `SHA512(s)`, `SHA2(s, 512)`.
+    Sha512,
+    /// `STARTSWITH(s, prefix)`.
+    StartsWith,
+    /// `ENDSWITH(s, suffix)`.
+    EndsWith,
+    /// `URL_ENCODE(s)`: Java's `URLEncoder.encode(s, UTF-8)`.
+    UrlEncode,
+    /// `URL_DECODE(s)`: Java's `URLDecoder.decode(s, UTF-8)`, `NULL` where it throws.
+    UrlDecode,
+    /// `IS_ALPHA(s)` on a non-NULL string (the binder makes `NULL` `FALSE`): every character
+    /// a letter (Java's `Character.isLetter`), and at least one.
+    IsAlpha,
+    /// `IS_DIGIT(s)`: every character a digit (`Character.isDigit`), and at least one.
+    IsDigit,
+    /// `IS_DECIMAL(s)`: whether Java's `Double.parseDouble` reads `s`.
+    IsDecimal,
+    /// `JSON_QUOTE(s)`: `s` as a JSON string literal, escaped as Flink escapes it.
+    JsonQuote,
+    /// `JSON_UNQUOTE(s)`: the text of a JSON string literal, `s` itself when it is none.
+    JsonUnquote,
+    /// `BIN(n)`: the two's-complement binary digits of a `BIGINT`.
+    Bin,
 }
 
 impl StringFunc {
@@ -140,6 +167,24 @@ pub(super) const NAMES: &[&str] = &[
     "HEX",
     "PARSE_URL",
     "TRANSLATE",
+    "SHA224",
+    "SHA384",
+    "SHA512",
+    "STARTSWITH",
+    "ENDSWITH",
+    "URL_ENCODE",
+    "URL_DECODE",
+    "IS_ALPHA",
+    "IS_DIGIT",
+    "IS_DECIMAL",
+    "JSON_QUOTE",
+    "JSON_UNQUOTE",
+    "BIN",
+    "ELT",
+    "REGEXP_COUNT",
+    "REGEXP_INSTR",
+    "REGEXP_SUBSTR",
+    "REGEXP_EXTRACT_ALL",
 ];
 
 fn string() -> TypeKind {
@@ -332,13 +377,63 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         "MD5" => simple(c, F::Md5, &[Str], 1, "(STRING)", TypeKind::Char(32), false),
         "SHA1" => simple(c, F::Sha1, &[Str], 1, "(STRING)", TypeKind::Char(40), false),
         "SHA256" => simple(c, F::Sha256, &[Str], 1, "(STRING)", TypeKind::Char(64), false),
+        "SHA224" => simple(c, F::Sha224, &[Str], 1, "(STRING)", TypeKind::Char(56), false),
+        "SHA384" => simple(c, F::Sha384, &[Str], 1, "(STRING)", TypeKind::Char(96), false),
+        "SHA512" => simple(c, F::Sha512, &[Str], 1, "(STRING)", TypeKind::Char(128), false),
         "SHA2" => {
             c.check(&[Str, Int], 2, "(STRING, INT)")?;
-            if !matches!(c.args[1].constant_value().as_ref(), Some(Value::Int(256))) {
-                return Err(c.mismatch("(STRING, 256): only SHA-256 is supported"));
-            }
-            Ok(c.done(ScalarFunc::String(F::Sha2), string(), false))
+            // Flink fails the job on any other length ("Unsupported algorithm", 2026-11-27);
+            // Spate needs the length to be a constant and says so when planning.
+            let f = match c.args[1].constant_value().as_ref() {
+                Some(Value::Int(224)) => F::Sha224,
+                Some(Value::Int(256)) => F::Sha2,
+                Some(Value::Int(384)) => F::Sha384,
+                Some(Value::Int(512)) => F::Sha512,
+                _ => {
+                    return Err(c.mismatch(
+                        "(STRING, 224, 256, 384 or 512): the length must be one of those constants",
+                    ));
+                }
+            };
+            c.args.truncate(1);
+            Ok(c.done(ScalarFunc::String(f), TypeKind::Varchar(128), false))
         }
+        "STARTSWITH" | "ENDSWITH" => {
+            let f = if c.name == "STARTSWITH" {
+                F::StartsWith
+            } else {
+                F::EndsWith
+            };
+            simple(c, f, &[Str, Str], 2, "(STRING, STRING)", TypeKind::Boolean, false)
+        }
+        "URL_ENCODE" => simple(c, F::UrlEncode, &[Str], 1, "(STRING)", string(), true),
+        "URL_DECODE" => simple(c, F::UrlDecode, &[Str], 1, "(STRING)", string(), true),
+        "IS_ALPHA" | "IS_DIGIT" | "IS_DECIMAL" => {
+            let f = match c.name.as_str() {
+                "IS_ALPHA" => F::IsAlpha,
+                "IS_DIGIT" => F::IsDigit,
+                _ => F::IsDecimal,
+            };
+            c.check(&[Str], 1, "(STRING)")?;
+            // Flink 2.3: `FALSE` for `NULL`, typed `BOOLEAN NOT NULL` (2026-11-27).
+            let test = c.done(ScalarFunc::String(f), TypeKind::Boolean, false);
+            let never_null = DataType::new(TypeKind::Boolean).not_null();
+            Ok(BoundExpr::Call {
+                func: ScalarFunc::Coalesce,
+                args: vec![
+                    test,
+                    BoundExpr::Literal {
+                        value: Value::Boolean(false),
+                        ty: never_null.clone(),
+                    },
+                ],
+                ty: never_null,
+            })
+        }
+        "JSON_QUOTE" => simple(c, F::JsonQuote, &[Str], 1, "(STRING)", string(), false),
+        "JSON_UNQUOTE" => simple(c, F::JsonUnquote, &[Str], 1, "(STRING)", string(), false),
+        "BIN" => simple(c, F::Bin, &[Int], 1, "(BIGINT)", string(), false),
+        "ELT" => bind_elt(c),
         "CONCAT" => {
             c.check_all(Str, 1, "(STRING, ...)")?;
             Ok(c.done(ScalarFunc::Concat, string(), false))
@@ -355,6 +450,14 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
         "REGEXP" => bind_regex(c, RegexKind::Matches, TypeKind::Boolean),
         "REGEXP_EXTRACT" => bind_regex(c, RegexKind::Extract, string()),
         "REGEXP_REPLACE" => bind_regex(c, RegexKind::Replace, string()),
+        "REGEXP_COUNT" => bind_regex(c, RegexKind::Count, TypeKind::Int),
+        "REGEXP_INSTR" => bind_regex(c, RegexKind::Instr, TypeKind::Int),
+        "REGEXP_SUBSTR" => bind_regex(c, RegexKind::Substr, string()),
+        "REGEXP_EXTRACT_ALL" => bind_regex(
+            c,
+            RegexKind::ExtractAll,
+            TypeKind::Array(Box::new(DataType::new(string()))),
+        ),
         _ => Err(c.mismatch("no such signature")),
     }
 }
@@ -364,6 +467,10 @@ fn bind_regex(mut c: Call, kind: RegexKind, result: TypeKind) -> Result<BoundExp
         RegexKind::Matches => (&[Arg::Str, Arg::Str], 2, "(STRING, STRING)"),
         RegexKind::Extract => (&[Arg::Str, Arg::Str, Arg::Int], 2, "(STRING, STRING[, INT])"),
         RegexKind::Replace => (&[Arg::Str, Arg::Str, Arg::Str], 3, "(STRING, STRING, STRING)"),
+        RegexKind::Count | RegexKind::Instr | RegexKind::Substr => {
+            (&[Arg::Str, Arg::Str], 2, "(STRING, STRING)")
+        }
+        RegexKind::ExtractAll => (&[Arg::Str, Arg::Str, Arg::Int], 2, "(STRING, STRING[, INT])"),
     };
     c.check(sig, req, takes)?;
     let compiled = match c.args[1].constant_value().as_ref() {
@@ -372,6 +479,57 @@ fn bind_regex(mut c: Call, kind: RegexKind, result: TypeKind) -> Result<BoundExp
     };
     // Flink gives NULL for an invalid pattern and for no match.
     Ok(c.done(ScalarFunc::Regex { kind, compiled }, result, true))
+}
+
+/// `ELT(index, e1, e2, ...)` as `CASE index WHEN 1 THEN e1 WHEN 2 THEN e2 END`: the
+/// `index`th expression, `NULL` for a `NULL` index or one out of range; the expressions are
+/// strings (or binary strings) of a common type.
+fn bind_elt(c: Call) -> Result<BoundExpr> {
+    let takes = "(INT index, STRING, STRING...)";
+    if c.args.len() < 2 || !is_integer(&c.args[0].ty().kind) {
+        return Err(c.mismatch(takes));
+    }
+    let kinds_fit = c.args[1..].iter().all(|a| {
+        let k = &a.ty().kind;
+        crate::expr::typing::is_untyped_null(a) || is_string(k) || is_binary(k)
+    });
+    if !kinds_fit {
+        return Err(c.mismatch(takes));
+    }
+    let exprs: Vec<&BoundExpr> = c.args[1..].iter().collect();
+    let Some(mut ty) = crate::expr::typing::common_type_of(&exprs, "ELT")? else {
+        return Err(c.mismatch(takes));
+    };
+    ty.nullable = true;
+    let mut args = c.args.into_iter();
+    let index = args
+        .next()
+        .ok_or_else(|| crate::error::SqlError::validation("ELT needs an index", c.pos))?;
+    let mut case = Vec::new();
+    for (i, e) in args.enumerate() {
+        let position = BoundExpr::Literal {
+            value: Value::Int(i as i64 + 1),
+            ty: DataType::new(index.ty().kind.clone()).not_null(),
+        };
+        case.push(BoundExpr::Call {
+            func: ScalarFunc::Compare(crate::expr::func::CmpOp::Eq),
+            args: vec![index.clone(), position],
+            ty: DataType {
+                kind: TypeKind::Boolean,
+                nullable: index.ty().nullable,
+            },
+        });
+        case.push(crate::expr::coerce::coerce(e, &ty));
+    }
+    case.push(BoundExpr::Literal {
+        value: Value::Null,
+        ty: ty.clone(),
+    });
+    Ok(BoundExpr::Call {
+        func: ScalarFunc::Case,
+        args: case,
+        ty,
+    })
 }
 
 type EvalResult = std::result::Result<Value, EvalError>;
@@ -398,6 +556,27 @@ fn translate(s: &str, from: &str, to: &str) -> String {
 
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or("")
+}
+
+/// Java's `Character.isDigit`: a decimal digit of any script (`Nd`).
+fn is_java_digit(c: char) -> bool {
+    c.is_ascii_digit() || is_nd(c)
+}
+
+/// Whether a non-ASCII character is a decimal digit (`Nd`): Unicode's decimal digits come in
+/// runs of ten starting at a zero; Rust's `is_numeric` also takes `Nl` and `No`
+/// (Roman numerals, fractions), which Java's `isDigit` does not.
+fn is_nd(c: char) -> bool {
+    const ZEROS: &[u32] = &[
+        0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66,
+        0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+        0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+        0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0,
+        0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8,
+        0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+    ];
+    let u = c as u32;
+    ZEROS.iter().any(|&z| (z..z + 10).contains(&u))
 }
 
 fn int(v: &Value) -> i64 {
@@ -522,6 +701,21 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
         }
         F::Reverse => Value::String(s.chars().rev().collect()),
         F::Translate => Value::String(translate(s, text(v[1]), text(v[2]))),
+        F::Sha224 => Value::String(hash::hex(&hash::sha224(s.as_bytes()))),
+        F::Sha384 => Value::String(hash::hex(&hash::sha384(s.as_bytes()))),
+        F::Sha512 => Value::String(hash::hex(&hash::sha512(s.as_bytes()))),
+        F::StartsWith => Value::Boolean(s.starts_with(text(v[1]))),
+        F::EndsWith => Value::Boolean(s.ends_with(text(v[1]))),
+        F::UrlEncode => Value::String(encoding::url_encode(s)),
+        F::UrlDecode => encoding::url_decode(s).map_or(Value::Null, Value::String),
+        F::IsAlpha => Value::Boolean(!s.is_empty() && s.chars().all(char::is_alphabetic)),
+        F::IsDigit => Value::Boolean(!s.is_empty() && s.chars().all(is_java_digit)),
+        F::IsDecimal => {
+            Value::Boolean(crate::java_text::parse_java_double(crate::java_text::java_trim(s)).is_some())
+        }
+        F::JsonQuote => Value::String(encoding::json_quote(s)),
+        F::JsonUnquote => Value::String(encoding::json_unquote(s).unwrap_or_else(|| s.to_string())),
+        F::Bin => Value::String(format!("{:b}", v[0].as_i64().unwrap_or(0))),
         F::Repeat => {
             let n = int(v[1]);
             if n <= 0 || s.is_empty() {
@@ -805,6 +999,33 @@ pub(crate) fn eval_regex(kind: RegexKind, re: Option<&regex::Regex>, v: &[&Value
         }
         // The replacement is literal text: Flink quotes it (`$1` stays `$1`, run 1).
         RegexKind::Replace => Value::String(replace_all_like_java(re, s, text(v[2]))?),
+        RegexKind::Count => Value::Int(re.find_iter(s).count() as i64),
+        // Positions in UTF-16 units from 1, as Java's `Matcher.start()` counts.
+        RegexKind::Instr => Value::Int(
+            re.find(s)
+                .map_or(0, |m| s[..m.start()].encode_utf16().count() as i64 + 1),
+        ),
+        RegexKind::Substr => re
+            .find(s)
+            .map_or(Value::Null, |m| Value::String(m.as_str().to_string())),
+        RegexKind::ExtractAll => {
+            // Group 1 by default; a group the pattern lacks (or a negative one) is NULL.
+            let group = v.get(2).copied().map_or(1, int);
+            let Ok(group) = usize::try_from(group) else {
+                return Ok(Value::Null);
+            };
+            if group >= re.captures_len() {
+                return Ok(Value::Null);
+            }
+            Value::Array(
+                re.captures_iter(s)
+                    .map(|c| {
+                        c.get(group)
+                            .map_or(Value::Null, |m| Value::String(m.as_str().to_string()))
+                    })
+                    .collect(),
+            )
+        }
     })
 }
 

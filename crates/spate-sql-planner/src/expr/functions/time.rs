@@ -47,6 +47,9 @@ pub enum TimeFunc {
     TimestampAdd(TimeUnit),
     /// `TIMESTAMPDIFF(unit, a, b)`: whole units from `a` to `b`.
     TimestampDiff(TimeUnit),
+    /// `CONVERT_TZ(s, from, to)`: a `yyyy-MM-dd HH:mm:ss` text read in zone `from` and written
+    /// in zone `to` (zones as `java.util.TimeZone` reads them).
+    ConvertTz,
 }
 
 impl TimeFunc {
@@ -85,6 +88,7 @@ pub(super) const NAMES: &[&str] = &[
     "PROCTIME",
     "CURRENT_WATERMARK",
     "CURRENT_ROW_TIMESTAMP",
+    "CONVERT_TZ",
 ];
 
 fn string() -> TypeKind {
@@ -187,6 +191,14 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
             Ok(c.done(ScalarFunc::Time(TimeFunc::FromUnixtime), string(), false))
         }
         "UNIX_TIMESTAMP" if c.args.is_empty() => now(c, ScalarFunc::UnixTimestampNow, TypeKind::BigInt),
+        "CONVERT_TZ" => {
+            c.check(&[Str, Str, Str], 3, "(STRING, STRING from zone, STRING to zone)")?;
+            Ok(c.done(
+                ScalarFunc::Time(TimeFunc::ConvertTz),
+                TypeKind::Varchar(MAX_LENGTH),
+                true,
+            ))
+        }
         "UNIX_TIMESTAMP" => {
             c.check(&[Str, Str], 1, "([STRING[, STRING]])")?;
             Ok(c.done(ScalarFunc::Time(TimeFunc::UnixTimestamp), TypeKind::BigInt, false))
@@ -283,6 +295,38 @@ fn is_ltz(args: &[BoundExpr], i: usize) -> bool {
 }
 
 /// Evaluates `f` on non-NULL arguments of types `args`, giving `ty`, in the session `zone`.
+/// `yyyy-MM-dd HH:mm:ss` read as a lenient `java.text.SimpleDateFormat` reads it (Flink's
+/// `CONVERT_TZ`): whitespace before a number is skipped, numbers take any count of digits,
+/// fields past their range roll over (`2026-02-30` is March 2, hour 25 the next day), and text
+/// after the seconds is ignored; `None` when a field or separator is missing.
+fn parse_lenient_timestamp(s: &str) -> Option<i64> {
+    let mut rest = s;
+    let mut fields = [0i64; 6];
+    for (i, field) in fields.iter_mut().enumerate() {
+        if i > 0 {
+            let sep = [' ', '-', '-', ' ', ':', ':'][i];
+            rest = rest.strip_prefix(sep)?;
+        }
+        rest = rest.trim_start_matches(char::is_whitespace);
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 || digits > 9 {
+            return None;
+        }
+        *field = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+    }
+    let [year, month, day, hour, minute, second] = fields;
+    let months = year * 12 + (month - 1);
+    let first = days_from_civil(months.div_euclid(12), (months.rem_euclid(12) + 1) as u32, 1);
+    let days = first + (day - 1);
+    Some(
+        days * MICROS_PER_DAY
+            + hour * 3_600 * MICROS_PER_SECOND
+            + minute * 60 * MICROS_PER_SECOND
+            + second * MICROS_PER_SECOND,
+    )
+}
+
 pub(crate) fn eval(
     f: TimeFunc,
     v: &[&Value],
@@ -356,6 +400,17 @@ pub(crate) fn eval(
             let t = t.map(|t| zone.to_utc(t, Overlap::Later));
             Value::Int(t.map_or(i64::MIN, |t| t.div_euclid(MICROS_PER_SECOND)))
         }
+        TimeFunc::ConvertTz => match parse_lenient_timestamp(text(v[0])) {
+            Some(local) => {
+                // Java's Calendar: a time in a gap moves forward, one in an overlap is standard
+                // time (Flink run, LA: '2026-11-01 01:30:00' is 09:30 UTC).
+                let from = SessionZone::java_time_zone(text(v[1]));
+                let to = SessionZone::java_time_zone(text(v[2]));
+                let utc = from.to_utc(local, Overlap::Later);
+                Value::String(datefmt::format(to.to_local(utc), "yyyy-MM-dd HH:mm:ss"))
+            }
+            None => Value::Null,
+        },
         TimeFunc::ToDate => {
             let d = match v.get(1) {
                 Some(p) => datefmt::parse_resolving(text(v[0]), text(p), datefmt::PastMonthEnd::Roll)
@@ -580,6 +635,56 @@ pub(crate) fn floor_ceil(ceil: bool, unit: TimeUnit, v: &Value) -> EvalResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn convert_tz_reads_text_leniently() {
+        let parsed = |s: &str| parse_lenient_timestamp(s).map(|t| datefmt::format(t, "yyyy-MM-dd HH:mm:ss"));
+        assert_eq!(parsed("2026-1-1 1:2:3").as_deref(), Some("2026-01-01 01:02:03"));
+        assert_eq!(
+            parsed(" 2026-02-30 25:00:00.123").as_deref(),
+            Some("2026-03-03 01:00:00")
+        );
+        assert_eq!(parsed("2026-01-01"), None);
+        assert_eq!(parsed("2026-01-01T12:00:00"), None);
+        let convert = |s: &str, from: &str, to: &str| {
+            let v = [
+                Value::String(s.into()),
+                Value::String(from.into()),
+                Value::String(to.into()),
+            ];
+            let refs: Vec<&Value> = v.iter().collect();
+            eval(
+                TimeFunc::ConvertTz,
+                &refs,
+                &[],
+                &DataType::new(TypeKind::Varchar(MAX_LENGTH)),
+                SessionZone::UTC,
+            )
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+        };
+        // Flink 2.3 (2026-11-27): an overlap is standard time, unknown ids are GMT, EST fixed.
+        assert_eq!(
+            convert("2026-11-01 01:30:00", "America/Los_Angeles", "UTC").as_deref(),
+            Some("2026-11-01 09:30:00")
+        );
+        assert_eq!(
+            convert("2026-03-08 02:30:00", "America/Los_Angeles", "UTC").as_deref(),
+            Some("2026-03-08 10:30:00")
+        );
+        assert_eq!(
+            convert("2026-01-01 12:00:00", "PST", "GMT+08:00").as_deref(),
+            Some("2026-01-02 04:00:00")
+        );
+        assert_eq!(
+            convert("2026-01-01 12:00:00", "UTC", "UTC+8").as_deref(),
+            Some("2026-01-01 12:00:00")
+        );
+        assert_eq!(
+            convert("2026-07-01 12:00:00", "EST", "CET").as_deref(),
+            Some("2026-07-01 19:00:00")
+        );
+    }
 
     fn ts(s: &str) -> Value {
         Value::Timestamp(temporal::parse_timestamp(s).unwrap_or_default())

@@ -540,6 +540,16 @@ impl Scope for GroupedScope<'_> {
                         f.name.0.first().and_then(|i| i.loc.pos()),
                     )));
                 }
+                // Flink 2.3 (2026-11-27): TUMBLE_PROCTIME is PROCTIME_MATERIALIZE of the
+                // window's proctime, the processing time when the row is emitted, typed
+                // TIMESTAMP_LTZ(3) NOT NULL; not the window's last millisecond.
+                if suffix == "PROCTIME" {
+                    return Some(Ok(crate::expr::BoundExpr::Call {
+                        func: crate::expr::ScalarFunc::Proctime,
+                        args: Vec::new(),
+                        ty: crate::types::DataType::new(crate::types::TypeKind::TimestampLtz(3)).not_null(),
+                    }));
+                }
                 return Some(Ok(self.property(p)));
             }
         }

@@ -655,5 +655,10 @@ pub(crate) fn assigner(w: WindowSpec, event_time: bool, zone: Option<SessionZone
         Some(z) => a.in_zone(super::wall_clock::wall_clock(z)),
         None => a,
     };
-    Ok(if event_time { a } else { a.processing_time() })
+    // Flink SQL drops the processing-time windows still open when a bounded input ends.
+    Ok(if event_time {
+        a
+    } else {
+        a.processing_time().drop_open_windows_at_end()
+    })
 }
