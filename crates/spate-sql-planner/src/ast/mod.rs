@@ -19,15 +19,13 @@ mod expr;
 mod keyword_enums;
 mod literal;
 mod operators;
-mod over;
 mod query_display;
 mod statement;
 
-pub use expr::{Expr, Function};
+pub use expr::{Expr, FrameBound, FrameUnits, Function, Over, WindowDef, WindowFrame};
 pub use keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
 pub use literal::Literal;
 pub use operators::{BinaryOp, UnaryOp};
-pub use over::{FrameBound, FrameUnits, Over, WindowDef, WindowFrame};
 pub use statement::{
     Column, ColumnKind, ConflictStrategy, CreateTable, CreateView, Drop, Explain, Insert, PrimaryKey,
     Statement, TableDef, TableOption, Watermark,
