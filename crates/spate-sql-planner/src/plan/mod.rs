@@ -384,8 +384,11 @@ pub enum LogicalPlan {
         left: Box<LogicalPlan>,
         /// Right input.
         right: Box<LogicalPlan>,
-        /// Equi-join keys (at least one).
+        /// Equi-join keys (none: one task joins every row with every row).
         keys: Vec<(BoundExpr, BoundExpr)>,
+        /// Per key, whether NULL meets NULL on it (`IS NOT DISTINCT FROM`; `=` never matches
+        /// NULL).
+        nulls_meet: Vec<bool>,
         /// A residual condition over the joined columns.
         condition: Option<BoundExpr>,
         /// Inner or outer.

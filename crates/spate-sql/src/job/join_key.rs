@@ -29,11 +29,22 @@ const NULL_PART: u8 = 0xff;
 
 impl JoinKey {
     /// The key of `values`, read from the row on side `side` (0 left, 1 right).
+    #[cfg(test)]
     pub(crate) fn of<'v>(values: impl IntoIterator<Item = &'v Value>, side: u8) -> Self {
+        Self::with_nulls_meeting(values, side, &[])
+    }
+
+    /// [`of`](Self::of) where a NULL meets a NULL on the parts `nulls_meet` marks (the keys of
+    /// `IS NOT DISTINCT FROM`); a NULL elsewhere still meets nothing.
+    pub(crate) fn with_nulls_meeting<'v>(
+        values: impl IntoIterator<Item = &'v Value>,
+        side: u8,
+        nulls_meet: &[bool],
+    ) -> Self {
         let mut bytes = SmallVec::new();
         let mut null = false;
-        for v in values {
-            null |= v.is_null();
+        for (i, v) in values.into_iter().enumerate() {
+            null |= v.is_null() && !nulls_meet.get(i).copied().unwrap_or(false);
             write_value(v, &mut bytes, float_key);
         }
         if null {
@@ -115,6 +126,12 @@ mod tests {
     #[test]
     fn a_bigint_key_stays_inline() {
         let k = JoinKey::of(&[Value::Int(i64::MIN)], 0);
+        // A NULL on a part where NULLs meet is an ordinary value there.
+        let safe = |side| JoinKey::with_nulls_meeting(&[Value::Null, Value::Int(1)], side, &[true, false]);
+        assert_eq!(safe(0), safe(1));
+        let unsafe_part =
+            |side| JoinKey::with_nulls_meeting(&[Value::Int(1), Value::Null], side, &[true, false]);
+        assert_ne!(unsafe_part(0), unsafe_part(1));
         assert!(!k.0.spilled(), "{} bytes", k.0.len());
         assert_eq!(std::mem::size_of::<JoinKey>(), 24);
     }

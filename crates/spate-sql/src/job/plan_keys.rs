@@ -196,10 +196,11 @@ fn own_text(plan: &LogicalPlan) -> String {
             left: _,
             right: _,
             keys,
+            nulls_meet,
             condition,
             kind,
             schema,
-        } => format!("RegularJoin {keys:?} {condition:?} {kind:?} {schema:?}"),
+        } => format!("RegularJoin {keys:?} {nulls_meet:?} {condition:?} {kind:?} {schema:?}"),
         LogicalPlan::IntervalJoin {
             left: _,
             right: _,

@@ -111,16 +111,27 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
             split_and(on, &mut conjuncts);
         }
         let mut keys: Vec<(BoundExpr, BoundExpr)> = Vec::new();
+        // `l.k IS NOT DISTINCT FROM r.k`: a key on which NULL meets NULL (Flink's too), with
+        // the conjunct it came from.
+        let mut null_safe: Vec<((BoundExpr, BoundExpr), &Expr)> = Vec::new();
         let mut residual: Vec<BoundExpr> = Vec::new();
         let mut bounds = TimeBounds::default();
         let rowtimes = (l.schema().rowtime(), r.schema().rowtime().map(|i| i + lw));
         for c in conjuncts {
-            if let Expr::Binary {
-                left: a,
-                op: ast::BinaryOp::Eq,
-                right: b,
-            } = c.without_parentheses()
-            {
+            let operands = match c.without_parentheses() {
+                Expr::Binary {
+                    left: a,
+                    op: ast::BinaryOp::Eq,
+                    right: b,
+                } => Some((a, b, false)),
+                Expr::IsDistinctFrom {
+                    left: a,
+                    right: b,
+                    negated: true,
+                } => Some((a, b, true)),
+                _ => None,
+            };
+            if let Some((a, b, nulls_meet)) = operands {
                 let ba = expr::bind(a, &scope)?;
                 let bb = expr::bind(b, &scope)?;
                 let pair = match (side_of(&ba, lw), side_of(&bb, lw)) {
@@ -131,7 +142,12 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
                 if let Some((lk, rk)) = pair {
                     let common = expr::common_type([lk.ty(), rk.ty()].into_iter(), "join key")?;
                     let rk = expr::coerce(rk, &common).map_columns(&|i| i - lw);
-                    keys.push((expr::coerce(lk, &common), rk));
+                    let pair = (expr::coerce(lk, &common), rk);
+                    if nulls_meet {
+                        null_safe.push((pair, c));
+                    } else {
+                        keys.push(pair);
+                    }
                     continue;
                 }
             }
@@ -142,6 +158,13 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
             expect_boolean(&b, "ON")?;
             residual.push(b);
         }
+        // Window and interval joins key by `=` alone: a NULL-safe equality stays in their
+        // residual condition.
+        let mut time_residual = residual.clone();
+        for (_, c) in &null_safe {
+            time_residual.push(expr::bind(c, &scope)?);
+        }
+        let time_condition = and_all(time_residual);
         let condition = and_all(residual);
         // A window join: both sides are window TVFs of the same window, joined on window_start
         // and window_end.
@@ -166,7 +189,7 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
                     window: lwin.spec,
                     time_cols: (lwin.end, rwin.end),
                     keys,
-                    condition,
+                    condition: time_condition,
                     kind,
                     schema: combined,
                 });
@@ -187,7 +210,7 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
                 keys,
                 time_cols: (lt, rt - lw),
                 bounds: (lower, upper),
-                condition,
+                condition: time_condition,
                 kind,
                 schema: combined,
             });
@@ -199,10 +222,16 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
         for f in &mut schema.fields {
             f.time = None;
         }
+        let mut nulls_meet = vec![false; keys.len()];
+        for (pair, _) in null_safe {
+            keys.push(pair);
+            nulls_meet.push(true);
+        }
         Ok(LogicalPlan::RegularJoin {
             left: Box::new(l),
             right: Box::new(r),
             keys,
+            nulls_meet,
             condition,
             kind,
             schema,

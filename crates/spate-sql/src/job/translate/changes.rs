@@ -80,10 +80,11 @@ impl Translator<'_> {
                 left,
                 right,
                 keys,
+                nulls_meet,
                 condition,
                 kind,
                 ..
-            } => self.changelog_join(left, right, keys, condition.as_ref(), *kind, asked),
+            } => self.changelog_join(left, right, (keys, nulls_meet), condition.as_ref(), *kind, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()

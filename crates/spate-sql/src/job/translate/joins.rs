@@ -25,7 +25,7 @@ impl Translator<'_> {
         let (l, r) = (self.stream(left)?, self.stream(right)?);
         let f = WindowJoinFn::new(*kind, widths, *time_cols, condition.clone(), self.ctx.zone);
         let uid = self.uid("window-join");
-        Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
+        Ok(join_keyed(&l, &r, keys, &[], f, self.ctx.zone).uid(&uid))
     }
 
     /// A regular inner join of insert-only inputs (an insert-only result).
@@ -34,13 +34,14 @@ impl Translator<'_> {
         left: &LogicalPlan,
         right: &LogicalPlan,
         keys: &[(BoundExpr, BoundExpr)],
+        nulls_meet: &[bool],
         condition: &Option<BoundExpr>,
     ) -> Result<DataStream<Row>> {
         let widths = (left.schema().fields.len(), right.schema().fields.len());
         let (l, r) = (self.stream(left)?, self.stream(right)?);
         let f = RegularJoinFn::new(widths, condition.clone(), self.ctx.zone);
         let uid = self.uid("join");
-        Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
+        Ok(join_keyed(&l, &r, keys, nulls_meet, f, self.ctx.zone).uid(&uid))
     }
 
     /// A regular join whose output is updating (an outer join, or a join of an updating
@@ -50,7 +51,7 @@ impl Translator<'_> {
         &mut self,
         left: &LogicalPlan,
         right: &LogicalPlan,
-        keys: &[(BoundExpr, BoundExpr)],
+        (keys, nulls_meet): (&[(BoundExpr, BoundExpr)], &[bool]),
         condition: Option<&BoundExpr>,
         kind: JoinKind,
         asked: UpdateImages,
@@ -75,8 +76,8 @@ impl Translator<'_> {
             self.ctx.zone,
             self.ctx.state_ttl,
         );
-        let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, self.ctx.zone);
-        let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, self.ctx.zone);
+        let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, self.ctx.zone, nulls_meet);
+        let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, self.ctx.zone, nulls_meet);
         let uid = self.uid("join");
         Ok(l.key_by(move |c: &Change| lk(&c.row))
             .connect(&r.key_by(move |c: &Change| rk(&c.row)))
@@ -100,6 +101,6 @@ impl Translator<'_> {
         let (l, r) = (self.stream(left)?, self.stream(right)?);
         let f = IntervalJoinFn::new(*kind, widths, *bounds, condition.clone(), self.ctx.zone);
         let uid = self.uid("interval-join");
-        Ok(join_keyed(&l, &r, keys, f, self.ctx.zone).uid(&uid))
+        Ok(join_keyed(&l, &r, keys, &[], f, self.ctx.zone).uid(&uid))
     }
 }

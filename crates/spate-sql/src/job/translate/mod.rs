@@ -237,9 +237,12 @@ impl<'a> Translator<'a> {
                 left,
                 right,
                 keys,
+                nulls_meet,
                 condition,
                 ..
-            } if plan.modify_kinds().is_insert_only() => self.regular_join(left, right, keys, condition),
+            } if plan.modify_kinds().is_insert_only() => {
+                self.regular_join(left, right, keys, nulls_meet, condition)
+            }
             LogicalPlan::GroupAggregate { .. }
             | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::ChangelogNormalize { .. }
@@ -586,25 +589,30 @@ fn join_keyed<F>(
     l: &DataStream<Row>,
     r: &DataStream<Row>,
     keys: &[(BoundExpr, BoundExpr)],
+    nulls_meet: &[bool],
     f: F,
     zone: SessionZone,
 ) -> DataStream<Row>
 where
     F: spate_engine::keyed_co_process::KeyedCoProcessFunction<JoinKey, Row, Row, Row>,
 {
-    let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, zone);
-    let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, zone);
+    let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, zone, nulls_meet);
+    let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, zone, nulls_meet);
     l.key_by(lk).connect(&r.key_by(rk)).process(f)
 }
 
 /// The [`JoinKey`] of a row on side `side` (0 left, 1 right). Keys that only pick columns (the
 /// common case) are encoded from the row in place: no value is cloned.
+///
+/// NULLs meet on the keys `nulls_meet` marks (`IS NOT DISTINCT FROM`), nowhere else.
 fn join_key_selector<'e>(
     keys: impl Iterator<Item = &'e BoundExpr>,
     side: u8,
     zone: SessionZone,
+    nulls_meet: &[bool],
 ) -> impl Fn(&Row) -> JoinKey + Clone + Send + 'static {
     static NULL: Value = Value::Null;
+    let nulls_meet: Arc<[bool]> = nulls_meet.into();
     let keys: Vec<&BoundExpr> = keys.collect();
     let columns: Option<Arc<[usize]>> = keys
         .iter()
@@ -615,7 +623,11 @@ fn join_key_selector<'e>(
         .collect();
     let exprs: Arc<[CompiledExpr]> = keys.iter().map(|k| k.compile()).collect();
     move |row: &Row| match &columns {
-        Some(columns) => JoinKey::of(columns.iter().map(|c| row.get(*c).unwrap_or(&NULL)), side),
+        Some(columns) => JoinKey::with_nulls_meeting(
+            columns.iter().map(|c| row.get(*c).unwrap_or(&NULL)),
+            side,
+            &nulls_meet,
+        ),
         None => {
             let ctx = EvalContext {
                 zone,
@@ -625,7 +637,7 @@ fn join_key_selector<'e>(
                 .iter()
                 .map(|k| k.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
                 .collect();
-            JoinKey::of(&values, side)
+            JoinKey::with_nulls_meeting(&values, side, &nulls_meet)
         }
     }
 }
