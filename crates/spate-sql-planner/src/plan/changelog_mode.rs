@@ -411,11 +411,26 @@ impl LogicalPlan {
                     | LogicalPlan::WindowJoin { .. }
                     | LogicalPlan::IntervalJoin { .. }
             );
-        match self
+        let updating = self
             .inputs()
             .into_iter()
-            .find(|i| !i.modify_kinds().is_insert_only())
-        {
+            .find(|i| !i.modify_kinds().is_insert_only());
+        // Flink refuses these joins over updates for good, in its own words.
+        let flink_refuses = match self {
+            LogicalPlan::IntervalJoin { .. } => Some("StreamPhysicalIntervalJoin"),
+            LogicalPlan::WindowJoin { .. } => Some("StreamPhysicalWindowJoin"),
+            _ => None,
+        };
+        if let (Some(input), Some(node)) = (updating, flink_refuses) {
+            return Err(SqlError::validation(
+                format!(
+                    "{node} doesn't support consuming update and delete changes which is produced by node {}",
+                    producer(input).flink_node_string()
+                ),
+                None,
+            ));
+        }
+        match updating {
             Some(input) if insert_only_inputs => Err(SqlError::not_yet_in_streaming(
                 format!(
                     "{} over an updating input (produced by node {})",

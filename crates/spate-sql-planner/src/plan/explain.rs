@@ -333,6 +333,14 @@ impl LogicalPlan {
                     strategy.name()
                 )
             }
+            LogicalPlan::Scan { table, schema, .. } => {
+                let fields: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+                format!(
+                    "TableSourceScan(table=[[default_catalog, default_database, {}]], fields=[{}])",
+                    table.name,
+                    fields.join(", ")
+                )
+            }
             other => {
                 let text = other.explain(false);
                 let head = text.lines().next().unwrap_or("");

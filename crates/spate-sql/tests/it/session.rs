@@ -746,3 +746,36 @@ fn a_join_of_an_updating_input_joins_the_latest_rows() {
     }
     assert!(changes > 40, "the counts' updates must show in the changelog");
 }
+
+#[test]
+fn joins_flink_refuses_over_updates_or_lost_time_fail_with_flinks_messages() {
+    let ddl = "CREATE TABLE a (id INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+                 WITH ('connector' = 'datagen', 'number-of-rows' = '1');
+               CREATE TABLE rc (rid INT, k INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts)
+                 WITH ('connector' = 'filesystem', 'path' = '/nonexistent', 'format' = 'debezium-json');";
+    let fail = |query: &str| {
+        let mut session = Session::new(SessionOptions::default());
+        session
+            .execute_script(&format!("{ddl}\n{query}"), |_, _| {})
+            .unwrap_err()
+            .to_string()
+    };
+    // An interval join of a changelog: refused for good, in Flink's words.
+    let err =
+        fail("SELECT * FROM a, rc WHERE a.id = rc.k AND a.ts BETWEEN rc.ts - INTERVAL '1' HOUR AND rc.ts;");
+    assert!(
+        err.contains("StreamPhysicalIntervalJoin doesn't support consuming update and delete changes which is produced by node TableSourceScan(table=[[default_catalog, default_database, rc]]"),
+        "{err}"
+    );
+    // A regular join's output has no time attribute left for a window.
+    let err = fail(
+        "CREATE VIEW j AS SELECT a.id, a.ts FROM a JOIN a AS b ON a.id = b.id;
+         SELECT * FROM TABLE(TUMBLE(TABLE j, DESCRIPTOR(ts), INTERVAL '10' MINUTE));",
+    );
+    assert!(
+        err.contains(
+            "The window function requires the timecol is a time attribute type, but is TIMESTAMP(3)."
+        ),
+        "{err}"
+    );
+}

@@ -17,10 +17,10 @@ impl Binder<'_> {
             None => {
                 return Err(SqlError::validation(
                     format!(
-                        "the window function {}'s time column '{}' must be a time attribute (a WATERMARK FOR column or PROCTIME()), but it is a plain {}",
+                        "The window function requires the timecol is a time attribute type, but is {}. ({}'s time column '{}' must be a WATERMARK FOR column or PROCTIME(); no column is one after a regular join or an aggregate without a window.)",
+                        field.ty,
                         tvf.kind.function_name(),
-                        field.name,
-                        field.ty
+                        field.name
                     ),
                     tvf.time_col.loc.pos(),
                 ));
