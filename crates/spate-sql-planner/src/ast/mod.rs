@@ -152,6 +152,18 @@ pub enum TableRef {
         /// The name's position.
         loc: Loc,
     },
+    /// `name FOR SYSTEM_TIME AS OF expr [AS] alias`: a versioned table as of a time (the right
+    /// side of a temporal join, where `expr` is the left side's time attribute).
+    Versioned {
+        /// The table or view.
+        name: ObjectName,
+        /// The time the version is taken at.
+        as_of: Expr,
+        /// `[AS] alias`.
+        alias: Option<TableAlias>,
+        /// The name's position.
+        loc: Loc,
+    },
     /// `(query) [AS] alias`.
     Derived {
         /// The subquery.

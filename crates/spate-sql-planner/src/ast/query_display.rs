@@ -177,6 +177,12 @@ impl fmt::Display for TableRef {
                 write!(f, "{name}")?;
                 write_alias(f, alias)
             }
+            TableRef::Versioned {
+                name, as_of, alias, ..
+            } => {
+                write!(f, "{name} FOR SYSTEM_TIME AS OF {as_of}")?;
+                write_alias(f, alias)
+            }
             TableRef::Derived { query, alias } => {
                 write!(f, "({query})")?;
                 write_alias(f, alias)

@@ -647,7 +647,7 @@ impl Conv {
                     );
                 }
                 if !with_hints.is_empty()
-                    || version.is_some()
+                    || matches!(version, Some(v) if !matches!(v, sp::TableVersion::ForSystemTimeAsOf(_)))
                     || *with_ordinality
                     || !partitions.is_empty()
                     || json_path.is_some()
@@ -655,6 +655,14 @@ impl Conv {
                     || !index_hints.is_empty()
                 {
                     return self.invalid("not Flink SQL: table modifiers", span);
+                }
+                if let Some(sp::TableVersion::ForSystemTimeAsOf(as_of)) = version {
+                    return Ok(TableRef::Versioned {
+                        name: self.object_name(name)?,
+                        as_of: self.expr(as_of)?,
+                        alias: self.alias(alias)?,
+                        loc: Loc(Some(self.pos_of(span))),
+                    });
                 }
                 Ok(TableRef::Table {
                     name: self.object_name(name)?,

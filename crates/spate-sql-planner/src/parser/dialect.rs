@@ -77,6 +77,12 @@ impl Dialect for FlinkDialect {
         true
     }
 
+    /// `name FOR SYSTEM_TIME AS OF expr` (temporal joins). sqlparser's other versioning forms
+    /// (`AT(..)`, `CHANGES(..)`, `TIMESTAMP AS OF`) come along and the converter refuses them.
+    fn supports_table_versioning(&self) -> bool {
+        true
+    }
+
     /// `TABLE name [PARTITION BY key | PARTITION BY (key, ...)]` in expression position, which is
     /// only valid as the data argument of a window table function. It becomes
     /// `Prefixed { prefix: TABLE_ARG, value: Tuple([name, Tuple(keys)]) }`.

@@ -162,6 +162,8 @@ impl LogicalPlan {
                     ChangelogMode::ALL
                 }
             }
+            // Each left row is joined once, when the watermark passes it, and keeps its kind.
+            LogicalPlan::TemporalJoin { left, .. } => left.modify_kinds(),
             LogicalPlan::WindowAssign { .. }
             | LogicalPlan::WindowAggregate { .. }
             | LogicalPlan::AttachedWindowAggregate { .. }
@@ -250,6 +252,14 @@ impl LogicalPlan {
                     };
                     input.satisfy(needs, modes)
                 });
+            }
+            // The versioned side's updates come as new images alone: an update is the next
+            // version (Flink drops the before-images, `DropUpdateBefore`); the left side's kinds
+            // pass through to the consumer.
+            LogicalPlan::TemporalJoin { left, right, .. } => {
+                let needs = (!right.modify_kinds().is_insert_only()).then_some(UpdateImages::AfterOnly);
+                let left_needs = (!left.modify_kinds().is_insert_only()).then_some(asked).flatten();
+                return left.satisfy(left_needs, modes) && right.satisfy(needs, modes);
             }
             LogicalPlan::Project { .. }
             | LogicalPlan::Expand { .. }

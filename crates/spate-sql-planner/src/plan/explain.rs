@@ -190,6 +190,16 @@ impl LogicalPlan {
                 write!(f, "Join(kind=[{kind:?}], keys=[{}])", keys.len())?;
                 vec![left, right]
             }
+            LogicalPlan::TemporalJoin {
+                left,
+                right,
+                keys,
+                kind,
+                ..
+            } => {
+                write!(f, "TemporalJoin(kind=[{kind:?}], keys=[{}])", keys.len())?;
+                vec![left, right]
+            }
             LogicalPlan::IntervalJoin {
                 left,
                 right,

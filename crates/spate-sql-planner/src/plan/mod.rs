@@ -396,6 +396,28 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// An event-time temporal join (Flink's `TemporalJoin` on its `TemporalRowTimeJoinOperator`):
+    /// `l JOIN r FOR SYSTEM_TIME AS OF l.t ON ..`, each left row joined with the version of the
+    /// right (versioned) table's row of its key that was valid at the left row's time, once both
+    /// inputs' watermarks pass that time. The right side's equi-join keys hold its primary key.
+    /// Output: left columns ++ right columns; the left rowtime stays a time attribute, the
+    /// right's does not. Its rows are the left rows' kinds.
+    TemporalJoin {
+        /// The probe (left) input.
+        left: Box<LogicalPlan>,
+        /// The versioned (right) input.
+        right: Box<LogicalPlan>,
+        /// Equi-join keys (at least one; the right ones hold the primary key).
+        keys: Vec<(BoundExpr, BoundExpr)>,
+        /// The left rowtime column and the right one (over the right input's columns).
+        time_cols: (usize, usize),
+        /// A residual condition over the joined columns.
+        condition: Option<BoundExpr>,
+        /// Inner or left outer.
+        kind: crate::ast::JoinKind,
+        /// The output.
+        schema: Schema,
+    },
     /// An interval join on event time: `r.t BETWEEN l.t + lower AND l.t + upper`.
     IntervalJoin {
         /// Left input.
@@ -436,6 +458,7 @@ impl LogicalPlan {
             | LogicalPlan::Unnest { schema, .. }
             | LogicalPlan::WindowJoin { schema, .. }
             | LogicalPlan::RegularJoin { schema, .. }
+            | LogicalPlan::TemporalJoin { schema, .. }
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
         }
     }
@@ -457,6 +480,7 @@ impl LogicalPlan {
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::RegularJoin { left, right, .. }
+            | LogicalPlan::TemporalJoin { left, right, .. }
             | LogicalPlan::IntervalJoin { left, right, .. } => vec![left, right],
         }
     }

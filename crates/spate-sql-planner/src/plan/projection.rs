@@ -290,6 +290,14 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             time_cols,
             condition,
             ..
+        }
+        | LogicalPlan::TemporalJoin {
+            left,
+            right,
+            keys,
+            time_cols,
+            condition,
+            ..
         } => {
             let (l, r) = join_needs(left, right, &need, keys, condition.as_ref(), Some(*time_cols));
             demand(left, l, scans);
@@ -338,6 +346,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         }
         LogicalPlan::WindowJoin { left, right, .. }
         | LogicalPlan::IntervalJoin { left, right, .. }
+        | LogicalPlan::TemporalJoin { left, right, .. }
         | LogicalPlan::RegularJoin { left, right, .. } => {
             annotate(left, scans);
             annotate(right, scans);
@@ -402,6 +411,7 @@ mod tests {
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::IntervalJoin { left, right, .. }
+            | LogicalPlan::TemporalJoin { left, right, .. }
             | LogicalPlan::RegularJoin { left, right, .. } => {
                 scans(left, out);
                 scans(right, out);

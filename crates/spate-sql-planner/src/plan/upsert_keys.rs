@@ -98,6 +98,8 @@ impl LogicalPlan {
                     Vec::new()
                 }
             }
+            // Each left row meets at most one version (the right keys hold its primary key).
+            LogicalPlan::TemporalJoin { left, .. } => left.upsert_keys(),
             LogicalPlan::RegularJoin {
                 left,
                 right,

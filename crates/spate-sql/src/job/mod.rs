@@ -24,6 +24,7 @@ mod retracting_window;
 mod sink_materializer;
 mod slice_order;
 mod state_ttl;
+mod temporal_join;
 mod translate;
 mod unnest;
 mod wall_clock;

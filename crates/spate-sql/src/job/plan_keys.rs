@@ -201,6 +201,15 @@ fn own_text(plan: &LogicalPlan) -> String {
             kind,
             schema,
         } => format!("RegularJoin {keys:?} {nulls_meet:?} {condition:?} {kind:?} {schema:?}"),
+        LogicalPlan::TemporalJoin {
+            left: _,
+            right: _,
+            keys,
+            time_cols,
+            condition,
+            kind,
+            schema,
+        } => format!("TemporalJoin {time_cols:?} {keys:?} {condition:?} {kind:?} {schema:?}"),
         LogicalPlan::IntervalJoin {
             left: _,
             right: _,

@@ -215,6 +215,9 @@ cases!(
     join_duplicates,
     join_inner_both_cdc,
     join_not_distinct_from,
+    temporal_join_inner,
+    temporal_join_left,
+    temporal_join_late,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

@@ -23,6 +23,7 @@ mod script_results;
 mod session;
 mod state_ttl;
 mod stream_table;
+mod temporal_join;
 mod two_phase;
 mod udf;
 mod upsert_buffer;

@@ -31,6 +31,9 @@ impl Binder<'_> {
         if matches!(right, TableRef::Unnest { .. }) {
             return bind_unnest(l, right, kind, on);
         }
+        if matches!(right, TableRef::Versioned { .. }) {
+            return self.temporal_join(l, right, kind, on);
+        }
         let r = self.table_ref(right)?;
         // `a CROSS JOIN b` is an inner join on nothing.
         let kind = if kind == JoinKind::Cross {
@@ -62,6 +65,12 @@ impl Binder<'_> {
             let Ok(l) = plan else { break };
             if matches!(next, TableRef::Unnest { .. }) {
                 plan = bind_unnest(l, next, JoinKind::Cross, None);
+                continue;
+            }
+            // Flink joins a versioned table in the comma form on nothing: the WHERE's equalities
+            // do not become its keys, so it has none.
+            if matches!(next, TableRef::Versioned { .. }) {
+                plan = self.temporal_join(l, next, JoinKind::Cross, None);
                 continue;
             }
             plan = self.table_ref(next).and_then(|r| {

@@ -11,6 +11,7 @@ mod join;
 mod scan;
 mod select_list;
 mod state_ttl;
+mod temporal_join;
 mod union;
 mod window;
 
@@ -235,6 +236,11 @@ impl Binder<'_> {
                 apply_alias(&mut plan, alias.as_ref(), Some(name.base()))?;
                 Ok(plan)
             }
+            // Outside a join's right side: a version of the table at a time (time travel).
+            TableRef::Versioned { loc, .. } => Err(SqlError::validation(
+                "Temporal table join only support apply FOR SYSTEM_TIME AS OF on the right table.",
+                loc.pos(),
+            )),
             TableRef::Derived { query, alias } => {
                 let mut plan = self.query(query)?;
                 apply_alias(&mut plan, alias.as_ref(), None)?;
@@ -434,6 +440,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::Unnest { schema, .. }
         | LogicalPlan::WindowJoin { schema, .. }
         | LogicalPlan::RegularJoin { schema, .. }
+        | LogicalPlan::TemporalJoin { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,
     }
 }

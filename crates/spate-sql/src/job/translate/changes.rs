@@ -85,6 +85,15 @@ impl Translator<'_> {
                 kind,
                 ..
             } => self.changelog_join(left, right, (keys, nulls_meet), condition.as_ref(), *kind, asked),
+            LogicalPlan::TemporalJoin {
+                left,
+                right,
+                keys,
+                time_cols,
+                condition,
+                kind,
+                ..
+            } => self.temporal_join(left, right, keys, *time_cols, condition.as_ref(), *kind, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()

@@ -16,6 +16,7 @@ mod changes;
 mod expand_node;
 mod joins;
 mod source;
+mod temporal_join_node;
 mod unnest_node;
 mod window_nodes;
 
@@ -243,7 +244,28 @@ impl<'a> Translator<'a> {
             } if plan.modify_kinds().is_insert_only() => {
                 self.regular_join(left, right, keys, nulls_meet, condition)
             }
+            // Insert-only when its left input is: the changes' rows.
+            LogicalPlan::TemporalJoin {
+                left,
+                right,
+                keys,
+                time_cols,
+                condition,
+                kind,
+                ..
+            } if plan.modify_kinds().is_insert_only() => Ok(self
+                .temporal_join(
+                    left,
+                    right,
+                    keys,
+                    *time_cols,
+                    condition.as_ref(),
+                    *kind,
+                    UpdateImages::BeforeAndAfter,
+                )?
+                .map(|c: Change| c.row)),
             LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::TemporalJoin { .. }
             | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::ChangelogNormalize { .. }
             | LogicalPlan::SinkMaterialize { .. } => Err(SqlError::validation(
