@@ -393,6 +393,9 @@ pub enum LogicalPlan {
         condition: Option<BoundExpr>,
         /// Inner or outer.
         kind: crate::ast::JoinKind,
+        /// The `STATE_TTL` hints of the left and right input, which win over
+        /// `table.exec.state.ttl` for that side's rows.
+        state_ttl: (Option<StateTtlHint>, Option<StateTtlHint>),
         /// The output.
         schema: Schema,
     },

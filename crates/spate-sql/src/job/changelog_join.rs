@@ -49,6 +49,8 @@ struct Side {
     /// Whether the join keeps this side's rows that have no partner (padded with NULLs).
     outer: bool,
     width: usize,
+    /// Its rows' time to live in ms (0: for ever).
+    ttl_ms: i64,
     rows: Option<ValueState<SideRows>>,
 }
 
@@ -59,8 +61,8 @@ pub(crate) struct ChangelogJoinFn {
     right: Side,
     condition: Option<std::sync::Arc<CompiledExpr>>,
     zone: SessionZone,
+    /// The key's cleanup timer, for the longer of the two sides' TTLs.
     ttl: Option<StateTtl>,
-    ttl_ms: i64,
     partners: Vec<Partner>,
     out: Vec<Change>,
 }
@@ -69,6 +71,8 @@ pub(crate) struct ChangelogJoinFn {
 pub(crate) struct JoinSideSpec {
     pub(crate) layout: SideLayout,
     pub(crate) width: usize,
+    /// How long its rows live after their last write (`None`: for ever).
+    pub(crate) ttl: Option<std::time::Duration>,
 }
 
 impl ChangelogJoinFn {
@@ -78,22 +82,28 @@ impl ChangelogJoinFn {
         right: JoinSideSpec,
         condition: Option<CompiledExpr>,
         zone: SessionZone,
-        ttl: Option<std::time::Duration>,
     ) -> Self {
+        // `Option`'s order puts `None` first, so this is the longer of the TTLs there are.
+        let longest = left.ttl.max(right.ttl);
         let side = |spec: JoinSideSpec, outer: bool| Side {
             layout: spec.layout,
             outer,
             width: spec.width,
+            ttl_ms: spec
+                .ttl
+                .map_or(0, |t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
             rows: None,
         };
-        let ttl_ms = ttl.map_or(0, |t| i64::try_from(t.as_millis()).unwrap_or(i64::MAX));
+        // One timer per key, for when the key has gone unwritten for the longer TTL: then every
+        // row of a side with a TTL expired. Rows that expire sooner are dropped when the key is
+        // next seen (and never met before that).
+        let ttl = StateTtl::new(longest);
         Self {
             left: side(left, matches!(kind, JoinKind::Left | JoinKind::Full)),
             right: side(right, matches!(kind, JoinKind::Right | JoinKind::Full)),
             condition: condition.map(std::sync::Arc::new),
             zone,
-            ttl: StateTtl::new(ttl),
-            ttl_ms,
+            ttl,
             partners: Vec::new(),
             out: Vec::new(),
         }
@@ -122,17 +132,20 @@ impl ChangelogJoinFn {
         c.eval_predicate(joined, &ctx).unwrap_or_else(|e| raise(e))
     }
 
-    /// Drops both sides' entries of the current key that outlived the TTL.
+    /// Drops both sides' entries of the current key that outlived their side's TTL.
     fn expire(&self, ctx: &mut KeyedContext<'_, JoinKey, Change>) {
-        if self.ttl.is_none() {
+        if self.left.ttl_ms == 0 && self.right.ttl_ms == 0 {
             return;
         }
         let now = ctx.current_processing_time();
         for side in [&self.left, &self.right] {
             let Some(state) = &side.rows else { continue };
+            if side.ttl_ms == 0 || state.get(ctx).is_none() {
+                continue;
+            }
             let empty = state
                 .get_or_insert_with(ctx, SideRows::default)
-                .is_none_or(|rows| !rows.expire(now, self.ttl_ms));
+                .is_none_or(|rows| !rows.expire(now, side.ttl_ms));
             if empty {
                 state.clear(ctx);
             }
@@ -228,7 +241,7 @@ impl ChangelogJoinFn {
         }
 
         // State: the partners' association counts, then this side's row.
-        let now = if self.ttl.is_some() {
+        let now = if self.left.ttl_ms > 0 || self.right.ttl_ms > 0 {
             ctx.current_processing_time()
         } else {
             0
@@ -313,7 +326,9 @@ impl KeyedCoProcessFunction<JoinKey, Change, Change, Change> for ChangelogJoinFn
             && ttl.on_timer(ctx)
         {
             for side in [&self.left, &self.right] {
-                if let Some(state) = &side.rows {
+                if side.ttl_ms > 0
+                    && let Some(state) = &side.rows
+                {
                     state.clear(ctx);
                 }
             }

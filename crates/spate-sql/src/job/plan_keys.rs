@@ -199,8 +199,9 @@ fn own_text(plan: &LogicalPlan) -> String {
             nulls_meet,
             condition,
             kind,
+            state_ttl,
             schema,
-        } => format!("RegularJoin {keys:?} {nulls_meet:?} {condition:?} {kind:?} {schema:?}"),
+        } => format!("RegularJoin {keys:?} {nulls_meet:?} {condition:?} {kind:?} {state_ttl:?} {schema:?}"),
         LogicalPlan::TemporalJoin {
             left: _,
             right: _,

@@ -109,3 +109,69 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
         assert!(err.contains(message), "{query}: {err}");
     }
 }
+
+/// The joined pairs `(a.id, b.id)` of three rows a second apart joined with themselves on a
+/// constant key, under the given settings and hint, sorted.
+fn joined_pairs(set: &str, hint: &str) -> Vec<(i64, i64)> {
+    let script = format!(
+        "SET 'parallelism.default' = '1';
+         {set}
+         CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1',
+           'number-of-rows' = '3', 'fields.id.kind' = 'sequence', 'fields.id.start' = '1',
+           'fields.id.end' = '3');
+         SELECT {hint} a.id, b.id FROM gen AS a JOIN gen AS b ON a.id * 0 = b.id * 0;"
+    );
+    // An inner join of insert-only rows is insert-only: its rows come without kinds.
+    let mut pairs = Vec::new();
+    spate_sql::Session::new(spate_sql::SessionOptions::default())
+        .execute_script(&script, |_, result| {
+            if let spate_sql::StatementResult::Rows { rows, kinds, .. } = result {
+                assert!(kinds.is_empty(), "an insert-only join");
+                pairs = rows
+                    .iter()
+                    .map(|row| (row[0].as_i64().unwrap_or(-1), row[1].as_i64().unwrap_or(-1)))
+                    .collect();
+            }
+        })
+        .unwrap_or_else(|e| panic!("{}", e.render(&script)));
+    pairs.sort_unstable();
+    pairs
+}
+
+/// A regular join keeps each side's rows for that side's TTL: under `table.exec.state.ttl`
+/// both sides forget a row before the next arrives a second later, so each row meets only
+/// itself; a `STATE_TTL` hint on one side (Flink's per-input form) lets the other side keep its
+/// rows, so each row meets every earlier row of that side. Without a TTL every pair meets.
+#[test]
+fn a_join_forgets_each_sides_rows_after_its_ttl() {
+    assert_eq!(
+        joined_pairs("", ""),
+        vec![
+            (1, 1),
+            (1, 2),
+            (1, 3),
+            (2, 1),
+            (2, 2),
+            (2, 3),
+            (3, 1),
+            (3, 2),
+            (3, 3)
+        ]
+    );
+    assert_eq!(
+        joined_pairs("SET 'table.exec.state.ttl' = '300 ms';", ""),
+        vec![(1, 1), (2, 2), (3, 3)]
+    );
+    assert_eq!(
+        joined_pairs("", "/*+ STATE_TTL('a' = '300ms') */"),
+        vec![(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    );
+    // A hint of zero turns the TTL off for its side, whatever the setting.
+    assert_eq!(
+        joined_pairs(
+            "SET 'table.exec.state.ttl' = '300 ms';",
+            "/*+ STATE_TTL('b' = '0s') */"
+        ),
+        vec![(1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (3, 3)]
+    );
+}

@@ -243,6 +243,7 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
             nulls_meet,
             condition,
             kind,
+            state_ttl: (None, None),
             schema,
         })
     }

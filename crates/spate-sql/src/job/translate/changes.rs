@@ -83,8 +83,16 @@ impl Translator<'_> {
                 nulls_meet,
                 condition,
                 kind,
+                state_ttl,
                 ..
-            } => self.changelog_join(left, right, (keys, nulls_meet), condition.as_ref(), *kind, asked),
+            } => self.changelog_join(
+                left,
+                right,
+                (keys, nulls_meet),
+                condition.as_ref(),
+                (*kind, state_ttl),
+                asked,
+            ),
             LogicalPlan::TemporalJoin {
                 left,
                 right,

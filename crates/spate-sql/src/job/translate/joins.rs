@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::ast::JoinKind;
-use crate::plan::JoinInputView;
+use crate::plan::{JoinInputView, StateTtlHint};
 use crate::value::Change;
 
 use super::super::changelog_join::{ChangelogJoinFn, JoinSideSpec};
@@ -53,7 +53,7 @@ impl Translator<'_> {
         right: &LogicalPlan,
         (keys, nulls_meet): (&[(BoundExpr, BoundExpr)], &[bool]),
         condition: Option<&BoundExpr>,
-        kind: JoinKind,
+        (kind, state_ttl): (JoinKind, &(Option<StateTtlHint>, Option<StateTtlHint>)),
         asked: UpdateImages,
     ) -> Result<DataStream<Change>> {
         let lview = JoinInputView::of(left, keys.iter().map(|k| &k.0));
@@ -64,17 +64,22 @@ impl Translator<'_> {
         };
         let l = self.changes(left, images(&lview))?;
         let r = self.changes(right, images(&rview))?;
-        let spec = |plan: &LogicalPlan, view: &JoinInputView| JoinSideSpec {
+        // A `STATE_TTL` hint wins over `table.exec.state.ttl` (zero: no TTL).
+        let ttl_of = |hint: &Option<StateTtlHint>| match hint {
+            Some(hint) => (!hint.ttl.is_zero()).then_some(hint.ttl),
+            None => self.ctx.state_ttl,
+        };
+        let spec = |plan: &LogicalPlan, view: &JoinInputView, ttl| JoinSideSpec {
             layout: SideLayout::of(view),
             width: plan.schema().fields.len(),
+            ttl,
         };
         let f = ChangelogJoinFn::new(
             kind,
-            spec(left, &lview),
-            spec(right, &rview),
+            spec(left, &lview, ttl_of(&state_ttl.0)),
+            spec(right, &rview, ttl_of(&state_ttl.1)),
             condition.map(BoundExpr::compile),
             self.ctx.zone,
-            self.ctx.state_ttl,
         );
         let lk = join_key_selector(keys.iter().map(|k| &k.0), 0, self.ctx.zone, nulls_meet);
         let rk = join_key_selector(keys.iter().map(|k| &k.1), 1, self.ctx.zone, nulls_meet);

@@ -240,9 +240,26 @@ impl<'a> Translator<'a> {
                 keys,
                 nulls_meet,
                 condition,
+                kind,
+                state_ttl,
                 ..
             } if plan.modify_kinds().is_insert_only() => {
-                self.regular_join(left, right, keys, nulls_meet, condition)
+                // Under a state TTL the rows go through the join that expires them.
+                let expires = self.ctx.state_ttl.is_some() || state_ttl.0.is_some() || state_ttl.1.is_some();
+                if expires {
+                    Ok(self
+                        .changelog_join(
+                            left,
+                            right,
+                            (keys, nulls_meet),
+                            condition.as_ref(),
+                            (*kind, state_ttl),
+                            UpdateImages::BeforeAndAfter,
+                        )?
+                        .map(|c: Change| c.row))
+                } else {
+                    self.regular_join(left, right, keys, nulls_meet, condition)
+                }
             }
             // Insert-only when its left input is: the changes' rows.
             LogicalPlan::TemporalJoin {
