@@ -136,6 +136,9 @@ impl LogicalPlan {
             }
             LogicalPlan::GroupAggregate { .. }
             | LogicalPlan::ChangelogNormalize { .. }
+            | LogicalPlan::Over { .. }
+            | LogicalPlan::Rank { .. }
+            | LogicalPlan::Deduplicate { .. }
             | LogicalPlan::SinkMaterialize { .. } => {
                 f.write_str(&self.flink_node_string())?;
                 self.inputs()
@@ -329,6 +332,67 @@ impl LogicalPlan {
                     strategy.name()
                 )
             }
+            LogicalPlan::Over {
+                input,
+                partition_by,
+                order_by,
+                calls,
+                ..
+            } => {
+                let names = columns(input, partition_by);
+                let calls: Vec<String> = calls.iter().map(|c| format!("{}()", c.name())).collect();
+                format!(
+                    "OverAggregate(partitionBy=[{}], orderBy=[{}], select=[{}])",
+                    names.join(", "),
+                    sort_keys(input, order_by),
+                    calls.join(", ")
+                )
+            }
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                order_by,
+                kind,
+                range,
+                output_rank,
+                window,
+                ..
+            } => {
+                let (node, strategy) = match window {
+                    Some(_) => ("WindowRank".to_string(), String::new()),
+                    None => (
+                        "Rank".to_string(),
+                        format!(
+                            "strategy=[{}], ",
+                            super::effective_rank_strategy(input, partition_by, order_by, *range)
+                        ),
+                    ),
+                };
+                format!(
+                    "{node}({strategy}rankType=[{}], rankRange=[{range}], partitionBy=[{}], orderBy=[{}], outputRankNumber=[{output_rank}])",
+                    kind.name(),
+                    columns(input, partition_by).join(", "),
+                    sort_keys(input, order_by),
+                )
+            }
+            LogicalPlan::Deduplicate {
+                input,
+                keys,
+                rowtime,
+                keep_last,
+                window,
+                ..
+            } => format!(
+                "{}(keep=[{}], key=[{}], order=[{}])",
+                if window.is_some() {
+                    "WindowDeduplicate"
+                } else {
+                    "Deduplicate"
+                },
+                if *keep_last { "LastRow" } else { "FirstRow" },
+                columns(input, keys).join(", "),
+                if *rowtime { "ROWTIME" } else { "PROCTIME" }
+            ),
             other => {
                 let text = other.explain(false);
                 let head = text.lines().next().unwrap_or("");
@@ -336,4 +400,26 @@ impl LogicalPlan {
             }
         }
     }
+}
+
+/// The names of `input`'s columns `cols`.
+fn columns<'a>(input: &'a LogicalPlan, cols: &[usize]) -> Vec<&'a str> {
+    cols.iter()
+        .map(|c| input.schema().fields.get(*c).map_or("?", |f| f.name.as_str()))
+        .collect()
+}
+
+/// `price DESC, id ASC`, as Flink's plans show an order.
+fn sort_keys(input: &LogicalPlan, keys: &[super::SortKey]) -> String {
+    keys.iter()
+        .map(|k| {
+            let name = input
+                .schema()
+                .fields
+                .get(k.column)
+                .map_or("?", |f| f.name.as_str());
+            format!("{name} {}", if k.ascending { "ASC" } else { "DESC" })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

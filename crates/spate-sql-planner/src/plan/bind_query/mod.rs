@@ -8,6 +8,7 @@
 mod group_by;
 mod grouping_sets;
 mod join;
+mod over;
 mod scan;
 mod select_list;
 mod state_ttl;
@@ -48,6 +49,7 @@ pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
         }
         .query(query)?;
         check_depth(measure(&plan), "the query")?;
+        over::refuse_over(&plan)?;
         plan.check_changelog_inputs()?;
         Ok(plan)
     })
@@ -321,6 +323,13 @@ impl Binder<'_> {
                 },
             };
         }
+        if over::has_over(&s.projection) {
+            if !s.group_by.is_empty() || s.having.is_some() {
+                return Err(unsupported("window functions (OVER) in a grouped SELECT", None));
+            }
+            let (input, items) = over::bind_over(input, s)?;
+            return over::hide_over_columns(project(input, &items)?);
+        }
         let mut aggs = Vec::new();
         for item in &s.projection {
             if let SelectItem::Expr { expr, .. } = item {
@@ -337,7 +346,7 @@ impl Binder<'_> {
                     None,
                 ));
             }
-            return project(input, &s.projection);
+            return over::top_n(project(input, &s.projection)?);
         }
         self.grouped(input, s, aggs)
     }
@@ -410,6 +419,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
     match plan {
         LogicalPlan::Filter { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
+        | LogicalPlan::Deduplicate { input, .. }
         | LogicalPlan::SinkMaterialize { input, .. } => schema_mut(input),
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
@@ -423,6 +433,8 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::Unnest { schema, .. }
         | LogicalPlan::WindowJoin { schema, .. }
         | LogicalPlan::RegularJoin { schema, .. }
+        | LogicalPlan::Over { schema, .. }
+        | LogicalPlan::Rank { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,
     }
 }

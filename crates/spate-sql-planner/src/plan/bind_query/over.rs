@@ -1,0 +1,390 @@
+//! Window functions in a `SELECT` list (`ROW_NUMBER() OVER (PARTITION BY .. ORDER BY ..)`, or
+//! `OVER w` of the `WINDOW` clause) bound into an [`LogicalPlan::Over`] node, and Flink's
+//! rewrite of a rank filter over one (`WHERE rn <= 3`, `rn = 1`, `rn BETWEEN 2 AND 5`) into a
+//! Top-N ([`LogicalPlan::Rank`]) or a deduplication ([`LogicalPlan::Deduplicate`]), as its
+//! `FlinkLogicalRankRule` and `StreamPhysicalDeduplicateRule` do. An `Over` node that no filter
+//! turns into either is refused: OVER aggregates are not supported yet.
+
+use super::*;
+use crate::ast::{Over, WindowDef};
+use crate::plan::{RankKind, RankWindow, SortKey, deduplication, extract_rank_range};
+
+/// The name of the `i`-th window function's column, as Flink's plans name it.
+fn over_column(i: usize) -> String {
+    format!("w0$o{i}")
+}
+
+/// Whether `e` is a call with `OVER`.
+fn is_over(e: &Expr) -> bool {
+    matches!(e.without_parentheses(), Expr::Function(f) if f.over.is_some())
+}
+
+/// Whether the select list holds a window function.
+pub(super) fn has_over(items: &[SelectItem]) -> bool {
+    items
+        .iter()
+        .any(|i| matches!(i, SelectItem::Expr { expr, .. } if is_over(expr)))
+}
+
+/// `input` with an `Over` node for the select list's window functions, and the select list
+/// with each call replaced by its column.
+pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, Vec<SelectItem>)> {
+    let mut items = Vec::with_capacity(s.projection.len());
+    let mut window: Option<(Vec<usize>, Vec<SortKey>)> = None;
+    let mut calls = Vec::new();
+    let scope = RelScope {
+        schema: input.schema(),
+    };
+    for (pos, item) in s.projection.iter().enumerate() {
+        let SelectItem::Expr { expr, alias } = item else {
+            items.push(item.clone());
+            continue;
+        };
+        let Expr::Function(f) = expr.without_parentheses() else {
+            items.push(item.clone());
+            continue;
+        };
+        let Some(over) = &f.over else {
+            items.push(item.clone());
+            continue;
+        };
+        let pos_of = f.name.0.last().and_then(|i| i.loc.pos());
+        let name = f.name.base().to_ascii_uppercase();
+        let kind = match name.as_str() {
+            "ROW_NUMBER" => RankKind::RowNumber,
+            "RANK" => RankKind::Rank,
+            "DENSE_RANK" => RankKind::DenseRank,
+            _ => {
+                return Err(SqlError::not_yet_in_streaming(
+                    format!("the OVER aggregate {f} OVER {over}"),
+                    pos_of,
+                ));
+            }
+        };
+        if !f.args.is_empty() {
+            return Err(SqlError::validation(
+                format!("Invalid number of arguments to function '{name}'. Was expecting 0 arguments"),
+                pos_of,
+            ));
+        }
+        let def = resolve(over, &s.windows)?;
+        let bound = bind_window(def, &scope)?;
+        match &window {
+            None => window = Some(bound),
+            Some(w) if *w == bound => {}
+            Some(_) => {
+                return Err(unsupported(
+                    "window functions over different windows in one SELECT",
+                    None,
+                ));
+            }
+        }
+        let column = over_column(calls.len());
+        calls.push(kind);
+        items.push(SelectItem::Expr {
+            expr: Expr::Column(vec![Ident::new(column)]),
+            alias: Some(alias.clone().unwrap_or_else(|| Ident::new(format!("EXPR${pos}")))),
+        });
+    }
+    let Some((partition_by, order_by)) = window else {
+        return Ok((input, items));
+    };
+    let mut fields = input.schema().fields.clone();
+    for i in 0..calls.len() {
+        fields.push(Field::new(
+            over_column(i),
+            DataType {
+                kind: TypeKind::BigInt,
+                nullable: false,
+            },
+        ));
+    }
+    let plan = LogicalPlan::Over {
+        input: Box::new(input),
+        partition_by,
+        order_by,
+        calls,
+        schema: Schema { fields },
+    };
+    Ok((plan, items))
+}
+
+/// The projection over an `Over` node without the columns a `*` took from its window
+/// functions: only the calls written in the select list show them (under their aliases).
+pub(super) fn hide_over_columns(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let LogicalPlan::Project { input, exprs, schema } = plan else {
+        return Ok(plan);
+    };
+    let width = match &*input {
+        LogicalPlan::Over { input, .. } => input.schema().fields.len(),
+        _ => usize::MAX,
+    };
+    let hidden = |(e, f): &(BoundExpr, Field)| {
+        e.as_column()
+            .is_some_and(|c| c >= width && f.name == over_column(c - width))
+    };
+    let (exprs, fields): (Vec<BoundExpr>, Vec<Field>) = exprs
+        .into_iter()
+        .zip(schema.fields)
+        .filter(|p| !hidden(p))
+        .unzip();
+    Ok(LogicalPlan::Project {
+        input,
+        exprs,
+        schema: Schema { fields },
+    })
+}
+
+/// The window an `OVER` names, looked up in the `WINDOW` clause.
+fn resolve<'w>(over: &'w Over, windows: &'w [(Ident, WindowDef)]) -> Result<&'w WindowDef> {
+    match over {
+        Over::Window(def) => Ok(def),
+        Over::Named(name) => windows
+            .iter()
+            .find(|(n, _)| n.value == name.value)
+            .map(|(_, def)| def)
+            .ok_or_else(|| SqlError::validation(format!("Window '{name}' not found"), name.loc.pos())),
+    }
+}
+
+/// The partition columns and sort keys of a window over `scope`'s columns.
+fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec<SortKey>)> {
+    if def.frame.is_some() {
+        return Err(unsupported("a frame on a ranking window function", None));
+    }
+    let mut partition_by = Vec::new();
+    for e in &def.partition_by {
+        let b = expr::bind(e, scope)?;
+        match b.as_column() {
+            Some(c) => partition_by.push(c),
+            None => return Err(unsupported(format!("PARTITION BY the expression {e}"), None)),
+        }
+    }
+    let mut order_by = Vec::new();
+    for o in &def.order_by {
+        let b = expr::bind(&o.expr, scope)?;
+        let Some(column) = b.as_column() else {
+            return Err(unsupported(
+                format!("ORDER BY the expression {} in OVER", o.expr),
+                None,
+            ));
+        };
+        let ascending = o.asc.unwrap_or(true);
+        order_by.push(SortKey {
+            column,
+            ascending,
+            nulls_first: o.nulls_first.unwrap_or(ascending),
+        });
+    }
+    Ok((partition_by, order_by))
+}
+
+/// Flink's rank rewrite over a bound `SELECT`: `Project(Filter(Project(Over)))` whose filter
+/// bounds the rank column becomes a `Rank` (or a `Deduplicate`) with the rest of the filter
+/// above it. The rank column is output only when the outer projection or the rest of the filter
+/// reads it (Flink's `outputRankNumber`).
+pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
+    let LogicalPlan::Project {
+        input: filter,
+        exprs: outer,
+        schema: outer_schema,
+    } = plan
+    else {
+        return Ok(plan);
+    };
+    let rewritable = matches!(
+        &*filter,
+        LogicalPlan::Filter { input, .. }
+            if matches!(&**input, LogicalPlan::Project { input, .. } if matches!(&**input, LogicalPlan::Over { calls, .. } if calls.len() == 1))
+    );
+    if !rewritable {
+        return Ok(LogicalPlan::Project {
+            input: filter,
+            exprs: outer,
+            schema: outer_schema,
+        });
+    }
+    let LogicalPlan::Filter {
+        input: inner,
+        predicate,
+    } = *filter
+    else {
+        unreachable!("matched above");
+    };
+    let LogicalPlan::Project {
+        input: over,
+        exprs: inner_exprs,
+        schema: inner_schema,
+    } = *inner
+    else {
+        unreachable!("matched above");
+    };
+    let LogicalPlan::Over {
+        input,
+        partition_by,
+        order_by,
+        calls,
+        schema: over_schema,
+    } = *over
+    else {
+        unreachable!("matched above");
+    };
+    let width = input.schema().fields.len();
+    let rank_at = inner_exprs.iter().position(|e| e.as_column() == Some(width));
+    let range = rank_at.and_then(|at| extract_rank_range(&predicate, at));
+    let (Some(at), Some((range, rest))) = (rank_at, range) else {
+        // No rank filter: the Over node stays, and is refused once the query is bound.
+        let over = LogicalPlan::Over {
+            input,
+            partition_by,
+            order_by,
+            calls,
+            schema: over_schema,
+        };
+        return Ok(LogicalPlan::Project {
+            input: Box::new(LogicalPlan::Filter {
+                input: Box::new(LogicalPlan::Project {
+                    input: Box::new(over),
+                    exprs: inner_exprs,
+                    schema: inner_schema,
+                }),
+                predicate,
+            }),
+            exprs: outer,
+            schema: outer_schema,
+        });
+    };
+    let kind = calls[0];
+    if range.end == i64::MAX {
+        return Err(SqlError::validation(
+            "Rank end is not specified. Currently rank only support TopN, which means the rank end must be specified.",
+            None,
+        ));
+    }
+    let mut read = false;
+    for e in outer.iter().chain(&rest) {
+        e.visit_columns(&mut |c| read |= c == at);
+    }
+    let output_rank = read;
+    let window = rank_window(&input, &partition_by);
+    if window.is_none() && kind != RankKind::RowNumber {
+        // Flink 2.3 plans it and fails translating it (`StreamExecRank`).
+        return Err(SqlError::validation(
+            format!("{}() on streaming table is not supported currently", kind.name()),
+            None,
+        ));
+    }
+    let ranked: LogicalPlan = match deduplication(&input, kind, range, output_rank, &order_by) {
+        Some((order, rowtime)) => LogicalPlan::Deduplicate {
+            input,
+            keys: partition_by,
+            order,
+            rowtime,
+            keep_last: !order_by[0].ascending,
+            window,
+        },
+        None => {
+            let mut fields = input.schema().fields.clone();
+            if output_rank {
+                fields.push(over_schema.fields[width].clone());
+            }
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                order_by,
+                kind,
+                range,
+                output_rank,
+                window,
+                schema: Schema { fields },
+            }
+        }
+    };
+    // Without the rank column the inner projection drops it, and the columns after it move.
+    let (inner_exprs, inner_schema, outer, rest) = if output_rank {
+        (inner_exprs, inner_schema, outer, rest)
+    } else {
+        let shift = |c: usize| if c > at { c - 1 } else { c };
+        let mut exprs = inner_exprs;
+        exprs.remove(at);
+        let mut schema = inner_schema;
+        schema.fields.remove(at);
+        (
+            exprs,
+            schema,
+            outer.iter().map(|e| e.map_columns(&shift)).collect(),
+            rest.iter().map(|e| e.map_columns(&shift)).collect(),
+        )
+    };
+    let mut below = LogicalPlan::Project {
+        input: Box::new(ranked),
+        exprs: inner_exprs,
+        schema: inner_schema,
+    };
+    if let Some(predicate) = super::join::and_all(rest) {
+        below = LogicalPlan::Filter {
+            input: Box::new(below),
+            predicate,
+        };
+    }
+    Ok(LogicalPlan::Project {
+        input: Box::new(below),
+        exprs: outer,
+        schema: outer_schema,
+    })
+}
+
+/// The window columns of a window TVF's or window aggregate's rows when the partition holds
+/// both `window_start` and `window_end` (Flink's `WindowUtil.groupingContainsWindowStartEnd`):
+/// then the Top-N is per window and runs when the window fires.
+fn rank_window(input: &LogicalPlan, partition_by: &[usize]) -> Option<RankWindow> {
+    let w = window_columns(input)?;
+    (partition_by.contains(&w.start) && partition_by.contains(&w.end)).then_some(w)
+}
+
+/// Where `window_start` and `window_end` are in `plan`'s rows, when they come from a window TVF
+/// or a window aggregate (through projections that pass them on).
+fn window_columns(plan: &LogicalPlan) -> Option<RankWindow> {
+    match plan {
+        LogicalPlan::WindowAssign { input, .. } => {
+            let width = input.schema().fields.len();
+            Some(RankWindow {
+                start: width,
+                end: width + 1,
+            })
+        }
+        LogicalPlan::WindowAggregate { keys, properties, .. } => {
+            let at = |p: WindowProperty| properties.iter().position(|q| *q == p).map(|i| keys.len() + i);
+            Some(RankWindow {
+                start: at(WindowProperty::Start)?,
+                end: at(WindowProperty::End)?,
+            })
+        }
+        LogicalPlan::Filter { input, .. } => window_columns(input),
+        LogicalPlan::Project { input, exprs, .. } => {
+            let w = window_columns(input)?;
+            let find = |c: usize| exprs.iter().position(|e| e.as_column() == Some(c));
+            Some(RankWindow {
+                start: find(w.start)?,
+                end: find(w.end)?,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
+/// aggregates yet.
+pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
+    if let LogicalPlan::Over { calls, .. } = plan {
+        let names: Vec<&str> = calls.iter().map(|c| c.name()).collect();
+        return Err(unsupported(
+            format!(
+                "{}() OVER a window without a rank filter (a Top-N needs WHERE rn <= N, rn = N, rn < N or rn BETWEEN a AND b; OVER aggregates are not supported yet)",
+                names.join("(), ")
+            ),
+            None,
+        ));
+    }
+    plan.inputs().into_iter().try_for_each(refuse_over)
+}
