@@ -209,6 +209,33 @@ fn own_text(plan: &LogicalPlan) -> String {
             kind,
             schema,
         } => format!("IntervalJoin {time_cols:?} {bounds:?} {keys:?} {condition:?} {kind:?} {schema:?}"),
+        LogicalPlan::Over {
+            input: _,
+            partition_by,
+            order_by,
+            calls,
+            schema,
+        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {schema:?}"),
+        LogicalPlan::Rank {
+            input: _,
+            partition_by,
+            order_by,
+            kind,
+            range,
+            output_rank,
+            window,
+            schema,
+        } => format!(
+            "Rank {partition_by:?} {order_by:?} {kind:?} {range:?} {output_rank} {window:?} {schema:?}"
+        ),
+        LogicalPlan::Deduplicate {
+            input: _,
+            keys,
+            order,
+            rowtime,
+            keep_last,
+            window,
+        } => format!("Deduplicate {keys:?} {order} {rowtime} {keep_last} {window:?}"),
     }
 }
 

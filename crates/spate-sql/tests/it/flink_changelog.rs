@@ -160,6 +160,23 @@ cases!(
     array_agg_window,
     array_agg_order_filter,
     array_agg_hop,
+    topn_append_rownum,
+    topn_append_no_rownum,
+    topn_global,
+    topn_offset,
+    top1_append,
+    top1_two_keys,
+    topn_retract_cdc,
+    topn_retract_cdc_no_rownum,
+    topn_over_group_by,
+    top1_over_count,
+    dedup_proctime_first,
+    dedup_proctime_last,
+    dedup_rowtime_first,
+    dedup_rowtime_last,
+    window_topn,
+    window_topn_no_rownum,
+    window_dedup,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

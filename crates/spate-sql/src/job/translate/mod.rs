@@ -15,6 +15,7 @@
 mod changes;
 mod expand_node;
 mod joins;
+mod rank_nodes;
 mod source;
 mod unnest_node;
 mod window_nodes;
@@ -233,7 +234,19 @@ impl<'a> Translator<'a> {
             LogicalPlan::Values { rows, .. } => self.values(rows),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc(plan),
             // Its rows are changes (`changes.rs`); a consumer of plain rows cannot take them.
+            LogicalPlan::Rank { window: Some(_), .. } | LogicalPlan::Deduplicate { .. }
+                if plan.modify_kinds().is_insert_only() =>
+            {
+                self.rank_rows(plan)
+            }
+            // Refused by the binder (a window function without a rank filter).
+            LogicalPlan::Over { .. } => Err(SqlError::validation(
+                "OVER window functions without a Top-N filter are not supported in streaming queries yet",
+                None,
+            )),
             LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::Rank { .. }
+            | LogicalPlan::Deduplicate { .. }
             | LogicalPlan::ChangelogNormalize { .. }
             | LogicalPlan::SinkMaterialize { .. } => Err(SqlError::validation(
                 format!(
