@@ -266,10 +266,7 @@ impl RetractableTopNFn {
                 if last < e.end {
                     next = last + 1;
                 } else {
-                    if let Some(row) = usize::try_from(e.end - next)
-                        .ok()
-                        .and_then(|n| group.rows.get(n))
-                    {
+                    if let Some(row) = usize::try_from(e.end - next).ok().and_then(|n| group.rows.get(n)) {
                         e.plain(out, RowKind::Insert, row);
                     }
                     break;

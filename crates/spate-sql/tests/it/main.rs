@@ -23,6 +23,7 @@ mod script_results;
 mod session;
 mod state_ttl;
 mod stream_table;
+mod top_n_oracle;
 mod two_phase;
 mod udf;
 mod upsert_buffer;

@@ -69,6 +69,12 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
         }
         let def = resolve(over, &s.windows)?;
         let bound = bind_window(def, &scope)?;
+        if bound.1.is_empty() {
+            return Err(SqlError::validation(
+                "Over Agg: The window rank function requires order by clause with non-constant fields. please re-check the over window statement.",
+                pos_of,
+            ));
+        }
         match &window {
             None => window = Some(bound),
             Some(w) if *w == bound => {}
@@ -231,6 +237,15 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     };
     let width = input.schema().fields.len();
     let rank_at = inner_exprs.iter().position(|e| e.as_column() == Some(width));
+    if let Some(at) = rank_at
+        && variable_rank_end(&predicate, at)
+    {
+        // Flink's `VariableRankRange` (the end read from each row's column).
+        return Err(unsupported(
+            "a Top-N whose rank end is a column (rn <= column)",
+            None,
+        ));
+    }
     let range = rank_at.and_then(|at| extract_rank_range(&predicate, at));
     let (Some(at), Some((range, rest))) = (rank_at, range) else {
         // No rank filter: the Over node stays, and is refused once the query is bound.
@@ -255,6 +270,12 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
         });
     };
     let kind = calls[0];
+    if range.end < 1 {
+        return Err(SqlError::validation(
+            format!("Rank end should not less than zero, but now is {}", range.end),
+            None,
+        ));
+    }
     if range.end == i64::MAX {
         return Err(SqlError::validation(
             "Rank end is not specified. Currently rank only support TopN, which means the rank end must be specified.",
@@ -267,14 +288,22 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     }
     let output_rank = read;
     let window = rank_window(&input, &partition_by);
-    if window.is_none() && kind != RankKind::RowNumber {
-        // Flink 2.3 plans it and fails translating it (`StreamExecRank`).
-        return Err(SqlError::validation(
-            format!("{}() on streaming table is not supported currently", kind.name()),
-            None,
-        ));
+    if kind != RankKind::RowNumber {
+        // Flink 2.3 plans it and fails translating it (`StreamExecRank`, `StreamExecWindowRank`).
+        let message = match window {
+            None => format!("{}() on streaming table is not supported currently", kind.name()),
+            Some(_) => format!(
+                "{}() function is not supported on Window TopN currently, only ROW_NUMBER() is supported.",
+                kind.name()
+            ),
+        };
+        return Err(SqlError::validation(message, None));
     }
-    let ranked: LogicalPlan = match deduplication(&input, kind, range, output_rank, &order_by) {
+    // Flink deduplicates an insert-only input; over updates the Top-1 stays a Top-N (it
+    // retracts).
+    let dedup = deduplication(&input, kind, range, output_rank, &order_by)
+        .filter(|_| input.modify_kinds().is_insert_only());
+    let ranked: LogicalPlan = match dedup {
         Some((order, rowtime)) => LogicalPlan::Deduplicate {
             input,
             keys: partition_by,
@@ -334,6 +363,32 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     })
 }
 
+/// Whether a conjunct bounds the rank column `at` from above by another column.
+fn variable_rank_end(predicate: &BoundExpr, at: usize) -> bool {
+    use crate::expr::{CmpOp, ScalarFunc};
+    match predicate {
+        BoundExpr::Call {
+            func: ScalarFunc::And,
+            args,
+            ..
+        } => args.iter().any(|a| variable_rank_end(a, at)),
+        BoundExpr::Call {
+            func: ScalarFunc::Compare(op),
+            args,
+            ..
+        } => match args.as_slice() {
+            [l, r] if l.as_column() == Some(at) => {
+                matches!(op, CmpOp::Lt | CmpOp::LtEq | CmpOp::Eq) && !r.is_constant()
+            }
+            [l, r] if r.as_column() == Some(at) => {
+                matches!(op, CmpOp::Gt | CmpOp::GtEq | CmpOp::Eq) && !l.is_constant()
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The window columns of a window TVF's or window aggregate's rows when the partition holds
 /// both `window_start` and `window_end` (Flink's `WindowUtil.groupingContainsWindowStartEnd`):
 /// then the Top-N is per window and runs when the window fires.
@@ -376,7 +431,20 @@ fn window_columns(plan: &LogicalPlan) -> Option<RankWindow> {
 /// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
 /// aggregates yet.
 pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
-    if let LogicalPlan::Over { calls, .. } = plan {
+    if let LogicalPlan::Over {
+        input,
+        calls,
+        order_by,
+        ..
+    } = plan
+    {
+        // Flink plans it as an OVER aggregate, which orders by one time attribute ascending.
+        if order_by.iter().any(|k| !k.ascending) {
+            return Err(SqlError::validation(
+                "The window can only be ordered in ASCENDING mode.",
+                None,
+            ));
+        }
         let names: Vec<&str> = calls.iter().map(|c| c.name()).collect();
         return Err(unsupported(
             format!(
@@ -387,4 +455,156 @@ pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
         ));
     }
     plan.inputs().into_iter().try_for_each(refuse_over)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::Statement;
+    use crate::plan::LogicalPlan;
+    use crate::{Catalog, parse};
+
+    const DDL: &str = "
+        CREATE TABLE sales (id INT, cat STRING, price INT, ts TIMESTAMP(3), pt AS PROCTIME(),
+            WATERMARK FOR ts AS ts - INTERVAL '5' SECOND)
+          WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'csv');
+        CREATE TABLE cdc (id INT, cat STRING, price INT)
+          WITH ('connector' = 'filesystem', 'path' = '/tmp/y', 'format' = 'debezium-json');";
+
+    fn bind(sql: &str) -> Result<LogicalPlan, String> {
+        let mut catalog = Catalog::new();
+        for s in parse(DDL).unwrap_or_default() {
+            catalog.apply(&s).unwrap_or_default();
+        }
+        match parse(sql).map_err(|e| e.message().to_string())?.pop() {
+            Some(Statement::Select(q)) => {
+                super::super::bind_query(&q, &catalog).map_err(|e| e.message().to_string())
+            }
+            _ => Err("not a query".into()),
+        }
+    }
+
+    fn explain(sql: &str) -> String {
+        bind(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).explain(true)
+    }
+
+    fn top_n(select: &str, order: &str, filter: &str) -> String {
+        format!(
+            "SELECT {select} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY {order}) AS rn FROM sales) WHERE {filter}"
+        )
+    }
+
+    #[test]
+    fn a_rank_filter_becomes_a_rank_with_the_rank_column_when_read() {
+        let plan = explain(&top_n("*", "price DESC", "rn <= 2"));
+        assert!(
+            plan.contains(
+                "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankStart=1, rankEnd=2], partitionBy=[cat], orderBy=[price DESC], outputRankNumber=[true], changelogMode=[I,UA,D]"
+            ),
+            "{plan}"
+        );
+        let top = plan.lines().next().unwrap_or_default();
+        assert!(
+            !top.contains("w0$o0"),
+            "a * does not show the window function's column: {plan}"
+        );
+        let plan = explain(&top_n("id, price", "price DESC", "rn BETWEEN 2 AND 3 AND id > 1"));
+        assert!(
+            plan.contains("rankRange=[rankStart=2, rankEnd=3]") && plan.contains("outputRankNumber=[false]"),
+            "{plan}"
+        );
+        assert!(plan.contains("Filter"), "the rest of the condition stays: {plan}");
+    }
+
+    #[test]
+    fn a_top_1_by_a_time_attribute_is_a_deduplication() {
+        let plan = explain(&top_n("id", "pt ASC", "rn = 1"));
+        assert!(
+            plan.contains("Deduplicate(keep=[FirstRow], key=[cat], order=[PROCTIME], changelogMode=[I]"),
+            "{plan}"
+        );
+        let plan = explain(&top_n("id", "ts DESC", "rn <= 1"));
+        assert!(
+            plan.contains("Deduplicate(keep=[LastRow], key=[cat], order=[ROWTIME], changelogMode=[I,UA,D]"),
+            "{plan}"
+        );
+        // With the rank column it stays a Top-N (FLINK-40368's shape: updating, not insert-only).
+        let plan = explain(&top_n("id", "price DESC, ts ASC", "rn <= 1"));
+        assert!(
+            plan.contains("Rank(") && plan.contains("changelogMode=[I,UA,D]"),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn strategies_follow_the_input() {
+        let plan = explain(
+            "SELECT * FROM (SELECT id, cat, price, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price DESC) AS rn FROM cdc) WHERE rn <= 2",
+        );
+        assert!(plan.contains("strategy=[RetractStrategy]"), "{plan}");
+        let plan = explain(
+            "SELECT * FROM (SELECT cat, price, n, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY n DESC) AS rn
+               FROM (SELECT cat, price, COUNT(*) AS n FROM sales GROUP BY cat, price)) WHERE rn = 1",
+        );
+        assert!(plan.contains("strategy=[UpdateFastStrategy[0,1]]"), "{plan}");
+    }
+
+    #[test]
+    fn window_top_n_and_named_windows() {
+        let plan = explain(
+            "SELECT * FROM (SELECT window_start, window_end, id, price,
+                ROW_NUMBER() OVER w AS rn
+              FROM TABLE(TUMBLE(TABLE sales, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+              WINDOW w AS (PARTITION BY window_start, window_end ORDER BY price DESC)) WHERE rn <= 3",
+        );
+        assert!(
+            plan.contains("WindowRank(rankType=[ROW_NUMBER]") && plan.contains("changelogMode=[I]"),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn refused_shapes_say_what_flink_says() {
+        let err = |sql: &str| bind(sql).err().unwrap_or_default();
+        assert_eq!(
+            err(
+                "SELECT * FROM (SELECT id, RANK() OVER (PARTITION BY cat ORDER BY price) AS r FROM sales) WHERE r <= 2"
+            ),
+            "RANK() on streaming table is not supported currently"
+        );
+        assert_eq!(
+            err(&top_n("*", "price DESC", "rn > 2")),
+            "Rank end is not specified. Currently rank only support TopN, which means the rank end must be specified."
+        );
+        assert_eq!(
+            err("SELECT id, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price DESC) FROM sales"),
+            "The window can only be ordered in ASCENDING mode."
+        );
+        assert_eq!(
+            err(
+                "SELECT * FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY cat) AS rn FROM sales) WHERE rn <= 2"
+            ),
+            "Over Agg: The window rank function requires order by clause with non-constant fields. please re-check the over window statement."
+        );
+        assert!(err("SELECT id, ROW_NUMBER() OVER w FROM sales").contains("Window 'w' not found"));
+        assert_eq!(
+            err(&top_n("*", "price DESC", "rn < 1")),
+            "Rank end should not less than zero, but now is 0"
+        );
+        assert_eq!(
+            err("SELECT * FROM (SELECT window_start, id, RANK() OVER (PARTITION BY window_start, window_end ORDER BY price) AS r
+                 FROM TABLE(TUMBLE(TABLE sales, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE r <= 2"),
+            "RANK() function is not supported on Window TopN currently, only ROW_NUMBER() is supported."
+        );
+        assert!(err(&top_n("*", "price DESC", "rn <= id")).contains("rank end is a column"));
+        // Flink 2.3 runs these as OVER aggregates (ordered by a time attribute, or since 2.1 by
+        // any column ascending); Spate does not yet.
+        assert!(
+            err("SELECT id, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price) FROM sales")
+                .contains("not supported")
+        );
+        assert!(
+            err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY pt) FROM sales")
+                .contains("not supported")
+        );
+    }
 }
