@@ -241,12 +241,10 @@ impl LogicalPlan {
                 input,
                 partition_by,
                 order_by,
-                range,
                 window: None,
                 ..
             } => {
-                let needs = match super::rank::effective_rank_strategy(input, partition_by, order_by, *range)
-                {
+                let needs = match super::rank::effective_rank_strategy(input, partition_by, order_by) {
                     super::RankStrategy::AppendFast => None,
                     super::RankStrategy::UpdateFast(_) => Some(UpdateImages::AfterOnly),
                     super::RankStrategy::Retract => Some(UpdateImages::BeforeAndAfter),

@@ -364,7 +364,7 @@ impl LogicalPlan {
                         "Rank".to_string(),
                         format!(
                             "strategy=[{}], ",
-                            super::effective_rank_strategy(input, partition_by, order_by, *range)
+                            super::effective_rank_strategy(input, partition_by, order_by)
                         ),
                     ),
                 };

@@ -127,22 +127,17 @@ fn rank_strategy(input: &LogicalPlan, partition_by: &[usize], order_by: &[SortKe
 
 /// The strategy a Top-N runs with: [`rank_strategy`]'s, except that `UpdateFast` falls back to
 /// `Retract` when the input cannot give new images alone (a filter over updates needs
-/// before-images), as Flink tries the strategies in order, and for more than one rank: Spate has
-/// Flink's `FastTop1Function` but not yet its `UpdatableTopNFunction`, so a Top-N over such an
-/// input retracts (the same table, a different changelog from Flink's).
+/// before-images), as Flink tries the strategies in order.
 pub fn effective_rank_strategy(
     input: &LogicalPlan,
     partition_by: &[usize],
     order_by: &[SortKey],
-    range: RankRange,
 ) -> RankStrategy {
-    let top1 = range == RankRange { start: 1, end: 1 };
     match rank_strategy(input, partition_by, order_by) {
         RankStrategy::UpdateFast(key)
-            if top1
-                && input
-                    .update_images_for(&[super::UpdateImages::AfterOnly])
-                    .is_some() =>
+            if input
+                .update_images_for(&[super::UpdateImages::AfterOnly])
+                .is_some() =>
         {
             RankStrategy::UpdateFast(key)
         }

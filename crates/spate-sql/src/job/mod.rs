@@ -28,6 +28,7 @@ mod slice_order;
 mod state_ttl;
 mod translate;
 mod unnest;
+mod updatable_top_n;
 mod wall_clock;
 mod welford;
 mod window_output;

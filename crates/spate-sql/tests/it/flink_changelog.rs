@@ -170,6 +170,8 @@ cases!(
     topn_retract_cdc_no_rownum,
     topn_over_group_by,
     top1_over_count,
+    topn_update_fast,
+    topn_update_fast_no_rownum,
     dedup_proctime_first,
     dedup_proctime_last,
     dedup_rowtime_first,

@@ -431,13 +431,7 @@ fn window_columns(plan: &LogicalPlan) -> Option<RankWindow> {
 /// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
 /// aggregates yet.
 pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
-    if let LogicalPlan::Over {
-        input,
-        calls,
-        order_by,
-        ..
-    } = plan
-    {
+    if let LogicalPlan::Over { calls, order_by, .. } = plan {
         // Flink plans it as an OVER aggregate, which orders by one time attribute ascending.
         if order_by.iter().any(|k| !k.ascending) {
             return Err(SqlError::validation(

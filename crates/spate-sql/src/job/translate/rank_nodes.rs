@@ -3,6 +3,7 @@
 //! The algorithm is Flink's for the node's strategy: `AppendOnlyFirstNFunction` for an
 //! insert-only input ordered by processing time ascending, `FastTop1Function` for a Top-1 over
 //! insertions or monotonic new images, `AppendOnlyTopNFunction` for other insert-only inputs,
+//! `UpdatableTopNFunction` for a longer Top-N over monotonic new images,
 //! `RetractableTopNFunction` for the rest.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use super::super::append_top_n::{AppendKind, AppendTopNFn};
 use super::super::deduplicate::{DedupKind, DeduplicateFn};
 use super::super::rank_emit::{RankEmit, RankOrder};
 use super::super::retractable_top_n::RetractableTopNFn;
+use super::super::updatable_top_n::UpdatableTopNFn;
 use super::super::window_rank::{WindowKeep, WindowRankFn};
 use super::Translator;
 
@@ -60,11 +62,15 @@ impl Translator<'_> {
                 let top1 = *range == RankRange { start: 1, end: 1 };
                 let uid = self.uid("rank");
                 let global = partition_by.is_empty();
-                let stream = match effective_rank_strategy(input, partition_by, order_by, *range) {
+                let stream = match effective_rank_strategy(input, partition_by, order_by) {
                     RankStrategy::Retract => self
                         .changes(input, UpdateImages::BeforeAndAfter)?
                         .key_by(move |c: &Change| key(&c.row))
                         .process(RetractableTopNFn::new(order, emit)),
+                    RankStrategy::UpdateFast(row_key) if !top1 => self
+                        .changes(input, UpdateImages::AfterOnly)?
+                        .key_by(move |c: &Change| key(&c.row))
+                        .process(UpdatableTopNFn::new(order, emit, row_key)),
                     strategy => {
                         let first_n = matches!(order_by.as_slice(), [only]
                             if only.ascending
