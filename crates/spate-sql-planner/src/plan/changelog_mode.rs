@@ -413,6 +413,7 @@ impl LogicalPlan {
                     | LogicalPlan::RegularJoin { .. }
                     | LogicalPlan::IntervalJoin { .. }
                     | LogicalPlan::Rank { window: Some(_), .. }
+                    | LogicalPlan::Over { .. }
                     | LogicalPlan::Deduplicate { .. }
             );
         match self

@@ -337,12 +337,21 @@ impl LogicalPlan {
                 partition_by,
                 order_by,
                 calls,
+                aggs,
+                frame,
                 ..
             } => {
                 let names = columns(input, partition_by);
-                let calls: Vec<String> = calls.iter().map(|c| format!("{}()", c.name())).collect();
+                let mut calls: Vec<String> = calls.iter().map(|c| format!("{}()", c.name())).collect();
+                calls.extend(aggs.iter().map(|a| a.kind.name().to_string()));
+                let frame = match (frame.rows, frame.preceding) {
+                    (_, None) if aggs.is_empty() => String::new(),
+                    (rows, None) => format!(", {} UNBOUNDED PRECEDING", if rows { "ROWS" } else { "RANGE" }),
+                    (true, Some(n)) => format!(", ROWS {n} PRECEDING"),
+                    (false, Some(ms)) => format!(", RANGE {ms}ms PRECEDING"),
+                };
                 format!(
-                    "OverAggregate(partitionBy=[{}], orderBy=[{}], select=[{}])",
+                    "OverAggregate(partitionBy=[{}], orderBy=[{}]{frame}, select=[{}])",
                     names.join(", "),
                     sort_keys(input, order_by),
                     calls.join(", ")

@@ -33,8 +33,8 @@ pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
 pub use projection::push_down_projections;
 pub use rank::{
-    RankKind, RankRange, RankStrategy, RankWindow, SortKey, deduplication, effective_rank_strategy,
-    extract_rank_range,
+    OverFrame, RankKind, RankRange, RankStrategy, RankWindow, SortKey, deduplication,
+    effective_rank_strategy, extract_rank_range,
 };
 pub use unnest::{UnnestElements, UnnestOptions};
 pub use upsert_keys::UpsertKeys;
@@ -404,8 +404,12 @@ pub enum LogicalPlan {
         partition_by: Vec<usize>,
         /// `ORDER BY` of the window.
         order_by: Vec<SortKey>,
-        /// The window function of each appended column.
+        /// The ranking function of each appended column (a Top-N's; then no `aggs`).
         calls: Vec<RankKind>,
+        /// The aggregates of each appended column (an OVER aggregate's; then no `calls`).
+        aggs: Vec<AggCall>,
+        /// The aggregates' frame.
+        frame: OverFrame,
         /// The output.
         schema: Schema,
     },

@@ -267,9 +267,17 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             input,
             partition_by,
             order_by,
+            aggs,
             ..
+        } => {
+            need.truncate(input.schema().fields.len());
+            for c in partition_by.iter().chain(order_by.iter().map(|k| &k.column)) {
+                mark_whole(&mut need, *c);
+            }
+            aggregate_uses(&[], aggs, &mut need);
+            demand(input, need, scans);
         }
-        | LogicalPlan::Rank {
+        LogicalPlan::Rank {
             input,
             partition_by,
             order_by,

@@ -58,6 +58,16 @@ impl fmt::Display for RankRange {
     }
 }
 
+/// The frame of an OVER aggregate, which always ends at the current row: `ROWS` (`preceding` counts
+/// rows) or `RANGE` (`preceding` in ms of the time attribute); `None` for `UNBOUNDED PRECEDING`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct OverFrame {
+    /// `ROWS` (else `RANGE`).
+    pub rows: bool,
+    /// How far back the frame reaches.
+    pub preceding: Option<i64>,
+}
+
 /// The window columns of a window TVF's rows that a window Top-N or deduplication partitions by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RankWindow {

@@ -16,6 +16,7 @@ mod join;
 mod join_key;
 mod mini_batch;
 mod not_null;
+mod over_aggregate;
 mod packed_rows;
 mod path_picks;
 mod plan_keys;

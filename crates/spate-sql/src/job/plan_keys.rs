@@ -214,8 +214,10 @@ fn own_text(plan: &LogicalPlan) -> String {
             partition_by,
             order_by,
             calls,
+            aggs,
+            frame,
             schema,
-        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {schema:?}"),
+        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {aggs:?} {frame:?} {schema:?}"),
         LogicalPlan::Rank {
             input: _,
             partition_by,

@@ -179,6 +179,13 @@ cases!(
     window_topn,
     window_topn_no_rownum,
     window_dedup,
+    over_rows_rowtime,
+    over_range_rowtime,
+    over_unbounded_rowtime,
+    over_unbounded_range,
+    over_named_window,
+    over_proc_rows,
+    over_proc_unbounded,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

@@ -6,8 +6,8 @@
 //! turns into either is refused: OVER aggregates are not supported yet.
 
 use super::*;
-use crate::ast::{Over, WindowDef};
-use crate::plan::{RankKind, RankWindow, SortKey, deduplication, extract_rank_range};
+use crate::ast::{FrameBound, FrameUnits, Over, WindowDef};
+use crate::plan::{OverFrame, RankKind, RankWindow, SortKey, deduplication, extract_rank_range};
 
 /// The name of the `i`-th window function's column, as Flink's plans name it.
 fn over_column(i: usize) -> String {
@@ -30,8 +30,10 @@ pub(super) fn has_over(items: &[SelectItem]) -> bool {
 /// with each call replaced by its column.
 pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, Vec<SelectItem>)> {
     let mut items = Vec::with_capacity(s.projection.len());
-    let mut window: Option<(Vec<usize>, Vec<SortKey>)> = None;
+    let mut window: Option<(Vec<usize>, Vec<SortKey>, OverFrame)> = None;
     let mut calls = Vec::new();
+    let mut aggs: Vec<AggCall> = Vec::new();
+    let mut fields = input.schema().fields.clone();
     let scope = RelScope {
         schema: input.schema(),
     };
@@ -51,65 +53,85 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
         let pos_of = f.name.0.last().and_then(|i| i.loc.pos());
         let name = f.name.base().to_ascii_uppercase();
         let kind = match name.as_str() {
-            "ROW_NUMBER" => RankKind::RowNumber,
-            "RANK" => RankKind::Rank,
-            "DENSE_RANK" => RankKind::DenseRank,
+            "ROW_NUMBER" => Some(RankKind::RowNumber),
+            "RANK" => Some(RankKind::Rank),
+            "DENSE_RANK" => Some(RankKind::DenseRank),
+            _ if AggKind::from_name(&name).is_some() => None,
             _ => {
                 return Err(SqlError::not_yet_in_streaming(
-                    format!("the OVER aggregate {f} OVER {over}"),
+                    format!("the window function {f} OVER {over}"),
                     pos_of,
                 ));
             }
         };
-        if !f.args.is_empty() {
-            return Err(SqlError::validation(
-                format!("Invalid number of arguments to function '{name}'. Was expecting 0 arguments"),
-                pos_of,
-            ));
-        }
         let def = resolve(over, &s.windows)?;
         let bound = bind_window(def, &scope)?;
-        if bound.1.is_empty() {
-            return Err(SqlError::validation(
-                "Over Agg: The window rank function requires order by clause with non-constant fields. please re-check the over window statement.",
-                pos_of,
+        let column = over_column(calls.len() + aggs.len());
+        match kind {
+            Some(kind) => {
+                if !f.args.is_empty() {
+                    return Err(SqlError::validation(
+                        format!(
+                            "Invalid number of arguments to function '{name}'. Was expecting 0 arguments"
+                        ),
+                        pos_of,
+                    ));
+                }
+                if bound.1.is_empty() {
+                    return Err(SqlError::validation(
+                        "Over Agg: The window rank function requires order by clause with non-constant fields. please re-check the over window statement.",
+                        pos_of,
+                    ));
+                }
+                calls.push(kind);
+                fields.push(Field::new(
+                    column.clone(),
+                    DataType {
+                        kind: TypeKind::BigInt,
+                        nullable: false,
+                    },
+                ));
+            }
+            None => {
+                let call = bind_aggregate(f, &scope)?;
+                fields.push(Field::new(column.clone(), call.ty.clone()));
+                aggs.push(call);
+            }
+        }
+        if !calls.is_empty() && !aggs.is_empty() {
+            return Err(unsupported(
+                "ranking functions and aggregates over windows in one SELECT",
+                None,
             ));
         }
         match &window {
             None => window = Some(bound),
             Some(w) if *w == bound => {}
             Some(_) => {
-                return Err(unsupported(
-                    "window functions over different windows in one SELECT",
-                    None,
+                return Err(SqlError::validation(
+                    "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement.",
+                    pos_of,
                 ));
             }
         }
-        let column = over_column(calls.len());
-        calls.push(kind);
         items.push(SelectItem::Expr {
             expr: Expr::Column(vec![Ident::new(column)]),
             alias: Some(alias.clone().unwrap_or_else(|| Ident::new(format!("EXPR${pos}")))),
         });
     }
-    let Some((partition_by, order_by)) = window else {
+    let Some((partition_by, order_by, frame)) = window else {
         return Ok((input, items));
     };
-    let mut fields = input.schema().fields.clone();
-    for i in 0..calls.len() {
-        fields.push(Field::new(
-            over_column(i),
-            DataType {
-                kind: TypeKind::BigInt,
-                nullable: false,
-            },
-        ));
+    if !aggs.is_empty() {
+        check_over_aggregate(&input, &order_by, frame)?;
     }
     let plan = LogicalPlan::Over {
         input: Box::new(input),
         partition_by,
         order_by,
         calls,
+        aggs,
+        frame,
         schema: Schema { fields },
     };
     Ok((plan, items))
@@ -153,11 +175,93 @@ fn resolve<'w>(over: &'w Over, windows: &'w [(Ident, WindowDef)]) -> Result<&'w 
     }
 }
 
-/// The partition columns and sort keys of a window over `scope`'s columns.
-fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec<SortKey>)> {
-    if def.frame.is_some() {
-        return Err(unsupported("a frame on a ranking window function", None));
+/// Flink's conditions on an OVER aggregate that Spate runs: ordered by one time attribute
+/// ascending (Flink 2.1+ also orders unbounded frames by other columns, with updating output,
+/// which Spate does not yet), over an insert-only input; `RANGE n PRECEDING` on processing time
+/// is not done yet either.
+fn check_over_aggregate(input: &LogicalPlan, order_by: &[SortKey], frame: OverFrame) -> Result<()> {
+    if order_by.iter().any(|k| !k.ascending) {
+        return Err(SqlError::validation(
+            "The window can only be ordered in ASCENDING mode.",
+            None,
+        ));
     }
+    let [only] = order_by else {
+        return Err(SqlError::validation(
+            "The window can only be ordered by a single time column.",
+            None,
+        ));
+    };
+    let kinds = input.modify_kinds();
+    if !kinds.is_insert_only() {
+        let changes: Vec<&str> = [(kinds.update_after, "update"), (kinds.delete, "delete")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        return Err(SqlError::validation(
+            format!(
+                "StreamPhysicalOverAggregate doesn't support consuming {} changes which is produced by node {}",
+                changes.join(" and "),
+                input.flink_node_string()
+            ),
+            None,
+        ));
+    }
+    match input.schema().fields.get(only.column).and_then(|f| f.time) {
+        None => Err(unsupported(
+            "an OVER aggregate not ordered by a time attribute",
+            None,
+        )),
+        Some(TimeAttr::Proctime) if !frame.rows && frame.preceding.is_some() => Err(unsupported(
+            "an OVER aggregate over a RANGE frame on processing time",
+            None,
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// The frame of an OVER window (SQL's default: `RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT
+/// ROW`); frames reaching past the current row are refused, in Flink's words.
+fn bind_frame(def: &WindowDef) -> Result<OverFrame> {
+    let Some(frame) = &def.frame else {
+        return Ok(OverFrame::default());
+    };
+    let rows = frame.units == FrameUnits::Rows;
+    if !matches!(frame.end, FrameBound::CurrentRow)
+        || matches!(
+            frame.start,
+            FrameBound::Following(_) | FrameBound::UnboundedFollowing
+        )
+    {
+        return Err(SqlError::validation(
+            "OVER RANGE FOLLOWING windows are not supported yet.",
+            None,
+        ));
+    }
+    let preceding = match &frame.start {
+        FrameBound::UnboundedPreceding => None,
+        FrameBound::CurrentRow => Some(0),
+        FrameBound::Preceding(n) if rows => {
+            let b = expr::bind(n, &EmptyScope)?;
+            match b.constant_value() {
+                Some(crate::value::Value::Int(n)) if n >= 0 => Some(n),
+                _ => {
+                    return Err(SqlError::validation(
+                        format!("ROWS {n} PRECEDING: expected a non-negative integer"),
+                        None,
+                    ));
+                }
+            }
+        }
+        FrameBound::Preceding(n) => Some(constant_interval(n, "RANGE .. PRECEDING")?),
+        FrameBound::Following(_) | FrameBound::UnboundedFollowing => None,
+    };
+    Ok(OverFrame { rows, preceding })
+}
+
+/// The partition columns, sort keys and frame of a window over `scope`'s columns.
+fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec<SortKey>, OverFrame)> {
+    let frame = bind_frame(def)?;
     let mut partition_by = Vec::new();
     for e in &def.partition_by {
         let b = expr::bind(e, scope)?;
@@ -182,7 +286,7 @@ fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec
             nulls_first: o.nulls_first.unwrap_or(ascending),
         });
     }
-    Ok((partition_by, order_by))
+    Ok((partition_by, order_by, frame))
 }
 
 /// Flink's rank rewrite over a bound `SELECT`: `Project(Filter(Project(Over)))` whose filter
@@ -201,7 +305,7 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     let rewritable = matches!(
         &*filter,
         LogicalPlan::Filter { input, .. }
-            if matches!(&**input, LogicalPlan::Project { input, .. } if matches!(&**input, LogicalPlan::Over { calls, .. } if calls.len() == 1))
+            if matches!(&**input, LogicalPlan::Project { input, .. } if matches!(&**input, LogicalPlan::Over { calls, aggs, .. } if calls.len() == 1 && aggs.is_empty()))
     );
     if !rewritable {
         return Ok(LogicalPlan::Project {
@@ -230,6 +334,8 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
         partition_by,
         order_by,
         calls,
+        aggs,
+        frame,
         schema: over_schema,
     } = *over
     else {
@@ -254,6 +360,8 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
             partition_by,
             order_by,
             calls,
+            aggs,
+            frame,
             schema: over_schema,
         };
         return Ok(LogicalPlan::Project {
@@ -431,7 +539,9 @@ fn window_columns(plan: &LogicalPlan) -> Option<RankWindow> {
 /// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
 /// aggregates yet.
 pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
-    if let LogicalPlan::Over { calls, order_by, .. } = plan {
+    if let LogicalPlan::Over { calls, order_by, .. } = plan
+        && !calls.is_empty()
+    {
         // Flink plans it as an OVER aggregate, which orders by one time attribute ascending.
         if order_by.iter().any(|k| !k.ascending) {
             return Err(SqlError::validation(
@@ -543,6 +653,22 @@ mod tests {
     }
 
     #[test]
+    fn over_aggregates_append_their_columns() {
+        let plan = explain(
+            "SELECT id, SUM(price) OVER w AS s, MAX(price) OVER w FROM sales
+             WINDOW w AS (PARTITION BY cat ORDER BY ts ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)",
+        );
+        assert!(
+            plan.contains("OverAggregate(partitionBy=[cat], orderBy=[ts ASC], ROWS 2 PRECEDING, select=[SUM, MAX], changelogMode=[I]"),
+            "{plan}"
+        );
+        let plan = explain(
+            "SELECT id, COUNT(*) OVER (ORDER BY pt RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM sales",
+        );
+        assert!(plan.contains("RANGE UNBOUNDED PRECEDING"), "{plan}");
+    }
+
+    #[test]
     fn window_top_n_and_named_windows() {
         let plan = explain(
             "SELECT * FROM (SELECT window_start, window_end, id, price,
@@ -590,15 +716,36 @@ mod tests {
             "RANK() function is not supported on Window TopN currently, only ROW_NUMBER() is supported."
         );
         assert!(err(&top_n("*", "price DESC", "rn <= id")).contains("rank end is a column"));
-        // Flink 2.3 runs these as OVER aggregates (ordered by a time attribute, or since 2.1 by
-        // any column ascending); Spate does not yet.
+        // Flink 2.3 runs these as OVER aggregates (a ranking function over a time attribute, or
+        // since 2.1 ordered by any column ascending); Spate does not yet.
         assert!(
             err("SELECT id, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price) FROM sales")
                 .contains("not supported")
         );
         assert!(
-            err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY pt) FROM sales")
+            err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY price) FROM sales")
                 .contains("not supported")
+        );
+        assert!(
+            err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY id) FROM cdc").starts_with(
+                "StreamPhysicalOverAggregate doesn't support consuming update and delete changes"
+            )
+        );
+        assert_eq!(
+            err("SELECT id, SUM(price) OVER (PARTITION BY cat) FROM sales"),
+            "The window can only be ordered by a single time column."
+        );
+        assert_eq!(
+            err(
+                "SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY ts ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM sales"
+            ),
+            "OVER RANGE FOLLOWING windows are not supported yet."
+        );
+        assert_eq!(
+            err(
+                "SELECT SUM(price) OVER (ORDER BY ts), COUNT(*) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sales"
+            ),
+            "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement."
         );
     }
 }

@@ -15,6 +15,7 @@
 mod changes;
 mod expand_node;
 mod joins;
+mod over_node;
 mod rank_nodes;
 mod source;
 mod unnest_node;
@@ -240,6 +241,8 @@ impl<'a> Translator<'a> {
                 self.rank_rows(plan)
             }
             // Refused by the binder (a window function without a rank filter).
+            LogicalPlan::Over { aggs, .. } if !aggs.is_empty() => self.over_aggregate(plan),
+            // Refused by the binder (a ranking function without a rank filter).
             LogicalPlan::Over { .. } => Err(SqlError::validation(
                 "OVER window functions without a Top-N filter are not supported in streaming queries yet",
                 None,

@@ -1,0 +1,182 @@
+//! OVER aggregates (`SUM(x) OVER (PARTITION BY k ORDER BY t ROWS|RANGE BETWEEN .. PRECEDING AND
+//! CURRENT ROW)`), Flink's `over` functions: each input row once, with the aggregates of its
+//! frame appended, insert-only.
+//!
+//! On event time (`RowTime{Rows,Range}{Bounded,Unbounded}Preceding*`) a row waits for the
+//! watermark to pass its time; the rows of a time are then taken in arrival order. With `ROWS`
+//! each row's frame is the rows before it in that order (the last `n` of them, or all), with
+//! `RANGE` all rows of one time are peers and get one result, over the rows of the last `n` ms (or
+//! all). A bounded frame drops a row whose time is not after the last time it fired for the key,
+//! an unbounded one a row not after the watermark (Flink's late rows).
+//!
+//! On processing time (`ProcTimeRowsBoundedPrecedingFunction`, `ProcTimeUnboundedPrecedingFunction`)
+//! a row is emitted as it arrives, over the rows before it.
+
+use serde::{Deserialize, Serialize};
+use spate_engine::Timestamp;
+use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
+use spate_engine::state::{StateRegistry, ValueState};
+
+use crate::value::{Row, Value};
+
+use super::group_aggregate::{GroupFunction, RetractingAggregate};
+
+/// A frame: `ROWS` (a count of preceding rows) or `RANGE` (ms), `None` for `UNBOUNDED`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frame {
+    pub(crate) rows: bool,
+    pub(crate) preceding: Option<i64>,
+}
+
+/// One key's state.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct OverState<A> {
+    acc: Option<A>,
+    /// Rows accumulated and still in a bounded frame, oldest first, with their times.
+    window: Vec<(i64, Row)>,
+    /// Event time: rows waiting for the watermark, by time, each time's rows in arrival order.
+    pending: Vec<(i64, Vec<Row>)>,
+    /// Event time, bounded frame: the last time fired.
+    last_fired: Option<i64>,
+}
+
+/// The keyed function.
+#[derive(Clone)]
+pub(crate) struct OverAggregateFn {
+    aggs: RetractingAggregate,
+    frame: Frame,
+    /// The rowtime column (event time), else processing time.
+    rowtime: Option<usize>,
+    state: Option<ValueState<OverState<<RetractingAggregate as GroupFunction>::Acc>>>,
+}
+
+impl OverAggregateFn {
+    pub(crate) fn new(aggs: RetractingAggregate, frame: Frame, rowtime: Option<usize>) -> Self {
+        Self {
+            aggs,
+            frame,
+            rowtime,
+            state: None,
+        }
+    }
+
+    fn time(&self, row: &Row) -> i64 {
+        match self.rowtime.and_then(|c| row.get(c)) {
+            Some(Value::Timestamp(micros)) => micros.div_euclid(1000),
+            _ => i64::MIN,
+        }
+    }
+}
+
+type Acc = <RetractingAggregate as GroupFunction>::Acc;
+
+impl KeyedProcessFunction<Vec<Value>, Row, Row> for OverAggregateFn {
+    fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
+        self.state = Some(states.value("over-aggregate"));
+    }
+
+    fn process_element(&mut self, row: Row, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        let Some(handle) = self.state.clone() else {
+            return;
+        };
+        let watermark = ctx.current_watermark();
+        let now = ctx.current_processing_time();
+        let Some(state) = handle.get_or_insert_with(ctx, OverState::default) else {
+            return;
+        };
+        if self.rowtime.is_none() {
+            // Processing time: at once, over the rows before it.
+            let out = self.step(state, now, vec![row], true);
+            for r in out {
+                ctx.collect(r);
+            }
+            return;
+        }
+        let t = self.time(&row);
+        let late = match self.frame.preceding {
+            Some(_) => t <= state.last_fired.unwrap_or(0),
+            None => t <= watermark,
+        };
+        if late {
+            return;
+        }
+        match state.pending.binary_search_by_key(&t, |p| p.0) {
+            Ok(at) => state.pending[at].1.push(row),
+            Err(at) => state.pending.insert(at, (t, vec![row])),
+        }
+        ctx.register_event_time_timer(t);
+    }
+
+    fn on_timer(&mut self, time: Timestamp, domain: TimeDomain, ctx: &mut KeyedContext<'_, Vec<Value>, Row>) {
+        if domain != TimeDomain::EventTime {
+            return;
+        }
+        let Some(handle) = self.state.clone() else {
+            return;
+        };
+        let Some(state) = handle.get_or_insert_with(ctx, OverState::default) else {
+            return;
+        };
+        let mut out = Vec::new();
+        while state.pending.first().is_some_and(|p| p.0 <= time) {
+            let (t, rows) = state.pending.remove(0);
+            out.extend(
+                self.step(state, t, rows, self.frame.rows)
+                    .into_iter()
+                    .map(|r| (t, r)),
+            );
+            state.last_fired = Some(t);
+        }
+        for (t, r) in out {
+            ctx.collect_with_timestamp(r, t);
+        }
+    }
+}
+
+impl OverAggregateFn {
+    /// The rows of one time through the frame: each accumulated, rows leaving a bounded frame
+    /// retracted, and each emitted with its result (`one_by_one`: `ROWS`, each after itself;
+    /// else `RANGE` peers, all after all of them).
+    fn step(&self, state: &mut OverState<Acc>, t: i64, rows: Vec<Row>, one_by_one: bool) -> Vec<Row> {
+        let mut acc = state.acc.take().unwrap_or_else(|| self.aggs.create());
+        let mut out = Vec::with_capacity(rows.len());
+        if !self.frame.rows
+            && let Some(ms) = self.frame.preceding
+        {
+            // `RANGE n PRECEDING`: rows older than the frame leave.
+            while state.window.first().is_some_and(|w| w.0 < t - ms) {
+                let (_, old) = state.window.remove(0);
+                self.aggs.retract(&mut acc, &old);
+            }
+        }
+        if one_by_one {
+            for row in rows {
+                self.aggs.accumulate(&mut acc, &row);
+                if let (true, Some(n)) = (self.frame.rows, self.frame.preceding) {
+                    state.window.push((t, row.clone()));
+                    // `ROWS n PRECEDING`: the frame holds n + 1 rows.
+                    if state.window.len() as i64 > n + 1 {
+                        let (_, old) = state.window.remove(0);
+                        self.aggs.retract(&mut acc, &old);
+                    }
+                }
+                let mut r = row;
+                self.aggs.values_into(&acc, &mut r);
+                out.push(r);
+            }
+        } else {
+            for row in &rows {
+                self.aggs.accumulate(&mut acc, row);
+                if self.frame.preceding.is_some() {
+                    state.window.push((t, row.clone()));
+                }
+            }
+            for mut r in rows {
+                self.aggs.values_into(&acc, &mut r);
+                out.push(r);
+            }
+        }
+        state.acc = Some(acc);
+        out
+    }
+}
