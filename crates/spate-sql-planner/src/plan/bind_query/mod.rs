@@ -12,6 +12,7 @@ mod over;
 mod scan;
 mod select_list;
 mod state_ttl;
+mod top_n;
 mod union;
 mod window;
 
@@ -346,7 +347,7 @@ impl Binder<'_> {
                     None,
                 ));
             }
-            return over::top_n(project(input, &s.projection)?);
+            return top_n::top_n(project(input, &s.projection)?);
         }
         self.grouped(input, s, aggs)
     }
