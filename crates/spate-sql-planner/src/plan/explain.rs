@@ -338,14 +338,16 @@ impl LogicalPlan {
                 order_by,
                 calls,
                 aggs,
+                lags,
                 frame,
                 ..
             } => {
                 let names = columns(input, partition_by);
                 let mut calls: Vec<String> = calls.iter().map(|c| format!("{}()", c.name())).collect();
                 calls.extend(aggs.iter().map(|a| a.kind.name().to_string()));
+                calls.extend(lags.iter().map(|l| format!("LAG(offset={})", l.offset)));
                 let frame = match (frame.rows, frame.preceding) {
-                    (_, None) if aggs.is_empty() => String::new(),
+                    (_, None) if aggs.is_empty() && lags.is_empty() => String::new(),
                     (rows, None) => format!(", {} UNBOUNDED PRECEDING", if rows { "ROWS" } else { "RANGE" }),
                     (true, Some(n)) => format!(", ROWS {n} PRECEDING"),
                     (false, Some(ms)) => format!(", RANGE {ms}ms PRECEDING"),

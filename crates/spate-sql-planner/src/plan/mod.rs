@@ -33,7 +33,7 @@ pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
 pub use projection::push_down_projections;
 pub use rank::{
-    OverFrame, RankKind, RankRange, RankStrategy, RankWindow, SortKey, deduplication,
+    LagCall, OverFrame, RankKind, RankRange, RankStrategy, RankWindow, SortKey, deduplication,
     effective_rank_strategy, extract_rank_range,
 };
 pub use unnest::{UnnestElements, UnnestOptions};
@@ -408,6 +408,8 @@ pub enum LogicalPlan {
         calls: Vec<RankKind>,
         /// The aggregates of each appended column (an OVER aggregate's; then no `calls`).
         aggs: Vec<AggCall>,
+        /// The `LAG` calls of the columns after the aggregates'.
+        lags: Vec<LagCall>,
         /// The aggregates' frame.
         frame: OverFrame,
         /// The output.

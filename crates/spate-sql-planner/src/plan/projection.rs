@@ -268,6 +268,7 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             partition_by,
             order_by,
             aggs,
+            lags,
             ..
         } => {
             need.truncate(input.schema().fields.len());
@@ -275,6 +276,10 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
                 mark_whole(&mut need, *c);
             }
             aggregate_uses(&[], aggs, &mut need);
+            for lag in lags {
+                uses(&lag.arg, &ColumnUse::Whole, &mut need);
+                uses_all(lag.default.iter(), &mut need);
+            }
             demand(input, need, scans);
         }
         LogicalPlan::Rank {

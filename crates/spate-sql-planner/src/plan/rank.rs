@@ -58,6 +58,18 @@ impl fmt::Display for RankRange {
     }
 }
 
+/// `LAG(arg [, offset [, default]])` over an OVER window: `arg` of the row `offset` rows before
+/// (before the last of the current row's peers, on a `RANGE` frame), else `default`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LagCall {
+    /// The value read, over the input's columns.
+    pub arg: BoundExpr,
+    /// How many rows back (1 by default).
+    pub offset: usize,
+    /// The value when there is no such row (`NULL` by default), of `arg`'s type.
+    pub default: Option<BoundExpr>,
+}
+
 /// The frame of an OVER aggregate, which always ends at the current row: `ROWS` (`preceding` counts
 /// rows) or `RANGE` (`preceding` in ms of the time attribute); `None` for `UNBOUNDED PRECEDING`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -17,8 +17,13 @@ use spate_engine::Timestamp;
 use spate_engine::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
 use spate_engine::state::{StateRegistry, ValueState};
 
+use std::sync::Arc;
+
+use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
+use crate::plan::LagCall;
 use crate::value::{Row, Value};
 
+use super::fail::raise;
 use super::group_aggregate::{GroupFunction, RetractingAggregate};
 
 /// A frame: `ROWS` (a count of preceding rows) or `RANGE` (ms), `None` for `UNBOUNDED`.
@@ -38,6 +43,10 @@ pub(crate) struct OverState<A> {
     pending: Vec<(i64, Vec<Row>)>,
     /// Event time, bounded frame: the last time fired.
     last_fired: Option<i64>,
+    /// `LAG`: the arguments of the latest rows accumulated, oldest first, as many as the largest
+    /// offset needs.
+    #[serde(default)]
+    recent: Vec<Row>,
 }
 
 /// The keyed function.
@@ -47,16 +56,73 @@ pub(crate) struct OverAggregateFn {
     frame: Frame,
     /// The rowtime column (event time), else processing time.
     rowtime: Option<usize>,
+    lags: Arc<[Lag]>,
     state: Option<ValueState<OverState<<RetractingAggregate as GroupFunction>::Acc>>>,
 }
 
+/// A `LAG` call, compiled.
+struct Lag {
+    arg: CompiledExpr,
+    offset: usize,
+    default: Option<CompiledExpr>,
+}
+
 impl OverAggregateFn {
-    pub(crate) fn new(aggs: RetractingAggregate, frame: Frame, rowtime: Option<usize>) -> Self {
+    pub(crate) fn new(
+        aggs: RetractingAggregate,
+        frame: Frame,
+        rowtime: Option<usize>,
+        lags: &[LagCall],
+    ) -> Self {
+        let lags = lags
+            .iter()
+            .map(|l| Lag {
+                arg: l.arg.compile(),
+                offset: l.offset,
+                default: l.default.as_ref().map(BoundExpr::compile),
+            })
+            .collect();
         Self {
             aggs,
             frame,
             rowtime,
+            lags,
             state: None,
+        }
+    }
+
+    /// Remembers `row`'s `LAG` arguments.
+    fn remember(&self, state: &mut OverState<Acc>, row: &Row) {
+        if self.lags.is_empty() {
+            return;
+        }
+        let ctx = EvalContext::default();
+        let args = self
+            .lags
+            .iter()
+            .map(|l| l.arg.eval(row, &ctx).unwrap_or_else(|e| raise(e)))
+            .collect();
+        state.recent.push(args);
+        let keep = self.lags.iter().map(|l| l.offset).max().unwrap_or(0) + 1;
+        if state.recent.len() > keep {
+            let drop = state.recent.len() - keep;
+            state.recent.drain(..drop);
+        }
+    }
+
+    /// Appends each `LAG`'s value to `out`, a row of the current row's peers.
+    fn lag_values(&self, state: &OverState<Acc>, row: &Row, out: &mut Row) {
+        let ctx = EvalContext::default();
+        for (i, l) in self.lags.iter().enumerate() {
+            let back = state.recent.len().checked_sub(1 + l.offset);
+            let v = match back.and_then(|b| state.recent.get(b)).and_then(|r| r.get(i)) {
+                Some(v) => v.clone(),
+                None => match &l.default {
+                    Some(d) => d.eval(row, &ctx).unwrap_or_else(|e| raise(e)),
+                    None => Value::Null,
+                },
+            };
+            out.push(v);
         }
     }
 
@@ -152,6 +218,7 @@ impl OverAggregateFn {
         if one_by_one {
             for row in rows {
                 self.aggs.accumulate(&mut acc, &row);
+                self.remember(state, &row);
                 if let (true, Some(n)) = (self.frame.rows, self.frame.preceding) {
                     state.window.push((t, row.clone()));
                     // `ROWS n PRECEDING`: the frame holds n + 1 rows.
@@ -160,19 +227,23 @@ impl OverAggregateFn {
                         self.aggs.retract(&mut acc, &old);
                     }
                 }
-                let mut r = row;
+                let mut r = row.clone();
                 self.aggs.values_into(&acc, &mut r);
+                self.lag_values(state, &row, &mut r);
                 out.push(r);
             }
         } else {
             for row in &rows {
                 self.aggs.accumulate(&mut acc, row);
+                self.remember(state, row);
                 if self.frame.preceding.is_some() {
                     state.window.push((t, row.clone()));
                 }
             }
-            for mut r in rows {
+            for row in rows {
+                let mut r = row.clone();
                 self.aggs.values_into(&acc, &mut r);
+                self.lag_values(state, &row, &mut r);
                 out.push(r);
             }
         }

@@ -215,9 +215,10 @@ fn own_text(plan: &LogicalPlan) -> String {
             order_by,
             calls,
             aggs,
+            lags,
             frame,
             schema,
-        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {aggs:?} {frame:?} {schema:?}"),
+        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {aggs:?} {lags:?} {frame:?} {schema:?}"),
         LogicalPlan::Rank {
             input: _,
             partition_by,

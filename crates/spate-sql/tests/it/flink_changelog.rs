@@ -186,6 +186,8 @@ cases!(
     over_named_window,
     over_proc_rows,
     over_proc_unbounded,
+    over_lag,
+    window_topn_of_aggregate,
 );
 
 /// `tests/flink_changelog_sinks/<case>/`: a script of `INSERT`s into `filesystem` sinks under

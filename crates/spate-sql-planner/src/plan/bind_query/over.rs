@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::ast::{FrameBound, FrameUnits, Over, WindowDef};
-use crate::plan::{OverFrame, RankKind, SortKey};
+use crate::plan::{LagCall, OverFrame, RankKind, SortKey};
 
 /// The name of the `i`-th window function's column, as Flink's plans name it.
 fn over_column(i: usize) -> String {
@@ -32,7 +32,10 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
     let mut window: Option<(Vec<usize>, Vec<SortKey>, OverFrame)> = None;
     let mut calls = Vec::new();
     let mut aggs: Vec<AggCall> = Vec::new();
-    let mut fields = input.schema().fields.clone();
+    let mut lags: Vec<LagCall> = Vec::new();
+    // The appended columns: ranking functions', then aggregates', then `LAG`s', as the
+    // operators append them.
+    let (mut rank_fields, mut agg_fields, mut lag_fields) = (Vec::new(), Vec::new(), Vec::new());
     let scope = RelScope {
         schema: input.schema(),
     };
@@ -55,7 +58,13 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
             "ROW_NUMBER" => Some(RankKind::RowNumber),
             "RANK" => Some(RankKind::Rank),
             "DENSE_RANK" => Some(RankKind::DenseRank),
-            _ if AggKind::from_name(&name).is_some() => None,
+            _ if AggKind::from_name(&name).is_some() || name == "LAG" => None,
+            "LEAD" => {
+                return Err(SqlError::validation(
+                    "LEAD Function is not supported in stream mode.",
+                    pos_of,
+                ));
+            }
             _ => {
                 return Err(SqlError::not_yet_in_streaming(
                     format!("the window function {f} OVER {over}"),
@@ -65,7 +74,13 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
         };
         let def = resolve(over, &s.windows)?;
         let bound = bind_window(def, &scope)?;
-        let column = over_column(calls.len() + aggs.len());
+        let column = over_column(calls.len() + aggs.len() + lags.len());
+        if (kind.is_some() || name == "LAG") && def.frame.is_some() {
+            return Err(SqlError::validation(
+                "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions",
+                pos_of,
+            ));
+        }
         match kind {
             Some(kind) => {
                 if !f.args.is_empty() {
@@ -83,7 +98,7 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
                     ));
                 }
                 calls.push(kind);
-                fields.push(Field::new(
+                rank_fields.push(Field::new(
                     column.clone(),
                     DataType {
                         kind: TypeKind::BigInt,
@@ -91,13 +106,26 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
                     },
                 ));
             }
+            None if name == "LAG" => {
+                let lag = bind_lag(f, &scope)?;
+                lag_fields.push(Field::new(
+                    column.clone(),
+                    DataType {
+                        nullable: true,
+                        ..lag.arg.ty().clone()
+                    },
+                ));
+                lags.push(lag);
+            }
             None => {
                 let call = bind_aggregate(f, &scope)?;
-                fields.push(Field::new(column.clone(), call.ty.clone()));
+                agg_fields.push(Field::new(column.clone(), call.ty.clone()));
                 aggs.push(call);
             }
         }
-        if !calls.is_empty() && !aggs.is_empty() {
+        let ranked = !calls.is_empty();
+        let aggregated = !aggs.is_empty() || !lags.is_empty();
+        if ranked && aggregated {
             return Err(unsupported(
                 "ranking functions and aggregates over windows in one SELECT",
                 None,
@@ -121,15 +149,20 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
     let Some((partition_by, order_by, frame)) = window else {
         return Ok((input, items));
     };
-    if !aggs.is_empty() {
+    if !aggs.is_empty() || !lags.is_empty() {
         check_over_aggregate(&input, &order_by, frame)?;
     }
+    let mut fields = input.schema().fields.clone();
+    fields.extend(rank_fields);
+    fields.extend(agg_fields);
+    fields.extend(lag_fields);
     let plan = LogicalPlan::Over {
         input: Box::new(input),
         partition_by,
         order_by,
         calls,
         aggs,
+        lags,
         frame,
         schema: Schema { fields },
     };
@@ -160,6 +193,46 @@ pub(super) fn hide_over_columns(plan: LogicalPlan) -> Result<LogicalPlan> {
         exprs,
         schema: Schema { fields },
     })
+}
+
+/// `LAG(arg [, offset [, default]])`: a constant offset, a default of the argument's type.
+fn bind_lag(f: &crate::ast::Function, scope: &RelScope<'_>) -> Result<LagCall> {
+    let at = f.name.0.last().and_then(|i| i.loc.pos());
+    let (arg, offset, default) = match f.args.as_slice() {
+        [arg] => (arg, None, None),
+        [arg, offset] => (arg, Some(offset), None),
+        [arg, offset, default] => (arg, Some(offset), Some(default)),
+        _ => {
+            return Err(SqlError::validation(
+                "Invalid number of arguments to function 'LAG'. Was expecting 1 to 3 arguments",
+                at,
+            ));
+        }
+    };
+    let arg = expr::bind(arg, scope)?;
+    let offset = match offset {
+        None => 1,
+        Some(e) => match expr::bind(e, scope)?.constant_value() {
+            Some(crate::value::Value::Int(n)) if n >= 0 => usize::try_from(n).unwrap_or(usize::MAX),
+            _ => {
+                return Err(SqlError::validation(
+                    format!("LAG's offset must be a non-negative integer constant, found {e}"),
+                    at,
+                ));
+            }
+        },
+    };
+    let default = match default {
+        None => None,
+        Some(e) => {
+            let ty = DataType {
+                nullable: true,
+                ..arg.ty().clone()
+            };
+            Some(expr::coerce(expr::bind(e, scope)?, &ty))
+        }
+    };
+    Ok(LagCall { arg, offset, default })
 }
 
 /// The window an `OVER` names, looked up in the `WINDOW` clause.
@@ -482,6 +555,16 @@ mod tests {
             err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY id) FROM cdc").starts_with(
                 "StreamPhysicalOverAggregate doesn't support consuming update and delete changes"
             )
+        );
+        assert_eq!(
+            err("SELECT id, LEAD(price) OVER (PARTITION BY cat ORDER BY ts) FROM sales"),
+            "LEAD Function is not supported in stream mode."
+        );
+        assert_eq!(
+            err(
+                "SELECT id, LAG(price) OVER (PARTITION BY cat ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sales"
+            ),
+            "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions"
         );
         assert_eq!(
             err("SELECT id, SUM(price) OVER (PARTITION BY cat) FROM sales"),

@@ -23,7 +23,7 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     let rewritable = matches!(
         &*filter,
         LogicalPlan::Filter { input, .. }
-            if matches!(&**input, LogicalPlan::Project { input, .. } if matches!(&**input, LogicalPlan::Over { calls, aggs, .. } if calls.len() == 1 && aggs.is_empty()))
+            if matches!(&**input, LogicalPlan::Project { input, .. } if matches!(&**input, LogicalPlan::Over { calls, aggs, lags, .. } if calls.len() == 1 && aggs.is_empty() && lags.is_empty()))
     );
     if !rewritable {
         return Ok(LogicalPlan::Project {
@@ -59,6 +59,7 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
         order_by,
         calls,
         aggs,
+        lags,
         frame,
         schema: over_schema,
     } = *over
@@ -88,6 +89,7 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
             order_by,
             calls,
             aggs,
+            lags,
             frame,
             schema: over_schema,
         };

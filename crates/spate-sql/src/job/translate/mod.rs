@@ -241,7 +241,9 @@ impl<'a> Translator<'a> {
                 self.rank_rows(plan)
             }
             // Refused by the binder (a window function without a rank filter).
-            LogicalPlan::Over { aggs, .. } if !aggs.is_empty() => self.over_aggregate(plan),
+            LogicalPlan::Over { aggs, lags, .. } if !aggs.is_empty() || !lags.is_empty() => {
+                self.over_aggregate(plan)
+            }
             // Refused by the binder (a ranking function without a rank filter).
             LogicalPlan::Over { .. } => Err(SqlError::validation(
                 "OVER window functions without a Top-N filter are not supported in streaming queries yet",

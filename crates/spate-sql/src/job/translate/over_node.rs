@@ -21,6 +21,7 @@ impl Translator<'_> {
             partition_by,
             order_by,
             aggs,
+            lags,
             frame,
             ..
         } = plan
@@ -47,6 +48,7 @@ impl Translator<'_> {
                 preceding: frame.preceding,
             },
             rowtime,
+            lags,
         );
         let uid = self.uid("over-aggregate");
         let stream = self
