@@ -47,6 +47,9 @@ pub(crate) struct OverState<A> {
     /// offset needs.
     #[serde(default)]
     recent: Vec<Row>,
+    /// `ROW_NUMBER`: the rows numbered so far.
+    #[serde(default)]
+    numbered: i64,
 }
 
 /// The keyed function.
@@ -57,6 +60,8 @@ pub(crate) struct OverAggregateFn {
     /// The rowtime column (event time), else processing time.
     rowtime: Option<usize>,
     lags: Arc<[Lag]>,
+    /// How many `ROW_NUMBER()` columns come first.
+    row_numbers: usize,
     state: Option<ValueState<OverState<<RetractingAggregate as GroupFunction>::Acc>>>,
 }
 
@@ -73,6 +78,7 @@ impl OverAggregateFn {
         frame: Frame,
         rowtime: Option<usize>,
         lags: &[LagCall],
+        row_numbers: usize,
     ) -> Self {
         let lags = lags
             .iter()
@@ -87,6 +93,7 @@ impl OverAggregateFn {
             frame,
             rowtime,
             lags,
+            row_numbers,
             state: None,
         }
     }
@@ -219,6 +226,7 @@ impl OverAggregateFn {
             for row in rows {
                 self.aggs.accumulate(&mut acc, &row);
                 self.remember(state, &row);
+                state.numbered += 1;
                 if let (true, Some(n)) = (self.frame.rows, self.frame.preceding) {
                     state.window.push((t, row.clone()));
                     // `ROWS n PRECEDING`: the frame holds n + 1 rows.
@@ -228,6 +236,7 @@ impl OverAggregateFn {
                     }
                 }
                 let mut r = row.clone();
+                r.extend(std::iter::repeat_n(Value::Int(state.numbered), self.row_numbers));
                 self.aggs.values_into(&acc, &mut r);
                 self.lag_values(state, &row, &mut r);
                 out.push(r);

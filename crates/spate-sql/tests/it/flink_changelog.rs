@@ -187,6 +187,7 @@ cases!(
     over_proc_rows,
     over_proc_unbounded,
     over_lag,
+    over_row_number,
     window_topn_of_aggregate,
 );
 

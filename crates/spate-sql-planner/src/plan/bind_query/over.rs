@@ -364,7 +364,13 @@ fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec
 /// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
 /// aggregates yet.
 pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
-    if let LogicalPlan::Over { calls, order_by, .. } = plan
+    if let LogicalPlan::Over {
+        input,
+        calls,
+        order_by,
+        frame,
+        ..
+    } = plan
         && !calls.is_empty()
     {
         // Flink plans it as an OVER aggregate, which orders by one time attribute ascending.
@@ -374,10 +380,14 @@ pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
                 None,
             ));
         }
+        // `ROW_NUMBER()` alone is one: each row numbered in time order (rows of one time too).
+        if calls.iter().all(|c| *c == RankKind::RowNumber) {
+            return check_over_aggregate(input, order_by, *frame);
+        }
         let names: Vec<&str> = calls.iter().map(|c| c.name()).collect();
         return Err(unsupported(
             format!(
-                "{}() OVER a window without a rank filter (a Top-N needs WHERE rn <= N, rn = N, rn < N or rn BETWEEN a AND b; OVER aggregates are not supported yet)",
+                "{}() OVER a window without a rank filter (a Top-N needs WHERE rn <= N, rn = N, rn < N or rn BETWEEN a AND b)",
                 names.join("(), ")
             ),
             None,
@@ -547,6 +557,7 @@ mod tests {
             err("SELECT id, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price) FROM sales")
                 .contains("not supported")
         );
+        assert!(bind("SELECT id, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY ts) FROM sales").is_ok());
         assert!(
             err("SELECT id, SUM(price) OVER (PARTITION BY cat ORDER BY price) FROM sales")
                 .contains("not supported")

@@ -241,7 +241,14 @@ impl<'a> Translator<'a> {
                 self.rank_rows(plan)
             }
             // Refused by the binder (a window function without a rank filter).
-            LogicalPlan::Over { aggs, lags, .. } if !aggs.is_empty() || !lags.is_empty() => {
+            // The binder lets through only OVER aggregates and `ROW_NUMBER()` alone (in time
+            // order); a Top-N became a `Rank`.
+            LogicalPlan::Over {
+                calls, aggs, lags, ..
+            } if !aggs.is_empty()
+                || !lags.is_empty()
+                || calls.iter().all(|c| *c == crate::plan::RankKind::RowNumber) =>
+            {
                 self.over_aggregate(plan)
             }
             // Refused by the binder (a ranking function without a rank filter).

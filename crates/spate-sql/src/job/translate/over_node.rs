@@ -20,6 +20,7 @@ impl Translator<'_> {
             input,
             partition_by,
             order_by,
+            calls,
             aggs,
             lags,
             frame,
@@ -44,11 +45,13 @@ impl Translator<'_> {
         let f = OverAggregateFn::new(
             RetractingAggregate::new(aggs),
             Frame {
-                rows: frame.rows,
+                // `ROW_NUMBER` numbers rows one by one whatever the frame (rows of one time too).
+                rows: frame.rows || !calls.is_empty(),
                 preceding: frame.preceding,
             },
             rowtime,
             lags,
+            calls.len(),
         );
         let uid = self.uid("over-aggregate");
         let stream = self
