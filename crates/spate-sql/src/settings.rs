@@ -22,6 +22,9 @@ const IMPLEMENTED: &[&str] = &[
     "table.exec.mini-batch.allow-latency",
     "table.exec.mini-batch.size",
     "table.optimizer.agg-phase-strategy",
+    // Flink's LRU cache of Top-N state rows: Spate's keyed state is in memory already, so the
+    // size changes nothing a job computes.
+    "table.exec.rank.topn-cache-size",
     NOT_NULL_ENFORCER,
     "pipeline.auto-watermark-interval",
     "execution.checkpointing.interval",
@@ -111,6 +114,11 @@ pub(crate) fn validate_setting(k: &str, v: &str) -> Result<()> {
             if !(v.trim().eq_ignore_ascii_case("true") || v.trim().eq_ignore_ascii_case("false")) =>
         {
             return Err(bad("expected true or false"));
+        }
+        "table.exec.rank.topn-cache-size" => {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| bad("expected an integer (the rows Flink's Top-N caches)"))?;
         }
         "table.exec.mini-batch.size" => {
             v.trim()
@@ -202,6 +210,8 @@ mod tests {
             mini.message()
         );
         assert!(validate_setting("table.exec.mini-batch.size", "x").is_err());
+        assert!(validate_setting("table.exec.rank.topn-cache-size", "10000").is_ok());
+        assert!(validate_setting("table.exec.rank.topn-cache-size", "many").is_err());
         let typo = validate_setting("table.local-timezone", "UTC").expect_err("refused");
         assert!(
             typo.message().contains("table.local-time-zone"),

@@ -140,7 +140,27 @@ impl LogicalPlan {
             LogicalPlan::Project { input, .. }
             | LogicalPlan::Expand { input, .. }
             | LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Over { input, .. }
             | LogicalPlan::Unnest { input, .. } => input.modify_kinds(),
+            // A window Top-N or deduplication emits each window's rows once, when it fires.
+            LogicalPlan::Rank { window: Some(_), .. } | LogicalPlan::Deduplicate { window: Some(_), .. } => {
+                ChangelogMode::INSERT_ONLY
+            }
+            // Flink 2.3 (`FlinkChangelogModeInferenceProgram`): a deduplication keeping the
+            // first row of an insert-only input is insert-only (on event time it waits for the
+            // watermark); anything else a Top-N emits may update and delete. Flink applies the
+            // insert-only shortcut to every Top-1 without a rank column that it cannot tell is
+            // keep-last (FLINK-40368: ordered by two columns, its updates come as `+U` alone);
+            // Spate only to a real deduplication.
+            LogicalPlan::Deduplicate { input, keep_last, .. }
+                if !keep_last && input.modify_kinds().is_insert_only() =>
+            {
+                ChangelogMode::INSERT_ONLY
+            }
+            LogicalPlan::Rank { .. } | LogicalPlan::Deduplicate { .. } => ChangelogMode {
+                update_before: false,
+                ..ChangelogMode::ALL
+            },
             LogicalPlan::Union { inputs, .. } => inputs
                 .iter()
                 .map(LogicalPlan::modify_kinds)
@@ -261,9 +281,26 @@ impl LogicalPlan {
                 let left_needs = (!left.modify_kinds().is_insert_only()).then_some(asked).flatten();
                 return left.satisfy(left_needs, modes) && right.satisfy(needs, modes);
             }
+            // A Top-N reads its input as its strategy needs: nothing but insertions, new images
+            // alone (`UpdateFastStrategy`), or both images to retract (`RetractStrategy`).
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                order_by,
+                window: None,
+                ..
+            } => {
+                let needs = match super::rank::effective_rank_strategy(input, partition_by, order_by) {
+                    super::RankStrategy::AppendFast => None,
+                    super::RankStrategy::UpdateFast(_) => Some(UpdateImages::AfterOnly),
+                    super::RankStrategy::Retract => Some(UpdateImages::BeforeAndAfter),
+                };
+                return input.satisfy(needs, modes);
+            }
             LogicalPlan::Project { .. }
             | LogicalPlan::Expand { .. }
             | LogicalPlan::Filter { .. }
+            | LogicalPlan::Over { .. }
             | LogicalPlan::Unnest { .. }
             | LogicalPlan::Union { .. } => asked,
             _ => None,
@@ -420,6 +457,9 @@ impl LogicalPlan {
                     | LogicalPlan::AttachedWindowAggregate { .. }
                     | LogicalPlan::WindowJoin { .. }
                     | LogicalPlan::IntervalJoin { .. }
+                    | LogicalPlan::Rank { window: Some(_), .. }
+                    | LogicalPlan::Over { .. }
+                    | LogicalPlan::Deduplicate { .. }
             );
         let updating = self
             .inputs()

@@ -136,6 +136,9 @@ impl LogicalPlan {
             }
             LogicalPlan::GroupAggregate { .. }
             | LogicalPlan::ChangelogNormalize { .. }
+            | LogicalPlan::Over { .. }
+            | LogicalPlan::Rank { .. }
+            | LogicalPlan::Deduplicate { .. }
             | LogicalPlan::SinkMaterialize { .. } => {
                 f.write_str(&self.flink_node_string())?;
                 self.inputs()
@@ -351,6 +354,78 @@ impl LogicalPlan {
                     fields.join(", ")
                 )
             }
+            LogicalPlan::Over {
+                input,
+                partition_by,
+                order_by,
+                calls,
+                aggs,
+                lags,
+                frame,
+                ..
+            } => {
+                let names = columns(input, partition_by);
+                let mut calls: Vec<String> = calls.iter().map(|c| format!("{}()", c.name())).collect();
+                calls.extend(aggs.iter().map(|a| a.kind.name().to_string()));
+                calls.extend(lags.iter().map(|l| format!("LAG(offset={})", l.offset)));
+                let frame = match (frame.rows, frame.preceding) {
+                    (_, None) if aggs.is_empty() && lags.is_empty() => String::new(),
+                    (rows, None) => format!(", {} UNBOUNDED PRECEDING", if rows { "ROWS" } else { "RANGE" }),
+                    (true, Some(n)) => format!(", ROWS {n} PRECEDING"),
+                    (false, Some(ms)) => format!(", RANGE {ms}ms PRECEDING"),
+                };
+                format!(
+                    "OverAggregate(partitionBy=[{}], orderBy=[{}]{frame}, select=[{}])",
+                    names.join(", "),
+                    sort_keys(input, order_by),
+                    calls.join(", ")
+                )
+            }
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                order_by,
+                kind,
+                range,
+                output_rank,
+                window,
+                ..
+            } => {
+                let (node, strategy) = match window {
+                    Some(_) => ("WindowRank".to_string(), String::new()),
+                    None => (
+                        "Rank".to_string(),
+                        format!(
+                            "strategy=[{}], ",
+                            super::effective_rank_strategy(input, partition_by, order_by)
+                        ),
+                    ),
+                };
+                format!(
+                    "{node}({strategy}rankType=[{}], rankRange=[{range}], partitionBy=[{}], orderBy=[{}], outputRankNumber=[{output_rank}])",
+                    kind.name(),
+                    columns(input, partition_by).join(", "),
+                    sort_keys(input, order_by),
+                )
+            }
+            LogicalPlan::Deduplicate {
+                input,
+                keys,
+                rowtime,
+                keep_last,
+                window,
+                ..
+            } => format!(
+                "{}(keep=[{}], key=[{}], order=[{}])",
+                if window.is_some() {
+                    "WindowDeduplicate"
+                } else {
+                    "Deduplicate"
+                },
+                if *keep_last { "LastRow" } else { "FirstRow" },
+                columns(input, keys).join(", "),
+                if *rowtime { "ROWTIME" } else { "PROCTIME" }
+            ),
             other => {
                 let text = other.explain(false);
                 let head = text.lines().next().unwrap_or("");
@@ -358,4 +433,26 @@ impl LogicalPlan {
             }
         }
     }
+}
+
+/// The names of `input`'s columns `cols`.
+fn columns<'a>(input: &'a LogicalPlan, cols: &[usize]) -> Vec<&'a str> {
+    cols.iter()
+        .map(|c| input.schema().fields.get(*c).map_or("?", |f| f.name.as_str()))
+        .collect()
+}
+
+/// `price DESC, id ASC`, as Flink's plans show an order.
+fn sort_keys(input: &LogicalPlan, keys: &[super::SortKey]) -> String {
+    keys.iter()
+        .map(|k| {
+            let name = input
+                .schema()
+                .fields
+                .get(k.column)
+                .map_or("?", |f| f.name.as_str());
+            format!("{name} {}", if k.ascending { "ASC" } else { "DESC" })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -17,8 +17,10 @@ mod column_use;
 mod explain;
 mod insert;
 mod join_input;
+mod monotonicity;
 mod on_conflict;
 mod projection;
+mod rank;
 mod rel_scope;
 mod unnest;
 mod upsert_keys;
@@ -32,6 +34,10 @@ pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;
 pub use join_input::JoinInputView;
 pub use projection::push_down_projections;
+pub use rank::{
+    LagCall, OverFrame, RankKind, RankRange, RankStrategy, RankWindow, SortKey, deduplication,
+    effective_rank_strategy, extract_rank_range,
+};
 pub use unnest::{UnnestElements, UnnestOptions};
 pub use upsert_keys::UpsertKeys;
 
@@ -421,6 +427,68 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// Window functions (`ROW_NUMBER() OVER (..)`, Flink's `LogicalOverAggregate`): the input's
+    /// columns, then one per call. Only a Top-N filter over it makes it runnable (a [`Rank`]
+    /// replaces it); one left in a plan is refused at binding.
+    ///
+    /// [`Rank`]: LogicalPlan::Rank
+    Over {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// `PARTITION BY` columns of the input.
+        partition_by: Vec<usize>,
+        /// `ORDER BY` of the window.
+        order_by: Vec<SortKey>,
+        /// The ranking function of each appended column (a Top-N's; then no `aggs`).
+        calls: Vec<RankKind>,
+        /// The aggregates of each appended column (an OVER aggregate's; then no `calls`).
+        aggs: Vec<AggCall>,
+        /// The `LAG` calls of the columns after the aggregates'.
+        lags: Vec<LagCall>,
+        /// The aggregates' frame.
+        frame: OverFrame,
+        /// The output.
+        schema: Schema,
+    },
+    /// Top-N (Flink's `Rank`): per partition, the rows ranked `range` by `order_by`, updated as
+    /// rows enter and leave it; with `output_rank` the rank is appended as a `BIGINT` column.
+    /// Over a window TVF's rows (`window`), each window's rows once when it fires
+    /// (`WindowRank`, insert-only).
+    Rank {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// `PARTITION BY` columns (none: one global partition).
+        partition_by: Vec<usize>,
+        /// The order ranks count in.
+        order_by: Vec<SortKey>,
+        /// `ROW_NUMBER`, `RANK` or `DENSE_RANK`.
+        kind: RankKind,
+        /// The ranks kept.
+        range: RankRange,
+        /// Whether the rank is an output column.
+        output_rank: bool,
+        /// The window the input rows carry, for a window Top-N.
+        window: Option<RankWindow>,
+        /// The output.
+        schema: Schema,
+    },
+    /// Deduplication (Flink's `Deduplicate`, a Top-1 by a time attribute without the rank
+    /// column): per key the first row (`keep_last` false) or the last by `order`, a processing
+    /// or event time column. Over a window TVF's rows, per window (`WindowDeduplicate`).
+    Deduplicate {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The key columns.
+        keys: Vec<usize>,
+        /// The time attribute column ordered by.
+        order: usize,
+        /// Whether that is event time (else processing time).
+        rowtime: bool,
+        /// `ORDER BY .. DESC`: keep the last row.
+        keep_last: bool,
+        /// The window the input rows carry, for a window deduplication.
+        window: Option<RankWindow>,
+    },
     /// An interval join on event time: `r.t BETWEEN l.t + lower AND l.t + upper`.
     IntervalJoin {
         /// Left input.
@@ -448,6 +516,7 @@ impl LogicalPlan {
         match self {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
+            | LogicalPlan::Deduplicate { input, .. }
             | LogicalPlan::SinkMaterialize { input, .. } => input.schema(),
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Values { schema, .. }
@@ -462,6 +531,8 @@ impl LogicalPlan {
             | LogicalPlan::WindowJoin { schema, .. }
             | LogicalPlan::RegularJoin { schema, .. }
             | LogicalPlan::TemporalJoin { schema, .. }
+            | LogicalPlan::Over { schema, .. }
+            | LogicalPlan::Rank { schema, .. }
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
         }
     }
@@ -479,6 +550,9 @@ impl LogicalPlan {
             | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
             | LogicalPlan::SinkMaterialize { input, .. }
+            | LogicalPlan::Over { input, .. }
+            | LogicalPlan::Rank { input, .. }
+            | LogicalPlan::Deduplicate { input, .. }
             | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }

@@ -260,6 +260,48 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
                 demand(input, need.clone(), scans);
             }
         }
+        // A Top-N reads its keys and order; the rest of a row is what its consumer reads, as
+        // Flink prunes the rank's input before it (rows that differ only in columns nobody
+        // reads are equal to it too).
+        LogicalPlan::Over {
+            input,
+            partition_by,
+            order_by,
+            aggs,
+            lags,
+            ..
+        } => {
+            need.truncate(input.schema().fields.len());
+            for c in partition_by.iter().chain(order_by.iter().map(|k| &k.column)) {
+                mark_whole(&mut need, *c);
+            }
+            aggregate_uses(&[], aggs, &mut need);
+            for lag in lags {
+                uses(&lag.arg, &ColumnUse::Whole, &mut need);
+                uses_all(lag.default.iter(), &mut need);
+            }
+            demand(input, need, scans);
+        }
+        LogicalPlan::Rank {
+            input,
+            partition_by,
+            order_by,
+            ..
+        } => {
+            need.truncate(input.schema().fields.len());
+            for c in partition_by.iter().chain(order_by.iter().map(|k| &k.column)) {
+                mark_whole(&mut need, *c);
+            }
+            demand(input, need, scans);
+        }
+        LogicalPlan::Deduplicate {
+            input, keys, order, ..
+        } => {
+            for c in keys.iter().chain([&*order]) {
+                mark_whole(&mut need, *c);
+            }
+            demand(input, need, scans);
+        }
         LogicalPlan::Unnest {
             input,
             collection,
@@ -338,6 +380,9 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::GroupAggregate { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
         | LogicalPlan::SinkMaterialize { input, .. }
+        | LogicalPlan::Over { input, .. }
+        | LogicalPlan::Rank { input, .. }
+        | LogicalPlan::Deduplicate { input, .. }
         | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
@@ -407,6 +452,9 @@ mod tests {
             | LogicalPlan::GroupAggregate { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
             | LogicalPlan::SinkMaterialize { input, .. }
+            | LogicalPlan::Over { input, .. }
+            | LogicalPlan::Rank { input, .. }
+            | LogicalPlan::Deduplicate { input, .. }
             | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }

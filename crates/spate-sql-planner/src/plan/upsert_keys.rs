@@ -38,7 +38,35 @@ impl LogicalPlan {
                 key.sort_unstable();
                 vec![key]
             }
-            LogicalPlan::Filter { input, .. } => input.upsert_keys(),
+            LogicalPlan::Filter { input, .. } | LogicalPlan::Over { input, .. } => input.upsert_keys(),
+            // Flink's `getRankUniqueKeys`: the input's keys that hold the partition key; with
+            // `ROW_NUMBER`, the partition key with the rank column, and the partition key alone
+            // for a Top-1.
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                kind,
+                range,
+                output_rank,
+                ..
+            } => {
+                let mut keys: UpsertKeys = input
+                    .upsert_keys()
+                    .into_iter()
+                    .filter(|k| partition_by.iter().all(|p| k.contains(p)))
+                    .collect();
+                if *kind == super::RankKind::RowNumber {
+                    if *output_rank {
+                        let rank_col = input.schema().fields.len();
+                        keys.push(partition_by.iter().copied().chain([rank_col]).collect());
+                    }
+                    if range.end == 1 {
+                        keys.push(partition_by.clone());
+                    }
+                }
+                keys
+            }
+            LogicalPlan::Deduplicate { keys, .. } => vec![keys.clone()],
             LogicalPlan::Project { input, exprs, .. } => projected(&input.upsert_keys(), exprs),
             LogicalPlan::WindowAssign { input, window, .. } => {
                 let keys = input.upsert_keys();

@@ -221,6 +221,36 @@ fn own_text(plan: &LogicalPlan) -> String {
             kind,
             schema,
         } => format!("IntervalJoin {time_cols:?} {bounds:?} {keys:?} {condition:?} {kind:?} {schema:?}"),
+        LogicalPlan::Over {
+            input: _,
+            partition_by,
+            order_by,
+            calls,
+            aggs,
+            lags,
+            frame,
+            schema,
+        } => format!("Over {partition_by:?} {order_by:?} {calls:?} {aggs:?} {lags:?} {frame:?} {schema:?}"),
+        LogicalPlan::Rank {
+            input: _,
+            partition_by,
+            order_by,
+            kind,
+            range,
+            output_rank,
+            window,
+            schema,
+        } => format!(
+            "Rank {partition_by:?} {order_by:?} {kind:?} {range:?} {output_rank} {window:?} {schema:?}"
+        ),
+        LogicalPlan::Deduplicate {
+            input: _,
+            keys,
+            order,
+            rowtime,
+            keep_last,
+            window,
+        } => format!("Deduplicate {keys:?} {order} {rowtime} {keep_last} {window:?}"),
     }
 }
 

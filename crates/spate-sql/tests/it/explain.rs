@@ -128,3 +128,18 @@ fn explain_changelog_aggregate_over_updates() {
 fn explain_changelog_retracting_aggregates() {
     check("changelog_retracting_aggregates");
 }
+
+#[test]
+fn explain_changelog_top_n() {
+    check("changelog_top_n");
+}
+
+#[test]
+fn explain_changelog_deduplicate() {
+    check("changelog_deduplicate");
+}
+
+#[test]
+fn explain_over_aggregate() {
+    check("over_aggregate");
+}

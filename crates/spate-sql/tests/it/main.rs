@@ -24,6 +24,7 @@ mod session;
 mod state_ttl;
 mod stream_table;
 mod temporal_join;
+mod top_n_oracle;
 mod two_phase;
 mod udf;
 mod upsert_buffer;

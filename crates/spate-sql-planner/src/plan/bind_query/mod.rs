@@ -8,10 +8,12 @@
 mod group_by;
 mod grouping_sets;
 mod join;
+mod over;
 mod scan;
 mod select_list;
 mod state_ttl;
 mod temporal_join;
+mod top_n;
 mod union;
 mod window;
 
@@ -49,6 +51,7 @@ pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
         }
         .query(query)?;
         check_depth(measure(&plan), "the query")?;
+        over::refuse_over(&plan)?;
         plan.check_changelog_inputs()?;
         Ok(plan)
     })
@@ -338,6 +341,13 @@ impl Binder<'_> {
                 },
             };
         }
+        if over::has_over(&s.projection) {
+            if !s.group_by.is_empty() || s.having.is_some() {
+                return Err(unsupported("window functions (OVER) in a grouped SELECT", None));
+            }
+            let (input, items) = over::bind_over(input, s)?;
+            return over::hide_over_columns(project(input, &items)?);
+        }
         let mut aggs = Vec::new();
         for item in &s.projection {
             if let SelectItem::Expr { expr, .. } = item {
@@ -354,7 +364,7 @@ impl Binder<'_> {
                     None,
                 ));
             }
-            return project(input, &s.projection);
+            return top_n::top_n(project(input, &s.projection)?);
         }
         self.grouped(input, s, aggs)
     }
@@ -427,6 +437,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
     match plan {
         LogicalPlan::Filter { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
+        | LogicalPlan::Deduplicate { input, .. }
         | LogicalPlan::SinkMaterialize { input, .. } => schema_mut(input),
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
@@ -441,6 +452,8 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::WindowJoin { schema, .. }
         | LogicalPlan::RegularJoin { schema, .. }
         | LogicalPlan::TemporalJoin { schema, .. }
+        | LogicalPlan::Over { schema, .. }
+        | LogicalPlan::Rank { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,
     }
 }

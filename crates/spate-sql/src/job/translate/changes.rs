@@ -69,6 +69,7 @@ impl Translator<'_> {
                 condition,
             } => self.changelog_normalize(input, keys, condition.as_ref(), asked),
             LogicalPlan::Project { .. } | LogicalPlan::Filter { .. } => self.calc_changes(plan, asked),
+            LogicalPlan::Rank { .. } | LogicalPlan::Deduplicate { .. } => self.rank_changes(plan, asked),
             LogicalPlan::Expand { input, keys, ids, .. } => self.expand_changes(input, keys, ids, asked),
             LogicalPlan::SinkMaterialize {
                 input,

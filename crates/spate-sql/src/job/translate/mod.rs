@@ -15,6 +15,8 @@
 mod changes;
 mod expand_node;
 mod joins;
+mod over_node;
+mod rank_nodes;
 mod source;
 mod temporal_join_node;
 mod unnest_node;
@@ -281,7 +283,30 @@ impl<'a> Translator<'a> {
                     UpdateImages::BeforeAndAfter,
                 )?
                 .map(|c: Change| c.row)),
+            LogicalPlan::Rank { window: Some(_), .. } | LogicalPlan::Deduplicate { .. }
+                if plan.modify_kinds().is_insert_only() =>
+            {
+                self.rank_rows(plan)
+            }
+            // Refused by the binder (a window function without a rank filter).
+            // The binder lets through only OVER aggregates and `ROW_NUMBER()` alone (in time
+            // order); a Top-N became a `Rank`.
+            LogicalPlan::Over {
+                calls, aggs, lags, ..
+            } if !aggs.is_empty()
+                || !lags.is_empty()
+                || calls.iter().all(|c| *c == crate::plan::RankKind::RowNumber) =>
+            {
+                self.over_aggregate(plan)
+            }
+            // Refused by the binder (a ranking function without a rank filter).
+            LogicalPlan::Over { .. } => Err(SqlError::validation(
+                "OVER window functions without a Top-N filter are not supported in streaming queries yet",
+                None,
+            )),
             LogicalPlan::GroupAggregate { .. }
+            | LogicalPlan::Rank { .. }
+            | LogicalPlan::Deduplicate { .. }
             | LogicalPlan::TemporalJoin { .. }
             | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::ChangelogNormalize { .. }

@@ -1,0 +1,19 @@
+-- Window Top-N without the rank column, global per window (no other partition key).
+SET 'pipeline.auto-watermark-interval' = '0';
+
+CREATE TABLE sales (
+  id INT,
+  cat STRING,
+  price INT,
+  ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts - INTERVAL '5' SECOND
+) WITH (
+  'connector' = 'filesystem',
+  'path' = '${DATA}/sales.csv',
+  'format' = 'csv'
+);
+
+SELECT window_start, window_end, id, cat, price FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY price ASC) AS rn
+  FROM TABLE(TUMBLE(TABLE sales, DESCRIPTOR(ts), INTERVAL '10' SECOND))
+) WHERE rn <= 3;
