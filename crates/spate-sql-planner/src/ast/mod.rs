@@ -149,6 +149,9 @@ pub enum TableRef {
         name: ObjectName,
         /// `[AS] alias`.
         alias: Option<TableAlias>,
+        /// `/*+ OPTIONS('k' = 'v', ..) */` after the name: options over the table's own, for
+        /// this read of it (Flink's dynamic table options), in order, each key once.
+        options: Vec<(String, String)>,
         /// The name's position.
         loc: Loc,
     },

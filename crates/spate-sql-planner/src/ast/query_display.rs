@@ -173,8 +173,18 @@ fn write_alias(f: &mut fmt::Formatter<'_>, alias: &Option<TableAlias>) -> fmt::R
 impl fmt::Display for TableRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TableRef::Table { name, alias, .. } => {
+            TableRef::Table {
+                name, alias, options, ..
+            } => {
                 write!(f, "{name}")?;
+                if !options.is_empty() {
+                    let quoted = |s: &str| format!("'{}'", s.replace('\'', "''"));
+                    let options: Vec<String> = options
+                        .iter()
+                        .map(|(k, v)| format!("{} = {}", quoted(k), quoted(v)))
+                        .collect();
+                    write!(f, " /*+ OPTIONS({}) */", options.join(", "))?;
+                }
                 write_alias(f, alias)
             }
             TableRef::Versioned {

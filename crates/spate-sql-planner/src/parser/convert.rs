@@ -7,6 +7,7 @@ use std::cell::Cell;
 use sqlparser::ast::Spanned;
 use sqlparser::tokenizer::Span;
 
+use super::TableHints;
 use super::dialect::{CAST_TYPE, TABLE_ARG};
 use super::types::parse_type_text;
 use crate::ast::{
@@ -33,27 +34,31 @@ fn unit_arg(name: &str) -> Option<TimeUnit> {
 }
 
 /// Converts a query; `fallback` is used for nodes sqlparser gives no position.
-pub(crate) fn query(q: &sp::Query, fallback: Position) -> Result<Query> {
+pub(crate) fn query(q: &sp::Query, fallback: Position, table_hints: &TableHints) -> Result<Query> {
     Conv {
         fallback,
         depth: Cell::new(0),
+        table_hints,
     }
     .query(q)
 }
 
 /// Converts an expression.
-pub(crate) fn expr(e: &sp::Expr, fallback: Position) -> Result<Expr> {
+pub(crate) fn expr(e: &sp::Expr, fallback: Position, table_hints: &TableHints) -> Result<Expr> {
     Conv {
         fallback,
         depth: Cell::new(0),
+        table_hints,
     }
     .expr(e)
 }
 
-struct Conv {
+struct Conv<'h> {
     fallback: Position,
     /// How deep the conversion is in nested expressions and queries.
     depth: Cell<usize>,
+    /// The script's `OPTIONS` hints, each taken by the table it follows.
+    table_hints: &'h TableHints,
 }
 
 /// How deep an expression or query may nest. sqlparser bounds parentheses and subqueries, but a
@@ -99,7 +104,7 @@ fn ident(i: &sp::Ident) -> Ident {
     Ident::at(i.value.clone(), loc)
 }
 
-impl Conv {
+impl Conv<'_> {
     fn enter(&self) -> Result<DepthGuard<'_>> {
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
@@ -667,6 +672,7 @@ impl Conv {
                 Ok(TableRef::Table {
                     name: self.object_name(name)?,
                     alias: self.alias(alias)?,
+                    options: self.table_hints.take(name.span().end),
                     loc: Loc(Some(self.pos_of(span))),
                 })
             }

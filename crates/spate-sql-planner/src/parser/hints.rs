@@ -1,13 +1,75 @@
 //! Flink's query hints (`SELECT /*+ NAME(options) */ ..`), of which Spate takes `STATE_TTL`:
 //! `SELECT /*+ STATE_TTL('o' = '1d') */ .. FROM orders AS o GROUP BY ..` keeps the aggregate's
 //! state for that long without writes, for that aggregate only (over
-//! `table.exec.state.ttl`). Other hints change what a query reads or how it joins, and are
-//! refused rather than ignored: Flink's table hints (`OPTIONS`, `LOOKUP`) and join hints as
-//! not supported yet, unknown names with Flink's error.
+//! `table.exec.state.ttl`); and the dynamic table options `FROM t /*+ OPTIONS('k' = 'v') */`,
+//! which override the table's `WITH` options for this read of it ([`TableHints`]). Other hints
+//! change what a query reads or how it joins, and are refused rather than ignored: `LOOKUP`
+//! and join hints as not supported yet, unknown names with Flink's error.
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use sqlparser::tokenizer::Location;
+
 use crate::ast::StateTtlHint;
+use crate::error::{Position, Result, SqlError};
+
+/// The `OPTIONS` hints of a script, by where the table name each follows ends. The converter
+/// takes each when it meets that table; a hint no table took stood somewhere else, which is an
+/// error rather than an option silently dropped.
+#[derive(Debug, Default)]
+pub(crate) struct TableHints {
+    /// (line, column) of the name's end → the options and the hint's position.
+    hints: RefCell<BTreeMap<(u64, u64), (Vec<(String, String)>, Position)>>,
+}
+
+impl TableHints {
+    pub(crate) fn add(&self, name_end: Location, options: Vec<(String, String)>, at: Position) {
+        let mut hints = self.hints.borrow_mut();
+        let entry = hints
+            .entry((name_end.line, name_end.column))
+            .or_insert((Vec::new(), at));
+        for (k, v) in options {
+            entry.0.retain(|(old, _)| *old != k);
+            entry.0.push((k, v));
+        }
+    }
+
+    /// The options of the hint after the name ending at `name_end`, taken.
+    pub(crate) fn take(&self, name_end: Location) -> Vec<(String, String)> {
+        self.hints
+            .borrow_mut()
+            .remove(&(name_end.line, name_end.column))
+            .map(|(options, _)| options)
+            .unwrap_or_default()
+    }
+
+    /// Fails on a hint no table took.
+    pub(crate) fn check_all_taken(&self) -> Result<()> {
+        match self.hints.borrow().values().next() {
+            None => Ok(()),
+            Some((_, at)) => Err(SqlError::validation(
+                "an OPTIONS hint stands right after the name of a table in FROM: FROM t /*+ OPTIONS('k' = 'v') */ [AS a]",
+                Some(*at),
+            )),
+        }
+    }
+}
+
+/// The options of an `OPTIONS` hint, with Flink's errors for an empty or a keyless one.
+pub(crate) fn table_options(hint: &QueryHint) -> std::result::Result<Vec<(String, String)>, String> {
+    if hint.options.is_empty() {
+        return Err("Hint [OPTIONS] only support non empty key value options".into());
+    }
+    hint.options
+        .iter()
+        .map(|(k, v)| match k {
+            Some(k) => Ok((k.clone(), v.clone())),
+            None => Err("Hint [OPTIONS] only support non empty key value options".into()),
+        })
+        .collect()
+}
 
 /// One hint of a hint comment: its name (upper case) and options, each `key = value` or a
 /// bare value.
@@ -84,6 +146,12 @@ pub(crate) fn check_hints(hints: &[QueryHint], after_select: bool) -> Result<(),
     for h in hints {
         if h.name == "STATE_TTL" && after_select {
             continue;
+        }
+        if h.name == "OPTIONS" {
+            return Err(
+                "an OPTIONS hint stands right after the name of a table in FROM: FROM t /*+ OPTIONS('k' = 'v') */ [AS a]"
+                    .into(),
+            );
         }
         if h.name == "STATE_TTL" || NOT_YET.contains(&h.name.as_str()) {
             return Err(format!(
@@ -230,6 +298,11 @@ mod tests {
         );
         assert!(
             check_hints(&parse_hints("OPTIONS('a'='b')").unwrap(), false)
+                .unwrap_err()
+                .contains("right after the name of a table")
+        );
+        assert!(
+            check_hints(&parse_hints("LOOKUP('table'='d')").unwrap(), false)
                 .unwrap_err()
                 .contains("not supported yet")
         );

@@ -26,6 +26,7 @@ use crate::ident::{Ident, Loc, ObjectName};
 pub use split::{StatementText, split_statements};
 
 use dialect::FlinkDialect;
+pub(crate) use hints::TableHints;
 
 /// How deep expressions and queries may nest before the parser refuses (no stack overflow on
 /// hostile input).
@@ -38,6 +39,7 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>> {
     loop {
         while p.p.consume_token(&Token::SemiColon) {}
         if p.at_eof() {
+            p.table_hints.check_all_taken()?;
             return Ok(out);
         }
         out.push(p.statement()?);
@@ -53,6 +55,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
     if !p.at_eof() {
         return Err(p.expected("end of input"));
     }
+    p.table_hints.check_all_taken()?;
     Ok(stmt)
 }
 
@@ -198,35 +201,52 @@ pub(crate) struct FlinkParser<'a> {
     pub(crate) type_depth: usize,
     /// Just after the last token: where "end of input" errors point.
     eof: Position,
+    /// The `OPTIONS` hints after table names, taken by the tables they follow.
+    pub(crate) table_hints: TableHints,
 }
 
 static DIALECT: FlinkDialect = FlinkDialect;
 
-/// Hint comments Spate runs stand after `SELECT` (`STATE_TTL`); `/*+ OPTIONS(..) */` and the
+/// Hint comments Spate runs stand after `SELECT` (`STATE_TTL`) and after a table's name
+/// (`OPTIONS`, returned by where that name ends, for the converter to attach to the table); the
 /// other hints change what a query reads or how it joins, and a tokenizer drops comments, so
 /// they are refused rather than silently ignored.
-fn check_hint_comments(tokens: &[TokenWithSpan]) -> Result<()> {
-    let mut previous: Option<&Token> = None;
+fn check_hint_comments(tokens: &[TokenWithSpan]) -> Result<TableHints> {
+    let mut previous: Option<&TokenWithSpan> = None;
+    let table_hints = TableHints::default();
     for t in tokens {
         match &t.token {
             Token::Whitespace(Whitespace::MultiLineComment(c)) if c.starts_with('+') => {
-                let after_select = matches!(previous, Some(Token::Word(w)) if w.keyword == sqlparser::keywords::Keyword::SELECT);
-                hints::parse_hints(&c[1..])
-                    .and_then(|h| hints::check_hints(&h, after_select))
+                let after = previous.map(|p| &p.token);
+                let after_select = matches!(after, Some(Token::Word(w)) if w.keyword == sqlparser::keywords::Keyword::SELECT);
+                let after_word = matches!(after, Some(Token::Word(_))) && !after_select;
+                let parsed =
+                    hints::parse_hints(&c[1..]).map_err(|why| SqlError::unsupported(why, position_of(t)))?;
+                let (options, others): (Vec<_>, Vec<_>) = parsed
+                    .into_iter()
+                    .partition(|h| h.name == "OPTIONS" && after_word);
+                hints::check_hints(&others, after_select)
                     .map_err(|why| SqlError::unsupported(why, position_of(t)))?;
+                if let Some(name_end) = previous.map(|p| p.span.end) {
+                    for h in options {
+                        let options = hints::table_options(&h)
+                            .map_err(|why| SqlError::validation(why, Some(position_of(t))))?;
+                        table_hints.add(name_end, options, position_of(t));
+                    }
+                }
             }
             Token::Whitespace(_) => {}
-            other => previous = Some(other),
+            _ => previous = Some(t),
         }
     }
-    Ok(())
+    Ok(table_hints)
 }
 
 impl<'a> FlinkParser<'a> {
     fn new(sql: &'a str) -> Result<Self> {
         let tokens = tokenize(sql)?;
         check_operator_chains(&tokens)?;
-        check_hint_comments(&tokens)?;
+        let table_hints = check_hint_comments(&tokens)?;
         let eof = tokens
             .iter()
             .rev()
@@ -242,6 +262,7 @@ impl<'a> FlinkParser<'a> {
             pending_gt: false,
             type_depth: 0,
             eof,
+            table_hints,
         })
     }
 
@@ -503,7 +524,7 @@ impl<'a> FlinkParser<'a> {
         let start = self.pos();
         let q = self.p.parse_query();
         let q = self.lift(q)?;
-        convert::query(&q, start)
+        convert::query(&q, start, &self.table_hints)
     }
 
     fn explain(&mut self) -> Result<Statement> {
@@ -838,6 +859,6 @@ impl<'a> FlinkParser<'a> {
         let start = self.pos();
         let e = self.p.parse_expr();
         let e = self.lift(e)?;
-        convert::expr(&e, start)
+        convert::expr(&e, start, &self.table_hints)
     }
 }

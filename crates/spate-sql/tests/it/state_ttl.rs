@@ -100,7 +100,7 @@ fn the_state_ttl_hint_is_planned_and_checked_as_flink_does() {
             "Hint: FOO should be registered in the HintStrategyTable",
         ),
         (
-            "SELECT k FROM t /*+ OPTIONS('number-of-rows' = '1') */",
+            "SELECT k FROM t /*+ LOOKUP('table' = 't') */",
             "not supported yet",
         ),
     ];

@@ -197,6 +197,44 @@ impl Binder<'_> {
     // -----------------------------------------------------------------------------------------
     // FROM
 
+    /// A table read with `/*+ OPTIONS(..) */`: its `WITH` options with the hint's over them,
+    /// checked as `CREATE TABLE` checks them (Flink's dynamic table options). Only a table
+    /// takes them, as in Flink.
+    fn hinted_table(
+        &mut self,
+        name: &ObjectName,
+        options: &[(String, String)],
+        loc: &crate::ident::Loc,
+    ) -> Result<LogicalPlan> {
+        let not_a_table = || {
+            SqlError::validation(
+                format!(
+                    "View '{name}' cannot be enriched with new options. Hints can only be applied to tables."
+                ),
+                loc.pos(),
+            )
+        };
+        if name.0.len() == 1 && self.ctes.iter().any(|(n, ..)| n == name.base()) {
+            return Err(not_a_table());
+        }
+        let Relation::Table(t) = self.catalog.resolve(name)? else {
+            return Err(not_a_table());
+        };
+        let mut table = t.clone();
+        for (key, value) in options {
+            table.options.retain(|o| o.key != *key);
+            table.options.push(crate::ast::TableOption {
+                key: key.clone(),
+                value: value.clone(),
+                loc: *loc,
+            });
+        }
+        crate::catalog::validate_table(&table)?;
+        let plan = scan(&table)?;
+        self.budget.charge(1, plan.schema().fields.len())?;
+        Ok(plan)
+    }
+
     fn relation(&mut self, name: &ObjectName) -> Result<LogicalPlan> {
         if name.0.len() == 1
             && let Some((_, plan, size)) = self.ctes.iter().rev().find(|(n, ..)| n == name.base())
@@ -234,8 +272,17 @@ impl Binder<'_> {
 
     fn table_ref(&mut self, t: &TableRef) -> Result<LogicalPlan> {
         match t {
-            TableRef::Table { name, alias, .. } => {
-                let mut plan = self.relation(name)?;
+            TableRef::Table {
+                name,
+                alias,
+                options,
+                loc,
+            } => {
+                let mut plan = if options.is_empty() {
+                    self.relation(name)?
+                } else {
+                    self.hinted_table(name, options, loc)?
+                };
                 apply_alias(&mut plan, alias.as_ref(), Some(name.base()))?;
                 Ok(plan)
             }
