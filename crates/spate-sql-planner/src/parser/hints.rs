@@ -21,8 +21,11 @@ use crate::error::{Position, Result, SqlError};
 #[derive(Debug, Default)]
 pub(crate) struct TableHints {
     /// (line, column) of the name's end → the options and the hint's position.
-    hints: RefCell<BTreeMap<(u64, u64), (Vec<(String, String)>, Position)>>,
+    hints: RefCell<BTreeMap<(u64, u64), HintedOptions>>,
 }
+
+/// The options of one table's hints, and where the first of them stands.
+type HintedOptions = (Vec<(String, String)>, Position);
 
 impl TableHints {
     pub(crate) fn add(&self, name_end: Location, options: Vec<(String, String)>, at: Position) {
