@@ -299,7 +299,7 @@ fn other_row(joined: &Row, is_left: bool, f: &ChangelogJoinFn) -> Row {
 impl KeyedCoProcessFunction<JoinKey, Change, Change, Change> for ChangelogJoinFn {
     fn open(&mut self, states: &mut StateRegistry<'_, JoinKey>) {
         self.left.rows = Some(states.value("left"));
-        self.right.rows = Some(states.value(&format!("right-{}", std::process::id())));
+        self.right.rows = Some(states.value("right"));
         if let Some(ttl) = &mut self.ttl {
             ttl.open(states, "join-written");
         }
