@@ -218,6 +218,7 @@ cases!(
     temporal_join_inner,
     temporal_join_left,
     temporal_join_late,
+    temporal_join_dedup_view,
     topn_append_rownum,
     topn_append_no_rownum,
     topn_global,
