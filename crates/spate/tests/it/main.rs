@@ -8,6 +8,7 @@ mod crash_recovery;
 mod dashboard_browser;
 mod embedded_crash;
 mod file_limits;
+mod join_crash;
 mod pipeline_crash;
 mod produce_bytes;
 mod quotas_cli;
