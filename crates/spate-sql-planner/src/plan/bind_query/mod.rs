@@ -11,6 +11,7 @@ mod join;
 mod over;
 mod scan;
 mod select_list;
+mod sort_limit;
 mod state_ttl;
 mod temporal_join;
 mod top_n;
@@ -99,16 +100,13 @@ impl Binder<'_> {
             check_depth(size, &format!("WITH item {}", cte.name))?;
             self.ctes.push((cte.name.value.clone(), plan, size));
         }
-        if !q.order_by.is_empty() {
-            return Err(unsupported(
-                "ORDER BY (Flink allows only ORDER BY on a time attribute, ascending)",
-                None,
-            ));
-        }
-        if q.limit.is_some() {
-            return Err(unsupported("LIMIT", None));
-        }
-        let plan = self.set_expr(&q.body);
+        let plan = self.set_expr(&q.body).and_then(|plan| {
+            if q.order_by.is_empty() && q.limit.is_none() {
+                Ok(plan)
+            } else {
+                self.sort_limit(plan, &q.order_by, q.limit.as_ref())
+            }
+        });
         self.ctes.truncate(saved);
         self.leave();
         let plan = plan?;
