@@ -147,7 +147,7 @@ fn rank_strategy(input: &LogicalPlan, partition_by: &[usize], order_by: &[SortKe
     }
 }
 
-/// The strategy a Top-N runs with: [`rank_strategy`]'s, except that `UpdateFast` falls back to
+/// The strategy a Top-N runs with: `rank_strategy`'s, except that `UpdateFast` falls back to
 /// `Retract` when the input cannot give new images alone (a filter over updates needs
 /// before-images), as Flink tries the strategies in order.
 pub fn effective_rank_strategy(
