@@ -141,17 +141,7 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
                 _ => None,
             };
             if let Some((a, b, nulls_meet)) = operands {
-                let ba = expr::bind(a, &scope)?;
-                let bb = expr::bind(b, &scope)?;
-                let pair = match (side_of(&ba, lw), side_of(&bb, lw)) {
-                    (Side::Left, Side::Right) => Some((ba, bb)),
-                    (Side::Right, Side::Left) => Some((bb, ba)),
-                    _ => None,
-                };
-                if let Some((lk, rk)) = pair {
-                    let common = expr::common_type([lk.ty(), rk.ty()].into_iter(), "join key")?;
-                    let rk = expr::coerce(rk, &common).map_columns(&|i| i - lw);
-                    let pair = (expr::coerce(lk, &common), rk);
+                if let Some(pair) = key_pair(a, b, &scope, lw)? {
                     if nulls_meet {
                         null_safe.push((pair, c));
                     } else {
@@ -247,6 +237,26 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
             schema,
         })
     }
+}
+
+/// `a = b` as a join key: the left side's expression and the right side's (over the right
+/// input's own columns), both of their common type; `None` when `a` and `b` are not one of each
+/// side.
+pub(super) fn key_pair(
+    a: &Expr,
+    b: &Expr,
+    scope: &RelScope<'_>,
+    left_width: usize,
+) -> Result<Option<(BoundExpr, BoundExpr)>> {
+    let (ba, bb) = (expr::bind(a, scope)?, expr::bind(b, scope)?);
+    let (lk, rk) = match (side_of(&ba, left_width), side_of(&bb, left_width)) {
+        (Side::Left, Side::Right) => (ba, bb),
+        (Side::Right, Side::Left) => (bb, ba),
+        _ => return Ok(None),
+    };
+    let common = expr::common_type([lk.ty(), rk.ty()].into_iter(), "join key")?;
+    let rk = expr::coerce(rk, &common).map_columns(&|i| i - left_width);
+    Ok(Some((expr::coerce(lk, &common), rk)))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

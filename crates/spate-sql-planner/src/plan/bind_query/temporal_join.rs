@@ -5,7 +5,7 @@
 //! refused, as Flink 2.3 refuses them (only lookup tables may be joined so, and Spate has no
 //! lookup connector).
 
-use super::join::{Side, and_all, side_of, split_and};
+use super::join::{and_all, key_pair, split_and};
 use super::*;
 use crate::ident::Loc;
 use crate::plan::TimeAttr;
@@ -70,16 +70,8 @@ impl Binder<'_> {
                 right: b,
             } = c.without_parentheses()
             {
-                let (ba, bb) = (expr::bind(a, &scope)?, expr::bind(b, &scope)?);
-                let pair = match (side_of(&ba, lw), side_of(&bb, lw)) {
-                    (Side::Left, Side::Right) => Some((ba, bb)),
-                    (Side::Right, Side::Left) => Some((bb, ba)),
-                    _ => None,
-                };
-                if let Some((lk, rk)) = pair {
-                    let common = expr::common_type([lk.ty(), rk.ty()].into_iter(), "join key")?;
-                    let rk = expr::coerce(rk, &common).map_columns(&|i| i - lw);
-                    keys.push((expr::coerce(lk, &common), rk));
+                if let Some(pair) = key_pair(a, b, &scope, lw)? {
+                    keys.push(pair);
                     continue;
                 }
             }
