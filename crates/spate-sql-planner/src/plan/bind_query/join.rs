@@ -140,15 +140,15 @@ fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>)
                 } => Some((a, b, true)),
                 _ => None,
             };
-            if let Some((a, b, nulls_meet)) = operands {
-                if let Some(pair) = key_pair(a, b, &scope, lw)? {
-                    if nulls_meet {
-                        null_safe.push((pair, c));
-                    } else {
-                        keys.push(pair);
-                    }
-                    continue;
+            if let Some((a, b, nulls_meet)) = operands
+                && let Some(pair) = key_pair(a, b, &scope, lw)?
+            {
+                if nulls_meet {
+                    null_safe.push((pair, c));
+                } else {
+                    keys.push(pair);
                 }
+                continue;
             }
             if bounds.absorb(c, &scope, rowtimes)? {
                 continue;

@@ -69,11 +69,10 @@ impl Binder<'_> {
                 op: ast::BinaryOp::Eq,
                 right: b,
             } = c.without_parentheses()
+                && let Some(pair) = key_pair(a, b, &scope, lw)?
             {
-                if let Some(pair) = key_pair(a, b, &scope, lw)? {
-                    keys.push(pair);
-                    continue;
-                }
+                keys.push(pair);
+                continue;
             }
             let b = expr::bind(c, &scope)?;
             expect_boolean(&b, "ON")?;
