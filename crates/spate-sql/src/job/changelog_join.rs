@@ -121,6 +121,19 @@ impl ChangelogJoinFn {
         out
     }
 
+    /// A partner's padded row, from its joined row with a change on the left (`is_left`) or
+    /// right side: the change's columns made NULL.
+    fn partner_padded(&self, joined: &Row, is_left: bool) -> Row {
+        let mut out = joined.clone();
+        let change_columns = if is_left {
+            &mut out[..self.left.width]
+        } else {
+            &mut out[self.left.width..]
+        };
+        change_columns.fill(Value::Null);
+        out
+    }
+
     fn passes(&self, joined: &Row) -> bool {
         let Some(c) = &self.condition else {
             return true;
@@ -188,8 +201,6 @@ impl ChangelogJoinFn {
         let found: u32 = partners.iter().map(|p| p.copies).sum();
 
         let mut out = std::mem::take(&mut self.out);
-        // Association counts of the partners change by this much.
-        let mut delta: i64 = 0;
         let accumulate = matches!(kind, RowKind::Insert | RowKind::UpdateAfter);
         if partners.is_empty() {
             if input_outer {
@@ -211,12 +222,9 @@ impl ChangelogJoinFn {
                 (false, _) if input_outer => RowKind::Delete,
                 _ => kind,
             };
-            if other_outer {
-                delta = if accumulate { 1 } else { -1 };
-            }
             for p in partners.iter_mut() {
                 let repad = other_outer && p.matched == if accumulate { 0 } else { 1 };
-                let padded = repad.then(|| self.padded(&other_row(&p.joined, is_left, self), !is_left));
+                let padded = repad.then(|| self.partner_padded(&p.joined, is_left));
                 for copy in 0..p.copies {
                     let joined = if copy + 1 == p.copies {
                         std::mem::take(&mut p.joined)
@@ -240,18 +248,19 @@ impl ChangelogJoinFn {
             }
         }
 
-        // State: the partners' association counts, then this side's row.
+        // State: an outer other side's association counts, then this side's row.
         let now = if self.left.ttl_ms > 0 || self.right.ttl_ms > 0 {
             ctx.current_processing_time()
         } else {
             0
         };
-        if delta != 0
+        if other_outer
+            && !partners.is_empty()
             && let Some(rows) = other_state.get_or_insert_with(ctx, SideRows::default)
         {
             for p in &partners {
                 if let Some(e) = rows.entries.get_mut(p.entry) {
-                    e.matched = if delta > 0 {
+                    e.matched = if accumulate {
                         e.matched.saturating_add(1)
                     } else {
                         e.matched.saturating_sub(1)
@@ -284,15 +293,6 @@ impl ChangelogJoinFn {
             ctx.collect(c);
         }
         self.out = out;
-    }
-}
-
-/// The partner's own columns of a joined row.
-fn other_row(joined: &Row, is_left: bool, f: &ChangelogJoinFn) -> Row {
-    if is_left {
-        joined[f.left.width..].to_vec()
-    } else {
-        joined[..f.left.width].to_vec()
     }
 }
 

@@ -99,144 +99,142 @@ impl Binder<'_> {
 /// Joins two bound inputs: a window join, an interval join or a regular join, by what the
 /// condition says.
 fn join_plans(l: LogicalPlan, r: LogicalPlan, kind: JoinKind, on: Option<&Expr>) -> Result<LogicalPlan> {
-    {
-        let lw = l.schema().fields.len();
-        let mut fields = l.schema().fields.clone();
-        fields.extend(r.schema().fields.iter().cloned());
-        for (i, f) in fields.iter_mut().enumerate() {
-            let padded = if i < lw {
-                matches!(kind, JoinKind::Right | JoinKind::Full)
-            } else {
-                matches!(kind, JoinKind::Left | JoinKind::Full)
-            };
-            if padded {
-                f.ty.nullable = true;
-            }
+    let lw = l.schema().fields.len();
+    let mut fields = l.schema().fields.clone();
+    fields.extend(r.schema().fields.iter().cloned());
+    for (i, f) in fields.iter_mut().enumerate() {
+        let padded = if i < lw {
+            matches!(kind, JoinKind::Right | JoinKind::Full)
+        } else {
+            matches!(kind, JoinKind::Left | JoinKind::Full)
+        };
+        if padded {
+            f.ty.nullable = true;
         }
-        let combined = Schema { fields };
-        let scope = RelScope { schema: &combined };
-        let mut conjuncts = Vec::new();
-        if let Some(on) = on {
-            split_and(on, &mut conjuncts);
-        }
-        let mut keys: Vec<(BoundExpr, BoundExpr)> = Vec::new();
-        // `l.k IS NOT DISTINCT FROM r.k`: a key on which NULL meets NULL (Flink's too), with
-        // the conjunct it came from.
-        let mut null_safe: Vec<((BoundExpr, BoundExpr), &Expr)> = Vec::new();
-        let mut residual: Vec<BoundExpr> = Vec::new();
-        let mut bounds = TimeBounds::default();
-        let rowtimes = (l.schema().rowtime(), r.schema().rowtime().map(|i| i + lw));
-        for c in conjuncts {
-            let operands = match c.without_parentheses() {
-                Expr::Binary {
-                    left: a,
-                    op: ast::BinaryOp::Eq,
-                    right: b,
-                } => Some((a, b, false)),
-                Expr::IsDistinctFrom {
-                    left: a,
-                    right: b,
-                    negated: true,
-                } => Some((a, b, true)),
-                _ => None,
-            };
-            if let Some((a, b, nulls_meet)) = operands
-                && let Some(pair) = key_pair(a, b, &scope, lw)?
-            {
-                if nulls_meet {
-                    null_safe.push((pair, c));
-                } else {
-                    keys.push(pair);
-                }
-                continue;
-            }
-            if bounds.absorb(c, &scope, rowtimes)? {
-                continue;
-            }
-            let b = expr::bind(c, &scope)?;
-            expect_boolean(&b, "ON")?;
-            residual.push(b);
-        }
-        // Window and interval joins key by `=` alone: a NULL-safe equality stays in their
-        // residual condition.
-        let mut time_residual = residual.clone();
-        for (_, c) in &null_safe {
-            time_residual.push(expr::bind(c, &scope)?);
-        }
-        let time_condition = and_all(time_residual);
-        let condition = and_all(residual);
-        // A window join: both sides are window TVFs of the same window, joined on window_start
-        // and window_end.
-        if let (Some(lwin), Some(rwin)) = (window_columns(&l), window_columns(&r)) {
-            let joined_on = |a: usize, b: usize| {
-                keys.iter()
-                    .any(|(x, y)| x.as_column() == Some(a) && y.as_column() == Some(b))
-            };
-            if joined_on(lwin.start, rwin.start) && joined_on(lwin.end, rwin.end) {
-                if lwin.spec != rwin.spec {
-                    return Err(SqlError::validation(
-                        format!(
-                            "a window join needs the same window on both sides, found {} and {}",
-                            lwin.spec, rwin.spec
-                        ),
-                        None,
-                    ));
-                }
-                return Ok(LogicalPlan::WindowJoin {
-                    left: Box::new(l),
-                    right: Box::new(r),
-                    window: lwin.spec,
-                    time_cols: (lwin.end, rwin.end),
-                    keys,
-                    condition: time_condition,
-                    kind,
-                    schema: combined,
-                });
-            }
-        }
-        if let (Some(lower), Some(upper), Some(lt), Some(rt)) =
-            (bounds.lower, bounds.upper, rowtimes.0, rowtimes.1)
+    }
+    let combined = Schema { fields };
+    let scope = RelScope { schema: &combined };
+    let mut conjuncts = Vec::new();
+    if let Some(on) = on {
+        split_and(on, &mut conjuncts);
+    }
+    let mut keys: Vec<(BoundExpr, BoundExpr)> = Vec::new();
+    // `l.k IS NOT DISTINCT FROM r.k`: a key on which NULL meets NULL (Flink's too), with
+    // the conjunct it came from.
+    let mut null_safe: Vec<((BoundExpr, BoundExpr), &Expr)> = Vec::new();
+    let mut residual: Vec<BoundExpr> = Vec::new();
+    let mut bounds = TimeBounds::default();
+    let rowtimes = (l.schema().rowtime(), r.schema().rowtime().map(|i| i + lw));
+    for c in conjuncts {
+        let operands = match c.without_parentheses() {
+            Expr::Binary {
+                left: a,
+                op: ast::BinaryOp::Eq,
+                right: b,
+            } => Some((a, b, false)),
+            Expr::IsDistinctFrom {
+                left: a,
+                right: b,
+                negated: true,
+            } => Some((a, b, true)),
+            _ => None,
+        };
+        if let Some((a, b, nulls_meet)) = operands
+            && let Some(pair) = key_pair(a, b, &scope, lw)?
         {
-            if lower > upper {
+            if nulls_meet {
+                null_safe.push((pair, c));
+            } else {
+                keys.push(pair);
+            }
+            continue;
+        }
+        if bounds.absorb(c, &scope, rowtimes)? {
+            continue;
+        }
+        let b = expr::bind(c, &scope)?;
+        expect_boolean(&b, "ON")?;
+        residual.push(b);
+    }
+    // Window and interval joins key by `=` alone: a NULL-safe equality stays in their
+    // residual condition.
+    let mut time_residual = residual.clone();
+    for (_, c) in &null_safe {
+        time_residual.push(expr::bind(c, &scope)?);
+    }
+    let time_condition = and_all(time_residual);
+    let condition = and_all(residual);
+    // A window join: both sides are window TVFs of the same window, joined on window_start
+    // and window_end.
+    if let (Some(lwin), Some(rwin)) = (window_columns(&l), window_columns(&r)) {
+        let joined_on = |a: usize, b: usize| {
+            keys.iter()
+                .any(|(x, y)| x.as_column() == Some(a) && y.as_column() == Some(b))
+        };
+        if joined_on(lwin.start, rwin.start) && joined_on(lwin.end, rwin.end) {
+            if lwin.spec != rwin.spec {
                 return Err(SqlError::validation(
-                    "the join's time bounds exclude every pair (lower > upper)",
+                    format!(
+                        "a window join needs the same window on both sides, found {} and {}",
+                        lwin.spec, rwin.spec
+                    ),
                     None,
                 ));
             }
-            return Ok(LogicalPlan::IntervalJoin {
+            return Ok(LogicalPlan::WindowJoin {
                 left: Box::new(l),
                 right: Box::new(r),
+                window: lwin.spec,
+                time_cols: (lwin.end, rwin.end),
                 keys,
-                time_cols: (lt, rt - lw),
-                bounds: (lower, upper),
                 condition: time_condition,
                 kind,
                 schema: combined,
             });
         }
-        // A regular join. Without equi-join keys every row has the same (empty) key, so one
-        // task joins everything, as Flink's `Exchange(distribution=[single])` does. Time
-        // attributes do not survive a regular join (Flink's rule).
-        let mut schema = combined;
-        for f in &mut schema.fields {
-            f.time = None;
+    }
+    if let (Some(lower), Some(upper), Some(lt), Some(rt)) =
+        (bounds.lower, bounds.upper, rowtimes.0, rowtimes.1)
+    {
+        if lower > upper {
+            return Err(SqlError::validation(
+                "the join's time bounds exclude every pair (lower > upper)",
+                None,
+            ));
         }
-        let mut nulls_meet = vec![false; keys.len()];
-        for (pair, _) in null_safe {
-            keys.push(pair);
-            nulls_meet.push(true);
-        }
-        Ok(LogicalPlan::RegularJoin {
+        return Ok(LogicalPlan::IntervalJoin {
             left: Box::new(l),
             right: Box::new(r),
             keys,
-            nulls_meet,
-            condition,
+            time_cols: (lt, rt - lw),
+            bounds: (lower, upper),
+            condition: time_condition,
             kind,
-            state_ttl: (None, None),
-            schema,
-        })
+            schema: combined,
+        });
     }
+    // A regular join. Without equi-join keys every row has the same (empty) key, so one
+    // task joins everything, as Flink's `Exchange(distribution=[single])` does. Time
+    // attributes do not survive a regular join (Flink's rule).
+    let mut schema = combined;
+    for f in &mut schema.fields {
+        f.time = None;
+    }
+    let mut nulls_meet = vec![false; keys.len()];
+    for (pair, _) in null_safe {
+        keys.push(pair);
+        nulls_meet.push(true);
+    }
+    Ok(LogicalPlan::RegularJoin {
+        left: Box::new(l),
+        right: Box::new(r),
+        keys,
+        nulls_meet,
+        condition,
+        kind,
+        state_ttl: (None, None),
+        schema,
+    })
 }
 
 /// `a = b` as a join key: the left side's expression and the right side's (over the right
