@@ -50,15 +50,14 @@ impl Binder<'_> {
         if keys.is_empty() {
             return Err(unsupported("LIMIT without ORDER BY", None));
         }
-        let n = match expr::bind(
+        let n = expr::bind(
             limit,
             &RelScope {
                 schema: &Schema::default(),
             },
-        )? {
-            BoundExpr::Literal { value, .. } => value.as_i64(),
-            _ => None,
-        };
+        )?
+        .constant_value()
+        .and_then(|v| v.as_i64());
         let Some(n) = n.filter(|n| *n >= 0) else {
             return Err(SqlError::validation(
                 format!("LIMIT takes a non-negative integer constant, not {limit}"),

@@ -75,7 +75,13 @@ fn join_input_names(s: &Select) -> Result<(Vec<String>, Vec<String>)> {
             ));
         }
     };
-    Ok((ref_names(l)?, ref_names(r)?))
+    match (ref_names(l), ref_names(r)) {
+        (Some(l), Some(r)) => Ok((l, r)),
+        _ => Err(super::unsupported(
+            "a STATE_TTL hint on a join whose input is itself a join or a versioned table (name a view of it instead)",
+            None,
+        )),
+    }
 }
 
 /// The `GroupAggregate` this SELECT made: under its projection and `HAVING`, not inside its
@@ -93,19 +99,22 @@ fn own_aggregate(plan: &mut LogicalPlan) -> Option<&mut LogicalPlan> {
 fn input_names(s: &Select) -> Result<Vec<String>> {
     match s.from.as_slice() {
         [one] => ref_names(one),
-        _ => Err(super::unsupported(
+        _ => None,
+    }
+    .ok_or_else(|| {
+        super::unsupported(
             "a STATE_TTL hint on an aggregate over a join (Flink gives the TTL to the join's state)",
             None,
-        )),
-    }
+        )
+    })
 }
 
-/// The names a hint may give one input.
-fn ref_names(r: &TableRef) -> Result<Vec<String>> {
+/// The names a hint may give one input; `None` for a join or a versioned table.
+fn ref_names(r: &TableRef) -> Option<Vec<String>> {
     let named =
         |alias: &Option<crate::ast::TableAlias>| alias.as_ref().map(|a| vec![a.name.as_str().to_string()]);
     match r {
-        TableRef::Table { name, alias, .. } => Ok(named(alias).unwrap_or_else(|| {
+        TableRef::Table { name, alias, .. } => Some(named(alias).unwrap_or_else(|| {
             let last = name.0.last().map(|p| p.as_str().to_string()).unwrap_or_default();
             vec![
                 last.clone(),
@@ -114,11 +123,8 @@ fn ref_names(r: &TableRef) -> Result<Vec<String>> {
             ]
         })),
         TableRef::Derived { alias, .. } | TableRef::Window { alias, .. } | TableRef::Unnest { alias, .. } => {
-            Ok(named(alias).unwrap_or_else(|| vec!["EXPR$0".to_string()]))
+            Some(named(alias).unwrap_or_else(|| vec!["EXPR$0".to_string()]))
         }
-        _ => Err(super::unsupported(
-            "a STATE_TTL hint on an aggregate over a join (Flink gives the TTL to the join's state)",
-            None,
-        )),
+        TableRef::Join { .. } | TableRef::Versioned { .. } => None,
     }
 }
