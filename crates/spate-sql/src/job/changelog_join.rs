@@ -28,13 +28,19 @@ use crate::zone::SessionZone;
 
 use super::fail::raise;
 use super::join_key::JoinKey;
-use super::join_side::{SideLayout, SideRows};
+use super::join_side::{EncodedRow, SideLayout, SideRows};
+use super::packed_rows::UnpackError;
 use super::state_ttl::StateTtl;
+
+/// Join state that does not decode (only a corrupted checkpoint) fails the job.
+fn corrupted(e: UnpackError) -> ! {
+    raise(crate::expr::EvalError(format!("corrupted join state: {e}")))
+}
 
 /// The rows a change meets on the other side, and what becomes of them.
 #[derive(Clone)]
 struct Partner {
-    /// Index of the partner's entry in its side's rows.
+    /// Where the partner's entry starts in its side's rows.
     entry: usize,
     joined: Row,
     copies: u32,
@@ -65,6 +71,8 @@ pub(crate) struct ChangelogJoinFn {
     ttl: Option<StateTtl>,
     partners: Vec<Partner>,
     out: Vec<Change>,
+    /// Reused encoding of the row being added or retracted.
+    scratch: EncodedRow,
 }
 
 /// What the translator knows of one input.
@@ -106,6 +114,7 @@ impl ChangelogJoinFn {
             ttl,
             partners: Vec::new(),
             out: Vec::new(),
+            scratch: EncodedRow::default(),
         }
     }
 
@@ -158,7 +167,7 @@ impl ChangelogJoinFn {
             }
             let empty = state
                 .get_or_insert_with(ctx, SideRows::default)
-                .is_none_or(|rows| !rows.expire(now, side.ttl_ms));
+                .is_none_or(|rows| !rows.expire(now, side.ttl_ms).unwrap_or_else(|e| corrupted(e)));
             if empty {
                 state.clear(ctx);
             }
@@ -182,15 +191,19 @@ impl ChangelogJoinFn {
         // The partners, with their joined rows.
         let mut partners = std::mem::take(&mut self.partners);
         if let Some(rows) = other_state.get(ctx) {
-            for (entry, e) in rows.entries.iter().enumerate() {
-                let joined = if is_left {
-                    row.iter().chain(&e.row).cloned().collect()
-                } else {
-                    e.row.iter().chain(&row).cloned().collect()
-                };
+            for e in rows.iter() {
+                let e = e.unwrap_or_else(|e| corrupted(e));
+                let mut joined = Vec::with_capacity(self.left.width + self.right.width);
+                if is_left {
+                    joined.extend(row.iter().cloned());
+                }
+                e.decode_into(&mut joined).unwrap_or_else(|e| corrupted(e));
+                if !is_left {
+                    joined.extend(row.iter().cloned());
+                }
                 if self.passes(&joined) {
                     partners.push(Partner {
-                        entry,
+                        entry: e.at,
                         joined,
                         copies: e.copies,
                         matched: e.matched,
@@ -259,25 +272,25 @@ impl ChangelogJoinFn {
             && let Some(rows) = other_state.get_or_insert_with(ctx, SideRows::default)
         {
             for p in &partners {
-                if let Some(e) = rows.entries.get_mut(p.entry) {
-                    e.matched = if accumulate {
-                        e.matched.saturating_add(1)
-                    } else {
-                        e.matched.saturating_sub(1)
-                    };
-                    // Flink writes the count back, which renews the entry's TTL.
-                    e.written = now;
-                }
+                let matched = if accumulate {
+                    p.matched.saturating_add(1)
+                } else {
+                    p.matched.saturating_sub(1)
+                };
+                // Flink writes the count back, which renews the entry's TTL.
+                rows.set_matched(p.entry, matched, now);
             }
         }
+        let scratch = &mut self.scratch;
         let mine_empty = match mine_state.get_or_insert_with(ctx, SideRows::default) {
             Some(rows) => {
-                if accumulate {
-                    mine_layout.add(rows, row, if input_outer { found } else { 0 }, now);
+                let done = if accumulate {
+                    mine_layout.add(rows, &row, if input_outer { found } else { 0 }, now, scratch)
                 } else {
-                    mine_layout.retract(rows, &row, now);
-                }
-                rows.entries.is_empty()
+                    mine_layout.retract(rows, &row, now, scratch)
+                };
+                done.unwrap_or_else(|e| corrupted(e));
+                rows.is_empty()
             }
             None => false,
         };

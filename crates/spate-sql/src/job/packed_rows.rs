@@ -127,11 +127,70 @@ pub(crate) struct PackedRow<'a> {
 impl PackedRow<'_> {
     /// Appends the row's values to `out`.
     pub(crate) fn decode_into(&self, out: &mut Vec<Value>) -> Result<(), UnpackError> {
-        let mut rest = self.values;
-        while !rest.is_empty() {
-            out.push(read_value(&mut rest)?);
+        decode_values(self.values, out)
+    }
+}
+
+/// Appends the values encoded one after another in `bytes` (by [`write_value`]) to `out`.
+pub(super) fn decode_values(mut bytes: &[u8], out: &mut Vec<Value>) -> Result<(), UnpackError> {
+    while !bytes.is_empty() {
+        out.push(read_value(&mut bytes)?);
+    }
+    Ok(())
+}
+
+/// The encoding of the next value of `rest`, which moves past it, without decoding it.
+pub(super) fn next_value<'a>(rest: &mut &'a [u8]) -> Result<&'a [u8], UnpackError> {
+    let all = *rest;
+    skip_value(rest)?;
+    Ok(&all[..all.len() - rest.len()])
+}
+
+fn skip_value(rest: &mut &[u8]) -> Result<(), UnpackError> {
+    let [t] = take_array(rest)?;
+    match t {
+        tag::NULL | tag::FALSE | tag::TRUE => {}
+        tag::INT | tag::DATE | tag::TIME | tag::TIMESTAMP | tag::INTERVAL_MILLIS | tag::INTERVAL_MONTHS => {
+            read_uint(rest)?;
         }
-        Ok(())
+        tag::FLOAT => {
+            take(rest, 8)?;
+        }
+        tag::DECIMAL => {
+            take(rest, 16)?;
+        }
+        tag::STRING | tag::BYTES => {
+            let n = read_len(rest)?;
+            take(rest, n)?;
+        }
+        tag::ARRAY | tag::ROW => {
+            for _ in 0..read_len(rest)? {
+                skip_value(rest)?;
+            }
+        }
+        tag::MAP => {
+            for _ in 0..read_len(rest)? {
+                skip_value(rest)?;
+                skip_value(rest)?;
+            }
+        }
+        other => return Err(UnpackError::UnknownTag(other)),
+    }
+    Ok(())
+}
+
+/// Whether two values' encodings (spans from [`next_value`]) are equal as [`Value`]s are:
+/// byte for byte, except that floats compare by [`crate::value::float_key`] (every NaN one
+/// value, `-0.0` = `0.0`), and so do nested values that hold floats.
+pub(super) fn value_encodings_equal(a: &[u8], b: &[u8]) -> Result<bool, UnpackError> {
+    if a == b {
+        return Ok(true);
+    }
+    match (a.first(), b.first()) {
+        (Some(&x), Some(&y)) if x == y && matches!(x, tag::FLOAT | tag::ARRAY | tag::MAP | tag::ROW) => {
+            Ok(read_value(&mut &*a)? == read_value(&mut &*b)?)
+        }
+        _ => Ok(false),
     }
 }
 
@@ -507,12 +566,36 @@ mod tests {
             proptest::prop_assert_eq!(unpack(&p), rows);
         }
 
+        /// Values compare on their encodings exactly as they compare as values, and skipping
+        /// values walks the same spans that decoding does.
+        #[test]
+        fn encodings_compare_as_values_do(a in value(), b in value(), same in proptest::prelude::any::<bool>()) {
+            let b = if same { a.clone() } else { b };
+            let (mut ea, mut eb) = (Vec::new(), Vec::new());
+            write_value(&a, &mut ea, f64::to_bits);
+            write_value(&b, &mut eb, f64::to_bits);
+            proptest::prop_assert_eq!(value_encodings_equal(&ea, &eb), Ok(a == b));
+            let mut both = ea.clone();
+            both.extend_from_slice(&eb);
+            let mut rest = both.as_slice();
+            proptest::prop_assert_eq!(next_value(&mut rest), Ok(ea.as_slice()));
+            proptest::prop_assert_eq!(next_value(&mut rest), Ok(eb.as_slice()));
+            proptest::prop_assert!(rest.is_empty());
+        }
+
         /// Arbitrary bytes (a corrupted checkpoint) give rows or errors, never a panic.
         #[test]
         fn decoding_any_bytes_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
-            let p = PackedRows { bytes: Blob(bytes) };
+            let p = PackedRows { bytes: Blob(bytes.clone()) };
             for row in p.iter().flatten() {
                 let _ = row.decode_into(&mut Vec::new());
+            }
+            let mut rest = bytes.as_slice();
+            while let Ok(span) = next_value(&mut rest) {
+                let _ = value_encodings_equal(span, span);
+                if rest.is_empty() {
+                    break;
+                }
             }
         }
     }
