@@ -26,9 +26,10 @@ use crate::expr::{CompiledExpr, EvalContext};
 use crate::value::{Change, Row, RowKind, Value};
 use crate::zone::SessionZone;
 
+use super::encoded_row::EncodedRow;
 use super::fail::raise;
 use super::join_key::JoinKey;
-use super::join_side::{EncodedRow, SideLayout, SideRows};
+use super::join_side::{SideLayout, SideRows};
 use super::packed_rows::UnpackError;
 use super::state_ttl::StateTtl;
 

@@ -30,13 +30,13 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 use spate_engine::state::Blob;
 
 use crate::plan::JoinInputView;
 use crate::value::Row;
 
-use super::packed_rows::{UnpackError, decode_values, next_value, value_encodings_equal, write_value};
+use super::encoded_row::{EncodedRow, key_equal, rows_equal};
+use super::packed_rows::{UnpackError, decode_values};
 
 /// Bytes before an entry's values: length, copies, association count, write time.
 const HEADER: usize = 20;
@@ -159,61 +159,6 @@ pub(crate) enum SideLayout {
     One,
     ByKey(Arc<[usize]>),
     Counted,
-}
-
-/// A row being added or retracted, encoded once, with where each column's encoding starts.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct EncodedRow {
-    bytes: Vec<u8>,
-    starts: SmallVec<[usize; 16]>,
-}
-
-impl EncodedRow {
-    fn encode(&mut self, row: &Row) {
-        self.bytes.clear();
-        self.starts.clear();
-        for v in row {
-            self.starts.push(self.bytes.len());
-            write_value(v, &mut self.bytes, f64::to_bits);
-        }
-    }
-
-    fn column(&self, c: usize) -> &[u8] {
-        let start = self.starts.get(c).copied().unwrap_or(self.bytes.len());
-        let end = self.starts.get(c + 1).copied().unwrap_or(self.bytes.len());
-        &self.bytes[start..end]
-    }
-}
-
-/// Whether the encoded rows `a` and `b` hold equal values, column by column.
-fn rows_equal(mut a: &[u8], mut b: &[u8]) -> Result<bool, UnpackError> {
-    if a == b {
-        return Ok(true);
-    }
-    while !a.is_empty() && !b.is_empty() {
-        if !value_encodings_equal(next_value(&mut a)?, next_value(&mut b)?)? {
-            return Ok(false);
-        }
-    }
-    Ok(a.is_empty() && b.is_empty())
-}
-
-/// Whether the encoded row `entry` has `row`'s values in the columns `key`.
-fn key_equal(entry: &[u8], row: &EncodedRow, key: &[usize]) -> Result<bool, UnpackError> {
-    let mut spans: SmallVec<[&[u8]; 16]> = SmallVec::new();
-    let mut rest = entry;
-    while !rest.is_empty() {
-        spans.push(next_value(&mut rest)?);
-    }
-    for &c in key {
-        let Some(span) = spans.get(c) else {
-            return Ok(false);
-        };
-        if !value_encodings_equal(span, row.column(c))? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 impl SideLayout {

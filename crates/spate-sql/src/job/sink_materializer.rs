@@ -24,9 +24,15 @@ use spate_engine::state::{StateRegistry, ValueState};
 use spate_engine::{Key, Timestamp};
 
 use crate::ast::ConflictStrategy;
+use crate::expr::EvalError;
 use crate::types::DataType;
 use crate::value::{Change, Row, RowKind, Value, display_in};
 use crate::zone::SessionZone;
+
+use super::encoded_row::{EncodedRow, key_equal, rows_equal};
+use super::fail::raise;
+use super::packed_row_list::PackedRowList;
+use super::packed_rows::UnpackError;
 
 /// The state of one sink key under `NOTHING` or `ERROR`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -45,8 +51,15 @@ pub(crate) struct SinkMaterializerFn {
     /// The sink key's columns with their names and types (for `ERROR`'s message).
     pk: Vec<(usize, String, DataType)>,
     zone: SessionZone,
-    history: Option<ValueState<Vec<Row>>>,
+    history: Option<ValueState<PackedRowList>>,
     compacting: Option<ValueState<Compacting>>,
+    /// Reused encoding of the row being materialized.
+    scratch: EncodedRow,
+}
+
+/// State that does not decode (only a corrupted checkpoint) fails the job.
+fn corrupted(e: UnpackError) -> ! {
+    raise(EvalError(format!("corrupted sink materializer state: {e}")))
 }
 
 impl SinkMaterializerFn {
@@ -65,54 +78,75 @@ impl SinkMaterializerFn {
             zone,
             history: None,
             compacting: None,
+            scratch: EncodedRow::default(),
         }
     }
 
     /// Whether `a` and `b` are the same row of the input: equal upsert keys, or equal rows.
-    fn same(&self, a: &Row, b: &Row) -> bool {
+    fn same_row(&self, a: &Row, b: &Row) -> bool {
         match &self.upsert_key {
             Some(key) => key.iter().all(|&c| a.get(c) == b.get(c)),
             None => a == b,
         }
     }
 
-    fn deduplicate<K: Key>(&self, kind: RowKind, row: Row, ctx: &mut KeyedContext<'_, K, Change>) {
-        let Some(state) = &self.history else {
+    /// [`same_row`](Self::same_row) of the encoded `entry` and `row`.
+    fn same(&self, entry: &[u8], row: &EncodedRow) -> Result<bool, UnpackError> {
+        match &self.upsert_key {
+            Some(key) => key_equal(entry, row, key),
+            None => rows_equal(entry, &row.bytes),
+        }
+    }
+
+    fn deduplicate<K: Key>(&mut self, kind: RowKind, row: Row, ctx: &mut KeyedContext<'_, K, Change>) {
+        let Some(state) = self.history.clone() else {
             return;
         };
         // The key's rows are changed in place; the change to emit is made meanwhile.
-        let Some(rows) = state.get_or_insert_with(ctx, Vec::new) else {
+        let Some(rows) = state.get_or_insert_with(ctx, PackedRowList::default) else {
             return;
         };
+        let mut encoded = std::mem::take(&mut self.scratch);
+        encoded.encode(&row);
         let out = if kind.is_accumulate() {
             let out = if rows.is_empty() {
                 RowKind::Insert
             } else {
                 RowKind::UpdateAfter
             };
-            match rows.iter().position(|r| self.same(r, &row)) {
-                Some(i) => rows[i] = row.clone(),
-                None => rows.push(row.clone()),
+            match rows
+                .find(false, |e| self.same(e, &encoded))
+                .unwrap_or_else(|e| corrupted(e))
+            {
+                Some(slot) => rows.replace(slot, &encoded.bytes),
+                None => rows.push(&encoded.bytes),
             }
             Some(Change { kind: out, row })
         } else {
             // A retraction of a row never seen changes nothing.
-            rows.iter().rposition(|r| self.same(r, &row)).and_then(|i| {
-                let was_latest = i + 1 == rows.len();
-                rows.remove(i);
-                match rows.last() {
-                    None => Some(Change {
-                        kind: RowKind::Delete,
-                        row,
-                    }),
-                    Some(latest) if was_latest => Some(Change {
-                        kind: RowKind::UpdateAfter,
-                        row: latest.clone(),
-                    }),
-                    Some(_) => None,
+            match rows
+                .find(true, |e| self.same(e, &encoded))
+                .unwrap_or_else(|e| corrupted(e))
+            {
+                None => None,
+                Some(slot) => {
+                    let was_latest = rows.is_last(slot);
+                    rows.remove(slot);
+                    match rows.last().unwrap_or_else(|e| corrupted(e)) {
+                        None => Some(Change {
+                            kind: RowKind::Delete,
+                            row,
+                        }),
+                        Some(latest) if was_latest => Some(Change {
+                            kind: RowKind::UpdateAfter,
+                            row: latest,
+                        }),
+                        Some(_) => None,
+                    }
                 }
-            })
+            }
         };
+        self.scratch = encoded;
         if rows.is_empty() {
             state.clear(ctx);
         }
@@ -158,7 +192,7 @@ impl SinkMaterializerFn {
         for (add, row) in due.into_values().flatten() {
             // Without an upsert key an addition is a row of its own.
             let at = if self.upsert_key.is_some() || !add {
-                rows.iter().position(|r| self.same(r, &row))
+                rows.iter().position(|r| self.same_row(r, &row))
             } else {
                 None
             };
