@@ -100,11 +100,15 @@ impl Binder<'_> {
             check_depth(size, &format!("WITH item {}", cte.name))?;
             self.ctes.push((cte.name.value.clone(), plan, size));
         }
+        // Calcite drops an `ORDER BY` without `LIMIT` or `OFFSET` below the top query (in a
+        // subquery, a `WITH` item or a view): there it orders nothing.
+        let top = self.depth == 1;
         let plan = self.set_expr(&q.body).and_then(|plan| {
-            if q.order_by.is_empty() && q.limit.is_none() {
+            let cut = q.limit.is_some() || q.offset.is_some();
+            if (q.order_by.is_empty() || !top) && !cut {
                 Ok(plan)
             } else {
-                self.sort_limit(plan, &q.order_by, q.limit.as_ref())
+                self.sort_limit(plan, &q.order_by, q.limit.as_ref(), q.offset.as_ref())
             }
         });
         self.ctes.truncate(saved);
@@ -483,6 +487,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         LogicalPlan::Filter { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
         | LogicalPlan::Deduplicate { input, .. }
+        | LogicalPlan::TemporalSort { input, .. }
         | LogicalPlan::SinkMaterialize { input, .. } => schema_mut(input),
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }
