@@ -26,7 +26,7 @@ mod unnest;
 mod upsert_keys;
 
 pub use aggregate::{AggCall, AggKind};
-pub use bind_query::bind_query;
+pub use bind_query::{bind_query, bind_view_query};
 pub use changelog_mode::{
     ChangelogMode, UpdateImages, check_sink_accepts, check_upsert_key, sink_update_images,
 };

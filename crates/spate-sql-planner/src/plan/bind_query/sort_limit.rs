@@ -164,7 +164,9 @@ mod tests {
             WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
           WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'csv');
         CREATE TABLE c (id INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '2' SECOND)
-          WITH ('connector' = 'filesystem', 'path' = '/tmp/y', 'format' = 'debezium-json');";
+          WITH ('connector' = 'filesystem', 'path' = '/tmp/y', 'format' = 'debezium-json');
+        CREATE VIEW vo AS SELECT * FROM t ORDER BY v;
+        CREATE VIEW vt AS SELECT * FROM t ORDER BY ts;";
 
     fn bind(sql: &str) -> Result<LogicalPlan, String> {
         let mut catalog = Catalog::new();
@@ -200,9 +202,26 @@ mod tests {
         let plan = bind("SELECT id FROM t ORDER BY ts").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(plan.schema().fields.len(), 1);
         assert!(plan.explain(false).contains("TemporalSort(orderBy=[ts ASC])"));
-        // Below the top query Calcite drops an ORDER BY without LIMIT.
+        // In a subquery or WITH item Calcite drops an ORDER BY without LIMIT.
         assert!(!explain("SELECT id FROM (SELECT * FROM t ORDER BY ts) WHERE id > 1").contains("Sort"));
         assert!(!explain("SELECT id FROM (SELECT * FROM t ORDER BY v) WHERE id > 1").contains("Sort"));
+        assert!(!explain("WITH x AS (SELECT * FROM t ORDER BY v) SELECT id FROM x").contains("Sort"));
+        // Flink expands a view as a top query: its ORDER BY stays, and fails where the view
+        // is read (checked on Flink 2.3), not when it is created.
+        assert_eq!(
+            err("SELECT id FROM vo"),
+            "Sort on a non-time-attribute field is not supported."
+        );
+        assert!(explain("SELECT id FROM vt").contains("TemporalSort(orderBy=[ts ASC]"));
+        let mut catalog = Catalog::new();
+        for s in parse(DDL).unwrap_or_default() {
+            catalog.apply(&s).unwrap_or_default();
+        }
+        let Some(Statement::Select(q)) = parse("SELECT * FROM t ORDER BY v").unwrap_or_default().pop() else {
+            panic!("not a query");
+        };
+        assert!(super::super::bind_view_query(&q, &catalog).is_ok());
+        assert!(super::super::bind_query(&q, &catalog).is_err());
     }
 
     #[test]
