@@ -450,6 +450,16 @@ mod tests {
         // The rank end column is read even when not selected.
         let plan = explain(&top_n("cat", "price DESC", "rn <= price"));
         assert!(plan.contains("rankRange=[rankEnd=price]"), "{plan}");
+        // Flink fails such a job when it starts; Spate when planning it, in the same words.
+        let doubles =
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price DESC) AS rn
+             FROM (SELECT id, cat, price, CAST(id AS DOUBLE) AS d FROM sales)) WHERE rn <= d";
+        assert_eq!(
+            bind(doubles).err().as_deref(),
+            Some(
+                "variable rank index column must be long type, while input type is org.apache.flink.table.types.logical.DoubleType"
+            )
+        );
         assert_eq!(
             bind(&top_n("*", "price DESC", "rn <= CAST(price AS TINYINT)"))
                 .err()

@@ -285,15 +285,25 @@ fn variable_rank_range(predicate: &BoundExpr, at: usize, exprs: &[BoundExpr], wi
 }
 
 /// Flink reads a variable rank end as a `BIGINT`, `INT` or `SMALLINT` (`AbstractTopNFunction`),
-/// and fails on any other type when the job starts.
+/// and fails on any other type when the job starts, naming the type's class; Spate refuses it
+/// when planning, in those words.
 fn check_rank_end_type(input: &LogicalPlan, column: usize) -> Result<()> {
     use crate::types::TypeKind;
     let kind = &input.schema().fields[column].ty.kind;
-    if matches!(kind, TypeKind::BigInt | TypeKind::Int | TypeKind::SmallInt) {
-        return Ok(());
-    }
+    let class = match kind {
+        TypeKind::BigInt | TypeKind::Int | TypeKind::SmallInt => return Ok(()),
+        TypeKind::TinyInt => "TinyIntType".to_string(),
+        TypeKind::Float => "FloatType".to_string(),
+        TypeKind::Double => "DoubleType".to_string(),
+        TypeKind::Decimal { .. } => "DecimalType".to_string(),
+        TypeKind::Char(_) => "CharType".to_string(),
+        TypeKind::Varchar(_) => "VarCharType".to_string(),
+        other => other.to_string(),
+    };
     Err(SqlError::validation(
-        format!("variable rank index column must be long type, while input type is {kind}"),
+        format!(
+            "variable rank index column must be long type, while input type is org.apache.flink.table.types.logical.{class}"
+        ),
         None,
     ))
 }
