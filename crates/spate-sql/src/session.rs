@@ -16,7 +16,7 @@ use crate::error::{Result, SqlError};
 use crate::job::Translator;
 use crate::parse;
 use crate::plan::UpdateImages;
-use crate::plan::{Schema, bind_query, push_down_projections};
+use crate::plan::{Schema, bind_query, bind_view_query, push_down_projections};
 use crate::settings::validate_setting;
 use crate::value::{Change, Row, RowKind};
 use crate::zone::SessionZone;
@@ -148,7 +148,7 @@ impl Session {
             | Statement::DropView(_) => {
                 if let Statement::CreateView(v) = stmt {
                     // A view must bind now, as in Flink.
-                    bind_query(&v.query, &self.catalog)?;
+                    bind_view_query(&v.query, &self.catalog)?;
                 }
                 self.catalog.apply(stmt)?;
                 Ok(StatementResult::Done(
@@ -190,7 +190,7 @@ impl Session {
                 let text = match self.catalog.resolve(name)? {
                     crate::catalog::Relation::Table(t) => describe_table(t),
                     crate::catalog::Relation::View(v) => {
-                        let plan = bind_query(&v.query, &self.catalog)?;
+                        let plan = bind_view_query(&v.query, &self.catalog)?;
                         describe_schema(plan.schema())
                     }
                 };

@@ -31,7 +31,7 @@ use crate::expr::ScalarUdf;
 use crate::job::Translator;
 use crate::parse;
 use crate::plan::plan_inserts;
-use crate::plan::{Schema, bind_query};
+use crate::plan::{Schema, bind_query, bind_view_query};
 use crate::value::Row;
 
 /// The columns of a table made from a stream, in order, and its watermark.
@@ -182,7 +182,7 @@ impl<'env> StreamTableEnvironment<'env> {
         for stmt in parse(sql)? {
             match &stmt {
                 Statement::CreateView(v) => {
-                    bind_query(&v.query, &self.catalog)?;
+                    bind_view_query(&v.query, &self.catalog)?;
                 }
                 Statement::Insert(insert) => {
                     self.add_inserts(std::slice::from_ref(insert))?;

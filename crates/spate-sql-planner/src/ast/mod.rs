@@ -31,7 +31,8 @@ pub use statement::{
     Statement, TableDef, TableOption, Watermark,
 };
 
-/// A query: `[WITH ...] body [ORDER BY ...] [LIMIT n]`.
+/// A query: `[WITH ...] body [ORDER BY ...] [LIMIT n] [OFFSET m]` (or `OFFSET m ROWS FETCH
+/// NEXT n ROWS ONLY`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
     /// Common table expressions.
@@ -40,8 +41,10 @@ pub struct Query {
     pub body: SetExpr,
     /// `ORDER BY`.
     pub order_by: Vec<OrderBy>,
-    /// `LIMIT`.
+    /// `LIMIT` (or `FETCH`): how many rows.
     pub limit: Option<Expr>,
+    /// `OFFSET`: how many rows to skip first.
+    pub offset: Option<Expr>,
 }
 
 /// `name [(cols)] AS (query)` in a `WITH`.

@@ -33,6 +33,9 @@ impl fmt::Display for Query {
         if let Some(l) = &self.limit {
             write!(f, "\nLIMIT {l}")?;
         }
+        if let Some(o) = &self.offset {
+            write!(f, "\nOFFSET {o}")?;
+        }
         Ok(())
     }
 }

@@ -150,9 +150,6 @@ impl Conv<'_> {
     fn query(&self, q: &sp::Query) -> Result<Query> {
         let _depth = self.enter()?;
         let span = || q.span();
-        if q.fetch.is_some() {
-            return self.unsupported("FETCH is not supported; use LIMIT", span);
-        }
         if !q.locks.is_empty()
             || q.for_clause.is_some()
             || q.settings.is_some()
@@ -195,29 +192,44 @@ impl Conv<'_> {
             }
         }
         let mut limit = None;
+        let mut offset = None;
         match &q.limit_clause {
             None => {}
             Some(sp::LimitClause::LimitOffset {
                 limit: l,
-                offset,
+                offset: o,
                 limit_by,
             }) => {
-                if offset.is_some() || !limit_by.is_empty() {
-                    return self.unsupported("OFFSET is not supported", span);
+                if !limit_by.is_empty() {
+                    return self.invalid("not Flink SQL: LIMIT BY", span);
                 }
                 if let Some(l) = l {
                     limit = Some(self.expr(l)?);
+                }
+                if let Some(o) = o {
+                    offset = Some(self.expr(&o.value)?);
                 }
             }
             Some(sp::LimitClause::OffsetCommaLimit { .. }) => {
                 return self.invalid("not Flink SQL: LIMIT offset, count", span);
             }
         }
+        // `FETCH FIRST|NEXT n ROWS ONLY` is the standard's `LIMIT n` (Calcite parses both).
+        if let Some(fetch) = &q.fetch {
+            if fetch.with_ties || fetch.percent || limit.is_some() {
+                return self.invalid(format!("not Flink SQL: {fetch}"), span);
+            }
+            limit = match &fetch.quantity {
+                Some(n) => Some(self.expr(n)?),
+                None => Some(Expr::Literal(Literal::Number("1".into()))),
+            };
+        }
         Ok(Query {
             with,
             body,
             order_by,
             limit,
+            offset,
         })
     }
 

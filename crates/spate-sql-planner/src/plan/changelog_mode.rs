@@ -157,6 +157,17 @@ impl LogicalPlan {
             {
                 ChangelogMode::INSERT_ONLY
             }
+            // Flink's `Limit` (no partition, no order) keeps the first rows: it never
+            // retracts them over an insert-only input.
+            LogicalPlan::Rank {
+                input,
+                partition_by,
+                order_by,
+                window: None,
+                ..
+            } if partition_by.is_empty() && order_by.is_empty() && input.modify_kinds().is_insert_only() => {
+                ChangelogMode::INSERT_ONLY
+            }
             LogicalPlan::Rank { .. } | LogicalPlan::Deduplicate { .. } => ChangelogMode {
                 update_before: false,
                 ..ChangelogMode::ALL
@@ -188,6 +199,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowAggregate { .. }
             | LogicalPlan::AttachedWindowAggregate { .. }
             | LogicalPlan::WindowJoin { .. }
+            | LogicalPlan::TemporalSort { .. }
             | LogicalPlan::IntervalJoin { .. } => ChangelogMode::INSERT_ONLY,
         };
         ChangelogMode {
@@ -469,12 +481,20 @@ impl LogicalPlan {
         let flink_refuses = match self {
             LogicalPlan::IntervalJoin { .. } => Some("StreamPhysicalIntervalJoin"),
             LogicalPlan::WindowJoin { .. } => Some("StreamPhysicalWindowJoin"),
+            LogicalPlan::TemporalSort { .. } => Some("StreamPhysicalTemporalSort"),
             _ => None,
         };
         if let (Some(input), Some(node)) = (updating, flink_refuses) {
+            // Flink names the kinds the input has beyond insertions.
+            let kinds = input.modify_kinds();
+            let changes: Vec<&str> = [(kinds.update_after, "update"), (kinds.delete, "delete")]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect();
             return Err(SqlError::validation(
                 format!(
-                    "{node} doesn't support consuming update and delete changes which is produced by node {}",
+                    "{node} doesn't support consuming {} changes which is produced by node {}",
+                    changes.join(" and "),
                     producer(input).flink_node_string()
                 ),
                 None,

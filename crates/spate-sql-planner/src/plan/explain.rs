@@ -139,6 +139,7 @@ impl LogicalPlan {
             | LogicalPlan::Over { .. }
             | LogicalPlan::Rank { .. }
             | LogicalPlan::Deduplicate { .. }
+            | LogicalPlan::TemporalSort { .. }
             | LogicalPlan::SinkMaterialize { .. } => {
                 f.write_str(&self.flink_node_string())?;
                 self.inputs()
@@ -381,6 +382,18 @@ impl LogicalPlan {
                     calls.join(", ")
                 )
             }
+            // Flink's `Limit`: a rank without partition or order.
+            LogicalPlan::Rank {
+                partition_by,
+                order_by,
+                range,
+                window: None,
+                ..
+            } if partition_by.is_empty() && order_by.is_empty() => format!(
+                "Limit(offset=[{}], fetch=[{}])",
+                range.start - 1,
+                range.end - range.start + 1
+            ),
             LogicalPlan::Rank {
                 input,
                 partition_by,
@@ -391,6 +404,10 @@ impl LogicalPlan {
                 window,
                 ..
             } => {
+                let range = match range.end_column {
+                    Some(c) => format!("rankEnd={}", columns(input, &[c]).join("")),
+                    None => range.to_string(),
+                };
                 let (node, strategy) = match window {
                     Some(_) => ("WindowRank".to_string(), String::new()),
                     None => (
@@ -407,6 +424,9 @@ impl LogicalPlan {
                     columns(input, partition_by).join(", "),
                     sort_keys(input, order_by),
                 )
+            }
+            LogicalPlan::TemporalSort { input, order_by, .. } => {
+                format!("TemporalSort(orderBy=[{}])", sort_keys(input, order_by))
             }
             LogicalPlan::Deduplicate {
                 input,

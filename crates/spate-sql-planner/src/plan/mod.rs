@@ -26,7 +26,7 @@ mod unnest;
 mod upsert_keys;
 
 pub use aggregate::{AggCall, AggKind};
-pub use bind_query::bind_query;
+pub use bind_query::{bind_query, bind_view_query};
 pub use changelog_mode::{
     ChangelogMode, UpdateImages, check_sink_accepts, check_upsert_key, sink_update_images,
 };
@@ -489,6 +489,18 @@ pub enum LogicalPlan {
         /// The window the input rows carry, for a window deduplication.
         window: Option<RankWindow>,
     },
+    /// `ORDER BY` a time attribute ascending without `LIMIT` (Flink's `TemporalSort`): on event
+    /// time each row waits for the watermark to pass its time and goes out in the order of
+    /// `order_by` (the rowtime first); on processing time the rows of a millisecond go out
+    /// sorted by the keys after the first. Insert-only in and out, on one global task.
+    TemporalSort {
+        /// The input.
+        input: Box<LogicalPlan>,
+        /// The order: a time attribute ascending, then any columns.
+        order_by: Vec<SortKey>,
+        /// Whether the time attribute is event time (else processing time).
+        rowtime: bool,
+    },
     /// An interval join on event time: `r.t BETWEEN l.t + lower AND l.t + upper`.
     IntervalJoin {
         /// Left input.
@@ -517,6 +529,7 @@ impl LogicalPlan {
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::ChangelogNormalize { input, .. }
             | LogicalPlan::Deduplicate { input, .. }
+            | LogicalPlan::TemporalSort { input, .. }
             | LogicalPlan::SinkMaterialize { input, .. } => input.schema(),
             LogicalPlan::Scan { schema, .. }
             | LogicalPlan::Values { schema, .. }
@@ -553,6 +566,7 @@ impl LogicalPlan {
             | LogicalPlan::Over { input, .. }
             | LogicalPlan::Rank { input, .. }
             | LogicalPlan::Deduplicate { input, .. }
+            | LogicalPlan::TemporalSort { input, .. }
             | LogicalPlan::Unnest { input, .. } => vec![input],
             LogicalPlan::Union { inputs, .. } => inputs.iter().collect(),
             LogicalPlan::WindowJoin { left, right, .. }

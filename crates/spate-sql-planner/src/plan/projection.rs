@@ -286,11 +286,22 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             input,
             partition_by,
             order_by,
+            range,
             ..
         } => {
             need.truncate(input.schema().fields.len());
-            for c in partition_by.iter().chain(order_by.iter().map(|k| &k.column)) {
+            for c in partition_by
+                .iter()
+                .chain(order_by.iter().map(|k| &k.column))
+                .chain(range.end_column.as_ref())
+            {
                 mark_whole(&mut need, *c);
+            }
+            demand(input, need, scans);
+        }
+        LogicalPlan::TemporalSort { input, order_by, .. } => {
+            for k in order_by.iter() {
+                mark_whole(&mut need, k.column);
             }
             demand(input, need, scans);
         }
@@ -383,6 +394,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         | LogicalPlan::Over { input, .. }
         | LogicalPlan::Rank { input, .. }
         | LogicalPlan::Deduplicate { input, .. }
+        | LogicalPlan::TemporalSort { input, .. }
         | LogicalPlan::Unnest { input, .. } => annotate(input, scans),
         LogicalPlan::Union { inputs, .. } => {
             for input in inputs {
@@ -455,6 +467,7 @@ mod tests {
             | LogicalPlan::Over { input, .. }
             | LogicalPlan::Rank { input, .. }
             | LogicalPlan::Deduplicate { input, .. }
+            | LogicalPlan::TemporalSort { input, .. }
             | LogicalPlan::Unnest { input, .. } => scans(input, out),
             LogicalPlan::Union { inputs, .. } => inputs.iter().for_each(|i| scans(i, out)),
             LogicalPlan::WindowJoin { left, right, .. }

@@ -43,18 +43,36 @@ impl RankKind {
     }
 }
 
-/// The ranks a Top-N keeps, both ends inclusive and 1-based (Flink's `ConstantRankRange`).
+/// The ranks a Top-N keeps, both ends inclusive and 1-based (Flink's `ConstantRankRange`), or
+/// ranks 1 to the value of an input column (`end_column`, Flink's `VariableRankRange`: each
+/// partition's end is the value in its first row, kept in state; `end` is then unused).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RankRange {
     /// The first rank kept.
     pub start: i64,
     /// The last rank kept.
     pub end: i64,
+    /// The input column that holds the last rank kept, for a variable range.
+    pub end_column: Option<usize>,
+}
+
+impl RankRange {
+    /// Ranks `start` to `end`.
+    pub fn constant(start: i64, end: i64) -> Self {
+        RankRange {
+            start,
+            end,
+            end_column: None,
+        }
+    }
 }
 
 impl fmt::Display for RankRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "rankStart={}, rankEnd={}", self.start, self.end)
+        match self.end_column {
+            Some(c) => write!(f, "rankEnd=${c}"),
+            None => write!(f, "rankStart={}, rankEnd={}", self.start, self.end),
+        }
     }
 }
 
@@ -178,7 +196,7 @@ pub fn deduplication(
     output_rank: bool,
     order_by: &[SortKey],
 ) -> Option<(usize, bool)> {
-    if kind != RankKind::RowNumber || range != (RankRange { start: 1, end: 1 }) || output_rank {
+    if kind != RankKind::RowNumber || range != RankRange::constant(1, 1) || output_rank {
         return None;
     }
     let [only] = order_by else {
@@ -219,10 +237,7 @@ pub fn extract_rank_range(predicate: &BoundExpr, rank: usize) -> Option<(RankRan
     }
     // Flink refuses a range without an end at runtime ("Rank end is not specified"); the
     // binder reports it (`None` end stays for the caller to refuse).
-    let range = RankRange {
-        start: lower.unwrap_or(1),
-        end: upper.unwrap_or(i64::MAX),
-    };
+    let range = RankRange::constant(lower.unwrap_or(1), upper.unwrap_or(i64::MAX));
     Some((range, others))
 }
 

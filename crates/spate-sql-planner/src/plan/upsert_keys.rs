@@ -38,7 +38,9 @@ impl LogicalPlan {
                 key.sort_unstable();
                 vec![key]
             }
-            LogicalPlan::Filter { input, .. } | LogicalPlan::Over { input, .. } => input.upsert_keys(),
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Over { input, .. }
+            | LogicalPlan::TemporalSort { input, .. } => input.upsert_keys(),
             // Flink's `getRankUniqueKeys`: the input's keys that hold the partition key; with
             // `ROW_NUMBER`, the partition key with the rank column, and the partition key alone
             // for a Top-1.
@@ -60,7 +62,7 @@ impl LogicalPlan {
                         let rank_col = input.schema().fields.len();
                         keys.push(partition_by.iter().copied().chain([rank_col]).collect());
                     }
-                    if range.end == 1 {
+                    if range.end == 1 && range.end_column.is_none() {
                         keys.push(partition_by.clone());
                     }
                 }

@@ -42,6 +42,8 @@ pub(crate) struct AppendTopNFn {
     order: RankOrder,
     emit: RankEmit,
     buffer: Option<ValueState<Buffer>>,
+    /// A variable range's end per partition.
+    rank_end: Option<ValueState<i64>>,
 }
 
 impl AppendTopNFn {
@@ -51,6 +53,7 @@ impl AppendTopNFn {
             order,
             emit,
             buffer: None,
+            rank_end: None,
         }
     }
 }
@@ -58,12 +61,14 @@ impl AppendTopNFn {
 impl KeyedProcessFunction<Vec<Value>, Change, Change> for AppendTopNFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
         self.buffer = Some(states.value("append-top-n"));
+        self.rank_end = Some(states.value("rank-end"));
     }
 
     fn process_element(&mut self, change: Change, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
         let Some(state) = self.buffer.clone() else {
             return;
         };
+        self.emit.resolve_end(self.rank_end.as_ref(), &change.row, ctx);
         let Some(buffer) = state.get_or_insert_with(ctx, Buffer::default) else {
             return;
         };
@@ -87,7 +92,7 @@ impl AppendTopNFn {
         // `TopNBuffer.checkSortKeyInBufferRange`: better than the worst held, or room left.
         let fits = match buffer.groups.last() {
             None => true,
-            Some((worst, _)) => self.order.cmp_keys(&key, worst).is_lt() || held < e.end,
+            Some((worst, _)) => self.order.cmp_keys(&key, worst).is_lt() || held < e.buffer_size(),
         };
         if !fits {
             return;

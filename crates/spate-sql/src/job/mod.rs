@@ -32,6 +32,7 @@ mod sink_materializer;
 mod slice_order;
 mod state_ttl;
 mod temporal_join;
+mod temporal_sort;
 mod translate;
 mod unnest;
 mod updatable_top_n;

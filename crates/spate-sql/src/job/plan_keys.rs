@@ -251,6 +251,11 @@ fn own_text(plan: &LogicalPlan) -> String {
             keep_last,
             window,
         } => format!("Deduplicate {keys:?} {order} {rowtime} {keep_last} {window:?}"),
+        LogicalPlan::TemporalSort {
+            input: _,
+            order_by,
+            rowtime,
+        } => format!("TemporalSort {order_by:?} {rowtime}"),
     }
 }
 

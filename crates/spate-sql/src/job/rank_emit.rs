@@ -6,6 +6,9 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use spate_engine::keyed_process::KeyedContext;
+use spate_engine::state::ValueState;
+
 use crate::expr::compare;
 use crate::plan::SortKey;
 use crate::value::{Change, Row, RowKind, Value};
@@ -66,12 +69,52 @@ fn null_side(k: &SortKey) -> Ordering {
 #[derive(Clone, Copy)]
 pub(crate) struct RankEmit {
     pub(crate) start: i64,
+    /// The last rank; for a variable range, the current partition's (see [`Self::resolve_end`]).
     pub(crate) end: i64,
+    /// The input column a variable range's end is read from (Flink's `VariableRankRange`).
+    pub(crate) end_column: Option<usize>,
     pub(crate) update_before: bool,
     pub(crate) output_rank: bool,
 }
 
+/// How many rows Flink's Top-N buffers keep before dropping a worse row on arrival: the end,
+/// or 100 for a variable range (`AbstractTopNFunction.getDefaultTopNSize`).
+const VARIABLE_BUFFER_SIZE: i64 = 100;
+
 impl RankEmit {
+    /// Flink's `initRankEnd`: with a variable range, sets `end` to the current partition's end,
+    /// the value of the end column in its first row (kept in `state`; a NULL is 0, as Flink
+    /// reads it). Later rows' values are ignored, as Flink only counts them as invalid.
+    pub(crate) fn resolve_end<O>(
+        &mut self,
+        state: Option<&ValueState<i64>>,
+        row: &Row,
+        ctx: &mut KeyedContext<'_, Vec<Value>, O>,
+    ) {
+        let (Some(column), Some(state)) = (self.end_column, state) else {
+            return;
+        };
+        if let Some(end) = state.get(ctx) {
+            self.end = *end;
+            return;
+        }
+        let end = match row.get(column) {
+            Some(Value::Int(n)) => *n,
+            _ => 0,
+        };
+        state.update(ctx, end);
+        self.end = end;
+    }
+
+    /// How many rows a buffer keeps before a worse row is dropped on arrival.
+    pub(crate) fn buffer_size(&self) -> i64 {
+        if self.end_column.is_some() {
+            VARIABLE_BUFFER_SIZE
+        } else {
+            self.end
+        }
+    }
+
     /// Whether ranks are tracked: with the rank column or an offset (Flink's "with-number"
     /// algorithm; the other cannot handle an offset).
     pub(crate) fn numbered(&self) -> bool {

@@ -31,6 +31,8 @@ pub(crate) struct RetractableTopNFn {
     order: RankOrder,
     emit: RankEmit,
     groups: Option<ValueState<Vec<SortGroup>>>,
+    /// A variable range's end per partition.
+    rank_end: Option<ValueState<i64>>,
 }
 
 impl RetractableTopNFn {
@@ -39,6 +41,7 @@ impl RetractableTopNFn {
             order,
             emit,
             groups: None,
+            rank_end: None,
         }
     }
 }
@@ -46,12 +49,14 @@ impl RetractableTopNFn {
 impl KeyedProcessFunction<Vec<Value>, Change, Change> for RetractableTopNFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
         self.groups = Some(states.value("retractable-top-n"));
+        self.rank_end = Some(states.value("rank-end"));
     }
 
     fn process_element(&mut self, change: Change, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
         let Some(state) = self.groups.clone() else {
             return;
         };
+        self.emit.resolve_end(self.rank_end.as_ref(), &change.row, ctx);
         let Some(groups) = state.get_or_insert_with(ctx, Vec::new) else {
             return;
         };

@@ -76,6 +76,8 @@ pub(crate) struct UpdatableTopNFn {
     emit: RankEmit,
     row_key: Vec<usize>,
     held: Option<ValueState<Held>>,
+    /// A variable range's end per partition.
+    rank_end: Option<ValueState<i64>>,
 }
 
 impl UpdatableTopNFn {
@@ -85,6 +87,7 @@ impl UpdatableTopNFn {
             emit,
             row_key,
             held: None,
+            rank_end: None,
         }
     }
 
@@ -100,7 +103,7 @@ impl UpdatableTopNFn {
         match held.groups.last() {
             None => true,
             Some((worst, _)) => {
-                self.order.cmp_keys(key, worst).is_lt() || (held.total() as i64) < self.emit.end
+                self.order.cmp_keys(key, worst).is_lt() || (held.total() as i64) < self.emit.buffer_size()
             }
         }
     }
@@ -109,6 +112,7 @@ impl UpdatableTopNFn {
 impl KeyedProcessFunction<Vec<Value>, Change, Change> for UpdatableTopNFn {
     fn open(&mut self, states: &mut StateRegistry<'_, Vec<Value>>) {
         self.held = Some(states.value("updatable-top-n"));
+        self.rank_end = Some(states.value("rank-end"));
     }
 
     fn process_element(&mut self, change: Change, ctx: &mut KeyedContext<'_, Vec<Value>, Change>) {
@@ -119,6 +123,7 @@ impl KeyedProcessFunction<Vec<Value>, Change, Change> for UpdatableTopNFn {
         let Some(state) = self.held.clone() else {
             return;
         };
+        self.emit.resolve_end(self.rank_end.as_ref(), &change.row, ctx);
         let Some(held) = state.get_or_insert_with(ctx, Held::default) else {
             return;
         };

@@ -135,6 +135,16 @@ fn explain_changelog_top_n() {
 }
 
 #[test]
+fn explain_changelog_temporal_sort() {
+    check("changelog_temporal_sort");
+}
+
+#[test]
+fn explain_changelog_limit() {
+    check("changelog_limit");
+}
+
+#[test]
 fn explain_changelog_deduplicate() {
     check("changelog_deduplicate");
 }

@@ -43,11 +43,23 @@ use super::{Field, LogicalPlan, Schema, TimeAttr, WindowProperty, WindowSpec};
 
 /// Binds `query` against `catalog`.
 pub fn bind_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
+    bind_with(query, catalog, true)
+}
+
+/// Checks a view's `query` against `catalog` (`CREATE VIEW`, `DESCRIBE`) as Flink validates it
+/// there: without planning its `ORDER BY` (a sort Flink refuses fails only where the view is
+/// read, as its top query then).
+pub fn bind_view_query(query: &Query, catalog: &Catalog) -> Result<LogicalPlan> {
+    bind_with(query, catalog, false)
+}
+
+fn bind_with(query: &Query, catalog: &Catalog, top: bool) -> Result<LogicalPlan> {
     crate::expr::udf::with_functions(catalog.functions(), || {
         let plan = Binder {
             catalog,
             ctes: Vec::new(),
             depth: 0,
+            top,
             budget: Budget::default(),
         }
         .query(query)?;
@@ -64,6 +76,10 @@ struct Binder<'a> {
     ctes: Vec<(String, LogicalPlan, PlanSize)>,
     /// How many subqueries, views and joins are being bound inside each other.
     depth: usize,
+    /// Whether the next query bound is a top query (the statement's or a view's): Flink expands
+    /// a view as a top query, so its `ORDER BY` stays; in a subquery or `WITH` item Calcite drops
+    /// an `ORDER BY` without `LIMIT` or `OFFSET`.
+    top: bool,
     /// What the statement has built so far (see [`super::budget`]).
     budget: Budget,
 }
@@ -90,6 +106,8 @@ impl Binder<'_> {
     }
 
     fn query(&mut self, q: &Query) -> Result<LogicalPlan> {
+        // Its `WITH` items and subqueries are not top queries.
+        let top = std::mem::take(&mut self.top);
         self.enter()?;
         let saved = self.ctes.len();
         for cte in &q.with {
@@ -101,10 +119,11 @@ impl Binder<'_> {
             self.ctes.push((cte.name.value.clone(), plan, size));
         }
         let plan = self.set_expr(&q.body).and_then(|plan| {
-            if q.order_by.is_empty() && q.limit.is_none() {
+            let cut = q.limit.is_some() || q.offset.is_some();
+            if (q.order_by.is_empty() || !top) && !cut {
                 Ok(plan)
             } else {
-                self.sort_limit(plan, &q.order_by, q.limit.as_ref())
+                self.sort_limit(plan, &q.order_by, q.limit.as_ref(), q.offset.as_ref())
             }
         });
         self.ctes.truncate(saved);
@@ -255,6 +274,7 @@ impl Binder<'_> {
                     catalog: self.catalog,
                     ctes: Vec::new(),
                     depth: self.depth,
+                    top: true,
                     budget: std::mem::take(&mut self.budget),
                 };
                 let plan = inner.query(&v.query);
@@ -483,6 +503,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         LogicalPlan::Filter { input, .. }
         | LogicalPlan::ChangelogNormalize { input, .. }
         | LogicalPlan::Deduplicate { input, .. }
+        | LogicalPlan::TemporalSort { input, .. }
         | LogicalPlan::SinkMaterialize { input, .. } => schema_mut(input),
         LogicalPlan::Scan { schema, .. }
         | LogicalPlan::Values { schema, .. }

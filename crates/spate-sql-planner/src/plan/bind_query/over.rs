@@ -435,6 +435,39 @@ mod tests {
         bind(sql).unwrap_or_else(|e| panic!("{sql}: {e}")).explain(true)
     }
 
+    #[test]
+    fn a_rank_end_read_from_a_column_is_a_variable_range() {
+        // Flink ignores the strictness of `<` there, and reads the partition's first value.
+        for filter in ["rn <= id", "rn < id", "id >= rn", "rn = id"] {
+            let plan = explain(&top_n("id, cat, rn", "price DESC", filter));
+            assert!(
+                plan.contains(
+                    "Rank(strategy=[AppendFastStrategy], rankType=[ROW_NUMBER], rankRange=[rankEnd=id], partitionBy=[cat], orderBy=[price DESC], outputRankNumber=[true], changelogMode=[I,UA,D]"
+                ),
+                "{filter}: {plan}"
+            );
+        }
+        // The rank end column is read even when not selected.
+        let plan = explain(&top_n("cat", "price DESC", "rn <= price"));
+        assert!(plan.contains("rankRange=[rankEnd=price]"), "{plan}");
+        // Flink fails such a job when it starts; Spate when planning it, in the same words.
+        let doubles =
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY price DESC) AS rn
+             FROM (SELECT id, cat, price, CAST(id AS DOUBLE) AS d FROM sales)) WHERE rn <= d";
+        assert_eq!(
+            bind(doubles).err().as_deref(),
+            Some(
+                "variable rank index column must be long type, while input type is org.apache.flink.table.types.logical.DoubleType"
+            )
+        );
+        assert_eq!(
+            bind(&top_n("*", "price DESC", "rn <= CAST(price AS TINYINT)"))
+                .err()
+                .as_deref(),
+            Some("The window can only be ordered in ASCENDING mode.")
+        );
+    }
+
     fn top_n(select: &str, order: &str, filter: &str) -> String {
         format!(
             "SELECT {select} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY cat ORDER BY {order}) AS rn FROM sales) WHERE {filter}"
@@ -565,7 +598,16 @@ mod tests {
                  FROM TABLE(TUMBLE(TABLE sales, DESCRIPTOR(ts), INTERVAL '10' SECOND))) WHERE r <= 2"),
             "RANK() function is not supported on Window TopN currently, only ROW_NUMBER() is supported."
         );
-        assert!(err(&top_n("*", "price DESC", "rn <= id")).contains("rank end is a column"));
+        // A rank end read from a column is Flink's variable range only as the one rank
+        // conjunct; beside a constant bound the ranking function stays an OVER aggregate.
+        assert_eq!(
+            err(&top_n("*", "price DESC", "rn <= id AND rn >= 2")),
+            "The window can only be ordered in ASCENDING mode."
+        );
+        assert_eq!(
+            err(&top_n("*", "price DESC", "rn >= id")),
+            "The window can only be ordered in ASCENDING mode."
+        );
         // Flink 2.3 runs these as OVER aggregates (a ranking function over a time attribute, or
         // since 2.1 ordered by any column ascending); Spate does not yet.
         assert!(

@@ -5,7 +5,7 @@
 //! partitioned by their window, a window Top-N or deduplication.
 
 use super::*;
-use crate::plan::{RankKind, RankWindow, deduplication, extract_rank_range};
+use crate::plan::{RankKind, RankRange, RankWindow, deduplication, extract_rank_range};
 
 /// Flink's rank rewrite over a bound `SELECT`: `Project(Filter(Project(Over)))` whose filter
 /// bounds the rank column becomes a `Rank` (or a `Deduplicate`) with the rest of the filter
@@ -71,16 +71,24 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     };
     let width = input.schema().fields.len();
     let rank_at = inner_exprs.iter().position(|e| e.as_column() == Some(width));
-    if let Some(at) = rank_at
-        && variable_rank_end(&predicate, at)
-    {
-        // Flink's `VariableRankRange` (the end read from each row's column).
-        return Err(unsupported(
-            "a Top-N whose rank end is a column (rn <= column)",
-            None,
-        ));
-    }
-    let range = rank_at.and_then(|at| extract_rank_range(&predicate, at));
+    let range = match rank_at {
+        Some(at) => match variable_rank_range(&predicate, at, &inner_exprs, width) {
+            VariableEnd::Column(column, rest) => {
+                check_rank_end_type(&input, column)?;
+                Some((
+                    RankRange {
+                        start: 1,
+                        end: i64::MAX,
+                        end_column: Some(column),
+                    },
+                    rest,
+                ))
+            }
+            VariableEnd::NotARank => None,
+            VariableEnd::Constant => extract_rank_range(&predicate, at),
+        },
+        None => None,
+    };
     let (Some(at), Some((range, rest))) = (rank_at, range) else {
         // No rank filter: the Over node stays, and is refused once the query is bound.
         let over = LogicalPlan::Over {
@@ -107,13 +115,14 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
         });
     };
     let kind = calls[0];
-    if range.end < 1 {
+    let variable = range.end_column.is_some();
+    if !variable && range.end < 1 {
         return Err(SqlError::validation(
             format!("Rank end should not less than zero, but now is {}", range.end),
             None,
         ));
     }
-    if range.end == i64::MAX {
+    if !variable && range.end == i64::MAX {
         return Err(SqlError::validation(
             "Rank end is not specified. Currently rank only support TopN, which means the rank end must be specified.",
             None,
@@ -125,6 +134,10 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     }
     let output_rank = read;
     let window = rank_window(&input, &partition_by);
+    if variable && window.is_some() {
+        // Flink's window Top-N reads a constant range only (`StreamExecWindowRank`).
+        return Err(unsupported("a window Top-N whose rank end is a column", None));
+    }
     if kind != RankKind::RowNumber {
         // Flink 2.3 plans it and fails translating it (`StreamExecRank`, `StreamExecWindowRank`).
         let message = match window {
@@ -200,29 +213,140 @@ pub(super) fn top_n(plan: LogicalPlan) -> Result<LogicalPlan> {
     })
 }
 
-/// Whether a conjunct bounds the rank column `at` from above by another column.
-fn variable_rank_end(predicate: &BoundExpr, at: usize) -> bool {
+/// What the rank conjuncts of a filter over a ranking function say about a rank end read from
+/// a column (Flink's `RankUtil.extractRankRange`).
+enum VariableEnd {
+    /// One conjunct bounds the rank from above (`rn <= col`, `rn < col`, `rn = col`, mirrored)
+    /// by this input column, and it is the only conjunct on the rank: Flink's
+    /// `VariableRankRange` (the strictness of `<` is ignored, as Flink ignores it). The other
+    /// conjuncts follow.
+    Column(usize, Vec<BoundExpr>),
+    /// A rank conjunct compares with something neither constant nor that: no Top-N (the
+    /// ranking function stays an OVER aggregate, which Flink then refuses).
+    NotARank,
+    /// Every rank conjunct compares with a constant (or there is none).
+    Constant,
+}
+
+/// Flink's `identifyLimitPredicate` and `computeWindowBoundFromPredicate` for a bound that is
+/// not a constant: over the inner projection `exprs` of the OVER's rows (the rank at `at`, the
+/// OVER's input columns below `width`).
+fn variable_rank_range(predicate: &BoundExpr, at: usize, exprs: &[BoundExpr], width: usize) -> VariableEnd {
     use crate::expr::{CmpOp, ScalarFunc};
-    match predicate {
+    let mut conjuncts = Vec::new();
+    conjuncts_of(predicate, &mut conjuncts);
+    let reads_rank = |e: &BoundExpr| {
+        let mut found = false;
+        e.visit_columns(&mut |c| found |= c == at);
+        found
+    };
+    let mut rank_preds = Vec::new();
+    let mut rest = Vec::new();
+    for c in conjuncts {
+        let bound = match &c {
+            BoundExpr::Call {
+                func: ScalarFunc::Compare(op),
+                args,
+                ..
+            } if *op != CmpOp::NotEq => match args.as_slice() {
+                [l, r] if is_rank_ref(l, at) && !reads_rank(r) => Some((*op, r.clone(), true)),
+                [l, r] if is_rank_ref(r, at) && !reads_rank(l) => Some((*op, l.clone(), false)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match bound {
+            Some(b) => rank_preds.push(b),
+            None => rest.push(c),
+        }
+    }
+    if rank_preds.iter().all(|(_, other, _)| other.is_constant()) {
+        return VariableEnd::Constant;
+    }
+    let [(op, other, rank_left)] = rank_preds.as_slice() else {
+        return VariableEnd::NotARank;
+    };
+    let upper = match op {
+        CmpOp::Eq => true,
+        CmpOp::Lt | CmpOp::LtEq => *rank_left,
+        CmpOp::Gt | CmpOp::GtEq => !*rank_left,
+        CmpOp::NotEq => false,
+    };
+    // The bound must be an input column as it is (Flink's `RexInputRef`); the binder's widening
+    // of a narrower integer column to the rank's `BIGINT` is no expression in Flink.
+    let column = widened_column(other)
+        .and_then(|c| exprs.get(c))
+        .and_then(BoundExpr::as_column)
+        .filter(|c| *c < width);
+    match column {
+        Some(c) if upper => VariableEnd::Column(c, rest),
+        _ => VariableEnd::NotARank,
+    }
+}
+
+/// Flink reads a variable rank end as a `BIGINT`, `INT` or `SMALLINT` (`AbstractTopNFunction`),
+/// and fails on any other type when the job starts, naming the type's class; Spate refuses it
+/// when planning, in those words.
+fn check_rank_end_type(input: &LogicalPlan, column: usize) -> Result<()> {
+    use crate::types::TypeKind;
+    let kind = &input.schema().fields[column].ty.kind;
+    let class = match kind {
+        TypeKind::BigInt | TypeKind::Int | TypeKind::SmallInt => return Ok(()),
+        TypeKind::TinyInt => "TinyIntType".to_string(),
+        TypeKind::Float => "FloatType".to_string(),
+        TypeKind::Double => "DoubleType".to_string(),
+        TypeKind::Decimal { .. } => "DecimalType".to_string(),
+        TypeKind::Char(_) => "CharType".to_string(),
+        TypeKind::Varchar(_) => "VarCharType".to_string(),
+        other => other.to_string(),
+    };
+    Err(SqlError::validation(
+        format!(
+            "variable rank index column must be long type, while input type is org.apache.flink.table.types.logical.{class}"
+        ),
+        None,
+    ))
+}
+
+/// The column of `e` when it is one, or one widened by a single cast of the binder's.
+fn widened_column(e: &BoundExpr) -> Option<usize> {
+    use crate::expr::ScalarFunc;
+    match e {
+        BoundExpr::Call {
+            func: ScalarFunc::Cast { .. },
+            args,
+            ..
+        } if args.len() == 1 => args[0].as_column(),
+        other => other.as_column(),
+    }
+}
+
+fn is_rank_ref(e: &BoundExpr, at: usize) -> bool {
+    strip_cast(e).as_column() == Some(at)
+}
+
+/// An expression without the casts the binder put around it.
+fn strip_cast(e: &BoundExpr) -> &BoundExpr {
+    use crate::expr::ScalarFunc;
+    match e {
+        BoundExpr::Call {
+            func: ScalarFunc::Cast { .. },
+            args,
+            ..
+        } if args.len() == 1 => strip_cast(&args[0]),
+        other => other,
+    }
+}
+
+fn conjuncts_of(e: &BoundExpr, out: &mut Vec<BoundExpr>) {
+    use crate::expr::ScalarFunc;
+    match e {
         BoundExpr::Call {
             func: ScalarFunc::And,
             args,
             ..
-        } => args.iter().any(|a| variable_rank_end(a, at)),
-        BoundExpr::Call {
-            func: ScalarFunc::Compare(op),
-            args,
-            ..
-        } => match args.as_slice() {
-            [l, r] if l.as_column() == Some(at) => {
-                matches!(op, CmpOp::Lt | CmpOp::LtEq | CmpOp::Eq) && !r.is_constant()
-            }
-            [l, r] if r.as_column() == Some(at) => {
-                matches!(op, CmpOp::Gt | CmpOp::GtEq | CmpOp::Eq) && !l.is_constant()
-            }
-            _ => false,
-        },
-        _ => false,
+        } => args.iter().for_each(|a| conjuncts_of(a, out)),
+        other => out.push(other.clone()),
     }
 }
 

@@ -19,6 +19,7 @@ mod over_node;
 mod rank_nodes;
 mod source;
 mod temporal_join_node;
+mod temporal_sort_node;
 mod unnest_node;
 mod window_nodes;
 
@@ -288,6 +289,15 @@ impl<'a> Translator<'a> {
             {
                 self.rank_rows(plan)
             }
+            // A `Limit` over insert-only rows: the rows its insertions carry.
+            LogicalPlan::Rank { window: None, .. } if plan.modify_kinds().is_insert_only() => Ok(self
+                .rank_changes(plan, UpdateImages::BeforeAndAfter)?
+                .map(|c: Change| c.row)),
+            LogicalPlan::TemporalSort {
+                input,
+                order_by,
+                rowtime,
+            } => self.temporal_sort(input, order_by, *rowtime),
             // Refused by the binder (a window function without a rank filter).
             // The binder lets through only OVER aggregates and `ROW_NUMBER()` alone (in time
             // order); a Top-N became a `Rank`.

@@ -54,12 +54,13 @@ impl Translator<'_> {
                 let emit = RankEmit {
                     start: range.start,
                     end: range.end,
+                    end_column: range.end_column,
                     update_before,
                     output_rank: *output_rank,
                 };
                 let order = RankOrder::new(order_by);
                 let key = partition_key(partition_by);
-                let top1 = *range == RankRange { start: 1, end: 1 };
+                let top1 = *range == RankRange::constant(1, 1);
                 let uid = self.uid("rank");
                 let global = partition_by.is_empty();
                 let stream = match effective_rank_strategy(input, partition_by, order_by) {
