@@ -16,6 +16,8 @@
 //! (each once, none missing, no late row and none of the closing rows far in the future) in the
 //! order of (ts, x) — computed here from the input.
 //!
+//! A second test runs the same input and kills through `LIMIT n` without `ORDER BY`.
+//!
 //! The broker is a separate `spate broker` process, so only the job dies.
 #![allow(clippy::unwrap_used)]
 
@@ -65,6 +67,11 @@ fn row(i: u64) -> (i64, i64) {
 /// Late row `k`: before every regular row by seconds.
 fn late_row(k: u64) -> (i64, i64) {
     (BASE - 5_000 - 10 * k as i64, (k % 7) as i64)
+}
+
+/// The closing rows' time: an hour after the input.
+fn flush_time() -> i64 {
+    BASE + 2 * ROWS as i64 + 3_600_000
 }
 
 /// Flink's JSON text of a `TIMESTAMP(3)` (`yyyy-MM-dd HH:mm:ss.SSS`).
@@ -211,8 +218,7 @@ fn produce(addr: String, produced: Arc<AtomicU64>) -> std::thread::JoinHandle<()
             produced.store(i + 1, Ordering::Relaxed);
         }
         for p in 0..PARTITIONS {
-            let end = BASE + 2 * ROWS as i64 + 3_600_000;
-            send(json(FLUSH_ID + p as u64, (end, 0)), p);
+            send(json(FLUSH_ID + p as u64, (flush_time(), 0)), p);
         }
         producer.flush(Duration::from_secs(30)).unwrap();
     })
@@ -277,9 +283,16 @@ fn assert_sorted_exactly_once(
     }
 }
 
-#[test]
-fn an_event_time_sort_into_an_exactly_once_table_survives_three_sigkills() {
-    let started = Instant::now();
+/// Runs `script(bootstrap)` against a fresh broker while [`produce`] writes the input: runs 0,
+/// 1 and 2 are SIGKILLed after a checkpoint of their own once the producer has sent the rows
+/// `kills` names, each at a random moment of the next interval; run 3 goes on until `done`
+/// holds of the committed output, then stops with SIGTERM. Returns the committed output and
+/// run 3's log.
+fn crash_three_times(
+    script: fn(&str) -> String,
+    kills: [u64; 3],
+    done: &dyn Fn(&[(u64, i64, String)]) -> bool,
+) -> (Vec<(u64, i64, String)>, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let addr = broker.addr.clone();
@@ -287,15 +300,12 @@ fn an_event_time_sort_into_an_exactly_once_table_survives_three_sigkills() {
     create_topic(&addr, OUT, 1);
     let job_dir = dir.path().join("job");
     std::fs::create_dir_all(&job_dir).unwrap();
-    let want = expected();
 
     let produced = Arc::new(AtomicU64::new(0));
     let producer = produce(addr.clone(), produced.clone());
     let mut kill_times = KillTimes::from_clock();
     let job_script = script(&addr);
-    // Run 0 dies just after its first checkpoint, run 1 in the middle of the input, run 2 near
-    // its end; each after a checkpoint of its own, at a random moment of the next interval.
-    for (run, rows) in [(0, 0), (1, ROWS / 2), (2, ROWS * 9 / 10)] {
+    for (run, rows) in kills.into_iter().enumerate() {
         let mut job = sql_runs::start(&job_script, &job_dir, run, &[]);
         sql_runs::kill_after_checkpoint(&mut job, &job_dir, run, &produced, rows, kill_times.below(500));
     }
@@ -303,11 +313,68 @@ fn an_event_time_sort_into_an_exactly_once_table_survives_three_sigkills() {
 
     let run = 3;
     let mut job = sql_runs::start(&job_script, &job_dir, run, &[]);
-    sql_runs::finish(&mut job, &job_dir, run, || {
-        committed_rows(&addr).len() >= want.len()
-    });
+    sql_runs::finish(&mut job, &job_dir, run, || done(&committed_rows(&addr)));
     let got = committed_rows(&addr);
-    assert_sorted_exactly_once(&got, &want, &|| sql_runs::log(&job_dir, run));
     broker.kill();
+    (got, sql_runs::log(&job_dir, run))
+}
+
+#[test]
+fn an_event_time_sort_into_an_exactly_once_table_survives_three_sigkills() {
+    let started = Instant::now();
+    let want = expected();
+    // Run 0 dies just after its first checkpoint, run 1 in the middle of the input, run 2 near
+    // its end.
+    let (got, log) = crash_three_times(script, [0, ROWS / 2, ROWS * 9 / 10], &|got| {
+        got.len() >= want.len()
+    });
+    assert_sorted_exactly_once(&got, &want, &|| log.clone());
     eprintln!("sort crash test took {:?}", started.elapsed());
+}
+
+/// `LIMIT` rows of the input, about half of it.
+const LIMIT: u64 = ROWS / 2;
+
+fn limit_script(addr: &str) -> String {
+    script(addr).replace("FROM t ORDER BY ts, x;", &format!("FROM t LIMIT {LIMIT};"))
+}
+
+/// `LIMIT n` without `ORDER BY` (a global append-only rank without sort key: `AppendTopNFn`,
+/// its held rows in the state `append-top-n`): the same input, killed three times — twice
+/// while the first `LIMIT` rows still come in, once after — must write exactly `LIMIT` rows,
+/// each a row of the input, each once. Which rows are first depends on the order the
+/// partitions are read in, so only that is checked: a rank state lost in a restore writes more
+/// rows (with the state kept in memory instead, 20 010 here), one restored ahead of its
+/// transaction fewer.
+#[test]
+fn a_limit_without_order_into_an_exactly_once_table_survives_three_sigkills() {
+    let started = Instant::now();
+    let mut input: BTreeMap<u64, (String, i64)> = (0..ROWS)
+        .map(|i| (i, row(i)))
+        .chain((0..2 * LATE_PER_BATCH).map(|k| (LATE_ID + k, late_row(k))))
+        .chain((0..PARTITIONS as u64).map(|p| (FLUSH_ID + p, (flush_time(), 0))))
+        .map(|(id, (ts, x))| (id, (sql_timestamp(ts), x)))
+        .collect();
+    // Once the output holds `LIMIT` rows, 2 s more (four checkpoints) for any row too many.
+    let reached: std::cell::Cell<Option<Instant>> = std::cell::Cell::new(None);
+    let (got, log) = crash_three_times(limit_script, [0, ROWS / 4, ROWS * 3 / 4], &|got| {
+        if got.len() as u64 >= LIMIT && reached.get().is_none() {
+            reached.set(Some(Instant::now()));
+        }
+        reached
+            .get()
+            .is_some_and(|t| t.elapsed() > Duration::from_secs(2))
+    });
+    assert_eq!(got.len() as u64, LIMIT, "rows committed\n{log}");
+    for (id, x, ts) in &got {
+        let Some((want_ts, want_x)) = input.remove(id) else {
+            panic!("row {id} is not an input row or was written twice\n{log}");
+        };
+        assert_eq!(
+            (ts, x),
+            (&want_ts, &want_x),
+            "row {id} carries its input's ts and x"
+        );
+    }
+    eprintln!("limit crash test took {:?}", started.elapsed());
 }
