@@ -20,8 +20,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -266,64 +265,6 @@ fn assert_one_order_per_record(changes: &BTreeMap<String, Vec<Option<Totals>>>, 
     }
 }
 
-/// The highest completed checkpoint (`chk-<id>/_metadata`) under `root`.
-fn last_checkpoint(root: &Path) -> Option<u64> {
-    let mut last = None;
-    let mut todo: Vec<PathBuf> = vec![root.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                let id = path
-                    .file_name()
-                    .and_then(|n| n.to_str()?.strip_prefix("chk-")?.parse::<u64>().ok());
-                if let Some(id) = id
-                    && path.join("_metadata").exists()
-                {
-                    last = last.max(Some(id));
-                }
-                todo.push(path);
-            }
-        }
-    }
-    last
-}
-
-/// Waits (at most 60 s) until run `run` completed a checkpoint of its own and the producer has
-/// sent at least `orders` orders, then SIGKILLs it `extra_ms` later.
-fn kill_when(job: &mut Child, dir: &Path, run: usize, produced: &AtomicU64, orders: u64, extra_ms: u64) {
-    let checkpoints = dir.join("checkpoints");
-    let started = Instant::now();
-    let before = last_checkpoint(&checkpoints);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while last_checkpoint(&checkpoints) <= before || produced.load(Ordering::Relaxed) < orders {
-        if let Some(status) = job.try_wait().unwrap() {
-            panic!(
-                "job run {run} exited early ({status}):\n{}",
-                sql_runs::log(dir, run)
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "run {run}: no checkpoint completed:\n{}",
-            sql_runs::log(dir, run)
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(Duration::from_millis(extra_ms));
-    eprintln!(
-        "run {run}: SIGKILL {:?} after its start, after checkpoint {:?}, {} orders produced",
-        started.elapsed(),
-        last_checkpoint(&checkpoints),
-        produced.load(Ordering::Relaxed)
-    );
-    job.kill().unwrap(); // SIGKILL
-    job.wait().unwrap();
-}
-
 #[test]
 fn a_left_join_into_an_exactly_once_upsert_table_survives_three_sigkills() {
     let started = Instant::now();
@@ -349,7 +290,7 @@ fn a_left_join_into_an_exactly_once_upsert_table_survives_three_sigkills() {
     // its end; each after a checkpoint of its own, at a random moment of the next interval.
     for (run, orders) in [(0, 0), (1, ORDERS / 2), (2, ORDERS * 9 / 10)] {
         let mut job = sql_runs::start(&crash_script, &crash_dir, run, &[]);
-        kill_when(
+        sql_runs::kill_after_checkpoint(
             &mut job,
             &crash_dir,
             run,

@@ -19,6 +19,7 @@ mod sql_cli;
 mod sql_crash;
 mod sql_server_cli;
 mod sql_shell;
+mod sort_crash;
 mod transactions_cli;
 mod upsert_crash;
 mod users_cli;

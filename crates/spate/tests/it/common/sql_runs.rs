@@ -2,8 +2,9 @@
 //! beside the script, the checkpoints in `checkpoints/` of the same directory.
 
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::word_windows::KillTimes;
@@ -68,4 +69,67 @@ pub fn finish(job: &mut Child, dir: &Path, run: usize, done: impl Fn() -> bool) 
         "SIGTERM stops the job cleanly:\n{}",
         log(dir, run)
     );
+}
+
+/// The highest completed checkpoint (`chk-<id>/_metadata`) under `root`.
+pub fn last_checkpoint(root: &Path) -> Option<u64> {
+    let mut last = None;
+    let mut todo: Vec<PathBuf> = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                let id = path
+                    .file_name()
+                    .and_then(|n| n.to_str()?.strip_prefix("chk-")?.parse::<u64>().ok());
+                if let Some(id) = id
+                    && path.join("_metadata").exists()
+                {
+                    last = last.max(Some(id));
+                }
+                todo.push(path);
+            }
+        }
+    }
+    last
+}
+
+/// Waits (at most 60 s) until run `run` completed a checkpoint of its own (under
+/// `dir/checkpoints`) and the producer has sent at least `rows` rows (`produced` counts them),
+/// then SIGKILLs it `extra_ms` later.
+pub fn kill_after_checkpoint(
+    job: &mut Child,
+    dir: &Path,
+    run: usize,
+    produced: &AtomicU64,
+    rows: u64,
+    extra_ms: u64,
+) {
+    let checkpoints = dir.join("checkpoints");
+    let started = Instant::now();
+    let before = last_checkpoint(&checkpoints);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while last_checkpoint(&checkpoints) <= before || produced.load(Ordering::Relaxed) < rows {
+        if let Some(status) = job.try_wait().unwrap() {
+            panic!("job run {run} exited early ({status}):\n{}", log(dir, run));
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {run}: no checkpoint completed:\n{}",
+            log(dir, run)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(extra_ms));
+    eprintln!(
+        "run {run}: SIGKILL {:?} after its start, after checkpoint {:?}, {} rows produced",
+        started.elapsed(),
+        last_checkpoint(&checkpoints),
+        produced.load(Ordering::Relaxed)
+    );
+    job.kill().unwrap(); // SIGKILL
+    job.wait().unwrap();
 }
