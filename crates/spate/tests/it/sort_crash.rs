@@ -37,6 +37,8 @@ use crate::common::Broker;
 use crate::common::sql_runs;
 use crate::common::word_windows::KillTimes;
 
+/// An output row: (id, ts, x).
+type OutRow = (u64, i64, String);
 const PARTITIONS: i32 = 4;
 const ROWS: u64 = 20_000;
 const ROWS_PER_SEC: u64 = 4_000;
@@ -134,7 +136,7 @@ fn create_topic(addr: &str, topic: &str, partitions: i32) {
 }
 
 /// Every committed record of the one-partition output, in offset order: (id, x, ts text).
-fn committed_rows(addr: &str) -> Vec<(u64, i64, String)> {
+fn committed_rows(addr: &str) -> Vec<OutRow> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", addr)
         .set("group.id", "sort-crash-check")
@@ -226,11 +228,7 @@ fn produce(addr: String, produced: Arc<AtomicU64>) -> std::thread::JoinHandle<()
 
 /// The committed output is exactly the oracle's rows: every regular id once with its own
 /// (ts, x), nothing else, in (ts, x) order.
-fn assert_sorted_exactly_once(
-    got: &[(u64, i64, String)],
-    want: &[(i64, i64, u64)],
-    log: &dyn Fn() -> String,
-) {
+fn assert_sorted_exactly_once(got: &[OutRow], want: &[(i64, i64, u64)], log: &dyn Fn() -> String) {
     let by_id: BTreeMap<u64, (String, i64)> = want
         .iter()
         .map(|&(ts, x, id)| (id, (sql_timestamp(ts), x)))
@@ -291,8 +289,8 @@ fn assert_sorted_exactly_once(
 fn crash_three_times(
     script: fn(&str) -> String,
     kills: [u64; 3],
-    done: &dyn Fn(&[(u64, i64, String)]) -> bool,
-) -> (Vec<(u64, i64, String)>, String) {
+    done: &dyn Fn(&[OutRow]) -> bool,
+) -> (Vec<OutRow>, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let addr = broker.addr.clone();
