@@ -28,15 +28,10 @@ use crate::zone::SessionZone;
 
 use super::encoded_row::EncodedRow;
 use super::fail::raise;
+use super::join::corrupted;
 use super::join_key::JoinKey;
 use super::join_side::{SideLayout, SideRows};
-use super::packed_rows::UnpackError;
 use super::state_ttl::StateTtl;
-
-/// Join state that does not decode (only a corrupted checkpoint) fails the job.
-fn corrupted(e: UnpackError) -> ! {
-    raise(crate::expr::EvalError(format!("corrupted join state: {e}")))
-}
 
 /// The rows a change meets on the other side, and what becomes of them.
 #[derive(Clone)]

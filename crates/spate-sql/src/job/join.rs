@@ -21,7 +21,7 @@ use super::join_key::JoinKey;
 use super::packed_rows::{PackedRow, PackedRows, UnpackError};
 
 /// Packed join state that does not decode (only a corrupted checkpoint) fails the job.
-fn corrupted(e: UnpackError) -> ! {
+pub(super) fn corrupted(e: UnpackError) -> ! {
     raise(EvalError(format!("corrupted join state: {e}")))
 }
 

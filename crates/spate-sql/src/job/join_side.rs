@@ -36,7 +36,7 @@ use crate::plan::JoinInputView;
 use crate::value::Row;
 
 use super::encoded_row::{EncodedRow, key_equal, rows_equal};
-use super::packed_rows::{UnpackError, decode_values};
+use super::packed_rows::{UnpackError, decode_values, take, take_array};
 
 /// Bytes before an entry's values: length, copies, association count, write time.
 const HEADER: usize = 20;
@@ -74,11 +74,6 @@ pub(crate) struct SideRows {
     bytes: Blob,
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Result<u32, UnpackError> {
-    let b = bytes.get(at..at + 4).ok_or(UnpackError::Truncated)?;
-    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 impl SideRows {
     /// Whether no row is kept.
     pub(crate) fn is_empty(&self) -> bool {
@@ -100,17 +95,17 @@ impl SideRows {
     }
 
     fn entry_at(bytes: &[u8], at: usize) -> Result<SideEntry<'_>, UnpackError> {
-        let len = u32_at(bytes, at)? as usize;
-        let written = bytes.get(at + 12..at + 20).ok_or(UnpackError::Truncated)?;
-        let values = bytes
-            .get(at + HEADER..at + HEADER + len)
-            .ok_or(UnpackError::Truncated)?;
+        let mut rest = bytes.get(at..).ok_or(UnpackError::Truncated)?;
+        let len = u32::from_le_bytes(take_array(&mut rest)?) as usize;
+        let copies = u32::from_le_bytes(take_array(&mut rest)?);
+        let matched = u32::from_le_bytes(take_array(&mut rest)?);
+        let written = i64::from_le_bytes(take_array(&mut rest)?);
         Ok(SideEntry {
             at,
-            copies: u32_at(bytes, at + 4)?,
-            matched: u32_at(bytes, at + 8)?,
-            written: i64::from_le_bytes(written.try_into().map_err(|_| UnpackError::Truncated)?),
-            values,
+            copies,
+            matched,
+            written,
+            values: take(&mut rest, len)?,
         })
     }
 

@@ -10,7 +10,7 @@ use spate_engine::state::Blob;
 
 use crate::value::Row;
 
-use super::packed_rows::{UnpackError, decode_values};
+use super::packed_rows::{UnpackError, decode_values, take, take_array};
 
 /// One entry's place in the list: the range of its bytes (valid until the list next changes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,9 +41,9 @@ impl PackedRowList {
                 return None;
             }
             let entry = (|| {
-                let len = bytes.get(at..at + 4).ok_or(UnpackError::Truncated)?;
-                let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-                let values = bytes.get(at + 4..at + 4 + len).ok_or(UnpackError::Truncated)?;
+                let mut rest = bytes.get(at..).ok_or(UnpackError::Truncated)?;
+                let len = u32::from_le_bytes(take_array(&mut rest)?) as usize;
+                let values = take(&mut rest, len)?;
                 Ok((
                     Slot {
                         at,

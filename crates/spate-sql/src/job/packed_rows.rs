@@ -323,7 +323,8 @@ pub(super) fn write_value(v: &Value, out: &mut impl ByteOut, float_bits: fn(f64)
     }
 }
 
-fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], UnpackError> {
+/// The next `n` bytes of `rest`, which moves past them.
+pub(super) fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], UnpackError> {
     if rest.len() < n {
         return Err(UnpackError::Truncated);
     }
@@ -332,7 +333,8 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a [u8], UnpackError> {
     Ok(head)
 }
 
-fn take_array<const N: usize>(rest: &mut &[u8]) -> Result<[u8; N], UnpackError> {
+/// The next `N` bytes of `rest`, which moves past them.
+pub(super) fn take_array<const N: usize>(rest: &mut &[u8]) -> Result<[u8; N], UnpackError> {
     let mut a = [0; N];
     a.copy_from_slice(take(rest, N)?);
     Ok(a)
