@@ -24,6 +24,7 @@ use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
 use crate::runtime::output::SideOutputs;
+use crate::runtime::placement::Placement;
 use crate::runtime::task::{InputTask, Task, TaskTimer};
 use crate::runtime::worker::{ScheduledTask, run_worker};
 
@@ -263,8 +264,8 @@ impl<'g> Planner<'g> {
         Ok(())
     }
 
-    fn create_channels(&mut self, signals: &[Arc<WorkerSignal>]) {
-        let w = signals.len();
+    fn create_channels(&mut self, signals: &[Arc<WorkerSignal>], placement: &Placement) {
+        let signal = |n: NodeId, s: usize| &signals[placement.worker(n, s) % signals.len()];
         for (to, node) in self.graph.nodes.iter().enumerate() {
             for (ei, edge) in node.inputs.iter().enumerate() {
                 if self.chained[to][ei] {
@@ -275,14 +276,15 @@ impl<'g> Planner<'g> {
                 let ty = &self.graph.nodes[edge.from].out;
                 let mut tx: Vec<Vec<Option<AnyBox>>> = (0..pf).map(|_| Vec::new()).collect();
                 let mut rx: Vec<Vec<Option<AnyBox>>> = (0..pt).map(|_| Vec::new()).collect();
-                for i in 0..pf {
-                    for j in 0..pt {
+                for (i, sends) in tx.iter_mut().enumerate() {
+                    for (j, receives) in rx.iter_mut().enumerate() {
                         if forward && i != j {
                             continue;
                         }
-                        let (s, r) = ty.channel(self.cfg.channel_capacity, &signals[i % w], &signals[j % w]);
-                        tx[i].push(Some(s));
-                        rx[j].push(Some(r));
+                        let (s, r) =
+                            ty.channel(self.cfg.channel_capacity, signal(edge.from, i), signal(to, j));
+                        sends.push(Some(s));
+                        receives.push(Some(r));
                     }
                 }
                 self.senders.insert((to, ei), tx);
@@ -388,9 +390,11 @@ impl<'g> Planner<'g> {
         }
     }
 
+    /// The tasks, each with the worker `placement` gives it.
     fn build_tasks(
         &mut self,
         task_metrics: &mut Vec<Arc<TaskMetrics>>,
+        placement: &Placement,
     ) -> Result<Vec<(usize, ScheduledTask)>, EngineError> {
         let graph = self.graph;
         let mut tasks = Vec::new();
@@ -455,7 +459,7 @@ impl<'g> Planner<'g> {
                     );
                     Box::new(InputTask::new(gates, timer, Some(ckpt)))
                 };
-                tasks.push((s, ScheduledTask { name, task }));
+                tasks.push((placement.worker(n, s), ScheduledTask { name, task }));
             }
         }
         Ok(tasks)
@@ -603,13 +607,16 @@ fn execute_attempt(
     )?;
     let mut planner = Planner::new(graph, cfg, failure.clone(), restore, coordinator.shared.clone())?;
     planner.check_restore_matches()?;
-    let max_p = planner.parallelism.iter().copied().max().unwrap_or(1);
+    // One worker per task up to the cores: a job's chains run side by side even at
+    // parallelism 1, as Flink's tasks do (see `runtime::placement`).
+    let task_count = Placement::task_count(graph, &planner.parallelism, &planner.chained);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let workers = cfg.worker_threads.unwrap_or_else(|| max_p.min(cores)).max(1);
+    let workers = cfg.worker_threads.unwrap_or_else(|| task_count.min(cores)).max(1);
+    let placement = Placement::new(graph, &planner.parallelism, &planner.chained, workers);
     let signals: Vec<Arc<WorkerSignal>> = (0..workers).map(|_| Arc::new(WorkerSignal::default())).collect();
-    planner.create_channels(&signals);
+    planner.create_channels(&signals, &placement);
     let mut task_metrics = Vec::new();
-    let tasks = planner.build_tasks(&mut task_metrics)?;
+    let tasks = planner.build_tasks(&mut task_metrics, &placement)?;
     if let Some(e) = failure.take() {
         // Opening a connector or restoring state failed while building.
         return Err(e);
@@ -620,8 +627,8 @@ fn execute_attempt(
     let probes = operator_probes(graph, &planner, &task_metrics);
     run.handle.set_operators(probes.clone());
     let mut per_worker: Vec<Vec<ScheduledTask>> = (0..workers).map(|_| Vec::new()).collect();
-    for (s, t) in tasks {
-        per_worker[s % workers].push(t);
+    for (w, t) in tasks {
+        per_worker[w % workers].push(t);
     }
     let done = std::sync::atomic::AtomicBool::new(false);
     let spawned: Result<(), EngineError> = std::thread::scope(|scope| {
