@@ -104,24 +104,21 @@ fn same_when_run_twice(e: &BoundExpr) -> bool {
     !e.calls(&|func| !func.is_deterministic() || matches!(func, ScalarFunc::Udf(_)))
 }
 
-/// Whether `row` passes the conditions of at least one consumer (each consumer's in order, as
-/// its own chain evaluates them).
-pub(super) fn any_passes(
+/// Appends to `out` the index of each consumer whose conditions `row` passes (each consumer's
+/// in order, as its own chain evaluates them).
+pub(super) fn passes(
     consumers: &[Vec<CompiledExpr>],
     row: &Row,
     ctx: &EvalContext,
-) -> Result<bool, crate::expr::EvalError> {
-    for conditions in consumers {
-        let mut pass = true;
+    out: &mut Vec<usize>,
+) -> Result<(), crate::expr::EvalError> {
+    'consumers: for (i, conditions) in consumers.iter().enumerate() {
         for c in conditions {
             if !c.eval_predicate(row, ctx)? {
-                pass = false;
-                break;
+                continue 'consumers;
             }
         }
-        if pass {
-            return Ok(true);
-        }
+        out.push(i);
     }
-    Ok(false)
+    Ok(())
 }

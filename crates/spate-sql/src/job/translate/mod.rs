@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use smallvec::SmallVec;
 use spate_engine::window::{AggregateFunction, WindowAssigner, WindowEmitter};
-use spate_engine::{DataStream, ProcessContext, Record, StreamEnvironment, Window};
+use spate_engine::{DataStream, OutputTag, ProcessContext, Record, StreamEnvironment, Window};
 
 use crate::connector::{self, CompleteRows, ConnectorContext, ScanPlan};
 use crate::error::{Result, SqlError};
@@ -42,7 +42,7 @@ use crate::zone::SessionZone;
 use super::accumulate::SqlAggregate;
 use super::attached::AttachedAggregateFn;
 use super::calc::{Calc, CalcFn};
-use super::consumer_filters::{ConsumerFilters, any_passes};
+use super::consumer_filters::{ConsumerFilters, passes};
 use super::fail::raise;
 use super::group_aggregate::RetractingAggregate;
 use super::int_aggregate::IntAggregate;
@@ -81,9 +81,10 @@ pub struct Translator<'a> {
     /// The conditions of the filter chains over each stream the plans share, from
     /// [`share_repeated`](Translator::share_repeated).
     consumer_filters: ConsumerFilters,
-    /// A shared stream with the rows no consumer in `consumer_filters` keeps dropped, by the
-    /// shared plan's key (made anew for the plans of each `share_repeated`).
-    prefiltered: HashMap<PlanKey, DataStream<Row>>,
+    /// Each consumer's stream of a shared plan, by the plan's key and the consumer's
+    /// conditions' text: the rows its conditions keep, routed to it alone (made anew for the
+    /// plans of each `share_repeated`).
+    prefiltered: HashMap<PlanKey, Vec<(String, DataStream<Row>)>>,
     /// The changes of every updating plan translated so far, by the plan's key and the update
     /// images its consumer asked for (see `changes.rs`).
     translated_changes: HashMap<(PlanKey, UpdateImages), DataStream<Change>>,
@@ -163,32 +164,62 @@ impl<'a> Translator<'a> {
         self.keys.unpin();
     }
 
-    /// `input`'s stream without the rows that none of `consumers`' conditions keep (see
-    /// [`ConsumerFilters`]); one pre-filter per shared plan.
+    /// The rows of `input`'s stream that the conditions of `own` (the text of one of
+    /// `consumers`' conditions) keep (see [`ConsumerFilters`]): one router per shared plan
+    /// evaluates every consumer's conditions on a row in place and hands the row to those that
+    /// keep it, moved to the last of them and cloned only for the others. A Nexmark bid, which
+    /// only the `bid` view keeps, is no longer cloned for the `auction` view to drop.
     fn prefiltered(
         &mut self,
         input: &LogicalPlan,
         consumers: &[(String, Vec<BoundExpr>)],
+        own: &str,
     ) -> Result<DataStream<Row>> {
         let key = self.keys.key(input);
-        if let Some(stream) = self.prefiltered.get(&key) {
-            return Ok(stream.clone());
+        if !self.prefiltered.contains_key(&key) {
+            let compiled: Vec<Vec<CompiledExpr>> = consumers
+                .iter()
+                .map(|(_, conditions)| conditions.iter().map(BoundExpr::compile).collect())
+                .collect();
+            let tags: Vec<OutputTag<Row>> = consumers
+                .iter()
+                .enumerate()
+                .map(|(i, _)| OutputTag::new(&format!("consumer-{i}")))
+                .collect();
+            let zone = self.ctx.zone;
+            let routes = tags.clone();
+            let mut passing: Vec<usize> = Vec::with_capacity(consumers.len());
+            let router = self
+                .stream(input)?
+                .process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
+                    let ec = eval_ctx(ctx, false, zone);
+                    passing.clear();
+                    passes(&compiled, &row, &ec, &mut passing).unwrap_or_else(|err| raise(err));
+                    if let Some((&last, rest)) = passing.split_last() {
+                        for &i in rest {
+                            ctx.output(&routes[i], row.clone());
+                        }
+                        ctx.output(&routes[last], row);
+                    }
+                });
+            let streams = consumers
+                .iter()
+                .zip(&tags)
+                .map(|((text, _), tag)| (text.clone(), router.side_output(tag)))
+                .collect();
+            self.prefiltered.insert(key, streams);
         }
-        let compiled: Vec<Vec<CompiledExpr>> = consumers
-            .iter()
-            .map(|(_, conditions)| conditions.iter().map(BoundExpr::compile).collect())
-            .collect();
-        let zone = self.ctx.zone;
-        let stream = self
-            .stream(input)?
-            .process(move |row: Row, ctx: &mut ProcessContext<'_, Row>| {
-                let ec = eval_ctx(ctx, false, zone);
-                if any_passes(&compiled, &row, &ec).unwrap_or_else(|err| raise(err)) {
-                    ctx.collect(row);
-                }
-            });
-        self.prefiltered.insert(key, stream.clone());
-        Ok(stream)
+        let routed = self
+            .prefiltered
+            .get(&key)
+            .and_then(|streams| streams.iter().find(|(text, _)| text == own))
+            .map(|(_, stream)| stream.clone());
+        match routed {
+            Some(stream) => Ok(stream),
+            // Not among the consumers (`shared_by` says it is): the whole stream, which its own
+            // conditions filter anyway.
+            None => self.stream(input),
+        }
     }
 
     fn uid(&mut self, what: &str) -> String {
@@ -407,7 +438,8 @@ impl<'a> Translator<'a> {
         {
             Some(consumers) => {
                 let consumers = consumers.to_vec();
-                self.prefiltered(input, &consumers)?
+                let own = format!("{:?}", calc.predicates);
+                self.prefiltered(input, &consumers, &own)?
             }
             None => self.stream(input)?,
         };
