@@ -12,6 +12,7 @@ mod join_crash;
 mod pipeline_crash;
 mod produce_bytes;
 mod quotas_cli;
+mod rank_end_crash;
 mod server_cli;
 mod server_crash;
 mod server_message_browser;
