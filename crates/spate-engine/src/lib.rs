@@ -88,6 +88,7 @@ mod metrics;
 #[cfg(test)]
 mod operator_test_support;
 mod operators;
+mod placement;
 mod plan;
 mod reclaim;
 mod record;

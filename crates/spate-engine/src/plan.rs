@@ -21,10 +21,10 @@ use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
+use crate::placement::Placement;
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
 use crate::runtime::output::SideOutputs;
-use crate::runtime::placement::Placement;
 use crate::runtime::task::{InputTask, Task, TaskTimer};
 use crate::runtime::worker::{ScheduledTask, run_worker};
 
@@ -608,7 +608,7 @@ fn execute_attempt(
     let mut planner = Planner::new(graph, cfg, failure.clone(), restore, coordinator.shared.clone())?;
     planner.check_restore_matches()?;
     // One worker per task up to the cores: a job's chains run side by side even at
-    // parallelism 1, as Flink's tasks do (see `runtime::placement`).
+    // parallelism 1, as Flink's tasks do (see `placement.rs`).
     let task_count = Placement::task_count(graph, &planner.parallelism, &planner.chained);
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let workers = cfg.worker_threads.unwrap_or_else(|| task_count.min(cores)).max(1);

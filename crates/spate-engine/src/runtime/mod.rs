@@ -5,6 +5,5 @@ pub(crate) mod align;
 pub(crate) mod build;
 pub(crate) mod channel;
 pub(crate) mod output;
-pub(crate) mod placement;
 pub(crate) mod task;
 pub(crate) mod worker;
