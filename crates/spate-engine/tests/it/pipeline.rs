@@ -342,64 +342,50 @@ impl Source<u64> for CountingSource {
 }
 
 /// The worker threads each operator's records were seen on.
-type Seen = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
-
-fn record_threads(seen: &Seen) -> impl Fn(u64) -> u64 + Clone + Send + 'static {
-    let seen = seen.clone();
-    move |v| {
-        let name = std::thread::current().name().unwrap_or("?").to_string();
-        seen.lock().unwrap().insert(name);
-        v
-    }
+/// The worker threads that ran the source's chain and the chain after a rebalance (at
+/// `parallelism`), in a job of parallelism 1 on two workers.
+fn threads_of_two_chains(parallelism: usize) -> (Vec<String>, Vec<String>) {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    type Seen = Arc<Mutex<BTreeSet<String>>>;
+    let record_threads = |seen: &Seen| {
+        let seen = seen.clone();
+        move |v: u64| {
+            let name = std::thread::current().name().unwrap_or("?").to_string();
+            seen.lock().unwrap().insert(name);
+            v
+        }
+    };
+    let env = StreamEnvironment::new();
+    env.set_parallelism(1).set_worker_threads(2).set_batch_size(64);
+    let (first, second): (Seen, Seen) = Default::default();
+    let out = env
+        .from_sequence(0, 5000)
+        .map(record_threads(&first))
+        .rebalance()
+        .map(record_threads(&second))
+        .set_parallelism(parallelism)
+        .collect();
+    env.execute().unwrap();
+    assert_eq!(sorted(out.values()), (0..5000).collect::<Vec<_>>());
+    let names = |s: &Seen| s.lock().unwrap().iter().cloned().collect::<Vec<_>>();
+    (names(&first), names(&second))
 }
 
 #[test]
 fn the_chains_of_a_parallelism_1_job_run_on_different_workers() {
-    use std::collections::BTreeSet;
-    use std::sync::Mutex;
-    let env = StreamEnvironment::new();
-    env.set_parallelism(1).set_worker_threads(2).set_batch_size(64);
-    let (first, second) = (
-        Arc::new(Mutex::new(BTreeSet::new())),
-        Arc::new(Mutex::new(BTreeSet::new())),
-    );
-    let out = env
-        .from_sequence(0, 5000)
-        .map(record_threads(&first))
-        .rebalance()
-        .map(record_threads(&second))
-        .collect();
-    env.execute().unwrap();
-    assert_eq!(sorted(out.values()), (0..5000).collect::<Vec<_>>());
     // The source's chain on one worker, the chain after the exchange on the other: dealt by
     // subtask alone, both were on worker 0 and the second core idled.
-    let names = |s: &Arc<Mutex<BTreeSet<String>>>| s.lock().unwrap().iter().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&first), ["spate-worker-0"]);
-    assert_eq!(names(&second), ["spate-worker-1"]);
+    let (first, second) = threads_of_two_chains(1);
+    assert_eq!(first, ["spate-worker-0"]);
+    assert_eq!(second, ["spate-worker-1"]);
 }
 
 #[test]
 fn the_subtasks_of_a_parallel_chain_run_on_different_workers() {
-    use std::collections::BTreeSet;
-    use std::sync::Mutex;
-    let env = StreamEnvironment::new();
-    env.set_parallelism(1).set_worker_threads(2).set_batch_size(64);
-    let (first, second) = (
-        Arc::new(Mutex::new(BTreeSet::new())),
-        Arc::new(Mutex::new(BTreeSet::new())),
-    );
-    let out = env
-        .from_sequence(0, 5000)
-        .map(record_threads(&first))
-        .rebalance()
-        .map(record_threads(&second))
-        .set_parallelism(2)
-        .collect();
-    env.execute().unwrap();
-    assert_eq!(sorted(out.values()), (0..5000).collect::<Vec<_>>());
-    let names = |s: &Arc<Mutex<BTreeSet<String>>>| s.lock().unwrap().iter().cloned().collect::<Vec<_>>();
-    assert_eq!(names(&first), ["spate-worker-0"]);
-    assert_eq!(names(&second), ["spate-worker-0", "spate-worker-1"]);
+    let (first, second) = threads_of_two_chains(2);
+    assert_eq!(first, ["spate-worker-0"]);
+    assert_eq!(second, ["spate-worker-0", "spate-worker-1"]);
 }
 
 #[test]

@@ -20,16 +20,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::Broker;
 use crate::common::sql_runs;
@@ -114,18 +110,6 @@ GROUP BY COALESCE(c.region, 'none');
     )
 }
 
-fn create_topics(addr: &str, names: &[&str]) {
-    for topic in names {
-        let status = Command::new(env!("CARGO_BIN_EXE_spate"))
-            .args(["topics", "create", "--bootstrap", addr, "--partitions"])
-            .arg(PARTITIONS.to_string())
-            .arg(topic)
-            .status()
-            .unwrap();
-        assert!(status.success(), "create {topic}");
-    }
-}
-
 /// Writes the orders at a steady rate with a customer change after every `ORDERS_PER_CHANGE`
 /// of them (each customer's changes on one partition, so in order); `produced` counts the
 /// orders sent.
@@ -186,41 +170,18 @@ fn produce(addr: String, produced: Arc<AtomicU64>) -> std::thread::JoinHandle<()
 /// Every committed record of `topic` (read with read_committed), per key in offset order: its
 /// row, `None` for a tombstone. Every value must carry its record's key.
 fn committed_changes(addr: &str, topic: &str) -> BTreeMap<String, Vec<Option<Totals>>> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", format!("{topic}-check"))
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
     let mut out: BTreeMap<String, Vec<Option<Totals>>> = BTreeMap::new();
-    let mut eof = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while eof < PARTITIONS && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let key: serde_json::Value = serde_json::from_slice(m.key().unwrap()).unwrap();
-                let region = key["region"].as_str().unwrap().to_string();
-                let row = m.payload().map(|v| {
-                    let v: serde_json::Value = serde_json::from_slice(v).unwrap();
-                    assert_eq!(v["region"].as_str(), Some(region.as_str()), "the value's key");
-                    let n = |f: &str| v[f].as_u64().unwrap();
-                    (n("n_orders"), n("total"), n("matched"))
-                });
-                out.entry(region).or_default().push(row);
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
+    for (key, value) in sql_runs::committed_records(addr, topic, PARTITIONS) {
+        let key: serde_json::Value = serde_json::from_slice(&key.unwrap()).unwrap();
+        let region = key["region"].as_str().unwrap().to_string();
+        let row = value.map(|v| {
+            let v: serde_json::Value = serde_json::from_slice(&v).unwrap();
+            assert_eq!(v["region"].as_str(), Some(region.as_str()), "the value's key");
+            let n = |f: &str| v[f].as_u64().unwrap();
+            (n("n_orders"), n("total"), n("matched"))
+        });
+        out.entry(region).or_default().push(row);
     }
-    assert_eq!(eof, PARTITIONS, "read {topic} to its end within 30 s");
     out
 }
 
@@ -271,9 +232,10 @@ fn a_left_join_into_an_exactly_once_upsert_table_survives_three_sigkills() {
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let addr = broker.addr.clone();
-    create_topics(
+    sql_runs::create_topics(
         &addr,
         &["join-orders", "join-customers", "join-crash-out", "join-ref-out"],
+        PARTITIONS,
     );
     let (crash_dir, ref_dir) = (dir.path().join("crash"), dir.path().join("ref"));
     std::fs::create_dir_all(&crash_dir).unwrap();

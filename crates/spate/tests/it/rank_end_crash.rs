@@ -29,16 +29,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::Broker;
 use crate::common::sql_runs;
@@ -117,18 +113,6 @@ ON CONFLICT DO DEDUPLICATE;
     )
 }
 
-fn create_topics(addr: &str, names: &[&str]) {
-    for topic in names {
-        let status = Command::new(env!("CARGO_BIN_EXE_spate"))
-            .args(["topics", "create", "--bootstrap", addr, "--partitions"])
-            .arg(PARTITIONS.to_string())
-            .arg(topic)
-            .status()
-            .unwrap();
-        assert!(status.success(), "create {topic}");
-    }
-}
-
 /// Writes rows `0..rows` at a steady rate, each to partition `k % PARTITIONS` (so a `k`'s rows
 /// are read in order); `produced` counts the rows sent.
 fn produce(addr: String, rows: u64, produced: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
@@ -168,44 +152,21 @@ fn produce(addr: String, rows: u64, produced: Arc<AtomicU64>) -> std::thread::Jo
 /// Every committed record of `topic` (read with read_committed), per key in offset order. Every
 /// value must carry its record's key.
 fn committed_changes(addr: &str, topic: &str) -> Changes {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", format!("{topic}-check"))
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
     let mut out = Changes::new();
-    let mut eof = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while eof < PARTITIONS && Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let key: serde_json::Value = serde_json::from_slice(m.key().unwrap()).unwrap();
-                let key = (key["k"].as_u64().unwrap(), key["id"].as_u64().unwrap());
-                let score = m.payload().map(|v| {
-                    let v: serde_json::Value = serde_json::from_slice(v).unwrap();
-                    assert_eq!(
-                        (v["k"].as_u64(), v["id"].as_u64()),
-                        (Some(key.0), Some(key.1)),
-                        "the value's key"
-                    );
-                    v["score"].as_u64().unwrap()
-                });
-                out.entry(key).or_default().push(score);
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
+    for (key, value) in sql_runs::committed_records(addr, topic, PARTITIONS) {
+        let key: serde_json::Value = serde_json::from_slice(&key.unwrap()).unwrap();
+        let key = (key["k"].as_u64().unwrap(), key["id"].as_u64().unwrap());
+        let score = value.map(|v| {
+            let v: serde_json::Value = serde_json::from_slice(&v).unwrap();
+            assert_eq!(
+                (v["k"].as_u64(), v["id"].as_u64()),
+                (Some(key.0), Some(key.1)),
+                "the value's key"
+            );
+            v["score"].as_u64().unwrap()
+        });
+        out.entry(key).or_default().push(score);
     }
-    assert_eq!(eof, PARTITIONS, "read {topic} to its end within 30 s");
     out
 }
 
@@ -264,7 +225,7 @@ fn a_top_n_with_a_rank_end_column_into_an_exactly_once_upsert_table_survives_thr
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let addr = broker.addr.clone();
-    create_topics(&addr, &[IN, "rank-end-crash-out", "rank-end-ref-out"]);
+    sql_runs::create_topics(&addr, &[IN, "rank-end-crash-out", "rank-end-ref-out"], PARTITIONS);
     let (crash_dir, ref_dir) = (dir.path().join("crash"), dir.path().join("ref"));
     std::fs::create_dir_all(&crash_dir).unwrap();
     std::fs::create_dir_all(&ref_dir).unwrap();

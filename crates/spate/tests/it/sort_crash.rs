@@ -22,16 +22,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::Broker;
 use crate::common::sql_runs;
@@ -125,48 +121,19 @@ INSERT INTO sorted SELECT id, x, ts FROM t ORDER BY ts, x;
     )
 }
 
-fn create_topic(addr: &str, topic: &str, partitions: i32) {
-    let status = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(["topics", "create", "--bootstrap", addr, "--partitions"])
-        .arg(partitions.to_string())
-        .arg(topic)
-        .status()
-        .unwrap();
-    assert!(status.success(), "create {topic}");
-}
-
 /// Every committed record of the one-partition output, in offset order: (id, x, ts text).
 fn committed_rows(addr: &str) -> Vec<OutRow> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", addr)
-        .set("group.id", "sort-crash-check")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(OUT, 0, Offset::Beginning).unwrap();
-    consumer.assign(&tpl).unwrap();
-    let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "read {OUT} to its end within 30 s");
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
-                out.push((
-                    v["id"].as_u64().unwrap(),
-                    v["x"].as_i64().unwrap(),
-                    v["ts"].as_str().unwrap().to_string(),
-                ));
-            }
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
-    }
-    out
+    sql_runs::committed_records(addr, OUT, 1)
+        .into_iter()
+        .map(|(_, value)| {
+            let v: serde_json::Value = serde_json::from_slice(&value.unwrap()).unwrap();
+            (
+                v["id"].as_u64().unwrap(),
+                v["x"].as_i64().unwrap(),
+                v["ts"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
 }
 
 /// Writes the regular rows at a steady rate, row `i` to partition `i % PARTITIONS`; after
@@ -294,8 +261,8 @@ fn crash_three_times(
     let dir = tempfile::tempdir().unwrap();
     let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
     let addr = broker.addr.clone();
-    create_topic(&addr, IN, PARTITIONS);
-    create_topic(&addr, OUT, 1);
+    sql_runs::create_topics(&addr, &[IN], PARTITIONS);
+    sql_runs::create_topics(&addr, &[OUT], 1);
     let job_dir = dir.path().join("job");
     std::fs::create_dir_all(&job_dir).unwrap();
 

@@ -133,3 +133,53 @@ pub fn kill_after_checkpoint(
     job.kill().unwrap(); // SIGKILL
     job.wait().unwrap();
 }
+
+/// Creates each topic of `names` with `partitions` partitions through `spate topics create`.
+pub fn create_topics(addr: &str, names: &[&str], partitions: i32) {
+    for topic in names {
+        let status = Command::new(env!("CARGO_BIN_EXE_spate"))
+            .args(["topics", "create", "--bootstrap", addr, "--partitions"])
+            .arg(partitions.to_string())
+            .arg(topic)
+            .status()
+            .unwrap();
+        assert!(status.success(), "create {topic}");
+    }
+}
+
+/// A committed record's key and value (`None`: absent, a tombstone's value).
+pub type KeyValue = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Every committed record of partitions `0..partitions` of `topic`, read with read_committed
+/// to each partition's end (within 30 s); each partition's records in offset order.
+pub fn committed_records(addr: &str, topic: &str, partitions: i32) -> Vec<KeyValue> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message;
+    use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("group.id", format!("{topic}-check"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let mut eof = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while eof < partitions && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push((m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec))),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => eof += 1,
+            Some(Err(e)) => panic!("{e}"),
+            None => {}
+        }
+    }
+    assert_eq!(eof, partitions, "read {topic} to its end within 30 s");
+    out
+}
