@@ -26,9 +26,9 @@ impl Placement {
         for (n, node) in graph.nodes.iter().enumerate() {
             let p = parallelism.get(n).copied().unwrap_or(1);
             let upstream = match node.kind {
+                _ if is_chain_head(&node.kind, chained, n) => None,
                 NodeKind::SideOutput { parent, .. } => Some(parent),
-                NodeKind::OneInput(_) if is_chained(chained, n) => node.inputs.first().map(|e| e.from),
-                _ => None,
+                _ => node.inputs.first().map(|e| e.from),
             };
             let of_node = match upstream.and_then(|u| worker.get(u)) {
                 // Chained: the head's task runs it, subtask for subtask.
@@ -54,11 +54,7 @@ impl Placement {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(n, node)| match node.kind {
-                NodeKind::SideOutput { .. } => false,
-                NodeKind::OneInput(_) => !is_chained(chained, *n),
-                _ => true,
-            })
+            .filter(|(n, node)| is_chain_head(&node.kind, chained, *n))
             .map(|(n, _)| parallelism.get(n).copied().unwrap_or(1))
             .sum()
     }
@@ -73,7 +69,13 @@ impl Placement {
     }
 }
 
-/// Whether a one-input node runs in its input's task (every input edge chained).
-fn is_chained(chained: &[Vec<bool>], node: NodeId) -> bool {
-    chained.get(node).is_some_and(|c| c.iter().all(|c| *c))
+/// Whether `node` heads a task: sources, unions and two-input nodes always do, a one-input
+/// node unless every input edge is chained into its input's task, a side output never (it
+/// runs in its parent's task).
+pub(crate) fn is_chain_head(kind: &NodeKind, chained: &[Vec<bool>], node: NodeId) -> bool {
+    match kind {
+        NodeKind::Source(_) | NodeKind::Union | NodeKind::TwoInput(_) => true,
+        NodeKind::OneInput(_) => !chained.get(node).is_some_and(|c| c.iter().all(|c| *c)),
+        NodeKind::SideOutput { .. } => false,
+    }
 }

@@ -21,7 +21,7 @@ use crate::error::{EngineError, FailureSlot};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
-use crate::placement::Placement;
+use crate::placement::{Placement, is_chain_head};
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
 use crate::runtime::output::SideOutputs;
@@ -399,12 +399,7 @@ impl<'g> Planner<'g> {
         let graph = self.graph;
         let mut tasks = Vec::new();
         for (n, node) in graph.nodes.iter().enumerate() {
-            let is_head = match node.kind {
-                NodeKind::Source(_) | NodeKind::Union | NodeKind::TwoInput(_) => true,
-                NodeKind::OneInput(_) => !self.chained[n].iter().all(|c| *c),
-                NodeKind::SideOutput { .. } => false,
-            };
-            if !is_head {
+            if !is_chain_head(&node.kind, &self.chained, n) {
                 continue;
             }
             for s in 0..self.parallelism[n] {
