@@ -57,17 +57,19 @@ impl ConsumerFilters {
         filters
     }
 
-    /// Every consumer's conditions over `input`, when at least two distinct consumers filter
-    /// it and `predicates` (a consumer's own) are among them.
+    /// Every consumer's conditions over `input` and the position among them of `predicates`
+    /// (a consumer's own), when at least two distinct consumers filter it and `predicates` are
+    /// among them.
     pub(super) fn shared_by(
         &self,
         input: &LogicalPlan,
         predicates: &[BoundExpr],
         keys: &PlanKeys,
-    ) -> Option<&[Conditions]> {
+    ) -> Option<(&[Conditions], usize)> {
         let all = self.by_input.get(&keys.key(input))?;
         let own = format!("{predicates:?}");
-        (all.len() >= 2 && all.iter().any(|(text, _)| *text == own)).then_some(all.as_slice())
+        let position = all.iter().position(|(text, _)| *text == own)?;
+        (all.len() >= 2).then_some((all.as_slice(), position))
     }
 }
 

@@ -81,10 +81,10 @@ pub struct Translator<'a> {
     /// The conditions of the filter chains over each stream the plans share, from
     /// [`share_repeated`](Translator::share_repeated).
     consumer_filters: ConsumerFilters,
-    /// Each consumer's stream of a shared plan, by the plan's key and the consumer's
-    /// conditions' text: the rows its conditions keep, routed to it alone (made anew for the
-    /// plans of each `share_repeated`).
-    prefiltered: HashMap<PlanKey, Vec<(String, DataStream<Row>)>>,
+    /// Each consumer's stream of a shared plan, by the plan's key, in the order of the
+    /// consumers in `consumer_filters`: the rows its conditions keep, routed to it alone (made
+    /// anew for the plans of each `share_repeated`).
+    prefiltered: HashMap<PlanKey, Vec<DataStream<Row>>>,
     /// The changes of every updating plan translated so far, by the plan's key and the update
     /// images its consumer asked for (see `changes.rs`).
     translated_changes: HashMap<(PlanKey, UpdateImages), DataStream<Change>>,
@@ -164,8 +164,8 @@ impl<'a> Translator<'a> {
         self.keys.unpin();
     }
 
-    /// The rows of `input`'s stream that the conditions of `own` (the text of one of
-    /// `consumers`' conditions) keep (see [`ConsumerFilters`]): one router per shared plan
+    /// The rows of `input`'s stream that the conditions of consumer `own` of `consumers`
+    /// keep (see [`ConsumerFilters`]): one router per shared plan
     /// evaluates every consumer's conditions on a row in place and hands the row to those that
     /// keep it, moved to the last of them and cloned only for the others. A Nexmark bid, which
     /// only the `bid` view keeps, is no longer cloned for the `auction` view to drop.
@@ -173,7 +173,7 @@ impl<'a> Translator<'a> {
         &mut self,
         input: &LogicalPlan,
         consumers: &[(String, Vec<BoundExpr>)],
-        own: &str,
+        own: usize,
     ) -> Result<DataStream<Row>> {
         let key = self.keys.key(input);
         if !self.prefiltered.contains_key(&key) {
@@ -202,22 +202,13 @@ impl<'a> Translator<'a> {
                         ctx.output(&routes[last], row);
                     }
                 });
-            let streams = consumers
-                .iter()
-                .zip(&tags)
-                .map(|((text, _), tag)| (text.clone(), router.side_output(tag)))
-                .collect();
+            let streams = tags.iter().map(|tag| router.side_output(tag)).collect();
             self.prefiltered.insert(key, streams);
         }
-        let routed = self
-            .prefiltered
-            .get(&key)
-            .and_then(|streams| streams.iter().find(|(text, _)| text == own))
-            .map(|(_, stream)| stream.clone());
-        match routed {
-            Some(stream) => Ok(stream),
-            // Not among the consumers (`shared_by` says it is): the whole stream, which its own
-            // conditions filter anyway.
+        match self.prefiltered.get(&key).and_then(|streams| streams.get(own)) {
+            Some(stream) => Ok(stream.clone()),
+            // Out of range only if `consumers` were not the key's (`shared_by` gives both): the
+            // whole stream, which the consumer's own conditions filter anyway.
             None => self.stream(input),
         }
     }
@@ -436,10 +427,9 @@ impl<'a> Translator<'a> {
             .consumer_filters
             .shared_by(input, &calc.predicates, &self.keys)
         {
-            Some(consumers) => {
+            Some((consumers, own)) => {
                 let consumers = consumers.to_vec();
-                let own = format!("{:?}", calc.predicates);
-                self.prefiltered(input, &consumers, &own)?
+                self.prefiltered(input, &consumers, own)?
             }
             None => self.stream(input)?,
         };
