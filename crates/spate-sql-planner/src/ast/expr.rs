@@ -245,6 +245,70 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// The expressions directly inside this one, to be rewritten in place: operands,
+    /// arguments (and an aggregate's `FILTER`), not a subquery's expressions nor an `OVER`
+    /// clause's keys.
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::Interval { .. }
+            | Expr::Unit(_)
+            | Expr::Exists { .. }
+            | Expr::Subquery(_)
+            | Expr::Wildcard => Vec::new(),
+            Expr::Unary { expr, .. }
+            | Expr::Cast { expr, .. }
+            | Expr::IsNull { expr, .. }
+            | Expr::IsUnknown { expr, .. }
+            | Expr::IsBool { expr, .. }
+            | Expr::InSubquery { expr, .. }
+            | Expr::Extract { expr, .. }
+            | Expr::FloorCeil { expr, .. }
+            | Expr::Nested(expr) => vec![&mut **expr],
+            Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
+                vec![&mut **left, &mut **right]
+            }
+            Expr::Function(f) => f.args.iter_mut().chain(f.filter.as_deref_mut()).collect(),
+            Expr::Case {
+                operand,
+                whens,
+                else_result,
+            } => operand
+                .as_deref_mut()
+                .into_iter()
+                .chain(whens.iter_mut().flat_map(|(c, r)| [c, r]))
+                .chain(else_result.as_deref_mut())
+                .collect(),
+            Expr::InList { expr, list, .. } => std::iter::once(&mut **expr).chain(list.iter_mut()).collect(),
+            Expr::Between { expr, low, high, .. } => vec![&mut **expr, &mut **low, &mut **high],
+            Expr::Like { expr, pattern, .. } => vec![&mut **expr, &mut **pattern],
+            Expr::Position { needle, haystack } => vec![&mut **needle, &mut **haystack],
+            Expr::Overlay {
+                expr,
+                placing,
+                from,
+                length,
+            } => [&mut **expr, &mut **placing, &mut **from]
+                .into_iter()
+                .chain(length.as_deref_mut())
+                .collect(),
+            Expr::JsonObject { entries, .. } => entries.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
+            Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
+                vec![&mut **json, &mut **path]
+            }
+            Expr::JsonArray { values, .. } | Expr::Array(values) | Expr::Map(values) => {
+                values.iter_mut().collect()
+            }
+            Expr::Trim { chars, expr, .. } => chars
+                .as_deref_mut()
+                .into_iter()
+                .chain(std::iter::once(&mut **expr))
+                .collect(),
+            Expr::Index { expr, index } => vec![&mut **expr, &mut **index],
+        }
+    }
+
     /// The expression inside any parentheses written around it.
     pub fn without_parentheses(&self) -> &Expr {
         match self {

@@ -9,6 +9,12 @@
 //! all). A bounded frame drops a row whose time is not after the last time it fired for the key,
 //! an unbounded one a row not after the watermark (Flink's late rows).
 //!
+//! `RANK()` and `DENSE_RANK()` (on their `RANGE` frame) give a time's peers the rank of the first
+//! of them: one more than the rows (`RANK`) or times (`DENSE_RANK`) before. Flink 2.3 gives them
+//! the row count through the last peer instead, as if no two order keys were ever equal (its
+//! `RankAggFunction` finds no peer); `tests/flink_changelog/over_rank_peers` shows both.
+//! `ROW_NUMBER()` (a `ROWS` frame) numbers rows one by one.
+//!
 //! On processing time (`ProcTimeRowsBoundedPrecedingFunction`, `ProcTimeUnboundedPrecedingFunction`)
 //! a row is emitted as it arrives, over the rows before it.
 
@@ -20,7 +26,7 @@ use spate_engine::state::{StateRegistry, ValueState};
 use std::sync::Arc;
 
 use crate::expr::{BoundExpr, CompiledExpr, EvalContext};
-use crate::plan::LagCall;
+use crate::plan::{LagCall, RankKind};
 use crate::value::{Row, Value};
 
 use super::fail::raise;
@@ -47,9 +53,12 @@ pub(crate) struct OverState<A> {
     /// offset needs.
     #[serde(default)]
     recent: Vec<Row>,
-    /// `ROW_NUMBER`: the rows numbered so far.
+    /// `ROW_NUMBER`, `RANK`: the rows numbered so far.
     #[serde(default)]
     numbered: i64,
+    /// `DENSE_RANK`: the times (groups of peers) ranked so far.
+    #[serde(default)]
+    peer_groups: i64,
 }
 
 /// The keyed function.
@@ -60,8 +69,8 @@ pub(crate) struct OverAggregateFn {
     /// The rowtime column (event time), else processing time.
     rowtime: Option<usize>,
     lags: Arc<[Lag]>,
-    /// How many `ROW_NUMBER()` columns come first.
-    row_numbers: usize,
+    /// The ranking functions' columns, which come first.
+    ranks: Arc<[RankKind]>,
     state: Option<ValueState<OverState<<RetractingAggregate as GroupFunction>::Acc>>>,
 }
 
@@ -78,7 +87,7 @@ impl OverAggregateFn {
         frame: Frame,
         rowtime: Option<usize>,
         lags: &[LagCall],
-        row_numbers: usize,
+        ranks: &[RankKind],
     ) -> Self {
         let lags = lags
             .iter()
@@ -93,7 +102,7 @@ impl OverAggregateFn {
             frame,
             rowtime,
             lags,
-            row_numbers,
+            ranks: ranks.into(),
             state: None,
         }
     }
@@ -235,13 +244,25 @@ impl OverAggregateFn {
                         self.aggs.retract(&mut acc, &old);
                     }
                 }
+                state.peer_groups += 1;
                 let mut r = row.clone();
-                r.extend(std::iter::repeat_n(Value::Int(state.numbered), self.row_numbers));
+                // Each row is its own peer group: every ranking function numbers it.
+                r.extend(std::iter::repeat_n(Value::Int(state.numbered), self.ranks.len()));
                 self.aggs.values_into(&acc, &mut r);
                 self.lag_values(state, &row, &mut r);
                 out.push(r);
             }
         } else {
+            let ranks: Vec<Value> = self
+                .ranks
+                .iter()
+                .map(|k| match k {
+                    RankKind::RowNumber | RankKind::Rank => Value::Int(state.numbered + 1),
+                    RankKind::DenseRank => Value::Int(state.peer_groups + 1),
+                })
+                .collect();
+            state.numbered += rows.len() as i64;
+            state.peer_groups += 1;
             for row in &rows {
                 self.aggs.accumulate(&mut acc, row);
                 self.remember(state, row);
@@ -251,6 +272,7 @@ impl OverAggregateFn {
             }
             for row in rows {
                 let mut r = row.clone();
+                r.extend(ranks.iter().cloned());
                 self.aggs.values_into(&acc, &mut r);
                 self.lag_values(state, &row, &mut r);
                 out.push(r);

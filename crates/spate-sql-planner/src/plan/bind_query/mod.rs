@@ -64,7 +64,7 @@ fn bind_with(query: &Query, catalog: &Catalog, top: bool) -> Result<LogicalPlan>
         }
         .query(query)?;
         check_depth(measure(&plan), "the query")?;
-        over::refuse_over(&plan)?;
+        over::check_ranking_over(&plan)?;
         plan.check_changelog_inputs()?;
         Ok(plan)
     })

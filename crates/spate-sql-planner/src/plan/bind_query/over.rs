@@ -13,44 +13,62 @@ fn over_column(i: usize) -> String {
     format!("w0$o{i}")
 }
 
-/// Whether `e` is a call with `OVER`.
-fn is_over(e: &Expr) -> bool {
-    matches!(e.without_parentheses(), Expr::Function(f) if f.over.is_some())
+/// Whether `e` holds a call with `OVER` anywhere (outside subqueries).
+fn holds_over(e: &Expr) -> bool {
+    let mut e = e.clone();
+    let mut found = false;
+    let _ = lift_over_calls(&mut e, &mut |_| {
+        found = true;
+        Ok(String::new())
+    });
+    found
 }
 
 /// Whether the select list holds a window function.
 pub(super) fn has_over(items: &[SelectItem]) -> bool {
     items
         .iter()
-        .any(|i| matches!(i, SelectItem::Expr { expr, .. } if is_over(expr)))
+        .any(|i| matches!(i, SelectItem::Expr { expr, .. } if holds_over(expr)))
 }
 
-/// `input` with an `Over` node for the select list's window functions, and the select list
-/// with each call replaced by its column.
-pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, Vec<SelectItem>)> {
-    let mut items = Vec::with_capacity(s.projection.len());
-    let mut window: Option<(Vec<usize>, Vec<SortKey>, OverFrame)> = None;
-    let mut calls = Vec::new();
-    let mut aggs: Vec<AggCall> = Vec::new();
-    let mut lags: Vec<LagCall> = Vec::new();
+/// Replaces each call with `OVER` inside `e` by a reference to the column `bind` names for it.
+fn lift_over_calls(
+    e: &mut Expr,
+    bind: &mut impl FnMut(&crate::ast::Function) -> Result<String>,
+) -> Result<()> {
+    if let Expr::Function(f) = e
+        && f.over.is_some()
+    {
+        *e = Expr::Column(vec![Ident::new(bind(f)?)]);
+        return Ok(());
+    }
+    e.children_mut()
+        .into_iter()
+        .try_for_each(|c| lift_over_calls(c, bind))
+}
+
+/// The window functions of one select list, bound as they are met.
+#[derive(Default)]
+struct OverCalls {
+    window: Option<(Vec<usize>, Vec<SortKey>, OverFrame)>,
+    calls: Vec<RankKind>,
+    aggs: Vec<AggCall>,
+    lags: Vec<LagCall>,
     // The appended columns: ranking functions', then aggregates', then `LAG`s', as the
     // operators append them.
-    let (mut rank_fields, mut agg_fields, mut lag_fields) = (Vec::new(), Vec::new(), Vec::new());
-    let scope = RelScope {
-        schema: input.schema(),
-    };
-    for (pos, item) in s.projection.iter().enumerate() {
-        let SelectItem::Expr { expr, alias } = item else {
-            items.push(item.clone());
-            continue;
-        };
-        let Expr::Function(f) = expr.without_parentheses() else {
-            items.push(item.clone());
-            continue;
-        };
+    rank_fields: Vec<Field>,
+    agg_fields: Vec<Field>,
+    lag_fields: Vec<Field>,
+}
+
+impl OverCalls {
+    /// Binds one call with `OVER`; returns the name of its column.
+    fn bind(&mut self, f: &crate::ast::Function, s: &Select, scope: &RelScope<'_>) -> Result<String> {
         let Some(over) = &f.over else {
-            items.push(item.clone());
-            continue;
+            return Err(SqlError::validation(
+                "internal error: not a window function",
+                None,
+            ));
         };
         let pos_of = f.name.0.last().and_then(|i| i.loc.pos());
         let name = f.name.base().to_ascii_uppercase();
@@ -73,8 +91,8 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
             }
         };
         let def = resolve(over, &s.windows)?;
-        let bound = bind_window(def, &scope)?;
-        let column = over_column(calls.len() + aggs.len() + lags.len());
+        let mut bound = bind_window(def, scope)?;
+        let column = over_column(self.calls.len() + self.aggs.len() + self.lags.len());
         if (kind.is_some() || name == "LAG") && def.frame.is_some() {
             return Err(SqlError::validation(
                 "ROW/RANGE not allowed with RANK, DENSE_RANK or ROW_NUMBER functions",
@@ -97,8 +115,15 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
                         pos_of,
                     ));
                 }
-                calls.push(kind);
-                rank_fields.push(Field::new(
+                if kind == RankKind::RowNumber {
+                    // Calcite's frame of `ROW_NUMBER`: each row numbered apart from its peers.
+                    bound.2 = OverFrame {
+                        rows: true,
+                        preceding: None,
+                    };
+                }
+                self.calls.push(kind);
+                self.rank_fields.push(Field::new(
                     column.clone(),
                     DataType {
                         kind: TypeKind::BigInt,
@@ -107,32 +132,24 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
                 ));
             }
             None if name == "LAG" => {
-                let lag = bind_lag(f, &scope)?;
-                lag_fields.push(Field::new(
+                let lag = bind_lag(f, scope)?;
+                self.lag_fields.push(Field::new(
                     column.clone(),
                     DataType {
                         nullable: true,
                         ..lag.arg.ty().clone()
                     },
                 ));
-                lags.push(lag);
+                self.lags.push(lag);
             }
             None => {
-                let call = bind_aggregate(f, &scope)?;
-                agg_fields.push(Field::new(column.clone(), call.ty.clone()));
-                aggs.push(call);
+                let call = bind_aggregate(f, scope)?;
+                self.agg_fields.push(Field::new(column.clone(), call.ty.clone()));
+                self.aggs.push(call);
             }
         }
-        let ranked = !calls.is_empty();
-        let aggregated = !aggs.is_empty() || !lags.is_empty();
-        if ranked && aggregated {
-            return Err(unsupported(
-                "ranking functions and aggregates over windows in one SELECT",
-                None,
-            ));
-        }
-        match &window {
-            None => window = Some(bound),
+        match &self.window {
+            None => self.window = Some(bound),
             Some(w) if *w == bound => {}
             Some(_) => {
                 return Err(SqlError::validation(
@@ -141,11 +158,50 @@ pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, 
                 ));
             }
         }
+        Ok(column)
+    }
+}
+
+/// `input` with an `Over` node for the select list's window functions, and the select list
+/// with each call (a whole item, or inside one: `price - AVG(price) OVER w`) replaced by its
+/// column.
+pub(super) fn bind_over(input: LogicalPlan, s: &Select) -> Result<(LogicalPlan, Vec<SelectItem>)> {
+    let mut items = Vec::with_capacity(s.projection.len());
+    let mut over = OverCalls::default();
+    let scope = RelScope {
+        schema: input.schema(),
+    };
+    for (pos, item) in s.projection.iter().enumerate() {
+        let SelectItem::Expr { expr, alias } = item else {
+            items.push(item.clone());
+            continue;
+        };
+        if let Expr::Function(f) = expr.without_parentheses()
+            && f.over.is_some()
+        {
+            let column = over.bind(f, s, &scope)?;
+            items.push(SelectItem::Expr {
+                expr: Expr::Column(vec![Ident::new(column)]),
+                alias: Some(alias.clone().unwrap_or_else(|| Ident::new(format!("EXPR${pos}")))),
+            });
+            continue;
+        }
+        let mut expr = expr.clone();
+        lift_over_calls(&mut expr, &mut |f| over.bind(f, s, &scope))?;
         items.push(SelectItem::Expr {
-            expr: Expr::Column(vec![Ident::new(column)]),
-            alias: Some(alias.clone().unwrap_or_else(|| Ident::new(format!("EXPR${pos}")))),
+            expr,
+            alias: alias.clone(),
         });
     }
+    let OverCalls {
+        window,
+        calls,
+        aggs,
+        lags,
+        rank_fields,
+        agg_fields,
+        lag_fields,
+    } = over;
     let Some((partition_by, order_by, frame)) = window else {
         return Ok((input, items));
     };
@@ -370,9 +426,10 @@ fn bind_window(def: &WindowDef, scope: &RelScope<'_>) -> Result<(Vec<usize>, Vec
     Ok((partition_by, order_by, frame))
 }
 
-/// Fails on a window function no rank filter turned into a Top-N: Spate runs no OVER
-/// aggregates yet.
-pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
+/// Checks a window function no rank filter turned into a Top-N as Flink checks an OVER
+/// aggregate: `ROW_NUMBER()` numbers rows one by one in time order (rows of one time too);
+/// `RANK()` and `DENSE_RANK()` rank each time's rows as peers.
+pub(super) fn check_ranking_over(plan: &LogicalPlan) -> Result<()> {
     if let LogicalPlan::Over {
         input,
         calls,
@@ -389,20 +446,9 @@ pub(super) fn refuse_over(plan: &LogicalPlan) -> Result<()> {
                 None,
             ));
         }
-        // `ROW_NUMBER()` alone is one: each row numbered in time order (rows of one time too).
-        if calls.iter().all(|c| *c == RankKind::RowNumber) {
-            return check_over_aggregate(input, order_by, *frame);
-        }
-        let names: Vec<&str> = calls.iter().map(|c| c.name()).collect();
-        return Err(unsupported(
-            format!(
-                "{}() OVER a window without a rank filter (a Top-N needs WHERE rn <= N, rn = N, rn < N or rn BETWEEN a AND b)",
-                names.join("(), ")
-            ),
-            None,
-        ));
+        return check_over_aggregate(input, order_by, *frame);
     }
-    plan.inputs().into_iter().try_for_each(refuse_over)
+    plan.inputs().into_iter().try_for_each(check_ranking_over)
 }
 
 #[cfg(test)]
@@ -649,6 +695,39 @@ mod tests {
                 "SELECT SUM(price) OVER (ORDER BY ts), COUNT(*) OVER (ORDER BY ts ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM sales"
             ),
             "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement."
+        );
+        // `ROW_NUMBER`'s frame is `ROWS`: beside an aggregate on the default `RANGE` frame it is
+        // another window (Flink 2.3 refuses the pair); beside `ROWS UNBOUNDED` it is the same.
+        assert_eq!(
+            err(
+                "SELECT ROW_NUMBER() OVER w, COUNT(*) OVER w FROM sales WINDOW w AS (PARTITION BY cat ORDER BY ts)"
+            ),
+            "Over Agg: Unsupported use of OVER windows. All aggregates must be computed on the same window. please re-check the over window statement."
+        );
+        assert!(
+            bind("SELECT ROW_NUMBER() OVER (ORDER BY ts), COUNT(*) OVER (ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM sales")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn window_functions_inside_expressions_become_columns_of_the_over_node() {
+        let plan = explain(
+            "SELECT id, price - AVG(price) OVER w AS d, CASE WHEN RANK() OVER w > 1 THEN 'later' END
+             FROM sales WINDOW w AS (PARTITION BY cat ORDER BY ts)",
+        );
+        assert!(
+            plan.contains("OverAggregate(partitionBy=[cat], orderBy=[ts ASC], RANGE UNBOUNDED PRECEDING, select=[RANK(), AVG]"),
+            "{plan}"
+        );
+        let err = bind("SELECT id, 1 + RANK() OVER (PARTITION BY cat ORDER BY id) FROM cdc")
+            .err()
+            .unwrap_or_default();
+        assert!(
+            err.starts_with(
+                "StreamPhysicalOverAggregate doesn't support consuming update and delete changes"
+            ),
+            "{err}"
         );
     }
 }

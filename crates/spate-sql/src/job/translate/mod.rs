@@ -320,22 +320,8 @@ impl<'a> Translator<'a> {
                 order_by,
                 rowtime,
             } => self.temporal_sort(input, order_by, *rowtime),
-            // Refused by the binder (a window function without a rank filter).
-            // The binder lets through only OVER aggregates and `ROW_NUMBER()` alone (in time
-            // order); a Top-N became a `Rank`.
-            LogicalPlan::Over {
-                calls, aggs, lags, ..
-            } if !aggs.is_empty()
-                || !lags.is_empty()
-                || calls.iter().all(|c| *c == crate::plan::RankKind::RowNumber) =>
-            {
-                self.over_aggregate(plan)
-            }
-            // Refused by the binder (a ranking function without a rank filter).
-            LogicalPlan::Over { .. } => Err(SqlError::validation(
-                "OVER window functions without a Top-N filter are not supported in streaming queries yet",
-                None,
-            )),
+            // A window function no rank filter made a Top-N, and OVER aggregates.
+            LogicalPlan::Over { .. } => self.over_aggregate(plan),
             LogicalPlan::GroupAggregate { .. }
             | LogicalPlan::Rank { .. }
             | LogicalPlan::Deduplicate { .. }

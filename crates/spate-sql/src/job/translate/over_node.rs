@@ -45,13 +45,13 @@ impl Translator<'_> {
         let f = OverAggregateFn::new(
             RetractingAggregate::new(aggs),
             Frame {
-                // `ROW_NUMBER` numbers rows one by one whatever the frame (rows of one time too).
-                rows: frame.rows || !calls.is_empty(),
+                // `ROW_NUMBER`'s frame is `ROWS`: it numbers rows one by one, of one time too.
+                rows: frame.rows,
                 preceding: frame.preceding,
             },
             rowtime,
             lags,
-            calls.len(),
+            calls,
         );
         let uid = self.uid("over-aggregate");
         let stream = self
