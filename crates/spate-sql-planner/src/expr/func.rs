@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::arith_op::ArithOp;
-pub use super::functions::{JsonPath, MathFunc, StringFunc, TimeFunc};
+pub use super::functions::{ArrayFunc, JsonPath, MathFunc, StringFunc, TimeFunc};
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +186,9 @@ pub enum ScalarFunc {
     /// `ARRAY_CONTAINS(array, value)`, the value already of the element type: `NULL` for a
     /// `NULL` array, and a `NULL` value is found where the array holds one.
     ArrayContains,
+    /// An array or map function of Flink's list (`ARRAY_SORT`, `MAP_KEYS`, ...); it looks at
+    /// `NULL` arguments itself (`ARRAY_APPEND(a, NULL)` appends one).
+    Array(ArrayFunc),
     /// The `index`th field of a `ROW` value.
     Field(usize),
     /// `CURRENT_WATERMARK(rowtime)`: the operator's current watermark, NULL before the first.
@@ -264,6 +267,7 @@ impl ScalarFunc {
             | ScalarFunc::RowCtor
             | ScalarFunc::MapCtor
             | ScalarFunc::ArrayContains
+            | ScalarFunc::Array(_)
             | ScalarFunc::JsonObject { .. }
             | ScalarFunc::JsonArray { .. }
             | ScalarFunc::CurrentWatermark => false,

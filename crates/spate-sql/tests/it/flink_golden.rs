@@ -212,5 +212,6 @@ golden! {
     map_constructor,
     window_grouping_sets,
     functions_flink23,
+    array_functions,
     proctime_bounded,
 }

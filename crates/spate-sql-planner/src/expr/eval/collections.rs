@@ -1,5 +1,6 @@
 //! Constructors and accessors of `ARRAY`, `ROW` and `MAP` values: `ARRAY[..]`, `ROW(..)`,
-//! `MAP[..]`, `c[i]`, `CARDINALITY`, `ARRAY_CONTAINS`, `r.field`.
+//! `MAP[..]`, `c[i]`, `CARDINALITY`, `ARRAY_CONTAINS`, `r.field`, and the array and map
+//! functions of `functions/array.rs`.
 
 use std::cmp::Ordering;
 
@@ -72,6 +73,13 @@ pub(super) fn collection(
         ScalarFunc::ArrayContains => {
             let (array, needle) = (arg(0)?, arg(1)?);
             functions::array_contains(&array, &needle)
+        }
+        ScalarFunc::Array(f) => {
+            let values = args
+                .iter()
+                .map(|a| a.eval(row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            functions::eval_array(*f, values)?
         }
         ScalarFunc::Field(i) => match arg(0)?.as_ref() {
             Value::Row(fields) => fields.get(*i).cloned().unwrap_or(Value::Null),

@@ -121,6 +121,7 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
         | ScalarFunc::Index
         | ScalarFunc::Cardinality
         | ScalarFunc::ArrayContains
+        | ScalarFunc::Array(_)
         | ScalarFunc::Field(_) => return collections::collection(func, args, row, ctx),
         ScalarFunc::CurrentWatermark
         | ScalarFunc::Proctime

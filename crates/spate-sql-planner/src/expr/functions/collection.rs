@@ -82,7 +82,7 @@ fn bind_array_contains(mut c: Call) -> Result<BoundExpr> {
 /// Flink's implicit casts (`LogicalTypeCasts.supportsImplicitCast`): numbers to wider numbers
 /// (any `DECIMAL` to any other), strings to strings, timestamps to timestamps, and collections
 /// of such.
-fn implicitly_casts(from: &TypeKind, to: &TypeKind) -> bool {
+pub(super) fn implicitly_casts(from: &TypeKind, to: &TypeKind) -> bool {
     use TypeKind as K;
     fn numeric_rank(k: &TypeKind) -> Option<u8> {
         Some(match k {

@@ -3,6 +3,7 @@
 //! an unknown name with the nearest known one, and a signature mismatch with the argument
 //! types and what the function takes.
 
+mod array;
 mod collection;
 mod datefmt;
 mod encoding;
@@ -15,11 +16,13 @@ mod string;
 mod time;
 mod url;
 
+pub use array::ArrayFunc;
 pub use json::JsonPath;
 pub use math::MathFunc;
 pub use string::StringFunc;
 pub use time::TimeFunc;
 
+pub(crate) use array::eval as eval_array;
 pub(crate) use collection::array_contains;
 pub use datefmt::{Pattern as DatePattern, parse as parse_with_pattern};
 pub(crate) use json::{bind_json_exists, bind_json_query, eval as eval_json, json_exists, json_query};
@@ -157,13 +160,14 @@ impl Call {
 }
 
 /// Every function name [`bind_function`] knows (for "did you mean").
-const FAMILIES: [&[&str]; 6] = [
+const FAMILIES: [&[&str]; 7] = [
     string::NAMES,
     time::NAMES,
     math::NAMES,
     misc::NAMES,
     json::NAMES,
     collection::NAMES,
+    array::NAMES,
 ];
 
 /// Binds a call of the built-in function `call.name`.
@@ -186,6 +190,9 @@ pub(crate) fn bind_function(call: Call) -> Result<BoundExpr> {
     }
     if collection::NAMES.contains(&name.as_str()) {
         return collection::bind(call);
+    }
+    if array::NAMES.contains(&name.as_str()) {
+        return array::bind(call);
     }
     let known = FAMILIES.iter().flat_map(|f| f.iter().copied());
     Err(SqlError::validation(
