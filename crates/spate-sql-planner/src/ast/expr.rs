@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
+use super::keyword_enums::{JsonExistsOnError, JsonKind, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
 use super::literal::Literal;
 use super::operators::{BinaryOp, UnaryOp};
 use super::{OrderBy, Query, comma_list};
@@ -87,6 +87,15 @@ pub enum Expr {
     /// A time unit as a function argument: `TIMESTAMPADD(MINUTE, 5, ts)`,
     /// `TIMESTAMPDIFF(SECOND, a, b)`.
     Unit(TimeUnit),
+    /// `expr IS [NOT] JSON [VALUE|SCALAR|ARRAY|OBJECT]`.
+    IsJson {
+        /// The text tested.
+        expr: Box<Expr>,
+        /// What kind of JSON value it must hold.
+        kind: JsonKind,
+        /// `NOT`.
+        negated: bool,
+    },
     /// `expr IS [NOT] TRUE|FALSE`.
     IsBool {
         /// The operand.
@@ -262,6 +271,7 @@ impl Expr {
             | Expr::IsNull { expr, .. }
             | Expr::IsUnknown { expr, .. }
             | Expr::IsBool { expr, .. }
+            | Expr::IsJson { expr, .. }
             | Expr::InSubquery { expr, .. }
             | Expr::Extract { expr, .. }
             | Expr::FloorCeil { expr, .. }
@@ -416,6 +426,9 @@ impl fmt::Display for Expr {
             }
             Expr::IsNull { expr, negated } => write!(f, "{expr} IS {}NULL", not(*negated)),
             Expr::IsUnknown { expr, negated } => write!(f, "{expr} IS {}UNKNOWN", not(*negated)),
+            Expr::IsJson { expr, kind, negated } => {
+                write!(f, "{expr} IS {}JSON {}", not(*negated), kind.sql())
+            }
             Expr::IsDistinctFrom { left, right, negated } => {
                 write!(f, "{left} IS {}DISTINCT FROM {right}", not(*negated))
             }

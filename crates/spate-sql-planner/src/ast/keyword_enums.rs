@@ -96,6 +96,31 @@ impl JsonExistsOnError {
     }
 }
 
+/// What `IS JSON` asks of the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    /// `IS JSON [VALUE]`: any JSON value.
+    Value,
+    /// `IS JSON SCALAR`: a number, string, `true`, `false` or `null`.
+    Scalar,
+    /// `IS JSON ARRAY`.
+    Array,
+    /// `IS JSON OBJECT`.
+    Object,
+}
+
+impl JsonKind {
+    /// The SQL word after `JSON`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            JsonKind::Value => "VALUE",
+            JsonKind::Scalar => "SCALAR",
+            JsonKind::Array => "ARRAY",
+            JsonKind::Object => "OBJECT",
+        }
+    }
+}
+
 /// `JSON_QUERY`'s wrapper clause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonWrapper {

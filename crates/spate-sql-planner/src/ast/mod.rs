@@ -23,7 +23,7 @@ mod query_display;
 mod statement;
 
 pub use expr::{Expr, FrameBound, FrameUnits, Function, Over, WindowDef, WindowFrame};
-pub use keyword_enums::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
+pub use keyword_enums::{JsonExistsOnError, JsonKind, JsonQueryBehavior, JsonWrapper, TimeUnit, TrimSide};
 pub use literal::Literal;
 pub use operators::{BinaryOp, UnaryOp};
 pub use statement::{

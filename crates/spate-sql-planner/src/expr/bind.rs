@@ -124,6 +124,7 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
         | Expr::IsNull { expr, .. }
         | Expr::IsUnknown { expr, .. }
         | Expr::IsBool { expr, .. }
+        | Expr::IsJson { expr, .. }
         | Expr::Extract { expr, .. }
         | Expr::FloorCeil { expr, .. }
         | Expr::InSubquery { expr, .. } => first_position(expr),
@@ -295,6 +296,7 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             let raw = values.iter().map(is_json_constructor).collect();
             functions::bind_json_array(args, *absent_on_null, raw)
         }
+        Expr::IsJson { expr, kind, negated } => functions::bind_is_json(bind(expr, scope)?, *kind, *negated),
         Expr::JsonExists { json, path, on_error } => {
             let (json, path) = (bind(json, scope)?, bind(path, scope)?);
             functions::bind_json_exists(json, path, *on_error)

@@ -148,6 +148,13 @@ pub enum ScalarFunc {
         /// What an error gives.
         on_error: crate::ast::JsonExistsOnError,
     },
+    /// `text IS [NOT] JSON kind`: `FALSE` (`TRUE` negated) for `NULL` text.
+    IsJson {
+        /// What kind of JSON value the text must hold.
+        kind: crate::ast::JsonKind,
+        /// `IS NOT JSON`.
+        negated: bool,
+    },
     /// `JSON_QUERY(json, path ...)` with a path parsed at bind time.
     JsonQuery {
         /// The path.
@@ -270,6 +277,7 @@ impl ScalarFunc {
             | ScalarFunc::Array(_)
             | ScalarFunc::JsonObject { .. }
             | ScalarFunc::JsonArray { .. }
+            | ScalarFunc::IsJson { .. }
             | ScalarFunc::CurrentWatermark => false,
             ScalarFunc::String(f) => f.is_strict(),
             ScalarFunc::Time(f) => f.is_strict(),

@@ -11,9 +11,9 @@ use super::TableHints;
 use super::dialect::{CAST_TYPE, TABLE_ARG};
 use super::types::parse_type_text;
 use crate::ast::{
-    BinaryOp, Cte, Expr, FrameBound, FrameUnits, Function, JoinKind, Literal, OrderBy, Over, Query, Select,
-    SelectItem, SetExpr, SetOp, TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowDef, WindowFrame,
-    WindowKind, WindowTvf,
+    BinaryOp, Cte, Expr, FrameBound, FrameUnits, Function, JoinKind, JsonKind, Literal, OrderBy, Over, Query,
+    Select, SelectItem, SetExpr, SetOp, TableAlias, TableRef, TimeUnit, TrimSide, UnaryOp, WindowDef,
+    WindowFrame, WindowKind, WindowTvf,
 };
 use crate::error::{Position, Result, SqlError};
 use crate::ident::{Ident, Loc, ObjectName};
@@ -1009,6 +1009,26 @@ impl Conv<'_> {
                 expr: self.boxed(x)?,
                 negated: true,
             },
+            sp::Expr::IsJson {
+                expr,
+                kind,
+                unique_keys,
+                negated,
+            } => {
+                if unique_keys.is_some() {
+                    return self.unsupported("IS JSON .. WITH|WITHOUT UNIQUE KEYS", span());
+                }
+                Expr::IsJson {
+                    expr: self.boxed(expr)?,
+                    kind: match kind {
+                        None | Some(sp::JsonPredicateType::Value) => JsonKind::Value,
+                        Some(sp::JsonPredicateType::Scalar) => JsonKind::Scalar,
+                        Some(sp::JsonPredicateType::Array) => JsonKind::Array,
+                        Some(sp::JsonPredicateType::Object) => JsonKind::Object,
+                    },
+                    negated: *negated,
+                }
+            }
             sp::Expr::IsUnknown(x) => Expr::IsUnknown {
                 expr: self.boxed(x)?,
                 negated: false,

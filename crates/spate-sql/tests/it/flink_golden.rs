@@ -213,5 +213,6 @@ golden! {
     window_grouping_sets,
     functions_flink23,
     array_functions,
+    is_json,
     proctime_bounded,
 }

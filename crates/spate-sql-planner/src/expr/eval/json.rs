@@ -27,6 +27,11 @@ pub(super) fn json(func: &ScalarFunc, args: &[BoundExpr], row: &Row, ctx: &EvalC
             }
             functions::json_exists(path, &j, *on_error)?
         }
+        ScalarFunc::IsJson { kind, negated } => {
+            let text = arg(0)?;
+            let is = text.as_str().is_some_and(|t| functions::is_json(t, *kind));
+            Value::Boolean(is != *negated)
+        }
         ScalarFunc::JsonQuery {
             path,
             wrapper,

@@ -111,6 +111,7 @@ fn call(func: &ScalarFunc, args: &[BoundExpr], ty: &DataType, row: &Row, ctx: &E
         }
         ScalarFunc::JsonValue(_)
         | ScalarFunc::JsonExists { .. }
+        | ScalarFunc::IsJson { .. }
         | ScalarFunc::JsonQuery { .. }
         | ScalarFunc::JsonString
         | ScalarFunc::JsonObject { .. }

@@ -6,7 +6,7 @@
 //! not JSON give `NULL` (Flink's default `NULL ON EMPTY`, `NULL ON ERROR`).
 
 use super::{Arg, Call};
-use crate::ast::{JsonExistsOnError, JsonQueryBehavior, JsonWrapper};
+use crate::ast::{JsonExistsOnError, JsonKind, JsonQueryBehavior, JsonWrapper};
 use crate::error::{Result, SqlError};
 use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
@@ -157,6 +157,40 @@ pub(crate) fn bind_json_exists(
         args: vec![json],
         ty: crate::types::DataType::new(TypeKind::Boolean),
     })
+}
+
+/// `text IS [NOT] JSON kind`: a `BOOLEAN NOT NULL` (Flink 2.3: `NULL IS JSON` is `FALSE`).
+pub(crate) fn bind_is_json(text: BoundExpr, kind: JsonKind, negated: bool) -> Result<BoundExpr> {
+    expect_json_text(&text, "IS JSON")?;
+    Ok(BoundExpr::Call {
+        func: ScalarFunc::IsJson { kind, negated },
+        args: vec![text],
+        ty: crate::types::DataType::new(TypeKind::Boolean).not_null(),
+    })
+}
+
+/// Whether `text` holds a JSON value of `kind`, read as Flink 2.3 reads it (Jackson, through
+/// Calcite's `JsonFunctions.isJsonValue`): the first value decides and what follows it is not
+/// looked at (`{"a":1}x`, `"a"x` and `1 ]` are JSON), except that a number or a literal must end
+/// at a space or the end (`1x`, `1,2` and `truex` are not); a value must be whole (`[1,]`,
+/// `{a:1}`, `01`, `NaN`, a byte-order mark and the empty text are not).
+pub(crate) fn is_json(text: &str, kind: JsonKind) -> bool {
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    let Some(Ok(first)) = values.next() else {
+        return false;
+    };
+    let raw = first.get().trim_start();
+    let delimited = raw.starts_with(['{', '[', '"']);
+    let after = text.as_bytes().get(values.byte_offset());
+    if !delimited && after.is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+        return false;
+    }
+    match kind {
+        JsonKind::Value => true,
+        JsonKind::Object => raw.starts_with('{'),
+        JsonKind::Array => raw.starts_with('['),
+        JsonKind::Scalar => !raw.starts_with('{') && !raw.starts_with('['),
+    }
 }
 
 /// `JSON_QUERY(json, path [wrapper] [.. ON EMPTY] [.. ON ERROR])`: a nullable `STRING`.
@@ -365,5 +399,57 @@ mod tests {
         assert_eq!(jv(r#"{"a b":1}"#, "$['a b']"), Value::String("1".into()));
         assert_eq!(jv(r#"{"a":1}"#, "$.missing"), Value::Null);
         assert_eq!(parse_path("a.b"), None);
+    }
+
+    #[test]
+    fn is_json_reads_the_first_value_as_flink_does() {
+        use crate::ast::JsonKind;
+        // Flink 2.3 runs of `s IS JSON [SCALAR|ARRAY|OBJECT]` (session 41).
+        let json = [
+            "{\"a\":1}",
+            "[1, 2]",
+            "1",
+            "\"x\"",
+            "  {\"a\":1,\"a\":2}  ",
+            "true",
+            "null",
+            "1 2",
+            "{\"a\":1}x",
+            "[1]x",
+            "\"a\"x",
+            "{}",
+            "[]",
+            "1 ]",
+            "-0",
+            "1.5e3",
+            "\"\\u00e9\"",
+            "[1] [2]",
+            "1\n",
+        ];
+        let not_json = [
+            "{a:1}",
+            "",
+            "[1,]",
+            "01",
+            "NaN",
+            "1x",
+            "truex",
+            "1,2",
+            " ",
+            "\"a\\qb\"",
+            "{\"a\":}",
+            "tru",
+            "nul",
+            "\u{feff}1",
+        ];
+        for t in json {
+            assert!(super::is_json(t, JsonKind::Value), "{t:?} is JSON");
+        }
+        for t in not_json {
+            assert!(!super::is_json(t, JsonKind::Value), "{t:?} is not JSON");
+        }
+        assert!(super::is_json("[1]x", JsonKind::Array) && !super::is_json("[1]x", JsonKind::Scalar));
+        assert!(super::is_json("null", JsonKind::Scalar) && super::is_json("\"a\"x", JsonKind::Scalar));
+        assert!(super::is_json("{\"a\":1}x", JsonKind::Object) && !super::is_json("[]", JsonKind::Object));
     }
 }

@@ -25,7 +25,9 @@ pub use time::TimeFunc;
 pub(crate) use array::eval as eval_array;
 pub(crate) use collection::array_contains;
 pub use datefmt::{Pattern as DatePattern, parse as parse_with_pattern};
-pub(crate) use json::{bind_json_exists, bind_json_query, eval as eval_json, json_exists, json_query};
+pub(crate) use json::{
+    bind_is_json, bind_json_exists, bind_json_query, eval as eval_json, is_json, json_exists, json_query,
+};
 pub(crate) use json_build::{
     bind_array as bind_json_array, bind_object as bind_json_object, json_array, json_object, json_string,
 };

@@ -575,6 +575,7 @@ pub(super) fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
         | Expr::IsNull { expr, .. }
         | Expr::IsUnknown { expr, .. }
         | Expr::IsBool { expr, .. }
+        | Expr::IsJson { expr, .. }
         | Expr::Extract { expr, .. }
         | Expr::FloorCeil { expr, .. } => collect_aggregates(expr, out),
         Expr::Binary { left, right, .. } | Expr::IsDistinctFrom { left, right, .. } => {
