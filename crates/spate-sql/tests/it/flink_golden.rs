@@ -214,5 +214,6 @@ golden! {
     functions_flink23,
     array_functions,
     is_json,
+    inet_unhex_typeof,
     proctime_bounded,
 }

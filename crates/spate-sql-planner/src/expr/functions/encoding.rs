@@ -239,6 +239,26 @@ pub(crate) fn json_unquote(s: &str) -> Option<String> {
     Some(String::from_utf16_lossy(&units))
 }
 
+/// `UNHEX` of text as Flink's `EncodingUtils.unhex` reads its UTF-8 bytes: pairs of ASCII hex
+/// digits from the end; with an odd count the first digit is checked but, as in Flink, lost
+/// (`abc` is `[0x00, 0xbc]`); `None` for any other byte.
+pub(crate) fn unhex(hex: &[u8]) -> Option<Vec<u8>> {
+    let digit = |b: u8| char::from(b).to_digit(16).filter(|_| b.is_ascii());
+    let mut out = vec![0u8; hex.len().div_ceil(2)];
+    let mut slot = out.len();
+    for pair in hex.rchunks(2) {
+        slot -= 1;
+        match pair {
+            [hi, lo] => out[slot] = u8::try_from((digit(*hi)? << 4) | digit(*lo)?).ok()?,
+            [single] => {
+                digit(*single)?;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,17 @@ pub(super) const NAMES: &[&str] = &[
     "CARDINALITY",
     "ROW",
     "HASH_CODE",
+    "TYPEOF",
+    "CURRENT_DATABASE",
 ];
+
+/// A `STRING NOT NULL` constant.
+fn text_constant(text: String) -> BoundExpr {
+    BoundExpr::Literal {
+        value: crate::value::Value::String(text),
+        ty: DataType::new(TypeKind::Varchar(crate::types::MAX_LENGTH)).not_null(),
+    }
+}
 
 /// The arguments converted to their common type, and that type.
 fn unify(c: &mut Call, what: &str) -> Result<DataType> {
@@ -140,6 +150,25 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 args: c.args,
                 ty,
             })
+        }
+        // Flink 2.3: the argument's type as `LogicalType.asSummaryString` prints it (with
+        // `TRUE`, `asSerializableString`, the same text for the types Spate has).
+        "TYPEOF" => {
+            let forced = c
+                .args
+                .get(1)
+                .map(|a| a.ty().kind == TypeKind::Boolean && !is_untyped_null(a));
+            if c.args.is_empty() || c.args.len() > 2 || forced == Some(false) || is_untyped_null(&c.args[0]) {
+                return Err(c.mismatch("(ANY[, BOOLEAN force serializable])"));
+            }
+            Ok(text_constant(c.args[0].ty().to_string()))
+        }
+        // Spate has one catalog with one database, under Flink's default name.
+        "CURRENT_DATABASE" => {
+            if !c.args.is_empty() {
+                return Err(c.mismatch("()"));
+            }
+            Ok(text_constant("default_database".into()))
         }
         "HASH_CODE" => {
             c.check(&[Arg::Str], 1, "(STRING)")?;

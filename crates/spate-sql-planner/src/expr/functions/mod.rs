@@ -8,6 +8,7 @@ mod collection;
 mod datefmt;
 mod encoding;
 mod hash;
+mod inet;
 mod json;
 mod json_build;
 mod math;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{Arg, Call, encoding, hash, url};
+use super::{Arg, Call, encoding, hash, inet, url};
 use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
@@ -82,6 +82,12 @@ pub enum StringFunc {
     FromBase64,
     /// `HEX(x)`: an integer's two's-complement digits or a string's UTF-8 bytes, upper case.
     Hex,
+    /// `UNHEX(s)`: the bytes of hexadecimal text (Flink's `EncodingUtils.unhex`).
+    Unhex,
+    /// `INET_ATON(s)`: an IPv4 address (MySQL's short forms too) as a number.
+    InetAton,
+    /// `INET_NTOA(n)`: a number in `[0, 2^32)` as a dotted IPv4 address.
+    InetNtoa,
     /// `PARSE_URL(url, part[, key])`.
     ParseUrl,
     /// `SPLIT(s, delimiter)`: `ARRAY<STRING>` of the pieces.
@@ -165,6 +171,9 @@ pub(super) const NAMES: &[&str] = &[
     "TO_BASE64",
     "FROM_BASE64",
     "HEX",
+    "UNHEX",
+    "INET_ATON",
+    "INET_NTOA",
     "PARSE_URL",
     "TRANSLATE",
     "SHA224",
@@ -336,6 +345,23 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 return Err(c.mismatch(takes));
             }
             Ok(c.done(ScalarFunc::String(F::Hex), string(), false))
+        }
+        "UNHEX" => {
+            c.check(&[Str], 1, "(STRING)")?;
+            Ok(c.done(
+                ScalarFunc::String(F::Unhex),
+                TypeKind::Varbinary(MAX_LENGTH),
+                true,
+            ))
+        }
+        "INET_ATON" => {
+            c.check(&[Str], 1, "(STRING)")?;
+            Ok(c.done(ScalarFunc::String(F::InetAton), TypeKind::BigInt, true))
+        }
+        "INET_NTOA" => {
+            let takes = "(INTEGER)";
+            c.check(&[Arg::Int], 1, takes)?;
+            Ok(c.done(ScalarFunc::String(F::InetNtoa), string(), true))
         }
         "PARSE_URL" => simple(
             c,
@@ -755,6 +781,12 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
         F::Hex => match v[0] {
             Value::Int(i) => Value::String(format!("{:X}", *i as u64)),
             other => Value::String(hash::hex(text(other).as_bytes()).to_ascii_uppercase()),
+        },
+        F::Unhex => encoding::unhex(s.as_bytes()).map_or(Value::Null, Value::Bytes),
+        F::InetAton => inet::aton(s.as_bytes()).map_or(Value::Null, Value::Int),
+        F::InetNtoa => match v[0] {
+            Value::Int(n) => inet::ntoa(*n).map_or(Value::Null, Value::String),
+            _ => Value::Null,
         },
         F::ParseUrl => url::parse_url(s, text(v[1]), v.get(2).copied().map(text))
             .map_or(Value::Null, |p| Value::String(p.into_owned())),
