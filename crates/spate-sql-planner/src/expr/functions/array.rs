@@ -140,8 +140,14 @@ pub(super) fn bind(c: Call) -> Result<BoundExpr> {
         "ARRAY_INTERSECT" => bind_arrays(c, ArrayFunc::Intersect, 2, 2, "(ARRAY<T>, ARRAY<T>)"),
         "ARRAY_EXCEPT" => bind_arrays(c, ArrayFunc::Except, 2, 2, "(ARRAY<T>, ARRAY<T>)"),
         "ARRAY_DISTINCT" | "ARRAY_REVERSE" | "ARRAY_MAX" | "ARRAY_MIN" | "ELEMENT" => bind_one_array(c),
-        "ARRAY_SLICE" => bind_slice(c),
-        "ARRAY_SORT" => bind_sort(c),
+        "ARRAY_SLICE" => bind_array_and_options(c, ArrayFunc::Slice, 1..=2, is_int, "(ARRAY<T>, INT[, INT])"),
+        "ARRAY_SORT" => bind_array_and_options(
+            c,
+            ArrayFunc::Sort,
+            0..=2,
+            is_boolean,
+            "(ARRAY<T>[, BOOLEAN ascending[, BOOLEAN nulls first]])",
+        ),
         "ARRAY_JOIN" => bind_join(c),
         "MAP_KEYS" | "MAP_VALUES" | "MAP_ENTRIES" => bind_map_parts(c),
         "MAP_FROM_ARRAYS" => bind_map_from_arrays(c),
@@ -251,9 +257,19 @@ fn is_int(e: &BoundExpr) -> bool {
     ) || is_untyped_null(e)
 }
 
-fn bind_slice(c: Call) -> Result<BoundExpr> {
-    let takes = "(ARRAY<T>, INT[, INT])";
-    if element(&c, 0).is_none() || !(2..=3).contains(&c.args.len()) || !c.args[1..].iter().all(is_int) {
+/// An array and then `options` more arguments that `accepts` takes; the array's type.
+fn bind_array_and_options(
+    c: Call,
+    f: ArrayFunc,
+    options: std::ops::RangeInclusive<usize>,
+    accepts: fn(&BoundExpr) -> bool,
+    takes: &str,
+) -> Result<BoundExpr> {
+    let more = c.args.len().checked_sub(1);
+    if element(&c, 0).is_none()
+        || !more.is_some_and(|m| options.contains(&m))
+        || !c.args[1..].iter().all(accepts)
+    {
         return Err(c.mismatch(takes));
     }
     let nullable = c.any_nullable();
@@ -261,24 +277,11 @@ fn bind_slice(c: Call) -> Result<BoundExpr> {
         nullable,
         ..c.args[0].ty().clone()
     };
-    Ok(call(c, ArrayFunc::Slice, ty))
+    Ok(call(c, f, ty))
 }
 
 fn is_boolean(e: &BoundExpr) -> bool {
     e.ty().kind == TypeKind::Boolean || is_untyped_null(e)
-}
-
-fn bind_sort(c: Call) -> Result<BoundExpr> {
-    let takes = "(ARRAY<T>[, BOOLEAN ascending[, BOOLEAN nulls first]])";
-    if element(&c, 0).is_none() || !(1..=3).contains(&c.args.len()) || !c.args[1..].iter().all(is_boolean) {
-        return Err(c.mismatch(takes));
-    }
-    let nullable = c.any_nullable();
-    let ty = DataType {
-        nullable,
-        ..c.args[0].ty().clone()
-    };
-    Ok(call(c, ArrayFunc::Sort, ty))
 }
 
 fn is_string(e: &BoundExpr) -> bool {
