@@ -215,5 +215,6 @@ golden! {
     array_functions,
     is_json,
     inet_unhex_typeof,
+    encode_decode,
     proctime_bounded,
 }

@@ -4,6 +4,7 @@
 //! types and what the function takes.
 
 mod array;
+mod charset;
 mod collection;
 mod datefmt;
 mod encoding;

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{Arg, Call, encoding, hash, inet, url};
+use super::{Arg, Call, charset, encoding, hash, inet, url};
 use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::context::EvalError;
@@ -84,6 +84,10 @@ pub enum StringFunc {
     Hex,
     /// `UNHEX(s)`: the bytes of hexadecimal text (Flink's `EncodingUtils.unhex`).
     Unhex,
+    /// `ENCODE(s, charset)`: the text's bytes in a charset.
+    Encode,
+    /// `DECODE(bytes, charset)`: bytes in a charset as text.
+    Decode,
     /// `INET_ATON(s)`: an IPv4 address (MySQL's short forms too) as a number.
     InetAton,
     /// `INET_NTOA(n)`: a number in `[0, 2^32)` as a dotted IPv4 address.
@@ -172,6 +176,8 @@ pub(super) const NAMES: &[&str] = &[
     "FROM_BASE64",
     "HEX",
     "UNHEX",
+    "ENCODE",
+    "DECODE",
     "INET_ATON",
     "INET_NTOA",
     "PARSE_URL",
@@ -353,6 +359,21 @@ pub(super) fn bind(mut c: Call) -> Result<BoundExpr> {
                 TypeKind::Varbinary(MAX_LENGTH),
                 true,
             ))
+        }
+        "ENCODE" => {
+            c.check(&[Str, Str], 2, "(STRING, STRING charset)")?;
+            Ok(c.done(
+                ScalarFunc::String(F::Encode),
+                TypeKind::Varbinary(MAX_LENGTH),
+                false,
+            ))
+        }
+        "DECODE" => {
+            let takes = "(BYTES, STRING charset)";
+            if c.args.len() != 2 || !is_binary(&c.args[0].ty().kind) || !is_string(&c.args[1].ty().kind) {
+                return Err(c.mismatch(takes));
+            }
+            Ok(c.done(ScalarFunc::String(F::Decode), string(), false))
         }
         "INET_ATON" => {
             c.check(&[Str], 1, "(STRING)")?;
@@ -783,6 +804,8 @@ pub(crate) fn eval(f: StringFunc, v: &[&Value]) -> EvalResult {
             other => Value::String(hash::hex(text(other).as_bytes()).to_ascii_uppercase()),
         },
         F::Unhex => encoding::unhex(s.as_bytes()).map_or(Value::Null, Value::Bytes),
+        F::Encode => Value::Bytes(charset::encode(s, text(v[1]))?),
+        F::Decode => Value::String(charset::decode(bytes_of(v[0]), text(v[1]))?),
         F::InetAton => inet::aton(s.as_bytes()).map_or(Value::Null, Value::Int),
         F::InetNtoa => match v[0] {
             Value::Int(n) => inet::ntoa(*n).map_or(Value::Null, Value::String),
