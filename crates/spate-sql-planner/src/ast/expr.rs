@@ -96,6 +96,8 @@ pub enum Expr {
         /// `NOT`.
         negated: bool,
     },
+    /// `(start, end or interval) OVERLAPS (start, end or interval)`: the four operands in order.
+    Overlaps(Vec<Expr>),
     /// `expr IS [NOT] TRUE|FALSE`.
     IsBool {
         /// The operand.
@@ -304,6 +306,7 @@ impl Expr {
                 .chain(length.as_deref_mut())
                 .collect(),
             Expr::JsonObject { entries, .. } => entries.iter_mut().flat_map(|(k, v)| [k, v]).collect(),
+            Expr::Overlaps(points) => points.iter_mut().collect(),
             Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
                 vec![&mut **json, &mut **path]
             }
@@ -426,6 +429,14 @@ impl fmt::Display for Expr {
             }
             Expr::IsNull { expr, negated } => write!(f, "{expr} IS {}NULL", not(*negated)),
             Expr::IsUnknown { expr, negated } => write!(f, "{expr} IS {}UNKNOWN", not(*negated)),
+            Expr::Overlaps(p) if p.len() == 4 => {
+                write!(f, "({}, {}) OVERLAPS ({}, {})", p[0], p[1], p[2], p[3])
+            }
+            Expr::Overlaps(p) => {
+                f.write_str("OVERLAPS(")?;
+                comma_list(f, p, ", ")?;
+                f.write_str(")")
+            }
             Expr::IsJson { expr, kind, negated } => {
                 write!(f, "{expr} IS {}JSON {}", not(*negated), kind.sql())
             }

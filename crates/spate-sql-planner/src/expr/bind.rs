@@ -138,7 +138,7 @@ fn first_position(expr: &Expr) -> Option<crate::error::Position> {
         Expr::JsonObject { entries, .. } => entries
             .iter()
             .find_map(|(k, v)| first_position(k).or_else(|| first_position(v))),
-        Expr::JsonArray { values, .. } => first_of(values),
+        Expr::JsonArray { values, .. } | Expr::Overlaps(values) => first_of(values),
         Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
             first_position(json).or_else(|| first_position(path))
         }
@@ -297,6 +297,7 @@ fn bind_unfolded(expr: &Expr, scope: &dyn Scope) -> Result<BoundExpr> {
             functions::bind_json_array(args, *absent_on_null, raw)
         }
         Expr::IsJson { expr, kind, negated } => functions::bind_is_json(bind(expr, scope)?, *kind, *negated),
+        Expr::Overlaps(points) => bind_overlaps(points, scope),
         Expr::JsonExists { json, path, on_error } => {
             let (json, path) = (bind(json, scope)?, bind(path, scope)?);
             functions::bind_json_exists(json, path, *on_error)
@@ -754,4 +755,54 @@ fn bind_map(items: &[Expr], scope: &dyn Scope) -> Result<BoundExpr> {
         items,
         DataType::new(TypeKind::Map(Box::new(key_ty), Box::new(value_ty))).not_null(),
     ))
+}
+
+/// `(p0, t0) OVERLAPS (p1, t1)` as Calcite's `convertOverlaps` writes it, which Flink runs: each
+/// period's end is its second value, or its start plus it when it is an interval; each period's
+/// ends are put in order (`CASE WHEN start <= end ..`, so a `NULL` end makes the start the end);
+/// the periods overlap when each ends at or after the other starts.
+fn bind_overlaps(points: &[Expr], scope: &dyn Scope) -> Result<BoundExpr> {
+    let [p0, t0, p1, t1] = points else {
+        return Err(SqlError::validation(
+            "OVERLAPS takes two periods of two values each",
+            None,
+        ));
+    };
+    let (s0, e0) = overlaps_period(p0, t0, scope)?;
+    let (s1, e1) = overlaps_period(p1, t1, scope)?;
+    let left = bind_binary(BinaryOp::GtEq, e0, s1)?;
+    let right = bind_binary(BinaryOp::GtEq, e1, s0)?;
+    bind_binary(BinaryOp::And, left, right)
+}
+
+/// A period's start and end, in order.
+fn overlaps_period(point: &Expr, temporal: &Expr, scope: &dyn Scope) -> Result<(BoundExpr, BoundExpr)> {
+    let start = bind(point, scope)?;
+    let temporal = bind(temporal, scope)?;
+    let time_point = |k: &TypeKind| is_datetime(k) || matches!(k, TypeKind::Time(_));
+    if !time_point(&start.ty().kind) {
+        return Err(SqlError::validation(
+            format!(
+                "OVERLAPS takes periods that start at a date, time or timestamp, not {}",
+                start.ty().kind
+            ),
+            first_position(point),
+        ));
+    }
+    let end = match temporal.ty().kind {
+        TypeKind::IntervalDayTime | TypeKind::IntervalYearMonth => {
+            bind_binary(BinaryOp::Plus, start.clone(), temporal)?
+        }
+        _ => temporal,
+    };
+    let ty = common_type_of(&[&start, &end], "OVERLAPS")?.unwrap_or_else(|| start.ty().clone());
+    let (start, end) = (coerce(start, &ty), coerce(end, &ty));
+    let in_order = bind_binary(BinaryOp::LtEq, start.clone(), end.clone())?;
+    let first = call(
+        ScalarFunc::Case,
+        vec![in_order.clone(), start.clone(), end.clone()],
+        ty.clone(),
+    );
+    let last = call(ScalarFunc::Case, vec![in_order, end, start], ty);
+    Ok((first, last))
 }

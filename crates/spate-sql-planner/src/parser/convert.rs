@@ -977,6 +977,19 @@ impl Conv<'_> {
                     expr: self.boxed(expr)?,
                 }
             }
+            sp::Expr::BinaryOp {
+                left,
+                op: sp::BinaryOperator::Overlaps,
+                right,
+            } => {
+                let (sp::Expr::Tuple(l), sp::Expr::Tuple(r)) = (&**left, &**right) else {
+                    return self.invalid("OVERLAPS takes two periods: (start, end or interval) OVERLAPS (start, end or interval)", span);
+                };
+                if l.len() != 2 || r.len() != 2 {
+                    return self.invalid("OVERLAPS takes two periods of two values each", span);
+                }
+                Expr::Overlaps(l.iter().chain(r).map(|e| self.expr(e)).collect::<Result<_>>()?)
+            }
             sp::Expr::BinaryOp { left, op, right } => {
                 let op = match op {
                     sp::BinaryOperator::Plus => BinaryOp::Plus,

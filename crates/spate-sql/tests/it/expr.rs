@@ -1654,3 +1654,30 @@ fn translate_matches_flink() {
     assert!(error("TRANSLATE(i, '1', '9')").contains("TRANSLATE"));
     assert!(error("TRANSLATE('abc', 'a')").contains("TRANSLATE"));
 }
+
+#[test]
+fn overlaps_takes_two_periods_of_time_points() {
+    assert_eq!(
+        value("(TIME '09:00:00', TIME '10:00:00') OVERLAPS (TIME '10:00:00', INTERVAL '1' HOUR)"),
+        Value::Boolean(true)
+    );
+    assert_eq!(
+        value("(TIME '09:00:00', TIME '10:00:00') OVERLAPS (TIME '10:15:00', INTERVAL '3' HOUR)"),
+        Value::Boolean(false)
+    );
+    assert!(
+        error("(1, 2) OVERLAPS (3, 4)")
+            .contains("OVERLAPS takes periods that start at a date, time or timestamp")
+    );
+    let parse_error = |sql_expr: &str| match parse(&format!("SELECT {sql_expr}")) {
+        Ok(_) => panic!("{sql_expr} parsed"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        parse_error(
+            "(TIME '09:00:00', TIME '10:00:00', TIME '11:00:00') OVERLAPS (TIME '10:15:00', TIME '11:00:00')"
+        )
+        .contains("OVERLAPS takes two periods of two values each")
+    );
+    assert!(parse_error("TIME '09:00:00' OVERLAPS TIME '10:00:00'").contains("OVERLAPS takes two periods"));
+}

@@ -216,5 +216,6 @@ golden! {
     is_json,
     inet_unhex_typeof,
     encode_decode,
+    overlaps,
     proctime_bounded,
 }

@@ -621,7 +621,9 @@ pub(super) fn collect_aggregates(e: &Expr, out: &mut Vec<ast::Function>) {
                 collect_aggregates(v, out);
             }
         }
-        Expr::JsonArray { values, .. } => values.iter().for_each(|x| collect_aggregates(x, out)),
+        Expr::JsonArray { values, .. } | Expr::Overlaps(values) => {
+            values.iter().for_each(|x| collect_aggregates(x, out));
+        }
         Expr::JsonExists { json, path, .. } | Expr::JsonQuery { json, path, .. } => {
             collect_aggregates(json, out);
             collect_aggregates(path, out);
