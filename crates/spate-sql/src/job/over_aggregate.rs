@@ -56,7 +56,7 @@ pub(crate) struct OverState<A> {
     /// `ROW_NUMBER`, `RANK`: the rows numbered so far.
     #[serde(default)]
     numbered: i64,
-    /// `DENSE_RANK`: the times (groups of peers) ranked so far.
+    /// `DENSE_RANK` on a `RANGE` frame: the times (groups of peers) ranked so far.
     #[serde(default)]
     peer_groups: i64,
 }
@@ -244,7 +244,6 @@ impl OverAggregateFn {
                         self.aggs.retract(&mut acc, &old);
                     }
                 }
-                state.peer_groups += 1;
                 let mut r = row.clone();
                 // Each row is its own peer group: every ranking function numbers it.
                 r.extend(std::iter::repeat_n(Value::Int(state.numbered), self.ranks.len()));

@@ -20,7 +20,7 @@ use crate::expr::BoundExpr;
 use crate::expr::coerce::coerce;
 use crate::expr::context::EvalError;
 use crate::expr::func::ScalarFunc;
-use crate::expr::typing::{common_type, is_untyped_null};
+use crate::expr::typing::{common_type, is_string, is_untyped_null};
 use crate::ident::Ident;
 use crate::types::{DataType, MAX_LENGTH, RowField, TypeKind};
 use crate::value::Value;
@@ -192,8 +192,7 @@ fn bind_with_value(mut c: Call, f: ArrayFunc) -> Result<BoundExpr> {
 fn held_alike(a: &TypeKind, b: &TypeKind) -> bool {
     use TypeKind as K;
     let integer = |k: &TypeKind| matches!(k, K::TinyInt | K::SmallInt | K::Int | K::BigInt);
-    let string = |k: &TypeKind| matches!(k, K::Char(_) | K::Varchar(_));
-    a == b || (string(a) && string(b)) || (integer(a) && integer(b))
+    a == b || (is_string(a) && is_string(b)) || (integer(a) && integer(b))
 }
 
 /// The common type of `types`, when all are held alike (Flink 2.3 accepts
@@ -284,14 +283,14 @@ fn is_boolean(e: &BoundExpr) -> bool {
     e.ty().kind == TypeKind::Boolean || is_untyped_null(e)
 }
 
-fn is_string(e: &BoundExpr) -> bool {
-    matches!(e.ty().kind, TypeKind::Char(_) | TypeKind::Varchar(_)) || is_untyped_null(e)
+fn is_text(e: &BoundExpr) -> bool {
+    is_string(&e.ty().kind) || is_untyped_null(e)
 }
 
 fn bind_join(c: Call) -> Result<BoundExpr> {
     let takes = "(ARRAY<STRING>, STRING delimiter[, STRING null replacement])";
-    let strings = element(&c, 0).is_some_and(|e| matches!(e.kind, TypeKind::Char(_) | TypeKind::Varchar(_)));
-    if !strings || !(2..=3).contains(&c.args.len()) || !c.args[1..].iter().all(is_string) {
+    let strings = element(&c, 0).is_some_and(|e| is_string(&e.kind));
+    if !strings || !(2..=3).contains(&c.args.len()) || !c.args[1..].iter().all(is_text) {
         return Err(c.mismatch(takes));
     }
     let nullable = c.any_nullable();
@@ -364,8 +363,9 @@ fn bind_map_union(c: Call) -> Result<BoundExpr> {
     Ok(call(c, ArrayFunc::MapUnion, ty))
 }
 
-/// Whether two elements are the same one: `=`, or both `NULL`.
-fn same(a: &Value, b: &Value) -> bool {
+/// Whether two elements are the same one: `=`, or both `NULL` (`ARRAY_CONTAINS` finds a `NULL`
+/// this way too).
+pub(super) fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
@@ -579,7 +579,7 @@ fn map_function(f: ArrayFunc, entries: &[(Value, Value)], rest: Vec<Value>) -> V
                     let taken = if k.is_null() {
                         has_null_key
                     } else {
-                        union.iter().any(|(l, _)| !l.is_null() && same(l, &k))
+                        union.iter().any(|(l, _)| same(l, &k))
                     };
                     if !taken {
                         union.push((k, v));

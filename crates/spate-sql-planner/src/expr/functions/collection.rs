@@ -123,11 +123,7 @@ pub(crate) fn array_contains(array: &Value, needle: &Value) -> Value {
     let Value::Array(items) = array else {
         return Value::Null;
     };
-    Value::Boolean(items.iter().any(|item| match (item, needle) {
-        (Value::Null, Value::Null) => true,
-        (Value::Null, _) | (_, Value::Null) => false,
-        (a, b) => crate::expr::compare(a, b) == Some(std::cmp::Ordering::Equal),
-    }))
+    Value::Boolean(items.iter().any(|item| super::array::same(item, needle)))
 }
 
 /// `SPLIT(s, delimiter)` on non-NULL arguments (Flink's `SplitFunction`): every piece between

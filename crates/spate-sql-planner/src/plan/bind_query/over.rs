@@ -439,13 +439,7 @@ pub(super) fn check_ranking_over(plan: &LogicalPlan) -> Result<()> {
     } = plan
         && !calls.is_empty()
     {
-        // Flink plans it as an OVER aggregate, which orders by one time attribute ascending.
-        if order_by.iter().any(|k| !k.ascending) {
-            return Err(SqlError::validation(
-                "The window can only be ordered in ASCENDING mode.",
-                None,
-            ));
-        }
+        // Flink plans it as an OVER aggregate.
         return check_over_aggregate(input, order_by, *frame);
     }
     plan.inputs().into_iter().try_for_each(check_ranking_over)
