@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 
 use super::Call;
-use super::collection::implicitly_casts;
+use super::collection::{implicitly_casts, same};
 use crate::error::Result;
 use crate::expr::BoundExpr;
 use crate::expr::coerce::coerce;
@@ -361,16 +361,6 @@ fn bind_map_union(c: Call) -> Result<BoundExpr> {
         nullable,
     };
     Ok(call(c, ArrayFunc::MapUnion, ty))
-}
-
-/// Whether two elements are the same one: `=`, or both `NULL` (`ARRAY_CONTAINS` finds a `NULL`
-/// this way too).
-pub(super) fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (Value::Null, _) | (_, Value::Null) => false,
-        _ => crate::expr::compare(a, b) == Some(Ordering::Equal),
-    }
 }
 
 fn items(v: &Value) -> Option<&[Value]> {

@@ -123,7 +123,17 @@ pub(crate) fn array_contains(array: &Value, needle: &Value) -> Value {
     let Value::Array(items) = array else {
         return Value::Null;
     };
-    Value::Boolean(items.iter().any(|item| super::array::same(item, needle)))
+    Value::Boolean(items.iter().any(|item| same(item, needle)))
+}
+
+/// Whether two elements are the same one: `=`, or both `NULL` (so `ARRAY_CONTAINS` finds a
+/// `NULL`, `ARRAY_DISTINCT` keeps one, `ARRAY_REMOVE(a, NULL)` removes them).
+pub(super) fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Null, _) | (_, Value::Null) => false,
+        _ => crate::expr::compare(a, b) == Some(std::cmp::Ordering::Equal),
+    }
 }
 
 /// `SPLIT(s, delimiter)` on non-NULL arguments (Flink's `SplitFunction`): every piece between
