@@ -29,6 +29,9 @@ LAYERS = {
     "spate-engine": ("engine", 0),
     # The SQL front end (parse, bind, plan): a side of its own, on neither the log nor the engine.
     "spate-sql-planner": ("sql", 0),
+    # Avro schemas, codec and compatibility rules: pure data, a side of its own that the
+    # registry (log side) and the formats (SQL runtime, connectors) both build on.
+    "spate-avro": ("avro", 0),
     "spate-connectors": ("both", 2),
     "spate-sql": ("both", 3),
     "spate-server": ("both", 4),
