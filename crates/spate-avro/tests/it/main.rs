@@ -1,0 +1,5 @@
+//! spate-avro's integration tests: random schemas and data checked against fastavro, the
+//! reference Avro implementation the registry's Python clients use.
+
+mod fastavro;
+mod random;
