@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod binary;
+pub mod compat;
 mod datum;
 mod error;
 mod json;
