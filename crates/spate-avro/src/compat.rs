@@ -78,24 +78,7 @@ struct Checker<'s> {
 
 /// Java's `Schema.Type` constant of a type, for messages.
 fn type_constant(schema: &Schema, id: TypeId) -> &'static str {
-    match schema.node(id) {
-        Node::Primitive { kind, .. } => match kind {
-            Primitive::Null => "NULL",
-            Primitive::Boolean => "BOOLEAN",
-            Primitive::Int => "INT",
-            Primitive::Long => "LONG",
-            Primitive::Float => "FLOAT",
-            Primitive::Double => "DOUBLE",
-            Primitive::Bytes => "BYTES",
-            Primitive::String => "STRING",
-        },
-        Node::Record(_) => "RECORD",
-        Node::Enum(_) => "ENUM",
-        Node::Fixed(_) => "FIXED",
-        Node::Array { .. } => "ARRAY",
-        Node::Map { .. } => "MAP",
-        Node::Union(_) => "UNION",
-    }
+    schema.node(id).kind_constant()
 }
 
 impl Checker<'_> {
@@ -184,12 +167,14 @@ impl Checker<'_> {
             (Node::Union(_), Node::Union(branches)) => self.writer_union_branches(reader, branches),
             // Different kinds from here on.
             (_, Node::Union(branches)) => {
-                // A reader that reads every branch of the writer's union reads the union.
+                // A reader that reads every branch of the writer's union reads the union; each
+                // branch's problems are located under its index (Avro 1.12, AVRO-3612).
                 let branches = branches.clone();
-                branches
-                    .iter()
-                    .flat_map(|b| self.compatibility(reader, *b))
-                    .collect()
+                let mut out = Vec::new();
+                for (i, b) in branches.iter().enumerate() {
+                    out.extend(self.under(&i.to_string(), reader, *b));
+                }
+                out
             }
             (Node::Union(branches), _) => {
                 let branches = branches.clone();
@@ -379,7 +364,7 @@ mod tests {
             check(r#""int""#, r#"["null","int"]"#),
             vec![(
                 "TYPE_MISMATCH".into(),
-                "/".into(),
+                "/0".into(),
                 "reader type: INT not compatible with writer type: NULL".into()
             )]
         );

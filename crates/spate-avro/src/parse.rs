@@ -11,8 +11,22 @@ use crate::schema::{
     Enum, Field, Fixed, Logical, Name, Node, Order, Primitive, Props, Record, Schema, TypeId,
 };
 
-/// Properties a schema object spends on Avro itself; the rest are kept as properties.
+/// Properties a schema object spends on Avro itself; the rest are kept as properties (also
+/// `default` on anything but an enum, as Java keeps it).
 const SCHEMA_RESERVED: &[&str] = &[
+    "doc",
+    "fields",
+    "items",
+    "name",
+    "namespace",
+    "size",
+    "symbols",
+    "values",
+    "type",
+    "aliases",
+];
+/// An enum's reserved properties: the schema's and its `default`.
+const ENUM_RESERVED: &[&str] = &[
     "doc",
     "fields",
     "items",
@@ -52,8 +66,13 @@ impl Schema {
         for r in references {
             p.import(r)?;
         }
+        let referenced = p.nodes.len() as u32;
         let root = p.parse(&json, None, 0)?;
-        Ok(Schema { nodes: p.nodes, root })
+        Ok(Schema {
+            nodes: p.nodes,
+            root,
+            referenced,
+        })
     }
 }
 
@@ -137,7 +156,7 @@ fn logical(props: &Props, base: Option<Primitive>, fixed_size: Option<usize>) ->
             }
             Logical::Decimal { precision, scale }
         }
-        "uuid" if on(Primitive::String) => Logical::Uuid,
+        "uuid" if on(Primitive::String) || fixed_size == Some(16) => Logical::Uuid,
         "date" if on(Primitive::Int) => Logical::Date,
         "time-millis" if on(Primitive::Int) => Logical::TimeMillis,
         "time-micros" if on(Primitive::Long) => Logical::TimeMicros,
@@ -313,7 +332,14 @@ impl Parser {
         }
         let doc = text(json, "doc").map(str::to_string);
         let aliases = qualify_aliases(aliases(json)?, name.namespace.as_deref());
-        let props = props(json, SCHEMA_RESERVED);
+        let props = props(
+            json,
+            if ty == "enum" {
+                ENUM_RESERVED
+            } else {
+                SCHEMA_RESERVED
+            },
+        );
         let id = match ty {
             "enum" => self.push(Node::Enum(enum_type(json, name, doc, aliases, props)?)),
             "fixed" => {
@@ -409,10 +435,13 @@ impl Parser {
                     self.type_text(ty)
                 ));
             }
-            if fields.iter().any(|g| g.name == name) {
+            if let Some((pos, old)) = fields.iter().enumerate().find(|(_, g)| g.name == name) {
+                let kind = |t: TypeId| self.nodes[t.index()].kind_constant();
                 return fail(format!(
-                    "Duplicate field {name} in record {record}: {}",
-                    f.to_text()
+                    "Duplicate field {name} in record {record}: {name} type:{} pos:{} and {name} type:{} pos:{pos}.",
+                    kind(ty),
+                    fields.len(),
+                    kind(old.ty)
                 ));
             }
             fields.push(Field {
@@ -434,11 +463,13 @@ impl Parser {
         let s = Schema {
             nodes: self.nodes.clone(),
             root: ty,
+            referenced: 0,
         };
         s.to_java_string()
     }
 
-    /// Java Avro's `isValidDefault`: a union's default is one of its first branch.
+    /// Java Avro's `isValidDefault` as of 1.12 (which Confluent's registry runs since 8.0.3):
+    /// a union's default may fit any branch (1.11 wanted the first).
     fn valid_default(&self, ty: TypeId, d: &Json, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
@@ -463,9 +494,7 @@ impl Parser {
                     .all(|(_, v)| self.valid_default(*values, v, depth + 1)),
                 _ => false,
             },
-            Node::Union(branches) => branches
-                .first()
-                .is_some_and(|b| self.valid_default(*b, d, depth + 1)),
+            Node::Union(branches) => branches.iter().any(|b| self.valid_default(*b, d, depth + 1)),
             Node::Record(r) => match d {
                 Json::Object(_) => r
                     .fields
@@ -631,18 +660,43 @@ mod tests {
     }
 
     #[test]
-    fn a_union_default_must_fit_its_first_branch() {
-        assert!(
-            Schema::parse(
-                r#"{"type":"record","name":"R","fields":[{"name":"a","type":["null","int"],"default":null}]}"#
-            )
-            .is_ok()
+    fn a_union_default_may_fit_any_branch() {
+        let field = |ty: &str, d: &str| {
+            Schema::parse(&format!(
+                r#"{{"type":"record","name":"R","fields":[{{"name":"a","type":{ty},"default":{d}}}]}}"#
+            ))
+        };
+        assert!(field(r#"["null","int"]"#, "null").is_ok());
+        assert!(field(r#"["null","int"]"#, "1").is_ok());
+        assert!(field(r#"["null","int"]"#, r#""x""#).is_err());
+    }
+
+    #[test]
+    fn a_repeated_field_is_named_with_both_places() {
+        assert_eq!(
+            err(
+                r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"a","type":"string"}]}"#
+            ),
+            "Duplicate field a in record R: a type:STRING pos:1 and a type:INT pos:0."
+        );
+    }
+
+    #[test]
+    fn referenced_types_are_named_not_inlined() {
+        let address = Schema::parse(r#"{"type":"record","name":"Address","namespace":"a","fields":[{"name":"city","type":"string"}]}"#)
+            .expect("valid");
+        let s = Schema::parse_with_references(
+            r#"{"type":"record","name":"Customer","namespace":"a","fields":[{"name":"home","type":"Address"}]}"#,
+            &[address],
+        )
+        .expect("valid");
+        assert_eq!(
+            s.to_java_string(),
+            r#"{"type":"record","name":"Customer","namespace":"a","fields":[{"name":"home","type":"Address"}]}"#
         );
         assert!(
-            Schema::parse(
-                r#"{"type":"record","name":"R","fields":[{"name":"a","type":["null","int"],"default":1}]}"#
-            )
-            .is_err()
+            s.canonical_form()
+                .contains(r#"{"name":"a.Address","type":"record""#)
         );
     }
 

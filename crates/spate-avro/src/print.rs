@@ -13,12 +13,14 @@ const EMPTY: u64 = 0xc15d_213a_a4d7_a795;
 impl Schema {
     /// The schema as Java Avro's `Schema.toString()` writes it: compact JSON, attributes in
     /// Java's order, a namespace written only where it differs from the enclosing one, a named
-    /// type spelled out once and referred to by name after.
+    /// type spelled out once and referred to by name after. Named types that came from
+    /// references ([`Schema::parse_with_references`]) are referred to by name, as Confluent's
+    /// registry stores such a schema.
     pub fn to_java_string(&self) -> String {
         let mut out = String::new();
         let mut w = JavaWriter {
             schema: self,
-            seen: HashSet::new(),
+            seen: (0..self.referenced).map(TypeId).collect(),
             space: None,
         };
         w.write(self.root, &mut out);
@@ -147,6 +149,20 @@ impl JavaWriter<'_> {
         }
     }
 
+    /// A named type written again: Java's `Name.getQualified`, the simple name inside its own
+    /// namespace unless that name is also a type keyword.
+    fn reference(&self, name: &Name) -> String {
+        const KEYWORDS: [&str; 14] = [
+            "record", "enum", "array", "map", "union", "fixed", "string", "bytes", "int", "long", "float",
+            "double", "boolean", "null",
+        ];
+        if KEYWORDS.contains(&name.name.as_str()) {
+            name.full()
+        } else {
+            Self::qualified(name, self.space.as_deref())
+        }
+    }
+
     /// `"name"` and, where it differs from the enclosing one, `"namespace"` (`""` to leave a
     /// namespace for the null one).
     fn name(&self, name: &Name, out: &mut String) {
@@ -206,7 +222,7 @@ impl JavaWriter<'_> {
         if let Some(name) = node.name()
             && !self.seen.insert(id)
         {
-            write_string(&Self::qualified(name, self.space.as_deref()), out);
+            write_string(&self.reference(name), out);
             return;
         }
         match node {
@@ -298,12 +314,12 @@ impl JavaWriter<'_> {
                     write_string(s, out);
                 }
                 out.push(']');
-                Self::props(&e.props, out);
-                Self::aliases(&e.aliases, &e.name, out);
                 if let Some(d) = &e.default {
                     out.push_str(r#","default":"#);
                     write_string(d, out);
                 }
+                Self::props(&e.props, out);
+                Self::aliases(&e.aliases, &e.name, out);
                 out.push('}');
             }
             Node::Fixed(f) => {

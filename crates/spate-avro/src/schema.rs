@@ -23,6 +23,8 @@ pub type Props = Vec<(String, Json)>;
 pub struct Schema {
     pub(crate) nodes: Vec<Node>,
     pub(crate) root: TypeId,
+    /// Nodes `0..referenced` were copied in from referenced schemas.
+    pub(crate) referenced: u32,
 }
 
 /// The primitive types.
@@ -169,6 +171,28 @@ pub enum Node {
 }
 
 impl Node {
+    /// Java's `Schema.Type` constant (`INT`, `RECORD`, ...), as its messages print types.
+    pub fn kind_constant(&self) -> &'static str {
+        match self {
+            Node::Primitive { kind, .. } => match kind {
+                Primitive::Null => "NULL",
+                Primitive::Boolean => "BOOLEAN",
+                Primitive::Int => "INT",
+                Primitive::Long => "LONG",
+                Primitive::Float => "FLOAT",
+                Primitive::Double => "DOUBLE",
+                Primitive::Bytes => "BYTES",
+                Primitive::String => "STRING",
+            },
+            Node::Record(_) => "RECORD",
+            Node::Enum(_) => "ENUM",
+            Node::Fixed(_) => "FIXED",
+            Node::Array { .. } => "ARRAY",
+            Node::Map { .. } => "MAP",
+            Node::Union(_) => "UNION",
+        }
+    }
+
     /// The name of a named type (record, enum, fixed).
     pub fn name(&self) -> Option<&Name> {
         match self {

@@ -1,0 +1,92 @@
+//! What the registry needs of each schema type: parse the text (with its references) into a
+//! canonical form, and say why one schema cannot read another's data.
+
+use spate_avro::Schema as AvroSchema;
+use spate_avro::compat::{IncompatibilityKind, reader_writer_incompatibilities};
+
+use crate::error::{RegistryError, Result};
+use crate::records::SchemaType;
+
+/// A schema parsed by its type's rules.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// An Avro schema.
+    Avro(AvroSchema),
+}
+
+impl Parsed {
+    /// Parses `text` of `ty`; `references` are the texts of the schemas it refers to, those it
+    /// depends on first.
+    pub fn parse(ty: SchemaType, text: &str, references: &[String]) -> Result<Parsed> {
+        match ty {
+            SchemaType::Avro => {
+                let mut refs = Vec::with_capacity(references.len());
+                for r in references {
+                    // Each reference may use the ones before it.
+                    let parsed = AvroSchema::parse_with_references(r, &refs).map_err(|e| {
+                        RegistryError::InvalidSchema(format!("Invalid schema {r}, details: {e}"))
+                    })?;
+                    refs.push(parsed);
+                }
+                AvroSchema::parse_with_references(text, &refs)
+                    .map(Parsed::Avro)
+                    .map_err(|e| RegistryError::InvalidSchema(format!("Invalid schema {text}, details: {e}")))
+            }
+            SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
+                "Spate's registry does not support the schema type {} yet",
+                ty.name()
+            ))),
+        }
+    }
+
+    /// The text the registry stores and returns: for Avro, Java's `Schema.toString()`.
+    pub fn canonical(&self) -> String {
+        match self {
+            Parsed::Avro(s) => s.to_java_string(),
+        }
+    }
+
+    /// Why `self` (the reader) cannot read data written with `writer`, as Confluent words it
+    /// (`new_is_reader` says which of the two is the schema being registered).
+    pub fn incompatibilities(&self, writer: &Parsed, new_is_reader: bool) -> Vec<String> {
+        let (Parsed::Avro(reader), Parsed::Avro(w)) = (self, writer);
+        let (new, old) = if new_is_reader {
+            ("new", "old")
+        } else {
+            ("old", "new")
+        };
+        reader_writer_incompatibilities(reader, w)
+            .into_iter()
+            .map(|i| {
+                let path = &i.location;
+                let description = match i.kind {
+                    IncompatibilityKind::ReaderFieldMissingDefaultValue => format!(
+                        "The field '{}' at path '{path}' in the {new} schema has no default value and is missing in the {old} schema",
+                        i.message
+                    ),
+                    IncompatibilityKind::TypeMismatch => format!(
+                        "The type (path '{path}') of a field in the {new} schema does not match with the {old} schema"
+                    ),
+                    IncompatibilityKind::NameMismatch => {
+                        format!("The name of the schema has changed (path '{path}')")
+                    }
+                    IncompatibilityKind::FixedSizeMismatch => format!(
+                        "The size of FIXED type field at path '{path}' in the {new} schema does not match with the {old} schema"
+                    ),
+                    IncompatibilityKind::MissingEnumSymbols => format!(
+                        "The {new} schema is missing enum symbols '{}' at path '{path}' in the {old} schema",
+                        i.message
+                    ),
+                    IncompatibilityKind::MissingUnionBranch => format!(
+                        "The {new} schema is missing a type inside a union field at path '{path}' in the {old} schema"
+                    ),
+                };
+                format!(
+                    "{{errorType:'{}', description:'{description}', additionalInfo:'{}'}}",
+                    i.kind.name(),
+                    i.message
+                )
+            })
+            .collect()
+    }
+}
