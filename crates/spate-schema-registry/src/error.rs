@@ -39,6 +39,9 @@ pub enum RegistryError {
     /// 404 / 40408: no compatibility level set for the subject.
     #[error("Subject '{0}' does not have subject-level compatibility configured")]
     SubjectConfigNotFound(String),
+    /// 404 / 40409: no mode set for the subject.
+    #[error("Subject '{0}' does not have subject-level mode configured")]
+    SubjectModeNotFound(String),
     /// 409 / 40901 (Confluent 8.2's code; earlier releases said 409): the schema breaks the
     /// subject's compatibility level.
     #[error("{0}")]
@@ -57,13 +60,15 @@ pub enum RegistryError {
     )]
     InvalidCompatibility,
     /// 422 / 42204.
-    #[error("Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE, and IMPORT")]
+    #[error("Invalid mode. Valid values are READWRITE, READONLY, IMPORT and FORWARD.")]
     InvalidMode,
     /// 422 / 42205: the subject is in a mode that refuses the operation.
     #[error("{0}")]
     OperationNotPermitted(String),
     /// 422 / 42206: a referenced schema version is still in use.
-    #[error("One or more references exist to the schema {{subject={subject}, version={version}}}.")]
+    #[error(
+        "One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}."
+    )]
     ReferenceExists {
         /// The subject.
         subject: String,
@@ -73,6 +78,12 @@ pub enum RegistryError {
     /// 500 / 50001: the `_schemas` topic could not be written or read.
     #[error("Error while storing the schema: {0}")]
     Store(String),
+    /// 400: a request body that is not JSON.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422 / 42208: a subject name with control characters (or a reserved one).
+    #[error("The specified subject '{0}' is not a valid.")]
+    InvalidSubject(String),
     /// 401: HTTP basic authentication failed.
     #[error("Unauthorized")]
     Unauthorized,
@@ -97,7 +108,8 @@ impl RegistryError {
             | RegistryError::SubjectNotSoftDeleted(_)
             | RegistryError::VersionSoftDeleted { .. }
             | RegistryError::VersionNotSoftDeleted { .. }
-            | RegistryError::SubjectConfigNotFound(_) => 404,
+            | RegistryError::SubjectConfigNotFound(_)
+            | RegistryError::SubjectModeNotFound(_) => 404,
             RegistryError::Incompatible(_) => 409,
             RegistryError::InvalidSchema(_)
             | RegistryError::InvalidVersion(_)
@@ -106,6 +118,8 @@ impl RegistryError {
             | RegistryError::OperationNotPermitted(_)
             | RegistryError::ReferenceExists { .. } => 422,
             RegistryError::Store(_) => 500,
+            RegistryError::BadRequest(_) => 400,
+            RegistryError::InvalidSubject(_) => 422,
             RegistryError::Unauthorized => 401,
             RegistryError::Forbidden { .. } => 403,
         }
@@ -122,6 +136,7 @@ impl RegistryError {
             RegistryError::VersionSoftDeleted { .. } => 40406,
             RegistryError::VersionNotSoftDeleted { .. } => 40407,
             RegistryError::SubjectConfigNotFound(_) => 40408,
+            RegistryError::SubjectModeNotFound(_) => 40409,
             RegistryError::Incompatible(_) => 40901,
             RegistryError::InvalidSchema(_) => 42201,
             RegistryError::InvalidVersion(_) => 42202,
@@ -130,6 +145,8 @@ impl RegistryError {
             RegistryError::OperationNotPermitted(_) => 42205,
             RegistryError::ReferenceExists { .. } => 42206,
             RegistryError::Store(_) => 50001,
+            RegistryError::BadRequest(_) => 400,
+            RegistryError::InvalidSubject(_) => 42208,
             RegistryError::Unauthorized => 401,
             RegistryError::Forbidden { .. } => 40301,
         }

@@ -186,9 +186,11 @@ pub enum Key {
         /// Confluent writes 1.
         magic: i32,
     },
-    /// The compatibility level of a subject, or the global one (`subject: null`).
+    /// The compatibility level of a subject, or the global one (no subject; registries
+    /// before Confluent 6.0.3 wrote `"subject":null`).
     Config {
         /// The subject, or `None` for the global level.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         subject: Option<String>,
         /// Confluent writes 0.
         magic: i32,
@@ -196,6 +198,7 @@ pub enum Key {
     /// The mode of a subject, or the global one.
     Mode {
         /// The subject, or `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         subject: Option<String>,
         /// Confluent writes 0.
         magic: i32,
@@ -246,6 +249,9 @@ pub struct SchemaValue {
 /// The value of a [`Key::Config`] record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigValue {
+    /// The subject (absent for the global level and in old records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// The level.
     #[serde(rename = "compatibilityLevel")]
     pub compatibility: Compatibility,
@@ -254,6 +260,9 @@ pub struct ConfigValue {
 /// The value of a [`Key::Mode`] record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModeValue {
+    /// The subject (absent for the global mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
     /// The mode.
     pub mode: Mode,
 }
@@ -263,8 +272,9 @@ pub struct ModeValue {
 pub struct SubjectDeleteValue {
     /// The subject.
     pub subject: String,
-    /// The latest version deleted.
-    pub version: i32,
+    /// The latest version deleted (a CLEAR_SUBJECT record has none: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
 }
 
 impl Key {
@@ -301,7 +311,12 @@ mod tests {
         };
         assert_eq!(
             String::from_utf8(k.to_bytes()).expect("utf-8"),
-            r#"{"keytype":"CONFIG","subject":null,"magic":0}"#
+            r#"{"keytype":"CONFIG","magic":0}"#
+        );
+        // Registries before Confluent 6.0.3 wrote the global key with a null subject.
+        assert_eq!(
+            Key::from_bytes(br#"{"keytype":"CONFIG","subject":null,"magic":0}"#),
+            Some(k)
         );
         assert_eq!(
             Key::from_bytes(br#"{"keytype":"NOOP","magic":0}"#),

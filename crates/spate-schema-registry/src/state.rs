@@ -117,6 +117,9 @@ impl Registry {
         match key {
             Key::Schema { subject, version, .. } => {
                 match value.and_then(|v| serde_json::from_slice::<SchemaValue>(v).ok()) {
+                    // An id already holding another schema keeps it: such a record is
+                    // ignored, as Confluent's followers ignore it.
+                    Some(v) if self.schemas.get(&v.id).is_some_and(|s| s.schema != v.schema) => {}
                     Some(v) => {
                         self.schemas.entry(v.id).or_insert_with(|| StoredSchema {
                             schema_type: v.schema_type,
@@ -166,7 +169,7 @@ impl Registry {
                 if let Some(d) = value.and_then(|v| serde_json::from_slice::<SubjectDeleteValue>(v).ok())
                     && let Some(versions) = self.subjects.get_mut(subject)
                 {
-                    for (_, e) in versions.range_mut(..=d.version) {
+                    for (_, e) in versions.range_mut(..=d.version.unwrap_or(i32::MAX)) {
                         e.deleted = true;
                     }
                 }
@@ -175,7 +178,7 @@ impl Registry {
                 if let Some(d) = value.and_then(|v| serde_json::from_slice::<SubjectDeleteValue>(v).ok())
                     && let Some(versions) = self.subjects.get_mut(subject)
                 {
-                    versions.retain(|v, e| !(e.deleted && *v <= d.version));
+                    versions.retain(|v, e| !(e.deleted && *v <= d.version.unwrap_or(i32::MAX)));
                     if versions.is_empty() {
                         self.subjects.remove(subject);
                     }
@@ -307,20 +310,41 @@ impl Registry {
             ));
         }
         for r in references {
-            let v = self
-                .version(&r.subject, VersionSpec::Number(r.version), true)
-                .map_err(|_| {
-                    RegistryError::InvalidSchema(format!(
-                        "Invalid schema reference {} (subject {}, version {})",
-                        r.name, r.subject, r.version
-                    ))
-                })?;
+            let v = self.reference(r)?;
             self.reference_texts(&v.schema.references, out, depth + 1)?;
             if !out.contains(&v.schema.schema) {
                 out.push(v.schema.schema);
             }
         }
         Ok(())
+    }
+
+    /// The version a reference names (`-1`: the latest).
+    fn reference(&self, r: &Reference) -> Result<SubjectVersion> {
+        let spec = if r.version == -1 {
+            VersionSpec::Latest
+        } else {
+            VersionSpec::Number(r.version)
+        };
+        self.version(&r.subject, spec, true).map_err(|_| {
+            RegistryError::InvalidSchema(format!(
+                "Invalid schema, details: No schema reference found for subject \"{}\" and version {}",
+                r.subject, r.version
+            ))
+        })
+    }
+
+    /// References as stored: a `-1` version resolved to the number it means now.
+    fn resolve_references(&self, references: &[Reference]) -> Result<Vec<Reference>> {
+        references
+            .iter()
+            .map(|r| {
+                Ok(Reference {
+                    version: self.reference(r)?.version,
+                    ..r.clone()
+                })
+            })
+            .collect()
     }
 
     fn parse(&self, ty: SchemaType, text: &str, references: &[Reference]) -> Result<Parsed> {
@@ -378,7 +402,13 @@ impl Registry {
             magic: 0,
         };
         match level {
-            Some(compatibility) => vec![Write::of(key, &ConfigValue { compatibility })],
+            Some(compatibility) => vec![Write::of(
+                key,
+                &ConfigValue {
+                    subject: subject.map(str::to_string),
+                    compatibility,
+                },
+            )],
             None => vec![Write { key, value: None }],
         }
     }
@@ -390,7 +420,13 @@ impl Registry {
             magic: 0,
         };
         match mode {
-            Some(mode) => vec![Write::of(key, &ModeValue { mode })],
+            Some(mode) => vec![Write::of(
+                key,
+                &ModeValue {
+                    subject: subject.map(str::to_string),
+                    mode,
+                },
+            )],
             None => vec![Write { key, value: None }],
         }
     }
@@ -398,9 +434,9 @@ impl Registry {
     fn writable(&self, subject: &str) -> Result<()> {
         match self.mode(Some(subject)) {
             Mode::Readwrite | Mode::Import => Ok(()),
-            m => Err(RegistryError::OperationNotPermitted(format!(
-                "Subject {subject} is in {} mode",
-                m.name().to_lowercase().replace('_', "-")
+            // Confluent names the context, empty for the default one (hence two spaces).
+            Mode::Readonly | Mode::ReadonlyOverride => Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} in context  is in read-only mode"
             ))),
         }
     }
@@ -465,7 +501,13 @@ impl Registry {
     /// schema; else, when compatible, a new version with the id this schema has anywhere in the
     /// registry, or the next free id.
     pub fn register(&self, subject: &str, new: &NewSchema) -> Result<(i32, Vec<Write>)> {
+        valid_subject(subject)?;
         self.writable(subject)?;
+        let resolved = NewSchema {
+            references: self.resolve_references(&new.references)?,
+            ..new.clone()
+        };
+        let new = &resolved;
         let parsed = self.parse(new.schema_type, &new.schema, &new.references)?;
         let canonical = parsed.canonical();
         if let Ok(existing) = self.lookup(subject, new, false) {
@@ -518,7 +560,17 @@ impl Registry {
         permanent: bool,
     ) -> Result<(i32, Vec<Write>)> {
         self.writable(subject)?;
-        let v = self.version(subject, spec, permanent)?;
+        // `latest` is the latest live version; a number may name a soft-deleted one.
+        let v = match spec {
+            VersionSpec::Latest => self.version(subject, spec, false)?,
+            VersionSpec::Number(_) => self.version(subject, spec, true)?,
+        };
+        if v.deleted && !permanent {
+            return Err(RegistryError::VersionSoftDeleted {
+                subject: subject.to_string(),
+                version: v.version,
+            });
+        }
         if !self.referenced_by(subject, v.version).is_empty() {
             return Err(RegistryError::ReferenceExists {
                 subject: subject.to_string(),
@@ -598,7 +650,7 @@ impl Registry {
         };
         let value = SubjectDeleteValue {
             subject: subject.to_string(),
-            version: latest,
+            version: Some(latest),
         };
         Ok((live, vec![Write::of(key, &value)]))
     }
@@ -611,4 +663,12 @@ fn old_schema_message(schema: &str) -> String {
         Some((cut, _)) => format!("{{oldSchema: <truncated> '{}...'}}", &schema[..cut]),
         None => format!("{{oldSchema: '{schema}'}}"),
     }
+}
+
+/// Confluent's subject rule: no control characters, not a reserved name.
+pub(crate) fn valid_subject(subject: &str) -> Result<()> {
+    if subject.chars().any(char::is_control) || subject == "__GLOBAL" || subject == "__EMPTY" {
+        return Err(RegistryError::InvalidSubject(subject.to_string()));
+    }
+    Ok(())
 }

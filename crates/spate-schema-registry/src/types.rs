@@ -24,13 +24,15 @@ impl Parsed {
                 for r in references {
                     // Each reference may use the ones before it.
                     let parsed = AvroSchema::parse_with_references(r, &refs).map_err(|e| {
-                        RegistryError::InvalidSchema(format!("Invalid schema {r}, details: {e}"))
+                        RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
                     })?;
                     refs.push(parsed);
                 }
                 AvroSchema::parse_with_references(text, &refs)
                     .map(Parsed::Avro)
-                    .map_err(|e| RegistryError::InvalidSchema(format!("Invalid schema {text}, details: {e}")))
+                    .map_err(|e| {
+                        RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
+                    })
             }
             SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
                 "Spate's registry does not support the schema type {} yet",

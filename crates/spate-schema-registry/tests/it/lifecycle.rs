@@ -64,6 +64,12 @@ fn deletes_are_soft_first_then_permanent() {
     r.apply_all(&w);
     assert_eq!(v, 1);
     assert_eq!(r.versions("s", false), Ok(vec![2]));
+    assert_eq!(
+        r.delete_version("s", VersionSpec::Number(1), false)
+            .unwrap_err()
+            .code(),
+        40406
+    );
     assert_eq!(r.versions("s", true), Ok(vec![1, 2]));
     let (_, w) = r
         .delete_version("s", VersionSpec::Number(1), true)
