@@ -46,11 +46,14 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod http;
 pub mod records;
+mod service;
 mod state;
 mod types;
 
 pub use error::{RegistryError, Result};
 pub use records::{Compatibility, Mode, Reference, SchemaType};
+pub use service::{LogRecord, MemoryLog, SchemaLog, Service};
 pub use state::{NewSchema, Registry, StoredSchema, SubjectVersion, VersionSpec, Write};
 pub use types::Parsed;

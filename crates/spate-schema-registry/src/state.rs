@@ -386,6 +386,11 @@ impl Registry {
         self.configs.get(&subject.map(str::to_string)).copied()
     }
 
+    /// The mode set on exactly this subject.
+    pub fn own_mode(&self, subject: &str) -> Option<Mode> {
+        self.modes.get(&Some(subject.to_string())).copied()
+    }
+
     /// The mode that applies to `subject` (READWRITE by default).
     pub fn mode(&self, subject: Option<&str>) -> Mode {
         subject

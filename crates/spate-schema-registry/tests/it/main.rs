@@ -2,6 +2,7 @@
 //! schema evolutions, and a subject's life (ids, versions, deletes, modes, replay).
 
 mod evolution;
+mod http;
 mod lifecycle;
 
 use spate_schema_registry::{Compatibility, NewSchema, Registry, RegistryError, SchemaType};

@@ -1,0 +1,167 @@
+//! The REST API served on a real socket, driven by confluent-kafka's Python
+//! `SchemaRegistryClient` and Avro serde (the clients Kafka applications use), and by raw HTTP
+//! for what a client library hides: error bodies, content types, limits.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::Value;
+use spate_schema_registry::{MemoryLog, Service, http};
+
+/// Serves a fresh registry on 127.0.0.1; returns its address. The server thread lives as long
+/// as the test process.
+fn serve() -> String {
+    let service = Arc::new(Service::open(Box::new(MemoryLog::default())).expect("opens"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let addr = listener.local_addr().expect("address").to_string();
+    listener.set_nonblocking(true).expect("non-blocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            axum::serve(listener, http::router(service, None))
+                .await
+                .expect("serves");
+        });
+    });
+    addr
+}
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SPATE_TEST_PYTHON") {
+        return p.into();
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python")
+}
+
+/// One HTTP/1.1 request; returns the status, the content type and the body.
+fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("sends");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("reads");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("a response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    let content_type = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, content_type, body.to_string())
+}
+
+#[test]
+fn confluents_python_client_and_avro_serde_work_unchanged() {
+    let addr = serve();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(format!("http://{addr}"))
+        .output()
+        .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(o["id1"], 1);
+    assert_eq!(o["id1_again"], 1);
+    assert_eq!(o["compatible_ok"], true);
+    assert_eq!(o["compatible_bad"], false);
+    assert!(o.get("bad_registered").is_none(), "{o}");
+    assert_eq!(o["bad_error"][0], 409);
+    assert!(
+        o["bad_error"][2]
+            .as_str()
+            .unwrap_or_default()
+            .contains("READER_FIELD_MISSING_DEFAULT_VALUE"),
+        "{o}"
+    );
+    assert_eq!(o["id2"], 2);
+    assert_eq!(o["latest"], serde_json::json!([2, 2, "AVRO"]));
+    assert_eq!(
+        o["by_id"],
+        r#"{"type":"record","name":"Click","namespace":"shop","fields":[{"name":"user","type":"long"},{"name":"page","type":["null","string"],"default":null}]}"#
+    );
+    assert_eq!(o["subjects"], serde_json::json!(["clicks-value"]));
+    assert_eq!(o["versions"], serde_json::json!([1, 2]));
+    assert_eq!(o["lookup"], serde_json::json!([1, 1]));
+    assert_eq!(o["level"], "FULL");
+    assert_eq!(
+        o["missing"],
+        serde_json::json!([404, 40401, "Subject 'nope' not found."])
+    );
+    // The serializer registered its schema under the topic's subject (a new subject, the
+    // id v2 already has) and wrote Confluent's frame: magic 0, the id big-endian.
+    assert_eq!(o["wire_prefix"], serde_json::json!([0, 0, 0, 0, 2]));
+    assert_eq!(
+        o["round_trip"],
+        serde_json::json!({"user": 7, "page": "/cart", "ms": 12})
+    );
+    assert_eq!(o["deleted"], 1);
+    assert_eq!(o["versions_after_delete"], serde_json::json!([2]));
+}
+
+#[test]
+fn errors_are_confluents_bodies_and_bad_requests_harm_nothing() {
+    let addr = serve();
+    let (status, ty, body) = request(&addr, "GET", "/subjects/none/versions", "");
+    assert_eq!(
+        (status, ty.as_str()),
+        (404, "application/vnd.schemaregistry.v1+json")
+    );
+    assert_eq!(
+        body,
+        r#"{"error_code":40401,"message":"Subject 'none' not found."}"#
+    );
+    let (status, _, body) = request(&addr, "POST", "/subjects/s/versions", "{not json");
+    assert_eq!(status, 400, "{body}");
+    let (status, _, body) = request(
+        &addr,
+        "POST",
+        "/subjects/s/versions",
+        r#"{"schema":"{\"type\":\"recor\"}"}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains(r#""error_code":42201"#), "{body}");
+    let (status, _, body) = request(&addr, "PUT", "/config", r#"{"compatibility":"SIDEWAYS"}"#);
+    assert_eq!((status, body.contains("42203")), (422, true), "{body}");
+    let (status, _, _) = request(&addr, "GET", "/subjects/s/versions/zero", "");
+    assert_eq!(status, 422);
+    let (status, _, body) = request(
+        &addr,
+        "GET",
+        "/associations/resources/-/orders?resourceType=topic",
+        "",
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (404, r#"{"error_code":404,"message":"HTTP 404 Not Found"}"#)
+    );
+    // A body past the limit is refused before it is buffered.
+    let big = "x".repeat(http::MAX_BODY + 1);
+    let (status, _, _) = request(&addr, "POST", "/subjects/s/versions", &big);
+    assert_eq!(status, 413);
+    // The registry still serves.
+    let (status, _, body) = request(&addr, "POST", "/subjects/s/versions", r#"{"schema":"\"int\""}"#);
+    assert_eq!((status, body.as_str()), (200, r#"{"id":1}"#));
+    let (status, _, body) = request(&addr, "GET", "/schemas/ids/1/schema", "");
+    assert_eq!((status, body.as_str()), (200, r#""int""#));
+    let (status, _, body) = request(&addr, "GET", "/config", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"compatibilityLevel":"BACKWARD"}"#)
+    );
+}
