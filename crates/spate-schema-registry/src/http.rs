@@ -559,3 +559,12 @@ async fn compatibility_with_all(
         checked(r.check(&subject, &new, None), verbose)
     }))
 }
+
+/// Serves the REST API on `listener` until the future is dropped.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    auth: Option<Arc<dyn Authenticator>>,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(service, auth)).await
+}

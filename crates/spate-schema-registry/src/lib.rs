@@ -47,6 +47,7 @@
 
 mod error;
 pub mod http;
+pub mod kafka_log;
 pub mod records;
 mod service;
 mod state;

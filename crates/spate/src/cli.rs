@@ -834,6 +834,10 @@ pub struct BrokerArgs {
     /// (auto.create.topics.enable=false).
     #[arg(long)]
     pub no_auto_create_topics: bool,
+    /// Serve a Confluent-compatible schema registry on this HTTP address (its state in the
+    /// compacted `_schemas` topic of this broker); `schema.registry.listen` in `--config`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub schema_registry_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -6,13 +6,22 @@
 use std::io::Write;
 use std::path::Path;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
-use spate_broker::{Broker, BrokerConfig, ListenerConfig, NotApplied, Setting, properties};
+use spate_broker::{Broker, BrokerConfig, BrokerHandle, ListenerConfig, NotApplied, Setting, properties};
+use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
+use spate_schema_registry::{Service, http};
 
 use crate::cli::BrokerArgs;
 
+/// The properties key of `--schema-registry-listen`.
+const REGISTRY_LISTEN_KEY: &str = "schema.registry.listen";
+
 pub async fn run(args: BrokerArgs) -> Result<()> {
     let config = config_of(&args)?;
+    let registry_listen = registry_listen(&args)?;
     let data_dir = config.data_dir.clone();
     let broker = Broker::start(config)
         .await
@@ -25,10 +34,14 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
         .into_iter()
         .map(|(name, protocol, address)| format!("{name}={protocol}://{address}"))
         .collect();
+    let registry = match registry_listen {
+        Some(addr) => format!("; schema registry {}", start_registry(&broker, addr).await?),
+        None => String::new(),
+    };
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "spate broker listening on {} (data dir {}; listeners {})",
+        "spate broker listening on {} (data dir {}{registry}; listeners {})",
         broker.bootstrap_servers(),
         data_dir.display(),
         listeners.join(" ")
@@ -40,10 +53,62 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
     Ok(())
 }
 
+/// The schema registry's address: the flag, else `schema.registry.listen` of the file or
+/// `--set`.
+fn registry_listen(args: &BrokerArgs) -> Result<Option<SocketAddr>> {
+    if let Some(addr) = args.schema_registry_listen {
+        return Ok(Some(addr));
+    }
+    let settings = settings_of(args.config.as_deref(), &args.set, "--set")?;
+    match settings.iter().rev().find(|s| s.key == REGISTRY_LISTEN_KEY) {
+        Some(s) => Ok(Some(s.value.trim().parse().with_context(|| {
+            format!(
+                "{REGISTRY_LISTEN_KEY}={} ({}) is not HOST:PORT",
+                s.value.trim(),
+                s.origin
+            )
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// Serves the schema registry on `addr`, its state in this broker's `_schemas` topic; returns
+/// its URL.
+async fn start_registry(broker: &BrokerHandle, addr: SocketAddr) -> Result<String> {
+    let Some((_, _, bootstrap)) = broker
+        .listener_summary()
+        .into_iter()
+        .find(|(_, protocol, _)| protocol.to_string() == "PLAINTEXT")
+    else {
+        bail!("the schema registry needs a PLAINTEXT listener of the broker to keep its _schemas topic on");
+    };
+    let mut client = rdkafka::ClientConfig::new();
+    client.set("bootstrap.servers", &bootstrap);
+    let service = tokio::task::spawn_blocking(move || {
+        let log = KafkaLog::open(&client, DEFAULT_TOPIC)?;
+        Service::open(Box::new(log))
+    })
+    .await
+    .context("the schema registry's start-up thread")?
+    .context("cannot open the schema registry's _schemas topic")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for the schema registry on {addr}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = http::serve(listener, Arc::new(service), None).await {
+            tracing::error!("the schema registry stopped serving: {e}");
+        }
+    });
+    Ok(url)
+}
+
 /// The broker's settings from the file, the overrides and the flags.
 pub fn config_of(args: &BrokerArgs) -> Result<BrokerConfig> {
     let mut config = BrokerConfig::new("spate-data");
-    let settings = settings_of(args.config.as_deref(), &args.set, "--set")?;
+    let mut settings = settings_of(args.config.as_deref(), &args.set, "--set")?;
+    // Spate's own key, not a broker property.
+    settings.retain(|s| s.key != REGISTRY_LISTEN_KEY);
     let not_applied = config.apply_properties(&settings)?;
     report(&not_applied);
     if let Some(dir) = &args.data_dir {

@@ -46,6 +46,8 @@ pub fn run_spate(args: &[&str], stdin: &str) -> (bool, String, String) {
 pub struct Broker {
     child: Child,
     pub addr: String,
+    /// The start-up line, whole.
+    pub startup: String,
 }
 
 impl Broker {
@@ -102,6 +104,7 @@ impl Broker {
         let mut broker = Broker {
             child,
             addr: String::new(),
+            startup: line.clone(),
         };
         match addr {
             Some(addr) => broker.addr = addr,
