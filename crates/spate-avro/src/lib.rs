@@ -52,6 +52,6 @@ mod schema;
 
 pub use datum::Datum;
 pub use error::{AvroError, Result};
-pub use json::Json;
+pub use json::{Json, write_string as write_json_string};
 pub use print::rabin;
 pub use schema::{Enum, Field, Fixed, Logical, Name, Node, Order, Primitive, Props, Record, Schema, TypeId};

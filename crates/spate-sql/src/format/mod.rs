@@ -22,6 +22,7 @@
 //!
 //! Where Spate knowingly differs from Flink 2.3 is listed in each format's module docs.
 
+mod avro;
 mod changelog;
 mod csv;
 mod datetime;
@@ -81,6 +82,7 @@ impl RecordSplitter {
 
 /// The formats Spate supports, as Flink names them.
 pub const FORMATS: &[&str] = &[
+    "avro",
     "csv",
     "json",
     "raw",
@@ -99,6 +101,7 @@ pub struct RowFormat {
 
 #[derive(Debug, Clone)]
 enum Codec {
+    Avro(Arc<avro::Avro>),
     Json(Arc<json::Json>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
@@ -116,6 +119,7 @@ impl RowFormat {
         options: &BTreeMap<String, String>,
     ) -> Result<Self, SqlError> {
         let codec = match name {
+            "avro" => Codec::Avro(Arc::new(avro::Avro::new(&fields, options)?)),
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
             "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
@@ -182,7 +186,7 @@ impl RowFormat {
             Codec::Json(j) => j.ignores_parse_errors(),
             Codec::Csv(c) => c.ignores_parse_errors(),
             Codec::Changelog(c) => c.ignores_parse_errors(),
-            Codec::Raw(_) => false,
+            Codec::Raw(_) | Codec::Avro(_) => false,
         }
     }
 
@@ -295,6 +299,7 @@ impl RowFormat {
             Codec::Json(j) => j.decode(bytes, out),
             Codec::Csv(c) => c.decode(bytes, out),
             Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
+            Codec::Avro(a) => a.decode(bytes, out),
             Codec::Changelog(_) => Err(FormatError(format!(
                 "internal error: '{}' records are changes, read with decode_changes",
                 self.name
@@ -314,7 +319,9 @@ impl RowFormat {
         let start = out.len();
         let result = match &self.codec {
             Codec::Csv(c) => c.decode_whole(bytes, out),
-            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) => return self.decode_record(bytes, out),
+            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) | Codec::Avro(_) => {
+                return self.decode_record(bytes, out);
+            }
         };
         if !matches!(result, Ok(true)) {
             out.truncate(start);
@@ -327,7 +334,7 @@ impl RowFormat {
     pub fn record_splitter(&self) -> RecordSplitter {
         RecordSplitter(match &self.codec {
             Codec::Csv(c) => Some(c.splitter()),
-            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) => None,
+            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) | Codec::Avro(_) => None,
         })
     }
 
@@ -339,7 +346,7 @@ impl RowFormat {
                 out.push(Value::Null);
                 true
             }
-            Codec::Json(_) | Codec::Csv(_) | Codec::Changelog(_) => false,
+            Codec::Json(_) | Codec::Csv(_) | Codec::Changelog(_) | Codec::Avro(_) => false,
         }
     }
 
@@ -359,6 +366,7 @@ impl RowFormat {
             Codec::Json(j) => j.encode(values, out),
             Codec::Csv(c) => c.encode(values, out),
             Codec::Raw(r) => r.encode(values, out),
+            Codec::Avro(a) => a.encode(values, out),
             Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };
         if result.is_err() {

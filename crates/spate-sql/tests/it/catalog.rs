@@ -107,8 +107,17 @@ fn connector_is_required_and_must_be_known() {
     assert!(e.message().contains("'jdbc' is not supported yet"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'blackhol')");
     assert!(e.message().contains("did you mean 'blackhole'?"));
-    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'avro')");
-    assert!(e.message().contains("format 'avro' is not supported"));
+    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'orc')");
+    assert!(e.message().contains("format 'orc' is not supported"));
+    // `avro` runs on Kafka; files would be Avro container files, which Spate does not write.
+    let e =
+        err("CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'avro')");
+    assert!(
+        e.message()
+            .contains("not supported by Spate's filesystem connector yet"),
+        "{}",
+        e.message()
+    );
 }
 
 #[test]

@@ -693,10 +693,10 @@ fn json_option_errors() {
     assert!(unknown.contains("json.encode.ignore-null-fields"), "{unknown}");
     assert!(err("a INT", &[("ignore-parse-errors", "yes")]).contains("takes true or false"));
     assert!(
-        RowFormat::new("avro", schema("a INT"), &opts(&[]))
+        RowFormat::new("orc", schema("a INT"), &opts(&[]))
             .unwrap_err()
             .to_string()
-            .contains("supported formats: csv, json, raw")
+            .contains("supported formats: avro, csv, json, raw")
     );
 }
 
