@@ -25,20 +25,6 @@ const SCHEMA_RESERVED: &[&str] = &[
     "type",
     "aliases",
 ];
-/// An enum's reserved properties: the schema's and its `default`.
-const ENUM_RESERVED: &[&str] = &[
-    "doc",
-    "fields",
-    "items",
-    "name",
-    "namespace",
-    "size",
-    "symbols",
-    "values",
-    "type",
-    "aliases",
-    "default",
-];
 /// Properties a field object spends on Avro itself.
 const FIELD_RESERVED: &[&str] = &["default", "doc", "name", "order", "type", "aliases"];
 
@@ -332,14 +318,11 @@ impl Parser {
         }
         let doc = text(json, "doc").map(str::to_string);
         let aliases = qualify_aliases(aliases(json)?, name.namespace.as_deref());
-        let props = props(
-            json,
-            if ty == "enum" {
-                ENUM_RESERVED
-            } else {
-                SCHEMA_RESERVED
-            },
-        );
+        let mut props = props(json, SCHEMA_RESERVED);
+        if ty == "enum" {
+            // An enum spends `default` on itself; other types keep it as a property.
+            props.retain(|(k, _)| k != "default");
+        }
         let id = match ty {
             "enum" => self.push(Node::Enum(enum_type(json, name, doc, aliases, props)?)),
             "fixed" => {

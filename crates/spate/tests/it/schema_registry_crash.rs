@@ -43,6 +43,17 @@ fn record(fields: &str) -> String {
     serde_json::json!({ "schema": schema }).to_string()
 }
 
+/// What is read before the kill and compared after the restart.
+const READS: [&str; 7] = [
+    "/subjects",
+    "/subjects/a-value/versions",
+    "/subjects/a-value/versions?deleted=true",
+    "/subjects/a-value/versions/latest",
+    "/schemas/ids/1",
+    "/schemas/ids/3",
+    "/config/b-value",
+];
+
 #[test]
 fn registered_schemas_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
@@ -79,34 +90,12 @@ fn registered_schemas_survive_kill_9() {
         call(&url, "PUT", "/config/b-value", r#"{"compatibility":"FULL"}"#),
         (200, r#"{"compatibility":"FULL"}"#.into())
     );
-    let before: Vec<(u16, String)> = [
-        "/subjects",
-        "/subjects/a-value/versions",
-        "/subjects/a-value/versions?deleted=true",
-        "/subjects/a-value/versions/latest",
-        "/schemas/ids/1",
-        "/schemas/ids/3",
-        "/config/b-value",
-    ]
-    .iter()
-    .map(|p| call(&url, "GET", p, ""))
-    .collect();
+    let before: Vec<(u16, String)> = READS.iter().map(|p| call(&url, "GET", p, "")).collect();
     broker.kill();
 
     let broker = Broker::start_with_args(&data, &log, &args);
     let url = registry_url(&broker);
-    let after: Vec<(u16, String)> = [
-        "/subjects",
-        "/subjects/a-value/versions",
-        "/subjects/a-value/versions?deleted=true",
-        "/subjects/a-value/versions/latest",
-        "/schemas/ids/1",
-        "/schemas/ids/3",
-        "/config/b-value",
-    ]
-    .iter()
-    .map(|p| call(&url, "GET", p, ""))
-    .collect();
+    let after: Vec<(u16, String)> = READS.iter().map(|p| call(&url, "GET", p, "")).collect();
     assert_eq!(after, before);
     assert_eq!(before[1], (200, "[2]".into()));
     assert_eq!(before[2], (200, "[1,2]".into()));
