@@ -356,15 +356,20 @@ impl Registry {
     /// The version of `subject` whose schema is `new` (compared in canonical form).
     pub fn lookup(&self, subject: &str, new: &NewSchema, deleted: bool) -> Result<SubjectVersion> {
         let list = self.versions_of(subject, deleted)?;
-        let canonical = self
-            .parse(new.schema_type, &new.schema, &new.references)?
-            .canonical();
+        let parsed = self.parse(new.schema_type, &new.schema, &new.references)?;
+        self.find_in(subject, list, &stored_form(new, &parsed))
+    }
+
+    /// The newest of `list` (versions of `subject`) holding `candidate`.
+    fn find_in(
+        &self,
+        subject: &str,
+        list: Vec<(i32, Entry)>,
+        candidate: &StoredSchema,
+    ) -> Result<SubjectVersion> {
         for (v, e) in list.into_iter().rev() {
             let sv = self.subject_version(subject, v, e)?;
-            if sv.schema.schema_type == new.schema_type
-                && sv.schema.schema == canonical
-                && sv.schema.references == new.references
-            {
+            if sv.schema == *candidate {
                 return Ok(sv);
             }
         }
@@ -450,43 +455,45 @@ impl Registry {
     /// may. `against` limits the check to one version (the compatibility endpoint).
     pub fn check(&self, subject: &str, new: &NewSchema, against: Option<VersionSpec>) -> Result<Vec<String>> {
         let parsed = self.parse(new.schema_type, &new.schema, &new.references)?;
+        self.check_parsed(subject, &parsed, new.schema_type, against)
+    }
+
+    /// [`check`](Self::check) of a schema already parsed.
+    fn check_parsed(
+        &self,
+        subject: &str,
+        parsed: &Parsed,
+        schema_type: SchemaType,
+        against: Option<VersionSpec>,
+    ) -> Result<Vec<String>> {
         let level = self.compatibility(Some(subject));
         let live = self.versions_of(subject, false).unwrap_or_default();
-        let previous: Vec<(i32, Entry)> = match against {
-            Some(spec) => vec![{
+        // (version, id), newest first.
+        let previous: Vec<(i32, i32)> = match against {
+            Some(spec) => {
                 let v = self.version(subject, spec, false)?;
-                (
-                    v.version,
-                    Entry {
-                        id: v.id,
-                        deleted: false,
-                    },
-                )
-            }],
-            None if level.transitive() => live.into_iter().rev().collect(),
-            None => live.last().copied().into_iter().collect(),
+                vec![(v.version, v.id)]
+            }
+            None if level.transitive() => live.iter().rev().map(|(v, e)| (*v, e.id)).collect(),
+            None => live.last().map(|(v, e)| (*v, e.id)).into_iter().collect(),
         };
         if level == Compatibility::None {
             return Ok(Vec::new());
         }
-        for (version, e) in previous {
-            let old = self.schema(e.id)?;
-            if old.schema_type != new.schema_type {
-                return Ok(vec![
-                    "Incompatible because of different schema type".into(),
-                    format!("{{oldSchemaVersion: {version}}}"),
-                    old_schema_message(&old.schema),
-                    format!("{{validateFields: 'false', compatibility: '{}'}}", level.name()),
-                ]);
-            }
-            let old_parsed = self.parse(old.schema_type, &old.schema, &old.references)?;
-            // Confluent's order for FULL: the forward problems, then the backward ones.
+        for (version, id) in previous {
+            let old = self.schema(id)?;
             let mut messages = Vec::new();
-            if level.forward() {
-                messages.extend(old_parsed.incompatibilities(&parsed, false));
-            }
-            if level.backward() {
-                messages.extend(parsed.incompatibilities(&old_parsed, true));
+            if old.schema_type != schema_type {
+                messages.push("Incompatible because of different schema type".to_string());
+            } else {
+                let old_parsed = self.parse(old.schema_type, &old.schema, &old.references)?;
+                // Confluent's order for FULL: the forward problems, then the backward ones.
+                if level.forward() {
+                    messages.extend(old_parsed.incompatibilities(parsed, false));
+                }
+                if level.backward() {
+                    messages.extend(parsed.incompatibilities(&old_parsed, true));
+                }
             }
             if !messages.is_empty() {
                 messages.push(format!("{{oldSchemaVersion: {version}}}"));
@@ -514,11 +521,13 @@ impl Registry {
         };
         let new = &resolved;
         let parsed = self.parse(new.schema_type, &new.schema, &new.references)?;
-        let canonical = parsed.canonical();
-        if let Ok(existing) = self.lookup(subject, new, false) {
+        let candidate = stored_form(new, &parsed);
+        if let Ok(list) = self.versions_of(subject, false)
+            && let Ok(existing) = self.find_in(subject, list, &candidate)
+        {
             return Ok((existing.id, Vec::new()));
         }
-        let messages = self.check(subject, new, None)?;
+        let messages = self.check_parsed(subject, &parsed, new.schema_type, None)?;
         if !messages.is_empty() {
             return Err(RegistryError::Incompatible(format!(
                 "Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]",
@@ -528,9 +537,7 @@ impl Registry {
         let id = self
             .schemas
             .iter()
-            .find(|(_, s)| {
-                s.schema_type == new.schema_type && s.schema == canonical && s.references == new.references
-            })
+            .find(|(_, s)| **s == candidate)
             .map(|(id, _)| *id)
             .unwrap_or(self.max_id() + 1);
         // Versions keep rising past deleted ones.
@@ -544,9 +551,9 @@ impl Registry {
             subject: subject.to_string(),
             version,
             id,
-            schema_type: new.schema_type,
-            references: new.references.clone(),
-            schema: canonical,
+            schema_type: candidate.schema_type,
+            references: candidate.references,
+            schema: candidate.schema,
             deleted: false,
         };
         let key = Key::Schema {
@@ -676,4 +683,13 @@ pub(crate) fn valid_subject(subject: &str) -> Result<()> {
         return Err(RegistryError::InvalidSubject(subject.to_string()));
     }
     Ok(())
+}
+
+/// `new` as the registry would store it (its canonical text), to compare with stored schemas.
+fn stored_form(new: &NewSchema, parsed: &Parsed) -> StoredSchema {
+    StoredSchema {
+        schema_type: new.schema_type,
+        schema: parsed.canonical(),
+        references: new.references.clone(),
+    }
 }
