@@ -74,28 +74,39 @@ impl Json {
             Json::String(s) => write_string(s, out),
             Json::Array(items) => {
                 out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
+                comma_separated(items, out, |item, out| item.write(out));
                 out.push(']');
             }
             Json::Object(members) => {
                 out.push('{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                comma_separated(members, out, |(k, v), out| {
                     write_string(k, out);
                     out.push(':');
                     v.write(out);
-                }
+                });
                 out.push('}');
             }
         }
     }
+}
+
+/// Writes each of `items` with `each`, a comma between two.
+pub(crate) fn comma_separated<T>(
+    items: impl IntoIterator<Item = T>,
+    out: &mut String,
+    mut each: impl FnMut(T, &mut String),
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(item, out);
+    }
+}
+
+/// JSON string literals, a comma between two.
+pub(crate) fn write_strings<'a>(items: impl IntoIterator<Item = &'a String>, out: &mut String) {
+    comma_separated(items, out, |s, out| write_string(s, out));
 }
 
 /// A number as Jackson prints a parsed one: integers as written, others as Java's

@@ -255,7 +255,7 @@ impl Parser {
                 n => n
                     .name()
                     .map(Name::full)
-                    .unwrap_or_else(|| unnamed_kind(n).to_string()),
+                    .unwrap_or_else(|| n.kind_name().to_string()),
             };
             if seen.contains(&key) {
                 return fail(format!("Duplicate in union:{key}"));
@@ -541,18 +541,6 @@ fn qualify_aliases(aliases: Vec<String>, ns: Option<&str>) -> Vec<String> {
             _ => a,
         })
         .collect()
-}
-
-fn unnamed_kind(node: &Node) -> &'static str {
-    match node {
-        Node::Primitive { kind, .. } => kind.name(),
-        Node::Array { .. } => "array",
-        Node::Map { .. } => "map",
-        Node::Union(_) => "union",
-        Node::Record(_) => "record",
-        Node::Enum(_) => "enum",
-        Node::Fixed(_) => "fixed",
-    }
 }
 
 #[cfg(test)]

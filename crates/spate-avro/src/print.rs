@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::json::{Json, write_string};
+use crate::json::{Json, comma_separated, write_string, write_strings};
 use crate::schema::{Name, Node, Order, Schema, TypeId};
 
 /// The CRC-64-AVRO fingerprint of the empty input, which is also the polynomial.
@@ -54,12 +54,7 @@ impl Schema {
             Node::Primitive { kind, .. } => write_string(kind.name(), out),
             Node::Union(branches) => {
                 out.push('[');
-                for (i, b) in branches.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    self.canonical(*b, seen, out);
-                }
+                comma_separated(branches, out, |b, out| self.canonical(*b, seen, out));
                 out.push(']');
             }
             Node::Array { items, .. } => {
@@ -75,27 +70,19 @@ impl Schema {
             Node::Record(r) => {
                 canonical_name(&r.name, "record", out);
                 out.push_str(r#","fields":["#);
-                for (i, f) in r.fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                comma_separated(&r.fields, out, |f, out| {
                     out.push_str(r#"{"name":"#);
                     write_string(&f.name, out);
                     out.push_str(r#","type":"#);
                     self.canonical(f.ty, seen, out);
                     out.push('}');
-                }
+                });
                 out.push_str("]}");
             }
             Node::Enum(e) => {
                 canonical_name(&e.name, "enum", out);
                 out.push_str(r#","symbols":["#);
-                for (i, s) in e.symbols.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(s, out);
-                }
+                write_strings(&e.symbols, out);
                 out.push_str("]}");
             }
             Node::Fixed(f) => {
@@ -199,10 +186,7 @@ impl JavaWriter<'_> {
             return;
         }
         out.push_str(r#","aliases":["#);
-        for (i, a) in aliases.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
+        comma_separated(aliases, out, |a, out| {
             let (ns, simple) = match a.rsplit_once('.') {
                 Some((ns, s)) => (Some(ns.to_string()), s.to_string()),
                 None => (None, a.clone()),
@@ -212,7 +196,7 @@ impl JavaWriter<'_> {
                 namespace: ns,
             };
             write_string(&Self::qualified(&alias, own.namespace.as_deref()), out);
-        }
+        });
         out.push(']');
     }
 
@@ -235,12 +219,7 @@ impl JavaWriter<'_> {
             }
             Node::Union(branches) => {
                 out.push('[');
-                for (i, b) in branches.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    self.write(*b, out);
-                }
+                comma_separated(branches, out, |b, out| self.write(*b, out));
                 out.push(']');
             }
             Node::Array { items, props } => {
@@ -265,10 +244,7 @@ impl JavaWriter<'_> {
                 let saved = std::mem::replace(&mut self.space, r.name.namespace.clone());
                 Self::doc(r.doc.as_deref(), out);
                 out.push_str(r#","fields":["#);
-                for (i, f) in r.fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
+                comma_separated(&r.fields, out, |f, out| {
                     out.push_str(r#"{"name":"#);
                     write_string(&f.name, out);
                     out.push_str(r#","type":"#);
@@ -285,17 +261,12 @@ impl JavaWriter<'_> {
                     }
                     if !f.aliases.is_empty() {
                         out.push_str(r#","aliases":["#);
-                        for (i, a) in f.aliases.iter().enumerate() {
-                            if i > 0 {
-                                out.push(',');
-                            }
-                            write_string(a, out);
-                        }
+                        write_strings(&f.aliases, out);
                         out.push(']');
                     }
                     Self::props(&f.props, out);
                     out.push('}');
-                }
+                });
                 out.push(']');
                 Self::props(&r.props, out);
                 Self::aliases(&r.aliases, &r.name, out);
@@ -307,12 +278,7 @@ impl JavaWriter<'_> {
                 self.name(&e.name, out);
                 Self::doc(e.doc.as_deref(), out);
                 out.push_str(r#","symbols":["#);
-                for (i, s) in e.symbols.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(s, out);
-                }
+                write_strings(&e.symbols, out);
                 out.push(']');
                 if let Some(d) = &e.default {
                     out.push_str(r#","default":"#);

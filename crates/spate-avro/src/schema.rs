@@ -193,6 +193,20 @@ impl Node {
         }
     }
 
+    /// The kind as Avro names it in schemas and messages (`record`, `error`, `int`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Node::Primitive { kind, .. } => kind.name(),
+            Node::Record(r) if r.error => "error",
+            Node::Record(_) => "record",
+            Node::Enum(_) => "enum",
+            Node::Fixed(_) => "fixed",
+            Node::Array { .. } => "array",
+            Node::Map { .. } => "map",
+            Node::Union(_) => "union",
+        }
+    }
+
     /// The name of a named type (record, enum, fixed).
     pub fn name(&self) -> Option<&Name> {
         match self {
@@ -320,15 +334,6 @@ impl Schema {
 
     /// The type's kind as Avro names it in messages (`record`, `int`, `union`, ...).
     pub fn kind_name(&self, id: TypeId) -> &'static str {
-        match self.node(id) {
-            Node::Primitive { kind, .. } => kind.name(),
-            Node::Record(r) if r.error => "error",
-            Node::Record(_) => "record",
-            Node::Enum(_) => "enum",
-            Node::Fixed(_) => "fixed",
-            Node::Array { .. } => "array",
-            Node::Map { .. } => "map",
-            Node::Union(_) => "union",
-        }
+        self.node(id).kind_name()
     }
 }
