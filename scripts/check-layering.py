@@ -35,10 +35,13 @@ LAYERS = {
     # The schema registry's state and rules on top of the schema types (for now Avro): the
     # same side, one rank up; the HTTP listener and the topic store join it in the binary.
     "spate-schema-registry": ("avro", 1),
-    "spate-connectors": ("both", 2),
-    "spate-sql": ("both", 3),
-    "spate-server": ("both", 4),
-    "spate": ("both", 5),
+    # The registry's client (formats and serializers ask it for schemas): one rank up, so its
+    # tests can serve the registry in the test process.
+    "spate-registry-client": ("avro", 2),
+    "spate-connectors": ("both", 3),
+    "spate-sql": ("both", 4),
+    "spate-server": ("both", 5),
+    "spate": ("both", 6),
 }
 
 
