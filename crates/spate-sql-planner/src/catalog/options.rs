@@ -236,6 +236,25 @@ const FORMATS: &[FormatSpec] = &[
         options: &["avro.codec", "avro.timestamp_mapping.legacy"],
     },
     FormatSpec {
+        name: "avro-confluent",
+        options: &[
+            "avro-confluent.url",
+            "avro-confluent.schema-registry.url",
+            "avro-confluent.subject",
+            "avro-confluent.schema-registry.subject",
+            "avro-confluent.auto.register.schemas",
+            "avro-confluent.basic-auth.credentials-source",
+            "avro-confluent.basic-auth.user-info",
+            "avro-confluent.bearer-auth.credentials-source",
+            "avro-confluent.bearer-auth.token",
+            "avro-confluent.ssl.keystore.location",
+            "avro-confluent.ssl.keystore.password",
+            "avro-confluent.ssl.truststore.location",
+            "avro-confluent.ssl.truststore.password",
+            "avro-confluent.ignore-parse-errors",
+        ],
+    },
+    FormatSpec {
         name: "json",
         options: &[
             "json.decode.json-parser.enabled",
@@ -463,11 +482,13 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
             };
             // Flink's filesystem connector writes `avro` as Avro container files, a bulk
             // format Spate's line-based file connector does not write yet.
-            if f.name == "avro" && spec.formats == FormatUse::Single {
+            if f.name.starts_with("avro") && spec.formats == FormatUse::Single {
                 return Err(cx.err(
-                    "format 'avro' is not supported by Spate's filesystem connector yet (Flink writes Avro \
-                     container files there); use it with the kafka or upsert-kafka connector"
-                        .to_string(),
+                    format!(
+                        "format '{}' is not supported by Spate's filesystem connector yet (Flink writes Avro \
+                         container files there); use it with the kafka or upsert-kafka connector",
+                        f.name
+                    ),
                     o.loc,
                 ));
             }

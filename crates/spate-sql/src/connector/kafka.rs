@@ -127,7 +127,7 @@ impl Decode {
         {
             let mut values = Vec::new();
             if let Err(e) = key.format.decode(bytes, &mut values) {
-                let skip = key.format.ignores_parse_errors();
+                let skip = key.format.skips(&e);
                 return self.malformed(m, "key", key.format.name(), skip, &e.0);
             }
             for (c, v) in key.columns.iter().zip(values) {
@@ -153,7 +153,7 @@ impl Decode {
                 .decode_changes_with_metadata(bytes, &mut changes, &mut format_metadata)
         };
         if let Err(e) = decoded {
-            let skip = side.format.ignores_parse_errors();
+            let skip = side.format.skips(&e);
             return self
                 .malformed(m, "value", side.format.name(), skip, &e.0)
                 .map(|_| Decoded::None);
@@ -262,7 +262,7 @@ impl Decode {
         match decoded {
             Ok(made) => Ok(made),
             Err(e) => {
-                let skip = side.format.ignores_parse_errors();
+                let skip = side.format.skips(&e);
                 self.malformed(m, "value", side.format.name(), skip, &e.0)
                     .map(|_| false)
             }

@@ -67,6 +67,26 @@ fn format_options(options: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<
         .collect()
 }
 
+/// A registry format's options with Flink's default subject for a Kafka table's `part`
+/// (`key` or `value`): `<topic>-key` / `<topic>-value`, when the table names one topic and
+/// no subject is set.
+fn with_default_subject(
+    mut format_options: BTreeMap<String, String>,
+    format: &str,
+    options: &BTreeMap<String, String>,
+    part: &str,
+) -> BTreeMap<String, String> {
+    let registry_format = format == "avro-confluent";
+    let has_subject =
+        format_options.contains_key("subject") || format_options.contains_key("schema-registry.subject");
+    if let (true, false, Some(topic)) = (registry_format, has_subject, options.get("topic"))
+        && !topic.contains(';')
+    {
+        format_options.insert("subject".into(), format!("{}-{part}", topic.trim()));
+    }
+    format_options
+}
+
 /// The single format of a table that has one (`filesystem`): `format` with its
 /// `<format>.*` options, over all of `physical`.
 pub fn single_format(
@@ -158,7 +178,12 @@ pub fn kafka_layout(
             let format = RowFormat::new(
                 name,
                 format_fields,
-                &format_options(options, &format!("key.{name}.")),
+                &with_default_subject(
+                    format_options(options, &format!("key.{name}.")),
+                    name,
+                    options,
+                    "key",
+                ),
             )?;
             Some(FormatColumns { format, columns })
         }
@@ -175,7 +200,16 @@ pub fn kafka_layout(
         .collect();
     let value_fields = value_columns.iter().map(|&i| physical[i].clone()).collect();
     let value = FormatColumns {
-        format: RowFormat::new(value_name, value_fields, &format_options(options, &value_prefix))?,
+        format: RowFormat::new(
+            value_name,
+            value_fields,
+            &with_default_subject(
+                format_options(options, &value_prefix),
+                value_name,
+                options,
+                "value",
+            ),
+        )?,
         columns: value_columns,
     };
     Ok(KeyValueLayout { key, value })

@@ -83,6 +83,7 @@ impl RecordSplitter {
 /// The formats Spate supports, as Flink names them.
 pub const FORMATS: &[&str] = &[
     "avro",
+    "avro-confluent",
     "csv",
     "json",
     "raw",
@@ -102,6 +103,7 @@ pub struct RowFormat {
 #[derive(Debug, Clone)]
 enum Codec {
     Avro(Arc<avro::Avro>),
+    AvroConfluent(Arc<avro::confluent::AvroConfluent>),
     Json(Arc<json::Json>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
@@ -120,6 +122,9 @@ impl RowFormat {
     ) -> Result<Self, SqlError> {
         let codec = match name {
             "avro" => Codec::Avro(Arc::new(avro::Avro::new(&fields, options)?)),
+            "avro-confluent" => {
+                Codec::AvroConfluent(Arc::new(avro::confluent::AvroConfluent::new(&fields, options)?))
+            }
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
             "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
@@ -186,7 +191,18 @@ impl RowFormat {
             Codec::Json(j) => j.ignores_parse_errors(),
             Codec::Csv(c) => c.ignores_parse_errors(),
             Codec::Changelog(c) => c.ignores_parse_errors(),
+            Codec::AvroConfluent(a) => a.ignores_parse_errors(),
             Codec::Raw(_) | Codec::Avro(_) => false,
+        }
+    }
+
+    /// Whether a record that failed to decode with `e` is skipped (counted) rather than
+    /// failing the job: with `ignore-parse-errors`, unless the failure was not the record's
+    /// (`avro-confluent` when the schema registry cannot be reached).
+    pub fn skips(&self, e: &FormatError) -> bool {
+        match &self.codec {
+            Codec::AvroConfluent(a) => a.skippable(e),
+            _ => self.ignores_parse_errors(),
         }
     }
 
@@ -300,6 +316,7 @@ impl RowFormat {
             Codec::Csv(c) => c.decode(bytes, out),
             Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
             Codec::Avro(a) => a.decode(bytes, out),
+            Codec::AvroConfluent(a) => a.decode(bytes, out),
             Codec::Changelog(_) => Err(FormatError(format!(
                 "internal error: '{}' records are changes, read with decode_changes",
                 self.name
@@ -319,7 +336,11 @@ impl RowFormat {
         let start = out.len();
         let result = match &self.codec {
             Codec::Csv(c) => c.decode_whole(bytes, out),
-            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) | Codec::Avro(_) => {
+            Codec::Json(_)
+            | Codec::Raw(_)
+            | Codec::Changelog(_)
+            | Codec::Avro(_)
+            | Codec::AvroConfluent(_) => {
                 return self.decode_record(bytes, out);
             }
         };
@@ -334,7 +355,11 @@ impl RowFormat {
     pub fn record_splitter(&self) -> RecordSplitter {
         RecordSplitter(match &self.codec {
             Codec::Csv(c) => Some(c.splitter()),
-            Codec::Json(_) | Codec::Raw(_) | Codec::Changelog(_) | Codec::Avro(_) => None,
+            Codec::Json(_)
+            | Codec::Raw(_)
+            | Codec::Changelog(_)
+            | Codec::Avro(_)
+            | Codec::AvroConfluent(_) => None,
         })
     }
 
@@ -346,7 +371,11 @@ impl RowFormat {
                 out.push(Value::Null);
                 true
             }
-            Codec::Json(_) | Codec::Csv(_) | Codec::Changelog(_) | Codec::Avro(_) => false,
+            Codec::Json(_)
+            | Codec::Csv(_)
+            | Codec::Changelog(_)
+            | Codec::Avro(_)
+            | Codec::AvroConfluent(_) => false,
         }
     }
 
@@ -367,6 +396,7 @@ impl RowFormat {
             Codec::Csv(c) => c.encode(values, out),
             Codec::Raw(r) => r.encode(values, out),
             Codec::Avro(a) => a.encode(values, out),
+            Codec::AvroConfluent(a) => a.encode(values, out),
             Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };
         if result.is_err() {

@@ -1,6 +1,7 @@
 //! Integration tests of spate-sql: one binary, one module per area (each module's own docs
 //! say what it covers).
 
+mod avro_confluent;
 mod avro_kafka;
 mod catalog;
 mod cdc_kafka;

@@ -98,7 +98,7 @@ fn twos_complement(v: i128) -> Vec<u8> {
     bytes[start..].to_vec()
 }
 
-fn from_twos_complement(b: &[u8]) -> Option<i128> {
+pub(super) fn from_twos_complement(b: &[u8]) -> Option<i128> {
     if b.is_empty() || b.len() > 16 {
         return if b.is_empty() { Some(0) } else { None };
     }

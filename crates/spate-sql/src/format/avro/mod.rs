@@ -13,7 +13,9 @@
 //! microsecond timestamps do not hold.
 
 mod codec;
+pub(super) mod confluent;
 mod derive;
+mod resolve;
 
 use std::collections::BTreeMap;
 

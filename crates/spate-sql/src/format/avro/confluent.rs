@@ -1,0 +1,291 @@
+//! Flink's `avro-confluent` format: Avro records in the Confluent wire format (the magic byte
+//! `0`, a 4-byte schema id, the binary datum), with their schemas in a schema registry —
+//! Spate's own or Confluent's.
+//!
+//! Reading: the writer schema is fetched once per id and resolved against the schema Flink
+//! derives from the table ([`super::resolve`]), so a topic whose producers evolved their
+//! schema is read as the table's row. Writing: the derived schema is registered under the
+//! subject on the first record (or looked up, with `auto.register.schemas` off) and every
+//! record carries its id. The kafka and upsert-kafka connectors default the subject to
+//! `<topic>-value` / `<topic>-key`, as Flink does.
+//!
+//! Options (Flink's): `url` (required; several, comma-separated, are tried in order),
+//! `subject`, `auto.register.schemas`, `basic-auth.credentials-source` (`USER_INFO` or `URL`)
+//! with `basic-auth.user-info`, `bearer-auth.credentials-source` (`STATIC_TOKEN`) with
+//! `bearer-auth.token`, `ssl.truststore.location` and `ssl.keystore.location`. Where Spate
+//! differs: the TLS files are PEM (a truststore of CA certificates; a keystore holding the
+//! client's certificate chain and unencrypted key), not JKS, so the `.password` options are
+//! accepted and unused; `ignore-parse-errors` (a Spate extension, Flink's Avro formats have
+//! none) skips records that are malformed, carry an unknown id or a schema the table cannot
+//! read — but never records met while the registry is unreachable, which fail the job (its
+//! restart retries them); `schema` (an explicit schema instead of the derived one) and
+//! `properties.*` are not supported yet.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use spate_avro::Schema;
+use spate_registry_client::{Auth, ClientConfig, ClientError, RegistryClient, wire};
+
+use super::super::options::FormatOptions;
+use super::super::{FormatError, FormatField};
+use super::resolve::Plan;
+use super::{Avro, codec};
+use crate::error::SqlError;
+use crate::types::DataType;
+use crate::value::Value;
+
+const OPTIONS: &[&str] = &[
+    "url",
+    "schema-registry.url",
+    "subject",
+    "schema-registry.subject",
+    "auto.register.schemas",
+    "basic-auth.credentials-source",
+    "basic-auth.user-info",
+    "bearer-auth.credentials-source",
+    "bearer-auth.token",
+    "ssl.keystore.location",
+    "ssl.keystore.password",
+    "ssl.truststore.location",
+    "ssl.truststore.password",
+    "ignore-parse-errors",
+];
+
+/// The start of every error that comes from the registry's absence rather than from the
+/// record: such a record is never skipped (see [`AvroConfluent::skippable`]).
+const UNAVAILABLE: &str = "schema registry unavailable: ";
+
+/// How one writer schema's records are read.
+#[derive(Debug)]
+enum Reading {
+    /// The writer schema is the derived one: read by the table's own codec.
+    Direct,
+    Resolved(Plan),
+    Unreadable(String),
+}
+
+/// A configured `avro-confluent` format.
+#[derive(Debug)]
+pub(crate) struct AvroConfluent {
+    avro: Avro,
+    /// The derived schema's text as registered (Java's form).
+    text: String,
+    canonical: String,
+    client: RegistryClient,
+    subject: Option<String>,
+    auto_register: bool,
+    ignore_parse_errors: bool,
+    readings: RwLock<HashMap<u32, Arc<Reading>>>,
+    writer_id: OnceLock<u32>,
+}
+
+impl AvroConfluent {
+    pub(crate) fn new(fields: &[FormatField], options: &BTreeMap<String, String>) -> Result<Self, SqlError> {
+        let opts = FormatOptions::new("avro-confluent", options, OPTIONS)?;
+        let url = opts
+            .get("url")
+            .or_else(|| opts.get("schema-registry.url"))
+            .ok_or_else(|| opts.error("Could not find required option 'avro-confluent.url'.".into()))?;
+        let mut config = ClientConfig::new(url);
+        config.auth = auth(&opts, &mut config.urls)?;
+        config.trust_pem = opts.get("ssl.truststore.location").map(PathBuf::from);
+        config.identity_pem = opts.get("ssl.keystore.location").map(PathBuf::from);
+        let client = RegistryClient::new(&config).map_err(|e| opts.error(e.to_string()))?;
+        let avro = Avro::new(fields, &BTreeMap::new())
+            .map_err(|e| opts.error(e.to_string().replace("format 'avro': ", "")))?;
+        let text = avro.schema.to_java_string();
+        let canonical = avro.schema.canonical_form();
+        Ok(AvroConfluent {
+            avro,
+            text,
+            canonical,
+            client,
+            subject: opts
+                .get("subject")
+                .or_else(|| opts.get("schema-registry.subject"))
+                .map(str::to_string),
+            auto_register: opts.flag("auto.register.schemas", true)?,
+            ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
+            readings: RwLock::default(),
+            writer_id: OnceLock::new(),
+        })
+    }
+
+    pub(crate) fn ignores_parse_errors(&self) -> bool {
+        self.ignore_parse_errors
+    }
+
+    /// Whether a record that failed with `e` may be skipped: never when the registry could
+    /// not be asked (the record itself may be fine).
+    pub(crate) fn skippable(&self, e: &FormatError) -> bool {
+        self.ignore_parse_errors && !e.0.starts_with(UNAVAILABLE)
+    }
+
+    pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+        let (id, payload) = wire::split(bytes).map_err(|e| FormatError(e.to_string()))?;
+        let reading = self.reading(id)?;
+        let result = match &*reading {
+            Reading::Direct => self.avro.decode(payload, out).map(|_| ()),
+            Reading::Resolved(plan) => plan.decode(payload, out),
+            Reading::Unreadable(why) => {
+                return Err(FormatError(format!(
+                    "schema id {id} cannot be read as the table's row: {why}"
+                )));
+            }
+        };
+        result
+            .map(|()| true)
+            .map_err(|e| FormatError(format!("schema id {id}: {}", e.0)))
+    }
+
+    fn reading(&self, id: u32) -> Result<Arc<Reading>, FormatError> {
+        if let Some(r) = self
+            .readings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
+            return Ok(r.clone());
+        }
+        let registered = self.client.schema(id).map_err(|e| registry_error(id, &e))?;
+        let reading = match &registered.avro {
+            None => Reading::Unreadable(format!("it is a {} schema, not AVRO", registered.schema_type)),
+            Some(writer) if writer.canonical_form() == self.canonical => Reading::Direct,
+            Some(writer) => {
+                let columns: Vec<(&str, &DataType)> = self
+                    .avro
+                    .fields
+                    .iter()
+                    .map(|f| (f.name.as_str(), &f.ty))
+                    .collect();
+                match Plan::new(Arc::new(Schema::clone(writer)), &columns) {
+                    Ok(plan) => Reading::Resolved(plan),
+                    Err(why) => Reading::Unreadable(why),
+                }
+            }
+        };
+        let reading = Arc::new(reading);
+        self.readings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, reading.clone());
+        Ok(reading)
+    }
+
+    pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
+        let id = match self.writer_id.get() {
+            Some(id) => *id,
+            None => {
+                let id = self.writer_id()?;
+                *self.writer_id.get_or_init(|| id)
+            }
+        };
+        wire::write_header(id, out);
+        for (f, v) in self.avro.fields.iter().zip(values) {
+            codec::encode(&f.ty, v, out, 0)
+                .map_err(|e| FormatError(format!("column '{}': {}", f.name, e.0)))?;
+        }
+        Ok(())
+    }
+
+    /// The id of the derived schema under the subject: registered, or looked up.
+    fn writer_id(&self) -> Result<u32, FormatError> {
+        let Some(subject) = &self.subject else {
+            return Err(FormatError(
+                "Option avro-confluent.subject is required for serialization".into(),
+            ));
+        };
+        let result = if self.auto_register {
+            self.client.register(subject, "AVRO", &self.text)
+        } else {
+            self.client.lookup(subject, "AVRO", &self.text)
+        };
+        result.map_err(|e| {
+            let what = if self.auto_register {
+                "registering"
+            } else {
+                "looking up"
+            };
+            let message = format!("{what} the table's schema under subject '{subject}': {e}");
+            match e {
+                ClientError::Registry { .. } => FormatError(message),
+                _ => FormatError(format!("{UNAVAILABLE}{message}")),
+            }
+        })
+    }
+}
+
+/// A registry error while fetching schema `id`: the id's own fault (unknown, unparsable),
+/// or the registry's absence.
+fn registry_error(id: u32, e: &ClientError) -> FormatError {
+    match e {
+        ClientError::Registry { code: 40403, .. } => FormatError(format!("unknown schema id {id}: {e}")),
+        ClientError::Schema { .. } => FormatError(format!("schema id {id} does not parse: {e}")),
+        _ => FormatError(format!("{UNAVAILABLE}fetching schema id {id}: {e}")),
+    }
+}
+
+/// The credentials the options give; `URL` takes them from the URLs' `user:password@`.
+fn auth(opts: &FormatOptions<'_>, urls: &mut [String]) -> Result<Auth, SqlError> {
+    let source = opts.get("basic-auth.credentials-source");
+    let bearer = opts.get("bearer-auth.credentials-source");
+    if let Some(b) = bearer
+        && !b.eq_ignore_ascii_case("STATIC_TOKEN")
+    {
+        return Err(opts.error(format!(
+            "option 'avro-confluent.bearer-auth.credentials-source': '{b}' is not supported; Spate supports STATIC_TOKEN"
+        )));
+    }
+    if let Some(token) = opts.get("bearer-auth.token") {
+        return Ok(Auth::Bearer(token.to_string()));
+    }
+    if bearer.is_some() {
+        return Err(opts.error("option 'avro-confluent.bearer-auth.token' is missing".into()));
+    }
+    match source.map(str::to_ascii_uppercase).as_deref() {
+        None | Some("USER_INFO") => match opts.get("basic-auth.user-info") {
+            Some(info) => {
+                let (user, password) = info.split_once(':').ok_or_else(|| {
+                    opts.error("option 'avro-confluent.basic-auth.user-info' takes 'user:password'".into())
+                })?;
+                Ok(Auth::Basic {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                })
+            }
+            None if source.is_some() => {
+                Err(opts.error("option 'avro-confluent.basic-auth.user-info' is missing".into()))
+            }
+            None => Ok(Auth::None),
+        },
+        Some("URL") => {
+            let mut found = None;
+            for url in urls.iter_mut() {
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    continue;
+                };
+                let authority_end = rest.find('/').unwrap_or(rest.len());
+                if let Some(at) = rest[..authority_end].rfind('@') {
+                    let info = &rest[..at];
+                    if let Some((user, password)) = info.split_once(':') {
+                        found = Some(Auth::Basic {
+                            user: user.to_string(),
+                            password: password.to_string(),
+                        });
+                    }
+                    *url = format!("{scheme}://{}", &rest[at + 1..]);
+                }
+            }
+            found.ok_or_else(|| {
+                opts.error(
+                    "basic-auth.credentials-source URL needs 'user:password@' in avro-confluent.url".into(),
+                )
+            })
+        }
+        Some(other) => Err(opts.error(format!(
+            "option 'avro-confluent.basic-auth.credentials-source': '{other}' is not supported; Spate supports USER_INFO and URL"
+        ))),
+    }
+}
