@@ -4,11 +4,14 @@
 //! bodies bounded, and HTTP basic authentication when an [`Authenticator`] is given.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,10 +30,17 @@ const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 /// more is refused before its body is buffered.
 pub const MAX_BODY: usize = 8 << 20;
 
+/// What [`Authenticator::check`] returns: whether the credentials hold.
+pub type CheckFuture<'a> = Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
+
 /// Checks HTTP basic credentials (the broker's SASL users, when it has any).
+///
+/// Contract: called once per request before any handler runs; `peer` is the client's address
+/// when the server that runs the router records it (axum's `ConnectInfo`), so a checker can
+/// throttle guessing per address as the broker's SASL/PLAIN logins are.
 pub trait Authenticator: Send + Sync {
-    /// Whether `user` with `password` may use the registry.
-    fn check(&self, user: &str, password: &str) -> bool;
+    /// Whether `user` with `password`, from `peer`, may use the registry.
+    fn check<'a>(&'a self, peer: Option<IpAddr>, user: &'a str, password: &'a str) -> CheckFuture<'a>;
 }
 
 struct Shared {
@@ -136,7 +146,13 @@ async fn authenticate(State(s): Shared_, req: axum::extract::Request, next: Next
     let Some(auth) = &s.auth else {
         return next.run(req).await;
     };
-    if basic_credentials(req.headers()).is_some_and(|(u, p)| auth.check(&u, &p)) {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some((user, password)) = basic_credentials(req.headers())
+        && auth.check(peer, &user, &password).await
+    {
         return next.run(req).await;
     }
     let mut r = refused(RegistryError::Unauthorized);

@@ -21,7 +21,7 @@ pub const SERVER_USER: &str = "spate-server";
 /// Starts the broker of `config` and returns it with the way the server's clients reach it.
 pub async fn start(mut config: BrokerConfig) -> Result<(BrokerHandle, Cluster)> {
     let dir = config.data_dir.clone();
-    let (listener, properties) = server_identity(&mut config)?;
+    let (listener, properties) = internal_identity(&mut config, SERVER_USER)?;
     let broker = Broker::start(config)
         .await
         .map_err(|e| ServerError::Start(format!("starting the broker in {}: {e}", dir.display())))?;
@@ -37,9 +37,11 @@ pub async fn start(mut config: BrokerConfig) -> Result<(BrokerHandle, Cluster)> 
     ))
 }
 
-/// The listener the server's clients use and their client properties; with a SASL listener,
-/// [`SERVER_USER`]'s credential is renewed and the user made a super user first.
-fn server_identity(config: &mut BrokerConfig) -> Result<(String, Vec<(String, String)>)> {
+/// The listener that clients inside the broker's process (the server's, the schema
+/// registry's) use, and their client properties; with a SASL listener, `user`'s credential
+/// gets a fresh random password and the user is made a super user first (call this before
+/// the broker starts).
+pub fn internal_identity(config: &mut BrokerConfig, user: &str) -> Result<(String, Vec<(String, String)>)> {
     let sasl = config
         .listeners
         .iter()
@@ -62,16 +64,16 @@ fn server_identity(config: &mut BrokerConfig) -> Result<(String, Vec<(String, St
             ))
         })?;
         store
-            .set_password(SERVER_USER, SaslMechanism::ScramSha512, &password, 4096)
-            .map_err(|e| ServerError::Start(format!("the server's broker user {SERVER_USER}: {e}")))?;
-        let principal = format!("User:{SERVER_USER}");
+            .set_password(user, SaslMechanism::ScramSha512, &password, 4096)
+            .map_err(|e| ServerError::Start(format!("the internal broker user {user}: {e}")))?;
+        let principal = format!("User:{user}");
         if !config.super_users.contains(&principal) {
             config.super_users.push(principal);
         }
         let properties = [
             ("security.protocol", "SASL_PLAINTEXT"),
             ("sasl.mechanism", "SCRAM-SHA-512"),
-            ("sasl.username", SERVER_USER),
+            ("sasl.username", user),
             ("sasl.password", password.as_str()),
         ]
         .into_iter()

@@ -264,6 +264,7 @@ impl Job {
             rows: None,
             memory_budget: ctx.memory_budget,
             print_target: None,
+            schema_registry: None,
         });
         let mut operators = Vec::new();
         let who = owner.map_or(Principal::Admin, Principal::User);

@@ -342,6 +342,7 @@ impl Previews {
             rows: Some(Arc::new(move |batch: &QueryRows<'_>| on_rows.rows(batch))),
             memory_budget: self.memory_budget,
             print_target: None,
+            schema_registry: None,
         });
         let mut session = crate::script::on_planning_thread(|| {
             for stmt in &statements {

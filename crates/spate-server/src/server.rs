@@ -109,6 +109,7 @@ pub struct Server {
     http_addr: SocketAddr,
     scheme: &'static str,
     bootstrap: String,
+    cluster: Cluster,
     broker: Option<BrokerHandle>,
     manager: Arc<JobManager>,
     stop_http: oneshot::Sender<()>,
@@ -184,7 +185,7 @@ impl Server {
         ));
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
-            cluster,
+            cluster: cluster.clone(),
             rights,
             previews: previews.clone(),
             graphs: GraphCache::default(),
@@ -215,6 +216,7 @@ impl Server {
             http_addr,
             scheme,
             bootstrap,
+            cluster,
             broker,
             manager,
             stop_http,
@@ -224,6 +226,16 @@ impl Server {
             resumed,
             token,
         })
+    }
+
+    /// How the server's own clients reach its cluster (address and client properties).
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// The embedded broker's users and ACLs (`None` with an external cluster).
+    pub fn broker_access(&self) -> Option<spate_broker::BrokerAccess> {
+        self.broker.as_ref().map(BrokerHandle::access)
     }
 
     /// The token requests need (`None` when authentication is off).

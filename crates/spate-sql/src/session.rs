@@ -63,6 +63,9 @@ pub struct SessionOptions {
     pub memory_budget: Option<u64>,
     /// Where `print` tables write (standard output or error, as each table says, unless set).
     pub print_target: Option<spate_connectors::print::PrintTarget>,
+    /// The schema registry that `avro-confluent` formats without a URL use (the embedded
+    /// broker's, in `spate sql`).
+    pub schema_registry: Option<String>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -405,6 +408,7 @@ impl Session {
         Ok(ConnectorContext {
             bootstrap: self.options.bootstrap.clone(),
             bootstrap_properties: self.options.bootstrap_properties.clone(),
+            schema_registry: self.options.schema_registry.clone(),
             idle_timeout: self
                 .config
                 .get("table.exec.source.idle-timeout")

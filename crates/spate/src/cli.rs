@@ -163,6 +163,12 @@ pub struct ServerArgs {
     /// unless --broker-config names its `listeners`.
     #[arg(long, default_value = "127.0.0.1:9092")]
     pub kafka_listen: SocketAddr,
+    /// Serve a Confluent-compatible schema registry on this HTTP address, its own port beside
+    /// the REST API (whose paths it would clash with): its state in the `_schemas` topic of
+    /// the server's cluster (the embedded broker or --bootstrap), TLS and basic auth as the
+    /// embedded broker's listeners imply.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub schema_registry_listen: Option<SocketAddr>,
     /// The embedded broker's properties file (Kafka's server.properties): listeners with SASL
     /// or TLS, sasl.enabled.mechanisms, ssl.*, super.users, ... (log.dirs is always
     /// DATA_DIR/broker). With SCRAM users, the REST API also takes HTTP basic authentication

@@ -15,6 +15,10 @@ use crate::cli::ExampleArgs;
 /// this process (its data in `--data-dir`).
 pub struct Cluster {
     pub bootstrap: String,
+    /// The URL of the schema registry served beside the embedded broker.
+    pub schema_registry: Option<String>,
+    // Dropped first: the registry reads and writes the broker's `_schemas` topic.
+    _registry: Option<crate::schema_registry::RegistryServer>,
     _broker: Option<BrokerHandle>,
 }
 
@@ -32,6 +36,8 @@ impl Cluster {
         if let Some(b) = bootstrap {
             return Ok(Self {
                 bootstrap: b.to_string(),
+                schema_registry: None,
+                _registry: None,
                 _broker: None,
             });
         }
@@ -43,9 +49,24 @@ impl Cluster {
             .block_on(Broker::start(config))
             .with_context(|| format!("starting the embedded broker in {}", data_dir.display()))?;
         let bootstrap = broker.bootstrap_servers();
-        eprintln!("embedded broker on {bootstrap} (data in {})", data_dir.display());
+        // The embedded default needs no third service: Avro topics' schemas live here too.
+        let registry = runtime
+            .block_on(crate::schema_registry::start(
+                &bootstrap,
+                &[],
+                ([127, 0, 0, 1], 0).into(),
+                crate::schema_registry::Exposure::default(),
+            ))
+            .context("starting the embedded schema registry")?;
+        eprintln!(
+            "embedded broker on {bootstrap} (data in {}); schema registry {}",
+            data_dir.display(),
+            registry.url
+        );
         Ok(Self {
             bootstrap,
+            schema_registry: Some(registry.url.clone()),
+            _registry: Some(registry),
             _broker: Some(broker),
         })
     }

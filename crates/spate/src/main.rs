@@ -13,6 +13,7 @@ mod commands;
 mod delivery;
 mod examples;
 mod kafka_client;
+mod schema_registry;
 
 use std::process::ExitCode;
 

@@ -6,14 +6,20 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 
 use spate_registry_client::{Auth, ClientConfig, ClientError, RegistryClient, wire};
-use spate_schema_registry::http::Authenticator;
+use spate_schema_registry::http::{Authenticator, CheckFuture};
 use spate_schema_registry::{MemoryLog, Service, http};
 
 struct OneUser;
 
 impl Authenticator for OneUser {
-    fn check(&self, user: &str, password: &str) -> bool {
-        user == "alice" && password == "s3cret"
+    fn check<'a>(
+        &'a self,
+        _peer: Option<std::net::IpAddr>,
+        user: &'a str,
+        password: &'a str,
+    ) -> CheckFuture<'a> {
+        let ok = user == "alice" && password == "s3cret";
+        Box::pin(async move { ok })
     }
 }
 

@@ -227,6 +227,10 @@ async fn serve_one<S>(
     let request_timeout = limits.request_timeout;
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(info.clone());
+        // Routers that know nothing of ConnectionInfo (the schema registry's) read axum's.
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(info.peer));
         let router = router.clone();
         let busy = busy.clone();
         busy.fetch_add(1, Ordering::AcqRel);

@@ -23,6 +23,7 @@
 //! (without it the record timestamp is the producer's clock, as Flink leaves it null) and
 //! `headers`.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -400,18 +401,48 @@ fn starting(options: Options<'_>, topics: &[String]) -> Result<StartingOffsets, 
 }
 
 /// The table's key and value formats, with Flink's checks (errors name the table).
-pub(super) fn layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+pub(super) fn layout(
+    options: Options<'_>,
+    columns: &Columns,
+    ctx: &ConnectorContext,
+) -> Result<KeyValueLayout, SqlError> {
     let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
-    kafka_layout(&physical, &options_map(options.table())).map_err(|e| options.error(e.message()))
+    let map = with_registry_url(options_map(options.table()), ctx);
+    kafka_layout(&physical, &map).map_err(|e| options.error(e.message()))
+}
+
+/// The session's schema registry (`spate sql`'s embedded one) for every `avro-confluent`
+/// format of the table that names no URL.
+fn with_registry_url(mut map: BTreeMap<String, String>, ctx: &ConnectorContext) -> BTreeMap<String, String> {
+    let Some(url) = &ctx.schema_registry else {
+        return map;
+    };
+    for (format_key, prefix) in [("format", ""), ("key.format", "key."), ("value.format", "value.")] {
+        if map.get(format_key).map(String::as_str) != Some("avro-confluent") {
+            continue;
+        }
+        let named = [
+            format!("{prefix}avro-confluent.url"),
+            format!("{prefix}avro-confluent.schema-registry.url"),
+        ];
+        if !named.iter().any(|k| map.contains_key(k)) {
+            map.insert(named[0].clone(), url.clone());
+        }
+    }
+    map
 }
 
 /// An `upsert-kafka` table's formats: the key holds the `PRIMARY KEY` columns in the key's
 /// order (the catalog makes sure there is one).
-pub(super) fn upsert_layout(options: Options<'_>, columns: &Columns) -> Result<KeyValueLayout, SqlError> {
+pub(super) fn upsert_layout(
+    options: Options<'_>,
+    columns: &Columns,
+    ctx: &ConnectorContext,
+) -> Result<KeyValueLayout, SqlError> {
     let Some(pk) = &options.table().primary_key else {
         return Err(options.error(crate::catalog::UPSERT_KAFKA_NEEDS_A_KEY));
     };
-    let mut map = options_map(options.table());
+    let mut map = with_registry_url(options_map(options.table()), ctx);
     let names: Vec<&str> = pk.columns.iter().map(|c| c.as_str()).collect();
     map.insert("key.fields".to_string(), names.join(";"));
     let physical: Vec<_> = columns.physical.iter().map(|(_, f)| f.clone()).collect();
@@ -431,9 +462,9 @@ pub(crate) fn scan(
     let columns = Columns::of(&plan.table);
     let upsert = options.get("connector") == Some("upsert-kafka");
     let mut layout = if upsert {
-        upsert_layout(options, &columns)?
+        upsert_layout(options, &columns, ctx)?
     } else {
-        layout(options, &columns)?
+        layout(options, &columns, ctx)?
     };
     let physical: Vec<usize> = columns.physical.iter().map(|(i, _)| *i).collect();
     for side in layout.key.iter_mut().chain([&mut layout.value]) {

@@ -327,9 +327,9 @@ where
     };
     let columns = Columns::of(options.table());
     let layout = if upsert {
-        upsert_layout(options, &columns)?
+        upsert_layout(options, &columns, ctx)?
     } else {
-        layout(options, &columns)?
+        layout(options, &columns, ctx)?
     };
     if let Some(why) = layout.value.format.unwritable() {
         return Err(options.error(why));

@@ -69,6 +69,8 @@ pub struct ConnectorContext {
     /// `bootstrap`), under the table's own `properties.*`: how a server's jobs authenticate to
     /// its own cluster (`security.protocol`, `sasl.*`).
     pub bootstrap_properties: Vec<(String, String)>,
+    /// The schema registry URL for `avro-confluent` formats that name none.
+    pub schema_registry: Option<String>,
     /// `table.exec.source.idle-timeout`: a split without records for this long stops holding
     /// the watermark back (a table's `scan.watermark.idle-timeout` overrides it).
     pub idle_timeout: Option<Duration>,

@@ -7,23 +7,32 @@ use std::io::Write;
 use std::path::Path;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use spate_broker::{Broker, BrokerConfig, BrokerHandle, ListenerConfig, NotApplied, Setting, properties};
-use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
-use spate_schema_registry::{Service, http};
+use spate_broker::{Broker, BrokerConfig, ListenerConfig, NotApplied, Setting, properties};
 
 use crate::cli::BrokerArgs;
 
 /// The properties key of `--schema-registry-listen`.
 const REGISTRY_LISTEN_KEY: &str = "schema.registry.listen";
 
+/// The broker user the schema registry's own client logs in as (when the broker has SASL).
+const REGISTRY_USER: &str = "spate-schema-registry";
+
 pub async fn run(args: BrokerArgs) -> Result<()> {
-    let config = config_of(&args)?;
+    let mut config = config_of(&args)?;
     let registry_listen = registry_listen(&args)?;
+    // The registry reaches the `_schemas` topic as a client inside this process: over SASL
+    // as an internal super user when the broker checks who its clients are.
+    let registry_client = match registry_listen {
+        Some(_) => Some(
+            spate_server::embedded::internal_identity(&mut config, REGISTRY_USER)
+                .context("the schema registry's broker identity")?,
+        ),
+        None => None,
+    };
     let data_dir = config.data_dir.clone();
-    let broker = Broker::start(config)
+    let broker = Broker::start(config.clone())
         .await
         .with_context(|| format!("cannot start the broker with data dir {}", data_dir.display()))?;
     // The one start-up line; scripts parse the addresses from it (the first listener's right
@@ -34,14 +43,23 @@ pub async fn run(args: BrokerArgs) -> Result<()> {
         .into_iter()
         .map(|(name, protocol, address)| format!("{name}={protocol}://{address}"))
         .collect();
-    let registry = match registry_listen {
-        Some(addr) => format!("; schema registry {}", start_registry(&broker, addr).await?),
-        None => String::new(),
+    let registry = match (registry_listen, registry_client) {
+        (Some(addr), Some((listener, properties))) => {
+            let exposure = crate::schema_registry::Exposure::of_broker(&config, broker.access())?;
+            let bootstrap = broker
+                .bootstrap_servers_of(&listener)
+                .unwrap_or_else(|| broker.bootstrap_servers());
+            Some(crate::schema_registry::start(&bootstrap, &properties, addr, exposure).await?)
+        }
+        _ => None,
     };
+    let registry_note = registry
+        .as_ref()
+        .map_or_else(String::new, |r| format!("; schema registry {}", r.url));
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "spate broker listening on {} (data dir {}{registry}; listeners {})",
+        "spate broker listening on {} (data dir {}{registry_note}; listeners {})",
         broker.bootstrap_servers(),
         data_dir.display(),
         listeners.join(" ")
@@ -70,37 +88,6 @@ fn registry_listen(args: &BrokerArgs) -> Result<Option<SocketAddr>> {
         })?)),
         None => Ok(None),
     }
-}
-
-/// Serves the schema registry on `addr`, its state in this broker's `_schemas` topic; returns
-/// its URL.
-async fn start_registry(broker: &BrokerHandle, addr: SocketAddr) -> Result<String> {
-    let Some((_, _, bootstrap)) = broker
-        .listener_summary()
-        .into_iter()
-        .find(|(_, protocol, _)| protocol.to_string() == "PLAINTEXT")
-    else {
-        bail!("the schema registry needs a PLAINTEXT listener of the broker to keep its _schemas topic on");
-    };
-    let mut client = rdkafka::ClientConfig::new();
-    client.set("bootstrap.servers", &bootstrap);
-    let service = tokio::task::spawn_blocking(move || {
-        let log = KafkaLog::open(&client, DEFAULT_TOPIC)?;
-        Service::open(Box::new(log))
-    })
-    .await
-    .context("the schema registry's start-up thread")?
-    .context("cannot open the schema registry's _schemas topic")?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen for the schema registry on {addr}"))?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        if let Err(e) = http::serve(listener, Arc::new(service), None).await {
-            tracing::error!("the schema registry stopped serving: {e}");
-        }
-    });
-    Ok(url)
 }
 
 /// The broker's settings from the file, the overrides and the flags.

@@ -10,10 +10,11 @@ use spate_server::{BrokerConfig, HttpLimits, Server, ServerConfig};
 use crate::cli::ServerArgs;
 
 pub async fn run(args: ServerArgs) -> Result<()> {
+    let broker = broker_config(&args)?;
     let config = ServerConfig {
         data_dir: args.data_dir.clone(),
         kafka_listen: args.kafka_listen,
-        broker: broker_config(&args)?,
+        broker: broker.clone(),
         http_tls: args.http_tls,
         http_listen: args.http_listen,
         bootstrap: args.bootstrap,
@@ -51,10 +52,27 @@ pub async fn run(args: ServerArgs) -> Result<()> {
             server.dashboard_url()
         ),
     };
+    let registry = match args.schema_registry_listen {
+        None => None,
+        Some(addr) => {
+            let exposure = match (&broker, server.broker_access()) {
+                (Some(config), Some(access)) => crate::schema_registry::Exposure::of_broker(config, access)?,
+                _ => crate::schema_registry::Exposure::default(),
+            };
+            let cluster = server.cluster();
+            Some(
+                crate::schema_registry::start(&cluster.bootstrap, &cluster.properties, addr, exposure)
+                    .await?,
+            )
+        }
+    };
+    let registry_note = registry
+        .as_ref()
+        .map_or_else(String::new, |r| format!(", schema registry on {}", r.url));
     let mut out = std::io::stdout();
     write!(
         out,
-        "spate server: REST API on {}, Kafka on {}{} (data dir {}, {} job(s) resumed)\n{dashboard}\n",
+        "spate server: REST API on {}, Kafka on {}{}{registry_note} (data dir {}, {} job(s) resumed)\n{dashboard}\n",
         server.url(),
         server.bootstrap(),
         if server.embeds_broker() { "" } else { " (external)" },

@@ -13,6 +13,7 @@ mod pipeline_crash;
 mod produce_bytes;
 mod quotas_cli;
 mod rank_end_crash;
+mod schema_registry_cli;
 mod schema_registry_crash;
 mod server_cli;
 mod server_crash;

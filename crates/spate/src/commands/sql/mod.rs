@@ -215,6 +215,7 @@ fn session_options(
         // limits apply, as to any program.
         memory_budget: None,
         print_target: None,
+        schema_registry: cluster.and_then(|c| c.schema_registry.clone()),
         rows: Some(Arc::new(move |batch| lock(&tableau).rows(batch))),
         observer: Some(Arc::new(move |h: &JobHandle| {
             let (tx, rx) = mpsc::channel::<()>();

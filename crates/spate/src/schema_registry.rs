@@ -1,0 +1,125 @@
+//! The schema registry as the binary serves it: beside `spate broker` and `spate server` on
+//! `--schema-registry-listen`, and beside the embedded broker of `spate sql`, `spate demo` and
+//! the examples on a free local port. Its state is the cluster's `_schemas` topic; it is
+//! served by the same hardened HTTP loop as the server's REST API (connection and time limits)
+//! over TLS from the broker's `ssl.*` PEM settings when the broker has a TLS listener, and
+//! asks for HTTP basic auth against the broker's SASL users when the broker has a SASL
+//! listener.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use spate_broker::tls::HttpsAcceptor;
+use spate_broker::{BrokerAccess, BrokerConfig, SecurityProtocol};
+use spate_schema_registry::Service;
+use spate_schema_registry::http::{self, Authenticator, CheckFuture};
+use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
+use spate_server::HttpLimits;
+use tokio::sync::oneshot;
+
+/// A registry being served; it stops when this is dropped.
+#[derive(Debug)]
+pub struct RegistryServer {
+    /// `http://HOST:PORT` or `https://...`.
+    pub url: String,
+    _stop: oneshot::Sender<()>,
+}
+
+/// How the registry is exposed: TLS, and whose passwords it checks.
+#[derive(Debug, Default)]
+pub struct Exposure {
+    pub tls: Option<HttpsAcceptor>,
+    pub users: Option<BrokerAccess>,
+}
+
+impl Exposure {
+    /// What a broker with `config` implies: https with its PEM settings when it has a TLS
+    /// listener, basic auth against `access`'s users when it has a SASL listener.
+    pub fn of_broker(config: &BrokerConfig, access: BrokerAccess) -> Result<Exposure> {
+        let protocols: Vec<SecurityProtocol> = config.listeners.iter().map(|l| l.protocol).collect();
+        let tls = if protocols
+            .iter()
+            .any(|p| matches!(p, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl))
+        {
+            Some(
+                HttpsAcceptor::from_properties(
+                    &config.ssl,
+                    "schema_registry",
+                    HttpLimits::default().header_timeout,
+                )
+                .context("TLS for the schema registry (the broker's ssl.* settings)")?,
+            )
+        } else {
+            None
+        };
+        let sasl = protocols
+            .iter()
+            .any(|p| matches!(p, SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl));
+        Ok(Exposure {
+            tls,
+            users: sasl.then_some(access),
+        })
+    }
+}
+
+/// The broker's SCRAM users, checked as SASL/PLAIN logins are (with their throttling).
+struct BrokerUsers(BrokerAccess);
+
+impl Authenticator for BrokerUsers {
+    fn check<'a>(&'a self, peer: Option<IpAddr>, user: &'a str, password: &'a str) -> CheckFuture<'a> {
+        let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let check: Pin<Box<dyn Future<Output = bool> + Send + 'a>> = Box::pin(async move {
+            match self.0.verify_password(peer, user, password).await {
+                Ok(_) => true,
+                Err(why) => {
+                    tracing::info!(%peer, "schema registry login refused: {why}");
+                    false
+                }
+            }
+        });
+        check
+    }
+}
+
+/// Opens the registry's state in the `_schemas` topic of the cluster at `bootstrap` (client
+/// `properties` added) and serves it on `addr`.
+pub async fn start(
+    bootstrap: &str,
+    properties: &[(String, String)],
+    addr: SocketAddr,
+    exposure: Exposure,
+) -> Result<RegistryServer> {
+    let mut client = rdkafka::ClientConfig::new();
+    client.set("bootstrap.servers", bootstrap);
+    for (k, v) in properties {
+        client.set(k, v);
+    }
+    let service = tokio::task::spawn_blocking(move || {
+        let log = KafkaLog::open(&client, DEFAULT_TOPIC)?;
+        Service::open(Box::new(log))
+    })
+    .await
+    .context("the schema registry's start-up thread")?
+    .context("cannot open the schema registry's _schemas topic")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for the schema registry on {addr}"))?;
+    let scheme = if exposure.tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}", listener.local_addr()?);
+    let auth = exposure
+        .users
+        .map(|a| Arc::new(BrokerUsers(a)) as Arc<dyn Authenticator>);
+    let router = http::router(Arc::new(service), auth);
+    let (stop, stopped) = oneshot::channel();
+    tokio::spawn(spate_server::rest::connections::serve(
+        listener,
+        router,
+        HttpLimits::default(),
+        exposure.tls,
+        stopped,
+    ));
+    Ok(RegistryServer { url, _stop: stop })
+}

@@ -1,0 +1,156 @@
+//! The schema registry wherever the binary serves it: beside a broker with SASL users (basic
+//! auth against those users), beside `spate server` on its own port, and beside the embedded
+//! broker of `spate sql`, whose `avro-confluent` tables then need no URL.
+#![allow(clippy::unwrap_used)]
+
+use spate_registry_client::{Auth, ClientConfig, RegistryClient};
+
+use crate::common::{self, Broker, Server};
+
+fn url_after(line: &str, marker: &str) -> String {
+    let at = line
+        .find(marker)
+        .unwrap_or_else(|| panic!("no '{marker}' in {line:?}"));
+    line[at + marker.len()..]
+        .split([';', ' ', ')', ',', '\n'])
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn client(url: &str, auth: Auth) -> RegistryClient {
+    let mut config = ClientConfig::new(url);
+    config.auth = auth;
+    RegistryClient::new(&config).unwrap()
+}
+
+#[test]
+fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, err) = common::run_spate(
+        &[
+            "users",
+            "add",
+            "alice",
+            "--mechanism",
+            "SCRAM-SHA-512",
+            "--password-stdin",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        "al1ce-pw\n",
+    );
+    assert!(ok, "{err}");
+    let broker = Broker::start_with_args(
+        &data,
+        &dir.path().join("broker.log"),
+        &[
+            "--listener",
+            "PLAINTEXT://127.0.0.1:0",
+            "--listener",
+            "SASL_PLAINTEXT://127.0.0.1:0",
+            "--schema-registry-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let url = url_after(&broker.startup, "schema registry ");
+    let schema = r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"}]}"#;
+    for auth in [
+        Auth::None,
+        Auth::Basic {
+            user: "alice".into(),
+            password: "wrong".into(),
+        },
+        Auth::Basic {
+            user: "mallory".into(),
+            password: "al1ce-pw".into(),
+        },
+    ] {
+        let e = client(&url, auth)
+            .register("t-value", "AVRO", schema)
+            .unwrap_err();
+        assert_eq!(e.registry_code(), Some(401), "{e}");
+    }
+    let alice = client(
+        &url,
+        Auth::Basic {
+            user: "alice".into(),
+            password: "al1ce-pw".into(),
+        },
+    );
+    let id = alice.register("t-value", "AVRO", schema).unwrap();
+    assert_eq!(alice.schema(id).unwrap().text, schema);
+}
+
+#[test]
+fn the_server_serves_the_registry_on_its_own_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("data"),
+        &dir.path().join("server.log"),
+        &[
+            "--kafka-listen",
+            "127.0.0.1:0",
+            "--schema-registry-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let url = url_after(&server.line, "schema registry on ");
+    assert_ne!(url, server.url);
+    let registry = client(&url, Auth::None);
+    let id = registry.register("s-value", "AVRO", r#""string""#).unwrap();
+    assert_eq!(
+        registry.call("GET", "/subjects", None).unwrap(),
+        serde_json::json!(["s-value"])
+    );
+    assert_eq!(registry.schema(id).unwrap().text, r#""string""#);
+    // The REST API's own /config is Flink's, not the registry's.
+    let rest = client(&server.url, Auth::None).call("GET", "/config", None);
+    assert!(
+        !matches!(&rest, Ok(v) if v.get("compatibilityLevel").is_some()),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn spate_sql_serves_a_registry_beside_its_embedded_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("job.sql");
+    std::fs::write(
+        &script,
+        "CREATE TABLE clicks (id BIGINT, page STRING, ts TIMESTAMP(3)) WITH ('connector' = 'kafka',
+           'topic' = 'clicks', 'format' = 'avro-confluent', 'scan.startup.mode' = 'earliest-offset',
+           'scan.bounded.mode' = 'latest-offset');
+         INSERT INTO clicks VALUES (1, '/a', TIMESTAMP '2026-01-01 00:00:00.123'),
+           (2, '/b', TIMESTAMP '2026-01-01 00:00:01'), (3, '/a', TIMESTAMP '2025-12-31 23:59:59');
+         SET 'sql-client.execution.result-mode' = 'tableau';
+         SELECT page, COUNT(*) AS n, MAX(ts) AS last_ts FROM clicks GROUP BY page;",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "-f"])
+        .arg(&script)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("schema registry http://127.0.0.1:"), "{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| +I") || l.starts_with("| -U") || l.starts_with("| +U"))
+        .collect();
+    assert_eq!(
+        rows.last()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")),
+        Some("| +U | /a | 2 | 2026-01-01 00:00:00.123 |".to_string()),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("/b |                    1 | 2026-01-01 00:00:01.000"),
+        "{stdout}"
+    );
+}
