@@ -263,7 +263,7 @@ fn dechunk(mut rest: &[u8]) -> std::result::Result<Vec<u8>, String> {
 }
 
 /// Percent-encodes one path segment (a subject name may hold `/`, `:` or spaces).
-pub(crate) fn segment(s: &str) -> String {
+pub fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

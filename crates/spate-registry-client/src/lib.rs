@@ -41,3 +41,4 @@ pub mod wire;
 pub use client::{RegisteredSchema, RegistryClient};
 pub use config::{Auth, ClientConfig};
 pub use error::{ClientError, Result};
+pub use http::segment as path_segment;

@@ -64,6 +64,12 @@ pub enum Command {
         #[command(subcommand)]
         action: QuotasAction,
     },
+    /// Subjects, versions and compatibility levels of a schema registry (Spate's or
+    /// Confluent's), over its REST API.
+    Schemas {
+        #[command(subcommand)]
+        action: SchemasAction,
+    },
     /// Produce lines from stdin to a topic, one record per line (bytes as read, any encoding).
     Produce(ProduceArgs),
     /// Print records of a topic to stdout, one per line.
@@ -1093,6 +1099,88 @@ pub enum TransactionsAction {
         start_offset: i64,
         #[command(flatten)]
         client: ClientArgs,
+    },
+}
+
+/// Where the schema registry is and how to log in.
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// The registry's URL (several, comma-separated, are tried in order).
+    #[arg(long, default_value = "http://127.0.0.1:8081")]
+    pub registry: String,
+    /// HTTP basic auth user (a broker SASL user for Spate's registry); the password is read
+    /// from stdin's first line.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// A PEM file of CA certificates to trust for https.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemasAction {
+    /// List subjects with their versions and latest schema id.
+    List {
+        /// Include soft-deleted subjects and versions.
+        #[arg(long)]
+        deleted: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Print a subject's version (the latest by default), or the schema with an id, as JSON.
+    Get {
+        /// The subject (omit with --id).
+        subject: Option<String>,
+        /// A version number or `latest`.
+        #[arg(long, default_value = "latest")]
+        version: String,
+        /// A global schema id instead of a subject.
+        #[arg(long, conflicts_with = "subject")]
+        id: Option<u32>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Register the schema in FILE under SUBJECT (checked against its compatibility level);
+    /// prints its id.
+    Register {
+        subject: String,
+        /// The schema text (JSON for AVRO).
+        #[arg(long, value_name = "FILE")]
+        schema_file: PathBuf,
+        /// AVRO, PROTOBUF or JSON.
+        #[arg(long = "type", default_value = "AVRO")]
+        schema_type: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Delete a subject, or one of its versions: soft, then with --permanent for good.
+    Delete {
+        subject: String,
+        /// One version (a number or `latest`); the whole subject without it.
+        #[arg(long)]
+        version: Option<String>,
+        /// A hard delete (the soft one must come first, as in Confluent's registry).
+        #[arg(long)]
+        permanent: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Show a subject's compatibility level (or the global one), set it with --set, or test
+    /// the schema in --check-file against the subject's versions.
+    Compatibility {
+        /// The subject; the global level without it.
+        subject: Option<String>,
+        /// NONE, BACKWARD, FORWARD, FULL or their _TRANSITIVE forms.
+        #[arg(long, conflicts_with = "check_file")]
+        set: Option<String>,
+        /// A schema to test (not registered); exit status 1 when it is incompatible.
+        #[arg(long, value_name = "FILE", requires = "subject")]
+        check_file: Option<PathBuf>,
+        /// The type of the --check-file schema.
+        #[arg(long = "type", default_value = "AVRO")]
+        schema_type: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
     },
 }
 

@@ -12,6 +12,7 @@ mod groups;
 mod jobs;
 mod produce;
 mod quotas;
+mod schemas;
 mod server;
 mod sql;
 mod topics;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Users { action } => return users::run(action),
         Command::Acls { action } => return acls::run(action),
         Command::Quotas { action } => return quotas::run(action),
+        Command::Schemas { action } => return schemas::run(action),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -54,7 +56,8 @@ pub fn run(command: Command) -> Result<()> {
             | Command::Sql(_)
             | Command::Users { .. }
             | Command::Acls { .. }
-            | Command::Quotas { .. } => {
+            | Command::Quotas { .. }
+            | Command::Schemas { .. } => {
                 unreachable!("handled above")
             }
         }

@@ -154,3 +154,80 @@ fn spate_sql_serves_a_registry_beside_its_embedded_broker() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_schemas_command_registers_lists_checks_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start_with_args(
+        &dir.path().join("data"),
+        &dir.path().join("broker.log"),
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--schema-registry-listen",
+            "127.0.0.1:0",
+        ],
+    );
+    let url = url_after(&broker.startup, "schema registry ");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let v1 = file(
+        "v1.avsc",
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"}]}"#,
+    );
+    let v2 = file(
+        "v2.avsc",
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"},{"name":"b","type":"string","default":""}]}"#,
+    );
+    let breaking = file(
+        "bad.avsc",
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"string"}]}"#,
+    );
+    let schemas = |args: &[&str]| {
+        let mut all = vec!["schemas"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--registry", &url]);
+        common::run_spate(&all, "")
+    };
+    let (ok, out, err) = schemas(&["register", "orders-value", "--schema-file", &v1]);
+    assert!(ok && out.contains("id 1"), "{out}{err}");
+    let (ok, out, err) = schemas(&["register", "orders-value", "--schema-file", &v2]);
+    assert!(ok && out.contains("id 2"), "{out}{err}");
+    let (ok, out, err) = schemas(&["register", "orders-value", "--schema-file", &breaking]);
+    assert!(!ok && err.contains("40901"), "{out}{err}");
+    let (ok, out, _) = schemas(&["list"]);
+    assert!(ok);
+    let line = out.lines().find(|l| l.starts_with("orders-value")).unwrap();
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["orders-value", "1,2", "2"]
+    );
+    let (ok, out, _) = schemas(&["get", "orders-value", "--version", "1"]);
+    assert!(ok);
+    let got: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((got["id"].as_u64(), got["version"].as_u64()), (Some(1), Some(1)));
+    let (ok, out, _) = schemas(&["get", "--id", "2"]);
+    assert!(ok && out.contains(r#"\"b\""#), "{out}");
+    // The check is BACKWARD by default: the breaking schema fails it, exit status 1.
+    let (ok, out, _) = schemas(&["compatibility", "orders-value", "--check-file", &breaking]);
+    assert!(!ok && out.contains("\"is_compatible\": false"), "{out}");
+    let (ok, out, _) = schemas(&["compatibility", "orders-value", "--set", "none"]);
+    assert!(ok && out.contains("NONE"), "{out}");
+    let (ok, out, _) = schemas(&["compatibility", "orders-value"]);
+    assert!(ok && out.contains("NONE"), "{out}");
+    let (ok, out, _) = schemas(&["compatibility", "orders-value", "--check-file", &breaking]);
+    assert!(ok && out.contains("\"is_compatible\": true"), "{out}");
+    let (ok, out, err) = schemas(&["delete", "orders-value", "--version", "1"]);
+    assert!(ok && out.contains("1"), "{out}{err}");
+    let (ok, out, err) = schemas(&["delete", "orders-value", "--version", "1", "--permanent"]);
+    assert!(ok, "{out}{err}");
+    let (_, out, _) = schemas(&["list", "--deleted"]);
+    let line = out.lines().find(|l| l.starts_with("orders-value")).unwrap();
+    assert_eq!(line.split_whitespace().nth(1), Some("2"));
+    // An unreachable registry is named.
+    let (ok, _, err) = common::run_spate(&["schemas", "list", "--registry", "http://127.0.0.1:9"], "");
+    assert!(!ok && err.contains("http://127.0.0.1:9"), "{err}");
+}
