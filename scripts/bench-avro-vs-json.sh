@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Issue 43's format benchmark: the same Kafka -> SQL -> Kafka jobs with JSON and with
+# avro-confluent on both sides, over the same events. RECORDS JSON events (7 columns, ~150
+# bytes) are written to a topic (2 partitions) of one `spate broker` serving its schema
+# registry; a Spate job copies them into a second topic as avro-confluent. Then, ROUNDS times
+# and alternating, each of scripts/bench-formats/{project,group-by}.sql runs with
+# FORMAT=json and FORMAT=avro-confluent. Prints each job's time ("job finished in"), records/s
+# and the machine's busy CPU time (user+system from /proc/stat, the broker's share included)
+# over the whole `spate sql` run, and the topics' bytes per record.
+# Usage: scripts/bench-avro-vs-json.sh [RECORDS] [ROUNDS]   (defaults 5000000 2)
+# Needs a release build (`cargo build --release -p spate`).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+records=${1:-5000000}
+rounds=${2:-2}
+spate="$root/target/release/spate"
+[ -x "$spate" ] || { echo "build first: cargo build --release -p spate" >&2; exit 1; }
+work=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+"$spate" broker --listen "127.0.0.1:$port" --data-dir "$work/broker" \
+    --schema-registry-listen "127.0.0.1:$((port + 1))" > "$work/broker.log" 2>&1 &
+broker=$!
+trap 'kill $broker 2>/dev/null; wait $broker 2>/dev/null; rm -rf "$work"' EXIT
+sleep 1
+bootstrap="127.0.0.1:$port"
+registry="http://127.0.0.1:$((port + 1))"
+"$spate" topics create events-json --partitions 2 --bootstrap "$bootstrap" > /dev/null
+"$spate" topics create events-avro --partitions 2 --bootstrap "$bootstrap" > /dev/null
+echo "== filling $records events $(date +%T)"
+awk -v n="$records" 'BEGIN {
+    srand(43);
+    split("DE FR US JP BR IN NG GB", countries, " ");
+    split("mobile desktop tablet tv", devices, " ");
+    for (i = 0; i < n; i++) {
+        u = int(rand() * 100000);
+        ms = i % 1000; s = int(i / 1000) % 60; m = int(i / 60000) % 60; h = int(i / 3600000) % 24;
+        printf "{\"user_id\":%d,\"amount\":%d,\"item\":\"item-%d\",\"country\":\"%s\",\"device\":\"%s\",\"price\":%.2f,\"ts\":\"2026-11-28 %02d:%02d:%02d.%03d\"}\n",
+            u, int(rand() * 1000), int(rand() * 5000), countries[1 + int(rand() * 8)], devices[1 + int(rand() * 4)],
+            rand() * 500, h, m, s, ms;
+    }
+}' | "$spate" produce events-json --bootstrap "$bootstrap" --acks 1 > /dev/null
+fill() { # TEMPLATE INPUT OUTPUT FORMAT -> the job file
+    local opts="" key="" value=""
+    if [ "$4" = avro-confluent ]; then
+        opts=",\n  'avro-confluent.url' = '$registry'"
+        key=",\n  'key.avro-confluent.url' = '$registry'"
+        value=",\n  'value.avro-confluent.url' = '$registry'"
+    fi
+    sed -e "s|\${BOOTSTRAP}|$bootstrap|g" -e "s|\${INPUT}|$2|g" -e "s|\${OUTPUT}|$3|g" \
+        -e "s|\${FORMAT}|$4|g" -e "s|\${REGISTRY}|$registry|g" -e "s|\${FORMAT_OPTIONS}|$opts|g" \
+        -e "s|\${KEY_OPTIONS}|$key|g" -e "s|\${VALUE_OPTIONS}|$value|g" \
+        "$root/scripts/bench-formats/$1.sql" > "$work/$3.sql"
+    echo "$work/$3.sql"
+}
+"$spate" sql -f "$(fill to-avro events-json events-avro avro-confluent)" > "$work/copy.log" 2>&1 || {
+    tail -20 "$work/copy.log" >&2; exit 1; }
+bytes() { # TOPIC -> bytes of its log segments
+    du -sb "$work"/broker/"$1"-* | awk '{ s += $1 } END { print s }'
+}
+echo "topic bytes per record: json $(awk -v b="$(bytes events-json)" -v n="$records" 'BEGIN { printf "%.1f", b / n }'), avro-confluent $(awk -v b="$(bytes events-avro)" -v n="$records" 'BEGIN { printf "%.1f", b / n }') (log segments with batch headers)"
+busy() { awk '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }
+since() { awk -v a="$1" -v b="$(busy)" 'BEGIN { printf "%.1f", b - a }'; }
+rate() { awk -v n="$records" -v s="$1" 'BEGIN { printf "%.3f M records/s", n / s / 1e6 }'; }
+for round in $(seq 1 "$rounds"); do
+    echo "== round $round $(date +%T) load $(cut -d' ' -f1 /proc/loadavg)"
+    for job in project group-by; do
+        for format in json avro-confluent; do
+            input=events-json
+            [ "$format" = avro-confluent ] && input=events-avro
+            out="$job-$format-$round"
+            "$spate" topics create "$out" --partitions 2 --bootstrap "$bootstrap" > /dev/null
+            c0=$(busy)
+            "$spate" sql -f "$(fill "$job" "$input" "$out" "$format")" > "$work/run.log" 2>&1 || {
+                tail -20 "$work/run.log" >&2; exit 1; }
+            t=$(sed -n 's/^\[INFO\] job finished in \([0-9.]*\)s.*$/\1/p' "$work/run.log" | tail -1)
+            printf '%-9s %-15s job %6ss, %s, machine cpu %ss\n' "$job" "$format" "$t" "$(rate "$t")" "$(since "$c0")"
+        done
+    done
+done
