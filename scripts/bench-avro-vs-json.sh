@@ -55,7 +55,7 @@ fill() { # TEMPLATE INPUT OUTPUT FORMAT -> the job file
 "$spate" sql -f "$(fill to-avro events-json events-avro avro-confluent)" > "$work/copy.log" 2>&1 || {
     tail -20 "$work/copy.log" >&2; exit 1; }
 bytes() { # TOPIC -> bytes of its log segments
-    du -sb "$work"/broker/"$1"-* | awk '{ s += $1 } END { print s }'
+    du -sb "$work"/broker/log/"$1"-* | awk '{ s += $1 } END { print s }'
 }
 echo "topic bytes per record: json $(awk -v b="$(bytes events-json)" -v n="$records" 'BEGIN { printf "%.1f", b / n }'), avro-confluent $(awk -v b="$(bytes events-avro)" -v n="$records" 'BEGIN { printf "%.1f", b / n }') (log segments with batch headers)"
 busy() { awk '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / 100 }' /proc/stat; }

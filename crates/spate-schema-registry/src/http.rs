@@ -19,6 +19,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::access::{self, Authorizer, Need, SubjectOperation};
 use crate::error::{RegistryError, Result};
 use crate::records::{Compatibility, Mode, Reference, SchemaType};
 use crate::service::Service;
@@ -46,11 +47,26 @@ pub trait Authenticator: Send + Sync {
 struct Shared {
     service: Arc<Service>,
     auth: Option<Arc<dyn Authenticator>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 /// The REST API over `service`; with `auth`, every request needs valid basic credentials.
 pub fn router(service: Arc<Service>, auth: Option<Arc<dyn Authenticator>>) -> Router {
-    let shared = Arc::new(Shared { service, auth });
+    secured_router(service, auth, None)
+}
+
+/// [`router`] whose authenticated users are also checked by `authorizer` per subject (it is
+/// only asked when `auth` is given).
+pub fn secured_router(
+    service: Arc<Service>,
+    auth: Option<Arc<dyn Authenticator>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
+) -> Router {
+    let shared = Arc::new(Shared {
+        service,
+        auth,
+        authorizer,
+    });
     Router::new()
         .route("/", get(|| async { json_response(StatusCode::OK, json!({})) }))
         .route("/subjects", get(subjects))
@@ -153,7 +169,10 @@ async fn authenticate(State(s): Shared_, req: axum::extract::Request, next: Next
     if let Some((user, password)) = basic_credentials(req.headers())
         && auth.check(peer, &user, &password).await
     {
-        return next.run(req).await;
+        return match &s.authorizer {
+            None => next.run(req).await,
+            Some(authz) => authorize(&s, authz.as_ref(), &user, peer, req, next).await,
+        };
     }
     let mut r = refused(RegistryError::Unauthorized);
     r.headers_mut().insert(
@@ -161,6 +180,73 @@ async fn authenticate(State(s): Shared_, req: axum::extract::Request, next: Next
         HeaderValue::from_static("Basic realm=\"spate-schema-registry\""),
     );
     r
+}
+
+/// Runs the request if `user` may make it; lists come back with only what the user may read.
+async fn authorize(
+    s: &Shared,
+    authz: &dyn Authorizer,
+    user: &str,
+    peer: Option<IpAddr>,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let may_read = |subject: &str| authz.allows(user, peer, SubjectOperation::Read, Some(subject));
+    match access::need(req.method(), req.uri().path()) {
+        Need::Nothing => next.run(req).await,
+        Need::Operation(op, subject) => {
+            if authz.allows(user, peer, op, subject.as_deref()) {
+                next.run(req).await
+            } else {
+                forbidden(user, op, subject.as_deref())
+            }
+        }
+        Need::SubjectList => keep_readable(next.run(req).await, &may_read).await,
+        Need::SchemaId(id) => {
+            let holders = s
+                .service
+                .read(|r| Ok(r.subject_versions_of(id, true).unwrap_or_default()))
+                .unwrap_or_default();
+            if !holders.is_empty() && !holders.iter().any(|(subject, _)| may_read(subject)) {
+                return forbidden(user, SubjectOperation::Read, holders.first().map(|(s, _)| s.as_str()));
+            }
+            keep_readable(next.run(req).await, &may_read).await
+        }
+    }
+}
+
+/// Confluent's 403.
+fn forbidden(user: &str, op: SubjectOperation, subject: Option<&str>) -> Response {
+    let on = match subject {
+        Some(s) => format!("Subject: {s}"),
+        None => "the registry".to_string(),
+    };
+    json_response(
+        StatusCode::FORBIDDEN,
+        json!({"error_code": 40301, "message": format!("User {user} is denied operation {} on {on}", op.name())}),
+    )
+}
+
+/// A successful JSON list answer with only the entries (subject names, or objects with a
+/// `subject`) that `may_read` allows; anything else unchanged.
+async fn keep_readable(response: Response, may_read: &(dyn Fn(&str) -> bool + Sync)) -> Response {
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error_code": 50001, "message": "answer lost"}));
+    };
+    let Ok(Value::Array(mut list)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    list.retain(|v| {
+        let subject = v.as_str().or_else(|| v.get("subject").and_then(Value::as_str));
+        subject.is_none_or(may_read)
+    });
+    let mut parts = parts;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(Value::Array(list).to_string()))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {

@@ -45,6 +45,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
 mod error;
 pub mod http;
 pub mod kafka_log;

@@ -4,7 +4,7 @@
 //! served by the same hardened HTTP loop as the server's REST API (connection and time limits)
 //! over TLS from the broker's `ssl.*` PEM settings when the broker has a TLS listener, and
 //! asks for HTTP basic auth against the broker's SASL users when the broker has a SASL
-//! listener.
+//! listener, each subject then checked against the broker's ACLs ([`BrokerAcls`]).
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -15,6 +15,8 @@ use anyhow::{Context, Result};
 use spate_broker::tls::HttpsAcceptor;
 use spate_broker::{BrokerAccess, BrokerConfig, SecurityProtocol};
 use spate_schema_registry::Service;
+use spate_broker::acl::{Operation, Resource, ResourceType};
+use spate_schema_registry::access::{Authorizer, SubjectOperation};
 use spate_schema_registry::http::{self, Authenticator, CheckFuture};
 use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
 use spate_server::HttpLimits;
@@ -84,6 +86,47 @@ impl Authenticator for BrokerUsers {
     }
 }
 
+/// Subjects checked against the broker's ACLs on the topic each subject is named after
+/// (Confluent's TopicNameStrategy: `orders-value` and `orders-key` belong to `orders`; any other
+/// subject to the topic of its own name): reading a subject needs DESCRIBE on that topic
+/// (which READ and WRITE imply), registering WRITE, deleting DELETE, setting its level or mode
+/// ALTER_CONFIGS; the registry-wide level and mode need ALTER_CONFIGS on the cluster.
+struct BrokerAcls(BrokerAccess);
+
+/// The topic whose ACLs govern `subject`.
+fn topic_of(subject: &str) -> &str {
+    subject
+        .strip_suffix("-value")
+        .or_else(|| subject.strip_suffix("-key"))
+        .unwrap_or(subject)
+}
+
+impl Authorizer for BrokerAcls {
+    fn allows(&self, user: &str, peer: Option<IpAddr>, operation: SubjectOperation, subject: Option<&str>) -> bool {
+        let principal = format!("User:{user}");
+        let host = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let kafka_operation = match operation {
+            SubjectOperation::Read => Operation::Describe,
+            SubjectOperation::Write => Operation::Write,
+            SubjectOperation::Delete => Operation::Delete,
+            SubjectOperation::Configure => Operation::AlterConfigs,
+        };
+        let resource = match subject {
+            Some(s) => Resource::topic(topic_of(s)),
+            None => Resource {
+                resource_type: ResourceType::Cluster,
+                name: "kafka-cluster",
+            },
+        };
+        if operation == SubjectOperation::Read {
+            // Reads also filter lists: no log line per subject left out.
+            self.0.filters_in(&principal, host, kafka_operation, resource)
+        } else {
+            self.0.allows(&principal, host, kafka_operation, resource)
+        }
+    }
+}
+
 /// Opens the registry's state in the `_schemas` topic of the cluster at `bootstrap` (client
 /// `properties` added) and serves it on `addr`.
 pub async fn start(
@@ -109,10 +152,14 @@ pub async fn start(
         .with_context(|| format!("cannot listen for the schema registry on {addr}"))?;
     let scheme = if exposure.tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{}", listener.local_addr()?);
+    let authorizer = exposure
+        .users
+        .clone()
+        .map(|a| Arc::new(BrokerAcls(a)) as Arc<dyn Authorizer>);
     let auth = exposure
         .users
         .map(|a| Arc::new(BrokerUsers(a)) as Arc<dyn Authenticator>);
-    let router = http::router(Arc::new(service), auth);
+    let router = http::secured_router(Arc::new(service), auth, authorizer);
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(spate_server::rest::connections::serve(
         listener,

@@ -28,20 +28,22 @@ fn client(url: &str, auth: Auth) -> RegistryClient {
 fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (ok, _, err) = common::run_spate(
-        &[
-            "users",
-            "add",
-            "alice",
-            "--mechanism",
-            "SCRAM-SHA-512",
-            "--password-stdin",
-            "--data-dir",
-            data.to_str().unwrap(),
-        ],
-        "al1ce-pw\n",
-    );
-    assert!(ok, "{err}");
+    for (user, password) in [("alice", "al1ce-pw"), ("bob", "b0b-pw"), ("admin", "adm1n-pw")] {
+        let (ok, _, err) = common::run_spate(
+            &[
+                "users",
+                "add",
+                user,
+                "--mechanism",
+                "SCRAM-SHA-512",
+                "--password-stdin",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            &format!("{password}\n"),
+        );
+        assert!(ok, "{err}");
+    }
     let broker = Broker::start_with_args(
         &data,
         &dir.path().join("broker.log"),
@@ -52,9 +54,37 @@ fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
             "SASL_PLAINTEXT://127.0.0.1:0",
             "--schema-registry-listen",
             "127.0.0.1:0",
+            "--set",
+            "super.users=User:admin",
         ],
     );
     let url = url_after(&broker.startup, "schema registry ");
+    let sasl = url_after(&broker.startup, "SASL_PLAINTEXT=SASL_PLAINTEXT://");
+    // The subject t-value belongs to topic t: alice may write t, bob nothing.
+    let (ok, out, err) = common::run_spate(
+        &[
+            "acls",
+            "add",
+            "--allow-principal",
+            "User:alice",
+            "--operation",
+            "Write",
+            "--topic",
+            "t",
+            "--bootstrap",
+            &sasl,
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanism=SCRAM-SHA-512",
+            "-X",
+            "sasl.username=admin",
+            "-X",
+            "sasl.password=adm1n-pw",
+        ],
+        "",
+    );
+    assert!(ok, "{out}{err}");
     let schema = r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"}]}"#;
     for auth in [
         Auth::None,
@@ -81,6 +111,41 @@ fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
     );
     let id = alice.register("t-value", "AVRO", schema).unwrap();
     assert_eq!(alice.schema(id).unwrap().text, schema);
+    // Subject permissions come from the topic's ACLs.
+    let e = alice.register("u-value", "AVRO", schema).unwrap_err();
+    assert_eq!(e.registry_code(), Some(40301), "{e}");
+    assert!(e.to_string().contains("denied operation Write on Subject: u-value"), "{e}");
+    let e = alice.call("PUT", "/config", Some(&serde_json::json!({"compatibility": "NONE"}))).unwrap_err();
+    assert_eq!(e.registry_code(), Some(40301), "{e}");
+    let bob = client(
+        &url,
+        Auth::Basic {
+            user: "bob".into(),
+            password: "b0b-pw".into(),
+        },
+    );
+    assert_eq!(bob.call("GET", "/subjects", None).unwrap(), serde_json::json!([]));
+    assert_eq!(bob.schema(id).unwrap_err().registry_code(), Some(40301));
+    assert_eq!(
+        bob.register("t-value", "AVRO", schema).unwrap_err().registry_code(),
+        Some(40301)
+    );
+    let admin = client(
+        &url,
+        Auth::Basic {
+            user: "admin".into(),
+            password: "adm1n-pw".into(),
+        },
+    );
+    admin.register("u-value", "AVRO", schema).unwrap();
+    assert_eq!(
+        admin.call("GET", "/subjects", None).unwrap(),
+        serde_json::json!(["t-value", "u-value"])
+    );
+    assert_eq!(
+        alice.call("GET", "/subjects", None).unwrap(),
+        serde_json::json!(["t-value"])
+    );
 }
 
 #[test]
