@@ -40,7 +40,13 @@ impl SubjectOperation {
 /// Must not block: it runs on the request's task.
 pub trait Authorizer: Send + Sync {
     /// Whether `user` from `peer` may do `operation` on `subject`.
-    fn allows(&self, user: &str, peer: Option<IpAddr>, operation: SubjectOperation, subject: Option<&str>) -> bool;
+    fn allows(
+        &self,
+        user: &str,
+        peer: Option<IpAddr>,
+        operation: SubjectOperation,
+        subject: Option<&str>,
+    ) -> bool;
 }
 
 /// What a request needs.
@@ -84,7 +90,11 @@ fn decode(segment: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push((h * 16 + l) as u8);
                 i += 3;
@@ -115,15 +125,27 @@ mod tests {
             (Method::POST, "/subjects/a-value/versions", op(Write, "a-value")),
             (Method::POST, "/subjects/a-value", op(Read, "a-value")),
             (Method::DELETE, "/subjects/a-value", op(Delete, "a-value")),
-            (Method::DELETE, "/subjects/a-value/versions/2", op(Delete, "a-value")),
-            (Method::GET, "/subjects/a%2Fb/versions/latest/schema", op(Read, "a/b")),
+            (
+                Method::DELETE,
+                "/subjects/a-value/versions/2",
+                op(Delete, "a-value"),
+            ),
+            (
+                Method::GET,
+                "/subjects/a%2Fb/versions/latest/schema",
+                op(Read, "a/b"),
+            ),
             (Method::GET, "/schemas/ids/7/versions", Need::SchemaId(7)),
             (Method::GET, "/config/a-value", op(Read, "a-value")),
             (Method::PUT, "/config/a-value", op(Configure, "a-value")),
             (Method::DELETE, "/mode/a-value", op(Configure, "a-value")),
             (Method::PUT, "/config", Need::Operation(Configure, None)),
             (Method::GET, "/config", Need::Nothing),
-            (Method::POST, "/compatibility/subjects/a-value/versions/latest", op(Read, "a-value")),
+            (
+                Method::POST,
+                "/compatibility/subjects/a-value/versions/latest",
+                op(Read, "a-value"),
+            ),
             (Method::GET, "/schemas/types", Need::Nothing),
         ];
         for (method, path, need_) in cases {

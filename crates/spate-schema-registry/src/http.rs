@@ -208,7 +208,11 @@ async fn authorize(
                 .read(|r| Ok(r.subject_versions_of(id, true).unwrap_or_default()))
                 .unwrap_or_default();
             if !holders.is_empty() && !holders.iter().any(|(subject, _)| may_read(subject)) {
-                return forbidden(user, SubjectOperation::Read, holders.first().map(|(s, _)| s.as_str()));
+                return forbidden(
+                    user,
+                    SubjectOperation::Read,
+                    holders.first().map(|(s, _)| s.as_str()),
+                );
             }
             keep_readable(next.run(req).await, &may_read).await
         }
@@ -235,7 +239,10 @@ async fn keep_readable(response: Response, may_read: &(dyn Fn(&str) -> bool + Sy
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({"error_code": 50001, "message": "answer lost"}));
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error_code": 50001, "message": "answer lost"}),
+        );
     };
     let Ok(Value::Array(mut list)) = serde_json::from_slice::<Value>(&bytes) else {
         return Response::from_parts(parts, axum::body::Body::from(bytes));

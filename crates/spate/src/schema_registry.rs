@@ -12,10 +12,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use spate_broker::acl::{Operation, Resource, ResourceType};
 use spate_broker::tls::HttpsAcceptor;
 use spate_broker::{BrokerAccess, BrokerConfig, SecurityProtocol};
 use spate_schema_registry::Service;
-use spate_broker::acl::{Operation, Resource, ResourceType};
 use spate_schema_registry::access::{Authorizer, SubjectOperation};
 use spate_schema_registry::http::{self, Authenticator, CheckFuture};
 use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
@@ -102,7 +102,13 @@ fn topic_of(subject: &str) -> &str {
 }
 
 impl Authorizer for BrokerAcls {
-    fn allows(&self, user: &str, peer: Option<IpAddr>, operation: SubjectOperation, subject: Option<&str>) -> bool {
+    fn allows(
+        &self,
+        user: &str,
+        peer: Option<IpAddr>,
+        operation: SubjectOperation,
+        subject: Option<&str>,
+    ) -> bool {
         let principal = format!("User:{user}");
         let host = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let kafka_operation = match operation {

@@ -114,8 +114,18 @@ fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
     // Subject permissions come from the topic's ACLs.
     let e = alice.register("u-value", "AVRO", schema).unwrap_err();
     assert_eq!(e.registry_code(), Some(40301), "{e}");
-    assert!(e.to_string().contains("denied operation Write on Subject: u-value"), "{e}");
-    let e = alice.call("PUT", "/config", Some(&serde_json::json!({"compatibility": "NONE"}))).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("denied operation Write on Subject: u-value"),
+        "{e}"
+    );
+    let e = alice
+        .call(
+            "PUT",
+            "/config",
+            Some(&serde_json::json!({"compatibility": "NONE"})),
+        )
+        .unwrap_err();
     assert_eq!(e.registry_code(), Some(40301), "{e}");
     let bob = client(
         &url,
@@ -127,7 +137,9 @@ fn a_broker_with_sasl_users_asks_the_registry_for_their_passwords() {
     assert_eq!(bob.call("GET", "/subjects", None).unwrap(), serde_json::json!([]));
     assert_eq!(bob.schema(id).unwrap_err().registry_code(), Some(40301));
     assert_eq!(
-        bob.register("t-value", "AVRO", schema).unwrap_err().registry_code(),
+        bob.register("t-value", "AVRO", schema)
+            .unwrap_err()
+            .registry_code(),
         Some(40301)
     );
     let admin = client(

@@ -21,9 +21,9 @@
 //! restart retries them); `schema` (an explicit schema instead of the derived one) and
 //! `properties.*` are not supported yet.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -164,7 +164,13 @@ impl AvroConfluent {
         result
     }
 
-    fn decode_with(&self, id: u32, reading: &Reading, payload: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+    fn decode_with(
+        &self,
+        id: u32,
+        reading: &Reading,
+        payload: &[u8],
+        out: &mut Vec<Value>,
+    ) -> Result<bool, FormatError> {
         let result = match reading {
             Reading::Direct => self.avro.decode(payload, out).map(|_| ()),
             Reading::Resolved(plan) => plan.decode(payload, out),
