@@ -21,6 +21,10 @@ pub enum AvroError {
     /// A value that does not fit the schema it is written with.
     #[error("cannot encode: {0}")]
     Encode(String),
+    /// A value of a writer's schema that the reader's schema cannot take (Avro's
+    /// `AvroTypeException`: `Found X, expecting Y`).
+    #[error("{0}")]
+    Resolve(String),
 }
 
 /// Results of this crate.

@@ -48,6 +48,7 @@ mod error;
 mod json;
 mod parse;
 mod print;
+mod resolve;
 mod schema;
 
 pub use datum::Datum;
