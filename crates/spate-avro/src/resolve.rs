@@ -67,7 +67,11 @@ impl Resolver<'_> {
                     || (!exact
                         && matches!(
                             (a, b),
-                            (Int, Long | Float | Double) | (Long, Float | Double) | (Float, Double) | (String, Bytes) | (Bytes, String)
+                            (Int, Long | Float | Double)
+                                | (Long, Float | Double)
+                                | (Float, Double)
+                                | (String, Bytes)
+                                | (Bytes, String)
                         ))
             }
             (Node::Record(a), Node::Record(b)) => !exact || a.name.name == b.name.name,
@@ -85,7 +89,10 @@ impl Resolver<'_> {
         // A writer union: the branch written is what is resolved.
         if let Node::Union(branches) = self.writer.node(w) {
             let Datum::Union(i, inner) = datum else {
-                return fail(format!("a {} where a union value was expected", datum.kind_name()));
+                return fail(format!(
+                    "a {} where a union value was expected",
+                    datum.kind_name()
+                ));
             };
             let Some(branch) = branches.get(i as usize) else {
                 return fail(format!("union branch {i} of {}", branches.len()));
@@ -98,31 +105,30 @@ impl Resolver<'_> {
                 .position(|b| self.matches(w, *b, true))
                 .or_else(|| branches.iter().position(|b| self.matches(w, *b, false)));
             let Some(i) = chosen else {
-                return fail(format!(
-                    "Found {}, expecting union",
-                    self.name(self.writer, w)
-                ));
+                return fail(format!("Found {}, expecting union", self.name(self.writer, w)));
             };
             let inner = self.value(w, branches[i], datum, depth + 1)?;
             return Ok(Datum::Union(i as u32, Box::new(inner)));
         }
         use Primitive as P;
         match (self.writer.node(w), self.reader.node(r), datum) {
-            (Node::Primitive { .. }, Node::Primitive { .. }, d) => match (kind(self.writer, w), kind(self.reader, r), d) {
-                (a, b, d) if a == b => Ok(d),
-                (_, Some(P::Long), Datum::Int(v)) => Ok(Datum::Long(i64::from(v))),
-                (_, Some(P::Float), Datum::Int(v)) => Ok(Datum::Float(v as f32)),
-                (_, Some(P::Float), Datum::Long(v)) => Ok(Datum::Float(v as f32)),
-                (_, Some(P::Double), Datum::Int(v)) => Ok(Datum::Double(f64::from(v))),
-                (_, Some(P::Double), Datum::Long(v)) => Ok(Datum::Double(v as f64)),
-                (_, Some(P::Double), Datum::Float(v)) => Ok(Datum::Double(f64::from(v))),
-                (_, Some(P::Bytes), Datum::String(s)) => Ok(Datum::Bytes(s.into_bytes())),
-                (_, Some(P::String), Datum::Bytes(b)) => match String::from_utf8(b) {
-                    Ok(s) => Ok(Datum::String(s)),
-                    Err(_) => fail("bytes that are not UTF-8 read as a string".into()),
-                },
-                _ => self.mismatch(w, r),
-            },
+            (Node::Primitive { .. }, Node::Primitive { .. }, d) => {
+                match (kind(self.writer, w), kind(self.reader, r), d) {
+                    (a, b, d) if a == b => Ok(d),
+                    (_, Some(P::Long), Datum::Int(v)) => Ok(Datum::Long(i64::from(v))),
+                    (_, Some(P::Float), Datum::Int(v)) => Ok(Datum::Float(v as f32)),
+                    (_, Some(P::Float), Datum::Long(v)) => Ok(Datum::Float(v as f32)),
+                    (_, Some(P::Double), Datum::Int(v)) => Ok(Datum::Double(f64::from(v))),
+                    (_, Some(P::Double), Datum::Long(v)) => Ok(Datum::Double(v as f64)),
+                    (_, Some(P::Double), Datum::Float(v)) => Ok(Datum::Double(f64::from(v))),
+                    (_, Some(P::Bytes), Datum::String(s)) => Ok(Datum::Bytes(s.into_bytes())),
+                    (_, Some(P::String), Datum::Bytes(b)) => match String::from_utf8(b) {
+                        Ok(s) => Ok(Datum::String(s)),
+                        Err(_) => fail("bytes that are not UTF-8 read as a string".into()),
+                    },
+                    _ => self.mismatch(w, r),
+                }
+            }
             (Node::Record(wr), Node::Record(rr), Datum::Record(mut values)) => {
                 let mut out = Vec::with_capacity(rr.fields.len());
                 for f in &rr.fields {
@@ -149,30 +155,37 @@ impl Resolver<'_> {
                 Ok(Datum::Record(out))
             }
             (Node::Enum(we), Node::Enum(re), Datum::Enum(i)) => {
-                let symbol = we.symbols.get(i as usize).ok_or_else(|| AvroError::Resolve(format!("enum index {i}")))?;
-                let found = re
+                let symbol = we
                     .symbols
-                    .iter()
-                    .position(|s| s == symbol)
-                    .or_else(|| re.default.as_ref().and_then(|d| re.symbols.iter().position(|s| s == d)));
+                    .get(i as usize)
+                    .ok_or_else(|| AvroError::Resolve(format!("enum index {i}")))?;
+                let found = re.symbols.iter().position(|s| s == symbol).or_else(|| {
+                    re.default
+                        .as_ref()
+                        .and_then(|d| re.symbols.iter().position(|s| s == d))
+                });
                 match found {
                     Some(j) => Ok(Datum::Enum(j as u32)),
                     None => fail(format!("No match for {symbol}")),
                 }
             }
             (Node::Fixed(wf), Node::Fixed(rf), d @ Datum::Fixed(_)) if wf.size == rf.size => Ok(d),
-            (Node::Array { items: wi, .. }, Node::Array { items: ri, .. }, Datum::Array(items)) => Ok(Datum::Array(
-                items
-                    .into_iter()
-                    .map(|v| self.value(*wi, *ri, v, depth + 1))
-                    .collect::<Result<_>>()?,
-            )),
-            (Node::Map { values: wv, .. }, Node::Map { values: rv, .. }, Datum::Map(entries)) => Ok(Datum::Map(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| Ok((k, self.value(*wv, *rv, v, depth + 1)?)))
-                    .collect::<Result<_>>()?,
-            )),
+            (Node::Array { items: wi, .. }, Node::Array { items: ri, .. }, Datum::Array(items)) => {
+                Ok(Datum::Array(
+                    items
+                        .into_iter()
+                        .map(|v| self.value(*wi, *ri, v, depth + 1))
+                        .collect::<Result<_>>()?,
+                ))
+            }
+            (Node::Map { values: wv, .. }, Node::Map { values: rv, .. }, Datum::Map(entries)) => {
+                Ok(Datum::Map(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| Ok((k, self.value(*wv, *rv, v, depth + 1)?)))
+                        .collect::<Result<_>>()?,
+                ))
+            }
             _ => self.mismatch(w, r),
         }
     }
@@ -182,12 +195,20 @@ fn default_datum(schema: &Schema, ty: TypeId, json: &Json, depth: usize) -> Resu
     if depth > MAX_DEPTH {
         return fail("default nested too deeply".into());
     }
-    let bad = || AvroError::Resolve(format!("default {} does not fit {}", json.to_text(), schema.kind_name(ty)));
+    let bad = || {
+        AvroError::Resolve(format!(
+            "default {} does not fit {}",
+            json.to_text(),
+            schema.kind_name(ty)
+        ))
+    };
     Ok(match (schema.node(ty), json) {
         (Node::Primitive { kind, .. }, j) => match (kind, j) {
             (Primitive::Null, Json::Null) => Datum::Null,
             (Primitive::Boolean, Json::Bool(b)) => Datum::Boolean(*b),
-            (Primitive::Int, j) => Datum::Int(j.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(bad)?),
+            (Primitive::Int, j) => {
+                Datum::Int(j.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(bad)?)
+            }
             (Primitive::Long, j) => Datum::Long(j.as_i64().ok_or_else(bad)?),
             (Primitive::Float, Json::Number(n)) => Datum::Float(n.as_f64().ok_or_else(bad)? as f32),
             (Primitive::Double, Json::Number(n)) => Datum::Double(n.as_f64().ok_or_else(bad)?),
@@ -196,7 +217,9 @@ fn default_datum(schema: &Schema, ty: TypeId, json: &Json, depth: usize) -> Resu
             (Primitive::Bytes, Json::String(s)) => Datum::Bytes(s.chars().map(|c| c as u32 as u8).collect()),
             _ => return Err(bad()),
         },
-        (Node::Enum(e), Json::String(s)) => Datum::Enum(e.symbols.iter().position(|x| x == s).ok_or_else(bad)? as u32),
+        (Node::Enum(e), Json::String(s)) => {
+            Datum::Enum(e.symbols.iter().position(|x| x == s).ok_or_else(bad)? as u32)
+        }
         (Node::Fixed(f), Json::String(s)) => {
             let b: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
             if b.len() != f.size {
@@ -290,10 +313,14 @@ mod tests {
     fn what_cannot_be_read_says_so() {
         let writer = parse(r#"{"type":"record","name":"W","fields":[{"name":"a","type":"long"}]}"#);
         let narrower = parse(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}"#);
-        let e = narrower.resolve(&writer, Datum::Record(vec![Datum::Long(1)])).unwrap_err();
+        let e = narrower
+            .resolve(&writer, Datum::Record(vec![Datum::Long(1)]))
+            .unwrap_err();
         assert_eq!(e.to_string(), "Found long, expecting int");
         let needs = parse(r#"{"type":"record","name":"R","fields":[{"name":"b","type":"long"}]}"#);
-        let e = needs.resolve(&writer, Datum::Record(vec![Datum::Long(1)])).unwrap_err();
+        let e = needs
+            .resolve(&writer, Datum::Record(vec![Datum::Long(1)]))
+            .unwrap_err();
         assert_eq!(e.to_string(), "Found W, expecting R, missing required field b");
     }
 

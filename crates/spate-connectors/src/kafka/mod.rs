@@ -34,6 +34,7 @@
 //! ```
 
 mod assignment;
+pub mod avro;
 mod committer;
 pub(crate) mod error;
 mod message;
