@@ -6,7 +6,8 @@ AvroSerializer (which registers SCHEMA_JSON under TOPIC-value); a field named "t
 milliseconds, written as a datetime.
 consume BOOTSTRAP REGISTRY TOPIC: reads TOPIC until it is idle for 5 s, decodes keys and values
 with AvroDeserializer (schemas from the registry by the records' ids) and prints the last value
-per key as JSON lines, sorted; a deleted key (tombstone) is left out."""
+per key as JSON lines, sorted; a deleted key (tombstone) is left out.
+dump BOOTSTRAP REGISTRY TOPIC: the same reading, every value printed in order (one partition)."""
 import datetime
 import json
 import sys
@@ -56,6 +57,8 @@ else:
             table.pop(k, None)
         else:
             table[k] = values(m.value(), SerializationContext(topic, MessageField.VALUE))
+        if mode == "dump":
+            print(json.dumps(table.pop(k, None), sort_keys=True, default=millis))
     c.close()
     for k in sorted(table):
         print(json.dumps({"key": json.loads(k), "value": table[k]}, sort_keys=True, default=millis))

@@ -222,7 +222,12 @@ pub const UPSERT_KAFKA_NEEDS_A_KEY: &str = "'upsert-kafka' tables require to def
      The PRIMARY KEY also defines records in the 'upsert-kafka' table should update or delete on which keys.";
 
 /// The formats whose records are changes (Flink's CDC formats).
-const CHANGELOG_FORMATS: &[&str] = &["debezium-json", "canal-json", "maxwell-json"];
+const CHANGELOG_FORMATS: &[&str] = &[
+    "debezium-json",
+    "canal-json",
+    "maxwell-json",
+    "debezium-avro-confluent",
+];
 
 /// A supported format and its options (with the format's name as prefix).
 struct FormatSpec {
@@ -252,6 +257,25 @@ const FORMATS: &[FormatSpec] = &[
             "avro-confluent.ssl.truststore.location",
             "avro-confluent.ssl.truststore.password",
             "avro-confluent.ignore-parse-errors",
+        ],
+    },
+    FormatSpec {
+        name: "debezium-avro-confluent",
+        options: &[
+            "debezium-avro-confluent.url",
+            "debezium-avro-confluent.schema-registry.url",
+            "debezium-avro-confluent.subject",
+            "debezium-avro-confluent.schema-registry.subject",
+            "debezium-avro-confluent.auto.register.schemas",
+            "debezium-avro-confluent.basic-auth.credentials-source",
+            "debezium-avro-confluent.basic-auth.user-info",
+            "debezium-avro-confluent.bearer-auth.credentials-source",
+            "debezium-avro-confluent.bearer-auth.token",
+            "debezium-avro-confluent.ssl.keystore.location",
+            "debezium-avro-confluent.ssl.keystore.password",
+            "debezium-avro-confluent.ssl.truststore.location",
+            "debezium-avro-confluent.ssl.truststore.password",
+            "debezium-avro-confluent.ignore-parse-errors",
         ],
     },
     FormatSpec {
@@ -482,7 +506,7 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
             };
             // Flink's filesystem connector writes `avro` as Avro container files, a bulk
             // format Spate's line-based file connector does not write yet.
-            if f.name.starts_with("avro") && spec.formats == FormatUse::Single {
+            if f.name.contains("avro") && spec.formats == FormatUse::Single {
                 return Err(cx.err(
                     format!(
                         "format '{}' is not supported by Spate's filesystem connector yet (Flink writes Avro \

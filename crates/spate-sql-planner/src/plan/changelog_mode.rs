@@ -98,7 +98,13 @@ impl fmt::Display for ChangelogMode {
 }
 
 /// The changelog formats whose records are a whole changelog (Flink's CDC formats).
-const CHANGELOG_FORMATS: &[&str] = &["debezium-json", "canal-json", "maxwell-json", "ogg-json"];
+const CHANGELOG_FORMATS: &[&str] = &[
+    "debezium-json",
+    "canal-json",
+    "maxwell-json",
+    "ogg-json",
+    "debezium-avro-confluent",
+];
 
 /// Which images of an update a consumer needs (Flink's `UpdateKindTrait`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -418,12 +418,16 @@ fn with_registry_url(mut map: BTreeMap<String, String>, ctx: &ConnectorContext) 
         return map;
     };
     for (format_key, prefix) in [("format", ""), ("key.format", "key."), ("value.format", "value.")] {
-        if map.get(format_key).map(String::as_str) != Some("avro-confluent") {
+        let Some(format) = map
+            .get(format_key)
+            .filter(|f| *f == "avro-confluent" || *f == "debezium-avro-confluent")
+            .cloned()
+        else {
             continue;
-        }
+        };
         let named = [
-            format!("{prefix}avro-confluent.url"),
-            format!("{prefix}avro-confluent.schema-registry.url"),
+            format!("{prefix}{format}.url"),
+            format!("{prefix}{format}.schema-registry.url"),
         ];
         if !named.iter().any(|k| map.contains_key(k)) {
             map.insert(named[0].clone(), url.clone());

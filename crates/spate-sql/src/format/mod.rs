@@ -84,6 +84,7 @@ impl RecordSplitter {
 pub const FORMATS: &[&str] = &[
     "avro",
     "avro-confluent",
+    "debezium-avro-confluent",
     "csv",
     "json",
     "raw",
@@ -104,6 +105,7 @@ pub struct RowFormat {
 enum Codec {
     Avro(Arc<avro::Avro>),
     AvroConfluent(Arc<avro::confluent::AvroConfluent>),
+    DebeziumAvro(Arc<avro::debezium::DebeziumAvro>),
     Json(Arc<json::Json>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
@@ -124,6 +126,9 @@ impl RowFormat {
             "avro" => Codec::Avro(Arc::new(avro::Avro::new(&fields, options)?)),
             "avro-confluent" => {
                 Codec::AvroConfluent(Arc::new(avro::confluent::AvroConfluent::new(&fields, options)?))
+            }
+            "debezium-avro-confluent" => {
+                Codec::DebeziumAvro(Arc::new(avro::debezium::DebeziumAvro::new(&fields, options)?))
             }
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
@@ -192,6 +197,7 @@ impl RowFormat {
             Codec::Csv(c) => c.ignores_parse_errors(),
             Codec::Changelog(c) => c.ignores_parse_errors(),
             Codec::AvroConfluent(a) => a.ignores_parse_errors(),
+            Codec::DebeziumAvro(d) => d.ignores_parse_errors(),
             Codec::Raw(_) | Codec::Avro(_) => false,
         }
     }
@@ -202,6 +208,7 @@ impl RowFormat {
     pub fn skips(&self, e: &FormatError) -> bool {
         match &self.codec {
             Codec::AvroConfluent(a) => a.skippable(e),
+            Codec::DebeziumAvro(d) => d.skippable(e),
             _ => self.ignores_parse_errors(),
         }
     }
@@ -211,7 +218,7 @@ impl RowFormat {
     /// [`decode_changes`](Self::decode_changes), write changes with
     /// [`encode_change`](Self::encode_change).
     pub fn is_changelog(&self) -> bool {
-        matches!(self.codec, Codec::Changelog(_))
+        matches!(self.codec, Codec::Changelog(_) | Codec::DebeziumAvro(_))
     }
 
     /// Appends the changes one record holds, in order, each with one value per field: none
@@ -219,8 +226,17 @@ impl RowFormat {
     /// format's filter); a row format's record is one insertion (or none where
     /// [`decode_record`](Self::decode_record) makes none). On an error nothing is appended.
     pub fn decode_changes(&self, bytes: &[u8], out: &mut Vec<ChangeValues>) -> Result<(), FormatError> {
-        if let Codec::Changelog(c) = &self.codec {
-            return c.decode(bytes, out);
+        match &self.codec {
+            Codec::Changelog(c) => return c.decode(bytes, out),
+            Codec::DebeziumAvro(d) => {
+                let start = out.len();
+                let result = d.decode(bytes, out);
+                if result.is_err() {
+                    out.truncate(start);
+                }
+                return result;
+            }
+            _ => {}
         }
         let mut values = Vec::with_capacity(self.fields.len());
         if self.decode_record(bytes, &mut values)? {
@@ -291,6 +307,14 @@ impl RowFormat {
                 self.check_width(values)?;
                 c.encode(kind, values, out)
             }
+            Codec::DebeziumAvro(d) => {
+                let start = out.len();
+                let result = d.encode(kind, values, out);
+                if result.is_err() {
+                    out.truncate(start);
+                }
+                result
+            }
             _ => self.encode(values, out),
         }
     }
@@ -317,7 +341,7 @@ impl RowFormat {
             Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
             Codec::Avro(a) => a.decode(bytes, out),
             Codec::AvroConfluent(a) => a.decode(bytes, out),
-            Codec::Changelog(_) => Err(FormatError(format!(
+            Codec::Changelog(_) | Codec::DebeziumAvro(_) => Err(FormatError(format!(
                 "internal error: '{}' records are changes, read with decode_changes",
                 self.name
             ))),
@@ -340,7 +364,8 @@ impl RowFormat {
             | Codec::Raw(_)
             | Codec::Changelog(_)
             | Codec::Avro(_)
-            | Codec::AvroConfluent(_) => {
+            | Codec::AvroConfluent(_)
+            | Codec::DebeziumAvro(_) => {
                 return self.decode_record(bytes, out);
             }
         };
@@ -359,7 +384,8 @@ impl RowFormat {
             | Codec::Raw(_)
             | Codec::Changelog(_)
             | Codec::Avro(_)
-            | Codec::AvroConfluent(_) => None,
+            | Codec::AvroConfluent(_)
+            | Codec::DebeziumAvro(_) => None,
         })
     }
 
@@ -375,7 +401,8 @@ impl RowFormat {
             | Codec::Csv(_)
             | Codec::Changelog(_)
             | Codec::Avro(_)
-            | Codec::AvroConfluent(_) => false,
+            | Codec::AvroConfluent(_)
+            | Codec::DebeziumAvro(_) => false,
         }
     }
 
@@ -397,6 +424,7 @@ impl RowFormat {
             Codec::Raw(r) => r.encode(values, out),
             Codec::Avro(a) => a.encode(values, out),
             Codec::AvroConfluent(a) => a.encode(values, out),
+            Codec::DebeziumAvro(d) => d.encode(RowKind::Insert, values, out),
             Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };
         if result.is_err() {

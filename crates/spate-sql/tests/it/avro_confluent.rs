@@ -293,3 +293,116 @@ fn an_unreachable_registry_fails_the_job_even_when_parse_errors_are_ignored() {
     assert!(e.contains(&url), "{e}");
     assert!(e.contains("topic in, partition 0, offset 0"), "{e}");
 }
+
+/// Debezium's Avro envelope as its connectors register it (trimmed): `Value` rows, `source`
+/// and `ts_ms` besides `before`, `after`, `op`.
+const DEBEZIUM: &str = r#"{"type":"record","name":"Envelope","namespace":"shop.public.items","fields":[
+  {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
+    {"name":"id","type":"int"},{"name":"name","type":["null","string"],"default":null},
+    {"name":"price","type":"double"}]}],"default":null},
+  {"name":"after","type":["null","Value"],"default":null},
+  {"name":"source","type":{"type":"record","name":"Source","namespace":"io.debezium","fields":[
+    {"name":"db","type":"string"},{"name":"lsn","type":["null","long"],"default":null}]}},
+  {"name":"op","type":"string"},
+  {"name":"ts_ms","type":["null","long"],"default":null}]}"#;
+
+#[test]
+fn debezium_avro_events_are_a_changelog_in_and_out() {
+    let broker = TestBroker::start();
+    let url = registry();
+    broker.topic("items", 1);
+    broker.topic("totals", 1);
+    let src = r#""source": {"db": "shop", "lsn": 7}, "ts_ms": 1"#;
+    produce(
+        &broker,
+        &url,
+        "items",
+        DEBEZIUM,
+        &[
+            &format!(
+                r#"{{"before": null, "after": {{"id": 1, "name": "pen", "price": 1.5}}, "op": "r", {src}}}"#
+            ),
+            &format!(
+                r#"{{"before": null, "after": {{"id": 2, "name": "ink", "price": 4.0}}, "op": "c", {src}}}"#
+            ),
+            &format!(
+                r#"{{"before": {{"id": 1, "name": "pen", "price": 1.5}}, "after": {{"id": 1, "name": "pen", "price": 2.5}}, "op": "u", {src}}}"#
+            ),
+            &format!(
+                r#"{{"before": {{"id": 2, "name": "ink", "price": 4.0}}, "after": null, "op": "d", {src}}}"#
+            ),
+        ],
+    );
+    let sql = format!(
+        "SET 'parallelism.default' = '1';
+        CREATE TABLE items (id INT, name STRING, price DOUBLE) WITH ('connector' = 'kafka', 'topic' = 'items',
+          'format' = 'debezium-avro-confluent', 'debezium-avro-confluent.url' = '{url}',
+          'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');
+        SELECT * FROM items;"
+    );
+    let mut got = Vec::new();
+    let mut session = Session::new(SessionOptions {
+        bootstrap: Some(broker.bootstrap()),
+        ..SessionOptions::default()
+    });
+    session
+        .execute_script(&sql, |_, r| {
+            if let StatementResult::Rows { rows, kinds, .. } = r {
+                got.extend(kinds.iter().zip(rows).map(|(k, r)| format!("{k:?} {r:?}")));
+            }
+        })
+        .map_err(|e| e.render(&sql))
+        .expect("reads");
+    assert_eq!(
+        got,
+        vec![
+            r#"Insert [Int(1), String("pen"), Float(1.5)]"#,
+            r#"Insert [Int(2), String("ink"), Float(4.0)]"#,
+            r#"UpdateBefore [Int(1), String("pen"), Float(1.5)]"#,
+            r#"UpdateAfter [Int(1), String("pen"), Float(2.5)]"#,
+            r#"Delete [Int(2), String("ink"), Float(4.0)]"#,
+        ]
+    );
+
+    // An updating query written as Debezium events, read back by confluent-kafka.
+    let sql = format!(
+        "SET 'parallelism.default' = '1';
+        CREATE TABLE items (id INT, name STRING, price DOUBLE) WITH ('connector' = 'kafka', 'topic' = 'items',
+          'format' = 'debezium-avro-confluent', 'debezium-avro-confluent.url' = '{url}',
+          'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');
+        CREATE TABLE totals (n BIGINT, total DOUBLE) WITH ('connector' = 'kafka', 'topic' = 'totals',
+          'format' = 'debezium-avro-confluent', 'debezium-avro-confluent.url' = '{url}');
+        INSERT INTO totals SELECT COUNT(*), SUM(price) FROM items;"
+    );
+    let mut session = Session::new(SessionOptions {
+        bootstrap: Some(broker.bootstrap()),
+        checkpoint_dir: Some(tempfile::tempdir().expect("tempdir").keep()),
+        ..SessionOptions::default()
+    });
+    session
+        .execute_script(&sql, |_, _| {})
+        .map_err(|e: SqlError| e.render(&sql))
+        .expect("the job runs");
+    let out = Command::new(python())
+        .arg(script())
+        .args(["dump", &broker.bootstrap(), &url, "totals"])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Vec<&str> = std::str::from_utf8(&out.stdout).expect("utf-8").lines().collect();
+    assert_eq!(
+        got,
+        vec![
+            r#"{"after": {"n": 1, "total": 1.5}, "before": null, "op": "c"}"#,
+            r#"{"after": null, "before": {"n": 1, "total": 1.5}, "op": "d"}"#,
+            r#"{"after": {"n": 2, "total": 5.5}, "before": null, "op": "c"}"#,
+            r#"{"after": null, "before": {"n": 2, "total": 5.5}, "op": "d"}"#,
+            // The update's retraction and addition each move the aggregate.
+            r#"{"after": {"n": 1, "total": 4.0}, "before": null, "op": "c"}"#,
+            r#"{"after": null, "before": {"n": 1, "total": 4.0}, "op": "d"}"#,
+            r#"{"after": {"n": 2, "total": 6.5}, "before": null, "op": "c"}"#,
+            r#"{"after": null, "before": {"n": 2, "total": 6.5}, "op": "d"}"#,
+            r#"{"after": {"n": 1, "total": 2.5}, "before": null, "op": "c"}"#,
+        ]
+    );
+}

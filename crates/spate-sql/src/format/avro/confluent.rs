@@ -79,6 +79,8 @@ pub(crate) struct AvroConfluent {
     subject: Option<String>,
     auto_register: bool,
     ignore_parse_errors: bool,
+    /// `<format>.subject`, for messages.
+    subject_option: String,
     readings: RwLock<HashMap<u32, Arc<Reading>>>,
     writer_id: OnceLock<u32>,
     /// This format's key in each thread's [`LOCAL_READINGS`] (unique per instance, never
@@ -101,11 +103,21 @@ thread_local! {
 
 impl AvroConfluent {
     pub(crate) fn new(fields: &[FormatField], options: &BTreeMap<String, String>) -> Result<Self, SqlError> {
-        let opts = FormatOptions::new("avro-confluent", options, OPTIONS)?;
+        Self::named("avro-confluent", fields, options)
+    }
+
+    /// The format under the name `format` (`debezium-avro-confluent` wraps its envelope in
+    /// one): options and messages carry that name.
+    pub(crate) fn named(
+        format: &'static str,
+        fields: &[FormatField],
+        options: &BTreeMap<String, String>,
+    ) -> Result<Self, SqlError> {
+        let opts = FormatOptions::new(format, options, OPTIONS)?;
         let url = opts
             .get("url")
             .or_else(|| opts.get("schema-registry.url"))
-            .ok_or_else(|| opts.error("Could not find required option 'avro-confluent.url'.".into()))?;
+            .ok_or_else(|| opts.error(format!("Could not find required option '{}'.", opts.name("url"))))?;
         let mut config = ClientConfig::new(url);
         config.auth = auth(&opts, &mut config.urls)?;
         config.trust_pem = opts.get("ssl.truststore.location").map(PathBuf::from);
@@ -113,6 +125,7 @@ impl AvroConfluent {
         let client = RegistryClient::new(&config).map_err(|e| opts.error(e.to_string()))?;
         let avro = Avro::new(fields, &BTreeMap::new())
             .map_err(|e| opts.error(e.to_string().replace("format 'avro': ", "")))?;
+        let subject_option = opts.name("subject");
         let text = avro.schema.to_java_string();
         let canonical = avro.schema.canonical_form();
         Ok(AvroConfluent {
@@ -126,6 +139,7 @@ impl AvroConfluent {
                 .map(str::to_string),
             auto_register: opts.flag("auto.register.schemas", true)?,
             ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
+            subject_option,
             readings: RwLock::default(),
             writer_id: OnceLock::new(),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
@@ -238,9 +252,10 @@ impl AvroConfluent {
     /// The id of the derived schema under the subject: registered, or looked up.
     fn writer_id(&self) -> Result<u32, FormatError> {
         let Some(subject) = &self.subject else {
-            return Err(FormatError(
-                "Option avro-confluent.subject is required for serialization".into(),
-            ));
+            return Err(FormatError(format!(
+                "Option {} is required for serialization",
+                self.subject_option
+            )));
         };
         let result = if self.auto_register {
             self.client.register(subject, "AVRO", &self.text)
@@ -280,29 +295,34 @@ fn auth(opts: &FormatOptions<'_>, urls: &mut [String]) -> Result<Auth, SqlError>
         && !b.eq_ignore_ascii_case("STATIC_TOKEN")
     {
         return Err(opts.error(format!(
-            "option 'avro-confluent.bearer-auth.credentials-source': '{b}' is not supported; Spate supports STATIC_TOKEN"
+            "option '{}': '{b}' is not supported; Spate supports STATIC_TOKEN",
+            opts.name("bearer-auth.credentials-source")
         )));
     }
     if let Some(token) = opts.get("bearer-auth.token") {
         return Ok(Auth::Bearer(token.to_string()));
     }
     if bearer.is_some() {
-        return Err(opts.error("option 'avro-confluent.bearer-auth.token' is missing".into()));
+        return Err(opts.error(format!("option '{}' is missing", opts.name("bearer-auth.token"))));
     }
     match source.map(str::to_ascii_uppercase).as_deref() {
         None | Some("USER_INFO") => match opts.get("basic-auth.user-info") {
             Some(info) => {
                 let (user, password) = info.split_once(':').ok_or_else(|| {
-                    opts.error("option 'avro-confluent.basic-auth.user-info' takes 'user:password'".into())
+                    opts.error(format!(
+                        "option '{}' takes 'user:password'",
+                        opts.name("basic-auth.user-info")
+                    ))
                 })?;
                 Ok(Auth::Basic {
                     user: user.to_string(),
                     password: password.to_string(),
                 })
             }
-            None if source.is_some() => {
-                Err(opts.error("option 'avro-confluent.basic-auth.user-info' is missing".into()))
-            }
+            None if source.is_some() => Err(opts.error(format!(
+                "option '{}' is missing",
+                opts.name("basic-auth.user-info")
+            ))),
             None => Ok(Auth::None),
         },
         Some("URL") => {
@@ -324,13 +344,15 @@ fn auth(opts: &FormatOptions<'_>, urls: &mut [String]) -> Result<Auth, SqlError>
                 }
             }
             found.ok_or_else(|| {
-                opts.error(
-                    "basic-auth.credentials-source URL needs 'user:password@' in avro-confluent.url".into(),
-                )
+                opts.error(format!(
+                    "basic-auth.credentials-source URL needs 'user:password@' in {}",
+                    opts.name("url")
+                ))
             })
         }
         Some(other) => Err(opts.error(format!(
-            "option 'avro-confluent.basic-auth.credentials-source': '{other}' is not supported; Spate supports USER_INFO and URL"
+            "option '{}': '{other}' is not supported; Spate supports USER_INFO and URL",
+            opts.name("basic-auth.credentials-source")
         ))),
     }
 }

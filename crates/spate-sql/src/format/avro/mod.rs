@@ -14,6 +14,7 @@
 
 mod codec;
 pub(super) mod confluent;
+pub(super) mod debezium;
 mod derive;
 mod resolve;
 
