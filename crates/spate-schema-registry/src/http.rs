@@ -677,3 +677,30 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, router(service, auth)).await
 }
+
+/// Serves `router` on a free port of 127.0.0.1 from a thread of its own (a single-threaded
+/// runtime) for as long as the process lives; returns `http://127.0.0.1:PORT`. For tools and
+/// tests that want a registry beside them without an async runtime of their own.
+pub fn serve_in_background(router: Router) -> std::io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("schema-registry".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        if let Err(e) = axum::serve(listener, router).await {
+                            eprintln!("schema registry on {addr} stopped: {e}");
+                        }
+                    }
+                    Err(e) => eprintln!("schema registry on {addr}: {e}"),
+                }
+            });
+        })?;
+    Ok(format!("http://{addr}"))
+}

@@ -11,22 +11,8 @@ use spate_schema_registry::{MemoryLog, Service, http};
 
 fn registry() -> Arc<RegistryClient> {
     let service = Arc::new(Service::open(Box::new(MemoryLog::default())).expect("opens"));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let addr = listener.local_addr().expect("address").to_string();
-    listener.set_nonblocking(true).expect("non-blocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, http::router(service, None))
-                .await
-                .expect("serves");
-        });
-    });
-    Arc::new(RegistryClient::new(&ClientConfig::new(&format!("http://{addr}"))).expect("client"))
+    let url = http::serve_in_background(http::router(service, None)).expect("serves");
+    Arc::new(RegistryClient::new(&ClientConfig::new(&url)).expect("client"))
 }
 
 /// What producers wrote last year.

@@ -26,22 +26,8 @@ impl Authenticator for OneUser {
 /// Serves a fresh registry on 127.0.0.1 and returns its address.
 fn serve(auth: Option<Arc<dyn Authenticator>>) -> String {
     let service = Arc::new(Service::open(Box::new(MemoryLog::default())).expect("opens"));
-    let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
-    let addr = listener.local_addr().expect("address").to_string();
-    listener.set_nonblocking(true).expect("non-blocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, http::router(service, auth))
-                .await
-                .expect("serves");
-        });
-    });
-    addr
+    let url = http::serve_in_background(http::router(service, auth)).expect("serves");
+    url.trim_start_matches("http://").to_string()
 }
 
 const CLICK_V1: &str = r#"{"type":"record","name":"Click","fields":[{"name":"user","type":"long"}]}"#;

@@ -11,27 +11,11 @@ use std::sync::Arc;
 use serde_json::Value;
 use spate_schema_registry::{MemoryLog, Service, http};
 
-/// Serves a fresh registry on 127.0.0.1; returns its address. The server thread lives as long
-/// as the test process.
+/// Serves a fresh registry on 127.0.0.1; returns its address.
 fn serve() -> String {
     let service = Arc::new(Service::open(Box::new(MemoryLog::default())).expect("opens"));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let addr = listener.local_addr().expect("address").to_string();
-    listener.set_nonblocking(true).expect("non-blocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, http::router(service, None))
-                .await
-                .expect("serves");
-        });
-    });
-    addr
+    let url = http::serve_in_background(http::router(service, None)).expect("serves");
+    url.trim_start_matches("http://").to_string()
 }
 
 fn python() -> PathBuf {

@@ -29,22 +29,7 @@ fn script() -> PathBuf {
 /// Serves a fresh schema registry on 127.0.0.1 for the test process; returns its URL.
 pub(crate) fn registry() -> String {
     let service = Arc::new(Service::open(Box::new(MemoryLog::default())).expect("opens"));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let addr = listener.local_addr().expect("address").to_string();
-    listener.set_nonblocking(true).expect("non-blocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, http::router(service, None))
-                .await
-                .expect("serves");
-        });
-    });
-    format!("http://{addr}")
+    http::serve_in_background(http::router(service, None)).expect("serves")
 }
 
 fn produce(broker: &TestBroker, url: &str, topic: &str, schema: &str, rows: &[&str]) {
