@@ -8,16 +8,12 @@
 
 use std::collections::BTreeMap;
 
+use super::super::changelog::{REPLICA_IDENTITY, row_type_of};
 use super::super::{ChangeValues, FormatError, FormatField};
 use super::confluent::AvroConfluent;
 use crate::error::SqlError;
-use crate::ident::Ident;
-use crate::types::{DataType, RowField, TypeKind};
+use crate::types::{DataType, TypeKind};
 use crate::value::{RowKind, Value};
-
-/// Flink's message for an update or delete without its before-image.
-const REPLICA_IDENTITY: &str = "The \"before\" field of {} message is null, if you are using Debezium Postgres \
-     Connector, please check the Postgres table has been set REPLICA IDENTITY to FULL level.";
 
 /// A configured `debezium-avro-confluent` format.
 #[derive(Debug)]
@@ -28,16 +24,7 @@ pub(crate) struct DebeziumAvro {
 
 impl DebeziumAvro {
     pub(crate) fn new(fields: &[FormatField], options: &BTreeMap<String, String>) -> Result<Self, SqlError> {
-        let row = DataType::new(TypeKind::Row(
-            fields
-                .iter()
-                .map(|f| RowField {
-                    name: Ident::new(f.name.as_str()),
-                    ty: f.ty.clone(),
-                    description: None,
-                })
-                .collect(),
-        ));
+        let row = row_type_of(fields);
         let envelope = [
             FormatField::new("before", row.clone()),
             FormatField::new("after", row),

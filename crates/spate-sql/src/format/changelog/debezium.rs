@@ -9,7 +9,7 @@ use crate::types::{DataType, RowField, TypeKind};
 use crate::value::{RowKind, Value};
 
 /// Flink's message for an update or delete without its before-image.
-const REPLICA_IDENTITY: &str = "The \"before\" field of {} message is null, if you are using Debezium Postgres \
+pub(crate) const REPLICA_IDENTITY: &str = "The \"before\" field of {} message is null, if you are using Debezium Postgres \
      Connector, please check the Postgres table has been set REPLICA IDENTITY to FULL level.";
 
 /// The fields Flink reads an event's changes through (the payload's, with `schema-include`).

@@ -24,6 +24,8 @@
 
 mod canal;
 mod debezium;
+
+pub(crate) use debezium::REPLICA_IDENTITY;
 mod maxwell;
 mod metadata;
 
@@ -100,16 +102,7 @@ impl Changelog {
             .filter(|(k, _)| JSON_OPTIONS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let row_type = DataType::new(TypeKind::Row(
-            fields
-                .iter()
-                .map(|f| RowField {
-                    name: Ident::new(f.name.clone()),
-                    ty: f.ty.clone(),
-                    description: None,
-                })
-                .collect(),
-        ));
+        let row_type = row_type_of(fields);
         let (flavor, own) = match name {
             "debezium-json" => {
                 let schema_include = opts.flag("schema-include", false)?;
@@ -402,6 +395,20 @@ impl Writer<'_> {
 }
 
 /// The event's text for a message (Flink quotes the whole message; a long one is cut here).
+/// The fields as one `ROW` (a CDC envelope's `before` and `after`).
+pub(crate) fn row_type_of(fields: &[FormatField]) -> DataType {
+    DataType::new(TypeKind::Row(
+        fields
+            .iter()
+            .map(|f| RowField {
+                name: Ident::new(f.name.clone()),
+                ty: f.ty.clone(),
+                description: None,
+            })
+            .collect(),
+    ))
+}
+
 fn shown(bytes: &[u8]) -> String {
     const MAX: usize = 1000;
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX)]).into_owned();
