@@ -27,8 +27,9 @@ pub struct RegisteredSchema {
     pub schema_type: String,
     /// The schema text.
     pub text: String,
-    /// For `AVRO`, the parsed schema with its references resolved.
-    pub avro: Option<Schema>,
+    /// For `AVRO`, the parsed schema with its references resolved (shared by whatever the
+    /// caller derives from it, without a copy).
+    pub avro: Option<Arc<Schema>>,
 }
 
 /// A blocking registry client with Confluent's caches: a schema is fetched once per id, a
@@ -136,12 +137,12 @@ impl RegistryClient {
         let (schema_type, text, references) = schema_fields(&body, &format!("/schemas/ids/{id}"))?;
         let avro = if schema_type == "AVRO" {
             let refs = self.avro_references(&references, 0)?;
-            Some(
-                Schema::parse_with_references(&text, &refs).map_err(|e| ClientError::Schema {
+            Some(Arc::new(Schema::parse_with_references(&text, &refs).map_err(
+                |e| ClientError::Schema {
                     id,
                     message: e.to_string(),
-                })?,
-            )
+                },
+            )?))
         } else {
             None
         };

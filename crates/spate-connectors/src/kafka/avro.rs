@@ -194,7 +194,7 @@ impl<T: AvroRecord> AvroSerde<T> {
         };
         let writer = Arc::new(Writer {
             same: schema.canonical_form() == self.canonical,
-            schema: Arc::new(schema.clone()),
+            schema: schema.clone(),
         });
         self.writers
             .write()

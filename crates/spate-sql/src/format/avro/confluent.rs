@@ -27,13 +27,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use spate_avro::Schema;
 use spate_registry_client::{Auth, ClientConfig, ClientError, RegistryClient, wire};
 
 use super::super::options::FormatOptions;
 use super::super::{FormatError, FormatField};
+use super::Avro;
 use super::resolve::Plan;
-use super::{Avro, codec};
 use crate::error::SqlError;
 use crate::types::DataType;
 use crate::value::Value;
@@ -219,7 +218,7 @@ impl AvroConfluent {
                     .iter()
                     .map(|f| (f.name.as_str(), &f.ty))
                     .collect();
-                match Plan::new(Arc::new(Schema::clone(writer)), &columns) {
+                match Plan::new(writer.clone(), &columns) {
                     Ok(plan) => Reading::Resolved(plan),
                     Err(why) => Reading::Unreadable(why),
                 }
@@ -242,11 +241,7 @@ impl AvroConfluent {
             }
         };
         wire::write_header(id, out);
-        for (f, v) in self.avro.fields.iter().zip(values) {
-            codec::encode(&f.ty, v, out, 0)
-                .map_err(|e| FormatError(format!("column '{}': {}", f.name, e.0)))?;
-        }
-        Ok(())
+        self.avro.encode(values, out)
     }
 
     /// The id of the derived schema under the subject: registered, or looked up.
