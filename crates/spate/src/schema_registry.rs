@@ -6,9 +6,7 @@
 //! asks for HTTP basic auth against the broker's SASL users when the broker has a SASL
 //! listener, each subject then checked against the broker's ACLs ([`BrokerAcls`]).
 
-use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -73,7 +71,7 @@ struct BrokerUsers(BrokerAccess);
 impl Authenticator for BrokerUsers {
     fn check<'a>(&'a self, peer: Option<IpAddr>, user: &'a str, password: &'a str) -> CheckFuture<'a> {
         let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let check: Pin<Box<dyn Future<Output = bool> + Send + 'a>> = Box::pin(async move {
+        Box::pin(async move {
             match self.0.verify_password(peer, user, password).await {
                 Ok(_) => true,
                 Err(why) => {
@@ -81,8 +79,7 @@ impl Authenticator for BrokerUsers {
                     false
                 }
             }
-        });
-        check
+        })
     }
 }
 
