@@ -229,6 +229,32 @@ const CHANGELOG_FORMATS: &[&str] = &[
     "debezium-avro-confluent",
 ];
 
+/// A format whose schemas live in a schema registry: Flink's `avro-confluent` options under
+/// the format's name (the two registry formats take the same ones).
+macro_rules! registry_format {
+    ($name:literal) => {
+        FormatSpec {
+            name: $name,
+            options: &[
+                concat!($name, ".url"),
+                concat!($name, ".schema-registry.url"),
+                concat!($name, ".subject"),
+                concat!($name, ".schema-registry.subject"),
+                concat!($name, ".auto.register.schemas"),
+                concat!($name, ".basic-auth.credentials-source"),
+                concat!($name, ".basic-auth.user-info"),
+                concat!($name, ".bearer-auth.credentials-source"),
+                concat!($name, ".bearer-auth.token"),
+                concat!($name, ".ssl.keystore.location"),
+                concat!($name, ".ssl.keystore.password"),
+                concat!($name, ".ssl.truststore.location"),
+                concat!($name, ".ssl.truststore.password"),
+                concat!($name, ".ignore-parse-errors"),
+            ],
+        }
+    };
+}
+
 /// A supported format and its options (with the format's name as prefix).
 struct FormatSpec {
     name: &'static str,
@@ -240,44 +266,8 @@ const FORMATS: &[FormatSpec] = &[
         name: "avro",
         options: &["avro.codec", "avro.timestamp_mapping.legacy"],
     },
-    FormatSpec {
-        name: "avro-confluent",
-        options: &[
-            "avro-confluent.url",
-            "avro-confluent.schema-registry.url",
-            "avro-confluent.subject",
-            "avro-confluent.schema-registry.subject",
-            "avro-confluent.auto.register.schemas",
-            "avro-confluent.basic-auth.credentials-source",
-            "avro-confluent.basic-auth.user-info",
-            "avro-confluent.bearer-auth.credentials-source",
-            "avro-confluent.bearer-auth.token",
-            "avro-confluent.ssl.keystore.location",
-            "avro-confluent.ssl.keystore.password",
-            "avro-confluent.ssl.truststore.location",
-            "avro-confluent.ssl.truststore.password",
-            "avro-confluent.ignore-parse-errors",
-        ],
-    },
-    FormatSpec {
-        name: "debezium-avro-confluent",
-        options: &[
-            "debezium-avro-confluent.url",
-            "debezium-avro-confluent.schema-registry.url",
-            "debezium-avro-confluent.subject",
-            "debezium-avro-confluent.schema-registry.subject",
-            "debezium-avro-confluent.auto.register.schemas",
-            "debezium-avro-confluent.basic-auth.credentials-source",
-            "debezium-avro-confluent.basic-auth.user-info",
-            "debezium-avro-confluent.bearer-auth.credentials-source",
-            "debezium-avro-confluent.bearer-auth.token",
-            "debezium-avro-confluent.ssl.keystore.location",
-            "debezium-avro-confluent.ssl.keystore.password",
-            "debezium-avro-confluent.ssl.truststore.location",
-            "debezium-avro-confluent.ssl.truststore.password",
-            "debezium-avro-confluent.ignore-parse-errors",
-        ],
-    },
+    registry_format!("avro-confluent"),
+    registry_format!("debezium-avro-confluent"),
     FormatSpec {
         name: "json",
         options: &[

@@ -420,7 +420,7 @@ fn with_registry_url(mut map: BTreeMap<String, String>, ctx: &ConnectorContext) 
     for (format_key, prefix) in [("format", ""), ("key.format", "key."), ("value.format", "value.")] {
         let Some(format) = map
             .get(format_key)
-            .filter(|f| *f == "avro-confluent" || *f == "debezium-avro-confluent")
+            .filter(|f| crate::format::uses_schema_registry(f))
             .cloned()
         else {
             continue;

@@ -76,7 +76,7 @@ fn with_default_subject(
     options: &BTreeMap<String, String>,
     part: &str,
 ) -> BTreeMap<String, String> {
-    let registry_format = format == "avro-confluent" || format == "debezium-avro-confluent";
+    let registry_format = super::uses_schema_registry(format);
     let has_subject =
         format_options.contains_key("subject") || format_options.contains_key("schema-registry.subject");
     if let (true, false, Some(topic)) = (registry_format, has_subject, options.get("topic"))

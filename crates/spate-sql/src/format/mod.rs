@@ -93,6 +93,12 @@ pub const FORMATS: &[&str] = &[
     "maxwell-json",
 ];
 
+/// Whether format `name` keeps its schemas in a schema registry (and so takes a registry URL
+/// and, on a Kafka table, Flink's default subject).
+pub fn uses_schema_registry(name: &str) -> bool {
+    matches!(name, "avro-confluent" | "debezium-avro-confluent")
+}
+
 /// A configured format for a fixed list of fields. Cheap to clone (one per subtask).
 #[derive(Debug, Clone)]
 pub struct RowFormat {
