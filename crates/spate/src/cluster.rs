@@ -49,26 +49,35 @@ impl Cluster {
             .block_on(Broker::start(config))
             .with_context(|| format!("starting the embedded broker in {}", data_dir.display()))?;
         let bootstrap = broker.bootstrap_servers();
-        // The embedded default needs no third service: Avro topics' schemas live here too.
+        eprintln!("embedded broker on {bootstrap} (data in {})", data_dir.display());
+        Ok(Self {
+            bootstrap,
+            schema_registry: None,
+            _registry: None,
+            _broker: Some(broker),
+        })
+    }
+
+    /// This cluster with a schema registry served beside its embedded broker, so the embedded
+    /// default needs no third service for Avro topics (`spate sql`, `spate demo`); a given
+    /// cluster is left as it is (it has its own registry, if any). Opening the registry's
+    /// `_schemas` topic takes about 0.1 s, which jobs that never use one do not pay.
+    pub fn with_schema_registry(mut self, runtime: &tokio::runtime::Runtime) -> Result<Self> {
+        if self._broker.is_none() || self._registry.is_some() {
+            return Ok(self);
+        }
         let registry = runtime
             .block_on(crate::schema_registry::start(
-                &bootstrap,
+                &self.bootstrap,
                 &[],
                 ([127, 0, 0, 1], 0).into(),
                 crate::schema_registry::Exposure::default(),
             ))
             .context("starting the embedded schema registry")?;
-        eprintln!(
-            "embedded broker on {bootstrap} (data in {}); schema registry {}",
-            data_dir.display(),
-            registry.url
-        );
-        Ok(Self {
-            bootstrap,
-            schema_registry: Some(registry.url.clone()),
-            _registry: Some(registry),
-            _broker: Some(broker),
-        })
+        eprintln!("embedded schema registry {}", registry.url);
+        self.schema_registry = Some(registry.url.clone());
+        self._registry = Some(registry);
+        Ok(self)
     }
 }
 

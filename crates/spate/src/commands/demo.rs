@@ -51,7 +51,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         oversized_stats: Default::default(),
         source_path: crate::cli::ExampleReadPath::Auto,
     };
-    let cluster = Cluster::connect(&runtime, &common)?;
+    let cluster = Cluster::connect(&runtime, &common)?.with_schema_registry(&runtime)?;
     let bootstrap = cluster.bootstrap.clone();
     cluster::ensure_topic(&runtime, &bootstrap, INPUT, args.partitions)?;
     cluster::ensure_topic(&runtime, &bootstrap, OUTPUT, args.partitions)?;

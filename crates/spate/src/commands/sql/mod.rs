@@ -93,11 +93,10 @@ pub fn run(args: SqlArgs) -> Result<()> {
     // The embedded broker runs only for Kafka tables that name no cluster of their own.
     let needs_broker = args.bootstrap.is_some() || statements.iter().any(needs_default_cluster);
     let cluster = if needs_broker {
-        Some(Cluster::given_or_embedded(
-            &runtime,
-            args.bootstrap.as_deref(),
-            &broker_dir(&args),
-        )?)
+        Some(
+            Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &broker_dir(&args))?
+                .with_schema_registry(&runtime)?,
+        )
     } else {
         None
     };

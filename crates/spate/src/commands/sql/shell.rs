@@ -205,7 +205,8 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
         )?),
         None => {
             let cluster =
-                Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &super::broker_dir(args))?;
+                Cluster::given_or_embedded(&runtime, args.bootstrap.as_deref(), &super::broker_dir(args))?
+                    .with_schema_registry(&runtime)?;
             let progress = Arc::new(AtomicBool::new(true));
             let session = Session::new(session_options(
                 args,
