@@ -48,6 +48,65 @@ fn produce(broker: &TestBroker, url: &str, topic: &str, schema: &str, rows: &[&s
     assert!(producer.wait().expect("waited").success());
 }
 
+/// A session against `broker`, checkpointing into `checkpoints` when given.
+fn session(broker: &TestBroker, checkpoints: Option<&std::path::Path>) -> Session {
+    Session::new(SessionOptions {
+        bootstrap: Some(broker.bootstrap()),
+        checkpoint_dir: checkpoints.map(std::path::Path::to_path_buf),
+        ..SessionOptions::default()
+    })
+}
+
+/// Runs `sql` (a job that finishes) with checkpoints.
+fn run_job(broker: &TestBroker, sql: &str) {
+    let checkpoints = tempfile::tempdir().expect("tempdir");
+    session(broker, Some(checkpoints.path()))
+        .execute_script(sql, |_, _| {})
+        .map_err(|e: SqlError| e.render(sql))
+        .expect("the job runs");
+}
+
+/// The failure of `sql`, as its message.
+fn failure(broker: &TestBroker, sql: &str) -> String {
+    session(broker, None)
+        .execute_script(sql, |_, _| {})
+        .expect_err("the job fails")
+        .to_string()
+}
+
+/// The rows of `sql`'s query, each as `{row:?}`, prefixed with `{kind:?} ` for an updating one.
+fn query(broker: &TestBroker, sql: &str) -> Vec<String> {
+    let mut got = Vec::new();
+    session(broker, None)
+        .execute_script(sql, |_, r| {
+            if let StatementResult::Rows { rows, kinds, .. } = r {
+                if kinds.is_empty() {
+                    got.extend(rows.iter().map(|r| format!("{r:?}")));
+                } else {
+                    got.extend(kinds.iter().zip(&rows).map(|(k, r)| format!("{k:?} {r:?}")));
+                }
+            }
+        })
+        .map_err(|e| e.render(sql))
+        .expect("the query runs");
+    got
+}
+
+/// The lines `registry_avro_check.py MODE` prints for `topic`.
+fn python_read(mode: &str, broker: &TestBroker, url: &str, topic: &str) -> Vec<String> {
+    let out = Command::new(python())
+        .arg(script())
+        .args([mode, &broker.bootstrap(), url, topic])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// Version 1 of the producers' schema: their own record name, `amount` an int, micros.
 const V1: &str = r#"{"type":"record","name":"Purchase","namespace":"shop","fields":[
   {"name":"user","type":"string"},
@@ -89,12 +148,6 @@ fn evolved_python_records_through_an_updating_job_and_back() {
         ],
     );
 
-    let checkpoints = tempfile::tempdir().expect("tempdir");
-    let mut session = Session::new(SessionOptions {
-        bootstrap: Some(broker.bootstrap()),
-        checkpoint_dir: Some(checkpoints.path().to_path_buf()),
-        ..SessionOptions::default()
-    });
     let sql = format!(
         "SET 'parallelism.default' = '1';
         CREATE TABLE purchases (`user` STRING NOT NULL, amount BIGINT NOT NULL, ts TIMESTAMP(3), coupon STRING,
@@ -108,18 +161,8 @@ fn evolved_python_records_through_an_updating_job_and_back() {
         INSERT INTO totals SELECT `user`, SUM(amount), COUNT(*), COUNT(coupon), MAX(ts)
           FROM purchases WHERE price IS NULL GROUP BY `user`;"
     );
-    session
-        .execute_script(&sql, |_, _| {})
-        .map_err(|e: SqlError| e.render(&sql))
-        .expect("the job runs");
-
-    let out = Command::new(python())
-        .arg(script())
-        .args(["consume", &broker.bootstrap(), &url, "totals"])
-        .output()
-        .expect("python runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let got: Vec<&str> = std::str::from_utf8(&out.stdout).expect("utf-8").lines().collect();
+    run_job(&broker, &sql);
+    let got = python_read("consume", &broker, &url, "totals");
     // v1's micros are read as instants (floored to the column's milliseconds); its int
     // amount as BIGINT; its missing coupon as NULL. Python prints timestamps as datetimes.
     assert_eq!(
@@ -216,11 +259,7 @@ fn bad_records_name_their_place_and_schema_id() {
              CREATE TABLE o (a BIGINT) WITH ('connector' = 'blackhole');
              INSERT INTO o SELECT * FROM t;"
         );
-        let mut session = Session::new(SessionOptions {
-            bootstrap: Some(broker.bootstrap()),
-            ..SessionOptions::default()
-        });
-        let e = session.execute_script(&sql, |_, _| {}).unwrap_err().to_string();
+        let e = failure(&broker, &sql);
         assert!(e.contains(expected.as_str()), "{e}");
         assert!(
             e.contains(&format!("topic {topic}, partition 0, offset 1")),
@@ -234,20 +273,7 @@ fn bad_records_name_their_place_and_schema_id() {
                 "'avro-confluent.ignore-parse-errors' = 'true', 'scan.startup.mode'",
             )
             .replace("INSERT INTO o SELECT * FROM t;", "SELECT * FROM t;");
-        let mut rows = Vec::new();
-        let mut session = Session::new(SessionOptions {
-            bootstrap: Some(broker.bootstrap()),
-            ..SessionOptions::default()
-        });
-        session
-            .execute_script(&sql, |_, r| {
-                if let StatementResult::Rows { rows: got, .. } = r {
-                    rows.extend(got.into_iter().map(|r| format!("{r:?}")));
-                }
-            })
-            .map_err(|e| e.render(&sql))
-            .expect("skips");
-        assert_eq!(rows, vec!["[Int(2)]".to_string()], "{expected}");
+        assert_eq!(query(&broker, &sql), vec!["[Int(2)]".to_string()], "{expected}");
     }
 }
 
@@ -269,11 +295,7 @@ fn an_unreachable_registry_fails_the_job_even_when_parse_errors_are_ignored() {
          CREATE TABLE o (a BIGINT) WITH ('connector' = 'blackhole');
          INSERT INTO o SELECT * FROM t;"
     );
-    let mut session = Session::new(SessionOptions {
-        bootstrap: Some(broker.bootstrap()),
-        ..SessionOptions::default()
-    });
-    let e = session.execute_script(&sql, |_, _| {}).unwrap_err().to_string();
+    let e = failure(&broker, &sql);
     assert!(e.contains("schema registry unavailable"), "{e}");
     assert!(e.contains(&url), "{e}");
     assert!(e.contains("topic in, partition 0, offset 0"), "{e}");
@@ -325,21 +347,8 @@ fn debezium_avro_events_are_a_changelog_in_and_out() {
           'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset');
         SELECT * FROM items;"
     );
-    let mut got = Vec::new();
-    let mut session = Session::new(SessionOptions {
-        bootstrap: Some(broker.bootstrap()),
-        ..SessionOptions::default()
-    });
-    session
-        .execute_script(&sql, |_, r| {
-            if let StatementResult::Rows { rows, kinds, .. } = r {
-                got.extend(kinds.iter().zip(rows).map(|(k, r)| format!("{k:?} {r:?}")));
-            }
-        })
-        .map_err(|e| e.render(&sql))
-        .expect("reads");
     assert_eq!(
-        got,
+        query(&broker, &sql),
         vec![
             r#"Insert [Int(1), String("pen"), Float(1.5)]"#,
             r#"Insert [Int(2), String("ink"), Float(4.0)]"#,
@@ -359,24 +368,9 @@ fn debezium_avro_events_are_a_changelog_in_and_out() {
           'format' = 'debezium-avro-confluent', 'debezium-avro-confluent.url' = '{url}');
         INSERT INTO totals SELECT COUNT(*), SUM(price) FROM items;"
     );
-    let mut session = Session::new(SessionOptions {
-        bootstrap: Some(broker.bootstrap()),
-        checkpoint_dir: Some(tempfile::tempdir().expect("tempdir").keep()),
-        ..SessionOptions::default()
-    });
-    session
-        .execute_script(&sql, |_, _| {})
-        .map_err(|e: SqlError| e.render(&sql))
-        .expect("the job runs");
-    let out = Command::new(python())
-        .arg(script())
-        .args(["dump", &broker.bootstrap(), &url, "totals"])
-        .output()
-        .expect("python runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let got: Vec<&str> = std::str::from_utf8(&out.stdout).expect("utf-8").lines().collect();
+    run_job(&broker, &sql);
     assert_eq!(
-        got,
+        python_read("dump", &broker, &url, "totals"),
         vec![
             r#"{"after": {"n": 1, "total": 1.5}, "before": null, "op": "c"}"#,
             r#"{"after": null, "before": {"n": 1, "total": 1.5}, "op": "d"}"#,
