@@ -32,6 +32,9 @@ LAYERS = {
     # Avro schemas, codec and compatibility rules: pure data, a side of its own that the
     # registry (log side) and the formats (SQL runtime, connectors) both build on.
     "spate-avro": ("avro", 0),
+    # Protobuf schemas (compile, print, message indexes, compatibility): the same side and
+    # rank as Avro, for the same users.
+    "spate-protobuf": ("avro", 0),
     # The schema registry's state and rules on top of the schema types (for now Avro): the
     # same side, one rank up; the HTTP listener and the topic store join it in the binary.
     "spate-schema-registry": ("avro", 1),
