@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use spate_avro::Schema;
+use spate_protobuf::ProtoSchema;
 
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};
@@ -30,6 +31,8 @@ pub struct RegisteredSchema {
     /// For `AVRO`, the parsed schema with its references resolved (shared by whatever the
     /// caller derives from it, without a copy).
     pub avro: Option<Arc<Schema>>,
+    /// For `PROTOBUF`, the compiled file with its references (imports) resolved.
+    pub protobuf: Option<ProtoSchema>,
 }
 
 /// A blocking registry client with Confluent's caches: a schema is fetched once per id, a
@@ -146,12 +149,60 @@ impl RegistryClient {
         } else {
             None
         };
+        let protobuf = if schema_type == "PROTOBUF" {
+            let mut refs = Vec::new();
+            self.named_references(&references, 0, &mut refs)?;
+            Some(ProtoSchema::parse(&text, &refs).map_err(|e| ClientError::Schema {
+                id,
+                message: e.to_string(),
+            })?)
+        } else {
+            None
+        };
         Ok(RegisteredSchema {
             id,
             schema_type,
             text,
             avro,
+            protobuf,
         })
+    }
+
+    /// The `(name, text)` of the schemas `references` name, transitively, dependencies first:
+    /// what a Protobuf file imports by those names.
+    fn named_references(
+        &self,
+        references: &[Value],
+        depth: usize,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        if references.is_empty() {
+            return Ok(());
+        }
+        if depth >= MAX_REFERENCE_DEPTH {
+            return Err(ClientError::Config(format!(
+                "schema references nested deeper than {MAX_REFERENCE_DEPTH}"
+            )));
+        }
+        for r in references {
+            let name = r.get("name").and_then(Value::as_str);
+            let subject = r.get("subject").and_then(Value::as_str);
+            let version = r.get("version").and_then(Value::as_i64);
+            let (Some(name), Some(subject), Some(version)) = (name, subject, version) else {
+                return Err(ClientError::Protocol {
+                    url: self.endpoints[0].url.clone(),
+                    message: format!("a schema reference without name, subject and version: {r}"),
+                });
+            };
+            let path = format!("/subjects/{}/versions/{version}", segment(subject));
+            let body = self.call("GET", &path, None)?;
+            let (_, text, nested) = schema_fields(&body, &path)?;
+            self.named_references(&nested, depth + 1, out)?;
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.to_string(), text));
+            }
+        }
+        Ok(())
     }
 
     /// The referenced schemas, each parsed with its own references, in the order given.

@@ -23,7 +23,7 @@ use crate::access::{self, Authorizer, Need, SubjectOperation};
 use crate::error::{RegistryError, Result};
 use crate::records::{Compatibility, Mode, Reference, SchemaType};
 use crate::service::Service;
-use crate::state::{NewSchema, SubjectVersion, VersionSpec};
+use crate::state::{NewSchema, Registry, SubjectVersion, VersionSpec};
 
 /// Confluent's media type for every JSON response.
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -300,7 +300,8 @@ fn new_schema(body: &Bytes) -> Result<NewSchema> {
 
 /// A version as the API shows it; `schemaType` only when not AVRO, `references` only when
 /// there are some, as Confluent writes them.
-fn version_json(v: &SubjectVersion) -> Value {
+/// `format` is the request's `?format=` (see [`Registry::formatted`]).
+fn version_json(r: &Registry, v: &SubjectVersion, format: Option<&str>) -> Result<Value> {
     let mut o = json!({"subject": v.subject, "version": v.version, "id": v.id});
     if v.schema.schema_type != SchemaType::Avro {
         o["schemaType"] = json!(v.schema.schema_type.name());
@@ -308,8 +309,8 @@ fn version_json(v: &SubjectVersion) -> Value {
     if !v.schema.references.is_empty() {
         o["references"] = json!(v.schema.references);
     }
-    o["schema"] = json!(v.schema.schema);
-    o
+    o["schema"] = json!(r.formatted(&v.schema, format)?);
+    Ok(o)
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
@@ -345,7 +346,7 @@ async fn version(
 ) -> Response {
     answer(s.service.read(|r| {
         let spec = VersionSpec::parse(&v)?;
-        Ok(version_json(&r.version(&subject, spec, flag(&q, "deleted"))?))
+        version_json(r, &r.version(&subject, spec, flag(&q, "deleted"))?, format(&q))
     }))
 }
 
@@ -394,7 +395,7 @@ async fn register(State(s): Shared_, Path(subject): Path<String>, body: Bytes) -
 async fn lookup(State(s): Shared_, Path(subject): Path<String>, Query(q): Params, body: Bytes) -> Response {
     answer(s.service.read(|r| {
         let new = new_schema(&body)?;
-        Ok(version_json(&r.lookup(&subject, &new, flag(&q, "deleted"))?))
+        version_json(r, &r.lookup(&subject, &new, flag(&q, "deleted"))?, format(&q))
     }))
 }
 
@@ -427,7 +428,7 @@ fn parse_id(id: &str) -> Result<i32> {
         .map_err(|_| RegistryError::SchemaNotFound(format!("Schema {id} not found")))
 }
 
-async fn schema_by_id(State(s): Shared_, Path(id): Path<String>) -> Response {
+async fn schema_by_id(State(s): Shared_, Path(id): Path<String>, Query(q): Params) -> Response {
     answer(s.service.read(|r| {
         let stored = r.schema(parse_id(&id)?)?;
         let mut o = json!({});
@@ -437,9 +438,14 @@ async fn schema_by_id(State(s): Shared_, Path(id): Path<String>) -> Response {
         if !stored.references.is_empty() {
             o["references"] = json!(stored.references);
         }
-        o["schema"] = json!(stored.schema);
+        o["schema"] = json!(r.formatted(&stored, format(&q))?);
         Ok(o)
     }))
+}
+
+/// The request's `?format=`.
+fn format(q: &HashMap<String, String>) -> Option<&str> {
+    q.get("format").map(String::as_str)
 }
 
 async fn schema_text_by_id(State(s): Shared_, Path(id): Path<String>) -> Response {

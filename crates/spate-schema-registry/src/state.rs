@@ -302,8 +302,14 @@ impl Registry {
             .collect()
     }
 
-    /// The texts of the schemas `references` name, transitively, dependencies first.
-    fn reference_texts(&self, references: &[Reference], out: &mut Vec<String>, depth: usize) -> Result<()> {
+    /// The `(name, text)` of the schemas `references` name, transitively, dependencies first
+    /// (Avro uses the texts; Protobuf imports them by name).
+    fn reference_texts(
+        &self,
+        references: &[Reference],
+        out: &mut Vec<(String, String)>,
+        depth: usize,
+    ) -> Result<()> {
         if depth > 32 {
             return Err(RegistryError::InvalidSchema(
                 "references nested deeper than 32".into(),
@@ -312,8 +318,11 @@ impl Registry {
         for r in references {
             let v = self.reference(r)?;
             self.reference_texts(&v.schema.references, out, depth + 1)?;
-            if !out.contains(&v.schema.schema) {
-                out.push(v.schema.schema);
+            if !out
+                .iter()
+                .any(|(name, text)| *name == r.name && *text == v.schema.schema)
+            {
+                out.push((r.name.clone(), v.schema.schema));
             }
         }
         Ok(())
@@ -351,6 +360,19 @@ impl Registry {
         let mut texts = Vec::new();
         self.reference_texts(references, &mut texts, 0)?;
         Parsed::parse(ty, text, &texts)
+    }
+
+    /// The text of `schema` in the form a client asks for (`?format=`): for Protobuf,
+    /// `serialized` is the base64 `FileDescriptorProto` confluent-kafka's clients decode; any
+    /// other format, or type, is the stored text.
+    pub fn formatted(&self, schema: &StoredSchema, format: Option<&str>) -> Result<String> {
+        match (schema.schema_type, format) {
+            (SchemaType::Protobuf, Some("serialized")) => {
+                let parsed = self.parse(schema.schema_type, &schema.schema, &schema.references)?;
+                Ok(parsed.serialized().unwrap_or_else(|| schema.schema.clone()))
+            }
+            _ => Ok(schema.schema.clone()),
+        }
     }
 
     /// The version of `subject` whose schema is `new` (compared in canonical form).

@@ -3,6 +3,7 @@
 
 use spate_avro::Schema as AvroSchema;
 use spate_avro::compat::{IncompatibilityKind, reader_writer_incompatibilities};
+use spate_protobuf::ProtoSchema;
 
 use crate::error::{RegistryError, Result};
 use crate::records::SchemaType;
@@ -12,16 +13,24 @@ use crate::records::SchemaType;
 pub enum Parsed {
     /// An Avro schema.
     Avro(AvroSchema),
+    /// A Protobuf file, with its canonical text printed once (printing walks the whole file).
+    Protobuf {
+        /// The compiled file.
+        schema: ProtoSchema,
+        /// Its canonical `.proto` text.
+        canonical: String,
+    },
 }
 
 impl Parsed {
     /// Parses `text` of `ty`; `references` are the texts of the schemas it refers to, those it
     /// depends on first.
-    pub fn parse(ty: SchemaType, text: &str, references: &[String]) -> Result<Parsed> {
+    /// (`(import name, text)` pairs).
+    pub fn parse(ty: SchemaType, text: &str, references: &[(String, String)]) -> Result<Parsed> {
         match ty {
             SchemaType::Avro => {
                 let mut refs = Vec::with_capacity(references.len());
-                for r in references {
+                for (_, r) in references {
                     // Each reference may use the ones before it.
                     let parsed = AvroSchema::parse_with_references(r, &refs).map_err(|e| {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
@@ -34,7 +43,16 @@ impl Parsed {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
                     })
             }
-            SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
+            SchemaType::Protobuf => {
+                let invalid = |e: spate_protobuf::ProtoError| {
+                    RegistryError::InvalidSchema(format!("Invalid schema of type PROTOBUF, details: {e}"))
+                };
+                let schema = ProtoSchema::parse(text, references).map_err(invalid)?;
+                let canonical =
+                    spate_protobuf::print::canonical(schema.descriptor_proto()).map_err(invalid)?;
+                Ok(Parsed::Protobuf { schema, canonical })
+            }
+            SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
                 "Spate's registry does not support the schema type {} yet",
                 ty.name()
             ))),
@@ -45,13 +63,32 @@ impl Parsed {
     pub fn canonical(&self) -> String {
         match self {
             Parsed::Avro(s) => s.to_java_string(),
+            Parsed::Protobuf { canonical, .. } => canonical.clone(),
+        }
+    }
+
+    /// The schema as a base64 `FileDescriptorProto` (Protobuf's `format=serialized`); `None`
+    /// for types that have no such form.
+    pub fn serialized(&self) -> Option<String> {
+        match self {
+            Parsed::Protobuf { schema, .. } => Some(schema.serialized()),
+            Parsed::Avro(_) => None,
         }
     }
 
     /// Why `self` (the reader) cannot read data written with `writer`, as Confluent words it
     /// (`new_is_reader` says which of the two is the schema being registered).
     pub fn incompatibilities(&self, writer: &Parsed, new_is_reader: bool) -> Vec<String> {
-        let (Parsed::Avro(reader), Parsed::Avro(w)) = (self, writer);
+        let (reader, w) = match (self, writer) {
+            (Parsed::Avro(reader), Parsed::Avro(w)) => (reader, w),
+            // Confluent's Protobuf rules compare the writer's file (the original) with the
+            // reader's (the update): what a reader built from `self` makes of `writer`'s data.
+            (Parsed::Protobuf { schema: reader, .. }, Parsed::Protobuf { schema: w, .. }) => {
+                return spate_protobuf::compat::incompatibilities(w, reader);
+            }
+            // The caller compares types first; two types never share a subject's check.
+            _ => return vec!["Incompatible because of different schema type".to_string()],
+        };
         let (new, old) = if new_is_reader {
             ("new", "old")
         } else {

@@ -232,7 +232,7 @@ const CHANGELOG_FORMATS: &[&str] = &[
 /// A format whose schemas live in a schema registry: Flink's `avro-confluent` options under
 /// the format's name (the two registry formats take the same ones).
 macro_rules! registry_format {
-    ($name:literal) => {
+    ($name:literal $(, $extra:literal)*) => {
         FormatSpec {
             name: $name,
             options: &[
@@ -250,6 +250,7 @@ macro_rules! registry_format {
                 concat!($name, ".ssl.truststore.location"),
                 concat!($name, ".ssl.truststore.password"),
                 concat!($name, ".ignore-parse-errors"),
+                $(concat!($name, ".", $extra),)*
             ],
         }
     };
@@ -268,6 +269,22 @@ const FORMATS: &[FormatSpec] = &[
     },
     registry_format!("avro-confluent"),
     registry_format!("debezium-avro-confluent"),
+    FormatSpec {
+        name: "protobuf",
+        options: &[
+            "protobuf.message-class-name",
+            "protobuf.proto-file",
+            "protobuf.descriptor-file",
+            "protobuf.ignore-parse-errors",
+            "protobuf.read-default-values",
+            "protobuf.write-null-string-literal",
+        ],
+    },
+    registry_format!(
+        "protobuf-confluent",
+        "read-default-values",
+        "write-null-string-literal"
+    ),
     FormatSpec {
         name: "json",
         options: &[
@@ -495,12 +512,18 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
                 ));
             };
             // Flink's filesystem connector writes `avro` as Avro container files, a bulk
-            // format Spate's line-based file connector does not write yet.
-            if f.name.contains("avro") && spec.formats == FormatUse::Single {
+            // format Spate's line-based file connector does not write yet; Protobuf messages
+            // carry no delimiter a line-based file could cut them at.
+            if (f.name.contains("avro") || f.name.contains("protobuf")) && spec.formats == FormatUse::Single {
+                let why = if f.name.contains("avro") {
+                    "Flink writes Avro container files there"
+                } else {
+                    "binary messages have no line to end at"
+                };
                 return Err(cx.err(
                     format!(
-                        "format '{}' is not supported by Spate's filesystem connector yet (Flink writes Avro \
-                         container files there); use it with the kafka or upsert-kafka connector",
+                        "format '{}' is not supported by Spate's filesystem connector yet ({why}); use it with \
+                         the kafka or upsert-kafka connector",
                         f.name
                     ),
                     o.loc,

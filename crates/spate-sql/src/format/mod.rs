@@ -29,7 +29,9 @@ mod datetime;
 mod json;
 pub mod key_value;
 mod options;
+mod protobuf;
 mod raw;
+mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,6 +87,8 @@ pub const FORMATS: &[&str] = &[
     "avro",
     "avro-confluent",
     "debezium-avro-confluent",
+    "protobuf",
+    "protobuf-confluent",
     "csv",
     "json",
     "raw",
@@ -96,7 +100,10 @@ pub const FORMATS: &[&str] = &[
 /// Whether format `name` keeps its schemas in a schema registry (and so takes a registry URL
 /// and, on a Kafka table, Flink's default subject).
 pub fn uses_schema_registry(name: &str) -> bool {
-    matches!(name, "avro-confluent" | "debezium-avro-confluent")
+    matches!(
+        name,
+        "avro-confluent" | "debezium-avro-confluent" | "protobuf-confluent"
+    )
 }
 
 /// A configured format for a fixed list of fields. Cheap to clone (one per subtask).
@@ -112,6 +119,8 @@ enum Codec {
     Avro(Arc<avro::Avro>),
     AvroConfluent(Arc<avro::confluent::AvroConfluent>),
     DebeziumAvro(Arc<avro::debezium::DebeziumAvro>),
+    Protobuf(Arc<protobuf::Protobuf>),
+    ProtobufConfluent(Arc<protobuf::confluent::ProtobufConfluent>),
     Json(Arc<json::Json>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
@@ -136,6 +145,10 @@ impl RowFormat {
             "debezium-avro-confluent" => {
                 Codec::DebeziumAvro(Arc::new(avro::debezium::DebeziumAvro::new(&fields, options)?))
             }
+            "protobuf" => Codec::Protobuf(Arc::new(protobuf::Protobuf::new(&fields, options)?)),
+            "protobuf-confluent" => Codec::ProtobufConfluent(Arc::new(
+                protobuf::confluent::ProtobufConfluent::new(&fields, options)?,
+            )),
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
             "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
@@ -204,6 +217,8 @@ impl RowFormat {
             Codec::Changelog(c) => c.ignores_parse_errors(),
             Codec::AvroConfluent(a) => a.ignores_parse_errors(),
             Codec::DebeziumAvro(d) => d.ignores_parse_errors(),
+            Codec::Protobuf(p) => p.ignores_parse_errors(),
+            Codec::ProtobufConfluent(p) => p.ignores_parse_errors(),
             Codec::Raw(_) | Codec::Avro(_) => false,
         }
     }
@@ -215,6 +230,7 @@ impl RowFormat {
         match &self.codec {
             Codec::AvroConfluent(a) => a.skippable(e),
             Codec::DebeziumAvro(d) => d.skippable(e),
+            Codec::ProtobufConfluent(p) => p.skippable(e),
             _ => self.ignores_parse_errors(),
         }
     }
@@ -347,6 +363,8 @@ impl RowFormat {
             Codec::Raw(r) => r.decode(bytes, out).map(|()| true),
             Codec::Avro(a) => a.decode(bytes, out),
             Codec::AvroConfluent(a) => a.decode(bytes, out),
+            Codec::Protobuf(p) => p.decode(bytes, out),
+            Codec::ProtobufConfluent(p) => p.decode(bytes, out),
             Codec::Changelog(_) | Codec::DebeziumAvro(_) => Err(FormatError(format!(
                 "internal error: '{}' records are changes, read with decode_changes",
                 self.name
@@ -371,7 +389,9 @@ impl RowFormat {
             | Codec::Changelog(_)
             | Codec::Avro(_)
             | Codec::AvroConfluent(_)
-            | Codec::DebeziumAvro(_) => {
+            | Codec::DebeziumAvro(_)
+            | Codec::Protobuf(_)
+            | Codec::ProtobufConfluent(_) => {
                 return self.decode_record(bytes, out);
             }
         };
@@ -391,7 +411,9 @@ impl RowFormat {
             | Codec::Changelog(_)
             | Codec::Avro(_)
             | Codec::AvroConfluent(_)
-            | Codec::DebeziumAvro(_) => None,
+            | Codec::DebeziumAvro(_)
+            | Codec::Protobuf(_)
+            | Codec::ProtobufConfluent(_) => None,
         })
     }
 
@@ -408,7 +430,9 @@ impl RowFormat {
             | Codec::Changelog(_)
             | Codec::Avro(_)
             | Codec::AvroConfluent(_)
-            | Codec::DebeziumAvro(_) => false,
+            | Codec::DebeziumAvro(_)
+            | Codec::Protobuf(_)
+            | Codec::ProtobufConfluent(_) => false,
         }
     }
 
@@ -430,6 +454,8 @@ impl RowFormat {
             Codec::Raw(r) => r.encode(values, out),
             Codec::Avro(a) => a.encode(values, out),
             Codec::AvroConfluent(a) => a.encode(values, out),
+            Codec::Protobuf(p) => p.encode(values, out),
+            Codec::ProtobufConfluent(p) => p.encode(values, out),
             Codec::DebeziumAvro(d) => d.encode(RowKind::Insert, values, out),
             Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };

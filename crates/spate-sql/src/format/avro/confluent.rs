@@ -23,40 +23,19 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use spate_registry_client::{Auth, ClientConfig, ClientError, RegistryClient, wire};
+use spate_registry_client::{RegistryClient, wire};
 
 use super::super::options::FormatOptions;
+use super::super::registry;
 use super::super::{FormatError, FormatField};
 use super::Avro;
 use super::resolve::Plan;
 use crate::error::SqlError;
 use crate::types::DataType;
 use crate::value::Value;
-
-const OPTIONS: &[&str] = &[
-    "url",
-    "schema-registry.url",
-    "subject",
-    "schema-registry.subject",
-    "auto.register.schemas",
-    "basic-auth.credentials-source",
-    "basic-auth.user-info",
-    "bearer-auth.credentials-source",
-    "bearer-auth.token",
-    "ssl.keystore.location",
-    "ssl.keystore.password",
-    "ssl.truststore.location",
-    "ssl.truststore.password",
-    "ignore-parse-errors",
-];
-
-/// The start of every error that comes from the registry's absence rather than from the
-/// record: such a record is never skipped (see [`AvroConfluent::skippable`]).
-const UNAVAILABLE: &str = "schema registry unavailable: ";
 
 /// How one writer schema's records are read.
 #[derive(Debug)]
@@ -112,16 +91,8 @@ impl AvroConfluent {
         fields: &[FormatField],
         options: &BTreeMap<String, String>,
     ) -> Result<Self, SqlError> {
-        let opts = FormatOptions::new(format, options, OPTIONS)?;
-        let url = opts
-            .get("url")
-            .or_else(|| opts.get("schema-registry.url"))
-            .ok_or_else(|| opts.error(format!("Could not find required option '{}'.", opts.name("url"))))?;
-        let mut config = ClientConfig::new(url);
-        config.auth = auth(&opts, &mut config.urls)?;
-        config.trust_pem = opts.get("ssl.truststore.location").map(PathBuf::from);
-        config.identity_pem = opts.get("ssl.keystore.location").map(PathBuf::from);
-        let client = RegistryClient::new(&config).map_err(|e| opts.error(e.to_string()))?;
+        let opts = FormatOptions::new(format, options, registry::OPTIONS)?;
+        let client = registry::client(&opts)?;
         let avro = Avro::new(fields, &BTreeMap::new())
             .map_err(|e| opts.error(e.to_string().replace("format 'avro': ", "")))?;
         let subject_option = opts.name("subject");
@@ -132,10 +103,7 @@ impl AvroConfluent {
             text,
             canonical,
             client,
-            subject: opts
-                .get("subject")
-                .or_else(|| opts.get("schema-registry.subject"))
-                .map(str::to_string),
+            subject: registry::subject(&opts),
             auto_register: opts.flag("auto.register.schemas", true)?,
             ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
             subject_option,
@@ -152,7 +120,7 @@ impl AvroConfluent {
     /// Whether a record that failed with `e` may be skipped: never when the registry could
     /// not be asked (the record itself may be fine).
     pub(crate) fn skippable(&self, e: &FormatError) -> bool {
-        self.ignore_parse_errors && !e.0.starts_with(UNAVAILABLE)
+        self.ignore_parse_errors && !registry::unavailable(e)
     }
 
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
@@ -207,7 +175,10 @@ impl AvroConfluent {
         {
             return Ok(r.clone());
         }
-        let registered = self.client.schema(id).map_err(|e| registry_error(id, &e))?;
+        let registered = self
+            .client
+            .schema(id)
+            .map_err(|e| registry::schema_error(id, &e))?;
         let reading = match &registered.avro {
             None => Reading::Unreadable(format!("it is a {} schema, not AVRO", registered.schema_type)),
             Some(writer) if writer.canonical_form() == self.canonical => Reading::Direct,
@@ -246,108 +217,13 @@ impl AvroConfluent {
 
     /// The id of the derived schema under the subject: registered, or looked up.
     fn writer_id(&self) -> Result<u32, FormatError> {
-        let Some(subject) = &self.subject else {
-            return Err(FormatError(format!(
-                "Option {} is required for serialization",
-                self.subject_option
-            )));
-        };
-        let result = if self.auto_register {
-            self.client.register(subject, "AVRO", &self.text)
-        } else {
-            self.client.lookup(subject, "AVRO", &self.text)
-        };
-        result.map_err(|e| {
-            let what = if self.auto_register {
-                "registering"
-            } else {
-                "looking up"
-            };
-            let message = format!("{what} the table's schema under subject '{subject}': {e}");
-            match e {
-                ClientError::Registry { .. } => FormatError(message),
-                _ => FormatError(format!("{UNAVAILABLE}{message}")),
-            }
-        })
-    }
-}
-
-/// A registry error while fetching schema `id`: the id's own fault (unknown, unparsable),
-/// or the registry's absence.
-fn registry_error(id: u32, e: &ClientError) -> FormatError {
-    match e {
-        ClientError::Registry { code: 40403, .. } => FormatError(format!("unknown schema id {id}: {e}")),
-        ClientError::Schema { .. } => FormatError(format!("schema id {id} does not parse: {e}")),
-        _ => FormatError(format!("{UNAVAILABLE}fetching schema id {id}: {e}")),
-    }
-}
-
-/// The credentials the options give; `URL` takes them from the URLs' `user:password@`.
-fn auth(opts: &FormatOptions<'_>, urls: &mut [String]) -> Result<Auth, SqlError> {
-    let source = opts.get("basic-auth.credentials-source");
-    let bearer = opts.get("bearer-auth.credentials-source");
-    if let Some(b) = bearer
-        && !b.eq_ignore_ascii_case("STATIC_TOKEN")
-    {
-        return Err(opts.error(format!(
-            "option '{}': '{b}' is not supported; Spate supports STATIC_TOKEN",
-            opts.name("bearer-auth.credentials-source")
-        )));
-    }
-    if let Some(token) = opts.get("bearer-auth.token") {
-        return Ok(Auth::Bearer(token.to_string()));
-    }
-    if bearer.is_some() {
-        return Err(opts.error(format!("option '{}' is missing", opts.name("bearer-auth.token"))));
-    }
-    match source.map(str::to_ascii_uppercase).as_deref() {
-        None | Some("USER_INFO") => match opts.get("basic-auth.user-info") {
-            Some(info) => {
-                let (user, password) = info.split_once(':').ok_or_else(|| {
-                    opts.error(format!(
-                        "option '{}' takes 'user:password'",
-                        opts.name("basic-auth.user-info")
-                    ))
-                })?;
-                Ok(Auth::Basic {
-                    user: user.to_string(),
-                    password: password.to_string(),
-                })
-            }
-            None if source.is_some() => Err(opts.error(format!(
-                "option '{}' is missing",
-                opts.name("basic-auth.user-info")
-            ))),
-            None => Ok(Auth::None),
-        },
-        Some("URL") => {
-            let mut found = None;
-            for url in urls.iter_mut() {
-                let Some((scheme, rest)) = url.split_once("://") else {
-                    continue;
-                };
-                let authority_end = rest.find('/').unwrap_or(rest.len());
-                if let Some(at) = rest[..authority_end].rfind('@') {
-                    let info = &rest[..at];
-                    if let Some((user, password)) = info.split_once(':') {
-                        found = Some(Auth::Basic {
-                            user: user.to_string(),
-                            password: password.to_string(),
-                        });
-                    }
-                    *url = format!("{scheme}://{}", &rest[at + 1..]);
-                }
-            }
-            found.ok_or_else(|| {
-                opts.error(format!(
-                    "basic-auth.credentials-source URL needs 'user:password@' in {}",
-                    opts.name("url")
-                ))
-            })
-        }
-        Some(other) => Err(opts.error(format!(
-            "option '{}': '{other}' is not supported; Spate supports USER_INFO and URL",
-            opts.name("basic-auth.credentials-source")
-        ))),
+        registry::writer_id(
+            &self.client,
+            self.subject.as_deref(),
+            &self.subject_option,
+            self.auto_register,
+            "AVRO",
+            &self.text,
+        )
     }
 }

@@ -1,0 +1,169 @@
+//! `protobuf-confluent`: Protobuf messages in Confluent's wire format (the magic byte `0`, a
+//! 4-byte schema id, the message indexes, the message), their schemas in a schema registry —
+//! what confluent-kafka's `ProtobufSerializer` writes and Confluent Cloud's Flink reads as
+//! `proto-registry`. Flink 2.3 has no such format; this is Spate's, with the options of
+//! `avro-confluent` ([`super::super::registry`]) and of `protobuf` (`read-default-values`,
+//! `write-null-string-literal`).
+//!
+//! Reading: each record's writer schema is fetched once per id, the message its indexes name
+//! is found in it, and the table's columns are matched to that message's fields by name (a
+//! column the writer's message lacks reads `NULL`; one whose type does not fit makes that
+//! schema's records unreadable, with the reason). Writing: the schema derived from the table
+//! ([`super::derive`]) is registered under the subject on the first record and every record
+//! carries its id and the indexes `[0]`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use spate_protobuf::{ProtoSchema, indexes};
+use spate_registry_client::{RegistryClient, wire};
+
+use super::super::options::FormatOptions;
+use super::super::{FormatError, FormatField, registry};
+use super::derive;
+use super::plan::{Missing, Plan, Settings};
+use crate::error::SqlError;
+use crate::value::Value;
+
+const OWN_OPTIONS: &[&str] = &["read-default-values", "write-null-string-literal"];
+
+/// How the records of one writer schema and message are read.
+#[derive(Debug)]
+enum Reading {
+    Plan(Plan),
+    Unreadable(String),
+}
+
+/// A configured `protobuf-confluent` format.
+#[derive(Debug)]
+pub(crate) struct ProtobufConfluent {
+    fields: Vec<FormatField>,
+    settings: Settings,
+    client: RegistryClient,
+    subject: Option<String>,
+    subject_option: String,
+    auto_register: bool,
+    ignore_parse_errors: bool,
+    /// The derived schema's text, and the plan that writes rows as its message.
+    text: String,
+    write_plan: Plan,
+    writer_id: OnceLock<u32>,
+    readings: RwLock<HashMap<(u32, Vec<i32>), Arc<Reading>>>,
+}
+
+impl ProtobufConfluent {
+    pub(crate) fn new(fields: &[FormatField], options: &BTreeMap<String, String>) -> Result<Self, SqlError> {
+        let known: Vec<&str> = registry::OPTIONS.iter().chain(OWN_OPTIONS).copied().collect();
+        let opts = FormatOptions::new("protobuf-confluent", options, &known)?;
+        let client = registry::client(&opts)?;
+        let settings = super::settings(&opts)?;
+        let text = derive::schema_text(fields).map_err(|e| opts.error(e))?;
+        let schema = ProtoSchema::parse(&text, &[]).map_err(|e| {
+            opts.error(format!(
+                "the schema derived from the table does not compile ({e}):\n{text}"
+            ))
+        })?;
+        let message = schema
+            .message(&format!("{}.{}", derive::PACKAGE, derive::MESSAGE))
+            .map_err(|e| opts.error(e.to_string()))?;
+        let write_plan =
+            Plan::new(&message, fields, Missing::Refuse, settings.clone()).map_err(|e| opts.error(e))?;
+        Ok(ProtobufConfluent {
+            fields: fields.to_vec(),
+            settings,
+            client,
+            subject: registry::subject(&opts),
+            subject_option: opts.name("subject"),
+            auto_register: opts.flag("auto.register.schemas", true)?,
+            ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
+            text,
+            write_plan,
+            writer_id: OnceLock::new(),
+            readings: RwLock::default(),
+        })
+    }
+
+    pub(crate) fn ignores_parse_errors(&self) -> bool {
+        self.ignore_parse_errors
+    }
+
+    /// Whether a record that failed with `e` may be skipped: never when the registry could
+    /// not be asked.
+    pub(crate) fn skippable(&self, e: &FormatError) -> bool {
+        self.ignore_parse_errors && !registry::unavailable(e)
+    }
+
+    pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
+        let (id, payload) = wire::split(bytes).map_err(|e| FormatError(e.to_string()))?;
+        let (path, used) = indexes::read(payload).map_err(|e| FormatError(format!("schema id {id}: {e}")))?;
+        let reading = self.reading(id, path)?;
+        match &*reading {
+            Reading::Plan(plan) => plan
+                .decode(&payload[used..], out)
+                .map(|()| true)
+                .map_err(|e| FormatError(format!("schema id {id}: {}", e.0))),
+            Reading::Unreadable(why) => Err(FormatError(format!(
+                "schema id {id} cannot be read as the table's row: {why}"
+            ))),
+        }
+    }
+
+    fn reading(&self, id: u32, path: Vec<i32>) -> Result<Arc<Reading>, FormatError> {
+        let key = (id, path);
+        if let Some(r) = self
+            .readings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(r.clone());
+        }
+        let registered = self
+            .client
+            .schema(id)
+            .map_err(|e| registry::schema_error(id, &e))?;
+        let reading = match &registered.protobuf {
+            None => Reading::Unreadable(format!("it is a {} schema, not PROTOBUF", registered.schema_type)),
+            Some(schema) => match schema.message_at(&key.1) {
+                Err(e) => Reading::Unreadable(e.to_string()),
+                Ok(message) => {
+                    match Plan::new(&message, &self.fields, Missing::ReadNull, self.settings.clone()) {
+                        Ok(plan) => Reading::Plan(plan),
+                        Err(why) => Reading::Unreadable(why),
+                    }
+                }
+            },
+        };
+        let reading = Arc::new(reading);
+        self.readings
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, reading.clone());
+        Ok(reading)
+    }
+
+    pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
+        let id = match self.writer_id.get() {
+            Some(id) => *id,
+            None => {
+                let id = registry::writer_id(
+                    &self.client,
+                    self.subject.as_deref(),
+                    &self.subject_option,
+                    self.auto_register,
+                    "PROTOBUF",
+                    &self.text,
+                )?;
+                *self.writer_id.get_or_init(|| id)
+            }
+        };
+        let start = out.len();
+        wire::write_header(id, out);
+        indexes::write(&[0], out);
+        let result = self.write_plan.encode(values, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+}
