@@ -94,10 +94,15 @@ export function mount(root, subjectName) {
   };
   show(layout);
 
+  // The poll and the filter and paging controls all refresh; only the newest answer is shown.
+  let latest = 0;
+
   async function refresh() {
+    const mine = ++latest;
     const q = new URLSearchParams({ offset, limit: PAGE });
     if (filter.value.trim()) q.set('filter', filter.value.trim());
     const list = await get(`/schemas?${q}`);
+    if (mine !== latest) return;
     fill(errorBox);
     if (!list.registry) {
       show(none);
@@ -118,10 +123,12 @@ export function mount(root, subjectName) {
     try {
       d = await get(`/schemas/subjects/${encodeURIComponent(selected)}`);
     } catch (e) {
+      if (mine !== latest) return;
       shownDetail = '';
       fill(detail, card(`Subject ${selected}`, h('p.error', e.message)));
       return;
     }
+    if (mine !== latest) return;
     const detailKey = JSON.stringify(d);
     if (detailKey !== shownDetail) {
       shownDetail = detailKey;
