@@ -49,6 +49,16 @@ pub trait Authorizer: Send + Sync {
     ) -> bool;
 }
 
+/// The Kafka topic whose ACLs govern `subject` (Confluent's TopicNameStrategy: `orders-value`
+/// and `orders-key` belong to `orders`; any other subject to the topic of its own name). One
+/// definition, so the registry's own port and the server's dashboard grant the same subjects.
+pub fn topic_of(subject: &str) -> &str {
+    subject
+        .strip_suffix("-value")
+        .or_else(|| subject.strip_suffix("-key"))
+        .unwrap_or(subject)
+}
+
 /// What a request needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Need {

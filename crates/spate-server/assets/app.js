@@ -6,6 +6,7 @@ import * as overview from './overview.js';
 import * as job from './job.js';
 import * as sql from './sql.js';
 import * as topics from './topics.js';
+import * as schemas from './schemas.js';
 
 const ROUTES = [
   [/^\/?$/, overview, 'overview'],
@@ -14,6 +15,8 @@ const ROUTES = [
   [/^\/topics$/, topics, 'topics'],
   [/^\/topics\/(.+)$/, topics, 'topics'],
   [/^\/groups\/(.+)$/, (root, group) => topics.mount(root, null, group), 'topics'],
+  [/^\/schemas$/, schemas, 'schemas'],
+  [/^\/schemas\/(.+)$/, schemas, 'schemas'],
 ];
 
 let current = null;

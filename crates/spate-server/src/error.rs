@@ -50,6 +50,9 @@ pub enum ServerError {
     /// A savepoint or another request to a running job failed (HTTP 500).
     #[error("{0}")]
     Job(String),
+    /// The in-process schema registry could not be read (HTTP 500).
+    #[error("schema registry: {0}")]
+    SchemaRegistry(String),
     /// The Kafka cluster could not be asked (HTTP 502).
     #[error("Kafka: {0}")]
     Kafka(String),

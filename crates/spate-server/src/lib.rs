@@ -14,6 +14,8 @@
 //! - [`graph`]: a job's operators and edges, from its script's `EXPLAIN`;
 //!   [`messages`]: records of a partition for the message browser; [`preview`]: `SELECT`s
 //!   run for the dashboard's SQL page, their rows polled.
+//! - [`schemas`]: the schema registry's subjects, versions and levels for the dashboard's
+//!   Schemas page, read from the registry the binary attaches ([`Server::schema_registry`]).
 //! - [`principal`]: who a request comes from (the token's holder, or a user of the broker by
 //!   HTTP basic authentication or client certificate); [`rights`]: what it may do, by the
 //!   broker's ACLs; jobs keep their owner and each run is checked against the owner's rights.
@@ -40,6 +42,7 @@ pub mod preview;
 pub mod principal;
 pub mod rest;
 pub mod rights;
+pub mod schemas;
 pub mod script;
 pub mod server;
 pub mod store;

@@ -13,6 +13,7 @@
 //! | write exactly-once | `WRITE` on the transactional ids `<prefix>-<subtask>-<n>` (a `PREFIXED` ACL on the prefix) |
 //! | browse topics / groups | listed: those with `DESCRIBE`; messages: `READ` on the topic |
 //! | `/metrics` | `DESCRIBE` on `Cluster` |
+//! | schema registry subjects (`/schemas`) | listed: those whose topic has `DESCRIBE` (`orders-value` is topic `orders`'s, as on the registry's port); one subject: the same, else a 403 |
 //!
 //! Kafka tables count when they use the server's cluster: those without
 //! `properties.bootstrap.servers`, and those whose bootstrap servers are the embedded broker

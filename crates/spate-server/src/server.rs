@@ -22,6 +22,7 @@ use crate::rest::connections::{HttpLimits, serve};
 use crate::rest::guard::Guard;
 use crate::rest::{AppState, router};
 use crate::rights::Rights;
+use crate::schemas::RegistrySlot;
 use crate::{embedded, token};
 
 /// Jobs a server runs at once unless told otherwise.
@@ -116,6 +117,7 @@ pub struct Server {
     http: JoinHandle<()>,
     sampler: JoinHandle<()>,
     previews: Arc<Previews>,
+    schemas: RegistrySlot,
     resumed: usize,
     token: Option<String>,
 }
@@ -183,6 +185,7 @@ impl Server {
             rights.clone(),
             config.job_memory,
         ));
+        let schemas = RegistrySlot::default();
         let app = router(Arc::new(AppState {
             manager: manager.clone(),
             cluster: cluster.clone(),
@@ -196,6 +199,7 @@ impl Server {
             )
             .with_users(scheme, access),
             allowed_dirs,
+            schemas: schemas.clone(),
             web_submit: config.web_submit,
             web_cancel: config.web_cancel,
         }));
@@ -223,6 +227,7 @@ impl Server {
             http,
             sampler,
             previews,
+            schemas,
             resumed,
             token,
         })
@@ -236,6 +241,13 @@ impl Server {
     /// The embedded broker's users and ACLs (`None` with an external cluster).
     pub fn broker_access(&self) -> Option<spate_broker::BrokerAccess> {
         self.broker.as_ref().map(BrokerHandle::access)
+    }
+
+    /// Where the schema registry the dashboard's Schemas page reads is attached: the binary
+    /// starts the registry after the server (its `_schemas` topic may live in the server's
+    /// embedded broker) and attaches its state here ([`RegistrySlot::attach`]).
+    pub fn schema_registry(&self) -> &RegistrySlot {
+        &self.schemas
     }
 
     /// The token requests need (`None` when authentication is off).

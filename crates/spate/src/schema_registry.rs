@@ -14,7 +14,7 @@ use spate_broker::acl::{Operation, Resource, ResourceType};
 use spate_broker::tls::HttpsAcceptor;
 use spate_broker::{BrokerAccess, BrokerConfig, SecurityProtocol};
 use spate_schema_registry::Service;
-use spate_schema_registry::access::{Authorizer, SubjectOperation};
+use spate_schema_registry::access::{Authorizer, SubjectOperation, topic_of};
 use spate_schema_registry::http::{self, Authenticator, CheckFuture};
 use spate_schema_registry::kafka_log::{DEFAULT_TOPIC, KafkaLog};
 use spate_server::HttpLimits;
@@ -25,6 +25,8 @@ use tokio::sync::oneshot;
 pub struct RegistryServer {
     /// `http://HOST:PORT` or `https://...`.
     pub url: String,
+    /// The registry's state, which `spate server` also hands to its dashboard.
+    pub service: Arc<Service>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -90,14 +92,6 @@ impl Authenticator for BrokerUsers {
 /// ALTER_CONFIGS; the registry-wide level and mode need ALTER_CONFIGS on the cluster.
 struct BrokerAcls(BrokerAccess);
 
-/// The topic whose ACLs govern `subject`.
-fn topic_of(subject: &str) -> &str {
-    subject
-        .strip_suffix("-value")
-        .or_else(|| subject.strip_suffix("-key"))
-        .unwrap_or(subject)
-}
-
 impl Authorizer for BrokerAcls {
     fn allows(
         &self,
@@ -162,7 +156,8 @@ pub async fn start(
     let auth = exposure
         .users
         .map(|a| Arc::new(BrokerUsers(a)) as Arc<dyn Authenticator>);
-    let router = http::secured_router(Arc::new(service), auth, authorizer);
+    let service = Arc::new(service);
+    let router = http::secured_router(service.clone(), auth, authorizer);
     let (stop, stopped) = oneshot::channel();
     tokio::spawn(spate_server::rest::connections::serve(
         listener,
@@ -171,5 +166,9 @@ pub async fn start(
         exposure.tls,
         stopped,
     ));
-    Ok(RegistryServer { url, _stop: stop })
+    Ok(RegistryServer {
+        url,
+        service,
+        _stop: stop,
+    })
 }

@@ -2,7 +2,9 @@
 //! job's routes need the right to see it (`GET`) or to control it (any other method), a
 //! partition's messages need `READ` on its topic, `/metrics` needs `DESCRIBE` on the cluster
 //! ([`crate::rights`] has the whole table). Lists leave out what the principal may not see in
-//! their handlers; submissions check their tables when they are planned.
+//! their handlers; submissions check their tables when they are planned; a registry subject
+//! (`/schemas/subjects/{subject}`, any name, percent-encoded) is checked by its handler, which
+//! has the decoded name.
 
 use std::sync::Arc;
 

@@ -46,6 +46,7 @@ static ASSETS: &[Asset] = &[
     asset!("job.js", JS),
     asset!("sql.js", JS),
     asset!("topics.js", JS),
+    asset!("schemas.js", JS),
 ];
 
 /// Each asset's ETag (a hash of its bytes), computed once.

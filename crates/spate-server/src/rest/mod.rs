@@ -11,6 +11,7 @@ mod jobs;
 mod kafka;
 mod metrics;
 mod preview;
+mod schemas;
 mod vertices;
 
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub guard: guard::Guard,
     /// Where submitted scripts and savepoints may read and write.
     pub allowed_dirs: AllowedDirs,
+    /// The schema registry the Schemas page reads (empty without one).
+    pub schemas: crate::schemas::RegistrySlot,
     /// Flink's `web.submit.enable`.
     pub web_submit: bool,
     /// Flink's `web.cancel.enable`.
@@ -114,6 +117,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/kafka/topics/{topic}/partitions/{partition}/messages",
             get(kafka::messages),
         )
+        .route("/schemas", get(schemas::list))
+        .route("/schemas/subjects/{subject}", get(schemas::subject))
         .route("/sql/previews", post(preview::start))
         .route("/sql/previews/{id}", get(preview::page).delete(preview::cancel))
         .route("/metrics", get(metrics::metrics))

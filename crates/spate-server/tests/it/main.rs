@@ -4,3 +4,4 @@
 mod dashboard_api;
 mod metrics;
 mod rest;
+mod schemas_api;

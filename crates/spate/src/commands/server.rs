@@ -66,6 +66,11 @@ pub async fn run(args: ServerArgs) -> Result<()> {
             )
         }
     };
+    if let Some(r) = &registry {
+        // The dashboard's Schemas page reads this registry in the process (see
+        // spate_server::schemas), never across to its port.
+        server.schema_registry().attach(r.service.clone())?;
+    }
     let registry_note = registry
         .as_ref()
         .map_or_else(String::new, |r| format!(", schema registry on {}", r.url));

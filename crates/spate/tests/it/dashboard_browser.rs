@@ -117,7 +117,7 @@ fn wait_for(what: &str, secs: u64, mut check: impl FnMut() -> Option<Value>) -> 
 }
 
 /// Debian's `chromium` (or another name it goes by); the test fails without it.
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if let Ok(out) = Command::new("sh")
             .args(["-c", &format!("command -v {name}")])
@@ -136,7 +136,14 @@ fn chromium() -> PathBuf {
 
 /// Runs headless Chromium on `url` with `action` (`--dump-dom` or `--screenshot=PATH`), the
 /// page's timers given `budget_ms` of virtual time; returns its stdout.
-fn browse(browser: &Path, profile: &Path, url: &str, action: &str, size: &str, budget_ms: u64) -> String {
+pub(crate) fn browse(
+    browser: &Path,
+    profile: &Path,
+    url: &str,
+    action: &str,
+    size: &str,
+    budget_ms: u64,
+) -> String {
     browse_with(browser, profile, url, action, size, budget_ms, &[])
 }
 
@@ -177,7 +184,7 @@ fn browse_with(
 }
 
 /// How often `needle` occurs in `hay`.
-fn count(hay: &str, needle: &str) -> usize {
+pub(crate) fn count(hay: &str, needle: &str) -> usize {
     hay.matches(needle).count()
 }
 

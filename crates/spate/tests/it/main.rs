@@ -15,6 +15,7 @@ mod quotas_cli;
 mod rank_end_crash;
 mod schema_registry_cli;
 mod schema_registry_crash;
+mod schemas_browser;
 mod server_cli;
 mod server_crash;
 mod server_message_browser;
