@@ -48,6 +48,7 @@
 pub mod access;
 mod error;
 pub mod http;
+mod json_schema;
 pub mod kafka_log;
 pub mod records;
 mod service;

@@ -302,8 +302,13 @@ impl Registry {
             .collect()
     }
 
-    /// The texts of the schemas `references` name, transitively, dependencies first.
-    fn reference_texts(&self, references: &[Reference], out: &mut Vec<String>, depth: usize) -> Result<()> {
+    /// The (name, text) of the schemas `references` name, transitively, dependencies first.
+    fn reference_texts(
+        &self,
+        references: &[Reference],
+        out: &mut Vec<(String, String)>,
+        depth: usize,
+    ) -> Result<()> {
         if depth > 32 {
             return Err(RegistryError::InvalidSchema(
                 "references nested deeper than 32".into(),
@@ -312,8 +317,9 @@ impl Registry {
         for r in references {
             let v = self.reference(r)?;
             self.reference_texts(&v.schema.references, out, depth + 1)?;
-            if !out.contains(&v.schema.schema) {
-                out.push(v.schema.schema);
+            let named = (r.name.clone(), v.schema.schema);
+            if !out.contains(&named) {
+                out.push(named);
             }
         }
         Ok(())

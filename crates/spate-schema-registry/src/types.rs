@@ -5,6 +5,7 @@ use spate_avro::Schema as AvroSchema;
 use spate_avro::compat::{IncompatibilityKind, reader_writer_incompatibilities};
 
 use crate::error::{RegistryError, Result};
+use crate::json_schema::JsonSchema;
 use crate::records::SchemaType;
 
 /// A schema parsed by its type's rules.
@@ -12,16 +13,24 @@ use crate::records::SchemaType;
 pub enum Parsed {
     /// An Avro schema.
     Avro(AvroSchema),
+    /// A JSON Schema (Confluent's `JSON` type).
+    Json(JsonSchema),
 }
 
 impl Parsed {
-    /// Parses `text` of `ty`; `references` are the texts of the schemas it refers to, those it
-    /// depends on first.
-    pub fn parse(ty: SchemaType, text: &str, references: &[String]) -> Result<Parsed> {
+    /// Parses `text` of `ty`; `references` are the (name, text) of the schemas it refers to,
+    /// those it depends on first.
+    pub fn parse(ty: SchemaType, text: &str, references: &[(String, String)]) -> Result<Parsed> {
         match ty {
             SchemaType::Avro => {
                 let mut refs = Vec::with_capacity(references.len());
-                for r in references {
+                let mut seen: Vec<&String> = Vec::new();
+                // Avro names its types itself: a text reached under two names is one schema.
+                for (_, r) in references.iter().filter(|(_, r)| {
+                    let new = !seen.contains(&r);
+                    seen.push(r);
+                    new
+                }) {
                     // Each reference may use the ones before it.
                     let parsed = AvroSchema::parse_with_references(r, &refs).map_err(|e| {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
@@ -34,28 +43,40 @@ impl Parsed {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
                     })
             }
-            SchemaType::Protobuf | SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
+            SchemaType::Json => JsonSchema::parse(text, references)
+                .map(Parsed::Json)
+                .map_err(|e| {
+                    RegistryError::InvalidSchema(format!("Invalid schema of type JSON, details: {e}"))
+                }),
+            SchemaType::Protobuf => Err(RegistryError::InvalidSchema(format!(
                 "Spate's registry does not support the schema type {} yet",
                 ty.name()
             ))),
         }
     }
 
-    /// The text the registry stores and returns: for Avro, Java's `Schema.toString()`.
+    /// The text the registry stores and returns: for Avro, Java's `Schema.toString()`; for
+    /// JSON, the compact JSON in written order.
     pub fn canonical(&self) -> String {
         match self {
             Parsed::Avro(s) => s.to_java_string(),
+            Parsed::Json(s) => s.canonical(),
         }
     }
 
     /// Why `self` (the reader) cannot read data written with `writer`, as Confluent words it
     /// (`new_is_reader` says which of the two is the schema being registered).
     pub fn incompatibilities(&self, writer: &Parsed, new_is_reader: bool) -> Vec<String> {
-        let (Parsed::Avro(reader), Parsed::Avro(w)) = (self, writer);
         let (new, old) = if new_is_reader {
             ("new", "old")
         } else {
             ("old", "new")
+        };
+        let (reader, w) = match (self, writer) {
+            (Parsed::Avro(reader), Parsed::Avro(w)) => (reader, w),
+            (Parsed::Json(reader), Parsed::Json(w)) => return reader.incompatibilities(w, new, old),
+            // The registry compares only schemas of one type (it says so before asking).
+            _ => return vec!["Incompatible because of different schema type".to_string()],
         };
         reader_writer_incompatibilities(reader, w)
             .into_iter()
