@@ -4,7 +4,7 @@
 //! Applications that use confluent-kafka's `JSONSerializer` register their JSON Schemas here;
 //! for them to work unchanged the registry has to accept what Confluent accepts, return the
 //! same text, and refuse the same evolutions with the same words. So:
-//! - [`parse`](parse) reads a schema the way Confluent's loader (Everit) classifies it;
+//! - [`parse`] reads a schema the way Confluent's loader (Everit) classifies it;
 //! - the canonical text is Confluent's `canonicalString()`: the JSON written compactly with
 //!   members in written order (read through [`spate_avro::Json`], which keeps the order
 //!   without serde_json's workspace-wide `preserve_order` feature);
