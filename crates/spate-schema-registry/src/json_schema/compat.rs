@@ -26,6 +26,7 @@ pub(crate) fn compare(original: &Graph, update: &Graph) -> Vec<Difference> {
         memo: HashMap::new(),
         in_progress: HashSet::new(),
         assumptions: 0,
+        depth: 0,
     };
     let mut out = Found::default();
     differ.compare(&mut out, Some((0, original.root)), Some((1, update.root)));
@@ -94,7 +95,12 @@ struct Differ<'g> {
     /// How often a recursive pair was assumed compatible; a result that needed no assumption
     /// is exact and may be remembered.
     assumptions: usize,
+    depth: usize,
 }
+
+/// How deep the walk may recurse; loading already bounds each schema's depth, this bounds the
+/// walk of a pair of them, whose paths may be longer.
+const MAX_DEPTH: usize = 512;
 
 /// A node's Everit class, to tell whether two schemas are "the same type".
 fn class(kind: &Kind) -> u8 {
@@ -139,7 +145,16 @@ impl<'g> Differ<'g> {
         }
         let before = self.assumptions;
         let mut found = Found::default();
-        self.compare_types(&mut found, o, u);
+        if self.depth >= MAX_DEPTH {
+            // Refusing is safe where an unchecked pair might let an incompatible change in;
+            // the result depends on the depth, so it is not remembered.
+            found.add(D::TYPE_CHANGED);
+            self.assumptions += 1;
+        } else {
+            self.depth += 1;
+            self.compare_types(&mut found, o, u);
+            self.depth -= 1;
+        }
         self.in_progress.remove(&(o, u));
         out.add_rebased(&found.diffs);
         if self.assumptions == before {

@@ -160,6 +160,10 @@ pub(crate) struct Document<'a> {
     pub json: &'a Json,
 }
 
+/// How deep loading may recurse (nesting and `$ref` chains together): far beyond real
+/// schemas, and well within a request thread's stack.
+const MAX_DEPTH: usize = 256;
+
 /// A location: a document and a JSON pointer into it, unescaped.
 type Location = (usize, Vec<String>);
 
@@ -175,6 +179,7 @@ pub(crate) fn load(docs: &[Document<'_>]) -> Result<Graph, String> {
         base,
         nodes: Vec::new(),
         seen: HashMap::new(),
+        depth: 0,
     };
     let root = loader.load((0, Vec::new()))?;
     let graph = Graph {
@@ -193,6 +198,7 @@ struct Loader<'d, 'a> {
     base: Option<String>,
     nodes: Vec<Node>,
     seen: HashMap<Location, NodeId>,
+    depth: usize,
 }
 
 /// The JSON at `pointer` in `json`.
@@ -336,8 +342,15 @@ impl Loader<'_, '_> {
             kind: Kind::Any,
         });
         self.seen.insert(loc.clone(), id);
-        let node = self.node(&loc, json)?;
-        self.nodes[id] = node;
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "the schema nests deeper than {MAX_DEPTH} levels (counting $refs)"
+            ));
+        }
+        self.depth += 1;
+        let node = self.node(&loc, json);
+        self.depth -= 1;
+        self.nodes[id] = node?;
         Ok(id)
     }
 
@@ -670,6 +683,14 @@ mod tests {
 
     #[test]
     fn malformed_schemas_say_what_is_wrong() {
+        // 300 definitions, each a $ref to the next: too deep to load on a request's stack.
+        let defs: Vec<String> = (0..300)
+            .map(|i| format!(r##""d{i}":{{"$ref":"#/definitions/d{}"}}"##, i + 1))
+            .collect();
+        let chain = format!(
+            r##"{{"$ref":"#/definitions/d0","definitions":{{{},"d300":{{}}}}}}"##,
+            defs.join(",")
+        );
         for (text, says) in [
             (r#"{"type":"strin"}"#, "unknown type"),
             (
@@ -680,6 +701,7 @@ mod tests {
             (r##"{"$ref":"#/definitions/x"}"##, "points at nothing"),
             (r##"{"$ref":"#"}"##, "$ref to itself"),
             (r#"{"items":[1]}"#, "object or a boolean"),
+            (&chain, "deeper than 256"),
         ] {
             let e = graph(text).expect_err(text);
             assert!(e.contains(says), "{text}: {e}");
