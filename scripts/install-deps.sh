@@ -2,7 +2,8 @@
 # Installs everything Spate's tests and demo need beyond the Rust toolchain:
 #   - kcat (Debian package) for the compatibility script,
 #   - chromium (Debian package) for the dashboard's headless-browser test,
-#   - confluent-kafka (with its schema-registry, Avro and Protobuf extras: fastavro, protobuf) and
+#   - confluent-kafka (with its schema-registry, Avro, Protobuf and JSON Schema extras: fastavro,
+#     protobuf, jsonschema) and
 #     kafka-python (PyPI) in a virtualenv at .tools/venv,
 #   - cargo-machete (crates.io) for the unused-dependency check,
 #   - cargo-fuzz (crates.io) for the short fuzz pass.
@@ -60,6 +61,8 @@ from importlib.metadata import version
 import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
 # The schema registry's serializers (issue 43) and fastavro, the reference Avro codec.
 import fastavro, confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.protobuf  # noqa: F401
+# The JSON Schema serde (jsonschema, referencing), for the registry's JSON schema type.
+import confluent_kafka.schema_registry.json_schema  # noqa: F401
 want_ck, want_kp = sys.argv[1], sys.argv[2]
 ok = version("confluent-kafka") == want_ck and version("kafka-python") == want_kp
 sys.exit(0 if ok else 1)
@@ -80,9 +83,9 @@ install_python_clients() {
             "$python" -m venv "$VENV"
         fi
     fi
-    log "pip install confluent-kafka[avro,schemaregistry,protobuf]==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION"
+    log "pip install confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "confluent-kafka[avro,schemaregistry,protobuf]==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
+        "confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
     python_clients_ok || {
         log "python Kafka clients did not import after install"
         return 1

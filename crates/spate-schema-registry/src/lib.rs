@@ -13,6 +13,8 @@
 //!   (`{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}`), and the vocabulary of the
 //!   REST API ([`SchemaType`], [`Compatibility`], [`Mode`]).
 //! - [`RegistryError`]: every refusal with Confluent's HTTP status and `error_code`.
+//! - [`Parsed`]: a schema read by its type's rules — Avro, or [`JsonSchema`] (Confluent's
+//!   `JSON` type, checked with Confluent's JSON Schema compatibility rules).
 //!
 //! ## Contracts
 //! - Ids are global and stable: a schema registered again, under any subject, gets the id it
@@ -48,6 +50,7 @@
 pub mod access;
 mod error;
 pub mod http;
+mod json_schema;
 pub mod kafka_log;
 pub mod records;
 mod service;
@@ -55,6 +58,7 @@ mod state;
 mod types;
 
 pub use error::{RegistryError, Result};
+pub use json_schema::JsonSchema;
 pub use records::{Compatibility, Mode, Reference, SchemaType};
 pub use service::{LogRecord, MemoryLog, SchemaLog, Service};
 pub use state::{NewSchema, Registry, StoredSchema, SubjectVersion, VersionSpec, Write};

@@ -302,8 +302,7 @@ impl Registry {
             .collect()
     }
 
-    /// The `(name, text)` of the schemas `references` name, transitively, dependencies first
-    /// (Avro uses the texts; Protobuf imports them by name).
+    /// The (name, text) of the schemas `references` name, transitively, dependencies first.
     fn reference_texts(
         &self,
         references: &[Reference],
@@ -318,11 +317,9 @@ impl Registry {
         for r in references {
             let v = self.reference(r)?;
             self.reference_texts(&v.schema.references, out, depth + 1)?;
-            if !out
-                .iter()
-                .any(|(name, text)| *name == r.name && *text == v.schema.schema)
-            {
-                out.push((r.name.clone(), v.schema.schema));
+            let named = (r.name.clone(), v.schema.schema);
+            if !out.contains(&named) {
+                out.push(named);
             }
         }
         Ok(())

@@ -6,6 +6,7 @@ use spate_avro::compat::{IncompatibilityKind, reader_writer_incompatibilities};
 use spate_protobuf::ProtoSchema;
 
 use crate::error::{RegistryError, Result};
+use crate::json_schema::JsonSchema;
 use crate::records::SchemaType;
 
 /// A schema parsed by its type's rules.
@@ -13,9 +14,11 @@ use crate::records::SchemaType;
 pub enum Parsed {
     /// An Avro schema.
     Avro(AvroSchema),
+    /// A JSON Schema (Confluent's `JSON` type).
+    Json(JsonSchema),
     /// A Protobuf file, with its canonical text printed once (printing walks the whole file).
     Protobuf {
-        /// The compiled file.
+        /// The compiled file (imports by reference name).
         schema: ProtoSchema,
         /// Its canonical `.proto` text.
         canonical: String,
@@ -23,14 +26,19 @@ pub enum Parsed {
 }
 
 impl Parsed {
-    /// Parses `text` of `ty`; `references` are the texts of the schemas it refers to, those it
-    /// depends on first.
-    /// (`(import name, text)` pairs).
+    /// Parses `text` of `ty`; `references` are the (name, text) of the schemas it refers to,
+    /// those it depends on first.
     pub fn parse(ty: SchemaType, text: &str, references: &[(String, String)]) -> Result<Parsed> {
         match ty {
             SchemaType::Avro => {
                 let mut refs = Vec::with_capacity(references.len());
-                for (_, r) in references {
+                let mut seen: Vec<&String> = Vec::new();
+                // Avro names its types itself: a text reached under two names is one schema.
+                for (_, r) in references.iter().filter(|(_, r)| {
+                    let new = !seen.contains(&r);
+                    seen.push(r);
+                    new
+                }) {
                     // Each reference may use the ones before it.
                     let parsed = AvroSchema::parse_with_references(r, &refs).map_err(|e| {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
@@ -43,26 +51,28 @@ impl Parsed {
                         RegistryError::InvalidSchema(format!("Invalid schema of type AVRO, details: {e}"))
                     })
             }
+            SchemaType::Json => JsonSchema::parse(text, references)
+                .map(Parsed::Json)
+                .map_err(|e| {
+                    RegistryError::InvalidSchema(format!("Invalid schema of type JSON, details: {e}"))
+                }),
             SchemaType::Protobuf => {
                 let invalid = |e: spate_protobuf::ProtoError| {
                     RegistryError::InvalidSchema(format!("Invalid schema of type PROTOBUF, details: {e}"))
                 };
                 let schema = ProtoSchema::parse(text, references).map_err(invalid)?;
-                let canonical =
-                    spate_protobuf::print::canonical(schema.descriptor_proto()).map_err(invalid)?;
+                let canonical = spate_protobuf::print::canonical(schema.descriptor_proto()).map_err(invalid)?;
                 Ok(Parsed::Protobuf { schema, canonical })
             }
-            SchemaType::Json => Err(RegistryError::InvalidSchema(format!(
-                "Spate's registry does not support the schema type {} yet",
-                ty.name()
-            ))),
         }
     }
 
-    /// The text the registry stores and returns: for Avro, Java's `Schema.toString()`.
+    /// The text the registry stores and returns: for Avro, Java's `Schema.toString()`; for
+    /// JSON, the compact JSON in written order.
     pub fn canonical(&self) -> String {
         match self {
             Parsed::Avro(s) => s.to_java_string(),
+            Parsed::Json(s) => s.canonical(),
             Parsed::Protobuf { canonical, .. } => canonical.clone(),
         }
     }
@@ -72,27 +82,28 @@ impl Parsed {
     pub fn serialized(&self) -> Option<String> {
         match self {
             Parsed::Protobuf { schema, .. } => Some(schema.serialized()),
-            Parsed::Avro(_) => None,
+            Parsed::Avro(_) | Parsed::Json(_) => None,
         }
     }
 
     /// Why `self` (the reader) cannot read data written with `writer`, as Confluent words it
     /// (`new_is_reader` says which of the two is the schema being registered).
     pub fn incompatibilities(&self, writer: &Parsed, new_is_reader: bool) -> Vec<String> {
+        let (new, old) = if new_is_reader {
+            ("new", "old")
+        } else {
+            ("old", "new")
+        };
         let (reader, w) = match (self, writer) {
             (Parsed::Avro(reader), Parsed::Avro(w)) => (reader, w),
+            (Parsed::Json(reader), Parsed::Json(w)) => return reader.incompatibilities(w, new, old),
             // Confluent's Protobuf rules compare the writer's file (the original) with the
             // reader's (the update): what a reader built from `self` makes of `writer`'s data.
             (Parsed::Protobuf { schema: reader, .. }, Parsed::Protobuf { schema: w, .. }) => {
                 return spate_protobuf::compat::incompatibilities(w, reader);
             }
-            // The caller compares types first; two types never share a subject's check.
+            // The registry compares only schemas of one type (it says so before asking).
             _ => return vec!["Incompatible because of different schema type".to_string()],
-        };
-        let (new, old) = if new_is_reader {
-            ("new", "old")
-        } else {
-            ("old", "new")
         };
         reader_writer_incompatibilities(reader, w)
             .into_iter()

@@ -1,6 +1,6 @@
 //! The REST API served on a real socket, driven by confluent-kafka's Python
-//! `SchemaRegistryClient` and Avro serde (the clients Kafka applications use), and by raw HTTP
-//! for what a client library hides: error bodies, content types, limits.
+//! `SchemaRegistryClient` and its Avro and JSON Schema serdes (the clients Kafka applications
+//! use), and by raw HTTP for what a client library hides: error bodies, content types, limits.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -148,4 +148,57 @@ fn errors_are_confluents_bodies_and_bad_requests_harm_nothing() {
         (status, body.as_str()),
         (200, r#"{"compatibilityLevel":"BACKWARD"}"#)
     );
+}
+
+#[test]
+fn confluents_python_client_and_json_schema_serde_work_unchanged() {
+    let addr = serve();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client_json.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(format!("http://{addr}"))
+        .output()
+        .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    // The serializer registered v1 under the topic's subject and wrote Confluent's frame.
+    assert_eq!(o["wire_prefix"], serde_json::json!([0, 0, 0, 0, 1]));
+    assert_eq!(o["round_trip"], serde_json::json!({"user": 7, "page": "/cart"}));
+    assert!(o.get("invalid_record_written").is_none(), "{o}");
+    assert_eq!(o["latest"], serde_json::json!([1, 1, "JSON"]));
+    // Stored compactly, members in written order; a lookup of the pretty text finds it.
+    assert_eq!(
+        o["by_id"],
+        r#"{"$schema":"http://json-schema.org/draft-07/schema#","title":"Click","type":"object","properties":{"user":{"type":"integer"},"page":{"type":"string"}},"required":["user"]}"#
+    );
+    assert_eq!(o["lookup"], serde_json::json!([1, 1]));
+    assert_eq!(o["compatible_ok"], true);
+    assert_eq!(o["compatible_bad"], false);
+    assert!(o.get("bad_registered").is_none(), "{o}");
+    assert_eq!(o["bad_error"][0], 409);
+    assert_eq!(o["bad_error"][1], 40901);
+    assert!(
+        o["bad_error"][2]
+            .as_str()
+            .unwrap_or_default()
+            .contains(r#"{errorType:"OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL""#),
+        "{o}"
+    );
+    assert_eq!(o["id2"], 2);
+    assert_eq!(o["wire_prefix_v2"], serde_json::json!([0, 0, 0, 0, 2]));
+    assert_eq!(o["round_trip_v2"], serde_json::json!({"user": 8, "page": null}));
+    for malformed in ["not_json", "not_a_schema", "bad_type"] {
+        let e = &o["malformed"][malformed];
+        assert_eq!(
+            (&e[0], &e[1]),
+            (&serde_json::json!(422), &serde_json::json!(42201)),
+            "{o}"
+        );
+        assert!(
+            e[2].as_str()
+                .unwrap_or_default()
+                .starts_with("Invalid schema of type JSON, details: "),
+            "{o}"
+        );
+    }
 }

@@ -1,8 +1,9 @@
-//! spate-schema-registry's integration tests: the compatibility levels over a table of
-//! schema evolutions, and a subject's life (ids, versions, deletes, modes, replay).
+//! spate-schema-registry's integration tests: the compatibility levels over tables of Avro
+//! and JSON Schema evolutions, and a subject's life (ids, versions, deletes, modes, replay).
 
 mod evolution;
 mod http;
+mod json_schema;
 mod lifecycle;
 
 use spate_schema_registry::{Compatibility, NewSchema, Registry, RegistryError, SchemaType};
