@@ -32,6 +32,7 @@
 //! # Ok::<(), spate_protobuf::ProtoError>(())
 //! ```
 
+pub mod compat;
 mod error;
 pub mod indexes;
 pub mod print;
