@@ -28,6 +28,11 @@
 //! oneofs), and a field's label is the word written before it (none for a proto3 singular
 //! field or a oneof member).
 //!
+//! Oneofs follow Confluent's current rules (since its change DGS-24604): members are matched
+//! by number across the whole message, whatever oneof holds them, and a oneof that newly makes
+//! independent fields exclusive is refused. Older Confluent releases compared oneofs by name
+//! (`OneOfDiff`) and could miss a change hidden by renaming a oneof.
+//!
 //! ## Example
 //! ```
 //! use spate_protobuf::ProtoSchema;
