@@ -4,14 +4,18 @@
 //! registry or named in a table's DDL, as a base64 `FileDescriptorProto` (what
 //! confluent-kafka's serializers register), and as a descriptor set written by `protoc`. This
 //! crate compiles all three in Rust ([`ProtoSchema`]; no `protoc` needed), prints a compiled
-//! file back as one canonical `.proto` text ([`print`]) — the form the registry stores, returns
+//! file back as one canonical `.proto` text ([`print`](mod@print)) — the form the registry stores, returns
 //! and compares — and reads and writes Confluent's message indexes ([`indexes`]), the path
-//! after the schema id that says which message of the file a record holds.
+//! after the schema id that says which message of the file a record holds. [`compat`] decides,
+//! by Confluent's rules and in its words, whether a new version of a schema may follow an
+//! older one under a subject's compatibility level.
 //!
 //! ## Key types
 //! - [`ProtoSchema`]: one compiled file and its imports (a [`prost_reflect::FileDescriptor`]);
 //!   messages by name or by Confluent's index path.
 //! - [`ProtoError`]: the crate's errors; schema errors say `file:line:column`.
+//! - [`compat::Difference`]: one change between two schema versions, as Confluent's registry
+//!   names and locates it; [`compat::incompatibilities`] gives the messages it refuses with.
 //!
 //! ## Example
 //! ```

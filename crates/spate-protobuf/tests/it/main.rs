@@ -1,0 +1,3 @@
+//! Integration tests of spate-protobuf, one module per concern, in one binary so they link once.
+
+mod compat;
