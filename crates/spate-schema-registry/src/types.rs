@@ -61,7 +61,8 @@ impl Parsed {
                     RegistryError::InvalidSchema(format!("Invalid schema of type PROTOBUF, details: {e}"))
                 };
                 let schema = ProtoSchema::parse(text, references).map_err(invalid)?;
-                let canonical = spate_protobuf::print::canonical(schema.descriptor_proto()).map_err(invalid)?;
+                let canonical =
+                    spate_protobuf::print::canonical(schema.descriptor_proto()).map_err(invalid)?;
                 Ok(Parsed::Protobuf { schema, canonical })
             }
         }
@@ -100,7 +101,7 @@ impl Parsed {
             // Confluent's Protobuf rules compare the writer's file (the original) with the
             // reader's (the update): what a reader built from `self` makes of `writer`'s data.
             (Parsed::Protobuf { schema: reader, .. }, Parsed::Protobuf { schema: w, .. }) => {
-                return spate_protobuf::compat::incompatibilities(w, reader);
+                return spate_protobuf::compat::incompatibilities(w, reader, new_is_reader);
             }
             // The registry compares only schemas of one type (it says so before asking).
             _ => return vec!["Incompatible because of different schema type".to_string()],
