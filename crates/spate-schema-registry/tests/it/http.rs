@@ -1,5 +1,5 @@
 //! The REST API served on a real socket, driven by confluent-kafka's Python
-//! `SchemaRegistryClient` and its Avro and JSON Schema serdes (the clients Kafka applications
+//! `SchemaRegistryClient` and its Avro, JSON Schema and Protobuf serdes (the clients Kafka applications
 //! use), and by raw HTTP for what a client library hides: error bodies, content types, limits.
 
 use std::io::{Read, Write};
@@ -201,4 +201,61 @@ fn confluents_python_client_and_json_schema_serde_work_unchanged() {
             "{o}"
         );
     }
+}
+
+#[test]
+fn confluents_python_client_and_protobuf_serde_work_unchanged() {
+    let addr = serve();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client_protobuf.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(format!("http://{addr}"))
+        .output()
+        .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    // Confluent's frame: magic 0, id 1 big-endian, then the indexes [0] as the single byte 0.
+    assert_eq!(o["wire_prefix"], serde_json::json!([0, 0, 0, 0, 1, 0]), "{o}");
+    assert_eq!(
+        o["round_trip"],
+        serde_json::json!([7, "A-1", false, "pen", 3, {"red": 4}, 2, 1_700_000_000, 5000])
+    );
+    assert_eq!(o["round_trip_equal"], true);
+    // Order.Line is the file's first message's first nested message: count 2 (zig-zag 4),
+    // then 0 and 0. Same file, so the same id.
+    assert_eq!(
+        o["nested_prefix"],
+        serde_json::json!([0, 0, 0, 0, 1, 4, 0, 0]),
+        "{o}"
+    );
+    assert_eq!(o["nested_back"], "cup");
+    assert_eq!(o["latest"], serde_json::json!([1, 1, "PROTOBUF"]));
+    // The registry returns the schema as .proto text (the client asked for no format).
+    let text = o["text"].as_str().unwrap_or_default();
+    for line in [
+        "syntax = \"proto3\";",
+        "package shop;",
+        "import \"google/protobuf/timestamp.proto\";",
+        "  optional string note = 3;",
+        "  repeated .shop.Order.Line lines = 4;",
+        "  map<string, int32> counts = 5;",
+        "  .google.protobuf.Timestamp at = 7;",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from\n{text}");
+    }
+    assert_eq!(o["lookup_text"], serde_json::json!([1, 1]));
+    assert_eq!(o["compatible_ok"], true);
+    assert_eq!(o["compatible_bad"], false);
+    assert!(o.get("bad_registered").is_none(), "{o}");
+    assert_eq!(o["bad_error"][0], 409);
+    assert!(
+        o["bad_error"][2]
+            .as_str()
+            .unwrap_or_default()
+            .contains("FIELD_SCALAR_KIND_CHANGED"),
+        "{o}"
+    );
+    assert_eq!(o["id2"], 2);
+    assert_eq!(o["malformed"][0], 422, "{o}");
+    assert_eq!(o["malformed"][1], 42201, "{o}");
 }
