@@ -15,7 +15,7 @@ use spate_sql::{Session, SessionOptions, SqlError, StatementResult};
 
 use crate::connectors::kafka::TestBroker;
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SPATE_TEST_PYTHON") {
         return p.into();
     }
@@ -49,7 +49,7 @@ fn produce(broker: &TestBroker, url: &str, topic: &str, schema: &str, rows: &[&s
 }
 
 /// A session against `broker`, checkpointing into `checkpoints` when given.
-fn session(broker: &TestBroker, checkpoints: Option<&std::path::Path>) -> Session {
+pub(crate) fn session(broker: &TestBroker, checkpoints: Option<&std::path::Path>) -> Session {
     Session::new(SessionOptions {
         bootstrap: Some(broker.bootstrap()),
         checkpoint_dir: checkpoints.map(std::path::Path::to_path_buf),
@@ -58,7 +58,7 @@ fn session(broker: &TestBroker, checkpoints: Option<&std::path::Path>) -> Sessio
 }
 
 /// Runs `sql` (a job that finishes) with checkpoints.
-fn run_job(broker: &TestBroker, sql: &str) {
+pub(crate) fn run_job(broker: &TestBroker, sql: &str) {
     let checkpoints = tempfile::tempdir().expect("tempdir");
     session(broker, Some(checkpoints.path()))
         .execute_script(sql, |_, _| {})
@@ -67,7 +67,7 @@ fn run_job(broker: &TestBroker, sql: &str) {
 }
 
 /// The failure of `sql`, as its message.
-fn failure(broker: &TestBroker, sql: &str) -> String {
+pub(crate) fn failure(broker: &TestBroker, sql: &str) -> String {
     session(broker, None)
         .execute_script(sql, |_, _| {})
         .expect_err("the job fails")
@@ -75,7 +75,7 @@ fn failure(broker: &TestBroker, sql: &str) -> String {
 }
 
 /// The rows of `sql`'s query, each as `{row:?}`, prefixed with `{kind:?} ` for an updating one.
-fn query(broker: &TestBroker, sql: &str) -> Vec<String> {
+pub(crate) fn query(broker: &TestBroker, sql: &str) -> Vec<String> {
     let mut got = Vec::new();
     session(broker, None)
         .execute_script(sql, |_, r| {
@@ -191,7 +191,7 @@ fn evolved_python_records_through_an_updating_job_and_back() {
 }
 
 /// Produces raw values to partition 0 of `topic` and waits for them.
-fn produce_bytes(broker: &TestBroker, topic: &str, values: &[&[u8]]) {
+pub(crate) fn produce_bytes(broker: &TestBroker, topic: &str, values: &[&[u8]]) {
     use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
     let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap())

@@ -20,6 +20,7 @@ mod kafka_tls;
 mod mini_batch;
 mod on_conflict;
 mod parse;
+mod protobuf_confluent;
 mod roundtrip;
 mod script_results;
 mod session;
