@@ -14,7 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use prost::Message;
 use prost_reflect::{DescriptorPool, FileDescriptor, MessageDescriptor};
-use protox::file::{File, FileResolver, GoogleFileResolver};
+use protox::file::{File, FileResolver, GoogleFileResolver, IncludeFileResolver};
 
 use crate::error::{ProtoError, Result};
 
@@ -69,13 +69,9 @@ impl ProtoSchema {
         Ok((schema, descriptor))
     }
 
-    /// Compiles the `.proto` file at `path`, its imports looked up beside it (and in Google's
-    /// well-known types), and returns the message named `message` (full name, or the simple
-    /// name when the file's package makes it unique).
-    pub fn from_proto_file(
-        path: &std::path::Path,
-        message: &str,
-    ) -> Result<(ProtoSchema, MessageDescriptor)> {
+    /// Compiles the `.proto` file at `path`, its imports looked up beside it (then among
+    /// Confluent's and Google's well-known files).
+    pub fn from_proto_file(path: &std::path::Path) -> Result<ProtoSchema> {
         let file_error = |e: String| ProtoError::File {
             path: path.display().to_string(),
             message: e,
@@ -87,7 +83,10 @@ impl ProtoSchema {
         let name = path
             .file_name()
             .ok_or_else(|| file_error("not a file name".into()))?;
-        let mut compiler = protox::Compiler::new([dir]).map_err(|e| file_error(e.to_string()))?;
+        let mut compiler = protox::Compiler::with_file_resolver(Resolver {
+            files: HashMap::new(),
+            include: Some(IncludeFileResolver::new(dir.to_path_buf())),
+        });
         compiler.include_imports(true);
         compiler.open_file(name).map_err(|e| described(&e))?;
         let pool = without_source_info(compiler.file_descriptor_set())?;
@@ -95,9 +94,7 @@ impl ProtoSchema {
         let file = pool
             .get_file_by_name(&file_name)
             .ok_or_else(|| file_error("compiled, but the file is missing from the result".into()))?;
-        let schema = ProtoSchema { file };
-        let descriptor = schema.message(message)?;
-        Ok((schema, descriptor))
+        Ok(ProtoSchema { file })
     }
 
     /// The compiled file.
@@ -221,7 +218,7 @@ fn as_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
 }
 
 fn compile(files: HashMap<String, File>, main: &str) -> Result<ProtoSchema> {
-    let mut compiler = protox::Compiler::with_file_resolver(Resolver { files });
+    let mut compiler = protox::Compiler::with_file_resolver(Resolver { files, include: None });
     compiler.include_imports(true);
     compiler.open_file(main).map_err(|e| described(&e))?;
     let pool = without_source_info(compiler.file_descriptor_set())?;
@@ -241,15 +238,27 @@ fn without_source_info(mut set: prost_types::FileDescriptorSet) -> Result<Descri
     DescriptorPool::from_file_descriptor_set(set).map_err(|e| ProtoError::Schema(e.to_string()))
 }
 
-/// Resolves imports: the given files, then Confluent's and Google's built-in ones.
+/// Resolves imports: the given files (or those of a directory), then Confluent's and Google's
+/// built-in ones.
 struct Resolver {
     files: HashMap<String, File>,
+    include: Option<IncludeFileResolver>,
 }
 
 impl FileResolver for Resolver {
+    fn resolve_path(&self, path: &std::path::Path) -> Option<String> {
+        self.include.as_ref().and_then(|i| i.resolve_path(path))
+    }
+
     fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
         if let Some(file) = self.files.get(name) {
             return Ok(file.clone());
+        }
+        if let Some(include) = &self.include {
+            match include.open_file(name) {
+                Err(e) if e.is_file_not_found() => {}
+                other => return other,
+            }
         }
         if let Some((_, text)) = CONFLUENT_FILES.iter().find(|(n, _)| *n == name) {
             return File::from_source(name, text);

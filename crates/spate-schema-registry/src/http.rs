@@ -438,7 +438,7 @@ async fn schema_by_id(State(s): Shared_, Path(id): Path<String>, Query(q): Param
         if !stored.references.is_empty() {
             o["references"] = json!(stored.references);
         }
-        o["schema"] = json!(r.formatted(&stored, format(&q))?);
+        o["schema"] = json!(r.formatted(stored, format(&q))?);
         Ok(o)
     }))
 }

@@ -27,6 +27,9 @@ use crate::value::Value;
 
 const OWN_OPTIONS: &[&str] = &["read-default-values", "write-null-string-literal"];
 
+/// A writer's message: its schema id and the message indexes within that schema.
+type WriterMessage = (u32, Vec<i32>);
+
 /// How the records of one writer schema and message are read.
 #[derive(Debug)]
 enum Reading {
@@ -48,7 +51,7 @@ pub(crate) struct ProtobufConfluent {
     text: String,
     write_plan: Plan,
     writer_id: OnceLock<u32>,
-    readings: RwLock<HashMap<(u32, Vec<i32>), Arc<Reading>>>,
+    readings: RwLock<HashMap<WriterMessage, Arc<Reading>>>,
 }
 
 impl ProtobufConfluent {

@@ -15,6 +15,8 @@
 pub(super) mod confluent;
 mod derive;
 mod plan;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -54,8 +56,7 @@ impl Protobuf {
             ))
         })?;
         let pool = match (opts.get("proto-file"), opts.get("descriptor-file")) {
-            (Some(path), None) => ProtoSchema::from_proto_file(Path::new(path), name)
-                .map(|(schema, _)| schema.pool().clone()),
+            (Some(path), None) => ProtoSchema::from_proto_file(Path::new(path)).map(|schema| schema.pool().clone()),
             (None, Some(path)) => std::fs::read(path)
                 .map_err(|e| spate_protobuf::ProtoError::File {
                     path: path.to_string(),
