@@ -118,6 +118,22 @@ fn connector_is_required_and_must_be_known() {
         "{}",
         e.message()
     );
+    // Nor do Protobuf messages, which have no line to end at.
+    let e = err(
+        "CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'protobuf', \
+         'protobuf.message-class-name' = 'M', 'protobuf.proto-file' = '/tmp/m.proto')",
+    );
+    assert!(e.message().contains("binary messages have no line to end at"), "{}", e.message());
+    // The Protobuf formats take their options under their names, and nothing else.
+    let e = err(
+        "CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'protobuf-confluent', \
+         'protobuf-confluent.url' = 'http://r', 'protobuf-confluent.message-class-name' = 'M')",
+    );
+    assert!(
+        e.message().contains("protobuf-confluent.message-class-name"),
+        "{}",
+        e.message()
+    );
 }
 
 #[test]
