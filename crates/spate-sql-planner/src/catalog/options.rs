@@ -285,6 +285,16 @@ const FORMATS: &[FormatSpec] = &[
         "read-default-values",
         "write-null-string-literal"
     ),
+    registry_format!(
+        "json-confluent",
+        "fail-on-missing-field",
+        "timestamp-format.standard",
+        "map-null-key.mode",
+        "map-null-key.literal",
+        "encode.decimal-as-plain-number",
+        "encode.ignore-null-fields",
+        "decode.json-parser.enabled"
+    ),
     FormatSpec {
         name: "json",
         options: &[
@@ -513,8 +523,10 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
             };
             // Flink's filesystem connector writes `avro` as Avro container files, a bulk
             // format Spate's line-based file connector does not write yet; Protobuf messages
-            // carry no delimiter a line-based file could cut them at.
-            if (f.name.contains("avro") || f.name.contains("protobuf")) && spec.formats == FormatUse::Single {
+            // and Confluent's binary frames carry no delimiter a line-based file could cut
+            // them at.
+            let binary = f.name.contains("avro") || f.name.contains("protobuf") || f.name == "json-confluent";
+            if binary && spec.formats == FormatUse::Single {
                 let why = if f.name.contains("avro") {
                     "Flink writes Avro container files there"
                 } else {

@@ -102,7 +102,7 @@ pub const FORMATS: &[&str] = &[
 pub fn uses_schema_registry(name: &str) -> bool {
     matches!(
         name,
-        "avro-confluent" | "debezium-avro-confluent" | "protobuf-confluent"
+        "avro-confluent" | "debezium-avro-confluent" | "protobuf-confluent" | "json-confluent"
     )
 }
 
@@ -122,6 +122,7 @@ enum Codec {
     Protobuf(Arc<protobuf::Protobuf>),
     ProtobufConfluent(Arc<protobuf::confluent::ProtobufConfluent>),
     Json(Arc<json::Json>),
+    JsonConfluent(Arc<json::confluent::JsonConfluent>),
     Csv(Arc<csv::Csv>),
     Raw(Arc<raw::Raw>),
     Changelog(Arc<changelog::Changelog>),
@@ -150,6 +151,9 @@ impl RowFormat {
                 protobuf::confluent::ProtobufConfluent::new(&fields, options)?,
             )),
             "json" => Codec::Json(Arc::new(json::Json::new(&fields, options)?)),
+            "json-confluent" => {
+                Codec::JsonConfluent(Arc::new(json::confluent::JsonConfluent::new(&fields, options)?))
+            }
             "csv" => Codec::Csv(Arc::new(csv::Csv::new(&fields, options)?)),
             "raw" => Codec::Raw(Arc::new(raw::Raw::new(&fields, options)?)),
             "debezium-json" => Codec::Changelog(Arc::new(changelog::Changelog::new(
@@ -219,6 +223,7 @@ impl RowFormat {
             Codec::DebeziumAvro(d) => d.ignores_parse_errors(),
             Codec::Protobuf(p) => p.ignores_parse_errors(),
             Codec::ProtobufConfluent(p) => p.ignores_parse_errors(),
+            Codec::JsonConfluent(j) => j.ignores_parse_errors(),
             Codec::Raw(_) | Codec::Avro(_) => false,
         }
     }
@@ -231,6 +236,7 @@ impl RowFormat {
             Codec::AvroConfluent(a) => a.skippable(e),
             Codec::DebeziumAvro(d) => d.skippable(e),
             Codec::ProtobufConfluent(p) => p.skippable(e),
+            Codec::JsonConfluent(j) => j.skippable(e),
             _ => self.ignores_parse_errors(),
         }
     }
@@ -365,6 +371,7 @@ impl RowFormat {
             Codec::AvroConfluent(a) => a.decode(bytes, out),
             Codec::Protobuf(p) => p.decode(bytes, out),
             Codec::ProtobufConfluent(p) => p.decode(bytes, out),
+            Codec::JsonConfluent(j) => j.decode(bytes, out),
             Codec::Changelog(_) | Codec::DebeziumAvro(_) => Err(FormatError(format!(
                 "internal error: '{}' records are changes, read with decode_changes",
                 self.name
@@ -391,7 +398,8 @@ impl RowFormat {
             | Codec::AvroConfluent(_)
             | Codec::DebeziumAvro(_)
             | Codec::Protobuf(_)
-            | Codec::ProtobufConfluent(_) => {
+            | Codec::ProtobufConfluent(_)
+            | Codec::JsonConfluent(_) => {
                 return self.decode_record(bytes, out);
             }
         };
@@ -413,7 +421,8 @@ impl RowFormat {
             | Codec::AvroConfluent(_)
             | Codec::DebeziumAvro(_)
             | Codec::Protobuf(_)
-            | Codec::ProtobufConfluent(_) => None,
+            | Codec::ProtobufConfluent(_)
+            | Codec::JsonConfluent(_) => None,
         })
     }
 
@@ -432,7 +441,8 @@ impl RowFormat {
             | Codec::AvroConfluent(_)
             | Codec::DebeziumAvro(_)
             | Codec::Protobuf(_)
-            | Codec::ProtobufConfluent(_) => false,
+            | Codec::ProtobufConfluent(_)
+            | Codec::JsonConfluent(_) => false,
         }
     }
 
@@ -456,6 +466,7 @@ impl RowFormat {
             Codec::AvroConfluent(a) => a.encode(values, out),
             Codec::Protobuf(p) => p.encode(values, out),
             Codec::ProtobufConfluent(p) => p.encode(values, out),
+            Codec::JsonConfluent(j) => j.encode(values, out),
             Codec::DebeziumAvro(d) => d.encode(RowKind::Insert, values, out),
             Codec::Changelog(c) => c.encode(RowKind::Insert, values, out),
         };

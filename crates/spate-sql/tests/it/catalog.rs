@@ -123,7 +123,11 @@ fn connector_is_required_and_must_be_known() {
         "CREATE TABLE t (a INT) WITH ('connector' = 'filesystem', 'path' = '/tmp/x', 'format' = 'protobuf', \
          'protobuf.message-class-name' = 'M', 'protobuf.proto-file' = '/tmp/m.proto')",
     );
-    assert!(e.message().contains("binary messages have no line to end at"), "{}", e.message());
+    assert!(
+        e.message().contains("binary messages have no line to end at"),
+        "{}",
+        e.message()
+    );
     // The Protobuf formats take their options under their names, and nothing else.
     let e = err(
         "CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'protobuf-confluent', \

@@ -16,6 +16,7 @@ mod flink_changelog;
 mod flink_golden;
 mod formats;
 mod golden;
+mod json_confluent;
 mod kafka_tls;
 mod mini_batch;
 mod on_conflict;

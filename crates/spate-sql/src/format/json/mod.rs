@@ -32,6 +32,7 @@
 //!   one that would not convert fails nothing, also inside a `ROW` whose other fields are read;
 //!   malformed JSON anywhere in the record still fails it.
 
+pub(super) mod confluent;
 mod decode;
 mod encode;
 mod scan;
@@ -48,7 +49,7 @@ use crate::types::{DataType, TypeKind};
 use crate::value::Value;
 
 /// The options Flink 2.3's `json` format takes.
-const OPTIONS: &[&str] = &[
+pub(super) const OPTIONS: &[&str] = &[
     "fail-on-missing-field",
     "ignore-parse-errors",
     "timestamp-format.standard",
