@@ -299,3 +299,22 @@ fn confluents_python_serde_reads_and_writes_the_same_records() {
         }
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Whatever follows a known id — indexes cut anywhere, garbage for a message — is a value
+    /// or an error, never a panic.
+    #[test]
+    fn any_payload_reads_without_panic(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40)) {
+        static SERDE: std::sync::OnceLock<ProtobufSerde<Click>> = std::sync::OnceLock::new();
+        let serde = SERDE.get_or_init(|| {
+            let serde = ProtobufSerde::<Click>::new(registry(), "p-value", PROTO, "shop.Click").expect("serde");
+            bytes_of(&serde, &today());
+            serde
+        });
+        let mut bytes = vec![0, 0, 0, 0, 1];
+        bytes.extend_from_slice(&tail);
+        let _ = serde.deserialize(&bytes, || "p".into());
+    }
+}
