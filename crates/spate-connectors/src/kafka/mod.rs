@@ -39,6 +39,7 @@ mod committer;
 pub(crate) mod error;
 mod message;
 pub mod position;
+pub mod protobuf;
 mod sink;
 mod source;
 mod transactional;

@@ -7,3 +7,4 @@ mod files;
 mod kafka;
 mod kafka_direct;
 mod kafka_tls;
+mod protobuf_registry;
