@@ -50,6 +50,7 @@ mod parse;
 mod print;
 mod resolve;
 mod schema;
+mod shape;
 
 pub use datum::Datum;
 pub use error::{AvroError, Result};

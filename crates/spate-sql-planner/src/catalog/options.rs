@@ -267,7 +267,7 @@ const FORMATS: &[FormatSpec] = &[
         name: "avro",
         options: &["avro.codec", "avro.timestamp_mapping.legacy"],
     },
-    registry_format!("avro-confluent"),
+    registry_format!("avro-confluent", "schema"),
     registry_format!("debezium-avro-confluent"),
     FormatSpec {
         name: "protobuf",

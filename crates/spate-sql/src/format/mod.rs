@@ -189,11 +189,14 @@ impl RowFormat {
     }
 
     /// This format reading only what `used` says of each field (one entry per field); the
-    /// rest may be left `NULL` without being converted. Only `json` skips anything: `csv` and
-    /// `raw` read every field as before.
+    /// rest may be left `NULL` without being converted. Only `json` (and `json-confluent`)
+    /// skips anything: the others read every field as before.
     pub fn projected(&self, used: &[Option<ColumnUse>]) -> RowFormat {
         let codec = match &self.codec {
             Codec::Json(j) if used.len() == self.fields.len() => Codec::Json(Arc::new(j.projected(used))),
+            Codec::JsonConfluent(j) if used.len() == self.fields.len() => {
+                Codec::JsonConfluent(Arc::new(j.projected(used)))
+            }
             other => other.clone(),
         };
         RowFormat {

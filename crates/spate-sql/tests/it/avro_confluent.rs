@@ -385,3 +385,36 @@ fn debezium_avro_events_are_a_changelog_in_and_out() {
         ]
     );
 }
+
+#[test]
+fn an_own_schema_is_registered_when_it_encodes_as_the_derived_one() {
+    let broker = TestBroker::start();
+    let url = registry();
+    broker.topic("orders", 1);
+    let own = r#"{"type":"record","name":"Order","namespace":"com.acme","doc":"one order","fields":[{"name":"id","type":"long"},{"name":"note","type":["null","string"],"default":null}]}"#;
+    let sink = |schema: &str| {
+        format!(
+            "CREATE TABLE orders (id BIGINT NOT NULL, note STRING) WITH ('connector' = 'kafka', 'topic' = 'orders',
+               'format' = 'avro-confluent', 'avro-confluent.url' = '{url}', 'avro-confluent.schema' = '{schema}');
+             INSERT INTO orders VALUES (1, 'a'), (2, CAST(NULL AS STRING));"
+        )
+    };
+    run_job(&broker, &sink(own));
+    let client = RegistryClient::new(&ClientConfig::new(&url)).expect("client");
+    let value = client
+        .call("GET", "/subjects/orders-value/versions/latest", None)
+        .expect("value schema");
+    assert_eq!(value["schema"], own);
+    // Read back through the registry by Python's deserializer: the user's names, the rows.
+    assert_eq!(
+        python_read("dump", &broker, &url, "orders"),
+        vec![r#"{"id": 1, "note": "a"}"#, r#"{"id": 2, "note": null}"#]
+    );
+    // A schema whose bytes would differ (union branches swapped) is refused before any write.
+    let swapped = own.replace(r#"["null","string"],"default":null"#, r#"["string","null"]"#);
+    let e = failure(&broker, &sink(&swapped));
+    assert!(
+        e.contains("does not match the table's columns (at .note|0"),
+        "{e}"
+    );
+}

@@ -18,8 +18,10 @@
 //! accepted and unused; `ignore-parse-errors` (a Spate extension, Flink's Avro formats have
 //! none) skips records that are malformed, carry an unknown id or a schema the table cannot
 //! read — but never records met while the registry is unreachable, which fail the job (its
-//! restart retries them); `schema` (an explicit schema instead of the derived one) and
-//! `properties.*` are not supported yet.
+//! restart retries them); `schema` (the user's schema, registered instead of the derived one)
+//! must encode as the derived one does (same fields, union order, logical types — names,
+//! namespaces, docs and defaults may differ), where Flink converts between the two;
+//! `properties.*` is not supported yet.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -91,13 +93,39 @@ impl AvroConfluent {
         fields: &[FormatField],
         options: &BTreeMap<String, String>,
     ) -> Result<Self, SqlError> {
-        let opts = FormatOptions::new(format, options, registry::OPTIONS)?;
+        let known: Vec<&str> = registry::OPTIONS.iter().chain(&["schema"]).copied().collect();
+        let opts = FormatOptions::new(format, options, &known)?;
         let client = registry::client(&opts)?;
         let avro = Avro::new(fields, &BTreeMap::new())
             .map_err(|e| opts.error(e.to_string().replace("format 'avro': ", "")))?;
         let subject_option = opts.name("subject");
-        let text = avro.schema.to_java_string();
-        let canonical = avro.schema.canonical_form();
+        // Flink's `schema`: the user's own schema (names, namespace, docs) registered instead of
+        // the derived one. Spate writes with the derived schema's codec, so the user's must
+        // encode alike — only what never reaches the bytes may differ.
+        let own = match opts.get("schema") {
+            Some(text) => {
+                let own = spate_avro::Schema::parse(text).map_err(|e| {
+                    opts.error(format!(
+                        "option '{}' is not an Avro schema: {e}",
+                        opts.name("schema")
+                    ))
+                })?;
+                own.encodes_like(&avro.schema).map_err(|why| {
+                    opts.error(format!(
+                        "the schema in '{}' does not match the table's columns ({why}); Spate writes \
+                         {} and takes a schema that differs from it only in names, namespaces, docs \
+                         and defaults",
+                        opts.name("schema"),
+                        avro.schema.to_java_string()
+                    ))
+                })?;
+                Some(own)
+            }
+            None => None,
+        };
+        let registered = own.as_ref().unwrap_or(&avro.schema);
+        let text = registered.to_java_string();
+        let canonical = registered.canonical_form();
         Ok(AvroConfluent {
             avro,
             text,

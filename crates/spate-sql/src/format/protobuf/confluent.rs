@@ -12,7 +12,9 @@
 //! ([`super::derive`]) is registered under the subject on the first record and every record
 //! carries its id and the indexes `[0]`.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use spate_protobuf::{ProtoSchema, indexes};
@@ -52,6 +54,20 @@ pub(crate) struct ProtobufConfluent {
     write_plan: Plan,
     writer_id: OnceLock<u32>,
     readings: RwLock<HashMap<WriterMessage, Arc<Reading>>>,
+    /// This format's key in each thread's [`LOCAL_READINGS`].
+    instance: u64,
+}
+
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
+
+/// Entries of one thread's reading cache at most (then it starts over).
+const LOCAL_CAPACITY: usize = 64;
+
+thread_local! {
+    /// Each worker thread's readings of first messages (indexes `[0]`, the common case), by
+    /// (format instance, schema id): found without the shared lock and reference count, which
+    /// two workers would otherwise bounce between them on every record.
+    static LOCAL_READINGS: RefCell<Vec<(u64, u32, Arc<Reading>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl ProtobufConfluent {
@@ -83,6 +99,7 @@ impl ProtobufConfluent {
             write_plan,
             writer_id: OnceLock::new(),
             readings: RwLock::default(),
+            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -98,11 +115,42 @@ impl ProtobufConfluent {
 
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
         let (id, payload) = wire::split(bytes).map_err(|e| FormatError(e.to_string()))?;
+        if payload.first() == Some(&0) {
+            // The file's first message, `[0]` written as one zero byte.
+            let local = LOCAL_READINGS.with_borrow(|cache| {
+                cache
+                    .iter()
+                    .find(|(instance, i, _)| *instance == self.instance && *i == id)
+                    .map(|(_, _, r)| self.decode_with(id, r, &payload[1..], out))
+            });
+            if let Some(result) = local {
+                return result;
+            }
+            let reading = self.reading(id, vec![0])?;
+            let result = self.decode_with(id, &reading, &payload[1..], out);
+            LOCAL_READINGS.with_borrow_mut(|cache| {
+                if cache.len() >= LOCAL_CAPACITY {
+                    cache.clear();
+                }
+                cache.push((self.instance, id, reading));
+            });
+            return result;
+        }
         let (path, used) = indexes::read(payload).map_err(|e| FormatError(format!("schema id {id}: {e}")))?;
         let reading = self.reading(id, path)?;
-        match &*reading {
+        self.decode_with(id, &reading, &payload[used..], out)
+    }
+
+    fn decode_with(
+        &self,
+        id: u32,
+        reading: &Reading,
+        message: &[u8],
+        out: &mut Vec<Value>,
+    ) -> Result<bool, FormatError> {
+        match reading {
             Reading::Plan(plan) => plan
-                .decode(&payload[used..], out)
+                .decode(message, out)
                 .map(|()| true)
                 .map_err(|e| FormatError(format!("schema id {id}: {}", e.0))),
             Reading::Unreadable(why) => Err(FormatError(format!(
