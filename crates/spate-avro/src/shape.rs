@@ -147,7 +147,7 @@ mod tests {
             ),
             (
                 r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"}]}"#,
-                "UNION against LONG",
+                "LONG against UNION",
             ),
         ] {
             let e = parse(other).encodes_like(&parse(base)).expect_err(other);
