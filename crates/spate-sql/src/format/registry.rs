@@ -10,6 +10,7 @@
 //! JKS: the `.password` options are accepted and unused).
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use spate_registry_client::{Auth, ClientConfig, ClientError, RegistryClient};
 
@@ -59,16 +60,62 @@ pub(super) fn client(opts: &FormatOptions<'_>) -> Result<RegistryClient, SqlErro
 
 /// The subject the writer registers under, when the options (or the connector's default) name
 /// one.
-pub(super) fn subject(opts: &FormatOptions<'_>) -> Option<String> {
+fn subject(opts: &FormatOptions<'_>) -> Option<String> {
     opts.get("subject")
         .or_else(|| opts.get("schema-registry.subject"))
         .map(str::to_string)
 }
 
+/// A writer's schema and the id it has under its subject, asked of the registry once (on the
+/// first record written, so that a table only read never registers anything).
+#[derive(Debug)]
+pub(super) struct Registration {
+    subject: Option<String>,
+    subject_option: String,
+    auto_register: bool,
+    schema_type: &'static str,
+    text: String,
+    id: OnceLock<u32>,
+}
+
+impl Registration {
+    /// The registration of `text` (of `schema_type`) as the options configure it.
+    pub(super) fn new(
+        opts: &FormatOptions<'_>,
+        schema_type: &'static str,
+        text: String,
+    ) -> Result<Registration, SqlError> {
+        Ok(Registration {
+            subject: subject(opts),
+            subject_option: opts.name("subject"),
+            auto_register: opts.flag("auto.register.schemas", true)?,
+            schema_type,
+            text,
+            id: OnceLock::new(),
+        })
+    }
+
+    /// The schema's id: registered (or looked up) on the first call.
+    pub(super) fn id(&self, client: &RegistryClient) -> Result<u32, FormatError> {
+        if let Some(id) = self.id.get() {
+            return Ok(*id);
+        }
+        let id = writer_id(
+            client,
+            self.subject.as_deref(),
+            &self.subject_option,
+            self.auto_register,
+            self.schema_type,
+            &self.text,
+        )?;
+        Ok(*self.id.get_or_init(|| id))
+    }
+}
+
 /// The id of the writer's schema `text` under `subject`: registered, or looked up when
 /// `auto_register` is off. `subject_option` names the option in the error when there is no
 /// subject.
-pub(super) fn writer_id(
+fn writer_id(
     client: &RegistryClient,
     subject: Option<&str>,
     subject_option: &str,

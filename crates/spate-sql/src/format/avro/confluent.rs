@@ -26,7 +26,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use spate_registry_client::{RegistryClient, wire};
 
@@ -52,17 +52,12 @@ enum Reading {
 #[derive(Debug)]
 pub(crate) struct AvroConfluent {
     avro: Avro,
-    /// The derived schema's text as registered (Java's form).
-    text: String,
+    /// The schema registered for writing (the derived one, or the user's `schema`), Java's form.
+    registration: registry::Registration,
     canonical: String,
     client: RegistryClient,
-    subject: Option<String>,
-    auto_register: bool,
     ignore_parse_errors: bool,
-    /// `<format>.subject`, for messages.
-    subject_option: String,
     readings: RwLock<HashMap<u32, Arc<Reading>>>,
-    writer_id: OnceLock<u32>,
     /// This format's key in each thread's [`LOCAL_READINGS`] (unique per instance, never
     /// reused, unlike an address).
     instance: u64,
@@ -98,7 +93,6 @@ impl AvroConfluent {
         let client = registry::client(&opts)?;
         let avro = Avro::new(fields, &BTreeMap::new())
             .map_err(|e| opts.error(e.to_string().replace("format 'avro': ", "")))?;
-        let subject_option = opts.name("subject");
         // Flink's `schema`: the user's own schema (names, namespace, docs) registered instead of
         // the derived one. Spate writes with the derived schema's codec, so the user's must
         // encode alike — only what never reaches the bytes may differ.
@@ -124,19 +118,15 @@ impl AvroConfluent {
             None => None,
         };
         let registered = own.as_ref().unwrap_or(&avro.schema);
-        let text = registered.to_java_string();
+        let registration = registry::Registration::new(&opts, "AVRO", registered.to_java_string())?;
         let canonical = registered.canonical_form();
         Ok(AvroConfluent {
             avro,
-            text,
+            registration,
             canonical,
             client,
-            subject: registry::subject(&opts),
-            auto_register: opts.flag("auto.register.schemas", true)?,
             ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
-            subject_option,
             readings: RwLock::default(),
-            writer_id: OnceLock::new(),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -232,26 +222,7 @@ impl AvroConfluent {
     }
 
     pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let id = match self.writer_id.get() {
-            Some(id) => *id,
-            None => {
-                let id = self.writer_id()?;
-                *self.writer_id.get_or_init(|| id)
-            }
-        };
-        wire::write_header(id, out);
+        wire::write_header(self.registration.id(&self.client)?, out);
         self.avro.encode(values, out)
-    }
-
-    /// The id of the derived schema under the subject: registered, or looked up.
-    fn writer_id(&self) -> Result<u32, FormatError> {
-        registry::writer_id(
-            &self.client,
-            self.subject.as_deref(),
-            &self.subject_option,
-            self.auto_register,
-            "AVRO",
-            &self.text,
-        )
     }
 }

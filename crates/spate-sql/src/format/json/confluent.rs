@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use spate_registry_client::{RegistryClient, wire};
 
@@ -38,11 +38,7 @@ pub(crate) struct JsonConfluent {
 #[derive(Debug)]
 struct Registry {
     client: RegistryClient,
-    subject: Option<String>,
-    subject_option: String,
-    auto_register: bool,
-    text: String,
-    writer_id: OnceLock<u32>,
+    registration: registry::Registration,
     /// Per schema id: `None` when it may be read, else why not.
     ids: RwLock<HashMap<u32, Option<String>>>,
     /// The last id found readable, plus one (0: none): checked without the lock, whose
@@ -70,11 +66,7 @@ impl JsonConfluent {
             json,
             registry: Arc::new(Registry {
                 client: registry::client(&opts)?,
-                subject: registry::subject(&opts),
-                subject_option: opts.name("subject"),
-                auto_register: opts.flag("auto.register.schemas", true)?,
-                text: schema_text(fields),
-                writer_id: OnceLock::new(),
+                registration: registry::Registration::new(&opts, "JSON", schema_text(fields))?,
                 ids: RwLock::default(),
                 last_readable: AtomicU64::new(0),
             }),
@@ -133,20 +125,7 @@ impl JsonConfluent {
 
     pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
         let r = &self.registry;
-        let id = match r.writer_id.get() {
-            Some(id) => *id,
-            None => {
-                let id = registry::writer_id(
-                    &r.client,
-                    r.subject.as_deref(),
-                    &r.subject_option,
-                    r.auto_register,
-                    "JSON",
-                    &r.text,
-                )?;
-                *r.writer_id.get_or_init(|| id)
-            }
-        };
+        let id = r.registration.id(&r.client)?;
         let start = out.len();
         wire::write_header(id, out);
         let result = self.json.encode(values, out);

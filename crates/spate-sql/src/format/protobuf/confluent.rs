@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use spate_protobuf::{ProtoSchema, indexes};
 use spate_registry_client::{RegistryClient, wire};
@@ -45,14 +45,10 @@ pub(crate) struct ProtobufConfluent {
     fields: Vec<FormatField>,
     settings: Settings,
     client: RegistryClient,
-    subject: Option<String>,
-    subject_option: String,
-    auto_register: bool,
     ignore_parse_errors: bool,
-    /// The derived schema's text, and the plan that writes rows as its message.
-    text: String,
+    /// The derived schema, and the plan that writes rows as its message.
+    registration: registry::Registration,
     write_plan: Plan,
-    writer_id: OnceLock<u32>,
     readings: RwLock<HashMap<WriterMessage, Arc<Reading>>>,
     /// This format's key in each thread's [`LOCAL_READINGS`].
     instance: u64,
@@ -91,13 +87,9 @@ impl ProtobufConfluent {
             fields: fields.to_vec(),
             settings,
             client,
-            subject: registry::subject(&opts),
-            subject_option: opts.name("subject"),
-            auto_register: opts.flag("auto.register.schemas", true)?,
             ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
-            text,
+            registration: registry::Registration::new(&opts, "PROTOBUF", text)?,
             write_plan,
-            writer_id: OnceLock::new(),
             readings: RwLock::default(),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         })
@@ -194,20 +186,7 @@ impl ProtobufConfluent {
     }
 
     pub(crate) fn encode(&self, values: &[Value], out: &mut Vec<u8>) -> Result<(), FormatError> {
-        let id = match self.writer_id.get() {
-            Some(id) => *id,
-            None => {
-                let id = registry::writer_id(
-                    &self.client,
-                    self.subject.as_deref(),
-                    &self.subject_option,
-                    self.auto_register,
-                    "PROTOBUF",
-                    &self.text,
-                )?;
-                *self.writer_id.get_or_init(|| id)
-            }
-        };
+        let id = self.registration.id(&self.client)?;
         let start = out.len();
         wire::write_header(id, out);
         indexes::write(&[0], out);
