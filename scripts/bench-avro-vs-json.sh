@@ -62,7 +62,7 @@ for format in $formats; do
         tail -20 "$work/copy.log" >&2; exit 1; }
 done
 bytes() { # TOPIC -> bytes of its log segments
-    du -sb "$work"/broker/log/"$1"-* | awk '{ s += $1 } END { print s }'
+    du -sb "$work"/broker/log/"$1"-[0-9]* | awk '{ s += $1 } END { print s }'
 }
 for format in $formats; do
     echo "topic bytes per record: $format $(awk -v b="$(bytes "$(input_of "$format")")" -v n="$records" 'BEGIN { printf "%.1f", b / n }') (log segments with batch headers)"
