@@ -91,6 +91,7 @@ pub const FORMATS: &[&str] = &[
     "protobuf-confluent",
     "csv",
     "json",
+    "json-confluent",
     "raw",
     "debezium-json",
     "canal-json",

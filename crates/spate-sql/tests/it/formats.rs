@@ -696,7 +696,7 @@ fn json_option_errors() {
         RowFormat::new("orc", schema("a INT"), &opts(&[]))
             .unwrap_err()
             .to_string()
-            .contains("supported formats: avro, avro-confluent, debezium-avro-confluent, csv, json, raw")
+            .contains("supported formats: avro, avro-confluent, debezium-avro-confluent, protobuf, protobuf-confluent, csv, json, json-confluent, raw")
     );
 }
 
