@@ -4,8 +4,8 @@
 use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor, OneofDescriptor};
 use prost_types::field_descriptor_proto::Label as ProtoLabel;
 
+use super::Context;
 use super::DifferenceKind::*;
-use super::{Context, message};
 
 /// A field's label as written in `.proto` text, which is what Confluent compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +173,7 @@ fn compare_message_types(ctx: &mut Context, original: &MessageDescriptor, update
         return;
     }
     let mut sub = ctx.sub(original_name);
-    message::compare_message(&mut sub, original, update);
+    (ctx.compare_message)(&mut sub, original, update);
     let incompatible = sub.diffs.iter().any(|d| !d.kind.compatible());
     ctx.diffs.append(&mut sub.diffs);
     if incompatible {

@@ -55,7 +55,7 @@ mod enums;
 mod field;
 mod message;
 
-use prost_reflect::FileDescriptor;
+use prost_reflect::{FileDescriptor, MessageDescriptor};
 
 use crate::ProtoSchema;
 
@@ -299,6 +299,9 @@ struct Context {
     /// compared inside itself forever.
     in_progress: Vec<String>,
     diffs: Vec<Difference>,
+    /// How a message type used by a field is compared: `message::compare_message`, passed
+    /// down so that the field rules need not import the message rules that call them.
+    compare_message: fn(&mut Context, &MessageDescriptor, &MessageDescriptor),
 }
 
 impl Context {
@@ -309,6 +312,7 @@ impl Context {
             path: Vec::new(),
             in_progress: Vec::new(),
             diffs: Vec::new(),
+            compare_message: message::compare_message,
         }
     }
 
@@ -320,6 +324,7 @@ impl Context {
             path: local_name.split('.').map(str::to_string).collect(),
             in_progress: self.in_progress.clone(),
             diffs: Vec::new(),
+            compare_message: self.compare_message,
         }
     }
 
