@@ -25,7 +25,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use spate_registry_client::{RegistryClient, wire};
@@ -58,22 +57,13 @@ pub(crate) struct AvroConfluent {
     client: RegistryClient,
     ignore_parse_errors: bool,
     readings: RwLock<HashMap<u32, Arc<Reading>>>,
-    /// This format's key in each thread's [`LOCAL_READINGS`] (unique per instance, never
-    /// reused, unlike an address).
+    /// This format's key in each thread's [`LOCAL_READINGS`].
     instance: u64,
 }
 
-static INSTANCES: AtomicU64 = AtomicU64::new(0);
-
-/// Entries of one thread's reading cache at most (then it starts over).
-const LOCAL_CAPACITY: usize = 64;
-
 thread_local! {
-    /// Each worker thread's copy of the readings it used, by (format instance, schema id):
-    /// found without touching the shared lock or reference count, whose cache line two
-    /// workers otherwise bounce between them on every record (a quarter of an Avro source's
-    /// time in a profile).
-    static LOCAL_READINGS: RefCell<Vec<(u64, u32, Arc<Reading>)>> = const { RefCell::new(Vec::new()) };
+    /// Each worker thread's copy of the readings it used ([`registry::with_local_reading`]).
+    static LOCAL_READINGS: registry::LocalReadings<Reading> = const { RefCell::new(Vec::new()) };
 }
 
 impl AvroConfluent {
@@ -127,7 +117,7 @@ impl AvroConfluent {
             client,
             ignore_parse_errors: opts.flag("ignore-parse-errors", false)?,
             readings: RwLock::default(),
-            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
+            instance: registry::next_instance(),
         })
     }
 
@@ -143,24 +133,13 @@ impl AvroConfluent {
 
     pub(crate) fn decode(&self, bytes: &[u8], out: &mut Vec<Value>) -> Result<bool, FormatError> {
         let (id, payload) = wire::split(bytes).map_err(|e| FormatError(e.to_string()))?;
-        let local = LOCAL_READINGS.with_borrow(|cache| {
-            cache
-                .iter()
-                .find(|(instance, i, _)| *instance == self.instance && *i == id)
-                .map(|(_, _, r)| self.decode_with(id, r, payload, out))
-        });
-        if let Some(result) = local {
-            return result;
-        }
-        let reading = self.reading(id)?;
-        let result = self.decode_with(id, &reading, payload, out);
-        LOCAL_READINGS.with_borrow_mut(|cache| {
-            if cache.len() >= LOCAL_CAPACITY {
-                cache.clear();
-            }
-            cache.push((self.instance, id, reading));
-        });
-        result
+        registry::with_local_reading(
+            &LOCAL_READINGS,
+            self.instance,
+            id,
+            || self.reading(id),
+            |r| self.decode_with(id, r, payload, out),
+        )
     }
 
     fn decode_with(

@@ -14,7 +14,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use spate_protobuf::{ProtoSchema, indexes};
@@ -54,16 +53,10 @@ pub(crate) struct ProtobufConfluent {
     instance: u64,
 }
 
-static INSTANCES: AtomicU64 = AtomicU64::new(0);
-
-/// Entries of one thread's reading cache at most (then it starts over).
-const LOCAL_CAPACITY: usize = 64;
-
 thread_local! {
-    /// Each worker thread's readings of first messages (indexes `[0]`, the common case), by
-    /// (format instance, schema id): found without the shared lock and reference count, which
-    /// two workers would otherwise bounce between them on every record.
-    static LOCAL_READINGS: RefCell<Vec<(u64, u32, Arc<Reading>)>> = const { RefCell::new(Vec::new()) };
+    /// Each worker thread's readings of first messages (indexes `[0]`, the common case)
+    /// ([`registry::with_local_reading`]).
+    static LOCAL_READINGS: registry::LocalReadings<Reading> = const { RefCell::new(Vec::new()) };
 }
 
 impl ProtobufConfluent {
@@ -91,7 +84,7 @@ impl ProtobufConfluent {
             registration: registry::Registration::new(&opts, "PROTOBUF", text)?,
             write_plan,
             readings: RwLock::default(),
-            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
+            instance: registry::next_instance(),
         })
     }
 
@@ -109,24 +102,13 @@ impl ProtobufConfluent {
         let (id, payload) = wire::split(bytes).map_err(|e| FormatError(e.to_string()))?;
         if payload.first() == Some(&0) {
             // The file's first message, `[0]` written as one zero byte.
-            let local = LOCAL_READINGS.with_borrow(|cache| {
-                cache
-                    .iter()
-                    .find(|(instance, i, _)| *instance == self.instance && *i == id)
-                    .map(|(_, _, r)| self.decode_with(id, r, &payload[1..], out))
-            });
-            if let Some(result) = local {
-                return result;
-            }
-            let reading = self.reading(id, vec![0])?;
-            let result = self.decode_with(id, &reading, &payload[1..], out);
-            LOCAL_READINGS.with_borrow_mut(|cache| {
-                if cache.len() >= LOCAL_CAPACITY {
-                    cache.clear();
-                }
-                cache.push((self.instance, id, reading));
-            });
-            return result;
+            return registry::with_local_reading(
+                &LOCAL_READINGS,
+                self.instance,
+                id,
+                || self.reading(id, vec![0]),
+                |r| self.decode_with(id, r, &payload[1..], out),
+            );
         }
         let (path, used) = indexes::read(payload).map_err(|e| FormatError(format!("schema id {id}: {e}")))?;
         let reading = self.reading(id, path)?;
