@@ -49,17 +49,25 @@ fn request(addr: &str, method: &str, path: &str, body: &str) -> (u16, String, St
     (status, content_type, body.to_string())
 }
 
-#[test]
-fn confluents_python_client_and_avro_serde_work_unchanged() {
+/// Runs `tests/SCRIPT` (a confluent-kafka client script) against a fresh registry and returns
+/// the one JSON object of observations it prints.
+fn client_observations(script: &str) -> Value {
     let addr = serve();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client.py");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
     let out = Command::new(python())
         .arg(script)
         .arg(format!("http://{addr}"))
         .output()
         .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn confluents_python_client_and_avro_serde_work_unchanged() {
+    let o = client_observations("registry_client.py");
     assert_eq!(o["id1"], 1);
     assert_eq!(o["id1_again"], 1);
     assert_eq!(o["compatible_ok"], true);
@@ -152,15 +160,7 @@ fn errors_are_confluents_bodies_and_bad_requests_harm_nothing() {
 
 #[test]
 fn confluents_python_client_and_json_schema_serde_work_unchanged() {
-    let addr = serve();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client_json.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(format!("http://{addr}"))
-        .output()
-        .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let o = client_observations("registry_client_json.py");
     // The serializer registered v1 under the topic's subject and wrote Confluent's frame.
     assert_eq!(o["wire_prefix"], serde_json::json!([0, 0, 0, 0, 1]));
     assert_eq!(o["round_trip"], serde_json::json!({"user": 7, "page": "/cart"}));
@@ -205,15 +205,7 @@ fn confluents_python_client_and_json_schema_serde_work_unchanged() {
 
 #[test]
 fn confluents_python_client_and_protobuf_serde_work_unchanged() {
-    let addr = serve();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/registry_client_protobuf.py");
-    let out = Command::new(python())
-        .arg(script)
-        .arg(format!("http://{addr}"))
-        .output()
-        .expect("the test virtualenv's python (scripts/install-deps.sh) runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let o: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let o = client_observations("registry_client_protobuf.py");
     // Confluent's frame: magic 0, id 1 big-endian, then the indexes [0] as the single byte 0.
     assert_eq!(o["wire_prefix"], serde_json::json!([0, 0, 0, 0, 1, 0]), "{o}");
     assert_eq!(
