@@ -5,6 +5,7 @@
 #   - confluent-kafka (with its schema-registry, Avro, Protobuf and JSON Schema extras: fastavro,
 #     protobuf, jsonschema) and
 #     kafka-python (PyPI) in a virtualenv at .tools/venv,
+#   - pyarrow (PyPI) in the same virtualenv, to read the Parquet files Spate writes,
 #   - cargo-machete (crates.io) for the unused-dependency check,
 #   - cargo-fuzz (crates.io) for the short fuzz pass.
 # Idempotent: when everything is present it only checks and returns within a second or two.
@@ -92,6 +93,17 @@ install_python_clients() {
     }
 }
 
+# The reference reader for what Spate writes into files (issue 44): pyarrow reads the parquet
+# format's part files. Its manylinux wheel needs no compiler.
+PYARROW_VERSION="26.0.1"
+install_python_readers() {
+    if "$VENV/bin/python" -c "from importlib.metadata import version; import sys; sys.exit(version('pyarrow') != '$PYARROW_VERSION')" >/dev/null 2>&1; then
+        return 0
+    fi
+    log "pip install pyarrow==$PYARROW_VERSION"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==$PYARROW_VERSION"
+}
+
 # The unused-dependency gate of scripts/test.sh. Built once (about a minute); pinned so the
 # check does not change under us.
 CARGO_MACHETE_VERSION="0.9.2"
@@ -117,6 +129,7 @@ install_cargo_fuzz() {
 # compat check (tests/compat/compat_tls.py) makes its certificates with the CLI.
 install_apt_packages kcat chromium libssl-dev pkg-config openssl
 install_python_clients
+install_python_readers
 install_cargo_machete
 install_cargo_fuzz
 log "ok (kcat $(kcat -V 2>/dev/null | sed -n 's/^Version \([^ ]*\).*/\1/p'), python clients in $VENV)"

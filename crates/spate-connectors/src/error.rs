@@ -28,6 +28,15 @@ pub enum ConnectorError {
         /// What is wrong.
         message: String,
     },
+    /// A record could not be encoded for its destination (a value the format cannot hold):
+    /// fatal, since a restart would meet the same record again.
+    #[error("{location}: {message}")]
+    Encode {
+        /// Where it was to be written (a file, a topic).
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The Kafka client reported an error.
     #[error("kafka: {0}")]
     Kafka(String),
@@ -136,7 +145,10 @@ impl ConnectorError {
     /// worth a restart.
     pub fn is_fatal(&self) -> bool {
         match self {
-            ConnectorError::Config(_) | ConnectorError::State(_) | ConnectorError::OversizedRecord(_) => true,
+            ConnectorError::Config(_)
+            | ConnectorError::State(_)
+            | ConnectorError::OversizedRecord(_)
+            | ConnectorError::Encode { .. } => true,
             ConnectorError::KafkaClient { source, .. } => is_fatal_client_error(source),
             ConnectorError::KafkaCode { code, .. } => is_fatal_code(*code),
             ConnectorError::Io { .. }

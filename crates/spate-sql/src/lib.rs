@@ -92,6 +92,7 @@
 pub mod connector;
 pub mod format;
 pub mod job;
+mod option_values;
 mod restart_options;
 mod result_table;
 mod row_memory;

@@ -1,4 +1,5 @@
-//! File connectors: newline-delimited JSON and CSV sources, and an exactly-once file sink.
+//! File connectors: newline-delimited JSON and CSV sources, a Parquet source, and an
+//! exactly-once file sink of lines or Parquet files.
 //!
 //! - [`FileSource`] reads a file or every visible file of a directory (names starting with
 //!   `.` or `_` are skipped, as in Flink). Files are the splits: file `i` (in name order) goes
@@ -8,7 +9,11 @@
 //!   [`FileSource::skip_bad_lines`].
 //! - [`FileSink`] writes lines into part files and makes them visible only when the checkpoint
 //!   that covers them completes (rename on commit, as Flink's `FileSink`), so a restarted job
-//!   leaves every record in exactly one final file.
+//!   leaves every record in exactly one final file. What a part file holds is a
+//!   [`PartFormat`]'s business: lines ([`LineFormat`]) or Parquet ([`parquet::ParquetFormat`],
+//!   rolled at every checkpoint since a Parquet file is only whole once its footer is written).
+//! - [`ParquetSource`] reads Parquet files, splits and positions as [`FileSource`] (rows per
+//!   file instead of byte offsets).
 //!
 //! ```
 //! use spate_connectors::file::{FileSink, FileSource};
@@ -26,8 +31,14 @@
 //! ```
 
 pub mod csv;
+pub mod parquet;
+mod parquet_source;
+mod part;
 mod sink;
 mod source;
 
+pub use parquet_source::{BatchDecoder, ParquetSource};
+
+pub use part::{ClosedPart, LineEncoder, LineFormat, PartFormat, PartWriter};
 pub use sink::FileSink;
 pub use source::{CsvDecoder, FileSource, LineDecoder, NdjsonDecoder};

@@ -11,19 +11,16 @@
 //! name.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spate_engine::{EngineError, Record, Sink, SinkContext, sink_states_for};
 
+use super::part::{LineEncoder, LineFormat, PartFormat, PartWriter};
 use crate::error::ConnectorError;
 use crate::state_codec::{StateReader, StateWriter};
 
 const VERSION: u8 = 1;
-
-/// Encodes a record as one line (appended to the buffer, without the line break).
-pub type LineEncoder<T> = Arc<dyn Fn(&T, &mut String) + Send + Sync>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pending {
@@ -32,34 +29,34 @@ struct Pending {
     part: u64,
 }
 
-struct OpenPart {
+struct OpenPart<T> {
     part: u64,
-    writer: BufWriter<File>,
+    writer: Box<dyn PartWriter<T>>,
 }
 
-/// Writes lines into part files committed by rename (see the module docs).
+/// Writes records into part files committed by rename (see the module docs): lines, or any
+/// other [`PartFormat`] (Parquet).
 pub struct FileSink<T> {
     dir: PathBuf,
-    suffix: String,
-    encode: LineEncoder<T>,
+    format: Arc<dyn PartFormat<T>>,
+    /// The encoder of a line format (so that [`with_suffix`](Self::with_suffix) can rename).
+    lines: Option<LineEncoder<T>>,
     subtask: usize,
     next_part: Option<u64>,
-    current: Option<OpenPart>,
+    current: Option<OpenPart<T>>,
     pending: Vec<Pending>,
-    line: String,
 }
 
 impl<T> Clone for FileSink<T> {
     fn clone(&self) -> Self {
         Self {
             dir: self.dir.clone(),
-            suffix: self.suffix.clone(),
-            encode: self.encode.clone(),
+            format: self.format.clone(),
+            lines: self.lines.clone(),
             subtask: 0,
             next_part: None,
             current: None,
             pending: Vec::new(),
-            line: String::new(),
         }
     }
 }
@@ -86,19 +83,13 @@ impl FileSink<serde_json::Value> {
     }
 }
 
-impl<T> FileSink<T> {
+impl<T: Send + 'static> FileSink<T> {
     /// Lines made by `encode` into files in `dir` (created if missing).
     pub fn new(dir: impl Into<PathBuf>, encode: impl Fn(&T, &mut String) + Send + Sync + 'static) -> Self {
-        Self {
-            dir: dir.into(),
-            suffix: String::new(),
-            encode: Arc::new(encode),
-            subtask: 0,
-            next_part: None,
-            current: None,
-            pending: Vec::new(),
-            line: String::new(),
-        }
+        let encode: LineEncoder<T> = Arc::new(encode);
+        let mut sink = Self::with_format(dir, Arc::new(LineFormat::new(encode.clone(), "")));
+        sink.lines = Some(encode);
+        sink
     }
 
     /// CSV records made of the fields `fields(record)` into `part-*.csv` files.
@@ -109,19 +100,40 @@ impl<T> FileSink<T> {
         .with_suffix(".csv")
     }
 
-    /// Ends final file names with `suffix` (for example `.json`).
+    /// Ends final file names with `suffix` (for example `.json`); for line files only (a
+    /// [`PartFormat`] names its own suffix).
     pub fn with_suffix(mut self, suffix: &str) -> Self {
-        self.suffix = suffix.to_string();
+        if let Some(lines) = &self.lines {
+            self.format = Arc::new(LineFormat::new(lines.clone(), suffix));
+        }
         self
+    }
+}
+
+impl<T> FileSink<T> {
+    /// Part files of `format` in `dir` (created if missing).
+    pub fn with_format(dir: impl Into<PathBuf>, format: Arc<dyn PartFormat<T>>) -> Self {
+        Self {
+            dir: dir.into(),
+            format,
+            lines: None,
+            subtask: 0,
+            next_part: None,
+            current: None,
+            pending: Vec::new(),
+        }
     }
 
     fn final_path(&self, subtask: u64, part: u64) -> PathBuf {
-        self.dir.join(format!("part-{subtask}-{part}{}", self.suffix))
+        self.dir
+            .join(format!("part-{subtask}-{part}{}", self.format.suffix()))
     }
 
     fn in_progress_path(&self, subtask: u64, part: u64) -> PathBuf {
-        self.dir
-            .join(format!(".part-{subtask}-{part}{}.inprogress", self.suffix))
+        self.dir.join(format!(
+            ".part-{subtask}-{part}{}.inprogress",
+            self.format.suffix()
+        ))
     }
 
     /// `(subtask, part, in_progress)` of a part file name of this sink.
@@ -130,7 +142,7 @@ impl<T> FileSink<T> {
             Some(r) => (r.strip_suffix(".inprogress")?, true),
             None => (name.strip_prefix("part-")?, false),
         };
-        let rest = rest.strip_suffix(self.suffix.as_str())?;
+        let rest = rest.strip_suffix(self.format.suffix())?;
         let (s, p) = rest.split_once('-')?;
         Some((s.parse().ok()?, p.parse().ok()?, in_progress))
     }
@@ -169,12 +181,12 @@ impl<T> FileSink<T> {
     }
 
     fn close_current(&mut self) -> Result<Option<u64>, ConnectorError> {
-        let Some(mut open) = self.current.take() else {
+        let Some(open) = self.current.take() else {
             return Ok(None);
         };
         let path = self.in_progress_path(self.subtask as u64, open.part);
-        open.writer.flush().map_err(|e| Self::io(&path, e))?;
-        open.writer.get_ref().sync_all().map_err(|e| Self::io(&path, e))?;
+        let closed = open.writer.close()?;
+        closed.file.sync_all().map_err(|e| Self::io(&path, e))?;
         Ok(Some(open.part))
     }
 
@@ -202,7 +214,7 @@ impl<T> FileSink<T> {
         Ok(out)
     }
 
-    fn open_part(&mut self) -> Result<&mut OpenPart, ConnectorError> {
+    fn open_part(&mut self) -> Result<&mut OpenPart<T>, ConnectorError> {
         if self.current.is_none() {
             let part = match self.next_part {
                 Some(n) => n,
@@ -219,10 +231,8 @@ impl<T> FileSink<T> {
             self.next_part = Some(part + 1);
             let path = self.in_progress_path(self.subtask as u64, part);
             let file = File::create(&path).map_err(|e| Self::io(&path, e))?;
-            self.current = Some(OpenPart {
-                part,
-                writer: BufWriter::with_capacity(256 * 1024, file),
-            });
+            let writer = self.format.create(file, &path)?;
+            self.current = Some(OpenPart { part, writer });
         }
         self.current
             .as_mut()
@@ -263,19 +273,7 @@ impl<T: Send> Sink<T> for FileSink<T> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut line = std::mem::take(&mut self.line);
-        let encode = self.encode.clone();
-        let path = self.dir.clone();
-        let part = self.open_part()?;
-        for r in records.drain(..) {
-            line.clear();
-            encode(&r.value, &mut line);
-            line.push('\n');
-            part.writer
-                .write_all(line.as_bytes())
-                .map_err(|e| Self::io(&path, e))?;
-        }
-        self.line = line;
+        self.open_part()?.writer.write(records)?;
         Ok(())
     }
 

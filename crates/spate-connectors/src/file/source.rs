@@ -172,27 +172,7 @@ impl<D: LineDecoder> FileSource<D> {
 
     /// The files to read, in name order.
     fn list_files(&self) -> Result<Vec<(String, PathBuf)>, ConnectorError> {
-        let meta = std::fs::metadata(&self.path).map_err(|e| Self::io_err(&self.path, e))?;
-        if meta.is_file() {
-            return Ok(vec![(
-                self.path.to_string_lossy().into_owned(),
-                self.path.clone(),
-            )]);
-        }
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(&self.path).map_err(|e| Self::io_err(&self.path, e))? {
-            let entry = entry.map_err(|e| Self::io_err(&self.path, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_file = entry
-                .file_type()
-                .map_err(|e| Self::io_err(&entry.path(), e))?
-                .is_file();
-            if is_file && !name.starts_with('.') && !name.starts_with('_') {
-                files.push((name, entry.path()));
-            }
-        }
-        files.sort();
-        Ok(files)
+        list_files(&self.path)
     }
 
     /// Opens the subtask: takes files `subtask, subtask + parallelism, ...`; returns their count.
@@ -343,6 +323,31 @@ impl<D: LineDecoder> Source<D::Item> for FileSource<D> {
     fn restore_positions(&mut self, _ctx: &SourceContext, positions: &[Vec<u8>]) -> Result<(), EngineError> {
         Ok(self.restore(positions)?)
     }
+}
+
+/// The files a file source reads at `path`: the file itself, or the visible files of the
+/// directory (names starting with `.` or `_` are hidden, as in Flink), in name order, as
+/// `(name, path)`.
+pub(super) fn list_files(path: &Path) -> Result<Vec<(String, PathBuf)>, ConnectorError> {
+    let io = |p: &Path, source| ConnectorError::Io {
+        path: p.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io(path, e))?;
+    if meta.is_file() {
+        return Ok(vec![(path.to_string_lossy().into_owned(), path.to_path_buf())]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
+        let entry = entry.map_err(|e| io(path, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_file = entry.file_type().map_err(|e| io(&entry.path(), e))?.is_file();
+        if is_file && !name.starts_with('.') && !name.starts_with('_') {
+            files.push((name, entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -331,6 +331,22 @@ const FORMATS: &[FormatSpec] = &[
         name: "raw",
         options: &["raw.charset", "raw.endianness"],
     },
+    // Flink passes every `parquet.*` key to parquet-mr; these are the ones Spate honours (or,
+    // for the timestamp encoding, knowingly overrides: see spate-sql's format/parquet).
+    FormatSpec {
+        name: "parquet",
+        options: &[
+            "parquet.compression",
+            "parquet.block.size",
+            "parquet.page.size",
+            "parquet.dictionary.page.size",
+            "parquet.enable.dictionary",
+            "parquet.writer.version",
+            "parquet.write.int64.timestamp",
+            "parquet.timestamp.time.unit",
+            "parquet.utc-timezone",
+        ],
+    },
     FormatSpec {
         name: "debezium-json",
         options: &[
@@ -434,6 +450,9 @@ const BOOLEANS: &[&str] = &[
     "csv.write-bigdecimal-in-scientific-notation",
     "csv.allow-trailing-comma",
     "standard-error",
+    "parquet.enable.dictionary",
+    "parquet.write.int64.timestamp",
+    "parquet.utc-timezone",
     "auto-compaction",
     "sink.shuffle-by-partition.enable",
     "source.report-statistics",

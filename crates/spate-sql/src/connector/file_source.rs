@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spate_connectors::Emitter;
-use spate_connectors::file::{FileSource, LineDecoder};
+use spate_connectors::file::{BatchDecoder, FileSource, LineDecoder, ParquetSource};
 use spate_engine::{DataStream, EngineError, SourceContext, SourceStatus, StreamEnvironment, Timestamp};
 
 use super::columns::Columns;
@@ -27,6 +27,7 @@ use super::opts::Options;
 use super::source::{Decoded, RowOut, RowReader, add_source, kind_value};
 use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
+use crate::format::parquet::ParquetRowDecoder;
 use crate::format::{FormatError, FormatField, RecordSplitter, RowFormat};
 use crate::types::{DataType, TypeKind};
 use crate::value::{Row, Value};
@@ -88,6 +89,66 @@ impl RowDecoder {
             })
             .collect();
         Ok(Decoded::of_rows(rows))
+    }
+}
+
+/// Parquet files: a row per row of each batch.
+impl BatchDecoder for ParquetRowDecoder {
+    type Item = Decoded;
+
+    fn columns(&self) -> Vec<String> {
+        self.column_names().map(str::to_string).collect()
+    }
+
+    fn decode(&mut self, batch: &arrow_array::RecordBatch, out: &mut Vec<Decoded>) -> Result<(), String> {
+        let mut rows = Vec::with_capacity(batch.num_rows());
+        ParquetRowDecoder::decode(self, batch, &mut rows)?;
+        out.extend(rows.into_iter().map(Decoded::One));
+        Ok(())
+    }
+}
+
+/// How a table's files are read: lines of a row format, or Parquet files.
+enum DirDecoder {
+    Lines(RowDecoder),
+    Parquet(ParquetRowDecoder),
+}
+
+/// The files of one directory: lines of a row format, or Parquet files.
+#[derive(Clone)]
+enum PartSource {
+    Lines(FileSource<RowDecoder>),
+    Parquet(ParquetSource<ParquetRowDecoder>),
+}
+
+impl PartSource {
+    fn open_subtask(&mut self, ctx: &SourceContext) -> Result<usize, EngineError> {
+        Ok(match self {
+            PartSource::Lines(s) => s.open_subtask(ctx)?,
+            PartSource::Parquet(s) => s.open_subtask(ctx)?,
+        })
+    }
+
+    fn poll_into(&mut self, out: &mut impl Emitter<Decoded>) -> Result<SourceStatus, EngineError> {
+        Ok(match self {
+            PartSource::Lines(s) => s.poll_into(out)?,
+            PartSource::Parquet(s) => s.poll_into(out)?,
+        })
+    }
+
+    fn position(&self) -> Vec<u8> {
+        match self {
+            PartSource::Lines(s) => s.position(),
+            PartSource::Parquet(s) => s.position(),
+        }
+    }
+
+    fn restore(&mut self, positions: &[Vec<u8>]) -> Result<(), EngineError> {
+        match self {
+            PartSource::Lines(s) => s.restore(positions)?,
+            PartSource::Parquet(s) => s.restore(positions)?,
+        }
+        Ok(())
     }
 }
 
@@ -170,7 +231,7 @@ struct Part {
     rel: String,
     path: PathBuf,
     constants: Arc<[(usize, Value)]>,
-    source: FileSource<RowDecoder>,
+    source: PartSource,
     /// Set at open: the first global split index of this part, and its files' facts.
     offset: usize,
     files: Vec<FileFacts>,
@@ -440,15 +501,29 @@ pub(crate) fn scan(
     }
     partitions.sort_by_key(|(_, n, _)| partition_names.iter().position(|p| p == n));
     let name = super::filesystem::format_name(options)?;
-    let format = RowFormat::new(name, fields, &options.with_prefix(&format!("{name}.")))?;
-    let format = plan.projected_format(&format, &targets);
-    let skip = format.ignores_parse_errors();
-    let decoder = RowDecoder {
-        splitter: format.record_splitter(),
-        format,
-        width: columns.width,
-        targets: targets.into(),
-        values: Vec::new(),
+    let format_options = options.with_prefix(&format!("{name}."));
+    let decoder = if name == "parquet" {
+        // Validates the options and types as the sink would; only the columns the query
+        // uses are read.
+        crate::format::parquet::Parquet::new(fields.clone(), &format_options)?;
+        let used = |target: &usize| {
+            plan.used
+                .as_ref()
+                .is_none_or(|u| u.get(*target).is_none_or(Option::is_some))
+        };
+        let (fields, targets): (Vec<FormatField>, Vec<usize>) =
+            fields.into_iter().zip(targets).filter(|(_, t)| used(t)).unzip();
+        DirDecoder::Parquet(ParquetRowDecoder::new(fields, &targets, columns.width))
+    } else {
+        let format = RowFormat::new(name, fields, &format_options)?;
+        let format = plan.projected_format(&format, &targets);
+        DirDecoder::Lines(RowDecoder {
+            splitter: format.record_splitter(),
+            format,
+            width: columns.width,
+            targets: targets.into(),
+            values: Vec::new(),
+        })
     };
     let root = super::filesystem::path(options)?;
     let dirs = if partitions.is_empty() {
@@ -462,11 +537,19 @@ pub(crate) fn scan(
     let counter = format!("{}.skipped-records", options.table_name());
     let mut parts = Vec::new();
     for (rel, path, constants) in dirs {
-        let mut source = FileSource::new(path.clone(), decoder.clone());
-        if skip {
-            source = source.skip_bad_lines();
-            ctx.stats.register(&counter, source.skipped_lines());
-        }
+        let source = match &decoder {
+            DirDecoder::Lines(lines) => {
+                let mut source = FileSource::new(path.clone(), lines.clone());
+                if lines.format.ignores_parse_errors() {
+                    source = source.skip_bad_lines();
+                    ctx.stats.register(&counter, source.skipped_lines());
+                }
+                PartSource::Lines(source)
+            }
+            DirDecoder::Parquet(parquet) => {
+                PartSource::Parquet(ParquetSource::new(path.clone(), parquet.clone()))
+            }
+        };
         parts.push((rel, path, constants, source));
     }
     let reader = FileReader {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use spate_connectors::file::FileSink;
+use spate_connectors::file::{FileSink, PartFormat};
 use spate_engine::{DataStream, EngineError, NO_TIMESTAMP, Record, Sink, SinkContext, sink_states_for};
 
 use super::ConnectorContext;
@@ -25,8 +25,10 @@ use super::dir_state::{decode_state, encode_state};
 use super::opts::Options;
 use super::partition_commit::{self, PartitionCommit};
 use super::partition_path::escape_partition;
+use super::row_lines::RowLineFormat;
 use crate::error::SqlError;
 use crate::format::RowFormat;
+use crate::format::parquet::Parquet;
 use crate::types::DataType;
 use crate::value::{Change, Row, RowKind, Value};
 
@@ -70,20 +72,23 @@ fn partition_text(v: &Value, ty: &DataType) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// A part file's record: a change (insertions only, but for a changelog format's lines) of
+/// the record's fields (the row without its partition columns).
+type PartRecord = (RowKind, Row);
+
 /// Writes rows into (partition) directories of part files (see the module docs).
 #[derive(Clone)]
 pub(crate) struct PartitionedFileSink {
     dir: PathBuf,
-    format: RowFormat,
+    /// Lines of a row format, or Parquet files.
+    format: Arc<dyn PartFormat<PartRecord>>,
     /// Sink-row positions of the record's fields, and of the partition columns (with names
     /// and types).
     record: Arc<[usize]>,
     partitions: Arc<[(usize, String, DataType)]>,
     default_name: Arc<str>,
     ctx: SinkContext,
-    sinks: BTreeMap<String, FileSink<String>>,
-    values: Vec<Value>,
-    bytes: Vec<u8>,
+    sinks: BTreeMap<String, FileSink<PartRecord>>,
     /// The partition values of the last row written (see `same_partition`).
     last_partition: Vec<Value>,
     /// `sink.partition-commit.*`, when a policy is set.
@@ -99,15 +104,11 @@ impl std::fmt::Debug for PartitionedFileSink {
     }
 }
 
-fn line_sink(dir: PathBuf) -> FileSink<String> {
-    FileSink::new(dir, |line: &String, out: &mut String| out.push_str(line))
-}
-
 impl PartitionedFileSink {
-    fn sink_for(&mut self, rel: &str) -> Result<&mut FileSink<String>, EngineError> {
+    fn sink_for(&mut self, rel: &str) -> Result<&mut FileSink<PartRecord>, EngineError> {
         if !self.sinks.contains_key(rel) {
-            let mut s = line_sink(self.dir.join(rel));
-            Sink::<String>::open(&mut s, &self.ctx)?;
+            let mut s = FileSink::with_format(self.dir.join(rel), self.format.clone());
+            Sink::<PartRecord>::open(&mut s, &self.ctx)?;
             self.sinks.insert(rel.to_string(), s);
         }
         self.sinks
@@ -167,30 +168,13 @@ impl PartitionedFileSink {
     /// Writes rows, each a change of its kind (a row format's table takes insertions only; a
     /// changelog format writes the kind into the line).
     fn write_rows(&mut self, rows: impl Iterator<Item = (RowKind, Row)>) -> Result<(), EngineError> {
-        // Lines per partition directory, in the order the directories first appear.
-        let mut batches: Vec<(String, Vec<Record<String>>)> = Vec::new();
+        // Records per partition directory, in the order the directories first appear.
+        let mut batches: Vec<(String, Vec<Record<PartRecord>>)> = Vec::new();
         let mut current: Option<usize> = None;
         // The record's fields are a prefix of the row when the partition columns come last
-        // (the usual schema): encoded in place, not copied out.
+        // (the usual schema): the row is cut short, not copied.
         let prefix = self.record.iter().enumerate().all(|(i, &p)| i == p);
         for (kind, row) in rows {
-            self.bytes.clear();
-            let encoded = if let Some(fields) = row.get(..self.record.len())
-                && prefix
-            {
-                self.format.encode_change(kind, fields, &mut self.bytes)
-            } else {
-                self.values.clear();
-                self.values.extend(
-                    self.record
-                        .iter()
-                        .map(|&i| row.get(i).cloned().unwrap_or(Value::Null)),
-                );
-                self.format.encode_change(kind, &self.values, &mut self.bytes)
-            };
-            encoded
-                .map_err(|e| EngineError::fatal(format!("encoding a row for {}: {e}", self.dir.display())))?;
-            let line = String::from_utf8_lossy(&self.bytes).into_owned();
             // Rows come in runs of one partition (a day, a minute): its directory is named
             // again only when a partition value changes.
             let at = match current {
@@ -215,12 +199,22 @@ impl PartitionedFileSink {
                 }
             };
             current = Some(at);
+            let record = if prefix && row.len() >= self.record.len() {
+                let mut row = row;
+                row.truncate(self.record.len());
+                row
+            } else {
+                self.record
+                    .iter()
+                    .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+                    .collect()
+            };
             if let Some((_, batch)) = batches.get_mut(at) {
-                batch.push(Record::new(NO_TIMESTAMP, line));
+                batch.push(Record::new(NO_TIMESTAMP, (kind, record)));
             }
         }
         for (rel, mut batch) in batches {
-            Sink::<String>::write(self.sink_for(&rel)?, &mut batch)?;
+            Sink::<PartRecord>::write(self.sink_for(&rel)?, &mut batch)?;
         }
         Ok(())
     }
@@ -266,7 +260,7 @@ impl Sink<Row> for PartitionedFileSink {
                 shaped[ctx.subtask + k * p] = inner;
             }
             let sink = self.sink_for(&dir)?;
-            Sink::<String>::restore_state(sink, ctx, &shaped)?;
+            Sink::<PartRecord>::restore_state(sink, ctx, &shaped)?;
         }
         Ok(())
     }
@@ -285,7 +279,10 @@ impl Sink<Row> for PartitionedFileSink {
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
         let mut entries = Vec::new();
         for (dir, sink) in &mut self.sinks {
-            entries.push((dir.clone(), Sink::<String>::snapshot_state(sink, checkpoint_id)?));
+            entries.push((
+                dir.clone(),
+                Sink::<PartRecord>::snapshot_state(sink, checkpoint_id)?,
+            ));
         }
         if let Some(commit) = &mut self.commit {
             entries.push((
@@ -298,7 +295,7 @@ impl Sink<Row> for PartitionedFileSink {
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         for sink in self.sinks.values_mut() {
-            Sink::<String>::notify_checkpoint_complete(sink, checkpoint_id)?;
+            Sink::<PartRecord>::notify_checkpoint_complete(sink, checkpoint_id)?;
         }
         // After the files: a partition is marked done only once they are visible.
         if let Some(commit) = &mut self.commit {
@@ -309,7 +306,7 @@ impl Sink<Row> for PartitionedFileSink {
 
     fn finish(&mut self) -> Result<(), EngineError> {
         for sink in self.sinks.values_mut() {
-            Sink::<String>::finish(sink)?;
+            Sink::<PartRecord>::finish(sink)?;
         }
         if let Some(commit) = &mut self.commit {
             commit.end_of_input(&self.dir)?;
@@ -381,10 +378,16 @@ where
     // In PARTITIONED BY order, as Flink nests the directories.
     partitions.sort_by_key(|(_, n, _)| partition_names.iter().position(|p| p == n));
     let name = format_name(options)?;
-    let format = RowFormat::new(name, record_fields, &options.with_prefix(&format!("{name}.")))?;
-    if let Some(why) = format.unwritable() {
-        return Err(options.error(why));
-    }
+    let format_options = options.with_prefix(&format!("{name}."));
+    let format: Arc<dyn PartFormat<PartRecord>> = if name == "parquet" {
+        Arc::new(Parquet::new(record_fields, &format_options)?.part_format()?)
+    } else {
+        let format = RowFormat::new(name, record_fields, &format_options)?;
+        if let Some(why) = format.unwritable() {
+            return Err(options.error(why));
+        }
+        Arc::new(RowLineFormat::new(format))
+    };
     let sink = PartitionedFileSink {
         dir: path(options)?,
         format,
@@ -401,8 +404,6 @@ where
             attempt: 0,
         },
         sinks: BTreeMap::new(),
-        values: Vec::new(),
-        bytes: Vec::new(),
         last_partition: Vec::new(),
         commit: PartitionCommit::from_options(
             options,

@@ -48,6 +48,7 @@ mod partition_commit;
 mod partition_committer;
 mod partition_path;
 mod print;
+mod row_lines;
 mod source;
 
 pub(crate) use source::into_change;
@@ -55,8 +56,8 @@ mod stream;
 mod text;
 mod upsert_buffer;
 
+pub use crate::option_values::{parse_duration, parse_memory_size};
 pub use not_null_enforcer::{NOT_NULL_ENFORCER, NotNullEnforcer};
-pub use opts::{parse_duration, parse_memory_size};
 pub use stream::{STREAM_CONNECTOR, StreamTables};
 
 /// Settings every connector may need.

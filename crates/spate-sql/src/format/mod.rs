@@ -29,6 +29,7 @@ mod datetime;
 mod json;
 pub mod key_value;
 mod options;
+pub(crate) mod parquet;
 mod protobuf;
 mod raw;
 mod registry;
@@ -172,6 +173,12 @@ impl RowFormat {
                 &fields,
                 options,
             )?)),
+            "parquet" => {
+                return Err(SqlError::validation(
+                    "the parquet format is a bulk format: only filesystem tables take it",
+                    None,
+                ));
+            }
             other => {
                 return Err(SqlError::validation(
                     format!(

@@ -20,6 +20,7 @@ mod json_confluent;
 mod kafka_tls;
 mod mini_batch;
 mod on_conflict;
+mod parquet_files;
 mod parse;
 mod protobuf_confluent;
 mod roundtrip;
