@@ -1,5 +1,6 @@
-//! The `filesystem` connector: `path` (a file or a directory; `file://` URIs too) in the
-//! `json`, `csv` or `raw` format, one record per line.
+//! The `filesystem` connector: `path` (a file or a directory; `file://` URIs too) in a row
+//! format (`json`, `csv`, `raw`, a changelog format), one record per line, or in the bulk
+//! `parquet` format (`crate::format::parquet`), one Parquet file per part.
 //!
 //! - Source (`file_source.rs`): bounded; plain and partitioned tables, metadata columns. A
 //!   malformed line fails the job with `file:line`, or with the format's `ignore-parse-errors`
@@ -10,7 +11,8 @@
 //!   records, NULL and empty values going to `partition.default-name` (default
 //!   `__DEFAULT_PARTITION__`), as Flink 2.3 does (checked with a partitioned csv table). Part
 //!   files roll at checkpoints only; `sink.rolling-policy.*` options are accepted and have no
-//!   effect. File names differ from Flink's; contents do not.
+//!   effect. File names differ from Flink's; contents do not. What a part file holds is its
+//!   `PartFormat`'s business (`row_lines.rs` for row formats, Parquet's for `parquet`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -82,11 +82,17 @@ fn every_type_is_written_as_flink_maps_it_and_pyarrow_reads_it() {
     run(&format!(
         "CREATE TABLE src ({COLUMNS}) WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'json');
          CREATE TABLE out ({COLUMNS}) PARTITIONED BY (day)
-           WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'parquet');
+           WITH ('connector' = 'filesystem', 'path' = '{}', 'format' = 'parquet',
+                 'sink.partition-commit.policy.kind' = 'success-file');
          INSERT INTO out SELECT * FROM src;",
         input.display(),
         out.display()
     ));
+    // Partition commit as for the line formats: each partition marked done once its files
+    // are visible (pyarrow skips `_` files, as Flink's readers do).
+    for day in ["2026-11-28", "2026-11-29"] {
+        assert!(out.join(format!("day={day}/_SUCCESS")).exists(), "{day}");
+    }
     let [schema, rows, files] = pyarrow_read(&out);
     assert_eq!(
         schema,
