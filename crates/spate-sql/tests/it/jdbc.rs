@@ -163,7 +163,10 @@ fn jdbc_updating_query_without_a_primary_key_gets_flinks_error() {
 }
 
 /// Starts `script` (an unbounded job) on a thread; its handle once it runs.
-fn start(script: String) -> (JobHandle, std::thread::JoinHandle<Result<(), String>>) {
+fn start(
+    script: String,
+    checkpoint_dir: Option<std::path::PathBuf>,
+) -> (JobHandle, std::thread::JoinHandle<Result<(), String>>) {
     let handle: Arc<Mutex<Option<JobHandle>>> = Arc::default();
     let seen = Arc::clone(&handle);
     let job = std::thread::spawn(move || {
@@ -171,6 +174,7 @@ fn start(script: String) -> (JobHandle, std::thread::JoinHandle<Result<(), Strin
             observer: Some(Arc::new(move |h: &JobHandle| {
                 *seen.lock().unwrap() = Some(h.clone());
             })),
+            checkpoint_dir,
             ..SessionOptions::default()
         });
         session
@@ -191,17 +195,26 @@ fn start(script: String) -> (JobHandle, std::thread::JoinHandle<Result<(), Strin
 /// The row counts of `events` seen while an unbounded datagen job (50 rows/s) writes into it
 /// with `options`, for about two seconds; then the job is cancelled.
 fn counts_while_running(options: &str) -> Vec<i64> {
+    counts_while_running_with(options, "", None)
+}
+
+fn counts_while_running_with(
+    options: &str,
+    settings: &str,
+    checkpoints: Option<std::path::PathBuf>,
+) -> Vec<i64> {
     let pg = PgServer::start();
     pg.execute("CREATE TABLE events (id BIGINT)");
     let script = format!(
         "SET 'parallelism.default' = '1';
+         {settings}
          CREATE TABLE gen (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '50',
            'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100000000');
          {}
          INSERT INTO snk SELECT id FROM gen;",
         jdbc_table(&pg, "snk", "id BIGINT", "events", options)
     );
-    let (handle, job) = start(script);
+    let (handle, job) = start(script, checkpoints);
     let mut counts = Vec::new();
     let until = Instant::now() + Duration::from_millis(2500);
     while Instant::now() < until {
@@ -237,6 +250,22 @@ fn jdbc_flushes_on_the_interval_while_the_job_runs() {
         "expected a flush about every 300 ms: {counts:?}"
     );
     assert!(counts.iter().any(|&c| c % 10 != 0), "{counts:?}");
+}
+
+/// Neither trigger, but checkpoints every 300 ms: each checkpoint writes what came before it.
+#[test]
+fn jdbc_flushes_before_each_checkpoint_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts = counts_while_running_with(
+        ", 'sink.buffer-flush.max-rows' = '0', 'sink.buffer-flush.interval' = '0'",
+        "SET 'execution.checkpointing.interval' = '300ms';",
+        Some(dir.path().to_path_buf()),
+    );
+    let distinct: std::collections::BTreeSet<i64> = counts.iter().copied().collect();
+    assert!(
+        distinct.len() >= 3,
+        "expected a flush at every checkpoint: {counts:?}"
+    );
 }
 
 #[test]
@@ -309,4 +338,41 @@ fn jdbc_other_databases_are_refused_before_the_job_starts() {
                   SELECT * FROM src;";
     let e = run(script).expect_err("no scan yet");
     assert!(e.contains("cannot read a table yet"), "{e}");
+}
+
+/// Rows per second into a keyed table (every row an upsert) by `sink.buffer-flush.max-rows`:
+/// one row per flush (a transaction per row, Flink's worst case) against batches. A
+/// measurement, not a check: `cargo nextest run -p spate-sql --run-ignored only -E
+/// 'test(jdbc_upsert_rows_per_second)' --no-capture`.
+#[test]
+#[ignore]
+fn jdbc_upsert_rows_per_second() {
+    let pg = PgServer::start();
+    for (max_rows, rows) in [(1, 20_000), (100, 200_000), (1000, 200_000), (5000, 200_000)] {
+        pg.execute("DROP TABLE IF EXISTS bench; CREATE TABLE bench (id BIGINT PRIMARY KEY, v TEXT, n INT)");
+        let script = format!(
+            "SET 'parallelism.default' = '1';
+             CREATE TABLE gen (id BIGINT, v STRING, n INT) WITH ('connector' = 'datagen', 'number-of-rows' = '{rows}',
+               'rows-per-second' = '100000000',
+               'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '{rows}',
+               'fields.v.length' = '20');
+             {}
+             INSERT INTO snk SELECT id, v, n FROM gen;",
+            jdbc_table(
+                &pg,
+                "snk",
+                "id BIGINT, v STRING, n INT, PRIMARY KEY (id) NOT ENFORCED",
+                "bench",
+                &format!(", 'sink.buffer-flush.max-rows' = '{max_rows}'")
+            )
+        );
+        let started = Instant::now();
+        run(&script).unwrap_or_else(|e| panic!("{e}"));
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(pg.psql("SELECT count(*) FROM bench"), [rows.to_string()]);
+        println!(
+            "max-rows {max_rows:>5}: {rows} rows in {secs:.2} s = {:.0} rows/s",
+            f64::from(rows) / secs
+        );
+    }
 }

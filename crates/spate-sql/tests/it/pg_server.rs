@@ -7,8 +7,9 @@
 //! `postgresql` package, which `scripts/install-deps.sh` installs); without them the test fails
 //! saying so, since CI has them. PostgreSQL refuses to run as root, so under root (CI) the
 //! directory is given to the `postgres` user the package creates and the commands run as it
-//! through `runuser`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! through `runuser`. It needs no client crate (`psql` does the talking), so the `spate`
+//! crate's crash tests include this file too.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -95,20 +96,26 @@ impl PgServer {
         format!("jdbc:postgresql://127.0.0.1:{}/postgres", self.port)
     }
 
-    /// A client of its `postgres` database.
-    pub fn client(&self) -> postgres::Client {
-        postgres::Config::new()
-            .host("127.0.0.1")
-            .port(self.port)
-            .user("postgres")
-            .dbname("postgres")
-            .connect(postgres::NoTls)
-            .expect("connect to the test server")
+    /// Runs SQL statements (DDL, fixtures) through `psql`, stopping at the first error.
+    pub fn execute(&self, sql: &str) {
+        run_checked(self.psql_command().args(["-v", "ON_ERROR_STOP=1", "-c", sql]));
     }
 
-    /// Runs SQL statements (DDL, fixtures).
-    pub fn execute(&self, sql: &str) {
-        self.client().batch_execute(sql).expect(sql);
+    fn psql_command(&self) -> Command {
+        let mut c = Command::new(self.bin.join("psql"));
+        c.args([
+            "-X",
+            "-At",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-p",
+        ])
+        .arg(self.port.to_string());
+        c
     }
 
     /// The rows of `query` as `psql -At` prints them (`|` between columns, empty for NULL).
