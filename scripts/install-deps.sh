@@ -126,8 +126,10 @@ install_cargo_fuzz() {
 }
 
 # libssl-dev and pkg-config: rdkafka's `ssl` feature links the system OpenSSL; openssl: the TLS
-# compat check (tests/compat/compat_tls.py) makes its certificates with the CLI.
-install_apt_packages kcat chromium libssl-dev pkg-config openssl
+# compat check (tests/compat/compat_tls.py) makes its certificates with the CLI; postgresql and
+# postgresql-client: the jdbc connector's tests start a private server (initdb, pg_ctl) and
+# check tables with psql.
+install_apt_packages kcat chromium libssl-dev pkg-config openssl postgresql postgresql-client
 install_python_clients
 install_python_readers
 install_cargo_machete

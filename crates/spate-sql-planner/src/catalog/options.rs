@@ -203,6 +203,44 @@ const NEXMARK: ConnectorSpec = ConnectorSpec {
     formats: FormatUse::None,
 };
 
+/// Flink's JDBC connector (flink-connector-jdbc's `JdbcDynamicTableFactory`: its scan, lookup
+/// and sink options; Spate runs the sink for PostgreSQL URLs and says so for the rest).
+const JDBC: ConnectorSpec = ConnectorSpec {
+    name: "jdbc",
+    options: &[
+        "compatible-mode",
+        "connection.max-retry-timeout",
+        "driver",
+        "filter.handling.policy",
+        "lookup.cache",
+        "lookup.cache.caching-missing-key",
+        "lookup.cache.max-rows",
+        "lookup.cache.ttl",
+        "lookup.max-retries",
+        "lookup.partial-cache.cache-missing-key",
+        "lookup.partial-cache.expire-after-access",
+        "lookup.partial-cache.expire-after-write",
+        "lookup.partial-cache.max-rows",
+        "password",
+        "scan.auto-commit",
+        "scan.fetch-size",
+        "scan.partition.column",
+        "scan.partition.lower-bound",
+        "scan.partition.num",
+        "scan.partition.upper-bound",
+        "sink.buffer-flush.interval",
+        "sink.buffer-flush.max-rows",
+        "sink.max-retries",
+        "sink.parallelism",
+        "table-name",
+        "url",
+        "username",
+    ],
+    required: &["url", "table-name"],
+    prefixes: &[],
+    formats: FormatUse::None,
+};
+
 const CONNECTORS: &[&ConnectorSpec] = &[
     &KAFKA,
     &UPSERT_KAFKA,
@@ -211,10 +249,11 @@ const CONNECTORS: &[&ConnectorSpec] = &[
     &BLACKHOLE,
     &FILESYSTEM,
     &NEXMARK,
+    &JDBC,
 ];
 
 /// Connectors Flink has that Spate does not run yet.
-const NOT_YET: &[&str] = &["jdbc", "elasticsearch-7", "hbase-2.2", "kinesis"];
+const NOT_YET: &[&str] = &["elasticsearch-7", "hbase-2.2", "kinesis"];
 
 /// Flink's error for an `upsert-kafka` table without a primary key.
 pub const UPSERT_KAFKA_NEEDS_A_KEY: &str = "'upsert-kafka' tables require to define a PRIMARY KEY constraint. \
@@ -421,10 +460,15 @@ const ENUMS: &[(&str, &[&str])] = &[
     ("maxwell-json.timestamp-format.standard", &["SQL", "ISO-8601"]),
     ("maxwell-json.map-null-key.mode", &["FAIL", "DROP", "LITERAL"]),
     ("raw.endianness", &["big-endian", "little-endian"]),
+    ("lookup.cache", &["NONE", "PARTIAL", "FULL"]),
+    ("filter.handling.policy", &["ALWAYS", "NEVER"]),
 ];
 
 /// Boolean options (`true`/`false`, any case).
 const BOOLEANS: &[&str] = &[
+    "scan.auto-commit",
+    "lookup.cache.caching-missing-key",
+    "lookup.partial-cache.cache-missing-key",
     "json.fail-on-missing-field",
     "json.ignore-parse-errors",
     "json.encode.decimal-as-plain-number",
@@ -660,6 +704,7 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
             }
         }
         "datagen" => validate_datagen(&cx)?,
+        "jdbc" => validate_jdbc(&cx)?,
         _ => {}
     }
     if spec.formats == FormatUse::Single
@@ -767,6 +812,32 @@ fn raw_single_column(cx: &Ctx<'_>, format: &TableOption) -> Result<()> {
             format!("the 'raw' format needs exactly one physical column, the table has {physical}"),
             format.loc,
         ));
+    }
+    Ok(())
+}
+
+/// Flink's `JdbcDynamicTableFactory` checks: credentials and scan partitioning come whole.
+fn validate_jdbc(cx: &Ctx<'_>) -> Result<()> {
+    let groups: [&[&str]; 2] = [
+        &["username", "password"],
+        &[
+            "scan.partition.column",
+            "scan.partition.num",
+            "scan.partition.lower-bound",
+            "scan.partition.upper-bound",
+        ],
+    ];
+    for group in groups {
+        let given = group.iter().filter(|k| cx.get(k).is_some()).count();
+        if given != 0 && given != group.len() {
+            return Err(cx.err(
+                format!(
+                    "Either all or none of the following options should be provided:\n{}",
+                    group.join("\n")
+                ),
+                cx.table.loc,
+            ));
+        }
     }
     Ok(())
 }

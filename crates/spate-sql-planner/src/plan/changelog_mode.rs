@@ -342,9 +342,16 @@ fn connector_and_format(table: &TableDef) -> (&str, &str) {
 /// What a sink table accepts of an updating input, in Flink's order of preference; `None` for
 /// an append-only sink. `print` writes every kind with its before-image; `blackhole` and
 /// `upsert-kafka` take anything, upserts first (`upsert-kafka` writes a `-U` as a tombstone); Kafka with a changelog format writes whole changelogs; Kafka with
-/// another format and files take insertions only.
+/// another format and files take insertions only. `jdbc` takes upserts with a primary key
+/// (it writes `+I`/`+U` as upserts and `-D` as deletes) and insertions only without one.
 pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
     let (connector, format) = connector_and_format(table);
+    if connector.eq_ignore_ascii_case("jdbc") {
+        return table
+            .primary_key
+            .is_some()
+            .then_some(&[UpdateImages::AfterOnly, UpdateImages::BeforeAndAfter][..]);
+    }
     if connector.eq_ignore_ascii_case("print") {
         Some(&[UpdateImages::BeforeAndAfter])
     } else if connector.eq_ignore_ascii_case("blackhole") || connector.eq_ignore_ascii_case("upsert-kafka") {
@@ -356,6 +363,10 @@ pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
     }
 }
 
+/// Flink's error for an updating query into a `jdbc` table without a primary key.
+pub const JDBC_NEEDS_A_KEY: &str =
+    "please declare primary key for sink table when query contains update/delete record.";
+
 /// Flink's planning error when `plan` emits changes `table` cannot take: `Table sink
 /// 'default_catalog.default_database.out' doesn't support consuming update changes which is
 /// produced by node GroupAggregate(..)`.
@@ -363,6 +374,13 @@ pub fn check_sink_accepts(table: &TableDef, plan: &LogicalPlan) -> Result<(), Sq
     let kinds = plan.modify_kinds();
     if kinds.is_insert_only() || sink_update_images(table).is_some() {
         return Ok(());
+    }
+    if table
+        .option("connector")
+        .is_some_and(|c| c.eq_ignore_ascii_case("jdbc"))
+    {
+        // Flink's `JdbcDynamicTableSink.validatePrimaryKey`, word for word.
+        return Err(SqlError::validation(JDBC_NEEDS_A_KEY, None));
     }
     let changes: Vec<&str> = [(kinds.update_after, "update"), (kinds.delete, "delete")]
         .into_iter()

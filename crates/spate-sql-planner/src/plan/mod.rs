@@ -28,7 +28,7 @@ mod upsert_keys;
 pub use aggregate::{AggCall, AggKind};
 pub use bind_query::{bind_query, bind_view_query};
 pub use changelog_mode::{
-    ChangelogMode, UpdateImages, check_sink_accepts, check_upsert_key, sink_update_images,
+    ChangelogMode, JDBC_NEEDS_A_KEY, UpdateImages, check_sink_accepts, check_upsert_key, sink_update_images,
 };
 pub use column_use::{ColumnUse, Projection};
 pub use insert::plan_inserts;

@@ -38,6 +38,7 @@ mod datagen;
 mod dir_state;
 mod file_source;
 mod filesystem;
+mod jdbc;
 mod kafka;
 mod kafka_sink;
 mod metadata;
@@ -222,6 +223,9 @@ pub fn scan(
         "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
         "kafka" | "upsert-kafka" => kafka::scan(env, &plan, ctx, parallelism),
         STREAM_CONNECTOR => ctx.streams.scan(&plan),
+        "jdbc" => Err(options.error(
+            "Spate's jdbc connector writes to PostgreSQL but cannot read a table yet (no scan source or lookup join)",
+        )),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
 }
@@ -235,6 +239,7 @@ pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) 
         "blackhole" => print::write_blackhole(input, options, ctx),
         "filesystem" => filesystem::write(input, options, ctx, parallelism),
         "kafka" | "upsert-kafka" => kafka_sink::write(input, options, ctx, parallelism),
+        "jdbc" => jdbc::write(input, options, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be read, not written to"))),
     }
 }
@@ -254,6 +259,7 @@ pub fn write_changes(
         "blackhole" => print::write_blackhole(changes, options, ctx),
         "upsert-kafka" | "kafka" => kafka_sink::write(changes, options, ctx, parallelism),
         "filesystem" => filesystem::write(changes, options, ctx, parallelism),
+        "jdbc" => jdbc::write(changes, options, parallelism),
         other => Err(options.error(format!(
             "internal error: the connector '{other}' was given updates it cannot write"
         ))),

@@ -103,8 +103,31 @@ fn connector_is_required_and_must_be_known() {
     let e = err("CREATE TABLE t (a INT)");
     assert!(e.message().contains("the option 'connector' is required"));
     assert_eq!(e.position(), Some(Position::new(1, 14)));
-    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'jdbc')");
-    assert!(e.message().contains("'jdbc' is not supported yet"));
+    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'hbase-2.2')");
+    assert!(e.message().contains("'hbase-2.2' is not supported yet"));
+    let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://h/d')");
+    assert!(
+        e.message()
+            .contains("connector 'jdbc' needs the option 'table-name'")
+    );
+    let e = err(
+        "CREATE TABLE t (a INT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://h/d', 'table-name' = 't', \
+         'username' = 'u')",
+    );
+    assert!(
+        e.message()
+            .contains("Either all or none of the following options should be provided:\nusername\npassword")
+    );
+    let e = err(
+        "CREATE TABLE t (a INT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://h/d', 'table-name' = 't', \
+         'sink.buffer-flush.max-row' = '5')",
+    );
+    assert!(e.message().contains("did you mean 'sink.buffer-flush.max-rows'?"));
+    let e = err(
+        "CREATE TABLE t (a INT) WITH ('connector' = 'jdbc', 'url' = 'jdbc:postgresql://h/d', 'table-name' = 't', \
+         'lookup.cache' = 'SOME')",
+    );
+    assert!(e.message().contains("valid values: NONE, PARTIAL, FULL"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'blackhol')");
     assert!(e.message().contains("did you mean 'blackhole'?"));
     let e = err("CREATE TABLE t (a INT) WITH ('connector' = 'kafka', 'topic' = 't', 'format' = 'orc')");

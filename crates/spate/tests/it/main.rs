@@ -9,6 +9,7 @@ mod dashboard_browser;
 mod embedded_crash;
 mod file_limits;
 mod join_crash;
+mod pg_crash;
 mod pipeline_crash;
 mod produce_bytes;
 mod quotas_cli;
