@@ -41,6 +41,10 @@ LAYERS = {
     # The registry's client (formats and serializers ask it for schemas): one rank up, so its
     # tests can serve the registry in the test process.
     "spate-registry-client": ("avro", 2),
+    # Iceberg tables (metadata JSON, Avro manifests, catalogs): a pure data format like Avro,
+    # built on spate-avro's container files, so one rank above it on the same side; the SQL
+    # sink (spate-sql) uses it and it knows no engine or SQL crate.
+    "spate-iceberg": ("avro", 1),
     "spate-connectors": ("both", 3),
     "spate-sql": ("both", 4),
     "spate-server": ("both", 5),

@@ -5,7 +5,8 @@
 #   - confluent-kafka (with its schema-registry, Avro, Protobuf and JSON Schema extras: fastavro,
 #     protobuf, jsonschema) and
 #     kafka-python (PyPI) in a virtualenv at .tools/venv,
-#   - pyarrow (PyPI) in the same virtualenv, to read the Parquet files Spate writes,
+#   - pyiceberg (with its SQLite/PostgreSQL SqlCatalog, pyarrow and pyiceberg-core extras) and
+#     pyarrow in the same virtualenv, the reference readers of the Parquet files and Iceberg tables Spate writes,
 #   - cargo-machete (crates.io) for the unused-dependency check,
 #   - cargo-fuzz (crates.io) for the short fuzz pass.
 # Idempotent: when everything is present it only checks and returns within a second or two.
@@ -19,6 +20,10 @@ VENV="$ROOT/.tools/venv"
 # librdkafka, so no C toolchain or librdkafka-dev is needed).
 CONFLUENT_KAFKA_VERSION="2.16.1"
 KAFKA_PYTHON_VERSION="3.0.12"
+# pyiceberg-core (Rust transforms) is needed for partitioned appends; pyarrow 26 comes with the
+# pyarrow extra and is pinned too so the Parquet writer the tests use does not drift.
+PYICEBERG_VERSION="0.12.0"
+PYARROW_VERSION="26.0.1"
 
 log() { echo "install-deps: $*" >&2; }
 
@@ -56,7 +61,7 @@ install_apt_packages() {
 
 python_clients_ok() {
     [ -x "$VENV/bin/python" ] || return 1
-    "$VENV/bin/python" - "$CONFLUENT_KAFKA_VERSION" "$KAFKA_PYTHON_VERSION" <<'EOF' >/dev/null 2>&1
+    "$VENV/bin/python" - "$CONFLUENT_KAFKA_VERSION" "$KAFKA_PYTHON_VERSION" "$PYICEBERG_VERSION" "$PYARROW_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
 import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
@@ -64,8 +69,11 @@ import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
 import fastavro, confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.protobuf  # noqa: F401
 # The JSON Schema serde (jsonschema, referencing), for the registry's JSON schema type.
 import confluent_kafka.schema_registry.json_schema  # noqa: F401
-want_ck, want_kp = sys.argv[1], sys.argv[2]
+# spate-iceberg's reference readers (issue 44).
+import pyarrow.parquet, pyiceberg.catalog.sql, pyiceberg_core  # noqa: F401
+want_ck, want_kp, want_pi, want_pa = sys.argv[1:5]
 ok = version("confluent-kafka") == want_ck and version("kafka-python") == want_kp
+ok = ok and version("pyiceberg") == want_pi and version("pyarrow") == want_pa
 sys.exit(0 if ok else 1)
 EOF
 }
@@ -84,24 +92,14 @@ install_python_clients() {
             "$python" -m venv "$VENV"
         fi
     fi
-    log "pip install confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION"
+    log "pip install confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION pyiceberg==$PYICEBERG_VERSION pyarrow==$PYARROW_VERSION"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION"
+        "confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION" \
+        "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION" "pyarrow==$PYARROW_VERSION"
     python_clients_ok || {
         log "python Kafka clients did not import after install"
         return 1
     }
-}
-
-# The reference reader for what Spate writes into files (issue 44): pyarrow reads the parquet
-# format's part files. Its manylinux wheel needs no compiler.
-PYARROW_VERSION="26.0.1"
-install_python_readers() {
-    if "$VENV/bin/python" -c "from importlib.metadata import version; import sys; sys.exit(version('pyarrow') != '$PYARROW_VERSION')" >/dev/null 2>&1; then
-        return 0
-    fi
-    log "pip install pyarrow==$PYARROW_VERSION"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pyarrow==$PYARROW_VERSION"
 }
 
 # The unused-dependency gate of scripts/test.sh. Built once (about a minute); pinned so the
@@ -131,7 +129,6 @@ install_cargo_fuzz() {
 # check tables with psql.
 install_apt_packages kcat chromium libssl-dev pkg-config openssl postgresql postgresql-client
 install_python_clients
-install_python_readers
 install_cargo_machete
 install_cargo_fuzz
 log "ok (kcat $(kcat -V 2>/dev/null | sed -n 's/^Version \([^ ]*\).*/\1/p'), python clients in $VENV)"

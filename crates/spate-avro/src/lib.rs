@@ -8,6 +8,9 @@
 //! reader/writer compatibility with Java's `SchemaCompatibility` rules, which is what the
 //! registry's compatibility levels are made of.
 //!
+//! Container files (the `.avro` files Iceberg manifests are) are built and parsed in memory by
+//! [`container`].
+//!
 //! ## Key types
 //! - [`Schema`]: a parsed schema. Its types live in one arena ([`Node`] by [`TypeId`]), so a
 //!   named type used twice, or recursively, is one node.
@@ -43,6 +46,7 @@
 
 pub mod binary;
 pub mod compat;
+pub mod container;
 mod datum;
 mod error;
 mod json;

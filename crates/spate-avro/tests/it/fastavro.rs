@@ -11,14 +11,14 @@ use spate_avro::Schema;
 
 use crate::random::{Rng, SchemaGen, datum};
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SPATE_TEST_PYTHON") {
         return p.into();
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/venv/bin/python")
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
