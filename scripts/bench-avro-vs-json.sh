@@ -29,18 +29,7 @@ bootstrap="127.0.0.1:$port"
 registry="http://127.0.0.1:$((port + 1))"
 "$spate" topics create events-json --partitions 2 --bootstrap "$bootstrap" > /dev/null
 echo "== filling $records events $(date +%T)"
-awk -v n="$records" 'BEGIN {
-    srand(43);
-    split("DE FR US JP BR IN NG GB", countries, " ");
-    split("mobile desktop tablet tv", devices, " ");
-    for (i = 0; i < n; i++) {
-        u = int(rand() * 100000);
-        ms = i % 1000; s = int(i / 1000) % 60; m = int(i / 60000) % 60; h = int(i / 3600000) % 24;
-        printf "{\"user_id\":%d,\"amount\":%d,\"item\":\"item-%d\",\"country\":\"%s\",\"device\":\"%s\",\"price\":%.2f,\"ts\":\"2026-11-28 %02d:%02d:%02d.%03d\"}\n",
-            u, int(rand() * 1000), int(rand() * 5000), countries[1 + int(rand() * 8)], devices[1 + int(rand() * 4)],
-            rand() * 500, h, m, s, ms;
-    }
-}' | "$spate" produce events-json --bootstrap "$bootstrap" --acks 1 > /dev/null
+awk -v n="$records" -f "$root/scripts/bench-formats/events.awk" | "$spate" produce events-json --bootstrap "$bootstrap" --acks 1 > /dev/null
 fill() { # TEMPLATE INPUT OUTPUT FORMAT -> the job file
     local opts="" key="" value=""
     if [ "$4" != json ]; then

@@ -23,19 +23,7 @@ sleep 1
 bootstrap="127.0.0.1:$port"
 "$spate" topics create events --partitions 2 --bootstrap "$bootstrap" > /dev/null
 echo "== filling $records events $(date +%T)"
-# The same generator as scripts/bench-avro-vs-json.sh.
-awk -v n="$records" 'BEGIN {
-    srand(43);
-    split("DE FR US JP BR IN NG GB", countries, " ");
-    split("mobile desktop tablet tv", devices, " ");
-    for (i = 0; i < n; i++) {
-        u = int(rand() * 100000);
-        ms = i % 1000; s = int(i / 1000) % 60; m = int(i / 60000) % 60; h = int(i / 3600000) % 24;
-        printf "{\"user_id\":%d,\"amount\":%d,\"item\":\"item-%d\",\"country\":\"%s\",\"device\":\"%s\",\"price\":%.2f,\"ts\":\"2026-11-28 %02d:%02d:%02d.%03d\"}\n",
-            u, int(rand() * 1000), int(rand() * 5000), countries[1 + int(rand() * 8)], devices[1 + int(rand() * 4)],
-            rand() * 500, h, m, s, ms;
-    }
-}' > "$work/events.json"
+awk -v n="$records" -f "$root/scripts/bench-formats/events.awk" > "$work/events.json"
 input_bytes=$(stat -c %s "$work/events.json")
 "$spate" produce events --bootstrap "$bootstrap" --acks 1 < "$work/events.json" > /dev/null
 echo "input: $(awk -v b="$input_bytes" -v n="$records" 'BEGIN { printf "%.1f MB of JSON, %.1f bytes per record", b / 1e6, b / n }')"
