@@ -382,7 +382,7 @@ where
     let name = format_name(options)?;
     let format_options = options.with_prefix(&format!("{name}."));
     let format: Arc<dyn PartFormat<PartRecord>> = if name == "parquet" {
-        Arc::new(Parquet::new(record_fields, &format_options)?.part_format()?)
+        Arc::new(Parquet::new(record_fields, &format_options)?.part_format())
     } else {
         let format = RowFormat::new(name, record_fields, &format_options)?;
         if let Some(why) = format.unwritable() {

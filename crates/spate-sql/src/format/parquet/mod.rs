@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use parquet::schema::types::SchemaDescriptor;
 use spate_connectors::file::parquet::{ParquetCompression, ParquetFormat, ParquetOptions};
 use spate_engine::Record;
 
@@ -59,6 +60,9 @@ pub(crate) struct Parquet {
     unit: TimestampUnit,
     options: ParquetOptions,
     arrow: SchemaRef,
+    /// Flink's Parquet schema of the fields, made once at planning (a type it cannot hold
+    /// fails there).
+    parquet: SchemaDescriptor,
 }
 
 impl Parquet {
@@ -124,28 +128,26 @@ impl Parquet {
             }
         };
         let arrow = schema::arrow_schema(&fields, unit).map_err(|e| o.error(e))?;
-        // The Parquet schema is made here too, so a type it cannot hold fails the planning.
-        schema::parquet_schema(&fields, unit, None).map_err(|e| o.error(e))?;
+        let parquet = schema::parquet_schema(&fields, unit, None).map_err(|e| o.error(e))?;
         Ok(Self {
             fields,
             unit,
             options: write,
             arrow: Arc::new(arrow),
+            parquet,
         })
     }
 
     /// Part files of rows (each a change whose kind is an insertion: the filesystem sink takes
     /// insert-only input in this format) holding the format's fields in order.
-    pub(crate) fn part_format(&self) -> Result<ParquetFormat<(RowKind, Row)>, SqlError> {
-        let parquet = schema::parquet_schema(&self.fields, self.unit, None)
-            .map_err(|e| SqlError::validation(format!("format 'parquet': {e}"), None))?;
+    pub(crate) fn part_format(&self) -> ParquetFormat<(RowKind, Row)> {
         let fields = self.fields.clone();
         let arrow = self.arrow.clone();
         let unit = self.unit;
         let format = ParquetFormat::new(self.arrow.clone(), self.options.clone(), move |records| {
             rows_to_batch(&fields, &arrow, unit, records)
         });
-        Ok(format.with_parquet_schema(parquet))
+        format.with_parquet_schema(self.parquet.clone())
     }
 }
 
