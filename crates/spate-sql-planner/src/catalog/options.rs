@@ -241,6 +241,42 @@ const JDBC: ConnectorSpec = ConnectorSpec {
     formats: FormatUse::None,
 };
 
+/// Apache Iceberg's Flink connector (`FlinkDynamicTableFactory` with `FlinkCatalogFactory`'s
+/// catalog options). Other options pass through as table or catalog properties, as in Flink.
+const ICEBERG: ConnectorSpec = ConnectorSpec {
+    name: "iceberg",
+    options: &[
+        "catalog-name",
+        "catalog-type",
+        "catalog-impl",
+        "catalog-database",
+        "catalog-table",
+        "uri",
+        "warehouse",
+        "credential",
+        "token",
+        "oauth2-server-uri",
+        "scope",
+        "prefix",
+        "clients",
+        "cache-enabled",
+        "io-impl",
+        "property-version",
+        "format-version",
+        "upsert-enabled",
+        "write-format",
+        "target-file-size-bytes",
+        "compression-codec",
+        "compression-level",
+        "sink.parallelism",
+    ],
+    required: &["catalog-name"],
+    prefixes: &[
+        "jdbc.", "write.", "commit.", "flink.", "read.", "rest.", "header.", "s3.", "client.",
+    ],
+    formats: FormatUse::None,
+};
+
 const CONNECTORS: &[&ConnectorSpec] = &[
     &KAFKA,
     &UPSERT_KAFKA,
@@ -250,6 +286,7 @@ const CONNECTORS: &[&ConnectorSpec] = &[
     &FILESYSTEM,
     &NEXMARK,
     &JDBC,
+    &ICEBERG,
 ];
 
 /// Connectors Flink has that Spate does not run yet.
@@ -705,6 +742,7 @@ pub(crate) fn validate_options(table: &TableDef) -> Result<()> {
         }
         "datagen" => validate_datagen(&cx)?,
         "jdbc" => validate_jdbc(&cx)?,
+        "iceberg" => validate_iceberg(&cx)?,
         _ => {}
     }
     if spec.formats == FormatUse::Single
@@ -836,6 +874,65 @@ fn validate_jdbc(cx: &Ctx<'_>) -> Result<()> {
                     group.join("\n")
                 ),
                 cx.table.loc,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The catalog must be one Spate opens, and upserts wait for the changelog work (Iceberg's
+/// equality deletes).
+fn validate_iceberg(cx: &Ctx<'_>) -> Result<()> {
+    let catalog_type = cx.get("catalog-type");
+    let catalog_impl = cx.get("catalog-impl");
+    if let (Some(t), Some(_)) = (catalog_type, catalog_impl) {
+        return Err(cx.err(
+            "Cannot create catalog: both catalog-type and catalog-impl are set".to_string(),
+            t.loc,
+        ));
+    }
+    if let Some(t) = catalog_type
+        && !["hadoop", "rest"].contains(&t.value.to_ascii_lowercase().as_str())
+    {
+        return Err(cx.err(
+            format!(
+                "'catalog-type' = '{}' is not supported by Spate; use hadoop, rest, or catalog-impl = 'org.apache.iceberg.jdbc.JdbcCatalog'",
+                t.value
+            ),
+            t.loc,
+        ));
+    }
+    if let Some(i) = catalog_impl
+        && i.value != "org.apache.iceberg.jdbc.JdbcCatalog"
+    {
+        return Err(cx.err(
+            format!(
+                "'catalog-impl' = '{}' is not supported by Spate; only org.apache.iceberg.jdbc.JdbcCatalog",
+                i.value
+            ),
+            i.loc,
+        ));
+    }
+    for key in ["write.upsert.enabled", "upsert-enabled"] {
+        if let Some(o) = cx.get(key)
+            && o.value.eq_ignore_ascii_case("true")
+        {
+            return Err(cx.err(
+                format!("'{key}' = 'true': upserts into Iceberg tables (equality deletes) are not supported yet; the iceberg sink appends insert-only queries"),
+                o.loc,
+            ));
+        }
+    }
+    for key in ["write-format", "write.format.default"] {
+        if let Some(o) = cx.get(key)
+            && !o.value.eq_ignore_ascii_case("parquet")
+        {
+            return Err(cx.err(
+                format!(
+                    "'{key}' = '{}': Spate writes Iceberg data files in parquet only",
+                    o.value
+                ),
+                o.loc,
             ));
         }
     }

@@ -38,6 +38,7 @@ mod datagen;
 mod dir_state;
 mod file_source;
 mod filesystem;
+mod iceberg;
 mod jdbc;
 mod kafka;
 mod kafka_sink;
@@ -226,6 +227,7 @@ pub fn scan(
         "jdbc" => Err(options.error(
             "Spate's jdbc connector writes to PostgreSQL but cannot read a table yet (no scan source or lookup join)",
         )),
+        "iceberg" => Err(options.error("Spate's iceberg connector writes tables but cannot read them yet")),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
 }
@@ -240,6 +242,7 @@ pub fn write(input: &DataStream<Row>, table: &TableDef, ctx: &ConnectorContext) 
         "filesystem" => filesystem::write(input, options, ctx, parallelism),
         "kafka" | "upsert-kafka" => kafka_sink::write(input, options, ctx, parallelism),
         "jdbc" => jdbc::write(input, options, parallelism),
+        "iceberg" => iceberg::write(input, options, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be read, not written to"))),
     }
 }

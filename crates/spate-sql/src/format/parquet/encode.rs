@@ -6,12 +6,13 @@ use std::sync::Arc;
 use arrow_array::builder::{
     BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float32Builder, Float64Builder,
     Int8Builder, Int16Builder, Int32Builder, Int64Builder, StringBuilder, Time32MillisecondBuilder,
+    Time64MicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, ListArray, MapArray, PrimitiveArray, StructArray};
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType as ArrowType, Field, Fields};
 
-use super::schema::{TimestampUnit, arrow_type};
+use super::schema::{Layout, TimestampUnit, arrow_type};
 use crate::types::{DataType, TypeKind};
 use crate::value::Value;
 
@@ -39,7 +40,7 @@ macro_rules! primitive {
 }
 
 /// The Arrow array of `values`, all of type `ty`.
-pub(crate) fn array(ty: &DataType, values: &[&Value], unit: TimestampUnit) -> Result<ArrayRef, EncodeError> {
+pub(crate) fn array(ty: &DataType, values: &[&Value], unit: Layout) -> Result<ArrayRef, EncodeError> {
     let n = values.len();
     let values = values.iter().copied();
     match &ty.kind {
@@ -79,6 +80,12 @@ pub(crate) fn array(ty: &DataType, values: &[&Value], unit: TimestampUnit) -> Re
             )
         }
         TypeKind::Date => primitive!(Date32Builder::with_capacity(n), values, ty, |Value::Date(d)| *d),
+        TypeKind::Time(_) if unit.time_micros => primitive!(
+            Time64MicrosecondBuilder::with_capacity(n),
+            values,
+            ty,
+            |Value::Time(nanos)| *nanos / 1_000
+        ),
         TypeKind::Time(_) => primitive!(
             Time32MillisecondBuilder::with_capacity(n),
             values,
@@ -133,14 +140,14 @@ fn timestamps<'a>(
     ty: &DataType,
     values: impl Iterator<Item = &'a Value>,
     n: usize,
-    unit: TimestampUnit,
+    unit: Layout,
 ) -> Result<ArrayRef, EncodeError> {
     let mut out = Vec::with_capacity(n);
     let mut valid = Vec::with_capacity(n);
     for v in values {
         match v {
             Value::Timestamp(micros) => {
-                out.push(match unit {
+                out.push(match unit.timestamp {
                     TimestampUnit::Millis => micros.div_euclid(1000),
                     TimestampUnit::Micros => *micros,
                     TimestampUnit::Nanos => micros.saturating_mul(1000),
@@ -156,7 +163,7 @@ fn timestamps<'a>(
     }
     let arrow = arrow_type(ty, unit)?;
     let nulls = Some(NullBuffer::from(valid));
-    let array: ArrayRef = match unit {
+    let array: ArrayRef = match unit.timestamp {
         TimestampUnit::Millis => Arc::new(
             PrimitiveArray::<arrow_array::types::TimestampMillisecondType>::new(out.into(), nulls)
                 .with_data_type(arrow),
@@ -178,7 +185,7 @@ fn list<'a>(
     element: &DataType,
     values: impl Iterator<Item = &'a Value>,
     n: usize,
-    unit: TimestampUnit,
+    unit: Layout,
 ) -> Result<ArrayRef, EncodeError> {
     let mut lengths = Vec::with_capacity(n);
     let mut valid = Vec::with_capacity(n);
@@ -215,7 +222,7 @@ fn map<'a>(
     value: &DataType,
     values: impl Iterator<Item = &'a Value>,
     n: usize,
-    unit: TimestampUnit,
+    unit: Layout,
 ) -> Result<ArrayRef, EncodeError> {
     let mut lengths = Vec::with_capacity(n);
     let mut valid = Vec::with_capacity(n);
@@ -252,7 +259,7 @@ fn multiset<'a>(
     element: &DataType,
     values: impl Iterator<Item = &'a Value>,
     n: usize,
-    unit: TimestampUnit,
+    unit: Layout,
 ) -> Result<ArrayRef, EncodeError> {
     let mut lengths = Vec::with_capacity(n);
     let mut valid = Vec::with_capacity(n);
@@ -307,7 +314,7 @@ fn entries_array(
     values: &[&Value],
     lengths: Vec<usize>,
     valid: Vec<bool>,
-    unit: TimestampUnit,
+    unit: Layout,
 ) -> Result<ArrayRef, EncodeError> {
     let key_array = array(key, keys, unit)?;
     let value_array = array(value, values, unit)?;

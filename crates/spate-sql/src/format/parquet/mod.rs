@@ -33,6 +33,7 @@ use spate_engine::Record;
 
 pub(crate) use decode::ParquetRowDecoder;
 use schema::TimestampUnit;
+pub(crate) use schema::{FieldIds, Layout};
 
 use super::FormatField;
 use super::options::FormatOptions;
@@ -57,7 +58,7 @@ const OPTIONS: &[&str] = &[
 #[derive(Debug, Clone)]
 pub(crate) struct Parquet {
     fields: Vec<FormatField>,
-    unit: TimestampUnit,
+    unit: Layout,
     options: ParquetOptions,
     arrow: SchemaRef,
     /// Flink's Parquet schema of the fields, made once at planning (a type it cannot hold
@@ -127,12 +128,23 @@ impl Parquet {
                 )));
             }
         };
-        let arrow = schema::arrow_schema(&fields, unit).map_err(|e| o.error(e))?;
-        let parquet = schema::parquet_schema(&fields, unit, None).map_err(|e| o.error(e))?;
+        Self::with_layout(fields, write, Layout::flink(unit), None).map_err(|e| o.error(e))
+    }
+
+    /// The format for `fields` written with `options` in `layout`, with Iceberg field ids
+    /// when given (see [`FieldIds`]); the error names the column that cannot be written.
+    pub(crate) fn with_layout(
+        fields: Vec<FormatField>,
+        options: ParquetOptions,
+        layout: Layout,
+        ids: Option<&[FieldIds]>,
+    ) -> Result<Self, String> {
+        let arrow = schema::arrow_schema(&fields, layout)?;
+        let parquet = schema::parquet_schema(&fields, layout, ids)?;
         Ok(Self {
             fields,
-            unit,
-            options: write,
+            unit: layout,
+            options,
             arrow: Arc::new(arrow),
             parquet,
         })
@@ -154,7 +166,7 @@ impl Parquet {
 fn rows_to_batch(
     fields: &[FormatField],
     schema: &SchemaRef,
-    unit: TimestampUnit,
+    unit: Layout,
     records: &[Record<(RowKind, Row)>],
 ) -> Result<RecordBatch, String> {
     let mut columns = Vec::with_capacity(fields.len());

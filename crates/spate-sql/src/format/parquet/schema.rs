@@ -39,11 +39,56 @@ impl TimestampUnit {
     }
 }
 
+/// How columns are laid out in Parquet: Flink's filesystem format writes TIME as TIME_MILLIS
+/// and every column OPTIONAL; Iceberg's spec wants TIME as TIME_MICROS and a table's required
+/// columns REQUIRED (nested fields stay OPTIONAL: Spate's Iceberg tables make them optional).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// TIMESTAMP and TIMESTAMP_LTZ.
+    pub(crate) timestamp: TimestampUnit,
+    /// TIME as INT64 microseconds (Iceberg) rather than INT32 milliseconds (Flink).
+    pub(crate) time_micros: bool,
+    /// A top-level NOT NULL column is REQUIRED (Iceberg) rather than OPTIONAL (Flink).
+    pub(crate) required_columns: bool,
+}
+
+impl Layout {
+    /// Flink's filesystem `parquet` format with TIMESTAMPs in `timestamp`.
+    pub(crate) fn flink(timestamp: TimestampUnit) -> Self {
+        Self {
+            timestamp,
+            time_micros: false,
+            required_columns: false,
+        }
+    }
+
+    /// Iceberg's Parquet data files.
+    pub(crate) fn iceberg() -> Self {
+        Self {
+            timestamp: TimestampUnit::Micros,
+            time_micros: true,
+            required_columns: true,
+        }
+    }
+
+    fn nullable(self, ty: &DataType) -> bool {
+        !self.required_columns || ty.nullable
+    }
+}
+
+/// Iceberg field ids of a column and of what is nested in it: a list's element, a map's key
+/// and value (a MULTISET's element and count), a row's fields, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldIds {
+    pub(crate) id: i32,
+    pub(crate) children: Vec<FieldIds>,
+}
+
 /// The zone name Arrow gives `TIMESTAMP_LTZ` columns (instants; readers show them in UTC).
 const UTC: &str = "UTC";
 
 /// The Arrow type of a column, or why the format cannot hold it.
-pub(crate) fn arrow_type(ty: &DataType, unit: TimestampUnit) -> Result<ArrowType, String> {
+pub(crate) fn arrow_type(ty: &DataType, unit: Layout) -> Result<ArrowType, String> {
     Ok(match &ty.kind {
         TypeKind::Boolean => ArrowType::Boolean,
         TypeKind::TinyInt => ArrowType::Int8,
@@ -59,9 +104,10 @@ pub(crate) fn arrow_type(ty: &DataType, unit: TimestampUnit) -> Result<ArrowType
         TypeKind::Char(_) | TypeKind::Varchar(_) => ArrowType::Utf8,
         TypeKind::Binary(_) | TypeKind::Varbinary(_) => ArrowType::Binary,
         TypeKind::Date => ArrowType::Date32,
+        TypeKind::Time(_) if unit.time_micros => ArrowType::Time64(TimeUnit::Microsecond),
         TypeKind::Time(_) => ArrowType::Time32(TimeUnit::Millisecond),
-        TypeKind::Timestamp(_) => ArrowType::Timestamp(unit.arrow(), None),
-        TypeKind::TimestampLtz(_) => ArrowType::Timestamp(unit.arrow(), Some(UTC.into())),
+        TypeKind::Timestamp(_) => ArrowType::Timestamp(unit.timestamp.arrow(), None),
+        TypeKind::TimestampLtz(_) => ArrowType::Timestamp(unit.timestamp.arrow(), Some(UTC.into())),
         TypeKind::Array(element) => {
             ArrowType::List(Arc::new(Field::new("element", arrow_type(element, unit)?, true)))
         }
@@ -79,7 +125,7 @@ pub(crate) fn arrow_type(ty: &DataType, unit: TimestampUnit) -> Result<ArrowType
     })
 }
 
-fn map_type(key: &DataType, value: &DataType, unit: TimestampUnit) -> Result<ArrowType, String> {
+fn map_type(key: &DataType, value: &DataType, unit: Layout) -> Result<ArrowType, String> {
     let entries = Field::new(
         "key_value",
         ArrowType::Struct(Fields::from(vec![
@@ -92,33 +138,37 @@ fn map_type(key: &DataType, value: &DataType, unit: TimestampUnit) -> Result<Arr
     Ok(ArrowType::Map(Arc::new(entries), false))
 }
 
-/// The Arrow schema of `fields` (all nullable, as Flink writes them).
-pub(crate) fn arrow_schema(fields: &[FormatField], unit: TimestampUnit) -> Result<Schema, String> {
+/// The Arrow schema of `fields` (all nullable as Flink writes them, or as the layout says).
+pub(crate) fn arrow_schema(fields: &[FormatField], unit: Layout) -> Result<Schema, String> {
     let fields = fields
         .iter()
         .map(|f| {
             arrow_type(&f.ty, unit)
-                .map(|t| Field::new(f.name.as_str(), t, true))
+                .map(|t| Field::new(f.name.as_str(), t, unit.nullable(&f.ty)))
                 .map_err(|e| format!("column {}: {e}", f.name))
         })
         .collect::<Result<Vec<_>, String>>()?;
     Ok(Schema::new(fields))
 }
 
-/// The Parquet schema Flink writes for `fields` (see the module docs), with Iceberg field ids
-/// when `ids` gives them (field `i`'s id is `ids[i]`; nested fields get none).
+/// The Parquet schema Flink writes for `fields` (see the module docs), in `unit`'s layout, with
+/// Iceberg field ids when `ids` gives them (field `i`'s are `ids[i]`).
 pub(crate) fn parquet_schema(
     fields: &[FormatField],
-    unit: TimestampUnit,
-    ids: Option<&[i32]>,
+    unit: Layout,
+    ids: Option<&[FieldIds]>,
 ) -> Result<SchemaDescriptor, String> {
     let columns = fields
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let id = ids.and_then(|ids| ids.get(i).copied());
-            column(&f.name, &f.ty, unit, Repetition::OPTIONAL, id)
-                .map_err(|e| format!("column {}: {e}", f.name))
+            let ids = ids.and_then(|ids| ids.get(i));
+            let repetition = if unit.nullable(&f.ty) {
+                Repetition::OPTIONAL
+            } else {
+                Repetition::REQUIRED
+            };
+            column(&f.name, &f.ty, unit, repetition, ids).map_err(|e| format!("column {}: {e}", f.name))
         })
         .collect::<Result<Vec<_>, String>>()?;
     let root = Type::group_type_builder("flink_schema")
@@ -174,10 +224,12 @@ pub(crate) fn decimal_bytes(precision: u32) -> i32 {
 fn column(
     name: &str,
     ty: &DataType,
-    unit: TimestampUnit,
+    unit: Layout,
     repetition: Repetition,
-    id: Option<i32>,
+    ids: Option<&FieldIds>,
 ) -> Result<TypePtr, String> {
+    let id = ids.map(|f| f.id);
+    let child = |i: usize| ids.and_then(|f| f.children.get(i));
     let p = |physical, logical| primitive(name, physical, logical, repetition, id);
     match &ty.kind {
         TypeKind::Boolean => p(Physical::BOOLEAN, None),
@@ -204,31 +256,41 @@ fn column(
         TypeKind::Char(_) | TypeKind::Varchar(_) => p(Physical::BYTE_ARRAY, Some(LogicalType::String)),
         TypeKind::Binary(_) | TypeKind::Varbinary(_) => p(Physical::BYTE_ARRAY, None),
         TypeKind::Date => p(Physical::INT32, Some(LogicalType::Date)),
+        TypeKind::Time(_) if unit.time_micros => p(
+            Physical::INT64,
+            Some(LogicalType::time(false, ParquetUnit::MICROS)),
+        ),
         TypeKind::Time(_) => p(
             Physical::INT32,
             Some(LogicalType::time(false, ParquetUnit::MILLIS)),
         ),
         TypeKind::Timestamp(_) => p(
             Physical::INT64,
-            Some(LogicalType::timestamp(false, unit.parquet())),
+            Some(LogicalType::timestamp(false, unit.timestamp.parquet())),
         ),
         TypeKind::TimestampLtz(_) => p(
             Physical::INT64,
-            Some(LogicalType::timestamp(true, unit.parquet())),
+            Some(LogicalType::timestamp(true, unit.timestamp.parquet())),
         ),
         TypeKind::Array(element) => {
-            let element = column("element", element, unit, Repetition::OPTIONAL, None)?;
+            let element = column("element", element, unit, Repetition::OPTIONAL, child(0))?;
             let list = group("list", None, Repetition::REPEATED, vec![element], None)?;
             group(name, Some(LogicalType::List), repetition, vec![list], id)
         }
-        TypeKind::Multiset(element) => {
-            map_column(name, element, &DataType::new(TypeKind::Int), unit, repetition, id)
-        }
-        TypeKind::Map(key, value) => map_column(name, key, value, unit, repetition, id),
+        TypeKind::Multiset(element) => map_column(
+            name,
+            element,
+            &DataType::new(TypeKind::Int),
+            unit,
+            repetition,
+            ids,
+        ),
+        TypeKind::Map(key, value) => map_column(name, key, value, unit, repetition, ids),
         TypeKind::Row(fields) => {
             let children = fields
                 .iter()
-                .map(|f| column(f.name.as_str(), &f.ty, unit, Repetition::OPTIONAL, None))
+                .enumerate()
+                .map(|(i, f)| column(f.name.as_str(), &f.ty, unit, Repetition::OPTIONAL, child(i)))
                 .collect::<Result<Vec<_>, String>>()?;
             group(name, None, repetition, children, id)
         }
@@ -242,12 +304,14 @@ fn map_column(
     name: &str,
     key: &DataType,
     value: &DataType,
-    unit: TimestampUnit,
+    unit: Layout,
     repetition: Repetition,
-    id: Option<i32>,
+    ids: Option<&FieldIds>,
 ) -> Result<TypePtr, String> {
-    let key = column("key", key, unit, Repetition::REQUIRED, None)?;
-    let value = column("value", value, unit, Repetition::OPTIONAL, None)?;
+    let child = |i: usize| ids.and_then(|f| f.children.get(i));
+    let id = ids.map(|f| f.id);
+    let key = column("key", key, unit, Repetition::REQUIRED, child(0))?;
+    let value = column("value", value, unit, Repetition::OPTIONAL, child(1))?;
     let entries = group("key_value", None, Repetition::REPEATED, vec![key, value], None)?;
     group(name, Some(LogicalType::Map), repetition, vec![entries], id)
 }

@@ -1,0 +1,211 @@
+//! The `iceberg` connector's sink (Apache Iceberg's Flink connector): an insert-only query
+//! appended to an Iceberg format-v2 table, exactly once, one snapshot per checkpoint.
+//!
+//! - Catalogs (`options.rs`): `catalog-type` = `hadoop` with `warehouse`, or `catalog-impl` =
+//!   `org.apache.iceberg.jdbc.JdbcCatalog` with `uri` = `jdbc:sqlite:..` / `jdbc:postgresql:..`
+//!   (`jdbc.user`, `jdbc.password`) and `warehouse`; the table is `catalog-database`.
+//!   `catalog-table` (defaults `default` and the SQL table's name).
+//! - At planning the namespace and table are created when missing, from the columns
+//!   (`schema.rs`), the primary key as identifier fields, `PARTITIONED BY` columns as identity
+//!   partitions, `format-version`/`write.*`/`commit.*` options as table properties. An existing
+//!   table is checked against the columns; its partition spec (any transform) is used as it is.
+//! - Data files (`data_files.rs`): Parquet (`write.parquet.compression-codec`, default zstd as
+//!   in Iceberg; `write.parquet.row-group-size-bytes`, ...) with field ids, one per partition
+//!   and subtask, closed at every checkpoint.
+//! - Commits (`committer.rs`, `sink.rs`, `state.rs`): as Flink's `IcebergFilesCommitter`, with
+//!   `flink.job-id`, `flink.operator-id` and `flink.max-committed-checkpoint-id` in every
+//!   snapshot's summary, so a restored job commits exactly the checkpoints the table lacks.
+//!   Files written after the last completed checkpoint of a crashed run are left behind,
+//!   uncommitted (Iceberg's orphan-file cleanup removes such files; Spate does not compact).
+//!
+//! Not yet: the REST catalog, reading Iceberg tables, upserts (`write.upsert.enabled`: equality
+//! deletes), column metrics in the manifests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use spate_connectors::file::parquet::{ParquetCompression, ParquetOptions};
+use spate_engine::{DataStream, SinkContext};
+use spate_iceberg::flink::{FlinkCommitter, MAX_CONTINUOUS_EMPTY_COMMITS};
+use spate_iceberg::{TableCreation, Transform, UnboundPartitionField, load_or_create_table};
+
+use super::columns::Columns;
+use super::opts::Options;
+use crate::error::SqlError;
+use crate::format::FormatField;
+use crate::format::parquet::{Layout, Parquet};
+use crate::option_values::parse_memory_size;
+
+mod committer;
+mod data_files;
+mod options;
+mod schema;
+mod sink;
+mod state;
+
+use data_files::FileLayout;
+use sink::{IcebergSink, Target};
+
+/// Adds an `iceberg` table's sink after `input`.
+pub(crate) fn write(
+    input: &DataStream<crate::value::Row>,
+    options: Options<'_>,
+    parallelism: Option<usize>,
+) -> Result<(), SqlError> {
+    let table = options.table();
+    let opts = options::IcebergOptions::of(options)?;
+    let columns = Columns::of(table);
+    let layout = columns.sink_layout();
+    if let Some((key, _)) = layout.metadata.first() {
+        return Err(options.error(format!("the iceberg connector has no metadata column '{key}'")));
+    }
+    let fields: Vec<FormatField> = columns
+        .physical
+        .iter()
+        .map(|(_, f)| FormatField {
+            name: f.name.clone(),
+            ty: schema::written_type(&f.ty),
+        })
+        .collect();
+    let key: Vec<String> = table
+        .primary_key
+        .iter()
+        .flat_map(|pk| pk.columns.iter().map(|c| c.as_str().to_string()))
+        .collect();
+    let iceberg_error = |e: spate_iceberg::IcebergError| {
+        options.error(format!(
+            "Iceberg table {} in catalog {}: {e}",
+            opts.ident, opts.catalog_name
+        ))
+    };
+    let catalog = opts.open().map_err(iceberg_error)?;
+    let mut creation =
+        TableCreation::new(schema::create_schema(&fields, &key).map_err(|e| options.error(e))?);
+    creation.partition = table
+        .partitioned_by
+        .iter()
+        .map(|c| UnboundPartitionField::new(c.as_str(), Transform::Identity))
+        .collect();
+    creation.properties = opts.table_properties.clone();
+    let loaded = load_or_create_table(catalog.as_ref(), &opts.ident, &creation).map_err(iceberg_error)?;
+    let metadata = &loaded.metadata;
+    let ids = schema::check_write_schema(&fields, metadata.current_schema())
+        .map_err(|e| options.error(format!("Iceberg table {}: {e}", opts.ident)))?;
+    let spec = metadata.default_spec().clone();
+    let mut sources = Vec::new();
+    for f in &spec.fields {
+        let column = metadata.current_schema().field(f.source_id).ok_or_else(|| {
+            options.error(format!(
+                "Iceberg table {}: partition source {} is not a column",
+                opts.ident, f.source_id
+            ))
+        })?;
+        let pos = fields.iter().position(|c| c.name == column.name).ok_or_else(|| {
+            options.error(format!(
+                "Iceberg table {}: the partition column {} is not written",
+                opts.ident, column.name
+            ))
+        })?;
+        let t = column.field_type.as_primitive().ok_or_else(|| {
+            options.error(format!(
+                "Iceberg table {}: partition column {} is not a primitive",
+                opts.ident, column.name
+            ))
+        })?;
+        sources.push((f.source_id, layout.physical[pos], t));
+    }
+    let parquet_options = parquet_options(options, &metadata.properties)?;
+    let format = Parquet::with_layout(fields, parquet_options, Layout::iceberg(), Some(&ids))
+        .map_err(|e| options.error(e))?
+        .part_format();
+    let empty_every = metadata
+        .properties
+        .get(MAX_CONTINUOUS_EMPTY_COMMITS)
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(10);
+    let name = options.table_name();
+    let target = Target {
+        catalog,
+        ident: opts.ident.clone(),
+        layout: Arc::new(FileLayout {
+            format: Arc::new(format),
+            data_location: format!("{}/data", metadata.location.trim_end_matches('/')),
+            spec,
+            sources,
+            columns: layout.physical.clone(),
+        }),
+        committer: FlinkCommitter {
+            job_id: fresh_job_id(),
+            operator_id: format!("spate-iceberg-sink-{name}"),
+        },
+        empty_every,
+    };
+    let sink = IcebergSink {
+        target: Arc::new(target),
+        shared: Arc::new(Mutex::new(committer::Committer::default())),
+        ctx: SinkContext {
+            subtask: 0,
+            parallelism: 1,
+            attempt: 0,
+        },
+        files: None,
+        pending: BTreeMap::new(),
+    };
+    let mut s = input.add_sink(&name, sink);
+    if let Some(p) = parallelism {
+        s = s.set_parallelism(p);
+    }
+    let _ = s;
+    Ok(())
+}
+
+/// A job id as Flink writes them (32 hex digits), new for every run.
+fn fresh_job_id() -> String {
+    format!(
+        "{:016x}{:016x}",
+        spate_iceberg::new_snapshot_id(),
+        spate_iceberg::new_snapshot_id()
+    )
+}
+
+/// Parquet settings from the table's properties, overridden by the SQL options (as Flink's
+/// `FlinkWriteConf`): `write.parquet.compression-codec` (zstd, Iceberg's default) or
+/// `compression-codec`, `write.parquet.row-group-size-bytes` (128 MB),
+/// `write.parquet.page-size-bytes`, `write.parquet.dict-size-bytes`.
+fn parquet_options(
+    options: Options<'_>,
+    properties: &BTreeMap<String, String>,
+) -> Result<ParquetOptions, SqlError> {
+    let get = |key: &str| {
+        options
+            .get(key)
+            .or_else(|| properties.get(key).map(String::as_str))
+    };
+    let mut o = ParquetOptions {
+        compression: ParquetCompression::Zstd,
+        ..ParquetOptions::default()
+    };
+    if let Some(c) = options
+        .get("compression-codec")
+        .or_else(|| get("write.parquet.compression-codec"))
+    {
+        o.compression = ParquetCompression::parse(c).ok_or_else(|| {
+            options.error(format!(
+                "compression codec '{c}': one of uncompressed, snappy, gzip, zstd, lz4"
+            ))
+        })?;
+    }
+    let size = |key: &str, default: usize| -> Result<usize, SqlError> {
+        match get(key) {
+            None => Ok(default),
+            Some(v) => parse_memory_size(v)
+                .filter(|n| *n > 0)
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| options.error(format!("'{key}' = '{v}' is not a positive size in bytes"))),
+        }
+    };
+    o.row_group_bytes = size("write.parquet.row-group-size-bytes", o.row_group_bytes)?;
+    o.page_bytes = size("write.parquet.page-size-bytes", o.page_bytes)?;
+    o.dictionary_page_bytes = size("write.parquet.dict-size-bytes", o.dictionary_page_bytes)?;
+    Ok(o)
+}
