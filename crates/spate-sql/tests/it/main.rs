@@ -16,6 +16,7 @@ mod flink_changelog;
 mod flink_golden;
 mod formats;
 mod golden;
+mod iceberg;
 mod jdbc;
 mod json_confluent;
 mod kafka_tls;
