@@ -8,6 +8,7 @@ mod crash_recovery;
 mod dashboard_browser;
 mod embedded_crash;
 mod file_limits;
+mod iceberg_crash;
 mod join_crash;
 mod pg_crash;
 mod pipeline_crash;
