@@ -222,3 +222,145 @@ impl Sink<Row> for IcebergSink {
         self.report(u64::MAX)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use spate_iceberg::{HadoopCatalog, PartitionSpec, TableCreation, load_or_create_table};
+
+    use super::*;
+    use crate::format::FormatField;
+    use crate::format::parquet::{Layout, Parquet};
+    use crate::types::{DataType, TypeKind};
+    use crate::value::Value;
+
+    fn sink(warehouse: &str, job: &str, shared: &Arc<Mutex<Committer>>) -> IcebergSink {
+        let catalog = HadoopCatalog::new("lake", warehouse).unwrap();
+        let ident = TableIdent::new("db", "t");
+        let fields = vec![FormatField {
+            name: "id".into(),
+            ty: DataType::new(TypeKind::BigInt),
+        }];
+        let schema = super::super::schema::create_schema(&fields, &[]).unwrap();
+        let ids = super::super::schema::check_write_schema(&fields, &schema).unwrap();
+        let table = load_or_create_table(&catalog, &ident, &TableCreation::new(schema)).unwrap();
+        let format = Parquet::with_layout(fields, Default::default(), Layout::iceberg(), Some(&ids))
+            .unwrap()
+            .part_format();
+        IcebergSink {
+            target: Arc::new(Target {
+                catalog: Arc::new(catalog),
+                ident,
+                layout: Arc::new(FileLayout {
+                    format: Arc::new(format),
+                    data_location: format!("{}/data", table.metadata.location),
+                    spec: PartitionSpec::unpartitioned(),
+                    sources: Vec::new(),
+                    columns: vec![0],
+                }),
+                committer: FlinkCommitter {
+                    job_id: job.into(),
+                    operator_id: "op".into(),
+                },
+                empty_every: 10,
+            }),
+            shared: shared.clone(),
+            ctx: SinkContext {
+                subtask: 0,
+                parallelism: 1,
+                attempt: 0,
+            },
+            files: None,
+            pending: BTreeMap::new(),
+        }
+    }
+
+    fn ctx(subtask: usize, parallelism: usize, attempt: u64) -> SinkContext {
+        SinkContext {
+            subtask,
+            parallelism,
+            attempt,
+        }
+    }
+
+    fn write(s: &mut IcebergSink, ids: std::ops::Range<i64>) {
+        let mut records: Vec<Record<Row>> = ids
+            .map(|i| Record::new(0, std::iter::once(Value::Int(i)).collect()))
+            .collect();
+        Sink::<Row>::write(s, &mut records).unwrap();
+    }
+
+    /// (records, job id, checkpoint) of each snapshot, oldest first.
+    fn snapshots(s: &IcebergSink) -> Vec<(String, String, String)> {
+        let t = s.target.catalog.load_table(&s.target.ident).unwrap().unwrap();
+        t.metadata
+            .snapshots
+            .iter()
+            .map(|snap| {
+                let get = |k: &str| snap.summary_value(k).unwrap_or_default().to_string();
+                (
+                    get("added-records"),
+                    get("flink.job-id"),
+                    get("flink.max-committed-checkpoint-id"),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_restored_run_commits_the_checkpoints_the_table_lacks_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().to_str().unwrap();
+        // Run 1 completes checkpoint 5 and dies before its commit.
+        let mut a = sink(w, "job1", &Arc::new(Mutex::new(Committer::default())));
+        Sink::<Row>::open(&mut a, &ctx(0, 1, 1)).unwrap();
+        write(&mut a, 0..3);
+        let state = Sink::<Row>::snapshot_state(&mut a, 5).unwrap();
+        assert!(snapshots(&a).is_empty());
+        drop(a);
+        // Run 2 restores checkpoint 5: its files are committed under run 1's job id.
+        let shared = Arc::new(Mutex::new(Committer::default()));
+        let mut b = sink(w, "job2", &shared);
+        Sink::<Row>::open(&mut b, &ctx(0, 1, 2)).unwrap();
+        Sink::<Row>::restore_state(&mut b, &ctx(0, 1, 2), std::slice::from_ref(&state)).unwrap();
+        let one = ("3".to_string(), "job1".to_string(), "5".to_string());
+        assert_eq!(snapshots(&b), [one.clone()]);
+        // Restoring the same checkpoint again (run 2 died too) commits nothing twice.
+        let mut c = sink(w, "job3", &shared);
+        Sink::<Row>::open(&mut c, &ctx(0, 1, 3)).unwrap();
+        Sink::<Row>::restore_state(&mut c, &ctx(0, 1, 3), &[state]).unwrap();
+        assert_eq!(snapshots(&c), [one.clone()]);
+        // The new run's own checkpoints commit under its own id.
+        write(&mut c, 3..5);
+        Sink::<Row>::snapshot_state(&mut c, 6).unwrap();
+        Sink::<Row>::notify_checkpoint_complete(&mut c, 6).unwrap();
+        assert_eq!(snapshots(&c), [one, ("2".into(), "job3".into(), "6".into())]);
+    }
+
+    #[test]
+    fn subtasks_commit_a_checkpoint_together_once_all_completed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = dir.path().to_str().unwrap();
+        let shared = Arc::new(Mutex::new(Committer::default()));
+        let mut s0 = sink(w, "job", &shared);
+        let mut s1 = s0.clone();
+        Sink::<Row>::open(&mut s0, &ctx(0, 2, 7)).unwrap();
+        Sink::<Row>::open(&mut s1, &ctx(1, 2, 7)).unwrap();
+        write(&mut s0, 0..2);
+        write(&mut s1, 2..5);
+        Sink::<Row>::snapshot_state(&mut s0, 1).unwrap();
+        let state1 = Sink::<Row>::snapshot_state(&mut s1, 1).unwrap();
+        Sink::<Row>::notify_checkpoint_complete(&mut s0, 1).unwrap();
+        assert!(
+            snapshots(&s0).is_empty(),
+            "subtask 1 has not completed checkpoint 1"
+        );
+        Sink::<Row>::notify_checkpoint_complete(&mut s1, 1).unwrap();
+        assert_eq!(snapshots(&s0), [("5".into(), "job".into(), "1".into())]);
+        // What is committed leaves the subtasks' states.
+        assert!(SinkState::decode(&state1).unwrap().pending.len() == 1);
+        let after = Sink::<Row>::snapshot_state(&mut s1, 2).unwrap();
+        assert!(SinkState::decode(&after).unwrap().pending.is_empty());
+    }
+}
