@@ -13,6 +13,7 @@
 //! - [`Catalog`]: [`HadoopCatalog`] (directory tree, `v<N>.metadata.json` committed by a
 //!   no-replace hard link) and [`JdbcCatalog`] (`jdbc:sqlite:` / `jdbc:postgresql:`, the
 //!   `iceberg_tables` compare-and-swap pyiceberg's `SqlCatalog` uses too).
+//! - [`live_data_files`]: the data files a full scan of the current snapshot reads.
 //! - [`append_files`]: one snapshot per call, retried on conflicts; with a
 //!   [`CheckpointCommit`] it records `flink.job-id`, `flink.operator-id`,
 //!   `flink.max-committed-checkpoint-id` and never commits a checkpoint twice
@@ -71,6 +72,7 @@ mod manifest;
 mod manifest_list;
 mod metadata;
 mod partition;
+mod scan;
 mod schema;
 mod snapshot;
 mod transform;
@@ -89,6 +91,7 @@ pub use manifest_list::{
 };
 pub use metadata::{MAIN_BRANCH, MetadataLogEntry, SnapshotLogEntry, TableCreation, TableMetadata};
 pub use partition::{FIRST_PARTITION_FIELD_ID, PartitionField, PartitionSpec, UnboundPartitionField};
+pub use scan::live_data_files;
 pub use schema::Schema;
 pub use snapshot::{OPERATION_APPEND, Snapshot, SnapshotRef, summary_keys};
 pub use transform::Transform;

@@ -4,6 +4,7 @@ with its summary.
 
     iceberg_read.py hadoop TABLE_DIR
     iceberg_read.py sql SQLITE_DB WAREHOUSE CATALOG_NAME NAMESPACE.TABLE
+    iceberg_read.py write SQLITE_DB WAREHOUSE CATALOG_NAME NAMESPACE.TABLE  (pyiceberg writes one)
 """
 import json
 import os
@@ -25,7 +26,31 @@ def load(args):
     raise SystemExit(f"unknown table kind {kind}")
 
 
+def write(db, warehouse, name, ident):
+    """Creates a table with pyiceberg's own writer and appends three rows."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    import pyarrow as pa
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    catalog = SqlCatalog(name, uri=f"sqlite:///{db}", warehouse=f"file://{warehouse}")
+    catalog.create_namespace_if_not_exists(ident.split(".")[0])
+    data = pa.table({
+        "id": pa.array([1, 2, 3], pa.int64()),
+        "name": pa.array(["a", None, "c"], pa.string()),
+        "price": pa.array([Decimal("1.50"), Decimal("-2.25"), None], pa.decimal128(10, 2)),
+        "ts": pa.array([datetime(2026, 11, 28, 12, 0, 0, 123456), None, datetime(1970, 1, 1)], pa.timestamp("us")),
+    })
+    table = catalog.create_table(ident, schema=data.schema)
+    table.append(data)
+    print(json.dumps({"snapshots": len(table.snapshots())}))
+
+
 def main():
+    if sys.argv[1] == "write":
+        write(*sys.argv[2:6])
+        return
     table = load(sys.argv[1:])
     rows = table.scan().to_arrow().to_pylist()
     files = table.inspect.files().column("file_path").to_pylist() if table.current_snapshot() else []

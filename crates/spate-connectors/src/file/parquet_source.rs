@@ -45,6 +45,8 @@ struct Split {
 /// A bounded source of the rows of Parquet files (see the module docs).
 pub struct ParquetSource<D: BatchDecoder> {
     path: PathBuf,
+    /// Files named by the caller (an Iceberg table's data files) instead of `path`'s.
+    files: Option<Vec<(String, PathBuf)>>,
     decoder: D,
     splits: Vec<Split>,
     current: usize,
@@ -55,7 +57,10 @@ pub struct ParquetSource<D: BatchDecoder> {
 
 impl<D: BatchDecoder> Clone for ParquetSource<D> {
     fn clone(&self) -> Self {
-        Self::new(self.path.clone(), self.decoder.clone())
+        Self {
+            files: self.files.clone(),
+            ..Self::new(self.path.clone(), self.decoder.clone())
+        }
     }
 }
 
@@ -80,6 +85,7 @@ impl<D: BatchDecoder> ParquetSource<D> {
     pub fn new(path: impl Into<PathBuf>, decoder: D) -> Self {
         Self {
             path: path.into(),
+            files: None,
             decoder,
             splits: Vec::new(),
             current: 0,
@@ -89,10 +95,23 @@ impl<D: BatchDecoder> ParquetSource<D> {
         }
     }
 
+    /// Reads `files` (each named by its key in positions), in this order, instead of a
+    /// directory's.
+    pub fn of_files(files: Vec<(String, PathBuf)>, decoder: D) -> Self {
+        Self {
+            files: Some(files),
+            ..Self::new(PathBuf::new(), decoder)
+        }
+    }
+
     /// Picks this subtask's files; returns how many splits it reads (at least 1).
     pub fn open_subtask(&mut self, ctx: &SourceContext) -> Result<usize, ConnectorError> {
         let p = ctx.parallelism.max(1);
-        self.splits = list_files(&self.path)?
+        let files = match &self.files {
+            Some(files) => files.clone(),
+            None => list_files(&self.path)?,
+        };
+        self.splits = files
             .into_iter()
             .enumerate()
             .filter(|(i, _)| i % p == ctx.subtask)

@@ -269,6 +269,8 @@ const ICEBERG: ConnectorSpec = ConnectorSpec {
         "compression-codec",
         "compression-level",
         "sink.parallelism",
+        "scan.parallelism",
+        "streaming",
     ],
     required: &["catalog-name"],
     prefixes: &[

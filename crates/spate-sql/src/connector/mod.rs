@@ -227,7 +227,7 @@ pub fn scan(
         "jdbc" => Err(options.error(
             "Spate's jdbc connector writes to PostgreSQL but cannot read a table yet (no scan source or lookup join)",
         )),
-        "iceberg" => Err(options.error("Spate's iceberg connector writes tables but cannot read them yet")),
+        "iceberg" => iceberg::scan(env, &plan, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
 }

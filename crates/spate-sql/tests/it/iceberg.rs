@@ -277,3 +277,76 @@ fn tables_and_options_that_do_not_fit_are_refused_at_planning() {
     let e = run(&sql).unwrap_err();
     assert!(e.contains("catalog lake"), "{e}");
 }
+
+fn query(sql: &str) -> Vec<String> {
+    let mut got = Vec::new();
+    Session::new(SessionOptions::default())
+        .execute_script(sql, |_, r| {
+            if let spate_sql::StatementResult::Rows { rows, .. } = r {
+                got.extend(rows.iter().map(|r| format!("{r:?}")));
+            }
+        })
+        .map_err(|e| e.render(sql))
+        .expect("the query runs");
+    got.sort();
+    got
+}
+
+#[test]
+fn the_bounded_source_reads_what_spate_and_pyiceberg_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("catalog.db");
+    let warehouse = dir.path().join("warehouse");
+    // pyiceberg creates and fills a table with its own writer.
+    pyiceberg(&[
+        "write",
+        db.to_str().unwrap(),
+        warehouse.to_str().unwrap(),
+        "cat",
+        "db.py",
+    ]);
+    let catalog = format!(
+        "'connector' = 'iceberg', 'catalog-name' = 'cat', \
+         'catalog-impl' = 'org.apache.iceberg.jdbc.JdbcCatalog', 'uri' = 'jdbc:sqlite:{}', \
+         'warehouse' = 'file://{}', 'catalog-database' = 'db'",
+        db.display(),
+        warehouse.display()
+    );
+    let rows = query(&format!(
+        "SET 'parallelism.default' = '2';
+         CREATE TABLE py (id BIGINT, name STRING, price DECIMAL(10, 2), ts TIMESTAMP(6)) WITH ({catalog});
+         SELECT id, name, price, ts FROM py;"
+    ));
+    assert_eq!(
+        rows,
+        [
+            // 2026-11-28 12:00:00.123456 in microseconds; DECIMAL(10, 2) unscaled.
+            r#"[Int(1), String("a"), Decimal(150), Timestamp(1795867200123456)]"#,
+            "[Int(2), Null, Decimal(-225), Null]",
+            r#"[Int(3), String("c"), Null, Timestamp(0)]"#,
+        ],
+    );
+    // Spate appends to it, then reads both snapshots' files; a projection reads one column.
+    run(&format!(
+        "CREATE TABLE py (id BIGINT, name STRING) WITH ({catalog});
+         INSERT INTO py VALUES (4, 'd');"
+    ))
+    .expect("appends");
+    let rows = query(&format!(
+        "CREATE TABLE py (id BIGINT, name STRING) WITH ({catalog});
+         SELECT name FROM py WHERE id > 2;"
+    ));
+    assert_eq!(rows, [r#"[String("c")]"#, r#"[String("d")]"#]);
+    // Errors name the table.
+    let e = Session::new(SessionOptions::default())
+        .execute_script(
+            &format!("CREATE TABLE nope (id BIGINT) WITH ({catalog}, 'catalog-table' = 'missing'); SELECT * FROM nope;"),
+            |_, _| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Iceberg table db.missing does not exist in catalog cat"),
+        "{e}"
+    );
+}

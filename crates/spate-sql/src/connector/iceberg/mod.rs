@@ -1,5 +1,5 @@
-//! The `iceberg` connector's sink (Apache Iceberg's Flink connector): an insert-only query
-//! appended to an Iceberg format-v2 table, exactly once, one snapshot per checkpoint.
+//! The `iceberg` connector (Apache Iceberg's Flink connector): its sink appends an insert-only
+//! query to an Iceberg format-v2 table, exactly once, one snapshot per checkpoint.
 //!
 //! - Catalogs (`options.rs`): `catalog-type` = `hadoop` with `warehouse`, or `catalog-impl` =
 //!   `org.apache.iceberg.jdbc.JdbcCatalog` with `uri` = `jdbc:sqlite:..` / `jdbc:postgresql:..`
@@ -18,7 +18,9 @@
 //!   Files written after the last completed checkpoint of a crashed run are left behind,
 //!   uncommitted (Iceberg's orphan-file cleanup removes such files; Spate does not compact).
 //!
-//! Not yet: the REST catalog, reading Iceberg tables, upserts (`write.upsert.enabled`: equality
+//! - Source (`source.rs`): bounded, the current snapshot's data files.
+//!
+//! Not yet: the REST catalog, reading new snapshots as they come (`streaming`), upserts (`write.upsert.enabled`: equality
 //! deletes), column metrics in the manifests.
 
 use std::collections::BTreeMap;
@@ -41,7 +43,10 @@ mod data_files;
 mod options;
 mod schema;
 mod sink;
+mod source;
 mod state;
+
+pub(crate) use source::scan;
 
 use data_files::FileLayout;
 use sink::{IcebergSink, Target};
