@@ -37,9 +37,19 @@ impl Target {
 
     /// Commits `due` for `committer` (this run's, or a restored run's).
     fn commit(&self, committer: &FlinkCommitter, due: Due) -> Result<(), EngineError> {
-        committer::commit(self.catalog.as_ref(), &self.ident, committer, due)
-            .map(|_| ())
-            .map_err(|e| self.error(e))
+        let started = std::time::Instant::now();
+        let (checkpoint, files) = (due.checkpoint, due.files.len());
+        let records: i64 = due.files.iter().map(|f| f.record_count).sum();
+        let made = committer::commit(self.catalog.as_ref(), &self.ident, committer, due).map_err(|e| self.error(e))?;
+        if made {
+            tracing::info!(
+                "iceberg table {}: committed checkpoint {checkpoint} of job {} ({files} data files, {records} records) in {:.1} ms",
+                self.ident,
+                committer.job_id,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        Ok(())
     }
 }
 
