@@ -1,5 +1,6 @@
 """Reads an Iceberg table the way users do, with pyiceberg, and prints one JSON object: the
-schema, the partition spec, the rows, the current snapshot's data files and every snapshot
+schema, the partition spec, the rows, the current snapshot's data files (and their column
+metrics as pyiceberg reads them) and every snapshot
 with its summary.
 
     iceberg_read.py hadoop TABLE_DIR
@@ -53,7 +54,9 @@ def main():
         return
     table = load(sys.argv[1:])
     rows = table.scan().to_arrow().to_pylist()
-    files = table.inspect.files().column("file_path").to_pylist() if table.current_snapshot() else []
+    inspected = table.inspect.files().to_pylist() if table.current_snapshot() else []
+    files = [f["file_path"] for f in inspected]
+    metrics = [{"records": f["record_count"], "columns": f["readable_metrics"]} for f in inspected]
     snapshots = []
     for s in table.snapshots():
         summary = dict(s.summary.additional_properties)
@@ -64,6 +67,7 @@ def main():
         "spec": str(table.spec()),
         "rows": rows,
         "files": files,
+        "metrics": metrics,
         "snapshots": snapshots,
     }
     print(json.dumps(out, default=str))

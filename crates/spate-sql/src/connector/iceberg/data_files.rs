@@ -12,8 +12,9 @@ use std::sync::Arc;
 use spate_connectors::ConnectorError;
 use spate_connectors::file::{PartFormat, PartWriter};
 use spate_engine::{EngineError, NO_TIMESTAMP, Record};
-use spate_iceberg::{DataFile, FileIo, PartitionSpec, PrimitiveType, Value as IcebergValue};
+use spate_iceberg::{DataFile, FileIo, PartitionSpec, PrimitiveType, Schema, Value as IcebergValue};
 
+use super::metrics::add_metrics;
 use super::schema::source_value;
 use crate::value::{Row, RowKind, Value};
 
@@ -30,6 +31,8 @@ pub(crate) struct FileLayout {
     pub(crate) sources: Vec<(i32, usize, PrimitiveType)>,
     /// Row positions of the written columns, in the Parquet schema's order.
     pub(crate) columns: Vec<usize>,
+    /// The table's schema the files are written in (the metrics' types by field id).
+    pub(crate) schema: Schema,
 }
 
 impl std::fmt::Debug for FileLayout {
@@ -195,12 +198,15 @@ impl DataFiles {
             if let Some(parent) = f.path.parent() {
                 dirs.insert(parent.to_path_buf());
             }
-            out.push(DataFile::parquet(
+            let mut data_file = DataFile::parquet(
                 f.location,
                 f.partition,
                 i64::try_from(closed.records).unwrap_or(i64::MAX),
                 i64::try_from(bytes).unwrap_or(i64::MAX),
-            ));
+            );
+            add_metrics(&mut data_file, &f.path, &self.layout.schema)
+                .map_err(|e| EngineError::connector(format!("iceberg data file metrics: {e}")))?;
+            out.push(data_file);
         }
         // The files' names must survive a crash as well as their contents.
         for dir in dirs {

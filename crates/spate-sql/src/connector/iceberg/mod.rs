@@ -20,8 +20,10 @@
 //!
 //! - Source (`source.rs`): bounded, the current snapshot's data files.
 //!
-//! Not yet: the REST catalog, reading new snapshots as they come (`streaming`), upserts (`write.upsert.enabled`: equality
-//! deletes), column metrics in the manifests.
+//! - Column metrics (`metrics.rs`): counts and `truncate(16)` bounds from each file's footer.
+//!
+//! Not yet: the REST catalog, reading new snapshots as they come (`streaming`), upserts
+//! (`write.upsert.enabled`: equality deletes).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,7 @@ use crate::option_values::parse_memory_size;
 
 mod committer;
 mod data_files;
+mod metrics;
 mod options;
 mod schema;
 mod sink;
@@ -138,6 +141,7 @@ pub(crate) fn write(
             spec,
             sources,
             columns: layout.physical.clone(),
+            schema: metadata.current_schema().clone(),
         }),
         committer: FlinkCommitter {
             job_id: fresh_job_id(),

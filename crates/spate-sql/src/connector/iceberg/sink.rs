@@ -40,7 +40,8 @@ impl Target {
         let started = std::time::Instant::now();
         let (checkpoint, files) = (due.checkpoint, due.files.len());
         let records: i64 = due.files.iter().map(|f| f.record_count).sum();
-        let made = committer::commit(self.catalog.as_ref(), &self.ident, committer, due).map_err(|e| self.error(e))?;
+        let made = committer::commit(self.catalog.as_ref(), &self.ident, committer, due)
+            .map_err(|e| self.error(e))?;
         if made {
             tracing::info!(
                 "iceberg table {}: committed checkpoint {checkpoint} of job {} ({files} data files, {records} records) in {:.1} ms",
@@ -254,7 +255,7 @@ mod tests {
         }];
         let schema = super::super::schema::create_schema(&fields, &[]).unwrap();
         let ids = super::super::schema::check_write_schema(&fields, &schema).unwrap();
-        let table = load_or_create_table(&catalog, &ident, &TableCreation::new(schema)).unwrap();
+        let table = load_or_create_table(&catalog, &ident, &TableCreation::new(schema.clone())).unwrap();
         let format = Parquet::with_layout(fields, Default::default(), Layout::iceberg(), Some(&ids))
             .unwrap()
             .part_format();
@@ -268,6 +269,7 @@ mod tests {
                     spec: PartitionSpec::unpartitioned(),
                     sources: Vec::new(),
                     columns: vec![0],
+                    schema,
                 }),
                 committer: FlinkCommitter {
                     job_id: job.into(),
