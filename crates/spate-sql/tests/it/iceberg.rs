@@ -246,12 +246,18 @@ fn checkpoints_commit_one_snapshot_each_into_a_sqlite_jdbc_catalog() {
         let id = &f["columns"]["id"];
         assert_eq!(id["value_count"], f["records"], "{f}");
         assert_eq!(id["null_value_count"], 0, "{f}");
-        let (lo, hi) = (id["lower_bound"].as_i64().unwrap(), id["upper_bound"].as_i64().unwrap());
+        let (lo, hi) = (
+            id["lower_bound"].as_i64().unwrap(),
+            id["upper_bound"].as_i64().unwrap(),
+        );
         assert!(lo <= hi, "{f}");
         (lowest, highest) = (lowest.min(lo), highest.max(hi));
         let v = &f["columns"]["v"];
         assert_eq!(v["lower_bound"].as_str().unwrap().len(), 4, "{f}");
-        assert!(v["upper_bound"].as_str().unwrap() >= v["lower_bound"].as_str().unwrap(), "{f}");
+        assert!(
+            v["upper_bound"].as_str().unwrap() >= v["lower_bound"].as_str().unwrap(),
+            "{f}"
+        );
     }
     assert_eq!((lowest, highest), (1, n));
 }
