@@ -80,7 +80,10 @@ mod types;
 mod value;
 
 pub use append::{PendingAppend, new_snapshot_id};
-pub use catalog::{Catalog, HadoopCatalog, JdbcCatalog, Namespace, Table, TableIdent, load_or_create_table};
+pub use catalog::rest::config as rest_config;
+pub use catalog::{
+    Catalog, HadoopCatalog, JdbcCatalog, Namespace, RestCatalog, Table, TableIdent, load_or_create_table,
+};
 pub use commit::{AppendOutcome, CheckpointCommit, RetryPolicy, append_files};
 pub use data_file::{DataContent, DataFile};
 pub use error::{IcebergError, Result};
