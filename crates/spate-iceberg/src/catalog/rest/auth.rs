@@ -58,9 +58,11 @@ impl Auth {
         };
         let mut form = String::from("grant_type=client_credentials");
         match credential.split_once(':') {
-            Some((id, secret)) => {
-                form.push_str(&format!("&client_id={}&client_secret={}", encode(id), encode(secret)))
-            }
+            Some((id, secret)) => form.push_str(&format!(
+                "&client_id={}&client_secret={}",
+                encode(id),
+                encode(secret)
+            )),
             None => form.push_str(&format!("&client_secret={}", encode(credential))),
         }
         let scope = props.get(SCOPE).map_or("catalog", String::as_str);
@@ -104,8 +106,16 @@ impl OAuth2 {
         if response.status != 200 {
             let why = serde_json::from_slice::<ErrorResponse>(&response.body)
                 .map(|e| e.describe(response.status))
-                .unwrap_or_else(|_| String::from_utf8_lossy(&response.body).chars().take(300).collect());
-            return Err(format!("OAuth2 token request to {url}: HTTP {}: {why}", response.status));
+                .unwrap_or_else(|_| {
+                    String::from_utf8_lossy(&response.body)
+                        .chars()
+                        .take(300)
+                        .collect()
+                });
+            return Err(format!(
+                "OAuth2 token request to {url}: HTTP {}: {why}",
+                response.status
+            ));
         }
         let answer: TokenResponse = serde_json::from_slice(&response.body)
             .map_err(|e| format!("OAuth2 token response from {url}: {e}"))?;
@@ -124,7 +134,10 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -136,9 +149,15 @@ mod tests {
             connect: Duration::from_secs(1),
             socket: Duration::from_secs(1),
         };
-        assert_eq!(t.header(timeouts).expect("header").as_deref(), Some("Bearer s3cret"));
-        let c = Auth::from_properties(&props(&[("uri", "http://h:1/api"), ("credential", "me:p&w")])).expect("cred");
-        let Auth::ClientCredentials(o) = &c else { panic!("{c:?}") };
+        assert_eq!(
+            t.header(timeouts).expect("header").as_deref(),
+            Some("Bearer s3cret")
+        );
+        let c = Auth::from_properties(&props(&[("uri", "http://h:1/api"), ("credential", "me:p&w")]))
+            .expect("cred");
+        let Auth::ClientCredentials(o) = &c else {
+            panic!("{c:?}")
+        };
         assert_eq!(o.endpoint.url(&o.path), "http://h:1/api/v1/oauth/tokens");
         assert_eq!(
             o.form,
@@ -151,8 +170,13 @@ mod tests {
             ("scope", "PRINCIPAL_ROLE:ALL"),
         ]))
         .expect("cred");
-        let Auth::ClientCredentials(o) = &c else { panic!("{c:?}") };
+        let Auth::ClientCredentials(o) = &c else {
+            panic!("{c:?}")
+        };
         assert_eq!(o.endpoint.url(&o.path), "http://idp:9/token");
-        assert!(o.form.ends_with("&client_secret=only-secret&scope=PRINCIPAL_ROLE%3AALL"));
+        assert!(
+            o.form
+                .ends_with("&client_secret=only-secret&scope=PRINCIPAL_ROLE%3AALL")
+        );
     }
 }

@@ -37,7 +37,9 @@ pub(crate) fn commit_request(base: &Table, new: &TableMetadata) -> Result<Json> 
         requirements.push(json!({"type": "assert-ref-snapshot-id", "ref": name, "snapshot-id": before}));
     }
     if old.refs.keys().any(|name| !new.refs.contains_key(name)) {
-        return Err(IcebergError::Unsupported("removing a ref through the REST catalog".into()));
+        return Err(IcebergError::Unsupported(
+            "removing a ref through the REST catalog".into(),
+        ));
     }
     let set: serde_json::Map<String, Json> = new
         .properties
@@ -48,7 +50,11 @@ pub(crate) fn commit_request(base: &Table, new: &TableMetadata) -> Result<Json> 
     if !set.is_empty() {
         updates.push(json!({"action": "set-properties", "updates": set}));
     }
-    let removed: Vec<&String> = old.properties.keys().filter(|k| !new.properties.contains_key(*k)).collect();
+    let removed: Vec<&String> = old
+        .properties
+        .keys()
+        .filter(|k| !new.properties.contains_key(*k))
+        .collect();
     if !removed.is_empty() {
         updates.push(json!({"action": "remove-properties", "removals": removed}));
     }
@@ -82,7 +88,10 @@ fn refuse_unsupported_changes(old: &TableMetadata, new: &TableMetadata) -> Resul
     }
     let changed = [
         ("location", old.location != new.location),
-        ("schemas", old.schemas != new.schemas || old.current_schema_id != new.current_schema_id),
+        (
+            "schemas",
+            old.schemas != new.schemas || old.current_schema_id != new.current_schema_id,
+        ),
         (
             "partition specs",
             old.partition_specs != new.partition_specs || old.default_spec_id != new.default_spec_id,
@@ -93,7 +102,9 @@ fn refuse_unsupported_changes(old: &TableMetadata, new: &TableMetadata) -> Resul
         ),
         (
             "removed snapshots",
-            old.snapshots.iter().any(|s| new.snapshot(s.snapshot_id).is_none()),
+            old.snapshots
+                .iter()
+                .any(|s| new.snapshot(s.snapshot_id).is_none()),
         ),
     ];
     match changed.iter().find(|(_, c)| *c) {
@@ -113,8 +124,8 @@ mod tests {
     use crate::types::{NestedField, PrimitiveType};
 
     fn table() -> Table {
-        let schema =
-            Schema::with_fresh_ids(vec![NestedField::required(0, "id", PrimitiveType::Long)], &[]).expect("schema");
+        let schema = Schema::with_fresh_ids(vec![NestedField::required(0, "id", PrimitiveType::Long)], &[])
+            .expect("schema");
         Table {
             ident: TableIdent::new("a.b", "t"),
             metadata_location: "/w/t/metadata/00000-x.metadata.json".into(),
@@ -158,7 +169,10 @@ mod tests {
         assert_eq!(updates[0]["action"], "add-snapshot");
         assert_eq!(updates[0]["snapshot"]["snapshot-id"], 11);
         assert_eq!(updates[0]["snapshot"]["sequence-number"], 1);
-        assert_eq!(updates[0]["snapshot"]["manifest-list"], "/w/t/metadata/snap-11.avro");
+        assert_eq!(
+            updates[0]["snapshot"]["manifest-list"],
+            "/w/t/metadata/snap-11.avro"
+        );
         assert_eq!(updates[0]["snapshot"]["summary"]["operation"], "append");
         assert_eq!(
             updates[1],
@@ -177,7 +191,10 @@ mod tests {
         let updates = req["updates"].as_array().expect("updates");
         assert_eq!(updates.len(), 4);
         assert_eq!(updates[0]["snapshot"]["parent-snapshot-id"], 11);
-        assert_eq!(updates[2], json!({"action": "set-properties", "updates": {"p": "q"}}));
+        assert_eq!(
+            updates[2],
+            json!({"action": "set-properties", "updates": {"p": "q"}})
+        );
         assert_eq!(
             updates[3],
             json!({"action": "remove-properties", "removals": ["write.parquet.compression-codec"]})
@@ -189,7 +206,10 @@ mod tests {
         let base = table();
         let mut old = with_snapshot(&base.metadata, 5);
         old.refs.clear();
-        let base = Table { metadata: old.clone(), ..base };
+        let base = Table {
+            metadata: old.clone(),
+            ..base
+        };
         let req = commit_request(&base, &with_snapshot(&old, 6)).expect("request");
         assert_eq!(req["requirements"][1]["snapshot-id"], 5);
     }
@@ -199,9 +219,15 @@ mod tests {
         let base = table();
         let mut other = base.metadata.clone();
         other.location = "/elsewhere".into();
-        assert!(matches!(commit_request(&base, &other), Err(IcebergError::Unsupported(_))));
+        assert!(matches!(
+            commit_request(&base, &other),
+            Err(IcebergError::Unsupported(_))
+        ));
         let mut other = base.metadata.clone();
         other.table_uuid = "x".into();
-        assert!(matches!(commit_request(&base, &other), Err(IcebergError::Invalid(_))));
+        assert!(matches!(
+            commit_request(&base, &other),
+            Err(IcebergError::Invalid(_))
+        ));
     }
 }

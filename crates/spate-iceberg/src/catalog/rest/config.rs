@@ -47,7 +47,12 @@ pub(crate) struct RestConfig {
 /// The timeouts the properties set.
 pub(crate) fn timeouts(properties: &BTreeMap<String, String>) -> Timeouts {
     let ms = |key: &str, default: u64| {
-        Duration::from_millis(properties.get(key).and_then(|v| v.parse().ok()).unwrap_or(default))
+        Duration::from_millis(
+            properties
+                .get(key)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default),
+        )
     };
     Timeouts {
         connect: ms(CONNECT_TIMEOUT_MS, 10_000),
@@ -65,7 +70,10 @@ pub(crate) fn config_path(properties: &BTreeMap<String, String>) -> String {
 
 impl RestConfig {
     /// Merges the server's answer with the client's `properties`.
-    pub(crate) fn resolve(client: &BTreeMap<String, String>, server: ConfigResponse) -> Result<RestConfig, String> {
+    pub(crate) fn resolve(
+        client: &BTreeMap<String, String>,
+        server: ConfigResponse,
+    ) -> Result<RestConfig, String> {
         let mut properties = server.defaults;
         properties.extend(client.iter().map(|(k, v)| (k.clone(), v.clone())));
         properties.extend(server.overrides);
@@ -116,7 +124,10 @@ mod tests {
     use super::*;
 
     fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -146,15 +157,24 @@ mod tests {
         let c = RestConfig::resolve(&client, server).expect("resolves");
         assert_eq!(c.routes, "/v1");
         let ns = Namespace(vec!["a".into(), "b".into()]);
-        assert_eq!(c.endpoint.url(&c.namespace(&ns)), "http://other:2/api/v1/namespaces/a.b");
+        assert_eq!(
+            c.endpoint.url(&c.namespace(&ns)),
+            "http://other:2/api/v1/namespaces/a.b"
+        );
         assert!(RestConfig::resolve(&BTreeMap::new(), ConfigResponse::default()).is_err());
     }
 
     #[test]
     fn config_query_and_timeouts() {
-        assert_eq!(config_path(&props(&[("warehouse", "s3://b/w x")])), "/v1/config?warehouse=s3%3A%2F%2Fb%2Fw%20x");
+        assert_eq!(
+            config_path(&props(&[("warehouse", "s3://b/w x")])),
+            "/v1/config?warehouse=s3%3A%2F%2Fb%2Fw%20x"
+        );
         assert_eq!(config_path(&BTreeMap::new()), "/v1/config");
         let t = timeouts(&props(&[(CONNECT_TIMEOUT_MS, "250")]));
-        assert_eq!((t.connect, t.socket), (Duration::from_millis(250), Duration::from_secs(120)));
+        assert_eq!(
+            (t.connect, t.socket),
+            (Duration::from_millis(250), Duration::from_secs(120))
+        );
     }
 }

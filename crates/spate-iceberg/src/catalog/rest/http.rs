@@ -28,7 +28,9 @@ impl Endpoint {
         let rest = if let Some(r) = url.strip_prefix("http://") {
             r
         } else if url.starts_with("https://") {
-            return Err(format!("{url}: https is not supported yet (use http:// or a local TLS proxy)"));
+            return Err(format!(
+                "{url}: https is not supported yet (use http:// or a local TLS proxy)"
+            ));
         } else {
             return Err(format!("{url:?} is not an http:// URL"));
         };
@@ -59,7 +61,11 @@ impl Endpoint {
         } else {
             self.host.clone()
         };
-        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
+        if self.port == 80 {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
     }
 }
 
@@ -236,7 +242,8 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>, String> {
             .ok_or("a chunk size line without its end")?;
         let line = std::str::from_utf8(&rest[..line_end]).map_err(|_| "a chunk size that is not text")?;
         let size_text = line.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size '{size_text}'"))?;
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| format!("bad chunk size '{size_text}'"))?;
         rest = &rest[line_end + 2..];
         if size == 0 {
             return Ok(body);
@@ -294,14 +301,23 @@ mod tests {
     #[test]
     fn urls_parse_with_defaults_and_bases() {
         let e = Endpoint::parse("http://localhost:8181").expect("valid");
-        assert_eq!((e.host.as_str(), e.port, e.base.as_str()), ("localhost", 8181, ""));
+        assert_eq!(
+            (e.host.as_str(), e.port, e.base.as_str()),
+            ("localhost", 8181, "")
+        );
         assert_eq!(e.url("/v1/config"), "http://localhost:8181/v1/config");
         let e = Endpoint::parse("http://cat.example/api/catalog/").expect("valid");
         assert_eq!((e.port, e.base.as_str()), (80, "/api/catalog"));
         assert_eq!(e.url("/v1/config"), "http://cat.example/api/catalog/v1/config");
         let e = Endpoint::parse("http://[::1]:9").expect("valid");
         assert_eq!(e.host_header(), "[::1]:9");
-        for bad in ["localhost:8181", "ftp://x", "http://", "http://h:port", "http://u@h:1"] {
+        for bad in [
+            "localhost:8181",
+            "ftp://x",
+            "http://",
+            "http://h:port",
+            "http://u@h:1",
+        ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
         let https = Endpoint::parse("https://x").expect_err("refused");

@@ -103,14 +103,21 @@ impl RestCatalog {
             authorization.as_deref(),
             bytes.as_deref().map(Body::Json),
         )
-        .map_err(|e| self.error(format!("{method} {url}: the REST server could not be reached: {e}")))
+        .map_err(|e| {
+            self.error(format!(
+                "{method} {url}: the REST server could not be reached: {e}"
+            ))
+        })
     }
 
     /// An unexpected status, with the spec's error model (`type: message`) when the body has it.
     fn status_error(&self, method: &str, path: &str, response: &Response) -> IcebergError {
         let why = match serde_json::from_slice::<ErrorResponse>(&response.body) {
             Ok(e) => e.describe(response.status),
-            Err(_) => String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+            Err(_) => String::from_utf8_lossy(&response.body)
+                .chars()
+                .take(300)
+                .collect(),
         };
         let url = self.config.endpoint.url(path);
         self.error(format!("{method} {url}: HTTP {}: {why}", response.status))
@@ -233,7 +240,9 @@ impl Catalog for RestCatalog {
             // it is not a conflict to blindly retry.
             500 | 502 | 503 | 504 => {
                 let e = self.status_error("POST", &path, &response);
-                Err(self.error(format!("commit state unknown (check the table before retrying): {e}")))
+                Err(self.error(format!(
+                    "commit state unknown (check the table before retrying): {e}"
+                )))
             }
             _ => Err(self.status_error("POST", &path, &response)),
         }

@@ -109,8 +109,9 @@ mod tests {
 
     #[test]
     fn requests_serialize_as_the_spec_names_them() {
-        let schema = Schema::with_fresh_ids(vec![NestedField::required(0, "id", PrimitiveType::Long)], &["id"])
-            .expect("schema");
+        let schema =
+            Schema::with_fresh_ids(vec![NestedField::required(0, "id", PrimitiveType::Long)], &["id"])
+                .expect("schema");
         let spec = PartitionSpec::unpartitioned();
         let props = BTreeMap::from([("k".to_owned(), "v".to_owned())]);
         let body = CreateTableRequest {
@@ -134,18 +135,23 @@ mod tests {
             properties: BTreeMap::new(),
         })
         .expect("json");
-        assert_eq!(json, serde_json::json!({"namespace": ["a", "b"], "properties": {}}));
+        assert_eq!(
+            json,
+            serde_json::json!({"namespace": ["a", "b"], "properties": {}})
+        );
     }
 
     #[test]
     fn responses_and_errors_parse() {
-        let config: ConfigResponse =
-            serde_json::from_str(r#"{"defaults":{"a":"1"},"overrides":{"prefix":"p"},"endpoints":["GET /v1/x"]}"#)
-                .expect("config");
+        let config: ConfigResponse = serde_json::from_str(
+            r#"{"defaults":{"a":"1"},"overrides":{"prefix":"p"},"endpoints":["GET /v1/x"]}"#,
+        )
+        .expect("config");
         assert_eq!(config.overrides["prefix"], "p");
-        let load: TableResult =
-            serde_json::from_str(r#"{"metadata-location":"/m.json","metadata":{"format-version":2},"config":{}}"#)
-                .expect("load");
+        let load: TableResult = serde_json::from_str(
+            r#"{"metadata-location":"/m.json","metadata":{"format-version":2},"config":{}}"#,
+        )
+        .expect("load");
         assert_eq!(load.metadata_location.as_deref(), Some("/m.json"));
         let e: ErrorResponse = serde_json::from_str(
             r#"{"error":{"message":"Requirement failed: branch main has changed","type":"CommitFailedException","code":409}}"#,
@@ -157,10 +163,12 @@ mod tests {
         );
         assert!(e.describe(500).ends_with("(code 409)"));
         let e: ErrorResponse =
-            serde_json::from_str(r#"{"error":"invalid_client","error_description":"bad secret"}"#).expect("oauth");
+            serde_json::from_str(r#"{"error":"invalid_client","error_description":"bad secret"}"#)
+                .expect("oauth");
         assert_eq!(e.describe(401), "invalid_client: bad secret");
         let t: TokenResponse =
-            serde_json::from_str(r#"{"access_token":"x","token_type":"bearer","expires_in":3600}"#).expect("token");
+            serde_json::from_str(r#"{"access_token":"x","token_type":"bearer","expires_in":3600}"#)
+                .expect("token");
         assert_eq!((t.access_token.as_str(), t.expires_in), ("x", Some(3600)));
     }
 }
