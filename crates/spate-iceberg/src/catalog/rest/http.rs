@@ -194,11 +194,42 @@ fn read_all(stream: &mut TcpStream) -> Result<Vec<u8>, String> {
                 if raw.len() > MAX_RESPONSE + 64 * 1024 {
                     return Err(format!("response larger than {MAX_RESPONSE} bytes"));
                 }
+                // A server that keeps the connection open despite `Connection: close` must
+                // not make the client wait for the socket timeout once the body is complete.
+                if is_complete(&raw) {
+                    return Ok(raw);
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("reading the response: {e}")),
         }
     }
+}
+
+/// Whether `raw` holds a whole response its framing delimits (a length or chunks); a body
+/// framed by the close is never complete before it.
+fn is_complete(raw: &[u8]) -> bool {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut head = httparse::Response::new(&mut headers);
+    let Ok(httparse::Status::Complete(body_start)) = head.parse(raw) else {
+        return false;
+    };
+    if matches!(head.code, Some(204 | 304)) {
+        return true;
+    }
+    let header = |name: &str| {
+        head.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
+    };
+    let rest = &raw[body_start..];
+    if header("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+        return dechunk(rest).is_ok();
+    }
+    header("content-length")
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_some_and(|len| rest.len() >= len)
 }
 
 /// A whole response read until the server closed: head, then a body framed by
@@ -335,6 +366,63 @@ mod tests {
         assert_eq!(r.body, b"all of it");
         assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort").is_err());
         assert!(parse_response(b"garbage\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn a_framed_body_is_complete_without_the_close() {
+        assert!(is_complete(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"));
+        assert!(!is_complete(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n{}"));
+        assert!(is_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
+        ));
+        assert!(!is_complete(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n"
+        ));
+        assert!(is_complete(b"HTTP/1.1 204 No Content\r\n\r\n"));
+        assert!(!is_complete(b"HTTP/1.0 200 OK\r\n\r\nuntil close"));
+        assert!(!is_complete(b"HTTP/1.1 200 OK\r\nContent-Le"));
+    }
+
+    #[test]
+    fn a_server_that_keeps_the_connection_open_does_not_stall_the_client() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("addr").port();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().expect("accepts");
+            let mut buf = [0u8; 4096];
+            let n = conn.read(&mut buf).expect("reads");
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                .expect("writes");
+            // Hold the connection well past the client's patience, closing only when it hangs up.
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = conn.read(&mut buf);
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        });
+        let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}/base")).expect("url");
+        let timeouts = Timeouts {
+            connect: Duration::from_secs(2),
+            socket: Duration::from_secs(10),
+        };
+        let started = std::time::Instant::now();
+        let body = br#"{"a":1}"#;
+        let r = send(
+            &endpoint,
+            timeouts,
+            "POST",
+            "/v1/x",
+            Some("Bearer t"),
+            Some(Body::Json(body)),
+        )
+        .expect("answer");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"{}"[..]));
+        let request = server.join().expect("server");
+        assert!(request.starts_with("POST /base/v1/x HTTP/1.1\r\n"), "{request}");
+        assert!(request.contains("\r\nAuthorization: Bearer t\r\n"), "{request}");
+        assert!(
+            request.contains("\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}"),
+            "{request}"
+        );
     }
 
     #[test]
