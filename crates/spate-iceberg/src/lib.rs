@@ -13,7 +13,7 @@
 //! - [`Catalog`]: [`HadoopCatalog`] (directory tree, `v<N>.metadata.json` committed by a
 //!   no-replace hard link), [`JdbcCatalog`] (`jdbc:sqlite:` / `jdbc:postgresql:`, the
 //!   `iceberg_tables` compare-and-swap pyiceberg's `SqlCatalog` uses too) and [`RestCatalog`]
-//!   (the Iceberg REST catalog over plain HTTP: `GET /v1/config` with `prefix`, bearer `token`
+//!   (the Iceberg REST catalog over http or https: `GET /v1/config` with `prefix`, bearer `token`
 //!   or OAuth2 `credential`; a commit is the spec's requirements + updates, which the server
 //!   applies as a compare-and-swap; property names in [`rest_config`]).
 //! - [`live_data_files`]: the data files a full scan of the current snapshot reads.

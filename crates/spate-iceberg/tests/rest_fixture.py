@@ -16,8 +16,9 @@ assigns fresh ids. Only the routes Spate and pyiceberg's `RestCatalog` use are s
   GET|HEAD /v1/{prefix}/namespaces/{ns}/tables/{t}    load / exists
   POST /v1/{prefix}/namespaces/{ns}/tables/{t}        commit
 
-  rest_fixture.py DB WAREHOUSE [--prefix P] [--token T] [--client ID:SECRET]
-prints `PORT <n>` once listening on 127.0.0.1 (an ephemeral port) and serves until killed.
+  rest_fixture.py DB WAREHOUSE [--prefix P] [--token T] [--client ID:SECRET] [--tls PEM]
+prints `PORT <n>` once listening on 127.0.0.1 (an ephemeral port) and serves until killed;
+with --tls, https with the certificate chain and key in PEM.
 With --token, every /v1 route but the token endpoint needs `Authorization: Bearer T`; with
 --client, the token endpoint hands out T for those client credentials.
 """
@@ -50,7 +51,7 @@ class Fail(Exception):
 
 
 def parse_args(argv):
-    opts = {"db": argv[0], "warehouse": argv[1], "prefix": "", "token": None, "client": None}
+    opts = {"db": argv[0], "warehouse": argv[1], "prefix": "", "token": None, "client": None, "tls": None}
     rest = argv[2:]
     for flag, value in zip(rest[::2], rest[1::2]):
         opts[flag.lstrip("-")] = value
@@ -162,6 +163,11 @@ def main():
     opts = parse_args(sys.argv[1:])
     server = HTTPServer(("127.0.0.1", 0), Handler)
     server.opts = opts
+    if opts["tls"]:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opts["tls"])
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.catalog = SqlCatalog("rest", uri=f"sqlite:///{opts['db']}", warehouse=f"file://{opts['warehouse']}")
     print(f"PORT {server.server_address[1]}", flush=True)
     server.serve_forever()

@@ -334,6 +334,73 @@ fn tokens_and_client_credentials_are_checked() {
     );
 }
 
+/// A CA (its PEM written to `dir/<name>.pem`) and, when `server` is set, a `localhost`
+/// certificate it signed with its key (`dir/server.pem`).
+fn ca(dir: &Path, name: &str, server: bool) -> PathBuf {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("CA");
+    let path = dir.join(format!("{name}.pem"));
+    std::fs::write(&path, issuer.pem()).expect("writes");
+    if server {
+        let key = KeyPair::generate().expect("key");
+        let cert = CertificateParams::new(vec!["localhost".to_owned()])
+            .expect("params")
+            .signed_by(&key, &*issuer)
+            .expect("signs");
+        let pem = format!("{}{}", cert.pem(), key.serialize_pem());
+        std::fs::write(dir.join("server.pem"), pem).expect("writes");
+    }
+    path
+}
+
+#[test]
+fn https_catalogs_are_verified_against_the_ca_bundle() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trusted = ca(dir.path(), "test-ca", true);
+    let rogue = ca(dir.path(), "rogue-ca", false);
+    let pem = dir.path().join("server.pem");
+    let server = Server::start(
+        dir.path(),
+        &["--tls", pem.to_str().expect("utf-8"), "--token", "tls-token"],
+    );
+    let port = server.uri.rsplit(':').next().expect("port");
+    let uri = format!("https://localhost:{port}");
+    let connect = |bundle: &Path| {
+        let props = BTreeMap::from([
+            ("uri".to_owned(), uri.clone()),
+            ("token".to_owned(), "tls-token".to_owned()),
+            ("ssl.cabundle".to_owned(), bundle.display().to_string()),
+        ]);
+        RestCatalog::connect("rest", &props)
+    };
+    let cat = connect(&trusted).expect("connects over TLS");
+    let ident = TableIdent::new("sec", "t");
+    let table = load_or_create_table(&cat, &ident, &creation()).expect("created");
+    let f = parquet_file(&table.metadata, "1.parquet", &[(1, Some("a"), Some(DAY0))]);
+    let done = append_files(
+        &cat,
+        &ident,
+        vec![f],
+        &BTreeMap::new(),
+        Some(&checkpoint(1)),
+        None,
+    )
+    .expect("commit");
+    assert!(matches!(done, AppendOutcome::Committed(_)));
+    let answer = run(&["read-sql", &server.db, &server.warehouse, "rest", "sec.t"]);
+    assert_eq!(read_rows(&answer).len(), 1, "{answer}");
+
+    let err = connect(&rogue).expect_err("untrusted").to_string();
+    assert!(err.contains("could not be reached"), "{err}");
+    assert!(err.contains("UnknownIssuer"), "{err}");
+}
+
 #[test]
 fn an_unreachable_or_silent_server_fails_fast() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");

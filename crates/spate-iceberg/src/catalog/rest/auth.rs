@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::config::{CREDENTIAL, OAUTH2_SERVER_URI, SCOPE, TOKEN, URI};
-use super::http::{self, Body, Endpoint, Timeouts, encode};
+use super::http::{self, Body, Endpoint, Transport, encode};
 use super::model::{ErrorResponse, TokenResponse};
 
 /// How requests are authorized.
@@ -76,17 +76,25 @@ impl Auth {
     }
 
     /// The `Authorization` header's value, fetching a token first when needed.
-    pub(crate) fn header(&self, timeouts: Timeouts) -> Result<Option<String>, String> {
+    pub(crate) fn header(&self, transport: &Transport) -> Result<Option<String>, String> {
         match self {
             Auth::None => Ok(None),
             Auth::Token(t) => Ok(Some(format!("Bearer {t}"))),
-            Auth::ClientCredentials(o) => o.token(timeouts).map(|t| Some(format!("Bearer {t}"))),
+            Auth::ClientCredentials(o) => o.token(transport).map(|t| Some(format!("Bearer {t}"))),
+        }
+    }
+
+    /// The token endpoint, for choosing TLS.
+    pub(crate) fn endpoint(&self) -> Option<&Endpoint> {
+        match self {
+            Auth::ClientCredentials(o) => Some(&o.endpoint),
+            Auth::None | Auth::Token(_) => None,
         }
     }
 }
 
 impl OAuth2 {
-    fn token(&self, timeouts: Timeouts) -> Result<String, String> {
+    fn token(&self, transport: &Transport) -> Result<String, String> {
         let mut cached = self.cached.lock().map_err(|_| "token lock poisoned".to_owned())?;
         if let Some((token, refresh_at)) = cached.as_ref()
             && refresh_at.is_none_or(|at| Instant::now() < at)
@@ -95,8 +103,8 @@ impl OAuth2 {
         }
         let url = self.endpoint.url(&self.path);
         let response = http::send(
+            transport,
             &self.endpoint,
-            timeouts,
             "POST",
             &self.path,
             None,
@@ -145,12 +153,15 @@ mod tests {
         assert!(matches!(Auth::from_properties(&props(&[])), Ok(Auth::None)));
         let t = Auth::from_properties(&props(&[("token", "s3cret")])).expect("token");
         assert_eq!(format!("{t:?}"), "Token(***)");
-        let timeouts = Timeouts {
-            connect: Duration::from_secs(1),
-            socket: Duration::from_secs(1),
+        let transport = Transport {
+            timeouts: http::Timeouts {
+                connect: Duration::from_secs(1),
+                socket: Duration::from_secs(1),
+            },
+            tls: None,
         };
         assert_eq!(
-            t.header(timeouts).expect("header").as_deref(),
+            t.header(&transport).expect("header").as_deref(),
             Some("Bearer s3cret")
         );
         let c = Auth::from_properties(&props(&[("uri", "http://h:1/api"), ("credential", "me:p&w")]))

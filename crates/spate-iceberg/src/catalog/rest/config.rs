@@ -26,6 +26,9 @@ pub const OAUTH2_SERVER_URI: &str = "oauth2-server-uri";
 pub const SCOPE: &str = "scope";
 /// Property: the url-encoded separator of namespace levels in paths (default `%1F`).
 pub const NAMESPACE_SEPARATOR: &str = "namespace-separator";
+/// Property: a PEM file of the CA certificates to trust for https (pyiceberg's
+/// `ssl: {cabundle: ...}`, flattened); the system bundle when unset.
+pub const CA_BUNDLE: &str = "ssl.cabundle";
 /// Property: the TCP connect timeout in milliseconds (Java's name; default 10 s).
 pub const CONNECT_TIMEOUT_MS: &str = "rest.client.connection-timeout-ms";
 /// Property: the read and write timeout in milliseconds (Java's name; default 120 s).

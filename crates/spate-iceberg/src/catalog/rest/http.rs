@@ -1,20 +1,24 @@
 //! One blocking HTTP/1.1 exchange per call over a fresh connection (`Connection: close`), the
 //! way `spate-registry-client` talks to a schema registry: a sink asks its catalog a few times
 //! per checkpoint, so a connection pool would buy nothing, and a pooled connection the server
-//! closed meanwhile could cost a commit whose outcome is unknown. Plain `http://` only: TLS
-//! is not wired in yet (a catalog behind https is refused with a clear message).
+//! closed meanwhile could cost a commit whose outcome is unknown. `https://` goes through
+//! rustls (see `tls.rs`).
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::ServerName;
 
 /// Largest response accepted: table metadata with thousands of snapshots stays far below it,
 /// and a stray server cannot make the client allocate without bound.
 const MAX_RESPONSE: usize = 64 << 20;
 
-/// A base URL: `http://host[:port][/base]`.
+/// A base URL: `http[s]://host[:port][/base]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Endpoint {
+    tls: bool,
     host: String,
     port: u16,
     /// Path prefix without a trailing slash (`""` for none).
@@ -22,28 +26,27 @@ pub(crate) struct Endpoint {
 }
 
 impl Endpoint {
-    /// Parses `http://host[:port][/path]`.
+    /// Parses `http[s]://host[:port][/path]`.
     pub(crate) fn parse(url: &str) -> Result<Endpoint, String> {
         let url = url.trim();
-        let rest = if let Some(r) = url.strip_prefix("http://") {
-            r
-        } else if url.starts_with("https://") {
-            return Err(format!(
-                "{url}: https is not supported yet (use http:// or a local TLS proxy)"
-            ));
+        let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
         } else {
-            return Err(format!("{url:?} is not an http:// URL"));
+            return Err(format!("{url:?} is not an http:// or https:// URL"));
         };
         let (authority, base) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
             None => (rest, ""),
         };
-        let (host, port) =
-            split_authority(authority).ok_or_else(|| format!("{url:?} has no valid host and port"))?;
+        let (host, port) = split_authority(authority, if tls { 443 } else { 80 })
+            .ok_or_else(|| format!("{url:?} has no valid host and port"))?;
         if base.contains('?') {
             return Err(format!("{url:?}: a base URL takes no query"));
         }
         Ok(Endpoint {
+            tls,
             host,
             port,
             base: base.to_owned(),
@@ -52,7 +55,13 @@ impl Endpoint {
 
     /// The URL of `path` (which starts with `/`), for messages.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{}{path}", self.host_header(), self.base)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}{path}", self.host_header(), self.base)
+    }
+
+    /// Whether it is an `https://` URL.
+    pub(crate) fn is_tls(&self) -> bool {
+        self.tls
     }
 
     fn host_header(&self) -> String {
@@ -61,15 +70,14 @@ impl Endpoint {
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
-            host
-        } else {
-            format!("{host}:{}", self.port)
+        match (self.tls, self.port) {
+            (true, 443) | (false, 80) => host,
+            (_, port) => format!("{host}:{port}"),
         }
     }
 }
 
-fn split_authority(authority: &str) -> Option<(String, u16)> {
+fn split_authority(authority: &str, default_port: u16) -> Option<(String, u16)> {
     if authority.is_empty() || authority.contains('@') {
         return None;
     }
@@ -77,7 +85,7 @@ fn split_authority(authority: &str) -> Option<(String, u16)> {
         let (host, after) = rest.split_once(']')?;
         let port = match after.strip_prefix(':') {
             Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 80,
+            None if after.is_empty() => default_port,
             None => return None,
         };
         return Some((host.to_owned(), port));
@@ -85,7 +93,7 @@ fn split_authority(authority: &str) -> Option<(String, u16)> {
     match authority.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() => Some((host.to_owned(), port.parse().ok()?)),
         Some(_) => None,
-        None => Some((authority.to_owned(), 80)),
+        None => Some((authority.to_owned(), default_port)),
     }
 }
 
@@ -114,17 +122,36 @@ pub(crate) struct Timeouts {
     pub(crate) socket: Duration,
 }
 
+/// How exchanges are made: timeouts, and TLS for https endpoints.
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    pub(crate) timeouts: Timeouts,
+    /// Present when some endpoint is https.
+    pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
+
 /// Sends one request and reads the whole response. `path` starts with `/` and may carry a
 /// query; `authorization` is the header's value.
 pub(crate) fn send(
+    transport: &Transport,
     endpoint: &Endpoint,
-    timeouts: Timeouts,
     method: &str,
     path: &str,
     authorization: Option<&str>,
     body: Option<Body<'_>>,
 ) -> Result<Response, String> {
-    let mut stream = connect(&endpoint.host, endpoint.port, timeouts)?;
+    let tcp = connect(&endpoint.host, endpoint.port, transport.timeouts)?;
+    let mut stream: Box<dyn Stream> = if endpoint.tls {
+        let config = transport.tls.clone().ok_or("https without a TLS configuration")?;
+        let name = ServerName::try_from(endpoint.host.clone()).map_err(|e| format!("host name: {e}"))?;
+        let conn = rustls::ClientConnection::new(config, name).map_err(|e| format!("TLS: {e}"))?;
+        Box::new(rustls::StreamOwned::new(conn, tcp))
+    } else {
+        Box::new(tcp)
+    };
     // A token endpoint given as a bare `http://host:port` has neither base nor path.
     let target = match format!("{}{path}", endpoint.base) {
         t if t.is_empty() => "/".to_owned(),
@@ -183,7 +210,7 @@ fn connect(host: &str, port: u16, timeouts: Timeouts) -> Result<TcpStream, Strin
     Err(last)
 }
 
-fn read_all(stream: &mut TcpStream) -> Result<Vec<u8>, String> {
+fn read_all(stream: &mut dyn Stream) -> Result<Vec<u8>, String> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -201,6 +228,9 @@ fn read_all(stream: &mut TcpStream) -> Result<Vec<u8>, String> {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A TLS peer that closes without close_notify: what was read is complete when
+            // its framing says so, which parse_response checks.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => return Ok(raw),
             Err(e) => return Err(format!("reading the response: {e}")),
         }
     }
@@ -351,8 +381,13 @@ mod tests {
         ] {
             assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
-        let https = Endpoint::parse("https://x").expect_err("refused");
-        assert!(https.contains("https is not supported"), "{https}");
+        let e = Endpoint::parse("https://cat.example/").expect("valid");
+        assert_eq!((e.port, e.tls), (443, true));
+        assert_eq!(e.url("/v1"), "https://cat.example/v1");
+        assert_eq!(
+            Endpoint::parse("https://h:8443").expect("valid").url(""),
+            "https://h:8443"
+        );
     }
 
     #[test]
@@ -399,15 +434,18 @@ mod tests {
             String::from_utf8_lossy(&buf[..n]).into_owned()
         });
         let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}/base")).expect("url");
-        let timeouts = Timeouts {
-            connect: Duration::from_secs(2),
-            socket: Duration::from_secs(10),
+        let transport = Transport {
+            timeouts: Timeouts {
+                connect: Duration::from_secs(2),
+                socket: Duration::from_secs(10),
+            },
+            tls: None,
         };
         let started = std::time::Instant::now();
         let body = br#"{"a":1}"#;
         let r = send(
+            &transport,
             &endpoint,
-            timeouts,
             "POST",
             "/v1/x",
             Some("Bearer t"),

@@ -5,13 +5,15 @@
 //! a compare-and-swap, answering 409 when a requirement fails, which becomes
 //! [`IcebergError::CommitConflict`] so `append_files` reloads and retries. Manifests and
 //! manifest lists are still written by this crate into the table's location, which must be
-//! on the local filesystem (object stores and vended credentials are not supported).
+//! on the local filesystem (object stores and vended credentials are not supported). Plain
+//! http and https (rustls, trusting `ssl.cabundle` or the system's CAs).
 
 mod auth;
 mod commit;
 pub mod config;
 mod http;
 mod model;
+mod tls;
 
 use std::collections::BTreeMap;
 
@@ -19,7 +21,7 @@ use serde_json::Value as Json;
 
 use self::auth::Auth;
 use self::config::RestConfig;
-use self::http::{Body, Response, Timeouts};
+use self::http::{Body, Endpoint, Response, Transport};
 use self::model::{ConfigResponse, CreateNamespaceRequest, CreateTableRequest, ErrorResponse, TableResult};
 use crate::catalog::{Catalog, Namespace, Table, TableIdent};
 use crate::error::{IcebergError, Result};
@@ -31,7 +33,7 @@ pub struct RestCatalog {
     name: String,
     config: RestConfig,
     auth: Auth,
-    timeouts: Timeouts,
+    transport: Transport,
     io: FileIo,
 }
 
@@ -59,11 +61,17 @@ impl RestCatalog {
         let uri = properties
             .get(config::URI)
             .ok_or_else(|| fail("the REST catalog needs a `uri` property".into()))?;
+        let config = RestConfig::resolve(properties, ConfigResponse::default()).map_err(fail)?;
+        let auth = Auth::from_properties(properties).map_err(fail)?;
+        let endpoints = [Some(&config.endpoint), auth.endpoint()];
         let mut catalog = RestCatalog {
             name: name.to_owned(),
-            config: RestConfig::resolve(properties, ConfigResponse::default()).map_err(fail)?,
-            auth: Auth::from_properties(properties).map_err(fail)?,
-            timeouts: config::timeouts(properties),
+            transport: Transport {
+                timeouts: config::timeouts(properties),
+                tls: tls_if_needed(&endpoints, properties, None).map_err(fail)?,
+            },
+            config,
+            auth,
             io: FileIo::local(),
         };
         let path = config::config_path(properties);
@@ -72,8 +80,18 @@ impl RestCatalog {
             return Err(catalog.status_error("GET", &path, &response));
         }
         let server: ConfigResponse = catalog.parse(&path, &response)?;
-        catalog.config = RestConfig::resolve(properties, server).map_err(|e| fail(format!("{uri}: {e}")))?;
-        catalog.timeouts = config::timeouts(&catalog.config.properties);
+        let merged = RestConfig::resolve(properties, server).map_err(|e| fail(format!("{uri}: {e}")))?;
+        // The server may move the catalog to https or set timeouts.
+        catalog.transport = Transport {
+            timeouts: config::timeouts(&merged.properties),
+            tls: tls_if_needed(
+                &[Some(&merged.endpoint)],
+                &merged.properties,
+                catalog.transport.tls.take(),
+            )
+            .map_err(fail)?,
+        };
+        catalog.config = merged;
         Ok(catalog)
     }
 
@@ -93,11 +111,11 @@ impl RestCatalog {
     /// HTTP status is the caller's to judge.
     fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Response> {
         let url = self.config.endpoint.url(path);
-        let authorization = self.auth.header(self.timeouts).map_err(|e| self.error(e))?;
+        let authorization = self.auth.header(&self.transport).map_err(|e| self.error(e))?;
         let bytes = body.map(|b| b.to_string().into_bytes());
         http::send(
+            &self.transport,
             &self.config.endpoint,
-            self.timeouts,
             method,
             path,
             authorization.as_deref(),
@@ -159,6 +177,19 @@ impl RestCatalog {
             409 => Ok(false),
             _ => Err(self.status_error("POST", &path, &response)),
         }
+    }
+}
+
+/// The TLS configuration when one of `endpoints` is https (`have` when already built).
+fn tls_if_needed(
+    endpoints: &[Option<&Endpoint>],
+    properties: &BTreeMap<String, String>,
+    have: Option<std::sync::Arc<rustls::ClientConfig>>,
+) -> std::result::Result<Option<std::sync::Arc<rustls::ClientConfig>>, String> {
+    match have {
+        Some(tls) => Ok(Some(tls)),
+        None if endpoints.iter().flatten().any(|e| e.is_tls()) => tls::client_config(properties).map(Some),
+        None => Ok(None),
     }
 }
 
