@@ -20,7 +20,8 @@ assigns fresh ids. Only the routes Spate and pyiceberg's `RestCatalog` use are s
 prints `PORT <n>` once listening on 127.0.0.1 (an ephemeral port) and serves until killed;
 with --tls, https with the certificate chain and key in PEM.
 With --token, every /v1 route but the token endpoint needs `Authorization: Bearer T`; with
---client, the token endpoint hands out T for those client credentials.
+--client, the token endpoint grants those client credentials a new token `tok-<n>`, which is
+accepted too until the next grant revokes it.
 """
 import json
 import sys
@@ -109,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         opts = self.server.opts
         if method == "POST" and path == "/v1/oauth/tokens":
             return self.token(body)
-        if opts["token"] and self.headers.get("Authorization") != f"Bearer {opts['token']}":
+        valid = {f"Bearer {t}" for t in (opts["token"], self.server.issued) if t}
+        if valid and self.headers.get("Authorization") not in valid:
             raise Fail(401, "NotAuthorizedException", "Not authorized: missing or invalid bearer token")
         if method == "GET" and path == "/v1/config":
             # The warehouse the client asked for comes back as a default, for the test to see.
@@ -155,7 +157,11 @@ class Handler(BaseHTTPRequestHandler):
         given = f"{form.get('client_id', [''])[0]}:{form.get('client_secret', [''])[0]}"
         if form.get("grant_type") != ["client_credentials"] or not client or given != client:
             return 401, {"error": "invalid_client", "error_description": "unknown client or wrong secret"}
-        return 200, {"access_token": self.server.opts["token"], "token_type": "bearer", "expires_in": 3600,
+        # Each grant issues a new token and revokes the one before (what a token rotation
+        # looks like to a client holding the old one).
+        self.server.grants += 1
+        self.server.issued = f"tok-{self.server.grants}"
+        return 200, {"access_token": self.server.issued, "token_type": "bearer", "expires_in": 3600,
                      "issued_token_type": "urn:ietf:params:oauth:token-type:access_token"}
 
 
@@ -163,6 +169,7 @@ def main():
     opts = parse_args(sys.argv[1:])
     server = HTTPServer(("127.0.0.1", 0), Handler)
     server.opts = opts
+    server.grants, server.issued = 0, None
     if opts["tls"]:
         import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -319,6 +319,20 @@ fn tokens_and_client_credentials_are_checked() {
         .connect(&[("credential", "spate:s3cret"), ("oauth2-server-uri", &token_uri)])
         .expect("explicit token endpoint");
     assert!(cat.namespace_exists(&Namespace::parse("ns")).expect("authorized"));
+    // Another client's grant revokes this one's token: the next request is refused, a new
+    // token is fetched, and the request goes through.
+    let other = server
+        .connect(&[("credential", "spate:s3cret")])
+        .expect("second client");
+    assert!(
+        cat.namespace_exists(&Namespace::parse("ns"))
+            .expect("token fetched again")
+    );
+    assert!(
+        other
+            .namespace_exists(&Namespace::parse("ns"))
+            .expect("and again")
+    );
     let err = server
         .connect(&[("credential", "spate:wrong")])
         .expect_err("refused")

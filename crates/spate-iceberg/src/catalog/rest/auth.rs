@@ -1,7 +1,7 @@
 //! Who the client is to the catalog: nothing, a static bearer `token`, or OAuth2 client
 //! credentials (`credential` = `client_id:client_secret`) exchanged at `oauth2-server-uri` (or
 //! the spec's deprecated `<uri>/v1/oauth/tokens`) for a bearer token, fetched again shortly
-//! before it expires. The token is fetched before `GET /v1/config`, as servers guard that
+//! before it expires or when the server refuses it. The token is fetched before `GET /v1/config`, as servers guard that
 //! route too; so the token endpoint comes from the client's properties, not the server's.
 
 use std::collections::BTreeMap;
@@ -81,6 +81,20 @@ impl Auth {
             Auth::None => Ok(None),
             Auth::Token(t) => Ok(Some(format!("Bearer {t}"))),
             Auth::ClientCredentials(o) => o.token(transport).map(|t| Some(format!("Bearer {t}"))),
+        }
+    }
+
+    /// Forgets a fetched token (the server refused it: revoked, rotated, expired early);
+    /// `false` when there is nothing to fetch again (no credential).
+    pub(crate) fn forget_token(&self) -> bool {
+        match self {
+            Auth::ClientCredentials(o) => {
+                if let Ok(mut cached) = o.cached.lock() {
+                    *cached = None;
+                }
+                true
+            }
+            Auth::None | Auth::Token(_) => false,
         }
     }
 

@@ -108,8 +108,18 @@ impl RestCatalog {
     }
 
     /// One exchange; transport failures (refused, timed out, garbled) are errors here, any
-    /// HTTP status is the caller's to judge.
+    /// HTTP status is the caller's to judge. A 401 on a fetched OAuth2 token fetches a new
+    /// one and tries once more: the server refused the request before acting on it, so even
+    /// a commit is safe to resend.
     fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Response> {
+        let response = self.call_once(method, path, body)?;
+        if response.status == 401 && self.auth.forget_token() {
+            return self.call_once(method, path, body);
+        }
+        Ok(response)
+    }
+
+    fn call_once(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Response> {
         let url = self.config.endpoint.url(path);
         let authorization = self.auth.header(&self.transport).map_err(|e| self.error(e))?;
         let bytes = body.map(|b| b.to_string().into_bytes());
