@@ -69,8 +69,9 @@ import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
 import fastavro, confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.protobuf  # noqa: F401
 # The JSON Schema serde (jsonschema, referencing), for the registry's JSON schema type.
 import confluent_kafka.schema_registry.json_schema  # noqa: F401
-# spate-iceberg's reference readers (issue 44).
-import pyarrow.parquet, pyiceberg.catalog.sql, pyiceberg_core  # noqa: F401
+# spate-iceberg's reference readers (issue 44); its REST catalog tests also use pyiceberg's
+# RestCatalog (requests) and serve the REST routes over SqlCatalog (tests/rest_fixture.py).
+import pyarrow.parquet, pyiceberg.catalog.sql, pyiceberg.catalog.rest, pyiceberg_core  # noqa: F401
 want_ck, want_kp, want_pi, want_pa = sys.argv[1:5]
 ok = version("confluent-kafka") == want_ck and version("kafka-python") == want_kp
 ok = ok and version("pyiceberg") == want_pi and version("pyarrow") == want_pa

@@ -3,7 +3,7 @@
 //! Writes and reads what the Iceberg spec puts on disk so that pyiceberg, Java Iceberg (Flink,
 //! Spark, Trino) read Spate's tables and Spate extends theirs: table metadata JSON, manifests
 //! and manifest lists (Avro container files from `spate-avro`), fast-append snapshots with
-//! Flink's exactly-once summary keys, and three catalogs. It writes no data files: the caller
+//! Flink's exactly-once summary keys, and three catalogs (hadoop, JDBC, REST). It writes no data files: the caller
 //! (the SQL sink) writes Parquet with Iceberg field ids and hands over [`DataFile`]s.
 //!
 //! ## Key types
@@ -11,8 +11,11 @@
 //!   [`Value`] with the spec's single-value serialization for bounds.
 //! - [`TableMetadata`] (JSON in and out, unknown fields kept), [`Snapshot`], [`DataFile`].
 //! - [`Catalog`]: [`HadoopCatalog`] (directory tree, `v<N>.metadata.json` committed by a
-//!   no-replace hard link) and [`JdbcCatalog`] (`jdbc:sqlite:` / `jdbc:postgresql:`, the
-//!   `iceberg_tables` compare-and-swap pyiceberg's `SqlCatalog` uses too).
+//!   no-replace hard link), [`JdbcCatalog`] (`jdbc:sqlite:` / `jdbc:postgresql:`, the
+//!   `iceberg_tables` compare-and-swap pyiceberg's `SqlCatalog` uses too) and [`RestCatalog`]
+//!   (the Iceberg REST catalog over http or https: `GET /v1/config` with `prefix`, bearer `token`
+//!   or OAuth2 `credential`; a commit is the spec's requirements + updates, which the server
+//!   applies as a compare-and-swap; property names in [`rest_config`]).
 //! - [`live_data_files`]: the data files a full scan of the current snapshot reads.
 //! - [`append_files`]: one snapshot per call, retried on conflicts; with a
 //!   [`CheckpointCommit`] it records `flink.job-id`, `flink.operator-id`,
@@ -80,7 +83,10 @@ mod types;
 mod value;
 
 pub use append::{PendingAppend, new_snapshot_id};
-pub use catalog::{Catalog, HadoopCatalog, JdbcCatalog, Namespace, Table, TableIdent, load_or_create_table};
+pub use catalog::rest::config as rest_config;
+pub use catalog::{
+    Catalog, HadoopCatalog, JdbcCatalog, Namespace, RestCatalog, Table, TableIdent, load_or_create_table,
+};
 pub use commit::{AppendOutcome, CheckpointCommit, RetryPolicy, append_files};
 pub use data_file::{DataContent, DataFile};
 pub use error::{IcebergError, Result};

@@ -5,6 +5,9 @@ reads (and writes) the tables Spate commits. One command per run; the answer is 
   read-static METADATA_LOCATION           -> table summary (see describe)
   read-sql DB WAREHOUSE CATALOG NS.TABLE  -> table summary
   sql-append DB WAREHOUSE CATALOG NS.TABLE ROWS_JSON  (creates namespace and table if missing)
+  read-rest URI TOKEN NS.TABLE            -> table summary, through pyiceberg's RestCatalog
+  rest-append URI TOKEN NS.TABLE ROWS_JSON  (the table must exist)
+TOKEN "-" means none.
 Rows are {"id": int, "name": str|null, "ts": micros|null}."""
 import json
 import sys
@@ -48,6 +51,14 @@ def sql_catalog(db, warehouse, name):
     return SqlCatalog(name, uri=f"sqlite:///{db}", warehouse=f"file://{warehouse}")
 
 
+def rest_catalog(uri, token):
+    from pyiceberg.catalog.rest import RestCatalog
+    props = {"uri": uri}
+    if token != "-":
+        props["token"] = token
+    return RestCatalog("rest", **props)
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "write-parquet":
@@ -60,6 +71,12 @@ def main():
         out = describe(StaticTable.from_metadata(args[0]))
     elif cmd == "read-sql":
         out = describe(sql_catalog(args[0], args[1], args[2]).load_table(args[3]))
+    elif cmd == "read-rest":
+        out = describe(rest_catalog(args[0], args[1]).load_table(args[2]))
+    elif cmd == "rest-append":
+        tbl = rest_catalog(args[0], args[1]).load_table(args[2])
+        tbl.append(arrow_rows(json.loads(args[3])))
+        out = {"metadata": tbl.metadata_location}
     elif cmd == "sql-append":
         from pyiceberg.partitioning import PartitionField, PartitionSpec
         from pyiceberg.schema import Schema

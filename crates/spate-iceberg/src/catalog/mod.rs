@@ -1,17 +1,20 @@
 //! Catalogs: where a table's current metadata file is recorded, and the compare-and-swap
 //! that makes a commit atomic. All are synchronous (the PostgreSQL client runs its own
-//! runtime): call them from a blocking thread, not from inside an async task.
+//! runtime, the REST client blocks on its socket): call them from a blocking thread, not
+//! from inside an async task.
 
 mod hadoop;
 mod jdbc;
 mod jdbc_postgres;
 mod jdbc_sqlite;
+pub mod rest;
 mod sql_conn;
 
 use std::fmt;
 
 pub use hadoop::HadoopCatalog;
 pub use jdbc::JdbcCatalog;
+pub use rest::RestCatalog;
 
 use crate::error::{IcebergError, Result};
 use crate::io::FileIo;

@@ -8,7 +8,8 @@ use std::process::Command;
 use serde_json::{Value as Json, json};
 use spate_iceberg::{DataFile, FileIo, TableMetadata, Value};
 
-fn python() -> PathBuf {
+/// The test virtualenv's python (or `SPATE_TEST_PYTHON`).
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SPATE_TEST_PYTHON") {
         return p.into();
     }
