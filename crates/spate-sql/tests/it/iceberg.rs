@@ -371,3 +371,91 @@ fn the_bounded_source_reads_what_spate_and_pyiceberg_wrote() {
         "{e}"
     );
 }
+
+/// spate-iceberg's REST catalog fixture (its REST routes over pyiceberg's `SqlCatalog`),
+/// serving `db` and `warehouse`, with a bearer token.
+struct RestFixture {
+    child: std::process::Child,
+    uri: String,
+}
+
+impl RestFixture {
+    fn start(db: &Path, warehouse: &Path, token: &str) -> Self {
+        use std::io::BufRead;
+        let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../spate-iceberg/tests/rest_fixture.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg(db)
+            .arg(warehouse)
+            .args(["--token", token])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.strip_prefix("PORT ").unwrap().trim().parse().unwrap();
+        RestFixture {
+            child,
+            uri: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for RestFixture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_rest_catalog_takes_appends_and_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("rest.db");
+    let warehouse = dir.path().join("warehouse");
+    let server = RestFixture::start(&db, &warehouse, "secret");
+    let table = |token: &str| {
+        format!(
+            "CREATE TABLE lake (id BIGINT, name STRING) PARTITIONED BY (name) WITH (
+               'connector' = 'iceberg', 'catalog-name' = 'rest', 'catalog-type' = 'rest',
+               'uri' = '{}', 'token' = '{token}', 'catalog-database' = 'shop', 'catalog-table' = 'names');",
+            server.uri
+        )
+    };
+    run(&format!(
+        "{} INSERT INTO lake VALUES (1, 'a'), (2, 'b'), (3, 'a');",
+        table("secret")
+    ))
+    .expect("appends through REST");
+    // Read back through REST by Spate, and through the catalog's database by pyiceberg.
+    assert_eq!(
+        query(&format!(
+            "{} SELECT id FROM lake WHERE name = 'a';",
+            table("secret")
+        )),
+        ["[Int(1)]", "[Int(3)]"]
+    );
+    let t = pyiceberg(&[
+        "sql",
+        db.to_str().unwrap(),
+        warehouse.to_str().unwrap(),
+        "rest",
+        "shop.names",
+    ]);
+    assert_eq!(t["rows"].as_array().unwrap().len(), 3);
+    assert!(
+        t["spec"].as_str().unwrap().contains("name: identity(2)"),
+        "{}",
+        t["spec"]
+    );
+    assert_eq!(
+        t["snapshots"][0]["summary"]["flink.max-committed-checkpoint-id"],
+        i64::MAX.to_string()
+    );
+    // A wrong token is the server's refusal, naming the catalog.
+    let e = run(&format!("{} INSERT INTO lake VALUES (4, 'c');", table("wrong"))).unwrap_err();
+    assert!(e.contains("catalog rest") && e.contains("401"), "{e}");
+}

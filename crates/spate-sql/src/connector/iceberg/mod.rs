@@ -3,7 +3,8 @@
 //!
 //! - Catalogs (`options.rs`): `catalog-type` = `hadoop` with `warehouse`, or `catalog-impl` =
 //!   `org.apache.iceberg.jdbc.JdbcCatalog` with `uri` = `jdbc:sqlite:..` / `jdbc:postgresql:..`
-//!   (`jdbc.user`, `jdbc.password`) and `warehouse`; the table is `catalog-database`.
+//!   (`jdbc.user`, `jdbc.password`) and `warehouse`, or `catalog-type` = `rest` with `uri`
+//!   (`warehouse`, `token` or `credential`); the table is `catalog-database`.
 //!   `catalog-table` (defaults `default` and the SQL table's name).
 //! - At planning the namespace and table are created when missing, from the columns
 //!   (`schema.rs`), the primary key as identifier fields, `PARTITIONED BY` columns as identity
@@ -22,7 +23,7 @@
 //!
 //! - Column metrics (`metrics.rs`): counts and `truncate(16)` bounds from each file's footer.
 //!
-//! Not yet: the REST catalog, reading new snapshots as they come (`streaming`), upserts
+//! Not yet: reading new snapshots as they come (`streaming`), upserts
 //! (`write.upsert.enabled`: equality deletes).
 
 use std::collections::BTreeMap;

@@ -1,5 +1,6 @@
 //! The table's options as Flink's Iceberg connector reads them: which catalog (`catalog-type`
-//! or `catalog-impl`, `uri`, `warehouse`, `jdbc.*`), which table in it (`catalog-database`,
+//! or `catalog-impl`, `uri`, `warehouse`, `jdbc.*`, the REST catalog's `token`, `credential`,
+//! `oauth2-server-uri`, `scope`, `prefix`, `rest.*`), which table in it (`catalog-database`,
 //! default `default`; `catalog-table`, default the SQL table's name), and the properties a
 //! table created from the DDL gets (`format-version`, `write.*`, `commit.*`, `flink.*`,
 //! `read.*`).
@@ -7,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use spate_iceberg::{Catalog, HadoopCatalog, JdbcCatalog, TableIdent};
+use spate_iceberg::{Catalog, HadoopCatalog, JdbcCatalog, RestCatalog, TableIdent};
 
 use super::super::opts::Options;
 use crate::error::SqlError;
@@ -20,6 +21,8 @@ pub(crate) enum CatalogKind {
     /// `catalog-impl` = `org.apache.iceberg.jdbc.JdbcCatalog` with `uri` = `jdbc:sqlite:..` or
     /// `jdbc:postgresql:..`.
     Jdbc { uri: String, warehouse: String },
+    /// `catalog-type` = `rest` with `uri` (and `warehouse`, `token` or `credential`, ...).
+    Rest,
 }
 
 /// The catalog and table an `iceberg` table names, and what the sink needs of its options.
@@ -53,10 +56,8 @@ impl IcebergOptions {
                 warehouse: required("warehouse")?.to_string(),
             },
             (Some(t), None) if t.eq_ignore_ascii_case("rest") => {
-                return Err(options.invalid(
-                    "catalog-type",
-                    "the REST catalog is not supported yet; use hadoop or the JDBC catalog",
-                ));
+                required("uri")?;
+                CatalogKind::Rest
             }
             // Flink's default catalog type is hive; Spate has no Hive metastore.
             (Some(t), None) if t.eq_ignore_ascii_case("hadoop") => CatalogKind::Hadoop {
@@ -99,6 +100,10 @@ impl IcebergOptions {
                 &self.catalog_name,
                 uri,
                 warehouse,
+                &self.catalog_properties,
+            )?),
+            CatalogKind::Rest => Arc::new(RestCatalog::connect(
+                &self.catalog_name,
                 &self.catalog_properties,
             )?),
         })
