@@ -393,10 +393,13 @@ impl RestFixture {
             .spawn()
             .expect("python runs");
         let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
             .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.strip_prefix("PORT ").unwrap().trim().parse().unwrap();
+            .expect("the fixture says its port");
+        let port: u16 = line
+            .strip_prefix("PORT ")
+            .and_then(|p| p.trim().parse().ok())
+            .expect("PORT <n>");
         RestFixture {
             child,
             uri: format!("http://127.0.0.1:{port}"),
