@@ -223,9 +223,7 @@ pub fn scan(
         "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
         "kafka" | "upsert-kafka" => kafka::scan(env, &plan, ctx, parallelism),
         STREAM_CONNECTOR => ctx.streams.scan(&plan),
-        "jdbc" => Err(options.error(
-            "Spate's jdbc connector writes to PostgreSQL but cannot read a table yet (no scan source or lookup join)",
-        )),
+        "jdbc" => jdbc::scan(env, &plan, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }
 }

@@ -11,21 +11,30 @@
 //! `bind.rs` (types and values as parameters), `buffer.rs` (rows between flushes), `writer.rs`
 //! (connection, transactions, retries, errors), `sink.rs` (the engine sink).
 //!
-//! Not yet: reading a `jdbc` table (the scan source) and lookup joins; other databases.
+//! Reading: `scan.rs` reads the table once (bounded, maybe partitioned: `partitions.rs`,
+//! `scan_options.rs`), `decode.rs` turns PostgreSQL's values into Spate's.
+//!
+//! Not yet: other databases.
 
 use std::sync::Arc;
 
-use spate_engine::DataStream;
+use spate_engine::{DataStream, StreamEnvironment};
 
 use super::opts::Options;
+use super::source::add_source;
+use super::{ConnectorContext, ScanPlan};
 use crate::error::SqlError;
 use crate::types::TypeKind;
 use crate::value::Value;
 
 mod bind;
 mod buffer;
+mod decode;
 mod dialect;
 mod options;
+mod partitions;
+mod scan;
+mod scan_options;
 mod sink;
 mod url;
 mod writer;
@@ -103,4 +112,79 @@ pub(crate) fn write<T: JdbcInput>(
         }
     }
     Ok(())
+}
+
+/// Adds a `jdbc` table's bounded scan source (see `scan.rs`).
+pub(crate) fn scan(
+    env: &StreamEnvironment,
+    plan: &ScanPlan,
+    ctx: &ConnectorContext,
+    parallelism: Option<usize>,
+) -> Result<DataStream<crate::value::Row>, SqlError> {
+    let options = Options::new(&plan.table);
+    let opts = scan_options::ScanOptions::of(options)?;
+    let mut columns = Vec::new();
+    for (index, c) in plan.table.columns.iter().enumerate() {
+        let ty = match &c.kind {
+            crate::ast::ColumnKind::Physical(ty) => ty,
+            crate::ast::ColumnKind::Computed(_) => continue,
+            crate::ast::ColumnKind::Metadata { .. } => {
+                return Err(options.error(format!(
+                    "column {}: the jdbc connector has no metadata columns",
+                    c.name
+                )));
+            }
+        };
+        bind::check_type(c.name.as_str(), ty).map_err(|e| options.error(e))?;
+        // Only what the query reads is selected (the rest stays NULL in the row).
+        let used = plan
+            .used
+            .as_ref()
+            .is_none_or(|u| u.get(index).is_none_or(Option::is_some));
+        if used {
+            columns.push(scan::ReadColumn {
+                index,
+                ty: ty.kind.clone(),
+                name: c.name.as_str().to_string(),
+            });
+        }
+    }
+    if columns.is_empty() {
+        // `SELECT COUNT(*)` reads no column; PostgreSQL still needs one to count rows by.
+        if let Some((index, c, ty)) = plan
+            .table
+            .columns
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| match &c.kind {
+                crate::ast::ColumnKind::Physical(ty) => Some((i, c, ty)),
+                _ => None,
+            })
+        {
+            columns.push(scan::ReadColumn {
+                index,
+                ty: ty.kind.clone(),
+                name: c.name.as_str().to_string(),
+            });
+        }
+    }
+    let partitions = opts.partitioning.map(|p| {
+        let ranges = partitions::ranges(p.lower, p.upper, p.num);
+        (p.column, ranges)
+    });
+    let spec = scan::ScanSpec {
+        name: format!(
+            "table {} (PostgreSQL table {})",
+            options.table_name(),
+            opts.connection.table
+        ),
+        config: opts.connection.config,
+        table: opts.connection.table,
+        columns,
+        width: plan.table.columns.len(),
+        partitions,
+        fetch_size: opts.fetch_size,
+        auto_commit: opts.auto_commit,
+    };
+    add_source(env, plan, ctx, scan::JdbcReader::new(spec), parallelism)
 }
