@@ -52,6 +52,7 @@ mod print;
 mod row_lines;
 mod source;
 
+pub(crate) use jdbc::{Found as LookupRows, JdbcLookup as LookupSource, lookup as lookup_source};
 pub(crate) use source::into_change;
 mod stream;
 mod text;

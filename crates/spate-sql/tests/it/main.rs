@@ -17,6 +17,7 @@ mod flink_golden;
 mod formats;
 mod golden;
 mod jdbc;
+mod jdbc_lookup;
 mod jdbc_scan;
 mod json_confluent;
 mod kafka_tls;

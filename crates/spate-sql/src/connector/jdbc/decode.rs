@@ -15,7 +15,49 @@ use std::fmt::Write;
 use postgres::types::{FromSql, Kind, Type};
 
 use crate::types::TypeKind;
-use crate::value::Value;
+use crate::value::{Row, Value};
+
+/// One column read: where it goes in the row, its declared type and name.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadColumn {
+    pub(crate) index: usize,
+    pub(crate) ty: TypeKind,
+    pub(crate) name: String,
+}
+
+/// A row of `width` columns from PostgreSQL's row of `columns` (the others `NULL`); `Err`
+/// names the column that could not be read.
+pub(crate) fn row_of(pg_row: &postgres::Row, columns: &[ReadColumn], width: usize) -> Result<Row, String> {
+    let mut row: Row = vec![Value::Null; width];
+    for (i, column) in columns.iter().enumerate() {
+        let pg = pg_row.columns()[i].type_();
+        let raw = pg_row
+            .try_get::<_, Option<Raw<'_>>>(i)
+            .map_err(|e| format!("column {}: {e}", column.name))?;
+        let value =
+            decode(raw.map(|r| r.0), pg, &column.ty).map_err(|e| format!("column {}: {e}", column.name))?;
+        if let Some(slot) = row.get_mut(column.index) {
+            *slot = value;
+        }
+    }
+    Ok(row)
+}
+
+/// The first of `columns` whose PostgreSQL type (in `statement`'s result) cannot be read as
+/// its declared type, as a message.
+pub(crate) fn check_columns(columns: &[ReadColumn], statement: &postgres::Statement) -> Result<(), String> {
+    for (column, pg) in columns.iter().zip(statement.columns()) {
+        if !fits(&column.ty, pg.type_()) {
+            return Err(format!(
+                "column {} is {} in PostgreSQL, which cannot be read as {}",
+                column.name,
+                pg.type_(),
+                column.ty
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Microseconds from Unix's epoch to PostgreSQL's (2000-01-01).
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;

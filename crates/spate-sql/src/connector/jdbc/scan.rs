@@ -17,23 +17,13 @@ use std::fmt;
 use postgres::{Client, Config, NoTls, Statement};
 use spate_engine::{EngineError, NO_TIMESTAMP, SourceContext, SourceStatus};
 
-use super::decode::{Raw, decode, fits};
+use super::decode::{ReadColumn, check_columns, row_of};
 use super::partitions;
 use super::writer::{describe, retryable};
 use crate::connector::source::{RowOut, RowReader};
-use crate::types::TypeKind;
-use crate::value::{Row, Value};
 
 /// The cursor's name (one cursor at a time per connection).
 const CURSOR: &str = "spate_scan";
-
-/// One column read: where it goes in the row, its declared type and name.
-#[derive(Debug, Clone)]
-pub(crate) struct ReadColumn {
-    pub(crate) index: usize,
-    pub(crate) ty: TypeKind,
-    pub(crate) name: String,
-}
 
 /// What every subtask of the scan shares.
 #[derive(Debug, Clone)]
@@ -112,7 +102,7 @@ impl JdbcReader {
         }
         self.client
             .as_mut()
-            .ok_or_else(|| EngineError::fatal(std::io::Error::other("no connection")))
+            .ok_or_else(|| EngineError::fatal("internal error: no connection"))
     }
 
     /// `SELECT` of the read columns, for one partition.
@@ -166,18 +156,8 @@ impl JdbcReader {
 
     /// Every column PostgreSQL describes must be readable as its declared type.
     fn check_types(&self, statement: &Statement) -> Result<(), EngineError> {
-        for (column, pg) in self.spec.columns.iter().zip(statement.columns()) {
-            if !fits(&column.ty, pg.type_()) {
-                return Err(EngineError::fatal(std::io::Error::other(format!(
-                    "{}: column {} is {} in PostgreSQL, which cannot be read as {}",
-                    self.spec.name,
-                    column.name,
-                    pg.type_(),
-                    column.ty
-                ))));
-            }
-        }
-        Ok(())
+        check_columns(&self.spec.columns, statement)
+            .map_err(|e| EngineError::fatal(format!("{}: {e}", self.spec.name)))
     }
 
     /// Closes the exhausted cursor (and its transaction under auto-commit).
@@ -202,22 +182,8 @@ impl JdbcReader {
             .map_err(|e| self.error_owned("reading failed", e))?;
         let exhausted = rows.len() < self.spec.fetch_size as usize;
         for pg_row in rows {
-            let mut row: Row = vec![Value::Null; self.spec.width];
-            for (i, column) in self.spec.columns.iter().enumerate() {
-                let pg = pg_row.columns()[i].type_();
-                let raw = pg_row
-                    .try_get::<_, Option<Raw<'_>>>(i)
-                    .map_err(|e| self.error_owned("reading failed", e))?;
-                let value = decode(raw.map(|r| r.0), pg, &column.ty).map_err(|e| {
-                    EngineError::fatal(std::io::Error::other(format!(
-                        "{}: column {}: {e}",
-                        self.spec.name, column.name
-                    )))
-                })?;
-                if let Some(slot) = row.get_mut(column.index) {
-                    *slot = value;
-                }
-            }
+            let row = row_of(&pg_row, &self.spec.columns, self.spec.width)
+                .map_err(|e| EngineError::fatal(format!("{}: {e}", self.spec.name)))?;
             out.push(row, NO_TIMESTAMP);
         }
         Ok(exhausted)
