@@ -262,3 +262,70 @@ fn jdbc_lookup_errors() {
     assert!(e.contains("cannot connect"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(30));
 }
+
+/// CPU seconds this process has used so far (user + system, from `/proc/self/stat`).
+fn process_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: f64 = fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|v| v.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
+/// CPU seconds the whole machine has been busy (user, nice, system, irq, softirq).
+fn machine_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let line = stat.lines().next().unwrap_or_default();
+    let v: Vec<f64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    [0, 1, 2, 5, 6].iter().filter_map(|&i| v.get(i)).sum::<f64>() / 100.0
+}
+
+/// Lookup join rows per second, datagen probes (random keys of 10 000) into a blackhole, one
+/// subtask: without a cache (each batch's keys in one `= ANY` query), with two key columns (a
+/// query per key, as Flink's lookup function makes), and through a partial cache. A
+/// measurement, not a check: `bash scripts/bench-lookup.sh`.
+#[test]
+#[ignore]
+fn jdbc_lookup_rows_per_second() {
+    let pg = PgServer::start();
+    pg.execute(
+        "CREATE TABLE dim (k INT PRIMARY KEY, k2 INT NOT NULL, name TEXT, score INT);
+         INSERT INTO dim SELECT i, i, 'name-' || i, i % 100 FROM generate_series(1, 10000) AS i",
+    );
+    let variants = [
+        ("no cache, one key (batched)", 1_000_000, "o.k = d.k", ""),
+        ("no cache, two keys (per key)", 20_000, "o.k = d.k AND o.k = d.k2", ""),
+        (
+            "partial cache, one key",
+            1_000_000,
+            "o.k = d.k",
+            ", 'lookup.cache' = 'PARTIAL', 'lookup.partial-cache.max-rows' = '20000'",
+        ),
+    ];
+    for (what, rows, on, options) in variants {
+        let script = format!(
+            "SET 'parallelism.default' = '1';
+             CREATE TABLE orders (id BIGINT, k INT, proc_time AS PROCTIME()) WITH ('connector' = 'datagen',
+               'number-of-rows' = '{rows}', 'rows-per-second' = '100000000',
+               'fields.k.min' = '1', 'fields.k.max' = '10000');
+             {}
+             CREATE TABLE out_t (id BIGINT, name STRING, score INT) WITH ('connector' = 'blackhole');
+             INSERT INTO out_t SELECT o.id, d.name, d.score FROM orders AS o
+               JOIN dim FOR SYSTEM_TIME AS OF o.proc_time AS d ON {on};",
+            jdbc_ddl(&pg.url(), "dim", "k INT, k2 INT, name STRING, score INT", "dim", options)
+        );
+        let (cpu0, machine0, started) = (process_cpu(), machine_cpu(), Instant::now());
+        let mut session = Session::new(SessionOptions::default());
+        session
+            .execute_script(&script, |_, _| {})
+            .unwrap_or_else(|e| panic!("{}", e.render(&script)));
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{what:<30} {rows:>8} rows in {secs:6.2} s = {:>9.0} rows/s; Spate cpu {:.2} s, machine cpu {:.2} s",
+            f64::from(rows) / secs,
+            process_cpu() - cpu0,
+            machine_cpu() - machine0
+        );
+    }
+}
