@@ -154,6 +154,14 @@ fn jdbc_scan_reads_only_the_used_columns_and_computes_the_rest() {
     );
     let rows = query_rows(&script).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows, [vec![Value::Int(4), Value::String("b".into())]]);
+    // A query that reads no column still counts every row.
+    let script = format!(
+        "{}
+         SELECT COUNT(*) FROM src;",
+        jdbc_ddl(&pg.url(), "src", "k INT, v STRING, extra STRING", "kv", "")
+    );
+    let rows = query_rows(&script).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.last(), Some(&vec![Value::Int(2)]), "{rows:?}");
 }
 
 fn scan_error(url: &str, columns: &str, pg_table: &str, extra: &str) -> String {
