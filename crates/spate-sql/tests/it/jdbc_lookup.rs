@@ -56,9 +56,14 @@ fn dim_server() -> PgServer {
 }
 
 fn join(pg: &PgServer, kind: &str, on: &str, options: &str) -> Vec<String> {
+    join_at(pg, 1, kind, on, options)
+}
+
+fn join_at(pg: &PgServer, parallelism: usize, kind: &str, on: &str, options: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let script = format!(
-        "{}
+        "SET 'parallelism.default' = '{parallelism}';
+         {}
          {}
          SELECT o.id, d.name FROM orders AS o {kind} JOIN dim FOR SYSTEM_TIME AS OF o.proc_time AS d ON {on};",
         orders(&dir, "1,1\n2,2\n3,5\n4,1\n5,\n6,3\n"),
@@ -115,6 +120,24 @@ fn jdbc_lookup_inner_and_left_joins() {
     );
     assert_eq!(
         join(&pg, "LEFT", "d.k = o.k AND d.score > 15", ""),
+        [
+            row(1, None),
+            row(2, Some("two")),
+            row(3, None),
+            row(4, None),
+            row(5, None),
+            row(6, Some("three"))
+        ]
+    );
+    // Two subtasks, each with its own connection and cache.
+    assert_eq!(
+        join_at(
+            &pg,
+            2,
+            "LEFT",
+            "o.k = d.k AND d.score > 15",
+            ", 'lookup.cache' = 'PARTIAL', 'lookup.partial-cache.expire-after-access' = '1 min'"
+        ),
         [
             row(1, None),
             row(2, Some("two")),
