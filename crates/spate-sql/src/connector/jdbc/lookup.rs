@@ -2,9 +2,10 @@
 //! equal a probe row's values, `SELECT cols FROM t WHERE k1 = $1 AND k2 = $2`, prepared once
 //! per connection, through the partial cache when the table has one (`cache.rs`).
 //!
-//! A batch of probe rows is looked up at once where one key column is joined on:
-//! `WHERE k = ANY($1)` with every key of the batch the cache does not hold, one round trip
-//! instead of one per row; with several key columns each key is a query of its own.
+//! A batch of probe rows is looked up at once: the keys of the batch the cache does not hold go
+//! in one query, `WHERE k = ANY($1)` with one key column, `WHERE (k1, k2) IN (SELECT * FROM
+//! unnest($1::int4[], $2::text[]))` with several: one round trip instead of one per key
+//! (Flink's lookup function queries once per probe row).
 //!
 //! Retries as Flink's: up to `lookup.max-retries` more attempts, sleeping `1000 * i` ms before
 //! attempt `i` and reconnecting when the connection broke; like the sink, only failures a
@@ -49,7 +50,7 @@ pub(crate) struct LookupSpec {
 pub(crate) struct JdbcLookup {
     spec: Arc<LookupSpec>,
     client: Option<Client>,
-    /// `WHERE k1 = $1 AND ..`, and `WHERE k = ANY($1)` with one key column.
+    /// `WHERE k1 = $1 AND ..` (a batch of one key), and the batched query.
     one: Option<Statement>,
     many: Option<Statement>,
     cache: Option<LookupCache>,
@@ -176,21 +177,31 @@ impl JdbcLookup {
         };
         match (self.many.clone(), keys) {
             (Some(many), [_, _, ..]) => {
-                let key = &spec.keys[0];
-                let array = Value::Array(keys.iter().map(|k| k[0].clone()).collect());
-                let ty = TypeKind::Array(Box::new(DataType::new(key.ty.clone())));
-                let param = Param {
-                    value: &array,
-                    ty: &ty,
-                };
-                let rows = read(self.client()?.query(&many, &[&param as &(dyn ToSql + Sync)])?)?;
-                let mut by_key: HashMap<&Value, Vec<Row>> = HashMap::new();
-                for row in &rows {
-                    by_key.entry(&row[key.index]).or_default().push(row.clone());
+                // One array per key column: the i-th elements make the i-th key.
+                let arrays: Vec<(Value, TypeKind)> = spec
+                    .keys
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let values = keys.iter().map(|key| key[i].clone()).collect();
+                        (
+                            Value::Array(values),
+                            TypeKind::Array(Box::new(DataType::new(k.ty.clone()))),
+                        )
+                    })
+                    .collect();
+                let params: Vec<Param<'_>> = arrays.iter().map(|(value, ty)| Param { value, ty }).collect();
+                let refs: Vec<&(dyn ToSql + Sync)> =
+                    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+                let rows = read(self.client()?.query(&many, &refs)?)?;
+                let mut by_key: HashMap<Vec<Value>, Vec<Row>> = HashMap::new();
+                for row in rows {
+                    let key = spec.keys.iter().map(|k| row[k.index].clone()).collect();
+                    by_key.entry(key).or_default().push(row);
                 }
                 Ok(keys
                     .iter()
-                    .map(|k| by_key.remove(&k[0]).unwrap_or_default().into())
+                    .map(|k| by_key.remove(*k).unwrap_or_default().into())
                     .collect())
             }
             _ => {
@@ -252,12 +263,26 @@ impl JdbcLookup {
             retry: false,
             message,
         })?;
-        if let [key] = spec.keys.as_slice() {
-            let many = self
-                .client()?
-                .prepare(&format!("{select} WHERE {} = ANY($1)", key.name))?;
-            self.many = Some(many);
-        }
+        let many = match spec.keys.as_slice() {
+            [key] => format!("{select} WHERE {} = ANY($1)", key.name),
+            // Several columns: the keys as parallel arrays, typed as PostgreSQL typed the
+            // single lookup's parameters (`unnest` of untyped parameters has no type).
+            keys => {
+                let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+                let arrays: Vec<String> = one
+                    .params()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ty)| format!("${}::\"{}\".\"{}\"[]", i + 1, ty.schema(), ty.name()))
+                    .collect();
+                format!(
+                    "{select} WHERE ({}) IN (SELECT * FROM unnest({}))",
+                    names.join(", "),
+                    arrays.join(", ")
+                )
+            }
+        };
+        self.many = Some(self.client()?.prepare(&many)?);
         self.one = Some(one);
         Ok(())
     }
