@@ -38,6 +38,36 @@ impl<T: Send + 'static, U: Data, F: FnMut(T) -> U + Send> Output<T> for MapOp<T,
     }
 }
 
+pub(crate) struct MapBatchesOp<T, U, F> {
+    pub(crate) f: F,
+    pub(crate) down: Downstream<U>,
+    pub(crate) _t: PhantomData<fn(T)>,
+}
+
+impl<T, U, F> Control for MapBatchesOp<T, U, F>
+where
+    T: Send + 'static,
+    U: Data,
+    F: Send,
+{
+    fn downstream(&mut self) -> Option<&mut dyn Control> {
+        Some(&mut self.down)
+    }
+}
+
+impl<T, U, F> Output<T> for MapBatchesOp<T, U, F>
+where
+    T: Send + 'static,
+    U: Data,
+    F: FnMut(&mut Vec<Record<T>>, &mut Vec<Record<U>>) + Send,
+{
+    fn push(&mut self, batch: &mut Vec<Record<T>>) {
+        (self.f)(batch, &mut self.down.buffer);
+        batch.clear();
+        self.down.emit();
+    }
+}
+
 pub(crate) struct FilterOp<T, F> {
     pub(crate) f: F,
     pub(crate) down: Downstream<T>,
@@ -185,6 +215,23 @@ impl<T: Data> DataStream<T> {
     {
         self.one_input("flat_map", self.edge(0), move |_, down| {
             Box::new(FlatMapOp {
+                f: f.clone(),
+                down,
+                _t: PhantomData,
+            })
+        })
+    }
+
+    /// Replaces each batch of elements with the records `f` appends to its second argument:
+    /// for functions that do better a batch at a time than an element at a time (one query
+    /// to an external system for a whole batch). `f` may leave the batch as it finds it; it
+    /// is cleared after.
+    pub fn map_batches<U: Data, F>(&self, f: F) -> DataStream<U>
+    where
+        F: FnMut(&mut Vec<Record<T>>, &mut Vec<Record<U>>) + Clone + Send + 'static,
+    {
+        self.one_input("map_batches", self.edge(0), move |_, down| {
+            Box::new(MapBatchesOp {
                 f: f.clone(),
                 down,
                 _t: PhantomData,

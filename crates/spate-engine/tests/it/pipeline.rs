@@ -41,6 +41,38 @@ fn map_filter_flat_map_at_several_parallelisms() {
     }
 }
 
+/// `map_batches` sees whole batches (never more than the batch size) and emits what it appends,
+/// with the timestamps it gives.
+#[test]
+fn map_batches_replaces_each_batch_with_what_it_appends() {
+    let env = StreamEnvironment::new();
+    env.set_parallelism(1).set_batch_size(100);
+    let largest = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&largest);
+    let out = env
+        .from_sequence(0, 1000)
+        .map_batches(
+            move |batch: &mut Vec<Record<u64>>, out: &mut Vec<Record<(u64, u64)>>| {
+                seen.fetch_max(batch.len() as u64, Ordering::Relaxed);
+                let size = batch.len() as u64;
+                out.extend(batch.drain(..).filter(|r| r.value % 2 == 0).map(|r| Record {
+                    timestamp: r.timestamp,
+                    value: (r.value, size),
+                }));
+            },
+        )
+        .collect();
+    env.execute().unwrap();
+    let values = out.values();
+    assert_eq!(
+        sorted(values.iter().map(|(v, _)| *v).collect()),
+        (0..1000u64).filter(|v| v % 2 == 0).collect::<Vec<_>>()
+    );
+    let largest = largest.load(Ordering::Relaxed);
+    assert!(largest > 1 && largest <= 100, "batches of {largest}");
+    assert!(values.iter().all(|(_, size)| *size <= 100));
+}
+
 #[test]
 fn rebalance_changes_parallelism_and_broadcast_copies() {
     let env = StreamEnvironment::new();

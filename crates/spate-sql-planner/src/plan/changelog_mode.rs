@@ -201,6 +201,9 @@ impl LogicalPlan {
             }
             // Each left row is joined once, when the watermark passes it, and keeps its kind.
             LogicalPlan::TemporalJoin { left, .. } => left.modify_kinds(),
+            // Each left row is looked up once as it arrives and keeps its kind (Flink's lookup
+            // join passes its input's changelog mode through).
+            LogicalPlan::LookupJoin { left, .. } => left.modify_kinds(),
             LogicalPlan::WindowAssign { .. }
             | LogicalPlan::WindowAggregate { .. }
             | LogicalPlan::AttachedWindowAggregate { .. }
@@ -298,6 +301,11 @@ impl LogicalPlan {
                 let needs = (!right.modify_kinds().is_insert_only()).then_some(UpdateImages::AfterOnly);
                 let left_needs = (!left.modify_kinds().is_insert_only()).then_some(asked).flatten();
                 return left.satisfy(left_needs, modes) && right.satisfy(needs, modes);
+            }
+            // The left side's kinds pass through; the lookup table is no input stream.
+            LogicalPlan::LookupJoin { left, .. } => {
+                let left_needs = (!left.modify_kinds().is_insert_only()).then_some(asked).flatten();
+                return left.satisfy(left_needs, modes);
             }
             // A Top-N reads its input as its strategy needs: nothing but insertions, new images
             // alone (`UpdateFastStrategy`), or both images to retract (`RetractStrategy`).

@@ -204,6 +204,33 @@ impl LogicalPlan {
                 write!(f, "TemporalJoin(kind=[{kind:?}], keys=[{}])", keys.len())?;
                 vec![left, right]
             }
+            LogicalPlan::LookupJoin {
+                left,
+                right,
+                keys,
+                condition,
+                kind,
+                ..
+            } => {
+                let table = match right.as_ref() {
+                    LogicalPlan::Scan { table, .. } => table.name.to_string(),
+                    _ => String::from("?"),
+                };
+                let lookup: Vec<String> = keys
+                    .iter()
+                    .map(|(_, r)| match r.as_column() {
+                        Some(c) => right.schema().fields[c].name.clone(),
+                        None => String::from("?"),
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "LookupJoin(table=[{table}], joinType=[{kind:?}], lookup=[{}]{})",
+                    lookup.join(", "),
+                    if condition.is_some() { ", where=[..]" } else { "" }
+                )?;
+                vec![left, right]
+            }
             LogicalPlan::IntervalJoin {
                 left,
                 right,

@@ -427,6 +427,29 @@ pub enum LogicalPlan {
         /// The output.
         schema: Schema,
     },
+    /// A lookup join (Flink's `LookupJoin`): `l [LEFT] JOIN d FOR SYSTEM_TIME AS OF l.proc_time
+    /// ON ..` where `d` is a lookup table (a `jdbc` table). Each left row, when it arrives, is
+    /// joined with the rows the table holds for its key at that moment, queried from the
+    /// external system (maybe through a cache); nothing of the table is kept as state. Output:
+    /// left columns ++ the table's columns (nullable for a left join); its rows are the left
+    /// rows' kinds.
+    LookupJoin {
+        /// The probe (left) input.
+        left: Box<LogicalPlan>,
+        /// The lookup table's scan (never run as a source: it names the table and its
+        /// columns, and projection push-down marks the columns read).
+        right: Box<LogicalPlan>,
+        /// Lookup keys: a left expression and the table's column (a `Column` over the right
+        /// input's columns) it must equal; at least one.
+        keys: Vec<(BoundExpr, BoundExpr)>,
+        /// The rest of the `ON` condition over the joined columns, applied to each looked-up
+        /// row.
+        condition: Option<BoundExpr>,
+        /// Inner or left outer.
+        kind: crate::ast::JoinKind,
+        /// The output.
+        schema: Schema,
+    },
     /// Window functions (`ROW_NUMBER() OVER (..)`, Flink's `LogicalOverAggregate`): the input's
     /// columns, then one per call. Only a Top-N filter over it makes it runnable (a [`Rank`]
     /// replaces it); one left in a plan is refused at binding.
@@ -544,6 +567,7 @@ impl LogicalPlan {
             | LogicalPlan::WindowJoin { schema, .. }
             | LogicalPlan::RegularJoin { schema, .. }
             | LogicalPlan::TemporalJoin { schema, .. }
+            | LogicalPlan::LookupJoin { schema, .. }
             | LogicalPlan::Over { schema, .. }
             | LogicalPlan::Rank { schema, .. }
             | LogicalPlan::IntervalJoin { schema, .. } => schema,
@@ -572,6 +596,7 @@ impl LogicalPlan {
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::RegularJoin { left, right, .. }
             | LogicalPlan::TemporalJoin { left, right, .. }
+            | LogicalPlan::LookupJoin { left, right, .. }
             | LogicalPlan::IntervalJoin { left, right, .. } => vec![left, right],
         }
     }

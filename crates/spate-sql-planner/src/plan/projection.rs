@@ -356,6 +356,17 @@ fn demand(plan: &mut LogicalPlan, mut need: Need, scans: &mut HashMap<String, Ne
             demand(left, l, scans);
             demand(right, r, scans);
         }
+        LogicalPlan::LookupJoin {
+            left,
+            right,
+            keys,
+            condition,
+            ..
+        } => {
+            let (l, r) = join_needs(left, right, &need, keys, condition.as_ref(), None);
+            demand(left, l, scans);
+            demand(right, r, scans);
+        }
         LogicalPlan::RegularJoin {
             left,
             right,
@@ -404,6 +415,7 @@ fn annotate(plan: &mut LogicalPlan, scans: &HashMap<String, Need>) {
         LogicalPlan::WindowJoin { left, right, .. }
         | LogicalPlan::IntervalJoin { left, right, .. }
         | LogicalPlan::TemporalJoin { left, right, .. }
+        | LogicalPlan::LookupJoin { left, right, .. }
         | LogicalPlan::RegularJoin { left, right, .. } => {
             annotate(left, scans);
             annotate(right, scans);
@@ -473,6 +485,7 @@ mod tests {
             LogicalPlan::WindowJoin { left, right, .. }
             | LogicalPlan::IntervalJoin { left, right, .. }
             | LogicalPlan::TemporalJoin { left, right, .. }
+            | LogicalPlan::LookupJoin { left, right, .. }
             | LogicalPlan::RegularJoin { left, right, .. } => {
                 scans(left, out);
                 scans(right, out);

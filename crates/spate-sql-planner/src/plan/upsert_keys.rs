@@ -130,6 +130,9 @@ impl LogicalPlan {
             }
             // Each left row meets at most one version (the right keys hold its primary key).
             LogicalPlan::TemporalJoin { left, .. } => left.upsert_keys(),
+            // A lookup may find several rows for a left row: only a key of the left input that
+            // the join cannot repeat would stay one, so none is claimed.
+            LogicalPlan::LookupJoin { .. } => Vec::new(),
             LogicalPlan::RegularJoin {
                 left,
                 right,

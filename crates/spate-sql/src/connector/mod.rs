@@ -53,6 +53,7 @@ mod print;
 mod row_lines;
 mod source;
 
+pub(crate) use jdbc::{Found as LookupRows, JdbcLookup as LookupSource, lookup as lookup_source};
 pub(crate) use source::into_change;
 mod stream;
 mod text;
@@ -224,9 +225,7 @@ pub fn scan(
         "filesystem" => file_source::scan(env, &plan, ctx, parallelism),
         "kafka" | "upsert-kafka" => kafka::scan(env, &plan, ctx, parallelism),
         STREAM_CONNECTOR => ctx.streams.scan(&plan),
-        "jdbc" => Err(options.error(
-            "Spate's jdbc connector writes to PostgreSQL but cannot read a table yet (no scan source or lookup join)",
-        )),
+        "jdbc" => jdbc::scan(env, &plan, ctx, parallelism),
         "iceberg" => iceberg::scan(env, &plan, ctx, parallelism),
         other => Err(options.error(format!("connector '{other}' can only be written to, not read"))),
     }

@@ -17,6 +17,7 @@ mod int_column;
 mod join;
 mod join_key;
 mod join_side;
+mod lookup_join;
 mod mini_batch;
 mod not_null;
 mod over_aggregate;

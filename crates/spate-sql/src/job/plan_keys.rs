@@ -211,6 +211,14 @@ fn own_text(plan: &LogicalPlan) -> String {
             kind,
             schema,
         } => format!("TemporalJoin {time_cols:?} {keys:?} {condition:?} {kind:?} {schema:?}"),
+        LogicalPlan::LookupJoin {
+            left: _,
+            right: _,
+            keys,
+            condition,
+            kind,
+            schema,
+        } => format!("LookupJoin {keys:?} {condition:?} {kind:?} {schema:?}"),
         LogicalPlan::IntervalJoin {
             left: _,
             right: _,

@@ -153,3 +153,8 @@ fn explain_changelog_deduplicate() {
 fn explain_over_aggregate() {
     check("over_aggregate");
 }
+
+#[test]
+fn explain_lookup_join() {
+    check("lookup_join");
+}

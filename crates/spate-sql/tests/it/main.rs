@@ -18,6 +18,8 @@ mod formats;
 mod golden;
 mod iceberg;
 mod jdbc;
+mod jdbc_lookup;
+mod jdbc_scan;
 mod json_confluent;
 mod kafka_tls;
 mod mini_batch;

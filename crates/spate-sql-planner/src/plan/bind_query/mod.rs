@@ -8,6 +8,7 @@
 mod group_by;
 mod grouping_sets;
 mod join;
+mod lookup_join;
 mod over;
 mod scan;
 mod select_list;
@@ -518,6 +519,7 @@ fn schema_mut(plan: &mut LogicalPlan) -> &mut Schema {
         | LogicalPlan::WindowJoin { schema, .. }
         | LogicalPlan::RegularJoin { schema, .. }
         | LogicalPlan::TemporalJoin { schema, .. }
+        | LogicalPlan::LookupJoin { schema, .. }
         | LogicalPlan::Over { schema, .. }
         | LogicalPlan::Rank { schema, .. }
         | LogicalPlan::IntervalJoin { schema, .. } => schema,

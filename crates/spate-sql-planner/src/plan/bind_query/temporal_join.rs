@@ -2,8 +2,8 @@
 //! [`LogicalPlan::TemporalJoin`] on event time, with Flink 2.3's checks and messages, in the
 //! order its planner raises them (established against Flink: see the golden errors in
 //! `tests/it/temporal_join.rs`). Processing-time temporal joins against a changelog table are
-//! refused, as Flink 2.3 refuses them (only lookup tables may be joined so, and Spate has no
-//! lookup connector).
+//! refused, as Flink 2.3 refuses them: only lookup tables may be joined so, and those joins
+//! are lookup joins (`lookup_join.rs`).
 
 use super::join::{and_all, key_pair, split_and};
 use super::*;
@@ -44,6 +44,9 @@ impl Binder<'_> {
         };
         let lw = l.schema().fields.len();
         let (time_col, event_time) = left_time_attribute(&l, &r, as_of, loc)?;
+        if !event_time && super::lookup_join::is_lookup_source(&r) {
+            return self.lookup_join(l, r, kind, on, loc);
+        }
 
         let mut fields = l.schema().fields.clone();
         fields.extend(r.schema().fields.iter().cloned().map(|mut f| {

@@ -299,7 +299,7 @@ fn refs<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
 }
 
 /// Whether a retry may cure `e` (see the module docs).
-fn retryable(e: &postgres::Error) -> bool {
+pub(crate) fn retryable(e: &postgres::Error) -> bool {
     if std::error::Error::source(e).is_some_and(|s| s.downcast_ref::<BindError>().is_some()) {
         return false;
     }

@@ -103,6 +103,14 @@ impl Translator<'_> {
                 kind,
                 ..
             } => self.temporal_join(left, right, keys, *time_cols, condition.as_ref(), *kind, asked),
+            LogicalPlan::LookupJoin {
+                left,
+                right,
+                keys,
+                condition,
+                kind,
+                ..
+            } => self.lookup_join_changes(left, right, keys, condition.as_ref(), *kind, asked),
             LogicalPlan::Union { inputs, .. } => {
                 let streams = inputs
                     .iter()

@@ -15,6 +15,7 @@
 mod changes;
 mod expand_node;
 mod joins;
+mod lookup_join_node;
 mod over_node;
 mod rank_nodes;
 mod source;
@@ -306,6 +307,16 @@ impl<'a> Translator<'a> {
                     UpdateImages::BeforeAndAfter,
                 )?
                 .map(|c: Change| c.row)),
+            LogicalPlan::LookupJoin {
+                left,
+                right,
+                keys,
+                condition,
+                kind,
+                ..
+            } if plan.modify_kinds().is_insert_only() => {
+                self.lookup_join(left, right, keys, condition.as_ref(), *kind)
+            }
             LogicalPlan::Rank { window: Some(_), .. } | LogicalPlan::Deduplicate { .. }
                 if plan.modify_kinds().is_insert_only() =>
             {
@@ -326,6 +337,7 @@ impl<'a> Translator<'a> {
             | LogicalPlan::Rank { .. }
             | LogicalPlan::Deduplicate { .. }
             | LogicalPlan::TemporalJoin { .. }
+            | LogicalPlan::LookupJoin { .. }
             | LogicalPlan::RegularJoin { .. }
             | LogicalPlan::ChangelogNormalize { .. }
             | LogicalPlan::SinkMaterialize { .. } => Err(SqlError::validation(
