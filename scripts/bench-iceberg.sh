@@ -75,7 +75,7 @@ for round in $(seq 1 "$rounds"); do
             parquet-files) make_job events "10s" yes "'connector' = 'filesystem', 'path' = '$out', 'format' = 'parquet', 'parquet.compression' = 'ZSTD'" ;;
         esac
         c0=$(busy)
-        "$spate" sql -f "$work/job.sql" > "$work/run.log" 2>&1 || { tail -20 "$work/run.log" >&2; exit 1; }
+        "$spate" sql -f "$work/job.sql" --checkpoint-dir "$work/chk-$variant-$round" > "$work/run.log" 2>&1 || { tail -20 "$work/run.log" >&2; exit 1; }
         t=$(sed -n 's/^\[INFO\] job finished in \([0-9.]*\)s.*$/\1/p' "$work/run.log" | tail -1)
         extra=""
         if [ "$variant" = iceberg ]; then
@@ -92,12 +92,12 @@ echo "== part 2: $rate events/s for ${seconds}s, a checkpoint every 10 s $(date 
 "$spate" topics create stream --partitions 2 --bootstrap "$bootstrap" > /dev/null
 lake="$work/lake"
 make_job stream "10s" no "$(iceberg_sink "$lake")"
-"$spate" sql -f "$work/job.sql" > "$work/stream.log" 2>&1 &
+"$spate" sql -f "$work/job.sql" --checkpoint-dir "$work/chk-stream" > "$work/stream.log" 2>&1 &
 job=$!
 awk -v n="$rate" -f "$root/scripts/bench-formats/events.awk" > "$work/second.json"
 for _ in $(seq 1 "$seconds"); do
     t0=$(date +%s.%N)
-    "$spate" produce stream --bootstrap "$bootstrap" --acks 1 < "$work/second.json" > /dev/null
+    "$spate" produce stream --bootstrap "$bootstrap" --acks 1 < "$work/second.json" > /dev/null 2>&1
     sleep "$(awk -v t0="$t0" -v now="$(date +%s.%N)" 'BEGIN { d = 1 - (now - t0); print (d > 0 ? d : 0) }')"
 done
 sleep 12
