@@ -25,6 +25,14 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(Duration::new(secs, (nanos % 1_000_000_000) as u32))
 }
 
+/// A memory size (see [`parse_memory_size`]) that is positive and fits a `usize`: a buffer or
+/// row-group size.
+pub(crate) fn parse_positive_size(text: &str) -> Option<usize> {
+    parse_memory_size(text)
+        .filter(|n| *n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+}
+
 /// Parses a memory size as Flink's `MemorySize.parse` does: a number, optional spaces, an
 /// optional unit (bytes when omitted; `kb`, `mb`, `gb`, `tb`).
 pub fn parse_memory_size(text: &str) -> Option<u64> {

@@ -506,13 +506,11 @@ pub(crate) fn scan(
         // Validates the options and types as the sink would; only the columns the query
         // uses are read.
         crate::format::parquet::Parquet::new(fields.clone(), &format_options)?;
-        let used = |target: &usize| {
-            plan.used
-                .as_ref()
-                .is_none_or(|u| u.get(*target).is_none_or(Option::is_some))
-        };
-        let (fields, targets): (Vec<FormatField>, Vec<usize>) =
-            fields.into_iter().zip(targets).filter(|(_, t)| used(t)).unzip();
+        let (fields, targets): (Vec<FormatField>, Vec<usize>) = fields
+            .into_iter()
+            .zip(targets)
+            .filter(|(_, t)| plan.reads(*t))
+            .unzip();
         DirDecoder::Parquet(ParquetRowDecoder::new(fields, &targets, columns.width))
     } else {
         let format = RowFormat::new(name, fields, &format_options)?;

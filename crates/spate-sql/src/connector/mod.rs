@@ -186,6 +186,13 @@ pub struct ScanPlan {
 }
 
 impl ScanPlan {
+    /// Whether the query reads the row's column `column` (a connector may leave it `NULL`).
+    pub(crate) fn reads(&self, column: usize) -> bool {
+        self.used
+            .as_ref()
+            .is_none_or(|u| u.get(column).is_none_or(Option::is_some))
+    }
+
     /// `format` (whose field `i` is the row's column `columns[i]`) reading only what the query
     /// reads.
     pub(crate) fn projected_format(&self, format: &RowFormat, columns: &[usize]) -> RowFormat {

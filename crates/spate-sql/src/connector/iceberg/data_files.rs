@@ -61,7 +61,7 @@ pub(crate) struct DataFiles {
     prefix: String,
     count: u64,
     open: BTreeMap<String, OpenFile>,
-    /// The partition tuple and directory of the last row (rows come in runs of one partition).
+    /// The partition tuple and directory of the last row (`None` while unpartitioned).
     last: Option<(Vec<Option<IcebergValue>>, String)>,
 }
 
@@ -90,9 +90,11 @@ impl DataFiles {
         self.open.is_empty()
     }
 
-    fn partition_of(&mut self, row: &Row) -> Result<String, EngineError> {
+    /// Moves [`last`](Self::last) to `row`'s partition; returns whether it changed (never
+    /// for an unpartitioned table, whose partition is `last` = `None`).
+    fn next_partition(&mut self, row: &Row) -> Result<bool, EngineError> {
         if self.layout.sources.is_empty() {
-            return Ok(String::new());
+            return Ok(false);
         }
         let spec = &self.layout.spec;
         let sources = &self.layout.sources;
@@ -102,16 +104,14 @@ impl DataFiles {
                 source_value(row.get(*pos)?, *t)
             })
             .map_err(|e| EngineError::fatal(format!("iceberg partition: {e}")))?;
-        if let Some((last, dir)) = &self.last
-            && *last == tuple
-        {
-            return Ok(dir.clone());
+        if self.last.as_ref().is_some_and(|(last, _)| *last == tuple) {
+            return Ok(false);
         }
         let dir = spec
             .partition_path(&tuple)
             .map_err(|e| EngineError::fatal(format!("iceberg partition: {e}")))?;
-        self.last = Some((tuple, dir.clone()));
-        Ok(dir)
+        self.last = Some((tuple, dir));
+        Ok(true)
     }
 
     fn file_for(
@@ -162,21 +162,42 @@ impl DataFiles {
     /// Writes rows (each batch's rows grouped by partition, in the order partitions appear).
     pub(crate) fn write(&mut self, rows: impl Iterator<Item = Row>) -> Result<(), EngineError> {
         let mut batches: Vec<PartitionBatch> = Vec::new();
+        // The batch of the last row's partition: rows come in runs of one partition, so the
+        // batches are searched (and the directory named) only when the partition changes.
+        let mut current: Option<usize> = None;
+        // The written columns are the row's first ones when the table has no computed or
+        // metadata columns between them: the row is cut short, not copied.
+        let layout = self.layout.clone();
+        let columns = &layout.columns;
+        let prefix = columns.iter().enumerate().all(|(i, &p)| i == p);
         for row in rows {
-            let dir = self.partition_of(&row)?;
-            let record: Row = self
-                .layout
-                .columns
-                .iter()
-                .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
-                .collect();
-            let record = Record::new(NO_TIMESTAMP, (RowKind::Insert, record));
-            match batches.iter_mut().find(|(d, _, _)| *d == dir) {
-                Some((_, _, batch)) => batch.push(record),
-                None => {
-                    let tuple = self.last.as_ref().map(|(t, _)| t.clone()).unwrap_or_default();
-                    batches.push((dir, tuple, vec![record]));
+            let changed = self.next_partition(&row)?;
+            let at = match current {
+                Some(at) if !changed => at,
+                _ => {
+                    let (tuple, dir) = self.last.clone().unwrap_or_default();
+                    match batches.iter().position(|(d, _, _)| *d == dir) {
+                        Some(at) => at,
+                        None => {
+                            batches.push((dir, tuple, Vec::new()));
+                            batches.len() - 1
+                        }
+                    }
                 }
+            };
+            current = Some(at);
+            let record: Row = if prefix && row.len() >= columns.len() {
+                let mut row = row;
+                row.truncate(columns.len());
+                row
+            } else {
+                columns
+                    .iter()
+                    .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+                    .collect()
+            };
+            if let Some((_, _, batch)) = batches.get_mut(at) {
+                batch.push(Record::new(NO_TIMESTAMP, (RowKind::Insert, record)));
             }
         }
         for (dir, tuple, mut batch) in batches {

@@ -39,7 +39,7 @@ use super::opts::Options;
 use crate::error::SqlError;
 use crate::format::FormatField;
 use crate::format::parquet::{Layout, Parquet};
-use crate::option_values::parse_memory_size;
+use crate::option_values::parse_positive_size;
 
 mod committer;
 mod data_files;
@@ -208,9 +208,7 @@ fn parquet_options(
     let size = |key: &str, default: usize| -> Result<usize, SqlError> {
         match get(key) {
             None => Ok(default),
-            Some(v) => parse_memory_size(v)
-                .filter(|n| *n > 0)
-                .and_then(|n| usize::try_from(n).ok())
+            Some(v) => parse_positive_size(v)
                 .ok_or_else(|| options.error(format!("'{key}' = '{v}' is not a positive size in bytes"))),
         }
     };

@@ -77,11 +77,6 @@ pub(crate) fn scan(
         )));
     }
     let schema = table.metadata.current_schema();
-    let used = |target: &usize| {
-        plan.used
-            .as_ref()
-            .is_none_or(|u| u.get(*target).is_none_or(Option::is_some))
-    };
     let mut fields: Vec<FormatField> = Vec::new();
     let mut targets = Vec::new();
     for (index, f) in &columns.physical {
@@ -91,7 +86,7 @@ pub(crate) fn scan(
                 f.name, opts.ident
             )));
         }
-        if used(index) {
+        if plan.reads(*index) {
             fields.push(f.clone());
             targets.push(*index);
         }

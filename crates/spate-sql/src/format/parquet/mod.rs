@@ -38,7 +38,7 @@ pub(crate) use schema::{FieldIds, Layout};
 use super::FormatField;
 use super::options::FormatOptions;
 use crate::error::SqlError;
-use crate::option_values::parse_memory_size;
+use crate::option_values::parse_positive_size;
 use crate::value::{Row, RowKind, Value};
 
 /// The format's options, without the `parquet.` prefix.
@@ -85,15 +85,12 @@ impl Parquet {
         let size = |key: &str, default: usize| -> Result<usize, SqlError> {
             match o.get(key) {
                 None => Ok(default),
-                Some(v) => parse_memory_size(v)
-                    .filter(|n| *n > 0)
-                    .and_then(|n| usize::try_from(n).ok())
-                    .ok_or_else(|| {
-                        o.error(format!(
-                            "'{}' = '{v}' is not a positive size in bytes",
-                            o.name(key)
-                        ))
-                    }),
+                Some(v) => parse_positive_size(v).ok_or_else(|| {
+                    o.error(format!(
+                        "'{}' = '{v}' is not a positive size in bytes",
+                        o.name(key)
+                    ))
+                }),
             }
         };
         write.row_group_bytes = size("block.size", write.row_group_bytes)?;
