@@ -7,6 +7,7 @@
 #     kafka-python (PyPI) in a virtualenv at .tools/venv,
 #   - pyiceberg (with its SQLite/PostgreSQL SqlCatalog, pyarrow and pyiceberg-core extras) and
 #     pyarrow in the same virtualenv, the reference readers of the Parquet files and Iceberg tables Spate writes,
+#     and DataFusion's Python package, through which pyiceberg-core's iceberg-rust reads tables with deletes,
 #   - cargo-machete (crates.io) for the unused-dependency check,
 #   - cargo-fuzz (crates.io) for the short fuzz pass.
 # Idempotent: when everything is present it only checks and returns within a second or two.
@@ -24,6 +25,10 @@ KAFKA_PYTHON_VERSION="3.0.12"
 # pyarrow extra and is pinned too so the Parquet writer the tests use does not drift.
 PYICEBERG_VERSION="0.12.0"
 PYARROW_VERSION="26.0.1"
+# pyiceberg cannot read equality deletes; Apache Iceberg's Rust implementation (iceberg-rust,
+# inside pyiceberg-core 0.10.1, built on DataFusion 53) can, through DataFusion's Python
+# package, whose FFI must match.
+DATAFUSION_VERSION="53.0.0"
 
 log() { echo "install-deps: $*" >&2; }
 
@@ -61,7 +66,7 @@ install_apt_packages() {
 
 python_clients_ok() {
     [ -x "$VENV/bin/python" ] || return 1
-    "$VENV/bin/python" - "$CONFLUENT_KAFKA_VERSION" "$KAFKA_PYTHON_VERSION" "$PYICEBERG_VERSION" "$PYARROW_VERSION" <<'EOF' >/dev/null 2>&1
+    "$VENV/bin/python" - "$CONFLUENT_KAFKA_VERSION" "$KAFKA_PYTHON_VERSION" "$PYICEBERG_VERSION" "$PYARROW_VERSION" "$DATAFUSION_VERSION" <<'EOF' >/dev/null 2>&1
 import sys
 from importlib.metadata import version
 import confluent_kafka, kafka  # noqa: F401  (the import itself is the check)
@@ -72,9 +77,12 @@ import confluent_kafka.schema_registry.json_schema  # noqa: F401
 # spate-iceberg's reference readers (issue 44); its REST catalog tests also use pyiceberg's
 # RestCatalog (requests) and serve the REST routes over SqlCatalog (tests/rest_fixture.py).
 import pyarrow.parquet, pyiceberg.catalog.sql, pyiceberg.catalog.rest, pyiceberg_core  # noqa: F401
-want_ck, want_kp, want_pi, want_pa = sys.argv[1:5]
+# iceberg-rust's reader of tables with row-level deletes (pyiceberg_core.datafusion).
+import datafusion, pyiceberg_core.datafusion  # noqa: F401
+want_ck, want_kp, want_pi, want_pa, want_df = sys.argv[1:6]
 ok = version("confluent-kafka") == want_ck and version("kafka-python") == want_kp
 ok = ok and version("pyiceberg") == want_pi and version("pyarrow") == want_pa
+ok = ok and version("datafusion") == want_df
 sys.exit(0 if ok else 1)
 EOF
 }
@@ -93,10 +101,11 @@ install_python_clients() {
             "$python" -m venv "$VENV"
         fi
     fi
-    log "pip install confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION pyiceberg==$PYICEBERG_VERSION pyarrow==$PYARROW_VERSION"
+    log "pip install confluent-kafka==$CONFLUENT_KAFKA_VERSION kafka-python==$KAFKA_PYTHON_VERSION pyiceberg==$PYICEBERG_VERSION pyarrow==$PYARROW_VERSION datafusion==$DATAFUSION_VERSION"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         "confluent-kafka[avro,schemaregistry,protobuf,json]==$CONFLUENT_KAFKA_VERSION" "kafka-python==$KAFKA_PYTHON_VERSION" \
-        "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION" "pyarrow==$PYARROW_VERSION"
+        "pyiceberg[sql-sqlite,sql-postgres,pyarrow,pyiceberg-core]==$PYICEBERG_VERSION" "pyarrow==$PYARROW_VERSION" \
+        "datafusion==$DATAFUSION_VERSION"
     python_clients_ok || {
         log "python Kafka clients did not import after install"
         return 1

@@ -1,5 +1,5 @@
-//! Appending with retries, as Java's `SnapshotProducer.commit` does under `commit.retry.*`:
-//! on a conflict the table is reloaded and the same append (same manifest, same snapshot id)
+//! Committing with retries, as Java's `SnapshotProducer.commit` does under `commit.retry.*`:
+//! on a conflict the table is reloaded and the same snapshot (same manifests, same snapshot id)
 //! re-applied on the new base. With a Flink committer, each attempt first checks the new base
 //! for the checkpoint: if a previous attempt (or a previous run) already committed it, it is
 //! not committed twice.
@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::append::PendingAppend;
 use crate::catalog::{Catalog, Table, TableIdent};
 use crate::data_file::DataFile;
 use crate::error::{IcebergError, Result};
 use crate::flink::FlinkCommitter;
 use crate::metadata::{MAIN_BRANCH, TableMetadata};
+use crate::pending_snapshot::PendingSnapshot;
 
 /// Retry settings (the table properties `commit.retry.num-retries`, `min-wait-ms`,
 /// `max-wait-ms`, with Java's defaults 4, 100 ms, 60 s).
@@ -49,20 +49,20 @@ impl RetryPolicy {
     }
 }
 
-/// How an append ended.
+/// How a commit ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum AppendOutcome {
+pub enum CommitOutcome {
     /// The snapshot was committed; the table as it is now.
     Committed(Table),
     /// The Flink checkpoint was already in the table (committed earlier); nothing was done.
     AlreadyCommitted(Table),
 }
 
-impl AppendOutcome {
-    /// The table after the append.
+impl CommitOutcome {
+    /// The table after the commit.
     pub fn table(&self) -> &Table {
         match self {
-            AppendOutcome::Committed(t) | AppendOutcome::AlreadyCommitted(t) => t,
+            CommitOutcome::Committed(t) | CommitOutcome::AlreadyCommitted(t) => t,
         }
     }
 }
@@ -76,17 +76,18 @@ pub struct CheckpointCommit {
     pub checkpoint_id: i64,
 }
 
-/// Appends `files` to the table `ident` as one snapshot, with `properties` in its summary (and
+/// Adds `files` (data files, and delete files for a row delta) to the table `ident` as one
+/// snapshot, with `properties` in its summary (and
 /// the Flink keys when `checkpoint` is given), retrying on conflicts per `retry` (the table's
 /// own `commit.retry.*` when `None`).
-pub fn append_files(
+pub fn commit_files(
     catalog: &dyn Catalog,
     ident: &TableIdent,
     files: Vec<DataFile>,
     properties: &BTreeMap<String, String>,
     checkpoint: Option<&CheckpointCommit>,
     retry: Option<RetryPolicy>,
-) -> Result<AppendOutcome> {
+) -> Result<CommitOutcome> {
     let load = || {
         catalog
             .load_table(ident)?
@@ -97,27 +98,27 @@ pub fn append_files(
         checkpoint.is_some_and(|c| c.committer.max_committed(&t.metadata, MAIN_BRANCH) >= c.checkpoint_id)
     };
     if already(&base) {
-        return Ok(AppendOutcome::AlreadyCommitted(base));
+        return Ok(CommitOutcome::AlreadyCommitted(base));
     }
     let summary = match checkpoint {
         Some(c) => c.committer.summary(c.checkpoint_id, properties),
         None => properties.clone(),
     };
     let retry = retry.unwrap_or_else(|| RetryPolicy::from_table(&base.metadata));
-    let pending = PendingAppend::new(catalog.io(), &base.metadata, files, summary)?;
+    let pending = PendingSnapshot::new(catalog.io(), &base.metadata, files, summary)?;
     let mut wait = retry.min_wait;
     let mut attempt = 0;
     loop {
         let next = pending.apply(catalog.io(), &base.metadata)?;
         match catalog.commit(&base, next) {
-            Ok(table) => return Ok(AppendOutcome::Committed(table)),
+            Ok(table) => return Ok(CommitOutcome::Committed(table)),
             Err(IcebergError::CommitConflict(_)) if attempt < retry.num_retries => {
                 attempt += 1;
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(retry.max_wait);
                 base = load()?;
                 if already(&base) {
-                    return Ok(AppendOutcome::AlreadyCommitted(base));
+                    return Ok(CommitOutcome::AlreadyCommitted(base));
                 }
             }
             Err(e) => return Err(e),

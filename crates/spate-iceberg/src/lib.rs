@@ -2,8 +2,9 @@
 //!
 //! Writes and reads what the Iceberg spec puts on disk so that pyiceberg, Java Iceberg (Flink,
 //! Spark, Trino) read Spate's tables and Spate extends theirs: table metadata JSON, manifests
-//! and manifest lists (Avro container files from `spate-avro`), fast-append snapshots with
-//! Flink's exactly-once summary keys, and three catalogs (hadoop, JDBC, REST). It writes no data files: the caller
+//! and manifest lists (Avro container files from `spate-avro`), fast-append and row-delta
+//! snapshots (data files with equality and position deletes) with Flink's exactly-once summary
+//! keys, and three catalogs (hadoop, JDBC, REST). It writes no data or delete files: the caller
 //! (the SQL sink) writes Parquet with Iceberg field ids and hands over [`DataFile`]s.
 //!
 //! ## Key types
@@ -17,7 +18,10 @@
 //!   or OAuth2 `credential`; a commit is the spec's requirements + updates, which the server
 //!   applies as a compare-and-swap; property names in [`rest_config`]).
 //! - [`live_data_files`]: the data files a full scan of the current snapshot reads.
-//! - [`append_files`]: one snapshot per call, retried on conflicts; with a
+//! - [`commit_files`]: one snapshot per call (an append, or a row delta when some files are
+//!   [`DataContent::EqualityDeletes`] or [`DataContent::PositionDeletes`]; see
+//!   [`PendingSnapshot`] for why consecutive deltas are separate snapshots), retried on
+//!   conflicts; with a
 //!   [`CheckpointCommit`] it records `flink.job-id`, `flink.operator-id`,
 //!   `flink.max-committed-checkpoint-id` and never commits a checkpoint twice
 //!   ([`flink::max_committed_checkpoint_id`] is what a restoring sink asks).
@@ -55,14 +59,13 @@
 //!     committer: FlinkCommitter { job_id: "job".into(), operator_id: "sink".into() },
 //!     checkpoint_id: 7,
 //! };
-//! let outcome = append_files(&catalog, &ident, vec![file], &BTreeMap::new(), Some(&checkpoint), None)?;
+//! let outcome = commit_files(&catalog, &ident, vec![file], &BTreeMap::new(), Some(&checkpoint), None)?;
 //! assert_eq!(checkpoint.committer.max_committed(&outcome.table().metadata, MAIN_BRANCH), 7);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-mod append;
 mod avro_datum;
 mod avro_schema;
 mod catalog;
@@ -75,6 +78,7 @@ mod manifest;
 mod manifest_list;
 mod metadata;
 mod partition;
+mod pending_snapshot;
 mod scan;
 mod schema;
 mod snapshot;
@@ -82,12 +86,11 @@ mod transform;
 mod types;
 mod value;
 
-pub use append::{PendingAppend, new_snapshot_id};
 pub use catalog::rest::config as rest_config;
 pub use catalog::{
     Catalog, HadoopCatalog, JdbcCatalog, Namespace, RestCatalog, Table, TableIdent, load_or_create_table,
 };
-pub use commit::{AppendOutcome, CheckpointCommit, RetryPolicy, append_files};
+pub use commit::{CheckpointCommit, CommitOutcome, RetryPolicy, commit_files};
 pub use data_file::{DataContent, DataFile};
 pub use error::{IcebergError, Result};
 pub use io::FileIo;
@@ -97,9 +100,12 @@ pub use manifest_list::{
 };
 pub use metadata::{MAIN_BRANCH, MetadataLogEntry, SnapshotLogEntry, TableCreation, TableMetadata};
 pub use partition::{FIRST_PARTITION_FIELD_ID, PartitionField, PartitionSpec, UnboundPartitionField};
+pub use pending_snapshot::{PendingSnapshot, new_snapshot_id};
 pub use scan::live_data_files;
 pub use schema::Schema;
-pub use snapshot::{OPERATION_APPEND, Snapshot, SnapshotRef, summary_keys};
+pub use snapshot::{
+    OPERATION_APPEND, OPERATION_DELETE, OPERATION_OVERWRITE, Snapshot, SnapshotRef, summary_keys,
+};
 pub use transform::Transform;
 pub use types::{NestedField, PrimitiveType, Type};
 pub use value::Value;

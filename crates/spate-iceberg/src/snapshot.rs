@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 /// The `operation` of an append.
 pub const OPERATION_APPEND: &str = "append";
+/// The `operation` of a snapshot that adds delete files alone.
+pub const OPERATION_DELETE: &str = "delete";
+/// The `operation` of a snapshot that adds data and delete files (a row delta).
+pub const OPERATION_OVERWRITE: &str = "overwrite";
 
 /// Summary keys this crate writes (Appendix F, as Java's `SnapshotSummary` spells them).
 pub mod summary_keys {
@@ -15,6 +19,10 @@ pub mod summary_keys {
     pub const ADDED_DATA_FILES: &str = "added-data-files";
     /// Delete files the snapshot added.
     pub const ADDED_DELETE_FILES: &str = "added-delete-files";
+    /// Equality-delete files the snapshot added.
+    pub const ADDED_EQUALITY_DELETE_FILES: &str = "added-equality-delete-files";
+    /// Position-delete files the snapshot added.
+    pub const ADDED_POSITION_DELETE_FILES: &str = "added-position-delete-files";
     /// Rows in the added data files.
     pub const ADDED_RECORDS: &str = "added-records";
     /// Bytes of the added files.

@@ -147,6 +147,8 @@ impl ParquetOptions {
 pub struct ParquetFormat<T> {
     schema: SchemaRef,
     parquet_schema: Option<Arc<SchemaDescriptor>>,
+    /// Whether the Arrow schema is embedded (`ARROW:schema`), as arrow-rs does by default.
+    arrow_metadata: bool,
     to_batch: ToBatch<T>,
     properties: WriterProperties,
 }
@@ -171,6 +173,7 @@ impl<T> ParquetFormat<T> {
         Self {
             schema,
             parquet_schema: None,
+            arrow_metadata: true,
             to_batch: Arc::new(to_batch),
             properties,
         }
@@ -181,6 +184,15 @@ impl<T> ParquetFormat<T> {
     /// describe the same columns.
     pub fn with_parquet_schema(mut self, schema: SchemaDescriptor) -> Self {
         self.parquet_schema = Some(Arc::new(schema));
+        self
+    }
+
+    /// Leaves the Arrow schema out of the files' key-value metadata, as parquet-mr (Java
+    /// Iceberg's writer) does: readers then derive the Arrow schema from the Parquet schema,
+    /// field ids included (iceberg-rust's delete-file loader takes the embedded schema,
+    /// which has none, and fails).
+    pub fn without_arrow_metadata(mut self) -> Self {
+        self.arrow_metadata = false;
         self
     }
 
@@ -201,7 +213,9 @@ impl<T: Send + 'static> PartFormat<T> for ParquetFormat<T> {
     }
 
     fn create(&self, file: File, path: &Path) -> Result<Box<dyn PartWriter<T>>, ConnectorError> {
-        let mut options = ArrowWriterOptions::new().with_properties(self.properties.clone());
+        let mut options = ArrowWriterOptions::new()
+            .with_properties(self.properties.clone())
+            .with_skip_arrow_metadata(!self.arrow_metadata);
         if let Some(schema) = &self.parquet_schema {
             options = options.with_parquet_schema(schema.as_ref().clone());
         }

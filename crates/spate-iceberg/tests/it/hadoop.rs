@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use spate_iceberg::flink::{FlinkCommitter, max_committed_checkpoint_id};
 use spate_iceberg::{
-    AppendOutcome, Catalog, CheckpointCommit, HadoopCatalog, IcebergError, NestedField, PrimitiveType,
-    Schema, TableCreation, TableIdent, Transform, UnboundPartitionField, append_files, load_or_create_table,
+    Catalog, CheckpointCommit, CommitOutcome, HadoopCatalog, IcebergError, NestedField, PrimitiveType,
+    Schema, TableCreation, TableIdent, Transform, UnboundPartitionField, commit_files, load_or_create_table,
 };
 
 use crate::py::{DAY0, HOUR_US, parquet_file, read_rows, run, summaries};
@@ -62,8 +62,8 @@ fn spate_commits_pyiceberg_reads() {
     );
     let props = BTreeMap::from([("writer".to_owned(), "spate".to_owned())]);
     let first =
-        append_files(&catalog, &ident, vec![f1, f2], &props, Some(&checkpoint(1)), None).expect("commit 1");
-    assert!(matches!(first, AppendOutcome::Committed(_)));
+        commit_files(&catalog, &ident, vec![f1, f2], &props, Some(&checkpoint(1)), None).expect("commit 1");
+    assert!(matches!(first, CommitOutcome::Committed(_)));
     let f3 = parquet_file(
         &table.metadata,
         "00000-0-b.parquet",
@@ -72,7 +72,7 @@ fn spate_commits_pyiceberg_reads() {
             (5, Some("e"), Some(DAY0)),
         ],
     );
-    let second = append_files(
+    let second = commit_files(
         &catalog,
         &ident,
         vec![f3.clone()],
@@ -81,14 +81,14 @@ fn spate_commits_pyiceberg_reads() {
         None,
     )
     .expect("commit 2");
-    let AppendOutcome::Committed(latest) = second else {
+    let CommitOutcome::Committed(latest) = second else {
         panic!("not committed")
     };
     assert!(latest.metadata_location.ends_with("v3.metadata.json"));
 
     // A replay of checkpoint 2 (a restore after a crash) commits nothing.
-    let again = append_files(&catalog, &ident, vec![f3], &props, Some(&checkpoint(2)), None).expect("replay");
-    assert!(matches!(again, AppendOutcome::AlreadyCommitted(_)));
+    let again = commit_files(&catalog, &ident, vec![f3], &props, Some(&checkpoint(2)), None).expect("replay");
+    assert!(matches!(again, CommitOutcome::AlreadyCommitted(_)));
     assert_eq!(
         max_committed_checkpoint_id(&latest.metadata, "job-a", "op-1", "main"),
         2

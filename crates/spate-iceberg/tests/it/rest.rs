@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use spate_iceberg::flink::max_committed_checkpoint_id;
 use spate_iceberg::{
-    AppendOutcome, Catalog, FileIo, IcebergError, Namespace, PendingAppend, RestCatalog, RetryPolicy, Table,
-    TableCreation, TableIdent, TableMetadata, append_files, load_or_create_table,
+    Catalog, CommitOutcome, FileIo, IcebergError, Namespace, PendingSnapshot, RestCatalog, RetryPolicy,
+    Table, TableCreation, TableIdent, TableMetadata, commit_files, load_or_create_table,
 };
 
 use crate::hadoop::{checkpoint, creation};
@@ -110,22 +110,22 @@ fn spate_creates_and_appends_through_rest_pyiceberg_reads() {
         "a.parquet",
         &[(1, Some("a"), Some(DAY0)), (2, None, Some(DAY0 + HOUR_US))],
     );
-    let first = append_files(&cat, &ident, vec![f1], &props, Some(&checkpoint(1)), None).expect("commit 1");
-    assert!(matches!(first, AppendOutcome::Committed(_)));
+    let first = commit_files(&cat, &ident, vec![f1], &props, Some(&checkpoint(1)), None).expect("commit 1");
+    assert!(matches!(first, CommitOutcome::Committed(_)));
     let f2 = parquet_file(
         &table.metadata,
         "b.parquet",
         &[(3, Some("c"), Some(DAY0 + 30 * HOUR_US))],
     );
     let second =
-        append_files(&cat, &ident, vec![f2.clone()], &props, Some(&checkpoint(2)), None).expect("commit 2");
-    let AppendOutcome::Committed(latest) = second else {
+        commit_files(&cat, &ident, vec![f2.clone()], &props, Some(&checkpoint(2)), None).expect("commit 2");
+    let CommitOutcome::Committed(latest) = second else {
         panic!("not committed")
     };
     assert_eq!(latest.metadata.snapshots.len(), 2);
     assert_eq!(latest.metadata.metadata_log.len(), 2, "the server keeps the log");
-    let again = append_files(&cat, &ident, vec![f2], &props, Some(&checkpoint(2)), None).expect("replay");
-    assert!(matches!(again, AppendOutcome::AlreadyCommitted(_)));
+    let again = commit_files(&cat, &ident, vec![f2], &props, Some(&checkpoint(2)), None).expect("replay");
+    assert!(matches!(again, CommitOutcome::AlreadyCommitted(_)));
 
     // A restoring sink asks the catalog for its last checkpoint.
     let reloaded = cat.load_table(&ident).expect("loads").expect("exists");
@@ -222,7 +222,7 @@ fn a_concurrent_pyiceberg_append_makes_spate_retry_and_both_survive() {
     let ident = TableIdent::new("lake", "clicks");
     let table = load_or_create_table(&cat, &ident, &creation()).expect("created");
     let f1 = parquet_file(&table.metadata, "1.parquet", &[(1, Some("a"), Some(DAY0))]);
-    append_files(
+    commit_files(
         &cat,
         &ident,
         vec![f1],
@@ -243,14 +243,14 @@ fn a_concurrent_pyiceberg_append_makes_spate_retry_and_both_survive() {
     ]);
     let lost = parquet_file(&table.metadata, "lost.parquet", &[(99, None, Some(DAY0))]);
     let pending =
-        PendingAppend::new(cat.io(), &stale.metadata, vec![lost], BTreeMap::new()).expect("manifest");
+        PendingSnapshot::new(cat.io(), &stale.metadata, vec![lost], BTreeMap::new()).expect("manifest");
     let next = pending.apply(cat.io(), &stale.metadata).expect("applies");
     assert!(matches!(
         cat.commit(&stale, next),
         Err(IcebergError::CommitConflict(_))
     ));
 
-    // pyiceberg appends between append_files' load and its commit: the first attempt
+    // pyiceberg appends between commit_files' load and its commit: the first attempt
     // conflicts, the retry on the reloaded table commits.
     let uri = server.uri.clone();
     let interleaved = Interleaved {
@@ -273,7 +273,7 @@ fn a_concurrent_pyiceberg_append_makes_spate_retry_and_both_survive() {
         min_wait: Duration::from_millis(10),
         max_wait: Duration::from_millis(100),
     };
-    let outcome = append_files(
+    let outcome = commit_files(
         &interleaved,
         &ident,
         vec![f4],
@@ -282,7 +282,7 @@ fn a_concurrent_pyiceberg_append_makes_spate_retry_and_both_survive() {
         Some(retry),
     )
     .expect("commits after a retry");
-    assert!(matches!(outcome, AppendOutcome::Committed(_)));
+    assert!(matches!(outcome, CommitOutcome::Committed(_)));
     assert_eq!(interleaved.commits.load(Ordering::SeqCst), 2);
     assert_eq!(interleaved.conflicts.load(Ordering::SeqCst), 1);
     let m = &outcome.table().metadata;
@@ -397,7 +397,7 @@ fn https_catalogs_are_verified_against_the_ca_bundle() {
     let ident = TableIdent::new("sec", "t");
     let table = load_or_create_table(&cat, &ident, &creation()).expect("created");
     let f = parquet_file(&table.metadata, "1.parquet", &[(1, Some("a"), Some(DAY0))]);
-    let done = append_files(
+    let done = commit_files(
         &cat,
         &ident,
         vec![f],
@@ -406,7 +406,7 @@ fn https_catalogs_are_verified_against_the_ca_bundle() {
         None,
     )
     .expect("commit");
-    assert!(matches!(done, AppendOutcome::Committed(_)));
+    assert!(matches!(done, CommitOutcome::Committed(_)));
     let answer = run(&["read-sql", &server.db, &server.warehouse, "rest", "sec.t"]);
     assert_eq!(read_rows(&answer).len(), 1, "{answer}");
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use spate_iceberg::{AppendOutcome, Catalog, JdbcCatalog, TableIdent, append_files, load_or_create_table};
+use spate_iceberg::{Catalog, CommitOutcome, JdbcCatalog, TableIdent, commit_files, load_or_create_table};
 
 use crate::hadoop::{checkpoint, creation};
 use crate::py::{DAY0, HOUR_US, parquet_file, read_rows, run, summaries};
@@ -31,7 +31,7 @@ fn spate_and_pyiceberg_take_turns() {
     let table = load_or_create_table(&cat, &ident, &creation()).expect("created");
     assert!(table.metadata_location.contains("/lake/clicks/metadata/00000-"));
     let f1 = parquet_file(&table.metadata, "a.parquet", &[(1, Some("a"), Some(DAY0))]);
-    let committed = append_files(
+    let committed = commit_files(
         &cat,
         &ident,
         vec![f1],
@@ -63,7 +63,7 @@ fn spate_and_pyiceberg_take_turns() {
         "c.parquet",
         &[(3, None, Some(DAY0 + 30 * HOUR_US))],
     );
-    let after = append_files(
+    let after = commit_files(
         &cat,
         &ident,
         vec![f3],
@@ -72,7 +72,7 @@ fn spate_and_pyiceberg_take_turns() {
         None,
     )
     .expect("commit after pyiceberg");
-    assert!(matches!(after, AppendOutcome::Committed(_)));
+    assert!(matches!(after, CommitOutcome::Committed(_)));
     assert_eq!(after.table().metadata.snapshots.len(), 3);
 
     let answer = run(&["read-sql", &db, &warehouse, "spate", "lake.clicks"]);
@@ -107,7 +107,7 @@ fn spate_extends_a_table_pyiceberg_created() {
         "spate.parquet",
         &[(12, Some("s"), Some(DAY0 + HOUR_US))],
     );
-    append_files(
+    commit_files(
         &cat,
         &ident,
         vec![f],

@@ -916,11 +916,16 @@ fn validate_iceberg(cx: &Ctx<'_>) -> Result<()> {
         ));
     }
     for key in ["write.upsert.enabled", "upsert-enabled"] {
-        if let Some(o) = cx.get(key)
-            && o.value.eq_ignore_ascii_case("true")
-        {
+        let Some(o) = cx.get(key) else { continue };
+        if !o.value.eq_ignore_ascii_case("true") && !o.value.eq_ignore_ascii_case("false") {
+            return Err(cx.err(format!("'{key}' = '{}' is not true or false", o.value), o.loc));
+        }
+        if o.value.eq_ignore_ascii_case("true") && cx.table.primary_key.is_none() {
+            // Flink's `FlinkSink`, word for word: upserts delete by the equality fields,
+            // which a SQL table's primary key gives.
             return Err(cx.err(
-                format!("'{key}' = 'true': upserts into Iceberg tables (equality deletes) are not supported yet; the iceberg sink appends insert-only queries"),
+                "Equality field columns shouldn't be empty when configuring to use UPSERT data stream."
+                    .to_string(),
                 o.loc,
             ));
         }

@@ -170,6 +170,16 @@ impl BoundExpr {
         }
     }
 
+    /// The column index when the expression is a column, or a cast of one that returns every
+    /// value unchanged in any session zone (integer widening, a nullability change, ...: Flink's
+    /// fidelity casts, through which a unique column stays unique).
+    pub fn as_unchanged_column(&self) -> Option<usize> {
+        match self.path_through(&cast::preserves_values)?.as_slice() {
+            [column] => Some(*column),
+            _ => None,
+        }
+    }
+
     /// The value of a constant expression (no column, no non-deterministic function).
     pub fn as_literal(&self) -> Option<&Value> {
         match self {

@@ -360,6 +360,14 @@ pub fn sink_update_images(table: &TableDef) -> Option<&'static [UpdateImages]> {
             .is_some()
             .then_some(&[UpdateImages::AfterOnly, UpdateImages::BeforeAndAfter][..]);
     }
+    // Flink's Iceberg sink takes every kind it is offered; its deletes name the primary key
+    // (the equality fields). Without one Flink would append retractions as rows; Spate refuses.
+    if connector.eq_ignore_ascii_case("iceberg") {
+        return table
+            .primary_key
+            .is_some()
+            .then_some(&[UpdateImages::BeforeAndAfter][..]);
+    }
     if connector.eq_ignore_ascii_case("print") {
         Some(&[UpdateImages::BeforeAndAfter])
     } else if connector.eq_ignore_ascii_case("blackhole") || connector.eq_ignore_ascii_case("upsert-kafka") {
@@ -389,6 +397,18 @@ pub fn check_sink_accepts(table: &TableDef, plan: &LogicalPlan) -> Result<(), Sq
     {
         // Flink's `JdbcDynamicTableSink.validatePrimaryKey`, word for word.
         return Err(SqlError::validation(JDBC_NEEDS_A_KEY, None));
+    }
+    if table
+        .option("connector")
+        .is_some_and(|c| c.eq_ignore_ascii_case("iceberg"))
+    {
+        return Err(SqlError::validation(
+            format!(
+                "an updating query into the iceberg table {} needs a PRIMARY KEY: its updates and deletes are written as equality deletes by the key (Flink would append the retractions as rows)",
+                table.name
+            ),
+            None,
+        ));
     }
     let changes: Vec<&str> = [(kinds.update_after, "update"), (kinds.delete, "delete")]
         .into_iter()

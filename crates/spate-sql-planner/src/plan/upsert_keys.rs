@@ -158,13 +158,15 @@ impl LogicalPlan {
     }
 }
 
-/// The input's keys whose columns `exprs` passes on unchanged, in output positions (the first
+/// The input's keys whose columns `exprs` passes on unchanged (bare, or through a cast that
+/// keeps every value, as Flink's `getProjectUniqueKeys` sees through fidelity casts), in output
+/// positions (the first
 /// output of a column when it is passed on twice).
 fn projected(keys: &UpsertKeys, exprs: &[BoundExpr]) -> UpsertKeys {
     keys.iter()
         .filter_map(|key| {
             key.iter()
-                .map(|col| exprs.iter().position(|e| e.as_column() == Some(*col)))
+                .map(|col| exprs.iter().position(|e| e.as_unchanged_column() == Some(*col)))
                 .collect::<Option<Vec<usize>>>()
         })
         .collect()

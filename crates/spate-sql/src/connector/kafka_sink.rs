@@ -22,10 +22,11 @@ use super::columns::Columns;
 use super::kafka::{bootstrap, client_properties, layout, upsert_layout};
 use super::metadata::WriteKeys;
 use super::opts::Options;
+use super::sink_input::SinkInput;
 use super::upsert_buffer::{BufferFlush, UpsertBuffer};
 use crate::error::SqlError;
 use crate::format::key_value::{FormatColumns, KeyValueLayout};
-use crate::value::{Change, Row, RowKind, Value};
+use crate::value::{Row, RowKind, Value};
 
 /// A record ready for the Kafka sink.
 #[derive(Debug, Clone)]
@@ -178,24 +179,6 @@ impl KafkaRowSink {
                 partition,
             },
         ))
-    }
-}
-
-/// What a `KafkaRowSink` takes: rows (all insertions), or changes.
-pub(crate) trait SinkInput: spate_engine::Data {
-    /// The row and what it does.
-    fn parts(&self) -> (&Row, RowKind);
-}
-
-impl SinkInput for Row {
-    fn parts(&self) -> (&Row, RowKind) {
-        (self, RowKind::Insert)
-    }
-}
-
-impl SinkInput for Change {
-    fn parts(&self) -> (&Row, RowKind) {
-        (&self.row, self.kind)
     }
 }
 

@@ -51,6 +51,7 @@ mod partition_committer;
 mod partition_path;
 mod print;
 mod row_lines;
+mod sink_input;
 mod source;
 
 pub(crate) use jdbc::{Found as LookupRows, JdbcLookup as LookupSource, lookup as lookup_source};
@@ -269,6 +270,7 @@ pub fn write_changes(
         "upsert-kafka" | "kafka" => kafka_sink::write(changes, options, ctx, parallelism),
         "filesystem" => filesystem::write(changes, options, ctx, parallelism),
         "jdbc" => jdbc::write(changes, options, parallelism),
+        "iceberg" => iceberg::write(changes, options, parallelism),
         other => Err(options.error(format!(
             "internal error: the connector '{other}' was given updates it cannot write"
         ))),

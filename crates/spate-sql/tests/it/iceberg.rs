@@ -12,7 +12,7 @@ use spate_sql::{Session, SessionOptions, SqlError};
 use crate::avro_confluent::python;
 
 /// What `iceberg_read.py` says of a table.
-fn pyiceberg(args: &[&str]) -> Json {
+pub(crate) fn pyiceberg(args: &[&str]) -> Json {
     let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/iceberg_read.py");
     let out = Command::new(python())
         .arg(script)
@@ -27,13 +27,13 @@ fn pyiceberg(args: &[&str]) -> Json {
     serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
-fn run(sql: &str) -> Result<(), String> {
+pub(crate) fn run(sql: &str) -> Result<(), String> {
     Session::new(SessionOptions::default())
         .execute_script(sql, |_, _| {})
         .map_err(|e: SqlError| e.render(sql))
 }
 
-fn hadoop_table(warehouse: &Path, extra: &str) -> String {
+pub(crate) fn hadoop_table(warehouse: &Path, extra: &str) -> String {
     format!(
         "'connector' = 'iceberg', 'catalog-name' = 'lake', 'catalog-type' = 'hadoop', \
          'warehouse' = 'file://{}', 'catalog-database' = 'db'{extra}",
@@ -288,7 +288,7 @@ fn tables_and_options_that_do_not_fit_are_refused_at_planning() {
         "{e}"
     );
     let e = run(&create("id BIGINT NOT NULL", ", 'write.upsert.enabled' = 'true'")).unwrap_err();
-    assert!(e.contains("upserts into Iceberg tables"), "{e}");
+    assert!(e.contains("Equality field columns shouldn't be empty"), "{e}");
     let e = run(&create("id BIGINT NOT NULL", "").replace("'hadoop'", "'hive'")).unwrap_err();
     assert!(e.contains("'catalog-type' = 'hive' is not supported"), "{e}");
     let sql = create("id BIGINT", "").replace(

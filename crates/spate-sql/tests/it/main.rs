@@ -17,6 +17,7 @@ mod flink_golden;
 mod formats;
 mod golden;
 mod iceberg;
+mod iceberg_upsert;
 mod jdbc;
 mod jdbc_lookup;
 mod jdbc_scan;

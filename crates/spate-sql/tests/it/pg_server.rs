@@ -55,24 +55,35 @@ impl PgServer {
         // A free port can be taken by another test between the probe and the start: try again.
         for _ in 0..5 {
             server.port = free_port();
-            let options = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                server.port,
-                server.dir.path().display()
-            );
-            let mut start = server.command("pg_ctl");
-            start
-                .arg("-D")
-                .arg(&data)
-                .arg("-l")
-                .arg(server.dir.path().join("server.log"))
-                .args(["-w", "-t", "60", "-o", &options, "start"]);
-            if start.output().expect("pg_ctl").status.success() {
+            if server.pg_ctl_start() {
                 return server;
             }
         }
         let log = std::fs::read_to_string(server.dir.path().join("server.log")).unwrap_or_default();
         panic!("PostgreSQL did not start; its log:\n{log}");
+    }
+
+    /// Starts the server of the data directory on `self.port`; whether it came up.
+    fn pg_ctl_start(&self) -> bool {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let mut start = self.command("pg_ctl");
+        start
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-t", "60", "-o", &options, "start"]);
+        start.output().expect("pg_ctl").status.success()
+    }
+
+    /// Kills the server (as a crash would) and starts it again on the same port and data.
+    pub fn restart(&self) {
+        self.kill();
+        assert!(self.pg_ctl_start(), "PostgreSQL did not start again");
     }
 
     fn command(&self, tool: &str) -> Command {

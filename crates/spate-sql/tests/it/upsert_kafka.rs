@@ -188,6 +188,20 @@ fn upsert_tables_without_a_key_or_with_another_key_are_refused_as_flink_does() {
     );
     // A query column feeds the sink column in its place whatever its name: a group key that
     // is an expression (`EXPR$0`) or renamed is the sink's key all the same (Flink plans both).
+    // A group key widened to the sink's type (`b % 2` is INT into a BIGINT key) stays the key:
+    // Flink's unique keys see through casts that keep every value.
+    session
+        .execute_script(
+            "CREATE TABLE wide (k BIGINT, c BIGINT, PRIMARY KEY (k) NOT ENFORCED) WITH ('connector' = 'blackhole');",
+            |_, _| {},
+        )
+        .unwrap();
+    session
+        .execute_script(
+            "EXPLAIN INSERT INTO wide SELECT b % 2, COUNT(*) FROM src GROUP BY b % 2;",
+            |_, _| {},
+        )
+        .unwrap_or_else(|e| panic!("a widened key: {e}"));
     for query in [
         "SELECT MOD(a, 2), COUNT(*) FROM src GROUP BY MOD(a, 2)",
         "SELECT a AS x, COUNT(*) AS n FROM src GROUP BY a",

@@ -1,10 +1,15 @@
-//! Crash test of the `iceberg` sink: `spate sql -f` appending a Kafka topic a producer keeps
+//! Crash tests of the `iceberg` sink: `spate sql -f` writing a Kafka topic a producer keeps
 //! writing to into an Iceberg table (hadoop catalog) at parallelism 2, one snapshot per
 //! checkpoint. The job is killed with SIGKILL three times at random moments and restarted
 //! with the same checkpoint directory; each restored run commits the files of the checkpoints
-//! the table lacks, under the killed run's job id, and nothing else. Once the input is
-//! consumed, pyiceberg must read every record exactly once: each word as often as it was
-//! produced, no data file committed twice, and checkpoint ids going forward per job.
+//! the table lacks, under the killed run's job id, and nothing else.
+//!
+//! - Appends: once the input is consumed, pyiceberg must read every record exactly once: each
+//!   word as often as it was produced, no data file committed twice, and checkpoint ids going
+//!   forward per job.
+//! - An updating `GROUP BY word` into a table keyed by the word (equality and position
+//!   deletes, a snapshot per checkpoint): iceberg-rust, which applies the deletes, must read
+//!   each word's total once, as an uninterrupted run would leave it.
 //!
 //! The broker (`spate broker`) is a separate process, so only the job dies.
 #![allow(clippy::unwrap_used)]
@@ -22,19 +27,29 @@ use crate::common::word_windows::{self, KillTimes};
 /// Topics `ice-in`/`ice-out` (the second unused), group id `ice-crash`.
 const PREFIX: &str = "ice";
 
-fn script(addr: &str, warehouse: &Path) -> String {
+/// The job: `words` appended to `db.words`, or (`totals`) counted by word into `db.totals`.
+fn script(addr: &str, prefix: &str, warehouse: &Path, totals: bool) -> String {
+    let (table, insert) = if totals {
+        (
+            "lake (word STRING, cnt BIGINT, PRIMARY KEY (word) NOT ENFORCED)",
+            "INSERT INTO lake SELECT word, COUNT(*) FROM words GROUP BY word;",
+        )
+    } else {
+        ("lake (word STRING)", "INSERT INTO lake SELECT word FROM words;")
+    };
+    let name = if totals { "totals" } else { "words" };
     format!(
         "SET 'execution.checkpointing.interval' = '400ms';
 SET 'parallelism.default' = '2';
 CREATE TABLE words (word STRING) WITH (
-  'connector' = 'kafka', 'topic' = '{PREFIX}-in', 'properties.bootstrap.servers' = '{addr}',
-  'properties.group.id' = '{PREFIX}-crash', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json'
+  'connector' = 'kafka', 'topic' = '{prefix}-in', 'properties.bootstrap.servers' = '{addr}',
+  'properties.group.id' = '{prefix}-crash', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json'
 );
-CREATE TABLE lake (word STRING) WITH (
+CREATE TABLE {table} WITH (
   'connector' = 'iceberg', 'catalog-name' = 'lake', 'catalog-type' = 'hadoop',
-  'warehouse' = 'file://{}', 'catalog-database' = 'db', 'catalog-table' = 'words'
+  'warehouse' = 'file://{}', 'catalog-database' = 'db', 'catalog-table' = '{name}'
 );
-INSERT INTO lake SELECT word FROM words;
+{insert}
 ",
         warehouse.display()
     )
@@ -71,14 +86,19 @@ fn current_snapshot(warehouse: &Path) -> (u64, String) {
 
 /// The table as pyiceberg reads it (`spate-sql/tests/iceberg_read.py`).
 fn pyiceberg(warehouse: &Path) -> Json {
+    read_table(&["hadoop"], &table_dir(warehouse))
+}
+
+/// What `iceberg_read.py <mode..> <table dir>` prints.
+fn read_table(mode: &[&str], dir: &Path) -> Json {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = std::env::var_os("SPATE_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join(".tools/venv/bin/python"));
     let out = Command::new(python)
         .arg(root.join("crates/spate-sql/tests/iceberg_read.py"))
-        .arg("hadoop")
-        .arg(table_dir(warehouse))
+        .args(mode)
+        .arg(dir)
         .output()
         .expect("the test virtualenv's python (scripts/install-deps.sh)");
     assert!(
@@ -90,7 +110,7 @@ fn pyiceberg(warehouse: &Path) -> Json {
 }
 
 fn start_job(addr: &str, warehouse: &Path, dir: &Path, run: usize) -> Child {
-    sql_runs::start(&script(addr, warehouse), dir, run, &[])
+    sql_runs::start(&script(addr, PREFIX, warehouse, false), dir, run, &[])
 }
 
 #[test]
@@ -160,6 +180,54 @@ fn a_kafka_to_iceberg_job_survives_three_sigkills_with_every_record_once() {
         last.len() >= 2,
         "the killed runs committed too: {}",
         t["snapshots"]
+    );
+    broker.kill();
+}
+
+/// Each word's count in `db.totals` as iceberg-rust reads it (deletes applied); a word twice
+/// is a duplicate the deletes failed to remove, kept as an extra entry to fail the comparison.
+fn totals(warehouse: &Path) -> BTreeMap<String, u64> {
+    let t = read_table(&["rust", "hadoop"], &warehouse.join("db/totals"));
+    let mut got = BTreeMap::new();
+    for row in t["rows"].as_array().unwrap() {
+        let word = row["word"].as_str().unwrap().to_string();
+        let cnt = row["cnt"].as_u64().unwrap();
+        if got.insert(word.clone(), cnt).is_some() {
+            got.insert(format!("{word} (twice)"), cnt);
+        }
+    }
+    got
+}
+
+#[test]
+fn an_updating_job_into_a_keyed_iceberg_table_survives_three_sigkills() {
+    let prefix = "icetot";
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = dir.path().join("warehouse");
+    let mut broker = Broker::start(&dir.path().join("broker"), &dir.path().join("broker.log"));
+    word_windows::create_topics(&broker.addr, prefix);
+    let mut kill_times = KillTimes::from_clock();
+    let producer = word_windows::produce(broker.addr.clone(), prefix);
+    let start = |run| {
+        sql_runs::start(
+            &script(&broker.addr, prefix, &warehouse, true),
+            dir.path(),
+            run,
+            &[],
+        )
+    };
+    sql_runs::kill_three_runs(dir.path(), &mut kill_times, &start);
+    producer.join().unwrap();
+
+    let want = word_windows::word_totals();
+    let run = 3;
+    let mut job = start(run);
+    sql_runs::finish(&mut job, dir.path(), run, || totals(&warehouse) == want);
+    assert_eq!(
+        totals(&warehouse),
+        want,
+        "each word's total once\n{}",
+        sql_runs::log(dir.path(), run)
     );
     broker.kill();
 }

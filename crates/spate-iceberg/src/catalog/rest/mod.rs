@@ -3,7 +3,7 @@
 //! table pointers and writes the metadata files: a commit sends the spec's
 //! `CommitTableRequest` (requirements + updates, see `commit.rs`) and the server applies it as
 //! a compare-and-swap, answering 409 when a requirement fails, which becomes
-//! [`IcebergError::CommitConflict`] so `append_files` reloads and retries. Manifests and
+//! [`IcebergError::CommitConflict`] so `commit_files` reloads and retries. Manifests and
 //! manifest lists are still written by this crate into the table's location, which must be
 //! on the local filesystem (object stores and vended credentials are not supported). Plain
 //! http and https (rustls, trusting `ssl.cabundle` or the system's CAs).

@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 
 use spate_iceberg::flink::FlinkCommitter;
-use spate_iceberg::{AppendOutcome, Catalog, CheckpointCommit, DataFile, TableIdent, append_files};
+use spate_iceberg::{
+    Catalog, CheckpointCommit, CommitOutcome, DataContent, DataFile, TableIdent, commit_files,
+};
 
 /// A checkpoint's files, by checkpoint.
 pub(crate) type FilesByCheckpoint = BTreeMap<u64, Vec<DataFile>>;
@@ -34,11 +36,18 @@ pub(crate) struct Committer {
     empty_in_a_row: u32,
 }
 
-/// What to commit now: the files of checkpoints `<= checkpoint`.
+/// What to commit now: the files of checkpoints `<= checkpoint`, by checkpoint.
 #[derive(Debug)]
 pub(crate) struct Due {
     pub(crate) checkpoint: u64,
-    pub(crate) files: Vec<DataFile>,
+    pub(crate) files: FilesByCheckpoint,
+}
+
+impl Due {
+    /// Every file, in checkpoint order.
+    pub(crate) fn all_files(&self) -> impl Iterator<Item = &DataFile> {
+        self.files.values().flatten()
+    }
 }
 
 impl Committer {
@@ -87,10 +96,10 @@ impl Committer {
             Some(next) => self.files.split_off(&next),
             None => BTreeMap::new(),
         };
-        let due: Vec<DataFile> = std::mem::replace(&mut self.files, later)
-            .into_values()
-            .flat_map(BTreeMap::into_values)
-            .flatten()
+        let due: FilesByCheckpoint = std::mem::replace(&mut self.files, later)
+            .into_iter()
+            .map(|(c, by_subtask)| (c, by_subtask.into_values().flatten().collect::<Vec<_>>()))
+            .filter(|(_, files)| !files.is_empty())
             .collect();
         self.committed = Some(common);
         if due.is_empty() {
@@ -108,28 +117,34 @@ impl Committer {
     }
 }
 
-/// Commits `due` as one snapshot of `committer`'s checkpoint (`i64::MAX` for the end of
-/// input, as Flink's `Long.MAX_VALUE`); a checkpoint the table already has is not committed
-/// again. Returns whether a snapshot was made.
+/// Commits `due` for `committer` (`i64::MAX` is the end of input, as Flink's
+/// `Long.MAX_VALUE`); a checkpoint the table already has is not committed again. Data files
+/// alone go in as one snapshot of the latest checkpoint. With delete files every checkpoint
+/// is a snapshot of its own, in order, as Flink's `commitDeltaTxn` does: a checkpoint's
+/// equality deletes must apply to the rows of the checkpoints before it, and they apply only
+/// to files of a lower sequence number. Returns how many snapshots were made.
 pub(crate) fn commit(
     catalog: &dyn Catalog,
     ident: &TableIdent,
     committer: &FlinkCommitter,
     due: Due,
-) -> Result<bool, spate_iceberg::IcebergError> {
-    let checkpoint = CheckpointCommit {
-        committer: committer.clone(),
-        checkpoint_id: i64::try_from(due.checkpoint).unwrap_or(i64::MAX),
+) -> Result<usize, spate_iceberg::IcebergError> {
+    let deltas = due.all_files().any(|f| f.content != DataContent::Data);
+    let batches: Vec<(u64, Vec<DataFile>)> = if deltas {
+        due.files.into_iter().collect()
+    } else {
+        vec![(due.checkpoint, due.files.into_values().flatten().collect())]
     };
-    let outcome = append_files(
-        catalog,
-        ident,
-        due.files,
-        &BTreeMap::new(),
-        Some(&checkpoint),
-        None,
-    )?;
-    Ok(matches!(outcome, AppendOutcome::Committed(_)))
+    let mut made = 0;
+    for (checkpoint, files) in batches {
+        let checkpoint = CheckpointCommit {
+            committer: committer.clone(),
+            checkpoint_id: i64::try_from(checkpoint).unwrap_or(i64::MAX),
+        };
+        let outcome = commit_files(catalog, ident, files, &BTreeMap::new(), Some(&checkpoint), None)?;
+        made += usize::from(matches!(outcome, CommitOutcome::Committed(_)));
+    }
+    Ok(made)
 }
 
 #[cfg(test)]
@@ -147,7 +162,7 @@ mod tests {
     }
 
     fn paths(due: &Due) -> Vec<&str> {
-        let mut p: Vec<&str> = due.files.iter().map(|f| f.file_path.as_str()).collect();
+        let mut p: Vec<&str> = due.all_files().map(|f| f.file_path.as_str()).collect();
         p.sort_unstable();
         p
     }
@@ -189,5 +204,70 @@ mod tests {
         assert_eq!((due.checkpoint, paths(&due)), (6, vec!["a6", "b5"]));
         c.join(1, 2);
         assert_eq!(c.committed(), None);
+    }
+
+    #[test]
+    fn checkpoints_with_deletes_commit_one_snapshot_each_in_order() {
+        use spate_iceberg::{
+            HadoopCatalog, NestedField, PrimitiveType, Schema, TableCreation, load_or_create_table,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = HadoopCatalog::new("lake", dir.path().to_str().unwrap()).unwrap();
+        let ident = TableIdent::new("db", "t");
+        let schema =
+            Schema::with_fresh_ids(vec![NestedField::required(0, "id", PrimitiveType::Long)], &["id"])
+                .unwrap();
+        load_or_create_table(&catalog, &ident, &TableCreation::new(schema)).unwrap();
+        let committer = FlinkCommitter {
+            job_id: "job".into(),
+            operator_id: "op".into(),
+        };
+        let mut due = files(&[(3, "a3"), (4, "a4")]);
+        let mut delete = DataFile::parquet("e4", Vec::new(), 1, 10);
+        delete.content = DataContent::EqualityDeletes;
+        delete.equality_ids = Some(vec![1]);
+        due.entry(4).or_default().push(delete);
+        let made = commit(
+            &catalog,
+            &ident,
+            &committer,
+            Due {
+                checkpoint: 4,
+                files: due.clone(),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            made, 2,
+            "checkpoint 4's deletes must not share checkpoint 3's sequence number"
+        );
+        let table = catalog.load_table(&ident).unwrap().unwrap();
+        let checkpoints: Vec<(Option<&str>, Option<&str>)> = table
+            .metadata
+            .snapshots
+            .iter()
+            .map(|s| {
+                (
+                    s.summary_value("flink.max-committed-checkpoint-id"),
+                    s.summary_value("operation"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            checkpoints,
+            [(Some("3"), Some("append")), (Some("4"), Some("overwrite"))]
+        );
+        // Committed again (a restored run), nothing is repeated.
+        let again = commit(
+            &catalog,
+            &ident,
+            &committer,
+            Due {
+                checkpoint: 4,
+                files: due,
+            },
+        )
+        .unwrap();
+        assert_eq!(again, 0);
     }
 }

@@ -1,5 +1,8 @@
-//! The `iceberg` connector (Apache Iceberg's Flink connector): its sink appends an insert-only
-//! query to an Iceberg format-v2 table, exactly once, one snapshot per checkpoint.
+//! The `iceberg` connector (Apache Iceberg's Flink connector): its sink writes a query into an
+//! Iceberg format-v2 table, exactly once, one snapshot per checkpoint. Without a primary key it
+//! appends (insert-only queries); with one, rows and row-level deletes by the key
+//! (`delta_files.rs`): `write.upsert.enabled` makes every row replace its key's, and updating
+//! queries' changes become deletes and rows.
 //!
 //! - Catalogs (`options.rs`): `catalog-type` = `hadoop` with `warehouse`, or `catalog-impl` =
 //!   `org.apache.iceberg.jdbc.JdbcCatalog` with `uri` = `jdbc:sqlite:..` / `jdbc:postgresql:..`
@@ -10,7 +13,7 @@
 //!   (`schema.rs`), the primary key as identifier fields, `PARTITIONED BY` columns as identity
 //!   partitions, `format-version`/`write.*`/`commit.*` options as table properties. An existing
 //!   table is checked against the columns; its partition spec (any transform) is used as it is.
-//! - Data files (`data_files.rs`): Parquet (`write.parquet.compression-codec`, default zstd as
+//! - Data and delete files (`data_files.rs`, `delta_files.rs`, `position_deletes.rs`): Parquet (`write.parquet.compression-codec`, default zstd as
 //!   in Iceberg; `write.parquet.row-group-size-bytes`, ...) with field ids, one per partition
 //!   and subtask, closed at every checkpoint.
 //! - Commits (`committer.rs`, `sink.rs`, `state.rs`): as Flink's `IcebergFilesCommitter`, with
@@ -23,12 +26,13 @@
 //!
 //! - Column metrics (`metrics.rs`): counts and `truncate(16)` bounds from each file's footer.
 //!
-//! Not yet: reading new snapshots as they come (`streaming`), upserts
-//! (`write.upsert.enabled`: equality deletes).
+//! Not yet: reading new snapshots as they come (`streaming`); reading tables with row-level
+//! deletes.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use spate_connectors::file::PartFormat;
 use spate_connectors::file::parquet::{ParquetCompression, ParquetOptions};
 use spate_engine::{DataStream, SinkContext};
 use spate_iceberg::flink::{FlinkCommitter, MAX_CONTINUOUS_EMPTY_COMMITS};
@@ -36,15 +40,19 @@ use spate_iceberg::{TableCreation, Transform, UnboundPartitionField, load_or_cre
 
 use super::columns::Columns;
 use super::opts::Options;
+use super::sink_input::SinkInput;
 use crate::error::SqlError;
 use crate::format::FormatField;
-use crate::format::parquet::{Layout, Parquet};
+use crate::format::parquet::{FieldIds, Layout, Parquet};
 use crate::option_values::parse_positive_size;
+use crate::value::Value;
 
 mod committer;
 mod data_files;
+mod delta_files;
 mod metrics;
 mod options;
+mod position_deletes;
 mod schema;
 mod sink;
 mod source;
@@ -52,12 +60,14 @@ mod state;
 
 pub(crate) use source::scan;
 
-use data_files::FileLayout;
-use sink::{IcebergSink, Target};
+use data_files::{FileLayout, PartRecord};
+use delta_files::DeltaSettings;
+use sink::{DeltaLayout, IcebergSink, Target};
 
-/// Adds an `iceberg` table's sink after `input`.
-pub(crate) fn write(
-    input: &DataStream<crate::value::Row>,
+/// Adds an `iceberg` table's sink after `input`: appends without a primary key; with one,
+/// rows and deletes by the key (`delta_files.rs`), the input keyed by it.
+pub(crate) fn write<T: SinkInput>(
+    input: &DataStream<T>,
     options: Options<'_>,
     parallelism: Option<usize>,
 ) -> Result<(), SqlError> {
@@ -124,26 +134,44 @@ pub(crate) fn write(
         sources.push((f.source_id, layout.physical[pos], t));
     }
     let parquet_options = parquet_options(options, &metadata.properties)?;
-    let format = Parquet::with_layout(fields, parquet_options, Layout::iceberg(), Some(&ids))
-        .map_err(|e| options.error(e))?
-        .part_format();
+    let format = iceberg_format(fields.clone(), &ids, &parquet_options).map_err(|e| options.error(e))?;
     let empty_every = metadata
         .properties
         .get(MAX_CONTINUOUS_EMPTY_COMMITS)
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(10);
     let name = options.table_name();
+    let data_layout = Arc::new(FileLayout {
+        format,
+        data_location: format!("{}/data", metadata.location.trim_end_matches('/')),
+        spec,
+        sources,
+        columns: layout.physical.clone(),
+        schema: metadata.current_schema().clone(),
+    });
+    let delta = if key.is_empty() {
+        None
+    } else {
+        let upsert = ["upsert-enabled", "write.upsert.enabled"]
+            .iter()
+            .find_map(|k| {
+                options
+                    .get(k)
+                    .or_else(|| metadata.properties.get(*k).map(String::as_str))
+            })
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let keyed = KeyColumns::of(&key, &fields, &ids, &layout.physical).map_err(|e| options.error(e))?;
+        Some(
+            delta_layout(&data_layout, &keyed, upsert, &parquet_options)
+                .map_err(|e| options.error(format!("Iceberg table {}: {e}", opts.ident)))?,
+        )
+    };
+    let key_positions = delta.as_ref().map(|d| d.settings.key.clone());
     let target = Target {
         catalog,
         ident: opts.ident.clone(),
-        layout: Arc::new(FileLayout {
-            format: Arc::new(format),
-            data_location: format!("{}/data", metadata.location.trim_end_matches('/')),
-            spec,
-            sources,
-            columns: layout.physical.clone(),
-            schema: metadata.current_schema().clone(),
-        }),
+        layout: data_layout,
+        delta,
         committer: FlinkCommitter {
             job_id: fresh_job_id(),
             operator_id: format!("spate-iceberg-sink-{name}"),
@@ -161,12 +189,126 @@ pub(crate) fn write(
         files: None,
         pending: BTreeMap::new(),
     };
-    let mut s = input.add_sink(&name, sink);
+    // All changes of a key go to one subtask (Flink keys its Iceberg writers by the equality
+    // fields): two subtasks' rows of a key would both survive a checkpoint.
+    let mut s = match key_positions {
+        None => input.add_sink(&name, sink),
+        Some(key) => input
+            .key_by(move |t: &T| -> Vec<Value> {
+                let (row, _) = t.parts();
+                key.iter()
+                    .map(|&c| row.get(c).cloned().unwrap_or_default())
+                    .collect()
+            })
+            .add_sink(&name, sink),
+    };
     if let Some(p) = parallelism {
         s = s.set_parallelism(p);
     }
     let _ = s;
     Ok(())
+}
+
+/// How the sink's files of one kind are encoded.
+type IcebergFormat = Arc<dyn PartFormat<PartRecord>>;
+
+/// Parquet files of `fields` with Iceberg's layout and field ids `ids`.
+fn iceberg_format(
+    fields: Vec<FormatField>,
+    ids: &[FieldIds],
+    options: &ParquetOptions,
+) -> Result<IcebergFormat, String> {
+    let format = Parquet::with_layout(fields, options.clone(), Layout::iceberg(), Some(ids))?.part_format();
+    Ok(Arc::new(format))
+}
+
+/// The primary key's columns among the written ones.
+struct KeyColumns {
+    /// Their formats and field ids, in key order.
+    fields: Vec<FormatField>,
+    ids: Vec<FieldIds>,
+    /// Their positions in the sink's input rows.
+    positions: Vec<usize>,
+}
+
+impl KeyColumns {
+    fn of(
+        key: &[String],
+        fields: &[FormatField],
+        ids: &[FieldIds],
+        physical: &[usize],
+    ) -> Result<Self, String> {
+        let mut k = KeyColumns {
+            fields: Vec::new(),
+            ids: Vec::new(),
+            positions: Vec::new(),
+        };
+        for name in key {
+            let at = fields
+                .iter()
+                .position(|f| f.name == *name)
+                .ok_or_else(|| format!("the primary key column {name} is not a physical column"))?;
+            k.fields.extend(fields.get(at).cloned());
+            k.ids.extend(ids.get(at).cloned());
+            k.positions.extend(physical.get(at).copied());
+        }
+        Ok(k)
+    }
+}
+
+/// The delete files' layouts of a keyed table: equality deletes hold the key in upsert mode
+/// (so every partition column must be a key column, as Flink requires: the deleted row's
+/// partition is known from its key alone) and the whole old row otherwise.
+fn delta_layout(
+    data: &Arc<FileLayout>,
+    key: &KeyColumns,
+    upsert: bool,
+    parquet: &ParquetOptions,
+) -> Result<DeltaLayout, String> {
+    let equality = if upsert {
+        let sources = data
+            .sources
+            .iter()
+            .map(|&(id, pos, t)| {
+                let at = key.positions.iter().position(|&p| p == pos).ok_or_else(|| {
+                    let name = data
+                        .schema
+                        .field(id)
+                        .map_or_else(|| id.to_string(), |f| f.name.clone());
+                    format!("in upsert mode, the partition column {name} must be a primary key column")
+                })?;
+                Ok((id, at, t))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Arc::new(FileLayout {
+            format: iceberg_format(key.fields.clone(), &key.ids, parquet)?,
+            data_location: data.data_location.clone(),
+            spec: data.spec.clone(),
+            sources,
+            columns: (0..key.positions.len()).collect(),
+            schema: data.schema.clone(),
+        })
+    } else {
+        data.clone()
+    };
+    let (pos_fields, pos_ids) = position_deletes::fields();
+    let positions = Arc::new(FileLayout {
+        format: iceberg_format(pos_fields, &pos_ids, parquet)?,
+        data_location: data.data_location.clone(),
+        spec: data.spec.clone(),
+        sources: Vec::new(),
+        columns: vec![0, 1],
+        schema: data.schema.clone(),
+    });
+    Ok(DeltaLayout {
+        equality,
+        positions,
+        settings: Arc::new(DeltaSettings {
+            key: key.positions.clone().into(),
+            equality_ids: key.ids.iter().map(|i| i.id).collect(),
+            upsert,
+        }),
+    })
 }
 
 /// A job id as Flink writes them (32 hex digits), new for every run.

@@ -7,12 +7,22 @@ use std::sync::{Arc, Mutex};
 
 use spate_engine::{EngineError, Record, Sink, SinkContext};
 use spate_iceberg::flink::{FlinkCommitter, max_committed_checkpoint_id};
-use spate_iceberg::{Catalog, MAIN_BRANCH, TableIdent};
+use spate_iceberg::{Catalog, DataContent, MAIN_BRANCH, TableIdent};
 
 use super::committer::{self, Committer, Due, FilesByCheckpoint};
 use super::data_files::{DataFiles, FileLayout};
+use super::delta_files::{DeltaFiles, DeltaSettings};
+use super::position_deletes::PositionDeletes;
 use super::state::SinkState;
-use crate::value::Row;
+use crate::connector::sink_input::SinkInput;
+
+/// How a table with equality fields gets its delete files.
+#[derive(Debug)]
+pub(crate) struct DeltaLayout {
+    pub(crate) equality: Arc<FileLayout>,
+    pub(crate) positions: Arc<FileLayout>,
+    pub(crate) settings: Arc<DeltaSettings>,
+}
 
 /// What every subtask of one sink shares.
 #[derive(Debug)]
@@ -20,6 +30,8 @@ pub(crate) struct Target {
     pub(crate) catalog: Arc<dyn Catalog>,
     pub(crate) ident: TableIdent,
     pub(crate) layout: Arc<FileLayout>,
+    /// For a table with a primary key: its deletes (`None`: the sink appends).
+    pub(crate) delta: Option<DeltaLayout>,
     /// This run's job and the sink's operator, as commits name them.
     pub(crate) committer: FlinkCommitter,
     /// `flink.max-continuous-empty-commits`.
@@ -38,13 +50,21 @@ impl Target {
     /// Commits `due` for `committer` (this run's, or a restored run's).
     fn commit(&self, committer: &FlinkCommitter, due: Due) -> Result<(), EngineError> {
         let started = std::time::Instant::now();
-        let (checkpoint, files) = (due.checkpoint, due.files.len());
-        let records: i64 = due.files.iter().map(|f| f.record_count).sum();
+        let checkpoint = due.checkpoint;
+        let (mut data, mut deletes, mut records) = (0, 0, 0);
+        for f in due.all_files() {
+            if f.content == DataContent::Data {
+                data += 1;
+                records += f.record_count;
+            } else {
+                deletes += 1;
+            }
+        }
         let made = committer::commit(self.catalog.as_ref(), &self.ident, committer, due)
             .map_err(|e| self.error(e))?;
-        if made {
+        if made > 0 {
             tracing::info!(
-                "iceberg table {}: committed checkpoint {checkpoint} of job {} ({files} data files, {records} records) in {:.1} ms",
+                "iceberg table {}: committed checkpoint {checkpoint} of job {} in {made} snapshots ({data} data files, {records} records, {deletes} delete files) in {:.1} ms",
                 self.ident,
                 committer.job_id,
                 started.elapsed().as_secs_f64() * 1e3
@@ -54,12 +74,48 @@ impl Target {
     }
 }
 
+/// A subtask's open files: data alone (appends), or data and deletes.
+pub(crate) enum SubtaskFiles {
+    Append(DataFiles),
+    Delta(Box<DeltaFiles>),
+}
+
+impl SubtaskFiles {
+    fn open(target: &Target, ctx: &SinkContext) -> Self {
+        let files = |layout: &Arc<FileLayout>| DataFiles::new(layout.clone(), ctx.subtask, ctx.attempt);
+        let data = files(&target.layout);
+        match &target.delta {
+            None => SubtaskFiles::Append(data),
+            Some(d) => SubtaskFiles::Delta(Box::new(DeltaFiles::new(
+                data,
+                files(&d.equality),
+                PositionDeletes::new(files(&d.positions)),
+                d.settings.clone(),
+            ))),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            SubtaskFiles::Append(f) => f.is_empty(),
+            SubtaskFiles::Delta(f) => f.is_empty(),
+        }
+    }
+
+    fn close(&mut self) -> Result<Vec<spate_iceberg::DataFile>, EngineError> {
+        match self {
+            SubtaskFiles::Append(f) => f.close(),
+            SubtaskFiles::Delta(f) => f.close(),
+        }
+    }
+}
+
 /// One subtask of the sink (see the module docs).
 pub(crate) struct IcebergSink {
     pub(crate) target: Arc<Target>,
     pub(crate) shared: Arc<Mutex<Committer>>,
     pub(crate) ctx: SinkContext,
-    pub(crate) files: Option<DataFiles>,
+    pub(crate) files: Option<SubtaskFiles>,
     /// Closed files not known committed, by the checkpoint that closed them.
     pub(crate) pending: FilesByCheckpoint,
 }
@@ -175,25 +231,18 @@ impl IcebergSink {
             let Some(checkpoint) = files.keys().next_back().copied() else {
                 continue;
             };
-            let due = Due {
-                checkpoint,
-                files: files.into_values().flatten().collect(),
-            };
+            let due = Due { checkpoint, files };
             target.commit(&committer, due)?;
         }
         Ok(())
     }
 }
 
-impl Sink<Row> for IcebergSink {
+impl<T: SinkInput> Sink<T> for IcebergSink {
     fn open(&mut self, ctx: &SinkContext) -> Result<(), EngineError> {
         self.ctx = *ctx;
         self.lock()?.join(ctx.attempt, ctx.parallelism);
-        self.files = Some(DataFiles::new(
-            self.target.layout.clone(),
-            ctx.subtask,
-            ctx.attempt,
-        ));
+        self.files = Some(SubtaskFiles::open(&self.target, ctx));
         Ok(())
     }
 
@@ -206,12 +255,15 @@ impl Sink<Row> for IcebergSink {
         Ok(())
     }
 
-    fn write(&mut self, records: &mut Vec<Record<Row>>) -> Result<(), EngineError> {
-        let files = self
-            .files
-            .as_mut()
-            .ok_or_else(|| EngineError::fatal("the iceberg sink was not opened"))?;
-        files.write(records.drain(..).map(|r| r.value))
+    fn write(&mut self, records: &mut Vec<Record<T>>) -> Result<(), EngineError> {
+        match self.files.as_mut() {
+            // Only insert-only queries reach a table without a primary key (the planner).
+            Some(SubtaskFiles::Append(files)) => {
+                files.write(records.drain(..).map(|r| r.value.into_parts().0))
+            }
+            Some(SubtaskFiles::Delta(files)) => files.write(records.drain(..).map(|r| r.value.into_parts())),
+            None => Err(EngineError::fatal("the iceberg sink was not opened")),
+        }
     }
 
     fn snapshot_state(&mut self, checkpoint_id: u64) -> Result<Vec<u8>, EngineError> {
@@ -244,6 +296,7 @@ mod tests {
     use crate::format::FormatField;
     use crate::format::parquet::{Layout, Parquet};
     use crate::types::{DataType, TypeKind};
+    use crate::value::Row;
     use crate::value::Value;
 
     fn sink(warehouse: &str, job: &str, shared: &Arc<Mutex<Committer>>) -> IcebergSink {
@@ -271,6 +324,7 @@ mod tests {
                     columns: vec![0],
                     schema,
                 }),
+                delta: None,
                 committer: FlinkCommitter {
                     job_id: job.into(),
                     operator_id: "op".into(),

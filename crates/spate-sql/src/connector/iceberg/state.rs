@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use spate_engine::EngineError;
-use spate_iceberg::{DataFile, PrimitiveType, Value as IcebergValue};
+use spate_iceberg::{DataContent, DataFile, PrimitiveType, Value as IcebergValue};
 
 use super::committer::FilesByCheckpoint;
 
@@ -22,14 +22,24 @@ pub(crate) struct StoredCheckpoint {
     pub(crate) files: Vec<StoredFile>,
 }
 
-/// A data file: its location, partition tuple (each value in Iceberg's single-value
-/// serialization), rows and bytes.
+/// A data or delete file: its location, partition tuple (each value in Iceberg's
+/// single-value serialization), rows and bytes; what it holds (Iceberg's `content`: 0 data,
+/// 1 position deletes, 2 equality deletes; absent in states written before deletes existed)
+/// and an equality-delete file's field ids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StoredFile {
     pub(crate) path: String,
     pub(crate) partition: Vec<Option<Vec<u8>>>,
     pub(crate) records: i64,
     pub(crate) bytes: i64,
+    #[serde(default, skip_serializing_if = "is_data")]
+    pub(crate) content: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) equality_ids: Option<Vec<i32>>,
+}
+
+fn is_data(content: &u8) -> bool {
+    *content == 0
 }
 
 impl SinkState {
@@ -49,6 +59,8 @@ impl SinkState {
                             .collect(),
                         records: f.record_count,
                         bytes: f.file_size_in_bytes,
+                        content: f.content as u8,
+                        equality_ids: f.equality_ids.clone(),
                     })
                     .collect(),
             })
@@ -98,7 +110,20 @@ impl SinkState {
                             ))),
                         })
                         .collect::<Result<Vec<_>, EngineError>>()?;
-                    Ok(DataFile::parquet(f.path.clone(), partition, f.records, f.bytes))
+                    let mut file = DataFile::parquet(f.path.clone(), partition, f.records, f.bytes);
+                    file.content = match f.content {
+                        0 => DataContent::Data,
+                        1 => DataContent::PositionDeletes,
+                        2 => DataContent::EqualityDeletes,
+                        other => {
+                            return Err(EngineError::Checkpoint(format!(
+                                "iceberg sink state, file {}: unknown content {other}",
+                                f.path
+                            )));
+                        }
+                    };
+                    file.equality_ids = f.equality_ids.clone();
+                    Ok(file)
                 })
                 .collect::<Result<Vec<_>, EngineError>>()?;
             out.insert(c.checkpoint, files);
@@ -114,14 +139,25 @@ mod tests {
     #[test]
     fn states_round_trip_with_partition_values() {
         let mut pending = FilesByCheckpoint::new();
+        let mut deletes = DataFile::parquet(
+            "/t/data/d=1/e.parquet",
+            vec![Some(IcebergValue::Date(19_000)), None],
+            2,
+            80,
+        );
+        deletes.content = DataContent::EqualityDeletes;
+        deletes.equality_ids = Some(vec![1, 3]);
         pending.insert(
             4,
-            vec![DataFile::parquet(
-                "/t/data/d=1/f.parquet",
-                vec![Some(IcebergValue::Date(19_000)), None],
-                7,
-                900,
-            )],
+            vec![
+                DataFile::parquet(
+                    "/t/data/d=1/f.parquet",
+                    vec![Some(IcebergValue::Date(19_000)), None],
+                    7,
+                    900,
+                ),
+                deletes,
+            ],
         );
         let s = SinkState::new("job", "op", &pending);
         let back = SinkState::decode(&s.encode().expect("encodes")).expect("decodes");

@@ -45,11 +45,11 @@ mod sink;
 mod url;
 mod writer;
 
+use super::sink_input::SinkInput;
 pub(crate) use lookup::{Found, JdbcLookup};
-use sink::JdbcInput;
 
 /// Adds a `jdbc` table's sink after `input` (rows, or an updating query's changes).
-pub(crate) fn write<T: JdbcInput>(
+pub(crate) fn write<T: SinkInput>(
     input: &DataStream<T>,
     options: Options<'_>,
     parallelism: Option<usize>,
@@ -107,7 +107,7 @@ pub(crate) fn write<T: JdbcInput>(
         Some(p) if !keys.is_empty() => {
             let keys: Arc<[usize]> = keys.into();
             let key = move |t: &T| -> Vec<Value> {
-                let row = t.row();
+                let (row, _) = t.parts();
                 keys.iter()
                     .map(|&c| row.get(c).cloned().unwrap_or_default())
                     .collect()

@@ -12,33 +12,7 @@ use spate_engine::{EngineError, Record, Sink, SinkContext, Timestamp};
 
 use super::buffer::Buffer;
 use super::writer::Writer;
-use crate::value::{Change, Row, RowKind};
-
-/// What a JDBC sink takes: rows (all insertions), or changes.
-pub(crate) trait JdbcInput: spate_engine::Data {
-    /// The row.
-    fn row(&self) -> &Row;
-    /// The row and what it does, by value.
-    fn into_parts(self) -> (Row, RowKind);
-}
-
-impl JdbcInput for Row {
-    fn row(&self) -> &Row {
-        self
-    }
-    fn into_parts(self) -> (Row, RowKind) {
-        (self, RowKind::Insert)
-    }
-}
-
-impl JdbcInput for Change {
-    fn row(&self) -> &Row {
-        &self.row
-    }
-    fn into_parts(self) -> (Row, RowKind) {
-        (self.row, self.kind)
-    }
-}
+use crate::connector::sink_input::SinkInput;
 
 /// One subtask's sink.
 #[derive(Debug, Clone)]
@@ -62,7 +36,7 @@ impl JdbcSink {
     }
 }
 
-impl<T: JdbcInput> Sink<T> for JdbcSink {
+impl<T: SinkInput> Sink<T> for JdbcSink {
     fn open(&mut self, _ctx: &SinkContext) -> Result<(), EngineError> {
         self.writer.connect()
     }

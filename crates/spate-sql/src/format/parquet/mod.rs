@@ -156,7 +156,12 @@ impl Parquet {
         let format = ParquetFormat::new(self.arrow.clone(), self.options.clone(), move |records| {
             rows_to_batch(&fields, &arrow, unit, records)
         });
-        format.with_parquet_schema(self.parquet.clone())
+        let format = format.with_parquet_schema(self.parquet.clone());
+        if self.unit.arrow_metadata {
+            format
+        } else {
+            format.without_arrow_metadata()
+        }
     }
 }
 

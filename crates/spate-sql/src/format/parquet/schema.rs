@@ -50,6 +50,9 @@ pub(crate) struct Layout {
     pub(crate) time_micros: bool,
     /// A top-level NOT NULL column is REQUIRED (Iceberg) rather than OPTIONAL (Flink).
     pub(crate) required_columns: bool,
+    /// The Arrow schema is embedded (arrow-rs's default); Iceberg's files, as Java writes
+    /// them, have none, so readers take the Parquet schema and its field ids.
+    pub(crate) arrow_metadata: bool,
 }
 
 impl Layout {
@@ -59,6 +62,7 @@ impl Layout {
             timestamp,
             time_micros: false,
             required_columns: false,
+            arrow_metadata: true,
         }
     }
 
@@ -68,6 +72,7 @@ impl Layout {
             timestamp: TimestampUnit::Micros,
             time_micros: true,
             required_columns: true,
+            arrow_metadata: false,
         }
     }
 
