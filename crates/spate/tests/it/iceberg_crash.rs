@@ -216,7 +216,7 @@ fn an_updating_job_into_a_keyed_iceberg_table_survives_three_sigkills() {
             &[],
         )
     };
-    sql_runs::kill_three_runs(dir.path(), &mut kill_times, &start);
+    sql_runs::kill_three_runs(dir.path(), &mut kill_times, start);
     producer.join().unwrap();
 
     let want = word_windows::word_totals();
