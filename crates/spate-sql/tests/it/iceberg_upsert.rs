@@ -51,7 +51,7 @@ fn an_updating_group_by_keeps_an_iceberg_table_current_across_checkpoints() {
          CREATE TABLE gen (id BIGINT) WITH (
            'connector' = 'datagen', 'number-of-rows' = '{n}', 'rows-per-second' = '1000',
            'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '{n}');
-         CREATE TABLE totals (k BIGINT NOT NULL, c BIGINT, s BIGINT,
+         CREATE TABLE totals (k BIGINT, c BIGINT, s BIGINT,
            PRIMARY KEY (k) NOT ENFORCED) WITH ({});
          INSERT INTO totals SELECT id % 10, COUNT(*), SUM(id) FROM gen
            GROUP BY id % 10 HAVING MOD(SUM(id), 7) <> 0;",

@@ -78,18 +78,26 @@ pub(crate) fn write<T: SinkInput>(
     if let Some((key, _)) = layout.metadata.first() {
         return Err(options.error(format!("the iceberg connector has no metadata column '{key}'")));
     }
-    let fields: Vec<FormatField> = columns
-        .physical
-        .iter()
-        .map(|(_, f)| FormatField {
-            name: f.name.clone(),
-            ty: schema::written_type(&f.ty),
-        })
-        .collect();
     let key: Vec<String> = table
         .primary_key
         .iter()
         .flat_map(|pk| pk.columns.iter().map(|c| c.as_str().to_string()))
+        .collect();
+    // Primary key columns are NOT NULL, as Flink's resolved schema makes them: Iceberg's
+    // identifier fields are required.
+    let fields: Vec<FormatField> = columns
+        .physical
+        .iter()
+        .map(|(_, f)| {
+            let mut ty = schema::written_type(&f.ty);
+            if key.contains(&f.name) {
+                ty.nullable = false;
+            }
+            FormatField {
+                name: f.name.clone(),
+                ty,
+            }
+        })
         .collect();
     let iceberg_error = |e: spate_iceberg::IcebergError| {
         options.error(format!(
