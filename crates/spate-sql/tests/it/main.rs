@@ -14,6 +14,7 @@ mod expr_alloc;
 mod expr_fuzz;
 mod flink_changelog;
 mod flink_golden;
+mod flink_jdbc;
 mod formats;
 mod golden;
 mod iceberg;
