@@ -417,6 +417,26 @@ impl GroupCoordinator {
         }
     }
 
+    /// Validates a TxnOffsetCommit's membership (Kafka's `validateOffsetCommit` for
+    /// transactional commits): `None` if the offsets may be staged.
+    ///
+    /// Generation -1 with no member or instance id is a producer that names only the group
+    /// (EOS v1's `sendOffsetsToTransaction(offsets, groupId)`), allowed whatever the group
+    /// does. Anyone else must be a member of the current generation: this is what fences a
+    /// zombie under EOS v2, whose tasks moved to another member in a later generation. Unlike
+    /// OffsetCommit, a group completing a rebalance does not refuse it (the transaction is
+    /// already open).
+    pub(crate) fn check_txn_commit(&self, who: &MemberRequest) -> Option<ResponseError> {
+        if who.generation < 0 && who.member_id.is_empty() && who.instance_id.is_none() {
+            return None;
+        }
+        let mut groups = self.groups();
+        if !groups.contains_key(&who.group) {
+            return Some(ResponseError::IllegalGeneration);
+        }
+        validate(&mut groups, who).err()
+    }
+
     /// Stores offsets (the caller validated membership). Returns the partition to fsync before
     /// acknowledging, and a per-entry error.
     pub(crate) fn commit_offsets(
@@ -753,6 +773,52 @@ mod tests {
             Some(ResponseError::UnknownMemberId)
         );
         assert_eq!(c.describe("g").unwrap().state, "Stable");
+    }
+
+    #[test]
+    fn txn_offset_commits_are_fenced_by_generation_but_not_by_a_rebalance() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = coordinator(dir.path());
+        // A producer naming only the group (EOS v1) needs no membership, even of a group
+        // that does not exist.
+        assert_eq!(c.check_txn_commit(&who("nogroup", "", -1)), None);
+        assert_eq!(
+            c.check_txn_commit(&who("nogroup", "m", 1)),
+            Some(ResponseError::IllegalGeneration)
+        );
+        let a = join_new(&c, "g");
+        let _ = c.sync(&who("g", &a.member_id, 1), None, None, vec![]);
+        assert_eq!(c.check_txn_commit(&who("g", &a.member_id, 1)), None);
+        assert_eq!(c.check_txn_commit(&who("g", "", -1)), None);
+        // b joins; a's tasks move in generation 2: a's commit of generation 1 is a zombie's.
+        let b_id = now(c.join(join_req("g", "", None))).member_id;
+        let JoinReply::Wait(mut b_rx) = c.join(join_req("g", &b_id, None)) else {
+            panic!("b must wait for a")
+        };
+        let a2 = now(c.join(join_req("g", &a.member_id, None)));
+        let b2 = b_rx.try_recv().unwrap();
+        assert_eq!((a2.generation, b2.generation), (2, 2));
+        // Completing the rebalance: OffsetCommit is refused, TxnOffsetCommit is not.
+        assert_eq!(
+            c.check_commit(&who("g", &a.member_id, 2)),
+            Some(ResponseError::RebalanceInProgress)
+        );
+        assert_eq!(c.check_txn_commit(&who("g", &a.member_id, 2)), None);
+        assert_eq!(
+            c.check_txn_commit(&who("g", &a.member_id, 1)),
+            Some(ResponseError::IllegalGeneration)
+        );
+        assert_eq!(
+            c.check_txn_commit(&who("g", "gone", 2)),
+            Some(ResponseError::UnknownMemberId)
+        );
+        let mut static_who = who("g", &b_id, 2);
+        static_who.instance_id = Some("other".into());
+        assert_eq!(
+            c.check_txn_commit(&static_who),
+            None,
+            "an unknown instance id is not fenced"
+        );
     }
 
     #[test]

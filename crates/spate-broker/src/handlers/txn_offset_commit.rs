@@ -7,6 +7,7 @@ use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 
 use crate::acl::authorizer::Caller;
 use crate::acl::{Operation, Resource};
+use crate::groups::MemberRequest;
 use crate::state::BrokerState;
 use crate::txn::{StagedOffset, fenced_for_version};
 use kafka_protocol::ResponseError;
@@ -62,10 +63,24 @@ pub(crate) fn handle(
             })
         })
         .collect();
+    // Membership is checked as Kafka checks it from v3 on (the request carries the group's
+    // generation, member id and instance id only from then; older versions send defaults,
+    // which pass as "no group management").
+    let membership_error = match refused {
+        None if denied_topics.is_empty() => state.groups.check_txn_commit(&MemberRequest {
+            group: group.clone(),
+            member_id: req.member_id.as_str().to_string(),
+            instance_id: req.group_instance_id.as_ref().map(|i| i.as_str().to_string()),
+            generation: req.generation_id,
+        }),
+        _ => None,
+    };
     let code = if let Some(refusal) = refused {
         refusal.code()
     } else if !denied_topics.is_empty() {
         ResponseError::OperationNotAttempted.code()
+    } else if let Some(e) = membership_error {
+        e.code()
     } else {
         let result = state.txn.stage_offsets(
             req.transactional_id.0.as_str(),

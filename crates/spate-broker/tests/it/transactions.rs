@@ -631,3 +631,80 @@ fn send_offsets_to_transaction_commits_offsets_only_with_the_transaction() {
         sorted(&[&first])
     );
 }
+
+/// Polls `consumers` in turn until each has an assignment (a rebalance completed for all).
+fn poll_until_assigned(consumers: &[&BaseConsumer]) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        for c in consumers {
+            let _ = c.poll(Duration::from_millis(50));
+        }
+        if consumers
+            .iter()
+            .all(|c| c.assignment().is_ok_and(|a| a.count() > 0))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the group did not assign every member");
+    }
+}
+
+/// EOS v2 fencing: a producer sending offsets with a member's metadata of an old generation
+/// (a zombie whose partitions moved in a rebalance) is refused, and the group's offsets stay
+/// where the current generation left them.
+#[test]
+fn txn_offset_commit_of_an_old_generation_is_fenced() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(dir.path());
+    let bs = broker.bootstrap();
+    broker.create_topic("fence-in");
+    broker.create_topic("fence-out");
+    let member = || -> BaseConsumer {
+        let c: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bs)
+            .set("group.id", "fence")
+            .set("enable.auto.commit", "false")
+            .set("session.timeout.ms", "6000")
+            .create()
+            .unwrap();
+        c.subscribe(&["fence-in"]).unwrap();
+        c
+    };
+    let a = member();
+    poll_until_assigned(&[&a]);
+    let old = a.group_metadata().unwrap();
+    let b = member();
+    poll_until_assigned(&[&a, &b]);
+    let current = a.group_metadata().unwrap();
+    let offsets = |o: i64| {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset("fence-in", 0, Offset::Offset(o))
+            .unwrap();
+        tpl
+    };
+
+    let producer = transactional_producer(&bs, "fence-id", 60_000);
+    producer.init_transactions(TIMEOUT).unwrap();
+    producer.begin_transaction().unwrap();
+    send(&producer, "fence-out", &values("current", 2));
+    producer
+        .send_offsets_to_transaction(&offsets(5), &current, TIMEOUT)
+        .unwrap();
+    producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(committed_offset(&bs, "fence", "fence-in"), Offset::Offset(5));
+
+    producer.begin_transaction().unwrap();
+    send(&producer, "fence-out", &values("zombie", 2));
+    let sent = producer.send_offsets_to_transaction(&offsets(9), &old, TIMEOUT);
+    let err = sent.expect_err("offsets of an old generation were accepted");
+    assert!(
+        err.to_string().contains("generation") || err.to_string().contains("Generation"),
+        "{err}"
+    );
+    producer.abort_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        committed_offset(&bs, "fence", "fence-in"),
+        Offset::Offset(5),
+        "a zombie moved the group's offsets"
+    );
+}
