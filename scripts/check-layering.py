@@ -26,6 +26,9 @@ LAYERS = {
     # The raw Kafka-protocol client: below the connectors and the CLI, beside the broker.
     "spate-kafka-client": ("log", 1),
     "spate-broker": ("log", 1),
+    # A distributed job's processes as a Kafka group (membership, task assignor): on the wire
+    # client, so one rank above it; its tests run a broker in process (rank 1, same side).
+    "spate-group": ("log", 2),
     "spate-engine": ("engine", 0),
     # The SQL front end (parse, bind, plan): a side of its own, on neither the log nor the engine.
     "spate-sql-planner": ("sql", 0),

@@ -19,6 +19,8 @@ CASES = [
     ('the wire client on the broker', 'spate-kafka-client', 'spate-broker'),
     ('the broker on the wire client', 'spate-broker', 'spate-kafka-client'),
     ('the engine on the wire client', 'spate-engine', 'spate-kafka-client'),
+    ("the job's group on the engine", 'spate-group', 'spate-engine'),
+    ('the wire client upward on the job group', 'spate-kafka-client', 'spate-group'),
     ('the shared security crate upward on the broker', 'spate-kafka-security', 'spate-broker'),
 ]
 

@@ -523,6 +523,28 @@ impl BrokerConnection {
         check(code, &format!("WriteTxnMarkers(abort {topic}-{partition})"))
     }
 
+    /// [`Self::call`] for a request the broker may hold for up to `wait` before answering
+    /// (JoinGroup, a follower's SyncGroup): the read timeout is `wait` plus the connection's
+    /// own timeout for this call only.
+    pub(crate) fn call_waiting<R: Request>(
+        &mut self,
+        req: &R,
+        version: i16,
+        wait: Duration,
+    ) -> Result<R::Response, ClientError> {
+        let longer = wait + self.timeout;
+        let io = |e: std::io::Error| ClientError::Unreachable(format!("{:?}: {e}", R::KEY));
+        self.stream.set_read_timeout(longer).map_err(io)?;
+        let reply = self.call(req, version);
+        self.stream.set_read_timeout(self.timeout).map_err(io)?;
+        reply
+    }
+
+    /// The connection's timeout for one request.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ClientError> {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);

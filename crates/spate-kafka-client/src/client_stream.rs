@@ -55,6 +55,18 @@ impl ClientStream {
     }
 }
 
+impl ClientStream {
+    /// Changes how long a read may wait (a JoinGroup is answered only when the rebalance
+    /// completes, far later than any other reply).
+    pub(crate) fn set_read_timeout(&self, timeout: Duration) -> std::io::Result<()> {
+        let socket = match self {
+            ClientStream::Plain(s) => s,
+            ClientStream::Tls(s) => s.get_ref(),
+        };
+        socket.set_read_timeout(Some(timeout))
+    }
+}
+
 /// The host part of `host:port` or `[v6]:port`.
 fn host_of(address: &str) -> &str {
     let host = address.rsplit_once(':').map_or(address, |(h, _)| h);

@@ -6,6 +6,9 @@
 //!   librdkafka does not expose: transactions of *another* producer (the exactly-once sink's
 //!   recovery, `spate transactions`), topics with the broker's error messages, ACLs
 //!   ([`acls`]), SCRAM users ([`scram_users`]), client quotas ([`quotas`]).
+//! - [`GroupMember`]: one member of a group on the classic group protocol (join, sync,
+//!   heartbeat, leave) whose leader assigns with code of its own, and the `consumer` protocol's
+//!   embedded messages ([`consumer_protocol`]) so Kafka's tools can list such a group.
 //! - [`fetcher::Fetcher`]: a thread fetching whole record batches from the partition leaders,
 //!   for the engine's Kafka source on any cluster.
 //! - [`produce_load`]: a Produce load generator for broker benchmarks.
@@ -33,8 +36,10 @@ pub mod acls;
 mod broker_connection;
 pub mod client_security;
 mod client_stream;
+pub mod consumer_protocol;
 mod error;
 pub mod fetcher;
+mod group_member;
 pub mod produce_load;
 pub mod quotas;
 mod reply_buffers;
@@ -45,3 +50,4 @@ pub use broker_connection::{
 };
 pub use client_security::ClientSecurity;
 pub use error::ClientError;
+pub use group_member::{GroupMember, GroupProtocol, Heartbeat, Joined, JoinedMember, MemberConfig, Synced};

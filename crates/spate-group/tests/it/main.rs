@@ -1,0 +1,4 @@
+//! Integration tests of spate-group against a real Spate broker in the test process: one
+//! binary, one module per area.
+
+mod membership;
