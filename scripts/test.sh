@@ -8,7 +8,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%s, %ss in] %s\n' "$(date -u +%T)" "$SECONDS" "$*"; }
 # The disk left, printed at the start and before the big build: a CI run once failed with
 # "No space left on device" on a host whose disk is shared.
 disk() { df -h "$ROOT" | tail -1; }
