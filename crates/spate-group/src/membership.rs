@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use spate_kafka_client::consumer_protocol::{Assignment, Subscription};
 use spate_kafka_client::{
-    ClientError, ClientSecurity, GroupMember, GroupProtocol, Heartbeat, Joined, MemberConfig, Synced,
+    ClientError, ClientSecurity, GroupMember, GroupMetadata, GroupProtocol, Heartbeat, Joined, MemberConfig,
+    Synced,
 };
 
 use crate::assignor::{AssignorMember, assign};
@@ -121,6 +122,18 @@ pub struct GroupIdentity {
     pub instance_id: Option<String>,
     /// The generation of the current assignment (-1 while joining).
     pub generation: i32,
+}
+
+impl GroupIdentity {
+    /// The identity as a transactional offset commit carries it.
+    pub fn metadata(&self) -> GroupMetadata {
+        GroupMetadata {
+            group_id: self.group.clone(),
+            generation_id: self.generation,
+            member_id: self.member_id.clone(),
+            group_instance_id: self.instance_id.clone(),
+        }
+    }
 }
 
 struct Shared {

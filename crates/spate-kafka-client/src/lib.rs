@@ -9,6 +9,8 @@
 //! - [`GroupMember`]: one member of a group on the classic group protocol (join, sync,
 //!   heartbeat, leave) whose leader assigns with code of its own, and the `consumer` protocol's
 //!   embedded messages ([`consumer_protocol`]) so Kafka's tools can list such a group.
+//! - [`TransactionalProducer`]: Kafka's exactly-once v2 producer (one per process; its
+//!   transactions carry a group member's offsets, fenced by the member's generation).
 //! - [`fetcher::Fetcher`]: a thread fetching whole record batches from the partition leaders,
 //!   for the engine's Kafka source on any cluster.
 //! - [`produce_load`]: a Produce load generator for broker benchmarks.
@@ -44,6 +46,7 @@ pub mod produce_load;
 pub mod quotas;
 mod reply_buffers;
 pub mod scram_users;
+mod transactional_producer;
 
 pub use broker_connection::{
     ActiveProducer, BrokerConnection, ListedTransaction, TransactionDescription, error_name,
@@ -51,3 +54,4 @@ pub use broker_connection::{
 pub use client_security::ClientSecurity;
 pub use error::ClientError;
 pub use group_member::{GroupMember, GroupProtocol, Heartbeat, Joined, JoinedMember, MemberConfig, Synced};
+pub use transactional_producer::{GroupMetadata, OutRecord, TransactionalProducer, TxnProducerConfig};

@@ -1,4 +1,5 @@
 //! Integration tests of spate-group against a real Spate broker in the test process: one
 //! binary, one module per area.
 
+mod eos;
 mod membership;

@@ -13,13 +13,13 @@ use spate_kafka_client::consumer_protocol::Assignment;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-struct TestBroker {
+pub(crate) struct TestBroker {
     _runtime: tokio::runtime::Runtime,
-    handle: BrokerHandle,
+    pub(crate) handle: BrokerHandle,
     _dir: tempfile::TempDir,
 }
 
-fn broker() -> TestBroker {
+pub(crate) fn broker() -> TestBroker {
     let dir = tempfile::tempdir().expect("temp dir");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
