@@ -97,6 +97,7 @@ mod sink;
 pub mod source;
 pub mod state;
 mod stream;
+pub mod topology;
 pub mod watermark;
 pub mod window;
 
