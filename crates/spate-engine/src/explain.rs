@@ -105,12 +105,6 @@ impl StreamEnvironment {
         Ok(OperatorGraph { nodes })
     }
 
-    /// The job cut into stages and tasks (see [`crate::topology`]), for running it on
-    /// several processes. Fails as [`Self::operator_graph`] does.
-    pub fn topology(&self) -> Result<crate::topology::JobTopology, EngineError> {
-        Ok(crate::topology::JobTopology::of(&self.operator_graph()?))
-    }
-
     /// [`Self::operator_graph`] as text: one line per operator (numbered from 1, with its
     /// `uid`, parallelism, side-output parent and input edges), then the tasks (each chain with
     /// its parallelism).

@@ -11,7 +11,17 @@
 //! The [`JobTopology::fingerprint`] hashes the whole operator graph (names, uids, parallelism,
 //! edges): two processes share tasks only if their fingerprints agree.
 
+use crate::error::EngineError;
 use crate::explain::OperatorGraph;
+use crate::stream::StreamEnvironment;
+
+impl StreamEnvironment {
+    /// The job cut into stages and tasks, for running it on several processes. Fails as
+    /// [`Self::operator_graph`] does.
+    pub fn topology(&self) -> Result<JobTopology, EngineError> {
+        Ok(JobTopology::of(&self.operator_graph()?))
+    }
+}
 
 /// One stage (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,12 +83,12 @@ impl JobTopology {
         let mut number: Vec<Option<u32>> = vec![None; n];
         let mut stage_of = vec![0u32; n];
         let mut stages: Vec<Stage> = Vec::new();
-        for id in 0..n {
+        for (id, node) in graph.nodes.iter().enumerate() {
             let root = find(&mut parent, id);
             let s = *number[root].get_or_insert_with(|| {
                 stages.push(Stage {
                     id: stages.len() as u32,
-                    parallelism: graph.nodes[id].parallelism,
+                    parallelism: node.parallelism,
                     operators: Vec::new(),
                 });
                 stages.len() as u32 - 1
