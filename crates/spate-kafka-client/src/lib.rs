@@ -9,6 +9,8 @@
 //! - [`GroupMember`]: one member of a group on the classic group protocol (join, sync,
 //!   heartbeat, leave) whose leader assigns with code of its own, and the `consumer` protocol's
 //!   embedded messages ([`consumer_protocol`]) so Kafka's tools can list such a group.
+//! - [`fetch_committed_offsets`]: a group's offsets with `require_stable`, as a task taking
+//!   over partitions reads them.
 //! - [`TransactionalProducer`]: Kafka's exactly-once v2 producer (one per process; its
 //!   transactions carry a group member's offsets, fenced by the member's generation).
 //! - [`fetcher::Fetcher`]: a thread fetching whole record batches from the partition leaders,
@@ -42,6 +44,7 @@ pub mod consumer_protocol;
 mod error;
 pub mod fetcher;
 mod group_member;
+mod group_offsets;
 pub mod produce_load;
 pub mod quotas;
 mod reply_buffers;
@@ -54,4 +57,5 @@ pub use broker_connection::{
 pub use client_security::ClientSecurity;
 pub use error::ClientError;
 pub use group_member::{GroupMember, GroupProtocol, Heartbeat, Joined, JoinedMember, MemberConfig, Synced};
+pub use group_offsets::{CommittedOffset, fetch_committed_offsets};
 pub use transactional_producer::{GroupMetadata, OutRecord, TransactionalProducer, TxnProducerConfig};

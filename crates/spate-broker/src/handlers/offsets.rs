@@ -150,6 +150,31 @@ fn fetch_one(state: &BrokerState, group: &str, topic: &str, partition: i32) -> (
     }
 }
 
+/// One partition's committed offset and error code for OffsetFetch. With `require_stable`
+/// (v7+, KIP-447), an offset an open or deciding transaction has staged for the partition is
+/// unstable: `UNSTABLE_OFFSET_COMMIT`, and the client asks again once the transaction ended,
+/// so a task taking over a partition never starts from a position its previous owner is about
+/// to move.
+fn fetch_partition(
+    state: &BrokerState,
+    group: &str,
+    topic: &str,
+    partition: i32,
+    allowed: bool,
+    require_stable: bool,
+) -> ((i64, i32, Option<StrBytes>), i16) {
+    if !allowed {
+        return (TOPIC_DENIED, ResponseError::TopicAuthorizationFailed.code());
+    }
+    if require_stable && state.txn.has_pending_offset(group, topic, partition) {
+        return (
+            (-1, -1, Some(StrBytes::from_static_str(""))),
+            ResponseError::UnstableOffsetCommit.code(),
+        );
+    }
+    (fetch_one(state, group, topic, partition), 0)
+}
+
 /// Requested (topic, partitions, may describe) of one group, or every committed partition of
 /// the topics the caller may describe when `None`.
 fn requested(
@@ -204,13 +229,7 @@ pub(crate) fn fetch(
             .authorizer
             .allows(caller, Operation::Describe, Resource::group(group))
     };
-    let topic_code = |allowed: bool| {
-        if allowed {
-            0
-        } else {
-            ResponseError::TopicAuthorizationFailed.code()
-        }
-    };
+    let require_stable = version >= 7 && req.require_stable;
     if version >= 8 {
         let groups = req
             .groups
@@ -231,17 +250,20 @@ pub(crate) fn fetch(
                         let partitions = parts
                             .into_iter()
                             .map(|p| {
-                                let (offset, epoch, metadata) = if allowed {
-                                    fetch_one(state, &group, name.0.as_str(), p)
-                                } else {
-                                    TOPIC_DENIED
-                                };
+                                let ((offset, epoch, metadata), code) = fetch_partition(
+                                    state,
+                                    &group,
+                                    name.0.as_str(),
+                                    p,
+                                    allowed,
+                                    require_stable,
+                                );
                                 OffsetFetchResponsePartitions::default()
                                     .with_partition_index(p)
                                     .with_committed_offset(offset)
                                     .with_committed_leader_epoch(epoch)
                                     .with_metadata(metadata)
-                                    .with_error_code(topic_code(allowed))
+                                    .with_error_code(code)
                             })
                             .collect();
                         OffsetFetchResponseTopics::default()
@@ -298,16 +320,13 @@ pub(crate) fn fetch(
             let partitions = parts
                 .into_iter()
                 .map(|p| {
-                    let (offset, epoch, metadata) = if allowed {
-                        fetch_one(state, &group, name.0.as_str(), p)
-                    } else {
-                        TOPIC_DENIED
-                    };
+                    let ((offset, epoch, metadata), code) =
+                        fetch_partition(state, &group, name.0.as_str(), p, allowed, require_stable);
                     let mut r = OffsetFetchResponsePartition::default()
                         .with_partition_index(p)
                         .with_committed_offset(offset)
                         .with_metadata(metadata)
-                        .with_error_code(topic_code(allowed));
+                        .with_error_code(code);
                     if version >= 5 {
                         r.committed_leader_epoch = epoch;
                     }

@@ -64,4 +64,20 @@ impl TransactionCoordinator {
             .filter(|v| include(v.producer_id, v.state, v.start_ms))
             .collect()
     }
+
+    /// Whether an open or deciding transaction has staged an offset of `group`'s
+    /// `topic`-`partition` (OffsetFetch's `require_stable`).
+    pub(crate) fn has_pending_offset(&self, group: &str, topic: &str, partition: i32) -> bool {
+        let entries: Vec<_> = lock(&self.entries).values().cloned().collect();
+        entries.iter().any(|entry| {
+            let m = lock(entry);
+            matches!(
+                m.state,
+                TxnState::Ongoing | TxnState::PrepareCommit | TxnState::PrepareAbort
+            ) && m
+                .offsets
+                .iter()
+                .any(|o| o.group == group && o.topic == topic && o.partition == partition)
+        })
+    }
 }

@@ -562,18 +562,33 @@ fn consume_transform_produce_is_exactly_once_with_aborts() {
     broker.assert_all_stable("ctp-out");
 }
 
-/// The group's committed offset for `topic`-0, as a consumer of `group` sees it (OffsetFetch).
+/// The group's committed offset for `topic`-0, as a read_uncommitted consumer of `group` sees
+/// it (OffsetFetch without `require_stable`, so an offset pending in a transaction does not
+/// hold the answer).
 fn committed_offset(bootstrap: &str, group: &str, topic: &str) -> Offset {
+    stable_committed_offset(bootstrap, group, topic, "read_uncommitted", TIMEOUT).unwrap()
+}
+
+/// The same through a consumer of `isolation`: librdkafka's read_committed consumers ask for
+/// stable offsets (KIP-447), which the broker withholds while a transaction has one pending.
+fn stable_committed_offset(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    isolation: &str,
+    timeout: Duration,
+) -> rdkafka::error::KafkaResult<Offset> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
+        .set("isolation.level", isolation)
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(topic, 0);
-    let committed = consumer.committed_offsets(tpl, TIMEOUT).unwrap();
-    committed.find_partition(topic, 0).unwrap().offset()
+    let committed = consumer.committed_offsets(tpl, timeout)?;
+    Ok(committed.find_partition(topic, 0).unwrap().offset())
 }
 
 #[test]
@@ -609,7 +624,29 @@ fn send_offsets_to_transaction_commits_offsets_only_with_the_transaction() {
         Offset::Invalid,
         "offsets are not committed before the transaction"
     );
+    assert!(
+        stable_committed_offset(
+            &broker.bootstrap(),
+            "transform",
+            "txn-offsets-in",
+            "read_committed",
+            Duration::from_millis(1500)
+        )
+        .is_err(),
+        "a stable read must wait for the transaction that stages the offset"
+    );
     producer.commit_transaction(TIMEOUT).unwrap();
+    assert_eq!(
+        stable_committed_offset(
+            &broker.bootstrap(),
+            "transform",
+            "txn-offsets-in",
+            "read_committed",
+            TIMEOUT
+        )
+        .unwrap(),
+        Offset::Offset(3)
+    );
     assert_eq!(
         committed_offset(&broker.bootstrap(), "transform", "txn-offsets-in"),
         Offset::Offset(3)

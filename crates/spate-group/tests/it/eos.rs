@@ -9,7 +9,9 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use spate_group::{Membership, MembershipConfig, MembershipEvent, TaskId};
-use spate_kafka_client::{ClientError, OutRecord, TransactionalProducer, TxnProducerConfig};
+use spate_kafka_client::{
+    ClientError, OutRecord, TransactionalProducer, TxnProducerConfig, fetch_committed_offsets,
+};
 
 use crate::membership::{TestBroker, broker};
 
@@ -65,10 +67,13 @@ fn committed_values(broker: &TestBroker, topic: &str) -> Vec<String> {
     out
 }
 
+/// The group's committed offset of `input`-0 as it stands (read_uncommitted: librdkafka
+/// then does not ask for stable offsets, so a pending one does not hold the read).
 fn group_offset(broker: &TestBroker, group: &str) -> Offset {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", broker.handle.bootstrap_servers())
         .set("group.id", group)
+        .set("isolation.level", "read_uncommitted")
         .create()
         .expect("consumer");
     let mut tpl = TopicPartitionList::new();
@@ -135,7 +140,35 @@ fn transactions_carry_the_members_offsets_and_zombies_are_fenced() {
         Offset::Invalid,
         "offsets wait for the commit"
     );
+    // A task taking over reads offsets with require_stable: it waits for the transaction.
+    let bootstrap = broker.handle.bootstrap_servers();
+    let partition = [("input".to_string(), 0)];
+    let unstable = fetch_committed_offsets(
+        &bootstrap,
+        &Default::default(),
+        "eos",
+        &partition,
+        Duration::from_millis(200),
+    )
+    .expect_err("an offset pending in a transaction was read");
+    assert_eq!(code_name(&unstable), "UNSTABLE_OFFSET_COMMIT");
+    let reader = std::thread::spawn(move || {
+        let started = Instant::now();
+        let got = fetch_committed_offsets(&bootstrap, &Default::default(), "eos", &partition, WAIT);
+        (got, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
     p.commit().unwrap();
+    let (got, waited) = reader.join().expect("reader");
+    let got = got.expect("stable offsets");
+    assert_eq!(
+        got[0].as_ref().map(|c| (c.offset, c.metadata.as_str())),
+        Some((10, "chk 1"))
+    );
+    assert!(
+        waited >= Duration::from_millis(250),
+        "read before the commit ({waited:?})"
+    );
     let committed: Vec<String> = (0..10).map(|i| format!("c{i:02}")).collect();
     assert_eq!(committed_values(&broker, "out"), committed);
     assert_eq!(group_offset(&broker, "eos"), Offset::Offset(10));

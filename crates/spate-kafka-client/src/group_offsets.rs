@@ -1,0 +1,128 @@
+//! A group's committed offsets as a task taking over partitions must read them: with
+//! `require_stable` (OffsetFetch v7, KIP-447), so an offset that an open transaction of the
+//! previous owner has staged is waited for (the broker answers `UNSTABLE_OFFSET_COMMIT` until
+//! the transaction ends) instead of read stale.
+
+use std::time::{Duration, Instant};
+
+use kafka_protocol::ResponseError;
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest, GroupId, OffsetFetchRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+
+use crate::broker_connection::check;
+use crate::{BrokerConnection, ClientError, ClientSecurity};
+
+/// FindCoordinator key type of groups.
+const KEY_GROUP: i8 = 0;
+/// Pause before asking again while an offset is unstable.
+const UNSTABLE_BACKOFF: Duration = Duration::from_millis(20);
+
+/// A committed offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommittedOffset {
+    /// The next offset to read.
+    pub offset: i64,
+    /// The metadata committed with it.
+    pub metadata: String,
+}
+
+/// The committed offsets of `group` for `partitions` (in that order; `None` where nothing is
+/// committed), waiting up to `timeout` for offsets pending in open transactions.
+pub fn fetch_committed_offsets(
+    bootstrap: &str,
+    security: &ClientSecurity,
+    group: &str,
+    partitions: &[(String, i32)],
+    timeout: Duration,
+) -> Result<Vec<Option<CommittedOffset>>, ClientError> {
+    let deadline = Instant::now() + timeout;
+    let mut coordinator = group_coordinator(bootstrap, security, group, timeout)?;
+    let version = coordinator.require(ApiKey::OffsetFetch, (7, 7))?;
+    let mut topics: Vec<OffsetFetchRequestTopic> = Vec::new();
+    for (topic, partition) in partitions {
+        match topics.iter_mut().find(|t| t.name.0.as_str() == topic) {
+            Some(t) => t.partition_indexes.push(*partition),
+            None => topics.push(
+                OffsetFetchRequestTopic::default()
+                    .with_name(TopicName(str_bytes(topic)))
+                    .with_partition_indexes(vec![*partition]),
+            ),
+        }
+    }
+    let req = OffsetFetchRequest::default()
+        .with_group_id(GroupId(str_bytes(group)))
+        .with_topics(Some(topics))
+        .with_require_stable(true);
+    loop {
+        let resp = coordinator.call(&req, version)?;
+        check(resp.error_code, &format!("OffsetFetch(group {group})"))?;
+        let mut out = Vec::with_capacity(partitions.len());
+        let mut unstable = false;
+        for (topic, partition) in partitions {
+            let p = resp
+                .topics
+                .iter()
+                .filter(|t| t.name.0.as_str() == topic)
+                .flat_map(|t| t.partitions.iter())
+                .find(|p| p.partition_index == *partition)
+                .ok_or_else(|| {
+                    ClientError::Protocol(format!(
+                        "OffsetFetch(group {group}): no entry for {topic}-{partition}"
+                    ))
+                })?;
+            if ResponseError::try_from_code(p.error_code) == Some(ResponseError::UnstableOffsetCommit) {
+                unstable = true;
+                break;
+            }
+            check(
+                p.error_code,
+                &format!("OffsetFetch(group {group}, {topic}-{partition})"),
+            )?;
+            out.push((p.committed_offset >= 0).then(|| CommittedOffset {
+                offset: p.committed_offset,
+                metadata: p.metadata.as_ref().map(ToString::to_string).unwrap_or_default(),
+            }));
+        }
+        if !unstable {
+            return Ok(out);
+        }
+        if Instant::now() >= deadline {
+            return check(
+                ResponseError::UnstableOffsetCommit.code(),
+                &format!("OffsetFetch(group {group}) within {timeout:?}"),
+            )
+            .map(|()| Vec::new());
+        }
+        std::thread::sleep(UNSTABLE_BACKOFF);
+    }
+}
+
+fn group_coordinator(
+    bootstrap: &str,
+    security: &ClientSecurity,
+    group: &str,
+    timeout: Duration,
+) -> Result<BrokerConnection, ClientError> {
+    let mut last_error = ClientError::Config("empty bootstrap.servers".into());
+    for server in bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let found = BrokerConnection::connect_secured(server, timeout, security).and_then(|mut b| {
+            let version = b.require(ApiKey::FindCoordinator, (1, 3))?;
+            let req = FindCoordinatorRequest::default()
+                .with_key(str_bytes(group))
+                .with_key_type(KEY_GROUP);
+            let resp = b.call(&req, version)?;
+            check(resp.error_code, &format!("FindCoordinator(group {group})"))?;
+            BrokerConnection::connect_secured(&format!("{}:{}", resp.host, resp.port), timeout, security)
+        });
+        match found {
+            Ok(c) => return Ok(c),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(last_error)
+}
+
+fn str_bytes(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
