@@ -14,6 +14,8 @@
 //!   up) and the generation to fence its transactional offset commits with.
 //! - [`member_data`]: what members and the leader exchange (the job's plan fingerprint, the
 //!   tasks owned, the tasks assigned), with its byte layout.
+//! - [`changelog`]: keyed state in compacted changelog topics (a key-group section per
+//!   record), written in the process's transaction and restored by a task that moves.
 //! - [`GroupError`]: the crate's errors.
 //!
 //! The crate knows nothing of the engine: a task is two numbers, and what a stage is belongs
@@ -39,6 +41,7 @@
 //! ```
 
 pub mod assignor;
+pub mod changelog;
 mod error;
 pub mod member_data;
 mod membership;

@@ -22,12 +22,13 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, ApiVersionsRequest, ApiVersionsResponse, CreateTopicsRequest, DeleteTopicsRequest,
+    ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, CreateTopicsRequest, DeleteTopicsRequest,
     DescribeConfigsRequest, DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest,
-    FindCoordinatorRequest, InitProducerIdRequest, ListTransactionsRequest, MetadataRequest, ProducerId,
-    RequestHeader, ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
-    SaslHandshakeResponse, TopicName, TransactionalId, WriteTxnMarkersRequest, create_topics_request,
-    describe_configs_request, describe_producers_request, write_txn_markers_request,
+    FindCoordinatorRequest, InitProducerIdRequest, ListOffsetsRequest, ListTransactionsRequest,
+    MetadataRequest, ProducerId, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse, TopicName, TransactionalId,
+    WriteTxnMarkersRequest, create_topics_request, describe_configs_request, describe_producers_request,
+    list_offsets_request, write_txn_markers_request,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
@@ -422,6 +423,24 @@ impl BrokerConnection {
         )
     }
 
+    /// The number of partitions of `topic` (Metadata).
+    pub fn partition_count(&mut self, topic: &str) -> Result<i32, ClientError> {
+        let version = self.require(ApiKey::Metadata, (1, 12))?;
+        let req = MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(TopicName(str_bytes(topic)))),
+            ]))
+            .with_allow_auto_topic_creation(false);
+        let resp = self.call(&req, version)?;
+        let t = resp
+            .topics
+            .iter()
+            .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
+            .ok_or_else(|| ClientError::Protocol(format!("Metadata: no entry for topic {topic}")))?;
+        check(t.error_code, &format!("Metadata({topic})"))?;
+        Ok(i32::try_from(t.partitions.len()).unwrap_or(i32::MAX))
+    }
+
     /// `(host, port)` of the leader of a partition (Metadata).
     pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ClientError> {
         let version = self.require(ApiKey::Metadata, (1, 12))?;
@@ -450,6 +469,40 @@ impl BrokerConnection {
             ))
         })?;
         Ok((broker.host.to_string(), broker.port))
+    }
+
+    /// ListOffsets of one partition on its leader: `timestamp` -1 is the end (the last stable
+    /// offset when `read_committed`), -2 the start.
+    pub fn list_offset(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        timestamp: i64,
+        read_committed: bool,
+    ) -> Result<i64, ClientError> {
+        let version = self.require(ApiKey::ListOffsets, (2, 7))?;
+        let req = ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_isolation_level(i8::from(read_committed))
+            .with_topics(vec![
+                list_offsets_request::ListOffsetsTopic::default()
+                    .with_name(TopicName(str_bytes(topic)))
+                    .with_partitions(vec![
+                        list_offsets_request::ListOffsetsPartition::default()
+                            .with_partition_index(partition)
+                            .with_current_leader_epoch(-1)
+                            .with_timestamp(timestamp),
+                    ]),
+            ]);
+        let resp = self.call(&req, version)?;
+        let p = resp
+            .topics
+            .iter()
+            .flat_map(|t| t.partitions.iter())
+            .find(|p| p.partition_index == partition)
+            .ok_or_else(|| ClientError::Protocol(format!("ListOffsets: no entry for {topic}-{partition}")))?;
+        check(p.error_code, &format!("ListOffsets({topic}-{partition})"))?;
+        Ok(p.offset)
     }
 
     /// DescribeProducers of one partition (send it to the partition's leader).

@@ -140,6 +140,27 @@ impl FetchSettings {
         })
     }
 
+    /// Settings with Kafka's defaults for everything but the connection's `security`, the
+    /// isolation level and the out-of-range policy (for readers inside Spate, which have no
+    /// client properties: a changelog restore, say).
+    pub fn with_security(
+        bootstrap: &str,
+        security: ClientSecurity,
+        read_committed: bool,
+        reset: OffsetOutOfRange,
+    ) -> Self {
+        Self {
+            bootstrap: bootstrap.to_string(),
+            security,
+            read_committed,
+            reset,
+            max_wait_ms: 100,
+            min_bytes: 1,
+            max_bytes: 50 << 20,
+            partition_max_bytes: 1 << 20,
+        }
+    }
+
     /// The most one partition's fetch size is raised to for a batch that did not fit.
     fn largest_fetch(&self) -> i32 {
         self.max_bytes.max(self.partition_max_bytes)

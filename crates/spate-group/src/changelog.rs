@@ -1,0 +1,262 @@
+//! Changelog topics: a distributed job's keyed state in Kafka, so a task that moves to another
+//! process restores from Kafka rather than from the old process's disk.
+//!
+//! One compacted topic per keyed operator, one partition per task of the operator's stage.
+//! The unit is the engine's own: a *key-group section* (the bytes a checkpoint writes for one
+//! key group of one operator). At each commit a task writes every section that changed since
+//! its last committed write, in the process's transaction:
+//!
+//! ```text
+//! key   = key group, u32 big-endian
+//! value = the section's bytes (absent — a tombstone — when the key group became empty)
+//! header spate.checkpoint = the checkpoint id, u64 big-endian
+//! ```
+//!
+//! Compaction keeps the newest record of each key group, so a partition holds the task's
+//! state as of its last committed transaction. [`restore`] reads a partition to its last
+//! stable offset, read_committed. A task taking over must first read its committed offsets
+//! with `require_stable` ([`spate_kafka_client::fetch_committed_offsets`]): that waits for
+//! the previous owner's open transaction to end, so the changelog's last stable offset then
+//! covers everything that transaction wrote.
+//!
+//! Kafka Streams logs every changed key; logging whole key groups reuses the engine's
+//! snapshots unchanged and writes nothing for key groups that did not change, but rewrites a
+//! whole key group for one changed key in it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use spate_kafka_client::fetcher::{Assignment, FetchSettings, Fetcher, OffsetOutOfRange};
+use spate_kafka_client::{BrokerConnection, ClientError, ClientSecurity, OutRecord, TransactionalProducer};
+use spate_log::consume::ConsumerCursor;
+
+/// Kafka's `TOPIC_ALREADY_EXISTS`.
+const TOPIC_ALREADY_EXISTS: i16 = 36;
+
+/// The header carrying the checkpoint id.
+pub const CHECKPOINT_HEADER: &str = "spate.checkpoint";
+
+/// The changelog topic of `operator` in `group`'s job: `<group>-<operator>-changelog`, with
+/// every character Kafka does not allow in a topic name replaced by `_`.
+pub fn changelog_topic(group: &str, operator: &str) -> String {
+    let name = format!("{group}-{operator}-changelog");
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(249)
+        .collect()
+}
+
+/// Creates `topic` compacted with `partitions` partitions, or checks that the existing one
+/// has that many (a changed parallelism cannot map old tasks to new ones).
+pub fn ensure_changelog_topic(
+    conn: &mut BrokerConnection,
+    topic: &str,
+    partitions: i32,
+    replication_factor: i16,
+) -> Result<(), ClientError> {
+    match conn.create_topic(
+        topic,
+        partitions,
+        replication_factor,
+        &[("cleanup.policy", "compact")],
+    ) {
+        Ok(()) => Ok(()),
+        Err(ClientError::Code {
+            code: TOPIC_ALREADY_EXISTS,
+            ..
+        }) => {
+            // It must have one partition per task.
+            let existing = conn.partition_count(topic)?;
+            if existing == partitions {
+                Ok(())
+            } else {
+                Err(ClientError::Config(format!(
+                    "changelog topic {topic} has {existing} partitions, the job's stage has {partitions} tasks; \
+                     a distributed job keeps its stage parallelism (or starts over with new topics)"
+                )))
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What a task last wrote per (topic, partition, key group): the section's CRC32C, so an
+/// unchanged section is not written again. Writes of an open transaction count only once it
+/// committed.
+#[derive(Debug, Default)]
+pub struct ChangelogWriter {
+    committed: HashMap<(String, i32, u32), u32>,
+    pending: HashMap<(String, i32, u32), u32>,
+}
+
+impl ChangelogWriter {
+    /// A writer that knows nothing written (after a restore, [`Self::restored`] tells it).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sections restored from the changelog count as written.
+    pub fn restored(&mut self, topic: &str, partition: i32, sections: &BTreeMap<u32, Bytes>) {
+        for (kg, bytes) in sections {
+            self.committed
+                .insert((topic.to_string(), partition, *kg), crc32c::crc32c(bytes));
+        }
+    }
+
+    /// Sends `section` of key group `key_group` into `producer`'s open transaction unless the
+    /// same bytes are the last committed ones; an empty section is a tombstone. Returns whether
+    /// a record was sent.
+    pub fn write(
+        &mut self,
+        producer: &mut TransactionalProducer,
+        topic: &str,
+        partition: i32,
+        key_group: u32,
+        section: &[u8],
+        checkpoint_id: u64,
+    ) -> Result<bool, ClientError> {
+        let key = (topic.to_string(), partition, key_group);
+        let crc = crc32c::crc32c(section);
+        let last = self.pending.get(&key).or_else(|| self.committed.get(&key));
+        let unchanged = match last {
+            Some(c) => *c == crc,
+            // Never written: an empty section needs no tombstone.
+            None => section.is_empty(),
+        };
+        if unchanged {
+            return Ok(false);
+        }
+        producer.send(
+            topic,
+            partition,
+            OutRecord {
+                key: Some(Bytes::copy_from_slice(&key_group.to_be_bytes())),
+                value: (!section.is_empty()).then(|| Bytes::copy_from_slice(section)),
+                headers: vec![(
+                    CHECKPOINT_HEADER.to_string(),
+                    Some(Bytes::copy_from_slice(&checkpoint_id.to_be_bytes())),
+                )],
+                timestamp: now_ms(),
+            },
+        )?;
+        self.pending.insert(key, crc);
+        Ok(true)
+    }
+
+    /// The transaction committed: its writes are what the changelog holds.
+    pub fn committed(&mut self) {
+        self.committed.extend(self.pending.drain());
+    }
+
+    /// The transaction was aborted: its writes never happened.
+    pub fn aborted(&mut self) {
+        self.pending.clear();
+    }
+}
+
+/// The sections a changelog partition holds (key group → bytes), read_committed up to its
+/// last stable offset, within `timeout`.
+pub fn restore(
+    bootstrap: &str,
+    security: &ClientSecurity,
+    topic: &str,
+    partition: i32,
+    timeout: Duration,
+) -> Result<BTreeMap<u32, Bytes>, ClientError> {
+    let (host, port) = BrokerConnection::connect_secured(first(bootstrap)?, timeout, security)?
+        .leader_of(topic, partition)?;
+    let mut leader = BrokerConnection::connect_secured(&format!("{host}:{port}"), timeout, security)?;
+    let end = leader.list_offset(topic, partition, -1, true)?;
+    let mut sections = BTreeMap::new();
+    if end <= 0 {
+        return Ok(sections);
+    }
+    let settings =
+        FetchSettings::with_security(bootstrap, security.clone(), true, OffsetOutOfRange::Earliest);
+    let fetcher = Fetcher::start(settings, Box::new(|builder, run| builder.spawn(run).map(|_| ())))?;
+    let queued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    fetcher.assign(vec![Assignment {
+        split: 0,
+        topic: topic.to_string(),
+        partition,
+        offset: 0,
+        stop: Some(end),
+        queued: queued.clone(),
+    }])?;
+    let deadline = Instant::now() + timeout;
+    let mut cursor = ConsumerCursor::new();
+    let mut next = 0;
+    while next < end {
+        let Some(chunk) = fetcher.next_chunk()? else {
+            if Instant::now() >= deadline {
+                return Err(ClientError::Unreachable(format!(
+                    "restoring {topic}-{partition}: read to offset {next} of {end} within {timeout:?}"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        };
+        queued.fetch_sub(chunk.records.len(), std::sync::atomic::Ordering::Relaxed);
+        cursor.reset(chunk.records, chunk.from, chunk.aborted);
+        while let Some(r) = cursor
+            .next_record()
+            .map_err(|e| ClientError::Protocol(format!("changelog {topic}-{partition}: {e}")))?
+        {
+            if r.offset >= end {
+                break;
+            }
+            let key = r
+                .record
+                .key
+                .and_then(|k| <[u8; 4]>::try_from(k).ok())
+                .ok_or_else(|| {
+                    ClientError::Protocol(format!(
+                        "changelog {topic}-{partition} offset {}: a key that is not a key group",
+                        r.offset
+                    ))
+                })?;
+            let key_group = u32::from_be_bytes(key);
+            match r.record.value {
+                Some(v) => sections.insert(key_group, Bytes::copy_from_slice(v)),
+                None => sections.remove(&key_group),
+            };
+        }
+        next = next.max(cursor.next_offset());
+    }
+    Ok(sections)
+}
+
+fn first(bootstrap: &str) -> Result<&str, ClientError> {
+    bootstrap
+        .split(',')
+        .map(str::trim)
+        .find(|s| !s.is_empty())
+        .ok_or_else(|| ClientError::Config("empty bootstrap.servers".into()))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_are_legal_kafka_names() {
+        assert_eq!(
+            changelog_topic("job", "3-Window(count)"),
+            "job-3-Window_count_-changelog"
+        );
+        assert!(changelog_topic("g", &"x".repeat(400)).len() <= 249);
+    }
+}
