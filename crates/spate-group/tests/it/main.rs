@@ -4,3 +4,4 @@
 mod changelog;
 mod eos;
 mod membership;
+mod processes;
