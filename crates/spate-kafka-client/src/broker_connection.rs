@@ -21,6 +21,7 @@ use std::time::Duration;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponseTopic};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, BrokerId, CreateTopicsRequest, DeleteTopicsRequest,
     DescribeConfigsRequest, DescribeProducersRequest, DescribeTransactionsRequest, EndTxnRequest,
@@ -39,6 +40,8 @@ use crate::client_security::{ClientSecurity, SaslLogin};
 use crate::client_stream::ClientStream;
 use crate::reply_buffers::ReplyBuffers;
 
+/// FindCoordinator key type of groups.
+const COORDINATOR_KEY_GROUP: i8 = 0;
 /// FindCoordinator key type of transactional ids.
 const COORDINATOR_KEY_TRANSACTION: i8 = 1;
 /// Largest reply accepted (a ListTransactions of a big cluster stays far below this).
@@ -123,6 +126,32 @@ impl BrokerConnection {
         timeout: Duration,
         security: &ClientSecurity,
     ) -> Result<Self, ClientError> {
+        Self::connect_to_coordinator(
+            bootstrap_servers,
+            transactional_id,
+            COORDINATOR_KEY_TRANSACTION,
+            timeout,
+            security,
+        )
+    }
+
+    /// Connects to the coordinator of group `group` (found through any bootstrap server).
+    pub fn connect_group_coordinator(
+        bootstrap_servers: &str,
+        group: &str,
+        timeout: Duration,
+        security: &ClientSecurity,
+    ) -> Result<Self, ClientError> {
+        Self::connect_to_coordinator(bootstrap_servers, group, COORDINATOR_KEY_GROUP, timeout, security)
+    }
+
+    fn connect_to_coordinator(
+        bootstrap_servers: &str,
+        key: &str,
+        key_type: i8,
+        timeout: Duration,
+        security: &ClientSecurity,
+    ) -> Result<Self, ClientError> {
         let mut last_error = ClientError::Config("empty bootstrap.servers".into());
         for server in bootstrap_servers
             .split(',')
@@ -130,7 +159,7 @@ impl BrokerConnection {
             .filter(|s| !s.is_empty())
         {
             match Self::connect_secured(server, timeout, security).and_then(|mut c| {
-                let (host, port) = c.find_coordinator(transactional_id)?;
+                let (host, port) = c.find_coordinator_of(key, key_type)?;
                 Self::connect_secured(&format!("{host}:{port}"), timeout, security)
             }) {
                 Ok(c) => return Ok(c),
@@ -238,13 +267,22 @@ impl BrokerConnection {
 
     /// `(host, port)` of the coordinator of `transactional_id`.
     pub fn find_coordinator(&mut self, transactional_id: &str) -> Result<(String, i32), ClientError> {
+        self.find_coordinator_of(transactional_id, COORDINATOR_KEY_TRANSACTION)
+    }
+
+    /// `(host, port)` of the coordinator of group `group`.
+    pub fn find_group_coordinator(&mut self, group: &str) -> Result<(String, i32), ClientError> {
+        self.find_coordinator_of(group, COORDINATOR_KEY_GROUP)
+    }
+
+    fn find_coordinator_of(&mut self, key: &str, key_type: i8) -> Result<(String, i32), ClientError> {
         // v1..=3 carry one key; v4+ batches keys and answers per key.
         let version = self.require(ApiKey::FindCoordinator, (1, 3))?;
         let req = FindCoordinatorRequest::default()
-            .with_key(str_bytes(transactional_id))
-            .with_key_type(COORDINATOR_KEY_TRANSACTION);
+            .with_key(str_bytes(key))
+            .with_key_type(key_type);
         let resp = self.call(&req, version)?;
-        check(resp.error_code, "FindCoordinator")?;
+        check(resp.error_code, &format!("FindCoordinator({key})"))?;
         Ok((resp.host.to_string(), resp.port))
     }
 
@@ -425,6 +463,15 @@ impl BrokerConnection {
 
     /// The number of partitions of `topic` (Metadata).
     pub fn partition_count(&mut self, topic: &str) -> Result<i32, ClientError> {
+        let (t, _) = self.topic_metadata(topic)?;
+        Ok(i32::try_from(t.partitions.len()).unwrap_or(i32::MAX))
+    }
+
+    /// One topic's Metadata entry (checked) and the brokers listed with it.
+    fn topic_metadata(
+        &mut self,
+        topic: &str,
+    ) -> Result<(MetadataResponseTopic, Vec<MetadataResponseBroker>), ClientError> {
         let version = self.require(ApiKey::Metadata, (1, 12))?;
         let req = MetadataRequest::default()
             .with_topics(Some(vec![
@@ -434,35 +481,23 @@ impl BrokerConnection {
         let resp = self.call(&req, version)?;
         let t = resp
             .topics
-            .iter()
+            .into_iter()
             .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
             .ok_or_else(|| ClientError::Protocol(format!("Metadata: no entry for topic {topic}")))?;
         check(t.error_code, &format!("Metadata({topic})"))?;
-        Ok(i32::try_from(t.partitions.len()).unwrap_or(i32::MAX))
+        Ok((t, resp.brokers))
     }
 
     /// `(host, port)` of the leader of a partition (Metadata).
     pub fn leader_of(&mut self, topic: &str, partition: i32) -> Result<(String, i32), ClientError> {
-        let version = self.require(ApiKey::Metadata, (1, 12))?;
-        let req = MetadataRequest::default()
-            .with_topics(Some(vec![
-                MetadataRequestTopic::default().with_name(Some(TopicName(str_bytes(topic)))),
-            ]))
-            .with_allow_auto_topic_creation(false);
-        let resp = self.call(&req, version)?;
-        let t = resp
-            .topics
-            .iter()
-            .find(|t| t.name.as_ref().is_some_and(|n| n.0.as_str() == topic))
-            .ok_or_else(|| ClientError::Protocol(format!("Metadata: no entry for topic {topic}")))?;
-        check(t.error_code, &format!("Metadata({topic})"))?;
+        let (t, brokers) = self.topic_metadata(topic)?;
         let leader = t
             .partitions
             .iter()
             .find(|p| p.partition_index == partition)
             .ok_or_else(|| ClientError::Protocol(format!("topic {topic} has no partition {partition}")))?
             .leader_id;
-        let broker = resp.brokers.iter().find(|b| b.node_id == leader).ok_or_else(|| {
+        let broker = brokers.iter().find(|b| b.node_id == leader).ok_or_else(|| {
             ClientError::Protocol(format!(
                 "leader {} of {topic}-{partition} is not listed",
                 leader.0
@@ -591,11 +626,6 @@ impl BrokerConnection {
         let reply = self.call(req, version);
         self.stream.set_read_timeout(self.timeout).map_err(io)?;
         reply
-    }
-
-    /// The connection's timeout for one request.
-    pub(crate) fn timeout(&self) -> Duration {
-        self.timeout
     }
 
     pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ClientError> {

@@ -30,16 +30,13 @@ use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::leave_group_request::MemberIdentity;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    ApiKey, FindCoordinatorRequest, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest,
-    SyncGroupRequest,
+    ApiKey, GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 
 use crate::broker_connection::check;
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
-/// FindCoordinator key type of groups.
-const COORDINATOR_KEY_GROUP: i8 = 0;
 /// Pause before asking again for a coordinator that is moving or loading.
 const COORDINATOR_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -381,25 +378,12 @@ impl GroupMember {
     }
 
     fn find_coordinator(&self) -> Result<BrokerConnection, ClientError> {
-        let mut last_error = ClientError::Config("empty bootstrap.servers".into());
-        for server in self.bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let found =
-                BrokerConnection::connect_secured(server, self.timeout, &self.security).and_then(|mut b| {
-                    let version = b.require(ApiKey::FindCoordinator, (1, 3))?;
-                    let req = FindCoordinatorRequest::default()
-                        .with_key(str_bytes(&self.config.group_id))
-                        .with_key_type(COORDINATOR_KEY_GROUP);
-                    let resp = b.call(&req, version)?;
-                    check(resp.error_code, &self.what("FindCoordinator"))?;
-                    let address = format!("{}:{}", resp.host, resp.port);
-                    BrokerConnection::connect_secured(&address, b.timeout(), &self.security)
-                });
-            match found {
-                Ok(c) => return Ok(c),
-                Err(e) => last_error = e,
-            }
-        }
-        Err(last_error)
+        BrokerConnection::connect_group_coordinator(
+            &self.bootstrap,
+            &self.config.group_id,
+            self.timeout,
+            &self.security,
+        )
     }
 
     fn what(&self, request: &str) -> String {

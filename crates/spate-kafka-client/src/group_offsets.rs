@@ -7,14 +7,12 @@ use std::time::{Duration, Instant};
 
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
-use kafka_protocol::messages::{ApiKey, FindCoordinatorRequest, GroupId, OffsetFetchRequest, TopicName};
+use kafka_protocol::messages::{ApiKey, GroupId, OffsetFetchRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
 use crate::broker_connection::check;
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
-/// FindCoordinator key type of groups.
-const KEY_GROUP: i8 = 0;
 /// Pause before asking again while an offset is unstable.
 const UNSTABLE_BACKOFF: Duration = Duration::from_millis(20);
 
@@ -37,7 +35,7 @@ pub fn fetch_committed_offsets(
     timeout: Duration,
 ) -> Result<Vec<Option<CommittedOffset>>, ClientError> {
     let deadline = Instant::now() + timeout;
-    let mut coordinator = group_coordinator(bootstrap, security, group, timeout)?;
+    let mut coordinator = BrokerConnection::connect_group_coordinator(bootstrap, group, timeout, security)?;
     let version = coordinator.require(ApiKey::OffsetFetch, (7, 7))?;
     let mut topics: Vec<OffsetFetchRequestTopic> = Vec::new();
     for (topic, partition) in partitions {
@@ -96,31 +94,6 @@ pub fn fetch_committed_offsets(
         }
         std::thread::sleep(UNSTABLE_BACKOFF);
     }
-}
-
-fn group_coordinator(
-    bootstrap: &str,
-    security: &ClientSecurity,
-    group: &str,
-    timeout: Duration,
-) -> Result<BrokerConnection, ClientError> {
-    let mut last_error = ClientError::Config("empty bootstrap.servers".into());
-    for server in bootstrap.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let found = BrokerConnection::connect_secured(server, timeout, security).and_then(|mut b| {
-            let version = b.require(ApiKey::FindCoordinator, (1, 3))?;
-            let req = FindCoordinatorRequest::default()
-                .with_key(str_bytes(group))
-                .with_key_type(KEY_GROUP);
-            let resp = b.call(&req, version)?;
-            check(resp.error_code, &format!("FindCoordinator(group {group})"))?;
-            BrokerConnection::connect_secured(&format!("{}:{}", resp.host, resp.port), timeout, security)
-        });
-        match found {
-            Ok(c) => return Ok(c),
-            Err(e) => last_error = e,
-        }
-    }
-    Err(last_error)
 }
 
 fn str_bytes(s: &str) -> StrBytes {

@@ -31,8 +31,8 @@ use kafka_protocol::messages::txn_offset_commit_request::{
     TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
 };
 use kafka_protocol::messages::{
-    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, FindCoordinatorRequest, GroupId,
-    ProduceRequest, ProducerId, TopicName, TransactionalId, TxnOffsetCommitRequest,
+    AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, GroupId, ProduceRequest, ProducerId,
+    TopicName, TransactionalId, TxnOffsetCommitRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
@@ -40,8 +40,6 @@ use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEnc
 use crate::broker_connection::check;
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
-/// FindCoordinator key type of groups.
-const KEY_GROUP: i8 = 0;
 /// A batch is cut at this many bytes of keys and values (Kafka's `batch.size` is 16 KB; whole
 /// commit intervals are flushed at once here, and `max.message.bytes` is 1 MB by default).
 const BATCH_BYTES: usize = 512 * 1024;
@@ -427,15 +425,16 @@ impl TransactionalProducer {
     }
 
     fn group_coordinator(&mut self, group: &str) -> Result<String, ClientError> {
-        let version = self.coordinator.require(ApiKey::FindCoordinator, (1, 3))?;
-        let req = FindCoordinatorRequest::default()
-            .with_key(str_bytes(group))
-            .with_key_type(KEY_GROUP);
         let mut address = String::new();
         self.retrying(&format!("FindCoordinator(group {group})"), |p| {
-            let r = p.coordinator.call(&req, version)?;
-            address = format!("{}:{}", r.host, r.port);
-            Ok(r.error_code)
+            match p.coordinator.find_group_coordinator(group) {
+                Ok((host, port)) => {
+                    address = format!("{host}:{port}");
+                    Ok(0)
+                }
+                Err(ClientError::Code { code, .. }) => Ok(code),
+                Err(e) => Err(e),
+            }
         })?;
         Ok(address)
     }
