@@ -7,6 +7,7 @@
 use std::rc::Rc;
 
 use crate::runtime::build::{OneInputFactory, SourceFactory, StreamType, TwoInputFactory, WriterFactory};
+use crate::runtime::exchange::PartitionerFactory;
 
 pub(crate) type NodeId = usize;
 
@@ -41,6 +42,9 @@ pub(crate) struct LogicalEdge {
     pub(crate) partitioning: Partitioning,
     /// For hash edges: builds the typed key-group writer from the senders.
     pub(crate) hash_writer: Option<WriterFactory>,
+    /// For hash edges: the typed key-group partitioner an exchange across processes routes
+    /// with (the same targets as `hash_writer`'s router).
+    pub(crate) partitioner: Option<PartitionerFactory>,
 }
 
 pub(crate) struct LogicalNode {

@@ -79,6 +79,7 @@ pub mod checkpoint;
 pub mod clock;
 pub mod durable;
 mod error;
+pub mod exchange;
 mod explain;
 mod graph;
 pub mod join;

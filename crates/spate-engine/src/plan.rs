@@ -7,23 +7,28 @@
 //! edges). Subtask `s` of every operator runs on worker `s % workers`, so a pipeline slice stays
 //! on one thread and its channels need no cross-thread wake-ups.
 
-use std::collections::HashMap;
+use std::any::TypeId;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, TaskCheckpointing};
 use crate::checkpoint::restore::RestoredCheckpoint;
+use crate::checkpoint::snapshot::OperatorIdentity;
 use crate::checkpoint::storage;
 use crate::checkpoint::{
     CheckpointConfig, FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy,
 };
 use crate::error::{EngineError, FailureSlot};
+use crate::exchange::ExchangeTransport;
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
 use crate::placement::{Placement, is_chain_head};
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
+use crate::runtime::exchange::{RouteKind, WireType};
 use crate::runtime::output::SideOutputs;
 use crate::runtime::task::{InputTask, Task, TaskTimer};
 use crate::runtime::worker::{ScheduledTask, run_worker};
@@ -84,6 +89,30 @@ impl JobResult {
 
 type ChannelEnds = HashMap<(NodeId, usize), Vec<Vec<Option<AnyBox>>>>;
 
+/// What a distributed attempt runs (see [`crate::exchange`]): the tasks its process owns and
+/// where records crossing stages go.
+pub(crate) struct DistributedPlan {
+    /// Owned tasks as `(stage, subtask)`.
+    pub(crate) owned: BTreeSet<(u32, u32)>,
+    /// The stage of every node.
+    pub(crate) stage_of: Vec<u32>,
+    /// `(downstream node, input edge)` of every exchange → its number.
+    pub(crate) exchanges: HashMap<(NodeId, usize), usize>,
+    pub(crate) transport: Arc<dyn ExchangeTransport>,
+    pub(crate) wire_types: HashMap<TypeId, Rc<dyn WireType>>,
+}
+
+impl DistributedPlan {
+    fn owns(&self, n: NodeId, s: usize) -> bool {
+        self.owned.contains(&(self.stage_of[n], s as u32))
+    }
+}
+
+/// The uid under which the receiving side of exchange `e` checkpoints its position.
+fn exchange_uid(e: usize) -> Arc<str> {
+    format!("exchange-{e}").into()
+}
+
 /// The next job attempt's number ([`SinkContext::attempt`](crate::SinkContext::attempt)):
 /// counted across the process, so no two attempts of any jobs share one.
 static NEXT_ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -108,6 +137,11 @@ struct Planner<'g> {
     checkpointing: Arc<CheckpointShared>,
     /// This attempt's number, unique within the process.
     attempt: u64,
+    /// A distributed attempt's tasks and exchanges.
+    scope: Option<&'g DistributedPlan>,
+    /// (to, edge) of an exchange -> [owned downstream subtask] -> senders from each upstream
+    /// subtask, for the exchange input task.
+    exchange_senders: ChannelEnds,
 }
 
 pub(crate) fn effective_parallelism(graph: &Graph, cfg: &JobConfig) -> Result<Vec<usize>, EngineError> {
@@ -152,8 +186,23 @@ impl<'g> Planner<'g> {
         failure: FailureSlot,
         restore: Option<&'g RestoredCheckpoint>,
         checkpointing: Arc<CheckpointShared>,
+        scope: Option<&'g DistributedPlan>,
     ) -> Result<Self, EngineError> {
         let parallelism = effective_parallelism(graph, cfg)?;
+        if let Some(scope) = scope {
+            for &(to, ei) in scope.exchanges.keys() {
+                let from = graph.nodes[to].inputs[ei].from;
+                let ty = &graph.nodes[from].out;
+                if !scope.wire_types.contains_key(&ty.type_id()) {
+                    return Err(EngineError::InvalidGraph(format!(
+                        "the exchange into `{}` carries {}, which cannot cross processes: register it with \
+                         StreamEnvironment::exchange_type",
+                        graph.nodes[to].name,
+                        ty.type_name()
+                    )));
+                }
+            }
+        }
         let n = graph.nodes.len();
         let mut chained = vec![Vec::new(); n];
         let mut resolved = vec![Vec::new(); n];
@@ -213,6 +262,8 @@ impl<'g> Planner<'g> {
             restore,
             checkpointing,
             attempt: NEXT_ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            scope,
+            exchange_senders: HashMap::new(),
         })
     }
 
@@ -250,7 +301,10 @@ impl<'g> Planner<'g> {
         let Some(r) = self.restore else {
             return Ok(());
         };
-        let uids: Vec<Arc<str>> = (0..self.graph.nodes.len()).map(|n| self.uid(n)).collect();
+        let mut uids: Vec<Arc<str>> = (0..self.graph.nodes.len()).map(|n| self.uid(n)).collect();
+        if let Some(scope) = self.scope {
+            uids.extend(scope.exchanges.values().map(|e| exchange_uid(*e)));
+        }
         for uid in r.uids() {
             if !uids.iter().any(|u| **u == *uid) {
                 return Err(EngineError::Checkpoint(format!(
@@ -274,6 +328,22 @@ impl<'g> Planner<'g> {
                 let (pf, pt) = (self.parallelism[edge.from], self.parallelism[to]);
                 let forward = self.resolved[to][ei] == Partitioning::Forward;
                 let ty = &self.graph.nodes[edge.from].out;
+                if let Some(scope) = self.scope.filter(|s| s.exchanges.contains_key(&(to, ei))) {
+                    // Across processes: each owned downstream subtask reads a channel per
+                    // upstream subtask, fed by its exchange input task.
+                    let mut tx: Vec<Vec<Option<AnyBox>>> = (0..pt).map(|_| Vec::new()).collect();
+                    let mut rx: Vec<Vec<Option<AnyBox>>> = (0..pt).map(|_| Vec::new()).collect();
+                    for j in (0..pt).filter(|j| scope.owns(to, *j)) {
+                        for _ in 0..pf {
+                            let (s, r) = ty.channel(self.cfg.channel_capacity, signal(to, j), signal(to, j));
+                            tx[j].push(Some(s));
+                            rx[j].push(Some(r));
+                        }
+                    }
+                    self.exchange_senders.insert((to, ei), tx);
+                    self.receivers.insert((to, ei), rx);
+                    continue;
+                }
                 let mut tx: Vec<Vec<Option<AnyBox>>> = (0..pf).map(|_| Vec::new()).collect();
                 let mut rx: Vec<Vec<Option<AnyBox>>> = (0..pt).map(|_| Vec::new()).collect();
                 for (i, sends) in tx.iter_mut().enumerate() {
@@ -307,6 +377,8 @@ impl<'g> Planner<'g> {
             if self.chained[to][ei] {
                 let mut inputs = self.build_operator(to, s);
                 outs.push(inputs.remove(0));
+            } else if let Some(e) = self.scope.and_then(|sc| sc.exchanges.get(&(to, ei)).copied()) {
+                outs.push(self.exchange_out(n, s, to, ei, e));
             } else {
                 let tx = Self::take_ends(&mut self.senders, (to, ei), s);
                 let kind = self.resolved[to][ei];
@@ -340,6 +412,96 @@ impl<'g> Planner<'g> {
             NodeKind::SideOutput { .. } => out,
             _ => ty.meter(out, self.metrics[n][s].clone(), false),
         }
+    }
+
+    /// The upstream half of exchange `e` (node `n` into input `ei` of `to`) at subtask `s`;
+    /// a transport failure fails the attempt and the records go nowhere.
+    fn exchange_out(&mut self, n: NodeId, s: usize, to: NodeId, ei: usize, e: usize) -> AnyBox {
+        let graph = self.graph;
+        let ty = &graph.nodes[n].out;
+        let built = self
+            .scope
+            .ok_or_else(|| EngineError::InvalidGraph("no distributed plan".into()))
+            .and_then(|scope| {
+                let wire = scope.wire_types.get(&ty.type_id()).ok_or_else(|| {
+                    EngineError::InvalidGraph(format!("no exchange codec for {}", ty.type_name()))
+                })?;
+                let kind = match self.resolved[to][ei] {
+                    Partitioning::Hash => RouteKind::Hash,
+                    Partitioning::Broadcast => RouteKind::Broadcast,
+                    _ => RouteKind::Rebalance,
+                };
+                let pt = self.parallelism[to];
+                let sender = scope.transport.sender(e, s, pt)?;
+                let what = format!("{e} into `{}`", graph.nodes[to].name);
+                wire.out(
+                    sender,
+                    kind,
+                    graph.nodes[to].inputs[ei].partitioner.as_ref(),
+                    pt,
+                    self.failure.clone(),
+                    what,
+                )
+            });
+        match built {
+            Ok(out) => out,
+            Err(err) => {
+                self.failure.fail(err);
+                ty.discard()
+            }
+        }
+    }
+
+    /// The exchange input tasks of this process: one per exchange and owned downstream
+    /// subtask, feeding that subtask's channels from every upstream subtask.
+    fn build_exchange_inputs(
+        &mut self,
+        tasks: &mut Vec<(usize, ScheduledTask)>,
+        task_metrics: &mut Vec<Arc<TaskMetrics>>,
+        placement: &Placement,
+    ) -> Result<(), EngineError> {
+        let Some(scope) = self.scope else {
+            return Ok(());
+        };
+        let graph = self.graph;
+        let mut exchanges: Vec<((NodeId, usize), usize)> =
+            scope.exchanges.iter().map(|(k, v)| (*k, *v)).collect();
+        exchanges.sort_unstable();
+        for ((to, ei), e) in exchanges {
+            let from = graph.nodes[to].inputs[ei].from;
+            let (pf, pt) = (self.parallelism[from], self.parallelism[to]);
+            let ty = &graph.nodes[from].out;
+            let wire = scope.wire_types.get(&ty.type_id()).ok_or_else(|| {
+                EngineError::InvalidGraph(format!("no exchange codec for {}", ty.type_name()))
+            })?;
+            for j in (0..pt).filter(|j| scope.owns(to, *j)) {
+                let senders = Self::take_ends(&mut self.exchange_senders, (to, ei), j);
+                let receiver = scope.transport.receiver(e, j, pf, None)?;
+                let metrics = Arc::new(TaskMetrics::default());
+                task_metrics.push(metrics.clone());
+                let ckpt = TaskCheckpointing::new(
+                    self.checkpointing.clone(),
+                    tasks.len(),
+                    self.checkpointing.completed(),
+                );
+                let task = wire.input_task(
+                    receiver,
+                    senders,
+                    self.cfg.batch_size,
+                    OperatorIdentity {
+                        uid: exchange_uid(e),
+                        subtask: j,
+                        parallelism: pt,
+                    },
+                    Some(ckpt),
+                    TaskTimer::new(metrics),
+                    self.failure.clone(),
+                );
+                let name = format!("exchange {e} into {} ({}/{pt})", graph.nodes[to].name, j + 1);
+                tasks.push((placement.worker(to, j), ScheduledTask { name, task }));
+            }
+        }
+        Ok(())
     }
 
     /// The input(s) of operator `n` on subtask `s`, with its outputs built behind it.
@@ -403,6 +565,9 @@ impl<'g> Planner<'g> {
                 continue;
             }
             for s in 0..self.parallelism[n] {
+                if self.scope.is_some_and(|sc| !sc.owns(n, s)) {
+                    continue;
+                }
                 self.current_task = tasks.len();
                 let metrics = Arc::new(TaskMetrics::default());
                 task_metrics.push(metrics.clone());
@@ -457,6 +622,7 @@ impl<'g> Planner<'g> {
                 tasks.push((placement.worker(n, s), ScheduledTask { name, task }));
             }
         }
+        self.build_exchange_inputs(&mut tasks, task_metrics, placement)?;
         Ok(tasks)
     }
 }
@@ -516,7 +682,12 @@ fn operator_probes(
 
 /// Plans and runs a job to completion, restarting it from its latest checkpoint on failure as
 /// the restart strategy allows; every failure and decision goes into the job's progress.
-pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Result<JobResult, EngineError> {
+pub(crate) fn execute(
+    graph: &Graph,
+    cfg: &JobConfig,
+    run: &RunOptions,
+    scope: Option<&DistributedPlan>,
+) -> Result<JobResult, EngineError> {
     let started = Instant::now();
     let mut series = RestartSeries::default();
     loop {
@@ -530,7 +701,7 @@ pub(crate) fn execute(graph: &Graph, cfg: &JobConfig, run: &RunOptions) -> Resul
                 p.restarts = series.restarts;
                 p.restored_from = restore.as_ref().map(|r| r.id());
             });
-            execute_attempt(graph, cfg, run, restore.as_ref(), started)
+            execute_attempt(graph, cfg, run, restore.as_ref(), started, scope)
         });
         let e = match attempt {
             Ok(r) => return Ok(r),
@@ -583,6 +754,7 @@ fn execute_attempt(
     run: &RunOptions,
     restore: Option<&RestoredCheckpoint>,
     started: Instant,
+    scope: Option<&DistributedPlan>,
 ) -> Result<JobResult, EngineError> {
     let failure = FailureSlot::default();
     let account = match cfg.memory_budget {
@@ -600,7 +772,14 @@ fn execute_attempt(
         cfg.max_parallelism,
         run.handle.clone(),
     )?;
-    let mut planner = Planner::new(graph, cfg, failure.clone(), restore, coordinator.shared.clone())?;
+    let mut planner = Planner::new(
+        graph,
+        cfg,
+        failure.clone(),
+        restore,
+        coordinator.shared.clone(),
+        scope,
+    )?;
     planner.check_restore_matches()?;
     // One worker per task up to the cores: a job's chains run side by side even at
     // parallelism 1, as Flink's tasks do (see `placement.rs`).

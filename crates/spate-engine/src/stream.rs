@@ -1,6 +1,8 @@
 //! The typed DataStream API: [`StreamEnvironment`], [`DataStream`] and [`KeyedStream`].
 
+use std::any::TypeId;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
@@ -10,8 +12,9 @@ use crate::error::EngineError;
 use crate::graph::{Graph, LogicalEdge, LogicalNode, NodeId, NodeKind, Partitioning};
 use crate::keygroup::KeyGroupRange;
 use crate::plan::{JobConfig, JobResult, RunOptions, execute};
-use crate::record::{Data, Key, Record};
+use crate::record::{Data, Key, Record, StateData};
 use crate::runtime::build::{AnyBox, BuildCtx, boxed, hash_writer, source_task, stream_type, unbox};
+use crate::runtime::exchange::{WireType, key_partitioner, wire_type};
 use crate::runtime::output::{Downstream, Output, OutputTag};
 use crate::sink::{CollectHandle, CollectSink, FnSink, Sink, SinkOp};
 use crate::source::{CollectionSource, GeneratorSource, SeededRng, SequenceSource, Source};
@@ -21,6 +24,8 @@ pub(crate) struct Shared {
     pub(crate) graph: RefCell<Graph>,
     pub(crate) config: RefCell<JobConfig>,
     pub(crate) run: RefCell<RunOptions>,
+    /// Stream types that may cross an exchange between processes, by type id.
+    pub(crate) wire_types: RefCell<HashMap<TypeId, Rc<dyn WireType>>>,
 }
 
 /// Builds a job: add sources, transform streams, add sinks, then [`execute`](Self::execute).
@@ -61,6 +66,7 @@ impl StreamEnvironment {
                     savepoint: None,
                     handle: JobHandle::default(),
                 }),
+                wire_types: RefCell::new(HashMap::new()),
             }),
         }
     }
@@ -200,12 +206,23 @@ impl StreamEnvironment {
         )
     }
 
+    /// Lets streams of `T` cross an exchange between processes (a distributed attempt,
+    /// [`Self::execute_tasks`]): their records travel as bincode. Every type on a stage
+    /// boundary must be registered; SQL registers its row types itself.
+    pub fn exchange_type<T: StateData + Data>(&self) -> &Self {
+        self.shared
+            .wire_types
+            .borrow_mut()
+            .insert(TypeId::of::<T>(), wire_type::<T>());
+        self
+    }
+
     /// Runs the job to completion (all sources bounded) and reports its metrics.
     pub fn execute(&self) -> Result<JobResult, EngineError> {
         let graph = self.shared.graph.borrow();
         let config = self.shared.config.borrow();
         let run = self.shared.run.borrow().clone();
-        execute(&graph, &config, &run)
+        execute(&graph, &config, &run, None)
     }
 }
 
@@ -253,6 +270,7 @@ impl<T: Data> DataStream<T> {
             input,
             partitioning: self.partitioning,
             hash_writer: None,
+            partitioner: None,
         }
     }
 
@@ -432,6 +450,10 @@ impl<K: Key, T: Data, KS: Fn(&T) -> K + Clone + Send + 'static> KeyedStream<K, T
             input,
             partitioning: Partitioning::Hash,
             hash_writer: Some(hash_writer::<K, T, KS>(
+                self.key_selector.clone(),
+                max_parallelism,
+            )),
+            partitioner: Some(key_partitioner::<K, T, KS>(
                 self.key_selector.clone(),
                 max_parallelism,
             )),

@@ -12,7 +12,9 @@
 //! edges): two processes share tasks only if their fingerprints agree.
 
 use crate::error::EngineError;
+use crate::exchange::TaskScope;
 use crate::explain::OperatorGraph;
+use crate::plan::{DistributedPlan, JobResult, execute};
 use crate::stream::StreamEnvironment;
 
 impl StreamEnvironment {
@@ -20,6 +22,30 @@ impl StreamEnvironment {
     /// [`Self::operator_graph`] does.
     pub fn topology(&self) -> Result<JobTopology, EngineError> {
         Ok(JobTopology::of(&self.operator_graph()?))
+    }
+
+    /// Runs the tasks `scope` owns of this job (see [`crate::exchange`]): every process of a
+    /// distributed job builds the same job and runs its share; records crossing stages go
+    /// through `scope.transport`, whose stream types must be registered with
+    /// [`Self::exchange_type`]. Returns when the owned tasks finished.
+    pub fn execute_tasks(&self, scope: TaskScope) -> Result<JobResult, EngineError> {
+        let topology = self.topology()?;
+        let plan = DistributedPlan {
+            owned: scope.owned,
+            stage_of: topology.stage_of.clone(),
+            exchanges: topology
+                .exchanges
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ((e.to, e.input), i))
+                .collect(),
+            transport: scope.transport,
+            wire_types: self.shared.wire_types.borrow().clone(),
+        };
+        let graph = self.shared.graph.borrow();
+        let config = self.shared.config.borrow();
+        let run = self.shared.run.borrow().clone();
+        execute(&graph, &config, &run, Some(&plan))
     }
 }
 

@@ -251,6 +251,10 @@ pub(crate) trait StreamType {
     fn writer(&self, senders: Vec<AnyBox>, batch_size: usize, routing: Routing) -> AnyBox;
     fn gate(&self, receivers: Vec<AnyBox>, out: AnyBox) -> Box<dyn InputGate>;
     fn side_channel(&self, out: AnyBox) -> Box<dyn SideChannel>;
+    /// The type's id (the key of the exchange codec registry).
+    fn type_id(&self) -> std::any::TypeId;
+    /// The type's name, for errors.
+    fn type_name(&self) -> &'static str;
 }
 
 pub(crate) fn stream_type<T: Data>() -> Rc<dyn StreamType> {
@@ -302,5 +306,11 @@ impl<T: Data> StreamType for TypeTag<T> {
     }
     fn side_channel(&self, out: AnyBox) -> Box<dyn SideChannel> {
         Box::new(SideBuffer::new(unbox::<T>(out)))
+    }
+    fn type_id(&self) -> std::any::TypeId {
+        std::any::TypeId::of::<T>()
+    }
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
     }
 }

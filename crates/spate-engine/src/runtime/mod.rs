@@ -4,6 +4,7 @@
 pub(crate) mod align;
 pub(crate) mod build;
 pub(crate) mod channel;
+pub(crate) mod exchange;
 pub(crate) mod output;
 pub(crate) mod task;
 pub(crate) mod worker;

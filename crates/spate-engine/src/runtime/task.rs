@@ -40,7 +40,7 @@ pub(crate) trait Task: Send {
 
 /// Measures busy and backpressured time of a task around its steps.
 pub(crate) struct TaskTimer {
-    metrics: Arc<TaskMetrics>,
+    pub(crate) metrics: Arc<TaskMetrics>,
     blocked_since: Option<Instant>,
 }
 
@@ -66,7 +66,7 @@ impl TaskTimer {
 /// Flushes pending output; `Some(step)` when the task cannot take more input. A finished task
 /// whose sinks wait for the checkpoint covering its final snapshot stays scheduled (`Idle`)
 /// until that checkpoint completes.
-fn check_output(
+pub(crate) fn check_output(
     out: &mut dyn Control,
     timer: &mut TaskTimer,
     finished: bool,

@@ -5,6 +5,7 @@ mod checkpoint;
 mod checkpoint_operators;
 mod co_broadcast;
 mod common;
+mod distributed;
 mod join_oracle;
 mod keyed_state;
 mod pipeline;
