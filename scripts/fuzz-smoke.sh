@@ -43,7 +43,7 @@ for entry in "${targets[@]}"; do
     corpus=("$WORK/$target")
     mkdir -p "$WORK/$target"
     if [ -d "$dir/corpus/$target" ]; then corpus+=("$dir/corpus/$target"); fi
-    echo "==> fuzz $target for ${FUZZ_SECONDS}s (seeds: ${corpus[*]:1})"
+    echo "==> [$(date -u +%T)] fuzz $target for ${FUZZ_SECONDS}s (seeds: ${corpus[*]:1})"
     # -max_len: large enough for a compressed batch of a few records and for request frames;
     # -rss_limit_mb: a hostile input must not make the code under test allocate without bound.
     # libFuzzer prints a line per new input: keep that in a log, show its tail on failure.
