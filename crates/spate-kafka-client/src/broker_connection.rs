@@ -408,7 +408,7 @@ impl BrokerConnection {
         configs: &[(&str, &str)],
     ) -> Result<(), ClientError> {
         let version = self.require(ApiKey::CreateTopics, (2, 7))?;
-        let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
+        let timeout_ms = millis(self.timeout);
         let req = CreateTopicsRequest::default()
             .with_topics(vec![
                 create_topics_request::CreatableTopic::default()
@@ -444,7 +444,7 @@ impl BrokerConnection {
     pub fn delete_topic(&mut self, topic: &str) -> Result<(), ClientError> {
         // v6 names topics in another field (and by id); v1..=5 by name is enough here.
         let version = self.require(ApiKey::DeleteTopics, (1, 5))?;
-        let timeout_ms = i32::try_from(self.timeout.as_millis()).unwrap_or(i32::MAX);
+        let timeout_ms = millis(self.timeout);
         let req = DeleteTopicsRequest::default()
             .with_topic_names(vec![TopicName(str_bytes(topic))])
             .with_timeout_ms(timeout_ms);
@@ -677,8 +677,25 @@ impl BrokerConnection {
     }
 }
 
-fn str_bytes(s: &str) -> StrBytes {
+pub(crate) fn str_bytes(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_string())
+}
+
+/// Errors that mean "ask for the coordinator again".
+pub(crate) fn is_coordinator_error(code: i16) -> bool {
+    matches!(
+        ResponseError::try_from_code(code),
+        Some(
+            ResponseError::NotCoordinator
+                | ResponseError::CoordinatorNotAvailable
+                | ResponseError::CoordinatorLoadInProgress
+        )
+    )
+}
+
+/// A duration as the protocol's `int32` milliseconds (saturating).
+pub(crate) fn millis(d: Duration) -> i32 {
+    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
 }
 
 /// The Kafka error code as an error with its name, or `Ok` for 0.

@@ -9,9 +9,10 @@
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::consumer_protocol_assignment::TopicPartition as AssignedTopic;
 use kafka_protocol::messages::{ConsumerProtocolAssignment, ConsumerProtocolSubscription, TopicName};
-use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+use kafka_protocol::protocol::{Decodable, Encodable};
 
 use crate::ClientError;
+use crate::broker_connection::str_bytes;
 
 /// The version written: v1 (KIP-429's owned partitions are not used; v0 readers skip nothing
 /// they need).
@@ -114,10 +115,6 @@ fn unversioned<M: Decodable>(bytes: &[u8], what: &str) -> Result<(M, i16), Clien
     // protocol's compatibility rule), so it is read as that one.
     let msg = M::decode(&mut buf, version.min(NEWEST_READ)).map_err(|e| bad(e.to_string()))?;
     Ok((msg, version))
-}
-
-fn str_bytes(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
 }
 
 #[cfg(test)]

@@ -29,10 +29,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
-use kafka_protocol::messages::{
-    ApiKey, BrokerId, FetchRequest, ListOffsetsRequest, MetadataRequest, TopicName, fetch_request,
-    list_offsets_request,
-};
+use kafka_protocol::messages::{ApiKey, BrokerId, FetchRequest, MetadataRequest, TopicName, fetch_request};
 use kafka_protocol::protocol::StrBytes;
 use spate_log::batch::{BatchHeader, HEADER_LEN};
 
@@ -621,40 +618,23 @@ impl FetchLoop {
                 )));
             }
         };
-        let request = ListOffsetsRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_isolation_level(i8::from(self.settings.read_committed))
-            .with_topics(vec![
-                list_offsets_request::ListOffsetsTopic::default()
-                    .with_name(TopicName(StrBytes::from_string(topic.clone())))
-                    .with_partitions(vec![
-                        list_offsets_request::ListOffsetsPartition::default()
-                            .with_partition_index(partition)
-                            .with_current_leader_epoch(-1)
-                            .with_timestamp(timestamp),
-                    ]),
-            ]);
+        let read_committed = self.settings.read_committed;
         let conn = self.connection(leader)?;
-        let version = conn.require(ApiKey::ListOffsets, (1, 7))?;
-        let response = conn.call(&request, version)?;
-        let found = response
-            .topics
-            .iter()
-            .flat_map(|t| t.partitions.iter())
-            .find(|p| p.partition_index == partition)
-            .ok_or_else(|| ClientError::Protocol(format!("ListOffsets: no entry for {topic}-{partition}")))?;
-        if found.error_code != 0 {
-            if LEADER_ERRORS.contains(&found.error_code) {
-                self.stale = true;
-                return Ok(());
+        match conn.list_offset(&topic, partition, timestamp, read_committed) {
+            Ok(offset) => {
+                self.parts[i].offset = offset;
+                Ok(())
             }
-            return Err(ClientError::Protocol(format!(
+            Err(ClientError::Code { code, .. }) if LEADER_ERRORS.contains(&code) => {
+                self.stale = true;
+                Ok(())
+            }
+            Err(ClientError::Code { code, .. }) => Err(ClientError::Protocol(format!(
                 "ListOffsets({topic}-{partition}): {}",
-                error_name(found.error_code)
-            )));
+                error_name(code)
+            ))),
+            Err(e) => Err(e),
         }
-        self.parts[i].offset = found.offset;
-        Ok(())
     }
 }
 

@@ -34,7 +34,7 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 
-use crate::broker_connection::check;
+use crate::broker_connection::{check, is_coordinator_error, millis, str_bytes};
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
 /// Pause before asking again for a coordinator that is moving or loading.
@@ -389,24 +389,4 @@ impl GroupMember {
     fn what(&self, request: &str) -> String {
         format!("{request}(group {})", self.config.group_id)
     }
-}
-
-/// Errors that mean "ask for the coordinator again".
-fn is_coordinator_error(code: i16) -> bool {
-    matches!(
-        ResponseError::try_from_code(code),
-        Some(
-            ResponseError::NotCoordinator
-                | ResponseError::CoordinatorNotAvailable
-                | ResponseError::CoordinatorLoadInProgress
-        )
-    )
-}
-
-fn millis(d: Duration) -> i32 {
-    i32::try_from(d.as_millis()).unwrap_or(i32::MAX)
-}
-
-fn str_bytes(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
 }

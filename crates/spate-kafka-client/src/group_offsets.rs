@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 use kafka_protocol::ResponseError;
 use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::{ApiKey, GroupId, OffsetFetchRequest, TopicName};
-use kafka_protocol::protocol::StrBytes;
 
-use crate::broker_connection::check;
+use crate::broker_connection::{check, str_bytes};
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
 /// Pause before asking again while an offset is unstable.
@@ -94,8 +93,4 @@ pub fn fetch_committed_offsets(
         }
         std::thread::sleep(UNSTABLE_BACKOFF);
     }
-}
-
-fn str_bytes(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
 }

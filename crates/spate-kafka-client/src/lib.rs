@@ -47,6 +47,7 @@ mod group_member;
 mod group_offsets;
 pub mod produce_load;
 pub mod quotas;
+mod record_batch;
 mod reply_buffers;
 pub mod scram_users;
 mod transactional_producer;

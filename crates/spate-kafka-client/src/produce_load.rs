@@ -21,11 +21,12 @@ use kafka_protocol::messages::{
     ApiKey, ProduceRequest, ProduceResponse, RequestHeader, ResponseHeader, TopicName,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::{Record, TimestampType};
 
 use crate::ClientError;
-use crate::broker_connection::{BrokerConnection, check};
+use crate::broker_connection::{BrokerConnection, check, millis};
 use crate::client_stream::ClientStream;
+use crate::record_batch::encode_uncompressed;
 
 /// Produce versions this generator speaks: v3 is the first with v2 record batches.
 const PRODUCE_VERSIONS: (i16, i16) = (3, 9);
@@ -175,17 +176,7 @@ fn record_batch(value_bytes: usize, records: usize) -> Result<Bytes, ClientError
             headers: Default::default(),
         })
         .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .map_err(|e| ClientError::Protocol(format!("encoding the load's record batch: {e}")))?;
-    Ok(buf.freeze())
+    encode_uncompressed(&records, "the load's record batch")
 }
 
 /// A whole Produce request frame (length prefix included) of `batch` to one partition, with
@@ -201,7 +192,7 @@ fn request_frame(
     let codec = |e: String| ClientError::Protocol(format!("Produce v{version}: {e}"));
     let request = ProduceRequest::default()
         .with_acks(acks)
-        .with_timeout_ms(i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX))
+        .with_timeout_ms(millis(timeout))
         .with_topic_data(vec![
             TopicProduceData::default()
                 .with_name(TopicName(StrBytes::from_string(topic.to_string())))

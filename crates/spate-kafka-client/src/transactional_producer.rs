@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use kafka_protocol::ResponseError;
 use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
@@ -34,10 +34,10 @@ use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddPartitionsToTxnRequest, ApiKey, GroupId, ProduceRequest, ProducerId,
     TopicName, TransactionalId, TxnOffsetCommitRequest,
 };
-use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType};
+use kafka_protocol::records::{Record, TimestampType};
 
-use crate::broker_connection::check;
+use crate::broker_connection::{check, is_coordinator_error, millis, str_bytes};
+use crate::record_batch::encode_uncompressed;
 use crate::{BrokerConnection, ClientError, ClientSecurity};
 
 /// A batch is cut at this many bytes of keys and values (Kafka's `batch.size` is 16 KB; whole
@@ -96,6 +96,8 @@ pub struct TransactionalProducer {
     /// Connections by broker address (leaders, the group coordinator).
     brokers: HashMap<String, BrokerConnection>,
     leaders: HashMap<(String, i32), String>,
+    /// Coordinator address by group (for `TxnOffsetCommit`).
+    group_coordinators: HashMap<String, String>,
     producer_id: i64,
     epoch: i16,
     sequences: HashMap<(String, i32), i32>,
@@ -118,7 +120,7 @@ impl TransactionalProducer {
             config.request_timeout,
             &config.security,
         )?;
-        let timeout_ms = i32::try_from(config.transaction_timeout.as_millis()).unwrap_or(i32::MAX);
+        let timeout_ms = millis(config.transaction_timeout);
         let deadline = Instant::now() + config.request_timeout;
         let (producer_id, epoch) = loop {
             match coordinator.init_producer_id(&config.transactional_id, timeout_ms) {
@@ -133,6 +135,7 @@ impl TransactionalProducer {
             coordinator,
             brokers: HashMap::new(),
             leaders: HashMap::new(),
+            group_coordinators: HashMap::new(),
             producer_id,
             epoch,
             sequences: HashMap::new(),
@@ -250,22 +253,31 @@ impl TransactionalProducer {
                     })
                     .collect(),
             );
-        let address = self.group_coordinator(&group.group_id)?;
         let what = format!(
             "TxnOffsetCommit(group {}, generation {})",
             group.group_id, group.generation_id
         );
         self.retrying(&what, |p| {
+            let address = p.group_coordinator(&group.group_id)?;
             let conn = p.broker(&address)?;
             // v3 is the first to carry the member and generation (KIP-447).
             let version = conn.require(ApiKey::TxnOffsetCommit, (3, 3))?;
-            let r = conn.call(&req, version)?;
-            Ok(r.topics
+            let reply = conn.call(&req, version);
+            if reply.is_err() {
+                p.forget(&address);
+                p.group_coordinators.remove(&group.group_id);
+            }
+            let code = reply?
+                .topics
                 .iter()
                 .flat_map(|t| t.partitions.iter())
                 .map(|p| p.error_code)
                 .find(|c| *c != 0)
-                .unwrap_or(0))
+                .unwrap_or(0);
+            if is_coordinator_error(code) {
+                p.group_coordinators.remove(&group.group_id);
+            }
+            Ok(code)
         })
     }
 
@@ -344,7 +356,7 @@ impl TransactionalProducer {
         let key = (topic.to_string(), partition);
         let base = self.sequences.get(&key).copied().unwrap_or(0);
         let batch = encode_batch(records, self.producer_id, self.epoch, base)?;
-        let timeout_ms = i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX);
+        let timeout_ms = millis(self.config.request_timeout);
         let req = ProduceRequest::default()
             .with_transactional_id(Some(self.txn_id()))
             .with_acks(-1)
@@ -424,7 +436,12 @@ impl TransactionalProducer {
         Ok(address)
     }
 
+    /// The address of `group`'s coordinator, asked for once and kept until a request to it
+    /// fails or says it moved.
     fn group_coordinator(&mut self, group: &str) -> Result<String, ClientError> {
+        if let Some(a) = self.group_coordinators.get(group) {
+            return Ok(a.clone());
+        }
         let mut address = String::new();
         self.retrying(&format!("FindCoordinator(group {group})"), |p| {
             match p.coordinator.find_group_coordinator(group) {
@@ -436,6 +453,7 @@ impl TransactionalProducer {
                 Err(e) => Err(e),
             }
         })?;
+        self.group_coordinators.insert(group.to_string(), address.clone());
         Ok(address)
     }
 
@@ -550,21 +568,7 @@ fn encode_batch(
             }
         })
         .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )
-    .map_err(|e| ClientError::Protocol(format!("encoding a record batch: {e}")))?;
-    Ok(buf.freeze())
-}
-
-fn str_bytes(s: &str) -> StrBytes {
-    StrBytes::from_string(s.to_string())
+    encode_uncompressed(&records, "a record batch")
 }
 
 #[cfg(test)]
