@@ -106,6 +106,19 @@ impl DistributedPlan {
     fn owns(&self, n: NodeId, s: usize) -> bool {
         self.owned.contains(&(self.stage_of[n], s as u32))
     }
+
+    /// The codec of the stream crossing input `ei` of `to`, or the error naming the edge.
+    fn wire(&self, graph: &Graph, to: NodeId, ei: usize) -> Result<&Rc<dyn WireType>, EngineError> {
+        let ty = &graph.nodes[graph.nodes[to].inputs[ei].from].out;
+        self.wire_types.get(&ty.type_id()).ok_or_else(|| {
+            EngineError::InvalidGraph(format!(
+                "the exchange into `{}` carries {}, which cannot cross processes: register it with \
+                 StreamEnvironment::exchange_type",
+                graph.nodes[to].name,
+                ty.type_name()
+            ))
+        })
+    }
 }
 
 /// The uid under which the receiving side of exchange `e` checkpoints its position.
@@ -191,16 +204,7 @@ impl<'g> Planner<'g> {
         let parallelism = effective_parallelism(graph, cfg)?;
         if let Some(scope) = scope {
             for &(to, ei) in scope.exchanges.keys() {
-                let from = graph.nodes[to].inputs[ei].from;
-                let ty = &graph.nodes[from].out;
-                if !scope.wire_types.contains_key(&ty.type_id()) {
-                    return Err(EngineError::InvalidGraph(format!(
-                        "the exchange into `{}` carries {}, which cannot cross processes: register it with \
-                         StreamEnvironment::exchange_type",
-                        graph.nodes[to].name,
-                        ty.type_name()
-                    )));
-                }
+                scope.wire(graph, to, ei)?;
             }
         }
         let n = graph.nodes.len();
@@ -377,8 +381,11 @@ impl<'g> Planner<'g> {
             if self.chained[to][ei] {
                 let mut inputs = self.build_operator(to, s);
                 outs.push(inputs.remove(0));
-            } else if let Some(e) = self.scope.and_then(|sc| sc.exchanges.get(&(to, ei)).copied()) {
-                outs.push(self.exchange_out(n, s, to, ei, e));
+            } else if let Some((scope, e)) = self
+                .scope
+                .and_then(|sc| sc.exchanges.get(&(to, ei)).map(|e| (sc, *e)))
+            {
+                outs.push(self.exchange_out(scope, (n, s), (to, ei), e));
             } else {
                 let tx = Self::take_ends(&mut self.senders, (to, ei), s);
                 let kind = self.resolved[to][ei];
@@ -416,38 +423,37 @@ impl<'g> Planner<'g> {
 
     /// The upstream half of exchange `e` (node `n` into input `ei` of `to`) at subtask `s`;
     /// a transport failure fails the attempt and the records go nowhere.
-    fn exchange_out(&mut self, n: NodeId, s: usize, to: NodeId, ei: usize, e: usize) -> AnyBox {
+    fn exchange_out(
+        &mut self,
+        scope: &DistributedPlan,
+        (n, s): (NodeId, usize),
+        (to, ei): (NodeId, usize),
+        e: usize,
+    ) -> AnyBox {
         let graph = self.graph;
-        let ty = &graph.nodes[n].out;
-        let built = self
-            .scope
-            .ok_or_else(|| EngineError::InvalidGraph("no distributed plan".into()))
-            .and_then(|scope| {
-                let wire = scope.wire_types.get(&ty.type_id()).ok_or_else(|| {
-                    EngineError::InvalidGraph(format!("no exchange codec for {}", ty.type_name()))
-                })?;
-                let kind = match self.resolved[to][ei] {
-                    Partitioning::Hash => RouteKind::Hash,
-                    Partitioning::Broadcast => RouteKind::Broadcast,
-                    _ => RouteKind::Rebalance,
-                };
-                let pt = self.parallelism[to];
-                let sender = scope.transport.sender(e, s, pt)?;
-                let what = format!("{e} into `{}`", graph.nodes[to].name);
-                wire.out(
-                    sender,
-                    kind,
-                    graph.nodes[to].inputs[ei].partitioner.as_ref(),
-                    pt,
-                    self.failure.clone(),
-                    what,
-                )
-            });
+        let kind = match self.resolved[to][ei] {
+            Partitioning::Hash => RouteKind::Hash,
+            Partitioning::Broadcast => RouteKind::Broadcast,
+            _ => RouteKind::Rebalance,
+        };
+        let pt = self.parallelism[to];
+        let built = scope.wire(graph, to, ei).and_then(|wire| {
+            let sender = scope.transport.sender(e, s, pt)?;
+            let what = format!("{e} into `{}`", graph.nodes[to].name);
+            wire.out(
+                sender,
+                kind,
+                graph.nodes[to].inputs[ei].partitioner.as_ref(),
+                pt,
+                self.failure.clone(),
+                what,
+            )
+        });
         match built {
             Ok(out) => out,
             Err(err) => {
                 self.failure.fail(err);
-                ty.discard()
+                graph.nodes[n].out.discard()
             }
         }
     }
@@ -470,10 +476,7 @@ impl<'g> Planner<'g> {
         for ((to, ei), e) in exchanges {
             let from = graph.nodes[to].inputs[ei].from;
             let (pf, pt) = (self.parallelism[from], self.parallelism[to]);
-            let ty = &graph.nodes[from].out;
-            let wire = scope.wire_types.get(&ty.type_id()).ok_or_else(|| {
-                EngineError::InvalidGraph(format!("no exchange codec for {}", ty.type_name()))
-            })?;
+            let wire = scope.wire(graph, to, ei)?;
             for j in (0..pt).filter(|j| scope.owns(to, *j)) {
                 let senders = Self::take_ends(&mut self.exchange_senders, (to, ei), j);
                 let receiver = scope.transport.receiver(e, j, pf, None)?;

@@ -238,14 +238,6 @@ impl<T: StateData> ExchangeInputTask<T> {
         }
         Ok(())
     }
-
-    fn flush_all(&mut self) -> bool {
-        let mut all = true;
-        for o in &mut self.outs {
-            all &= o.flush();
-        }
-        all
-    }
 }
 
 /// The writers, seen as one control for `check_output`.
@@ -305,7 +297,7 @@ impl<T: StateData> Task for ExchangeInputTask<T> {
                 }
             }
         }
-        let _ = self.flush_all();
+        let _ = AllOuts(&mut self.outs).flush();
         if progressed || self.finished {
             self.timer.metrics.add_busy(started.elapsed());
             Step::Progress
