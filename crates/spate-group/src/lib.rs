@@ -48,5 +48,6 @@ mod membership;
 mod task;
 
 pub use error::GroupError;
-pub use membership::{GroupIdentity, Membership, MembershipConfig, MembershipEvent};
+pub use membership::{Membership, MembershipConfig, MembershipEvent};
+pub use spate_kafka_client::GroupMetadata;
 pub use task::TaskId;

@@ -110,34 +110,11 @@ pub enum MembershipEvent {
     Lost,
 }
 
-/// Who the member is in which generation: what a transactional offset commit must carry
-/// (`ConsumerGroupMetadata` in Kafka's clients) for the coordinator to fence a zombie.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupIdentity {
-    /// The group.
-    pub group: String,
-    /// The member id (empty while joining).
-    pub member_id: String,
-    /// The static instance id, if any.
-    pub instance_id: Option<String>,
-    /// The generation of the current assignment (-1 while joining).
-    pub generation: i32,
-}
-
-impl GroupIdentity {
-    /// The identity as a transactional offset commit carries it.
-    pub fn metadata(&self) -> GroupMetadata {
-        GroupMetadata {
-            group_id: self.group.clone(),
-            generation_id: self.generation,
-            member_id: self.member_id.clone(),
-            group_instance_id: self.instance_id.clone(),
-        }
-    }
-}
-
 struct Shared {
-    identity: Mutex<GroupIdentity>,
+    /// Who the member is in which generation: what its transactional offset commits carry
+    /// for the coordinator to fence a zombie (member id empty and generation -1 while
+    /// joining).
+    identity: Mutex<GroupMetadata>,
     released: Mutex<bool>,
     released_cv: Condvar,
     stop: AtomicBool,
@@ -145,7 +122,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn identity(&self) -> MutexGuard<'_, GroupIdentity> {
+    fn identity(&self) -> MutexGuard<'_, GroupMetadata> {
         self.identity.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -174,11 +151,11 @@ impl Membership {
     /// assigns them).
     pub fn start(config: MembershipConfig, tasks: Vec<TaskId>) -> Result<Self, GroupError> {
         let shared = Arc::new(Shared {
-            identity: Mutex::new(GroupIdentity {
-                group: config.group.clone(),
+            identity: Mutex::new(GroupMetadata {
+                group_id: config.group.clone(),
+                generation_id: -1,
                 member_id: String::new(),
-                instance_id: config.instance_id.clone(),
-                generation: -1,
+                group_instance_id: config.instance_id.clone(),
             }),
             released: Mutex::new(false),
             released_cv: Condvar::new(),
@@ -211,7 +188,7 @@ impl Membership {
         match self.events.recv_timeout(timeout) {
             Ok(event) => event.map(Some),
             Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => Err(GroupError::Stopped(self.identity().group)),
+            Err(RecvTimeoutError::Disconnected) => Err(GroupError::Stopped(self.identity().group_id)),
         }
     }
 
@@ -221,8 +198,9 @@ impl Membership {
         self.shared.released_cv.notify_all();
     }
 
-    /// The member's identity in its current generation.
-    pub fn identity(&self) -> GroupIdentity {
+    /// The member's identity in its current generation, as a transactional offset commit
+    /// carries it (`ConsumerGroupMetadata` in Kafka's clients).
+    pub fn identity(&self) -> GroupMetadata {
         self.shared.identity().clone()
     }
 
@@ -355,7 +333,7 @@ impl Worker {
             {
                 let mut identity = self.shared.identity();
                 identity.member_id = joined.member_id.clone();
-                identity.generation = joined.generation;
+                identity.generation_id = joined.generation;
             }
             *self.shared.released() = false;
             self.owned = assigned.tasks.clone();
@@ -443,7 +421,7 @@ impl Worker {
     fn lose(&mut self) {
         self.owned.clear();
         self.owned_generation = -1;
-        self.shared.identity().generation = -1;
+        self.shared.identity().generation_id = -1;
     }
 
     /// Sleeps `d` in short steps; true if asked to stop meanwhile.

@@ -130,11 +130,8 @@ fn transactions_carry_the_members_offsets_and_zombies_are_fenced() {
     for i in 0..10 {
         p.send("out", i % 2, record(&format!("c{i:02}"))).unwrap();
     }
-    p.send_offsets(
-        &a.identity().metadata(),
-        &[("input".into(), 0, 10, Some("chk 1".into()))],
-    )
-    .unwrap();
+    p.send_offsets(&a.identity(), &[("input".into(), 0, 10, Some("chk 1".into()))])
+        .unwrap();
     assert_eq!(
         group_offset(&broker, "eos"),
         Offset::Invalid,
@@ -177,14 +174,14 @@ fn transactions_carry_the_members_offsets_and_zombies_are_fenced() {
     p.begin().unwrap();
     p.send("out", 0, record("aborted")).unwrap();
     p.flush().unwrap();
-    p.send_offsets(&a.identity().metadata(), &[("input".into(), 0, 20, None)])
+    p.send_offsets(&a.identity(), &[("input".into(), 0, 20, None)])
         .unwrap();
     p.abort().unwrap();
     assert_eq!(committed_values(&broker, "out"), committed);
     assert_eq!(group_offset(&broker, "eos"), Offset::Offset(10));
 
     // A zombie: b joins, a is told to revoke but stays paused past the rebalance timeout.
-    let stale = a.identity().metadata();
+    let stale = a.identity();
     let b = membership(&broker, "eos");
     let deadline = Instant::now() + WAIT;
     loop {
@@ -211,7 +208,7 @@ fn transactions_carry_the_members_offsets_and_zombies_are_fenced() {
     let mut pb = producer(&broker, "eos-b");
     pb.begin().unwrap();
     pb.send("out", 1, record("from-b")).unwrap();
-    pb.send_offsets(&b.identity().metadata(), &[("input".into(), 0, 11, None)])
+    pb.send_offsets(&b.identity(), &[("input".into(), 0, 11, None)])
         .unwrap();
     pb.commit().unwrap();
     assert_eq!(group_offset(&broker, "eos"), Offset::Offset(11));

@@ -233,7 +233,7 @@ fn a_member_that_releases_too_late_is_dropped_and_its_generation_is_stale() {
 
 impl Job {
     fn identity_generation(&self) -> i32 {
-        self.membership.identity().generation
+        self.membership.identity().generation_id
     }
 }
 

@@ -331,7 +331,7 @@ fn member_process() {
             continue;
         }
         round += 1;
-        let identity = membership.identity().metadata();
+        let identity = membership.identity();
         let mut attempt = || -> Result<(), spate_kafka_client::ClientError> {
             producer.begin()?;
             for t in &tasks {
