@@ -21,7 +21,7 @@ use crate::checkpoint::{
     CheckpointConfig, FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy,
 };
 use crate::error::{EngineError, FailureSlot};
-use crate::exchange::ExchangeTransport;
+use crate::exchange::{CheckpointPublisher, ExchangeTransport};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
@@ -99,6 +99,7 @@ pub(crate) struct DistributedPlan {
     /// `(downstream node, input edge)` of every exchange → its number.
     pub(crate) exchanges: HashMap<(NodeId, usize), usize>,
     pub(crate) transport: Arc<dyn ExchangeTransport>,
+    pub(crate) publisher: Option<Arc<dyn CheckpointPublisher>>,
     pub(crate) wire_types: HashMap<TypeId, Rc<dyn WireType>>,
 }
 
@@ -121,8 +122,16 @@ impl DistributedPlan {
     }
 }
 
+/// The uid under which operator `n` keeps its state: its `uid`, or its position and name.
+pub(crate) fn state_uid(n: NodeId, name: &str, uid: Option<&str>) -> String {
+    match uid {
+        Some(uid) => uid.to_string(),
+        None => format!("{n}-{name}"),
+    }
+}
+
 /// The uid under which the receiving side of exchange `e` checkpoints its position.
-fn exchange_uid(e: usize) -> Arc<str> {
+pub(crate) fn exchange_uid(e: usize) -> Arc<str> {
     format!("exchange-{e}").into()
 }
 
@@ -293,10 +302,7 @@ impl<'g> Planner<'g> {
 
     fn uid(&self, n: NodeId) -> Arc<str> {
         let node = &self.graph.nodes[n];
-        match &node.uid {
-            Some(uid) => uid.as_str().into(),
-            None => format!("{n}-{}", node.name).into(),
-        }
+        state_uid(n, &node.name, node.uid.as_deref()).into()
     }
 
     /// Operators whose state a restore would silently drop (renamed or removed): refused,
@@ -479,7 +485,15 @@ impl<'g> Planner<'g> {
             let wire = scope.wire(graph, to, ei)?;
             for j in (0..pt).filter(|j| scope.owns(to, *j)) {
                 let senders = Self::take_ends(&mut self.exchange_senders, (to, ei), j);
-                let receiver = scope.transport.receiver(e, j, pf, None)?;
+                // Resumes where this subtask's last checkpoint left it (its operator state).
+                let position = match self.restore {
+                    Some(r) => r
+                        .operator_states(&exchange_uid(e))?
+                        .and_then(|states| states.into_iter().nth(j))
+                        .filter(|p| !p.is_empty()),
+                    None => None,
+                };
+                let receiver = scope.transport.receiver(e, j, pf, position.as_deref())?;
                 let metrics = Arc::new(TaskMetrics::default());
                 task_metrics.push(metrics.clone());
                 let ckpt = TaskCheckpointing::new(
@@ -774,7 +788,8 @@ fn execute_attempt(
         0,
         cfg.max_parallelism,
         run.handle.clone(),
-    )?;
+    )?
+    .with_publisher(scope.and_then(|s| s.publisher.clone()));
     let mut planner = Planner::new(
         graph,
         cfg,

@@ -11,10 +11,12 @@
 //! The [`JobTopology::fingerprint`] hashes the whole operator graph (names, uids, parallelism,
 //! edges): two processes share tasks only if their fingerprints agree.
 
+use std::collections::HashMap;
+
 use crate::error::EngineError;
 use crate::exchange::TaskScope;
 use crate::explain::OperatorGraph;
-use crate::plan::{DistributedPlan, JobResult, execute};
+use crate::plan::{DistributedPlan, JobResult, exchange_uid, execute, state_uid};
 use crate::stream::StreamEnvironment;
 
 impl StreamEnvironment {
@@ -40,6 +42,7 @@ impl StreamEnvironment {
                 .map(|(i, e)| ((e.to, e.input), i))
                 .collect(),
             transport: scope.transport,
+            publisher: scope.publisher,
             wire_types: self.shared.wire_types.borrow().clone(),
         };
         let graph = self.shared.graph.borrow();
@@ -88,6 +91,8 @@ pub struct JobTopology {
     /// A hash of the operator graph (FNV-1a over its canonical text).
     pub fingerprint: u64,
     stage_of: Vec<u32>,
+    /// State uid → stage (operators, and exchange receivers at their downstream stage).
+    state_stage: HashMap<String, u32>,
 }
 
 impl JobTopology {
@@ -137,17 +142,34 @@ impl JobTopology {
                 }
             }
         }
+        let mut state_stage: HashMap<String, u32> = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(id, node)| (state_uid(id, &node.name, node.uid.as_deref()), stage_of[id]))
+            .collect();
+        for (e, ex) in exchanges.iter().enumerate() {
+            state_stage.insert(exchange_uid(e).to_string(), ex.to_stage);
+        }
         JobTopology {
             stages,
             exchanges,
             fingerprint: fingerprint(graph),
             stage_of,
+            state_stage,
         }
     }
 
     /// The stage of operator `operator`.
     pub fn stage_of(&self, operator: usize) -> u32 {
         self.stage_of[operator]
+    }
+
+    /// The stage whose tasks keep the state of `uid` (an operator's, or an exchange
+    /// receiver's), or `None` for a uid the job does not have. Operator subtask `i` of that
+    /// stage belongs to its task `i`.
+    pub fn stage_of_state(&self, uid: &str) -> Option<u32> {
+        self.state_stage.get(uid).copied()
     }
 
     /// Every task as `(stage, index)`, by stage then index.
@@ -241,6 +263,12 @@ mod tests {
         assert_eq!(cuts, [("HASH", 0, 1), ("REBALANCE", 1, 2)]);
         assert_eq!(t.tasks().len(), 11);
         assert_eq!(t.tasks()[4], (1, 0));
+        // State lives with its stage: the window's (derived uid), the exchange receivers'
+        // at their downstream stage.
+        assert_eq!(t.stage_of_state("2-window-aggregate"), Some(1), "{t:?}");
+        assert_eq!(t.stage_of_state("exchange-0"), Some(1));
+        assert_eq!(t.stage_of_state("exchange-1"), Some(2));
+        assert_eq!(t.stage_of_state("nope"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
+use crate::checkpoint::contents::CompletedCheckpoint;
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::snapshot::{CheckpointCtx, FinalKeyGroup, OperatorSnapshot};
 use crate::checkpoint::storage::{
@@ -18,6 +19,7 @@ use crate::checkpoint::storage::{
 use crate::checkpoint::{Barrier, CheckpointConfig};
 use crate::clock::now_millis;
 use crate::error::{EngineError, FailureSlot};
+use crate::exchange::CheckpointPublisher;
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorProbe, OperatorReport};
 
@@ -349,6 +351,10 @@ pub(crate) struct Coordinator {
     queued_savepoints: Vec<SavepointRequest>,
     next_trigger: Instant,
     handle: JobHandle,
+    /// A distributed attempt's publisher (see [`CheckpointPublisher`]).
+    publisher: Option<Arc<dyn CheckpointPublisher>>,
+    /// A publish failed: the attempt fails with it.
+    publish_failure: Option<EngineError>,
 }
 
 impl Coordinator {
@@ -397,7 +403,15 @@ impl Coordinator {
             queued_savepoints: Vec::new(),
             next_trigger: Instant::now().checked_add(interval).unwrap_or_else(far_future),
             handle,
+            publisher: None,
+            publish_failure: None,
         })
+    }
+
+    /// Publishes every completed checkpoint before it counts (a distributed attempt).
+    pub(crate) fn with_publisher(mut self, publisher: Option<Arc<dyn CheckpointPublisher>>) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// Sets the number of tasks that acknowledge each checkpoint (known after planning).
@@ -435,6 +449,9 @@ impl Coordinator {
                 Ok(msg) => self.handle_msg(msg),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if let Some(e) = self.publish_failure.take() {
+                failure.fail(e);
             }
             self.maybe_trigger();
         }
@@ -680,8 +697,22 @@ impl Coordinator {
         let id = p.barrier.id;
         let meta = self.metadata(&p);
         let files: Vec<String> = p.acked.keys().map(|t| format!("task-{t}.state")).collect();
+        let commits = p.savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
         let result =
             storage::sync_files(&p.dir, &files).and_then(|()| storage::write_metadata(&p.dir, &meta));
+        let published = match (&result, &self.publisher) {
+            (Ok(()), Some(publisher)) if commits => {
+                CompletedCheckpoint::open(&p.dir).and_then(|c| publisher.publish(&c))
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = published {
+            let reason = format!("publishing it failed: {e}");
+            self.publish_failure = Some(e);
+            self.pending = Some(p);
+            self.abandon(&reason);
+            return;
+        }
         if let Err(e) = result {
             self.pending = Some(p);
             self.abandon(&e.to_string());
@@ -695,7 +726,6 @@ impl Coordinator {
             "checkpoint written"
         );
         self.handle.update(|pr| pr.pending_checkpoint = None);
-        let commits = p.savepoint.as_ref().is_none_or(|(_, stop, _)| *stop);
         let mut reply_result = Ok(p.dir.clone());
         if let Some((target, true, _)) = &p.savepoint
             && self.config.is_some()

@@ -33,6 +33,7 @@
 //! of *all* old subtasks, so a job can resume at another parallelism; sources and sinks get the
 //! operator state of every old subtask (see [`crate::Source`] and [`crate::Sink`]).
 
+pub mod contents;
 pub(crate) mod coordinator;
 pub(crate) mod restart;
 pub(crate) mod restore;
@@ -43,6 +44,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::record::Barrier;
+pub use contents::{CheckpointAssembly, CompletedCheckpoint, Section};
 pub use coordinator::{CheckpointFailure, FAILED_CHECKPOINTS_KEPT, JobHandle, JobProgress};
 pub use restart::{FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;

@@ -56,7 +56,7 @@ impl ExchangeSender for LocalSender {
         Ok(())
     }
 
-    fn flush(&mut self) -> Result<(), EngineError> {
+    fn flush(&mut self, _checkpoint_id: u64) -> Result<(), EngineError> {
         Ok(())
     }
 }

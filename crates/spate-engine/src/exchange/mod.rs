@@ -43,8 +43,9 @@ pub trait ExchangeSender: Send {
     fn records(&mut self, partition: usize, encoded: Bytes) -> Result<(), EngineError>;
     /// An event for every partition (a watermark, idleness, the end).
     fn broadcast(&mut self, event: ExchangeEvent) -> Result<(), EngineError>;
-    /// At a barrier: everything handed so far belongs to the checkpoint.
-    fn flush(&mut self) -> Result<(), EngineError>;
+    /// At the barrier of checkpoint `checkpoint_id`: everything handed so far belongs to
+    /// that checkpoint, everything handed after it to a later one.
+    fn flush(&mut self, checkpoint_id: u64) -> Result<(), EngineError>;
 }
 
 /// The receiving half of one exchange at one downstream subtask (see the module docs).
@@ -77,6 +78,19 @@ pub trait ExchangeTransport: Send + Sync {
     ) -> Result<Box<dyn ExchangeReceiver>, EngineError>;
 }
 
+/// Where a distributed attempt's completed checkpoints go besides its local directory.
+///
+/// Contract: `publish` is called on the checkpoint coordinator's thread once per completed
+/// checkpoint (never for a savepoint alone), in increasing id order, after the checkpoint's
+/// directory is complete and before any task hears that it completed. Until it returns
+/// `Ok`, the checkpoint does not count: sinks do not commit and exchange senders keep what
+/// they were handed after its barriers. An error fails the attempt (the publisher may have
+/// been fenced: another process took over its tasks).
+pub trait CheckpointPublisher: Send + Sync {
+    /// Makes `checkpoint` durable where other processes can restore it.
+    fn publish(&self, checkpoint: &crate::checkpoint::CompletedCheckpoint) -> Result<(), EngineError>;
+}
+
 /// What one process runs of a distributed job
 /// ([`StreamEnvironment::execute_tasks`](crate::StreamEnvironment::execute_tasks)).
 #[derive(Clone)]
@@ -85,6 +99,8 @@ pub struct TaskScope {
     pub owned: BTreeSet<(u32, u32)>,
     /// Where records crossing stages go.
     pub transport: Arc<dyn ExchangeTransport>,
+    /// Where completed checkpoints go besides the local directory, if anywhere.
+    pub publisher: Option<Arc<dyn CheckpointPublisher>>,
 }
 
 impl std::fmt::Debug for TaskScope {

@@ -102,8 +102,8 @@ impl<T: StateData> Control for ExchangeOut<T> {
         let r = self.sender.broadcast(ExchangeEvent::End);
         self.check(r);
     }
-    fn checkpoint(&mut self, _cp: &mut CheckpointCtx) {
-        let r = self.sender.flush();
+    fn checkpoint(&mut self, cp: &mut CheckpointCtx) {
+        let r = self.sender.flush(cp.id());
         self.check(r);
     }
 }

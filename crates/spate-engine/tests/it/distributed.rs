@@ -67,7 +67,11 @@ fn two_attempts_with_disjoint_tasks_equal_one_process() {
         std::thread::spawn(move || {
             let env = StreamEnvironment::new();
             let out = job(&env);
-            env.execute_tasks(TaskScope { owned, transport })
+            env.execute_tasks(TaskScope {
+                owned,
+                transport,
+                publisher: None,
+            })
                 .expect("attempt");
             out.values()
         })
@@ -96,6 +100,7 @@ fn a_type_without_an_exchange_codec_is_refused_naming_the_edge() {
         .execute_tasks(TaskScope {
             owned: [(0, 0)].into_iter().collect(),
             transport: Arc::new(LocalExchange::new()),
+            publisher: None,
         })
         .expect_err("u64 was not registered");
     assert!(err.to_string().contains("u64"), "{err}");
