@@ -1,29 +1,29 @@
 //! Changelog topics: a distributed job's keyed state in Kafka, so a task that moves to another
 //! process restores from Kafka rather than from the old process's disk.
 //!
-//! One compacted topic per keyed operator, one partition per task of the operator's stage.
-//! The unit is the engine's own: a *key-group section* (the bytes a checkpoint writes for one
-//! key group of one operator). At each commit a task writes every section that changed since
-//! its last committed write, in the process's transaction:
+//! One compacted topic per stage, one partition per task of the stage. The records are
+//! *sections* under opaque keys (the distributed runtime keys the engine's sections: one key
+//! group or the operator state of one operator subtask). At each commit a task writes every
+//! section that changed since its last committed write, in the process's transaction:
 //!
 //! ```text
-//! key   = key group, u32 big-endian
-//! value = the section's bytes (absent — a tombstone — when the key group became empty)
+//! key   = the section's key (opaque bytes)
+//! value = the section's bytes (absent — a tombstone — when the section is gone or empty)
 //! header spate.checkpoint = the checkpoint id, u64 big-endian
 //! ```
 //!
-//! Compaction keeps the newest record of each key group, so a partition holds the task's
-//! state as of its last committed transaction. [`restore`] reads a partition to its last
-//! stable offset, read_committed. A task taking over must first read its committed offsets
-//! with `require_stable` ([`spate_kafka_client::fetch_committed_offsets`]): that waits for
-//! the previous owner's open transaction to end, so the changelog's last stable offset then
+//! Compaction keeps the newest record of each key, so a partition holds the task's state as
+//! of its last committed transaction. [`restore`] reads a partition to its last stable
+//! offset, read_committed. A task taking over must first read its committed offsets with
+//! `require_stable` ([`spate_kafka_client::fetch_committed_offsets`]): that waits for the
+//! previous owner's open transaction to end, so the changelog's last stable offset then
 //! covers everything that transaction wrote.
 //!
-//! Kafka Streams logs every changed key; logging whole key groups reuses the engine's
-//! snapshots unchanged and writes nothing for key groups that did not change, but rewrites a
-//! whole key group for one changed key in it.
+//! Kafka Streams logs every changed key; logging whole sections reuses the engine's
+//! snapshots unchanged and writes nothing for sections that did not change (known from their
+//! CRC without reading them), but rewrites a whole key group for one changed key in it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -87,13 +87,13 @@ pub fn ensure_changelog_topic(
     }
 }
 
-/// What a task last wrote per (topic, partition, key group): the section's CRC32C, so an
+/// What a task last wrote per (topic, partition, section key): the section's CRC32C, so an
 /// unchanged section is not written again. Writes of an open transaction count only once it
 /// committed.
 #[derive(Debug, Default)]
 pub struct ChangelogWriter {
-    committed: HashMap<(String, i32, u32), u32>,
-    pending: HashMap<(String, i32, u32), u32>,
+    committed: HashMap<(String, i32), HashMap<Bytes, u32>>,
+    pending: HashMap<(String, i32), HashMap<Bytes, Option<u32>>>,
 }
 
 impl ChangelogWriter {
@@ -103,56 +103,116 @@ impl ChangelogWriter {
     }
 
     /// Sections restored from the changelog count as written.
-    pub fn restored(&mut self, topic: &str, partition: i32, sections: &BTreeMap<u32, Bytes>) {
-        for (kg, bytes) in sections {
-            self.committed
-                .insert((topic.to_string(), partition, *kg), crc32c::crc32c(bytes));
+    pub fn restored(&mut self, topic: &str, partition: i32, sections: &BTreeMap<Bytes, Bytes>) {
+        let known = self.committed.entry((topic.to_string(), partition)).or_default();
+        for (key, bytes) in sections {
+            known.insert(key.clone(), crc32c::crc32c(bytes));
         }
     }
 
-    /// Sends `section` of key group `key_group` into `producer`'s open transaction unless the
-    /// same bytes are the last committed ones; an empty section is a tombstone. Returns whether
-    /// a record was sent.
+    fn last(&self, place: &(String, i32), key: &[u8]) -> Option<u32> {
+        match self.pending.get(place).and_then(|p| p.get(key)) {
+            Some(pending) => *pending,
+            None => self.committed.get(place).and_then(|c| c.get(key)).copied(),
+        }
+    }
+
+    /// Sends `section` under `key` into `producer`'s open transaction unless the same bytes
+    /// are the last written ones; an empty section is a tombstone. Returns whether a record
+    /// was sent.
     pub fn write(
         &mut self,
         producer: &mut TransactionalProducer,
         topic: &str,
         partition: i32,
-        key_group: u32,
+        key: &[u8],
         section: &[u8],
         checkpoint_id: u64,
     ) -> Result<bool, ClientError> {
-        let key = (topic.to_string(), partition, key_group);
         let crc = crc32c::crc32c(section);
-        let last = self.pending.get(&key).or_else(|| self.committed.get(&key));
-        let unchanged = match last {
-            Some(c) => *c == crc,
-            // Never written: an empty section needs no tombstone.
-            None => section.is_empty(),
+        self.write_with(producer, (topic, partition), key, crc, checkpoint_id, || {
+            Ok(section.to_vec())
+        })
+    }
+
+    /// As [`Self::write`] for a section known by its CRC: `read` is called only when the
+    /// section changed.
+    pub fn write_with(
+        &mut self,
+        producer: &mut TransactionalProducer,
+        (topic, partition): (&str, i32),
+        key: &[u8],
+        crc: u32,
+        checkpoint_id: u64,
+        read: impl FnOnce() -> Result<Vec<u8>, ClientError>,
+    ) -> Result<bool, ClientError> {
+        let place = (topic.to_string(), partition);
+        let unchanged = match self.last(&place, key) {
+            Some(c) => c == crc,
+            // Never written, or deleted: an empty section needs no tombstone.
+            None => crc == crc32c::crc32c(&[]),
         };
         if unchanged {
             return Ok(false);
         }
-        producer.send(
-            topic,
-            partition,
-            OutRecord {
-                key: Some(Bytes::copy_from_slice(&key_group.to_be_bytes())),
-                value: (!section.is_empty()).then(|| Bytes::copy_from_slice(section)),
-                headers: vec![(
-                    CHECKPOINT_HEADER.to_string(),
-                    Some(Bytes::copy_from_slice(&checkpoint_id.to_be_bytes())),
-                )],
-                timestamp: now_ms(),
-            },
-        )?;
-        self.pending.insert(key, crc);
+        let section = read()?;
+        let value = (!section.is_empty()).then(|| Bytes::from(section));
+        send(producer, &place, key, value, checkpoint_id)?;
+        let written = (crc != crc32c::crc32c(&[])).then_some(crc);
+        self.pending
+            .entry(place)
+            .or_default()
+            .insert(Bytes::copy_from_slice(key), written);
         Ok(true)
+    }
+
+    /// Tombstones every section of `topic`-`partition` written before whose key is not in
+    /// `live` (an operator's key group that no longer holds state, say). Returns how many.
+    pub fn delete_others(
+        &mut self,
+        producer: &mut TransactionalProducer,
+        (topic, partition): (&str, i32),
+        live: &HashSet<Bytes>,
+        checkpoint_id: u64,
+    ) -> Result<usize, ClientError> {
+        let place = (topic.to_string(), partition);
+        let mut known: HashSet<Bytes> = self
+            .committed
+            .get(&place)
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default();
+        if let Some(p) = self.pending.get(&place) {
+            for (k, v) in p {
+                if v.is_some() {
+                    known.insert(k.clone());
+                } else {
+                    known.remove(k);
+                }
+            }
+        }
+        let mut gone: Vec<Bytes> = known.into_iter().filter(|k| !live.contains(k)).collect();
+        gone.sort();
+        for key in &gone {
+            send(producer, &place, key, None, checkpoint_id)?;
+            self.pending
+                .entry(place.clone())
+                .or_default()
+                .insert(key.clone(), None);
+        }
+        Ok(gone.len())
     }
 
     /// The transaction committed: its writes are what the changelog holds.
     pub fn committed(&mut self) {
-        self.committed.extend(self.pending.drain());
+        for (place, writes) in self.pending.drain() {
+            let known = self.committed.entry(place).or_default();
+            for (key, crc) in writes {
+                match crc {
+                    Some(crc) => known.insert(key, crc),
+                    None => known.remove(&key),
+                };
+            }
+        }
     }
 
     /// The transaction was aborted: its writes never happened.
@@ -161,15 +221,37 @@ impl ChangelogWriter {
     }
 }
 
-/// The sections a changelog partition holds (key group → bytes), read_committed up to its
-/// last stable offset, within `timeout`.
+fn send(
+    producer: &mut TransactionalProducer,
+    (topic, partition): &(String, i32),
+    key: &[u8],
+    value: Option<Bytes>,
+    checkpoint_id: u64,
+) -> Result<(), ClientError> {
+    producer.send(
+        topic,
+        *partition,
+        OutRecord {
+            key: Some(Bytes::copy_from_slice(key)),
+            value,
+            headers: vec![(
+                CHECKPOINT_HEADER.to_string(),
+                Some(Bytes::copy_from_slice(&checkpoint_id.to_be_bytes())),
+            )],
+            timestamp: now_ms(),
+        },
+    )
+}
+
+/// The sections a changelog partition holds (key → bytes), read_committed up to its last
+/// stable offset, within `timeout`.
 pub fn restore(
     bootstrap: &str,
     security: &ClientSecurity,
     topic: &str,
     partition: i32,
     timeout: Duration,
-) -> Result<BTreeMap<u32, Bytes>, ClientError> {
+) -> Result<BTreeMap<Bytes, Bytes>, ClientError> {
     let (host, port) = BrokerConnection::connect_secured(first(bootstrap)?, timeout, security)?
         .leader_of(topic, partition)?;
     let mut leader = BrokerConnection::connect_secured(&format!("{host}:{port}"), timeout, security)?;
@@ -212,20 +294,16 @@ pub fn restore(
             if r.offset >= end {
                 break;
             }
-            let key = r
-                .record
-                .key
-                .and_then(|k| <[u8; 4]>::try_from(k).ok())
-                .ok_or_else(|| {
-                    ClientError::Protocol(format!(
-                        "changelog {topic}-{partition} offset {}: a key that is not a key group",
-                        r.offset
-                    ))
-                })?;
-            let key_group = u32::from_be_bytes(key);
+            let key = r.record.key.ok_or_else(|| {
+                ClientError::Protocol(format!(
+                    "changelog {topic}-{partition} offset {}: a record without a key",
+                    r.offset
+                ))
+            })?;
+            let key = Bytes::copy_from_slice(key);
             match r.record.value {
-                Some(v) => sections.insert(key_group, Bytes::copy_from_slice(v)),
-                None => sections.remove(&key_group),
+                Some(v) => sections.insert(key, Bytes::copy_from_slice(v)),
+                None => sections.remove(&key),
             };
         }
         next = next.max(cursor.next_offset());

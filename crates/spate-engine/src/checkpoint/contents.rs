@@ -110,7 +110,14 @@ impl CheckpointAssembly {
     }
 
     /// Adds one section (a later section of the same place replaces an earlier one).
-    pub fn add(&mut self, uid: &str, parallelism: usize, subtask: usize, key_group: Option<u32>, bytes: Vec<u8>) {
+    pub fn add(
+        &mut self,
+        uid: &str,
+        parallelism: usize,
+        subtask: usize,
+        key_group: Option<u32>,
+        bytes: Vec<u8>,
+    ) {
         let entry = self
             .subtasks
             .entry((uid.to_string(), subtask))
@@ -136,14 +143,16 @@ impl CheckpointAssembly {
         let mut snapshots: Vec<OperatorSnapshot> = self
             .subtasks
             .into_iter()
-            .map(|((uid, subtask), (parallelism, operator, keyed))| OperatorSnapshot {
-                uid: uid.into(),
-                subtask,
-                parallelism,
-                keyed,
-                operator,
-                ..OperatorSnapshot::default()
-            })
+            .map(
+                |((uid, subtask), (parallelism, operator, keyed))| OperatorSnapshot {
+                    uid: uid.into(),
+                    subtask,
+                    parallelism,
+                    keyed,
+                    operator,
+                    ..OperatorSnapshot::default()
+                },
+            )
             .collect();
         let file = "task-0.state";
         let refs = storage::write_task_file(dir, file, &mut snapshots)?;

@@ -72,7 +72,7 @@ fn two_attempts_with_disjoint_tasks_equal_one_process() {
                 transport,
                 publisher: None,
             })
-                .expect("attempt");
+            .expect("attempt");
             out.values()
         })
     };

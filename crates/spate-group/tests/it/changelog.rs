@@ -41,7 +41,7 @@ fn a_restore_sees_the_committed_sections_only() {
             for (kg, bytes) in writes {
                 sent += usize::from(
                     writer
-                        .write(&mut producer, &topic, 1, *kg, bytes, checkpoint)
+                        .write(&mut producer, &topic, 1, &kg.to_be_bytes(), bytes, checkpoint)
                         .unwrap(),
                 );
             }
@@ -73,9 +73,13 @@ fn a_restore_sees_the_committed_sections_only() {
     assert_eq!(commit(&[(0, b"a1"), (1, b"b3")], 4, true, &mut writer), 1);
 
     let restored = restore(&bootstrap, &Default::default(), &topic, 1, TIMEOUT).expect("restore");
-    let want: BTreeMap<u32, Bytes> = [(0, Bytes::from_static(b"a1")), (1, Bytes::from_static(b"b3"))]
-        .into_iter()
-        .collect();
+    let key = |kg: u32| Bytes::copy_from_slice(&kg.to_be_bytes());
+    let want: BTreeMap<Bytes, Bytes> = [
+        (key(0), Bytes::from_static(b"a1")),
+        (key(1), Bytes::from_static(b"b3")),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(restored, want);
     assert!(
         restore(&bootstrap, &Default::default(), &topic, 0, TIMEOUT)
@@ -87,4 +91,16 @@ fn a_restore_sees_the_committed_sections_only() {
     let mut again = ChangelogWriter::new();
     again.restored(&topic, 1, &restored);
     assert_eq!(commit(&[(0, b"a1"), (1, b"b3")], 5, true, &mut again), 0);
+
+    // Sections no longer live are deleted: only key group 1 stays.
+    producer.begin().unwrap();
+    let live = [key(1)].into_iter().collect();
+    assert_eq!(
+        again.delete_others(&mut producer, (&topic, 1), &live, 6).unwrap(),
+        1
+    );
+    producer.commit().unwrap();
+    again.committed();
+    let restored = restore(&bootstrap, &Default::default(), &topic, 1, TIMEOUT).expect("restore");
+    assert_eq!(restored.keys().cloned().collect::<Vec<_>>(), [key(1)]);
 }
