@@ -50,6 +50,10 @@ LAYERS = {
     "spate-iceberg": ("avro", 1),
     "spate-connectors": ("both", 3),
     "spate-sql": ("both", 4),
+    # One job on several processes: the engine's exchanges and checkpoints on Kafka (the
+    # wire client, the group's changelogs). Beside the SQL runtime, so its tests can run
+    # connectors' jobs; only the binary wires it to jobs.
+    "spate-distributed": ("both", 4),
     "spate-server": ("both", 5),
     "spate": ("both", 6),
 }

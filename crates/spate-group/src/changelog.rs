@@ -61,24 +61,36 @@ pub fn ensure_changelog_topic(
     partitions: i32,
     replication_factor: i16,
 ) -> Result<(), ClientError> {
-    match conn.create_topic(
+    ensure_topic(
+        conn,
         topic,
         partitions,
         replication_factor,
         &[("cleanup.policy", "compact")],
-    ) {
+    )
+}
+
+/// Creates `topic` with `partitions` partitions and `configs`, or checks that the existing
+/// one has one partition per task of its stage.
+pub fn ensure_topic(
+    conn: &mut BrokerConnection,
+    topic: &str,
+    partitions: i32,
+    replication_factor: i16,
+    configs: &[(&str, &str)],
+) -> Result<(), ClientError> {
+    match conn.create_topic(topic, partitions, replication_factor, configs) {
         Ok(()) => Ok(()),
         Err(ClientError::Code {
             code: TOPIC_ALREADY_EXISTS,
             ..
         }) => {
-            // It must have one partition per task.
             let existing = conn.partition_count(topic)?;
             if existing == partitions {
                 Ok(())
             } else {
                 Err(ClientError::Config(format!(
-                    "changelog topic {topic} has {existing} partitions, the job's stage has {partitions} tasks; \
+                    "topic {topic} has {existing} partitions, the job's stage has {partitions} tasks; \
                      a distributed job keeps its stage parallelism (or starts over with new topics)"
                 )))
             }

@@ -95,9 +95,11 @@ impl CompletedCheckpoint {
 pub struct CheckpointAssembly {
     id: u64,
     max_parallelism: usize,
-    /// (uid, subtask) → (parallelism, operator state, key groups).
-    subtasks: BTreeMap<(String, usize), (usize, Option<Vec<u8>>, Vec<(u32, Vec<u8>)>)>,
+    subtasks: BTreeMap<(String, usize), AssembledSubtask>,
 }
+
+/// One operator subtask's sections: (parallelism, operator state, key groups).
+type AssembledSubtask = (usize, Option<Vec<u8>>, Vec<(u32, Vec<u8>)>);
 
 impl CheckpointAssembly {
     /// An empty checkpoint `id` of a job with `max_parallelism` key groups.
