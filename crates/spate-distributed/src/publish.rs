@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use spate_engine::EngineError;
 use spate_engine::checkpoint::{CompletedCheckpoint, Section};
-use spate_engine::exchange::CheckpointPublisher;
+use spate_engine::exchange::{CheckpointPublisher, ReceiverState};
 use spate_engine::topology::JobTopology;
 use spate_group::GroupMetadata;
 use spate_group::changelog::ChangelogWriter;
@@ -182,7 +182,9 @@ impl KafkaCheckpoints {
                     && s.key_group.is_none()
                 {
                     let bytes = checkpoint.read(s)?;
-                    if let Some(position) = decode_position(&bytes) {
+                    if let Some(position) =
+                        ReceiverState::decode(&bytes).and_then(|state| decode_position(&state.position))
+                    {
                         offsets.push((exchange_topic(&self.group, e), partition, position, None));
                     }
                 }

@@ -78,7 +78,7 @@ impl ProcessTxn {
 
     /// Hands over `record` for `topic`-`partition`, from a task whose last barrier was of
     /// checkpoint `after`: into the open transaction, or held until `after` committed.
-    pub(crate) fn send(
+    pub fn send(
         &self,
         after: u64,
         topic: &Arc<str>,
@@ -106,7 +106,7 @@ impl ProcessTxn {
     /// `finish` (changelog sections, offsets), then the commit; then opens the next one with
     /// what was held from after them. An error leaves the transaction failed for good: the
     /// attempt must end (the next one aborts it by taking the transactional id again).
-    pub(crate) fn commit_checkpoint(
+    pub fn commit_checkpoint(
         &self,
         id: u64,
         finish: impl FnOnce(&mut TransactionalProducer) -> Result<(), DistributedError>,

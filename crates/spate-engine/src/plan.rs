@@ -21,14 +21,14 @@ use crate::checkpoint::{
     CheckpointConfig, FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy,
 };
 use crate::error::{EngineError, FailureSlot};
-use crate::exchange::{CheckpointPublisher, ExchangeTransport};
+use crate::exchange::{CheckpointPublisher, ExchangeTransport, ReceiverState};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};
 use crate::placement::{Placement, is_chain_head};
 use crate::runtime::build::{AnyBox, BuildCtx, Routing};
 use crate::runtime::channel::WorkerSignal;
-use crate::runtime::exchange::{RouteKind, WireType};
+use crate::runtime::exchange::{RestoredReceiver, RouteKind, WireType};
 use crate::runtime::output::SideOutputs;
 use crate::runtime::task::{InputTask, Task, TaskTimer};
 use crate::runtime::worker::{ScheduledTask, run_worker};
@@ -486,14 +486,30 @@ impl<'g> Planner<'g> {
             for j in (0..pt).filter(|j| scope.owns(to, *j)) {
                 let senders = Self::take_ends(&mut self.exchange_senders, (to, ei), j);
                 // Resumes where this subtask's last checkpoint left it (its operator state).
-                let position = match self.restore {
+                let restored = match self.restore {
                     Some(r) => r
                         .operator_states(&exchange_uid(e))?
                         .and_then(|states| states.into_iter().nth(j))
-                        .filter(|p| !p.is_empty()),
+                        .filter(|p| !p.is_empty())
+                        .map(|bytes| {
+                            ReceiverState::decode(&bytes).ok_or_else(|| {
+                                EngineError::Checkpoint(format!(
+                                    "exchange {e} into subtask {j}: an unreadable receiver state"
+                                ))
+                            })
+                        })
+                        .transpose()?,
                     None => None,
                 };
-                let receiver = scope.transport.receiver(e, j, pf, position.as_deref())?;
+                let receiver = RestoredReceiver {
+                    receiver: scope.transport.receiver(
+                        e,
+                        j,
+                        pf,
+                        restored.as_ref().map(|r| r.position.as_slice()),
+                    )?,
+                    ended: restored.map(|r| r.ended).unwrap_or_default(),
+                };
                 let metrics = Arc::new(TaskMetrics::default());
                 task_metrics.push(metrics.clone());
                 let ckpt = TaskCheckpointing::new(

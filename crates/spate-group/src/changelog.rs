@@ -264,13 +264,44 @@ pub fn restore(
     partition: i32,
     timeout: Duration,
 ) -> Result<BTreeMap<Bytes, Bytes>, ClientError> {
+    let mut sections = BTreeMap::new();
+    read_to_stable(
+        bootstrap,
+        security,
+        (topic, partition),
+        timeout,
+        |offset, key, value| {
+            let key = key.ok_or_else(|| {
+                ClientError::Protocol(format!(
+                    "changelog {topic}-{partition} offset {offset}: a record without a key"
+                ))
+            })?;
+            let key = Bytes::copy_from_slice(key);
+            match value {
+                Some(v) => sections.insert(key, Bytes::copy_from_slice(v)),
+                None => sections.remove(&key),
+            };
+            Ok(())
+        },
+    )?;
+    Ok(sections)
+}
+
+/// Hands every committed record of `topic`-`partition` below its last stable offset to
+/// `visit(offset, key, value)` in order (read_committed), within `timeout`.
+pub fn read_to_stable(
+    bootstrap: &str,
+    security: &ClientSecurity,
+    (topic, partition): (&str, i32),
+    timeout: Duration,
+    mut visit: impl FnMut(i64, Option<&[u8]>, Option<&[u8]>) -> Result<(), ClientError>,
+) -> Result<(), ClientError> {
     let (host, port) = BrokerConnection::connect_secured(first(bootstrap)?, timeout, security)?
         .leader_of(topic, partition)?;
     let mut leader = BrokerConnection::connect_secured(&format!("{host}:{port}"), timeout, security)?;
     let end = leader.list_offset(topic, partition, -1, true)?;
-    let mut sections = BTreeMap::new();
     if end <= 0 {
-        return Ok(sections);
+        return Ok(());
     }
     let settings =
         FetchSettings::with_security(bootstrap, security.clone(), true, OffsetOutOfRange::Earliest);
@@ -291,7 +322,7 @@ pub fn restore(
         let Some(chunk) = fetcher.next_chunk()? else {
             if Instant::now() >= deadline {
                 return Err(ClientError::Unreachable(format!(
-                    "restoring {topic}-{partition}: read to offset {next} of {end} within {timeout:?}"
+                    "reading {topic}-{partition}: read to offset {next} of {end} within {timeout:?}"
                 )));
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -301,26 +332,16 @@ pub fn restore(
         cursor.reset(chunk.records, chunk.from, chunk.aborted);
         while let Some(r) = cursor
             .next_record()
-            .map_err(|e| ClientError::Protocol(format!("changelog {topic}-{partition}: {e}")))?
+            .map_err(|e| ClientError::Protocol(format!("{topic}-{partition}: {e}")))?
         {
             if r.offset >= end {
                 break;
             }
-            let key = r.record.key.ok_or_else(|| {
-                ClientError::Protocol(format!(
-                    "changelog {topic}-{partition} offset {}: a record without a key",
-                    r.offset
-                ))
-            })?;
-            let key = Bytes::copy_from_slice(key);
-            match r.record.value {
-                Some(v) => sections.insert(key, Bytes::copy_from_slice(v)),
-                None => sections.remove(&key),
-            };
+            visit(r.offset, r.record.key, r.record.value)?;
         }
         next = next.max(cursor.next_offset());
     }
-    Ok(sections)
+    Ok(())
 }
 
 fn first(bootstrap: &str) -> Result<&str, ClientError> {

@@ -2,6 +2,7 @@
 //! process.
 
 mod processes;
+mod txn;
 
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
 

@@ -78,6 +78,45 @@ pub trait ExchangeTransport: Send + Sync {
     ) -> Result<Box<dyn ExchangeReceiver>, EngineError>;
 }
 
+/// The operator state the receiving side of an exchange checkpoints (uid `exchange-<n>`, one
+/// per downstream subtask): which upstream subtasks ended (their end is behind the
+/// position, so a restored receiver would never see it again), then the transport's
+/// [`ExchangeReceiver::position`].
+///
+/// Layout: upstream count `u32` big-endian, one byte per upstream (1 ended, 0 not), then the
+/// position's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverState {
+    /// Per upstream subtask: its end was received.
+    pub ended: Vec<bool>,
+    /// The transport's position.
+    pub position: Vec<u8>,
+}
+
+impl ReceiverState {
+    /// The state's bytes (see the type docs).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4 + self.ended.len() + self.position.len());
+        out.extend_from_slice(&(self.ended.len() as u32).to_be_bytes());
+        out.extend(self.ended.iter().map(|e| u8::from(*e)));
+        out.extend_from_slice(&self.position);
+        out
+    }
+
+    /// Reads [`Self::encode`]'s bytes; `None` when they are not such a state.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let n = u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+        let flags = bytes.get(4..4usize.checked_add(n)?)?;
+        if flags.iter().any(|f| *f > 1) {
+            return None;
+        }
+        Some(Self {
+            ended: flags.iter().map(|f| *f == 1).collect(),
+            position: bytes[4 + n..].to_vec(),
+        })
+    }
+}
+
 /// Where a distributed attempt's completed checkpoints go besides its local directory.
 ///
 /// Contract: `publish` is called on the checkpoint coordinator's thread once per completed
@@ -108,5 +147,22 @@ impl std::fmt::Debug for TaskScope {
         f.debug_struct("TaskScope")
             .field("owned", &self.owned)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReceiverState;
+
+    #[test]
+    fn receiver_states_read_back_and_garbage_is_refused() {
+        let s = ReceiverState {
+            ended: vec![true, false, true],
+            position: vec![0, 0, 0, 0, 0, 0, 1, 2],
+        };
+        assert_eq!(ReceiverState::decode(&s.encode()), Some(s));
+        assert_eq!(ReceiverState::decode(&[0, 0]), None);
+        assert_eq!(ReceiverState::decode(&[0, 0, 0, 9, 1]), None);
+        assert_eq!(ReceiverState::decode(&[0, 0, 0, 1, 7]), None);
     }
 }

@@ -21,7 +21,7 @@ use crate::checkpoint::CheckpointCtx;
 use crate::checkpoint::coordinator::TaskCheckpointing;
 use crate::checkpoint::snapshot::OperatorIdentity;
 use crate::error::{EngineError, FailureSlot};
-use crate::exchange::{ExchangeEvent, ExchangeReceiver, ExchangeSender};
+use crate::exchange::{ExchangeEvent, ExchangeReceiver, ExchangeSender, ReceiverState};
 use crate::keygroup::{key_group_of, subtask_for_key_group};
 use crate::record::{Data, Key, Record, StateData, Timestamp};
 use crate::runtime::build::{AnyBox, boxed};
@@ -139,6 +139,9 @@ pub(crate) struct ExchangeInputTask<T> {
     /// One writer per upstream subtask, into the downstream task's channel from it.
     outs: Vec<BoxOutput<T>>,
     ended: Vec<bool>,
+    /// Upstream subtasks that had ended at the restored checkpoint: their channels are
+    /// ended at the first step.
+    restored_ends: Vec<usize>,
     events: Vec<(usize, ExchangeEvent)>,
     identity: OperatorIdentity,
     ckpt: Option<TaskCheckpointing>,
@@ -149,7 +152,7 @@ pub(crate) struct ExchangeInputTask<T> {
 
 impl<T: StateData> ExchangeInputTask<T> {
     pub(crate) fn new(
-        receiver: Box<dyn ExchangeReceiver>,
+        receiver: RestoredReceiver,
         outs: Vec<BoxOutput<T>>,
         identity: OperatorIdentity,
         ckpt: Option<TaskCheckpointing>,
@@ -157,10 +160,12 @@ impl<T: StateData> ExchangeInputTask<T> {
         failure: FailureSlot,
     ) -> Self {
         let n = outs.len();
+        let restored_ends = (0..n).filter(|i| receiver.ended.get(*i) == Some(&true)).collect();
         Self {
-            receiver,
+            receiver: receiver.receiver,
             outs,
             ended: vec![false; n],
+            restored_ends,
             events: Vec::new(),
             identity,
             ckpt,
@@ -171,7 +176,11 @@ impl<T: StateData> ExchangeInputTask<T> {
     }
 
     fn snapshot_and_send(&mut self, mut ctx: CheckpointCtx) -> CheckpointCtx {
-        ctx.set_operator_state(&self.identity, self.receiver.position());
+        let state = ReceiverState {
+            ended: self.ended.clone(),
+            position: self.receiver.position(),
+        };
+        ctx.set_operator_state(&self.identity, state.encode());
         for o in &mut self.outs {
             o.checkpoint(&mut ctx);
         }
@@ -262,6 +271,12 @@ impl<T: StateData> Task for ExchangeInputTask<T> {
     }
 
     fn step(&mut self, _now: Timestamp) -> Step {
+        for from in std::mem::take(&mut self.restored_ends) {
+            if let Err(e) = self.deliver(from, ExchangeEvent::End) {
+                self.failure.fail(e);
+                return Step::Finished;
+            }
+        }
         if let Some(s) = self.checkpointing() {
             return s;
         }
@@ -305,6 +320,12 @@ impl<T: StateData> Task for ExchangeInputTask<T> {
             Step::Idle
         }
     }
+}
+
+/// A receiver with the upstream subtasks that had ended at the restored checkpoint.
+pub(crate) struct RestoredReceiver {
+    pub(crate) receiver: Box<dyn ExchangeReceiver>,
+    pub(crate) ended: Vec<bool>,
 }
 
 /// The partitioner `key_by` records: given the downstream parallelism, a typed
@@ -355,7 +376,7 @@ pub(crate) trait WireType {
     #[allow(clippy::too_many_arguments)]
     fn input_task(
         &self,
-        receiver: Box<dyn ExchangeReceiver>,
+        receiver: RestoredReceiver,
         senders: Vec<AnyBox>,
         batch_size: usize,
         identity: OperatorIdentity,
@@ -407,7 +428,7 @@ impl<T: StateData + Data> WireType for Wire<T> {
 
     fn input_task(
         &self,
-        receiver: Box<dyn ExchangeReceiver>,
+        receiver: RestoredReceiver,
         senders: Vec<AnyBox>,
         batch_size: usize,
         identity: OperatorIdentity,
