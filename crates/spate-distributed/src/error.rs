@@ -22,6 +22,10 @@ pub enum DistributedError {
     /// A changelog or repartition record this build cannot read.
     #[error("{0}")]
     Corrupt(String),
+    /// The group membership failed (the coordinator unreachable past the timeouts, another
+    /// job's processes in the group).
+    #[error("{0}")]
+    Group(String),
     /// The process transaction failed before and must be started over.
     #[error("the process transaction failed before: {0}")]
     Poisoned(String),

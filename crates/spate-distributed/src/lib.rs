@@ -15,6 +15,9 @@
 //!   (`<group>-stage-<n>-changelog`, one partition per task) in that transaction.
 //! - [`restore_tasks`]: a process taking tasks over reads their changelog partitions back
 //!   into a checkpoint directory and the engine restores from it as from any checkpoint.
+//! - [`run_distributed`]: one process of the job, driven by its group membership
+//!   ([`spate_group::Membership`]): assigned tasks are restored and run, revoked ones
+//!   stop with a committed checkpoint, lost ones are cancelled.
 //! - [`DistributedError`]: the crate's errors.
 //!
 //! Processes checkpoint independently, as Kafka Streams' instances commit independently:
@@ -79,6 +82,7 @@ mod error;
 pub mod exchange;
 pub mod publish;
 pub mod restore;
+pub mod runner;
 pub mod topics;
 pub mod txn;
 
@@ -86,5 +90,6 @@ pub use error::DistributedError;
 pub use exchange::KafkaExchange;
 pub use publish::KafkaCheckpoints;
 pub use restore::{Restored, restore_tasks};
+pub use runner::{JobBuilder, RunnerConfig, run_distributed};
 pub use topics::{KafkaSettings, ensure_topics, exchange_topic, stage_changelog};
 pub use txn::ProcessTxn;

@@ -204,6 +204,12 @@ impl Membership {
         self.shared.identity().clone()
     }
 
+    /// [`Self::identity`] for another thread (a checkpoint publisher asks at every commit).
+    pub fn identity_source(&self) -> Box<dyn Fn() -> GroupMetadata + Send + Sync> {
+        let shared = self.shared.clone();
+        Box::new(move || shared.identity().clone())
+    }
+
     /// Stops the membership; with `leave` the member leaves the group at once (the others
     /// rebalance now rather than after the session timeout). A static member that will come
     /// back should not leave.

@@ -2,6 +2,7 @@
 //! process.
 
 mod processes;
+mod runner;
 mod txn;
 
 use spate_broker::{Broker, BrokerConfig, BrokerHandle};
@@ -28,4 +29,12 @@ pub(crate) fn broker() -> TestBroker {
         handle,
         _dir: dir,
     }
+}
+
+/// Logs to the test's output when `RUST_LOG` asks for them.
+pub(crate) fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
 }

@@ -21,17 +21,17 @@ use spate_kafka_client::TxnProducerConfig;
 
 use crate::broker;
 
-const TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// How late the late records are when none must be dropped (within the 50 ms bound).
-const IN_BOUND_MS: i64 = 20;
+pub(crate) const IN_BOUND_MS: i64 = 20;
 
 /// Late enough to be dropped once the watermark passed.
 const DROPPED_MS: i64 = 400;
 
 /// Keyed events, mostly in order, every 37th one `late` ms late (behind the 50 ms bound, the
 /// window operator drops it once the watermark passed its window).
-fn events(late_ms: i64) -> Vec<Record<(u64, u64)>> {
+pub(crate) fn events(late_ms: i64) -> Vec<Record<(u64, u64)>> {
     (0..3000u64)
         .map(|i| {
             let late = i % 37 == 36;
@@ -43,7 +43,7 @@ fn events(late_ms: i64) -> Vec<Record<(u64, u64)>> {
 
 /// The job: window counts per key, at parallelism 2 behind a one-subtask source; records
 /// `late_ms` late are dropped when that is behind the watermark's bound.
-fn job(env: &StreamEnvironment, late_ms: i64) -> spate_engine::CollectHandle<(u64, i64, u64)> {
+pub(crate) fn job(env: &StreamEnvironment, late_ms: i64) -> spate_engine::CollectHandle<(u64, i64, u64)> {
     env.set_parallelism(2);
     // Small batches: the source's watermark advances between them, so late records exist.
     env.set_batch_size(16);
@@ -59,7 +59,7 @@ fn job(env: &StreamEnvironment, late_ms: i64) -> spate_engine::CollectHandle<(u6
     .collect()
 }
 
-fn sorted(mut v: Vec<(u64, i64, u64)>) -> Vec<(u64, i64, u64)> {
+pub(crate) fn sorted(mut v: Vec<(u64, i64, u64)>) -> Vec<(u64, i64, u64)> {
     v.sort_unstable();
     v
 }
@@ -169,7 +169,12 @@ fn processes_joined_by_repartition_topics_equal_one_process() {
 
 /// The job with a slowed source (so a process can be stopped mid-run) writing its windows
 /// to topic `out` with the exactly-once Kafka sink.
-fn slow_job(env: &StreamEnvironment, bootstrap: &str, group: &str) {
+pub(crate) fn slow_job(env: &StreamEnvironment, bootstrap: &str, group: &str) {
+    paced_job(env, bootstrap, group, 20);
+}
+
+/// [`slow_job`] with a 2 ms pause every `every` records.
+pub(crate) fn paced_job(env: &StreamEnvironment, bootstrap: &str, group: &str, every: u64) {
     env.set_parallelism(2);
     env.set_batch_size(16);
     env.exchange_type::<(u64, u64)>();
@@ -188,8 +193,8 @@ fn slow_job(env: &StreamEnvironment, bootstrap: &str, group: &str) {
         events(IN_BOUND_MS),
         WatermarkStrategy::bounded_out_of_orderness(Duration::from_millis(50)),
     )
-    .map(|(k, i): (u64, u64)| {
-        if i % 20 == 0 {
+    .map(move |(k, i): (u64, u64)| {
+        if i % every == 0 {
             std::thread::sleep(Duration::from_millis(2));
         }
         (k, i)
@@ -271,7 +276,7 @@ fn run_slow(
 }
 
 /// Every record of `topic` partition 0, read_committed.
-fn committed_lines(bootstrap: &str, topic: &str) -> Vec<(u64, i64, u64)> {
+pub(crate) fn committed_lines(bootstrap: &str, topic: &str) -> Vec<(u64, i64, u64)> {
     let mut out = Vec::new();
     spate_group::changelog::read_to_stable(
         bootstrap,
@@ -296,10 +301,7 @@ fn committed_lines(bootstrap: &str, topic: &str) -> Vec<(u64, i64, u64)> {
 /// `victim` ("a": the source and the tasks 0, "b": the tasks 1) is stopped
 /// after five published checkpoints and restarted; the committed output is exact.
 fn restart_mid_run(victim: &'static str) {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
+    crate::init_logs();
     let env = StreamEnvironment::new();
     let single = job(&env, IN_BOUND_MS);
     env.execute().expect("single process");
@@ -346,7 +348,7 @@ fn restart_mid_run(victim: &'static str) {
 }
 
 /// Fails naming the windows that differ (not the whole output).
-fn assert_same(got: Vec<(u64, i64, u64)>, expected: &[(u64, i64, u64)]) {
+pub(crate) fn assert_same(got: Vec<(u64, i64, u64)>, expected: &[(u64, i64, u64)]) {
     let got = sorted(got);
     if got == expected {
         return;

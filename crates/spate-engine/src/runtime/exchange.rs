@@ -142,6 +142,8 @@ pub(crate) struct ExchangeInputTask<T> {
     /// Upstream subtasks that had ended at the restored checkpoint: their channels are
     /// ended at the first step.
     restored_ends: Vec<usize>,
+    /// The stop-with-savepoint barrier it passed on: it reads nothing more.
+    stopping: Option<u64>,
     events: Vec<(usize, ExchangeEvent)>,
     identity: OperatorIdentity,
     ckpt: Option<TaskCheckpointing>,
@@ -166,6 +168,7 @@ impl<T: StateData> ExchangeInputTask<T> {
             outs,
             ended: vec![false; n],
             restored_ends,
+            stopping: None,
             events: Vec::new(),
             identity,
             ckpt,
@@ -195,21 +198,39 @@ impl<T: StateData> ExchangeInputTask<T> {
             for o in &mut self.outs {
                 o.checkpoint_complete(id);
             }
-            if final_covered {
+            if final_covered || self.stopping.is_some_and(|s| id >= s) {
                 return Some(Step::Finished);
             }
         }
         let tc = self.ckpt.as_mut()?;
         if !self.finished
+            && self.stopping.is_none()
             && let Some(barrier) = tc.shared.requested(tc.last_barrier)
         {
             tc.last_barrier = barrier.id;
+            // A stop-with-savepoint: nothing after its barrier is read, as a source stops.
+            if tc.shared.stop_at() == barrier.id {
+                self.stopping = Some(barrier.id);
+            }
             let ctx = self.snapshot_and_send(CheckpointCtx::new(barrier));
             if let Some(tc) = &self.ckpt {
                 tc.ack(ctx);
             }
         }
-        None
+        let tc = self.ckpt.as_ref()?;
+        match self.stopping {
+            Some(s) if tc.shared.abandoned() >= s => {
+                self.stopping = None;
+                None
+            }
+            // Keep flushing: the stop barrier may still sit in a full channel's queue.
+            Some(_) => Some(if AllOuts(&mut self.outs).flush() {
+                Step::Idle
+            } else {
+                Step::Blocked
+            }),
+            None => None,
+        }
     }
 
     fn deliver(&mut self, from: usize, event: ExchangeEvent) -> Result<(), EngineError> {
