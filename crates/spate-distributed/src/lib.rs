@@ -10,7 +10,7 @@
 //!   Transaction `k` carries the exchange records between the barriers of the checkpoints
 //!   before `k` and `k`, checkpoint `k`'s state and the owned tasks' offsets; it commits when
 //!   checkpoint `k` completes, fenced by the group generation in its offset commit.
-//! - [`KafkaCheckpoints`]: the engine's [`CheckpointPublisher`](spate_engine::exchange::CheckpointPublisher):
+//! - [`KafkaCheckpoints`]: the engine's [`CheckpointPublisher`](spate_engine::checkpoint::CheckpointPublisher):
 //!   changed state sections go to the stage's compacted changelog topic
 //!   (`<group>-stage-<n>-changelog`, one partition per task) in that transaction.
 //! - [`restore_tasks`]: a process taking tasks over reads their changelog partitions back

@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use spate_engine::EngineError;
+use spate_engine::checkpoint::CheckpointPublisher;
 use spate_engine::checkpoint::{CompletedCheckpoint, Section};
-use spate_engine::exchange::{CheckpointPublisher, ReceiverState};
+use spate_engine::exchange::ReceiverState;
 use spate_engine::topology::JobTopology;
 use spate_group::GroupMetadata;
 use spate_group::changelog::ChangelogWriter;

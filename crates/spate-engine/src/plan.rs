@@ -13,6 +13,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::CheckpointPublisher;
 use crate::checkpoint::coordinator::{CheckpointShared, Coordinator, JobHandle, TaskCheckpointing};
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::snapshot::OperatorIdentity;
@@ -21,7 +22,7 @@ use crate::checkpoint::{
     CheckpointConfig, FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy,
 };
 use crate::error::{EngineError, FailureSlot};
-use crate::exchange::{CheckpointPublisher, ExchangeTransport, ReceiverState};
+use crate::exchange::{ExchangeTransport, ReceiverState};
 use crate::graph::{Graph, NodeId, NodeKind, Partitioning};
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorMetrics, OperatorProbe, OperatorReport, TaskMetrics};

@@ -384,6 +384,17 @@ pub struct ExampleArgs {
     /// this process, else Spate's protocol fetcher), `fetch`, or `client` (librdkafka).
     #[arg(long, value_enum, default_value_t = ExampleReadPath::Auto)]
     pub source_path: ExampleReadPath,
+    /// Run the job on several processes: every process started with the same GROUP (and
+    /// --bootstrap) runs a share of its tasks; exchanges and checkpoints go through Kafka.
+    #[arg(long, value_name = "GROUP", requires = "bootstrap")]
+    pub distributed: Option<String>,
+    /// With --distributed: this process's static member id (`group.instance.id`); a process
+    /// restarted with it gets its tasks back without a rebalance.
+    #[arg(long, requires = "distributed")]
+    pub instance_id: Option<String>,
+    /// With --distributed: how long a silent process keeps its tasks (e.g. 10s).
+    #[arg(long, value_parser = parse_checkpoint_interval, default_value = "45s", requires = "distributed")]
+    pub session_timeout: Duration,
 }
 
 /// `--source-path` of the examples.

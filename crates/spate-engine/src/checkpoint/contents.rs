@@ -89,6 +89,19 @@ impl CompletedCheckpoint {
     }
 }
 
+/// Where a distributed attempt's completed checkpoints go besides its local directory.
+///
+/// Contract: `publish` is called on the checkpoint coordinator's thread once per completed
+/// checkpoint (never for a savepoint alone), in increasing id order, after the checkpoint's
+/// directory is complete and before any task hears that it completed. Until it returns
+/// `Ok`, the checkpoint does not count: sinks do not commit and exchange senders keep what
+/// they were handed after its barriers. An error fails the attempt (the publisher may have
+/// been fenced: another process took over its tasks).
+pub trait CheckpointPublisher: Send + Sync {
+    /// Makes `checkpoint` durable where other processes can restore it.
+    fn publish(&self, checkpoint: &CompletedCheckpoint) -> Result<(), EngineError>;
+}
+
 /// Writes a completed checkpoint from sections (see the module docs): restoring a job from
 /// its directory is restoring from any other checkpoint.
 #[derive(Debug)]

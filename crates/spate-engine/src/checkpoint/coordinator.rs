@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::checkpoint::contents::CompletedCheckpoint;
+use crate::checkpoint::contents::{CheckpointPublisher, CompletedCheckpoint};
 use crate::checkpoint::restore::RestoredCheckpoint;
 use crate::checkpoint::snapshot::{CheckpointCtx, FinalKeyGroup, OperatorSnapshot};
 use crate::checkpoint::storage::{
@@ -19,7 +19,6 @@ use crate::checkpoint::storage::{
 use crate::checkpoint::{Barrier, CheckpointConfig};
 use crate::clock::now_millis;
 use crate::error::{EngineError, FailureSlot};
-use crate::exchange::CheckpointPublisher;
 use crate::memory::MemoryAccount;
 use crate::metrics::{OperatorProbe, OperatorReport};
 

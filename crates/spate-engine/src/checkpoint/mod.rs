@@ -44,7 +44,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use crate::record::Barrier;
-pub use contents::{CheckpointAssembly, CompletedCheckpoint, Section};
+pub use contents::{CheckpointAssembly, CheckpointPublisher, CompletedCheckpoint, Section};
 pub use coordinator::{CheckpointFailure, FAILED_CHECKPOINTS_KEPT, JobHandle, JobProgress};
 pub use restart::{FAILURES_KEPT, FailureRecord, RestartDecision, RestartSeries, RestartStrategy};
 pub use snapshot::CheckpointCtx;

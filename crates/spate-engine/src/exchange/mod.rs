@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::checkpoint::CheckpointPublisher;
 use crate::error::EngineError;
 use crate::record::Timestamp;
 
@@ -115,19 +116,6 @@ impl ReceiverState {
             position: bytes[4 + n..].to_vec(),
         })
     }
-}
-
-/// Where a distributed attempt's completed checkpoints go besides its local directory.
-///
-/// Contract: `publish` is called on the checkpoint coordinator's thread once per completed
-/// checkpoint (never for a savepoint alone), in increasing id order, after the checkpoint's
-/// directory is complete and before any task hears that it completed. Until it returns
-/// `Ok`, the checkpoint does not count: sinks do not commit and exchange senders keep what
-/// they were handed after its barriers. An error fails the attempt (the publisher may have
-/// been fenced: another process took over its tasks).
-pub trait CheckpointPublisher: Send + Sync {
-    /// Makes `checkpoint` durable where other processes can restore it.
-    fn publish(&self, checkpoint: &crate::checkpoint::CompletedCheckpoint) -> Result<(), EngineError>;
 }
 
 /// What one process runs of a distributed job

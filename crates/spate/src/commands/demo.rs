@@ -50,6 +50,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         on_oversized: spate_connectors::kafka::OversizedRecords::Fail,
         oversized_stats: Default::default(),
         source_path: crate::cli::ExampleReadPath::Auto,
+        distributed: None,
+        instance_id: None,
+        session_timeout: std::time::Duration::from_secs(45),
     };
     let cluster = Cluster::connect(&runtime, &common)?.with_schema_registry(&runtime)?;
     let bootstrap = cluster.bootstrap.clone();

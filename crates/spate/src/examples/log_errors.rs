@@ -24,6 +24,8 @@ fn parse(m: &KafkaMessage<'_>) -> Result<(String, String), ConnectorError> {
 }
 
 pub fn build(env: &StreamEnvironment, args: &LogErrorsArgs, bootstrap: &str) -> Result<()> {
+    // What crosses processes in a distributed run (`--distributed`).
+    env.exchange_type::<(String, String)>();
     configure(env, &args.common, "log-errors");
     let source = kafka_source(&args.common, "log-errors", bootstrap, &args.input, parse)?;
     let sink = KafkaSink::builder(

@@ -52,6 +52,8 @@ fn reading(m: &KafkaMessage<'_>) -> Result<(String, f64), ConnectorError> {
 }
 
 pub fn build(env: &StreamEnvironment, args: &MovingAverageArgs, bootstrap: &str) -> Result<()> {
+    // What crosses processes in a distributed run (`--distributed`).
+    env.exchange_type::<(String, f64)>();
     configure(env, &args.common, "moving-average");
     let source = kafka_source(&args.common, "moving-average", bootstrap, &args.input, reading)?;
     let sink = KafkaSink::builder(

@@ -43,6 +43,8 @@ fn text(m: &KafkaMessage<'_>) -> Result<String, ConnectorError> {
 
 /// Adds the word-count pipeline to `env`.
 pub fn build(env: &StreamEnvironment, args: &WordCountArgs, bootstrap: &str) -> Result<()> {
+    // What crosses processes in a distributed run (`--distributed`).
+    env.exchange_type::<String>();
     configure(env, &args.common, "word-count");
     let source = kafka_source(&args.common, "word-count", bootstrap, &args.input, text)?;
     let strategy = WatermarkStrategy::bounded_out_of_orderness(args.out_of_orderness)
