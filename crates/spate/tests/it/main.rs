@@ -6,6 +6,7 @@ mod cli_errors;
 mod common;
 mod crash_recovery;
 mod dashboard_browser;
+mod distributed_crash;
 mod embedded_crash;
 mod file_limits;
 mod iceberg_crash;

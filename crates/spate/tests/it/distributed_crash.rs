@@ -1,0 +1,139 @@
+//! `spate example word-count --distributed`: two processes share one job through a `spate
+//! broker`; one is killed with SIGKILL mid-run and started again with its instance id. The
+//! committed output (read_committed) equals a single-process run of the same job on the same
+//! input: nothing lost, nothing twice.
+#![allow(clippy::unwrap_used)]
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::Broker;
+use crate::common::sql_runs::committed_records;
+
+const PARTITIONS: &str = "4";
+
+fn word_count(bootstrap: &str, dir: &Path, extra: &[&str], log: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["example", "word-count", "--bootstrap", bootstrap, "--bounded"])
+        .args(["--partitions", PARTITIONS, "--input", "words"])
+        .args(["--checkpoint-interval", "200ms"])
+        .arg("--checkpoint-dir")
+        .arg(dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(dir.with_extension(log)).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+fn process(bootstrap: &str, root: &Path, instance: &str, run: usize) -> Child {
+    let dir = root.join(instance);
+    word_count(
+        bootstrap,
+        &dir,
+        &[
+            "--output",
+            "counts-dist",
+            "--group",
+            "wc-source",
+            "--distributed",
+            "wc",
+            "--instance-id",
+            instance,
+            "--session-timeout",
+            "6s",
+        ],
+        &format!("run{run}.log"),
+    )
+}
+
+fn log(root: &Path, instance: &str, run: usize) -> String {
+    std::fs::read_to_string(root.join(format!("{instance}.run{run}.log"))).unwrap_or_default()
+}
+
+fn wait(child: &mut Child, what: &str, logs: &dyn Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed: {status}\n{}", logs());
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within 180 s\n{}", logs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn sorted_values(addr: &str, topic: &str) -> Vec<String> {
+    let mut v: Vec<String> = committed_records(addr, topic, 4)
+        .into_iter()
+        .map(|(_, value)| String::from_utf8(value.unwrap_or_default()).unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_killed_process_of_a_distributed_job_restarts_without_loss_or_duplicates() {
+    let root = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&root.path().join("broker"), &root.path().join("broker.log"));
+    let addr = broker.addr.clone();
+    // The input, and the reference: one process, no --distributed.
+    let mut single = word_count(
+        &addr,
+        &root.path().join("single"),
+        &[
+            "--generate",
+            "3000000",
+            "--output",
+            "counts-single",
+            "--group",
+            "single",
+        ],
+        "log",
+    );
+    let single_log = || std::fs::read_to_string(root.path().join("single.log")).unwrap_or_default();
+    wait(&mut single, "the single-process run", &single_log);
+    let expected = sorted_values(&addr, "counts-single");
+    assert!(expected.len() > 100, "{} windows", expected.len());
+
+    let logs = || {
+        format!(
+            "p1:\n{}\np2 (killed):\n{}\np2 (again):\n{}",
+            log(root.path(), "p1", 1),
+            log(root.path(), "p2", 1),
+            log(root.path(), "p2", 2)
+        )
+    };
+    let mut p1 = process(&addr, root.path(), "p1", 1);
+    let mut p2 = process(&addr, root.path(), "p2", 1);
+    // p2 runs its share for a while before it is killed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log(root.path(), "p2", 1).contains("tasks assigned") {
+        assert!(Instant::now() < deadline, "p2 got no tasks\n{}", logs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        p2.try_wait().unwrap().is_none(),
+        "p2 finished before the kill\n{}",
+        logs()
+    );
+    p2.kill().unwrap();
+    p2.wait().unwrap();
+    let mut p2_again = process(&addr, root.path(), "p2", 2);
+    wait(&mut p1, "p1", &logs);
+    wait(&mut p2_again, "p2 restarted", &logs);
+    let got = sorted_values(&addr, "counts-dist");
+    assert_eq!(got.len(), expected.len(), "windows committed\n{}", logs());
+    assert!(
+        got == expected,
+        "the committed windows differ from one process's\n{}",
+        logs()
+    );
+}
