@@ -137,3 +137,75 @@ fn a_killed_process_of_a_distributed_job_restarts_without_loss_or_duplicates() {
         logs()
     );
 }
+
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal}");
+}
+
+#[test]
+fn a_paused_process_is_fenced_when_it_wakes_after_its_tasks_moved() {
+    let root = tempfile::tempdir().unwrap();
+    let broker = Broker::start(&root.path().join("broker"), &root.path().join("broker.log"));
+    let addr = broker.addr.clone();
+    let mut single = word_count(
+        &addr,
+        &root.path().join("single"),
+        &[
+            "--generate",
+            "3000000",
+            "--output",
+            "counts-single",
+            "--group",
+            "single",
+        ],
+        "log",
+    );
+    let single_log = || std::fs::read_to_string(root.path().join("single.log")).unwrap_or_default();
+    wait(&mut single, "the single-process run", &single_log);
+    let expected = sorted_values(&addr, "counts-single");
+
+    let logs = || {
+        format!(
+            "p1:\n{}\np2 (paused):\n{}",
+            log(root.path(), "p1", 1),
+            log(root.path(), "p2", 1)
+        )
+    };
+    let mut p1 = process(&addr, root.path(), "p1", 1);
+    let mut p2 = process(&addr, root.path(), "p2", 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log(root.path(), "p2", 1).contains("tasks assigned") {
+        assert!(Instant::now() < deadline, "p2 got no tasks\n{}", logs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        p2.try_wait().unwrap().is_none(),
+        "p2 finished before the pause\n{}",
+        logs()
+    );
+    // Paused past its 6 s session: the group drops p2 and p1 takes its tasks over.
+    signal(&p2, "STOP");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log(root.path(), "p1", 1).matches("tasks assigned").count() < 3
+        && !log(root.path(), "p1", 1).contains("tasks=4")
+    {
+        assert!(Instant::now() < deadline, "p1 never took p2's tasks\n{}", logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal(&p2, "CONT");
+    wait(&mut p1, "p1", &logs);
+    wait(&mut p2, "p2 after the pause", &logs);
+    let got = sorted_values(&addr, "counts-dist");
+    assert!(
+        got == expected,
+        "{} windows committed, {} expected\n{}",
+        got.len(),
+        expected.len(),
+        logs()
+    );
+}
