@@ -253,6 +253,7 @@ impl Job {
         };
         let job = self.clone();
         let mut session = Session::new(SessionOptions {
+            executor: None,
             bootstrap: ctx.cluster.as_ref().map(|c| c.bootstrap.clone()),
             bootstrap_properties: ctx
                 .cluster

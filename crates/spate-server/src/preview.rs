@@ -325,6 +325,7 @@ impl Previews {
         let on_rows = preview.clone();
         let on_start = preview.clone();
         let mut session = Session::new(SessionOptions {
+            executor: None,
             bootstrap: self.cluster.as_ref().map(|c| c.bootstrap.clone()),
             bootstrap_properties: self
                 .cluster

@@ -110,5 +110,7 @@ pub use spate_sql_planner::{
 
 pub use connector::parse_duration;
 pub use result_table::ResultTable;
-pub use session::{JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult};
+pub use session::{
+    JobExecutor, JobFactory, JobObserver, QueryRows, RowObserver, Session, SessionOptions, StatementResult,
+};
 pub use settings::{RESULT_MODE, ResultMode};

@@ -28,6 +28,15 @@ pub type JobObserver = Arc<dyn Fn(&JobHandle) + Send + Sync>;
 /// batch from the job's threads.
 pub type RowObserver = Arc<dyn Fn(&QueryRows<'_>) + Send + Sync>;
 
+/// Builds a job afresh at every call (a distributed job's processes build it for each
+/// attempt).
+pub type JobFactory =
+    Arc<dyn Fn() -> std::result::Result<StreamEnvironment, spate_engine::EngineError> + Send + Sync>;
+
+/// Runs `INSERT` jobs somewhere else than in the session's own process (`spate sql
+/// --distributed`): it gets the job's factory and returns when the job ended there.
+pub type JobExecutor = Arc<dyn Fn(JobFactory) -> std::result::Result<(), String> + Send + Sync>;
+
 /// A batch of a query's rows, for a [`RowObserver`].
 #[derive(Debug, Clone, Copy)]
 pub struct QueryRows<'a> {
@@ -66,6 +75,8 @@ pub struct SessionOptions {
     /// The schema registry that `avro-confluent` formats without a URL use (the embedded
     /// broker's, in `spate sql`).
     pub schema_registry: Option<String>,
+    /// When set, `INSERT` jobs run through it (see [`JobExecutor`]).
+    pub executor: Option<JobExecutor>,
 }
 
 impl std::fmt::Debug for SessionOptions {
@@ -515,9 +526,57 @@ impl Session {
 
     fn run_inserts(&mut self, inserts: &[Insert]) -> Result<StatementResult> {
         let planned = crate::plan::plan_inserts(&self.catalog, inserts)?;
+        if let Some(executor) = self.options.executor.clone() {
+            return self.run_elsewhere(planned, &executor);
+        }
         let env = self.environment()?;
         Translator::new(&env, self.connector_context()?).insert_all(&planned)?;
         self.run(&env).map(StatementResult::Job)
+    }
+}
+
+impl Session {
+    /// Hands the planned inserts to `executor` as a factory of fresh environments, each
+    /// translated like the session's own (parallelism, memory budget, connectors); the
+    /// executor decides checkpoints and restarts.
+    fn run_elsewhere(
+        &mut self,
+        planned: Vec<(TableDef, spate_sql_planner::plan::LogicalPlan)>,
+        executor: &JobExecutor,
+    ) -> Result<StatementResult> {
+        let mut ctx = self.connector_context()?.portable();
+        // The executor checkpoints every job (its exchanges and state commit with them).
+        ctx.checkpointing = true;
+        let parallelism = match self.config.get("parallelism.default") {
+            Some(p) => Some(parse_parallelism(p)?),
+            None => None,
+        };
+        let budget = self.options.memory_budget;
+        let planned = Arc::new(planned);
+        let factory: JobFactory = Arc::new(move || {
+            let env = StreamEnvironment::new();
+            if let Some(p) = parallelism {
+                env.set_parallelism(p);
+            }
+            if let Some(b) = budget {
+                env.set_memory_budget(b);
+            }
+            // What SQL jobs send across processes.
+            env.exchange_type::<Row>();
+            env.exchange_type::<Change>();
+            Translator::new(&env, ctx.context())
+                .insert_all(&planned)
+                .map_err(|e| spate_engine::EngineError::InvalidConfig(e.to_string()))?;
+            Ok(env)
+        });
+        let started = std::time::Instant::now();
+        executor(factory).map_err(SqlError::execution)?;
+        Ok(StatementResult::Job(JobResult {
+            elapsed: started.elapsed(),
+            tasks: 0,
+            workers: 0,
+            operators: Vec::new(),
+        }))
     }
 }
 

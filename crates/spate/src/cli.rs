@@ -156,6 +156,17 @@ pub struct SqlArgs {
     /// data directory, beside sql/].
     #[arg(long)]
     pub checkpoint_dir: Option<PathBuf>,
+    /// Run every INSERT on several processes: each `spate sql` started with the same script,
+    /// GROUP and --bootstrap runs a share of its tasks; exchanges and checkpoints (every
+    /// second) go through Kafka.
+    #[arg(long, value_name = "GROUP", requires = "bootstrap")]
+    pub distributed: Option<String>,
+    /// With --distributed: this process's static member id (`group.instance.id`).
+    #[arg(long, requires = "distributed")]
+    pub instance_id: Option<String>,
+    /// With --distributed: how long a silent process keeps its tasks (e.g. 10s).
+    #[arg(long, value_parser = parse_checkpoint_interval, default_value = "45s", requires = "distributed")]
+    pub session_timeout: Duration,
 }
 
 /// `spate server`.

@@ -118,6 +118,74 @@ pub struct ConnectorContext {
     pub mini_batch_latency: Option<Duration>,
 }
 
+/// A [`ConnectorContext`] without its stream tables (which belong to one thread's
+/// environment): what building the same job again on another thread needs.
+#[derive(Debug, Clone)]
+pub(crate) struct PortableContext {
+    bootstrap: Option<String>,
+    bootstrap_properties: Vec<(String, String)>,
+    schema_registry: Option<String>,
+    idle_timeout: Option<Duration>,
+    pub(crate) checkpointing: bool,
+    print_target: Option<PrintTarget>,
+    stats: ConnectorStats,
+    per_record_watermarks: bool,
+    watermark_interval: Duration,
+    zone: crate::zone::SessionZone,
+    two_phase_windows: bool,
+    two_phase_groups: bool,
+    not_null_enforcer: NotNullEnforcer,
+    state_ttl: Option<Duration>,
+    mini_batch_latency: Option<Duration>,
+}
+
+impl ConnectorContext {
+    /// The context without its stream tables (see [`PortableContext`]).
+    pub(crate) fn portable(&self) -> PortableContext {
+        PortableContext {
+            bootstrap: self.bootstrap.clone(),
+            bootstrap_properties: self.bootstrap_properties.clone(),
+            schema_registry: self.schema_registry.clone(),
+            idle_timeout: self.idle_timeout.clone(),
+            checkpointing: self.checkpointing.clone(),
+            print_target: self.print_target.clone(),
+            stats: self.stats.clone(),
+            per_record_watermarks: self.per_record_watermarks.clone(),
+            watermark_interval: self.watermark_interval.clone(),
+            zone: self.zone.clone(),
+            two_phase_windows: self.two_phase_windows.clone(),
+            two_phase_groups: self.two_phase_groups.clone(),
+            not_null_enforcer: self.not_null_enforcer.clone(),
+            state_ttl: self.state_ttl.clone(),
+            mini_batch_latency: self.mini_batch_latency.clone(),
+        }
+    }
+}
+
+impl PortableContext {
+    /// A context for a new environment (no stream tables).
+    pub(crate) fn context(&self) -> ConnectorContext {
+        ConnectorContext {
+            bootstrap: self.bootstrap.clone(),
+            bootstrap_properties: self.bootstrap_properties.clone(),
+            schema_registry: self.schema_registry.clone(),
+            idle_timeout: self.idle_timeout.clone(),
+            checkpointing: self.checkpointing.clone(),
+            print_target: self.print_target.clone(),
+            stats: self.stats.clone(),
+            per_record_watermarks: self.per_record_watermarks.clone(),
+            watermark_interval: self.watermark_interval.clone(),
+            zone: self.zone.clone(),
+            two_phase_windows: self.two_phase_windows.clone(),
+            two_phase_groups: self.two_phase_groups.clone(),
+            not_null_enforcer: self.not_null_enforcer.clone(),
+            state_ttl: self.state_ttl.clone(),
+            mini_batch_latency: self.mini_batch_latency.clone(),
+            streams: StreamTables::default(),
+        }
+    }
+}
+
 /// Named counters shared by every subtask of a job's connectors: `<table>.skipped-records`
 /// (malformed records skipped by a format's `ignore-parse-errors`), `<table>.records-written`
 /// (rows a `blackhole` table received).

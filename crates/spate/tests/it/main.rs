@@ -7,6 +7,7 @@ mod common;
 mod crash_recovery;
 mod dashboard_browser;
 mod distributed_crash;
+mod distributed_sql;
 mod embedded_crash;
 mod file_limits;
 mod iceberg_crash;

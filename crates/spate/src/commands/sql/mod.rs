@@ -207,6 +207,7 @@ fn session_options(
     let tableau = tableau.clone();
     let progress = progress.clone();
     SessionOptions {
+        executor: distributed_executor(args),
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
         bootstrap_properties: Vec::new(),
         checkpoint_dir: Some(checkpoint_dir(args)),
@@ -230,6 +231,40 @@ fn session_options(
             }
         })),
     }
+}
+
+/// With `--distributed GROUP`: every INSERT runs as this process's share of the job
+/// ([`spate_distributed::run_distributed`]), each job in a group of its own (`GROUP`, then
+/// `GROUP-2`, ... for a script's later INSERT statements).
+fn distributed_executor(args: &SqlArgs) -> Option<spate_sql::JobExecutor> {
+    let group = args.distributed.clone()?;
+    let bootstrap = args.bootstrap.clone()?;
+    let instance_id = args.instance_id.clone();
+    let session_timeout = args.session_timeout;
+    let work_dir = checkpoint_dir(args).join("distributed");
+    let jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Some(Arc::new(move |factory: spate_sql::JobFactory| {
+        let n = jobs.fetch_add(1, Ordering::Relaxed);
+        let group = if n == 0 {
+            group.clone()
+        } else {
+            format!("{group}-{}", n + 1)
+        };
+        let kafka = spate_distributed::KafkaSettings {
+            bootstrap: bootstrap.clone(),
+            security: Default::default(),
+            group: group.clone(),
+            replication_factor: -1,
+            request_timeout: std::time::Duration::from_secs(30),
+        };
+        let mut config = spate_distributed::RunnerConfig::new(kafka, work_dir.join(&group));
+        config.instance_id = instance_id.clone();
+        config.session_timeout = session_timeout;
+        config.heartbeat_interval = (session_timeout / 10).max(std::time::Duration::from_millis(100));
+        config.transaction_timeout = (session_timeout * 2 / 3).max(std::time::Duration::from_secs(1));
+        spate_distributed::run_distributed(config, factory, Arc::new(AtomicBool::new(false)))
+            .map_err(|e| e.to_string())
+    }))
 }
 
 /// The session zone after `stmt` when it sets or resets `table.local-time-zone` (the session

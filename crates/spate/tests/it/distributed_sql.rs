@@ -1,0 +1,193 @@
+//! `spate sql --distributed`: three processes run one script (a windowed and an updating
+//! `GROUP BY` over a 12-partition topic) through a `spate broker`; one is killed with SIGKILL
+//! mid-run and started again with its instance id. The windows committed and the updating
+//! table's final rows (read_committed) equal a single-process run's.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+
+use crate::common::Broker;
+use crate::common::sql_runs::{committed_records, create_topics};
+
+const PARTITIONS: i32 = 12;
+const RECORDS: u64 = 1_500_000;
+const WORDS: &[&str] = &["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"];
+
+/// The script, writing to `{out}-windows` and `{out}-totals`.
+fn script(out: &str) -> String {
+    format!(
+        "SET 'execution.checkpointing.interval' = '300ms';
+SET 'parallelism.default' = '3';
+CREATE TABLE words (word STRING, ts BIGINT, rt AS TO_TIMESTAMP_LTZ(ts, 3), WATERMARK FOR rt AS rt)
+WITH ('connector' = 'kafka', 'topic' = 'words', 'properties.group.id' = '{out}-src',
+  'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json');
+CREATE TABLE windows (word STRING, window_start TIMESTAMP(3), cnt BIGINT)
+WITH ('connector' = 'kafka', 'topic' = '{out}-windows', 'format' = 'json',
+  'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = '{out}-w');
+CREATE TABLE totals (word STRING, cnt BIGINT, PRIMARY KEY (word) NOT ENFORCED)
+WITH ('connector' = 'upsert-kafka', 'topic' = '{out}-totals', 'key.format' = 'json',
+  'value.format' = 'json', 'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = '{out}-t');
+INSERT INTO windows SELECT word, window_start, COUNT(*)
+FROM TABLE(TUMBLE(TABLE words, DESCRIPTOR(rt), INTERVAL '1' SECOND))
+GROUP BY window_start, window_end, word;
+INSERT INTO totals SELECT word, COUNT(*) FROM words GROUP BY word;
+"
+    )
+}
+
+fn produce(addr: &str) {
+    let producer: ThreadedProducer<_> = ClientConfig::new()
+        .set("bootstrap.servers", addr)
+        .set("linger.ms", "20")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .unwrap();
+    for i in 0..RECORDS {
+        let word = WORDS[(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 33) as usize % WORDS.len()];
+        let value = format!("{{\"word\":\"{word}\",\"ts\":{}}}", 1_700_000_000_000 + i as i64);
+        let p = (i % PARTITIONS as u64) as i32;
+        loop {
+            match producer.send(BaseRecord::<(), _>::to("words").payload(&value).partition(p)) {
+                Ok(()) => break,
+                Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+}
+
+fn sql(addr: &str, root: &Path, name: &str, out: &str, extra: &[&str]) -> Child {
+    let file = root.join(format!("{out}.sql"));
+    std::fs::write(&file, script(out)).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--bootstrap", addr, "-f"])
+        .arg(&file)
+        .arg("--checkpoint-dir")
+        .arg(root.join(name))
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(root.join(format!("{name}.log"))).unwrap())
+        .spawn()
+        .unwrap()
+}
+
+fn member(addr: &str, root: &Path, instance: &str, run: usize) -> Child {
+    sql(
+        addr,
+        root,
+        &format!("{instance}-{run}"),
+        "dist",
+        &[
+            "--distributed",
+            "words-job",
+            "--instance-id",
+            instance,
+            "--session-timeout",
+            "6s",
+        ],
+    )
+}
+
+fn log(root: &Path, name: &str) -> String {
+    std::fs::read_to_string(root.join(format!("{name}.log"))).unwrap_or_default()
+}
+
+fn wait(child: &mut Child, what: &str, logs: &dyn Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed: {status}\n{}", logs());
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within 240 s\n{}", logs());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn values(addr: &str, topic: &str, partitions: i32) -> Vec<String> {
+    let mut v: Vec<String> = committed_records(addr, topic, partitions)
+        .into_iter()
+        .map(|(_, value)| String::from_utf8(value.unwrap_or_default()).unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The upsert table's final rows: the last value of each key.
+fn final_rows(addr: &str, topic: &str, partitions: i32) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+    committed_records(addr, topic, partitions)
+        .into_iter()
+        .map(|(k, v)| (k.unwrap_or_default(), v))
+        .collect()
+}
+
+#[test]
+fn three_processes_run_a_script_through_a_kill_exactly_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let broker = Broker::start(&dir.join("broker"), &dir.join("broker.log"));
+    let addr = broker.addr.clone();
+    create_topics(&addr, &["words"], PARTITIONS);
+    create_topics(
+        &addr,
+        &["single-windows", "single-totals", "dist-windows", "dist-totals"],
+        1,
+    );
+    produce(&addr);
+    let mut single = sql(&addr, dir, "single", "single", &[]);
+    wait(&mut single, "the single-process run", &|| log(dir, "single"));
+
+    let logs = || {
+        ["p1-1", "p2-1", "p3-1", "p3-2"]
+            .iter()
+            .map(|n| format!("{n}:\n{}", log(dir, n)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut p1 = member(&addr, dir, "p1", 1);
+    let mut p2 = member(&addr, dir, "p2", 1);
+    let mut p3 = member(&addr, dir, "p3", 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !log(dir, "p3-1").contains("tasks assigned") {
+        assert!(Instant::now() < deadline, "p3 got no tasks\n{}", logs());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        p3.try_wait().unwrap().is_none(),
+        "p3 finished before the kill\n{}",
+        logs()
+    );
+    p3.kill().unwrap();
+    p3.wait().unwrap();
+    let mut p3_again = member(&addr, dir, "p3", 2);
+    wait(&mut p1, "p1", &logs);
+    wait(&mut p2, "p2", &logs);
+    wait(&mut p3_again, "p3 restarted", &logs);
+
+    let expected = values(&addr, "single-windows", 1);
+    assert!(expected.len() > 100, "{} windows", expected.len());
+    let got = values(&addr, "dist-windows", 1);
+    assert!(
+        got == expected,
+        "{} windows committed, {} expected\n{}",
+        got.len(),
+        expected.len(),
+        logs()
+    );
+    let expected = final_rows(&addr, "single-totals", 1);
+    assert_eq!(expected.len(), WORDS.len());
+    assert_eq!(final_rows(&addr, "dist-totals", 1), expected, "{}", logs());
+}
