@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use spate_engine::topology::JobTopology;
-use spate_group::changelog::{changelog_topic, ensure_changelog_topic, ensure_topic};
+use spate_group::changelog::{changelog_topic, ensure_changelog_topic, ensure_topic, legal_topic_name};
 use spate_kafka_client::{BrokerConnection, ClientSecurity};
 
 use crate::error::DistributedError;
@@ -26,25 +26,12 @@ pub struct KafkaSettings {
 
 /// The repartition topic of exchange `exchange`: one partition per downstream task.
 pub fn exchange_topic(group: &str, exchange: usize) -> String {
-    legal(&format!("{group}-exchange-{exchange}"))
+    legal_topic_name(&format!("{group}-exchange-{exchange}"))
 }
 
 /// The changelog topic of stage `stage`: one partition per task.
 pub fn stage_changelog(group: &str, stage: u32) -> String {
     changelog_topic(group, &format!("stage-{stage}"))
-}
-
-fn legal(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(249)
-        .collect()
 }
 
 fn partitions(p: usize) -> i32 {

@@ -40,7 +40,12 @@ pub const CHECKPOINT_HEADER: &str = "spate.checkpoint";
 /// The changelog topic of `operator` in `group`'s job: `<group>-<operator>-changelog`, with
 /// every character Kafka does not allow in a topic name replaced by `_`.
 pub fn changelog_topic(group: &str, operator: &str) -> String {
-    let name = format!("{group}-{operator}-changelog");
+    legal_topic_name(&format!("{group}-{operator}-changelog"))
+}
+
+/// `name` as a legal Kafka topic name: every character Kafka does not allow replaced by `_`,
+/// at most 249 characters.
+pub fn legal_topic_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
