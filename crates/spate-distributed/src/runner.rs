@@ -57,7 +57,8 @@ pub struct RunnerConfig {
     /// A transaction left open by a killed process is aborted after this; below the session
     /// timeout, so it is over when the process's tasks move.
     pub transaction_timeout: Duration,
-    /// Time between checkpoints, hence between commits: what read_committed readers wait.
+    /// Time between checkpoints, hence between commits: what read_committed readers wait
+    /// (unless the job sets its own).
     pub checkpoint_interval: Duration,
     /// Local directory for the attempts' checkpoints and restores.
     pub work_dir: PathBuf,
@@ -290,10 +291,13 @@ fn run_attempt(
     if let Some(cp) = &restored.checkpoint {
         env.restore_from(cp);
     }
-    env.enable_checkpointing(CheckpointConfig::new(
-        dir.join("checkpoints"),
-        config.checkpoint_interval,
-    ));
+    // The job's own interval when it set one (a SQL script's
+    // `execution.checkpointing.interval`), else the runner's; always into the attempt's
+    // directory.
+    let interval = env
+        .checkpointing()
+        .map_or(config.checkpoint_interval, |c| c.interval);
+    env.enable_checkpointing(CheckpointConfig::new(dir.join("checkpoints"), interval));
     // A failure ends the attempt: the runner restores the next one from Kafka.
     env.set_restart_strategy(RestartStrategy::None);
     let txn = Arc::new(ProcessTxn::init(

@@ -116,6 +116,11 @@ impl StreamEnvironment {
         self
     }
 
+    /// The checkpoints [`Self::enable_checkpointing`] set, if any.
+    pub fn checkpointing(&self) -> Option<CheckpointConfig> {
+        self.shared.run.borrow().checkpoint.clone()
+    }
+
     /// What happens when a task fails (default: the job fails).
     pub fn set_restart_strategy(&self, strategy: RestartStrategy) -> &Self {
         self.shared.run.borrow_mut().restart = strategy;

@@ -537,8 +537,8 @@ impl Session {
 
 impl Session {
     /// Hands the planned inserts to `executor` as a factory of fresh environments, each
-    /// translated like the session's own (parallelism, memory budget, connectors); the
-    /// executor decides checkpoints and restarts.
+    /// translated like the session's own (parallelism, memory budget, connectors, the
+    /// checkpoint interval); the executor decides where checkpoints go and restarts.
     fn run_elsewhere(
         &mut self,
         planned: Vec<(TableDef, spate_sql_planner::plan::LogicalPlan)>,
@@ -552,6 +552,7 @@ impl Session {
             None => None,
         };
         let budget = self.options.memory_budget;
+        let interval = self.checkpoint_interval();
         let planned = Arc::new(planned);
         let factory: JobFactory = Arc::new(move || {
             let env = StreamEnvironment::new();
@@ -560,6 +561,10 @@ impl Session {
             }
             if let Some(b) = budget {
                 env.set_memory_budget(b);
+            }
+            // The interval the executor checkpoints at (into a directory of its own).
+            if let Some(i) = interval {
+                env.enable_checkpointing(CheckpointConfig::new("unused", i));
             }
             // What SQL jobs send across processes.
             env.exchange_type::<Row>();
