@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::Broker;
 use crate::common::sql_runs::committed_records;
+use crate::common::{Broker, wait_success};
 
 const PARTITIONS: &str = "4";
 
@@ -55,18 +55,7 @@ fn log(root: &Path, instance: &str, run: usize) -> String {
 }
 
 fn wait(child: &mut Child, what: &str, logs: &dyn Fn() -> String) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{what} failed: {status}\n{}", logs());
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not finish within 180 s\n{}", logs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_success(child, what, Duration::from_secs(180), logs);
 }
 
 fn sorted_values(addr: &str, topic: &str) -> Vec<String> {

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
-use crate::common::Broker;
 use crate::common::sql_runs::{committed_records, create_topics};
+use crate::common::{Broker, wait_success};
 
 const PARTITIONS: i32 = 12;
 const RECORDS: u64 = 1_500_000;
@@ -102,18 +102,7 @@ fn log(root: &Path, name: &str) -> String {
 }
 
 fn wait(child: &mut Child, what: &str, logs: &dyn Fn() -> String) {
-    let deadline = Instant::now() + Duration::from_secs(240);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{what} failed: {status}\n{}", logs());
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not finish within 240 s\n{}", logs());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_success(child, what, Duration::from_secs(240), logs);
 }
 
 fn values(addr: &str, topic: &str, partitions: i32) -> Vec<String> {

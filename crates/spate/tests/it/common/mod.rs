@@ -289,3 +289,19 @@ impl Drop for Server {
         self.kill();
     }
 }
+
+/// Waits up to `within` for `child` to exit successfully; fails with `logs()` otherwise.
+pub fn wait_success(child: &mut Child, what: &str, within: Duration, logs: &dyn Fn() -> String) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed: {status}\n{}", logs());
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within {within:?}\n{}", logs());
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
