@@ -68,6 +68,7 @@
 //!     owned.clone(),
 //!     Box::new(|| GroupMetadata { group_id: "my-job".into(), generation_id: -1, member_id: String::new(), group_instance_id: None }),
 //!     restored.writer,
+//!     env.source_log_offsets(),
 //! );
 //! env.execute_tasks(TaskScope {
 //!     owned,
@@ -83,6 +84,7 @@ pub mod exchange;
 pub mod publish;
 pub mod restore;
 pub mod runner;
+pub mod status;
 pub mod topics;
 pub mod txn;
 
@@ -91,5 +93,6 @@ pub use exchange::KafkaExchange;
 pub use publish::KafkaCheckpoints;
 pub use restore::{Restored, restore_tasks};
 pub use runner::{JobBuilder, RunnerConfig, run_distributed};
+pub use status::{InputStatus, JobStatus, MemberStatus, TaskStatus, job_status};
 pub use topics::{KafkaSettings, ensure_topics, exchange_topic, stage_changelog};
 pub use txn::ProcessTxn;

@@ -14,22 +14,26 @@
 //! task's sections are of even when none changed.
 //!
 //! Offsets committed with the transaction (the generation in them is what fences a zombie
-//! process): every owned exchange receiver's position on its repartition partition, and for
-//! every owned task the checkpoint id as the offset of its changelog partition (so each task,
-//! even one without an exchange input, commits an offset, and the group's offsets show how
-//! far every task got).
+//! process): every owned exchange receiver's position on its repartition partition and every
+//! owned Kafka source's next offsets ([`spate_engine::Source::log_offsets`]), both with the
+//! metadata `spate task S_I` naming the task that reads them (so Kafka's tools show each
+//! task's lag, and [`crate::status`] which task lags); and for every owned task the
+//! checkpoint id as the offset of its changelog partition, metadata `spate checkpoint id` (so
+//! each task, even one without an input to commit, commits an offset, and the group's offsets
+//! show how far every task got). Only the changelog and the checkpoint are restored from;
+//! the input offsets are for people.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use spate_engine::EngineError;
 use spate_engine::checkpoint::CheckpointPublisher;
 use spate_engine::checkpoint::{CompletedCheckpoint, Section};
 use spate_engine::exchange::ReceiverState;
 use spate_engine::topology::JobTopology;
-use spate_group::GroupMetadata;
+use spate_engine::{EngineError, LogOffsetsFn};
 use spate_group::changelog::ChangelogWriter;
+use spate_group::{GroupMetadata, TaskId};
 use spate_kafka_client::{ClientError, TransactionalProducer};
 
 use crate::error::DistributedError;
@@ -43,6 +47,18 @@ const CHECKPOINT_ID: u8 = 2;
 
 /// The metadata attached to a task's checkpoint offset.
 pub const CHECKPOINT_OFFSET_METADATA: &str = "spate checkpoint id";
+
+/// The metadata of an input offset (a source partition, a repartition partition) that task
+/// `(stage, index)` commits: `spate task S_I` (Kafka Streams' task notation).
+pub fn input_offset_metadata(stage: u32, index: u32) -> String {
+    format!("spate task {}", TaskId::new(stage, index))
+}
+
+/// The task an input offset's metadata names.
+pub fn parse_input_offset_metadata(metadata: &str) -> Option<(u32, u32)> {
+    let (stage, index) = metadata.strip_prefix("spate task ")?.split_once('_')?;
+    Some((stage.parse().ok()?, index.parse().ok()?))
+}
 
 /// The changelog key of `section` (see the module docs).
 pub fn section_key(section: &Section) -> Bytes {
@@ -96,6 +112,7 @@ pub struct KafkaCheckpoints {
     owned: BTreeSet<(u32, u32)>,
     identity: Box<dyn Fn() -> GroupMetadata + Send + Sync>,
     writer: Mutex<ChangelogWriter>,
+    sources: HashMap<String, LogOffsetsFn>,
 }
 
 impl std::fmt::Debug for KafkaCheckpoints {
@@ -110,7 +127,9 @@ impl std::fmt::Debug for KafkaCheckpoints {
 impl KafkaCheckpoints {
     /// Publishes the checkpoints of `owned` tasks of `topology` through `txn`, committing
     /// offsets as the member `identity` names at the time (its generation fences the commit);
-    /// `writer` knows what the changelogs hold already (from the restore).
+    /// `writer` knows what the changelogs hold already (from the restore); `sources` read the
+    /// job's source positions as log offsets
+    /// ([`StreamEnvironment::source_log_offsets`](spate_engine::StreamEnvironment::source_log_offsets)).
     pub fn new(
         txn: Arc<ProcessTxn>,
         group: &str,
@@ -118,6 +137,7 @@ impl KafkaCheckpoints {
         owned: BTreeSet<(u32, u32)>,
         identity: Box<dyn Fn() -> GroupMetadata + Send + Sync>,
         writer: ChangelogWriter,
+        sources: HashMap<String, LogOffsetsFn>,
     ) -> Self {
         Self {
             txn,
@@ -126,6 +146,7 @@ impl KafkaCheckpoints {
             owned,
             identity,
             writer: Mutex::new(writer),
+            sources,
         }
     }
 
@@ -152,6 +173,36 @@ impl KafkaCheckpoints {
         Ok(out)
     }
 
+    /// The input offsets operator state `s` of task `partition` holds: an exchange
+    /// receiver's position, a source's log offsets, or none.
+    fn input_offsets(
+        &self,
+        checkpoint: &CompletedCheckpoint,
+        s: &Section,
+        partition: i32,
+    ) -> Result<Vec<(String, i32, i64)>, DistributedError> {
+        if let Some(e) = s
+            .uid
+            .strip_prefix("exchange-")
+            .and_then(|e| e.parse::<usize>().ok())
+        {
+            let bytes = checkpoint.read(s)?;
+            let position = ReceiverState::decode(&bytes).and_then(|state| decode_position(&state.position));
+            return Ok(position
+                .map(|p| (exchange_topic(&self.group, e), partition, p))
+                .into_iter()
+                .collect());
+        }
+        let Some(read) = self.sources.get(&s.uid) else {
+            return Ok(Vec::new());
+        };
+        let bytes = checkpoint.read(s)?;
+        Ok(read(&bytes)
+            .into_iter()
+            .map(|o| (o.topic, o.partition, o.offset))
+            .collect())
+    }
+
     fn write_all(
         &self,
         producer: &mut TransactionalProducer,
@@ -176,17 +227,10 @@ impl KafkaCheckpoints {
                     })
                     .map_err(DistributedError::kafka(what()))?;
                 live.insert(key);
-                if let Some(e) = s
-                    .uid
-                    .strip_prefix("exchange-")
-                    .and_then(|e| e.parse::<usize>().ok())
-                    && s.key_group.is_none()
-                {
-                    let bytes = checkpoint.read(s)?;
-                    if let Some(position) =
-                        ReceiverState::decode(&bytes).and_then(|state| decode_position(&state.position))
-                    {
-                        offsets.push((exchange_topic(&self.group, e), partition, position, None));
+                if s.key_group.is_none() {
+                    let input = Some(input_offset_metadata(*stage, *task));
+                    for (topic, partition, offset) in self.input_offsets(checkpoint, s, partition)? {
+                        offsets.push((topic, partition, offset, input.clone()));
                     }
                 }
             }
@@ -262,5 +306,16 @@ mod tests {
         assert_eq!(parse_section_key(b"\x01\x00\x07"), None);
         assert_eq!(parse_section_key(b"\x09x"), None);
         assert_eq!(parse_section_key(b""), None);
+    }
+
+    #[test]
+    fn input_offset_metadata_reads_back() {
+        assert_eq!(
+            parse_input_offset_metadata(&input_offset_metadata(3, 11)),
+            Some((3, 11))
+        );
+        assert_eq!(parse_input_offset_metadata(CHECKPOINT_OFFSET_METADATA), None);
+        assert_eq!(parse_input_offset_metadata("spate task 1"), None);
+        assert_eq!(parse_input_offset_metadata(""), None);
     }
 }

@@ -317,6 +317,7 @@ fn run_attempt(
         owned.clone(),
         identity,
         restored.writer,
+        env.source_log_offsets(),
     );
     let _ = handles.send(env.job_handle());
     env.execute_tasks(TaskScope {

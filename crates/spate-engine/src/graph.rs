@@ -4,10 +4,12 @@
 //! of the runtime's factory types (`runtime::build`), created by the API where the types were
 //! known. Nothing here builds anything; the planner (`plan.rs`) turns this graph into tasks.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::runtime::build::{OneInputFactory, SourceFactory, StreamType, TwoInputFactory, WriterFactory};
 use crate::runtime::exchange::PartitionerFactory;
+use crate::source::LogOffsetsFn;
 
 pub(crate) type NodeId = usize;
 
@@ -60,6 +62,8 @@ pub(crate) struct LogicalNode {
 #[derive(Default)]
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<LogicalNode>,
+    /// Per source node: how its positions read as log offsets.
+    pub(crate) log_offsets: HashMap<NodeId, LogOffsetsFn>,
 }
 
 impl Graph {

@@ -119,6 +119,6 @@ pub use record::{
 };
 pub use runtime::output::OutputTag;
 pub use sink::{CollectHandle, CollectSink, FnSink, Sink, SinkContext, sink_states_for};
-pub use source::{Source, SourceBatch, SourceContext, SourceStatus, own_position};
+pub use source::{LogOffset, LogOffsetsFn, Source, SourceBatch, SourceContext, SourceStatus, own_position};
 pub use stream::{DataStream, KeyedStream, StreamEnvironment};
 pub use watermark::WatermarkStrategy;

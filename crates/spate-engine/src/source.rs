@@ -125,6 +125,20 @@ impl<T> SourceBatch<T> {
     }
 }
 
+/// The next offset of one log partition, as a source's snapshotted position stands for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOffset {
+    /// The topic.
+    pub topic: String,
+    /// The partition.
+    pub partition: i32,
+    /// The offset of the next record to read.
+    pub offset: i64,
+}
+
+/// Reads a source's snapshotted position as log offsets ([`Source::log_offsets`]).
+pub type LogOffsetsFn = fn(&[u8]) -> Vec<LogOffset>;
+
 /// A (parallel) source of records. See the module docs for the contract.
 pub trait Source<T>: Send {
     /// Prepares the subtask (assigns splits). Returns the number of splits this subtask reads.
@@ -147,6 +161,19 @@ pub trait Source<T>: Send {
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         let _ = checkpoint_id;
         Ok(())
+    }
+
+    /// The log partitions and next offsets that `position` (one of this source's
+    /// [`snapshot_position`](Self::snapshot_position)s) stands for; empty for a source that
+    /// does not read a log, or a position it cannot read. A job run on several processes
+    /// commits them with its group's offsets, so Kafka's own tools show each source task's
+    /// lag; nothing is restored from them.
+    fn log_offsets(position: &[u8]) -> Vec<LogOffset>
+    where
+        Self: Sized,
+    {
+        let _ = position;
+        Vec::new()
     }
 }
 

@@ -158,7 +158,8 @@ impl StreamEnvironment {
             source_task(ctx, &op_name, source.clone(), &strategy, out)
         };
         let parallelism = self.shared.config.borrow().parallelism;
-        let id = self.shared.graph.borrow_mut().add(LogicalNode {
+        let mut graph = self.shared.graph.borrow_mut();
+        let id = graph.add(LogicalNode {
             name: name.to_string(),
             uid: None,
             parallelism,
@@ -166,6 +167,8 @@ impl StreamEnvironment {
             inputs: Vec::new(),
             out: stream_type::<T>(),
         });
+        graph.log_offsets.insert(id, S::log_offsets);
+        drop(graph);
         DataStream::new(self.shared.clone(), id)
     }
 

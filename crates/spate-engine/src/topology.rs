@@ -17,6 +17,7 @@ use crate::error::EngineError;
 use crate::exchange::TaskScope;
 use crate::explain::OperatorGraph;
 use crate::plan::{DistributedPlan, JobResult, exchange_uid, execute, state_uid};
+use crate::source::LogOffsetsFn;
 use crate::stream::StreamEnvironment;
 
 impl StreamEnvironment {
@@ -24,6 +25,20 @@ impl StreamEnvironment {
     /// [`Self::operator_graph`] does.
     pub fn topology(&self) -> Result<JobTopology, EngineError> {
         Ok(JobTopology::of(&self.operator_graph()?))
+    }
+
+    /// How each source's checkpointed positions read as log offsets, by the uid its
+    /// positions are checkpointed under ([`Source::log_offsets`](crate::Source::log_offsets)).
+    pub fn source_log_offsets(&self) -> HashMap<String, LogOffsetsFn> {
+        let graph = self.shared.graph.borrow();
+        graph
+            .log_offsets
+            .iter()
+            .filter_map(|(&id, &read)| {
+                let node = graph.nodes.get(id)?;
+                Some((state_uid(id, &node.name, node.uid.as_deref()), read))
+            })
+            .collect()
     }
 
     /// Runs the tasks `scope` owns of this job (see [`crate::exchange`]): every process of a

@@ -94,3 +94,43 @@ pub fn fetch_committed_offsets(
         std::thread::sleep(UNSTABLE_BACKOFF);
     }
 }
+
+/// Every offset `group` has committed, by topic and partition (OffsetFetch without a topic
+/// list; offsets pending in open transactions are not waited for: this is for people, not
+/// for a task taking partitions over).
+pub fn fetch_all_committed_offsets(
+    bootstrap: &str,
+    security: &ClientSecurity,
+    group: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, i32, CommittedOffset)>, ClientError> {
+    let mut coordinator = BrokerConnection::connect_group_coordinator(bootstrap, group, timeout, security)?;
+    // Version 2 is the first that reads "all topics" from a null topic list.
+    let version = coordinator.require(ApiKey::OffsetFetch, (2, 7))?;
+    let req = OffsetFetchRequest::default()
+        .with_group_id(GroupId(str_bytes(group)))
+        .with_topics(None);
+    let resp = coordinator.call(&req, version)?;
+    check(resp.error_code, &format!("OffsetFetch(group {group})"))?;
+    let mut out = Vec::new();
+    for t in &resp.topics {
+        for p in &t.partitions {
+            check(
+                p.error_code,
+                &format!("OffsetFetch(group {group}, {}-{})", t.name.0, p.partition_index),
+            )?;
+            if p.committed_offset >= 0 {
+                out.push((
+                    t.name.0.to_string(),
+                    p.partition_index,
+                    CommittedOffset {
+                        offset: p.committed_offset,
+                        metadata: p.metadata.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    },
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    Ok(out)
+}

@@ -43,6 +43,7 @@ mod client_stream;
 pub mod consumer_protocol;
 mod error;
 pub mod fetcher;
+mod group_description;
 mod group_member;
 mod group_offsets;
 pub mod produce_load;
@@ -57,6 +58,7 @@ pub use broker_connection::{
 };
 pub use client_security::ClientSecurity;
 pub use error::ClientError;
+pub use group_description::{GroupDescription, GroupMemberDescription, describe_group};
 pub use group_member::{GroupMember, GroupProtocol, Heartbeat, Joined, JoinedMember, MemberConfig, Synced};
-pub use group_offsets::{CommittedOffset, fetch_committed_offsets};
+pub use group_offsets::{CommittedOffset, fetch_all_committed_offsets, fetch_committed_offsets};
 pub use transactional_producer::{GroupMetadata, OutRecord, TransactionalProducer, TxnProducerConfig};

@@ -331,6 +331,18 @@ pub enum JobsAction {
         #[command(flatten)]
         server: ServerUrl,
     },
+    /// A job run on several processes (`--distributed GROUP`), read from its Kafka group:
+    /// members and the tasks each owns, then per task its owner, last committed checkpoint
+    /// and lag (offsets behind the last stable offset of its source and repartition inputs).
+    Group {
+        /// The job's group (what `--distributed` named).
+        group: String,
+        /// Print JSON (for scripts) instead of tables.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Run an ended job again from its latest checkpoint or stop-savepoint.
     Resume {
         /// The job id.

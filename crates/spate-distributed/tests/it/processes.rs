@@ -125,6 +125,7 @@ fn prepare(
         owned.clone(),
         no_member(&settings.group),
         restored.writer,
+        env.source_log_offsets(),
     );
     let scope = TaskScope {
         owned,

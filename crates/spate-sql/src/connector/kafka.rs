@@ -311,6 +311,10 @@ impl RowReader for KafkaReader {
     fn checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         spate_engine::Source::notify_checkpoint_complete(&mut self.source, checkpoint_id)
     }
+
+    fn log_offsets(position: &[u8]) -> Vec<spate_engine::LogOffset> {
+        <KafkaSource<Decoded> as spate_engine::Source<Decoded>>::log_offsets(position)
+    }
 }
 
 fn reset(options: Options<'_>) -> Result<OffsetReset, SqlError> {

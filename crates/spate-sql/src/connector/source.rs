@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use spate_connectors::Emitter;
 use spate_engine::{
-    DataStream, EngineError, Source, SourceBatch, SourceContext, SourceStatus, StreamEnvironment, Timestamp,
-    WatermarkStrategy,
+    DataStream, EngineError, LogOffset, Source, SourceBatch, SourceContext, SourceStatus, StreamEnvironment,
+    Timestamp, WatermarkStrategy,
 };
 
 use super::{CompleteRows, ConnectorContext, Rowtime, ScanPlan};
@@ -39,6 +39,12 @@ pub(crate) trait RowReader: Clone + Send + 'static {
     fn checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         let _ = checkpoint_id;
         Ok(())
+    }
+
+    /// The log offsets a snapshotted position stands for ([`Source::log_offsets`]).
+    fn log_offsets(position: &[u8]) -> Vec<LogOffset> {
+        let _ = position;
+        Vec::new()
     }
 }
 
@@ -283,6 +289,10 @@ impl<R: RowReader> Source<Row> for RowSource<R> {
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         self.reader.checkpoint_complete(checkpoint_id)
+    }
+
+    fn log_offsets(position: &[u8]) -> Vec<LogOffset> {
+        R::log_offsets(position)
     }
 }
 

@@ -1,7 +1,9 @@
 //! `spate sql --distributed`: three processes run one script (a windowed and an updating
 //! `GROUP BY` over a 12-partition topic) through a `spate broker`; one is killed with SIGKILL
 //! mid-run and started again with its instance id. The windows committed and the updating
-//! table's final rows (read_committed) equal a single-process run's.
+//! table's final rows (read_committed) equal a single-process run's. `spate jobs group`
+//! shows each process owning a third of the tasks, and at the end every source partition
+//! committed up to its end by the task that read it.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -114,6 +116,65 @@ fn values(addr: &str, topic: &str, partitions: i32) -> Vec<String> {
     v
 }
 
+/// `spate jobs group GROUP --json`.
+fn group_status(addr: &str, group: &str) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "group", group, "--json", "--bootstrap", addr])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "spate jobs group {group}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Waits until the group has `members` members that each own the same number of tasks,
+/// every task owned; returns the status.
+fn wait_balanced(addr: &str, group: &str, members: usize, logs: &dyn Fn() -> String) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = group_status(addr, group);
+        let owned: Vec<usize> = status["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["tasks"].as_array().unwrap().len())
+            .collect();
+        let tasks = status["tasks"].as_array().unwrap();
+        let all_owned = !tasks.is_empty() && tasks.iter().all(|t| t["owner"].is_string());
+        if owned.len() == members && all_owned && owned.iter().all(|&n| n * members == tasks.len()) {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{group} not balanced: {status:#}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The committed offsets of the source topic's partitions, from the group's tasks: each
+/// partition committed by exactly one task.
+fn source_offsets(status: &serde_json::Value) -> BTreeMap<i64, (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for t in status["tasks"].as_array().unwrap() {
+        for i in t["inputs"].as_array().unwrap() {
+            if i["topic"] == "words" {
+                let partition = i["partition"].as_i64().unwrap();
+                let entry = (i["committed"].as_i64().unwrap(), i["end"].as_i64().unwrap());
+                assert!(
+                    out.insert(partition, entry).is_none(),
+                    "{partition} twice: {status:#}"
+                );
+            }
+        }
+    }
+    out
+}
+
 /// The upsert table's final rows: the last value of each key.
 fn final_rows(addr: &str, topic: &str, partitions: i32) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
     committed_records(addr, topic, partitions)
@@ -153,7 +214,13 @@ fn three_processes_run_a_script_through_a_kill_exactly_once() {
         assert!(Instant::now() < deadline, "p3 got no tasks\n{}", logs());
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(1000));
+    // Six tasks per job (a source stage and an aggregating stage at parallelism 3): two each.
+    for group in ["words-job", "words-job-2"] {
+        let status = wait_balanced(&addr, group, 3, &logs);
+        assert_eq!(status["tasks"].as_array().unwrap().len(), 6, "{status:#}");
+        assert_eq!(status["protocol"], "spate-tasks");
+    }
+    std::thread::sleep(Duration::from_millis(500));
     assert!(
         p3.try_wait().unwrap().is_none(),
         "p3 finished before the kill\n{}",
@@ -176,6 +243,18 @@ fn three_processes_run_a_script_through_a_kill_exactly_once() {
         expected.len(),
         logs()
     );
+    // Every source partition committed to its end, once, under both jobs' groups.
+    for group in ["words-job", "words-job-2"] {
+        let status = group_status(&addr, group);
+        let offsets = source_offsets(&status);
+        assert_eq!(offsets.len(), PARTITIONS as usize, "{status:#}");
+        assert!(
+            offsets.values().all(|(committed, end)| committed == end),
+            "{status:#}"
+        );
+        let total: i64 = offsets.values().map(|(committed, _)| committed).sum();
+        assert_eq!(total, RECORDS as i64, "{status:#}");
+    }
     let expected = final_rows(&addr, "single-totals", 1);
     assert_eq!(expected.len(), WORDS.len());
     assert_eq!(final_rows(&addr, "dist-totals", 1), expected, "{}", logs());

@@ -17,7 +17,9 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::{ClientConfig, Message};
-use spate_engine::{EngineError, NO_TIMESTAMP, Record, Source, SourceBatch, SourceContext, SourceStatus};
+use spate_engine::{
+    EngineError, LogOffset, NO_TIMESTAMP, Record, Source, SourceBatch, SourceContext, SourceStatus,
+};
 
 use super::assignment::partition_owner;
 use super::error::kafka_error;
@@ -653,5 +655,20 @@ impl<T: Send> Source<T> for KafkaSource<T> {
 
     fn notify_checkpoint_complete(&mut self, checkpoint_id: u64) -> Result<(), EngineError> {
         Ok(self.commit(checkpoint_id)?)
+    }
+
+    fn log_offsets(position: &[u8]) -> Vec<LogOffset> {
+        position::decode(position)
+            .map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|e| LogOffset {
+                        topic: e.topic,
+                        partition: e.partition,
+                        offset: e.offset,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
