@@ -93,6 +93,7 @@ pub use exchange::KafkaExchange;
 pub use publish::KafkaCheckpoints;
 pub use restore::{Restored, restore_tasks};
 pub use runner::{JobBuilder, RunnerConfig, run_distributed};
+pub use spate_group::ASSIGNOR_NAME;
 pub use status::{InputStatus, JobStatus, MemberStatus, TaskStatus, job_status};
 pub use topics::{KafkaSettings, ensure_topics, exchange_topic, stage_changelog};
 pub use txn::ProcessTxn;

@@ -44,6 +44,8 @@ pub struct MemberStatus {
     pub member_id: String,
     /// Its static instance id, if it has one.
     pub instance_id: Option<String>,
+    /// Its `client.id`.
+    pub client_id: String,
     /// Where it connects from.
     pub client_host: String,
     /// What it says it is (host and process id).
@@ -107,6 +109,7 @@ pub fn job_status(kafka: &KafkaSettings) -> Result<JobStatus, DistributedError> 
         members.push(MemberStatus {
             member_id: m.member_id,
             instance_id: m.instance_id,
+            client_id: m.client_id,
             client_host: m.client_host,
             process,
             tasks: assignment.tasks,

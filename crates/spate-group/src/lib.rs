@@ -48,6 +48,6 @@ mod membership;
 mod task;
 
 pub use error::GroupError;
-pub use membership::{Membership, MembershipConfig, MembershipEvent};
+pub use membership::{ASSIGNOR_NAME, Membership, MembershipConfig, MembershipEvent};
 pub use spate_kafka_client::GroupMetadata;
 pub use task::TaskId;

@@ -233,7 +233,23 @@ export function mount(root, topicName, groupName) {
               { numeric: [1, 2, 3, 4], empty: 'No committed offsets.' },
             ),
             h('h3', 'Members'),
-            table(['Member', 'Client id', 'Host'], g.members.map((m) => [h('code', m.id), m.client_id, m.client_host]), { empty: 'No active members (the group is empty).' }),
+            g.tasks.length
+              ? table(['Member', 'Client id', 'Host', 'Tasks'], g.members.map((m) => [h('code', m.id), m.client_id, m.client_host, m.tasks.join(', ')]), { empty: 'No active members (the group is empty).' })
+              : table(['Member', 'Client id', 'Host'], g.members.map((m) => [h('code', m.id), m.client_id, m.client_host]), { empty: 'No active members (the group is empty).' }),
+            g.tasks.length ? h('h3', 'Tasks (a job on several processes)') : null,
+            g.tasks.length
+              ? table(
+                  ['Task', 'Owner', 'Checkpoint', 'Lag', 'Inputs'],
+                  g.tasks.map((t) => [
+                    h('code', t.task),
+                    t.owner ? h('code', t.owner) : '—',
+                    t.checkpoint == null ? '—' : int(t.checkpoint),
+                    int(t.lag),
+                    t.inputs.map((i) => `${i.topic}-${i.partition}`).join(', '),
+                  ]),
+                  { numeric: [2, 3] },
+                )
+              : null,
           ),
         );
       } else fill(groupDetail);

@@ -4,12 +4,16 @@
 //! serves the embedded broker and an external cluster given with `--bootstrap`. Every call
 //! blocks (up to [`TIMEOUT`] per request); the REST layer runs it on the blocking pool.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::Offset;
 use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde::Serialize;
+
+use spate_distributed::{ASSIGNOR_NAME, KafkaSettings, job_status};
+use spate_kafka_client::client_security::ClientSecurity;
 
 use crate::cluster::Cluster;
 use crate::error::{Result, ServerError};
@@ -69,6 +73,23 @@ pub struct MemberView {
     pub client_id: String,
     /// Where it connects from.
     pub client_host: String,
+    /// A distributed Spate job's process: the tasks assigned to it (`stage_index`).
+    pub tasks: Vec<String>,
+}
+
+/// A task of a distributed Spate job (a group whose assignor is `spate-tasks`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TaskView {
+    /// `stage_index`.
+    pub task: String,
+    /// The member id of its owner, if assigned.
+    pub owner: Option<String>,
+    /// The last checkpoint it committed.
+    pub checkpoint: Option<u64>,
+    /// Offsets behind its inputs' last stable offsets.
+    pub lag: i64,
+    /// Its input partitions (sources and repartition topics).
+    pub inputs: Vec<GroupOffset>,
 }
 
 /// A consumer group.
@@ -82,10 +103,13 @@ pub struct GroupView {
     pub protocol_type: String,
     /// Its members.
     pub members: Vec<MemberView>,
-    /// Committed offsets of partitions of existing topics.
+    /// Committed offsets of partitions of existing topics (of a distributed Spate job: its
+    /// tasks' inputs).
     pub offsets: Vec<GroupOffset>,
     /// Total lag over its partitions.
     pub lag: i64,
+    /// A distributed Spate job's tasks; empty for other groups.
+    pub tasks: Vec<TaskView>,
 }
 
 fn consumer(cluster: &Cluster, group: &str) -> Result<BaseConsumer> {
@@ -184,6 +208,10 @@ pub fn groups(cluster: &Cluster) -> Result<Vec<GroupView>> {
         .collect();
     let mut out = Vec::new();
     for g in list.groups() {
+        if g.protocol() == ASSIGNOR_NAME {
+            out.push(distributed_job(cluster, g.name())?);
+            continue;
+        }
         let offsets = committed(cluster, g.name(), &topics)?;
         out.push(GroupView {
             group: g.name().to_string(),
@@ -196,14 +224,69 @@ pub fn groups(cluster: &Cluster) -> Result<Vec<GroupView>> {
                     id: m.id().to_string(),
                     client_id: m.client_id().to_string(),
                     client_host: m.client_host().to_string(),
+                    tasks: Vec::new(),
                 })
                 .collect(),
             lag: offsets.iter().map(|o| o.lag).sum(),
             offsets,
+            tasks: Vec::new(),
         });
     }
     out.sort_by(|a, b| a.group.cmp(&b.group));
     Ok(out)
+}
+
+/// A distributed Spate job's group as [`spate_distributed::job_status`] reads it: members
+/// with their tasks, and the tasks' inputs as the group's offsets (its changelog offsets are
+/// checkpoint ids, not positions, so they count in no lag).
+fn distributed_job(cluster: &Cluster, group: &str) -> Result<GroupView> {
+    let properties: BTreeMap<String, String> = cluster.properties.iter().cloned().collect();
+    let security = ClientSecurity::from_properties(&properties)
+        .map_err(|e| ServerError::Kafka(format!("the cluster's client properties: {e}")))?;
+    let status = job_status(&KafkaSettings {
+        bootstrap: cluster.bootstrap.clone(),
+        security,
+        group: group.to_string(),
+        replication_factor: -1,
+        request_timeout: TIMEOUT,
+    })
+    .map_err(|e| ServerError::Kafka(format!("reading distributed job {group}: {e}")))?;
+    let offset = |i: &spate_distributed::InputStatus| GroupOffset {
+        topic: i.topic.clone(),
+        partition: i.partition,
+        committed: i.committed,
+        end: i.end,
+        lag: i.lag,
+    };
+    let tasks: Vec<TaskView> = status
+        .tasks
+        .iter()
+        .map(|t| TaskView {
+            task: t.task.to_string(),
+            owner: t.owner.clone(),
+            checkpoint: t.checkpoint,
+            lag: t.lag,
+            inputs: t.inputs.iter().map(offset).collect(),
+        })
+        .collect();
+    Ok(GroupView {
+        group: status.group,
+        state: status.state,
+        protocol_type: "consumer".into(),
+        members: status
+            .members
+            .into_iter()
+            .map(|m| MemberView {
+                client_id: m.client_id,
+                id: m.member_id,
+                client_host: m.client_host,
+                tasks: m.tasks.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
+        offsets: tasks.iter().flat_map(|t| t.inputs.iter().cloned()).collect(),
+        lag: tasks.iter().map(|t| t.lag).sum(),
+        tasks,
+    })
 }
 
 /// The group's committed offsets (OffsetFetch, which does not join the group).

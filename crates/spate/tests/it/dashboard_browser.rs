@@ -263,6 +263,17 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             .any(|g| g["group"] == "dashboards" && !g["offsets"].as_array().unwrap().is_empty())
             .then_some(groups)
     });
+    // A job on several processes (one here) in the server's broker: its group's page lists
+    // the process with its tasks, and the tasks with their checkpoints and inputs.
+    let kafka = server
+        .line
+        .split("Kafka on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches(',')
+        .to_string();
+    distributed_word_count(&kafka, dir.path());
     // A page that leaves a preview cancels it: each visit of the SQL page gets a fresh one.
     let start = |sql: &str| {
         let r = http(
@@ -343,6 +354,28 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
     assert!((1..=7).contains(&rows), "{rows} rows for 7 buckets:\n{dom}");
     assert!(!table.contains(">op<"), "the result table shows op:\n{dom}");
 
+    let groups_url = format!("{login}#/groups/dash-wc");
+    let dom = browse(&browser, &profile, &groups_url, "--dump-dom", "1400,1300", 4000);
+    assert!(
+        dom.contains("Tasks (a job on several processes)"),
+        "no task table:\n{dom}"
+    );
+    for task in ["0_0", "0_1", "1_0", "1_1"] {
+        assert!(
+            dom.contains(&format!("<code>{task}</code>")),
+            "no task {task}:\n{dom}"
+        );
+    }
+    assert!(dom.contains("dash-words-0"), "no source input:\n{dom}");
+    assert!(
+        dom.contains("dash-wc-exchange-0-1"),
+        "no repartition input:\n{dom}"
+    );
+    assert!(
+        dom.contains("0_0, 0_1, 1_0, 1_1"),
+        "the member's tasks are not listed:\n{dom}"
+    );
+
     let overview_dom = browse(
         &browser,
         &profile,
@@ -365,6 +398,7 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
             "1400,900",
         ),
         ("topics", topics_url, "1400,1300"),
+        ("groups-distributed", groups_url, "1400,2600"),
         (
             "sql-updating",
             format!("{login}#/sql?preview={}", start(UPDATING_PREVIEW)),
@@ -389,6 +423,43 @@ fn the_dashboard_renders_jobs_topics_and_sql_in_chromium() {
         );
     }
     let _ = reader;
+}
+
+/// `spate example word-count --distributed dash-wc` over 200,000 generated lines on `kafka`,
+/// as one static member that stays in the group for a minute after it finished.
+fn distributed_word_count(kafka: &str, dir: &Path) {
+    let log = dir.join("dash-wc.log");
+    let status = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["example", "word-count", "--bootstrap", kafka, "--bounded"])
+        .args([
+            "--generate",
+            "200000",
+            "--partitions",
+            "2",
+            "--input",
+            "dash-words",
+        ])
+        .args(["--output", "dash-counts", "--group", "dash-src"])
+        .args([
+            "--distributed",
+            "dash-wc",
+            "--instance-id",
+            "p1",
+            "--session-timeout",
+            "60s",
+        ])
+        .arg("--checkpoint-dir")
+        .arg(dir.join("dash-wc"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the distributed word count failed:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
 }
 
 /// A page on another origin (another port of 127.0.0.1: the same *site*, so even a
