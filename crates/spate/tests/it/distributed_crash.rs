@@ -1,7 +1,8 @@
 //! `spate example word-count --distributed`: two processes share one job through a `spate
 //! broker`; one is killed with SIGKILL mid-run and started again with its instance id. The
 //! committed output (read_committed) equals a single-process run of the same job on the same
-//! input: nothing lost, nothing twice.
+//! input: nothing lost, nothing twice. A third process joins a running pair and leaves
+//! again (2 → 3 → 2), and a paused process is fenced when it wakes.
 #![allow(clippy::unwrap_used)]
 
 use std::fs::File;
@@ -189,6 +190,128 @@ fn a_paused_process_is_fenced_when_it_wakes_after_its_tasks_moved() {
     signal(&p2, "CONT");
     wait(&mut p1, "p1", &logs);
     wait(&mut p2, "p2 after the pause", &logs);
+    let got = sorted_values(&addr, "counts-dist");
+    assert!(
+        got == expected,
+        "{} windows committed, {} expected\n{}",
+        got.len(),
+        expected.len(),
+        logs()
+    );
+}
+
+/// A dynamic member (no instance id: it leaves the group when it stops) of job `wc` at
+/// parallelism 3 (six tasks).
+fn dynamic_process(bootstrap: &str, root: &Path, name: &str) -> Child {
+    word_count(
+        bootstrap,
+        &root.join(name),
+        &[
+            "--parallelism",
+            "3",
+            "--output",
+            "counts-dist",
+            "--group",
+            "wc-source",
+            "--distributed",
+            "wc",
+            "--session-timeout",
+            "6s",
+        ],
+        "log",
+    )
+}
+
+/// `spate jobs group wc --json`.
+fn group_status(addr: &str) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "group", "wc", "--json", "--bootstrap", addr])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The tasks each member owns, once the group is stable with `members` members that own
+/// every task between them.
+fn wait_members(addr: &str, members: usize, logs: &dyn Fn() -> String) -> Vec<usize> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = group_status(addr);
+        let owned: Vec<usize> = status["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["tasks"].as_array().unwrap().len())
+            .collect();
+        if status["state"] == "Stable" && owned.len() == members && owned.iter().sum::<usize>() == 6 {
+            return owned;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never {members} members owning the six tasks: {status:#}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn processes_join_and_leave_a_running_job_without_loss_or_duplicates() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let broker = Broker::start(&dir.join("broker"), &dir.join("broker.log"));
+    let addr = broker.addr.clone();
+    let mut single = word_count(
+        &addr,
+        &dir.join("single"),
+        &[
+            "--generate",
+            "5000000",
+            "--output",
+            "counts-single",
+            "--group",
+            "single",
+        ],
+        "log",
+    );
+    let single_log = || std::fs::read_to_string(dir.join("single.log")).unwrap_or_default();
+    wait(&mut single, "the single-process run", &single_log);
+    let expected = sorted_values(&addr, "counts-single");
+
+    let read = |name: &str| std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+    let logs = || {
+        ["a", "b", "c"]
+            .iter()
+            .map(|n| format!("{n}:\n{}", read(n)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut a = dynamic_process(&addr, dir, "a");
+    let mut b = dynamic_process(&addr, dir, "b");
+    assert_eq!(wait_members(&addr, 2, &logs), vec![3, 3], "{}", logs());
+    // A third process joins: two tasks each.
+    let mut c = dynamic_process(&addr, dir, "c");
+    assert_eq!(wait_members(&addr, 3, &logs), vec![2, 2, 2], "{}", logs());
+    std::thread::sleep(Duration::from_millis(500));
+    for (name, p) in [("a", &mut a), ("b", &mut b), ("c", &mut c)] {
+        assert!(
+            p.try_wait().unwrap().is_none(),
+            "{name} finished before c left\n{}",
+            logs()
+        );
+    }
+    // It leaves (SIGTERM: its tasks stop with a committed checkpoint, it leaves the group).
+    signal(&c, "TERM");
+    wait(&mut c, "c after SIGTERM", &logs);
+    assert_eq!(wait_members(&addr, 2, &logs), vec![3, 3], "{}", logs());
+    assert!(
+        a.try_wait().unwrap().is_none() && b.try_wait().unwrap().is_none(),
+        "the job finished before it was back on two processes\n{}",
+        logs()
+    );
+    wait(&mut a, "a", &logs);
+    wait(&mut b, "b", &logs);
     let got = sorted_values(&addr, "counts-dist");
     assert!(
         got == expected,
