@@ -3,7 +3,8 @@
 //! mid-run and started again with its instance id. The windows committed and the updating
 //! table's final rows (read_committed) equal a single-process run's. `spate jobs group`
 //! shows each process owning a third of the tasks, and at the end every source partition
-//! committed up to its end by the task that read it.
+//! committed up to its end by the task that read it. A process stopped with SIGTERM commits
+//! where it stopped and, started again, finishes the job exactly once.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -258,4 +259,78 @@ fn three_processes_run_a_script_through_a_kill_exactly_once() {
     let expected = final_rows(&addr, "single-totals", 1);
     assert_eq!(expected.len(), WORDS.len());
     assert_eq!(final_rows(&addr, "dist-totals", 1), expected, "{}", logs());
+}
+
+#[test]
+fn a_process_stopped_with_sigterm_commits_and_resumes_exactly_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let broker = Broker::start(&dir.join("broker"), &dir.join("broker.log"));
+    let addr = broker.addr.clone();
+    create_topics(&addr, &["words"], PARTITIONS);
+    create_topics(
+        &addr,
+        &["single-windows", "single-totals", "dist-windows", "dist-totals"],
+        1,
+    );
+    produce(&addr);
+    let mut single = sql(&addr, dir, "single", "single", &[]);
+    wait(&mut single, "the single-process run", &|| log(dir, "single"));
+
+    let logs = || format!("run 1:\n{}\nrun 2:\n{}", log(dir, "p-1"), log(dir, "p-2"));
+    let process = |run: usize| {
+        sql(
+            &addr,
+            dir,
+            &format!("p-{run}"),
+            "dist",
+            &["--distributed", "words-job", "--session-timeout", "6s"],
+        )
+    };
+    let mut first = process(1);
+    // Stopped once it committed a checkpoint of the first INSERT, long before its end.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = group_status(&addr, "words-job");
+        let tasks = status["tasks"].as_array().unwrap();
+        if !tasks.is_empty() && tasks.iter().all(|t| t["checkpoint"].as_u64() > Some(1)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint committed: {status:#}\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    wait(&mut first, "the process stopped with SIGTERM", &logs);
+    let read: i64 = source_offsets(&group_status(&addr, "words-job"))
+        .values()
+        .map(|(committed, _)| committed)
+        .sum();
+    assert!(
+        0 < read && read < RECORDS as i64,
+        "{read} of {RECORDS} records committed at the stop\n{}",
+        logs()
+    );
+    let mut second = process(2);
+    wait(&mut second, "the process started again", &logs);
+
+    assert_eq!(
+        values(&addr, "dist-windows", 1),
+        values(&addr, "single-windows", 1),
+        "{}",
+        logs()
+    );
+    assert_eq!(
+        final_rows(&addr, "dist-totals", 1),
+        final_rows(&addr, "single-totals", 1),
+        "{}",
+        logs()
+    );
 }

@@ -44,6 +44,10 @@ struct JobSlot {
     /// A script was told to stop (SIGTERM, Ctrl-C): its later statements do not run, and a job
     /// that starts meanwhile is cancelled as it starts.
     stopping: bool,
+    /// Set to stop a `--distributed` job (it has no handle here): its tasks stop with a
+    /// committed checkpoint and this process leaves the group (a dynamic member) for the
+    /// others to take them over.
+    distributed_stop: Arc<AtomicBool>,
 }
 
 impl JobSlot {
@@ -175,7 +179,9 @@ pub fn run(args: SqlArgs) -> Result<()> {
 /// Stops a script on a signal: its running job with a savepoint, or, when that fails (a job
 /// failing and restarting has no running attempt to take one) or takes over a minute,
 /// cancelled; later statements do not run (a job starting meanwhile is cancelled as it
-/// starts). `Err` says why no savepoint was taken.
+/// starts). A `--distributed` job's share stops with a committed checkpoint instead (the
+/// group's other processes, or this one started again, resume from it). `Err` says why no
+/// savepoint was taken.
 async fn stop_script(
     current: &RunningJob,
     savepoints: std::path::PathBuf,
@@ -183,6 +189,7 @@ async fn stop_script(
     let handle = {
         let mut slot = lock(current);
         slot.stopping = true;
+        slot.distributed_stop.store(true, Ordering::Release);
         slot.job.as_ref().map(|(h, _)| h.clone())
     };
     match handle {
@@ -207,7 +214,7 @@ fn session_options(
     let tableau = tableau.clone();
     let progress = progress.clone();
     SessionOptions {
-        executor: distributed_executor(args),
+        executor: distributed_executor(args, lock(current).distributed_stop.clone()),
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
         bootstrap_properties: Vec::new(),
         checkpoint_dir: Some(checkpoint_dir(args)),
@@ -236,7 +243,8 @@ fn session_options(
 /// With `--distributed GROUP`: every INSERT runs as this process's share of the job
 /// ([`spate_distributed::run_distributed`]), each job in a group of its own (`GROUP`, then
 /// `GROUP-2`, ... for a script's later INSERT statements).
-fn distributed_executor(args: &SqlArgs) -> Option<spate_sql::JobExecutor> {
+/// `stop` ends the running one with a committed checkpoint.
+fn distributed_executor(args: &SqlArgs, stop: Arc<AtomicBool>) -> Option<spate_sql::JobExecutor> {
     let group = args.distributed.clone()?;
     let bootstrap = args.bootstrap.clone()?;
     let instance_id = args.instance_id.clone();
@@ -262,8 +270,7 @@ fn distributed_executor(args: &SqlArgs) -> Option<spate_sql::JobExecutor> {
         config.session_timeout = session_timeout;
         config.heartbeat_interval = (session_timeout / 10).max(std::time::Duration::from_millis(100));
         config.transaction_timeout = (session_timeout * 2 / 3).max(std::time::Duration::from_secs(1));
-        spate_distributed::run_distributed(config, factory, Arc::new(AtomicBool::new(false)))
-            .map_err(|e| e.to_string())
+        spate_distributed::run_distributed(config, factory, stop.clone()).map_err(|e| e.to_string())
     }))
 }
 
