@@ -62,8 +62,12 @@ pub struct RunnerConfig {
     pub checkpoint_interval: Duration,
     /// Local directory for the attempts' checkpoints and restores.
     pub work_dir: PathBuf,
-    /// Pause before an attempt that failed is started again.
+    /// Pause before an attempt that failed is started again; it doubles with every failure
+    /// in a row up to [`Self::max_retry_backoff`] (Flink's exponential-delay restarts), and
+    /// starts over once an attempt ran for that long.
     pub retry_backoff: Duration,
+    /// The longest pause between attempts.
+    pub max_retry_backoff: Duration,
 }
 
 impl RunnerConfig {
@@ -80,7 +84,18 @@ impl RunnerConfig {
             checkpoint_interval: Duration::from_secs(1),
             work_dir: work_dir.into(),
             retry_backoff: Duration::from_secs(1),
+            max_retry_backoff: Duration::from_secs(60),
         }
+    }
+
+    /// The session timeout `timeout`, with the heartbeat (a tenth of it, at least 100 ms)
+    /// and transaction timeout (two thirds, at least a second: an open transaction of a dead
+    /// process is aborted before its tasks move) that follow from it.
+    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self.heartbeat_interval = (timeout / 10).max(Duration::from_millis(100));
+        self.transaction_timeout = (timeout * 2 / 3).max(Duration::from_secs(1));
+        self
     }
 
     fn transactional_id(&self) -> String {
@@ -101,6 +116,7 @@ fn unique() -> u128 {
 /// An attempt running on its thread.
 struct Attempt {
     tasks: BTreeSet<(u32, u32)>,
+    started: Instant,
     handle: Option<JobHandle>,
     handles: mpsc::Receiver<JobHandle>,
     thread: JoinHandle<Result<(), DistributedError>>,
@@ -170,6 +186,7 @@ pub fn run_distributed(
     let mut assigned: Option<BTreeSet<(u32, u32)>> = None;
     let mut retry_at: Option<Instant> = None;
     let mut number = 0u64;
+    let mut backoff = config.retry_backoff;
     let result = loop {
         if stop.load(Ordering::Acquire) {
             if let Some(a) = attempt.take() {
@@ -206,14 +223,19 @@ pub fn run_distributed(
             && let Some(a) = attempt.take()
         {
             let tasks = a.tasks.clone();
+            let ran = a.started.elapsed();
             let ended = a.join();
             tracing::info!(group = %config.kafka.group, tasks = tasks.len(), ok = ended.is_ok(), "attempt ended");
             match ended {
                 Ok(()) if !tasks.is_empty() => break Ok(()),
                 Ok(()) => {}
                 Err(e) => {
-                    tracing::warn!(error = %e, "attempt failed; starting it again from Kafka");
-                    retry_at = Some(Instant::now() + config.retry_backoff);
+                    if ran >= config.max_retry_backoff {
+                        backoff = config.retry_backoff;
+                    }
+                    tracing::warn!(error = %e, retry_in = ?backoff, "attempt failed; starting it again from Kafka");
+                    retry_at = Some(Instant::now() + backoff);
+                    backoff = (backoff * 2).min(config.max_retry_backoff);
                 }
             }
         }
@@ -263,6 +285,7 @@ fn start_attempt(
     });
     Attempt {
         tasks,
+        started: Instant::now(),
         handle: None,
         handles,
         thread,

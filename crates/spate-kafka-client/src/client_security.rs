@@ -216,9 +216,40 @@ pub fn librdkafka_settings(
     Ok(out)
 }
 
+/// Client `properties` (a later one wins) as librdkafka settings: [`librdkafka_settings`]
+/// (a Java `sasl.jaas.config` becomes `sasl.username`/`sasl.password`, as a Flink job's
+/// `properties.sasl.jaas.config` must work unchanged); as they are when the JAAS line cannot
+/// be read, so librdkafka names the property it refuses.
+pub fn librdkafka_pairs(properties: &[(String, String)]) -> Vec<(String, String)> {
+    let map: BTreeMap<String, String> = properties.iter().cloned().collect();
+    librdkafka_settings(&map).unwrap_or_else(|_| map.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jaas_config_is_translated_in_pairs() {
+        let pairs = vec![
+            ("security.protocol".to_string(), "SASL_PLAINTEXT".to_string()),
+            (
+                "sasl.jaas.config".to_string(),
+                r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p";"#
+                    .to_string(),
+            ),
+        ];
+        let out = librdkafka_pairs(&pairs);
+        assert!(
+            out.contains(&("sasl.username".to_string(), "u".to_string())),
+            "{out:?}"
+        );
+        assert!(
+            out.contains(&("sasl.password".to_string(), "p".to_string())),
+            "{out:?}"
+        );
+        assert!(out.iter().all(|(k, _)| k != "sasl.jaas.config"), "{out:?}");
+    }
 
     fn props(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs

@@ -167,6 +167,11 @@ pub struct SqlArgs {
     /// With --distributed: how long a silent process keeps its tasks (e.g. 10s).
     #[arg(long, value_parser = parse_checkpoint_interval, default_value = "45s", requires = "distributed")]
     pub session_timeout: Duration,
+    /// With --distributed: a Kafka client .properties file (security.protocol, sasl.*, ssl.*)
+    /// for the job's own connections to --bootstrap: its group, repartition and changelog
+    /// topics, transactions. (Tables keep their 'properties.*' options.)
+    #[arg(long, value_name = "FILE", requires = "distributed")]
+    pub distributed_config: Option<PathBuf>,
 }
 
 /// `spate server`.

@@ -80,3 +80,15 @@ impl ClientSettings {
         kafka_client::raw_admin_as(&self.bootstrap, &self.security()?)
     }
 }
+
+/// How a raw client logs in, as the Kafka client .properties file `path` says (`security.protocol`,
+/// `sasl.*`, `ssl.*`).
+pub fn security_from_file(path: &std::path::Path) -> Result<ClientSecurity> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let properties: BTreeMap<String, String> = spate_broker::properties::parse(&text)
+        .with_context(|| path.display().to_string())?
+        .into_iter()
+        .map(|p| (p.key, p.value))
+        .collect();
+    ClientSecurity::from_properties(&properties).with_context(|| path.display().to_string())
+}

@@ -22,6 +22,7 @@ use super::txn_state::{PendingTxn, SinkTxnState};
 use crate::{ConnectorError, OversizedRecord};
 use spate_kafka_client::BrokerConnection;
 use spate_kafka_client::ClientSecurity;
+use spate_kafka_client::client_security::librdkafka_pairs;
 
 /// librdkafka's default `message.max.bytes`: the largest record (and batch) a producer sends.
 const LIBRDKAFKA_MESSAGE_MAX_BYTES: usize = 1_000_000;
@@ -536,7 +537,7 @@ impl<T> KafkaSink<T> {
             .set("linger.ms", "5")
             .set("transaction.timeout.ms", self.transaction_timeout_ms.to_string())
             .set("log_level", "3");
-        for (k, v) in &self.properties {
+        for (k, v) in librdkafka_pairs(&self.properties) {
             c.set(k, v);
         }
         if let Some(l) = &self.limits {

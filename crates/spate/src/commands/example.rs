@@ -84,11 +84,9 @@ fn run_distributed(
         replication_factor: -1,
         request_timeout: Duration::from_secs(30),
     };
-    let mut config = RunnerConfig::new(kafka, common.checkpoint_dir(name).join("distributed"));
+    let mut config = RunnerConfig::new(kafka, common.checkpoint_dir(name).join("distributed"))
+        .with_session_timeout(common.session_timeout);
     config.instance_id = common.instance_id.clone();
-    config.session_timeout = common.session_timeout;
-    config.heartbeat_interval = (common.session_timeout / 10).max(Duration::from_millis(100));
-    config.transaction_timeout = (common.session_timeout * 2 / 3).max(Duration::from_secs(1));
     config.checkpoint_interval = common.checkpoint_interval;
     let b = bootstrap.to_string();
     let build: JobBuilder = Arc::new(move || {

@@ -334,3 +334,152 @@ fn a_process_stopped_with_sigterm_commits_and_resumes_exactly_once() {
         logs()
     );
 }
+
+const SASL_JAAS: &str = r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="adm1n-pw";"#;
+
+fn sasl_client(addr: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", addr)
+        .set("security.protocol", "SASL_PLAINTEXT")
+        .set("sasl.mechanism", "PLAIN")
+        .set("sasl.username", "admin")
+        .set("sasl.password", "adm1n-pw");
+    c
+}
+
+#[test]
+fn a_distributed_script_reaches_a_sasl_listener_with_distributed_config() {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message;
+
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let data = dir.join("broker");
+    let mut add = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["users", "add", "admin", "--password-stdin", "--data-dir"])
+        .arg(&data)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::common::feed_stdin(&mut add, b"adm1n-pw\n");
+    assert!(add.wait().unwrap().success());
+    let broker = Broker::start_with_args(
+        &data,
+        &dir.join("broker.log"),
+        &[
+            "--listener",
+            "SASL_PLAINTEXT://127.0.0.1:0",
+            "--set",
+            "super.users=User:admin",
+        ],
+    );
+    let addr = broker.addr.clone();
+    let created = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args([
+            "topics",
+            "create",
+            "sasl-words",
+            "--partitions",
+            "4",
+            "--bootstrap",
+            &addr,
+        ])
+        .args([
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanism=PLAIN",
+        ])
+        .args(["-X", "sasl.username=admin", "-X", "sasl.password=adm1n-pw"])
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let producer: ThreadedProducer<_> = sasl_client(&addr).set("linger.ms", "20").create().unwrap();
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for i in 0..20_000u64 {
+        let word = WORDS[(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 33) as usize % WORDS.len()];
+        *expected.entry(word.to_string()).or_default() += 1;
+        let value = format!("{{\"word\":\"{word}\",\"ts\":{}}}", 1_700_000_000_000 + i as i64);
+        let record = BaseRecord::<(), _>::to("sasl-words")
+            .payload(&value)
+            .partition((i % 4) as i32);
+        producer.send(record).map_err(|(e, _)| e).unwrap();
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+
+    let table = |extra: &str| {
+        format!(
+            "'properties.security.protocol' = 'SASL_PLAINTEXT', 'properties.sasl.mechanism' = 'PLAIN',
+  'properties.sasl.jaas.config' = '{}'{extra}",
+            SASL_JAAS.replace('\'', "''")
+        )
+    };
+    let script = format!(
+        "SET 'execution.checkpointing.interval' = '300ms';
+SET 'parallelism.default' = '2';
+CREATE TABLE words (word STRING, ts BIGINT) WITH ('connector' = 'kafka', 'topic' = 'sasl-words',
+  'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json', {});
+CREATE TABLE totals (word STRING, cnt BIGINT, PRIMARY KEY (word) NOT ENFORCED)
+WITH ('connector' = 'upsert-kafka', 'topic' = 'sasl-totals', 'key.format' = 'json',
+  'value.format' = 'json', 'sink.delivery-guarantee' = 'exactly-once',
+  'sink.transactional-id-prefix' = 'sasl-t', {});
+INSERT INTO totals SELECT word, COUNT(*) FROM words GROUP BY word;
+",
+        table(""),
+        table("")
+    );
+    let file = dir.join("sasl.sql");
+    std::fs::write(&file, script).unwrap();
+    let config = dir.join("client.properties");
+    std::fs::write(
+        &config,
+        format!("security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\nsasl.jaas.config={SASL_JAAS}\n"),
+    )
+    .unwrap();
+    let mut job = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["sql", "--bootstrap", &addr, "-f"])
+        .arg(&file)
+        .arg("--checkpoint-dir")
+        .arg(dir.join("checkpoints"))
+        .args([
+            "--distributed",
+            "sasl-job",
+            "--session-timeout",
+            "6s",
+            "--distributed-config",
+        ])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(dir.join("sasl-job.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait(&mut job, "the job on the SASL listener", &|| log(dir, "sasl-job"));
+
+    // The final row per word, read_committed over SASL.
+    let consumer: BaseConsumer = sasl_client(&addr)
+        .set("group.id", "sasl-check")
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap();
+    consumer.subscribe(&["sasl-totals"]).unwrap();
+    let mut got: BTreeMap<String, i64> = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let value: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                got.insert(
+                    value["word"].as_str().unwrap().to_string(),
+                    value["cnt"].as_i64().unwrap(),
+                );
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => break,
+            Some(Err(e)) => panic!("{e}"),
+            None => assert!(Instant::now() < deadline, "nothing to read"),
+        }
+    }
+    assert_eq!(got, expected, "{}", log(dir, "sasl-job"));
+}

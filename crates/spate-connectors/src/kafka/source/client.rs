@@ -9,6 +9,7 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use spate_kafka_client::client_security::librdkafka_pairs;
 
 use super::REQUEST_TIMEOUT;
 use super::builder::{OffsetReset, StartingOffsets, TopicSelection};
@@ -56,7 +57,7 @@ pub(super) fn consumer_config(
         // see BENCHMARKS.md "Pipelines").
         .set("fetch.queue.backoff.ms", "10")
         .set("log_level", "3");
-    for (k, v) in properties {
+    for (k, v) in librdkafka_pairs(properties) {
         c.set(k, v);
     }
     c

@@ -107,7 +107,7 @@ pub fn run(args: SqlArgs) -> Result<()> {
     let current: RunningJob = Arc::default();
     let tableau: SharedTableau = Arc::new(Mutex::new(Tableau::new(Mode::Streaming)));
     let progress = Arc::new(AtomicBool::new(true));
-    let options = session_options(&args, cluster.as_ref(), &current, &tableau, &progress);
+    let options = session_options(&args, cluster.as_ref(), &current, &tableau, &progress)?;
     let (done_tx, done_rx) = mpsc::channel();
     let file = path.clone();
     let finished = current.clone();
@@ -209,12 +209,13 @@ fn session_options(
     current: &RunningJob,
     tableau: &SharedTableau,
     progress: &Arc<AtomicBool>,
-) -> SessionOptions {
+) -> Result<SessionOptions> {
     let observed = current.clone();
     let tableau = tableau.clone();
     let progress = progress.clone();
-    SessionOptions {
-        executor: distributed_executor(args, lock(current).distributed_stop.clone()),
+    let stop = lock(current).distributed_stop.clone();
+    Ok(SessionOptions {
+        executor: distributed_executor(args, stop)?,
         bootstrap: cluster.map(|c| c.bootstrap.clone()),
         bootstrap_properties: Vec::new(),
         checkpoint_dir: Some(checkpoint_dir(args)),
@@ -237,21 +238,26 @@ fn session_options(
                 std::thread::spawn(move || crate::examples::progress_loop(&h, &Default::default(), &rx));
             }
         })),
-    }
+    })
 }
 
 /// With `--distributed GROUP`: every INSERT runs as this process's share of the job
 /// ([`spate_distributed::run_distributed`]), each job in a group of its own (`GROUP`, then
 /// `GROUP-2`, ... for a script's later INSERT statements).
 /// `stop` ends the running one with a committed checkpoint.
-fn distributed_executor(args: &SqlArgs, stop: Arc<AtomicBool>) -> Option<spate_sql::JobExecutor> {
-    let group = args.distributed.clone()?;
-    let bootstrap = args.bootstrap.clone()?;
+fn distributed_executor(args: &SqlArgs, stop: Arc<AtomicBool>) -> Result<Option<spate_sql::JobExecutor>> {
+    let (Some(group), Some(bootstrap)) = (args.distributed.clone(), args.bootstrap.clone()) else {
+        return Ok(None);
+    };
+    let security = match &args.distributed_config {
+        Some(path) => crate::client_properties::security_from_file(path)?,
+        None => Default::default(),
+    };
     let instance_id = args.instance_id.clone();
     let session_timeout = args.session_timeout;
     let work_dir = checkpoint_dir(args).join("distributed");
     let jobs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    Some(Arc::new(move |factory: spate_sql::JobFactory| {
+    Ok(Some(Arc::new(move |factory: spate_sql::JobFactory| {
         let n = jobs.fetch_add(1, Ordering::Relaxed);
         let group = if n == 0 {
             group.clone()
@@ -260,18 +266,16 @@ fn distributed_executor(args: &SqlArgs, stop: Arc<AtomicBool>) -> Option<spate_s
         };
         let kafka = spate_distributed::KafkaSettings {
             bootstrap: bootstrap.clone(),
-            security: Default::default(),
+            security: security.clone(),
             group: group.clone(),
             replication_factor: -1,
             request_timeout: std::time::Duration::from_secs(30),
         };
-        let mut config = spate_distributed::RunnerConfig::new(kafka, work_dir.join(&group));
+        let mut config = spate_distributed::RunnerConfig::new(kafka, work_dir.join(&group))
+            .with_session_timeout(session_timeout);
         config.instance_id = instance_id.clone();
-        config.session_timeout = session_timeout;
-        config.heartbeat_interval = (session_timeout / 10).max(std::time::Duration::from_millis(100));
-        config.transaction_timeout = (session_timeout * 2 / 3).max(std::time::Duration::from_secs(1));
         spate_distributed::run_distributed(config, factory, stop.clone()).map_err(|e| e.to_string())
-    }))
+    })))
 }
 
 /// The session zone after `stmt` when it sets or resets `table.local-time-zone` (the session

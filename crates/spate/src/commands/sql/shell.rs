@@ -214,7 +214,7 @@ pub(super) fn run(args: &SqlArgs) -> Result<()> {
                 &current,
                 &tableau,
                 &progress,
-            ));
+            )?);
             Box::new(Local {
                 session,
                 current: current.clone(),
