@@ -12,7 +12,14 @@
 //!         kind 1 (watermark): i64 big-endian
 //!         kind 2 (idle):      one byte, 1 idle, 0 active
 //!         kind 3 (end):       empty
+//!         kind 4 (records):   the engine's encoded batch, LZ4 block with its length
+//!                             (u32 little-endian) in front
 //! ```
+//!
+//! Batches of [`COMPRESS_FROM`] bytes or more go compressed: the engine's batches repeat
+//! their keys and field layout, so LZ4 makes the repartition topics several times smaller
+//! for less CPU than the broker spends writing and serving the bytes it saves (BENCHMARKS.md,
+//! "one job on several processes").
 //!
 //! A receiver's position is the next offset of its partition (u64 big-endian), checkpointed
 //! by the engine as the exchange's operator state.
@@ -34,6 +41,13 @@ const RECORDS: u8 = 0;
 const WATERMARK: u8 = 1;
 const IDLE: u8 = 2;
 const END: u8 = 3;
+const RECORDS_LZ4: u8 = 4;
+
+/// Encoded batches from this size on are compressed.
+pub const COMPRESS_FROM: usize = 256;
+/// The largest batch a compressed record may claim to hold (the engine's batches are far
+/// smaller): a corrupt length is refused instead of allocated.
+const MAX_BATCH: usize = 256 << 20;
 
 /// The exchanges of one process's attempt on Kafka (see the module docs).
 #[derive(Debug, Clone)]
@@ -151,7 +165,11 @@ impl KafkaSender {
 
 impl ExchangeSender for KafkaSender {
     fn records(&mut self, partition: usize, encoded: Bytes) -> Result<(), EngineError> {
-        self.send(partition, RECORDS, encoded)
+        if encoded.len() < COMPRESS_FROM {
+            return self.send(partition, RECORDS, encoded);
+        }
+        let compressed = lz4_flex::block::compress_prepend_size(&encoded);
+        self.send(partition, RECORDS_LZ4, Bytes::from(compressed))
     }
 
     fn broadcast(&mut self, event: ExchangeEvent) -> Result<(), EngineError> {
@@ -204,6 +222,18 @@ impl Place {
         )
     }
 
+    fn decompress(&self, offset: i64, value: &[u8]) -> Result<Bytes, EngineError> {
+        let (size, _) = lz4_flex::block::uncompressed_size(value)
+            .map_err(|e| self.corrupt(offset, &format!("a compressed batch: {e}")))?;
+        // LZ4 expands at most ~255 times; anything claiming more is corrupt.
+        if size > MAX_BATCH || size > value.len().saturating_mul(255) {
+            return Err(self.corrupt(offset, &format!("a compressed batch claiming {size} bytes")));
+        }
+        lz4_flex::block::decompress_size_prepended(value)
+            .map(Bytes::from)
+            .map_err(|e| self.corrupt(offset, &format!("a compressed batch: {e}")))
+    }
+
     fn decode(
         &self,
         offset: i64,
@@ -223,6 +253,7 @@ impl Place {
         let value = value.unwrap_or_default();
         let event = match key[0] {
             RECORDS => ExchangeEvent::Records(Bytes::copy_from_slice(value)),
+            RECORDS_LZ4 => ExchangeEvent::Records(self.decompress(offset, value)?),
             WATERMARK => {
                 let raw = <[u8; 8]>::try_from(value)
                     .map_err(|_| self.corrupt(offset, "a watermark of the wrong size"))?;
@@ -280,4 +311,64 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn place() -> Place {
+        Place {
+            topic: "g-exchange-0".into(),
+            partition: 0,
+            upstreams: 2,
+        }
+    }
+
+    fn key(kind: u8, from: u32) -> Vec<u8> {
+        let mut k = vec![kind];
+        k.extend_from_slice(&from.to_be_bytes());
+        k
+    }
+
+    #[test]
+    fn compressed_batches_read_back() {
+        let batch: Vec<u8> = (0..10_000u32).flat_map(|i| (i % 97).to_le_bytes()).collect();
+        let value = lz4_flex::block::compress_prepend_size(&batch);
+        assert!(
+            value.len() < batch.len() / 4,
+            "{} of {}",
+            value.len(),
+            batch.len()
+        );
+        let (from, event) = place()
+            .decode(7, Some(&key(RECORDS_LZ4, 1)), Some(&value))
+            .expect("decode");
+        assert_eq!(from, 1);
+        assert!(matches!(event, ExchangeEvent::Records(b) if b.as_ref() == batch.as_slice()));
+    }
+
+    #[test]
+    fn corrupt_compressed_batches_are_refused_not_allocated() {
+        // A length far beyond what the bytes can hold.
+        let mut lying = (u32::MAX).to_le_bytes().to_vec();
+        lying.extend_from_slice(&[0x10, 0x41]);
+        let e = place()
+            .decode(3, Some(&key(RECORDS_LZ4, 0)), Some(&lying))
+            .expect_err("refused");
+        assert!(e.to_string().contains("g-exchange-0-0 offset 3"), "{e}");
+        // Arbitrary bytes: an error or a batch, never a panic.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for len in 0..300 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x as u8
+                })
+                .collect();
+            let _ = place().decode(0, Some(&key(RECORDS_LZ4, 0)), Some(&bytes));
+        }
+    }
 }

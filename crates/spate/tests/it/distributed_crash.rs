@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::sql_runs::committed_records;
-use crate::common::{Broker, wait_success};
+use crate::common::{Broker, group_status, wait_success};
 
 const PARTITIONS: &str = "4";
 
@@ -222,22 +222,12 @@ fn dynamic_process(bootstrap: &str, root: &Path, name: &str) -> Child {
     )
 }
 
-/// `spate jobs group wc --json`.
-fn group_status(addr: &str) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(["jobs", "group", "wc", "--json", "--bootstrap", addr])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The tasks each member owns, once the group is stable with `members` members that own
 /// every task between them.
 fn wait_members(addr: &str, members: usize, logs: &dyn Fn() -> String) -> Vec<usize> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let status = group_status(addr);
+        let status = group_status(addr, "wc");
         let owned: Vec<usize> = status["members"]
             .as_array()
             .unwrap()

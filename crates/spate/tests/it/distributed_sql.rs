@@ -17,7 +17,7 @@ use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
 
 use crate::common::sql_runs::{committed_records, create_topics};
-use crate::common::{Broker, wait_success};
+use crate::common::{Broker, group_status, wait_success};
 
 const PARTITIONS: i32 = 12;
 const RECORDS: u64 = 1_500_000;
@@ -117,20 +117,6 @@ fn values(addr: &str, topic: &str, partitions: i32) -> Vec<String> {
     v
 }
 
-/// `spate jobs group GROUP --json`.
-fn group_status(addr: &str, group: &str) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
-        .args(["jobs", "group", group, "--json", "--bootstrap", addr])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "spate jobs group {group}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// Waits until the group has `members` members that each own the same number of tasks,
 /// every task owned; returns the status.
 fn wait_balanced(addr: &str, group: &str, members: usize, logs: &dyn Fn() -> String) -> serde_json::Value {
@@ -184,10 +170,9 @@ fn final_rows(addr: &str, topic: &str, partitions: i32) -> BTreeMap<Vec<u8>, Opt
         .collect()
 }
 
-#[test]
-fn three_processes_run_a_script_through_a_kill_exactly_once() {
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path();
+/// A broker in `dir` with the input produced and the script run once in a single process
+/// (into `single-*`).
+fn with_reference_run(dir: &Path) -> Broker {
     let broker = Broker::start(&dir.join("broker"), &dir.join("broker.log"));
     let addr = broker.addr.clone();
     create_topics(&addr, &["words"], PARTITIONS);
@@ -199,6 +184,15 @@ fn three_processes_run_a_script_through_a_kill_exactly_once() {
     produce(&addr);
     let mut single = sql(&addr, dir, "single", "single", &[]);
     wait(&mut single, "the single-process run", &|| log(dir, "single"));
+    broker
+}
+
+#[test]
+fn three_processes_run_a_script_through_a_kill_exactly_once() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path();
+    let broker = with_reference_run(dir);
+    let addr = broker.addr.clone();
 
     let logs = || {
         ["p1-1", "p2-1", "p3-1", "p3-2"]
@@ -265,17 +259,8 @@ fn three_processes_run_a_script_through_a_kill_exactly_once() {
 fn a_process_stopped_with_sigterm_commits_and_resumes_exactly_once() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path();
-    let broker = Broker::start(&dir.join("broker"), &dir.join("broker.log"));
+    let broker = with_reference_run(dir);
     let addr = broker.addr.clone();
-    create_topics(&addr, &["words"], PARTITIONS);
-    create_topics(
-        &addr,
-        &["single-windows", "single-totals", "dist-windows", "dist-totals"],
-        1,
-    );
-    produce(&addr);
-    let mut single = sql(&addr, dir, "single", "single", &[]);
-    wait(&mut single, "the single-process run", &|| log(dir, "single"));
 
     let logs = || format!("run 1:\n{}\nrun 2:\n{}", log(dir, "p-1"), log(dir, "p-2"));
     let process = |run: usize| {

@@ -290,6 +290,20 @@ impl Drop for Server {
     }
 }
 
+/// `spate jobs group GROUP --json` against `addr`: a distributed job's members and tasks.
+pub fn group_status(addr: &str, group: &str) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_spate"))
+        .args(["jobs", "group", group, "--json", "--bootstrap", addr])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "spate jobs group {group}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Waits up to `within` for `child` to exit successfully; fails with `logs()` otherwise.
 pub fn wait_success(child: &mut Child, what: &str, within: Duration, logs: &dyn Fn() -> String) {
     let deadline = std::time::Instant::now() + within;
