@@ -631,7 +631,7 @@ impl BrokerConnection {
     pub(crate) fn call<R: Request>(&mut self, req: &R, version: i16) -> Result<R::Response, ClientError> {
         let correlation_id = self.next_correlation_id;
         self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
-        let api = format!("{:?}", R::KEY);
+        let api = ApiKey::try_from(R::KEY).map_or_else(|()| format!("API {}", R::KEY), |k| format!("{k:?}"));
         let codec = |e: String| ClientError::Protocol(format!("{api} v{version}: {e}"));
         let mut buf = BytesMut::new();
         buf.put_i32(0);
@@ -647,6 +647,16 @@ impl BrokerConnection {
         buf[..4].copy_from_slice(&len.to_be_bytes());
         let io = |e: std::io::Error| {
             let timeout = self.timeout;
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+            ) {
+                // What a listener does to a client that skipped its TLS handshake or SASL login.
+                return ClientError::Unreachable(format!(
+                    "{api}: the broker closed the connection (a listener that wants TLS or a SASL \
+                     login closes plaintext or unauthenticated connections)"
+                ));
+            }
             ClientError::Unreachable(format!("{api}: {e} (timeout {timeout:?})"))
         };
         self.stream.write_all(&buf).map_err(io)?;
@@ -752,6 +762,30 @@ fn screaming_snake(camel: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_the_broker_closes_says_so_and_names_the_request() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let address = listener.local_addr().expect("address").to_string();
+        let closer = std::thread::spawn(move || {
+            // Reads the request, then hangs up, as a SASL listener does to a plaintext request.
+            let (mut conn, _) = listener.accept().expect("accept");
+            let mut len = [0u8; 4];
+            std::io::Read::read_exact(&mut conn, &mut len).expect("length");
+            let mut request = vec![0u8; i32::from_be_bytes(len) as usize];
+            std::io::Read::read_exact(&mut conn, &mut request).expect("request");
+        });
+        let Err(e) = BrokerConnection::connect_to(&address, Duration::from_secs(5)) else {
+            panic!("a connection the peer closed was accepted");
+        };
+        closer.join().expect("closer");
+        let text = e.to_string();
+        assert!(
+            text.contains("ApiVersions: the broker closed the connection"),
+            "{text}"
+        );
+        assert!(text.contains("TLS or a SASL"), "{text}");
+    }
 
     #[test]
     fn error_names_are_kafka_style() {
