@@ -18,7 +18,7 @@ use spate_kafka_client::{BrokerConnection, describe_group, fetch_all_committed_o
 
 use crate::error::DistributedError;
 use crate::publish::{CHECKPOINT_OFFSET_METADATA, parse_input_offset_metadata};
-use crate::topics::KafkaSettings;
+use crate::topics::{KafkaSettings, connect_first};
 
 /// A distributed job's group and tasks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,18 +196,7 @@ impl<'k> LastStableOffsets<'k> {
         let (timeout, security) = (self.kafka.request_timeout, &self.kafka.security);
         let bootstrap = match &mut self.bootstrap {
             Some(c) => c,
-            None => {
-                let first = self
-                    .kafka
-                    .bootstrap
-                    .split(',')
-                    .map(str::trim)
-                    .next()
-                    .unwrap_or_default();
-                let conn = BrokerConnection::connect_secured(first, timeout, security)
-                    .map_err(DistributedError::kafka(format!("connecting to {first}")))?;
-                self.bootstrap.insert(conn)
-            }
+            None => self.bootstrap.insert(connect_first(self.kafka)?),
         };
         let leader = bootstrap
             .leader_of(topic, partition)

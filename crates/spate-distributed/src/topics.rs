@@ -38,16 +38,21 @@ fn partitions(p: usize) -> i32 {
     i32::try_from(p).unwrap_or(i32::MAX)
 }
 
-/// Creates the job's topics, or checks the existing ones' partitions.
-pub fn ensure_topics(settings: &KafkaSettings, topology: &JobTopology) -> Result<(), DistributedError> {
+/// A connection to the first of the bootstrap servers, logged in as `settings` say.
+pub(crate) fn connect_first(settings: &KafkaSettings) -> Result<BrokerConnection, DistributedError> {
     let bootstrap = settings
         .bootstrap
         .split(',')
         .map(str::trim)
         .find(|s| !s.is_empty())
         .unwrap_or_default();
-    let mut conn = BrokerConnection::connect_secured(bootstrap, settings.request_timeout, &settings.security)
-        .map_err(DistributedError::kafka(format!("connecting to {bootstrap}")))?;
+    BrokerConnection::connect_secured(bootstrap, settings.request_timeout, &settings.security)
+        .map_err(DistributedError::kafka(format!("connecting to {bootstrap}")))
+}
+
+/// Creates the job's topics, or checks the existing ones' partitions.
+pub fn ensure_topics(settings: &KafkaSettings, topology: &JobTopology) -> Result<(), DistributedError> {
+    let mut conn = connect_first(settings)?;
     for (e, ex) in topology.exchanges.iter().enumerate() {
         let topic = exchange_topic(&settings.group, e);
         let p = topology.stages[ex.to_stage as usize].parallelism;
