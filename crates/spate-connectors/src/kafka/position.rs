@@ -8,16 +8,9 @@ use crate::state_codec::{StateReader, StateWriter};
 
 const VERSION: u8 = 1;
 
-/// One partition's next offset.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartitionOffset {
-    /// The topic.
-    pub topic: String,
-    /// The partition.
-    pub partition: i32,
-    /// The offset of the next record to read.
-    pub offset: i64,
-}
+/// One partition's next offset: the engine's [`LogOffset`](spate_engine::LogOffset), which
+/// is what a distributed job commits to its group for these positions.
+pub use spate_engine::LogOffset as PartitionOffset;
 
 /// Encodes positions.
 pub fn encode(entries: &[PartitionOffset]) -> Result<Vec<u8>, ConnectorError> {

@@ -658,17 +658,6 @@ impl<T: Send> Source<T> for KafkaSource<T> {
     }
 
     fn log_offsets(position: &[u8]) -> Vec<LogOffset> {
-        position::decode(position)
-            .map(|entries| {
-                entries
-                    .into_iter()
-                    .map(|e| LogOffset {
-                        topic: e.topic,
-                        partition: e.partition,
-                        offset: e.offset,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        position::decode(position).unwrap_or_default()
     }
 }
